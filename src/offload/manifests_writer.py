@@ -1102,7 +1102,8 @@ def _listed_again_past_history(
     would hide (:func:`~offload.manifest.ascmhl.hidden_by_carried`: the card's own history's
     ``*.tmp``, a copy root of ours offloaded again, its legacy MHL hidden by the
     ``<root>_*.mhl`` its history carries); those in a folder such a pattern hides are left
-    out, each named in a warning (``not-in-manifest``), never dropped unsaid."""
+    out, named in one warning (``not-in-manifest``: a proxy folder may hold hundreds; every
+    saved report names each), never dropped unsaid."""
     if history is None:
         return []
     left_out = set(outcome.left_out)
@@ -1111,20 +1112,31 @@ def _listed_again_past_history(
         requested,
         (item.relative_path for item in listed if item.relative_path not in left_out),
     )
-    for path in hidden:
+    if hidden:
         why = (
-            "it is in a folder the ignore list carried from the card's ASC MHL history hides, "
+            "in a folder the ignore list carried from the card's ASC MHL history hides, "
             "which no pattern can list again"
         )
-        _leave_out(
-            outcome,
-            path,
-            f"{printable_name(path)} on {root} is not in the ASC MHL manifest: {why}; its copy "
-            "is in the job report with its state (ascmhl verify and offload verify do not "
-            "check it)",
-            content=why,
+        one = len(hidden) == 1
+        shown = ", ".join(printable_name(p) for p in hidden[:3])
+        more = f" and {len(hidden) - 3} more" if len(hidden) > 3 else ""
+        message = (
+            f"{_plural_files(len(hidden))} of the card on {root} "
+            f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}{more}): "
+            f"{why}; {'its copy is' if one else 'their copies are'} in the job report with "
+            f"{'its state' if one else 'their states'} (ascmhl verify and offload verify pass "
+            f"over {'it' if one else 'them'})"
         )
+        outcome.left_out.extend(hidden)
+        outcome.warnings.append(message)
+        for path in hidden:
+            outcome.not_listed[path] = (why, message)
     return again
+
+
+def _plural_files(count: int) -> str:
+    """``1 file``, ``3 files``."""
+    return f"{count} file{'' if count == 1 else 's'}"
 
 
 def _media_state(

@@ -340,7 +340,8 @@ def test_card_files_in_a_folder_the_card_historys_ignore_list_hides_are_named(
     for _ in range(2):  # the re-run, which copies nothing, names it too
         code, out = offload("copy", card, tmp_path / "R9")
         assert code == 0, out
-        assert "Proxy/p.mp4 on " in out and "is not in the ASC MHL manifest" in out, out
+        assert "1 file of the card on " in out, out
+        assert "is not in the ASC MHL manifest (Proxy/p.mp4): in a folder the ignore" in out
         (line,) = [x for x in out.splitlines() if x.startswith("NOT IN THE MANIFEST")]
         assert "Proxy/p.mp4" in line and line.endswith("passes over it: its ignore list hides it.")
     copy = tmp_path / "R9" / "C9"
