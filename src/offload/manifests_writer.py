@@ -1252,7 +1252,20 @@ def _kinds_lacking(
                     else f"there is no ASC MHL history on {root}, though its ledger records "
                     f"files verified there ({printable_name(unheld)}, ...)"
                 )
-                if history.exists and _ignored_by_newest(history, unheld):
+                if (
+                    history.exists
+                    and _ignored_by_newest(history, unheld)
+                    and _newest_is_the_cards(history, records, carried)
+                ):
+                    # The card's own history, carried there (a first run with --mhl none,
+                    # or stopped before its manifests): its patterns hide a card file that
+                    # this generation lists (_listed_again_past_history); no earlier rule.
+                    why = (
+                        f"the newest generation there is {_whose(records)[0]} own, whose "
+                        "ignore patterns hide it, and no offload's generation follows it yet "
+                        "(an earlier run wrote no manifest there, or stopped before it)"
+                    )
+                elif history.exists and _ignored_by_newest(history, unheld):
                     # Left out on purpose, not missed: the newest generation's patterns hide
                     # what this run lists (card files named like the legacy MHLs, listed
                     # again with "!" patterns since the stamp's rule 4; those a pattern

@@ -370,3 +370,29 @@ def test_a_manifest_nested_histories_refuse_is_not_promised_to_a_re_run(
         assert "run the same command again to write" not in out, out
         assert "the same command again would not write it" in out
         assert not (raid / "DAY1" / "ascmhl").exists()
+
+
+def test_a_first_run_without_manifests_then_one_with_lists_what_the_card_history_hides(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``--mhl none`` first, then the default: the second run carries the card's history
+    (which ignores ``*.tmp``), finds the ledger's files unrecorded and writes a generation
+    listing them, the ``.tmp`` copies too, saying why in words true of this case (before
+    the fix the .tmp copies were left out; with it alone the warning blamed "an earlier
+    rule" of an earlier offload-ai, which wrote no generation there)."""
+    card = tmp_path / "C6"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    (card / "x.tmp").write_bytes(b"notes\n")
+    create(judge, card, "-i", "*.tmp")
+    (tmp_path / "R6").mkdir()
+    code, out = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "R6")
+    assert code == 0, out
+    code, out = offload("copy", "--quiet", card, tmp_path / "R6")
+    assert code == 0, out
+    assert "earlier rule" not in out, out
+    assert "no offload's generation follows it yet" in out, out
+    copy = tmp_path / "R6" / "C6"
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "2 OK" in out, out
