@@ -68,13 +68,19 @@ from offload.manifest import (
     write_generation,
     write_legacy_mhl,
 )
-from offload.manifest.ascmhl import SharedWork, first_unheld, retirable_patterns
+from offload.manifest.ascmhl import (
+    SharedWork,
+    first_unheld,
+    hidden_by_carried,
+    retirable_patterns,
+)
 from offload.manifest.copy_root import (
     COPY_ROOT_STATE,
     nested_state_paths,
     unhide_nested_state,
 )
 from offload.manifest.coverage import Lister, local_lister
+from offload.manifest.errors import UnsupportedTreeError
 from offload.manifest.history import (
     CHAIN_FILE_NAME,
     CarriedHistory,
@@ -119,12 +125,14 @@ class ManifestResult:
     (the card's history not carried on). ``not_listed``: the entries of ``left_out`` that
     are the card's files (or folders) this offload copied there, not links: path → (why, in
     a few words; the warning naming it), which every saved report names too (code
-    ``not-in-manifest``).
+    ``not-in-manifest``). ``lasting``: *error* comes from the card's tree itself (nested
+    histories), so the same command run again writes no manifest either.
     """
 
     destination_index: int
     written: list[str] = field(default_factory=list)
     error: str | None = None
+    lasting: bool = False
     left_out: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
@@ -132,18 +140,22 @@ class ManifestResult:
     not_listed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def not_written(where: object, why: str) -> str:
+def not_written(where: object, why: str, *, lasting: bool = False) -> str:
     """The error of a manifest step that failed on the destination *where* (its root or URL)
     for the reason *why*, with the remedy: the copies this run proved there (verified, or
     transfer-checked only) are in its ledger, so the same command run again finds nothing
     to copy and writes the manifests that record them (the check of a run that verifies
     nothing new, ``_write_after_carrying``). It says no more of the copies than that: which
-    of them are verified, transfer-checked or failed is the report's to say."""
-    return (
+    of them are verified, transfer-checked or failed is the report's to say. *lasting*: the
+    card's tree itself refuses the manifest (nested histories: *why* names the way on), so
+    no re-run is offered, as none would write it."""
+    kept = (
         f"manifest not written on {where}: {why}; the copies there keep the states this run "
-        "gave them (its ledger records each one it proved): run the same command again to "
-        "write the manifest"
+        "gave them (its ledger records each one it proved)"
     )
+    if lasting:
+        return f"{kept}; the same command again writes no manifest there either"
+    return f"{kept}: run the same command again to write the manifest"
 
 
 class LinkToRecord(NamedTuple):
@@ -895,10 +907,18 @@ def _write_after_carrying(
             outcome.links.update(_left_out_states(history, planned))
             outcome.links.update(_covered_links(history, plan, requested) or {})
         if not kinds:
-            # The card's files the manifests there leave out by their names are named by
-            # every run's reports, not only the run that left them out: never stamped
-            # complete, so the next run comes here again (as one that wrote them does not).
+            # The card's files the manifests there leave out by their names (or in a folder
+            # the history's carried patterns hide) are named by every run's reports, not
+            # only the run that left them out: never stamped complete, so the next run
+            # comes here again (as one that wrote them does not).
             _named_unlisted(destination, outcome)
+            _listed_again_past_history(
+                history,
+                requested,
+                (f for f in destination.files if xml_can_hold(f.relative_path)),
+                root,
+                outcome,
+            )
             if found is not None and not outcome.left_out:
                 _stamp(root, found)  # read before the check: a change since makes it miss
             return outcome
@@ -922,6 +942,13 @@ def _write_after_carrying(
         _hiding(history, patterns),
         outcome,
     )
+    again = (
+        _listed_again_past_history(
+            history, [*patterns, *legacy, *state, *links.patterns], listed, root, outcome
+        )
+        if ascmhl
+        else []
+    )
     try:
         if ascmhl:
             outcome.written.append(
@@ -934,7 +961,7 @@ def _write_after_carrying(
                         process="transfer",
                         # the legacy MHLs' patterns before the state's: what they list
                         # again would list a card's .offload in such a folder
-                        ignore_patterns=[*patterns, *legacy, *state, *links.patterns],
+                        ignore_patterns=[*patterns, *legacy, *state, *links.patterns, *again],
                         now=options.now,
                         on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
                         lister=destination.lister or local_lister(root),
@@ -967,8 +994,11 @@ def _write_after_carrying(
                     "against the MHL v1.1 XSD (size: a positive integer) refuses such an entry"
                 )
     except (OffloadError, ValueError) as exc:
+        outcome.lasting = isinstance(exc, UnsupportedTreeError)
         outcome.error = not_written(
-            destination.destination, getattr(exc, "message", None) or str(exc)
+            destination.destination,
+            getattr(exc, "message", None) or str(exc),
+            lasting=outcome.lasting,
         )
     if stamping and outcome.error is None and not outcome.left_out:
         # every file is now in the manifests just written (durable when they returned)
@@ -1060,6 +1090,55 @@ def _card_files_listed_again(patterns: Sequence[str], destination: DestinationRe
     return again
 
 
+def _listed_again_past_history(
+    history: History | None,
+    requested: list[str],
+    listed: Iterable[ManifestFile],
+    root: Path,
+    outcome: ManifestResult,
+) -> list[str]:
+    """The ``!`` patterns that list again, after *requested* (every other pattern of the
+    generation), the card's files in *listed* that a pattern carried from the history there
+    would hide (:func:`~offload.manifest.ascmhl.hidden_by_carried`: the card's own history's
+    ``*.tmp``, a copy root of ours offloaded again, its legacy MHL hidden by the
+    ``<root>_*.mhl`` its history carries); those in a folder such a pattern hides are left
+    out, named in one warning (``not-in-manifest``: a proxy folder may hold hundreds; every
+    saved report names each), never dropped unsaid."""
+    if history is None:
+        return []
+    left_out = set(outcome.left_out)
+    again, hidden = hidden_by_carried(
+        history.latest_ignore_patterns() or (),
+        requested,
+        (item.relative_path for item in listed if item.relative_path not in left_out),
+    )
+    if hidden:
+        why = (
+            "in a folder the ignore list carried from the card's ASC MHL history hides, "
+            "which no pattern can list again"
+        )
+        one = len(hidden) == 1
+        shown = ", ".join(printable_name(p) for p in hidden[:3])
+        more = f" and {len(hidden) - 3} more" if len(hidden) > 3 else ""
+        message = (
+            f"{_plural_files(len(hidden))} of the card on {root} "
+            f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}{more}): "
+            f"{why}; {'its copy is' if one else 'their copies are'} in the job report with "
+            f"{'its state' if one else 'their states'} (ascmhl verify and offload verify pass "
+            f"over {'it' if one else 'them'})"
+        )
+        outcome.left_out.extend(hidden)
+        outcome.warnings.append(message)
+        for path in hidden:
+            outcome.not_listed[path] = (why, message)
+    return again
+
+
+def _plural_files(count: int) -> str:
+    """``1 file``, ``3 files``."""
+    return f"{count} file{'' if count == 1 else 's'}"
+
+
 def _media_state(
     records: OffloadRecords, options: ManifestOptions, destination: DestinationRecords
 ) -> dict[str, object] | None:
@@ -1121,14 +1200,18 @@ def _kinds_lacking(
 
     def as_written() -> tuple[Iterable[ManifestFile], list[str]]:
         """The files as a manifest would list them, and the patterns that bring back the
-        card's entries named like our state: one more pass over the files, made only when
-        a quick test did not settle it."""
+        card's entries named like our state and its files a pattern carried from the
+        history hides: one more pass over the files, made only when a quick test did not
+        settle it."""
         nonlocal exact
         if exact is None:
             named_like_state: set[str] = set()
             listed = _representable(destination.files, [], root, scratch, named_like_state)
             hiding = _hiding(history, patterns)
-            exact = listed, _nested_state(root, state_folders | named_like_state, hiding, scratch)
+            state = _nested_state(root, state_folders | named_like_state, hiding, scratch)
+            asked = [*patterns, *legacy, *state, *plan.ignored.values()]
+            again = _listed_again_past_history(history, asked, listed, root, scratch)
+            exact = listed, [*state, *again]
         return exact
 
     lacking: set[MhlKind] = set()
@@ -1169,14 +1252,29 @@ def _kinds_lacking(
                     else f"there is no ASC MHL history on {root}, though its ledger records "
                     f"files verified there ({printable_name(unheld)}, ...)"
                 )
-                if history.exists and _ignored_by_newest(history, unheld):
+                if (
+                    history.exists
+                    and _ignored_by_newest(history, unheld)
+                    and _newest_is_the_cards(history, records, carried)
+                ):
+                    # The card's own history, carried there (a first run with --mhl none,
+                    # or stopped before its manifests): its patterns hide a card file that
+                    # this generation lists (_listed_again_past_history); no earlier rule.
+                    why = (
+                        f"the newest generation there is {_whose(records)[0]} own, whose "
+                        "ignore patterns hide it, and no offload's generation follows it yet "
+                        "(an earlier run wrote no manifest there, or stopped before it)"
+                    )
+                elif history.exists and _ignored_by_newest(history, unheld):
                     # Left out on purpose, not missed: the newest generation's patterns hide
                     # what this run lists (card files named like the legacy MHLs, listed
-                    # again with "!" patterns since the stamp's rule 4).
+                    # again with "!" patterns since the stamp's rule 4; those a pattern
+                    # carried from the history hides, since rule 6).
                     why = (
                         "its newest generation's ignore patterns hide it: the history was "
                         "written under an earlier rule (an earlier offload-ai hid card files "
-                        "named like the copy root's legacy MHLs; or other --ignore patterns): "
+                        "named like the copy root's legacy MHLs, or hidden by a pattern "
+                        "carried from the card's history; or other --ignore patterns): "
                         "checked in full this once"
                     )
                 else:

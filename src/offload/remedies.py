@@ -131,9 +131,16 @@ def _many_in_the_way(ours: int, found: int, other_card: int) -> str:
         )
     if not ours:
         return _ANY_MANY
-    since = "since they were recorded in this copy root's ledger: --reverify replaces"
     if ours == found:
         subject = "both are" if found == 2 else f"all {found} are"
-        return f"{_ANY_MANY}; {subject} copies of ours whose size changed {since} them"
-    copies, them = ("is a copy", "it") if ours == 1 else ("are copies", "those")
-    return f"{_ANY_MANY}; {ours} of them {copies} of ours whose size changed {since} {them}"
+        return (
+            f"{_ANY_MANY}; {subject} copies of ours whose size changed since they were "
+            "recorded in this copy root's ledger: --reverify replaces them"
+        )
+    copies, was, them = (
+        ("is a copy", "it was", "it") if ours == 1 else ("are copies", "they were", "those")
+    )
+    return (
+        f"{_ANY_MANY}; {ours} of them {copies} of ours whose size changed since {was} "
+        f"recorded in this copy root's ledger: --reverify replaces {them}"
+    )

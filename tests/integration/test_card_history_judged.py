@@ -257,3 +257,142 @@ def test_a_card_file_its_history_refutes_is_not_said_unreadable(
     (keep,) = [line for line in out.splitlines() if line.startswith("Do not format the card")]
     assert "could not be read" not in keep and "b.mov" in keep
     assert "lists 1 file the card no longer has" in out and "1 files" not in out
+
+
+# --- card files the card's own history's ignore list hides ---------------------------------
+
+
+def test_card_files_the_card_historys_ignore_list_hides_are_listed_and_checked(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's history ignores ``*.tmp`` (``ascmhl create -i``); the card holds such files,
+    which offload-ai copies and verifies. The generation carries that ignore list, so
+    before, it left them out silently: copied and verified but in no manifest, and neither
+    ``offload verify`` ("1 OK, 0 new") nor ``ascmhl-debug verify`` ever checked their copies:
+    a corrupted one passed both. Now each is listed again by its exact ``!`` pattern."""
+    card = tmp_path / "C7"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    (card / "x.tmp").write_bytes(b"take notes\n")
+    create(judge, card, "-i", "*.tmp")
+    (card / "y.tmp").write_bytes(b"added later\n")
+    (tmp_path / "R7").mkdir()
+    code, out = offload("copy", "--quiet", card, tmp_path / "R7")
+    assert code == 0, out
+    copy = tmp_path / "R7" / "C7"
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    # The newest generation's folder hashes match; the card's own generation hashed the
+    # root without the .tmp files, which are on the copy and listed now: ascmhl-debug
+    # verify -dh finds that older root hash off, as after "create, new files, create".
+    judged = judge.verify(copy, directory_hashes=True)
+    errors = [line for line in judged.stderr.splitlines() if "ERROR" in line]
+    assert errors and all(line.endswith("(generation 0001)") for line in errors), judged.describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "3 OK" in out, out
+    (copy / "y.tmp").write_bytes(b"ADDED LATER\n")  # the copy rots: both tools must see it
+    code, out = offload("verify", copy)
+    assert code == 11 and "y.tmp" in out, out
+    assert judge.verify(copy).returncode != 0
+
+
+def test_a_copy_root_copied_again_lists_its_legacy_mhl_as_the_cards_file(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The shuttle drive's copy root (made with ``--mhl both``: its ``C8_<date>.mhl`` and a
+    history ignoring ``C8_*.mhl``) offloaded again, to the RAID, with the default ``--mhl
+    ascmhl``: the legacy MHL is the card's file there, copied and verified, and listed in
+    the RAID's generation. Before, the carried pattern hid it: in no manifest, never
+    checked (it was listed only when the second run wrote a legacy MHL too)."""
+    card = tmp_path / "C8"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    (tmp_path / "SHUTTLE").mkdir()
+    code, out = offload("copy", "--quiet", "--mhl", "both", card, tmp_path / "SHUTTLE")
+    assert code == 0, out
+    shuttle = tmp_path / "SHUTTLE" / "C8"
+    (legacy,) = shuttle.glob("C8_*.mhl")
+    (tmp_path / "RAID").mkdir()
+    code, out = offload("copy", "--quiet", shuttle, tmp_path / "RAID")
+    assert code == 0, out
+    copy = tmp_path / "RAID" / "C8"
+    assert (copy / legacy.name).read_bytes() == legacy.read_bytes()
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "2 OK" in out, out
+    (copy / legacy.name).write_bytes(legacy.read_bytes().replace(b"<", b"[", 1))
+    code, out = offload("verify", copy)
+    assert code == 11 and legacy.name in out, out
+
+
+def test_card_files_in_a_folder_the_card_historys_ignore_list_hides_are_named(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's history ignores the folder ``Proxy/``: its files are copied and verified,
+    but no ``!`` pattern can list them (ascmhl does not walk into an ignored folder), so each
+    is named, not-in-manifest, on every run, with what a check does with it (passes over it:
+    before, nothing named them, and they were never checked)."""
+    card = tmp_path / "C9"
+    (card / "Proxy").mkdir(parents=True)
+    (card / "a.mov").write_bytes(b"clip\n")
+    (card / "Proxy" / "p.mp4").write_bytes(b"proxy\n")
+    create(judge, card, "-i", "Proxy/")
+    (tmp_path / "R9").mkdir()
+    for _ in range(2):  # the re-run, which copies nothing, names it too
+        code, out = offload("copy", card, tmp_path / "R9")
+        assert code == 0, out
+        assert "1 file of the card on " in out, out
+        assert "is not in the ASC MHL manifest (Proxy/p.mp4): in a folder the ignore" in out
+        (line,) = [x for x in out.splitlines() if x.startswith("NOT IN THE MANIFEST")]
+        assert "Proxy/p.mp4" in line and line.endswith("passes over it: its ignore list hides it.")
+    copy = tmp_path / "R9" / "C9"
+    assert judge.verify(copy).clean
+
+
+def test_a_manifest_nested_histories_refuse_is_not_promised_to_a_re_run(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A shuttle drive's day folder of cards, each with its own history, offloaded as one
+    source: no manifest can be written (nested histories), and no run of the same command
+    will write one. Before, the summary and the error both said "run the same command again
+    to write it": the re-run said the same, forever."""
+    day = tmp_path / "DAY1"
+    for reel in ("A001", "A002"):
+        (day / reel).mkdir(parents=True)
+        (day / reel / "clip.mov").write_bytes(f"{reel}\n".encode())
+        create(judge, day / reel)
+    raid = tmp_path / "RAID"
+    raid.mkdir()
+    for _ in range(2):
+        code, out = offload("copy", "--quiet", day, raid)
+        assert code == 1, out
+        assert "nested ASC MHL histories are not supported: A001, A002" in out, out
+        assert "offload each of those folders as a card of its own" in out
+        assert "run the same command again to write" not in out, out
+        assert "the same command again would not write it" in out
+        assert not (raid / "DAY1" / "ascmhl").exists()
+
+
+def test_a_first_run_without_manifests_then_one_with_lists_what_the_card_history_hides(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``--mhl none`` first, then the default: the second run carries the card's history
+    (which ignores ``*.tmp``), finds the ledger's files unrecorded and writes a generation
+    listing them, the ``.tmp`` copies too, saying why in words true of this case (before
+    the fix the .tmp copies were left out; with it alone the warning blamed "an earlier
+    rule" of an earlier offload-ai, which wrote no generation there)."""
+    card = tmp_path / "C6"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    (card / "x.tmp").write_bytes(b"notes\n")
+    create(judge, card, "-i", "*.tmp")
+    (tmp_path / "R6").mkdir()
+    code, out = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "R6")
+    assert code == 0, out
+    code, out = offload("copy", "--quiet", card, tmp_path / "R6")
+    assert code == 0, out
+    assert "earlier rule" not in out, out
+    assert "no offload's generation follows it yet" in out, out
+    copy = tmp_path / "R6" / "C6"
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "2 OK" in out, out

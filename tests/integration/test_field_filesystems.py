@@ -488,3 +488,36 @@ def test_btrfs_destinations_are_grouped_with_the_others_on_their_disk(
     assert "read-backs one at a time" in line
     for mount in (bt, bt2, e4):
         assert str(mount.path) in line or mount.path.name in line, line
+
+
+# -- a long non-ASCII name: exFAT and NTFS count a name in UTF-16 units ---------------------
+
+
+@pytest.mark.parametrize("kind", ["exfat", "ntfs"])
+def test_a_long_non_ascii_name_the_card_holds_is_copied_to_exfat_and_ntfs(
+    tmp_path: Path, kind: str, exfat_loop: Any, ntfs_loop: Any
+) -> None:
+    """A name of 100 CJK characters (300 bytes of UTF-8, 100 UTF-16 units) on an exFAT card
+    (a Mac-named file on a shuttle drive): exFAT and NTFS hold it (their limit is 255 UTF-16
+    units), but exfat-fuse and ntfs-3g report 255 as their NAME_MAX, which the preflight
+    took as bytes: the copy was refused, exit 64, "is 304 bytes long (limit 255), which
+    exFAT ... will not take". The same name to ext4 (255 bytes) is still refused."""
+    card_disk = exfat_loop(32 << 20, label="A001")
+    name = "\u540d" * 100 + ".mov"
+    write(card_disk.path / "DOCS" / name, b"a long name\n")
+    destination = (exfat_loop if kind == "exfat" else ntfs_loop)(32 << 20)
+    reports = tmp_path / "reports"
+    argv = [*CLI, "copy", str(card_disk.path), str(destination.path), "--report-dir", str(reports)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    copy = destination.path / card_disk.path.name / "DOCS" / name
+    assert copy.read_bytes() == b"a long name\n"
+    check = [*CLI, "verify", str(copy.parent.parent), "--report-dir", str(reports)]
+    verified = subprocess.run(check, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    ext4 = tmp_path / "ext4"
+    ext4.mkdir()
+    argv = [*CLI, "copy", str(card_disk.path), str(ext4), "--report-dir", str(reports)]
+    refused = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert refused.returncode == 64, refused.stderr
+    assert "is 304 bytes long (limit 255)" in refused.stderr

@@ -66,7 +66,7 @@ from offload.manifest.history import (
     read_history,
 )
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
-from offload.manifest.links import exact_pattern_path, pattern_hides
+from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -750,6 +750,43 @@ def retirable_patterns(latest: Sequence[str], requested: Sequence[str]) -> dict[
         if path is not None and pattern not in asked:
             retirable[path] = pattern
     return retirable
+
+
+def hidden_by_carried(
+    latest: Sequence[str], requested: Sequence[str], paths: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """The files of *paths* (the card's, copied and verified, to be recorded) that a new
+    generation asked to ignore *requested* would leave out because of a pattern carried
+    from *latest* (the history's newest list: a card's history made with ``ascmhl create
+    -i '*.tmp'``, or a copy root's of ours offloaded again, whose ``<root>_*.mhl`` hides its
+    legacy MHL, now a file of this card): ``(patterns, hidden)``. *patterns*: ``!`` and each
+    such file's exact pattern, to follow every other pattern of the list (each names its
+    path alone); *hidden*: those in a folder the list hides, which no ``!`` can list again
+    (ascmhl does not walk into an ignored folder). Without this, such a file is copied and
+    verified but in no generation: neither ``ascmhl verify`` nor ``offload verify`` ever
+    checks its copy. A file *requested* (with ascmhl's defaults) hides by itself is left to
+    the caller (a card folder named like our state: ``copy_root``). ``([], [])`` at once
+    when *latest* carries no such pattern (every one ascmhl's defaults, asked for again, an
+    exact link pattern or a ``!`` one)."""
+    asked = set(requested) | set(DEFAULT_IGNORE_PATTERNS)
+    if not any(
+        p not in asked and not p.startswith("!") and exact_pattern_path(p) is None for p in latest
+    ):
+        return [], []
+    carried = _Carried(latest, requested)
+    spec = IgnoreSpec(carried.patterns(retired=carried.retirable))
+    ours = IgnoreSpec(_Carried((), requested).patterns())  # what the caller hides on purpose
+    again: list[str] = []
+    hidden: list[str] = []
+    for path in paths:
+        if not spec.excludes(path, is_dir=False) or ours.excludes(path, is_dir=False):
+            continue
+        folder = path.rpartition("/")[0]
+        if folder and spec.excludes(folder, is_dir=True):
+            hidden.append(path)
+        else:
+            again.append("!" + exact_pattern(path))
+    return again, hidden
 
 
 def hidden_again_below(patterns: Sequence[str]) -> tuple[str, ...]:

@@ -1171,8 +1171,8 @@ def build_view(
         one = outside_manifest == 1
         verdict = (
             f"≈{verdict[1:]}; BUT {outside_manifest} OF THEM {'IS' if one else 'ARE'} NOT "
-            "IN THE MANIFEST (named below: a check against it calls "
-            f"{'it' if one else 'them'} new)"
+            "IN THE MANIFEST (named below: a check against the manifest does not check "
+            f"{'it' if one else 'them'})"
         )
     totals_data = data.get("totals") or {}
     n_clips = kinds["clip"] - n_sound_named - n_not_video

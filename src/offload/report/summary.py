@@ -17,6 +17,7 @@ from rich.text import Text
 from offload.card import OffloadReport
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
+from offload.manifest.xmlchars import xml_can_hold
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.words import (
@@ -474,18 +475,27 @@ def _without_manifest(report: OffloadReport, head: str) -> str:
     table calls that destination FAILED, and this says what else holds there and the
     remedy, and no more. A manifest not written: no manifest of this run records the
     copies, the same command run again writes it (the manifest error's own remedy,
-    ``manifests_writer.not_written``)."""
+    ``manifests_writer.not_written``), unless the card's tree refuses one (``lasting``:
+    nested histories), where the error names the way on."""
     destinations = report.job.destinations
-    roots = [
-        str(destinations[m.destination_index].root)
+    failed = [
+        m
         for m in report.manifests
         if m.error is not None and 0 <= m.destination_index < len(destinations)
     ]
-    if roots:
+    if failed:
+        roots = [str(destinations[m.destination_index].root) for m in failed]
+        # A card whose tree refuses a manifest (nested histories) gets none on a re-run
+        # either: the error's own words say the way on.
+        remedy = (
+            "the error below says why and the way on; the same command again would not write it"
+            if all(m.lasting for m in failed)
+            else "the error below): run the same command again to write it (nothing is copied again"
+        )
         head = (
             f"{head.removesuffix('.')}; BUT NO MANIFEST on {', '.join(roots)}: "
-            f"{'its' if len(roots) == 1 else 'their'} manifest could not be written (the "
-            "error below): run the same command again to write it (nothing is copied again)."
+            f"{'its' if len(roots) == 1 else 'their'} manifest could not be written "
+            f"({remedy})."
         )
     for index, steps in sorted(report.failed_steps.items()):
         # Where this run's report is kept instead: the first written, as "Report:" says.
@@ -563,8 +573,9 @@ _STATE_WORDS = {
 
 def _not_in_manifest_lines(report: OffloadReport) -> list[str]:
     """A line per destination whose manifests leave out some of the card's files copied
-    there (a name XML cannot hold): each copy is what its state says, but no manifest
-    vouches for it, and a check against the manifest calls it new."""
+    there (a name XML cannot hold, a folder the card's history ignores): each copy is what
+    its state says, but no manifest vouches for it, and a check against the manifest calls
+    it new or passes over it (:func:`_check_words`)."""
     left = report.not_in_manifest()
     if not left:
         return []
@@ -592,10 +603,26 @@ def _not_in_manifest_lines(report: OffloadReport) -> list[str]:
             f"NOT IN THE MANIFEST on {dest.root}: {plural(len(paths), 'file')} of the card "
             f"copied there ({counted or 'see the report'}) "
             f"{'is' if len(paths) == 1 else 'are'} in no manifest there ({reasons}): "
-            f"{names}{more}. A check of the copy against its manifest (ascmhl verify, "
-            f"offload verify) calls {'it' if len(paths) == 1 else 'them'} new (exit 21)."
+            f"{names}{more}. {_check_words(paths)}"
         )
     return lines
+
+
+def _check_words(paths: dict[str, str]) -> str:
+    """What a check of the copy against its manifest does with *paths* (left out of it):
+    a name XML cannot hold is found new (exit 21); a file the manifest's ignore list hides
+    (in a card folder the card's history ignores) is passed over, never checked."""
+    new = sum(1 for path in paths if not xml_can_hold(path))
+    tools = "A check of the copy against its manifest (ascmhl verify, offload verify)"
+    if new == len(paths):
+        return f"{tools} calls {'it' if new == 1 else 'them'} new (exit 21)."
+    if not new:
+        them = "it" if len(paths) == 1 else "them"
+        return f"{tools} passes over {them}: its ignore list hides {them}."
+    return (
+        f"{tools} calls those whose names XML cannot hold new (exit 21) and passes over the "
+        "others: its ignore list hides them."
+    )
 
 
 def _replaced_lines(report: OffloadReport) -> list[str]:

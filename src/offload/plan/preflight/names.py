@@ -135,6 +135,11 @@ def check_names(
     rules: NameRules = fs.rules
     where = f"{fs.name} at {plan.destination}"
     name_max = _name_max(plan.destination) - name_headroom_bytes
+    if rules.max_name_utf16 is not None:
+        # exFAT, FAT, NTFS, APFS/HFS+ count a name in UTF-16 units, which name_problems
+        # checks; their NAME_MAX is that count, not bytes (exfat-fuse and ntfs-3g report
+        # 255, and take 100 CJK characters, 300 bytes), and a unit is at most 3 bytes.
+        name_max = max(name_max, 3 * rules.max_name_utf16)
     if names_all_fit(tree, plan, rules, name_max):
         return
     listed = entries() if callable(entries) else entries
