@@ -846,11 +846,18 @@ class S3Destination:
             return failed
 
     def read_back(
-        self, key: str, algorithms: Sequence[str], *, etags: dict[str, str] | None = None
+        self,
+        key: str,
+        algorithms: Sequence[str],
+        *,
+        etags: dict[str, str] | None = None,
+        metadata: dict[str, dict[str, str]] | None = None,
     ) -> tuple[dict[str, str], int]:
         """Stream the object under *key* and hash it with *algorithms*; returns the digests
         and the bytes read. *etags*: where to note the ETag of the object read (every range
-        of it is read pinned to that ETag), by key. Raises OSError."""
+        of it is read pinned to that ETag), by key; *metadata*: where to note its user
+        metadata (``x-amz-meta-*``, as the first GET's answer carries it: no HEAD), by key.
+        Raises OSError."""
         reader = S3ReadBack(self, key)
         buffer = bytearray(8 * 1024 * 1024)
         view = memoryview(buffer)
@@ -869,6 +876,8 @@ class S3Destination:
                 reader.close()
             if etags is not None and reader.etag:
                 etags[key] = reader.etag
+            if metadata is not None and reader.metadata is not None:
+                metadata[key] = reader.metadata
             return hasher.hexdigests(), offset
 
     # -- replacing an object: staged, verified, copied ---------------------------------
@@ -2045,6 +2054,9 @@ class S3ReadBack:
         self.key = key
         self.etag: str | None = etag
         self.size: int | None = None  # the object's, from the first answer
+        # Its user metadata (x-amz-meta-*), from the first answer (later ones are ranges
+        # of the same version: the ETag pins it).
+        self.metadata: dict[str, str] | None = None
         self._body: Any = None
         self._position = 0
         self._hasher = xxhash.xxh3_128() if fingerprint else None
@@ -2076,6 +2088,8 @@ class S3ReadBack:
         self.etag = self.etag or str(answer.get("ETag", ""))
         if self.size is None:
             self.size = offset + int(answer.get("ContentLength", 0))
+        if self.metadata is None:
+            self.metadata = dict(answer.get("Metadata") or {})
         self._body = answer["Body"]
         self._position = offset
 
