@@ -865,6 +865,11 @@ def test_a_cancel_against_a_silent_service_is_prompt_and_names_what_it_left(  # 
     assert f"aws s3api delete-object --bucket {bucket} --key {left}" in note, note
     assert "had not finished" in note, note
     assert note.split(": ", 1)[1][:60] in " ".join(err.split()), err
+    (entry,) = data["left_behind"]["objects"]  # the same object, structured
+    assert data["left_behind"]["count"] == 1 and data["left_behind"]["all_listed"] is True
+    assert entry["key"] == left and entry["url"] == f"s3://{bucket}/{left}", entry
+    assert entry["remove"] in note and "had not finished" in entry["reason"], entry
+    assert entry["refused"] is False and "destination_index" not in entry, entry
 
 
 def test_verify_append_whose_chain_is_refused_takes_back_its_manifest_version(  # type: ignore[no-untyped-def]

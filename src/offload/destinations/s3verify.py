@@ -59,11 +59,15 @@ import os
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from offload.destinations.s3 import S3Destination, get_refused, mtime_from_metadata
 from offload.destinations.s3backend import S3Backend, S3ShownPath
-from offload.destinations.s3card import left_behind_notes, upload_history_changes
+from offload.destinations.s3card import (
+    left_behind_entries,
+    left_behind_notes,
+    upload_history_changes,
+)
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
@@ -182,7 +186,7 @@ def verify_s3(
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
                 exc.report = dataclasses.replace(
-                    exc.report, root=shown_root, generation=None, notes=_notes(store)
+                    exc.report, root=shown_root, generation=None, **_left(store)
                 )
                 exc.files_read_from_media = read_back
                 raise
@@ -217,7 +221,9 @@ def verify_s3(
                             backend, backend.root, root, history, under=ASCMHL_FOLDER
                         )
                     except OSError as exc:
-                        left = "".join(f"; {note}" for note in _notes(store))
+                        left = "".join(
+                            f"; {note}" for note in left_behind_notes(store, in_report=False)
+                        )
                         raise UnreadableTreeError(
                             f"{url}: checked, but the generation recording the check could "
                             f"not be stored: {exc.strerror or exc}; nothing was appended" + left,
@@ -242,7 +248,7 @@ def verify_s3(
                         unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                         cancelled=tuple(sorted(p for p in unread if p not in judged)),
                         generation=generation,
-                        notes=_notes(store),
+                        **_left(store),
                     )
                 )
                 stopped.files_read_from_media = read_back + read_by_get()
@@ -263,7 +269,7 @@ def verify_s3(
                 unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
-                notes=_notes(store),
+                **_left(store),
                 reasons={
                     **_bucket_reasons(
                         {p: why for p, why in report.reasons.items() if p not in compared}, odd
@@ -283,9 +289,13 @@ def verify_s3(
         store.close()
 
 
-def _notes(store: S3Destination) -> tuple[str, ...]:
-    """The report's notes: the objects of this run's it may have left in the bucket."""
-    return tuple(left_behind_notes(store))
+def _left(store: S3Destination) -> dict[str, Any]:
+    """The report's ``notes`` and ``left_behind``: the objects of this run's it may have
+    left in the bucket (the note names ten, ``left_behind`` each one)."""
+    return {
+        "notes": tuple(left_behind_notes(store)),
+        "left_behind": tuple(left_behind_entries(store)),
+    }
 
 
 def _refuse_append_dropping(

@@ -193,6 +193,9 @@ class VerifyReport:
     # What the check has to say beyond the files' states (on S3: objects of this run's it
     # may have left in the bucket, ``s3card.left_behind_notes``); never counted in ``passed``.
     notes: tuple[str, ...] = ()
+    # On S3, each of those objects or versions (``s3card.left_behind_entries``): the JSON's
+    # ``left_behind`` (``report.left_behind``), which the note sums up.
+    left_behind: tuple[Mapping[str, object], ...] = ()
 
     @property
     def passed(self) -> bool:
