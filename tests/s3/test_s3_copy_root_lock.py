@@ -255,6 +255,57 @@ def test_on_a_versioned_bucket_a_lock_deletes_its_own_versions_only(  # type: ig
         store.close()
 
 
+def test_a_takeover_sweeps_only_the_versions_of_the_lock_it_judged_stale(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """A versioned bucket holding, under the lock's key: a user's version (not a lock),
+    an earlier run's lock (our format, another nonce and run token), and the versions of a
+    stale lock of another host (three refreshes, the last current); beside it, a key the
+    lock's key is a prefix of (``lock.bak``) and another copy root's live lock, both with the
+    stale lock's very body. Taking the stale lock over deletes, by their ids, the stale
+    lock's versions alone (its own nonce): every other version, key and lock stays, and no
+    delete marker is added. Checked on the code before this test (no change needed)."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    key = lock_key("day1/A001")
+    elsewhere = lock_key("day1/A002")
+    host = f"not-{socket.gethostname()}"
+
+    def lock_body(nonce: str, token: str, beat: int) -> bytes:
+        holder = {"pid": 1, "host": host, "started": "2026-01-01T00:00:00Z", "token": token}
+        holder.update(lock=nonce, heartbeat_s=30.0, refreshed=f"2026-01-01T00:0{beat}:00Z")
+        return json.dumps(holder).encode()
+
+    def put(at: str, body: bytes) -> str:
+        return str(client.put_object(Bucket=bucket, Key=at, Body=body)["VersionId"])
+
+    kept = {
+        put(key, b"the user's notes, not a lock"),
+        put(key, lock_body("0123456789abcdef", "an-earlier-run", 0)),
+    }
+    beside = {put(f"{key}.bak", lock_body("feedfacefeedface", "the-stale-run", 0))}
+    other = {put(elsewhere, lock_body("feedfacefeedface", "the-stale-run", 0))}
+    stale = {put(key, lock_body("feedfacefeedface", "the-stale-run", beat)) for beat in (1, 2, 3)}
+    time.sleep(1.1)  # the last refresh older than stale_after_s, by the server's clock
+    store = destination(s3_server.url, bucket, prefix="day1")
+    try:
+        lock = S3CopyRootLock(store, "day1/A001", stale_after_s=1.0)
+        lock.acquire()
+        try:
+            made, markers = _lock_versions(s3_server.url, bucket, key)
+            current = client.get_object(Bucket=bucket, Key=key)
+            assert json.loads(current["Body"].read())["pid"] == os.getpid()
+            assert set(made) == {*kept, current["VersionId"]} and markers == 0, (made, stale)
+            assert set(_lock_versions(s3_server.url, bucket, f"{key}.bak")[0]) == beside
+            assert set(_lock_versions(s3_server.url, bucket, elsewhere)[0]) == other
+        finally:
+            lock.release()
+        made, markers = _lock_versions(s3_server.url, bucket, key)
+        assert set(made) == kept and markers == 0, made  # ours gone by id too
+    finally:
+        store.close()
+
+
 def test_two_cards_into_one_prefix_run_side_by_side(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:
