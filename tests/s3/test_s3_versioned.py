@@ -262,3 +262,34 @@ def test_left_behind_lists_every_object_up_to_its_bound_and_says_how_many(  # ty
         assert f"(the JSON report's left_behind lists the first {LEFT_LISTED}," in note
     finally:
         store.close()
+
+
+def test_an_abandoned_staging_object_is_deleted_with_no_version_left(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """A run killed between a replacement's verified upload and its copy over the final key
+    leaves its staging object; a later run deletes it once older than ``abandon_after_s``.
+    On a bucket that keeps versions, it deletes that object's own version by its id (the
+    object judged old, read by a HEAD pinned to its ETag): nothing of it stays, no delete
+    marker; an older version of the key, not the one judged, stays. Failed before: a plain
+    delete, the whole clip kept as a noncurrent version under a delete marker, unsaid."""
+    import time
+
+    from s3.conftest import destination
+
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    probe = destination(s3_server.url, bucket, prefix="day1")
+    staging = probe.staging_key("day1/A001/CLIPS/A001C001.mov")
+    probe.close()
+    older = client.put_object(Bucket=bucket, Key=staging, Body=b"an earlier writer's")
+    client.put_object(Bucket=bucket, Key=staging, Body=b"x" * 300_000)  # the killed run's
+    time.sleep(1.1)  # older than the cutoff below, by whole seconds of LastModified
+    store = destination(s3_server.url, bucket, prefix="day1", abandon_after_s=0.0)
+    try:
+        assert staging in store.abort_abandoned([])
+    finally:
+        store.close()
+    listing = client.list_object_versions(Bucket=bucket, Prefix=staging)
+    assert [v["VersionId"] for v in listing.get("Versions", [])] == [older["VersionId"]]
+    assert listing.get("DeleteMarkers", []) == [], listing["DeleteMarkers"]

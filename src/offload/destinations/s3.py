@@ -1325,6 +1325,33 @@ class S3Destination:
         written since records have it), else its ``key``."""
         return str(record.get("final_key") or record["key"])
 
+    def _delete_abandoned(self, key: str, etag: str) -> None:
+        """Delete the staging object under *key* that an earlier run left (judged old by
+        its listing, *etag*). On a bucket that keeps versions, that object's own version by
+        its id, learnt by a HEAD pinned to *etag* (the object judged, no other): a plain
+        delete there keeps the whole clip as a noncurrent version under a delete marker,
+        stored for nothing. Else (no versions, the "null" version of a suspended bucket,
+        the HEAD or the delete by id refused) a plain delete pinned to *etag*, as before.
+        Other versions of the key stay. Raises OSError."""
+        version = None
+        try:
+            head = self.client.head_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
+            if str(head.get("ETag", "")) != etag:
+                return  # a service that ignores If-Match: another object by now
+            version = head.get("VersionId")
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if code == "PreconditionFailed" or status in (404, 412) or code == "NoSuchKey":
+                return  # changed or gone since it was listed: not the object judged
+        if version and version != "null":
+            try:
+                self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version)
+                return
+            except Exception as exc:
+                if _error_code(exc)[0] == "NoSuchVersion":
+                    return
+        self.delete_key(key, etag=etag)
+
     def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
         """Abort our uploads that will never be resumed, and delete our old staging objects;
         returns their keys.
@@ -1348,7 +1375,7 @@ class S3Destination:
         # (a new replacement uploads its own).
         for info in list(self.list_keys(self.url.key(STAGING_FOLDER) + "/")):
             if info.mtime_ns / 1e9 < cutoff:
-                self.delete_key(info.key, etag=info.etag)
+                self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
         for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
             raw = self.get_small(info.key)
