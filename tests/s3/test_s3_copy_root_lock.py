@@ -132,6 +132,68 @@ def test_a_killed_runs_lock_and_record_versions_are_deleted_by_the_next_run(  # 
     assert body.read() == b"not a lock of ours"
 
 
+def test_a_killed_runs_double_of_a_clip_is_deleted_by_the_run_that_takes_its_lock_over(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """On a bucket that keeps versions, a multipart clip is completed, copied onto itself
+    with its digests, then the version the upload completed is deleted by its id. A run
+    killed (SIGKILL) before that delete is done (here: the service refusing it until the
+    run is killed) leaves the clip stored twice. The
+    run that takes its lock over deletes that version by its id: a noncurrent version
+    under the copy root that the dead run uploaded (the lock's run token, in the version's
+    ``offload-upload`` metadata) and then stored again as the key's current object (the
+    same token, size and ``mtime``). Never anything else: the user's versions of another
+    key, another run's (its token), and the current objects stay. Failed before: the
+    clip's first version stayed, stored twice, unsaid."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    theirs = {"offload-upload": "0123456789abcdef", "mtime": "1700000000.000000000"}
+    kept = [
+        client.put_object(Bucket=bucket, Key="day1/A001/notes.txt", Body=b"v1")["VersionId"],
+        client.put_object(Bucket=bucket, Key="day1/A001/notes.txt", Body=b"v2")["VersionId"],
+        client.put_object(Bucket=bucket, Key="day1/A001/other.bin", Body=b"x", Metadata=theirs)[
+            "VersionId"
+        ],
+        client.put_object(Bucket=bucket, Key="day1/A001/other.bin", Body=b"x", Metadata=theirs)[
+            "VersionId"
+        ],
+    ]
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    clip = "day1/A001/CLIPS/A001C001.mov"
+    # The delete of the clip's completed version, once its copy with the digests is done,
+    # does not happen (the proxy refuses it, 403, until the run is killed: a held request
+    # would still be forwarded once let go); the run is killed at its ledger's write.
+    proxy.intercept("DELETE", "A001C001.mov?versionId=", status=403, count=99)
+    proxy.hold("PUT", "/.offload/ledger")
+    first = _offload_process(tmp_path, proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(120), "run A never wrote its ledger"
+        first.kill()
+        first.communicate()
+    finally:
+        proxy.go_down()
+
+    def versions_of(key: str) -> list[str]:
+        listing = client.list_object_versions(Bucket=bucket, Prefix=key)
+        return [v["VersionId"] for v in listing.get("Versions", []) if v["Key"] == key]
+
+    assert len(versions_of(clip)) == 2  # what the kill left: the clip stored twice
+    current = client.head_object(Bucket=bucket, Key=clip)["VersionId"]
+    second = _offload_process(tmp_path / "b", s3_server.url, str(card), url)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert set(statuses(report_of(out), 0).values()) <= {"verified", "verified_earlier"}, out
+    assert versions_of(clip) == [current]
+    listing = client.list_object_versions(Bucket=bucket, Prefix="day1/A001/")
+    found = {v["VersionId"] for v in listing.get("Versions", [])}
+    assert set(kept) <= found, (kept, found)
+    markers = [m["Key"] for m in listing.get("DeleteMarkers", []) if "/.offload/" not in m["Key"]]
+    assert markers == [], markers
+    body = client.get_object(Bucket=bucket, Key=clip)["Body"].read()
+    assert body == (card / "CLIPS/A001C001.mov").read_bytes()
+
+
 def test_one_prefix_in_two_buckets_is_two_copy_roots_each_locked(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:

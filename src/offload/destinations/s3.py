@@ -764,6 +764,8 @@ class S3Destination:
             self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
         except Exception as exc:
             code, status = _error_code(exc)
+            if code == "NoSuchVersion":
+                return None  # gone already (a run that took our lock over deleted it)
             reason = f"{code or status or type(exc).__name__}"
             with self._lock:
                 self.versions_kept.append((key, reason))
@@ -1228,6 +1230,71 @@ class S3Destination:
             except Exception:
                 left = True
         return not left
+
+    def delete_run_doubles(self, prefix: str, token: str) -> int:
+        """After taking over the lock of a run judged stale whose run token is *token*: on a
+        bucket that keeps versions, delete by its id each noncurrent version under *prefix*
+        (a copy root; its own ``.offload/`` aside) that run uploaded and then stored again
+        as its key's current object: the version a multipart upload completed, left when
+        the run was killed before deleting it once copied onto itself with its digests
+        (``delete_own_version``), the clip stored twice. Proven by both objects' metadata:
+        the same ``offload-upload`` (*token*, the lock's own run token) and the same
+        ``mtime`` (a card file's: never a manifest's or a report's), and the same size.
+        Everything else stays: the user's versions, another run's, a delete marker's key, a
+        version of that run no current object of its repeats. Returns how many were deleted.
+        Never raises (without ``s3:ListBucketVersions`` nothing is looked for). One
+        ListObjectVersions a thousand versions (a bucket without versions lists "null"
+        ones alone: nothing more), then only for a key with a noncurrent version of ours: a
+        HEAD of its current object, one of that version, and its DELETE."""
+        bucket = self.url.bucket
+        head = f"{prefix}/" if prefix else ""
+        state = f"{head}{STATE_PREFIX}/"
+        latest: dict[str, tuple[str, int]] = {}
+        older: dict[str, list[tuple[str, int]]] = {}
+        try:
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=bucket, Prefix=head):
+                for entry in page.get("Versions", []):
+                    key, version = str(entry.get("Key", "")), entry.get("VersionId")
+                    if key.startswith(state) or not version or version == "null":
+                        continue
+                    found = (str(version), int(entry.get("Size", -1)))
+                    if entry.get("IsLatest"):
+                        latest[key] = found
+                    else:
+                        older.setdefault(key, []).append(found)
+        except Exception:
+            return 0
+
+        def metadata(key: str, version: str) -> dict[str, str] | None:
+            try:
+                answer = self.client.head_object(Bucket=bucket, Key=key, VersionId=version)
+            except Exception:
+                return None
+            return dict(answer.get("Metadata") or {})
+
+        deleted = 0
+        for key, versions in older.items():
+            current = latest.get(key)  # none: a delete marker is the key's latest
+            if current is None:
+                continue
+            now = metadata(key, current[0])
+            if now is None or now.get(MARKER_KEY) != token or MTIME_KEY not in now:
+                continue
+            for version, size in versions:
+                if size != current[1]:
+                    continue
+                then = metadata(key, version)
+                if then is None or then.get(MARKER_KEY) != token:
+                    continue
+                if then.get(MTIME_KEY) != now[MTIME_KEY]:
+                    continue
+                try:
+                    self.client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+                    deleted += 1
+                except Exception:
+                    pass
+        return deleted
 
     def _upload_in_progress(self, key: str, upload_id: str) -> bool:
         try:
