@@ -321,6 +321,10 @@ class OffloadReport:
     ignored: list[tuple[str, str]] = field(default_factory=list)
     # Problems that change no file's state (a local report folder that cannot be written).
     notes: list[str] = field(default_factory=list)
+    # Each object or version of this run's an S3 destination may have left in the bucket
+    # (``destinations.s3card.left_behind_entries``, with its ``destination_index``): the
+    # JSON's ``left_behind`` (``report.left_behind``), which the notes' sentence sums up.
+    left_behind: list[dict[str, Any]] = field(default_factory=list)
     # Files the card's own ASC MHL history records that the card no longer has; and why
     # that history was not trusted, if it was not.
     missing_from_card: list[str] = field(default_factory=list)
@@ -1450,12 +1454,16 @@ def run_offload(
             # The run stopped short (a second Ctrl-C while its manifests were stored): no
             # report will name what each S3 destination may have left, so a warning does.
             for backend in plan.backends.values():
-                for note in _s3().left_behind_notes(backend.store):
+                for note in _s3().left_behind_notes(backend.store, in_report=False):
                     guarded.emit(WarningIssued(note))
     # Once the locks are released (their versions deleted or not): what each S3 destination
     # may have left of this run's in the bucket, with the command that removes each.
-    for backend in plan.backends.values():
+    for index, backend in plan.backends.items():
         report.notes.extend(_s3().left_behind_notes(backend.store))
+        report.left_behind.extend(
+            {"destination_index": index, **entry}
+            for entry in _s3().left_behind_entries(backend.store)
+        )
     return report
 
 

@@ -40,6 +40,7 @@ from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
 from offload.manifest.verify import (
     CheckCancelled,
+    FileDate,
     OnPlan,
     Proved,
     cancelled_check,
@@ -313,6 +314,7 @@ def verify_path(
     own_links: Collection[Path] = (),
     on_plan: OnPlan | None = None,
     lister: Lister | None = None,
+    file_date: FileDate | None = None,
 ) -> tuple[VerifyReport, int, int]:
     """Verify *root* against its best reference; returns the report (its ``reasons`` filled
     by the check: ``offload.verification_reason``, what stands at a missing path, looked at
@@ -328,7 +330,9 @@ def verify_path(
     caller made itself (that mirror's link to a local legacy MHL), not the copy's: left out
     of the check (``verify_tree``). *lister*: what stands in each folder of the copy, for
     an appended generation's folder hashes, where *root* shows less than it holds (that
-    mirror: objects it cannot hold as files; ``verify_tree``).
+    mirror: objects it cannot hold as files; ``verify_tree``). *file_date*: the date an
+    appended generation records for a file, as the read that hashed it learnt it (that
+    mirror: the object's ``mtime`` metadata in its GET's answer; ``verify_tree``).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     missing or not a folder (``DriveUnreachable``: on a drive that went away), or a request
@@ -373,7 +377,7 @@ def verify_path(
     try:
         return _verify_with(
             root, media, hasher, legacy_mhl, append_generation, creator, now, own_links,
-            on_plan, lister,
+            on_plan, lister, file_date,
         )  # fmt: skip
     except CheckCancelled as exc:  # what was read before the cancel, and how
         exc.files_read_from_media = media.bypassed
@@ -394,6 +398,7 @@ def _verify_with(
     own_links: Collection[Path],
     on_plan: OnPlan | None,
     lister: Lister | None,
+    file_date: FileDate | None = None,
 ) -> tuple[VerifyReport, int, int]:
     """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how)."""
     report: VerifyReport | None = None
@@ -409,6 +414,7 @@ def _verify_with(
                 own_links=own_links,
                 on_plan=on_plan,
                 lister=lister,
+                file_date=file_date,
                 # The root's own state only (anchored: this walk is relative to the
                 # root); a card's own .offload entries are checked. An appended
                 # generation's list needs the unanchored name (ascmhl matches patterns

@@ -6,7 +6,10 @@ Each reads the card's bytes back, and the ETags, part checksums and ``offload-<h
 metadata are what those clients check: an object's ETag is the MD5 of its bytes (a multipart
 object once copied onto itself with its digests, the default), or, with
 ``--s3-no-digest-metadata``, S3's multipart ETag (the MD5 of the parts' MD5s, ``-N``) and a
-composite CRC32 (the CRC32 of the parts' CRC32s), which no client takes for an MD5."""
+composite CRC32 (the CRC32 of the parts' CRC32s), which no client takes for an MD5. The
+copy root fetched whole by awscli and by rclone (its ASC MHL history as uploaded, a
+generation appended by ``offload verify --append`` included) passes ``ascmhl-debug
+verify`` and ``xxhsum`` / ``md5sum``."""
 
 from __future__ import annotations
 
@@ -361,3 +364,101 @@ def test_awkward_names_and_threshold_sizes_read_back_by_every_client(
     assert f"{len(NAMES)} OK, 0 changed, 0 missing, 0 new, 0 unreadable" in out.getvalue()
     code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
     assert code == 0 and "0 to copy" in err, err
+
+
+def _manifest_entries(manifest: Path) -> dict[str, dict[str, str]]:
+    """Each file entry of an ASC MHL manifest, read with the standard library alone (no
+    code of ours): path -> its ``lastmodificationdate`` and its hashes by format."""
+    import xml.etree.ElementTree as ET
+
+    entries: dict[str, dict[str, str]] = {}
+    for hashed in ET.parse(manifest).getroot().iter():
+        if hashed.tag.rpartition("}")[2] != "hash":
+            continue
+        fields = {child.tag.rpartition("}")[2]: child for child in hashed}
+        path = fields.pop("path")
+        entries[str(path.text)] = {
+            "date": path.get("lastmodificationdate", ""),
+            **{name: str(child.text) for name, child in fields.items()},
+        }
+    return entries
+
+
+def test_the_copy_root_fetched_by_awscli_and_rclone_passes_ascmhl_and_xxhsum(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, judge
+) -> None:
+    """What a facility does with a bucket's copy root, with real clients only: ``offload
+    copy -t xxh64 -t md5``, then ``offload verify --append`` (a second, ``in-place``
+    generation), then the prefix fetched whole by ``aws s3 cp --recursive`` and by ``rclone
+    copy``. Each download passes the reference tool's verify (``ascmhl-debug verify -dh``:
+    the manifests and the chain as uploaded, folder hashes included); ``xxhsum -H64`` and
+    ``md5sum`` of each downloaded file give the hashes both generations record and the
+    ``offload-xxh64`` / ``offload-md5`` metadata awscli shows; each generation dates each
+    file by the card file's time (the appended one from the ``mtime`` metadata in the GETs
+    that hashed it), which rclone gives the files it downloads."""
+    rclone = require_tool("rclone")
+    xxhsum, md5sum = require_tool("xxhsum"), require_tool("md5sum")
+    card = make_card(tmp_path, CARD)
+    times = {}
+    for n, relative in enumerate(sorted(CARD)):
+        times[relative] = (1_714_557_600 + n) * 1_000_000_000 + 250_000_000
+        os.utime(card / relative, ns=(times[relative], times[relative]))
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "-t", "xxh64", "-t", "md5", str(card), url
+    )
+    assert code == 0, err
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [
+            "verify",
+            "--report-dir",
+            str(tmp_path / "v"),
+            "--s3-endpoint",
+            s3_server.url,
+            "--append",
+            f"{url}/A001",
+        ],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 0, out.getvalue() + err.getvalue()
+
+    fetched = tmp_path / "aws" / "A001"
+    _aws(s3_server, "s3", "cp", "--recursive", "--only-show-errors", f"{url}/A001", str(fetched))
+    by_rclone = tmp_path / "rclone" / "A001"
+    _run(
+        [rclone, "copy", f"m:{bucket}/day1/A001", str(by_rclone), "--exclude", ".offload/**"],
+        _rclone_env(s3_server),
+    )
+    for target in (fetched, by_rclone):
+        _same_tree(card, target)
+        manifests = sorted((target / "ascmhl").glob("*.mhl"))
+        assert len(manifests) == 2 and (target / "ascmhl" / "ascmhl_chain.xml").is_file()
+        result = judge.verify(target, directory_hashes=True)
+        assert result.clean, (target, result.describe())
+        for manifest in manifests:
+            entries = _manifest_entries(manifest)
+            assert sorted(entries) == sorted(CARD), (manifest.name, entries)
+            for relative, entry in entries.items():
+                path = target / relative
+                assert _run([xxhsum, "-H64", str(path)]).split()[0] == entry["xxh64"], relative
+                assert _run([md5sum, str(path)]).split()[0] == entry["md5"], relative
+                seconds = times[relative] // 1_000_000_000
+                when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+                assert entry["date"].startswith(when), (manifest.name, relative, entry)
+    for relative, entry in _manifest_entries(manifests[-1]).items():
+        head = json.loads(
+            _aws(
+                s3_server,
+                "s3api",
+                "head-object",
+                "--bucket",
+                bucket,
+                "--key",
+                f"day1/A001/{relative}",
+            )
+        )
+        assert head["Metadata"]["offload-xxh64"] == entry["xxh64"], (relative, head)
+        assert head["Metadata"]["offload-md5"] == entry["md5"], (relative, head)
+        # rclone gives each file the card's time (to the nanosecond) from that metadata.
+        assert (by_rclone / relative).stat().st_mtime_ns == times[relative], relative

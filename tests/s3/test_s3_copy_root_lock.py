@@ -132,6 +132,68 @@ def test_a_killed_runs_lock_and_record_versions_are_deleted_by_the_next_run(  # 
     assert body.read() == b"not a lock of ours"
 
 
+def test_a_killed_runs_double_of_a_clip_is_deleted_by_the_run_that_takes_its_lock_over(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """On a bucket that keeps versions, a multipart clip is completed, copied onto itself
+    with its digests, then the version the upload completed is deleted by its id. A run
+    killed (SIGKILL) before that delete is done (here: the service refusing it until the
+    run is killed) leaves the clip stored twice. The
+    run that takes its lock over deletes that version by its id: a noncurrent version
+    under the copy root that the dead run uploaded (the lock's run token, in the version's
+    ``offload-upload`` metadata) and then stored again as the key's current object (the
+    same token, size and ``mtime``). Never anything else: the user's versions of another
+    key, another run's (its token), and the current objects stay. Failed before: the
+    clip's first version stayed, stored twice, unsaid."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    theirs = {"offload-upload": "0123456789abcdef", "mtime": "1700000000.000000000"}
+    kept = [
+        client.put_object(Bucket=bucket, Key="day1/A001/notes.txt", Body=b"v1")["VersionId"],
+        client.put_object(Bucket=bucket, Key="day1/A001/notes.txt", Body=b"v2")["VersionId"],
+        client.put_object(Bucket=bucket, Key="day1/A001/other.bin", Body=b"x", Metadata=theirs)[
+            "VersionId"
+        ],
+        client.put_object(Bucket=bucket, Key="day1/A001/other.bin", Body=b"x", Metadata=theirs)[
+            "VersionId"
+        ],
+    ]
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    clip = "day1/A001/CLIPS/A001C001.mov"
+    # The delete of the clip's completed version, once its copy with the digests is done,
+    # does not happen (the proxy refuses it, 403, until the run is killed: a held request
+    # would still be forwarded once let go); the run is killed at its ledger's write.
+    proxy.intercept("DELETE", "A001C001.mov?versionId=", status=403, count=99)
+    proxy.hold("PUT", "/.offload/ledger")
+    first = _offload_process(tmp_path, proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(120), "run A never wrote its ledger"
+        first.kill()
+        first.communicate()
+    finally:
+        proxy.go_down()
+
+    def versions_of(key: str) -> list[str]:
+        listing = client.list_object_versions(Bucket=bucket, Prefix=key)
+        return [v["VersionId"] for v in listing.get("Versions", []) if v["Key"] == key]
+
+    assert len(versions_of(clip)) == 2  # what the kill left: the clip stored twice
+    current = client.head_object(Bucket=bucket, Key=clip)["VersionId"]
+    second = _offload_process(tmp_path / "b", s3_server.url, str(card), url)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert set(statuses(report_of(out), 0).values()) <= {"verified", "verified_earlier"}, out
+    assert versions_of(clip) == [current]
+    listing = client.list_object_versions(Bucket=bucket, Prefix="day1/A001/")
+    found = {v["VersionId"] for v in listing.get("Versions", [])}
+    assert set(kept) <= found, (kept, found)
+    markers = [m["Key"] for m in listing.get("DeleteMarkers", []) if "/.offload/" not in m["Key"]]
+    assert markers == [], markers
+    body = client.get_object(Bucket=bucket, Key=clip)["Body"].read()
+    assert body == (card / "CLIPS/A001C001.mov").read_bytes()
+
+
 def test_one_prefix_in_two_buckets_is_two_copy_roots_each_locked(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:
@@ -251,6 +313,57 @@ def test_on_a_versioned_bucket_a_lock_deletes_its_own_versions_only(  # type: ig
         taker = client.get_object(Bucket=bucket, Key=key)
         assert b"not-" in taker["Body"].read()
         assert sorted(made) == sorted([earlier, taker["VersionId"]]) and markers == 1, made
+    finally:
+        store.close()
+
+
+def test_a_takeover_sweeps_only_the_versions_of_the_lock_it_judged_stale(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """A versioned bucket holding, under the lock's key: a user's version (not a lock),
+    an earlier run's lock (our format, another nonce and run token), and the versions of a
+    stale lock of another host (three refreshes, the last current); beside it, a key the
+    lock's key is a prefix of (``lock.bak``) and another copy root's live lock, both with the
+    stale lock's very body. Taking the stale lock over deletes, by their ids, the stale
+    lock's versions alone (its own nonce): every other version, key and lock stays, and no
+    delete marker is added. Checked on the code before this test (no change needed)."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    key = lock_key("day1/A001")
+    elsewhere = lock_key("day1/A002")
+    host = f"not-{socket.gethostname()}"
+
+    def lock_body(nonce: str, token: str, beat: int) -> bytes:
+        holder = {"pid": 1, "host": host, "started": "2026-01-01T00:00:00Z", "token": token}
+        holder.update(lock=nonce, heartbeat_s=30.0, refreshed=f"2026-01-01T00:0{beat}:00Z")
+        return json.dumps(holder).encode()
+
+    def put(at: str, body: bytes) -> str:
+        return str(client.put_object(Bucket=bucket, Key=at, Body=body)["VersionId"])
+
+    kept = {
+        put(key, b"the user's notes, not a lock"),
+        put(key, lock_body("0123456789abcdef", "an-earlier-run", 0)),
+    }
+    beside = {put(f"{key}.bak", lock_body("feedfacefeedface", "the-stale-run", 0))}
+    other = {put(elsewhere, lock_body("feedfacefeedface", "the-stale-run", 0))}
+    stale = {put(key, lock_body("feedfacefeedface", "the-stale-run", beat)) for beat in (1, 2, 3)}
+    time.sleep(1.1)  # the last refresh older than stale_after_s, by the server's clock
+    store = destination(s3_server.url, bucket, prefix="day1")
+    try:
+        lock = S3CopyRootLock(store, "day1/A001", stale_after_s=1.0)
+        lock.acquire()
+        try:
+            made, markers = _lock_versions(s3_server.url, bucket, key)
+            current = client.get_object(Bucket=bucket, Key=key)
+            assert json.loads(current["Body"].read())["pid"] == os.getpid()
+            assert set(made) == {*kept, current["VersionId"]} and markers == 0, (made, stale)
+            assert set(_lock_versions(s3_server.url, bucket, f"{key}.bak")[0]) == beside
+            assert set(_lock_versions(s3_server.url, bucket, elsewhere)[0]) == other
+        finally:
+            lock.release()
+        made, markers = _lock_versions(s3_server.url, bucket, key)
+        assert set(made) == kept and markers == 0, made  # ours gone by id too
     finally:
         store.close()
 

@@ -865,6 +865,11 @@ def test_a_cancel_against_a_silent_service_is_prompt_and_names_what_it_left(  # 
     assert f"aws s3api delete-object --bucket {bucket} --key {left}" in note, note
     assert "had not finished" in note, note
     assert note.split(": ", 1)[1][:60] in " ".join(err.split()), err
+    (entry,) = data["left_behind"]["objects"]  # the same object, structured
+    assert data["left_behind"]["count"] == 1 and data["left_behind"]["all_listed"] is True
+    assert entry["key"] == left and entry["url"] == f"s3://{bucket}/{left}", entry
+    assert entry["remove"] in note and "had not finished" in entry["reason"], entry
+    assert entry["refused"] is False and "destination_index" not in entry, entry
 
 
 def test_verify_append_whose_chain_is_refused_takes_back_its_manifest_version(  # type: ignore[no-untyped-def]
@@ -971,3 +976,51 @@ def test_the_mtime_metadata_reads_back_what_copy_writes_and_nothing_else() -> No
     for bad in ("", "-1", "1e9", "17 00", "1.2.3", "1.1234567890", "99999999999999", "nan"):
         assert mtime_from_metadata({"mtime": bad}) is None, bad
     assert mtime_from_metadata({}) is None
+
+
+def test_append_asks_no_head_an_object_for_the_dates(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """``--append`` dates each file by its object's ``mtime`` metadata, which the GET that
+    hashes the object carries in its answer: no HEAD an object (on a real service each is
+    a round trip, minutes for a card of thousands of files). Counted at the proxy: the
+    check's requests are the preflight's, the listings, the history's GETs, one GET an
+    object and the generation's PUTs; the dates are still the card files'. Failed before:
+    one HEAD an object (4 here) on top of its GET."""
+    import os
+
+    card = make_card(tmp_path)
+    old = 1_500_000_000
+    for path in card.rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    objects = [p for p in card.rglob("*") if p.is_file()]
+    proxy.reset()
+    code, out, err = verify(tmp_path, proxy.url, "--append", "--json", f"{url}/A001")
+    assert code == 0, out + err
+    targets = proxy.targets
+    heads = [
+        target
+        for method, target in zip(proxy.stats.methods, targets, strict=True)
+        if method == "HEAD" and "/day1/A001/" in target
+    ]
+    assert heads == [], heads  # (the preflight's HeadBucket is not an object's)
+    content_gets = [
+        target
+        for method, target in zip(proxy.stats.methods, targets, strict=True)
+        if method == "GET"
+        and "/day1/A001/" in target
+        and "/ascmhl/" not in target
+        and "/.offload/" not in target
+        and "list-type" not in target
+    ]
+    assert len(content_gets) == len(objects), content_gets
+    client = admin(s3_server.url)
+    (generation,) = [k for k in _ascmhl_keys(s3_server.url, bucket) if "/0002_" in k]
+    text = client.get_object(Bucket=bucket, Key=generation)["Body"].read().decode()
+    by_path = {p: d for d, p in re.findall(r'lastmodificationdate="([^"]+)">([^<]+)<', text)}
+    for path in objects:
+        assert by_path[path.relative_to(card).as_posix()].startswith("2017-07-14T02:40:00")

@@ -89,6 +89,19 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
     (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
     assert json.loads(report.read_text())["notes"] == [note, left]
     assert json.loads(report.read_text())["destinations"][1]["files_verified"] == 2
+    # The same versions, structured: every one, with its destination and its command.
+    kept = json.loads(report.read_text())["left_behind"]
+    assert kept == final["left_behind"], (kept, final["left_behind"])
+    listed = {(v["Key"], v["VersionId"]) for v in listing.get("Versions", [])}
+    assert kept["count"] == len(kept["objects"]) and kept["all_listed"] is True, kept
+    assert {(o["key"], o["version_id"]) for o in kept["objects"]} >= listed, kept
+    for entry in kept["objects"]:
+        assert entry["destination_index"] == 1 and entry["bucket"] == bucket, entry
+        assert entry["url"] == f"s3://{bucket}/{entry['key']}" and entry["refused"] is True
+        assert "AccessDenied" in entry["reason"], entry
+        assert entry["remove"] in left and entry["remove"].startswith(
+            f"aws s3api delete-object --bucket {bucket} --key {entry['key']}"
+        ), entry
 
 
 def test_the_note_claims_no_verification_in_transfer_mode(
@@ -206,3 +219,77 @@ def test_a_refused_delete_of_a_staging_version_is_named_with_its_command(
     assert command in note and "AccessDenied" in note, note
     assert "s3:DeleteObjectVersion" in note, note
     assert command in " ".join(err.split()), err  # the terminal's WARNING
+
+
+def test_left_behind_lists_every_object_up_to_its_bound_and_says_how_many(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """The reports' ``left_behind`` holds each object or version a store noted (once each,
+    in order), up to ``LEFT_LISTED``, its ``count`` every one and ``all_listed`` false past
+    the bound; the note names ten, and says where the rest are listed only where a report
+    holds them (``in_report``): all of them, or the first ``LEFT_LISTED``. Failed before:
+    no ``left_behind``; the note named ten and counted the rest, listed nowhere."""
+    from offload.destinations.s3card import LEFT_NAMED, left_behind_entries, left_behind_notes
+    from offload.report.left_behind import LEFT_LISTED, left_behind_json
+    from s3.conftest import destination
+
+    store = destination(s3_server.url, bucket, prefix="day1")
+    try:
+        for number in range(LEFT_NAMED + 5):
+            store.note_left_behind(f"day1/.offload/uploads/{number}.json", f"v{number}", "why")
+        store.note_left_behind("day1/.offload/uploads/0.json", "v0", "why")  # named twice
+        shaped = left_behind_json(left_behind_entries(store))
+        assert shaped["count"] == LEFT_NAMED + 5 and shaped["all_listed"] is True, shaped
+        assert [o["version_id"] for o in shaped["objects"]] == [
+            f"v{n}" for n in range(LEFT_NAMED + 5)
+        ]
+        (note,) = left_behind_notes(store)
+        assert "and 5 more of the same kind (the JSON report's left_behind lists every one" in note
+        (warning,) = left_behind_notes(store, in_report=False)
+        assert "and 5 more of the same kind" in warning and "left_behind" not in warning
+
+        for number in range(LEFT_NAMED + 5, LEFT_LISTED + 7):
+            store.note_left_behind(f"day1/A001/CLIPS/{number}.mov", None, "why")
+        shaped = left_behind_json(left_behind_entries(store))
+        assert shaped["count"] == LEFT_LISTED + 7 and shaped["all_listed"] is False
+        assert len(shaped["objects"]) == LEFT_LISTED
+        last = shaped["objects"][-1]
+        assert last["version_id"] is None and last["remove"] == (
+            f"aws s3api delete-object --bucket {bucket} --key {last['key']}"
+        )
+        (note,) = left_behind_notes(store)
+        assert f"{LEFT_LISTED + 7} objects or versions" in note, note[:200]
+        assert f"(the JSON report's left_behind lists the first {LEFT_LISTED}," in note
+    finally:
+        store.close()
+
+
+def test_an_abandoned_staging_object_is_deleted_with_no_version_left(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """A run killed between a replacement's verified upload and its copy over the final key
+    leaves its staging object; a later run deletes it once older than ``abandon_after_s``.
+    On a bucket that keeps versions, it deletes that object's own version by its id (the
+    object judged old, read by a HEAD pinned to its ETag): nothing of it stays, no delete
+    marker; an older version of the key, not the one judged, stays. Failed before: a plain
+    delete, the whole clip kept as a noncurrent version under a delete marker, unsaid."""
+    import time
+
+    from s3.conftest import destination
+
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    probe = destination(s3_server.url, bucket, prefix="day1")
+    staging = probe.staging_key("day1/A001/CLIPS/A001C001.mov")
+    probe.close()
+    older = client.put_object(Bucket=bucket, Key=staging, Body=b"an earlier writer's")
+    client.put_object(Bucket=bucket, Key=staging, Body=b"x" * 300_000)  # the killed run's
+    time.sleep(1.1)  # older than the cutoff below, by whole seconds of LastModified
+    store = destination(s3_server.url, bucket, prefix="day1", abandon_after_s=0.0)
+    try:
+        assert staging in store.abort_abandoned([])
+    finally:
+        store.close()
+    listing = client.list_object_versions(Bucket=bucket, Prefix=staging)
+    assert [v["VersionId"] for v in listing.get("Versions", [])] == [older["VersionId"]]
+    assert listing.get("DeleteMarkers", []) == [], listing["DeleteMarkers"]

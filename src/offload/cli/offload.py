@@ -718,6 +718,7 @@ def _reports_and_summary(
     none) and what closes it, called once the JSON and CSV reports are written, its last
     frame naming those not written."""
     from offload.report.job_report import ReportsWritten, failures, write_reports
+    from offload.report.left_behind import left_behind_json
 
     if no_cascade is not None:
         report.notes.append(no_cascade)
@@ -770,6 +771,8 @@ def _reports_and_summary(
                 "card_release": written.card_release,
                 "card_gone": report.card_gone,
                 "notes": report.notes,
+                # As the saved report's: what S3 destinations may have left in the bucket.
+                "left_behind": left_behind_json(report.left_behind),
             }
         )
         return exit_code

@@ -60,6 +60,7 @@ from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_after_read
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
+from offload.report.left_behind import left_behind_json
 from offload.report.words import plural
 from offload.verification import VerifyExit, exit_code_of, verify_path
 
@@ -244,6 +245,8 @@ def report_dict(
         # Beyond the files' states: on S3, objects of this run's it may have left there; a
         # signal that came once the check was over (appended later; docs/json.md).
         "notes": list(report.notes) if report is not None else [],
+        # On S3, each object or version of this run's the note says it may have left.
+        "left_behind": left_behind_json(report.left_behind if report is not None else ()),
         "report": None,
     }
 

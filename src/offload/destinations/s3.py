@@ -764,6 +764,8 @@ class S3Destination:
             self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
         except Exception as exc:
             code, status = _error_code(exc)
+            if code == "NoSuchVersion":
+                return None  # gone already (a run that took our lock over deleted it)
             reason = f"{code or status or type(exc).__name__}"
             with self._lock:
                 self.versions_kept.append((key, reason))
@@ -846,11 +848,18 @@ class S3Destination:
             return failed
 
     def read_back(
-        self, key: str, algorithms: Sequence[str], *, etags: dict[str, str] | None = None
+        self,
+        key: str,
+        algorithms: Sequence[str],
+        *,
+        etags: dict[str, str] | None = None,
+        metadata: dict[str, dict[str, str]] | None = None,
     ) -> tuple[dict[str, str], int]:
         """Stream the object under *key* and hash it with *algorithms*; returns the digests
         and the bytes read. *etags*: where to note the ETag of the object read (every range
-        of it is read pinned to that ETag), by key. Raises OSError."""
+        of it is read pinned to that ETag), by key; *metadata*: where to note its user
+        metadata (``x-amz-meta-*``, as the first GET's answer carries it: no HEAD), by key.
+        Raises OSError."""
         reader = S3ReadBack(self, key)
         buffer = bytearray(8 * 1024 * 1024)
         view = memoryview(buffer)
@@ -869,6 +878,8 @@ class S3Destination:
                 reader.close()
             if etags is not None and reader.etag:
                 etags[key] = reader.etag
+            if metadata is not None and reader.metadata is not None:
+                metadata[key] = reader.metadata
             return hasher.hexdigests(), offset
 
     # -- replacing an object: staged, verified, copied ---------------------------------
@@ -1220,6 +1231,71 @@ class S3Destination:
                 left = True
         return not left
 
+    def delete_run_doubles(self, prefix: str, token: str) -> int:
+        """After taking over the lock of a run judged stale whose run token is *token*: on a
+        bucket that keeps versions, delete by its id each noncurrent version under *prefix*
+        (a copy root; its own ``.offload/`` aside) that run uploaded and then stored again
+        as its key's current object: the version a multipart upload completed, left when
+        the run was killed before deleting it once copied onto itself with its digests
+        (``delete_own_version``), the clip stored twice. Proven by both objects' metadata:
+        the same ``offload-upload`` (*token*, the lock's own run token) and the same
+        ``mtime`` (a card file's: never a manifest's or a report's), and the same size.
+        Everything else stays: the user's versions, another run's, a delete marker's key, a
+        version of that run no current object of its repeats. Returns how many were deleted.
+        Never raises (without ``s3:ListBucketVersions`` nothing is looked for). One
+        ListObjectVersions a thousand versions (a bucket without versions lists "null"
+        ones alone: nothing more), then only for a key with a noncurrent version of ours: a
+        HEAD of its current object, one of that version, and its DELETE."""
+        bucket = self.url.bucket
+        head = f"{prefix}/" if prefix else ""
+        state = f"{head}{STATE_PREFIX}/"
+        latest: dict[str, tuple[str, int]] = {}
+        older: dict[str, list[tuple[str, int]]] = {}
+        try:
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=bucket, Prefix=head):
+                for entry in page.get("Versions", []):
+                    key, version = str(entry.get("Key", "")), entry.get("VersionId")
+                    if key.startswith(state) or not version or version == "null":
+                        continue
+                    found = (str(version), int(entry.get("Size", -1)))
+                    if entry.get("IsLatest"):
+                        latest[key] = found
+                    else:
+                        older.setdefault(key, []).append(found)
+        except Exception:
+            return 0
+
+        def metadata(key: str, version: str) -> dict[str, str] | None:
+            try:
+                answer = self.client.head_object(Bucket=bucket, Key=key, VersionId=version)
+            except Exception:
+                return None
+            return dict(answer.get("Metadata") or {})
+
+        deleted = 0
+        for key, versions in older.items():
+            current = latest.get(key)  # none: a delete marker is the key's latest
+            if current is None:
+                continue
+            now = metadata(key, current[0])
+            if now is None or now.get(MARKER_KEY) != token or MTIME_KEY not in now:
+                continue
+            for version, size in versions:
+                if size != current[1]:
+                    continue
+                then = metadata(key, version)
+                if then is None or then.get(MARKER_KEY) != token:
+                    continue
+                if then.get(MTIME_KEY) != now[MTIME_KEY]:
+                    continue
+                try:
+                    self.client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+                    deleted += 1
+                except Exception:
+                    pass
+        return deleted
+
     def _upload_in_progress(self, key: str, upload_id: str) -> bool:
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
@@ -1316,6 +1392,33 @@ class S3Destination:
         written since records have it), else its ``key``."""
         return str(record.get("final_key") or record["key"])
 
+    def _delete_abandoned(self, key: str, etag: str) -> None:
+        """Delete the staging object under *key* that an earlier run left (judged old by
+        its listing, *etag*). On a bucket that keeps versions, that object's own version by
+        its id, learnt by a HEAD pinned to *etag* (the object judged, no other): a plain
+        delete there keeps the whole clip as a noncurrent version under a delete marker,
+        stored for nothing. Else (no versions, the "null" version of a suspended bucket,
+        the HEAD or the delete by id refused) a plain delete pinned to *etag*, as before.
+        Other versions of the key stay. Raises OSError."""
+        version = None
+        try:
+            head = self.client.head_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
+            if str(head.get("ETag", "")) != etag:
+                return  # a service that ignores If-Match: another object by now
+            version = head.get("VersionId")
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if code == "PreconditionFailed" or status in (404, 412) or code == "NoSuchKey":
+                return  # changed or gone since it was listed: not the object judged
+        if version and version != "null":
+            try:
+                self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version)
+                return
+            except Exception as exc:
+                if _error_code(exc)[0] == "NoSuchVersion":
+                    return
+        self.delete_key(key, etag=etag)
+
     def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
         """Abort our uploads that will never be resumed, and delete our old staging objects;
         returns their keys.
@@ -1339,7 +1442,7 @@ class S3Destination:
         # (a new replacement uploads its own).
         for info in list(self.list_keys(self.url.key(STAGING_FOLDER) + "/")):
             if info.mtime_ns / 1e9 < cutoff:
-                self.delete_key(info.key, etag=info.etag)
+                self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
         for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
             raw = self.get_small(info.key)
@@ -2045,6 +2148,9 @@ class S3ReadBack:
         self.key = key
         self.etag: str | None = etag
         self.size: int | None = None  # the object's, from the first answer
+        # Its user metadata (x-amz-meta-*), from the first answer (later ones are ranges
+        # of the same version: the ETag pins it).
+        self.metadata: dict[str, str] | None = None
         self._body: Any = None
         self._position = 0
         self._hasher = xxhash.xxh3_128() if fingerprint else None
@@ -2076,6 +2182,8 @@ class S3ReadBack:
         self.etag = self.etag or str(answer.get("ETag", ""))
         if self.size is None:
             self.size = offset + int(answer.get("ContentLength", 0))
+        if self.metadata is None:
+            self.metadata = dict(answer.get("Metadata") or {})
         self._body = answer["Body"]
         self._position = offset
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload.destinations.base import EntryInfo
-from offload.destinations.s3 import TAKE_BACK_BUDGET_S, S3Destination
+from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import S3Settings, redact_secrets, settings_from_env
 from offload.destinations.s3ledger import S3Ledger
@@ -672,24 +672,58 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
 LEFT_NAMED = 10
 
 
-def left_behind_notes(store: S3Destination) -> list[str]:
+def _removal(store: S3Destination, item: LeftBehind) -> str:
+    """The command that removes *item* (``aws s3api delete-object``), shell-quoted."""
+    version = f" --version-id {shlex.quote(item.version_id)}" if item.version_id else ""
+    return (
+        f"aws s3api delete-object --bucket {shlex.quote(store.url.bucket)} "
+        f"--key {shlex.quote(item.key)}{version}"
+    )
+
+
+def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
+    """Each object or version of this run's that *store* may have left in the bucket
+    (``S3Destination.left_behind``, once each, in the order met), as the reports'
+    ``left_behind`` lists it (``report.left_behind``, docs/json.md): its ``url``
+    (``s3://bucket/key``), ``bucket``, ``key``, ``version_id`` (null: the object itself),
+    ``reason``, ``refused`` (the service refused the delete by version id: a policy without
+    ``s3:DeleteObjectVersion``) and ``remove``, the command that removes it."""
+    return [
+        {
+            "url": store.display(item.key),
+            "bucket": store.url.bucket,
+            "key": item.key,
+            "version_id": item.version_id,
+            "reason": item.reason,
+            "refused": item.refused,
+            "remove": _removal(store, item),
+        }
+        for item in dict.fromkeys(store.left_behind)
+    ]
+
+
+def left_behind_notes(store: S3Destination, *, in_report: bool = True) -> list[str]:
     """One note for *store* when it may have left objects or versions of this run's behind
     (``S3Destination.left_behind``: a delete by version id refused, a clean-up cut short),
     naming each (up to ``LEFT_NAMED``, then the count) with why and the command that removes
-    it; none otherwise. It claims no state for any copy: each file's is in the report."""
+    it; none otherwise. *in_report*: the note goes into a JSON report whose ``left_behind``
+    lists them (``left_behind_entries``), which it then points to for the ones it does not
+    name; False for a warning with no report behind it. It claims no state for any copy:
+    each file's is in the report."""
+    from offload.report.left_behind import LEFT_LISTED
+
     left = list(dict.fromkeys(store.left_behind))
     if not left:
         return []
     named = []
     for item in left[:LEFT_NAMED]:
-        version = f" --version-id {shlex.quote(item.version_id)}" if item.version_id else ""
         what = store.display(item.key) + (f" version {item.version_id}" if item.version_id else "")
-        named.append(
-            f"{what} ({item.reason}; remove it: aws s3api delete-object --bucket "
-            f"{shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}{version})"
-        )
+        named.append(f"{what} ({item.reason}; remove it: {_removal(store, item)})")
     more = len(left) - len(named)
     tail = f"; and {more} more of the same kind" if more > 0 else ""
+    if more > 0 and in_report:
+        listed = "every one" if len(left) <= LEFT_LISTED else f"the first {LEFT_LISTED}"
+        tail += f" (the JSON report's left_behind lists {listed}, each with its command)"
     if any(item.refused for item in left):
         tail += (
             " (a version left behind stays as a noncurrent version, stored for nothing: allow "
@@ -746,6 +780,7 @@ __all__ = [
     "close_all",
     "existing_object",
     "folders_not_kept",
+    "left_behind_entries",
     "left_behind_notes",
     "open_s3_destinations",
     "probe_warnings",

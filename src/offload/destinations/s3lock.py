@@ -180,7 +180,12 @@ class S3CopyRootLock:
         """After taking over the lock of the holder *stale*: on a bucket that keeps
         versions, delete each version of the lock object that holder stored (our lock's
         format, its own nonce: provably that lock, judged stale), which a run killed
-        (SIGKILL, power cut) never deleted. Never raises; nothing without such a nonce."""
+        (SIGKILL, power cut) never deleted; and each clip that run stored twice under the
+        copy root (its run token: ``S3Destination.delete_run_doubles``). Never raises;
+        nothing without such a nonce (or token)."""
+        token = stale.get("token") if isinstance(stale, dict) else None
+        if isinstance(token, str) and token:
+            self.store.delete_run_doubles(self.copy_root_key, token)
         nonce = stale.get("lock") if isinstance(stale, dict) else None
         if not isinstance(nonce, str) or not nonce:
             return

@@ -59,11 +59,15 @@ import os
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from offload.destinations.s3 import S3Destination, get_refused, mtime_from_metadata
 from offload.destinations.s3backend import S3Backend, S3ShownPath
-from offload.destinations.s3card import left_behind_notes, upload_history_changes
+from offload.destinations.s3card import (
+    left_behind_entries,
+    left_behind_notes,
+    upload_history_changes,
+)
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
@@ -122,7 +126,7 @@ def verify_s3(
             name = PurePosixPath(url.prefix).name or url.bucket
             root = Path(staging) / name
             root.mkdir()
-            keys, odd, history, pending = _mirror(backend, root, dates=append_generation)
+            keys, odd, history, pending = _mirror(backend, root)
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
             recorded = _recorded(root, legacy) if pending or odd else {}
             if pending:
@@ -135,6 +139,9 @@ def verify_s3(
             # Why each object listed was not read (its GET failed): the local verify keeps
             # only that it was not (``unreadable``); its reason says why and what to do.
             failed: dict[str, OSError] = {}
+            # Each object's user metadata, as the GET that hashed it answered: its mtime dates
+            # the file in an appended generation (``file_date``), with no HEAD an object.
+            metadata: dict[str, dict[str, str]] = {}
             # The link to a local legacy MHL is ours, not the copy's (it leads out of the
             # mirror: a user's link doing so is never read through).
             own = () if legacy is None or not os.path.islink(legacy) else (legacy,)
@@ -147,7 +154,7 @@ def verify_s3(
                     raise OSError(errno.ENOENT, f"{relative} is not an object of {url}")
                 key = found[0]
                 try:
-                    digests, size = store.read_back(key, formats)
+                    digests, size = store.read_back(key, formats, metadata=metadata)
                 except OSError as exc:
                     failed[relative] = exc
                     raise
@@ -155,6 +162,13 @@ def verify_s3(
                     raise FileNotFoundError(errno.ENOENT, f"{store.display(key)} is gone")
                 read_back += 1
                 return digests
+
+            def file_date(path: Path) -> int | None:
+                # The card file's date from the object's mtime metadata where it holds a
+                # valid time; else None: the mirror file's, the object's upload time.
+                found = keys.get(path.relative_to(root).as_posix())
+                held = None if found is None else metadata.get(found[0])
+                return None if held is None else mtime_from_metadata(held)
 
             try:
                 report, _, _ = verify_path(
@@ -167,11 +181,12 @@ def verify_s3(
                     creator=creator,
                     own_links=own,
                     lister=_bucket_lister(root, odd) if odd else None,
+                    file_date=file_date if append_generation else None,
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
                 exc.report = dataclasses.replace(
-                    exc.report, root=shown_root, generation=None, notes=_notes(store)
+                    exc.report, root=shown_root, generation=None, **_left(store)
                 )
                 exc.files_read_from_media = read_back
                 raise
@@ -206,7 +221,9 @@ def verify_s3(
                             backend, backend.root, root, history, under=ASCMHL_FOLDER
                         )
                     except OSError as exc:
-                        left = "".join(f"; {note}" for note in _notes(store))
+                        left = "".join(
+                            f"; {note}" for note in left_behind_notes(store, in_report=False)
+                        )
                         raise UnreadableTreeError(
                             f"{url}: checked, but the generation recording the check could "
                             f"not be stored: {exc.strerror or exc}; nothing was appended" + left,
@@ -231,7 +248,7 @@ def verify_s3(
                         unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                         cancelled=tuple(sorted(p for p in unread if p not in judged)),
                         generation=generation,
-                        notes=_notes(store),
+                        **_left(store),
                     )
                 )
                 stopped.files_read_from_media = read_back + read_by_get()
@@ -252,7 +269,7 @@ def verify_s3(
                 unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
-                notes=_notes(store),
+                **_left(store),
                 reasons={
                     **_bucket_reasons(
                         {p: why for p, why in report.reasons.items() if p not in compared}, odd
@@ -272,9 +289,13 @@ def verify_s3(
         store.close()
 
 
-def _notes(store: S3Destination) -> tuple[str, ...]:
-    """The report's notes: the objects of this run's it may have left in the bucket."""
-    return tuple(left_behind_notes(store))
+def _left(store: S3Destination) -> dict[str, Any]:
+    """The report's ``notes`` and ``left_behind``: the objects of this run's it may have
+    left in the bucket (the note names ten, ``left_behind`` each one)."""
+    return {
+        "notes": tuple(left_behind_notes(store)),
+        "left_behind": tuple(left_behind_entries(store)),
+    }
 
 
 def _refuse_append_dropping(
@@ -376,7 +397,7 @@ def _mirror_parts(relative: str) -> list[str] | None:
 
 
 def _mirror(
-    backend: S3Backend, root: Path, *, dates: bool = False
+    backend: S3Backend, root: Path
 ) -> tuple[dict[str, tuple[str, int]], dict[str, Reason], dict[str, bytes], list[_Listed]]:
     """Fill *root* (see the module docstring), all but the objects at or below a key that
     is both an object and a folder of others (returned last, in listing order: where they
@@ -415,8 +436,6 @@ def _mirror(
                 odd[relative] = _no_file_name(_unheld(exc))
             continue
         listed.append(_Listed(info.key, relative, parts, info.size_bytes, info.mtime_ns))
-    if dates:
-        listed = _card_dates(store, listed)
     # S3 keys are flat: CLIPS and CLIPS/A001.mov can both be objects, a file and a folder
     # of the mirror cannot. Such a key and what lies below it wait for the reference.
     folders = {
@@ -448,26 +467,6 @@ def _mirror(
     return keys, odd, history, pending
 
 
-def _card_dates(store: S3Destination, listed: Sequence[_Listed]) -> list[_Listed]:
-    """*listed*, each object dated by its ``mtime`` metadata where that holds a valid time
-    (the card file's: ``offload copy`` writes it, rclone reads and writes it), else by its
-    upload time as listed (another tool's object, a malformed value, a HEAD that failed:
-    its read says what is wrong). For ``--append``, whose generation records each file's
-    date: a HEAD per object (the listing holds no metadata), several at once."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def dated(item: _Listed) -> _Listed:
-        try:
-            info = store.stat_key(item.key)
-        except OSError:
-            return item
-        mtime = None if info is None else mtime_from_metadata(info.metadata)
-        return item if mtime is None else item._replace(mtime_ns=mtime)
-
-    with ThreadPoolExecutor(max(1, store.settings.parallel_parts), "s3-dates") as pool:
-        return list(pool.map(dated, listed))
-
-
 class _Listed(NamedTuple):
     """One content object as listed: its key, its path below the copy root (and that
     path's parts), its size and LastModified."""
@@ -488,7 +487,8 @@ def _place(root: Path, item: _Listed) -> str | None:
         with open(target, "xb") as handle:
             handle.truncate(item.size_bytes)  # sparse: no data, the object's size
         # An appended generation records the file's date: the card file's from the object's
-        # metadata where it holds one (``_card_dates``), else the object's upload time.
+        # metadata, where it holds one, as the GET that hashes it answers (``verify_s3``'s
+        # ``file_date``), else this: the object's upload time.
         os.utime(target, ns=(item.mtime_ns, item.mtime_ns))
     except (OSError, ValueError) as exc:
         return _unheld(exc)

@@ -74,6 +74,8 @@ from offload.manifest.xmltext import xml_can_hold
 from offload.walk import walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
+# A file's date as the read that hashed it learnt it (``verify_tree``'s *file_date*).
+FileDate = Callable[[Path], int | None]
 #: Told, before a tree's files are read, how many files and bytes will be read (progress).
 OnPlan = Callable[[int, int], None]
 
@@ -191,6 +193,9 @@ class VerifyReport:
     # What the check has to say beyond the files' states (on S3: objects of this run's it
     # may have left in the bucket, ``s3card.left_behind_notes``); never counted in ``passed``.
     notes: tuple[str, ...] = ()
+    # On S3, each of those objects or versions (``s3card.left_behind_entries``): the JSON's
+    # ``left_behind`` (``report.left_behind``), which the note sums up.
+    left_behind: tuple[Mapping[str, object], ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -480,6 +485,7 @@ def verify_tree(
     copy_root: Path | None = None,
     on_plan: OnPlan | None = None,
     lister: Lister | None = None,
+    file_date: FileDate | None = None,
 ) -> VerifyReport:
     """Compare the files under *root* with their recorded hashes; see the module doc.
 
@@ -514,6 +520,12 @@ def verify_tree(
     holds (``offload verify s3://``'s mirror: objects it cannot hold as files); given, a
     folder gets a hash only when the generation lists it whole; None: every folder (the
     walk saw the whole tree).
+
+    *file_date(path)*: the date (ns since the epoch) an appended generation records for the
+    file at *path*, called right after *hash_file* read it, where the read itself told the
+    file's date (``offload verify s3://``: the card file's ``mtime`` metadata, in the
+    answer of the GET that hashed the object, so no HEAD an object asks for it); None from
+    it, or no *file_date*: the date the walk saw.
 
     The report's ``reasons`` say what stands at (or above) a missing file's name, why a
     new name is in no manifest, that a changed file is a link read through
@@ -550,6 +562,7 @@ def verify_tree(
                 on_plan=on_plan,
                 lister=lister,
                 proved=proved,
+                file_date=file_date,
             )
         )
 
@@ -569,6 +582,7 @@ def _verify_tree(
     on_plan: OnPlan | None,
     lister: Lister | None,
     proved: Proved,
+    file_date: FileDate | None = None,
 ) -> VerifyReport:
     """:func:`verify_tree` without the reasons (a nested history's check: they are looked
     for once, on the merged report), keeping what it proves in *proved* as it goes."""
@@ -669,7 +683,7 @@ def _verify_tree(
                 if digests is None:
                     continue
                 if read.expected is None:  # new to the history: recorded as an original
-                    good.append(_manifest_file(item, digests, now))
+                    good.append(_manifest_file(item, digests, now, file_date))
                     continue
                 expected, expected_size = read.expected, read.expected_size
                 actual = {f: digests[f] for f in expected}
@@ -682,10 +696,10 @@ def _verify_tree(
                             item.path, reason, expected_size, item.size_bytes, expected, actual
                         )
                     )
-                    bad.append(_manifest_file(item, digests, now))
+                    bad.append(_manifest_file(item, digests, now, file_date))
                 else:
                     verified.append(item.path)
-                    good.append(_manifest_file(item, digests, now))
+                    good.append(_manifest_file(item, digests, now, file_date))
             proved.reads_over = True
         except KeyboardInterrupt as exc:
             raise cancelled_check(
@@ -976,9 +990,14 @@ def _hash_or_note(
 
 
 def _manifest_file(
-    item: _DiskFile, digests: Mapping[str, str], now: Callable[[], datetime]
+    item: _DiskFile,
+    digests: Mapping[str, str],
+    now: Callable[[], datetime],
+    file_date: FileDate | None = None,
 ) -> ManifestFile:
-    return ManifestFile(item.path, item.size_bytes, item.mtime_ns, dict(digests), now())
+    dated = None if file_date is None else file_date(item.absolute)
+    mtime_ns = item.mtime_ns if dated is None else dated
+    return ManifestFile(item.path, item.size_bytes, mtime_ns, dict(digests), now())
 
 
 def _verify_legacy(

@@ -33,6 +33,7 @@ from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
 from offload.report.csv_cells import cell
 from offload.report.documents import PendingDocuments
+from offload.report.left_behind import left_behind_json
 from offload.report.refusal import refusal_entry
 from offload.report.release import card_release
 from offload.report.volumes import add_volume_info
@@ -353,6 +354,9 @@ def report_data(
         # The folder times a destination refused, likewise (its copies are as verified).
         "folder_times_unset": report.folder_times_unset,
         "notes": report.notes,
+        # What an S3 destination may have left of this run's in the bucket, each object or
+        # version with the command that removes it (the notes' sentence names ten).
+        "left_behind": left_behind_json(report.left_behind),
         "removed_stray_partials": report.removed_partials,
     }
     # The destinations grouped by the disk they share, and how each group read back.

@@ -165,6 +165,29 @@ def _o(check: Check) -> MayLack:
 
 _TEXT = nullable(STR)
 _DIGESTS = nullable(map_of(STR))
+# What an S3 destination may have left of the run's in the bucket (report/left_behind.py).
+_LEFT_BEHIND = _o(
+    obj(
+        {
+            "count": COUNT,
+            "all_listed": BOOL,
+            "objects": list_of(
+                obj(
+                    {
+                        "destination_index": _o(INT),
+                        "url": STR,
+                        "bucket": STR,
+                        "key": STR,
+                        "version_id": _TEXT,
+                        "reason": STR,
+                        "refused": BOOL,
+                        "remove": STR,
+                    }
+                )
+            ),
+        }
+    )
+)
 # A step the destination refused after its copies (a report, a folder's time), by errno.
 _STEP_REFUSALS = _o(
     list_of(
@@ -304,6 +327,7 @@ _JOB_REPORT = obj(
         "reports_refused": _STEP_REFUSALS,
         "folder_times_unset": _STEP_REFUSALS,
         "notes": _o(list_of(STR)),
+        "left_behind": _LEFT_BEHIND,
         "removed_stray_partials": _o(nullable(COUNT)),
         "devices": _o(
             list_of(
@@ -383,6 +407,7 @@ _VERIFY_REPORT = obj(
                 )
             }
         ),
+        "left_behind": _LEFT_BEHIND,
     }
 )
 
