@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""What an ``offload copy`` spends around its engine: the start (process to the job), the
-engine, and the end (the job's return to the exit: manifests, JSON + CSV reports, the
-documents' wait, the summary), each as wall time and as the main thread's CPU (user and
-system) and minor page faults, plus every engine thread's CPU at its end.
+"""What an ``offload copy`` spends around its engine: the start (``launch_s``: the process
+spawned to the interpreter's first line of the wrapper, then ``start_s``: that line to the
+job, which includes the wrapper importing the modules it measures, else loaded later or on
+the command's import thread), the engine, and the end (the job's return to the exit:
+manifests, JSON + CSV reports, the documents' wait, the summary), each as wall time and as
+the main thread's CPU (user and system) and minor page faults, plus every engine thread's
+CPU at its end.
 
 Why: on a card of small files the time around the engine is a large part of the run
 (docs/performance.md, "The small card's timeline in transfer mode": twenty-first pass;
@@ -56,6 +59,7 @@ def _child() -> None:
     import threading
 
     start = time.perf_counter()
+    launched = time.time()  # against the parent's clock: the interpreter's own start
     marks: list[tuple[str, float, float, float, int]] = []
     threads: list[tuple[str, float, float]] = []
 
@@ -92,7 +96,7 @@ def _child() -> None:
     def dump() -> None:
         mark("exit")
         with open(os.environ["AROUND_ENGINE_OUT"], "a") as out:
-            out.write(json.dumps({"marks": marks, "threads": threads}) + "\n")
+            out.write(json.dumps({"marks": marks, "threads": threads, "launched": launched}) + "\n")
 
     atexit.register(dump)
     mark("start")
@@ -202,7 +206,7 @@ def main() -> int:
                 _drop_pages(args.card)
                 time.sleep(args.pause)
                 load = os.getloadavg()[0]
-                began = time.perf_counter()
+                began, spawned = time.perf_counter(), time.time()
                 subprocess.run(
                     [sys.executable, os.path.abspath(__file__), "--child", "copy", "--quiet",
                      "--verify", args.verify, "--report-dir", str(run / "reports"),
@@ -211,15 +215,18 @@ def main() -> int:
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
                 wall = time.perf_counter() - began
-                row = _row(json.loads(out.read_text().splitlines()[-1]))
+                record = json.loads(out.read_text().splitlines()[-1])
+                row = _row(record)
+                row["launch_s"] = record["launched"] - spawned
                 row["load"], row["wall_s"] = load, wall
                 rows[name].append(row)
                 for destination in destinations:
                     _empty(destination)
                 shown = ", ".join(
                     f"{key} {row[key]:.3f}"
-                    for key in ("wall_s", "start_s", "engine_s", "end_s", "end_user", "end_sys",
-                                "manifests_user", "reports_user", "reports_sys", "end_faults")
+                    for key in ("wall_s", "launch_s", "start_s", "engine_s", "end_s", "end_user",
+                                "end_sys", "manifests_user", "reports_user", "reports_sys",
+                                "end_faults")
                     if key in row
                 )  # fmt: skip
                 print(f"{name} (load {load:.1f}): {shown}", flush=True)

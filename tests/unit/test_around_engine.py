@@ -27,7 +27,7 @@ def test_a_run_reports_the_spans_around_the_engine_and_cleans_up(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     medians = done.stdout.split("medians:")[1]
     for key in (
-        "start_s", "engine_s", "end_s", "end_user", "end_sys", "end_faults", "plan_s",
+        "launch_s", "start_s", "engine_s", "end_s", "end_user", "end_sys", "end_faults", "plan_s",
         "manifests_user", "reports_user", "documents_s", "thread reader", "thread commit",
     ):  # fmt: skip
         assert f"{key} " in medians, key
