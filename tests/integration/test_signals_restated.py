@@ -74,17 +74,9 @@ def test_verify_stopped_while_its_report_is_restated_exits_130(
         text=True,
         cwd=tmp_path,
     )
-    try:
-        fs.wait_stalled(written, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        fs.release(written)
-        fs.wait_stalled(restated, timeout_s=30)
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-    finally:
-        fs.release()
-    out, err = process.communicate(timeout=60)
+    out, err = _signalled_at_two_stalls(
+        fs, process, (written, signal.SIGTERM), (restated, signal.SIGTERM)
+    )
     assert "Traceback" not in err, err
     assert process.returncode == 130, out + err
     [report] = fs.mountpoint.glob("verify_*.json")
@@ -388,17 +380,9 @@ def test_copy_stopped_again_while_its_reports_are_restated_names_those_left(
         text=True,
         cwd=tmp_path,
     )
-    try:
-        fs.wait_stalled(html, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        fs.release(html)
-        fs.wait_stalled(restated, timeout_s=30)
-        process.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-    finally:
-        fs.release()
-    out, err = process.communicate(timeout=60)
+    out, err = _signalled_at_two_stalls(
+        fs, process, (html, signal.SIGTERM), (restated, signal.SIGINT)
+    )
     assert "Traceback" not in err, err
     assert process.returncode == 130, out + err
     [local] = fs.mountpoint.glob("*.json")
@@ -410,3 +394,25 @@ def test_copy_stopped_again_while_its_reports_are_restated_names_those_left(
     ) in said, err
     assert json.loads(local.read_text())["exit_code"] == 0
     assert json.loads(other.read_text())["exit_code"] == 0
+
+
+def _signalled_at_two_stalls(
+    fs: FaultyFS,
+    process: subprocess.Popen[str],
+    first: tuple[str, signal.Signals],
+    second: tuple[str, signal.Signals],
+) -> tuple[str, str]:
+    """Send each (stall, signal)'s signal once *process* is held at that stall of *fs*,
+    letting the first stall go before waiting for the second; every stall released at the
+    end. The process's (stdout, stderr) once it exits."""
+    try:
+        fs.wait_stalled(first[0], timeout_s=60)
+        process.send_signal(first[1])
+        time.sleep(0.3)
+        fs.release(first[0])
+        fs.wait_stalled(second[0], timeout_s=30)
+        process.send_signal(second[1])
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    return process.communicate(timeout=60)
