@@ -19,6 +19,10 @@ from pathlib import Path
 import pytest
 
 from support.faultyfs import FaultyFS
+from support.signal_pipes import drain as _drain
+from support.signal_pipes import fill as _fill
+from support.signal_pipes import full_pipe as _full_pipe
+from support.signal_pipes import writing as _writing
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 
@@ -85,58 +89,6 @@ def test_verify_stopped_while_its_report_is_restated_exits_130(
     assert any(note.startswith("stopped by a further signal") for note in data["notes"]), data
 
 
-def _full_pipe() -> tuple[int, int]:
-    """A pipe of one page (read end, write end) for a process's stderr; ``_fill`` fills it,
-    so that the process's next write to it waits until the test reads."""
-    import fcntl
-
-    read, write = os.pipe()
-    fcntl.fcntl(write, 1031, 4096)  # F_SETPIPE_SZ
-    return read, write
-
-
-def _fill(read: int, write: int) -> None:
-    """Read out what the process wrote to the pipe so far, then fill it (through a
-    descriptor of our own: O_NONBLOCK on the shared one would be the process's too)."""
-    os.set_blocking(read, False)
-    try:
-        while os.read(read, 65536):
-            pass
-    except BlockingIOError:
-        pass
-    os.set_blocking(read, True)
-    filler = os.open(f"/proc/self/fd/{write}", os.O_WRONLY | os.O_NONBLOCK)
-    try:
-        while True:
-            os.write(filler, b"\n")
-    except BlockingIOError:
-        pass
-    finally:
-        os.close(filler)
-
-
-def _writing_stderr(process: subprocess.Popen[bytes]) -> None:
-    """Wait until *process* is held writing to its stderr (a full pipe)."""
-    deadline = time.monotonic() + 30
-    while True:
-        call = Path(f"/proc/{process.pid}/syscall").read_text().split()
-        if call[:2] == ["1", "0x2"]:  # write(2, ...)
-            return
-        assert process.poll() is None and time.monotonic() < deadline, call
-        time.sleep(0.01)
-
-
-def _drain(read: int, write: int, process: subprocess.Popen[bytes]) -> str:
-    """Close our end of the pipe, read what the process writes to it until it exits."""
-    os.close(write)
-    chunks = []
-    while chunk := os.read(read, 65536):
-        chunks.append(chunk)
-    os.close(read)
-    process.wait(timeout=60)
-    return b"".join(chunks).decode().lstrip("\n")
-
-
 @pytest.mark.fault
 @pytest.mark.parametrize("moment", ["summary", "last lines"])
 def test_copy_sigterm_while_its_summary_or_last_lines_are_printed(
@@ -165,7 +117,7 @@ def test_copy_sigterm_while_its_summary_or_last_lines_are_printed(
         fs.wait_stalled(html, timeout_s=60)
         _fill(read, write)
         fs.release()
-        _writing_stderr(process)
+        _writing(process, 2)
         process.send_signal(signal.SIGTERM)
         time.sleep(0.3)
         err = _drain(read, write, process)
@@ -201,7 +153,9 @@ def test_copy_json_signalled_after_its_job_report_line_keeps_its_exit_code(
     writing the warning that names the first (stderr a full pipe too). The line stands: exit
     0, as it says, the reports as written (HTML and PDF kept). Failed before: a SIGTERM there
     killed the process (-15) and a SIGINT made it exit 130, its reports restated with exit
-    130 and their HTML and PDF removed, after a ``job_report`` line of exit code 0."""
+    130 and their HTML and PDF removed, after a ``job_report`` line of exit code 0. Then
+    (twenty-fourth pass) the second signal, past the check that named the first, was not
+    said at all: now one more WARNING line names it as the process ends."""
     import fcntl
     import termios
 
@@ -247,7 +201,7 @@ def test_copy_json_signalled_after_its_job_report_line_keeps_its_exit_code(
             last += chunk
         line = json.loads(last)
         assert line["event"] == "job_report" and line["exit_code"] == 0, line
-        _writing_stderr(process)  # the warning naming the Ctrl-C
+        _writing(process, 2)  # the warning naming the Ctrl-C
         process.send_signal(getattr(signal, second))
         time.sleep(0.3)
         err = _drain(read, write, process)
@@ -258,6 +212,9 @@ def test_copy_json_signalled_after_its_job_report_line_keeps_its_exit_code(
     assert "Traceback" not in err, err
     assert process.returncode == 0, err
     assert "Ctrl-C came while the job_report line was written" in err, err
+    # The second came while the first was named: said too, as the process ended.
+    words = "Ctrl-C" if second == "SIGINT" else "SIGTERM"
+    assert f"{words} came once the job_report line was written: it was written whole" in err, err
     [saved] = (tmp_path / "r").glob("*.json")
     assert json.loads(saved.read_text())["exit_code"] == 0
     assert saved.with_suffix(".html").exists() and saved.with_suffix(".pdf").exists()
@@ -290,7 +247,7 @@ def test_verify_json_signalled_once_its_outcome_is_stated_keeps_its_exit_code(
         time.sleep(0.3)
         _fill(read, write)
         fs.release()
-        _writing_stderr(process)  # the document printed, the warning held
+        _writing(process, 2)  # the document printed, the warning held
         process.send_signal(getattr(signal, second))
         time.sleep(0.3)
         err = _drain(read, write, process)

@@ -59,7 +59,12 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
             if worker is not None:
                 worker.close()
             return cancelled_at_start(
-                sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
+                sys.stdout,
+                sys.stderr,
+                copy=words[:1] == ["copy"],
+                as_json="--json" in words,
+                hold=own_process,
+                keep=own_process,
             )
         return command(words, report_worker=worker, parsed=parsed, own_process=own_process)
 
@@ -129,11 +134,29 @@ def interrupted(exc: BaseException) -> bool:
     return False
 
 
-def cancelled_at_start(stdout: TextIO, stderr: TextIO, *, copy: bool, as_json: bool) -> int:
+def cancelled_at_start(
+    stdout: TextIO,
+    stderr: TextIO,
+    *,
+    copy: bool,
+    as_json: bool,
+    hold: bool = False,
+    keep: bool = False,
+) -> int:
     """Ctrl-C before a command did anything (loading, parsing; ``offload copy``: its scan
     and preflight too): one line on stderr saying so, and for ``offload copy --json`` the
     stream's last line, ``offload_refused`` with exit code 130 (docs/json.md). Returns 130.
+    *hold*: a further signal while they are written is recorded and named, never a
+    traceback (``final_signals.holding``; *keep*: to the process's exit, its own).
     Only the standard library here: the command's own modules may be half loaded."""
+    from offload.cli.final_signals import holding
+
+    what = "the offload_refused line" if copy and as_json else "the line saying so"
+    with holding(f"while {what} was written", keep=keep) if hold else contextlib.nullcontext():
+        return _say_cancelled_at_start(stdout, stderr, copy=copy, as_json=as_json)
+
+
+def _say_cancelled_at_start(stdout: TextIO, stderr: TextIO, *, copy: bool, as_json: bool) -> int:
     message = CANCELLED_BEFORE_COPY if copy else "cancelled"
     try:
         print(f"offload: {message}", file=stderr, flush=True)
@@ -225,12 +248,17 @@ def _exit(code: int) -> NoReturn:
     the interpreter's to report), the ordinary exit."""
     import threading
 
+    from offload.cli.final_signals import say_at_exit
+
     if threading.active_count() == 1:
         atexit._run_exitfuncs()  # what the interpreter runs first at its exit (and clears)
         try:
             sys.stdout.flush()
             sys.stderr.flush()
         except BaseException:
+            say_at_exit()
             sys.exit(code)
+        say_at_exit()  # a signal since the outcome was stated: named, then none delivered
         os._exit(code)
+    say_at_exit()
     sys.exit(code)

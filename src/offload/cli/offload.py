@@ -553,17 +553,35 @@ def _offload(
         late = late_signal()
         if late is not None and late not in report.notes:  # after the reports were restated
             env.warning(late)
-        if signals.further is not None:
-            env.warning(
-                f"{signal_words(signals.further)} came while the job_report line was written: "
-                "it was written whole, and the exit code is the one it gives"
-                if args.json
-                else f"{signal_words(signals.further)} came once the reports were written: "
-                "nothing was stopped, and the exit code is the one they give"
-            )
-        # The process ends next: a signal from here to its exit is recorded as above.
+        further, signals.further = signals.further, None  # one that comes now is said later
+        if further is not None:
+            env.warning(_outcome_stated(further, "while", as_json=args.json))
+        # The process ends next: a signal from here to its exit is recorded as above, and
+        # named by the entry point as the process ends (``final_signals.say_at_exit``).
         signals.kept = own_process and signals.holding
+        if signals.kept:
+            from offload.cli.final_signals import register
+
+            def last_words() -> str | None:
+                later, signals.further = signals.further, None
+                return None if later is None else _outcome_stated(later, "once", as_json=args.json)
+
+            register(signals.handler, last_words)
     return code
+
+
+def _outcome_stated(signum: int, when: str, *, as_json: bool) -> str:
+    """The warning of a signal *signum* that came once ``offload copy``'s outcome was stated:
+    *when* "while" its last lines were written, "once" they were (at the process's end)."""
+    if as_json:
+        return (
+            f"{signal_words(signum)} came {when} the job_report line was written: it was "
+            "written whole, and the exit code is the one it gives"
+        )
+    return (
+        f"{signal_words(signum)} came once the reports were written: nothing was stopped, and "
+        "the exit code is the one they give"
+    )
 
 
 class _AfterCopySignals:
@@ -928,9 +946,20 @@ def main(
             return cmd_report(args, env)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as error:
-        env.error(error.message)
-        if _json_stream_wanted(words, args):
-            _write_refusal(env, error)
+        from offload.cli.final_signals import holding
+
+        as_json = _json_stream_wanted(words, args)
+        # The refusal is the outcome: written whole, its exit code the process's, a signal
+        # meanwhile (or, in the command's own process, up to its exit) only named.
+        what = "the offload_refused line" if as_json else "the refusal"
+        with (
+            holding(f"while {what} was written", keep=own_process, warn=env.warning)
+            if env.install_signal_handlers
+            else contextlib.nullcontext()
+        ):
+            env.error(error.message)
+            if as_json:
+                _write_refusal(env, error)
         return int(error.exit_code)
     except (KeyboardInterrupt, RuntimeError) as exc:
         # Ctrl-C before ``offload copy``'s copy (parsing, the scan, the preflight: nothing
@@ -956,7 +985,12 @@ def main(
             raise
 
         return cancelled_at_start(
-            env.stdout, env.stderr, copy=True, as_json=_json_stream_wanted(words, args)
+            env.stdout,
+            env.stderr,
+            copy=True,
+            as_json=_json_stream_wanted(words, args),
+            hold=env.install_signal_handlers,
+            keep=own_process,
         )
     finally:
         if report_worker is not None:  # unused (a usage error, --help, Ctrl-C): killed, reaped
