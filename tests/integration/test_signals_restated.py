@@ -261,6 +261,8 @@ def test_verify_json_signalled_once_its_outcome_is_stated_keeps_its_exit_code(
     assert "Traceback" not in err, err
     assert process.returncode == document["exit_code"] == 0, err
     assert "SIGTERM came while the report was written" in err, err
+    words = "Ctrl-C" if second == "SIGINT" else "SIGTERM"  # held in the line naming the first
+    assert f"{words} came after the report was written, while the command finished" in err, err
     saved = json.loads(Path(document["report"]).read_text())
     assert saved["exit_code"] == 0 and len(saved["notes"]) == 1, saved
 

@@ -653,14 +653,27 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
         signals.stated = True
         if signals.received is not None:
             env.warning(signal_during_reports(signal_words(signals.received)))
-        if signals.further is not None:
-            env.warning(
-                f"{signal_words(signals.further)} came after the report was written, while "
-                "the command finished: nothing was stopped, and the exit code is the one it "
-                "gives"
-            )
+        further, signals.further = signals.further, None  # one that comes now is said later
+        if further is not None:
+            env.warning(_came_after_report(further))
         signals.kept = own_process
+        if own_process:  # a signal from here to the exit: named as the process ends
+            from offload.cli.final_signals import register
+
+            def last_words() -> str | None:
+                later, signals.further = signals.further, None
+                return None if later is None else _came_after_report(later)
+
+            register(signals.handler, last_words)
     return code
+
+
+def _came_after_report(signum: int) -> str:
+    """The warning of a signal that came once the check's outcome was stated."""
+    return (
+        f"{signal_words(signum)} came after the report was written, while the command "
+        "finished: nothing was stopped, and the exit code is the one it gives"
+    )
 
 
 def _report_and_summary(
