@@ -126,3 +126,60 @@ def test_history_signalled_while_it_reads_the_reports_stops_with_one_line(
     words = "Ctrl-C" if number == signal.SIGINT else "SIGTERM"
     assert err == f"ERROR: stopped by {words}: nothing listed\n", err
     assert out == "", out
+
+
+@pytest.mark.fault
+def test_history_names_a_stopped_run_stopped_and_a_cancelled_one_cancelled(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Two real ``offload copy`` runs into one report folder: one stopped by a real SIGTERM
+    while its HTML report's creation is held (every copy verified: exit 130, its JSON
+    restated "stopped"), one cancelled by a real Ctrl-C while a clip's write is held (exit
+    130, copies cancelled). ``offload history`` calls the first "verified, then stopped"
+    (its copies read back through FaultyFS: ", 3 through a cache") and the second
+    "cancelled". Failed before: both "cancelled", though the first run's
+    copies were all verified and nothing was cancelled."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(200_000))
+    fs = faulty_fs()
+    reports = fs.mountpoint / "reports"
+    reports.mkdir()
+    (fs.mountpoint / "one").mkdir()
+    (fs.mountpoint / "two").mkdir()
+
+    def run(stall: str, number: signal.Signals, dest: Path) -> subprocess.CompletedProcess[str]:
+        held = fs.stall("create" if stall.endswith("*") else "write", path=stall, nth=1)
+        process = subprocess.Popen(
+            [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(dest)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        try:
+            fs.wait_stalled(held, timeout_s=60)
+            process.send_signal(number)
+            time.sleep(0.3)
+        finally:
+            fs.release()
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130 and "Traceback" not in err, err
+        return subprocess.CompletedProcess(process.args, 130, out, err)
+
+    run("*.html*", signal.SIGTERM, fs.mountpoint / "one")
+    time.sleep(1.1)  # a second apart: the newest first
+    run("two/*C001*", signal.SIGINT, fs.mountpoint / "two")
+    listed = subprocess.run(
+        [OFFLOAD, "history", "--json", "--report-dir", str(reports)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    entries = json.loads(listed.stdout)
+    assert [(e["result"], e["exit_code"]) for e in entries] == [
+        ("cancelled", 130),
+        ("verified, 3 through a cache, then stopped", 130),  # read back through FUSE
+    ], entries

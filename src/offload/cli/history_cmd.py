@@ -197,9 +197,10 @@ def _result(data: dict[str, Any]) -> str:
     the ``--verify`` asked alone: a re-run may read nothing back, trusting every copy);
     with how many copies it found damaged and replaced, when it did and succeeded."""
     result = _proved(data)
-    # What failed after the copies is said last, after everything said of the copies.
-    then_failed = result.endswith(_THEN_FAILED)
-    result = result.removesuffix(_THEN_FAILED)
+    # What failed, or stopped the run, after the copies is said last, after everything said
+    # of the copies.
+    then = next((end for end in (_THEN_FAILED, _THEN_STOPPED) if result.endswith(end)), "")
+    result = result.removesuffix(then) if then else result
     found = [
         str(warning.get("message") or "")
         for warning in data.get("warnings") or []
@@ -235,7 +236,7 @@ def _result(data: dict[str, Any]) -> str:
         )
         if cached:
             result += f", {cached} through a cache"
-    return result + (_THEN_FAILED if then_failed else "")
+    return result + then
 
 
 #: Every copy of the run good, and a step after them failed (exit 1): a manifest, a
@@ -246,18 +247,22 @@ _THEN_FAILED = ", then a step FAILED"
 def _proved(data: dict[str, Any]) -> str:
     """:func:`_result`'s words for the copies' states alone."""
     code = data.get("exit_code")
-    if data.get("cancelled") or code == 130:
-        return "cancelled"
     counts = (data.get("totals") or {}).get("results")
+    if data.get("cancelled"):
+        return "cancelled"
+    if code == 130:
+        # Exit 130 with no copy cancelled: stopped by a further Ctrl-C, or a SIGTERM, once
+        # every copy had its outcome (README, exit 130): the copies stand as the report
+        # gives them; the manifests and reports after it were not all written.
+        if isinstance(counts, dict) and _copies_all_good(data, counts):
+            return f"{_states(data, counts)}{_THEN_STOPPED}"
+        return f"partly failed{_THEN_STOPPED}"
     if code == 1:
         # Every copy good, and what failed came after them (a manifest, a folder, its
         # times, a report, a link): the copies' words, and that (as the reports' verdict).
         if (
             isinstance(counts, dict)
-            and not (counts.get("failed") or counts.get("cancelled"))
-            and not data.get("missing_from_card")
-            and not any(d.get("lost") for d in data.get("destinations") or [])
-            and not any(f.get("source_error") for f in data.get("files") or [])
+            and _copies_all_good(data, counts)
             and (
                 data.get("folder_errors")
                 or any(link.get("status") == "failed" for link in data.get("symlinks") or [])
@@ -270,6 +275,21 @@ def _proved(data: dict[str, Any]) -> str:
     if not isinstance(counts, dict):  # not a report of ours as we know it: what it asked
         return "transfer-checked" if data.get("verify") == "transfer" else "verified"
     return _states(data, counts)
+
+
+#: A run stopped once every copy had its outcome (exit 130, no copy cancelled).
+_THEN_STOPPED = ", then stopped"
+
+
+def _copies_all_good(data: dict[str, Any], counts: dict[str, Any]) -> bool:
+    """Whether every copy of the run is good (none failed or cancelled, no destination
+    lost, no file of the card missing or unreadable)."""
+    return (
+        not (counts.get("failed") or counts.get("cancelled"))
+        and not data.get("missing_from_card")
+        and not any(d.get("lost") for d in data.get("destinations") or [])
+        and not any(f.get("source_error") for f in data.get("files") or [])
+    )
 
 
 def _states(data: dict[str, Any], counts: dict[str, Any]) -> str:
