@@ -146,7 +146,9 @@ def test_a_transfer_checked_destination_is_never_called_done_nor_shown_green(
 
 def test_a_run_with_a_failed_copy_says_so_beside_its_full_bar(tmp_path: Path) -> None:
     """The bar ends at 100 % (the work is done, progress.py), and the last frame says a
-    copy failed. Before (QA12 S8): 100.0 % and nothing but the table's "failed" column."""
+    copy failed. Before (QA12 S8): 100.0 % and nothing but the table's "failed" column.
+    Under load this test showed its first frame left above the warnings too: the race
+    ``test_live_view``'s stale-frame test makes certain (``LiveView.print_above``)."""
     card = make_card(tmp_path / "cards", files=3)
     dests = [tmp_path / "c1", tmp_path / "c2"]
     for dest in dests:
@@ -158,6 +160,9 @@ def test_a_run_with_a_failed_copy_says_so_beside_its_full_bar(tmp_path: Path) ->
     assert run.returncode == 1, run.text
     assert len(frames(run)) == 1, run.text
     assert "FINISHED WITH FAILURES: 1 copy failed" in frames(run)[0], run.text
+    # The last frame comes once the JSON and CSV reports are written: nothing said to be
+    # going on (before: "writing the reports…" above the summary of a run that had ended).
+    assert "writing the" not in frames(run)[0], run.text
 
 
 def test_a_resume_with_every_copy_verified_earlier_says_nothing_to_read(tmp_path: Path) -> None:

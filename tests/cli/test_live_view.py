@@ -90,6 +90,11 @@ def test_the_finishing_steps_are_named_instead_of_an_eta() -> None:
     model.emit(OffloadFinished(False))
     model.emit(OffloadFinishing("reports"))
     assert "writing the reports…" in _print(render(model.snapshot())), text
+    # Once the JSON and CSV are written (the view's last frame), nothing is said to go on;
+    # a signal that came is still named.
+    assert "writing" not in _print(render(model.snapshot(), written=True))
+    after = _print(render(model.snapshot(), cancelled=True, written=True))
+    assert "nothing cancelled" in after and "writing" not in after, after
     # The signal that came is the one named (``SignalsAfterCopy.words``), never a Ctrl-C
     # for a SIGTERM. Before: "Ctrl-C" whatever came.
     after = _print(render(model.snapshot(), cancelled=True, signal="SIGTERM"))
@@ -343,3 +348,48 @@ def test_fast_copies_the_cascade_read_again_are_no_longer_verified_earlier() -> 
     assert [d.files_verified_earlier for d in snap.destinations] == [0, 1, 1]
     rows = [line.split() for line in _print(render(snap)).splitlines() if "/mnt/" in line]
     assert [" ".join(row[2:4]) for row in rows] == ["done 0", "verified earlier"], rows
+
+
+def test_lines_printed_from_another_thread_never_leave_a_stale_frame() -> None:
+    """The command's warnings are printed above the live view from the engine's threads
+    while rich's refresh thread and the command redraw it (``LiveView.print_above``). Here
+    a thread prints 200 warnings through the command's printer while this one redraws the
+    view 200 times, its height changing every time (a ``REPORT NOT WRITTEN`` line shown,
+    then not): the screen, as a terminal shows it (pyte), holds one frame. Failed before
+    (the printer's lines drawn outside rich's lock): a redraw between a print's place and
+    its drawing left frames behind (under load, ``test_live_terminal``'s failed-copy test
+    showed its first frame above the warnings)."""
+    import io
+    import threading
+
+    import pyte
+
+    from offload.cli.common import Environment
+    from offload.cli.live import LiveView
+    from offload.cli.offload import _WarningPrinter
+    from offload.events import WarningIssued
+
+    model = _model()
+    stream = io.StringIO()
+    console = Console(file=stream, width=120, force_terminal=True, color_system=None)
+    printer = _WarningPrinter(Environment(stderr=stream), console)
+    with LiveView(model, console) as view:
+        printer.view = view
+
+        def warn() -> None:
+            for index in range(200):
+                printer.emit(WarningIssued(f"warning {index}"))
+
+        thread = threading.Thread(target=warn)
+        thread.start()
+        for index in range(200):
+            view.reports_written([("a report not written", False, None)] * (index % 2))
+        thread.join()
+    screen = pyte.Screen(120, 1000)
+    pyte.Stream(screen).feed(stream.getvalue().replace("\n", "\r\n"))
+    lines = [line.rstrip() for line in screen.display]
+    frames = [line for line in lines if " files · " in line]
+    assert len(frames) == 1, "\n".join(line for line in lines if line)
+    assert [line for line in lines if line.startswith("WARNING: ")] == [
+        f"WARNING: warning {index}" for index in range(200)
+    ]

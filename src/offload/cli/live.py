@@ -59,10 +59,12 @@ class _Frame:
         planned: tuple[int, int] = (0, 0),
         signal: str = "Ctrl-C",
         refused: tuple[tuple[str, bool], ...] = (),
+        written: bool = False,
     ) -> None:
         self.snap = snap
         self.signal = signal
         self.refused = refused
+        self.written = written
         # A cancel asked for once every copy had its outcome (``snap.finishing``, or a moment
         # before it: ``snap.copies_over``, the last job ended uncancelled) cancels nothing:
         # the run goes on to its manifests and reports, and the frame says so.
@@ -108,6 +110,7 @@ class _Frame:
                     _finishing_words(
                         snap.finishing or ("manifests" if snap.copies_over else ""),
                         interrupted=self.signal if self.interrupted else "",
+                        written=self.written,
                     ),
                     f"{snap.files_finished}/{files} files",
                     _bytes_words(snap, total_bytes) if byte_words else "",
@@ -256,15 +259,19 @@ def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
     return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
 
 
-def _finishing_words(step: str, *, interrupted: str) -> str:
+def _finishing_words(step: str, *, interrupted: str, written: bool = False) -> str:
     """What the run does once every copy has its outcome (``ProgressSnapshot.finishing``),
     and, after a signal then (*interrupted*: its words, "Ctrl-C", "SIGTERM"; "" none), that
-    it cancelled nothing."""
+    it cancelled nothing. *written*: the JSON and CSV reports are written (the view's last
+    frame, ``LiveView.reports_written``): nothing is said to be going on any more."""
     if not step:
         return ""
+    after = f"{interrupted} after every copy finished: nothing cancelled" if interrupted else ""
+    if written:
+        return after
     doing = "writing the reports" if step == "reports" else "writing the manifests and reports"
     if interrupted:
-        return f"{interrupted} after every copy finished: nothing cancelled; {doing}"
+        return f"{after}; {doing}"
     return "writing the reports…" if step == "reports" else "writing the manifests…"
 
 
@@ -297,14 +304,18 @@ def render(
     planned: tuple[int, int] = (0, 0),
     signal: str = "Ctrl-C",
     refused: tuple[tuple[str, bool], ...] = (),
+    written: bool = False,
 ) -> RenderableType:
     """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
     cancel was asked for (shown as one only while a copy was left to cancel); *signal*: how
     the signal that asked for it is named (``SignalsAfterCopy.words``); *planned*: the
     card's files and the bytes of it the plan copies, as the command announced them, shown
     until the job's own plan is known (no bytes to copy: no byte words until then);
-    *refused*: the reports not written (``LiveView.reports_written``), a line each."""
-    return _Frame(snap, cancelled=cancelled, planned=planned, signal=signal, refused=refused)
+    *refused*: the reports not written (``LiveView.reports_written``), a line each;
+    *written*: the JSON and CSV reports are written (``reports_written`` was called)."""
+    return _Frame(
+        snap, cancelled=cancelled, planned=planned, signal=signal, refused=refused, written=written
+    )
 
 
 class LiveView:
@@ -325,6 +336,8 @@ class LiveView:
         self._model = model
         self._cancel = cancel
         self._refused: tuple[tuple[str, bool], ...] = ()
+        self._written = False
+        self._console = console
         self._live = Live(
             get_renderable=lambda: render(
                 model.snapshot(),
@@ -332,6 +345,7 @@ class LiveView:
                 planned=planned,
                 signal=signal(),
                 refused=self._refused,
+                written=self._written,
             ),
             console=console,
             refresh_per_second=10,
@@ -350,7 +364,18 @@ class LiveView:
                 shown[index] = (*shown[index], "report")
                 self._model.emit(DestinationUnfinished(index, shown[index]))
         self._refused = tuple((message, fails_run) for message, fails_run, _ in refused)
+        self._written = True
         self._live.refresh()
+
+    def print_above(self, line: str) -> None:
+        """Print *line* (text, no markup) above the view, from any thread. Under the lock
+        rich's own refresh thread redraws under (``Live._lock``): ``Console.print`` takes
+        the place to draw at (the height of the frame last drawn) under it but draws the new
+        frame after it, so a redraw in between left the frame it had replaced on the screen
+        above the lines (a stale first frame, a bar glued to the table's header: seen under
+        load in ``test_a_run_with_a_failed_copy_says_so_beside_its_full_bar``)."""
+        with self._live._lock:
+            self._console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def __enter__(self) -> LiveView:
         self._live.__enter__()

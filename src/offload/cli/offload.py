@@ -199,6 +199,9 @@ class _WarningPrinter:
     def __init__(self, env: Environment, console: Console | None = None) -> None:
         self._env = env
         self._console = console
+        # The live view once it is up: its lines then go through it (``print_above``),
+        # never drawn beside one of its redraws.
+        self.view: LiveView | None = None
 
     def emit(self, event: Event) -> None:
         if isinstance(event, WarningIssued):
@@ -208,7 +211,9 @@ class _WarningPrinter:
 
     def _print(self, line: str) -> None:
         line = printable_line(line)  # a name's control characters escaped, never acted on
-        if self._console is None:
+        if self.view is not None:
+            self.view.print_above(line)
+        elif self._console is None:
             print(line, file=self._env.stderr, flush=True)
         else:
             self._console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -452,10 +457,9 @@ def _offload(
     # CPU (its module ~2 ms, its updates ~3 ms) that nothing showed.
     model = _progress_model() if live or args.json or args.progress_trace else None
     json_sink = _json_sink(env, model) if args.json else None
+    printer = _WarningPrinter(env, console if live else None)
     sink: EventSink = FanoutSink(
-        json_sink
-        if json_sink is not None
-        else FanoutSink(*filter(None, [model]), _WarningPrinter(env, console if live else None)),
+        json_sink if json_sink is not None else FanoutSink(*filter(None, [model]), printer),
         loader,
     )
     trace = _open_progress_trace(args.progress_trace, model)
@@ -488,7 +492,9 @@ def _offload(
         that (not first that it is offloading)."""
         if args.json:
             return
-        if live and console is not None:  # through the live view's console, above it
+        if printer.view is not None:  # above the live view, never beside a redraw
+            printer.view.print_above(announced)
+        elif live and console is not None:  # through the live view's console, above it
             console.print(announced, markup=False, highlight=False, soft_wrap=True)
         else:
             print(announced, file=env.stderr, flush=True)
@@ -516,6 +522,7 @@ def _offload(
                 live_view = view.enter_context(
                     LiveView(model, console, cancel=cancel, planned=planned, signal=signals.words)
                 )
+                printer.view = live_view
                 report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
                 if not report.job.cancelled:  # the view's last frame says what is next
                     model.emit(OffloadFinishing("reports"))
