@@ -101,7 +101,9 @@ def test_copy_sigterm_while_its_summary_or_last_lines_are_printed(
     printed): the outcome is stated, nothing is stopped: exit 0 as every report says, the
     HTML and PDF kept, a WARNING naming the signal. Failed before (last lines): exit 130,
     the finished HTML and PDF removed, the JSON reports restated with exit 130 and a note
-    saying the reports not yet written are missing, when none was."""
+    saying the reports not yet written are missing, when none was. Twenty-fourth pass: the
+    stop's line and notes said the manifests not yet written were missing, when every one
+    was written before the reports; they now say so."""
     card = _card(tmp_path / "cards")
     dest = tmp_path / "disk"
     dest.mkdir()
@@ -136,6 +138,15 @@ def test_copy_sigterm_while_its_summary_or_last_lines_are_printed(
         assert "stopped by SIGTERM while the manifests and reports were written" in err, err
         assert all(data["exit_code"] == 130 for data in reports), reports
         assert kinds == [["csv", "json"], ["csv", "json"]], kinds
+        # The manifests were written before the reports: said so, never "missing" (before:
+        # the line and every restated note said the manifests not yet written were missing).
+        history = dest / card.name / "ascmhl"
+        assert any(p.name.endswith(".mhl") for p in history.iterdir()), list(history.iterdir())
+        said = "the manifests are written on every destination"
+        assert f"{said}; the reports not yet written are missing" in " ".join(err.split()), err
+        for data in reports:
+            [note] = [n for n in data["notes"] if n.startswith("stopped by SIGTERM")]
+            assert f"({said})" in note and "manifests not yet written" not in note, note
         return
     assert process.returncode == 0, err
     assert "SIGTERM came once the reports were written: nothing was stopped" in err, err

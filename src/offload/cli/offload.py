@@ -524,10 +524,12 @@ def _offload(
                 )
                 printer.view = live_view
                 report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
+                args.manifests_words = manifests_words(report, bool(plan.options.manifests.kinds))
                 if not report.job.cancelled:  # the view's last frame says what is next
                     model.emit(OffloadFinishing("reports"))
             else:
                 report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
+                args.manifests_words = manifests_words(report, bool(plan.options.manifests.kinds))
         finally:
             signals.after_copy()  # a second Ctrl-C, or a SIGTERM, stops the rest
             if trace is not None:
@@ -615,23 +617,71 @@ STOPPED_AFTER_COPY = (
 )
 
 
-def stopped_after_copy(signum: int | None) -> str:
+def stopped_after_copy(signum: int | None, manifests: str | None = None) -> str:
     """``STOPPED_AFTER_COPY`` for the signal that stopped the run (*signum*: a SIGTERM's
-    own words; a SIGINT, or not known, a further Ctrl-C's)."""
+    own words; a SIGINT, or not known, a further Ctrl-C's). *manifests*: once the manifest
+    step is over (``manifests_words``), what it left on each destination: then only the
+    reports not yet written are missing."""
+    line = STOPPED_AFTER_COPY
+    if manifests is not None:
+        line = line.replace(
+            "those not yet written are missing",
+            f"{manifests}{'; ' if manifests else ''}the reports not yet written are missing",
+            1,
+        )
     if signum != signal.SIGTERM:
-        return STOPPED_AFTER_COPY
-    return STOPPED_AFTER_COPY.replace("a further Ctrl-C", "SIGTERM", 1)
+        return line
+    return line.replace("a further Ctrl-C", "SIGTERM", 1)
 
 
-def stopped_note(signum: int | None) -> str:
+def manifests_words(report: OffloadReport, asked: bool) -> str:
+    """What the manifest step, over, left on each destination of *report*, in words: "the
+    manifests are written on every destination", or which destinations have them and which
+    not and why (their writing failed; a destination lost, or a cancel that came first,
+    left it unfinished: ``OffloadReport.finished``). "" when no manifest was *asked* for."""
+    if not asked:
+        return ""
+    written, failed, unfinished = [], [], []
+    for d in report.job.destinations:
+        if "manifest" in report.failed_steps.get(d.index, ()):
+            failed.append(d.index + 1)
+        elif d.lost or d.index not in report.finished:
+            unfinished.append(d.index + 1)
+        else:
+            written.append(d.index + 1)
+    if not failed and not unfinished:
+        return "the manifests are written on every destination"
+
+    def named(numbers: list[int]) -> str:
+        return f"destination{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}"
+
+    parts = (
+        [f"the manifests are written on {named(written)}"]
+        if written
+        else ["no manifest is written"]
+    )
+    if failed:
+        parts.append(f"not on {named(failed)} (their writing failed: see the report)")
+    if unfinished:
+        parts.append(f"not on {named(unfinished)} (lost, or cancelled before its manifests)")
+    return ", ".join(parts)
+
+
+def stopped_note(signum: int | None, manifests: str | None = None) -> str:
     """The note a JSON report already written is restated with when a signal stopped the
-    run after it was written (exit 130): what that report no longer has beside it."""
+    run after it was written (exit 130): what that report no longer has beside it.
+    *manifests*: ``manifests_words`` (a JSON report is written once the manifest step is
+    over: its manifests are as these words say, not missing)."""
     words = "SIGTERM" if signum == signal.SIGTERM else "a further Ctrl-C"
+    if manifests is None:  # not known: never said to be there
+        missing, manifests_said = " and the manifests not yet written", ""
+    else:
+        missing, manifests_said = "", f" ({manifests})" if manifests else ""
     return (
         f"stopped by {words} while the manifests and reports were written, the copy over "
-        "(exit 130): this report's copies stand as it gives them, but the reports after it "
-        "(its HTML and PDF, which offload report makes from this file) and the manifests not "
-        "yet written are missing; run the same command again to write them"
+        f"(exit 130): this report's copies stand as it gives them{manifests_said}, but the "
+        "reports after it (its HTML and PDF, which offload report makes from this file)"
+        f"{missing} are missing; run the same command again to write them"
     )
 
 
@@ -643,7 +693,8 @@ def _restate_stopped(args: argparse.Namespace | None, env: Environment, signum: 
     if written is None:
         return
     try:
-        for problem in written.restate(130, [stopped_note(signum)], stopped=True):
+        note = stopped_note(signum, getattr(args, "manifests_words", None))
+        for problem in written.restate(130, [note], stopped=True):
             env.error(problem)
     except KeyboardInterrupt:
         # Those not restated yet still give the exit code they were written with: named,
@@ -986,7 +1037,9 @@ def main(
             # A second Ctrl-C, or a SIGTERM, once the copy is over (``SignalsAfterCopy``):
             # the reports already written say so before the command ends.
             _restate_stopped(args, env, signals.stopped_by)
-            env.error(stopped_after_copy(signals.stopped_by))
+            env.error(
+                stopped_after_copy(signals.stopped_by, getattr(args, "manifests_words", None))
+            )
             return 130
         if getattr(args, "copy_started", False):
             raise
