@@ -147,6 +147,14 @@ def test_copy_sigterm_while_its_summary_or_last_lines_are_printed(
         for data in reports:
             [note] = [n for n in data["notes"] if n.startswith("stopped by SIGTERM")]
             assert f"({said})" in note and "manifests not yet written" not in note, note
+        # Each JSON report's HTML and PDF, not there, named as the summary names a report
+        # not written (before: only the JSON's note said so).
+        flat = " ".join(err.split())
+        for folder in folders:
+            [saved] = folder.glob("*.json")
+            html, pdf = saved.with_suffix(".html"), saved.with_suffix(".pdf")
+            assert f"REPORT NOT WRITTEN: the HTML and PDF reports {html} and {pdf}:" in flat, err
+            assert f"offload report {saved} makes them" in flat, err
         return
     assert process.returncode == 0, err
     assert "SIGTERM came once the reports were written: nothing was stopped" in err, err

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from offload.progress import ProgressModel
     from offload.progress_trace import ProgressTraceWriter
     from offload.report.events_json import JsonLinesSink
+    from offload.report.job_report import ReportsWritten
     from offload.report.worker import DocumentWorker
 
 # A card of more files makes its HTML and PDF reports in the command (_report_worker).
@@ -706,6 +707,22 @@ def _restate_stopped(args: argparse.Namespace | None, env: Environment, signum: 
         )
 
 
+def documents_not_written(written: ReportsWritten | None) -> list[str]:
+    """For a run stopped once JSON reports were written (*written*), a line for each of
+    them whose HTML and PDF are not there (never made, or removed by the restatement: they
+    stated the run before it was stopped), in the words of the summary's ``REPORT NOT
+    WRITTEN`` lines: the files and what makes them."""
+    if written is None:
+        return []
+    return [
+        f"the HTML and PDF reports {path.with_suffix('.html')} and {path.with_suffix('.pdf')}: "
+        "the run was stopped before they were final (the JSON and CSV reports are written; "
+        f"offload report {path} makes them)"
+        for path in written.json_written
+        if not (path.with_suffix(".html").exists() and path.with_suffix(".pdf").exists())
+    ]
+
+
 def signal_after_copy(signal: str) -> str:
     """The note of a run whose *signal* (``SignalsAfterCopy.words``: the one that came,
     "Ctrl-C", "SIGTERM" or "SIGHUP (the terminal closed)") came once every copy had its
@@ -1040,6 +1057,8 @@ def main(
             env.error(
                 stopped_after_copy(signals.stopped_by, getattr(args, "manifests_words", None))
             )
+            for line in documents_not_written(getattr(args, "reports_written", None)):
+                print(f"REPORT NOT WRITTEN: {printable_line(line)}", file=env.stderr, flush=True)
             return 130
         if getattr(args, "copy_started", False):
             raise
