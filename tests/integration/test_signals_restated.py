@@ -333,6 +333,9 @@ def test_pfndispatchcopy_signalled_while_its_hash_line_is_printed_keeps_its_outc
     assert process.returncode == 0, err
     [line] = out.splitlines()
     assert line.startswith("hash XXH64BE:") and len(line) == len("hash XXH64BE:") + 16, out
+    # Said, in one line (twenty-fourth pass: before, nothing said it came).
+    words = "Ctrl-C" if number == "SIGINT" else "SIGTERM"
+    assert f"WARNING: {words} came while the outcome was printed: nothing was cancelled" in err
     assert (fast / "clip.mov").read_bytes() == (fs.mountpoint / "clip.mov").read_bytes()
 
 

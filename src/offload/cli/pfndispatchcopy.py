@@ -65,6 +65,7 @@ from offload.cli.common import (
     engine_arguments,
     hash_algorithms,
     path_text,
+    signal_words,
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
@@ -292,9 +293,31 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
         # Said while the handler is still ours: a signal now sets the token, which nothing
         # reads any more (never a KeyboardInterrupt, nor SIGTERM's default, cutting the
         # hash line a caller parses short or ending the run with another code than its).
+        signals.after_copy()
+        signals.holding = True  # a signal from here on is recorded (``further``) and said
         code = _say_outcome(args, env, report, signals, options, labels, started)
+        further, signals.further = signals.further, None
+        if further is not None:
+            env.warning(_outcome_said(further))
         signals.kept = own_process  # and so to the process's exit
+        if own_process:  # a signal from here to the exit: named as the process ends
+            from offload.cli.final_signals import register
+
+            def last_words() -> str | None:
+                later, signals.further = signals.further, None
+                return None if later is None else _outcome_said(later)
+
+            register(signals.handler, last_words)
     return code
+
+
+def _outcome_said(signum: int) -> str:
+    """The warning of a signal that came once every copy had its outcome, while (or after)
+    that outcome was printed: it changed nothing."""
+    return (
+        f"{signal_words(signum)} came while the outcome was printed: nothing was cancelled, and "
+        "the exit code is the outcome's"
+    )
 
 
 def _say_outcome(
@@ -454,7 +477,11 @@ def _noflush_indexes(
 
 
 def entry_point() -> None:
-    sys.exit(main(own_process=True))
+    code = main(own_process=True)
+    from offload.cli.final_signals import say_at_exit
+
+    say_at_exit()  # a signal since the outcome was printed: named, then none delivered
+    sys.exit(code)
 
 
 if __name__ == "__main__":
