@@ -189,3 +189,12 @@ def test_history_is_readable_on_80_columns_and_a_table_where_there_is_room(tmp_p
     [row] = [line for line in wide.lines if " offload " in line]
     assert f"{deep}/A001R2AB" in row and f"{job.name} (+ HTML, PDF)" in row, wide.text
     assert any(line.strip() == f"{short}/A001R2AB" for line in wide.lines), wide.text
+
+
+def test_a_stopped_check_is_told_by_its_notes_own_words() -> None:
+    """``offload history`` tells a check stopped once it was over by the start of the note
+    ``offload verify`` restates its report with: the two stay the same words."""
+    from offload.cli.history_cmd import _VERIFY_STOPPED
+    from offload.cli.verify_cmd import STOPPED_NOTE
+
+    assert STOPPED_NOTE.startswith(_VERIFY_STOPPED)

@@ -87,6 +87,15 @@ def test_verify_stopped_while_its_report_is_restated_exits_130(
     data = json.loads(report.read_text())
     assert data["exit_code"] == 130 and data["passed"] is False, data
     assert any(note.startswith("stopped by a further signal") for note in data["notes"]), data
+    # offload history calls it stopped, not cancelled: the check was over (before: cancelled).
+    listed = subprocess.run(
+        [OFFLOAD, "history", "--json", "--report-dir", str(fs.mountpoint)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    [entry] = json.loads(listed.stdout)
+    assert entry["result"] == "stopped after the check" and entry["exit_code"] == 130, entry
 
 
 @pytest.mark.fault

@@ -47,6 +47,9 @@ from offload.report.validate import (
 )
 from offload.results import KEPT_BESIDE
 
+#: How the note of a check stopped once it was over begins (``verify_cmd.STOPPED_NOTE``).
+_VERIFY_STOPPED = "stopped by a further signal while the report was written, the check over"
+
 # What an ``offload verify`` run found, by its exit code (docs/json.md, the verify report).
 _VERIFY_RESULTS = {
     0: "verified",
@@ -169,6 +172,13 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         return base
     code, totals = data["exit_code"], data["totals"]
     result = _VERIFY_RESULTS.get(code, "failed")
+    if code == 130 and any(
+        isinstance(note, str) and note.startswith(_VERIFY_STOPPED)
+        for note in data.get("notes") or []
+    ):
+        # Stopped by a further signal once the check was over (its report restated): every
+        # file was looked at, and the report's lists say what it found; not cancelled.
+        result = "stopped after the check"
     # A legacy MHL entry with no hash we know (exit 22; 0 in reports of earlier versions).
     if code in (0, 22) and totals.get("unverifiable"):
         result = f"verified, {totals['unverifiable']} by size only"
