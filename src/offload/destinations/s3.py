@@ -604,7 +604,9 @@ class S3Destination:
         return etag if etag.strip('"') == hashlib.md5(data).hexdigest() else None
 
     def get_small(self, key: str) -> bytes | None:
-        """A small object's bytes, None if there is none. Raises OSError."""
+        """A small object's bytes, None if there is none. An empty object's GET that a
+        service answers 416 (InvalidRange) is b"" once a HEAD shows it empty. Raises
+        OSError."""
         try:
             answer = self.client.get_object(Bucket=self.url.bucket, Key=key)
             return answer["Body"].read()
@@ -612,6 +614,8 @@ class S3Destination:
             code, status = _error_code(exc)
             if status == 404 or code in ("NoSuchKey", "404"):
                 return None
+            if (status == 416 or code == "InvalidRange") and _empty(self.stat_key(key)):
+                return b""
             raise self._error(exc, "cannot read", key) from exc
 
     def delete_key(
@@ -2015,6 +2019,11 @@ def refused_reason(exc: BaseException, code: str, status: int) -> str:
     return f"its delete by version id was refused ({code or f'HTTP {status}'})"
 
 
+def _empty(info: ObjectInfo | None) -> bool:
+    """Whether *info* is an object of no bytes (None: there is none)."""
+    return info is not None and info.size_bytes == 0
+
+
 def _plain_reason(exc: BaseException) -> str:
     """An error in a few words, no secret (``redact_secrets``)."""
     code, status = _error_code(exc)
@@ -2175,6 +2184,8 @@ class S3ReadBack:
         except Exception as exc:
             code, status = _error_code(exc)
             if status == 416 or code == "InvalidRange":
+                if self.size is None:  # the first request: an empty object, or a wrong answer
+                    self._empty_after_416(exc)
                 self._body = None
                 self._position = offset
                 return
@@ -2186,6 +2197,29 @@ class S3ReadBack:
             self.metadata = dict(answer.get("Metadata") or {})
         self._body = answer["Body"]
         self._position = offset
+
+    def _empty_after_416(self, refusal: BaseException) -> None:
+        """The first GET was answered 416 (InvalidRange), which some services answer for an
+        empty object: a HEAD (pinned to ``etag`` where known) tells. An empty object's read is
+        empty, with the HEAD's ETag, size and user metadata, as the GET's answer would have
+        carried them (its ``mtime`` dates the file: ``read_back``'s *metadata*). Raises
+        OSError where the object is not empty (a 416 then answers nothing asked) or the HEAD
+        fails."""
+        dest = self.destination
+        extra: dict[str, Any] = {"IfMatch": self.etag} if self.etag else {}
+        try:
+            head = dest.client.head_object(Bucket=dest.url.bucket, Key=self.key, **extra)
+        except Exception as exc:
+            raise dest._error(exc, "cannot read back", self.key) from exc
+        size = int(head.get("ContentLength", 0))
+        if size:
+            raise dest._error(
+                refusal, f"cannot read back ({size} bytes, GET answered 416)", self.key
+            )
+        self.etag = self.etag or str(head.get("ETag", ""))
+        self.size = 0
+        if self.metadata is None:
+            self.metadata = dict(head.get("Metadata") or {})
 
     def read_into(self, buffer: memoryview, offset: int) -> int:
         from botocore.exceptions import BotoCoreError
