@@ -100,3 +100,27 @@ def test_an_empty_object_answered_416_reads_empty(empty_416) -> None:  # type: i
         assert etags["cards/empty"] == client.head_object(Bucket=bucket, Key="cards/empty")["ETag"]
     finally:
         store.close()
+
+
+def test_appended_folders_keep_the_dates_the_history_recorded(s3_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A folder of the appended generation is dated as the copy's generation dated it (the
+    card folder's time), not by when the check made its local view of the bucket. Failed
+    before: CLIPS and CLIPS/SUB were dated now."""
+    first, appended = _copied_and_appended(s3_server, tmp_path)
+    for folder in ("CLIPS", "CLIPS/SUB"):
+        assert first[folder].startswith("2014-05-13T16:53:20"), first
+        assert appended[folder] == first[folder], (folder, appended)
+
+
+def test_folder_dates_read_from_a_history(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``History.folder_dates``: each folder's newest record that has a date, at the folder's
+    current name; a record without a date, with no time zone or no valid time, dates
+    nothing (an appended generation then records the folder undated, never dated now)."""
+    from offload.manifest.history import _date_ns
+
+    assert _date_ns("2014-05-13T16:53:20Z") == OLDER * 1_000_000_000
+    assert _date_ns("2014-05-13T16:53:20+00:00") == OLDER * 1_000_000_000
+    assert _date_ns("2014-05-13T18:53:20.5+02:00") == OLDER * 1_000_000_000 + 500_000_000
+    assert _date_ns("1969-12-31T23:59:59.5Z") == -500_000_000
+    for bad in (None, "", "2014-05-13T16:53:20", "yesterday", "2014-13-40T00:00:00Z"):
+        assert _date_ns(bad) is None, bad

@@ -486,6 +486,7 @@ def verify_tree(
     on_plan: OnPlan | None = None,
     lister: Lister | None = None,
     file_date: FileDate | None = None,
+    folder_dates: Mapping[str, int] | None = None,
 ) -> VerifyReport:
     """Compare the files under *root* with their recorded hashes; see the module doc.
 
@@ -525,7 +526,10 @@ def verify_tree(
     file at *path*, called right after *hash_file* read it, where the read itself told the
     file's date (``offload verify s3://``: the card file's ``mtime`` metadata, in the
     answer of the GET that hashed the object, so no HEAD an object asks for it); None from
-    it, or no *file_date*: the date the walk saw.
+    it, or no *file_date*: the date the walk saw. *folder_dates*: each folder's date in an
+    appended generation where *root*'s folders do not hold the copy's (``offload verify
+    s3://``'s local view, made now: the dates the history recorded); one not in it is
+    recorded undated. None: the date the walk sees.
 
     The report's ``reasons`` say what stands at (or above) a missing file's name, why a
     new name is in no manifest, that a changed file is a link read through
@@ -563,6 +567,7 @@ def verify_tree(
                 lister=lister,
                 proved=proved,
                 file_date=file_date,
+                folder_dates=folder_dates,
             )
         )
 
@@ -583,6 +588,7 @@ def _verify_tree(
     lister: Lister | None,
     proved: Proved,
     file_date: FileDate | None = None,
+    folder_dates: Mapping[str, int] | None = None,
 ) -> VerifyReport:
     """:func:`verify_tree` without the reasons (a nested history's check: they are looked
     for once, on the merged report), keeping what it proves in *proved* as it goes."""
@@ -773,6 +779,7 @@ def _verify_tree(
             failed=failed,
             hash_formats=generation_formats,
             lister=lister,
+            folder_dates=folder_dates,
         )
     report = VerifyReport(
         root=root,
