@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload.destinations.base import EntryInfo
-from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, S3Destination
+from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, ObjectInfo, S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import S3Settings, redact_secrets, settings_from_env
 from offload.destinations.s3ledger import S3Ledger
@@ -650,6 +650,70 @@ class S3ReportFolder:
         return self.store.display(key)
 
 
+def changed_since_verified(
+    backend: S3Backend, ledger: S3Ledger, copies: Sequence[tuple[str, Path, int]]
+) -> dict[str, str] | None:
+    """Which of *copies* (relative path, the copy's stand-in path, the card file's size:
+    each one the report calls good) is no longer the object it was verified as: gone, of
+    another size, or another object (another ETag than this run proved, ``replacement_etag``
+    or ``known_etag``, else than its ledger entry recorded); relative path -> what was
+    found, in words. The S3 side of the cascade's check of its fast copies at its end
+    (``cascade._changed_since_verified``).
+
+    One listing of the copy root answers for every copy (a request a thousand keys); a key
+    it does not show as expected is asked for by its own HEAD, so the listing only spares
+    requests, never finds more than a HEAD would. Not compared: the version (an object
+    stored again with the same bytes has the same ETag and size: the same content, as a
+    re-run's ledger check trusts it) and the ``mtime`` metadata (not in a listing). A copy
+    with no ETag known (neither this run's nor its entry's) is checked by its size only.
+    None: the service did not answer a HEAD (its copies were verified before it stopped
+    answering, nothing found says otherwise): nothing is claimed either way."""
+    expected: dict[str, tuple[str, int, str]] = {}  # key -> relative, size, ETag ("" unknown)
+    entries: dict[str, Any] | None = None
+    for relative, final, size in copies:
+        try:
+            key = backend.key(final)
+            etag = backend.replacement_etag(final) or backend.known_etag(final)
+        except OSError:
+            continue  # a name S3 cannot hold: never stored, never called good
+        if not etag:
+            if entries is None:
+                try:
+                    entries = dict(ledger.load())
+                except OSError:
+                    entries = {}
+            entry = entries.get(relative)
+            etag = getattr(entry, "etag", "") or ""
+        expected[key] = (relative, size, etag)
+    if not expected:
+        return {}
+    listed: dict[str, ObjectInfo] = {}
+    try:
+        root = backend.key(ledger.copy_root)
+        for item in backend.store.list_keys(f"{root}/" if root else ""):
+            if item.key in expected:
+                listed[item.key] = item
+    except OSError:
+        listed = {}  # each key asked for by its own HEAD
+    found: dict[str, str] = {}
+    for key, (relative, size, etag) in expected.items():
+        info: ObjectInfo | None = listed.get(key)
+        if info is None or info.size_bytes != size or (etag and info.etag != etag):
+            try:
+                info = backend.store.stat_key(key)
+            except OSError:
+                return None
+        if info is None:
+            found[relative] = "gone"
+        elif info.size_bytes != size:
+            found[relative] = f"{info.size_bytes} bytes long, the card's file {size}"
+        elif etag and info.etag != etag:
+            found[relative] = (
+                f"another object (ETag {info.etag}, verified as {etag}: written over since)"
+            )
+    return found
+
+
 def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> None:
     """Name S3 copies ``s3://bucket/key`` in the report (after the manifests were written),
     tell it where its job reports go on each S3 destination (``report_folders``) and the
@@ -815,6 +879,7 @@ __all__ = [
     "S3PathSink",
     "S3ReportFolder",
     "abort_abandoned",
+    "changed_since_verified",
     "close_all",
     "existing_object",
     "folders_not_kept",
