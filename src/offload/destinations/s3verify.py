@@ -184,7 +184,7 @@ def verify_s3(
                     file_date=file_date if append_generation else None,
                     # The mirror's folders are made now: each is dated as the history
                     # dated it (the card folder's time the copy recorded), else undated.
-                    folder_dates=_folder_dates(root) if append_generation else None,
+                    recorded_folder_dates=append_generation,
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
@@ -557,16 +557,6 @@ def _at_or_below(parts: Sequence[str], keys: Collection[str]) -> bool:
     """Whether the path of *parts*, or a folder above it, is one of *keys* (a set: one
     look-up a level, so a listing of thousands of keys costs no product of the two)."""
     return any("/".join(parts[:depth]) in keys for depth in range(1, len(parts) + 1))
-
-
-def _folder_dates(root: Path) -> dict[str, int]:
-    """The date the mirror's history at *root* records for each folder (``History.
-    folder_dates``), for an appended generation: the mirror's folders are made by this
-    check. Empty where the history cannot be read (``verify_path`` then says why)."""
-    try:
-        return read_history(root).folder_dates()
-    except (OSError, OffloadError):
-        return {}
 
 
 def _recorded(root: Path, legacy: Path | None) -> dict[str, _Record]:
