@@ -70,3 +70,39 @@ def test_fast_s3_copies_changed_after_the_release_are_failed_at_the_cascades_end
     entries = ledger.load()
     assert {p: entries[p].state for p in found} == dict.fromkeys(found, "revoked")
     assert entries["CLIPS/A001C003.mov"].state == "verified"
+
+
+def test_a_bucket_copy_verified_by_an_earlier_run_is_checked_against_its_ledger_etag(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The bucket already holds the card, verified by an earlier run (this run trusts its
+    ledger, uploads nothing there): at the cascade's end each copy is checked against the
+    ETag its ledger entry recorded. One written over at the card's release by other bytes
+    of its size is failed; the others stay as they were reported."""
+    card = make_card(tmp_path, CARD)
+    raid, shuttle = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    raid.mkdir()
+    shuttle.mkdir()
+    url = f"s3://{bucket}/day1"
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
+    assert run_offload(plan_offload(card, [url], OffloadOptions(s3=settings))).exit_code == 0
+    client = admin(s3_server.url)
+    changed = "day1/A001/CLIPS/A001C003.mov"
+
+    class WriteOverAtRelease:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                client.put_object(Bucket=bucket, Key=changed, Body=os.urandom(3_003))
+
+    options = OffloadOptions(cascade=frozenset({2}), s3=settings)
+    plan = plan_offload(card, [raid, url, shuttle], options)
+    report = run_offload(plan, sink=WriteOverAtRelease())
+    assert report.exit_code == 1
+    for file in report.job.files:
+        result = file.destination(1)
+        assert result is not None
+        if file.relative_path == "CLIPS/A001C003.mov":
+            assert result.status is DestinationStatus.FAILED, result
+            assert "was verified, then found another object (ETag " in (result.error or "")
+        else:
+            assert result.status is not DestinationStatus.FAILED, result
