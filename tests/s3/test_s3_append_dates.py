@@ -124,3 +124,32 @@ def test_folder_dates_read_from_a_history(tmp_path) -> None:  # type: ignore[no-
     assert _date_ns("1969-12-31T23:59:59.5Z") == -500_000_000
     for bad in (None, "", "2014-05-13T16:53:20", "yesterday", "2014-13-40T00:00:00Z"):
         assert _date_ns(bad) is None, bad
+
+
+def test_a_cascaded_buckets_folders_keep_the_card_times_taken_before_its_release(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--cascade``: the bucket's manifest is written after the card's release, from the
+    folder times taken before it (as a cascaded drive's folders get them): a card folder
+    touched once the card is released does not change what the bucket's generation
+    records."""
+    from offload.card import OffloadOptions, plan_offload, run_offload
+    from offload.destinations.s3config import S3Settings
+    from offload.events import CardReleased, Event
+
+    card = _card(tmp_path)
+    raid = tmp_path / "RAID"
+    raid.mkdir()
+
+    class TouchTheCardAtRelease:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                os.utime(card / "CLIPS", (OLD, OLD))
+
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
+    options = OffloadOptions(cascade=frozenset({1}), s3=settings)
+    plan = plan_offload(card, [raid, f"s3://{bucket}/day1"], options)
+    assert run_offload(plan, sink=TouchTheCardAtRelease()).exit_code == 0
+    dates = _dates(s3_server.url, bucket, "/0001_")
+    for folder in ("CLIPS", "CLIPS/SUB"):
+        assert dates[folder].startswith("2014-05-13T16:53:20"), (folder, dates)
