@@ -395,6 +395,7 @@ def run_cascade(
         # it) is no longer reported so, nor counted by the release (cancelled too: the
         # report says what each copy is).
         changed = _changed_since_verified(plan, report, feeders)
+        changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
         _fail_damaged(plan, report, changed, sink)
         matched.difference_update((relative, index) for relative, index, _why in changed)
         # Cancelled too: what the cascade read whole before the cancel was read.
@@ -812,6 +813,48 @@ def _changed_since_verified(
                     f"{found} when the cascade checked the fast copies at its end; re-run "
                     "with the card to copy it again (with --overwrite where it is still "
                     f"there: {_NO_LONGER_VOUCHES})",
+                )
+            )
+    return changed
+
+
+def _s3_changed_since_verified(
+    plan: OffloadPlan, report: OffloadReport, indexes: Sequence[int]
+) -> list[tuple[str, int, str]]:
+    """:func:`_changed_since_verified` for the fast S3 destinations (*indexes*): each copy
+    the report still calls good whose object is gone, of another size or another object
+    than the one verified (``s3card.changed_since_verified``: one listing of the copy root,
+    a HEAD a key it does not show as expected). The cascade reads none of them (only local
+    fast copies feed it), so without this a copy deleted or written over between its
+    read-back and the cascade's end was still reported verified. A service that stops
+    answering is not looked at further (as a drive gone: nothing found says otherwise)."""
+    if not indexes:
+        return []
+    from offload.destinations import s3card  # loaded by then: an s3:// destination
+
+    changed: list[tuple[str, int, str]] = []
+    for index in indexes:
+        backend, ledger = plan.backends.get(index), plan.ledgers[index]
+        if backend is None or not isinstance(ledger, s3card.S3Ledger):
+            continue
+        copies: list[tuple[str, Path, int]] = []
+        for file in report.job.files:
+            result = file.destination(index)
+            if result is None or result.status not in GOOD_STATUSES or not result.final_path:
+                continue
+            copies.append((file.relative_path, Path(result.final_path), file.size_bytes))
+        found = s3card.changed_since_verified(backend, ledger, copies)
+        paths = {relative: path for relative, path, _ in copies}
+        for relative, what in (found or {}).items():
+            copy_path = paths[relative]
+            changed.append(
+                (
+                    relative,
+                    index,
+                    f"{relative}: the copy {copy_path} was verified, then found {what} when "
+                    "the cascade checked the fast copies at its end; re-run with the card to "
+                    f"copy it again (with --overwrite where it is still there: "
+                    f"{_NO_LONGER_VOUCHES})",
                 )
             )
     return changed

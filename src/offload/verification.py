@@ -315,6 +315,7 @@ def verify_path(
     on_plan: OnPlan | None = None,
     lister: Lister | None = None,
     file_date: FileDate | None = None,
+    recorded_folder_dates: bool = False,
 ) -> tuple[VerifyReport, int, int]:
     """Verify *root* against its best reference; returns the report (its ``reasons`` filled
     by the check: ``offload.verification_reason``, what stands at a missing path, looked at
@@ -333,6 +334,9 @@ def verify_path(
     mirror: objects it cannot hold as files; ``verify_tree``). *file_date*: the date an
     appended generation records for a file, as the read that hashed it learnt it (that
     mirror: the object's ``mtime`` metadata in its GET's answer; ``verify_tree``).
+    *recorded_folder_dates*: an appended generation dates each folder as its history
+    recorded it (a folder no record dates undated), where *root*'s folders do not hold the
+    copy's times (that mirror, made now; ``verify_tree``).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     missing or not a folder (``DriveUnreachable``: on a drive that went away), or a request
@@ -377,7 +381,7 @@ def verify_path(
     try:
         return _verify_with(
             root, media, hasher, legacy_mhl, append_generation, creator, now, own_links,
-            on_plan, lister, file_date,
+            on_plan, lister, file_date, recorded_folder_dates,
         )  # fmt: skip
     except CheckCancelled as exc:  # what was read before the cancel, and how
         exc.files_read_from_media = media.bypassed
@@ -399,6 +403,7 @@ def _verify_with(
     on_plan: OnPlan | None,
     lister: Lister | None,
     file_date: FileDate | None = None,
+    recorded_folder_dates: bool = False,
 ) -> tuple[VerifyReport, int, int]:
     """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how)."""
     report: VerifyReport | None = None
@@ -415,6 +420,7 @@ def _verify_with(
                 on_plan=on_plan,
                 lister=lister,
                 file_date=file_date,
+                recorded_folder_dates=recorded_folder_dates,
                 # The root's own state only (anchored: this walk is relative to the
                 # root); a card's own .offload entries are checked. An appended
                 # generation's list needs the unanchored name (ascmhl matches patterns

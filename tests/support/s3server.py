@@ -19,6 +19,9 @@ process behaving so, not a mocked client; ``--mode`` is repeatable):
 * ``deny-deletes``: every delete (``DELETE`` of an object or an upload, the batch
   ``POST ?delete``) is refused with 403 AccessDenied, as for a credential without
   ``s3:DeleteObject`` (a write-only bucket policy);
+* ``empty-416``: a GET of an empty object (no ``Range`` asked) is answered 416
+  InvalidRange instead of 200 and no bytes, as some S3 front ends do for a zero-length
+  body;
 * ``no-checksums``: no checksum gate, moto as it is: a part whose ``x-amz-checksum-*`` or
   ``Content-MD5`` does not match its bytes is stored.
 """
@@ -155,10 +158,51 @@ class DenyDeletes:
         return self.app(environ, start_response)
 
 
+_INVALID_RANGE = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidRange</Code>'
+    b"<Message>The requested range is not satisfiable</Message></Error>"
+)
+
+
+class EmptyRange:
+    """WSGI middleware: a GET of an object (a key, no query) that moto answers 200 with no
+    bytes is answered 416 InvalidRange instead; everything else is passed on unchanged."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "").strip("/")
+        if environ.get("REQUEST_METHOD") != "GET" or "/" not in path:
+            return self.app(environ, start_response)
+        if environ.get("QUERY_STRING"):
+            return self.app(environ, start_response)
+        held: dict[str, Any] = {}
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            held["status"], held["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self.app(environ, hold))
+        if held["status"].startswith("200") and not body:
+            start_response(
+                "416 Requested Range Not Satisfiable",
+                [
+                    ("Content-Type", "application/xml"),
+                    ("Content-Length", str(len(_INVALID_RANGE))),
+                    ("Content-Range", "bytes */0"),
+                ],
+            )
+            return [_INVALID_RANGE]
+        start_response(held["status"], held["headers"])
+        return [body]
+
+
 MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "ignore-conditions": IgnoreConditions,
     "slash-keys": SlashKeys,
     "deny-deletes": DenyDeletes,
+    "empty-416": EmptyRange,
 }
 
 

@@ -326,6 +326,9 @@ class S3Destination:
         self.started_at = time.time()
         self._checksum = checksum_function(self.settings.checksum)
         self._conditional = self.settings.conditional_writes
+        # Whether a DeleteObject with If-Match deletes only that object (``probe``: a wrong
+        # ETag must be refused with 412); False: records are never deleted blindly.
+        self._conditional_delete = self.settings.conditional_writes
         self._slots = threading.BoundedSemaphore(self.settings.parallel_parts + 1)
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.parallel_parts, thread_name_prefix="s3-part"
@@ -354,6 +357,9 @@ class S3Destination:
         # Keys whose upload record this run stored (``_drop_record``: any other is a record
         # an earlier run left, whose versions are looked for).
         self._records_ours: set[str] = set()
+        # key -> the ETag of the upload record this run last stored of it (``_drop_record``
+        # deletes it only while it is still that object).
+        self._record_etags: dict[str, str] = {}
         # Set by the caller (the card layer: its CancelToken): long steps of our own (a
         # multipart copy, the read-back that confirms it) stop when it answers True.
         self.cancelled: Callable[[], bool] = lambda: False
@@ -375,6 +381,18 @@ class S3Destination:
     def _conditional_refused(self) -> None:
         with self._lock:
             self._conditional = False
+
+    @property
+    def conditional_delete(self) -> bool:
+        """Whether a DeleteObject with If-Match deletes the object only while it has that
+        ETag (the probe tried a wrong one: refused with 412); False: not supported (501),
+        ignored, or conditional writes off, so a record of ours that another run may have
+        just replaced is left, never deleted blindly (``_drop_record``)."""
+        return self._conditional_delete
+
+    def _conditional_delete_refused(self) -> None:
+        with self._lock:
+            self._conditional_delete = False
 
     def close(self) -> None:
         if self.preflight_client is not None:
@@ -604,14 +622,25 @@ class S3Destination:
         return etag if etag.strip('"') == hashlib.md5(data).hexdigest() else None
 
     def get_small(self, key: str) -> bytes | None:
-        """A small object's bytes, None if there is none. Raises OSError."""
+        """A small object's bytes, None if there is none. An empty object's GET that a
+        service answers 416 (InvalidRange) is b"" once a HEAD shows it empty. Raises
+        OSError."""
+        found = self.get_small_tagged(key)
+        return None if found is None else found[0]
+
+    def get_small_tagged(self, key: str) -> tuple[bytes, str] | None:
+        """``get_small``, with the ETag of the object read (the same answer's)."""
         try:
             answer = self.client.get_object(Bucket=self.url.bucket, Key=key)
-            return answer["Body"].read()
+            return answer["Body"].read(), str(answer.get("ETag", ""))
         except Exception as exc:
             code, status = _error_code(exc)
             if status == 404 or code in ("NoSuchKey", "404"):
                 return None
+            if status == 416 or code == "InvalidRange":
+                info = self.stat_key(key)
+                if info is not None and _empty(info):
+                    return b"", info.etag
             raise self._error(exc, "cannot read", key) from exc
 
     def delete_key(
@@ -1038,7 +1067,9 @@ class S3Destination:
             pinned = source_etag if source_key == final else None
             done = self.complete_multipart(final, upload_id, parts, pinned=pinned)
         except BaseException:
-            self._clean_up(lambda: self.abort_upload(final, upload_id))
+            # A server-side copy's upload: it has no record (the final key's, if any, is
+            # another upload's).
+            self._clean_up(lambda: self.abort_upload(final, upload_id, drop_record=False))
             raise
         return str(done.get("ETag", "")), done.get("VersionId")
 
@@ -1121,32 +1152,44 @@ class S3Destination:
 
     # -- resume records -----------------------------------------------------------------
 
-    def _load_record(self, key: str) -> dict[str, Any] | None:
-        raw = self.get_small(self._record_key(key))
-        if raw is None:
+    def _load_record(self, key: str) -> tuple[dict[str, Any], str] | None:
+        """The upload record of *key* and the ETag of the object it was read from (what
+        ``_drop_record`` may delete: only that object); None: none, or not a record of
+        *key*. Raises OSError."""
+        found = self.get_small_tagged(self._record_key(key))
+        if found is None:
             return None
         try:
-            record = json.loads(raw)
+            record = json.loads(found[0])
         except ValueError:
             return None
         if not isinstance(record, dict) or record.get("key") != key:
             return None
-        return record
+        return record, found[1]
 
     def _save_record(self, key: str, record: dict[str, Any]) -> None:
         body = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape")
-        _etag, version = self._put(self._record_key(key), body, metadata={}, replace=True)
+        etag, version = self._put(self._record_key(key), body, metadata={}, replace=True)
         with self._lock:
             self._records_ours.add(key)
+            self._record_etags[key] = etag
         if version and version != "null":  # "null": a suspended bucket's, maybe not ours
             with self._lock:
                 self._record_versions.setdefault(key, []).append(version)
 
-    def _drop_record(self, key: str, upload_id: str | None = None) -> None:
+    def _drop_record(
+        self, key: str, upload_id: str | None = None, *, etag: str | None = None
+    ) -> None:
         """Delete the upload record of *key*: on a versioned bucket, each version this run
         stored of it by its id (nothing left, no delete marker; never another run's), else
-        (a record an earlier run left, a bucket without versions, a refusal) a plain
-        delete; each version a refusal leaves is named in ``left_behind``. A record an
+        (a record an earlier run left, a bucket without versions, a refusal) a delete of
+        the record object only while it is still the one judged (If-Match: *etag*, the
+        ETag it was read with, else that of the record this run stored): another live run
+        (a one-file copy of the same key, which holds no lock) may have just stored its own
+        record there, which a plain delete would take from it. Where no ETag is known
+        (nothing judged), nothing is deleted; where the service cannot delete on a
+        condition (``conditional_delete`` False, or 501), the record is left and named in
+        ``left_behind``, as is each version a refusal leaves. A record an
         earlier run left (none of its versions this run's) of the upload *upload_id*, now
         completed or aborted: on a versioned bucket, each version of it that is provably
         that upload's record (``delete_versions_where``: our record's format, its key and
@@ -1157,6 +1200,8 @@ class S3Destination:
             versions = self._record_versions.pop(key, [])
             earlier = key not in self._records_ours
             self._records_ours.discard(key)
+            own_etag = self._record_etags.pop(key, None)
+        etag = etag or own_etag
         for index, version in enumerate(versions):
             try:
                 self.client.delete_object(Bucket=self.url.bucket, Key=record, VersionId=version)
@@ -1187,10 +1232,27 @@ class S3Destination:
 
             if self.delete_versions_where(record, same_upload):
                 return  # every version gone: a plain delete would leave a delete marker
+        if etag:
+            self._delete_record_object(record, etag)
+
+    def _delete_record_object(self, record: str, etag: str) -> None:
+        """Delete the record object *record* only while it has *etag* (``_drop_record``).
+        Another object there now (412) is another run's: left as it is. Never raises."""
+        unconditional = (
+            "the service cannot delete on a condition (If-Match), and another run may "
+            "have just stored its own record there"
+        )
+        if not self.conditional_delete:
+            self.note_left_behind(record, None, unconditional)
+            return
         try:
-            self.client.delete_object(Bucket=self.url.bucket, Key=record)
-        except Exception:
-            pass
+            self.client.delete_object(Bucket=self.url.bucket, Key=record, IfMatch=etag)
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if code == "NotImplemented" or status == 501:
+                self._conditional_delete_refused()
+                self.note_left_behind(record, None, unconditional)
+            # 412: another run's record now; 404: gone; else left for a later run's sweep.
 
     def delete_versions_where(self, key: str, ours: Callable[[bytes], bool]) -> bool:
         """On a bucket that keeps versions, delete by its id each version of *key* whose body
@@ -1326,15 +1388,23 @@ class S3Destination:
             raise self._error(exc, "cannot list the parts of", key) from exc
         return parts
 
-    def abort_upload(self, key: str, upload_id: str, *, drop_record: bool = True) -> None:
+    def abort_upload(
+        self,
+        key: str,
+        upload_id: str,
+        *,
+        drop_record: bool = True,
+        record_etag: str | None = None,
+    ) -> None:
         """Abort one upload and drop its record (unless not *drop_record*: the record is
-        another run's). Never raises."""
+        another run's, or it has none): the record object read with *record_etag*, else the
+        one this run stored (``_drop_record``). Never raises."""
         try:
             self.client.abort_multipart_upload(Bucket=self.url.bucket, Key=key, UploadId=upload_id)
         except Exception:
             pass
         if drop_record:
-            self._drop_record(key, upload_id)
+            self._drop_record(key, upload_id, etag=record_etag)
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run; *key*:
@@ -1445,9 +1515,10 @@ class S3Destination:
                 self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
         for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
-            raw = self.get_small(info.key)
+            found = self.get_small_tagged(info.key)
+            raw, record_etag = found if found is not None else (b"", "")
             try:
-                record = json.loads(raw or b"")
+                record = json.loads(raw)
                 key, upload_id = str(record["key"]), str(record["upload_id"])
                 created = float(record.get("created_at", 0.0))
             except (ValueError, KeyError, TypeError):
@@ -1455,13 +1526,13 @@ class S3Destination:
             if key in keep:
                 continue
             if not self._upload_in_progress(key, upload_id):
-                self._drop_record(key, upload_id)
+                self._drop_record(key, upload_id, etag=record_etag)
                 continue
             # The live locks that matter are those above the key the upload ends at: a
             # staging key lies outside every nested copy root.
             final = self.record_final_key(record)
             if created < cutoff and not self.live_run_may_own(final, record, seen):
-                self.abort_upload(key, upload_id)
+                self.abort_upload(key, upload_id, record_etag=record_etag)
                 aborted.append(key)
         return aborted
 
@@ -1526,6 +1597,9 @@ class S3Upload:
         # Whether this upload has (or will have) the key's resume record: not when the
         # record there is another live run's (``start``), which stays as it is.
         self._recorded = True
+        # The ETag of the record an earlier run stored of the upload this one resumed
+        # (``start``): the record object dropped when it ends (None: this run's own).
+        self._record_etag: str | None = None
 
     @property
     def staged(self) -> bool:
@@ -1555,19 +1629,20 @@ class S3Upload:
         be writing it now (``S3Destination.may_take_over``); otherwise it is left alone and
         this upload is not recorded (not resumable), so two live runs never share one."""
         dest = self.destination
-        record = dest._load_record(self.key)
-        if record is not None and not dest.may_take_over(self.final_key, record):
-            record = None
+        loaded = dest._load_record(self.key)
+        if loaded is not None and not dest.may_take_over(self.final_key, loaded[0]):
+            loaded = None
             if self.staged:
                 # The staging key is another live run's (the same file, from another card
                 # or the same one): two runs completing one staging key would each verify,
                 # or copy, the other's object. This run's replacement goes to a staging key
                 # of its own, recorded as usual.
                 self.key = dest.staging_key_named(f"{_key_hash(self.final_key)}.{_RUN_TOKEN}")
-                record = dest._load_record(self.key)
+                loaded = dest._load_record(self.key)
             else:
                 self._recorded = False
-        if record is not None:
+        if loaded is not None:
+            record, record_etag = loaded
             upload_id = str(record.get("upload_id", ""))
             same = (
                 record.get("size_bytes") == self.size_bytes
@@ -1585,9 +1660,11 @@ class S3Upload:
             if same and upload_id and dest._upload_in_progress(self.key, upload_id):
                 self.upload_id = upload_id
                 self._existing = dest._existing_parts(self.key, upload_id)
+                self._record_etag = record_etag  # the record dropped once it completes
                 return
             if upload_id:
-                dest.abort_upload(self.key, upload_id)  # ours, but not resumable
+                # ours, but not resumable
+                dest.abort_upload(self.key, upload_id, record_etag=record_etag)
         extra: dict[str, Any] = {}
         if dest.settings.checksum != "MD5":
             extra["ChecksumAlgorithm"] = dest.settings.checksum
@@ -1850,7 +1927,7 @@ class S3Upload:
         dest._stop_if_cancelled(f"{dest.display(self.key)} not completed")
         self._complete_multipart(parts)
         if self._recorded:
-            dest._drop_record(self.key, self.upload_id)
+            dest._drop_record(self.key, self.upload_id, etag=self._record_etag)
         self._store_digests()
         return self.bytes_written
 
@@ -2003,8 +2080,12 @@ class S3Upload:
             dest._clean_up(lambda: dest.delete_own(self.key, etag=etag, version_id=version))
             self.completed = False
         elif self.upload_id is not None:
-            upload_id, recorded = self.upload_id, self._recorded
-            dest._clean_up(lambda: dest.abort_upload(self.key, upload_id, drop_record=recorded))
+            upload_id, recorded, record = self.upload_id, self._recorded, self._record_etag
+            dest._clean_up(
+                lambda: dest.abort_upload(
+                    self.key, upload_id, drop_record=recorded, record_etag=record
+                )
+            )
         self.upload_id = None
 
 
@@ -2013,6 +2094,11 @@ def refused_reason(exc: BaseException, code: str, status: int) -> str:
     if not code and not status:  # no answer at all: not a refusal
         return f"its delete by version id failed ({type(exc).__name__})"
     return f"its delete by version id was refused ({code or f'HTTP {status}'})"
+
+
+def _empty(info: ObjectInfo | None) -> bool:
+    """Whether *info* is an object of no bytes (None: there is none)."""
+    return info is not None and info.size_bytes == 0
 
 
 def _plain_reason(exc: BaseException) -> str:
@@ -2175,6 +2261,8 @@ class S3ReadBack:
         except Exception as exc:
             code, status = _error_code(exc)
             if status == 416 or code == "InvalidRange":
+                if self.size is None:  # the first request: an empty object, or a wrong answer
+                    self._empty_after_416(exc)
                 self._body = None
                 self._position = offset
                 return
@@ -2186,6 +2274,29 @@ class S3ReadBack:
             self.metadata = dict(answer.get("Metadata") or {})
         self._body = answer["Body"]
         self._position = offset
+
+    def _empty_after_416(self, refusal: BaseException) -> None:
+        """The first GET was answered 416 (InvalidRange), which some services answer for an
+        empty object: a HEAD (pinned to ``etag`` where known) tells. An empty object's read is
+        empty, with the HEAD's ETag, size and user metadata, as the GET's answer would have
+        carried them (its ``mtime`` dates the file: ``read_back``'s *metadata*). Raises
+        OSError where the object is not empty (a 416 then answers nothing asked) or the HEAD
+        fails."""
+        dest = self.destination
+        extra: dict[str, Any] = {"IfMatch": self.etag} if self.etag else {}
+        try:
+            head = dest.client.head_object(Bucket=dest.url.bucket, Key=self.key, **extra)
+        except Exception as exc:
+            raise dest._error(exc, "cannot read back", self.key) from exc
+        size = int(head.get("ContentLength", 0))
+        if size:
+            raise dest._error(
+                refusal, f"cannot read back ({size} bytes, GET answered 416)", self.key
+            )
+        self.etag = self.etag or str(head.get("ETag", ""))
+        self.size = 0
+        if self.metadata is None:
+            self.metadata = dict(head.get("Metadata") or {})
 
     def read_into(self, buffer: memoryview, offset: int) -> int:
         from botocore.exceptions import BotoCoreError

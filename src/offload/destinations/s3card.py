@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload.destinations.base import EntryInfo
-from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, S3Destination
+from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, ObjectInfo, S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import S3Settings, redact_secrets, settings_from_env
 from offload.destinations.s3ledger import S3Ledger
@@ -411,9 +411,15 @@ def write_s3_manifests(
     options: ManifestOptions,
     backends: Mapping[int, S3Backend],
     sink: EventSink | None = None,
+    *,
+    card_root: Path | None = None,
+    folder_times: Mapping[Path, int] | None = None,
 ) -> list[ManifestResult]:
     """The manifests of every S3 destination in *records* (see the module docstring). Never
-    raises for I/O: a failure is the destination's ``ManifestResult.error``."""
+    raises for I/O: a failure is the destination's ``ManifestResult.error``. *card_root*:
+    the card, whose folders' times (*folder_times* by source path where given, else each
+    folder's ``lstat``) date the folders the manifests list, as on a disk, where the card's
+    folder times are given to the copies (``_date_folders``); None: undated."""
     from offload.manifests_writer import (
         ManifestResult,
         not_written,
@@ -437,6 +443,8 @@ def write_s3_manifests(
                 # Only the folders the bucket holds: those above an object the manifest lists.
                 holding = _folders_holding(f.relative_path for f in destination.files)
                 directories = tuple(d for d in records.directories if d in holding)
+                if card_root is not None:
+                    _date_folders(root, directories, card_root, folder_times)
                 staged = dataclasses.replace(
                     destination,
                     root=root,
@@ -474,6 +482,36 @@ def write_s3_manifests(
                     )
                 )
     return results
+
+
+def _date_folders(
+    staging: Path,
+    directories: Sequence[str],
+    card_root: Path,
+    times: Mapping[Path, int] | None,
+) -> None:
+    """Make each of *directories* (relative) in the manifests' *staging* folder with the
+    time of the card's folder (from *times* by source path, else its ``lstat``): the
+    generation dates a folder by its folder there (``ascmhl._directory_mtime``), as it dates
+    a disk's by the card's time given to it. A folder whose card time cannot be read is not
+    made: the generation then records it undated, never dated by when it was staged. The
+    times are set once every folder is made (a folder made inside another changes its
+    time). Never raises: a folder that cannot be made or dated is left undated."""
+    dated: list[tuple[Path, int]] = []
+    for relative in sorted(directories, key=lambda d: d.count("/")):  # a parent first
+        source = card_root.joinpath(*relative.split("/"))
+        try:
+            mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
+            folder = staging.joinpath(*relative.split("/"))
+            folder.mkdir(exist_ok=True)  # not below an undated parent: it is not made
+        except OSError:
+            continue
+        dated.append((folder, mtime))
+    for folder, mtime in dated:
+        try:
+            os.utime(folder, ns=(mtime, mtime))
+        except OSError:
+            pass
 
 
 def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[str]) -> Lister:
@@ -610,6 +648,70 @@ class S3ReportFolder:
         key = f"{self._prefix}/{filename}"
         self.store.put_small(key, data, replace=replace)
         return self.store.display(key)
+
+
+def changed_since_verified(
+    backend: S3Backend, ledger: S3Ledger, copies: Sequence[tuple[str, Path, int]]
+) -> dict[str, str] | None:
+    """Which of *copies* (relative path, the copy's stand-in path, the card file's size:
+    each one the report calls good) is no longer the object it was verified as: gone, of
+    another size, or another object (another ETag than this run proved, ``replacement_etag``
+    or ``known_etag``, else than its ledger entry recorded); relative path -> what was
+    found, in words. The S3 side of the cascade's check of its fast copies at its end
+    (``cascade._changed_since_verified``).
+
+    One listing of the copy root answers for every copy (a request a thousand keys); a key
+    it does not show as expected is asked for by its own HEAD, so the listing only spares
+    requests, never finds more than a HEAD would. Not compared: the version (an object
+    stored again with the same bytes has the same ETag and size: the same content, as a
+    re-run's ledger check trusts it) and the ``mtime`` metadata (not in a listing). A copy
+    with no ETag known (neither this run's nor its entry's) is checked by its size only.
+    None: the service did not answer a HEAD (its copies were verified before it stopped
+    answering, nothing found says otherwise): nothing is claimed either way."""
+    expected: dict[str, tuple[str, int, str]] = {}  # key -> relative, size, ETag ("" unknown)
+    entries: dict[str, Any] | None = None
+    for relative, final, size in copies:
+        try:
+            key = backend.key(final)
+            etag = backend.replacement_etag(final) or backend.known_etag(final)
+        except OSError:
+            continue  # a name S3 cannot hold: never stored, never called good
+        if not etag:
+            if entries is None:
+                try:
+                    entries = dict(ledger.load())
+                except OSError:
+                    entries = {}
+            entry = entries.get(relative)
+            etag = getattr(entry, "etag", "") or ""
+        expected[key] = (relative, size, etag)
+    if not expected:
+        return {}
+    listed: dict[str, ObjectInfo] = {}
+    try:
+        root = backend.key(ledger.copy_root)
+        for item in backend.store.list_keys(f"{root}/" if root else ""):
+            if item.key in expected:
+                listed[item.key] = item
+    except OSError:
+        listed = {}  # each key asked for by its own HEAD
+    found: dict[str, str] = {}
+    for key, (relative, size, etag) in expected.items():
+        info: ObjectInfo | None = listed.get(key)
+        if info is None or info.size_bytes != size or (etag and info.etag != etag):
+            try:
+                info = backend.store.stat_key(key)
+            except OSError:
+                return None
+        if info is None:
+            found[relative] = "gone"
+        elif info.size_bytes != size:
+            found[relative] = f"{info.size_bytes} bytes long, the card's file {size}"
+        elif etag and info.etag != etag:
+            found[relative] = (
+                f"another object (ETag {info.etag}, verified as {etag}: written over since)"
+            )
+    return found
 
 
 def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> None:
@@ -777,6 +879,7 @@ __all__ = [
     "S3PathSink",
     "S3ReportFolder",
     "abort_abandoned",
+    "changed_since_verified",
     "close_all",
     "existing_object",
     "folders_not_kept",

@@ -13,8 +13,11 @@ the service is found to really do with what our guarantees rest on.
   ``<prefix>/.offload/probe/``, and a second where the service wrongly takes it): a
   PutObject with ``If-None-Match: *`` twice (the second must be refused with 412), a listing
   of the probe's folder (every key must start with the prefix asked for, and the probe be
-  there), a PutObject whose checksum is deliberately wrong (it must be refused), then the
-  deletes. Five requests on a service that does all this right, once per destination. Probe
+  there), a DeleteObject of the probe object with ``If-Match`` on an ETag it does not have
+  (it must be refused with 412: records of ours are deleted only on that condition, a
+  service that ignores it or answers 501 has them left and named instead), a PutObject
+  whose checksum is deliberately wrong (it must be refused), then the deletes. Six
+  requests on a service that does all this right, once per destination. Probe
   objects older than 15 minutes, left by a run killed while it probed, are deleted too.
 
 Why a probe: services that take the ``If-None-Match`` header and ignore it (npm s3rver,
@@ -352,6 +355,8 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
                     "ignores If-None-Match (a second conditional PutObject of a probe object "
                     "was stored over the first instead of being refused with 412)"
                 )
+        if conditional and not not_honoured:
+            _probe_conditional_delete(store, quick, key, made)
         wrong = store._checksum(body + b"!")[1]
         try:
             put(quick, f"{key}-checksum", {param: wrong})
@@ -377,6 +382,7 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
         )
     if not_honoured or not conditional:
         store._conditional_refused()
+        store._conditional_delete_refused()
         why = f"the service {not_honoured}" if not_honoured else "conditional writes are off"
         findings.append(
             Finding(
@@ -409,6 +415,31 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
             )
         )
     return findings
+
+
+# An ETag no object has: a DeleteObject with it as If-Match must be refused (412).
+_NO_SUCH_ETAG = '"00000000000000000000000000000000"'
+
+
+def _probe_conditional_delete(
+    store: S3Destination, quick: S3Client, key: str, made: list[tuple[str, str | None]]
+) -> None:
+    """Ask the service to delete the probe object *key* only if it had an ETag it does not
+    have: 412 says it deletes on a condition (``conditional_delete`` stays on); else (501,
+    the object deleted anyway, any other answer: not proven) it is turned off, and a delete
+    marker the ignored delete left on a versioned bucket is added to *made* (deleted with
+    the probe objects). Never raises."""
+    try:
+        answer = quick.delete_object(Bucket=store.url.bucket, Key=key, IfMatch=_NO_SUCH_ETAG)
+    except Exception as exc:
+        code, status = _error_code(exc)
+        if code != "PreconditionFailed" and status != 412:
+            store._conditional_delete_refused()
+        return
+    store._conditional_delete_refused()
+    marker = answer.get("VersionId") if answer.get("DeleteMarker") else None
+    if marker:
+        made.append((key, str(marker)))
 
 
 def _delete(client: S3Client, bucket: str, key: str, version: str | None) -> str:

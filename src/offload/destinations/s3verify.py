@@ -182,6 +182,9 @@ def verify_s3(
                     own_links=own,
                     lister=_bucket_lister(root, odd) if odd else None,
                     file_date=file_date if append_generation else None,
+                    # The mirror's folders are made now: each is dated as the history
+                    # dated it (the card folder's time the copy recorded), else undated.
+                    recorded_folder_dates=append_generation,
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.

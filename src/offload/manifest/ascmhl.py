@@ -397,6 +397,10 @@ def _directory_mtime(root: Path, relative: str) -> str | None:
         return None
 
 
+def _iso_date(mtime_ns: int | None) -> str | None:
+    return None if mtime_ns is None else iso_utc(utc_from_ns(mtime_ns))
+
+
 def _hashes_block(indent: str, hashes: Mapping[str, str], formats: Sequence[str], date: str) -> str:
     return "".join(
         f'{indent}<{fmt} hashdate="{date}">{escape_text(hashes[fmt])}</{fmt}>\n' for fmt in formats
@@ -556,6 +560,7 @@ def write_generation(
     lister: Lister | None = None,
     history: History | None = None,
     shared: SharedWork | None = None,
+    folder_dates: Mapping[str, int] | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -575,6 +580,10 @@ def write_generation(
     folder is hashed (the caller lists the whole tree, as ``verify_tree`` does).
     *shared*: the per-file work kept from the generations of the same offload's other
     destinations (:class:`SharedWork`); the manifest is the same with it or without.
+    *folder_dates*: the date (ns since the epoch) of each folder (relative), where *root*'s
+    folders do not hold the copy's times (``offload verify s3://``'s local view: the dates
+    its history recorded); a folder not in it is recorded undated. None: each folder's
+    time under *root*.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -637,6 +646,7 @@ def write_generation(
         entries=recorded,
         folder_hashes=folder_hashes,
         created_at=to_utc(now()),
+        folder_dates=folder_dates,
     )
     # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
     # that is not UTF-8, or not ASCII where only ASCII is written, must not cost the history.
@@ -901,6 +911,8 @@ class _Plan(NamedTuple):
     entries: list[_Entry]
     folder_hashes: dict[str, DirectoryHash]
     created_at: datetime
+    # Each folder's date where the root's folders do not hold it (``write_generation``).
+    folder_dates: Mapping[str, int] | None = None
 
 
 _EMPTY_ROOT_HASH = "    <roothash>\n      <content/>\n      <structure/>\n    </roothash>\n"
@@ -935,7 +947,11 @@ def _write_manifest(out: AtomicFile, plan: _Plan, shared: SharedWork | None = No
                     _file_element(item) if kept is None else _kept_file_element(item, kept)
                 )
             elif folder and plan.formats and folder in plan.hashed:
-                modified = _directory_mtime(plan.root, folder)
+                modified = (
+                    _directory_mtime(plan.root, folder)
+                    if plan.folder_dates is None
+                    else _iso_date(plan.folder_dates.get(folder))
+                )
                 attribute = "" if modified is None else f' lastmodificationdate="{modified}"'
                 path_line = f"      <path{attribute}>{escape_text(folder)}</path>\n"
                 hashes = plan.folder_hashes[folder]

@@ -33,6 +33,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -273,9 +274,41 @@ class History:
         """Every folder path recorded with a ``<directoryhash>`` in any generation."""
         return {record.path for g in self.generations for record in g.directories}
 
+    def folder_dates(self) -> dict[str, int]:
+        """Each recorded folder, at its current name (:meth:`current_path`), with the date
+        (ns since the epoch) its newest record that has one gives it
+        (``lastmodificationdate``: the card folder's time the copy recorded); a folder no
+        record dates, or dates with no time zone or no valid time, is not in it."""
+        dates: dict[str, int] = {}
+        for generation in self.generations:
+            for record in generation.directories:
+                if (
+                    record.path not in ("", ".")
+                    and (ns := _date_ns(record.last_modification_date)) is not None
+                ):
+                    dates[self.current_path(record.path)] = ns
+        return dates
+
     def expected_directory_paths(self) -> set[str]:
         """The folder paths the history expects on disk, each at its current name."""
         return {self.current_path(path) for path in self.recorded_directory_paths()}
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _date_ns(text: str | None) -> int | None:
+    """A recorded ``lastmodificationdate`` as ns since the epoch; None: none, or not an
+    ISO 8601 time with its zone."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
 
 
 def _parse_hash_children(element: ET.Element) -> FileRecord:

@@ -486,6 +486,7 @@ def verify_tree(
     on_plan: OnPlan | None = None,
     lister: Lister | None = None,
     file_date: FileDate | None = None,
+    recorded_folder_dates: bool = False,
 ) -> VerifyReport:
     """Compare the files under *root* with their recorded hashes; see the module doc.
 
@@ -525,7 +526,11 @@ def verify_tree(
     file at *path*, called right after *hash_file* read it, where the read itself told the
     file's date (``offload verify s3://``: the card file's ``mtime`` metadata, in the
     answer of the GET that hashed the object, so no HEAD an object asks for it); None from
-    it, or no *file_date*: the date the walk saw.
+    it, or no *file_date*: the date the walk saw. *recorded_folder_dates*: an appended
+    generation dates each folder as the history's newest record of it that has a date does
+    (``History.folder_dates``), one no record dates undated, where *root*'s folders do not
+    hold the copy's times (``offload verify s3://``'s local view, made now); False: the
+    date the walk sees.
 
     The report's ``reasons`` say what stands at (or above) a missing file's name, why a
     new name is in no manifest, that a changed file is a link read through
@@ -563,6 +568,7 @@ def verify_tree(
                 lister=lister,
                 proved=proved,
                 file_date=file_date,
+                recorded_folder_dates=recorded_folder_dates,
             )
         )
 
@@ -583,6 +589,7 @@ def _verify_tree(
     lister: Lister | None,
     proved: Proved,
     file_date: FileDate | None = None,
+    recorded_folder_dates: bool = False,
 ) -> VerifyReport:
     """:func:`verify_tree` without the reasons (a nested history's check: they are looked
     for once, on the merged report), keeping what it proves in *proved* as it goes."""
@@ -773,6 +780,7 @@ def _verify_tree(
             failed=failed,
             hash_formats=generation_formats,
             lister=lister,
+            folder_dates=history.folder_dates() if recorded_folder_dates else None,
         )
     report = VerifyReport(
         root=root,
