@@ -390,11 +390,16 @@ def _rooted_formats(formats: Sequence[str], history: History) -> tuple[str, ...]
     return tuple(f for f in formats if f in rooted)
 
 
-def _directory_mtime(root: Path, relative: str) -> str | None:
-    try:
-        return iso_utc(utc_from_ns(os.stat(root / relative).st_mtime_ns))
-    except OSError:
-        return None
+def _directory_mtime(root: Path, relative: str, dates_from: Path | None = None) -> str | None:
+    """The date of folder *relative*: as it stands in *dates_from* (the card, whose folder
+    times the copy's folders get once the manifests are written) where given and readable
+    there, else in *root*; None where neither can be read."""
+    for base in (dates_from, root) if dates_from is not None else (root,):
+        try:
+            return iso_utc(utc_from_ns(os.stat(base / relative).st_mtime_ns))
+        except OSError:
+            continue
+    return None
 
 
 def _hashes_block(indent: str, hashes: Mapping[str, str], formats: Sequence[str], date: str) -> str:
@@ -556,6 +561,7 @@ def write_generation(
     lister: Lister | None = None,
     history: History | None = None,
     shared: SharedWork | None = None,
+    folder_dates_from: Path | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -575,6 +581,10 @@ def write_generation(
     folder is hashed (the caller lists the whole tree, as ``verify_tree`` does).
     *shared*: the per-file work kept from the generations of the same offload's other
     destinations (:class:`SharedWork`); the manifest is the same with it or without.
+    *folder_dates_from*: the tree each folder's date is read from (a card: the caller gives
+    the copy's folders the card's times after the manifests, so a folder is dated as the
+    finished copy holds it, as ``ascmhl create`` run on it would); a folder that cannot be
+    read there is dated as it stands in *root*, as every folder is without it.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -637,6 +647,7 @@ def write_generation(
         entries=recorded,
         folder_hashes=folder_hashes,
         created_at=to_utc(now()),
+        dates_from=folder_dates_from,
     )
     # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
     # that is not UTF-8, or not ASCII where only ASCII is written, must not cost the history.
@@ -901,6 +912,7 @@ class _Plan(NamedTuple):
     entries: list[_Entry]
     folder_hashes: dict[str, DirectoryHash]
     created_at: datetime
+    dates_from: Path | None = None  # where the folders' dates are read (write_generation)
 
 
 _EMPTY_ROOT_HASH = "    <roothash>\n      <content/>\n      <structure/>\n    </roothash>\n"
@@ -935,7 +947,7 @@ def _write_manifest(out: AtomicFile, plan: _Plan, shared: SharedWork | None = No
                     _file_element(item) if kept is None else _kept_file_element(item, kept)
                 )
             elif folder and plan.formats and folder in plan.hashed:
-                modified = _directory_mtime(plan.root, folder)
+                modified = _directory_mtime(plan.root, folder, plan.dates_from)
                 attribute = "" if modified is None else f' lastmodificationdate="{modified}"'
                 path_line = f"      <path{attribute}>{escape_text(folder)}</path>\n"
                 hashes = plan.folder_hashes[folder]
