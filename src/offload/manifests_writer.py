@@ -967,6 +967,8 @@ def _write_after_carrying(
                         lister=destination.lister or local_lister(root),
                         history=history,
                         shared=shared,
+                        # the card's folder times: the copy's once the manifests are written
+                        folder_dates_from=records.source,
                     )
                 )
             )

@@ -13,6 +13,10 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
   reference, a copy the copy root's ledger revoked last (``offload copy`` found it wrong
   after its read-back, was cancelled before it read it again after fusefat's renames, or
   never finished it, and left it at its name: :data:`REVOKED_COPY`).
+* **missing** and **extra** alike, a recorded name and a new one that are the same name
+  spelled otherwise (composed, NFC, and decomposed, NFD: macOS decomposes names, so a copy
+  moved through a Mac holds them respelled): each says the other stands there
+  (``other-spelling``); nothing is read against the record at the other spelling.
 * **changed** or **unreadable**, against a manifest: a symlink now at the recorded name,
   read through as ascmhl does (the file it leads to in this copy was compared with the
   record of the link's name).
@@ -26,6 +30,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from offload.errors import printable_name
@@ -91,6 +97,10 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
     for path in report.extra:
         if why := new_reason(path, report.reference):
             reasons[path] = why
+    records = _RECORDS.get(report.reference, "the records")
+    for path, other in _respelled(report.missing, report.extra).items():
+        if path not in reasons and path not in said:
+            reasons[path] = _other_spelling(path, other, path in report.extra, records)
     for path in _revoked(report.root, [p for p in report.extra if p not in reasons]):
         reasons[path] = Reason("revoked-copy", REVOKED_COPY)
     if report.reference is not ReferenceKind.LEDGER:
@@ -99,6 +109,51 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
                 text = LINK_READ_THROUGH.format(records=_RECORDS[report.reference])
                 reasons[path] = Reason("symlink-read-through", text)
     return dataclasses.replace(report, reasons=reasons)
+
+
+def _respelled(missing: Sequence[str], extra: Sequence[str]) -> dict[str, str]:
+    """Each path of *missing* whose name stands among *extra* spelled otherwise (the same
+    once both are composed, NFC), and that new path, each mapped to the other."""
+    news: dict[str, str] = {}
+    for path in extra:
+        if not path.isascii():
+            news.setdefault(unicodedata.normalize("NFC", path), path)
+    pairs: dict[str, str] = {}
+    for path in missing:
+        other = None if path.isascii() else news.get(unicodedata.normalize("NFC", path))
+        if other is not None and other != path:
+            pairs[path] = other
+            pairs[other] = path
+    return pairs
+
+
+def _spelling(path: str) -> str:
+    """How *path*'s letters with accents are written, in words."""
+    if path == unicodedata.normalize("NFC", path):
+        return "composed (NFC)"
+    if path == unicodedata.normalize("NFD", path):
+        return "decomposed (NFD)"
+    return "partly composed"
+
+
+def _other_spelling(path: str, other: str, new: bool, records: str) -> Reason:
+    """Why *path* is missing, or new (*new*), where *other* is the same name spelled
+    otherwise."""
+    respelled = (
+        "renamed since by a system that respells names (macOS decomposes them, NFD; "
+        "a copy moved or restored through a Mac)"
+    )
+    if new:
+        text = (
+            f"its name is recorded spelled {_spelling(other)}, missing: {respelled}; not "
+            "read against that record"
+        )
+    else:
+        text = (
+            f"the same name stands there spelled {_spelling(other)}, new to {records}: "
+            f"{respelled}; not read against this record"
+        )
+    return Reason("other-spelling", text)
 
 
 def _revoked(root: Path, paths: list[str]) -> list[str]:

@@ -499,3 +499,19 @@ def test_a_copy_root_name_too_long_is_looked_at() -> None:
     for root, fits in (("A001", False), ("A01", True)):
         plan = DestinationPlan(0, Path("/media/shuttle"), Path("/media/shuttle", root), True)
         assert names_all_fit(tree, plan, _POSIX, 3) is fits
+
+
+def test_a_combining_mark_a_drive_refuses_is_named_not_printed_bare() -> None:
+    """A decomposed (NFD) name's accents are combining marks: printed bare in quotes
+    ("contains '́' '̃'") each sits on the quote before it and nothing readable is left.
+    Failed before: the line showed the bare marks."""
+    from offload.plan.names import name_problems
+
+    fusefat = rules_for_fstype("fuse.fusefat")
+    decomposed = name_problems(unicodedata.normalize("NFD", "Señal_día.txt"), fusefat)
+    assert [p.detail for p in decomposed] == [
+        "contains U+0301 (COMBINING ACUTE ACCENT) U+0303 (COMBINING TILDE) (not ASCII: "
+        "accents written apart from their letters, as a Mac writes names)"
+    ]
+    composed = name_problems(unicodedata.normalize("NFC", "Señal_día.txt"), fusefat)
+    assert [p.detail for p in composed] == ["contains 'í' 'ñ' (not ASCII)"]

@@ -454,3 +454,29 @@ def test_lost_and_found_is_ignored_at_the_root_only(tmp_path: Path) -> None:
     assert rels(tree.files) == ["CLIPS/lost+found/A001.mov"]
     assert tree.ignored == ("lost+found",)
     assert "filesystem check" in IgnoreRules.default().why("lost+found")
+
+
+def test_an_ignore_pattern_typed_composed_leaves_out_a_decomposed_name(tmp_path: Path) -> None:
+    """A name a Mac wrote decomposed (NFD) looks the same as the one a keyboard types
+    (composed, NFC): ``--ignore`` as typed must leave it out, in either spelling. Failed
+    before: the pattern matched the bytes typed only, so the file was still scanned (and the
+    preflight that had named it refused the card again, the same line)."""
+    src = tmp_path / "card"
+    decomposed = unicodedata.normalize("NFD", "Señal_día.txt")
+    composed = unicodedata.normalize("NFC", "Señal_día.txt")
+    write(src / "NOTES" / decomposed, b"d")
+    write(src / "NOTES" / "Cafe.txt", b"c")
+    write(src / unicodedata.normalize("NFC", "Élan") / "a.mov", b"a")
+
+    typed = IgnoreRules.default().adding(
+        [f"/NOTES/{composed}", unicodedata.normalize("NFD", "/Élan/")]
+    )
+    tree = scan_source(src, ignore=typed)
+
+    assert rels(tree.files) == ["NOTES/Cafe.txt"]
+    assert set(tree.ignored) == {f"NOTES/{decomposed}", unicodedata.normalize("NFC", "Élan")}
+    assert typed.why(f"NOTES/{decomposed}") == f"matches ignore pattern /NOTES/{composed}"
+    # a pattern already in one spelling only is unchanged, and "!" keeps its place
+    again = IgnoreRules.none().adding(["*.txt", f"!{composed}"])
+    assert not again.matches(decomposed, is_dir=False)
+    assert again.matches("Cafe.txt", is_dir=False)

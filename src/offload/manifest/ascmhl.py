@@ -390,11 +390,16 @@ def _rooted_formats(formats: Sequence[str], history: History) -> tuple[str, ...]
     return tuple(f for f in formats if f in rooted)
 
 
-def _directory_mtime(root: Path, relative: str) -> str | None:
-    try:
-        return iso_utc(utc_from_ns(os.stat(root / relative).st_mtime_ns))
-    except OSError:
-        return None
+def _directory_mtime(root: Path, relative: str, dates_from: Path | None = None) -> str | None:
+    """The date of folder *relative*: as it stands in *dates_from* (the card, whose folder
+    times the copy's folders get once the manifests are written) where given and readable
+    there, else in *root*; None where neither can be read."""
+    for base in (dates_from, root) if dates_from is not None else (root,):
+        try:
+            return iso_utc(utc_from_ns(os.stat(base / relative).st_mtime_ns))
+        except OSError:
+            continue
+    return None
 
 
 def _iso_date(mtime_ns: int | None) -> str | None:
@@ -561,6 +566,7 @@ def write_generation(
     history: History | None = None,
     shared: SharedWork | None = None,
     folder_dates: Mapping[str, int] | None = None,
+    folder_dates_from: Path | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -582,8 +588,12 @@ def write_generation(
     destinations (:class:`SharedWork`); the manifest is the same with it or without.
     *folder_dates*: the date (ns since the epoch) of each folder (relative), where *root*'s
     folders do not hold the copy's times (``offload verify s3://``'s local view: the dates
-    its history recorded); a folder not in it is recorded undated. None: each folder's
-    time under *root*.
+    its history recorded); a folder not in it is recorded undated; it wins over
+    *folder_dates_from*. None: each folder's date as *folder_dates_from* says.
+    *folder_dates_from*: the tree each folder's date is read from (a card: the caller gives
+    the copy's folders the card's times after the manifests, so a folder is dated as the
+    finished copy holds it, as ``ascmhl create`` run on it would); a folder that cannot be
+    read there is dated as it stands in *root*, as every folder is without it.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -647,6 +657,7 @@ def write_generation(
         folder_hashes=folder_hashes,
         created_at=to_utc(now()),
         folder_dates=folder_dates,
+        dates_from=folder_dates_from,
     )
     # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
     # that is not UTF-8, or not ASCII where only ASCII is written, must not cost the history.
@@ -913,6 +924,7 @@ class _Plan(NamedTuple):
     created_at: datetime
     # Each folder's date where the root's folders do not hold it (``write_generation``).
     folder_dates: Mapping[str, int] | None = None
+    dates_from: Path | None = None  # where the folders' dates are read (write_generation)
 
 
 _EMPTY_ROOT_HASH = "    <roothash>\n      <content/>\n      <structure/>\n    </roothash>\n"
@@ -948,7 +960,7 @@ def _write_manifest(out: AtomicFile, plan: _Plan, shared: SharedWork | None = No
                 )
             elif folder and plan.formats and folder in plan.hashed:
                 modified = (
-                    _directory_mtime(plan.root, folder)
+                    _directory_mtime(plan.root, folder, plan.dates_from)
                     if plan.folder_dates is None
                     else _iso_date(plan.folder_dates.get(folder))
                 )

@@ -12,7 +12,12 @@ the manifests use too (:mod:`offload.manifest.ignore`, built on ``pathspec``): `
   nothing (paths are always anchored);
 - a trailing ``/`` makes the pattern match folders only (``ascmhl/``, ``/ascmhl/``);
 - as in git, ``!`` re-includes (the last matching pattern wins), ``#`` starts a comment,
-  ``\\`` escapes the next character and unescaped trailing spaces are dropped.
+  ``\\`` escapes the next character and unescaped trailing spaces are dropped;
+- a pattern added (:meth:`IgnoreRules.adding`, ``--ignore``) that is not ASCII is added in
+  its composed (NFC) and decomposed (NFD) spellings too, right after it: a name a Mac wrote
+  decomposed looks the same as the one a keyboard types composed, and a pattern typed as
+  shown must leave it out (the report's reason names the pattern as given). Both spellings
+  of one name on one card are both left out: no one can tell them apart on a screen.
 
 An ignored folder is not descended into. The root itself is never ignored.
 
@@ -32,6 +37,7 @@ default at all is applied with ``--no-default-ignore``.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -90,6 +96,15 @@ def _check(pattern: str) -> None:
         raise ValueError(f"ignore pattern has an empty path segment: {pattern!r}")
 
 
+def _spellings(pattern: str) -> tuple[str, ...]:
+    """*pattern*, then its composed (NFC) and decomposed (NFD) spellings where they differ
+    (an ASCII pattern has one)."""
+    if pattern.isascii():
+        return (pattern,)
+    composed = unicodedata.normalize("NFC", pattern)
+    return tuple(dict.fromkeys((pattern, composed, unicodedata.normalize("NFD", pattern))))
+
+
 def _as_git(pattern: str) -> tuple[str, ...]:
     """The git patterns that match what *pattern* matches here: itself and, for a trailing
     ``/**`` (zero or more segments here, one or more in git), the folder it names."""
@@ -129,11 +144,15 @@ class IgnoreRules:
 
     def __post_init__(self) -> None:
         origin: dict[str, str] = {}
+        given: dict[str, str] = {}  # a pattern's composed spelling: its first spelling here
         extra = (ROOT_ASCMHL_PATTERN,) if self.exclude_root_ascmhl else ()
         for pattern in (*self.patterns, *extra):
             _check(pattern)
+            shown = pattern
+            if not pattern.isascii():
+                shown = given.setdefault(unicodedata.normalize("NFC", pattern), pattern)
             for compiled in _as_git(pattern):
-                origin.setdefault(compiled, pattern)
+                origin.setdefault(compiled, shown)
         object.__setattr__(self, "_origin", origin)
         object.__setattr__(self, "_spec", IgnoreSpec(origin))
 
@@ -148,8 +167,10 @@ class IgnoreRules:
         return cls((), exclude_root_ascmhl=False)
 
     def adding(self, patterns: Iterable[str]) -> IgnoreRules:
-        """These rules plus ``patterns`` (duplicates dropped, order kept)."""
-        merged = tuple(dict.fromkeys((*self.patterns, *patterns)))
+        """These rules plus ``patterns`` (duplicates dropped, order kept), each one not ASCII
+        followed by its other Unicode spellings (NFC, NFD: the module docstring)."""
+        added = (spelling for pattern in patterns for spelling in _spellings(pattern))
+        merged = tuple(dict.fromkeys((*self.patterns, *added)))
         return IgnoreRules(merged, exclude_root_ascmhl=self.exclude_root_ascmhl)
 
     def replacing(self, patterns: Iterable[str]) -> IgnoreRules:

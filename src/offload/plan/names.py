@@ -44,6 +44,15 @@ def is_utf8(name: str) -> bool:
     return True
 
 
+def _shown_char(char: str) -> str:
+    """One character a name may not hold, as a line can show it: quoted (``repr``: a
+    control character escaped), but a combining mark by its code point and name, which
+    printed alone would sit on the quote before it (a decomposed name's accents)."""
+    if unicodedata.category(char).startswith("M"):
+        return f"U+{ord(char):04X} ({unicodedata.name(char, 'a combining mark')})"
+    return repr(char)
+
+
 def utf16_units(name: str) -> int:
     """Length of ``name`` in UTF-16 code units, as exFAT/NTFS/APFS count it."""
     return len(name.encode("utf-16-le", "surrogatepass")) // 2
@@ -89,9 +98,14 @@ def name_problems(
     if rules.ascii_only:
         bad += sorted({c for c in name if not c.isascii()})
     if bad:
-        shown = " ".join(repr(c) for c in bad)
+        shown = " ".join(map(_shown_char, bad))
         if rules.ascii_only and not name.isascii():
-            shown += " (not ASCII)"
+            marks = any(unicodedata.category(c).startswith("M") for c in bad)
+            shown += (
+                " (not ASCII: accents written apart from their letters, as a Mac writes names)"
+                if marks
+                else " (not ASCII)"
+            )
         problems.append(NameProblem(PreflightCode.NAME_INVALID_CHARS, f"contains {shown}"))
     if rules.forbid_trailing_dot_or_space and name[-1:] in (".", " "):
         which = "a dot" if name.endswith(".") else "a space"
