@@ -1977,6 +1977,7 @@ def _finish_destinations(
         records,
         source=history_source or records.source,
         destinations=tuple(d for d in records.destinations if d.index in indexes),
+        folder_dates=None if folder_times is None else _relative_times(plan, folder_times),
     )
     on_disks = dataclasses.replace(
         records, destinations=tuple(d for d in records.destinations if d.index not in plan.backends)
@@ -2370,6 +2371,17 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
         destinations=tuple(destinations),
         fast_copy=plan.stands_in_for is not None,
     )
+
+
+def _relative_times(plan: OffloadPlan, folder_times: Mapping[Path, int]) -> dict[str, int]:
+    """*folder_times* (by the card folder's path) by the folder's relative path, as the
+    manifests list folders; a folder whose time was not taken is left out (undated)."""
+    root = plan.tree.root
+    return {
+        relative: folder_times[folder]
+        for relative in plan.tree.directories
+        if (folder := root.joinpath(*relative.split("/"))) in folder_times
+    }
 
 
 def _relative_to(path: str, root: Path, prefix: str, file: FileResult) -> str:

@@ -212,6 +212,10 @@ class OffloadRecords:
     started_at: float
     destinations: tuple[DestinationRecords, ...]
     fast_copy: bool = False
+    # Each folder's date (ns, by relative path) where the card may have changed since its
+    # folders were timed (a cascade's slow destinations, written after the card's release,
+    # take the times taken before it); None: each folder is dated as the card holds it now.
+    folder_dates: Mapping[str, int] | None = None
 
 
 _NESTED_STATE = "/" + STATE_FOLDER  # a file named like the copy root's state, below it
@@ -968,6 +972,7 @@ def _write_after_carrying(
                         history=history,
                         shared=shared,
                         # the card's folder times: the copy's once the manifests are written
+                        folder_dates=records.folder_dates,
                         folder_dates_from=records.source,
                     )
                 )

@@ -64,3 +64,36 @@ def test_each_folder_of_a_generation_is_dated_as_the_card_and_its_copy(
         assert int((copy / folder).stat().st_mtime) == seconds
     verdict = judge.verify(copy, directory_hashes=True)
     assert verdict.clean, verdict.describe()
+
+
+def test_a_cascaded_drives_folders_keep_the_card_times_taken_before_its_release(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """``--cascade``: the slow drive's generation is written after the card's release; its
+    folders are dated by the times taken before the release (those its folders are given),
+    not by the card as it stands then. Failed before (the merge of the card-dated folders
+    with the cascade): a card folder touched at the release dated the slow copy's folder."""
+    from offload.card import OffloadOptions, plan_offload, run_offload
+    from offload.events import CardReleased, Event
+
+    card = tmp_path / "A002"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A002C001.mxf").write_bytes(os.urandom(20_000))
+    os.utime(card / "CLIPS", (1_700_000_000, 1_700_000_000))
+    fast, slow = tmp_path / "fast", tmp_path / "slow"
+    fast.mkdir()
+    slow.mkdir()
+
+    class TouchTheCardAtRelease:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                os.utime(card / "CLIPS", (1_500_000_000, 1_500_000_000))
+
+    plan = plan_offload(card, [fast, slow], OffloadOptions(cascade=frozenset({1})))
+    assert run_offload(plan, sink=TouchTheCardAtRelease()).exit_code == 0
+    for copy in (fast / "A002", slow / "A002"):
+        (manifest,) = (copy / "ascmhl").glob("0001_*.mhl")
+        assert folder_dates(manifest)["CLIPS"] == iso(1_700_000_000), copy
+        assert int((copy / "CLIPS").stat().st_mtime) == 1_700_000_000, copy
+        verdict = judge.verify(copy, directory_hashes=True)
+        assert verdict.clean, verdict.describe()
