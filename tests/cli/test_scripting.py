@@ -406,6 +406,15 @@ EMPTY_PATHS = {
     "bench-out": ["bench", "--list", "--out", ""],
     "bench-data-dir": ["bench", "--list", "--data-dir", ""],
     "bench-report-only": ["bench", "--report-only", ""],
+    "bench-aws": ["bench", "--list", "--aws", ""],
+    "bench-ocopy": ["bench", "--list", "--ocopy", ""],
+    # bench takes no positional argument: argparse said "unrecognized arguments: " (naming
+    # nothing)
+    "bench-extra": ["bench", "--list", ""],
+    # python -m offload.bench: argparse's usage block and exit 2 before
+    "bench-module-out": ["bench-module", "--list", "--out", ""],
+    "bench-module-report-only": ["bench-module", "--report-only", ""],
+    "bench-module-extra": ["bench-module", "--list", ""],
     "pfn-destination": ["pfndispatchcopy", "{file}", ""],
     "pfn-source": ["pfndispatchcopy", "", "{dest}/x.mov"],
     "pfn-noflush": ["pfndispatchcopy", "-noflush_dest", "", "{file}", "{dest}/x.mov"],
@@ -429,9 +438,10 @@ def test_an_empty_path_is_refused_not_taken_as_the_current_folder(
     command, *args = [
         a.format(card=card, dest=dest, file=card / "A001" / "note.txt") for a in EMPTY_PATHS[where]
     ]
-    if command == "pfndispatchcopy":
+    modules = {"pfndispatchcopy": "offload.cli.pfndispatchcopy", "bench-module": "offload.bench"}
+    if command in modules:
         result = subprocess.run(
-            [sys.executable, "-m", "offload.cli.pfndispatchcopy", *args],
+            [sys.executable, "-m", modules[command], *args],
             capture_output=True,
             text=True,
             timeout=120,

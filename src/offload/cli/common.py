@@ -44,6 +44,8 @@ class UsageParser(argparse.ArgumentParser):
         if extras:
             command = getattr(parsed, "command", None)
             prog = f"{self.prog} {command}" if isinstance(command, str) else self.prog
+            if "" in extras:  # shown as nothing at all by argparse's words
+                raise UsageError(f"an argument {_EMPTY_PATH} (see {prog} --help)")
             raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see {prog} --help)")
         return parsed
 
