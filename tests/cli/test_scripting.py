@@ -456,3 +456,35 @@ def test_an_empty_path_is_refused_not_taken_as_the_current_folder(
     assert len(lines) == 1 and "is empty" in lines[0] and "''" in lines[0], result.stderr
     assert list(dest.iterdir()) == [] and not (tmp_path / "reports").exists()
     assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("words", "dashed"),
+    [
+        (["copy", "-q", "-A001", "DEST"], "offload copy -q -- -A001 DEST"),
+        (["copy", "DEST", "-A001"], "offload copy DEST -- -A001"),
+        (["verify", "-A001"], "offload verify -- -A001"),
+    ],
+)
+def test_a_path_that_starts_with_a_dash_is_named_with_the_ways_to_write_it(
+    card: Path, tmp_path: Path, words: list[str], dashed: str
+) -> None:
+    """A card folder named ``-A001`` given as it is: argparse took it for an option and
+    said "the following arguments are required: DEST" (or PATH). Refused in one line (64)
+    naming the path and both ways that work (``./-A001``, ``--`` before the paths), nothing
+    written; written the first way, the copy runs."""
+    here = tmp_path / "here"
+    here.mkdir()
+    card.rename(here / "-A001")
+    (here / "DEST").mkdir()
+    result = run(*words, reports=tmp_path / "reports", cwd=here)
+    assert result.returncode == 64, result.stdout + result.stderr
+    (line,) = errors(result.stderr)
+    dotted = "offload " + " ".join("./-A001" if w == "-A001" else w for w in words)
+    assert line.startswith("ERROR: -A001 names a path here"), line
+    assert f"write ./-A001 ({dotted})" in line and f"({dashed})" in line, line
+    assert list((here / "DEST").iterdir()) == [] and not (tmp_path / "reports").exists()
+    if words[-1] == "DEST":  # the card first, as a user meant it
+        done = run(*dashed.split()[1:], reports=tmp_path / "reports", cwd=here)
+        assert done.returncode == 0, done.stderr
+        assert (here / "DEST" / "-A001" / "A001" / "note.txt").read_text() == "hi\n"
