@@ -691,6 +691,7 @@ def _plan(
         card,
         tree.files,
         str(source_path),
+        backends,
     )
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).

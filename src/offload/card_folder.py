@@ -27,9 +27,11 @@ the card formatted and shot again) with its identity unknown reads as another ca
 one, for the copy root (nothing recorded there is on it now), and ``--into`` names that
 folder on purpose.
 
-Reads nothing but the ledgers the plan has loaded and the scan; looks up (``lstat``) the
-free name it suggests on the local destinations alone (a bucket is not asked: the name is
-an example there).
+Reads nothing but the ledgers the plan has loaded and the scan; looks up the free name it
+suggests on every destination: ``lstat`` on a local one, on a bucket the one listing of the
+destination's prefix (``listed_as``: an object or objects below that name take it), made
+only for a refusal. A destination that cannot be asked (a listing that failed) leaves the
+message without an example name (it could not be told free).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from __future__ import annotations
 import os
 import shlex
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from offload.card_identity import CardIdentity, describe_key
 from offload.destinations.s3url import display_path, is_s3_root
@@ -54,18 +57,27 @@ from offload.report.words import plural
 _MAX_SUFFIX = 99
 
 
+class Listed(Protocol):
+    """What a bucket destination answers of a name (``S3Backend.listed_as``): whether an
+    object has its key, whether objects lie below it. Raises OSError when it cannot list."""
+
+    def listed_as(self, path: Path | str) -> tuple[bool, bool]: ...
+
+
 def refuse_another_cards_folder(
     plans: Sequence[DestinationPlan],
     loaded: Sequence[LedgerEntries],
     card: CardIdentity | None,
     files: Sequence[SourceFile],
     source: str,
+    buckets: Mapping[int, Listed] | None = None,
 ) -> None:
     """Raise PreflightRefused (a UsageError, exit 64) when a copy root the plan named after
     the card (``creates_root``: no ``--into``, a folder source) holds, by its ledger
     (*loaded*, one a plan), another card's offload and none of this one's (module
     docstring). The message is one line: the first such folder, whose offload it holds,
-    and the way on (the command with --into and a free name, *source* the card's path)."""
+    and the way on (the command with --into and a free name, *source* the card's path;
+    *buckets*: the bucket destinations by plan index, asked whether the name is free)."""
     if not any(plan.creates_root for plan in plans):
         return  # --into, or a single file: the user named the place
     key = "" if card is None else card.key
@@ -80,7 +92,7 @@ def refuse_another_cards_folder(
             continue
         standing = [e for e in entries.standing() if _vouches(e)]
         if standing:
-            message = _refusal(source, plan, plans, standing, card)
+            message = _refusal(source, plan, plans, standing, card, buckets or {})
             finding = PreflightItem(
                 PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
                 Path(display_path(plan.root)),
@@ -133,9 +145,10 @@ def _refusal(
     plans: Sequence[DestinationPlan],
     standing: Sequence[LedgerEntry],
     card: CardIdentity | None,
+    buckets: Mapping[int, Listed],
 ) -> str:
     folder = printable_name(display_path(plan.root))
-    free = _free_name(plans)
+    free = _free_name(plans, buckets)
     if free is None:
         way = "copy this card into a folder of its own with --into (DEST naming that folder)"
     else:
@@ -178,16 +191,30 @@ def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
     )
 
 
-def _free_name(plans: Sequence[DestinationPlan]) -> str | None:
-    """``<name>_2``, ``<name>_3``, ...: the first that no local destination holds (a bucket
-    is not asked), or None past ``_MAX_SUFFIX``."""
+def _free_name(plans: Sequence[DestinationPlan], buckets: Mapping[int, Listed]) -> str | None:
+    """``<name>_2``, ``<name>_3``, ...: the first that no destination holds (a local one
+    asked by ``lstat``, a bucket by its listing), or None past ``_MAX_SUFFIX`` or when a
+    bucket cannot be listed."""
     name = plans[0].root.name
-    local = [p.destination for p in plans if p.creates_root and not is_s3_root(str(p.root))]
+    named = [p for p in plans if p.creates_root]
     for suffix in range(2, _MAX_SUFFIX + 1):
         candidate = f"{name}_{suffix}"
-        if not any(os.path.lexists(dest / candidate) for dest in local):
-            return candidate
+        try:
+            if not any(_holds(p, candidate, buckets) for p in named):
+                return candidate
+        except OSError:
+            return None  # could not be told free
     return None
+
+
+def _holds(plan: DestinationPlan, name: str, buckets: Mapping[int, Listed]) -> bool:
+    """Whether *plan*'s destination holds *name*: on a bucket, an object of that key or
+    objects below it (a bucket not in *buckets* is taken as holding it: never told free
+    unasked). Raises OSError when a bucket cannot be listed."""
+    if not is_s3_root(str(plan.root)):
+        return os.path.lexists(plan.destination / name)
+    bucket = buckets.get(plan.index)
+    return bucket is None or any(bucket.listed_as(plan.destination / name))
 
 
 def loaded_for_the_check(
