@@ -692,6 +692,7 @@ def _plan(
         tree.files,
         str(source_path),
         backends,
+        ledgers,
     )
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
