@@ -962,6 +962,7 @@ def _plan(
         # at ``transfer_batch_bytes``, not the read-back batches' 64 MiB.
         batch_bytes=options.copy.closing_batch_bytes,
         batch_files=options.copy.batch_files,
+        keep_both=policy is ExistingFilePolicy.KEEP_BOTH,
     )
     if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
         clashes = _s3().type_conflicts(tree, plans, backends)
