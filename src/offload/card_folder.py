@@ -135,20 +135,28 @@ def _refuse_other_files(
 ) -> None:
     """Raise PreflightRefused when *plan*'s copy root (local, no ledger line) holds
     entries at the card files' names and none is this card's file by its size and date
-    (module docstring). One ``lstat`` a folder of the card (absent: nothing below it
-    asked) and one a file in a folder there, until one this card's is found."""
+    (module docstring). One listing a folder of the card there (absent: nothing below it
+    asked) and one ``lstat`` a card file's name it lists, until one this card's is found.
+    A name is compared exactly: one differing by case or normalisation alone (``CLIP.MOV``
+    where the card has ``clip.mov``, found by a look-up on exFAT) is the preflight's twin,
+    refused there in its own words."""
     absent = AbsentFolders()
     if absent.holds_nothing_in(str(plan.root)):
         return  # the usual first run: no such folder yet
+    listed: dict[str, frozenset[str]] = {}
     others: list[tuple[str, str]] = []
     for file in files:
         target = plan.target_text(file.relative_path)
-        if absent.holds_nothing_at(target):
+        folder, _, name = target.rpartition("/")
+        names = listed.get(folder)
+        if names is None:
+            names = listed[folder] = _names_in(folder, absent)
+        if name not in names:
             continue
         try:
             st = os.lstat(target)
         except OSError:
-            continue  # nothing there (or nothing that can be told): no collision
+            continue  # gone since, or nothing that can be told: no collision
         if stat.S_ISREG(st.st_mode) and ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
             return  # this card's file as a copy keeping its dates has it: a re-run
         others.append((file.relative_path, _differs(st, file)))
@@ -169,6 +177,16 @@ def _refuse_other_files(
         PreflightCode.COPY_ROOT_OF_OTHER_FILES, Path(display_path(plan.root)), message, plan.index
     )
     raise PreflightRefused(message, errors=[finding.as_dict()])
+
+
+def _names_in(folder: str, absent: AbsentFolders) -> frozenset[str]:
+    """The names *folder* lists (none when it is absent or cannot be listed)."""
+    if absent.holds_nothing_in(folder):
+        return frozenset()
+    try:
+        return frozenset(os.listdir(folder))
+    except OSError:
+        return frozenset()
 
 
 def _differs(st: os.stat_result, file: SourceFile) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -279,6 +280,11 @@ def test_job_report_line_names_the_destination_of_each_failure(card: Path, tmp_p
     other = tmp_path / "d2" / card.name / "A001" / "note.txt"
     other.parent.mkdir(parents=True)
     other.write_text("another take\n")
+    # Beside a copy of another card file keeping its dates (a run stopped before its
+    # ledger's first line): the folder is this card's (else refused whole: card_folder).
+    seeded = Path("A001") / "CLIP" / "c1.mov"
+    (other.parent / "CLIP").mkdir()
+    shutil.copy2(card / seeded, other.parent.parent / seeded)
     reports = tmp_path / "reports"
     result = run("copy", "--json", card, tmp_path / "d1", tmp_path / "d2", reports=reports)
     assert result.returncode == 1, result.stderr
