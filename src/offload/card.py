@@ -691,6 +691,8 @@ def _plan(
         card,
         tree.files,
         str(source_path),
+        backends,
+        ledgers,
     )
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
@@ -960,6 +962,7 @@ def _plan(
         # at ``transfer_batch_bytes``, not the read-back batches' 64 MiB.
         batch_bytes=options.copy.closing_batch_bytes,
         batch_files=options.copy.batch_files,
+        keep_both=policy is ExistingFilePolicy.KEEP_BOTH,
     )
     if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
         clashes = _s3().type_conflicts(tree, plans, backends)

@@ -20,25 +20,43 @@ line vouches for nothing and says nothing here):
 * the copy root is another card's when no entry is this card's and some entry is not.
 
 So the same card re-run (a resume, a card with new clips, a card that lost some) finds its
-own entries and goes on as before; so does a copy root whose ledger is empty or missing (a
-first run killed before its first entry: nothing tells whose it is, and its files are read
-back, never trusted). A card whose every recorded file changed or went (deleted in camera,
-the card formatted and shot again) with its identity unknown reads as another card: it is
-one, for the copy root (nothing recorded there is on it now), and ``--into`` names that
-folder on purpose.
+own entries and goes on as before.
 
-Reads nothing but the ledgers the plan has loaded and the scan; looks up (``lstat``) the
-free name it suggests on the local destinations alone (a bucket is not asked: the name is
-an example there).
+A copy root on a local disk without a ledger line (no ledger, or an empty one: a folder
+the user made, a copy another tool made, a first run killed before its first entry) is
+told by its files instead: where it holds an entry at one of the card
+files' names, that entry is this card's when it is a regular file of the card file's size
+and modification time (``Ledger.as_recorded``: what a copy keeping its dates, or ours, is),
+and the folder is refused (code ``copy-root-of-other-files``, the same way on) when no such
+entry is this card's and some is not: another card of the same name, or this card copied
+without its dates, cannot be told apart, and the card's files must not be mixed among
+another's nor any of them offered ``--overwrite``. A folder holding none of the card's
+names (made empty, or of other names) goes on: nothing there is in a copy's way. A
+bucket's copy root without a ledger is not looked at here (each object in a copy's way is
+read back and refused by the plan, never overwritten unasked).
+
+A card whose every recorded file changed or went (deleted in camera, the card formatted and
+shot again) with its identity unknown reads as another card: it is one, for the copy root
+(nothing recorded there is on it now), and ``--into`` names that folder on purpose.
+
+Reads the ledgers the plan has loaded and the scan, and, for a local copy root no ledger
+vouches for, ``lstat``s its folders and the card files' names in those there; looks up the
+free name it
+suggests on every destination: ``lstat`` on a local one, on a bucket the one listing of the
+destination's prefix (``listed_as``: an object or objects below that name take it), made
+only for a refusal. A destination that cannot be asked (a listing that failed) leaves the
+message without an example name (it could not be told free).
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import stat
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from offload.card_identity import CardIdentity, describe_key
 from offload.destinations.s3url import display_path, is_s3_root
@@ -46,12 +64,19 @@ from offload.errors import PreflightRefused, printable_name
 from offload.ledger import Ledger, LedgerEntries, LedgerEntry, same_card
 from offload.model import SourceFile
 from offload.plan.codes import PreflightCode, PreflightItem
-from offload.plan.destination import DestinationPlan
+from offload.plan.destination import AbsentFolders, DestinationPlan
 from offload.report.words import plural
 
 # How far the suggested free name counts (``NAME_2`` .. ``NAME_99``): past it, the message
 # names no example (a drive holding 98 cards of one name needs a naming scheme, not a guess).
 _MAX_SUFFIX = 99
+
+
+class Listed(Protocol):
+    """What a bucket destination answers of a name (``S3Backend.listed_as``): whether an
+    object has its key, whether objects lie below it. Raises OSError when it cannot list."""
+
+    def listed_as(self, path: Path | str) -> tuple[bool, bool]: ...
 
 
 def refuse_another_cards_folder(
@@ -60,17 +85,26 @@ def refuse_another_cards_folder(
     card: CardIdentity | None,
     files: Sequence[SourceFile],
     source: str,
+    buckets: Mapping[int, Listed] | None = None,
+    ledgers: Sequence[Ledger] | None = None,
 ) -> None:
     """Raise PreflightRefused (a UsageError, exit 64) when a copy root the plan named after
     the card (``creates_root``: no ``--into``, a folder source) holds, by its ledger
     (*loaded*, one a plan), another card's offload and none of this one's (module
     docstring). The message is one line: the first such folder, whose offload it holds,
-    and the way on (the command with --into and a free name, *source* the card's path)."""
+    and the way on (the command with --into and a free name, *source* the card's path;
+    *buckets*: the bucket destinations by plan index, asked whether the name is free;
+    *ledgers*, one a plan: where one holds no line, a local copy root's files are looked
+    at, ``Ledger.as_recorded``)."""
     if not any(plan.creates_root for plan in plans):
         return  # --into, or a single file: the user named the place
     key = "" if card is None else card.key
-    for plan, entries in zip(plans, loaded, strict=True):
-        if not plan.creates_root or not entries.latest:
+    for at, (plan, entries) in enumerate(zip(plans, loaded, strict=True)):
+        if not plan.creates_root:
+            continue
+        if not entries.latest:
+            if ledgers is not None and not is_s3_root(str(plan.root)):
+                _refuse_other_files(plan, plans, ledgers[at], files, source, buckets or {})
             continue
         # A re-run: its first entry (known cards) or first card file (either unknown) is
         # this card's, so the usual re-run asks one entry; a refusal looks at them all.
@@ -80,7 +114,7 @@ def refuse_another_cards_folder(
             continue
         standing = [e for e in entries.standing() if _vouches(e)]
         if standing:
-            message = _refusal(source, plan, plans, standing, card)
+            message = _refusal(source, plan, plans, standing, card, buckets or {})
             finding = PreflightItem(
                 PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
                 Path(display_path(plan.root)),
@@ -89,6 +123,81 @@ def refuse_another_cards_folder(
             )
             # One line on the terminal; --json's offload_refused names its code.
             raise PreflightRefused(message, errors=[finding.as_dict()])
+
+
+def _refuse_other_files(
+    plan: DestinationPlan,
+    plans: Sequence[DestinationPlan],
+    ledger: Ledger,
+    files: Sequence[SourceFile],
+    source: str,
+    buckets: Mapping[int, Listed],
+) -> None:
+    """Raise PreflightRefused when *plan*'s copy root (local, no ledger line) holds
+    entries at the card files' names and none is this card's file by its size and date
+    (module docstring). One listing a folder of the card there (absent: nothing below it
+    asked) and one ``lstat`` a card file's name it lists, until one this card's is found.
+    A name is compared exactly: one differing by case or normalisation alone (``CLIP.MOV``
+    where the card has ``clip.mov``, found by a look-up on exFAT) is the preflight's twin,
+    refused there in its own words."""
+    absent = AbsentFolders()
+    if absent.holds_nothing_in(str(plan.root)):
+        return  # the usual first run: no such folder yet
+    listed: dict[str, frozenset[str]] = {}
+    others: list[tuple[str, str]] = []
+    for file in files:
+        target = plan.target_text(file.relative_path)
+        folder, _, name = target.rpartition("/")
+        names = listed.get(folder)
+        if names is None:
+            names = listed[folder] = _names_in(folder, absent)
+        if name not in names:
+            continue
+        try:
+            st = os.lstat(target)
+        except OSError:
+            continue  # gone since, or nothing that can be told: no collision
+        if stat.S_ISREG(st.st_mode) and ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
+            return  # this card's file as a copy keeping its dates has it: a re-run
+        others.append((file.relative_path, _differs(st, file)))
+    if not others:
+        return
+    folder = printable_name(display_path(plan.root))
+    first, how = others[0]
+    more = f" and {plural(len(others) - 1, 'other')}" if len(others) > 1 else ""
+    message = (
+        f"{folder} holds files at this card's names that are not this card's "
+        f"('{printable_name(first)}': {how}{more}) and no ledger says whose they are "
+        "(another card of the same name's, or this card's copied without its dates): nothing "
+        "was copied; "
+        f"{_way(source, plans, buckets)}, or --into {shlex.quote(folder)} to add it to that "
+        "folder (each file there read back, none overwritten unasked)"
+    )
+    finding = PreflightItem(
+        PreflightCode.COPY_ROOT_OF_OTHER_FILES, Path(display_path(plan.root)), message, plan.index
+    )
+    raise PreflightRefused(message, errors=[finding.as_dict()])
+
+
+def _names_in(folder: str, absent: AbsentFolders) -> frozenset[str]:
+    """The names *folder* lists (none when it is absent or cannot be listed)."""
+    if absent.holds_nothing_in(folder):
+        return frozenset()
+    try:
+        return frozenset(os.listdir(folder))
+    except OSError:
+        return frozenset()
+
+
+def _differs(st: os.stat_result, file: SourceFile) -> str:
+    """How the entry *st* at a card file's name differs from it, in words."""
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder there"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file there"
+    if st.st_size != file.size_bytes:
+        return f"{st.st_size} bytes there, {file.size_bytes} on the card"
+    return "of its size, another modification time"
 
 
 def _holds_this_cards_entry(entries: LedgerEntries, key: str) -> bool:
@@ -133,9 +242,21 @@ def _refusal(
     plans: Sequence[DestinationPlan],
     standing: Sequence[LedgerEntry],
     card: CardIdentity | None,
+    buckets: Mapping[int, Listed],
 ) -> str:
     folder = printable_name(display_path(plan.root))
-    free = _free_name(plans)
+    return (
+        f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
+        f"share a name must not share a folder: nothing was copied; "
+        f"{_way(source, plans, buckets)}, or --into {shlex.quote(folder)} to add it to that "
+        "folder"
+    )
+
+
+def _way(source: str, plans: Sequence[DestinationPlan], buckets: Mapping[int, Listed]) -> str:
+    """The way on of a refusal: the ``--into`` command with a free name (the local
+    folders made first), or, none found, the words of it."""
+    free = _free_name(plans, buckets)
     if free is None:
         way = "copy this card into a folder of its own with --into (DEST naming that folder)"
     else:
@@ -148,11 +269,7 @@ def _refusal(
             f"copy this card into a folder of its own: {make}offload copy --into "
             f"{_words([source, *named])} (with the command's other options)"
         )
-    return (
-        f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
-        f"share a name must not share a folder: nothing was copied; {way}, or --into "
-        f"{shlex.quote(folder)} to add it to that folder"
-    )
+    return way
 
 
 def _words(paths: Sequence[str]) -> str:
@@ -178,16 +295,30 @@ def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
     )
 
 
-def _free_name(plans: Sequence[DestinationPlan]) -> str | None:
-    """``<name>_2``, ``<name>_3``, ...: the first that no local destination holds (a bucket
-    is not asked), or None past ``_MAX_SUFFIX``."""
+def _free_name(plans: Sequence[DestinationPlan], buckets: Mapping[int, Listed]) -> str | None:
+    """``<name>_2``, ``<name>_3``, ...: the first that no destination holds (a local one
+    asked by ``lstat``, a bucket by its listing), or None past ``_MAX_SUFFIX`` or when a
+    bucket cannot be listed."""
     name = plans[0].root.name
-    local = [p.destination for p in plans if p.creates_root and not is_s3_root(str(p.root))]
+    named = [p for p in plans if p.creates_root]
     for suffix in range(2, _MAX_SUFFIX + 1):
         candidate = f"{name}_{suffix}"
-        if not any(os.path.lexists(dest / candidate) for dest in local):
-            return candidate
+        try:
+            if not any(_holds(p, candidate, buckets) for p in named):
+                return candidate
+        except OSError:
+            return None  # could not be told free
     return None
+
+
+def _holds(plan: DestinationPlan, name: str, buckets: Mapping[int, Listed]) -> bool:
+    """Whether *plan*'s destination holds *name*: on a bucket, an object of that key or
+    objects below it (a bucket not in *buckets* is taken as holding it: never told free
+    unasked). Raises OSError when a bucket cannot be listed."""
+    if not is_s3_root(str(plan.root)):
+        return os.path.lexists(plan.destination / name)
+    bucket = buckets.get(plan.index)
+    return bucket is None or any(bucket.listed_as(plan.destination / name))
 
 
 def loaded_for_the_check(

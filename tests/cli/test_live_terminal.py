@@ -156,7 +156,11 @@ def test_a_run_with_a_failed_copy_says_so_beside_its_full_bar(tmp_path: Path) ->
     other = dests[1] / card.name / "CLIPS" / "A001C001.mov"
     other.parent.mkdir(parents=True)
     other.write_bytes(b"another take")
-    run = run_on_terminal("copy", "--report-dir", tmp_path / "reports", card, *dests)
+    # --into the card's folders (without, a folder of nothing but another file at a card
+    # file's name is refused whole: card_folder).
+    (dests[0] / card.name).mkdir()
+    roots = [dest / card.name for dest in dests]
+    run = run_on_terminal("copy", "--report-dir", tmp_path / "reports", "--into", card, *roots)
     assert run.returncode == 1, run.text
     assert len(frames(run)) == 1, run.text
     assert "FINISHED WITH FAILURES: 1 copy failed" in frames(run)[0], run.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -279,6 +280,11 @@ def test_job_report_line_names_the_destination_of_each_failure(card: Path, tmp_p
     other = tmp_path / "d2" / card.name / "A001" / "note.txt"
     other.parent.mkdir(parents=True)
     other.write_text("another take\n")
+    # Beside a copy of another card file keeping its dates (a run stopped before its
+    # ledger's first line): the folder is this card's (else refused whole: card_folder).
+    seeded = Path("A001") / "CLIP" / "c1.mov"
+    (other.parent / "CLIP").mkdir()
+    shutil.copy2(card / seeded, other.parent.parent / seeded)
     reports = tmp_path / "reports"
     result = run("copy", "--json", card, tmp_path / "d1", tmp_path / "d2", reports=reports)
     assert result.returncode == 1, result.stderr
@@ -406,6 +412,15 @@ EMPTY_PATHS = {
     "bench-out": ["bench", "--list", "--out", ""],
     "bench-data-dir": ["bench", "--list", "--data-dir", ""],
     "bench-report-only": ["bench", "--report-only", ""],
+    "bench-aws": ["bench", "--list", "--aws", ""],
+    "bench-ocopy": ["bench", "--list", "--ocopy", ""],
+    # bench takes no positional argument: argparse said "unrecognized arguments: " (naming
+    # nothing)
+    "bench-extra": ["bench", "--list", ""],
+    # python -m offload.bench: argparse's usage block and exit 2 before
+    "bench-module-out": ["bench-module", "--list", "--out", ""],
+    "bench-module-report-only": ["bench-module", "--report-only", ""],
+    "bench-module-extra": ["bench-module", "--list", ""],
     "pfn-destination": ["pfndispatchcopy", "{file}", ""],
     "pfn-source": ["pfndispatchcopy", "", "{dest}/x.mov"],
     "pfn-noflush": ["pfndispatchcopy", "-noflush_dest", "", "{file}", "{dest}/x.mov"],
@@ -429,9 +444,10 @@ def test_an_empty_path_is_refused_not_taken_as_the_current_folder(
     command, *args = [
         a.format(card=card, dest=dest, file=card / "A001" / "note.txt") for a in EMPTY_PATHS[where]
     ]
-    if command == "pfndispatchcopy":
+    modules = {"pfndispatchcopy": "offload.cli.pfndispatchcopy", "bench-module": "offload.bench"}
+    if command in modules:
         result = subprocess.run(
-            [sys.executable, "-m", "offload.cli.pfndispatchcopy", *args],
+            [sys.executable, "-m", modules[command], *args],
             capture_output=True,
             text=True,
             timeout=120,
@@ -446,3 +462,35 @@ def test_an_empty_path_is_refused_not_taken_as_the_current_folder(
     assert len(lines) == 1 and "is empty" in lines[0] and "''" in lines[0], result.stderr
     assert list(dest.iterdir()) == [] and not (tmp_path / "reports").exists()
     assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("words", "dashed"),
+    [
+        (["copy", "-q", "-A001", "DEST"], "offload copy -q -- -A001 DEST"),
+        (["copy", "DEST", "-A001"], "offload copy DEST -- -A001"),
+        (["verify", "-A001"], "offload verify -- -A001"),
+    ],
+)
+def test_a_path_that_starts_with_a_dash_is_named_with_the_ways_to_write_it(
+    card: Path, tmp_path: Path, words: list[str], dashed: str
+) -> None:
+    """A card folder named ``-A001`` given as it is: argparse took it for an option and
+    said "the following arguments are required: DEST" (or PATH). Refused in one line (64)
+    naming the path and both ways that work (``./-A001``, ``--`` before the paths), nothing
+    written; written the first way, the copy runs."""
+    here = tmp_path / "here"
+    here.mkdir()
+    card.rename(here / "-A001")
+    (here / "DEST").mkdir()
+    result = run(*words, reports=tmp_path / "reports", cwd=here)
+    assert result.returncode == 64, result.stdout + result.stderr
+    (line,) = errors(result.stderr)
+    dotted = "offload " + " ".join("./-A001" if w == "-A001" else w for w in words)
+    assert line.startswith("ERROR: -A001 names a path here"), line
+    assert f"write ./-A001 ({dotted})" in line and f"({dashed})" in line, line
+    assert list((here / "DEST").iterdir()) == [] and not (tmp_path / "reports").exists()
+    if words[-1] == "DEST":  # the card first, as a user meant it
+        done = run(*dashed.split()[1:], reports=tmp_path / "reports", cwd=here)
+        assert done.returncode == 0, done.stderr
+        assert (here / "DEST" / "-A001" / "A001" / "note.txt").read_text() == "hi\n"

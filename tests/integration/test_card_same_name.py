@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,60 @@ def test_unknown_cards_of_one_name_are_told_apart_by_what_the_ledger_records(
     assert again.returncode == 1, again.stdout + again.stderr
     assert "holds another card's offload" not in again.stderr
     assert list(here.iterdir()) == []
+
+
+def test_a_folder_of_the_cards_name_without_a_ledger_is_told_by_its_files(
+    tmp_path: Path,
+) -> None:
+    """A folder ``DEST/EOS_DIGITAL`` no offload-ai run wrote (another tool's copy of
+    another card of the name: no ledger). Failed before: the second card went in, its
+    MVI_0003 merged among the other card's clips and its MVI_0001 refused naming
+    --overwrite. Now refused whole before anything is written (64, one line naming the
+    folder, the file, how it differs and the ``mkdir && --into`` way), ``--dry-run`` and
+    ``--json`` alike (code ``copy-root-of-other-files``). ``--into`` that folder adds the
+    card on purpose (the file in the way refused, never overwritten). A folder the user made
+    (empty), and this card's copy made by a tool that kept its dates, go on."""
+    other, card = tmp_path / "r1" / "EOS_DIGITAL", tmp_path / "r2" / "EOS_DIGITAL"
+    shoot(other, FIRST, b"card one ")
+    shoot(card, SECOND, b"card two ")
+    dest, reports, here = tmp_path / "dest", tmp_path / "reports", tmp_path / "here"
+    for folder in (dest, here):
+        folder.mkdir()
+    shutil.copytree(other, dest / "EOS_DIGITAL")  # another tool's copy, dates kept
+    before = tree(dest)
+    report_dir = ("--report-dir", reports)
+
+    refused = run("copy", card, dest, *report_dir, cwd=here)
+    assert refused.returncode == 64, refused.stdout + refused.stderr
+    (line,) = error_lines(refused)
+    assert f"{dest / 'EOS_DIGITAL'} holds files at this card's names that are not" in line
+    assert f"'{FIRST_CLIP}': 300000 bytes there, 250000 on the card)" in line, line
+    free = dest / "EOS_DIGITAL_2"
+    assert f"mkdir {free} && offload copy --into {card} {free} (" in line, line
+    assert f"or --into {dest / 'EOS_DIGITAL'} to add it to that folder" in line, line
+    assert "--overwrite" not in line and "--keep-both" not in line
+    assert tree(dest) == before and not reports.exists() and list(here.iterdir()) == []
+    dry = run("copy", "--dry-run", card, dest, *report_dir, cwd=here)
+    assert dry.returncode == 64 and error_lines(dry) == [line], dry.stderr
+    scripted = run("copy", "--json", card, dest, *report_dir, cwd=here)
+    (refusal,) = [json.loads(text) for text in scripted.stdout.splitlines()]
+    (found,) = refusal["errors"]
+    assert found["code"] == "copy-root-of-other-files" and found["destination_index"] == 0
+    assert tree(dest) == before
+
+    # --into the folder: asked for; the file in the way refused, kept; the new one copied.
+    into = ("--into", "--allow-card-destination")  # a DCIM/ at its root: a card's copy
+    added = run("copy", *into, card, dest / "EOS_DIGITAL", *report_dir, cwd=here)
+    assert added.returncode == 1, added.stdout + added.stderr
+    assert (dest / "EOS_DIGITAL" / FIRST_CLIP).read_bytes() == (other / FIRST_CLIP).read_bytes()
+    assert (dest / "EOS_DIGITAL" / OTHER_CLIP).read_bytes() == (card / OTHER_CLIP).read_bytes()
+
+    # A folder the user made, empty; this card's copy by a tool that kept its dates.
+    for name, prepare in (("made", os.makedirs), ("copied", lambda p: shutil.copytree(card, p))):
+        target = tmp_path / name
+        target.mkdir()
+        prepare(target / "EOS_DIGITAL")
+        done = run("copy", card, target, *report_dir, cwd=here)
+        assert done.returncode == 0, done.stdout + done.stderr
+        for clip in SECOND:
+            assert (target / "EOS_DIGITAL" / clip).read_bytes() == (card / clip).read_bytes()

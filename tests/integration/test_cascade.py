@@ -160,11 +160,20 @@ def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(tmp_path: 
     assert any(str(damaged) in w for w in report.job.warnings)
 
 
+def _seed_with_a_copy(card: Path, dest: Path, relative: str = "CLIPS/C00/A003C000.mov") -> None:
+    """One card file already in *dest*'s copy root, copied with its dates (as a run killed
+    before its ledger's first line leaves it): the folder is this card's, its other file in
+    the way refused file by file. Without it, a folder of nothing but another file at a
+    card file's name is refused whole (card_folder, test_card_same_name)."""
+    shutil.copy2(card / relative, dest / card.name / relative)
+
+
 def test_a_file_every_fast_destination_failed_is_not_cascaded(tmp_path: Path) -> None:
     card = make_card(tmp_path / "cards", files=4)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     (fast / card.name / "CLIPS" / "C00").mkdir(parents=True)
     (fast / card.name / "CLIPS" / "C00" / "A003C001.mov").write_bytes(b"another file")
+    _seed_with_a_copy(card, fast)
     slow.mkdir()
     report = offload(card, [fast, slow], options=OffloadOptions(cascade=frozenset({1})))
     assert report.exit_code == 1
@@ -186,6 +195,7 @@ def test_a_file_refused_on_the_fast_destination_names_what_copies_it(tmp_path: P
     victim = "CLIPS/C00/A003C001.mov"
     (fast / card.name / "CLIPS" / "C00").mkdir(parents=True)
     (fast / card.name / victim).write_bytes(os.urandom(5_000))
+    _seed_with_a_copy(card, fast)
     slow.mkdir()
     args = ("-q", "--json", str(card), str(fast), "--cascade-to", str(slow))
     for _run in range(2):
@@ -376,6 +386,7 @@ def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(tmp_path: P
         (raid / card.name / "CLIPS" / "C09" / "new.mov").write_bytes(b"other content!")
     (raid2 / card.name / "CLIPS" / "C00").mkdir(parents=True)
     (raid2 / card.name / "CLIPS" / "C00" / "A003C000.mov").write_bytes(b"other")
+    _seed_with_a_copy(card, raid2, "CLIPS/C00/A003C002.mov")
     before = sorted(str(p) for p in tmp_path.rglob("*") if "reports" not in p.parts)
 
     args = (str(card), str(raid1), str(raid2), "--cascade-to", str(shuttle), "--dry-run")

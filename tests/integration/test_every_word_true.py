@@ -296,14 +296,17 @@ def test_a_file_of_another_size_in_the_way_is_named_before_the_copy(tmp_path: Pa
     """Failed before: the plan line said "3 to copy" for a card whose copy of one file a
     foreign file of another size was in the way of (refused by the engine once the copy
     ran), and nothing said so before the copy. Now the line counts 2 to copy and 1 refused,
-    and a warning names the file and the options, before the copy; --overwrite copies all."""
+    and a warning names the file and the options, before the copy; --overwrite copies all.
+    Into the folder named on purpose (``--into``: without it, a folder named after the card
+    holding nothing but another file at a card file's name is refused whole,
+    test_card_same_name)."""
     card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    (dest / "A001" / "CLIPS").mkdir(parents=True)
-    foreign = dest / "A001" / "CLIPS" / "C001.mov"
+    dest = tmp_path / "dest" / "A001"
+    (dest / "CLIPS").mkdir(parents=True)
+    foreign = dest / "CLIPS" / "C001.mov"
     foreign.write_bytes(b"not the card's")
     reports = tmp_path / "reports"
-    refused = run("copy", card, dest, "--report-dir", reports)
+    refused = run("copy", "--into", card, dest, "--report-dir", reports)
     assert refused.returncode == 1, refused.stderr
     assert "3 files (600.0 kB)" in refused.stderr
     assert "2 to copy (400.0 kB)" in refused.stderr
@@ -318,7 +321,7 @@ def test_a_file_of_another_size_in_the_way_is_named_before_the_copy(tmp_path: Pa
     failed = [f for f in report["files"] if f["destinations"][0]["status"] == "failed"]
     assert [f["path"] for f in failed] == ["CLIPS/C001.mov"]
 
-    replaced = run("copy", card, dest, "--report-dir", reports, "--overwrite")
+    replaced = run("copy", "--into", card, dest, "--report-dir", reports, "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
     assert "1 to copy" in replaced.stderr and "in the way" not in replaced.stderr
     assert foreign.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
@@ -556,14 +559,15 @@ def test_empty_card_is_refused_before_anything_is_written(tmp_path: Path) -> Non
 def test_dry_run_exits_as_the_run_would_when_every_copy_is_refused(tmp_path: Path) -> None:
     """Every file of the card has a foreign file of another size at its name: the run
     refuses them all and exits 2, and so does the dry run, which says why on its last line
-    (failed before: it listed the refusals and exited 0). Then, the foreign files gone, 0."""
+    (failed before: it listed the refusals and exited 0). Then, the foreign files gone, 0.
+    Into the folder named on purpose (``--into``)."""
     card = make_card(tmp_path, files=2)
-    dest = tmp_path / "dest"
-    (dest / "A001" / "CLIPS").mkdir(parents=True)
+    dest = tmp_path / "dest" / "A001"
+    (dest / "CLIPS").mkdir(parents=True)
     for name in ("C000.mov", "C001.mov"):
-        (dest / "A001" / "CLIPS" / name).write_bytes(b"someone else's")
+        (dest / "CLIPS" / name).write_bytes(b"someone else's")
     reports = tmp_path / "reports"
-    dry = run("copy", "--dry-run", card, dest, "--report-dir", reports)
+    dry = run("copy", "--dry-run", "--into", card, dest, "--report-dir", reports)
     assert dry.returncode == 2, dry.stderr
     last = dry.stderr.rstrip().splitlines()[-1]
     assert last == (
@@ -571,10 +575,10 @@ def test_dry_run_exits_as_the_run_would_when_every_copy_is_refused(tmp_path: Pat
         "verified"
     ), last
     assert not reports.exists()
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 2
+    assert run("copy", "--into", card, dest, "--report-dir", reports).returncode == 2
     for name in ("C000.mov", "C001.mov"):
-        (dest / "A001" / "CLIPS" / name).unlink()
-    dry = run("copy", "--dry-run", "--json", card, dest, "--report-dir", reports)
+        (dest / "CLIPS" / name).unlink()
+    dry = run("copy", "--dry-run", "--json", "--into", card, dest, "--report-dir", reports)
     assert dry.returncode == 0, dry.stderr
     assert (json.loads(dry.stdout)["exit_code"], json.loads(dry.stdout)["exit_reason"]) == (0, "")
 
@@ -1661,21 +1665,22 @@ def test_keep_both_finds_its_own_copy_under_the_keep_both_name_after_its_date_ch
     card's name) whose date changed is still found at that name by a --keep-both re-run and
     read back there (equal: verified now), not copied a third time beside the other file.
     Failed before the fix (a first fix of --reverify --keep-both dropped the ledger's name):
-    "C001 (2).mov" written."""
+    "C001 (2).mov" written. Into the folder named on purpose (``--into``)."""
     card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    (dest / "A001" / "CLIPS").mkdir(parents=True)
-    other = dest / "A001" / "CLIPS" / "C001.mov"
+    dest = tmp_path / "dest" / "A001"
+    (dest / "CLIPS").mkdir(parents=True)
+    other = dest / "CLIPS" / "C001.mov"
     other.write_bytes(b"someone else's file")
     reports = tmp_path / "reports"
-    assert run("copy", "--keep-both", card, dest, "--report-dir", reports).returncode == 0
+    done = run("copy", "--keep-both", "--into", card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in other.parent.iterdir() if p.name.startswith("C001"))
     assert len(names) == 2, names
     (ours,) = [other.parent / n for n in names if n != "C001.mov"]
     os.utime(ours, (1_577_836_800, 1_577_836_800))  # 2020-01-01
 
     extra = ["--reverify"] if reverify else []
-    again = run("copy", "--keep-both", *extra, card, dest, "--report-dir", reports)
+    again = run("copy", "--keep-both", "--into", *extra, card, dest, "--report-dir", reports)
     assert again.returncode == 0, again.stderr
     after = sorted(p.name for p in other.parent.iterdir() if p.name.startswith("C001"))
     assert after == names  # no third copy

@@ -45,7 +45,9 @@ def card_with_link(parent: Path) -> tuple[Path, bytes]:
 
 
 def foreign_destination(parent: Path, card: Path) -> Path:
-    """A destination where a foreign file already stands at the card's CLIPS/A.mov."""
+    """A destination where a foreign file already stands at the card's CLIPS/A.mov (copied
+    ``--into`` its folder: without, a folder of nothing but another file at a card file's
+    name is refused whole, card_folder)."""
     dest = parent / "DEST"
     (dest / card.name / "CLIPS").mkdir(parents=True)
     (dest / card.name / "CLIPS" / "A.mov").write_bytes(FOREIGN)
@@ -74,7 +76,7 @@ def test_a_link_to_a_refused_file_is_not_made_and_no_foreign_hash_is_recorded(
     card, content = card_with_link(tmp_path)
     dest = foreign_destination(tmp_path, card)
     root = dest / card.name
-    code, output = offload("copy", str(card), str(dest))
+    code, output = offload("copy", "--into", str(card), str(root))
     assert code == 2, output  # the file refused: a foreign file at its name
     assert not os.path.lexists(root / "link.mov"), "a link to the foreign file was made"
     assert "link.mov" in output and "not made" in output
@@ -98,7 +100,7 @@ def test_a_link_to_a_refused_file_is_not_made_and_no_foreign_hash_is_recorded(
     # The foreign file moved away, a re-run copies the card's file and makes the link,
     # listed with the card's content.
     (root / "CLIPS" / "A.mov").rename(tmp_path / "moved-away.mov")
-    code, output = offload("copy", str(card), str(dest))
+    code, output = offload("copy", "--into", str(card), str(root))
     assert code == 0, output
     assert os.readlink(root / "link.mov") == "CLIPS/A.mov"
     hashes = read_history(root).reference_hashes()
@@ -117,7 +119,7 @@ def test_keep_both_never_leaves_the_link_on_the_foreign_file_recorded_as_the_car
     card, content = card_with_link(tmp_path)
     dest = foreign_destination(tmp_path, card)
     root = dest / card.name
-    code, output = offload("copy", "--keep-both", str(card), str(dest))
+    code, output = offload("copy", "--keep-both", "--into", str(card), str(root))
     assert code == 1, output  # the link is not made: not "all verified"
     assert (root / "CLIPS" / "A (1).mov").read_bytes() == content
     assert not os.path.lexists(root / "link.mov")
@@ -143,7 +145,7 @@ def test_keep_both_never_leaves_the_link_on_the_foreign_file_recorded_as_the_car
     # name, verifies it and makes the link (QA: before, every re-run trusted "A (1).mov"
     # from the ledger and stayed at exit 1; only --no-resume got out).
     (root / "CLIPS" / "A.mov").rename(tmp_path / "moved-away.mov")
-    code, output = offload("copy", "--keep-both", str(card), str(dest))
+    code, output = offload("copy", "--keep-both", "--into", str(card), str(root))
     assert code == 0, output
     assert (root / "CLIPS" / "A.mov").read_bytes() == content
     assert os.readlink(root / "link.mov") == "CLIPS/A.mov"
@@ -159,7 +161,7 @@ def test_keep_both_never_leaves_the_link_on_the_foreign_file_recorded_as_the_car
     code, out = offload("verify", str(root))
     assert code == 0, out
     # And a third run trusts it all.
-    code, output = offload("copy", "--keep-both", str(card), str(dest))
+    code, output = offload("copy", "--keep-both", "--into", str(card), str(root))
     assert code == 0, output
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -272,6 +273,10 @@ def test_a_slow_target_no_fast_copy_can_feed_shows_as_failed(tmp_path: Path) -> 
     # copy of it to read and fails it on the slow destination without running a job for it.
     (fast / card.name / "CLIPS").mkdir(parents=True)
     (fast / card.name / "CLIPS" / "A005C001.mov").write_bytes(b"another file")
+    # Beside a copy of another card file keeping its dates (a run stopped before its
+    # ledger's first line): the folder is this card's (else refused whole: card_folder).
+    seeded = next(f for f in sorted((card / "CLIPS").iterdir()) if f.name != "A005C001.mov")
+    shutil.copy2(seeded, fast / card.name / "CLIPS" / seeded.name)
     recorder = Recorder()
     options = OffloadOptions(cascade=frozenset({1}))
     report = offload(card, [fast, slow], options=options, sink=recorder)

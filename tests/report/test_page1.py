@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -183,12 +184,16 @@ def test_a_failed_row_with_a_long_path_keeps_the_clip_table_in_the_window(
     card = tmp_path / "card"
     deep = "/".join(["A_VERY_LONG_FOLDER_NAME_WITHOUT_SPACES_0123456789"] * 4)
     _write(card / deep / "A001C001.MXF", os.urandom(2000))
+    _write(card / "A001C002.MXF", os.urandom(1000))
     dests = [tmp_path / "RAID1", tmp_path / "RAID2"]
     for dest in dests:
         dest.mkdir()
     # On the first destination the clip is already there with other content: it fails,
-    # and the error names its long path.
+    # and the error names its long path. (Beside a copy of the card's other clip keeping
+    # its dates, as a run killed before its ledger's first line leaves it: a folder of
+    # nothing but another file at a card file's name is refused whole, card_folder.)
     _write(dests[0] / "card" / deep / "A001C001.MXF", b"someone else's clip")
+    shutil.copy2(card / "A001C002.MXF", dests[0] / "card" / "A001C002.MXF")
     code, err, _, job_path = offload([str(card), *map(str, dests)], tmp_path / "r")
     assert code == 1, err
     page = browser.open(

@@ -32,7 +32,9 @@ def test_the_files_overwrite_replaced_are_named_in_every_report(
     theirs.parent.mkdir(parents=True)
     theirs.write_bytes(b"another tool's file, of another size")
 
-    argv = ["copy", "--overwrite", str(card), str(dest), "--report-dir", str(reports)]
+    # --into: the folder named on purpose (else refused whole: nothing there is this card's)
+    argv = ["copy", "--overwrite", "--into", str(card), str(dest / "A001")]
+    argv += ["--report-dir", str(reports)]
     code, out, err = offload_cli(argv)
     assert code == 0, out + err
     assert theirs.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()

@@ -25,6 +25,7 @@ from report.helpers import (
 from support import camera_cards
 
 CLASH = "A001C001_261127_R1AB/A001C002_261127_R1AB.xml"
+SEEDED = "A001C001_261127_R1AB/A001C001_261127_R1AB.xml"
 
 
 def clip_names(job: dict[str, Any]) -> list[str]:
@@ -43,6 +44,10 @@ def offloaded(tmp_path_factory: pytest.TempPathFactory, media: Any) -> dict[str,
     clash = dests[1] / card.name / CLASH
     clash.parent.mkdir(parents=True)
     clash.write_text("someone else's file\n")
+    # One clip already there as a copy keeping its dates (a run killed before its ledger's
+    # first line): the folder is this card's, the sidecar in the way refused alone (a folder
+    # of nothing but another file at a card file's name is refused whole: card_folder).
+    shutil.copy2(card / SEEDED, dests[1] / card.name / SEEDED)
     code, _, err = offload_cli(
         ["copy", str(card), *map(str, dests), "--report-dir", str(root / "reports")]
     )

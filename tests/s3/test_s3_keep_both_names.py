@@ -2,7 +2,9 @@
 
 Failed before: a card file named ``clip.`` (a trailing dot) kept beside another file of that
 name became ``clip. (1)`` on the disk and ``clip (1)`` in the bucket: two names for one copy,
-and ``clip (1)`` is the kept name of another card file, ``clip``."""
+and ``clip (1)`` is the kept name of another card file, ``clip``. Copied ``--into`` the
+card's folders: without, a disk folder of nothing but another file at a card file's name is
+refused whole (card_folder)."""
 
 from __future__ import annotations
 
@@ -26,9 +28,10 @@ def test_a_file_kept_beside_another_gets_one_name_on_a_disk_and_in_a_bucket(  # 
         "--s3-endpoint",
         s3_server.url,
         "--keep-both",
+        "--into",
         str(card),
-        str(local),
-        f"s3://{bucket}/day1",
+        str(local / "A001"),
+        f"s3://{bucket}/day1/A001",
     )
     assert code == 0, err
     on_disk = sorted(
@@ -62,8 +65,8 @@ def test_a_kept_copy_never_takes_the_name_of_another_card_file(  # type: ignore[
     (local / "A001").mkdir(parents=True)
     (local / "A001" / "clip.mov").write_bytes(b"theirs")
     admin(s3_server.url).put_object(Bucket=bucket, Key="day1/A001/clip.mov", Body=b"theirs")
-    args = ("--s3-endpoint", s3_server.url, "--keep-both", str(card), str(local))
-    code, _out, err = offload(tmp_path, *args, f"s3://{bucket}/day1")
+    args = ("--s3-endpoint", s3_server.url, "--keep-both", "--into", str(card), str(local / "A001"))
+    code, _out, err = offload(tmp_path, *args, f"s3://{bucket}/day1/A001")
     assert code == 0, err
     assert "--keep-both keeps both" not in err, err
     expected = {

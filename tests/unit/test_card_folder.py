@@ -94,3 +94,40 @@ def test_the_free_name_is_one_no_destination_holds(tmp_path: Path) -> None:
         (tmp_path / "dest" / taken).mkdir(parents=True)
     with pytest.raises(UsageError, match="EOS_DIGITAL_4"):
         _check(tmp_path, [_entry(A)], B)
+
+
+class _Bucket:
+    """A bucket destination's answers (``S3Backend.listed_as``): the names it holds, or
+    a listing that fails."""
+
+    def __init__(self, held: set[str], fails: bool = False) -> None:
+        self.held, self.fails = held, fails
+
+    def listed_as(self, path: Path | str) -> tuple[bool, bool]:
+        if self.fails:
+            raise OSError(5, "cannot list")
+        return False, Path(path).name in self.held
+
+
+@pytest.mark.parametrize(
+    ("bucket", "named"),
+    [
+        (_Bucket({"EOS_DIGITAL_2"}), "s3://b/day1/EOS_DIGITAL_3 ("),
+        (_Bucket(set()), "s3://b/day1/EOS_DIGITAL_2 ("),
+        (_Bucket(set(), fails=True), "copy this card into a folder of its own with --into"),
+    ],
+)
+def test_a_bucket_is_asked_for_the_free_name_and_none_named_if_it_cannot_be(
+    bucket: _Bucket, named: str
+) -> None:
+    from offload.destinations.s3url import S3_ROOT
+    from offload.ledger import LedgerEntries
+
+    plan = DestinationPlan(0, S3_ROOT / "b" / "day1", S3_ROOT / "b/day1/EOS_DIGITAL", True)
+    files = [SourceFile(f"/card/{CLIP}", CLIP, 10, 20)]
+    with pytest.raises(UsageError) as refused:
+        refuse_another_cards_folder(
+            [plan], [LedgerEntries({CLIP: _entry(A)}, {})], parse_key(B), files, "/card",
+            {0: bucket},
+        )  # fmt: skip
+    assert named in str(refused.value), refused.value

@@ -18,7 +18,8 @@ from offload.bench.plan import SECTIONS, BenchConfig, build_cases
 from offload.bench.report import issue_targets_table, s3_table, write_report
 from offload.bench.runner import Results, Runner
 from offload.bench.stats import human_size
-from offload.cli.common import path_text, path_value
+from offload.cli.common import UsageParser, path_text, path_value
+from offload.errors import UsageError
 from offload.sizes import parse_size
 
 DEFAULT_OUT = Path("bench-results")
@@ -239,10 +240,18 @@ def _print_s3(results: Results, stdout: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m offload.bench``: bad input (an empty path among it) is one ``ERROR:``
+    line and exit 64, as ``offload bench`` says it (argparse's own exit 2 and usage block
+    before)."""
     parser = configure_parser(
-        argparse.ArgumentParser(
+        UsageParser(
             prog="python -m offload.bench",
             description="Benchmark the engine against its peers (see docs/performance.md).",
         )
     )
-    return cmd_bench(parser.parse_args(argv))
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 64
+    return cmd_bench(args)

@@ -39,13 +39,80 @@ class UsageParser(argparse.ArgumentParser):
     ) -> argparse.Namespace:
         """argparse's, but an option no parser knows points at the help of the command
         given (``offload copy --help``), not of the program: argparse reports it from the
-        top parser, after the command's parser took what it knew."""
-        parsed, extras = self.parse_known_args(args, namespace)
+        top parser, after the command's parser took what it knew; and a path that starts
+        with ``-`` (``offload copy -A001 DEST``), which argparse takes for an option, is
+        named with the two ways to write it (``_dash_path``)."""
+        words = list(sys.argv[1:] if args is None else args)
+        try:
+            parsed, extras = self.parse_known_args(words, namespace)
+        except UsageError as error:
+            raise UsageError(self._dash_path(words) or error.message) from None
+        dashed = self._dash_path(words) if extras else None
+        if dashed:
+            raise UsageError(dashed)
         if extras:
             command = getattr(parsed, "command", None)
             prog = f"{self.prog} {command}" if isinstance(command, str) else self.prog
+            if "" in extras:  # shown as nothing at all by argparse's words
+                raise UsageError(f"an argument {_EMPTY_PATH} (see {prog} --help)")
             raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see {prog} --help)")
         return parsed
+
+    def _dash_path(self, words: Sequence[str]) -> str | None:
+        """The one line for a command that failed to parse because a path among *words*
+        starts with ``-`` (a card folder ``-A001``: argparse takes it for an option, then
+        says a path is missing), or None: the first word before ``--`` that no parser here
+        knows as an option (nor ``--opt=value``), the only such word, and that names
+        something in the current folder (``lstat``), with the command written the two ways
+        that work."""
+        known = _option_strings(self)
+        end = words.index("--") if "--" in words else len(words)
+        unknown = [w for w in words[:end] if _unknown_option(w, known)]
+        if len(unknown) != 1:
+            return None  # none, or another unknown option too: argparse's words name it
+        for at, word in enumerate(words):
+            if word == "--":
+                return None
+            if not _unknown_option(word, known) or not os.path.lexists(word):
+                continue
+            prog = self.prog.split()
+            dotted = [*prog, *words[:at], f"./{word}", *words[at + 1 :]]
+            later = [w for w in words[at + 1 :] if w.startswith("-")]
+            dashed = f" ({_command([*prog, *words[:at], '--', *words[at:]])})" if not later else ""
+            return (
+                f"{printable_name(word)} names a path here, but a word starting with '-' is "
+                f"read as an option: write ./{printable_name(word)} ({_command(dotted)}), or "
+                f"put -- after the options, before the paths{dashed}; nothing was done"
+            )
+        return None
+
+
+def _unknown_option(word: str, known: set[str]) -> bool:
+    """Whether *word* reads as an option (``-x...``) that none of *known* is: neither it,
+    its part before ``=``, nor (``-tmd5``) its first two characters."""
+    if len(word) < 2 or word[0] != "-":
+        return False
+    if word in known or word.split("=", 1)[0] in known:
+        return False
+    return word[1] == "-" or word[:2] not in known
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string *parser* and its subcommands' parsers know."""
+    known: set[str] = set()
+    for action in parser._actions:
+        known.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                known |= _option_strings(sub)
+    return known
+
+
+def _command(words: Sequence[str]) -> str:
+    """*words* as a shell command line."""
+    import shlex
+
+    return " ".join(shlex.quote(printable_name(word)) for word in words)
 
 
 # An empty path argument ('': a script's unset variable): the operating system would take it

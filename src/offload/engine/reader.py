@@ -55,6 +55,7 @@ from offload.fs.media import MediaReader, evict_and_prefetch
 from offload.fs.ops import drop_cache
 from offload.hashing.multihasher import MultiHasher
 from offload.hashing.registry import comparable_digest
+from offload.model import SourceFile
 from offload.options import CopyOptions, VerifyMode
 from offload.results import CacheBypass
 
@@ -392,9 +393,7 @@ class SourceReader:
                         path=path,
                     )
                 raise SourceError(
-                    f"source {path} does not match the card's own ASC MHL history: {name} "
-                    f"{digests[name]} read, {expected} recorded; the card file may be damaged",
-                    path=path,
+                    _history_mismatch(ticket.task.source, name, digests[name], expected), path=path
                 )
         # Only now, once it passed every check: a destination waiting for it (an S3 PutObject)
         # sends the file then, and never for a file that failed here (``publish`` resolves
@@ -922,6 +921,27 @@ class _Prefetcher:
         while self._ahead:
             _close_unread(self._ahead.popleft()[2])
         self._ahead_bytes = 0
+
+
+def _history_mismatch(source: SourceFile, name: str, read: str, recorded: str) -> str:
+    """The one line for a card file whose digest is not the one the card's own ASC MHL
+    history records: the file, what changed (its content: the digests; its size and date
+    now), why it may have (a sidecar rewritten by an app since, e.g. an edited .xml or
+    .json, or damage: both possible, neither proved) and the ways on (its recorded version
+    from a copy the history verified, or the file left out with ``--ignore``, its exact
+    pattern). Not copied: a mismatch fails the file on every destination."""
+    import shlex
+
+    moment = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(source.mtime_ns // 1_000_000_000))
+    exact = "".join("\\" + c if c in "\\*?[" else c for c in source.relative_path)
+    return (
+        f"source {source.path_text} does not match the card's own ASC MHL history: {name} "
+        f"{read} read, {recorded} recorded: its content changed since that history recorded "
+        f"it (now {source.size_bytes} bytes, modified {moment}), edited since (a sidecar an "
+        "app rewrote) or damaged; it was not copied: copy the version the history records "
+        "from a copy it verified, or leave this file out with --ignore "
+        f"{shlex.quote('/' + exact)}"
+    )
 
 
 def _close_unread(fd: int) -> None:

@@ -102,6 +102,9 @@ class PreflightCode(StrEnum):
     # An error: the copy root named after the card (no --into) holds another card's
     # offload, none of this card's (cards sharing a volume name: offload.card_folder).
     COPY_ROOT_OF_ANOTHER_CARD = "copy-root-of-another-card"
+    # An error: that copy root has no ledger vouching for anything, and files at the card's
+    # names none of which is this card's by size and date (offload.card_folder).
+    COPY_ROOT_OF_OTHER_FILES = "copy-root-of-other-files"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
     CARD_ABSENT = "card-absent"
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)

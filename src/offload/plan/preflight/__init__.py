@@ -92,6 +92,7 @@ def preflight(
     listings: Mapping[int, FolderListings] | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_files: int = DEFAULT_BATCH_FILES,
+    keep_both: bool = False,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -221,7 +222,13 @@ def preflight(
         on_drive = DestinationPlan(plan.index, mount, plan.root, creates_root=False)
         fs = filesystem_of(mount)
         check_names(
-            part, on_drive, entries_of(part), fs, out, name_headroom_bytes=name_headroom_bytes
+            part,
+            on_drive,
+            entries_of(part),
+            fs,
+            out,
+            name_headroom_bytes=name_headroom_bytes,
+            keep_both=keep_both,
         )
         check_file_sizes(part, on_drive, fs, out)
         to_write = None if needed is None else needed.get(plan.index, frozenset())
@@ -306,7 +313,10 @@ def preflight(
         )
         own, on_drives = split_tree(tree, [r for r, _ in drives]) if drives else (tree, {})
         own_entries = entries_of(own) if drives else entries
-        check_names(own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes)
+        check_names(
+            own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes,
+            keep_both=keep_both,
+        )  # fmt: skip
         check_file_sizes(own, plan, fs, out)
         check_mtimes(
             own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())

@@ -126,8 +126,11 @@ def check_names(
     out: Findings,
     *,
     name_headroom_bytes: int,
+    keep_both: bool = False,
 ) -> None:
     """The findings of the names of *tree* written on *plan* (``fs``'s rules) into *out*.
+    *keep_both*: the run was given ``--keep-both``, which a card file's twin already there
+    (a name differing only by case or normalisation) is refused despite, said so.
     *entries*: the tree's entries (``entries_of``), or what makes them, asked only when
     the names are not all found to fit at once (``names_all_fit``). One ``pathconf`` of
     the destination, and a listing of each folder already there where the filesystem
@@ -248,7 +251,7 @@ def check_names(
             if len(there) == len(collision.names):
                 continue  # twins already there, none of the card's (a folder ntfs-3g wrote)
             if there:
-                _existing_twin(collision, there, folder, plan, fs, out)
+                _existing_twin(collision, there, folder, plan, fs, out, keep_both)
                 continue
             case = collision.code is C.NAME_CASE_COLLISION
             how = "case" if case else "Unicode normalisation"
@@ -385,12 +388,15 @@ def _existing_twin(
     plan: DestinationPlan,
     fs: FilesystemInfo,
     out: Findings,
+    keep_both: bool = False,
 ) -> None:
     """A name of the card and an entry already on the destination that its filesystem takes
     for one name: refused up front (or a warning, for normalisation a Windows filesystem
     keeps apart), naming both paths. Never handled as "the file at its final name": the
     drivers disagree on it (ntfs-3g looks names up by case, exFAT and FAT do not), so the
-    same card would be adopted on one and written beside the old file on the other."""
+    same card would be adopted on one and written beside the old file on the other. Nor by
+    ``--keep-both`` (*keep_both*): it keeps a copy beside a file of the card file's exact
+    name alone, and the line says so rather than leave the option seem ignored."""
     ours = [n for n in collision.names if n not in there]
     case = collision.code is C.NAME_CASE_COLLISION
     how = "case" if case else "Unicode normalisation"
@@ -404,8 +410,15 @@ def _existing_twin(
         code=collision.code,
         path=folder / ours[0],
         message=f"{new} would be written where {old} already is: they differ only by {how}, "
-        f"which {verdict} one name on {fs.name} as Windows or macOS reads it; rename or "
-        f"move {old} (or the card's file), or choose another destination",
+        f"which {verdict} one name on {fs.name} as Windows or macOS reads it; "
+        + (
+            "--keep-both keeps a copy beside a file of the card file's exact name only, not "
+            "beside one differing by "
+            f"{how}; "
+            if keep_both
+            else ""
+        )
+        + f"rename or move {old} (or the card's file), or choose another destination",
         index=plan.index,
     )
 
