@@ -208,3 +208,31 @@ def test_the_fields_taken_by_position_are_manifest_files() -> None:
     item = _files(1)[0]
     assert ascmhl._PATH(item) is item.relative_path
     assert ascmhl._DIGESTS(item) is item.digests
+
+
+@pytest.mark.parametrize(
+    "formats", [("xxh64",), ("md5",), ("c4",), ("md5", "xxh64"), ("xxh128", "c4")]
+)
+def test_add_files_is_add_file_of_each(formats: tuple[str, ...]) -> None:
+    from offload.manifest.dirhash import DirectoryHasher
+
+    values = {
+        "xxh64": lambda i: f"{i:016x}",
+        "md5": lambda i: f"{i:032x}",
+        "xxh128": lambda i: f"{i * 7:032x}",
+        "c4": lambda i: "c4" + "1" * 87 + "123456789"[i % 9],
+    }
+    files = [
+        (
+            f"{'A/B' if i % 3 else 'C'}/{i:03d}é.MOV" if i % 5 else f"ROOT{i}.MOV",
+            {f: values[f](i) for f in formats},
+        )
+        for i in range(60)
+    ]
+    one_by_one, at_once = DirectoryHasher(formats), DirectoryHasher(formats)
+    for hasher in (one_by_one, at_once):
+        hasher.add_directory("EMPTY/INSIDE")
+    for path, digests in files:
+        one_by_one.add_file(path, digests)
+    at_once.add_files(reversed(files))  # any order: a folder's lists are sorted
+    assert at_once.compute() == one_by_one.compute()

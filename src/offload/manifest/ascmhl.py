@@ -211,14 +211,17 @@ class _HashedFrom(NamedTuple):
     entries: list[_Hashed]
 
 
+_ENTRY_PATH = operator.attrgetter("path")
+_ENTRY_DIGESTS = operator.attrgetter("digests")
+
+
 def _folder_hashes(
     formats: tuple[str, ...], folders: set[str], entries: list[_Entry]
 ) -> dict[str, DirectoryHash]:
     hasher = DirectoryHasher(formats)
     for folder in folders:
         hasher.add_directory(folder)
-    for entry in entries:
-        hasher.add_file(entry.path, entry.digests)
+    hasher.add_files(zip(map(_ENTRY_PATH, entries), map(_ENTRY_DIGESTS, entries), strict=True))
     return hasher.compute()
 
 
@@ -589,10 +592,13 @@ def _creator_block(creator: CreatorInfo, created: str) -> str:
     return "".join(lines)
 
 
-def _walk_order(folders: set[str], files: Sequence[_Entry]) -> Iterable[tuple[str, _Entry | None]]:
+def _walk_order(
+    folders: set[str], files: Sequence[_Entry]
+) -> Iterable[tuple[str, list[_Entry] | None]]:
     """The reference tool's order: for each folder, its sub-folders (sorted, recursively)
-    first, then its own files (sorted), then the folder itself. Yields (folder, None) for
-    folders and (folder, entry) for files. Iterative, so deep trees cannot overflow."""
+    first, then its own files (sorted), then the folder itself. Yields (folder, entries)
+    for a folder's own files (sorted, only when it has some), then (folder, None) for the
+    folder. Iterative, so deep trees cannot overflow."""
     subfolders: dict[str, list[str]] = {}
     for folder in folders:
         if folder:
@@ -608,8 +614,9 @@ def _walk_order(folders: set[str], files: Sequence[_Entry]) -> Iterable[tuple[st
             stack.append((child, iter(sorted(subfolders.get(child, ())))))
             continue
         stack.pop()
-        for entry in sorted(own_files.get(folder, ()), key=lambda e: e.path):
-            yield folder, entry
+        own = own_files.get(folder)
+        if own:
+            yield folder, sorted(own, key=_ENTRY_PATH)
         yield folder, None
 
 
@@ -1018,11 +1025,14 @@ def _write_manifest(out: AtomicFile, plan: _Plan, shared: SharedWork | None = No
     # the XSD wants at least one entry inside <hashes>: leave the element out when empty
     if plan.entries or (plan.formats and bool(plan.hashed - {""})):
         out.write_text("  <hashes>\n")
-        for folder, item in _walk_order(plan.folders, plan.entries):
-            if item is not None:
-                out.write_text(
-                    _file_element(item) if kept is None else _kept_file_element(item, kept)
-                )
+        # A folder's file elements made by one comprehension and written as one text (the
+        # same bytes: one write_text call a folder, not a file)
+        element = (
+            _file_element if kept is None else functools.partial(_kept_file_element, kept=kept)
+        )
+        for folder, files in _walk_order(plan.folders, plan.entries):
+            if files:
+                out.write_text("".join([element(item) for item in files]))
             elif folder and plan.formats and folder in plan.hashed:
                 modified = _directory_mtime(plan.root, folder)
                 attribute = "" if modified is None else f' lastmodificationdate="{modified}"'
