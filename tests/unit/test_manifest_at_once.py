@@ -236,3 +236,42 @@ def test_add_files_is_add_file_of_each(formats: tuple[str, ...]) -> None:
         one_by_one.add_file(path, digests)
     at_once.add_files(reversed(files))  # any order: a folder's lists are sorted
     assert at_once.compute() == one_by_one.compute()
+
+
+def _fingerprint_one_by_one(files: list[ManifestFile]) -> list[object]:
+    """The stamp's fingerprint as it was made before: ``_line`` a file, hashed in turn."""
+    import hashlib
+
+    from offload.manifest_stamp import _line
+
+    hasher = hashlib.blake2b(digest_size=20)
+    for item in files:
+        line = _line(item.relative_path, item.size_bytes, item.mtime_ns, item.digests)
+        hasher.update((line + "\n").encode("utf-8", "surrogateescape"))
+    return [len(files), hasher.hexdigest()]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        None,
+        lambda f: f._replace(relative_path='DCIM/"quoted".JPG'),
+        lambda f: f._replace(relative_path="DCIM/back\\slash.JPG"),
+        lambda f: f._replace(relative_path="DCIM/tab\t.JPG"),
+        lambda f: f._replace(relative_path="DCIM/é\udcff.JPG"),
+        lambda f: f._replace(digests={"xxh64": "00" * 8, "md5": "ab" * 16}),
+        lambda f: f._replace(digests={"md5": "ab" * 16}),
+        lambda f: f._replace(digests={}),
+        lambda f: f._replace(size_bytes=True),
+        lambda f: f._replace(mtime_ns=1.5),
+    ],
+)
+@pytest.mark.parametrize("count", [0, 1, 999, 1000, 2500])
+def test_the_stamps_fingerprint_is_its_lines_one_by_one(odd: object, count: int) -> None:
+    from offload.manifest_stamp import _files_fingerprint
+
+    files = _files(count)
+    if odd is not None and count:
+        files[count // 2] = odd(files[count // 2])  # type: ignore[operator]
+    assert _files_fingerprint(files) == _fingerprint_one_by_one(files)
+    assert _files_fingerprint(iter(files)) == _fingerprint_one_by_one(files)
