@@ -166,6 +166,11 @@ def compile_pattern(pattern: str) -> IgnoreRule | None:
     return IgnoreRule(pattern, _regex(body), negated, directory_only, contents_only)
 
 
+# A path's folder and last name, from its rpartition("/") (excludes_no_file)
+_HEAD, _NAME = operator.itemgetter(0), operator.itemgetter(2)
+_SLASH = itertools.repeat("/")
+
+
 class IgnoreSpec:
     """A compiled list of ignore patterns, with a cache of folder verdicts.
 
@@ -242,15 +247,14 @@ class IgnoreSpec:
             or joined.count("\0") != len(paths) - 1
         ):
             return False  # the last-name form is not exact there (or a path holds a NUL)
-        split = list(map(str.rpartition, paths, itertools.repeat("/")))
-        names = list(map(operator.itemgetter(2), split))
-        if not screen.names.isdisjoint(names):
+        # The last names joined, each between NULs (no list of them, nor of the splits:
+        # ~9 MB of small objects at 50,000 files), searched for each name and prefix.
+        last_names = "\0" + "\0".join(map(_NAME, map(str.rpartition, paths, _SLASH))) + "\0"
+        if any(f"\0{name}\0" in last_names for name in screen.names):
             return False
-        if screen.prefixes:
-            last_names = "\0" + "\0".join(names)
-            if any("\0" + prefix in last_names for prefix in screen.prefixes):
-                return False
-        heads = set(map(operator.itemgetter(0), split))
+        if any("\0" + prefix in last_names for prefix in screen.prefixes):
+            return False
+        heads = set(map(_HEAD, map(str.rpartition, paths, _SLASH)))
         return not any(self._folder_excluded(head) for head in heads if head)
 
     def _folder_excluded(self, folder: str) -> bool:
