@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -275,3 +276,22 @@ def test_the_stamps_fingerprint_is_its_lines_one_by_one(odd: object, count: int)
         files[count // 2] = odd(files[count // 2])  # type: ignore[operator]
     assert _files_fingerprint(files) == _fingerprint_one_by_one(files)
     assert _files_fingerprint(iter(files)) == _fingerprint_one_by_one(files)
+
+
+def test_a_folder_written_a_slice_at_a_time_is_the_same_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offload.manifest import CreatorInfo, write_generation
+
+    files = _files(40)  # 10 files a folder
+    creator = CreatorInfo(tool_version="0", hostname="h")
+    written = []
+    for at_once in (1000, 3):
+        monkeypatch.setattr(ascmhl, "_ELEMENTS_AT_ONCE", at_once)
+        root = tmp_path / f"r{at_once}" / "CARD"
+        for item in files:
+            (root / item.relative_path).parent.mkdir(parents=True, exist_ok=True)
+        path = write_generation(root, files, creator=creator, now=lambda: _WHEN)
+        written.append(path.read_bytes())
+    assert written[0] == written[1]
+    assert written[0].count(b"<hash>") == 40

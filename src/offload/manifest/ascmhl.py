@@ -999,6 +999,9 @@ class _Plan(NamedTuple):
     created_at: datetime
 
 
+# The <hash> elements joined into one text at most (~200 bytes each: ~200 KB)
+_ELEMENTS_AT_ONCE = 1000
+
 _EMPTY_ROOT_HASH = "    <roothash>\n      <content/>\n      <structure/>\n    </roothash>\n"
 
 
@@ -1025,14 +1028,17 @@ def _write_manifest(out: AtomicFile, plan: _Plan, shared: SharedWork | None = No
     # the XSD wants at least one entry inside <hashes>: leave the element out when empty
     if plan.entries or (plan.formats and bool(plan.hashed - {""})):
         out.write_text("  <hashes>\n")
-        # A folder's file elements made by one comprehension and written as one text (the
-        # same bytes: one write_text call a folder, not a file)
+        # A folder's file elements made by one comprehension and written as one text, up
+        # to _ELEMENTS_AT_ONCE of them (the same bytes: one write_text call a slice of a
+        # folder, not a file; the text held at once stays bounded in a folder of any size)
         element = (
             _file_element if kept is None else functools.partial(_kept_file_element, kept=kept)
         )
         for folder, files in _walk_order(plan.folders, plan.entries):
             if files:
-                out.write_text("".join([element(item) for item in files]))
+                for at in range(0, len(files), _ELEMENTS_AT_ONCE):
+                    part = files[at : at + _ELEMENTS_AT_ONCE]
+                    out.write_text("".join([element(item) for item in part]))
             elif folder and plan.formats and folder in plan.hashed:
                 modified = _directory_mtime(plan.root, folder)
                 attribute = "" if modified is None else f' lastmodificationdate="{modified}"'
