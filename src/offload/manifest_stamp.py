@@ -31,7 +31,9 @@ identities no longer match the media, and the next run makes the full check.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -98,16 +100,48 @@ def _files_fingerprint(files: Iterable[ManifestFile]) -> list[Any]:
     # (~3 µs a file at 50,000); its text is the same. Lines are hashed a batch at a time
     # (the same bytes in the same order: the same digest).
     line = _line
-    lines: list[str] = []
-    for item in files:
-        count += 1
-        lines.append(line(item.relative_path, item.size_bytes, item.mtime_ns, item.digests))
-        if len(lines) == 1000:
-            hasher.update(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
-            lines.clear()
-    if lines:
-        hasher.update(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
+    iterator = iter(files)
+    while batch := list(itertools.islice(iterator, 1000)):
+        count += len(batch)
+        text = _usual_lines(batch)
+        if text is None:
+            lines = [line(i.relative_path, i.size_bytes, i.mtime_ns, i.digests) for i in batch]
+            text = "\n".join(lines) + "\n"
+        hasher.update(text.encode("utf-8", "surrogateescape"))
     return [count, hasher.hexdigest()]
+
+
+_PATHS, _SIZES, _MTIMES, _DIGESTS = map(
+    operator.attrgetter, ("relative_path", "size_bytes", "mtime_ns", "digests")
+)
+
+
+def _usual_lines(batch: list[ManifestFile]) -> str | None:
+    """The lines of *batch* (each :func:`_line`, then a newline) where every file is the
+    usual one (one digest, of the same algorithm; sizes and times ints; no text to escape),
+    made by one comprehension (~0.4 µs a file less than a call of ``_line`` each); None
+    otherwise (then each is asked of ``_line``)."""
+    every = list(map(_DIGESTS, batch))
+    if set(map(len, every)) != {1}:
+        return None
+    sizes, mtimes = list(map(_SIZES, batch)), list(map(_MTIMES, batch))
+    if set(map(type, sizes)) != {int} or set(map(type, mtimes)) != {int}:
+        return None
+    paths = list(map(_PATHS, batch))
+    (name,) = every[0]
+    try:
+        values = list(map(operator.itemgetter(name), every))  # KeyError: another algorithm
+        # A character is escaped alone: none in the texts joined is none in each of them.
+        if _ESCAPED("".join(paths) + name + "".join(values)):
+            return None
+    except (KeyError, TypeError):  # TypeError: a text that is not str
+        return None
+    return "".join(
+        [
+            f'["{relative}", {size}, {mtime_ns}, [["{name}", "{value}"]]]\n'
+            for relative, size, mtime_ns, value in zip(paths, sizes, mtimes, values, strict=True)
+        ]
+    )
 
 
 # ``json.dumps(value, ensure_ascii=False)``'s encoder, made once.

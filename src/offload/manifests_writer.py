@@ -98,7 +98,7 @@ from offload.manifest.links import (
     resolve_link,
 )
 from offload.manifest.listed_again import history_named_files, legacy_named_folders
-from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
+from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
@@ -570,12 +570,16 @@ def _representable(
     files among them named like the copy root's state folder (:func:`_nested_state`)."""
     refused: set[str] = set()
     link_paths = [link.relative_path for link in links]
-    for is_link, part in ((False, paths_of(files)), (True, link_paths)):
-        for relative in part:
-            if xml_can_hold(relative):
-                if relative.endswith(_NESTED_STATE):
-                    named_like_state.add(relative)
-                continue
+    for is_link, part in ((False, list(paths_of(files))), (True, link_paths)):
+        # The names XML cannot hold, in order (paths_xml_cannot_hold: one search of the
+        # paths joined, not one a path), and the others named like our state (one search
+        # of the paths joined for the name, the paths asked only when it is there).
+        unheld = paths_xml_cannot_hold(part)
+        if _NESTED_STATE + "\0" in "\0".join(part) + "\0":
+            named_like_state.update(
+                p for p in part if p.endswith(_NESTED_STATE) and xml_can_hold(p)
+            )
+        for relative in unheld:
             refused.add(relative)
             shown = printable_name(relative)
             why = unlisted_name_reason(relative)  # which character, or bytes not UTF-8

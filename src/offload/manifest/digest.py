@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 import xxhash
 
@@ -26,6 +27,8 @@ _ORDER = {name: index for index, name in enumerate(ASCMHL_FORMATS)}
 
 _HEX_LENGTHS = {"md5": 32, "sha1": 40, "xxh128": 32, "xxh3": 16, "xxh64": 16}
 _HEX = re.compile(r"[0-9a-f]+")
+# What bytes.fromhex takes that a canonical digest holds not (all_canonical)
+_NOT_LOWER_HEX = "ABCDEF \t\n\r\x0b\x0c"
 _C4 = re.compile("c4[" + re.escape(C4_ALPHABET) + "]{88}")
 
 
@@ -64,6 +67,37 @@ def normalize_digest(name: str, value: str) -> str:
     # The caller's string when it was lower case already: a manifest of 50,000 files keeps
     # one digest a file, not two.
     return value if lowered == value else lowered
+
+
+def all_canonical(name: str, values: Sequence[object]) -> bool:
+    """Whether every one of *values* is already the canonical text of a well-formed digest
+    of the ASC MHL format *name* (:func:`normalize_digest` would return it unchanged and
+    raise for none). False says nothing of any one value: ask :func:`normalize_digest`.
+
+    The manifest writer asks it of a card's digests at once, a format at a time: one
+    ``set`` of their lengths and one ``bytes.fromhex`` of their text joined, not a match a
+    file (~0.6 µs a file at 50,000 files)."""
+    texts = cast(Sequence[str], values)  # checked below: a TypeError otherwise
+    try:
+        if name == "c4":
+            return all(map(_C4.fullmatch, texts))
+        length = _HEX_LENGTHS.get(name)
+        if length is None:
+            return False
+        if not values:
+            return True
+        if set(map(len, texts)) != {length}:
+            return False
+        joined = "".join(texts)
+        # Lower-case hex joined is lower-case hex each (each of the right length): what
+        # fromhex takes but for upper case and the ASCII white space it skips (a regular
+        # expression over the text joined was ~8 ms at 50,000 digests, fromhex ~0.5 ms).
+        if any(c in joined for c in _NOT_LOWER_HEX):
+            return False
+        bytes.fromhex(joined)
+        return True
+    except (TypeError, ValueError):  # a value that is not text; a character not hex
+        return False
 
 
 def digest_to_bytes(name: str, value: str) -> bytes:

@@ -74,6 +74,29 @@ class DirectoryHasher:
             contents.append(raw)
             structures.append(digest(name_bytes + raw))
 
+    def add_files(self, files: Iterable[tuple[str, Mapping[str, str]]]) -> None:
+        """:meth:`add_file` of each of *files* (path, canonical digests): the same hashes
+        (a folder's lists are sorted before they are hashed, so the order they are added in
+        is no matter). A card's files in one hex format, the usual case, go through one loop
+        without a call a file for their folder and formats (~0.4 µs a file less)."""
+        if len(self.formats) != 1 or self.formats[0] == "c4":
+            for path, digests in files:
+                self.add_file(path, digests)
+            return
+        (fmt,) = self.formats
+        (digest,) = self._digesters
+        children = self._children
+        from_hex = bytes.fromhex  # digest_to_bytes of a hex format
+        for path, digests in files:
+            parent, _, name = path.rpartition("/")
+            lists = children.get(parent)
+            if lists is None:
+                lists = self._folder(parent)
+            raw = from_hex(digests[fmt])
+            contents, structures = lists[0]
+            contents.append(raw)
+            structures.append(digest(name.encode("utf-8") + raw))
+
     def compute(self) -> dict[str, DirectoryHash]:
         """Every folder's hashes, keyed by relative path (``""`` for the root)."""
         results: dict[str, DirectoryHash] = {}

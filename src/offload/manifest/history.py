@@ -167,6 +167,11 @@ class History:
         (it is a copy)."""
         return {path: dict(hashes) for path, hashes in self._build_lookups().items()}
 
+    def knows_files(self) -> bool:
+        """Whether some path has reference hashes: else :meth:`reference_hash_formats` is
+        None for every path (a new history: a writer need not ask it file by file)."""
+        return bool(self._build_lookups())
+
     def reference_hash_formats(self, path: str) -> dict[str, str] | None:
         """The reference hashes of one known path (not a copy: do not mutate), else None."""
         return self._build_lookups().get(path)

@@ -25,6 +25,8 @@ to the root in ``create``, ``diff`` and ``verify -dh``); we always anchor at the
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -164,6 +166,11 @@ def compile_pattern(pattern: str) -> IgnoreRule | None:
     return IgnoreRule(pattern, _regex(body), negated, directory_only, contents_only)
 
 
+# A path's folder and last name, from its rpartition("/") (excludes_no_file)
+_HEAD, _NAME = operator.itemgetter(0), operator.itemgetter(2)
+_SLASH = itertools.repeat("/")
+
+
 class IgnoreSpec:
     """A compiled list of ignore patterns, with a cache of folder verdicts.
 
@@ -214,6 +221,41 @@ class IgnoreSpec:
         if head and self._folder_excluded(head):
             return True
         return self.matches(relative_path, is_dir=is_dir)
+
+    def excludes_no_file(self, paths: Sequence[str]) -> bool:
+        """Whether :meth:`excludes` says False of every one of *paths* as a file, shown for
+        all of them at once; False when it cannot be shown so (a rule that is not a name at
+        any depth, a path that starts or ends with ``/`` or holds a NUL, a last name a rule
+        names or starts, a folder above one excluded), which says nothing of any one path:
+        ask :meth:`excludes` of each.
+
+        The manifest writer's test of a card's files (none of them ignored, as the scan left
+        out what its rules ignore): their last names against the rules' names as one set
+        and their prefixes in the names joined, and each folder once, where a call a file
+        was ~0.45 µs (~23 ms at 50,000 files)."""
+        if not paths:
+            return True
+        screen = self._file_screen
+        if screen is None or not screen.names_only:
+            return False  # a rule asks more of a path than its last name: each is asked
+        joined = "\0".join(paths)
+        if (
+            joined[:1] == "/"
+            or joined[-1:] == "/"
+            or "\0/" in joined
+            or "/\0" in joined
+            or joined.count("\0") != len(paths) - 1
+        ):
+            return False  # the last-name form is not exact there (or a path holds a NUL)
+        # The last names joined, each between NULs (no list of them, nor of the splits:
+        # ~9 MB of small objects at 50,000 files), searched for each name and prefix.
+        last_names = "\0" + "\0".join(map(_NAME, map(str.rpartition, paths, _SLASH))) + "\0"
+        if any(f"\0{name}\0" in last_names for name in screen.names):
+            return False
+        if any("\0" + prefix in last_names for prefix in screen.prefixes):
+            return False
+        heads = set(map(_HEAD, map(str.rpartition, paths, _SLASH)))
+        return not any(self._folder_excluded(head) for head in heads if head)
 
     def _folder_excluded(self, folder: str) -> bool:
         cached = self._folder_cache.get(folder)
