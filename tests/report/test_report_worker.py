@@ -315,11 +315,10 @@ def test_a_package_named_offload_in_the_working_folder_does_not_stand_in_for_our
 def test_the_json_written_with_a_worker_is_the_json_written_without(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a report worker the file entries are made once, sent to it, and the JSON report
-    is encoded from that same list, a batch of entries at a time as from the results
-    themselves: the same bytes either way (here in batches of 3, the last one short), those
-    ``job_report_dict`` gives whole; and a report written with a worker holds them, beside
-    the worker's HTML and PDF."""
+    """The JSON report encoded from the file entries made whole, a batch at a time, is the
+    bytes encoded from the results themselves (here in batches of 3, the last one short),
+    those ``job_report_dict`` gives whole; and a report written with a worker (fed the
+    entries' text as it is written) holds them, beside the worker's HTML and PDF."""
     card = tmp_path / "CARD"
     (card / "sub").mkdir(parents=True)
     for number in range(7):
@@ -439,9 +438,10 @@ def _run_worker(script: str, job_data: dict[str, Any]) -> subprocess.CompletedPr
     the worker's input, *job_data* on A4, on its stdin."""
     import pickle
 
+    head = pickle.dumps((job_data, "a4", None))  # the entries in it: none follow
     return subprocess.run(
         [sys.executable, "-c", script],
-        input=pickle.dumps((job_data, "a4")),
+        input=len(head).to_bytes(8, "big") + head,
         capture_output=True,
         check=False,
         timeout=120,

@@ -73,8 +73,11 @@ if TYPE_CHECKING:
     from offload.report.job_report import ReportsWritten
     from offload.report.worker import DocumentWorker
 
-# A card of more files makes its HTML and PDF reports in the command (_report_worker).
-MAX_WORKER_FILES = 10_000
+# A card of more files makes its HTML and PDF reports in the command (_report_worker): the
+# worker holds the entries it parses (~1.2 KB a file: its peak RSS 114 MB at 50,000 files,
+# beside the command's own), so past this it would add more to the run's memory than the
+# drawing it takes off the command (docs/performance.md, "twenty-fourth pass").
+MAX_WORKER_FILES = 100_000
 
 
 def _same_destination(a: str, b: str) -> bool:
@@ -424,9 +427,9 @@ def _report_worker(files: int, started: DocumentWorker | None) -> DocumentWorker
     process that loads the PDF's and the reports' modules while this one loads and copies,
     then makes the HTML and PDF reports while this one writes the JSON and CSV and prints
     its summary. *started* if the entry point spawned it, else spawned now (``main`` called
-    in-process). None for a card of more than ``MAX_WORKER_FILES`` files (the job report's
-    entries are sent whole: ~1 KB a file), or when it cannot start: the documents are then
-    made here, as they always could be."""
+    in-process). None for a card of more than ``MAX_WORKER_FILES`` files (the worker holds
+    every entry it is sent), or when it cannot start: the documents are then made here, as
+    they always could be."""
     if files > MAX_WORKER_FILES:
         if started is not None:
             started.close()

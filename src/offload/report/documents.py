@@ -277,6 +277,7 @@ class PendingDocuments:
         options: DocumentOptions | None = None,
         *,
         worker: DocumentWorker | None = None,
+        entries_follow: bool = False,
     ) -> None:
         self._data = data
         # Made when the documents are made here: the default's probe budget imports the
@@ -286,10 +287,30 @@ class PendingDocuments:
         self._worker = None
         if worker is not None:
             # The worker makes them with the default options (the command's) on this paper.
-            if options is None and worker.submit(data, default_paper().lower()):
+            # *entries_follow*: its file entries are not sent now but as the JSON report's
+            # text (``feed``, then ``fed``); until they all are, ``finish`` makes them here.
+            follow = len(data.get("files") or ()) if entries_follow else None
+            if options is None and worker.submit(data, default_paper().lower(), follow=follow):
                 self._worker = worker
             else:
                 worker.close()
+
+    def feed(self, entries: bytes | memoryview) -> bool:
+        """Send the worker a batch of the file entries' JSON text (``job_report.json_chunks``:
+        the entries joined by ", ", no brackets). False when there is no worker to send them
+        to (any more): the documents are then made here."""
+        worker = self._worker
+        if worker is None:
+            return False
+        if not worker.feed(entries):
+            self._worker = None  # closed by ``feed``
+            return False
+        return True
+
+    def fed(self) -> None:
+        """Every file entry was sent: the worker's request is whole."""
+        if self._worker is not None:
+            self._worker.end()
 
     def restate(self, data: dict[str, Any]) -> None:
         """The report's *data* was made again after it was handed over (a destination refused

@@ -118,6 +118,9 @@ def _digests(digests: object) -> str:
     """A dict of digests as json writes it (text keys and values; TypeError otherwise)."""
     if not isinstance(digests, dict):
         raise TypeError  # json writes it otherwise, or refuses it: let json say which
+    if len(digests) == 1:  # one algorithm (the default): no list made and joined (~0.5 µs)
+        for key, value in digests.items():
+            return f"{{{_string(key)}: {_string(value)}}}"
     if not digests:
         return "{}"
     return "{" + ", ".join([f"{_string(k)}: {_string(v)}" for k, v in digests.items()]) + "}"

@@ -437,11 +437,26 @@ def json_bytes(data: dict[str, Any]) -> bytes:
 _BATCH = 1000
 
 
-def json_chunks(data: Mapping[str, Any]) -> Iterator[bytes]:
+class EntriesFeed(Protocol):
+    """Where ``json_chunks`` also sends the text of the file entries it encodes (the report
+    worker's ``PendingDocuments``)."""
+
+    def feed(self, entries: bytes | memoryview) -> bool:
+        """A batch of entries' JSON text, joined by ", " (no brackets); False: send no more."""
+        ...
+
+    def fed(self) -> None:
+        """Every entry was sent."""
+        ...
+
+
+def json_chunks(data: Mapping[str, Any], entries_to: EntriesFeed | None = None) -> Iterator[bytes]:
     """``json_bytes(data)`` in pieces, the same bytes: the ``files`` (a ``FileEntries``, or
-    the entries made whole for the report worker) are encoded a batch of entries at a time
-    (a 50,000-file report is ~30 MB of JSON, which was built as one string and then one
-    bytes object)."""
+    the entries made whole) are encoded a batch of entries at a time (a 50,000-file report
+    is ~30 MB of JSON, which was built as one string and then one bytes object).
+    *entries_to*: also handed each batch of a ``FileEntries``' text, the very bytes written
+    (the report worker parses them instead of being sent the entries pickled), then told
+    they are all sent once the last is (never, if this generator is not run to its end)."""
     separator = "{"
     for key, value in data.items():
         head = f"{separator}{json.dumps(key, ensure_ascii=False)}: "
@@ -455,7 +470,14 @@ def json_chunks(data: Mapping[str, Any]) -> Iterator[bytes]:
             yield _json_encoded(head + "[")
             for start in range(0, len(results), _BATCH):
                 text = entries_text(results[start : start + _BATCH])
-                yield _json_encoded(text if start == 0 else ", " + text)
+                piece = _json_encoded(text if start == 0 else ", " + text)
+                if entries_to is not None and not entries_to.feed(
+                    piece if start == 0 else memoryview(piece)[2:]  # less the ", "
+                ):
+                    entries_to = None
+                yield piece
+            if entries_to is not None:
+                entries_to.fed()
             yield b"]"
             continue
         if key == "files" and isinstance(value, list):
@@ -773,20 +795,17 @@ def write_reports(
     # JSON is ~30 MB and the CSV ~11 MB, each ~1 s to build, and held whole they were most
     # of the offload's peak memory.
     data = report_data(report, exit_code=result.exit_code)
-    if worker is not None:
-        # The worker is sent every entry whole (pickled): made once, here, and the JSON is
-        # encoded from the same list (the same bytes as from FileEntries), not made again
-        # (~8 µs a file of the command's time after the copy; a card of at most
-        # MAX_WORKER_FILES files, held while its JSON is written, as it was to be sent).
-        data["files"] = [file_entry(f) for f in report.job.files]
     result.card_release = data["card_release"]
     result.destinations = data["destinations"]
     result.totals, result.ignored = data["totals"], data["ignored"]
     result.data = data
     # The HTML and PDF reports are made from *data* (as it stands now, but for the exit code
     # set below): by the report worker, if there is one, from now on.
-    documents = PendingDocuments(data, worker=worker)
-    json_file = _json_file(data)
+    # With a worker: its file entries are the JSON's own text, sent to it as the first
+    # JSON report is made (``json_chunks``), not entries made and pickled here (~4 µs a file
+    # of the command's time, and every entry held at once).
+    documents = PendingDocuments(data, worker=worker, entries_follow=True)
+    json_file = _json_file(data, documents if worker is not None else None)
     table = StreamedFile(lambda _code: csv_chunks(report))
 
     # Which destination each report folder is.
@@ -993,9 +1012,16 @@ def refusal(
     }
 
 
-def _json_file(data: dict[str, Any]) -> StreamedFile:
-    """The JSON report of *data*, for whichever exit code it is written with."""
-    return StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
+def _json_file(data: dict[str, Any], entries_to: EntriesFeed | None = None) -> StreamedFile:
+    """The JSON report of *data*, for whichever exit code it is written with. *entries_to*:
+    handed the file entries' text by the first making of the bytes (``json_chunks``), by
+    no later one."""
+    feeds = [entries_to]
+
+    def chunks(code: int) -> Iterator[bytes]:
+        return json_chunks({**data, "exit_code": code}, feeds.pop() if feeds else None)
+
+    return StreamedFile(chunks)
 
 
 def _refused(

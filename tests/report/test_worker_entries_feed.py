@@ -1,0 +1,173 @@
+"""The report worker fed the JSON report's own text of the file entries (``job_report.
+json_chunks`` → ``PendingDocuments.feed`` → ``DocumentWorker.feed``), a batch at a time as
+the first JSON report is made, instead of the entries made whole and pickled by the command:
+the JSON and CSV are the bytes written before (the tricky report's golden files, and the
+bytes written without a worker), the worker's documents are the command's, a feed cut short
+or a worker gone on the way costs nothing but the worker (the documents made in-process,
+no note), and a card of more than 10,000 files gets a worker too."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from offload.cli import offload as command
+from offload.report import job_report
+from offload.report import worker as worker_module
+from offload.report.documents import PendingDocuments
+from offload.report.worker import DocumentWorker, _shared_values
+from report.test_report_rows_golden import GOLDEN, _masked, tricky_report
+
+_FREE = re.compile(rb'"free_bytes(?:_after)?": \d+')
+# When the documents were generated, how long probing took, a volume's free space.
+_GENERATED = re.compile(
+    rb"on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC|took \d+\.\d s|[\d.]+ [KMGT]?B of "
+)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _files_text(json_bytes: bytes) -> bytes:
+    """The ``files`` list of a JSON report's bytes, as written (the golden file's form)."""
+    start = json_bytes.index(b'"files": [') + len(b'"files": ')
+    end = json_bytes.index(b'], "symlinks": ') + 1
+    return b"{" + json_bytes[start - len(b'"files": ') : end] + b"}"
+
+
+@pytest.mark.parametrize("batch", [1, 3, 1000])
+def test_a_fed_worker_makes_the_documents_and_the_reports_are_the_bytes_without_one(
+    tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tricky report (every state, verified-earlier and failed copies, a source error,
+    names with commas, quotes, a newline, accents and a byte that is not UTF-8) written with
+    a worker: its JSON and CSV are the bytes written without one and the golden ones; the
+    worker made the documents (drawing here would fail: no note), the same HTML as made
+    here; no file entry was made whole in the command. Failed before: ``file_entry`` made
+    once a file for the worker, whose entries were pickled."""
+    monkeypatch.setattr(job_report, "_BATCH", batch)
+    report = tricky_report(tmp_path)
+    made: list[object] = []
+    entry = job_report.file_entry
+    monkeypatch.setattr(job_report, "file_entry", lambda f: made.append(f) or entry(f))
+
+    def not_here(*_args: object) -> None:
+        raise AssertionError("documents drawn in the command")
+
+    worker = DocumentWorker.start()
+    assert worker is not None
+    pid = worker.pid
+    assert pid is not None
+    with monkeypatch.context() as patched:
+        patched.setattr("offload.report.documents.render_documents", not_here)
+        fed = job_report.write_reports(report, tmp_path / "fed", worker=worker)
+        fed.finish_documents()
+    assert fed.document_errors == [] and fed.local_error is None
+    assert made == []
+    assert _gone(pid)
+    alone = job_report.write_reports(report, tmp_path / "alone")
+    assert alone.document_errors == []
+    ((fed_json, fed_csv, fed_html), (alone_json, alone_csv, alone_html)) = [
+        [next(folder.glob(f"*.{kind}")).read_bytes() for kind in ("json", "csv", "html")]
+        for folder in (tmp_path / "fed", tmp_path / "alone")
+    ]
+    # The free space of each volume is asked as each report is made: not the same twice.
+    assert _FREE.sub(b"", fed_json) == _FREE.sub(b"", alone_json) and fed_csv == alone_csv
+    golden_files = (GOLDEN / "files.json").read_bytes()
+    assert _masked(_files_text(fed_json), tmp_path) == golden_files
+    assert _masked(fed_csv, tmp_path) == (GOLDEN / "report.csv").read_bytes()
+    assert _GENERATED.sub(b"", fed_html) == _GENERATED.sub(b"", alone_html)
+    # The destinations' reports are the local one's (each written once and copied).
+    for destination in (tmp_path / "d1", tmp_path / "d2"):
+        written = sorted((destination / "CARD" / ".offload" / "reports").glob("*.json"))
+        assert written[0].read_bytes() == fed_json
+
+
+def test_the_worker_keeps_each_entry_as_parsed() -> None:
+    """The worker's parsed entries, their repeated values made one object and their empty
+    digests the read-only ``NO_DIGESTS``, equal the JSON's entries."""
+    files = json.loads((GOLDEN / "files.json").read_bytes())["files"]
+    kept = _shared_values(json.loads(json.dumps(files)), {})
+    assert kept == files
+    assert json.dumps(kept) == json.dumps(files)
+
+
+def _fed_pending(
+    report: job_report.OffloadReport, worker: DocumentWorker
+) -> tuple[PendingDocuments, list[bytes]]:
+    """A worker submitted the report with its entries to follow, and the batches' text."""
+    data = job_report.report_data(report, exit_code=0)
+    pending = PendingDocuments(data, worker=worker, entries_follow=True)
+    pieces: list[bytes] = []
+
+    class Keep:
+        def feed(self, entries: bytes | memoryview) -> bool:
+            pieces.append(bytes(entries))
+            return True
+
+        def fed(self) -> None:
+            pass
+
+    b"".join(job_report.json_chunks(data, Keep()))
+    return pending, pieces
+
+
+@pytest.mark.parametrize("how", ["cut short", "fewer than said", "worker killed"])
+def test_a_feed_that_does_not_end_whole_costs_the_worker_alone(
+    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first JSON report whose making stops part-way (its folder refused a write: the
+    rest of the entries never sent), entries fewer than the worker was told, or a worker
+    killed while it is fed: the documents are made here, without a note and without waiting
+    for the worker's patience, and the worker is reaped."""
+    monkeypatch.setattr(job_report, "_BATCH", 2)
+    report = tricky_report(tmp_path)
+    worker = DocumentWorker.start()
+    assert worker is not None
+    pid = worker.pid
+    assert pid is not None
+    pending, pieces = _fed_pending(report, worker)
+    assert len(pieces) == 4  # 7 files, 2 a batch
+    if how == "worker killed":
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        sent = [pending.feed(b", ".join([piece] * 200)) for piece in pieces] * 20
+        assert sent[-1] is False
+    else:
+        assert pending.feed(pieces[0])
+        if how == "fewer than said":
+            pending.fed()
+    monkeypatch.setattr(worker_module, "PATIENCE_S", 30.0)
+    json_path = tmp_path / "CARD.json"
+    started = time.monotonic()
+    assert pending.finish([json_path]) == []
+    assert time.monotonic() - started < 20
+    assert b"</html>" in json_path.with_suffix(".html").read_bytes()
+    assert json_path.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
+    assert _gone(pid)
+
+
+def test_a_card_of_more_than_ten_thousand_files_gets_a_worker() -> None:
+    """Its entries are no longer sent whole, so a card of 50,000 files has its documents
+    made by the worker too (up to ``MAX_WORKER_FILES``). Failed before: None above 10,000."""
+    worker = command._report_worker(50_000, None)
+    try:
+        assert worker is not None
+    finally:
+        if worker is not None:
+            worker.close()
+    spare = DocumentWorker.start()
+    assert spare is not None
+    assert command._report_worker(command.MAX_WORKER_FILES + 1, spare) is None
+    assert spare.pid is None  # closed and reaped
