@@ -11,7 +11,8 @@ twenty-fourth pass). Waits are wall time, but a wait of seconds against one of
 milliseconds says which way the pipeline leans even on a loaded machine; the CPU and the
 switches are the thread's own (``getrusage(RUSAGE_THREAD)`` at its end).
 
-The waits, each summed over the run (seconds, and how many calls):
+The waits, each summed over the run and over the destinations' threads (seconds, and how
+many calls):
 
 * ``reader room``: the reader waiting for a free buffer (``ChunkPool.acquire``): every
   buffer is held by a writer, i.e. some writer is behind the reader.
