@@ -183,6 +183,7 @@ def main() -> int:
         "--work", type=Path, help="folder for the copies (default: beside the card)"
     )
     args = parser.parse_args()
+    args.card = args.card.resolve()  # each run's child works in another folder
     trees = [tuple(t.split("=", 1)) for t in args.tree] or [("installed", "")]
     work = Path(tempfile.mkdtemp(prefix="around-engine-", dir=args.work or args.card.parent))
     rows: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}

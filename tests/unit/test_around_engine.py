@@ -20,7 +20,7 @@ def test_a_run_reports_the_spans_around_the_engine_and_cleans_up(tmp_path: Path)
     work = tmp_path / "work"
     work.mkdir()
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), str(card), "--destinations", "2", "--rounds", "1",
+        [sys.executable, str(SCRIPT), "CARD", "--destinations", "2", "--rounds", "1",
          "--pause", "0", "--work", str(work)],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
