@@ -9,8 +9,10 @@ file, no digests looked up): its tasks are those of the general path."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,25 @@ def test_first_offload_tasks(tmp_path: Path, destinations: int) -> None:
     ]
     assert plan.tasks == expected
     assert [task.source for task in plan.tasks] == list(plan.tree.files)
+
+
+def test_source_file_fields_each_in_its_own_slot() -> None:
+    made = SourceFile(Path("/card/DCIM/A.JPG"), "DCIM/A.JPG", 10, 7)
+    assert (made.path_text, made.relative_path, made.size_bytes, made.mtime_ns) == (
+        "/card/DCIM/A.JPG",
+        "DCIM/A.JPG",
+        10,
+        7,
+    )
+    assert made.path == Path("/card/DCIM/A.JPG")
+    assert made == SourceFile("/card/DCIM/A.JPG", "DCIM/A.JPG", 10, 7)
+    assert hash(made) == hash(SourceFile("/card/DCIM/A.JPG", "DCIM/A.JPG", 10, 7))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.size_bytes = 11  # type: ignore[misc]
+
+
+def test_pickled_and_copied_as_they_were() -> None:
+    task = FileTask(_source(), ("/d1/A", None), (), {"xxh64": "00"}, "card")
+    assert pickle.loads(pickle.dumps(task)) == task
+    assert copy.deepcopy(task) == task
+    assert pickle.loads(pickle.dumps(task.source)) == task.source

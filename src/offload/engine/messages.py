@@ -17,8 +17,6 @@ from offload.results import NO_DIGESTS, CacheBypass, DestinationFileResult
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-_set = object.__setattr__  # a frozen dataclass's own fields are set through object's
-
 
 @dataclass(frozen=True, slots=True, init=False)
 class FileTask:
@@ -30,8 +28,8 @@ class FileTask:
     into its text here.
 
     Its own ``__init__`` (the dataclass's, frozen, set each field through
-    ``object.__setattr__`` looked up a field, and checked the targets with a generator): a
-    plan makes one a file before the first byte (docs/performance.md, "The start of a
+    ``object.__setattr__``, which looks the slot up by name, and checked the targets with a
+    generator): a plan makes one a file before the first byte (docs/performance.md, "The start of a
     50,000-file card, counted: twenty-fourth pass").
     """
 
@@ -58,11 +56,19 @@ class FileTask:
             if target is not None and type(target) is not str:
                 targets = tuple(None if t is None else os.fspath(t) for t in targets)
                 break
-        _set(self, "source", source)
-        _set(self, "targets", targets)
-        _set(self, "preset", preset)
-        _set(self, "reference_digests", reference_digests)
-        _set(self, "reference_origin", reference_origin)
+        _set_source(self, source)
+        _set_targets(self, targets)
+        _set_preset(self, preset)
+        _set_reference_digests(self, reference_digests)
+        _set_reference_origin(self, reference_origin)
+
+
+# The slots' own setters, bound once (as ``model.SourceFile``'s: past the frozen class's
+# ``__setattr__``, without ``object.__setattr__``'s look-up of the slot by its name).
+_set_source, _set_targets, _set_preset, _set_reference_digests, _set_reference_origin = (
+    FileTask.__dict__[name].__set__
+    for name in ("source", "targets", "preset", "reference_digests", "reference_origin")
+)
 
 
 class VerdictBoard:
