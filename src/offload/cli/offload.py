@@ -394,13 +394,7 @@ def cmd_copy(
                       "no card release); --cascade-to DEST cascades a slow drive")  # fmt: skip
         env.warning(no_cascade)
     with full_collections_paused():
-        # The plan makes several objects a file that live as long as the run (the scan's
-        # file, its task, their texts) and no cyclic garbage: the young generations'
-        # collections found nothing to free in it, yet walked those objects ~30 ms at 50,000
-        # files (docs/performance.md, "The start of a 50,000-file card, counted:
-        # twenty-fourth pass"). A cycle made meanwhile waits for the collector's next run.
-        with collector_paused():
-            plan = plan_offload(args.source, destinations, options)
+        plan = plan_offload(args.source, destinations, options)
         if args.dry_run:
             from offload.report.dry_run import print_dry_run
 

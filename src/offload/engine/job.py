@@ -14,14 +14,12 @@ a destination.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
-import gc
 import resource
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from offload.destinations.base import Destination
@@ -93,26 +91,6 @@ def verification_algorithm(selected: Sequence[str]) -> str:
     if not fast:
         return _FAST_VERIFY_ALGORITHM
     return fastest(fast)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic collector off for the job's set-up, as it was after (also on errors).
-
-    The set-up makes a ticket and a result a file (and the result's list of destinations)
-    before any thread starts: objects that live as long as the job and form no cycle, which
-    the young generations' collections walked for nothing (~20 ms of a 50,000-file card's
-    ~60 ms set-up, before the first byte: docs/performance.md, "The start of a 50,000-file
-    card, counted: twenty-fourth pass"). Only for that loop: the collector is on again
-    before the job's threads start. Another thread doing the same meanwhile cannot leave it
-    off: only the one that found it on turns it on again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _SignallingThread(threading.Thread):
@@ -384,11 +362,8 @@ class CopyJob:
             verify=options.verify.value, algorithms=options.algorithms, started_at=time.time()
         )
         board = VerdictBoard()
-        with _collector_paused():
-            tickets = [
-                FileTicket(task, sequence, board) for sequence, task in enumerate(self.tasks)
-            ]
-            book = _ResultBook(report, tickets, options.algorithms, self.sink)
+        tickets = [FileTicket(task, sequence, board) for sequence, task in enumerate(self.tasks)]
+        book = _ResultBook(report, tickets, options.algorithms, self.sink)
         devices = [str(root) for root in self.destination_roots]
         self.sink.emit(
             JobStarted(
