@@ -729,15 +729,24 @@ def _plan(
     )
     if first_offload:
         roots = [plan.target_text("") for plan in plans]
-        tasks = [
-            FileTask(
-                source_file,
-                tuple([root + source_file.relative_path for root in roots]),
-                (),
-                references.get(source_file.relative_path) or NO_DIGESTS,
-            )
-            for source_file in tree.files
-        ]
+        if len(roots) == 1 and not references:
+            # One destination, no card history (a card's usual first offload): its one
+            # target a file, no digests to look up (~15 ms less at 50,000 files).
+            (root,) = roots
+            tasks = [
+                FileTask(source_file, (root + source_file.relative_path,))
+                for source_file in tree.files
+            ]
+        else:
+            tasks = [
+                FileTask(
+                    source_file,
+                    tuple([root + source_file.relative_path for root in roots]),
+                    (),
+                    references.get(source_file.relative_path) or NO_DIGESTS,
+                )
+                for source_file in tree.files
+            ]
     # The card files' fingerprints the loop checks, read ahead of it, several at once.
     wanted = _fingerprints_wanted(tree.files, entries, algorithms)
     with fingerprint.ReadAhead(wanted) as samples:
@@ -1553,12 +1562,19 @@ def _run_locked(
     if slow:  # the card feeds the fast destinations only (offload.cascade)
         first_tasks = _cascade().without_slow(first_tasks, slow)
         first_replace = _cascade().without_slow(first_replace, slow)
-    sink.emit(_offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow))
+    everything = _offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow)
+    sink.emit(everything)
     job_report = CopyJob(
         first_tasks,
         roots,
         copy,
-        sink=_PlannedWorkAnnouncer(sink, first_tasks),
+        sink=_PlannedWorkAnnouncer(
+            sink,
+            first_tasks,
+            # Nothing to write again, nothing cascaded: the first job is the whole offload,
+            # its work the same sums of the same tasks (not made twice: ~8 ms at 50,000 files).
+            planned=None if slow or first_replace or not first_tasks else everything,
+        ),
         cancel=cancel,
         ledgers=plan.ledgers,
         destinations=backends,
@@ -2124,8 +2140,15 @@ class _PlannedWorkAnnouncer:
     there, so a resumed offload's progress stopped at its share of new files)."""
 
     def __init__(
-        self, sink: EventSink, tasks: Sequence[FileTask], *, rewrites: bool = False
+        self,
+        sink: EventSink,
+        tasks: Sequence[FileTask],
+        *,
+        rewrites: bool = False,
+        planned: OffloadPlanned | None = None,
     ) -> None:
+        """*planned*: the whole offload's work when it is this job's, *tasks* all of it (no
+        cascade, nothing to write again): its totals are the job's, not summed again."""
         self._sink = sink
         # The job writing again the copies found wrong: a destination it fills is not lost
         # (``existing.settle_rewrites``), so its DestinationLost is passed on as a
@@ -2139,6 +2162,13 @@ class _PlannedWorkAnnouncer:
             else taken | {JobStarted} | ({DestinationLost} if DestinationFull in taken else set())
         )
         self.phases = phases_of([sink])
+        if planned is not None:
+            self._planned = WorkPlanned(
+                source_bytes=planned.source_bytes,
+                destination_bytes=planned.destination_bytes,
+                destination_files=planned.destination_files,
+            )
+            return
         destinations = len(tasks[0].targets) if tasks else 0
         self._planned = WorkPlanned(
             source_bytes=sum(t.source.size_bytes for t in tasks if any(t.targets)),

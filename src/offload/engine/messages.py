@@ -5,20 +5,20 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from offload.engine.buffers import Chunk
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError, OffloadError
 from offload.model import SourceFile
-from offload.results import NO_DIGESTS, CacheBypass, DestinationFileResult, no_digests
+from offload.results import NO_DIGESTS, CacheBypass, DestinationFileResult
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class FileTask:
     """One source file and where it goes: ``targets[i]`` is its final path on destination i
     (as text), or None when destination i does not need it (already verified there).
@@ -26,24 +26,49 @@ class FileTask:
     Paths are held as text and a task has slots: one task a file lives for the whole job (a
     ``Path`` a target cost ~350 B more than its text). A ``Path`` given as a target is turned
     into its text here.
+
+    Its own ``__init__`` (the dataclass's, frozen, set each field through
+    ``object.__setattr__``, which looks the slot up by name, and checked the targets with a
+    generator): a plan makes one a file before the first byte (docs/performance.md, "The start of a
+    50,000-file card, counted: twenty-fourth pass").
     """
 
     source: SourceFile
     targets: tuple[str | None, ...]
     # Results known before copying (a destination where the file is already verified).
-    preset: tuple[DestinationFileResult, ...] = ()
+    preset: tuple[DestinationFileResult, ...]
     # Digests the source must have (from the card's own ASC MHL history); a mismatch fails
     # the file on every destination.
-    reference_digests: Mapping[str, str] = field(default_factory=no_digests)
+    reference_digests: Mapping[str, str]
     # Where reference_digests come from, for the mismatch message ("": the card's own ASC
     # MHL history; a cascade names the card read it was copied from).
-    reference_origin: str = ""
+    reference_origin: str
 
-    def __post_init__(self) -> None:
-        targets = self.targets
-        if not all(target is None or type(target) is str for target in targets):
-            texts = tuple(None if t is None else os.fspath(t) for t in targets)
-            object.__setattr__(self, "targets", texts)
+    def __init__(
+        self,
+        source: SourceFile,
+        targets: tuple[str | os.PathLike[str] | None, ...],
+        preset: tuple[DestinationFileResult, ...] = (),
+        reference_digests: Mapping[str, str] = NO_DIGESTS,
+        reference_origin: str = "",
+    ) -> None:
+        for target in targets:
+            if target is not None and type(target) is not str:
+                targets = tuple(None if t is None else os.fspath(t) for t in targets)
+                break
+        _set_source(self, source)
+        _set_targets(self, targets)
+        _set_preset(self, preset)
+        _set_reference_digests(self, reference_digests)
+        _set_reference_origin(self, reference_origin)
+
+
+# The slots' own setters, bound once (as ``model.SourceFile``'s: past the frozen class's
+# ``__setattr__``, without ``object.__setattr__``'s look-up of the slot by its name).
+_set_source, _set_targets, _set_preset, _set_reference_digests, _set_reference_origin = (
+    FileTask.__dict__[name].__set__
+    for name in ("source", "targets", "preset", "reference_digests", "reference_origin")
+)
 
 
 class VerdictBoard:
