@@ -82,8 +82,8 @@ def names_all_fit(tree: SourceTree, plan: DestinationPlan, rules: NameRules, nam
 
     Why: on a 50,000-file card the entry-by-entry check (a tuple, a ``name_problems`` call
     and a folder's list an entry, two passes) and the sorted entries it walks were ~0.1 s
-    of the plan's CPU before the first byte (docs/performance.md, "The start of a
-    50,000-file card: nineteenth pass")."""
+    of the plan's CPU before the first byte (docs/performance.md, "The 50,000-file
+    card's start, from the process to the first byte: nineteenth pass")."""
     if (
         tree.root_is_file
         or plan.file_name is not None
