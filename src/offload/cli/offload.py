@@ -75,9 +75,10 @@ if TYPE_CHECKING:
 
 # A card of more files makes its HTML and PDF reports in the command (_report_worker): the
 # worker holds the entries it parses (~1.2 KB a file: its peak RSS 114 MB at 50,000 files,
-# beside the command's own), so past this it would add more to the run's memory than the
-# drawing it takes off the command (docs/performance.md, "twenty-fourth pass").
-MAX_WORKER_FILES = 100_000
+# beside the command's own 127 MB, against 142 MB for the command alone drawing them), and
+# at 50,000 files no shorter end was shown for that memory (docs/performance.md, "The
+# reports' end ...: twenty-fourth pass"), so the run's memory stays the command's there.
+MAX_WORKER_FILES = 10_000
 
 
 def _same_destination(a: str, b: str) -> bool:
