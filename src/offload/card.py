@@ -1233,13 +1233,16 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
 def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str]) -> str:
     """What the ledger's last *entry* of a path says when it does not vouch for the copy
     there of *source* (``ExistingCopy.ledger_entry``): "" (no entry), ``"revoked"``,
+    ``"damaged"`` (a state no version writes: the line is damaged, no run revoked it),
     ``"other"`` (another file: its size or date is not the source's), ``"digests"`` (this
     file, without every digest asked for) or ``"unlike"`` (this file, the copy not as
     recorded: another date, the partial it names still there, another S3 object)."""
     if entry is None:
         return ""
-    if entry.state not in ("verified", "transfer_checked"):
+    if entry.state == "revoked":
         return "revoked"
+    if entry.state not in ("verified", "transfer_checked"):
+        return "damaged"
     if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
         return "other"
     return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"
