@@ -206,9 +206,10 @@ def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceErr
     if operation == "open" and exc.errno in (errno.ENOENT, errno.ENOTDIR):
         return SourceError(
             f"source {printable_name(str(path))} was on the card when it was scanned and is "
-            "gone now (deleted, or the card changed or was pulled): put it, or the right "
-            "card, back and run the same command again (deleted on purpose: nothing to copy); "
-            f"cannot open it: {describe_os_error(exc)}",
+            "gone now (deleted, or the card changed or was pulled): unless it was deleted on "
+            "purpose, put it, or the right card, back; then run the same command again (a "
+            "new scan: a file deleted on purpose is left out); cannot open it: "
+            f"{describe_os_error(exc)}",
             path=path,
             errno_=exc.errno,
         )
