@@ -201,8 +201,8 @@ def describe_os_error(exc: OSError) -> str:
 def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
     """Wrap an OS error raised while reading the source; a permission says what to do, and
     a file whose open finds its path gone (ENOENT, ENOTDIR) that it was on the card at the
-    scan and is gone now, and what to do. Every message ends with ``describe_os_error``'s
-    words (``card_presence`` tells a gone card's files by them)."""
+    scan and is gone now, and what to do. Every message but a permission's ends with
+    ``describe_os_error``'s words (``card_presence`` tells a gone card's files by them)."""
     if operation == "open" and exc.errno in (errno.ENOENT, errno.ENOTDIR):
         return SourceError(
             f"source {printable_name(str(path))} was on the card when it was scanned and is "
