@@ -25,6 +25,7 @@ from offload.card_history import (
     CardHistory,
     check_card_history,
     keep_recorded,
+    not_carried_warning,
     reference_formats,
 )
 from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
@@ -604,6 +605,21 @@ def _close(backends: dict[int, S3Backend]) -> None:
         backend.close()
 
 
+def _history_not_carried(
+    source_path: Path, options: OffloadOptions, history: CardHistory, *, fast_copy: bool
+) -> PreflightItem | None:
+    """``card_history.not_carried_warning`` when the run writes no ASC MHL (``--mhl legacy``
+    or ``none``): the card's own history (at *source_path*; *fast_copy*: a fast copy's,
+    standing in for the card) then reaches no destination; None otherwise."""
+    from offload.manifest_options import MhlKind
+
+    kinds = options.manifests.kinds
+    if MhlKind.ASCMHL in kinds or not history.trusted:
+        return None
+    mhl = "legacy" if MhlKind.LEGACY in kinds else "none"
+    return not_carried_warning(source_path, history, mhl, fast_copy=fast_copy)
+
+
 def _refuse_root_entry_named_like_history(source_path: Path, options: OffloadOptions) -> None:
     """Raise UsageError, before anything is copied, for a card entry at its root named
     ``ascmhl`` that is not a folder (a file, a link) when an ASC MHL is asked for: its copy
@@ -994,6 +1010,12 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlike))
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
+    if card_history is not None and (
+        dropped := _history_not_carried(
+            source_path, options, card_history, fast_copy=stands_in_for is not None
+        )
+    ):
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, dropped))
     if not tree.root_is_file and any(entries):  # a card offload whose ledgers were read
         gone = _not_on_card_warnings(tree, plans, entries, card_key)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *gone))
@@ -1242,13 +1264,16 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
 def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str]) -> str:
     """What the ledger's last *entry* of a path says when it does not vouch for the copy
     there of *source* (``ExistingCopy.ledger_entry``): "" (no entry), ``"revoked"``,
+    ``"damaged"`` (a state no version writes: the line is damaged, no run revoked it),
     ``"other"`` (another file: its size or date is not the source's), ``"digests"`` (this
     file, without every digest asked for) or ``"unlike"`` (this file, the copy not as
     recorded: another date, the partial it names still there, another S3 object)."""
     if entry is None:
         return ""
-    if entry.state not in ("verified", "transfer_checked"):
+    if entry.state == "revoked":
         return "revoked"
+    if entry.state not in ("verified", "transfer_checked"):
+        return "damaged"
     if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
         return "other"
     return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"

@@ -6,9 +6,10 @@ of the same name would land in the first one's folder, its clips merged among th
 card's (and a clip of the same name refused, with ``--overwrite`` among the ways on). A
 copy root named after the card that its ledger shows to be another card's is refused before
 anything is written (PreflightRefused, exit 64, code ``copy-root-of-another-card``), naming
-the folder and a free name to copy this card into with ``--into``. With ``--into`` the user
-named the folder: a shared copy root is then asked for, and each file's own rules apply
-(``card._plan``; README, "Which card").
+the folder (as the drive lists it: on exFAT a card ``a001``'s ``DEST/a001`` is the folder
+``DEST/A001``, ``as_on_the_drive``) and a free name to copy this card into with ``--into``.
+With ``--into`` the user named the folder: a shared copy root is then asked for, and each
+file's own rules apply (``card._plan``; README, "Which card").
 
 Whose offload a copy root holds is told by its ledger's standing entries (a ``revoked``
 line vouches for nothing and says nothing here):
@@ -61,6 +62,7 @@ from typing import Protocol
 from offload.card_identity import CardIdentity, describe_key
 from offload.destinations.s3url import display_path, is_s3_root
 from offload.errors import PreflightRefused, printable_name
+from offload.fs.listing import caseless
 from offload.ledger import Ledger, LedgerEntries, LedgerEntry, same_card
 from offload.model import SourceFile
 from offload.plan.codes import PreflightCode, PreflightItem
@@ -117,7 +119,7 @@ def refuse_another_cards_folder(
             message = _refusal(source, plan, plans, standing, card, buckets or {})
             finding = PreflightItem(
                 PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
-                Path(display_path(plan.root)),
+                Path(as_on_the_drive(plan.root)),
                 message,
                 plan.index,
             )
@@ -162,7 +164,7 @@ def _refuse_other_files(
         others.append((file.relative_path, _differs(st, file)))
     if not others:
         return
-    folder = printable_name(display_path(plan.root))
+    folder = printable_name(as_on_the_drive(plan.root))
     first, how = others[0]
     more = f" and {plural(len(others) - 1, 'other')}" if len(others) > 1 else ""
     message = (
@@ -174,9 +176,35 @@ def _refuse_other_files(
         "folder (each file there read back, none overwritten unasked)"
     )
     finding = PreflightItem(
-        PreflightCode.COPY_ROOT_OF_OTHER_FILES, Path(display_path(plan.root)), message, plan.index
+        PreflightCode.COPY_ROOT_OF_OTHER_FILES,
+        Path(as_on_the_drive(plan.root)),
+        message,
+        plan.index,
     )
     raise PreflightRefused(message, errors=[finding.as_dict()])
+
+
+def as_on_the_drive(root: Path | str) -> str:
+    """*root* (a copy root there) as its drive lists it, for a message to name: its last
+    name replaced by the one its folder lists for it where that folder lists it only
+    spelled otherwise (exFAT, FAT, NTFS fold case: a card ``a001``'s copy root
+    ``DEST/a001`` is the folder ``DEST/A001`` an earlier card ``A001`` made). The name as
+    given when the folder lists it so, when no single listed name matches it caselessly
+    (``fs.listing.caseless``), when nothing is there, and on a bucket. Never raises: one
+    listing of the folder above it, and one ``lstat`` of *root* when it is not listed so."""
+    text = display_path(root)
+    if is_s3_root(str(root)):
+        return text
+    parent, name = os.path.split(str(root))
+    try:
+        names = os.listdir(parent or ".")
+        if name in names or not os.path.lexists(root):
+            return text
+    except (OSError, ValueError):
+        return text
+    key = caseless(name)
+    found = [listed for listed in names if caseless(listed) == key]
+    return os.path.join(parent, found[0]) if len(found) == 1 else text
 
 
 def _names_in(folder: str, absent: AbsentFolders) -> frozenset[str]:
@@ -244,7 +272,7 @@ def _refusal(
     card: CardIdentity | None,
     buckets: Mapping[int, Listed],
 ) -> str:
-    folder = printable_name(display_path(plan.root))
+    folder = printable_name(as_on_the_drive(plan.root))
     return (
         f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
         f"share a name must not share a folder: nothing was copied; "

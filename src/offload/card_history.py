@@ -77,6 +77,29 @@ def keep_recorded(source: Path, rules: IgnoreRules) -> IgnoreRules:
     return rules.keeping(sorted(history.expected_file_paths()))
 
 
+def not_carried_warning(
+    source: Path, history: CardHistory, mhl: str, *, fast_copy: bool = False
+) -> PreflightItem | None:
+    """The warning, before the copy, that the card's own ASC MHL history (trusted: one
+    not trusted has its own warning, which says it is not carried) goes to no destination
+    because the run writes no ASC MHL there (*mhl*: the ``--mhl`` value asked, ``legacy``
+    or ``none``; the history is carried only into an ASC MHL history of ours, which hides
+    our own files from ``ascmhl verify``, and its folder is no card content to copy): never
+    dropped silently. None when there is no such history. Coded
+    ``card-history-not-carried``, as a destination's history that keeps its own is."""
+    if not history.trusted:
+        return None
+    whose, _holder = history_words(fast_copy=fast_copy)
+    folder = source / ASCMHL_FOLDER
+    writes = "only a legacy MHL" if mhl == "legacy" else "no manifest"
+    message = (
+        f"{whose} ASC MHL history ({printable_name(str(folder))}) is not carried to the "
+        f"destinations: --mhl {mhl} writes {writes} there, so no destination will hold it; "
+        "use --mhl both to carry it and continue it on each destination"
+    )
+    return PreflightItem(PreflightCode.CARD_HISTORY_NOT_CARRIED, folder, message)
+
+
 def check_card_history(
     source: Path, *, fast_copy: bool = False, ignore: IgnoreRules | None = None
 ) -> CardHistory:

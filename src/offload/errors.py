@@ -199,7 +199,20 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
-    """Wrap an OS error raised while reading the source; a permission says what to do."""
+    """Wrap an OS error raised while reading the source; a permission says what to do, and
+    a file whose open finds its path gone (ENOENT, ENOTDIR) that it was on the card at the
+    scan and is gone now, and what to do. Every message but a permission's ends with
+    ``describe_os_error``'s words (``card_presence`` tells a gone card's files by them)."""
+    if operation == "open" and exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return SourceError(
+            f"source {printable_name(str(path))} was on the card when it was scanned and is "
+            "gone now (deleted, or the card changed or was pulled): unless it was deleted on "
+            "purpose, put it, or the right card, back; then run the same command again (a "
+            "new scan: a file deleted on purpose is left out); cannot open it: "
+            f"{describe_os_error(exc)}",
+            path=path,
+            errno_=exc.errno,
+        )
     advice = (
         "; give this user read access to it, then run the same command again to copy it"
         if exc.errno == errno.EACCES

@@ -864,7 +864,7 @@ def test_copy_signalled_while_its_html_and_pdf_are_written(
         return
     assert process.returncode == 130, out + err
     words = "SIGTERM" if first == signal.SIGTERM else "a further Ctrl-C"
-    assert f"stopped by {words} while the manifests and reports were written" in err, err
+    assert f"stopped by {words} while the reports were written" in err, err
     for data in reports:
         assert data["exit_code"] == 130, data
         assert any(f"stopped by {words}" in note for note in data["notes"]), data["notes"]

@@ -110,8 +110,8 @@ def test_a_stopped_runs_documents_made_again_say_stopped_never_all_verified(
     )
     assert again.returncode == 0, again.stderr
     said = (
-        "STOPPED AFTER THE COPIES (exit 130): the manifests and reports not written before "
-        "the stop are missing (see the notes); the copies: 3 verified now"
+        "STOPPED AFTER THE COPIES (exit 130), while the reports were written: those not "
+        "written before the stop are missing (see the notes); the copies: 3 verified now"
     )
     for text in (
         _html_text(saved.with_suffix(".html")),

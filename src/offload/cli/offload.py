@@ -516,6 +516,8 @@ def _offload(
         sink = FanoutSink(sink, _AfterCopySignals(signals))
         args.signals = signals  # ``main`` tells a second Ctrl-C after the copy by it
         live_view: LiveView | None = None
+        # Whether a stop before the manifest step is over came while manifests were written.
+        args.manifests_asked = bool(plan.options.manifests.kinds)
         try:
             args.copy_started = True
             if live and console is not None and model is not None:
@@ -614,25 +616,39 @@ class _AfterCopySignals:
 
 
 #: The line of a run stopped by a Ctrl-C once its copy was over (every copy had its outcome,
-#: or the copy was cancelled by an earlier one): what was cut short is under a temporary
-#: name (manifests, reports), never under its final one.
+#: or the copy was cancelled by an earlier one) while its manifests were written: what was
+#: cut short is under a temporary name (manifests, reports), never under its final one.
+#: ``stopped_after_copy`` words it for the step the stop came in.
 STOPPED_AFTER_COPY = (
-    "stopped by a further Ctrl-C while the manifests and reports were written, the copy over: "
-    "those not yet written are missing; run the same command again to write them"
+    "stopped by a further Ctrl-C while the manifests were written, the copy over: "
+    "the manifests not yet written and the reports are missing; run the same command again "
+    "to write them"
 )
 
 
-def stopped_after_copy(signum: int | None, manifests: str | None = None) -> str:
-    """``STOPPED_AFTER_COPY`` for the signal that stopped the run (*signum*: a SIGTERM's
-    own words; a SIGINT, or not known, a further Ctrl-C's). *manifests*: once the manifest
-    step is over (``manifests_words``), what it left on each destination: then only the
-    reports not yet written are missing."""
-    line = STOPPED_AFTER_COPY
+def stopped_after_copy(
+    signum: int | None, manifests: str | None = None, *, manifests_asked: bool = True
+) -> str:
+    """The line of a run stopped once its copy was over, naming what was being written
+    when the stop came (*signum*: a SIGTERM's own words; a SIGINT, or not known, a further
+    Ctrl-C's). *manifests*: once the manifest step is over (``manifests_words``), what it
+    left on each destination: the stop came while the reports were written, and only those
+    not yet written are missing. Before that (None), the manifests were being written
+    (``STOPPED_AFTER_COPY``), or, none asked for (*manifests_asked* false), the run was
+    finishing the destinations before its reports: the reports are missing."""
     if manifests is not None:
-        line = line.replace(
-            "those not yet written are missing",
-            f"{manifests}{'; ' if manifests else ''}the reports not yet written are missing",
-            1,
+        said = f"{manifests}; " if manifests else ""
+        line = (
+            "stopped by a further Ctrl-C while the reports were written, the copy over: "
+            f"{said}the reports not yet written are missing; run the same command again to "
+            "write them"
+        )
+    elif manifests_asked:
+        line = STOPPED_AFTER_COPY
+    else:
+        line = (
+            "stopped by a further Ctrl-C before the reports were written, the copy over: "
+            "the reports are missing; run the same command again to write them"
         )
     if signum != signal.SIGTERM:
         return line
@@ -682,8 +698,10 @@ def stopped_note(signum: int | None, manifests: str | None = None) -> str:
         missing, manifests_said = " and the manifests not yet written", ""
     else:
         missing, manifests_said = "", f" ({manifests})" if manifests else ""
+    # Known, the manifest step was over: the stop came while the reports were written.
+    writing = "the manifests and reports" if manifests is None else "the reports"
     return (
-        f"stopped by {words} while the manifests and reports were written, the copy over "
+        f"stopped by {words} while {writing} were written, the copy over "
         f"(exit 130): this report's copies stand as it gives them{manifests_said}, but the "
         "reports after it (its HTML and PDF, which offload report makes from this file)"
         f"{missing} are missing; run the same command again to write them"
@@ -1059,7 +1077,11 @@ def main(
             # the reports already written say so before the command ends.
             _restate_stopped(args, env, signals.stopped_by)
             env.error(
-                stopped_after_copy(signals.stopped_by, getattr(args, "manifests_words", None))
+                stopped_after_copy(
+                    signals.stopped_by,
+                    getattr(args, "manifests_words", None),
+                    manifests_asked=getattr(args, "manifests_asked", True),
+                )
             )
             for line in documents_not_written(getattr(args, "reports_written", None)):
                 print(f"REPORT NOT WRITTEN: {printable_line(line)}", file=env.stderr, flush=True)

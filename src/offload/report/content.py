@@ -1137,12 +1137,13 @@ def build_view(
         # that reads as done, nor one that hides the copies already proved.
         verdict, ok = f"✖ CANCELLED: the offload did not finish; {_at_the_stop(statuses)}", False
     elif data.get("exit_code") == 130:
-        # Stopped once every copy had its outcome (a second Ctrl-C or a SIGTERM while the
-        # manifests and reports were written): the JSON restated with exit 130 and a note
-        # saying what is missing, these documents made again from it (offload report).
+        # Stopped once every copy had its outcome, by a second Ctrl-C or a SIGTERM while
+        # the reports were written (a JSON report is written once the manifest step is
+        # over: the stop left the manifests as its note says): the JSON restated with exit
+        # 130 and that note, these documents made again from it (offload report).
         verdict, ok = (
-            "✖ STOPPED AFTER THE COPIES (exit 130): the manifests and reports not written "
-            f"before the stop are missing (see the notes); {_at_the_stop(statuses)}",
+            "✖ STOPPED AFTER THE COPIES (exit 130), while the reports were written: those "
+            f"not written before the stop are missing (see the notes); {_at_the_stop(statuses)}",
             False,
         )
     elif problems and proved and not (failed_lines or missing or unfinished or lost):

@@ -713,6 +713,8 @@ _UNVOUCHED = {
     "shot again)",
     "revoked": "whose record in the destination's ledger was revoked (found wrong or not "
     "finished by an earlier run)",
+    "damaged": "whose record in the destination's ledger is damaged (its state unreadable: "
+    "it vouches for nothing)",
 }
 
 

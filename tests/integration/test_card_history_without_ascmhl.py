@@ -1,0 +1,74 @@
+"""A card that carries its own ASC MHL history (``ascmhl/``) offloaded with ``--mhl legacy``
+(or ``--mhl none``): no ASC MHL is written on the destinations, so the card's history is not
+carried there (its folder is not copied as card content either). That must never be silent:
+one warning before the copy, coded ``card-history-not-carried``, in the report's warnings,
+naming the history and ``--mhl both``. The card is a real copy root written by
+``offload copy`` (its own ascmhl/ history), offloaded again by the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+
+
+def card_with_history(tmp_path: Path) -> Path:
+    """A card folder whose ascmhl/ history an earlier offload wrote (its copy root)."""
+    shot = tmp_path / "shot" / "A001"
+    (shot / "CLIPS").mkdir(parents=True)
+    (shot / "CLIPS" / "C001.mov").write_bytes(os.urandom(30_000))
+    first = tmp_path / "first"
+    first.mkdir()
+    done = run("copy", "--quiet", "--report-dir", tmp_path / "r0", shot, first, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    card = first / "A001"
+    assert (card / "ascmhl" / "ascmhl_chain.xml").is_file()
+    return card
+
+
+@pytest.mark.parametrize("mhl", ["legacy", "none"])
+def test_the_cards_history_not_carried_is_said(tmp_path: Path, mhl: str) -> None:
+    """Failed before: no word of it; only "Ignored (not copied): 2 entries" in the summary,
+    the card's history on no destination."""
+    card = card_with_history(tmp_path)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    done = run("copy", "--mhl", mhl, "--report-dir", reports, card, dest, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not (dest / "A001" / "ascmhl").exists()  # not carried: what the warning says
+    [line] = [x for x in done.stderr.splitlines() if "ASC MHL history" in x]
+    assert line.startswith("WARNING: "), line
+    assert f"the card's ASC MHL history ({card}/ascmhl) is not carried to the destinations" in (
+        line
+    ), line
+    assert f"--mhl {mhl}" in line and "--mhl both" in line, line
+    report = json.loads(next(reports.glob("*.json")).read_text())
+    codes = [w["code"] for w in report["warnings"]]
+    assert codes.count("card-history-not-carried") == 1, report["warnings"]
+
+
+def test_the_cards_history_carried_says_nothing_of_it(tmp_path: Path) -> None:
+    card = card_with_history(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    done = run("copy", "--mhl", "both", "--report-dir", tmp_path / "r", card, dest, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (dest / "A001" / "ascmhl" / "ascmhl_chain.xml").is_file()
+    assert "not carried" not in done.stderr, done.stderr
