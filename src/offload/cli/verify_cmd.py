@@ -802,9 +802,9 @@ def _revoked_words(count: int) -> str:
         f"{plural(count, 'copy', 'copies')} it found changed, missing or "
         "unreadable: no `offload copy` trusts "
         f"{'it' if one else 'them'} as verified earlier any more; a plain `offload copy` of "
-        f"the card copies a missing one again, and refuses one still here as a file in the "
-        f"way: `offload copy --overwrite` replaces it once the new copy is verified, "
-        f"--keep-both keeps both"
+        "the card copies a missing one again and reads one still here back against the "
+        "card: adopted if equal, else refused as a file in the way (`offload copy "
+        "--overwrite` replaces it once the new copy is verified, --keep-both keeps both)"
     )
 
 
