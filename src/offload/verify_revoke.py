@@ -21,7 +21,11 @@ Contract:
   entry's of that algorithm. A change found against a record that shares no algorithm
   with the entry (a size alike) proves it only against offload-ai's own records
   (*against_own*: the ASC MHL history or the ledger, written from the same digests): a
-  legacy MHL the user names may be of another take. It returns a ``Revocation``: the
+  legacy MHL the user names may be of another take. Only a copy a run could still trust
+  by its quick check is revoked: missing, or a regular file with the recorded size and
+  date; one whose size or date changed is trusted by no run, and ``offload copy
+  --reverify`` replaces it as a copy of ours that changed (``Ledger.changed_copy``), which
+  a revocation would prevent. It returns a ``Revocation``: the
   paths revoked (sorted), and the error that stopped it (none revoked then).
 * It takes the copy root's lock (``lock.lock_copy_roots``) while it reads and appends, so
   no ``offload copy`` writes that ledger meanwhile; one that holds it is named in the error
@@ -38,6 +42,8 @@ Contract:
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -72,7 +78,7 @@ def revoke_found_wrong(
         return Revocation(())
     ledger = Ledger(root)
     try:  # nothing to revoke: no lock taken, nothing written on the copy root
-        if not _to_revoke(ledger.load_entries(), wanted, checked_since, against_own)[0]:
+        if not _to_revoke(ledger, ledger.load_entries(), wanted, checked_since, against_own)[0]:
             return Revocation(())
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
@@ -84,7 +90,9 @@ def revoke_found_wrong(
         return Revocation((), describe_os_error(exc))
     with locks:
         try:  # read again under the lock: a run may have appended since
-            cards, revoked = _to_revoke(ledger.load_entries(), wanted, checked_since, against_own)
+            cards, revoked = _to_revoke(
+                ledger, ledger.load_entries(), wanted, checked_since, against_own
+            )
             if cards:
                 ledger.revoke(cards)
         except OSError as exc:
@@ -93,6 +101,7 @@ def revoke_found_wrong(
 
 
 def _to_revoke(
+    ledger: Ledger,
     entries: LedgerEntries,
     wanted: Mapping[str, ChangedFile | None],
     checked_since: float,
@@ -111,6 +120,8 @@ def _to_revoke(
         copy = final_path_of(Path(), entry).as_posix()
         if copy not in wanted or not _proved_wrong(entry, wanted[copy], against_own):
             continue
+        if not _passes_quick_check(ledger, entry):
+            continue  # not trusted by any run: --reverify replaces it (Ledger.changed_copy)
         path = entry.relative_path
         cards[path] = entry.card if cards.get(path, entry.card) == entry.card else ""
         revoked.add(copy)
@@ -128,3 +139,14 @@ def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bo
     if shared:
         return any(found.actual[name] != entry.digests[name] for name in shared)
     return against_own
+
+
+def _passes_quick_check(ledger: Ledger, entry: LedgerEntry) -> bool:
+    """Whether a run could still trust *entry*'s copy by its quick check: a regular file
+    at its name with the recorded size and date (``Ledger.as_recorded``); or nothing there
+    (a missing copy: were a file of that size and date put back, it would be trusted)."""
+    try:
+        st = os.lstat(final_path_of(ledger.copy_root, entry))
+    except OSError:
+        return True
+    return stat.S_ISREG(st.st_mode) and ledger.as_recorded(st, entry.size_bytes, entry.mtime_ns)

@@ -954,16 +954,14 @@ def _print_human(
         unvouched = len(unsized) - vouched
         parts = []
         if vouched and not (revocation is not None and revocation.error):  # said above
-            why = (
-                "recorded since this check began, or found changed against a record that "
-                "proves nothing against the ledger's (no digest in common)"
-            )
             parts.append(
-                f"this copy root's ledger still vouches for {plural(vouched, 'copy', 'copies')} "
-                f"found wrong above ({why}): a plain `offload copy` of the card trusts a "
-                "changed copy that kept its size and date (verified earlier, not re-read); "
-                "`offload copy --reverify` reads such copies back and replaces those that no "
-                "longer match the card"
+                f"this copy root's ledger still records {plural(vouched, 'copy', 'copies')} "
+                "found wrong above, not revoked (one whose date changed is trusted by no "
+                "run; one recorded since this check began, or found changed against a "
+                "record with no digest in common with the ledger's, may be): a plain "
+                "`offload copy` of the card trusts a changed copy that kept its size and "
+                "date (verified earlier, not re-read); `offload copy --reverify` reads such "
+                "copies back and replaces those that no longer match the card"
             )
         if unvouched:
             parts.append(
