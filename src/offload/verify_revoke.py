@@ -10,23 +10,26 @@ version, the other cards' copies kept beside it written again as they stood).
 
 Contract:
 
-* ``revoke_found_wrong(root, gone, changed, checked_since=..., against_own=...)`` revokes,
+* ``revoke_found_wrong(root, unreadable, changed, checked_since=..., against_own=...)`` revokes,
   in the ledger of the local copy root *root*, each standing entry
   (``LedgerEntries.standing``: verified or transfer-checked) recorded before
   *checked_since* (the check's start: an entry recorded since vouches for a copy this
   check may not have read, written by a run that went on meanwhile) that records a copy
-  the check proved wrong: one at a path of *gone* (missing or unreadable), or one of
+  the check proved wrong: one at a path of *unreadable* (the check could not read it), or one of
   *changed* (``ChangedFile``, paths relative to *root* as the verify report names them)
   whose size as read differs from the entry's, or whose digest as read differs from the
   entry's of that algorithm. A change found against a record that shares no algorithm
   with the entry (a size alike) proves it only against offload-ai's own records
   (*against_own*: the ASC MHL history or the ledger, written from the same digests): a
   legacy MHL the user names may be of another take. Only a copy a run could still trust
-  by its quick check is revoked: missing, or a regular file with the recorded size and
+  by its quick check is revoked: a regular file at its name with the recorded size and
   date; one whose size or date changed is trusted by no run, and ``offload copy
   --reverify`` replaces it as a copy of ours that changed (``Ledger.changed_copy``), which
-  a revocation would prevent. It returns a ``Revocation``: the
-  paths revoked (sorted), and the error that stopped it (none revoked then).
+  a revocation would prevent. A copy the check found missing is not revoked: no run
+  trusts it (the next one copies it again), and its entry stays so that a check against
+  the ledger still names it missing. It returns a
+  ``Revocation``: the paths revoked (sorted), and the error that stopped it (none revoked
+  then).
 * It takes the copy root's lock (``lock.lock_copy_roots``) while it reads and appends, so
   no ``offload copy`` writes that ledger meanwhile; one that holds it is named in the error
   and nothing is revoked (the check's result stands). A copy root that cannot be locked
@@ -35,9 +38,9 @@ Contract:
   says why in words (``describe_os_error``). Never raises OSError.
 * The caller decides where it applies: a local copy root holding a ledger. An S3 copy
   root is not revoked: its entries record each object's ETag and a run trusts one only
-  while the object still has it, so an object changed there is never trusted; one the
-  check could not read or found missing is read back or copied again by the next run
-  (``s3ledger.py``).
+  while the object still has it, so an object changed there is never trusted. (An object
+  the check could not GET, an archived one, keeps its entry and may still be trusted by
+  its ETag: not handled here.)
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class Revocation(NamedTuple):
 
 def revoke_found_wrong(
     root: Path,
-    gone: Iterable[str],
+    unreadable: Iterable[str],
     changed: Iterable[ChangedFile],
     *,
     checked_since: float,
@@ -73,7 +76,7 @@ def revoke_found_wrong(
     """Revoke the ledger's record of each copy the check proved wrong (see the module's
     contract)."""
     wanted: dict[str, ChangedFile | None] = {Path(c.path).as_posix(): c for c in changed}
-    wanted.update((Path(p).as_posix(), None) for p in gone)
+    wanted.update((Path(p).as_posix(), None) for p in unreadable)
     if not wanted:
         return Revocation(())
     ledger = Ledger(root)
@@ -129,7 +132,7 @@ def _to_revoke(
 
 
 def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bool) -> bool:
-    """Whether what the check found (*found*; None: the copy missing or unreadable) proves
+    """Whether what the check found (*found*; None: the copy unreadable) proves
     the copy is not the one *entry* records (see the module's contract)."""
     if found is None:
         return True
@@ -143,10 +146,11 @@ def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bo
 
 def _passes_quick_check(ledger: Ledger, entry: LedgerEntry) -> bool:
     """Whether a run could still trust *entry*'s copy by its quick check: a regular file
-    at its name with the recorded size and date (``Ledger.as_recorded``); or nothing there
-    (a missing copy: were a file of that size and date put back, it would be trusted)."""
+    at its name with the recorded size and date (``Ledger.as_recorded``). A missing copy is
+    trusted by no run (copied again) and keeps its entry: a check against the ledger then
+    still names it missing, where a revoked one would be in no record at all."""
     try:
         st = os.lstat(final_path_of(ledger.copy_root, entry))
     except OSError:
-        return True
+        return False
     return stat.S_ISREG(st.st_mode) and ledger.as_recorded(st, entry.size_bytes, entry.mtime_ns)

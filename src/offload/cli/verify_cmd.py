@@ -783,11 +783,11 @@ def _named(where: Path, path: str) -> str:
 def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | None:
     """Revoke, in the ledger of the local copy root *root*, the record of each copy the
     check proved wrong (``verify_revoke``); None where there is no ledger."""
-    if not (report.changed or report.missing or report.unreadable) or not _has_ledger(root):
+    if not (report.changed or report.unreadable) or not _has_ledger(root):
         return None
     return revoke_found_wrong(
         root,
-        (*report.missing, *report.unreadable),
+        report.unreadable,  # a missing copy is trusted by no run: its entry stays
         report.changed,
         checked_since=started,
         against_own=report.reference in ("ascmhl", "ledger"),
@@ -799,12 +799,12 @@ def _revoked_words(count: int) -> str:
     one = count == 1
     return (
         "this check revoked this copy root's ledger record of the "
-        f"{plural(count, 'copy', 'copies')} it found changed, missing or "
-        "unreadable: no `offload copy` trusts "
+        f"{plural(count, 'copy', 'copies')} it found changed or unreadable: "
+        "no `offload copy` trusts "
         f"{'it' if one else 'them'} as verified earlier any more; a plain `offload copy` of "
-        "the card copies a missing one again and reads one still here back against the "
-        "card: adopted if equal, else refused as a file in the way (`offload copy "
-        "--overwrite` replaces it once the new copy is verified, --keep-both keeps both)"
+        f"the card reads {'it' if one else 'them'} back against the card: adopted if equal, "
+        "else refused as a file in the way (`offload copy --overwrite` replaces it once the "
+        "new copy is verified, --keep-both keeps both)"
     )
 
 
