@@ -55,14 +55,14 @@ def in_the_way(ours: str = "") -> str:
 
 def revoked() -> str:
     """What to do about a file in the way whose entry in the copy root's ledger an earlier
-    run revoked (it found that copy wrong after its read-back, was cancelled before it read
-    it again after fusefat's renames, or never finished it): not
-    the card's file, yet never replaced unasked, since the revoked line names the path
+    run revoked (it, or an ``offload verify``, found that copy wrong after its read-back,
+    was cancelled before it read it again after fusefat's renames, or never finished it):
+    not the card's file, yet never replaced unasked, since the revoked line names the path
     alone and nothing proves the file there now is the copy it revoked."""
     return (
-        "an earlier offload revoked the copy at this name (found wrong after it was verified, "
-        "cancelled before its re-read after fusefat's renames, or never finished): it is not "
-        f"the card's file; {_ANY}"
+        "an earlier offload revoked the copy at this name (found wrong after it was verified "
+        "or by offload verify, cancelled before its re-read after fusefat's renames, or never "
+        f"finished): it is not the card's file; {_ANY}"
     )
 
 

@@ -52,9 +52,9 @@ NAME_NO_MANIFEST_HOLDS = (
 #: is the copy revoked: ``offload copy`` never replaces it unasked (``existing.settle``).
 REVOKED_COPY = (
     "an earlier offload revoked its copy at this name in the ledger (found wrong after it was "
-    "verified, cancelled before its re-read after fusefat's renames, or never finished): "
-    "nothing vouches for the file there; offload copy reads it back, and --overwrite replaces "
-    "it once the new copy is verified"
+    "verified or by offload verify, cancelled before its re-read after fusefat's renames, or "
+    "never finished): nothing vouches for the file there; offload copy reads it back, and "
+    "--overwrite replaces it once the new copy is verified"
 )
 
 #: Why a symlink at a recorded name is no copy, in a check against the ledger, which never

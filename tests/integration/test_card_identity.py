@@ -355,22 +355,31 @@ def test_two_cards_kept_both_in_one_folder_each_find_their_own_copies_again(
             assert targets[name] == str(folder / (expected[name] or name)), targets
     assert sorted(p.name for p in (folder / "CLIPS").iterdir()) == before
     assert len(ledger_lines(folder)) == lines  # nothing read back, nothing recorded again
-    # A's copy changed, its size and date kept: offload verify says the ledger still
-    # vouches for it (A's plain run trusts it, as above). Failed before: "not vouched for
-    # ... no `offload copy` trusts them", read from the last line of the path, B's.
+    # Against the ledger alone (no ASC MHL history there), A's copy changed, its size and
+    # date kept: each card's copies are checked, A's changed one found changed. Failed
+    # before: the ledger's last line of each path alone was the reference, so A's copies
+    # were extra files and its change went unseen.
     corrupt_keeping_size_and_mtime(folder / NAMES[0])
-    checked = run("verify", folder, "--report-dir", reports)
-    said = " ".join(checked.stderr.split())
-    assert checked.returncode == 11, said
-    assert f"CHANGED {folder / NAMES[0]}" in said, said
-    assert "this copy root's ledger still vouches for the copies it recorded" in said, said
-    assert "not vouched for" not in said, said
-    # Against the ledger alone (no ASC MHL history there): each card's copies are checked,
-    # A's changed one found changed. Failed before: the ledger's last line of each path
-    # alone was the reference, so A's copies were extra files and its change went unseen.
-    (folder / "ascmhl").rename(tmp_path / "ascmhl-moved")
+    history = folder / "ascmhl"
+    history.rename(tmp_path / "ascmhl-moved")
     checked = run("verify", folder, "--json", "--report-dir", reports)
     result = json.loads(checked.stdout)
     assert [c["path"] for c in result["changed"]] == [NAMES[0]], result
     assert sorted(result["verified"]) == sorted([NAMES[1], *beside.values()]), result
     assert result["extra"] == [] and result["missing"] == [], result
+    assert result["revoked"] == [NAMES[0]], result
+    # A check again (the history back): the copy is no longer vouched for by the ledger,
+    # and the check says neither that the ledger still vouches for it nor that it revoked
+    # it again. Failed before (for the first check): "this copy root's ledger still
+    # vouches for the copies it recorded".
+    (tmp_path / "ascmhl-moved").rename(history)
+    checked = run("verify", folder, "--report-dir", reports)
+    said = " ".join(checked.stderr.split())
+    assert checked.returncode == 11, said
+    assert f"CHANGED {folder / NAMES[0]}" in said, said
+    assert "still vouches" not in said and "revoked this copy root" not in said, said
+    assert "1 changed copy is not vouched for by this copy root's ledger" in said, said
+    # The first check revoked A's record of that copy alone (verify_revoke): B's copy of
+    # the same path still stands beside it, and B's plain run trusts every copy of its own.
+    again = run("copy", second, dest, "--keep-both", "--report-dir", reports)
+    assert_all_trusted(again, reports)

@@ -146,7 +146,9 @@ def test_reverify_rereads_trusted_copies_and_recopies_a_bad_one(tmp_path: Path) 
     assert run("copy", card, dest, "--report-dir", reports).returncode == 0
     bad = dest / "A001" / "CLIPS" / "C001.mov"
     corrupt_keeping_size_and_mtime(bad)
-    assert run("verify", dest / "A001").returncode == 11  # the reference check sees it
+    # No offload verify first: it would revoke the copy's record (verify_revoke.py), and
+    # --reverify would then refuse it as a file in the way (only --overwrite replaces it:
+    # test_verify_of_a_changed_copy_says_a_plain_rerun_would_still_trust_it).
 
     result = run("copy", "--reverify", card, dest, "--report-dir", reports)
     assert result.returncode == 0, result.stderr
@@ -1251,10 +1253,11 @@ def test_failed_files_are_said_to_be_listed_where_they_are(tmp_path: Path) -> No
 def test_verify_of_a_changed_copy_says_a_plain_rerun_would_still_trust_it(
     tmp_path: Path,
 ) -> None:
-    """`offload verify` finds a copy changed that kept its size and mtime; the copy root's
-    ledger still vouches for it, so the next plain `offload copy` says "verified earlier"
-    and may tell the card may be formatted. The check must say so and name --reverify.
-    Failed before: only "ERROR: CHANGED ..." (and a re-run then trusted the copy)."""
+    """`offload verify` finds a copy changed that kept its size and mtime: the check
+    revokes the ledger's record of it (verify_revoke.py), says so, and the next plain
+    `offload copy` reads it back and fails it (not the card's file) instead of trusting it
+    as "verified earlier"; `--overwrite` replaces it. Failed before: the re-run trusted the
+    copy, "3 earlier (not re-read)", exit 0 (the check only warned that it would)."""
     card = make_card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -1263,14 +1266,18 @@ def test_verify_of_a_changed_copy_says_a_plain_rerun_would_still_trust_it(
     corrupt_keeping_size_and_mtime(dest / "A001" / "CLIPS" / "C001.mov")
     checked = run("verify", dest / "A001", "--report-dir", reports)
     assert checked.returncode == 11, checked.stderr
-    assert "CHANGED" in checked.stderr and "--reverify" in checked.stderr
-    again = run("copy", card, dest, "--report-dir", reports)  # what that warning foretells
-    assert again.returncode == 0 and "3 earlier (not re-read)" in again.stderr
-    fixed = run("copy", "--reverify", card, dest, "--report-dir", reports)
-    assert fixed.returncode == 0 and "copy no longer matches" in fixed.stderr
+    said = " ".join(checked.stderr.split())
+    assert "CHANGED" in said and "this check revoked this copy root's ledger record" in said
+    again = run("copy", card, dest, "--report-dir", reports)
+    assert again.returncode == 1, again.stderr
+    # The 2 good copies trusted, not the changed one.
+    assert "2 verified earlier (not re-read), 1 copy failed" in again.stderr, again.stderr
+    assert "an earlier offload revoked the copy at this name" in again.stderr
+    fixed = run("copy", "--overwrite", card, dest, "--report-dir", reports)
+    assert fixed.returncode == 0, fixed.stderr
     assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
     # A check with nothing changed says nothing of it.
-    assert "--reverify" not in run("verify", dest / "A001", "--report-dir", reports).stderr
+    assert "revoked" not in run("verify", dest / "A001", "--report-dir", reports).stderr
 
 
 def test_verify_of_a_copy_whose_size_changed_names_reverify(tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ from offload.report.csv_cells import cell
 from offload.report.left_behind import left_behind_json
 from offload.report.words import plural
 from offload.verification import VerifyExit, exit_code_of, verify_path
+from offload.verify_revoke import Revocation, revoke_found_wrong
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
 #: The lists of the report a cancelled check leaves empty, not having looked for them: the
@@ -155,11 +156,13 @@ def report_dict(
     bytes_read: int,
     remote: bool = False,
     through_cache: int = 0,
+    revocation: Revocation | None = None,
 ) -> dict[str, Any]:
     """The verify report (docs/json.md); also what ``--json`` prints. *reads*: files read
     from the media past the page cache, or with *remote* objects read back by a GET;
     *through_cache*: files read through a cache that could not be dropped (a network
-    share's server, a FUSE filesystem's block device not opened: ``fs.below``)."""
+    share's server, a FUSE filesystem's block device not opened: ``fs.below``);
+    *revocation*: what the check revoked in the copy root's ledger (``verify_revoke``)."""
     empty: tuple[str, ...] = ()
     lists = {
         name: list(getattr(report, name)) if report is not None else list(empty)
@@ -244,7 +247,10 @@ def report_dict(
         else str(report.generation),
         # Beyond the files' states: on S3, objects of this run's it may have left there; a
         # signal that came once the check was over (appended later; docs/json.md).
-        "notes": list(report.notes) if report is not None else [],
+        "notes": (list(report.notes) if report is not None else [])
+        + ([_not_revoked_words(revocation.error)] if revocation and revocation.error else []),
+        # The copies found wrong whose record in the copy root's ledger this check revoked.
+        "revoked": list(revocation.revoked) if revocation is not None else [],
         # On S3, each object or version of this run's the note says it may have left.
         "left_behind": left_behind_json(report.left_behind if report is not None else ()),
         "report": None,
@@ -622,6 +628,10 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
             code = int(VerifyExit.CANCELLED)
         # Nothing is left to cancel: a signal now is recorded, the report written in full.
         signals.check_over()
+        # The ledger's record of each copy found wrong ends (verify_revoke.py): the next
+        # plain offload copy does not trust it; under the check's signal recording, so a
+        # Ctrl-C does not stop the append half-way (it is durable when it returns).
+        revocation = None if remote or report is None else _revoke(root, report, started)
         written = _Written()
         try:
             code = _report_and_summary(
@@ -639,6 +649,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 report_dir=report_dir if refused is None else None,
                 signals=signals,
                 written=written,
+                revocation=revocation,
             )
             if signals.received is not None:  # the report says it too, not stderr alone
                 written.restate(env, signal_during_reports(signal_words(signals.received)))
@@ -692,6 +703,7 @@ def _report_and_summary(
     report_dir: Path | None,
     signals: _Signals,
     written: _Written,
+    revocation: Revocation | None = None,
 ) -> int:
     """Write the check's report into *report_dir* (None: the input was refused, no
     report) and print its summary (or ``--json``); returns *code*. What was written is
@@ -709,6 +721,7 @@ def _report_and_summary(
         bytes_read=bytes_read,
         remote=remote,
         through_cache=cached,
+        revocation=revocation,
     )
     written.data = data
     if signals.received is not None:
@@ -745,6 +758,7 @@ def _report_and_summary(
             remote=remote,
             through_cache=cached,
             cancelled=code == VerifyExit.CANCELLED,
+            revocation=revocation,
         )
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
@@ -764,6 +778,44 @@ def _named(where: Path, path: str) -> str:
     pathlib, which would fold a bucket key's empty part (``a//b.mov``) into another key's
     name (``a/b.mov``)."""
     return printable_name(os.path.join(str(where), path))
+
+
+def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | None:
+    """Revoke, in the ledger of the local copy root *root*, the record of each copy the
+    check proved wrong (``verify_revoke``); None where there is no ledger."""
+    if not (report.changed or report.unreadable) or not _has_ledger(root):
+        return None
+    return revoke_found_wrong(
+        root,
+        report.unreadable,  # a missing copy is trusted by no run: its entry stays
+        report.changed,
+        checked_since=started,
+        against_own=report.reference in ("ascmhl", "ledger"),
+    )
+
+
+def _revoked_words(count: int) -> str:
+    """The warning of a check that revoked the ledger's record of *count* copies."""
+    one = count == 1
+    return (
+        "this check revoked this copy root's ledger record of the "
+        f"{plural(count, 'copy', 'copies')} it found changed or unreadable: "
+        "no `offload copy` trusts "
+        f"{'it' if one else 'them'} as verified earlier any more; a plain `offload copy` of "
+        f"the card reads {'it' if one else 'them'} back against the card: adopted if equal, "
+        "else refused as a file in the way (`offload copy --overwrite` replaces it once the "
+        "new copy is verified, --keep-both keeps both)"
+    )
+
+
+def _not_revoked_words(error: str) -> str:
+    """The report's note of a check that could not revoke the ledger's record of the copies
+    it found wrong (*error*: why)."""
+    return (
+        f"the copy root's ledger record of the copies found wrong was not revoked: {error}; "
+        "a plain `offload copy` of the card still trusts such a copy that kept its size and "
+        "date (verified earlier, not re-read); `offload copy --reverify` reads them back"
+    )
 
 
 def _has_ledger(root: Path) -> bool:
@@ -813,8 +865,10 @@ def _print_human(
     remote: bool = False,
     through_cache: int = 0,
     cancelled: bool = False,
+    revocation: Revocation | None = None,
 ) -> None:
     where = report.root
+    revoked = set(revocation.revoked) if revocation is not None else set()
     for note in report.notes:
         env.warning(note)
     if through_cache:
@@ -866,15 +920,24 @@ def _print_human(
             "link as a link, and refuses one where it puts a file, --overwrite too: move it "
             "away)"
         )
-    if (set(c.path for c in report.changed) | set(report.unreadable)) - links and (
+    if revoked:
+        env.warning(_revoked_words(len(revoked)))
+    if revocation is not None and revocation.error:  # read-only media, another offload
+        env.warning(_not_revoked_words(revocation.error))
+    if (set(c.path for c in report.changed) | set(report.unreadable)) - links - revoked and (
         not remote and _has_ledger(where)
     ):
-        # A check changes no ledger: the next plain offload trusts a changed copy that kept
-        # its size and mtime ("verified earlier"). Say so, and what reads it back; a copy
-        # whose size changed is replaced by --reverify where the ledger records it as ours
-        # (Ledger.changed_copy), and by nothing but --overwrite where it does not.
+        # A copy found wrong whose record the check did not revoke (it could not: read-only
+        # media, another offload at work; or the record was written since the check began,
+        # or a legacy MHL's record proves nothing against the ledger's): the next plain
+        # offload trusts it if it kept its size and mtime ("verified earlier"). Say so, and
+        # what reads it back; a copy whose size changed is replaced by --reverify where the
+        # ledger records it as ours (Ledger.changed_copy), and by nothing but --overwrite
+        # where it does not.
         sized = [
-            c.path for c in report.changed if c.reason is ChangeReason.SIZE and c.path not in links
+            c.path
+            for c in report.changed
+            if c.reason is ChangeReason.SIZE and c.path not in links and c.path not in revoked
         ]
         ours = _recorded_in_ledger(where, sized)
         resized = len(sized) - ours
@@ -884,19 +947,21 @@ def _print_human(
         unsized = [
             c.path
             for c in report.changed
-            if c.reason is not ChangeReason.SIZE and c.path not in links
+            if c.reason is not ChangeReason.SIZE and c.path not in links and c.path not in revoked
         ]
-        unsized += [path for path in report.unreadable if path not in links]
+        unsized += [path for path in report.unreadable if path not in links | revoked]
         vouched = _recorded_in_ledger(where, unsized)
         unvouched = len(unsized) - vouched
         parts = []
-        if vouched:
+        if vouched and not (revocation is not None and revocation.error):  # said above
             parts.append(
-                "this copy root's ledger still vouches for the copies it recorded (a check "
-                "changes no record): a plain `offload copy` of the card trusts a changed copy "
-                "that kept its size and date (verified earlier, not re-read); `offload copy "
-                "--reverify` reads such copies back and replaces those that no longer match "
-                "the card"
+                f"this copy root's ledger still records {plural(vouched, 'copy', 'copies')} "
+                "found wrong above, not revoked (one whose date changed is trusted by no "
+                "run; one recorded since this check began, or found changed against a "
+                "record with no digest in common with the ledger's, may be): a plain "
+                "`offload copy` of the card trusts a changed copy that kept its size and "
+                "date (verified earlier, not re-read); `offload copy --reverify` reads such "
+                "copies back and replaces those that no longer match the card"
             )
         if unvouched:
             parts.append(

@@ -1,0 +1,156 @@
+"""``offload verify`` ends the ledger's record of each copy it found wrong.
+
+A check that finds a copy changed, missing or unreadable has proved that the copy is not
+what the copy root's ledger (``ledger.py``) says was verified there. Left standing, that
+record lets the next plain ``offload copy`` trust the copy by its path, size and date
+("verified earlier", not re-read) when the change kept them: more than was proved, since
+the last read of that copy found it bad. So the check revokes it, with the ledger's own
+mechanics (``Ledger.revoke``: a durable append of a ``revoked`` line, read by every
+version, the other cards' copies kept beside it written again as they stood).
+
+Contract:
+
+* ``revoke_found_wrong(root, unreadable, changed, checked_since=..., against_own=...)`` revokes,
+  in the ledger of the local copy root *root*, each standing entry
+  (``LedgerEntries.standing``: verified or transfer-checked) recorded before
+  *checked_since* (the check's start: an entry recorded since vouches for a copy this
+  check may not have read, written by a run that went on meanwhile) that records a copy
+  the check proved wrong: one at a path of *unreadable* (the check could not read it), or one of
+  *changed* (``ChangedFile``, paths relative to *root* as the verify report names them)
+  whose size as read differs from the entry's, or whose digest as read differs from the
+  entry's of that algorithm. A change found against a record that shares no algorithm
+  with the entry (a size alike) proves it only against offload-ai's own records
+  (*against_own*: the ASC MHL history or the ledger, written from the same digests): a
+  legacy MHL the user names may be of another take. Only a copy a run could still trust
+  by its quick check is revoked: a regular file at its name with the recorded size and
+  date; one whose size or date changed is trusted by no run, and ``offload copy
+  --reverify`` replaces it as a copy of ours that changed (``Ledger.changed_copy``), which
+  a revocation would prevent. A copy the check found missing is not revoked: no run
+  trusts it (the next one copies it again), and its entry stays so that a check against
+  the ledger still names it missing. It returns a
+  ``Revocation``: the paths revoked (sorted), and the error that stopped it (none revoked
+  then).
+* It takes the copy root's lock (``lock.lock_copy_roots``) while it reads and appends, so
+  no ``offload copy`` writes that ledger meanwhile; one that holds it is named in the error
+  and nothing is revoked (the check's result stands). A copy root that cannot be locked
+  (no ``flock`` there) is revoked unlocked, as ``offload copy`` writes it then.
+* Read-only media, a ledger that cannot be read or written: nothing revoked, the error
+  says why in words (``describe_os_error``). Never raises OSError.
+* The caller decides where it applies: a local copy root holding a ledger. An S3 copy
+  root is not revoked: its entries record each object's ETag and a run trusts one only
+  while the object still has it, so an object changed there is never trusted. (An object
+  the check could not GET, an archived one, keeps its entry and may still be trusted by
+  its ETag: not handled here.)
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from offload.errors import UsageError, describe_os_error
+from offload.ledger import Ledger, LedgerEntries, LedgerEntry, final_path_of
+from offload.lock import lock_copy_roots
+from offload.manifest import ChangedFile
+
+
+class Revocation(NamedTuple):
+    """What ``revoke_found_wrong`` did: *revoked*, the copy paths whose record it revoked;
+    *error*, why it revoked none ("" when it did what it could)."""
+
+    revoked: tuple[str, ...]
+    error: str = ""
+
+
+def revoke_found_wrong(
+    root: Path,
+    unreadable: Iterable[str],
+    changed: Iterable[ChangedFile],
+    *,
+    checked_since: float,
+    against_own: bool,
+) -> Revocation:
+    """Revoke the ledger's record of each copy the check proved wrong (see the module's
+    contract)."""
+    wanted: dict[str, ChangedFile | None] = {Path(c.path).as_posix(): c for c in changed}
+    wanted.update((Path(p).as_posix(), None) for p in unreadable)
+    if not wanted:
+        return Revocation(())
+    ledger = Ledger(root)
+    try:  # nothing to revoke: no lock taken, nothing written on the copy root
+        if not _to_revoke(ledger, ledger.load_entries(), wanted, checked_since, against_own)[0]:
+            return Revocation(())
+    except OSError as exc:
+        return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
+    try:
+        locks = lock_copy_roots([root])
+    except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
+        return Revocation((), exc.message)
+    except OSError as exc:
+        return Revocation((), describe_os_error(exc))
+    with locks:
+        try:  # read again under the lock: a run may have appended since
+            cards, revoked = _to_revoke(
+                ledger, ledger.load_entries(), wanted, checked_since, against_own
+            )
+            if cards:
+                ledger.revoke(cards)
+        except OSError as exc:
+            return Revocation((), describe_os_error(exc))
+    return Revocation(revoked)
+
+
+def _to_revoke(
+    ledger: Ledger,
+    entries: LedgerEntries,
+    wanted: Mapping[str, ChangedFile | None],
+    checked_since: float,
+    against_own: bool,
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """``Ledger.revoke``'s argument (each entry's path, and the card of the copy found
+    wrong: the other cards' copies beside it are written again; two cards' copies of one
+    path both found wrong: "", which ends them all), and the copy paths it revokes."""
+    cards: dict[str, str] = {}
+    revoked: set[str] = set()
+    for entry in entries.standing():
+        if entry.state not in ("verified", "transfer_checked"):
+            continue
+        if entry.recorded_at >= checked_since:
+            continue
+        copy = final_path_of(Path(), entry).as_posix()
+        if copy not in wanted or not _proved_wrong(entry, wanted[copy], against_own):
+            continue
+        if not _passes_quick_check(ledger, entry):
+            continue  # not trusted by any run: --reverify replaces it (Ledger.changed_copy)
+        path = entry.relative_path
+        cards[path] = entry.card if cards.get(path, entry.card) == entry.card else ""
+        revoked.add(copy)
+    return cards, tuple(sorted(revoked))
+
+
+def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bool) -> bool:
+    """Whether what the check found (*found*; None: the copy unreadable) proves
+    the copy is not the one *entry* records (see the module's contract)."""
+    if found is None:
+        return True
+    if found.actual_size is not None and found.actual_size != entry.size_bytes:
+        return True
+    shared = [name for name in found.actual if name in entry.digests]
+    if shared:
+        return any(found.actual[name] != entry.digests[name] for name in shared)
+    return against_own
+
+
+def _passes_quick_check(ledger: Ledger, entry: LedgerEntry) -> bool:
+    """Whether a run could still trust *entry*'s copy by its quick check: a regular file
+    at its name with the recorded size and date (``Ledger.as_recorded``). A missing copy is
+    trusted by no run (copied again) and keeps its entry: a check against the ledger then
+    still names it missing, where a revoked one would be in no record at all."""
+    try:
+        st = os.lstat(final_path_of(ledger.copy_root, entry))
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and ledger.as_recorded(st, entry.size_bytes, entry.mtime_ns)

@@ -1,0 +1,127 @@
+"""``offload verify`` that finds a copy wrong revokes the ledger's record of it, so the next
+plain ``offload copy`` does not trust it as "verified earlier" (``offload.verify_revoke``).
+Real copies and checks by the CLI, in this process; the copy changed as a bit flip that keeps
+its size and modification time, what the ledger's quick check cannot see."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.lock import lock_copy_roots
+
+
+def run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def flip_a_bit(path: Path) -> None:
+    """Change one byte of *path*, keeping its size and modification time."""
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[1000] ^= 0x01
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def copied(tmp_path: Path) -> tuple[Path, Path]:
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(60_000))
+    (card / "CLIPS" / "C002.MOV").write_bytes(os.urandom(30_000))
+    (card / "CLIPS" / "C003.MOV").write_bytes(os.urandom(20_000))
+    (tmp_path / "dest").mkdir()
+    code, _, err = run("copy", "--quiet", card, tmp_path / "dest")
+    assert code == 0, err
+    return card, tmp_path / "dest" / "A001"
+
+
+def ledger_states(root: Path) -> list[tuple[str, str]]:
+    lines = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+    return [(e["relative_path"], e["state"]) for e in map(json.loads, lines)]
+
+
+def test_a_copy_found_changed_is_not_verified_earlier_after_the_check(tmp_path: Path) -> None:
+    """Failed before, at the check's words: it changed no record ("this copy root's ledger
+    still vouches ... (a check changes no record)"); run by hand, the next plain `offload
+    copy` then said every file verified, the changed copy "verified earlier", exit 0."""
+    card, root = copied(tmp_path)
+    changed = root / "CLIPS" / "C001.MOV"
+    flip_a_bit(changed)
+    (root / "CLIPS" / "C002.MOV").unlink()
+    reports = tmp_path / "reports"
+
+    code, out, err = run("verify", "--report-dir", reports, root)
+
+    assert code != 0, out + err
+    said = " ".join(err.split())
+    assert f"CHANGED {changed}" in said and f"MISSING {root / 'CLIPS' / 'C002.MOV'}" in said
+    assert (
+        "WARNING: this check revoked this copy root's ledger record of the 1 copy it found "
+        "changed or unreadable: no `offload copy` trusts it as verified earlier any more"
+        in said
+    ), said
+    assert "still vouches" not in said, said
+    (saved,) = reports.glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    # The missing copy keeps its entry: no run trusts it (it is copied again), and a check
+    # against the ledger still names it missing.
+    assert data["revoked"] == ["CLIPS/C001.MOV"], data["revoked"]
+    assert ledger_states(root)[-1] == ("CLIPS/C001.MOV", "revoked")
+    assert ("CLIPS/C002.MOV", "revoked") not in ledger_states(root)
+
+    # The next plain copy: the changed copy is read back, not trusted, and refused (it is
+    # not the card's file), the missing one copied again, the good one still trusted.
+    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "jobs", card, root.parent)
+    assert code != 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    outcomes = {  # each file's last outcome line (docs/json.md)
+        e["relative_path"]: e
+        for e in events
+        if e["event"] in ("file_verified", "file_verified_earlier", "file_failed")
+    }
+    assert outcomes["CLIPS/C001.MOV"]["event"] == "file_failed", outcomes
+    assert (
+        "an earlier offload revoked the copy at this name"
+        in (outcomes["CLIPS/C001.MOV"]["message"])
+    )
+    assert outcomes["CLIPS/C002.MOV"]["event"] == "file_verified", outcomes
+    assert outcomes["CLIPS/C003.MOV"]["event"] == "file_verified_earlier", outcomes
+    assert changed.read_bytes() != (card / "CLIPS" / "C001.MOV").read_bytes()
+
+    # --overwrite restores a good copy, and the check passes.
+    code, _, err = run("copy", "--quiet", "--overwrite", card, root.parent)
+    assert code == 0, err
+    assert changed.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()
+    code, out, err = run("verify", "--report-dir", reports, root)
+    assert code == 0, out + err
+
+
+def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
+    """Another offload holds the copy root (as a read-only drive refuses the append): the
+    check revokes nothing, says so in one line and in the report's notes, and still tells
+    that a plain copy trusts the changed copy."""
+    _, root = copied(tmp_path)
+    flip_a_bit(root / "CLIPS" / "C001.MOV")
+    before = (root / ".offload" / "ledger.jsonl").read_bytes()
+
+    with lock_copy_roots([root]):
+        code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
+
+    assert code != 0, err
+    assert (root / ".offload" / "ledger.jsonl").read_bytes() == before
+    data = json.loads(out)
+    assert data["revoked"] == []
+    (note,) = [n for n in data["notes"] if "was not revoked" in n]
+    assert note.startswith(
+        "the copy root's ledger record of the copies found wrong was not revoked: copy root "
+    ), note
+    assert "is in use by another offload" in note and "--reverify" in note, note
