@@ -38,6 +38,9 @@ class FileTask:
     # Where reference_digests come from, for the mismatch message ("": the card's own ASC
     # MHL history; a cascade names the card read it was copied from).
     reference_origin: str = ""
+    # Which record reference_digests are from, in words, for the mismatch line ("": the
+    # card's own ASC MHL history; "the legacy MHL 'X.mhl' on the card": offload.card_legacy_mhl).
+    reference_record: str = ""
 
     def __post_init__(self) -> None:
         targets = self.targets
