@@ -29,8 +29,9 @@ _ASCMHL = "ascmhl"
 class CardLegacyMhls(NamedTuple):
     """What the legacy MHLs on the source say, checked before and while it is read.
 
-    ``references``: ``card path → {format → hash}``, the digests each listed file must have
-    (md5, sha1, xxh64, xxh32 as recorded; only those the copy computes are compared).
+    ``references``: ``card path → {format → hash}``, the digests each listed file there
+    must have (md5, sha1, xxh64, xxh32 as recorded; only those the copy computes are
+    compared).
     ``records``: ``card path → words naming the MHL that recorded it`` ("the legacy MHL
     'CLIPS/CLIPS_2024-01-01_120000.mhl' on the card"), for the mismatch line. A file two
     MHLs list is checked against the one finished last (its ``<finishdate>``, then its
@@ -142,7 +143,10 @@ def check_legacy_mhls(
         )
         for path in missing
     ]
-    checked = {path: digests for path, digests in references.items() if digests}
+    gone = set(missing)  # nothing to check, no format to add for them
+    checked = {
+        path: digests for path, digests in references.items() if digests and path not in gone
+    }
     return CardLegacyMhls(
         checked, {path: records[path] for path in checked}, missing, tuple(warnings)
     )
