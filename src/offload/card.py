@@ -665,7 +665,7 @@ def _plan(
         if tree.root_is_file
         else check_legacy_mhls(
             source_path,
-            (f.relative_path for f in tree.files),
+            [f.relative_path for f in tree.files],
             fast_copy=stands_in_for is not None,
         )
     )
