@@ -167,3 +167,20 @@ def test_history_generations_are_not_legacy_mhls_and_a_card_without_any_costs_no
         "assert 'xml.etree.ElementTree' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_copy_already_there_is_refused_naming_the_legacy_mhl(tmp_path: Path) -> None:
+    """A destination that already holds the copy (no ledger: the copy is adopted by reading
+    it and the card file): the card file unlike its legacy MHL fails there too, its line
+    naming that MHL, never "the card's own ASC MHL"."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    (dest / "A001" / "CLIPS").mkdir(parents=True)
+    clip = card / "CLIPS" / "A001C002.mov"
+    (dest / "A001" / "CLIPS" / "A001C002.mov").write_bytes(clip.read_bytes())
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 1, err
+    assert f"source {clip} differs from the legacy MHL 'CLIPS/CLIPS_2024-05-01_100200.mhl'" in err
+    assert "the card's own ASC MHL" not in err, err
