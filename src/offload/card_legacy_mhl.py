@@ -5,8 +5,8 @@ YoYotta) offloaded, carries ``*.mhl`` files beside the files they list. Each one
 the scan is read (:func:`offload.manifest.legacy.read_legacy_mhl`) and every file it lists
 with a digest we compute (md5, sha1, xxh64, xxh32) is checked against it while it is read,
 as the card's own ASC MHL history is (:mod:`offload.card_history`): a mismatch fails the
-file on every destination. A card without a ``.mhl`` file costs one suffix test a scanned
-file here and imports nothing.
+file on every destination. A card without a ``.mhl`` file costs one search of the scanned
+names joined (:func:`legacy_mhl_paths`) and reads and imports nothing.
 """
 
 from __future__ import annotations
