@@ -680,6 +680,14 @@ def _plan(
             options,
             copy=dataclasses.replace(options.copy, algorithms=(*options.copy.algorithms, *extra)),
         )
+    if records:
+        # A legacy MHL's digest in a format not computed is never passed on as the file's
+        # (a bucket's object metadata, a ledger's record): only what this read proves.
+        computed = frozenset(options.copy.algorithms)
+        for path in records:
+            in_mhl = references[path]
+            if not computed.issuperset(in_mhl):
+                references[path] = {n: v for n, v in in_mhl.items() if n in computed}
     # Every manifest asked for must be able to record the digests the copy computes (the
     # card history's formats included): known now, not after the whole card was copied.
     refused = manifest_formats_problem(options.manifests.kinds, options.copy.algorithms)

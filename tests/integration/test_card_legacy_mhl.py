@@ -184,3 +184,39 @@ def test_a_copy_already_there_is_refused_naming_the_legacy_mhl(tmp_path: Path) -
     assert code == 1, err
     assert f"source {clip} differs from the legacy MHL 'CLIPS/CLIPS_2024-05-01_100200.mhl'" in err
     assert "the card's own ASC MHL" not in err, err
+
+
+def test_only_computed_formats_are_passed_on_as_the_files_digests(tmp_path: Path) -> None:
+    """The plan's tasks carry, of what a legacy MHL records, only the formats this read
+    computes (they go into a bucket's object metadata): an md5 recorded beside an xxh64
+    is not passed on as proved by an xxh64 offload (nothing added); on the card with an
+    md5-only file, md5 is added and so checked for every file."""
+    from offload.card import plan_offload
+
+    card = tmp_path / "C002"
+    card.mkdir()
+    data = os.urandom(5_000)
+    (card / "clip.mov").write_bytes(data)
+    _mhl(
+        card / "C002_2024-05-01_100200.mhl",
+        _hash(
+            "clip.mov",
+            len(data),
+            f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
+            f"    <xxhash64be>{xxhash.xxh64(data).hexdigest()}</xxhash64be>\n",
+        ),
+    )
+    (tmp_path / "d1").mkdir()
+    plan = plan_offload(card, [tmp_path / "d1"])
+    assert plan.options.copy.algorithms == ("xxh64",)
+    (task,) = [t for t in plan.tasks if t.source.relative_path == "clip.mov"]
+    assert dict(task.reference_digests) == {"xxh64": xxhash.xxh64(data).hexdigest()}
+    assert task.reference_record == "the legacy MHL 'C002_2024-05-01_100200.mhl' on the card"
+
+    (tmp_path / "d2").mkdir()
+    plan = plan_offload(_card(tmp_path), [tmp_path / "d2"])
+    by_path = {task.source.relative_path: task for task in plan.tasks}
+    assert set(plan.options.copy.algorithms) == {"xxh64", "md5", "sha1"}
+    assert set(by_path["CLIPS/A001C001.mov"].reference_digests) == {"xxh64", "md5"}
+    assert set(by_path["CLIPS/A001C002.mov"].reference_digests) == {"md5"}
+    assert not by_path["CLIPS/CLIPS_2024-05-01_100200.mhl"].reference_digests
