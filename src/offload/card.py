@@ -759,7 +759,6 @@ def _plan(
                 tuple([root + source_file.relative_path for root in roots]),
                 (),
                 references.get(source_file.relative_path) or NO_DIGESTS,
-                reference_record=records.get(source_file.relative_path, "") if records else "",
             )
             for source_file in tree.files
         ]
@@ -930,9 +929,13 @@ def _plan(
                     tuple(targets),
                     tuple(preset),
                     references.get(source_file.relative_path) or NO_DIGESTS,
-                    reference_record=records.get(source_file.relative_path, "") if records else "",
                 )
             )
+    if records:  # the files a legacy MHL records: its name, for a mismatch's line
+        for index, task in enumerate(tasks):
+            record = records.get(task.source.relative_path)
+            if record is not None:
+                tasks[index] = dataclasses.replace(task, reference_record=record)
     # The preflight runs over the real task list: what the ledgers trust and the copies
     # already there are not counted as to be copied (space, counts). No name headroom: a
     # partial's name is cut to fit NAME_MAX (its unique token keeps it apart), so any name
