@@ -139,8 +139,9 @@ def check_legacy_mhls(
     records: dict[str, str] = {}
     for _, _, words, entries in sorted(read, key=lambda item: (item[0], item[1])):
         for joined, digests in entries:
-            references[joined] = digests
-            records[joined] = words
+            if digests or joined not in references:  # a newer <null> erases no digest
+                references[joined] = digests
+                records[joined] = words
     missing = tuple(sorted(p for p in records if not os.path.lexists(source / p)))
     warnings += [
         PreflightItem(

@@ -151,6 +151,12 @@ def test_the_newer_of_two_mhls_listing_a_file_is_the_one_checked(tmp_path: Path)
     found = check_legacy_mhls(card, ["a_newer.mhl", "note.xml", "z_older.mhl"])
     assert found.references["note.xml"]["md5"] == hashlib.md5(b"new").hexdigest()
     assert found.records["note.xml"] == "the legacy MHL 'a_newer.mhl' on the card"
+    # A newer MHL that records no digest we compute for it (<null>) erases none.
+    _mhl(
+        card / "m_latest.mhl", _hash("note.xml", 3, "    <null>x</null>\n"), "2025-01-01T00:00:00Z"
+    )
+    found = check_legacy_mhls(card, ["a_newer.mhl", "m_latest.mhl", "note.xml", "z_older.mhl"])
+    assert found.records["note.xml"] == "the legacy MHL 'a_newer.mhl' on the card"
 
 
 def test_history_generations_are_not_legacy_mhls_and_a_card_without_any_costs_nothing() -> None:
