@@ -29,6 +29,7 @@ from offload.card_history import (
     reference_formats,
 )
 from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
+from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -671,15 +672,38 @@ def _plan(
         )
     )
     references = card_history.references if card_history is not None else {}
-    if references:
-        extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
-        if extra:
-            options = dataclasses.replace(
-                options,
-                copy=dataclasses.replace(
-                    options.copy, algorithms=(*options.copy.algorithms, *extra)
-                ),
-            )
+    extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
+    # Legacy MHLs (v1) on the card: each file they list checked against them too, where the
+    # card's own history does not record it (that history is the authority then); a format
+    # added only for a file none of whose recorded formats is computed already.
+    legacy = (
+        None
+        if tree.root_is_file
+        else check_legacy_mhls(
+            source_path,
+            [f.relative_path for f in tree.files],
+            fast_copy=stands_in_for is not None,
+        )
+    )
+    records: dict[str, str] = {}
+    if legacy is not None and legacy.references:
+        records = {p: r for p, r in legacy.records.items() if p not in references}
+        listed = {p: legacy.references[p] for p in records}
+        extra += formats_to_add(listed, (*options.copy.algorithms, *extra))
+        references = {**listed, **references}
+    if extra:
+        options = dataclasses.replace(
+            options,
+            copy=dataclasses.replace(options.copy, algorithms=(*options.copy.algorithms, *extra)),
+        )
+    if records:
+        # A legacy MHL's digest in a format not computed is never passed on as the file's
+        # (a bucket's object metadata, a ledger's record): only what this read proves.
+        computed = frozenset(options.copy.algorithms)
+        for path in records:
+            in_mhl = references[path]
+            if not computed.issuperset(in_mhl):
+                references[path] = {n: v for n, v in in_mhl.items() if n in computed}
     # Every manifest asked for must be able to record the digests the copy computes (the
     # card history's formats included): known now, not after the whole card was copied.
     refused = manifest_formats_problem(options.manifests.kinds, options.copy.algorithms)
@@ -932,6 +956,11 @@ def _plan(
                     references.get(source_file.relative_path) or NO_DIGESTS,
                 )
             )
+    if records:  # the files a legacy MHL records: its name, for a mismatch's line
+        for index, task in enumerate(tasks):
+            record = records.get(task.source.relative_path)
+            if record is not None:
+                tasks[index] = dataclasses.replace(task, reference_record=record)
     # The preflight runs over the real task list: what the ledgers trust and the copies
     # already there are not counted as to be copied (space, counts). No name headroom: a
     # partial's name is cut to fit NAME_MAX (its unique token keeps it apart), so any name
@@ -1016,6 +1045,8 @@ def _plan(
         )
     ):
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, dropped))
+    if legacy is not None and legacy.warnings:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *legacy.warnings))
     if not tree.root_is_file and any(entries):  # a card offload whose ledgers were read
         gone = _not_on_card_warnings(tree, plans, entries, card_key)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *gone))
@@ -1568,6 +1599,7 @@ def _run_locked(
         verify=copy.verify.value,
         cancel=cancel,
         reference_digests=lambda index: plan.tasks[index].reference_digests,
+        reference_records=lambda index: plan.tasks[index].reference_record,
         sink=sink,
         readers=plan.backends,
     )

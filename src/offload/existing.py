@@ -227,6 +227,10 @@ def needs_source(kind: CheckKind, verify: str) -> bool:
     return kind is CheckKind.ADOPT or verify == "full"
 
 
+# Whose digests a source's reference digests are when no record is named.
+HISTORY_WORDS = "the card's own ASC MHL"
+
+
 def check_existing(
     checks: Sequence[ExistingCopy],
     sources: Sequence[SourceFile],
@@ -235,6 +239,7 @@ def check_existing(
     verify: str,
     cancel: CancelToken,
     reference_digests: Callable[[int], Mapping[str, str]] | None = None,
+    reference_records: Callable[[int], str] | None = None,
     on_outcome: Callable[[CheckOutcome], None] | None = None,
     sink: EventSink | None = None,
     readers: Mapping[int, CopyReader] | None = None,
@@ -251,6 +256,8 @@ def check_existing(
     most its planned size, from the reading threads; a copy read through a *readers*' reader
     once it is read. *readers*: by destination index, the destinations whose copies are not
     local files (S3): their copies are read through the reader instead of from a path.
+    *reference_records*: by task, the record its *reference_digests* are from, in words
+    (``FileTask.reference_record``; "": the card's own ASC MHL history).
     """
     sink = sink or NullSink()
     if not checks:
@@ -289,9 +296,10 @@ def check_existing(
         if reference_digests is not None:
             for name, value in reference_digests(task_index).items():
                 if name in digests and digests[name] != value:
+                    record = reference_records(task_index) if reference_records else ""
                     return {}, (
-                        f"source {source.path} differs from the card's own ASC MHL "
-                        f"({name} {digests[name]}, recorded {value})"
+                        f"source {source.path} differs from "
+                        f"{record or HISTORY_WORDS} ({name} {digests[name]}, recorded {value})"
                     )
         return digests, None
 

@@ -43,6 +43,9 @@ class FileTask:
     # Where reference_digests come from, for the mismatch message ("": the card's own ASC
     # MHL history; a cascade names the card read it was copied from).
     reference_origin: str
+    # Which record reference_digests are from, in words, for the mismatch line ("": the
+    # card's own ASC MHL history; "the legacy MHL 'X.mhl' on the card": offload.card_legacy_mhl).
+    reference_record: str
 
     def __init__(
         self,
@@ -51,6 +54,7 @@ class FileTask:
         preset: tuple[DestinationFileResult, ...] = (),
         reference_digests: Mapping[str, str] = NO_DIGESTS,
         reference_origin: str = "",
+        reference_record: str = "",
     ) -> None:
         for target in targets:
             if target is not None and type(target) is not str:
@@ -61,13 +65,28 @@ class FileTask:
         _set_preset(self, preset)
         _set_reference_digests(self, reference_digests)
         _set_reference_origin(self, reference_origin)
+        _set_reference_record(self, reference_record)
 
 
 # The slots' own setters, bound once (as ``model.SourceFile``'s: past the frozen class's
 # ``__setattr__``, without ``object.__setattr__``'s look-up of the slot by its name).
-_set_source, _set_targets, _set_preset, _set_reference_digests, _set_reference_origin = (
+(
+    _set_source,
+    _set_targets,
+    _set_preset,
+    _set_reference_digests,
+    _set_reference_origin,
+    _set_reference_record,
+) = (
     FileTask.__dict__[name].__set__
-    for name in ("source", "targets", "preset", "reference_digests", "reference_origin")
+    for name in (
+        "source",
+        "targets",
+        "preset",
+        "reference_digests",
+        "reference_origin",
+        "reference_record",
+    )
 )
 
 

@@ -393,7 +393,14 @@ class SourceReader:
                         path=path,
                     )
                 raise SourceError(
-                    _history_mismatch(ticket.task.source, name, digests[name], expected), path=path
+                    _history_mismatch(
+                        ticket.task.source,
+                        name,
+                        digests[name],
+                        expected,
+                        ticket.task.reference_record,
+                    ),
+                    path=path,
                 )
         # Only now, once it passed every check: a destination waiting for it (an S3 PutObject)
         # sends the file then, and never for a file that failed here (``publish`` resolves
@@ -923,22 +930,27 @@ class _Prefetcher:
         self._ahead_bytes = 0
 
 
-def _history_mismatch(source: SourceFile, name: str, read: str, recorded: str) -> str:
+def _history_mismatch(
+    source: SourceFile, name: str, read: str, recorded: str, record: str = ""
+) -> str:
     """The one line for a card file whose digest is not the one the card's own ASC MHL
-    history records: the file, what changed (its content: the digests; its size and date
-    now), why it may have (a sidecar rewritten by an app since, e.g. an edited .xml or
-    .json, or damage: both possible, neither proved) and the ways on (its recorded version
-    from a copy the history verified, or the file left out with ``--ignore``, its exact
-    pattern). Not copied: a mismatch fails the file on every destination."""
+    history records (or *record*, in words: a legacy MHL on the card): the file, what
+    changed (its content: the digests; its size and date now), why it may have (a sidecar
+    rewritten by an app since, e.g. an edited .xml or .json, or damage: both possible,
+    neither proved) and the ways on (its recorded version from a copy the record verified,
+    or the file left out with ``--ignore``, its exact pattern). Not copied: a mismatch
+    fails the file on every destination."""
     import shlex
+
+    which, short = (record, "MHL") if record else ("the card's own ASC MHL history", "history")
 
     moment = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(source.mtime_ns // 1_000_000_000))
     exact = "".join("\\" + c if c in "\\*?[" else c for c in source.relative_path)
     return (
-        f"source {source.path_text} does not match the card's own ASC MHL history: {name} "
-        f"{read} read, {recorded} recorded: its content changed since that history recorded "
+        f"source {source.path_text} does not match {which}: {name} "
+        f"{read} read, {recorded} recorded: its content changed since that {short} recorded "
         f"it (now {source.size_bytes} bytes, modified {moment}), edited since (a sidecar an "
-        "app rewrote) or damaged; it was not copied: copy the version the history records "
+        f"app rewrote) or damaged; it was not copied: copy the version the {short} records "
         "from a copy it verified, or leave this file out with --ignore "
         f"{shlex.quote('/' + exact)}"
     )

@@ -74,6 +74,10 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_OS_FILES_KEPT = "card-history-os-files-kept"
     # The card's generations not added to a destination's history of its own (manifests).
     CARD_HISTORY_NOT_CARRIED = "card-history-not-carried"
+    # Legacy MHL v1 files on the card (offload.card_legacy_mhl.check_legacy_mhls).
+    LEGACY_MHL_FILE_MISSING = "legacy-mhl-file-missing"  # listed, not on the card
+    LEGACY_MHL_UNREADABLE = "legacy-mhl-unreadable"  # not checked against, not a failure
+    LEGACY_MHL_OUTSIDE = "legacy-mhl-outside"  # lists paths outside the card: not checked
     # An empty folder of the card on an S3 destination, which holds objects, not folders.
     FOLDER_NOT_KEPT = "folder-not-kept"
     # Card files dated outside what the destination's filesystem holds (FAT, exFAT: 1980 to

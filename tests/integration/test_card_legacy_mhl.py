@@ -1,0 +1,228 @@
+"""Legacy MHL v1 files on the card (a shuttle drive, another tool's offload) are checked
+while the card is read (offload/card_legacy_mhl.py, engine/reader.py ``_history_mismatch``)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import xxhash
+
+from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add, legacy_mhl_paths
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.plan.codes import PreflightCode
+
+
+def offload_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _hash(name: str, size: int, digests: str) -> str:
+    return (
+        f"  <hash>\n    <file>{name}</file>\n    <size>{size}</size>\n"
+        "    <lastmodificationdate>2024-05-01T10:00:00Z</lastmodificationdate>\n"
+        f"{digests}    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n"
+    )
+
+
+def _mhl(path: Path, hashes: str, finish: str = "2024-05-01T10:02:00Z") -> None:
+    """A legacy MHL as Silverstack/ShotPut/YoYotta write it (v1.1, no namespace)."""
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        "  <creatorinfo>\n    <username>dit</username>\n    <hostname>cart</hostname>\n"
+        "    <tool>Silverstack 8</tool>\n    <startdate>2024-05-01T10:00:00Z</startdate>\n"
+        f"    <finishdate>{finish}</finishdate>\n  </creatorinfo>\n{hashes}</hashlist>\n",
+        encoding="utf-8",
+    )
+
+
+def _card(tmp_path: Path) -> Path:
+    """A card whose CLIPS/ folder carries a legacy MHL: A001C001.mov recorded right (md5 and
+    xxh64), A001C002.mov recorded with a wrong md5 (md5 alone: an xxh64 offload must add
+    md5 to check it), A001C003.mov listed but gone, A001C004.mov recorded right in sha1."""
+    card = tmp_path / "cards" / "A001"
+    clips = card / "CLIPS"
+    clips.mkdir(parents=True)
+    one, two, four = os.urandom(30_000), os.urandom(20_000), b"four"
+    for name, data in (("A001C001.mov", one), ("A001C002.mov", two), ("A001C004.mov", four)):
+        (clips / name).write_bytes(data)
+    wrong = hashlib.md5(two + b"x").hexdigest()
+    _mhl(
+        clips / "CLIPS_2024-05-01_100200.mhl",
+        _hash(
+            "A001C001.mov",
+            len(one),
+            f"    <md5>{hashlib.md5(one).hexdigest()}</md5>\n"
+            f"    <xxhash64be>{xxhash.xxh64(one).hexdigest()}</xxhash64be>\n",
+        )
+        + _hash("A001C002.mov", len(two), f"    <md5>{wrong}</md5>\n")
+        + _hash("A001C003.mov", 7, "    <md5>00112233445566778899aabbccddeeff</md5>\n")
+        + _hash("A001C004.mov", 4, f"    <sha1>{hashlib.sha1(four).hexdigest()}</sha1>\n"),
+    )
+    return card
+
+
+def test_a_file_unlike_its_legacy_mhl_fails_and_a_listed_file_gone_is_named(
+    tmp_path: Path,
+) -> None:
+    """The file whose md5 is not the one its legacy MHL records fails (exit 1), not copied,
+    in one line naming the MHL, both digests and the ways on; before, the copy passed with
+    exit 0 and no mention. The file listed but gone is a warning; the others are copied."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 1, err
+    (line,) = [x for x in err.splitlines() if "does not match the legacy MHL" in x]
+    clip = card / "CLIPS" / "A001C002.mov"
+    assert (
+        f"source {clip} does not match the legacy MHL 'CLIPS/CLIPS_2024-05-01_100200.mhl' "
+        "on the card: md5 " in line
+    ), line
+    assert "its content changed since that MHL recorded it (now 20000 bytes" in line, line
+    assert "or leave this file out with --ignore /CLIPS/A001C002.mov" in line, line
+    assert not (dest / "A001" / "CLIPS" / "A001C002.mov").exists()
+    assert (dest / "A001" / "CLIPS" / "A001C001.mov").is_file()
+    assert (dest / "A001" / "CLIPS" / "A001C004.mov").is_file()
+    assert (dest / "A001" / "CLIPS" / "CLIPS_2024-05-01_100200.mhl").is_file()
+    assert "'CLIPS/A001C003.mov' is in the legacy MHL 'CLIPS/CLIPS_2024-05-01_100200.mhl' " in err
+
+    # Left out with the pattern the line gives, the rest passes (exit 0).
+    again = tmp_path / "again"
+    again.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "xxh64", "--ignore", "/CLIPS/A001C002.mov",
+        "--report-dir", str(tmp_path / "r"), str(card), str(again),
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def test_the_plan_checks_only_what_it_can_and_adds_the_cheapest_format(tmp_path: Path) -> None:
+    """What check_legacy_mhls finds on that card: the references of the three files there
+    (paths from the card's root), the one gone, its warning; formats_to_add asks md5 for
+    the md5-only file and sha1 for the sha1-only one, nothing for the file an xxh64 is
+    recorded for."""
+    card = _card(tmp_path)
+    files = sorted(p.relative_to(card).as_posix() for p in card.rglob("*") if p.is_file())
+    found = check_legacy_mhls(card, files)
+    assert sorted(found.references) == [
+        "CLIPS/A001C001.mov", "CLIPS/A001C002.mov", "CLIPS/A001C004.mov"
+    ]  # fmt: skip
+    assert found.missing == ("CLIPS/A001C003.mov",)
+    assert [w.code for w in found.warnings] == [PreflightCode.LEGACY_MHL_FILE_MISSING]
+    assert formats_to_add(found.references, ("xxh64",)) == ["md5", "sha1"]
+    assert formats_to_add(found.references, ("md5", "sha1")) == []
+
+
+def test_an_unreadable_legacy_mhl_is_one_warning_not_a_failure(tmp_path: Path) -> None:
+    card = tmp_path / "cards" / "B001"
+    card.mkdir(parents=True)
+    (card / "clip.mov").write_bytes(b"clip")
+    (card / "B001_2024-05-01_100200.mhl").write_text("<hashlist version='1.1'><hash>", "utf-8")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 0, err
+    lines = [x for x in err.splitlines() if "legacy MHL 'B001_2024-05-01_100200.mhl'" in x]
+    assert len(lines) == 1 and "cannot be read" in lines[0], err
+    assert (dest / "B001" / "clip.mov").read_bytes() == b"clip"
+
+
+def test_the_newer_of_two_mhls_listing_a_file_is_the_one_checked(tmp_path: Path) -> None:
+    """A file re-offloaded (edited) since an older MHL: the one finished last decides."""
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "note.xml").write_bytes(b"new")
+    old = _hash("note.xml", 3, f"    <md5>{hashlib.md5(b'old').hexdigest()}</md5>\n")
+    new = _hash("note.xml", 3, f"    <md5>{hashlib.md5(b'new').hexdigest()}</md5>\n")
+    _mhl(card / "z_older.mhl", old, finish="2024-05-01T10:00:00Z")
+    _mhl(card / "a_newer.mhl", new, finish="2024-06-01T10:00:00Z")
+    found = check_legacy_mhls(card, ["a_newer.mhl", "note.xml", "z_older.mhl"])
+    assert found.references["note.xml"]["md5"] == hashlib.md5(b"new").hexdigest()
+    assert found.records["note.xml"] == "the legacy MHL 'a_newer.mhl' on the card"
+    # A newer MHL that records no digest we compute for it (<null>) erases none.
+    _mhl(
+        card / "m_latest.mhl", _hash("note.xml", 3, "    <null>x</null>\n"), "2025-01-01T00:00:00Z"
+    )
+    found = check_legacy_mhls(card, ["a_newer.mhl", "m_latest.mhl", "note.xml", "z_older.mhl"])
+    assert found.records["note.xml"] == "the legacy MHL 'a_newer.mhl' on the card"
+
+
+def test_history_generations_are_not_legacy_mhls_and_a_card_without_any_costs_nothing() -> None:
+    """``ascmhl/`` holds ASC MHL generations (``*.mhl`` too), read by card_history; a card
+    without a ``.mhl`` file reads nothing and imports no manifest module."""
+    paths = ["ascmhl/0001_A001_2024-05-01_100200Z.mhl", "X/ascmhl/0001_X.mhl", "A/R.MHL", "a.mov"]
+    assert legacy_mhl_paths(paths) == ["A/R.MHL"]
+    code = (
+        "import sys; from pathlib import Path; "
+        "from offload.card_legacy_mhl import check_legacy_mhls; "
+        "r = check_legacy_mhls(Path('/nonexistent'), ['a.mov', 'b/c.xml']); "
+        "assert r.references == {} and r.warnings == (), r; "
+        "assert 'offload.manifest.legacy' not in sys.modules; "
+        "assert 'xml.etree.ElementTree' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_copy_already_there_is_refused_naming_the_legacy_mhl(tmp_path: Path) -> None:
+    """A destination that already holds the copy (no ledger: the copy is adopted by reading
+    it and the card file): the card file unlike its legacy MHL fails there too, its line
+    naming that MHL, never "the card's own ASC MHL"."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    (dest / "A001" / "CLIPS").mkdir(parents=True)
+    clip = card / "CLIPS" / "A001C002.mov"
+    (dest / "A001" / "CLIPS" / "A001C002.mov").write_bytes(clip.read_bytes())
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 1, err
+    assert f"source {clip} differs from the legacy MHL 'CLIPS/CLIPS_2024-05-01_100200.mhl'" in err
+    assert "the card's own ASC MHL" not in err, err
+
+
+def test_only_computed_formats_are_passed_on_as_the_files_digests(tmp_path: Path) -> None:
+    """The plan's tasks carry, of what a legacy MHL records, only the formats this read
+    computes (they go into a bucket's object metadata): an md5 recorded beside an xxh64
+    is not passed on as proved by an xxh64 offload (nothing added); on the card with an
+    md5-only file, md5 is added and so checked for every file."""
+    from offload.card import plan_offload
+
+    card = tmp_path / "C002"
+    card.mkdir()
+    data = os.urandom(5_000)
+    (card / "clip.mov").write_bytes(data)
+    _mhl(
+        card / "C002_2024-05-01_100200.mhl",
+        _hash(
+            "clip.mov",
+            len(data),
+            f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
+            f"    <xxhash64be>{xxhash.xxh64(data).hexdigest()}</xxhash64be>\n",
+        ),
+    )
+    (tmp_path / "d1").mkdir()
+    plan = plan_offload(card, [tmp_path / "d1"])
+    assert plan.options.copy.algorithms == ("xxh64",)
+    (task,) = [t for t in plan.tasks if t.source.relative_path == "clip.mov"]
+    assert dict(task.reference_digests) == {"xxh64": xxhash.xxh64(data).hexdigest()}
+    assert task.reference_record == "the legacy MHL 'C002_2024-05-01_100200.mhl' on the card"
+
+    (tmp_path / "d2").mkdir()
+    plan = plan_offload(_card(tmp_path), [tmp_path / "d2"])
+    by_path = {task.source.relative_path: task for task in plan.tasks}
+    assert set(plan.options.copy.algorithms) == {"xxh64", "md5", "sha1"}
+    assert set(by_path["CLIPS/A001C001.mov"].reference_digests) == {"xxh64", "md5"}
+    assert set(by_path["CLIPS/A001C002.mov"].reference_digests) == {"md5"}
+    assert not by_path["CLIPS/CLIPS_2024-05-01_100200.mhl"].reference_digests
