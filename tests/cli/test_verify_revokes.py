@@ -66,8 +66,7 @@ def test_a_copy_found_changed_is_not_verified_earlier_after_the_check(tmp_path: 
     assert f"CHANGED {changed}" in said and f"MISSING {root / 'CLIPS' / 'C002.MOV'}" in said
     assert (
         "WARNING: this check revoked this copy root's ledger record of the 1 copy it found "
-        "changed or unreadable: no `offload copy` trusts it as verified earlier any more"
-        in said
+        "changed or unreadable: no `offload copy` trusts it as verified earlier any more" in said
     ), said
     assert "still vouches" not in said, said
     (saved,) = reports.glob("verify_*.json")
