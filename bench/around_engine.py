@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,24 +169,43 @@ def _row(record: dict[str, Any]) -> dict[str, float]:
     return row
 
 
-def main() -> int:
-    if sys.argv[1:2] == ["--child"]:
-        _child()
-        return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def common_arguments(description: str, *, destinations: int, pause: float) -> argparse.Namespace:
+    """The command line both tools take (this one and ``engine_stages.py``): the card, the
+    trees, the destinations, rounds, verification mode, pause and work folder."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("card", type=Path)
     parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH")
-    parser.add_argument("--destinations", type=int, default=3)
+    parser.add_argument("--destinations", type=int, default=destinations)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--verify", default="transfer")
-    parser.add_argument("--pause", type=float, default=3.0)
+    parser.add_argument("--pause", type=float, default=pause)
     parser.add_argument(
         "--work", type=Path, help="folder for the copies (default: beside the card)"
     )
     args = parser.parse_args()
     args.card = args.card.resolve()  # each run's child works in another folder
+    return args
+
+
+def interleaved_runs(
+    args: argparse.Namespace,
+    script: str,
+    *,
+    prefix: str,
+    out_variable: str,
+    row: Callable[[dict[str, Any]], dict[str, float]],
+    shown: Sequence[str] | None = None,
+    extra_path: str = "",
+) -> int:
+    """Run *script* ``--child copy ...`` on *args*' card once a tree a round, the trees
+    interleaved and their order reversed every other round (the method of the module's
+    docstring); the child writes its record as a JSON line to the file named by the
+    environment variable *out_variable*; *row* makes a run's figures of it (``launch_s``,
+    ``load`` and ``wall_s`` added here). Prints each run (*shown*: those keys, else all)
+    and each tree's medians; deletes everything it made. Returns 0; raises
+    CalledProcessError when a run fails."""
     trees = [tuple(t.split("=", 1)) for t in args.tree] or [("installed", "")]
-    work = Path(tempfile.mkdtemp(prefix="around-engine-", dir=args.work or args.card.parent))
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=args.work or args.card.parent))
     rows: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
     try:
         number = 0
@@ -197,19 +217,19 @@ def main() -> int:
                 destinations = [run / f"d{i}" for i in range(1, args.destinations + 1)]
                 for destination in destinations:
                     destination.mkdir(parents=True)
-                out = run / "marks.jsonl"
-                env = dict(os.environ, AROUND_ENGINE_OUT=str(out))
-                if path:
-                    env["PYTHONPATH"] = os.pathsep.join(
-                        filter(None, [os.path.abspath(path), env.get("PYTHONPATH")])
-                    )
+                out = run / "record.jsonl"
+                env = dict(os.environ, **{out_variable: str(out)})
+                env["PYTHONPATH"] = os.pathsep.join(
+                    filter(None, [os.path.abspath(path) if path else "", extra_path,
+                                  env.get("PYTHONPATH")])
+                )  # fmt: skip
                 os.sync()
                 _drop_pages(args.card)
                 time.sleep(args.pause)
                 load = os.getloadavg()[0]
                 began, spawned = time.perf_counter(), time.time()
                 subprocess.run(
-                    [sys.executable, os.path.abspath(__file__), "--child", "copy", "--quiet",
+                    [sys.executable, script, "--child", "copy", "--quiet",
                      "--verify", args.verify, "--report-dir", str(run / "reports"),
                      str(args.card), *map(str, destinations)],
                     check=True, cwd=run, env=env,
@@ -217,28 +237,40 @@ def main() -> int:
                 )  # fmt: skip
                 wall = time.perf_counter() - began
                 record = json.loads(out.read_text().splitlines()[-1])
-                row = _row(record)
-                row["launch_s"] = record["launched"] - spawned
-                row["load"], row["wall_s"] = load, wall
-                rows[name].append(row)
+                figures = row(record)
+                if "launched" in record:
+                    figures["launch_s"] = record["launched"] - spawned
+                figures["load"], figures["wall_s"] = load, wall
+                rows[name].append(figures)
                 for destination in destinations:
                     _empty(destination)
-                shown = ", ".join(
-                    f"{key} {row[key]:.3f}"
-                    for key in ("wall_s", "launch_s", "start_s", "engine_s", "end_s", "end_user",
-                                "end_sys", "manifests_user", "reports_user", "reports_sys",
-                                "end_faults")
-                    if key in row
-                )  # fmt: skip
-                print(f"{name} (load {load:.1f}): {shown}", flush=True)
+                keys = [k for k in shown if k in figures] if shown is not None else figures
+                line = ", ".join(f"{key} {figures[key]:.3f}" for key in keys)
+                print(f"{name} (load {load:.1f}): {line}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\nmedians:")
     for name, runs in rows.items():
-        keys = sorted({key for row in runs for key in row})
-        medians = {key: statistics.median([row[key] for row in runs if key in row]) for key in keys}
+        keys = sorted({key for figures in runs for key in figures})
+        medians = {key: statistics.median([f[key] for f in runs if key in f]) for key in keys}
         print(f"{name}: " + ", ".join(f"{key} {value:.3f}" for key, value in medians.items()))
     return 0
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--child"]:
+        _child()
+        return 0
+    args = common_arguments(__doc__.split("\n\n")[0], destinations=3, pause=3.0)
+    return interleaved_runs(
+        args,
+        os.path.abspath(__file__),
+        prefix="around-engine-",
+        out_variable="AROUND_ENGINE_OUT",
+        row=_row,
+        shown=("wall_s", "launch_s", "start_s", "engine_s", "end_s", "end_user", "end_sys",
+               "manifests_user", "reports_user", "reports_sys", "end_faults"),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -31,19 +31,13 @@ after it (``around_engine``'s method), and everything made deleted at the end.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from around_engine import _drop_pages, _empty
+from around_engine import common_arguments, interleaved_runs
 
 _WAITS = ("reader room", "writer input", "writer hand-off", "committer input")
 
@@ -171,63 +165,15 @@ def main() -> int:
     if sys.argv[1:2] == ["--child"]:
         _child()
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("card", type=Path)
-    parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH")
-    parser.add_argument("--destinations", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--verify", default="transfer")
-    parser.add_argument("--pause", type=float, default=2.0)
-    parser.add_argument(
-        "--work", type=Path, help="folder for the copies (default: beside the card)"
+    args = common_arguments(__doc__.split("\n\n")[0], destinations=1, pause=2.0)
+    return interleaved_runs(
+        args,
+        os.path.abspath(__file__),
+        prefix="engine-stages-",
+        out_variable="ENGINE_STAGES_OUT",
+        row=_row,
+        extra_path=os.path.dirname(os.path.abspath(__file__)),
     )
-    args = parser.parse_args()
-    args.card = args.card.resolve()  # each run's folder is its child's working folder
-    trees = [tuple(t.split("=", 1)) for t in args.tree] or [("installed", "")]
-    work = Path(tempfile.mkdtemp(prefix="engine-stages-", dir=args.work or args.card.parent))
-    rows: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
-    here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        number = 0
-        for round_number in range(args.rounds):
-            order = trees if round_number % 2 == 0 else trees[::-1]
-            for name, path in order:
-                number += 1
-                run = work / f"{number:03d}"
-                destinations = [run / f"d{i}" for i in range(1, args.destinations + 1)]
-                for destination in destinations:
-                    destination.mkdir(parents=True)
-                out = run / "stages.jsonl"
-                env = dict(os.environ, ENGINE_STAGES_OUT=str(out))
-                env["PYTHONPATH"] = os.pathsep.join(
-                    filter(None, [os.path.abspath(path) if path else "", here,
-                                  env.get("PYTHONPATH")])
-                )  # fmt: skip
-                os.sync()
-                _drop_pages(args.card)
-                time.sleep(args.pause)
-                load = os.getloadavg()[0]
-                subprocess.run(
-                    [sys.executable, os.path.abspath(__file__), "--child", "copy", "--quiet",
-                     "--verify", args.verify, "--report-dir", str(run / "reports"),
-                     str(args.card), *map(str, destinations)],
-                    check=True, cwd=run, env=env,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
-                row = _row(json.loads(out.read_text().splitlines()[-1]))
-                row["load"] = load
-                rows[name].append(row)
-                for destination in destinations:
-                    _empty(destination)
-                print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print("\nmedians:")
-    for name, runs in rows.items():
-        keys = sorted({key for row in runs for key in row})
-        medians = {key: statistics.median([row[key] for row in runs if key in row]) for key in keys}
-        print(f"{name}: " + ", ".join(f"{key} {value:.3f}" for key, value in medians.items()))
-    return 0
 
 
 if __name__ == "__main__":
