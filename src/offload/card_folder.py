@@ -33,16 +33,25 @@ entry is this card's and some is not: another card of the same name, or this car
 without its dates, cannot be told apart, and the card's files must not be mixed among
 another's nor any of them offered ``--overwrite``. A folder holding none of the card's
 names (made empty, or of other names) goes on: nothing there is in a copy's way. A
-bucket's copy root without a ledger is not looked at here (each object in a copy's way is
-read back and refused by the plan, never overwritten unasked).
+bucket's copy root without a ledger line is told the same way by its objects
+(``destinations.s3other_objects``: an object at a card file's key is the card's file when
+it has its size and, by its ``mtime`` metadata or else its LastModified, its date; objects
+below the key are a folder there), in the same words and code.
+
+A ledger whose every line is ``revoked`` (copies a run of ours revoked) has lines: its
+copy root is not told by its files, on a disk or a bucket alike, nor refused (no entry
+vouches for another card); each copy there is read back by the plan, refused when it
+differs.
 
 A card whose every recorded file changed or went (deleted in camera, the card formatted and
 shot again) with its identity unknown reads as another card: it is one, for the copy root
 (nothing recorded there is on it now), and ``--into`` names that folder on purpose.
 
 Reads the ledgers the plan has loaded and the scan, and, for a local copy root no ledger
-vouches for, ``lstat``s its folders and the card files' names in those there; looks up the
-free name it
+line vouches for, ``lstat``s its folders and the card files' names in those there (for a
+bucket's: the destination's listing, shared with the type check; when it shows objects
+below the copy root, one listing of its prefix, also shared, and a HEAD an object of a
+card file's size at its key, until one is the card's file); looks up the free name it
 suggests on every destination: ``lstat`` on a local one, on a bucket the one listing of the
 destination's prefix (``listed_as``: an object or objects below that name take it), made
 only for a refusal. A destination that cannot be asked (a listing that failed) leaves the
@@ -97,7 +106,7 @@ def refuse_another_cards_folder(
     and the way on (the command with --into and a free name, *source* the card's path;
     *buckets*: the bucket destinations by plan index, asked whether the name is free;
     *ledgers*, one a plan: where one holds no line, a local copy root's files are looked
-    at, ``Ledger.as_recorded``)."""
+    at, ``Ledger.as_recorded``, and a bucket's objects, ``s3other_objects``)."""
     if not any(plan.creates_root for plan in plans):
         return  # --into, or a single file: the user named the place
     key = "" if card is None else card.key
@@ -105,8 +114,16 @@ def refuse_another_cards_folder(
         if not plan.creates_root:
             continue
         if not entries.latest:
-            if ledgers is not None and not is_s3_root(str(plan.root)):
-                _refuse_other_files(plan, plans, ledgers[at], files, source, buckets or {})
+            if ledgers is None:
+                continue
+            if not is_s3_root(str(plan.root)):
+                others = _other_files(plan, ledgers[at], files)
+            elif buckets and plan.index in buckets:
+                others = _other_objects(buckets[plan.index], plan, files)
+            else:
+                continue
+            if others:
+                _refuse_other_files(plan, plans, others, source, buckets or {})
             continue
         # A re-run: its first entry (known cards) or first card file (either unknown) is
         # this card's, so the usual re-run asks one entry; a refusal looks at them all.
@@ -119,7 +136,7 @@ def refuse_another_cards_folder(
             message = _refusal(source, plan, plans, standing, card, buckets or {})
             finding = PreflightItem(
                 PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
-                Path(as_on_the_drive(plan.root)),
+                _shown(plan),
                 message,
                 plan.index,
             )
@@ -127,24 +144,20 @@ def refuse_another_cards_folder(
             raise PreflightRefused(message, errors=[finding.as_dict()])
 
 
-def _refuse_other_files(
-    plan: DestinationPlan,
-    plans: Sequence[DestinationPlan],
-    ledger: Ledger,
-    files: Sequence[SourceFile],
-    source: str,
-    buckets: Mapping[int, Listed],
-) -> None:
-    """Raise PreflightRefused when *plan*'s copy root (local, no ledger line) holds
-    entries at the card files' names and none is this card's file by its size and date
-    (module docstring). One listing a folder of the card there (absent: nothing below it
-    asked) and one ``lstat`` a card file's name it lists, until one this card's is found.
-    A name is compared exactly: one differing by case or normalisation alone (``CLIP.MOV``
-    where the card has ``clip.mov``, found by a look-up on exFAT) is the preflight's twin,
-    refused there in its own words."""
+def _other_files(
+    plan: DestinationPlan, ledger: Ledger, files: Sequence[SourceFile]
+) -> list[tuple[str, str]]:
+    """The card files (relative path, how what stands there differs, in words) at whose
+    name *plan*'s copy root (local, no ledger line) holds something that is not this card's
+    file; empty when nothing stands at the card's names or one entry there is this card's
+    file by its size and date (module docstring). One listing a folder of the card there
+    (absent: nothing below it asked) and one ``lstat`` a card file's name it lists, until
+    one this card's is found. A name is compared exactly: one differing by case or
+    normalisation alone (``CLIP.MOV`` where the card has ``clip.mov``, found by a look-up
+    on exFAT) is the preflight's twin, refused there in its own words."""
     absent = AbsentFolders()
     if absent.holds_nothing_in(str(plan.root)):
-        return  # the usual first run: no such folder yet
+        return []  # the usual first run: no such folder yet
     listed: dict[str, frozenset[str]] = {}
     others: list[tuple[str, str]] = []
     for file in files:
@@ -160,10 +173,36 @@ def _refuse_other_files(
         except OSError:
             continue  # gone since, or nothing that can be told: no collision
         if stat.S_ISREG(st.st_mode) and ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
-            return  # this card's file as a copy keeping its dates has it: a re-run
+            return []  # this card's file as a copy keeping its dates has it: a re-run
         others.append((file.relative_path, _differs(st, file)))
-    if not others:
-        return
+    return others
+
+
+def _other_objects(
+    bucket: Listed, plan: DestinationPlan, files: Sequence[SourceFile]
+) -> list[tuple[str, str]]:
+    """``_other_files`` of a bucket's copy root (``s3other_objects``: one listing of its
+    prefix, shared with the type check; none when the destination's listing shows nothing
+    below it; a HEAD an object of a card file's size). A bucket destination not an
+    ``S3Backend`` (a test's stand-in) is not looked at."""
+    from offload.destinations.s3backend import S3Backend
+    from offload.destinations.s3other_objects import objects_in_the_way
+
+    if not isinstance(bucket, S3Backend):
+        return []
+    return objects_in_the_way(bucket, plan, files)
+
+
+def _refuse_other_files(
+    plan: DestinationPlan,
+    plans: Sequence[DestinationPlan],
+    others: Sequence[tuple[str, str]],
+    source: str,
+    buckets: Mapping[int, Listed],
+) -> None:
+    """Raise PreflightRefused (code ``copy-root-of-other-files``) for *plan*'s copy root,
+    which no ledger line vouches for and where *others* (relative path, how it differs)
+    stand at the card's names, none of them this card's file (module docstring)."""
     folder = printable_name(as_on_the_drive(plan.root))
     first, how = others[0]
     more = f" and {plural(len(others) - 1, 'other')}" if len(others) > 1 else ""
@@ -176,10 +215,7 @@ def _refuse_other_files(
         "folder (each file there read back, none overwritten unasked)"
     )
     finding = PreflightItem(
-        PreflightCode.COPY_ROOT_OF_OTHER_FILES,
-        Path(as_on_the_drive(plan.root)),
-        message,
-        plan.index,
+        PreflightCode.COPY_ROOT_OF_OTHER_FILES, _shown(plan), message, plan.index
     )
     raise PreflightRefused(message, errors=[finding.as_dict()])
 
@@ -205,6 +241,17 @@ def as_on_the_drive(root: Path | str) -> str:
     key = caseless(name)
     found = [listed for listed in names if caseless(listed) == key]
     return os.path.join(parent, found[0]) if len(found) == 1 else text
+
+
+def _shown(plan: DestinationPlan) -> Path:
+    """*plan*'s copy root as a finding names it: a bucket's as its ``s3://`` URL (a plain
+    Path of it would read ``s3:/bucket/...``); a drive's as the drive lists it
+    (``as_on_the_drive``)."""
+    if is_s3_root(str(plan.root)):
+        from offload.destinations.s3backend import S3ShownPath
+
+        return S3ShownPath(plan.root)
+    return Path(as_on_the_drive(plan.root))
 
 
 def _names_in(folder: str, absent: AbsentFolders) -> frozenset[str]:

@@ -7,11 +7,13 @@ upgrade: trusted or refused without a read)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
 
 from offload.card import OffloadOptions, offload, plan_offload, run_offload
+from offload.destinations.s3 import mtime_metadata
 from offload.destinations.s3config import S3Settings
 from offload.events import ExistingCopiesChecking, WarningIssued
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
@@ -40,10 +42,17 @@ class Events:
 
 
 def put_card(endpoint: str, bucket: str, card: Path, prefix: str = "day1/A001") -> None:
+    """The card's files under *prefix* as rclone copies them: each with the card file's
+    time in its ``mtime`` metadata, which tells the copy root without a ledger as this
+    card's (``card_folder``), whatever the time between the card's making and the upload."""
     client = admin(endpoint)
     for relative in CARD:
+        path = card / relative
         client.put_object(
-            Bucket=bucket, Key=f"{prefix}/{relative}", Body=(card / relative).read_bytes()
+            Bucket=bucket,
+            Key=f"{prefix}/{relative}",
+            Body=path.read_bytes(),
+            Metadata=mtime_metadata(path.stat().st_mtime_ns),
         )
 
 
@@ -239,8 +248,10 @@ def test_an_object_of_another_size_in_the_way_is_named_before_the_copy(
     other = b"another tool's index file"
     client = admin(s3_server.url)
     client.put_object(Bucket=bucket, Key=key, Body=other)
-    url = f"s3://{bucket}/day1"
-    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    # --into the copy root: without it, a copy root holding nothing of this card's but
+    # another file at one of its names is refused whole (test_s3_other_objects).
+    url = f"s3://{bucket}/day1/A001"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, "--into", str(card), url)
     assert code == 1, err
     assert "2 to copy" in err and "1 copy refused: another file in the way" in err, err
     warning = err.index("WARNING: 1 file of another size already at the name of a copy on")
@@ -255,7 +266,7 @@ def test_an_object_of_another_size_in_the_way_is_named_before_the_copy(
     assert failed == ["A001.xml"]
     # --dry-run says so too (it listed the copy as to copy).
     code, out, err = cli_offload(
-        tmp_path, "--s3-endpoint", s3_server.url, "--dry-run", "--json", str(card), url
+        tmp_path, "--s3-endpoint", s3_server.url, "--dry-run", "--json", "--into", str(card), url
     )
     assert code == 1, err  # as the run's above
     (dest,) = json.loads(out)["destinations"]
@@ -263,7 +274,10 @@ def test_an_object_of_another_size_in_the_way_is_named_before_the_copy(
     assert f"s3://{bucket}/{key} already exists" in dest["refused"][0]["why"]
 
     # --overwrite: nothing in the way, the object replaced once the new copy is verified.
-    plan = plan_offload(card, [url], options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE))
+    replacing = dataclasses.replace(
+        options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE), into=True
+    )
+    plan = plan_offload(card, [url], replacing)
     try:
         assert plan.copies_not_overwritten == 0
         assert not [w for w in plan.preflight.warnings if w.code == "existing-not-overwritten"]
@@ -283,8 +297,15 @@ def test_objects_in_the_way_are_found_by_the_listing_not_a_head_each(
     card = make_card(tmp_path, sizes)
     client = admin(s3_server.url)
     for n, relative in enumerate(sizes):
-        body = (card / relative).read_bytes() if n < 20 else b"x" * 10
-        client.put_object(Bucket=bucket, Key=f"day1/A001/{relative}", Body=body)
+        # The card's: an rclone copy (its time in the mtime metadata: one HEAD tells the
+        # ledgerless copy root as this card's, card_folder); the others another tool's.
+        path = card / relative
+        body, meta = (
+            (path.read_bytes(), mtime_metadata(path.stat().st_mtime_ns))
+            if n < 20
+            else (b"x" * 10, {})
+        )
+        client.put_object(Bucket=bucket, Key=f"day1/A001/{relative}", Body=body, Metadata=meta)
     url = f"s3://{bucket}/day1"
     proxy = FaultProxy(s3_server.port)
     try:
@@ -373,8 +394,12 @@ def test_a_card_file_where_the_bucket_has_a_folder_is_refused_before_the_copy(
     client.put_object(Bucket=bucket, Key="day1/A001/SUB/TAKE/y/z.mov", Body=b"and deeper")
     before = keys(s3_server.url, bucket)
     url = f"s3://{bucket}/day1"
-    for extra in ((), ("--overwrite",)):
-        code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, *extra, str(card), url)
+    # --into the copy root (without it, this ledgerless copy root holding nothing of this
+    # card's is refused whole first: copy-root-of-other-files, "a folder of objects there").
+    for extra in (("--into",), ("--into", "--overwrite")):
+        code, _, err = cli_offload(
+            tmp_path, "--s3-endpoint", s3_server.url, *extra, str(card), f"{url}/A001"
+        )
         assert code == 64, err
         for name in ("CLIPS", "SUB/TAKE"):
             assert (
@@ -422,9 +447,12 @@ def test_overwrite_calls_a_copy_replaced_only_where_an_object_was(
     card = make_card(tmp_path, {"CLIPS": 1000, "A001.xml": 900})
     client = admin(s3_server.url)
     client.put_object(Bucket=bucket, Key="day1/A001/A001.xml", Body=b"another tool's index")
-    plan = plan_offload(
-        card, [f"s3://{bucket}/day1"], options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE)
+    # --into the copy root: without it, a copy root holding nothing of this card's but
+    # another file at one of its names is refused whole (test_s3_other_objects).
+    replacing = dataclasses.replace(
+        options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE), into=True
     )
+    plan = plan_offload(card, [f"s3://{bucket}/day1/A001"], replacing)
     client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/x.mov", Body=b"another writer's")
     report = run_offload(plan)
     actions = {f.relative_path: r.action for f in report.job.files for r in f.destinations}

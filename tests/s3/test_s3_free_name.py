@@ -5,6 +5,7 @@ two card folders of one name whose identity no run can tell (their content tells
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from s3.conftest import admin
@@ -42,3 +43,11 @@ def test_the_free_name_is_one_the_bucket_does_not_hold(  # type: ignore[no-untyp
     assert f"mkdir {local}/EOS_DIGITAL_5 && offload copy --into {second} {free}" in err, err
     listing = client.list_objects_v2(Bucket=bucket, Prefix="day1/EOS_DIGITAL_5")
     assert listing.get("KeyCount", 0) == 0
+    # --json names the folder by its URL (failed before: "s3:/bucket/...", a Path of it).
+    code, out, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--json", str(second), url
+    )
+    assert code == 64, out + err
+    (refusal,) = [json.loads(line) for line in out.splitlines()]
+    (found,) = refusal["errors"]
+    assert found["code"] == "copy-root-of-another-card" and found["path"] == f"{url}/EOS_DIGITAL"

@@ -35,7 +35,16 @@ def _start_b(s3_server, bucket: str, proxy, tmp_path: Path):  # type: ignore[no-
     """Run B: ``--overwrite`` of its card ``day2`` (BIG.mov) into ``s3://bucket/shoot``
     over an older ``shoot/day2/BIG.mov``, held by the proxy at part 2 of its staging
     upload. Returns its process, its card and the live upload's id."""
-    admin(s3_server.url).put_object(Bucket=bucket, Key=FINAL, Body=b"old")
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key=FINAL, Body=b"old")
+    # The older object is one an earlier offload revoked (its ledger's one line): a copy
+    # root without a ledger line holding nothing of this card's would be refused whole
+    # before the upload (copy-root-of-other-files, card_folder).
+    client.put_object(
+        Bucket=bucket,
+        Key="shoot/day2/.offload/ledger/00000000000000000001-test0000-000000.jsonl",
+        Body=b'{"relative_path": "BIG.mov", "state": "revoked"}\n',
+    )
     card_b = make_card(tmp_path / "b", {"BIG.mov": BIG}).rename(tmp_path / "b" / "day2")
     proxy.hold("PUT", "partNumber=2")
     b = _offload_process(

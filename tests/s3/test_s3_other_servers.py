@@ -141,8 +141,12 @@ def test_head_check_opt_in_warns_of_the_race_and_refuses_an_existing_key(  # typ
         unconditional.url,
         "--s3-head-check",
         "--json",
+        # --into the copy root: without it, a copy root without a ledger line holding
+        # nothing of this card's but another object at one of its keys is refused whole
+        # (copy-root-of-other-files, card_folder).
+        "--into",
         str(card),
-        f"s3://{bucket}/e",
+        f"s3://{bucket}/e/A001",
     )
     # a.wav is another object of the same key, not the card's size: refused, kept.
     assert code == 1, err

@@ -34,7 +34,7 @@ from concurrent.futures import CancelledError, Future
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
-from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload, get_refused
+from offload.destinations.s3 import ObjectInfo, S3Destination, S3ReadBack, S3Upload, get_refused
 from offload.destinations.s3config import redact_secrets
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
@@ -242,6 +242,9 @@ class S3Backend(Closing):
         self._card_keys: frozenset[str] = frozenset()
         # folder key -> (every name there, its objects by name, its folders), listed once
         self._listed: dict[str, tuple[set[str], dict[str, EntryInfo], set[str]]] = {}
+        # prefix -> the objects ``objects_below`` listed there, kept for the next
+        # ``keys_below`` of that folder alone (the card-folder check, then the type check).
+        self._below: dict[str, list[ObjectInfo]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
         self._read_etags: dict[str, str] = {}
         # final key -> ETag of the copy a replacement's publish made there and read back
@@ -542,6 +545,10 @@ class S3Backend(Closing):
         Raises OSError (a key outside the prefix asked for: EPROTO, never a name cut from
         it)."""
         prefix = f"{self.key(folder)}/"
+        with self._lock:
+            kept = self._below.pop(prefix, None)
+        if kept is not None:  # listed by ``objects_below`` in this plan: not asked again
+            return [info.key[len(prefix) :] for info in kept]
         found: list[str] = []
         paginator = self.store.client.get_paginator("list_objects_v2")
         try:
@@ -555,6 +562,18 @@ class S3Backend(Closing):
             if error is exc:
                 raise
             raise error from exc
+        return found
+
+    def objects_below(self, folder: Path) -> list[ObjectInfo]:
+        """Every object below *folder*, at any depth, with its full key, size and
+        LastModified (no metadata), from one listing without a delimiter (a request a
+        thousand keys); kept for the next ``keys_below`` of *folder*, which then asks
+        nothing (the card-folder check lists a copy root the type check lists next). Raises
+        OSError (as ``keys_below``)."""
+        prefix = f"{self.key(folder)}/"
+        found = list(self.store.list_keys(prefix))
+        with self._lock:
+            self._below[prefix] = found
         return found
 
     def list(self, folder: Path) -> list[EntryInfo]:
