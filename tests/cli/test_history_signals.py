@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from support.faultyfs import FaultyFS
+from support.faultyfs import FaultyFS, signalled_at_stall
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 F_SETPIPE_SZ = 1031
@@ -108,21 +108,10 @@ def test_history_signalled_while_it_reads_the_reports_stops_with_one_line(
     fs = faulty_fs()
     _store(fs.mountpoint, count=3)
     rule = fs.stall("read", path="*notes_001_*")
-    process = subprocess.Popen(
-        [OFFLOAD, "history", "--json", "--report-dir", str(fs.mountpoint)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        fs.wait_stalled(rule, timeout_s=30)
-        process.send_signal(number)
-        time.sleep(0.3)
-    finally:
-        fs.release()
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 130, err
+    argv = [OFFLOAD, "history", "--json", "--report-dir", str(fs.mountpoint)]
+    done = signalled_at_stall(fs, rule, argv, number, cwd=tmp_path, timeout_s=30)
+    out, err = done.stdout, done.stderr
+    assert done.returncode == 130, err
     words = "Ctrl-C" if number == signal.SIGINT else "SIGTERM"
     assert err == f"ERROR: stopped by {words}: nothing listed\n", err
     assert out == "", out
@@ -151,22 +140,10 @@ def test_history_names_a_stopped_run_stopped_and_a_cancelled_one_cancelled(
 
     def run(stall: str, number: signal.Signals, dest: Path) -> subprocess.CompletedProcess[str]:
         held = fs.stall("create" if stall.endswith("*") else "write", path=stall, nth=1)
-        process = subprocess.Popen(
-            [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(dest)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-        )
-        try:
-            fs.wait_stalled(held, timeout_s=60)
-            process.send_signal(number)
-            time.sleep(0.3)
-        finally:
-            fs.release()
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 130 and "Traceback" not in err, err
-        return subprocess.CompletedProcess(process.args, 130, out, err)
+        argv = [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(dest)]
+        done = signalled_at_stall(fs, held, argv, number, cwd=tmp_path)
+        assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
+        return done
 
     run("*.html*", signal.SIGTERM, fs.mountpoint / "one")
     time.sleep(1.1)  # a second apart: the newest first

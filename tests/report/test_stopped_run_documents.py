@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from report.helpers import pdf_text
-from support.faultyfs import FaultyFS
+from support.faultyfs import FaultyFS, signalled_at_stall
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 
@@ -76,29 +75,11 @@ def test_a_stopped_runs_documents_made_again_say_stopped_never_all_verified(
     ``offload report JOB.json`` makes them again. Their verdict: STOPPED AFTER THE COPIES,
     the copies as they stand. Failed before: "✔ ALL COPIES VERIFIED" in green over a run
     that exited 130 with its manifests and reports possibly missing."""
-    card = tmp_path / "A001"
-    card.mkdir()
-    for index in range(3):
-        (card / f"C{index:03d}.mov").write_bytes(os.urandom(100_000))
-    dest = tmp_path / "dest"
-    dest.mkdir()
     fs = faulty_fs()
-    html = fs.stall("create", path="*.html*")
-    process = subprocess.Popen(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
+    code, err, _card, _dest = _copy_signalled_while_held(
+        tmp_path, fs, fs.stall("create", path="*.html*"), signal.SIGTERM
     )
-    try:
-        fs.wait_stalled(html, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-    finally:
-        fs.release()
-    _out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert code == 130, err
     [saved] = fs.mountpoint.glob("*.json")
     assert json.loads(saved.read_text())["exit_code"] == 130
     again = subprocess.run(
@@ -128,29 +109,11 @@ def test_a_ctrl_c_during_the_reports_is_in_the_html_and_pdf_too(
     outcome: it cancels nothing, exit 0): the note saying so is in every JSON report and,
     the HTML and PDF not written yet, in them too. Failed before: in the JSON reports and on
     stderr only, the documents a producer reads silent about it."""
-    card = tmp_path / "A001"
-    card.mkdir()
-    for index in range(3):
-        (card / f"C{index:03d}.mov").write_bytes(os.urandom(100_000))
-    dest = tmp_path / "dest"
-    dest.mkdir()
     fs = faulty_fs()
-    held = fs.stall("create", path="*.json*", nth=1)
-    process = subprocess.Popen(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
+    code, err, card, dest = _copy_signalled_while_held(
+        tmp_path, fs, fs.stall("create", path="*.json*", nth=1), signal.SIGINT
     )
-    try:
-        fs.wait_stalled(held, timeout_s=60)
-        process.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-    finally:
-        fs.release()
-    _out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
+    assert code == 0, err
     said = "Ctrl-C came while the reports were written, after every copy had finished"
     assert said in err, err
     for folder in (fs.mountpoint, dest / card.name / ".offload" / "reports"):
@@ -158,3 +121,20 @@ def test_a_ctrl_c_during_the_reports_is_in_the_html_and_pdf_too(
         assert any(said in note for note in json.loads(saved.read_text())["notes"])
         assert said in _html_text(saved.with_suffix(".html")), folder
         assert said in " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split()), folder
+
+
+def _copy_signalled_while_held(
+    tmp_path: Path, fs: FaultyFS, held: str, signum: int
+) -> tuple[int, str, Path, Path]:
+    """A 3-clip card copied with ``--report-dir`` on *fs*, sent *signum* once the stall
+    *held* (a report's create) holds it; returns its exit code, stderr, card and
+    destination."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(100_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)]
+    done = signalled_at_stall(fs, held, argv, signum, cwd=tmp_path)
+    return done.returncode, done.stderr, card, dest

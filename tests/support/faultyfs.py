@@ -610,3 +610,27 @@ class FaultyFS:
         if not reply.get("ok"):
             raise FaultyFSError(f"faultyfs refused {request}: {reply.get('error')}")
         return reply
+
+
+def signalled_at_stall(
+    fs: FaultyFS,
+    rule: str,
+    argv: list[str],
+    signum: int,
+    *,
+    cwd: Path,
+    timeout_s: float = 60.0,
+) -> subprocess.CompletedProcess[str]:
+    """Run *argv* (a real process), send it *signum* once stall *rule* of *fs* holds one of
+    its calls, then release the stall and wait for it to end; its exit code and output."""
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
+    try:
+        fs.wait_stalled(rule, timeout_s=timeout_s)
+        process.send_signal(signum)
+        time.sleep(0.3)  # the signal handled while the call is still held
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=timeout_s)
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
