@@ -290,8 +290,9 @@ def _holds_this_cards_entry(entries: LedgerEntries, key: str) -> bool:
 
 
 def _vouches(entry: LedgerEntry) -> bool:
-    """Whether *entry* records a copy (a ``revoked`` line names a path alone)."""
-    return entry.state != "revoked"
+    """Whether *entry* records a copy (verified or transfer-checked; a ``revoked`` line
+    names a path alone, a line whose state cannot be read vouches for nothing)."""
+    return entry.state in ("verified", "transfer_checked")
 
 
 def _this_cards_file(entries: LedgerEntries, file: SourceFile, key: str) -> bool:

@@ -715,13 +715,14 @@ def _cascade_tasks(
                     f"file {task.source.size_bytes}; it changed since it was verified"
                 )
             gone = _drive_gone(copy_path) if st is None else None
+            proved = _was_proved(chosen.status)
             if found and gone:  # the drive was pulled: the copy was not found bad
                 damaged.append(
                     (
                         relative,
                         chosen.destination_index,
-                        f"{relative}: the copy {copy_path} was verified, then could not be "
-                        f"read when the cascade came to it: {gone}; {_RECONNECT}",
+                        f"{relative}: the copy {copy_path} {proved}, then could not be read "
+                        f"when the cascade came to it: {gone}; {_RECONNECT}",
                     )
                 )
             elif found:  # the verified copy is gone or changed: it no longer stands
@@ -729,7 +730,7 @@ def _cascade_tasks(
                     (
                         relative,
                         chosen.destination_index,
-                        f"{relative}: the copy {copy_path} was verified, then found {found} "
+                        f"{relative}: the copy {copy_path} {proved}, then found {found} "
                         "when the cascade came to read it; re-run with the card to copy it "
                         "again (with --overwrite where it is still there: its ledger no "
                         "longer vouches for it)",
@@ -805,11 +806,12 @@ def _changed_since_verified(
                     found = "with another modification time than the card's file"
                 else:
                     continue
+            proved = _was_proved(result.status)
             changed.append(
                 (
                     file.relative_path,
                     index,
-                    f"{file.relative_path}: the copy {copy_path} was verified, then found "
+                    f"{file.relative_path}: the copy {copy_path} {proved}, then found "
                     f"{found} when the cascade checked the fast copies at its end; re-run "
                     "with the card to copy it again (with --overwrite where it is still "
                     f"there: {_NO_LONGER_VOUCHES})",
@@ -838,20 +840,23 @@ def _s3_changed_since_verified(
         if backend is None or not isinstance(ledger, s3card.S3Ledger):
             continue
         copies: list[tuple[str, Path, int]] = []
+        statuses: dict[str, DestinationStatus] = {}
         for file in report.job.files:
             result = file.destination(index)
             if result is None or result.status not in GOOD_STATUSES or not result.final_path:
                 continue
             copies.append((file.relative_path, Path(result.final_path), file.size_bytes))
+            statuses[file.relative_path] = result.status
         found = s3card.changed_since_verified(backend, ledger, copies)
         paths = {relative: path for relative, path, _ in copies}
         for relative, what in (found or {}).items():
             copy_path = paths[relative]
+            proved = _was_proved(statuses[relative])
             changed.append(
                 (
                     relative,
                     index,
-                    f"{relative}: the copy {copy_path} was verified, then found {what} when "
+                    f"{relative}: the copy {copy_path} {proved}, then found {what} when "
                     "the cascade checked the fast copies at its end; re-run with the card to "
                     f"copy it again (with --overwrite where it is still there: "
                     f"{_NO_LONGER_VOUCHES})",
@@ -1091,6 +1096,18 @@ def _explain(
 # How a fast copy's failure in the cascade ends when its ledger entry was revoked, and what it
 # says instead when the ledger could not be written (``_fail_damaged``).
 _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
+
+
+def _was_proved(status: DestinationStatus) -> str:
+    """What a good copy's *status* proved, for a line saying it was found changed since:
+    never "verified" for a copy only transfer-checked."""
+    if status is DestinationStatus.TRANSFER_CHECKED:
+        return "was transfer-checked"
+    if status is DestinationStatus.VERIFIED_EARLIER:
+        return "was verified by an earlier run"
+    return "was verified"
+
+
 _STILL_VOUCHES = (
     "its ledger could not be told, so a re-run would trust it again: --reverify reads it back"
 )

@@ -709,7 +709,7 @@ def changed_since_verified(
             found[relative] = f"{info.size_bytes} bytes long, the card's file {size}"
         elif etag and info.etag != etag:
             found[relative] = (
-                f"another object (ETag {info.etag}, verified as {etag}: written over since)"
+                f"another object (ETag {info.etag}, recorded as {etag}: written over since)"
             )
     return found
 
