@@ -191,10 +191,18 @@ def test_history_is_readable_on_80_columns_and_a_table_where_there_is_room(tmp_p
     assert any(line.strip() == f"{short}/A001R2AB" for line in wide.lines), wide.text
 
 
-def test_a_stopped_check_is_told_by_its_notes_own_words() -> None:
-    """``offload history`` tells a check stopped once it was over by the start of the note
-    ``offload verify`` restates its report with: the two stay the same words."""
-    from offload.cli.history_cmd import _VERIFY_STOPPED
-    from offload.cli.verify_cmd import STOPPED_NOTE
+def test_a_stopped_check_of_an_earlier_version_is_told_by_its_note() -> None:
+    """A verify report of a version before ``stopped_after_check`` says a check stopped
+    once it was over by the note it was restated with: the words that version wrote, which
+    ``offload history`` still reads where the key is missing (and only there)."""
+    from offload.cli.history_cmd import _stopped_after_check
 
-    assert STOPPED_NOTE.startswith(_VERIFY_STOPPED)
+    note = (
+        "stopped by a further signal while the report was written, the check over (exit 130): "
+        "the files' states stand as this report gives them, every list was looked for; its "
+        "CSV, and the summary, may be missing"
+    )
+    assert _stopped_after_check({"notes": [note]})
+    assert not _stopped_after_check({"notes": ["SIGTERM came while the report was written"]})
+    assert _stopped_after_check({"notes": [], "stopped_after_check": True})
+    assert not _stopped_after_check({"notes": [note], "stopped_after_check": False})

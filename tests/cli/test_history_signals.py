@@ -127,7 +127,8 @@ def test_history_names_a_stopped_run_stopped_and_a_cancelled_one_cancelled(
     130, copies cancelled). ``offload history`` calls the first "verified, then stopped"
     (its copies read back through FaultyFS: ", 3 through a cache") and the second
     "cancelled". Failed before: both "cancelled", though the first run's
-    copies were all verified and nothing was cancelled."""
+    copies were all verified and nothing was cancelled. Without its ``totals.results`` the
+    first is "stopped" and its copies' states unknown."""
     card = tmp_path / "A001"
     card.mkdir()
     for index in range(3):
@@ -160,3 +161,21 @@ def test_history_names_a_stopped_run_stopped_and_a_cancelled_one_cancelled(
         ("cancelled", 130),
         ("verified, 3 through a cache, then stopped", 130),  # read back through FUSE
     ], entries
+    # The stopped run's report without ``totals.results`` (as an earlier version's, or one
+    # edited, may be): it gives no copy's state, so none is claimed, good or failed.
+    # Failed before: "partly failed, then stopped".
+    stopped = Path(entries[1]["report"])
+    data = json.loads(stopped.read_text())
+    del data["totals"]["results"]
+    stopped.write_text(json.dumps(data))
+    relisted = subprocess.run(
+        [OFFLOAD, "history", "--json", "--report-dir", str(reports)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert relisted.returncode == 0, relisted.stderr
+    assert [(e["result"], e["exit_code"]) for e in json.loads(relisted.stdout)] == [
+        ("cancelled", 130),
+        ("stopped, copies' states unknown (no totals.results)", 130),
+    ], relisted.stdout

@@ -86,16 +86,33 @@ def test_verify_stopped_while_its_report_is_restated_exits_130(
     [report] = fs.mountpoint.glob("verify_*.json")
     data = json.loads(report.read_text())
     assert data["exit_code"] == 130 and data["passed"] is False, data
+    assert data["stopped_after_check"] is True, data
     assert any(note.startswith("stopped by a further signal") for note in data["notes"]), data
+
+    def listed() -> dict[str, object]:
+        done = subprocess.run(
+            [OFFLOAD, "history", "--json", "--report-dir", str(fs.mountpoint)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        [entry] = json.loads(done.stdout)
+        assert entry["exit_code"] == 130, entry
+        return entry
+
     # offload history calls it stopped, not cancelled: the check was over (before: cancelled).
-    listed = subprocess.run(
-        [OFFLOAD, "history", "--json", "--report-dir", str(fs.mountpoint)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    [entry] = json.loads(listed.stdout)
-    assert entry["result"] == "stopped after the check" and entry["exit_code"] == 130, entry
+    assert listed()["result"] == "stopped after the check"
+    # From the report's key, not its note's words, which are for people and may change
+    # (before: "cancelled" once the note read otherwise).
+    notes = data["notes"]
+    report.write_text(json.dumps({**data, "notes": ["reworded: " + n for n in notes]}))
+    assert listed()["result"] == "stopped after the check"
+    # A report of a version before the key: its note alone says it, and still does.
+    earlier = {k: v for k, v in data.items() if k != "stopped_after_check"}
+    report.write_text(json.dumps(earlier))
+    assert listed()["result"] == "stopped after the check"
+    report.write_text(json.dumps({**earlier, "notes": []}))
+    assert listed()["result"] == "cancelled"
 
 
 @pytest.mark.fault

@@ -47,8 +47,9 @@ from offload.report.validate import (
 )
 from offload.results import KEPT_BESIDE
 
-#: How the note of a check stopped once it was over begins (``verify_cmd.STOPPED_NOTE``).
-_VERIFY_STOPPED = "stopped by a further signal while the report was written, the check over"
+#: How the note of a check stopped once it was over begins in the reports of versions
+#: before their ``stopped_after_check`` key: read only where that key is missing.
+_VERIFY_STOPPED_BEFORE = "stopped by a further signal while the report was written, the check over"
 
 # What an ``offload verify`` run found, by its exit code (docs/json.md, the verify report).
 _VERIFY_RESULTS = {
@@ -172,10 +173,7 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         return base
     code, totals = data["exit_code"], data["totals"]
     result = _VERIFY_RESULTS.get(code, "failed")
-    if code == 130 and any(
-        isinstance(note, str) and note.startswith(_VERIFY_STOPPED)
-        for note in data.get("notes") or []
-    ):
+    if code == 130 and _stopped_after_check(data):
         # Stopped by a further signal once the check was over (its report restated): every
         # file was looked at, and the report's lists say what it found; not cancelled.
         result = "stopped after the check"
@@ -199,6 +197,19 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         files=checked + (totals.get("unverifiable") or 0),
         kind="verify",
         reference=data.get("reference"),
+    )
+
+
+def _stopped_after_check(data: dict[str, Any]) -> bool:
+    """Whether a verify report says a further signal stopped the command once its check
+    was over: its ``stopped_after_check``; in a report of a version before that key, the
+    note such a report was restated with."""
+    stopped = data.get("stopped_after_check")
+    if stopped is not None:
+        return stopped is True
+    return any(
+        isinstance(note, str) and note.startswith(_VERIFY_STOPPED_BEFORE)
+        for note in data.get("notes") or []
     )
 
 
@@ -264,7 +275,9 @@ def _proved(data: dict[str, Any]) -> str:
         # Exit 130 with no copy cancelled: stopped by a further Ctrl-C, or a SIGTERM, once
         # every copy had its outcome (README, exit 130): the copies stand as the report
         # gives them; the manifests and reports after it were not all written.
-        if isinstance(counts, dict) and _copies_all_good(data, counts):
+        if not isinstance(counts, dict):  # no copy's state given: none is claimed
+            return _STOPPED_UNKNOWN
+        if _copies_all_good(data, counts):
             return f"{_states(data, counts)}{_THEN_STOPPED}"
         return f"partly failed{_THEN_STOPPED}"
     if code == 1:
@@ -289,6 +302,10 @@ def _proved(data: dict[str, Any]) -> str:
 
 #: A run stopped once every copy had its outcome (exit 130, no copy cancelled).
 _THEN_STOPPED = ", then stopped"
+
+#: Such a run whose report gives no ``totals.results`` (an earlier version's, or edited):
+#: stopped, but nothing said of its copies, good or failed.
+_STOPPED_UNKNOWN = "stopped, copies' states unknown (no totals.results)"
 
 
 def _copies_all_good(data: dict[str, Any], counts: dict[str, Any]) -> bool:

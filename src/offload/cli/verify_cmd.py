@@ -233,6 +233,9 @@ def report_dict(
         # The lists such a check never looked for: empty there, but not "none". Named here,
         # not made null: every reader of this schema takes them as lists (docs/json.md).
         "not_looked_for": list(NOT_LOOKED_FOR) if code == VerifyExit.CANCELLED else [],
+        # A further signal stopped the command once its check was over: set when the report
+        # is restated so (``_Written.restate``), what ``offload history`` reads.
+        "stopped_after_check": False,
         # Why a path is in its list, where its name does not say it all (one reason a path,
         # the words the terminal and the CSV print: offload.verification_reason).
         "reasons": {
@@ -436,7 +439,8 @@ class _Written:
 
     def restate(self, env: Environment, note: str, *, stopped: bool = False) -> None:
         """The JSON written again over itself, atomically, with *note* added to its
-        ``notes`` (*stopped*: its exit code 130, ``passed`` false). A failure is one line.
+        ``notes`` (*stopped*: its exit code 130, ``passed`` false, ``stopped_after_check``
+        true). A failure is one line.
         A signal that stops the command meanwhile (KeyboardInterrupt) leaves the JSON as it
         was: when *stopped*, said in one line (the command exits 130 anyway); otherwise
         raised, for the command to stop as for any signal after the check (a stopped run
@@ -445,7 +449,9 @@ class _Written:
             return
         self.data["notes"].append(note)
         if stopped:
-            self.data.update(exit_code=int(VerifyExit.CANCELLED), passed=False)
+            self.data.update(
+                exit_code=int(VerifyExit.CANCELLED), passed=False, stopped_after_check=True
+            )
         if self.path is None:
             return
         try:

@@ -389,6 +389,7 @@ _VERIFY_REPORT = obj(
         "finished": _o(nullable(DATE)),
         "exit_code": INT,
         "passed": _o(BOOL),
+        "stopped_after_check": _o(BOOL),
         "error": _o(_TEXT),
         "totals": obj(
             {
