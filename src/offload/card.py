@@ -1173,8 +1173,7 @@ def _not_on_card_warnings(
         gone = sorted(
             path
             for path in known.keys() - present
-            if known[path].state in ("verified", "transfer_checked")
-            and not _is_ignored(path, ignored)
+            if known[path].vouches and not _is_ignored(path, ignored)
         )
         if not gone:
             continue
@@ -1303,7 +1302,7 @@ def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequen
         return ""
     if entry.state == "revoked":
         return "revoked"
-    if entry.state not in ("verified", "transfer_checked"):
+    if not entry.vouches:
         return "damaged"
     if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
         return "other"
@@ -2562,7 +2561,7 @@ def _remove_stray_partials(
     # The unproven renames: the last entry of a file records a copy and names a partial here.
     proofs: dict[str, str] = {}
     for relative_path, entry in (known or {}).items():
-        if entry.state in ("verified", "transfer_checked") and entry.partial_name:
+        if entry.vouches and entry.partial_name:
             partial = plan.target_for(relative_path).with_name(entry.partial_name)
             proofs[str(partial)] = relative_path
     keep: set[str] = set(strays) if known is None else set()

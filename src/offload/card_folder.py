@@ -131,7 +131,7 @@ def refuse_another_cards_folder(
             continue
         if any(_this_cards_file(entries, f, key) for f in files):
             continue
-        standing = [e for e in entries.standing() if _vouches(e)]
+        standing = [e for e in entries.standing() if e.vouches]
         if standing:
             message = _refusal(source, plan, plans, standing, card, buckets or {})
             finding = PreflightItem(
@@ -282,17 +282,11 @@ def _holds_this_cards_entry(entries: LedgerEntries, key: str) -> bool:
     others: set[str] = set()
     for entry in entries.standing():
         known = entry.card
-        if known and known not in others and _vouches(entry):
+        if known and known not in others and entry.vouches:
             if same_card(entry, key):
                 return True
             others.add(known)
     return False
-
-
-def _vouches(entry: LedgerEntry) -> bool:
-    """Whether *entry* records a copy (verified or transfer-checked; a ``revoked`` line
-    names a path alone, a line whose state cannot be read vouches for nothing)."""
-    return entry.state in ("verified", "transfer_checked")
 
 
 def _this_cards_file(entries: LedgerEntries, file: SourceFile, key: str) -> bool:
@@ -304,7 +298,7 @@ def _this_cards_file(entries: LedgerEntries, file: SourceFile, key: str) -> bool
     if entries.beside:
         candidates += entries.beside.get(file.relative_path, ())
     return any(
-        _vouches(e)
+        e.vouches
         and not (key and e.card)
         and e.size_bytes == file.size_bytes
         and e.mtime_ns == file.mtime_ns

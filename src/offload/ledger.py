@@ -132,6 +132,14 @@ class LedgerEntry:
     # older than the key).
     fingerprint: str = ""
 
+    @property
+    def vouches(self) -> bool:
+        """Whether the entry records a copy a run may trust (its state ``verified`` or
+        ``transfer_checked``): a ``revoked`` line names a path alone, and a line whose state
+        this version cannot read vouches for nothing. The one place that says which states
+        vouch."""
+        return self.state in ("verified", "transfer_checked")
+
 
 # The keys a line holds only when set (an older version skips a line with one: see the
 # module's compatibility rule).
@@ -599,11 +607,7 @@ def still_standing(earlier: Iterable[LedgerEntry], entry: LedgerEntry) -> tuple[
 def _other_cards_copies(entries: Iterable[LedgerEntry], card: str) -> Iterator[LedgerEntry]:
     """Those of *entries* that record a copy (verified or transfer-checked) of a known card
     other than *card* (``CardIdentity.key``)."""
-    return (
-        e
-        for e in entries
-        if e.card and e.state in ("verified", "transfer_checked") and not same_card(e, card)
-    )
+    return (e for e in entries if e.card and e.vouches and not same_card(e, card))
 
 
 def _name_of(entry: LedgerEntry) -> str:
@@ -623,7 +627,7 @@ def recorded_entry(
     of a source of this size and mtime with every digest asked for; else None. Whether the
     copy is still there is the caller's (its ledger's) to check."""
     entry = entries.get(relative_path)
-    if entry is None or entry.state not in ("verified", "transfer_checked"):
+    if entry is None or not entry.vouches:
         return None
     if entry.size_bytes != size_bytes or entry.mtime_ns != mtime_ns:
         return None

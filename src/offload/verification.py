@@ -152,9 +152,7 @@ def _against_ledger(
     # A transfer-checked copy's entry holds its in-flight digests: as good a reference.
     # Each path's last entry and those of other cards standing beside it (each card's copy
     # under a name of its own, --keep-both): every copy the ledger vouches for.
-    entries = [
-        e for e in ledger.load_entries().standing() if e.state in ("verified", "transfer_checked")
-    ]
+    entries = [e for e in ledger.load_entries().standing() if e.vouches]
     recorded: dict[str, tuple[int, dict[str, str]]] = {}
     for entry in entries:
         final = entry.relative_path.rsplit("/", 1)

@@ -116,7 +116,7 @@ def _to_revoke(
     cards: dict[str, str] = {}
     revoked: set[str] = set()
     for entry in entries.standing():
-        if entry.state not in ("verified", "transfer_checked"):
+        if not entry.vouches:
             continue
         if entry.recorded_at >= checked_since:
             continue

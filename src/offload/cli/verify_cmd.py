@@ -848,9 +848,7 @@ def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
     # Each path's last entry, and the entries of other cards standing beside it (each
     # card's copy under a name of its own, --keep-both): a run of that card trusts it.
     recorded = {
-        final_path_of(Path(), entry).as_posix()
-        for entry in entries.standing()
-        if entry.state in ("verified", "transfer_checked")
+        final_path_of(Path(), entry).as_posix() for entry in entries.standing() if entry.vouches
     }
     return sum(1 for path in paths if Path(path).as_posix() in recorded)
 

@@ -593,9 +593,7 @@ def _recorded(root: Path, legacy: Path | None) -> dict[str, _Record]:
         ledger = Ledger(root)
         if ledger.path.exists():
             for entry in ledger.load_entries().standing():
-                digests = (
-                    dict(entry.digests) if entry.state in ("verified", "transfer_checked") else {}
-                )
+                digests = dict(entry.digests) if entry.vouches else {}
                 found[final_path_of(Path(), entry).as_posix()] = _Record(entry.size_bytes, digests)
     except (OSError, ManifestError, HistoryError):
         pass
