@@ -103,6 +103,7 @@ from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 from offload.plan.codes import PreflightCode
+from offload.report.words import plural
 
 
 class LinkState(StrEnum):
@@ -1132,7 +1133,7 @@ def _listed_again_past_history(
         shown = ", ".join(printable_name(p) for p in hidden[:3])
         more = f" and {len(hidden) - 3} more" if len(hidden) > 3 else ""
         message = (
-            f"{_plural_files(len(hidden))} of the card on {root} "
+            f"{plural(len(hidden), 'file')} of the card on {root} "
             f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}{more}): "
             f"{why}; {'its copy is' if one else 'their copies are'} in the job report with "
             f"{'its state' if one else 'their states'} (ascmhl verify and offload verify pass "
@@ -1143,11 +1144,6 @@ def _listed_again_past_history(
         for path in hidden:
             outcome.not_listed[path] = (why, message)
     return again
-
-
-def _plural_files(count: int) -> str:
-    """``1 file``, ``3 files``."""
-    return f"{count} file{'' if count == 1 else 's'}"
 
 
 def _media_state(
