@@ -206,3 +206,32 @@ def test_a_stopped_check_of_an_earlier_version_is_told_by_its_note() -> None:
     assert not _stopped_after_check({"notes": ["SIGTERM came while the report was written"]})
     assert _stopped_after_check({"notes": [], "stopped_after_check": True})
     assert not _stopped_after_check({"notes": [note], "stopped_after_check": False})
+
+
+def test_a_columns_of_no_width_lays_the_listing_out_as_if_unset(tmp_path: Path) -> None:
+    """``$COLUMNS`` negative, 0 or not a number is no width (``common.columns_asked``): the
+    listing is laid out for 160 columns, as with none. Failed before: ``COLUMNS=-5`` printed
+    nothing at all, exit 0 (a table laid out in -5 columns)."""
+    reports = tmp_path / "r"
+    reports.mkdir()
+    (reports / "notes.json").write_text("{not json")  # listed, with why
+
+    def listing(columns: str | None) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+        if columns is not None:
+            env["COLUMNS"] = columns
+        done = subprocess.run(
+            [*CLI, "history", "--report-dir", str(reports)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        return done.stdout
+
+    unset = listing(None)
+    assert "notes.json" in unset and "unreadable" in unset, unset
+    for columns in ("-5", "0", "junk"):
+        assert listing(columns) == unset, columns
+    assert listing("60") != unset  # a width it gives is the one laid out for

@@ -45,6 +45,30 @@ def test_verdict_line(tmp_path: Path, mode: str, files: int, verdict: str) -> No
     assert out.getvalue() == ""  # stdout stays free for --json
 
 
+@pytest.mark.parametrize("columns", ["-5", "0", "junk"])
+def test_a_columns_of_no_width_prints_the_summary_as_if_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """``$COLUMNS`` negative, 0 or not a number is no width (``common.columns_asked``): the
+    summary's table, on a stderr that is no terminal, is laid out for 120 columns as with
+    none. Failed before: ``COLUMNS=-5`` and ``COLUMNS=0`` printed no table at all."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "A.mov").write_bytes(b"x" * 5000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    monkeypatch.setenv("COLUMNS", columns)
+    err = io.StringIO()
+    code = main(
+        ["copy", "--report-dir", str(tmp_path / "r"), str(card), str(dest)],
+        Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False),
+    )
+    assert code == 0, err.getvalue()
+    [header] = [line for line in err.getvalue().splitlines() if line.startswith(" destination ")]
+    assert header.split() == ["destination", "now", "failed", "written", "speed", "result"]
+    assert len(header) <= 120, header
+
+
 def test_what_is_needed_after_the_copy_loads_when_its_first_batch_is_made_durable() -> None:
     """The manifests' writer (~15 ms of start-up), rich (~25 ms) and the reports' modules
     (~10 ms) are not imported with the command's modules, nor OpenSSL (hashlib) or socket:

@@ -137,13 +137,21 @@ def path_value(text: str) -> Path:
     return Path(path_text(text))
 
 
-def terminal_columns() -> int:
-    """``shutil.get_terminal_size().columns``, without importing ``shutil``: ``$COLUMNS`` if
-    a positive number, else the width of the terminal on ``sys.__stdout__``, else 80."""
+def columns_asked(default: int) -> int:
+    """The width ``$COLUMNS`` asks for if a positive number, else *default* (unset, 0,
+    negative, not a number: rich laid a table out in a width of 0 or less as nothing)."""
     try:
         columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
-        columns = 0
+        return default
+    return columns if columns > 0 else default
+
+
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing ``shutil``: ``$COLUMNS`` if
+    a positive number (``columns_asked``), else the width of the terminal on
+    ``sys.__stdout__``, else 80."""
+    columns = columns_asked(0)
     if columns > 0:
         return columns
     try:

@@ -30,6 +30,7 @@ from rich.text import Text
 
 from offload.cli.common import (
     Environment,
+    columns_asked,
     default_report_dir,
     handling_signals,
     path_value,
@@ -412,7 +413,8 @@ def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> i
     if not entries:
         print(f"No offload reports in {printable_name(str(folder))} yet.", file=env.stdout)
         return 0
-    console = Console(file=env.stdout, width=None if env.stdout.isatty() else _columns(160))
+    # Not on a terminal: laid out for ``$COLUMNS``, else 160 columns.
+    console = Console(file=env.stdout, width=None if env.stdout.isatty() else columns_asked(160))
     shown = "" if len(entries) == found else f" (the newest {len(entries)} of {found})"
     # Names as Text, never as rich markup ("[day1]" is a name, "[/b]" a closing tag).
     title = Text(f"Offloads and checks in {printable_name(str(folder))}{shown}")
@@ -428,15 +430,6 @@ def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> i
 #: (``_print_blocks``): on 80 columns the table's seven columns left a path 10 cells, folded
 #: over five lines, and "destinatio/ns" for a header.
 PATH_ROOM = 32
-
-
-def _columns(default: int) -> int:
-    """The width a listing not printed on a terminal is laid out for: ``$COLUMNS``, else
-    *default*."""
-    try:
-        return int(os.environ.get("COLUMNS", "")) or default
-    except ValueError:
-        return default
 
 
 def _middle(text: str, width: int) -> str:

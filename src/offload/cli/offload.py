@@ -30,6 +30,7 @@ from offload.cli.common import (
     Environment,
     SignalsAfterCopy,
     cancel_on_signals,
+    columns_asked,
     default_report_dir,
     engine_arguments,
     hash_algorithms,
@@ -897,7 +898,8 @@ def _reports_and_summary(
     from offload.report.summary import summary_table, verdict_lines
 
     try:
-        out = Console(file=env.stderr, width=None if env.stderr.isatty() else _columns(120))
+        # Not on a terminal: laid out for ``$COLUMNS``, else 120 columns.
+        out = Console(file=env.stderr, width=None if env.stderr.isatty() else columns_asked(120))
         out.print(summary_table(report))
         for line in verdict_lines(report):
             print(printable_line(line), file=env.stderr)
@@ -976,13 +978,6 @@ def _open_progress_trace(
             f"--progress-trace {shown}: cannot create it ({error.strerror}); name a writable file"
         ) from None
     return ProgressTraceWriter(stream, progress=model)
-
-
-def _columns(default: int) -> int:
-    try:
-        return int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        return default
 
 
 _freezing_at_exit = False
