@@ -609,6 +609,12 @@ def report_basename(report: OffloadReport, *, folders: Sequence[Path] = ()) -> s
     return f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', time.gmtime(report.job.started_at))}Z"
 
 
+#: The HTML and PDF reports not written yet (``ReportsWritten.documents``): what makes them,
+#: the local JSON paths they go beside, and each remote JSON's shown path with how a
+#: document is put beside it.
+_Documents = tuple[PendingDocuments, list[str], list[tuple[str, Callable[[str, bytes], None]]]]
+
+
 class ReportsWritten:
     """What ``write_reports`` wrote: the JSON paths, the exit code they state, and what
     could not be written (a destination's problem: already recorded on the report,
@@ -629,7 +635,6 @@ class ReportsWritten:
         "json_written",
         "local_error",
         "paths",
-        "pending",
         "refusals",
         "totals",
         "unrestated",
@@ -654,11 +659,10 @@ class ReportsWritten:
         self.totals: dict[str, Any] = {}
         self.ignored: list[dict[str, str]] = []
         # The HTML and PDF reports still being made by the report worker (``write_reports``
-        # with a worker): written by ``finish_documents`` (this writes them, returns notes).
-        self.documents: Callable[[], list[str]] | None = None
-        # What makes them, while they are not written yet: a restatement meanwhile has
-        # them made from the restated data (``restate``), so they say what the JSON says.
-        self.pending: PendingDocuments | None = None
+        # with a worker), with where they go (the local JSON paths, the remote folders'):
+        # written by ``finish_documents``. A restatement meanwhile has them made from the
+        # restated data (``restate``), so they say what the JSON says.
+        self.documents: _Documents | None = None
         # What ``finish_documents`` could not write (an HTML or PDF report), a line each:
         # the summary prints each on its own line, ``--json`` adds each to the notes.
         self.document_errors: list[str] = []
@@ -683,10 +687,10 @@ class ReportsWritten:
             return []
         data = {**self.data, "notes": [*self.data["notes"], *notes]}
         self.data, self.exit_code = data, exit_code
-        if self.documents is not None and self.pending is not None and not stopped:
+        if self.documents is not None and not stopped:
             # The HTML and PDF not written yet: made from the restated data (here, not by
             # the worker, which has the first), so they carry the notes too.
-            self.pending.restate({**data, "exit_code": exit_code})
+            self.documents[0].restate({**data, "exit_code": exit_code})
         restated = _json_file(data)
         problems: list[str] = []
         self.unrestated = [str(path) for path in self.json_written]
@@ -723,11 +727,11 @@ class ReportsWritten:
         """Write the HTML and PDF reports the report worker was making (waiting for it, or
         making them here if it failed): each durable when this returns, what could not be
         written in ``document_errors``. Nothing to do once done, or without a worker."""
-        pending, self.documents = self.documents, None
-        self.pending = None
-        if pending is None:
+        documents, self.documents = self.documents, None
+        if documents is None:
             return
-        notes = pending()
+        pending, json_paths, remote = documents
+        notes = pending.finish(json_paths, remote)
         if notes:
             self.document_errors += notes
             # The note names the file and why; no errno is kept for a document's.
@@ -919,9 +923,7 @@ def write_reports(
     data["folder_errors"] = list(data["folder_errors"])
     data["notes"] = list(data["notes"])
     remote_documents = [(shown, _document_put(folder, name)) for folder, name, shown in stored]
-    json_paths = list(result.paths)
-    result.documents = lambda: documents.finish(json_paths, remote_documents)
-    result.pending = documents
+    result.documents = (documents, list(result.paths), remote_documents)
     result.paths += [shown for _, _, shown in stored]
     if worker is None:
         result.finish_documents()
