@@ -13,8 +13,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
+from offload.cli.final_signals import HANDLED_SIGNALS, SIGNAL_WORDS, register
 from offload.engine.cancel import CancelToken
 from offload.errors import OffloadError, UsageError, printable_line, printable_name, printable_text
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
@@ -329,26 +330,13 @@ def write_stdout_whole(env: Environment, text: str) -> None:
             os.close(devnull)
 
 
-#: The signals a command takes while it works: Ctrl-C (SIGINT), ``kill`` (SIGTERM), and the
-#: hang-up of its terminal (SIGHUP: the window closed, the ssh connection dropped).
-HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-# How a line names each of them: the one that came, never "Ctrl-C (or SIGTERM)" for a
-# closed terminal.
-_SIGNAL_WORDS: dict[int, str] = {
-    signal.SIGINT: "Ctrl-C",
-    signal.SIGTERM: "SIGTERM",
-    signal.SIGHUP: "SIGHUP (the terminal closed)",
-}
-
-
 def signal_words(signum: int | None) -> str:
     """How a line names the signal *signum* the command received (one of
     ``HANDLED_SIGNALS``: "Ctrl-C", "SIGTERM", "SIGHUP (the terminal closed)"); another
     signal by its name; None (no signal recorded: a cancel asked for otherwise) "a cancel"."""
     if signum is None:
         return "a cancel"
-    words = _SIGNAL_WORDS.get(signum)
+    words = SIGNAL_WORDS.get(signum)
     if words is not None:
         return words
     try:
@@ -428,6 +416,47 @@ def handling_signals(
         if keep is None or not keep():
             for signum, old in replaced.items():
                 signal.signal(signum, old)
+
+
+class OutcomeSignals(Protocol):
+    """A command's signal handling once its outcome is being stated (``SignalsAfterCopy``,
+    ``offload verify``'s): a signal then only recorded (``further``), and whether the handler
+    stays to the process's exit (``kept``: ``handling_signals``' *keep*)."""
+
+    further: int | None
+    kept: bool
+
+    def handler(self, signum: int, frame: object) -> None: ...
+
+
+def keep_signals_to_exit(
+    env: Environment,
+    signals: OutcomeSignals,
+    said: Callable[[int], str],
+    *,
+    keep: bool,
+    said_at_exit: Callable[[int], str] | None = None,
+) -> None:
+    """Once a command's outcome is stated, while *signals*' handler is still the command's:
+    a signal it recorded meanwhile (``further``) said in one ``WARNING:`` line (*said*'s
+    words), never a stop. With *keep* (the process is the command's own and ends next) the
+    handler stays to the process's exit (``kept``) and a signal from now on is named as the
+    process ends (``final_signals.register``; *said_at_exit*'s words, else *said*'s): put
+    back, Python's KeyboardInterrupt or SIGTERM's default would land in the exit with
+    another exit code than the outcome's."""
+    further, signals.further = signals.further, None  # one that comes now is said later
+    if further is not None:
+        env.warning(said(further))
+    signals.kept = keep
+    if not keep:
+        return
+    at_exit = said_at_exit or said
+
+    def last_words() -> str | None:
+        later, signals.further = signals.further, None
+        return None if later is None else at_exit(later)
+
+    register(signals.handler, last_words)
 
 
 class SignalsAfterCopy:

@@ -32,8 +32,13 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 
-_HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_WORDS: dict[int, str] = {
+#: The signals a command takes while it works: Ctrl-C (SIGINT), ``kill`` (SIGTERM), and the
+#: hang-up of its terminal (SIGHUP: the window closed, the ssh connection dropped).
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+#: How a line names each of them: the one that came, never "Ctrl-C (or SIGTERM)" for a
+#: closed terminal (every command's lines: ``common.signal_words``).
+SIGNAL_WORDS: dict[int, str] = {
     signal.SIGINT: "Ctrl-C",
     signal.SIGTERM: "SIGTERM",
     signal.SIGHUP: "SIGHUP (the terminal closed)",
@@ -73,7 +78,7 @@ class _Recorder:
         self.said = len(self.came)
         if not fresh:
             return None
-        names = " and ".join(dict.fromkeys(_WORDS.get(s, f"signal {s}") for s in fresh))
+        names = " and ".join(dict.fromkeys(SIGNAL_WORDS.get(s, f"signal {s}") for s in fresh))
         return (
             f"{names} came {self.words}: it was written whole, and the exit code is the one it "
             "gives"
@@ -103,7 +108,7 @@ def holding(
         yield recorder
         return
     replaced = {}
-    for number in _HANDLED:
+    for number in HANDLED_SIGNALS:
         if signal.getsignal(number) is not signal.SIG_IGN:
             replaced[number] = signal.signal(number, recorder.handler)
     try:
@@ -129,8 +134,8 @@ def say_at_exit() -> None:
         return
     handler, last_words = _registered
     # Python runs the handlers of signals that came before the block as this returns.
-    signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
-    for number in sorted(signal.sigpending() & set(_HANDLED)):
+    signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+    for number in sorted(signal.sigpending() & set(HANDLED_SIGNALS)):
         handler(number, None)
     line = last_words()
     if line is not None:

@@ -34,6 +34,7 @@ from offload.cli.common import (
     default_report_dir,
     engine_arguments,
     hash_algorithms,
+    keep_signals_to_exit,
     local_report_dir,
     manifest_options,
     signal_words,
@@ -570,20 +571,15 @@ def _offload(
         late = late_signal()
         if late is not None and late not in report.notes:  # after the reports were restated
             env.warning(late)
-        further, signals.further = signals.further, None  # one that comes now is said later
-        if further is not None:
-            env.warning(_outcome_stated(further, "while", as_json=args.json))
         # The process ends next: a signal from here to its exit is recorded as above, and
         # named by the entry point as the process ends (``final_signals.say_at_exit``).
-        signals.kept = own_process and signals.holding
-        if signals.kept:
-            from offload.cli.final_signals import register
-
-            def last_words() -> str | None:
-                later, signals.further = signals.further, None
-                return None if later is None else _outcome_stated(later, "once", as_json=args.json)
-
-            register(signals.handler, last_words)
+        keep_signals_to_exit(
+            env,
+            signals,
+            lambda signum: _outcome_stated(signum, "while", as_json=args.json),
+            keep=own_process and signals.holding,
+            said_at_exit=lambda signum: _outcome_stated(signum, "once", as_json=args.json),
+        )
     return code
 
 

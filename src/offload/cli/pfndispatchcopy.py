@@ -64,6 +64,7 @@ from offload.cli.common import (
     cancel_on_signals,
     engine_arguments,
     hash_algorithms,
+    keep_signals_to_exit,
     path_text,
     signal_words,
 )
@@ -296,18 +297,9 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
         signals.after_copy()
         signals.holding = True  # a signal from here on is recorded (``further``) and said
         code = _say_outcome(args, env, report, signals, options, labels, started)
-        further, signals.further = signals.further, None
-        if further is not None:
-            env.warning(_outcome_said(further))
-        signals.kept = own_process  # and so to the process's exit
-        if own_process:  # a signal from here to the exit: named as the process ends
-            from offload.cli.final_signals import register
-
-            def last_words() -> str | None:
-                later, signals.further = signals.further, None
-                return None if later is None else _outcome_said(later)
-
-            register(signals.handler, last_words)
+        # A signal that came while the outcome was stated said; one from here to the exit
+        # named as the process ends.
+        keep_signals_to_exit(env, signals, _outcome_said, keep=own_process)
     return code
 
 

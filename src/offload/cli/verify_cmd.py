@@ -44,6 +44,7 @@ from offload.cli.common import (
     add_quiet_and_report_dir_options,
     default_report_dir,
     handling_signals,
+    keep_signals_to_exit,
     local_report_dir,
     manifest_options,
     path_text,
@@ -670,18 +671,9 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
         signals.stated = True
         if signals.received is not None:
             env.warning(signal_during_reports(signal_words(signals.received)))
-        further, signals.further = signals.further, None  # one that comes now is said later
-        if further is not None:
-            env.warning(_came_after_report(further))
-        signals.kept = own_process
-        if own_process:  # a signal from here to the exit: named as the process ends
-            from offload.cli.final_signals import register
-
-            def last_words() -> str | None:
-                later, signals.further = signals.further, None
-                return None if later is None else _came_after_report(later)
-
-            register(signals.handler, last_words)
+        # A signal that came while the outcome was stated said; one from here to the exit
+        # named as the process ends.
+        keep_signals_to_exit(env, signals, _came_after_report, keep=own_process)
     return code
 
 
