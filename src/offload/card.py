@@ -685,6 +685,8 @@ def _plan(
             fast_copy=stands_in_for is not None,
         )
     )
+    # The files a legacy MHL records: its name, for a mismatch's line; each such file's task
+    # is made with it (``FileTask.reference_record``), every one of them in ``references``.
     records: dict[str, str] = {}
     if legacy is not None and legacy.references:
         records = {p: r for p, r in legacy.records.items() if p not in references}
@@ -784,6 +786,8 @@ def _plan(
                     tuple([root + source_file.relative_path for root in roots]),
                     (),
                     references.get(source_file.relative_path) or NO_DIGESTS,
+                    "",
+                    records.get(source_file.relative_path, "") if records else "",
                 )
                 for source_file in tree.files
             ]
@@ -954,13 +958,10 @@ def _plan(
                     tuple(targets),
                     tuple(preset),
                     references.get(source_file.relative_path) or NO_DIGESTS,
+                    "",
+                    records.get(source_file.relative_path, "") if records else "",
                 )
             )
-    if records:  # the files a legacy MHL records: its name, for a mismatch's line
-        for index, task in enumerate(tasks):
-            record = records.get(task.source.relative_path)
-            if record is not None:
-                tasks[index] = dataclasses.replace(task, reference_record=record)
     # The preflight runs over the real task list: what the ledgers trust and the copies
     # already there are not counted as to be copied (space, counts). No name headroom: a
     # partial's name is cut to fit NAME_MAX (its unique token keeps it apart), so any name
