@@ -149,14 +149,19 @@ def test_history_names_a_stopped_run_stopped_and_a_cancelled_one_cancelled(
     run("*.html*", signal.SIGTERM, fs.mountpoint / "one")
     time.sleep(1.1)  # a second apart: the newest first
     run("two/*C001*", signal.SIGINT, fs.mountpoint / "two")
-    listed = subprocess.run(
-        [OFFLOAD, "history", "--json", "--report-dir", str(reports)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert listed.returncode == 0, listed.stderr
-    entries = json.loads(listed.stdout)
+
+    def listed() -> list[dict[str, object]]:
+        done = subprocess.run(
+            [OFFLOAD, "history", "--json", "--report-dir", str(reports)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        entries: list[dict[str, object]] = json.loads(done.stdout)
+        return entries
+
+    entries = listed()
     assert [(e["result"], e["exit_code"]) for e in entries] == [
         ("cancelled", 130),
         ("verified, 3 through a cache, then stopped", 130),  # read back through FUSE
@@ -164,18 +169,11 @@ def test_history_names_a_stopped_run_stopped_and_a_cancelled_one_cancelled(
     # The stopped run's report without ``totals.results`` (as an earlier version's, or one
     # edited, may be): it gives no copy's state, so none is claimed, good or failed.
     # Failed before: "partly failed, then stopped".
-    stopped = Path(entries[1]["report"])
+    stopped = Path(str(entries[1]["report"]))
     data = json.loads(stopped.read_text())
     del data["totals"]["results"]
     stopped.write_text(json.dumps(data))
-    relisted = subprocess.run(
-        [OFFLOAD, "history", "--json", "--report-dir", str(reports)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert relisted.returncode == 0, relisted.stderr
-    assert [(e["result"], e["exit_code"]) for e in json.loads(relisted.stdout)] == [
+    assert [(e["result"], e["exit_code"]) for e in listed()] == [
         ("cancelled", 130),
         ("stopped, copies' states unknown (no totals.results)", 130),
-    ], relisted.stdout
+    ]
