@@ -1060,7 +1060,10 @@ def _print_human(
 
 
 def _leftover_words(path: str) -> str:
-    """What a leftover is, and what to do with it. The piece of a partial's name fusefat
+    """What a leftover is, and what to do with it. A partial says an offload into the copy
+    did not finish: a file it had not yet recorded is in no record, so it is not missing to
+    this check, and the check's OK does not say the copy is whole; the offload run again
+    finishes it and removes its partials. The piece of a partial's name fusefat
     leaves (``naming.is_partial_name`` false) is a damaged folder entry that may share its
     clusters with a copy: unlinked through fusefat, it frees them under that copy (fsck.fat
     then finds the copy's chain freed), so it is never to be deleted so."""
@@ -1069,6 +1072,8 @@ def _leftover_words(path: str) -> str:
     if is_partial_name(posixpath.basename(path)):
         return (
             "what an unfinished write of offload-ai left, not a file of the card; not checked: "
+            "the offload writing it did not finish, so files of the card may be missing here "
+            "that no record names: run that offload again to finish it (it removes this), or "
             "delete it"
         )
     return (
