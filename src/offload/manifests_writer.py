@@ -594,7 +594,49 @@ def _representable(
                 )
                 continue
             _leave_name_out(outcome, relative, root)
+        if not is_link:
+            for relative in finder_files(part):
+                if relative not in refused:
+                    refused.add(relative)
+                    _leave_finder_file_out(outcome, relative, root)
     return _Listed(files, links, refused)
+
+
+#: The name ASC MHL leaves out at any depth whatever a generation's list says (ascmhl's own
+#: default ignore list, which every generation of ours keeps: ``DEFAULT_IGNORE_PATTERNS``).
+_FINDER_FILE = ".DS_Store"
+
+
+def finder_files(paths: Sequence[str]) -> list[str]:
+    """The paths of *paths* (relative, ``/``-separated) named ``.DS_Store``, which a card's
+    files include only when the scan's default ignore list was not applied
+    (``--no-default-ignore``): one search of the paths joined, the paths asked only when the
+    name is there."""
+    if _FINDER_FILE + "\0" not in "\0".join(paths) + "\0":
+        return []
+    return [p for p in paths if p.rpartition("/")[2] == _FINDER_FILE]
+
+
+def _leave_finder_file_out(
+    outcome: ManifestResult, relative: str, root: Path, *, earlier: bool = False
+) -> None:
+    """The card's ``.DS_Store`` file *relative*, copied there (``--no-default-ignore``), is
+    in no ASC MHL generation: named (*earlier*: by a run that writes no generation now)."""
+    when = " (left out when it was copied)" if earlier else ""
+    _leave_out(
+        outcome,
+        relative,
+        f"{printable_name(relative)} on {root} is in no manifest there{when}: "
+        f"{_FINDER_REASON}; its copy is in the job report with its state (ascmhl verify and "
+        "offload verify of the copy pass over it)",
+        content=_FINDER_REASON,
+    )
+
+
+_FINDER_REASON = (
+    "ASC MHL leaves every .DS_Store out (ascmhl's default ignore list, kept by every "
+    "generation; the legacy MHL follows it)"
+)
 
 
 def _leave_name_out(
@@ -616,12 +658,17 @@ def _leave_name_out(
 
 
 def _named_unlisted(destination: DestinationRecords, outcome: ManifestResult) -> None:
-    """The files verified there whose names no XML manifest can hold, which the manifests
-    there (found complete otherwise: no generation is written now) leave out: each named
-    as :func:`_representable` names it when it writes one."""
-    for relative in paths_of(destination.files):
+    """The files verified there whose names no XML manifest can hold, and the ``.DS_Store``
+    ones ASC MHL leaves out, which the manifests there (found complete otherwise: no
+    generation is written now) leave out: each named as :func:`_representable` names it
+    when it writes one."""
+    paths = list(paths_of(destination.files))
+    for relative in paths:
         if not xml_can_hold(relative):
             _leave_name_out(outcome, relative, destination.root, earlier=True)
+    for relative in finder_files(paths):
+        if xml_can_hold(relative):
+            _leave_finder_file_out(outcome, relative, destination.root, earlier=True)
 
 
 def write_manifests(
