@@ -575,7 +575,8 @@ def _representable(
         # paths joined, not one a path), and the others named like our state (one search
         # of the paths joined for the name, the paths asked only when it is there).
         unheld = paths_xml_cannot_hold(part)
-        if _NESTED_STATE + "\0" in "\0".join(part) + "\0":
+        joined = "\0".join(part) + "\0"
+        if _NESTED_STATE + "\0" in joined:
             named_like_state.update(
                 p for p in part if p.endswith(_NESTED_STATE) and xml_can_hold(p)
             )
@@ -595,7 +596,7 @@ def _representable(
                 continue
             _leave_name_out(outcome, relative, root)
         if not is_link:
-            for relative in finder_files(part):
+            for relative in finder_files(part, joined):
                 if relative not in refused:
                     refused.add(relative)
                     _leave_finder_file_out(outcome, relative, root)
@@ -607,12 +608,14 @@ def _representable(
 _FINDER_FILE = ".DS_Store"
 
 
-def finder_files(paths: Sequence[str]) -> list[str]:
+def finder_files(paths: Sequence[str], joined: str | None = None) -> list[str]:
     """The paths of *paths* (relative, ``/``-separated) named ``.DS_Store``, which a card's
     files include only when the scan's default ignore list was not applied
-    (``--no-default-ignore``): one search of the paths joined, the paths asked only when the
-    name is there."""
-    if _FINDER_FILE + "\0" not in "\0".join(paths) + "\0":
+    (``--no-default-ignore``): one search of the paths joined (*joined*: each path followed
+    by ``\\0``, where the caller has it), the paths asked only when the name is there."""
+    if joined is None:
+        joined = "\0".join(paths) + "\0"
+    if _FINDER_FILE + "\0" not in joined:
         return []
     return [p for p in paths if p.rpartition("/")[2] == _FINDER_FILE]
 
