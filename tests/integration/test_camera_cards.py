@@ -494,8 +494,11 @@ def test_no_default_ignore_copies_os_files_and_names_each_finder_file_no_manifes
     leaves out whatever the list (ascmhl's own default, kept by every generation; the legacy
     MHL follows it): those are
     named, terminal and every saved report (``not-in-manifest``), on the run that copies
-    them and on a re-run, never left out unsaid; the judge passes. Failed before: the two
-    ``.DS_Store`` copies were in no manifest and no report or line said so (found in QA)."""
+    them and on a re-run, never left out unsaid, and what a check of the copy does with
+    them (passes over them) is said as it is; the judge passes. Failed before: the two
+    ``.DS_Store`` copies were in no manifest and no report or line said so (found in QA);
+    then the report's warning said a check calls each a new file (exit 21), which it does
+    not (the words of a name XML cannot hold)."""
     card = camera_cards.write_card(tmp_path / "cards" / "JUNK", camera_cards.OS_JUNK)
     destination = tmp_path / "dest"
     destination.mkdir()
@@ -510,6 +513,13 @@ def test_no_default_ignore_copies_os_files_and_names_each_finder_file_no_manifes
         data = json.loads(report.read_text())
         named = sorted(w["path"] for w in data["warnings"] if w["code"] == "not-in-manifest")
         assert named == sorted(str(root / p) for p in finder), (run, data["warnings"])
+        for warning in data["warnings"]:
+            if warning["code"] == "not-in-manifest":  # what a check does: passes over it
+                assert warning["message"].endswith(
+                    "ascmhl verify and offload verify of the copy pass over it: the "
+                    "manifests' ignore list hides it"
+                ), warning
+        assert "calls it new" not in output and "passes over them" in output, output
         assert data["ignored"] == []
     files = camera_cards.file_paths(camera_cards.OS_JUNK)
     assert sorted(
