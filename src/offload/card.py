@@ -2153,8 +2153,9 @@ def _unlisted_name_warnings(
 ) -> list[PreflightItem]:
     """Before the copy (the preflight's warnings: the terminal, ``--dry-run``, their JSON),
     one warning a file of the card whose name holds a control character an XML manifest
-    cannot hold, and a destination whose manifests are written: it will be copied there
-    like the others but left out of them, as the reports say after the copy
+    cannot hold, or that is a ``.DS_Store`` (copied with ``--no-default-ignore``: ASC MHL
+    leaves every one out), and a destination whose manifests are written: it will be copied
+    there like the others but left out of them, as the reports say after the copy
     (``not-in-manifest``, in the same words). A name that is not UTF-8 has the preflight's
     own warning (``name-not-utf8``), or is refused where the destination stores Unicode.
 
@@ -2162,14 +2163,29 @@ def _unlisted_name_warnings(
     50,000 files."""
     if not options.manifests.kinds:
         return []
-    from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason
+    from offload.manifest.ignore import FINDER_FILE_REASON, finder_files
+    from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
     from offload.plan.names import is_utf8
 
-    odd = [p for p in paths_xml_cannot_hold([f.relative_path for f in tree.files]) if is_utf8(p)]
-    if not odd:
+    paths = [f.relative_path for f in tree.files]
+    odd = [p for p in paths_xml_cannot_hold(paths) if is_utf8(p)]
+    finder = [p for p in finder_files(paths) if xml_can_hold(p)]
+    if not odd and not finder:
         return []
     items = []
     for plan in plans:
+        for relative in finder:  # --no-default-ignore: ASC MHL leaves them out
+            copy = _finding_path(str(plan.root / relative))
+            items.append(
+                PreflightItem(
+                    PreflightCode.NAME_NOT_IN_MANIFEST,
+                    copy,
+                    f"{printable_name(str(copy))} will be copied like the card's other "
+                    f"files, but it will be {_IN_NO_MANIFEST} ({FINDER_FILE_REASON}): the "
+                    f"job report alone gives its state, and {_PASSED_OVER}",
+                    plan.index,
+                )
+            )
         for relative in odd:
             copy = _finding_path(str(plan.root / relative))
             items.append(

@@ -88,7 +88,13 @@ from offload.manifest.history import (
     pending_history,
     take_back_history,
 )
-from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
+from offload.manifest.ignore import (
+    DEFAULT_IGNORE_PATTERNS,
+    FINDER_FILE_REASON,
+    IgnoreSpec,
+    ascmhl_ignore_patterns,
+    finder_files,
+)
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
     IGNORED_BECAUSE,
@@ -603,23 +609,6 @@ def _representable(
     return _Listed(files, links, refused)
 
 
-#: The name ASC MHL leaves out at any depth whatever a generation's list says (ascmhl's own
-#: default ignore list, which every generation of ours keeps: ``DEFAULT_IGNORE_PATTERNS``).
-_FINDER_FILE = ".DS_Store"
-
-
-def finder_files(paths: Sequence[str], joined: str | None = None) -> list[str]:
-    """The paths of *paths* (relative, ``/``-separated) named ``.DS_Store``, which a card's
-    files include only when the scan's default ignore list was not applied
-    (``--no-default-ignore``): one search of the paths joined (*joined*: each path followed
-    by ``\\0``, where the caller has it), the paths asked only when the name is there."""
-    if joined is None:
-        joined = "\0".join(paths) + "\0"
-    if _FINDER_FILE + "\0" not in joined:
-        return []
-    return [p for p in paths if p.rpartition("/")[2] == _FINDER_FILE]
-
-
 def _leave_finder_file_out(
     outcome: ManifestResult, relative: str, root: Path, *, earlier: bool = False
 ) -> None:
@@ -630,16 +619,10 @@ def _leave_finder_file_out(
         outcome,
         relative,
         f"{printable_name(relative)} on {root} is in no manifest there{when}: "
-        f"{_FINDER_REASON}; its copy is in the job report with its state (ascmhl verify and "
+        f"{FINDER_FILE_REASON}; its copy is in the job report with its state (ascmhl verify and "
         "offload verify of the copy pass over it)",
-        content=_FINDER_REASON,
+        content=FINDER_FILE_REASON,
     )
-
-
-_FINDER_REASON = (
-    "ASC MHL leaves every .DS_Store out (ascmhl's default ignore list, kept by every "
-    "generation; the legacy MHL follows it)"
-)
 
 
 def _leave_name_out(

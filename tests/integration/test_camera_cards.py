@@ -504,6 +504,14 @@ def test_no_default_ignore_copies_os_files_and_names_each_finder_file_no_manifes
     destination.mkdir()
     root = destination / "JUNK"
     finder = [".DS_Store", "DCIM/.DS_Store"]
+    code, output = offload("copy", "--dry-run", str(card), str(destination), "--no-default-ignore")
+    assert code == 0, output
+    for path in finder:  # named before the copy too, in the words of the reports
+        assert (
+            f"{root / path} will be copied like the card's other files, but it will be in no "
+            "manifest there, ASC MHL or legacy (ASC MHL leaves every .DS_Store out" in output
+        ), output
+    assert output.count("ascmhl verify and offload verify of the copy pass over it") == 2
     for run in ("copy", "re-run"):
         code, output = offload("copy", str(card), str(destination), "--no-default-ignore")
         assert code == 0, output
