@@ -2086,7 +2086,12 @@ def _finish_destinations(
         root = roots.get(index)
         if root is not None:
             report.warnings.extend(
-                _not_in_manifest(_finding_path(str(root / relative)), why, index)
+                _not_in_manifest(
+                    _finding_path(str(root / relative)),
+                    why,
+                    index,
+                    hidden=_xml_holds(relative),
+                )
                 for relative, (why, _) in manifest.not_listed.items()
             )
     _note_links(report.symlinks, manifests)
@@ -2114,19 +2119,33 @@ def _finish_destinations(
 # (``_unlisted_name_warnings``) and after it (``_not_in_manifest``).
 _IN_NO_MANIFEST = "in no manifest there, ASC MHL or legacy"
 _CALLED_NEW = "ascmhl verify and offload verify of the copy call it a new file (exit 21)"
+_PASSED_OVER = (
+    "ascmhl verify and offload verify of the copy pass over it: the manifests' ignore list hides it"
+)
 
 
-def _not_in_manifest(path: Path, why: str, index: int) -> PreflightItem:
+def _not_in_manifest(path: Path, why: str, index: int, *, hidden: bool) -> PreflightItem:
     """The report's warning for a file of the card copied to *path* (an S3 copy as its
     ``s3://`` URL, never the local folder its manifests were staged in) that the manifests
-    there leave out, *why*."""
+    there leave out, *why*; *hidden*: left out by the manifests' ignore list (a name XML
+    holds: a ``.DS_Store``, a file in a folder the card's history ignores), which a check
+    of the copy passes over, where one whose name XML cannot hold is called new, as the
+    summary's line says (``summary._check_words``)."""
     return PreflightItem(
         PreflightCode.NOT_IN_MANIFEST,
         path,
         f"{printable_name(str(path))} is {_IN_NO_MANIFEST} ({why}): its copy is in this "
-        f"report with its state, but no manifest vouches for it; {_CALLED_NEW}",
+        f"report with its state, but no manifest vouches for it; "
+        f"{_PASSED_OVER if hidden else _CALLED_NEW}",
         index,
     )
+
+
+def _xml_holds(relative: str) -> bool:
+    """Whether an XML manifest can hold the path *relative* (``xmlchars.xml_can_hold``)."""
+    from offload.manifest.xmlchars import xml_can_hold
+
+    return xml_can_hold(relative)
 
 
 def _unlisted_name_warnings(
@@ -2134,8 +2153,9 @@ def _unlisted_name_warnings(
 ) -> list[PreflightItem]:
     """Before the copy (the preflight's warnings: the terminal, ``--dry-run``, their JSON),
     one warning a file of the card whose name holds a control character an XML manifest
-    cannot hold, and a destination whose manifests are written: it will be copied there
-    like the others but left out of them, as the reports say after the copy
+    cannot hold, or that is a ``.DS_Store`` (copied with ``--no-default-ignore``: ASC MHL
+    leaves every one out), and a destination whose manifests are written: it will be copied
+    there like the others but left out of them, as the reports say after the copy
     (``not-in-manifest``, in the same words). A name that is not UTF-8 has the preflight's
     own warning (``name-not-utf8``), or is refused where the destination stores Unicode.
 
@@ -2143,14 +2163,29 @@ def _unlisted_name_warnings(
     50,000 files."""
     if not options.manifests.kinds:
         return []
-    from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason
+    from offload.manifest.ignore import FINDER_FILE_REASON, finder_files
+    from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
     from offload.plan.names import is_utf8
 
-    odd = [p for p in paths_xml_cannot_hold([f.relative_path for f in tree.files]) if is_utf8(p)]
-    if not odd:
+    paths = [f.relative_path for f in tree.files]
+    odd = [p for p in paths_xml_cannot_hold(paths) if is_utf8(p)]
+    finder = [p for p in finder_files(paths) if xml_can_hold(p)]
+    if not odd and not finder:
         return []
     items = []
     for plan in plans:
+        for relative in finder:  # --no-default-ignore: ASC MHL leaves them out
+            copy = _finding_path(str(plan.root / relative))
+            items.append(
+                PreflightItem(
+                    PreflightCode.NAME_NOT_IN_MANIFEST,
+                    copy,
+                    f"{printable_name(str(copy))} will be copied like the card's other "
+                    f"files, but it will be {_IN_NO_MANIFEST} ({FINDER_FILE_REASON}): the "
+                    f"job report alone gives its state, and {_PASSED_OVER}",
+                    plan.index,
+                )
+            )
         for relative in odd:
             copy = _finding_path(str(plan.root / relative))
             items.append(

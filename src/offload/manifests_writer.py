@@ -88,7 +88,13 @@ from offload.manifest.history import (
     pending_history,
     take_back_history,
 )
-from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
+from offload.manifest.ignore import (
+    DEFAULT_IGNORE_PATTERNS,
+    FINDER_FILE_REASON,
+    IgnoreSpec,
+    ascmhl_ignore_patterns,
+    finder_files,
+)
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
     IGNORED_BECAUSE,
@@ -576,7 +582,8 @@ def _representable(
         # paths joined, not one a path), and the others named like our state (one search
         # of the paths joined for the name, the paths asked only when it is there).
         unheld = paths_xml_cannot_hold(part)
-        if _NESTED_STATE + "\0" in "\0".join(part) + "\0":
+        joined = "\0".join(part) + "\0"
+        if _NESTED_STATE + "\0" in joined:
             named_like_state.update(
                 p for p in part if p.endswith(_NESTED_STATE) and xml_can_hold(p)
             )
@@ -595,7 +602,28 @@ def _representable(
                 )
                 continue
             _leave_name_out(outcome, relative, root)
+        if not is_link:
+            for relative in finder_files(part, joined):
+                if relative not in refused:
+                    refused.add(relative)
+                    _leave_finder_file_out(outcome, relative, root)
     return _Listed(files, links, refused)
+
+
+def _leave_finder_file_out(
+    outcome: ManifestResult, relative: str, root: Path, *, earlier: bool = False
+) -> None:
+    """The card's ``.DS_Store`` file *relative*, copied there (``--no-default-ignore``), is
+    in no ASC MHL generation: named (*earlier*: by a run that writes no generation now)."""
+    when = " (left out when it was copied)" if earlier else ""
+    _leave_out(
+        outcome,
+        relative,
+        f"{printable_name(relative)} on {root} is in no manifest there{when}: "
+        f"{FINDER_FILE_REASON}; its copy is in the job report with its state (ascmhl verify and "
+        "offload verify of the copy pass over it)",
+        content=FINDER_FILE_REASON,
+    )
 
 
 def _leave_name_out(
@@ -617,12 +645,17 @@ def _leave_name_out(
 
 
 def _named_unlisted(destination: DestinationRecords, outcome: ManifestResult) -> None:
-    """The files verified there whose names no XML manifest can hold, which the manifests
-    there (found complete otherwise: no generation is written now) leave out: each named
-    as :func:`_representable` names it when it writes one."""
-    for relative in paths_of(destination.files):
+    """The files verified there whose names no XML manifest can hold, and the ``.DS_Store``
+    ones ASC MHL leaves out, which the manifests there (found complete otherwise: no
+    generation is written now) leave out: each named as :func:`_representable` names it
+    when it writes one."""
+    paths = list(paths_of(destination.files))
+    for relative in paths:
         if not xml_can_hold(relative):
             _leave_name_out(outcome, relative, destination.root, earlier=True)
+    for relative in finder_files(paths):
+        if xml_can_hold(relative):
+            _leave_finder_file_out(outcome, relative, destination.root, earlier=True)
 
 
 def write_manifests(

@@ -124,3 +124,42 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
         "the copy root's ledger record of the copies found wrong was not revoked: copy root "
     ), note
     assert "is in use by another offload" in note and "--reverify" in note, note
+
+
+def test_a_copy_edited_since_its_record_is_said_trusted_by_no_run(tmp_path: Path) -> None:
+    """A copy an app edited since it was recorded (same size, its date now): the check finds
+    it changed and leaves its record (``verify_revoke``: no run trusts a copy whose date
+    changed, and ``--reverify`` replaces it as ours); its words say just that, not that a
+    plain copy trusts a copy that kept its size and date, and the next plain copy refuses it
+    naming ``--reverify``. Failed before (found in QA, a RED card's R3D segment edited in
+    place): "this copy root's ledger still records 1 copy found wrong above, not revoked
+    (...): a plain `offload copy` of the card trusts a changed copy that kept its size and
+    date", a risk this copy does not run."""
+    card, root = copied(tmp_path)
+    edited = root / "CLIPS" / "C001.MOV"
+    st = edited.stat()
+    data = bytearray(edited.read_bytes())
+    data[1000] ^= 0x01
+    edited.write_bytes(bytes(data))
+    os.utime(edited, ns=(st.st_atime_ns, st.st_mtime_ns + 3_600 * 10**9))  # an hour later
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 11, out + err
+    said = " ".join(err.split())
+    assert f"CHANGED {edited}" in said, said
+    assert "a plain `offload copy` of the card trusts" not in said, said
+    assert (
+        "WARNING: 1 copy found wrong above changed its date since this copy root's ledger "
+        "recorded it: no `offload copy` trusts it as verified earlier; `offload copy "
+        "--reverify` of the card replaces it once the new copy is verified (while the card's "
+        "file is the one recorded)" in said
+    ), said
+    assert ledger_states(root)[-1] != ("CLIPS/C001.MOV", "revoked")
+
+    code, out, err = run("copy", "--report-dir", tmp_path / "jobs", card, root.parent)
+    assert code != 0, err
+    assert "copy of ours whose date changed since it was recorded" in err, err
+    code, _, err = run("copy", "--quiet", "--reverify", card, root.parent)
+    assert code == 0, err
+    assert edited.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()

@@ -91,7 +91,10 @@ def test_partial_leftovers_are_named_as_ours_not_new(tmp_path: Path) -> None:
     ignore list hides both (as ``ascmhl verify`` reads it); against the ledger both are
     leftovers, and the fusefat piece is never to be deleted through fusefat. Failed before:
     NEW (not in the ASC MHL history), exit 21; against the ledger a partial was passed over
-    in silence; "delete it" of the piece, whose removal frees clusters a copy still uses."""
+    in silence; "delete it" of the piece, whose removal frees clusters a copy still uses;
+    "delete it" alone of a partial, whose offload did not finish (found in QA: a run killed
+    at its fifth clip of six verified exit 0 against its ledger, 2 OK, and said only to
+    delete the partials, not that the copy may lack files no record names)."""
     root = copied(tmp_path)
     (root / "CLIPS" / ".offload-part").write_bytes(b"\0" * 64)
     (root / "CLIPS" / ".offload-partial.abc1230.C002.MOV").write_bytes(b"half a clip")
@@ -112,7 +115,9 @@ def test_partial_leftovers_are_named_as_ours_not_new(tmp_path: Path) -> None:
             "it through fusefat, which may free clusters a copy still uses; fsck.fat repairs "
             "the drive",
             "CLIPS/.offload-partial.abc1230.C002.MOV": "what an unfinished write of offload-ai "
-            "left, not a file of the card; not checked: delete it",
+            "left, not a file of the card; not checked: the offload writing it did not "
+            "finish, so files of the card may be missing here that no record names: run that "
+            "offload again to finish it (it removes this), or delete it",
         }
         assert said == [f"WARNING: LEFTOVER ({lines[p]}) {root / p}" for p in expected], err
         counted = f", {len(expected)} leftover" if expected else " ("

@@ -594,6 +594,41 @@ def test_a_folder_time_refused_after_the_copies_are_verified_keeps_no_card(
     assert "did not get the card&#x27;s folder times" in html or "did not get the card's" in html
 
 
+def test_folder_times_a_read_only_drive_refuses_are_one_line_and_a_count(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """An ALEXA 35 card (a folder per clip, 12 clips) copied to a plain destination and to a
+    drive that turned read-only once its copies were verified and its manifests written
+    (EROFS at every clip folder's ``utimens``): the terminal says the first folder whose time
+    could not be set and one line counting the other 11, of that cause, on that drive; the
+    JSON report still lists each folder. Failed before: 12 ``ERROR: cannot set the time of
+    folder ...`` lines, one a clip folder (a card of 300 clips: 300 lines)."""
+    sizes = {f"A002C{n:03d}_261204_R2AB/A002C{n:03d}_261204_R2AB.mxf": 5_000 for n in range(12)}
+    card = make_card(tmp_path / "cards", sizes)
+    fs = faulty_fs()
+    rule = fs.fail("utimens", errno.EROFS, path="*/A002C0[0-9][0-9]_261204_R2AB")
+    reports = tmp_path / "reports"
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
+    said, verdict = _run_to_late_failure(argv, fs, rule)
+    assert fs.fired(rule) == 12, fs.fired(rule)
+    assert f"BUT ON {fs.mountpoint}: its folders' times could not be set" in verdict, said
+    lines = [line for line in said.splitlines() if line.startswith("ERROR: ")]
+    timed = [line for line in lines if "cannot set the time of folder" in line]
+    assert len(timed) == 1, said
+    assert "Read-only file system (its copies are not affected" in timed[0], timed
+    count = lines[lines.index(timed[0]) + 1]
+    assert count == (
+        f"ERROR: ... and 11 more folders on {fs.mountpoint} whose times could not be set: "
+        "same cause (the reports list each)"
+    ), said
+    (report,) = reports.glob("A007R1CD_*.json")
+    data = json.loads(report.read_text())
+    unset = data["folder_times_unset"]
+    assert len(unset) == 12 and {u["errno"] for u in unset} == {"EROFS"}, unset
+    assert sum("cannot set the time of folder" in e for e in data["folder_errors"]) == 12
+
+
 def test_several_revoked_copies_in_the_way_are_each_named_revoked(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

@@ -484,3 +484,58 @@ def test_a_days_cards_on_an_exfat_shuttle_pass_the_field_tools_after_a_replug(
         }
         assert [d["bytes_written"] for d in rerun["destinations"]] == [0, 0]
         assert len(list((shuttle.path / "DAY01" / "ascmhl").glob("*.mhl"))) == 1
+
+
+def test_no_default_ignore_copies_os_files_and_names_each_finder_file_no_manifest_holds(
+    tmp_path: Path, judge: AscmhlJudge, report_dir: Path
+) -> None:
+    """``--no-default-ignore`` of a card a Mac and a PC mounted: every OS file is copied and
+    verified, and each is in the ASC MHL history but the ``.DS_Store`` files, which ASC MHL
+    leaves out whatever the list (ascmhl's own default, kept by every generation; the legacy
+    MHL follows it): those are
+    named, terminal and every saved report (``not-in-manifest``), on the run that copies
+    them and on a re-run, never left out unsaid, and what a check of the copy does with
+    them (passes over them) is said as it is; the judge passes. Failed before: the two
+    ``.DS_Store`` copies were in no manifest and no report or line said so (found in QA);
+    then the report's warning said a check calls each a new file (exit 21), which it does
+    not (the words of a name XML cannot hold)."""
+    card = camera_cards.write_card(tmp_path / "cards" / "JUNK", camera_cards.OS_JUNK)
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    root = destination / "JUNK"
+    finder = [".DS_Store", "DCIM/.DS_Store"]
+    code, output = offload("copy", "--dry-run", str(card), str(destination), "--no-default-ignore")
+    assert code == 0, output
+    for path in finder:  # named before the copy too, in the words of the reports
+        assert (
+            f"{root / path} will be copied like the card's other files, but it will be in no "
+            "manifest there, ASC MHL or legacy (ASC MHL leaves every .DS_Store out" in output
+        ), output
+    assert output.count("ascmhl verify and offload verify of the copy pass over it") == 2
+    for run in ("copy", "re-run"):
+        code, output = offload("copy", str(card), str(destination), "--no-default-ignore")
+        assert code == 0, output
+        for path in finder:
+            assert f"{path} on {root} is in no manifest there" in output, (run, output)
+        (report,) = sorted(report_dir.glob("JUNK_*.json"), key=os.path.getmtime)[-1:]
+        data = json.loads(report.read_text())
+        named = sorted(w["path"] for w in data["warnings"] if w["code"] == "not-in-manifest")
+        assert named == sorted(str(root / p) for p in finder), (run, data["warnings"])
+        for warning in data["warnings"]:
+            if warning["code"] == "not-in-manifest":  # what a check does: passes over it
+                assert warning["message"].endswith(
+                    "ascmhl verify and offload verify of the copy pass over it: the "
+                    "manifests' ignore list hides it"
+                ), warning
+        assert "calls it new" not in output and "passes over them" in output, output
+        assert data["ignored"] == []
+    files = camera_cards.file_paths(camera_cards.OS_JUNK)
+    assert sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and not {"ascmhl", ".offload"} & set(p.relative_to(root).parts)
+    ) == sorted(files)
+    recorded = set(read_history(root).reference_hashes())
+    assert recorded == set(files) - set(finder), sorted(recorded ^ set(files))
+    verdict = judge.verify(root)
+    assert verdict.clean, verdict.describe()

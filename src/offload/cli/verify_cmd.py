@@ -18,6 +18,7 @@ import os
 import posixpath
 import signal
 import socket
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -845,6 +846,40 @@ def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
     return sum(1 for path in paths if Path(path).as_posix() in recorded)
 
 
+def _redated_copies(root: Path, paths: list[str]) -> int:
+    """How many of *paths* (relative to the copy root *root*) its ledger records as a copy
+    of ours (the last entry of that card file, verified or transfer-checked) at its own
+    name, a regular file of the recorded size whose date is not the recorded one
+    (``Ledger.as_recorded``): a copy no run trusts, since its quick check asks for both, and
+    ``offload copy --reverify`` replaces (``Ledger.changed_copy``). A ledger that cannot be
+    read, a file that cannot be stat'ed: none."""
+    if not paths:
+        return 0
+    ledger = Ledger(root)
+    try:
+        latest = ledger.load_entries().latest
+    except OSError:
+        return 0
+    count = 0
+    for path in paths:
+        entry = latest.get(Path(path).as_posix())
+        if entry is None or entry.state not in ("verified", "transfer_checked"):
+            continue
+        if final_path_of(Path(), entry).as_posix() != Path(path).as_posix():
+            continue  # recorded under another name (--keep-both): not this file's record
+        try:
+            st = os.lstat(root / path)
+        except OSError:
+            continue
+        if (
+            stat.S_ISREG(st.st_mode)
+            and st.st_size == entry.size_bytes
+            and not ledger.as_recorded(st, entry.size_bytes, entry.mtime_ns)
+        ):
+            count += 1
+    return count
+
+
 _REFERENCE_WORDS = {
     "ascmhl": "the ASC MHL history",
     "legacy": "the legacy MHL",
@@ -946,9 +981,23 @@ def _print_human(
             if c.reason is not ChangeReason.SIZE and c.path not in links and c.path not in revoked
         ]
         unsized += [path for path in report.unreadable if path not in links | revoked]
-        vouched = _recorded_in_ledger(where, unsized)
-        unvouched = len(unsized) - vouched
+        recorded = _recorded_in_ledger(where, unsized)
+        # Of those, the ones whose date changed since the record: no run trusts them
+        # (Ledger.recorded asks for the recorded size and date), --reverify replaces them.
+        redated = _redated_copies(where, unsized)
+        vouched = recorded - redated
+        unvouched = len(unsized) - recorded
         parts = []
+        if redated:
+            one = redated == 1
+            parts.append(
+                f"{plural(redated, 'copy', 'copies')} found wrong above changed "
+                f"{'its' if one else 'their'} date since this copy root's ledger recorded "
+                f"{'it' if one else 'them'}: no `offload copy` trusts {'it' if one else 'them'} "
+                "as verified earlier; `offload copy --reverify` of the card replaces "
+                f"{'it' if one else 'them'} once the new {'copy is' if one else 'copies are'} "
+                "verified (while the card's file is the one recorded)"
+            )
         if vouched and not (revocation is not None and revocation.error):  # said above
             parts.append(
                 f"this copy root's ledger still records {plural(vouched, 'copy', 'copies')} "
@@ -1056,7 +1105,10 @@ def _print_human(
 
 
 def _leftover_words(path: str) -> str:
-    """What a leftover is, and what to do with it. The piece of a partial's name fusefat
+    """What a leftover is, and what to do with it. A partial says an offload into the copy
+    did not finish: a file it had not yet recorded is in no record, so it is not missing to
+    this check, and the check's OK does not say the copy is whole; the offload run again
+    finishes it and removes its partials. The piece of a partial's name fusefat
     leaves (``naming.is_partial_name`` false) is a damaged folder entry that may share its
     clusters with a copy: unlinked through fusefat, it frees them under that copy (fsck.fat
     then finds the copy's chain freed), so it is never to be deleted so."""
@@ -1065,6 +1117,8 @@ def _leftover_words(path: str) -> str:
     if is_partial_name(posixpath.basename(path)):
         return (
             "what an unfinished write of offload-ai left, not a file of the card; not checked: "
+            "the offload writing it did not finish, so files of the card may be missing here "
+            "that no record names: run that offload again to finish it (it removes this), or "
             "delete it"
         )
     return (

@@ -10,7 +10,10 @@ reason (the engine's "not copied: destination lost (REASON)", "PATH not copied: 
 destination failed (REASON)", or the reason itself), or it is the same error as the loss's
 for another file of that destination (the same words once each error's own path, the
 file's, is taken out: the files in flight when the drive went, each failing with the same
-errno). Any other failure there (a mismatch found before the loss) keeps its own line."""
+errno). Any other failure there (a mismatch found before the loss) keeps its own line.
+
+Likewise the folders whose time a destination refused (``folder_error_lines``): a drive gone
+read-only refuses each one's, and one line with a count stands for those of one errno."""
 
 from __future__ import annotations
 
@@ -97,9 +100,41 @@ def _without_path(message: str, path: str | None) -> str:
 
 
 def folder_error_lines(report: OffloadReport) -> list[str]:
-    """The lines (without ``ERROR: ``) for *report*'s ``folder_errors``: each, but for a card
-    that went away (``card_gone``, printed by ``failure_lines``) those of its folders whose
-    time could not be read, which that line stands for (the reports list each)."""
-    if report.card_gone is None:
-        return list(report.folder_errors)
-    return [e for e in report.folder_errors if not e.startswith(CARD_FOLDER_UNREAD)]
+    """The lines (without ``ERROR: ``) for *report*'s ``folder_errors``, in their order:
+    each, but for a card that went away (``card_gone``, printed by ``failure_lines``) those of
+    its folders whose time could not be read, which that line stands for, and but for the
+    folders of one destination whose time it refused with one errno (``folder_times_unset``:
+    a drive gone read-only refuses every folder's): the first of them, then ``... and N more
+    folders on DEST whose times could not be set: same cause (the reports list each)``. A
+    card of 300 clip folders on a drive gone read-only prints those two lines, not 300."""
+    errors = list(report.folder_errors)
+    if report.card_gone is not None:
+        errors = [e for e in errors if not e.startswith(CARD_FOLDER_UNREAD)]
+    roots = {d.index: display_path(d.root) for d in report.job.destinations}
+    causes = {
+        str(entry["message"]): (entry["index"], entry["errno"])
+        for entry in report.folder_times_unset
+        if entry.get("errno") is not None and entry.get("index") in roots
+    }
+    lines: list[str] = []
+    first_at: dict[tuple[int, str], int] = {}  # (destination, errno) → its first line's index
+    more: dict[tuple[int, str], int] = {}
+    for error in errors:
+        cause = causes.get(error)
+        if cause is not None:
+            if cause in first_at:
+                more[cause] += 1
+                continue
+            first_at[cause] = len(lines)
+            more[cause] = 0
+        lines.append(error)
+    for cause in sorted(first_at, key=first_at.__getitem__, reverse=True):
+        count = more[cause]
+        if count:
+            lines.insert(
+                first_at[cause] + 1,
+                f"... and {count:,} more {'folder' if count == 1 else 'folders'} on "
+                f"{printable_name(roots[cause[0]])} whose times could not be set: same cause "
+                "(the reports list each)",
+            )
+    return lines
