@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -83,6 +83,112 @@ def formats_to_add(references: dict[str, dict[str, str]], algorithms: Sequence[s
     return added
 
 
+class ListedFile(NamedTuple):
+    """What the newest legacy MHL listing a file records of it: ``digests`` (format →
+    canonical text: md5, sha1, xxh64, xxh32; empty for ``<null>`` or no hash element),
+    ``size_bytes`` (None when it records none) and ``mhl``, that MHL's path in the tree."""
+
+    digests: dict[str, str]
+    size_bytes: int | None
+    mhl: str
+
+
+def read_legacy_mhls(
+    tree: Path,
+    mhls: Sequence[str],
+    names: Collection[str],
+    *,
+    holder: str,
+    unreadable_tail: str = "",
+) -> tuple[dict[str, ListedFile], list[PreflightItem]]:
+    """Read the legacy MHLs *mhls* (paths in *tree*, from :func:`legacy_mhl_paths`) and
+    say what they list: ``(listed, problems)``. *listed*: ``path → ListedFile`` by the path
+    from *tree*'s root, spelled as *names* (the tree's files) spell it where the MHL spells
+    it otherwise (composed, NFC, and decomposed, NFD: a Mac tool's MHL on a card listed on
+    Linux, or the reverse; :func:`spelled_as_listed`); a file two MHLs list takes the record
+    of the one finished last (its ``<finishdate>``, then its path), but a newer one that
+    records no digest (``<null>``) erases none. *problems*: an MHL that cannot be read, or
+    is an ASC MHL manifest, or lists paths outside *tree* (those entries left out), one
+    warning each, worded as on *holder* ("the card", "this copy"), *unreadable_tail* ending
+    the unreadable one's words. Never raises for an MHL that cannot be read."""
+    from offload.manifest.errors import ManifestError
+    from offload.manifest.legacy import read_legacy_mhl
+
+    spell = spelled_as_listed(names)
+    problems: list[PreflightItem] = []
+    read: list[tuple[str, str, list[tuple[str, ListedFile]]]] = []
+    for mhl in mhls:
+        path = tree / mhl
+        shown = printable_name(mhl)
+        try:
+            listed = read_legacy_mhl(path)
+        except (ManifestError, OSError) as exc:
+            reason = getattr(exc, "message", None) or str(exc)
+            problems.append(_unreadable(path, shown, holder, reason, unreadable_tail))
+            continue
+        if (listed.version or "").startswith("2"):
+            why = "an ASC MHL manifest (version 2) outside an ascmhl/ history folder"
+            problems.append(_unreadable(path, shown, holder, why, unreadable_tail))
+            continue
+        folder = posixpath.dirname(mhl)
+        entries: list[tuple[str, ListedFile]] = []
+        outside: list[str] = []
+        for entry in listed.entries:
+            if not entry.path:
+                continue
+            joined = posixpath.normpath(posixpath.join(folder, entry.path))
+            if entry.path.startswith("/") or joined == ".." or joined.startswith("../"):
+                outside.append(entry.path)
+                continue
+            entries.append((spell(joined), ListedFile(dict(entry.digests), entry.size_bytes, mhl)))
+        if outside:
+            more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+            names_shown = ", ".join(repr(printable_name(p)) for p in outside[:3])
+            problems.append(
+                PreflightItem(
+                    PreflightCode.LEGACY_MHL_OUTSIDE,
+                    path,
+                    f"legacy MHL '{shown}' on {holder} lists paths outside {holder} "
+                    f"({names_shown}{more}): they are not checked",
+                )
+            )
+        read.append((listed.finish_date or "", mhl, entries))
+    newest: dict[str, ListedFile] = {}
+    for _, _, entries in sorted(read, key=lambda item: (item[0], item[1])):
+        for joined, record in entries:
+            if record.digests or joined not in newest:  # a newer <null> erases no digest
+                newest[joined] = record
+    return newest, problems
+
+
+def spelled_as_listed(names: Collection[str]) -> Callable[[str], str]:
+    """A function giving a recorded path as *names* spell it: itself when *names* hold it
+    or it is ASCII, else the one of *names* that is the same once both are composed (NFC),
+    if any (macOS decomposes names, NFD; Linux keeps the bytes it is given, so a name
+    recorded on one and listed on the other is spelled two ways); else itself. The
+    composed forms of *names* are made once, at the first recorded path that needs them."""
+    by_composed: dict[str, str] | None = None
+
+    def spell(path: str) -> str:
+        nonlocal by_composed
+        if path.isascii() or path in names:
+            return path
+        if by_composed is None:
+            by_composed = {}
+            for name in names:
+                if not name.isascii():
+                    by_composed.setdefault(_composed(name), name)
+        return by_composed.get(_composed(path), path)
+
+    return spell
+
+
+def _composed(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", name)
+
+
 def check_legacy_mhls(
     source: Path, relative_paths: Sequence[str], *, fast_copy: bool = False
 ) -> CardLegacyMhls:
@@ -92,57 +198,19 @@ def check_legacy_mhls(
     found = legacy_mhl_paths(relative_paths)
     if not found:
         return CardLegacyMhls({}, {})
-    from offload.manifest.errors import ManifestError
-    from offload.manifest.legacy import read_legacy_mhl
-
     holder = history_words(fast_copy=fast_copy)[1]
-    warnings: list[PreflightItem] = []
-    read: list[tuple[str, str, str, list[tuple[str, dict[str, str]]]]] = []
-    for mhl in found:
-        path = source / mhl
-        shown = printable_name(mhl)
-        try:
-            listed = read_legacy_mhl(path)
-        except (ManifestError, OSError) as exc:
-            reason = getattr(exc, "message", None) or str(exc)
-            warnings.append(_unreadable(path, shown, holder, reason))
-            continue
-        if (listed.version or "").startswith("2"):
-            why = "an ASC MHL manifest (version 2) outside an ascmhl/ history folder"
-            warnings.append(_unreadable(path, shown, holder, why))
-            continue
-        folder = posixpath.dirname(mhl)
-        entries: list[tuple[str, dict[str, str]]] = []
-        outside: list[str] = []
-        for entry in listed.entries:
-            if not entry.path:
-                continue
-            joined = posixpath.normpath(posixpath.join(folder, entry.path))
-            if entry.path.startswith("/") or joined == ".." or joined.startswith("../"):
-                outside.append(entry.path)
-                continue
-            entries.append((joined, dict(entry.digests)))
-        if outside:
-            more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
-            names = ", ".join(repr(printable_name(p)) for p in outside[:3])
-            warnings.append(
-                PreflightItem(
-                    PreflightCode.LEGACY_MHL_OUTSIDE,
-                    path,
-                    f"legacy MHL '{shown}' on {holder} lists paths outside {holder} "
-                    f"({names}{more}): they are not checked",
-                )
-            )
-        words = f"the legacy MHL '{shown}' on {holder}"
-        read.append((listed.finish_date or "", mhl, words, entries))
-    references: dict[str, dict[str, str]] = {}
-    records: dict[str, str] = {}
-    for _, _, words, entries in sorted(read, key=lambda item: (item[0], item[1])):
-        for joined, digests in entries:
-            if digests or joined not in references:  # a newer <null> erases no digest
-                references[joined] = digests
-                records[joined] = words
-    missing = tuple(sorted(p for p in records if not os.path.lexists(source / p)))
+    listed, problems = read_legacy_mhls(
+        source,
+        found,
+        frozenset(relative_paths),
+        holder=holder,
+        unreadable_tail=" (it is copied as any other file)",
+    )
+    warnings = list(problems)
+    records = {
+        path: f"the legacy MHL '{printable_name(f.mhl)}' on {holder}" for path, f in listed.items()
+    }
+    missing = tuple(sorted(p for p in listed if not os.path.lexists(source / p)))
     warnings += [
         PreflightItem(
             PreflightCode.LEGACY_MHL_FILE_MISSING,
@@ -154,17 +222,19 @@ def check_legacy_mhls(
     ]
     gone = set(missing)  # nothing to check, no format to add for them
     checked = {
-        path: digests for path, digests in references.items() if digests and path not in gone
+        path: record.digests
+        for path, record in listed.items()
+        if record.digests and path not in gone
     }
     return CardLegacyMhls(
         checked, {path: records[path] for path in checked}, missing, tuple(warnings)
     )
 
 
-def _unreadable(path: Path, shown: str, holder: str, reason: str) -> PreflightItem:
+def _unreadable(path: Path, shown: str, holder: str, reason: str, tail: str) -> PreflightItem:
     return PreflightItem(
         PreflightCode.LEGACY_MHL_UNREADABLE,
         path,
         f"legacy MHL '{shown}' on {holder} cannot be read ({reason}): the files it lists are "
-        "not checked against it (it is copied as any other file)",
+        f"not checked against it{tail}",
     )

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import subprocess
+import unicodedata
 import sys
 from pathlib import Path
 
@@ -226,3 +227,40 @@ def test_only_computed_formats_are_passed_on_as_the_files_digests(tmp_path: Path
     assert set(by_path["CLIPS/A001C001.mov"].reference_digests) == {"xxh64", "md5"}
     assert set(by_path["CLIPS/A001C002.mov"].reference_digests) == {"md5"}
     assert not by_path["CLIPS/CLIPS_2024-05-01_100200.mhl"].reference_digests
+
+
+def test_a_name_recorded_in_the_other_unicode_spelling_is_found_and_checked(
+    tmp_path: Path,
+) -> None:
+    """A Mac tool's MHL records 'Café.mov' decomposed (NFD) while the card, listed on
+    Linux, holds it composed (NFC), or the reverse: one name spelled two ways, on a real
+    filesystem that keeps the bytes it is given. Before, the file was "listed but not on
+    the card" (a warning) and checked against nothing, so a wrong copy passed; now it is
+    the card's file, checked against the MHL's digest under the card's spelling: unlike
+    it, it fails."""
+    nfc, nfd = unicodedata.normalize("NFC", "Café.mov"), unicodedata.normalize("NFD", "Café.mov")
+    assert nfc != nfd
+    for on_card, in_mhl in ((nfc, nfd), (nfd, nfc)):
+        card = tmp_path / f"C{len(on_card)}"
+        card.mkdir()
+        data = os.urandom(4_000)
+        (card / on_card).write_bytes(data)
+        assert sorted(os.listdir(card)) == [on_card]  # the filesystem keeps that spelling
+        _mhl(
+            card / "card.mhl",
+            _hash(in_mhl, len(data), f"    <md5>{hashlib.md5(data + b'x').hexdigest()}</md5>\n"),
+        )
+        found = check_legacy_mhls(card, ["card.mhl", on_card])
+        assert found.missing == () and found.warnings == (), found
+        assert found.references == {on_card: {"md5": hashlib.md5(data + b"x").hexdigest()}}
+        assert found.records == {on_card: "the legacy MHL 'card.mhl' on the card"}
+
+        dest = tmp_path / f"dest{len(on_card)}"
+        dest.mkdir()
+        code, _, err = offload_cli(
+            "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+        )
+        assert code == 1, err
+        assert "does not match the legacy MHL 'card.mhl' on the card: md5 " in err, err
+        assert "is in the legacy MHL" not in err, err  # never "listed but missing"
+        assert not (dest / card.name / on_card).exists()
