@@ -39,7 +39,10 @@ class CardLegacyMhls(NamedTuple):
     'CLIPS/CLIPS_2024-01-01_120000.mhl' on the card"), for the mismatch line. A file two
     MHLs list is checked against the one finished last (its ``<finishdate>``, then its
     path): the newer record of a file re-offloaded since. ``missing``: listed files the
-    source no longer has, sorted (each a warning). ``warnings``: the findings in the
+    source no longer has, sorted (each a warning, and the offload's exit code 1: a clip the
+    card's own record lists and it lost, as for its ASC MHL history); ``missing_in``: the
+    path of the MHL (from the source's root) that lists each of them, in the same order.
+    ``warnings``: the findings in the
     preflight's form (a missing file; an MHL that cannot be read or lists paths outside the
     source, one each: not a failure, its files are then not checked against it).
     """
@@ -48,6 +51,7 @@ class CardLegacyMhls(NamedTuple):
     records: dict[str, str]
     missing: tuple[str, ...] = ()
     warnings: tuple[PreflightItem, ...] = ()
+    missing_in: tuple[str, ...] = ()
 
 
 def legacy_mhl_paths(relative_paths: Sequence[str]) -> list[str]:
@@ -227,7 +231,11 @@ def check_legacy_mhls(
         if record.digests and path not in gone
     }
     return CardLegacyMhls(
-        checked, {path: records[path] for path in checked}, missing, tuple(warnings)
+        checked,
+        {path: records[path] for path in checked},
+        missing,
+        tuple(warnings),
+        tuple(listed[path].mhl for path in missing),
     )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import subprocess
-import unicodedata
 import sys
+import unicodedata
 from pathlib import Path
 
 import xxhash
@@ -75,7 +76,8 @@ def test_a_file_unlike_its_legacy_mhl_fails_and_a_listed_file_gone_is_named(
 ) -> None:
     """The file whose md5 is not the one its legacy MHL records fails (exit 1), not copied,
     in one line naming the MHL, both digests and the ways on; before, the copy passed with
-    exit 0 and no mention. The file listed but gone is a warning; the others are copied."""
+    exit 0 and no mention. The file listed but gone is named (and fails the run: a lost
+    clip); the others are copied."""
     card = _card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -97,14 +99,17 @@ def test_a_file_unlike_its_legacy_mhl_fails_and_a_listed_file_gone_is_named(
     assert (dest / "A001" / "CLIPS" / "CLIPS_2024-05-01_100200.mhl").is_file()
     assert "'CLIPS/A001C003.mov' is in the legacy MHL 'CLIPS/CLIPS_2024-05-01_100200.mhl' " in err
 
-    # Left out with the pattern the line gives, the rest passes (exit 0).
+    # Left out with the pattern the line gives, the rest is copied and verified; the run
+    # still exits 1 for the clip the card's legacy MHL lists and the card lost.
     again = tmp_path / "again"
     again.mkdir()
     code, _, err = offload_cli(
         "copy", "-q", "-t", "xxh64", "--ignore", "/CLIPS/A001C002.mov",
         "--report-dir", str(tmp_path / "r"), str(card), str(again),
     )  # fmt: skip
-    assert code == 0, err
+    assert code == 1, err
+    assert "does not match the legacy MHL" not in err, err
+    assert (again / "A001" / "CLIPS" / "A001C001.mov").is_file()
 
 
 def test_the_plan_checks_only_what_it_can_and_adds_the_cheapest_format(tmp_path: Path) -> None:
@@ -264,3 +269,42 @@ def test_a_name_recorded_in_the_other_unicode_spelling_is_found_and_checked(
         assert "does not match the legacy MHL 'card.mhl' on the card: md5 " in err, err
         assert "is in the legacy MHL" not in err, err  # never "listed but missing"
         assert not (dest / card.name / on_card).exists()
+
+
+def test_a_clip_the_cards_legacy_mhl_lists_and_the_card_lost_fails_the_run(
+    tmp_path: Path,
+) -> None:
+    """A card whose own legacy MHL lists a clip that is not there has lost a clip: the
+    offload of the rest ends with exit 1, as for a file the card's ASC MHL history lists
+    (before: a warning only, exit 0). The summary says so in a MISSING FROM THE CARD line,
+    the job report names the file and its MHL (``missing_from_legacy_mhl``), the card is
+    not released, and ``--dry-run`` says 1 too."""
+    card = tmp_path / "cards" / "B002"
+    card.mkdir(parents=True)
+    data = os.urandom(3_000)
+    (card / "B002C001.mov").write_bytes(data)
+    _mhl(
+        card / "B002_2024-05-01_100200.mhl",
+        _hash("B002C001.mov", len(data), f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n")
+        + _hash("B002C002.mov", 9, "    <md5>00112233445566778899aabbccddeeff</md5>\n"),
+    )
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli("copy", "--dry-run", str(card), str(dest))
+    assert code == 1, err
+    reports = tmp_path / "r"
+    code, _, err = offload_cli("copy", "--report-dir", str(reports), str(card), str(dest))
+    assert code == 1, err
+    assert (dest / "B002" / "B002C001.mov").read_bytes() == data
+    assert (
+        "MISSING FROM THE CARD: 1 legacy MHL on it ('B002_2024-05-01_100200.mhl') lists "
+        "1 file the card no longer has: B002C002.mov" in err
+    ), err
+    assert "Do not format the card: files a legacy MHL on it lists are missing" in err, err
+    report = json.loads(sorted(reports.glob("*.json"))[-1].read_text())
+    assert report["exit_code"] == 1
+    assert report["missing_from_legacy_mhl"] == [
+        {"path": "B002C002.mov", "mhl": "B002_2024-05-01_100200.mhl"}
+    ]
+    assert report["missing_from_card"] == []
+    assert "legacy-mhl-file-missing" in [w["code"] for w in report["warnings"]]
