@@ -1,0 +1,181 @@
+"""``offload verify`` of a copy checks the legacy MHLs (v1) copied inside it, the card's own
+record, beside the copy's ASC MHL history or ledger (offload/copy_legacy_mhl.py): real
+cards, real offloads, real files read back."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from support.ascmhl_judge import AscmhlJudge
+
+MHL = "CLIPS/CLIPS_2024-05-01_100200.mhl"
+
+
+def offload_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    return code, out.getvalue(), err.getvalue()
+
+
+def verify(copy_root: Path) -> tuple[int, dict[str, Any], str]:
+    code, out, err = offload_cli("verify", "--json", str(copy_root))
+    return code, json.loads(out), err
+
+
+def verify_human(copy_root: Path) -> tuple[int, str]:
+    code, out, err = offload_cli("verify", str(copy_root))
+    return code, out + err
+
+
+def _card(tmp_path: Path, clips: dict[str, bytes], listed: dict[str, bytes]) -> Path:
+    """A card A001 whose CLIPS/ holds *clips* and a legacy MHL (md5 alone, as many tools
+    write it) recording *listed* (name → the content whose md5 and size it records)."""
+    card = tmp_path / "cards" / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for name, data in clips.items():
+        (card / "CLIPS" / name).write_bytes(data)
+    hashes = "".join(
+        f"  <hash>\n    <file>{name}</file>\n    <size>{len(data)}</size>\n"
+        f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
+        "    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n"
+        for name, data in listed.items()
+    )
+    (card / MHL).write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        "  <creatorinfo>\n    <username>dit</username>\n    <hostname>cart</hostname>\n"
+        "    <tool>ShotPut Pro 2023</tool>\n    <startdate>2024-05-01T10:00:00Z</startdate>\n"
+        f"    <finishdate>2024-05-01T10:02:00Z</finishdate>\n  </creatorinfo>\n{hashes}"
+        "</hashlist>\n",
+        encoding="utf-8",
+    )
+    return card
+
+
+def _offload(tmp_path: Path, card: Path, *extra: str) -> tuple[int, Path, str]:
+    dest = tmp_path / "dest"
+    dest.mkdir(exist_ok=True)
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), *extra,
+        str(card), str(dest),
+    )  # fmt: skip
+    return code, dest / card.name, err
+
+
+def test_a_copy_whose_card_mhl_holds_passes_and_says_so_reading_each_file_once(
+    tmp_path: Path,
+) -> None:
+    one, two = os.urandom(40_000), os.urandom(30_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
+        "A001C001.mov": one, "A001C002.mov": two
+    })  # fmt: skip
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert data["legacy_mhls"] == [
+        {
+            "mhl": MHL,
+            "verified": ["CLIPS/A001C001.mov", "CLIPS/A001C002.mov"],
+            "changed": [],
+            "missing": [],
+            "size_only": [],
+            "not_checked": [],
+        }
+    ]
+    # The two clips and the MHL, each read once: its md5 computed in the same read.
+    assert data["files_read_from_media"] == len(data["verified"]) == 3
+    code, text = verify_human(copy_root)
+    assert code == 0
+    assert (
+        f"Legacy MHL {MHL} in this copy (the card's own record, copied with it): 2 match it" in text
+    ), text
+
+
+def test_a_file_the_copys_history_proves_but_the_cards_mhl_does_not_is_a_failure(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card carries its own ASC MHL history (xxh64) and a legacy MHL (md5) whose
+    record of A001C002.mov the file no longer matches (changed on the card since that MHL
+    was written, before the history). The offload trusts the history (the authority for a
+    file it records): the copy passes it. ``offload verify`` of the copy used to pass
+    too (exit 0), never reading the card's MHL copied inside it; now the file is CHANGED
+    (exit 11), naming that MHL, in the same read (md5 added to the history's xxh64 for the
+    files it lists), and the copy's ledger record is not revoked (the copy is the one
+    offloaded: the card's record says otherwise)."""
+    one, two = os.urandom(40_000), os.urandom(30_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
+        "A001C001.mov": one, "A001C002.mov": two[:-1] + b"x"
+    })  # fmt: skip
+    created = judge.create(card, "xxh64")
+    assert created.clean, created.describe()
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    code, data, err = verify(copy_root)
+    assert code == 11, (data, err)
+    assert data["reference"] == "ascmhl"
+    (changed,) = data["changed"]
+    assert changed["path"] == "CLIPS/A001C002.mov" and changed["reason"] == "hash"
+    assert changed["expected"] == {"md5": hashlib.md5(two[:-1] + b"x").hexdigest()}
+    assert changed["actual"]["md5"] == hashlib.md5(two).hexdigest()
+    assert data["reasons"]["CLIPS/A001C002.mov"]["code"] == "legacy-mhl-mismatch"
+    assert "CLIPS/A001C002.mov" not in data["verified"]
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov"]
+    assert data["legacy_mhls"][0]["changed"] == ["CLIPS/A001C002.mov"]
+    assert data["revoked"] == []
+    recorded = len(data["verified"]) + len(data["changed"])
+    assert data["files_read_from_media"] == recorded  # no second read for md5
+    code, text = verify_human(copy_root)
+    assert code == 11
+    assert f"(unlike the legacy MHL '{MHL}' in this copy, the card's own record" in text, text
+
+
+def test_a_clip_only_the_cards_mhl_lists_is_missing_and_one_put_back_is_checked(
+    tmp_path: Path,
+) -> None:
+    """The card's MHL lists A001C003.mov, which the card had lost when it was offloaded
+    (that offload exits 1): the copy's records do not list it, so a verify used to pass
+    (exit 0). Now it is missing (exit 10) with its reason. A file put at that name since
+    (new to the copy's records, exit 21 before) is read against the card's MHL: unlike it,
+    it is CHANGED (exit 11), no longer merely new."""
+    one, three = os.urandom(20_000), os.urandom(10_000)
+    card = _card(tmp_path, {"A001C001.mov": one}, {"A001C001.mov": one, "A001C003.mov": three})
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 1, err
+    code, data, err = verify(copy_root)
+    assert code == 10, (data, err)
+    assert data["missing"] == ["CLIPS/A001C003.mov"]
+    assert data["reasons"]["CLIPS/A001C003.mov"]["code"] == "legacy-mhl-lists"
+    assert data["legacy_mhls"][0]["missing"] == ["CLIPS/A001C003.mov"]
+    code, text = verify_human(copy_root)
+    assert "no record of this copy does" in text, text
+
+    (copy_root / "CLIPS" / "A001C003.mov").write_bytes(os.urandom(10_000))
+    code, data, err = verify(copy_root)
+    assert code == 11, (data, err)
+    assert [c["path"] for c in data["changed"]] == ["CLIPS/A001C003.mov"]
+    assert data["extra"] == [] and data["missing"] == []
+    (copy_root / "CLIPS" / "A001C003.mov").write_bytes(three)  # the clip found again
+    code, data, err = verify(copy_root)
+    assert code == 21, (data, err)  # new to the copy's records, but as the card's MHL says
+    assert data["extra"] == ["CLIPS/A001C003.mov"]
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov", "CLIPS/A001C003.mov"]
+
+
+def test_an_unreadable_mhl_in_the_copy_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+    one = os.urandom(5_000)
+    card = _card(tmp_path, {"A001C001.mov": one}, {"A001C001.mov": one})
+    (card / MHL).write_text("<hashlist version='1.1'><hash>", "utf-8")
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert data["legacy_mhls"] == []
+    (note,) = data["notes"]
+    assert note.startswith(f"legacy MHL '{MHL}' on this copy cannot be read ("), note
