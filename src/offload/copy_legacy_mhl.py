@@ -134,9 +134,9 @@ class CopyLegacyMhls:
                     missing.add(path)
                     reasons[path] = Reason(LISTED_ONLY, _listed_only(words))
                 continue
-            found = self._compare(path, record, inner)
+            verdict, found = self._compare(path, record, inner)
             if found is None:
-                state.setdefault("size_only" if not record.digests else "verified", []).append(path)
+                state.setdefault(verdict, []).append(path)
                 continue
             size, actual, expected = found
             reason = (
@@ -169,29 +169,30 @@ class CopyLegacyMhls:
 
     def _compare(
         self, path: str, record: ListedFile, inner: HashFile
-    ) -> tuple[int, dict[str, str], dict[str, str]] | None:
-        """None when *path* matches *record* (its size, and a digest it records when it
-        records one), else ``(size, actual, expected)``. Reads the file for the record's
-        format when the check did not. Raises nothing: a file that cannot be looked at
-        now is judged by what the check computed, or not at all (None)."""
+    ) -> tuple[str, tuple[int, dict[str, str], dict[str, str]] | None]:
+        """What *path* is to *record*: ``("verified", None)`` (its size, and a digest it
+        records), ``("size_only", None)`` (its size; the record holds no digest),
+        ``("not_checked", None)`` (it cannot be looked at or read now: never called a
+        match), or ``("changed", (size, actual, expected))``. Reads the file for the
+        record's format when the check did not."""
         try:
             size = os.stat(self.root / path).st_size
         except OSError:
-            return None
+            return "not_checked", None
         if record.size_bytes is not None and size != record.size_bytes:
-            return size, dict(self.computed.get(path, {})), {}
+            return "changed", (size, dict(self.computed.get(path, {})), {})
         if not record.digests:
-            return None
+            return "size_only", None
         computed = self.computed.get(path)
         if computed is None or not set(record.digests).intersection(computed):
             try:
                 computed = inner(self.root / path, [_fastest(record.digests)])
             except OSError:
-                return None
+                return "not_checked", None
         shared = [name for name in record.digests if name in computed]
         if all(computed[name] == record.digests[name] for name in shared):
-            return None
-        return size, dict(computed), {name: record.digests[name] for name in shared}
+            return "verified", None
+        return "changed", (size, dict(computed), {n: record.digests[n] for n in shared})
 
 
 def find(root: Path) -> CopyLegacyMhls | None:
