@@ -222,6 +222,6 @@ def _mismatch(words: str) -> str:
 def _listed_only(words: str) -> str:
     return (
         f"{words}, the card's own record copied with it, lists it, but no record of this "
-        "copy does: the card no longer had it when it was offloaded, or it was left out "
-        "(--ignore)"
+        "copy does: the card no longer had it when it was offloaded, or the offload left it "
+        "out (--ignore, or the default rules' operating-system files: ._*, .DS_Store, ...)"
     )

@@ -44,6 +44,7 @@ from offload.manifest.verify import (
     FileDate,
     OnPlan,
     Proved,
+    cancelled_after_reads,
     cancelled_check,
     reporting_cancels,
     split_leftovers,
@@ -391,8 +392,12 @@ def verify_path(
         )  # fmt: skip
         if legacy is None:
             return report, bypassed, cached
-        # A listed file the check did not read is read now, from the media as the others.
-        report = legacy.judge(report, media)
+        # A listed file the check did not read is read now, from the media as the others;
+        # a cancel then is one after the check's reads (what they proved stands).
+        try:
+            report = legacy.judge(report, media)
+        except KeyboardInterrupt as exc:
+            raise cancelled_after_reads(report) from exc
         return report, media.bypassed, media.through_cache
     except CheckCancelled as exc:  # what was read before the cancel, and how
         exc.files_read_from_media = media.bypassed
