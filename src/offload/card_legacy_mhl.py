@@ -141,7 +141,7 @@ def read_legacy_mhls(
             if not entry.path:
                 continue
             joined = posixpath.normpath(posixpath.join(folder, entry.path))
-            if entry.path.startswith("/") or joined == ".." or joined.startswith("../"):
+            if _absolute(entry.path) or joined == ".." or joined.startswith("../"):
                 outside.append(entry.path)
                 continue
             entries.append((spell(joined), ListedFile(dict(entry.digests), entry.size_bytes, mhl)))
@@ -185,6 +185,16 @@ def spelled_as_listed(names: Collection[str]) -> Callable[[str], str]:
         return by_composed.get(_composed(path), path)
 
     return spell
+
+
+# A Windows path from a drive's root (``D:\\A001\\CLIPS\\A.MOV``, read as ``D:/A001/...``).
+_DRIVE = re.compile(r"[A-Za-z]:/")
+
+
+def _absolute(path: str) -> bool:
+    """Whether a listed *path* (``\\`` read as ``/``) names a file from a root rather than
+    from the MHL's folder: ``/Volumes/...``, ``//server/share/...``, ``D:/...``."""
+    return path.startswith("/") or _DRIVE.match(path) is not None
 
 
 def _composed(name: str) -> str:

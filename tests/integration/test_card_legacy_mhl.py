@@ -308,3 +308,29 @@ def test_a_clip_the_cards_legacy_mhl_lists_and_the_card_lost_fails_the_run(
     ]
     assert report["missing_from_card"] == []
     assert "legacy-mhl-file-missing" in [w["code"] for w in report["warnings"]]
+
+
+def test_a_windows_path_from_a_drive_root_is_outside_the_card_not_a_lost_clip(
+    tmp_path: Path,
+) -> None:
+    """A Windows tool's entry naming the file from its drive's root (``D:\\A001\\...``) is
+    no path in the card: before, it was read as a folder ``D:`` of the card, and so a clip
+    "listed but not on the card" (now a failure of the run); it is outside the card, one
+    ``legacy-mhl-outside`` warning, not checked, as ``/Volumes/...`` is."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A001C001.MOV").write_bytes(b"clip")
+    _mhl(
+        card / "A001.mhl",
+        _hash(
+            "D:\\A001\\CLIPS\\A001C001.MOV",
+            4,
+            f"    <md5>{hashlib.md5(b'clip').hexdigest()}</md5>\n",
+        )
+        + _hash("/Volumes/A001/CLIPS/A001C001.MOV", 4, "    <null/>\n"),
+    )
+    found = check_legacy_mhls(card, ["A001.mhl", "CLIPS/A001C001.MOV"])
+    assert found.missing == () and found.references == {}
+    (warning,) = found.warnings
+    assert warning.code is PreflightCode.LEGACY_MHL_OUTSIDE
+    assert "'D:/A001/CLIPS/A001C001.MOV', '/Volumes/A001/CLIPS/A001C001.MOV'" in warning.message
