@@ -179,3 +179,18 @@ def test_an_unreadable_mhl_in_the_copy_is_a_warning_not_a_failure(tmp_path: Path
     assert data["legacy_mhls"] == []
     (note,) = data["notes"]
     assert note.startswith(f"legacy MHL '{MHL}' on this copy cannot be read ("), note
+
+
+def test_against_the_ledger_too(tmp_path: Path) -> None:
+    """A copy written with ``--mhl none`` is verified against its ledger: the card's MHL,
+    a file the ledger records, is judged by all the same (a clip it lists that the card
+    had lost: missing, exit 10)."""
+    one, three = os.urandom(20_000), os.urandom(10_000)
+    card = _card(tmp_path, {"A001C001.mov": one}, {"A001C001.mov": one, "A001C003.mov": three})
+    code, copy_root, err = _offload(tmp_path, card, "--mhl", "none")
+    assert code == 1, err
+    code, data, err = verify(copy_root)
+    assert data["reference"] == "ledger"
+    assert code == 10, (data, err)
+    assert data["missing"] == ["CLIPS/A001C003.mov"]
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov"]
