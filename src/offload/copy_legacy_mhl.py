@@ -77,7 +77,14 @@ class CopyLegacyMhls:
         self.root = root
         self.names = names
         self.mhls = mhls
-        listed, problems = read_legacy_mhls(root, mhls, names, holder="this copy")
+        # Read before the check, for its hasher: all but the copy root's own (``--mhl
+        # legacy``: every file, in the run's formats), which are judged by only where the
+        # check verified them as the card's (an earlier offload-ai MHL on a shuttle drive).
+        from offload.manifest.legacy import is_legacy_mhl_name
+
+        own = _root_name(root)
+        self.planned = [m for m in mhls if "/" in m or not is_legacy_mhl_name(own, m)]
+        listed, problems = read_legacy_mhls(root, self.planned, names, holder="this copy")
         self.listed = listed
         self.problems = [item.message for item in problems]
         # The listed files' absolute paths as the check names them, and what it computed.
@@ -115,8 +122,13 @@ class CopyLegacyMhls:
         if not trusted:
             return dataclasses.replace(report, notes=tuple(notes))
         listed = self.listed
-        if trusted != set(self.mhls):  # judge by those proved alone
-            listed, _ = read_legacy_mhls(self.root, sorted(trusted), self.names, holder="")
+        if trusted != set(self.planned):  # judge by those proved alone
+            listed, problems = read_legacy_mhls(
+                self.root, sorted(trusted), self.names, holder="this copy"
+            )
+            # Those read now alone: the others' were noted before the check.
+            again = {self.root / m for m in trusted.difference(self.planned)}
+            notes += [p.message for p in problems if p.path in again]
         changed = {c.path: c for c in report.changed}
         stopped = set(report.unreadable) | set(report.cancelled) | set(changed)
         verified, missing, extra = set(report.verified), set(report.missing), set(report.extra)
@@ -204,6 +216,10 @@ def find(root: Path) -> CopyLegacyMhls | None:
     names = frozenset(item.relative for item in content_entries(root))
     mhls = legacy_mhl_paths(sorted(names))
     return CopyLegacyMhls(root, names, mhls) if mhls else None
+
+
+def _root_name(root: Path) -> str:
+    return os.path.basename(os.path.normpath(os.path.abspath(root)))
 
 
 def _fastest(digests: dict[str, str]) -> str:

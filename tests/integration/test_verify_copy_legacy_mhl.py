@@ -194,3 +194,28 @@ def test_against_the_ledger_too(tmp_path: Path) -> None:
     assert code == 10, (data, err)
     assert data["missing"] == ["CLIPS/A001C003.mov"]
     assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov"]
+
+
+def test_the_copy_roots_own_legacy_mhl_does_not_cost_a_second_read(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """With ``--mhl both`` the copy root holds offload-ai's own legacy MHL too, listing
+    every file in the run's formats (xxh64 here: the card's history wins over its MHL, so
+    md5 is not added) and finished after the card's: it is not the card's record and is
+    not judged by, nor planned for, so the card MHL's md5 is still computed in the check's
+    one read of each file (a first version planned by the newest record, ours, and read
+    every listed file a second time for md5)."""
+    one, two = os.urandom(40_000), os.urandom(30_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
+        "A001C001.mov": one, "A001C002.mov": two
+    })  # fmt: skip
+    created = judge.create(card, "xxh64")
+    assert created.clean, created.describe()
+    code, copy_root, err = _offload(tmp_path, card, "--mhl", "both")
+    assert code == 0, err
+    assert len(list(copy_root.glob("A001_*.mhl"))) == 1
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert [check["mhl"] for check in data["legacy_mhls"]] == [MHL]
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov", "CLIPS/A001C002.mov"]
+    assert data["files_read_from_media"] == len(data["verified"])
