@@ -17,7 +17,8 @@ Contract:
   spelled composed (NFC) or decomposed (NFD) otherwise than the copy's is that file, an MHL
   that cannot be read or lists paths outside the copy is a note (a WARNING), never a
   failure.
-* No second read where it can be helped: the MHLs are read before the check and its hasher
+* No second read where it can be helped: the MHLs (but the copy root's own ``<root>_*.mhl``,
+  which lists every file in the run's formats) are read before the check and its hasher
   (:meth:`CopyLegacyMhls.hasher`) adds, for each listed file, a format the MHL records when
   the check computes none of them (the fastest: xxh64 before md5 before sha1), keeping
   what it computed; only a listed file the check did not read (new to its records) is read
