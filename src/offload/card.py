@@ -29,7 +29,7 @@ from offload.card_history import (
     reference_formats,
 )
 from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
-from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add
+from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add, keep_listed
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -541,6 +541,14 @@ def plan_offload(
         )
     try:
         tree = scan_source(source_path, ignore=ignore)
+        if not tree.root_is_file:
+            # The OS files a legacy MHL on the card lists are copied too, as its history's
+            # are: the scan is made again only when such a file was left out.
+            kept = keep_listed(source_path, [f.relative_path for f in tree.files], options.ignore)
+            if kept is not options.ignore:
+                options = dataclasses.replace(options, ignore=kept)
+                ignore = kept.adding(TOOL_IGNORE_PATTERNS)
+                tree = scan_source(source_path, ignore=ignore)
     except ScanError as exc:
         raise UsageError(exc.refusal(source_path), path=exc.path) from None
     if not tree.files and not tree.symlinks:
@@ -690,6 +698,7 @@ def _plan(
             source_path,
             [f.relative_path for f in tree.files],
             fast_copy=stands_in_for is not None,
+            ignore=options.ignore,
         )
     )
     records: dict[str, str] = {}

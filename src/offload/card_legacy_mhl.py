@@ -21,6 +21,7 @@ from typing import NamedTuple
 from offload.card_history import history_words
 from offload.errors import printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
+from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
 
 # A folder of this name holds an ASC MHL history: its ``*.mhl`` files are generations (v2),
 # read by ``card_history``, never as legacy MHLs.
@@ -203,12 +204,66 @@ def _composed(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def keep_listed(source: Path, relative_paths: Sequence[str], rules: IgnoreRules) -> IgnoreRules:
+    """*rules*, but that no default pattern leaves out a file a legacy MHL among
+    *relative_paths* (the scan's files, made with *rules*) lists and *source* holds
+    (``IgnoreRules.keeping``, as ``card_history.keep_recorded`` for the card's ASC MHL
+    history): the card's record says the card held it (``._A001C001.MOV``, ``.DS_Store``),
+    so it is copied, and ``offload verify`` of the copy finds it. *rules* itself (the same
+    object) when none is hidden, so the caller scans again only when the rules changed.
+    Looks at the card (``lstat``) only for the listed paths *rules* leave out; a card
+    without a legacy MHL costs one search of its names. Never raises for an MHL."""
+    found = legacy_mhl_paths(relative_paths)
+    if not found:
+        return rules
+    listed, _ = read_legacy_mhls(source, found, frozenset(relative_paths), holder="the card")
+    hidden = [
+        path
+        for path in listed
+        if rules.excludes(path, is_dir=False) and os.path.lexists(source / path)
+    ]
+    return rules.keeping(hidden) if hidden else rules
+
+
+def _os_files_kept(
+    source: Path, listed: dict[str, ListedFile], ignore: IgnoreRules, holder: str
+) -> list[PreflightItem]:
+    """One warning for each legacy MHL listing files a default pattern names (OS files)
+    that *ignore* (the run's rules, :func:`keep_listed`'s) keeps."""
+    defaults = IgnoreRules(DEFAULT_IGNORE_PATTERNS)
+    kept: dict[str, list[str]] = {}
+    for path, record in listed.items():
+        if defaults.excludes(path, is_dir=False) and not ignore.excludes(path, is_dir=False):
+            kept.setdefault(record.mhl, []).append(path)
+    items = []
+    for mhl, paths in sorted(kept.items()):
+        paths.sort()
+        shown = ", ".join(repr(printable_name(p)) for p in paths[:5])
+        more = f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+        items.append(
+            PreflightItem(
+                PreflightCode.LEGACY_MHL_OS_FILES_KEPT,
+                source / mhl,
+                f"{shown}{more}: operating-system files the default ignore patterns leave "
+                f"out, but the legacy MHL '{printable_name(mhl)}' on {holder} lists them: "
+                f"copied, as {holder} held them (offload verify of the copy checks them "
+                "against it); --ignore NAME leaves one out all the same",
+            )
+        )
+    return items
+
+
 def check_legacy_mhls(
-    source: Path, relative_paths: Sequence[str], *, fast_copy: bool = False
+    source: Path,
+    relative_paths: Sequence[str],
+    *,
+    fast_copy: bool = False,
+    ignore: IgnoreRules | None = None,
 ) -> CardLegacyMhls:
     """Read the legacy MHLs among *relative_paths* (the scan's files) of *source* (module
     doc of :class:`CardLegacyMhls`). Never raises for an MHL that cannot be read: a warning
-    names it and why."""
+    names it and why. *ignore*: the scan's rules (from :func:`keep_listed`): the listed
+    files a default pattern names that they keep are named in a warning."""
     found = legacy_mhl_paths(relative_paths)
     if not found:
         return CardLegacyMhls({}, {})
@@ -221,6 +276,8 @@ def check_legacy_mhls(
         unreadable_tail=" (it is copied as any other file)",
     )
     warnings = list(problems)
+    if ignore is not None:
+        warnings += _os_files_kept(source, listed, ignore, holder)
     records = {
         path: f"the legacy MHL '{printable_name(f.mhl)}' on {holder}" for path, f in listed.items()
     }

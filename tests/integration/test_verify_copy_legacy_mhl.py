@@ -219,3 +219,28 @@ def test_the_copy_roots_own_legacy_mhl_does_not_cost_a_second_read(
     assert [check["mhl"] for check in data["legacy_mhls"]] == [MHL]
     assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov", "CLIPS/A001C002.mov"]
     assert data["files_read_from_media"] == len(data["verified"])
+
+
+def test_os_files_the_cards_mhl_lists_are_copied_and_then_verified(tmp_path: Path) -> None:
+    """A Mac tool's MHL lists the AppleDouble file ``._A001C001.mov`` beside its clip: the
+    default ignore rules leave such files out, so the offload copied the clip without it
+    (exit 0) and the copy's verify then found a file of the card's record missing (exit
+    10). As for the card's ASC MHL history, the card's record says the card held it: it is
+    copied (one ``legacy-mhl-os-files-kept`` warning names it) and the copy passes."""
+    one, apple = os.urandom(20_000), b"\x00\x05\x16\x07" + os.urandom(4_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "._A001C001.mov": apple}, {
+        "A001C001.mov": one, "._A001C001.mov": apple
+    })  # fmt: skip
+    reports = tmp_path / "r"
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    assert (copy_root / "CLIPS" / "._A001C001.mov").read_bytes() == apple
+    report = json.loads(sorted(reports.glob("*.json"))[-1].read_text())
+    (kept,) = [w for w in report["warnings"] if w["code"] == "legacy-mhl-os-files-kept"]
+    assert kept["message"].startswith(
+        "'CLIPS/._A001C001.mov': operating-system files the default ignore patterns leave "
+        f"out, but the legacy MHL '{MHL}' on the card lists them: copied"
+    ), kept
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/._A001C001.mov", "CLIPS/A001C001.mov"]
