@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,21 @@ def test_os_files_the_cards_mhl_lists_are_copied_and_then_verified(tmp_path: Pat
     code, data, err = verify(copy_root)
     assert code == 0, (data, err)
     assert data["legacy_mhls"][0]["verified"] == ["CLIPS/._A001C001.mov", "CLIPS/A001C001.mov"]
+
+
+def test_a_name_the_cards_mhl_spells_decomposed_is_the_copys_composed_file(
+    tmp_path: Path,
+) -> None:
+    """The card's MHL (a Mac tool's) spells 'Café.mov' decomposed (NFD); the card, and so
+    its copy, holds it composed (NFC), on a filesystem that keeps the bytes it is given:
+    the copy's file is the one the MHL lists, checked against it, never "missing"."""
+    nfc, nfd = unicodedata.normalize("NFC", "Café.mov"), unicodedata.normalize("NFD", "Café.mov")
+    one = os.urandom(9_000)
+    card = _card(tmp_path, {nfc: one}, {nfd: one})
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    assert sorted(os.listdir(copy_root / "CLIPS")) == sorted([MHL.split("/")[1], nfc])
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert data["legacy_mhls"][0]["verified"] == [f"CLIPS/{nfc}"]
+    assert data["missing"] == []
