@@ -186,3 +186,34 @@ def test_files_in_the_encodings_mhl_tool_wrote_are_read(tmp_path: Path, encoding
     assert entry.path == name
     report = verify_tree(card, legacy_mhl=mhl)
     assert report.verified == (name,) and report.passed, report
+
+
+def test_creatorinfo_variations_are_read_or_passed_over(tmp_path: Path) -> None:
+    """``<creatorinfo>`` missing, after the hashes, or with elements of a tool's own
+    (``<log>``, ``<comment>``), and no ``version`` attribute: the entries are read alike,
+    the fields it has are kept, a missing one is None (a file two MHLs list is decided by
+    ``<finishdate>``: none sorts first)."""
+    card = _card(tmp_path)
+    entry = (
+        f"<hash><file>A001.XML</file><size>{len(THREE)}</size>"
+        f"<sha1>{hashlib.sha1(THREE).hexdigest()}</sha1><unknownelement>x</unknownelement>"
+        "</hash>"
+    )
+    variants = {
+        "none.mhl": f"<hashlist version='1.1'>{entry}</hashlist>",
+        "after.mhl": (
+            f"<hashlist>{entry}<creatorinfo><tool>YoYotta 2.1</tool><finishdate>"
+            "2021-07-01T08:00:00Z</finishdate><log>copied 1 file</log><comment>day 3"
+            "</comment></creatorinfo></hashlist>"
+        ),
+    }
+    for name, text in variants.items():
+        (card / name).write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{text}\n', "utf-8")
+    none, after = read_legacy_mhl(card / "none.mhl"), read_legacy_mhl(card / "after.mhl")
+    assert none.tool is None and none.finish_date is None and none.version == "1.1"
+    assert after.tool == "YoYotta 2.1" and after.finish_date == "2021-07-01T08:00:00Z"
+    assert after.version is None
+    for listed in (none, after):
+        (found,) = listed.entries
+        assert found.digests == {"sha1": hashlib.sha1(THREE).hexdigest()}
+        assert verify_tree(card, legacy_mhl=listed.path).verified == ("A001.XML",)
