@@ -29,7 +29,7 @@ from offload.card_history import (
     reference_formats,
 )
 from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
-from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add
+from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add, keep_listed
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -207,6 +207,9 @@ class OffloadPlan:
     # The card's own history as checked (None: the source is one file): its
     # ``missing_from_card`` lists what the history records and the card no longer has.
     card_history: CardHistory | None = None
+    # Files a legacy MHL on the card lists that the card no longer has: path → that MHL's
+    # path (``card_legacy_mhl.CardLegacyMhls.missing``); like the history's, exit code 1.
+    missing_from_legacy_mhl: dict[str, str] = field(default_factory=dict)
     # The s3:// destinations by index; their plans' roots are stand-ins (/s3:/bucket/prefix)
     # where nothing local is ever done (docs/s3.md).
     backends: dict[int, S3Backend] = field(default_factory=dict)
@@ -340,6 +343,9 @@ class OffloadReport:
     # that history was not trusted, if it was not.
     missing_from_card: list[str] = field(default_factory=list)
     card_history_untrusted: str | None = None
+    # Files a legacy MHL on the card lists that the card no longer has: path → the MHL's
+    # path on the card (a clip lost as much as one its history lists: exit code 1 too).
+    missing_from_legacy_mhl: dict[str, str] = field(default_factory=dict)
     # A cascading offload: when the card's pass ended (time.time(); None: it did not, or no
     # cascade), when the card was released (the same time; None: not released, as the live
     # "CARD PASS DONE … keep the card" line says, or the pass did not end: released only
@@ -459,13 +465,14 @@ class OffloadReport:
         refused) are added to ``folder_errors``."""
         code = int(self.job.exit_code)
         failed_links = any(s.status is SymlinkStatus.FAILED for s in self.symlinks)
-        # A file the card's own history records but the card lost is a file this offload
-        # could not deliver: never a silent success.
+        # A file the card's own history (or a legacy MHL on it) records but the card lost
+        # is a file this offload could not deliver: never a silent success.
         problems = (
             self.folder_errors
             or failed_links
             or more_errors
             or self.missing_from_card
+            or self.missing_from_legacy_mhl
             or self.card_gone
         )
         if code == 0 and problems:
@@ -534,6 +541,14 @@ def plan_offload(
         )
     try:
         tree = scan_source(source_path, ignore=ignore)
+        if not tree.root_is_file:
+            # The OS files a legacy MHL on the card lists are copied too, as its history's
+            # are: the scan is made again only when such a file was left out.
+            kept = keep_listed(source_path, [f.relative_path for f in tree.files], options.ignore)
+            if kept is not options.ignore:
+                options = dataclasses.replace(options, ignore=kept)
+                ignore = kept.adding(TOOL_IGNORE_PATTERNS)
+                tree = scan_source(source_path, ignore=ignore)
     except ScanError as exc:
         raise UsageError(exc.refusal(source_path), path=exc.path) from None
     if not tree.files and not tree.symlinks:
@@ -683,6 +698,7 @@ def _plan(
             source_path,
             [f.relative_path for f in tree.files],
             fast_copy=stands_in_for is not None,
+            ignore=options.ignore,
         )
     )
     # The files a legacy MHL records: its name, for a mismatch's line; each such file's task
@@ -1075,6 +1091,9 @@ def _plan(
         source_has_history=has_history,
         checks=checks,
         card_history=card_history,
+        missing_from_legacy_mhl={}
+        if legacy is None
+        else dict(zip(legacy.missing, legacy.missing_in, strict=True)),
         backends=backends,
         devices=devices,
         card=card,
@@ -1684,6 +1703,7 @@ def _run_locked(
         card_symlinks=len(plan.tree.symlinks),
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
+        missing_from_legacy_mhl=dict(plan.missing_from_legacy_mhl),
         cascade=tuple(sorted(slow)),
         destination_devices={
             c.index: (str(c.space_at or c.destination), c.st_dev)

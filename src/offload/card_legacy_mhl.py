@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from offload.card_history import history_words
 from offload.errors import printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
+from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
 
 # A folder of this name holds an ASC MHL history: its ``*.mhl`` files are generations (v2),
 # read by ``card_history``, never as legacy MHLs.
@@ -39,7 +40,10 @@ class CardLegacyMhls(NamedTuple):
     'CLIPS/CLIPS_2024-01-01_120000.mhl' on the card"), for the mismatch line. A file two
     MHLs list is checked against the one finished last (its ``<finishdate>``, then its
     path): the newer record of a file re-offloaded since. ``missing``: listed files the
-    source no longer has, sorted (each a warning). ``warnings``: the findings in the
+    source no longer has, sorted (each a warning, and the offload's exit code 1: a clip the
+    card's own record lists and it lost, as for its ASC MHL history); ``missing_in``: the
+    path of the MHL (from the source's root) that lists each of them, in the same order.
+    ``warnings``: the findings in the
     preflight's form (a missing file; an MHL that cannot be read or lists paths outside the
     source, one each: not a failure, its files are then not checked against it).
     """
@@ -48,6 +52,7 @@ class CardLegacyMhls(NamedTuple):
     records: dict[str, str]
     missing: tuple[str, ...] = ()
     warnings: tuple[PreflightItem, ...] = ()
+    missing_in: tuple[str, ...] = ()
 
 
 def legacy_mhl_paths(relative_paths: Sequence[str]) -> list[str]:
@@ -83,66 +88,200 @@ def formats_to_add(references: dict[str, dict[str, str]], algorithms: Sequence[s
     return added
 
 
-def check_legacy_mhls(
-    source: Path, relative_paths: Sequence[str], *, fast_copy: bool = False
-) -> CardLegacyMhls:
-    """Read the legacy MHLs among *relative_paths* (the scan's files) of *source* (module
-    doc of :class:`CardLegacyMhls`). Never raises for an MHL that cannot be read: a warning
-    names it and why."""
-    found = legacy_mhl_paths(relative_paths)
-    if not found:
-        return CardLegacyMhls({}, {})
+class ListedFile(NamedTuple):
+    """What the newest legacy MHL listing a file records of it: ``digests`` (format →
+    canonical text: md5, sha1, xxh64, xxh32; empty for ``<null>`` or no hash element),
+    ``size_bytes`` (None when it records none) and ``mhl``, that MHL's path in the tree."""
+
+    digests: dict[str, str]
+    size_bytes: int | None
+    mhl: str
+
+
+def read_legacy_mhls(
+    tree: Path,
+    mhls: Sequence[str],
+    names: Collection[str],
+    *,
+    holder: str,
+    unreadable_tail: str = "",
+) -> tuple[dict[str, ListedFile], list[PreflightItem]]:
+    """Read the legacy MHLs *mhls* (paths in *tree*, from :func:`legacy_mhl_paths`) and
+    say what they list: ``(listed, problems)``. *listed*: ``path → ListedFile`` by the path
+    from *tree*'s root, spelled as *names* (the tree's files) spell it where the MHL spells
+    it otherwise (composed, NFC, and decomposed, NFD: a Mac tool's MHL on a card listed on
+    Linux, or the reverse; :func:`spelled_as_listed`); a file two MHLs list takes the record
+    of the one finished last (its ``<finishdate>``, then its path), but a newer one that
+    records no digest (``<null>``) erases none. *problems*: an MHL that cannot be read, or
+    is an ASC MHL manifest, or lists paths outside *tree* (those entries left out), one
+    warning each, worded as on *holder* ("the card", "this copy"), *unreadable_tail* ending
+    the unreadable one's words. Never raises for an MHL that cannot be read."""
     from offload.manifest.errors import ManifestError
     from offload.manifest.legacy import read_legacy_mhl
 
-    holder = history_words(fast_copy=fast_copy)[1]
-    warnings: list[PreflightItem] = []
-    read: list[tuple[str, str, str, list[tuple[str, dict[str, str]]]]] = []
-    for mhl in found:
-        path = source / mhl
+    spell = spelled_as_listed(names)
+    problems: list[PreflightItem] = []
+    read: list[tuple[str, str, list[tuple[str, ListedFile]]]] = []
+    for mhl in mhls:
+        path = tree / mhl
         shown = printable_name(mhl)
         try:
             listed = read_legacy_mhl(path)
         except (ManifestError, OSError) as exc:
             reason = getattr(exc, "message", None) or str(exc)
-            warnings.append(_unreadable(path, shown, holder, reason))
+            problems.append(_unreadable(path, shown, holder, reason, unreadable_tail))
             continue
         if (listed.version or "").startswith("2"):
             why = "an ASC MHL manifest (version 2) outside an ascmhl/ history folder"
-            warnings.append(_unreadable(path, shown, holder, why))
+            problems.append(_unreadable(path, shown, holder, why, unreadable_tail))
             continue
         folder = posixpath.dirname(mhl)
-        entries: list[tuple[str, dict[str, str]]] = []
+        entries: list[tuple[str, ListedFile]] = []
         outside: list[str] = []
         for entry in listed.entries:
             if not entry.path:
                 continue
             joined = posixpath.normpath(posixpath.join(folder, entry.path))
-            if entry.path.startswith("/") or joined == ".." or joined.startswith("../"):
+            if _absolute(entry.path) or joined == ".." or joined.startswith("../"):
                 outside.append(entry.path)
                 continue
-            entries.append((joined, dict(entry.digests)))
+            entries.append((spell(joined), ListedFile(dict(entry.digests), entry.size_bytes, mhl)))
         if outside:
             more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
-            names = ", ".join(repr(printable_name(p)) for p in outside[:3])
-            warnings.append(
+            names_shown = ", ".join(repr(printable_name(p)) for p in outside[:3])
+            problems.append(
                 PreflightItem(
                     PreflightCode.LEGACY_MHL_OUTSIDE,
                     path,
                     f"legacy MHL '{shown}' on {holder} lists paths outside {holder} "
-                    f"({names}{more}): they are not checked",
+                    f"({names_shown}{more}): they are not checked",
                 )
             )
-        words = f"the legacy MHL '{shown}' on {holder}"
-        read.append((listed.finish_date or "", mhl, words, entries))
-    references: dict[str, dict[str, str]] = {}
-    records: dict[str, str] = {}
-    for _, _, words, entries in sorted(read, key=lambda item: (item[0], item[1])):
-        for joined, digests in entries:
-            if digests or joined not in references:  # a newer <null> erases no digest
-                references[joined] = digests
-                records[joined] = words
-    missing = tuple(sorted(p for p in records if not os.path.lexists(source / p)))
+        read.append((listed.finish_date or "", mhl, entries))
+    newest: dict[str, ListedFile] = {}
+    for _, _, entries in sorted(read, key=lambda item: (item[0], item[1])):
+        for joined, record in entries:
+            if record.digests or joined not in newest:  # a newer <null> erases no digest
+                newest[joined] = record
+    return newest, problems
+
+
+def spelled_as_listed(names: Collection[str]) -> Callable[[str], str]:
+    """A function giving a recorded path as *names* spell it: itself when *names* hold it
+    or it is ASCII, else the one of *names* that is the same once both are composed (NFC),
+    if any (macOS decomposes names, NFD; Linux keeps the bytes it is given, so a name
+    recorded on one and listed on the other is spelled two ways); else itself. The
+    composed forms of *names* are made once, at the first recorded path that needs them."""
+    by_composed: dict[str, str] | None = None
+
+    def spell(path: str) -> str:
+        nonlocal by_composed
+        if path.isascii() or path in names:
+            return path
+        if by_composed is None:
+            by_composed = {}
+            for name in names:
+                if not name.isascii():
+                    by_composed.setdefault(_composed(name), name)
+        return by_composed.get(_composed(path), path)
+
+    return spell
+
+
+# A Windows path from a drive's root (``D:\\A001\\CLIPS\\A.MOV``, read as ``D:/A001/...``).
+_DRIVE = re.compile(r"[A-Za-z]:/")
+
+
+def _absolute(path: str) -> bool:
+    """Whether a listed *path* (``\\`` read as ``/``) names a file from a root rather than
+    from the MHL's folder: ``/Volumes/...``, ``//server/share/...``, ``D:/...``."""
+    return path.startswith("/") or _DRIVE.match(path) is not None
+
+
+def _composed(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", name)
+
+
+def keep_listed(source: Path, relative_paths: Sequence[str], rules: IgnoreRules) -> IgnoreRules:
+    """*rules*, but that no default pattern leaves out a file a legacy MHL among
+    *relative_paths* (the scan's files, made with *rules*) lists and *source* holds
+    (``IgnoreRules.keeping``, as ``card_history.keep_recorded`` for the card's ASC MHL
+    history): the card's record says the card held it (``._A001C001.MOV``, ``.DS_Store``),
+    so it is copied, and ``offload verify`` of the copy finds it. *rules* itself (the same
+    object) when none is hidden, so the caller scans again only when the rules changed.
+    Looks at the card (``lstat``) only for the listed paths *rules* leave out; a card
+    without a legacy MHL costs one search of its names. Never raises for an MHL."""
+    found = legacy_mhl_paths(relative_paths)
+    if not found:
+        return rules
+    listed, _ = read_legacy_mhls(source, found, frozenset(relative_paths), holder="the card")
+    hidden = [
+        path
+        for path in listed
+        if rules.excludes(path, is_dir=False) and os.path.lexists(source / path)
+    ]
+    return rules.keeping(hidden) if hidden else rules
+
+
+def _os_files_kept(
+    source: Path, listed: dict[str, ListedFile], ignore: IgnoreRules, holder: str
+) -> list[PreflightItem]:
+    """One warning for each legacy MHL listing files a default pattern names (OS files)
+    that *ignore* (the run's rules, :func:`keep_listed`'s) keeps."""
+    defaults = IgnoreRules(DEFAULT_IGNORE_PATTERNS)
+    kept: dict[str, list[str]] = {}
+    for path, record in listed.items():
+        if defaults.excludes(path, is_dir=False) and not ignore.excludes(path, is_dir=False):
+            kept.setdefault(record.mhl, []).append(path)
+    items = []
+    for mhl, paths in sorted(kept.items()):
+        paths.sort()
+        shown = ", ".join(repr(printable_name(p)) for p in paths[:5])
+        more = f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+        items.append(
+            PreflightItem(
+                PreflightCode.LEGACY_MHL_OS_FILES_KEPT,
+                source / mhl,
+                f"{shown}{more}: operating-system files the default ignore patterns leave "
+                f"out, but the legacy MHL '{printable_name(mhl)}' on {holder} lists them: "
+                f"copied, as {holder} held them (offload verify of the copy checks them "
+                "against it); --ignore NAME leaves one out all the same",
+            )
+        )
+    return items
+
+
+def check_legacy_mhls(
+    source: Path,
+    relative_paths: Sequence[str],
+    *,
+    fast_copy: bool = False,
+    ignore: IgnoreRules | None = None,
+) -> CardLegacyMhls:
+    """Read the legacy MHLs among *relative_paths* (the scan's files) of *source* (module
+    doc of :class:`CardLegacyMhls`). Never raises for an MHL that cannot be read: a warning
+    names it and why. *ignore*: the scan's rules (from :func:`keep_listed`): the listed
+    files a default pattern names that they keep are named in a warning."""
+    found = legacy_mhl_paths(relative_paths)
+    if not found:
+        return CardLegacyMhls({}, {})
+    holder = history_words(fast_copy=fast_copy)[1]
+    listed, problems = read_legacy_mhls(
+        source,
+        found,
+        frozenset(relative_paths),
+        holder=holder,
+        unreadable_tail=" (it is copied as any other file)",
+    )
+    warnings = list(problems)
+    if ignore is not None:
+        warnings += _os_files_kept(source, listed, ignore, holder)
+    records = {
+        path: f"the legacy MHL '{printable_name(f.mhl)}' on {holder}" for path, f in listed.items()
+    }
+    missing = tuple(sorted(p for p in listed if not os.path.lexists(source / p)))
     warnings += [
         PreflightItem(
             PreflightCode.LEGACY_MHL_FILE_MISSING,
@@ -154,17 +293,23 @@ def check_legacy_mhls(
     ]
     gone = set(missing)  # nothing to check, no format to add for them
     checked = {
-        path: digests for path, digests in references.items() if digests and path not in gone
+        path: record.digests
+        for path, record in listed.items()
+        if record.digests and path not in gone
     }
     return CardLegacyMhls(
-        checked, {path: records[path] for path in checked}, missing, tuple(warnings)
+        checked,
+        {path: records[path] for path in checked},
+        missing,
+        tuple(warnings),
+        tuple(listed[path].mhl for path in missing),
     )
 
 
-def _unreadable(path: Path, shown: str, holder: str, reason: str) -> PreflightItem:
+def _unreadable(path: Path, shown: str, holder: str, reason: str, tail: str) -> PreflightItem:
     return PreflightItem(
         PreflightCode.LEGACY_MHL_UNREADABLE,
         path,
         f"legacy MHL '{shown}' on {holder} cannot be read ({reason}): the files it lists are "
-        "not checked against it (it is copied as any other file)",
+        f"not checked against it{tail}",
     )

@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 
+from offload.copy_legacy_mhl import CopyLegacyMhls
 from offload.engine.verifier import MediaHasher
 from offload.errors import DriveUnreachable, UsageError, describe_os_error, reach
 from offload.ledger import STATE_FOLDER, Ledger
@@ -43,6 +44,7 @@ from offload.manifest.verify import (
     FileDate,
     OnPlan,
     Proved,
+    cancelled_after_reads,
     cancelled_check,
     reporting_cancels,
     split_leftovers,
@@ -376,17 +378,42 @@ def verify_path(
             on_file(path, size)
         return digests
 
+    # The legacy MHLs the copy holds (the card's own, copied with it), read before the check
+    # so that its reads compute their formats too: not against --mhl-file (the reference
+    # then), nor for a mirror whose files are streamed from a bucket (offload.copy_legacy_mhl).
+    legacy = _legacy_mhls(root) if hash_file is None and legacy_mhl is None else None
     try:
-        return _verify_with(
-            root, media, hasher, legacy_mhl, append_generation, creator, now, own_links,
-            on_plan, lister, file_date, recorded_folder_dates,
+        report, bypassed, cached = _verify_with(
+            root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,
+            append_generation, creator, now, own_links, on_plan, lister, file_date,
+            recorded_folder_dates,
         )  # fmt: skip
+        if legacy is None:
+            return report, bypassed, cached
+        # A listed file the check did not read is read now, from the media as the others;
+        # a cancel then is one after the check's reads (what they proved stands).
+        try:
+            report = legacy.judge(report, media)
+        except KeyboardInterrupt as exc:
+            raise cancelled_after_reads(report) from exc
+        return report, media.bypassed, media.through_cache
     except CheckCancelled as exc:  # what was read before the cancel, and how
         exc.files_read_from_media = media.bypassed
         exc.files_read_through_cache = media.through_cache
         raise
     finally:
         media.close()
+
+
+def _legacy_mhls(root: Path) -> CopyLegacyMhls | None:
+    """The legacy MHLs of the copy at *root*, read (``copy_legacy_mhl.find``); None when it
+    holds none, or a folder cannot be listed (the check itself then says which)."""
+    from offload.copy_legacy_mhl import find
+
+    try:
+        return find(root)
+    except OSError:
+        return None
 
 
 def _verify_with(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import xxhash
@@ -74,7 +76,8 @@ def test_a_file_unlike_its_legacy_mhl_fails_and_a_listed_file_gone_is_named(
 ) -> None:
     """The file whose md5 is not the one its legacy MHL records fails (exit 1), not copied,
     in one line naming the MHL, both digests and the ways on; before, the copy passed with
-    exit 0 and no mention. The file listed but gone is a warning; the others are copied."""
+    exit 0 and no mention. The file listed but gone is named (and fails the run: a lost
+    clip); the others are copied."""
     card = _card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -96,14 +99,17 @@ def test_a_file_unlike_its_legacy_mhl_fails_and_a_listed_file_gone_is_named(
     assert (dest / "A001" / "CLIPS" / "CLIPS_2024-05-01_100200.mhl").is_file()
     assert "'CLIPS/A001C003.mov' is in the legacy MHL 'CLIPS/CLIPS_2024-05-01_100200.mhl' " in err
 
-    # Left out with the pattern the line gives, the rest passes (exit 0).
+    # Left out with the pattern the line gives, the rest is copied and verified; the run
+    # still exits 1 for the clip the card's legacy MHL lists and the card lost.
     again = tmp_path / "again"
     again.mkdir()
     code, _, err = offload_cli(
         "copy", "-q", "-t", "xxh64", "--ignore", "/CLIPS/A001C002.mov",
         "--report-dir", str(tmp_path / "r"), str(card), str(again),
     )  # fmt: skip
-    assert code == 0, err
+    assert code == 1, err
+    assert "does not match the legacy MHL" not in err, err
+    assert (again / "A001" / "CLIPS" / "A001C001.mov").is_file()
 
 
 def test_the_plan_checks_only_what_it_can_and_adds_the_cheapest_format(tmp_path: Path) -> None:
@@ -226,3 +232,105 @@ def test_only_computed_formats_are_passed_on_as_the_files_digests(tmp_path: Path
     assert set(by_path["CLIPS/A001C001.mov"].reference_digests) == {"xxh64", "md5"}
     assert set(by_path["CLIPS/A001C002.mov"].reference_digests) == {"md5"}
     assert not by_path["CLIPS/CLIPS_2024-05-01_100200.mhl"].reference_digests
+
+
+def test_a_name_recorded_in_the_other_unicode_spelling_is_found_and_checked(
+    tmp_path: Path,
+) -> None:
+    """A Mac tool's MHL records 'Café.mov' decomposed (NFD) while the card, listed on
+    Linux, holds it composed (NFC), or the reverse: one name spelled two ways, on a real
+    filesystem that keeps the bytes it is given. Before, the file was "listed but not on
+    the card" (a warning) and checked against nothing, so a wrong copy passed; now it is
+    the card's file, checked against the MHL's digest under the card's spelling: unlike
+    it, it fails."""
+    nfc, nfd = unicodedata.normalize("NFC", "Café.mov"), unicodedata.normalize("NFD", "Café.mov")
+    assert nfc != nfd
+    for on_card, in_mhl in ((nfc, nfd), (nfd, nfc)):
+        card = tmp_path / f"C{len(on_card)}"
+        card.mkdir()
+        data = os.urandom(4_000)
+        (card / on_card).write_bytes(data)
+        assert sorted(os.listdir(card)) == [on_card]  # the filesystem keeps that spelling
+        _mhl(
+            card / "card.mhl",
+            _hash(in_mhl, len(data), f"    <md5>{hashlib.md5(data + b'x').hexdigest()}</md5>\n"),
+        )
+        found = check_legacy_mhls(card, ["card.mhl", on_card])
+        assert found.missing == () and found.warnings == (), found
+        assert found.references == {on_card: {"md5": hashlib.md5(data + b"x").hexdigest()}}
+        assert found.records == {on_card: "the legacy MHL 'card.mhl' on the card"}
+
+        dest = tmp_path / f"dest{len(on_card)}"
+        dest.mkdir()
+        code, _, err = offload_cli(
+            "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+        )
+        assert code == 1, err
+        assert "does not match the legacy MHL 'card.mhl' on the card: md5 " in err, err
+        assert "is in the legacy MHL" not in err, err  # never "listed but missing"
+        assert not (dest / card.name / on_card).exists()
+
+
+def test_a_clip_the_cards_legacy_mhl_lists_and_the_card_lost_fails_the_run(
+    tmp_path: Path,
+) -> None:
+    """A card whose own legacy MHL lists a clip that is not there has lost a clip: the
+    offload of the rest ends with exit 1, as for a file the card's ASC MHL history lists
+    (before: a warning only, exit 0). The summary says so in a MISSING FROM THE CARD line,
+    the job report names the file and its MHL (``missing_from_legacy_mhl``), the card is
+    not released, and ``--dry-run`` says 1 too."""
+    card = tmp_path / "cards" / "B002"
+    card.mkdir(parents=True)
+    data = os.urandom(3_000)
+    (card / "B002C001.mov").write_bytes(data)
+    _mhl(
+        card / "B002_2024-05-01_100200.mhl",
+        _hash("B002C001.mov", len(data), f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n")
+        + _hash("B002C002.mov", 9, "    <md5>00112233445566778899aabbccddeeff</md5>\n"),
+    )
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli("copy", "--dry-run", str(card), str(dest))
+    assert code == 1, err
+    reports = tmp_path / "r"
+    code, _, err = offload_cli("copy", "--report-dir", str(reports), str(card), str(dest))
+    assert code == 1, err
+    assert (dest / "B002" / "B002C001.mov").read_bytes() == data
+    assert (
+        "MISSING FROM THE CARD: 1 legacy MHL on it ('B002_2024-05-01_100200.mhl') lists "
+        "1 file the card no longer has: B002C002.mov" in err
+    ), err
+    assert "Do not format the card: files a legacy MHL on it lists are missing" in err, err
+    report = json.loads(sorted(reports.glob("*.json"))[-1].read_text())
+    assert report["exit_code"] == 1
+    assert report["missing_from_legacy_mhl"] == [
+        {"path": "B002C002.mov", "mhl": "B002_2024-05-01_100200.mhl"}
+    ]
+    assert report["missing_from_card"] == []
+    assert "legacy-mhl-file-missing" in [w["code"] for w in report["warnings"]]
+
+
+def test_a_windows_path_from_a_drive_root_is_outside_the_card_not_a_lost_clip(
+    tmp_path: Path,
+) -> None:
+    """A Windows tool's entry naming the file from its drive's root (``D:\\A001\\...``) is
+    no path in the card: before, it was read as a folder ``D:`` of the card, and so a clip
+    "listed but not on the card" (now a failure of the run); it is outside the card, one
+    ``legacy-mhl-outside`` warning, not checked, as ``/Volumes/...`` is."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A001C001.MOV").write_bytes(b"clip")
+    _mhl(
+        card / "A001.mhl",
+        _hash(
+            "D:\\A001\\CLIPS\\A001C001.MOV",
+            4,
+            f"    <md5>{hashlib.md5(b'clip').hexdigest()}</md5>\n",
+        )
+        + _hash("/Volumes/A001/CLIPS/A001C001.MOV", 4, "    <null/>\n"),
+    )
+    found = check_legacy_mhls(card, ["A001.mhl", "CLIPS/A001C001.MOV"])
+    assert found.missing == () and found.references == {}
+    (warning,) = found.warnings
+    assert warning.code is PreflightCode.LEGACY_MHL_OUTSIDE
+    assert "'D:/A001/CLIPS/A001C001.MOV', '/Volumes/A001/CLIPS/A001C001.MOV'" in warning.message

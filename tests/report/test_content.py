@@ -744,3 +744,25 @@ def test_a_clip_of_several_files_says_its_size_is_theirs_not_its_digests_file() 
     assert rows["A001C002.mov"].size == "200 B in 2 files"  # the .mov and its .xml
     assert rows["A001C002.mov"].digests == ["xxh64 fedcba9876543210"]  # the row's file's
     assert rows["A001C001.mov"].size == "100 B"  # one file: its own
+
+
+def test_a_clip_a_legacy_mhl_on_the_card_lists_and_the_card_lost_is_a_problem() -> None:
+    """The job report's ``missing_from_legacy_mhl`` (exit 1: a lost clip) is a problem of
+    the HTML/PDF, naming the file and the MHL that lists it, as the history's are; with
+    every copy verified the verdict is a failure, never "FAILED AFTER THE COPIES" (which
+    says the copies are all there)."""
+    lost = [{"path": "CLIPS/A001C003.mov", "mhl": "CLIPS/CLIPS_2024-05-01_100200.mhl"}]
+    files = [
+        {
+            "path": "CLIPS/A001C001.mov",
+            "size_bytes": 8,
+            "destinations": [{"index": 0, "status": "verified"}],
+        }
+    ]
+    data = job(files=files, missing_from_legacy_mhl=lost, exit_code=1)
+    view = build_view(data, group_clips(files), {}, [])
+    assert view.verdict.startswith("✖ FAILED: 1 problem(s)"), view.verdict
+    assert view.problems == [
+        "CLIPS/A001C003.mov: MISSING FROM THE CARD (the legacy MHL "
+        "CLIPS/CLIPS_2024-05-01_100200.mhl on it lists it): not copied"
+    ]

@@ -52,6 +52,8 @@ from offload.cli.common import (
     signal_words,
     write_stdout_whole,
 )
+from offload.copy_legacy_mhl import MISMATCH as LEGACY_MISMATCH
+from offload.copy_legacy_mhl import LegacyMhlCheck
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
@@ -258,6 +260,9 @@ def report_dict(
         "revoked": list(revocation.revoked) if revocation is not None else [],
         # On S3, each object or version of this run's the note says it may have left.
         "left_behind": left_behind_json(report.left_behind if report is not None else ()),
+        # Each legacy MHL the copy holds (the card's own, copied and verified): what it
+        # says of the files it lists (offload.copy_legacy_mhl).
+        "legacy_mhls": [check._asdict() for check in (report.legacy_mhls if report else ())],
         "report": None,
     }
 
@@ -793,6 +798,28 @@ def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | No
     )
 
 
+def _legacy_mhl_line(check: LegacyMhlCheck) -> str:
+    """The line of one legacy MHL the copy holds: how many of the files it lists are in
+    each state (``copy_legacy_mhl``), the states with none left out."""
+    counts = [
+        f"{len(check.verified)} match it",
+        *(
+            f"{len(paths)} {words}"
+            for paths, words in (
+                (check.changed, "differ (CHANGED above)"),
+                (check.missing, "missing"),
+                (check.size_only, "by size only (it records no digest for them)"),
+                (check.not_checked, "not compared (changed or unreadable already)"),
+            )
+            if paths
+        ),
+    ]
+    return (
+        f"Legacy MHL {printable_name(check.mhl)} in this copy (the card's own record, "
+        f"copied with it): {', '.join(counts)}"
+    )
+
+
 def _revoked_words(count: int) -> str:
     """The warning of a check that revoked the ledger's record of *count* copies."""
     one = count == 1
@@ -926,6 +953,9 @@ def _print_human(
                 for k, v in changed.expected.items()
             )
         )
+        differs = report.reasons.get(changed.path)
+        if differs is not None and differs.code == LEGACY_MISMATCH:  # the record it is unlike
+            detail += f" ({differs.text})"
         env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     for path in report.unreadable:
         # A read-through link's words are said once for all, in the warning below.
@@ -1096,6 +1126,7 @@ def _print_human(
             if report.folder_hashes_unchecked
             else ""
         )
+        + "".join(f"\n{_legacy_mhl_line(check)}" for check in report.legacy_mhls)
         + (
             f"\nRecorded in {printable_name(str(report.generation))}"
             if report.generation is not None

@@ -7,13 +7,22 @@ order. xxh64 is written as ``<xxhash64be>`` (canonical big-endian hex, what ``xx
 prints), md5 as ``<md5>``, sha1 as ``<sha1>``; v1 has no element for xxh3, xxh128 or c4.
 Never ``<xxhash64>``: in v1 that element is the little-endian rendering.
 
-Reader: accepts what the tools of that era wrote (with or without a namespace, ``\\`` in paths,
-``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32 in decimal, ``<null>``, hex in either
-case: mhl-tool compares it case-insensitively).
+Reader: accepts what the tools of that era wrote (with or without a namespace, ``\\`` in paths
+and a leading ``./``, ``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32 in decimal, ``<null>``,
+hex in either case: mhl-tool compares it case-insensitively; attributes on the hash elements
+and dates in any form are passed over). A hex element holding anything but its digest's
+number of hex digits (``n/a``, empty, a decimal number, cut short) records no digest: its
+file is checked by size only, never compared with that text. A file in an encoding the XML
+parser cannot read itself (UTF-32, multi-byte ones: Shift_JIS, EUC-JP, EUC-KR, which
+mhl-tool wrote under such a locale) is decoded first, whole; UTF-8, UTF-16 and single-byte
+ones are streamed.
 """
 
 from __future__ import annotations
 
+import codecs
+import functools
+import io
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -273,8 +282,23 @@ def first_unlisted(
     return None
 
 
+# How many hex digits each element's digest has (mhl-tool writes them zero-padded and
+# compares the length too): any other text is no digest of its element.
+_HEX_DIGITS = {"md5": 32, "sha1": 40, "xxhash64be": 16, "xxhash64": 16}
+_HEX = re.compile(r"[0-9a-fA-F]*")
+
+
+def _hex_digest(tag: str, value: str) -> str:
+    """*value*, the text of a ``<md5>``, ``<sha1>``, ``<xxhash64be>`` or ``<xxhash64>``,
+    in lower case. Raises ValueError for anything but that many hex digits (an empty
+    element, ``n/a``, a decimal number, a digest cut short): no digest to compare."""
+    if len(value) != _HEX_DIGITS[tag] or _HEX.fullmatch(value) is None:
+        raise ValueError(f"not a {tag} digest: {value!r}")
+    return value.lower()
+
+
 def _xxh64_from_little_endian(value: str) -> str:
-    return bytes.fromhex(value.strip())[::-1].hex()
+    return bytes.fromhex(_hex_digest("xxhash64", value))[::-1].hex()
 
 
 def _xxh32_from_decimal(value: str) -> str:
@@ -283,6 +307,50 @@ def _xxh32_from_decimal(value: str) -> str:
     if not value.isascii() or not value.isdigit() or int(value) > 0xFFFFFFFF:
         raise ValueError(f"not an XXH32 in decimal: {value!r}")
     return f"{int(value):08x}"
+
+
+# The XML declaration's encoding, in the first bytes of a file in an ASCII-compatible one.
+_DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# UTF-32 byte-order marks (LE first: its first two bytes are UTF-16 LE's mark), and the
+# first character '<' without one.
+_UTF32 = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+          (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"))  # fmt: skip
+
+
+def _encoding_expat_cannot_read(head: bytes) -> str | None:
+    """The encoding of a file starting with *head* when the XML parser cannot read it
+    itself (UTF-32; a multi-byte one such as Shift_JIS, EUC-JP or EUC-KR, which mhl-tool
+    wrote with a locale of that kind), else None (UTF-8, UTF-16, single-byte ones: the
+    parser reads them, streaming)."""
+    for mark, name in _UTF32:
+        if head.startswith(mark):
+            return name
+    declared = _DECLARED.match(head)
+    if declared is None:
+        return None
+    name = declared.group(1).decode("ascii")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None  # the parser says why it cannot read it
+    return None if _expat_reads(name) else name
+
+
+@functools.cache
+def _expat_reads(encoding: str) -> bool:
+    try:
+        ET.fromstring(f'<?xml version="1.0" encoding="{encoding}"?><a/>'.encode("ascii"))
+    except (ET.ParseError, ValueError, LookupError):
+        return False
+    return True
+
+
+def _as_utf8(path: Path, encoding: str) -> io.BytesIO:
+    """The file at *path*, in *encoding*, as UTF-8 bytes the parser reads (its declaration
+    saying so). Raises UnicodeDecodeError for bytes that are not in *encoding*."""
+    text = path.read_bytes().decode(encoding).removeprefix("\ufeff")
+    text = re.sub(r"^<\?xml[^>]*\?>", '<?xml version="1.0" encoding="UTF-8"?>', text, count=1)
+    return io.BytesIO(text.encode("utf-8"))
 
 
 def read_legacy_mhl(path: Path) -> LegacyHashList:
@@ -295,7 +363,11 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
     version: str | None = None
     entries: list[LegacyEntry] = []
     try:
-        for event, element in ET.iterparse(path, events=("start", "end")):
+        with open(path, "rb") as handle:
+            head = handle.read(256)
+        encoding = _encoding_expat_cannot_read(head)
+        source: Path | io.BytesIO = path if encoding is None else _as_utf8(path, encoding)
+        for event, element in ET.iterparse(source, events=("start", "end")):
             tag = _local(element.tag)
             if event == "start":
                 if version is None:
@@ -312,6 +384,11 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
                 element.clear()
     except ET.ParseError as exc:
         raise LegacyMhlUnreadableError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+    except UnicodeDecodeError as exc:
+        raise LegacyMhlUnreadableError(
+            f"{path} is not in the encoding it declares ({exc.encoding}): {exc.reason}",
+            path=path,
+        ) from exc
     except OSError as exc:
         raise LegacyMhlUnreadableError(
             f"cannot read legacy MHL {path}: {describe_os_error(exc)}", path=path, errno_=exc.errno
@@ -328,6 +405,16 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
     )
 
 
+def _entry_path(text: str) -> str:
+    """A ``<file>``'s path as the card's: ``\\`` (a Windows tool's) as ``/``, and a leading
+    ``./`` (``.\\CLIPS\\A.MOV``) dropped; nothing else changed (``..`` is judged by the
+    callers, who refuse a path outside the MHL's tree)."""
+    path = text.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:].lstrip("/")
+    return path
+
+
 def _legacy_entry(element: ET.Element) -> LegacyEntry:
     values: dict[str, str] = {}
     for child in element:
@@ -338,11 +425,11 @@ def _legacy_entry(element: ET.Element) -> LegacyEntry:
         text = text.strip()
         try:
             if tag == "md5":
-                digests["md5"] = text.lower()
+                digests["md5"] = _hex_digest(tag, text)
             elif tag == "sha1":
-                digests["sha1"] = text.lower()
+                digests["sha1"] = _hex_digest(tag, text)
             elif tag == "xxhash64be":
-                digests["xxh64"] = text.lower()
+                digests["xxh64"] = _hex_digest(tag, text)
             elif tag == "xxhash64":
                 digests.setdefault("xxh64", _xxh64_from_little_endian(text))
             elif tag == "xxhash":
@@ -353,7 +440,7 @@ def _legacy_entry(element: ET.Element) -> LegacyEntry:
             others[tag] = text
     size_text = values.get("size", "").strip()
     return LegacyEntry(
-        path=values.get("file", "").replace("\\", "/"),
+        path=_entry_path(values.get("file", "")),
         size_bytes=int(size_text) if size_text.isascii() and size_text.isdigit() else None,
         last_modification_date=values.get("lastmodificationdate"),
         digests=digests,

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offload.destinations.naming import is_partial_leftover
 from offload.errors import describe_os_error
@@ -72,6 +73,9 @@ from offload.manifest.links import LinkKind, classify_link, exact_pattern, patte
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import xml_can_hold
 from offload.walk import walk_tree
+
+if TYPE_CHECKING:
+    from offload.copy_legacy_mhl import LegacyMhlCheck
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 # A file's date as the read that hashed it learnt it (``verify_tree``'s *file_date*).
@@ -196,6 +200,9 @@ class VerifyReport:
     # On S3, each of those objects or versions (``s3card.left_behind_entries``): the JSON's
     # ``left_behind`` (``report.left_behind``), which the note sums up.
     left_behind: tuple[Mapping[str, object], ...] = ()
+    # What each legacy MHL the copy holds (the card's own, copied and verified) says of the
+    # files it lists (``offload.copy_legacy_mhl``; ``offload verify`` of a local copy).
+    legacy_mhls: tuple[LegacyMhlCheck, ...] = ()
 
     @property
     def passed(self) -> bool:

@@ -78,6 +78,8 @@ class PreflightCode(StrEnum):
     LEGACY_MHL_FILE_MISSING = "legacy-mhl-file-missing"  # listed, not on the card
     LEGACY_MHL_UNREADABLE = "legacy-mhl-unreadable"  # not checked against, not a failure
     LEGACY_MHL_OUTSIDE = "legacy-mhl-outside"  # lists paths outside the card: not checked
+    # Files a default ignore pattern names (OS files) that a legacy MHL on the card lists.
+    LEGACY_MHL_OS_FILES_KEPT = "legacy-mhl-os-files-kept"  # copied, as the card held them
     # An empty folder of the card on an S3 destination, which holds objects, not folders.
     FOLDER_NOT_KEPT = "folder-not-kept"
     # Card files dated outside what the destination's filesystem holds (FAT, exFAT: 1980 to

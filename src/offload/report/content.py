@@ -1074,6 +1074,16 @@ def build_view(
         more = len(missing) - MAX_PROBLEM_LINES
         problems.append(f"… and {more} more missing from the card")
         unlisted += more - 1
+    lost_clips = list(data.get("missing_from_legacy_mhl") or [])
+    for item in lost_clips[:MAX_PROBLEM_LINES]:
+        problems.append(
+            f"{item.get('path')}: MISSING FROM THE CARD (the legacy MHL {item.get('mhl')} "
+            "on it lists it): not copied"
+        )
+    if len(lost_clips) > MAX_PROBLEM_LINES:
+        more = len(lost_clips) - MAX_PROBLEM_LINES
+        problems.append(f"… and {more} more missing from the card")
+        unlisted += more - 1
     for error in data.get("folder_errors") or []:
         problems.append(str(error))
     for symlink in data.get("symlinks") or []:
@@ -1146,7 +1156,7 @@ def build_view(
             f"not written before the stop are missing (see the notes); {_at_the_stop(statuses)}",
             False,
         )
-    elif problems and proved and not (failed_lines or missing or unfinished or lost):
+    elif problems and proved and not (failed_lines or missing or lost_clips or unfinished or lost):
         # Every copy is what *proved* says; what failed came after them (a manifest, a
         # folder, its times, a report, a link of the card), as the terminal's "...; BUT ON
         # <root>" line says: never "N problem(s)" alone, which reads as copies lost.

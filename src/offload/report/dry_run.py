@@ -198,10 +198,14 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
 
 
 # The preflight's warnings that say a step of the run will fail (README, exit code 1): a
-# symlink a destination cannot hold, a file the card's own history records that the card no
-# longer has.
+# symlink a destination cannot hold, a file the card's own history (or a legacy MHL on it)
+# records that the card no longer has.
 _FAILS_THE_RUN = frozenset(
-    {PreflightCode.SYMLINK_UNSUPPORTED, PreflightCode.CARD_HISTORY_FILE_MISSING}
+    {
+        PreflightCode.SYMLINK_UNSUPPORTED,
+        PreflightCode.CARD_HISTORY_FILE_MISSING,
+        PreflightCode.LEGACY_MHL_FILE_MISSING,
+    }
 )
 
 

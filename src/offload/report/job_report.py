@@ -341,6 +341,10 @@ def report_data(
         "symlinks": [vars(s) for s in report.symlinks],
         "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
         "missing_from_card": report.missing_from_card,
+        "missing_from_legacy_mhl": [
+            {"path": path, "mhl": mhl}
+            for path, mhl in sorted(report.missing_from_legacy_mhl.items())
+        ],
         "card_history_untrusted": report.card_history_untrusted,
         # The card went away during the offload: the one line that says so (card_presence).
         "card_gone": report.card_gone,

@@ -476,6 +476,12 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             "files its own ASC MHL history lists are missing from it: "
             f"{data['missing_from_card'][0]}"
         )
+    if data.get("missing_from_legacy_mhl"):
+        first = data["missing_from_legacy_mhl"][0]
+        return keep(
+            f"files a legacy MHL on it lists are missing from it: {first['path']} "
+            f"(in {first['mhl']})"
+        )
     if data.get("card_history_untrusted"):
         return keep(
             "the card's own ASC MHL history is not trusted, so whether files it lists are "

@@ -237,6 +237,19 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"{plural(len(report.missing_from_card), 'file')} the card no longer has: {names}"
             + (f" and {more} more" if more > 0 else "")
         )
+    if report.missing_from_legacy_mhl:
+        lost = sorted(report.missing_from_legacy_mhl)
+        names = ", ".join(map(printable_name, lost[:20]))
+        more = len(lost) - 20
+        mhls = sorted(set(report.missing_from_legacy_mhl.values()))
+        lines.append(
+            f"MISSING FROM THE CARD: {plural(len(mhls), 'legacy MHL')} on it "
+            f"({', '.join(repr(printable_name(m)) for m in mhls[:3])}"
+            f"{f' and {len(mhls) - 3} more' if len(mhls) > 3 else ''}) "
+            f"{'lists' if len(mhls) == 1 else 'list'} "
+            f"{plural(len(lost), 'file')} the card no longer has: {names}"
+            + (f" and {more} more" if more > 0 else "")
+        )
     if report.card_history_untrusted:
         lines.append(f"CARD HISTORY NOT TRUSTED: {report.card_history_untrusted}")
     if report.cascade:

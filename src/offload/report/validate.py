@@ -320,6 +320,7 @@ _JOB_REPORT = obj(
         ),
         "ignored": _o(list_of(obj({"path": STR, "reason": _o(_TEXT)}))),
         "missing_from_card": _o(list_of(STR)),
+        "missing_from_legacy_mhl": _o(list_of(obj({"path": STR, "mhl": STR}))),
         "card_history_untrusted": _o(_TEXT),
         "card_gone": _o(_TEXT),
         "warnings": _o(list_of(obj({"code": _o(_TEXT), "path": _o(_TEXT), "message": _o(_TEXT)}))),

@@ -1,0 +1,244 @@
+"""The legacy MHLs (v1) a copy holds, checked by ``offload verify`` beside its own records.
+
+A card offloaded with Silverstack, ShotPut or YoYotta before (a shuttle drive), or that such
+a tool wrote ``*.mhl`` files on, is copied with them: the copy then holds the card's own
+record of its files. ``offload verify`` of the copy (against its ASC MHL history or its
+ledger) checks every file those MHLs list against them too, as a DIT expects a verify to
+check every checksum record inside the copy it can.
+
+Contract:
+
+* Which MHLs: the files named ``*.mhl`` outside any ``ascmhl/`` folder
+  (``card_legacy_mhl.legacy_mhl_paths``) that the check's own reference records and found
+  intact (``verified``): the card's, copied and proved. One the copy's records do not hold
+  (the copy root's own ``<root>_*.mhl`` written by ``--mhl legacy``, a file added since) or
+  found changed is not judged by. Read by ``card_legacy_mhl.read_legacy_mhls`` (one reader,
+  the offload's), so a file two list is checked against the one finished last, a name
+  spelled composed (NFC) or decomposed (NFD) otherwise than the copy's is that file, an MHL
+  that cannot be read or lists paths outside the copy is a note (a WARNING), never a
+  failure.
+* No second read where it can be helped: the MHLs (but the copy root's own ``<root>_*.mhl``,
+  which lists every file in the run's formats) are read before the check and its hasher
+  (:meth:`CopyLegacyMhls.hasher`) adds, for each listed file, a format the MHL records when
+  the check computes none of them (the fastest: xxh64 before md5 before sha1), keeping
+  what it computed; only a listed file the check did not read (new to its records) is read
+  again, for the MHL's format alone.
+* States, each listed file in one (:class:`LegacyMhlCheck`, one per MHL): ``verified``
+  (a recorded digest matches), ``changed`` (its size or a digest differs: a failure of the
+  file, put in the report's ``changed``, reason ``legacy-mhl-mismatch``, exit 11; its
+  ``actual`` holds every digest the check computed, so a copy the ledger's record still
+  proves is not revoked: the copy is the one offloaded, the card's record says otherwise),
+  ``missing`` (not in the copy: when the copy's records do not list it either, it is put in
+  the report's ``missing``, reason ``legacy-mhl-lists``, exit 10: a clip the card's record
+  lists that the copy lacks), ``size_only`` (the MHL records no digest we compute,
+  ``<null>``: its size matched; the file's own state is the check's, never made
+  ``unverifiable`` by this), ``not_checked`` (the check found it changed or unreadable
+  already, or a cancel stopped it: that state stands).
+* Not on ``s3://`` (the mirror's files are streamed, not read locally), nor against
+  ``--mhl-file`` (the legacy MHL is then the reference itself).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from offload.card_legacy_mhl import ListedFile, legacy_mhl_paths, read_legacy_mhls
+from offload.errors import printable_name
+
+if TYPE_CHECKING:
+    from offload.manifest.verify import VerifyReport
+
+HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
+
+MISMATCH = "legacy-mhl-mismatch"
+LISTED_ONLY = "legacy-mhl-lists"
+
+
+class LegacyMhlCheck(NamedTuple):
+    """What one legacy MHL of the copy said of the files it lists (module contract):
+    ``mhl`` its path in the copy; the others sorted paths."""
+
+    mhl: str
+    verified: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    size_only: tuple[str, ...] = ()
+    not_checked: tuple[str, ...] = ()
+
+
+class CopyLegacyMhls:
+    """The legacy MHLs found in a copy before its check (:func:`find`), its hasher's
+    additions, and their verdicts once it is over (:meth:`judge`)."""
+
+    def __init__(self, root: Path, names: frozenset[str], mhls: list[str]) -> None:
+        self.root = root
+        self.names = names
+        self.mhls = mhls
+        # Read before the check, for its hasher: all but the copy root's own (``--mhl
+        # legacy``: every file, in the run's formats), which are judged by only where the
+        # check verified them as the card's (an earlier offload-ai MHL on a shuttle drive).
+        from offload.manifest.legacy import is_legacy_mhl_name
+
+        own = _root_name(root)
+        self.planned = [m for m in mhls if "/" in m or not is_legacy_mhl_name(own, m)]
+        listed, problems = read_legacy_mhls(root, self.planned, names, holder="this copy")
+        self.listed = listed
+        self.problems = [item.message for item in problems]
+        # The listed files' absolute paths as the check names them, and what it computed.
+        self._wanted = {str(root / path): path for path, f in listed.items() if f.digests}
+        self.computed: dict[str, dict[str, str]] = {}
+
+    def hasher(self, inner: HashFile) -> HashFile:
+        """*inner*, computing for each listed file a format its MHL records as well when
+        the check asks none of them, and keeping what it computed; it answers the formats
+        asked only (an appended generation records those alone)."""
+
+        def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
+            relative = self._wanted.get(str(path))
+            if relative is None:
+                return inner(path, formats)
+            recorded = self.listed[relative].digests
+            wanted = list(formats)
+            if not set(recorded).intersection(wanted):
+                wanted.append(_fastest(recorded))
+            digests = inner(path, wanted)
+            self.computed[relative] = digests
+            return {name: digests[name] for name in formats}
+
+        return hash_file
+
+    def judge(self, report: VerifyReport, inner: HashFile) -> VerifyReport:
+        """*report* with the verdicts of the MHLs the check verified (module contract):
+        files unlike them moved to ``changed``, files only they list added to ``missing``,
+        their reasons, ``legacy_mhls`` and the notes of the MHLs that could not be read.
+        *inner* reads a listed file the check did not (new to its records)."""
+        from offload.manifest.verify import ChangedFile, ChangeReason, Reason
+
+        notes = list(report.notes) + self.problems
+        trusted = set(report.verified).intersection(self.mhls)
+        if not trusted:
+            return dataclasses.replace(report, notes=tuple(notes))
+        listed = self.listed
+        if trusted != set(self.planned):  # judge by those proved alone
+            listed, problems = read_legacy_mhls(
+                self.root, sorted(trusted), self.names, holder="this copy"
+            )
+            # Those read now alone: the others' were noted before the check.
+            again = {self.root / m for m in trusted.difference(self.planned)}
+            notes += [p.message for p in problems if p.path in again]
+        changed = {c.path: c for c in report.changed}
+        stopped = set(report.unreadable) | set(report.cancelled) | set(changed)
+        verified, missing, extra = set(report.verified), set(report.missing), set(report.extra)
+        reasons = dict(report.reasons)
+        states: dict[str, dict[str, list[str]]] = {}
+        for path, record in sorted(listed.items()):
+            state = states.setdefault(record.mhl, {})
+            words = f"the legacy MHL '{printable_name(record.mhl)}' in this copy"
+            if path in stopped:
+                state.setdefault("not_checked", []).append(path)
+                continue
+            if path not in self.names:
+                state.setdefault("missing", []).append(path)
+                if path not in missing and path not in verified and not report.stopped:
+                    missing.add(path)
+                    reasons[path] = Reason(LISTED_ONLY, _listed_only(words))
+                continue
+            verdict, found = self._compare(path, record, inner)
+            if found is None:
+                state.setdefault(verdict, []).append(path)
+                continue
+            size, actual, expected = found
+            reason = (
+                ChangeReason.SIZE
+                if record.size_bytes is not None and size != record.size_bytes
+                else ChangeReason.HASH
+            )
+            changed[path] = ChangedFile(path, reason, record.size_bytes, size, expected, actual)
+            verified.discard(path)
+            extra.discard(path)
+            reasons[path] = Reason(MISMATCH, _mismatch(words))
+            state.setdefault("changed", []).append(path)
+        checks = tuple(
+            LegacyMhlCheck(
+                mhl,
+                **{key: tuple(sorted(paths)) for key, paths in state.items()},
+            )
+            for mhl, state in sorted(states.items())
+        )
+        return dataclasses.replace(
+            report,
+            verified=tuple(p for p in report.verified if p in verified),
+            changed=tuple(sorted(changed.values(), key=lambda c: c.path)),
+            missing=tuple(sorted(missing)),
+            extra=tuple(p for p in report.extra if p in extra),
+            reasons=reasons,
+            notes=tuple(notes),
+            legacy_mhls=checks,
+        )
+
+    def _compare(
+        self, path: str, record: ListedFile, inner: HashFile
+    ) -> tuple[str, tuple[int, dict[str, str], dict[str, str]] | None]:
+        """What *path* is to *record*: ``("verified", None)`` (its size, and a digest it
+        records), ``("size_only", None)`` (its size; the record holds no digest),
+        ``("not_checked", None)`` (it cannot be looked at or read now: never called a
+        match), or ``("changed", (size, actual, expected))``. Reads the file for the
+        record's format when the check did not."""
+        try:
+            size = os.stat(self.root / path).st_size
+        except OSError:
+            return "not_checked", None
+        if record.size_bytes is not None and size != record.size_bytes:
+            return "changed", (size, dict(self.computed.get(path, {})), {})
+        if not record.digests:
+            return "size_only", None
+        computed = self.computed.get(path)
+        if computed is None or not set(record.digests).intersection(computed):
+            try:
+                computed = inner(self.root / path, [_fastest(record.digests)])
+            except OSError:
+                return "not_checked", None
+        shared = [name for name in record.digests if name in computed]
+        if all(computed[name] == record.digests[name] for name in shared):
+            return "verified", None
+        return "changed", (size, dict(computed), {n: record.digests[n] for n in shared})
+
+
+def find(root: Path) -> CopyLegacyMhls | None:
+    """The legacy MHLs of the copy at *root* (module contract), read; None when it holds
+    none (one walk of its names, the state folders left out). Raises OSError for a folder
+    that cannot be listed."""
+    from offload.verification import content_entries
+
+    names = frozenset(item.relative for item in content_entries(root))
+    mhls = legacy_mhl_paths(sorted(names))
+    return CopyLegacyMhls(root, names, mhls) if mhls else None
+
+
+def _root_name(root: Path) -> str:
+    return os.path.basename(os.path.normpath(os.path.abspath(root)))
+
+
+def _fastest(digests: dict[str, str]) -> str:
+    from offload.hashing.registry import resolve_algorithm
+
+    return max(digests, key=lambda name: resolve_algorithm(name).gb_per_s)
+
+
+def _mismatch(words: str) -> str:
+    return (
+        f"unlike {words}, the card's own record copied with it: the card's file had changed "
+        "since that MHL recorded it, or this copy has"
+    )
+
+
+def _listed_only(words: str) -> str:
+    return (
+        f"{words}, the card's own record copied with it, lists it, but no record of this "
+        "copy does: the card no longer had it when it was offloaded, or the offload left it "
+        "out (--ignore, or the default rules' operating-system files: ._*, .DS_Store, ...)"
+    )

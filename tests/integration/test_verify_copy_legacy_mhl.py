@@ -1,0 +1,265 @@
+"""``offload verify`` of a copy checks the legacy MHLs (v1) copied inside it, the card's own
+record, beside the copy's ASC MHL history or ledger (offload/copy_legacy_mhl.py): real
+cards, real offloads, real files read back."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from support.ascmhl_judge import AscmhlJudge
+
+MHL = "CLIPS/CLIPS_2024-05-01_100200.mhl"
+
+
+def offload_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    return code, out.getvalue(), err.getvalue()
+
+
+def verify(copy_root: Path) -> tuple[int, dict[str, Any], str]:
+    code, out, err = offload_cli("verify", "--json", str(copy_root))
+    return code, json.loads(out), err
+
+
+def verify_human(copy_root: Path) -> tuple[int, str]:
+    code, out, err = offload_cli("verify", str(copy_root))
+    return code, out + err
+
+
+def _card(tmp_path: Path, clips: dict[str, bytes], listed: dict[str, bytes]) -> Path:
+    """A card A001 whose CLIPS/ holds *clips* and a legacy MHL (md5 alone, as many tools
+    write it) recording *listed* (name → the content whose md5 and size it records)."""
+    card = tmp_path / "cards" / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for name, data in clips.items():
+        (card / "CLIPS" / name).write_bytes(data)
+    hashes = "".join(
+        f"  <hash>\n    <file>{name}</file>\n    <size>{len(data)}</size>\n"
+        f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
+        "    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n"
+        for name, data in listed.items()
+    )
+    (card / MHL).write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        "  <creatorinfo>\n    <username>dit</username>\n    <hostname>cart</hostname>\n"
+        "    <tool>ShotPut Pro 2023</tool>\n    <startdate>2024-05-01T10:00:00Z</startdate>\n"
+        f"    <finishdate>2024-05-01T10:02:00Z</finishdate>\n  </creatorinfo>\n{hashes}"
+        "</hashlist>\n",
+        encoding="utf-8",
+    )
+    return card
+
+
+def _offload(tmp_path: Path, card: Path, *extra: str) -> tuple[int, Path, str]:
+    dest = tmp_path / "dest"
+    dest.mkdir(exist_ok=True)
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), *extra,
+        str(card), str(dest),
+    )  # fmt: skip
+    return code, dest / card.name, err
+
+
+def test_a_copy_whose_card_mhl_holds_passes_and_says_so_reading_each_file_once(
+    tmp_path: Path,
+) -> None:
+    one, two = os.urandom(40_000), os.urandom(30_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
+        "A001C001.mov": one, "A001C002.mov": two
+    })  # fmt: skip
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert data["legacy_mhls"] == [
+        {
+            "mhl": MHL,
+            "verified": ["CLIPS/A001C001.mov", "CLIPS/A001C002.mov"],
+            "changed": [],
+            "missing": [],
+            "size_only": [],
+            "not_checked": [],
+        }
+    ]
+    # The two clips and the MHL, each read once: its md5 computed in the same read.
+    assert data["files_read_from_media"] == len(data["verified"]) == 3
+    code, text = verify_human(copy_root)
+    assert code == 0
+    assert (
+        f"Legacy MHL {MHL} in this copy (the card's own record, copied with it): 2 match it" in text
+    ), text
+
+
+def test_a_file_the_copys_history_proves_but_the_cards_mhl_does_not_is_a_failure(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card carries its own ASC MHL history (xxh64) and a legacy MHL (md5) whose
+    record of A001C002.mov the file no longer matches (changed on the card since that MHL
+    was written, before the history). The offload trusts the history (the authority for a
+    file it records): the copy passes it. ``offload verify`` of the copy used to pass
+    too (exit 0), never reading the card's MHL copied inside it; now the file is CHANGED
+    (exit 11), naming that MHL, in the same read (md5 added to the history's xxh64 for the
+    files it lists), and the copy's ledger record is not revoked (the copy is the one
+    offloaded: the card's record says otherwise)."""
+    one, two = os.urandom(40_000), os.urandom(30_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
+        "A001C001.mov": one, "A001C002.mov": two[:-1] + b"x"
+    })  # fmt: skip
+    created = judge.create(card, "xxh64")
+    assert created.clean, created.describe()
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    code, data, err = verify(copy_root)
+    assert code == 11, (data, err)
+    assert data["reference"] == "ascmhl"
+    (changed,) = data["changed"]
+    assert changed["path"] == "CLIPS/A001C002.mov" and changed["reason"] == "hash"
+    assert changed["expected"] == {"md5": hashlib.md5(two[:-1] + b"x").hexdigest()}
+    assert changed["actual"]["md5"] == hashlib.md5(two).hexdigest()
+    assert data["reasons"]["CLIPS/A001C002.mov"]["code"] == "legacy-mhl-mismatch"
+    assert "CLIPS/A001C002.mov" not in data["verified"]
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov"]
+    assert data["legacy_mhls"][0]["changed"] == ["CLIPS/A001C002.mov"]
+    assert data["revoked"] == []
+    recorded = len(data["verified"]) + len(data["changed"])
+    assert data["files_read_from_media"] == recorded  # no second read for md5
+    code, text = verify_human(copy_root)
+    assert code == 11
+    assert f"(unlike the legacy MHL '{MHL}' in this copy, the card's own record" in text, text
+
+
+def test_a_clip_only_the_cards_mhl_lists_is_missing_and_one_put_back_is_checked(
+    tmp_path: Path,
+) -> None:
+    """The card's MHL lists A001C003.mov, which the card had lost when it was offloaded
+    (that offload exits 1): the copy's records do not list it, so a verify used to pass
+    (exit 0). Now it is missing (exit 10) with its reason. A file put at that name since
+    (new to the copy's records, exit 21 before) is read against the card's MHL: unlike it,
+    it is CHANGED (exit 11), no longer merely new."""
+    one, three = os.urandom(20_000), os.urandom(10_000)
+    card = _card(tmp_path, {"A001C001.mov": one}, {"A001C001.mov": one, "A001C003.mov": three})
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 1, err
+    code, data, err = verify(copy_root)
+    assert code == 10, (data, err)
+    assert data["missing"] == ["CLIPS/A001C003.mov"]
+    assert data["reasons"]["CLIPS/A001C003.mov"]["code"] == "legacy-mhl-lists"
+    assert data["legacy_mhls"][0]["missing"] == ["CLIPS/A001C003.mov"]
+    code, text = verify_human(copy_root)
+    assert "no record of this copy does" in text, text
+
+    (copy_root / "CLIPS" / "A001C003.mov").write_bytes(os.urandom(10_000))
+    code, data, err = verify(copy_root)
+    assert code == 11, (data, err)
+    assert [c["path"] for c in data["changed"]] == ["CLIPS/A001C003.mov"]
+    assert data["extra"] == [] and data["missing"] == []
+    (copy_root / "CLIPS" / "A001C003.mov").write_bytes(three)  # the clip found again
+    code, data, err = verify(copy_root)
+    assert code == 21, (data, err)  # new to the copy's records, but as the card's MHL says
+    assert data["extra"] == ["CLIPS/A001C003.mov"]
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov", "CLIPS/A001C003.mov"]
+
+
+def test_an_unreadable_mhl_in_the_copy_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+    one = os.urandom(5_000)
+    card = _card(tmp_path, {"A001C001.mov": one}, {"A001C001.mov": one})
+    (card / MHL).write_text("<hashlist version='1.1'><hash>", "utf-8")
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert data["legacy_mhls"] == []
+    (note,) = data["notes"]
+    assert note.startswith(f"legacy MHL '{MHL}' on this copy cannot be read ("), note
+
+
+def test_against_the_ledger_too(tmp_path: Path) -> None:
+    """A copy written with ``--mhl none`` is verified against its ledger: the card's MHL,
+    a file the ledger records, is judged by all the same (a clip it lists that the card
+    had lost: missing, exit 10)."""
+    one, three = os.urandom(20_000), os.urandom(10_000)
+    card = _card(tmp_path, {"A001C001.mov": one}, {"A001C001.mov": one, "A001C003.mov": three})
+    code, copy_root, err = _offload(tmp_path, card, "--mhl", "none")
+    assert code == 1, err
+    code, data, err = verify(copy_root)
+    assert data["reference"] == "ledger"
+    assert code == 10, (data, err)
+    assert data["missing"] == ["CLIPS/A001C003.mov"]
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov"]
+
+
+def test_the_copy_roots_own_legacy_mhl_does_not_cost_a_second_read(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """With ``--mhl both`` the copy root holds offload-ai's own legacy MHL too, listing
+    every file in the run's formats (xxh64 here: the card's history wins over its MHL, so
+    md5 is not added) and finished after the card's: it is not the card's record and is
+    not judged by, nor planned for, so the card MHL's md5 is still computed in the check's
+    one read of each file (a first version planned by the newest record, ours, and read
+    every listed file a second time for md5)."""
+    one, two = os.urandom(40_000), os.urandom(30_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
+        "A001C001.mov": one, "A001C002.mov": two
+    })  # fmt: skip
+    created = judge.create(card, "xxh64")
+    assert created.clean, created.describe()
+    code, copy_root, err = _offload(tmp_path, card, "--mhl", "both")
+    assert code == 0, err
+    assert len(list(copy_root.glob("A001_*.mhl"))) == 1
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert [check["mhl"] for check in data["legacy_mhls"]] == [MHL]
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov", "CLIPS/A001C002.mov"]
+    assert data["files_read_from_media"] == len(data["verified"])
+
+
+def test_os_files_the_cards_mhl_lists_are_copied_and_then_verified(tmp_path: Path) -> None:
+    """A Mac tool's MHL lists the AppleDouble file ``._A001C001.mov`` beside its clip: the
+    default ignore rules leave such files out, so the offload copied the clip without it
+    (exit 0) and the copy's verify then found a file of the card's record missing (exit
+    10). As for the card's ASC MHL history, the card's record says the card held it: it is
+    copied (one ``legacy-mhl-os-files-kept`` warning names it) and the copy passes."""
+    one, apple = os.urandom(20_000), b"\x00\x05\x16\x07" + os.urandom(4_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "._A001C001.mov": apple}, {
+        "A001C001.mov": one, "._A001C001.mov": apple
+    })  # fmt: skip
+    reports = tmp_path / "r"
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    assert (copy_root / "CLIPS" / "._A001C001.mov").read_bytes() == apple
+    report = json.loads(sorted(reports.glob("*.json"))[-1].read_text())
+    (kept,) = [w for w in report["warnings"] if w["code"] == "legacy-mhl-os-files-kept"]
+    assert kept["message"].startswith(
+        "'CLIPS/._A001C001.mov': operating-system files the default ignore patterns leave "
+        f"out, but the legacy MHL '{MHL}' on the card lists them: copied"
+    ), kept
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert data["legacy_mhls"][0]["verified"] == ["CLIPS/._A001C001.mov", "CLIPS/A001C001.mov"]
+
+
+def test_a_name_the_cards_mhl_spells_decomposed_is_the_copys_composed_file(
+    tmp_path: Path,
+) -> None:
+    """The card's MHL (a Mac tool's) spells 'Café.mov' decomposed (NFD); the card, and so
+    its copy, holds it composed (NFC), on a filesystem that keeps the bytes it is given:
+    the copy's file is the one the MHL lists, checked against it, never "missing"."""
+    nfc, nfd = unicodedata.normalize("NFC", "Café.mov"), unicodedata.normalize("NFD", "Café.mov")
+    one = os.urandom(9_000)
+    card = _card(tmp_path, {nfc: one}, {nfd: one})
+    code, copy_root, err = _offload(tmp_path, card)
+    assert code == 0, err
+    assert sorted(os.listdir(copy_root / "CLIPS")) == sorted([MHL.split("/")[1], nfc])
+    code, data, err = verify(copy_root)
+    assert code == 0, (data, err)
+    assert data["legacy_mhls"][0]["verified"] == [f"CLIPS/{nfc}"]
+    assert data["missing"] == []
