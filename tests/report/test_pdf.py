@@ -77,6 +77,25 @@ def test_a_row_taller_than_the_space_left_starts_a_new_page_under_the_header(
         assert sum(f"C{n:03d}.mov detail 1" in page for page in pages) == 1, n
 
 
+def test_the_clip_lists_heading_and_header_never_end_a_page_without_a_row(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """Whatever page 1 holds above it (0 to 40 warnings: the clip list's heading lands at
+    every height of the page), the heading, the table's header and the first row are on
+    one page (failed before: a QA run's page 1 ended on "Clips and files" and an empty
+    table, its rows on page 2)."""
+    clips = [_clip("FIRST.mov", details=4), *(_clip(f"C{n:03d}.mov") for n in range(1, 4))]
+    moved = 0
+    for count in range(40):
+        warnings = [f"warning number {n}" for n in range(count)]
+        pages = _pages(poppler, render_pdf(_view(clips, warnings=warnings)), tmp_path)
+        (on,) = [i for i, page in enumerate(pages) if "Clips and files" in page]
+        assert "FIRST.mov detail 4" in pages[on], count
+        assert pages[on].index("Clips and files") < pages[on].index(HEADER), count
+        moved += on == 1 and "warning number" in pages[0]
+    assert moved, "no height put the heading at the end of page 1"
+
+
 def test_every_page_says_its_number_and_the_count(poppler: dict[str, str], tmp_path: Path) -> None:
     pdf = render_pdf(_view([_clip(f"C{n:03d}.mov", details=3) for n in range(1, 121)]))
     pages = _pages(poppler, pdf, tmp_path)
