@@ -800,3 +800,22 @@ def test_a_clip_of_several_files_says_its_size_is_theirs_not_its_digests_file() 
     assert rows["A001C002.mov"].size == "200 B in 2 files"  # the .mov and its .xml
     assert rows["A001C002.mov"].digests == ["xxh64 fedcba9876543210"]  # the row's file's
     assert rows["A001C001.mov"].size == "100 B"  # one file: its own
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (None, ""),
+        (0.0, "0.0 s"),
+        (0.041, "under 0.1 s"),  # said "0.0 s" for a read-back of 1,265 files
+        (0.05, "0.1 s"),
+        (12.34, "12.3 s"),
+        (59.96, "1:00 min"),  # said "60.0 s"
+        (65.0, "1:05 min"),
+        (3723.0, "1:02:03"),
+    ],
+)
+def test_a_time_spent_is_never_said_as_none(seconds: float | None, words: str) -> None:
+    from offload.report.content import duration
+
+    assert duration(seconds) == words
