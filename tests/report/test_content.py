@@ -819,3 +819,17 @@ def test_a_time_spent_is_never_said_as_none(seconds: float | None, words: str) -
     from offload.report.content import duration
 
     assert duration(seconds) == words
+
+
+def test_the_totals_line_of_a_bucket_says_bucket_not_disk() -> None:
+    """A QA run's totals said "Disk s3://qa-bucket/cards" for its S3 destination (failed
+    before): a bucket is on no disk of this machine's, as the card's line says too."""
+    how = {"read_backs": "parallel", "reason": "the only destination on it"}
+    devices = [
+        {"device": "/dev/sdb", "kind": "rotational", "destinations": [0], **how},
+        {"device": "s3://qa-bucket/cards", "kind": "remote", "destinations": [1], **how},
+    ]
+    data = job(devices=devices)
+    totals = dict(build_view(data, group_clips(data["files"]), {}, []).totals)
+    assert "Disk /dev/sdb" in totals and "Bucket s3://qa-bucket/cards" in totals
+    assert not any(key.startswith("Disk s3://") for key in totals)

@@ -1277,9 +1277,13 @@ def build_view(
             totals.append((f"Copies: Verified earlier ({REREAD_BY_CASCADE})", str(read_again)))
         if counted.get(status):
             totals.append((f"Copies: {names.get(status, status)}", str(counted[status])))
-    # One line per disk: what was detected and how its destinations read back.
+    # One line per disk (a bucket's says "Bucket": no disk of this machine's): what was
+    # detected and how its destinations read back.
     totals.extend(
-        (f"Disk {entry.get('device')}", describe_devices(entry, list(labels.values())))
+        (
+            f"{'Bucket' if entry.get('kind') == 'remote' else 'Disk'} {entry.get('device')}",
+            describe_devices(entry, list(labels.values())),
+        )
         for entry in data.get("devices") or []
         if entry.get("destinations")
     )
