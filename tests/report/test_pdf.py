@@ -106,17 +106,18 @@ def test_every_page_says_its_number_and_the_count(poppler: dict[str, str], tmp_p
 
 
 def test_characters_the_fonts_lack_are_replaced(poppler: dict[str, str], tmp_path: Path) -> None:
-    """Latin-1 letters stay; symbols become words; control characters ``?``; anything else
+    """Latin-1 letters and the rest of WinAnsi (— … ’) stay; symbols become words; control
+    characters ``?``; anything else
     (CJK, emoji, a byte of a name that is not UTF-8) its code, so that two names never
     read alike (``日本語_クリップ.MOV`` and ``中文_クリップ.MOV`` were both ``???_????.MOV``-ish):
     the PDF is still written."""
     name = "Señor_日本_✔—…\udcff\t\x85.mov"
-    assert latin1(name) == "Señor_<U+65E5><U+672C>_OK-...<xFF>??.mov"
+    assert latin1(name) == "Señor_<U+65E5><U+672C>_OK—…<xFF>??.mov"
     assert latin1("日本_1.MOV") != latin1("中文_1.MOV")
     view = _view([_clip(name)], title="Offload report: Ünïcødé 📷", verdict_detail="a → b")
     pages = _pages(poppler, render_pdf(view), tmp_path)
     text = "".join(" ".join(pages).split())  # a long name may wrap
-    assert "Señor_<U+65E5><U+672C>_OK-...<xFF>??.mov" in text
+    assert "Señor_<U+65E5><U+672C>_OK—…<xFF>??.mov" in text
     assert "Offloadreport:Ünïcødé<U+1F4F7>" in text and "a->b" in text
     title = pdf_info(poppler, tmp_path / "report.pdf")["Title"]
     assert title == "Offload report: Ünïcødé <U+1F4F7>"
@@ -125,6 +126,27 @@ def test_characters_the_fonts_lack_are_replaced(poppler: dict[str, str], tmp_pat
     pages = _pages(poppler, render_pdf(_view([_clip(greek)])), tmp_path)
     assert latin1(greek) in "".join(" ".join(pages).split())
     assert not re.search(r"<U\+[0-9A-F]{0,3}\s", " ".join(pages))
+
+
+def test_names_with_typographic_punctuation_never_read_as_their_plain_twins(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """A name's ’ – — … “ ” are drawn as they are (the standard fonts' WinAnsi has them):
+    they were written as ' - - ... " " (failed before), and "Director’s cut.mov" read as
+    "Director's cut.mov", another name a card may hold too."""
+    twins = [
+        ("Director’s cut.mov", "Director's cut.mov"),
+        ("A – B.mov", "A - B.mov"),
+        ("take… 2.mov", "take... 2.mov"),
+        ("“quoted”.mov", '"quoted".mov'),
+    ]
+    for curly, plain in twins:
+        assert latin1(curly) == curly and latin1(curly) != latin1(plain)
+    names = [name for pair in twins for name in pair]
+    pages = _pages(poppler, render_pdf(_view([_clip(name) for name in names])), tmp_path)
+    text = " ".join(pages)
+    for name in names:
+        assert f"{name} detail 1" in text, name
 
 
 def test_metadata_and_paper(poppler: dict[str, str], tmp_path: Path) -> None:

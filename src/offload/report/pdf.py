@@ -55,14 +55,13 @@ _REPLACEMENTS = {
     "✖": "XX",
     "≈": "~",
     "⚠": "!!",
-    "–": "-",
-    "—": "-",
-    "…": "...",
     "→": "->",
-    "’": "'",
-    "“": '"',
-    "”": '"',
 }
+# The standard fonts' encoding (WinAnsi, Windows-1252) beyond Latin-1: – — … ’ “ ” € ™ and
+# the rest are drawn as they are. They were written as their plain twins ("-", "...", "'"),
+# and a name with one then read as another name: "Director’s cut.mov" as "Director's
+# cut.mov", which may be a second file of the card.
+_WINANSI = frozenset(bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore"))
 # Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a
 # line break in a file name (a name may hold one) must not start a new line of the row.
 _CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0))}
@@ -79,6 +78,7 @@ def _char_widths(font: str) -> dict[str, float]:
     """Each Latin-1 character's width in *font* at 1,000 pt (``stringWidth``); a control
     character is drawn as ``?`` (``latin1``)."""
     widths = {chr(c): stringWidth(chr(c), font, 1000) for c in range(0x20, 0x100)}
+    widths.update((c, stringWidth(c, font, 1000)) for c in _WINANSI)
     widths.update((chr(c), widths["?"]) for c in _CONTROLS)
     return widths
 
@@ -91,7 +91,8 @@ _CHAR_WIDTHS = {font: _char_widths(font) for font in FONTS.values()}
 
 def latin1(text: str) -> str:
     """*text* as the standard fonts can show it: the symbols above in words, a control
-    character as ``?``, and any other character outside Latin-1 as its code, ``<U+65E5>``
+    character as ``?``, and any other character outside Latin-1 and WinAnsi (``_WINANSI``)
+    as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is.
     Composed first (NFC): a name macOS wrote decomposed (``e`` and a combining accent)
@@ -106,7 +107,7 @@ def latin1(text: str) -> str:
     return _OUTSIDE.sub(_code, text).translate(_CONTROLS)
 
 
-_OUTSIDE = re.compile("[^\x00-\xff]")
+_OUTSIDE = re.compile(f"[^\x00-\xff{re.escape(''.join(sorted(_WINANSI)))}]")
 
 
 def _code(found: re.Match[str]) -> str:
