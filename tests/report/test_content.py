@@ -244,18 +244,74 @@ def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
         failed=("b", 7),
         second={"status": "verified_earlier", "verified_at": 1764000000.0},
     )
+    files[9]["source_error"] = "read error"  # copies good, the card's re-read failed
     data = job(files=files)
     view = build_view(data, group_clips(files), {}, [])
     assert [r.name for r in view.clips] == [
         "f0007.bin",
-        "DATA/a/ (400 files)",
+        "f0009.bin",  # folded before, its error in no row
+        "DATA/a/ (399 files)",
         "DATA/b/ (399 files)",
     ]
+    assert "✖ CARD READ FAILED: read error" in view.clips[1].details
     assert view.clips[0].states[0][1].text == "FAILED: disk full"
-    assert view.clips[1].states[0][1].text == "Verified now"
-    assert view.clips[1].states[1][1].text == "Verified earlier (2025-11-24 16:00 UTC, not re-read)"
+    assert view.clips[2].states[0][1].text == "Verified now"
+    assert view.clips[2].states[1][1].text == "Verified earlier (2025-11-24 16:00 UTC, not re-read)"
     html = build_documents(data)[".html"].decode()
     assert "DATA/b/ (399 files)" in html and html.count("<tr") < 60  # not 800 rows
+
+
+def test_a_stopped_runs_cancelled_copies_fold_per_folder_but_failures_stay() -> None:
+    """A run stopped part-way leaves most copies cancelled: past MAX_FILE_ROWS they are
+    counted in their folder's row with the copies verified before the stop (a card of
+    10,000 files stopped gave a row a file: a PDF of 456 pages); a failed copy, a file the
+    card did not read keep their own rows; past MAX_CLIP_ROWS a cancelled clip without a
+    picture folds too."""
+    files = folders_of_files(
+        "DATA/{folder}/f{n:04d}.bin",
+        ("a", "b"),
+        400,
+        good="cancelled",
+        failed=("b", 7),
+        second={"status": "cancelled", "error": "cancelled before it was verified"},
+    )
+    for n in range(3):  # verified before the stop, on both
+        for copy in files[n]["destinations"]:
+            copy.update(status="verified", error=None)
+    files[400 + 9]["source_error"] = "read error"
+    data = job(files=files, cancelled=True)
+    view = build_view(data, group_clips(files), {}, [])
+    assert [r.name for r in view.clips] == [
+        "f0007.bin",
+        "f0009.bin",
+        "DATA/a/ (400 files)",
+        "DATA/b/ (398 files)",
+    ]
+    assert view.clips[0].states[0][1].text.startswith("FAILED: disk full")
+    # Folded, its read error was in no row (it was before this test, among good files too).
+    assert "✖ CARD READ FAILED: read error" in view.clips[1].details
+    mixed, cancelled = view.clips[2], view.clips[3]
+    assert mixed.states[0][1].text == ("Cancelled: 397 of 400 files; Verified now: 3 of 400 files")
+    assert mixed.states[0][1].level == "cancelled" and mixed.bad
+    assert cancelled.states[1][1].text == "Cancelled"
+    html = build_documents(data)[".html"].decode()
+    assert "DATA/b/ (398 files)" in html and html.count("<tr") < 60  # not 800 rows
+
+    from offload.report.content import MAX_CLIP_ROWS
+
+    clips = folders_of_files(
+        "DCIM/{folder}/C{n:05d}.MP4",
+        ("100", "101"),
+        MAX_CLIP_ROWS // 2 + 1,
+        good="cancelled",
+        failed=("101", 7),
+        second={"status": "cancelled"},
+    )
+    view = build_view(job(files=clips, cancelled=True), group_clips(clips), {}, [])
+    assert [r.name for r in view.clips][1:] == [
+        f"DCIM/100/ ({MAX_CLIP_ROWS // 2 + 1} clips)",
+        f"DCIM/101/ ({MAX_CLIP_ROWS // 2} clips)",
+    ]
 
 
 def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_stay() -> None:
@@ -713,7 +769,8 @@ def test_the_entries_left_out_are_listed_with_why_and_capped_with_a_count(
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
     text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
     assert "Ignored (not copied): 124 entries" in text
-    assert f"DCIM/100MEDIA/DJI_0002.LRF - {given}" in text and "and 24 more entries" in text
+    # The dash drawn as it is (WinAnsi has it): it was "-", as a name's own "-" is.
+    assert f"DCIM/100MEDIA/DJI_0002.LRF — {given}" in text and "and 24 more entries" in text
 
 
 def test_sizes_are_written_in_the_terminals_units() -> None:
@@ -766,3 +823,36 @@ def test_a_clip_a_legacy_mhl_on_the_card_lists_and_the_card_lost_is_a_problem() 
         "CLIPS/A001C003.mov: MISSING FROM THE CARD (the legacy MHL "
         "CLIPS/CLIPS_2024-05-01_100200.mhl on it lists it): not copied"
     ]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (None, ""),
+        (0.0, "0.0 s"),
+        (0.041, "under 0.1 s"),  # said "0.0 s" for a read-back of 1,265 files
+        (0.05, "0.1 s"),
+        (12.34, "12.3 s"),
+        (59.96, "1:00 min"),  # said "60.0 s"
+        (65.0, "1:05 min"),
+        (3723.0, "1:02:03"),
+    ],
+)
+def test_a_time_spent_is_never_said_as_none(seconds: float | None, words: str) -> None:
+    from offload.report.content import duration
+
+    assert duration(seconds) == words
+
+
+def test_the_totals_line_of_a_bucket_says_bucket_not_disk() -> None:
+    """A QA run's totals said "Disk s3://qa-bucket/cards" for its S3 destination (failed
+    before): a bucket is on no disk of this machine's, as the card's line says too."""
+    how = {"read_backs": "parallel", "reason": "the only destination on it"}
+    devices = [
+        {"device": "/dev/sdb", "kind": "rotational", "destinations": [0], **how},
+        {"device": "s3://qa-bucket/cards", "kind": "remote", "destinations": [1], **how},
+    ]
+    data = job(devices=devices)
+    totals = dict(build_view(data, group_clips(data["files"]), {}, []).totals)
+    assert "Disk /dev/sdb" in totals and "Bucket s3://qa-bucket/cards" in totals
+    assert not any(key.startswith("Disk s3://") for key in totals)

@@ -77,6 +77,25 @@ def test_a_row_taller_than_the_space_left_starts_a_new_page_under_the_header(
         assert sum(f"C{n:03d}.mov detail 1" in page for page in pages) == 1, n
 
 
+def test_the_clip_lists_heading_and_header_never_end_a_page_without_a_row(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """Whatever page 1 holds above it (0 to 40 warnings: the clip list's heading lands at
+    every height of the page), the heading, the table's header and the first row are on
+    one page (failed before: a QA run's page 1 ended on "Clips and files" and an empty
+    table, its rows on page 2)."""
+    clips = [_clip("FIRST.mov", details=4), *(_clip(f"C{n:03d}.mov") for n in range(1, 4))]
+    moved = 0
+    for count in range(40):
+        warnings = [f"warning number {n}" for n in range(count)]
+        pages = _pages(poppler, render_pdf(_view(clips, warnings=warnings)), tmp_path)
+        (on,) = [i for i, page in enumerate(pages) if "Clips and files" in page]
+        assert "FIRST.mov detail 4" in pages[on], count
+        assert pages[on].index("Clips and files") < pages[on].index(HEADER), count
+        moved += on == 1 and "warning number" in pages[0]
+    assert moved, "no height put the heading at the end of page 1"
+
+
 def test_every_page_says_its_number_and_the_count(poppler: dict[str, str], tmp_path: Path) -> None:
     pdf = render_pdf(_view([_clip(f"C{n:03d}.mov", details=3) for n in range(1, 121)]))
     pages = _pages(poppler, pdf, tmp_path)
@@ -87,17 +106,18 @@ def test_every_page_says_its_number_and_the_count(poppler: dict[str, str], tmp_p
 
 
 def test_characters_the_fonts_lack_are_replaced(poppler: dict[str, str], tmp_path: Path) -> None:
-    """Latin-1 letters stay; symbols become words; control characters ``?``; anything else
+    """Latin-1 letters and the rest of WinAnsi (— … ’) stay; symbols become words; control
+    characters ``?``; anything else
     (CJK, emoji, a byte of a name that is not UTF-8) its code, so that two names never
     read alike (``日本語_クリップ.MOV`` and ``中文_クリップ.MOV`` were both ``???_????.MOV``-ish):
     the PDF is still written."""
     name = "Señor_日本_✔—…\udcff\t\x85.mov"
-    assert latin1(name) == "Señor_<U+65E5><U+672C>_OK-...<xFF>??.mov"
+    assert latin1(name) == "Señor_<U+65E5><U+672C>_OK—…<xFF>??.mov"
     assert latin1("日本_1.MOV") != latin1("中文_1.MOV")
     view = _view([_clip(name)], title="Offload report: Ünïcødé 📷", verdict_detail="a → b")
     pages = _pages(poppler, render_pdf(view), tmp_path)
     text = "".join(" ".join(pages).split())  # a long name may wrap
-    assert "Señor_<U+65E5><U+672C>_OK-...<xFF>??.mov" in text
+    assert "Señor_<U+65E5><U+672C>_OK—…<xFF>??.mov" in text
     assert "Offloadreport:Ünïcødé<U+1F4F7>" in text and "a->b" in text
     title = pdf_info(poppler, tmp_path / "report.pdf")["Title"]
     assert title == "Offload report: Ünïcødé <U+1F4F7>"
@@ -106,6 +126,27 @@ def test_characters_the_fonts_lack_are_replaced(poppler: dict[str, str], tmp_pat
     pages = _pages(poppler, render_pdf(_view([_clip(greek)])), tmp_path)
     assert latin1(greek) in "".join(" ".join(pages).split())
     assert not re.search(r"<U\+[0-9A-F]{0,3}\s", " ".join(pages))
+
+
+def test_names_with_typographic_punctuation_never_read_as_their_plain_twins(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """A name's ’ – — … “ ” are drawn as they are (the standard fonts' WinAnsi has them):
+    they were written as ' - - ... " " (failed before), and "Director’s cut.mov" read as
+    "Director's cut.mov", another name a card may hold too."""
+    twins = [
+        ("Director’s cut.mov", "Director's cut.mov"),
+        ("A – B.mov", "A - B.mov"),
+        ("take… 2.mov", "take... 2.mov"),
+        ("“quoted”.mov", '"quoted".mov'),
+    ]
+    for curly, plain in twins:
+        assert latin1(curly) == curly and latin1(curly) != latin1(plain)
+    names = [name for pair in twins for name in pair]
+    pages = _pages(poppler, render_pdf(_view([_clip(name) for name in names])), tmp_path)
+    text = " ".join(pages)
+    for name in names:
+        assert f"{name} detail 1" in text, name
 
 
 def test_metadata_and_paper(poppler: dict[str, str], tmp_path: Path) -> None:

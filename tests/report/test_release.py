@@ -328,6 +328,14 @@ def test_a_destination_on_the_cards_disk_in_memory_or_unreachable_is_no_backup()
     data["devices"][0].update(source_on_device=False, device="unreachable /mnt/a")
     release = card_release(data)
     assert "held in memory or unreachable (unreachable /mnt/a)" in release.text
+    # Two destinations on the card's disk, named as two (failed before: "destination 1, 2
+    # are on the card's own disk"), and three.
+    for count, words in ((2, "destinations 1 and 2 are"), (3, "destinations 1, 2 and 3 are")):
+        data = report(*[VERIFIED] * count)
+        data["devices"] = [{**data["devices"][0], "destinations": list(range(count))}]
+        data["devices"][0]["source_on_device"] = True
+        text = card_release(data).text
+        assert f"{words} on the card's own disk (/dev/sdb)" in text, text
     # The other copy on its own disk still releases the card.
     data = report(VERIFIED, VERIFIED)
     data["devices"][1].update(device="/dev/zram0", kind="memory")

@@ -21,7 +21,7 @@ from offload.cli import offload as command
 from offload.report import job_report
 from offload.report import worker as worker_module
 from offload.report.documents import PendingDocuments
-from offload.report.worker import DocumentWorker, _shared_values
+from offload.report.worker import DocumentWorker, _kept
 from report.test_report_rows_golden import GOLDEN, _masked, tricky_report
 
 _FREE = re.compile(rb'"free_bytes(?:_after)?": \d+')
@@ -94,13 +94,41 @@ def test_a_fed_worker_makes_the_documents_and_the_reports_are_the_bytes_without_
         assert written[0].read_bytes() == fed_json
 
 
-def test_the_worker_keeps_each_entry_as_parsed() -> None:
-    """The worker's parsed entries, their repeated values made one object and their empty
-    digests the read-only ``NO_DIGESTS``, equal the JSON's entries."""
+def test_the_worker_keeps_of_each_entry_what_the_documents_read() -> None:
+    """The worker's parsed entries keep the keys the documents read alone (the card file's
+    dates and re-read digests, a copy's read-back digests, times and re-read flag were
+    kept before), those equal to the JSON's, their repeated values one object and their
+    empty digests the read-only ``NO_DIGESTS``."""
     files = json.loads((GOLDEN / "files.json").read_bytes())["files"]
-    kept = _shared_values(json.loads(json.dumps(files)), {})
-    assert kept == files
-    assert json.dumps(kept) == json.dumps(files)
+    kept = _kept(json.loads(json.dumps(files)), {})
+    assert len(kept) == len(files)
+    for slim, whole in zip(kept, files, strict=True):
+        assert list(slim) == [k for k in whole if k in worker_module._FILE_READ]
+        assert slim == {k: whole[k] for k in slim} | {"destinations": slim["destinations"]}
+        for copy, full in zip(slim["destinations"], whole["destinations"], strict=True):
+            assert copy == {k: full[k] for k in full if k in worker_module._COPY_READ}
+            assert "readback_digests" not in copy and "copy_s" not in copy
+        assert "mtime_ns" not in slim and "source_reread_digests" not in slim
+    statuses = {
+        id(c["status"]) for e in kept for c in e["destinations"] if c["status"] == "verified"
+    }
+    assert len(statuses) == 1
+
+
+def test_the_documents_of_the_kept_entries_are_those_of_the_whole_ones(tmp_path: Path) -> None:
+    """The HTML made from the entries as the worker keeps them is the one made from the
+    whole entries (the tricky report: every state, verified earlier, trusted transfer
+    checks, failed and cancelled copies, a source error, a copy kept beside another)."""
+    from offload.report.documents import DocumentOptions, render_documents
+
+    report = tricky_report(tmp_path)
+    whole = job_report.job_report_dict(report, exit_code=1)
+    slim = {**whole, "files": _kept(json.loads(json.dumps(whole["files"])), {})}
+    options = DocumentOptions(paper="a4")
+    html_whole, _ = render_documents(whole, options)
+    html_slim, pdf_slim = render_documents(slim, options)
+    assert _GENERATED.sub(b"", html_slim) == _GENERATED.sub(b"", html_whole)
+    assert pdf_slim().startswith(b"%PDF")
 
 
 def _fed_pending(

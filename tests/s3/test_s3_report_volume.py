@@ -60,7 +60,7 @@ def test_an_s3_destination_has_no_local_volume_in_any_report(  # type: ignore[no
     html = browser.open(json_path.with_suffix(".html"))
     assert not html.errors, html.errors
     pdf = pdf_text(poppler, json_path.with_suffix(".pdf"))
-    for text, free_unknown in ((html.text, "\t—\t"), (pdf, "Free after: -")):
+    for text, free_unknown in ((html.text, "\t—\t"), (pdf, "Free after: —")):
         assert "tmpfs" not in text  # the working folder's filesystem is named nowhere
         bucket_part = _section(text, f"2: {Path(url).name}", "3: ")
         assert f"S3 bucket {bucket}" in bucket_part, bucket_part

@@ -76,10 +76,12 @@ if TYPE_CHECKING:
     from offload.report.worker import DocumentWorker
 
 # A card of more files makes its HTML and PDF reports in the command (_report_worker): the
-# worker holds the entries it parses (~1.2 KB a file: its peak RSS 114 MB at 50,000 files,
-# beside the command's own 127 MB, against 142 MB for the command alone drawing them), and
-# at 50,000 files no shorter end was shown for that memory (docs/performance.md, "The
-# reports' end ...: twenty-fourth pass"), so the run's memory stays the command's there.
+# worker holds the entries it parses (the keys the documents read: ~1.7 KB a file with the
+# drawing, its peak RSS 110-118 MiB at 50,000 files of a synthetic card, beside the
+# command's own, which draws them for ~0.6 KB a file: docs/performance.md, "The reports'
+# memory ...: twenty-fifth pass"), and at 50,000 files no shorter end was shown for that
+# memory ("The reports' end ...: twenty-fourth pass"), so the run's memory stays the
+# command's there.
 MAX_WORKER_FILES = 10_000
 
 

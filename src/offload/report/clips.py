@@ -722,14 +722,17 @@ def _split_lettered(
 def _one_file_row(entry: FileEntry, kind: str, folders: dict[str, str]) -> Clip:
     """A row of one file (*kind* "clip": a proxy no clip claims; "file": a loose file), its
     folder string shared through *folders*."""
-    folder, stem, _ = _split(str(entry["path"]))
+    folder, name = _path_split(str(entry["path"]))
     return Clip(
-        name=posixpath.basename(str(entry["path"])),
+        name=name,
         kind=kind,
         folder=folders.setdefault(folder, folder),
         primary=entry,
         files=[entry],
-        stem=stem,
+        # A loose file's base name matched no sidecar's (matching is done when it is made)
+        # and is read no more: not kept, ~60 B a file (a 200,000-file card's documents
+        # drawn in the command: 134 -> 122 MiB above its results).
+        stem="" if kind == "file" else _stem_ext(name)[0],
     )
 
 

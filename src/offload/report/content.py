@@ -56,6 +56,13 @@ MAX_FILE_ROWS = 300
 # of 50,000 clips gave a PDF of ~2,000 pages that took ~55 s to draw, and nobody reads it. A
 # clip with a picture, a sequence and every clip that is not fine keep their own rows.
 MAX_CLIP_ROWS = 1000
+# The states a folded row may count (past those limits): the good ones, and a copy cancelled
+# (a run stopped: a cancelled copy says nothing of its file, and every copy the stop left
+# unfinished is one). A stop on a card of 10,000 files gave every file a row of its own:
+# a PDF of 456 pages that took ~1 s of CPU to draw (50,000 files: ~2,300 pages) after the
+# Ctrl-C, where one row per folder says "Cancelled: 95 of 100 files" and the JSON and CSV
+# name each. A file failed, missing, or that the card did not read keeps its own row.
+FOLDABLE = GOOD | {"cancelled"}
 # Warnings of the run (the JSON's ``warnings``) shown per code on page 1; past this many of one
 # code (a damaged destination gives one ``copy-no-longer-matches`` per copy), the rest are
 # counted in one line: page 1 stays a page, the JSON lists them all.
@@ -186,10 +193,15 @@ def when(iso: str | float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
+    """A run's or a phase's time in words: "0.4 s", "under 0.1 s" (not "0.0 s" for a time
+    spent: a card's 1,265 files read back in 0.04 s said "0.0 s reading back"), "1:05 min",
+    "1:02:03"; 59.96 s is "1:00 min" (it said "60.0 s")."""
     if seconds is None:
         return ""
     seconds = float(seconds)
-    if seconds < 60:
+    if 0 < seconds < 0.05:
+        return "under 0.1 s"
+    if round(seconds, 1) < 60:
         return f"{seconds:.1f} s"
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -291,10 +303,11 @@ def _file_states(
     files: Sequence[FileEntry], indexes: Sequence[int], reread: frozenset[int]
 ) -> tuple[list[list[State]], bool]:
     """Each of *files*' states on *indexes* (a list a file: ``describe`` of its first copy on
-    each), and whether all of them are good and the card read every file (a row that may
-    be folded). One read of each file's copies: the documents of a 50,000-file card read
-    them once for this and once for the page-1 counts (``build_view``), where they were
-    read three times (a view's copies are made each time they are read)."""
+    each), and whether all of them are ``FOLDABLE`` (good, or cancelled) and the card read
+    every file (a row that may be folded). One read of each file's copies: the documents
+    of a 50,000-file card read them once for this and once for the page-1 counts
+    (``build_view``), where they were read three times (a view's copies are made each
+    time they are read)."""
     states: list[list[State]] = []
     fine = True
     for entry in files:
@@ -306,7 +319,7 @@ def _file_states(
         mine = [describe(copies.get(index, _MISSING), reread=reread) for index in indexes]
         if fine:
             for state in mine:
-                if state.level not in GOOD:
+                if state.level not in FOLDABLE:
                     fine = False
                     break
         states.append(mine)
@@ -794,7 +807,11 @@ def _file_rows(
     folded: dict[str, list[FileEntry]] = {}
     for clip in files:
         states = clip_states(clip, labels, reread=reread)
-        if any(state.bad for state in states):
+        # A file the card did not read keeps its row, its error on it, as a clip does
+        # (``_file_states``): folded, its folder's row said nothing of it.
+        if any(state.level not in FOLDABLE for state in states) or any(
+            entry.get("source_error") for entry in clip.files
+        ):
             rows.append(_clip_row(clip, None, labels, reread, states))
         else:
             folded.setdefault(clip.folder, []).extend(clip.files)
@@ -1270,9 +1287,13 @@ def build_view(
             totals.append((f"Copies: Verified earlier ({REREAD_BY_CASCADE})", str(read_again)))
         if counted.get(status):
             totals.append((f"Copies: {names.get(status, status)}", str(counted[status])))
-    # One line per disk: what was detected and how its destinations read back.
+    # One line per disk (a bucket's says "Bucket": no disk of this machine's): what was
+    # detected and how its destinations read back.
     totals.extend(
-        (f"Disk {entry.get('device')}", describe_devices(entry, list(labels.values())))
+        (
+            f"{'Bucket' if entry.get('kind') == 'remote' else 'Disk'} {entry.get('device')}",
+            describe_devices(entry, list(labels.values())),
+        )
         for entry in data.get("devices") or []
         if entry.get("destinations")
     )

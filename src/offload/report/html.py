@@ -31,10 +31,16 @@ h2 { font-size: 16px; margin: 24px 0 8px; border-bottom: 2px solid #111; padding
 /* A warning or note naming a long path must not widen the page. */
 .warnings li, .notes li { overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; }
+/* The wide tables scroll in their own box on a narrow screen (a phone's mail): the page
+   stays the window's width (the destinations' ten columns made a 700 px window's page
+   778 px wide, its right part off screen). Printed, nothing is hidden. */
+.wide { overflow-x: auto; }
 th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
 table.kv { width: auto; min-width: 50%; }
 table.kv th { width: 9em; }
+/* A card's path, a volume's name: they wrap where they must, not past a narrow window. */
+table.kv td { overflow-wrap: anywhere; }
 .cols { display: flex; gap: 24px; flex-wrap: wrap; }
 .cols > div { flex: 1 1 360px; }
 tr.bad td { background: #fff0f0; }
@@ -64,6 +70,7 @@ footer { margin-top: 24px; color: #666; font-size: 11px; }
   tr { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
   .verdict.bad, .problems, tr.bad td { background: none; }
+  .wide { overflow: visible; }
 }
 """
 
@@ -133,7 +140,10 @@ def render_html(view: ReportView) -> str:
             + "</tr>"
             for row in view.destinations
         )
-        destinations = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        destinations = (
+            f'<div class="wide"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>"
+        )
     dest_heads = "".join(
         f"<th>Destination {escape(label)}</th>" for label in view.destination_labels
     )
@@ -171,12 +181,12 @@ def render_html(view: ReportView) -> str:
 {destinations}
 <h2>Clips and files ({plural(len(view.clips), "row")}, problems first)</h2>
 {_list(view.notes, "notes", "About the thumbnails")}
-<table class="clips">
+<div class="wide"><table class="clips">
 <thead><tr><th>Picture</th><th>Clip</th><th>Size and digests</th>{dest_heads}</tr></thead>
 <tbody>
 {clips}
 </tbody>
-</table>
+</table></div>
 {ignored}
 <h2>Totals</h2>
 <table class="kv">{totals}</table>

@@ -48,20 +48,20 @@ DIGEST_SIZE = 6.5
 DIGEST_MIN_SIZE = 4.8
 FOOTER_Y = 9.0  # the footer's top, mm above the bottom edge
 BOTTOM = 14.0  # no row below this many mm above the bottom edge
+HEADING_H = 10.5  # a section's heading, from the cursor to under its rule (``heading``)
 _PAGES_FORM = "page_count"
 _REPLACEMENTS = {
     "✔": "OK",
     "✖": "XX",
     "≈": "~",
     "⚠": "!!",
-    "–": "-",
-    "—": "-",
-    "…": "...",
     "→": "->",
-    "’": "'",
-    "“": '"',
-    "”": '"',
 }
+# The standard fonts' encoding (WinAnsi, Windows-1252) beyond Latin-1: – — … ’ “ ” € ™ and
+# the rest are drawn as they are. They were written as their plain twins ("-", "...", "'"),
+# and a name with one then read as another name: "Director’s cut.mov" as "Director's
+# cut.mov", which may be a second file of the card.
+_WINANSI = frozenset(bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore"))
 # Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a
 # line break in a file name (a name may hold one) must not start a new line of the row.
 _CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0))}
@@ -78,6 +78,7 @@ def _char_widths(font: str) -> dict[str, float]:
     """Each Latin-1 character's width in *font* at 1,000 pt (``stringWidth``); a control
     character is drawn as ``?`` (``latin1``)."""
     widths = {chr(c): stringWidth(chr(c), font, 1000) for c in range(0x20, 0x100)}
+    widths.update((c, stringWidth(c, font, 1000)) for c in _WINANSI)
     widths.update((chr(c), widths["?"]) for c in _CONTROLS)
     return widths
 
@@ -90,7 +91,8 @@ _CHAR_WIDTHS = {font: _char_widths(font) for font in FONTS.values()}
 
 def latin1(text: str) -> str:
     """*text* as the standard fonts can show it: the symbols above in words, a control
-    character as ``?``, and any other character outside Latin-1 as its code, ``<U+65E5>``
+    character as ``?``, and any other character outside Latin-1 and WinAnsi (``_WINANSI``)
+    as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is.
     Composed first (NFC): a name macOS wrote decomposed (``e`` and a combining accent)
@@ -105,7 +107,7 @@ def latin1(text: str) -> str:
     return _OUTSIDE.sub(_code, text).translate(_CONTROLS)
 
 
-_OUTSIDE = re.compile("[^\x00-\xff]")
+_OUTSIDE = re.compile(f"[^\x00-\xff{re.escape(''.join(sorted(_WINANSI)))}]")
 
 
 def _code(found: re.Match[str]) -> str:
@@ -442,7 +444,7 @@ class PdfWriter:
                 header()
 
     def heading(self, text: str) -> None:
-        self._ensure(14)
+        self._ensure(14)  # HEADING_H and a little room under it
         self.y += 3
         self.page.text(MARGIN + 1, self.y + 3 + 0.3 * 11 * PT, latin1(text), "B", 11)
         self.y += 6
@@ -462,19 +464,7 @@ class PdfWriter:
         fill: Color | None = None,
     ) -> None:
         pad = 1.0
-        # Each cell's segments wrapped once: measured for the row's height, then drawn.
-        laid = [
-            (width, [(seg, self._lines(seg, width - 2 * pad)) for seg in segments])
-            for width, segments in cells
-        ]
-        picture, image_h = None, 0.0
-        if image is not None:
-            # A JPEG (media.py's thumbnails) is embedded as its own bytes, not re-encoded;
-            # reportlab decodes it once only to tell images apart (~0.2 ms a thumbnail).
-            picture = ImageReader(io.BytesIO(image))
-            pixels_w, pixels_h = picture.getSize()
-            image_h = image_w * pixels_h / pixels_w if pixels_w else 0.0
-        height = max([*(_laid_height(segments) for _, segments in laid), image_h]) + 2 * pad
+        laid, picture, image_h, height = self._laid_row(cells, image, image_w)
         self._ensure(height, header)
         x, y = MARGIN, self.y
         if fill is not None:
@@ -500,6 +490,28 @@ class PdfWriter:
             self.canvas.setFillColorRGB(*_rgb(RED))
             self.page.rect(MARGIN - 2.2, y, 1.8, height, fill=True)
         self.y = y + height
+
+    def _laid_row(
+        self, cells: list[tuple[float, list[Segment]]], image: bytes | None, image_w: float
+    ) -> tuple[
+        list[tuple[float, list[tuple[Segment, list[str]]]]], ImageReader | None, float, float
+    ]:
+        """A row's cells wrapped (each cell's segments once: measured for the row's height,
+        then drawn), its picture and the picture's height, and the row's height."""
+        pad = 1.0
+        laid = [
+            (width, [(seg, self._lines(seg, width - 2 * pad)) for seg in segments])
+            for width, segments in cells
+        ]
+        picture, image_h = None, 0.0
+        if image is not None:
+            # A JPEG (media.py's thumbnails) is embedded as its own bytes, not re-encoded;
+            # reportlab decodes it once only to tell images apart (~0.2 ms a thumbnail).
+            picture = ImageReader(io.BytesIO(image))
+            pixels_w, pixels_h = picture.getSize()
+            image_h = image_w * pixels_h / pixels_w if pixels_w else 0.0
+        height = max([*(_laid_height(segments) for _, segments in laid), image_h]) + 2 * pad
+        return laid, picture, image_h, height
 
     # -- sections ---------------------------------------------------------------------------
     def title(self) -> None:
@@ -588,23 +600,27 @@ class PdfWriter:
             self.row([(self.width / 2, left), (self.width / 2, right)], bad=bad)
 
     def clips(self) -> None:
-        self.heading(f"Clips and files ({plural(len(self.view.clips), 'row')}, problems first)")
-        for note in self.view.notes:
-            self._draw([Segment(note, "I", 7.5)], MARGIN, self.y, self.width)
         widths = (30.0, 64.0, 40.0, self.width - 134.0)
+        titles = ("Picture", "Clip", "Size and digests", "State on each destination")
+        header_cells = [(w, [Segment(t, "B")]) for w, t in zip(widths, titles, strict=True)]
+        notes = [[Segment(note, "I", 7.5)] for note in self.view.notes]
+        # The heading, its notes and the table's header start a page of their own unless the
+        # first row fits under them: a page ended on a heading and an empty table.
+        first = self.view.clips[0] if self.view.clips else None
+        needed = (
+            HEADING_H
+            + sum(self._height(note, self.width) for note in notes)
+            + self._laid_row(header_cells, None, 0.0)[3]
+            + (0.0 if first is None else self._laid_row(*self._clip_cells(first, widths))[3])
+        )
+        if self.y > MARGIN and self.y + needed > self.bottom >= MARGIN + needed:
+            self._new_page()
+        self.heading(f"Clips and files ({plural(len(self.view.clips), 'row')}, problems first)")
+        for note in notes:
+            self._draw(note, MARGIN, self.y, self.width)
 
         def header() -> None:
-            self.row(
-                [
-                    (w, [Segment(t, "B")])
-                    for w, t in zip(
-                        widths,
-                        ("Picture", "Clip", "Size and digests", "State on each destination"),
-                        strict=True,
-                    )
-                ],
-                fill=(230, 230, 230),
-            )
+            self.row(header_cells, fill=(230, 230, 230))
 
         header()
         for clip in self.view.clips:
@@ -613,6 +629,13 @@ class PdfWriter:
     def _clip_row(
         self, row: ClipRow, widths: tuple[float, ...], header: Callable[[], None]
     ) -> None:
+        cells, image, image_w = self._clip_cells(row, widths)
+        self.row(cells, image=image, image_w=image_w, bad=row.bad, header=header)
+
+    def _clip_cells(
+        self, row: ClipRow, widths: tuple[float, ...]
+    ) -> tuple[list[tuple[float, list[Segment]]], bytes | None, float]:
+        """A clip's row as the table's cells, its thumbnail and the thumbnail's width."""
         kind = row.kind_label.upper()
         picture: list[Segment] = []
         if not row.thumbnail:
@@ -633,13 +656,8 @@ class PdfWriter:
         name.extend(Segment(f"+ {s}", "", 6.5) for s in sidecars)
         size = [Segment(row.size, "B"), *(self._digest(d, widths[2] - 2.0) for d in row.digests)]
         states = [_state_segment(label, state) for label, state in row.states]
-        self.row(
-            list(zip(widths, [picture, name, size, states], strict=True)),
-            image=row.thumbnail,
-            image_w=widths[0] - 2,
-            bad=row.bad,
-            header=header,
-        )
+        cells = list(zip(widths, [picture, name, size, states], strict=True))
+        return cells, row.thumbnail, widths[0] - 2
 
     def _digest(self, text: str, width: float) -> Segment:
         """*text* (``md5 <hex>``) at the largest size up to ``DIGEST_SIZE``, not under

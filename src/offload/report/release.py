@@ -250,20 +250,19 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         members = [i for i in members if not (destinations.get(i) or {}).get("unreachable")]
         if not members:
             continue
-        numbers = ", ".join(str(i + 1) for i in members)
+        named, verb = _destinations_named(members)
         device = str(group.get("device") or "")
         if stand_in and (group.get("source_on_device") or device == stand_in):
             found.update(dict.fromkeys(members, stand_in))
             continue
         if group.get("source_on_device") or (card_disk and device == card_disk):
             reasons.append(
-                f"destination {numbers} {'is' if len(members) == 1 else 'are'} on {src} own "
-                f"disk ({device}): no backup if that disk fails"
+                f"{named} {verb} on {src} own disk ({device}): no backup if that disk fails"
             )
             continue
         if group.get("kind") == "memory" or device.startswith("unreachable"):
             reasons.append(
-                f"destination {numbers}: held in memory or unreachable ({device}), not on a "
+                f"{named}: held in memory or unreachable ({device}), not on a "
                 "disk known to outlive a reboot"
             )
             continue
@@ -282,14 +281,14 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
             continue
         if card_unknown:
             reasons.append(
-                f"cannot tell whether destination {numbers} is on {src} disk ({src} "
+                f"cannot tell whether {named} {verb} on {src} disk ({src} "
                 f"filesystem, {card.get('filesystem') or 'unknown'} on "
                 f"{card.get('device') or 'an unknown device'}, is on no disk this machine names)"
             )
             continue
         if group.get("backing_filesystem") in _MEMORY_FILESYSTEMS:
             reasons.append(
-                f"destination {numbers}: a loop device ({device}) whose image file is held in "
+                f"{named}: a loop device ({device}) whose image file is held in "
                 f"memory ({group['backing_filesystem']}): gone at the next reboot"
             )
             continue
@@ -297,7 +296,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
             # A loop device whose image file is on no disk sysfs describes (a FUSE mount, a
             # network share): that file may be on the card's disk.
             reasons.append(
-                f"cannot tell whether destination {numbers} is on {src} disk (a loop "
+                f"cannot tell whether {named} {verb} on {src} disk (a loop "
                 f"device, {device}, whose image file is on {group['backing_filesystem']})"
             )
             continue
@@ -351,6 +350,16 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
 # entries: the whole entries of 50,000 files on three destinations cost ~0.5 s, on every offload.
 Copy = tuple[int, str, str | None, str | None, str | None]
 FileFacts = tuple[str, str | None, Sequence[Copy]]
+
+
+def _destinations_named(indexes: Sequence[int]) -> tuple[str, str]:
+    """The destinations of *indexes* (0-based) in words, and the verb after them:
+    ("destination 1", "is"), ("destinations 1 and 2", "are"), ("destinations 1, 2 and 3",
+    "are"); it said "destination 1, 2 are" for two."""
+    numbers = [str(i + 1) for i in indexes]
+    if len(numbers) == 1:
+        return f"destination {numbers[0]}", "is"
+    return f"destinations {', '.join(numbers[:-1])} and {numbers[-1]}", "are"
 
 
 def facts_of(entries: Iterable[Mapping[str, Any]]) -> Iterator[FileFacts]:

@@ -160,8 +160,12 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
 
 
 def _speed(dest: DestinationSummary) -> str:
+    """The speed column: whole MB/s, one decimal under 10 (a bucket written at 0.4 MB/s
+    said "0 MB/s" beside the 7.1 MB it wrote), "-" when nothing was written."""
     rate = dest.throughput_mb_s  # the job report's figure: 0 when nothing was written
-    return f"{rate:,.0f} MB/s" if rate > 0 else "-"
+    if rate <= 0:
+        return "-"
+    return f"{rate:,.1f} MB/s" if rate < 9.95 else f"{rate:,.0f} MB/s"
 
 
 def _result(dest: DestinationSummary, result: str, *, earlier: int = 0) -> Text:

@@ -301,36 +301,60 @@ def _ready(fd: int, deadline: float, *, write: bool) -> bool:
             return True
 
 
-# The keys of a file entry, and of a copy's, whose values are few and repeated (states,
-# modes, dates to the second): each distinct value is kept once (``_shared_values``).
-_FILE_SHARED = ("mtime", "source_cache_bypass")
+# The keys of a file entry, and of a copy's, that the documents read (``content.py``,
+# ``clips.py``, ``media.py``, ``frames.py``, ``release.py``; ``documents.locator`` the copies'
+# ``final_path``): the worker keeps these alone (``_kept``). The others (the card file's
+# date and its re-read digests and cache, a copy's read-back digests, times and re-read
+# flag) are in the JSON and CSV, which the command writes; the documents never showed them.
+_FILE_READ = ("path", "size_bytes", "digests", "source_error", "destinations")
+_COPY_READ = (
+    "index",
+    "status",
+    "action",
+    "verified_at",
+    "verified_mode",
+    "final_path",
+    "error",
+    "recorded_digests",
+    "cache_bypass",
+)
+# Of those, the values that are few and repeated (states, modes, dates to the second): each
+# distinct value is kept once.
 _COPY_SHARED = ("status", "action", "verified_at", "verified_mode", "cache_bypass")
-_DIGESTS = ("readback_digests", "recorded_digests")
 
 
-def _shared_values(entries: list[Any], shared: dict[object, object]) -> list[Any]:
-    """*entries* (file entries parsed from the JSON report) with each of their repeated
-    values one object (*shared*: the values met so far), and every empty digests mapping
-    the results' read-only ``NO_DIGESTS``: the same entries (equal), ~1/3 less memory (json
-    makes a string and a dict for each value: at 50,000 files ~100 MB, ~70 MB so)."""
+def _kept(entries: list[Any], shared: dict[object, object]) -> list[Any]:
+    """*entries* (file entries parsed from the JSON report) as the worker keeps them: the
+    keys the documents read alone (``_FILE_READ``, ``_COPY_READ``: a new dict each, sized for
+    them, in the JSON's order), each repeated value one object (*shared*: the values met so
+    far), and every empty digests mapping the results' read-only ``NO_DIGESTS``. The
+    documents made from them are those made from the whole entries (tested); a key a
+    document comes to read must be added here. Memory: json makes a string, a number or a
+    dict for each value; at 50,000 files (a synthetic card, full verification, one copy a
+    file) the worker's peak RSS 155 -> 110 MB (docs/performance.md, twenty-fifth pass)."""
     from offload.results import NO_DIGESTS
 
+    kept: list[Any] = []
     for entry in entries:
-        for key in _FILE_SHARED:
-            if key in entry:
-                value = entry[key]
-                entry[key] = shared.setdefault(value, value)
-        if entry.get("source_reread_digests") == {}:
-            entry["source_reread_digests"] = NO_DIGESTS
-        for copy in entry.get("destinations") or ():
-            for key in _COPY_SHARED:
-                if key in copy:
-                    value = copy[key]
-                    copy[key] = shared.setdefault(value, value)
-            for key in _DIGESTS:
-                if copy.get(key) == {}:
-                    copy[key] = NO_DIGESTS
-    return entries
+        slim = {key: entry[key] for key in _FILE_READ if key in entry}
+        copies = slim.get("destinations")
+        if copies:
+            slim["destinations"] = [_kept_copy(copy, shared, NO_DIGESTS) for copy in copies]
+        kept.append(slim)
+    return kept
+
+
+def _kept_copy(
+    copy: dict[str, Any], shared: dict[object, object], empty: Mapping[str, str]
+) -> dict[str, Any]:
+    slim = {key: copy[key] for key in _COPY_READ if key in copy}
+    for key in _COPY_SHARED:
+        if key in slim:
+            value = slim[key]
+            slim[key] = shared.setdefault(value, value)
+    if slim.get("recorded_digests") == {}:
+        slim["recorded_digests"] = empty
+    return slim
 
 
 def _frame() -> bytes | None:
@@ -399,7 +423,7 @@ def _serve() -> int:
                 else:
                     unparsed.append(frame)
                 continue
-            files += _shared_values(json.loads(b"[" + unparsed.popleft() + b"]"), shared)
+            files += _kept(json.loads(b"[" + unparsed.popleft() + b"]"), shared)
         if len(files) != follow:
             return 1
         data["files"] = files
