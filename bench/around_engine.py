@@ -21,7 +21,19 @@ package, put first on ``PYTHONPATH``) run interleaved, the order reversed every 
 round. Before each run: new destination folders, ``sync``, the card's pages dropped
 (``POSIX_FADV_DONTNEED``), a pause. After it the copies are emptied (truncated), not
 deleted, so no later run creates files past inodes just freed (docs/performance.md,
-Method); everything made is deleted when all runs are done.
+Method); everything made is deleted when all runs are done, and that delete is noted as
+``offload bench`` notes its own (``offload.bench.outputs``).
+
+Freed inodes: on ext4 without a journal (this project's bench machine) every create walks
+past the inodes its block group freed in the last 60-360 s, a buffer-cache look-up each
+(``recently_deleted``): after a mass delete by anyone on the disk, the writer's system time
+on a 50,000-file card grows by seconds (docs/performance.md, "The writer's kernel-time
+swing": twenty-fifth pass). So, as ``offload bench`` does, each run first waits until the
+mass deletes noted on the work folder's filesystem are out of that window (``--no-wait``:
+say so and go on), and each run's row has ``probe_us``: the CPU a create took in a new
+folder beside the destinations just before the run (500 empty files, kept), ~10 µs on an
+undisturbed disk and tens to hundreds while a walk is under way, whoever deleted what: a
+run with a high ``probe_us`` timed the walk, not the tree.
 
     .venv/bin/python bench/around_engine.py CARD --tree main=/tmp/main-src --tree new=src
 """
@@ -31,7 +43,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +51,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from offload.bench.outputs import RunFolders
 
 # (label, module, owner attribute path, function name): spans recorded in the child.
 _SPANS = (
@@ -145,6 +158,39 @@ def _empty(folder: Path) -> None:
                 os.truncate(path, 0)
 
 
+# Empty files a run's create probe makes (``_create_probe``).
+_PROBE_FILES = 500
+
+
+def _create_probe(folder: Path, count: int = _PROBE_FILES) -> float:
+    """Create *count* empty files in *folder* (made here, new) and return the CPU one create
+    took, in µs (``time.thread_time``: the loop is almost all the kernel's create). The
+    files are kept: deleting them would free inodes for the next creates to walk past."""
+    folder.mkdir()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    names = [os.path.join(folder, f"p{n:04d}") for n in range(count)]
+    before = time.thread_time()
+    for name in names:
+        os.close(os.open(name, flags, 0o600))
+    return (time.thread_time() - before) / count * 1e6
+
+
+def _wait_for_freed_inodes(folders: RunFolders, *, wait: bool) -> None:
+    """Before a run: wait until the mass deletes noted on the work folder's filesystem are
+    out of ext4's window (the module's doc), or, with *wait* False, say how long that
+    would have been."""
+    left = folders.wait_left()
+    if left <= 0:
+        return
+    if not wait:
+        print(f"not waiting {left:.0f} s for inodes freed by a noted delete (--no-wait): "
+              "this run's creates may walk past them", flush=True)  # fmt: skip
+        return
+    print(f"waiting {left:.0f} s for inodes freed by a noted delete to leave ext4's "
+          "window", flush=True)  # fmt: skip
+    time.sleep(left)
+
+
 def _row(record: dict[str, Any]) -> dict[str, float]:
     """One run's figures from the child's marks: seconds, CPU seconds, faults."""
     marks = {name: (t, user, system, faults) for name, t, user, system, faults in record["marks"]}
@@ -182,6 +228,15 @@ def common_arguments(description: str, *, destinations: int, pause: float) -> ar
     parser.add_argument(
         "--work", type=Path, help="folder for the copies (default: beside the card)"
     )
+    parser.add_argument(
+        "--no-wait", action="store_true",
+        help="do not wait for a noted mass delete's freed inodes to leave ext4's window",
+    )  # fmt: skip
+    parser.add_argument(
+        "--freed-notes", type=Path, default=None,
+        help="folder of the notes of mass deletes (default: the temporary folder, as "
+        "offload bench)",
+    )  # fmt: skip
     args = parser.parse_args()
     args.card = args.card.resolve()  # each run's child works in another folder
     return args
@@ -202,10 +257,15 @@ def interleaved_runs(
     docstring); the child writes its record as a JSON line to the file named by the
     environment variable *out_variable*; *row* makes a run's figures of it (``launch_s``,
     ``load`` and ``wall_s`` added here). Prints each run (*shown*: those keys, else all)
-    and each tree's medians; deletes everything it made. Returns 0; raises
-    CalledProcessError when a run fails."""
+    and each tree's medians; deletes everything it made, the delete noted
+    (``RunFolders.remove_all``). Before each run it waits for the noted mass deletes' freed
+    inodes (``--no-wait``: says so) and probes what a create costs (``probe_us``; the
+    module's doc). Returns 0; raises CalledProcessError when a run fails."""
     trees = [tuple(t.split("=", 1)) for t in args.tree] or [("installed", "")]
     work = Path(tempfile.mkdtemp(prefix=prefix, dir=args.work or args.card.parent))
+    if args.freed_notes is not None:
+        args.freed_notes.mkdir(parents=True, exist_ok=True)
+    folders = RunFolders(work, note_dir=args.freed_notes)
     rows: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
     try:
         number = 0
@@ -223,9 +283,11 @@ def interleaved_runs(
                     filter(None, [os.path.abspath(path) if path else "", extra_path,
                                   env.get("PYTHONPATH")])
                 )  # fmt: skip
+                _wait_for_freed_inodes(folders, wait=not args.no_wait)
                 os.sync()
                 _drop_pages(args.card)
                 time.sleep(args.pause)
+                probe = _create_probe(run / "probe")
                 load = os.getloadavg()[0]
                 began, spawned = time.perf_counter(), time.time()
                 subprocess.run(
@@ -241,6 +303,7 @@ def interleaved_runs(
                 if "launched" in record:
                     figures["launch_s"] = record["launched"] - spawned
                 figures["load"], figures["wall_s"] = load, wall
+                figures["probe_us"] = probe
                 rows[name].append(figures)
                 for destination in destinations:
                     _empty(destination)
@@ -248,7 +311,7 @@ def interleaved_runs(
                 line = ", ".join(f"{key} {figures[key]:.3f}" for key in keys)
                 print(f"{name} (load {load:.1f}): {line}", flush=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        folders.remove_all()
     print("\nmedians:")
     for name, runs in rows.items():
         keys = sorted({key for figures in runs for key in figures})
@@ -268,8 +331,8 @@ def main() -> int:
         prefix="around-engine-",
         out_variable="AROUND_ENGINE_OUT",
         row=_row,
-        shown=("wall_s", "launch_s", "start_s", "engine_s", "end_s", "end_user", "end_sys",
-               "manifests_user", "reports_user", "reports_sys", "end_faults"),
+        shown=("probe_us", "wall_s", "launch_s", "start_s", "engine_s", "end_s", "end_user",
+               "end_sys", "manifests_user", "reports_user", "reports_sys", "end_faults"),
     )  # fmt: skip
 
 

@@ -1,15 +1,79 @@
 """bench/around_engine.py: one real run of ``offload copy`` under its wrapper gives every
 span it names (start, engine, end and the end's steps), the engine threads' CPU, and
-leaves nothing of its own behind."""
+leaves nothing of its own behind; before each run it waits for a noted mass delete's freed
+inodes and probes a create's cost, and it notes its own delete at the end (as ``offload
+bench`` does: ``offload.bench.outputs``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from offload.bench.outputs import FREED_WINDOW_S, freed_note, read_freed, walks_freed_inodes
+
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "around_engine.py"
+
+
+def _card(tmp_path: Path, files: int = 12) -> Path:
+    card = tmp_path / "CARD"
+    (card / "DCIM").mkdir(parents=True)
+    for n in range(files):
+        (card / "DCIM" / f"C{n:04d}.MP4").write_bytes(os.urandom(20_000 + n))
+    return card
+
+
+def _run(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "CARD", "--destinations", "2", "--pause", "0",
+         "--work", str(tmp_path / "work"), "--freed-notes", str(tmp_path / "notes"), *extra],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done, time.monotonic() - began
+
+
+def test_a_noted_mass_delete_is_waited_for_and_each_run_probes_a_create(tmp_path: Path) -> None:
+    _card(tmp_path)
+    (tmp_path / "work").mkdir()
+    (tmp_path / "notes").mkdir()
+    # 50,000 inodes freed on this filesystem, out of ext4's window in 3 s.
+    note = freed_note(tmp_path / "work", tmp_path / "notes")
+    note.write_text(json.dumps({"freed": [[time.time() - FREED_WINDOW_S + 3, 50_000]]}))
+    walks = walks_freed_inodes(tmp_path)  # ext4 without a journal: else nothing to wait for
+    done, took = _run(tmp_path, "--rounds", "1")
+    assert ("waiting 3 s for inodes freed" in done.stdout) is walks
+    assert took >= 2.5 or not walks
+    run_line = next(line for line in done.stdout.splitlines() if line.startswith("installed ("))
+    probe = float(run_line.split("probe_us ", 1)[1].split(",", 1)[0])
+    assert 0 < probe < 1_000_000  # a create's CPU in µs, measured
+    assert "probe_us " in done.stdout.split("medians:")[1]
+
+    # Told not to wait, it says so and goes on.
+    note.write_text(json.dumps({"freed": [[time.time(), 50_000]]}))
+    done, took = _run(tmp_path, "--rounds", "1", "--no-wait")
+    assert ("not waiting 36" in done.stdout) is walks  # ~365 s
+    assert took < 300
+
+
+def test_its_own_delete_at_the_end_is_noted(tmp_path: Path) -> None:
+    _card(tmp_path)
+    (tmp_path / "work").mkdir()
+    before = time.time()
+    _run(tmp_path, "--rounds", "2")  # two runs' probes: 1,000 files and more
+    assert list((tmp_path / "work").iterdir()) == []
+    freed = read_freed(freed_note(tmp_path / "work", tmp_path / "notes"))
+    if not walks_freed_inodes(tmp_path):
+        assert freed == []  # a filesystem that walks no freed inodes: nothing noted
+        return
+    assert len(freed) == 1
+    at, count = freed[0]
+    assert at >= before
+    assert count > 1_000  # the probes' files, the copies, the reports, the folders
 
 
 def test_a_run_reports_the_spans_around_the_engine_and_cleans_up(tmp_path: Path) -> None:
@@ -21,7 +85,7 @@ def test_a_run_reports_the_spans_around_the_engine_and_cleans_up(tmp_path: Path)
     work.mkdir()
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "CARD", "--destinations", "2", "--rounds", "1",
-         "--pause", "0", "--work", str(work)],
+         "--pause", "0", "--work", str(work), "--freed-notes", str(tmp_path / "notes")],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

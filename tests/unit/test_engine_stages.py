@@ -21,7 +21,7 @@ def test_a_run_reports_every_stages_waits_and_threads_and_cleans_up(tmp_path: Pa
     work.mkdir()
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "CARD", "--destinations", "2", "--rounds", "1",
-         "--pause", "0", "--work", str(work)],
+         "--pause", "0", "--work", str(work), "--freed-notes", str(tmp_path / "notes")],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr  # the card named relative to the caller's folder
