@@ -94,3 +94,4 @@ def test_a_copy_root_another_run_holds_is_not_revoked_and_the_note_says_so(  # t
     (note,) = data["notes"]
     assert "ledger record of the copies found wrong was not revoked" in note, note
     assert "still trusts such a copy that kept its ETag" in note, note
+    assert "the copy root's lock s3://" in note and "is there" in note, note

@@ -24,7 +24,10 @@ Contract:
   trusts them; a check against the ledger still names them). It returns a
   ``verify_revoke.Revocation`` (the paths revoked, sorted; or why none were), None when
   there was nothing to look at.
-* It takes the copy root's lock (``s3lock``) while it reads the ledger again and appends:
+* It takes the copy root's lock (``s3lock``) while it reads the ledger again and appends,
+  only where no lock object is there (a live run's, or a stale one: a check takes none
+  over; where the service ignores If-None-Match, which no probe of a check learns, a run
+  locking between that look and our put is not seen: one request's race):
   one ``revoked`` line a path, in one new ledger object (``Ledger.revoke``: the other cards'
   copies beside it written again as they stood). A lock held by a live run, a service or a
   credential that refuses the lock or the ledger's write: nothing revoked, the error says
@@ -82,7 +85,8 @@ def revoke_unread(
     }
     if not wanted:
         return None
-    from offload.destinations.s3lock import S3CopyRootLock
+    from offload.destinations.s3lock import S3CopyRootLock, read_lock
+    from offload.lock import describe_holder
 
     backend = S3Backend(store)
     ledger = S3Ledger(backend, backend.root)
@@ -93,6 +97,17 @@ def revoke_unread(
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
     lock = S3CopyRootLock(store, backend.key(backend.root))
     try:
+        # A lock there, live or left by a run killed since, is not taken (nor taken over):
+        # a check is no copy, and where the service ignores If-None-Match (no probe ran)
+        # our put would replace a live run's lock.
+        found = read_lock(store, lock.key)
+        if found is not None:
+            return Revocation(
+                (),
+                f"the copy root's lock {store.display(lock.key)} is there "
+                f"({describe_holder(found[0])}): an offload holds it, or one was stopped "
+                "before it released it (the next offload copy there takes a stale one over)",
+            )
         lock.acquire()
     except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
         return Revocation((), exc.message)
