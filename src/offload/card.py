@@ -2082,14 +2082,7 @@ def _finish_destinations(
 
     manifests = write_manifests(on_disks, plan.options.manifests, sink)
     if plan.backends:
-        manifests += _s3().write_s3_manifests(
-            records,
-            plan.options.manifests,
-            plan.backends,
-            sink,
-            card_root=plan.tree.root,
-            folder_times=folder_times,
-        )
+        manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.manifests.extend(manifests)
     roots = {p.index: p.root for p in plan.plans}
     for manifest in manifests:

@@ -102,6 +102,10 @@ THROUGH_A_CACHE = frozenset({"none", "server"})
 # What a filesystem answers a write that would make an existing file longer when it refuses
 # that alone (fusefat: EPERM): the ledger is then written whole (Ledger.append).
 _EXTEND_REFUSED = frozenset({errno.EPERM, errno.EOPNOTSUPP})
+# How far a copy's modification time may be from the one recorded (the source's) and still be
+# that copy's: exFAT keeps 10 ms and FAT 2 s (``Ledger.as_recorded``; a bucket's object dated
+# by its metadata, ``s3other_objects``).
+DATE_SLACK_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -533,7 +537,7 @@ class Ledger:
         if st.st_size != size_bytes:
             return False
         # exFAT keeps 10 ms and FAT 2 s: tolerate what the filesystem could not store.
-        return abs(st.st_mtime_ns - mtime_ns) < 2_000_000_000 or self._mtime_not_held(
+        return abs(st.st_mtime_ns - mtime_ns) < DATE_SLACK_NS or self._mtime_not_held(
             mtime_ns, st.st_mtime_ns
         )
 

@@ -37,10 +37,10 @@ Contract:
 * Read-only media, a ledger that cannot be read or written: nothing revoked, the error
   says why in words (``describe_os_error``). Never raises OSError.
 * The caller decides where it applies: a local copy root holding a ledger. An S3 copy
-  root is not revoked: its entries record each object's ETag and a run trusts one only
-  while the object still has it, so an object changed there is never trusted. (An object
-  the check could not GET, an archived one, keeps its entry and may still be trusted by
-  its ETag: not handled here.)
+  root is not revoked here: its entries record each object's ETag and a run trusts one
+  only while the object still has it, so an object changed there is never trusted; an
+  object the check could not GET keeps its ETag, and ``destinations.s3revoke`` revokes
+  its entry.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """Dropping an upload record (``S3Destination._drop_record``) on a bucket without versions:
 the record object is deleted only while it is still the one judged (``If-Match`` on the ETag
 it was read with), so a record another live run (a one-file copy of the same key, which
-holds no lock) stored meanwhile stays; where the service cannot delete on a condition, the
-record is left and named in ``left_behind``, never deleted blindly (the real server process;
-the other writer's PUT is made at the race's point by a hook on the run's own check)."""
+holds no lock) stored meanwhile stays. Where the service cannot delete on a condition, a
+record whose upload is gone (completed, aborted, not listed in progress) is deleted by a
+plain delete once a HEAD just before shows it unchanged, and a record another run stored
+since stays; a record whose upload may still be in progress is left and named in
+``left_behind``, never deleted blindly (the real server process, in the modes that drop
+``If-Match``; the other writer's PUT is made at the race's point by a hook on the run's own
+check)."""
 
 from __future__ import annotations
 
@@ -77,13 +81,15 @@ def test_a_record_another_run_stored_since_it_was_read_is_not_deleted(  # type: 
         store.close()
 
 
-def test_a_service_that_ignores_if_match_on_delete_has_the_record_left_and_named(  # type: ignore[no-untyped-def]
+def test_a_service_that_ignores_if_match_on_delete_has_a_dead_record_deleted_once_unchanged(  # type: ignore[no-untyped-def]
     unconditional,
 ) -> None:
-    """The probe finds that a DeleteObject with a wrong If-Match deletes all the same: a
-    record judged done is then left where it is and named in ``left_behind`` with why
-    (a later run on a service that can sweeps it), never deleted blindly over what another
-    run may have just stored. Failed before: deleted by a plain delete, nothing said."""
+    """The probe finds that a DeleteObject with a wrong If-Match deletes all the same. A
+    record whose upload the service no longer has is then deleted by a plain delete once a
+    HEAD just before shows it unchanged, nothing named in ``left_behind``; a record of an
+    upload still in progress (young: not abandoned) stays. Failed before: every such record
+    was left and named, and the next run read, listed and named it again (``left_behind``
+    grew run after run)."""
     endpoint = unconditional.url
     bucket = "t-unconditional-records"
     admin(endpoint).create_bucket(Bucket=bucket)
@@ -92,15 +98,135 @@ def test_a_service_that_ignores_if_match_on_delete_has_the_record_left_and_named
         store.check()
         store.probe()
         assert not store.conditional_delete
+        client = admin(endpoint)
         record_key = store._record_key(KEY)
-        admin(endpoint).put_object(Bucket=bucket, Key=record_key, Body=_record("u-done", "x"))
+        client.put_object(Bucket=bucket, Key=record_key, Body=_record("u-done", "x"))
+        other = "cards/A001/CLIPS/A001C002.mov"
+        upload = client.create_multipart_upload(Bucket=bucket, Key=other)["UploadId"]
+        live_key = store._record_key(other)
+        live = json.dumps(
+            {"key": other, "upload_id": upload, "created_at": store.started_at, "run": "y"}
+        ).encode()
+        client.put_object(Bucket=bucket, Key=live_key, Body=live)
         store.abort_abandoned()
-        assert _stored(endpoint, bucket, record_key) == _record("u-done", "x")
-        (left,) = store.left_behind
-        assert left.key == record_key and left.version_id is None
-        assert "cannot delete on a condition (If-Match)" in left.reason
+        assert _stored(endpoint, bucket, record_key) is None
+        assert _stored(endpoint, bucket, live_key) == live
+        assert store.left_behind == []
         # The probe's own object is gone all the same (deleted by the ignored condition).
         listed = admin(endpoint).list_objects_v2(Bucket=bucket, Prefix="cards/.offload/probe/")
         assert listed.get("KeyCount", 0) == 0
+        client.abort_multipart_upload(Bucket=bucket, Key=other, UploadId=upload)
     finally:
         store.close()
+
+
+def test_without_conditional_deletes_a_record_another_run_stored_since_it_was_read_stays(  # type: ignore[no-untyped-def]
+    unconditional, monkeypatch
+) -> None:
+    """The sweep reads an earlier run's record and finds its upload gone; just before its
+    HEAD, a live one-file copy of the same key stored its own record there: the HEAD shows
+    another ETag, so that record stays (no delete sent), and nothing is named."""
+    endpoint = unconditional.url
+    bucket = "t-unconditional-race"
+    admin(endpoint).create_bucket(Bucket=bucket)
+    store = destination(endpoint, bucket, head_check=True)
+    try:
+        store.check()
+        store.probe()
+        assert not store.conditional_delete
+        client = admin(endpoint)
+        record_key = store._record_key(KEY)
+        client.put_object(Bucket=bucket, Key=record_key, Body=_record("u-done", "earlier"))
+        live = _record("u-live", "live")
+        checked = store._upload_in_progress
+
+        def another_writer_meanwhile(key: str, upload_id: str) -> bool:
+            if upload_id == "u-done":
+                client.put_object(Bucket=bucket, Key=record_key, Body=live)
+            return checked(key, upload_id)
+
+        monkeypatch.setattr(store, "_upload_in_progress", another_writer_meanwhile)
+        store.abort_abandoned()
+        assert _stored(endpoint, bucket, record_key) == live
+        assert store.left_behind == []
+    finally:
+        store.close()
+
+
+def test_without_conditional_deletes_a_record_whose_abort_failed_is_left_and_named(  # type: ignore[no-untyped-def]
+    unconditional,
+) -> None:
+    """An abandoned upload whose abort the service refused (403) may still be in progress:
+    its record is not deleted (it is how a later run finds the upload to abort), and is
+    named in ``left_behind`` with why."""
+    from support.tcpproxy import FaultProxy
+
+    endpoint = unconditional.url
+    bucket = "t-unconditional-abort"
+    admin(endpoint).create_bucket(Bucket=bucket)
+    proxy = FaultProxy(unconditional.port)
+    store = destination(proxy.url, bucket, head_check=True)
+    try:
+        store.check()
+        store.probe()
+        assert not store.conditional_delete
+        client = admin(endpoint)
+        upload = client.create_multipart_upload(Bucket=bucket, Key=KEY)["UploadId"]
+        record_key = store._record_key(KEY)
+        client.put_object(Bucket=bucket, Key=record_key, Body=_record(upload, "gone"))
+        proxy.intercept("DELETE", "uploadId=", status=403, count=1)
+        store.abort_abandoned()  # created_at 0.0: abandoned long ago
+        assert _stored(endpoint, bucket, record_key) == _record(upload, "gone")
+        (left,) = store.left_behind
+        assert left.key == record_key and left.version_id is None
+        assert "the upload it names may still be in progress" in left.reason, left.reason
+        # A later sweep, the abort answered: upload and record both gone.
+        store.left_behind.clear()
+        store.abort_abandoned()
+        assert _stored(endpoint, bucket, record_key) is None
+        assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+        assert store.left_behind == []
+    finally:
+        store.close()
+        proxy.close()
+
+
+@pytest.fixture(scope="module")
+def no_conditional_delete() -> Iterator[S3Server]:
+    """``If-Match`` ignored on a DELETE only: conditional writes honoured."""
+    server = start_server(modes=("ignore-delete-conditions",))
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def test_runs_on_a_service_without_conditional_deletes_leave_no_record_and_name_none(  # type: ignore[no-untyped-def]
+    no_conditional_delete, tmp_path
+) -> None:
+    """Two cards, each with a clip uploaded in parts, into one bucket prefix of a service
+    that honours If-None-Match but ignores If-Match on a delete (no ``--s3-head-check``
+    needed): each run deletes its upload record once its upload completed (a HEAD showing
+    it unchanged first), so no record is left under ``.offload/uploads/`` and the reports'
+    ``left_behind`` is empty run after run. Failed before: the first run's record was left
+    and named, and the second run named it again beside its own (2: growing each run)."""
+    from s3.test_s3_cli import make_card, offload
+
+    endpoint = no_conditional_delete.url
+    bucket = "t-no-conditional-delete"
+    admin(endpoint).create_bucket(Bucket=bucket)
+    for run in ("A001", "A002"):
+        made = make_card(tmp_path / run, {"CLIPS/C001.mov": 9 * 1024 * 1024, "A.xml": 99})
+        card = made.rename(made.with_name(run))
+        code, out, err = offload(
+            tmp_path / run, "--s3-endpoint", endpoint, "--json", str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        final = json.loads(out.strip().splitlines()[-1])
+        assert final["left_behind"]["count"] == 0, final["left_behind"]
+        assert not final.get("notes"), final.get("notes")
+        listed = admin(endpoint).list_objects_v2(Bucket=bucket, Prefix="day1/")
+        assert not [
+            o["Key"] for o in listed.get("Contents", []) if "/.offload/uploads/" in o["Key"]
+        ]
+    assert not admin(endpoint).list_multipart_uploads(Bucket=bucket).get("Uploads")

@@ -14,6 +14,9 @@ process behaving so, not a mocked client; ``--mode`` is repeatable):
 * ``ignore-conditions``: ``If-None-Match`` and ``If-Match`` are dropped from every request
   before moto sees them, as by a service (or a proxy in front of one) that ignores them: a
   conditional write is stored over an existing object (npm ``s3rver``, PyPI ``fake-s3``);
+* ``ignore-delete-conditions``: ``If-Match`` is dropped from a ``DELETE`` only, as by a
+  service that honours conditional writes but not conditional deletes (AWS S3 before it
+  had them);
 * ``slash-keys``: the keys of a listing are given with a leading ``/``
   (``<Key>/cards/a.wav</Key>``), as PyPI ``fake-s3`` 1.0.2 lists them;
 * ``deny-deletes``: every delete (``DELETE`` of an object or an upload, the batch
@@ -105,6 +108,19 @@ class IgnoreConditions:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         environ.pop("HTTP_IF_NONE_MATCH", None)
         environ.pop("HTTP_IF_MATCH", None)
+        return self.app(environ, start_response)
+
+
+class IgnoreDeleteConditions:
+    """WSGI middleware: a ``DELETE``'s ``If-Match`` is never seen; every other request is
+    passed on unchanged."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") == "DELETE":
+            environ.pop("HTTP_IF_MATCH", None)
         return self.app(environ, start_response)
 
 
@@ -200,6 +216,7 @@ class EmptyRange:
 
 MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "ignore-conditions": IgnoreConditions,
+    "ignore-delete-conditions": IgnoreDeleteConditions,
     "slash-keys": SlashKeys,
     "deny-deletes": DenyDeletes,
     "empty-416": EmptyRange,

@@ -255,7 +255,11 @@ def report_dict(
         # Beyond the files' states: on S3, objects of this run's it may have left there; a
         # signal that came once the check was over (appended later; docs/json.md).
         "notes": (list(report.notes) if report is not None else [])
-        + ([_not_revoked_words(revocation.error)] if revocation and revocation.error else []),
+        + (
+            [_not_revoked_words(revocation.error, remote=remote)]
+            if revocation and revocation.error
+            else []
+        ),
         # The copies found wrong whose record in the copy root's ledger this check revoked.
         "revoked": list(revocation.revoked) if revocation is not None else [],
         # On S3, each object or version of this run's the note says it may have left.
@@ -644,7 +648,13 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
         # The ledger's record of each copy found wrong ends (verify_revoke.py): the next
         # plain offload copy does not trust it; under the check's signal recording, so a
         # Ctrl-C does not stop the append half-way (it is durable when it returns).
-        revocation = None if remote or report is None else _revoke(root, report, started)
+        revocation = (
+            None
+            if report is None
+            else _revoke_s3(args, report, started)
+            if remote
+            else _revoke(root, report, started)
+        )
         written = _Written()
         try:
             code = _report_and_summary(
@@ -820,6 +830,18 @@ def _legacy_mhl_line(check: LegacyMhlCheck) -> str:
     )
 
 
+def _revoke_s3(args: argparse.Namespace, report: VerifyReport, started: float) -> Revocation | None:
+    """Revoke, in the S3 ledger of the copy root at ``args.path``, the record of each object
+    whose GET the check saw fail (``destinations.s3revoke``; an object changed there has
+    another ETag, which no run trusts); None where there was none."""
+    if not report.unreadable:
+        return None
+    from offload.destinations.s3revoke import revoke_unread_at
+
+    settings = settings_from_env(os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile)
+    return revoke_unread_at(args.path, settings, report, checked_since=started)
+
+
 def _revoked_words(count: int) -> str:
     """The warning of a check that revoked the ledger's record of *count* copies."""
     one = count == 1
@@ -834,13 +856,15 @@ def _revoked_words(count: int) -> str:
     )
 
 
-def _not_revoked_words(error: str) -> str:
+def _not_revoked_words(error: str, *, remote: bool = False) -> str:
     """The report's note of a check that could not revoke the ledger's record of the copies
-    it found wrong (*error*: why)."""
+    it found wrong (*error*: why); *remote*: an S3 copy root, whose ledger a run trusts by
+    each object's ETag."""
+    kept = "its ETag" if remote else "its size and date"
     return (
         f"the copy root's ledger record of the copies found wrong was not revoked: {error}; "
-        "a plain `offload copy` of the card still trusts such a copy that kept its size and "
-        "date (verified earlier, not re-read); `offload copy --reverify` reads them back"
+        f"a plain `offload copy` of the card still trusts such a copy that kept {kept} "
+        "(verified earlier, not re-read); `offload copy --reverify` reads them back"
     )
 
 
@@ -984,7 +1008,7 @@ def _print_human(
     if revoked:
         env.warning(_revoked_words(len(revoked)))
     if revocation is not None and revocation.error:  # read-only media, another offload
-        env.warning(_not_revoked_words(revocation.error))
+        env.warning(_not_revoked_words(revocation.error, remote=remote))
     if (set(c.path for c in report.changed) | set(report.unreadable)) - links - revoked and (
         not remote and _has_ledger(where)
     ):

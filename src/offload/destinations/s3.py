@@ -327,7 +327,8 @@ class S3Destination:
         self._checksum = checksum_function(self.settings.checksum)
         self._conditional = self.settings.conditional_writes
         # Whether a DeleteObject with If-Match deletes only that object (``probe``: a wrong
-        # ETag must be refused with 412); False: records are never deleted blindly.
+        # ETag must be refused with 412); False: a record is deleted only once the upload it
+        # names is gone and a HEAD just before shows it unchanged (``_drop_record``).
         self._conditional_delete = self.settings.conditional_writes
         self._slots = threading.BoundedSemaphore(self.settings.parallel_parts + 1)
         self._executor = ThreadPoolExecutor(
@@ -386,8 +387,9 @@ class S3Destination:
     def conditional_delete(self) -> bool:
         """Whether a DeleteObject with If-Match deletes the object only while it has that
         ETag (the probe tried a wrong one: refused with 412); False: not supported (501),
-        ignored, or conditional writes off, so a record of ours that another run may have
-        just replaced is left, never deleted blindly (``_drop_record``)."""
+        ignored, or conditional writes off, so a record of ours is deleted only once the
+        upload it names is gone and a HEAD just before shows it unchanged, never blindly
+        (``_drop_record``)."""
         return self._conditional_delete
 
     def _conditional_delete_refused(self) -> None:
@@ -1178,7 +1180,12 @@ class S3Destination:
                 self._record_versions.setdefault(key, []).append(version)
 
     def _drop_record(
-        self, key: str, upload_id: str | None = None, *, etag: str | None = None
+        self,
+        key: str,
+        upload_id: str | None = None,
+        *,
+        etag: str | None = None,
+        upload_gone: bool = False,
     ) -> None:
         """Delete the upload record of *key*: on a versioned bucket, each version this run
         stored of it by its id (nothing left, no delete marker; never another run's), else
@@ -1188,8 +1195,11 @@ class S3Destination:
         (a one-file copy of the same key, which holds no lock) may have just stored its own
         record there, which a plain delete would take from it. Where no ETag is known
         (nothing judged), nothing is deleted; where the service cannot delete on a
-        condition (``conditional_delete`` False, or 501), the record is left and named in
-        ``left_behind``, as is each version a refusal leaves. A record an
+        condition (``conditional_delete`` False, or 501), a record whose upload is proven
+        gone (*upload_gone*: completed, aborted, or not listed in progress) is deleted
+        only while a HEAD just before shows it unchanged (``_delete_record_unchanged``),
+        any other is left and named in ``left_behind``, as is each version a refusal
+        leaves. A record an
         earlier run left (none of its versions this run's) of the upload *upload_id*, now
         completed or aborted: on a versioned bucket, each version of it that is provably
         that upload's record (``delete_versions_where``: our record's format, its key and
@@ -1233,26 +1243,57 @@ class S3Destination:
             if self.delete_versions_where(record, same_upload):
                 return  # every version gone: a plain delete would leave a delete marker
         if etag:
-            self._delete_record_object(record, etag)
+            self._delete_record_object(record, etag, upload_gone=upload_gone)
 
-    def _delete_record_object(self, record: str, etag: str) -> None:
+    def _delete_record_object(self, record: str, etag: str, *, upload_gone: bool) -> None:
         """Delete the record object *record* only while it has *etag* (``_drop_record``).
-        Another object there now (412) is another run's: left as it is. Never raises."""
-        unconditional = (
-            "the service cannot delete on a condition (If-Match), and another run may "
-            "have just stored its own record there"
-        )
-        if not self.conditional_delete:
-            self.note_left_behind(record, None, unconditional)
-            return
-        try:
-            self.client.delete_object(Bucket=self.url.bucket, Key=record, IfMatch=etag)
-        except Exception as exc:
-            code, status = _error_code(exc)
-            if code == "NotImplemented" or status == 501:
+        Another object there now (412) is another run's: left as it is. Where the service
+        cannot delete on a condition: ``_delete_record_unchanged`` if the upload the record
+        names is gone (*upload_gone*), else left and named in ``left_behind``. Never
+        raises."""
+        if self.conditional_delete:
+            try:
+                self.client.delete_object(Bucket=self.url.bucket, Key=record, IfMatch=etag)
+                return
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if code != "NotImplemented" and status != 501:
+                    # 412: another run's record now; 404: gone; else left for a later
+                    # run's sweep.
+                    return
                 self._conditional_delete_refused()
-                self.note_left_behind(record, None, unconditional)
-            # 412: another run's record now; 404: gone; else left for a later run's sweep.
+        if upload_gone:
+            self._delete_record_unchanged(record, etag)
+        else:
+            self.note_left_behind(
+                record,
+                None,
+                "the service cannot delete on a condition (If-Match), the upload it names "
+                "may still be in progress, and another run may have just stored its own "
+                "record there",
+            )
+
+    def _delete_record_unchanged(self, record: str, etag: str) -> None:
+        """On a service that cannot delete on a condition: delete the record object *record*,
+        whose body (the one read or stored with *etag*) names an upload the service no
+        longer has, by a plain delete once a HEAD just before shows it still *etag*. Such
+        a record is dead for good (an upload id never comes back); a record another run
+        stored there since is another object (another upload id: another ETag) and is
+        left. What remains: a record another run stores between the HEAD and the delete
+        (one request's time) is deleted; that run's upload still completes and is
+        verified, but is no longer resumable, nor found by a later sweep if that run is
+        killed before completing it (its parts stay until the bucket's lifecycle rule
+        aborts it). A failed HEAD or delete leaves the record, named in ``left_behind``
+        (a later run's sweep deletes it). Never raises."""
+        try:
+            info = self.stat_key(record)
+            if info is None or info.etag != etag:
+                return  # gone, or another run's record now: not the one judged
+            self.client.delete_object(Bucket=self.url.bucket, Key=record)
+        except Exception as exc:
+            self.note_left_behind(
+                record, None, f"its delete failed: {_plain_reason(exc)} (a later run deletes it)"
+            )
 
     def delete_versions_where(self, key: str, ours: Callable[[bytes], bool]) -> bool:
         """On a bucket that keeps versions, delete by its id each version of *key* whose body
@@ -1398,13 +1439,16 @@ class S3Destination:
     ) -> None:
         """Abort one upload and drop its record (unless not *drop_record*: the record is
         another run's, or it has none): the record object read with *record_etag*, else the
-        one this run stored (``_drop_record``). Never raises."""
+        one this run stored (``_drop_record``; the upload proven gone when the abort
+        succeeded or the service no longer has it). Never raises."""
+        gone = True
         try:
             self.client.abort_multipart_upload(Bucket=self.url.bucket, Key=key, UploadId=upload_id)
-        except Exception:
-            pass
+        except Exception as exc:
+            code, status = _error_code(exc)
+            gone = code == "NoSuchUpload" or status == 404
         if drop_record:
-            self._drop_record(key, upload_id, etag=record_etag)
+            self._drop_record(key, upload_id, etag=record_etag, upload_gone=gone)
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run; *key*:
@@ -1526,7 +1570,7 @@ class S3Destination:
             if key in keep:
                 continue
             if not self._upload_in_progress(key, upload_id):
-                self._drop_record(key, upload_id, etag=record_etag)
+                self._drop_record(key, upload_id, etag=record_etag, upload_gone=True)
                 continue
             # The live locks that matter are those above the key the upload ends at: a
             # staging key lies outside every nested copy root.
@@ -1927,7 +1971,7 @@ class S3Upload:
         dest._stop_if_cancelled(f"{dest.display(self.key)} not completed")
         self._complete_multipart(parts)
         if self._recorded:
-            dest._drop_record(self.key, self.upload_id, etag=self._record_etag)
+            dest._drop_record(self.key, self.upload_id, etag=self._record_etag, upload_gone=True)
         self._store_digests()
         return self.bytes_written
 

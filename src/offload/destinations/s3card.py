@@ -411,15 +411,14 @@ def write_s3_manifests(
     options: ManifestOptions,
     backends: Mapping[int, S3Backend],
     sink: EventSink | None = None,
-    *,
-    card_root: Path | None = None,
-    folder_times: Mapping[Path, int] | None = None,
 ) -> list[ManifestResult]:
     """The manifests of every S3 destination in *records* (see the module docstring). Never
-    raises for I/O: a failure is the destination's ``ManifestResult.error``. *card_root*:
-    the card, whose folders' times (*folder_times* by source path where given, else each
-    folder's ``lstat``) date the folders the manifests list, as on a disk, where the card's
-    folder times are given to the copies (``_date_folders``); None: undated."""
+    raises for I/O: a failure is the destination's ``ManifestResult.error``. The folders
+    the manifests list are dated as a disk's generation dates them, by *records*: its
+    ``folder_dates`` where given (a cascade's, taken before the card's release), else each
+    card folder's time read from its ``source`` (``ascmhl.write_generation``'s
+    *folder_dates_from*); a folder whose date cannot be read there is recorded undated (the
+    staging folder holds only the history, never a folder dated by when it was staged)."""
     from offload.manifests_writer import (
         ManifestResult,
         not_written,
@@ -443,8 +442,6 @@ def write_s3_manifests(
                 # Only the folders the bucket holds: those above an object the manifest lists.
                 holding = _folders_holding(f.relative_path for f in destination.files)
                 directories = tuple(d for d in records.directories if d in holding)
-                if card_root is not None:
-                    _date_folders(root, directories, card_root, folder_times)
                 staged = dataclasses.replace(
                     destination,
                     root=root,
@@ -482,36 +479,6 @@ def write_s3_manifests(
                     )
                 )
     return results
-
-
-def _date_folders(
-    staging: Path,
-    directories: Sequence[str],
-    card_root: Path,
-    times: Mapping[Path, int] | None,
-) -> None:
-    """Make each of *directories* (relative) in the manifests' *staging* folder with the
-    time of the card's folder (from *times* by source path, else its ``lstat``): the
-    generation dates a folder by its folder there (``ascmhl._directory_mtime``), as it dates
-    a disk's by the card's time given to it. A folder whose card time cannot be read is not
-    made: the generation then records it undated, never dated by when it was staged. The
-    times are set once every folder is made (a folder made inside another changes its
-    time). Never raises: a folder that cannot be made or dated is left undated."""
-    dated: list[tuple[Path, int]] = []
-    for relative in sorted(directories, key=lambda d: d.count("/")):  # a parent first
-        source = card_root.joinpath(*relative.split("/"))
-        try:
-            mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
-            folder = staging.joinpath(*relative.split("/"))
-            folder.mkdir(exist_ok=True)  # not below an undated parent: it is not made
-        except OSError:
-            continue
-        dated.append((folder, mtime))
-    for folder, mtime in dated:
-        try:
-            os.utime(folder, ns=(mtime, mtime))
-        except OSError:
-            pass
 
 
 def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[str]) -> Lister:

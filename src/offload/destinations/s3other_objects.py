@@ -30,12 +30,9 @@ from collections.abc import Sequence
 
 from offload.destinations.s3 import ObjectInfo, mtime_from_metadata
 from offload.destinations.s3backend import S3Backend
+from offload.ledger import DATE_SLACK_NS
 from offload.model import SourceFile
 from offload.plan.destination import DestinationPlan
-
-# How far an object's date may be from the card file's and still be its copy's: as a
-# disk's copy root allows (``Ledger.as_recorded``).
-_DATE_SLACK_NS = 2_000_000_000
 
 
 def objects_in_the_way(
@@ -81,9 +78,7 @@ def objects_in_the_way(
                 continue  # gone since: nothing in the way
             if head.size_bytes == file.size_bytes:
                 date = mtime_from_metadata(head.metadata)
-                if abs((head.mtime_ns if date is None else date) - file.mtime_ns) < (
-                    _DATE_SLACK_NS
-                ):
+                if abs((head.mtime_ns if date is None else date) - file.mtime_ns) < DATE_SLACK_NS:
                     return []  # this card's file, as a copy keeping its dates has it
                 others.append((file.relative_path, "of its size, another modification time"))
                 continue

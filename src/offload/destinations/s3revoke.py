@@ -1,0 +1,152 @@
+"""``offload verify s3://``: the ledger's record of each object the check could not read ends,
+as ``verify_revoke`` ends a local copy root's record of each copy it found wrong.
+
+Why: an S3 ledger entry records the ETag of the object read back, and a run trusts it
+("verified earlier", not read again) while the object under its key still has that ETag and
+size (``S3Ledger.recorded``). An object changed there has another ETag and is never trusted,
+so a changed object needs no revocation. An object whose GET the check saw fail still has
+its ETag: left standing, its entry would let the next plain ``offload copy`` call it verified
+although the last attempt to read it failed (a service that detects damage it cannot repair
+answers the GET with an error; an archived object, a credential that may no longer read
+it). That is more than was proved, as an unreadable file on a disk, so it is revoked: the
+next ``offload copy`` of the card reads the object back against the card (the existing
+copies' pre-pass), adopting it if equal, and says so if it cannot read it.
+
+Contract:
+
+* ``revoke_unread(store, report, checked_since=...)`` (``revoke_unread_at``: on a store of
+  its own for a URL) revokes, in the S3 ledger of the copy
+  root at *store*'s URL, each standing entry (verified or transfer-checked) recorded
+  before *checked_since* (the check's start: one recorded since vouches for an object this
+  check may not have read) of a path *report* names unreadable because its GET failed
+  (reason code ``get-failed``), whose object a run could still trust: a HEAD shows it with
+  the entry's ETag and size. Objects gone or of another ETag keep their entries (no run
+  trusts them; a check against the ledger still names them). It returns a
+  ``verify_revoke.Revocation`` (the paths revoked, sorted; or why none were), None when
+  there was nothing to look at.
+* It takes the copy root's lock (``s3lock``) while it reads the ledger again and appends,
+  only where no lock object is there (a live run's, or a stale one: a check takes none
+  over; where the service ignores If-None-Match, which no probe of a check learns, a run
+  locking between that look and our put is not seen: one request's race):
+  one ``revoked`` line a path, in one new ledger object (``Ledger.revoke``: the other cards'
+  copies beside it written again as they stood). A lock held by a live run, a service or a
+  credential that refuses the lock or the ledger's write: nothing revoked, the error says
+  why (the check's result stands). Never raises OSError.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from offload.destinations.s3 import S3Destination
+from offload.destinations.s3backend import S3Backend
+from offload.destinations.s3config import S3Settings
+from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3url import parse_s3_url
+from offload.errors import UsageError, describe_os_error
+from offload.ledger import LedgerEntries, final_path_of
+from offload.manifest import VerifyReport
+from offload.verify_revoke import Revocation
+
+#: The reason code of an object listed whose GET failed (``s3verify._get_failed``).
+GET_FAILED = "get-failed"
+
+
+def revoke_unread_at(
+    url_text: str, settings: S3Settings, report: VerifyReport, *, checked_since: float
+) -> Revocation | None:
+    """``revoke_unread`` on a store of its own for the copy root at *url_text*."""
+    if not any(
+        (why := report.reasons.get(path)) is not None and why.code == GET_FAILED
+        for path in report.unreadable
+    ):
+        return None  # no client made
+    try:
+        store = S3Destination(parse_s3_url(url_text), settings)
+    except UsageError as exc:
+        return Revocation((), exc.message)
+    except OSError as exc:
+        return Revocation((), describe_os_error(exc))
+    try:
+        return revoke_unread(store, report, checked_since=checked_since)
+    finally:
+        store.close()
+
+
+def revoke_unread(
+    store: S3Destination, report: VerifyReport, *, checked_since: float
+) -> Revocation | None:
+    """Revoke the S3 ledger's record of each object *report* found unreadable by its GET
+    (see the module's contract)."""
+    wanted = {
+        path
+        for path in report.unreadable
+        if (why := report.reasons.get(path)) is not None and why.code == GET_FAILED
+    }
+    if not wanted:
+        return None
+    from offload.destinations.s3lock import S3CopyRootLock, read_lock
+    from offload.lock import describe_holder
+
+    backend = S3Backend(store)
+    ledger = S3Ledger(backend, backend.root)
+    try:  # nothing to revoke: no lock taken, nothing written
+        if not _to_revoke(backend, ledger.load_entries(), wanted, checked_since)[0]:
+            return Revocation(())
+    except OSError as exc:
+        return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
+    lock = S3CopyRootLock(store, backend.key(backend.root))
+    try:
+        # A lock there, live or left by a run killed since, is not taken (nor taken over):
+        # a check is no copy, and where the service ignores If-None-Match (no probe ran)
+        # our put would replace a live run's lock.
+        found = read_lock(store, lock.key)
+        if found is not None:
+            return Revocation(
+                (),
+                f"the copy root's lock {store.display(lock.key)} is there "
+                f"({describe_holder(found[0])}): an offload holds it, or one was stopped "
+                "before it released it (the next offload copy there takes a stale one over)",
+            )
+        lock.acquire()
+    except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
+        return Revocation((), exc.message)
+    except OSError as exc:
+        return Revocation((), describe_os_error(exc))
+    try:  # read again under the lock: a run may have appended since
+        cards, revoked = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
+        if cards:
+            ledger.revoke(cards)
+    except OSError as exc:
+        return Revocation((), describe_os_error(exc))
+    finally:
+        lock.release()
+    return Revocation(revoked)
+
+
+def _to_revoke(
+    backend: S3Backend, entries: LedgerEntries, wanted: set[str], checked_since: float
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """``Ledger.revoke``'s argument (each entry's path, and the card of the copy found
+    unreadable; two cards' copies of one path both: "", which ends them all) and the copy
+    paths it revokes. Raises OSError (a HEAD the service did not answer)."""
+    cards: dict[str, str] = {}
+    revoked: set[str] = set()
+    for entry in entries.standing():
+        if entry.state not in ("verified", "transfer_checked") or not entry.etag:
+            continue
+        if entry.recorded_at >= checked_since:
+            continue
+        copy = final_path_of(Path(), entry).as_posix()
+        if copy not in wanted:
+            continue
+        info = backend.store.stat_key(backend.key(backend.root / copy))
+        if info is None or info.etag != entry.etag or info.size_bytes != entry.size_bytes:
+            continue  # trusted by no run: its entry stays
+        path = entry.relative_path
+        cards[path] = entry.card if cards.get(path, entry.card) == entry.card else ""
+        revoked.add(copy)
+    return cards, tuple(sorted(revoked))
+
+
+__all__ = ["GET_FAILED", "revoke_unread", "revoke_unread_at"]

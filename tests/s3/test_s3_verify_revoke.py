@@ -1,0 +1,97 @@
+"""``offload verify s3://`` revokes the S3 ledger's record of an object whose GET it saw fail
+(``destinations.s3revoke``): the next plain ``offload copy`` of the card no longer trusts it
+by its ETag ("verified earlier", not read) but reads it back against the card. A copy root
+another run holds the lock of is not written: the check's result stands, a note says the
+record was not revoked and why. The real server process, a fault proxy refusing that one
+GET (403, as for an archived object or a credential that may not read it), the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from s3.conftest import destination
+from s3.test_s3_cli import make_card, offload
+from s3.test_s3_verify import verify
+from support.tcpproxy import FaultProxy
+
+SIZES = {"CLIPS/A001C001.mov": 300_000, "CLIPS/A001C002.mov": 200_000, "A001.xml": 900}
+CLIP = "CLIPS/A001C002.mov"
+
+
+def _copy(endpoint: str, bucket: str, tmp: Path) -> tuple[Path, str]:
+    card = make_card(tmp, SIZES)
+    code, _, err = offload(tmp, "--s3-endpoint", endpoint, str(card), f"s3://{bucket}/day1")
+    assert code == 0, err
+    return card, f"s3://{bucket}/day1/A001"
+
+
+def _gets_of(proxy: FaultProxy, key: str) -> int:
+    return sum(
+        1
+        for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+        if method == "GET" and target.split("?")[0].endswith(key)
+    )
+
+
+def test_an_object_verify_could_not_get_is_read_back_by_the_next_copy(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """Failed before: the verify revoked nothing (``revoked`` empty), and the next copy
+    called the clip verified earlier by its ETag, without a GET of it."""
+    card, url = _copy(s3_server.url, bucket, tmp_path)
+    proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=100)
+    code, out, err = verify(tmp_path, proxy.url, "--json", url)
+    assert code == 11, out + err
+    data = json.loads(out)
+    assert data["unreadable"] == [CLIP] and data["revoked"] == [CLIP], data
+    assert not data["notes"], data["notes"]
+    proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=0)
+
+    again = FaultProxy(s3_server.port)
+    try:
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", again.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        assert _gets_of(again, f"/day1/A001/{CLIP}") >= 1  # read back against the card
+        assert _gets_of(again, "/day1/A001/CLIPS/A001C001.mov") == 0  # still trusted
+    finally:
+        again.close()
+    # Read back and adopted: trusted again by the run after, without a GET.
+    last = FaultProxy(s3_server.port)
+    try:
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", last.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        assert _gets_of(last, f"/day1/A001/{CLIP}") == 0
+    finally:
+        last.close()
+
+
+def test_a_copy_root_another_run_holds_is_not_revoked_and_the_note_says_so(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """The lock of the copy root is held (a live run): nothing is written there; the JSON's
+    ``notes`` say the record was not revoked, why, and that a copy still trusts it by its
+    ETag; ``revoked`` is empty."""
+    from offload.destinations.s3lock import S3CopyRootLock
+
+    _, url = _copy(s3_server.url, bucket, tmp_path)
+    store = destination(s3_server.url, bucket, prefix="day1")
+    lock = S3CopyRootLock(store, "day1/A001")
+    lock.acquire()
+    try:
+        proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=100)
+        code, out, err = verify(tmp_path, proxy.url, "--json", url)
+    finally:
+        lock.release()
+        store.close()
+    assert code == 11, out + err
+    data = json.loads(out)
+    assert data["unreadable"] == [CLIP] and data["revoked"] == [], data
+    (note,) = data["notes"]
+    assert "ledger record of the copies found wrong was not revoked" in note, note
+    assert "still trusts such a copy that kept its ETag" in note, note
+    assert "the copy root's lock s3://" in note and "is there" in note, note
