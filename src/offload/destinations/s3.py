@@ -2077,7 +2077,7 @@ class S3Upload:
             self.etag, self.completed = stored, True
         if self.completed and self.etag:
             etag, version = self.etag, self.version_id
-            dest._clean_up(lambda: dest.delete_own(self.key, etag=etag, version_id=version))
+            dest._clean_up(lambda: self._delete_completed(etag, version))
             self.completed = False
         elif self.upload_id is not None:
             upload_id, recorded, record = self.upload_id, self._recorded, self._record_etag
@@ -2087,6 +2087,38 @@ class S3Upload:
                 )
             )
         self.upload_id = None
+
+    def _delete_completed(self, etag: str, version: str | None) -> None:
+        """Delete the object this upload completed (``discard``); where that delete fails
+        (the service gone: the very failure that discards it, often), name it in the
+        destination's ``left_behind`` with why and what the next run does with it, unless a
+        refused delete by version id named it already. Never raises."""
+        dest = self.destination
+        try:
+            dest.delete_own(self.key, etag=etag, version_id=version)
+        except Exception as exc:
+            with dest._lock:
+                named = any(item.key == self.key for item in dest.left_behind)
+            if not named:
+                dest.note_left_behind(self.key, None, self._left_reason(exc))
+
+    def _left_reason(self, exc: BaseException) -> str:
+        """Why this upload's completed object may still be under its key, and what becomes
+        of it: never verified, so nothing of this run vouches for it."""
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _plain_reason(exc)
+        if self.staged:
+            then = (
+                "a staging object of a replacement, never copied over its final key: the "
+                "next offload into this destination deletes it once older than "
+                f"{self.destination.settings.abandon_after_s / 3600:g} h"
+            )
+        else:
+            then = (
+                "an object of this run that was never verified and that no ledger entry "
+                "vouches for: the next offload of this card reads it back (adopted if it is "
+                "the card's file, else refused as other content)"
+            )
+        return f"its delete failed ({why}); {then}"
 
 
 def refused_reason(exc: BaseException, code: str, status: int) -> str:

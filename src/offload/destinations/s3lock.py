@@ -326,7 +326,11 @@ class S3CopyRootLock:
         with _HELD_LOCK:
             _HELD.discard((self.store.url.bucket, self.key))
         if not self._stop_beating():
-            return  # a refresh stuck on the network: the lock goes stale on its own
+            # A refresh stuck on the network: the lock goes stale on its own.
+            self._name_left(
+                "a refresh of it was still waiting for the service, so it was not deleted"
+            )
+            return
         etag, self._etag = self._etag, None
         versions, self._versions = self._versions, []
         if versions and self._delete_versions(versions):
@@ -338,8 +342,27 @@ class S3CopyRootLock:
                 self.store.delete_key(self.key, etag=etag)
             elif self._still(etag, ours=True):  # If-Match would be ignored: read it first
                 self.store.delete_key(self.key)
-        except Exception:
-            pass  # left behind: stale once its holder is gone (the module's contract)
+        except Exception as exc:
+            # Left behind: stale once its holder is gone (the module's contract), and named.
+            from offload.destinations.s3 import _plain_reason
+
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
+            self._name_left(f"its delete failed ({why or _plain_reason(exc)})")
+
+    def _name_left(self, what: str) -> None:
+        """Name the lock object in the store's ``left_behind`` (*what* happened to its
+        delete), with how the next run treats it; not where a refused delete of one of its
+        versions named it already."""
+        with self.store._lock:
+            if any(item.key == self.key for item in self.store.left_behind):
+                return
+        self.store.note_left_behind(
+            self.key,
+            None,
+            f"the lock of {self.root}: {what}; left there, the next offload into it takes it "
+            "over: from this host at once (this process will have exited), from another "
+            f"once it has not been refreshed for {self.stale_after_s / 60:g} minutes",
+        )
 
     def _delete_versions(self, versions: list[str]) -> bool:
         """Delete each of *versions* of the lock object by its id: a version id names our
