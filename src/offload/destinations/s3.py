@@ -703,6 +703,15 @@ class S3Destination:
                 )
         self.delete_key(key, etag=etag, client=client)
 
+    def delete_failure(self, exc: BaseException, key: str) -> str:
+        """Why the delete of *key* failed (``delete_key``'s error), in a few words: its
+        text without the ``cannot delete <url> (<endpoint>): `` that the object named
+        beside it already says. No secret (``os_error``, ``_plain_reason``)."""
+        if isinstance(exc, OSError) and exc.strerror:
+            words = exc.strerror
+            return words.removeprefix(f"cannot delete {self.display(key)} ({self.endpoint}): ")
+        return _plain_reason(exc)
+
     def note_left_behind(
         self, key: str, version_id: str | None, reason: str, *, refused: bool = False
     ) -> None:
@@ -2105,7 +2114,7 @@ class S3Upload:
     def _left_reason(self, exc: BaseException) -> str:
         """Why this upload's completed object may still be under its key, and what becomes
         of it: never verified, so nothing of this run vouches for it."""
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _plain_reason(exc)
+        why = self.destination.delete_failure(exc, self.key)
         if self.staged:
             then = (
                 "a staging object of a replacement, never copied over its final key: the "

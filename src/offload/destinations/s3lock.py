@@ -344,10 +344,7 @@ class S3CopyRootLock:
                 self.store.delete_key(self.key)
         except Exception as exc:
             # Left behind: stale once its holder is gone (the module's contract), and named.
-            from offload.destinations.s3 import _plain_reason
-
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
-            self._name_left(f"its delete failed ({why or _plain_reason(exc)})")
+            self._name_left(f"its delete failed ({self.store.delete_failure(exc, self.key)})")
 
     def _name_left(self, what: str) -> None:
         """Name the lock object in the store's ``left_behind`` (*what* happened to its
