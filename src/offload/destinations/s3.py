@@ -351,6 +351,9 @@ class S3Destination:
         # version whose delete by id was refused, a clean-up cut short); the card layer and
         # the S3 verify name them, with the command that removes each (``s3card``).
         self.left_behind: list[LeftBehind] = []
+        # The VersionId each replacement's copy over its final key got (``promote``): what
+        # a replaced object became (``replaced_words``).
+        self.replaced_versions: list[str | None] = []
         self._take_back_client: S3Client | None = None
         # key -> the VersionIds of its upload record this run stored (``_drop_record``).
         self._record_versions: dict[str, list[str]] = {}
@@ -951,7 +954,7 @@ class S3Destination:
         if not upload.staged or not upload.completed or not upload.etag:
             raise OSError(errno.EINVAL, f"{self.display(upload.key)} is not a staged upload")
         metadata = {**upload.metadata, **digest_metadata(digests)}
-        etag, _version = self.copy_object(
+        etag, version = self.copy_object(
             upload.key,
             upload.etag,
             upload.size_bytes,
@@ -961,14 +964,16 @@ class S3Destination:
             changed=f"its verified replacement {self.display(upload.key)} changed before it "
             "was copied",
         )
+        with self._lock:
+            self.replaced_versions.append(version)
         problem = self._confirm(final, etag, upload.size_bytes, fingerprint)
         if problem is not None:
             self._clean_up(lambda: self.delete_key(final, etag=etag))
             raise OSError(
                 errno.EBADMSG,
                 f"the replacement of {self.display(final)} did not confirm after its copy "
-                f"({problem}); the copy was deleted, and the object it replaced is gone: "
-                "copy the file again",
+                f"({problem}); the copy was deleted, and the object it replaced "
+                f"{replaced_words([version])}: copy the file again",
             )
         staging_etag, staging_version = upload.etag, upload.version_id
         self._clean_up(
@@ -2128,6 +2133,25 @@ class S3Upload:
                 "the card's file, else refused as other content)"
             )
         return f"its delete failed ({why}); {then}"
+
+
+def replaced_words(versions: Sequence[str | None]) -> str:
+    """What the objects replaced by copies that got *versions* (their VersionIds) became, as
+    the end of a sentence whose subject they are: on a bucket that keeps versions (an id),
+    each stays as a noncurrent version, which ``aws s3api list-object-versions`` shows; on
+    one whose versioning is suspended ("null"), one stored while it was enabled stays so;
+    on a bucket that keeps none (no id), gone."""
+    if any(version and version != "null" for version in versions):
+        return (
+            "stays in the bucket as a noncurrent version (the bucket keeps versions: aws "
+            "s3api list-object-versions shows it)"
+        )
+    if any(version == "null" for version in versions):
+        return (
+            "is gone, unless it was stored while the bucket kept versions (its versioning "
+            "is suspended): then it stays as a noncurrent version"
+        )
+    return "is gone"
 
 
 def refused_reason(exc: BaseException, code: str, status: int) -> str:

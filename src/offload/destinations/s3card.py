@@ -783,6 +783,17 @@ def _removal(store: S3Destination, item: LeftBehind) -> str:
     )
 
 
+def replaced_words(store: S3Destination) -> str:
+    """What the objects this run's replacements took the place of became on *store*'s
+    bucket (``s3.replaced_words`` of the VersionIds their copies got): the end of a
+    sentence, ``is gone`` only where the bucket keeps no versions."""
+    from offload.destinations.s3 import replaced_words as words
+
+    with store._lock:
+        versions = list(store.replaced_versions)
+    return words(versions)
+
+
 def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
     """Each object or version of this run's that *store* may have left in the bucket
     (``S3Destination.left_behind``, once each, in the order met), as the reports'
@@ -887,6 +898,7 @@ __all__ = [
     "left_behind_notes",
     "open_s3_destinations",
     "probe_warnings",
+    "replaced_words",
     "show_job_paths",
     "show_s3_paths",
     "upload_history_changes",
