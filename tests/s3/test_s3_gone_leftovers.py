@@ -1,7 +1,8 @@
 """What a run leaves in the bucket when the service goes for good mid-card is named: the
-objects it completed but never verified (their delete failed too) and the copy root's lock
-(its release failed), each in the report's ``left_behind`` and its notes, with the command
-that removes it; the re-run then adopts those objects and takes the lock over. A real
+objects it completed but never verified (their delete failed too), the copy root's lock
+(its release failed) and the unfinished multipart upload (its abort failed; its record
+kept), each in the report's ``left_behind`` and its notes, with the command that removes
+it; the re-run then adopts those objects, takes the lock over and resumes the upload. A real
 ``offload copy`` (in process), the real test server, the fault proxy gone for good."""
 
 from __future__ import annotations
@@ -54,15 +55,28 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     # unfinished upload (kept: the re-run resumes that upload from it).
     records = [k for k in left if k.startswith("day1/.offload/uploads/")]
     assert len(records) == 1
-    assert [u["Key"] for u in client.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [
-        f"day1/A001/{BIG}"
-    ]
+    uploads = client.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [u["Key"] for u in uploads] == [f"day1/A001/{BIG}"]
     objects = sorted(set(left) - set(records))
     # A001.xml for sure; A001C002.mov too when it was complete before the service went.
     assert {"day1/A001/.offload/lock", "day1/A001/A001.xml"} <= set(objects), objects
-    named = {entry["key"]: entry for entry in report["left_behind"]["objects"]}
+    entries = report["left_behind"]["objects"]
+    named = {entry["key"]: entry for entry in entries if entry["upload_id"] is None}
     assert sorted(named) == objects  # was none: {"count": 0, "objects": [], ...}
-    assert report["left_behind"]["count"] == len(objects)
+    # The unfinished upload, named too (its abort failed): its parts stay until aborted.
+    upload = [entry for entry in entries if entry["upload_id"] is not None]
+    assert [(e["key"], e["upload_id"]) for e in upload] == [
+        (f"day1/A001/{BIG}", uploads[0]["UploadId"])
+    ]
+    assert upload[0]["remove"] == (
+        f"aws s3api abort-multipart-upload --bucket {bucket} --key day1/A001/{BIG} "
+        f"--upload-id {uploads[0]['UploadId']}"
+    )
+    assert upload[0]["reason"].startswith(
+        "an unfinished multipart upload: its abort failed (the service cannot be reached"
+    )
+    assert "its record stays" in upload[0]["reason"]
+    assert report["left_behind"]["count"] == len(objects) + 1
     for key in set(objects) - {"day1/A001/.offload/lock"}:
         entry = named[key]
         assert entry["url"] == f"s3://{bucket}/{key}" and entry["version_id"] is None
@@ -77,6 +91,8 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     assert "takes it over" in lock["reason"]
     note = [n for n in report["notes"] if "may be left in the bucket" in n]
     assert len(note) == 1 and "A001.xml" in note[0] and ".offload/lock" in note[0]
+    assert f"the upload of {url}/A001/{BIG} (upload id {uploads[0]['UploadId']})" in note[0]
+    assert "objects, versions or unfinished uploads" in note[0]
 
     # The re-run (the service back): the lock taken over, the object read back and adopted.
     again = FaultProxy(s3_server.port)
@@ -89,6 +105,8 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     assert code == 0, err
     second = report_of(out)
     assert set(statuses(second, 1).values()) == {"verified"}
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")  # resumed, done
+    assert not [k for k in keys(s3_server.url, bucket) if "/.offload/uploads/" in k]
     adopted = [
         d.get("action")
         for f in second["files"]

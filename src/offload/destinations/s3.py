@@ -288,6 +288,8 @@ class LeftBehind:
     version_id: str | None
     reason: str
     refused: bool = False  # the service refused the delete by version id (a policy)
+    # An unfinished multipart upload of *key* (its id), not an object: aborted, not deleted.
+    upload_id: str | None = None
 
 
 class S3Destination:
@@ -716,12 +718,18 @@ class S3Destination:
         return _plain_reason(exc)
 
     def note_left_behind(
-        self, key: str, version_id: str | None, reason: str, *, refused: bool = False
+        self,
+        key: str,
+        version_id: str | None,
+        reason: str,
+        *,
+        refused: bool = False,
+        upload_id: str | None = None,
     ) -> None:
-        """Name *key* (its version *version_id*, if given) in ``left_behind``, with why.
-        Thread-safe."""
+        """Name *key* (its version *version_id*, if given; its unfinished multipart upload
+        *upload_id*, if given) in ``left_behind``, with why. Thread-safe."""
         with self._lock:
-            self.left_behind.append(LeftBehind(key, version_id, reason, refused))
+            self.left_behind.append(LeftBehind(key, version_id, reason, refused, upload_id))
 
     def take_back(
         self,
@@ -2095,12 +2103,42 @@ class S3Upload:
             self.completed = False
         elif self.upload_id is not None:
             upload_id, recorded, record = self.upload_id, self._recorded, self._record_etag
-            dest._clean_up(
-                lambda: dest.abort_upload(
-                    self.key, upload_id, drop_record=recorded, record_etag=record
-                )
-            )
+            dest._clean_up(lambda: self._abort(upload_id, recorded, record))
         self.upload_id = None
+
+    def _abort(self, upload_id: str, recorded: bool, record_etag: str | None) -> None:
+        """Abort this unfinished upload and drop its record (``discard``). Where the abort
+        fails (the service gone: the very failure that discards it, often), the upload is
+        named in the destination's ``left_behind`` (its parts stay, stored for nothing until
+        it is aborted) and its record is kept, so that the next run resumes or aborts it;
+        an upload the service no longer has is gone already. Never raises."""
+        dest = self.destination
+        try:
+            dest.client.abort_multipart_upload(
+                Bucket=dest.url.bucket, Key=self.key, UploadId=upload_id
+            )
+        except Exception as exc:
+            code, _status = _error_code(exc)
+            if code != "NoSuchUpload":
+                why = dest.delete_failure(dest._error(exc, "cannot delete", self.key), self.key)
+                then = (
+                    "its record stays under .offload/uploads/, so the next offload into this "
+                    "destination resumes or aborts it"
+                    if recorded
+                    else "no record of it was stored, so no later run resumes or aborts it: "
+                    "the command below, or the bucket's lifecycle rule for incomplete "
+                    "multipart uploads, removes it"
+                )
+                dest.note_left_behind(
+                    self.key,
+                    None,
+                    f"an unfinished multipart upload: its abort failed ({why}); its parts stay "
+                    f"on the service, stored for nothing until it is aborted; {then}",
+                    upload_id=upload_id,
+                )
+                return
+        if recorded:
+            dest._drop_record(self.key, upload_id, etag=record_etag)
 
     def _delete_completed(self, etag: str, version: str | None) -> None:
         """Delete the object this upload completed (``discard``); where that delete fails
