@@ -7,6 +7,7 @@ it; the re-run then adopts those objects, takes the lock over and resumes the up
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -117,3 +118,41 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     assert adopted == ["adopted"]  # read back, equal to the card's: not uploaded again
     assert second["left_behind"]["count"] == 0
     assert "day1/A001/.offload/lock" not in keys(s3_server.url, bucket)
+
+
+def test_a_bucket_deleted_mid_card_is_no_takeover_and_leaves_nothing(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The bucket deleted while a part is on its way (its objects and uploads first, as S3
+    requires): the destination is lost (the bucket no longer exists), the run does not say
+    its lock was taken over by another offload (the refresh found no bucket, not another
+    lock: it said so, "did not refresh it for 180 s", in a 6 s run), and names nothing as
+    left in a bucket that is gone."""
+    card, local, url = card_local_url(tmp_path, bucket, CARD)
+    client = admin(s3_server.url)
+    proxy.hold("PUT", "partNumber=3")
+
+    def delete_the_bucket() -> None:
+        if not proxy.held.wait(60):
+            return
+        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=bucket)
+        proxy.release()
+
+    watcher = threading.Thread(target=delete_the_bucket, daemon=True)
+    watcher.start()
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    watcher.join()
+    assert code == 1, err
+    report = report_of(out)
+    assert "no longer exists" in (report["destinations"][1]["lost_reason"] or "")
+    said = out + err + json.dumps(report["warnings"]) + json.dumps(report["notes"])
+    assert "taken over" not in said and "was deleted while this run held" not in said
+    assert report["left_behind"] == {"count": 0, "objects": [], "all_listed": True}

@@ -2119,6 +2119,8 @@ class S3Upload:
             )
         except Exception as exc:
             code, _status = _error_code(exc)
+            if code == "NoSuchBucket":
+                return  # the bucket is gone, and every upload in it
             if code != "NoSuchUpload":
                 why = dest.delete_failure(dest._error(exc, "cannot delete", self.key), self.key)
                 then = (
@@ -2149,6 +2151,8 @@ class S3Upload:
         try:
             dest.delete_own(self.key, etag=etag, version_id=version)
         except Exception as exc:
+            if bucket_gone(exc):
+                return  # the bucket is gone, and every object in it
             with dest._lock:
                 named = any(item.key == self.key for item in dest.left_behind)
             if not named:
@@ -2171,6 +2175,14 @@ class S3Upload:
                 "the card's file, else refused as other content)"
             )
         return f"its delete failed ({why}); {then}"
+
+
+def bucket_gone(exc: BaseException) -> bool:
+    """Whether *exc* says the bucket no longer exists (NoSuchBucket, or the ENODEV
+    ``os_error`` makes of it): nothing of this run's can be left in it then."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENODEV:
+        return True
+    return _error_code(exc)[0] == "NoSuchBucket"
 
 
 def replaced_words(versions: Sequence[str | None]) -> str:
