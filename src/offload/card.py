@@ -1959,13 +1959,16 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
             "transfer-checked only, never read back)"
         )
         count = len(copies)
+        # On a bucket that keeps versions, what was replaced stays as a noncurrent version.
+        backend = plan.backends.get(index)
+        before = _s3().replaced_words(backend.store) if backend is not None else "is gone"
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_REPLACED,
                 _finding_path(copies[0].final_path),
                 f"{plural(count, 'file')} already on {display_path(plan.plans[index].root)} "
                 f"{'was' if count == 1 else 'were'} replaced by the card's "
-                f"(--overwrite), {how}: {names}{more}; what was there before is gone",
+                f"(--overwrite), {how}: {names}{more}; what was there before {before}",
                 index,
             )
         )

@@ -474,6 +474,35 @@ def test_a_lock_the_service_refuses_leaves_the_copy_root_unlocked_with_a_warning
     assert "day1/A001/A001.xml" in keys(s3_server.url, bucket)
 
 
+def test_a_lock_deleted_meanwhile_is_said_deleted_not_taken_over(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """The lock object deleted by hand while its run holds it (what the busy message offers:
+    deleting it frees the copy root at once): the next beat finds no object, and the run
+    says so; it said "taken over by another offload ... did not refresh it for 180 s",
+    neither of which anything showed."""
+    store = destination(s3_server.url, bucket, prefix="day1")
+    key = lock_key("day1/A001")
+    try:
+        lock = S3CopyRootLock(store, "day1/A001", heartbeat_s=0.2)
+        lock.acquire()
+        admin(s3_server.url).delete_object(Bucket=bucket, Key=key)
+        deadline = time.monotonic() + 5
+        while lock.lost is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lock.lost is not None
+        assert lock.lost.startswith(
+            f"the lock of copy root s3://{bucket}/day1/A001 was deleted while this run held "
+            "it (by hand, or by another offload that took it over and ended since)"
+        ), lock.lost
+        assert "taken over by another offload while" not in lock.lost
+        assert "did not refresh" not in lock.lost
+        lock.release()
+        assert key not in keys(s3_server.url, bucket)
+    finally:
+        store.close()
+
+
 def test_a_takeover_after_the_last_refresh_is_reported_at_the_end(  # type: ignore[no-untyped-def]
     s3_server, bucket
 ) -> None:

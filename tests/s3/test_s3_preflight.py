@@ -88,6 +88,43 @@ def test_wrong_credentials_one_line_exit_64(auth_server, monkeypatch, wrong: str
     dest.close()
 
 
+def test_refused_credentials_name_the_profile_and_file_they_came_from(  # type: ignore[no-untyped-def]
+    auth_server, monkeypatch, tmp_path
+) -> None:
+    """A DIT with several profiles is told which one was refused, and which file it is in
+    (AWS_SHARED_CREDENTIALS_FILE, not ~/.aws/credentials: before, the line named the chain in
+    general and the default file whatever was read); never the key id or the secret."""
+    from s3.test_s3_cli import offload
+
+    server, key_id, secret = auth_server
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    credentials = tmp_path / "shared-credentials"
+    credentials.write_text(
+        f"[good]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
+        f"[stale]\naws_access_key_id = {key_id}\naws_secret_access_key = not-the-secret-42\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(b"x" * 1000)
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", server.url, "--s3-profile", "stale", str(card), "s3://rushes/p"
+    )
+    assert code == 64, err
+    assert err.strip() == (
+        f"ERROR: s3://rushes/p ({server.url}): access denied (403 on HeadBucket); the "
+        f"credentials came from profile 'stale' of {credentials}: check them "
+        "(AWS_ACCESS_KEY_ID, AWS_PROFILE, --s3-profile) and the permissions listed in "
+        "docs/s3.md; nothing was written"
+    ), err
+    assert "not-the-secret-42" not in out + err and key_id not in out + err
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", server.url, "--s3-profile", "good", str(card), "s3://rushes/p"
+    )
+    assert code == 0, err
+
+
 def test_missing_bucket(s3_server) -> None:  # type: ignore[no-untyped-def]
     dest = destination(s3_server.url, "no-such-bucket")
     with pytest.raises(UsageError) as caught:
@@ -172,8 +209,9 @@ def test_a_read_only_credential_verifies_but_cannot_copy(
     assert code == 64, err
     assert err.strip() == (
         f"ERROR: s3://rushes/{prefix}/b ({server.url}): access denied (AccessDenied on "
-        "PutObject); check the credentials of the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
-        "~/.aws/credentials) and the permissions listed in docs/s3.md; nothing was copied"
+        "PutObject); the credentials came from the environment (AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY): check them (AWS_ACCESS_KEY_ID, AWS_PROFILE, --s3-profile) "
+        "and the permissions listed in docs/s3.md; nothing was copied"
     ), err
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)

@@ -300,3 +300,48 @@ def test_an_abandoned_staging_object_is_deleted_with_no_version_left(  # type: i
     listing = client.list_object_versions(Bucket=bucket, Prefix=staging)
     assert [v["VersionId"] for v in listing.get("Versions", [])] == [older["VersionId"]]
     assert listing.get("DeleteMarkers", []) == [], listing["DeleteMarkers"]
+
+
+def test_a_replaced_object_is_said_to_stay_as_a_noncurrent_version(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """--overwrite on a bucket that keeps versions: the object replaced stays there as a
+    noncurrent version, and the REPLACED line says so (it said "what was there before is
+    gone", which only a bucket without versions makes true)."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    key = "day1/A001/CLIPS/A001C002.mov"
+    other = client.put_object(Bucket=bucket, Key=key, Body=b"x" * SIZES["CLIPS/A001C002.mov"])
+    card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", s3_server.url, "--overwrite", str(card), str(local), url
+    )
+    assert code == 0, err
+    listing = client.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    kept = [v for v in listing if v["VersionId"] == other["VersionId"]]
+    assert len(kept) == 1 and not kept[0]["IsLatest"]  # the user's object, noncurrent
+    replaced = [line for line in out.splitlines() + err.splitlines() if "REPLACED" in line]
+    assert len(replaced) == 1, out + err
+    assert replaced[0].endswith(
+        "what was there before stays in the bucket as a noncurrent version (the bucket "
+        "keeps versions: aws s3api list-object-versions shows it)"
+    ), replaced[0]
+    assert "is gone" not in replaced[0]
+
+
+def test_a_replaced_object_on_a_bucket_without_versions_is_gone(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    client = admin(s3_server.url)
+    key = "day1/A001/CLIPS/A001C002.mov"
+    client.put_object(Bucket=bucket, Key=key, Body=b"x" * SIZES["CLIPS/A001C002.mov"])
+    card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", s3_server.url, "--overwrite", str(card), str(local), url
+    )
+    assert code == 0, err
+    assert "Versions" not in client.list_object_versions(Bucket=bucket, Prefix=key) or [
+        v["Key"] for v in client.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    ] == [key]
+    replaced = [line for line in out.splitlines() + err.splitlines() if "REPLACED" in line]
+    assert len(replaced) == 1 and replaced[0].endswith("what was there before is gone")

@@ -288,6 +288,8 @@ class LeftBehind:
     version_id: str | None
     reason: str
     refused: bool = False  # the service refused the delete by version id (a policy)
+    # An unfinished multipart upload of *key* (its id), not an object: aborted, not deleted.
+    upload_id: str | None = None
 
 
 class S3Destination:
@@ -352,6 +354,9 @@ class S3Destination:
         # version whose delete by id was refused, a clean-up cut short); the card layer and
         # the S3 verify name them, with the command that removes each (``s3card``).
         self.left_behind: list[LeftBehind] = []
+        # The VersionId each replacement's copy over its final key got (``promote``): what
+        # a replaced object became (``replaced_words``).
+        self.replaced_versions: list[str | None] = []
         self._take_back_client: S3Client | None = None
         # key -> the VersionIds of its upload record this run stored (``_drop_record``).
         self._record_versions: dict[str, list[str]] = {}
@@ -705,13 +710,28 @@ class S3Destination:
                 )
         self.delete_key(key, etag=etag, client=client)
 
+    def delete_failure(self, exc: BaseException, key: str) -> str:
+        """Why the delete of *key* failed (``delete_key``'s error), in a few words: its
+        text without the ``cannot delete <url> (<endpoint>): `` that the object named
+        beside it already says. No secret (``os_error``, ``_plain_reason``)."""
+        if isinstance(exc, OSError) and exc.strerror:
+            words = exc.strerror
+            return words.removeprefix(f"cannot delete {self.display(key)} ({self.endpoint}): ")
+        return _plain_reason(exc)
+
     def note_left_behind(
-        self, key: str, version_id: str | None, reason: str, *, refused: bool = False
+        self,
+        key: str,
+        version_id: str | None,
+        reason: str,
+        *,
+        refused: bool = False,
+        upload_id: str | None = None,
     ) -> None:
-        """Name *key* (its version *version_id*, if given) in ``left_behind``, with why.
-        Thread-safe."""
+        """Name *key* (its version *version_id*, if given; its unfinished multipart upload
+        *upload_id*, if given) in ``left_behind``, with why. Thread-safe."""
         with self._lock:
-            self.left_behind.append(LeftBehind(key, version_id, reason, refused))
+            self.left_behind.append(LeftBehind(key, version_id, reason, refused, upload_id))
 
     def take_back(
         self,
@@ -944,7 +964,7 @@ class S3Destination:
         if not upload.staged or not upload.completed or not upload.etag:
             raise OSError(errno.EINVAL, f"{self.display(upload.key)} is not a staged upload")
         metadata = {**upload.metadata, **digest_metadata(digests)}
-        etag, _version = self.copy_object(
+        etag, version = self.copy_object(
             upload.key,
             upload.etag,
             upload.size_bytes,
@@ -954,14 +974,16 @@ class S3Destination:
             changed=f"its verified replacement {self.display(upload.key)} changed before it "
             "was copied",
         )
+        with self._lock:
+            self.replaced_versions.append(version)
         problem = self._confirm(final, etag, upload.size_bytes, fingerprint)
         if problem is not None:
             self._clean_up(lambda: self.delete_key(final, etag=etag))
             raise OSError(
                 errno.EBADMSG,
                 f"the replacement of {self.display(final)} did not confirm after its copy "
-                f"({problem}); the copy was deleted, and the object it replaced is gone: "
-                "copy the file again",
+                f"({problem}); the copy was deleted, and the object it replaced "
+                f"{replaced_words([version])}: copy the file again",
             )
         staging_etag, staging_version = upload.etag, upload.version_id
         self._clean_up(
@@ -2121,16 +2143,109 @@ class S3Upload:
             self.etag, self.completed = stored, True
         if self.completed and self.etag:
             etag, version = self.etag, self.version_id
-            dest._clean_up(lambda: dest.delete_own(self.key, etag=etag, version_id=version))
+            dest._clean_up(lambda: self._delete_completed(etag, version))
             self.completed = False
         elif self.upload_id is not None:
             upload_id, recorded, record = self.upload_id, self._recorded, self._record_etag
-            dest._clean_up(
-                lambda: dest.abort_upload(
-                    self.key, upload_id, drop_record=recorded, record_etag=record
-                )
-            )
+            dest._clean_up(lambda: self._abort(upload_id, recorded, record))
         self.upload_id = None
+
+    def _abort(self, upload_id: str, recorded: bool, record_etag: str | None) -> None:
+        """Abort this unfinished upload and drop its record (``discard``). Where the abort
+        fails (the service gone: the very failure that discards it, often), the upload is
+        named in the destination's ``left_behind`` (its parts stay, stored for nothing until
+        it is aborted) and its record is kept, so that the next run resumes or aborts it;
+        an upload the service no longer has is gone already. Never raises."""
+        dest = self.destination
+        try:
+            dest.client.abort_multipart_upload(
+                Bucket=dest.url.bucket, Key=self.key, UploadId=upload_id
+            )
+        except Exception as exc:
+            code, _status = _error_code(exc)
+            if code == "NoSuchBucket":
+                return  # the bucket is gone, and every upload in it
+            if code != "NoSuchUpload":
+                why = dest.delete_failure(dest._error(exc, "cannot delete", self.key), self.key)
+                then = (
+                    "its record stays under .offload/uploads/, so the next offload into this "
+                    "destination resumes or aborts it"
+                    if recorded
+                    else "no record of it was stored, so no later run resumes or aborts it: "
+                    "the command below, or the bucket's lifecycle rule for incomplete "
+                    "multipart uploads, removes it"
+                )
+                dest.note_left_behind(
+                    self.key,
+                    None,
+                    f"an unfinished multipart upload: its abort failed ({why}); its parts stay "
+                    f"on the service, stored for nothing until it is aborted; {then}",
+                    upload_id=upload_id,
+                )
+                return
+        if recorded:
+            dest._drop_record(self.key, upload_id, etag=record_etag)
+
+    def _delete_completed(self, etag: str, version: str | None) -> None:
+        """Delete the object this upload completed (``discard``); where that delete fails
+        (the service gone: the very failure that discards it, often), name it in the
+        destination's ``left_behind`` with why and what the next run does with it, unless a
+        refused delete by version id named it already. Never raises."""
+        dest = self.destination
+        try:
+            dest.delete_own(self.key, etag=etag, version_id=version)
+        except Exception as exc:
+            if bucket_gone(exc):
+                return  # the bucket is gone, and every object in it
+            with dest._lock:
+                named = any(item.key == self.key for item in dest.left_behind)
+            if not named:
+                dest.note_left_behind(self.key, None, self._left_reason(exc))
+
+    def _left_reason(self, exc: BaseException) -> str:
+        """Why this upload's completed object may still be under its key, and what becomes
+        of it: never verified, so nothing of this run vouches for it."""
+        why = self.destination.delete_failure(exc, self.key)
+        if self.staged:
+            then = (
+                "a staging object of a replacement, never copied over its final key: the "
+                "next offload into this destination deletes it once older than "
+                f"{self.destination.settings.abandon_after_s / 3600:g} h"
+            )
+        else:
+            then = (
+                "an object of this run that was never verified and that no ledger entry "
+                "vouches for: the next offload of this card reads it back (adopted if it is "
+                "the card's file, else refused as other content)"
+            )
+        return f"its delete failed ({why}); {then}"
+
+
+def bucket_gone(exc: BaseException) -> bool:
+    """Whether *exc* says the bucket no longer exists (NoSuchBucket, or the ENODEV
+    ``os_error`` makes of it): nothing of this run's can be left in it then."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENODEV:
+        return True
+    return _error_code(exc)[0] == "NoSuchBucket"
+
+
+def replaced_words(versions: Sequence[str | None]) -> str:
+    """What the objects replaced by copies that got *versions* (their VersionIds) became, as
+    the end of a sentence whose subject they are: on a bucket that keeps versions (an id),
+    each stays as a noncurrent version, which ``aws s3api list-object-versions`` shows; on
+    one whose versioning is suspended ("null"), one stored while it was enabled stays so;
+    on a bucket that keeps none (no id), gone."""
+    if any(version and version != "null" for version in versions):
+        return (
+            "stays in the bucket as a noncurrent version (the bucket keeps versions: aws "
+            "s3api list-object-versions shows it)"
+        )
+    if any(version == "null" for version in versions):
+        return (
+            "is gone, unless it was stored while the bucket kept versions (its versioning "
+            "is suspended): then it stays as a noncurrent version"
+        )
+    return "is gone"
 
 
 def refused_reason(exc: BaseException, code: str, status: int) -> str:

@@ -742,12 +742,24 @@ LEFT_NAMED = 10
 
 
 def _removal(store: S3Destination, item: LeftBehind) -> str:
-    """The command that removes *item* (``aws s3api delete-object``), shell-quoted."""
+    """The command that removes *item* (``aws s3api delete-object``; for an unfinished
+    upload, ``aws s3api abort-multipart-upload``), shell-quoted."""
+    where = f"--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}"
+    if item.upload_id:
+        return f"aws s3api abort-multipart-upload {where} --upload-id {shlex.quote(item.upload_id)}"
     version = f" --version-id {shlex.quote(item.version_id)}" if item.version_id else ""
-    return (
-        f"aws s3api delete-object --bucket {shlex.quote(store.url.bucket)} "
-        f"--key {shlex.quote(item.key)}{version}"
-    )
+    return f"aws s3api delete-object {where}{version}"
+
+
+def replaced_words(store: S3Destination) -> str:
+    """What the objects this run's replacements took the place of became on *store*'s
+    bucket (``s3.replaced_words`` of the VersionIds their copies got): the end of a
+    sentence, ``is gone`` only where the bucket keeps no versions."""
+    from offload.destinations.s3 import replaced_words as words
+
+    with store._lock:
+        versions = list(store.replaced_versions)
+    return words(versions)
 
 
 def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
@@ -756,7 +768,9 @@ def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
     ``left_behind`` lists it (``report.left_behind``, docs/json.md): its ``url``
     (``s3://bucket/key``), ``bucket``, ``key``, ``version_id`` (null: the object itself),
     ``reason``, ``refused`` (the service refused the delete by version id: a policy without
-    ``s3:DeleteObjectVersion``) and ``remove``, the command that removes it."""
+    ``s3:DeleteObjectVersion``), ``upload_id`` (an unfinished multipart upload of the key,
+    whose abort failed; null: an object or a version) and ``remove``, the command that
+    removes it."""
     return [
         {
             "url": store.display(item.key),
@@ -765,6 +779,7 @@ def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
             "version_id": item.version_id,
             "reason": item.reason,
             "refused": item.refused,
+            "upload_id": item.upload_id,
             "remove": _removal(store, item),
         }
         for item in dict.fromkeys(store.left_behind)
@@ -787,6 +802,8 @@ def left_behind_notes(store: S3Destination, *, in_report: bool = True) -> list[s
     named = []
     for item in left[:LEFT_NAMED]:
         what = store.display(item.key) + (f" version {item.version_id}" if item.version_id else "")
+        if item.upload_id:
+            what = f"the upload of {store.display(item.key)} (upload id {item.upload_id})"
         named.append(f"{what} ({item.reason}; remove it: {_removal(store, item)})")
     more = len(left) - len(named)
     tail = f"; and {more} more of the same kind" if more > 0 else ""
@@ -800,6 +817,8 @@ def left_behind_notes(store: S3Destination, *, in_report: bool = True) -> list[s
         )
     plural = "s" if len(left) != 1 else ""
     count = f"{len(left)} object{plural} or version{plural}"
+    if any(item.upload_id for item in left):
+        count = f"{len(left)} object{plural}, version{plural} or unfinished upload{plural}"
     return [
         f"{store.url}: {count} this run stored and meant to delete may be left in the bucket: "
         + "; ".join(named)
@@ -854,6 +873,7 @@ __all__ = [
     "left_behind_notes",
     "open_s3_destinations",
     "probe_warnings",
+    "replaced_words",
     "show_job_paths",
     "show_s3_paths",
     "upload_history_changes",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -334,7 +335,45 @@ def make_client(settings: S3Settings) -> S3Client:
         # A profile's endpoint_url (~/.aws/config, no flag or variable) in settings made by
         # hand: an S3-compatible service, reached path-style as one named by --s3-endpoint is.
         client = _client(session, settings, path_style=True)
+    _SESSIONS[client] = (session, settings.profile, config, credentials)
     return client
+
+
+# Each client ``make_client`` made -> its session, profile and AWS files: where its
+# credentials came from (``credential_source``), asked only when a request is refused.
+_SESSIONS: weakref.WeakKeyDictionary[Any, tuple[Any, str | None, str, str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def credential_source(client: Any) -> str | None:
+    """Where the credentials *client* signs with came from, in words a DIT can act on
+    (botocore's chain: the environment's variables, a profile of the credentials or config
+    file, by name and path, or the provider's name: sso, assume-role, iam-role...); never
+    the key id or the secret. None for a client ``make_client`` did not make, or no
+    credentials. Resolved by botocore when the client was first used; never raises."""
+    try:
+        made = _SESSIONS.get(client)
+    except TypeError:  # None, or an object no weak reference can name (a test's stub)
+        return None
+    if made is None:
+        return None
+    session, profile, config, credentials = made
+    try:
+        found = session.get_credentials()
+    except Exception:
+        return None
+    method = getattr(found, "method", None) if found is not None else None
+    if not method:
+        return None
+    name = profile or "default"
+    if method == "env":
+        return "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+    if method == "shared-credentials-file":
+        return f"profile {name!r} of {credentials}"
+    if method == "config-file":
+        return f"profile {name!r} of {config}"
+    return f"the AWS chain's {method!r} provider (profile {name!r})"
 
 
 def _is_aws(endpoint: str) -> bool:

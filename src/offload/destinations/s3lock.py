@@ -87,6 +87,9 @@ UNREADABLE_LOCK_ABANDON_S = 12 * 3600.0
 # How long the end of a run waits for a refresh in flight (a service that stopped answering
 # would hold it for its retries: minutes); the lock then goes stale on its own.
 JOIN_TIMEOUT_S = 5.0
+# The FileExistsError of a refresh that found no lock object at all (``_put_over``): deleted,
+# not known to be taken over.
+_DELETED = "the lock was deleted"
 
 
 # The locks this process holds now, (bucket, key): a lock found with this host and pid that is
@@ -233,12 +236,18 @@ class S3CopyRootLock:
             )
         except Exception as exc:
             code, status = _error_code(exc)
-            if code == "PreconditionFailed" or status in (404, 412) or code == "NoSuchKey":
+            if code == "NoSuchBucket":  # the bucket is gone: no lock changed hands
+                raise store._error(exc, "cannot write the lock", self.key) from exc
+            if code == "NoSuchKey" or (status == 404 and code != "PreconditionFailed"):
+                raise FileExistsError(errno.EEXIST, _DELETED) from None
+            if code == "PreconditionFailed" or status == 412:
                 raise FileExistsError(errno.EEXIST, "the lock changed") from None
             if code != "NotImplemented" and status != 501:
                 raise store._error(exc, "cannot write the lock", self.key) from exc
             info = store.stat_key(self.key)
-            if info is None or info.etag != etag:
+            if info is None:
+                raise FileExistsError(errno.EEXIST, _DELETED) from None
+            if info.etag != etag:
                 raise FileExistsError(errno.EEXIST, "the lock changed") from None
             return self._own(store.put_small_own(self.key, body, replace=True))
         return self._own((str(answer.get("ETag", "")), answer.get("VersionId")))
@@ -288,13 +297,24 @@ class S3CopyRootLock:
             return False
         try:
             self._etag = self._put_over(etag)
-        except FileExistsError:
-            self.lost = (
-                f"the lock of copy root {self.root} was taken over by another offload while "
-                f"this one ran (this run did not refresh it for {int(self.stale_after_s)} s): "
-                "the two may have written the same objects; run `offload verify` on the copy "
-                "root once both finished"
-            )
+        except FileExistsError as exc:
+            if exc.strerror == _DELETED:
+                # No object there: deleted (by hand, or by a run that took it over and
+                # ended since); no takeover is known, nor that this run missed its beats.
+                self.lost = (
+                    f"the lock of copy root {self.root} was deleted while this run held it "
+                    "(by hand, or by another offload that took it over and ended since): "
+                    "another offload may have written into it meanwhile; run `offload "
+                    "verify` on the copy root once no other offload runs there"
+                )
+            else:
+                self.lost = (
+                    f"the lock of copy root {self.root} was taken over by another offload "
+                    "while this one ran (another offload judged it stale: not refreshed for "
+                    f"{int(self.stale_after_s)} s, or its holder gone): the two may have "
+                    "written the same objects; run `offload verify` on the copy root once "
+                    "both finished"
+                )
             return False
         except Exception:
             pass
@@ -326,7 +346,11 @@ class S3CopyRootLock:
         with _HELD_LOCK:
             _HELD.discard((self.store.url.bucket, self.key))
         if not self._stop_beating():
-            return  # a refresh stuck on the network: the lock goes stale on its own
+            # A refresh stuck on the network: the lock goes stale on its own.
+            self._name_left(
+                "a refresh of it was still waiting for the service, so it was not deleted"
+            )
+            return
         etag, self._etag = self._etag, None
         versions, self._versions = self._versions, []
         if versions and self._delete_versions(versions):
@@ -338,8 +362,29 @@ class S3CopyRootLock:
                 self.store.delete_key(self.key, etag=etag)
             elif self._still(etag, ours=True):  # If-Match would be ignored: read it first
                 self.store.delete_key(self.key)
-        except Exception:
-            pass  # left behind: stale once its holder is gone (the module's contract)
+        except Exception as exc:
+            # Left behind: stale once its holder is gone (the module's contract), and named;
+            # nothing is left of a bucket that is gone.
+            from offload.destinations.s3 import bucket_gone
+
+            if not bucket_gone(exc):
+                why = self.store.delete_failure(exc, self.key)
+                self._name_left(f"its delete failed ({why})")
+
+    def _name_left(self, what: str) -> None:
+        """Name the lock object in the store's ``left_behind`` (*what* happened to its
+        delete), with how the next run treats it; not where a refused delete of one of its
+        versions named it already."""
+        with self.store._lock:
+            if any(item.key == self.key for item in self.store.left_behind):
+                return
+        self.store.note_left_behind(
+            self.key,
+            None,
+            f"the lock of {self.root}: {what}; left there, the next offload into it takes it "
+            "over: from this host at once (this process will have exited), from another "
+            f"once it has not been refreshed for {self.stale_after_s / 60:g} minutes",
+        )
 
     def _delete_versions(self, versions: list[str]) -> bool:
         """Delete each of *versions* of the lock object by its id: a version id names our

@@ -43,7 +43,7 @@ from offload.destinations.s3 import (
     _is_tls_error,
     _tls_reason,
 )
-from offload.destinations.s3config import make_client, redact_secrets
+from offload.destinations.s3config import credential_source, make_client, redact_secrets
 from offload.errors import UsageError
 
 if TYPE_CHECKING:
@@ -158,10 +158,17 @@ def _refusal_text(
             "403",
             "401",
         ) or status in (401, 403):
+            source = credential_source(store.preflight_client) or credential_source(store.client)
+            if source is None:
+                return (
+                    f"{where}: access denied ({code or status} on {operation}); check the "
+                    "credentials of the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
+                    "~/.aws/credentials) and the permissions listed in docs/s3.md; " + tail
+                )
             return (
-                f"{where}: access denied ({code or status} on {operation}); check the "
-                "credentials of the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
-                "~/.aws/credentials) and the permissions listed in docs/s3.md; " + tail
+                f"{where}: access denied ({code or status} on {operation}); the credentials "
+                f"came from {source}: check them (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
+                "--s3-profile) and the permissions listed in docs/s3.md; " + tail
             )
         if code == "NotImplemented" or status == 501:
             return (

@@ -181,6 +181,7 @@ _LEFT_BEHIND = _o(
                         "version_id": _TEXT,
                         "reason": STR,
                         "refused": BOOL,
+                        "upload_id": _o(_TEXT),
                         "remove": STR,
                     }
                 )

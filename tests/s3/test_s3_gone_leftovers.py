@@ -1,0 +1,158 @@
+"""What a run leaves in the bucket when the service goes for good mid-card is named: the
+objects it completed but never verified (their delete failed too), the copy root's lock
+(its release failed) and the unfinished multipart upload (its abort failed; its record
+kept), each in the report's ``left_behind`` and its notes, with the command that removes
+it; the re-run then adopts those objects, takes the lock over and resumes the upload. A real
+``offload copy`` (in process), the real test server, the fault proxy gone for good."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from s3.conftest import admin
+from s3.test_s3_cli import card_local_url, keys, offload
+from s3.test_s3_faults import BIG, CARD, report_of, statuses
+from support.tcpproxy import FaultProxy
+
+
+def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")  # the service is gone for good: fail fast
+    card, local, url = card_local_url(tmp_path, bucket, CARD)
+    client = admin(s3_server.url)
+    # The big file's third part is held; the service goes once two others are stored and
+    # A001.xml (a single PutObject, first in the card's order) is complete: it is then never
+    # read back, and its delete fails as everything else does.
+    proxy.hold("PUT", "partNumber=3")
+
+    def go_down_mid_file() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = "day1/A001/A001.xml" in keys(s3_server.url, bucket)
+            for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                parts = client.list_parts(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                ).get("Parts", [])
+                if done and len(parts) >= 2:
+                    proxy.go_down()
+                    return
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=go_down_mid_file, daemon=True)
+    watcher.start()
+    code, out, _err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    watcher.join()
+    assert code == 1
+    report = report_of(out)
+    assert report["destinations"][1]["lost"]
+    assert "verified" not in statuses(report, 1).values()
+    left = keys(s3_server.url, bucket)
+    # What stands in the bucket: the object never verified, the lock, and the record of the
+    # unfinished upload (kept: the re-run resumes that upload from it).
+    records = [k for k in left if k.startswith("day1/.offload/uploads/")]
+    assert len(records) == 1
+    uploads = client.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [u["Key"] for u in uploads] == [f"day1/A001/{BIG}"]
+    objects = sorted(set(left) - set(records))
+    # A001.xml for sure; A001C002.mov too when it was complete before the service went.
+    assert {"day1/A001/.offload/lock", "day1/A001/A001.xml"} <= set(objects), objects
+    entries = report["left_behind"]["objects"]
+    named = {entry["key"]: entry for entry in entries if entry["upload_id"] is None}
+    assert sorted(named) == objects  # was none: {"count": 0, "objects": [], ...}
+    # The unfinished upload, named too (its abort failed): its parts stay until aborted.
+    upload = [entry for entry in entries if entry["upload_id"] is not None]
+    assert [(e["key"], e["upload_id"]) for e in upload] == [
+        (f"day1/A001/{BIG}", uploads[0]["UploadId"])
+    ]
+    assert upload[0]["remove"] == (
+        f"aws s3api abort-multipart-upload --bucket {bucket} --key day1/A001/{BIG} "
+        f"--upload-id {uploads[0]['UploadId']}"
+    )
+    assert upload[0]["reason"].startswith(
+        "an unfinished multipart upload: its abort failed (the service cannot be reached"
+    )
+    assert "its record stays" in upload[0]["reason"]
+    assert report["left_behind"]["count"] == len(objects) + 1
+    for key in set(objects) - {"day1/A001/.offload/lock"}:
+        entry = named[key]
+        assert entry["url"] == f"s3://{bucket}/{key}" and entry["version_id"] is None
+        assert entry["remove"] == f"aws s3api delete-object --bucket {bucket} --key {key}"
+        # Why, in the words of the failure (not the URL again, which the entry names).
+        assert entry["reason"].startswith("its delete failed (the service cannot be reached")
+        assert "never verified" in entry["reason"] and "reads it back" in entry["reason"]
+    lock = named["day1/A001/.offload/lock"]
+    assert lock["reason"].startswith(
+        f"the lock of {url}/A001: its delete failed (the service cannot be reached"
+    )
+    assert "takes it over" in lock["reason"]
+    note = [n for n in report["notes"] if "may be left in the bucket" in n]
+    assert len(note) == 1 and "A001.xml" in note[0] and ".offload/lock" in note[0]
+    assert f"the upload of {url}/A001/{BIG} (upload id {uploads[0]['UploadId']})" in note[0]
+    assert "objects, versions or unfinished uploads" in note[0]
+
+    # The re-run (the service back): the lock taken over, the object read back and adopted.
+    again = FaultProxy(s3_server.port)
+    try:
+        code, out, err = offload(
+            tmp_path, "--s3-endpoint", again.url, "--json", str(card), str(local), url
+        )
+    finally:
+        again.close()
+    assert code == 0, err
+    second = report_of(out)
+    assert set(statuses(second, 1).values()) == {"verified"}
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")  # resumed, done
+    assert not [k for k in keys(s3_server.url, bucket) if "/.offload/uploads/" in k]
+    adopted = [
+        d.get("action")
+        for f in second["files"]
+        if f["path"] == "A001.xml"
+        for d in f["destinations"]
+        if d["index"] == 1
+    ]
+    assert adopted == ["adopted"]  # read back, equal to the card's: not uploaded again
+    assert second["left_behind"]["count"] == 0
+    assert "day1/A001/.offload/lock" not in keys(s3_server.url, bucket)
+
+
+def test_a_bucket_deleted_mid_card_is_no_takeover_and_leaves_nothing(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The bucket deleted while a part is on its way (its objects and uploads first, as S3
+    requires): the destination is lost (the bucket no longer exists), the run does not say
+    its lock was taken over by another offload (the refresh found no bucket, not another
+    lock: it said so, "did not refresh it for 180 s", in a 6 s run), and names nothing as
+    left in a bucket that is gone."""
+    card, local, url = card_local_url(tmp_path, bucket, CARD)
+    client = admin(s3_server.url)
+    proxy.hold("PUT", "partNumber=3")
+
+    def delete_the_bucket() -> None:
+        if not proxy.held.wait(60):
+            return
+        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=bucket)
+        proxy.release()
+
+    watcher = threading.Thread(target=delete_the_bucket, daemon=True)
+    watcher.start()
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    watcher.join()
+    assert code == 1, err
+    report = report_of(out)
+    assert "no longer exists" in (report["destinations"][1]["lost_reason"] or "")
+    said = out + err + json.dumps(report["warnings"]) + json.dumps(report["notes"])
+    assert "taken over" not in said and "was deleted while this run held" not in said
+    assert report["left_behind"] == {"count": 0, "objects": [], "all_listed": True}
