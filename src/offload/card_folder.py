@@ -23,25 +23,30 @@ line vouches for nothing and says nothing here):
 So the same card re-run (a resume, a card with new clips, a card that lost some) finds its
 own entries and goes on as before.
 
-A copy root on a local disk without a ledger line (no ledger, or an empty one: a folder
-the user made, a copy another tool made, a first run killed before its first entry) is
-told by its files instead: where it holds an entry at one of the card
-files' names, that entry is this card's when it is a regular file of the card file's size
-and modification time (``Ledger.as_recorded``: what a copy keeping its dates, or ours, is),
-and the folder is refused (code ``copy-root-of-other-files``, the same way on) when no such
-entry is this card's and some is not: another card of the same name, or this card copied
-without its dates, cannot be told apart, and the card's files must not be mixed among
-another's nor any of them offered ``--overwrite``. A folder holding none of the card's
-names (made empty, or of other names) goes on: nothing there is in a copy's way. A
-bucket's copy root without a ledger line is told the same way by its objects
-(``destinations.s3other_objects``: an object at a card file's key is the card's file when
-it has its size and, by its ``mtime`` metadata or else its LastModified, its date; objects
-below the key are a folder there), in the same words and code.
+A copy root on a local disk without a ledger line that vouches for a copy (no ledger, or an
+empty one: a folder the user made, a copy another tool made, a first run killed before its
+first entry; or one of revoked lines alone, below) is told by its files instead: where it
+holds an entry at one of the card files' names, that entry is this card's when it is a
+regular file of the card file's size and modification time (``Ledger.as_recorded``: what a
+copy keeping its dates, or ours, is), and the folder is refused (code
+``copy-root-of-other-files``, the same way on) when no such entry is this card's and some
+is not: another card of the same name, or this card copied without its dates, cannot be
+told apart, and the card's files must not be mixed among another's nor any of them offered
+``--overwrite``. A folder holding none of the card's names (made empty, or of other names)
+goes on: nothing there is in a copy's way. A bucket's copy root without a ledger line is
+told the same way by its objects (``destinations.s3other_objects``: an object at a card
+file's key is the card's file when it has its size and, by its ``mtime`` metadata or else
+its LastModified, its date; objects below the key are a folder there), in the same words
+and code.
 
-A ledger whose every line is ``revoked`` (copies a run of ours revoked) has lines: its
-copy root is not told by its files, on a disk or a bucket alike, nor refused (no entry
-vouches for another card); each copy there is read back by the plan, refused when it
-differs.
+A ledger none of whose standing entries vouches for a copy (every path's last line
+``revoked``: copies a run of ours, or ``offload verify``, found wrong; or of a state no
+version writes) says no more of whose the folder is than no ledger: its copy root is told
+by its files, on a disk or a bucket alike, as one without a ledger line. A revoked copy of
+this card keeps the card file's size and date (``offload verify`` revokes only such a
+copy), so the card's own re-run goes on and reads it back; another card of the name is
+refused before it merges its files among the first card's, where the refusal of a copy in
+its way would offer ``--overwrite`` of what may be the only copy left of that card.
 
 A card whose every recorded file changed or went (deleted in camera, the card formatted and
 shot again) with its identity unknown reads as another card: it is one, for the copy root
@@ -113,7 +118,9 @@ def refuse_another_cards_folder(
     for at, (plan, entries) in enumerate(zip(plans, loaded, strict=True)):
         if not plan.creates_root:
             continue
-        if not entries.latest:
+        # No line, or none that vouches for a copy (every one ``revoked``, or of a state
+        # no version writes): nothing in the ledger says whose the folder is.
+        if not any(_vouches(e) for e in entries.standing()):
             if ledgers is None:
                 continue
             if not is_s3_root(str(plan.root)):
