@@ -831,6 +831,26 @@ def _plan(
                     if known and recorded is None
                     else None
                 )
+                # A copy of ours that ``offload verify`` found wrong and revoked, its record
+                # kept on the revocation's second line: --reverify takes it up as ours too.
+                found_wrong = (
+                    ledger.found_wrong_copy(
+                        source_file.relative_path,
+                        size_bytes=source_file.size_bytes,
+                        mtime_ns=source_file.mtime_ns,
+                        algorithms=algorithms,
+                        entries=known,
+                        listing=listing,
+                    )
+                    if options.reverify
+                    and known
+                    and recorded is None
+                    and changed is None
+                    and plan.index not in backends
+                    else None
+                )
+                if found_wrong is not None:
+                    changed = found_wrong
                 named = recorded or (changed[0] if changed is not None else None)
                 # Before an entry vouches for this card file (or takes its copy up as ours): the
                 # file it records must be this one, by its fingerprint read now (whatever the
@@ -932,6 +952,8 @@ def _plan(
                         recorded_mode="" if recorded is None else recorded.verify,
                         changed=""
                         if changed is None or not options.reverify
+                        else _found_wrong_words(changed[0], final, changed[1])
+                        if found_wrong is not None
                         else _changed_words(changed[0], final, changed[1]),
                         ours=changed is not None,
                         ledger_entry="content"
@@ -1321,6 +1343,21 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
             f"{entry.size_bytes:,} bytes"
         )
     return f"{final} has another date than the copy {verb} there{when}"
+
+
+def _found_wrong_words(entry: LedgerEntry, final: str, size_now: int) -> str:
+    """How a copy of ours that ``offload verify`` found wrong and revoked
+    (``Ledger.found_wrong_copy``) differs, naming it: found wrong by that check, against the
+    copy *entry* recorded (when it was verified or transfer-checked there); and its size
+    now (*size_now*) when that changed since."""
+    verb, when = _proven_when(entry)
+    words = (
+        f"{final} was found wrong by offload verify, which revoked the ledger's record of "
+        f"the copy {verb} there{when}"
+    )
+    if size_now != entry.size_bytes:
+        words += f" (it is {size_now:,} bytes now; that copy was {entry.size_bytes:,} bytes)"
+    return words
 
 
 def _by_card(

@@ -13,6 +13,7 @@ from pathlib import Path
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.lock import lock_copy_roots
+from support.ascmhl_judge import AscmhlJudge
 
 
 def run(*argv: str | Path) -> tuple[int, str, str]:
@@ -124,3 +125,61 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
         "the copy root's ledger record of the copies found wrong was not revoked: copy root "
     ), note
     assert "is in use by another offload" in note and "--reverify" in note, note
+
+
+def test_reverify_repairs_a_copy_the_check_found_wrong_without_overwrite(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """After ``offload verify`` found a copy wrong (a bit flipped, its size and date kept)
+    and revoked its record, ``offload copy --reverify`` of the card, the documented repair,
+    reads it back, finds it wrong and replaces it once the new copy is verified: no
+    ``--overwrite``. The revocation carries the entry it ended on a second line (its own
+    key: an older version skips it and reads the plain ``revoked`` line before it). Failed
+    before: --reverify read it back as a file no ledger vouches for and refused it (exit
+    1, "an earlier offload revoked the copy at this name ... --overwrite replaces it")."""
+    card, root = copied(tmp_path)
+    changed = root / "CLIPS" / "C001.MOV"
+    flip_a_bit(changed)
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
+    assert code == 11 and json.loads(out)["revoked"] == ["CLIPS/C001.MOV"], out + err
+    plain, carrying = map(
+        json.loads, (root / ".offload" / "ledger.jsonl").read_text().splitlines()[-2:]
+    )
+    assert plain == {**plain, "relative_path": "CLIPS/C001.MOV", "state": "revoked"}
+    assert "revoked_copy" not in plain, plain  # what every version reads
+    assert carrying["state"] == "revoked" and carrying["revoked_copy"]["state"] == "verified"
+    assert carrying["revoked_copy"]["relative_path"] == "CLIPS/C001.MOV", carrying
+    assert carrying["revoked_copy"]["size_bytes"] == 60_000, carrying
+
+    code, out, err = run(
+        "copy", "--reverify", "--json", "--report-dir", tmp_path / "jobs", card, root.parent
+    )
+    assert code == 0, out + err
+    events = [json.loads(line) for line in out.splitlines()]
+    outcomes = {
+        e["relative_path"]: e
+        for e in events
+        if e["event"] in ("file_verified", "file_verified_earlier", "file_failed")
+    }
+    assert {p: e["event"] for p, e in outcomes.items()} == dict.fromkeys(
+        ("CLIPS/C001.MOV", "CLIPS/C002.MOV", "CLIPS/C003.MOV"), "file_verified"
+    ), outcomes
+    (warning,) = [
+        e for e in events if e["event"] == "warning_issued" and "no longer matches" in e["message"]
+    ]
+    assert f"{changed} was found wrong by offload verify" in warning["message"], warning
+    assert changed.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()
+    last = {e["relative_path"]: e for e in map(json.loads, ledger_lines(root))}
+    assert last["CLIPS/C001.MOV"]["state"] == "verified", last["CLIPS/C001.MOV"]
+    assert "revoked_copy" not in last["CLIPS/C001.MOV"]
+
+    # The copy and its manifests are right: offload verify and ascmhl both pass.
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
+    assert code == 0, out + err
+    assert json.loads(out)["revoked"] == [] and json.loads(out)["reference"] == "ascmhl"
+    checked = judge.verify(root)
+    assert checked.clean, checked.describe()
+
+
+def ledger_lines(root: Path) -> list[str]:
+    return (root / ".offload" / "ledger.jsonl").read_text().splitlines()

@@ -917,10 +917,13 @@ def _revoked_words(count: int) -> str:
         "this check revoked this copy root's ledger record of the "
         f"{plural(count, 'copy', 'copies')} it found changed or unreadable: "
         "no `offload copy` trusts "
-        f"{'it' if one else 'them'} as verified earlier any more; a plain `offload copy` of "
-        f"the card reads {'it' if one else 'them'} back against the card: adopted if equal, "
-        "else refused as a file in the way (`offload copy --overwrite` replaces it once the "
-        "new copy is verified, --keep-both keeps both)"
+        f"{'it' if one else 'them'} as verified earlier any more; `offload copy --reverify` "
+        f"of the card reads {'it' if one else 'them'} back against the card and replaces "
+        f"{'it if it differs' if one else 'those that differ'} once the new "
+        f"{'copy is' if one else 'copies are'} verified (the ledger keeps which copy it "
+        "revoked; while the card's file is the one recorded); a plain `offload copy` reads "
+        f"{'it' if one else 'them'} back too: adopted if equal, else refused as a file in the "
+        "way (--overwrite replaces it, --keep-both keeps both)"
     )
 
 
