@@ -183,3 +183,31 @@ def test_reverify_repairs_a_copy_the_check_found_wrong_without_overwrite(
 
 def ledger_lines(root: Path) -> list[str]:
     return (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+
+
+def test_reverify_does_not_replace_a_revoked_copy_of_another_card_file(tmp_path: Path) -> None:
+    """The card's file at that name is not the one the revoked copy was made from (changed
+    on the card since, keeping its size and date: another fingerprint): the ledger's record
+    does not make the copy ours for this file, so --reverify reads it back like any file no
+    ledger vouches for and refuses it, the copy kept as it is."""
+    card, root = copied(tmp_path)
+    changed = root / "CLIPS" / "C001.MOV"
+    flip_a_bit(changed)
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
+    assert code == 11 and json.loads(out)["revoked"] == ["CLIPS/C001.MOV"], out + err
+    source = card / "CLIPS" / "C001.MOV"
+    st = source.stat()
+    source.write_bytes(os.urandom(60_000))  # another file now, of the same size and date
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
+    kept = changed.read_bytes()
+
+    code, out, err = run(
+        "copy", "--reverify", "--json", "--report-dir", tmp_path / "jobs", card, root.parent
+    )
+    assert code == 1, out + err
+    (failed,) = [
+        json.loads(line) for line in out.splitlines() if json.loads(line)["event"] == "file_failed"
+    ]
+    assert failed["relative_path"] == "CLIPS/C001.MOV", failed
+    assert "not overwritten" in failed["message"], failed
+    assert changed.read_bytes() == kept
