@@ -89,10 +89,13 @@ def test_a_copy_found_changed_is_not_verified_earlier_after_the_check(tmp_path: 
         if e["event"] in ("file_verified", "file_verified_earlier", "file_failed")
     }
     assert outcomes["CLIPS/C001.MOV"]["event"] == "file_failed", outcomes
+    # Its refusal names the repair: the revocation kept which copy it ended.
     assert (
-        "an earlier offload revoked the copy at this name"
+        "offload verify found the copy at this name wrong and revoked its record in this copy "
+        "root's ledger: it is not the card's file; --reverify replaces it once the new copy "
+        "is verified (as --overwrite does), --keep-both keeps both"
         in (outcomes["CLIPS/C001.MOV"]["message"])
-    )
+    ), outcomes["CLIPS/C001.MOV"]
     assert outcomes["CLIPS/C002.MOV"]["event"] == "file_verified", outcomes
     assert outcomes["CLIPS/C003.MOV"]["event"] == "file_verified_earlier", outcomes
     assert changed.read_bytes() != (card / "CLIPS" / "C001.MOV").read_bytes()
