@@ -923,7 +923,7 @@ def _revoked_words(count: int) -> str:
         f"{'copy is' if one else 'copies are'} verified (the ledger keeps which copy it "
         "revoked; while the card's file is the one recorded); a plain `offload copy` reads "
         f"{'it' if one else 'them'} back too: adopted if equal, else refused as a file in the "
-        "way (--overwrite replaces it, --keep-both keeps both)"
+        "way, naming --reverify (--keep-both keeps both)"
     )
 
 
