@@ -148,9 +148,8 @@ class LedgerEntry:
     fingerprint: str = ""
     # Of a ``revoked`` line written by ``offload verify`` after the plain one: the entry it
     # revoked (its line's JSON object, ``entry_fields``), the copy the check found wrong
-    # (``revoked_record``; the module's "Which copy a revocation ended"). Empty otherwise.
-    # None when not set: a default that costs no object an entry (a 50,000-line ledger
-    # makes one entry a line).
+    # (``revoked_record``; the module's "Which copy a revocation ended"). None otherwise: a
+    # default that costs no object an entry (a 50,000-line ledger makes one entry a line).
     revoked_copy: dict[str, object] | None = None
 
 
