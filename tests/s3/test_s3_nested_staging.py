@@ -15,7 +15,6 @@ uploads to a staging key of its own."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -38,25 +37,15 @@ def _start_b(s3_server, bucket: str, proxy, tmp_path: Path):  # type: ignore[no-
     upload. Returns its process, its card and the live upload's id."""
     client = admin(s3_server.url)
     client.put_object(Bucket=bucket, Key=FINAL, Body=b"old")
-    card_b = make_card(tmp_path / "b", {"BIG.mov": BIG}).rename(tmp_path / "b" / "day2")
-    # The older object is another writer's over a copy the ledger records of this card
-    # file (its size and date; another ETag, no digest: it vouches for nothing there). A
-    # copy root whose ledger records nothing of this card's (no line, or revoked lines
-    # alone) holding another file at its name would be refused whole before the upload
-    # (copy-root-of-other-files, card_folder).
-    line = {
-        "relative_path": "BIG.mov",
-        "state": "verified",
-        "size_bytes": BIG,
-        "mtime_ns": (card_b / "BIG.mov").stat().st_mtime_ns,
-        "verify": "destination",
-        "etag": '"another"',
-    }
+    # The older object is one an earlier offload revoked (its ledger's one line): a copy
+    # root without a ledger line holding nothing of this card's would be refused whole
+    # before the upload (copy-root-of-other-files, card_folder).
     client.put_object(
         Bucket=bucket,
         Key="shoot/day2/.offload/ledger/00000000000000000001-test0000-000000.jsonl",
-        Body=(json.dumps(line) + "\n").encode(),
+        Body=b'{"relative_path": "BIG.mov", "state": "revoked"}\n',
     )
+    card_b = make_card(tmp_path / "b", {"BIG.mov": BIG}).rename(tmp_path / "b" / "day2")
     proxy.hold("PUT", "partNumber=2")
     b = _offload_process(
         tmp_path / "rb",

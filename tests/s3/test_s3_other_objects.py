@@ -5,8 +5,8 @@ card of the same name): refused before anything is written, as a disk's folder i
 each object in a copy's way was refused on its own (exit 2), the card's other clips merged
 among the other card's objects. An object keeping the card file's date in its ``mtime``
 metadata (rclone's, ours) is the card's file: the run goes on. A ledger whose lines are
-all revoked says nothing of whose the folder is: told by its objects as on a disk, by its
-files. A real moto server process behind a counting proxy, the real CLI
+all revoked is read as on a disk: no refusal of the folder, the object in the way refused
+naming the revocation. A real moto server process behind a counting proxy, the real CLI
 (in-process)."""
 
 from __future__ import annotations
@@ -185,12 +185,10 @@ def test_a_copy_keeping_the_cards_dates_or_an_empty_prefix_goes_on_without_more_
 def test_a_ledger_of_revoked_lines_alone_is_read_as_on_a_disk(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:
-    """Every ledger line revoked (the copies a run of ours revoked): nothing says whose the
-    folder is, so it is told by its files (a disk) or objects (a bucket) as with no ledger
-    line: a file of another size at the card's name, refused whole (exit 64, code
-    ``copy-root-of-other-files``), nothing written. Failed before (pinned then as the
-    design): the ledger "had lines", the folder was not looked at, and the file in the way
-    was refused alone naming --overwrite, the card's other files merged in."""
+    """Every ledger line revoked (the copies a run of ours revoked): the folder is not
+    refused on a disk (the revocation is no other card's entry, and the ledger has lines,
+    so its files are not looked at); the file in the way is refused alone, naming the
+    revocation, exit 2. A bucket's copy root does the same."""
     card = _card(tmp_path / "r", {FIRST: 5000}, b"card ")
     revoked = json.dumps({"relative_path": FIRST, "state": "revoked"}) + "\n"
     disk = tmp_path / "disk" / "EOS_DIGITAL"
@@ -207,10 +205,10 @@ def test_a_ledger_of_revoked_lines_alone_is_read_as_on_a_disk(  # type: ignore[n
     )
     for destination in (str(disk.parent), f"s3://{bucket}/day1"):
         code, out, err, _ = _run(tmp_path, s3_server.url, str(card), destination)
-        assert code == 64, out + err
+        assert code == 2, out + err
+        assert "holds files at this card's names" not in err
         (line,) = _error_lines(err)
-        assert "holds files at this card's names that are not this card's" in line, line
-        assert f"'{FIRST}': 700 bytes there, 5000 on the card" in line, line
+        assert "already exists" in line and "an earlier offload revoked the copy" in line, line
     assert (disk / FIRST).read_bytes() == b"x" * 700
     held = client.get_object(Bucket=bucket, Key=f"day1/EOS_DIGITAL/{FIRST}")["Body"].read()
     assert held == b"x" * 700

@@ -202,23 +202,12 @@ def test_a_refused_delete_of_a_staging_version_is_named_with_its_command(
     small = {"CLIPS/A001C002.mov": 300_000}  # one PutObject: no digest-metadata version
     card, local, url = card_local_url(tmp_path, bucket, small)
     client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C002.mov", Body=os.urandom(9))
-    # Another writer's object over a copy the ledger records of this card file (its size
-    # and date; another ETag, no digest: it vouches for nothing there). A copy root whose
-    # ledger records nothing of this card's (no line, or revoked lines alone) holding
-    # another file at its name would be refused whole (card_folder).
-    shot = (card / "CLIPS" / "A001C002.mov").stat().st_mtime_ns
-    line = {
-        "relative_path": "CLIPS/A001C002.mov",
-        "state": "verified",
-        "size_bytes": 300_000,
-        "mtime_ns": shot,
-        "verify": "destination",
-        "etag": '"another"',
-    }
+    # An object an earlier offload revoked (its ledger's one line): a copy root without a
+    # ledger line holding nothing of this card's would be refused whole (card_folder).
     client.put_object(
         Bucket=bucket,
         Key="day1/A001/.offload/ledger/00000000000000000001-test0000-000000.jsonl",
-        Body=(json.dumps(line) + "\n").encode(),
+        Body=b'{"relative_path": "CLIPS/A001C002.mov", "state": "revoked"}\n',
     )
     proxy.intercept("DELETE", "versionId=", status=403, count=50)
     code, _out, err = offload_cli(
