@@ -851,6 +851,23 @@ def _plan(
                     if known and recorded is None
                     else None
                 )
+                # A copy of ours that ``offload verify`` found wrong and revoked, its record
+                # kept on the revocation's second line: --reverify takes it up as ours too; a
+                # plain run's refusal of it names --reverify.
+                found_wrong = (
+                    ledger.found_wrong_copy(
+                        source_file.relative_path,
+                        size_bytes=source_file.size_bytes,
+                        mtime_ns=source_file.mtime_ns,
+                        algorithms=algorithms,
+                        entries=known,
+                        listing=listing,
+                    )
+                    if known and recorded is None and changed is None and plan.index not in backends
+                    else None
+                )
+                if found_wrong is not None and options.reverify:
+                    changed = found_wrong
                 named = recorded or (changed[0] if changed is not None else None)
                 # Before an entry vouches for this card file (or takes its copy up as ours): the
                 # file it records must be this one, by its fingerprint read now (whatever the
@@ -865,8 +882,23 @@ def _plan(
                         )
                     if sample != named.fingerprint:
                         foreign, recorded, changed, named = named, None, None, None
+                        found_wrong = None
                         if sample:  # "": unreadable now, its read-back says why
                             other_content.setdefault(plan.index, []).append(final)
+                elif found_wrong is not None and changed is None:
+                    # A plain run: the refusal names --reverify only where --reverify would
+                    # take the copy up (the file at the card file's own name, of this very
+                    # card file by its fingerprint); nothing else of the run changes.
+                    ended = found_wrong[0]
+                    if ended.final_name not in ("", source_file.relative_path.rpartition("/")[2]):
+                        found_wrong = None
+                    elif ended.fingerprint:
+                        if sample is None:
+                            sample = samples.sample(
+                                index, source_file.path_text, source_file.size_bytes
+                            )
+                        if sample != ended.fingerprint:
+                            found_wrong = None
                 if named is not None and named.final_name:
                     if link_targets.copy_home(
                         source_file.relative_path, final, linked, recorded, plan.index in backends
@@ -952,8 +984,12 @@ def _plan(
                         recorded_mode="" if recorded is None else recorded.verify,
                         changed=""
                         if changed is None or not options.reverify
+                        else _found_wrong_words(changed[0], final, changed[1])
+                        if found_wrong is not None
                         else _changed_words(changed[0], final, changed[1]),
                         ours=changed is not None,
+                        # A plain run: its refusal, if it differs, names --reverify.
+                        found_wrong_by_check=found_wrong is not None and changed is None,
                         ledger_entry="content"
                         if foreign is not None and other_card
                         else "card"
@@ -1340,6 +1376,21 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
             f"{entry.size_bytes:,} bytes"
         )
     return f"{final} has another date than the copy {verb} there{when}"
+
+
+def _found_wrong_words(entry: LedgerEntry, final: str, size_now: int) -> str:
+    """How a copy of ours that ``offload verify`` found wrong and revoked
+    (``Ledger.found_wrong_copy``) differs, naming it: found wrong by that check, against the
+    copy *entry* recorded (when it was verified or transfer-checked there); and its size
+    now (*size_now*) when that changed since."""
+    verb, when = _proven_when(entry)
+    words = (
+        f"{final} was found wrong by offload verify, which revoked the ledger's record of "
+        f"the copy {verb} there{when}"
+    )
+    if size_now != entry.size_bytes:
+        words += f" (it is {size_now:,} bytes now; that copy was {entry.size_bytes:,} bytes)"
+    return words
 
 
 def _by_card(

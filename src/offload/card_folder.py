@@ -23,25 +23,36 @@ line vouches for nothing and says nothing here):
 So the same card re-run (a resume, a card with new clips, a card that lost some) finds its
 own entries and goes on as before.
 
-A copy root on a local disk without a ledger line (no ledger, or an empty one: a folder
-the user made, a copy another tool made, a first run killed before its first entry) is
-told by its files instead: where it holds an entry at one of the card
-files' names, that entry is this card's when it is a regular file of the card file's size
-and modification time (``Ledger.as_recorded``: what a copy keeping its dates, or ours, is),
-and the folder is refused (code ``copy-root-of-other-files``, the same way on) when no such
-entry is this card's and some is not: another card of the same name, or this card copied
-without its dates, cannot be told apart, and the card's files must not be mixed among
-another's nor any of them offered ``--overwrite``. A folder holding none of the card's
-names (made empty, or of other names) goes on: nothing there is in a copy's way. A
-bucket's copy root without a ledger line is told the same way by its objects
-(``destinations.s3other_objects``: an object at a card file's key is the card's file when
-it has its size and, by its ``mtime`` metadata or else its LastModified, its date; objects
-below the key are a folder there), in the same words and code.
+A copy root on a local disk without a ledger line (no ledger, or an empty one: a folder the
+user made, a copy another tool made, a first run killed before its first entry; or one whose
+lines all end in revocations that kept records of another card's copies, below) is told by
+its files instead: where it holds an entry at one of the card files' names, that entry is
+this card's when it is a regular file of the card file's size and modification time
+(``Ledger.as_recorded``: what a copy keeping its dates, or ours, is), and the folder is
+refused (code ``copy-root-of-other-files``, the same way on) when no such entry is this
+card's and some is not: another card of the same name, or this card copied without its
+dates, cannot be told apart, and the card's files must not be mixed among another's nor any
+of them offered ``--overwrite``. A folder holding none of the card's names (made empty, or
+of other names) goes on: nothing there is in a copy's way. A bucket's copy root without a
+ledger line is told the same way by its objects (``destinations.s3other_objects``: an object
+at a card file's key is the card's file when it has its size and, by its ``mtime`` metadata
+or else its LastModified, its date; objects below the key are a folder there), in the same
+words and code.
 
-A ledger whose every line is ``revoked`` (copies a run of ours revoked) has lines: its
-copy root is not told by its files, on a disk or a bucket alike, nor refused (no entry
-vouches for another card); each copy there is read back by the plan, refused when it
-differs.
+A ledger none of whose lines vouches for a copy (every path's last line ``revoked``, or of a
+state no version writes) is told by the records its revocations kept (``revoked_record``:
+``offload verify``'s second line, the entry of the copy it found wrong): one of this card
+(``same_card``, or either unknown, of a card file's path, size and date) and the folder is
+this card's (its re-run goes on and reads each copy back); records of another card's copies
+alone and the folder is told by its files, as one without a ledger line: a second card of
+the name is refused before it merges its files among the first card's, where the refusal of
+a copy in its way would offer ``--overwrite`` of what may be the only copy left of that
+card. Plain ``revoked`` lines alone (``offload copy``'s own revocations, a cascade's,
+fusefat's re-read, an older version's check) say nothing of whose the copies were: the copy
+root is neither told by its files nor refused, on a disk or a bucket alike (a run of this
+card whose rewrite of its copies found wrong failed must not be refused as another's); each
+copy there is read back by the plan, refused when it differs. Such a folder of another card
+is the gap left: its files merge, each copy in the way refused alone.
 
 A card whose every recorded file changed or went (deleted in camera, the card formatted and
 shot again) with its identity unknown reads as another card: it is one, for the copy root
@@ -72,7 +83,7 @@ from offload.card_identity import CardIdentity, describe_key
 from offload.destinations.s3url import display_path, is_s3_root
 from offload.errors import PreflightRefused, printable_name
 from offload.fs.listing import caseless
-from offload.ledger import Ledger, LedgerEntries, LedgerEntry, same_card
+from offload.ledger import Ledger, LedgerEntries, LedgerEntry, revoked_record, same_card
 from offload.model import SourceFile
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import AbsentFolders, DestinationPlan
@@ -113,7 +124,16 @@ def refuse_another_cards_folder(
     for at, (plan, entries) in enumerate(zip(plans, loaded, strict=True)):
         if not plan.creates_root:
             continue
-        if not entries.latest:
+        # No line; or none that vouches for a copy, and the records the revocations kept
+        # (``offload verify``'s) none of this card's: the folder is told by its files.
+        if not any(e.vouches for e in entries.standing()):
+            ended = [r for e in entries.latest.values() if (r := revoked_record(e)) is not None]
+            if entries.latest and not ended:
+                continue  # plain revoked lines alone: they say nothing (module docstring)
+            if ended:
+                by_path = {f.relative_path: f for f in files}
+                if any(_this_cards_record(r, by_path, key) for r in ended):
+                    continue
             if ledgers is None:
                 continue
             if not is_s3_root(str(plan.root)):
@@ -287,6 +307,19 @@ def _holds_this_cards_entry(entries: LedgerEntries, key: str) -> bool:
                 return True
             others.add(known)
     return False
+
+
+def _this_cards_record(ended: LedgerEntry, files: Mapping[str, SourceFile], key: str) -> bool:
+    """Whether *ended*, the entry of a copy a revocation ended (``revoked_record``), was
+    recorded from this card (*key*; both known: ``same_card``), or, either unknown, of a
+    card file (*files*, by path) at its path with the size and modification time it
+    records."""
+    if key and ended.card:
+        return same_card(ended, key)
+    file = files.get(ended.relative_path)
+    return (
+        file is not None and file.size_bytes == ended.size_bytes and file.mtime_ns == ended.mtime_ns
+    )
 
 
 def _this_cards_file(entries: LedgerEntries, file: SourceFile, key: str) -> bool:

@@ -54,6 +54,21 @@ rule (trusting less: the other card's copy is read back). A revocation of one ca
 (``Ledger.revoke``) writes the other cards' standing entries again after its ``revoked``
 line, which ends every entry of the path as every version reads it.
 
+Which copy a revocation ended: a ``revoked`` line names the path alone, so nothing in it
+proves the file there now is the copy it revoked, and no run replaces that file unasked.
+``offload verify``, which revokes a copy it found wrong (``verify_revoke``), writes after
+that plain line a second ``revoked`` line carrying the entry it ended (``revoked_copy``: the
+entry's own JSON object), in the same append, made durable together. A version that knows
+the key reads the path's last line as that revocation and its record
+(``revoked_record``): ``offload copy --reverify`` takes such a copy up as ours
+(``Ledger.found_wrong_copy``: the record is of this very card file, from this card, its
+rename happened, a regular file at its name), reads it back and replaces it if it differs,
+without ``--overwrite``. An older version skips the second line (a key it does not know)
+and reads the plain revocation before it: it trusts less, never more. A crash that leaves
+the second line cut short leaves the plain one too (the copy then needs ``--overwrite``, as
+before). Only the path's last line counts: a revocation whose other cards' copies were
+written again after it (``revoke``) keeps no record a run reads.
+
 Compatibility: a line with a key this version does not know is skipped (``LedgerEntry(**raw)``
 raises), and the path's previous line stands. So a newer version marks an entry that must be
 trusted *less* with a key of its own, written only then: an older version skips it and reads
@@ -135,6 +150,11 @@ class LedgerEntry:
     # copy re-checked without reading the card file, its entry without one; or the entry is
     # older than the key).
     fingerprint: str = ""
+    # Of a ``revoked`` line written by ``offload verify`` after the plain one: the entry it
+    # revoked (its line's JSON object, ``entry_fields``), the copy the check found wrong
+    # (``revoked_record``; the module's "Which copy a revocation ended"). None otherwise: a
+    # default that costs no object an entry (a 50,000-line ledger makes one entry a line).
+    revoked_copy: dict[str, object] | None = None
 
     @property
     def vouches(self) -> bool:
@@ -147,17 +167,39 @@ class LedgerEntry:
 
 # The keys a line holds only when set (an older version skips a line with one: see the
 # module's compatibility rule).
-_WHEN_SET = ("cache_bypass", "card", "fingerprint")
+_WHEN_SET = ("cache_bypass", "card", "fingerprint", "revoked_copy")
 
 
 def entry_fields(entry: LedgerEntry) -> dict[str, object]:
-    """The entry as the JSON object of its line: ``cache_bypass``, ``card`` and
-    ``fingerprint`` only when set (an older version skips a line with one: see the module's
-    compatibility rule)."""
+    """The entry as the JSON object of its line: ``cache_bypass``, ``card``,
+    ``fingerprint`` and ``revoked_copy`` only when set (an older version skips a line with
+    one: see the module's compatibility rule)."""
     fields = vars(entry)
-    if not fields["cache_bypass"] or not fields["card"] or not fields["fingerprint"]:
+    if not all(fields[k] for k in _WHEN_SET):
         return {k: v for k, v in fields.items() if k not in _WHEN_SET or v}
     return fields
+
+
+def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
+    """The copy's entry that the ``revoked`` line *entry* ended, where it carries one
+    (``revoked_copy``: ``offload verify``'s second line) and it reads as an entry of a copy
+    (verified or transfer-checked, no record of its own); else None."""
+    if entry is None or entry.state != "revoked" or not entry.revoked_copy:
+        return None
+    try:
+        ended = LedgerEntry(**entry.revoked_copy)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if (
+        ended.state not in ("verified", "transfer_checked")
+        or ended.revoked_copy
+        or ended.relative_path != entry.relative_path
+        or type(ended.size_bytes) is not int
+        or type(ended.mtime_ns) is not int
+        or not isinstance(ended.digests, dict)
+    ):
+        return None
+    return ended
 
 
 def same_card(entry: LedgerEntry, card: str) -> bool:
@@ -188,6 +230,7 @@ _LINE_FIELDS = (
     "cache_bypass",
     "card",
     "fingerprint",
+    "revoked_copy",
 )
 
 
@@ -212,6 +255,7 @@ def entry_line(entry: LedgerEntry) -> str:
         or type(recorded_at) is not float
         or not math.isfinite(recorded_at)
         or type(digests) is not dict
+        or fields["revoked_copy"]  # a record in the line: rare (offload verify's)
     ):
         return _ENCODER.encode(entry_fields(entry))
     quote = encode_basestring
@@ -305,10 +349,18 @@ class Ledger:
         # file verified was a hot spot on cards of small files.
         self._append_lines(entry_line(self.stamped(entry)) for entry in entries)
 
-    def revoke(self, cards: Mapping[str, str]) -> None:
+    def revoke(
+        self, cards: Mapping[str, str], records: Mapping[str, LedgerEntry] | None = None
+    ) -> None:
         """Append, durably, a ``revoked`` line for each relative path of *cards*, each
         followed by the entries of other cards than the revoked copy's (*cards*' value,
         ``CardIdentity.key``; "" unknown: none) that stood beside it, as they were.
+
+        *records*: by path, the entry of the copy found wrong that the revocation ends
+        (``offload verify``'s): after that path's ``revoked`` line, a second one carrying it
+        (``revoked_copy``), which only a version that knows the key reads (an older one
+        skips it, and the plain line before it stands: the module's "Which copy a
+        revocation ended"). Both in the one append, made durable together.
 
         A ``revoked`` line ends every entry of its path, as every version reads it; one
         card's copy found wrong must not end another card's kept beside it (``--keep-both``:
@@ -323,6 +375,13 @@ class Ledger:
         entries: list[LedgerEntry] = []
         for path, card in cards.items():
             entries.append(LedgerEntry(relative_path=path, state="revoked"))
+            ended = records.get(path) if records else None
+            if ended is not None and ended.relative_path == path:
+                entries.append(
+                    LedgerEntry(
+                        relative_path=path, state="revoked", revoked_copy=dict(entry_fields(ended))
+                    )
+                )
             last = known.latest.get(path)
             if not card or last is None:
                 continue
@@ -502,6 +561,47 @@ class Ledger:
         if self.as_recorded(st, size_bytes, mtime_ns):
             return None
         return entry, st.st_size
+
+    def found_wrong_copy(
+        self,
+        relative_path: str,
+        *,
+        size_bytes: int,
+        mtime_ns: int,
+        algorithms: Sequence[str],
+        entries: dict[str, LedgerEntry],
+        listing: FolderListings | None = None,
+    ) -> tuple[LedgerEntry, int] | None:
+        """A copy of ours that ``offload verify`` found wrong and revoked: the last entry of
+        *relative_path* is a ``revoked`` line carrying the entry it ended
+        (``revoked_record``), that entry records a copy of this very card file
+        (``recorded_entry``'s conditions: its size, mtime and every digest asked for) from
+        this run's card (``same_card``), its rename happened and a regular file is at the
+        name it records. Returns that entry and the file's size now; None otherwise (a plain
+        ``revoked`` line: which copy it ended is not recorded).
+
+        What makes it ours is ``changed_copy``'s proof (offload-ai wrote that name from this
+        card file), and the check's: the copy read there was not the one recorded. No record
+        ties it to one inode either: only ``--reverify`` replaces it (docs/design.md, "A
+        copy ``offload verify`` found wrong")."""
+        ended = revoked_record(entries.get(relative_path))
+        if ended is None or not same_card(ended, self.card):
+            return None
+        if (
+            recorded_entry(
+                {relative_path: ended},
+                relative_path,
+                size_bytes=size_bytes,
+                mtime_ns=mtime_ns,
+                algorithms=algorithms,
+            )
+            is None
+        ):
+            return None
+        st = self._at_its_name(ended, listing)
+        if st is None:
+            return None
+        return ended, st.st_size
 
     def _at_its_name(
         self, entry: LedgerEntry, listing: FolderListings | None = None

@@ -43,14 +43,29 @@ def in_the_way(ours: str = "") -> str:
     """What to do about one file in the way. *ours*: what changed (``"size"``,
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the
     copy root's ledger records from another card (``another_card``); ``"revoked"`` for one
-    whose ledger entry an earlier run revoked (``revoked``); empty for any other file."""
+    whose ledger entry an earlier run revoked (``revoked``); ``"checked"`` for one
+    ``offload verify`` found wrong and revoked keeping its record (``found_wrong_by_check``);
+    empty for any other file."""
     if not ours:
         return _ANY
     if ours == "card":
         return f"{_FROM_ANOTHER_CARD}: {another_card()}"
     if ours == "revoked":
         return revoked()
+    if ours == "checked":
+        return found_wrong_by_check()
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
+
+
+def found_wrong_by_check() -> str:
+    """What to do about a file in the way that ``offload verify`` found wrong and whose
+    ledger record it revoked, keeping the entry it ended (``Ledger.found_wrong_copy``): a
+    copy of ours, which ``--reverify`` replaces."""
+    return (
+        "offload verify found the copy at this name wrong and revoked its record in this copy "
+        "root's ledger: it is not the card's file; --reverify replaces it once the new copy "
+        "is verified (as --overwrite does), --keep-both keeps both"
+    )
 
 
 def revoked() -> str:

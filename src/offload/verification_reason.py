@@ -54,7 +54,8 @@ REVOKED_COPY = (
     "an earlier offload revoked its copy at this name in the ledger (found wrong after it was "
     "verified or by offload verify, cancelled before its re-read after fusefat's renames, or "
     "never finished): nothing vouches for the file there; offload copy reads it back, and "
-    "--overwrite replaces it once the new copy is verified"
+    "--overwrite replaces it once the new copy is verified (--reverify too, for a copy offload "
+    "verify revoked)"
 )
 
 #: Why a symlink at a recorded name is no copy, in a check against the ledger, which never

@@ -6,7 +6,10 @@ record lets the next plain ``offload copy`` trust the copy by its path, size and
 ("verified earlier", not re-read) when the change kept them: more than was proved, since
 the last read of that copy found it bad. So the check revokes it, with the ledger's own
 mechanics (``Ledger.revoke``: a durable append of a ``revoked`` line, read by every
-version, the other cards' copies kept beside it written again as they stood).
+version, then a second one carrying the entry it ended, read by versions that know its key,
+so that ``offload copy --reverify`` can take the copy up as ours and replace it
+(``Ledger.found_wrong_copy``); the other cards' copies kept beside it written again as
+they stood).
 
 Contract:
 
@@ -29,7 +32,8 @@ Contract:
   trusts it (the next one copies it again), and its entry stays so that a check against
   the ledger still names it missing. It returns a
   ``Revocation``: the paths revoked (sorted), and the error that stopped it (none revoked
-  then).
+  then). Where two cards' copies of one path are both revoked, no entry is
+  carried (which copy the line ends is not one record).
 * It takes the copy root's lock (``lock.lock_copy_roots``) while it reads and appends, so
   no ``offload copy`` writes that ledger meanwhile; one that holds it is named in the error
   and nothing is revoked (the check's result stands). A copy root that cannot be locked
@@ -93,11 +97,11 @@ def revoke_found_wrong(
         return Revocation((), describe_os_error(exc))
     with locks:
         try:  # read again under the lock: a run may have appended since
-            cards, revoked = _to_revoke(
+            cards, revoked, records = _to_revoke(
                 ledger, ledger.load_entries(), wanted, checked_since, against_own
             )
             if cards:
-                ledger.revoke(cards)
+                ledger.revoke(cards, records)
         except OSError as exc:
             return Revocation((), describe_os_error(exc))
     return Revocation(revoked)
@@ -109,11 +113,14 @@ def _to_revoke(
     wanted: Mapping[str, ChangedFile | None],
     checked_since: float,
     against_own: bool,
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """``Ledger.revoke``'s argument (each entry's path, and the card of the copy found
+) -> tuple[dict[str, str], tuple[str, ...], dict[str, LedgerEntry]]:
+    """``Ledger.revoke``'s arguments (each entry's path, and the card of the copy found
     wrong: the other cards' copies beside it are written again; two cards' copies of one
-    path both found wrong: "", which ends them all), and the copy paths it revokes."""
+    path both found wrong: "", which ends them all; and by path the entry revoked, the one
+    copy of that path found wrong, none for two), and the copy paths it revokes."""
     cards: dict[str, str] = {}
+    records: dict[str, LedgerEntry] = {}
+    twice: set[str] = set()
     revoked: set[str] = set()
     for entry in entries.standing():
         if not entry.vouches:
@@ -127,8 +134,13 @@ def _to_revoke(
             continue  # not trusted by any run: --reverify replaces it (Ledger.changed_copy)
         path = entry.relative_path
         cards[path] = entry.card if cards.get(path, entry.card) == entry.card else ""
+        if path in records:
+            twice.add(path)  # which copy the line ends is not one record: none kept
+        records[path] = entry
         revoked.add(copy)
-    return cards, tuple(sorted(revoked))
+    for path in twice:
+        del records[path]
+    return cards, tuple(sorted(revoked)), records
 
 
 def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bool) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.lock import lock_copy_roots
+from support.ascmhl_judge import AscmhlJudge
 
 
 def run(*argv: str | Path) -> tuple[int, str, str]:
@@ -88,10 +89,13 @@ def test_a_copy_found_changed_is_not_verified_earlier_after_the_check(tmp_path: 
         if e["event"] in ("file_verified", "file_verified_earlier", "file_failed")
     }
     assert outcomes["CLIPS/C001.MOV"]["event"] == "file_failed", outcomes
+    # Its refusal names the repair: the revocation kept which copy it ended.
     assert (
-        "an earlier offload revoked the copy at this name"
+        "offload verify found the copy at this name wrong and revoked its record in this copy "
+        "root's ledger: it is not the card's file; --reverify replaces it once the new copy "
+        "is verified (as --overwrite does), --keep-both keeps both"
         in (outcomes["CLIPS/C001.MOV"]["message"])
-    )
+    ), outcomes["CLIPS/C001.MOV"]
     assert outcomes["CLIPS/C002.MOV"]["event"] == "file_verified", outcomes
     assert outcomes["CLIPS/C003.MOV"]["event"] == "file_verified_earlier", outcomes
     assert changed.read_bytes() != (card / "CLIPS" / "C001.MOV").read_bytes()
@@ -163,3 +167,89 @@ def test_a_copy_edited_since_its_record_is_said_trusted_by_no_run(tmp_path: Path
     code, _, err = run("copy", "--quiet", "--reverify", card, root.parent)
     assert code == 0, err
     assert edited.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()
+
+
+def test_reverify_repairs_a_copy_the_check_found_wrong_without_overwrite(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """After ``offload verify`` found a copy wrong (a bit flipped, its size and date kept)
+    and revoked its record, ``offload copy --reverify`` of the card, the documented repair,
+    reads it back, finds it wrong and replaces it once the new copy is verified: no
+    ``--overwrite``. The revocation carries the entry it ended on a second line (its own
+    key: an older version skips it and reads the plain ``revoked`` line before it). Failed
+    before: --reverify read it back as a file no ledger vouches for and refused it (exit
+    1, "an earlier offload revoked the copy at this name ... --overwrite replaces it")."""
+    card, root = copied(tmp_path)
+    changed = root / "CLIPS" / "C001.MOV"
+    flip_a_bit(changed)
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
+    assert code == 11 and json.loads(out)["revoked"] == ["CLIPS/C001.MOV"], out + err
+    plain, carrying = map(
+        json.loads, (root / ".offload" / "ledger.jsonl").read_text().splitlines()[-2:]
+    )
+    assert plain == {**plain, "relative_path": "CLIPS/C001.MOV", "state": "revoked"}
+    assert "revoked_copy" not in plain, plain  # what every version reads
+    assert carrying["state"] == "revoked" and carrying["revoked_copy"]["state"] == "verified"
+    assert carrying["revoked_copy"]["relative_path"] == "CLIPS/C001.MOV", carrying
+    assert carrying["revoked_copy"]["size_bytes"] == 60_000, carrying
+
+    code, out, err = run(
+        "copy", "--reverify", "--json", "--report-dir", tmp_path / "jobs", card, root.parent
+    )
+    assert code == 0, out + err
+    events = [json.loads(line) for line in out.splitlines()]
+    outcomes = {
+        e["relative_path"]: e
+        for e in events
+        if e["event"] in ("file_verified", "file_verified_earlier", "file_failed")
+    }
+    assert {p: e["event"] for p, e in outcomes.items()} == dict.fromkeys(
+        ("CLIPS/C001.MOV", "CLIPS/C002.MOV", "CLIPS/C003.MOV"), "file_verified"
+    ), outcomes
+    (warning,) = [
+        e for e in events if e["event"] == "warning_issued" and "no longer matches" in e["message"]
+    ]
+    assert f"{changed} was found wrong by offload verify" in warning["message"], warning
+    assert changed.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()
+    last = {e["relative_path"]: e for e in map(json.loads, ledger_lines(root))}
+    assert last["CLIPS/C001.MOV"]["state"] == "verified", last["CLIPS/C001.MOV"]
+    assert "revoked_copy" not in last["CLIPS/C001.MOV"]
+
+    # The copy and its manifests are right: offload verify and ascmhl both pass.
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
+    assert code == 0, out + err
+    assert json.loads(out)["revoked"] == [] and json.loads(out)["reference"] == "ascmhl"
+    checked = judge.verify(root)
+    assert checked.clean, checked.describe()
+
+
+def ledger_lines(root: Path) -> list[str]:
+    return (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+
+
+def test_reverify_does_not_replace_a_revoked_copy_of_another_card_file(tmp_path: Path) -> None:
+    """The card's file at that name is not the one the revoked copy was made from (changed
+    on the card since, keeping its size and date: another fingerprint): the ledger's record
+    does not make the copy ours for this file, so --reverify reads it back like any file no
+    ledger vouches for and refuses it, the copy kept as it is."""
+    card, root = copied(tmp_path)
+    changed = root / "CLIPS" / "C001.MOV"
+    flip_a_bit(changed)
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
+    assert code == 11 and json.loads(out)["revoked"] == ["CLIPS/C001.MOV"], out + err
+    source = card / "CLIPS" / "C001.MOV"
+    st = source.stat()
+    source.write_bytes(os.urandom(60_000))  # another file now, of the same size and date
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
+    kept = changed.read_bytes()
+
+    code, out, err = run(
+        "copy", "--reverify", "--json", "--report-dir", tmp_path / "jobs", card, root.parent
+    )
+    assert code == 1, out + err
+    (failed,) = [
+        json.loads(line) for line in out.splitlines() if json.loads(line)["event"] == "file_failed"
+    ]
+    assert failed["relative_path"] == "CLIPS/C001.MOV", failed
+    assert "not overwritten" in failed["message"], failed
+    assert changed.read_bytes() == kept

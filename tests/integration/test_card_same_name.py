@@ -243,3 +243,56 @@ def test_a_folder_of_the_cards_name_without_a_ledger_is_told_by_its_files(
         assert done.returncode == 0, done.stdout + done.stderr
         for clip in SECOND:
             assert (target / "EOS_DIGITAL" / clip).read_bytes() == (card / clip).read_bytes()
+
+
+def _flip_a_bit(path: Path) -> None:
+    """Change one byte of *path*, keeping its size and modification time."""
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[1000] ^= 0x01
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_a_folder_whose_ledger_lines_are_all_revoked_is_told_by_its_files(
+    tmp_path: Path,
+) -> None:
+    """The first EOS_DIGITAL card's copies all found changed by ``offload verify``, which
+    revoked each: its ledger's every path ends in a ``revoked`` line, which vouches for no
+    card. Failed before: such a ledger "has lines", so the folder was not told by its files
+    and a second card of the name went in (exit 2: its MVI_0003 merged among the first
+    card's clips, its MVI_0001 refused naming --overwrite, which would replace the first
+    card's clip, maybe the only copy of it left). Now told by its files as a folder with no
+    ledger line: refused whole (64, ``copy-root-of-other-files``), nothing written; the
+    first card's own re-run is not refused (its files there have its sizes and dates)."""
+    first, second = tmp_path / "r1" / "EOS_DIGITAL", tmp_path / "r2" / "EOS_DIGITAL"
+    shoot(first, FIRST, b"card one ")
+    shoot(second, SECOND, b"card two ")
+    dest, reports, here = tmp_path / "dest", tmp_path / "reports", tmp_path / "here"
+    for folder in (dest, here):
+        folder.mkdir()
+    report_dir = ("--report-dir", reports)
+    assert run("copy", first, dest, *report_dir, cwd=here).returncode == 0
+    root = dest / "EOS_DIGITAL"
+    for clip in FIRST:
+        _flip_a_bit(root / clip)
+    checked = run("verify", "--json", *report_dir, root, cwd=here)
+    assert checked.returncode == 11, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["revoked"] == sorted(FIRST)
+    lines = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+    last = {e["relative_path"]: e["state"] for e in map(json.loads, lines)}
+    assert last == dict.fromkeys(FIRST, "revoked"), last
+    before = tree(dest)
+
+    refused = run("copy", second, dest, *report_dir, cwd=here)
+    assert refused.returncode == 64, refused.stdout + refused.stderr
+    (line,) = error_lines(refused)
+    assert f"{root} holds files at this card's names that are not this card's" in line, line
+    assert "--overwrite" not in line, line
+    assert tree(dest) == before and list(here.iterdir()) == []
+
+    # The first card's own re-run goes on: each revoked copy read back (and refused, being
+    # changed), none of the folder refused.
+    again = run("copy", first, dest, *report_dir, cwd=here)
+    assert again.returncode != 64, again.stdout + again.stderr
+    assert "holds files at this card's names" not in again.stderr

@@ -131,3 +131,38 @@ def test_a_bucket_is_asked_for_the_free_name_and_none_named_if_it_cannot_be(
             {0: bucket},
         )  # fmt: skip
     assert named in str(refused.value), refused.value
+
+
+def _revoked_by_a_check(tmp_path: Path, recorded: LedgerEntry, card: str, *, plain: bool) -> None:
+    """The check of a copy root whose ledger's one path ends in ``offload verify``'s
+    revocation of *recorded* (its record kept, or *plain*: the plain line alone), a file of
+    another size than the card's at CLIP, for a card (*card*) holding CLIP, 10 bytes, mtime
+    20, the ledgers passed (so a copy root is told by its files where nothing else tells)."""
+    root = tmp_path / "dest" / "EOS_DIGITAL"
+    (root / CLIP).parent.mkdir(parents=True)
+    (root / CLIP).write_bytes(b"x" * 7)
+    ledger = Ledger(root)
+    ledger.append([recorded])
+    ledger.revoke({CLIP: recorded.card}, None if plain else {CLIP: recorded})
+    plan = DestinationPlan(0, tmp_path / "dest", root, creates_root=True)
+    files = [SourceFile(f"/card/{CLIP}", CLIP, 10, 20)]
+    refuse_another_cards_folder(
+        [plan],
+        [ledger.load_entries()],
+        parse_key(card) if card else None,
+        files,
+        "/card",
+        ledgers=[ledger],
+    )
+
+
+def test_a_ledger_of_revocations_is_told_by_the_records_they_kept(tmp_path: Path) -> None:
+    """This card's record (its card, or either unknown its file's size and date): goes on.
+    Another card's records alone: told by its files, refused (the file there is not this
+    card's). Plain revoked lines alone say nothing: goes on, as before."""
+    _revoked_by_a_check(tmp_path / "a", _entry(A), A, plain=False)
+    _revoked_by_a_check(tmp_path / "b", _entry(""), "", plain=False)
+    _revoked_by_a_check(tmp_path / "c", _entry(A), B, plain=True)
+    for at, (entry, card) in enumerate([(_entry(A), B), (_entry("", size=11), "")]):
+        with pytest.raises(UsageError, match="holds files at this card's names that are not"):
+            _revoked_by_a_check(tmp_path / f"r{at}", entry, card, plain=False)

@@ -362,10 +362,13 @@ class _Signals:
     turns into one line and exit 130: a report cut short is under a temporary name, never
     half-written under its final one). Main thread only, like the handler.
 
-    While ``holding`` (``--json``'s document being written on stdout) no signal stops the
-    command: a document cut short would be a fragment a reader's ``jq`` cannot parse, and
-    its ``exit_code`` is the one the command exits with from then on; a further signal
-    then is only recorded (``further``).
+    While ``holding`` (``--json``'s document being written on stdout; the check revoking
+    the ledger's record of the copies it found wrong) no signal stops the command: a
+    document cut short would be a fragment a reader's ``jq`` cannot parse, and its
+    ``exit_code`` is the one the command exits with from then on; a revocation cut short
+    would leave its append written but not made durable (or a line half-written). A
+    further signal then is only recorded (``further``); one during the revocation stops
+    the command once the revocation is done (``_stopped_while_revoking``).
 
     Once ``stated`` (the report and its restatement written, the summary or document
     printed: the exit code is theirs) no signal stops the command either: it is recorded
@@ -383,6 +386,12 @@ class _Signals:
 
     def check_over(self) -> None:
         self.over = True
+
+    def take_further(self) -> int | None:
+        """The further signal recorded (``further``), no longer recorded: one that comes
+        from now on is recorded anew."""
+        further, self.further = self.further, None
+        return further
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.over:
@@ -646,17 +655,37 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
         # Nothing is left to cancel: a signal now is recorded, the report written in full.
         signals.check_over()
         # The ledger's record of each copy found wrong ends (verify_revoke.py): the next
-        # plain offload copy does not trust it; under the check's signal recording, so a
-        # Ctrl-C does not stop the append half-way (it is durable when it returns).
-        revocation = (
-            None
-            if report is None
-            else _revoke_s3(args, report, started)
-            if remote
-            else _revoke(root, report, started)
-        )
+        # plain offload copy does not trust it. Every signal is only recorded meanwhile
+        # (``holding``), a further one too, so that none stops the append half-way (it is
+        # durable when it returns); a further one stops the command once it is done.
+        revocation = None
+        if report is not None:
+            signals.holding = True
+            try:
+                revocation = (
+                    _revoke_s3(args, report, started) if remote else _revoke(root, report, started)
+                )
+            finally:
+                signals.holding = False
+        stopped_by = signals.take_further()
         written = _Written()
         try:
+            if stopped_by is not None:
+                return _stopped_while_revoking(
+                    env,
+                    report,
+                    root=root,
+                    error=error,
+                    started=started,
+                    reads=reads,
+                    bytes_read=done["bytes"],
+                    cached=cached,
+                    report_dir=report_dir if refused is None else None,
+                    written=written,
+                    revocation=revocation,
+                    first=signals.received,
+                    further=stopped_by,
+                )
             code = _report_and_summary(
                 args,
                 env,
@@ -690,6 +719,89 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
         # A signal that came while the outcome was stated said; one from here to the exit
         # named as the process ends.
         keep_signals_to_exit(env, signals, _came_after_report, keep=own_process)
+    return code
+
+
+#: The line of a run stopped by a further signal while the check revoked the ledger's
+#: record of the copies it found wrong (``_stopped_while_revoking``).
+STOPPED_WHILE_REVOKING = (
+    "stopped by a further signal while the check revoked the ledger's record of the copies "
+    "it found wrong, the check over: the revocation was finished first; the summary was not "
+    "printed: the report gives the check's results and what it revoked"
+)
+
+
+def stopped_while_revoking_note(first: int | None, further: int) -> str:
+    """The note of the report of a run that *further* (a signal) stopped while the check
+    revoked the ledger's record of the copies it found wrong, *first* having come once the
+    check was over (None: the check was cancelled by it)."""
+    after = (
+        f", after {signal_words(first)} had come once the check was over"
+        if first is not None
+        else ""
+    )
+    return (
+        f"stopped by {signal_words(further)} while this check revoked the ledger's record of "
+        f"the copies it found wrong{after} (exit 130): the revocation was finished first, "
+        "durably (`revoked` lists it); the files' states stand as this report gives them; "
+        "the summary was not printed"
+    )
+
+
+def _stopped_while_revoking(
+    env: Environment,
+    report: VerifyReport | None,
+    *,
+    root: Path,
+    error: str | None,
+    started: float,
+    reads: int,
+    bytes_read: int,
+    cached: int,
+    report_dir: Path | None,
+    written: _Written,
+    revocation: Revocation | None,
+    first: int | None,
+    further: int,
+) -> int:
+    """A local check stopped by a *further* signal that came while it revoked the ledger's
+    record of the copies it found wrong (*revocation*, finished): its report written with
+    exit code 130, ``passed`` false and a note saying so, the revocation (or why there was
+    none) and the stop said in a line each, nothing on stdout (``--json`` too: a stopped
+    command prints no document). Returns 130. A signal while the report is written stops
+    the command as after any check (KeyboardInterrupt: the caller restates the report)."""
+    code = int(VerifyExit.CANCELLED)
+    data = report_dict(
+        root,
+        report,
+        code=code,
+        error=error,
+        started=started,
+        finished=time.time(),
+        reads=reads,
+        bytes_read=bytes_read,
+        through_cache=cached,
+        revocation=revocation,
+    )
+    data.update(passed=False)
+    data["notes"].append(stopped_while_revoking_note(first, further))
+    written.data = data
+    if report_dir is not None and os.path.isdir(root):
+        try:
+            write_report(report_dir, root, data, started, written=written)
+        except OSError as exc:
+            data["report"] = None
+            env.error(
+                f"cannot write the verify report into {printable_name(str(report_dir))}: "
+                f"{describe_os_error(exc)}; --report-dir chooses another folder"
+            )
+    if revocation is not None and revocation.revoked:
+        env.warning(_revoked_words(len(revocation.revoked)))
+    if revocation is not None and revocation.error:
+        env.warning(_not_revoked_words(revocation.error))
+    env.error(STOPPED_WHILE_REVOKING)
+    if data["report"] is not None:
+        print(f"Report: {printable_name(data['report'])}", file=env.stderr)
     return code
 
 
@@ -849,10 +961,13 @@ def _revoked_words(count: int) -> str:
         "this check revoked this copy root's ledger record of the "
         f"{plural(count, 'copy', 'copies')} it found changed or unreadable: "
         "no `offload copy` trusts "
-        f"{'it' if one else 'them'} as verified earlier any more; a plain `offload copy` of "
-        f"the card reads {'it' if one else 'them'} back against the card: adopted if equal, "
-        "else refused as a file in the way (`offload copy --overwrite` replaces it once the "
-        "new copy is verified, --keep-both keeps both)"
+        f"{'it' if one else 'them'} as verified earlier any more; `offload copy --reverify` "
+        f"of the card reads {'it' if one else 'them'} back against the card and replaces "
+        f"{'it if it differs' if one else 'those that differ'} once the new "
+        f"{'copy is' if one else 'copies are'} verified (the ledger keeps which copy it "
+        "revoked; while the card's file is the one recorded); a plain `offload copy` reads "
+        f"{'it' if one else 'them'} back too: adopted if equal, else refused as a file in the "
+        "way, naming --reverify (--keep-both keeps both)"
     )
 
 

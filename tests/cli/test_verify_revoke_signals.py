@@ -1,0 +1,105 @@
+"""``offload verify`` stopped by a real second signal while it revokes the ledger's record
+of a copy it found wrong: the revocation is finished first (whole, durable), then the
+command stops with exit 130 and one line, and its report, written, lists what was revoked.
+Failed before: the revoke ran outside the check's signal holding, so the second signal
+raised KeyboardInterrupt in the ledger's append (its line written, not fsynced) and no
+report was written at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.faultyfs import FaultyFS
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+
+
+def _flip_a_bit(path: Path) -> None:
+    """Change one byte of *path*, keeping its size and modification time."""
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x01
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_second_signal_while_verify_revokes_finishes_the_revoke_then_stops(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(3):
+        (card / "CLIPS" / f"C{index:03d}.MOV").write_bytes(os.urandom(40_000))
+    backing = tmp_path / "disk"
+    backing.mkdir()
+    done = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "jobs"), str(card), str(backing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    _flip_a_bit(backing / "A001" / "CLIPS" / "C001.MOV")
+    ledger = backing / "A001" / ".offload" / "ledger.jsonl"
+    lines_before = ledger.read_text().splitlines()
+
+    fs = faulty_fs(backing=backing)
+    held = fs.stall("write", path="A001/.offload/ledger.jsonl", nth=1)
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        # Two different signals while the revoke's append is held: both are taken once the
+        # write returns, the first recorded (the check is over), the second a stop.
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    said = " ".join(err.split())
+    assert (
+        "ERROR: stopped by a further signal while the check revoked the ledger's record of "
+        "the copies it found wrong, the check over: the revocation was finished first" in said
+    ), said
+    assert "this check revoked this copy root's ledger record of the 1 copy" in said, said
+    # The revocation is whole and durable: one more line, complete, every earlier one kept.
+    lines = ledger.read_text().splitlines()
+    assert lines[: len(lines_before)] == lines_before
+    added = [json.loads(line) for line in lines[len(lines_before) :]]  # each line whole
+    assert added, "nothing revoked"
+    assert (added[0]["relative_path"], added[0]["state"]) == ("CLIPS/C001.MOV", "revoked")
+    # The report is written and says what was revoked, and that the command was stopped.
+    (saved,) = reports.glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    assert data["revoked"] == ["CLIPS/C001.MOV"], data
+    assert data["exit_code"] == 130 and data["passed"] is False, data
+    assert [c["path"] for c in data["changed"]] == ["CLIPS/C001.MOV"], data
+    (note,) = data["notes"]
+    # Python takes the two pending signals in the order of their numbers: Ctrl-C first.
+    assert note.startswith(
+        "stopped by SIGTERM while this check revoked the ledger's record of the copies it "
+        "found wrong, after Ctrl-C had come once the check was over (exit 130)"
+    ), note
+    assert f"Report: {saved}" in err, err
+    assert saved.with_suffix(".csv").is_file()

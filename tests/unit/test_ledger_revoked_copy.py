@@ -1,0 +1,118 @@
+"""The record a revocation by ``offload verify`` keeps of the copy it ended
+(``Ledger.revoke``'s *records*: a second ``revoked`` line carrying it, ``revoked_copy``),
+read by ``revoked_record`` and ``Ledger.found_wrong_copy``: real ledger files written and
+read back. An older version's reader (its entry without the key) skips the second line and
+reads the plain revocation; a line cut short by a crash leaves the plain one."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+from offload.ledger import Ledger, LedgerEntry, fold_lines, revoked_record, verified_entry
+
+CLIP = "CLIPS/C001.MOV"
+
+
+def _copied(tmp_path: Path, card: str = "") -> tuple[Ledger, LedgerEntry]:
+    """A copy root holding CLIP (10 bytes, dated 20 s), recorded verified in its ledger."""
+    root = tmp_path / "A001"
+    (root / "CLIPS").mkdir(parents=True)
+    (root / CLIP).write_bytes(b"0123456789")
+    os.utime(root / CLIP, ns=(20_000_000_000, 20_000_000_000))
+    entry = verified_entry(
+        CLIP, size_bytes=10, mtime_ns=20_000_000_000, digests={"xxh64": "ab"}, partial_name="",
+        final_name="", verify="full", recorded_at=1.0, card=card, fingerprint="f1",
+    )  # fmt: skip
+    ledger = Ledger(root, card=card)
+    ledger.append([entry])
+    return ledger, entry
+
+
+def _found(ledger: Ledger, size: int = 10) -> tuple[LedgerEntry, int] | None:
+    return ledger.found_wrong_copy(
+        CLIP,
+        size_bytes=size,
+        mtime_ns=20_000_000_000,
+        algorithms=["xxh64"],
+        entries=ledger.load(),
+    )
+
+
+def test_the_revocation_keeps_the_entry_it_ended_on_a_second_line(tmp_path: Path) -> None:
+    ledger, entry = _copied(tmp_path)
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    verified, plain, carrying = ledger.path.read_text().splitlines()
+    assert json.loads(plain) == {**json.loads(plain), "relative_path": CLIP, "state": "revoked"}
+    assert "revoked_copy" not in json.loads(plain)
+    assert json.loads(carrying)["revoked_copy"] == json.loads(verified)
+    last = ledger.load()[CLIP]
+    assert last.state == "revoked" and revoked_record(last) == entry
+    assert _found(ledger) == (entry, 10)
+
+
+def test_an_older_reader_skips_the_second_line_and_reads_the_revocation(
+    tmp_path: Path,
+) -> None:
+    """An older version's entry (no ``revoked_copy`` field) raises on the key, so it skips
+    the line, and the path's previous line, the plain revocation, stands: it trusts less,
+    never the copy found wrong."""
+    ledger, entry = _copied(tmp_path)
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    older = dataclasses.make_dataclass(
+        "OlderEntry",
+        [(f.name, object, dataclasses.field(default=None)) for f in dataclasses.fields(LedgerEntry)
+         if f.name != "revoked_copy"],
+    )  # fmt: skip
+    last: dict[str, object] = {}
+    for line in ledger.path.read_text().splitlines():
+        try:
+            read = older(**json.loads(line))
+        except TypeError:
+            continue
+        last[read.relative_path] = read
+    assert last[CLIP].state == "revoked"  # type: ignore[attr-defined]
+
+
+def test_a_second_line_cut_short_leaves_the_plain_revocation(tmp_path: Path) -> None:
+    ledger, entry = _copied(tmp_path)
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    text = ledger.path.read_bytes()
+    ledger.path.write_bytes(text[: len(text) - 25])  # killed mid-write
+    last = ledger.load()[CLIP]
+    assert last.state == "revoked" and revoked_record(last) is None
+    assert _found(ledger) is None  # which copy it ended is not known: --overwrite
+
+
+def test_only_this_card_files_copy_still_there_is_taken_up(tmp_path: Path) -> None:
+    # A plain revocation (another run's, or an older version's) records no copy.
+    ledger, entry = _copied(tmp_path / "plain")
+    ledger.revoke({CLIP: ""})
+    assert _found(ledger) is None
+    # The card's file changed since (another size): not the file the copy was made from.
+    ledger, entry = _copied(tmp_path / "size")
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    assert _found(ledger, size=11) is None
+    # Recorded from another card than this run's.
+    ledger, entry = _copied(tmp_path / "card", card='1234-AAAA "EOS_DIGITAL"')
+    ledger.revoke({CLIP: entry.card}, {CLIP: entry})
+    other = Ledger(ledger.copy_root, card='5678-BBBB "EOS_DIGITAL"')
+    assert _found(other) is None and _found(ledger) == (entry, 10)
+    # Nothing at its name any more: copied again, nothing to replace.
+    ledger, entry = _copied(tmp_path / "gone")
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    (ledger.copy_root / CLIP).unlink()
+    assert _found(ledger) is None
+
+
+def test_a_damaged_record_is_none(tmp_path: Path) -> None:
+    for damaged in (
+        {"relative_path": CLIP, "state": "verified", "size_bytes": "10"},
+        {"relative_path": CLIP, "state": "revoked"},
+        {"relative_path": "OTHER.MOV", "state": "verified"},
+        {"relative_path": CLIP, "state": "verified", "unknown": 1},
+    ):
+        line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
+        assert revoked_record(fold_lines([line]).latest[CLIP]) is None, damaged
