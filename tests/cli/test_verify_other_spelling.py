@@ -75,3 +75,25 @@ def test_a_name_respelled_since_it_was_recorded_is_read_against_its_record(
     assert code == 11, err
     assert f"CHANGED {notes / now}" in err, err
     assert "MISSING" not in err, err
+
+
+def test_a_folder_respelled_since_it_was_recorded_is_there(tmp_path: Path) -> None:
+    """A folder's name respelled (NFC to NFD): the folder and the file in it are found and
+    read against their records; before, the folder and the file were MISSING, the file NEW."""
+    folder = unicodedata.normalize("NFC", "Séquence")
+    card = tmp_path / "A001"
+    (card / folder).mkdir(parents=True)
+    (card / folder / "C001.mov").write_bytes(b"clip\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    respelled = unicodedata.normalize("NFD", folder)
+    os.rename(dest / "A001" / folder, dest / "A001" / respelled)
+    code, out, err = run(
+        "verify", "--json", "--quiet", "--report-dir", tmp_path / "r", dest / "A001"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["missing"] == [] and data["extra"] == [], data
+    assert data["verified"] == [f"{respelled}/C001.mov"], data
