@@ -1116,9 +1116,23 @@ def _verify_legacy(
         raise ValueError(f"{legacy_mhl} is not inside {root}")
     prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
     spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+    # What the card's reader of legacy MHLs calls outside is outside here too: a path from
+    # a root (``/Volumes/...``, a Windows drive's ``D:\...``), whatever folder the MHL is in.
+    from offload.card_legacy_mhl import from_a_root, spelled_as_listed
+
     escaping = sorted(
-        e.path for e in hash_list.entries if path_escapes(posixpath.normpath(prefix + e.path))
+        e.path
+        for e in hash_list.entries
+        if from_a_root(e.path) or path_escapes(posixpath.normpath(prefix + e.path))
     )
+    if escaping and all(from_a_root(p) for p in escaping):
+        raise UntrustedHistoryError(
+            f"the legacy MHL {legacy_mhl} names its files from a root, not from its own "
+            f"folder ({', '.join(repr(p) for p in escaping[:5])}: a drive's or the "
+            f"system's), so they are outside {root}: it cannot be checked against this copy; "
+            "nothing was read",
+            path=legacy_mhl,
+        )
     if escaping:
         raise UntrustedHistoryError(
             f"the legacy MHL {legacy_mhl} is broken or forged: it records paths outside "
@@ -1130,11 +1144,17 @@ def _verify_legacy(
     try:
         walked = _walk(root, spec, split_nested=False, within=within)
         disk = {item.path: item for item in walked.files}
+        # A name the MHL spells otherwise (NFC, NFD) than the copy is that file of the copy,
+        # read against the MHL (the card's one rule: ``spelled_as_listed``).
+        spell = spelled_as_listed(disk)
+        respelled: dict[str, str] = {}
         listed: set[str] = set()
         missing: list[str] = []
         reads: list[_Read] = []
         for entry in hash_list.entries:
-            path = prefix + entry.path
+            path = spell(prefix + entry.path)
+            if path != prefix + entry.path:
+                respelled[path] = prefix + entry.path
             listed.add(path)
             item = disk.get(path)
             if item is None:
@@ -1216,4 +1236,5 @@ def _verify_legacy(
         # doc): offload copy reproduces a card's link as it is and lists none such.
         outside=tuple(path for path in walked.outside if path in listed),
         leftovers=tuple(leftovers),
+        respelled=respelled,
     )
