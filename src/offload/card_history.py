@@ -105,7 +105,7 @@ def check_card_history(
     *,
     fast_copy: bool = False,
     ignore: IgnoreRules | None = None,
-    names: Collection[str] | None = None,
+    names: Callable[[], Collection[str]] | None = None,
 ) -> CardHistory:
     """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
 
@@ -115,11 +115,12 @@ def check_card_history(
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
     without it): the messages name the history read, that copy's, never the card's.
     *ignore*: the scan's rules (from :func:`keep_recorded`): the recorded files a default
-    pattern names that they keep are named in a warning. *names*: the scan's paths (files
-    and links): a recorded path spelled otherwise than the card lists it (composed, NFC, or
-    decomposed, NFD: a history made on a Mac, the card listed on Linux, or the reverse) is
-    that file of the card, expected and checked under the card's spelling
-    (``card_legacy_mhl.spelled_as_listed``, the legacy MHLs' one rule); None: as recorded.
+    pattern names that they keep are named in a warning. *names*: gives the scan's paths
+    (files and links), called only for a card with a history: a recorded path spelled
+    otherwise than the card lists it (composed, NFC, or decomposed, NFD: a history made on
+    a Mac, the card listed on Linux, or the reverse) is that file of the card, expected and
+    checked under the card's spelling (``card_legacy_mhl.spelled_as_listed``, the legacy
+    MHLs' one rule); None: as recorded.
     """
     whose, holder = history_words(fast_copy=fast_copy)
     folder = source / ASCMHL_FOLDER
@@ -187,14 +188,14 @@ def check_card_history(
     return CardHistory(references, trusted=True, missing_from_card=missing, warnings=warnings)
 
 
-def _as_listed(names: Collection[str] | None) -> Callable[[str], str]:
+def _as_listed(names: Callable[[], Collection[str]] | None) -> Callable[[str], str]:
     """How a recorded path is spelled on the card (:func:`check_card_history`'s *names*)."""
     if names is None:
         return str
     # Imported here: card_legacy_mhl imports this module.
     from offload.card_legacy_mhl import spelled_as_listed
 
-    return spelled_as_listed(names)
+    return spelled_as_listed(names())
 
 
 def _os_files_kept(

@@ -83,3 +83,19 @@ def test_a_name_the_mhl_spells_otherwise_is_read_against_it(
     code, _, err = run("verify", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
     assert code == 11, err
     assert f"CHANGED {root / 'META' / now}" in err and "MISSING" not in err, err
+
+
+def test_a_path_from_a_root_in_an_mhl_below_the_copy_root_is_outside(tmp_path: Path) -> None:
+    """An MHL in a folder of the copy naming a file from the system's root: before, the path
+    was joined to that folder (``META//Volumes/...``, read as ``META/Volumes/...``): MISSING."""
+    root, mhl = _copy(tmp_path, "notes.txt")
+    below = root / "META" / "by_hand.mhl"
+    text = mhl.read_text(encoding="utf-8").replace(
+        "<file>META/notes.txt<", "<file>/Volumes/A001/META/notes.txt<"
+    )
+    below.write_text(text.replace("<file>META/", "<file>"), encoding="utf-8")
+    code, _, err = run(
+        "verify", "--quiet", "--mhl-file", below, "--report-dir", tmp_path / "r", root
+    )
+    assert code == 31, err
+    assert "names its files from a root" in err and "/Volumes/A001/META/notes.txt" in err, err
