@@ -653,7 +653,8 @@ def _verify_tree(
         disk, folders = tree.files, tree.folders
         # A file whose name is recorded spelled otherwise (NFC, NFD) is read against that
         # record: the same name, respelled by a Mac or a Linux copy of a Mac's names.
-        respelled = _respelled_records(history, disk)
+        expected_paths = history.expected_file_paths()
+        respelled = _respelled_records(expected_paths, disk)
         # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
         # text): a history the reference tool rejects is never called good here.
         upper_case = history.upper_case_originals()
@@ -768,7 +769,7 @@ def _verify_tree(
     found_as = {recorded for listed, recorded in respelled.items() if listed in on_disk}
     missing = sorted(
         path
-        for path in history.expected_file_paths()
+        for path in expected_paths
         if path not in on_disk
         and path not in found_as
         and not spec.excludes(path, is_dir=False)
@@ -842,14 +843,18 @@ def _verify_tree(
     return _merge(report, nested_reports)
 
 
-def _respelled_records(history: History, disk: Sequence[_DiskFile]) -> dict[str, str]:
-    """Each file of *disk* whose name *history* records spelled otherwise (the same once
+def _respelled_records(expected: Collection[str], disk: Sequence[_DiskFile]) -> dict[str, str]:
+    """Each file of *disk* whose name the history records spelled otherwise (the same once
     both are composed, NFC; ``card_legacy_mhl.spelled_as_listed``, the one rule) where no
-    file of that recorded spelling is on disk, mapped to that recorded path. Costs nothing
-    but a set lookup a recorded path when every recorded name is ASCII or on disk."""
+    file of that recorded spelling is on disk, mapped to that recorded path. *expected*:
+    the history's ``expected_file_paths()``, made once by the caller. Costs one look at each
+    recorded path when every recorded name is ASCII, and a set of the files' paths when
+    some is not (docs/performance.md, twenty-fifth pass)."""
+    accented = [p for p in expected if not p.isascii()]
+    if not accented:
+        return {}
     on_disk = {item.path for item in disk}
-    absent = sorted(p for p in history.expected_file_paths() if p not in on_disk)
-    absent = [p for p in absent if not p.isascii()]
+    absent = sorted(p for p in accented if p not in on_disk)
     if not absent:
         return {}
     from offload.card_legacy_mhl import spelled_as_listed
