@@ -683,7 +683,12 @@ def _plan(
         None
         if tree.root_is_file
         else check_card_history(
-            source_path, fast_copy=stands_in_for is not None, ignore=options.ignore
+            source_path,
+            fast_copy=stands_in_for is not None,
+            ignore=options.ignore,
+            names=lambda: frozenset(
+                [*(f.relative_path for f in tree.files), *(s.relative_path for s in tree.symlinks)]
+            ),
         )
     )
     references = card_history.references if card_history is not None else {}

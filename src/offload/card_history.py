@@ -7,7 +7,7 @@ the manifest model) is imported only for a card that has one.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -101,7 +101,11 @@ def not_carried_warning(
 
 
 def check_card_history(
-    source: Path, *, fast_copy: bool = False, ignore: IgnoreRules | None = None
+    source: Path,
+    *,
+    fast_copy: bool = False,
+    ignore: IgnoreRules | None = None,
+    names: Callable[[], Collection[str]] | None = None,
 ) -> CardHistory:
     """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
 
@@ -111,7 +115,12 @@ def check_card_history(
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
     without it): the messages name the history read, that copy's, never the card's.
     *ignore*: the scan's rules (from :func:`keep_recorded`): the recorded files a default
-    pattern names that they keep are named in a warning.
+    pattern names that they keep are named in a warning. *names*: gives the scan's paths
+    (files and links), called only for a card with a history: a recorded path spelled
+    otherwise than the card lists it (composed, NFC, or decomposed, NFD: a history made on
+    a Mac, the card listed on Linux, or the reverse) is that file of the card, expected and
+    checked under the card's spelling (``card_legacy_mhl.spelled_as_listed``, the legacy
+    MHLs' one rule); None: as recorded.
     """
     whose, holder = history_words(fast_copy=fast_copy)
     folder = source / ASCMHL_FOLDER
@@ -141,8 +150,11 @@ def check_card_history(
         )
         item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
         return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
+    spell = _as_listed(names)
     missing = tuple(
-        sorted(p for p in history.expected_file_paths() if not os.path.lexists(source / p))
+        sorted(
+            p for p in map(spell, history.expected_file_paths()) if not os.path.lexists(source / p)
+        )
     )
     warnings = tuple(
         PreflightItem(
@@ -172,9 +184,18 @@ def check_card_history(
         )
     if ignore is not None:
         warnings += _os_files_kept(history.expected_file_paths(), ignore, whose, holder, folder)
-    return CardHistory(
-        history.reference_hashes(), trusted=True, missing_from_card=missing, warnings=warnings
-    )
+    references = {spell(path): digests for path, digests in history.reference_hashes().items()}
+    return CardHistory(references, trusted=True, missing_from_card=missing, warnings=warnings)
+
+
+def _as_listed(names: Callable[[], Collection[str]] | None) -> Callable[[str], str]:
+    """How a recorded path is spelled on the card (:func:`check_card_history`'s *names*)."""
+    if names is None:
+        return str
+    # Imported here: card_legacy_mhl imports this module.
+    from offload.card_legacy_mhl import spelled_as_listed
+
+    return spelled_as_listed(names())
 
 
 def _os_files_kept(

@@ -142,7 +142,7 @@ def read_legacy_mhls(
             if not entry.path:
                 continue
             joined = posixpath.normpath(posixpath.join(folder, entry.path))
-            if _absolute(entry.path) or joined == ".." or joined.startswith("../"):
+            if from_a_root(entry.path) or joined == ".." or joined.startswith("../"):
                 outside.append(entry.path)
                 continue
             entries.append((spell(joined), ListedFile(dict(entry.digests), entry.size_bytes, mhl)))
@@ -192,9 +192,10 @@ def spelled_as_listed(names: Collection[str]) -> Callable[[str], str]:
 _DRIVE = re.compile(r"[A-Za-z]:/")
 
 
-def _absolute(path: str) -> bool:
+def from_a_root(path: str) -> bool:
     """Whether a listed *path* (``\\`` read as ``/``) names a file from a root rather than
-    from the MHL's folder: ``/Volumes/...``, ``//server/share/...``, ``D:/...``."""
+    from the MHL's folder: ``/Volumes/...``, ``//server/share/...``, ``D:/...``: outside
+    the tree, on the card and in ``offload verify --mhl-file`` alike."""
     return path.startswith("/") or _DRIVE.match(path) is not None
 
 

@@ -16,7 +16,12 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
 * **missing** and **extra** alike, a recorded name and a new one that are the same name
   spelled otherwise (composed, NFC, and decomposed, NFD: macOS decomposes names, so a copy
   moved through a Mac holds them respelled): each says the other stands there
-  (``other-spelling``); nothing is read against the record at the other spelling.
+  (``other-spelling``); nothing is read against the record at the other spelling (the
+  ledger). Against an ASC MHL history or a legacy MHL such a pair is no longer made: the
+  file is read against the record of its other spelling (``VerifyReport.respelled``),
+  verified or changed, and its reason (``other-spelling`` too) names the record and says a
+  tool comparing names byte for byte (ascmhl-debug verify) calls it missing and the file
+  new.
 * **changed** or **unreadable**, against a manifest: a symlink now at the recorded name,
   read through as ascmhl does (the file it leads to in this copy was compared with the
   record of the link's name).
@@ -102,6 +107,8 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
     for path, other in _respelled(report.missing, report.extra).items():
         if path not in reasons and path not in said:
             reasons[path] = _other_spelling(path, other, path in report.extra, records)
+    for path, recorded in report.respelled.items():
+        reasons.setdefault(path, _read_as_respelled(recorded, records, report.reference))
     for path in _revoked(report.root, [p for p in report.extra if p not in reasons]):
         reasons[path] = Reason("revoked-copy", REVOKED_COPY)
     if report.reference is not ReferenceKind.LEDGER:
@@ -155,6 +162,25 @@ def _other_spelling(path: str, other: str, new: bool, records: str) -> Reason:
             f"{respelled}; not read against this record"
         )
     return Reason("other-spelling", text)
+
+
+def _read_as_respelled(recorded: str, records: str, reference: ReferenceKind) -> Reason:
+    """What a check says of a file read against the record of its name spelled otherwise
+    (*recorded*): that record is its own, and what a tool comparing names makes of it
+    (ascmhl-debug, against an ASC MHL history: seen in the tests)."""
+    tool = (
+        "ascmhl-debug verify, which compares names byte for byte,"
+        if reference is ReferenceKind.ASCMHL
+        else "a tool that compares names byte for byte"
+    )
+    return Reason(
+        "other-spelling",
+        f"{records} records its name spelled {_spelling(recorded)} "
+        f"('{printable_name(recorded)}'): the same name, respelled since by a system that "
+        f"respells names (macOS decomposes them, NFD); read against that record. {tool} "
+        "reports that record missing and this file new on a filesystem that keeps both "
+        "spellings apart (Linux, exFAT)",
+    )
 
 
 def _revoked(root: Path, paths: list[str]) -> list[str]:

@@ -1,11 +1,16 @@
 """``offload verify`` of a copy whose names were respelled since its records were written
 (a Mac decomposes names, NFD: a copy moved through one, or restored from one, holds
-``Café.txt`` spelled with a combining accent): the recorded name is missing and the same
-name, spelled otherwise, is new. The two lines said just that, with the same name on the
-screen twice, "MISSING .../Café.txt" then "NEW ... .../Café.txt", and nothing to tell them
-apart. Now each says the other spelling stands there (reason ``other-spelling``), in the
-terminal, the JSON and the CSV; the outcome is unchanged (exit 10, as ascmhl says missing).
-Real copies made by ``offload copy``, the real CLI in process."""
+``Café.txt`` spelled with a combining accent).
+
+Before, against an ASC MHL history, the recorded name was MISSING and the same name spelled
+otherwise NEW, the file read against nothing (exit 10, whatever its bytes; an earlier pass
+gave both lines the reason ``other-spelling`` so they could be told apart). Now the file is
+read against the record of its other spelling (``card_legacy_mhl.spelled_as_listed``, the
+one rule the card's records use): verified when its bytes match (exit 0), CHANGED when not
+(exit 11); a RESPELLED warning and the reason ``other-spelling`` say which record it was
+read against, and that ascmhl-debug verify calls that record missing and the file new.
+Real copies made by ``offload copy``, real names of both spellings on a filesystem that
+keeps each as given, the real CLI in process."""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ import json
 import os
 import unicodedata
 from pathlib import Path
+
+import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
@@ -30,32 +37,63 @@ def run(*argv: str | Path) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_a_name_respelled_since_it_was_recorded_is_said_so_on_both_lines(
-    tmp_path: Path,
+@pytest.mark.parametrize(("recorded", "now"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
+def test_a_name_respelled_since_it_was_recorded_is_read_against_its_record(
+    tmp_path: Path, recorded: str, now: str
 ) -> None:
     card = tmp_path / "A001"
     (card / "NOTES").mkdir(parents=True)
-    (card / "NOTES" / COMPOSED).write_bytes(b"the plan\n")
+    (card / "NOTES" / recorded).write_bytes(b"the plan\n")
     (card / "NOTES" / "ok.txt").write_bytes(b"ok\n")
     dest = tmp_path / "dest"
     dest.mkdir()
     code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", card, dest)
     assert code == 0, err
     notes = dest / "A001" / "NOTES"
-    os.rename(notes / COMPOSED, notes / DECOMPOSED)
+    os.rename(notes / recorded, notes / now)
+    assert sorted(os.listdir(notes)) == sorted(["ok.txt", now])
 
-    code, _, err = run("verify", "--quiet", "--report-dir", tmp_path / "r", dest / "A001")
-
-    assert code == 10, err
-    missing = next(line for line in err.splitlines() if line.startswith("ERROR: MISSING"))
-    new = next(line for line in err.splitlines() if line.startswith("WARNING: NEW"))
-    assert "stands there spelled decomposed (NFD)" in missing, missing
-    assert "recorded spelled composed (NFC)" in new, new
-    assert "macOS" in missing and "macOS" in new
-    code, out, _ = run("verify", "--json", "--quiet", "--report-dir", tmp_path / "r", dest / "A001")
-    assert code == 10
-    reasons = json.loads(out)["reasons"]
-    assert {path: why["code"] for path, why in reasons.items()} == {
-        f"NOTES/{COMPOSED}": "other-spelling",
-        f"NOTES/{DECOMPOSED}": "other-spelling",
+    code, out, err = run(
+        "verify", "--json", "--quiet", "--report-dir", tmp_path / "r", dest / "A001"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["missing"] == [] and data["extra"] == [], data
+    assert f"NOTES/{now}" in data["verified"], data
+    assert {p: why["code"] for p, why in data["reasons"].items()} == {
+        f"NOTES/{now}": "other-spelling"
     }
+    code, _, err = run("verify", "--quiet", "--report-dir", tmp_path / "r", dest / "A001")
+    assert code == 0, err
+    line = next(line for line in err.splitlines() if "RESPELLED" in line)
+    assert "ascmhl-debug verify" in line and "read against that record" in line, line
+    assert "MISSING" not in err and "NEW" not in err, err
+
+    # Its bytes are what is judged: unlike the record, it is changed (never missing + new).
+    (notes / now).write_bytes(b"the Plan\n")
+    code, _, err = run("verify", "--quiet", "--report-dir", tmp_path / "r", dest / "A001")
+    assert code == 11, err
+    assert f"CHANGED {notes / now}" in err, err
+    assert "MISSING" not in err, err
+
+
+def test_a_folder_respelled_since_it_was_recorded_is_there(tmp_path: Path) -> None:
+    """A folder's name respelled (NFC to NFD): the folder and the file in it are found and
+    read against their records; before, the folder and the file were MISSING, the file NEW."""
+    folder = unicodedata.normalize("NFC", "Séquence")
+    card = tmp_path / "A001"
+    (card / folder).mkdir(parents=True)
+    (card / folder / "C001.mov").write_bytes(b"clip\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    respelled = unicodedata.normalize("NFD", folder)
+    os.rename(dest / "A001" / folder, dest / "A001" / respelled)
+    code, out, err = run(
+        "verify", "--json", "--quiet", "--report-dir", tmp_path / "r", dest / "A001"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["missing"] == [] and data["extra"] == [], data
+    assert data["verified"] == [f"{respelled}/C001.mov"], data

@@ -397,3 +397,18 @@ def test_a_card_history_supplies_a_format_the_manifest_can_record(tmp_path: Path
     result = run("copy", "-t", "sha256", first / "c", second, "--report-dir", tmp_path / "r")
     assert result.returncode == 0, result.stderr
     assert len(list((second / "c" / "ascmhl").glob("*.mhl"))) == 2
+
+
+def test_a_venice_card_given_as_destination_is_not_named_an_xdcam_card(tmp_path: Path) -> None:
+    """Failed before: a VENICE card (X-OCN under XDROOT/, as on an AXS card) given as the
+    destination was refused as "XDROOT/ (Sony XDCAM)". The folder is written alike by Sony's
+    XDCAM camcorders, FX9, VENICE and BURANO: the line names the cameras it may be, no one."""
+    card = tmp_path / "A001"
+    write(card / "CLIPS" / "C001.mov", os.urandom(1000))
+    venice = tmp_path / "VENICE_A002"
+    write(venice / "XDROOT" / "Clip" / "A002C001_261203AB.mxf", b"x-ocn")
+    result = run("copy", card, venice, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64
+    assert "XDROOT/ (Sony XAVC or X-OCN: XDCAM, FX9, VENICE, BURANO)" in result.stderr
+    assert "(Sony XDCAM)" not in result.stderr
+    assert not (venice / "A001").exists()

@@ -1120,6 +1120,12 @@ def _print_human(
             "link as a link, and refuses one where it puts a file, --overwrite too: move it "
             "away)"
         )
+    # A file read against the record of its name spelled otherwise (NFC, NFD): said, since
+    # the reference tool calls that record missing and the file new.
+    for path in sorted(report.respelled):
+        reason = report.reasons.get(path)
+        if reason is not None and reason.code == "other-spelling":
+            env.warning(f"RESPELLED {_named(where, path)}: {reason.text}")
     if revoked:
         env.warning(_revoked_words(len(revoked)))
     if revocation is not None and revocation.error:  # read-only media, another offload

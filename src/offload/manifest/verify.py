@@ -203,6 +203,10 @@ class VerifyReport:
     # What each legacy MHL the copy holds (the card's own, copied and verified) says of the
     # files it lists (``offload.copy_legacy_mhl``; ``offload verify`` of a local copy).
     legacy_mhls: tuple[LegacyMhlCheck, ...] = ()
+    # A file whose name the reference records spelled otherwise (composed, NFC, or
+    # decomposed, NFD) and not as it stands: its path → the recorded one, whose record it
+    # was read against (that record is not missing, the file not new: ``verify_tree``).
+    respelled: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -372,6 +376,9 @@ class _Read:
     formats: Sequence[str]
     expected: Mapping[str, str] | None = None
     expected_size: int | None = None
+    # A second read of a file the history records under its own name too, against the
+    # record of its other spelling (``_respelled_records``): only a mismatch is said.
+    again: bool = False
 
 
 def _announce(on_plan: OnPlan | None, items: Sequence[_DiskFile]) -> None:
@@ -644,6 +651,10 @@ def _verify_tree(
                 path=root,
             )
         disk, folders = tree.files, tree.folders
+        # A file whose name is recorded spelled otherwise (NFC, NFD) is read against that
+        # record: the same name, respelled by a Mac or a Linux copy of a Mac's names.
+        expected_paths = history.expected_file_paths()
+        respelled = _respelled_records(expected_paths, disk)
         # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
         # text): a history the reference tool rejects is never called good here.
         upper_case = history.upper_case_originals()
@@ -652,6 +663,15 @@ def _verify_tree(
         reads: list[_Read] = []
         for item in disk:
             recorded = history.reference_hash_formats(item.path)
+            record = item.path
+            if item.path in respelled:
+                if recorded is None:
+                    record = respelled[item.path]
+                    recorded = history.reference_hash_formats(record)
+                else:  # recorded under both spellings: read against each record
+                    again = _read_against(history, respelled[item.path], item, wanted, upper_case)
+                    if again is not None:
+                        reads.append(again)
             if recorded is None and is_partial_leftover(item.absolute.name):
                 leftovers.append(item.path)  # our own debris: neither read nor recorded
                 continue
@@ -663,7 +683,7 @@ def _verify_tree(
             compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
             if not compare:
                 compare = [next(iter(recorded))]
-            expected_size = history.reference_size(item.path)
+            expected_size = history.reference_size(record)
             if (
                 expected_size is not None
                 and expected_size != item.size_bytes
@@ -679,7 +699,7 @@ def _verify_tree(
                     )
                 )
                 continue
-            as_written = upper_case.get(item.path, {})
+            as_written = upper_case.get(record, {})
             reads.append(
                 _Read(
                     item,
@@ -701,6 +721,19 @@ def _verify_tree(
                     continue
                 expected, expected_size = read.expected, read.expected_size
                 actual = {f: digests[f] for f in expected}
+                if read.again:
+                    if actual != expected and all(c.path != item.path for c in changed):
+                        changed.append(
+                            ChangedFile(
+                                item.path,
+                                ChangeReason.HASH,
+                                expected_size,
+                                item.size_bytes,
+                                expected,
+                                actual,
+                            )
+                        )
+                    continue
                 if actual != expected or (
                     expected_size is not None and expected_size != item.size_bytes
                 ):
@@ -725,7 +758,7 @@ def _verify_tree(
                 # A file new to the history is read for the generation alone: not recorded.
                 unfinished=()
                 if proved.reads_over
-                else [r.item.path for r in reads[done:] if r.expected is not None],
+                else [r.item.path for r in reads[done:] if r.expected is not None and not r.again],
             ) from exc
     except OSError as exc:
         raise ManifestError(
@@ -733,10 +766,12 @@ def _verify_tree(
         ) from exc
     extra = [path for path in extra if path not in gone]
     on_disk = {item.path for item in disk} - gone
+    found_as = {recorded for listed, recorded in respelled.items() if listed in on_disk}
     missing = sorted(
         path
-        for path in history.expected_file_paths()
+        for path in expected_paths
         if path not in on_disk
+        and path not in found_as
         and not spec.excludes(path, is_dir=False)
         and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
     )
@@ -803,8 +838,54 @@ def _verify_tree(
         nested=tuple(tree.nested),
         folder_hashes_unchecked=_hashed_folders(history),
         outside=tuple(tree.outside),
+        respelled={p: r for p, r in respelled.items() if p in on_disk},
     )
     return _merge(report, nested_reports)
+
+
+def _respelled_records(expected: Collection[str], disk: Sequence[_DiskFile]) -> dict[str, str]:
+    """Each file of *disk* whose name the history records spelled otherwise (the same once
+    both are composed, NFC; ``card_legacy_mhl.spelled_as_listed``, the one rule) where no
+    file of that recorded spelling is on disk, mapped to that recorded path. *expected*:
+    the history's ``expected_file_paths()``, made once by the caller. Costs one look at each
+    recorded path when every recorded name is ASCII, and a set of the files' paths when
+    some is not (docs/performance.md, twenty-fifth pass)."""
+    accented = [p for p in expected if not p.isascii()]
+    if not accented:
+        return {}
+    on_disk = {item.path for item in disk}
+    absent = sorted(p for p in accented if p not in on_disk)
+    if not absent:
+        return {}
+    from offload.card_legacy_mhl import spelled_as_listed
+
+    spell = spelled_as_listed(on_disk)
+    pairs: dict[str, str] = {}
+    for recorded in absent:
+        listed = spell(recorded)
+        if listed != recorded and listed in on_disk and listed not in pairs:
+            pairs[listed] = recorded
+    return pairs
+
+
+def _read_against(
+    history: History,
+    record: str,
+    item: _DiskFile,
+    wanted: set[str] | None,
+    upper_case: Mapping[str, Mapping[str, str]],
+) -> _Read | None:
+    """A second read of *item* against the record of *record* (its name spelled
+    otherwise), or None when that record holds no digest."""
+    recorded = history.reference_hash_formats(record)
+    if not recorded:
+        return None
+    compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
+    if not compare:
+        compare = [next(iter(recorded))]
+    as_written = upper_case.get(record, {})
+    expected = {f: as_written.get(f, recorded[f]) for f in compare}
+    return _Read(item, compare, expected, history.reference_size(record), again=True)
 
 
 def _within(root: Path, copy_root: Path | None, own_links: Collection[Path]) -> _Within:
@@ -873,10 +954,14 @@ def _missing_folders(
         *tree.outside,
         *on_disk,
     }
+    from offload.card_legacy_mhl import spelled_as_listed
+
+    # A folder recorded spelled otherwise (NFC, NFD) than it stands is there.
+    spell = spelled_as_listed(present)
     return [
         path
         for path in recorded
-        if path not in present
+        if spell(path) not in present
         and path not in ("", ".")
         and not spec.excludes(path, is_dir=True)
         and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
@@ -947,6 +1032,7 @@ def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
         outside=paths(inner.outside),
         cancelled=paths(inner.cancelled),
         stopped=inner.stopped,
+        respelled={prefix + p: prefix + r for p, r in inner.respelled.items()},
     )
 
 
@@ -979,6 +1065,10 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
         outside=joined("outside"),
         cancelled=joined("cancelled"),
         stopped=report.stopped or any(other.stopped for other in others),
+        respelled={
+            **report.respelled,
+            **{p: r for other in others for p, r in other.respelled.items()},
+        },
     )
 
 
@@ -1031,9 +1121,23 @@ def _verify_legacy(
         raise ValueError(f"{legacy_mhl} is not inside {root}")
     prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
     spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+    # What the card's reader of legacy MHLs calls outside is outside here too: a path from
+    # a root (``/Volumes/...``, a Windows drive's ``D:\...``), whatever folder the MHL is in.
+    from offload.card_legacy_mhl import from_a_root, spelled_as_listed
+
     escaping = sorted(
-        e.path for e in hash_list.entries if path_escapes(posixpath.normpath(prefix + e.path))
+        e.path
+        for e in hash_list.entries
+        if from_a_root(e.path) or path_escapes(posixpath.normpath(prefix + e.path))
     )
+    if escaping and all(from_a_root(p) for p in escaping):
+        raise UntrustedHistoryError(
+            f"the legacy MHL {legacy_mhl} names its files from a root, not from its own "
+            f"folder ({', '.join(repr(p) for p in escaping[:5])}: a drive's or the "
+            f"system's), so they are outside {root}: it cannot be checked against this copy; "
+            "nothing was read",
+            path=legacy_mhl,
+        )
     if escaping:
         raise UntrustedHistoryError(
             f"the legacy MHL {legacy_mhl} is broken or forged: it records paths outside "
@@ -1045,11 +1149,17 @@ def _verify_legacy(
     try:
         walked = _walk(root, spec, split_nested=False, within=within)
         disk = {item.path: item for item in walked.files}
+        # A name the MHL spells otherwise (NFC, NFD) than the copy is that file of the copy,
+        # read against the MHL (the card's one rule: ``spelled_as_listed``).
+        spell = spelled_as_listed(disk)
+        respelled: dict[str, str] = {}
         listed: set[str] = set()
         missing: list[str] = []
         reads: list[_Read] = []
         for entry in hash_list.entries:
-            path = prefix + entry.path
+            path = spell(prefix + entry.path)
+            if path != prefix + entry.path:
+                respelled[path] = prefix + entry.path
             listed.add(path)
             item = disk.get(path)
             if item is None:
@@ -1131,4 +1241,5 @@ def _verify_legacy(
         # doc): offload copy reproduces a card's link as it is and lists none such.
         outside=tuple(path for path in walked.outside if path in listed),
         leftovers=tuple(leftovers),
+        respelled=respelled,
     )

@@ -41,8 +41,10 @@ _OURS = ".offload"
 CARD_SIGNS: tuple[tuple[str, str], ...] = (
     ("DCIM", "DCIM/ (stills and video cameras, drones, action cameras)"),
     ("PRIVATE/M4ROOT", "PRIVATE/M4ROOT/ (Sony XAVC)"),
-    ("PRIVATE/XDROOT", "PRIVATE/XDROOT/ (Sony XDCAM)"),
-    ("XDROOT", "XDROOT/ (Sony XDCAM)"),
+    # XDROOT: Sony's professional cameras alike (XDCAM camcorders, FS7, FX9, F55, VENICE,
+    # BURANO; XAVC, and X-OCN on an AXS card): the folder does not tell which one wrote it.
+    ("PRIVATE/XDROOT", "PRIVATE/XDROOT/ (Sony XAVC or X-OCN: XDCAM, FX9, VENICE, BURANO)"),
+    ("XDROOT", "XDROOT/ (Sony XAVC or X-OCN: XDCAM, FX9, VENICE, BURANO)"),
     ("PRIVATE/AVCHD", "PRIVATE/AVCHD/ (AVCHD cameras)"),
     ("CONTENTS/CLIPS001", "CONTENTS/CLIPS001/ (Canon Cinema EOS, XF)"),
     ("CONTENTS/VIDEO", "CONTENTS/VIDEO/ (Panasonic P2)"),

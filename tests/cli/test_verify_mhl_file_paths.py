@@ -1,0 +1,101 @@
+"""``offload verify --mhl-file X.mhl`` (a legacy MHL given by hand) reads the MHL's paths as
+the card's reader of legacy MHLs does (``card_legacy_mhl``):
+
+* a path from a Windows drive's root (``D:\\A001\\META\\notes.txt``) is outside the copy, as
+  ``/Volumes/...`` is: the MHL cannot be checked against it (exit 31, nothing read). Before,
+  it was read as a folder ``D:`` of the copy: a MISSING file (exit 10) that no copy could
+  ever hold;
+* a name it spells composed (NFC) while the copy holds it decomposed (NFD), or the reverse,
+  is that file, read against the MHL (exit 0, or 11 when unlike it). Before: MISSING plus
+  NEW (exit 10), the file read against nothing.
+
+Real copies written by ``offload copy --mhl legacy``, real names of both spellings on a
+filesystem that keeps each as given, the real CLI in process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+
+COMPOSED = unicodedata.normalize("NFC", "Café_plan.txt")
+DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)
+
+
+def run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def _copy(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A card's copy with its legacy MHL: (the copy root, the MHL)."""
+    card = tmp_path / "A001"
+    (card / "META").mkdir(parents=True)
+    (card / "META" / name).write_bytes(b"the plan\n")
+    (card / "META" / "ok.txt").write_bytes(b"ok\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = run(
+        "copy", "--quiet", "--mhl", "legacy", "--report-dir", tmp_path / "r", card, dest
+    )
+    assert code == 0, err
+    root = dest / "A001"
+    (mhl,) = root.glob("*.mhl")
+    return root, mhl
+
+
+def test_a_windows_drive_path_is_outside_the_copy(tmp_path: Path) -> None:
+    root, mhl = _copy(tmp_path, "notes.txt")
+    text = mhl.read_text(encoding="utf-8")
+    assert "<file>META/notes.txt</file>" in text
+    mhl.write_text(text.replace("<file>META/notes.txt<", "<file>D:\\A001\\META\\notes.txt<"))
+    code, _, err = run("verify", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
+    assert code == 31, err
+    assert "names its files from a root" in err and "D:/A001/META/notes.txt" in err, err
+    assert "MISSING" not in err, err
+
+
+@pytest.mark.parametrize(("recorded", "now"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
+def test_a_name_the_mhl_spells_otherwise_is_read_against_it(
+    tmp_path: Path, recorded: str, now: str
+) -> None:
+    root, mhl = _copy(tmp_path, recorded)
+    os.rename(root / "META" / recorded, root / "META" / now)
+    code, out, err = run(
+        "verify", "--json", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["missing"] == [] and data["extra"] == [], data
+    assert f"META/{now}" in data["verified"], data
+    assert data["reasons"][f"META/{now}"]["code"] == "other-spelling", data["reasons"]
+    (root / "META" / now).write_bytes(b"the Plan\n")
+    code, _, err = run("verify", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
+    assert code == 11, err
+    assert f"CHANGED {root / 'META' / now}" in err and "MISSING" not in err, err
+
+
+def test_a_path_from_a_root_in_an_mhl_below_the_copy_root_is_outside(tmp_path: Path) -> None:
+    """An MHL in a folder of the copy naming a file from the system's root: before, the path
+    was joined to that folder (``META//Volumes/...``, read as ``META/Volumes/...``): MISSING."""
+    root, mhl = _copy(tmp_path, "notes.txt")
+    below = root / "META" / "by_hand.mhl"
+    text = mhl.read_text(encoding="utf-8").replace(
+        "<file>META/notes.txt<", "<file>/Volumes/A001/META/notes.txt<"
+    )
+    below.write_text(text.replace("<file>META/", "<file>"), encoding="utf-8")
+    code, _, err = run(
+        "verify", "--quiet", "--mhl-file", below, "--report-dir", tmp_path / "r", root
+    )
+    assert code == 31, err
+    assert "names its files from a root" in err and "/Volumes/A001/META/notes.txt" in err, err
