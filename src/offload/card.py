@@ -108,6 +108,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
+from offload.plan.preflight.findings import join_paths
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report.refusal import refusal_entry
 from offload.report.words import plural
@@ -1870,13 +1871,15 @@ def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
 
 
 def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
-    """A note a destination whose ledger vouched for copies of this card's files without
-    this card's identity (unknown, or the entries name none): what their "verified earlier"
-    rests on, why, and what proves more (the summary, ``--json`` and every report carry the
-    run's notes). Copies matched by path, size and mtime alone
-    (``OffloadPlan.trusted_unidentified``: entries without a fingerprint, written by an
-    earlier version) get one note, those matched by the card file's
-    fingerprint too (``trusted_fingerprinted``) another, each saying what was compared."""
+    """What the copies of this card's files that ledgers vouched for without this card's
+    identity (unknown, or the entries name none) rest on: their "verified earlier", why,
+    and what proves more (the summary, ``--json`` and every report carry the run's notes).
+    Copies matched by path, size and mtime alone (``OffloadPlan.trusted_unidentified``:
+    entries without a fingerprint, written by an earlier version) get one note, those
+    matched by the card file's fingerprint too (``trusted_fingerprinted``) another, each
+    saying what was compared and naming every destination it concerns with its count
+    (``_trusted_where``): one note, however many destinations (three destinations gave
+    three notes, the same 500 characters but the folder and the count)."""
     if plan.card is None:
         why = (
             "this card's identity is unknown (no volume UUID or serial could be read for it: "
@@ -1892,27 +1895,55 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
         "card's files to compare"
     )
     notes = []
-    for dest_plan in plan.plans:
-        root = printable_name(display_path(dest_plan.root))
-        count = plan.trusted_unidentified.get(dest_plan.index, 0)
-        if count:
-            notes.append(
-                f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven "
-                f"by an earlier run {'was' if count == 1 else 'were'} matched to this card's "
-                f"files by path, size and modification time alone: {why}, so another card's "
-                f"file of the same name, size and time would be trusted as well; {reverify}"
-            )
-        count = plan.trusted_fingerprinted.get(dest_plan.index, 0)
-        if count:
-            notes.append(
-                f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven "
-                f"by an earlier run {'was' if count == 1 else 'were'} matched to this card's "
-                "files by path, size, modification time and content fingerprint (the first "
-                "and last 64 KiB of each card file, the whole file up to 128 KiB, read now "
-                f"and equal to what was copied): {why}; a file that differs only between "
-                f"those bytes would be trusted as well; {reverify}"
-            )
+    alone = _trusted_where(plan, plan.trusted_unidentified)
+    if alone:
+        notes.append(
+            f"{alone} matched to this card's files by path, size and modification time "
+            f"alone: {why}, so another card's file of the same name, size and time would be "
+            f"trusted as well; {reverify}"
+        )
+    fingerprinted = _trusted_where(plan, plan.trusted_fingerprinted)
+    if fingerprinted:
+        notes.append(
+            f"{fingerprinted} matched to this card's files by path, size, modification time "
+            "and content fingerprint (the first and last 64 KiB of each card file, the whole "
+            f"file up to 128 KiB, read now and equal to what was copied): {why}; a file that "
+            f"differs only between those bytes would be trusted as well; {reverify}"
+        )
     return notes
+
+
+def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int]) -> str:
+    """The subject of a note of ``unidentified_trust_notes``, its verb included: the copies
+    trusted so (*counts*: how many by destination index) and where. One destination:
+    ``<root>: 3 copies trusted from its ledger as proven by an earlier run were``; several
+    with one count: ``3 copies on each of <root>, <root> and <root>, trusted from their
+    ledgers as proven by an earlier run, were``; several counts: ``6 copies (3 on <root>, 2
+    on <root> and 1 on <root>), trusted ... were``. "" when there are none."""
+    where = [
+        (printable_name(display_path(p.root)), counts[p.index])
+        for p in plan.plans
+        if counts.get(p.index, 0)
+    ]
+    if not where:
+        return ""
+    total = sum(count for _, count in where)
+    verb = "was" if total == 1 else "were"
+    if len(where) == 1:
+        ((root, count),) = where
+        return (
+            f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven by "
+            f"an earlier run {verb}"
+        )
+    roots = join_paths([root for root, _ in where])
+    if len({count for _, count in where}) == 1:
+        count = where[0][1]
+        verb = "was" if count == 1 else "were"
+        copies = f"{plural(count, 'copy', 'copies')} on each of {roots}"
+    else:
+        each = join_paths([f"{count} on {root}" for root, count in where])
+        copies = f"{plural(total, 'copy', 'copies')} ({each})"
+    return f"{copies}, trusted from their ledgers as proven by an earlier run, {verb}"
 
 
 def note_unfinished(report: OffloadReport) -> None:
