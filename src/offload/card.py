@@ -36,6 +36,7 @@ from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import (
+    DRIVE_GONE_ERRNOS,
     PreflightRefused,
     UsageError,
     closed_folder,
@@ -396,7 +397,8 @@ class OffloadReport:
     # errno, whether its copies are in doubt, the message also in ``folder_errors``): a
     # folder's date is no copy, so one refused "in the way" keeps no card by itself
     # (report/release.py), one that may mean a failing disk takes that destination out of
-    # the release's count.
+    # the release's count. A folder not asked after a refusal of the whole filesystem
+    # (``_set_folder_times``) is one too, with that refusal's errno.
     folder_times_unset: list[dict[str, Any]] = field(default_factory=list)
     # The end-of-run steps that failed on each destination (by index), in order: one of
     # ``FINISH_STEPS``, for the verdict line to say what still holds there and the remedy
@@ -2802,6 +2804,15 @@ def _fusefat_roots(root: Path) -> set[Path]:
     return {path for path in found if detect_filesystem(path).fstype in _ROOT_TAKES_NO_TIME}
 
 
+#: The errors setting a folder's time that the whole destination filesystem answers, not one
+#: folder (``_set_folder_times`` asks no other folder's after one): read-only (EROFS: mounted
+#: so, or remounted by a journal abort), full (ENOSPC, EDQUOT: no room for the change), or
+#: gone (``DRIVE_GONE_ERRNOS``: ENOTCONN, ENODEV, ESTALE...). Not EACCES or EPERM (one
+#: folder's owner or mode), nor EIO (a bad block may hold one folder's inode and not the
+#: next's: each is asked, and its own answer reported).
+WHOLE_FILESYSTEM_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT}) | DRIVE_GONE_ERRNOS
+
+
 #: How the error of a card's folder whose time could not be read begins (``_set_folder_times``):
 #: the terminal leaves such errors to the card's line when the card went away.
 CARD_FOLDER_UNREAD = "cannot read the time of the card's folder"
@@ -2816,8 +2827,15 @@ def _set_folder_times(
     drive mounted there) is left as it is: a FAT volume's root has no entry to hold a time,
     and fusefat's daemon dies when asked to set one (every later access: ENOTCONN).
     Returns each error's message, with the destination's OSError where the destination
-    refused the time (None: the card's folder could not be read, a fault of the card)."""
+    refused the time (None: the card's folder could not be read, a fault of the card).
+
+    Once the destination refuses one folder's time with an error of its whole filesystem
+    (``WHOLE_FILESYSTEM_ERRNOS``: read-only, full, gone), no other folder's is asked: each
+    is returned as not attempted, with that refusal's OSError (its errno, its doubt). A
+    card of 300 clip folders on a drive remounted read-only asked 300 times before, each
+    refused."""
     errors: list[tuple[str, OSError | None]] = []
+    whole: tuple[Path, OSError] | None = None  # the folder whose refusal stands for all
     folders = [plan.target_for(d) for d in tree.directories]
     sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
     if plan.creates_root:
@@ -2828,6 +2846,18 @@ def _set_folder_times(
         zip(folders, sources, strict=True), key=lambda pair: len(pair[0].parts), reverse=True
     ):
         if folder in untimed:
+            continue
+        if whole is not None:
+            first, refusal = whole
+            errors.append(
+                (
+                    f"did not try to set the time of folder {folder}: setting the time of "
+                    f"folder {first} failed with {refusal.strerror or refusal}, which the "
+                    "whole filesystem answers, not one folder (its copies are not affected; "
+                    "run the same command again to set it)",
+                    refusal,
+                )
+            )
             continue
         try:
             mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
@@ -2850,4 +2880,6 @@ def _set_folder_times(
                     exc,
                 )
             )
+            if exc.errno in WHOLE_FILESYSTEM_ERRNOS:
+                whole = (folder, exc)
     return errors

@@ -599,10 +599,13 @@ def test_folder_times_a_read_only_drive_refuses_are_one_line_and_a_count(
 ) -> None:
     """An ALEXA 35 card (a folder per clip, 12 clips) copied to a plain destination and to a
     drive that turned read-only once its copies were verified and its manifests written
-    (EROFS at every clip folder's ``utimens``): the terminal says the first folder whose time
-    could not be set and one line counting the other 11, of that cause, on that drive; the
-    JSON report still lists each folder. Failed before: 12 ``ERROR: cannot set the time of
-    folder ...`` lines, one a clip folder (a card of 300 clips: 300 lines)."""
+    (EROFS at every clip folder's ``utimens``): the first clip folder's time is asked, the
+    rest are not (a read-only filesystem refuses them all); the terminal says that first
+    folder and one line counting the other 12 (the clips' and the copy root's), of that
+    cause, on that drive; the JSON report lists each folder, those not asked as such.
+    Failed before: 12 ``ERROR: cannot set the time of folder ...`` lines, one a clip folder
+    (a card of 300 clips: 300 lines); then, with one line and a count, each folder's time
+    still asked after the first EROFS (12 asked, each refused)."""
     sizes = {f"A002C{n:03d}_261204_R2AB/A002C{n:03d}_261204_R2AB.mxf": 5_000 for n in range(12)}
     card = make_card(tmp_path / "cards", sizes)
     fs = faulty_fs()
@@ -611,22 +614,37 @@ def test_folder_times_a_read_only_drive_refuses_are_one_line_and_a_count(
     dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
     argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
     said, verdict = _run_to_late_failure(argv, fs, rule)
-    assert fs.fired(rule) == 12, fs.fired(rule)
+    assert fs.fired(rule) == 1, fs.fired(rule)
     assert f"BUT ON {fs.mountpoint}: its folders' times could not be set" in verdict, said
     lines = [line for line in said.splitlines() if line.startswith("ERROR: ")]
-    timed = [line for line in lines if "cannot set the time of folder" in line]
+    timed = [line for line in lines if "time of folder" in line]
     assert len(timed) == 1, said
+    assert "cannot set the time of folder" in timed[0], timed
     assert "Read-only file system (its copies are not affected" in timed[0], timed
     count = lines[lines.index(timed[0]) + 1]
     assert count == (
-        f"ERROR: ... and 11 more folders on {fs.mountpoint} whose times could not be set: "
+        f"ERROR: ... and 12 more folders on {fs.mountpoint} whose times could not be set: "
         "same cause (the reports list each)"
     ), said
     (report,) = reports.glob("A007R1CD_*.json")
     data = json.loads(report.read_text())
     unset = data["folder_times_unset"]
-    assert len(unset) == 12 and {u["errno"] for u in unset} == {"EROFS"}, unset
-    assert sum("cannot set the time of folder" in e for e in data["folder_errors"]) == 12
+    assert len(unset) == 13 and {u["errno"] for u in unset} == {"EROFS"}, unset
+    assert {u["copies_in_doubt"] for u in unset} == {True}, unset
+    asked, *untried = [u["message"] for u in unset]
+    assert asked.startswith("cannot set the time of folder "), asked
+    first = asked.removeprefix("cannot set the time of folder ").split(":")[0]
+    copy_root = fs.mountpoint / "A007R1CD"
+    assert {m.split(":")[0] for m in untried} == {
+        f"did not try to set the time of folder {folder}"
+        for folder in [copy_root, *(p.parent for p in map(copy_root.joinpath, sizes))]
+        if str(folder) != first
+    }, untried
+    assert all(
+        f"setting the time of folder {first} failed with Read-only file system" in m
+        for m in untried
+    ), untried
+    assert sum("time of folder" in e for e in data["folder_errors"]) == 13
 
 
 def test_several_revoked_copies_in_the_way_are_each_named_revoked(
