@@ -1997,3 +1997,46 @@ def test_a_destination_drive_unmounted_cleanly_mid_run_is_named_gone_by_the_rele
         "destination 1 no longer answers (another filesystem is at its path now)"
         in (release["text"])
     ), release
+
+
+def test_a_lost_drive_s_written_zero_is_said_to_count_finished_copies_only(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drive that fails a write 12 MiB into a 20 MiB clip (EIO: lost) after taking the
+    bytes before it: its row's "written" says 0 bytes (the JSON's ``bytes_written``: copies
+    finished), and the table's caption says what that column counts. Failed before: "0
+    bytes" under "written" and nothing more, read as "nothing reached the drive". A run
+    whose copies all finish has no caption."""
+    monkeypatch.setenv("COLUMNS", "80")
+    card = make_card(tmp_path / "cards", {"CLIPS/A007C001.mov": 20 * MIB})
+    fs = faulty_fs()
+    rule = fs.fail("write", errno.EIO, path="*A007C001.mov*", offset=12 * MIB)
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    reports = tmp_path / "reports"
+    argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert code == 1 and fs.fired(rule) >= 1, said
+    assert fs.op_count("write") >= 1
+    (saved,) = reports.glob("A007R1CD_*.json")
+    lost = json.loads(saved.read_text())["destinations"][1]
+    assert lost["lost"] and lost["bytes_written"] == 0, lost
+    lines = said.splitlines()
+    (row,) = [line for line in lines if "LOST: " in line]
+    assert " 0 bytes " in row, said
+    flat = " ".join(said.split())
+    assert (
+        "written: the bytes of the copies this run finished on that destination (verified or "
+        "transfer-checked); a copy that failed or was cancelled is not counted, though a "
+        "drive lost or cut off mid-copy may still hold part of it"
+    ) in flat, said
+    title = next(i for i, line in enumerate(lines) if line.startswith(f"{card}:"))
+    assert all(len(line) <= 80 for line in lines[title : title + 12]), said
+
+    fine = tmp_path / "fine"
+    fine.mkdir()
+    err = io.StringIO()
+    argv = ["copy", "--report-dir", str(reports), str(card), str(fine)]
+    assert offload_main(argv, Environment(stdout=io.StringIO(), stderr=err)) == 0
+    assert "written: the bytes" not in err.getvalue(), err.getvalue()
