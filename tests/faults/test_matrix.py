@@ -2023,6 +2023,11 @@ def test_a_lost_drive_s_written_zero_is_said_to_count_finished_copies_only(
     lost = json.loads(saved.read_text())["destinations"][1]
     assert lost["lost"] and lost["bytes_written"] == 0, lost
     lines = said.splitlines()
+    # The lost drive's line names it, and the file whose write failed on it: not the drive
+    # again (failed before: "... on destination <drive>: ...", the drive 3 times a line).
+    (gone,) = [line for line in lines if line.startswith(f"ERROR: destination {fs.mountpoint}")]
+    assert gone.count(str(fs.mountpoint)) == 2, gone
+    assert f"cannot write {fs.mountpoint / card.name / 'CLIPS'}/A007C001.mov: Input" in gone
     (row,) = [line for line in lines if "LOST: " in line]
     assert " 0 bytes " in row, said
     flat = " ".join(said.split())
