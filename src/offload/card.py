@@ -36,6 +36,7 @@ from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import (
+    DRIVE_GONE_ERRNOS,
     PreflightRefused,
     UsageError,
     closed_folder,
@@ -108,6 +109,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
+from offload.plan.preflight.findings import join_paths
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report.refusal import refusal_entry
 from offload.report.words import plural
@@ -395,7 +397,8 @@ class OffloadReport:
     # errno, whether its copies are in doubt, the message also in ``folder_errors``): a
     # folder's date is no copy, so one refused "in the way" keeps no card by itself
     # (report/release.py), one that may mean a failing disk takes that destination out of
-    # the release's count.
+    # the release's count. A folder not asked after a refusal of the whole filesystem
+    # (``_set_folder_times``) is one too, with that refusal's errno.
     folder_times_unset: list[dict[str, Any]] = field(default_factory=list)
     # The end-of-run steps that failed on each destination (by index), in order: one of
     # ``FINISH_STEPS``, for the verdict line to say what still holds there and the remedy
@@ -1926,13 +1929,15 @@ def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
 
 
 def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
-    """A note a destination whose ledger vouched for copies of this card's files without
-    this card's identity (unknown, or the entries name none): what their "verified earlier"
-    rests on, why, and what proves more (the summary, ``--json`` and every report carry the
-    run's notes). Copies matched by path, size and mtime alone
-    (``OffloadPlan.trusted_unidentified``: entries without a fingerprint, written by an
-    earlier version) get one note, those matched by the card file's
-    fingerprint too (``trusted_fingerprinted``) another, each saying what was compared."""
+    """What the copies of this card's files that ledgers vouched for without this card's
+    identity (unknown, or the entries name none) rest on: their "verified earlier", why,
+    and what proves more (the summary, ``--json`` and every report carry the run's notes).
+    Copies matched by path, size and mtime alone (``OffloadPlan.trusted_unidentified``:
+    entries without a fingerprint, written by an earlier version) get one note, those
+    matched by the card file's fingerprint too (``trusted_fingerprinted``) another, each
+    saying what was compared and naming every destination it concerns with its count
+    (``_trusted_where``): one note, however many destinations (three destinations gave
+    three notes, the same 500 characters but the folder and the count)."""
     if plan.card is None:
         why = (
             "this card's identity is unknown (no volume UUID or serial could be read for it: "
@@ -1948,27 +1953,55 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
         "card's files to compare"
     )
     notes = []
-    for dest_plan in plan.plans:
-        root = printable_name(display_path(dest_plan.root))
-        count = plan.trusted_unidentified.get(dest_plan.index, 0)
-        if count:
-            notes.append(
-                f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven "
-                f"by an earlier run {'was' if count == 1 else 'were'} matched to this card's "
-                f"files by path, size and modification time alone: {why}, so another card's "
-                f"file of the same name, size and time would be trusted as well; {reverify}"
-            )
-        count = plan.trusted_fingerprinted.get(dest_plan.index, 0)
-        if count:
-            notes.append(
-                f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven "
-                f"by an earlier run {'was' if count == 1 else 'were'} matched to this card's "
-                "files by path, size, modification time and content fingerprint (the first "
-                "and last 64 KiB of each card file, the whole file up to 128 KiB, read now "
-                f"and equal to what was copied): {why}; a file that differs only between "
-                f"those bytes would be trusted as well; {reverify}"
-            )
+    alone = _trusted_where(plan, plan.trusted_unidentified)
+    if alone:
+        notes.append(
+            f"{alone} matched to this card's files by path, size and modification time "
+            f"alone: {why}, so another card's file of the same name, size and time would be "
+            f"trusted as well; {reverify}"
+        )
+    fingerprinted = _trusted_where(plan, plan.trusted_fingerprinted)
+    if fingerprinted:
+        notes.append(
+            f"{fingerprinted} matched to this card's files by path, size, modification time "
+            "and content fingerprint (the first and last 64 KiB of each card file, the whole "
+            f"file up to 128 KiB, read now and equal to what was copied): {why}; a file that "
+            f"differs only between those bytes would be trusted as well; {reverify}"
+        )
     return notes
+
+
+def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int]) -> str:
+    """The subject of a note of ``unidentified_trust_notes``, its verb included: the copies
+    trusted so (*counts*: how many by destination index) and where. One destination:
+    ``<root>: 3 copies trusted from its ledger as proven by an earlier run were``; several
+    with one count: ``3 copies on each of <root>, <root> and <root>, trusted from their
+    ledgers as proven by an earlier run, were``; several counts: ``6 copies (3 on <root>, 2
+    on <root> and 1 on <root>), trusted ... were``. "" when there are none."""
+    where = [
+        (printable_name(display_path(p.root)), counts[p.index])
+        for p in plan.plans
+        if counts.get(p.index, 0)
+    ]
+    if not where:
+        return ""
+    total = sum(count for _, count in where)
+    verb = "was" if total == 1 else "were"
+    if len(where) == 1:
+        ((root, count),) = where
+        return (
+            f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven by "
+            f"an earlier run {verb}"
+        )
+    roots = join_paths([root for root, _ in where])
+    if len({count for _, count in where}) == 1:
+        count = where[0][1]
+        verb = "was" if count == 1 else "were"
+        copies = f"{plural(count, 'copy', 'copies')} on each of {roots}"
+    else:
+        each = join_paths([f"{count} on {root}" for root, count in where])
+        copies = f"{plural(total, 'copy', 'copies')} ({each})"
+    return f"{copies}, trusted from their ledgers as proven by an earlier run, {verb}"
 
 
 def note_unfinished(report: OffloadReport) -> None:
@@ -2827,6 +2860,15 @@ def _fusefat_roots(root: Path) -> set[Path]:
     return {path for path in found if detect_filesystem(path).fstype in _ROOT_TAKES_NO_TIME}
 
 
+#: The errors setting a folder's time that the whole destination filesystem answers, not one
+#: folder (``_set_folder_times`` asks no other folder's after one): read-only (EROFS: mounted
+#: so, or remounted by a journal abort), full (ENOSPC, EDQUOT: no room for the change), or
+#: gone (``DRIVE_GONE_ERRNOS``: ENOTCONN, ENODEV, ESTALE...). Not EACCES or EPERM (one
+#: folder's owner or mode), nor EIO (a bad block may hold one folder's inode and not the
+#: next's: each is asked, and its own answer reported).
+WHOLE_FILESYSTEM_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT}) | DRIVE_GONE_ERRNOS
+
+
 #: How the error of a card's folder whose time could not be read begins (``_set_folder_times``):
 #: the terminal leaves such errors to the card's line when the card went away.
 CARD_FOLDER_UNREAD = "cannot read the time of the card's folder"
@@ -2841,8 +2883,15 @@ def _set_folder_times(
     drive mounted there) is left as it is: a FAT volume's root has no entry to hold a time,
     and fusefat's daemon dies when asked to set one (every later access: ENOTCONN).
     Returns each error's message, with the destination's OSError where the destination
-    refused the time (None: the card's folder could not be read, a fault of the card)."""
+    refused the time (None: the card's folder could not be read, a fault of the card).
+
+    Once the destination refuses one folder's time with an error of its whole filesystem
+    (``WHOLE_FILESYSTEM_ERRNOS``: read-only, full, gone), no other folder's is asked: each
+    is returned as not attempted, with that refusal's OSError (its errno, its doubt). A
+    card of 300 clip folders on a drive remounted read-only asked 300 times before, each
+    refused."""
     errors: list[tuple[str, OSError | None]] = []
+    whole: tuple[Path, OSError] | None = None  # the folder whose refusal stands for all
     folders = [plan.target_for(d) for d in tree.directories]
     sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
     if plan.creates_root:
@@ -2853,6 +2902,18 @@ def _set_folder_times(
         zip(folders, sources, strict=True), key=lambda pair: len(pair[0].parts), reverse=True
     ):
         if folder in untimed:
+            continue
+        if whole is not None:
+            first, refusal = whole
+            errors.append(
+                (
+                    f"did not try to set the time of folder {folder}: setting the time of "
+                    f"folder {first} failed with {refusal.strerror or refusal}, which the "
+                    "whole filesystem answers, not one folder (its copies are not affected; "
+                    "run the same command again to set it)",
+                    refusal,
+                )
+            )
             continue
         try:
             mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
@@ -2875,4 +2936,6 @@ def _set_folder_times(
                     exc,
                 )
             )
+            if exc.errno in WHOLE_FILESYSTEM_ERRNOS:
+                whole = (folder, exc)
     return errors

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from offload.card_history import history_words
-from offload.errors import printable_name
+from offload.errors import describe_os_error, printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
 
@@ -128,7 +128,7 @@ def read_legacy_mhls(
         try:
             listed = read_legacy_mhl(path)
         except (ManifestError, OSError) as exc:
-            reason = getattr(exc, "message", None) or str(exc)
+            reason = _why_unreadable(exc, path)
             problems.append(_unreadable(path, shown, holder, reason, unreadable_tail))
             continue
         if (listed.version or "").startswith("2"):
@@ -305,6 +305,20 @@ def check_legacy_mhls(
         tuple(warnings),
         tuple(listed[path].mhl for path in missing),
     )
+
+
+def _why_unreadable(exc: Exception, path: Path) -> str:
+    """Why the legacy MHL at *path* could not be read, without its path (the warning names
+    it already: "legacy MHL 'A001.mhl' on the card cannot be read (/media/CARD/A001.mhl is
+    not well-formed XML: ...)" named it twice): ``not well-formed XML: ...``, ``not an MHL
+    hashlist``, ``Input/output error (EIO)``."""
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    reason = str(getattr(exc, "message", None) or exc)
+    for prefix in (f"{path} is ", f"cannot read legacy MHL {path}: "):
+        if reason.startswith(prefix):
+            return reason[len(prefix) :]
+    return reason
 
 
 def _unreadable(path: Path, shown: str, holder: str, reason: str, tail: str) -> PreflightItem:

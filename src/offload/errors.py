@@ -377,7 +377,10 @@ def closed_folder(path: Path | str) -> str | None:
 def destination_io_error(
     exc: OSError, operation: str, path: Path | str, device: str
 ) -> OffloadError:
-    """Wrap an OS error raised on a destination, choosing the scope from the errno.
+    """Wrap an OS error raised on a destination, choosing the scope from the errno. The
+    message names *path* and, where *path* is not inside it (an S3 stand-in, a *device*
+    that is no folder), the destination *device*: ``cannot OPERATION PATH[ on destination
+    DEVICE]: strerror (ERRNO)``, then what to do for a lost destination.
 
     Lost-device errnos (ENOSPC, EIO, ENOTCONN, EROFS, ...) give DestinationError (detach the
     destination); anything else (EFBIG, ENAMETOOLONG, EEXIST, EACCES, EINVAL...) is limited to
@@ -389,7 +392,12 @@ def destination_io_error(
     if service and operation == "rename":
         # An object store has no rename: its publish of a replacement is a server-side copy.
         operation = "publish"
-    message = f"cannot {operation} {shown} on destination {device}: {describe_os_error(exc)}"
+    # A path inside the destination names it already: "cannot write /RAID/A001/C1.mov on
+    # destination /RAID" printed /RAID twice, three times after "destination /RAID lost: ".
+    text = str(path)
+    inside = not service and (text == device or text.startswith(device.rstrip("/") + "/"))
+    where = "" if inside else f" on destination {device}"
+    message = f"cannot {operation} {shown}{where}: {describe_os_error(exc)}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).

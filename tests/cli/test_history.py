@@ -235,3 +235,17 @@ def test_a_columns_of_no_width_lays_the_listing_out_as_if_unset(tmp_path: Path) 
     for columns in ("-5", "0", "junk"):
         assert listing(columns) == unset, columns
     assert listing("60") != unset  # a width it gives is the one laid out for
+
+
+def test_a_report_that_cannot_be_read_is_named_once(tmp_path: Path) -> None:
+    """A folder named like a report (``….json``): its read fails (EISDIR), listed as
+    unreadable with the path named once. Failed before: "cannot read <path>: [Errno 21] Is
+    a directory: '<path>'", the path twice."""
+    reports = tmp_path / "reports"
+    folder = reports / "A001_2026-12-04_000000Z.json"
+    folder.mkdir(parents=True)
+    listed = _run("history", "--json", "--report-dir", reports)
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)
+    assert entry["result"] == "unreadable", entry
+    assert entry["error"] == f"cannot read {folder}: Is a directory (EISDIR)", entry

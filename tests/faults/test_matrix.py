@@ -599,10 +599,13 @@ def test_folder_times_a_read_only_drive_refuses_are_one_line_and_a_count(
 ) -> None:
     """An ALEXA 35 card (a folder per clip, 12 clips) copied to a plain destination and to a
     drive that turned read-only once its copies were verified and its manifests written
-    (EROFS at every clip folder's ``utimens``): the terminal says the first folder whose time
-    could not be set and one line counting the other 11, of that cause, on that drive; the
-    JSON report still lists each folder. Failed before: 12 ``ERROR: cannot set the time of
-    folder ...`` lines, one a clip folder (a card of 300 clips: 300 lines)."""
+    (EROFS at every clip folder's ``utimens``): the first clip folder's time is asked, the
+    rest are not (a read-only filesystem refuses them all); the terminal says that first
+    folder and one line counting the other 12 (the clips' and the copy root's), of that
+    cause, on that drive; the JSON report lists each folder, those not asked as such.
+    Failed before: 12 ``ERROR: cannot set the time of folder ...`` lines, one a clip folder
+    (a card of 300 clips: 300 lines); then, with one line and a count, each folder's time
+    still asked after the first EROFS (12 asked, each refused)."""
     sizes = {f"A002C{n:03d}_261204_R2AB/A002C{n:03d}_261204_R2AB.mxf": 5_000 for n in range(12)}
     card = make_card(tmp_path / "cards", sizes)
     fs = faulty_fs()
@@ -611,22 +614,37 @@ def test_folder_times_a_read_only_drive_refuses_are_one_line_and_a_count(
     dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
     argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
     said, verdict = _run_to_late_failure(argv, fs, rule)
-    assert fs.fired(rule) == 12, fs.fired(rule)
+    assert fs.fired(rule) == 1, fs.fired(rule)
     assert f"BUT ON {fs.mountpoint}: its folders' times could not be set" in verdict, said
     lines = [line for line in said.splitlines() if line.startswith("ERROR: ")]
-    timed = [line for line in lines if "cannot set the time of folder" in line]
+    timed = [line for line in lines if "time of folder" in line]
     assert len(timed) == 1, said
+    assert "cannot set the time of folder" in timed[0], timed
     assert "Read-only file system (its copies are not affected" in timed[0], timed
     count = lines[lines.index(timed[0]) + 1]
     assert count == (
-        f"ERROR: ... and 11 more folders on {fs.mountpoint} whose times could not be set: "
+        f"ERROR: ... and 12 more folders on {fs.mountpoint} whose times could not be set: "
         "same cause (the reports list each)"
     ), said
     (report,) = reports.glob("A007R1CD_*.json")
     data = json.loads(report.read_text())
     unset = data["folder_times_unset"]
-    assert len(unset) == 12 and {u["errno"] for u in unset} == {"EROFS"}, unset
-    assert sum("cannot set the time of folder" in e for e in data["folder_errors"]) == 12
+    assert len(unset) == 13 and {u["errno"] for u in unset} == {"EROFS"}, unset
+    assert {u["copies_in_doubt"] for u in unset} == {True}, unset
+    asked, *untried = [u["message"] for u in unset]
+    assert asked.startswith("cannot set the time of folder "), asked
+    first = asked.removeprefix("cannot set the time of folder ").split(":")[0]
+    copy_root = fs.mountpoint / "A007R1CD"
+    assert {m.split(":")[0] for m in untried} == {
+        f"did not try to set the time of folder {folder}"
+        for folder in [copy_root, *(p.parent for p in map(copy_root.joinpath, sizes))]
+        if str(folder) != first
+    }, untried
+    assert all(
+        f"setting the time of folder {first} failed with Read-only file system" in m
+        for m in untried
+    ), untried
+    assert sum("time of folder" in e for e in data["folder_errors"]) == 13
 
 
 def test_several_revoked_copies_in_the_way_are_each_named_revoked(
@@ -1979,3 +1997,51 @@ def test_a_destination_drive_unmounted_cleanly_mid_run_is_named_gone_by_the_rele
         "destination 1 no longer answers (another filesystem is at its path now)"
         in (release["text"])
     ), release
+
+
+def test_a_lost_drive_s_written_zero_is_said_to_count_finished_copies_only(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drive that fails a write 12 MiB into a 20 MiB clip (EIO: lost) after taking the
+    bytes before it: its row's "written" says 0 bytes (the JSON's ``bytes_written``: copies
+    finished), and the table's caption says what that column counts. Failed before: "0
+    bytes" under "written" and nothing more, read as "nothing reached the drive". A run
+    whose copies all finish has no caption."""
+    monkeypatch.setenv("COLUMNS", "80")
+    card = make_card(tmp_path / "cards", {"CLIPS/A007C001.mov": 20 * MIB})
+    fs = faulty_fs()
+    rule = fs.fail("write", errno.EIO, path="*A007C001.mov*", offset=12 * MIB)
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    reports = tmp_path / "reports"
+    argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert code == 1 and fs.fired(rule) >= 1, said
+    assert fs.op_count("write") >= 1
+    (saved,) = reports.glob("A007R1CD_*.json")
+    lost = json.loads(saved.read_text())["destinations"][1]
+    assert lost["lost"] and lost["bytes_written"] == 0, lost
+    lines = said.splitlines()
+    # The lost drive's line names it, and the file whose write failed on it: not the drive
+    # again (failed before: "... on destination <drive>: ...", the drive 3 times a line).
+    (gone,) = [line for line in lines if line.startswith(f"ERROR: destination {fs.mountpoint}")]
+    assert gone.count(str(fs.mountpoint)) == 2, gone
+    assert f"cannot write {fs.mountpoint / card.name / 'CLIPS'}/A007C001.mov: Input" in gone
+    (row,) = [line for line in lines if "LOST: " in line]
+    assert " 0 bytes " in row, said
+    flat = " ".join(said.split())
+    assert (
+        "written: the bytes of the copies this run finished on that destination (verified or "
+        "transfer-checked); a copy that failed or was cancelled is not counted, though a "
+        "drive lost or cut off mid-copy may still hold part of it"
+    ) in flat, said
+    title = next(i for i, line in enumerate(lines) if line.startswith(f"{card}:"))
+    assert all(len(line) <= 80 for line in lines[title : title + 12]), said
+
+    fine = tmp_path / "fine"
+    fine.mkdir()
+    err = io.StringIO()
+    argv = ["copy", "--report-dir", str(reports), str(card), str(fine)]
+    assert offload_main(argv, Environment(stdout=io.StringIO(), stderr=err)) == 0
+    assert "written: the bytes" not in err.getvalue(), err.getvalue()

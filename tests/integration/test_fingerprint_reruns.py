@@ -219,3 +219,46 @@ def test_a_card_of_many_files_read_ahead_catches_each_reshot_file_and_only_those
     )
     assert actions[names[99]] == "copied"
     assert (dest / names[99]).read_bytes() == (card / names[99]).read_bytes()
+
+
+def test_copies_trusted_on_several_destinations_are_one_note_naming_each(
+    tmp_path: Path, tmpfs_mount: Any
+) -> None:
+    """Failed before: a note a destination, the same 500 characters three times on the
+    terminal and in ``notes`` but for the folder and the count. Now one note names each
+    destination: ``on each of`` when their counts agree, each count beside its
+    destination when they do not (a copy deleted from one: copied again, not trusted)."""
+    card = a_card(tmp_path, tmpfs_mount)
+    drives = [tmp_path / name for name in ("d1", "d2", "d3")]
+    for drive in drives:
+        drive.mkdir()
+    reports = tmp_path / "reports"
+
+    def three(*more: str) -> subprocess.CompletedProcess[str]:
+        return run("copy", card, *drives, "--report-dir", reports, *more)
+
+    assert three().returncode == 0
+    roots = [drive / "A001" for drive in drives]
+    again = three()
+    assert again.returncode == 0, again.stdout + again.stderr
+    (note,) = newest_report(reports)["notes"]
+    assert note.startswith(
+        f"3 copies on each of {roots[0]}, {roots[1]} and {roots[2]}, trusted from their "
+        "ledgers as proven by an earlier run, were matched to this card's files by path, "
+        "size, modification time and content fingerprint"
+    ), note
+    assert " ".join(again.stderr.split()).count("this card's identity is unknown") == 1
+
+    (roots[2] / NAMES[0]).unlink()
+    dry = run("copy", "--dry-run", "--json", card, *drives)
+    assert dry.returncode == 0, dry.stderr
+    (planned,) = json.loads(dry.stdout)["notes"]
+    last = three()
+    assert last.returncode == 0, last.stdout + last.stderr
+    (note,) = newest_report(reports)["notes"]
+    assert note == planned
+    assert note.startswith(
+        f"8 copies (3 on {roots[0]}, 3 on {roots[1]} and 2 on {roots[2]}), trusted from "
+        "their ledgers as proven by an earlier run, were matched"
+    ), note
+    assert " ".join(last.stderr.split()).count("this card's identity is unknown") == 1

@@ -136,7 +136,10 @@ def _entry(path: Path) -> HistoryEntry:
     base = HistoryEntry(str(path), None, None, None, [], "unreadable", None, None, None)
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # its str names the path again: "[Errno 21] Is a directory: '…'"
+        base.error = f"cannot read {path}: {describe_os_error(exc)}"
+        return base
+    except ValueError as exc:  # not JSON, not UTF-8: the decoder's words, no path
         base.error = f"cannot read {path}: {exc}"
         return base
     if is_verify_report(data):

@@ -125,6 +125,8 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        caption=_written_legend(job),
+        caption_justify="left",
     )
     table.add_column("destination", no_wrap=True, overflow="fold")
     shown = [
@@ -157,6 +159,25 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
             ),
         )
     return table
+
+
+#: What the "written" column counts, below the table where a copy there did not finish: a
+#: lost drive's row said "0 bytes" beside the 80 MB of partial files it holds.
+WRITTEN_LEGEND = (
+    "written: the bytes of the copies this run finished on that destination (verified or "
+    "transfer-checked); a copy that failed or was cancelled is not counted, though a drive "
+    "lost or cut off mid-copy may still hold part of it"
+)
+
+
+def _written_legend(job: JobReport) -> str | None:
+    """The table's caption, ``WRITTEN_LEGEND``, where some destination was lost or some copy
+    failed or was cancelled (its bytes, written or not, are in no row's "written": the
+    JSON's ``bytes_written``, docs/json.md); None where every copy finished: then each
+    row's bytes are all this run wrote there."""
+    if any(d.lost or d.files_failed or d.files_cancelled for d in job.destinations):
+        return WRITTEN_LEGEND
+    return None
 
 
 def _speed(dest: DestinationSummary) -> str:
