@@ -417,7 +417,7 @@ class S3Destination:
         if self.cancelled():
             raise OSError(errno.ECANCELED, f"cancelled: {what}")
 
-    def _clean_up(self, work: Callable[[], None]) -> None:
+    def _clean_up(self, work: Callable[[], object]) -> None:
         """Run *work* on the clean-up thread and wait for it; never raises."""
         try:
             self._cleanup.submit(work).result()
@@ -1458,19 +1458,59 @@ class S3Destination:
         *,
         drop_record: bool = True,
         record_etag: str | None = None,
-    ) -> None:
+        then: str | None = None,
+    ) -> bool:
         """Abort one upload and drop its record (unless not *drop_record*: the record is
         another run's, or it has none): the record object read with *record_etag*, else the
-        one this run stored (``_drop_record``; the upload proven gone when the abort
-        succeeded or the service no longer has it). Never raises."""
-        gone = True
+        one this run stored (``_drop_record``). Where the abort fails (no answer, or refused:
+        not an upload the service no longer has, nor a bucket that is gone), the record is
+        kept, so a later run resumes or aborts the upload, and the upload is named in
+        ``left_behind`` with its id (``name_unaborted``; *then*: what becomes of it, else
+        the words for a record kept, or for none where not *drop_record*). Returns whether
+        the upload is gone. Never raises."""
         try:
             self.client.abort_multipart_upload(Bucket=self.url.bucket, Key=key, UploadId=upload_id)
         except Exception as exc:
             code, status = _error_code(exc)
-            gone = code == "NoSuchUpload" or status == 404
+            if code == "NoSuchBucket":
+                return True  # the bucket is gone, and every upload in it
+            if code != "NoSuchUpload" and status != 404:
+                self.name_unaborted(key, upload_id, exc, recorded=drop_record, then=then)
+                return False
         if drop_record:
-            self._drop_record(key, upload_id, etag=record_etag, upload_gone=gone)
+            self._drop_record(key, upload_id, etag=record_etag, upload_gone=True)
+        return True
+
+    def name_unaborted(
+        self,
+        key: str,
+        upload_id: str,
+        exc: BaseException,
+        *,
+        recorded: bool,
+        then: str | None = None,
+    ) -> None:
+        """Name in ``left_behind`` the upload *upload_id* of *key* whose abort failed with
+        *exc*: its parts stay on the service, stored for nothing until it is aborted; with
+        what becomes of it (*then*; else, as *recorded*, its record kept for the next run,
+        or no record of it at all), and the command that aborts it. Thread-safe."""
+        why = self.delete_failure(self._error(exc, "cannot delete", key), key)
+        if then is None:
+            then = (
+                "its record stays under .offload/uploads/, so the next offload into this "
+                "destination resumes or aborts it"
+                if recorded
+                else "no record of it was stored, so no later run resumes or aborts it: the "
+                "command below, or the bucket's lifecycle rule for incomplete multipart "
+                "uploads, removes it"
+            )
+        self.note_left_behind(
+            key,
+            None,
+            f"an unfinished multipart upload: its abort failed ({why}); its parts stay on the "
+            f"service, stored for nothing until it is aborted; {then}",
+            upload_id=upload_id,
+        )
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run; *key*:
@@ -1565,8 +1605,10 @@ class S3Destination:
         objects younger than ``abandon_after_s`` (another run may be writing them), and
         uploads, whatever their age, of a run that a live lock of a copy root at or above
         their key names (``live_run_may_own``: a run of days into a nested copy root). A
-        record whose upload the service no longer has is dropped. Raises OSError if the
-        records cannot be listed.
+        record whose upload the service no longer has is dropped; one whose abort fails is
+        kept (the next sweep tries again) and its upload named in ``left_behind``
+        (``abort_upload``), not among the keys returned. Raises OSError if the records
+        cannot be listed.
         """
         keep = set(keys_of_this_run)
         keep |= {self.staging_key(key) for key in keep}  # a replacement's upload resumes too
@@ -1597,8 +1639,13 @@ class S3Destination:
             # The live locks that matter are those above the key the upload ends at: a
             # staging key lies outside every nested copy root.
             final = self.record_final_key(record)
-            if created < cutoff and not self.live_run_may_own(final, record, seen):
-                self.abort_upload(key, upload_id, record_etag=record_etag)
+            # An abort that fails keeps the record (the next sweep tries again) and names
+            # the upload in left_behind.
+            if (
+                created < cutoff
+                and not self.live_run_may_own(final, record, seen)
+                and self.abort_upload(key, upload_id, record_etag=record_etag)
+            ):
                 aborted.append(key)
         return aborted
 
@@ -1728,9 +1775,17 @@ class S3Upload:
                 self._existing = dest._existing_parts(self.key, upload_id)
                 self._record_etag = record_etag  # the record dropped once it completes
                 return
-            if upload_id:
-                # ours, but not resumable
-                dest.abort_upload(self.key, upload_id, record_etag=record_etag)
+            if upload_id and not dest.abort_upload(
+                self.key,
+                upload_id,
+                record_etag=record_etag,
+                then="its record stays under .offload/uploads/ for a later offload into "
+                "this destination to abort it (this run's new upload of the key is not "
+                "recorded, so it cannot be resumed); the command below removes it now",
+            ):
+                # Ours, not resumable, and its abort failed: its record is kept (one record
+                # a key), so this run's new upload goes unrecorded.
+                self._recorded = False
         extra: dict[str, Any] = {}
         if dest.settings.checksum != "MD5":
             extra["ChecksumAlgorithm"] = dest.settings.checksum
@@ -1772,7 +1827,13 @@ class S3Upload:
                 },
             )
         except OSError:
-            dest.abort_upload(self.key, self.upload_id)
+            dest.abort_upload(
+                self.key,
+                self.upload_id,
+                then="storing its record failed too, so no later run may find it: the "
+                "command below, or the bucket's lifecycle rule for incomplete multipart "
+                "uploads, removes it",
+            )
             self.upload_id = None
             raise
 
@@ -2155,36 +2216,11 @@ class S3Upload:
         fails (the service gone: the very failure that discards it, often), the upload is
         named in the destination's ``left_behind`` (its parts stay, stored for nothing until
         it is aborted) and its record is kept, so that the next run resumes or aborts it;
-        an upload the service no longer has is gone already. Never raises."""
-        dest = self.destination
-        try:
-            dest.client.abort_multipart_upload(
-                Bucket=dest.url.bucket, Key=self.key, UploadId=upload_id
-            )
-        except Exception as exc:
-            code, _status = _error_code(exc)
-            if code == "NoSuchBucket":
-                return  # the bucket is gone, and every upload in it
-            if code != "NoSuchUpload":
-                why = dest.delete_failure(dest._error(exc, "cannot delete", self.key), self.key)
-                then = (
-                    "its record stays under .offload/uploads/, so the next offload into this "
-                    "destination resumes or aborts it"
-                    if recorded
-                    else "no record of it was stored, so no later run resumes or aborts it: "
-                    "the command below, or the bucket's lifecycle rule for incomplete "
-                    "multipart uploads, removes it"
-                )
-                dest.note_left_behind(
-                    self.key,
-                    None,
-                    f"an unfinished multipart upload: its abort failed ({why}); its parts stay "
-                    f"on the service, stored for nothing until it is aborted; {then}",
-                    upload_id=upload_id,
-                )
-                return
-        if recorded:
-            dest._drop_record(self.key, upload_id, etag=record_etag)
+        an upload the service no longer has is gone already (``abort_upload``). Never
+        raises."""
+        self.destination.abort_upload(
+            self.key, upload_id, drop_record=recorded, record_etag=record_etag
+        )
 
     def _delete_completed(self, etag: str, version: str | None) -> None:
         """Delete the object this upload completed (``discard``); where that delete fails
