@@ -690,7 +690,10 @@ class S3Destination:
         nothing behind (a plain delete there leaves the object as a noncurrent version, the
         file stored for nothing, under a delete marker); else, or where the service refuses
         that (no ``s3:DeleteObjectVersion``), only while the key still has *etag*
-        (``delete_key``), the version refused then named in ``left_behind``. Never the
+        (``delete_key``), the version refused then named in ``left_behind``. A delete by
+        id that gets no answer (the service gone) raises: no plain delete is tried (one
+        that got through would leave the version under a delete marker, where no later run
+        finds it), and the caller names the object with what becomes of it. Never the
         "null" version by its id (a bucket whose versioning is suspended: the key's only
         version may be another writer's by then). On *client* if given (else the
         destination's). Thread-safe. Raises OSError."""
@@ -703,6 +706,8 @@ class S3Destination:
                 code, status = _error_code(exc)
                 if code == "NoSuchVersion":
                     return  # gone already: nothing of ours is left
+                if not code and not status:
+                    raise self._error(exc, "cannot delete", key) from exc
                 # Refused: deleted as on a bucket without versions, which leaves this
                 # version (noncurrent under a delete marker, or current if that fails too).
                 self.note_left_behind(
@@ -978,18 +983,84 @@ class S3Destination:
             self.replaced_versions.append(version)
         problem = self._confirm(final, etag, upload.size_bytes, fingerprint)
         if problem is not None:
-            self._clean_up(lambda: self.delete_key(final, etag=etag))
+            outcome: list[str] = []
+            self._clean_up(lambda: outcome.append(self._delete_unconfirmed(final, etag, version)))
             raise OSError(
                 errno.EBADMSG,
                 f"the replacement of {self.display(final)} did not confirm after its copy "
-                f"({problem}); the copy was deleted, and the object it replaced "
-                f"{replaced_words([version])}: copy the file again",
+                f"({problem}); {outcome[0] if outcome else 'its delete did not end'}: copy "
+                "the file again",
             )
         staging_etag, staging_version = upload.etag, upload.version_id
-        self._clean_up(
-            lambda: self.delete_own(upload.key, etag=staging_etag, version_id=staging_version)
-        )
+
+        def delete_staging() -> None:
+            try:
+                self.delete_own(upload.key, etag=staging_etag, version_id=staging_version)
+            except Exception as exc:
+                with self._lock:
+                    named = any(item.key == upload.key for item in self.left_behind)
+                if not named:
+                    shown = staging_version if staging_version != "null" else None
+                    self.note_left_behind(
+                        upload.key,
+                        shown,
+                        f"its delete failed ({self.delete_failure(exc, upload.key)}); "
+                        f"{self.staging_then()}",
+                    )
+
+        self._clean_up(delete_staging)
         return etag
+
+    def staging_then(self) -> str:
+        """What becomes of a staging object of ours left in the bucket (``left_behind``)."""
+        return (
+            "a staging object of a replacement: the next offload into this destination "
+            f"deletes it once older than {self.settings.abandon_after_s / 3600:g} h"
+        )
+
+    def _delete_unconfirmed(self, key: str, etag: str, version: str | None) -> str:
+        """Delete the copy a replacement made over *key* that did not confirm (its ETag
+        *etag*, its VersionId *version*: ``delete_own``, by that id on a bucket that keeps
+        versions, which leaves nothing of it and makes the key's previous version, the
+        object it replaced unless another writer stored one since, current again); returns
+        what became of the copy and of the object it replaced, in words for the file's
+        error. A delete that fails names the copy in ``left_behind``. Never raises."""
+        try:
+            self.delete_own(key, etag=etag, version_id=version)
+        except Exception as exc:
+            with self._lock:
+                named = any(item.key == key for item in self.left_behind)
+            if not named:
+                self.note_left_behind(
+                    key,
+                    version if version and version != "null" else None,
+                    f"its delete failed ({self.delete_failure(exc, key)}); a replacement's "
+                    "copy that did not confirm, which no ledger entry vouches for: the next "
+                    "offload of this card reads it back (adopted if it is the card's file, "
+                    "else refused as other content)",
+                )
+            return (
+                f"its delete failed too ({self.delete_failure(exc, key)}): the copy may "
+                "still be under the key, named in the report's left_behind, and the next "
+                "offload reads it back"
+            )
+        with self._lock:
+            refused = any(
+                item.key == key and item.version_id == version for item in self.left_behind
+            )
+        if version and version != "null" and not refused:
+            return (
+                "the copy was deleted by its version id, nothing of it kept, and the object it "
+                "replaced stays in the bucket (the bucket keeps versions: the key's previous "
+                "version is its current object again)"
+            )
+        if refused:
+            return (
+                "the copy was deleted, but its delete by version id was refused: it stays as "
+                "a noncurrent version (named in the report's left_behind), and so does the "
+                "object it replaced"
+            )
+        return f"the copy was deleted, and the object it replaced {replaced_words([version])}"
 
     def copy_object(
         self,
@@ -1241,10 +1312,19 @@ class S3Destination:
                 code, status = _error_code(exc)
                 if code == "NoSuchVersion":
                     continue
-                for left in versions[index:]:
-                    self.note_left_behind(
-                        record, left, refused_reason(exc, code, status), refused=bool(status)
+                reason = refused_reason(exc, code, status)
+                if not code and not status:
+                    # No answer (the service gone): no plain delete either, so the record
+                    # stays where the next run's sweep finds it, its upload done.
+                    reason += (
+                        "; the record stays, and the next offload into this destination "
+                        "deletes it, each version by its id where it may list them "
+                        "(s3:ListBucketVersions)"
                     )
+                for left in versions[index:]:
+                    self.note_left_behind(record, left, reason, refused=bool(status))
+                if not code and not status:
+                    return
                 break
         else:
             if versions:
@@ -1631,10 +1711,13 @@ class S3Destination:
                 created = float(record.get("created_at", 0.0))
             except (ValueError, KeyError, TypeError):
                 continue
-            if key in keep:
-                continue
+            # A record whose upload the service no longer has is dead for good (an upload
+            # id never comes back): dropped, also of a key this run writes (one it finds
+            # already there is never opened again, and its record would stay).
             if not self._upload_in_progress(key, upload_id):
                 self._drop_record(key, upload_id, etag=record_etag, upload_gone=True)
+                continue
+            if key in keep:
                 continue
             # The live locks that matter are those above the key the upload ends at: a
             # staging key lies outside every nested copy root.
@@ -2236,7 +2319,9 @@ class S3Upload:
             with dest._lock:
                 named = any(item.key == self.key for item in dest.left_behind)
             if not named:
-                dest.note_left_behind(self.key, None, self._left_reason(exc))
+                # Its version named where it has one: the command then removes it whole.
+                shown = version if version and version != "null" else None
+                dest.note_left_behind(self.key, shown, self._left_reason(exc))
 
     def _left_reason(self, exc: BaseException) -> str:
         """Why this upload's completed object may still be under its key, and what becomes
