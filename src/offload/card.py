@@ -92,7 +92,7 @@ from offload.ledger import (
     recorded_entry,
     same_card,
 )
-from offload.lock import lock_copy_roots
+from offload.lock import CopyRootBusy, lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
@@ -1513,7 +1513,9 @@ def run_offload(
 
     Holds the lock of every copy root (``offload.lock``) from before the first byte until
     the manifests and folder times are written, released on every exit path; raises
-    CopyRootBusy (a UsageError: exit 64, nothing written) when another offload holds one.
+    CopyRootBusy (a UsageError: exit 64, nothing copied; with an s3:// destination its
+    line says the preflight's probe objects were written, ``s3card.nothing_copied_words``)
+    when another offload holds one.
     *on_locked* is called once every lock is held, before anything else (the command
     announces the offload then: a run refused by another's lock announces nothing).
     Everything else that goes wrong is in the report (see ``_run_locked``).
@@ -1539,6 +1541,15 @@ def run_offload(
                 guarded.emit(WarningIssued(message))
             guarded.emit(OffloadFinished(report.job.cancelled))
             report.job.warnings.extend([*locks.warnings, *lost])
+    except CopyRootBusy as exc:
+        if not plan.backends:
+            raise
+        # An s3:// destination's preflight stored (and deleted) its probe objects already:
+        # "nothing was written" would not be true.
+        words = _s3().nothing_copied_words(plan.backends)
+        raise CopyRootBusy(
+            exc.message.replace("nothing was written", words), path=exc.path
+        ) from None
     finally:
         if s3_locks:
             # Stopped short (report None): released within the stop's clean-up budget.
