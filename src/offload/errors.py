@@ -374,6 +374,21 @@ def closed_folder(path: Path | str) -> str | None:
     return None
 
 
+def _once(path: str, shown: str, device: str, words: str) -> tuple[str, str]:
+    """*shown* (the stand-in path of an S3 object or copy root) and *words* (the store's
+    error, which names the object by its ``s3://`` URL: ``cannot upload part 2 of
+    s3://bucket/key (endpoint): ...``) so that the line names each once: the object named
+    again in *words* is "it" there; a stand-in path that is the destination *device*
+    itself is not named before it ("cannot reach destination s3://bucket/prefix")."""
+    url = "s3://" + path[len(_S3_STAND_IN) :] if path.startswith(_S3_STAND_IN) else path
+    if url == device:
+        return "", words
+    for before, after in ((f" of {url} (", " of it ("), (f" {url} (", " it (")):
+        if before in words:
+            return shown, words.replace(before, after, 1)
+    return shown, words
+
+
 def destination_io_error(
     exc: OSError, operation: str, path: Path | str, device: str
 ) -> OffloadError:
@@ -389,7 +404,11 @@ def destination_io_error(
     if service and operation == "rename":
         # An object store has no rename: its publish of a replacement is a server-side copy.
         operation = "publish"
-    message = f"cannot {operation} {shown} on destination {device}: {describe_os_error(exc)}"
+    words = describe_os_error(exc)
+    if service:
+        shown, words = _once(str(path), shown, device, words)
+    named = f"{shown} on destination" if shown else "destination"
+    message = f"cannot {operation} {named} {device}: {words}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).
