@@ -43,8 +43,8 @@ def test_a_replacement_that_does_not_confirm_leaves_the_old_object_current(  # t
     assert "did not confirm after its copy" in said, said
     assert (
         "the copy was deleted by its version id, nothing of it kept, and the object it "
-        "replaced stays in the bucket (the bucket keeps versions: the key's previous version "
-        "is its current object again): copy the file again"
+        "replaced stays in the bucket (the bucket keeps versions: it is the key's current "
+        "object again, unless another writer stored one since): copy the file again"
     ) in said, said
     listing = client.list_object_versions(Bucket=bucket, Prefix=key)
     # The user's object is the key's current one again; the copy is gone, no delete marker

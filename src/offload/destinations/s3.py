@@ -1051,8 +1051,8 @@ class S3Destination:
         if version and version != "null" and not refused:
             return (
                 "the copy was deleted by its version id, nothing of it kept, and the object it "
-                "replaced stays in the bucket (the bucket keeps versions: the key's previous "
-                "version is its current object again)"
+                "replaced stays in the bucket (the bucket keeps versions: it is the key's current "
+                "object again, unless another writer stored one since)"
             )
         if refused:
             return (
