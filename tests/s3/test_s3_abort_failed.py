@@ -86,7 +86,10 @@ def test_a_changed_upload_whose_abort_fails_keeps_its_record_and_is_named(  # ty
         body = admin(s3_server.url).get_object(Bucket=bucket, Key=record)["Body"].read()
         assert old_id in body.decode()
         entry = _named(store, old_id)
-        assert "this run's new upload of the key is not recorded" in entry["reason"]
+        assert (
+            "the upload of the source this run starts in its place is not recorded"
+            in (entry["reason"])
+        )
     finally:
         store.close()
     # A later sweep aborts it and drops its record.

@@ -1863,8 +1863,9 @@ class S3Upload:
                 upload_id,
                 record_etag=record_etag,
                 then="its record stays under .offload/uploads/ for a later offload into "
-                "this destination to abort it (this run's new upload of the key is not "
-                "recorded, so it cannot be resumed); the command below removes it now",
+                "this destination to abort it (one record a key: the upload of the source "
+                "this run starts in its place is not recorded, so it cannot be resumed); "
+                "the command below removes it now",
             ):
                 # Ours, not resumable, and its abort failed: its record is kept (one record
                 # a key), so this run's new upload goes unrecorded.
