@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -93,7 +93,7 @@ from offload.ledger import (
     recorded_entry,
     same_card,
 )
-from offload.lock import lock_copy_roots
+from offload.lock import CopyRootBusy, lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
@@ -1572,7 +1572,9 @@ def run_offload(
 
     Holds the lock of every copy root (``offload.lock``) from before the first byte until
     the manifests and folder times are written, released on every exit path; raises
-    CopyRootBusy (a UsageError: exit 64, nothing written) when another offload holds one.
+    CopyRootBusy (a UsageError: exit 64, nothing copied; with an s3:// destination its
+    line says the preflight's probe objects were written, ``s3card.nothing_copied_words``)
+    when another offload holds one.
     *on_locked* is called once every lock is held, before anything else (the command
     announces the offload then: a run refused by another's lock announces nothing).
     Everything else that goes wrong is in the report (see ``_run_locked``).
@@ -1598,6 +1600,15 @@ def run_offload(
                 guarded.emit(WarningIssued(message))
             guarded.emit(OffloadFinished(report.job.cancelled))
             report.job.warnings.extend([*locks.warnings, *lost])
+    except CopyRootBusy as exc:
+        if not plan.backends:
+            raise
+        # An s3:// destination's preflight stored (and deleted) its probe objects already:
+        # "nothing was written" would not be true.
+        words = _s3().nothing_copied_words(plan.backends)
+        raise CopyRootBusy(
+            exc.message.replace("nothing was written", words), path=exc.path
+        ) from None
     finally:
         if s3_locks:
             # Stopped short (report None): released within the stop's clean-up budget.
@@ -1785,6 +1796,7 @@ def _run_locked(
             )
         report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
         report.warnings.extend(_replaced(plan, report))
+        report.warnings.extend(_kept_beside(plan, settled.found_wrong, report))
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         note_unfinished(report)
@@ -1824,6 +1836,7 @@ def _run_locked(
     # saved reports too, not only on the terminal as it was found.
     report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
     report.warnings.extend(_replaced(plan, report))
+    report.warnings.extend(_kept_beside(plan, settled.found_wrong, report))
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
@@ -2058,6 +2071,53 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
                 f"{plural(count, 'file')} already on {display_path(plan.plans[index].root)} "
                 f"{'was' if count == 1 else 'were'} replaced by the card's "
                 f"(--overwrite), {how}: {names}{more}; what was there before {before}",
+                index,
+            )
+        )
+    return items
+
+
+def _kept_beside(
+    plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
+) -> list[PreflightItem]:
+    """One warning (``existing-kept-beside``) per destination where ``--keep-both`` wrote
+    card files beside a file already at their names, under a name of their own (``name
+    (1).ext``): naming where each new copy went (up to three, and the count), so the user
+    is told where it is, in the terminal (``KEPT BOTH: ...``) and the JSON. Not the copies
+    of ours found wrong, whose own warning (``copy-no-longer-matches``) names the new copy
+    beside each. Only copies verified or transfer-checked: a failed one is its entry's."""
+    if plan.options.copy.existing is not ExistingFilePolicy.KEEP_BOTH:
+        return []
+    named = {(wrong.relative_path, wrong.destination_index) for wrong in found}
+    good = (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED)
+    by_destination: dict[int, list[tuple[str, DestinationFileResult]]] = {}
+    for file in report.job.files:
+        for copy in file.destinations:
+            if (
+                copy.status in good
+                and copy.final_path
+                and PurePosixPath(copy.final_path).name != PurePosixPath(file.relative_path).name
+                and (file.relative_path, copy.destination_index) not in named
+            ):
+                by_destination.setdefault(copy.destination_index, []).append(
+                    (file.relative_path, copy)
+                )
+    items = []
+    for index, copies in sorted(by_destination.items()):
+        shown = ", ".join(
+            f"{printable_name(relative)} as {printable_name(display_path(c.final_path))}"
+            for relative, c in copies[:3]
+        )
+        more = f" and {len(copies) - 3} more" if len(copies) > 3 else ""
+        count = len(copies)
+        items.append(
+            PreflightItem(
+                PreflightCode.EXISTING_KEPT_BESIDE,
+                _finding_path(copies[0][1].final_path),
+                f"{plural(count, 'card file')} copied to {display_path(plan.plans[index].root)} "
+                f"beside a file already at {'its name' if count == 1 else 'their names'}, "
+                f"which {'was' if count == 1 else 'were'} kept as it is (--keep-both): "
+                f"{shown}{more}",
                 index,
             )
         )

@@ -374,6 +374,21 @@ def closed_folder(path: Path | str) -> str | None:
     return None
 
 
+def _once(path: str, shown: str, device: str, words: str) -> tuple[str, str]:
+    """*shown* (the stand-in path of an S3 object or copy root) and *words* (the store's
+    error, which names the object by its ``s3://`` URL: ``cannot upload part 2 of
+    s3://bucket/key (endpoint): ...``) so that the line names each once: the object named
+    again in *words* is "it" there; a stand-in path that is the destination *device*
+    itself is not named before it ("cannot reach destination s3://bucket/prefix")."""
+    url = "s3://" + path[len(_S3_STAND_IN) :] if path.startswith(_S3_STAND_IN) else path
+    if url == device:
+        return "", words
+    for before, after in ((f" of {url} (", " of it ("), (f" {url} (", " it (")):
+        if before in words:
+            return shown, words.replace(before, after, 1)
+    return shown, words
+
+
 def destination_io_error(
     exc: OSError, operation: str, path: Path | str, device: str
 ) -> OffloadError:
@@ -394,10 +409,15 @@ def destination_io_error(
         operation = "publish"
     # A path inside the destination names it already: "cannot write /RAID/A001/C1.mov on
     # destination /RAID" printed /RAID twice, three times after "destination /RAID lost: ".
+    words = describe_os_error(exc)
     text = str(path)
-    inside = not service and (text == device or text.startswith(device.rstrip("/") + "/"))
-    where = "" if inside else f" on destination {device}"
-    message = f"cannot {operation} {shown}{where}: {describe_os_error(exc)}"
+    if service:
+        shown, words = _once(text, shown, device, words)
+        named = f"{shown} on destination {device}" if shown else f"destination {device}"
+    else:
+        inside = text == device or text.startswith(device.rstrip("/") + "/")
+        named = shown if inside else f"{shown} on destination {device}"
+    message = f"cannot {operation} {named}: {words}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).

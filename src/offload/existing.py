@@ -155,9 +155,34 @@ def _unreadable_words(check: ExistingCopy, why: str) -> str:
             f"{check.final_path} is already there but unreadable: {why}; it was neither "
             "compared with the source nor written over"
         )
+    return f"{check.final_path} is unreadable, not found wrong: {why}; {UNREAD_KEPT}"
+
+
+#: What became of a copy of ours that could not be read (``_unreadable_words``), before
+#: ``_revoke_unread`` says what became of its ledger entry.
+UNREAD_KEPT = "it is kept as it is (nothing was written over it)"
+
+
+def _revoke_unread(ledger: Ledger | None, relative: str, error: str | None) -> str | None:
+    """Revoke the ledger entry of a copy of ours as recorded that could not be read
+    (*error*: ``_unreadable_words``'s) and return *error* saying what became of the entry:
+    revoked (the next run reads the copy back against the card, adopting it if equal), or
+    still standing where the revocation failed (the next plain run then trusts it, said)."""
+    words = error or ""
+    if ledger is None:
+        return error
+    try:
+        ledger.revoke({relative: ledger.card})  # this card's copy, not another's
+    except OSError as exc:
+        return (
+            f"{words}; its ledger entry could not be revoked ({describe_os_error(exc)}), so "
+            "a plain re-run still trusts it: run offload verify of the copy, or --reverify "
+            "again"
+        )
     return (
-        f"{check.final_path} is unreadable, not found wrong: {why}; it is kept as it is "
-        "(nothing was written over it) and its ledger entry stands"
+        f"{words}; its ledger entry is revoked, as offload verify revokes an object it could "
+        "not read: the next offload of this card reads it back against the card (adopted if "
+        "equal) instead of trusting it"
     )
 
 
@@ -565,13 +590,20 @@ def settle(
                 )
         elif outcome.unreadable:
             # Neither proven nor found wrong (an object store refused the read, or kept
-            # failing): kept as it is, its ledger entry untouched (it is not revoked: nothing
-            # proved it wrong, and a copy of ours written over it would replace an object,
-            # S3 having no rename), the file failed here. ``action``: what the run set out to
-            # do there.
+            # failing): kept as it is (nothing proved it wrong, and a copy of ours written
+            # over it would replace an object, S3 having no rename), the file failed here.
+            # ``action``: what the run set out to do there. The ledger entry that vouched
+            # for it (a re-check of a copy as recorded: its ETag and size) is revoked, as
+            # ``offload verify`` revokes an object whose GET failed (``s3revoke``): left
+            # standing, the next plain run would call it verified although the last attempt
+            # to read it failed; that run reads it back instead (adopted if equal).
             result.error = outcome.error
             if check.kind is not CheckKind.ADOPT:
                 result.action = CopyAction.RECHECKED
+                if not check.changed:
+                    result.error = _revoke_unread(
+                        ledgers[check.destination_index], relative, outcome.error
+                    )
         elif check.kind is CheckKind.ADOPT and not check.changed:
             if outcome.error:
                 result.error = outcome.error

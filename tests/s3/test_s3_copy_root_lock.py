@@ -53,7 +53,12 @@ def test_a_second_live_run_into_the_copy_root_is_refused_up_front(  # type: igno
     line = [text for text in err_b.splitlines() if "in use by another offload" in text]
     assert len(line) == 1, err_b
     assert f"copy root s3://{bucket}/day1/A001" in line[0] and f"pid {first.pid} " in line[0]
-    assert "nothing was written" in line[0]
+    # The preflight's probe objects were written (and deleted): not "nothing was written".
+    assert "nothing was written" not in line[0]
+    assert (
+        "nothing was copied (the s3:// preflight wrote and deleted its probe objects under "
+        ".offload/probe/): wait for it to finish"
+    ) in line[0], line[0]
     assert "RESUMED" not in err_b + out_b
     assert holder is not None and json.loads(holder["Body"].read())["pid"] == first.pid
     assert len(uploads) == 1  # run A's only: B started none, resumed none, aborted none
@@ -210,6 +215,9 @@ def test_one_prefix_in_two_buckets_is_two_copy_roots_each_locked(  # type: ignor
     _, err = process.communicate(timeout=120)
     assert process.returncode == 64, err
     assert f"copy root s3://{other}/day1/A001 is in use by another offload" in err
+    said = " ".join(err.split())
+    assert "nothing was written" not in said, said  # the probes were written and deleted
+    assert "nothing was copied (the s3:// preflight wrote and deleted its probe objects" in said
     assert _card_keys(s3_server.url, bucket) == [] and _card_keys(s3_server.url, other) == []
     assert LOCK not in keys(s3_server.url, bucket)  # the first one's taken lock released
 

@@ -244,3 +244,23 @@ def test_a_name_that_is_not_utf8_fails_that_file_on_s3_only(s3_server, bucket, t
     assert not report.destinations[1].lost
     others = [by_name[r].destination(1) for r in SIZES]
     assert all(r is not None and r.status is DestinationStatus.VERIFIED for r in others)
+
+
+def test_the_lost_line_names_the_object_once(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The service failing every attempt at part 2 of the big clip (500 from the proxy):
+    the destination is lost, and its line names the clip once ("cannot flush <url> on
+    destination ...: cannot upload part 2 of it (...)"). Before, "cannot flush <url> on
+    destination <root>: cannot upload part 2 of <url> (...)"."""
+    files = make_card(tmp_path)
+    proxy.intercept("PUT", "partNumber=2", status=500, code="InternalError", count=100)
+    backend = S3Backend(destination(proxy.url, bucket, prefix="day1", max_attempts=2))
+    report = run(tmp_path, backend, files)
+    backend.close()
+    assert report.exit_code == 1
+    from offload.destinations.s3url import shown
+
+    lost = shown(report.destinations[1].lost_reason or "")  # as the card layer shows it
+    url = f"s3://{bucket}/day1/A001/CLIPS/A001C001.mov"
+    assert report.destinations[1].lost, lost
+    assert f" {url} on destination s3://{bucket}/day1: cannot upload part 2 of it (" in lost
+    assert lost.startswith("cannot ") and lost.count(url) == 1, lost

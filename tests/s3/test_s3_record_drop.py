@@ -157,8 +157,9 @@ def test_without_conditional_deletes_a_record_whose_abort_failed_is_left_and_nam
     unconditional,
 ) -> None:
     """An abandoned upload whose abort the service refused (403) may still be in progress:
-    its record is not deleted (it is how a later run finds the upload to abort), and is
-    named in ``left_behind`` with why."""
+    its record is not deleted (it is how a later run finds the upload to abort), and the
+    upload is named in ``left_behind`` with why and its upload id (before, the record was
+    named, as one that cannot be deleted on a condition: it is not for deleting)."""
     from support.tcpproxy import FaultProxy
 
     endpoint = unconditional.url
@@ -178,8 +179,9 @@ def test_without_conditional_deletes_a_record_whose_abort_failed_is_left_and_nam
         store.abort_abandoned()  # created_at 0.0: abandoned long ago
         assert _stored(endpoint, bucket, record_key) == _record(upload, "gone")
         (left,) = store.left_behind
-        assert left.key == record_key and left.version_id is None
-        assert "the upload it names may still be in progress" in left.reason, left.reason
+        assert (left.key, left.upload_id, left.version_id) == (KEY, upload, None)
+        assert left.reason.startswith("an unfinished multipart upload: its abort failed (")
+        assert "its record stays under .offload/uploads/" in left.reason, left.reason
         # A later sweep, the abort answered: upload and record both gone.
         store.left_behind.clear()
         store.abort_abandoned()

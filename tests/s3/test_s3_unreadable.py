@@ -2,11 +2,14 @@
 keeps failing (500 after the retries) when ``offload copy`` reads it back as a copy
 already there: unreadable, never "found wrong". The object is kept as it is (nothing
 uploaded or copied over it: S3 has no rename, and a new copy would replace an object
-nothing proved wrong), its ledger entry stands, the file fails (exit 1) with words saying
-why and what to do. Failed before: ``--reverify`` called it a copy found wrong, revoked
-its ledger entry, uploaded a replacement and copied it over the object ("cannot rename
-... the copy found wrong is left as it is ... --overwrite replaces it"); the re-run then
-refused it as a file in the way."""
+nothing proved wrong), the file fails (exit 1) with words saying why and what to do, and
+its ledger entry is revoked, as ``offload verify`` revokes an object whose GET failed
+(``s3revoke``): the next plain run reads it back against the card (adopting it) instead of
+trusting it by its ETag (before, the entry stood: the next run called it "verified
+earlier" although the last attempt to read it had failed). Failed before that: ``--reverify``
+called it a copy found wrong, revoked its ledger entry, uploaded a replacement and copied
+it over the object ("cannot rename ... the copy found wrong is left as it is ...
+--overwrite replaces it"); the re-run then refused it as a file in the way."""
 
 from __future__ import annotations
 
@@ -90,7 +93,11 @@ def test_reverify_of_an_object_whose_get_is_refused_says_unreadable(
     words = f"{url}/A001/CLIPS/A001C001.mov is unreadable, not found wrong: "
     assert f"ERROR: {words}" in flat, flat
     assert what_to_do in flat, flat
-    assert "it is kept as it is (nothing was written over it) and its ledger entry stands" in flat
+    assert (
+        "it is kept as it is (nothing was written over it); its ledger entry is revoked, as "
+        "offload verify revokes an object it could not read: the next offload of this card "
+        "reads it back against the card (adopted if equal) instead of trusting it"
+    ) in flat, flat
     for wrong in ("no longer matches", "found wrong is left", "rename", "--overwrite", "damaged"):
         assert wrong not in flat, (wrong, flat)
     # Nothing was uploaded or copied over it: the object is the one the first run stored.
@@ -104,10 +111,24 @@ def test_reverify_of_an_object_whose_get_is_refused_says_unreadable(
     assert result["status"] == "failed" and result["action"] == "rechecked", result
     assert words in result["error"] and what_to_do in result["error"], result
     assert not [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
-    # The ledger entry stands (not revoked): a re-run trusts the copy the first run verified.
-    again, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    # The ledger entry is revoked: a plain re-run (the GET answered again) does not trust
+    # it by its ETag, it reads it back against the card and adopts it, nothing written.
+    again_proxy = FaultProxy(s3_server.port)
+    try:
+        again, _, err = offload(tmp_path, "--s3-endpoint", again_proxy.url, str(card), url)
+        read_back = [
+            target
+            for method, target in zip(again_proxy.stats.methods, again_proxy.targets, strict=True)
+            if method == "GET" and target.split("?")[0] == f"/{bucket}/{CLIP}"
+        ]
+    finally:
+        again_proxy.close()
     assert again == 0, err
-    assert _clip_result(_last_report(tmp_path))["status"] == "verified_earlier"
+    result = _clip_result(_last_report(tmp_path))
+    assert (result["status"], result["action"]) == ("verified", "adopted"), result
+    assert read_back, "the re-run trusted the object without reading it"
+    after = client.head_object(Bucket=bucket, Key=CLIP)
+    assert after["ETag"] == before["ETag"] and after["LastModified"] == before["LastModified"]
 
 
 def test_an_object_already_there_whose_get_is_refused_is_unreadable_not_adopted(

@@ -417,7 +417,7 @@ class S3Destination:
         if self.cancelled():
             raise OSError(errno.ECANCELED, f"cancelled: {what}")
 
-    def _clean_up(self, work: Callable[[], None]) -> None:
+    def _clean_up(self, work: Callable[[], object]) -> None:
         """Run *work* on the clean-up thread and wait for it; never raises."""
         try:
             self._cleanup.submit(work).result()
@@ -690,7 +690,10 @@ class S3Destination:
         nothing behind (a plain delete there leaves the object as a noncurrent version, the
         file stored for nothing, under a delete marker); else, or where the service refuses
         that (no ``s3:DeleteObjectVersion``), only while the key still has *etag*
-        (``delete_key``), the version refused then named in ``left_behind``. Never the
+        (``delete_key``), the version refused then named in ``left_behind``. A delete by
+        id that gets no answer (the service gone) raises: no plain delete is tried (one
+        that got through would leave the version under a delete marker, where no later run
+        finds it), and the caller names the object with what becomes of it. Never the
         "null" version by its id (a bucket whose versioning is suspended: the key's only
         version may be another writer's by then). On *client* if given (else the
         destination's). Thread-safe. Raises OSError."""
@@ -703,6 +706,8 @@ class S3Destination:
                 code, status = _error_code(exc)
                 if code == "NoSuchVersion":
                     return  # gone already: nothing of ours is left
+                if not code and not status:
+                    raise self._error(exc, "cannot delete", key) from exc
                 # Refused: deleted as on a bucket without versions, which leaves this
                 # version (noncurrent under a delete marker, or current if that fails too).
                 self.note_left_behind(
@@ -978,18 +983,84 @@ class S3Destination:
             self.replaced_versions.append(version)
         problem = self._confirm(final, etag, upload.size_bytes, fingerprint)
         if problem is not None:
-            self._clean_up(lambda: self.delete_key(final, etag=etag))
+            outcome: list[str] = []
+            self._clean_up(lambda: outcome.append(self._delete_unconfirmed(final, etag, version)))
             raise OSError(
                 errno.EBADMSG,
                 f"the replacement of {self.display(final)} did not confirm after its copy "
-                f"({problem}); the copy was deleted, and the object it replaced "
-                f"{replaced_words([version])}: copy the file again",
+                f"({problem}); {outcome[0] if outcome else 'its delete did not end'}: copy "
+                "the file again",
             )
         staging_etag, staging_version = upload.etag, upload.version_id
-        self._clean_up(
-            lambda: self.delete_own(upload.key, etag=staging_etag, version_id=staging_version)
-        )
+
+        def delete_staging() -> None:
+            try:
+                self.delete_own(upload.key, etag=staging_etag, version_id=staging_version)
+            except Exception as exc:
+                with self._lock:
+                    named = any(item.key == upload.key for item in self.left_behind)
+                if not named:
+                    shown = staging_version if staging_version != "null" else None
+                    self.note_left_behind(
+                        upload.key,
+                        shown,
+                        f"its delete failed ({self.delete_failure(exc, upload.key)}); "
+                        f"{self.staging_then()}",
+                    )
+
+        self._clean_up(delete_staging)
         return etag
+
+    def staging_then(self) -> str:
+        """What becomes of a staging object of ours left in the bucket (``left_behind``)."""
+        return (
+            "a staging object of a replacement: the next offload into this destination "
+            f"deletes it once older than {self.settings.abandon_after_s / 3600:g} h"
+        )
+
+    def _delete_unconfirmed(self, key: str, etag: str, version: str | None) -> str:
+        """Delete the copy a replacement made over *key* that did not confirm (its ETag
+        *etag*, its VersionId *version*: ``delete_own``, by that id on a bucket that keeps
+        versions, which leaves nothing of it and makes the key's previous version, the
+        object it replaced unless another writer stored one since, current again); returns
+        what became of the copy and of the object it replaced, in words for the file's
+        error. A delete that fails names the copy in ``left_behind``. Never raises."""
+        try:
+            self.delete_own(key, etag=etag, version_id=version)
+        except Exception as exc:
+            with self._lock:
+                named = any(item.key == key for item in self.left_behind)
+            if not named:
+                self.note_left_behind(
+                    key,
+                    version if version and version != "null" else None,
+                    f"its delete failed ({self.delete_failure(exc, key)}); a replacement's "
+                    "copy that did not confirm, which no ledger entry vouches for: the next "
+                    "offload of this card reads it back (adopted if it is the card's file, "
+                    "else refused as other content)",
+                )
+            return (
+                f"its delete failed too ({self.delete_failure(exc, key)}): the copy may "
+                "still be under the key, named in the report's left_behind, and the next "
+                "offload reads it back"
+            )
+        with self._lock:
+            refused = any(
+                item.key == key and item.version_id == version for item in self.left_behind
+            )
+        if version and version != "null" and not refused:
+            return (
+                "the copy was deleted by its version id, nothing of it kept, and the object it "
+                "replaced stays in the bucket (the bucket keeps versions: it is the key's current "
+                "object again, unless another writer stored one since)"
+            )
+        if refused:
+            return (
+                "the copy was deleted, but its delete by version id was refused: it stays as "
+                "a noncurrent version (named in the report's left_behind), and so does the "
+                "object it replaced"
+            )
+        return f"the copy was deleted, and the object it replaced {replaced_words([version])}"
 
     def copy_object(
         self,
@@ -1241,10 +1312,19 @@ class S3Destination:
                 code, status = _error_code(exc)
                 if code == "NoSuchVersion":
                     continue
-                for left in versions[index:]:
-                    self.note_left_behind(
-                        record, left, refused_reason(exc, code, status), refused=bool(status)
+                reason = refused_reason(exc, code, status)
+                if not code and not status:
+                    # No answer (the service gone): no plain delete either, so the record
+                    # stays where the next run's sweep finds it, its upload done.
+                    reason += (
+                        "; the record stays, and the next offload into this destination "
+                        "deletes it, each version by its id where it may list them "
+                        "(s3:ListBucketVersions)"
                     )
+                for left in versions[index:]:
+                    self.note_left_behind(record, left, reason, refused=bool(status))
+                if not code and not status:
+                    return
                 break
         else:
             if versions:
@@ -1458,19 +1538,59 @@ class S3Destination:
         *,
         drop_record: bool = True,
         record_etag: str | None = None,
-    ) -> None:
+        then: str | None = None,
+    ) -> bool:
         """Abort one upload and drop its record (unless not *drop_record*: the record is
         another run's, or it has none): the record object read with *record_etag*, else the
-        one this run stored (``_drop_record``; the upload proven gone when the abort
-        succeeded or the service no longer has it). Never raises."""
-        gone = True
+        one this run stored (``_drop_record``). Where the abort fails (no answer, or refused:
+        not an upload the service no longer has, nor a bucket that is gone), the record is
+        kept, so a later run resumes or aborts the upload, and the upload is named in
+        ``left_behind`` with its id (``name_unaborted``; *then*: what becomes of it, else
+        the words for a record kept, or for none where not *drop_record*). Returns whether
+        the upload is gone. Never raises."""
         try:
             self.client.abort_multipart_upload(Bucket=self.url.bucket, Key=key, UploadId=upload_id)
         except Exception as exc:
             code, status = _error_code(exc)
-            gone = code == "NoSuchUpload" or status == 404
+            if code == "NoSuchBucket":
+                return True  # the bucket is gone, and every upload in it
+            if code != "NoSuchUpload" and status != 404:
+                self.name_unaborted(key, upload_id, exc, recorded=drop_record, then=then)
+                return False
         if drop_record:
-            self._drop_record(key, upload_id, etag=record_etag, upload_gone=gone)
+            self._drop_record(key, upload_id, etag=record_etag, upload_gone=True)
+        return True
+
+    def name_unaborted(
+        self,
+        key: str,
+        upload_id: str,
+        exc: BaseException,
+        *,
+        recorded: bool,
+        then: str | None = None,
+    ) -> None:
+        """Name in ``left_behind`` the upload *upload_id* of *key* whose abort failed with
+        *exc*: its parts stay on the service, stored for nothing until it is aborted; with
+        what becomes of it (*then*; else, as *recorded*, its record kept for the next run,
+        or no record of it at all), and the command that aborts it. Thread-safe."""
+        why = self.delete_failure(self._error(exc, "cannot delete", key), key)
+        if then is None:
+            then = (
+                "its record stays under .offload/uploads/, so the next offload into this "
+                "destination resumes or aborts it"
+                if recorded
+                else "no record of it was stored, so no later run resumes or aborts it: the "
+                "command below, or the bucket's lifecycle rule for incomplete multipart "
+                "uploads, removes it"
+            )
+        self.note_left_behind(
+            key,
+            None,
+            f"an unfinished multipart upload: its abort failed ({why}); its parts stay on the "
+            f"service, stored for nothing until it is aborted; {then}",
+            upload_id=upload_id,
+        )
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run; *key*:
@@ -1565,8 +1685,10 @@ class S3Destination:
         objects younger than ``abandon_after_s`` (another run may be writing them), and
         uploads, whatever their age, of a run that a live lock of a copy root at or above
         their key names (``live_run_may_own``: a run of days into a nested copy root). A
-        record whose upload the service no longer has is dropped. Raises OSError if the
-        records cannot be listed.
+        record whose upload the service no longer has is dropped; one whose abort fails is
+        kept (the next sweep tries again) and its upload named in ``left_behind``
+        (``abort_upload``), not among the keys returned. Raises OSError if the records
+        cannot be listed.
         """
         keep = set(keys_of_this_run)
         keep |= {self.staging_key(key) for key in keep}  # a replacement's upload resumes too
@@ -1589,16 +1711,24 @@ class S3Destination:
                 created = float(record.get("created_at", 0.0))
             except (ValueError, KeyError, TypeError):
                 continue
-            if key in keep:
-                continue
+            # A record whose upload the service no longer has is dead for good (an upload
+            # id never comes back): dropped, also of a key this run writes (one it finds
+            # already there is never opened again, and its record would stay).
             if not self._upload_in_progress(key, upload_id):
                 self._drop_record(key, upload_id, etag=record_etag, upload_gone=True)
+                continue
+            if key in keep:
                 continue
             # The live locks that matter are those above the key the upload ends at: a
             # staging key lies outside every nested copy root.
             final = self.record_final_key(record)
-            if created < cutoff and not self.live_run_may_own(final, record, seen):
-                self.abort_upload(key, upload_id, record_etag=record_etag)
+            # An abort that fails keeps the record (the next sweep tries again) and names
+            # the upload in left_behind.
+            if (
+                created < cutoff
+                and not self.live_run_may_own(final, record, seen)
+                and self.abort_upload(key, upload_id, record_etag=record_etag)
+            ):
                 aborted.append(key)
         return aborted
 
@@ -1728,9 +1858,18 @@ class S3Upload:
                 self._existing = dest._existing_parts(self.key, upload_id)
                 self._record_etag = record_etag  # the record dropped once it completes
                 return
-            if upload_id:
-                # ours, but not resumable
-                dest.abort_upload(self.key, upload_id, record_etag=record_etag)
+            if upload_id and not dest.abort_upload(
+                self.key,
+                upload_id,
+                record_etag=record_etag,
+                then="its record stays under .offload/uploads/ for a later offload into "
+                "this destination to abort it (one record a key: the upload of the source "
+                "this run starts in its place is not recorded, so it cannot be resumed); "
+                "the command below removes it now",
+            ):
+                # Ours, not resumable, and its abort failed: its record is kept (one record
+                # a key), so this run's new upload goes unrecorded.
+                self._recorded = False
         extra: dict[str, Any] = {}
         if dest.settings.checksum != "MD5":
             extra["ChecksumAlgorithm"] = dest.settings.checksum
@@ -1772,7 +1911,13 @@ class S3Upload:
                 },
             )
         except OSError:
-            dest.abort_upload(self.key, self.upload_id)
+            dest.abort_upload(
+                self.key,
+                self.upload_id,
+                then="storing its record failed too, so no later run may find it: the "
+                "command below, or the bucket's lifecycle rule for incomplete multipart "
+                "uploads, removes it",
+            )
             self.upload_id = None
             raise
 
@@ -2155,36 +2300,11 @@ class S3Upload:
         fails (the service gone: the very failure that discards it, often), the upload is
         named in the destination's ``left_behind`` (its parts stay, stored for nothing until
         it is aborted) and its record is kept, so that the next run resumes or aborts it;
-        an upload the service no longer has is gone already. Never raises."""
-        dest = self.destination
-        try:
-            dest.client.abort_multipart_upload(
-                Bucket=dest.url.bucket, Key=self.key, UploadId=upload_id
-            )
-        except Exception as exc:
-            code, _status = _error_code(exc)
-            if code == "NoSuchBucket":
-                return  # the bucket is gone, and every upload in it
-            if code != "NoSuchUpload":
-                why = dest.delete_failure(dest._error(exc, "cannot delete", self.key), self.key)
-                then = (
-                    "its record stays under .offload/uploads/, so the next offload into this "
-                    "destination resumes or aborts it"
-                    if recorded
-                    else "no record of it was stored, so no later run resumes or aborts it: "
-                    "the command below, or the bucket's lifecycle rule for incomplete "
-                    "multipart uploads, removes it"
-                )
-                dest.note_left_behind(
-                    self.key,
-                    None,
-                    f"an unfinished multipart upload: its abort failed ({why}); its parts stay "
-                    f"on the service, stored for nothing until it is aborted; {then}",
-                    upload_id=upload_id,
-                )
-                return
-        if recorded:
-            dest._drop_record(self.key, upload_id, etag=record_etag)
+        an upload the service no longer has is gone already (``abort_upload``). Never
+        raises."""
+        self.destination.abort_upload(
+            self.key, upload_id, drop_record=recorded, record_etag=record_etag
+        )
 
     def _delete_completed(self, etag: str, version: str | None) -> None:
         """Delete the object this upload completed (``discard``); where that delete fails
@@ -2200,7 +2320,9 @@ class S3Upload:
             with dest._lock:
                 named = any(item.key == self.key for item in dest.left_behind)
             if not named:
-                dest.note_left_behind(self.key, None, self._left_reason(exc))
+                # Its version named where it has one: the command then removes it whole.
+                shown = version if version and version != "null" else None
+                dest.note_left_behind(self.key, shown, self._left_reason(exc))
 
     def _left_reason(self, exc: BaseException) -> str:
         """Why this upload's completed object may still be under its key, and what becomes

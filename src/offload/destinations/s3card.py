@@ -762,6 +762,29 @@ def replaced_words(store: S3Destination) -> str:
     return words(versions)
 
 
+def nothing_copied_words(backends: Mapping[int, S3Backend]) -> str:
+    """What a run refused after the preflight (``--dry-run``'s line, a copy root busy)
+    wrote of *backends*: no copy, but the probe objects each ``s3://`` destination's
+    preflight stored under ``.offload/probe/``, deleted again unless a delete was refused
+    (``s3-probe-left``, whose warning names them); "nothing was written" with none."""
+    left = any(
+        code == "s3-probe-left"
+        for backend in backends.values()
+        for code, _ in backend.store.probe_findings
+    )
+    if left:
+        return (
+            "nothing was copied (the s3:// preflight wrote its probe objects under "
+            ".offload/probe/ and could not delete them all: see its warning)"
+        )
+    if backends:
+        return (
+            "nothing was copied (the s3:// preflight wrote and deleted its probe objects "
+            "under .offload/probe/)"
+        )
+    return "nothing was written"
+
+
 def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
     """Each object or version of this run's that *store* may have left in the bucket
     (``S3Destination.left_behind``, once each, in the order met), as the reports'
@@ -871,6 +894,7 @@ __all__ = [
     "folders_not_kept",
     "left_behind_entries",
     "left_behind_notes",
+    "nothing_copied_words",
     "open_s3_destinations",
     "probe_warnings",
     "replaced_words",

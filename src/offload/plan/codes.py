@@ -128,6 +128,9 @@ class PreflightCode(StrEnum):
     # Not a preflight finding: files already at their names on a destination that this run
     # replaced by the card's copies (--overwrite), one per destination (offload.card).
     EXISTING_REPLACED = "existing-replaced"
+    # Not a preflight finding: card files copied beside a file already at their names, under
+    # a name of their own (--keep-both), one per destination (offload.card).
+    EXISTING_KEPT_BESIDE = "existing-kept-beside"
 
 
 class PreflightItem(NamedTuple):

@@ -253,20 +253,12 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     err = env.stderr
     # An s3:// destination's preflight stored (and deleted) its probe objects: "nothing was
     # written" would not be true there, nor "deleted" where a delete was refused.
-    left = any(
-        code == "s3-probe-left"
-        for backend in plan.backends.values()
-        for code, _ in backend.store.probe_findings
-    )
-    written = (
-        "nothing was copied (the s3:// preflight wrote its probe objects under "
-        ".offload/probe/ and could not delete them all: see its warning)"
-        if left
-        else "nothing was copied (the s3:// preflight wrote and deleted its probe objects under "
-        ".offload/probe/)"
-        if plan.backends
-        else "nothing was written"
-    )
+    if plan.backends:
+        from offload.destinations.s3card import nothing_copied_words
+
+        written = nothing_copied_words(plan.backends)
+    else:
+        written = "nothing was written"
     print(
         f"Dry run, {written}: {printable_name(str(plan.source))}, "
         f"{plural(plan.tree.file_count, 'file')} "

@@ -665,13 +665,18 @@ def _check_words(paths: dict[str, str]) -> str:
 
 def _replaced_lines(report: OffloadReport) -> list[str]:
     """The files already on a destination that this run's copies replaced (``--overwrite``:
-    the job report's ``existing-replaced`` warnings), a line per destination."""
+    the job report's ``existing-replaced`` warnings), a line per destination; then those
+    kept beside which card files were copied (``--keep-both``: ``existing-kept-beside``)."""
     from offload.plan.codes import PreflightCode
 
     return [
         f"REPLACED: {printable_line(w.message)}"
         for w in report.warnings
         if w.code == PreflightCode.EXISTING_REPLACED
+    ] + [
+        f"KEPT BOTH: {printable_line(w.message)}"
+        for w in report.warnings
+        if w.code == PreflightCode.EXISTING_KEPT_BESIDE
     ]
 
 
