@@ -34,6 +34,7 @@ from s3.test_s3_replace import (
     staging_keys,
     stored,
 )
+from support.cards import mtime_metadata
 from support.tcpproxy import FaultProxy
 
 MiB = 1024 * 1024
@@ -228,7 +229,8 @@ def test_cancel_while_an_existing_object_is_read_back(s3_server, bucket, tmp_pat
     card = make_card(tmp_path, {"CLIPS/A001C001.mov": 24 * MiB + 5})
     key = "day1/A001/CLIPS/A001C001.mov"
     client = admin(s3_server.url)
-    client.put_object(Bucket=bucket, Key=key, Body=(card / "CLIPS/A001C001.mov").read_bytes())
+    clip = card / "CLIPS/A001C001.mov"
+    client.put_object(Bucket=bucket, Key=key, Body=clip.read_bytes(), Metadata=mtime_metadata(clip))
     before = client.head_object(Bucket=bucket, Key=key)["ETag"]
     proxy = FaultProxy(s3_server.port)
     try:

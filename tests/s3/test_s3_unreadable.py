@@ -20,6 +20,7 @@ import pytest
 
 from s3.conftest import admin
 from s3.test_s3_cli import make_card, offload
+from support.cards import mtime_metadata
 from support.tcpproxy import FaultProxy
 
 CARD = {"CLIPS/A001C001.mov": 3000, "A001.xml": 900}
@@ -140,7 +141,10 @@ def test_an_object_already_there_whose_get_is_refused_is_unreadable_not_adopted(
     cannot read back s3://... (...) (EACCES)``, nothing to do named."""
     card = make_card(tmp_path, CARD)
     client = admin(s3_server.url)
-    client.put_object(Bucket=bucket, Key=CLIP, Body=(card / "CLIPS/A001C001.mov").read_bytes())
+    clip = card / "CLIPS/A001C001.mov"
+    client.put_object(
+        Bucket=bucket, Key=CLIP, Body=clip.read_bytes(), Metadata=mtime_metadata(clip)
+    )
     before = client.head_object(Bucket=bucket, Key=CLIP)["ETag"]
     url = f"s3://{bucket}/day1"
     proxy = FaultProxy(s3_server.port)

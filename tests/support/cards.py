@@ -52,3 +52,13 @@ def partials_under(root: Path) -> list[str]:
         for name in files
         if name.startswith(PARTIAL_PREFIX)
     ]
+
+
+def mtime_metadata(path: Path) -> dict[str, str]:
+    """S3 object metadata dating an object by *path*'s modification time, as rclone (and
+    offload) write it (``mtime``: seconds, then nine digits of fraction). Put with a card
+    file's bytes, it makes the object this card's copy by size and date whatever the
+    object's upload time: under load, seconds may pass between making the card and the
+    put, and an object dated only by its upload would then be another card's."""
+    seconds, nanos = divmod(path.stat().st_mtime_ns, 1_000_000_000)
+    return {"mtime": f"{seconds}.{nanos:09d}"}
