@@ -65,6 +65,10 @@ class OffloadPlanned(Event):
     # in a later job that is not one of them (a copy of ours found wrong, replaced by the
     # second job) is no cascade.
     cascaded: tuple[int, ...] = ()
+    # A cascade whose every local fast destination is on the card's own filesystem or disk
+    # (``cascade.on_card_disk``): its card's pass releases nothing, and the view says the
+    # pass's end, not a release.
+    card_kept: bool = False
 
 
 @dataclass(frozen=True)

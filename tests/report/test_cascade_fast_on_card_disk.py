@@ -10,6 +10,7 @@ tmpfs), the other destinations on other filesystems, the real CLI as a child pro
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -20,6 +21,9 @@ from typing import Any
 
 import pytest
 
+from offload.cli.live import _eta_words
+from offload.events import OffloadPlanned
+from offload.progress import ProgressModel
 from report.helpers import pdf_text
 from support.mounts import Ext4Loop
 from support.offload_cli import run_offload
@@ -89,6 +93,8 @@ def test_the_only_fast_copy_on_the_cards_own_filesystem_releases_nothing(
     # The same run again with --json: the event, and the HTML/PDF's sentence.
     reports2 = tmp_path / "reports2"
     _, events, data2, documents = _copy(reports2, poppler, "--cascade-to", slow, card, fast, slow)
+    (planned,) = [e for e in events if e["event"] == "offload_planned"]
+    assert planned["card_kept"] is True, planned  # the live view's ETA: no release
     (event,) = [e for e in events if e["event"] == "card_released"]
     assert not event["without_card"], event
     assert event["on_card_disk"] == [str(fast)], event
@@ -132,3 +138,19 @@ def test_a_fast_copy_beside_the_card_is_named_when_another_releases_it(
     assert data["card_release"]["may_format"], data["card_release"]
     assert (fast / "C8" / ".offload" / "cascade-card.json").exists()
     assert not (beside / "C8" / ".offload" / "cascade-card.json").exists()
+
+
+def test_the_live_view_never_forecasts_a_release_that_cannot_come() -> None:
+    """``offload_planned`` ``card_kept`` (every local fast destination on the card's own
+    disk): the card's pass's ETA is worded as its end, not as "card released in"."""
+    for kept, words in (
+        (False, "card released in 00:05"),
+        (True, "card's pass done in 00:05 (not released"),
+    ):
+        model = ProgressModel()
+        model.emit(OffloadPlanned(1, ("fast", "slow"), 10, (10, 10), (1, 1), (1,), kept))
+        snap = dataclasses.replace(model.snapshot(), card_eta_s=5.0)
+        assert snap.card_kept is kept
+        said = _eta_words(snap, cancelled=False)
+        assert said.startswith(words), said
+        assert ("not released" in said) is kept, said
