@@ -2344,10 +2344,7 @@ def _offload_planned(
 def _card_kept(plan: OffloadPlan, slow: frozenset[int]) -> bool:
     """A cascade (*slow*: its cascaded destinations) whose every local fast destination is on
     the card's own filesystem or disk: nothing its card's pass does releases the card."""
-    if not slow:
-        return False
-    local = [p.index for p in plan.plans if p.index not in slow and p.index not in plan.backends]
-    return bool(local) and _cascade().on_card_disk(plan, local) == set(local)
+    return bool(slow) and _cascade().kept_by_its_disk(plan, slow)
 
 
 def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopiesChecking:

@@ -39,6 +39,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -420,6 +421,14 @@ def on_card_disk(plan: OffloadPlan, fast: Sequence[int]) -> set[int]:
     }
     named.update(i for group in plan.devices if group.source for i in group.destinations)
     return {i for i in fast if i in named and i not in plan.backends}
+
+
+def kept_by_its_disk(plan: OffloadPlan, slow: AbstractSet[int]) -> bool:
+    """Every local fast destination of the cascade (*slow*: the cascaded ones) is on the
+    card's own filesystem or disk (``on_card_disk``): its card's pass cannot release the card,
+    as ``--dry-run`` and the live view say before it ends."""
+    local = [p.index for p in plan.plans if p.index not in slow and p.index not in plan.backends]
+    return bool(local) and on_card_disk(plan, local) == set(local)
 
 
 def _release(

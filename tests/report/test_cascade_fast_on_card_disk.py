@@ -65,6 +65,15 @@ def test_the_only_fast_copy_on_the_cards_own_filesystem_releases_nothing(
     slow = tmp_path / "slow"
     slow.mkdir()
     reports = tmp_path / "reports"
+    # The dry run forecasts no release either.
+    dry = run_offload("copy", "--dry-run", "--cascade-to", slow, card, fast, slow)
+    planned = " ".join(dry.stderr.split())
+    assert dry.returncode == 0, planned
+    assert "CARD RELEASED" not in planned and "the card is released" not in planned, planned
+    assert (
+        "the card's pass ends once those are verified, but that copy is on the card's own "
+        "filesystem or disk, no backup of it, so the card is not released"
+    ) in planned, planned
     done = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, fast, slow)
     said = " ".join((done.stderr + done.stdout).split())
     # Before: "CARD RELEASED: ... can be ejected", then "Do not format the card".
