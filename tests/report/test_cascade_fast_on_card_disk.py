@@ -24,6 +24,7 @@ import pytest
 from offload.cli.live import _eta_words
 from offload.events import OffloadPlanned
 from offload.progress import ProgressModel
+from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from report.helpers import pdf_text
 from support.mounts import Ext4Loop
 from support.offload_cli import run_offload
@@ -163,3 +164,31 @@ def test_the_live_view_never_forecasts_a_release_that_cannot_come() -> None:
         said = _eta_words(snap, cancelled=False)
         assert said.startswith(words), said
         assert ("not released" in said) is kept, said
+
+
+def test_the_cascades_sentence_names_the_copies_on_the_cards_disk() -> None:
+    """Not released: the fast copies on the card's own disk are named, and, when another
+    fast copy was not read back whole either, that reason follows ("no other copy")."""
+    base = CascadeFacts(
+        slow="destination 3",
+        slow_count=1,
+        pass_ended_at="12:00",
+        released=False,
+        card_pass_failed=0,
+        cancelled=False,
+        fed=True,
+        slow_failed=False,
+    )
+    some = cascade_sentence(base._replace(on_card_disk="destination 1", on_card_count=1))
+    assert (
+        "but destination 1 is on the card's own filesystem or disk, no backup of it, and no "
+        "other copy there is recorded read back whole from its media"
+    ) in some, some
+    every = cascade_sentence(
+        base._replace(on_card_disk="destinations 1, 2", on_card_count=2, only_on_card_disk=True)
+    )
+    assert (
+        "but destinations 1, 2 are on the card's own filesystem or disk, no backup of it, so a "
+        "re-run needs the card; destination 3 was then fed"
+    ) in every, every
+    assert "read back whole" not in every, every

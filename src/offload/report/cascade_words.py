@@ -117,7 +117,8 @@ def cascade_sentence(facts: CascadeFacts) -> str:
                 f"{facts.on_card_disk} {'is' if one else 'are'} on the card's own filesystem "
                 "or disk, no backup of it"
             )
-            unread = on_card if facts.only_on_card_disk else f"{on_card}, and {unread}"
+            other = unread.replace("no copy there", "no other copy there", 1)
+            unread = on_card if facts.only_on_card_disk else f"{on_card}, and {other}"
         kept = (
             f"The card's pass ended at {when}, the card NOT released: every file is on the "
             f"fast destinations, but {unread}, so a re-run needs the card"
