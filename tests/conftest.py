@@ -20,6 +20,8 @@ import compileall
 import contextlib
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -301,3 +303,21 @@ def exfat_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
             )
 
         yield make
+
+
+@pytest.fixture
+def cards(tmp_path: Path) -> Iterator[Path]:
+    """A folder for cards on another filesystem (and disk) than ``tmp_path``, where the tests
+    put their destinations: a tmpfs folder in /dev/shm. A cascade's fast copy on the card's
+    own filesystem or disk releases nothing (``cascade.on_card_disk``), so a test of a
+    release keeps its card here. Skipped where there is no /dev/shm."""
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm: no card on another filesystem than the destinations")
+    folder = Path(tempfile.mkdtemp(prefix="offload-cards-", dir="/dev/shm"))
+    if os.stat(folder).st_dev == os.stat(tmp_path).st_dev:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip("/dev/shm is the filesystem of the test's folder: no card apart from it")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -371,6 +371,9 @@ class OffloadReport:
     # verified were read by the cascade and matched the card's digests; another fast copy's
     # files verified earlier stay trusted from its ledger, not read again (report/release.py).
     fast_copies_reread: tuple[int, ...] = ()
+    # The fast destinations (indexes) on the card's own filesystem or disk
+    # (``cascade.on_card_disk``): the card's pass released nothing on their copies.
+    fast_on_card_disk: tuple[int, ...] = ()
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
@@ -1072,6 +1075,10 @@ def _plan(
         algorithms=options.copy.algorithms,
         manifests=len(options.manifests.kinds),
         absent_card=stands_in_for,
+        # A cascade's fast destinations: one on the card's disk releases nothing (said so).
+        cascade_fast=frozenset(p.index for p in local if p.index not in options.cascade)
+        if options.cascade
+        else frozenset(),
         listings={plan.index: listing for plan, listing in zip(plans, listings, strict=True)},
         # The room for rewrites is that of the job's batches: in transfer mode they close
         # at ``transfer_batch_bytes``, not the read-back batches' 64 MiB.
@@ -2479,7 +2486,14 @@ def _offload_planned(
             sum(1 for t in tasks if t.targets[i] is not None) for i in range(count)
         ),
         cascaded=tuple(sorted(slow)),
+        card_kept=_card_kept(plan, slow),
     )
+
+
+def _card_kept(plan: OffloadPlan, slow: frozenset[int]) -> bool:
+    """A cascade (*slow*: its cascaded destinations) whose every local fast destination is on
+    the card's own filesystem or disk: nothing its card's pass does releases the card."""
+    return bool(slow) and _cascade().kept_by_its_disk(plan, slow)
 
 
 def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopiesChecking:

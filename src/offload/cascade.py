@@ -39,6 +39,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -407,6 +408,29 @@ def run_cascade(
         finish(history, folder_times)
 
 
+def on_card_disk(plan: OffloadPlan, fast: Sequence[int]) -> set[int]:
+    """Of the *fast* destinations (indices), those on the card's own filesystem or disk: the
+    preflight's ``dest-on-source-device`` warning names them (the same ``st_dev`` as the
+    card's folder, or the same disk, ``plan.filesystem.disk_of``), and so does a device group
+    the card is on (``DeviceGroup.source``, the report's ``source_on_device``, which the card
+    release reads). Neither copy is a backup of the card: a failure of that disk loses both."""
+    named = {
+        item.destination_index
+        for item in plan.preflight.warnings
+        if item.code is PreflightCode.DEST_ON_SOURCE_DEVICE
+    }
+    named.update(i for group in plan.devices if group.source for i in group.destinations)
+    return {i for i in fast if i in named and i not in plan.backends}
+
+
+def kept_by_its_disk(plan: OffloadPlan, slow: AbstractSet[int]) -> bool:
+    """Every local fast destination of the cascade (*slow*: the cascaded ones) is on the
+    card's own filesystem or disk (``on_card_disk``): its card's pass cannot release the card,
+    as ``--dry-run`` and the live view say before it ends."""
+    local = [p.index for p in plan.plans if p.index not in slow and p.index not in plan.backends]
+    return bool(local) and on_card_disk(plan, local) == set(local)
+
+
 def _release(
     plan: OffloadPlan,
     report: OffloadReport,
@@ -428,7 +452,12 @@ def _release(
     # (verified now or earlier, never a transfer check only, never read back through a
     # cache: a copy in RAM, tmpfs, is read back from RAM and lost at a power cut): a re-run
     # without the card may be fed from them.
-    complete = {i for i in fast if i not in plan.backends}
+    # A copy on the card's own filesystem or disk dies with the card: it stands for nothing
+    # (QA: "CARD RELEASED ... can be ejected" on a copy beside the card, then "Do not format
+    # the card" at the end). The same test as the preflight's and the card release's.
+    on_card = on_card_disk(plan, fast)
+    report.fast_on_card_disk = tuple(sorted(on_card))
+    complete = {i for i in fast if i not in plan.backends and i not in on_card}
     if len(report.job.files) != plan.tree.file_count:
         complete = set()
     # Of them, how many files each holds only verified earlier: trusted from its ledger, not
@@ -486,6 +515,7 @@ def _release(
         files_read_through_cache=cached,
         nothing_to_feed=nothing_to_feed,
         files_verified_earlier=0 if recorded or not waiting else min(earlier[i] for i in waiting),
+        on_card_disk=tuple(display_path(plan.plans[i].destination) for i in sorted(on_card)),
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier

@@ -65,6 +65,10 @@ class OffloadPlanned(Event):
     # in a later job that is not one of them (a copy of ours found wrong, replaced by the
     # second job) is no cascade.
     cascaded: tuple[int, ...] = ()
+    # A cascade whose every local fast destination is on the card's own filesystem or disk
+    # (``cascade.on_card_disk``): its card's pass releases nothing, and the view says the
+    # pass's end, not a release.
+    card_kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,7 +271,10 @@ class CardReleased(Event):
     true, when its reads proved such a copy whole (``cascade._release_after_reread``): then
     ``files_verified_earlier`` counts the files of it the cascade read, ``reread`` names the
     fast copies so proven, and ``not_reread`` the other fast copies holding files an earlier
-    run verified that nothing in this run read (trusted from their ledgers, never said read)."""
+    run verified that nothing in this run read (trusted from their ledgers, never said read).
+    ``on_card_disk``: the fast destinations on the card's own filesystem or disk
+    (``cascade.on_card_disk``): their copies die with the card, so none of them releases it
+    (``without_card`` false when no other copy stands for the card)."""
 
     source: str
     destinations: tuple[str, ...]  # the fast ones, done
@@ -283,6 +290,7 @@ class CardReleased(Event):
     after_cascade: bool = False
     reread: tuple[str, ...] = ()
     not_reread: tuple[str, ...] = ()
+    on_card_disk: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

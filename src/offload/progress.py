@@ -109,6 +109,9 @@ class ProgressSnapshot:
     # A cascade's card pass: seconds to the card's release (``eta_s`` is None then: the
     # cascaded destinations' speed, which decides the offload's end, is not known yet).
     card_eta_s: float | None = None
+    # ``card_eta_s`` is the end of a card's pass that releases nothing: every local fast
+    # destination is on the card's own filesystem or disk (``OffloadPlanned.card_kept``).
+    card_kept: bool = False
     # The offload's last copy job ended uncancelled, no job left to run: every copy has its
     # outcome, and a cancel from now on cancels nothing (set a moment before
     # ``OffloadFinishing``, which the command emits right after; never in a cascade, whose
@@ -260,6 +263,9 @@ class ProgressModel:
         self._copy_after_check = 0
         # The offload's cascaded destinations (OffloadPlanned): only they make a card pass.
         self._cascaded: frozenset[int] = frozenset()
+        # ... every local fast one on the card's own disk (OffloadPlanned.card_kept): the
+        # card's pass releases nothing, and ``card_eta_s`` is its end's.
+        self._card_kept = False
         # The card was released (CardReleased): the other destinations were finished then
         # (links, folders, manifests), so a cancel of the cascade leaves them done.
         self._released = False
@@ -285,6 +291,7 @@ class ProgressModel:
             self._checked, self._checked_read, self._shown = checked, checked_bytes, shown
             self._offload = True
             self._cascaded = frozenset(event.cascaded)
+            self._card_kept = event.card_kept
             self._total_bytes = event.source_bytes
             self._total_files = event.files
             self._set_destinations(event.destinations)
@@ -782,6 +789,7 @@ class ProgressModel:
                 finishing="" if self._cancelled else self._finishing,
                 checking=self._checking,
                 card_eta_s=card_eta,
+                card_kept=self._card_kept,
                 copies_over=self._copies_over,
                 copies_verified_earlier=self._earlier[0],
                 copies_transfer_checked_earlier=self._earlier[1],

@@ -78,8 +78,8 @@ def test_warnings_stay_when_the_copy_is_cancelled(tmp_path: Path) -> None:
     assert "CANCELLED" in frames(run)[0]
 
 
-def test_the_card_release_line_stands_alone_above_the_view(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards", files=4)
+def test_the_card_release_line_stands_alone_above_the_view(tmp_path: Path, cards: Path) -> None:
+    card = make_card(cards, files=4)
     fast, slow = tmp_path / "k1", tmp_path / "k2"
     fast.mkdir()
     slow.mkdir()

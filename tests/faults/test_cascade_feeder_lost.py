@@ -29,9 +29,9 @@ pytestmark = pytest.mark.fault
 
 
 def test_a_fast_drive_failing_its_closes_after_the_release_leaves_the_other_to_feed(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    card = tmp_path / "cards" / "A004"
+    card = cards / "A004"  # apart from the fast copies: one beside it releases nothing
     (card / "CLIPS").mkdir(parents=True)
     for index in range(3):
         (card / "CLIPS" / f"C00{index}.mov").write_bytes(os.urandom(300_000 + index))

@@ -257,14 +257,16 @@ def test_a_file_of_another_size_recorded_from_another_card_is_refused_naming_it(
 
 
 def test_a_cascade_fed_from_its_fast_copy_records_the_card_not_the_fast_drive(
-    tmp_path: Path, exfat_loop: Any, ext4_loop: Any
+    tmp_path: Path, cards: Path, exfat_loop: Any, ext4_loop: Any
 ) -> None:
     """The card gone, a cascade re-run feeds the slow destination from the fast copy (on a
     drive with an identity of its own): the slow destination's entries record the card the
     fast copy was made from, so the run with the card back trusts them. Failed before this
     test's fix: they recorded the fast drive's folder, and the card's run read every copy
     back (adopted) instead of trusting it."""
-    card = exfat_loop(16 << 20, path=tmp_path / "reader" / "A001")
+    # Its image on another disk than the fast drive's: a copy on the card's disk releases
+    # nothing.
+    card = exfat_loop(16 << 20, path=cards / "reader" / "A001")
     shoot(card.path, b"take 1 ")
     identity = card_identity(card.path)
     assert identity is not None

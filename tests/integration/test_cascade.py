@@ -49,8 +49,8 @@ def cli(tmp: Path, *args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_card_released_before_the_slow_destination_gets_a_byte(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards")
+def test_card_released_before_the_slow_destination_gets_a_byte(tmp_path: Path, cards: Path) -> None:
+    card = make_card(cards)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -110,8 +110,8 @@ def test_card_released_before_the_slow_destination_gets_a_byte(tmp_path: Path) -
     assert (slow / card.name / ".offload" / "reports").is_dir()
 
 
-def test_human_output_says_the_card_can_be_ejected(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards", files=3)
+def test_human_output_says_the_card_can_be_ejected(tmp_path: Path, cards: Path) -> None:
+    card = make_card(cards, files=3)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -122,8 +122,10 @@ def test_human_output_says_the_card_can_be_ejected(tmp_path: Path) -> None:
     assert f"; {slow} was then fed from the fast copies." in err  # one: "was" (failed before)
 
 
-def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards")
+def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(
+    tmp_path: Path, cards: Path
+) -> None:
+    card = make_card(cards)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -168,8 +170,8 @@ def _seed_with_a_copy(card: Path, dest: Path, relative: str = "CLIPS/C00/A003C00
     shutil.copy2(card / relative, dest / card.name / relative)
 
 
-def test_a_file_every_fast_destination_failed_is_not_cascaded(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards", files=4)
+def test_a_file_every_fast_destination_failed_is_not_cascaded(tmp_path: Path, cards: Path) -> None:
+    card = make_card(cards, files=4)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     (fast / card.name / "CLIPS" / "C00").mkdir(parents=True)
     (fast / card.name / "CLIPS" / "C00" / "A003C001.mov").write_bytes(b"another file")
@@ -185,12 +187,14 @@ def test_a_file_every_fast_destination_failed_is_not_cascaded(tmp_path: Path) ->
     assert report.job.destinations[1].files_verified == 3
 
 
-def test_a_file_refused_on_the_fast_destination_names_what_copies_it(tmp_path: Path) -> None:
+def test_a_file_refused_on_the_fast_destination_names_what_copies_it(
+    tmp_path: Path, cards: Path
+) -> None:
     """QA: a different file in the way on the fast destination: each run said "... cannot
     be cascaded ... re-run with the card to copy it", and the re-run failed the same way
     (SHUTTLE never got it). The line now names what copies it (--overwrite/--keep-both, or
     not cascading), and that does: --overwrite replaces it once the new copy is verified."""
-    card = make_card(tmp_path / "cards", files=4)
+    card = make_card(cards, files=4)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     victim = "CLIPS/C00/A003C001.mov"
     (fast / card.name / "CLIPS" / "C00").mkdir(parents=True)
@@ -226,8 +230,10 @@ def test_a_file_refused_on_the_fast_destination_names_what_copies_it(tmp_path: P
     assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
 
 
-def test_cancel_during_the_cascade_then_resume_without_the_card(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards", files=40, size=200_000)
+def test_cancel_during_the_cascade_then_resume_without_the_card(
+    tmp_path: Path, cards: Path
+) -> None:
+    card = make_card(cards, files=40, size=200_000)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -277,8 +283,10 @@ def test_cancel_during_the_cascade_then_resume_without_the_card(tmp_path: Path) 
     assert again.job.destinations[1].files_verified == 40 - len(on_slow)
 
 
-def test_cascade_needs_a_local_destination_that_is_not_cascaded(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards", files=1)
+def test_cascade_needs_a_local_destination_that_is_not_cascaded(
+    tmp_path: Path, cards: Path
+) -> None:
+    card = make_card(cards, files=1)
     slow = tmp_path / "SHUTTLE"
     slow.mkdir()
     code, _out, err = cli(tmp_path, str(card), "--cascade-to", str(slow), str(slow))
@@ -287,8 +295,8 @@ def test_cascade_needs_a_local_destination_that_is_not_cascaded(tmp_path: Path) 
     assert os.listdir(slow) == []
 
 
-def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards", files=4)
+def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path, cards: Path) -> None:
+    card = make_card(cards, files=4)
     fast = [tmp_path / "RAID1", tmp_path / "RAID2"]
     slow = tmp_path / "SHUTTLE"
     for folder in (*fast, slow):
@@ -322,14 +330,14 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path) -> 
 
 
 def _ctrl_c_at_release(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> tuple[Path, Path, list[str], str]:
     """A 200-file card cascaded from RAID to SHUTTLE (a FaultyFS drive) by the real CLI, sent
     a real SIGINT as soon as it prints "CARD RELEASED" (exit 130): (card, slow, the command
     without ``--cascade-to``, the stderr after that line). SHUTTLE's writes are held until
     the signal is sent: unheld, the cascade (60 MB) could end before a late signal (it did
     whenever the signal came 1.5 s after the line: exit 0)."""
-    card = make_card(tmp_path / "cards", files=200, size=300_000)
+    card = make_card(cards, files=200, size=300_000)
     fast, drive = tmp_path / "RAID", faulty_fs()
     slow = drive.mountpoint
     fast.mkdir()
@@ -357,9 +365,9 @@ def _ctrl_c_at_release(
 
 @pytest.mark.timeout(120)
 def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    card, slow, command, rest = _ctrl_c_at_release(tmp_path, faulty_fs)
+    card, slow, command, rest = _ctrl_c_at_release(tmp_path, cards, faulty_fs)
     assert "The card was released at" in rest and "cascade to" in rest and "cancelled" in rest
     verified_on_slow = len(Ledger(slow / card.name).load())
     assert verified_on_slow < 200
@@ -371,8 +379,10 @@ def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
     assert len(Ledger(slow / card.name).load()) == 200
 
 
-def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(tmp_path: Path) -> None:
-    card = make_card(tmp_path / "cards", files=4)
+def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(
+    tmp_path: Path, cards: Path
+) -> None:
+    card = make_card(cards, files=4)
     raid1, raid2, shuttle = tmp_path / "RAID1", tmp_path / "RAID2", tmp_path / "SHUTTLE"
     for folder in (raid1, raid2, shuttle):
         folder.mkdir()
@@ -418,11 +428,13 @@ def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(tmp_path: P
     assert list(shuttle.iterdir()) == []  # nothing written
 
 
-def test_a_card_pass_with_a_failure_never_says_the_card_was_released(tmp_path: Path) -> None:
+def test_a_card_pass_with_a_failure_never_says_the_card_was_released(
+    tmp_path: Path, cards: Path
+) -> None:
     """A re-formatted card (same name and size, other bytes) whose file the fast destination
     refuses: the card's pass failed it, so neither the summary nor the HTML report may say
     the card was released (keep the card). Before: "The card was released at ..." in both."""
-    card = tmp_path / "cards" / "CARD"
+    card = cards / "CARD"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))
     fast, slow = tmp_path / "L1", tmp_path / "SH"
@@ -449,11 +461,13 @@ def test_a_card_pass_with_a_failure_never_says_the_card_was_released(tmp_path: P
     assert "the card was released" not in text and "keep the card" in text
 
 
-def test_cascade_without_an_s3_destination_says_it_is_an_ordinary_offload(tmp_path: Path) -> None:
+def test_cascade_without_an_s3_destination_says_it_is_an_ordinary_offload(
+    tmp_path: Path, cards: Path
+) -> None:
     """--cascade feeds s3:// destinations; with none it is an ordinary offload: said before
     the copy and kept in the reports (JSON notes, so the HTML/PDF), never silent. Before:
     a warning on the terminal only, not saying what ran instead, and nothing in the report."""
-    card = make_card(tmp_path / "cards", files=2)
+    card = make_card(cards, files=2)
     one, two = tmp_path / "L1", tmp_path / "L2"
     one.mkdir()
     two.mkdir()
@@ -468,6 +482,7 @@ def test_cascade_without_an_s3_destination_says_it_is_an_ordinary_offload(tmp_pa
 
 def test_a_fast_copy_the_cascade_does_not_read_changed_after_the_release_is_failed(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """RAID1 feeds the cascade; RAID2's copies are never read again. At the card's release
     (``CardReleased``, before the cascade starts) one of RAID2's copies is cut short, one
@@ -475,7 +490,7 @@ def test_a_fast_copy_the_cascade_does_not_read_changed_after_the_release_is_fail
     copies at its end fails each, saying what it found, and revokes it from RAID2's ledger;
     RAID1's and SHUTTLE's copies stay verified, and the run fails (exit 1). Failed before:
     all three "verified", exit 0."""
-    card = make_card(tmp_path / "cards", files=4)
+    card = make_card(cards, files=4)
     raid1, raid2, slow = tmp_path / "RAID1", tmp_path / "RAID2", tmp_path / "SHUTTLE"
     for folder in (raid1, raid2, slow):
         folder.mkdir()
@@ -513,10 +528,10 @@ def test_a_fast_copy_the_cascade_does_not_read_changed_after_the_release_is_fail
     assert entries["CLIPS/C00/A003C003.mov"].state == "verified"
 
 
-def released_and_stopped(tmp_path: Path) -> tuple[Path, Path, Path]:
+def released_and_stopped(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path]:
     """A 4-file card cascaded from RAID to SHUTTLE, the run stopped (Ctrl-C) right at the
     card's release: (card, fast, slow). The fast copy holds the card and its record."""
-    card = make_card(tmp_path / "cards", files=4)
+    card = make_card(cards, files=4)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -541,11 +556,12 @@ def stopped_at_release(card: Path, fast: Path, slow: Path) -> None:
 
 def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """The card gone, the re-run feeds the slow destination from the fast copy, checked
     against the card's digests its ledger recorded: a copy altered since (same size and
     time) fails that file on the slow destination, named; the others are verified."""
-    card, fast, slow = released_and_stopped(tmp_path)
+    card, fast, slow = released_and_stopped(tmp_path, cards)
     victim = fast / card.name / "CLIPS" / "C00" / "A003C001.mov"
     st = victim.stat()
     with open(victim, "r+b") as handle:
@@ -567,11 +583,12 @@ def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
 
 def test_without_the_card_a_rerun_is_refused_when_no_fast_copy_holds_it_all(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """A card whose pass failed a file on the fast destination leaves no record that the
     copy holds the card; the card gone, the re-run is refused: 64, one line, nothing
     written, what to do. So is one whose record no longer matches what the copy holds."""
-    card = tmp_path / "cards" / "CARD"
+    card = cards / "CARD"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))
     (card / "CLIPS" / "C002.mov").write_bytes(os.urandom(300_000))
@@ -601,11 +618,13 @@ def test_without_the_card_a_rerun_is_refused_when_no_fast_copy_holds_it_all(
     assert code == 64 and "it holds 2 files" in err, err
 
 
-def test_transfer_checked_fast_copies_never_call_the_card_ejectable(tmp_path: Path) -> None:
+def test_transfer_checked_fast_copies_never_call_the_card_ejectable(
+    tmp_path: Path, cards: Path
+) -> None:
     """--verify transfer reads nothing back: no fast copy can stand for the card in a re-run
     without it, so the live line says keep the card (not "can be ejected"), nothing is
     recorded, and a re-run without the card is refused."""
-    card = make_card(tmp_path / "cards", files=3)
+    card = make_card(cards, files=3)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -622,12 +641,12 @@ def test_transfer_checked_fast_copies_never_call_the_card_ejectable(tmp_path: Pa
     assert code == 64 and "is absent" in err, err
 
 
-def test_a_transfer_checked_card_pass_is_never_called_verified(tmp_path: Path) -> None:
+def test_a_transfer_checked_card_pass_is_never_called_verified(tmp_path: Path, cards: Path) -> None:
     """--verify transfer: the card pass's line says the fast copies are transfer-checked
     (never read back), and the card stays (no copy read back whole). Failed before: the line
     said "all 2 files are on FAST" (the failure branch: "2 files verified on FAST"), counting
     a transfer check as good without saying what it is."""
-    card = make_card(tmp_path / "cards", files=2)
+    card = make_card(cards, files=2)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -650,12 +669,13 @@ def _html_text(tmp_path: Path, report: str) -> str:
 
 def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """The only fast destination refuses every file (other files already there): no fast
     copy exists, so nothing can feed the slow one. Failed before: the live line said "Now
     feeding SH from those copies.", the summary "SH was then fed from the fast copies." and
     the HTML "destination(s) 2 were fed from a verified copy on a fast destination"."""
-    card = tmp_path / "cards" / "CARD"
+    card = cards / "CARD"
     (card / "CLIPS").mkdir(parents=True)
     fast, slow = tmp_path / "L1", tmp_path / "SH"
     (fast / "CARD" / "CLIPS").mkdir(parents=True)
@@ -676,11 +696,13 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     assert "no copy reached destination 2 from the fast copies" in text
 
 
-def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(tmp_path: Path) -> None:
+def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(
+    tmp_path: Path, cards: Path
+) -> None:
     """Two fast destinations, one file refused on the second only: the first holds it, so
     the cascade feeds it from there. Failed before: the live line said of that file "keep
     the card to retry it: it cannot be cascaded", and the slow destination then got it."""
-    card = tmp_path / "cards" / "CARD"
+    card = cards / "CARD"
     (card / "CLIPS").mkdir(parents=True)
     fast1, fast2, slow = tmp_path / "L1", tmp_path / "L2", tmp_path / "SH"
     (fast2 / "CARD" / "CLIPS").mkdir(parents=True)
@@ -706,12 +728,14 @@ def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(tmp_path: 
     ).read_bytes()
 
 
-def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(tmp_path: Path) -> None:
+def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(
+    tmp_path: Path, cards: Path
+) -> None:
     """The same cascade run twice: the second finds every copy there (trusted). Failed
     before (review): the live line said "Now feeding SH from those copies" and the HTML "got
     no copy from the fast destinations" (read as a problem) where the summary said "SH
     needed nothing from the fast copies"."""
-    card = make_card(tmp_path / "cards", files=3)
+    card = make_card(cards, files=3)
     fast, slow = tmp_path / "L1", tmp_path / "SH"
     fast.mkdir()
     slow.mkdir()
@@ -730,12 +754,13 @@ def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(tmp_pat
 
 def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """A re-run without the card reads the fast copy's ASC MHL history (its own generations
     after the card's), not the card's: the report's reason for leaving its ascmhl/ out of the
     copy names the fast copy's history. Failed before: "the card's ASC MHL history, carried
     and continued", of a history no one read from the card in this run."""
-    card, fast, slow = released_and_stopped(tmp_path)
+    card, fast, slow = released_and_stopped(tmp_path, cards)
     assert (fast / card.name / "ascmhl").is_dir()  # the fast copy's own history
     card.rename(card.with_name("gone"))
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
@@ -751,13 +776,14 @@ def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
 
 def test_without_the_card_a_history_not_carried_on_is_named_as_the_fast_copys(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """The card gone, the slow destination's copy root already holds an ASC MHL history of
     its own (another offload into that folder): the fast copy's history is not carried on
     to it, and the warning says whose it is. Failed before: "the card's ASC MHL history
     (<fast copy>/ascmhl) is not carried on ... the card's own generations stay on the
     card", of a history read from the fast copy, the card not read in that run."""
-    card, fast, slow = released_and_stopped(tmp_path)
+    card, fast, slow = released_and_stopped(tmp_path, cards)
     other = tmp_path / "other" / card.name  # another source of that name, other files
     (other / "OTHER").mkdir(parents=True)
     (other / "OTHER" / "x.mov").write_bytes(os.urandom(1000))
@@ -796,13 +822,13 @@ def _documents_text(tmp_path: Path, report: Path) -> list[str]:
 
 @pytest.mark.timeout(120)
 def test_a_cascade_cancelled_by_ctrl_c_is_called_cancelled_in_the_html_and_pdf(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
     """A real SIGINT right after "CARD RELEASED": the summary says the cascade was
     cancelled, and so must the HTML and the PDF. Failed before: both said "Cascading copy:
     destination(s) 2 needed nothing from the fast destinations" (the JSON's ``cancelled``
     unread), while the slow destination's copies were cancelled."""
-    _card, slow, _command, rest = _ctrl_c_at_release(tmp_path, faulty_fs)
+    _card, slow, _command, rest = _ctrl_c_at_release(tmp_path, cards, faulty_fs)
     assert f"the cascade to {slow} was cancelled" in rest
     data = json.loads(sorted((tmp_path / "r").glob("*.json"))[-1].read_text())
     assert data["cancelled"] and data["destinations"][1]["files_cancelled"] > 0
@@ -812,12 +838,14 @@ def test_a_cascade_cancelled_by_ctrl_c_is_called_cancelled_in_the_html_and_pdf(
         assert "the cascade to destination 2 was cancelled" in text
 
 
-def test_a_transfer_checked_cascade_never_says_the_card_was_released(tmp_path: Path) -> None:
+def test_a_transfer_checked_cascade_never_says_the_card_was_released(
+    tmp_path: Path, cards: Path
+) -> None:
     """``--verify transfer``: no fast copy is read back, so the live line says "CARD PASS
     DONE … keep the card" (design.md). Failed before: the summary then said "The card was
     released at …", the HTML and PDF "the card was released at …", and the JSON's
     ``cascade.card_released_at`` was set."""
-    card = make_card(tmp_path / "cards", files=3)
+    card = make_card(cards, files=3)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -838,12 +866,13 @@ def test_a_transfer_checked_cascade_never_says_the_card_was_released(tmp_path: P
 
 def test_without_the_card_the_report_names_the_fast_copy_as_the_source_not_the_card(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """The card gone, the re-run feeds the slow destination from the fast copy, both on this
     machine's one disk. Failed before (QA): the Card panel showed the fast copy's path as the
     card's, the format line said "destination 1 is on the card's own disk" (the card is not
     there) and the fast copy, verified, was counted as no backup."""
-    card, fast, slow = released_and_stopped(tmp_path)
+    card, fast, slow = released_and_stopped(tmp_path, cards)
     card.rename(card.with_name("gone"))
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 0, err
@@ -867,12 +896,14 @@ def test_without_the_card_the_report_names_the_fast_copy_as_the_source_not_the_c
     ).replace("</tr>", "")
 
 
-def test_a_transfer_checked_dry_run_never_promises_the_card_released(tmp_path: Path) -> None:
+def test_a_transfer_checked_dry_run_never_promises_the_card_released(
+    tmp_path: Path, cards: Path
+) -> None:
     """``--dry-run --verify transfer`` of a cascade: the real run says "CARD PASS DONE … keep
     the card". Failed before (review): the dry run promised "the card is released (CARD
     RELEASED, it can be ejected) once those are verified" and its JSON's
     ``cascade.card_released`` said when."""
-    card = make_card(tmp_path / "cards", files=3)
+    card = make_card(cards, files=3)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -890,11 +921,12 @@ def test_a_transfer_checked_dry_run_never_promises_the_card_released(tmp_path: P
 
 def test_without_the_card_a_rerun_that_copies_nothing_never_says_it_read_the_copy(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """The card gone and the slow destination already complete: the re-run copies nothing,
     reads nothing of the fast copy. Failed before (review): the format line said "this run
     read its fast copy …"."""
-    card, fast, slow = released_and_stopped(tmp_path)
+    card, fast, slow = released_and_stopped(tmp_path, cards)
     card.rename(card.with_name("gone"))
     args = (str(card), str(fast), "--cascade-to", str(slow))
     assert cli(tmp_path, *args)[0] == 0
@@ -909,11 +941,12 @@ def test_without_the_card_a_rerun_that_copies_nothing_never_says_it_read_the_cop
 
 def test_without_the_card_a_slow_copy_beside_the_fast_one_names_the_fast_copy(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """The card gone, the slow destination on the fast copy's filesystem: the warning names
     what shares that drive, the fast copy. Failed before: "is on the same filesystem as the
     source: it is not a backup of the card", the source being no card but that copy."""
-    card, fast, slow = released_and_stopped(tmp_path)
+    card, fast, slow = released_and_stopped(tmp_path, cards)
     card.rename(card.with_name("gone"))
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 0, err

@@ -26,12 +26,13 @@ def _cli(tmp: Path, *args: str) -> tuple[int, str]:
 
 def test_a_slow_generation_identical_to_the_fast_ones_is_not_called_carried(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """Failed before (4 runs in 5 through the console script, whenever both generations
     fell in one second): "the ASC MHL history on <slow> holds the fast copy's own
     generations only ... an earlier run stopped before writing its manifests", after a
     complete first run, and a second generation written there for nothing."""
-    card = tmp_path / "A003R1"
+    card = cards / "A003R1"
     (card / "CLIPS").mkdir(parents=True)
     for index in range(4):
         (card / "CLIPS" / f"c{index}.mov").write_bytes(os.urandom(50_000 + index))

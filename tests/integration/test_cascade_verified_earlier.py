@@ -64,10 +64,10 @@ def _statuses(data: dict[str, Any], path: str) -> dict[int, str]:
     return {d["index"]: d["status"] for d in entry["destinations"]}
 
 
-def _fast_copy_of_an_earlier_run(tmp_path: Path) -> tuple[Path, Path, Path]:
+def _fast_copy_of_an_earlier_run(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path]:
     """A card offloaded to RAID by an earlier run (no cascade): the card, RAID and an empty
     SHUTTLE."""
-    card = three_clip_card(tmp_path / "cards")
+    card = three_clip_card(cards)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
@@ -78,7 +78,7 @@ def _fast_copy_of_an_earlier_run(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 @pytest.mark.parametrize("json_lines", [False, True], ids=["terminal", "json"])
 def test_a_fast_copy_changed_since_an_earlier_run_never_releases_the_card(
-    tmp_path: Path, json_lines: bool
+    tmp_path: Path, cards: Path, json_lines: bool
 ) -> None:
     """QA: the fast copy made by an earlier run, one clip tampered with since (its date
     given back); the cascade run trusted it from the ledger, printed CARD RELEASED and wrote
@@ -87,7 +87,7 @@ def test_a_fast_copy_changed_since_an_earlier_run_never_releases_the_card(
     no line, event or report says the card was released; no record of the card's pass is
     left on that copy. Failed before: "CARD RELEASED ... can be ejected" on the terminal, the
     ``card_released`` line's ``without_card`` true, the report's ``card_released_at`` set."""
-    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path, cards)
     _tamper(fast / card.name / CLIP)
 
     run = _copy(tmp_path, card, fast, "--cascade-to", slow, json_lines=json_lines)
@@ -119,13 +119,15 @@ def test_a_fast_copy_changed_since_an_earlier_run_never_releases_the_card(
         assert _statuses(run.report, other) == {0: "verified_earlier", 1: "verified"}
 
 
-def test_a_fast_copy_found_changed_by_the_cascade_is_not_trusted_again(tmp_path: Path) -> None:
+def test_a_fast_copy_found_changed_by_the_cascade_is_not_trusted_again(
+    tmp_path: Path, cards: Path
+) -> None:
     """The copy the cascade found changed loses its ledger's trust (revoked): the same
     command again reads it back instead of calling it verified earlier, and refuses it (its
     content is not the card's), naming --overwrite; --overwrite then replaces it from the
     card and the slow destination gets the card's clip. Failed before: the re-run trusted it
     again ("verified earlier" on the fast destination) and released the card on it."""
-    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path, cards)
     _tamper(fast / card.name / CLIP)
     assert _copy(tmp_path, card, fast, "--cascade-to", slow).code == 1
 
@@ -154,7 +156,7 @@ def test_a_fast_copy_found_changed_by_the_cascade_is_not_trusted_again(tmp_path:
 
 @pytest.mark.parametrize("json_lines", [False, True], ids=["terminal", "json"])
 def test_an_untouched_fast_copy_is_released_once_the_cascade_has_read_it(
-    tmp_path: Path, json_lines: bool
+    tmp_path: Path, cards: Path, json_lines: bool
 ) -> None:
     """The fast copy made by an earlier run, untouched: the card's pass withholds the release
     (nothing of it read back by this run), the cascade reads every clip of it to feed the
@@ -163,7 +165,7 @@ def test_an_untouched_fast_copy_is_released_once_the_cascade_has_read_it(
     ``CARD RELEASED`` after the cascade, the record of the card's pass written there, the
     report's ``card_released_after_reread``. Failed before: the first ``card_released``
     already said ``without_card`` true, on copies this run had not read."""
-    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path, cards)
 
     run = _copy(tmp_path, card, fast, "--cascade-to", slow, json_lines=json_lines)
     assert run.code == 0, run.err
@@ -197,12 +199,13 @@ def test_an_untouched_fast_copy_is_released_once_the_cascade_has_read_it(
 
 def test_the_dry_run_says_a_copy_verified_earlier_releases_the_card_only_once_read(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """``--dry-run`` of the cascade over a fast copy an earlier run verified says when the
     card would be released: once the cascade has read that copy (or with --reverify), not
     "once those are verified" alone. Failed before: the line and JSON promised the release
     at the end of the card's pass, which the run no longer makes on such a copy."""
-    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path, cards)
     args = ("copy", "--dry-run", card, fast, "--cascade-to", slow)
     said = " ".join(run_offload(*args).stderr.split())
     assert "releases it only once the cascade has read it" in said, said
@@ -212,11 +215,12 @@ def test_the_dry_run_says_a_copy_verified_earlier_releases_the_card_only_once_re
 
 def test_reverify_reads_the_fast_copy_back_in_the_cards_pass_and_releases_the_card(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """What the withheld release's line offers works: with --reverify the card's pass reads
     the fast copy back (the changed clip found wrong and copied again from the card), so the
     card is released at the end of its pass, and the slow destination gets the card's clip."""
-    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path, cards)
     _tamper(fast / card.name / CLIP)
     run = _copy(tmp_path, "--reverify", card, fast, "--cascade-to", slow, json_lines=True)
     assert run.code == 0, run.err
@@ -228,13 +232,14 @@ def test_reverify_reads_the_fast_copy_back_in_the_cards_pass_and_releases_the_ca
 
 def test_a_cascade_cancelled_before_it_read_the_copies_verified_earlier_keeps_the_card(
     tmp_path: Path,
+    cards: Path,
 ) -> None:
     """The fast copy made by an earlier run, the run cancelled as its card's pass ends (at
     the withheld release, before the cascade read anything): the card is not released, and
     the sentence says how many copies this run did not read and that the cascade was
     cancelled. Failed before: released at the end of the card's pass (``card_released_at``
     set), on copies nothing had read."""
-    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path, cards)
     cancel = CancelToken()
 
     class StopAtTheCardPass:

@@ -45,7 +45,10 @@ def test_the_source_volume_is_named_by_the_label_blkid_read(
 
 
 def test_a_cascade_rerun_without_its_card_does_not_name_its_fast_copy_by_the_cards_label(
-    tmp_path: Path, ext4_loop: Callable[..., Mount], faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path,
+    cards: Path,
+    ext4_loop: Callable[..., Mount],
+    faulty_fs: Callable[..., FaultyFS],
 ) -> None:
     """A cascade whose slow destination failed, re-run after the card (a labelled volume)
     was unmounted: the re-run's source is the fast copy, made ``--into`` the root of an
@@ -53,7 +56,7 @@ def test_a_cascade_rerun_without_its_card_does_not_name_its_fast_copy_by_the_car
     ledger rebuilt ("A001CARD" for the fast drive) before; now the fast drive's own name."""
     if os.path.isdir("/dev/disk/by-label"):
         pytest.skip("udev names the label here: the fallback is not reached")
-    card = ext4_loop(32 << 20, path=tmp_path / "A001CARD", mkfs_args=("-L", "A001CARD")).path
+    card = ext4_loop(32 << 20, path=cards / "A001CARD", mkfs_args=("-L", "A001CARD")).path
     (card / "CLIPS").mkdir()
     for index in range(3):
         (card / "CLIPS" / f"C00{index}.mov").write_bytes(os.urandom(100_000))

@@ -85,13 +85,13 @@ def test_dry_run_with_cascade_says_the_bucket_is_fed_after_the_release(  # type:
 
 
 def test_cascade_stopped_then_card_ejected_the_rerun_finishes_the_bucket_from_the_fast_copy(  # type: ignore[no-untyped-def]
-    s3_server, bucket, proxy, tmp_path
+    s3_server, bucket, proxy, tmp_path, cards
 ) -> None:
     """A real `offload` process stopped by SIGINT during the upload, after CARD RELEASED said
     the card could be ejected; the card is then gone. The same command (its dry run too)
     takes the verified fast copy as the source, says so plainly, and finishes the bucket;
     `offload verify s3://` proves it. Before: exit 64 "cannot read the source completely"."""
-    card = tmp_path / "cards" / "C1"
+    card = cards / "C1"  # apart from the fast copy: one beside it releases nothing
     (card / "X").mkdir(parents=True)
     for index in range(6):
         (card / "X" / f"a{index}.mov").write_bytes(os.urandom(3_000_000 + index))
@@ -117,7 +117,7 @@ def test_cascade_stopped_then_card_ejected_the_rerun_finishes_the_bucket_from_th
     assert "can be ejected" in released and "without the card" in released, released
     assert "cancelled" in rest and "with or without the card" in rest, rest
     proxy.throttle(None)
-    card.rename(tmp_path / "cards" / "C1.away")  # ejected (and formatted)
+    card.rename(cards / "C1.away")  # ejected (and formatted)
     before = keys(s3_server.url, bucket)
     absent = f"the card {card} is absent: the source is its fast copy {local / 'C1'}"
     dry = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=60)
@@ -129,7 +129,7 @@ def test_cascade_stopped_then_card_ejected_the_rerun_finishes_the_bucket_from_th
     assert absent in again.stderr and "all 6 files of the card's pass" in again.stderr
     client = admin(s3_server.url)
     for index in range(6):
-        data = (tmp_path / "cards" / "C1.away" / "X" / f"a{index}.mov").read_bytes()
+        data = (cards / "C1.away" / "X" / f"a{index}.mov").read_bytes()
         key = f"cas4/C1/X/a{index}.mov"
         assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == data
     verify = subprocess.run(

@@ -255,6 +255,11 @@ def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
     """The ETA; during a cascade's card pass, the card's release's (the offload's end
     depends on the cascaded destinations' speed, known only once they are fed)."""
     if snap.card_eta_s is not None and not cancelled:
+        if snap.card_kept:  # its fast copies on its own disk: no release
+            return (
+                f"card's pass done in {human_eta(snap.card_eta_s)} (not released: its fast "
+                "copies are on its own disk), then the cascade"
+            )
         return f"card released in {human_eta(snap.card_eta_s)}, then the cascade"
     return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
 

@@ -371,11 +371,32 @@ def card_released_line(event: CardReleased) -> str:
             f"{some}by an earlier run only (trusted from its ledger, not read back now): "
             f"{until}"
         )
+    # A fast copy on the card's own filesystem or disk dies with the card: never a backup.
+    beside = ", ".join(event.on_card_disk)
+    one_beside = len(event.on_card_disk) == 1
     if not event.without_card:  # no fast copy can stand for the card in a re-run
+        if beside and len(event.on_card_disk) == len(event.destinations):
+            why = (
+                f"{'the copy' if one_beside else 'every copy'} there is on the card's own "
+                "filesystem or disk, no backup of it"
+            )
+        elif beside:
+            why = (
+                f"the {'copy' if one_beside else 'copies'} on {beside} "
+                f"{'is' if one_beside else 'are'} on the card's own filesystem or disk, no "
+                "backup of it, and no other copy there is recorded read back whole from its media"
+            )
+        else:
+            why = "no copy there is recorded read back whole from its media"
         return (
             f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
-            "no copy there is recorded read back whole from its media (keep the card until "
-            f"{slow} is done: a re-run needs it). {feeding}."
+            f"{why} (keep the card until {slow} is done: a re-run needs it). {feeding}."
+        )
+    if beside:  # released on another copy: that one is no backup, and goes with the card
+        fast += (
+            f"; the {'copy' if one_beside else 'copies'} on {beside} "
+            f"{'is' if one_beside else 'are'} on the card's own filesystem or disk, no backup "
+            "of it"
         )
     return f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}. {feeding}" + (
         "."

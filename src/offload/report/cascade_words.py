@@ -53,6 +53,12 @@ class CascadeFacts(NamedTuple):
     # files stay verified earlier, trusted from the ledger, never said read again.
     reread: str = ""
     not_reread: str = ""
+    # The fast destinations on the card's own filesystem or disk, named (``cascade.on_card_disk``,
+    # JSON ``fast_copies_on_card_disk``): their copies die with the card, so they released
+    # nothing; *on_card_count*: how many; *only_on_card_disk*: every fast destination is.
+    on_card_disk: str = ""
+    on_card_count: int = 0
+    only_on_card_disk: bool = False
 
 
 def cascade_sentence(facts: CascadeFacts) -> str:
@@ -101,10 +107,21 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             return f"{kept}; the cascade to {slow} was cancelled."
         return f"{kept}; {then}."
     if not facts.released:  # every file there, but no fast copy recorded read back whole
+        unread = (
+            "no copy there is recorded read back whole from its media (transfer-checked only, "
+            "or read back through a cache)"
+        )
+        if facts.on_card_disk:
+            one = facts.on_card_count == 1
+            on_card = (
+                f"{facts.on_card_disk} {'is' if one else 'are'} on the card's own filesystem "
+                "or disk, no backup of it"
+            )
+            other = unread.replace("no copy there", "no other copy there", 1)
+            unread = on_card if facts.only_on_card_disk else f"{on_card}, and {other}"
         kept = (
             f"The card's pass ended at {when}, the card NOT released: every file is on the "
-            "fast destinations, but no copy there is recorded read back whole from its media "
-            "(transfer-checked only, or read back through a cache), so a re-run needs the card"
+            f"fast destinations, but {unread}, so a re-run needs the card"
         )
         if facts.cancelled:
             return (

@@ -873,6 +873,7 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
     cascaded_to = [int(i) for i in cascaded.get("destinations") or []]
     ended = cascaded.get("card_pass_ended_at", cascaded.get("card_released_at"))
     reread = [int(i) for i in cascaded.get("fast_copies_reread") or []]
+    on_card = [int(i) for i in cascaded.get("fast_copies_on_card_disk") or []]
     # The other fast copies holding files an earlier run verified (``cascade_words``).
     not_reread = [
         int(d.get("index", i))
@@ -898,6 +899,10 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             released_at=str(cascaded.get("card_released_at") or "") or None,
             reread=_numbered(reread),
             not_reread=_numbered(not_reread) if not_reread else "",
+            on_card_disk=_numbered(on_card) if on_card else "",
+            on_card_count=len(on_card),
+            only_on_card_disk=bool(on_card)
+            and len(on_card) == len(data.get("destinations") or []) - len(cascaded_to),
         )
     )
 

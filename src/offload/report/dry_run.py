@@ -274,6 +274,11 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             "back (--verify transfer), so the card is not released (CARD PASS DONE … keep the "
             "card until the cascade is done); pass 2 then feeds"
             if _transfer_only(plan)
+            else "the card's pass ends once those are verified, but "
+            f"{'that copy is' if len(fast) == 1 else 'every one of them is'} on the card's own "
+            "filesystem or disk, no backup of it, so the card is not released (CARD PASS DONE "
+            "… keep the card until the cascade is done); pass 2 then feeds"
+            if _kept_by_its_disk(plan)
             else "the card is released (CARD RELEASED, it can be ejected) once those are "
             f"verified{_EARLIER if _fast_earlier(results) else ''}; pass 2 then feeds"
         )
@@ -372,11 +377,20 @@ def _transfer_only(plan: OffloadPlan) -> bool:
     return plan.options.copy.verify is VerifyMode.TRANSFER
 
 
+def _kept_by_its_disk(plan: OffloadPlan) -> bool:
+    """Every local fast destination is on the card's own filesystem or disk: the card's pass
+    never releases the card (``cascade.kept_by_its_disk``)."""
+    from offload import cascade  # only for a cascade
+
+    return cascade.kept_by_its_disk(plan, plan.options.cascade)
+
+
 def _pass_note(item: DestinationDryRun, plan: OffloadPlan) -> str:
     if item.cascade_pass == 1:
         return ", pass 1: from the card"
     if item.cascade_pass == 2:
-        after = "the card's pass" if _transfer_only(plan) else "the card is released"
+        kept = _transfer_only(plan) or _kept_by_its_disk(plan)
+        after = "the card's pass" if kept else "the card is released"
         return f", pass 2: after {after}, from the fast copies"
     return ""
 
@@ -435,14 +449,15 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
 
 def _cascade_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, Any] | None:
     """The two passes, or None without a cascade; ``card_released`` null when the card will
-    not be released (``--verify transfer``: no fast copy read back)."""
+    not be released (``--verify transfer``: no fast copy read back; every local fast
+    destination on the card's own filesystem or disk)."""
     if not any(item.cascade_pass == 2 for item in results):
         return None
     return {
         "card_pass": [item.index for item in results if item.cascade_pass == 1],
         "cascade_pass": [item.index for item in results if item.cascade_pass == 2],
         "card_released": None
-        if _transfer_only(plan)
+        if _transfer_only(plan) or _kept_by_its_disk(plan)
         else "once every destination of the card pass is verified and finished "
         f"(links, folders, manifests){_EARLIER if _fast_earlier(results) else ''}; nothing "
         "reads the card after",

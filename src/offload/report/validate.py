@@ -374,6 +374,7 @@ _JOB_REPORT = obj(
                         "card_released_after_reread": _o(BOOL),
                         "files_verified_earlier_unproven": _o(COUNT),
                         "fast_copies_reread": _o(list_of(INT)),
+                        "fast_copies_on_card_disk": _o(list_of(INT)),
                     }
                 )
             )

@@ -89,6 +89,7 @@ def preflight(
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
     absent_card: Path | None = None,
+    cascade_fast: AbstractSet[int] = frozenset(),
     listings: Mapping[int, FolderListings] | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_files: int = DEFAULT_BATCH_FILES,
@@ -149,7 +150,9 @@ def preflight(
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
-    the fast copy, not with the card, which is not there. ``batch_bytes``, ``batch_files``:
+    the fast copy, not with the card, which is not there. ``cascade_fast``: a cascade's fast
+    (not cascaded) destinations, by index: one on the card's filesystem or disk is said not
+    to release the card (``cascade._release`` does not count it). ``batch_bytes``, ``batch_files``:
     where the job's batches close (``CopyOptions.closing_batch_bytes``, ``batch_files``),
     which bounds the room for copies written again beside their old ones.
 
@@ -395,7 +398,7 @@ def preflight(
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]
     duplicate = check_duplicates(tree, usable, out, spell)
-    check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card)
+    check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
     check_remote_overlaps(remote, out)
     for plan in remote:
         check_keys(plan, entries() if callable(entries) else entries, out)

@@ -416,15 +416,25 @@ def folder_bytes(relative_paths: Sequence[str], entries: FolderEntries) -> int:
     return sum([8 + ((n + 3) & ~3) for n in lengths]) + partials * (8 + ((longest + 3) & ~3))
 
 
-def _on_the_source(destination: Path, shared: str, source: Path, absent_card: Path | None) -> str:
+def _on_the_source(
+    destination: Path, shared: str, source: Path, absent_card: Path | None, *, fast: bool = False
+) -> str:
     """The warning of a destination on the source's *shared* filesystem or disk. The source
     is the card, or, in a cascade re-run without its card (*absent_card*), the fast copy
     standing in for it: then what shares the drive is that copy, and a drive failure loses
-    both copies."""
+    both copies. *fast*: a fast (not cascaded) destination of a cascade with its card: the
+    card's pass does not release the card on its copy (``cascade._release``), and the
+    warning says so before the copy."""
     if absent_card is None:
+        release = (
+            " (this cascade will not release the card on its copy: keep the card until a "
+            "copy on another disk is verified)"
+            if fast
+            else ""
+        )
         return (
             f"destination {destination} is on the same {shared} as the source: it is not a "
-            "backup of the card"
+            f"backup of the card{release}"
         )
     return (
         f"destination {destination} is on the same {shared} as the source of this run, the "
@@ -441,10 +451,13 @@ def check_devices(
     out: Findings,
     *,
     absent_card: Path | None = None,
+    fast: AbstractSet[int] = frozenset(),
 ) -> None:
     """Destinations sharing a filesystem, a disk or the source's device (warnings) and the
     free space each filesystem has for all the copies it takes (errors). *absent_card*: the
-    card the source, a fast copy of it, stands in for (``_on_the_source``)."""
+    card the source, a fast copy of it, stands in for (``_on_the_source``); *fast*: a
+    cascade's fast destinations (indices), whose warning says the card is not released on
+    them."""
     by_dev: dict[int, list[tuple[DestinationPlan, DestinationCheck]]] = defaultdict(list)
     for plan, check in usable:
         if plan.index not in duplicate and check.st_dev is not None:
@@ -467,7 +480,13 @@ def check_devices(
                 out.warning(
                     C.DEST_ON_SOURCE_DEVICE,
                     plan.destination,
-                    _on_the_source(plan.destination, "filesystem", tree.root, absent_card),
+                    _on_the_source(
+                        plan.destination,
+                        "filesystem",
+                        tree.root,
+                        absent_card,
+                        fast=plan.index in fast,
+                    ),
                     plan.index,
                 )
     # Destinations on one filesystem draw on the same free space, and so do the drives
@@ -493,7 +512,13 @@ def check_devices(
                     out.warning(
                         C.DEST_ON_SOURCE_DEVICE,
                         plan.destination,
-                        _on_the_source(plan.destination, f"disk ({disk})", tree.root, absent_card),
+                        _on_the_source(
+                            plan.destination,
+                            f"disk ({disk})",
+                            tree.root,
+                            absent_card,
+                            fast=plan.index in fast,
+                        ),
                         plan.index,
                     )
     for disk, group_plans in disks.items():
