@@ -308,15 +308,27 @@ def exfat_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
 @pytest.fixture
 def cards(tmp_path: Path) -> Iterator[Path]:
     """A folder for cards on another filesystem (and disk) than ``tmp_path``, where the tests
-    put their destinations: a tmpfs folder in /dev/shm. A cascade's fast copy on the card's
-    own filesystem or disk releases nothing (``cascade.on_card_disk``), so a test of a
-    release keeps its card here. Skipped where there is no /dev/shm."""
+    put their destinations. A cascade's fast copy on the card's own filesystem or disk
+    releases nothing (``cascade.on_card_disk``), so a test of a release keeps its card here:
+    a tmpfs of the test's own (root, as CI runs), else a folder in /dev/shm (which a
+    container may make small: 64 MiB under Docker's default), else skipped with the reason."""
+    with contextlib.ExitStack() as stack:
+        try:
+            mount = stack.enter_context(mounts.tmpfs(tmp_path / "cards-tmpfs", 4 << 30))
+        except mounts.MountError as exc:
+            why = str(exc)
+        else:
+            yield mount.path
+            return
     if not os.path.isdir("/dev/shm"):
-        pytest.skip("no /dev/shm: no card on another filesystem than the destinations")
+        pytest.skip(f"no card on another filesystem than the destinations: {why}; no /dev/shm")
     folder = Path(tempfile.mkdtemp(prefix="offload-cards-", dir="/dev/shm"))
     if os.stat(folder).st_dev == os.stat(tmp_path).st_dev:
         shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip("/dev/shm is the filesystem of the test's folder: no card apart from it")
+        pytest.skip(
+            f"no card on another filesystem than the destinations: {why}; /dev/shm is "
+            "the test folder's filesystem"
+        )
     try:
         yield folder
     finally:
