@@ -310,11 +310,14 @@ def cards(tmp_path: Path) -> Iterator[Path]:
     """A folder for cards on another filesystem (and disk) than ``tmp_path``, where the tests
     put their destinations. A cascade's fast copy on the card's own filesystem or disk
     releases nothing (``cascade.on_card_disk``), so a test of a release keeps its card here:
-    a tmpfs of the test's own (root, as CI runs), else a folder in /dev/shm (which a
+    a tmpfs of the test's own (root, as CI runs) beside ``tmp_path``, not in it (a test
+    that lists its folder sees no card there), else a folder in /dev/shm (which a
     container may make small: 64 MiB under Docker's default), else skipped with the reason."""
     with contextlib.ExitStack() as stack:
         try:
-            mount = stack.enter_context(mounts.tmpfs(tmp_path / "cards-tmpfs", 4 << 30))
+            mount = stack.enter_context(
+                mounts.tmpfs(tmp_path.parent / f"{tmp_path.name}-cards", 4 << 30)
+            )
         except mounts.MountError as exc:
             why = str(exc)
         else:
