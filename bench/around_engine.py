@@ -237,6 +237,12 @@ def common_arguments(description: str, *, destinations: int, pause: float) -> ar
         help="folder of the notes of mass deletes (default: the temporary folder, as "
         "offload bench)",
     )  # fmt: skip
+    parser.add_argument(
+        "--keep", action="store_true",
+        help="keep the runs' folders (their copies emptied) and print where: a later tool "
+        "run then creates past no inodes this one freed; delete them with "
+        "RunFolders(PATH).remove_all(), which notes the delete",
+    )  # fmt: skip
     args = parser.parse_args()
     args.card = args.card.resolve()  # each run's child works in another folder
     return args
@@ -258,7 +264,8 @@ def interleaved_runs(
     environment variable *out_variable*; *row* makes a run's figures of it (``launch_s``,
     ``load`` and ``wall_s`` added here). Prints each run (*shown*: those keys, else all)
     and each tree's medians; deletes everything it made, the delete noted
-    (``RunFolders.remove_all``). Before each run it waits for the noted mass deletes' freed
+    (``RunFolders.remove_all``), unless ``--keep``: then it deletes nothing and prints the
+    folder. Before each run it waits for the noted mass deletes' freed
     inodes (``--no-wait``: says so) and probes what a create costs (``probe_us``; the
     module's doc). Returns 0; raises CalledProcessError when a run fails."""
     trees = [tuple(t.split("=", 1)) for t in args.tree] or [("installed", "")]
@@ -311,7 +318,10 @@ def interleaved_runs(
                 line = ", ".join(f"{key} {figures[key]:.3f}" for key in keys)
                 print(f"{name} (load {load:.1f}): {line}", flush=True)
     finally:
-        folders.remove_all()
+        if getattr(args, "keep", False):
+            print(f"kept (copies emptied, nothing deleted): {work}", flush=True)
+        else:
+            folders.remove_all()
     print("\nmedians:")
     for name, runs in rows.items():
         keys = sorted({key for figures in runs for key in figures})

@@ -76,6 +76,19 @@ def test_its_own_delete_at_the_end_is_noted(tmp_path: Path) -> None:
     assert count > 1_000  # the probes' files, the copies, the reports, the folders
 
 
+def test_keep_deletes_nothing_and_says_where(tmp_path: Path) -> None:
+    """With ``--keep`` the runs' folders stay (their copies emptied) and no delete is noted:
+    a second tool's runs right after it create past no freed inodes of the first's."""
+    _card(tmp_path)
+    (tmp_path / "work").mkdir()
+    done, _ = _run(tmp_path, "--rounds", "1", "--keep")
+    kept = Path(done.stdout.split("kept (copies emptied, nothing deleted): ", 1)[1].split()[0])
+    assert kept.parent == tmp_path / "work"
+    copies = [p for p in (kept / "001").rglob("*.MP4") if "d1" in p.parts]
+    assert len(copies) == 12 and all(p.stat().st_size == 0 for p in copies)
+    assert read_freed(freed_note(tmp_path / "work", tmp_path / "notes")) == []
+
+
 def test_a_run_reports_the_spans_around_the_engine_and_cleans_up(tmp_path: Path) -> None:
     card = tmp_path / "CARD"
     (card / "DCIM").mkdir(parents=True)
