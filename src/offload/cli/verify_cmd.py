@@ -917,6 +917,9 @@ def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | No
         report.changed,
         checked_since=started,
         against_own=report.reference in ("ascmhl", "ledger"),
+        # Unlike a legacy MHL the copy holds, not the reference: proved wrong only against
+        # the ledger's own record (a copy as the ledger recorded it is not revoked).
+        foreign=[p for p, why in report.reasons.items() if why.code == LEGACY_MISMATCH],
     )
 
 
