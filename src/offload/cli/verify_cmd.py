@@ -675,6 +675,9 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                     env,
                     report,
                     root=root,
+                    checked=args.path if remote else root,
+                    remote=remote,
+                    code=code,
                     error=error,
                     started=started,
                     reads=reads,
@@ -753,6 +756,9 @@ def _stopped_while_revoking(
     report: VerifyReport | None,
     *,
     root: Path,
+    checked: Path | str,
+    remote: bool,
+    code: int,
     error: str | None,
     started: float,
     reads: int,
@@ -764,15 +770,18 @@ def _stopped_while_revoking(
     first: int | None,
     further: int,
 ) -> int:
-    """A local check stopped by a *further* signal that came while it revoked the ledger's
-    record of the copies it found wrong (*revocation*, finished): its report written with
-    exit code 130, ``passed`` false and a note saying so, the revocation (or why there was
-    none) and the stop said in a line each, nothing on stdout (``--json`` too: a stopped
-    command prints no document). Returns 130. A signal while the report is written stops
-    the command as after any check (KeyboardInterrupt: the caller restates the report)."""
-    code = int(VerifyExit.CANCELLED)
+    """A check (of a folder, or on ``s3://``: *remote*; *checked*, the root as its report
+    names it) stopped by a *further* signal that came while it revoked the ledger's record
+    of the copies it found wrong (*revocation*, finished): its report built with the check's
+    own *code* (a check that finished looked for every list), then with exit code 130,
+    ``passed`` false, ``stopped_after_check`` true when the check had finished, and a note
+    saying so, written where ``_report_and_summary`` writes one (``_leaves_report``); the
+    revocation (or why there was none) and the stop said in a line each, nothing on stdout
+    (``--json`` too: a stopped command prints no document). Returns 130. A signal while the
+    report is written stops the command as after any check (KeyboardInterrupt: the caller
+    restates the report)."""
     data = report_dict(
-        root,
+        checked,
         report,
         code=code,
         error=error,
@@ -780,13 +789,18 @@ def _stopped_while_revoking(
         finished=time.time(),
         reads=reads,
         bytes_read=bytes_read,
+        remote=remote,
         through_cache=cached,
         revocation=revocation,
     )
+    # Built with the check's own code (*code*): a check that finished looked for every list
+    # (``not_looked_for`` empty) and is then stopped after it, as ``_Written.restate`` says.
     data.update(passed=False)
+    if code != VerifyExit.CANCELLED:
+        data.update(exit_code=int(VerifyExit.CANCELLED), stopped_after_check=True)
     data["notes"].append(stopped_while_revoking_note(first, further))
     written.data = data
-    if report_dir is not None and os.path.isdir(root):
+    if report_dir is not None and _leaves_report(root, remote=remote, code=code):
         try:
             write_report(report_dir, root, data, started, written=written)
         except OSError as exc:
@@ -798,11 +812,11 @@ def _stopped_while_revoking(
     if revocation is not None and revocation.revoked:
         env.warning(_revoked_words(len(revocation.revoked)))
     if revocation is not None and revocation.error:
-        env.warning(_not_revoked_words(revocation.error))
+        env.warning(_not_revoked_words(revocation.error, remote=remote))
     env.error(STOPPED_WHILE_REVOKING)
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
-    return code
+    return int(VerifyExit.CANCELLED)
 
 
 def _came_after_report(signum: int) -> str:
@@ -811,6 +825,12 @@ def _came_after_report(signum: int) -> str:
         f"{signal_words(signum)} came after the report was written, while the command "
         "finished: nothing was stopped, and the exit code is the one it gives"
     )
+
+
+def _leaves_report(root: Path, *, remote: bool, code: int) -> bool:
+    """Whether a run leaves a report: one that got as far as a folder (*root*), or on
+    ``s3://`` (*remote*) a bucket it may read (*code*: not a usage error)."""
+    return (code != VerifyExit.USAGE) if remote else os.path.isdir(root)
 
 
 def _report_and_summary(
@@ -852,8 +872,7 @@ def _report_and_summary(
     written.data = data
     if signals.received is not None:
         data["notes"].append(signal_during_reports(signal_words(signals.received)))
-    # A run that got as far as a folder (or a bucket it may read) leaves a report.
-    if report_dir is not None and ((code != VerifyExit.USAGE) if remote else os.path.isdir(root)):
+    if report_dir is not None and _leaves_report(root, remote=remote, code=code):
         try:
             write_report(report_dir, root, data, started, written=written)
         except OSError as exc:
