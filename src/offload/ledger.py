@@ -183,7 +183,8 @@ def entry_fields(entry: LedgerEntry) -> dict[str, object]:
 def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     """The copy's entry that the ``revoked`` line *entry* ended, where it carries one
     (``revoked_copy``: ``offload verify``'s second line) and it reads as an entry of a copy
-    (verified or transfer-checked, no record of its own); else None."""
+    (verified or transfer-checked, no record of its own, its keys of the types an entry
+    has: a damaged line is none); else None."""
     if entry is None or entry.state != "revoked" or not entry.revoked_copy:
         return None
     try:
@@ -191,12 +192,13 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     except (TypeError, ValueError):
         return None
     if (
-        ended.state not in ("verified", "transfer_checked")
+        not ended.vouches
         or ended.revoked_copy
         or ended.relative_path != entry.relative_path
         or type(ended.size_bytes) is not int
         or type(ended.mtime_ns) is not int
         or not isinstance(ended.digests, dict)
+        or not all(type(v) is str for v in (ended.card, ended.final_name, ended.fingerprint))
     ):
         return None
     return ended

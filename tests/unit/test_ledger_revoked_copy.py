@@ -118,6 +118,20 @@ def test_a_damaged_record_is_none(tmp_path: Path) -> None:
         assert revoked_record(fold_lines([line]).latest[CLIP]) is None, damaged
 
 
+def test_a_record_whose_card_name_or_fingerprint_is_no_string_is_none(tmp_path: Path) -> None:
+    """A whole entry but for one key of another type (a damaged line): none, not an entry
+    whose card, name or fingerprint a later comparison would trip over. Failed before: each
+    was read as the copy revoked."""
+    _, entry = _copied(tmp_path, card="vol|A001")
+    whole = json.loads(json.dumps({**dataclasses.asdict(entry)}))
+    good = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": whole})
+    assert revoked_record(fold_lines([good]).latest[CLIP]) == entry
+    for key, value in (("card", 5), ("final_name", None), ("fingerprint", ["f1"])):
+        damaged = {**whole, key: value}
+        line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
+        assert revoked_record(fold_lines([line]).latest[CLIP]) is None, key
+
+
 def test_a_revocation_after_a_torn_last_line_is_a_line_of_its_own(tmp_path: Path) -> None:
     """A ledger whose last line a power loss tore: the revocation appended after it starts a
     line of its own (ended before it, in the same write), so every version reads the copy as

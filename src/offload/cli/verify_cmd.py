@@ -1051,7 +1051,7 @@ def _redated_copies(root: Path, paths: list[str]) -> int:
     count = 0
     for path in paths:
         entry = latest.get(Path(path).as_posix())
-        if entry is None or entry.state not in ("verified", "transfer_checked"):
+        if entry is None or not entry.vouches:
             continue
         if final_path_of(Path(), entry).as_posix() != Path(path).as_posix():
             continue  # recorded under another name (--keep-both): not this file's record
