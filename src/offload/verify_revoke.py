@@ -71,6 +71,10 @@ class Revocation(NamedTuple):
 
     revoked: tuple[str, ...]
     error: str = ""
+    # Those of *revoked* whose revocation carries no record of the copy it ended (two
+    # cards' copies of one path both found wrong): ``offload copy --reverify`` cannot take
+    # them up as ours (``Ledger.found_wrong_copy``).
+    unrecorded: tuple[str, ...] = ()
 
 
 def revoke_found_wrong(
@@ -104,14 +108,14 @@ def revoke_found_wrong(
         return Revocation((), describe_os_error(exc))
     with locks:
         try:  # read again under the lock: a run may have appended since
-            cards, revoked, records = _to_revoke(
+            cards, revoked, records, unrecorded = _to_revoke(
                 ledger, ledger.load_entries(), wanted, checked_since, own
             )
             if cards:
                 ledger.revoke(cards, records)
         except OSError as exc:
             return Revocation((), describe_os_error(exc))
-    return Revocation(revoked)
+    return Revocation(revoked, unrecorded=unrecorded)
 
 
 def _to_revoke(
@@ -120,16 +124,18 @@ def _to_revoke(
     wanted: Mapping[str, ChangedFile | None],
     checked_since: float,
     own: Mapping[str, bool],
-) -> tuple[dict[str, str], tuple[str, ...], dict[str, LedgerEntry]]:
+) -> tuple[dict[str, str], tuple[str, ...], dict[str, LedgerEntry], tuple[str, ...]]:
     """``Ledger.revoke``'s arguments (each entry's path, and the card of the copy found
     wrong: the other cards' copies beside it are written again; two cards' copies of one
     path both found wrong: "", which ends them all; and by path the entry revoked, the one
-    copy of that path found wrong, none for two), and the copy paths it revokes.
+    copy of that path found wrong, none for two), the copy paths it revokes, and those of them
+    whose revocation carries no record (two cards' copies of one path).
     *own*: by copy path, whether its change was found against offload-ai's own records."""
     cards: dict[str, str] = {}
     records: dict[str, LedgerEntry] = {}
     twice: set[str] = set()
     revoked: set[str] = set()
+    copies: dict[str, list[str]] = {}
     for entry in entries.standing():
         if not entry.vouches:
             continue
@@ -146,9 +152,11 @@ def _to_revoke(
             twice.add(path)  # which copy the line ends is not one record: none kept
         records[path] = entry
         revoked.add(copy)
+        copies.setdefault(path, []).append(copy)
     for path in twice:
         del records[path]
-    return cards, tuple(sorted(revoked)), records
+    unrecorded = tuple(sorted(copy for path in twice for copy in copies[path]))
+    return cards, tuple(sorted(revoked)), records, unrecorded
 
 
 def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bool) -> bool:

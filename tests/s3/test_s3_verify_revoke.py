@@ -95,3 +95,22 @@ def test_a_copy_root_another_run_holds_is_not_revoked_and_the_note_says_so(  # t
     assert "ledger record of the copies found wrong was not revoked" in note, note
     assert "still trusts such a copy that kept its ETag" in note, note
     assert "the copy root's lock s3://" in note and "is there" in note, note
+
+
+def test_the_revocation_on_s3_is_said_as_it_is_there(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """The warning of a revocation on ``s3://`` speaks of the object's ETag and a read-back
+    by the next copy. Failed before: it said the ledger keeps which copy it revoked and that
+    ``offload copy --reverify`` replaces it, neither of which holds there (no record of the
+    copy ended is written for an object)."""
+    _copy(s3_server.url, bucket, tmp_path)
+    proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=100)
+    code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+    assert code == 11, out + err
+    said = " ".join(err.split())
+    assert (
+        "this check revoked this copy root's ledger record of the 1 object whose GET it saw "
+        "fail: no `offload copy` trusts it by its ETag any more" in said
+    ), said
+    assert "--reverify" not in said and "keeps which copy" not in said, said

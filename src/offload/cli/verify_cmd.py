@@ -810,7 +810,7 @@ def _stopped_while_revoking(
                 f"{describe_os_error(exc)}; --report-dir chooses another folder"
             )
     if revocation is not None and revocation.revoked:
-        env.warning(_revoked_words(len(revocation.revoked)))
+        env.warning(_revoked_words(revocation, remote=remote))
     if revocation is not None and revocation.error:
         env.warning(_not_revoked_words(revocation.error, remote=remote))
     env.error(STOPPED_WHILE_REVOKING)
@@ -976,9 +976,35 @@ def _revoke_s3(args: argparse.Namespace, report: VerifyReport, started: float) -
     return revoke_unread_at(args.path, settings, report, checked_since=started)
 
 
-def _revoked_words(count: int) -> str:
-    """The warning of a check that revoked the ledger's record of *count* copies."""
+def _revoked_words(revocation: Revocation, *, remote: bool = False) -> str:
+    """The warning of a check that revoked the ledger's record of the copies of
+    *revocation*: on ``s3://`` (*remote*), objects whose GET failed, read back by the next
+    copy (``destinations.s3revoke`` keeps no record of the copy ended); of a folder, copies
+    ``offload copy --reverify`` replaces where the ledger keeps which copy it revoked, and
+    says which it does not keep (``Revocation.unrecorded``: two cards' copies of a path)."""
+    count = len(revocation.revoked)
     one = count == 1
+    if remote:
+        return (
+            "this check revoked this copy root's ledger record of the "
+            f"{plural(count, 'object')} whose GET it saw fail: no `offload copy` trusts "
+            f"{'it' if one else 'them'} by {'its' if one else 'their'} ETag any more; the "
+            f"next `offload copy` of the card reads {'it' if one else 'them'} back against "
+            "the card"
+        )
+    if revocation.unrecorded:
+        unrecorded = len(revocation.unrecorded)
+        return (
+            "this check revoked this copy root's ledger record of the "
+            f"{plural(count, 'copy', 'copies')} it found changed or unreadable: no `offload "
+            f"copy` trusts {'it' if one else 'them'} as verified earlier any more; for "
+            f"{plural(unrecorded, 'copy', 'copies')} of a path two cards' copies of which "
+            "were both found wrong, the ledger keeps no record of which copy it revoked, "
+            "and `offload copy --reverify` does not replace "
+            f"{'it' if unrecorded == 1 else 'them'}: `offload copy` of the card reads "
+            f"{'it' if unrecorded == 1 else 'each'} back, adopted if equal, else refused as "
+            "a file in the way (--keep-both keeps both)"
+        )
     return (
         "this check revoked this copy root's ledger record of the "
         f"{plural(count, 'copy', 'copies')} it found changed or unreadable: "
@@ -1148,8 +1174,8 @@ def _print_human(
         reason = report.reasons.get(path)
         if reason is not None and reason.code == "other-spelling":
             env.warning(f"RESPELLED {_named(where, path)}: {reason.text}")
-    if revoked:
-        env.warning(_revoked_words(len(revoked)))
+    if revocation is not None and revoked:
+        env.warning(_revoked_words(revocation, remote=remote))
     if revocation is not None and revocation.error:  # read-only media, another offload
         env.warning(_not_revoked_words(revocation.error, remote=remote))
     if (set(c.path for c in report.changed) | set(report.unreadable)) - links - revoked and (
