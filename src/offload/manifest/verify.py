@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.destinations.naming import is_partial_leftover
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, printable_name
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
 from offload.manifest.ascmhl import utc_now, write_generation
 from offload.manifest.coverage import Lister
@@ -1138,10 +1138,12 @@ def _verify_legacy(
     )
     if escaping and all(from_a_root(p) for p in escaping):
         raise UntrustedHistoryError(
-            f"the legacy MHL {legacy_mhl} names its files from a root, not from its own "
-            f"folder ({', '.join(repr(p) for p in escaping[:5])}: a drive's or the "
-            f"system's), so they are outside {root}: it cannot be checked against this copy; "
-            "nothing was read",
+            f"the legacy MHL {printable_name(str(legacy_mhl))} names its files from a root, "
+            f"not from its own folder ({', '.join(repr(p) for p in escaping[:5])}: a "
+            f"drive's or the system's), so they are outside {printable_name(str(root))}: it "
+            "cannot be checked against this copy; nothing was read: verify the copy without "
+            "--mhl-file (against its ASC MHL history or its ledger), or check that MHL where "
+            "the files it names are",
             path=legacy_mhl,
         )
     if escaping:
