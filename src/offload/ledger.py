@@ -183,7 +183,8 @@ def entry_fields(entry: LedgerEntry) -> dict[str, object]:
 def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     """The copy's entry that the ``revoked`` line *entry* ended, where it carries one
     (``revoked_copy``: ``offload verify``'s second line) and it reads as an entry of a copy
-    (verified or transfer-checked, no record of its own); else None."""
+    (verified or transfer-checked, no record of its own, its keys of the types an entry
+    has: a damaged line is none); else None."""
     if entry is None or entry.state != "revoked" or not entry.revoked_copy:
         return None
     try:
@@ -191,12 +192,13 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     except (TypeError, ValueError):
         return None
     if (
-        ended.state not in ("verified", "transfer_checked")
+        not ended.vouches
         or ended.revoked_copy
         or ended.relative_path != entry.relative_path
         or type(ended.size_bytes) is not int
         or type(ended.mtime_ns) is not int
         or not isinstance(ended.digests, dict)
+        or not all(type(v) is str for v in (ended.card, ended.final_name, ended.fingerprint))
     ):
         return None
     return ended
@@ -344,7 +346,10 @@ class Ledger:
         fsynced, renamed over the old one and its folder fsynced (``_rewrite``): a crash
         leaves the old ledger or the new one, and losing it only makes a run trust less
         (its copies are read back, never trusted without an entry). Once refused, the rest
-        of this ledger's appends are rewrites (no write that is known to fail)."""
+        of this ledger's appends are rewrites (no write that is known to fail).
+
+        A torn last line (a run killed mid-write) is ended by a newline written before the
+        new lines, in the same write and fsync: they are never glued onto it."""
         # Each line made directly (entry_line), not by the JSON encoder: a line for every
         # file verified was a hot spot on cards of small files.
         self._append_lines(entry_line(self.stamped(entry)) for entry in entries)
@@ -419,11 +424,17 @@ class Ledger:
             new_file = created or not self.path.exists()
             if created:
                 os.makedirs(self.folder, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
             refused = False
             try:
                 before = os.fstat(fd).st_size
-                view = memoryview(data)
+                # A torn last line (a run killed mid-write) is ended first, in the same
+                # write: the lines appended after it stay lines of their own (a revocation
+                # glued onto torn text would be skipped, and an older version would trust
+                # the copy it ended).
+                torn = before > 0 and os.pread(fd, 1, before - 1) != b"\n"
+                view = memoryview(b"\n" + data if torn else data)
+                whole = len(view)
                 try:
                     while view:
                         try:
@@ -431,11 +442,7 @@ class Ledger:
                         except OSError as exc:
                             # Only a refusal before any byte of these lines was written: a
                             # ledger with part of them is no file to copy whole.
-                            if (
-                                exc.errno not in _EXTEND_REFUSED
-                                or new_file
-                                or len(view) != len(data)
-                            ):
+                            if exc.errno not in _EXTEND_REFUSED or new_file or len(view) != whole:
                                 raise
                             refused = True
                             break

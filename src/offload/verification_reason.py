@@ -108,7 +108,12 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
         if path not in reasons and path not in said:
             reasons[path] = _other_spelling(path, other, path in report.extra, records)
     for path, recorded in report.respelled.items():
-        reasons.setdefault(path, _read_as_respelled(recorded, records, report.reference))
+        reasons.setdefault(
+            path,
+            _read_as_respelled(
+                recorded, records, report.reference, both=path in report.recorded_as_is
+            ),
+        )
     for path in _revoked(report.root, [p for p in report.extra if p not in reasons]):
         reasons[path] = Reason("revoked-copy", REVOKED_COPY)
     if report.reference is not ReferenceKind.LEDGER:
@@ -164,15 +169,28 @@ def _other_spelling(path: str, other: str, new: bool, records: str) -> Reason:
     return Reason("other-spelling", text)
 
 
-def _read_as_respelled(recorded: str, records: str, reference: ReferenceKind) -> Reason:
+def _read_as_respelled(
+    recorded: str, records: str, reference: ReferenceKind, *, both: bool = False
+) -> Reason:
     """What a check says of a file read against the record of its name spelled otherwise
     (*recorded*): that record is its own, and what a tool comparing names makes of it
-    (ascmhl-debug, against an ASC MHL history: seen in the tests)."""
+    (ascmhl-debug, against an ASC MHL history: seen in the tests). *both*: its name as it
+    stands is recorded too (read once against both records): that tool finds it, and calls
+    only the other record missing."""
     tool = (
         "ascmhl-debug verify, which compares names byte for byte,"
         if reference is ReferenceKind.ASCMHL
         else "a tool that compares names byte for byte"
     )
+    if both:
+        return Reason(
+            "other-spelling",
+            f"{records} records its name as it stands and spelled {_spelling(recorded)} "
+            f"('{printable_name(recorded)}') too: the same name, respelled since by a system "
+            "that respells names (macOS decomposes them, NFD); read once, against both "
+            f"records. {tool} reports the other spelling's record missing (this file is "
+            "not new to it) on a filesystem that keeps both spellings apart (Linux, exFAT)",
+        )
     return Reason(
         "other-spelling",
         f"{records} records its name spelled {_spelling(recorded)} "

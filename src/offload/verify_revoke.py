@@ -24,7 +24,11 @@ Contract:
   entry's of that algorithm. A change found against a record that shares no algorithm
   with the entry (a size alike) proves it only against offload-ai's own records
   (*against_own*: the ASC MHL history or the ledger, written from the same digests): a
-  legacy MHL the user names may be of another take. Only a copy a run could still trust
+  legacy MHL the user names may be of another take. *foreign*: the paths of *changed* found
+  unlike another record than the check's reference (a legacy MHL the copy holds,
+  ``copy_legacy_mhl``: reason ``legacy-mhl-mismatch``), proved wrong only as above against
+  the entry's own size and digests, never by that record alone: a copy the ledger's record
+  still proves is not revoked. Only a copy a run could still trust
   by its quick check is revoked: a regular file at its name with the recorded size and
   date; one whose size or date changed is trusted by no run, and ``offload copy
   --reverify`` replaces it as a copy of ours that changed (``Ledger.changed_copy``), which
@@ -51,7 +55,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -67,6 +71,10 @@ class Revocation(NamedTuple):
 
     revoked: tuple[str, ...]
     error: str = ""
+    # Those of *revoked* whose revocation carries no record of the copy it ended (two
+    # cards' copies of one path both found wrong): ``offload copy --reverify`` cannot take
+    # them up as ours (``Ledger.found_wrong_copy``).
+    unrecorded: tuple[str, ...] = ()
 
 
 def revoke_found_wrong(
@@ -76,6 +84,7 @@ def revoke_found_wrong(
     *,
     checked_since: float,
     against_own: bool,
+    foreign: Collection[str] = (),
 ) -> Revocation:
     """Revoke the ledger's record of each copy the check proved wrong (see the module's
     contract)."""
@@ -83,9 +92,11 @@ def revoke_found_wrong(
     wanted.update((Path(p).as_posix(), None) for p in unreadable)
     if not wanted:
         return Revocation(())
+    own = {copy: against_own for copy in wanted}
+    own.update((Path(p).as_posix(), False) for p in foreign if Path(p).as_posix() in wanted)
     ledger = Ledger(root)
     try:  # nothing to revoke: no lock taken, nothing written on the copy root
-        if not _to_revoke(ledger, ledger.load_entries(), wanted, checked_since, against_own)[0]:
+        if not _to_revoke(ledger, ledger.load_entries(), wanted, checked_since, own)[0]:
             return Revocation(())
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
@@ -97,14 +108,14 @@ def revoke_found_wrong(
         return Revocation((), describe_os_error(exc))
     with locks:
         try:  # read again under the lock: a run may have appended since
-            cards, revoked, records = _to_revoke(
-                ledger, ledger.load_entries(), wanted, checked_since, against_own
+            cards, revoked, records, unrecorded = _to_revoke(
+                ledger, ledger.load_entries(), wanted, checked_since, own
             )
             if cards:
                 ledger.revoke(cards, records)
         except OSError as exc:
             return Revocation((), describe_os_error(exc))
-    return Revocation(revoked)
+    return Revocation(revoked, unrecorded=unrecorded)
 
 
 def _to_revoke(
@@ -112,23 +123,26 @@ def _to_revoke(
     entries: LedgerEntries,
     wanted: Mapping[str, ChangedFile | None],
     checked_since: float,
-    against_own: bool,
-) -> tuple[dict[str, str], tuple[str, ...], dict[str, LedgerEntry]]:
+    own: Mapping[str, bool],
+) -> tuple[dict[str, str], tuple[str, ...], dict[str, LedgerEntry], tuple[str, ...]]:
     """``Ledger.revoke``'s arguments (each entry's path, and the card of the copy found
     wrong: the other cards' copies beside it are written again; two cards' copies of one
     path both found wrong: "", which ends them all; and by path the entry revoked, the one
-    copy of that path found wrong, none for two), and the copy paths it revokes."""
+    copy of that path found wrong, none for two), the copy paths it revokes, and those of them
+    whose revocation carries no record (two cards' copies of one path).
+    *own*: by copy path, whether its change was found against offload-ai's own records."""
     cards: dict[str, str] = {}
     records: dict[str, LedgerEntry] = {}
     twice: set[str] = set()
     revoked: set[str] = set()
+    copies: dict[str, list[str]] = {}
     for entry in entries.standing():
         if not entry.vouches:
             continue
         if entry.recorded_at >= checked_since:
             continue
         copy = final_path_of(Path(), entry).as_posix()
-        if copy not in wanted or not _proved_wrong(entry, wanted[copy], against_own):
+        if copy not in wanted or not _proved_wrong(entry, wanted[copy], own[copy]):
             continue
         if not _passes_quick_check(ledger, entry):
             continue  # not trusted by any run: --reverify replaces it (Ledger.changed_copy)
@@ -138,9 +152,11 @@ def _to_revoke(
             twice.add(path)  # which copy the line ends is not one record: none kept
         records[path] = entry
         revoked.add(copy)
+        copies.setdefault(path, []).append(copy)
     for path in twice:
         del records[path]
-    return cards, tuple(sorted(revoked)), records
+    unrecorded = tuple(sorted(copy for path in twice for copy in copies[path]))
+    return cards, tuple(sorted(revoked)), records, unrecorded
 
 
 def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bool) -> bool:

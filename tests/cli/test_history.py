@@ -249,3 +249,34 @@ def test_a_report_that_cannot_be_read_is_named_once(tmp_path: Path) -> None:
     (entry,) = json.loads(listed.stdout)
     assert entry["result"] == "unreadable", entry
     assert entry["error"] == f"cannot read {folder}: Is a directory (EISDIR)", entry
+
+
+def test_a_stopped_run_that_lost_a_clip_its_legacy_mhl_lists_is_partly_failed(
+    tmp_path: Path,
+) -> None:
+    """A real copy of a card whose legacy MHL lists a clip the card lost (exit 1,
+    ``missing_from_legacy_mhl``), its report then given exit 130 as a run stopped once its
+    copies had their outcome writes it: ``offload history`` calls it partly failed, as for a
+    file missing from the card's own history. Failed before: "verified, then stopped"."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "C001.mov").write_bytes(os.urandom(3000))
+    (card / "A001.mhl").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        "  <hash>\n    <file>C002.mov</file>\n    <size>7</size>\n"
+        "    <md5>00112233445566778899aabbccddeeff</md5>\n"
+        "    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n</hashlist>\n",
+        encoding="utf-8",
+    )
+    reports, dest = tmp_path / "reports", tmp_path / "dest"
+    dest.mkdir()
+    done = _run("copy", "-q", "--report-dir", reports, card, dest)
+    assert done.returncode == 1, done.stderr
+    (report,) = reports.glob("*.json")
+    data = json.loads(report.read_text())
+    assert [m["path"] for m in data["missing_from_legacy_mhl"]] == ["C002.mov"], data
+    report.write_text(json.dumps({**data, "exit_code": 130}))
+    done = _run("history", "--json", "--report-dir", reports)
+    assert done.returncode == 0, done.stderr
+    (entry,) = json.loads(done.stdout)
+    assert entry["result"] == "partly failed, then stopped", entry

@@ -99,3 +99,21 @@ def test_a_path_from_a_root_in_an_mhl_below_the_copy_root_is_outside(tmp_path: P
     )
     assert code == 31, err
     assert "names its files from a root" in err and "/Volumes/A001/META/notes.txt" in err, err
+
+
+def test_the_refusal_of_an_mhl_from_a_root_prints_its_name_safely_and_a_way_on(
+    tmp_path: Path,
+) -> None:
+    """An MHL whose name holds a control character (an escape): printed escaped, never
+    raw to the terminal, and the line gives the next step. Failed before: the name was
+    printed raw and no step was given."""
+    root, mhl = _copy(tmp_path, "notes.txt")
+    odd = root / "META" / "by\x1bhand.mhl"
+    text = mhl.read_text(encoding="utf-8").replace(
+        "<file>META/notes.txt<", "<file>/Volumes/A001/META/notes.txt<"
+    )
+    odd.write_text(text, encoding="utf-8")
+    code, _, err = run("verify", "--quiet", "--mhl-file", odd, "--report-dir", tmp_path / "r", root)
+    assert code == 31, err
+    assert "\x1b" not in err, err
+    assert "verify the copy without --mhl-file" in " ".join(err.split()), err

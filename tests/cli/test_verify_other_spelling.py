@@ -97,3 +97,50 @@ def test_a_folder_respelled_since_it_was_recorded_is_there(tmp_path: Path) -> No
     data = json.loads(out)
     assert data["missing"] == [] and data["extra"] == [], data
     assert data["verified"] == [f"{respelled}/C001.mov"], data
+
+
+def test_a_file_recorded_under_both_spellings_is_read_once_with_one_verdict(
+    tmp_path: Path,
+) -> None:
+    """Copied as NFC, renamed NFD, ``verify --append`` (a generation records the NFD name
+    too), then a bit flipped: the file is read once (files_read_from_media 2 for 2 files,
+    bytes once), compared against both records, and named changed once (totals.changed 1),
+    never verified too. Failed before: ``changed`` listed it twice (totals.changed 2),
+    files_read_from_media 3, its bytes counted twice."""
+    card = tmp_path / "A001"
+    (card / "NOTES").mkdir(parents=True)
+    (card / "NOTES" / COMPOSED).write_bytes(b"the plan, long enough to flip\n")
+    (card / "NOTES" / "ok.txt").write_bytes(b"ok\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    notes = dest / "A001" / "NOTES"
+    os.rename(notes / COMPOSED, notes / DECOMPOSED)
+    code, _, err = run(
+        "verify", "--quiet", "--append", "--report-dir", tmp_path / "r", dest / "A001"
+    )
+    assert code == 0, err
+
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", dest / "A001")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["files_read_from_media"] + data["files_read_through_cache"] == 2, data
+    assert sorted(data["verified"]) == sorted([f"NOTES/{DECOMPOSED}", "NOTES/ok.txt"]), data
+    # Its reason does not call it new to ascmhl-debug: its own spelling is recorded too.
+    said = data["reasons"][f"NOTES/{DECOMPOSED}"]["text"]
+    assert "read once, against both records" in said and "this file new" not in said, said
+
+    st = (notes / DECOMPOSED).stat()
+    flipped = bytearray((notes / DECOMPOSED).read_bytes())
+    flipped[4] ^= 0x01
+    (notes / DECOMPOSED).write_bytes(bytes(flipped))
+    os.utime(notes / DECOMPOSED, ns=(st.st_atime_ns, st.st_mtime_ns))
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", dest / "A001")
+    assert code == 11, err
+    data = json.loads(out)
+    assert [c["path"] for c in data["changed"]] == [f"NOTES/{DECOMPOSED}"], data
+    assert data["totals"]["changed"] == 1, data["totals"]
+    assert data["verified"] == ["NOTES/ok.txt"], data
+    assert data["files_read_from_media"] + data["files_read_through_cache"] == 2, data
+    assert data["totals"]["bytes_read"] == st.st_size + 3, data["totals"]

@@ -253,3 +253,33 @@ def test_reverify_does_not_replace_a_revoked_copy_of_another_card_file(tmp_path:
     assert failed["relative_path"] == "CLIPS/C001.MOV", failed
     assert "not overwritten" in failed["message"], failed
     assert changed.read_bytes() == kept
+
+
+def test_a_copy_unlike_only_its_legacy_mhl_keeps_its_ledger_record(tmp_path: Path) -> None:
+    """A card's legacy MHL records A.mov as ``<null/>`` with size 4999; the card's file and
+    its copy are 5000 bytes and the ledger records them so. The check names the copy unlike
+    that MHL (``changed``, exit 11), but the copy is as the ledger recorded it: its record is
+    not revoked. Failed before: ``revoked`` listed it (no digest shared with the MHL's
+    record, so the change counted as proved against offload-ai's own records)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A.mov").write_bytes(os.urandom(5000))
+    (card / "CLIPS" / "A001.mhl").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        "  <hash>\n    <file>A.mov</file>\n    <size>4999</size>\n    <null/>\n"
+        "    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n</hashlist>\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "dest").mkdir()
+    code, _, err = run("copy", "--quiet", card, tmp_path / "dest")
+    assert code in (0, 1), err
+    root = tmp_path / "dest" / "A001"
+    before = ledger_states(root)
+    assert ("CLIPS/A.mov", "verified") in before
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", root)
+    report = json.loads(out)
+    assert code == 11, err
+    assert [c["path"] for c in report["changed"]] == ["CLIPS/A.mov"]
+    assert report["reasons"]["CLIPS/A.mov"]["code"] == "legacy-mhl-mismatch"
+    assert report["revoked"] == []
+    assert ledger_states(root) == before

@@ -8,6 +8,11 @@ GET (403, as for an archived object or a credential that may not read it), the r
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from s3.conftest import destination
@@ -95,3 +100,59 @@ def test_a_copy_root_another_run_holds_is_not_revoked_and_the_note_says_so(  # t
     assert "ledger record of the copies found wrong was not revoked" in note, note
     assert "still trusts such a copy that kept its ETag" in note, note
     assert "the copy root's lock s3://" in note and "is there" in note, note
+
+
+def test_the_revocation_on_s3_is_said_as_it_is_there(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """The warning of a revocation on ``s3://`` speaks of the object's ETag and a read-back
+    by the next copy. Failed before: it said the ledger keeps which copy it revoked and that
+    ``offload copy --reverify`` replaces it, neither of which holds there (no record of the
+    copy ended is written for an object)."""
+    _copy(s3_server.url, bucket, tmp_path)
+    proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=100)
+    code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+    assert code == 11, out + err
+    said = " ".join(err.split())
+    assert (
+        "this check revoked this copy root's ledger record of the 1 object whose GET it saw "
+        "fail: no `offload copy` trusts it by its ETag any more" in said
+    ), said
+    assert "--reverify" not in said and "keeps which copy" not in said, said
+
+
+def test_a_further_signal_while_revoking_on_s3_leaves_the_checks_report(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """``offload verify s3://`` whose revocation's PUT is held, stopped by two real signals
+    meanwhile: the revocation is finished, then the command stops (exit 130) and its report
+    is written, with the check's own lists (``not_looked_for`` empty) and
+    ``stopped_after_check`` true. Failed before: no report was written (the root, a
+    mangled ``s3:/`` path, is no folder), yet the line said the report gives the results."""
+    _copy(s3_server.url, bucket, tmp_path)
+    proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=100)
+    proxy.hold("PUT", "/.offload/ledger/")
+    reports = tmp_path / "vreports"
+    command = [sys.executable, "-m", "offload", "verify", "--report-dir", str(reports)]
+    command += ["--s3-endpoint", proxy.url, f"s3://{bucket}/day1/A001"]
+    env = dict(os.environ, OFFLOAD_NO_CODE_CACHE="1")
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proxy.held.wait(120), "the revocation's PUT was never held"
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    finally:
+        proxy.release()
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in err, out + err
+    said = " ".join(err.split())
+    assert "stopped by a further signal while the check revoked" in said, said
+    (saved,) = reports.glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    assert data["revoked"] == [CLIP] and data["unreadable"] == [CLIP], data
+    assert (data["exit_code"], data["passed"]) == (130, False), data
+    assert (data["not_looked_for"], data["stopped_after_check"]) == ([], True), data

@@ -116,3 +116,38 @@ def test_a_damaged_record_is_none(tmp_path: Path) -> None:
     ):
         line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
         assert revoked_record(fold_lines([line]).latest[CLIP]) is None, damaged
+
+
+def test_a_record_whose_card_name_or_fingerprint_is_no_string_is_none(tmp_path: Path) -> None:
+    """A whole entry but for one key of another type (a damaged line): none, not an entry
+    whose card, name or fingerprint a later comparison would trip over. Failed before: each
+    was read as the copy revoked."""
+    _, entry = _copied(tmp_path, card="vol|A001")
+    whole = json.loads(json.dumps({**dataclasses.asdict(entry)}))
+    good = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": whole})
+    assert revoked_record(fold_lines([good]).latest[CLIP]) == entry
+    for key, value in (("card", 5), ("final_name", None), ("fingerprint", ["f1"])):
+        damaged = {**whole, key: value}
+        line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
+        assert revoked_record(fold_lines([line]).latest[CLIP]) is None, key
+
+
+def test_a_revocation_after_a_torn_last_line_is_a_line_of_its_own(tmp_path: Path) -> None:
+    """A ledger whose last line a power loss tore: the revocation appended after it starts a
+    line of its own (ended before it, in the same write), so every version reads the copy as
+    revoked; glued onto the torn text, the plain ``revoked`` line was skipped and an older
+    version (the last line it reads) still trusted the copy found wrong."""
+    ledger, entry = _copied(tmp_path)
+    with open(ledger.path, "ab") as handle:
+        handle.write(b'{"relative_path": "CLIPS/C001.MOV", "sta')  # torn by a power loss
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    lines = ledger.path.read_text().split("\n")
+    assert lines[1] == '{"relative_path": "CLIPS/C001.MOV", "sta'
+    assert (json.loads(lines[2])["state"], "revoked_copy" in lines[2]) == ("revoked", False)
+    assert ledger.load()[CLIP].state == "revoked"
+    # As an older version reads it: the last line of the path it can parse is the revocation.
+    plain = [json.loads(line) for line in lines[2:] if line and "revoked_copy" not in line]
+    assert plain[-1]["state"] == "revoked"
+    # The ledger still ends with a newline, and a second append adds no empty line.
+    ledger.append([entry])
+    assert ledger.path.read_bytes().endswith(b"\n") and "\n\n" not in ledger.path.read_text()

@@ -91,3 +91,33 @@ def test_a_missing_copy_is_not_revoked(tmp_path: Path) -> None:
     (root / "C001.MOV").unlink()
     done = revoke_found_wrong(root, ["C001.MOV"], (), checked_since=200.0, against_own=True)
     assert done.revoked == () and states(root) == ["verified"]
+
+
+def test_two_cards_copies_both_found_wrong_are_said_unrecorded(tmp_path: Path) -> None:
+    """Two cards' copies of one path (``--keep-both``), both unreadable: both revoked, and
+    ``unrecorded`` names them (no record of which copy the line ended is kept, so
+    ``offload copy --reverify`` cannot take them up); one card's copy alone is recorded."""
+    root = tmp_path / "A001"
+    root.mkdir()
+    entries = []
+    for card, name in (("volA|A001", "C001.MOV"), ("volB|A001", "C001 (1).MOV")):
+        (root / name).write_bytes(b"x" * 1000)
+        entries.append(
+            LedgerEntry(
+                relative_path="C001.MOV",
+                state="verified",
+                size_bytes=1000,
+                mtime_ns=(root / name).stat().st_mtime_ns,
+                digests={"xxh64": "aaaa"},
+                final_name=name,
+                verify="full",
+                recorded_at=100.0,
+                card=card,
+            )
+        )
+    Ledger(root).append(entries)
+    done = revoke_found_wrong(
+        root, ["C001.MOV", "C001 (1).MOV"], (), checked_since=200.0, against_own=True
+    )
+    assert done.revoked == ("C001 (1).MOV", "C001.MOV"), done
+    assert done.unrecorded == done.revoked, done

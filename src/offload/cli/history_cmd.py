@@ -314,10 +314,12 @@ _STOPPED_UNKNOWN = "stopped, copies' states unknown (no totals.results)"
 
 def _copies_all_good(data: dict[str, Any], counts: dict[str, Any]) -> bool:
     """Whether every copy of the run is good (none failed or cancelled, no destination
-    lost, no file of the card missing or unreadable)."""
+    lost, no file of the card missing or unreadable, nor a clip a legacy MHL on it lists
+    and it lost)."""
     return (
         not (counts.get("failed") or counts.get("cancelled"))
         and not data.get("missing_from_card")
+        and not data.get("missing_from_legacy_mhl")
         and not any(d.get("lost") for d in data.get("destinations") or [])
         and not any(f.get("source_error") for f in data.get("files") or [])
     )

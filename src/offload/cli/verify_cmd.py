@@ -675,6 +675,9 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                     env,
                     report,
                     root=root,
+                    checked=args.path if remote else root,
+                    remote=remote,
+                    code=code,
                     error=error,
                     started=started,
                     reads=reads,
@@ -753,6 +756,9 @@ def _stopped_while_revoking(
     report: VerifyReport | None,
     *,
     root: Path,
+    checked: Path | str,
+    remote: bool,
+    code: int,
     error: str | None,
     started: float,
     reads: int,
@@ -764,15 +770,18 @@ def _stopped_while_revoking(
     first: int | None,
     further: int,
 ) -> int:
-    """A local check stopped by a *further* signal that came while it revoked the ledger's
-    record of the copies it found wrong (*revocation*, finished): its report written with
-    exit code 130, ``passed`` false and a note saying so, the revocation (or why there was
-    none) and the stop said in a line each, nothing on stdout (``--json`` too: a stopped
-    command prints no document). Returns 130. A signal while the report is written stops
-    the command as after any check (KeyboardInterrupt: the caller restates the report)."""
-    code = int(VerifyExit.CANCELLED)
+    """A check (of a folder, or on ``s3://``: *remote*; *checked*, the root as its report
+    names it) stopped by a *further* signal that came while it revoked the ledger's record
+    of the copies it found wrong (*revocation*, finished): its report built with the check's
+    own *code* (a check that finished looked for every list), then with exit code 130,
+    ``passed`` false, ``stopped_after_check`` true when the check had finished, and a note
+    saying so, written where ``_report_and_summary`` writes one (``_leaves_report``); the
+    revocation (or why there was none) and the stop said in a line each, nothing on stdout
+    (``--json`` too: a stopped command prints no document). Returns 130. A signal while the
+    report is written stops the command as after any check (KeyboardInterrupt: the caller
+    restates the report)."""
     data = report_dict(
-        root,
+        checked,
         report,
         code=code,
         error=error,
@@ -780,13 +789,18 @@ def _stopped_while_revoking(
         finished=time.time(),
         reads=reads,
         bytes_read=bytes_read,
+        remote=remote,
         through_cache=cached,
         revocation=revocation,
     )
+    # Built with the check's own code (*code*): a check that finished looked for every list
+    # (``not_looked_for`` empty) and is then stopped after it, as ``_Written.restate`` says.
     data.update(passed=False)
+    if code != VerifyExit.CANCELLED:
+        data.update(exit_code=int(VerifyExit.CANCELLED), stopped_after_check=True)
     data["notes"].append(stopped_while_revoking_note(first, further))
     written.data = data
-    if report_dir is not None and os.path.isdir(root):
+    if report_dir is not None and _leaves_report(root, remote=remote, code=code):
         try:
             write_report(report_dir, root, data, started, written=written)
         except OSError as exc:
@@ -796,13 +810,13 @@ def _stopped_while_revoking(
                 f"{describe_os_error(exc)}; --report-dir chooses another folder"
             )
     if revocation is not None and revocation.revoked:
-        env.warning(_revoked_words(len(revocation.revoked)))
+        env.warning(_revoked_words(revocation, remote=remote))
     if revocation is not None and revocation.error:
-        env.warning(_not_revoked_words(revocation.error))
+        env.warning(_not_revoked_words(revocation.error, remote=remote))
     env.error(STOPPED_WHILE_REVOKING)
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
-    return code
+    return int(VerifyExit.CANCELLED)
 
 
 def _came_after_report(signum: int) -> str:
@@ -811,6 +825,12 @@ def _came_after_report(signum: int) -> str:
         f"{signal_words(signum)} came after the report was written, while the command "
         "finished: nothing was stopped, and the exit code is the one it gives"
     )
+
+
+def _leaves_report(root: Path, *, remote: bool, code: int) -> bool:
+    """Whether a run leaves a report: one that got as far as a folder (*root*), or on
+    ``s3://`` (*remote*) a bucket it may read (*code*: not a usage error)."""
+    return (code != VerifyExit.USAGE) if remote else os.path.isdir(root)
 
 
 def _report_and_summary(
@@ -852,8 +872,7 @@ def _report_and_summary(
     written.data = data
     if signals.received is not None:
         data["notes"].append(signal_during_reports(signal_words(signals.received)))
-    # A run that got as far as a folder (or a bucket it may read) leaves a report.
-    if report_dir is not None and ((code != VerifyExit.USAGE) if remote else os.path.isdir(root)):
+    if report_dir is not None and _leaves_report(root, remote=remote, code=code):
         try:
             write_report(report_dir, root, data, started, written=written)
         except OSError as exc:
@@ -917,6 +936,9 @@ def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | No
         report.changed,
         checked_since=started,
         against_own=report.reference in ("ascmhl", "ledger"),
+        # Unlike a legacy MHL the copy holds, not the reference: proved wrong only against
+        # the ledger's own record (a copy as the ledger recorded it is not revoked).
+        foreign=[p for p, why in report.reasons.items() if why.code == LEGACY_MISMATCH],
     )
 
 
@@ -954,9 +976,35 @@ def _revoke_s3(args: argparse.Namespace, report: VerifyReport, started: float) -
     return revoke_unread_at(args.path, settings, report, checked_since=started)
 
 
-def _revoked_words(count: int) -> str:
-    """The warning of a check that revoked the ledger's record of *count* copies."""
+def _revoked_words(revocation: Revocation, *, remote: bool = False) -> str:
+    """The warning of a check that revoked the ledger's record of the copies of
+    *revocation*: on ``s3://`` (*remote*), objects whose GET failed, read back by the next
+    copy (``destinations.s3revoke`` keeps no record of the copy ended); of a folder, copies
+    ``offload copy --reverify`` replaces where the ledger keeps which copy it revoked, and
+    says which it does not keep (``Revocation.unrecorded``: two cards' copies of a path)."""
+    count = len(revocation.revoked)
     one = count == 1
+    if remote:
+        return (
+            "this check revoked this copy root's ledger record of the "
+            f"{plural(count, 'object')} whose GET it saw fail: no `offload copy` trusts "
+            f"{'it' if one else 'them'} by {'its' if one else 'their'} ETag any more; the "
+            f"next `offload copy` of the card reads {'it' if one else 'them'} back against "
+            "the card"
+        )
+    if revocation.unrecorded:
+        unrecorded = len(revocation.unrecorded)
+        return (
+            "this check revoked this copy root's ledger record of the "
+            f"{plural(count, 'copy', 'copies')} it found changed or unreadable: no `offload "
+            f"copy` trusts {'it' if one else 'them'} as verified earlier any more; for "
+            f"{plural(unrecorded, 'copy', 'copies')} of a path two cards' copies of which "
+            "were both found wrong, the ledger keeps no record of which copy it revoked, "
+            "and `offload copy --reverify` does not replace "
+            f"{'it' if unrecorded == 1 else 'them'}: `offload copy` of the card reads "
+            f"{'it' if unrecorded == 1 else 'each'} back, adopted if equal, else refused as "
+            "a file in the way (--keep-both keeps both)"
+        )
     return (
         "this check revoked this copy root's ledger record of the "
         f"{plural(count, 'copy', 'copies')} it found changed or unreadable: "
@@ -1029,7 +1077,7 @@ def _redated_copies(root: Path, paths: list[str]) -> int:
     count = 0
     for path in paths:
         entry = latest.get(Path(path).as_posix())
-        if entry is None or entry.state not in ("verified", "transfer_checked"):
+        if entry is None or not entry.vouches:
             continue
         if final_path_of(Path(), entry).as_posix() != Path(path).as_posix():
             continue  # recorded under another name (--keep-both): not this file's record
@@ -1126,8 +1174,8 @@ def _print_human(
         reason = report.reasons.get(path)
         if reason is not None and reason.code == "other-spelling":
             env.warning(f"RESPELLED {_named(where, path)}: {reason.text}")
-    if revoked:
-        env.warning(_revoked_words(len(revoked)))
+    if revocation is not None and revoked:
+        env.warning(_revoked_words(revocation, remote=remote))
     if revocation is not None and revocation.error:  # read-only media, another offload
         env.warning(_not_revoked_words(revocation.error, remote=remote))
     if (set(c.path for c in report.changed) | set(report.unreadable)) - links - revoked and (

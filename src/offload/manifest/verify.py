@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.destinations.naming import is_partial_leftover
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, printable_name
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
 from offload.manifest.ascmhl import utc_now, write_generation
 from offload.manifest.coverage import Lister
@@ -207,6 +207,9 @@ class VerifyReport:
     # decomposed, NFD) and not as it stands: its path → the recorded one, whose record it
     # was read against (that record is not missing, the file not new: ``verify_tree``).
     respelled: Mapping[str, str] = field(default_factory=dict)
+    # Those of ``respelled`` whose name as it stands is recorded too (an ``--append`` after
+    # the rename): read once against both records, one verdict.
+    recorded_as_is: frozenset[str] = frozenset()
 
     @property
     def passed(self) -> bool:
@@ -376,9 +379,10 @@ class _Read:
     formats: Sequence[str]
     expected: Mapping[str, str] | None = None
     expected_size: int | None = None
-    # A second read of a file the history records under its own name too, against the
-    # record of its other spelling (``_respelled_records``): only a mismatch is said.
-    again: bool = False
+    # A file the history records under both spellings (NFC, NFD): the record of its other
+    # spelling (``_respelled_records``), its digests compared and size, in the same read
+    # (*formats* holds theirs too): one verdict against both records.
+    also: tuple[Mapping[str, str], int | None] | None = None
 
 
 def _announce(on_plan: OnPlan | None, items: Sequence[_DiskFile]) -> None:
@@ -641,6 +645,7 @@ def _verify_tree(
     good: list[ManifestFile] = []
     bad: list[ManifestFile] = []
     gone: set[str] = set()
+    as_is: set[str] = set()
     try:
         tree = _walk(root, spec, split_nested=True, within=within)
         if tree.nested and append_generation:
@@ -664,14 +669,14 @@ def _verify_tree(
         for item in disk:
             recorded = history.reference_hash_formats(item.path)
             record = item.path
+            also = None
             if item.path in respelled:
                 if recorded is None:
                     record = respelled[item.path]
                     recorded = history.reference_hash_formats(record)
-                else:  # recorded under both spellings: read against each record
-                    again = _read_against(history, respelled[item.path], item, wanted, upper_case)
-                    if again is not None:
-                        reads.append(again)
+                else:  # recorded under both spellings: one read, against each record
+                    also = _other_record(history, respelled[item.path], wanted, upper_case)
+                    as_is.add(item.path)
             if recorded is None and is_partial_leftover(item.absolute.name):
                 leftovers.append(item.path)  # our own debris: neither read nor recorded
                 continue
@@ -703,9 +708,12 @@ def _verify_tree(
             reads.append(
                 _Read(
                     item,
-                    sorted_formats([*compare, *generation_formats]),
+                    sorted_formats(
+                        {*compare, *generation_formats, *(also[0] if also is not None else ())}
+                    ),
                     {f: as_written.get(f, recorded[f]) for f in compare},
                     expected_size,
+                    also,
                 )
             )
         _announce(on_plan, [read.item for read in reads])
@@ -721,19 +729,14 @@ def _verify_tree(
                     continue
                 expected, expected_size = read.expected, read.expected_size
                 actual = {f: digests[f] for f in expected}
-                if read.again:
-                    if actual != expected and all(c.path != item.path for c in changed):
-                        changed.append(
-                            ChangedFile(
-                                item.path,
-                                ChangeReason.HASH,
-                                expected_size,
-                                item.size_bytes,
-                                expected,
-                                actual,
-                            )
-                        )
-                    continue
+                if read.also is not None and actual == expected:
+                    # Alike the record of its own spelling: judged by its other one too.
+                    other, other_size = read.also
+                    if {f: digests[f] for f in other} != other or (
+                        other_size is not None and other_size != item.size_bytes
+                    ):
+                        expected, expected_size = other, other_size
+                        actual = {f: digests[f] for f in expected}
                 if actual != expected or (
                     expected_size is not None and expected_size != item.size_bytes
                 ):
@@ -758,7 +761,7 @@ def _verify_tree(
                 # A file new to the history is read for the generation alone: not recorded.
                 unfinished=()
                 if proved.reads_over
-                else [r.item.path for r in reads[done:] if r.expected is not None and not r.again],
+                else [r.item.path for r in reads[done:] if r.expected is not None],
             ) from exc
     except OSError as exc:
         raise ManifestError(
@@ -839,6 +842,7 @@ def _verify_tree(
         folder_hashes_unchecked=_hashed_folders(history),
         outside=tuple(tree.outside),
         respelled={p: r for p, r in respelled.items() if p in on_disk},
+        recorded_as_is=frozenset(as_is & on_disk),
     )
     return _merge(report, nested_reports)
 
@@ -868,15 +872,15 @@ def _respelled_records(expected: Collection[str], disk: Sequence[_DiskFile]) -> 
     return pairs
 
 
-def _read_against(
+def _other_record(
     history: History,
     record: str,
-    item: _DiskFile,
     wanted: set[str] | None,
     upper_case: Mapping[str, Mapping[str, str]],
-) -> _Read | None:
-    """A second read of *item* against the record of *record* (its name spelled
-    otherwise), or None when that record holds no digest."""
+) -> tuple[Mapping[str, str], int | None] | None:
+    """The digests compared and the size of the record of *record* (a file's name spelled
+    otherwise, the file recorded under its own spelling too: ``_Read.also``), or None when
+    that record holds no digest."""
     recorded = history.reference_hash_formats(record)
     if not recorded:
         return None
@@ -885,7 +889,7 @@ def _read_against(
         compare = [next(iter(recorded))]
     as_written = upper_case.get(record, {})
     expected = {f: as_written.get(f, recorded[f]) for f in compare}
-    return _Read(item, compare, expected, history.reference_size(record), again=True)
+    return expected, history.reference_size(record)
 
 
 def _within(root: Path, copy_root: Path | None, own_links: Collection[Path]) -> _Within:
@@ -1033,6 +1037,7 @@ def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
         cancelled=paths(inner.cancelled),
         stopped=inner.stopped,
         respelled={prefix + p: prefix + r for p, r in inner.respelled.items()},
+        recorded_as_is=frozenset(prefix + p for p in inner.recorded_as_is),
     )
 
 
@@ -1069,6 +1074,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
             **report.respelled,
             **{p: r for other in others for p, r in other.respelled.items()},
         },
+        recorded_as_is=report.recorded_as_is.union(*(o.recorded_as_is for o in others)),
     )
 
 
@@ -1132,10 +1138,12 @@ def _verify_legacy(
     )
     if escaping and all(from_a_root(p) for p in escaping):
         raise UntrustedHistoryError(
-            f"the legacy MHL {legacy_mhl} names its files from a root, not from its own "
-            f"folder ({', '.join(repr(p) for p in escaping[:5])}: a drive's or the "
-            f"system's), so they are outside {root}: it cannot be checked against this copy; "
-            "nothing was read",
+            f"the legacy MHL {printable_name(str(legacy_mhl))} names its files from a root, "
+            f"not from its own folder ({', '.join(repr(p) for p in escaping[:5])}: a "
+            f"drive's or the system's), so they are outside {printable_name(str(root))}: it "
+            "cannot be checked against this copy; nothing was read: verify the copy without "
+            "--mhl-file (against its ASC MHL history or its ledger), or check that MHL where "
+            "the files it names are",
             path=legacy_mhl,
         )
     if escaping:
