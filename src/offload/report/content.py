@@ -36,7 +36,7 @@ from offload.engine.devices import describe as describe_devices
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
-from offload.report.release import absent_card, card_release, user_ignored
+from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
 from offload.report.words import plural
 
@@ -898,8 +898,8 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             after_reread=bool(cascaded.get("card_released_after_reread")),
             released_at=str(cascaded.get("card_released_at") or "") or None,
             reread=_numbered(reread),
-            not_reread=_numbered(not_reread) if not_reread else "",
-            on_card_disk=_numbered(on_card) if on_card else "",
+            not_reread=_numbered(not_reread),
+            on_card_disk=_numbered(on_card),
             on_card_count=len(on_card),
             only_on_card_disk=bool(on_card)
             and len(on_card) == len(data.get("destinations") or []) - len(cascaded_to),
@@ -908,9 +908,9 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
 
 
 def _numbered(indexes: list[int]) -> str:
-    """Destinations by number, as the cascade's sentence names them in the documents."""
-    numbers = [str(i + 1) for i in indexes]
-    return f"destination{'s' if len(numbers) != 1 else ''} {', '.join(numbers)}"
+    """Destinations by number, as the cascade's sentence names them in the documents: as
+    the release rule names them (``release.destinations_named``); none: ""."""
+    return destinations_named(indexes)[0] if indexes else ""
 
 
 def _capped_warnings(raw: list[Any]) -> list[str]:
