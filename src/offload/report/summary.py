@@ -162,11 +162,14 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
 
 
 #: What the "written" column counts, below the table where a copy there did not finish: a
-#: lost drive's row said "0 bytes" beside the 80 MB of partial files it holds.
+#: lost drive's row said "0 bytes" beside the 80 MB of partial files it holds. ``bytes_written``
+#: leaves out a resumed upload's parts already there (``committer._new_result``); "a drive
+#: gone", not "lost": a run whose drives all stand must not print the word.
 WRITTEN_LEGEND = (
-    "written: the bytes of the copies this run finished on that destination (verified or "
-    "transfer-checked); a copy that failed or was cancelled is not counted, though a drive "
-    "lost or cut off mid-copy may still hold part of it"
+    "written: the bytes this run sent of the copies it finished on that destination (verified "
+    "or transfer-checked; the parts of a resumed upload already there not counted); a copy "
+    "that failed or was cancelled is not counted, though a drive gone or cut off mid-copy may "
+    "still hold part of it"
 )
 
 
