@@ -901,8 +901,8 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             not_reread=_numbered(not_reread),
             on_card_disk=_numbered(on_card),
             on_card_count=len(on_card),
-            only_on_card_disk=bool(on_card)
-            and len(on_card) == len(data.get("destinations") or []) - len(cascaded_to),
+            # Decided once by the run (a report of an older version: not said).
+            only_on_card_disk=bool(on_card) and bool(cascaded.get("card_kept_by_its_disk")),
         )
     )
 

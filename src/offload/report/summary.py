@@ -910,8 +910,7 @@ def _cascade_line(report: OffloadReport) -> str:
             not_reread=", ".join(names[i] for i in not_reread),
             on_card_disk=", ".join(names[i] for i in report.fast_on_card_disk),
             on_card_count=len(report.fast_on_card_disk),
-            only_on_card_disk=bool(report.fast_on_card_disk)
-            and len(report.fast_on_card_disk) == len(names) - len(report.cascade),
+            only_on_card_disk=bool(report.fast_on_card_disk) and report.card_kept_by_its_disk,
         )
     )
 
