@@ -1087,25 +1087,23 @@ def build_view(
         more = len(failed_lines) - MAX_PROBLEM_LINES
         problems.append(f"… and {more} more failures (see the clip list)")
         unlisted += more - 1
-    missing = list(data.get("missing_from_card") or [])
-    for path in missing[:MAX_PROBLEM_LINES]:
-        problems.append(
-            f"{path}: MISSING FROM THE CARD (its own ASC MHL history lists it): not copied"
-        )
-    if len(missing) > MAX_PROBLEM_LINES:
-        more = len(missing) - MAX_PROBLEM_LINES
-        problems.append(f"… and {more} more missing from the card")
-        unlisted += more - 1
-    lost_clips = list(data.get("missing_from_legacy_mhl") or [])
-    for item in lost_clips[:MAX_PROBLEM_LINES]:
-        problems.append(
-            f"{item.get('path')}: MISSING FROM THE CARD (the legacy MHL {item.get('mhl')} "
-            "on it lists it): not copied"
-        )
-    if len(lost_clips) > MAX_PROBLEM_LINES:
-        more = len(lost_clips) - MAX_PROBLEM_LINES
-        problems.append(f"… and {more} more missing from the card")
-        unlisted += more - 1
+    # Files the card's own ASC MHL history lists, then those a legacy MHL on it lists, that
+    # the card no longer has: each source its own lines, capped alike.
+    missing = [
+        (path, "its own ASC MHL history lists it") for path in data.get("missing_from_card") or []
+    ]
+    lost_clips = [
+        (item.get("path"), f"the legacy MHL {item.get('mhl')} on it lists it")
+        for item in data.get("missing_from_legacy_mhl") or []
+        if isinstance(item, dict)
+    ]
+    for listed in (missing, lost_clips):
+        for path, why in listed[:MAX_PROBLEM_LINES]:
+            problems.append(f"{path}: MISSING FROM THE CARD ({why}): not copied")
+        if len(listed) > MAX_PROBLEM_LINES:
+            more = len(listed) - MAX_PROBLEM_LINES
+            problems.append(f"… and {more} more missing from the card")
+            unlisted += more - 1
     for error in data.get("folder_errors") or []:
         problems.append(str(error))
     for symlink in data.get("symlinks") or []:
