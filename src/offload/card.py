@@ -374,6 +374,9 @@ class OffloadReport:
     # The fast destinations (indexes) on the card's own filesystem or disk
     # (``cascade.on_card_disk``): the card's pass released nothing on their copies.
     fast_on_card_disk: tuple[int, ...] = ()
+    # Every local fast destination is among them (``cascade._release``; a bucket never stands
+    # for the card, so it does not count): the card was kept for their disk alone.
+    card_kept_by_its_disk: bool = False
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)

@@ -457,6 +457,10 @@ def _release(
     # the card" at the end). The same test as the preflight's and the card release's.
     on_card = on_card_disk(plan, fast)
     report.fast_on_card_disk = tuple(sorted(on_card))
+    # Decided once, over the local fast copies only (a copy in a bucket never stands for the
+    # card), as ``kept_by_its_disk``: every surface reads it, none counts again.
+    local = {i for i in fast if i not in plan.backends}
+    report.card_kept_by_its_disk = bool(local) and local <= on_card
     complete = {i for i in fast if i not in plan.backends and i not in on_card}
     if len(report.job.files) != plan.tree.file_count:
         complete = set()
@@ -516,6 +520,7 @@ def _release(
         nothing_to_feed=nothing_to_feed,
         files_verified_earlier=0 if recorded or not waiting else min(earlier[i] for i in waiting),
         on_card_disk=tuple(display_path(plan.plans[i].destination) for i in sorted(on_card)),
+        kept_by_its_disk=report.card_kept_by_its_disk,
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier

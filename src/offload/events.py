@@ -273,7 +273,9 @@ class CardReleased(Event):
     fast copies so proven, and ``not_reread`` the other fast copies holding files an earlier
     run verified that nothing in this run read (trusted from their ledgers, never said read).
     ``on_card_disk``: the fast destinations on the card's own filesystem or disk
-    (``cascade.on_card_disk``): their copies die with the card, so none of them releases it
+    (``cascade.on_card_disk``; never a bucket): their copies die with the card, so none of
+    them releases it; ``kept_by_its_disk``: every local fast destination is among them (a
+    copy in a bucket never stands for the card), so the card's pass cannot release it
     (``without_card`` false when no other copy stands for the card)."""
 
     source: str
@@ -291,6 +293,7 @@ class CardReleased(Event):
     reread: tuple[str, ...] = ()
     not_reread: tuple[str, ...] = ()
     on_card_disk: tuple[str, ...] = ()
+    kept_by_its_disk: bool = False
 
 
 @dataclass(frozen=True)

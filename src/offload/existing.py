@@ -163,27 +163,48 @@ def _unreadable_words(check: ExistingCopy, why: str) -> str:
 UNREAD_KEPT = "it is kept as it is (nothing was written over it)"
 
 
-def _revoke_unread(ledger: Ledger | None, relative: str, error: str | None) -> str | None:
-    """Revoke the ledger entry of a copy of ours as recorded that could not be read
-    (*error*: ``_unreadable_words``'s) and return *error* saying what became of the entry:
-    revoked (the next run reads the copy back against the card, adopting it if equal), or
-    still standing where the revocation failed (the next plain run then trusts it, said)."""
-    words = error or ""
-    if ledger is None:
-        return error
-    try:
-        ledger.revoke({relative: ledger.card})  # this card's copy, not another's
-    except OSError as exc:
+def _unread_words(error: str, revoke_failure: OSError | None) -> str:
+    """*error* (``_unreadable_words``'s, of a copy of ours as recorded that could not be
+    read) saying what became of its ledger entry: revoked (*revoke_failure* None: the next
+    run reads the copy back against the card, adopting it if equal; one still unreadable,
+    an archived object, fails each run until it can be read), or still standing where the
+    revocation failed (the next plain run then trusts it, said)."""
+    if revoke_failure is not None:
         return (
-            f"{words}; its ledger entry could not be revoked ({describe_os_error(exc)}), so "
-            "a plain re-run still trusts it: run offload verify of the copy, or --reverify "
-            "again"
+            f"{error}; its ledger entry could not be revoked "
+            f"({describe_os_error(revoke_failure)}), so a plain re-run still trusts it: run "
+            "offload verify of the copy, or --reverify again"
         )
     return (
-        f"{words}; its ledger entry is revoked, as offload verify revokes an object it could "
+        f"{error}; its ledger entry is revoked, as offload verify revokes an object it could "
         "not read: the next offload of this card reads it back against the card (adopted if "
-        "equal) instead of trusting it"
+        "equal) instead of trusting it, and until it can be read (an archived object) each "
+        "run fails it"
     )
+
+
+def _revoke(ledger: Ledger, paths: Sequence[str]) -> OSError | None:
+    """Revoke this card's entries of *paths* in *ledger* in one ``Ledger.revoke`` (one
+    append: on a bucket one ledger object, after one reading of the ledger), as ``offload
+    verify`` revokes in one batch per ledger; the error that stopped it, else None."""
+    try:
+        ledger.revoke(dict.fromkeys(paths, ledger.card))  # this card's copies, not another's
+    except OSError as exc:
+        return exc
+    return None
+
+
+class _Revoking(NamedTuple):
+    """A copy of ours whose ledger entry ``settle`` revokes once the loop is done: its
+    (FAILED) result, and what follows the revocation. ``unread``: the copy could not be
+    read (its error then says what became of the entry); else it was found wrong and is
+    copied again (``kept``: beside it, ``--keep-both``) once revoked."""
+
+    check: ExistingCopy
+    relative: str
+    result: DestinationFileResult
+    unread: bool
+    kept: bool = False
 
 
 def _whose(check: ExistingCopy) -> str:
@@ -555,6 +576,8 @@ def settle(
     proven_mode = "destination" if verify == "transfer" else verify
     # The proofs of the copies found equal, by destination: recorded together below.
     proofs: dict[int, list[_Proven]] = {}
+    # The copies of ours whose ledger entries are revoked, by destination: together below.
+    revoking: dict[int, list[_Revoking]] = {}
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -600,9 +623,10 @@ def settle(
             result.error = outcome.error
             if check.kind is not CheckKind.ADOPT:
                 result.action = CopyAction.RECHECKED
-                if not check.changed:
-                    result.error = _revoke_unread(
-                        ledgers[check.destination_index], relative, outcome.error
+                if not check.changed and ledgers[check.destination_index] is not None:
+                    # Its error says what became of the entry once revoked (below).
+                    revoking.setdefault(check.destination_index, []).append(
+                        _Revoking(check, relative, result, unread=True)
                     )
         elif check.kind is CheckKind.ADOPT and not check.changed:
             if outcome.error:
@@ -650,21 +674,32 @@ def settle(
                     kept,
                 )
             )
-            ledger = ledgers[check.destination_index]
-            assert ledger is not None  # only a ledger's entry makes a copy ours to recheck
-            try:
-                ledger.revoke({relative: ledger.card})  # this card's copy, not another's
-            except OSError as exc:
-                result.error = f"cannot revoke {relative} in its ledger: {describe_os_error(exc)}"
-            else:
-                if kept:
-                    targets[check.task_index][check.destination_index] = str(check.final_path)
-                else:
-                    replace.setdefault(check.task_index, {})[check.destination_index] = str(
-                        check.final_path
-                    )
-                continue
+            assert ledgers[check.destination_index] is not None  # only a ledger's entry
+            # makes a copy ours to recheck: revoked below, then copied again.
+            revoking.setdefault(check.destination_index, []).append(
+                _Revoking(check, relative, result, unread=False, kept=kept)
+            )
+            continue
         presets[check.task_index].append(result)
+    # One revocation per ledger (not one per copy: on a bucket each reads the whole ledger
+    # and stores one more ledger object, which every later run reads).
+    for index, revoked in revoking.items():
+        ledger = ledgers[index]
+        assert ledger is not None
+        failure = _revoke(ledger, [item.relative for item in revoked])
+        for item in revoked:
+            if item.unread:
+                assert item.result.error is not None  # _unreadable_words'
+                item.result.error = _unread_words(item.result.error, failure)
+            elif failure is not None:
+                item.result.error = (
+                    f"cannot revoke {item.relative} in its ledger: {describe_os_error(failure)}"
+                )
+                presets[item.check.task_index].append(item.result)
+            elif item.kept:
+                targets[item.check.task_index][index] = str(item.check.final_path)
+            else:
+                replace.setdefault(item.check.task_index, {})[index] = str(item.check.final_path)
     for index, proven in proofs.items():
         _record_proofs(ledgers[index], proven, proven_mode)
     for index, task in enumerate(tasks):

@@ -2032,9 +2032,10 @@ def test_a_lost_drive_s_written_zero_is_said_to_count_finished_copies_only(
     assert " 0 bytes " in row, said
     flat = " ".join(said.split())
     assert (
-        "written: the bytes of the copies this run finished on that destination (verified or "
-        "transfer-checked); a copy that failed or was cancelled is not counted, though a "
-        "drive lost or cut off mid-copy may still hold part of it"
+        "written: the bytes this run sent of the copies it finished on that destination "
+        "(verified or transfer-checked; the parts of a resumed upload already there not "
+        "counted); a copy that failed or was cancelled is not counted, though a drive gone "
+        "or cut off mid-copy may still hold part of it"
     ) in flat, said
     title = next(i for i, line in enumerate(lines) if line.startswith(f"{card}:"))
     assert all(len(line) <= 80 for line in lines[title : title + 12]), said

@@ -192,3 +192,31 @@ def test_the_cascades_sentence_names_the_copies_on_the_cards_disk() -> None:
         "re-run needs the card; destination 3 was then fed"
     ) in every, every
     assert "read back whole" not in every, every
+
+
+def test_the_release_after_the_cascade_says_the_copy_beside_the_card_is_no_backup() -> None:
+    """The second ``CARD RELEASED`` line (after the cascade read the copies an earlier run
+    verified) lists a fast copy on the card's own disk among the copies: it says that one is
+    no backup, as the plain release line does. Failed before: named with the others, nothing
+    said of it."""
+    from offload.cli.offload import card_released_line
+    from offload.events import CardReleased
+
+    line = card_released_line(
+        CardReleased(
+            "/card",
+            ("/mnt/beside", "/mnt/raid"),
+            ("/mnt/slow",),
+            3,
+            0,
+            True,
+            files_verified_earlier=3,
+            after_cascade=True,
+            reread=("/mnt/raid",),
+            on_card_disk=("/mnt/beside",),
+        )
+    )
+    assert line.startswith("CARD RELEASED: /card can be ejected"), line
+    assert (
+        "; the copy on /mnt/beside is on the card's own filesystem or disk, no backup of it."
+    ) in line, line

@@ -856,3 +856,21 @@ def test_the_totals_line_of_a_bucket_says_bucket_not_disk() -> None:
     totals = dict(build_view(data, group_clips(data["files"]), {}, []).totals)
     assert "Disk /dev/sdb" in totals and "Bucket s3://qa-bucket/cards" in totals
     assert not any(key.startswith("Disk s3://") for key in totals)
+
+
+def test_the_cascade_sentence_names_two_destinations_as_the_release_rule_does() -> None:
+    """Two fast copies on the card's disk: the documents' cascade sentence says
+    "destinations 1 and 2 are", as ``card_release`` numbers destinations (one helper).
+    Failed before: "destinations 1, 2 are"."""
+    from offload.report.content import _cascade_text
+
+    data = job()
+    data["destinations"].append({"index": 2, "path": "/mnt/SLOW", "copy_root": "/mnt/SLOW/A"})
+    data["cascade"] = {
+        "destinations": [2],
+        "card_pass_ended_at": "2026-11-30T10:03:00Z",
+        "card_released_at": None,
+        "fast_copies_on_card_disk": [0, 1],
+    }
+    text = _cascade_text(data, fed=True, slow_failed=False, fast_failed=False)
+    assert "destinations 1 and 2 are on the card's own filesystem or disk" in text, text

@@ -564,3 +564,16 @@ def test_a_destination_that_no_longer_answers_is_never_said_to_be_pulled_alone()
         "destination 2 no longer answers (Input/output error): its drive was pulled or "
         "unmounted since the run began, or is failing"
     ) in release.text, release.text
+
+
+def test_a_legacy_mhl_entry_missing_its_keys_keeps_the_card_without_raising() -> None:
+    """``card_release`` never raises on a report missing keys (``content`` calls it on
+    reports read back): a ``missing_from_legacy_mhl`` entry without ``path`` or ``mhl``
+    still keeps the card, naming what it has. Failed before: KeyError 'path'."""
+    answer = card_release(report(VERIFIED, VERIFIED, missing_from_legacy_mhl=[{}]))
+    assert not answer.may_format
+    assert "files a legacy MHL on it lists are missing from it" in answer.text, answer
+    named = card_release(
+        report(VERIFIED, VERIFIED, missing_from_legacy_mhl=[{"path": "C/A001.MXF"}])
+    )
+    assert "C/A001.MXF" in named.text and "(in " not in named.text, named

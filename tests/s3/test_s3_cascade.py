@@ -150,3 +150,43 @@ def test_cascade_stopped_then_card_ejected_the_rerun_finishes_the_bucket_from_th
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "6 OK, 0 changed, 0 missing" in verify.stdout + verify.stderr
+
+
+def test_a_bucket_among_the_fast_copies_is_not_called_a_copy_on_the_cards_disk(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """A cascade whose fast copies are a folder beside the card (its own filesystem: no
+    backup) and a bucket (never standing for the card): the card is kept, and every surface
+    says why in true words, decided once by the run (``cascade.card_kept_by_its_disk``).
+    Failed before: ``--dry-run`` said "every one of them is on the card's own filesystem or
+    disk" of the bucket too, and the live line and the reports' sentence added "no other
+    copy there is recorded read back whole from its media" of a bucket verified now."""
+    card = make_card(tmp_path)
+    fast, slow = tmp_path / "fast", tmp_path / "slow"
+    fast.mkdir()
+    slow.mkdir()
+    url = f"s3://{bucket}/day1"
+    args = ["--s3-endpoint", s3_server.url, "--cascade-to", str(slow)]
+    args += ["--report-dir", str(tmp_path / "reports"), str(card), str(fast), url, str(slow)]
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    assert main(["copy", "--dry-run", *args], env) == 0, err.getvalue()
+    dry = " ".join(err.getvalue().split())
+    assert "every one of them is on the card's own" not in dry, dry
+    assert (
+        f"the copy on {fast / card.name} is on the card's own filesystem or disk, no backup of "
+        "it, and a copy in a bucket never stands for the card, so the card is not released"
+    ) in dry, dry
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    main(["copy", *args], env)
+    said = " ".join(err.getvalue().split())
+    assert "no other copy there is recorded read back whole" not in said, said
+    assert (
+        f"but the copy on {fast} is on the card's own filesystem or disk, no backup "
+        "of it, and a copy in a bucket never stands for the card (keep the card"
+    ) in said, said
+    (written,) = (tmp_path / "reports").glob("*.json")
+    report = json.loads(written.read_text())
+    assert report["cascade"]["card_kept_by_its_disk"] is True, report["cascade"]
+    assert report["cascade"]["fast_copies_on_card_disk"] == [0], report["cascade"]

@@ -192,3 +192,59 @@ def test_a_local_copy_that_cannot_be_read_is_still_found_wrong_and_copied_again(
     result = _clip_result(_last_report(tmp_path))
     assert result["status"] == "verified" and result["action"] == "copied", result
     assert copy.read_bytes() == (card / "CLIPS/A001C001.mov").read_bytes()
+
+
+def test_many_unreadable_objects_are_revoked_in_one_ledger_object(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A bucket whose objects cannot be read (here 20 of them, each GET refused as archived)
+    on a ``--reverify``: their ledger entries are revoked in one batch, one ledger object
+    stored, as ``offload verify`` revokes. Failed before: one revocation per object, each
+    reading the whole ledger again (a LIST and a GET of every ledger object) and storing one
+    more ledger object (20 PUTs, 20 ledger objects every later run reads)."""
+    clips = {f"CLIPS/A001C{n:03d}.mov": 700 + n for n in range(1, 21)}
+    card = make_card(tmp_path, {**clips, "A001.xml": 900})
+    url = f"s3://{bucket}/day1"
+    first, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert first == 0, err
+    client = admin(s3_server.url)
+    ledger_prefix = "day1/A001/.offload/ledger/"  # the copy root's
+
+    def ledger_objects() -> int:
+        listing = client.list_objects_v2(Bucket=bucket, Prefix=ledger_prefix)
+        return len(listing.get("Contents", []))
+
+    objects_before = ledger_objects()
+    proxy = FaultProxy(s3_server.port)
+    try:
+        proxy.intercept(
+            "GET", f"/{bucket}/day1/A001/CLIPS/", status=403, code="InvalidObjectState", count=1000
+        )
+        got, _, err = offload(tmp_path, "--s3-endpoint", proxy.url, "--reverify", str(card), url)
+        ledger_puts = [
+            target
+            for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+            if method == "PUT" and f"/{bucket}/{ledger_prefix}" in target
+        ]
+        ledger_gets = [
+            target
+            for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+            if method == "GET" and f"/{bucket}/{ledger_prefix}" in target
+        ]
+    finally:
+        proxy.close()
+    assert got == 1, err
+    flat = " ".join(err.split())
+    assert flat.count("is unreadable, not found wrong") == 20, flat
+    assert flat.count("its ledger entry is revoked") == 20, flat
+    # The one verified file (A001.xml) and the 20 revocations: two ledger objects
+    # (its proof, the revocations), never one per object.
+    assert len(ledger_puts) == 2, ledger_puts
+    assert ledger_objects() - objects_before == len(ledger_puts)
+    # The ledger read by the planner, then once more by the one revocation (not 20 times).
+    assert len(ledger_gets) <= 2 * (objects_before + 1), ledger_gets
+    assert "until it can be read (an archived object) each run fails it" in flat, flat
+    report = _last_report(tmp_path)
+    failed = [d for f in report["files"] for d in f["destinations"] if d["status"] == "failed"]
+    assert len(failed) == 20
+    assert all("; its ledger entry is revoked" in d["error"] for d in failed), failed

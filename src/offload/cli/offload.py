@@ -61,6 +61,7 @@ from offload.hashing.registry import (
 from offload.manifest_options import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
+from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words
 from offload.report.words import plural
 from offload.sizes import parse_size
 
@@ -336,6 +337,15 @@ def card_released_line(event: CardReleased) -> str:
         feeding = f"{slow} needs nothing from them (its copies are already there)"
     else:
         feeding = f"Now feeding {slow} from those copies"
+    # A fast copy on the card's own filesystem or disk dies with the card: never a backup.
+    beside = ", ".join(event.on_card_disk)
+    count = len(event.on_card_disk)
+    # Released on another copy: that one is no backup, and goes with the card.
+    no_backup = (
+        on_card_disk_words(f"the {'copy' if count == 1 else 'copies'} on {beside}", count)
+        if beside
+        else ""
+    )
     if event.after_cascade:  # the release the card's pass withheld, once the cascade read it
         earlier = event.files_verified_earlier
         # Which fast copy the cascade read, when there are others: theirs were not read.
@@ -349,7 +359,8 @@ def card_released_line(event: CardReleased) -> str:
         return (
             f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}, "
             f"{'the one' if earlier == 1 else f'the {earlier}'} an earlier run verified{on} now "
-            f"read again by the cascade and equal to the card's digests{others}."
+            f"read again by the cascade and equal to the card's digests{others}"
+            + (f"; {no_backup}." if beside else ".")
         )
     if not event.without_card and event.files_verified_earlier:
         # Trusted from the ledger, not read back by this run: no release on that.
@@ -371,33 +382,21 @@ def card_released_line(event: CardReleased) -> str:
             f"{some}by an earlier run only (trusted from its ledger, not read back now): "
             f"{until}"
         )
-    # A fast copy on the card's own filesystem or disk dies with the card: never a backup.
-    beside = ", ".join(event.on_card_disk)
-    one_beside = len(event.on_card_disk) == 1
     if not event.without_card:  # no fast copy can stand for the card in a re-run
-        if beside and len(event.on_card_disk) == len(event.destinations):
-            why = (
-                f"{'the copy' if one_beside else 'every copy'} there is on the card's own "
-                "filesystem or disk, no backup of it"
-            )
+        if beside and count == len(event.destinations):
+            why = on_card_disk_words("the copy there" if count == 1 else "every copy there", 1)
+        elif beside and event.kept_by_its_disk:  # the others are in a bucket
+            why = f"{no_backup}, and {BUCKET_NEVER_STANDS}"
         elif beside:
-            why = (
-                f"the {'copy' if one_beside else 'copies'} on {beside} "
-                f"{'is' if one_beside else 'are'} on the card's own filesystem or disk, no "
-                "backup of it, and no other copy there is recorded read back whole from its media"
-            )
+            why = f"{no_backup}, and no other copy there is recorded read back whole from its media"
         else:
             why = "no copy there is recorded read back whole from its media"
         return (
             f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
             f"{why} (keep the card until {slow} is done: a re-run needs it). {feeding}."
         )
-    if beside:  # released on another copy: that one is no backup, and goes with the card
-        fast += (
-            f"; the {'copy' if one_beside else 'copies'} on {beside} "
-            f"{'is' if one_beside else 'are'} on the card's own filesystem or disk, no backup "
-            "of it"
-        )
+    if beside:
+        fast += f"; {no_backup}"
     return f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}. {feeding}" + (
         "."
         if event.nothing_to_feed

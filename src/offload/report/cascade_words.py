@@ -25,6 +25,21 @@ from typing import NamedTuple
 from offload.report.words import plural
 
 
+def on_card_disk_words(named: str, count: int) -> str:
+    """*named* (the copies on the card's own filesystem or disk, *count* of them, as the
+    sentence names them) said to be no backup of the card: the one wording of the live
+    ``CARD`` lines, ``--dry-run`` and the cascade's sentence."""
+    return (
+        f"{named} {'is' if count == 1 else 'are'} on the card's own filesystem or disk, no "
+        "backup of it"
+    )
+
+
+#: Beside the copies on the card's disk, when a fast copy is in a bucket: it never stands for
+#: the card (a re-run without the card is fed from a local fast copy only: ``cascade``).
+BUCKET_NEVER_STANDS = "a copy in a bucket never stands for the card"
+
+
 class CascadeFacts(NamedTuple):
     """What a cascade did, as either report knows it."""
 
@@ -55,7 +70,8 @@ class CascadeFacts(NamedTuple):
     not_reread: str = ""
     # The fast destinations on the card's own filesystem or disk, named (``cascade.on_card_disk``,
     # JSON ``fast_copies_on_card_disk``): their copies die with the card, so they released
-    # nothing; *on_card_count*: how many; *only_on_card_disk*: every fast destination is.
+    # nothing; *on_card_count*: how many; *only_on_card_disk*: every local fast destination
+    # is (JSON ``card_kept_by_its_disk``: a copy in a bucket never stands for the card).
     on_card_disk: str = ""
     on_card_count: int = 0
     only_on_card_disk: bool = False
@@ -112,11 +128,7 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             "or read back through a cache)"
         )
         if facts.on_card_disk:
-            one = facts.on_card_count == 1
-            on_card = (
-                f"{facts.on_card_disk} {'is' if one else 'are'} on the card's own filesystem "
-                "or disk, no backup of it"
-            )
+            on_card = on_card_disk_words(facts.on_card_disk, facts.on_card_count)
             other = unread.replace("no copy there", "no other copy there", 1)
             unread = on_card if facts.only_on_card_disk else f"{on_card}, and {other}"
         kept = (

@@ -36,7 +36,7 @@ from offload.engine.devices import describe as describe_devices
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
-from offload.report.release import absent_card, card_release, user_ignored
+from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
 from offload.report.words import plural
 
@@ -898,19 +898,19 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             after_reread=bool(cascaded.get("card_released_after_reread")),
             released_at=str(cascaded.get("card_released_at") or "") or None,
             reread=_numbered(reread),
-            not_reread=_numbered(not_reread) if not_reread else "",
-            on_card_disk=_numbered(on_card) if on_card else "",
+            not_reread=_numbered(not_reread),
+            on_card_disk=_numbered(on_card),
             on_card_count=len(on_card),
-            only_on_card_disk=bool(on_card)
-            and len(on_card) == len(data.get("destinations") or []) - len(cascaded_to),
+            # Decided once by the run (a report of an older version: not said).
+            only_on_card_disk=bool(on_card) and bool(cascaded.get("card_kept_by_its_disk")),
         )
     )
 
 
 def _numbered(indexes: list[int]) -> str:
-    """Destinations by number, as the cascade's sentence names them in the documents."""
-    numbers = [str(i + 1) for i in indexes]
-    return f"destination{'s' if len(numbers) != 1 else ''} {', '.join(numbers)}"
+    """Destinations by number, as the cascade's sentence names them in the documents: as
+    the release rule names them (``release.destinations_named``); none: ""."""
+    return destinations_named(indexes)[0] if indexes else ""
 
 
 def _capped_warnings(raw: list[Any]) -> list[str]:
@@ -1087,25 +1087,23 @@ def build_view(
         more = len(failed_lines) - MAX_PROBLEM_LINES
         problems.append(f"… and {more} more failures (see the clip list)")
         unlisted += more - 1
-    missing = list(data.get("missing_from_card") or [])
-    for path in missing[:MAX_PROBLEM_LINES]:
-        problems.append(
-            f"{path}: MISSING FROM THE CARD (its own ASC MHL history lists it): not copied"
-        )
-    if len(missing) > MAX_PROBLEM_LINES:
-        more = len(missing) - MAX_PROBLEM_LINES
-        problems.append(f"… and {more} more missing from the card")
-        unlisted += more - 1
-    lost_clips = list(data.get("missing_from_legacy_mhl") or [])
-    for item in lost_clips[:MAX_PROBLEM_LINES]:
-        problems.append(
-            f"{item.get('path')}: MISSING FROM THE CARD (the legacy MHL {item.get('mhl')} "
-            "on it lists it): not copied"
-        )
-    if len(lost_clips) > MAX_PROBLEM_LINES:
-        more = len(lost_clips) - MAX_PROBLEM_LINES
-        problems.append(f"… and {more} more missing from the card")
-        unlisted += more - 1
+    # Files the card's own ASC MHL history lists, then those a legacy MHL on it lists, that
+    # the card no longer has: each source its own lines, capped alike.
+    missing = [
+        (path, "its own ASC MHL history lists it") for path in data.get("missing_from_card") or []
+    ]
+    lost_clips = [
+        (item.get("path"), f"the legacy MHL {item.get('mhl')} on it lists it")
+        for item in data.get("missing_from_legacy_mhl") or []
+        if isinstance(item, dict)
+    ]
+    for listed in (missing, lost_clips):
+        for path, why in listed[:MAX_PROBLEM_LINES]:
+            problems.append(f"{path}: MISSING FROM THE CARD ({why}): not copied")
+        if len(listed) > MAX_PROBLEM_LINES:
+            more = len(listed) - MAX_PROBLEM_LINES
+            problems.append(f"… and {more} more missing from the card")
+            unlisted += more - 1
     for error in data.get("folder_errors") or []:
         problems.append(str(error))
     for symlink in data.get("symlinks") or []:

@@ -32,6 +32,7 @@ from offload.existing import CheckKind, found_wrong_unread
 from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan.codes import PreflightCode
+from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words
 from offload.report.words import plural
 from offload.results import DestinationStatus
 
@@ -275,9 +276,8 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             "card until the cascade is done); pass 2 then feeds"
             if _transfer_only(plan)
             else "the card's pass ends once those are verified, but "
-            f"{'that copy is' if len(fast) == 1 else 'every one of them is'} on the card's own "
-            "filesystem or disk, no backup of it, so the card is not released (CARD PASS DONE "
-            "… keep the card until the cascade is done); pass 2 then feeds"
+            f"{_kept_words(plan, results)}, so the card is not released (CARD PASS DONE … keep "
+            "the card until the cascade is done); pass 2 then feeds"
             if _kept_by_its_disk(plan)
             else "the card is released (CARD RELEASED, it can be ejected) once those are "
             f"verified{_EARLIER if _fast_earlier(results) else ''}; pass 2 then feeds"
@@ -375,6 +375,19 @@ def _transfer_only(plan: OffloadPlan) -> bool:
     """``--verify transfer``: no fast copy is read back, so the card's pass never releases
     the card (``cascade._release``: only a copy read back whole stands for it)."""
     return plan.options.copy.verify is VerifyMode.TRANSFER
+
+
+def _kept_words(plan: OffloadPlan, results: list[DestinationDryRun]) -> str:
+    """Why the card's pass cannot release the card (``_kept_by_its_disk``): its local fast
+    copies on the card's own filesystem or disk, and a copy in a bucket, if any, never
+    standing for the card (it said "every one of them is on the card's own filesystem or
+    disk" of a bucket too)."""
+    fast = [item for item in results if item.cascade_pass == 1]
+    local = [printable_name(item.copy_root) for item in fast if item.index not in plan.backends]
+    if len(local) == len(fast):
+        return on_card_disk_words("that copy" if len(fast) == 1 else "every one of them", 1)
+    named = f"the {'copy' if len(local) == 1 else 'copies'} on {', '.join(local)}"
+    return f"{on_card_disk_words(named, len(local))}, and {BUCKET_NEVER_STANDS}"
 
 
 def _kept_by_its_disk(plan: OffloadPlan) -> bool:

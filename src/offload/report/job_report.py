@@ -379,6 +379,7 @@ def report_data(
             "files_verified_earlier_unproven": report.cascade_unproven,
             "fast_copies_reread": list(report.fast_copies_reread),
             "fast_copies_on_card_disk": list(report.fast_on_card_disk),
+            "card_kept_by_its_disk": report.card_kept_by_its_disk,
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
     add_volume_info(data, devices=report.destination_devices)

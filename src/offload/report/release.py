@@ -250,7 +250,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         members = [i for i in members if not (destinations.get(i) or {}).get("unreachable")]
         if not members:
             continue
-        named, verb = _destinations_named(members)
+        named, verb = destinations_named(members)
         device = str(group.get("device") or "")
         if stand_in and (group.get("source_on_device") or device == stand_in):
             found.update(dict.fromkeys(members, stand_in))
@@ -352,10 +352,11 @@ Copy = tuple[int, str, str | None, str | None, str | None]
 FileFacts = tuple[str, str | None, Sequence[Copy]]
 
 
-def _destinations_named(indexes: Sequence[int]) -> tuple[str, str]:
+def destinations_named(indexes: Sequence[int]) -> tuple[str, str]:
     """The destinations of *indexes* (0-based) in words, and the verb after them:
     ("destination 1", "is"), ("destinations 1 and 2", "are"), ("destinations 1, 2 and 3",
-    "are"); it said "destination 1, 2 are" for two."""
+    "are"); it said "destination 1, 2 are" for two. The one way the reports number
+    destinations in a sentence (``content``'s cascade sentence too)."""
     numbers = [str(i + 1) for i in indexes]
     if len(numbers) == 1:
         return f"destination {numbers[0]}", "is"
@@ -487,9 +488,17 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     if data.get("missing_from_legacy_mhl"):
         first = data["missing_from_legacy_mhl"][0]
+        first = first if isinstance(first, Mapping) else {}
+        which = " ".join(
+            words
+            for words in (
+                str(first.get("path") or ""),
+                f"(in {first['mhl']})" if first.get("mhl") else "",
+            )
+            if words
+        )
         return keep(
-            f"files a legacy MHL on it lists are missing from it: {first['path']} "
-            f"(in {first['mhl']})"
+            "files a legacy MHL on it lists are missing from it" + (f": {which}" if which else "")
         )
     if data.get("card_history_untrusted"):
         return keep(

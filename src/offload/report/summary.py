@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from rich import box, filesize
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -161,12 +161,26 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
     return table
 
 
+def _missing_line(lists: str, paths: Sequence[str]) -> str:
+    """The ``MISSING FROM THE CARD`` line of the card files *lists* (what lists them, with
+    its verb) names and the card no longer has: the first 20 named, the rest counted."""
+    names = ", ".join(map(printable_name, paths[:20]))
+    more = len(paths) - 20
+    return (
+        f"MISSING FROM THE CARD: {lists} {plural(len(paths), 'file')} the card no longer has: "
+        f"{names}" + (f" and {more} more" if more > 0 else "")
+    )
+
+
 #: What the "written" column counts, below the table where a copy there did not finish: a
-#: lost drive's row said "0 bytes" beside the 80 MB of partial files it holds.
+#: lost drive's row said "0 bytes" beside the 80 MB of partial files it holds. ``bytes_written``
+#: leaves out a resumed upload's parts already there (``committer._new_result``); "a drive
+#: gone", not "lost": a run whose drives all stand must not print the word.
 WRITTEN_LEGEND = (
-    "written: the bytes of the copies this run finished on that destination (verified or "
-    "transfer-checked); a copy that failed or was cancelled is not counted, though a drive "
-    "lost or cut off mid-copy may still hold part of it"
+    "written: the bytes this run sent of the copies it finished on that destination (verified "
+    "or transfer-checked; the parts of a resumed upload already there not counted); a copy "
+    "that failed or was cancelled is not counted, though a drive gone or cut off mid-copy may "
+    "still hold part of it"
 )
 
 
@@ -255,25 +269,17 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     )
     lines = []
     if report.missing_from_card:
-        names = ", ".join(map(printable_name, report.missing_from_card[:20]))
-        more = len(report.missing_from_card) - 20
-        lines.append(
-            "MISSING FROM THE CARD: its own ASC MHL history lists "
-            f"{plural(len(report.missing_from_card), 'file')} the card no longer has: {names}"
-            + (f" and {more} more" if more > 0 else "")
-        )
+        lines.append(_missing_line("its own ASC MHL history lists", report.missing_from_card))
     if report.missing_from_legacy_mhl:
-        lost = sorted(report.missing_from_legacy_mhl)
-        names = ", ".join(map(printable_name, lost[:20]))
-        more = len(lost) - 20
         mhls = sorted(set(report.missing_from_legacy_mhl.values()))
         lines.append(
-            f"MISSING FROM THE CARD: {plural(len(mhls), 'legacy MHL')} on it "
-            f"({', '.join(repr(printable_name(m)) for m in mhls[:3])}"
-            f"{f' and {len(mhls) - 3} more' if len(mhls) > 3 else ''}) "
-            f"{'lists' if len(mhls) == 1 else 'list'} "
-            f"{plural(len(lost), 'file')} the card no longer has: {names}"
-            + (f" and {more} more" if more > 0 else "")
+            _missing_line(
+                f"{plural(len(mhls), 'legacy MHL')} on it "
+                f"({', '.join(repr(printable_name(m)) for m in mhls[:3])}"
+                f"{f' and {len(mhls) - 3} more' if len(mhls) > 3 else ''}) "
+                f"{'lists' if len(mhls) == 1 else 'list'}",
+                sorted(report.missing_from_legacy_mhl),
+            )
         )
     if report.card_history_untrusted:
         lines.append(f"CARD HISTORY NOT TRUSTED: {report.card_history_untrusted}")
@@ -907,8 +913,7 @@ def _cascade_line(report: OffloadReport) -> str:
             not_reread=", ".join(names[i] for i in not_reread),
             on_card_disk=", ".join(names[i] for i in report.fast_on_card_disk),
             on_card_count=len(report.fast_on_card_disk),
-            only_on_card_disk=bool(report.fast_on_card_disk)
-            and len(report.fast_on_card_disk) == len(names) - len(report.cascade),
+            only_on_card_disk=bool(report.fast_on_card_disk) and report.card_kept_by_its_disk,
         )
     )
 

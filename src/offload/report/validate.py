@@ -375,6 +375,7 @@ _JOB_REPORT = obj(
                         "files_verified_earlier_unproven": _o(COUNT),
                         "fast_copies_reread": _o(list_of(INT)),
                         "fast_copies_on_card_disk": _o(list_of(INT)),
+                        "card_kept_by_its_disk": _o(BOOL),
                     }
                 )
             )
