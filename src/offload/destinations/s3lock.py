@@ -390,10 +390,16 @@ class S3CopyRootLock:
         """Delete each of *versions* of the lock object by its id: a version id names our
         object only, so this never deletes a lock another run wrote since (a takeover's is
         a later version), and deleting the current version by id leaves no delete marker.
-        True if all were deleted; False at the first refusal or failure (the rest stay:
-        noncurrent versions, the release's plain delete then does its usual part; each is
-        named in the store's ``left_behind``)."""
-        from offload.destinations.s3 import _error_code, refused_reason
+        True if all were deleted (or the bucket is gone); False at the first refusal or
+        failure (the rest stay: noncurrent versions, the release's plain delete then does
+        its usual part; each is named in the store's ``left_behind``, as refused only where
+        ``version_delete_refused`` says so)."""
+        from offload.destinations.s3 import (
+            _error_code,
+            bucket_gone,
+            refused_reason,
+            version_delete_refused,
+        )
 
         for index, version in enumerate(versions):
             try:
@@ -404,9 +410,12 @@ class S3CopyRootLock:
                 code, status = _error_code(exc)
                 if code == "NoSuchVersion":
                     continue
+                if bucket_gone(exc):
+                    return True  # nothing is left in a bucket that is gone
+                refused = version_delete_refused(code, status)
                 for left in versions[index:]:
                     self.store.note_left_behind(
-                        self.key, left, refused_reason(exc, code, status), refused=bool(status)
+                        self.key, left, refused_reason(exc, code, status), refused=refused
                     )
                 return False
         return True
