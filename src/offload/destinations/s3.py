@@ -279,10 +279,12 @@ class _ExistingPart:
 
 @dataclass(frozen=True)
 class LeftBehind:
-    """An object, or one version of it, this run stored and meant to delete but may have
-    left in the bucket: *version_id* None is the object under *key* itself (a bucket without
-    versions, or its version not known), else that version (noncurrent under a delete
-    marker when a plain delete followed). *reason* says why, in words."""
+    """An object, one version of it, or an unfinished multipart upload (*upload_id*), that
+    this run (or an earlier one, met by its sweep) left and meant to delete or abort, and
+    that may still be in the bucket: *version_id* None is the object under *key* itself (a
+    bucket without versions, or its version not known), else that version (noncurrent under
+    a delete marker when a plain delete followed a refused delete by id). *reason* says
+    why, in words."""
 
     key: str
     version_id: str | None
@@ -362,8 +364,9 @@ class S3Destination:
         # versioned bucket, objects stored twice (``delete_own_version``; the card layer
         # names them in the report's notes).
         self.versions_kept: list[tuple[str, str]] = []
-        # What this run stored and meant to delete but may have left (``LeftBehind``: a
-        # version whose delete by id was refused, a clean-up cut short); the card layer and
+        # What this run meant to delete or abort but may have left (``LeftBehind``: a
+        # version whose delete by id was refused, a clean-up cut short, an upload whose
+        # abort failed, also an earlier run's its sweep met); the card layer and
         # the S3 verify name them, with the command that removes each (``s3card``).
         self.left_behind: list[LeftBehind] = []
         # The VersionId each replacement's copy over its final key got (``promote``): what

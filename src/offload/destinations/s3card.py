@@ -810,8 +810,9 @@ def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
 
 
 def left_behind_notes(store: S3Destination, *, in_report: bool = True) -> list[str]:
-    """One note for *store* when it may have left objects or versions of this run's behind
-    (``S3Destination.left_behind``: a delete by version id refused, a clean-up cut short),
+    """One note for *store* when objects, versions or unfinished multipart uploads may be
+    left behind (``S3Destination.left_behind``: a delete by version id refused, a clean-up
+    cut short, an abort that failed; this run's, or an earlier run's its sweep met),
     naming each (up to ``LEFT_NAMED``, then the count) with why and the command that removes
     it; none otherwise. *in_report*: the note goes into a JSON report whose ``left_behind``
     lists them (``left_behind_entries``), which it then points to for the ones it does not
@@ -843,9 +844,8 @@ def left_behind_notes(store: S3Destination, *, in_report: bool = True) -> list[s
     if any(item.upload_id for item in left):
         count = f"{len(left)} object{plural}, version{plural} or unfinished upload{plural}"
     return [
-        f"{store.url}: {count} this run stored and meant to delete may be left in the bucket: "
-        + "; ".join(named)
-        + tail
+        f"{store.url}: {count} that this run or an earlier one left, and that this run meant "
+        "to delete or abort, may be left in the bucket: " + "; ".join(named) + tail
     ]
 
 
