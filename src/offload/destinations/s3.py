@@ -292,6 +292,9 @@ class LeftBehind:
     refused: bool = False  # the service refused the delete by version id (a policy)
     # An unfinished multipart upload of *key* (its id), not an object: aborted, not deleted.
     upload_id: str | None = None
+    # The ETag the object must still have to be removed (its command's ``--if-match``):
+    # given where another run's object may take its place (a lock taken over).
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -781,11 +784,13 @@ class S3Destination:
         *,
         refused: bool = False,
         upload_id: str | None = None,
+        etag: str | None = None,
     ) -> None:
         """Name *key* (its version *version_id*, if given; its unfinished multipart upload
-        *upload_id*, if given) in ``left_behind``, with why. Thread-safe."""
+        *upload_id*, if given) in ``left_behind``, with why; *etag*: the command removes it
+        only while it still has that ETag. Thread-safe."""
         with self._lock:
-            self.left_behind.append(LeftBehind(key, version_id, reason, refused, upload_id))
+            self.left_behind.append(LeftBehind(key, version_id, reason, refused, upload_id, etag))
 
     def take_back(
         self,

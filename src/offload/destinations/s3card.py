@@ -742,13 +742,17 @@ LEFT_NAMED = 10
 
 
 def _removal(store: S3Destination, item: LeftBehind) -> str:
-    """The command that removes *item* (``aws s3api delete-object``; for an unfinished
-    upload, ``aws s3api abort-multipart-upload``), shell-quoted."""
+    """The command that removes *item* (``aws s3api delete-object``, with ``--if-match``
+    where *item* has an ETag and no version id: then it deletes no other object put there
+    since; for an unfinished upload, ``aws s3api abort-multipart-upload``), shell-quoted.
+    ``--if-match`` on delete-object: AWS CLI 1.46 (botocore 1.43) has it."""
     where = f"--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}"
     if item.upload_id:
         return f"aws s3api abort-multipart-upload {where} --upload-id {shlex.quote(item.upload_id)}"
-    version = f" --version-id {shlex.quote(item.version_id)}" if item.version_id else ""
-    return f"aws s3api delete-object {where}{version}"
+    if item.version_id:
+        return f"aws s3api delete-object {where} --version-id {shlex.quote(item.version_id)}"
+    pinned = f" --if-match {shlex.quote(item.etag)}" if item.etag else ""
+    return f"aws s3api delete-object {where}{pinned}"
 
 
 def replaced_words(store: S3Destination) -> str:

@@ -369,21 +369,27 @@ class S3CopyRootLock:
 
             if not bucket_gone(exc):
                 why = self.store.delete_failure(exc, self.key)
-                self._name_left(f"its delete failed ({why})")
+                self._name_left(f"its delete failed ({why})", etag=etag)
 
-    def _name_left(self, what: str) -> None:
+    def _name_left(self, what: str, *, etag: str | None = None) -> None:
         """Name the lock object in the store's ``left_behind`` (*what* happened to its
         delete), with how the next run treats it; not where a refused delete of one of its
-        versions named it already."""
+        versions named it already. Its command deletes it only while it still has *etag*
+        (``--if-match``: once a later run took it over, the lock under the key is that
+        run's, live) where the ETag is known and the service deletes on a condition; else
+        the reason says to remove it only while no offload runs there."""
         with self.store._lock:
             if any(item.key == self.key for item in self.store.left_behind):
                 return
+        pinned = etag if etag and self.store.conditional_create else None
+        when = "" if pinned else "; remove it only while no offload runs there"
         self.store.note_left_behind(
             self.key,
             None,
             f"the lock of {self.root}: {what}; left there, the next offload into it takes it "
             "over: from this host at once (this process will have exited), from another "
-            f"once it has not been refreshed for {self.stale_after_s / 60:g} minutes",
+            f"once it has not been refreshed for {self.stale_after_s / 60:g} minutes{when}",
+            etag=pinned,
         )
 
     def _delete_versions(self, versions: list[str]) -> bool:
