@@ -757,12 +757,19 @@ class S3Destination:
             if bucket_gone(exc):
                 return DeleteOutcome(deleted=True, bucket_gone=True)
             why = self.delete_failure(exc, key)
-            with self._lock:
-                named = any(item.key == key for item in self.left_behind)
-            if not named:
-                shown = version_id if version_id and version_id != "null" else None
-                self.note_left_behind(key, shown, f"its delete failed ({why}); {then}")
+            shown = version_id if version_id and version_id != "null" else None
+            self.name_unless_named(key, shown, f"its delete failed ({why}); {then}")
             return DeleteOutcome(deleted=False, failure=why)
+
+    def name_unless_named(
+        self, key: str, version_id: str | None, reason: str, *, etag: str | None = None
+    ) -> None:
+        """``note_left_behind``, unless *key* is named there already (a refused delete by
+        version id named its version, with the service's answer). Thread-safe."""
+        with self._lock:
+            if any(item.key == key for item in self.left_behind):
+                return
+            self.left_behind.append(LeftBehind(key, version_id, reason, etag=etag))
 
     def delete_failure(
         self, exc: BaseException, key: str, *, operation: str = "cannot delete"

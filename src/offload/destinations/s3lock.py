@@ -378,12 +378,9 @@ class S3CopyRootLock:
         (``--if-match``: once a later run took it over, the lock under the key is that
         run's, live) where the ETag is known and the service deletes on a condition; else
         the reason says to remove it only while no offload runs there."""
-        with self.store._lock:
-            if any(item.key == self.key for item in self.store.left_behind):
-                return
         pinned = etag if etag and self.store.conditional_create else None
         when = "" if pinned else "; remove it only while no offload runs there"
-        self.store.note_left_behind(
+        self.store.name_unless_named(
             self.key,
             None,
             f"the lock of {self.root}: {what}; left there, the next offload into it takes it "
