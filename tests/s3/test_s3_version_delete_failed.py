@@ -130,3 +130,23 @@ def test_a_failed_head_before_a_record_delete_says_so(s3_server, bucket, proxy) 
         ), left.reason
     finally:
         store.close()
+
+
+def test_a_slowed_down_digest_version_delete_advises_no_policy(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
+) -> None:
+    """The version a multipart object's digests copy leaves, its delete by id answered 503
+    SlowDown: stored twice, said so, but no "allow s3:DeleteObjectVersion" (before: any
+    answer was worded as a refusal of that permission)."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    _versioned(s3_server.url, bucket)
+    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C001.mov": 9 * MiB + 5})
+    proxy.intercept("DELETE", "versionId=", status=503, code="SlowDown", count=200)
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, err
+    notes = json.loads(out.strip().splitlines()[-1])["notes"]
+    (twice,) = [note for note in notes if "are stored twice" in note]
+    assert "could not be deleted: SlowDown" in twice, twice
+    assert "s3:DeleteObjectVersion" not in twice, twice

@@ -366,7 +366,8 @@ class S3Destination:
         # (key, reason) of each version of ours the service would not let us delete: on a
         # versioned bucket, objects stored twice (``delete_own_version``; the card layer
         # names them in the report's notes).
-        self.versions_kept: list[tuple[str, str]] = []
+        # (key, reason, refused: ``version_delete_refused``, else the service failed).
+        self.versions_kept: list[tuple[str, str, bool]] = []
         # What this run meant to delete or abort but may have left (``LeftBehind``: a
         # version whose delete by id was refused, a clean-up cut short, an upload whose
         # abort failed, also an earlier run's its sweep met); the card layer and
@@ -876,8 +877,8 @@ class S3Destination:
         object a multipart upload completed, copied onto itself since): on a bucket that
         keeps versions it would otherwise stay, stored twice. Only that version, by its id:
         never the current object, never another writer's. Returns None once deleted, else
-        the reason (a refusal, such as a policy without ``s3:DeleteObjectVersion``); never
-        raises."""
+        the reason (a refusal, such as a policy without ``s3:DeleteObjectVersion``, or a
+        failure: a 5xx, SlowDown, no answer), kept in ``versions_kept``; never raises."""
         try:
             self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
         except Exception as exc:
@@ -886,7 +887,7 @@ class S3Destination:
                 return None  # gone already (a run that took our lock over deleted it)
             reason = f"{code or status or type(exc).__name__}"
             with self._lock:
-                self.versions_kept.append((key, reason))
+                self.versions_kept.append((key, reason, version_delete_refused(code, status)))
             return reason
         return None
 

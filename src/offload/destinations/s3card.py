@@ -724,15 +724,17 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
         kept = list(store.versions_kept)
         if not kept:
             continue
-        key, reason = kept[0]
+        key, reason, _refused = kept[0]
         count = f"{len(kept)} object{'s' if len(kept) != 1 else ''}"
+        # The policy is named only where the service refused (403/405/501): a SlowDown or
+        # a 5xx is the service failing, which no permission mends.
+        allow = "allow s3:DeleteObjectVersion, or " if any(k[2] for k in kept) else ""
         notes.append(
             f"{store.url}: the bucket keeps versions and {count} uploaded in parts "
             f"are stored twice (the version left by storing the digests in the metadata could "
-            f"not be deleted: {reason}; e.g. {store.display(key)}): allow "
-            "s3:DeleteObjectVersion, or pass --s3-no-digest-metadata, or delete the "
-            "noncurrent versions; nothing is wrong with the copies because of it (each "
-            "file's state is in the report)"
+            f"not be deleted: {reason}; e.g. {store.display(key)}): {allow}pass "
+            "--s3-no-digest-metadata, or delete the noncurrent versions; nothing is wrong "
+            "with the copies because of it (each file's state is in the report)"
         )
     return notes
 
