@@ -8,6 +8,7 @@ it; the re-run then adopts those objects, takes the lock over and resumes the up
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 import time
 
@@ -90,6 +91,13 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
         f"the lock of {url}/A001: its delete failed (the service cannot be reached"
     )
     assert "takes it over" in lock["reason"]
+    # Its command deletes it only while it is still this run's lock: once a later run took
+    # it over, a plain delete-object would delete that run's live lock (before: no --if-match).
+    lock_etag = client.head_object(Bucket=bucket, Key="day1/A001/.offload/lock")["ETag"]
+    assert lock["remove"] == (
+        f"aws s3api delete-object --bucket {bucket} --key day1/A001/.offload/lock "
+        f"--if-match {shlex.quote(lock_etag)}"
+    ), lock["remove"]
     note = [n for n in report["notes"] if "may be left in the bucket" in n]
     assert len(note) == 1 and "A001.xml" in note[0] and ".offload/lock" in note[0]
     assert f"the upload of {url}/A001/{BIG} (upload id {uploads[0]['UploadId']})" in note[0]

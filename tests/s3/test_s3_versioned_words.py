@@ -53,6 +53,10 @@ def test_a_replacement_that_does_not_confirm_leaves_the_old_object_current(  # t
         (old["VersionId"], True)
     ], listing
     assert not listing.get("DeleteMarkers"), listing["DeleteMarkers"]
+    # The staging object is gone too, every version of it (docs/s3.md: deleted with the
+    # failed file).
+    staged = client.list_object_versions(Bucket=bucket, Prefix="day1/.offload/staging/")
+    assert not staged.get("Versions") and not staged.get("DeleteMarkers"), staged
 
 
 def test_an_object_whose_delete_got_no_answer_is_named_with_what_the_next_run_does(  # type: ignore[no-untyped-def]

@@ -279,10 +279,12 @@ class _ExistingPart:
 
 @dataclass(frozen=True)
 class LeftBehind:
-    """An object, or one version of it, this run stored and meant to delete but may have
-    left in the bucket: *version_id* None is the object under *key* itself (a bucket without
-    versions, or its version not known), else that version (noncurrent under a delete
-    marker when a plain delete followed). *reason* says why, in words."""
+    """An object, one version of it, or an unfinished multipart upload (*upload_id*), that
+    this run (or an earlier one, met by its sweep) left and meant to delete or abort, and
+    that may still be in the bucket: *version_id* None is the object under *key* itself (a
+    bucket without versions, or its version not known), else that version (noncurrent under
+    a delete marker when a plain delete followed a refused delete by id). *reason* says
+    why, in words."""
 
     key: str
     version_id: str | None
@@ -290,6 +292,21 @@ class LeftBehind:
     refused: bool = False  # the service refused the delete by version id (a policy)
     # An unfinished multipart upload of *key* (its id), not an object: aborted, not deleted.
     upload_id: str | None = None
+    # The ETag the object must still have to be removed (its command's ``--if-match``):
+    # given where another run's object may take its place (a lock taken over).
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    """What ``S3Destination.delete_or_name`` did: *deleted*, the object is no longer under its
+    key (False with no *failure*: another object is there now, left as it is); *failure*,
+    why its delete failed (the object then named in ``left_behind``); *bucket_gone*, the
+    bucket no longer exists, nor anything that was in it."""
+
+    deleted: bool
+    failure: str | None = None
+    bucket_gone: bool = False
 
 
 class S3Destination:
@@ -349,9 +366,11 @@ class S3Destination:
         # (key, reason) of each version of ours the service would not let us delete: on a
         # versioned bucket, objects stored twice (``delete_own_version``; the card layer
         # names them in the report's notes).
-        self.versions_kept: list[tuple[str, str]] = []
-        # What this run stored and meant to delete but may have left (``LeftBehind``: a
-        # version whose delete by id was refused, a clean-up cut short); the card layer and
+        # (key, reason, refused: ``version_delete_refused``, else the service failed).
+        self.versions_kept: list[tuple[str, str, bool]] = []
+        # What this run meant to delete or abort but may have left (``LeftBehind``: a
+        # version whose delete by id was refused, a clean-up cut short, an upload whose
+        # abort failed, also an earlier run's its sweep met); the card layer and
         # the S3 verify name them, with the command that removes each (``s3card``).
         self.left_behind: list[LeftBehind] = []
         # The VersionId each replacement's copy over its final key got (``promote``): what
@@ -652,25 +671,31 @@ class S3Destination:
 
     def delete_key(
         self, key: str, *, etag: str | None = None, client: S3Client | None = None
-    ) -> None:
+    ) -> bool:
         """Delete *key* (only if it still has *etag*, where given), on *client* if given (else
-        the destination's). Raises OSError."""
+        the destination's). Returns False where another object is under the key now (412,
+        or a HEAD shows another ETag where the service cannot delete on a condition): left
+        as it is; True once nothing of *etag* is there (deleted, or gone already). Raises
+        OSError."""
         client = client or self.client
         try:
             if etag:
                 try:
                     client.delete_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
-                    return
+                    return True
                 except Exception as exc:
                     code, status = _error_code(exc)
                     if code == "PreconditionFailed" or status == 412:
-                        return  # someone else's object now: not ours to delete
+                        return False  # someone else's object now: not ours to delete
                     if code != "NotImplemented" and status != 501:
                         raise
                 info = self.stat_key(key)
-                if info is None or info.etag != etag:
-                    return
+                if info is None:
+                    return True
+                if info.etag != etag:
+                    return False
             client.delete_object(Bucket=self.url.bucket, Key=key)
+            return True
         except OSError:
             raise
         except Exception as exc:
@@ -683,45 +708,80 @@ class S3Destination:
         etag: str,
         version_id: str | None,
         client: S3Client | None = None,
-    ) -> None:
+    ) -> bool:
         """Delete an object this run stored and no longer wants (a staging object once
         copied over its final key, an object whose read-back failed or that a cancel left):
         on a bucket that keeps versions, its own version by *version_id*, which leaves
         nothing behind (a plain delete there leaves the object as a noncurrent version, the
         file stored for nothing, under a delete marker); else, or where the service refuses
-        that (no ``s3:DeleteObjectVersion``), only while the key still has *etag*
-        (``delete_key``), the version refused then named in ``left_behind``. A delete by
-        id that gets no answer (the service gone) raises: no plain delete is tried (one
-        that got through would leave the version under a delete marker, where no later run
-        finds it), and the caller names the object with what becomes of it. Never the
-        "null" version by its id (a bucket whose versioning is suspended: the key's only
-        version may be another writer's by then). On *client* if given (else the
-        destination's). Thread-safe. Raises OSError."""
+        that (``version_delete_refused``: no ``s3:DeleteObjectVersion``, a service that
+        deletes no version by id), only while the key still has *etag* (``delete_key``), the
+        version refused then named in ``left_behind``. Returns ``delete_key``'s answer
+        (False: another object is under the key now, left as it is); True after a delete by
+        id. A delete by id that fails otherwise (no answer, 5xx, SlowDown, 429: the service
+        unwell, not a policy; the bucket gone) raises: no plain delete is tried (one that got
+        through would lay a delete marker over the version, hiding the object that a delete
+        by id makes current again, and leave the version where no later run finds it), and
+        the caller names the object with what becomes of it, unless the bucket is gone
+        (``bucket_gone``). Never the "null" version by its id (a bucket whose versioning is
+        suspended: the key's only version may be another writer's by then). On *client* if
+        given (else the destination's). Thread-safe. Raises OSError."""
         client = client or self.client
         if version_id and version_id != "null":
             try:
                 client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
-                return
+                return True
             except Exception as exc:
                 code, status = _error_code(exc)
                 if code == "NoSuchVersion":
-                    return  # gone already: nothing of ours is left
-                if not code and not status:
+                    return True  # gone already: nothing of ours is left
+                if not version_delete_refused(code, status):
                     raise self._error(exc, "cannot delete", key) from exc
                 # Refused: deleted as on a bucket without versions, which leaves this
                 # version (noncurrent under a delete marker, or current if that fails too).
                 self.note_left_behind(
-                    key, version_id, refused_reason(exc, code, status), refused=bool(status)
+                    key, version_id, refused_reason(exc, code, status), refused=True
                 )
-        self.delete_key(key, etag=etag, client=client)
+        return self.delete_key(key, etag=etag, client=client)
 
-    def delete_failure(self, exc: BaseException, key: str) -> str:
-        """Why the delete of *key* failed (``delete_key``'s error), in a few words: its
-        text without the ``cannot delete <url> (<endpoint>): `` that the object named
-        beside it already says. No secret (``os_error``, ``_plain_reason``)."""
+    def delete_or_name(
+        self, key: str, *, etag: str, version_id: str | None, then: str
+    ) -> DeleteOutcome:
+        """``delete_own`` of *key*, where a failure never raises: the object is named in
+        ``left_behind`` with why and *then* (what becomes of it), unless its key is named
+        there already (a refused delete by version id) or the bucket is gone (nothing of it
+        left). Its version is named where it has one (the command then removes it whole).
+        Thread-safe. Never raises."""
+        try:
+            return DeleteOutcome(deleted=self.delete_own(key, etag=etag, version_id=version_id))
+        except Exception as exc:
+            if bucket_gone(exc):
+                return DeleteOutcome(deleted=True, bucket_gone=True)
+            why = self.delete_failure(exc, key)
+            shown = version_id if version_id and version_id != "null" else None
+            self.name_unless_named(key, shown, f"its delete failed ({why}); {then}")
+            return DeleteOutcome(deleted=False, failure=why)
+
+    def name_unless_named(
+        self, key: str, version_id: str | None, reason: str, *, etag: str | None = None
+    ) -> None:
+        """``note_left_behind``, unless *key* is named there already (a refused delete by
+        version id named its version, with the service's answer). Thread-safe."""
+        with self._lock:
+            if any(item.key == key for item in self.left_behind):
+                return
+            self.left_behind.append(LeftBehind(key, version_id, reason, etag=etag))
+
+    def delete_failure(
+        self, exc: BaseException, key: str, *, operation: str = "cannot delete"
+    ) -> str:
+        """Why *operation* on *key* failed (``delete_key``'s error, or ``stat_key``'s with
+        "cannot look up"), in a few words: its text without the ``<operation> <url>
+        (<endpoint>): `` that the object named beside it already says. No secret
+        (``os_error``, ``_plain_reason``)."""
         if isinstance(exc, OSError) and exc.strerror:
             words = exc.strerror
-            return words.removeprefix(f"cannot delete {self.display(key)} ({self.endpoint}): ")
+            return words.removeprefix(f"{operation} {self.display(key)} ({self.endpoint}): ")
         return _plain_reason(exc)
 
     def note_left_behind(
@@ -732,11 +792,13 @@ class S3Destination:
         *,
         refused: bool = False,
         upload_id: str | None = None,
+        etag: str | None = None,
     ) -> None:
         """Name *key* (its version *version_id*, if given; its unfinished multipart upload
-        *upload_id*, if given) in ``left_behind``, with why. Thread-safe."""
+        *upload_id*, if given) in ``left_behind``, with why; *etag*: the command removes it
+        only while it still has that ETag. Thread-safe."""
         with self._lock:
-            self.left_behind.append(LeftBehind(key, version_id, reason, refused, upload_id))
+            self.left_behind.append(LeftBehind(key, version_id, reason, refused, upload_id, etag))
 
     def take_back(
         self,
@@ -767,7 +829,8 @@ class S3Destination:
                 try:
                     self.delete_own(key, etag=etag, version_id=version, client=client)
                 except Exception as exc:
-                    failures[index] = _plain_reason(exc)
+                    if not bucket_gone(exc):  # nothing is left in a bucket that is gone
+                        failures[index] = self.delete_failure(exc, key)
                 with self._lock:
                     settled.add(index)
 
@@ -814,8 +877,8 @@ class S3Destination:
         object a multipart upload completed, copied onto itself since): on a bucket that
         keeps versions it would otherwise stay, stored twice. Only that version, by its id:
         never the current object, never another writer's. Returns None once deleted, else
-        the reason (a refusal, such as a policy without ``s3:DeleteObjectVersion``); never
-        raises."""
+        the reason (a refusal, such as a policy without ``s3:DeleteObjectVersion``, or a
+        failure: a 5xx, SlowDown, no answer), kept in ``versions_kept``; never raises."""
         try:
             self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
         except Exception as exc:
@@ -824,7 +887,7 @@ class S3Destination:
                 return None  # gone already (a run that took our lock over deleted it)
             reason = f"{code or status or type(exc).__name__}"
             with self._lock:
-                self.versions_kept.append((key, reason))
+                self.versions_kept.append((key, reason, version_delete_refused(code, status)))
             return reason
         return None
 
@@ -994,59 +1057,62 @@ class S3Destination:
         staging_etag, staging_version = upload.etag, upload.version_id
 
         def delete_staging() -> None:
-            try:
-                self.delete_own(upload.key, etag=staging_etag, version_id=staging_version)
-            except Exception as exc:
-                with self._lock:
-                    named = any(item.key == upload.key for item in self.left_behind)
-                if not named:
-                    shown = staging_version if staging_version != "null" else None
-                    self.note_left_behind(
-                        upload.key,
-                        shown,
-                        f"its delete failed ({self.delete_failure(exc, upload.key)}); "
-                        f"{self.staging_then()}",
-                    )
+            self.delete_or_name(
+                upload.key,
+                etag=staging_etag,
+                version_id=staging_version,
+                then=self.staging_then(),
+            )
 
         self._clean_up(delete_staging)
         return etag
 
-    def staging_then(self) -> str:
-        """What becomes of a staging object of ours left in the bucket (``left_behind``)."""
+    def staging_then(self, *, copied: bool = True) -> str:
+        """What becomes of a staging object of ours left in the bucket (``left_behind``):
+        one whose replacement was *copied* over its final key, or one never copied."""
+        what = "a staging object of a replacement" + (
+            "" if copied else ", never copied over its final key"
+        )
         return (
-            "a staging object of a replacement: the next offload into this destination "
-            f"deletes it once older than {self.settings.abandon_after_s / 3600:g} h"
+            f"{what}: the next offload into this destination deletes it once older than "
+            f"{self.settings.abandon_after_s / 3600:g} h"
         )
 
     def _delete_unconfirmed(self, key: str, etag: str, version: str | None) -> str:
         """Delete the copy a replacement made over *key* that did not confirm (its ETag
-        *etag*, its VersionId *version*: ``delete_own``, by that id on a bucket that keeps
-        versions, which leaves nothing of it and makes the key's previous version, the
+        *etag*, its VersionId *version*: ``delete_or_name``, by that id on a bucket that
+        keeps versions, which leaves nothing of it and makes the key's previous version, the
         object it replaced unless another writer stored one since, current again); returns
         what became of the copy and of the object it replaced, in words for the file's
-        error. A delete that fails names the copy in ``left_behind``. Never raises."""
-        try:
-            self.delete_own(key, etag=etag, version_id=version)
-        except Exception as exc:
-            with self._lock:
-                named = any(item.key == key for item in self.left_behind)
-            if not named:
-                self.note_left_behind(
-                    key,
-                    version if version and version != "null" else None,
-                    f"its delete failed ({self.delete_failure(exc, key)}); a replacement's "
-                    "copy that did not confirm, which no ledger entry vouches for: the next "
-                    "offload of this card reads it back (adopted if it is the card's file, "
-                    "else refused as other content)",
-                )
+        error: never a delete that did not happen (another object under the key now, left
+        as it is). A delete that fails names the copy in ``left_behind``. Never raises."""
+        outcome = self.delete_or_name(
+            key,
+            etag=etag,
+            version_id=version,
+            then=f"a replacement's copy that did not confirm, which {READ_BACK_NEXT}",
+        )
+        if outcome.bucket_gone:
+            return "the bucket is gone, and with it the copy and the object it replaced"
+        if outcome.failure is not None:
             return (
-                f"its delete failed too ({self.delete_failure(exc, key)}): the copy may "
-                "still be under the key, named in the report's left_behind, and the next "
-                "offload reads it back"
+                f"its delete failed too ({outcome.failure}): the copy may still be under the "
+                "key, named in the report's left_behind, and the next offload reads it back"
             )
         with self._lock:
             refused = any(
                 item.key == key and item.version_id == version for item in self.left_behind
+            )
+        if not outcome.deleted:
+            kept = (
+                "the copy stays as a noncurrent version (its delete by version id was "
+                "refused: named in the report's left_behind), and "
+                if refused
+                else ""
+            )
+            return (
+                f"another object is now under the key; left as it is: {kept}the object the "
+                f"copy replaced {replaced_words([version])}"
             )
         if version and version != "null" and not refused:
             return (
@@ -1312,18 +1378,21 @@ class S3Destination:
                 code, status = _error_code(exc)
                 if code == "NoSuchVersion":
                     continue
+                if bucket_gone(exc):
+                    return  # nothing is left in a bucket that is gone
+                refused = version_delete_refused(code, status)
                 reason = refused_reason(exc, code, status)
-                if not code and not status:
-                    # No answer (the service gone): no plain delete either, so the record
-                    # stays where the next run's sweep finds it, its upload done.
+                if not refused:
+                    # No answer, or the service unwell (5xx, SlowDown): no plain delete
+                    # either, so the record stays where the next run's sweep finds it.
                     reason += (
                         "; the record stays, and the next offload into this destination "
                         "deletes it, each version by its id where it may list them "
                         "(s3:ListBucketVersions)"
                     )
                 for left in versions[index:]:
-                    self.note_left_behind(record, left, reason, refused=bool(status))
-                if not code and not status:
+                    self.note_left_behind(record, left, reason, refused=refused)
+                if not refused:
                     return
                 break
         else:
@@ -1389,13 +1458,25 @@ class S3Destination:
         (a later run's sweep deletes it). Never raises."""
         try:
             info = self.stat_key(record)
-            if info is None or info.etag != etag:
-                return  # gone, or another run's record now: not the one judged
+        except Exception as exc:
+            if not bucket_gone(exc):
+                why = self.delete_failure(exc, record, operation="cannot look up")
+                self.note_left_behind(
+                    record,
+                    None,
+                    f"its HEAD before the delete failed ({why}); a later run deletes it",
+                )
+            return
+        if info is None or info.etag != etag:
+            return  # gone, or another run's record now: not the one judged
+        try:
             self.client.delete_object(Bucket=self.url.bucket, Key=record)
         except Exception as exc:
-            self.note_left_behind(
-                record, None, f"its delete failed: {_plain_reason(exc)} (a later run deletes it)"
-            )
+            if not bucket_gone(exc):
+                why = self.delete_failure(self._error(exc, "cannot delete", record), record)
+                self.note_left_behind(
+                    record, None, f"its delete failed ({why}); a later run deletes it"
+                )
 
     def delete_versions_where(self, key: str, ours: Callable[[bytes], bool]) -> bool:
         """On a bucket that keeps versions, delete by its id each version of *key* whose body
@@ -1654,8 +1735,9 @@ class S3Destination:
         its id, learnt by a HEAD pinned to *etag* (the object judged, no other): a plain
         delete there keeps the whole clip as a noncurrent version under a delete marker,
         stored for nothing. Else (no versions, the "null" version of a suspended bucket,
-        the HEAD or the delete by id refused) a plain delete pinned to *etag*, as before.
-        Other versions of the key stay. Raises OSError."""
+        the HEAD or the delete by id refused: ``version_delete_refused``) a plain delete
+        pinned to *etag*, as before. Other versions of the key stay. Raises OSError (a
+        delete by id that failed otherwise: no plain delete follows)."""
         version = None
         try:
             head = self.client.head_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
@@ -1671,8 +1753,13 @@ class S3Destination:
                 self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version)
                 return
             except Exception as exc:
-                if _error_code(exc)[0] == "NoSuchVersion":
+                code, status = _error_code(exc)
+                if code == "NoSuchVersion":
                     return
+                if not version_delete_refused(code, status):
+                    # The service unwell or gone: a plain delete would lay a delete marker
+                    # over the version; a later run's sweep deletes it by its id.
+                    raise self._error(exc, "cannot delete", key) from exc
         self.delete_key(key, etag=etag)
 
     def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
@@ -2309,38 +2396,22 @@ class S3Upload:
     def _delete_completed(self, etag: str, version: str | None) -> None:
         """Delete the object this upload completed (``discard``); where that delete fails
         (the service gone: the very failure that discards it, often), name it in the
-        destination's ``left_behind`` with why and what the next run does with it, unless a
-        refused delete by version id named it already. Never raises."""
+        destination's ``left_behind`` with why and what the next run does with it
+        (``delete_or_name``). Never raises."""
         dest = self.destination
-        try:
-            dest.delete_own(self.key, etag=etag, version_id=version)
-        except Exception as exc:
-            if bucket_gone(exc):
-                return  # the bucket is gone, and every object in it
-            with dest._lock:
-                named = any(item.key == self.key for item in dest.left_behind)
-            if not named:
-                # Its version named where it has one: the command then removes it whole.
-                shown = version if version and version != "null" else None
-                dest.note_left_behind(self.key, shown, self._left_reason(exc))
-
-    def _left_reason(self, exc: BaseException) -> str:
-        """Why this upload's completed object may still be under its key, and what becomes
-        of it: never verified, so nothing of this run vouches for it."""
-        why = self.destination.delete_failure(exc, self.key)
         if self.staged:
-            then = (
-                "a staging object of a replacement, never copied over its final key: the "
-                "next offload into this destination deletes it once older than "
-                f"{self.destination.settings.abandon_after_s / 3600:g} h"
-            )
+            then = dest.staging_then(copied=False)
         else:
-            then = (
-                "an object of this run that was never verified and that no ledger entry "
-                "vouches for: the next offload of this card reads it back (adopted if it is "
-                "the card's file, else refused as other content)"
-            )
-        return f"its delete failed ({why}); {then}"
+            then = f"an object of this run that was never verified and that {READ_BACK_NEXT}"
+        dest.delete_or_name(self.key, etag=etag, version_id=version, then=then)
+
+
+# What becomes of an object of this run left under a card file's key, unverified: the end of
+# a sentence whose subject it is.
+READ_BACK_NEXT = (
+    "no ledger entry vouches for: the next offload of this card reads it back (adopted if "
+    "it is the card's file, else refused as other content)"
+)
 
 
 def bucket_gone(exc: BaseException) -> bool:
@@ -2370,11 +2441,26 @@ def replaced_words(versions: Sequence[str | None]) -> str:
     return "is gone"
 
 
+def version_delete_refused(code: str, status: int) -> bool:
+    """Whether an answer to a delete by version id (its error *code*, HTTP *status*) is a
+    refusal: a policy without ``s3:DeleteObjectVersion`` (403 AccessDenied), a service that
+    deletes no version by id (405 MethodNotAllowed, 501 NotImplemented). Only these: a
+    service unwell (5xx, SlowDown, 429) or gone refused nothing, and a plain delete then
+    would lay a delete marker where a later delete by id would have left none."""
+    return status in (403, 405, 501) or code in (
+        "AccessDenied",
+        "MethodNotAllowed",
+        "NotImplemented",
+    )
+
+
 def refused_reason(exc: BaseException, code: str, status: int) -> str:
-    """Why the service refused a delete by version id, in words naming its answer."""
-    if not code and not status:  # no answer at all: not a refusal
-        return f"its delete by version id failed ({type(exc).__name__})"
-    return f"its delete by version id was refused ({code or f'HTTP {status}'})"
+    """Why a delete by version id did not happen, in words naming the service's answer:
+    refused (``version_delete_refused``), else failed."""
+    if version_delete_refused(code, status):
+        return f"its delete by version id was refused ({code or f'HTTP {status}'})"
+    answer = code or (f"HTTP {status}" if status else type(exc).__name__)
+    return f"its delete by version id failed ({answer})"
 
 
 def _empty(info: ObjectInfo | None) -> bool:

@@ -476,7 +476,10 @@ class S3Backend(Closing):
         it over the final key (with *digests* in its metadata), confirms the copy (read back
         and compared with the staging object's read-back, when there was one) and deletes
         the staging object. Raises OSError; the final key is then as it was, or (a copy that
-        did not confirm) holds nothing."""
+        did not confirm, deleted): on a bucket without versions, nothing; on one that keeps
+        versions, the object the copy replaced, current again (the copy deleted by its
+        version id). A copy whose delete failed may still be there (named in
+        ``left_behind``), and another writer's object stored since is left as it is."""
         own = _own(partial)
         upload = own.upload
         self._ahead.done(own)

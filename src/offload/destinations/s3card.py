@@ -724,15 +724,17 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
         kept = list(store.versions_kept)
         if not kept:
             continue
-        key, reason = kept[0]
+        key, reason, _refused = kept[0]
         count = f"{len(kept)} object{'s' if len(kept) != 1 else ''}"
+        # The policy is named only where the service refused (403/405/501): a SlowDown or
+        # a 5xx is the service failing, which no permission mends.
+        allow = "allow s3:DeleteObjectVersion, or " if any(k[2] for k in kept) else ""
         notes.append(
             f"{store.url}: the bucket keeps versions and {count} uploaded in parts "
             f"are stored twice (the version left by storing the digests in the metadata could "
-            f"not be deleted: {reason}; e.g. {store.display(key)}): allow "
-            "s3:DeleteObjectVersion, or pass --s3-no-digest-metadata, or delete the "
-            "noncurrent versions; nothing is wrong with the copies because of it (each "
-            "file's state is in the report)"
+            f"not be deleted: {reason}; e.g. {store.display(key)}): {allow}pass "
+            "--s3-no-digest-metadata, or delete the noncurrent versions; nothing is wrong "
+            "with the copies because of it (each file's state is in the report)"
         )
     return notes
 
@@ -742,13 +744,17 @@ LEFT_NAMED = 10
 
 
 def _removal(store: S3Destination, item: LeftBehind) -> str:
-    """The command that removes *item* (``aws s3api delete-object``; for an unfinished
-    upload, ``aws s3api abort-multipart-upload``), shell-quoted."""
+    """The command that removes *item* (``aws s3api delete-object``, with ``--if-match``
+    where *item* has an ETag and no version id: then it deletes no other object put there
+    since; for an unfinished upload, ``aws s3api abort-multipart-upload``), shell-quoted.
+    ``--if-match`` on delete-object: AWS CLI 1.46 (botocore 1.43) has it."""
     where = f"--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}"
     if item.upload_id:
         return f"aws s3api abort-multipart-upload {where} --upload-id {shlex.quote(item.upload_id)}"
-    version = f" --version-id {shlex.quote(item.version_id)}" if item.version_id else ""
-    return f"aws s3api delete-object {where}{version}"
+    if item.version_id:
+        return f"aws s3api delete-object {where} --version-id {shlex.quote(item.version_id)}"
+    pinned = f" --if-match {shlex.quote(item.etag)}" if item.etag else ""
+    return f"aws s3api delete-object {where}{pinned}"
 
 
 def replaced_words(store: S3Destination) -> str:
@@ -810,8 +816,9 @@ def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
 
 
 def left_behind_notes(store: S3Destination, *, in_report: bool = True) -> list[str]:
-    """One note for *store* when it may have left objects or versions of this run's behind
-    (``S3Destination.left_behind``: a delete by version id refused, a clean-up cut short),
+    """One note for *store* when objects, versions or unfinished multipart uploads may be
+    left behind (``S3Destination.left_behind``: a delete by version id refused, a clean-up
+    cut short, an abort that failed; this run's, or an earlier run's its sweep met),
     naming each (up to ``LEFT_NAMED``, then the count) with why and the command that removes
     it; none otherwise. *in_report*: the note goes into a JSON report whose ``left_behind``
     lists them (``left_behind_entries``), which it then points to for the ones it does not
@@ -843,9 +850,8 @@ def left_behind_notes(store: S3Destination, *, in_report: bool = True) -> list[s
     if any(item.upload_id for item in left):
         count = f"{len(left)} object{plural}, version{plural} or unfinished upload{plural}"
     return [
-        f"{store.url}: {count} this run stored and meant to delete may be left in the bucket: "
-        + "; ".join(named)
-        + tail
+        f"{store.url}: {count} that this run or an earlier one left, and that this run meant "
+        "to delete or abort, may be left in the bucket: " + "; ".join(named) + tail
     ]
 
 

@@ -369,31 +369,40 @@ class S3CopyRootLock:
 
             if not bucket_gone(exc):
                 why = self.store.delete_failure(exc, self.key)
-                self._name_left(f"its delete failed ({why})")
+                self._name_left(f"its delete failed ({why})", etag=etag)
 
-    def _name_left(self, what: str) -> None:
+    def _name_left(self, what: str, *, etag: str | None = None) -> None:
         """Name the lock object in the store's ``left_behind`` (*what* happened to its
         delete), with how the next run treats it; not where a refused delete of one of its
-        versions named it already."""
-        with self.store._lock:
-            if any(item.key == self.key for item in self.store.left_behind):
-                return
-        self.store.note_left_behind(
+        versions named it already. Its command deletes it only while it still has *etag*
+        (``--if-match``: once a later run took it over, the lock under the key is that
+        run's, live) where the ETag is known and the service deletes on a condition; else
+        the reason says to remove it only while no offload runs there."""
+        pinned = etag if etag and self.store.conditional_create else None
+        when = "" if pinned else "; remove it only while no offload runs there"
+        self.store.name_unless_named(
             self.key,
             None,
             f"the lock of {self.root}: {what}; left there, the next offload into it takes it "
             "over: from this host at once (this process will have exited), from another "
-            f"once it has not been refreshed for {self.stale_after_s / 60:g} minutes",
+            f"once it has not been refreshed for {self.stale_after_s / 60:g} minutes{when}",
+            etag=pinned,
         )
 
     def _delete_versions(self, versions: list[str]) -> bool:
         """Delete each of *versions* of the lock object by its id: a version id names our
         object only, so this never deletes a lock another run wrote since (a takeover's is
         a later version), and deleting the current version by id leaves no delete marker.
-        True if all were deleted; False at the first refusal or failure (the rest stay:
-        noncurrent versions, the release's plain delete then does its usual part; each is
-        named in the store's ``left_behind``)."""
-        from offload.destinations.s3 import _error_code, refused_reason
+        True if all were deleted (or the bucket is gone); False at the first refusal or
+        failure (the rest stay: noncurrent versions, the release's plain delete then does
+        its usual part; each is named in the store's ``left_behind``, as refused only where
+        ``version_delete_refused`` says so)."""
+        from offload.destinations.s3 import (
+            _error_code,
+            bucket_gone,
+            refused_reason,
+            version_delete_refused,
+        )
 
         for index, version in enumerate(versions):
             try:
@@ -404,9 +413,12 @@ class S3CopyRootLock:
                 code, status = _error_code(exc)
                 if code == "NoSuchVersion":
                     continue
+                if bucket_gone(exc):
+                    return True  # nothing is left in a bucket that is gone
+                refused = version_delete_refused(code, status)
                 for left in versions[index:]:
                     self.store.note_left_behind(
-                        self.key, left, refused_reason(exc, code, status), refused=bool(status)
+                        self.key, left, refused_reason(exc, code, status), refused=refused
                     )
                 return False
         return True

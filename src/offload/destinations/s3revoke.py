@@ -56,10 +56,7 @@ def revoke_unread_at(
     url_text: str, settings: S3Settings, report: VerifyReport, *, checked_since: float
 ) -> Revocation | None:
     """``revoke_unread`` on a store of its own for the copy root at *url_text*."""
-    if not any(
-        (why := report.reasons.get(path)) is not None and why.code == GET_FAILED
-        for path in report.unreadable
-    ):
+    if not _get_failed(report):
         return None  # no client made
     try:
         store = S3Destination(parse_s3_url(url_text), settings)
@@ -78,11 +75,7 @@ def revoke_unread(
 ) -> Revocation | None:
     """Revoke the S3 ledger's record of each object *report* found unreadable by its GET
     (see the module's contract)."""
-    wanted = {
-        path
-        for path in report.unreadable
-        if (why := report.reasons.get(path)) is not None and why.code == GET_FAILED
-    }
+    wanted = _get_failed(report)
     if not wanted:
         return None
     from offload.destinations.s3lock import S3CopyRootLock, read_lock
@@ -124,6 +117,15 @@ def revoke_unread(
     return Revocation(revoked)
 
 
+def _get_failed(report: VerifyReport) -> set[str]:
+    """The paths *report* found unreadable by their GET (``GET_FAILED``)."""
+    return {
+        path
+        for path in report.unreadable
+        if (why := report.reasons.get(path)) is not None and why.code == GET_FAILED
+    }
+
+
 def _to_revoke(
     backend: S3Backend, entries: LedgerEntries, wanted: set[str], checked_since: float
 ) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -133,7 +135,7 @@ def _to_revoke(
     cards: dict[str, str] = {}
     revoked: set[str] = set()
     for entry in entries.standing():
-        if entry.state not in ("verified", "transfer_checked") or not entry.etag:
+        if not entry.vouches or not entry.etag:
             continue
         if entry.recorded_at >= checked_since:
             continue

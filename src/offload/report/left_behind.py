@@ -1,4 +1,5 @@
-"""The reports' ``left_behind``: the objects and versions a run stored on S3, meant to delete
+"""The reports' ``left_behind``: the objects, versions and unfinished multipart uploads on S3
+that a run (or an earlier one, met by its sweep) left and that it meant to delete or abort,
 and may have left in the bucket (``destinations.s3card.left_behind_entries`` makes each
 entry; this module, free of boto3, shapes the list for the job report and the verify report).
 
@@ -19,7 +20,8 @@ LEFT_LISTED = 1000
 
 
 def left_behind_json(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """*entries* (each one object or version) as the reports' ``left_behind``."""
+    """*entries* (each one object, version or unfinished upload) as the reports'
+    ``left_behind``."""
     return {
         "count": len(entries),
         "objects": [dict(entry) for entry in entries[:LEFT_LISTED]],
