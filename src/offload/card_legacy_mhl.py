@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from offload.card_history import history_words
@@ -35,8 +36,11 @@ class CardLegacyMhls(NamedTuple):
 
     ``references``: ``card path → {format → hash}``, the digests each listed file there
     must have (md5, sha1, xxh64, xxh32 as recorded; only those the copy computes are
-    compared).
-    ``records``: ``card path → words naming the MHL that recorded it`` ("the legacy MHL
+    compared). ``sizes``: ``card path → bytes``, the size the record gives each listed
+    file there, a ``<null>`` (size-only) record's too: a file of another size fails as one
+    unlike a recorded digest does (as ``offload verify`` of the copy finds it changed).
+    ``records``: ``card path → words naming the MHL that recorded it``, each path of
+    ``references`` or ``sizes`` ("the legacy MHL
     'CLIPS/CLIPS_2024-01-01_120000.mhl' on the card"), for the mismatch line. A file two
     MHLs list is checked against the one finished last (its ``<finishdate>``, then its
     path): the newer record of a file re-offloaded since. ``missing``: listed files the
@@ -53,6 +57,7 @@ class CardLegacyMhls(NamedTuple):
     missing: tuple[str, ...] = ()
     warnings: tuple[PreflightItem, ...] = ()
     missing_in: tuple[str, ...] = ()
+    sizes: Mapping[str, int] = MappingProxyType({})
 
 
 def legacy_mhl_paths(relative_paths: Sequence[str]) -> list[str]:
@@ -298,12 +303,18 @@ def check_legacy_mhls(
         for path, record in listed.items()
         if record.digests and path not in gone
     }
+    sizes = {
+        path: record.size_bytes
+        for path, record in listed.items()
+        if record.size_bytes is not None and path not in gone
+    }
     return CardLegacyMhls(
         checked,
-        {path: records[path] for path in checked},
+        {path: records[path] for path in (*checked, *sizes)},
         missing,
         tuple(warnings),
         tuple(listed[path].mhl for path in missing),
+        sizes,
     )
 
 

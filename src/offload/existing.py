@@ -293,6 +293,7 @@ def check_existing(
     cancel: CancelToken,
     reference_digests: Callable[[int], Mapping[str, str]] | None = None,
     reference_records: Callable[[int], str] | None = None,
+    reference_sizes: Callable[[int], int | None] | None = None,
     on_outcome: Callable[[CheckOutcome], None] | None = None,
     sink: EventSink | None = None,
     readers: Mapping[int, CopyReader] | None = None,
@@ -310,7 +311,9 @@ def check_existing(
     once it is read. *readers*: by destination index, the destinations whose copies are not
     local files (S3): their copies are read through the reader instead of from a path.
     *reference_records*: by task, the record its *reference_digests* are from, in words
-    (``FileTask.reference_record``; "": the card's own ASC MHL history).
+    (``FileTask.reference_record``; "": the card's own ASC MHL history). *reference_sizes*:
+    by task, the size that record gives the file (``FileTask.reference_size``), None for
+    none: a source of another size differs from it as for a digest.
     """
     sink = sink or NullSink()
     if not checks:
@@ -346,6 +349,13 @@ def check_existing(
             return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
         if st.st_size != source.size_bytes or st.st_mtime_ns != source.mtime_ns:
             return {}, f"source {source.path} changed since the scan"
+        recorded_size = reference_sizes(task_index) if reference_sizes is not None else None
+        if recorded_size is not None and source.size_bytes != recorded_size:
+            record = reference_records(task_index) if reference_records else ""
+            return {}, (
+                f"source {source.path} differs from {record or HISTORY_WORDS} (size "
+                f"{source.size_bytes} bytes, recorded {recorded_size} bytes)"
+            )
         if reference_digests is not None:
             for name, value in reference_digests(task_index).items():
                 if name in digests and digests[name] != value:

@@ -334,3 +334,71 @@ def test_a_windows_path_from_a_drive_root_is_outside_the_card_not_a_lost_clip(
     (warning,) = found.warnings
     assert warning.code is PreflightCode.LEGACY_MHL_OUTSIDE
     assert "'D:/A001/CLIPS/A001C001.MOV', '/Volumes/A001/CLIPS/A001C001.MOV'" in warning.message
+
+
+def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
+    tmp_path: Path,
+) -> None:
+    """A legacy MHL entry with a ``<null>`` hash (size only) recording another size than the
+    card file's: the file fails (exit 1), not copied, in the one line naming that MHL and
+    both sizes, as a digest unlike its record fails it; ``offload verify`` of such a copy
+    finds it CHANGED (exit 11). Before, the copy passed (exit 0) and took the file as it
+    was. A size-only record of the right size lets the file through; a copy already there
+    (adopted by reading it and the card file) is refused for it too, naming the MHL."""
+    card = tmp_path / "cards" / "N001"
+    card.mkdir(parents=True)
+    good, bad = os.urandom(2_000), os.urandom(3_000)
+    (card / "good.mov").write_bytes(good)
+    (card / "bad.mov").write_bytes(bad)
+    _mhl(
+        card / "N001_2024-05-01_100200.mhl",
+        _hash("good.mov", len(good), "    <null/>\n")
+        + _hash("bad.mov", len(bad) - 1, "    <null/>\n"),
+    )
+    found = check_legacy_mhls(card, ["N001_2024-05-01_100200.mhl", "bad.mov", "good.mov"])
+    assert found.references == {} and dict(found.sizes) == {"bad.mov": 2_999, "good.mov": 2_000}
+    assert found.records["bad.mov"] == "the legacy MHL 'N001_2024-05-01_100200.mhl' on the card"
+
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 1, err
+    (line,) = [x for x in err.splitlines() if "does not match the legacy MHL" in x]
+    assert (
+        f"source {card / 'bad.mov'} does not match the legacy MHL "
+        "'N001_2024-05-01_100200.mhl' on the card: size 3000 bytes read, 2999 bytes recorded"
+        in line
+    ), line
+    assert not (dest / "N001" / "bad.mov").exists()
+    assert (dest / "N001" / "good.mov").read_bytes() == good
+
+    # A copy already there, no ledger: adopted only by reading it and the card file, whose
+    # size is not the one its MHL records: refused, the MHL named.
+    there = tmp_path / "there"
+    (there / "N001").mkdir(parents=True)
+    (there / "N001" / "bad.mov").write_bytes(bad)
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(there)
+    )
+    assert code == 1, err
+    assert (
+        f"source {card / 'bad.mov'} differs from the legacy MHL 'N001_2024-05-01_100200.mhl' "
+        "on the card (size 3000 bytes, recorded 2999 bytes)" in err
+    ), err
+
+    # What offload verify says of the same file copied whatever its record: CHANGED.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--ignore", "/N001_2024-05-01_100200.mhl",
+        "--report-dir", str(tmp_path / "r"), str(card), str(plain),
+    )  # fmt: skip
+    assert code == 0, err
+    (card / "N001_2024-05-01_100200.mhl").rename(plain / "N001" / "N001_2024-05-01_100200.mhl")
+    code, _, err = offload_cli(
+        "verify", "-q", "--mhl-file", str(plain / "N001" / "N001_2024-05-01_100200.mhl"),
+        "--report-dir", str(tmp_path / "r"), str(plain / "N001"),
+    )  # fmt: skip
+    assert code == 11, err

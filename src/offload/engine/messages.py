@@ -46,6 +46,10 @@ class FileTask:
     # Which record reference_digests are from, in words, for the mismatch line ("": the
     # card's own ASC MHL history; "the legacy MHL 'X.mhl' on the card": offload.card_legacy_mhl).
     reference_record: str
+    # The size the record naming it (``reference_record``: a legacy MHL on the card) gives
+    # the file, None when it gives none: a read of another size fails the file as a digest
+    # unlike it does (``offload.card_legacy_mhl``: a ``<null>`` record is checked by it).
+    reference_size: int | None
 
     def __init__(
         self,
@@ -55,6 +59,7 @@ class FileTask:
         reference_digests: Mapping[str, str] = NO_DIGESTS,
         reference_origin: str = "",
         reference_record: str = "",
+        reference_size: int | None = None,
     ) -> None:
         for target in targets:
             if target is not None and type(target) is not str:
@@ -66,6 +71,7 @@ class FileTask:
         _set_reference_digests(self, reference_digests)
         _set_reference_origin(self, reference_origin)
         _set_reference_record(self, reference_record)
+        _set_reference_size(self, reference_size)
 
 
 # The slots' own setters, bound once (as ``model.SourceFile``'s: past the frozen class's
@@ -77,6 +83,7 @@ class FileTask:
     _set_reference_digests,
     _set_reference_origin,
     _set_reference_record,
+    _set_reference_size,
 ) = (
     FileTask.__dict__[name].__set__
     for name in (
@@ -86,6 +93,7 @@ class FileTask:
         "reference_digests",
         "reference_origin",
         "reference_record",
+        "reference_size",
     )
 )
 

@@ -383,6 +383,20 @@ class SourceReader:
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
         ticket.fingerprint = sample
+        recorded_size = ticket.task.reference_size
+        if recorded_size is not None and offset != recorded_size:
+            # The record's size (a legacy MHL's, ``<null>`` hash or not): unlike it, the file
+            # fails as for a digest unlike it (the same line, its size named).
+            raise SourceError(
+                _history_mismatch(
+                    ticket.task.source,
+                    "size",
+                    f"{offset} bytes",
+                    f"{recorded_size} bytes",
+                    ticket.task.reference_record,
+                ),
+                path=path,
+            )
         reference = ticket.task.reference_digests
         for name, expected in reference.items() if reference else ():
             if name in digests and digests[name] != comparable_digest(name, expected):
