@@ -200,7 +200,9 @@ _DRIVE = re.compile(r"[A-Za-z]:/")
 def from_a_root(path: str) -> bool:
     """Whether a listed *path* (``\\`` read as ``/``) names a file from a root rather than
     from the MHL's folder: ``/Volumes/...``, ``//server/share/...``, ``D:/...``: outside
-    the tree, on the card and in ``offload verify --mhl-file`` alike."""
+    the tree, on the card and in ``offload verify --mhl-file`` alike: such an entry is not
+    checked, the MHL's others are (a warning on the card; no pass, exit 22, in verify,
+    where the MHL is the reference asked for)."""
     return path.startswith("/") or _DRIVE.match(path) is not None
 
 

@@ -34,7 +34,12 @@ Contract:
   ``<null>``: its size matched; the file's own state is the check's, never made
   ``unverifiable`` by this), ``not_checked`` (the check found it changed or unreadable
   already, or a cancel stopped it: that state stands).
-* Not on ``s3://`` (the mirror's files are streamed, not read locally), nor against
+* On ``s3://`` alike (``destinations/s3verify.py``): the check runs on a local mirror of
+  sparse files, each hashed by a GET of its object; the MHLs' objects alone are downloaded
+  into it before the check (:func:`find`'s *fetch*: a GET each, which the check's read of
+  that object then hashes instead of a second GET), a listed file's added format is
+  computed in the check's own GET, and a listed object the mirror cannot hold as a file
+  (*unheld*: a key no file can be named) is ``not_checked``, never ``missing``. Not against
   ``--mhl-file`` (the legacy MHL is then the reference itself).
 """
 
@@ -42,7 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -53,6 +58,10 @@ if TYPE_CHECKING:
     from offload.manifest.verify import VerifyReport
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
+# Makes the MHLs named (paths in the copy) readable where the copy's files are not local
+# (a bucket's mirror: their objects downloaded); returns why each one that could not be
+# made so failed (path → words).
+Fetch = Callable[[Sequence[str]], dict[str, str]]
 
 MISMATCH = "legacy-mhl-mismatch"
 LISTED_ONLY = "legacy-mhl-lists"
@@ -74,10 +83,20 @@ class CopyLegacyMhls:
     """The legacy MHLs found in a copy before its check (:func:`find`), its hasher's
     additions, and their verdicts once it is over (:meth:`judge`)."""
 
-    def __init__(self, root: Path, names: frozenset[str], mhls: list[str]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        names: frozenset[str],
+        mhls: list[str],
+        *,
+        fetch: Fetch | None = None,
+        unheld: Collection[str] = (),
+    ) -> None:
         self.root = root
         self.names = names
         self.mhls = mhls
+        self.fetch = fetch
+        self.unheld = unheld
         # Read before the check, for its hasher: all but the copy root's own (``--mhl
         # legacy``: every file, in the run's formats), which are judged by only where the
         # check verified them as the card's (an earlier offload-ai MHL on a shuttle drive).
@@ -85,12 +104,30 @@ class CopyLegacyMhls:
 
         own = _root_name(root)
         self.planned = [m for m in mhls if "/" in m or not is_legacy_mhl_name(own, m)]
+        self.problems: list[str] = []
+        self._failed: set[str] = set()  # those fetch could not make readable, noted once
+        self.planned = self._fetched(self.planned, self.problems)
         listed, problems = read_legacy_mhls(root, self.planned, names, holder="this copy")
         self.listed = listed
-        self.problems = [item.message for item in problems]
+        self.problems += [item.message for item in problems]
         # The listed files' absolute paths as the check names them, and what it computed.
         self._wanted = {str(root / path): path for path, f in listed.items() if f.digests}
         self.computed: dict[str, dict[str, str]] = {}
+
+    def _fetched(self, mhls: list[str], notes: list[str]) -> list[str]:
+        """*mhls*, fetched where the copy is not local (``fetch``), less those that could
+        not be: each of them one note in *notes*, not judged by."""
+        mhls = [mhl for mhl in mhls if mhl not in self._failed]
+        if self.fetch is None or not mhls:
+            return mhls
+        failed = self.fetch(mhls)
+        self._failed.update(failed)
+        notes += [
+            f"legacy MHL '{printable_name(mhl)}' in this copy cannot be read ({why}): the "
+            "files it lists are not checked against it"
+            for mhl, why in sorted(failed.items())
+        ]
+        return [mhl for mhl in mhls if mhl not in failed]
 
     def hasher(self, inner: HashFile) -> HashFile:
         """*inner*, computing for each listed file a format its MHL records as well when
@@ -124,8 +161,12 @@ class CopyLegacyMhls:
             return dataclasses.replace(report, notes=tuple(notes))
         listed = self.listed
         if trusted != set(self.planned):  # judge by those proved alone
+            readable = self._fetched(sorted(trusted.difference(self.planned)), notes)
             listed, problems = read_legacy_mhls(
-                self.root, sorted(trusted), self.names, holder="this copy"
+                self.root,
+                sorted(trusted.intersection([*self.planned, *readable])),
+                self.names,
+                holder="this copy",
             )
             # Those read now alone: the others' were noted before the check.
             again = {self.root / m for m in trusted.difference(self.planned)}
@@ -138,7 +179,7 @@ class CopyLegacyMhls:
         for path, record in sorted(listed.items()):
             state = states.setdefault(record.mhl, {})
             words = f"the legacy MHL '{printable_name(record.mhl)}' in this copy"
-            if path in stopped:
+            if path in stopped or path in self.unheld:
                 state.setdefault("not_checked", []).append(path)
                 continue
             if path not in self.names:
@@ -208,15 +249,18 @@ class CopyLegacyMhls:
         return "changed", (size, dict(computed), {n: record.digests[n] for n in shared})
 
 
-def find(root: Path) -> CopyLegacyMhls | None:
+def find(
+    root: Path, *, fetch: Fetch | None = None, unheld: Collection[str] = ()
+) -> CopyLegacyMhls | None:
     """The legacy MHLs of the copy at *root* (module contract), read; None when it holds
-    none (one walk of its names, the state folders left out). Raises OSError for a folder
-    that cannot be listed."""
+    none (one walk of its names, the state folders left out). *fetch*: makes the MHLs it
+    reads readable first (a bucket's mirror), *unheld*: listed paths there that the tree
+    cannot show (module contract). Raises OSError for a folder that cannot be listed."""
     from offload.verification import content_entries
 
     names = frozenset(item.relative for item in content_entries(root))
     mhls = legacy_mhl_paths(sorted(names))
-    return CopyLegacyMhls(root, names, mhls) if mhls else None
+    return CopyLegacyMhls(root, names, mhls, fetch=fetch, unheld=unheld) if mhls else None
 
 
 def _root_name(root: Path) -> str:

@@ -63,8 +63,9 @@ class VerifyExit(IntEnum):
     CHANGED = 11  # a size or hash differs, or a file could not be read
     EXTRA = 21  # only new files the records do not know
     # Some recorded files checked for presence and size only (a legacy MHL entry holding no
-    # hash offload-ai can recompute: ``<null>``, a value that is no digest): nothing failed,
-    # but the check proved less than a hash would. In ascmhl's band of incomplete checks (20
+    # hash offload-ai can recompute: ``<null>``, a value that is no digest), or not at all
+    # (an ``--mhl-file`` entry naming its file from a root): nothing failed, but the check
+    # proved less than a hash would. In ascmhl's band of incomplete checks (20
     # a file not found, 21 new files), never 0: a script must not read it as "verified".
     SIZE_ONLY = 22
     NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
@@ -97,7 +98,7 @@ def exit_code_of(report: VerifyReport) -> VerifyExit:
         return VerifyExit.CHANGED
     if report.missing:
         return VerifyExit.MISSING
-    if report.unverifiable:
+    if report.unverifiable or report.from_a_root:
         return VerifyExit.SIZE_ONLY
     if report.extra:
         return VerifyExit.EXTRA
@@ -316,6 +317,7 @@ def verify_path(
     lister: Lister | None = None,
     file_date: FileDate | None = None,
     recorded_folder_dates: bool = False,
+    find_legacy: Callable[[Path], CopyLegacyMhls | None] | None = None,
 ) -> tuple[VerifyReport, int, int]:
     """Verify *root* against its best reference; returns the report (its ``reasons`` filled
     by the check: ``offload.verification_reason``, what stands at a missing path, looked at
@@ -336,7 +338,10 @@ def verify_path(
     mirror: the object's ``mtime`` metadata in its GET's answer; ``verify_tree``).
     *recorded_folder_dates*: an appended generation dates each folder as its history
     recorded it (a folder no record dates undated), where *root*'s folders do not hold the
-    copy's times (that mirror, made now; ``verify_tree``).
+    copy's times (that mirror, made now; ``verify_tree``). *find_legacy*: finds the legacy
+    MHLs the copy holds where *hash_file* reads it (that mirror: their objects downloaded,
+    ``copy_legacy_mhl.find``'s *fetch*); a listed file the check did not read is read
+    through *hash_file* then. Without *hash_file* they are found in the copy itself.
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     missing or not a folder (``DriveUnreachable``: on a drive that went away), or a request
@@ -380,8 +385,15 @@ def verify_path(
 
     # The legacy MHLs the copy holds (the card's own, copied with it), read before the check
     # so that its reads compute their formats too: not against --mhl-file (the reference
-    # then), nor for a mirror whose files are streamed from a bucket (offload.copy_legacy_mhl).
-    legacy = _legacy_mhls(root) if hash_file is None and legacy_mhl is None else None
+    # then); for a mirror whose files are streamed from a bucket, by the caller's finder,
+    # which downloads them (offload.copy_legacy_mhl).
+    legacy = (
+        None
+        if legacy_mhl is not None
+        else _legacy_mhls(root, find_legacy)
+        if hash_file is None or find_legacy is not None
+        else None
+    )
     try:
         report, bypassed, cached = _verify_with(
             root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,
@@ -393,7 +405,7 @@ def verify_path(
         # A listed file the check did not read is read now, from the media as the others;
         # a cancel then is one after the check's reads (what they proved stands).
         try:
-            report = legacy.judge(report, media)
+            report = legacy.judge(report, media if hash_file is None else hash_file)
         except KeyboardInterrupt as exc:
             raise cancelled_after_reads(report) from exc
         return report, media.bypassed, media.through_cache
@@ -405,13 +417,16 @@ def verify_path(
         media.close()
 
 
-def _legacy_mhls(root: Path) -> CopyLegacyMhls | None:
-    """The legacy MHLs of the copy at *root*, read (``copy_legacy_mhl.find``); None when it
-    holds none, or a folder cannot be listed (the check itself then says which)."""
+def _legacy_mhls(
+    root: Path, finder: Callable[[Path], CopyLegacyMhls | None] | None = None
+) -> CopyLegacyMhls | None:
+    """The legacy MHLs of the copy at *root*, read (*finder*, else ``copy_legacy_mhl.find``);
+    None when it holds none, or a folder cannot be listed (the check itself then says
+    which)."""
     from offload.copy_legacy_mhl import find
 
     try:
-        return find(root)
+        return (finder or find)(root)
     except OSError:
         return None
 

@@ -2,9 +2,11 @@
 the card's reader of legacy MHLs does (``card_legacy_mhl``):
 
 * a path from a Windows drive's root (``D:\\A001\\META\\notes.txt``) is outside the copy, as
-  ``/Volumes/...`` is: the MHL cannot be checked against it (exit 31, nothing read). Before,
-  it was read as a folder ``D:`` of the copy: a MISSING file (exit 10) that no copy could
-  ever hold;
+  ``/Volumes/...`` is: that entry is not checked (``NOT CHECKED``, JSON ``from_a_root``),
+  the MHL's other entries are, as the card's reader checks the rest of such an MHL, and the
+  check is no pass (exit 22 where nothing failed; 31, nothing read, for an MHL naming every
+  file so). Before: it was read as a folder ``D:`` of the copy, a MISSING file (exit 10) that
+  no copy could ever hold; then the whole MHL was refused (exit 31), nothing checked;
 * a name it spells composed (NFC) while the copy holds it decomposed (NFD), or the reverse,
   is that file, read against the MHL (exit 0, or 11 when unlike it). Before: MISSING plus
   NEW (exit 10), the file read against nothing.
@@ -55,14 +57,31 @@ def _copy(tmp_path: Path, name: str) -> tuple[Path, Path]:
 
 
 def test_a_windows_drive_path_is_outside_the_copy(tmp_path: Path) -> None:
+    """The entry from a drive's root is not checked and named; the MHL's other entry is
+    read against it (OK, then CHANGED once the file changes). Failed before: exit 31,
+    nothing read, as for an MHL naming every file from a root."""
     root, mhl = _copy(tmp_path, "notes.txt")
     text = mhl.read_text(encoding="utf-8")
     assert "<file>META/notes.txt</file>" in text
     mhl.write_text(text.replace("<file>META/notes.txt<", "<file>D:\\A001\\META\\notes.txt<"))
+    code, out, err = run(
+        "verify", "--json", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root
+    )
+    assert code == 22, err
+    data = json.loads(out)
+    assert data["from_a_root"] == ["D:/A001/META/notes.txt"], data
+    assert data["totals"]["from_a_root"] == 1 and data["passed"] is False
+    assert data["verified"] == ["META/ok.txt"] and data["missing"] == [], data
+    assert data["extra"] == ["META/notes.txt"], data  # no record of the MHL's is tied to it
+    code, out, err = run("verify", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
+    assert code == 22, err
+    assert "NOT CHECKED (the legacy MHL names this file from a root" in err, err
+    assert "D:/A001/META/notes.txt" in err and "MISSING" not in err, err
+    assert "1 OK, 0 changed, 0 missing, 1 new, 0 unreadable, 1 named from a root" in out, out
+    (root / "META" / "ok.txt").write_bytes(b"OK\n")
     code, _, err = run("verify", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
-    assert code == 31, err
-    assert "names its files from a root" in err and "D:/A001/META/notes.txt" in err, err
-    assert "MISSING" not in err, err
+    assert code == 11, err
+    assert f"CHANGED {root / 'META' / 'ok.txt'}" in err, err
 
 
 @pytest.mark.parametrize(("recorded", "now"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
@@ -87,16 +106,29 @@ def test_a_name_the_mhl_spells_otherwise_is_read_against_it(
 
 def test_a_path_from_a_root_in_an_mhl_below_the_copy_root_is_outside(tmp_path: Path) -> None:
     """An MHL in a folder of the copy naming a file from the system's root: before, the path
-    was joined to that folder (``META//Volumes/...``, read as ``META/Volumes/...``): MISSING."""
+    was joined to that folder (``META//Volumes/...``, read as ``META/Volumes/...``): MISSING;
+    then exit 31, nothing read. Now that entry is not checked, the other one is."""
     root, mhl = _copy(tmp_path, "notes.txt")
     below = root / "META" / "by_hand.mhl"
     text = mhl.read_text(encoding="utf-8").replace(
         "<file>META/notes.txt<", "<file>/Volumes/A001/META/notes.txt<"
     )
     below.write_text(text.replace("<file>META/", "<file>"), encoding="utf-8")
-    code, _, err = run(
-        "verify", "--quiet", "--mhl-file", below, "--report-dir", tmp_path / "r", root
+    code, out, err = run(
+        "verify", "--json", "--mhl-file", below, "--report-dir", tmp_path / "r", root
     )
+    assert code == 22, err
+    data = json.loads(out)
+    assert data["from_a_root"] == ["/Volumes/A001/META/notes.txt"], data
+    assert data["verified"] == ["META/ok.txt"] and data["missing"] == [], data
+
+
+def test_an_mhl_naming_every_file_from_a_root_is_refused(tmp_path: Path) -> None:
+    """No entry is tied to a file of the copy: nothing can be checked against it (31)."""
+    root, mhl = _copy(tmp_path, "notes.txt")
+    text = mhl.read_text(encoding="utf-8").replace("<file>META/", "<file>/Volumes/A001/META/")
+    mhl.write_text(text, encoding="utf-8")
+    code, _, err = run("verify", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
     assert code == 31, err
     assert "names its files from a root" in err and "/Volumes/A001/META/notes.txt" in err, err
 
@@ -109,9 +141,7 @@ def test_the_refusal_of_an_mhl_from_a_root_prints_its_name_safely_and_a_way_on(
     printed raw and no step was given."""
     root, mhl = _copy(tmp_path, "notes.txt")
     odd = root / "META" / "by\x1bhand.mhl"
-    text = mhl.read_text(encoding="utf-8").replace(
-        "<file>META/notes.txt<", "<file>/Volumes/A001/META/notes.txt<"
-    )
+    text = mhl.read_text(encoding="utf-8").replace("<file>META/", "<file>/Volumes/A001/META/")
     odd.write_text(text, encoding="utf-8")
     code, _, err = run("verify", "--quiet", "--mhl-file", odd, "--report-dir", tmp_path / "r", root)
     assert code == 31, err

@@ -79,9 +79,11 @@ EXIT_CODES_HELP = (
     "file whose name is a symlink leading nowhere or out of the copy too); 11 files "
     "changed or unreadable (or a folder cannot be read); 21 only new files; 22 some "
     "recorded files checked for size only (a legacy MHL entry with no hash offload-ai can "
-    "recompute), none failed; 30 nothing to "
+    "recompute), or not at all (an --mhl-file entry naming its file from a root: "
+    "/Volumes/..., D:\\...), none failed; 30 nothing to "
     "verify against; 31 the ASC MHL history is damaged or forged (a manifest modified or "
-    "missing, no chain file, paths outside PATH): not trusted, nothing verified; 64 usage "
+    "missing, no chain file, paths outside PATH; an --mhl-file naming every file from a "
+    "root): not trusted, nothing verified; 64 usage "
     "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL), nothing "
     "verified; 130 interrupted. A report (JSON and CSV) is written into the report folder "
     "with the same exit code."
@@ -118,7 +120,11 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="FILE",
         type=path_text,
         help="verify against this legacy MHL v1 file (for an s3:// PATH: an s3:// URL under "
-        "PATH, or a local file whose entries are relative to PATH)",
+        "PATH, or a local file whose entries are relative to PATH); an entry naming its file "
+        "from a root (/Volumes/..., D:\\...) rather than from the MHL's folder is not "
+        "checked, each named NOT CHECKED, the others are (exit 22 at best, never 0), as "
+        "offload copy checks the rest of such an MHL on a card; one naming every file so is "
+        "refused (exit 31)",
     )
     verify.add_argument(
         "--append",
@@ -181,6 +187,7 @@ def report_dict(
             "nested",
             "leftovers",
             "cancelled",
+            "from_a_root",
         )
     }
     changed = [
@@ -217,6 +224,7 @@ def report_dict(
             "outside": len(lists["outside"]),
             "leftovers": len(lists["leftovers"]),
             "cancelled": len(lists["cancelled"]),
+            "from_a_root": len(lists["from_a_root"]),
             "bytes_read": bytes_read,
             # Recorded, not recomputed: a pass is of the files alone (docs/json.md).
             "folder_hashes_unchecked": 0 if report is None else report.folder_hashes_unchecked,
@@ -227,6 +235,8 @@ def report_dict(
         "extra": lists["extra"],
         "unreadable": lists["unreadable"],
         "unverifiable": lists["unverifiable"],
+        # --mhl-file entries naming their file from a root: not checked (no pass).
+        "from_a_root": lists["from_a_root"],
         "dangling": lists["dangling"],
         "outside": lists["outside"],
         "nested": lists["nested"],
@@ -303,6 +313,7 @@ def csv_text(data: dict[str, Any]) -> str:
         ("extra", "new"),
         ("unreadable", "unreadable"),
         ("unverifiable", "unverifiable"),
+        ("from_a_root", "from-a-root"),
         ("dangling", "dangling"),
         ("outside", "outside"),
         ("leftovers", "leftover"),
@@ -1264,6 +1275,12 @@ def _print_human(
             "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
             f"not verified) {_named(where, path)}"
         )
+    for path in report.from_a_root:
+        env.warning(
+            "NOT CHECKED (the legacy MHL names this file from a root, a drive's or the "
+            "system's, not from its own folder: no file of this copy is tied to it, none was "
+            f"read for it) {printable_name(path)}"
+        )
     # New to the reference this check used: another record (the ledger, where a cancelled
     # run wrote no manifest) may hold it.
     records = _REFERENCE_WORDS.get(str(report.reference), "the records")
@@ -1304,6 +1321,11 @@ def _print_human(
         env,
         f"{printable_name(str(where))}: {counts}"
         + (f", {len(report.unverifiable)} by size only" if report.unverifiable else "")
+        + (
+            f", {len(report.from_a_root)} named from a root, not checked"
+            if report.from_a_root
+            else ""
+        )
         + (f", {len(report.leftovers)} leftover" if report.leftovers else "")
         + f" (against {report.reference}{nested}; "
         + (

@@ -654,10 +654,16 @@ class S3Destination:
         found = self.get_small_tagged(key)
         return None if found is None else found[0]
 
-    def get_small_tagged(self, key: str) -> tuple[bytes, str] | None:
-        """``get_small``, with the ETag of the object read (the same answer's)."""
+    def get_small_tagged(
+        self, key: str, *, metadata: dict[str, dict[str, str]] | None = None
+    ) -> tuple[bytes, str] | None:
+        """``get_small``, with the ETag of the object read (the same answer's). *metadata*:
+        where to note its user metadata, by key (as ``read_back``'s; not for an empty
+        object a service answered 416)."""
         try:
             answer = self.client.get_object(Bucket=self.url.bucket, Key=key)
+            if metadata is not None:
+                metadata[key] = dict(answer.get("Metadata") or {})
             return answer["Body"].read(), str(answer.get("ETag", ""))
         except Exception as exc:
             code, status = _error_code(exc)

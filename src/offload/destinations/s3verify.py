@@ -40,6 +40,12 @@ a disk); a local file is linked at the mirror's top (it describes the copy root,
 ``offload copy`` writes one). Every object it lists with a digest is read back by a GET and
 hashed: a digest kept in the object's metadata is never taken for a read-back.
 
+Without ``--mhl-file``, the legacy MHLs the copy holds (the card's own record, copied with
+it) are checked as on a disk (``offload.copy_legacy_mhl``): each MHL's object is downloaded
+over its sparse file before the check (:func:`_fetch_legacy`, one GET; the check then hashes
+that download, no second GET), a format only the MHL records computed in the check's own GET
+of each listed object.
+
 ``--append`` is the local one too: the local verify appends its ``in-place`` generation to
 the mirror's ``ascmhl/`` (each mirror file carries its object's size and LastModified, which
 the generation records), then what changed there is uploaded under the prefix by the card
@@ -54,6 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import json
 import os
 import tempfile
@@ -61,6 +68,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
+from offload import copy_legacy_mhl
 from offload.destinations.s3 import S3Destination, get_refused, mtime_from_metadata
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3card import (
@@ -146,12 +154,23 @@ def verify_s3(
             # mirror: a user's link doing so is never read through).
             own = () if legacy is None or not os.path.islink(legacy) else (legacy,)
 
+            # The legacy MHLs the copy holds (the card's own record, copied with it),
+            # downloaded into the mirror for the check to read them (offload.copy_legacy_mhl):
+            # their paths, whose GET the check hashes from the mirror (no second GET).
+            staged: set[str] = set()
+
+            def fetch(mhls: Sequence[str]) -> dict[str, str]:
+                return _fetch_legacy(store, root, keys, mhls, staged, metadata)
+
             def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
                 nonlocal read_back
                 relative = path.relative_to(root).as_posix()
                 found = keys.get(relative)
                 if found is None:  # not an object: the history or the ledger we staged
                     raise OSError(errno.ENOENT, f"{relative} is not an object of {url}")
+                if relative in staged:  # its GET downloaded it whole: hashed from that
+                    read_back += 1
+                    return _hash_bytes(path.read_bytes(), formats)
                 key = found[0]
                 try:
                     digests, size = store.read_back(key, formats, metadata=metadata)
@@ -185,6 +204,9 @@ def verify_s3(
                     # The mirror's folders are made now: each is dated as the history
                     # dated it (the card folder's time the copy recorded), else undated.
                     recorded_folder_dates=append_generation,
+                    find_legacy=None
+                    if legacy is not None
+                    else functools.partial(copy_legacy_mhl.find, fetch=fetch, unheld=odd),
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
@@ -388,6 +410,49 @@ def _stage_legacy(
         except FileExistsError:
             number += 1
             link = root / f".offload-legacy-{number}.mhl"
+
+
+def _fetch_legacy(
+    store: S3Destination,
+    root: Path,
+    keys: Mapping[str, tuple[str, int]],
+    mhls: Sequence[str],
+    staged: set[str],
+    metadata: dict[str, dict[str, str]],
+) -> dict[str, str]:
+    """Download the objects of the legacy MHLs *mhls* (paths of the mirror at *root*, each
+    one GET, its user metadata noted in *metadata*, as the check's GET would) over their
+    sparse files, keeping each file's time (the object's LastModified); each one done is
+    added to *staged*. Returns why each one that could not be failed, in words naming no
+    URL (``copy_legacy_mhl``'s ``Fetch``)."""
+    failed: dict[str, str] = {}
+    for mhl in mhls:
+        found = keys.get(mhl)
+        if mhl in staged or found is None:
+            continue
+        target = root / mhl
+        try:
+            before = os.stat(target)
+            answer = store.get_small_tagged(found[0], metadata=metadata)
+            if answer is None:
+                failed[mhl] = "its object is gone"
+                continue
+            target.write_bytes(answer[0])
+            os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+        except OSError as exc:
+            failed[mhl] = _get_failed(exc)
+            continue
+        staged.add(mhl)
+    return failed
+
+
+def _hash_bytes(data: bytes, formats: Sequence[str]) -> dict[str, str]:
+    """The digests of *data* in *formats*."""
+    from offload.hashing.multihasher import MultiHasher
+
+    with MultiHasher(formats) as hasher:
+        hasher.update(data)
+        return hasher.hexdigests()
 
 
 def _mirror_parts(relative: str) -> list[str] | None:

@@ -210,12 +210,18 @@ class VerifyReport:
     # Those of ``respelled`` whose name as it stands is recorded too (an ``--append`` after
     # the rename): read once against both records, one verdict.
     recorded_as_is: frozenset[str] = frozenset()
+    # Entries of the legacy MHL checked against (``--mhl-file``) that name their file from a
+    # root (``/Volumes/A001/...``, ``D:/A001/...``: ``card_legacy_mhl.from_a_root``), not
+    # from its folder, as it spells them (``\`` read as ``/``): tied to no file of the copy,
+    # never read, never proved; the MHL's other entries are checked. No pass.
+    from_a_root: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
         """True when every recorded file was read and matched its recorded hash, none is
         missing, none unknown appeared. A legacy entry without a hash offload-ai can
-        recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22.
+        recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22;
+        nor is an entry naming its file from a root (``from_a_root``: not checked at all).
         A check a cancel stopped (``stopped``; ``cancelled`` names what it had yet to read,
         none when the cancel came after its reads) is none either."""
         return not (
@@ -224,6 +230,7 @@ class VerifyReport:
             or self.extra
             or self.unreadable
             or self.unverifiable
+            or self.from_a_root
             or self.cancelled
             or self.stopped
         )
@@ -1131,27 +1138,33 @@ def _verify_legacy(
     # a root (``/Volumes/...``, a Windows drive's ``D:\...``), whatever folder the MHL is in.
     from offload.card_legacy_mhl import from_a_root, spelled_as_listed
 
-    escaping = sorted(
-        e.path
-        for e in hash_list.entries
-        if from_a_root(e.path) or path_escapes(posixpath.normpath(prefix + e.path))
-    )
-    if escaping and all(from_a_root(p) for p in escaping):
+    # An entry naming its file from a root is tied to no file of the copy: never read,
+    # named (``from_a_root``), the others checked, as the card's reader checks the rest of
+    # such an MHL (no pass: exit 22 where nothing failed). One all of whose entries do so
+    # describes no file of this copy: refused (31), nothing read.
+    rooted = sorted({e.path for e in hash_list.entries if from_a_root(e.path)})
+    if rooted and len(rooted) == len({e.path for e in hash_list.entries}):
         raise UntrustedHistoryError(
             f"the legacy MHL {printable_name(str(legacy_mhl))} names its files from a root, "
-            f"not from its own folder ({', '.join(repr(p) for p in escaping[:5])}: a "
+            f"not from its own folder ({', '.join(repr(p) for p in rooted[:5])}: a "
             f"drive's or the system's), so they are outside {printable_name(str(root))}: it "
             "cannot be checked against this copy; nothing was read: verify the copy without "
             "--mhl-file (against its ASC MHL history or its ledger), or check that MHL where "
             "the files it names are",
             path=legacy_mhl,
         )
+    escaping = sorted(
+        e.path
+        for e in hash_list.entries
+        if not from_a_root(e.path) and path_escapes(posixpath.normpath(prefix + e.path))
+    )
     if escaping:
         raise UntrustedHistoryError(
             f"the legacy MHL {legacy_mhl} is broken or forged: it records paths outside "
             f"{root} ({', '.join(repr(p) for p in escaping[:5])}); it is not trusted",
             path=legacy_mhl,
         )
+    rooted_set = frozenset(rooted)
     verified, changed = proved.verified, proved.changed
     unverifiable, unreadable = proved.unverifiable, proved.unreadable
     try:
@@ -1165,6 +1178,8 @@ def _verify_legacy(
         missing: list[str] = []
         reads: list[_Read] = []
         for entry in hash_list.entries:
+            if entry.path in rooted_set:
+                continue
             path = spell(prefix + entry.path)
             if path != prefix + entry.path:
                 respelled[path] = prefix + entry.path
@@ -1250,4 +1265,5 @@ def _verify_legacy(
         outside=tuple(path for path in walked.outside if path in listed),
         leftovers=tuple(leftovers),
         respelled=respelled,
+        from_a_root=tuple(rooted),
     )

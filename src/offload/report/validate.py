@@ -405,6 +405,7 @@ _VERIFY_REPORT = obj(
                     "extra",
                     "unreadable",
                     "unverifiable",
+                    "from_a_root",
                     "dangling",
                     "outside",
                     "leftovers",

@@ -1,0 +1,164 @@
+"""``offload verify s3://bucket/prefix/CARD`` checks the legacy MHLs (v1) copied inside the
+bucket's copy, the card's own record, beside its ASC MHL history or ledger, as ``offload
+verify`` of a folder does (offload/copy_legacy_mhl.py): the same lists, reasons and exit
+codes (verified 0, a clip only the MHL lists MISSING 10, a file unlike it CHANGED 11), each
+listed object read by one GET (its MHL's md5 computed in the check's own read), the MHL's
+object downloaded once. Before, a bucket's copy was checked against its own records alone:
+the card's MHL was never read (exit 0 where the folder's verify said 10 or 11). Real
+offloads to the real test server (moto), requests counted at the fault proxy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from s3.test_s3_cli import offload
+from s3.test_s3_verify import download_prefix, verify
+from s3.test_s3_verify_legacy import verify_local
+
+MHL = "CLIPS/CLIPS_2024-05-01_100200.mhl"
+
+
+def _card(tmp_path: Path, clips: dict[str, bytes], listed: dict[str, bytes | None]) -> Path:
+    """A card A001 whose CLIPS/ holds *clips* and a legacy MHL (md5 alone) recording
+    *listed* (name → the content whose md5 and size it records; None: ``<null>``, the size
+    of the clip of that name)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True, exist_ok=True)
+    for name, data in clips.items():
+        (card / "CLIPS" / name).write_bytes(data)
+    hashes = "".join(
+        f"  <hash>\n    <file>{name}</file>\n"
+        f"    <size>{len(data if data is not None else clips[name])}</size>\n"
+        + (
+            f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
+            if data is not None
+            else "    <null/>\n"
+        )
+        + "    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n"
+        for name, data in listed.items()
+    )
+    (card / MHL).write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        "  <creatorinfo>\n    <username>dit</username>\n    <hostname>cart</hostname>\n"
+        "    <tool>ShotPut Pro 2023</tool>\n    <startdate>2024-05-01T10:00:00Z</startdate>\n"
+        f"    <finishdate>2024-05-01T10:02:00Z</finishdate>\n  </creatorinfo>\n{hashes}"
+        "</hashlist>\n",
+        encoding="utf-8",
+    )
+    return card
+
+
+def _verify_both(
+    tmp_path: Path, endpoint: str, bucket: str, url: str, name: str
+) -> tuple[int, dict[str, Any]]:
+    """The bucket's verify (JSON) and the local verify of the prefix downloaded with a plain
+    client: the same exit code and the same legacy MHL verdicts, lists and reasons."""
+    code, out, err = verify(tmp_path, endpoint, "--json", url)
+    data = json.loads(out)
+    folder = download_prefix(endpoint, bucket, "day1/A001", tmp_path / name / "A001")
+    local_code, local_out, local_err = verify_local(tmp_path, folder, "--json")
+    local = json.loads(local_out)
+    assert (code, data["reference"]) == (local_code, local["reference"]), (err, local_err)
+    for key in ("legacy_mhls", "verified", "missing", "extra", "unverifiable"):
+        assert data[key] == local[key], (key, data[key], local[key])
+    assert [c["path"] for c in data["changed"]] == [c["path"] for c in local["changed"]]
+    assert {p: r["code"] for p, r in data["reasons"].items()} == {
+        p: r["code"] for p, r in local["reasons"].items()
+    }
+    return code, data
+
+
+def test_a_bucket_copy_is_checked_against_the_cards_mhl_in_the_same_gets(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    one, two = os.urandom(40_000), os.urandom(30_000)
+    card = _card(
+        tmp_path,
+        {"A001C001.mov": one, "A001C002.mov": two},
+        {"A001C001.mov": one, "A001C002.mov": None, "A001C003.mov": b"lost"},
+    )
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "-t", "xxh64", str(card), url)
+    assert code == 1, err  # A001C003.mov, which the card's MHL lists, is lost
+    url += "/A001"
+
+    proxy.reset()
+    code, out, err = verify(tmp_path, proxy.url, "--json", url)
+    assert code == 10, err
+    data = json.loads(out)
+    assert data["legacy_mhls"] == [
+        {
+            "mhl": MHL,
+            "verified": ["CLIPS/A001C001.mov"],
+            "changed": [],
+            "missing": ["CLIPS/A001C003.mov"],
+            "size_only": ["CLIPS/A001C002.mov"],
+            "not_checked": [],
+        }
+    ]
+    assert data["missing"] == ["CLIPS/A001C003.mov"]
+    assert data["reasons"]["CLIPS/A001C003.mov"]["code"] == "legacy-mhl-lists"
+    # One GET an object: the clips' md5 in the check's own read, the MHL downloaded once
+    # (the check hashes that download), never a second read.
+    gets = Counter(
+        target.split("?")[0]
+        for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+        if method == "GET"
+        and "/.offload/" not in target
+        and "/ascmhl/" not in target
+        and "list-type" not in target
+    )
+    for relative in ("CLIPS/A001C001.mov", "CLIPS/A001C002.mov", MHL):
+        assert gets.pop(f"/{bucket}/day1/A001/{relative}") == 1, gets
+    assert data["objects_read_back"] == len(data["verified"]) == 3, data
+
+    code, _ = _verify_both(tmp_path, s3_server.url, bucket, url, "lost")
+    assert code == 10
+
+
+def test_a_file_the_bucket_proves_but_the_cards_mhl_does_not_is_changed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The card's MHL rewritten after a first offload (another tool re-offloaded the card)
+    with a record of A001C002.mov its file does not match; a second offload with
+    --overwrite stores that MHL, the clips trusted from the ledger (``--mhl none``: the
+    ledger is the reference). The check of the bucket's copy then finds A001C002.mov
+    CHANGED (11), reason ``legacy-mhl-mismatch``, as the check of the folder copy the same
+    runs wrote does."""
+    one, two = os.urandom(40_000), os.urandom(30_000)
+    clips = {"A001C001.mov": one, "A001C002.mov": two}
+    card = _card(tmp_path, clips, dict(clips))
+    url, local = f"s3://{bucket}/day1", tmp_path / "local"
+    local.mkdir()
+    for extra in ((), ("--overwrite",)):
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", s3_server.url, "--mhl", "none", *extra,
+            str(card), str(local), url,
+        )  # fmt: skip
+        assert code == 0, err
+        code, out, err = verify(tmp_path, s3_server.url, "--json", url + "/A001")
+        data = json.loads(out)
+        local_code, local_out, _ = verify_local(tmp_path, local / "A001", "--json")
+        expected = json.loads(local_out)
+        assert (code, data["reference"]) == (local_code, expected["reference"]) == (code, "ledger")
+        for key in ("legacy_mhls", "verified", "missing", "changed", "reasons"):
+            assert data[key] == expected[key], (key, data[key], expected[key])
+        if not extra:
+            assert code == 0, err
+            assert data["legacy_mhls"][0]["verified"] == sorted(f"CLIPS/{n}" for n in clips)
+            _card(tmp_path, {}, {"A001C001.mov": one, "A001C002.mov": two[:-1] + b"x"})
+    assert code == 11, err
+    (changed,) = data["changed"]
+    assert changed["path"] == "CLIPS/A001C002.mov" and changed["reason"] == "hash"
+    assert changed["expected"] == {"md5": hashlib.md5(two[:-1] + b"x").hexdigest()}
+    assert data["reasons"]["CLIPS/A001C002.mov"]["code"] == "legacy-mhl-mismatch"
+    assert data["legacy_mhls"][0]["changed"] == ["CLIPS/A001C002.mov"]
+    assert (
+        f"CHANGED {url}/A001/CLIPS/A001C002.mov"
+        in verify(tmp_path, s3_server.url, url + "/A001")[2]
+    )
