@@ -69,6 +69,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from offload import copy_legacy_mhl
+from offload.card_legacy_mhl import legacy_mhl_paths
 from offload.destinations.s3 import S3Destination, get_refused, mtime_from_metadata
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3card import (
@@ -204,9 +205,11 @@ def verify_s3(
                     # The mirror's folders are made now: each is dated as the history
                     # dated it (the card folder's time the copy recorded), else undated.
                     recorded_folder_dates=append_generation,
-                    find_legacy=None
-                    if legacy is not None
-                    else functools.partial(copy_legacy_mhl.find, fetch=fetch, unheld=odd),
+                    # A bucket's copy without a *.mhl object: one search of the listed
+                    # names, no walk of the mirror.
+                    find_legacy=functools.partial(copy_legacy_mhl.find, fetch=fetch, unheld=odd)
+                    if legacy is None and legacy_mhl_paths(list(keys))
+                    else None,
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
