@@ -162,3 +162,28 @@ def test_a_file_the_bucket_proves_but_the_cards_mhl_does_not_is_changed(  # type
         f"CHANGED {url}/A001/CLIPS/A001C002.mov"
         in verify(tmp_path, s3_server.url, url + "/A001")[2]
     )
+
+
+def test_an_mhl_whose_get_fails_is_a_note_not_a_failure(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The MHL's download refused (403 once, at the proxy): one note names it and why, its
+    files are not judged by it, and the check of the copy's own records stands (exit 0),
+    as for an MHL that cannot be read in a folder's copy."""
+    one = os.urandom(10_000)
+    card = _card(tmp_path, {"A001C001.mov": one}, {"A001C001.mov": one})
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    proxy.intercept("GET", "CLIPS_2024-05-01_100200.mhl", status=403, code="AccessDenied")
+    code, out, err = verify(tmp_path, proxy.url, "--json", url + "/A001")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["legacy_mhls"] == [] and "CLIPS/A001C001.mov" in data["verified"]
+    notes = [n for n in data["notes"] if MHL in n]
+    assert len(notes) == 1, (data["notes"], err)
+    note = notes[0]
+    assert note.startswith(
+        f"legacy MHL '{MHL}' in this copy cannot be read (its GET was refused (access denied)"
+    ), note
+    assert note.endswith("the files it lists are not checked against it"), note

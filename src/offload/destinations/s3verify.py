@@ -214,7 +214,7 @@ def verify_s3(
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
                 exc.report = dataclasses.replace(
-                    exc.report, root=shown_root, generation=None, **_left(store)
+                    exc.report, root=shown_root, generation=None, **_left(store, exc.report)
                 )
                 exc.files_read_from_media = read_back
                 raise
@@ -276,7 +276,7 @@ def verify_s3(
                         unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                         cancelled=tuple(sorted(p for p in unread if p not in judged)),
                         generation=generation,
-                        **_left(store),
+                        **_left(store, report),
                     )
                 )
                 stopped.files_read_from_media = read_back + read_by_get()
@@ -297,7 +297,7 @@ def verify_s3(
                 unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
-                **_left(store),
+                **_left(store, report),
                 reasons={
                     **_bucket_reasons(
                         {p: why for p, why in report.reasons.items() if p not in compared}, odd
@@ -317,11 +317,12 @@ def verify_s3(
         store.close()
 
 
-def _left(store: S3Destination) -> dict[str, Any]:
-    """The report's ``notes`` and ``left_behind``: the objects of this run's it may have
-    left in the bucket (the note names ten, ``left_behind`` each one)."""
+def _left(store: S3Destination, report: VerifyReport) -> dict[str, Any]:
+    """The report's ``notes`` and ``left_behind``: *report*'s own notes (the check's: a
+    legacy MHL of the copy that could not be read) and the objects of this run's it may
+    have left in the bucket (the note names ten, ``left_behind`` each one)."""
     return {
-        "notes": tuple(left_behind_notes(store)),
+        "notes": (*report.notes, *left_behind_notes(store)),
         "left_behind": tuple(left_behind_entries(store)),
     }
 
