@@ -451,6 +451,10 @@ class S3Destination:
         self.locked_roots: set[str] = set()
         # Lock keys ``s3lock.live_tokens_above`` could not read (named in a warning).
         self.unreadable_locks: set[str] = set()
+        # While the upload records' sweep runs (``abort_abandoned``): {"listing": the
+        # versions under the records prefix, listed once, None if that failed}, filled when
+        # a record first needs it (``_versions_of``); None outside the sweep.
+        self._sweep_listing: dict[str, dict[str, list[tuple[str, bool]]] | None] | None = None
 
     # -- what it promises -------------------------------------------------------------
 
@@ -1620,24 +1624,15 @@ class S3Destination:
         other bodies, and the "null" version, are left alone. Returns True when no version
         of *key* is left (nothing current either); False otherwise, on a bucket without
         versions, or where the listing is refused (no ``s3:ListBucketVersions``). Never
-        raises. One ListObjectVersions, a GET and a DELETE a version."""
+        raises. One ListObjectVersions, a GET and a DELETE a version; an upload record met
+        by the records' sweep (``abort_abandoned``) is found in the one listing of the whole
+        records prefix that sweep makes (``_versions_of``), not one listing a record."""
         bucket = self.url.bucket
-        try:
-            found: list[str] = []
-            others = False
-            paginator = self.client.get_paginator("list_object_versions")
-            for page in paginator.paginate(Bucket=bucket, Prefix=key):
-                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                    if entry.get("Key") != key:
-                        continue
-                    version = entry.get("VersionId")
-                    if not version or version == "null" or "Size" not in entry:
-                        others = True  # the "null" version, or a delete marker
-                    else:
-                        found.append(str(version))
-        except Exception:
+        listed = self._versions_of(key)
+        if listed is None:
             return False
-        left = others
+        found = [version for version, judged in listed if judged]
+        left = len(found) < len(listed)  # the "null" version, or a delete marker
         for version in found:
             try:
                 answer = self.client.get_object(Bucket=bucket, Key=key, VersionId=version)
@@ -1650,6 +1645,43 @@ class S3Destination:
             except Exception:
                 left = True
         return not left
+
+    def _versions_of(self, key: str) -> list[tuple[str, bool]] | None:
+        """Each version of *key* (``list_versions``'s pairs): during the records' sweep, a
+        record's from the sweep's one listing of the records prefix, made when the first
+        record needs it (``_sweep_listing``); else from a listing of *key*'s own. None: the
+        listing failed (refused: no ``s3:ListBucketVersions``; the service). Never
+        raises."""
+        records = self.url.key(UPLOADS_FOLDER) + "/"
+        with self._lock:
+            sweep = self._sweep_listing
+        if sweep is not None and key.startswith(records):
+            if "listing" not in sweep:
+                sweep["listing"] = self._listed_or_none(records)
+            listing = sweep["listing"]
+        else:
+            listing = self._listed_or_none(key)
+        return None if listing is None else listing.get(key, [])
+
+    def _listed_or_none(self, prefix: str) -> dict[str, list[tuple[str, bool]]] | None:
+        try:
+            return self.list_versions(prefix)
+        except Exception:
+            return None
+
+    def list_versions(self, prefix: str) -> dict[str, list[tuple[str, bool]]]:
+        """Every version and delete marker whose key starts with *prefix*, by key: (its
+        VersionId, whether it is to be judged: a version with a size and an id of its own,
+        not the "null" version nor a delete marker). ListObjectVersions, a thousand a page.
+        Raises the client's error."""
+        found: dict[str, list[tuple[str, bool]]] = {}
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                version = entry.get("VersionId")
+                judged = bool(version) and version != "null" and "Size" in entry
+                found.setdefault(str(entry.get("Key", "")), []).append((str(version), judged))
+        return found
 
     def delete_run_doubles(self, prefix: str, token: str) -> int:
         """After taking over the lock of a run judged stale whose run token is *token*: on a
@@ -1923,6 +1955,19 @@ class S3Destination:
             if info.mtime_ns / 1e9 < cutoff:
                 self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
+        with self._lock:
+            self._sweep_listing = {}  # a record's versions: one listing for them all
+        try:
+            self._sweep_records(keep, cutoff, seen, aborted)
+        finally:
+            with self._lock:
+                self._sweep_listing = None
+        return aborted
+
+    def _sweep_records(
+        self, keep: set[str], cutoff: float, seen: dict[str, set[str] | None], aborted: list[str]
+    ) -> None:
+        """``abort_abandoned``'s pass over the upload records (adds to *aborted*)."""
         for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
             found = self.get_small_tagged(info.key)
             raw, record_etag = found if found is not None else (b"", "")
@@ -1951,7 +1996,6 @@ class S3Destination:
                 and self.abort_upload(key, upload_id, record_etag=record_etag)
             ):
                 aborted.append(key)
-        return aborted
 
 
 class S3Upload:
