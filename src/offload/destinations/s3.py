@@ -878,14 +878,16 @@ class S3Destination:
             code, status = _error_code(exc)
             if status == 404 or code in ("404", "NoSuchKey", "NotFound") or bucket_gone(exc):
                 return  # nothing stored, or nothing left of the bucket
-            looked = self.delete_failure(exc, key, operation="cannot look up")
+            looked = self.delete_failure(
+                self._error(exc, "cannot look up", key), key, operation="cannot look up"
+            )
             self.name_unless_named(
                 key,
                 None,
                 f"may be in the bucket: its {request} was sent but its answer never came "
                 f"({why}), and a look for it failed too ({looked}), so this run cannot know "
                 f"whether it was stored (this run's has the metadata {MARKER_KEY}: "
-                f"{_RUN_TOKEN}); if it was, it was never verified, and {then}",
+                f"{_RUN_TOKEN}); if it is there, it is {then}",
                 etag=etag,
                 may_be_stored=True,
             )
