@@ -288,3 +288,29 @@ def test_a_completion_whose_answer_was_lost_then_found_stored_is_deleted(  # typ
     assert code == 1
     assert key not in keys(s3_server.url, bucket)  # found stored, this run's: deleted
     assert report["left_behind"]["count"] == 0, report["left_behind"]
+
+
+def test_a_put_that_could_not_connect_is_not_named(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, monkeypatch
+) -> None:
+    """The service gone before a PutObject is sent (every attempt refused at connect): the
+    request never left, so nothing of it can be in the bucket and nothing is named (an
+    attempt whose connection could not be made sent nothing: only one that may have
+    reached the service makes an object that may be there)."""
+    from s3.conftest import destination
+
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    store = destination(proxy.url, bucket, max_attempts=2)
+    proxy.go_down()
+    data = b"x" * 1000
+    upload = store.open_upload(store.url.key("clip.mov"), len(data))
+    try:
+        upload.write(data)
+        with pytest.raises(OSError, match="cannot be reached"):
+            upload.complete()
+        assert upload.unanswered is None
+        upload.discard()
+    finally:
+        store.close()
+    assert store.left_behind == []
+    assert keys(s3_server.url, bucket) == []
