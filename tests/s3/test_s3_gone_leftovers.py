@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
+
+import pytest
 
 from s3.conftest import admin
 from s3.test_s3_cli import card_local_url, keys, offload
@@ -64,12 +69,14 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     assert {"day1/A001/.offload/lock", "day1/A001/A001.xml"} <= set(objects), objects
     entries = report["left_behind"]["objects"]
     named = {entry["key"]: entry for entry in entries if entry["upload_id"] is None}
-    # Was none: {"count": 0, "objects": [], ...}. Every object named is there, and every
-    # object there is named but A001C002.mov where its PutObject reached the service and
-    # its answer did not reach the run (the proxy went down between): the run cannot know
-    # it was stored (a known limit: its next offload reads it back, no ledger vouching).
-    assert set(named) <= set(objects), (named, objects)
-    assert set(objects) - set(named) <= {"day1/A001/CLIPS/A001C002.mov"}, (named, objects)
+    # Was none: {"count": 0, "objects": [], ...}. Every object there is named, and every
+    # object named is there but one whose PutObject was sent and whose answer never came
+    # (the proxy went down between): A001C002.mov when the service went mid-request, named
+    # as one that may be in the bucket (before, left unnamed when the server had stored it).
+    assert set(objects) <= set(named), (named, objects)
+    maybe = {key for key, entry in named.items() if entry["may_be_stored"]}
+    assert maybe <= {"day1/A001/CLIPS/A001C002.mov"}, named
+    assert set(named) - maybe <= set(objects), (named, objects)
     # The unfinished upload, named too (its abort failed): its parts stay until aborted.
     upload = [entry for entry in entries if entry["upload_id"] is not None]
     assert [(e["key"], e["upload_id"]) for e in upload] == [
@@ -84,10 +91,18 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     )
     assert "its record stays" in upload[0]["reason"]
     assert report["left_behind"]["count"] == len(named) + 1
-    for key in set(objects) - {"day1/A001/.offload/lock"}:
+    for key in maybe:
+        entry = named[key]
+        assert entry["reason"].startswith("may be in the bucket: its PutObject was sent but")
+        assert entry["check"] == f"aws s3api head-object --bucket {bucket} --key {key}"
+        assert entry["remove"].startswith(
+            f"aws s3api delete-object --bucket {bucket} --key {key} --if-match "
+        )
+    for key in set(objects) - {"day1/A001/.offload/lock"} - maybe:
         entry = named[key]
         assert entry["url"] == f"s3://{bucket}/{key}" and entry["version_id"] is None
         assert entry["remove"] == f"aws s3api delete-object --bucket {bucket} --key {key}"
+        assert entry["may_be_stored"] is False and entry["check"] is None
         # Why, in the words of the failure (not the URL again, which the entry names).
         assert entry["reason"].startswith("its delete failed (the service cannot be reached")
         assert "never verified" in entry["reason"] and "reads it back" in entry["reason"]
@@ -169,3 +184,133 @@ def test_a_bucket_deleted_mid_card_is_no_takeover_and_leaves_nothing(  # type: i
     said = out + err + json.dumps(report["warnings"]) + json.dumps(report["notes"])
     assert "taken over" not in said and "was deleted while this run held" not in said
     assert report["left_behind"] == {"count": 0, "objects": [], "all_listed": True}
+
+
+def _aws(endpoint: str, command: str) -> subprocess.CompletedProcess[str]:
+    """Run a command a report gives (``aws s3api ...``) against the test server, as a user
+    would paste it (the endpoint added), with the credentials the tests set."""
+    tool = Path(sys.executable).parent / "aws"
+    argv = shlex.split(command)
+    assert argv[0] == "aws"
+    argv = [str(tool) if tool.exists() else "aws", "--endpoint-url", endpoint, *argv[1:]]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "method", "target", "request_name"),
+    [
+        ({"CLIPS/A001C002.mov": 300_000}, "PUT", "/A001/CLIPS/A001C002.mov", "PutObject"),
+        (
+            {"CLIPS/A001C002.mov": 9 * 1024 * 1024},
+            "POST",
+            "uploadId=",
+            "CompleteMultipartUpload",
+        ),
+    ],
+    ids=["put-object", "complete-multipart-upload"],
+)
+def test_an_object_whose_answer_was_lost_is_named_as_maybe_in_the_bucket(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch, sizes, method, target, request_name
+) -> None:
+    """The request that stores a clip (its PutObject, or the CompleteMultipartUpload of its
+    parts) reaches the server, which stores it, and the service goes for good before its
+    answer comes back: the run cannot know whether the clip is stored. It is named in
+    ``left_behind`` as an object that may be in the bucket (never as stored or verified),
+    with the command that shows whether it is and the one that removes it, pinned to its
+    ETag. Before: not named at all (the failed request was taken to have stored nothing)."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")  # the service is gone for good: fail fast
+    card, local, url = card_local_url(tmp_path, bucket, sizes)
+    proxy.lose_answer(method, target)
+    code, out, _err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 1
+    assert proxy.stats.answers_lost, "the request never came"
+    report = report_of(out)
+    assert report["destinations"][1]["lost"]
+    assert statuses(report, 1)["CLIPS/A001C002.mov"] != "verified"
+    key = "day1/A001/CLIPS/A001C002.mov"
+    client = admin(s3_server.url)
+    stored = client.head_object(Bucket=bucket, Key=key)  # the server did store it
+    entries = [
+        e for e in report["left_behind"]["objects"] if e["key"] == key and e["upload_id"] is None
+    ]
+    assert len(entries) == 1, report["left_behind"]
+    entry = entries[0]
+    assert entry["may_be_stored"] is True
+    assert entry["reason"].startswith(
+        f"may be in the bucket: its {request_name} was sent but its answer never came"
+    ), entry["reason"]
+    assert "cannot know whether it was stored" in entry["reason"]
+    assert "never verified" in entry["reason"] and "reads it back" in entry["reason"]
+    assert entry["check"] == f"aws s3api head-object --bucket {bucket} --key {key}"
+    # Pinned to the ETag the object has if stored (moto's, as AWS's: an MD5 ETag).
+    assert entry["remove"] == (
+        f"aws s3api delete-object --bucket {bucket} --key {key} "
+        f"--if-match {shlex.quote(stored['ETag'])}"
+    ), (entry["remove"], stored["ETag"])
+    note = [n for n in report["notes"] if "may be left in the bucket" in n]
+    assert len(note) == 1 and f"see whether it is there: {entry['check']}" in note[0]
+    # Every other entry names what it always did: the lock, an upload whose abort failed.
+    others = {e["key"] for e in report["left_behind"]["objects"] if e is not entry}
+    assert others <= {"day1/A001/.offload/lock", key}, others
+    assert all(
+        e["may_be_stored"] is False for e in report["left_behind"]["objects"] if e is not entry
+    )
+    # The commands do what the report says, run as given: the check finds this run's object,
+    # the removal deletes it.
+    looked = _aws(s3_server.url, entry["check"])
+    assert looked.returncode == 0, looked.stderr
+    assert json.loads(looked.stdout)["Metadata"].get("offload-upload")
+    removed = _aws(s3_server.url, entry["remove"])
+    assert removed.returncode == 0, removed.stderr
+    assert key not in keys(s3_server.url, bucket)
+
+
+def test_a_completion_whose_answer_was_lost_then_found_stored_is_deleted(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
+) -> None:
+    """The CompleteMultipartUpload of a clip reaches the server, which completes it; its
+    answer is lost (that connection closed; no retry: one attempt a request), and the
+    service answers again at once. The clip fails (the destination lost); the look that
+    follows finds this run's object under the key, never verified: it is deleted, not
+    named, nothing of it left."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # a retry would complete it again (moto)
+    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C002.mov": 9 * 1024 * 1024})
+    proxy.lose_answer("POST", "uploadId=", go_down=False)
+    code, out, _err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert proxy.stats.answers_lost
+    report = report_of(out)
+    assert statuses(report, 1)["CLIPS/A001C002.mov"] != "verified"
+    key = "day1/A001/CLIPS/A001C002.mov"
+    assert code == 1
+    assert key not in keys(s3_server.url, bucket)  # found stored, this run's: deleted
+    assert report["left_behind"]["count"] == 0, report["left_behind"]
+
+
+def test_a_put_that_could_not_connect_is_not_named(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, monkeypatch
+) -> None:
+    """The service gone before a PutObject is sent (every attempt refused at connect): the
+    request never left, so nothing of it can be in the bucket and nothing is named (an
+    attempt whose connection could not be made sent nothing: only one that may have
+    reached the service makes an object that may be there)."""
+    from s3.conftest import destination
+
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    store = destination(proxy.url, bucket, max_attempts=2)
+    proxy.go_down()
+    data = b"x" * 1000
+    upload = store.open_upload(store.url.key("clip.mov"), len(data))
+    try:
+        upload.write(data)
+        with pytest.raises(OSError, match="cannot be reached"):
+            upload.complete()
+        assert upload.unanswered is None
+        upload.discard()
+    finally:
+        store.close()
+    assert store.left_behind == []
+    assert keys(s3_server.url, bucket) == []

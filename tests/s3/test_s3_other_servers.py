@@ -322,6 +322,9 @@ def test_a_probe_object_whose_delete_is_refused_is_named(no_deletes, tmp_path) -
     probes = [k for k in _keys(no_deletes, bucket) if k.startswith("d/.offload/probe/")]
     [second] = [k for k in probes if k != left]
     assert second in err and "s3:DeleteObject" in err
+    # The advice matches the answer: a plain delete refused on a bucket without versions
+    # wants s3:DeleteObject, not s3:DeleteObjectVersion (before: both, whatever the answer).
+    assert "s3:DeleteObjectVersion" not in err, err
     [saved] = (tmp_path / "reports").glob("*.json")
     warnings = json.loads(saved.read_text())["warnings"]
     assert any(w["code"] == "s3-probe-left" and second in w["message"] for w in warnings), warnings

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from offload.destinations.s3card import left_behind_notes
 from s3.conftest import admin, destination
 from s3.test_s3_cli import card_local_url
@@ -148,5 +150,39 @@ def test_a_slowed_down_digest_version_delete_advises_no_policy(  # type: ignore[
     assert code == 0, err
     notes = json.loads(out.strip().splitlines()[-1])["notes"]
     (twice,) = [note for note in notes if "are stored twice" in note]
-    assert "could not be deleted: SlowDown" in twice, twice
+    # What happened, in words (before: the bare code, "could not be deleted: SlowDown").
+    assert "could not be deleted: its delete by version id failed (SlowDown" in twice, twice
+    assert "the service kept failing after the retries" in twice, twice
     assert "s3:DeleteObjectVersion" not in twice, twice
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "said", "not_said"),
+    [
+        (403, "AccessDenied", "(s3:DeleteObjectVersion: the bucket keeps versions)", "failed"),
+        (503, "SlowDown", "no permission is missing", "s3:DeleteObject"),
+    ],
+    ids=["refused", "slowed-down"],
+)
+def test_the_probe_left_warning_advises_what_its_answer_calls_for(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, monkeypatch, status, code, said, not_said
+) -> None:
+    """The preflight's probe objects on a bucket that keeps versions, each deleted by its
+    version id: a 403 there wants s3:DeleteObjectVersion; a 503 SlowDown is the service
+    failing, which no permission mends: the warning says so and advises none (before: both
+    advised "s3:DeleteObject, and s3:DeleteObjectVersion on a bucket that keeps versions",
+    whatever the answer)."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    _versioned(s3_server.url, bucket)
+    proxy.intercept("DELETE", "versionId=", status=status, code=code, count=50)
+    store = destination(proxy.url, bucket)
+    try:
+        findings = store.probe()
+    finally:
+        store.close()
+    [left] = [message for finding, message in findings if finding == "s3-probe-left"]
+    assert f"({code})" in left and said in left, left
+    assert not_said not in left, left
+    probes = admin(s3_server.url).list_object_versions(Bucket=bucket, Prefix="cards/.offload/")
+    for version in probes.get("Versions", []):
+        assert version["Key"] in left, (version["Key"], left)

@@ -80,6 +80,8 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
     note, left = final["notes"]
     assert url in note and "stored twice" in note and "--s3-no-digest-metadata" in note, note
     assert "AccessDenied" in note and "s3:DeleteObjectVersion" in note
+    # What happened, in words (before: "could not be deleted: AccessDenied").
+    assert "could not be deleted: the service refused its delete by version id (" in note, note
     # The multipart upload's record: each version of it refused, named (_a_refusal_...).
     records = "day1/.offload/uploads/"
     listing = admin(s3_server.url).list_object_versions(Bucket=bucket, Prefix=records)
@@ -345,3 +347,37 @@ def test_a_replaced_object_on_a_bucket_without_versions_is_gone(  # type: ignore
     assert [(v["Key"], v["VersionId"]) for v in listed["Versions"]] == [(key, "null")], listed
     replaced = [line for line in out.splitlines() + err.splitlines() if "REPLACED" in line]
     assert len(replaced) == 1 and replaced[0].endswith("what was there before is gone")
+
+
+def test_the_record_sweep_lists_the_records_versions_once(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy
+) -> None:
+    """Upload records an earlier run left on a bucket that keeps versions, their uploads
+    gone since (aborted): the next run's sweep deletes each record's versions by their ids,
+    finding them in one ListObjectVersions of the records prefix, not one a record (3
+    before, for 3 records); nothing of the records is left, no delete marker either."""
+    from s3.conftest import destination
+
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    earlier = destination(s3_server.url, bucket)
+    try:
+        for name in ("a.mov", "b.mov", "c.mov"):
+            upload = earlier.open_upload(earlier.url.key(name), 6 * MiB)  # recorded: in parts
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=upload.key, UploadId=str(upload.upload_id)
+            )
+    finally:
+        earlier.close()
+    records = "cards/.offload/uploads/"
+    assert sum(versions(s3_server.url, bucket, records).values()) == 3
+    store = destination(proxy.url, bucket)
+    try:
+        store.abort_abandoned()
+    finally:
+        store.close()
+    listings = [t for t in proxy.targets if "versions" in t.partition("?")[2].split("&")]
+    assert len(listings) == 1, listings
+    listing = client.list_object_versions(Bucket=bucket, Prefix=records)
+    assert not listing.get("Versions") and not listing.get("DeleteMarkers"), listing
+    assert not store.left_behind

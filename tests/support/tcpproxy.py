@@ -26,6 +26,12 @@ at a known step, e.g. the read-back GET of an object just completed. ``targets``
 request's target (path and query), in order, beside ``stats.methods``; ``arrivals`` the same
 with the ``time.monotonic()`` at which each request's head arrived.
 
+``lose_answer(method, path_part)``: the next request of that method whose target holds
+*path_part* is forwarded whole and answered by the server, and then the proxy goes down for
+good without passing the answer on: the request took effect, its client never hears of it
+(for requests without ``Expect: 100-continue``, such as a PutObject of bytes or a
+CompleteMultipartUpload). ``stats.answers_lost`` lists their targets.
+
 ``throttle(bytes_per_s)`` makes a slow link: the request bodies of every connection together
 are forwarded at that rate (a shared token bucket, in pieces of at most 64 KiB), as an uplink
 would carry them, and the proxy's receive buffers are kept small (as a slow link keeps little
@@ -69,6 +75,8 @@ class ProxyStats:
     intercepted: int = 0
     most_waiting: int = 0
     methods: list[str] = field(default_factory=list)
+    # Targets of the requests the server answered and whose answer was dropped (lose_answer).
+    answers_lost: list[str] = field(default_factory=list)
     # Targets of the requests whose client closed the connection before the end of the body
     # it announced (a request stopped mid-body by the client).
     ended_mid_body: list[str] = field(default_factory=list)
@@ -103,6 +111,7 @@ class FaultProxy:
         self._down_after: int | None = None
         self._sockets: set[socket.socket] = set()
         self._intercepts: list[_Intercept] = []
+        self._lose: tuple[str, str, bool] | None = None
         self._gate_open = threading.Condition()
         self._gate: tuple[str, bytes, int, float] | None = None
         self._waiting = self._group = 0
@@ -210,6 +219,22 @@ class FaultProxy:
                     self.stats.intercepted += 1
                     return rule
         return None
+
+    def lose_answer(self, method: str, path_part: str, *, go_down: bool = True) -> None:
+        """The next *method* request whose target holds *path_part*: forwarded, answered by
+        the server, its answer dropped and the proxy gone down (see the module docstring);
+        not *go_down*: only that connection is closed (the client's retry gets through)."""
+        with self._lock:
+            self._lose = (method, path_part, go_down)
+
+    def _take_lose(self, method: str, target: str) -> bool | None:
+        """None: not a request to lose the answer of; else whether to go down after."""
+        with self._lock:
+            if self._lose is None or self._lose[0] != method or self._lose[1] not in target:
+                return None
+            go_down = self._lose[2]
+            self._lose = None
+            return go_down
 
     def stall_next(self, seconds: float) -> None:
         with self._lock:
@@ -369,6 +394,20 @@ class FaultProxy:
                 if stall:
                     time.sleep(stall)
                 self._pass_gate(method, head)
+                lose = self._take_lose(method, rest.split(" ")[0])
+                if lose is not None:
+                    assert b"100-continue" not in head.lower(), "lose_answer: no 100-continue"
+                    while len(buffered) < length:
+                        more = client.recv(1024 * 1024)
+                        if not more:
+                            return
+                        buffered += more
+                    self._side_request(head, buffered[:length])  # stored; answer dropped
+                    with self._lock:
+                        self.stats.answers_lost.append(rest.split(" ")[0])
+                    if lose:
+                        self.go_down()
+                    return  # the client's connection closed (finally)
                 rule = self._take_intercept(method, head)
                 if rule is not None:
                     body = b""
@@ -450,6 +489,14 @@ class FaultProxy:
                 f"HTTP/1.1 {rule.status} Error\r\nContent-Type: application/xml\r\n"
                 f"Content-Length: {len(error)}\r\n\r\n"
             ).encode() + error
+        answer_head, data = self._side_request(head, body)
+        if data and rule.flip:
+            data[len(data) // 2] ^= 0xFF
+        return answer_head + b"\r\n\r\n" + bytes(data)
+
+    def _side_request(self, head: bytes, body: bytes) -> tuple[bytes, bytearray]:
+        """Send one request to the server on a connection of its own; its answer's head and
+        body (read whole, by its Content-Length)."""
         with socket.create_connection(self.upstream) as side:
             side.sendall(head + b"\r\n\r\n" + body)
             answer_head, rest = _read_head(side, b"")
@@ -464,10 +511,7 @@ class FaultProxy:
                 if not more:
                     break
                 rest += more
-        data = bytearray(rest[:size])
-        if data and rule.flip:
-            data[len(data) // 2] ^= 0xFF
-        return answer_head + b"\r\n\r\n" + bytes(data)
+        return answer_head, bytearray(rest[:size])
 
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         forwarded = 0

@@ -154,6 +154,47 @@ def _is_connection_error(exc: BaseException) -> bool:
     )
 
 
+# Whether a request of this thread may have reached the service without its answer reaching
+# us (``answer_lost``): botocore sends a request and its retries on the thread that asked.
+_ATTEMPTS = threading.local()
+# The requests whose lost answer leaves an object we cannot know of (``watch_answers``).
+_WATCHED = ("PutObject", "CompleteMultipartUpload")
+
+
+def _note_attempt(exception: BaseException | None = None, **_: object) -> None:
+    """botocore's ``response-received`` hook, once an attempt: one that got no answer, and
+    not because no connection was made (botocore's ``ConnectionError``: refused, a connect
+    timeout, a TLS handshake or a proxy that failed: nothing sent), may have reached the
+    service, which may have acted on it."""
+    from botocore.exceptions import ConnectionError as NotConnected
+
+    if exception is not None and not isinstance(exception, NotConnected):
+        _ATTEMPTS.lost = True
+
+
+def watch_answers(client: object) -> None:
+    """Hook *client* (a boto3 client; anything else is left alone) so that ``answer_lost``
+    tells, after a PutObject or CompleteMultipartUpload failed, whether any attempt of it
+    may have reached the service."""
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is None:
+        return
+    for operation in _WATCHED:
+        name = f"response-received.s3.{operation}"
+        events.register(name, _note_attempt, unique_id=f"offload-{name}")
+
+
+def begin_request() -> None:
+    """Forget the last request's lost answers (this thread's), before a watched request."""
+    _ATTEMPTS.lost = False
+
+
+def answer_lost() -> bool:
+    """Whether an attempt of this thread's watched request since ``begin_request`` may have
+    reached the service with no answer back (a connection closed or timed out mid-request)."""
+    return bool(getattr(_ATTEMPTS, "lost", False))
+
+
 def os_error(exc: BaseException, operation: str, where: str, endpoint: str | None) -> OSError:
     """Map a botocore error onto an OSError whose errno the engine scopes.
 
@@ -295,6 +336,23 @@ class LeftBehind:
     # The ETag the object must still have to be removed (its command's ``--if-match``):
     # given where another run's object may take its place (a lock taken over).
     etag: str | None = None
+    # The object may or may not be there: the request that stores it (a PutObject, a
+    # CompleteMultipartUpload) was sent and its answer never came (``settle_unanswered``).
+    may_be_stored: bool = False
+
+
+@dataclass(frozen=True)
+class VersionKept:
+    """A version of ours the service would not let us delete (``delete_own_version``): on a
+    bucket that keeps versions, an object stored twice. *reason*: what happened, in words;
+    *code*: the service's error code (or ``HTTP <status>``, or the client's error name where
+    no answer came); *refused*: a refusal (``version_delete_refused``), else the service
+    failing."""
+
+    key: str
+    reason: str
+    code: str
+    refused: bool
 
 
 @dataclass(frozen=True)
@@ -327,6 +385,7 @@ class S3Destination:
         self.settings = settings or S3Settings()
         self.client: S3Client = client if client is not None else make_client(self.settings)
         self._client_given = client is not None
+        watch_answers(self.client)  # ``answer_lost`` after a PutObject or a completion
         self.device = str(url)
         # The endpoint botocore really talks to: the flag's or the environment's, else the
         # profile's ``endpoint_url`` in ~/.aws/config, else AWS's own (redacted for messages).
@@ -363,11 +422,10 @@ class S3Destination:
             max_workers=self.settings.parallel_parts, thread_name_prefix="s3-read"
         )
         self._lock = threading.Lock()
-        # (key, reason) of each version of ours the service would not let us delete: on a
-        # versioned bucket, objects stored twice (``delete_own_version``; the card layer
-        # names them in the report's notes).
-        # (key, reason, refused: ``version_delete_refused``, else the service failed).
-        self.versions_kept: list[tuple[str, str, bool]] = []
+        # Each version of ours the service would not let us delete: on a versioned bucket,
+        # objects stored twice (``delete_own_version``; the card layer names them in the
+        # report's notes).
+        self.versions_kept: list[VersionKept] = []
         # What this run meant to delete or abort but may have left (``LeftBehind``: a
         # version whose delete by id was refused, a clean-up cut short, an upload whose
         # abort failed, also an earlier run's its sweep met); the card layer and
@@ -393,6 +451,10 @@ class S3Destination:
         self.locked_roots: set[str] = set()
         # Lock keys ``s3lock.live_tokens_above`` could not read (named in a warning).
         self.unreadable_locks: set[str] = set()
+        # While the upload records' sweep runs (``abort_abandoned``): {"listing": the
+        # versions under the records prefix, listed once, None if that failed}, filled when
+        # a record first needs it (``_versions_of``); None outside the sweep.
+        self._sweep_listing: dict[str, dict[str, list[tuple[str, bool]]] | None] | None = None
 
     # -- what it promises -------------------------------------------------------------
 
@@ -751,32 +813,102 @@ class S3Destination:
         return self.delete_key(key, etag=etag, client=client)
 
     def delete_or_name(
-        self, key: str, *, etag: str, version_id: str | None, then: str
+        self,
+        key: str,
+        *,
+        etag: str,
+        version_id: str | None,
+        then: str,
+        what: str = "",
+        pin: str | None = None,
+        delete: Callable[[], bool] | None = None,
     ) -> DeleteOutcome:
         """``delete_own`` of *key*, where a failure never raises: the object is named in
         ``left_behind`` with why and *then* (what becomes of it), unless its key is named
         there already (a refused delete by version id) or the bucket is gone (nothing of it
         left). Its version is named where it has one (the command then removes it whole).
-        Thread-safe. Never raises."""
+        The one owner of "delete it, else name what was left": *delete*, the delete to try
+        instead of ``delete_own`` (True: deleted; False: another object is there now, left
+        as it is; raising: failed), as the copy root's lock gives its own (``s3lock``);
+        *what*, the words naming the object before its reason (``the lock of <root>: ``);
+        *pin*, the ETag its command is pinned to (``--if-match``). Thread-safe. Never
+        raises."""
         try:
+            if delete is not None:
+                return DeleteOutcome(deleted=delete())
             return DeleteOutcome(deleted=self.delete_own(key, etag=etag, version_id=version_id))
         except Exception as exc:
             if bucket_gone(exc):
                 return DeleteOutcome(deleted=True, bucket_gone=True)
             why = self.delete_failure(exc, key)
             shown = version_id if version_id and version_id != "null" else None
-            self.name_unless_named(key, shown, f"its delete failed ({why}); {then}")
+            self.name_unless_named(key, shown, f"{what}its delete failed ({why}); {then}", etag=pin)
             return DeleteOutcome(deleted=False, failure=why)
 
     def name_unless_named(
-        self, key: str, version_id: str | None, reason: str, *, etag: str | None = None
+        self,
+        key: str,
+        version_id: str | None,
+        reason: str,
+        *,
+        etag: str | None = None,
+        may_be_stored: bool = False,
     ) -> None:
-        """``note_left_behind``, unless *key* is named there already (a refused delete by
-        version id named its version, with the service's answer). Thread-safe."""
+        """``note_left_behind``, unless the object *key* is named there already (a refused
+        delete by version id named its version, with the service's answer; an unfinished
+        upload of the key is not the object). Thread-safe."""
         with self._lock:
-            if any(item.key == key for item in self.left_behind):
+            if any(item.key == key and item.upload_id is None for item in self.left_behind):
                 return
-            self.left_behind.append(LeftBehind(key, version_id, reason, etag=etag))
+            self.left_behind.append(
+                LeftBehind(key, version_id, reason, etag=etag, may_be_stored=may_be_stored)
+            )
+
+    def settle_unanswered(
+        self, key: str, *, size: int, etag: str | None, request: str, why: str, then: str
+    ) -> None:
+        """An object of this run's that may be under *key*: its *request* (PutObject,
+        CompleteMultipartUpload) was sent and its answer never came (*why*: the failure, in
+        words), so the service may have stored it (*size* bytes; *etag*: the ETag it has
+        if so, where it can be computed: an MD5 ETag, else None). A HEAD settles it: no
+        object there, or another writer's (not this run's ``offload-upload`` metadata, or
+        another size), nothing of ours is left and nothing is named; this run's is deleted
+        (``delete_or_name``, by its VersionId on a bucket that keeps versions; *then*: what
+        becomes of it if that fails). A HEAD that fails (the service gone) names it in
+        ``left_behind`` as an object that may be in the bucket, never as stored: the JSON
+        gives the command that shows whether it is (``aws s3api head-object``) and the one
+        that removes it, pinned to *etag* where known. Never raises."""
+        try:
+            head = self.client.head_object(Bucket=self.url.bucket, Key=key)
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if status == 404 or code in ("404", "NoSuchKey", "NotFound") or bucket_gone(exc):
+                return  # nothing stored, or nothing left of the bucket
+            looked = self.delete_failure(
+                self._error(exc, "cannot look up", key), key, operation="cannot look up"
+            )
+            self.name_unless_named(
+                key,
+                None,
+                f"may be in the bucket: its {request} was sent but its answer never came "
+                f"({why}), and a look for it failed too ({looked}), so this run cannot know "
+                f"whether it was stored (this run's has the metadata {MARKER_KEY}: "
+                f"{_RUN_TOKEN}); if it is there, it is {then}",
+                etag=etag,
+                may_be_stored=True,
+            )
+            return
+        if (
+            dict(head.get("Metadata", {})).get(MARKER_KEY) != _RUN_TOKEN
+            or int(head.get("ContentLength", -1)) != size
+        ):
+            return  # another writer's object: left as it is
+        self.delete_or_name(
+            key,
+            etag=str(head.get("ETag", "")),
+            version_id=head.get("VersionId"),
+            then=f"its {request} got no answer, but a look found it stored: {then}",
+        )
 
     def delete_failure(
         self, exc: BaseException, key: str, *, operation: str = "cannot delete"
@@ -883,17 +1015,25 @@ class S3Destination:
         object a multipart upload completed, copied onto itself since): on a bucket that
         keeps versions it would otherwise stay, stored twice. Only that version, by its id:
         never the current object, never another writer's. Returns None once deleted, else
-        the reason (a refusal, such as a policy without ``s3:DeleteObjectVersion``, or a
-        failure: a 5xx, SlowDown, no answer), kept in ``versions_kept``; never raises."""
+        what happened in words (a refusal, such as a policy without
+        ``s3:DeleteObjectVersion``, or a failure: a 5xx, SlowDown, no answer), kept in
+        ``versions_kept`` with the service's code; never raises."""
         try:
             self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
         except Exception as exc:
             code, status = _error_code(exc)
             if code == "NoSuchVersion":
                 return None  # gone already (a run that took our lock over deleted it)
-            reason = f"{code or status or type(exc).__name__}"
+            refused = version_delete_refused(code, status)
+            words = self.delete_failure(self._error(exc, "cannot delete", key), key)
+            reason = (
+                f"the service refused its delete by version id ({words})"
+                if refused
+                else f"its delete by version id failed ({words})"
+            )
+            answer = code or (f"HTTP {status}" if status else type(exc).__name__)
             with self._lock:
-                self.versions_kept.append((key, reason, version_delete_refused(code, status)))
+                self.versions_kept.append(VersionKept(key, reason, answer, refused))
             return reason
         return None
 
@@ -1492,24 +1632,15 @@ class S3Destination:
         other bodies, and the "null" version, are left alone. Returns True when no version
         of *key* is left (nothing current either); False otherwise, on a bucket without
         versions, or where the listing is refused (no ``s3:ListBucketVersions``). Never
-        raises. One ListObjectVersions, a GET and a DELETE a version."""
+        raises. One ListObjectVersions, a GET and a DELETE a version; an upload record met
+        by the records' sweep (``abort_abandoned``) is found in the one listing of the whole
+        records prefix that sweep makes (``_versions_of``), not one listing a record."""
         bucket = self.url.bucket
-        try:
-            found: list[str] = []
-            others = False
-            paginator = self.client.get_paginator("list_object_versions")
-            for page in paginator.paginate(Bucket=bucket, Prefix=key):
-                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                    if entry.get("Key") != key:
-                        continue
-                    version = entry.get("VersionId")
-                    if not version or version == "null" or "Size" not in entry:
-                        others = True  # the "null" version, or a delete marker
-                    else:
-                        found.append(str(version))
-        except Exception:
+        listed = self._versions_of(key)
+        if listed is None:
             return False
-        left = others
+        found = [version for version, judged in listed if judged]
+        left = len(found) < len(listed)  # the "null" version, or a delete marker
         for version in found:
             try:
                 answer = self.client.get_object(Bucket=bucket, Key=key, VersionId=version)
@@ -1522,6 +1653,43 @@ class S3Destination:
             except Exception:
                 left = True
         return not left
+
+    def _versions_of(self, key: str) -> list[tuple[str, bool]] | None:
+        """Each version of *key* (``list_versions``'s pairs): during the records' sweep, a
+        record's from the sweep's one listing of the records prefix, made when the first
+        record needs it (``_sweep_listing``); else from a listing of *key*'s own. None: the
+        listing failed (refused: no ``s3:ListBucketVersions``; the service). Never
+        raises."""
+        records = self.url.key(UPLOADS_FOLDER) + "/"
+        with self._lock:
+            sweep = self._sweep_listing
+        if sweep is not None and key.startswith(records):
+            if "listing" not in sweep:
+                sweep["listing"] = self._listed_or_none(records)
+            listing = sweep["listing"]
+        else:
+            listing = self._listed_or_none(key)
+        return None if listing is None else listing.get(key, [])
+
+    def _listed_or_none(self, prefix: str) -> dict[str, list[tuple[str, bool]]] | None:
+        try:
+            return self.list_versions(prefix)
+        except Exception:
+            return None
+
+    def list_versions(self, prefix: str) -> dict[str, list[tuple[str, bool]]]:
+        """Every version and delete marker whose key starts with *prefix*, by key: (its
+        VersionId, whether it is to be judged: a version with a size and an id of its own,
+        not the "null" version nor a delete marker). ListObjectVersions, a thousand a page.
+        Raises the client's error."""
+        found: dict[str, list[tuple[str, bool]]] = {}
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                version = entry.get("VersionId")
+                judged = bool(version) and version != "null" and "Size" in entry
+                found.setdefault(str(entry.get("Key", "")), []).append((str(version), judged))
+        return found
 
     def delete_run_doubles(self, prefix: str, token: str) -> int:
         """After taking over the lock of a run judged stale whose run token is *token*: on a
@@ -1795,6 +1963,19 @@ class S3Destination:
             if info.mtime_ns / 1e9 < cutoff:
                 self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
+        with self._lock:
+            self._sweep_listing = {}  # a record's versions: one listing for them all
+        try:
+            self._sweep_records(keep, cutoff, seen, aborted)
+        finally:
+            with self._lock:
+                self._sweep_listing = None
+        return aborted
+
+    def _sweep_records(
+        self, keep: set[str], cutoff: float, seen: dict[str, set[str] | None], aborted: list[str]
+    ) -> None:
+        """``abort_abandoned``'s pass over the upload records (adds to *aborted*)."""
         for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
             found = self.get_small_tagged(info.key)
             raw, record_etag = found if found is not None else (b"", "")
@@ -1823,7 +2004,6 @@ class S3Destination:
                 and self.abort_upload(key, upload_id, record_etag=record_etag)
             ):
                 aborted.append(key)
-        return aborted
 
 
 class S3Upload:
@@ -1889,6 +2069,11 @@ class S3Upload:
         # The ETag of the record an earlier run stored of the upload this one resumed
         # (``start``): the record object dropped when it ends (None: this run's own).
         self._record_etag: str | None = None
+        # The request that stores the object (PutObject, CompleteMultipartUpload) when it
+        # failed with no answer to an attempt that may have reached the service: (request,
+        # the failure in words, the ETag the object has if stored, where known). ``discard``
+        # then settles whether it is there (``S3Destination.settle_unanswered``).
+        self.unanswered: tuple[str, str, str | None] | None = None
 
     @property
     def staged(self) -> bool:
@@ -2097,13 +2282,21 @@ class S3Upload:
                 if self._aborted.is_set():
                     raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
                 dest._stop_if_cancelled(f"{dest.display(self.key)} not stored")
-                etag, version = dest._put(
-                    self.key,
-                    data,
-                    metadata=self.metadata,
-                    replace=self.replace,
-                    named=self.final_key,
-                )
+                begin_request()
+                try:
+                    etag, version = dest._put(
+                        self.key,
+                        data,
+                        metadata=self.metadata,
+                        replace=self.replace,
+                        named=self.final_key,
+                    )
+                except BaseException as exc:
+                    if answer_lost():
+                        why = dest.delete_failure(exc, self.key, operation="cannot store")
+                        md5 = f'"{hashlib.md5(data).hexdigest()}"'
+                        self.unanswered = ("PutObject", why, md5)
+                    raise
                 return {"ETag": etag, "VersionId": version}
             finally:
                 dest._slots.release()
@@ -2302,14 +2495,22 @@ class S3Upload:
 
     def _complete_multipart(self, parts: list[dict[str, Any]]) -> None:
         dest = self.destination
+        operation = "cannot complete the upload of"
+        begin_request()
         try:
             answer = dest.complete_multipart(
                 self.key, str(self.upload_id), parts, create=not self.replace
             )
-        except OSError:
-            raise
         except Exception as exc:
-            operation = "cannot complete the upload of"
+            if answer_lost():
+                why = dest.delete_failure(
+                    exc if isinstance(exc, OSError) else dest._error(exc, operation, self.key),
+                    self.key,
+                    operation=operation,
+                )
+                self.unanswered = ("CompleteMultipartUpload", why, _multipart_etag(parts))
+            if isinstance(exc, OSError):
+                raise
             raise self._gone(exc, operation) or dest._error(exc, operation, self.key) from exc
         self.etag = str(answer.get("ETag", ""))
         self.version_id = answer.get("VersionId")
@@ -2386,6 +2587,21 @@ class S3Upload:
         elif self.upload_id is not None:
             upload_id, recorded, record = self.upload_id, self._recorded, self._record_etag
             dest._clean_up(lambda: self._abort(upload_id, recorded, record))
+        if not self.completed and self.unanswered is not None:
+            # Sent, its answer lost: it may be stored (after the abort above, for an upload
+            # in parts: an upload that was completed cannot be aborted).
+            request, why, expected = self.unanswered
+            self.unanswered = None
+            dest._clean_up(
+                lambda: dest.settle_unanswered(
+                    self.key,
+                    size=self.size_bytes,
+                    etag=expected,
+                    request=request,
+                    why=why,
+                    then=self._left_then(),
+                )
+            )
         self.upload_id = None
 
     def _abort(self, upload_id: str, recorded: bool, record_etag: str | None) -> None:
@@ -2404,12 +2620,15 @@ class S3Upload:
         (the service gone: the very failure that discards it, often), name it in the
         destination's ``left_behind`` with why and what the next run does with it
         (``delete_or_name``). Never raises."""
-        dest = self.destination
+        self.destination.delete_or_name(
+            self.key, etag=etag, version_id=version, then=self._left_then()
+        )
+
+    def _left_then(self) -> str:
+        """What becomes of this upload's object if it is left in the bucket unverified."""
         if self.staged:
-            then = dest.staging_then(copied=False)
-        else:
-            then = f"an object of this run that was never verified and that {READ_BACK_NEXT}"
-        dest.delete_or_name(self.key, etag=etag, version_id=version, then=then)
+            return self.destination.staging_then(copied=False)
+        return f"an object of this run that was never verified and that {READ_BACK_NEXT}"
 
 
 # What becomes of an object of this run left under a card file's key, unverified: the end of
@@ -2418,6 +2637,19 @@ READ_BACK_NEXT = (
     "no ledger entry vouches for: the next offload of this card reads it back (adopted if "
     "it is the card's file, else refused as other content)"
 )
+
+
+def _multipart_etag(parts: Sequence[Mapping[str, Any]]) -> str | None:
+    """The ETag the object completed from *parts* has where the service makes it as AWS
+    does (no SSE-KMS), MinIO and moto do: the MD5 of the parts' MD5s, a dash, their count;
+    None where a part's ETag is not an MD5."""
+    digests = []
+    for part in parts:
+        etag = str(part.get("ETag", "")).strip('"')
+        if len(etag) != 32 or any(c not in "0123456789abcdef" for c in etag.lower()):
+            return None
+        digests.append(bytes.fromhex(etag))
+    return f'"{hashlib.md5(b"".join(digests)).hexdigest()}-{len(parts)}"'
 
 
 def bucket_gone(exc: BaseException) -> bool:

@@ -724,11 +724,11 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
         kept = list(store.versions_kept)
         if not kept:
             continue
-        key, reason, _refused = kept[0]
+        key, reason = kept[0].key, kept[0].reason
         count = f"{len(kept)} object{'s' if len(kept) != 1 else ''}"
         # The policy is named only where the service refused (403/405/501): a SlowDown or
         # a 5xx is the service failing, which no permission mends.
-        allow = "allow s3:DeleteObjectVersion, or " if any(k[2] for k in kept) else ""
+        allow = "allow s3:DeleteObjectVersion, or " if any(k.refused for k in kept) else ""
         notes.append(
             f"{store.url}: the bucket keeps versions and {count} uploaded in parts "
             f"are stored twice (the version left by storing the digests in the metadata could "
@@ -741,6 +741,16 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
 
 #: How many objects a ``left_behind_notes`` note names one by one.
 LEFT_NAMED = 10
+
+
+def _check(store: S3Destination, item: LeftBehind) -> str | None:
+    """For an object that may or may not be in the bucket (``LeftBehind.may_be_stored``),
+    the command that shows whether it is, and whether it is this run's (its
+    ``offload-upload`` metadata), shell-quoted; None for any other."""
+    if not item.may_be_stored:
+        return None
+    where = f"--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}"
+    return f"aws s3api head-object {where}"
 
 
 def _removal(store: S3Destination, item: LeftBehind) -> str:
@@ -798,8 +808,10 @@ def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
     (``s3://bucket/key``), ``bucket``, ``key``, ``version_id`` (null: the object itself),
     ``reason``, ``refused`` (the service refused the delete by version id: a policy without
     ``s3:DeleteObjectVersion``), ``upload_id`` (an unfinished multipart upload of the key,
-    whose abort failed; null: an object or a version) and ``remove``, the command that
-    removes it."""
+    whose abort failed; null: an object or a version), ``may_be_stored`` (true: the request
+    that stores it was sent and its answer never came, so it may or may not be there) and
+    ``check``, the command that shows whether it is (``aws s3api head-object``; null for
+    any other entry), and ``remove``, the command that removes it."""
     return [
         {
             "url": store.display(item.key),
@@ -809,6 +821,8 @@ def left_behind_entries(store: S3Destination) -> list[dict[str, Any]]:
             "reason": item.reason,
             "refused": item.refused,
             "upload_id": item.upload_id,
+            "may_be_stored": item.may_be_stored,
+            "check": _check(store, item),
             "remove": _removal(store, item),
         }
         for item in dict.fromkeys(store.left_behind)
@@ -834,7 +848,9 @@ def left_behind_notes(store: S3Destination, *, in_report: bool = True) -> list[s
         what = store.display(item.key) + (f" version {item.version_id}" if item.version_id else "")
         if item.upload_id:
             what = f"the upload of {store.display(item.key)} (upload id {item.upload_id})"
-        named.append(f"{what} ({item.reason}; remove it: {_removal(store, item)})")
+        look = _check(store, item)
+        look = f"; see whether it is there: {look}" if look else ""
+        named.append(f"{what} ({item.reason}{look}; remove it: {_removal(store, item)})")
     more = len(left) - len(named)
     tail = f"; and {more} more of the same kind" if more > 0 else ""
     if more > 0 and in_report:

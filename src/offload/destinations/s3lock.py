@@ -357,36 +357,52 @@ class S3CopyRootLock:
             return  # every version of ours gone, the last (if still current) with them
         if etag is None or self.lost is not None:
             return
-        try:
+        lock_etag = etag
+
+        def delete() -> bool:
             if self.store.conditional_create:
-                self.store.delete_key(self.key, etag=etag)
-            elif self._still(etag, ours=True):  # If-Match would be ignored: read it first
-                self.store.delete_key(self.key)
-        except Exception as exc:
-            # Left behind: stale once its holder is gone (the module's contract), and named;
-            # nothing is left of a bucket that is gone.
-            from offload.destinations.s3 import bucket_gone
+                return self.store.delete_key(self.key, etag=lock_etag)
+            if not self._still(lock_etag, ours=True):  # If-Match would be ignored: read it
+                return False  # another run's lock now: left as it is
+            self.store.delete_key(self.key)
+            return True
 
-            if not bucket_gone(exc):
-                why = self.store.delete_failure(exc, self.key)
-                self._name_left(f"its delete failed ({why})", etag=etag)
-
-    def _name_left(self, what: str, *, etag: str | None = None) -> None:
-        """Name the lock object in the store's ``left_behind`` (*what* happened to its
-        delete), with how the next run treats it; not where a refused delete of one of its
-        versions named it already. Its command deletes it only while it still has *etag*
-        (``--if-match``: once a later run took it over, the lock under the key is that
-        run's, live) where the ETag is known and the service deletes on a condition; else
-        the reason says to remove it only while no offload runs there."""
-        pinned = etag if etag and self.store.conditional_create else None
-        when = "" if pinned else "; remove it only while no offload runs there"
-        self.store.name_unless_named(
+        # Left behind where the delete fails: stale once its holder is gone (the module's
+        # contract), and named (``delete_or_name``, the one owner of "delete or name it");
+        # nothing is left of a bucket that is gone.
+        pinned = self._pinned(etag)
+        self.store.delete_or_name(
             self.key,
-            None,
-            f"the lock of {self.root}: {what}; left there, the next offload into it takes it "
-            "over: from this host at once (this process will have exited), from another "
-            f"once it has not been refreshed for {self.stale_after_s / 60:g} minutes{when}",
-            etag=pinned,
+            etag=etag,
+            version_id=None,
+            then=self._left_then(pinned),
+            what=f"the lock of {self.root}: ",
+            pin=pinned,
+            delete=delete,
+        )
+
+    def _pinned(self, etag: str | None) -> str | None:
+        """The ETag the command that removes a lock left behind is pinned to (``--if-match``:
+        once a later run took it over, the lock under the key is that run's, live): *etag*
+        where known and the service deletes on a condition, else None."""
+        return etag if etag and self.store.conditional_create else None
+
+    def _left_then(self, pinned: str | None) -> str:
+        """What becomes of the lock object left behind, and, its command not *pinned*, when
+        to remove it by hand."""
+        when = "" if pinned else "; remove it only while no offload runs there"
+        return (
+            "left there, the next offload into it takes it over: from this host at once "
+            "(this process will have exited), from another once it has not been refreshed "
+            f"for {self.stale_after_s / 60:g} minutes{when}"
+        )
+
+    def _name_left(self, what: str) -> None:
+        """Name the lock object, its delete not tried (*what* happened instead), in the
+        store's ``left_behind``, with how the next run treats it; not where a refused
+        delete of one of its versions named it already."""
+        self.store.name_unless_named(
+            self.key, None, f"the lock of {self.root}: {what}; {self._left_then(None)}"
         )
 
     def _delete_versions(self, versions: list[str]) -> bool:

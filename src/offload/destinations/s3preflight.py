@@ -375,7 +375,9 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
             store.checksums_checked = False
     finally:
         left = [
-            (name, why) for name, version in made if (why := _delete(quick, bucket, name, version))
+            (name, *failed)
+            for name, version in made
+            if (failed := _delete(quick, bucket, name, version))
         ]
         quick.close()
         store.preflight_client = None
@@ -400,14 +402,14 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
             )
         )
     if left:
-        names = ", ".join(name for name, _ in left)
+        names = ", ".join(f"{name} ({answer})" for name, answer, _ in left)
+        advice = "; ".join(dict.fromkeys(advice for _, _, advice in left))
         findings.append(
             Finding(
                 "s3-probe-left",
                 f"{store.url}: the preflight could not delete its probe "
-                f"{'object' if len(left) == 1 else 'objects'} {names} ({left[0][1]}): a few "
-                "bytes of ours, nothing of the card's; delete them with a credential that may "
-                "(s3:DeleteObject, and s3:DeleteObjectVersion on a bucket that keeps versions)",
+                f"{'object' if len(left) == 1 else 'objects'} {names}: a few bytes of ours, "
+                f"nothing of the card's; {advice}",
             )
         )
     if not store.checksums_checked:
@@ -449,19 +451,50 @@ def _probe_conditional_delete(
         made.append((key, str(marker)))
 
 
-def _delete(client: S3Client, bucket: str, key: str, version: str | None) -> str:
+def _delete(client: S3Client, bucket: str, key: str, version: str | None) -> tuple[str, str] | None:
     """Delete a probe object (its version too, on a bucket that keeps versions). Never raises:
-    returns "" once deleted, else why not (the error's code, e.g. ``AccessDenied``), for the
-    ``s3-probe-left`` warning; a probe object left behind is a few bytes under ``.offload/``."""
+    returns None once deleted, else the service's answer (its error code, e.g.
+    ``AccessDenied``, or the client's error name where none came) and the advice that
+    matches it (``_advice``), for the ``s3-probe-left`` warning; a probe object left behind
+    is a few bytes under ``.offload/``."""
+    by_id = bool(version) and version != "null"
     try:
-        if version and version != "null":
+        if version and by_id:
             client.delete_object(Bucket=bucket, Key=key, VersionId=version)
         else:
             client.delete_object(Bucket=bucket, Key=key)
     except Exception as exc:
         code, status = _error_code(exc)
-        return code or (f"HTTP {status}" if status else type(exc).__name__)
-    return ""
+        answer = code or (f"HTTP {status}" if status else type(exc).__name__)
+        return answer, _advice(code, status, by_id=by_id)
+    return None
+
+
+def _advice(code: str, status: int, *, by_id: bool) -> str:
+    """What to do about a probe object whose delete got the error *code* (HTTP *status*):
+    a delete by version id (*by_id*: a bucket that keeps versions) refused for its
+    permission (403) wants ``s3:DeleteObjectVersion``, a plain one ``s3:DeleteObject``; a
+    service that deletes no version by id (405, 501) or that failed (5xx, SlowDown, no
+    answer) wants no permission, which would mend nothing."""
+    from offload.destinations.s3 import version_delete_refused
+
+    denied = status in (401, 403) or code == "AccessDenied"
+    if denied and by_id:
+        return (
+            "delete them by their version id with a credential that may "
+            "(s3:DeleteObjectVersion: the bucket keeps versions)"
+        )
+    if denied:
+        return "delete them with a credential that may (s3:DeleteObject)"
+    if by_id and version_delete_refused(code, status):
+        return (
+            "the service deletes no version by its id (its answer above): they stay as "
+            "versions until removed by the service's own means"
+        )
+    return (
+        "the service failed to answer the delete (no permission is missing): delete them "
+        "once it answers"
+    )
 
 
 __all__ = ["PROBE_FOLDER", "Finding", "check", "probe", "refusal"]

@@ -182,6 +182,8 @@ _LEFT_BEHIND = _o(
                         "reason": STR,
                         "refused": BOOL,
                         "upload_id": _o(_TEXT),
+                        "may_be_stored": _o(BOOL),
+                        "check": _o(_TEXT),
                         "remove": STR,
                     }
                 )
