@@ -24,7 +24,8 @@ Each run is the bench's command (``offload copy --quiet --verify MODE --report-d
 D1..Dn``) in a process of its own, trees (``--tree NAME=PATH``, PATH a folder holding the
 ``offload`` package) interleaved, the order reversed every other round; before each run:
 new destination folders, ``sync``, the card's pages dropped, a pause; the copies emptied
-after it (``around_engine``'s method), and everything made deleted at the end.
+after it, and everything made deleted at the end (``interleaved.py``'s method, shared
+with ``around_engine.py``: the wait for freed inodes, ``probe_us``, ``--keep``).
 
     .venv/bin/python bench/engine_stages.py CARD --destinations 1 --tree main=/tmp/main-src
 """
@@ -37,7 +38,7 @@ import sys
 import time
 from typing import Any
 
-from around_engine import common_arguments, interleaved_runs
+from interleaved import Tool
 
 _WAITS = ("reader room", "writer input", "writer hand-off", "committer input")
 
@@ -162,18 +163,17 @@ def _row(record: dict[str, Any]) -> dict[str, float]:
 
 
 def main() -> int:
-    if sys.argv[1:2] == ["--child"]:
-        _child()
-        return 0
-    args = common_arguments(__doc__.split("\n\n")[0], destinations=1, pause=2.0)
-    return interleaved_runs(
-        args,
-        os.path.abspath(__file__),
-        prefix="engine-stages-",
+    return Tool(
+        __file__,
+        __doc__,
+        _child,
+        _row,
         out_variable="ENGINE_STAGES_OUT",
-        row=_row,
+        prefix="engine-stages-",
+        destinations=1,
+        pause=2.0,
         extra_path=os.path.dirname(os.path.abspath(__file__)),
-    )
+    ).main()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from offload import card_folder, card_presence, fingerprint, link_targets, remedies
 from offload.card_history import (
@@ -2055,6 +2055,17 @@ def note_unfinished(report: OffloadReport) -> None:
             )
 
 
+_Named = TypeVar("_Named")
+
+
+def _up_to_three(items: Sequence[_Named], name: Callable[[_Named], str]) -> str:
+    """A destination's *items* (the copies a warning is about, at least one) as a warning
+    names them: the first three by *name*, joined, and how many more (``a, b, c and 4
+    more``); the warning counts them all itself (``plural``)."""
+    more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+    return ", ".join(name(item) for item in items[:3]) + more
+
+
 def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
     """One warning (``existing-replaced``) per destination where copies took the place of
     files already at their names (``CopyAction.REPLACED``: ``--overwrite``; the copies of
@@ -2068,8 +2079,7 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
     items = []
     for index, copies in sorted(by_destination.items()):
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
-        names = ", ".join(printable_name(display_path(c.final_path)) for c in copies[:3])
-        more = f" and {len(copies) - 3} more" if len(copies) > 3 else ""
+        names = _up_to_three(copies, lambda c: printable_name(display_path(c.final_path)))
         checked = sum(1 for c in copies if c.status is DestinationStatus.TRANSFER_CHECKED)
         how = (
             "each once the new copy was verified (read back)"
@@ -2087,7 +2097,7 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
                 _finding_path(copies[0].final_path),
                 f"{plural(count, 'file')} already on {display_path(plan.plans[index].root)} "
                 f"{'was' if count == 1 else 'were'} replaced by the card's "
-                f"(--overwrite), {how}: {names}{more}; what was there before {before}",
+                f"(--overwrite), {how}: {names}; what was there before {before}",
                 index,
             )
         )
@@ -2121,11 +2131,12 @@ def _kept_beside(
                 )
     items = []
     for index, copies in sorted(by_destination.items()):
-        shown = ", ".join(
-            f"{printable_name(relative)} as {printable_name(display_path(c.final_path))}"
-            for relative, c in copies[:3]
+        shown = _up_to_three(
+            copies,
+            lambda kept: (
+                f"{printable_name(kept[0])} as {printable_name(display_path(kept[1].final_path))}"
+            ),
         )
-        more = f" and {len(copies) - 3} more" if len(copies) > 3 else ""
         count = len(copies)
         items.append(
             PreflightItem(
@@ -2134,7 +2145,7 @@ def _kept_beside(
                 f"{plural(count, 'card file')} copied to {display_path(plan.plans[index].root)} "
                 f"beside a file already at {'its name' if count == 1 else 'their names'}, "
                 f"which {'was' if count == 1 else 'were'} kept as it is (--keep-both): "
-                f"{shown}{more}",
+                f"{shown}",
                 index,
             )
         )

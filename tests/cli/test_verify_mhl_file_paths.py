@@ -16,42 +16,19 @@ filesystem that keeps each as given, the real CLI in process."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import unicodedata
 from pathlib import Path
 
 import pytest
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
-
-COMPOSED = unicodedata.normalize("NFC", "Café_plan.txt")
-DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)
-
-
-def run(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    return code, out.getvalue(), err.getvalue()
+from support.spellings import COMPOSED, DECOMPOSED, copied_card, run
 
 
 def _copy(tmp_path: Path, name: str) -> tuple[Path, Path]:
     """A card's copy with its legacy MHL: (the copy root, the MHL)."""
-    card = tmp_path / "A001"
-    (card / "META").mkdir(parents=True)
-    (card / "META" / name).write_bytes(b"the plan\n")
-    (card / "META" / "ok.txt").write_bytes(b"ok\n")
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    code, _, err = run(
-        "copy", "--quiet", "--mhl", "legacy", "--report-dir", tmp_path / "r", card, dest
-    )
-    assert code == 0, err
-    root = dest / "A001"
+    files = {f"META/{name}": b"the plan\n", "META/ok.txt": b"ok\n"}
+    root = copied_card(tmp_path, files, "--mhl", "legacy")
     (mhl,) = root.glob("*.mhl")
     return root, mhl
 

@@ -14,7 +14,6 @@ keeps each as given, the real CLI in process."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import unicodedata
@@ -22,34 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
-
-COMPOSED = unicodedata.normalize("NFC", "Café_plan.txt")
-DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)
-
-
-def run(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    return code, out.getvalue(), err.getvalue()
+from support.spellings import COMPOSED, DECOMPOSED, copied_card, run
 
 
 @pytest.mark.parametrize(("recorded", "now"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
 def test_a_name_respelled_since_it_was_recorded_is_read_against_its_record(
     tmp_path: Path, recorded: str, now: str
 ) -> None:
-    card = tmp_path / "A001"
-    (card / "NOTES").mkdir(parents=True)
-    (card / "NOTES" / recorded).write_bytes(b"the plan\n")
-    (card / "NOTES" / "ok.txt").write_bytes(b"ok\n")
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", card, dest)
-    assert code == 0, err
-    notes = dest / "A001" / "NOTES"
+    root = copied_card(tmp_path, {f"NOTES/{recorded}": b"the plan\n", "NOTES/ok.txt": b"ok\n"})
+    dest = root.parent
+    notes = root / "NOTES"
     os.rename(notes / recorded, notes / now)
     assert sorted(os.listdir(notes)) == sorted(["ok.txt", now])
 
@@ -81,13 +62,7 @@ def test_a_folder_respelled_since_it_was_recorded_is_there(tmp_path: Path) -> No
     """A folder's name respelled (NFC to NFD): the folder and the file in it are found and
     read against their records; before, the folder and the file were MISSING, the file NEW."""
     folder = unicodedata.normalize("NFC", "Séquence")
-    card = tmp_path / "A001"
-    (card / folder).mkdir(parents=True)
-    (card / folder / "C001.mov").write_bytes(b"clip\n")
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", card, dest)
-    assert code == 0, err
+    dest = copied_card(tmp_path, {f"{folder}/C001.mov": b"clip\n"}).parent
     respelled = unicodedata.normalize("NFD", folder)
     os.rename(dest / "A001" / folder, dest / "A001" / respelled)
     code, out, err = run(
@@ -107,15 +82,10 @@ def test_a_file_recorded_under_both_spellings_is_read_once_with_one_verdict(
     bytes once), compared against both records, and named changed once (totals.changed 1),
     never verified too. Failed before: ``changed`` listed it twice (totals.changed 2),
     files_read_from_media 3, its bytes counted twice."""
-    card = tmp_path / "A001"
-    (card / "NOTES").mkdir(parents=True)
-    (card / "NOTES" / COMPOSED).write_bytes(b"the plan, long enough to flip\n")
-    (card / "NOTES" / "ok.txt").write_bytes(b"ok\n")
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", card, dest)
-    assert code == 0, err
-    notes = dest / "A001" / "NOTES"
+    plan = b"the plan, long enough to flip\n"
+    root = copied_card(tmp_path, {f"NOTES/{COMPOSED}": plan, "NOTES/ok.txt": b"ok\n"})
+    dest = root.parent
+    notes = root / "NOTES"
     os.rename(notes / COMPOSED, notes / DECOMPOSED)
     code, _, err = run(
         "verify", "--quiet", "--append", "--report-dir", tmp_path / "r", dest / "A001"

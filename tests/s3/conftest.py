@@ -60,6 +60,16 @@ def stop_server(server: S3Server) -> None:
     stop_local_server(server)
 
 
+def serving(*modes: str) -> Iterator[S3Server]:
+    """A test server of its own in *modes* (``start_server``), for a fixture to ``yield
+    from``: stopped (``stop_server``) when the fixture ends."""
+    server = start_server(modes=modes)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     server = start_server()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from s3.conftest import S3Server, admin, start_server, stop_server
+from s3.conftest import S3Server, admin, serving
 from s3.test_s3_cli import keys, offload
 from s3.test_s3_verify import verify
 
@@ -23,11 +23,7 @@ OLDER = 1_400_000_000  # 2014-05-13T16:53:20Z
 
 @pytest.fixture(scope="module")
 def empty_416() -> Iterator[S3Server]:
-    server = start_server(modes=("empty-416",))
-    try:
-        yield server
-    finally:
-        stop_server(server)
+    yield from serving("empty-416")
 
 
 def _card(tmp: Path) -> Path:

@@ -20,7 +20,7 @@ import pytest
 
 from offload.destinations.s3lock import S3CopyRootLock, lock_key
 from offload.lock import CopyRootBusy, process_space
-from s3.conftest import S3Server, admin, destination, start_server, stop_server
+from s3.conftest import S3Server, admin, destination, serving
 from s3.test_s3_cli import keys, make_card
 from s3.test_s3_faults import CARD, _offload_process, report_of, statuses
 
@@ -541,11 +541,7 @@ def test_a_takeover_after_the_last_refresh_is_reported_at_the_end(  # type: igno
 def unconditional() -> Iterator[S3Server]:
     """The S3 test server with ``If-None-Match`` and ``If-Match`` dropped from every request,
     as a service that ignores conditional writes (s3rver, a proxy stripping them)."""
-    server = start_server(modes=("ignore-conditions",))
-    try:
-        yield server
-    finally:
-        stop_server(server)
+    yield from serving("ignore-conditions")
 
 
 def _holder(endpoint: str, bucket: str, key: str) -> dict[str, object]:

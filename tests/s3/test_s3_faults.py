@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from offload.destinations.s3url import S3Url
 from s3 import test_s3_preflight
 from s3.conftest import ACCESS_KEY, SECRET_KEY, admin, destination
 from s3.test_s3_cli import card_local_url, keys, make_card, offload
+from support.service_gone import down_once_parts_stored, service_back
 from support.tcpproxy import FaultProxy
 
 # The module-scoped server that checks credentials (its IAM authentication on).
@@ -170,21 +170,7 @@ def test_service_gone_mid_card_loses_s3_only_then_the_rerun_resumes(  # type: ig
     # two other parts, the service goes for good: mid-card, mid-file.
     proxy.hold("PUT", "partNumber=3")
 
-    def go_down_mid_file() -> None:
-        client = admin(s3_server.url)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-                parts = client.list_parts(
-                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                ).get("Parts", [])
-                if len(parts) >= 2:
-                    proxy.go_down()
-                    return
-            time.sleep(0.02)
-
-    watcher = threading.Thread(target=go_down_mid_file, daemon=True)
-    watcher.start()
+    watcher = down_once_parts_stored(proxy, admin(s3_server.url), bucket)
     code, out, err = offload(
         tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
     )
@@ -201,13 +187,10 @@ def test_service_gone_mid_card_loses_s3_only_then_the_rerun_resumes(  # type: ig
     assert there.get("Parts")
     assert f"day1/A001/{BIG}" not in keys(s3_server.url, bucket)  # nothing partial visible
 
-    again = FaultProxy(s3_server.port)
-    try:
+    with service_back(s3_server.port) as again:
         code, out, err = offload(
             tmp_path, "--s3-endpoint", again.url, "--json", str(card), str(local), url
         )
-    finally:
-        again.close()
     assert code == 0, err
     second = report_of(out)
     assert set(statuses(second, 0).values()) == {"verified_earlier"}  # not copied again

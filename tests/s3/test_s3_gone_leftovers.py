@@ -12,7 +12,6 @@ import shlex
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ import pytest
 from s3.conftest import admin
 from s3.test_s3_cli import card_local_url, keys, offload
 from s3.test_s3_faults import BIG, CARD, report_of, statuses
-from support.tcpproxy import FaultProxy
+from support.service_gone import down_once_parts_stored, service_back
 
 
 def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-def]
@@ -34,21 +33,9 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     # read back, and its delete fails as everything else does.
     proxy.hold("PUT", "partNumber=3")
 
-    def go_down_mid_file() -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            done = "day1/A001/A001.xml" in keys(s3_server.url, bucket)
-            for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-                parts = client.list_parts(
-                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                ).get("Parts", [])
-                if done and len(parts) >= 2:
-                    proxy.go_down()
-                    return
-            time.sleep(0.02)
-
-    watcher = threading.Thread(target=go_down_mid_file, daemon=True)
-    watcher.start()
+    watcher = down_once_parts_stored(
+        proxy, client, bucket, ready=lambda: "day1/A001/A001.xml" in keys(s3_server.url, bucket)
+    )
     code, out, _err = offload(
         tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
     )
@@ -124,13 +111,10 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     assert "objects, versions or unfinished uploads" in note[0]
 
     # The re-run (the service back): the lock taken over, the object read back and adopted.
-    again = FaultProxy(s3_server.port)
-    try:
+    with service_back(s3_server.port) as again:
         code, out, err = offload(
             tmp_path, "--s3-endpoint", again.url, "--json", str(card), str(local), url
         )
-    finally:
-        again.close()
     assert code == 0, err
     second = report_of(out)
     assert set(statuses(second, 1).values()) == {"verified"}

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
-from s3.conftest import S3Server, admin, destination, start_server, stop_server
+from offload.destinations.s3 import S3Destination
+from s3.conftest import S3Server, admin, destination, serving
+from support.s3_records import probed, record, replaced_meanwhile, stored
 
 KEY = "cards/A001/CLIPS/A001C001.mov"
 
@@ -24,24 +28,24 @@ KEY = "cards/A001/CLIPS/A001C001.mov"
 @pytest.fixture(scope="module")
 def unconditional() -> Iterator[S3Server]:
     """``If-None-Match`` and ``If-Match`` ignored (s3rver, a proxy stripping them)."""
-    server = start_server(modes=("ignore-conditions",))
+    yield from serving("ignore-conditions")
+
+
+@contextmanager
+def _head_checked(
+    server: S3Server, bucket: str, endpoint: str | None = None
+) -> Iterator[tuple[S3Destination, Any]]:
+    """A new *bucket* on *server* and a destination in it with ``--s3-head-check``
+    (reached through *endpoint*, else the server itself), checked and probed on a service
+    that deletes on no condition; yields it and an admin client of the server itself, the
+    destination closed after."""
+    admin(server.url).create_bucket(Bucket=bucket)
+    store = destination(endpoint or server.url, bucket, head_check=True)
     try:
-        yield server
+        probed(store, conditional_delete=False)
+        yield store, admin(server.url)
     finally:
-        stop_server(server)
-
-
-def _record(upload_id: str, run: str) -> bytes:
-    return json.dumps({"key": KEY, "upload_id": upload_id, "created_at": 0.0, "run": run}).encode()
-
-
-def _stored(endpoint: str, bucket: str, key: str) -> bytes | None:
-    try:
-        return bytes(admin(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read())
-    except Exception as exc:
-        if "NoSuchKey" in str(exc):
-            return None
-        raise
+        store.close()
 
 
 def test_a_record_another_run_stored_since_it_was_read_is_not_deleted(  # type: ignore[no-untyped-def]
@@ -54,29 +58,19 @@ def test_a_record_another_run_stored_since_it_was_read_is_not_deleted(  # type: 
     unrecorded if it is killed)."""
     store = destination(s3_server.url, bucket)
     try:
-        store.check()
-        store.probe()
-        assert store.conditional_delete
+        probed(store, conditional_delete=True)
         client = admin(s3_server.url)
         record_key = store._record_key(KEY)
-        client.put_object(Bucket=bucket, Key=record_key, Body=_record("u-done", "earlier"))
-        live = _record("u-live", "live")
         checked = store._upload_in_progress
-
-        def another_writer_meanwhile(key: str, upload_id: str) -> bool:
-            if upload_id == "u-done":
-                client.put_object(Bucket=bucket, Key=record_key, Body=live)
-            return checked(key, upload_id)
-
-        monkeypatch.setattr(store, "_upload_in_progress", another_writer_meanwhile)
+        live = replaced_meanwhile(monkeypatch, store, client, bucket, KEY)
         store.abort_abandoned()
-        assert _stored(s3_server.url, bucket, record_key) == live
+        assert stored(client, bucket, record_key) == live
         assert store.left_behind == []
         # Nobody else wrote it: the done record is deleted.
         monkeypatch.setattr(store, "_upload_in_progress", checked)
-        client.put_object(Bucket=bucket, Key=record_key, Body=_record("u-done", "earlier"))
+        client.put_object(Bucket=bucket, Key=record_key, Body=record(KEY, "u-done", "earlier"))
         store.abort_abandoned()
-        assert _stored(s3_server.url, bucket, record_key) is None
+        assert stored(client, bucket, record_key) is None
     finally:
         store.close()
 
@@ -90,34 +84,23 @@ def test_a_service_that_ignores_if_match_on_delete_has_a_dead_record_deleted_onc
     upload still in progress (young: not abandoned) stays. Failed before: every such record
     was left and named, and the next run read, listed and named it again (``left_behind``
     grew run after run)."""
-    endpoint = unconditional.url
     bucket = "t-unconditional-records"
-    admin(endpoint).create_bucket(Bucket=bucket)
-    store = destination(endpoint, bucket, head_check=True)
-    try:
-        store.check()
-        store.probe()
-        assert not store.conditional_delete
-        client = admin(endpoint)
+    with _head_checked(unconditional, bucket) as (store, client):
         record_key = store._record_key(KEY)
-        client.put_object(Bucket=bucket, Key=record_key, Body=_record("u-done", "x"))
+        client.put_object(Bucket=bucket, Key=record_key, Body=record(KEY, "u-done", "x"))
         other = "cards/A001/CLIPS/A001C002.mov"
         upload = client.create_multipart_upload(Bucket=bucket, Key=other)["UploadId"]
         live_key = store._record_key(other)
-        live = json.dumps(
-            {"key": other, "upload_id": upload, "created_at": store.started_at, "run": "y"}
-        ).encode()
+        live = record(other, upload, "y", created_at=store.started_at)
         client.put_object(Bucket=bucket, Key=live_key, Body=live)
         store.abort_abandoned()
-        assert _stored(endpoint, bucket, record_key) is None
-        assert _stored(endpoint, bucket, live_key) == live
+        assert stored(client, bucket, record_key) is None
+        assert stored(client, bucket, live_key) == live
         assert store.left_behind == []
         # The probe's own object is gone all the same (deleted by the ignored condition).
-        listed = admin(endpoint).list_objects_v2(Bucket=bucket, Prefix="cards/.offload/probe/")
+        listed = client.list_objects_v2(Bucket=bucket, Prefix="cards/.offload/probe/")
         assert listed.get("KeyCount", 0) == 0
         client.abort_multipart_upload(Bucket=bucket, Key=other, UploadId=upload)
-    finally:
-        store.close()
 
 
 def test_without_conditional_deletes_a_record_another_run_stored_since_it_was_read_stays(  # type: ignore[no-untyped-def]
@@ -126,31 +109,13 @@ def test_without_conditional_deletes_a_record_another_run_stored_since_it_was_re
     """The sweep reads an earlier run's record and finds its upload gone; just before its
     HEAD, a live one-file copy of the same key stored its own record there: the HEAD shows
     another ETag, so that record stays (no delete sent), and nothing is named."""
-    endpoint = unconditional.url
     bucket = "t-unconditional-race"
-    admin(endpoint).create_bucket(Bucket=bucket)
-    store = destination(endpoint, bucket, head_check=True)
-    try:
-        store.check()
-        store.probe()
-        assert not store.conditional_delete
-        client = admin(endpoint)
+    with _head_checked(unconditional, bucket) as (store, client):
         record_key = store._record_key(KEY)
-        client.put_object(Bucket=bucket, Key=record_key, Body=_record("u-done", "earlier"))
-        live = _record("u-live", "live")
-        checked = store._upload_in_progress
-
-        def another_writer_meanwhile(key: str, upload_id: str) -> bool:
-            if upload_id == "u-done":
-                client.put_object(Bucket=bucket, Key=record_key, Body=live)
-            return checked(key, upload_id)
-
-        monkeypatch.setattr(store, "_upload_in_progress", another_writer_meanwhile)
+        live = replaced_meanwhile(monkeypatch, store, client, bucket, KEY)
         store.abort_abandoned()
-        assert _stored(endpoint, bucket, record_key) == live
+        assert stored(client, bucket, record_key) == live
         assert store.left_behind == []
-    finally:
-        store.close()
 
 
 def test_without_conditional_deletes_a_record_whose_abort_failed_is_left_and_named(  # type: ignore[no-untyped-def]
@@ -162,45 +127,34 @@ def test_without_conditional_deletes_a_record_whose_abort_failed_is_left_and_nam
     named, as one that cannot be deleted on a condition: it is not for deleting)."""
     from support.tcpproxy import FaultProxy
 
-    endpoint = unconditional.url
     bucket = "t-unconditional-abort"
-    admin(endpoint).create_bucket(Bucket=bucket)
     proxy = FaultProxy(unconditional.port)
-    store = destination(proxy.url, bucket, head_check=True)
     try:
-        store.check()
-        store.probe()
-        assert not store.conditional_delete
-        client = admin(endpoint)
-        upload = client.create_multipart_upload(Bucket=bucket, Key=KEY)["UploadId"]
-        record_key = store._record_key(KEY)
-        client.put_object(Bucket=bucket, Key=record_key, Body=_record(upload, "gone"))
-        proxy.intercept("DELETE", "uploadId=", status=403, count=1)
-        store.abort_abandoned()  # created_at 0.0: abandoned long ago
-        assert _stored(endpoint, bucket, record_key) == _record(upload, "gone")
-        (left,) = store.left_behind
-        assert (left.key, left.upload_id, left.version_id) == (KEY, upload, None)
-        assert left.reason.startswith("an unfinished multipart upload: its abort failed (")
-        assert "its record stays under .offload/uploads/" in left.reason, left.reason
-        # A later sweep, the abort answered: upload and record both gone.
-        store.left_behind.clear()
-        store.abort_abandoned()
-        assert _stored(endpoint, bucket, record_key) is None
-        assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
-        assert store.left_behind == []
+        with _head_checked(unconditional, bucket, proxy.url) as (store, client):
+            upload = client.create_multipart_upload(Bucket=bucket, Key=KEY)["UploadId"]
+            record_key = store._record_key(KEY)
+            client.put_object(Bucket=bucket, Key=record_key, Body=record(KEY, upload, "gone"))
+            proxy.intercept("DELETE", "uploadId=", status=403, count=1)
+            store.abort_abandoned()  # created_at 0.0: abandoned long ago
+            assert stored(client, bucket, record_key) == record(KEY, upload, "gone")
+            (left,) = store.left_behind
+            assert (left.key, left.upload_id, left.version_id) == (KEY, upload, None)
+            assert left.reason.startswith("an unfinished multipart upload: its abort failed (")
+            assert "its record stays under .offload/uploads/" in left.reason, left.reason
+            # A later sweep, the abort answered: upload and record both gone.
+            store.left_behind.clear()
+            store.abort_abandoned()
+            assert stored(client, bucket, record_key) is None
+            assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+            assert store.left_behind == []
     finally:
-        store.close()
         proxy.close()
 
 
 @pytest.fixture(scope="module")
 def no_conditional_delete() -> Iterator[S3Server]:
     """``If-Match`` ignored on a DELETE only: conditional writes honoured."""
-    server = start_server(modes=("ignore-delete-conditions",))
-    try:
-        yield server
-    finally:
-        stop_server(server)
+    yield from serving("ignore-delete-conditions")
 
 
 def test_runs_on_a_service_without_conditional_deletes_leave_no_record_and_name_none(  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -502,6 +503,66 @@ class _Written:
             )
 
 
+@dataclass(frozen=True)
+class _ReportInputs:
+    """What a check's report is built from once the check and its revocation are over:
+    the check's *report* (None: it proved nothing), its *root* (local: the folder or
+    the mirror's; *remote*: ``s3://``) and *checked*, the root as the report names it;
+    its exit *code* and *error* (None: none); when it *started*; the files it *reads*
+    from the media, *bytes_read*, and those read through the cache (*cached*); the
+    *report_dir* it is written into (None: the input was refused, no report); and the
+    ledger's *revocation* (None: none was tried). ``_report_and_summary`` and
+    ``_stopped_while_revoking`` build and write the report from it alike."""
+
+    report: VerifyReport | None
+    root: Path
+    checked: Path | str
+    remote: bool
+    code: int
+    error: str | None
+    started: float
+    reads: int
+    bytes_read: int
+    cached: int
+    report_dir: Path | None
+    revocation: Revocation | None
+
+    def report_data(self) -> dict[str, Any]:
+        """The report's document (``report_dict``), finished now."""
+        return report_dict(
+            self.checked,
+            self.report,
+            code=self.code,
+            error=self.error,
+            started=self.started,
+            finished=time.time(),
+            reads=self.reads,
+            bytes_read=self.bytes_read,
+            remote=self.remote,
+            through_cache=self.cached,
+            revocation=self.revocation,
+        )
+
+    def write(
+        self, env: Environment, data: dict[str, Any], written: _Written, *, after: str
+    ) -> None:
+        """*data* written into ``report_dir`` when the run leaves a report
+        (``_leaves_report``), recorded in *written*; a folder that refuses it is one line
+        (its end, *after*), ``data["report"]`` then None."""
+        if self.report_dir is None or not _leaves_report(
+            self.root, remote=self.remote, code=self.code
+        ):
+            return
+        try:
+            write_report(self.report_dir, self.root, data, self.started, written=written)
+        except OSError as exc:
+            data["report"] = None
+            env.error(
+                f"cannot write the verify report into {printable_name(str(self.report_dir))}: "
+                f"{describe_os_error(exc)}; --report-dir chooses another folder{after}"
+            )
+
+
 def _write_stdout(env: Environment, text: str) -> None:
     """Print, whole; a reader that went away (``| head``) is not an error: the rest is
     dropped (``common.write_stdout_whole``)."""
@@ -681,30 +742,10 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
         stopped_by = signals.take_further()
         written = _Written()
         try:
-            if stopped_by is not None:
-                return _stopped_while_revoking(
-                    env,
-                    report,
-                    root=root,
-                    checked=args.path if remote else root,
-                    remote=remote,
-                    code=code,
-                    error=error,
-                    started=started,
-                    reads=reads,
-                    bytes_read=done["bytes"],
-                    cached=cached,
-                    report_dir=report_dir if refused is None else None,
-                    written=written,
-                    revocation=revocation,
-                    first=signals.received,
-                    further=stopped_by,
-                )
-            code = _report_and_summary(
-                args,
-                env,
-                report,
+            outcome = _ReportInputs(
+                report=report,
                 root=root,
+                checked=args.path if remote else root,
                 remote=remote,
                 code=code,
                 error=error,
@@ -713,10 +754,13 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 bytes_read=done["bytes"],
                 cached=cached,
                 report_dir=report_dir if refused is None else None,
-                signals=signals,
-                written=written,
                 revocation=revocation,
             )
+            if stopped_by is not None:
+                return _stopped_while_revoking(
+                    env, outcome, written, first=signals.received, further=stopped_by
+                )
+            code = _report_and_summary(args, env, outcome, signals=signals, written=written)
             if signals.received is not None:  # the report says it too, not stderr alone
                 written.restate(env, signal_during_reports(signal_words(signals.received)))
         except KeyboardInterrupt:
@@ -764,66 +808,37 @@ def stopped_while_revoking_note(first: int | None, further: int) -> str:
 
 def _stopped_while_revoking(
     env: Environment,
-    report: VerifyReport | None,
-    *,
-    root: Path,
-    checked: Path | str,
-    remote: bool,
-    code: int,
-    error: str | None,
-    started: float,
-    reads: int,
-    bytes_read: int,
-    cached: int,
-    report_dir: Path | None,
+    outcome: _ReportInputs,
     written: _Written,
-    revocation: Revocation | None,
+    *,
     first: int | None,
     further: int,
 ) -> int:
-    """A check (of a folder, or on ``s3://``: *remote*; *checked*, the root as its report
-    names it) stopped by a *further* signal that came while it revoked the ledger's record
-    of the copies it found wrong (*revocation*, finished): its report built with the check's
-    own *code* (a check that finished looked for every list), then with exit code 130,
+    """A check (*outcome*) stopped by a *further* signal that came while it revoked the
+    ledger's record of the copies it found wrong (``outcome.revocation``, finished): its
+    report built with the check's own code (a check that finished looked for every list),
+    recorded in *written*, then with exit code 130,
     ``passed`` false, ``stopped_after_check`` true when the check had finished, and a note
     saying so, written where ``_report_and_summary`` writes one (``_leaves_report``); the
     revocation (or why there was none) and the stop said in a line each, nothing on stdout
     (``--json`` too: a stopped command prints no document). Returns 130. A signal while the
     report is written stops the command as after any check (KeyboardInterrupt: the caller
     restates the report)."""
-    data = report_dict(
-        checked,
-        report,
-        code=code,
-        error=error,
-        started=started,
-        finished=time.time(),
-        reads=reads,
-        bytes_read=bytes_read,
-        remote=remote,
-        through_cache=cached,
-        revocation=revocation,
-    )
-    # Built with the check's own code (*code*): a check that finished looked for every list
-    # (``not_looked_for`` empty) and is then stopped after it, as ``_Written.restate`` says.
+    data = outcome.report_data()
+    # Built with the check's own code (``outcome.code``): a check that finished looked for
+    # every list (``not_looked_for`` empty) and is then stopped after it, as
+    # ``_Written.restate`` says.
     data.update(passed=False)
-    if code != VerifyExit.CANCELLED:
+    if outcome.code != VerifyExit.CANCELLED:
         data.update(exit_code=int(VerifyExit.CANCELLED), stopped_after_check=True)
     data["notes"].append(stopped_while_revoking_note(first, further))
     written.data = data
-    if report_dir is not None and _leaves_report(root, remote=remote, code=code):
-        try:
-            write_report(report_dir, root, data, started, written=written)
-        except OSError as exc:
-            data["report"] = None
-            env.error(
-                f"cannot write the verify report into {printable_name(str(report_dir))}: "
-                f"{describe_os_error(exc)}; --report-dir chooses another folder"
-            )
+    outcome.write(env, data, written, after="")
+    revocation = outcome.revocation
     if revocation is not None and revocation.revoked:
-        env.warning(_revoked_words(revocation, remote=remote))
+        env.warning(_revoked_words(revocation, remote=outcome.remote))
     if revocation is not None and revocation.error:
-        env.warning(_not_revoked_words(revocation.error, remote=remote))
+        env.warning(_not_revoked_words(revocation.error, remote=outcome.remote))
     env.error(STOPPED_WHILE_REVOKING)
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
@@ -847,52 +862,21 @@ def _leaves_report(root: Path, *, remote: bool, code: int) -> bool:
 def _report_and_summary(
     args: argparse.Namespace,
     env: Environment,
-    report: VerifyReport | None,
+    outcome: _ReportInputs,
     *,
-    root: Path,
-    remote: bool,
-    code: int,
-    error: str | None,
-    started: float,
-    reads: int,
-    bytes_read: int,
-    cached: int,
-    report_dir: Path | None,
     signals: _Signals,
     written: _Written,
-    revocation: Revocation | None = None,
 ) -> int:
-    """Write the check's report into *report_dir* (None: the input was refused, no
-    report) and print its summary (or ``--json``); returns *code*. What was written is
-    recorded in *written* as it is (a signal that stops the command restates it); a signal
-    already recorded by *signals* is a note of the report."""
-    finished = time.time()
-    data = report_dict(
-        args.path if remote else root,
-        report,
-        code=code,
-        error=error,
-        started=started,
-        finished=finished,
-        reads=reads,
-        bytes_read=bytes_read,
-        remote=remote,
-        through_cache=cached,
-        revocation=revocation,
-    )
+    """Write the check's report (*outcome*) into ``outcome.report_dir`` (None: the input
+    was refused, no report) and print its summary (or ``--json``); returns the check's
+    code. What was written is recorded in *written* as it is (a signal that stops the
+    command restates it); a signal already recorded by *signals* is a note of the report."""
+    data = outcome.report_data()
     written.data = data
     if signals.received is not None:
         data["notes"].append(signal_during_reports(signal_words(signals.received)))
-    if report_dir is not None and _leaves_report(root, remote=remote, code=code):
-        try:
-            write_report(report_dir, root, data, started, written=written)
-        except OSError as exc:
-            data["report"] = None
-            env.error(
-                f"cannot write the verify report into {printable_name(str(report_dir))}: "
-                f"{describe_os_error(exc)}; --report-dir chooses another folder (the check's "
-                "result stands)"
-            )
+    outcome.write(env, data, written, after=" (the check's result stands)")
+    code, error, report = outcome.code, outcome.error, outcome.report
     if args.json:
         # Whole or not at all: no signal stops the command while it is written.
         document = json_text.stream_dumps(data, env.stdout, indent=2)
@@ -910,11 +894,11 @@ def _report_and_summary(
         _print_human(
             env,
             report,
-            reads,
-            remote=remote,
-            through_cache=cached,
+            outcome.reads,
+            remote=outcome.remote,
+            through_cache=outcome.cached,
             cancelled=code == VerifyExit.CANCELLED,
-            revocation=revocation,
+            revocation=outcome.revocation,
         )
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
