@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from offload.report.clips import group_clips
-from offload.report.content import build_view, describe
+from offload.report.content import build_view, describe, names_path
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from report.helpers import pdf_text
 from support import camera_cards
@@ -874,3 +874,48 @@ def test_the_cascade_sentence_names_two_destinations_as_the_release_rule_does() 
     }
     text = _cascade_text(data, fed=True, slow_failed=False, fast_failed=False)
     assert "destinations 1 and 2 are on the card's own filesystem or disk" in text, text
+
+
+def test_a_problem_line_names_a_path_its_message_already_names_once() -> None:
+    """A copy's, a card read's and a link's error that names the file's path already gets
+    no second path before it (before: "CLIPS/A001C002.mov on destination 2: SHUTTLE:
+    FAILED: /mnt/SHUTTLE/A001/CLIPS/A001C002.mov already exists ..."); one that does not
+    name it keeps the path first."""
+    data = job(exit_code=1)
+    taken = "/mnt/SHUTTLE/A001/CLIPS/A001C002.mov already exists on destination /mnt/SHUTTLE"
+    data["files"][1]["destinations"][1]["error"] = taken
+    data["files"][0]["source_error"] = "source /cards/A001/CLIPS/A001C001.mov changed while read"
+    data["symlinks"] = [
+        {
+            "relative_path": "CLIPS/last.mov",
+            "status": "failed",
+            "error": "cannot create symlink /mnt/SHUTTLE/A001/CLIPS/last.mov: read-only",
+        },
+        {"relative_path": "CLIPS/first.mov", "status": "failed", "error": "read-only"},
+    ]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.problems == [
+        "Card read FAILED: source /cards/A001/CLIPS/A001C001.mov changed while read",
+        f"Destination 2: SHUTTLE: FAILED: {taken}",
+        "Symlink not made: cannot create symlink /mnt/SHUTTLE/A001/CLIPS/last.mov: read-only",
+        "Symlink CLIPS/first.mov: read-only",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "path", "named"),
+    [
+        ("/d/A001/CLIPS/a.mov already exists", "CLIPS/a.mov", True),
+        ("cannot read CLIPS/a.mov.", "CLIPS/a.mov", True),
+        ("'CLIPS/a.mov': gone", "CLIPS/a.mov", True),
+        ("/d/A001/CLIPS/a.mov.bak already exists", "CLIPS/a.mov", False),
+        ("/d/A001/XCLIPS/a.mov already exists", "CLIPS/a.mov", False),
+        ("disk full", "a", False),
+        ("no space left on a drive", "a", False),  # a word, not the file
+        ("cannot read 'a': gone", "a", True),
+        ("/d/A001/a: gone", "a", True),
+        ("anything", "", False),
+    ],
+)
+def test_names_path(message: str, path: str, named: bool) -> None:
+    assert names_path(message, path) is named

@@ -913,6 +913,36 @@ def _numbered(indexes: list[int]) -> str:
     return destinations_named(indexes)[0] if indexes else ""
 
 
+#: What may stand right before a path a message names, and right after it.
+_BEFORE_PATH = frozenset(" /'\"(")
+_AFTER_PATH = frozenset(" ;:,)'\"")
+
+
+def names_path(message: str, path: str) -> bool:
+    """Whether *message* names the file *path* (a card-relative path) already: as itself or
+    as the end of a longer path (a copy's, the card file's), standing alone (not part of
+    another name: "A001.xml" is not named by "A001.xml.bak", nor "a" by "disk full"; a
+    name without a folder only after a slash or in quotes, not "a" by "on a drive"). A
+    problem line prefixes the path only where its message does not name it, so no line names
+    it twice."""
+    if not path:
+        return False
+    start = message.find(path)
+    while start >= 0:
+        end = start + len(path)
+        before = message[start - 1] if start else " "
+        after = message[end] if end < len(message) else " "
+        if after == "." and (end + 1 == len(message) or message[end + 1] == " "):
+            after = " "  # a sentence's full stop
+        # A name of one word said alone ("a" in "on a drive") may be a word: a path only
+        # after a folder's slash or in quotes.
+        path_like = before in "/'\"" or "/" in path
+        if before in _BEFORE_PATH and after in _AFTER_PATH and path_like:
+            return True
+        start = message.find(path, start + 1)
+    return False
+
+
 def _capped_warnings(raw: list[Any]) -> list[str]:
     """The run's warnings as page-1 lines, in order; past MAX_WARNING_LINES_PER_CODE of one
     code, one line counts the rest of that code (the JSON report keeps every one). A
@@ -1047,14 +1077,21 @@ def build_view(
     cached = 0
     for entry in data.get("files", []):
         if entry.get("source_error"):
-            failed_lines.append(f"{entry['path']}: card read FAILED: {entry['source_error']}")
+            error = str(entry["source_error"])
+            failed_lines.append(
+                f"Card read FAILED: {error}"
+                if names_path(error, entry["path"])
+                else f"{entry['path']}: card read FAILED: {error}"
+            )
         for dest in entry.get("destinations", []):
             status = dest.get("status")
             if status == "failed":
                 label = labels.get(int(dest.get("index", 0)), "?")
+                error = str(dest.get("error") or "no reason recorded")
                 failed_lines.append(
-                    f"{entry['path']} on destination {label}: FAILED: "
-                    f"{dest.get('error') or 'no reason recorded'}"
+                    f"Destination {label}: FAILED: {error}"
+                    if names_path(error, entry["path"])
+                    else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
             if slow and dest.get("index") not in slow:
                 fast_failed = fast_failed or status == "failed"
@@ -1108,7 +1145,12 @@ def build_view(
         problems.append(str(error))
     for symlink in data.get("symlinks") or []:
         if symlink.get("status") == "failed":
-            problems.append(f"Symlink {symlink.get('relative_path')}: {symlink.get('error')}")
+            error, path = str(symlink.get("error")), str(symlink.get("relative_path"))
+            problems.append(
+                f"Symlink not made: {error}"
+                if names_path(error, path)
+                else f"Symlink {path}: {error}"
+            )
 
     warnings = _capped_warnings(data.get("warnings") or [])
     warnings.extend(_link_notes(data.get("symlinks") or []))
