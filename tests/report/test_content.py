@@ -919,3 +919,24 @@ def test_a_problem_line_names_a_path_its_message_already_names_once() -> None:
 )
 def test_names_path(message: str, path: str, named: bool) -> None:
     assert names_path(message, path) is named
+
+
+def test_a_row_counts_its_copies_under_another_name_apart() -> None:
+    """A clip whose movie --keep-both copied beside another file and whose sidecar is at its
+    own name: its row says one of its two files is under another name, never both (nor
+    neither, as before: "Verified now" where the destination holds the other file)."""
+    data = job()
+    mov, sidecar = data["files"][1], data["files"][2]
+    for entry in (mov, sidecar):
+        entry["destinations"] = [{"index": 0, "status": "verified"}]
+        entry["destinations"][0]["final_path"] = f"/mnt/RAID1/A001R1AB/{entry['path']}"
+    mov["destinations"][0]["final_path"] = "/mnt/RAID1/A001R1AB/CLIPS/A001C002 (1).mov"
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    row = next(r for r in view.clips if r.name == "A001C002.mov")
+    (_label, state), *_ = row.states
+    assert state.text == (
+        "Verified now; 1 of 2 files under another name, beside the file kept at its name "
+        "(--keep-both)"
+    )
+    other = next(r for r in view.clips if r.name == "A001C001.mov")
+    assert other.states[0][1].text == "Verified now"

@@ -18,6 +18,9 @@ status                 words                                               mark
 ``failed``             FAILED: the error                                   ✖ / XX
 ``cancelled``          Cancelled                                           – / --
 =====================  ==================================================  =======
+
+A copy under another name than its card file's (``--keep-both``) adds "; under another name,
+beside the file kept at its name (--keep-both)" to its words (``KEPT_BESIDE_ROW``).
 """
 
 from __future__ import annotations
@@ -298,6 +301,19 @@ def clip_states(
 
 _MISSING = {"status": "missing"}
 
+#: A copy under a name that is not its card file's: ``--keep-both`` wrote it beside a file
+#: that was at that name and is kept (``existing-kept-beside``, or a copy of ours found
+#: wrong: ``copy-no-longer-matches``); the page-1 line names where each went.
+KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-both)"
+
+
+_BESIDE = f"; {KEPT_BESIDE_ROW}"
+
+
+def _beside(state: State) -> State:
+    """*state* of a copy under another name than its card file's (``KEPT_BESIDE_ROW``)."""
+    return State(state.level, f"{state.text}{_BESIDE}")
+
 
 def _file_states(
     files: Sequence[FileEntry], indexes: Sequence[int], reread: frozenset[int]
@@ -317,6 +333,13 @@ def _file_states(
         for d in entry.get("destinations", ()):
             copies.setdefault(d.get("index"), d)  # the first copy of an index
         mine = [describe(copies.get(index, _MISSING), reread=reread) for index in indexes]
+        name = None
+        for position, index in enumerate(indexes):
+            final = copies.get(index, _MISSING).get("final_path")
+            if final:
+                name = name or str(entry.get("path") or "").rpartition("/")[2]
+                if str(final).rpartition("/")[2] != name:
+                    mine[position] = _beside(mine[position])
         if fine:
             for state in mine:
                 if state.level not in FOLDABLE:
@@ -362,12 +385,27 @@ class _Tally:
         level's share (a failure's first file named), the worst first; no file: missing."""
         if not self.states:
             return describe(_MISSING)
-        first = next(iter(self.states))
-        if len(self.states) == 1 or len({state.text for state in self.states}) == 1:
+        beside = sum(n for state, n in self.states.items() if state.text.endswith(_BESIDE))
+        if not beside or beside == sum(self.states.values()):
+            return self._shares(self.states)
+        # Some copies under another name (--keep-both), not all: counted apart, never said
+        # of a level's every file because its first file's was.
+        plain: dict[State, int] = {}
+        for state, count in self.states.items():
+            key = State(state.level, state.text.removesuffix(_BESIDE))
+            plain[key] = plain.get(key, 0) + count
+        whole = self._shares(plain)
+        total = sum(plain.values())
+        return State(whole.level, f"{whole.text}; {beside} of {total} files {KEPT_BESIDE_ROW}")
+
+    def _shares(self, states: dict[State, int]) -> State:
+        """The row's state from its files' *states* (by state, in the order each came)."""
+        first = next(iter(states))
+        if len(states) == 1 or len({state.text for state in states}) == 1:
             return first
         counts: dict[str, int] = {}
         firsts: dict[str, State] = {}  # each level's first state, as its first file's
-        for state, count in self.states.items():
+        for state, count in states.items():
             counts[state.level] = counts.get(state.level, 0) + count
             firsts.setdefault(state.level, state)
         total = sum(counts.values())
@@ -943,6 +981,11 @@ def names_path(message: str, path: str) -> bool:
     return False
 
 
+#: The warnings the terminal's summary prints under a word of their own
+#: (``summary._replaced_lines``): page 1 gives them the same word.
+_LABELS = {"existing-replaced": "REPLACED: ", "existing-kept-beside": "KEPT BOTH: "}
+
+
 def _capped_warnings(raw: list[Any]) -> list[str]:
     """The run's warnings as page-1 lines, in order; past MAX_WARNING_LINES_PER_CODE of one
     code, one line counts the rest of that code (the JSON report keeps every one). A
@@ -955,7 +998,7 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
         if code:  # a warning without a code (an older report's) is like no other: shown
             shown[code] += 1
         if not code or shown[code] <= MAX_WARNING_LINES_PER_CODE:
-            lines.append(str(fields.get("message") or warning))
+            lines.append(_LABELS.get(code, "") + str(fields.get("message") or warning))
     for code, count in shown.items():
         if count > MAX_WARNING_LINES_PER_CODE:
             more = count - MAX_WARNING_LINES_PER_CODE
