@@ -59,3 +59,30 @@ def test_a_manifest_refused_names_its_path_once_and_the_way_on(tmp_path: Path) -
     assert error == line.removeprefix("ERROR: "), error
     verdict = next(x for x in done.stderr.splitlines() if "BUT NO MANIFEST" in x)
     assert "once what it says is mended, run the same command again" in verdict, verdict
+
+
+def test_a_cascade_dry_run_names_the_destinations_as_the_run_does(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``--cascade-to --dry-run``: its cascade sentence and its "fed from" lines name each
+    destination as the run's CARD RELEASED line and summary do (the path given), not its
+    copy root (before: "pass 1 reads the card to FAST/A001; ... pass 2 then feeds
+    SLOW/A001" and "3 fed from the verified copy on FAST/A001", where the run says "verified
+    on FAST", "Now feeding SLOW")."""
+    card = make_card(cards, files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    args = (card, fast, "--cascade-to", slow)
+    dry = run("copy", "--dry-run", *args)
+    assert dry.returncode == 0, dry.stderr
+    (sentence,) = [x for x in dry.stderr.splitlines() if x.startswith("Cascading copy:")]
+    assert sentence.startswith(f"Cascading copy: pass 1 reads the card to {fast}; "), sentence
+    assert f"pass 2 then feeds {slow} from the verified copies" in sentence, sentence
+    assert str(fast / "A001") not in sentence and str(slow / "A001") not in sentence, sentence
+    assert f"  3 fed from the verified copy on {fast}\n" in dry.stderr, dry.stderr
+
+    done = run("copy", "--report-dir", tmp_path / "reports", *args)
+    assert done.returncode == 0, done.stderr
+    released = next(x for x in done.stderr.splitlines() if x.startswith("CARD RELEASED"))
+    assert f"verified on {fast}" in released and f"Now feeding {slow} from" in released, released
