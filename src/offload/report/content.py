@@ -939,10 +939,30 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             not_reread=_numbered(not_reread),
             on_card_disk=_numbered(on_card),
             on_card_count=len(on_card),
-            # Decided once by the run (a report of an older version: not said).
-            only_on_card_disk=bool(on_card) and bool(cascaded.get("card_kept_by_its_disk")),
+            # Decided once by the run; a report of an older version: by the run's rule.
+            only_on_card_disk=bool(on_card) and _kept_by_its_disk(data, cascaded_to, on_card),
         )
     )
+
+
+def _kept_by_its_disk(data: dict[str, Any], cascaded_to: list[int], on_card: list[int]) -> bool:
+    """Whether every local fast destination of the cascade is on the card's own filesystem
+    or disk (JSON ``cascade.card_kept_by_its_disk``, decided by the run). A report of a
+    version before that key (one with ``fast_copies_on_card_disk``) is read by the run's own
+    rule (``cascade.kept_by_its_disk``) over what it gives: its fast destinations, those not
+    cascaded to, less those in a bucket (an ``s3://`` path: a copy there never stands for
+    the card), all among *on_card*. Read as False it said "and no other copy there is
+    recorded read back whole" of a bucket verified now, or of no other copy at all."""
+    kept = (data.get("cascade") or {}).get("card_kept_by_its_disk")
+    if isinstance(kept, bool):
+        return kept
+    slow = set(cascaded_to)
+    local = {
+        int(d.get("index", i))
+        for i, d in enumerate(data.get("destinations") or [])
+        if int(d.get("index", i)) not in slow and not str(d.get("path") or "").startswith("s3://")
+    }
+    return bool(local) and local <= set(on_card)
 
 
 def _numbered(indexes: list[int]) -> str:
