@@ -332,14 +332,17 @@ def _file_states(
         copies: dict[Any, Any] = {}
         for d in entry.get("destinations", ()):
             copies.setdefault(d.get("index"), d)  # the first copy of an index
-        mine = [describe(copies.get(index, _MISSING), reread=reread) for index in indexes]
-        name = None
-        for position, index in enumerate(indexes):
-            final = copies.get(index, _MISSING).get("final_path")
-            if final:
-                name = name or str(entry.get("path") or "").rpartition("/")[2]
-                if str(final).rpartition("/")[2] != name:
-                    mine[position] = _beside(mine[position])
+        mine = []
+        tail = ""  # "/" and the card file's name, once a copy's name is to be compared
+        for index in indexes:
+            copy = copies.get(index, _MISSING)
+            state = describe(copy, reread=reread)
+            final = copy.get("final_path")
+            if final and state.level in GOOD:  # a copy there, under that name
+                tail = tail or "/" + str(entry.get("path") or "").rpartition("/")[2]
+                if not final.endswith(tail):
+                    state = _beside(state)
+            mine.append(state)
         if fine:
             for state in mine:
                 if state.level not in FOLDABLE:
