@@ -940,3 +940,29 @@ def test_a_row_counts_its_copies_under_another_name_apart() -> None:
     )
     other = next(r for r in view.clips if r.name == "A001C001.mov")
     assert other.states[0][1].text == "Verified now"
+
+
+def test_a_row_never_gives_its_first_files_date_or_cache_to_the_others() -> None:
+    """A row of files verified earlier at two times, or verified now through a cache and
+    not: each wording is counted, never the first file's said of every file (before:
+    "Verified earlier (2026-11-27 14:02 UTC, ...): 2 of 3 files" for two files verified at
+    14:02 and 15:40, "Verified now (read through the page cache...)" of a file read from
+    the disk)."""
+    data = job()
+    mov, sidecar = data["files"][1], data["files"][2]
+    early = {"status": "verified_earlier", "verified_mode": "full"}
+    mov["destinations"] = [{"index": 0, **early, "verified_at": "2026-11-27T14:02:33Z"}]
+    sidecar["destinations"] = [{"index": 0, **early, "verified_at": "2026-11-27T15:40:00Z"}]
+    mov["destinations"].append({"index": 1, "status": "verified", "cache_bypass": "none"})
+    sidecar["destinations"].append({"index": 1, "status": "verified", "cache_bypass": "fadvise"})
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    row = next(r for r in view.clips if r.name == "A001C002.mov")
+    (_one, first), (_two, second) = row.states
+    assert first.text == (
+        "Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read): 1 of 2 files; "
+        "Verified earlier (2026-11-27 15:40 UTC, full verification, not re-read): 1 of 2 files"
+    )
+    assert second.text == (
+        "Verified now (read through the page cache, not from the disk): 1 of 2 files; "
+        "Verified now: 1 of 2 files"
+    )

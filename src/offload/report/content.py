@@ -421,9 +421,31 @@ class _Tally:
                 reason = firsts[level].text.removeprefix("FAILED: ")
                 name = str((self.failed or {}).get("path", "")).rsplit("/", 1)[-1]
                 parts.append(f"FAILED: {share} ({name}{more}): {reason}")
-            else:
-                parts.append(f"{firsts[level].text}: {share}")
+                continue
+            # Each wording of the level counted apart (copies verified earlier at other
+            # times, read back through a cache or not): never the first file's said of all.
+            worded = [(state, count) for state, count in states.items() if state.level == level]
+            for state, count in worded[:_WORDINGS]:
+                parts.append(f"{state.text}: {count} of {total} files")
+            rest = sum(count for _state, count in worded[_WORDINGS:])
+            if rest:
+                parts.append(
+                    f"{_LEVEL_WORDS.get(level, level)} otherwise: {rest} of {total} files (the "
+                    "JSON and CSV reports give each)"
+                )
         return State(worst, "; ".join(parts))
+
+
+#: Past this many wordings of one level in a row (verified earlier at as many times), the
+#: others are counted together under the level's words (``_LEVEL_WORDS``).
+_WORDINGS = 3
+_LEVEL_WORDS = {
+    "cancelled": "Cancelled",
+    "missing": "No record of this copy",
+    "transfer_checked": "Transfer-checked",
+    "verified_earlier": "Verified earlier",
+    "verified": "Verified now",
+}
 
 
 def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
