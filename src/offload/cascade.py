@@ -410,14 +410,16 @@ def run_cascade(
 
 def on_card_disk(plan: OffloadPlan, fast: Sequence[int]) -> set[int]:
     """Of the *fast* destinations (indices), those on the card's own filesystem or disk: the
-    preflight's ``dest-on-source-device`` warning names them (the same ``st_dev`` as the
-    card's folder, or the same disk, ``plan.filesystem.disk_of``), and so does a device group
-    the card is on (``DeviceGroup.source``, the report's ``source_on_device``, which the card
-    release reads). Neither copy is a backup of the card: a failure of that disk loses both."""
+    preflight's ``dest-on-source-device`` warning names them (its ``indices``; the same
+    ``st_dev`` as the card's folder, or the same disk, ``plan.filesystem.disk_of``), and so
+    does a device group the card is on (``DeviceGroup.source``, the report's
+    ``source_on_device``, which the card release reads). Neither copy is a backup of the
+    card: a failure of that disk loses both."""
     named = {
-        item.destination_index
+        index
         for item in plan.preflight.warnings
         if item.code is PreflightCode.DEST_ON_SOURCE_DEVICE
+        for index in item.indices
     }
     named.update(i for group in plan.devices if group.source for i in group.destinations)
     return {i for i in fast if i in named and i not in plan.backends}

@@ -155,14 +155,20 @@ def not_written(where: object, why: str, *, lasting: bool = False) -> str:
     nothing new, ``_write_after_carrying``). It says no more of the copies than that: which
     of them are verified, transfer-checked or failed is the report's to say. *lasting*: the
     card's tree itself refuses the manifest (nested histories: *why* names the way on), so
-    no re-run is offered, as none would write it."""
+    no re-run is offered, as none would write it. One line names the destination once:
+    where *why* names a path on it already (the manifest's, its ``ascmhl`` folder's), not
+    *where* again before it; the remedy is the re-run once what *why* says is mended (a
+    file in the way of ``ascmhl``, a drive gone read-only refuse it again until then)."""
+    root = str(where).rstrip("/")
+    named = why.endswith(root) or any(f"{root}{c}" in why for c in "/:;, )")
+    place = "" if named else f" on {where}"
     kept = (
-        f"manifest not written on {where}: {why}; the copies there keep the states this run "
+        f"manifest not written{place}: {why}; the copies there keep the states this run "
         "gave them (its ledger records each one it proved)"
     )
     if lasting:
         return f"{kept}; the same command again writes no manifest there either"
-    return f"{kept}: run the same command again to write the manifest"
+    return f"{kept}: once that is mended, run the same command again to write the manifest"
 
 
 class LinkToRecord(NamedTuple):

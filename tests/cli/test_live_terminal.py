@@ -15,7 +15,13 @@ import pytest
 from tests.support.faultyfs import FaultyFS
 from tests.support.terminal import TerminalRun, run_on_terminal
 
-SAME_DISK = "is on the same filesystem as the source: it is not a backup of the card"
+SAME_DISK = "are on the same filesystem as the source: they are not backups of the card"
+
+
+def on_the_card_disk(dests: list[Path]) -> str:
+    """The one warning naming every destination on the card's filesystem."""
+    names = ", ".join(map(str, dests[:-1])) + f" and {dests[-1]}"
+    return f"WARNING: destinations {names} {SAME_DISK}"
 
 
 def make_card(root: Path, files: int = 6, size: int = 3_000_000) -> Path:
@@ -47,13 +53,12 @@ def test_every_warning_stays_above_the_live_view(tmp_path: Path) -> None:
         dest.mkdir()
     run = run_on_terminal("copy", "--report-dir", tmp_path / "reports", card, *dests)
     assert run.returncode == 0, run.text
-    # One warning for the three copies on one filesystem, one a destination on the card's.
+    # One warning for the three copies on one filesystem, one for all three on the card's.
     assert_printed_above_the_view(
         run,
-        ["WARNING: " + ", ".join(map(str, dests[:2]))],  # "c1, c2 and c3 are on..."
+        ["WARNING: " + ", ".join(map(str, dests[:2])), f"WARNING: destinations {dests[0]}"],
     )
-    for dest in dests:
-        assert run.shows(f"WARNING: destination {dest} {SAME_DISK}"), run.text
+    assert run.shows(on_the_card_disk(dests)), run.text
     assert len(frames(run)) == 1, run.text  # no stale first frame ("0/0 files ...")
     assert "6/6 files" in frames(run)[0]
     offloading = next(i for i, line in enumerate(run.lines) if line.startswith("Offloading"))
@@ -71,9 +76,8 @@ def test_warnings_stay_when_the_copy_is_cancelled(tmp_path: Path) -> None:
         "copy", "--report-dir", tmp_path / "reports", card, *dests, interrupt_after="Offloading"
     )
     assert run.returncode == 130, run.text
-    for dest in dests:
-        assert run.shows(f"WARNING: destination {dest} {SAME_DISK}"), run.text
-    assert_printed_above_the_view(run, [f"WARNING: destination {dests[0]}"])
+    assert run.shows(on_the_card_disk(dests)), run.text
+    assert_printed_above_the_view(run, [f"WARNING: destinations {dests[0]}"])
     assert len(frames(run)) == 1, run.text
     assert "CANCELLED" in frames(run)[0]
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from offload.report.clips import group_clips
-from offload.report.content import build_view, describe
+from offload.report.content import build_view, describe, names_path
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from report.helpers import pdf_text
 from support import camera_cards
@@ -874,3 +874,95 @@ def test_the_cascade_sentence_names_two_destinations_as_the_release_rule_does() 
     }
     text = _cascade_text(data, fed=True, slow_failed=False, fast_failed=False)
     assert "destinations 1 and 2 are on the card's own filesystem or disk" in text, text
+
+
+def test_a_problem_line_names_a_path_its_message_already_names_once() -> None:
+    """A copy's, a card read's and a link's error that names the file's path already gets
+    no second path before it (before: "CLIPS/A001C002.mov on destination 2: SHUTTLE:
+    FAILED: /mnt/SHUTTLE/A001/CLIPS/A001C002.mov already exists ..."); one that does not
+    name it keeps the path first."""
+    data = job(exit_code=1)
+    taken = "/mnt/SHUTTLE/A001/CLIPS/A001C002.mov already exists on destination /mnt/SHUTTLE"
+    data["files"][1]["destinations"][1]["error"] = taken
+    data["files"][0]["source_error"] = "source /cards/A001/CLIPS/A001C001.mov changed while read"
+    data["symlinks"] = [
+        {
+            "relative_path": "CLIPS/last.mov",
+            "status": "failed",
+            "error": "cannot create symlink /mnt/SHUTTLE/A001/CLIPS/last.mov: read-only",
+        },
+        {"relative_path": "CLIPS/first.mov", "status": "failed", "error": "read-only"},
+    ]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.problems == [
+        "Card read FAILED: source /cards/A001/CLIPS/A001C001.mov changed while read",
+        f"Destination 2: SHUTTLE: FAILED: {taken}",
+        "Symlink not made: cannot create symlink /mnt/SHUTTLE/A001/CLIPS/last.mov: read-only",
+        "Symlink CLIPS/first.mov: read-only",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "path", "named"),
+    [
+        ("/d/A001/CLIPS/a.mov already exists", "CLIPS/a.mov", True),
+        ("cannot read CLIPS/a.mov.", "CLIPS/a.mov", True),
+        ("'CLIPS/a.mov': gone", "CLIPS/a.mov", True),
+        ("/d/A001/CLIPS/a.mov.bak already exists", "CLIPS/a.mov", False),
+        ("/d/A001/XCLIPS/a.mov already exists", "CLIPS/a.mov", False),
+        ("disk full", "a", False),
+        ("no space left on a drive", "a", False),  # a word, not the file
+        ("cannot read 'a': gone", "a", True),
+        ("/d/A001/a: gone", "a", True),
+        ("anything", "", False),
+    ],
+)
+def test_names_path(message: str, path: str, named: bool) -> None:
+    assert names_path(message, path) is named
+
+
+def test_a_row_counts_its_copies_under_another_name_apart() -> None:
+    """A clip whose movie --keep-both copied beside another file and whose sidecar is at its
+    own name: its row says one of its two files is under another name, never both (nor
+    neither, as before: "Verified now" where the destination holds the other file)."""
+    data = job()
+    mov, sidecar = data["files"][1], data["files"][2]
+    for entry in (mov, sidecar):
+        entry["destinations"] = [{"index": 0, "status": "verified"}]
+        entry["destinations"][0]["final_path"] = f"/mnt/RAID1/A001R1AB/{entry['path']}"
+    mov["destinations"][0]["final_path"] = "/mnt/RAID1/A001R1AB/CLIPS/A001C002 (1).mov"
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    row = next(r for r in view.clips if r.name == "A001C002.mov")
+    (_label, state), *_ = row.states
+    assert state.text == (
+        "Verified now; 1 of 2 files under another name, beside the file kept at its name "
+        "(--keep-both)"
+    )
+    other = next(r for r in view.clips if r.name == "A001C001.mov")
+    assert other.states[0][1].text == "Verified now"
+
+
+def test_a_row_never_gives_its_first_files_date_or_cache_to_the_others() -> None:
+    """A row of files verified earlier at two times, or verified now through a cache and
+    not: each wording is counted, never the first file's said of every file (before:
+    "Verified earlier (2026-11-27 14:02 UTC, ...): 2 of 3 files" for two files verified at
+    14:02 and 15:40, "Verified now (read through the page cache...)" of a file read from
+    the disk)."""
+    data = job()
+    mov, sidecar = data["files"][1], data["files"][2]
+    early = {"status": "verified_earlier", "verified_mode": "full"}
+    mov["destinations"] = [{"index": 0, **early, "verified_at": "2026-11-27T14:02:33Z"}]
+    sidecar["destinations"] = [{"index": 0, **early, "verified_at": "2026-11-27T15:40:00Z"}]
+    mov["destinations"].append({"index": 1, "status": "verified", "cache_bypass": "none"})
+    sidecar["destinations"].append({"index": 1, "status": "verified", "cache_bypass": "fadvise"})
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    row = next(r for r in view.clips if r.name == "A001C002.mov")
+    (_one, first), (_two, second) = row.states
+    assert first.text == (
+        "Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read): 1 of 2 files; "
+        "Verified earlier (2026-11-27 15:40 UTC, full verification, not re-read): 1 of 2 files"
+    )
+    assert second.text == (
+        "Verified now (read through the page cache, not from the disk): 1 of 2 files; "
+        "Verified now: 1 of 2 files"
+    )

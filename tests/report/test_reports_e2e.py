@@ -32,6 +32,18 @@ def clip_names(job: dict[str, Any]) -> list[str]:
     return [clip.name for clip in group_clips(job["files"])]
 
 
+def assert_clash_named_once(text: str, offloaded: dict[str, Any]) -> None:
+    """The copy refused for the file in the way is one problem line naming that file once:
+    its error names the copy's path already, so no second path is put before it (before:
+    "A001C001_.../A001C002_....xml on destination 2: RAID2: FAILED: /.../RAID2/A001/
+    A001C001_.../A001C002_....xml already exists on destination ...")."""
+    target = offloaded["dests"][1] / offloaded["card"].name / CLASH
+    flat = " ".join(text.split())
+    line = f"Destination 2: RAID2: FAILED: {target} already exists on destination"
+    assert line in flat, flat
+    assert f"{CLASH} on destination" not in flat, flat
+
+
 @pytest.fixture(scope="module")
 def offloaded(tmp_path_factory: pytest.TempPathFactory, media: Any) -> dict[str, Any]:
     """The demo card offloaded to two drives; on the second, one sidecar is already there
@@ -101,7 +113,7 @@ def test_html_in_chromium(offloaded: dict[str, Any], browser: Browser, tmp_path:
     assert "14:02:10:00" in text and "H.264" in text and "MPEG-2" in text and "640×360" in text
     # The failure comes first: in the verdict, the problem list, and the first clip row.
     assert text.index("FAILED") < text.index("Production")
-    assert f"{CLASH} on destination 2: RAID2: FAILED" in text
+    assert_clash_named_once(text, offloaded)
     first_row = text.index("Clips and files")
     assert text.index("A001C002_261127_R1AB.mov", first_row) < text.index(
         "A001C001_261127_R1AB.mov", first_row
@@ -118,6 +130,7 @@ def test_pdf_with_poppler(
     for name in clip_names(offloaded["job"]):
         assert name in flat
     assert "XX FAILED" in flat
+    assert_clash_named_once(flat, offloaded)
     assert flat.index("FAILED") < flat.index("Production and card")
     assert "OK Verified now" in flat
     info = pdf_info(poppler, pdf)

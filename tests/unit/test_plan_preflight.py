@@ -138,6 +138,30 @@ def test_clean_run_has_no_errors_and_counts_what_to_copy(tmp_path: Path) -> None
     assert not any(p.name.startswith(".offload-probe") for p in a.iterdir())  # probe removed
 
 
+def test_destinations_on_the_source_filesystem_are_named_in_one_warning(tmp_path: Path) -> None:
+    """Every destination on the card's filesystem is named in one warning, not one line
+    each (before: "destination A is on the same filesystem as the source ..." and the same
+    line for B); the cascade still finds each of them on the card's disk (``indices``)."""
+    src = card(tmp_path)
+    a, b, c = dests(tmp_path, "a", "b", "c")
+
+    report, _ = run(src, [a, b, c], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
+
+    on_source = [w for w in report.warnings if w.code is C.DEST_ON_SOURCE_DEVICE]
+    assert [w.message for w in on_source] == [
+        f"destinations {a}, {b} and {c} are on the same filesystem as the source: they are "
+        "not backups of the card"
+    ]
+    assert on_source[0].indices == (0, 1, 2)
+    assert on_source[0].destination_index == 2
+
+    # One destination there: its own sentence, as before.
+    report, _ = run(src, [a], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
+    assert [w.message for w in report.warnings if w.code is C.DEST_ON_SOURCE_DEVICE] == [
+        f"destination {a} is on the same filesystem as the source: it is not a backup of the card"
+    ]
+
+
 def test_files_already_there_are_not_counted_again(tmp_path: Path) -> None:
     src = card(tmp_path)
     [d] = dests(tmp_path, "d")

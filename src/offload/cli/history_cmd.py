@@ -239,6 +239,15 @@ def _result(data: dict[str, Any]) -> str:
         result += f", {damaged} damaged cop{'y' if damaged == 1 else 'ies'} replaced"
     if kept and data.get("exit_code") == 0:  # exit 0: each new copy beside it proven
         result += f", {kept} damaged cop{'y' if kept == 1 else 'ies'} kept beside new ones"
+    # Card files --keep-both copied beside a file kept at their names (the terminal's
+    # KEPT BOTH line, ``existing-kept-beside``: its message counts a destination's first).
+    beside = _kept_beside(data)
+    if beside:
+        result += (
+            f", {beside} written beside a file kept at its name (--keep-both)"
+            if beside == "1 copy"
+            else f", {beside} written beside files kept at their names (--keep-both)"
+        )
     # Copies no manifest vouches for (a name XML cannot hold): never read as all recorded.
     unlisted = sum(
         1
@@ -262,6 +271,25 @@ def _result(data: dict[str, Any]) -> str:
         if cached:
             result += f", {cached} through a cache"
     return result + then
+
+
+def _kept_beside(data: dict[str, Any]) -> str:
+    """How many copies of the run ``--keep-both`` wrote beside a file kept at their names,
+    in words ("1 copy", "3 copies"), from its ``existing-kept-beside`` warnings (one a
+    destination, whose message begins with its count: "2 card files copied to ..."); a
+    message without its count (not ours) makes it "copies", never a number not read; ""
+    for none."""
+    counts = []
+    for warning in data.get("warnings") or []:
+        if isinstance(warning, dict) and warning.get("code") == "existing-kept-beside":
+            first = str(warning.get("message") or "").partition(" ")[0]
+            counts.append(int(first) if first.isdigit() else None)
+    if not counts:
+        return ""
+    if None in counts:
+        return "copies"
+    total = sum(n for n in counts if n is not None)
+    return f"{total} cop{'y' if total == 1 else 'ies'}"
 
 
 #: Every copy of the run good, and a step after them failed (exit 1): a manifest, a

@@ -141,6 +141,8 @@ class PreflightItem(NamedTuple):
     when the fast copy standing in for the card was read back, when verified there, through
     a cache for some file (its ledger's ``cache_bypass`` in ``THROUGH_A_CACHE``), False when
     every file was read back from its media: only then does that copy count as a backup.
+    ``indices``: every destination a finding about several names, in order (one line for
+    all of them: ``dest-on-source-device``); ``destination_index`` is then the last of them.
     """
 
     code: PreflightCode
@@ -148,6 +150,7 @@ class PreflightItem(NamedTuple):
     message: str
     destination_index: int | None = None
     through_a_cache: bool | None = None
+    indices: tuple[int, ...] = ()
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,

@@ -18,6 +18,9 @@ status                 words                                               mark
 ``failed``             FAILED: the error                                   ✖ / XX
 ``cancelled``          Cancelled                                           – / --
 =====================  ==================================================  =======
+
+A copy under another name than its card file's (``--keep-both``) adds "; under another name,
+beside the file kept at its name (--keep-both)" to its words (``KEPT_BESIDE_ROW``).
 """
 
 from __future__ import annotations
@@ -298,6 +301,19 @@ def clip_states(
 
 _MISSING = {"status": "missing"}
 
+#: A copy under a name that is not its card file's: ``--keep-both`` wrote it beside a file
+#: that was at that name and is kept (``existing-kept-beside``, or a copy of ours found
+#: wrong: ``copy-no-longer-matches``); the page-1 line names where each went.
+KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-both)"
+
+
+_BESIDE = f"; {KEPT_BESIDE_ROW}"
+
+
+def _beside(state: State) -> State:
+    """*state* of a copy under another name than its card file's (``KEPT_BESIDE_ROW``)."""
+    return State(state.level, f"{state.text}{_BESIDE}")
+
 
 def _file_states(
     files: Sequence[FileEntry], indexes: Sequence[int], reread: frozenset[int]
@@ -316,7 +332,17 @@ def _file_states(
         copies: dict[Any, Any] = {}
         for d in entry.get("destinations", ()):
             copies.setdefault(d.get("index"), d)  # the first copy of an index
-        mine = [describe(copies.get(index, _MISSING), reread=reread) for index in indexes]
+        mine = []
+        tail = ""  # "/" and the card file's name, once a copy's name is to be compared
+        for index in indexes:
+            copy = copies.get(index, _MISSING)
+            state = describe(copy, reread=reread)
+            final = copy.get("final_path")
+            if final and state.level in GOOD:  # a copy there, under that name
+                tail = tail or "/" + str(entry.get("path") or "").rpartition("/")[2]
+                if not final.endswith(tail):
+                    state = _beside(state)
+            mine.append(state)
         if fine:
             for state in mine:
                 if state.level not in FOLDABLE:
@@ -362,12 +388,27 @@ class _Tally:
         level's share (a failure's first file named), the worst first; no file: missing."""
         if not self.states:
             return describe(_MISSING)
-        first = next(iter(self.states))
-        if len(self.states) == 1 or len({state.text for state in self.states}) == 1:
+        beside = sum(n for state, n in self.states.items() if state.text.endswith(_BESIDE))
+        if not beside or beside == sum(self.states.values()):
+            return self._shares(self.states)
+        # Some copies under another name (--keep-both), not all: counted apart, never said
+        # of a level's every file because its first file's was.
+        plain: dict[State, int] = {}
+        for state, count in self.states.items():
+            key = State(state.level, state.text.removesuffix(_BESIDE))
+            plain[key] = plain.get(key, 0) + count
+        whole = self._shares(plain)
+        total = sum(plain.values())
+        return State(whole.level, f"{whole.text}; {beside} of {total} files {KEPT_BESIDE_ROW}")
+
+    def _shares(self, states: dict[State, int]) -> State:
+        """The row's state from its files' *states* (by state, in the order each came)."""
+        first = next(iter(states))
+        if len(states) == 1 or len({state.text for state in states}) == 1:
             return first
         counts: dict[str, int] = {}
         firsts: dict[str, State] = {}  # each level's first state, as its first file's
-        for state, count in self.states.items():
+        for state, count in states.items():
             counts[state.level] = counts.get(state.level, 0) + count
             firsts.setdefault(state.level, state)
         total = sum(counts.values())
@@ -380,9 +421,31 @@ class _Tally:
                 reason = firsts[level].text.removeprefix("FAILED: ")
                 name = str((self.failed or {}).get("path", "")).rsplit("/", 1)[-1]
                 parts.append(f"FAILED: {share} ({name}{more}): {reason}")
-            else:
-                parts.append(f"{firsts[level].text}: {share}")
+                continue
+            # Each wording of the level counted apart (copies verified earlier at other
+            # times, read back through a cache or not): never the first file's said of all.
+            worded = [(state, count) for state, count in states.items() if state.level == level]
+            for state, count in worded[:_WORDINGS]:
+                parts.append(f"{state.text}: {count} of {total} files")
+            rest = sum(count for _state, count in worded[_WORDINGS:])
+            if rest:
+                parts.append(
+                    f"{_LEVEL_WORDS.get(level, level)} otherwise: {rest} of {total} files (the "
+                    "JSON and CSV reports give each)"
+                )
         return State(worst, "; ".join(parts))
+
+
+#: Past this many wordings of one level in a row (verified earlier at as many times), the
+#: others are counted together under the level's words (``_LEVEL_WORDS``).
+_WORDINGS = 3
+_LEVEL_WORDS = {
+    "cancelled": "Cancelled",
+    "missing": "No record of this copy",
+    "transfer_checked": "Transfer-checked",
+    "verified_earlier": "Verified earlier",
+    "verified": "Verified now",
+}
 
 
 def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
@@ -901,16 +964,71 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             not_reread=_numbered(not_reread),
             on_card_disk=_numbered(on_card),
             on_card_count=len(on_card),
-            # Decided once by the run (a report of an older version: not said).
-            only_on_card_disk=bool(on_card) and bool(cascaded.get("card_kept_by_its_disk")),
+            # Decided once by the run; a report of an older version: by the run's rule.
+            only_on_card_disk=bool(on_card) and _kept_by_its_disk(data, cascaded_to, on_card),
         )
     )
+
+
+def _kept_by_its_disk(data: dict[str, Any], cascaded_to: list[int], on_card: list[int]) -> bool:
+    """Whether every local fast destination of the cascade is on the card's own filesystem
+    or disk (JSON ``cascade.card_kept_by_its_disk``, decided by the run). A report of a
+    version before that key (one with ``fast_copies_on_card_disk``) is read by the run's own
+    rule (``cascade.kept_by_its_disk``) over what it gives: its fast destinations, those not
+    cascaded to, less those in a bucket (an ``s3://`` path: a copy there never stands for
+    the card), all among *on_card*. Read as False it said "and no other copy there is
+    recorded read back whole" of a bucket verified now, or of no other copy at all."""
+    kept = (data.get("cascade") or {}).get("card_kept_by_its_disk")
+    if isinstance(kept, bool):
+        return kept
+    slow = set(cascaded_to)
+    local = {
+        int(d.get("index", i))
+        for i, d in enumerate(data.get("destinations") or [])
+        if int(d.get("index", i)) not in slow and not str(d.get("path") or "").startswith("s3://")
+    }
+    return bool(local) and local <= set(on_card)
 
 
 def _numbered(indexes: list[int]) -> str:
     """Destinations by number, as the cascade's sentence names them in the documents: as
     the release rule names them (``release.destinations_named``); none: ""."""
     return destinations_named(indexes)[0] if indexes else ""
+
+
+#: What may stand right before a path a message names, and right after it.
+_BEFORE_PATH = frozenset(" /'\"(")
+_AFTER_PATH = frozenset(" ;:,)'\"")
+
+
+def names_path(message: str, path: str) -> bool:
+    """Whether *message* names the file *path* (a card-relative path) already: as itself or
+    as the end of a longer path (a copy's, the card file's), standing alone (not part of
+    another name: "A001.xml" is not named by "A001.xml.bak", nor "a" by "disk full"; a
+    name without a folder only after a slash or in quotes, not "a" by "on a drive"). A
+    problem line prefixes the path only where its message does not name it, so no line names
+    it twice."""
+    if not path:
+        return False
+    start = message.find(path)
+    while start >= 0:
+        end = start + len(path)
+        before = message[start - 1] if start else " "
+        after = message[end] if end < len(message) else " "
+        if after == "." and (end + 1 == len(message) or message[end + 1] == " "):
+            after = " "  # a sentence's full stop
+        # A name of one word said alone ("a" in "on a drive") may be a word: a path only
+        # after a folder's slash or in quotes.
+        path_like = before in "/'\"" or "/" in path
+        if before in _BEFORE_PATH and after in _AFTER_PATH and path_like:
+            return True
+        start = message.find(path, start + 1)
+    return False
+
+
+#: The warnings the terminal's summary prints under a word of their own
+#: (``summary._replaced_lines``): page 1 gives them the same word.
+_LABELS = {"existing-replaced": "REPLACED: ", "existing-kept-beside": "KEPT BOTH: "}
 
 
 def _capped_warnings(raw: list[Any]) -> list[str]:
@@ -925,7 +1043,7 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
         if code:  # a warning without a code (an older report's) is like no other: shown
             shown[code] += 1
         if not code or shown[code] <= MAX_WARNING_LINES_PER_CODE:
-            lines.append(str(fields.get("message") or warning))
+            lines.append(_LABELS.get(code, "") + str(fields.get("message") or warning))
     for code, count in shown.items():
         if count > MAX_WARNING_LINES_PER_CODE:
             more = count - MAX_WARNING_LINES_PER_CODE
@@ -1047,14 +1165,21 @@ def build_view(
     cached = 0
     for entry in data.get("files", []):
         if entry.get("source_error"):
-            failed_lines.append(f"{entry['path']}: card read FAILED: {entry['source_error']}")
+            error = str(entry["source_error"])
+            failed_lines.append(
+                f"Card read FAILED: {error}"
+                if names_path(error, entry["path"])
+                else f"{entry['path']}: card read FAILED: {error}"
+            )
         for dest in entry.get("destinations", []):
             status = dest.get("status")
             if status == "failed":
                 label = labels.get(int(dest.get("index", 0)), "?")
+                error = str(dest.get("error") or "no reason recorded")
                 failed_lines.append(
-                    f"{entry['path']} on destination {label}: FAILED: "
-                    f"{dest.get('error') or 'no reason recorded'}"
+                    f"Destination {label}: FAILED: {error}"
+                    if names_path(error, entry["path"])
+                    else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
             if slow and dest.get("index") not in slow:
                 fast_failed = fast_failed or status == "failed"
@@ -1108,7 +1233,12 @@ def build_view(
         problems.append(str(error))
     for symlink in data.get("symlinks") or []:
         if symlink.get("status") == "failed":
-            problems.append(f"Symlink {symlink.get('relative_path')}: {symlink.get('error')}")
+            error, path = str(symlink.get("error")), str(symlink.get("relative_path"))
+            problems.append(
+                f"Symlink not made: {error}"
+                if names_path(error, path)
+                else f"Symlink {path}: {error}"
+            )
 
     warnings = _capped_warnings(data.get("warnings") or [])
     warnings.extend(_link_notes(data.get("symlinks") or []))

@@ -50,6 +50,9 @@ _CHECK_WHY = {
 class DestinationDryRun:
     index: int
     copy_root: str
+    # The destination as given (an ``s3://`` URL as such): how the run's own lines name it
+    # (CARD RELEASED, "Now feeding ...", the summary), and so the cascade's lines here.
+    destination: str = ""
     copy: list[str] = field(default_factory=list)
     copy_bytes: int = 0
     verified_earlier: list[str] = field(default_factory=list)
@@ -90,7 +93,10 @@ class DestinationDryRun:
 def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
     """Per destination: what would be copied, trusted, read back and refused."""
     policy = plan.options.copy.existing
-    out = [DestinationDryRun(p.index, display_path(p.root)) for p in plan.plans]
+    out = [
+        DestinationDryRun(p.index, display_path(p.root), display_path(p.destination))
+        for p in plan.plans
+    ]
     for found in plan.preflight.destinations:
         out[found.index].free_bytes = found.free_bytes
         out[found.index].reclaimable_bytes = found.reclaimable_bytes
@@ -186,7 +192,7 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                 why = "no fast destination will hold a verified copy of it"
                 if feeders and all(path in refusing[f] for f in feeders):
                     # A re-run refuses it there again: say what copies it.
-                    where = ", ".join(printable_name(out[f].copy_root) for f in feeders)
+                    where = ", ".join(printable_name(out[f].destination) for f in feeders)
                     why += (
                         f" (a different file holds its name on {where}: --overwrite or "
                         "--keep-both copies it there, or copy it here without cascading)"
@@ -267,8 +273,9 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         file=err,
     )
     print(f"Card: {printable_line(_card_words(plan))}", file=err)  # a label names it
-    fast = [printable_name(item.copy_root) for item in results if item.cascade_pass == 1]
-    slow = [printable_name(item.copy_root) for item in results if item.cascade_pass == 2]
+    # Named as the run's CARD RELEASED line and summary name them: the destinations given.
+    fast = [printable_name(item.destination) for item in results if item.cascade_pass == 1]
+    slow = [printable_name(item.destination) for item in results if item.cascade_pass == 2]
     if slow:
         released = (
             "the card's pass ends once those are transfer-checked, but no fast copy is read "
@@ -334,8 +341,10 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             # --verify transfer: a copy this run writes is transfer-checked, one verified
             # earlier is still verified; the line names neither.
             copy = "" if _transfer_only(plan) else "verified "
+            named = {other.copy_root: other.destination for other in results}
             for root, paths in item.fed_from.items():
-                print(f"  {len(paths)} fed from the {copy}copy on {printable_name(root)}", file=err)
+                on = printable_name(named.get(root) or root)
+                print(f"  {len(paths)} fed from the {copy}copy on {on}", file=err)
             _group(
                 err,
                 "CANNOT be cascaded",
@@ -383,7 +392,7 @@ def _kept_words(plan: OffloadPlan, results: list[DestinationDryRun]) -> str:
     standing for the card (it said "every one of them is on the card's own filesystem or
     disk" of a bucket too)."""
     fast = [item for item in results if item.cascade_pass == 1]
-    local = [printable_name(item.copy_root) for item in fast if item.index not in plan.backends]
+    local = [printable_name(item.destination) for item in fast if item.index not in plan.backends]
     if len(local) == len(fast):
         return on_card_disk_words("that copy" if len(fast) == 1 else "every one of them", 1)
     named = f"the {'copy' if len(local) == 1 else 'copies'} on {', '.join(local)}"

@@ -534,7 +534,8 @@ def _without_manifest(report: OffloadReport, head: str) -> str:
         remedy = (
             "the error below says why and the way on; the same command again would not write it"
             if all(m.lasting for m in failed)
-            else "the error below): run the same command again to write it (nothing is copied again"
+            else "the error below): once what it says is mended, run the same command again "
+            "to write it (nothing is copied again"
         )
         head = (
             f"{head.removesuffix('.')}; BUT NO MANIFEST on {', '.join(roots)}: "

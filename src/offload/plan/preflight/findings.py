@@ -117,8 +117,17 @@ class Findings:
     def error(self, code: C, path: Path | None, message: str, index: int | None = None) -> None:
         self.errors.append(PreflightItem(code, path, _shown(path, message), index))
 
-    def warning(self, code: C, path: Path | None, message: str, index: int | None = None) -> None:
-        self.warnings.append(PreflightItem(code, path, _shown(path, message), index))
+    def warning(
+        self,
+        code: C,
+        path: Path | None,
+        message: str,
+        index: int | None = None,
+        indices: tuple[int, ...] = (),
+    ) -> None:
+        self.warnings.append(
+            PreflightItem(code, path, _shown(path, message), index, indices=indices)
+        )
 
     def add(
         self, *, is_error: bool, code: C, path: Path | None, message: str, index: int | None

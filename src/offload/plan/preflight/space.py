@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 
 from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
 from offload.engine.state import BATCHES_HELD
+from offload.errors import printable_name
 from offload.fs.listing import FolderListings
 from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
 from offload.plan.destination import DestinationPlan
@@ -417,29 +418,48 @@ def folder_bytes(relative_paths: Sequence[str], entries: FolderEntries) -> int:
 
 
 def _on_the_source(
-    destination: Path, shared: str, source: Path, absent_card: Path | None, *, fast: bool = False
+    destinations: Sequence[DestinationPlan],
+    shared: str,
+    source: Path,
+    absent_card: Path | None,
+    fast: AbstractSet[int] = frozenset(),
 ) -> str:
-    """The warning of a destination on the source's *shared* filesystem or disk. The source
-    is the card, or, in a cascade re-run without its card (*absent_card*), the fast copy
-    standing in for it: then what shares the drive is that copy, and a drive failure loses
-    both copies. *fast*: a fast (not cascaded) destination of a cascade with its card: the
-    card's pass does not release the card on its copy (``cascade._release``), and the
-    warning says so before the copy."""
+    """The one warning of the *destinations* on the source's *shared* filesystem or disk,
+    naming them all in one line. The source is the card, or, in a cascade re-run without its
+    card (*absent_card*), the fast copy standing in for it: then what shares the drive is
+    that copy, and a drive failure loses both copies. *fast*: a cascade's fast (not
+    cascaded) destinations (indices); with its card, the card's pass does not release the
+    card on their copies (``cascade._release``), and the warning says so before the copy."""
+    paths = [printable_name(str(p.destination)) for p in destinations]
+    one = len(paths) == 1
+    subject = f"destination {paths[0]} is" if one else f"destinations {join_paths(paths)} are"
     if absent_card is None:
+        on_fast = [printable_name(str(p.destination)) for p in destinations if p.index in fast]
+        if not on_fast:
+            release = ""
+        elif one:
+            release = " on its copy"
+        elif len(on_fast) == len(paths):
+            release = " on their copies"
+        else:
+            copies = "the copy on" if len(on_fast) == 1 else "the copies on"
+            release = f" on {copies} {join_paths(on_fast)}"
         release = (
-            " (this cascade will not release the card on its copy: keep the card until a "
-            "copy on another disk is verified)"
-            if fast
+            f" (this cascade will not release the card{release}: keep the card until a copy "
+            "on another disk is verified)"
+            if release
             else ""
         )
-        return (
-            f"destination {destination} is on the same {shared} as the source: it is not a "
-            f"backup of the card{release}"
-        )
+        backup = "it is not a backup" if one else "they are not backups"
+        return f"{subject} on the same {shared} as the source: {backup} of the card{release}"
+    loses = (
+        "one drive failure loses both copies, so it is not a backup of that copy"
+        if one
+        else "one drive failure loses them all with that copy, so none of them is a backup of it"
+    )
     return (
-        f"destination {destination} is on the same {shared} as the source of this run, the "
-        f"fast copy {source} (the card {absent_card} is absent): one drive failure loses both "
-        "copies, so it is not a backup of that copy"
+        f"{subject} on the same {shared} as the source of this run, the fast copy {source} "
+        f"(the card {absent_card} is absent): {loses}"
     )
 
 
@@ -476,19 +496,9 @@ def check_devices(
                 group[-1][0].index,
             )
         if dev == tree.root_dev:
-            for plan, _ in group:
-                out.warning(
-                    C.DEST_ON_SOURCE_DEVICE,
-                    plan.destination,
-                    _on_the_source(
-                        plan.destination,
-                        "filesystem",
-                        tree.root,
-                        absent_card,
-                        fast=plan.index in fast,
-                    ),
-                    plan.index,
-                )
+            _warn_on_the_source(
+                [p for p, _ in group], "filesystem", tree.root, absent_card, fast, out
+            )
     # Destinations on one filesystem draw on the same free space, and so do the drives
     # mounted inside their copy roots (``DestinationCheck.below``) on theirs.
     by_room: dict[int, list[tuple[DestinationPlan, DestinationCheck]]] = defaultdict(list)
@@ -503,24 +513,18 @@ def check_devices(
         _check_room(group, out)
     disks: dict[str, list[DestinationPlan]] = defaultdict(list)
     source_disk = disk_of(tree.root_dev, tree.root)
+    on_source_disk: list[DestinationPlan] = []
     for dev, group in by_dev.items():
         disk = disk_of(dev, group[0][0].destination)
         if disk is not None:
             disks[disk].extend(p for p, _ in group)
             if disk == source_disk and dev != tree.root_dev:
-                for plan, _ in group:
-                    out.warning(
-                        C.DEST_ON_SOURCE_DEVICE,
-                        plan.destination,
-                        _on_the_source(
-                            plan.destination,
-                            f"disk ({disk})",
-                            tree.root,
-                            absent_card,
-                            fast=plan.index in fast,
-                        ),
-                        plan.index,
-                    )
+                on_source_disk.extend(p for p, _ in group)
+    if on_source_disk:
+        on_source_disk.sort(key=lambda p: p.index)
+        _warn_on_the_source(
+            on_source_disk, f"disk ({source_disk})", tree.root, absent_card, fast, out
+        )
     for disk, group_plans in disks.items():
         devs = {c.st_dev for p in group_plans for c in checks if c.index == p.index}
         if len(devs) > 1:
@@ -532,6 +536,26 @@ def check_devices(
                 "copy there, so they are not backups of each other",
                 group_plans[-1].index,
             )
+
+
+def _warn_on_the_source(
+    destinations: Sequence[DestinationPlan],
+    shared: str,
+    source: Path,
+    absent_card: Path | None,
+    fast: AbstractSet[int],
+    out: Findings,
+) -> None:
+    """One ``dest-on-source-device`` warning for every destination on the source's *shared*
+    filesystem or disk (``_on_the_source``): its ``indices`` name them all (the cascade's
+    ``on_card_disk`` reads them), its path and ``destination_index`` are the last one's."""
+    out.warning(
+        C.DEST_ON_SOURCE_DEVICE,
+        destinations[-1].destination,
+        _on_the_source(destinations, shared, source, absent_card, fast),
+        destinations[-1].index,
+        indices=tuple(p.index for p in destinations),
+    )
 
 
 def _check_room(group: Sequence[tuple[DestinationPlan, DestinationCheck]], out: Findings) -> None:
