@@ -40,7 +40,8 @@ def card_reread_through_a_cache(count: int, *, server: int = 0) -> str:
     where = []
     if count - server:
         where.append(
-            "this machine's page cache, which could not be dropped (a FUSE filesystem whose "
+            "this machine's page cache, which could not be dropped (a filesystem held in "
+            "memory (tmpfs, ramfs), whose storage is that cache; a FUSE filesystem whose "
             "storage no mount table names, or whose block device this user may not open; "
             "pages another program keeps mapped)"
         )
