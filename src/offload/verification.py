@@ -19,7 +19,13 @@ from pathlib import Path
 
 from offload.copy_legacy_mhl import CopyLegacyMhls
 from offload.engine.verifier import MediaHasher
-from offload.errors import DriveUnreachable, UsageError, describe_os_error, reach
+from offload.errors import (
+    DriveUnreachable,
+    UsageError,
+    describe_os_error,
+    printable_name,
+    reach,
+)
 from offload.ledger import STATE_FOLDER, Ledger
 from offload.manifest import (
     ASCMHL_FOLDER,
@@ -139,14 +145,73 @@ def _recorded_above(root: Path) -> Path | None:
     return None
 
 
+# How far below PATH, and over how many folders, ``_recorded_below`` looks: a shuttle drive's
+# root holds the card copies (DRIVE/A001), or a folder a day (DRIVE/DAY_01/A001).
+_BELOW_DEPTH = 2
+_BELOW_FOLDERS = 2_000
+_BELOW_NAMED = 3
+
+
+def _recorded_below(root: Path) -> list[Path]:
+    """The folders below *root* (down to ``_BELOW_DEPTH`` levels, over at most
+    ``_BELOW_FOLDERS`` folders, symlinks not followed, hidden folders passed over) with an
+    ASC MHL history or an offload-ai ledger of their own, sorted; a folder found is not
+    looked into. A DIT who names the drive that holds several card copies (``offload verify
+    /media/SHUTTLE``) has nothing recorded at that root: each copy below records its own
+    files from its own root, so the check is of each of them. Folders that cannot be
+    listed are passed over (a hint, not the check)."""
+    found: list[Path] = []
+    level, seen = [root], 0
+    for _ in range(_BELOW_DEPTH):
+        below: list[Path] = []
+        for folder in level:
+            try:
+                with os.scandir(folder) as entries:
+                    children = [
+                        Path(e.path)
+                        for e in entries
+                        if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)
+                    ]
+            except OSError:
+                continue
+            for child in children:
+                seen += 1
+                if seen > _BELOW_FOLDERS:
+                    return sorted(found)
+                if (child / ASCMHL_FOLDER).is_dir() or Ledger(child).path.exists():
+                    found.append(child)
+                else:
+                    below.append(child)
+        level = below
+    return sorted(found)
+
+
+def _recorded_elsewhere_hint(root: Path) -> str:
+    """What ``nothing to verify ROOT against`` adds: the copy root above *root* whose records
+    cover it, else the copies below it with records of their own, else nothing."""
+    above = _recorded_above(root)
+    if above is not None:
+        return f"; it is inside {above}, whose records cover it: verify {above}"
+    below = _recorded_below(root)
+    if not below:
+        return ""
+    named = ", ".join(printable_name(str(p)) for p in below[:_BELOW_NAMED])
+    more = f" and {len(below) - _BELOW_NAMED} more" if len(below) > _BELOW_NAMED else ""
+    if len(below) == 1:
+        return f"; 1 folder below it holds records of its own ({named}): verify it"
+    return (
+        f"; {len(below)} folders below it hold records of their own ({named}{more}): "
+        "verify each of them"
+    )
+
+
 def _against_ledger(
     root: Path, hash_file: HashFile, on_plan: OnPlan | None, proved: Proved
 ) -> VerifyReport:
     """:func:`verify_against_ledger`, keeping what it proves in *proved* as it goes."""
     ledger = Ledger(root)
     if not ledger.path.exists():
-        above = _recorded_above(root)
-        hint = f"; it is inside {above}, whose records cover it: verify {above}" if above else ""
+        hint = _recorded_elsewhere_hint(root)
         raise NoReferenceError(
             f"nothing to verify {root} against: no ASC MHL history "
             f"({ASCMHL_FOLDER}/), no legacy MHL given and no offload-ai ledger{hint}",

@@ -182,3 +182,37 @@ def test_a_folder_inside_a_copy_names_the_copy_root_to_verify(tmp_path: Path) ->
         f"legacy MHL given and no offload-ai ledger; it is inside {root}, whose records cover "
         f"it: verify {root}"
     ], err
+
+
+def test_a_drive_holding_card_copies_names_the_copies_to_verify(tmp_path: Path) -> None:
+    """Failed before (found in QA: ``offload verify`` of a shuttle drive's root holding 16
+    card copies): ``offload verify DRIVE``, whose card copies each hold their own history
+    and ledger (DRIVE/A001, and one a folder deeper, DRIVE/DAY_02/A002), said only "nothing
+    to verify against" (exit 30), naming none of them; ascmhl-debug verify says as little.
+    A hidden folder (a Mac's .Spotlight-V100) is not looked into."""
+    drive = tmp_path / "SHUTTLE"
+    for card, folder in (("A001", drive), ("A002", drive / "DAY_02"), ("A003", drive)):
+        source = tmp_path / "cards" / card
+        (source / "CLIPS").mkdir(parents=True)
+        (source / "CLIPS" / f"{card}C001.MOV").write_bytes(os.urandom(20_000))
+        folder.mkdir(parents=True, exist_ok=True)
+        code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", source, folder)
+        assert code == 0, err
+    (drive / ".Spotlight-V100" / "A004" / "ascmhl").mkdir(parents=True)
+    (drive / "NOTES").mkdir()
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", drive)
+
+    assert code == 30, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [
+        f"ERROR: nothing to verify {drive} against: no ASC MHL history (ascmhl/), no legacy "
+        "MHL given and no offload-ai ledger; 3 folders below it hold records of their own "
+        f"({drive / 'A001'}, {drive / 'A003'}, {drive / 'DAY_02' / 'A002'}): verify each of them"
+    ], err
+    # One copy below: named alone.
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", drive / "DAY_02")
+    assert code == 30, out + err
+    assert err.splitlines()[0].endswith(
+        f"; 1 folder below it holds records of its own ({drive / 'DAY_02' / 'A002'}): verify it"
+    ), err

@@ -651,3 +651,44 @@ def test_a_fusefat_drive_mounted_inside_the_destination_is_read_again(
     assert result.returncode == (1 if failed else 0), result.stderr
     assert "cannot set the time" not in result.stderr, result.stderr
     assert os.listdir(fat.path)  # the daemon is still there
+
+
+def test_a_card_re_read_through_a_cache_is_said_so_on_the_terminal_and_in_the_documents(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """An AVCHD camera's SD card (FAT32) read through fusefat, which reads its image through
+    this machine's page cache: the full mode's second read of the card is no read of the
+    card (``source_cache_bypass`` ``none`` for every file), yet the terminal and the
+    documents said only "verified ... (full verification)" (found in QA; failed before).
+    The copies' own read-backs are from the media and still count for the card release."""
+    import html
+
+    from support.camera_cards import AVCHD, write_card
+
+    fat = fusefat_mount(64 << 20, fat_bits=32)
+    card = write_card(fat.path / "AVCHD", AVCHD)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+
+    done = run("copy", card, dest, "--report-dir", reports)
+
+    assert done.returncode == 0, done.stderr
+    report = newest_report(reports)
+    bypass = {f["source_cache_bypass"] for f in report["files"]}
+    assert bypass == {"none"}, bypass
+    assert {d["cache_bypass"] for f in report["files"] for d in f["destinations"]} != {"none"}
+    said = " ".join(done.stderr.split())
+    words = (
+        f"CARD RE-READ THROUGH A CACHE: the full verification's second read of {len(AVCHD)} "
+        "card files went through this machine's page cache, which could not be dropped"
+    )
+    assert words in said, said
+    assert "which does not prove the card reads the same twice" in said
+    page = html.unescape(next(reports.glob("*.html")).read_text())
+    assert words in " ".join(page.split()), "the HTML report does not say so"
+    # A card re-read from the media says nothing of it.
+    local = write_card(tmp_path / "LOCAL", AVCHD)
+    again = run("copy", local, tmp_path / "dest", "--report-dir", tmp_path / "r2")
+    assert again.returncode == 0, again.stderr
+    assert "CARD RE-READ" not in again.stderr

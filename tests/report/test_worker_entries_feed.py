@@ -131,6 +131,28 @@ def test_the_documents_of_the_kept_entries_are_those_of_the_whole_ones(tmp_path:
     assert pdf_slim().startswith(b"%PDF")
 
 
+def test_the_worker_keeps_a_card_re_read_through_a_cache(tmp_path: Path) -> None:
+    """A card file whose full-mode re-read went through a cache (``source_cache_bypass``
+    ``none`` or ``server``) keeps that key in the worker, so its documents name it as the
+    command's do (the worker dropped the key: its HTML said nothing of it, failed before);
+    a re-read from the media (``o_direct``) is not kept."""
+    from offload.report.documents import DocumentOptions, render_documents
+
+    report = tricky_report(tmp_path)
+    whole = job_report.job_report_dict(report, exit_code=1)
+    whole["files"][0]["source_cache_bypass"] = "none"
+    whole["files"][1]["source_cache_bypass"] = "server"
+    kept = _kept(json.loads(json.dumps(whole["files"])), {})
+    assert [e.get("source_cache_bypass") for e in kept[:2]] == ["none", "server"]
+    assert all("source_cache_bypass" not in e for e in kept[2:])
+    slim = {**whole, "files": kept}
+    options = DocumentOptions(paper="a4")
+    html_whole, _ = render_documents(whole, options)
+    html_slim, _ = render_documents(slim, options)
+    assert _GENERATED.sub(b"", html_slim) == _GENERATED.sub(b"", html_whole)
+    assert b"CARD RE-READ THROUGH A CACHE" in html_whole
+
+
 def _fed_pending(
     report: job_report.OffloadReport, worker: DocumentWorker
 ) -> tuple[PendingDocuments, list[bytes]]:

@@ -41,7 +41,7 @@ from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
-from offload.report.words import plural
+from offload.report.words import card_reread_through_a_cache, plural
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -1163,7 +1163,12 @@ def build_view(
     statuses: Counter[str] = Counter()
     read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
     cached = 0
+    card_cached = card_server = 0  # card files the full mode re-read through a cache
     for entry in data.get("files", []):
+        card_bypass = entry.get("source_cache_bypass")
+        if card_bypass in _THROUGH_A_CACHE:
+            card_cached += 1
+            card_server += card_bypass == "server"
         if entry.get("source_error"):
             error = str(entry["source_error"])
             failed_lines.append(
@@ -1285,6 +1290,8 @@ def build_view(
             "that could not be dropped; now, or by the earlier run the ledger records): they "
             "matched what the cache returned, and the card release does not count them"
         )
+    if card_cached:
+        warnings.append(card_reread_through_a_cache(card_cached, server=card_server))
     unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
     if unfinished and not data.get("cancelled"):
         problems.append(

@@ -26,6 +26,7 @@ from offload.report.words import (
     VERIFIED_EARLIER,
     VERIFIED_EARLIER_STYLE,
     are,
+    card_reread_through_a_cache,
     plural,
 )
 from offload.results import (
@@ -473,6 +474,16 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             )
     if cached:
         lines.append(_cached_line(cached))
+    card_cached = Counter(
+        f.source_cache_bypass
+        for f in job.files
+        if f.source_cache_bypass in (CacheBypass.NONE, CacheBypass.SERVER)
+    )
+    if card_cached:
+        lines.append(
+            card_reread_through_a_cache(card_cached.total(), server=card_cached[CacheBypass.SERVER])
+            + "."
+        )
     if transfer_earlier:
         lines.append(
             "Copies transfer-checked by an earlier run and trusted from the destination's "

@@ -29,3 +29,27 @@ TRANSFER_CHECKED_STYLE = "bold blue"
 #: ("Verified earlier (not re-read)"); not the plain green of copies all verified now.
 VERIFIED_EARLIER = "verified earlier"
 VERIFIED_EARLIER_STYLE = "italic green"
+
+
+def card_reread_through_a_cache(count: int, *, server: int = 0) -> str:
+    """The full mode's second read of *count* card files (``source_cache_bypass`` ``none``
+    or, *server* of them, ``server``) went through a cache, not to the card: the words the
+    terminal's summary and the documents' warnings share. That re-read matched what the
+    cache returned, so it does not prove what the full mode's re-read is for (the card
+    reads the same twice)."""
+    where = []
+    if count - server:
+        where.append(
+            "this machine's page cache, which could not be dropped (a filesystem held in "
+            "memory (tmpfs, ramfs), whose storage is that cache; a FUSE filesystem whose "
+            "storage no mount table names, or whose block device this user may not open; "
+            "pages another program keeps mapped)"
+        )
+    if server:
+        where.append("a network share's server, which may answer from its cache")
+    return (
+        f"CARD RE-READ THROUGH A CACHE: the full verification's second read of "
+        f"{plural(count, 'card file')} went through {' and '.join(where)}, not to the card: "
+        "it matched the first read as the cache returned it, which does not prove the card "
+        f"reads the same twice (the copies' own read-backs are as stated)"
+    )

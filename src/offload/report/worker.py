@@ -304,9 +304,14 @@ def _ready(fd: int, deadline: float, *, write: bool) -> bool:
 # The keys of a file entry, and of a copy's, that the documents read (``content.py``,
 # ``clips.py``, ``media.py``, ``frames.py``, ``release.py``; ``documents.locator`` the copies'
 # ``final_path``): the worker keeps these alone (``_kept``). The others (the card file's
-# date and its re-read digests and cache, a copy's read-back digests, times and re-read
-# flag) are in the JSON and CSV, which the command writes; the documents never showed them.
+# date and its re-read digests, a copy's read-back digests, times and re-read flag) are in
+# the JSON and CSV, which the command writes; the documents never showed them. The card
+# file's re-read's cache (``source_cache_bypass``) is kept only where it names a cache the
+# re-read went through (``_CARD_CACHED``: the documents name those,
+# ``words.card_reread_through_a_cache``): a sixth key on every entry would double its dict's
+# table (184 -> 272 bytes an entry).
 _FILE_READ = ("path", "size_bytes", "digests", "source_error", "destinations")
+_CARD_CACHED = frozenset({"none", "server"})
 _COPY_READ = (
     "index",
     "status",
@@ -337,6 +342,9 @@ def _kept(entries: list[Any], shared: dict[object, object]) -> list[Any]:
     kept: list[Any] = []
     for entry in entries:
         slim = {key: entry[key] for key in _FILE_READ if key in entry}
+        bypass = entry.get("source_cache_bypass")
+        if bypass in _CARD_CACHED:
+            slim["source_cache_bypass"] = shared.setdefault(bypass, bypass)
         copies = slim.get("destinations")
         if copies:
             slim["destinations"] = [_kept_copy(copy, shared, NO_DIGESTS) for copy in copies]
