@@ -44,7 +44,8 @@ def in_the_way(ours: str = "") -> str:
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the
     copy root's ledger records from another card (``another_card``); ``"revoked"`` for one
     whose ledger entry an earlier run revoked (``revoked``); ``"checked"`` for one
-    ``offload verify`` found wrong and revoked keeping its record (``found_wrong_by_check``);
+    ``offload verify`` found wrong and revoked keeping its record (``found_wrong_by_check``),
+    ``"revoked_kept"`` for one an offload revoked keeping it (``found_wrong_by_offload``);
     empty for any other file."""
     if not ours:
         return _ANY
@@ -54,6 +55,8 @@ def in_the_way(ours: str = "") -> str:
         return revoked()
     if ours == "checked":
         return found_wrong_by_check()
+    if ours == "revoked_kept":
+        return found_wrong_by_offload()
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
 
 
@@ -65,6 +68,20 @@ def found_wrong_by_check() -> str:
         "offload verify found the copy at this name wrong and revoked its record in this copy "
         "root's ledger: it is not the card's file; --reverify replaces it once the new copy "
         "is verified (as --overwrite does), --keep-both keeps both"
+    )
+
+
+def found_wrong_by_offload() -> str:
+    """What to do about a file in the way, read back and found unlike the card's file now,
+    whose ledger record an earlier offload revoked keeping the entry it ended
+    (``Ledger.revoke``: its read-back found the copy wrong or could not read it, its
+    cascade's re-read, its re-read after fusefat's renames or the cancel of that re-read):
+    a copy of ours, which ``--reverify`` replaces."""
+    return (
+        "an earlier offload revoked its record of the copy at this name in this copy root's "
+        "ledger (found wrong, unreadable, or not read again after fusefat's renames) and "
+        "kept which copy it was: it is not the card's file; --reverify replaces it once the "
+        "new copy is verified (as --overwrite does), --keep-both keeps both"
     )
 
 
