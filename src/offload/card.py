@@ -1172,6 +1172,10 @@ def _plan(
 
 
 _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name every one
+# The ``remedies.in_the_way`` words of a copy whose revocation kept its record, and of any
+# revoked copy (``_revoked_kept``, ``_revoked``).
+_KEPT_WORDS = frozenset({"revoked_kept", "checked"})
+_REVOKED_WORDS = _KEPT_WORDS | {"revoked"}
 
 
 def _in_the_way_warnings(
@@ -1206,11 +1210,16 @@ def _in_the_way_warnings(
                     if len(found) == 1
                     else f"they are not overwritten and those copies fail ({named}{more}); "
                 )
-                + remedies.many_in_the_way(
-                    sum(1 for _, _, ours in found if ours == "size"),
-                    len(found),
-                    sum(1 for _, _, ours in found if ours == "card"),
-                    sum(1 for _, _, ours in found if ours == "revoked"),
+                + (
+                    remedies.in_the_way(found[0][2])
+                    if len(found) == 1
+                    else remedies.many_in_the_way(
+                        sum(1 for _, _, ours in found if ours == "size"),
+                        len(found),
+                        sum(1 for _, _, ours in found if ours == "card"),
+                        sum(1 for _, _, ours in found if ours in _REVOKED_WORDS),
+                        sum(1 for _, _, ours in found if ours in _KEPT_WORDS),
+                    )
                 ),
                 plan.index,
             )

@@ -123,12 +123,16 @@ def one_file(targets: Iterable[str | None]) -> dict[str, str]:
     return {target: _OVERWRITE for target in targets if target is not None}
 
 
-def many_in_the_way(ours: int, found: int, other_card: int = 0, revoked: int = 0) -> str:
+def many_in_the_way(
+    ours: int, found: int, other_card: int = 0, revoked: int = 0, kept: int = 0
+) -> str:
     """What to do about *found* files in the way of one destination's copies, *ours* of
     them copies of ours whose size changed (``--reverify`` replaces those), *other_card*
     of them recorded in the copy root's ledger from another card (``another_card``),
     *revoked* of them copies an earlier run revoked (``revoked``: named so, with how many
-    they are, whether or not other files are in the way too)."""
+    they are, whether or not other files are in the way too), *kept* of those revoked
+    keeping the entry they ended (``Ledger.found_wrong_copy``: ``--reverify`` replaces
+    them). One file: ``in_the_way``'s words for it (a kept one's are its caller's)."""
     if found == 1:
         return in_the_way(
             "size" if ours else "card" if other_card else "revoked" if revoked else ""
@@ -146,11 +150,23 @@ def many_in_the_way(ours: int, found: int, other_card: int = 0, revoked: int = 0
         if revoked == 1
         else ("their names", "they were", "the card's files")
     )
-    return (
+    words = (
         f"{words}; {some} an earlier offload revoked at {names} (found wrong after {was} "
         "verified, cancelled before the re-read after fusefat's renames, or never finished): "
         f"not {what}"
     )
+    if not kept:
+        return words
+    which = (
+        ("its record kept: --reverify replaces it", "copy is")
+        if revoked == 1
+        else ("their records kept: --reverify replaces them", "copies are")
+        if kept == revoked
+        else ("1 with its record kept: --reverify replaces that one", "copy is")
+        if kept == 1
+        else (f"{kept} with their records kept: --reverify replaces those", "copies are")
+    )
+    return f"{words}, {which[0]} once the new {which[1]} verified"
 
 
 def _many_in_the_way(ours: int, found: int, other_card: int) -> str:

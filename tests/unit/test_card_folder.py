@@ -143,7 +143,10 @@ def _revoked_by_a_check(tmp_path: Path, recorded: LedgerEntry, card: str, *, pla
     (root / CLIP).write_bytes(b"x" * 7)
     ledger = Ledger(root)
     ledger.append([recorded])
-    ledger.revoke({CLIP: recorded.card}, None if plain else {CLIP: recorded})
+    if plain:  # an older version's revocation
+        ledger.append([LedgerEntry(relative_path=CLIP, state="revoked")])
+    else:
+        ledger.revoke({CLIP: recorded.card}, {CLIP: recorded})
     plan = DestinationPlan(0, tmp_path / "dest", root, creates_root=True)
     files = [SourceFile(f"/card/{CLIP}", CLIP, 10, 20)]
     refuse_another_cards_folder(
