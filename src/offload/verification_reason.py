@@ -188,7 +188,7 @@ def _read_as_respelled(
     tool = (
         "ascmhl-debug verify, which compares names byte for byte,"
         if reference is ReferenceKind.ASCMHL
-        else "a tool that compares names byte for byte"
+        else "A tool that compares names byte for byte"
     )
     if both:
         return Reason(
