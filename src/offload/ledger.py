@@ -56,18 +56,28 @@ line, which ends every entry of the path as every version reads it.
 
 Which copy a revocation ended: a ``revoked`` line names the path alone, so nothing in it
 proves the file there now is the copy it revoked, and no run replaces that file unasked.
-``offload verify``, which revokes a copy it found wrong (``verify_revoke``), writes after
-that plain line a second ``revoked`` line carrying the entry it ended (``revoked_copy``: the
-entry's own JSON object), in the same append, made durable together. A version that knows
-the key reads the path's last line as that revocation and its record
-(``revoked_record``): ``offload copy --reverify`` takes such a copy up as ours
-(``Ledger.found_wrong_copy``: the record is of this very card file, from this card, its
-rename happened, a regular file at its name), reads it back and replaces it if it differs,
-without ``--overwrite``. An older version skips the second line (a key it does not know)
-and reads the plain revocation before it: it trusts less, never more. A crash that leaves
-the second line cut short leaves the plain one too (the copy then needs ``--overwrite``, as
-before). Only the path's last line counts: a revocation whose other cards' copies were
-written again after it (``revoke``) keeps no record a run reads.
+Every revocation (``Ledger.revoke``, the one writer: ``offload verify``'s, ``verify_revoke``
+and ``destinations.s3revoke``; and an offload's own, of a copy its read-back found wrong or
+could not read, ``existing.settle``, its cascade's, ``cascade._fail_damaged``, its re-read
+after fusefat's renames or that re-read's cancel, ``renamed_recheck``) writes after that
+plain line a second ``revoked`` line carrying the entry it ended (``revoked_copy``: the
+entry's own JSON object; the one *records* name, else the ledger's standing entry of that
+path and card, ``ended_entry``, or the record an earlier revocation of it kept) and who
+revoked it (``revoked_by``: absent for ``offload verify``, ``"offload"`` for an offload's
+own), in the same append, made durable together. A version that knows the keys reads the
+path's last line as that revocation and its record (``revoked_record``): ``offload copy
+--reverify`` takes such a copy up as ours (``Ledger.found_wrong_copy``: the record is of
+this very card file, from this card, its rename happened, a regular file at its name),
+reads it back and replaces it if it differs, without ``--overwrite``, and a plain run's
+refusal of it names ``--reverify``. An older version skips the second line (a key it does
+not know: the version before ``revoked_by`` skips an offload's, and reads none of them as
+``offload verify``'s) and reads the plain revocation before it: it trusts less, never
+more. A crash that leaves the second line cut short leaves the plain one too (the copy then
+needs ``--overwrite``, as before). No record: the revocation of an entry whose rename never
+happened (its partial still there, ``card._remove_stray_partials``: the file at the name is
+not the copy it records), and, the card unknown, of a path whose copies of two cards stand
+(which one is not one entry). Only the path's last line counts: a revocation whose other
+cards' copies were written again after it (``revoke``) keeps no record a run reads.
 
 Compatibility: a line with a key this version does not know is skipped (``LedgerEntry(**raw)``
 raises), and the path's previous line stands. So a newer version marks an entry that must be

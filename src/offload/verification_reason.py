@@ -16,9 +16,10 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
 * **missing** and **extra** alike, a recorded name and a new one that are the same name
   spelled otherwise (composed, NFC, and decomposed, NFD: macOS decomposes names, so a copy
   moved through a Mac holds them respelled): each says the other stands there
-  (``other-spelling``); nothing is read against the record at the other spelling (the
-  ledger). Against an ASC MHL history or a legacy MHL such a pair is no longer made: the
-  file is read against the record of its other spelling (``VerifyReport.respelled``),
+  (``other-spelling``); nothing is read against the record at the other spelling. Against
+  an ASC MHL history, a legacy MHL or the ledger (``verification._respelled``) such a pair
+  is no longer made: the file is read against the record of its other spelling
+  (``VerifyReport.respelled``),
   verified or changed, and its reason (``other-spelling`` too) names the record and says a
   tool comparing names byte for byte (ascmhl-debug verify) calls it missing and the file
   new.
