@@ -82,6 +82,7 @@ from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
 from offload.ledger import (
     LEDGER_NAME,
+    REVOKED_BY_OFFLOAD,
     STATE_FOLDER,
     THROUGH_A_CACHE,
     TOOL_IGNORE_PATTERNS,
@@ -951,6 +952,8 @@ def _plan(
                                 if changed is not None
                                 else "card"
                                 if other and source_file.relative_path in other
+                                else _revoked_kept(known, source_file.relative_path)
+                                if found_wrong is not None
                                 else _revoked(known, source_file.relative_path),
                             )
                         )
@@ -1003,12 +1006,20 @@ def _plan(
                         recorded_mode="" if recorded is None else recorded.verify,
                         changed=""
                         if changed is None or not options.reverify
-                        else _found_wrong_words(changed[0], final, changed[1])
+                        else _found_wrong_words(
+                            changed[0], final, changed[1], known[source_file.relative_path]
+                        )
                         if found_wrong is not None
                         else _changed_words(changed[0], final, changed[1]),
                         ours=changed is not None,
                         # A plain run: its refusal, if it differs, names --reverify.
-                        found_wrong_by_check=found_wrong is not None and changed is None,
+                        found_wrong_by_check=(
+                            "offload"
+                            if _revoked_kept(known, source_file.relative_path) == "revoked_kept"
+                            else "check"
+                        )
+                        if found_wrong is not None and changed is None
+                        else "",
                         ledger_entry="content"
                         if foreign is not None and other_card
                         else "card"
@@ -1167,6 +1178,10 @@ def _plan(
 
 
 _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name every one
+# The ``remedies.in_the_way`` words of a copy whose revocation kept its record, and of any
+# revoked copy (``_revoked_kept``, ``_revoked``).
+_KEPT_WORDS = frozenset({"revoked_kept", "checked"})
+_REVOKED_WORDS = _KEPT_WORDS | {"revoked"}
 
 
 def _in_the_way_warnings(
@@ -1201,11 +1216,16 @@ def _in_the_way_warnings(
                     if len(found) == 1
                     else f"they are not overwritten and those copies fail ({named}{more}); "
                 )
-                + remedies.many_in_the_way(
-                    sum(1 for _, _, ours in found if ours == "size"),
-                    len(found),
-                    sum(1 for _, _, ours in found if ours == "card"),
-                    sum(1 for _, _, ours in found if ours == "revoked"),
+                + (
+                    remedies.in_the_way(found[0][2])
+                    if len(found) == 1
+                    else remedies.many_in_the_way(
+                        sum(1 for _, _, ours in found if ours == "size"),
+                        len(found),
+                        sum(1 for _, _, ours in found if ours == "card"),
+                        sum(1 for _, _, ours in found if ours in _REVOKED_WORDS),
+                        sum(1 for _, _, ours in found if ours in _KEPT_WORDS),
+                    )
                 ),
                 plan.index,
             )
@@ -1362,6 +1382,15 @@ def _existing_copy_kind(
     return _IN_THE_WAY  # the engine's existing-file policy decides
 
 
+def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:
+    """The ``remedies.in_the_way`` word for a copy whose revocation kept its record
+    (``Ledger.found_wrong_copy``): ``"revoked_kept"`` where an offload revoked it,
+    ``"checked"`` where ``offload verify`` did (``LedgerEntry.revoked_by``)."""
+    entry = known.get(relative_path)
+    offload = entry is not None and entry.revoked_by == REVOKED_BY_OFFLOAD
+    return "revoked_kept" if offload else "checked"
+
+
 def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str:
     """``"revoked"`` when the ledger's last entry of *relative_path* (in *known*) is a
     ``revoked`` line (an earlier run found that copy wrong, was cancelled before its re-read
@@ -1402,16 +1431,25 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
     return f"{final} has another date than the copy {verb} there{when}"
 
 
-def _found_wrong_words(entry: LedgerEntry, final: str, size_now: int) -> str:
-    """How a copy of ours that ``offload verify`` found wrong and revoked
-    (``Ledger.found_wrong_copy``) differs, naming it: found wrong by that check, against the
-    copy *entry* recorded (when it was verified or transfer-checked there); and its size
-    now (*size_now*) when that changed since."""
+def _found_wrong_words(
+    entry: LedgerEntry, final: str, size_now: int, revocation: LedgerEntry
+) -> str:
+    """How a copy of ours whose record a revocation kept (``Ledger.found_wrong_copy``;
+    *revocation* its line) differs, naming it: found wrong by ``offload verify``, or revoked
+    by an earlier offload (``revoked_by``), against the copy *entry* recorded (when it was
+    verified or transfer-checked there); and its size now (*size_now*) when that changed
+    since."""
     verb, when = _proven_when(entry)
-    words = (
-        f"{final} was found wrong by offload verify, which revoked the ledger's record of "
-        f"the copy {verb} there{when}"
-    )
+    if revocation.revoked_by == REVOKED_BY_OFFLOAD:
+        words = (
+            f"an earlier offload revoked the ledger's record of the copy {verb} at {final}"
+            f"{when} (found wrong, unreadable, or not read again after fusefat's renames)"
+        )
+    else:
+        words = (
+            f"{final} was found wrong by offload verify, which revoked the ledger's record of "
+            f"the copy {verb} there{when}"
+        )
     if size_now != entry.size_bytes:
         words += f" (it is {size_now:,} bytes now; that copy was {entry.size_bytes:,} bytes)"
     return words
@@ -2805,7 +2843,12 @@ def _remove_stray_partials(
     if revoke:
         try:
             latest = known or {}  # read: every revoked path is one of its entries
-            ledger.revoke({relative_path: latest[relative_path].card for relative_path in revoke})
+            # No record kept: the rename never happened, the file at the name is not the
+            # copy the entry records (``Ledger.revoke``'s *unproven*).
+            ledger.revoke(
+                {relative_path: latest[relative_path].card for relative_path in revoke},
+                unproven=True,
+            )
         except OSError:
             keep.update(path for path in strays if path in proofs)
     return remove_strays(path for path in strays if path not in keep)

@@ -41,16 +41,16 @@ words and code.
 
 A ledger none of whose lines vouches for a copy (every path's last line ``revoked``, or of a
 state no version writes) is told by the records its revocations kept (``revoked_record``:
-``offload verify``'s second line, the entry of the copy it found wrong): one of this card
+a revocation's second line, the entry of the copy it ended, ``offload verify``'s and an
+offload's own alike, ``Ledger.revoke``): one of this card
 (``same_card``, or either unknown, of a card file's path, size and date) and the folder is
 this card's (its re-run goes on and reads each copy back); records of another card's copies
 alone and the folder is told by its files, as one without a ledger line: a second card of
 the name is refused before it merges its files among the first card's, where the refusal of
 a copy in its way would offer ``--overwrite`` of what may be the only copy left of that
-card. Plain ``revoked`` lines alone (``offload copy``'s own revocations, a cascade's,
-fusefat's re-read, an older version's check) say nothing of whose the copies were: the copy
-root is neither told by its files nor refused, on a disk or a bucket alike (a run of this
-card whose rewrite of its copies found wrong failed must not be refused as another's); each
+card. Plain ``revoked`` lines alone (an older version's revocations, or those of entries
+whose rename never happened, which keep no record) say nothing of whose the copies were:
+the copy root is neither told by its files nor refused, on a disk or a bucket alike; each
 copy there is read back by the plan, refused when it differs. Such a folder of another card
 is the gap left: its files merge, each copy in the way refused alone.
 

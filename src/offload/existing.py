@@ -135,10 +135,11 @@ class ExistingCopy(NamedTuple):
     # A copy of ours that changed since its ledger recorded it (``Ledger.changed_copy``),
     # whatever the run does with it: a refusal of it names --reverify.
     ours: bool = False
-    # A copy ``offload verify`` found wrong and revoked, whose record the revocation kept
-    # (``Ledger.found_wrong_copy``), in a run without --reverify: a refusal of it names
-    # --reverify (with --reverify it is ``ours``, with ``changed``).
-    found_wrong_by_check: bool = False
+    # A copy revoked with its record kept (``Ledger.found_wrong_copy``), in a run without
+    # --reverify: who revoked it, ``"check"`` (``offload verify``) or ``"offload"`` (an
+    # offload's own revocation); "" none. A refusal of it names --reverify (with --reverify
+    # it is ``ours``, with ``changed``).
+    found_wrong_by_check: str = ""
     ledger_entry: str = ""
     other_card: str = ""
     # The card file's fingerprint its ledger entry recorded and the planner read again and
@@ -209,10 +210,12 @@ class _Revoking(NamedTuple):
 
 def _whose(check: ExistingCopy) -> str:
     """The ``remedies.in_the_way`` word for an ADOPT copy found different: a copy of ours
-    whose date changed, one ``offload verify`` found wrong and revoked keeping its record,
-    one whose ledger entry an earlier run revoked, or any file."""
+    whose date changed, one ``offload verify`` (or an offload) found wrong and revoked
+    keeping its record, one whose ledger entry an earlier run revoked, or any file."""
     if check.ours:
         return "date"
+    if check.found_wrong_by_check == "offload":
+        return "revoked_kept"
     if check.found_wrong_by_check:
         return "checked"
     return "revoked" if check.ledger_entry == "revoked" else ""

@@ -56,18 +56,28 @@ line, which ends every entry of the path as every version reads it.
 
 Which copy a revocation ended: a ``revoked`` line names the path alone, so nothing in it
 proves the file there now is the copy it revoked, and no run replaces that file unasked.
-``offload verify``, which revokes a copy it found wrong (``verify_revoke``), writes after
-that plain line a second ``revoked`` line carrying the entry it ended (``revoked_copy``: the
-entry's own JSON object), in the same append, made durable together. A version that knows
-the key reads the path's last line as that revocation and its record
-(``revoked_record``): ``offload copy --reverify`` takes such a copy up as ours
-(``Ledger.found_wrong_copy``: the record is of this very card file, from this card, its
-rename happened, a regular file at its name), reads it back and replaces it if it differs,
-without ``--overwrite``. An older version skips the second line (a key it does not know)
-and reads the plain revocation before it: it trusts less, never more. A crash that leaves
-the second line cut short leaves the plain one too (the copy then needs ``--overwrite``, as
-before). Only the path's last line counts: a revocation whose other cards' copies were
-written again after it (``revoke``) keeps no record a run reads.
+Every revocation (``Ledger.revoke``, the one writer: ``offload verify``'s, ``verify_revoke``
+and ``destinations.s3revoke``; and an offload's own, of a copy its read-back found wrong or
+could not read, ``existing.settle``, its cascade's, ``cascade._fail_damaged``, its re-read
+after fusefat's renames or that re-read's cancel, ``renamed_recheck``) writes after that
+plain line a second ``revoked`` line carrying the entry it ended (``revoked_copy``: the
+entry's own JSON object; the one *records* name, else the ledger's standing entry of that
+path and card, ``ended_entry``, or the record an earlier revocation of it kept) and who
+revoked it (``revoked_by``: absent for ``offload verify``, ``"offload"`` for an offload's
+own), in the same append, made durable together. A version that knows the keys reads the
+path's last line as that revocation and its record (``revoked_record``): ``offload copy
+--reverify`` takes such a copy up as ours (``Ledger.found_wrong_copy``: the record is of
+this very card file, from this card, its rename happened, a regular file at its name),
+reads it back and replaces it if it differs, without ``--overwrite``, and a plain run's
+refusal of it names ``--reverify``. An older version skips the second line (a key it does
+not know: the version before ``revoked_by`` skips an offload's, and reads none of them as
+``offload verify``'s) and reads the plain revocation before it: it trusts less, never
+more. A crash that leaves the second line cut short leaves the plain one too (the copy then
+needs ``--overwrite``, as before). No record: the revocation of an entry whose rename never
+happened (its partial still there, ``card._remove_stray_partials``: the file at the name is
+not the copy it records), and, the card unknown, of a path whose copies of two cards stand
+(which one is not one entry). Only the path's last line counts: a revocation whose other
+cards' copies were written again after it (``revoke``) keeps no record a run reads.
 
 Compatibility: a line with a key this version does not know is skipped (``LedgerEntry(**raw)``
 raises), and the path's previous line stands. So a newer version marks an entry that must be
@@ -155,6 +165,12 @@ class LedgerEntry:
     # (``revoked_record``; the module's "Which copy a revocation ended"). None otherwise: a
     # default that costs no object an entry (a 50,000-line ledger makes one entry a line).
     revoked_copy: dict[str, object] | None = None
+    # Of such a line, who revoked the copy: "" ``offload verify``'s check (``REVOKED_BY_CHECK``;
+    # the lines of the version before the key), ``"offload"`` an offload's own revocation
+    # (``REVOKED_BY_OFFLOAD``: its read-back found the copy wrong or could not read it, the
+    # cascade's re-read, the re-read after fusefat's renames or its cancel): the words of a
+    # re-run that meets the copy say which.
+    revoked_by: str = ""
 
     @property
     def vouches(self) -> bool:
@@ -167,13 +183,17 @@ class LedgerEntry:
 
 # The keys a line holds only when set (an older version skips a line with one: see the
 # module's compatibility rule).
-_WHEN_SET = ("cache_bypass", "card", "fingerprint", "revoked_copy")
+_WHEN_SET = ("cache_bypass", "card", "fingerprint", "revoked_copy", "revoked_by")
+
+# Who revoked a copy, on the line carrying its record (``LedgerEntry.revoked_by``).
+REVOKED_BY_CHECK = ""
+REVOKED_BY_OFFLOAD = "offload"
 
 
 def entry_fields(entry: LedgerEntry) -> dict[str, object]:
     """The entry as the JSON object of its line: ``cache_bypass``, ``card``,
-    ``fingerprint`` and ``revoked_copy`` only when set (an older version skips a line with
-    one: see the module's compatibility rule)."""
+    ``fingerprint``, ``revoked_copy`` and ``revoked_by`` only when set (an older version
+    skips a line with one: see the module's compatibility rule)."""
     fields = vars(entry)
     if not all(fields[k] for k in _WHEN_SET):
         return {k: v for k, v in fields.items() if k not in _WHEN_SET or v}
@@ -182,9 +202,9 @@ def entry_fields(entry: LedgerEntry) -> dict[str, object]:
 
 def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     """The copy's entry that the ``revoked`` line *entry* ended, where it carries one
-    (``revoked_copy``: ``offload verify``'s second line) and it reads as an entry of a copy
-    (verified or transfer-checked, no record of its own, its keys of the types an entry
-    has: a damaged line is none); else None."""
+    (``revoked_copy``: a revocation's second line, ``Ledger.revoke``) and it reads as an
+    entry of a copy (verified or transfer-checked, no record of its own, its keys of the
+    types an entry has: a damaged line is none); else None."""
     if entry is None or entry.state != "revoked" or not entry.revoked_copy:
         return None
     try:
@@ -194,6 +214,8 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     if (
         not ended.vouches
         or ended.revoked_copy
+        or ended.revoked_by
+        or type(entry.revoked_by) is not str
         or ended.relative_path != entry.relative_path
         or type(ended.size_bytes) is not int
         or type(ended.mtime_ns) is not int
@@ -202,6 +224,26 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     ):
         return None
     return ended
+
+
+def ended_entry(entries: LedgerEntries, path: str, card: str) -> LedgerEntry | None:
+    """The entry a revocation of *path*'s copy of the card *card* (``CardIdentity.key``;
+    "" unknown) ends, as *entries* stand: the standing entry of the path of that card
+    (``same_card``: its last one, or one beside it; either unknown, the path's last entry
+    when no other card's stands beside it), or, where the path's last line is a revocation
+    that kept a record (``revoked_record``) of that card, that record (a copy revoked
+    again keeps it). None where it is not one entry (the card unknown and two cards' copies
+    there) or none vouches."""
+    last = entries.latest.get(path)
+    if last is None:
+        return None
+    if not last.vouches:
+        ended = revoked_record(last)
+        return ended if ended is not None and same_card(ended, card) else None
+    beside = entries.beside.get(path, ()) if entries.beside else ()
+    if not card:
+        return None if beside else last
+    return next((e for e in (last, *reversed(beside)) if same_card(e, card)), None)
 
 
 def same_card(entry: LedgerEntry, card: str) -> bool:
@@ -233,6 +275,7 @@ _LINE_FIELDS = (
     "card",
     "fingerprint",
     "revoked_copy",
+    "revoked_by",
 )
 
 
@@ -257,7 +300,8 @@ def entry_line(entry: LedgerEntry) -> str:
         or type(recorded_at) is not float
         or not math.isfinite(recorded_at)
         or type(digests) is not dict
-        or fields["revoked_copy"]  # a record in the line: rare (offload verify's)
+        or fields["revoked_copy"]  # a record in the line: rare (a revocation's)
+        or fields["revoked_by"]
     ):
         return _ENCODER.encode(entry_fields(entry))
     quote = encode_basestring
@@ -355,36 +399,60 @@ class Ledger:
         self._append_lines(entry_line(self.stamped(entry)) for entry in entries)
 
     def revoke(
-        self, cards: Mapping[str, str], records: Mapping[str, LedgerEntry] | None = None
+        self,
+        cards: Mapping[str, str],
+        records: Mapping[str, LedgerEntry] | None = None,
+        *,
+        by: str = REVOKED_BY_OFFLOAD,
+        unproven: bool = False,
     ) -> None:
         """Append, durably, a ``revoked`` line for each relative path of *cards*, each
-        followed by the entries of other cards than the revoked copy's (*cards*' value,
-        ``CardIdentity.key``; "" unknown: none) that stood beside it, as they were.
+        followed by a second one carrying the entry of the copy it ends (``revoked_copy``,
+        and who revoked it: *by*, ``REVOKED_BY_CHECK`` or ``REVOKED_BY_OFFLOAD``), then by
+        the entries of other cards than the revoked copy's (*cards*' value,
+        ``CardIdentity.key``; "" unknown: none) that stood beside it, as they were. The one
+        writer of a revocation, on a disk and on a bucket (``S3Ledger.append``).
 
-        *records*: by path, the entry of the copy found wrong that the revocation ends
-        (``offload verify``'s): after that path's ``revoked`` line, a second one carrying it
-        (``revoked_copy``), which only a version that knows the key reads (an older one
-        skips it, and the plain line before it stands: the module's "Which copy a
-        revocation ended"). Both in the one append, made durable together.
+        The entry a revocation ends: *records*' of its path where given (``offload verify``
+        knows which copy it found wrong), else the ledger's own (``ended_entry``: the
+        standing entry of the path of that card, or the record a revocation of it kept). A
+        second line is read only by a version that knows its keys (an older one skips it,
+        and the plain line before it stands: the module's "Which copy a revocation ended");
+        both in the one append, made durable together. *unproven*: no record at all, for
+        entries whose rename never happened (their partial is still there,
+        ``card._remove_stray_partials``): the file at the name is not the copy the entry
+        records, and a record would let ``--reverify`` take it up as ours.
 
         A ``revoked`` line ends every entry of its path, as every version reads it; one
         card's copy found wrong must not end another card's kept beside it (``--keep-both``:
         its next run would write one more copy). The entries written again fold back as they
         stood (``LedgerEntries.standing``'s order); an older version skips them (they record
         a card) and reads the revocation: it trusts less, never more. A ledger that cannot
-        be read is revoked alone (trusting less). Raises OSError (not written)."""
+        be read is revoked alone, without records (trusting less). Raises OSError (not
+        written)."""
+        looks_up = records is None and not unproven
         try:
-            known = self.load_entries() if any(cards.values()) else LedgerEntries({}, {})
+            known = (
+                self.load_entries() if looks_up or any(cards.values()) else LedgerEntries({}, {})
+            )
         except OSError:
             known = LedgerEntries({}, {})
         entries: list[LedgerEntry] = []
         for path, card in cards.items():
             entries.append(LedgerEntry(relative_path=path, state="revoked"))
-            ended = records.get(path) if records else None
-            if ended is not None and ended.relative_path == path:
+            if unproven:
+                ended = None
+            elif records is not None:
+                ended = records.get(path)
+            else:
+                ended = ended_entry(known, path, card)
+            if ended is not None and ended.relative_path == path and ended.vouches:
                 entries.append(
                     LedgerEntry(
-                        relative_path=path, state="revoked", revoked_copy=dict(entry_fields(ended))
+                        relative_path=path,
+                        state="revoked",
+                        revoked_copy=dict(entry_fields(ended)),
+                        revoked_by=by,
                     )
                 )
             last = known.latest.get(path)

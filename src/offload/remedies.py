@@ -44,7 +44,8 @@ def in_the_way(ours: str = "") -> str:
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the
     copy root's ledger records from another card (``another_card``); ``"revoked"`` for one
     whose ledger entry an earlier run revoked (``revoked``); ``"checked"`` for one
-    ``offload verify`` found wrong and revoked keeping its record (``found_wrong_by_check``);
+    ``offload verify`` found wrong and revoked keeping its record (``found_wrong_by_check``),
+    ``"revoked_kept"`` for one an offload revoked keeping it (``found_wrong_by_offload``);
     empty for any other file."""
     if not ours:
         return _ANY
@@ -54,6 +55,8 @@ def in_the_way(ours: str = "") -> str:
         return revoked()
     if ours == "checked":
         return found_wrong_by_check()
+    if ours == "revoked_kept":
+        return found_wrong_by_offload()
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
 
 
@@ -65,6 +68,20 @@ def found_wrong_by_check() -> str:
         "offload verify found the copy at this name wrong and revoked its record in this copy "
         "root's ledger: it is not the card's file; --reverify replaces it once the new copy "
         "is verified (as --overwrite does), --keep-both keeps both"
+    )
+
+
+def found_wrong_by_offload() -> str:
+    """What to do about a file in the way, read back and found unlike the card's file now,
+    whose ledger record an earlier offload revoked keeping the entry it ended
+    (``Ledger.revoke``: its read-back found the copy wrong or could not read it, its
+    cascade's re-read, its re-read after fusefat's renames or the cancel of that re-read):
+    a copy of ours, which ``--reverify`` replaces."""
+    return (
+        "an earlier offload revoked its record of the copy at this name in this copy root's "
+        "ledger (found wrong, unreadable, or not read again after fusefat's renames) and "
+        "kept which copy it was: it is not the card's file; --reverify replaces it once the "
+        "new copy is verified (as --overwrite does), --keep-both keeps both"
     )
 
 
@@ -106,12 +123,16 @@ def one_file(targets: Iterable[str | None]) -> dict[str, str]:
     return {target: _OVERWRITE for target in targets if target is not None}
 
 
-def many_in_the_way(ours: int, found: int, other_card: int = 0, revoked: int = 0) -> str:
+def many_in_the_way(
+    ours: int, found: int, other_card: int = 0, revoked: int = 0, kept: int = 0
+) -> str:
     """What to do about *found* files in the way of one destination's copies, *ours* of
     them copies of ours whose size changed (``--reverify`` replaces those), *other_card*
     of them recorded in the copy root's ledger from another card (``another_card``),
     *revoked* of them copies an earlier run revoked (``revoked``: named so, with how many
-    they are, whether or not other files are in the way too)."""
+    they are, whether or not other files are in the way too), *kept* of those revoked
+    keeping the entry they ended (``Ledger.found_wrong_copy``: ``--reverify`` replaces
+    them). One file: ``in_the_way``'s words for it (a kept one's are its caller's)."""
     if found == 1:
         return in_the_way(
             "size" if ours else "card" if other_card else "revoked" if revoked else ""
@@ -129,11 +150,23 @@ def many_in_the_way(ours: int, found: int, other_card: int = 0, revoked: int = 0
         if revoked == 1
         else ("their names", "they were", "the card's files")
     )
-    return (
+    words = (
         f"{words}; {some} an earlier offload revoked at {names} (found wrong after {was} "
         "verified, cancelled before the re-read after fusefat's renames, or never finished): "
         f"not {what}"
     )
+    if not kept:
+        return words
+    which = (
+        ("its record kept: --reverify replaces it", "copy is")
+        if revoked == 1
+        else ("their records kept: --reverify replaces them", "copies are")
+        if kept == revoked
+        else ("1 with its record kept: --reverify replaces that one", "copy is")
+        if kept == 1
+        else (f"{kept} with their records kept: --reverify replaces those", "copies are")
+    )
+    return f"{words}, {which[0]} once the new {which[1]} verified"
 
 
 def _many_in_the_way(ours: int, found: int, other_card: int) -> str:

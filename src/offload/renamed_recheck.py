@@ -48,7 +48,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import NamedTuple
 
 from offload.errors import describe_os_error
@@ -183,7 +182,7 @@ def recheck_after_renames(
     promoted: list[tuple[DestinationFileResult, str]] = []
     # Revoked together, one write a ledger: on fusefat each write of the ledger rewrites it
     # whole (it refuses appends), and a cancel may leave thousands not re-checked.
-    unchecked: dict[int, list[DestinationFileResult]] = {}
+    unchecked: dict[int, list[tuple[DestinationFileResult, str]]] = {}
     stopped = False
     for file in job.files:
         for result in file.destinations:
@@ -223,7 +222,9 @@ def recheck_after_renames(
                 result.status = DestinationStatus.CANCELLED
                 result.verified_at = result.verified_mode = None  # not proved as left
                 result.error = f"{result.final_path}: {checked} before the renames; {NOT_RECHECKED}"
-                unchecked.setdefault(result.destination_index, []).append(result)
+                unchecked.setdefault(result.destination_index, []).append(
+                    (result, file.relative_path)
+                )
                 not_rechecked.append(
                     (result.final_path, result.destination_index, file.relative_path, checked)
                 )
@@ -249,7 +250,7 @@ def recheck_after_renames(
                 "renaming others into it; copy the card to a drive the kernel's vfat or "
                 "exfat driver mounts"
             )
-            _revoke([result], plan, ledgers)
+            _revoke([(result, file.relative_path)], plan, ledgers)
             failed.append(
                 Rechecked(
                     f"copy FAILED: {result.error}",
@@ -315,24 +316,22 @@ def filesystem_of(path: str, folders: Sequence[tuple[str, str]]) -> str | None:
 
 
 def _revoke(
-    results: Sequence[DestinationFileResult],
+    results: Sequence[tuple[DestinationFileResult, str]],
     plan: DestinationPlan,
     ledgers: Sequence[Ledger | None],
 ) -> None:
-    """Revoke the copies of *results*, all of *plan*'s destination (this card's alone), in
-    its ledger, one write; a ledger that cannot be written is said in each one's
-    ``error``."""
+    """Revoke the copies of *results* (each with its card file's relative path, the path
+    its ledger entry records: a ``--keep-both`` copy's own name is another), all of
+    *plan*'s destination (this card's alone), in its ledger, one write; a ledger that
+    cannot be written is said in each one's ``error``."""
     ledger = ledgers[plan.index]
     if ledger is None:
         return
-    copies = {
-        Path(os.path.relpath(result.final_path, plan.root)).as_posix(): ledger.card
-        for result in results
-    }
+    copies = dict.fromkeys((relative for _, relative in results), ledger.card)
     try:
         ledger.revoke(copies)
     except OSError as exc:
-        for result in results:
+        for result, _ in results:
             result.error = (result.error or "") + (
                 f" (cannot revoke it in its ledger: {describe_os_error(exc)})"
             )

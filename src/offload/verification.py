@@ -231,9 +231,14 @@ def _against_ledger(
     missing: list[str] = []
     links: dict[str, list[str]] = {"dangling": [], "outside": []}
     on_disk = set(_walk(root))
+    # A file whose name the ledger records spelled otherwise (NFC, NFD) is read against that
+    # record, as against a manifest (``_respelled``): by the name it has now, never missing
+    # under one spelling and new under the other.
+    respelled = _respelled(recorded, on_disk)
+    as_listed = {record: listed for listed, record in respelled.items()}
     # First what will be read (a size that differs is changed unread), then the reads: the
-    # progress total is what is read.
-    reads: list[tuple[str, int]] = []
+    # progress total is what is read. Each: the file's path, its record's, its size.
+    reads: list[tuple[str, str, int]] = []
 
     def note(relative: str, exc: OSError) -> None:
         if isinstance(exc, FileNotFoundError):
@@ -242,8 +247,9 @@ def _against_ledger(
         else:
             unreadable.append(relative)
 
-    for relative in sorted(recorded):
-        size = recorded[relative][0]
+    for record in sorted(recorded):
+        size = recorded[record][0]
+        relative = as_listed.get(record, record)
         if relative not in on_disk:
             missing.append(relative)
             why = _link_not_read(root, relative)
@@ -258,13 +264,13 @@ def _against_ledger(
         if actual_size != size:
             changed.append(ChangedFile(relative, ChangeReason.SIZE, size, actual_size))
             continue
-        reads.append((relative, actual_size))
+        reads.append((relative, record, actual_size))
     if on_plan is not None:
-        on_plan(len(reads), sum(size for _, size in reads))
+        on_plan(len(reads), sum(size for _, _, size in reads))
     done = 0
     try:
-        for done, (relative, actual_size) in enumerate(reads):  # noqa: B007 (read after it)
-            size, digests = recorded[relative]
+        for done, (relative, record, actual_size) in enumerate(reads):  # noqa: B007 (read after)
+            size, digests = recorded[record]
             try:
                 actual = hash_file(root / relative, list(digests))
             except OSError as exc:
@@ -284,13 +290,13 @@ def _against_ledger(
             verified=verified,
             changed=changed,
             unreadable=unreadable,
-            unfinished=() if proved.reads_over else [relative for relative, _ in reads[done:]],
+            unfinished=() if proved.reads_over else [relative for relative, _, _ in reads[done:]],
         ) from exc
     # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
     extra, leftovers = split_leftovers(
         sorted(
             path
-            for path in on_disk - set(recorded)
+            for path in on_disk - set(recorded) - set(respelled)
             if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
         )
     )
@@ -306,8 +312,30 @@ def _against_ledger(
         dangling=tuple(links["dangling"]),
         outside=tuple(links["outside"]),
         leftovers=tuple(leftovers),
+        # Those read against the record of their name spelled otherwise, still there.
+        respelled={p: r for p, r in respelled.items() if p in on_disk},
     )
     return with_reasons(report)
+
+
+def _respelled(recorded: Collection[str], on_disk: Collection[str]) -> dict[str, str]:
+    """Each file of *on_disk* whose name *recorded* (the ledger's copies) holds spelled
+    otherwise (the same once both are composed, NFC: ``card_legacy_mhl.spelled_as_listed``,
+    the one rule of the card's records and of a check against a manifest) where no file of
+    the recorded spelling is there and its own spelling is not recorded, mapped to that
+    recorded path. Nothing made where every recorded name is ASCII."""
+    absent = sorted(p for p in recorded if not p.isascii() and p not in on_disk)
+    if not absent:
+        return {}
+    from offload.card_legacy_mhl import spelled_as_listed
+
+    spell = spelled_as_listed(on_disk)
+    pairs: dict[str, str] = {}
+    for record in absent:
+        listed = spell(record)
+        if listed != record and listed in on_disk and listed not in recorded:
+            pairs.setdefault(listed, record)
+    return pairs
 
 
 def _link_not_read(root: Path, relative: str) -> str | None:

@@ -16,9 +16,10 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
 * **missing** and **extra** alike, a recorded name and a new one that are the same name
   spelled otherwise (composed, NFC, and decomposed, NFD: macOS decomposes names, so a copy
   moved through a Mac holds them respelled): each says the other stands there
-  (``other-spelling``); nothing is read against the record at the other spelling (the
-  ledger). Against an ASC MHL history or a legacy MHL such a pair is no longer made: the
-  file is read against the record of its other spelling (``VerifyReport.respelled``),
+  (``other-spelling``); nothing is read against the record at the other spelling. Against
+  an ASC MHL history, a legacy MHL or the ledger (``verification._respelled``) such a pair
+  is no longer made: the file is read against the record of its other spelling
+  (``VerifyReport.respelled``),
   verified or changed, and its reason (``other-spelling`` too) names the record and says a
   tool comparing names byte for byte (ascmhl-debug verify) calls it missing and the file
   new.
@@ -59,8 +60,16 @@ REVOKED_COPY = (
     "an earlier offload revoked its copy at this name in the ledger (found wrong after it was "
     "verified or by offload verify, cancelled before its re-read after fusefat's renames, or "
     "never finished): nothing vouches for the file there; offload copy reads it back, and "
-    "--overwrite replaces it once the new copy is verified (--reverify too, for a copy offload "
-    "verify revoked)"
+    "--overwrite replaces it once the new copy is verified"
+)
+#: The same, where the revocation kept the entry it ended (``ledger.revoked_record``): a
+#: copy of ours, which ``offload copy --reverify`` takes up (``Ledger.found_wrong_copy``).
+REVOKED_COPY_KEPT = (
+    "an earlier offload revoked its copy at this name in the ledger (found wrong or "
+    "unreadable, by offload verify or by its own read-back, or not read again after "
+    "fusefat's renames) and kept which copy it was: nothing vouches for the file there; "
+    "offload copy reads it back, and --reverify (or --overwrite) replaces it once the new "
+    "copy is verified"
 )
 
 #: Why a symlink at a recorded name is no copy, in a check against the ledger, which never
@@ -114,8 +123,8 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
                 recorded, records, report.reference, both=path in report.recorded_as_is
             ),
         )
-    for path in _revoked(report.root, [p for p in report.extra if p not in reasons]):
-        reasons[path] = Reason("revoked-copy", REVOKED_COPY)
+    for path, kept in _revoked(report.root, [p for p in report.extra if p not in reasons]):
+        reasons[path] = Reason("revoked-copy", REVOKED_COPY_KEPT if kept else REVOKED_COPY)
     if report.reference is not ReferenceKind.LEDGER:
         for path in (*(c.path for c in report.changed), *report.unreadable):
             if os.path.islink(report.root / path):
@@ -180,7 +189,7 @@ def _read_as_respelled(
     tool = (
         "ascmhl-debug verify, which compares names byte for byte,"
         if reference is ReferenceKind.ASCMHL
-        else "a tool that compares names byte for byte"
+        else "A tool that compares names byte for byte"
     )
     if both:
         return Reason(
@@ -201,19 +210,24 @@ def _read_as_respelled(
     )
 
 
-def _revoked(root: Path, paths: list[str]) -> list[str]:
+def _revoked(root: Path, paths: list[str]) -> list[tuple[str, bool]]:
     """Those of *paths* whose last entry in the ledger of the copy root *root* is
-    ``revoked``; none when it has no ledger or it cannot be read (read only when *paths*
-    has some: most checks find nothing new)."""
+    ``revoked``, each with whether that revocation kept the entry it ended
+    (``revoked_record``); none when it has no ledger or it cannot be read (read only when
+    *paths* has some: most checks find nothing new)."""
     if not paths:
         return []
-    from offload.ledger import Ledger
+    from offload.ledger import Ledger, revoked_record
 
     try:
         latest = Ledger(root).load()
     except OSError:
         return []
-    return [p for p in paths if (e := latest.get(p)) is not None and e.state == "revoked"]
+    return [
+        (p, revoked_record(e) is not None)
+        for p in paths
+        if (e := latest.get(p)) is not None and e.state == "revoked"
+    ]
 
 
 def new_reason(path: str, reference: ReferenceKind) -> Reason | None:

@@ -60,7 +60,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from offload.errors import UsageError, describe_os_error
-from offload.ledger import Ledger, LedgerEntries, LedgerEntry, final_path_of
+from offload.ledger import (
+    REVOKED_BY_CHECK,
+    Ledger,
+    LedgerEntries,
+    LedgerEntry,
+    final_path_of,
+)
 from offload.lock import lock_copy_roots
 from offload.manifest import ChangedFile
 
@@ -112,7 +118,7 @@ def revoke_found_wrong(
                 ledger, ledger.load_entries(), wanted, checked_since, own
             )
             if cards:
-                ledger.revoke(cards, records)
+                ledger.revoke(cards, records, by=REVOKED_BY_CHECK)
         except OSError as exc:
             return Revocation((), describe_os_error(exc))
     return Revocation(revoked, unrecorded=unrecorded)

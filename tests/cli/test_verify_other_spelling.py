@@ -114,3 +114,42 @@ def test_a_file_recorded_under_both_spellings_is_read_once_with_one_verdict(
     assert data["verified"] == ["NOTES/ok.txt"], data
     assert data["files_read_from_media"] + data["files_read_through_cache"] == 2, data
     assert data["totals"]["bytes_read"] == st.st_size + 3, data["totals"]
+
+
+@pytest.mark.parametrize(("recorded", "now"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
+def test_a_name_respelled_since_the_ledger_recorded_it_is_read_against_its_entry(
+    tmp_path: Path, recorded: str, now: str
+) -> None:
+    """The same against the ledger (a copy made with ``--mhl none``: no manifest, the
+    ledger is the reference): the file is read against the entry of its name spelled
+    otherwise, verified (exit 0) or CHANGED (exit 11), never MISSING + NEW. Failed before:
+    exit 10, the recorded name missing and the same name spelled otherwise new, unread."""
+    card = tmp_path / "A001"
+    (card / "NOTES").mkdir(parents=True)
+    (card / "NOTES" / recorded).write_bytes(b"the plan\n")
+    (card / "NOTES" / "ok.txt").write_bytes(b"ok\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = run(
+        "copy", "--quiet", "--mhl", "none", "--report-dir", tmp_path / "r", card, dest
+    )
+    assert code == 0, err
+    notes = dest / "A001" / "NOTES"
+    os.rename(notes / recorded, notes / now)
+
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", dest / "A001")
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert data["reference"] == "ledger", data
+    assert data["missing"] == [] and data["extra"] == [], data
+    assert sorted(data["verified"]) == sorted([f"NOTES/{now}", "NOTES/ok.txt"]), data
+    why = data["reasons"][f"NOTES/{now}"]
+    assert why["code"] == "other-spelling" and "the ledger records its name" in why["text"]
+    assert "read against that record" in why["text"], why
+
+    (notes / now).write_bytes(b"the Plan\n")
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", dest / "A001")
+    assert code == 11, out + err
+    data = json.loads(out)
+    assert [c["path"] for c in data["changed"]] == [f"NOTES/{now}"], data
+    assert data["missing"] == [] and data["extra"] == [], data

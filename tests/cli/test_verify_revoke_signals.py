@@ -7,6 +7,7 @@ report was written at all."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -83,6 +84,7 @@ def test_a_second_signal_while_verify_revokes_finishes_the_revoke_then_stops(
         "the copies it found wrong, the check over: the revocation was finished first" in said
     ), said
     assert "this check revoked this copy root's ledger record of the 1 copy" in said, said
+    assert "the summary was not printed: the report gives the check's results" in said, said
     # The revocation is whole and durable: one more line, complete, every earlier one kept.
     lines = ledger.read_text().splitlines()
     assert lines[: len(lines_before)] == lines_before
@@ -107,3 +109,62 @@ def test_a_second_signal_while_verify_revokes_finishes_the_revoke_then_stops(
     ), note
     assert f"Report: {saved}" in err, err
     assert saved.with_suffix(".csv").is_file()
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_stop_while_revoking_whose_report_cannot_be_written_says_no_report_gives_results(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """As above, but the report folder refuses the report (ENOSPC at its files' creation):
+    the stop's line says no report was written and nothing gives the check's results, not
+    that the report gives them. Failed before: "the report gives the check's results and
+    what it revoked", of a report that does not exist."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(3):
+        (card / "CLIPS" / f"C{index:03d}.MOV").write_bytes(os.urandom(40_000))
+    backing = tmp_path / "disk"
+    backing.mkdir()
+    done = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "jobs"), str(card), str(backing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    _flip_a_bit(backing / "A001" / "CLIPS" / "C001.MOV")
+    (backing / "reports").mkdir()
+
+    fs = faulty_fs(backing=backing)
+    refused = fs.fail("create", errno.ENOSPC, path="reports/*")
+    held = fs.stall("write", path="A001/.offload/ledger.jsonl", nth=1)
+    reports = fs.mountpoint / "reports"
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    assert fs.fired(refused) >= 1
+    assert list((backing / "reports").iterdir()) == []
+    said = " ".join(err.split())
+    assert "cannot write the verify report into" in said, said
+    assert "this check revoked this copy root's ledger record of the 1 copy" in said, said
+    assert "the report gives" not in said and "Report: " not in err, said
+    assert (
+        "the summary was not printed and no report was written, so nothing gives the "
+        "check's results" in said
+    ), said

@@ -677,6 +677,14 @@ def test_several_revoked_copies_in_the_way_are_each_named_revoked(
     warning = next(line for line in said.splitlines() if "of another size already" in line)
     assert "3 files of another size" in warning, said
     assert "2 of them are copies an earlier offload revoked at their names" in warning, said
+    # Revoked keeping the entries they ended (the --reverify's own revocation): the repair
+    # without --overwrite is named, and works. Failed before: no record, --overwrite alone.
+    assert "their records kept: --reverify replaces them" in warning, said
+    err = io.StringIO()
+    code = offload_main([*argv, "--reverify"], Environment(stdout=io.StringIO(), stderr=err))
+    assert code == 1, err.getvalue()  # C.mov, another tool's file, still refused
+    for name in ("A.mov", "B.mov"):
+        assert (fs.mountpoint / card.name / name).read_bytes() == (card / name).read_bytes()
 
 
 # -- the card --------------------------------------------------------------------------------

@@ -395,12 +395,23 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
     assert "Do not format the card: a copy failed: C0001.bin." in output, output
     assert copy.exists() and copy.stat().st_size == before.st_size  # left, not half-written
     assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
+    # The revocation kept the entry it ended (``Ledger.revoke``): with room again,
+    # --reverify takes the wrong copy up as ours and replaces it, no --overwrite. Failed
+    # before: the plain ``revoked`` line alone, refused (exit 1) naming --overwrite.
+    lines = (drive / card.name / ".offload" / "ledger.jsonl").read_text().splitlines()
+    plain, carrying = [e for e in map(json.loads, lines) if e["relative_path"] == "C0001.bin"][-2:]
+    assert plain["state"] == "revoked", plain
+    assert "revoked_copy" not in plain, plain  # what every version reads
+    assert carrying["revoked_by"] == "offload", carrying
+    assert carrying["revoked_copy"]["state"] == "verified", carrying
+    assert carrying["revoked_copy"]["size_bytes"] == before.st_size, carrying
     filler.unlink()
     code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
-    assert code == 1 and "--overwrite replaces it" in output, output  # as the error said
-    code, output = offload("copy", "--overwrite", card, drive, "--report-dir", reports)
     assert code == 0, output
+    assert "an earlier offload revoked the ledger's record of the copy verified at" in output
     assert copy.read_bytes() == (card / "C0001.bin").read_bytes()
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0 and "0 to copy" in output, output
 
 
 def test_a_copy_found_wrong_on_a_full_drive_never_calls_the_drive_lost_as_it_happens(
@@ -474,17 +485,16 @@ def test_a_copy_whose_rewrite_failed_is_refused_not_the_run_on_the_still_full_dr
     tmp_path: Path, ext4_loop: Callable[..., Ext4Loop], damage: str
 ) -> None:
     """A copy of ours found wrong by ``--reverify`` whose rewrite failed on the full drive:
-    its ledger entry is revoked, the wrong copy left. The drive still full, a run without
-    ``--overwrite`` (plain, or ``--reverify`` again) never writes that file (the wrong copy
-    is another file in the way now: kept, the file refused naming ``--overwrite``), so it
-    keeps no room for it: the run goes on, the other copies verified earlier (or read back
-    again), exit 1 for the refused file, the wrong copy untouched. ``--overwrite``, which
-    would write it again, is still refused for want of room (exit 64, nothing written).
-    Failed before: every run refused, exit 64, "not enough free space", counting room for a
-    rewrite (same size: read back and possibly replaced) or a copy (cut short since: a file
-    of another size in the way, which the writer refuses before writing) the run would never
-    make."""
-    drive, card, reports, _filler = offloaded_then_filled(tmp_path, ext4_loop)
+    its ledger entry is revoked, keeping the entry it ended, the wrong copy left. The drive
+    still full, a plain run never writes that file (the wrong copy is in the way: kept, the
+    file refused naming ``--reverify``), so it keeps no room for it: the run goes on, the
+    other copies verified earlier, exit 1 for the refused file, the wrong copy untouched.
+    ``--reverify`` and ``--overwrite``, which would write it again, are refused for want of
+    room (exit 64, nothing written); with room again, ``--reverify`` replaces it. Failed
+    before: every run refused, exit 64, "not enough free space", counting room for a rewrite
+    the run would never make; then (the revocation keeping no record) ``--reverify`` refused
+    the copy as any file in the way, naming ``--overwrite``."""
+    drive, card, reports, filler = offloaded_then_filled(tmp_path, ext4_loop)
     copy = drive / card.name / "C0001.bin"
     _rot(copy)
     code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
@@ -494,25 +504,30 @@ def test_a_copy_whose_rewrite_failed_is_refused_not_the_run_on_the_still_full_dr
     wrong = copy.read_bytes()
     assert wrong != (card / "C0001.bin").read_bytes()
 
-    for flags in ((), ("--reverify",)):
-        code, output = offload("copy", *flags, card, drive, "--report-dir", reports)
-        assert code == 1, (flags, output)
-        assert "not enough free space" not in output, (flags, output)
-        assert "C0001.bin" in output and "--overwrite replaces it" in output, (flags, output)
-        # Read back and found different (same size), or of another size: the refusal says
-        # whose it was. Failed before: the words of any other file in the way.
-        assert "an earlier offload revoked the copy at this name" in output, output
-        assert "Do not format the card: a copy failed: C0001.bin." in output, (flags, output)
-        assert copy.read_bytes() == wrong  # kept as it is
-        assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
-        report = json.loads(max((reports).glob("*.json"), key=os.path.getmtime).read_text())
-        states = {f["path"]: [d["status"] for d in f["destinations"]] for f in report["files"]}
-        good = "verified" if flags else "verified_earlier"
-        assert states == {"C0000.bin": [good], "C0001.bin": ["failed"], "C0002.bin": [good]}
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 1, output
+    assert "not enough free space" not in output, output
+    # Read back and found different (same size), or of another size: the refusal says
+    # whose it was and the repair that works. Failed before: "--overwrite replaces it".
+    assert "C0001.bin" in output and "an earlier offload revoked its record" in output, output
+    assert "--reverify replaces it" in output, output
+    assert "Do not format the card: a copy failed: C0001.bin." in output, output
+    assert copy.read_bytes() == wrong  # kept as it is
+    assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
+    report = json.loads(max((reports).glob("*.json"), key=os.path.getmtime).read_text())
+    states = {f["path"]: [d["status"] for d in f["destinations"]] for f in report["files"]}
+    good = "verified_earlier"
+    assert states == {"C0000.bin": [good], "C0001.bin": ["failed"], "C0002.bin": [good]}
 
-    code, output = offload("copy", "--overwrite", card, drive, "--report-dir", reports)
-    assert code == 64 and "not enough free space" in output, output
-    assert copy.read_bytes() == wrong
+    for flags in (("--reverify",), ("--overwrite",)):
+        code, output = offload("copy", *flags, card, drive, "--report-dir", reports)
+        assert code == 64 and "not enough free space" in output, (flags, output)
+        assert copy.read_bytes() == wrong
+
+    filler.unlink()
+    code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    assert copy.read_bytes() == (card / "C0001.bin").read_bytes()
 
 
 def test_overwrite_in_transfer_mode_keeps_room_for_the_larger_transfer_batches(

@@ -22,7 +22,7 @@ from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
 from offload.events import CardReleased, Event, FileVerified, WarningIssued
 from offload.fingerprint import SAMPLE
-from offload.ledger import Ledger
+from offload.ledger import Ledger, revoked_record
 from offload.manifest.history import read_history
 from offload.options import CopyOptions
 from offload.results import DestinationStatus
@@ -526,6 +526,21 @@ def test_a_fast_copy_the_cascade_does_not_read_changed_after_the_release_is_fail
     entries = Ledger(raid2 / card.name).load()
     assert {p: entries[p].state for p in found} == dict.fromkeys(found, "revoked")
     assert entries["CLIPS/C00/A003C003.mov"].state == "verified"
+    # Each revocation kept the entry it ended (an offload's: ``revoked_by``), so RAID2's
+    # --reverify takes the two copies still there up as ours and replaces them, without
+    # --overwrite. Failed before: plain ``revoked`` lines alone, and --reverify refused both
+    # as files in the way (exit 1), naming --overwrite.
+    for path in found:
+        kept = revoked_record(entries[path])
+        assert kept is not None and kept.relative_path == path, entries[path]
+        assert entries[path].revoked_by == "offload"
+    again = offload(card, [raid2], options=OffloadOptions(reverify=True))
+    assert again.exit_code == 0, [
+        (f.relative_path, d.error) for f in again.job.files for d in f.destinations if d.error
+    ]
+    for file in again.job.files:
+        copy = raid2 / card.name / file.relative_path
+        assert copy.read_bytes() == (card / file.relative_path).read_bytes(), copy
 
 
 def released_and_stopped(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path]:

@@ -283,21 +283,24 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
     for path in failed:
         assert said["reasons"][path]["code"] == "revoked-copy", said["reasons"]
         assert "--overwrite" in said["reasons"][path]["text"]
+        assert "--reverify (or --overwrite) replaces it" in said["reasons"][path]["text"]
     # The reference tool hides the debris too: the manifest's ignore list names it. Failed
     # before: "found new file DCIM/100GOPRO/.offload-part", exit 21 on a copy with no damage.
     verdict = judge.verify(root)
     assert ".offload-part" not in verdict.stderr, verdict.describe()
     assert verdict.returncode == (21 if failed else 0), verdict.describe()
-    # The same command again: a revoked copy at its final name is not the card's file, and
-    # not provably the one revoked (the revoked line names only its path): refused, named
-    # so, with the remedy. Failed before: "already exists with other content", as for any
-    # file. The debris stays: removing it through fusefat frees clusters a copy still uses.
+    # The same command again: a revoked copy at its final name is not the card's file:
+    # refused, named so, with the remedy (the revocation kept the entry it ended, so
+    # --reverify takes it up as ours). Failed before: "already exists with other content",
+    # as for any file; then (no record kept) "--overwrite replaces it" alone. The debris
+    # stays: removing it through fusefat frees clusters a copy still uses.
     again = run("copy", card, fat.path, "--report-dir", reports)
     assert again.returncode == (1 if failed else 0), again.stderr
     refused = [line for line in again.stderr.splitlines() if line.startswith("ERROR: ")]
     assert len(refused) == len(failed), again.stderr
     for line in refused:
-        assert "an earlier offload revoked" in line and "--overwrite replaces it" in line, line
+        assert "an earlier offload revoked its record" in line, line
+        assert "--reverify replaces it" in line, line
     assert (
         sorted(
             os.path.relpath(os.path.join(folder, name), root)
@@ -307,8 +310,8 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
         )
         == debris
     )
-    # The remedy named works: --overwrite replaces each (read again after the last rename).
-    replaced = run("copy", "--overwrite", card, fat.path, "--report-dir", reports)
+    # The remedy named works: --reverify replaces each (read again after the last rename).
+    replaced = run("copy", "--reverify", card, fat.path, "--report-dir", reports)
     assert replaced.returncode == 0, replaced.stderr
     for path in failed:
         assert (root / path).read_bytes() == (card / path).read_bytes()
@@ -579,10 +582,9 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     assert data["verified"] == ["CLIPS/a.mov"] and data["extra"] == ["CLIPS/b.mov", "CLIPS/c.mov"]
     for name in ("CLIPS/b.mov", "CLIPS/c.mov"):
         assert data["reasons"][name]["code"] == "revoked-copy"
-        assert (
-            "cancelled before its re-read after fusefat's renames"
-            in (data["reasons"][name]["text"])
-        )
+        # The revocation kept the entry it ended: --reverify takes the copy up as ours.
+        assert "not read again after fusefat's renames" in data["reasons"][name]["text"]
+        assert "--reverify (or --overwrite) replaces it" in data["reasons"][name]["text"]
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")

@@ -133,7 +133,9 @@ def test_a_bucket_is_asked_for_the_free_name_and_none_named_if_it_cannot_be(
     assert named in str(refused.value), refused.value
 
 
-def _revoked_by_a_check(tmp_path: Path, recorded: LedgerEntry, card: str, *, plain: bool) -> None:
+def _revoked_by_a_check(
+    tmp_path: Path, recorded: LedgerEntry, card: str, *, plain: bool, own: bool = False
+) -> None:
     """The check of a copy root whose ledger's one path ends in ``offload verify``'s
     revocation of *recorded* (its record kept, or *plain*: the plain line alone), a file of
     another size than the card's at CLIP, for a card (*card*) holding CLIP, 10 bytes, mtime
@@ -143,7 +145,12 @@ def _revoked_by_a_check(tmp_path: Path, recorded: LedgerEntry, card: str, *, pla
     (root / CLIP).write_bytes(b"x" * 7)
     ledger = Ledger(root)
     ledger.append([recorded])
-    ledger.revoke({CLIP: recorded.card}, None if plain else {CLIP: recorded})
+    if plain:  # an older version's revocation
+        ledger.append([LedgerEntry(relative_path=CLIP, state="revoked")])
+    elif own:  # an offload's own (its read-back, the cascade's): the ledger's entry kept
+        ledger.revoke({CLIP: recorded.card})
+    else:
+        ledger.revoke({CLIP: recorded.card}, {CLIP: recorded})
     plan = DestinationPlan(0, tmp_path / "dest", root, creates_root=True)
     files = [SourceFile(f"/card/{CLIP}", CLIP, 10, 20)]
     refuse_another_cards_folder(
@@ -166,3 +173,17 @@ def test_a_ledger_of_revocations_is_told_by_the_records_they_kept(tmp_path: Path
     for at, (entry, card) in enumerate([(_entry(A), B), (_entry("", size=11), "")]):
         with pytest.raises(UsageError, match="holds files at this card's names that are not"):
             _revoked_by_a_check(tmp_path / f"r{at}", entry, card, plain=False)
+
+
+def test_an_offloads_own_revocations_tell_the_folder_as_a_checks_do(tmp_path: Path) -> None:
+    """A ledger whose lines all end in an offload's own revocations (a copy its read-back,
+    its cascade or its re-read after fusefat's renames found wrong): they keep the entries
+    they ended, as ``offload verify``'s do, so the folder is this card's (goes on) or, their
+    records of another card alone, told by its files (refused: the file there is not this
+    card's). Failed before: plain lines alone, said nothing, and a second card of the name
+    went in, merging its files among the first card's."""
+    _revoked_by_a_check(tmp_path / "a", _entry(A), A, plain=False, own=True)
+    _revoked_by_a_check(tmp_path / "b", _entry(""), "", plain=False, own=True)
+    for at, (entry, card) in enumerate([(_entry(A), B), (_entry("", size=11), "")]):
+        with pytest.raises(UsageError, match="holds files at this card's names that are not"):
+            _revoked_by_a_check(tmp_path / f"r{at}", entry, card, plain=False, own=True)

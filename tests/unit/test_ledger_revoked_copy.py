@@ -11,7 +11,17 @@ import json
 import os
 from pathlib import Path
 
-from offload.ledger import Ledger, LedgerEntry, fold_lines, revoked_record, verified_entry
+from offload.ledger import (
+    REVOKED_BY_CHECK,
+    REVOKED_BY_OFFLOAD,
+    Ledger,
+    LedgerEntries,
+    LedgerEntry,
+    ended_entry,
+    fold_lines,
+    revoked_record,
+    verified_entry,
+)
 
 CLIP = "CLIPS/C001.MOV"
 
@@ -87,9 +97,9 @@ def test_a_second_line_cut_short_leaves_the_plain_revocation(tmp_path: Path) -> 
 
 
 def test_only_this_card_files_copy_still_there_is_taken_up(tmp_path: Path) -> None:
-    # A plain revocation (another run's, or an older version's) records no copy.
+    # A plain revocation (an older version's) records no copy.
     ledger, entry = _copied(tmp_path / "plain")
-    ledger.revoke({CLIP: ""})
+    ledger.append([LedgerEntry(relative_path=CLIP, state="revoked")])
     assert _found(ledger) is None
     # The card's file changed since (another size): not the file the copy was made from.
     ledger, entry = _copied(tmp_path / "size")
@@ -151,3 +161,85 @@ def test_a_revocation_after_a_torn_last_line_is_a_line_of_its_own(tmp_path: Path
     # The ledger still ends with a newline, and a second append adds no empty line.
     ledger.append([entry])
     assert ledger.path.read_bytes().endswith(b"\n") and "\n\n" not in ledger.path.read_text()
+
+
+def _older(skipped: tuple[str, ...]) -> type:
+    """An entry as a version without the keys *skipped* reads a line (one with such a key
+    raises TypeError: skipped, the path's previous line stands)."""
+    return dataclasses.make_dataclass(
+        "OlderEntry",
+        [(f.name, object, dataclasses.field(default=None)) for f in dataclasses.fields(LedgerEntry)
+         if f.name not in skipped],
+    )  # fmt: skip
+
+
+def _last_as_read_by(ledger: Ledger, older: type) -> dict[str, object]:
+    last: dict[str, object] = {}
+    for line in ledger.path.read_text().splitlines():
+        try:
+            read = older(**json.loads(line))
+        except TypeError:
+            continue
+        last[read.relative_path] = read
+    return last
+
+
+def test_an_offloads_own_revocation_keeps_the_ledgers_entry_of_the_copy(tmp_path: Path) -> None:
+    """``Ledger.revoke`` without *records* (an offload's own revocation: its read-back, the
+    cascade's, the re-read after fusefat's renames) keeps the entry of the copy it ends, read
+    from the ledger, and says an offload revoked it: ``--reverify`` takes it up as ours.
+    Failed before: the plain line alone (``found_wrong_copy`` None: only --overwrite)."""
+    ledger, entry = _copied(tmp_path, card="vol|A001")
+    ledger.revoke({CLIP: "vol|A001"})
+    verified, plain, carrying = map(json.loads, ledger.path.read_text().splitlines())
+    assert plain == {**plain, "relative_path": CLIP, "state": "revoked"}
+    assert "revoked_copy" not in plain and "revoked_by" not in plain, plain
+    assert carrying["revoked_copy"] == verified and carrying["revoked_by"] == "offload"
+    last = ledger.load()[CLIP]
+    assert revoked_record(last) == entry and last.revoked_by == REVOKED_BY_OFFLOAD
+    assert _found(ledger) == (entry, 10)
+    # Revoked again (a --reverify whose rewrite failed once more): the record carried on.
+    ledger.revoke({CLIP: "vol|A001"})
+    assert revoked_record(ledger.load()[CLIP]) == entry and _found(ledger) == (entry, 10)
+    # offload verify's says so by the key's absence, as the version before the key wrote it.
+    ledger, entry = _copied(tmp_path / "check")
+    ledger.revoke({CLIP: ""}, {CLIP: entry}, by=REVOKED_BY_CHECK)
+    assert "revoked_by" not in ledger.path.read_text().splitlines()[-1]
+    assert ledger.load()[CLIP].revoked_by == REVOKED_BY_CHECK
+
+
+def test_every_older_version_reads_an_offloads_revocation_as_the_plain_line(
+    tmp_path: Path,
+) -> None:
+    """A version without ``revoked_copy``, and the one before ``revoked_by`` (which knew
+    ``revoked_copy``), both skip the second line and read the plain revocation: they trust
+    less, never the copy found wrong, and the one before reads no record an offload kept as
+    offload verify's."""
+    ledger, _entry = _copied(tmp_path)
+    ledger.revoke({CLIP: ""})
+    for skipped in (("revoked_copy", "revoked_by"), ("revoked_by",)):
+        last = _last_as_read_by(ledger, _older(skipped))
+        assert last[CLIP].state == "revoked", skipped  # type: ignore[attr-defined]
+        assert not getattr(last[CLIP], "revoked_copy", None), skipped
+
+
+def test_an_unproven_rename_or_two_cards_copies_keep_no_record(tmp_path: Path) -> None:
+    """No record where it would prove more than is known: an entry whose rename never
+    happened (``unproven``: the file at the name is not the copy it records), and, the
+    card unknown, a path whose copies of two cards stand (which one is not one entry)."""
+    ledger, _entry = _copied(tmp_path)
+    ledger.revoke({CLIP: ""}, unproven=True)
+    assert "revoked_copy" not in ledger.path.read_text() and _found(ledger) is None
+    a, b = (
+        verified_entry(
+            CLIP, size_bytes=10, mtime_ns=20_000_000_000, digests={"xxh64": "ab"},
+            partial_name="", final_name=name, verify="full", recorded_at=1.0, card=card,
+        )
+        for name, card in (("", "vol|A001"), ("C001 (1).MOV", "vol|B002"))
+    )  # fmt: skip
+    standing = fold_lines([json.dumps(dataclasses.asdict(e)) for e in (a, b)])
+    assert standing.beside == {CLIP: (a,)}
+    assert ended_entry(standing, CLIP, "") is None
+    assert ended_entry(standing, CLIP, "vol|A001") == a
+    assert ended_entry(standing, CLIP, "vol|B002") == b
+    assert ended_entry(LedgerEntries({}, {}), CLIP, "") is None

@@ -781,11 +781,19 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
 
 
 #: The line of a run stopped by a further signal while the check revoked the ledger's
-#: record of the copies it found wrong (``_stopped_while_revoking``).
+#: record of the copies it found wrong (``_stopped_while_revoking``), its report written.
 STOPPED_WHILE_REVOKING = (
     "stopped by a further signal while the check revoked the ledger's record of the copies "
     "it found wrong, the check over: the revocation was finished first; the summary was not "
     "printed: the report gives the check's results and what it revoked"
+)
+#: The same line where no report was written (it could not be, said on the line before, or
+#: the run leaves none): nothing gives the check's results.
+STOPPED_WHILE_REVOKING_UNREPORTED = (
+    "stopped by a further signal while the check revoked the ledger's record of the copies "
+    "it found wrong, the check over: the revocation was finished first; the summary was not "
+    "printed and no report was written, so nothing gives the check's results: the lines "
+    "above say what was revoked; run offload verify again for the results"
 )
 
 
@@ -820,7 +828,9 @@ def _stopped_while_revoking(
     recorded in *written*, then with exit code 130,
     ``passed`` false, ``stopped_after_check`` true when the check had finished, and a note
     saying so, written where ``_report_and_summary`` writes one (``_leaves_report``); the
-    revocation (or why there was none) and the stop said in a line each, nothing on stdout
+    revocation (or why there was none) and the stop said in a line each (the stop's saying
+    whether the report gives the check's results: none where no report was written,
+    ``STOPPED_WHILE_REVOKING_UNREPORTED``), nothing on stdout
     (``--json`` too: a stopped command prints no document). Returns 130. A signal while the
     report is written stops the command as after any check (KeyboardInterrupt: the caller
     restates the report)."""
@@ -839,9 +849,11 @@ def _stopped_while_revoking(
         env.warning(_revoked_words(revocation, remote=outcome.remote))
     if revocation is not None and revocation.error:
         env.warning(_not_revoked_words(revocation.error, remote=outcome.remote))
+    if data.get("report") is None:
+        env.error(STOPPED_WHILE_REVOKING_UNREPORTED)
+        return int(VerifyExit.CANCELLED)
     env.error(STOPPED_WHILE_REVOKING)
-    if data["report"] is not None:
-        print(f"Report: {printable_name(data['report'])}", file=env.stderr)
+    print(f"Report: {printable_name(data['report'])}", file=env.stderr)
     return int(VerifyExit.CANCELLED)
 
 

@@ -44,7 +44,7 @@ from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import parse_s3_url
 from offload.errors import UsageError, describe_os_error
-from offload.ledger import LedgerEntries, final_path_of
+from offload.ledger import REVOKED_BY_CHECK, LedgerEntries, final_path_of
 from offload.manifest import VerifyReport
 from offload.verify_revoke import Revocation
 
@@ -109,7 +109,7 @@ def revoke_unread(
     try:  # read again under the lock: a run may have appended since
         cards, revoked = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
         if cards:
-            ledger.revoke(cards)
+            ledger.revoke(cards, by=REVOKED_BY_CHECK)
     except OSError as exc:
         return Revocation((), describe_os_error(exc))
     finally:
