@@ -43,7 +43,7 @@ from offload.cli.parser import build_parser
 from offload.destinations.s3limits import MAX_PART_SIZE, MIN_PART_SIZE
 from offload.destinations.s3url import is_s3_url, parse_s3_url
 from offload.engine.cancel import CancelToken
-from offload.errors import UsageError, printable_line, printable_name
+from offload.errors import UsageError, printable_line, printable_name, shell_word
 from offload.events import (
     CardReleased,
     Event,
@@ -758,7 +758,7 @@ def documents_not_written(written: ReportsWritten | None) -> list[str]:
     return [
         f"the HTML and PDF reports {path.with_suffix('.html')} and {path.with_suffix('.pdf')}: "
         "the run was stopped before they were final (the JSON and CSV reports are written; "
-        f"offload report {path} makes them)"
+        f"offload report {shell_word(path)} makes them)"
         for path in written.json_written
         if not (path.with_suffix(".html").exists() and path.with_suffix(".pdf").exists())
     ]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload._version import __version__
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, shell_word
 from offload.fs.ops import fsync_dir
 from offload.manifest.atomic import AtomicFile
 
@@ -252,9 +252,9 @@ def _again(json_path: Path) -> str:
     """What to do about a document not written beside *json_path* (a JSON report, or the
     folder of them): the JSON and CSV are written, and ``offload report`` makes it again."""
     command = (
-        f"offload report {json_path}"
+        f"offload report {shell_word(json_path)}"
         if json_path.suffix == ".json"
-        else f"offload report {json_path}/<report>.json"
+        else f"offload report {shell_word(json_path)}/<report>.json"
     )
     return f" (the JSON and CSV reports are written; once that is fixed, {command} makes it again)"
 
@@ -350,7 +350,7 @@ class PendingDocuments:
             except Exception as exc:  # reported, never swallowed: the caller shows the note
                 return [
                     f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc} "
-                    f"(offload report {shown[0]} tries again)"
+                    f"(offload report {shell_word(shown[0])} tries again)"
                 ]
         notes: list[str] = []
         documents = [(".html", html)]
@@ -360,7 +360,7 @@ class PendingDocuments:
         except Exception as exc:  # the HTML is written all the same; the PDF is not
             pdf_note = (
                 f"cannot build the PDF report: {type(exc).__name__}: {exc} "
-                f"(offload report {shown[0]} tries again)"
+                f"(offload report {shell_word(shown[0])} tries again)"
             )
         notes.extend(write_beside_json(documents, list(map(Path, json_paths))))
         for suffix, content in documents:
