@@ -68,7 +68,7 @@ def card_content(clips: Sequence[Clip]) -> list[dict[str, Any]]:
                 len(spans),
                 f"{plural(len(spans), 'clip')} on the card {'is' if one else 'are'} missing "
                 f"{'a span' if one and len(spans[0].missing_spans) == 1 else 'spans'} "
-                f"(a gap in its numbers): {named}",
+                f"({'a gap in its' if one else 'gaps in their'} numbers): {named}",
                 "clips",
             )
         )
@@ -84,7 +84,8 @@ def card_content(clips: Sequence[Clip]) -> list[dict[str, Any]]:
                 "frames-missing",
                 len(gaps),
                 f"{plural(len(gaps), 'image sequence')} on the card "
-                f"{'is' if one else 'are'} missing frames (a gap in its frame numbers): "
+                f"{'is' if one else 'are'} missing frames "
+                f"({'a gap in its' if one else 'gaps in their'} frame numbers): "
                 f"{named}",
                 "sequences",
             )
