@@ -171,6 +171,17 @@ def printable_name(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace").translate(_CONTROLS)
 
 
+def shell_word(path: str | os.PathLike[str]) -> str:
+    """*path* as one word of a command a message suggests (``offload verify '/media/DAY 2'``):
+    :func:`printable_name`'s spelling, quoted for a POSIX shell (``shlex.quote``), so that a
+    name with a space or a quote is one argument when the line is pasted. A name holding a
+    control character or a byte that is not UTF-8 keeps its ``\\xNN`` escape (the line
+    stays one line), which a paste then does not undo."""
+    import shlex  # only where a message suggests a command
+
+    return shlex.quote(printable_name(os.fspath(path)))
+
+
 def printable_text(text: str) -> str:
     """A message of one or more lines as printed on the terminal: :func:`printable_name`'s
     escapes but for the newlines the message means (a name within it printed raw, not

@@ -25,6 +25,7 @@ from offload.errors import (
     describe_os_error,
     printable_name,
     reach,
+    shell_word,
 )
 from offload.ledger import STATE_FOLDER, Ledger
 from offload.manifest import (
@@ -191,17 +192,24 @@ def _recorded_elsewhere_hint(root: Path) -> str:
     cover it, else the copies below it with records of their own, else nothing."""
     above = _recorded_above(root)
     if above is not None:
-        return f"; it is inside {above}, whose records cover it: verify {above}"
+        return (
+            f"; it is inside {printable_name(str(above))}, whose records cover it: "
+            f"offload verify {shell_word(above)}"
+        )
     below = _recorded_below(root)
     if not below:
         return ""
-    named = ", ".join(printable_name(str(p)) for p in below[:_BELOW_NAMED])
-    more = f" and {len(below) - _BELOW_NAMED} more" if len(below) > _BELOW_NAMED else ""
+    # Each suggested command pastes as it is: its path shell-quoted, the commands of the
+    # several folders one shell line (``;`` between them).
+    commands = "; ".join(f"offload verify {shell_word(p)}" for p in below[:_BELOW_NAMED])
+    more = (
+        f" ({len(below) - _BELOW_NAMED} more not named here)" if len(below) > _BELOW_NAMED else ""
+    )
     if len(below) == 1:
-        return f"; 1 folder below it holds records of its own ({named}): verify it"
+        return f"; 1 folder below it holds records of its own: {commands}"
     return (
-        f"; {len(below)} folders below it hold records of their own ({named}{more}): "
-        "verify each of them"
+        f"; {len(below)} folders below it hold records of their own, each checked on its "
+        f"own: {commands}{more}"
     )
 
 

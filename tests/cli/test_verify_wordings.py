@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import shutil
 from pathlib import Path
 
@@ -180,7 +181,7 @@ def test_a_folder_inside_a_copy_names_the_copy_root_to_verify(tmp_path: Path) ->
     assert lines == [
         f"ERROR: nothing to verify {root / 'CLIPS'} against: no ASC MHL history (ascmhl/), no "
         f"legacy MHL given and no offload-ai ledger; it is inside {root}, whose records cover "
-        f"it: verify {root}"
+        f"it: offload verify {root}"
     ], err
 
 
@@ -207,12 +208,43 @@ def test_a_drive_holding_card_copies_names_the_copies_to_verify(tmp_path: Path) 
     lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
     assert lines == [
         f"ERROR: nothing to verify {drive} against: no ASC MHL history (ascmhl/), no legacy "
-        "MHL given and no offload-ai ledger; 3 folders below it hold records of their own "
-        f"({drive / 'A001'}, {drive / 'A003'}, {drive / 'DAY_02' / 'A002'}): verify each of them"
+        "MHL given and no offload-ai ledger; 3 folders below it hold records of their own, "
+        f"each checked on its own: offload verify {drive / 'A001'}; offload verify "
+        f"{drive / 'A003'}; offload verify {drive / 'DAY_02' / 'A002'}"
     ], err
     # One copy below: named alone.
     code, out, err = run("verify", "--report-dir", tmp_path / "reports", drive / "DAY_02")
     assert code == 30, out + err
     assert err.splitlines()[0].endswith(
-        f"; 1 folder below it holds records of its own ({drive / 'DAY_02' / 'A002'}): verify it"
+        f"; 1 folder below it holds records of its own: offload verify {drive / 'DAY_02' / 'A002'}"
     ), err
+
+
+def test_the_commands_suggested_for_exit_30_paste_as_one_path_each(tmp_path: Path) -> None:
+    """Failed before (QA): the folders ``offload verify`` suggests checking were printed
+    raw ("verify /media/DAY 2/A001"): a path with a space or a quote broke when pasted.
+    Each suggested command's path is now shell-quoted: the shell splits the line back
+    into the exact paths, above (a folder inside a copy) and below (a drive of copies)."""
+    drive = tmp_path / "SHUTTLE 2"
+    roots = [drive / "DIT's A001", drive / "DAY 02" / "A002 $HOME"]
+    for root in roots:
+        source = tmp_path / "cards" / root.name
+        (source / "CLIPS").mkdir(parents=True)
+        (source / "CLIPS" / "C001.MOV").write_bytes(os.urandom(20_000))
+        root.parent.mkdir(parents=True, exist_ok=True)
+        code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", source, root.parent)
+        assert code == 0, err
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", drive)
+    assert code == 30, out + err
+    commands = err.splitlines()[0].split("each checked on its own: ", 1)[1]
+    words = shlex.shlex(commands, posix=True, punctuation_chars=";")
+    words.whitespace_split = True
+    assert list(words) == [
+        "offload", "verify", str(roots[1]), ";", "offload", "verify", str(roots[0]),
+    ], err  # fmt: skip
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", roots[0] / "CLIPS")
+    assert code == 30, out + err
+    command = err.splitlines()[0].split("whose records cover it: ", 1)[1]
+    assert shlex.split(command) == ["offload", "verify", str(roots[0])], err

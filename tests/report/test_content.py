@@ -799,8 +799,10 @@ def test_a_clip_of_several_files_says_its_size_is_theirs_not_its_digests_file() 
     view = build_view(job(), group_clips(job()["files"]), {}, [])
     rows = {row.name: row for row in view.clips}
     assert rows["A001C002.mov"].size == "200 B in 2 files"  # the .mov and its .xml
-    assert rows["A001C002.mov"].digests == ["xxh64 fedcba9876543210"]  # the row's file's
+    # the row's first file's, said so (never read as the group's)
+    assert rows["A001C002.mov"].digests == ["first file xxh64 fedcba9876543210"]
     assert rows["A001C001.mov"].size == "100 B"  # one file: its own
+    assert rows["A001C001.mov"].digests[0].startswith("xxh64 ")
 
 
 def test_a_clip_a_legacy_mhl_on_the_card_lists_and_the_card_lost_is_a_problem() -> None:

@@ -3,8 +3,11 @@ the PDF through poppler (proxies under their clips, a raw clip's proxy, an audio
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+
+import xxhash
 
 from offload.demo import ClipSpec, encode_clip, write_sequence
 from report.helpers import Browser, offload_cli, pdf_text
@@ -101,3 +104,28 @@ def test_a_sequence_after_many_files_that_are_no_video_gets_its_thumbnail(
         assert "Only the first" not in text
     html = sorted((tmp_path / "r").glob("*.html"))[-1].read_text()
     assert html.count("data:image/jpeg;base64,") == 1  # the sequence's thumbnail
+
+
+def test_a_spanned_clips_digest_is_labelled_its_first_files(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """Failed before (QA): a RED clip of three spans showed "13.82 kB in 3 files" and
+    under it "xxh64 …", the first span's digest alone, which read as a digest of the whole
+    clip. The digest is labelled as the first file's, in the HTML and the PDF alike; a
+    clip of one file keeps its digest unlabelled."""
+    card = tmp_path / "A001"
+    clip = card / "A001_C001_0101XX.RDC"
+    clip.mkdir(parents=True)
+    for span in ("001", "002", "003"):
+        (clip / f"A001_C001_0101XX_{span}.R3D").write_bytes(os.urandom(4_600))
+    (card / "A001_C002_0101XX.RDC").mkdir()
+    (card / "A001_C002_0101XX.RDC" / "A001_C002_0101XX_001.R3D").write_bytes(os.urandom(900))
+    first = xxhash.xxh64((clip / "A001_C001_0101XX_001.R3D").read_bytes()).hexdigest()
+    alone = xxhash.xxh64(
+        (card / "A001_C002_0101XX.RDC" / "A001_C002_0101XX_001.R3D").read_bytes()
+    ).hexdigest()
+    for text in _texts(tmp_path, card, browser, poppler):
+        assert "A001_C001_0101XX_001.R3D (+2 spans)" in text and "13.80 kB in 3 files" in text
+        assert f"first file xxh64 {first}" in text, text
+        assert text.count("first file") == 1, text  # the one-file clip: its own digest
+        assert f"xxh64 {alone}" in text and f"first file xxh64 {alone}" not in text, text

@@ -11,6 +11,7 @@ import io
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -219,6 +220,26 @@ def test_a_pdf_that_cannot_be_drawn_leaves_the_html_written(
     ]
     assert b"</html>" in (tmp_path / "CARD.html").read_bytes()
     assert not (tmp_path / "CARD.pdf").exists()
+
+
+def test_the_offload_report_command_a_note_suggests_pastes_as_one_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failed before (QA): the ``offload report JOB.json`` a note suggests named the JSON
+    raw, so a report folder with a space or a quote in its name broke when pasted; it is
+    shell-quoted now, and the shell gives back the exact path."""
+
+    def broken(view: object, paper: str) -> bytes:
+        raise ValueError("a bug in the drawing")
+
+    monkeypatch.setattr(pdf_module, "render_pdf", broken)
+    folder = tmp_path / "DIT's reports $HOME"
+    folder.mkdir()
+    json_path = folder / "CARD.json"
+    json_path.write_text("{}")
+    [note] = write_documents(job(), [json_path])
+    command = note.split("(", 1)[1].removesuffix(" tries again)")
+    assert shlex.split(command) == ["offload", "report", str(json_path)], note
 
 
 @pytest.mark.parametrize("module", ["offload.cli.offload", "offload.cli.entry"])

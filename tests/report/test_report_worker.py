@@ -26,6 +26,8 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.report import job_report
 from offload.report import worker as worker_module
+from offload.report.card_content import card_content
+from offload.report.clips import group_clips
 from offload.report.documents import PendingDocuments, write_documents
 from offload.report.worker import DocumentWorker
 from report.helpers import pdf_text
@@ -92,7 +94,8 @@ def test_the_worker_makes_the_documents_the_command_makes(
     here = tmp_path / "here" / "CARD.json"
     here.parent.mkdir()
     assert write_documents(job_data, [here]) == []
-    html, pdf = made
+    html, pdf, content = made
+    assert content == card_content(group_clips(list(job_data["files"])))
     assert _normal(html.decode()) == _normal(here.with_suffix(".html").read_text())
     (tmp_path / "worker.pdf").write_bytes(pdf)
     assert pdf.startswith(b"%PDF-")
@@ -401,7 +404,7 @@ def test_the_worker_loads_and_draws_with_no_cyclic_collection(
     done = _run_worker(script, job_data)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count(b"collected") == 0
-    html, pdf = marshal.loads(done.stdout)
+    html, pdf, _ = marshal.loads(done.stdout)
     assert b"</html>" in html
     assert pdf.startswith(b"%PDF-")
 
@@ -428,7 +431,7 @@ def test_the_worker_draws_without_loading_the_copy_s_plan(
     done = _run_worker(script, job_data)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == b"[]"
-    html, pdf = marshal.loads(done.stdout)
+    html, pdf, _ = marshal.loads(done.stdout)
     assert b"</html>" in html
     assert pdf.startswith(b"%PDF-")
 

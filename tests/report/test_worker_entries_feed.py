@@ -70,7 +70,7 @@ def test_a_fed_worker_makes_the_documents_and_the_reports_are_the_bytes_without_
     pid = worker.pid
     assert pid is not None
     with monkeypatch.context() as patched:
-        patched.setattr("offload.report.documents.render_documents", not_here)
+        patched.setattr("offload.report.documents.render", not_here)
         fed = job_report.write_reports(report, tmp_path / "fed", worker=worker)
         fed.finish_documents()
     assert fed.document_errors == [] and fed.local_error is None

@@ -9,7 +9,7 @@ JSON and CSV were built once per bucket plus once for the local report folder.
 
 The builds are counted by wrapping the functions that make each report's bytes
 (``report.job_report.json_chunks`` and ``csv_chunks``; the HTML and PDF: in the command,
-``report.documents.render_documents``, or by its report worker, a real second process, the
+``report.documents.render``, or by its report worker, a real second process, the
 worker's answers the command takes, ``report.worker.DocumentWorker.result``); the copy, the
 server and the files are all real."""
 
@@ -43,15 +43,15 @@ def count_builds(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
         monkeypatch.setattr(module, name, wrapper)
 
-    counted(documents, "render_documents")
+    counted(documents, "render")
     counted(job_report, "json_chunks")
     counted(job_report, "csv_chunks")
     answer = worker.DocumentWorker.result
 
-    def answered(self: worker.DocumentWorker) -> tuple[bytes, bytes] | None:
+    def answered(self: worker.DocumentWorker) -> tuple[bytes, bytes, list[Any]] | None:
         made = answer(self)
         if made is not None:  # made by the worker
-            builds["render_documents"] += 1
+            builds["render"] += 1
         return made
 
     monkeypatch.setattr(worker.DocumentWorker, "result", answered)
@@ -87,7 +87,7 @@ def test_a_local_destination_and_a_bucket_get_one_build(  # type: ignore[no-unty
         tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), f"s3://{bucket}/day1"
     )
     assert code == 0, err
-    assert builds == {"render_documents": 1, "json_chunks": 1, "csv_chunks": 1}
+    assert builds == {"render": 1, "json_chunks": 1, "csv_chunks": 1}
     on_s3 = stored_reports(s3_server.url, bucket, "day1")
     assert on_s3 == local_reports(local / "A001" / ".offload" / "reports")
     assert on_s3 == local_reports(tmp_path / "reports")
@@ -105,7 +105,7 @@ def test_buckets_only_get_one_build(s3_server, bucket, tmp_path, monkeypatch) ->
         f"s3://{bucket}/day2",
     )
     assert code == 0, err
-    assert builds == {"render_documents": 1, "json_chunks": 1, "csv_chunks": 1}
+    assert builds == {"render": 1, "json_chunks": 1, "csv_chunks": 1}
     first = stored_reports(s3_server.url, bucket, "day1")
     assert first == stored_reports(s3_server.url, bucket, "day2")
     assert first == local_reports(tmp_path / "reports")

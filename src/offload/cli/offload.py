@@ -43,7 +43,7 @@ from offload.cli.parser import build_parser
 from offload.destinations.s3limits import MAX_PART_SIZE, MIN_PART_SIZE
 from offload.destinations.s3url import is_s3_url, parse_s3_url
 from offload.engine.cancel import CancelToken
-from offload.errors import UsageError, printable_line, printable_name
+from offload.errors import UsageError, printable_line, printable_name, shell_word
 from offload.events import (
     CardReleased,
     Event,
@@ -758,7 +758,7 @@ def documents_not_written(written: ReportsWritten | None) -> list[str]:
     return [
         f"the HTML and PDF reports {path.with_suffix('.html')} and {path.with_suffix('.pdf')}: "
         "the run was stopped before they were final (the JSON and CSV reports are written; "
-        f"offload report {path} makes them)"
+        f"offload report {shell_word(path)} makes them)"
         for path in written.json_written
         if not (path.with_suffix(".html").exists() and path.with_suffix(".pdf").exists())
     ]
@@ -903,6 +903,9 @@ def _reports_and_summary(
                 "ignored": written.ignored,
                 "failures": failed,
                 "card_release": written.card_release,
+                # The card's own content not whole, as the summary's CARD CONTENT lines say
+                # (null: not known, no HTML/PDF report made).
+                "card_content": written.card_content,
                 "card_gone": report.card_gone,
                 "notes": report.notes,
                 # As the saved report's: what S3 destinations may have left in the bucket.
@@ -931,6 +934,12 @@ def _reports_and_summary(
     # recorded by now is in them too (made again here from the restated data).
     restate_late_signal()
     written.finish_documents()
+    # What the card itself holds that is not whole (a span or frames missing, frames
+    # damaged, an empty clip file), a line a kind: found by the documents' grouping of the
+    # clips (the report worker's), so known only now; the copies are what the lines above
+    # say, and these say so.
+    for content in written.card_content or ():
+        print(printable_line(content["message"]), file=env.stderr)
     # Each HTML or PDF report not written, a line of the summary's own: the file, why and
     # what to do, in the words of the live view's lines for the JSON and CSV; the exit code
     # stands (README). Joined to the local folder's note in one WARNING, after the card's

@@ -643,6 +643,11 @@ def _clip_row(
             details.append(f"⚠ {_bad_frames_text(clip)}")
     primary = clip.primary
     digests = [f"{k} {v}" for k, v in (primary.get("digests") or {}).items()] or _recorded(primary)
+    if len(clip.files) > 1:
+        # The digest is the row's first file's (the first span, track or lens, or the clip
+        # file its sidecars belong to), beside a size of every file: said so, never read as
+        # a digest of the whole group (each file's own is in the JSON/CSV report).
+        digests = [f"first file {digest}" for digest in digests]
     if clip.kind == "sequence":
         digests = [f"per frame in the JSON/CSV report ({clip.frames} frames)"]
     sidecars = [

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload._version import __version__
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, shell_word
 from offload.fs.ops import fsync_dir
 from offload.manifest.atomic import AtomicFile
 
@@ -147,8 +147,19 @@ def build_documents(
 def render_documents(
     data: dict[str, Any], options: DocumentOptions
 ) -> tuple[bytes, Callable[[], bytes]]:
-    """The HTML, and the function that draws the PDF (``_pdf_drawer``): what the command
-    and its report worker (``worker.py``) both run."""
+    """The HTML, and the function that draws the PDF (``_pdf_drawer``)."""
+    html, pdf, _ = render(data, options)
+    return html, pdf
+
+
+def render(
+    data: dict[str, Any], options: DocumentOptions
+) -> tuple[bytes, Callable[[], bytes], list[dict[str, Any]]]:
+    """The HTML, the function that draws the PDF (``_pdf_drawer``) and the card's content
+    not whole (``card_content.card_content``: the summary's ``CARD CONTENT`` lines), from
+    the one grouping of its clips: what the command and its report worker (``worker.py``)
+    both run."""
+    from offload.report.card_content import card_content
     from offload.report.clips import group_clips
     from offload.report.content import build_view
     from offload.report.frames import check_headers
@@ -161,6 +172,7 @@ def render_documents(
     # The frames of odd size of a DPX/Cineon sequence, against their headers (no PyAV: done
     # with --no-media too; a sequence of frames of one size reads nothing).
     check_headers(clips, locate)
+    content = card_content(clips)
     if options.media:
         media, notes = probe_clips(clips, locate, options.budget)
     else:
@@ -175,7 +187,7 @@ def render_documents(
     view = build_view(data, clips, media, notes, generated=generated)
     pdf = _pdf_drawer(view, (options.paper or default_paper()).lower())
     # A name that is not valid UTF-8 (surrogate escapes) shows as \xNN, as in the CSV.
-    return _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"), pdf
+    return _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"), pdf, content
 
 
 def write_documents(
@@ -252,9 +264,9 @@ def _again(json_path: Path) -> str:
     """What to do about a document not written beside *json_path* (a JSON report, or the
     folder of them): the JSON and CSV are written, and ``offload report`` makes it again."""
     command = (
-        f"offload report {json_path}"
+        f"offload report {shell_word(json_path)}"
         if json_path.suffix == ".json"
-        else f"offload report {json_path}/<report>.json"
+        else f"offload report {shell_word(json_path)}/<report>.json"
     )
     return f" (the JSON and CSV reports are written; once that is fixed, {command} makes it again)"
 
@@ -269,7 +281,7 @@ class PendingDocuments:
     a destination that refused its JSON report changes it). A plain class (a dataclass
     costs its creation at import)."""
 
-    __slots__ = ("_data", "_exit_code", "_options", "_worker")
+    __slots__ = ("_data", "_exit_code", "_options", "_worker", "card_content")
 
     def __init__(
         self,
@@ -285,6 +297,9 @@ class PendingDocuments:
         self._options = options
         self._exit_code = data.get("exit_code")
         self._worker = None
+        # The card's content not whole, from the documents' grouping, once ``finish`` has
+        # them made (``card_content.card_content``); None: not known (nothing grouped).
+        self.card_content: list[dict[str, Any]] | None = None
         if worker is not None:
             # The worker makes them with the default options (the command's) on this paper.
             # *entries_follow*: its file entries are not sent now but as the JSON report's
@@ -342,15 +357,15 @@ class PendingDocuments:
             else:  # made for another exit code: made again here
                 worker.close()
         if made is not None:
-            html, drawn = made
+            html, drawn, self.card_content = made
             pdf: Callable[[], bytes] = lambda: drawn  # noqa: E731
         else:
             try:
-                html, pdf = render_documents(data, self._options or DocumentOptions())
+                html, pdf, self.card_content = render(data, self._options or DocumentOptions())
             except Exception as exc:  # reported, never swallowed: the caller shows the note
                 return [
                     f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc} "
-                    f"(offload report {shown[0]} tries again)"
+                    f"(offload report {shell_word(shown[0])} tries again)"
                 ]
         notes: list[str] = []
         documents = [(".html", html)]
@@ -360,7 +375,7 @@ class PendingDocuments:
         except Exception as exc:  # the HTML is written all the same; the PDF is not
             pdf_note = (
                 f"cannot build the PDF report: {type(exc).__name__}: {exc} "
-                f"(offload report {shown[0]} tries again)"
+                f"(offload report {shell_word(shown[0])} tries again)"
             )
         notes.extend(write_beside_json(documents, list(map(Path, json_paths))))
         for suffix, content in documents:

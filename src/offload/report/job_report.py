@@ -629,6 +629,7 @@ class ReportsWritten:
     affected). A plain class: a dataclass cost ~0.3 ms to create in every offload."""
 
     __slots__ = (
+        "card_content",
         "card_release",
         "data",
         "destination_errors",
@@ -672,6 +673,10 @@ class ReportsWritten:
         # What ``finish_documents`` could not write (an HTML or PDF report), a line each:
         # the summary prints each on its own line, ``--json`` adds each to the notes.
         self.document_errors: list[str] = []
+        # The card's content that is not whole (``card_content.card_content``: spans or
+        # frames missing, frames damaged, empty clip files), from the documents' grouping of
+        # its clips, once ``finish_documents`` has them; None: not known (no document made).
+        self.card_content: list[dict[str, Any]] | None = None
         # What ``restate`` rewrites: the data the JSON reports were last written from, and
         # each JSON report under its final name as soon as it is there (a run stopped in
         # the middle of ``write_reports`` restates those already written).
@@ -738,6 +743,7 @@ class ReportsWritten:
             return
         pending, json_paths, remote = documents
         notes = pending.finish(json_paths, remote)
+        self.card_content = pending.card_content
         if notes:
             self.document_errors += notes
             # The note names the file and why; no errno is kept for a document's.

@@ -5,7 +5,7 @@
     worker.submit(data, paper, follow=n)      # the job report dict, before the JSON is written
     worker.feed(entries_json); worker.end()   # its n file entries, as the JSON is written
     ...                                       # the command prints its summary meanwhile
-    worker.result() -> (html, pdf) | None     # None: make them here (documents.py)
+    worker.result() -> (html, pdf, content) | None  # None: make them here (documents.py)
     worker.close()                            # always: kills a worker still running, reaps it
 
 Why a process: the command's main process is single-threaded Python (its threads share one
@@ -30,8 +30,10 @@ What it promises, and how:
   for the generation time the reports state (and the PDF's document ID, random in both).
 * **Data over a pipe.** The job report dict (its values JSON-able: dicts, lists, text,
   numbers, the results' empty-digests mapping) pickled, the answer marshalled (two byte
-  strings); a dict that cannot be pickled is not sent (``submit`` returns False: the
-  documents are made in-process). ``offload copy`` sends it without its file entries, then
+  strings and the card's content not whole, ``card_content``: the summary's lines, from
+  the same grouping of the clips, so the command groups nothing itself); a dict that
+  cannot be pickled is not sent (``submit`` returns False: the documents are made
+  in-process). ``offload copy`` sends it without its file entries, then
   the entries as the JSON report's own text, a batch a frame as its first JSON report is
   made (``feed``; each frame is its length, then its bytes): the command makes no entry
   for the worker and pickles none (~4 µs a file), and the worker parses each batch as it
@@ -213,9 +215,10 @@ class DocumentWorker:
             return False
         return True
 
-    def result(self) -> tuple[bytes, bytes] | None:
-        """The HTML and the PDF, once the worker has made them (waits for it); None if it
-        failed in any way. The worker is reaped either way."""
+    def result(self) -> tuple[bytes, bytes, list[dict[str, Any]]] | None:
+        """The HTML, the PDF and the card's content not whole (``documents.render``), once
+        the worker has made them (waits for it); None if it failed in any way. The worker is
+        reaped either way."""
         if self._reader is None or self._writer is not None:
             self.close()
             return None
@@ -248,10 +251,12 @@ class DocumentWorker:
             return None
         if (
             isinstance(answer, tuple)
-            and len(answer) == 2
-            and all(isinstance(part, bytes) for part in answer)
+            and len(answer) == 3
+            and isinstance(answer[0], bytes)
+            and isinstance(answer[1], bytes)
+            and _content_lines(answer[2])
         ):
-            return answer[0], answer[1]
+            return answer[0], answer[1], answer[2]
         return None
 
     def close(self) -> None:
@@ -284,6 +289,18 @@ class DocumentWorker:
             except ChildProcessError:  # reaped by someone else
                 return None
             return os.waitstatus_to_exitcode(status) if done else None
+
+
+def _content_lines(content: object) -> bool:
+    """Whether *content* is the card's content as ``card_content.card_content`` makes it:
+    a list of {``kind``: text, ``count``: int, ``message``: text}."""
+    return isinstance(content, list) and all(
+        isinstance(item, dict)
+        and isinstance(item.get("kind"), str)
+        and isinstance(item.get("count"), int)
+        and isinstance(item.get("message"), str)
+        for item in content
+    )
 
 
 def _ready(fd: int, deadline: float, *, write: bool) -> bool:
@@ -404,7 +421,7 @@ def _serve() -> int:
     # one) are otherwise loaded on the way.
     import offload.report.html
     import offload.results  # noqa: F401
-    from offload.report.documents import DocumentOptions, render_documents
+    from offload.report.documents import DocumentOptions, render
     from offload.report.pdf import render_pdf  # noqa: F401 (reportlab, loaded now)
 
     head = _frame()
@@ -435,8 +452,8 @@ def _serve() -> int:
         if len(files) != follow:
             return 1
         data["files"] = files
-    html, pdf = render_documents(data, DocumentOptions(paper=paper))
-    answer = marshal.dumps((html, pdf()))
+    html, pdf, content = render(data, DocumentOptions(paper=paper))
+    answer = marshal.dumps((html, pdf(), content))
     view = memoryview(answer)
     while view:
         view = view[os.write(1, view) :]

@@ -1,0 +1,122 @@
+"""The terminal's summary names what the card itself holds that is not whole: a RED clip
+whose span ``_003`` is missing between ``_002`` and ``_004``, a DPX sequence with frames
+missing, an empty frame, and a file named as a clip that holds 0 bytes. Found by the QA
+pass: these appeared in the HTML and PDF only (the clips are grouped for them in the report
+worker), and the terminal said "All N files verified" alone. Real cards on disk, a real
+offload (its report worker in a process of its own, or the documents made in the command
+for a card past ``MAX_WORKER_FILES``)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from offload.cli import offload as offload_cli
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.demo import write_sequence
+
+
+def run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], Environment(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def flawed_card(root: Path) -> Path:
+    """A card whose own content is not whole: RED spans 001, 002, 004 (003 missing), a DPX
+    sequence lacking frames 1005-1006 with frame 1010 empty, an empty MOV; and a whole
+    clip."""
+    card = root / "A001"
+    red = card / "A001_C001_0101XX.RDC"
+    red.mkdir(parents=True)
+    for span in ("001", "002", "004"):
+        (red / f"A001_C001_0101XX_{span}.R3D").write_bytes(os.urandom(5_000))
+    whole = card / "A001_C002_0101XX.RDC"
+    whole.mkdir()
+    (whole / "A001_C002_0101XX_001.R3D").write_bytes(os.urandom(5_000))
+    write_sequence(card / "DPX", "shot", range(1001, 1013), skip=frozenset({1005, 1006}))
+    (card / "DPX" / "shot.0001010.dpx").write_bytes(b"")
+    (card / "MOV").mkdir()
+    (card / "MOV" / "C0003.MOV").write_bytes(b"")
+    return card
+
+
+EXPECTED = [
+    "CARD CONTENT: 1 clip on the card is missing a span (a gap in its numbers): "
+    "A001_C001_0101XX.RDC/A001_C001_0101XX_001.R3D (+2 spans) has no "
+    "A001_C001_0101XX_003.R3D (so on the card itself: the copies hold what the card holds, "
+    "not a copy problem; check with the camera department).",
+    "CARD CONTENT: 1 image sequence on the card is missing frames (a gap in its frame "
+    "numbers): DPX/shot.[0001001-0001012].dpx lacks 2 frames (1005-1006) (so on the card itself: "
+    "the copies hold what the card holds, not a copy problem; check with the camera "
+    "department).",
+    "CARD CONTENT: 1 image sequence on the card has frames that are not whole: "
+    "DPX/shot.[0001001-0001012].dpx: 1 of 10 frames (1010 empty, 0 bytes) (so on the card itself: "
+    "the copies hold what the card holds, not a copy problem; check with the camera "
+    "department).",
+    "CARD CONTENT: 1 file named as a clip on the card is empty (0 bytes: nothing was "
+    "recorded in it): MOV/C0003.MOV (so on the card itself: the copies hold what the card "
+    "holds, not a copy problem; check with the camera department).",
+]
+
+
+@pytest.mark.parametrize("worker", [True, False], ids=["report-worker", "in-command"])
+def test_the_summary_names_the_cards_own_content_that_is_not_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
+) -> None:
+    if not worker:  # a card past the worker's limit: the command makes the documents
+        monkeypatch.setattr(offload_cli, "MAX_WORKER_FILES", 1)
+    card = flawed_card(tmp_path / "cards")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+
+    assert code == 0, err  # the copies are all verified: the exit code is theirs
+    lines = err.splitlines()
+    assert any(line.startswith("All 15 files") and "verified" in line for line in lines), err
+    content = [line for line in lines if line.startswith("CARD CONTENT:")]
+    assert content == EXPECTED, err
+    # Below the verdict, each line once.
+    verdict = next(i for i, line in enumerate(lines) if line.startswith("All 15 files"))
+    assert lines.index(EXPECTED[0]) > verdict
+
+
+def test_json_gives_the_cards_content_in_its_job_report_line(tmp_path: Path) -> None:
+    card = flawed_card(tmp_path / "cards")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+
+    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "r", card, dest)
+
+    assert code == 0, err
+    [job] = [e for e in map(json.loads, out.splitlines()) if e["event"] == "job_report"]
+    assert job["card_content"] == [
+        {"kind": kind, "count": 1, "message": message}
+        for kind, message in zip(
+            ("spans-missing", "frames-missing", "frames-damaged", "empty-clip"),
+            EXPECTED,
+            strict=True,
+        )
+    ]
+    assert "CARD CONTENT" not in err  # --json: the line is the key's
+
+
+def test_a_whole_card_says_nothing_of_its_content(tmp_path: Path) -> None:
+    card = tmp_path / "cards" / "A002"
+    (card / "A002_C001_0101XX.RDC").mkdir(parents=True)
+    for span in ("001", "002"):
+        (card / "A002_C001_0101XX.RDC" / f"A002_C001_0101XX_{span}.R3D").write_bytes(b"r" * 99)
+    dest = tmp_path / "D1"
+    dest.mkdir()
+
+    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "r", card, dest)
+
+    assert code == 0, err
+    [job] = [e for e in map(json.loads, out.splitlines()) if e["event"] == "job_report"]
+    assert job["card_content"] == []
