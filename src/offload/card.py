@@ -2147,7 +2147,7 @@ def _kept_beside(
                 f"which {'was' if count == 1 else 'were'} kept as it is (--keep-both): "
                 f"{shown}",
                 index,
-                count=count,
+                counted=count,
             )
         )
     return items

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from offload.errors import names_path
 from offload.report.clips import group_clips
-from offload.report.content import build_view, describe, names_path
+from offload.report.content import build_view, describe
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from report.helpers import pdf_text
 from support import camera_cards
@@ -919,6 +920,28 @@ def test_a_problem_line_names_a_path_its_message_already_names_once() -> None:
 )
 def test_names_path(message: str, path: str, named: bool) -> None:
     assert names_path(message, path) is named
+
+
+@pytest.mark.parametrize(
+    ("why", "named"),
+    [
+        ("cannot write /mnt/d/ascmhl/0001.mhl: read-only", True),
+        ("/mnt/d is read-only", True),
+        ("cannot write '/mnt/d': read-only", True),
+        ("the drive went away from /mnt/d.", True),
+        ("cannot write /mnt/dx/ascmhl: read-only", False),
+        ("cannot write /srv/mnt/d/ascmhl: read-only", False),  # another folder's
+    ],
+)
+def test_a_manifest_error_names_its_destination_once(why: str, named: bool) -> None:
+    """A manifest's error names its destination before *why* only where *why* does not name
+    it, by the rule the documents' problem lines follow (``errors.names_path``). Failed
+    before, with a rule of its own: a root in quotes or ending a sentence named twice, a
+    root inside another folder's path ("/srv/mnt/d/...") taken for the destination's."""
+    from offload.manifests_writer import not_written
+
+    said = not_written("/mnt/d/", why)
+    assert said.startswith("manifest not written: " if named else "manifest not written on ")
 
 
 def test_a_row_counts_its_copies_under_another_name_apart() -> None:

@@ -133,6 +133,15 @@ class PreflightCode(StrEnum):
     EXISTING_KEPT_BESIDE = "existing-kept-beside"
 
 
+#: The warnings the terminal's summary (``report.summary``) and the documents' page 1
+#: (``report.content``) print under a word of their own, before the message: one table, so
+#: the two say the same word.
+WARNING_LABELS: dict[PreflightCode, str] = {
+    PreflightCode.EXISTING_REPLACED: "REPLACED",
+    PreflightCode.EXISTING_KEPT_BESIDE: "KEPT BOTH",
+}
+
+
 class PreflightItem(NamedTuple):
     """One finding: what is wrong, where, and what to do about it, in one line.
 
@@ -143,9 +152,10 @@ class PreflightItem(NamedTuple):
     every file was read back from its media: only then does that copy count as a backup.
     ``indices``: every destination a finding about several names, in order (one line for
     all of them: ``dest-on-source-device``); ``destination_index`` is then the last of them.
-    ``count``: how many files a finding about several counts (``existing-kept-beside``: the
-    card files copied beside a file kept at their names), so a reader of the report need
-    not read it back from the message's words; None where a finding counts nothing.
+    ``counted`` (its ``count`` in a report): how many files a finding about several counts
+    (``existing-kept-beside``: the card files copied beside a file kept at their names), so
+    a reader of the report need not read it back from the message's words; None where a
+    finding counts nothing.
     """
 
     code: PreflightCode
@@ -154,12 +164,12 @@ class PreflightItem(NamedTuple):
     destination_index: int | None = None
     through_a_cache: bool | None = None
     indices: tuple[int, ...] = ()
-    count: int | None = None
+    counted: int | None = None
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,
         ``path`` (text or None), ``message``, and each of ``through_a_cache``, ``indices``
-        and ``count`` when it is set (``indices``: when not empty)."""
+        and ``count`` (``counted``) when it is set (``indices``: when not empty)."""
         found: dict[str, object] = {
             "code": self.code.value,
             "path": None if self.path is None else str(self.path),
@@ -169,8 +179,8 @@ class PreflightItem(NamedTuple):
             found["through_a_cache"] = self.through_a_cache
         if self.indices:
             found["indices"] = list(self.indices)
-        if self.count is not None:
-            found["count"] = self.count
+        if self.counted is not None:
+            found["count"] = self.counted
         return found
 
     def as_dict(self) -> dict[str, object]:

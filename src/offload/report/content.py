@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 from rich import filesize
 
 from offload.engine.devices import describe as describe_devices
+from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
@@ -996,45 +997,14 @@ def _numbered(indexes: list[int]) -> str:
     return destinations_named(indexes)[0] if indexes else ""
 
 
-#: What may stand right before a path a message names, and right after it.
-_BEFORE_PATH = frozenset(" /'\"(")
-_AFTER_PATH = frozenset(" ;:,)'\"")
-
-
-def names_path(message: str, path: str) -> bool:
-    """Whether *message* names the file *path* (a card-relative path) already: as itself or
-    as the end of a longer path (a copy's, the card file's), standing alone (not part of
-    another name: "A001.xml" is not named by "A001.xml.bak", nor "a" by "disk full"; a
-    name without a folder only after a slash or in quotes, not "a" by "on a drive"). A
-    problem line prefixes the path only where its message does not name it, so no line names
-    it twice."""
-    if not path:
-        return False
-    start = message.find(path)
-    while start >= 0:
-        end = start + len(path)
-        before = message[start - 1] if start else " "
-        after = message[end] if end < len(message) else " "
-        if after == "." and (end + 1 == len(message) or message[end + 1] == " "):
-            after = " "  # a sentence's full stop
-        # A name of one word said alone ("a" in "on a drive") may be a word: a path only
-        # after a folder's slash or in quotes.
-        path_like = before in "/'\"" or "/" in path
-        if before in _BEFORE_PATH and after in _AFTER_PATH and path_like:
-            return True
-        start = message.find(path, start + 1)
-    return False
-
-
-#: The warnings the terminal's summary prints under a word of their own
-#: (``summary._replaced_lines``): page 1 gives them the same word.
-_LABELS = {"existing-replaced": "REPLACED: ", "existing-kept-beside": "KEPT BOTH: "}
-
-
 def _capped_warnings(raw: list[Any]) -> list[str]:
     """The run's warnings as page-1 lines, in order; past MAX_WARNING_LINES_PER_CODE of one
     code, one line counts the rest of that code (the JSON report keeps every one). A
-    warning without a code is always shown."""
+    warning without a code is always shown. A code the terminal's summary prints under a
+    word of its own (``plan.codes.WARNING_LABELS``) has that word here too."""
+    from offload.plan.codes import WARNING_LABELS  # here: offload.plan adds ~26 ms to an import
+
+    labels = {code.value: f"{word}: " for code, word in WARNING_LABELS.items()}
     lines: list[str] = []
     shown: Counter[str] = Counter()
     for warning in raw:
@@ -1043,7 +1013,7 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
         if code:  # a warning without a code (an older report's) is like no other: shown
             shown[code] += 1
         if not code or shown[code] <= MAX_WARNING_LINES_PER_CODE:
-            lines.append(_LABELS.get(code, "") + str(fields.get("message") or warning))
+            lines.append(labels.get(code, "") + str(fields.get("message") or warning))
     for code, count in shown.items():
         if count > MAX_WARNING_LINES_PER_CODE:
             more = count - MAX_WARNING_LINES_PER_CODE
