@@ -989,3 +989,55 @@ def test_a_row_never_gives_its_first_files_date_or_cache_to_the_others() -> None
         "Verified now (read through the page cache, not from the disk): 1 of 2 files; "
         "Verified now: 1 of 2 files"
     )
+
+
+def test_a_row_of_copies_all_under_another_name_says_it_once() -> None:
+    """Both files of a clip copied beside other files (--keep-both), verified at two
+    times: each wording counted, then once how many are under another name (failed
+    before: the note repeated after every wording, "...: 1 of 2 files; under another
+    name, ...: 1 of 2 files")."""
+    data = job()
+    early = {"index": 0, "status": "verified_earlier", "verified_mode": "full"}
+    for entry, at in zip(data["files"][1:3], ("14:02:33", "15:40:00"), strict=True):
+        stem, dot, ext = entry["path"].rpartition(".")
+        final = f"/mnt/RAID1/A001R1AB/{stem} (1){dot}{ext}"
+        entry["destinations"] = [{**early, "verified_at": f"2026-11-27T{at}Z"}]
+        entry["destinations"][0]["final_path"] = final
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    row = next(r for r in view.clips if r.name == "A001C002.mov")
+    assert row.states[0][1].text == (
+        "Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read): 1 of 2 files; "
+        "Verified earlier (2026-11-27 15:40 UTC, full verification, not re-read): 1 of 2 files; "
+        "2 of 2 files under another name, beside the file kept at its name (--keep-both)"
+    )
+
+
+def test_a_row_of_more_wordings_than_it_names_counts_the_rest_together() -> None:
+    """Four files of a row verified earlier at four times: three wordings named, the
+    fourth counted as "Verified earlier otherwise" (the branch no test reached before)."""
+    from offload.report.content import _row_states
+
+    files: list[Any] = []
+    for minute in ("01", "02", "03", "04"):
+        files.append(
+            {
+                "path": f"CLIPS/A001C00{minute[1]}.mov",
+                "destinations": [
+                    {
+                        "index": 0,
+                        "status": "verified_earlier",
+                        "verified_mode": "full",
+                        "verified_at": f"2026-11-27T14:{minute}:00Z",
+                    }
+                ],
+            }
+        )
+    from offload.report.content import _file_states
+
+    (state,) = _row_states(files, _file_states(files, [0], frozenset())[0], 1)
+    assert state.text == (
+        "Verified earlier (2026-11-27 14:01 UTC, full verification, not re-read): 1 of 4 files; "
+        "Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read): 1 of 4 files; "
+        "Verified earlier (2026-11-27 14:03 UTC, full verification, not re-read): 1 of 4 files; "
+        "Verified earlier otherwise: 1 of 4 files (the JSON and CSV reports give each)"
+    )
