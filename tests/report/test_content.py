@@ -1041,3 +1041,14 @@ def test_a_row_of_more_wordings_than_it_names_counts_the_rest_together() -> None
         "Verified earlier (2026-11-27 14:03 UTC, full verification, not re-read): 1 of 4 files; "
         "Verified earlier otherwise: 1 of 4 files (the JSON and CSV reports give each)"
     )
+
+
+def test_the_warning_labels_are_keyed_by_preflight_codes() -> None:
+    """The one table of the summary's and page 1's labels names codes that exist."""
+    from offload.plan.codes import PreflightCode
+    from offload.report.words import WARNING_LABELS
+
+    assert {PreflightCode(code) for code in WARNING_LABELS} == {
+        PreflightCode.EXISTING_REPLACED,
+        PreflightCode.EXISTING_KEPT_BESIDE,
+    }

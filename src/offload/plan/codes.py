@@ -133,15 +133,6 @@ class PreflightCode(StrEnum):
     EXISTING_KEPT_BESIDE = "existing-kept-beside"
 
 
-#: The warnings the terminal's summary (``report.summary``) and the documents' page 1
-#: (``report.content``) print under a word of their own, before the message: one table, so
-#: the two say the same word.
-WARNING_LABELS: dict[PreflightCode, str] = {
-    PreflightCode.EXISTING_REPLACED: "REPLACED",
-    PreflightCode.EXISTING_KEPT_BESIDE: "KEPT BOTH",
-}
-
-
 class PreflightItem(NamedTuple):
     """One finding: what is wrong, where, and what to do about it, in one line.
 

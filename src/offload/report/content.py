@@ -44,7 +44,7 @@ from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
-from offload.report.words import card_reread_through_a_cache, plural
+from offload.report.words import WARNING_LABELS, card_reread_through_a_cache, plural
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -1003,10 +1003,7 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
     """The run's warnings as page-1 lines, in order; past MAX_WARNING_LINES_PER_CODE of one
     code, one line counts the rest of that code (the JSON report keeps every one). A
     warning without a code is always shown. A code the terminal's summary prints under a
-    word of its own (``plan.codes.WARNING_LABELS``) has that word here too."""
-    from offload.plan.codes import WARNING_LABELS  # here: offload.plan adds ~26 ms to an import
-
-    labels = {code.value: f"{word}: " for code, word in WARNING_LABELS.items()}
+    word of its own (``words.WARNING_LABELS``) has that word here too."""
     lines: list[str] = []
     shown: Counter[str] = Counter()
     for warning in raw:
@@ -1015,7 +1012,8 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
         if code:  # a warning without a code (an older report's) is like no other: shown
             shown[code] += 1
         if not code or shown[code] <= MAX_WARNING_LINES_PER_CODE:
-            lines.append(labels.get(code, "") + str(fields.get("message") or warning))
+            label = WARNING_LABELS.get(code)
+            lines.append((f"{label}: " if label else "") + str(fields.get("message") or warning))
     for code, count in shown.items():
         if count > MAX_WARNING_LINES_PER_CODE:
             more = count - MAX_WARNING_LINES_PER_CODE

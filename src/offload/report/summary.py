@@ -25,6 +25,7 @@ from offload.report.words import (
     TRANSFER_CHECKED_STYLE,
     VERIFIED_EARLIER,
     VERIFIED_EARLIER_STYLE,
+    WARNING_LABELS,
     are,
     card_reread_through_a_cache,
     plural,
@@ -685,8 +686,6 @@ def _replaced_lines(report: OffloadReport) -> list[str]:
     """The files already on a destination that this run's copies replaced (``--overwrite``:
     the job report's ``existing-replaced`` warnings), a line per destination; then those
     kept beside which card files were copied (``--keep-both``: ``existing-kept-beside``)."""
-    from offload.plan.codes import WARNING_LABELS
-
     return [
         f"{label}: {printable_line(w.message)}"
         for code, label in WARNING_LABELS.items()
