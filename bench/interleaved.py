@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offload.bench.outputs import RunFolders
+from offload.bench.outputs import RunFolders, empty_files
+from offload.bench.system import evict
 
 #: A run's figures made of the child's record (``launch_s``, ``load``, ``wall_s`` and
 #: ``probe_us`` are added by ``interleaved_runs``).
@@ -80,25 +81,14 @@ class Tool:
         return interleaved_runs(args, self)
 
 
-def _drop_pages(card: Path) -> None:
-    for folder, _, names in os.walk(card):
-        for name in names:
-            try:
-                fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            finally:
-                os.close(fd)
-
-
-def _empty(folder: Path) -> None:
-    for parent, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(parent, name)
-            if not os.path.islink(path):
-                os.truncate(path, 0)
+def _card_files(card: Path) -> list[Path]:
+    """The regular files of *card* (links not followed): what ``evict`` drops before a run."""
+    return [
+        path
+        for folder, _, names in os.walk(card)
+        for path in (Path(folder, name) for name in names)
+        if path.is_file() and not path.is_symlink()
+    ]
 
 
 # Empty files a run's create probe makes (``_create_probe``).
@@ -185,6 +175,7 @@ def interleaved_runs(args: argparse.Namespace, tool: Tool) -> int:
         args.freed_notes.mkdir(parents=True, exist_ok=True)
     folders = RunFolders(work, note_dir=args.freed_notes)
     rows: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
+    card_files = _card_files(args.card)
     try:
         number = 0
         for round_number in range(args.rounds):
@@ -202,8 +193,7 @@ def interleaved_runs(args: argparse.Namespace, tool: Tool) -> int:
                                   env.get("PYTHONPATH")])
                 )  # fmt: skip
                 _wait_for_freed_inodes(folders, wait=not args.no_wait)
-                os.sync()
-                _drop_pages(args.card)
+                evict(card_files)  # os.sync() first, then each card file's pages dropped
                 time.sleep(args.pause)
                 probe = _create_probe(run / "probe")
                 load = os.getloadavg()[0]
@@ -224,7 +214,7 @@ def interleaved_runs(args: argparse.Namespace, tool: Tool) -> int:
                 figures["probe_us"] = probe
                 rows[name].append(figures)
                 for destination in destinations:
-                    _empty(destination)
+                    empty_files(destination)
                 keys = [k for k in shown if k in figures] if shown is not None else figures
                 line = ", ".join(f"{key} {figures[key]:.3f}" for key in keys)
                 print(f"{name} (load {load:.1f}): {line}", flush=True)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +30,7 @@ from offload.card_history import (
 )
 from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
 from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add, keep_listed
+from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -2161,7 +2162,7 @@ def _kept_beside(
             if (
                 copy.status in good
                 and copy.final_path
-                and PurePosixPath(copy.final_path).name != PurePosixPath(file.relative_path).name
+                and under_another_name(copy.final_path, file.relative_path)
                 and (file.relative_path, copy.destination_index) not in named
             ):
                 by_destination.setdefault(copy.destination_index, []).append(
@@ -2185,6 +2186,7 @@ def _kept_beside(
                 f"which {'was' if count == 1 else 'were'} kept as it is (--keep-both): "
                 f"{shown}",
                 index,
+                counted=count,
             )
         )
     return items

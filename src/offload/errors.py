@@ -202,6 +202,38 @@ def printable_line(text: str) -> str:
     return printable_text(text).replace("\n", "\\x0a")
 
 
+#: What may stand right before a path a message names, and right after it.
+_BEFORE_PATH = frozenset(" /'\"(")
+_AFTER_PATH = frozenset(" ;:,)'\"")
+
+
+def names_path(message: str, path: str, *, folder: bool = False) -> bool:
+    """Whether *message* names *path* already: as itself or as the end of a longer path (a
+    copy's, the card file's), standing alone (not part of another name: "A001.xml" is not
+    named by "A001.xml.bak", nor "a" by "disk full", nor "/mnt/d" by "/srv/mnt/d"; a name
+    without a folder only after a slash or in quotes, not "a" by "on a drive"). A *folder*
+    (a destination's root) is named by a path inside it too ("/mnt/d" by "/mnt/d/ascmhl").
+    The one rule of every line that prefixes a path only where its message does not name it
+    (the documents' problem lines, a manifest's error), so no line names it twice."""
+    if not path:
+        return False
+    ends = _AFTER_PATH | {"/"} if folder else _AFTER_PATH
+    start = message.find(path)
+    while start >= 0:
+        end = start + len(path)
+        before = message[start - 1] if start else " "
+        after = message[end] if end < len(message) else " "
+        if after == "." and (end + 1 == len(message) or message[end + 1] == " "):
+            after = " "  # a sentence's full stop
+        # A name of one word said alone ("a" in "on a drive") may be a word: a path only
+        # after a folder's slash or in quotes.
+        path_like = before in "/'\"" or "/" in path
+        if before in _BEFORE_PATH and after in ends and path_like:
+            return True
+        start = message.find(path, start + 1)
+    return False
+
+
 def describe_os_error(exc: OSError) -> str:
     """``strerror (ERRNO)``, e.g. ``No space left on device (ENOSPC)``."""
     name = errno.errorcode.get(exc.errno or 0, str(exc.errno))

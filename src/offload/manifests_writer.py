@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from offload.engine.verifier import MediaHasher
-from offload.errors import OffloadError, describe_os_error, printable_name
+from offload.errors import OffloadError, describe_os_error, names_path, printable_name
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
@@ -159,8 +159,7 @@ def not_written(where: object, why: str, *, lasting: bool = False) -> str:
     where *why* names a path on it already (the manifest's, its ``ascmhl`` folder's), not
     *where* again before it; the remedy is the re-run once what *why* says is mended (a
     file in the way of ``ascmhl``, a drive gone read-only refuse it again until then)."""
-    root = str(where).rstrip("/")
-    named = why.endswith(root) or any(f"{root}{c}" in why for c in "/:;, )")
+    named = names_path(why, str(where).rstrip("/"), folder=True)
     place = "" if named else f" on {where}"
     kept = (
         f"manifest not written{place}: {why}; the copies there keep the states this run "

@@ -488,13 +488,9 @@ def verify_path(
     # so that its reads compute their formats too: not against --mhl-file (the reference
     # then); for a mirror whose files are streamed from a bucket, by the caller's finder,
     # which downloads them (offload.copy_legacy_mhl).
-    legacy = (
-        None
-        if legacy_mhl is not None
-        else _legacy_mhls(root, find_legacy)
-        if hash_file is None or find_legacy is not None
-        else None
-    )
+    legacy = None
+    if legacy_mhl is None and (hash_file is None or find_legacy is not None):
+        legacy = _legacy_mhls(root, find_legacy)
     try:
         report, bypassed, cached = _verify_with(
             root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,

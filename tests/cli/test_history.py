@@ -281,3 +281,22 @@ def test_a_stopped_run_that_lost_a_clip_its_legacy_mhl_lists_is_partly_failed(
     assert done.returncode == 0, done.stderr
     (entry,) = json.loads(done.stdout)
     assert entry["result"] == "partly failed, then stopped", entry
+
+
+def test_the_copies_kept_beside_are_counted_from_the_warnings_count() -> None:
+    """``offload history`` adds up the ``count`` of each ``existing-kept-beside`` warning,
+    never the first word of its message (failed before: a message worded otherwise made
+    "copies", its count read from the text); a warning of an earlier version, without its
+    ``count``, says "copies", no number it did not read."""
+    from offload.cli.history_cmd import _beside_words, _kept_beside
+
+    def warning(count: int | None) -> dict[str, object]:
+        found: dict[str, object] = {"code": "existing-kept-beside", "message": "Two files"}
+        return found if count is None else {**found, "count": count}
+
+    assert _kept_beside({"warnings": [warning(2), warning(1)]}) == 3
+    assert _kept_beside({"warnings": [{"code": "not-on-card", "count": 4}]}) == 0
+    assert _kept_beside({"warnings": [warning(2), warning(None)]}) is None
+    assert _beside_words(3) == ", 3 copies written beside files kept at their names (--keep-both)"
+    assert _beside_words(1) == ", 1 copy written beside a file kept at its name (--keep-both)"
+    assert _beside_words(None) == ", copies written beside files kept at their names (--keep-both)"

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from offload.errors import names_path
 from offload.report.clips import group_clips
-from offload.report.content import build_view, describe, names_path
+from offload.report.content import build_view, describe
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from report.helpers import pdf_text
 from support import camera_cards
@@ -923,6 +924,28 @@ def test_names_path(message: str, path: str, named: bool) -> None:
     assert names_path(message, path) is named
 
 
+@pytest.mark.parametrize(
+    ("why", "named"),
+    [
+        ("cannot write /mnt/d/ascmhl/0001.mhl: read-only", True),
+        ("/mnt/d is read-only", True),
+        ("cannot write '/mnt/d': read-only", True),
+        ("the drive went away from /mnt/d.", True),
+        ("cannot write /mnt/dx/ascmhl: read-only", False),
+        ("cannot write /srv/mnt/d/ascmhl: read-only", False),  # another folder's
+    ],
+)
+def test_a_manifest_error_names_its_destination_once(why: str, named: bool) -> None:
+    """A manifest's error names its destination before *why* only where *why* does not name
+    it, by the rule the documents' problem lines follow (``errors.names_path``). Failed
+    before, with a rule of its own: a root in quotes or ending a sentence named twice, a
+    root inside another folder's path ("/srv/mnt/d/...") taken for the destination's."""
+    from offload.manifests_writer import not_written
+
+    said = not_written("/mnt/d/", why)
+    assert said.startswith("manifest not written: " if named else "manifest not written on ")
+
+
 def test_a_row_counts_its_copies_under_another_name_apart() -> None:
     """A clip whose movie --keep-both copied beside another file and whose sidecar is at its
     own name: its row says one of its two files is under another name, never both (nor
@@ -968,3 +991,66 @@ def test_a_row_never_gives_its_first_files_date_or_cache_to_the_others() -> None
         "Verified now (read through the page cache, not from the disk): 1 of 2 files; "
         "Verified now: 1 of 2 files"
     )
+
+
+def test_a_row_of_copies_all_under_another_name_says_it_once() -> None:
+    """Both files of a clip copied beside other files (--keep-both), verified at two
+    times: each wording counted, then once how many are under another name (failed
+    before: the note repeated after every wording, "...: 1 of 2 files; under another
+    name, ...: 1 of 2 files")."""
+    data = job()
+    early = {"index": 0, "status": "verified_earlier", "verified_mode": "full"}
+    for entry, at in zip(data["files"][1:3], ("14:02:33", "15:40:00"), strict=True):
+        stem, dot, ext = entry["path"].rpartition(".")
+        final = f"/mnt/RAID1/A001R1AB/{stem} (1){dot}{ext}"
+        entry["destinations"] = [{**early, "verified_at": f"2026-11-27T{at}Z"}]
+        entry["destinations"][0]["final_path"] = final
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    row = next(r for r in view.clips if r.name == "A001C002.mov")
+    assert row.states[0][1].text == (
+        "Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read): 1 of 2 files; "
+        "Verified earlier (2026-11-27 15:40 UTC, full verification, not re-read): 1 of 2 files; "
+        "2 of 2 files under another name, beside the file kept at its name (--keep-both)"
+    )
+
+
+def test_a_row_of_more_wordings_than_it_names_counts_the_rest_together() -> None:
+    """Four files of a row verified earlier at four times: three wordings named, the
+    fourth counted as "Verified earlier otherwise" (the branch no test reached before)."""
+    from offload.report.content import _row_states
+
+    files: list[Any] = []
+    for minute in ("01", "02", "03", "04"):
+        files.append(
+            {
+                "path": f"CLIPS/A001C00{minute[1]}.mov",
+                "destinations": [
+                    {
+                        "index": 0,
+                        "status": "verified_earlier",
+                        "verified_mode": "full",
+                        "verified_at": f"2026-11-27T14:{minute}:00Z",
+                    }
+                ],
+            }
+        )
+    from offload.report.content import _file_states
+
+    (state,) = _row_states(files, _file_states(files, [0], frozenset())[0], 1)
+    assert state.text == (
+        "Verified earlier (2026-11-27 14:01 UTC, full verification, not re-read): 1 of 4 files; "
+        "Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read): 1 of 4 files; "
+        "Verified earlier (2026-11-27 14:03 UTC, full verification, not re-read): 1 of 4 files; "
+        "Verified earlier otherwise: 1 of 4 files (the JSON and CSV reports give each)"
+    )
+
+
+def test_the_warning_labels_are_keyed_by_preflight_codes() -> None:
+    """The one table of the summary's and page 1's labels names codes that exist."""
+    from offload.plan.codes import PreflightCode
+    from offload.report.words import WARNING_LABELS
+
+    assert {PreflightCode(code) for code in WARNING_LABELS} == {
+        PreflightCode.EXISTING_REPLACED,
+        PreflightCode.EXISTING_KEPT_BESIDE,
+    }

@@ -56,3 +56,13 @@ def test_a_partial_name_is_the_final_name_cut_to_name_max(final_name: str) -> No
     stem = name[: name.index(".", len(PARTIAL_PREFIX)) + 1]
     assert name == _cut_partial_name(final_name, stem)
     assert len(name.encode("utf-8", "surrogateescape")) <= 255
+
+
+def test_a_copy_under_another_name_is_told_by_its_last_name_alone() -> None:
+    """The one rule of the KEPT BOTH warning and the documents' rows (``--keep-both``)."""
+    from offload.destinations.naming import under_another_name
+
+    assert under_another_name("/mnt/d/A001/CLIPS/C001 (1).mov", "CLIPS/C001.mov")
+    assert under_another_name("s3://b/A001/C001 (1).mov", "C001.mov")
+    assert not under_another_name("/mnt/d/A001/CLIPS/C001.mov", "CLIPS/C001.mov")
+    assert not under_another_name("s3://b/day1/A001/C001.mov", "C001.mov")

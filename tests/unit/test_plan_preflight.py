@@ -154,6 +154,10 @@ def test_destinations_on_the_source_filesystem_are_named_in_one_warning(tmp_path
     ]
     assert on_source[0].indices == (0, 1, 2)
     assert on_source[0].destination_index == 2
+    # A script reads all three, not the last alone (before: `destination_index` 2 only, in
+    # `offload_refused`'s warnings, the job report's and the dry run's).
+    assert on_source[0].as_dict()["indices"] == [0, 1, 2]
+    assert on_source[0].as_report_dict()["indices"] == [0, 1, 2]
 
     # One destination there: its own sentence, as before.
     report, _ = run(src, [a], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)

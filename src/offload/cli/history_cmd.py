@@ -240,14 +240,10 @@ def _result(data: dict[str, Any]) -> str:
     if kept and data.get("exit_code") == 0:  # exit 0: each new copy beside it proven
         result += f", {kept} damaged cop{'y' if kept == 1 else 'ies'} kept beside new ones"
     # Card files --keep-both copied beside a file kept at their names (the terminal's
-    # KEPT BOTH line, ``existing-kept-beside``: its message counts a destination's first).
+    # KEPT BOTH line, ``existing-kept-beside``: its ``count`` says a destination's).
     beside = _kept_beside(data)
-    if beside:
-        result += (
-            f", {beside} written beside a file kept at its name (--keep-both)"
-            if beside == "1 copy"
-            else f", {beside} written beside files kept at their names (--keep-both)"
-        )
+    if beside != 0:
+        result += _beside_words(beside)
     # Copies no manifest vouches for (a name XML cannot hold): never read as all recorded.
     unlisted = sum(
         1
@@ -273,23 +269,28 @@ def _result(data: dict[str, Any]) -> str:
     return result + then
 
 
-def _kept_beside(data: dict[str, Any]) -> str:
-    """How many copies of the run ``--keep-both`` wrote beside a file kept at their names,
-    in words ("1 copy", "3 copies"), from its ``existing-kept-beside`` warnings (one a
-    destination, whose message begins with its count: "2 card files copied to ..."); a
-    message without its count (not ours) makes it "copies", never a number not read; ""
-    for none."""
-    counts = []
-    for warning in data.get("warnings") or []:
-        if isinstance(warning, dict) and warning.get("code") == "existing-kept-beside":
-            first = str(warning.get("message") or "").partition(" ")[0]
-            counts.append(int(first) if first.isdigit() else None)
-    if not counts:
-        return ""
-    if None in counts:
-        return "copies"
-    total = sum(n for n in counts if n is not None)
-    return f"{total} cop{'y' if total == 1 else 'ies'}"
+def _kept_beside(data: dict[str, Any]) -> int | None:
+    """How many copies of the run ``--keep-both`` wrote beside a file kept at their names:
+    the sum of its ``existing-kept-beside`` warnings' ``count`` (one warning a
+    destination); 0 for none; None when some such warning has no ``count`` (a report of an
+    earlier version): copies there were, their number not read."""
+    counts = [
+        warning.get("count")
+        for warning in data.get("warnings") or []
+        if isinstance(warning, dict) and warning.get("code") == "existing-kept-beside"
+    ]
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in counts):
+        return None
+    return sum(n for n in counts if isinstance(n, int))
+
+
+def _beside_words(count: int | None) -> str:
+    """``offload history``'s words for *count* copies written beside a file kept at their
+    names (``_kept_beside``; None: copies, how many not known), said after the result."""
+    if count == 1:
+        return ", 1 copy written beside a file kept at its name (--keep-both)"
+    many = "copies" if count is None else f"{count} copies"
+    return f", {many} written beside files kept at their names (--keep-both)"
 
 
 #: Every copy of the run good, and a step after them failed (exit 1): a manifest, a

@@ -23,6 +23,16 @@ _RUN_TOKEN = os.urandom(3).hex()  # per process: partials of two runs never shar
 _SERIAL = itertools.count()
 
 
+def under_another_name(final_path: str, relative_path: str) -> bool:
+    """Whether the copy at *final_path* (a "/"-separated path, or an ``s3://`` URL) is under
+    another name than its card file at *relative_path* (card-relative): ``--keep-both``
+    wrote it beside a file kept at that name ("CLIPS/C001 (1).mov" for "CLIPS/C001.mov").
+    The last names alone are compared (the copy root is the destination's). The one rule of
+    the KEPT BOTH warning (``offload.card``) and the documents' rows (``report.content``),
+    so the two never disagree."""
+    return final_path.rpartition("/")[2] != relative_path.rpartition("/")[2]
+
+
 def partial_name(final_name: str) -> str:
     """A hidden, unique name for the partial of *final_name*, within NAME_MAX bytes.
 

@@ -143,6 +143,10 @@ class PreflightItem(NamedTuple):
     every file was read back from its media: only then does that copy count as a backup.
     ``indices``: every destination a finding about several names, in order (one line for
     all of them: ``dest-on-source-device``); ``destination_index`` is then the last of them.
+    ``counted`` (its ``count`` in a report): how many files a finding about several counts
+    (``existing-kept-beside``: the card files copied beside a file kept at their names), so
+    a reader of the report need not read it back from the message's words; None where a
+    finding counts nothing.
     """
 
     code: PreflightCode
@@ -151,10 +155,12 @@ class PreflightItem(NamedTuple):
     destination_index: int | None = None
     through_a_cache: bool | None = None
     indices: tuple[int, ...] = ()
+    counted: int | None = None
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,
-        ``path`` (text or None), ``message``, and ``through_a_cache`` when it is set."""
+        ``path`` (text or None), ``message``, and each of ``through_a_cache``, ``indices``
+        and ``count`` (``counted``) when it is set (``indices``: when not empty)."""
         found: dict[str, object] = {
             "code": self.code.value,
             "path": None if self.path is None else str(self.path),
@@ -162,13 +168,19 @@ class PreflightItem(NamedTuple):
         }
         if self.through_a_cache is not None:
             found["through_a_cache"] = self.through_a_cache
+        if self.indices:
+            found["indices"] = list(self.indices)
+        if self.counted is not None:
+            found["count"] = self.counted
         return found
 
     def as_dict(self) -> dict[str, object]:
-        """The finding as ``offload copy --json`` writes it (``path`` as text or None)."""
+        """The finding as ``offload copy --json`` writes it (``path`` as text or None;
+        ``indices`` every destination it names when it names several, else empty)."""
         return {
             "code": self.code.value,
             "path": None if self.path is None else str(self.path),
             "message": self.message,
             "destination_index": self.destination_index,
+            "indices": list(self.indices),
         }

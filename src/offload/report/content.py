@@ -20,7 +20,8 @@ status                 words                                               mark
 =====================  ==================================================  =======
 
 A copy under another name than its card file's (``--keep-both``) adds "; under another name,
-beside the file kept at its name (--keep-both)" to its words (``KEPT_BESIDE_ROW``).
+beside the file kept at its name (--keep-both)" to its words (``KEPT_BESIDE_ROW``); a row of
+several files says once how many of them: "; 1 of 2 files under another name, ...".
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ from typing import Any, NamedTuple
 
 from rich import filesize
 
+from offload.destinations.naming import under_another_name
 from offload.engine.devices import describe as describe_devices
+from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
-from offload.report.words import card_reread_through_a_cache, plural
+from offload.report.words import WARNING_LABELS, card_reread_through_a_cache, plural
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -301,30 +304,27 @@ def clip_states(
 
 _MISSING = {"status": "missing"}
 
+#: A file's copy on one destination as a row counts it (``_file_states``): its state, and
+#: whether it is under another name than its card file's (``--keep-both``), which the
+#: row's tally counts apart and says once (``_Tally``).
+_Copy = tuple[State, bool]
+
 #: A copy under a name that is not its card file's: ``--keep-both`` wrote it beside a file
 #: that was at that name and is kept (``existing-kept-beside``, or a copy of ours found
 #: wrong: ``copy-no-longer-matches``); the page-1 line names where each went.
 KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-both)"
 
 
-_BESIDE = f"; {KEPT_BESIDE_ROW}"
-
-
-def _beside(state: State) -> State:
-    """*state* of a copy under another name than its card file's (``KEPT_BESIDE_ROW``)."""
-    return State(state.level, f"{state.text}{_BESIDE}")
-
-
 def _file_states(
     files: Sequence[FileEntry], indexes: Sequence[int], reread: frozenset[int]
-) -> tuple[list[list[State]], bool]:
+) -> tuple[list[list[_Copy]], bool]:
     """Each of *files*' states on *indexes* (a list a file: ``describe`` of its first copy on
-    each), and whether all of them are ``FOLDABLE`` (good, or cancelled) and the card read
-    every file (a row that may be folded). One read of each file's copies: the documents
-    of a 50,000-file card read them once for this and once for the page-1 counts
-    (``build_view``), where they were read three times (a view's copies are made each
-    time they are read)."""
-    states: list[list[State]] = []
+    each, and whether it is under another name: ``_Copy``), and whether all of them are
+    ``FOLDABLE`` (good, or cancelled) and the card read every file (a row that may be
+    folded). One read of each file's copies: the documents of a 50,000-file card read them
+    once for this and once for the page-1 counts (``build_view``), where they were read
+    three times (a view's copies are made each time they are read)."""
+    states: list[list[_Copy]] = []
     fine = True
     for entry in files:
         if fine and entry.get("source_error"):
@@ -333,18 +333,19 @@ def _file_states(
         for d in entry.get("destinations", ()):
             copies.setdefault(d.get("index"), d)  # the first copy of an index
         mine = []
-        tail = ""  # "/" and the card file's name, once a copy's name is to be compared
         for index in indexes:
             copy = copies.get(index, _MISSING)
             state = describe(copy, reread=reread)
             final = copy.get("final_path")
-            if final and state.level in GOOD:  # a copy there, under that name
-                tail = tail or "/" + str(entry.get("path") or "").rpartition("/")[2]
-                if not final.endswith(tail):
-                    state = _beside(state)
-            mine.append(state)
+            # A copy there, under another name: the rule of the KEPT BOTH warning.
+            beside = bool(
+                final
+                and state.level in GOOD
+                and under_another_name(str(final), str(entry.get("path") or ""))
+            )
+            mine.append((state, beside))
         if fine:
-            for state in mine:
+            for state, _beside in mine:
                 if state.level not in FOLDABLE:
                     fine = False
                     break
@@ -352,13 +353,13 @@ def _file_states(
     return states, fine
 
 
-def _row_states(files: Sequence[FileEntry], states: list[list[State]], count: int) -> list[State]:
+def _row_states(files: Sequence[FileEntry], states: list[list[_Copy]], count: int) -> list[State]:
     """A row's state on each of its *count* destinations from its *files*' *states*
     (``_file_states``)."""
     tallies = [_Tally() for _ in range(count)]
     for entry, mine in zip(files, states, strict=True):
-        for tally, state in zip(tallies, mine, strict=True):
-            tally.add(state, entry)
+        for tally, (state, beside) in zip(tallies, mine, strict=True):
+            tally.add(state, entry, beside=beside)
     return [tally.state() for tally in tallies]
 
 
@@ -367,17 +368,22 @@ class _Tally:
     (``add``): what the list of them says (one text, or each level's share, the worst
     first) without keeping a state a file; a folded row of a 50,000-file card stands for
     ~1,000 files, whose states are a few distinct ones. Not thread-safe (one row's, in one
-    thread)."""
+    thread). The copies under another name (``_Copy``) are counted apart, their states
+    with the others': the row says once how many of its files are."""
 
-    __slots__ = ("failed", "states")
+    __slots__ = ("beside", "failed", "states")
 
     def __init__(self) -> None:
         # Files by state, in the order each state first came (a State is its level and text).
         self.states: dict[State, int] = {}
         self.failed: FileEntry | None = None  # the first file failed here: the row names it
+        self.beside = 0  # files whose copy here is under another name (--keep-both)
 
-    def add(self, state: State, entry: FileEntry) -> None:
-        """Count *entry*'s *state* (the files in the row's order)."""
+    def add(self, state: State, entry: FileEntry, *, beside: bool = False) -> None:
+        """Count *entry*'s *state* (the files in the row's order); *beside*: its copy is
+        under another name (``_Copy``)."""
+        if beside:
+            self.beside += 1
         states = self.states
         states[state] = states.get(state, 0) + 1
         if self.failed is None and state.level == "failed":
@@ -385,21 +391,19 @@ class _Tally:
 
     def state(self) -> State:
         """The row's state: its files' one state when they all read the same, else each
-        level's share (a failure's first file named), the worst first; no file: missing."""
+        level's share (a failure's first file named), the worst first; no file: missing.
+        Then, where copies are under another name, how many ("1 of 2 files under another
+        name, ..."; a row of one file: "under another name, ...")."""
         if not self.states:
             return describe(_MISSING)
-        beside = sum(n for state, n in self.states.items() if state.text.endswith(_BESIDE))
-        if not beside or beside == sum(self.states.values()):
-            return self._shares(self.states)
-        # Some copies under another name (--keep-both), not all: counted apart, never said
-        # of a level's every file because its first file's was.
-        plain: dict[State, int] = {}
-        for state, count in self.states.items():
-            key = State(state.level, state.text.removesuffix(_BESIDE))
-            plain[key] = plain.get(key, 0) + count
-        whole = self._shares(plain)
-        total = sum(plain.values())
-        return State(whole.level, f"{whole.text}; {beside} of {total} files {KEPT_BESIDE_ROW}")
+        whole = self._shares(self.states)
+        if not self.beside:
+            return whole
+        total = sum(self.states.values())
+        note = (
+            KEPT_BESIDE_ROW if total == 1 else f"{self.beside} of {total} files {KEPT_BESIDE_ROW}"
+        )
+        return State(whole.level, f"{whole.text}; {note}")
 
     def _shares(self, states: dict[State, int]) -> State:
         """The row's state from its files' *states* (by state, in the order each came)."""
@@ -437,14 +441,13 @@ class _Tally:
 
 
 #: Past this many wordings of one level in a row (verified earlier at as many times), the
-#: others are counted together under the level's words (``_LEVEL_WORDS``).
+#: others are counted together under the level's words (``_LEVEL_WORDS``). Only the levels
+#: whose words carry a date can have more (``describe``); "verified" has three at most (read
+#: from the media, or through either cache of ``_THROUGH_A_CACHE``), the others one.
 _WORDINGS = 3
 _LEVEL_WORDS = {
-    "cancelled": "Cancelled",
-    "missing": "No record of this copy",
     "transfer_checked": "Transfer-checked",
     "verified_earlier": "Verified earlier",
-    "verified": "Verified now",
 }
 
 
@@ -818,8 +821,8 @@ def _media_rows(
             group = folded[clip.folder] = ([], [_Tally() for _ in indexes])
         group[0].append((clip, info))
         for entry, mine in zip(clip.files, states, strict=True):
-            for tally, state in zip(group[1], mine, strict=True):
-                tally.add(state, entry)
+            for tally, (state, beside) in zip(group[1], mine, strict=True):
+                tally.add(state, entry, beside=beside)
     for folder, (members, tallies) in sorted(folded.items()):
         entries = [entry for clip, _ in members for entry in clip.files]
         # A recorder's folder of takes says so; a folder with any clip counts clips.
@@ -1001,45 +1004,11 @@ def _numbered(indexes: list[int]) -> str:
     return destinations_named(indexes)[0] if indexes else ""
 
 
-#: What may stand right before a path a message names, and right after it.
-_BEFORE_PATH = frozenset(" /'\"(")
-_AFTER_PATH = frozenset(" ;:,)'\"")
-
-
-def names_path(message: str, path: str) -> bool:
-    """Whether *message* names the file *path* (a card-relative path) already: as itself or
-    as the end of a longer path (a copy's, the card file's), standing alone (not part of
-    another name: "A001.xml" is not named by "A001.xml.bak", nor "a" by "disk full"; a
-    name without a folder only after a slash or in quotes, not "a" by "on a drive"). A
-    problem line prefixes the path only where its message does not name it, so no line names
-    it twice."""
-    if not path:
-        return False
-    start = message.find(path)
-    while start >= 0:
-        end = start + len(path)
-        before = message[start - 1] if start else " "
-        after = message[end] if end < len(message) else " "
-        if after == "." and (end + 1 == len(message) or message[end + 1] == " "):
-            after = " "  # a sentence's full stop
-        # A name of one word said alone ("a" in "on a drive") may be a word: a path only
-        # after a folder's slash or in quotes.
-        path_like = before in "/'\"" or "/" in path
-        if before in _BEFORE_PATH and after in _AFTER_PATH and path_like:
-            return True
-        start = message.find(path, start + 1)
-    return False
-
-
-#: The warnings the terminal's summary prints under a word of their own
-#: (``summary._replaced_lines``): page 1 gives them the same word.
-_LABELS = {"existing-replaced": "REPLACED: ", "existing-kept-beside": "KEPT BOTH: "}
-
-
 def _capped_warnings(raw: list[Any]) -> list[str]:
     """The run's warnings as page-1 lines, in order; past MAX_WARNING_LINES_PER_CODE of one
     code, one line counts the rest of that code (the JSON report keeps every one). A
-    warning without a code is always shown."""
+    warning without a code is always shown. A code the terminal's summary prints under a
+    word of its own (``words.WARNING_LABELS``) has that word here too."""
     lines: list[str] = []
     shown: Counter[str] = Counter()
     for warning in raw:
@@ -1048,7 +1017,8 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
         if code:  # a warning without a code (an older report's) is like no other: shown
             shown[code] += 1
         if not code or shown[code] <= MAX_WARNING_LINES_PER_CODE:
-            lines.append(_LABELS.get(code, "") + str(fields.get("message") or warning))
+            label = WARNING_LABELS.get(code)
+            lines.append((f"{label}: " if label else "") + str(fields.get("message") or warning))
     for code, count in shown.items():
         if count > MAX_WARNING_LINES_PER_CODE:
             more = count - MAX_WARNING_LINES_PER_CODE

@@ -52,7 +52,7 @@ class DestinationDryRun:
     copy_root: str
     # The destination as given (an ``s3://`` URL as such): how the run's own lines name it
     # (CARD RELEASED, "Now feeding ...", the summary), and so the cascade's lines here.
-    destination: str = ""
+    destination: str
     copy: list[str] = field(default_factory=list)
     copy_bytes: int = 0
     verified_earlier: list[str] = field(default_factory=list)
@@ -76,9 +76,9 @@ class DestinationDryRun:
     # preflight counts it.
     reclaimable_bytes: int = 0
     # With a cascade: the pass that feeds this destination (1: the card; 2: fast copies), and
-    # for pass 2 the files each fast copy root feeds, and the files none can.
+    # for pass 2 the files each fast destination feeds (by its index), and the files none can.
     cascade_pass: int | None = None
-    fed_from: dict[str, list[str]] = field(default_factory=dict)
+    fed_from: dict[int, list[str]] = field(default_factory=dict)
     not_cascaded: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
     @property
@@ -201,7 +201,7 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                     why += " (re-run with the card to copy it)"
                 item.not_cascaded.append((path, why))
                 continue
-            item.fed_from.setdefault(out[ranked[0][1]].copy_root, []).append(path)
+            item.fed_from.setdefault(ranked[0][1], []).append(path)
 
 
 # The preflight's warnings that say a step of the run will fail (README, exit code 1): a
@@ -296,6 +296,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             "against the card's digests",
             file=err,
         )
+    by_index = {item.index: item for item in results}  # a cascade's feeders (``fed_from``)
     for item in results:
         free = (
             "free space unknown"
@@ -341,9 +342,8 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             # --verify transfer: a copy this run writes is transfer-checked, one verified
             # earlier is still verified; the line names neither.
             copy = "" if _transfer_only(plan) else "verified "
-            named = {other.copy_root: other.destination for other in results}
-            for root, paths in item.fed_from.items():
-                on = printable_name(named.get(root) or root)
+            for feeder, paths in item.fed_from.items():
+                on = printable_name(by_index[feeder].destination)
                 print(f"  {len(paths)} fed from the {copy}copy on {on}", file=err)
             _group(
                 err,
@@ -427,6 +427,7 @@ def _group(stream: Any, title: str, lines: Iterable[str]) -> None:
 
 
 def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, Any]:
+    by_index = {item.index: item for item in results}  # a cascade's feeders (``fed_from``)
     return {
         "dry_run": True,
         "source": str(plan.source),
@@ -461,7 +462,10 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "cascade_pass": item.cascade_pass,
                 "fed_from": "card"
                 if item.cascade_pass != 2
-                else [{"copy_root": root, "paths": paths} for root, paths in item.fed_from.items()],
+                else [
+                    {"copy_root": by_index[feeder].copy_root, "paths": paths}
+                    for feeder, paths in item.fed_from.items()
+                ],
                 "not_cascaded": [{"path": p, "why": why} for p, why in item.not_cascaded],
             }
             for item in results

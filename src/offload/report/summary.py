@@ -25,6 +25,7 @@ from offload.report.words import (
     TRANSFER_CHECKED_STYLE,
     VERIFIED_EARLIER,
     VERIFIED_EARLIER_STYLE,
+    WARNING_LABELS,
     are,
     card_reread_through_a_cache,
     plural,
@@ -685,16 +686,11 @@ def _replaced_lines(report: OffloadReport) -> list[str]:
     """The files already on a destination that this run's copies replaced (``--overwrite``:
     the job report's ``existing-replaced`` warnings), a line per destination; then those
     kept beside which card files were copied (``--keep-both``: ``existing-kept-beside``)."""
-    from offload.plan.codes import PreflightCode
-
     return [
-        f"REPLACED: {printable_line(w.message)}"
+        f"{label}: {printable_line(w.message)}"
+        for code, label in WARNING_LABELS.items()
         for w in report.warnings
-        if w.code == PreflightCode.EXISTING_REPLACED
-    ] + [
-        f"KEPT BOTH: {printable_line(w.message)}"
-        for w in report.warnings
-        if w.code == PreflightCode.EXISTING_KEPT_BESIDE
+        if w.code == code
     ]
 
 

@@ -16,6 +16,13 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
 
 
+#: The warnings the terminal's summary (``summary``) and the documents' page 1 (``content``)
+#: print under a word of their own, before the message: one table, so the two say the same
+#: word. Keyed by their ``PreflightCode`` values (a StrEnum: a code finds its word), not the
+#: enum itself: the documents' worker does not load ``offload.plan``.
+WARNING_LABELS = {"existing-replaced": "REPLACED", "existing-kept-beside": "KEPT BOTH"}
+
+
 #: A destination whose copies are all good but some never read back (``--verify
 #: transfer``, now or by an earlier run), in the live view's "state" and the summary's
 #: "result", in its style: not the green of a copy read back, nor a problem's red or a
