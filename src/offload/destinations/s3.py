@@ -163,12 +163,19 @@ _WATCHED = ("PutObject", "CompleteMultipartUpload")
 
 def _note_attempt(exception: BaseException | None = None, **_: object) -> None:
     """botocore's ``response-received`` hook, once an attempt: one that got no answer, and
-    not because no connection was made (botocore's ``ConnectionError``: refused, a connect
-    timeout, a TLS handshake or a proxy that failed: nothing sent), may have reached the
-    service, which may have acted on it."""
-    from botocore.exceptions import ConnectionError as NotConnected
+    not because no connection was made (``EndpointConnectionError``: refused, unresolved;
+    ``ConnectTimeoutError``; ``ProxyConnectionError``: nothing sent), may have reached the
+    service, which may have acted on it. botocore's ``SSLError`` is no proof of that, though
+    it is a ``ConnectionError`` too: urllib3 2 wraps any TLS error in it, one that cut the
+    answer's read (``SSLEOFError``) as well as a failed handshake."""
+    from botocore.exceptions import (
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ProxyConnectionError,
+    )
 
-    if exception is not None and not isinstance(exception, NotConnected):
+    not_sent = EndpointConnectionError | ConnectTimeoutError | ProxyConnectionError
+    if exception is not None and not isinstance(exception, not_sent):
         _ATTEMPTS.lost = True
 
 
