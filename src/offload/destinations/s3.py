@@ -1801,6 +1801,7 @@ class S3Destination:
         drop_record: bool = True,
         record_etag: str | None = None,
         then: str | None = None,
+        maybe_completed: bool = False,
     ) -> bool:
         """Abort one upload and drop its record (unless not *drop_record*: the record is
         another run's, or it has none): the record object read with *record_etag*, else the
@@ -1808,8 +1809,9 @@ class S3Destination:
         not an upload the service no longer has, nor a bucket that is gone), the record is
         kept, so a later run resumes or aborts the upload, and the upload is named in
         ``left_behind`` with its id (``name_unaborted``; *then*: what becomes of it, else
-        the words for a record kept, or for none where not *drop_record*). Returns whether
-        the upload is gone. Never raises."""
+        the words for a record kept, or for none where not *drop_record*; *maybe_completed*:
+        its CompleteMultipartUpload was sent and got no answer). Returns whether the upload
+        is gone. Never raises."""
         try:
             self.client.abort_multipart_upload(Bucket=self.url.bucket, Key=key, UploadId=upload_id)
         except Exception as exc:
@@ -1817,7 +1819,14 @@ class S3Destination:
             if code == "NoSuchBucket":
                 return True  # the bucket is gone, and every upload in it
             if code != "NoSuchUpload" and status != 404:
-                self.name_unaborted(key, upload_id, exc, recorded=drop_record, then=then)
+                self.name_unaborted(
+                    key,
+                    upload_id,
+                    exc,
+                    recorded=drop_record,
+                    then=then,
+                    maybe_completed=maybe_completed,
+                )
                 return False
         if drop_record:
             self._drop_record(key, upload_id, etag=record_etag, upload_gone=True)
@@ -1831,11 +1840,15 @@ class S3Destination:
         *,
         recorded: bool,
         then: str | None = None,
+        maybe_completed: bool = False,
     ) -> None:
         """Name in ``left_behind`` the upload *upload_id* of *key* whose abort failed with
         *exc*: its parts stay on the service, stored for nothing until it is aborted; with
         what becomes of it (*then*; else, as *recorded*, its record kept for the next run,
-        or no record of it at all), and the command that aborts it. Thread-safe."""
+        or no record of it at all), and the command that aborts it. *maybe_completed*: its
+        CompleteMultipartUpload was sent and its answer lost, so the service may have
+        completed it (no upload nor parts left; the object is named apart, as one that may
+        be stored): the entry says so rather than that its parts stay. Thread-safe."""
         why = self.delete_failure(self._error(exc, "cannot delete", key), key)
         if then is None:
             then = (
@@ -1846,13 +1859,16 @@ class S3Destination:
                 "command below, or the bucket's lifecycle rule for incomplete multipart "
                 "uploads, removes it"
             )
-        self.note_left_behind(
-            key,
-            None,
-            f"an unfinished multipart upload: its abort failed ({why}); its parts stay on the "
-            f"service, stored for nothing until it is aborted; {then}",
-            upload_id=upload_id,
+        what = (
+            "a multipart upload whose completion was sent but got no answer: its abort "
+            f"failed ({why}); it may have been completed (see the entry of its object: then "
+            "no upload nor parts are left), else its parts stay on the service, stored for "
+            "nothing until it is aborted"
+            if maybe_completed
+            else f"an unfinished multipart upload: its abort failed ({why}); its parts stay on "
+            "the service, stored for nothing until it is aborted"
         )
+        self.note_left_behind(key, None, f"{what}; {then}", upload_id=upload_id)
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run; *key*:
@@ -2576,7 +2592,9 @@ class S3Upload:
             # exception(), not result(): the stored error is not raised here (a raise would
             # tie this thread's frames, and the engine's pooled buffer, to it: ``_fresh``).
             if future.exception() is not None:
-                continue  # a failed request stored nothing
+                # Failed: one sent whose answer was lost may have stored its object, which
+                # ``unanswered`` names below.
+                continue
             answer = future.result()
             if not self.multipart and answer.get("ETag"):
                 stored = str(answer["ETag"])
@@ -2593,8 +2611,9 @@ class S3Upload:
             self.completed = False
         elif self.upload_id is not None:
             upload_id, recorded, record = self.upload_id, self._recorded, self._record_etag
-            dest._clean_up(lambda: self._abort(upload_id, recorded, record))
-        if not self.completed and self.unanswered is not None:
+            maybe = self.unanswered is not None and self.unanswered[0] == "CompleteMultipartUpload"
+            dest._clean_up(lambda: self._abort(upload_id, recorded, record, maybe))
+        if self.unanswered is not None:  # (never with an answered completion)
             # Sent, its answer lost: it may be stored (after the abort above, for an upload
             # in parts: an upload that was completed cannot be aborted).
             request, why, expected = self.unanswered
@@ -2611,15 +2630,22 @@ class S3Upload:
             )
         self.upload_id = None
 
-    def _abort(self, upload_id: str, recorded: bool, record_etag: str | None) -> None:
+    def _abort(
+        self, upload_id: str, recorded: bool, record_etag: str | None, maybe_completed: bool
+    ) -> None:
         """Abort this unfinished upload and drop its record (``discard``). Where the abort
         fails (the service gone: the very failure that discards it, often), the upload is
         named in the destination's ``left_behind`` (its parts stay, stored for nothing until
-        it is aborted) and its record is kept, so that the next run resumes or aborts it;
-        an upload the service no longer has is gone already (``abort_upload``). Never
+        it is aborted; or, *maybe_completed*: its completion got no answer, it may have been
+        completed) and its record is kept, so that the next run resumes or aborts it; an
+        upload the service no longer has is gone already (``abort_upload``). Never
         raises."""
         self.destination.abort_upload(
-            self.key, upload_id, drop_record=recorded, record_etag=record_etag
+            self.key,
+            upload_id,
+            drop_record=recorded,
+            record_etag=record_etag,
+            maybe_completed=maybe_completed,
         )
 
     def _delete_completed(self, etag: str, version: str | None) -> None:
