@@ -352,13 +352,10 @@ class LeftBehind:
 class VersionKept:
     """A version of ours the service would not let us delete (``delete_own_version``): on a
     bucket that keeps versions, an object stored twice. *reason*: what happened, in words;
-    *code*: the service's error code (or ``HTTP <status>``, or the client's error name where
-    no answer came); *refused*: a refusal (``version_delete_refused``), else the service
-    failing."""
+    *refused*: a refusal (``version_delete_refused``), else the service failing."""
 
     key: str
     reason: str
-    code: str
     refused: bool
 
 
@@ -1022,25 +1019,21 @@ class S3Destination:
         object a multipart upload completed, copied onto itself since): on a bucket that
         keeps versions it would otherwise stay, stored twice. Only that version, by its id:
         never the current object, never another writer's. Returns None once deleted, else
-        what happened in words (a refusal, such as a policy without
+        what happened in words (``refused_reason``: a refusal, such as a policy without
         ``s3:DeleteObjectVersion``, or a failure: a 5xx, SlowDown, no answer), kept in
-        ``versions_kept`` with the service's code; never raises."""
+        ``versions_kept``; never raises."""
         try:
             self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
         except Exception as exc:
             code, status = _error_code(exc)
             if code == "NoSuchVersion":
                 return None  # gone already (a run that took our lock over deleted it)
-            refused = version_delete_refused(code, status)
             words = self.delete_failure(self._error(exc, "cannot delete", key), key)
-            reason = (
-                f"the service refused its delete by version id ({words})"
-                if refused
-                else f"its delete by version id failed ({words})"
-            )
-            answer = code or (f"HTTP {status}" if status else type(exc).__name__)
+            reason = refused_reason(exc, code, status, words)
             with self._lock:
-                self.versions_kept.append(VersionKept(key, reason, answer, refused))
+                self.versions_kept.append(
+                    VersionKept(key, reason, version_delete_refused(code, status))
+                )
             return reason
         return None
 
@@ -2725,13 +2718,21 @@ def version_delete_refused(code: str, status: int) -> bool:
     )
 
 
-def refused_reason(exc: BaseException, code: str, status: int) -> str:
-    """Why a delete by version id did not happen, in words naming the service's answer:
-    refused (``version_delete_refused``), else failed."""
+def error_answer(exc: BaseException, code: str, status: int) -> str:
+    """The service's answer to a request that failed with *exc* (its error *code*, HTTP
+    *status*: ``_error_code``), in one word: its code, else ``HTTP <status>``, else the
+    client's error name where no answer came."""
+    return code or (f"HTTP {status}" if status else type(exc).__name__)
+
+
+def refused_reason(exc: BaseException, code: str, status: int, words: str | None = None) -> str:
+    """Why a delete by version id did not happen: refused (``version_delete_refused``),
+    else failed; in brackets *words* (the failure told in full), else the service's answer
+    (``error_answer``)."""
+    detail = words or error_answer(exc, code, status)
     if version_delete_refused(code, status):
-        return f"its delete by version id was refused ({code or f'HTTP {status}'})"
-    answer = code or (f"HTTP {status}" if status else type(exc).__name__)
-    return f"its delete by version id failed ({answer})"
+        return f"its delete by version id was refused ({detail})"
+    return f"its delete by version id failed ({detail})"
 
 
 def _empty(info: ObjectInfo | None) -> bool:
