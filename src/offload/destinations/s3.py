@@ -455,10 +455,14 @@ class S3Destination:
         self.locked_roots: set[str] = set()
         # Lock keys ``s3lock.live_tokens_above`` could not read (named in a warning).
         self.unreadable_locks: set[str] = set()
-        # While the upload records' sweep runs (``abort_abandoned``): {"listing": the
-        # versions under the records prefix, listed once, None if that failed}, filled when
-        # a record first needs it (``_versions_of``); None outside the sweep.
-        self._sweep_listing: dict[str, dict[str, list[tuple[str, bool]]] | None] | None = None
+        # The upload records' sweep (``abort_abandoned``): the thread running it (None
+        # outside it), and the versions under the records prefix, listed once when a record
+        # first needs them (``_versions_of``; ``_sweep_listed``: done, the listing None if it
+        # failed). Read and set on that thread alone, so no lock: another thread (none runs
+        # the sweep's requests today) lists versions of its own.
+        self._sweep_thread: int | None = None
+        self._sweep_listed = False
+        self._sweep_listing: dict[str, list[tuple[str, bool]]] | None = None
 
     # -- what it promises -------------------------------------------------------------
 
@@ -817,30 +821,40 @@ class S3Destination:
         return self.delete_key(key, etag=etag, client=client)
 
     def delete_or_name(
-        self,
-        key: str,
-        *,
-        etag: str,
-        version_id: str | None,
-        then: str,
-        what: str = "",
-        pin: str | None = None,
-        delete: Callable[[], bool] | None = None,
+        self, key: str, *, etag: str, version_id: str | None, then: str
     ) -> DeleteOutcome:
         """``delete_own`` of *key*, where a failure never raises: the object is named in
-        ``left_behind`` with why and *then* (what becomes of it), unless its key is named
-        there already (a refused delete by version id) or the bucket is gone (nothing of it
-        left). Its version is named where it has one (the command then removes it whole).
-        The one owner of "delete it, else name what was left": *delete*, the delete to try
-        instead of ``delete_own`` (True: deleted; False: another object is there now, left
-        as it is; raising: failed), as the copy root's lock gives its own (``s3lock``);
-        *what*, the words naming the object before its reason (``the lock of <root>: ``);
-        *pin*, the ETag its command is pinned to (``--if-match``). Thread-safe. Never
+        ``left_behind`` with why and *then* (what becomes of it), as ``try_delete_or_name``
+        says (its version named where it has one: the command then removes it whole).
+        Thread-safe. Never raises."""
+        return self.try_delete_or_name(
+            key,
+            lambda: self.delete_own(key, etag=etag, version_id=version_id),
+            version_id=version_id,
+            then=then,
+        )
+
+    def try_delete_or_name(
+        self,
+        key: str,
+        delete: Callable[[], bool],
+        *,
+        then: str,
+        version_id: str | None = None,
+        what: str = "",
+        pin: str | None = None,
+    ) -> DeleteOutcome:
+        """Try *delete* of the object *key* (True: deleted; False: another object is there
+        now, left as it is; raising: failed; the copy root's lock gives its own, ``s3lock``)
+        and, where it fails, name the object in ``left_behind`` with why and *then* (what
+        becomes of it), unless its key is named there already (a refused delete by version
+        id) or the bucket is gone (nothing of it left). The one owner of "delete it, else
+        name what was left". *version_id*: the version deleted (named where not "null");
+        *what*: the words naming the object before its reason (``the lock of <root>: ``);
+        *pin*: the ETag its command is pinned to (``--if-match``). Thread-safe. Never
         raises."""
         try:
-            if delete is not None:
-                return DeleteOutcome(deleted=delete())
-            return DeleteOutcome(deleted=self.delete_own(key, etag=etag, version_id=version_id))
+            return DeleteOutcome(deleted=delete())
         except Exception as exc:
             if bucket_gone(exc):
                 return DeleteOutcome(deleted=True, bucket_gone=True)
@@ -1661,12 +1675,10 @@ class S3Destination:
         listing failed (refused: no ``s3:ListBucketVersions``; the service). Never
         raises."""
         records = self.url.key(UPLOADS_FOLDER) + "/"
-        with self._lock:
-            sweep = self._sweep_listing
-        if sweep is not None and key.startswith(records):
-            if "listing" not in sweep:
-                sweep["listing"] = self._listed_or_none(records)
-            listing = sweep["listing"]
+        if self._sweep_thread == threading.get_ident() and key.startswith(records):
+            if not self._sweep_listed:
+                self._sweep_listing, self._sweep_listed = self._listed_or_none(records), True
+            listing = self._sweep_listing
         else:
             listing = self._listed_or_none(key)
         return None if listing is None else listing.get(key, [])
@@ -1979,13 +1991,12 @@ class S3Destination:
             if info.mtime_ns / 1e9 < cutoff:
                 self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
-        with self._lock:
-            self._sweep_listing = {}  # a record's versions: one listing for them all
+        # A record's versions: one listing for them all, on this thread (``_versions_of``).
+        self._sweep_thread, self._sweep_listed = threading.get_ident(), False
         try:
             self._sweep_records(keep, cutoff, seen, aborted)
         finally:
-            with self._lock:
-                self._sweep_listing = None
+            self._sweep_thread, self._sweep_listed, self._sweep_listing = None, False, None
         return aborted
 
     def _sweep_records(
