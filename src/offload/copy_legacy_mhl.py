@@ -21,9 +21,10 @@ Contract:
   which lists every file in the run's formats) are read before the check and its hasher
   (:meth:`CopyLegacyMhls.hasher`) adds, for each listed file, a format the MHL records when
   the check computes none of them (the fastest: xxh64 before md5 before sha1), keeping
-  what it computed (for every file it reads: a trusted MHL read after the check, the copy
-  root's own, judges by those too); only a listed file the check did not read (new to its
-  records), or read in none of the MHL's formats, is read again, for the MHL's format alone.
+  what it computed (for every file it reads where the copy root holds MHLs of its own
+  name, read after the check if it verifies them: they judge by those too); only a listed
+  file the check did not read (new to its records), or read in none of the MHL's formats,
+  is read again, for the MHL's format alone.
 * States, each listed file in one (:class:`LegacyMhlCheck`, one per MHL): ``verified``
   (a recorded digest matches), ``changed`` (its size or a digest differs: a failure of the
   file, put in the report's ``changed``, reason ``legacy-mhl-mismatch``, exit 11; its
@@ -113,6 +114,9 @@ class CopyLegacyMhls:
         # so a verdict comes from the bytes the check proved (never a second download).
         readable = self._fetched(mhls, self.problems)
         self.planned = [m for m in readable if "/" in m or not is_legacy_mhl_name(own, m)]
+        # A root MHL read only if the check verifies it: what the check computes for every
+        # file is kept then (``hasher``), so it judges without a second read; else not.
+        self._keep_all = len(self.planned) < len(readable)
         listed, problems = read_legacy_mhls(root, self.planned, names, holder="this copy")
         self.listed = listed
         self.problems += [item.message for item in problems]
@@ -142,11 +146,10 @@ class CopyLegacyMhls:
         def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
             relative = self._wanted.get(str(path))
             if relative is None:
-                # Kept too: a trusted MHL read after the check (the copy root's own) then
-                # judges this file by what the check computed, no second read.
                 digests = inner(path, formats)
-                with contextlib.suppress(ValueError):
-                    self.computed[path.relative_to(self.root).as_posix()] = digests
+                if self._keep_all:  # for a root MHL judged by after the check
+                    with contextlib.suppress(ValueError):
+                        self.computed[path.relative_to(self.root).as_posix()] = digests
                 return digests
             recorded = self.listed[relative].digests
             wanted = list(formats)
