@@ -21,8 +21,10 @@ Contract:
   which lists every file in the run's formats) are read before the check and its hasher
   (:meth:`CopyLegacyMhls.hasher`) adds, for each listed file, a format the MHL records when
   the check computes none of them (the fastest: xxh64 before md5 before sha1), keeping
-  what it computed; only a listed file the check did not read (new to its records) is read
-  again, for the MHL's format alone.
+  what it computed (for every file it reads where the copy root holds MHLs of its own
+  name, read after the check if it verifies them: they judge by those too); only a listed
+  file the check did not read (new to its records), or read in none of the MHL's formats,
+  is read again, for the MHL's format alone.
 * States, each listed file in one (:class:`LegacyMhlCheck`, one per MHL): ``verified``
   (a recorded digest matches), ``changed`` (its size or a digest differs: a failure of the
   file, put in the report's ``changed``, reason ``legacy-mhl-mismatch``, exit 11; its
@@ -35,9 +37,11 @@ Contract:
   ``unverifiable`` by this), ``not_checked`` (the check found it changed or unreadable
   already, or a cancel stopped it: that state stands).
 * On ``s3://`` alike (``destinations/s3verify.py``): the check runs on a local mirror of
-  sparse files, each hashed by a GET of its object; the MHLs' objects alone are downloaded
-  into it before the check (:func:`find`'s *fetch*: a GET each, which the check's read of
-  that object then hashes instead of a second GET), a listed file's added format is
+  sparse files, each hashed by a GET of its object; the MHLs' objects alone, every one (the
+  copy root's own too), are downloaded into it before the check (:func:`find`'s *fetch*: a
+  GET each, which the check's read of that object then hashes instead of a second GET, and
+  which :meth:`CopyLegacyMhls.judge` reads: a verdict comes from the bytes the check
+  proved, never from a second download), a listed file's added format is
   computed in the check's own GET, and a listed object the mirror cannot hold as a file
   (*unheld*: a key no file can be named) is ``not_checked``, never ``missing``. Not against
   ``--mhl-file`` (the legacy MHL is then the reference itself).
@@ -45,6 +49,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Collection, Sequence
@@ -103,10 +108,15 @@ class CopyLegacyMhls:
         from offload.manifest.legacy import is_legacy_mhl_name
 
         own = _root_name(root)
-        self.planned = [m for m in mhls if "/" in m or not is_legacy_mhl_name(own, m)]
         self.problems: list[str] = []
         self._failed: set[str] = set()  # those fetch could not make readable, noted once
-        self.planned = self._fetched(self.planned, self.problems)
+        # Every MHL fetched once, now: the check hashes that download and judge reads it,
+        # so a verdict comes from the bytes the check proved (never a second download).
+        readable = self._fetched(mhls, self.problems)
+        self.planned = [m for m in readable if "/" in m or not is_legacy_mhl_name(own, m)]
+        # A root MHL read only if the check verifies it: what the check computes for every
+        # file is kept then (``hasher``), so it judges without a second read; else not.
+        self._keep_all = len(self.planned) < len(readable)
         listed, problems = read_legacy_mhls(root, self.planned, names, holder="this copy")
         self.listed = listed
         self.problems += [item.message for item in problems]
@@ -117,7 +127,6 @@ class CopyLegacyMhls:
     def _fetched(self, mhls: list[str], notes: list[str]) -> list[str]:
         """*mhls*, fetched where the copy is not local (``fetch``), less those that could
         not be: each of them one note in *notes*, not judged by."""
-        mhls = [mhl for mhl in mhls if mhl not in self._failed]
         if self.fetch is None or not mhls:
             return mhls
         failed = self.fetch(mhls)
@@ -137,7 +146,11 @@ class CopyLegacyMhls:
         def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
             relative = self._wanted.get(str(path))
             if relative is None:
-                return inner(path, formats)
+                digests = inner(path, formats)
+                if self._keep_all:  # for a root MHL judged by after the check
+                    with contextlib.suppress(ValueError):
+                        self.computed[path.relative_to(self.root).as_posix()] = digests
+                return digests
             recorded = self.listed[relative].digests
             wanted = list(formats)
             if not set(recorded).intersection(wanted):
@@ -161,12 +174,10 @@ class CopyLegacyMhls:
             return dataclasses.replace(report, notes=tuple(notes))
         listed = self.listed
         if trusted != set(self.planned):  # judge by those proved alone
-            readable = self._fetched(sorted(trusted.difference(self.planned)), notes)
+            # (Fetched before the check: one that could not be was noted then.)
+            readable = trusted.difference(self._failed)
             listed, problems = read_legacy_mhls(
-                self.root,
-                sorted(trusted.intersection([*self.planned, *readable])),
-                self.names,
-                holder="this copy",
+                self.root, sorted(readable), self.names, holder="this copy"
             )
             # Those read now alone: the others' were noted before the check.
             again = {self.root / m for m in trusted.difference(self.planned)}

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -361,6 +362,20 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
 
     dest = tmp_path / "dest"
     dest.mkdir()
+    code, out, err = offload_cli(
+        "copy", "--json", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 1, err
+    # Failed on its size alone, before a byte of it was read or written (before: the whole
+    # file read and handed to the copy first, then failed).
+    events = [json.loads(x) for x in out.splitlines()]
+    last = [p for p in events if p["event"] == "progress"][-1]
+    mhl_size = (card / "N001_2024-05-01_100200.mhl").stat().st_size
+    assert last["source_bytes_read"] == len(good) + mhl_size, last
+    assert [d["bytes_written"] for d in last["destinations"]] == [len(good) + mhl_size], last
+    assert [p.name for p in (dest / "N001").rglob("*") if "bad" in p.name] == []
+    assert (dest / "N001" / "good.mov").read_bytes() == good
+    shutil.rmtree(dest / "N001")
     code, _, err = offload_cli(
         "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
     )

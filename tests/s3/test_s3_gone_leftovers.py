@@ -235,9 +235,20 @@ def test_an_object_whose_answer_was_lost_is_named_as_maybe_in_the_bucket(  # typ
     ), (entry["remove"], stored["ETag"])
     note = [n for n in report["notes"] if "may be left in the bucket" in n]
     assert len(note) == 1 and f"see whether it is there: {entry['check']}" in note[0]
-    # Every other entry names what it always did: the lock, an upload whose abort failed.
-    others = {e["key"] for e in report["left_behind"]["objects"] if e is not entry}
-    assert others <= {"day1/A001/.offload/lock", key}, others
+    # Every other entry names what it always did: the lock, and, for an upload in parts,
+    # the upload whose abort failed: said to be maybe completed (the object's entry), never
+    # "unfinished, its parts stay" beside an object that may be stored (before: both said).
+    others = [e for e in report["left_behind"]["objects"] if e is not entry]
+    assert {e["key"] for e in others} <= {"day1/A001/.offload/lock", key}, others
+    uploads = [e for e in others if e["upload_id"] is not None]
+    assert len(uploads) == (request_name == "CompleteMultipartUpload"), others
+    for upload in uploads:
+        assert upload["key"] == key
+        assert upload["reason"].startswith(
+            "a multipart upload whose completion was sent but got no answer: its abort failed"
+        ), upload["reason"]
+        assert "it may have been completed (see the entry of its object" in upload["reason"]
+        assert "unfinished" not in upload["reason"], upload["reason"]
     assert all(
         e["may_be_stored"] is False for e in report["left_behind"]["objects"] if e is not entry
     )

@@ -187,3 +187,50 @@ def test_an_mhl_whose_get_fails_is_a_note_not_a_failure(  # type: ignore[no-unty
         f"legacy MHL '{MHL}' in this copy cannot be read (its GET was refused (access denied)"
     ), note
     assert note.endswith("the files it lists are not checked against it"), note
+
+
+def test_an_mhl_at_the_copy_root_is_downloaded_once_and_judged_from_that_download(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """A card holding an earlier offload-ai legacy MHL at its root (``A001_<date>.mhl``, a
+    shuttle drive's), which the copy's records hold: its object is downloaded once, before
+    the check, which hashes that download, and the verdicts come from it. Before, it was
+    left out of the download before the check (named like the copy root's own): the check
+    hashed it through a GET of its own, then the verdicts read a second download (2 GETs,
+    and bytes the check never proved)."""
+    one = os.urandom(20_000)
+    card = _card(tmp_path, {"A001C001.mov": one}, {"A001C001.mov": one})
+    (card / MHL).rename(card / "A001_2024-05-01_100200.mhl")
+    text = (card / "A001_2024-05-01_100200.mhl").read_text(encoding="utf-8")
+    (card / "A001_2024-05-01_100200.mhl").write_text(
+        text.replace("<file>A001C001.mov</file>", "<file>CLIPS/A001C001.mov</file>"),
+        encoding="utf-8",
+    )
+    url = f"s3://{bucket}/day1"
+    # md5, the MHL's format: the check computes it in its own GET of the clip.
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "-t", "md5", str(card), url)
+    assert code == 0, err
+
+    proxy.reset()
+    code, out, err = verify(tmp_path, proxy.url, "--json", url + "/A001")
+    assert code == 0, err
+    data = json.loads(out)
+    own = "A001_2024-05-01_100200.mhl"
+    assert data["legacy_mhls"] == [
+        {
+            "mhl": own,
+            "verified": ["CLIPS/A001C001.mov"],
+            "changed": [],
+            "missing": [],
+            "size_only": [],
+            "not_checked": [],
+        }
+    ], data
+    gets = Counter(
+        target.split("?")[0]
+        for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+        if method == "GET" and "list-type" not in target
+    )
+    assert gets[f"/{bucket}/day1/A001/{own}"] == 1, gets
+    assert gets[f"/{bucket}/day1/A001/CLIPS/A001C001.mov"] == 1, gets
+    assert own in data["verified"], data

@@ -161,8 +161,16 @@ def test_a_slowed_down_digest_version_delete_advises_no_policy(  # type: ignore[
     [
         (403, "AccessDenied", "(s3:DeleteObjectVersion: the bucket keeps versions)", "failed"),
         (503, "SlowDown", "no permission is missing", "s3:DeleteObject"),
+        # Another refusal: named, no cause guessed (before: "the service failed to answer
+        # the delete (no permission is missing)", for a 409 it did answer).
+        (
+            409,
+            "OperationAborted",
+            "the service refused the delete (OperationAborted): delete them once it allows",
+            "failed to answer",
+        ),
     ],
-    ids=["refused", "slowed-down"],
+    ids=["refused", "slowed-down", "conflict"],
 )
 def test_the_probe_left_warning_advises_what_its_answer_calls_for(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, monkeypatch, status, code, said, not_said

@@ -81,7 +81,7 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
     assert url in note and "stored twice" in note and "--s3-no-digest-metadata" in note, note
     assert "AccessDenied" in note and "s3:DeleteObjectVersion" in note
     # What happened, in words (before: "could not be deleted: AccessDenied").
-    assert "could not be deleted: the service refused its delete by version id (" in note, note
+    assert "could not be deleted: its delete by version id was refused (" in note, note
     # The multipart upload's record: each version of it refused, named (_a_refusal_...).
     records = "day1/.offload/uploads/"
     listing = admin(s3_server.url).list_object_versions(Bucket=bucket, Prefix=records)

@@ -163,12 +163,19 @@ _WATCHED = ("PutObject", "CompleteMultipartUpload")
 
 def _note_attempt(exception: BaseException | None = None, **_: object) -> None:
     """botocore's ``response-received`` hook, once an attempt: one that got no answer, and
-    not because no connection was made (botocore's ``ConnectionError``: refused, a connect
-    timeout, a TLS handshake or a proxy that failed: nothing sent), may have reached the
-    service, which may have acted on it."""
-    from botocore.exceptions import ConnectionError as NotConnected
+    not because no connection was made (``EndpointConnectionError``: refused, unresolved;
+    ``ConnectTimeoutError``; ``ProxyConnectionError``: nothing sent), may have reached the
+    service, which may have acted on it. botocore's ``SSLError`` is no proof of that, though
+    it is a ``ConnectionError`` too: urllib3 2 wraps any TLS error in it, one that cut the
+    answer's read (``SSLEOFError``) as well as a failed handshake."""
+    from botocore.exceptions import (
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ProxyConnectionError,
+    )
 
-    if exception is not None and not isinstance(exception, NotConnected):
+    not_sent = EndpointConnectionError | ConnectTimeoutError | ProxyConnectionError
+    if exception is not None and not isinstance(exception, not_sent):
         _ATTEMPTS.lost = True
 
 
@@ -345,13 +352,10 @@ class LeftBehind:
 class VersionKept:
     """A version of ours the service would not let us delete (``delete_own_version``): on a
     bucket that keeps versions, an object stored twice. *reason*: what happened, in words;
-    *code*: the service's error code (or ``HTTP <status>``, or the client's error name where
-    no answer came); *refused*: a refusal (``version_delete_refused``), else the service
-    failing."""
+    *refused*: a refusal (``version_delete_refused``), else the service failing."""
 
     key: str
     reason: str
-    code: str
     refused: bool
 
 
@@ -451,10 +455,14 @@ class S3Destination:
         self.locked_roots: set[str] = set()
         # Lock keys ``s3lock.live_tokens_above`` could not read (named in a warning).
         self.unreadable_locks: set[str] = set()
-        # While the upload records' sweep runs (``abort_abandoned``): {"listing": the
-        # versions under the records prefix, listed once, None if that failed}, filled when
-        # a record first needs it (``_versions_of``); None outside the sweep.
-        self._sweep_listing: dict[str, dict[str, list[tuple[str, bool]]] | None] | None = None
+        # The upload records' sweep (``abort_abandoned``): the thread running it (None
+        # outside it), and the versions under the records prefix, listed once when a record
+        # first needs them (``_versions_of``; ``_sweep_listed``: done, the listing None if it
+        # failed). Read and set on that thread alone, so no lock: another thread (none runs
+        # the sweep's requests today) lists versions of its own.
+        self._sweep_thread: int | None = None
+        self._sweep_listed = False
+        self._sweep_listing: dict[str, list[tuple[str, bool]]] | None = None
 
     # -- what it promises -------------------------------------------------------------
 
@@ -813,30 +821,40 @@ class S3Destination:
         return self.delete_key(key, etag=etag, client=client)
 
     def delete_or_name(
-        self,
-        key: str,
-        *,
-        etag: str,
-        version_id: str | None,
-        then: str,
-        what: str = "",
-        pin: str | None = None,
-        delete: Callable[[], bool] | None = None,
+        self, key: str, *, etag: str, version_id: str | None, then: str
     ) -> DeleteOutcome:
         """``delete_own`` of *key*, where a failure never raises: the object is named in
-        ``left_behind`` with why and *then* (what becomes of it), unless its key is named
-        there already (a refused delete by version id) or the bucket is gone (nothing of it
-        left). Its version is named where it has one (the command then removes it whole).
-        The one owner of "delete it, else name what was left": *delete*, the delete to try
-        instead of ``delete_own`` (True: deleted; False: another object is there now, left
-        as it is; raising: failed), as the copy root's lock gives its own (``s3lock``);
-        *what*, the words naming the object before its reason (``the lock of <root>: ``);
-        *pin*, the ETag its command is pinned to (``--if-match``). Thread-safe. Never
+        ``left_behind`` with why and *then* (what becomes of it), as ``try_delete_or_name``
+        says (its version named where it has one: the command then removes it whole).
+        Thread-safe. Never raises."""
+        return self.try_delete_or_name(
+            key,
+            lambda: self.delete_own(key, etag=etag, version_id=version_id),
+            version_id=version_id,
+            then=then,
+        )
+
+    def try_delete_or_name(
+        self,
+        key: str,
+        delete: Callable[[], bool],
+        *,
+        then: str,
+        version_id: str | None = None,
+        what: str = "",
+        pin: str | None = None,
+    ) -> DeleteOutcome:
+        """Try *delete* of the object *key* (True: deleted; False: another object is there
+        now, left as it is; raising: failed; the copy root's lock gives its own, ``s3lock``)
+        and, where it fails, name the object in ``left_behind`` with why and *then* (what
+        becomes of it), unless its key is named there already (a refused delete by version
+        id) or the bucket is gone (nothing of it left). The one owner of "delete it, else
+        name what was left". *version_id*: the version deleted (named where not "null");
+        *what*: the words naming the object before its reason (``the lock of <root>: ``);
+        *pin*: the ETag its command is pinned to (``--if-match``). Thread-safe. Never
         raises."""
         try:
-            if delete is not None:
-                return DeleteOutcome(deleted=delete())
-            return DeleteOutcome(deleted=self.delete_own(key, etag=etag, version_id=version_id))
+            return DeleteOutcome(deleted=delete())
         except Exception as exc:
             if bucket_gone(exc):
                 return DeleteOutcome(deleted=True, bucket_gone=True)
@@ -1015,25 +1033,21 @@ class S3Destination:
         object a multipart upload completed, copied onto itself since): on a bucket that
         keeps versions it would otherwise stay, stored twice. Only that version, by its id:
         never the current object, never another writer's. Returns None once deleted, else
-        what happened in words (a refusal, such as a policy without
+        what happened in words (``refused_reason``: a refusal, such as a policy without
         ``s3:DeleteObjectVersion``, or a failure: a 5xx, SlowDown, no answer), kept in
-        ``versions_kept`` with the service's code; never raises."""
+        ``versions_kept``; never raises."""
         try:
             self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
         except Exception as exc:
             code, status = _error_code(exc)
             if code == "NoSuchVersion":
                 return None  # gone already (a run that took our lock over deleted it)
-            refused = version_delete_refused(code, status)
             words = self.delete_failure(self._error(exc, "cannot delete", key), key)
-            reason = (
-                f"the service refused its delete by version id ({words})"
-                if refused
-                else f"its delete by version id failed ({words})"
-            )
-            answer = code or (f"HTTP {status}" if status else type(exc).__name__)
+            reason = refused_reason(exc, code, status, words)
             with self._lock:
-                self.versions_kept.append(VersionKept(key, reason, answer, refused))
+                self.versions_kept.append(
+                    VersionKept(key, reason, version_delete_refused(code, status))
+                )
             return reason
         return None
 
@@ -1661,12 +1675,10 @@ class S3Destination:
         listing failed (refused: no ``s3:ListBucketVersions``; the service). Never
         raises."""
         records = self.url.key(UPLOADS_FOLDER) + "/"
-        with self._lock:
-            sweep = self._sweep_listing
-        if sweep is not None and key.startswith(records):
-            if "listing" not in sweep:
-                sweep["listing"] = self._listed_or_none(records)
-            listing = sweep["listing"]
+        if self._sweep_thread == threading.get_ident() and key.startswith(records):
+            if not self._sweep_listed:
+                self._sweep_listing, self._sweep_listed = self._listed_or_none(records), True
+            listing = self._sweep_listing
         else:
             listing = self._listed_or_none(key)
         return None if listing is None else listing.get(key, [])
@@ -1794,6 +1806,7 @@ class S3Destination:
         drop_record: bool = True,
         record_etag: str | None = None,
         then: str | None = None,
+        maybe_completed: bool = False,
     ) -> bool:
         """Abort one upload and drop its record (unless not *drop_record*: the record is
         another run's, or it has none): the record object read with *record_etag*, else the
@@ -1801,8 +1814,9 @@ class S3Destination:
         not an upload the service no longer has, nor a bucket that is gone), the record is
         kept, so a later run resumes or aborts the upload, and the upload is named in
         ``left_behind`` with its id (``name_unaborted``; *then*: what becomes of it, else
-        the words for a record kept, or for none where not *drop_record*). Returns whether
-        the upload is gone. Never raises."""
+        the words for a record kept, or for none where not *drop_record*; *maybe_completed*:
+        its CompleteMultipartUpload was sent and got no answer). Returns whether the upload
+        is gone. Never raises."""
         try:
             self.client.abort_multipart_upload(Bucket=self.url.bucket, Key=key, UploadId=upload_id)
         except Exception as exc:
@@ -1810,7 +1824,14 @@ class S3Destination:
             if code == "NoSuchBucket":
                 return True  # the bucket is gone, and every upload in it
             if code != "NoSuchUpload" and status != 404:
-                self.name_unaborted(key, upload_id, exc, recorded=drop_record, then=then)
+                self.name_unaborted(
+                    key,
+                    upload_id,
+                    exc,
+                    recorded=drop_record,
+                    then=then,
+                    maybe_completed=maybe_completed,
+                )
                 return False
         if drop_record:
             self._drop_record(key, upload_id, etag=record_etag, upload_gone=True)
@@ -1824,11 +1845,15 @@ class S3Destination:
         *,
         recorded: bool,
         then: str | None = None,
+        maybe_completed: bool = False,
     ) -> None:
         """Name in ``left_behind`` the upload *upload_id* of *key* whose abort failed with
         *exc*: its parts stay on the service, stored for nothing until it is aborted; with
         what becomes of it (*then*; else, as *recorded*, its record kept for the next run,
-        or no record of it at all), and the command that aborts it. Thread-safe."""
+        or no record of it at all), and the command that aborts it. *maybe_completed*: its
+        CompleteMultipartUpload was sent and its answer lost, so the service may have
+        completed it (no upload nor parts left; the object is named apart, as one that may
+        be stored): the entry says so rather than that its parts stay. Thread-safe."""
         why = self.delete_failure(self._error(exc, "cannot delete", key), key)
         if then is None:
             then = (
@@ -1839,13 +1864,16 @@ class S3Destination:
                 "command below, or the bucket's lifecycle rule for incomplete multipart "
                 "uploads, removes it"
             )
-        self.note_left_behind(
-            key,
-            None,
-            f"an unfinished multipart upload: its abort failed ({why}); its parts stay on the "
-            f"service, stored for nothing until it is aborted; {then}",
-            upload_id=upload_id,
+        what = (
+            "a multipart upload whose completion was sent but got no answer: its abort "
+            f"failed ({why}); it may have been completed (see the entry of its object: then "
+            "no upload nor parts are left), else its parts stay on the service, stored for "
+            "nothing until it is aborted"
+            if maybe_completed
+            else f"an unfinished multipart upload: its abort failed ({why}); its parts stay on "
+            "the service, stored for nothing until it is aborted"
         )
+        self.note_left_behind(key, None, f"{what}; {then}", upload_id=upload_id)
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run; *key*:
@@ -1963,13 +1991,12 @@ class S3Destination:
             if info.mtime_ns / 1e9 < cutoff:
                 self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
-        with self._lock:
-            self._sweep_listing = {}  # a record's versions: one listing for them all
+        # A record's versions: one listing for them all, on this thread (``_versions_of``).
+        self._sweep_thread, self._sweep_listed = threading.get_ident(), False
         try:
             self._sweep_records(keep, cutoff, seen, aborted)
         finally:
-            with self._lock:
-                self._sweep_listing = None
+            self._sweep_thread, self._sweep_listed, self._sweep_listing = None, False, None
         return aborted
 
     def _sweep_records(
@@ -2569,7 +2596,9 @@ class S3Upload:
             # exception(), not result(): the stored error is not raised here (a raise would
             # tie this thread's frames, and the engine's pooled buffer, to it: ``_fresh``).
             if future.exception() is not None:
-                continue  # a failed request stored nothing
+                # Failed: one sent whose answer was lost may have stored its object, which
+                # ``unanswered`` names below.
+                continue
             answer = future.result()
             if not self.multipart and answer.get("ETag"):
                 stored = str(answer["ETag"])
@@ -2586,8 +2615,9 @@ class S3Upload:
             self.completed = False
         elif self.upload_id is not None:
             upload_id, recorded, record = self.upload_id, self._recorded, self._record_etag
-            dest._clean_up(lambda: self._abort(upload_id, recorded, record))
-        if not self.completed and self.unanswered is not None:
+            maybe = self.unanswered is not None and self.unanswered[0] == "CompleteMultipartUpload"
+            dest._clean_up(lambda: self._abort(upload_id, recorded, record, maybe))
+        if self.unanswered is not None:  # (never with an answered completion)
             # Sent, its answer lost: it may be stored (after the abort above, for an upload
             # in parts: an upload that was completed cannot be aborted).
             request, why, expected = self.unanswered
@@ -2604,15 +2634,22 @@ class S3Upload:
             )
         self.upload_id = None
 
-    def _abort(self, upload_id: str, recorded: bool, record_etag: str | None) -> None:
+    def _abort(
+        self, upload_id: str, recorded: bool, record_etag: str | None, maybe_completed: bool
+    ) -> None:
         """Abort this unfinished upload and drop its record (``discard``). Where the abort
         fails (the service gone: the very failure that discards it, often), the upload is
         named in the destination's ``left_behind`` (its parts stay, stored for nothing until
-        it is aborted) and its record is kept, so that the next run resumes or aborts it;
-        an upload the service no longer has is gone already (``abort_upload``). Never
+        it is aborted; or, *maybe_completed*: its completion got no answer, it may have been
+        completed) and its record is kept, so that the next run resumes or aborts it; an
+        upload the service no longer has is gone already (``abort_upload``). Never
         raises."""
         self.destination.abort_upload(
-            self.key, upload_id, drop_record=recorded, record_etag=record_etag
+            self.key,
+            upload_id,
+            drop_record=recorded,
+            record_etag=record_etag,
+            maybe_completed=maybe_completed,
         )
 
     def _delete_completed(self, etag: str, version: str | None) -> None:
@@ -2692,13 +2729,21 @@ def version_delete_refused(code: str, status: int) -> bool:
     )
 
 
-def refused_reason(exc: BaseException, code: str, status: int) -> str:
-    """Why a delete by version id did not happen, in words naming the service's answer:
-    refused (``version_delete_refused``), else failed."""
+def error_answer(exc: BaseException, code: str, status: int) -> str:
+    """The service's answer to a request that failed with *exc* (its error *code*, HTTP
+    *status*: ``_error_code``), in one word: its code, else ``HTTP <status>``, else the
+    client's error name where no answer came."""
+    return code or (f"HTTP {status}" if status else type(exc).__name__)
+
+
+def refused_reason(exc: BaseException, code: str, status: int, words: str | None = None) -> str:
+    """Why a delete by version id did not happen: refused (``version_delete_refused``),
+    else failed; in brackets *words* (the failure told in full), else the service's answer
+    (``error_answer``)."""
+    detail = words or error_answer(exc, code, status)
     if version_delete_refused(code, status):
-        return f"its delete by version id was refused ({code or f'HTTP {status}'})"
-    answer = code or (f"HTTP {status}" if status else type(exc).__name__)
-    return f"its delete by version id failed ({answer})"
+        return f"its delete by version id was refused ({detail})"
+    return f"its delete by version id failed ({detail})"
 
 
 def _empty(info: ObjectInfo | None) -> bool:

@@ -368,17 +368,15 @@ class S3CopyRootLock:
             return True
 
         # Left behind where the delete fails: stale once its holder is gone (the module's
-        # contract), and named (``delete_or_name``, the one owner of "delete or name it");
+        # contract), and named (``try_delete_or_name``, the one owner of "delete or name it");
         # nothing is left of a bucket that is gone.
         pinned = self._pinned(etag)
-        self.store.delete_or_name(
+        self.store.try_delete_or_name(
             self.key,
-            etag=etag,
-            version_id=None,
+            delete,
             then=self._left_then(pinned),
             what=f"the lock of {self.root}: ",
             pin=pinned,
-            delete=delete,
         )
 
     def _pinned(self, etag: str | None) -> str | None:

@@ -42,6 +42,7 @@ from offload.destinations.s3 import (
     _is_connection_error,
     _is_tls_error,
     _tls_reason,
+    error_answer,
 )
 from offload.destinations.s3config import credential_source, make_client, redact_secrets
 from offload.errors import UsageError
@@ -457,25 +458,26 @@ def _delete(client: S3Client, bucket: str, key: str, version: str | None) -> tup
     ``AccessDenied``, or the client's error name where none came) and the advice that
     matches it (``_advice``), for the ``s3-probe-left`` warning; a probe object left behind
     is a few bytes under ``.offload/``."""
-    by_id = bool(version) and version != "null"
+    by_id = version if version and version != "null" else None  # "null": the key's only one
     try:
-        if version and by_id:
-            client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+        if by_id is not None:
+            client.delete_object(Bucket=bucket, Key=key, VersionId=by_id)
         else:
             client.delete_object(Bucket=bucket, Key=key)
     except Exception as exc:
         code, status = _error_code(exc)
-        answer = code or (f"HTTP {status}" if status else type(exc).__name__)
-        return answer, _advice(code, status, by_id=by_id)
+        answer = error_answer(exc, code, status)
+        return answer, _advice(code, status, answer, by_id=by_id is not None)
     return None
 
 
-def _advice(code: str, status: int, *, by_id: bool) -> str:
-    """What to do about a probe object whose delete got the error *code* (HTTP *status*):
-    a delete by version id (*by_id*: a bucket that keeps versions) refused for its
-    permission (403) wants ``s3:DeleteObjectVersion``, a plain one ``s3:DeleteObject``; a
-    service that deletes no version by id (405, 501) or that failed (5xx, SlowDown, no
-    answer) wants no permission, which would mend nothing."""
+def _advice(code: str, status: int, answer: str, *, by_id: bool) -> str:
+    """What to do about a probe object whose delete got the error *code* (HTTP *status*;
+    *answer*: both in a word, ``error_answer``): a delete by version id (*by_id*: a bucket
+    that keeps versions) refused for its permission (403) wants ``s3:DeleteObjectVersion``,
+    a plain one ``s3:DeleteObject``; a service that deletes no version by id (405, 501) or
+    that failed (5xx, 429, SlowDown, no answer) wants no permission, which would mend
+    nothing; any other answer (400, 409, ...) is named, no cause guessed."""
     from offload.destinations.s3 import version_delete_refused
 
     denied = status in (401, 403) or code == "AccessDenied"
@@ -491,10 +493,12 @@ def _advice(code: str, status: int, *, by_id: bool) -> str:
             "the service deletes no version by its id (its answer above): they stay as "
             "versions until removed by the service's own means"
         )
-    return (
-        "the service failed to answer the delete (no permission is missing): delete them "
-        "once it answers"
-    )
+    if status == 0 or status >= 500 or status == 429 or code == "SlowDown":
+        return (
+            "the service failed to answer the delete (no permission is missing): delete "
+            "them once it answers"
+        )
+    return f"the service refused the delete ({answer}): delete them once it allows it"
 
 
 __all__ = ["PROBE_FOLDER", "Finding", "check", "probe", "refusal"]

@@ -92,6 +92,7 @@ from offload.manifest.verify import (
     CheckCancelled,
     Reason,
     cancelled_after_reads,
+    hash_file_plain,
 )
 
 
@@ -171,7 +172,7 @@ def verify_s3(
                     raise OSError(errno.ENOENT, f"{relative} is not an object of {url}")
                 if relative in staged:  # its GET downloaded it whole: hashed from that
                     read_back += 1
-                    return _hash_bytes(path.read_bytes(), formats)
+                    return hash_file_plain(path, formats)
                 key = found[0]
                 try:
                     digests, size = store.read_back(key, formats, metadata=metadata)
@@ -448,15 +449,6 @@ def _fetch_legacy(
             continue
         staged.add(mhl)
     return failed
-
-
-def _hash_bytes(data: bytes, formats: Sequence[str]) -> dict[str, str]:
-    """The digests of *data* in *formats*."""
-    from offload.hashing.multihasher import MultiHasher
-
-    with MultiHasher(formats) as hasher:
-        hasher.update(data)
-        return hasher.hexdigests()
 
 
 def _mirror_parts(relative: str) -> list[str] | None:

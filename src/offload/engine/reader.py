@@ -337,6 +337,21 @@ class SourceReader:
                     f"source {path} changed since it was scanned ({changed}); re-run the offload",
                     path=path,
                 )
+            recorded_size = ticket.task.reference_size
+            if recorded_size is not None and before.st_size != recorded_size:
+                # The record's size (a legacy MHL's, ``<null>`` hash or not): unlike it, the
+                # file fails as for a digest unlike it (the same line, its size named), before
+                # a byte of it is read or written anywhere.
+                raise SourceError(
+                    _history_mismatch(
+                        ticket.task.source,
+                        "size",
+                        f"{before.st_size} bytes",
+                        f"{recorded_size} bytes",
+                        ticket.task.reference_record,
+                    ),
+                    path=path,
+                )
             # The card file's fingerprint (its ledger entry's: offload.fingerprint), from the
             # bytes this read hashes: no read of its own.
             if pack is not None:
@@ -383,20 +398,6 @@ class SourceReader:
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
         ticket.fingerprint = sample
-        recorded_size = ticket.task.reference_size
-        if recorded_size is not None and offset != recorded_size:
-            # The record's size (a legacy MHL's, ``<null>`` hash or not): unlike it, the file
-            # fails as for a digest unlike it (the same line, its size named).
-            raise SourceError(
-                _history_mismatch(
-                    ticket.task.source,
-                    "size",
-                    f"{offset} bytes",
-                    f"{recorded_size} bytes",
-                    ticket.task.reference_record,
-                ),
-                path=path,
-            )
         reference = ticket.task.reference_digests
         for name, expected in reference.items() if reference else ():
             if name in digests and digests[name] != comparable_digest(name, expected):
