@@ -369,10 +369,16 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
     # Failed on its size alone, before a byte of it was read or written (before: the whole
     # file read and handed to the copy first, then failed).
     events = [json.loads(x) for x in out.splitlines()]
-    last = [p for p in events if p["event"] == "progress"][-1]
+    # Progress lines are paced, so the last one may come before the last file's bytes: no
+    # line may count more than good.mov and the MHL (bad.mov's 3,000 bytes counted before).
+    progress = [p for p in events if p["event"] == "progress"]
     mhl_size = (card / "N001_2024-05-01_100200.mhl").stat().st_size
-    assert last["source_bytes_read"] == len(good) + mhl_size, last
-    assert [d["bytes_written"] for d in last["destinations"]] == [len(good) + mhl_size], last
+    assert progress
+    for line in progress:
+        assert line["source_bytes_read"] <= len(good) + mhl_size, line
+        assert [d["bytes_written"] <= len(good) + mhl_size for d in line["destinations"]] == [
+            True
+        ], line
     assert [p.name for p in (dest / "N001").rglob("*") if "bad" in p.name] == []
     assert (dest / "N001" / "good.mov").read_bytes() == good
     shutil.rmtree(dest / "N001")
