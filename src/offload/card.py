@@ -919,6 +919,12 @@ def _plan(
                             )
                         if sample != ended.fingerprint:
                             found_wrong = None
+                # Who revoked a copy kept with its record: its ``remedies.in_the_way`` word.
+                kept_word = (
+                    _revoked_kept(known, source_file.relative_path)
+                    if found_wrong is not None
+                    else ""
+                )
                 if named is not None and named.final_name:
                     if link_targets.copy_home(
                         source_file.relative_path, final, linked, recorded, plan.index in backends
@@ -952,7 +958,7 @@ def _plan(
                                 if changed is not None
                                 else "card"
                                 if other and source_file.relative_path in other
-                                else _revoked_kept(known, source_file.relative_path)
+                                else kept_word
                                 if found_wrong is not None
                                 else _revoked(known, source_file.relative_path),
                             )
@@ -1013,13 +1019,7 @@ def _plan(
                         else _changed_words(changed[0], final, changed[1]),
                         ours=changed is not None,
                         # A plain run: its refusal, if it differs, names --reverify.
-                        found_wrong_by_check=(
-                            "offload"
-                            if _revoked_kept(known, source_file.relative_path) == "revoked_kept"
-                            else "check"
-                        )
-                        if found_wrong is not None and changed is None
-                        else "",
+                        revoked_word=kept_word if changed is None else "",
                         ledger_entry="content"
                         if foreign is not None and other_card
                         else "card"
