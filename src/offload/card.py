@@ -1199,12 +1199,7 @@ def _in_the_way_warnings(
             continue
         first = found[0][1]
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
-        named = ", ".join(
-            printable_name(display_path(path)) for _, path, _ in found[:_NAMED_IN_THE_WAY]
-        )
-        more = (
-            f" and {len(found) - _NAMED_IN_THE_WAY} more" if len(found) > _NAMED_IN_THE_WAY else ""
-        )
+        named = _up_to_three(found, lambda item: printable_name(display_path(item[1])))
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_NOT_OVERWRITTEN,
@@ -1214,7 +1209,7 @@ def _in_the_way_warnings(
                 + (
                     f"it is not overwritten and that copy fails ({named}); "
                     if len(found) == 1
-                    else f"they are not overwritten and those copies fail ({named}{more}); "
+                    else f"they are not overwritten and those copies fail ({named}); "
                 )
                 + (
                     remedies.in_the_way(found[0][2])
