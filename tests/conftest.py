@@ -6,7 +6,8 @@
   another shell while debugging).
 * Factory fixtures ``faulty_fs``, ``tmpfs_mount``, ``ext4_loop``, ``exfat_loop`` (see
   docs/reliability.md) skip with the reason when not root or a tool is missing; each mount is
-  undone at the end of the test.
+  undone at the end of the test. ``disk_folder``: a folder on a real disk (tmp_path, or
+  beside the checkout where /tmp is a tmpfs).
 * ``judge``: the reference tool ``ascmhl`` 1.2 in its own venv (integration and S3 tests).
 * A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own.
 * Under CI=true a skip is a failure (with the skip reason) when the test is a fault test or
@@ -209,6 +210,40 @@ def bind_mount() -> Iterator[Callable[[Path, Path], mounts.Mount]]:
             return stack.enter_context(mounts.bind_mount(source, path))
 
         yield make
+
+
+def _on_a_disk(folder: Path) -> bool:
+    """*folder* is on a disk that outlives a reboot, as the card-release rule sees it: a
+    block device sysfs names, not memory, not a loop device over a file on no disk."""
+    from offload.engine.devices import group_destinations
+
+    (group,) = group_destinations([folder])
+    return (
+        group.device.startswith("/dev/")
+        and group.kind != "memory"
+        and (group.backing_filesystem is None)
+    )
+
+
+@pytest.fixture
+def disk_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a real disk, whose reads can reach the media (destinations for "may be
+    formatted", a card re-read from the media): pytest's tmp_path when it is on one, else a
+    folder beside the checkout (where /tmp is a tmpfs); a skip (a failure under CI=true)
+    when neither is."""
+    if _on_a_disk(tmp_path):
+        yield tmp_path
+        return
+    checkout = Path(__file__).resolve().parents[1]
+    if not _on_a_disk(checkout):
+        requirements.skip_unavailable(
+            f"a folder on a disk: neither {tmp_path} nor {checkout} is on one"
+        )
+    folder = Path(tempfile.mkdtemp(prefix=".disk-folder-", dir=checkout))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -920,6 +920,12 @@ def _plan(
                             )
                         if sample != ended.fingerprint:
                             found_wrong = None
+                # Who revoked a copy kept with its record: its ``remedies.in_the_way`` word.
+                kept_word = (
+                    _revoked_kept(known, source_file.relative_path)
+                    if found_wrong is not None
+                    else ""
+                )
                 if named is not None and named.final_name:
                     if link_targets.copy_home(
                         source_file.relative_path, final, linked, recorded, plan.index in backends
@@ -953,7 +959,7 @@ def _plan(
                                 if changed is not None
                                 else "card"
                                 if other and source_file.relative_path in other
-                                else _revoked_kept(known, source_file.relative_path)
+                                else kept_word
                                 if found_wrong is not None
                                 else _revoked(known, source_file.relative_path),
                             )
@@ -1014,13 +1020,7 @@ def _plan(
                         else _changed_words(changed[0], final, changed[1]),
                         ours=changed is not None,
                         # A plain run: its refusal, if it differs, names --reverify.
-                        found_wrong_by_check=(
-                            "offload"
-                            if _revoked_kept(known, source_file.relative_path) == "revoked_kept"
-                            else "check"
-                        )
-                        if found_wrong is not None and changed is None
-                        else "",
+                        revoked_word=kept_word if changed is None else "",
                         ledger_entry="content"
                         if foreign is not None and other_card
                         else "card"
@@ -1200,12 +1200,7 @@ def _in_the_way_warnings(
             continue
         first = found[0][1]
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
-        named = ", ".join(
-            printable_name(display_path(path)) for _, path, _ in found[:_NAMED_IN_THE_WAY]
-        )
-        more = (
-            f" and {len(found) - _NAMED_IN_THE_WAY} more" if len(found) > _NAMED_IN_THE_WAY else ""
-        )
+        named = _up_to_three(found, lambda item: printable_name(display_path(item[1])))
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_NOT_OVERWRITTEN,
@@ -1215,7 +1210,7 @@ def _in_the_way_warnings(
                 + (
                     f"it is not overwritten and that copy fails ({named}); "
                     if len(found) == 1
-                    else f"they are not overwritten and those copies fail ({named}{more}); "
+                    else f"they are not overwritten and those copies fail ({named}); "
                 )
                 + (
                     remedies.in_the_way(found[0][2])

@@ -136,10 +136,11 @@ class ExistingCopy(NamedTuple):
     # whatever the run does with it: a refusal of it names --reverify.
     ours: bool = False
     # A copy revoked with its record kept (``Ledger.found_wrong_copy``), in a run without
-    # --reverify: who revoked it, ``"check"`` (``offload verify``) or ``"offload"`` (an
-    # offload's own revocation); "" none. A refusal of it names --reverify (with --reverify
-    # it is ``ours``, with ``changed``).
-    found_wrong_by_check: str = ""
+    # --reverify: the ``remedies.in_the_way`` word of who revoked it (``card._revoked_kept``),
+    # ``"checked"`` (``offload verify``) or ``"revoked_kept"`` (an offload's own
+    # revocation); "" none. A refusal of it names --reverify (with --reverify it is
+    # ``ours``, with ``changed``).
+    revoked_word: str = ""
     ledger_entry: str = ""
     other_card: str = ""
     # The card file's fingerprint its ledger entry recorded and the planner read again and
@@ -214,10 +215,8 @@ def _whose(check: ExistingCopy) -> str:
     keeping its record, one whose ledger entry an earlier run revoked, or any file."""
     if check.ours:
         return "date"
-    if check.found_wrong_by_check == "offload":
-        return "revoked_kept"
-    if check.found_wrong_by_check:
-        return "checked"
+    if check.revoked_word:
+        return check.revoked_word
     return "revoked" if check.ledger_entry == "revoked" else ""
 
 
@@ -316,7 +315,7 @@ def check_existing(
     *reference_records*: by task, the record its *reference_digests* are from, in words
     (``FileTask.reference_record``; "": the card's own ASC MHL history). *reference_sizes*:
     by task, the size that record gives the file (``FileTask.reference_size``), None for
-    none: a source of another size differs from it as for a digest.
+    none: a source of another size differs from it as for a digest, and fails unread.
     """
     sink = sink or NullSink()
     if not checks:
@@ -341,6 +340,16 @@ def check_existing(
 
     def read_source(task_index: int) -> tuple[dict[str, str], str | None]:
         source = sources[task_index]
+        # A card file of another size than its record (a legacy MHL's) gives it fails
+        # unread: its bytes cannot match that record. (The stat below still catches a file
+        # changed since the scan, whose size is the one compared here.)
+        recorded_size = reference_sizes(task_index) if reference_sizes is not None else None
+        if recorded_size is not None and source.size_bytes != recorded_size:
+            record = reference_records(task_index) if reference_records else ""
+            return {}, (
+                f"source {source.path} differs from {record or HISTORY_WORDS} (size "
+                f"{source.size_bytes} bytes, recorded {recorded_size} bytes)"
+            )
         try:
             progress = _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
             digests = hasher()(source.path, formats, progress)
@@ -352,13 +361,6 @@ def check_existing(
             return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
         if st.st_size != source.size_bytes or st.st_mtime_ns != source.mtime_ns:
             return {}, f"source {source.path} changed since the scan"
-        recorded_size = reference_sizes(task_index) if reference_sizes is not None else None
-        if recorded_size is not None and source.size_bytes != recorded_size:
-            record = reference_records(task_index) if reference_records else ""
-            return {}, (
-                f"source {source.path} differs from {record or HISTORY_WORDS} (size "
-                f"{source.size_bytes} bytes, recorded {recorded_size} bytes)"
-            )
         if reference_digests is not None:
             for name, value in reference_digests(task_index).items():
                 if name in digests and digests[name] != value:

@@ -647,18 +647,21 @@ class Ledger:
         entries: dict[str, LedgerEntry],
         listing: FolderListings | None = None,
     ) -> tuple[LedgerEntry, int] | None:
-        """A copy of ours that ``offload verify`` found wrong and revoked: the last entry of
-        *relative_path* is a ``revoked`` line carrying the entry it ended
-        (``revoked_record``), that entry records a copy of this very card file
-        (``recorded_entry``'s conditions: its size, mtime and every digest asked for) from
-        this run's card (``same_card``), its rename happened and a regular file is at the
-        name it records. Returns that entry and the file's size now; None otherwise (a plain
-        ``revoked`` line: which copy it ended is not recorded).
+        """A copy of ours whose revocation kept the entry it ended (``offload verify``
+        found it wrong or could not read it; or an offload did: its read-back, its cascade's
+        re-read, its re-read after fusefat's renames or the cancel of that re-read,
+        ``LedgerEntry.revoked_by``): the last entry of *relative_path* is a ``revoked``
+        line carrying the entry it ended (``revoked_record``), that entry records a copy of
+        this very card file (``recorded_entry``'s conditions: its size, mtime and every
+        digest asked for) from this run's card (``same_card``), its rename happened and a
+        regular file is at the name it records. Returns that entry and the file's size now;
+        None otherwise (a plain ``revoked`` line: which copy it ended is not recorded).
 
         What makes it ours is ``changed_copy``'s proof (offload-ai wrote that name from this
-        card file), and the check's: the copy read there was not the one recorded. No record
-        ties it to one inode either: only ``--reverify`` replaces it (docs/design.md, "A
-        copy ``offload verify`` found wrong")."""
+        card file), and the revocation's: the copy there was found not the one recorded (or
+        could not be read). No record ties it to one inode either: besides --overwrite, only
+        ``--reverify`` replaces it, and only where this holds (docs/design.md, "A copy
+        ``offload verify`` found wrong"; ``verification_reason.REVOKED_COPY_KEPT``)."""
         ended = revoked_record(entries.get(relative_path))
         if ended is None or not same_card(ended, self.card):
             return None

@@ -132,11 +132,7 @@ def many_in_the_way(
     *revoked* of them copies an earlier run revoked (``revoked``: named so, with how many
     they are, whether or not other files are in the way too), *kept* of those revoked
     keeping the entry they ended (``Ledger.found_wrong_copy``: ``--reverify`` replaces
-    them). One file: ``in_the_way``'s words for it (a kept one's are its caller's)."""
-    if found == 1:
-        return in_the_way(
-            "size" if ours else "card" if other_card else "revoked" if revoked else ""
-        )
+    them). *found* > 1: one file is ``in_the_way``'s."""
     words = _many_in_the_way(ours, found, other_card)
     if not revoked:
         return words

@@ -27,7 +27,7 @@ from offload.errors import (
     reach,
     shell_word,
 )
-from offload.ledger import STATE_FOLDER, Ledger
+from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger
 from offload.manifest import (
     ASCMHL_FOLDER,
     ChangedFile,
@@ -135,13 +135,20 @@ def verify_against_ledger(
         return _against_ledger(root, hash_file, on_plan, proved)
 
 
+def _has_records(folder: Path) -> bool:
+    """Whether *folder* holds an ASC MHL history or an offload-ai ledger of its own (its
+    ``ascmhl/`` folder, its ``.offload/ledger.jsonl``): a copy root's records, by two
+    ``stat`` calls, nothing read."""
+    return (folder / ASCMHL_FOLDER).is_dir() or (folder / STATE_FOLDER / LEDGER_NAME).exists()
+
+
 def _recorded_above(root: Path) -> Path | None:
     """The nearest folder above *root* with an ASC MHL history or an offload-ai ledger (a
     copy root, when *root* is a folder of a copy: a clip folder the DIT wanted checked
     alone), or None. The histories and the ledger record paths from their own root, so
     the check is of that folder."""
     for folder in Path(os.path.abspath(root)).parents:
-        if (folder / ASCMHL_FOLDER).is_dir() or Ledger(folder).path.exists():
+        if _has_records(folder):
             return folder
     return None
 
@@ -179,7 +186,7 @@ def _recorded_below(root: Path) -> list[Path]:
                 seen += 1
                 if seen > _BELOW_FOLDERS:
                     return sorted(found)
-                if (child / ASCMHL_FOLDER).is_dir() or Ledger(child).path.exists():
+                if _has_records(child):
                     found.append(child)
                 else:
                     below.append(child)
@@ -320,7 +327,8 @@ def _against_ledger(
         dangling=tuple(links["dangling"]),
         outside=tuple(links["outside"]),
         leftovers=tuple(leftovers),
-        # Those read against the record of their name spelled otherwise, still there.
+        # Those read against the record of their name spelled otherwise, still there: one
+        # that vanished while checked (``note``: dropped from on_disk) is missing instead.
         respelled={p: r for p, r in respelled.items() if p in on_disk},
     )
     return with_reasons(report)

@@ -63,13 +63,16 @@ REVOKED_COPY = (
     "--overwrite replaces it once the new copy is verified"
 )
 #: The same, where the revocation kept the entry it ended (``ledger.revoked_record``): a
-#: copy of ours, which ``offload copy --reverify`` takes up (``Ledger.found_wrong_copy``).
+#: copy of ours, which ``offload copy --reverify`` takes up only when
+#: ``Ledger.found_wrong_copy`` holds (the card it was copied from, that card file as the
+#: entry records it, the file at the name the entry records); else only --overwrite
+#: replaces it.
 REVOKED_COPY_KEPT = (
     "an earlier offload revoked its copy at this name in the ledger (found wrong or "
     "unreadable, by offload verify or by its own read-back, or not read again after "
     "fusefat's renames) and kept which copy it was: nothing vouches for the file there; "
-    "offload copy reads it back, and --reverify (or --overwrite) replaces it once the new "
-    "copy is verified"
+    "offload copy reads it back, and once the new copy is verified --reverify replaces it "
+    "when offloading the same card, its file as recorded, else --overwrite does"
 )
 
 #: Why a symlink at a recorded name is no copy, in a check against the ledger, which never

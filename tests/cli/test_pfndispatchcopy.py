@@ -20,6 +20,7 @@ from offload.cli import pfndispatchcopy
 from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main
 from offload.events import FileVerified
+from offload.report.words import PAGE_CACHE_CAUSES
 from support.requirements import require_tool
 
 SPEED_LINE = re.compile(r"^INFO: copy speed (\d+) bytes in (\d+\.\d{5}) sec \((\d+\.\d) MB/sec\)$")
@@ -121,9 +122,8 @@ def test_a_noflush_destination_says_it_was_read_back_from_the_page_cache(card: P
 
 CACHED = (
     "READ THROUGH A CACHE: read back through this machine's page cache, which could not be "
-    "dropped (a filesystem held in memory, such as tmpfs, whose storage is that cache; pages "
-    "still cached), not from the media; it matched what the cache returned, the copy on the "
-    "media is not verified"
+    f"dropped ({PAGE_CACHE_CAUSES}), not from the media; it matched what the cache returned, "
+    "the copy on the media is not verified"
 )
 
 

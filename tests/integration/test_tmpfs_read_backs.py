@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from offload.report.words import PAGE_CACHE_CAUSES
 from support import mounts
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -74,6 +75,8 @@ def test_the_cache_a_tmpfs_copy_was_read_through_is_named_as_memory(
     assert checked.returncode == 0, checked.stderr
     (warning,) = [x for x in checked.stderr.splitlines() if "read through a cache" in x]
     assert "held in memory (tmpfs, ramfs)" in warning
+    # The same reasons as the copy's line, in the same words (report.words).
+    assert PAGE_CACHE_CAUSES in line and PAGE_CACHE_CAUSES in warning, (line, warning)
 
 
 def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(

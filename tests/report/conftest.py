@@ -1,7 +1,7 @@
 """Fixtures of the report tests: the real tools (headless Chromium, poppler, PyAV). Each skips
 with the reason when its tool is missing (``make test`` installs them). And the two places a
-"may be formatted" needs: a card in memory (``memory_card``) and destinations on a disk
-(``disk_folder``)."""
+"may be formatted" needs: a card in memory (``memory_card``); destinations on a disk are
+the project-wide ``disk_folder`` (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 
-from offload.engine.devices import group_destinations
 from report.helpers import Browser, chromium_path
-from support.requirements import skip_unavailable
 
 
 @pytest.fixture(scope="session")
@@ -58,35 +56,6 @@ def memory_card() -> Iterator[Path]:
     if not os.path.isdir("/dev/shm"):
         pytest.skip("no /dev/shm: no card on another disk than the destinations")
     folder = Path(tempfile.mkdtemp(prefix="offload-page1-", dir="/dev/shm"))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _on_a_disk(folder: Path) -> bool:
-    """*folder* is on a disk that outlives a reboot, as the card-release rule sees it: a
-    block device sysfs names, not memory, not a loop device over a file on no disk."""
-    (group,) = group_destinations([folder])
-    return (
-        group.device.startswith("/dev/")
-        and group.kind != "memory"
-        and (group.backing_filesystem is None)
-    )
-
-
-@pytest.fixture
-def disk_folder(tmp_path: Path) -> Iterator[Path]:
-    """A folder for the destinations on a real disk (the premise of "may be formatted"):
-    pytest's tmp_path when it is on one, else a folder beside the checkout (where /tmp is a
-    tmpfs); a skip (a failure under CI=true) when neither is."""
-    if _on_a_disk(tmp_path):
-        yield tmp_path
-        return
-    checkout = Path(__file__).resolve().parents[2]
-    if not _on_a_disk(checkout):
-        skip_unavailable(f"a folder on a disk: neither {tmp_path} nor {checkout} is on one")
-    folder = Path(tempfile.mkdtemp(prefix=".page1-disk-", dir=checkout))
     try:
         yield folder
     finally:

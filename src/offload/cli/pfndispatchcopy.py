@@ -83,6 +83,7 @@ from offload.errors import (
 from offload.events import Event, JobStarted, SourceBytesRead
 from offload.hashing.registry import parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy
+from offload.report.words import PAGE_CACHE
 from offload.results import (
     GOOD_STATUSES,
     WRITTEN_ACTIONS,
@@ -412,10 +413,8 @@ def _through_a_cache(result: DestinationFileResult) -> str | None:
         return None
     if result.cache_bypass is CacheBypass.NONE:
         return (
-            "READ THROUGH A CACHE: read back through this machine's page cache, which could "
-            "not be dropped (a filesystem held in memory, such as tmpfs, whose storage is that "
-            "cache; pages still cached), not from the media; it matched what the cache "
-            "returned, the copy on the media is not verified"
+            f"READ THROUGH A CACHE: read back through {PAGE_CACHE}, not from the media; it "
+            "matched what the cache returned, the copy on the media is not verified"
         )
     if result.cache_bypass is CacheBypass.SERVER:
         return (

@@ -66,7 +66,7 @@ from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
 from offload.report.left_behind import left_behind_json
-from offload.report.words import plural
+from offload.report.words import PAGE_CACHE_CAUSES, plural
 from offload.verification import VerifyExit, exit_code_of, verify_path
 from offload.verify_revoke import Revocation, revoke_found_wrong
 
@@ -1126,10 +1126,8 @@ def _print_human(
     if through_cache:
         env.warning(
             f"{plural(through_cache, 'file')} read through a cache, not from the media (a "
-            "network share's server; a filesystem held in memory (tmpfs, ramfs), whose "
-            "storage is that cache; pages still cached; a FUSE filesystem whose storage no "
-            "mount table names, or whose block device this user may not open): an OK there "
-            "proves what the cache returned, not what the disk holds"
+            f"network share's server; {PAGE_CACHE_CAUSES}): an OK there proves what the cache "
+            "returned, not what the disk holds"
         )
     for changed in report.changed:
         detail = (

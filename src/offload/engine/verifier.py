@@ -124,8 +124,8 @@ class MediaHasher:
         self._buffer = AlignedBuffer(chunk_size)
         self._below = below if below is not None else CachesBelow()
         # Files read from the media (O_DIRECT or an emptied cache, and any cache below the
-        # filesystem dropped), and files read through a cache (NONE: pages still cached, or a
-        # device cache that could not be dropped; SERVER: a network share's server).
+        # filesystem dropped), and files read through a cache (NONE: the page cache, for a
+        # reason of report.words.PAGE_CACHE_CAUSES; SERVER: a network share's server).
         self.bypassed = 0
         self.through_cache = 0
         self.last_bypass = CacheBypass.NOT_READ  # how the last file's read avoided the cache

@@ -21,6 +21,7 @@ from offload.manifest.xmlchars import xml_can_hold
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.words import (
+    PAGE_CACHE,
     TRANSFER_CHECKED,
     TRANSFER_CHECKED_STYLE,
     VERIFIED_EARLIER,
@@ -727,12 +728,7 @@ def _cached_line(cached: Counter[CacheBypass]) -> str:
             "its cache (a client cannot read the server's disk)"
         )
     if cached[CacheBypass.NONE]:
-        parts.append(
-            f"{cached[CacheBypass.NONE]} through this machine's page cache, which could not be "
-            "dropped (a filesystem held in memory (tmpfs, ramfs), whose storage is that cache; "
-            "pages still cached; a FUSE filesystem whose storage no mount table names, or whose "
-            "block device this user may not open)"
-        )
+        parts.append(f"{cached[CacheBypass.NONE]} through {PAGE_CACHE}")
     total = sum(cached.values())
     return (
         f"READ THROUGH A CACHE: {plural(total, 'copy', 'copies')} verified now "

@@ -38,6 +38,24 @@ VERIFIED_EARLIER = "verified earlier"
 VERIFIED_EARLIER_STYLE = "italic green"
 
 
+#: Why a read went through this machine's page cache although the read asked to avoid it
+#: (``CacheBypass.NONE``: ``fs.media``, ``fs.below``), the one list the terminal's summary,
+#: the documents, ``offload verify`` and pfndispatchcopy give: a filesystem whose storage
+#: is RAM; a cache below the filesystem that could not be dropped (a FUSE daemon's, a loop
+#: device's image's); the file's own pages that ``POSIX_FADV_DONTNEED`` left (``mincore``):
+#: the kernel keeps pages mapped, dirty or being read.
+PAGE_CACHE_CAUSES = (
+    "a filesystem held in memory (tmpfs, ramfs), whose storage is that cache; a FUSE "
+    "filesystem whose storage no mount table names, or whose block device this user may not "
+    "open; a loop device whose image this user may not open, or whose image is in memory, "
+    "on FUSE or on another image; pages that stayed cached when dropped (another program "
+    "keeps the file mapped, or is reading or writing it)"
+)
+
+#: A read through the page cache (``CacheBypass.NONE``), with why it could not be avoided.
+PAGE_CACHE = f"this machine's page cache, which could not be dropped ({PAGE_CACHE_CAUSES})"
+
+
 def card_reread_through_a_cache(count: int, *, server: int = 0) -> str:
     """The full mode's second read of *count* card files (``source_cache_bypass`` ``none``
     or, *server* of them, ``server``) went through a cache, not to the card: the words the
@@ -46,12 +64,7 @@ def card_reread_through_a_cache(count: int, *, server: int = 0) -> str:
     reads the same twice)."""
     where = []
     if count - server:
-        where.append(
-            "this machine's page cache, which could not be dropped (a filesystem held in "
-            "memory (tmpfs, ramfs), whose storage is that cache; a FUSE filesystem whose "
-            "storage no mount table names, or whose block device this user may not open; "
-            "pages another program keeps mapped)"
-        )
+        where.append(PAGE_CACHE)
     if server:
         where.append("a network share's server, which may answer from its cache")
     return (

@@ -1,0 +1,97 @@
+"""``check_existing``: a card file whose size is not the one its record (a legacy MHL's
+size-only entry) gives it fails before its bytes are read."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from offload.engine.cancel import CancelToken
+from offload.events import BytesVerified, Event
+from offload.existing import SOURCE_INDEX, CheckKind, ExistingCopy, check_existing
+from offload.model import SourceFile
+
+
+class _Events:
+    """Every event, kept (the sink is called from the reading threads)."""
+
+    accepts = None
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+
+def test_a_card_file_of_another_size_than_its_record_fails_unread(tmp_path: Path) -> None:
+    """The size the record gives the file differs from the scan's: the copy fails naming
+    both sizes, and no byte of the card file is read (no source BytesVerified event).
+    Before, the card file was read in full, then failed."""
+    data = os.urandom(300_000)
+    card = tmp_path / "card" / "A.mov"
+    card.parent.mkdir()
+    card.write_bytes(data)
+    copy = tmp_path / "dest" / "A.mov"
+    copy.parent.mkdir()
+    copy.write_bytes(data)
+    st = card.stat()
+    source = SourceFile(card, "A.mov", st.st_size, st.st_mtime_ns)
+    check = ExistingCopy(task_index=0, destination_index=0, final_path=copy, kind=CheckKind.ADOPT)
+    sink = _Events()
+    (outcome,) = check_existing(
+        [check],
+        [source],
+        algorithms=["xxh64"],
+        verify="full",
+        cancel=CancelToken(),
+        reference_records=lambda _: "the legacy MHL 'A.mhl' on the card",
+        reference_sizes=lambda _: 299_999,
+        sink=sink,
+    )
+    assert not outcome.matched
+    assert outcome.source_error == (
+        f"source {card} differs from the legacy MHL 'A.mhl' on the card "
+        "(size 300000 bytes, recorded 299999 bytes)"
+    ), outcome.source_error
+    read = [
+        e
+        for e in sink.events
+        if isinstance(e, BytesVerified) and e.destination_index == SOURCE_INDEX
+    ]
+    assert read == [], sum(e.nbytes for e in read)
+
+
+def test_a_card_file_of_its_recorded_size_is_read(tmp_path: Path) -> None:
+    """The same file, its record of its own size: read in full and adopted."""
+    data = os.urandom(300_000)
+    card = tmp_path / "card" / "A.mov"
+    card.parent.mkdir()
+    card.write_bytes(data)
+    copy = tmp_path / "dest" / "A.mov"
+    copy.parent.mkdir()
+    copy.write_bytes(data)
+    st = card.stat()
+    source = SourceFile(card, "A.mov", st.st_size, st.st_mtime_ns)
+    check = ExistingCopy(task_index=0, destination_index=0, final_path=copy, kind=CheckKind.ADOPT)
+    sink = _Events()
+    (outcome,) = check_existing(
+        [check],
+        [source],
+        algorithms=["xxh64"],
+        verify="full",
+        cancel=CancelToken(),
+        reference_records=lambda _: "the legacy MHL 'A.mhl' on the card",
+        reference_sizes=lambda _: 300_000,
+        sink=sink,
+    )
+    assert outcome.matched and outcome.source_error is None, outcome.source_error
+    read = [
+        e
+        for e in sink.events
+        if isinstance(e, BytesVerified) and e.destination_index == SOURCE_INDEX
+    ]
+    assert sum(e.nbytes for e in read) == 300_000
