@@ -32,16 +32,18 @@ JOB_SWITCH_INTERVAL = 0.0005
 _lock = threading.Lock()
 _holders = 0
 _found = 0.0  # the interval the first holder found, restored by the last
+_changed = False  # whether the first holder changed it (else nothing is restored)
 
 
 @contextmanager
 def job_switch_interval() -> Iterator[None]:
     """Hold the job's switch interval for the body (see the module docstring)."""
-    global _holders, _found
+    global _holders, _found, _changed
     with _lock:
         if _holders == 0:
             _found = sys.getswitchinterval()
-            if _found > JOB_SWITCH_INTERVAL:
+            _changed = _found > JOB_SWITCH_INTERVAL
+            if _changed:
                 sys.setswitchinterval(JOB_SWITCH_INTERVAL)
         _holders += 1
     try:
@@ -49,5 +51,12 @@ def job_switch_interval() -> Iterator[None]:
     finally:
         with _lock:
             _holders -= 1
-            if _holders == 0:
-                sys.setswitchinterval(_found)
+            if _holders == 0 and _changed:
+                sys.setswitchinterval(_restorable(_found))
+
+
+def _restorable(found: float) -> float:
+    """*found* as ``sys.setswitchinterval`` takes it back: the interpreter keeps whole
+    microseconds, truncated, and ``getswitchinterval`` returns them divided by a million,
+    which can read a hair below (100 µs as 9.999999999999999e-05, set back as 99 µs)."""
+    return (round(found * 1e6) + 0.5) / 1e6
