@@ -31,10 +31,11 @@ def _card(root: Path, sizes: list[int]) -> list[SourceFile]:
     return files
 
 
-def _stalled_run(tmp_path: Path, batch_seconds: float) -> tuple[bool, ExitCode]:
+def _stalled_run(tmp_path: Path, batch_seconds: float, stall: float) -> tuple[bool, ExitCode]:
     """Five small files, then a large one whose read stalls (the sink holds the reader at
     the large file's first chunk) until the small files are reported transfer-checked, or
-    3 s. Returns whether they were reported during the stall, and the job's exit code."""
+    *stall* seconds. Returns whether they were reported during the stall, and the job's
+    exit code."""
     files = _card(tmp_path, [3_000] * 5 + [3 * MIB])
     small = {f.relative_path for f in files[:5]}
     large = files[5].relative_path
@@ -58,7 +59,7 @@ def _stalled_run(tmp_path: Path, batch_seconds: float) -> tuple[bool, ExitCode]:
             elif isinstance(event, SourceBytesRead) and in_large.is_set() and not seen_during_stall:
                 # The reader thread, inside the large file: the small files were handed to
                 # the writer before it (the order of the card); nothing more ends there now.
-                seen_during_stall.append(all_reported.wait(3.0))
+                seen_during_stall.append(all_reported.wait(stall))
 
     tasks = [FileTask(f, (destination / f.relative_path,)) for f in files]
     options = CopyOptions(
@@ -79,7 +80,7 @@ def test_an_open_batch_is_handed_on_at_its_time_ceiling_while_nothing_else_ends(
     below its file and byte ceilings) is made durable and reported within its time ceiling,
     not held until more files end. Failed before: a batch closed only at its files or bytes
     (or the card's end), so the small files waited out the whole stall."""
-    during_stall, code = _stalled_run(tmp_path, batch_seconds=0.2)
+    during_stall, code = _stalled_run(tmp_path, batch_seconds=0.2, stall=20.0)
     assert code is ExitCode.OK
     assert during_stall
 
@@ -87,7 +88,7 @@ def test_an_open_batch_is_handed_on_at_its_time_ceiling_while_nothing_else_ends(
 def test_a_batch_below_every_ceiling_waits_for_more_files(tmp_path: Path) -> None:
     """The control: with a time ceiling longer than the stall, the small files are not
     reported during it (the test above sees the ceiling, not some other hand-off)."""
-    during_stall, code = _stalled_run(tmp_path, batch_seconds=3600.0)
+    during_stall, code = _stalled_run(tmp_path, batch_seconds=3600.0, stall=2.0)
     assert code is ExitCode.OK
     assert not during_stall
 
