@@ -1,17 +1,14 @@
 """Where a destination's batch closes: at ``batch_files`` files, the byte ceiling, or
-``batch_seconds`` after its first file, whichever comes first (``engine.writer``), and the
-interpreter's switch interval while a job runs (``engine.switching``)."""
+``batch_seconds`` after its first file, whichever comes first (``engine.writer``)."""
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from pathlib import Path
 
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.engine.switching import JOB_SWITCH_INTERVAL
 from offload.errors import ExitCode
 from offload.events import Event, FileStarted, FileVerified, SourceBytesRead
 from offload.model import SourceFile
@@ -120,29 +117,3 @@ def test_a_batch_closes_at_its_time_ceiling_as_files_end(tmp_path: Path) -> None
     assert len(batches) == 12
     # Files were reported before the last one was read: not one batch at the card's end.
     assert batches[0] < 12
-
-
-def test_the_switch_interval_is_the_jobs_while_it_runs_and_restored_after(
-    tmp_path: Path,
-) -> None:
-    """While a job's threads run the interval is ``JOB_SWITCH_INTERVAL``; after the job the
-    interval found before is back. Failed before: the job ran at the interpreter's 5 ms."""
-    files = _card(tmp_path, [1_000] * 3)
-    destination = tmp_path / "dest"
-    destination.mkdir()
-    during: list[float] = []
-
-    class Sink:
-        def emit(self, event: Event) -> None:
-            if isinstance(event, FileVerified):
-                during.append(sys.getswitchinterval())
-
-    before = sys.getswitchinterval()
-    try:
-        sys.setswitchinterval(0.004)
-        tasks = [FileTask(f, (destination / f.relative_path,)) for f in files]
-        CopyJob(tasks, [destination], CopyOptions(verify=VerifyMode.TRANSFER), sink=Sink()).run()
-        assert during and all(abs(v - JOB_SWITCH_INTERVAL) < 1e-9 for v in during)
-        assert abs(sys.getswitchinterval() - 0.004) < 1e-9
-    finally:
-        sys.setswitchinterval(before)

@@ -37,7 +37,6 @@ from offload.engine.reader import (
     SourceReader,
 )
 from offload.engine.state import BATCHES_HELD, DestinationState
-from offload.engine.switching import job_switch_interval
 from offload.engine.writer import DestinationWriter
 from offload.errors import SourceError
 from offload.events import (
@@ -454,12 +453,9 @@ class CopyJob:
         ]
         bodies.append(("reader", lambda: reader.run(tickets)))
         threads = [_SignallingThread(name, body) for name, body in bodies]
-        # A shorter switch interval while the threads run (``engine.switching``: process-wide,
-        # restored when the last job of the process ends).
-        with job_switch_interval():
-            for thread in threads:
-                thread.start()
-            self._join(threads)
+        for thread in threads:
+            thread.start()
+        self._join(threads)
         # The backends the job made are the job's to close (a caller's are the caller's:
         # ``destinations.base``, "Lifetime"), then the table their descriptors belong to.
         for backend, handed in zip(backends, given, strict=True):
