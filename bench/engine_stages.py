@@ -80,10 +80,10 @@ def _child() -> None:
         def __init__(self, inner: Any, get_name: str, put_name: str | None) -> None:
             self._inner, self._get_name, self._put_name = inner, get_name, put_name
 
-        def get(self) -> Any:
+        def get(self, *args: Any, **kwargs: Any) -> Any:
             since = time.perf_counter()
             try:
-                return self._inner.get()
+                return self._inner.get(*args, **kwargs)
             finally:
                 waited(self._get_name, since)
 

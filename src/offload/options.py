@@ -45,9 +45,15 @@ DEFAULT_WRITE_CALL_SIZE = 256 * 1024
 # chunk_size × (queue_depth + 2) whatever the file size.
 DEFAULT_QUEUE_DEPTH = 4
 # Small files are made durable in batches (one syncfs, then read-back, then renames) instead
-# of one fsync each; a batch closes at this many bytes or files.
+# of one fsync each; a batch closes at this many bytes or files, or this long after its
+# first file was written, whichever comes first (the time bounds what a crash loses and how
+# long a written file waits to be made durable and recorded when files come slowly: a slow
+# card, a large file after small ones). 1,024 files, not 256: a quarter of the syncfs,
+# folder fsyncs and ledger fsyncs on a card of small files (docs/performance.md,
+# "Commit batches by files, bytes and time": twenty-sixth pass).
 DEFAULT_BATCH_BYTES = 64 * MIB
-DEFAULT_BATCH_FILES = 256
+DEFAULT_BATCH_FILES = 1024
+DEFAULT_BATCH_SECONDS = 1.0
 # In transfer mode nothing is read back, so a batch's size buys only how often the ledger
 # records progress, while each batch costs every destination a syncfs, a folder fsync and a
 # ledger fsync (journal commits and disk cache flushes, which stall the writes queued behind
@@ -77,6 +83,7 @@ class CopyOptions:
     batch_bytes: int = DEFAULT_BATCH_BYTES  # where copies are read back (destination, full)
     transfer_batch_bytes: int = DEFAULT_TRANSFER_BATCH_BYTES  # transfer mode: nothing read back
     batch_files: int = DEFAULT_BATCH_FILES
+    batch_seconds: float = DEFAULT_BATCH_SECONDS  # from a batch's first file written
     # Read the source with O_DIRECT where the filesystem allows it: faster cold reads here
     # and the source re-read in full mode cannot come from the page cache.
     direct_source_reads: bool = True
@@ -107,7 +114,12 @@ class CopyOptions:
         object.__setattr__(self, "chunk_size", -(-self.chunk_size // PAGE_SIZE) * PAGE_SIZE)
         if self.write_call_size <= 0 or self.queue_depth <= 0:
             raise ValueError("write call size and queue depth must be positive")
-        if self.batch_bytes <= 0 or self.transfer_batch_bytes <= 0 or self.batch_files <= 0:
+        if (
+            self.batch_bytes <= 0
+            or self.transfer_batch_bytes <= 0
+            or self.batch_files <= 0
+            or not self.batch_seconds > 0
+        ):
             raise ValueError("batch limits must be positive")
 
     @property

@@ -15,7 +15,13 @@ The writer owns the file being written (``_current``) and the batch being filled
 (``_batch``); a closed batch goes to the committer through ``DestinationState.batches`` and
 belongs to it from then on (a batch closes at ``batch_bytes``, ``transfer_batch_bytes`` in
 transfer mode, or ``batch_files``: big files make a batch of their own; many small files
-share one, which is what lets a card of small files go as fast as ``cp``).
+share one, which is what lets a card of small files go as fast as ``cp``), or
+``batch_seconds`` after its first file ended here, whichever comes first. The time is asked
+at each file's end and, while a batch is open, the writer waits for the reader's next
+message no longer than the time left: a batch of small files followed by a large file, or
+a card that stalls, is handed on on time, not held until more files end. Closing a batch
+never makes anything durable by itself: the committer does, and nothing is recorded or
+reported before it has).
 
 Per file: StartFile opens a partial (``Destination.open_partial``), chunks are written,
 EndFile adds the finished partial to the batch (its committer sets the mtime); AbortFile (the source
@@ -72,6 +78,8 @@ class DestinationWriter:
         self._current: Pending | None = None
         self._batch: list[Pending] = []
         self._batch_bytes = 0
+        # When the open batch closes by time (``time.monotonic``); meaningless while empty.
+        self._batch_deadline = 0.0
         self._known_folders: set[str] = set()
         self._created_folders: set[str] = set()
         # Where a batch closes (bytes): larger in transfer mode, where nothing is read back
@@ -88,6 +96,7 @@ class DestinationWriter:
         # Asked once, not a file (the writer thread paces a card of small files): where a
         # batch closes by its files, and whether the backend waits for a file's digests.
         self._batch_files = state.options.batch_files
+        self._batch_seconds = state.options.batch_seconds
         self._stores_digests = state.destination.features.stores_digests
         self._preserve_mtime = state.options.preserve_mtime
 
@@ -128,8 +137,21 @@ class DestinationWriter:
     def _serve(self) -> None:
         """Take the reader's messages until its Finish or Cancel."""
         state = self.state
+        get = self.queue.get
         while True:
-            message = self.queue.get()
+            if self._batch:
+                # An open batch waits for more files no longer than its time ceiling.
+                left = self._batch_deadline - time.monotonic()
+                if left <= 0:
+                    self._hand_off()
+                    continue
+                try:
+                    message = get(timeout=left)
+                except queue.Empty:
+                    self._hand_off()
+                    continue
+            else:
+                message = get()
             if isinstance(message, ChunkReady):
                 try:
                     if not state.cancel.cancelled:
@@ -330,11 +352,18 @@ class DestinationWriter:
         assert current.ticket is ticket
         # The source's mtime is set by the committer, before the batch is made durable
         # (``DestinationCommitter._sync``): one system call less a file on this thread.
-        current.copy_s = time.monotonic() - current.started
+        now = time.monotonic()
+        current.copy_s = now - current.started
         batch = self._batch
+        if not batch:
+            self._batch_deadline = now + self._batch_seconds
         batch.append(current)
         self._batch_bytes += current.partial.bytes_written
-        if self._batch_bytes >= self._batch_limit or len(batch) >= self._batch_files:
+        if (
+            self._batch_bytes >= self._batch_limit
+            or len(batch) >= self._batch_files
+            or now >= self._batch_deadline
+        ):
             self._hand_off()
 
     def _on_abort(self, ticket: FileTicket) -> None:
