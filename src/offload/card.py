@@ -29,7 +29,12 @@ from offload.card_history import (
     reference_formats,
 )
 from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
-from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add, keep_listed
+from offload.card_legacy_mhl import (
+    check_legacy_mhls,
+    formats_to_add,
+    keep_listed,
+    trusted_copy_unlike,
+)
 from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -969,6 +974,37 @@ def _plan(
                 targets.append(None)
                 if not isinstance(kind, CheckKind):  # trusted from the ledger
                     assert recorded is not None
+                    # A legacy MHL on the card listing this file (one written or added
+                    # since the copy): its size and digests against the scan's and the
+                    # ledger's, no read; unlike them, the copy fails here as one whose card
+                    # file is read and found unlike it does (``check_existing``).
+                    record = records.get(source_file.relative_path) if records else None
+                    unlike = (
+                        trusted_copy_unlike(
+                            source_file.path_text,
+                            source_file.size_bytes,
+                            recorded.digests,
+                            recorded_size=sizes.get(source_file.relative_path),
+                            recorded_digests=references.get(source_file.relative_path)
+                            or NO_DIGESTS,
+                            record=record,
+                        )
+                        if record
+                        else None
+                    )
+                    if unlike is not None:
+                        preset.append(
+                            DestinationFileResult(
+                                destination_index=plan.index,
+                                final_path=final,
+                                status=DestinationStatus.FAILED,
+                                error=unlike,
+                                # A copy of ours, checked again against the card's record
+                                # (as ``check_existing`` marks one whose check failed).
+                                action=CopyAction.RECHECKED,
+                            )
+                        )
+                        continue
                     if card is None or not recorded.card:
                         counts = fingerprinted if recorded.fingerprint else unidentified
                         counts[plan.index] = counts.get(plan.index, 0) + 1

@@ -341,3 +341,38 @@ def _unreadable(path: Path, shown: str, holder: str, reason: str, tail: str) -> 
         f"legacy MHL '{shown}' on {holder} cannot be read ({reason}): the files it lists are "
         f"not checked against it{tail}",
     )
+
+
+def trusted_copy_unlike(
+    source_path: str,
+    size_bytes: int,
+    ledger_digests: Mapping[str, str],
+    *,
+    recorded_size: int | None,
+    recorded_digests: Mapping[str, str],
+    record: str,
+) -> str | None:
+    """Why a card file whose copy the ledger trusts (verified earlier, not re-read) does
+    not match the legacy MHL on the card that lists it (*record*, in words), without a
+    read: its size from the scan against *recorded_size*, then each digest of
+    *recorded_digests* against the ledger's (*ledger_digests*, what the copy and the card
+    file held when they were verified; the ledger's entry vouches only while the card
+    file's size, mtime and fingerprint are as recorded). The line is the one a copy already
+    there gets when its card file is read and found unlike the record
+    (``existing.check_existing``); None when it matches or nothing is shared to compare.
+    A trusted entry holds every format the run computes, and the run computes one of each
+    listed file's recorded formats (:func:`formats_to_add`), so a recorded digest always
+    meets one of the ledger's: none is left uncompared for want of a read."""
+    if recorded_size is not None and size_bytes != recorded_size:
+        return (
+            f"source {source_path} differs from {record} (size {size_bytes} bytes, "
+            f"recorded {recorded_size} bytes)"
+        )
+    for name, value in recorded_digests.items():
+        held = ledger_digests.get(name)
+        if held is not None and held != value:
+            return (
+                f"source {source_path} differs from {record} ({name} {held}, recorded "
+                f"{value}; {name} {held} is the ledger's, read when the copy was verified)"
+            )
+    return None

@@ -423,3 +423,93 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
         "--report-dir", str(tmp_path / "r"), str(plain / "N001"),
     )  # fmt: skip
     assert code == 11, err
+
+
+def test_a_trusted_copy_is_checked_against_a_legacy_mhl_that_appeared_since(
+    tmp_path: Path,
+) -> None:
+    """A card copied and verified, then a legacy MHL appears on it recording one file at
+    another size and one with another xxh64: the re-run, whose ledger trusts both copies
+    (not re-read), fails them (exit 1), each in a line naming the MHL, as an existing copy
+    whose card file is read and found unlike it is. Before, it trusted them: exit 0, no
+    word. A file recorded right passes; a file recorded in md5 alone (no format shared
+    with the ledger's xxh64) is not trusted by the ledger then (md5 is added to the run's
+    formats): its card file is read and checked, and passes when right."""
+    card = tmp_path / "cards" / "T001"
+    card.mkdir(parents=True)
+    data = {name: os.urandom(4_000 + i) for i, name in enumerate(("a.mov", "b.mov", "c.mov"))}
+    data["d.mov"] = os.urandom(1_000)
+    for name, content in data.items():
+        (card / name).write_bytes(content)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    run = ("copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest))
+    code, _, err = offload_cli(*run)
+    assert code == 0, err
+
+    def xx(name: str) -> str:
+        return xxhash.xxh64(data[name]).hexdigest()
+
+    _mhl(
+        card / "T001_2024-05-01_100200.mhl",
+        _hash("a.mov", len(data["a.mov"]) + 1, f"    <xxhash64be>{xx('a.mov')}</xxhash64be>\n")
+        + _hash("b.mov", len(data["b.mov"]), "    <xxhash64be>0123456789abcdef</xxhash64be>\n")
+        + _hash("c.mov", len(data["c.mov"]), f"    <xxhash64be>{xx('c.mov')}</xxhash64be>\n"),
+    )
+    code, _, err = offload_cli(*run)
+    assert code == 1, err
+    record = "the legacy MHL 'T001_2024-05-01_100200.mhl' on the card"
+    lines = [x for x in err.splitlines() if record in x and "differs from" in x]
+    assert len(lines) == 2, err
+    assert any(
+        f"source {card / 'a.mov'} differs from {record} (size 4000 bytes, recorded 4001 bytes" in x
+        for x in lines
+    ), lines
+    assert any(
+        f"source {card / 'b.mov'} differs from {record} (xxh64 {xx('b.mov')}" in x
+        and "recorded 0123456789abcdef" in x
+        for x in lines
+    ), lines
+    assert "c.mov" not in "\n".join(lines), err
+    # The copies stay as they were (nothing proved them wrong: the card disagrees with its
+    # own record), and the next run says so again rather than trusting them.
+    assert (dest / "T001" / "a.mov").read_bytes() == data["a.mov"]
+    code, _, again = offload_cli(*run)
+    assert code == 1 and len([x for x in again.splitlines() if "differs from" in x]) == 2, again
+
+    # An MHL recording d.mov in md5 alone: md5 is added to the run's formats, which no
+    # ledger entry holds, so no copy is trusted: every card file and copy is read and
+    # compared, the two unlike the first MHL failing as before, d.mov (right) passing.
+    _mhl(
+        card / "T001_2024-05-01_110000.mhl",
+        _hash("d.mov", 1_000, f"    <md5>{hashlib.md5(data['d.mov']).hexdigest()}</md5>\n"),
+        finish="2024-05-01T11:00:00Z",
+    )
+    code, _, err = offload_cli(*run)
+    assert code == 1, err
+    failed = [x for x in err.splitlines() if "differs from" in x]
+    assert len(failed) == 2 and "d.mov" not in err, err
+
+
+def test_trusted_copy_unlike_compares_size_then_shared_digests_only() -> None:
+    """The check without a read: a size unlike the record's is named; a digest is compared
+    only in a format the ledger holds; a match or nothing shared says nothing."""
+    from offload.card_legacy_mhl import trusted_copy_unlike
+
+    record = "the legacy MHL 'X.mhl' on the card"
+    held = {"xxh64": "aa"}
+    assert "size 5 bytes, recorded 6 bytes" in str(
+        trusted_copy_unlike("/c/a", 5, held, recorded_size=6, recorded_digests={}, record=record)
+    )
+    assert "(xxh64 aa, recorded bb;" in str(
+        trusted_copy_unlike(
+            "/c/a", 5, held, recorded_size=5, recorded_digests={"xxh64": "bb"}, record=record
+        )
+    )
+    for digests in ({"xxh64": "aa"}, {"md5": "cc"}, {}):
+        assert (
+            trusted_copy_unlike(
+                "/c/a", 5, held, recorded_size=None, recorded_digests=digests, record=record
+            )
+            is None
+        )
