@@ -979,7 +979,7 @@ def _plan(
                     # ledger's, no read; unlike them, the copy fails here as one whose card
                     # file is read and found unlike it does (``check_existing``).
                     record = records.get(source_file.relative_path) if records else None
-                    unlike = (
+                    unlike_record = (
                         trusted_copy_unlike(
                             source_file.path_text,
                             source_file.size_bytes,
@@ -992,13 +992,13 @@ def _plan(
                         if record
                         else None
                     )
-                    if unlike is not None:
+                    if unlike_record is not None:
                         preset.append(
                             DestinationFileResult(
                                 destination_index=plan.index,
                                 final_path=final,
                                 status=DestinationStatus.FAILED,
-                                error=unlike,
+                                error=unlike_record,
                                 # A copy of ours, checked again against the card's record
                                 # (as ``check_existing`` marks one whose check failed).
                                 action=CopyAction.RECHECKED,
