@@ -1024,3 +1024,38 @@ def test_append_asks_no_head_an_object_for_the_dates(  # type: ignore[no-untyped
     by_path = {p: d for d, p in re.findall(r'lastmodificationdate="([^"]+)">([^<]+)<', text)}
     for path in objects:
         assert by_path[path.relative_to(card).as_posix()].startswith("2017-07-14T02:40:00")
+
+
+@pytest.mark.parametrize("recorded", ["NFC", "NFD"])
+def test_against_the_ledger_an_object_respelled_is_read_as_its_record(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, recorded
+) -> None:
+    """A copy whose ledger records a name composed (NFC) and whose object now stands under
+    the decomposed (NFD) key (a Mac tool uploaded it again), or the reverse: ``offload
+    verify s3://...``
+    reads that object against the record of its other spelling, as the disk verify does
+    (``verification._respelled``): OK, never missing under one spelling and new under the
+    other; other bytes there are CHANGED (exit 11)."""
+    import unicodedata
+
+    composed = unicodedata.normalize(recorded, "CLIPS/Café.mov")
+    decomposed = unicodedata.normalize("NFD" if recorded == "NFC" else "NFC", composed)
+    card = make_card(tmp_path, {"A001.xml": 900, composed: 5_000})
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--mhl", "none", str(card), url
+    )
+    assert code == 0, err
+    client = admin(s3_server.url)
+    body = (card / composed).read_bytes()
+    client.put_object(Bucket=bucket, Key=f"day1/A001/{decomposed}", Body=body)
+    client.delete_object(Bucket=bucket, Key=f"day1/A001/{composed}")
+    code, out, err = verify(tmp_path, s3_server.url, "--json", f"{url}/A001")
+    data = json.loads(out)
+    assert code == 0, (err, data)
+    assert data["missing"] == [] and data["extra"] == [], data
+    assert sorted(data["verified"]) == ["A001.xml", decomposed], data
+    client.put_object(Bucket=bucket, Key=f"day1/A001/{decomposed}", Body=b"y" * len(body))
+    code, out, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 11, err
+    assert f"CHANGED s3://{bucket}/day1/A001/{decomposed}" in err, err
