@@ -120,3 +120,27 @@ def test_a_whole_card_says_nothing_of_its_content(tmp_path: Path) -> None:
     assert code == 0, err
     [job] = [e for e in map(json.loads, out.splitlines()) if e["event"] == "job_report"]
     assert job["card_content"] == []
+
+
+def test_report_prints_the_cards_content_as_copy_does(tmp_path: Path) -> None:
+    """``offload report JOB.json`` makes the documents again from the job report: it prints
+    the same CARD CONTENT lines as the copy's summary, from the same grouping (before, it
+    printed the documents' paths alone, and a DIT re-rendering a report saw nothing of the
+    missing span)."""
+    card = flawed_card(tmp_path / "cards")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    [job] = sorted((tmp_path / "r").rglob("*.json"))
+
+    code, out, err = run("report", "--no-media", job)
+
+    assert code == 0, err
+    assert [line for line in err.splitlines() if line.startswith("CARD CONTENT:")] == EXPECTED
+    assert "HTML report:" in out and "PDF report:" in out
+    # Only the HTML asked for: the lines all the same.
+    code, out, err = run("report", "--no-media", "--html", tmp_path / "again.html", job)
+    assert code == 0, err
+    assert [line for line in err.splitlines() if line.startswith("CARD CONTENT:")] == EXPECTED
+    assert (tmp_path / "again.html").is_file() and "PDF report:" not in out

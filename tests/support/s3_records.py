@@ -51,10 +51,10 @@ def replaced_meanwhile(
     live = record(key, "u-live", "live")
     checked = store._upload_in_progress
 
-    def another_writer_meanwhile(of: str, upload_id: str) -> bool:
+    def another_writer_meanwhile(of: str, upload_id: str, **how: bool) -> bool:
         if upload_id == "u-done":
             client.put_object(Bucket=bucket, Key=record_key, Body=live)
-        return checked(of, upload_id)
+        return checked(of, upload_id, **how)
 
     monkeypatch.setattr(store, "_upload_in_progress", another_writer_meanwhile)
     return live

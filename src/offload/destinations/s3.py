@@ -463,6 +463,9 @@ class S3Destination:
         self._sweep_thread: int | None = None
         self._sweep_listed = False
         self._sweep_listing: dict[str, list[tuple[str, bool]]] | None = None
+        # ... and the uploads in progress under the prefix, listed once after the records
+        # (``_upload_in_progress``, ``_sweep_uploads``; None: not yet listed).
+        self._sweep_uploads_listed: set[tuple[str, str]] | None = None
 
     # -- what it promises -------------------------------------------------------------
 
@@ -1768,7 +1771,21 @@ class S3Destination:
                     pass
         return deleted
 
-    def _upload_in_progress(self, key: str, upload_id: str) -> bool:
+    def _upload_in_progress(self, key: str, upload_id: str, *, listed_before: bool = False) -> bool:
+        """Whether the service still lists the multipart upload *upload_id* of *key*.
+        *listed_before*: the caller knows that upload, if it was ever created, was created
+        before the records' sweep listed the records (its record, stored only once its
+        upload exists, is the very object that listing showed: same ETag); on the sweep's
+        thread it is then looked up in the sweep's one listing of the uploads under the
+        prefix (``_sweep_uploads``, made after the records' listing, when the first record
+        needs it). Otherwise, one ListMultipartUploads of *key*'s own. Raises OSError."""
+        if listed_before and self._sweep_thread == threading.get_ident():
+            head = self.url.key("")
+            head = f"{head}/" if head else ""
+            if key.startswith(head):
+                if self._sweep_uploads_listed is None:
+                    self._sweep_uploads_listed = self._sweep_uploads(head)
+                return (key, upload_id) in self._sweep_uploads_listed
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
             for page in paginator.paginate(Bucket=self.url.bucket, Prefix=key):
@@ -1778,6 +1795,19 @@ class S3Destination:
         except Exception as exc:
             raise self._error(exc, "cannot list the uploads of", key) from exc
         return False
+
+    def _sweep_uploads(self, prefix: str) -> set[tuple[str, str]]:
+        """Every multipart upload in progress under *prefix*, as (key, upload id) pairs:
+        ListMultipartUploads, a thousand a page. Raises OSError."""
+        found: set[tuple[str, str]] = set()
+        try:
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
+                for upload in page.get("Uploads", []):
+                    found.add((str(upload.get("Key", "")), str(upload.get("UploadId", ""))))
+        except Exception as exc:
+            raise self._error(exc, "cannot list the uploads of", prefix) from exc
+        return found
 
     def _existing_parts(self, key: str, upload_id: str) -> dict[int, _ExistingPart]:
         param = self._checksum(b"")[0]
@@ -1992,11 +2022,14 @@ class S3Destination:
                 self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
         # A record's versions: one listing for them all, on this thread (``_versions_of``).
+        # Their uploads: one listing too, after the records' (``_upload_in_progress``).
         self._sweep_thread, self._sweep_listed = threading.get_ident(), False
+        self._sweep_uploads_listed = None
         try:
             self._sweep_records(keep, cutoff, seen, aborted)
         finally:
             self._sweep_thread, self._sweep_listed, self._sweep_listing = None, False, None
+            self._sweep_uploads_listed = None
         return aborted
 
     def _sweep_records(
@@ -2015,7 +2048,12 @@ class S3Destination:
             # A record whose upload the service no longer has is dead for good (an upload
             # id never comes back): dropped, also of a key this run writes (one it finds
             # already there is never opened again, and its record would stay).
-            if not self._upload_in_progress(key, upload_id):
+            # The record as listed (same ETag) was stored after its upload was created, so
+            # before the records' listing: the sweep's one uploads listing, made after it,
+            # shows that upload unless it is gone. A record stored since (another ETag) may
+            # name an upload created after that listing: asked of its key alone.
+            unchanged = bool(record_etag) and record_etag == info.etag
+            if not self._upload_in_progress(key, upload_id, listed_before=unchanged):
                 self._drop_record(key, upload_id, etag=record_etag, upload_gone=True)
                 continue
             if key in keep:

@@ -8,7 +8,10 @@ exists is never replaced without --overwrite: refused before anything is built o
 The temporary report files a run killed while writing its reports left in the folders written
 to are removed first, by the rules ``offload copy`` sweeps its report folder with
 (``job_report.remove_dead_temporaries``: a report's name, its writer dead, no claim on it),
-and said in one ``WARNING:`` line.
+and said in one ``WARNING:`` line. What the card itself holds that is not whole (a RED clip's
+span missing, an image sequence's frames missing or not whole, an empty clip file) is printed
+after, one ``CARD CONTENT:`` line a kind on stderr, the lines ``offload copy``'s summary
+prints (``card_content``), from the grouping of the clips that makes the documents.
 
 Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
 report, or not a valid one: a key of the wrong kind, ``report.validate``; an --html or --pdf
@@ -26,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from offload.cli.common import Environment, handling_signals, path_value, signal_words
-from offload.errors import UsageError, describe_os_error, printable_name
+from offload.errors import UsageError, describe_os_error, printable_line, printable_name
 from offload.manifest.atomic import write_file_atomically
-from offload.report.documents import DocumentOptions, build_documents, default_paper
+from offload.report.documents import DocumentOptions, default_paper, render
 from offload.report.job_report import remove_dead_temporaries
 from offload.report.media import ProbeBudget
 from offload.report.validate import JOB_SCHEMA_PREFIX, is_job_report, job_report_problem
@@ -154,7 +157,8 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
         media=not args.no_media,
         budget=ProbeBudget(total_s=max(0.0, args.media_budget)),
     )
-    documents = build_documents(data, options)
+    # The same grouping of the clips makes the documents and the CARD CONTENT lines.
+    html, draw_pdf, content = render(data, options)
     targets = {
         ".html": args.html or args.job.with_suffix(".html"),
         ".pdf": args.pdf or args.job.with_suffix(".pdf"),
@@ -163,6 +167,8 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
         targets.pop(".pdf")
     elif args.pdf is not None and args.html is None:
         targets.pop(".html")
+    # Both drawn before anything is written (the PDF only when it is written).
+    documents = {".html": html, **({".pdf": draw_pdf()} if ".pdf" in targets else {})}
     # A dead run's temporaries in the folders written to (a report killed mid-write), swept
     # as ``offload copy`` sweeps its report folder: the same code, the same rules.
     for folder in sorted({target.parent for target in targets.values()}):
@@ -182,4 +188,9 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
         except OSError as exc:
             env.error(f"cannot write {printable_name(str(target))}: {describe_os_error(exc)}")
             code = 1
+    # What the card itself holds that is not whole (a span or frames missing, frames
+    # damaged, an empty clip file), a line a kind, as ``offload copy``'s summary prints
+    # them; they change no exit code.
+    for line in content:
+        print(printable_line(line["message"]), file=env.stderr)
     return code

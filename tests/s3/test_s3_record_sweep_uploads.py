@@ -1,0 +1,95 @@
+"""The upload-record sweep (``S3Destination.abort_abandoned``) asks whether each record's
+upload is still in progress from one ListMultipartUploads of the prefix, made after the
+records' listing, not one a record; a record stored since that listing (another ETag: it
+may name an upload created after the uploads' listing) is asked of its own key, so a live
+run's record is never taken for a dead one (the real test server, the requests counted by
+the tests' proxy; the other run's upload and record made at the race's point by a hook
+on the sweep's own listing)."""
+
+from __future__ import annotations
+
+from s3.conftest import admin, destination
+from support.s3_records import record, stored
+
+MiB = 1024 * 1024
+
+
+def _uploads_listings(targets: list[str]) -> list[str]:
+    """The ListMultipartUploads among the proxy's *targets* (a GET with ``?uploads``)."""
+    return [t for t in targets if "uploads" in t.partition("?")[2].split("&")]
+
+
+def test_the_record_sweep_lists_the_uploads_once(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy
+) -> None:
+    """Three records an earlier run left, two of them naming uploads the service no longer
+    has, one an upload still in progress (young: kept): one ListMultipartUploads for all
+    three (3 before, one a record); the two dead records are deleted, the live one stays."""
+    client = admin(s3_server.url)
+    earlier = destination(s3_server.url, bucket)
+    try:
+        uploads = {
+            name: earlier.open_upload(earlier.url.key(name), 6 * MiB)  # recorded: in parts
+            for name in ("a.mov", "b.mov", "c.mov")
+        }
+    finally:
+        earlier.close()
+    for name in ("a.mov", "b.mov"):
+        upload = uploads[name]
+        client.abort_multipart_upload(Bucket=bucket, Key=upload.key, UploadId=str(upload.upload_id))
+    store = destination(proxy.url, bucket)
+    try:
+        store.abort_abandoned()
+    finally:
+        store.close()
+    assert len(_uploads_listings(proxy.targets)) == 1, proxy.targets
+    for name in ("a.mov", "b.mov"):
+        assert stored(client, bucket, store._record_key(uploads[name].key)) is None
+    live = uploads["c.mov"]
+    assert stored(client, bucket, store._record_key(live.key)) is not None
+    assert not store.left_behind
+    client.abort_multipart_upload(Bucket=bucket, Key=live.key, UploadId=str(live.upload_id))
+
+
+def test_a_record_stored_after_the_uploads_listing_is_not_taken_for_dead(  # type: ignore[no-untyped-def]
+    s3_server, bucket, monkeypatch
+) -> None:
+    """Two records an earlier run left (their uploads gone) are listed; the first one read
+    has the sweep list the uploads, and just after, a live one-file copy of the second's key
+    creates its upload and stores its record over the old one. The sweep reads the live
+    record (another ETag than the one listed), whose upload the uploads' listing cannot
+    show: it asks of that key alone, finds the upload in progress and keeps the record
+    (young: not aborted), while the first dead record is deleted. Taken from the listing,
+    the live record was judged dead and deleted (``If-Match`` on the ETag it was read with
+    matches it)."""
+    client = admin(s3_server.url)
+    store = destination(s3_server.url, bucket)
+    keys = [store.url.key(f"A001/CLIPS/A001C00{n}.mov") for n in (1, 2)]
+    for n, key in enumerate(keys):
+        body = record(key, f"u-done-{n}", "earlier")
+        client.put_object(Bucket=bucket, Key=store._record_key(key), Body=body)
+    # Records are listed (and read) in key order: the second read is replaced.
+    first, second = sorted(keys, key=store._record_key)
+    listed = store._sweep_uploads
+    made: dict[str, str] = {}
+
+    def another_run_meanwhile(prefix: str) -> set[tuple[str, str]]:
+        found = listed(prefix)
+        made["upload"] = client.create_multipart_upload(Bucket=bucket, Key=second)["UploadId"]
+        body = record(second, made["upload"], "live", created_at=store.started_at)
+        client.put_object(Bucket=bucket, Key=store._record_key(second), Body=body)
+        return found
+
+    monkeypatch.setattr(store, "_sweep_uploads", another_run_meanwhile)
+    try:
+        store.abort_abandoned()
+    finally:
+        store.close()
+    assert made, "the sweep never listed the uploads"
+    assert stored(client, bucket, store._record_key(first)) is None
+    kept = stored(client, bucket, store._record_key(second))
+    assert kept == record(second, made["upload"], "live", created_at=store.started_at)
+    listing = client.list_multipart_uploads(Bucket=bucket, Prefix=second)
+    assert [u["UploadId"] for u in listing.get("Uploads", [])] == [made["upload"]]
+    assert not store.left_behind
+    client.abort_multipart_upload(Bucket=bucket, Key=second, UploadId=made["upload"])
