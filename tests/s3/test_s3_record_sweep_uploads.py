@@ -1,14 +1,20 @@
 """The upload-record sweep (``S3Destination.abort_abandoned``) asks whether each record's
 upload is still in progress from one ListMultipartUploads of the prefix, made after the
-records' listing, not one a record; a record stored since that listing (another ETag: it
-may name an upload created after the uploads' listing) is asked of its own key, so a live
+records' listing, not one a record: an upload listed there is in progress; one not listed
+is asked of its own key before its record is dropped (a service may not list uploads by
+prefix: MinIO matches a prefix as an exact key), and so is a record stored since that
+listing (another ETag: it may name an upload created after the uploads' listing), so a live
 run's record is never taken for a dead one (the real test server, the requests counted by
 the tests' proxy; the other run's upload and record made at the race's point by a hook
 on the sweep's own listing)."""
 
 from __future__ import annotations
 
-from s3.conftest import admin, destination
+from collections.abc import Iterator
+
+import pytest
+
+from s3.conftest import S3Server, admin, destination, serving
 from support.s3_records import record, stored
 
 MiB = 1024 * 1024
@@ -23,8 +29,10 @@ def test_the_record_sweep_lists_the_uploads_once(  # type: ignore[no-untyped-def
     s3_server, bucket, proxy
 ) -> None:
     """Three records an earlier run left, two of them naming uploads the service no longer
-    has, one an upload still in progress (young: kept): one ListMultipartUploads for all
-    three (3 before, one a record); the two dead records are deleted, the live one stays."""
+    has, one an upload still in progress (young: kept): the live one is answered by the
+    one ListMultipartUploads of the prefix (asked of its own key before), the two dead ones
+    asked of their own keys before they are dropped; the two dead records are deleted, the
+    live one stays."""
     client = admin(s3_server.url)
     earlier = destination(s3_server.url, bucket)
     try:
@@ -42,7 +50,9 @@ def test_the_record_sweep_lists_the_uploads_once(  # type: ignore[no-untyped-def
         store.abort_abandoned()
     finally:
         store.close()
-    assert len(_uploads_listings(proxy.targets)) == 1, proxy.targets
+    listings = _uploads_listings(proxy.targets)
+    assert len(listings) == 3, proxy.targets
+    assert not any("c.mov" in target for target in listings), listings
     for name in ("a.mov", "b.mov"):
         assert stored(client, bucket, store._record_key(uploads[name].key)) is None
     live = uploads["c.mov"]
@@ -93,3 +103,39 @@ def test_a_record_stored_after_the_uploads_listing_is_not_taken_for_dead(  # typ
     assert [u["UploadId"] for u in listing.get("Uploads", [])] == [made["upload"]]
     assert not store.left_behind
     client.abort_multipart_upload(Bucket=bucket, Key=second, UploadId=made["upload"])
+
+
+@pytest.fixture
+def exact_prefix_server() -> Iterator[S3Server]:
+    """A server of its own that lists multipart uploads by exact key only, as MinIO does."""
+    yield from serving("exact-upload-prefix")
+
+
+def test_a_service_listing_no_uploads_by_prefix_keeps_a_live_record(  # type: ignore[no-untyped-def]
+    exact_prefix_server,
+) -> None:
+    """On a service whose ListMultipartUploads matches a prefix as an exact key (MinIO), the
+    prefix's listing names no upload: a young upload's record is kept and its upload not
+    aborted, a dead one's record deleted. Failed before: the live record was dropped as dead
+    (its upload missing from the prefix's listing), its run's resume record lost."""
+    server = exact_prefix_server
+    bucket = "exact-prefix"
+    client = admin(server.url)
+    client.create_bucket(Bucket=bucket)
+    earlier = destination(server.url, bucket)
+    try:
+        live = earlier.open_upload(earlier.url.key("live.mov"), 6 * MiB)
+        dead = earlier.open_upload(earlier.url.key("dead.mov"), 6 * MiB)
+    finally:
+        earlier.close()
+    client.abort_multipart_upload(Bucket=bucket, Key=dead.key, UploadId=str(dead.upload_id))
+    store = destination(server.url, bucket)
+    try:
+        store.abort_abandoned()
+    finally:
+        store.close()
+    assert stored(client, bucket, store._record_key(live.key)) is not None
+    listing = client.list_multipart_uploads(Bucket=bucket, Prefix=live.key)
+    assert [u["UploadId"] for u in listing.get("Uploads", [])] == [str(live.upload_id)]
+    assert stored(client, bucket, store._record_key(dead.key)) is None
+    assert not store.left_behind

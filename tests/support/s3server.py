@@ -25,6 +25,9 @@ process behaving so, not a mocked client; ``--mode`` is repeatable):
 * ``empty-416``: a GET of an empty object (no ``Range`` asked) is answered 416
   InvalidRange instead of 200 and no bytes, as some S3 front ends do for a zero-length
   body;
+* ``exact-upload-prefix``: a ListMultipartUploads (``GET ?uploads``) with a ``prefix``
+  lists only the uploads whose key *is* that prefix, as MinIO does (it does not list
+  multipart uploads by prefix: a prefix is matched as an exact key);
 * ``no-checksums``: no checksum gate, moto as it is: a part whose ``x-amz-checksum-*`` or
   ``Content-MD5`` does not match its bytes is stored.
 """
@@ -35,10 +38,13 @@ import argparse
 import base64
 import hashlib
 import io
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 from offload.bench.s3server import serve_moto
 
@@ -214,12 +220,45 @@ class EmptyRange:
         return [body]
 
 
+class ExactUploadPrefix:
+    """WSGI middleware: a ListMultipartUploads answer keeps only the uploads whose key equals
+    the request's ``prefix`` (MinIO's behaviour); everything else is passed on unchanged."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if environ.get("REQUEST_METHOD") != "GET" or "uploads" not in query:
+            return self.app(environ, start_response)
+        prefix = query.get("prefix", [""])[0]
+        held: dict[str, Any] = {}
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            held["status"], held["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self.app(environ, hold))
+        if prefix and held["status"].startswith("200"):
+            wanted = f"<Key>{escape(prefix)}</Key>".encode()
+            body = re.sub(
+                rb"<Upload>.*?</Upload>",
+                lambda m: m.group(0) if wanted in m.group(0) else b"",
+                body,
+                flags=re.S,
+            )
+        headers = [(k, v) for k, v in held["headers"] if k.lower() != "content-length"]
+        start_response(held["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+
 MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "ignore-conditions": IgnoreConditions,
     "ignore-delete-conditions": IgnoreDeleteConditions,
     "slash-keys": SlashKeys,
     "deny-deletes": DenyDeletes,
     "empty-416": EmptyRange,
+    "exact-upload-prefix": ExactUploadPrefix,
 }
 
 

@@ -1778,14 +1778,20 @@ class S3Destination:
         upload exists, is the very object that listing showed: same ETag); on the sweep's
         thread it is then looked up in the sweep's one listing of the uploads under the
         prefix (``_sweep_uploads``, made after the records' listing, when the first record
-        needs it). Otherwise, one ListMultipartUploads of *key*'s own. Raises OSError."""
+        needs it), which answers only "in progress": an upload it does not list is asked of
+        its own key as any other (a service may not list uploads by prefix: MinIO). Otherwise,
+        one ListMultipartUploads of *key*'s own. Raises OSError."""
         if listed_before and self._sweep_thread == threading.get_ident():
             head = self.url.key("")
             head = f"{head}/" if head else ""
             if key.startswith(head):
                 if self._sweep_uploads_listed is None:
                     self._sweep_uploads_listed = self._sweep_uploads(head)
-                return (key, upload_id) in self._sweep_uploads_listed
+                if (key, upload_id) in self._sweep_uploads_listed:
+                    return True
+                # Not listed is no proof the upload is gone: MinIO lists multipart uploads
+                # by exact key only (a prefix lists none), and a listing may lag; asked of
+                # its own key below before its record is dropped as dead.
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
             for page in paginator.paginate(Bucket=self.url.bucket, Prefix=key):
