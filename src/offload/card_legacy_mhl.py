@@ -343,6 +343,14 @@ def _unreadable(path: Path, shown: str, holder: str, reason: str, tail: str) -> 
     )
 
 
+def unlike_record(source_path: object, record: str, detail: str) -> str:
+    """The one line for a card file found unlike a record of it (a legacy MHL's, or the
+    card's history's: *record*, in words), *detail* saying how (``size N bytes, recorded M
+    bytes``; ``xxh64 X, recorded Y``): read (``existing.check_existing``) or compared with
+    the ledger's entry without a read (:func:`trusted_copy_unlike`) alike."""
+    return f"source {source_path} differs from {record} ({detail})"
+
+
 def trusted_copy_unlike(
     source_path: str,
     size_bytes: int,
@@ -364,15 +372,18 @@ def trusted_copy_unlike(
     listed file's recorded formats (:func:`formats_to_add`), so a recorded digest always
     meets one of the ledger's: none is left uncompared for want of a read."""
     if recorded_size is not None and size_bytes != recorded_size:
-        return (
-            f"source {source_path} differs from {record} (size {size_bytes} bytes, "
-            f"recorded {recorded_size} bytes)"
+        return unlike_record(
+            source_path, record, f"size {size_bytes} bytes, recorded {recorded_size} bytes"
         )
     for name, value in recorded_digests.items():
         held = ledger_digests.get(name)
         if held is not None and held != value:
-            return (
-                f"source {source_path} differs from {record} ({name} {held}, recorded "
-                f"{value}; {name} {held} is the ledger's, read when the copy was verified)"
+            # The ledger's digest is the one the run that copied the file recorded: read
+            # back and compared then, or only hashed in flight (transfer-checked).
+            return unlike_record(
+                source_path,
+                record,
+                f"{name} {held}, recorded {value}; {name} {held} is the ledger's, "
+                "recorded by the run that copied it",
             )
     return None

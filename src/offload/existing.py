@@ -42,6 +42,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from offload import fingerprint, remedies
+from offload.card_legacy_mhl import unlike_record
 from offload.destinations.s3url import shown
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
@@ -346,9 +347,10 @@ def check_existing(
         recorded_size = reference_sizes(task_index) if reference_sizes is not None else None
         if recorded_size is not None and source.size_bytes != recorded_size:
             record = reference_records(task_index) if reference_records else ""
-            return {}, (
-                f"source {source.path} differs from {record or HISTORY_WORDS} (size "
-                f"{source.size_bytes} bytes, recorded {recorded_size} bytes)"
+            return {}, unlike_record(
+                source.path,
+                record or HISTORY_WORDS,
+                f"size {source.size_bytes} bytes, recorded {recorded_size} bytes",
             )
         try:
             progress = _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
@@ -365,9 +367,10 @@ def check_existing(
             for name, value in reference_digests(task_index).items():
                 if name in digests and digests[name] != value:
                     record = reference_records(task_index) if reference_records else ""
-                    return {}, (
-                        f"source {source.path} differs from "
-                        f"{record or HISTORY_WORDS} ({name} {digests[name]}, recorded {value})"
+                    return {}, unlike_record(
+                        source.path,
+                        record or HISTORY_WORDS,
+                        f"{name} {digests[name]}, recorded {value}",
                     )
         return digests, None
 
