@@ -84,20 +84,26 @@ def test_an_open_batch_is_handed_on_at_its_time_ceiling_while_nothing_else_ends(
 
 def test_a_batch_below_every_ceiling_waits_for_more_files(tmp_path: Path) -> None:
     """The control: with a time ceiling longer than the stall, the small files are not
-    reported during it (the test above sees the ceiling, not some other hand-off)."""
-    during_stall, code = _stalled_run(tmp_path, batch_seconds=3600.0, stall=2.0)
+    reported during it (the test above sees the ceiling, not some other hand-off). A
+    ceiling past what a lock can wait (``threading.TIMEOUT_MAX``) is waited up to that:
+    it raised OverflowError in the writer before, the destination lost."""
+    during_stall, code = _stalled_run(tmp_path, batch_seconds=1e12, stall=2.0)
     assert code is ExitCode.OK
     assert not during_stall
 
 
 def test_a_batch_closes_at_its_time_ceiling_as_files_end(tmp_path: Path) -> None:
-    """Files that keep ending but slowly: every batch closes once the ceiling has passed
-    since its first file, so none holds more than what came in that time."""
+    """Files that keep ending but slowly: a batch closes once the ceiling has passed since
+    its first file, so files are reported before the card's last file is read (not one
+    batch at the card's end). The last file's start waits (up to 20 s, a loaded machine's
+    syncfs) for the first report, so the test does not race the committer."""
     files = _card(tmp_path, [MIB + MIB // 2] * 12)  # each streamed: messages of its own
+    last = files[-1].relative_path
     destination = tmp_path / "dest"
     destination.mkdir()
     batches: list[int] = []
     started: list[str] = []
+    first_reported = threading.Event()
 
     class Sink:
         def emit(self, event: Event) -> None:
@@ -105,8 +111,11 @@ def test_a_batch_closes_at_its_time_ceiling_as_files_end(tmp_path: Path) -> None
                 started.append(event.relative_path)
                 # Every file takes ~0.1 s to start reading.
                 threading.Event().wait(0.1)
+                if event.relative_path == last:
+                    first_reported.wait(20.0)
             elif isinstance(event, FileVerified):
                 batches.append(len(started))
+                first_reported.set()
 
     tasks = [FileTask(f, (destination / f.relative_path,)) for f in files]
     options = CopyOptions(

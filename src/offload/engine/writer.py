@@ -146,7 +146,8 @@ class DestinationWriter:
                     self._hand_off()
                     continue
                 try:
-                    message = get(timeout=left)
+                    # TIMEOUT_MAX: a very long ceiling must not overflow the lock's wait.
+                    message = get(timeout=min(left, threading.TIMEOUT_MAX))
                 except queue.Empty:
                     self._hand_off()
                     continue
