@@ -126,7 +126,8 @@ def test_a_file_the_bucket_proves_but_the_cards_mhl_does_not_is_changed(  # type
 ) -> None:
     """The card's MHL rewritten after a first offload (another tool re-offloaded the card)
     with a record of A001C002.mov its file does not match; a second offload with
-    --overwrite stores that MHL, the clips trusted from the ledger (``--mhl none``: the
+    --overwrite stores that MHL (and fails A001C002.mov against it, its copy left as it
+    is), the clips trusted from the ledger (``--mhl none``: the
     ledger is the reference). The check of the bucket's copy then finds A001C002.mov
     CHANGED (11), reason ``legacy-mhl-mismatch``, as the check of the folder copy the same
     runs wrote does."""
@@ -140,7 +141,14 @@ def test_a_file_the_bucket_proves_but_the_cards_mhl_does_not_is_changed(  # type
             tmp_path, "--s3-endpoint", s3_server.url, "--mhl", "none", *extra,
             str(card), str(local), url,
         )  # fmt: skip
-        assert code == 0, err
+        if extra:
+            # The re-run compares the trusted copy of A001C002.mov with the card's new MHL
+            # without a read and fails it (exit 1), leaving the copy and its ledger entry
+            # as they are; the MHL itself is stored (replaced).
+            assert code == 1, err
+            assert "A001C002.mov differs from the legacy MHL" in err, err
+        else:
+            assert code == 0, err
         code, out, err = verify(tmp_path, s3_server.url, "--json", url + "/A001")
         data = json.loads(out)
         local_code, local_out, _ = verify_local(tmp_path, local / "A001", "--json")
