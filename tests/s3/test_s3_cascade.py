@@ -14,6 +14,8 @@ from pathlib import Path
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.report.cascade_words import BUCKET_NEVER_STANDS
+from offload.report.content import _cascade_text
 from s3.conftest import admin
 from s3.test_s3_cli import CARD, card_local_url, keys, make_card
 
@@ -190,3 +192,39 @@ def test_a_bucket_among_the_fast_copies_is_not_called_a_copy_on_the_cards_disk( 
     report = json.loads(written.read_text())
     assert report["cascade"]["card_kept_by_its_disk"] is True, report["cascade"]
     assert report["cascade"]["fast_copies_on_card_disk"] == [0], report["cascade"]
+
+
+def test_a_bucket_verified_now_beside_a_fast_copy_read_in_ram_is_not_denied_a_read_back(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, tmpfs_mount
+) -> None:
+    """Fast copies on a tmpfs drive (read back through RAM, a cache) and in a bucket (read
+    back whole now, but never standing for the card): the card is kept, and neither the
+    live line nor the cascade's sentence says "no copy there is recorded read back whole"
+    of the bucket's copy that was. Failed before: both said it of every copy there."""
+    card = make_card(tmp_path)
+    fast = tmpfs_mount(16 << 20).path
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    url = f"s3://{bucket}/ram"
+    args = ["--s3-endpoint", s3_server.url, "--cascade-to", str(slow)]
+    args += ["--report-dir", str(tmp_path / "reports"), str(card), str(fast), url, str(slow)]
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    assert main(["copy", *args], env) == 0, err.getvalue()
+    said = " ".join(err.getvalue().split())
+    assert "no copy there is recorded read back whole" not in said, said
+    (live,) = [x for x in err.getvalue().splitlines() if x.startswith("CARD ")]
+    assert live.startswith("CARD PASS DONE: "), live
+    outside = "no copy there outside a bucket is recorded read back whole from its media"
+    assert f"but {outside}, and {BUCKET_NEVER_STANDS} (keep the card" in live, live
+    kept = f"but {outside} (transfer-checked only, or read back through a cache), and "
+    kept += f"{BUCKET_NEVER_STANDS}, so a re-run needs the card"
+    assert kept in said, said
+    (written,) = (tmp_path / "reports").glob("*.json")
+    report = json.loads(written.read_text())
+    assert report["cascade"]["card_released_at"] is None, report["cascade"]
+    # The documents' sentence, from the saved JSON alone: the same words.
+    assert kept in _cascade_text(report, True, False, False)
+    # The bucket's copies were read back whole (verified), the tmpfs copies through RAM.
+    for file in report["files"]:
+        assert [d["status"] for d in file["destinations"]][:2] == ["verified", "verified"]

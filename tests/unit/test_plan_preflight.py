@@ -736,3 +736,20 @@ def test_a_card_name_beside_an_existing_entry_of_other_case_or_form(tmp_path: Pa
     on_ext4, _ = run(src, [d], filesystem_of=ext4)
     assert not on_ext4.errors
     assert not [i for i in on_ext4.warnings if i.code.name.startswith("NAME_")]
+
+
+def test_same_filesystem_warning_names_destinations_printably(tmp_path: Path) -> None:
+    """The "same filesystem" warning names each destination as the terminal shows it
+    (``printable_name``): a control character as ``\\x1b``, a byte that is not UTF-8 as
+    ``\\xff`` (before: the raw paths joined, an escape sequence reaching the terminal)."""
+    src = card(tmp_path)
+    a, b = dests(tmp_path, "a\x1b[2Jb", os.fsdecode(b"c\xffd"))
+
+    report, _ = run(src, [a, b], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
+
+    [same] = [w.message for w in report.warnings if w.code is C.DEST_SAME_DEVICE]
+    assert same.startswith(
+        f"{tmp_path}/a\\x1b[2Jb and {tmp_path}/c\\xffd are on the same filesystem"
+    )
+    assert "\x1b" not in same
+    assert same.encode("utf-8")  # no lone surrogate left to print

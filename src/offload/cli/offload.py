@@ -61,7 +61,7 @@ from offload.hashing.registry import (
 from offload.manifest_options import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
-from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words
+from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words, unread_words
 from offload.report.words import plural
 from offload.sizes import parse_size
 
@@ -383,14 +383,18 @@ def card_released_line(event: CardReleased) -> str:
             f"{until}"
         )
     if not event.without_card:  # no fast copy can stand for the card in a re-run
+        # A bucket's copy may be read back whole, yet never stands for the card: the
+        # sentence is said of the local copies then (``unread_words``).
+        bucket = any(is_s3_url(d) for d in event.destinations)
         if beside and count == len(event.destinations):
             why = on_card_disk_words("the copy there" if count == 1 else "every copy there", 1)
         elif beside and event.kept_by_its_disk:  # the others are in a bucket
             why = f"{no_backup}, and {BUCKET_NEVER_STANDS}"
         elif beside:
-            why = f"{no_backup}, and no other copy there is recorded read back whole from its media"
+            other = unread_words(other=True, bucket=bucket)
+            why = f"{no_backup}{'; ' if bucket else ', and '}{other}"
         else:
-            why = "no copy there is recorded read back whole from its media"
+            why = unread_words(other=False, bucket=bucket)
         return (
             f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
             f"{why} (keep the card until {slow} is done: a re-run needs it). {feeding}."

@@ -1,12 +1,14 @@
 """What the card itself holds that is not whole, in the terminal's words: one line a kind.
 
-    card_content(clips) -> [{"kind": ..., "count": ..., "message": "CARD CONTENT: ..."}]
+    card_content(clips, media) -> [{"kind": ..., "count": ..., "message": "CARD CONTENT: ..."}]
 
 The clip grouping (``clips.group_clips``, then ``frames.check_headers``) finds, from the
 card's own file list, a recording whose spans skip a number (a RED clip's ``_001``,
 ``_002``, ``_004``: ``_003`` is not on the card), an image sequence whose frame numbers
 skip some, frames that are not whole (0 bytes, or shorter than their DPX/Cineon header
-states) and files named as clips that hold nothing (0 bytes). The HTML and PDF reports name
+states) and files named as clips that hold nothing (0 bytes); the clips' probing
+(``media.probe_clips``, when the documents probe them) finds clips cut off or otherwise
+not whole (``MediaInfo.damage``, each named with its words). The HTML and PDF reports name
 each on page 1 and on its row; a DIT reading only the terminal saw "All N files verified"
 and nothing of them. These lines are what the summary adds, one a kind: the count, the
 first few named (the documents name every one) and, in each, that it is the card's own
@@ -21,11 +23,14 @@ function: nothing here reads the card.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from offload.report.clips import Clip
 from offload.report.words import plural
+
+if TYPE_CHECKING:
+    from offload.report.media import MediaInfo
 
 #: How many of a kind a line names one by one (the HTML/PDF name them all).
 NAMED = 3
@@ -37,16 +42,24 @@ _AS_ON_THE_CARD = (
 )
 
 
-def card_content(clips: Sequence[Clip]) -> list[dict[str, Any]]:
-    """The lines of *clips* (``group_clips``' rows, frames checked): for each kind found,
-    ``kind`` (``spans-missing``, ``frames-missing``, ``frames-damaged``, ``empty-clip``),
-    ``count`` (its rows) and ``message`` (the terminal's line); [] when the card's clips
-    are whole. One pass over the rows."""
+def card_content(
+    clips: Sequence[Clip], media: Mapping[int, MediaInfo] | None = None
+) -> list[dict[str, Any]]:
+    """The lines of *clips* (``group_clips``' rows, frames checked) and of their probing
+    (*media*: ``probe_clips``' facts by row index; None or {}: not probed): for each kind
+    found, ``kind`` (``spans-missing``, ``frames-missing``, ``frames-damaged``,
+    ``empty-clip``, ``clip-damaged``), ``count`` (its rows) and ``message`` (the terminal's
+    line); [] when the card's clips are whole. One pass over the rows."""
     spans: list[Clip] = []
     gaps: list[Clip] = []
     damaged: list[Clip] = []
     empty: list[Clip] = []
-    for clip in clips:
+    cut: list[tuple[Clip, str]] = []  # a probed clip's damage, as the report's row says it
+    probed = media or {}
+    for index, clip in enumerate(clips):
+        info = probed.get(index)
+        if info is not None and info.damage:
+            cut.append((clip, info.damage))
         if clip.missing_spans:
             spans.append(clip)
         if clip.kind == "sequence":
@@ -118,6 +131,18 @@ def card_content(clips: Sequence[Clip]) -> list[dict[str, Any]]:
                 f"card {'is' if one else 'are'} empty (0 bytes: nothing was recorded in "
                 f"{'it' if one else 'them'}): {named}",
                 "files",
+            )
+        )
+    if cut:
+        one = len(cut) == 1
+        named = "; ".join(f"{_where(c)}: {damage}" for c, damage in cut[:NAMED])
+        found.append(
+            _line(
+                "clip-damaged",
+                len(cut),
+                f"{plural(len(cut), 'clip')} on the card {'is' if one else 'are'} not whole "
+                f"(found by probing {'it' if one else 'them'}): {named}",
+                "clips",
             )
         )
     return found

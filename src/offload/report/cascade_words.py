@@ -40,6 +40,17 @@ def on_card_disk_words(named: str, count: int) -> str:
 BUCKET_NEVER_STANDS = "a copy in a bucket never stands for the card"
 
 
+def unread_words(*, other: bool, bucket: bool, how: str = "") -> str:
+    """Why no fast copy stands for the card though every file is there: none (*other*: none
+    but those on the card's disk, named before) is recorded read back whole from its media,
+    *how* (a parenthesis) after it. With a fast copy in a *bucket*, said of the local copies
+    only: the bucket's may have been read back whole now, and never stands for the card (a
+    re-run without the card is fed from a local fast copy only), which is said instead."""
+    copy = "copy there outside a bucket" if bucket else "copy there"
+    text = f"no {'other ' if other else ''}{copy} is recorded read back whole from its media{how}"
+    return f"{text}, and {BUCKET_NEVER_STANDS}" if bucket else text
+
+
 class CascadeFacts(NamedTuple):
     """What a cascade did, as either report knows it."""
 
@@ -75,6 +86,9 @@ class CascadeFacts(NamedTuple):
     on_card_disk: str = ""
     on_card_count: int = 0
     only_on_card_disk: bool = False
+    # A fast destination is a bucket: its copy may be read back whole, yet never stands for
+    # the card (``unread_words``).
+    bucket: bool = False
 
 
 def cascade_sentence(facts: CascadeFacts) -> str:
@@ -123,14 +137,13 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             return f"{kept}; the cascade to {slow} was cancelled."
         return f"{kept}; {then}."
     if not facts.released:  # every file there, but no fast copy recorded read back whole
-        unread = (
-            "no copy there is recorded read back whole from its media (transfer-checked only, "
-            "or read back through a cache)"
-        )
+        how = " (transfer-checked only, or read back through a cache)"
+        unread = unread_words(other=False, bucket=facts.bucket, how=how)
         if facts.on_card_disk:
             on_card = on_card_disk_words(facts.on_card_disk, facts.on_card_count)
-            other = unread.replace("no copy there", "no other copy there", 1)
-            unread = on_card if facts.only_on_card_disk else f"{on_card}, and {other}"
+            other = unread_words(other=True, bucket=facts.bucket, how=how)
+            joint = "; " if facts.bucket else ", and "
+            unread = on_card if facts.only_on_card_disk else f"{on_card}{joint}{other}"
         kept = (
             f"The card's pass ended at {when}, the card NOT released: every file is on the "
             f"fast destinations, but {unread}, so a re-run needs the card"

@@ -974,6 +974,11 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             on_card_count=len(on_card),
             # Decided once by the run; a report of an older version: by the run's rule.
             only_on_card_disk=bool(on_card) and _kept_by_its_disk(data, cascaded_to, on_card),
+            bucket=any(
+                str(d.get("path") or "").startswith("s3://")
+                for i, d in enumerate(data.get("destinations") or [])
+                if int(d.get("index", i)) not in cascaded_to
+            ),
         )
     )
 

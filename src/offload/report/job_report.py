@@ -674,8 +674,9 @@ class ReportsWritten:
         # the summary prints each on its own line, ``--json`` adds each to the notes.
         self.document_errors: list[str] = []
         # The card's content that is not whole (``card_content.card_content``: spans or
-        # frames missing, frames damaged, empty clip files), from the documents' grouping of
-        # its clips, once ``finish_documents`` has them; None: not known (no document made).
+        # frames missing, frames damaged, empty clip files, clips their probing found not
+        # whole), from the documents' grouping of its clips, once ``finish_documents`` has
+        # them; None: not known (no document made).
         self.card_content: list[dict[str, Any]] | None = None
         # What ``restate`` rewrites: the data the JSON reports were last written from, and
         # each JSON report under its final name as soon as it is there (a run stopped in
