@@ -753,3 +753,22 @@ def test_same_filesystem_warning_names_destinations_printably(tmp_path: Path) ->
     )
     assert "\x1b" not in same
     assert same.encode("utf-8")  # no lone surrogate left to print
+
+
+@pytest.mark.fault
+def test_room_refusal_names_every_destination_printably(tmp_path: Path, tmpfs: object) -> None:
+    """A refusal for room on one filesystem shared by two destinations names both as the
+    terminal shows them (``printable_name``), the one it is about and the one given the
+    room first, in its words and its remedy (before: only the finding's own path was
+    escaped; the other's ESC reached the message raw)."""
+    src = tmp_path / "A001"
+    write(src / "a.mov", b"a" * 600_000)  # fits once in 1 MiB, not twice
+    shared = tmpfs("shared", "1m")  # type: ignore[operator]
+    a, b = shared / "a\x1b[2Ja", shared / "b\x1b[2Jb"
+    a.mkdir()
+    b.mkdir()
+
+    both, _ = run(src, [a, b], reserve_bytes=0)
+    (space,) = [i for i in both.errors if i.code is C.INSUFFICIENT_SPACE]
+    assert "\x1b" not in space.message, space.message
+    assert f"{shared}/a\\x1b[2Ja" in space.message and f"{shared}/b\\x1b[2Jb" in space.message

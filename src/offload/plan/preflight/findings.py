@@ -81,7 +81,10 @@ def human_bytes(n: int) -> str:
 
 
 def join_paths(paths: Sequence[object]) -> str:
-    texts = [str(p) for p in paths]
+    """*paths* as one list in words ("a, b and c"), each as the terminal shows it
+    (``printable_name``: a control character or a byte that is not UTF-8 escaped; a name
+    already printable is left as it is)."""
+    texts = [printable_name(str(p)) for p in paths]
     return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
 
 

@@ -624,16 +624,22 @@ def shown_where(plan: DestinationPlan, check: DestinationCheck) -> tuple[Path, s
     (``DestinationCheck.space_at``: ``DEST/A006, a drive mounted inside DEST``), so that
     the line names the filesystem that is short, not the destination's own."""
     if check.space_at is None:
-        return plan.destination, str(plan.destination)
-    return check.space_at, f"{check.space_at}, a drive mounted inside {plan.destination},"
+        return plan.destination, printable_name(str(plan.destination))
+    return check.space_at, (
+        f"{printable_name(str(check.space_at))}, a drive mounted inside "
+        f"{printable_name(str(plan.destination))},"
+    )
 
 
 def _remedy(plan: DestinationPlan, check: DestinationCheck, *, alone: bool) -> str:
     """What to do about a refusal for room (``_refuse_room``)."""
     if check.space_at is not None:
-        return f"free space on that drive, or mount a larger one at {check.space_at}"
+        return (
+            "free space on that drive, or mount a larger one at "
+            f"{printable_name(str(check.space_at))}"
+        )
     return "free space or choose a larger destination" + (
-        "" if alone else f" for {plan.destination}"
+        "" if alone else f" for {printable_name(str(plan.destination))}"
     )
 
 
