@@ -491,6 +491,42 @@ def test_a_trusted_copy_is_checked_against_a_legacy_mhl_that_appeared_since(
     assert len(failed) == 2 and "d.mov" not in err, err
 
 
+def test_dry_run_names_a_trusted_copy_a_legacy_mhl_records_unlike(tmp_path: Path) -> None:
+    """The re-run's dry run says what the run will do with a trusted copy whose card file a
+    legacy MHL (appeared since) records at another size: refused, naming the MHL, exit 1,
+    on the terminal and in --json. Before, it listed it as verified earlier and exited 0."""
+    card = tmp_path / "cards" / "T001"
+    card.mkdir(parents=True)
+    data = {"a.mov": os.urandom(4_000), "c.mov": os.urandom(4_001)}
+    for name, content in data.items():
+        (card / name).write_bytes(content)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    run = ("copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest))
+    code, _, err = offload_cli(*run)
+    assert code == 0, err
+    _mhl(
+        card / "T001_2024-05-01_100200.mhl",
+        _hash("a.mov", 4_001, f"    <xxhash64be>{xxhash.xxh64(data['a.mov']).hexdigest()}"
+              "</xxhash64be>\n"),
+    )  # fmt: skip
+    line = (
+        f"source {card / 'a.mov'} differs from the legacy MHL 'T001_2024-05-01_100200.mhl' "
+        "on the card (size 4000 bytes, recorded 4001 bytes"
+    )
+    code, _, err = offload_cli(*run[:2], "--dry-run", *run[2:])
+    assert code == 1, err
+    assert "would be REFUSED" in err and line in err, err
+    code, out, err = offload_cli(*run[:2], "--dry-run", "--json", *run[2:])
+    assert code == 1, err
+    (shown,) = json.loads(out)["destinations"]
+    assert [x["path"] for x in shown["refused"]] == ["a.mov"], shown
+    assert line in shown["refused"][0]["why"]
+    assert shown["verified_earlier"] == ["c.mov"], shown
+    code, _, err = offload_cli(*run)  # the run does as its dry run said
+    assert code == 1 and line in err, err
+
+
 def test_trusted_copy_unlike_compares_size_then_shared_digests_only() -> None:
     """The check without a read: a size unlike the record's is named; a digest is compared
     only in a format the ledger holds; a match or nothing shared says nothing."""

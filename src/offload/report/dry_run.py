@@ -104,6 +104,12 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
         relative = task.source.relative_path
         for preset in task.preset:
             item = out[preset.destination_index]
+            if preset.status is DestinationStatus.FAILED:
+                # A trusted copy whose card file a legacy MHL on the card records unlike it
+                # (``card_legacy_mhl.trusted_copy_unlike``): the run fails it unread, so
+                # the dry run names it as it names any copy that will fail.
+                item.refused.append((relative, preset.error or "fails before its copy"))
+                continue
             if preset.status is DestinationStatus.TRANSFER_CHECKED:
                 item.transfer_checked_earlier.append(relative)
             else:
