@@ -2595,14 +2595,20 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
     verify = plan.options.copy.verify.value
     per_destination = [0] * len(plan.plans)
     sources: dict[int, int] = {}
-    checks = plan.checks_to_read  # those found wrong by their size are not read
-    for check in checks:
-        size = plan.tasks[check.task_index].source.size_bytes
-        per_destination[check.destination_index] += size
+    files: set[int] = set()
+    for check in plan.checks_to_read:  # those found wrong by their size are not read
+        task = plan.tasks[check.task_index]
+        size = task.source.size_bytes
         if needs_source(check.kind, verify):
+            if task.reference_size not in (None, size):
+                # Its card file fails its record by size: neither it nor the copy is read
+                # (``existing.check_existing``).
+                continue
             sources[check.task_index] = size
+        per_destination[check.destination_index] += size
+        files.add(check.task_index)
     return ExistingCopiesChecking(
-        files=len({check.task_index for check in checks}),
+        files=len(files),
         destinations=tuple(str(p.destination) for p in plan.plans),
         source_bytes=sum(sources.values()),
         destination_bytes=tuple(per_destination),
