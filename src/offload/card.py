@@ -285,8 +285,19 @@ class OffloadPlan:
     @property
     def checks_to_read(self) -> list[ExistingCopy]:
         """The copies already there that the run reads back (``checks`` but those found
-        wrong by their size alone: ``existing.found_wrong_unread``)."""
-        return [c for c in self.checks if not found_wrong_unread(c)]
+        wrong by their size alone, ``existing.found_wrong_unread``, and those whose card
+        file fails its record by size, which ``existing.check_existing`` fails unread)."""
+        verify = self.options.copy.verify.value
+        return [
+            c
+            for c in self.checks
+            if not found_wrong_unread(c)
+            and not (
+                needs_source(c.kind, verify)
+                and self.tasks[c.task_index].reference_size
+                not in (None, self.tasks[c.task_index].source.size_bytes)
+            )
+        ]
 
     @property
     def copies_to_replace(self) -> int:
@@ -2596,14 +2607,9 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
     per_destination = [0] * len(plan.plans)
     sources: dict[int, int] = {}
     files: set[int] = set()
-    for check in plan.checks_to_read:  # those found wrong by their size are not read
-        task = plan.tasks[check.task_index]
-        size = task.source.size_bytes
+    for check in plan.checks_to_read:  # those failed by a size alone are not read
+        size = plan.tasks[check.task_index].source.size_bytes
         if needs_source(check.kind, verify):
-            if task.reference_size not in (None, size):
-                # Its card file fails its record by size: neither it nor the copy is read
-                # (``existing.check_existing``).
-                continue
             sources[check.task_index] = size
         per_destination[check.destination_index] += size
         files.add(check.task_index)

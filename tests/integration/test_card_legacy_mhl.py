@@ -408,6 +408,9 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
         f"source {card / 'bad.mov'} differs from the legacy MHL 'N001_2024-05-01_100200.mhl' "
         "on the card (size 3000 bytes, recorded 2999 bytes)" in err
     ), err
+    # Neither the card file nor its copy is read (it said "1 copy already there to read
+    # back", and read the copy whole although it was refused whatever it held).
+    assert "0 copies already there to read back" in err, err
 
     # What offload verify says of the same file copied whatever its record: CHANGED.
     plain = tmp_path / "plain"
