@@ -73,6 +73,7 @@ from offload.events import (
 )
 from offload.existing import (
     FULL_ERRNOS,
+    HISTORY_WORDS,
     CheckKind,
     ExistingCopy,
     FoundWrong,
@@ -719,6 +720,8 @@ def _plan(
         )
     )
     references = card_history.references if card_history is not None else {}
+    # What the history records (``references`` gains the legacy MHLs' below).
+    history_references = references
     extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
     # Legacy MHLs (v1) on the card: each file they list checked against them too, where the
     # card's own history does not record it (that history is the authority then); a format
@@ -985,11 +988,14 @@ def _plan(
                 targets.append(None)
                 if not isinstance(kind, CheckKind):  # trusted from the ledger
                     assert recorded is not None
-                    # A legacy MHL on the card listing this file (one written or added
-                    # since the copy): its size and digests against the scan's and the
-                    # ledger's, no read; unlike them, the copy fails here as one whose card
-                    # file is read and found unlike it does (``check_existing``).
+                    # A legacy MHL on the card listing this file, or the card's own ASC
+                    # MHL history recording it (either written or added since the copy):
+                    # its size and digests against the scan's and the ledger's, no read;
+                    # unlike them, the copy fails here as one whose card file is read and
+                    # found unlike it does (``check_existing``, in its words).
                     record = records.get(source_file.relative_path) if records else None
+                    if record is None and source_file.relative_path in history_references:
+                        record = HISTORY_WORDS
                     unlike_record = (
                         trusted_copy_unlike(
                             source_file.path_text,

@@ -556,3 +556,47 @@ def test_trusted_copy_unlike_compares_size_then_shared_digests_only() -> None:
             )
             is None
         )
+
+
+def test_a_trusted_copy_is_checked_against_the_card_history_that_appeared_since(
+    tmp_path: Path,
+) -> None:
+    """A card copied and verified, then an ASC MHL history appears on it (another tool's,
+    here the history of another card of the same name whose a.mov held other bytes of its
+    size): the re-run, whose ledger trusts the copy (not re-read), fails it (exit 1) in the
+    line a card file read and found unlike that history gets, without a read, as for a
+    legacy MHL. Before, it trusted the copy: exit 0, no word. b.mov, recorded alike in
+    both, passes."""
+    same = os.urandom(3_000)
+    cards = {}
+    for which, first in (("card", os.urandom(4_000)), ("other", os.urandom(4_000))):
+        card = tmp_path / which / "H001"
+        card.mkdir(parents=True)
+        (card / "a.mov").write_bytes(first)
+        (card / "b.mov").write_bytes(same)
+        cards[which] = card
+    card = cards["card"]
+    dest, elsewhere = tmp_path / "dest", tmp_path / "elsewhere"
+    dest.mkdir()
+    elsewhere.mkdir()
+
+    def run(source: Path, to: Path, *extra: str) -> tuple[int, str, str]:
+        return offload_cli(
+            "copy", "-q", "-t", "xxh64", *extra, "--report-dir", str(tmp_path / "r"),
+            str(source), str(to),
+        )  # fmt: skip
+
+    code, _, err = run(card, dest)
+    assert code == 0, err
+    code, _, err = run(cards["other"], elsewhere)
+    assert code == 0, err
+    shutil.copytree(elsewhere / "H001" / "ascmhl", card / "ascmhl")
+    line = f"source {card / 'a.mov'} differs from the card's own ASC MHL (xxh64 "
+    code, _, err = run(card, dest, "--dry-run")
+    assert code == 1 and line in err, err
+    code, _, err = run(card, dest)
+    assert code == 1, err
+    lines = [x for x in err.splitlines() if "differs from" in x]
+    assert len(lines) == 1 and line in lines[0], err
+    assert "recorded by the run that copied it" in lines[0], lines
+    assert (dest / "H001" / "a.mov").read_bytes() == (card / "a.mov").read_bytes()
