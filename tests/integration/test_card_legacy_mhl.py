@@ -411,6 +411,12 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
     # Neither the card file nor its copy is read (it said "1 copy already there to read
     # back", and read the copy whole although it was refused whatever it held).
     assert "0 copies already there to read back" in err, err
+    # Its dry run says so (it said "would read back ... adopted if equal", exit 0).
+    code, _, err = offload_cli(
+        "copy", "--dry-run", "--report-dir", str(tmp_path / "r"), str(card), str(there)
+    )
+    assert code == 1 and "  0 would read back\n" in err and "adopted if equal" not in err, err
+    assert "would be REFUSED" in err and "(size 3000 bytes, recorded 2999 bytes)" in err, err
 
     # What offload verify says of the same file copied whatever its record: CHANGED.
     plain = tmp_path / "plain"
