@@ -73,6 +73,7 @@ from offload.events import (
 )
 from offload.existing import (
     FULL_ERRNOS,
+    HISTORY_WORDS,
     CheckKind,
     ExistingCopy,
     FoundWrong,
@@ -285,8 +286,19 @@ class OffloadPlan:
     @property
     def checks_to_read(self) -> list[ExistingCopy]:
         """The copies already there that the run reads back (``checks`` but those found
-        wrong by their size alone: ``existing.found_wrong_unread``)."""
-        return [c for c in self.checks if not found_wrong_unread(c)]
+        wrong by their size alone, ``existing.found_wrong_unread``, and those whose card
+        file fails its record by size, which ``existing.check_existing`` fails unread)."""
+        verify = self.options.copy.verify.value
+        return [
+            c
+            for c in self.checks
+            if not found_wrong_unread(c)
+            and not (
+                needs_source(c.kind, verify)
+                and self.tasks[c.task_index].reference_size
+                not in (None, self.tasks[c.task_index].source.size_bytes)
+            )
+        ]
 
     @property
     def copies_to_replace(self) -> int:
@@ -708,6 +720,8 @@ def _plan(
         )
     )
     references = card_history.references if card_history is not None else {}
+    # What the history records (``references`` gains the legacy MHLs' below).
+    history_references = references
     extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
     # Legacy MHLs (v1) on the card: each file they list checked against them too, where the
     # card's own history does not record it (that history is the authority then); a format
@@ -974,11 +988,14 @@ def _plan(
                 targets.append(None)
                 if not isinstance(kind, CheckKind):  # trusted from the ledger
                     assert recorded is not None
-                    # A legacy MHL on the card listing this file (one written or added
-                    # since the copy): its size and digests against the scan's and the
-                    # ledger's, no read; unlike them, the copy fails here as one whose card
-                    # file is read and found unlike it does (``check_existing``).
+                    # A legacy MHL on the card listing this file, or the card's own ASC
+                    # MHL history recording it (either written or added since the copy):
+                    # its size and digests against the scan's and the ledger's, no read;
+                    # unlike them, the copy fails here as one whose card file is read and
+                    # found unlike it does (``check_existing``, in its words).
                     record = records.get(source_file.relative_path) if records else None
+                    if record is None and source_file.relative_path in history_references:
+                        record = HISTORY_WORDS
                     unlike_record = (
                         trusted_copy_unlike(
                             source_file.path_text,
@@ -2595,14 +2612,15 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
     verify = plan.options.copy.verify.value
     per_destination = [0] * len(plan.plans)
     sources: dict[int, int] = {}
-    checks = plan.checks_to_read  # those found wrong by their size are not read
-    for check in checks:
+    files: set[int] = set()
+    for check in plan.checks_to_read:  # those failed by a size alone are not read
         size = plan.tasks[check.task_index].source.size_bytes
-        per_destination[check.destination_index] += size
         if needs_source(check.kind, verify):
             sources[check.task_index] = size
+        per_destination[check.destination_index] += size
+        files.add(check.task_index)
     return ExistingCopiesChecking(
-        files=len({check.task_index for check in checks}),
+        files=len(files),
         destinations=tuple(str(p.destination) for p in plan.plans),
         source_bytes=sum(sources.values()),
         destination_bytes=tuple(per_destination),

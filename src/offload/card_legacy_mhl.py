@@ -361,7 +361,8 @@ def trusted_copy_unlike(
     record: str,
 ) -> str | None:
     """Why a card file whose copy the ledger trusts (verified earlier, not re-read) does
-    not match the legacy MHL on the card that lists it (*record*, in words), without a
+    not match the legacy MHL on the card that lists it, or the card's own ASC MHL history
+    (*record*, in words; a history records no size: *recorded_size* None), without a
     read: its size from the scan against *recorded_size*, then each digest of
     *recorded_digests* against the ledger's (*ledger_digests*, what the copy and the card
     file held when they were verified; the ledger's entry vouches only while the card
@@ -369,8 +370,9 @@ def trusted_copy_unlike(
     there gets when its card file is read and found unlike the record
     (``existing.check_existing``); None when it matches or nothing is shared to compare.
     A trusted entry holds every format the run computes, and the run computes one of each
-    listed file's recorded formats (:func:`formats_to_add`), so a recorded digest always
-    meets one of the ledger's: none is left uncompared for want of a read."""
+    listed file's recorded formats (:func:`formats_to_add`; every format of the history),
+    so a recorded digest always meets one of the ledger's: none is left uncompared for want
+    of a read."""
     if recorded_size is not None and size_bytes != recorded_size:
         return unlike_record(
             source_path, record, f"size {size_bytes} bytes, recorded {recorded_size} bytes"

@@ -339,19 +339,28 @@ def check_existing(
     source_lock = threading.Lock()
     source_futures: dict[int, Future[tuple[dict[str, str], str | None]]] = {}
 
+    def size_unlike(task_index: int) -> str | None:
+        """The line of a card file of another size than its record (a legacy MHL's) gives
+        it, None otherwise: it fails unread, and so does every check of its copies (their
+        bytes cannot make it pass), none of them read."""
+        recorded_size = reference_sizes(task_index) if reference_sizes is not None else None
+        source = sources[task_index]
+        if recorded_size is None or source.size_bytes == recorded_size:
+            return None
+        record = reference_records(task_index) if reference_records else ""
+        return unlike_record(
+            source.path,
+            record or HISTORY_WORDS,
+            f"size {source.size_bytes} bytes, recorded {recorded_size} bytes",
+        )
+
     def read_source(task_index: int) -> tuple[dict[str, str], str | None]:
         source = sources[task_index]
-        # A card file of another size than its record (a legacy MHL's) gives it fails
-        # unread: its bytes cannot match that record. (The stat below still catches a file
-        # changed since the scan, whose size is the one compared here.)
-        recorded_size = reference_sizes(task_index) if reference_sizes is not None else None
-        if recorded_size is not None and source.size_bytes != recorded_size:
-            record = reference_records(task_index) if reference_records else ""
-            return {}, unlike_record(
-                source.path,
-                record or HISTORY_WORDS,
-                f"size {source.size_bytes} bytes, recorded {recorded_size} bytes",
-            )
+        # (The stat below still catches a file changed since the scan, whose size is the
+        # one size_unlike compares.)
+        unlike = size_unlike(task_index)
+        if unlike is not None:
+            return {}, unlike
         try:
             progress = _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
             digests = hasher()(source.path, formats, progress)
@@ -393,7 +402,11 @@ def check_existing(
     # Queue every source read first, in card order: the source reader then runs ahead of the
     # copies' readers instead of waiting for each of them.
     for check in checks:
-        if needs_source(check.kind, verify) and not found_wrong_unread(check):
+        if (
+            needs_source(check.kind, verify)
+            and not found_wrong_unread(check)
+            and size_unlike(check.task_index) is None
+        ):
             source_future(check.task_index)
 
     outcomes: dict[int, CheckOutcome] = {}
@@ -405,11 +418,21 @@ def check_existing(
         if cancel.cancelled:
             return False
         size = sources[check.task_index].size_bytes
-        progress = _ReadProgress(sink, check.destination_index, size)
-        outcome = _check_one(check, formats, verify, hasher, source_future, reader, progress)
+        unlike = (
+            size_unlike(check.task_index)
+            if needs_source(check.kind, verify) and not found_wrong_unread(check)
+            else None
+        )
+        if unlike is not None:  # the card file fails its record by size: the copy unread
+            outcome = CheckOutcome(check, matched=False)
+            outcome.source_error = unlike
+        else:
+            progress = _ReadProgress(sink, check.destination_index, size)
+            outcome = _check_one(check, formats, verify, hasher, source_future, reader, progress)
         if outcome.cancelled:
             return False
-        if reader is not None and not found_wrong_unread(check):  # read whole, then counted
+        if reader is not None and unlike is None and not found_wrong_unread(check):
+            # read whole, then counted
             progress(size)
         outcomes[order[id(check)]] = outcome  # one key a check: no lock needed
         if on_outcome is not None:

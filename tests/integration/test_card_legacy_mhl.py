@@ -408,6 +408,15 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
         f"source {card / 'bad.mov'} differs from the legacy MHL 'N001_2024-05-01_100200.mhl' "
         "on the card (size 3000 bytes, recorded 2999 bytes)" in err
     ), err
+    # Neither the card file nor its copy is read (it said "1 copy already there to read
+    # back", and read the copy whole although it was refused whatever it held).
+    assert "0 copies already there to read back" in err, err
+    # Its dry run says so (it said "would read back ... adopted if equal", exit 0).
+    code, _, err = offload_cli(
+        "copy", "--dry-run", "--report-dir", str(tmp_path / "r"), str(card), str(there)
+    )
+    assert code == 1 and "  0 would read back\n" in err and "adopted if equal" not in err, err
+    assert "would be REFUSED" in err and "(size 3000 bytes, recorded 2999 bytes)" in err, err
 
     # What offload verify says of the same file copied whatever its record: CHANGED.
     plain = tmp_path / "plain"
@@ -491,6 +500,42 @@ def test_a_trusted_copy_is_checked_against_a_legacy_mhl_that_appeared_since(
     assert len(failed) == 2 and "d.mov" not in err, err
 
 
+def test_dry_run_names_a_trusted_copy_a_legacy_mhl_records_unlike(tmp_path: Path) -> None:
+    """The re-run's dry run says what the run will do with a trusted copy whose card file a
+    legacy MHL (appeared since) records at another size: refused, naming the MHL, exit 1,
+    on the terminal and in --json. Before, it listed it as verified earlier and exited 0."""
+    card = tmp_path / "cards" / "T001"
+    card.mkdir(parents=True)
+    data = {"a.mov": os.urandom(4_000), "c.mov": os.urandom(4_001)}
+    for name, content in data.items():
+        (card / name).write_bytes(content)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    run = ("copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest))
+    code, _, err = offload_cli(*run)
+    assert code == 0, err
+    _mhl(
+        card / "T001_2024-05-01_100200.mhl",
+        _hash("a.mov", 4_001, f"    <xxhash64be>{xxhash.xxh64(data['a.mov']).hexdigest()}"
+              "</xxhash64be>\n"),
+    )  # fmt: skip
+    line = (
+        f"source {card / 'a.mov'} differs from the legacy MHL 'T001_2024-05-01_100200.mhl' "
+        "on the card (size 4000 bytes, recorded 4001 bytes"
+    )
+    code, _, err = offload_cli(*run[:2], "--dry-run", *run[2:])
+    assert code == 1, err
+    assert "would be REFUSED" in err and line in err, err
+    code, out, err = offload_cli(*run[:2], "--dry-run", "--json", *run[2:])
+    assert code == 1, err
+    (shown,) = json.loads(out)["destinations"]
+    assert [x["path"] for x in shown["refused"]] == ["a.mov"], shown
+    assert line in shown["refused"][0]["why"]
+    assert shown["verified_earlier"] == ["c.mov"], shown
+    code, _, err = offload_cli(*run)  # the run does as its dry run said
+    assert code == 1 and line in err, err
+
+
 def test_trusted_copy_unlike_compares_size_then_shared_digests_only() -> None:
     """The check without a read: a size unlike the record's is named; a digest is compared
     only in a format the ledger holds; a match or nothing shared says nothing."""
@@ -517,3 +562,47 @@ def test_trusted_copy_unlike_compares_size_then_shared_digests_only() -> None:
             )
             is None
         )
+
+
+def test_a_trusted_copy_is_checked_against_the_card_history_that_appeared_since(
+    tmp_path: Path,
+) -> None:
+    """A card copied and verified, then an ASC MHL history appears on it (another tool's,
+    here the history of another card of the same name whose a.mov held other bytes of its
+    size): the re-run, whose ledger trusts the copy (not re-read), fails it (exit 1) in the
+    line a card file read and found unlike that history gets, without a read, as for a
+    legacy MHL. Before, it trusted the copy: exit 0, no word. b.mov, recorded alike in
+    both, passes."""
+    same = os.urandom(3_000)
+    cards = {}
+    for which, first in (("card", os.urandom(4_000)), ("other", os.urandom(4_000))):
+        card = tmp_path / which / "H001"
+        card.mkdir(parents=True)
+        (card / "a.mov").write_bytes(first)
+        (card / "b.mov").write_bytes(same)
+        cards[which] = card
+    card = cards["card"]
+    dest, elsewhere = tmp_path / "dest", tmp_path / "elsewhere"
+    dest.mkdir()
+    elsewhere.mkdir()
+
+    def run(source: Path, to: Path, *extra: str) -> tuple[int, str, str]:
+        return offload_cli(
+            "copy", "-q", "-t", "xxh64", *extra, "--report-dir", str(tmp_path / "r"),
+            str(source), str(to),
+        )  # fmt: skip
+
+    code, _, err = run(card, dest)
+    assert code == 0, err
+    code, _, err = run(cards["other"], elsewhere)
+    assert code == 0, err
+    shutil.copytree(elsewhere / "H001" / "ascmhl", card / "ascmhl")
+    line = f"source {card / 'a.mov'} differs from the card's own ASC MHL (xxh64 "
+    code, _, err = run(card, dest, "--dry-run")
+    assert code == 1 and line in err, err
+    code, _, err = run(card, dest)
+    assert code == 1, err
+    lines = [x for x in err.splitlines() if "differs from" in x]
+    assert len(lines) == 1 and line in lines[0], err
+    assert "recorded by the run that copied it" in lines[0], lines
+    assert (dest / "H001" / "a.mov").read_bytes() == (card / "a.mov").read_bytes()

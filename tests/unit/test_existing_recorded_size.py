@@ -1,5 +1,5 @@
 """``check_existing``: a card file whose size is not the one its record (a legacy MHL's
-size-only entry) gives it fails before its bytes are read."""
+size-only entry) gives it fails before its bytes, or its copy's, are read."""
 
 from __future__ import annotations
 
@@ -63,6 +63,12 @@ def test_a_card_file_of_another_size_than_its_record_fails_unread(tmp_path: Path
         if isinstance(e, BytesVerified) and e.destination_index == SOURCE_INDEX
     ]
     assert read == [], sum(e.nbytes for e in read)
+    # Nor is its copy read: the card file failed already, and the copy is refused whatever
+    # it holds. Before, the copy was read in full (300,000 bytes) all the same.
+    read_back = [
+        e for e in sink.events if isinstance(e, BytesVerified) and e.destination_index == 0
+    ]
+    assert read_back == [] and outcome.digests == {}, sum(e.nbytes for e in read_back)
 
 
 def test_a_card_file_of_its_recorded_size_is_read(tmp_path: Path) -> None:

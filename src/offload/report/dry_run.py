@@ -24,11 +24,12 @@ from rich import filesize
 
 from offload import remedies
 from offload.card import OffloadPlan, unidentified_trust_notes
+from offload.card_legacy_mhl import unlike_record
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
 from offload.engine.devices import describe as describe_devices
 from offload.errors import ExitCode, printable_line, printable_name, printable_text
-from offload.existing import CheckKind, found_wrong_unread
+from offload.existing import HISTORY_WORDS, CheckKind, found_wrong_unread
 from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan.codes import PreflightCode
@@ -104,6 +105,12 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
         relative = task.source.relative_path
         for preset in task.preset:
             item = out[preset.destination_index]
+            if preset.status is DestinationStatus.FAILED:
+                # A trusted copy whose card file a legacy MHL on the card records unlike it
+                # (``card_legacy_mhl.trusted_copy_unlike``): the run fails it unread, so
+                # the dry run names it as it names any copy that will fail.
+                item.refused.append((relative, preset.error or "fails before its copy"))
+                continue
             if preset.status is DestinationStatus.TRANSFER_CHECKED:
                 item.transfer_checked_earlier.append(relative)
             else:
@@ -130,8 +137,25 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 continue
             item.copy.append(relative)
             item.copy_bytes += task.source.size_bytes
+    to_read = {id(check) for check in plan.checks_to_read}
     for check in plan.checks:
-        relative = plan.tasks[check.task_index].source.relative_path
+        task = plan.tasks[check.task_index]
+        relative = task.source.relative_path
+        if id(check) not in to_read and not found_wrong_unread(check):
+            # Its card file fails its record by size (``existing.check_existing``): the copy
+            # is refused unread, in the run's line.
+            out[check.destination_index].refused.append(
+                (
+                    relative,
+                    unlike_record(
+                        task.source.path,
+                        task.reference_record or HISTORY_WORDS,
+                        f"size {task.source.size_bytes} bytes, recorded {task.reference_size} "
+                        "bytes",
+                    ),
+                )
+            )
+            continue
         why = _CHECK_WHY[check.kind]
         if found_wrong_unread(check):  # a copy of ours whose size changed (--reverify)
             item = out[check.destination_index]
