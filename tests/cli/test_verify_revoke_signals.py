@@ -13,13 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from support.faultyfs import FaultyFS
+from support.held_process import signal_while_held, start
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 
@@ -33,11 +33,10 @@ def _flip_a_bit(path: Path) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-@pytest.mark.fault
-@pytest.mark.timeout(90)
-def test_a_second_signal_while_verify_revokes_finishes_the_revoke_then_stops(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
-) -> None:
+def _copied_then_one_changed(tmp_path: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A card ``A001`` of three clips copied by ``offload copy`` into ``tmp_path/disk``,
+    then one bit of the copy of ``CLIPS/C001.MOV`` flipped: that folder and the copy's
+    completed process (the caller asserts it succeeded)."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
     for index in range(3):
@@ -50,30 +49,41 @@ def test_a_second_signal_while_verify_revokes_finishes_the_revoke_then_stops(
         text=True,
         timeout=60,
     )
+    if done.returncode == 0:
+        _flip_a_bit(backing / "A001" / "CLIPS" / "C001.MOV")
+    return backing, done
+
+
+def _verify_stopped_twice(fs: FaultyFS, held: str, reports: Path) -> subprocess.Popen[str]:
+    """``offload verify`` of the copy through *fs*, sent SIGTERM then SIGINT once the stall
+    rule *held* holds it; the hold is let go after them. The process, to be communicated."""
+    process = start([OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")])
+    signal_while_held(
+        process,
+        signal.SIGTERM,
+        signal.SIGINT,
+        wait_held=lambda: fs.wait_stalled(held, timeout_s=60),
+        release=fs.release,
+    )
+    return process
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_second_signal_while_verify_revokes_finishes_the_revoke_then_stops(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    backing, done = _copied_then_one_changed(tmp_path)
     assert done.returncode == 0, done.stderr
-    _flip_a_bit(backing / "A001" / "CLIPS" / "C001.MOV")
     ledger = backing / "A001" / ".offload" / "ledger.jsonl"
     lines_before = ledger.read_text().splitlines()
 
     fs = faulty_fs(backing=backing)
     held = fs.stall("write", path="A001/.offload/ledger.jsonl", nth=1)
     reports = tmp_path / "reports"
-    process = subprocess.Popen(
-        [OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        fs.wait_stalled(held, timeout_s=60)
-        # Two different signals while the revoke's append is held: both are taken once the
-        # write returns, the first recorded (the check is over), the second a stop.
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-    finally:
-        fs.release()
+    # Two different signals while the revoke's append is held: both are taken once the
+    # write returns, the first recorded (the check is over), the second a stop.
+    process = _verify_stopped_twice(fs, held, reports)
     out, err = process.communicate(timeout=60)
 
     assert "Traceback" not in err, err
@@ -120,40 +130,15 @@ def test_a_stop_while_revoking_whose_report_cannot_be_written_says_no_report_giv
     the stop's line says no report was written and nothing gives the check's results, not
     that the report gives them. Failed before: "the report gives the check's results and
     what it revoked", of a report that does not exist."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for index in range(3):
-        (card / "CLIPS" / f"C{index:03d}.MOV").write_bytes(os.urandom(40_000))
-    backing = tmp_path / "disk"
-    backing.mkdir()
-    done = subprocess.run(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "jobs"), str(card), str(backing)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    backing, done = _copied_then_one_changed(tmp_path)
     assert done.returncode == 0, done.stderr
-    _flip_a_bit(backing / "A001" / "CLIPS" / "C001.MOV")
     (backing / "reports").mkdir()
 
     fs = faulty_fs(backing=backing)
     refused = fs.fail("create", errno.ENOSPC, path="reports/*")
     held = fs.stall("write", path="A001/.offload/ledger.jsonl", nth=1)
     reports = fs.mountpoint / "reports"
-    process = subprocess.Popen(
-        [OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        fs.wait_stalled(held, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-    finally:
-        fs.release()
+    process = _verify_stopped_twice(fs, held, reports)
     out, err = process.communicate(timeout=60)
 
     assert "Traceback" not in err, err

@@ -22,6 +22,7 @@ from offload.plan.destination import plan_destinations
 from offload.plan.scan import scan_source
 from offload.plan.strays import stray_partials
 from support.faultyfs import FaultyFS
+from support.held_process import signal_while_held, start
 from support.mounts import Mount
 
 MIB = 1024 * 1024
@@ -320,17 +321,20 @@ def test_partials_of_a_killed_run_on_a_filesystem_without_locks_are_not_kept_sil
     drive = faulty_fs(no_flock=True)
     card = make_card(tmp_path / "card2", {"CLIPS/A.MOV": 16 * MIB})
     stall = drive.stall("write", path="card2/CLIPS/.offload-partial.*", offset=4 * MIB)
-    killed = subprocess.Popen(
+    killed = start(
         offload_cli("--mhl", "none", "--report-dir", tmp_path / "r", card, drive.mountpoint),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     try:
-        drive.wait_stalled(stall, timeout_s=60)
-        killed.send_signal(signal.SIGKILL)
+        signal_while_held(
+            killed,
+            signal.SIGKILL,
+            wait_held=lambda: drive.wait_stalled(stall, timeout_s=60),
+            # a process killed inside a FUSE call dies when it returns
+            release=lambda: drive.release(stall),
+            pause_s=0,
+        )
     finally:
-        drive.release(stall)  # a process killed inside a FUSE call dies when it returns
         killed.communicate(timeout=60)
     assert killed.returncode == -signal.SIGKILL
     folder = drive.mountpoint / "card2" / "CLIPS"

@@ -26,6 +26,7 @@ from offload.cli.offload import main
 from offload.manifest import hash_file_plain, read_history, verify_tree
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
+from support.held_process import signal_while_held, start
 
 
 @pytest.fixture(autouse=True)
@@ -888,18 +889,13 @@ def test_report_signalled_while_it_writes_the_pdf(
     job = fs.mountpoint / saved.name
     job.write_bytes(saved.read_bytes())
     pdf = fs.stall("create", path="*.pdf*")
-    process = subprocess.Popen(
-        [OFFLOAD, "report", "--no-media", str(job)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start([OFFLOAD, "report", "--no-media", str(job)])
+    signal_while_held(
+        process,
+        signal.SIGTERM,
+        wait_held=lambda: fs.wait_stalled(pdf, timeout_s=60),
+        release=fs.release,
     )
-    try:
-        fs.wait_stalled(pdf, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-    finally:
-        fs.release()
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, out + err
     assert "Traceback" not in err, err

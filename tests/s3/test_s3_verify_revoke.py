@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from s3.conftest import destination
 from s3.test_s3_cli import make_card, offload
 from s3.test_s3_verify import verify
+from support.held_process import signal_while_held, start
 from support.tcpproxy import FaultProxy
 
 SIZES = {"CLIPS/A001C001.mov": 300_000, "CLIPS/A001C002.mov": 200_000, "A001.xml": 900}
@@ -136,17 +135,14 @@ def test_a_further_signal_while_revoking_on_s3_leaves_the_checks_report(  # type
     command = [sys.executable, "-m", "offload", "verify", "--report-dir", str(reports)]
     command += ["--s3-endpoint", proxy.url, f"s3://{bucket}/day1/A001"]
     env = dict(os.environ, OFFLOAD_NO_CODE_CACHE="1")
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
+    process = start(command, env=env)
+
+    def wait_held() -> None:
         assert proxy.held.wait(120), "the revocation's PUT was never held"
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-    finally:
-        proxy.release()
+
+    signal_while_held(
+        process, signal.SIGTERM, signal.SIGINT, wait_held=wait_held, release=proxy.release
+    )
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130 and "Traceback" not in err, out + err
     said = " ".join(err.split())
