@@ -32,6 +32,7 @@ from offload.ledger import Ledger, verified_entry
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.progress import ProgressModel
 from offload.results import DestinationStatus
+from support.event_log import EventLog
 
 
 def make_file(path: Path, size: int, seed: int = 1) -> Path:
@@ -114,16 +115,6 @@ class RaisesOnNthEvent:
             raise RuntimeError(f"renderer bug at event {seen}")
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._lock = threading.Lock()
-
-    def emit(self, event: Event) -> None:
-        with self._lock:
-            self.events.append(event)
-
-
 def make_card(root: Path, files: int = 6, size: int = 200_000) -> Path:
     for i in range(files):
         make_file(root / "CLIPS" / f"C{i:03d}.MOV", size + i, seed=i)
@@ -142,7 +133,7 @@ def test_a_subscriber_that_raises_neither_kills_nor_hangs_the_job(
     card = make_card(tmp_path / "CARD")
     dests = dest_dirs(tmp_path, 2)
     bad = RaisesOnNthEvent(n, every=every)
-    recorder = Recorder()
+    recorder = EventLog()
     report = offload(card, dests, sink=FanoutSink(bad, recorder))
     assert report.exit_code == 0
     assert all(f.ok for f in report.job.files) and len(report.job.files) == 6
