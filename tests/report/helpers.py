@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -234,3 +235,25 @@ def offload_cli(argv: list[str]) -> tuple[int, str, str]:
         argv, Environment(stdout=out, stderr=err, install_signal_handlers=False)
     )
     return code, out.getvalue(), err.getvalue()
+
+
+OTHER_TOOLS_BYTES = b"another tool's file, of another size"
+
+
+def two_clip_card(tmp_path: Path, size: int) -> Path:
+    """A card ``tmp_path/A001`` of two clips, ``CLIPS/C001.mov`` and ``CLIPS/C002.mov``,
+    each *size* random bytes."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for name in ("C001.mov", "C002.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(size))
+    return card
+
+
+def other_tools_file(dest: Path) -> Path:
+    """``dest/A001/CLIPS/C001.mov`` (its folders made) holding ``OTHER_TOOLS_BYTES``: a
+    file at the name of ``two_clip_card``'s first clip's copy that is not that copy."""
+    theirs = dest / "A001" / "CLIPS" / "C001.mov"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_bytes(OTHER_TOOLS_BYTES)
+    return theirs

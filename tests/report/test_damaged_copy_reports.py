@@ -18,7 +18,7 @@ from typing import Any
 
 from offload.existing import FoundWrong, found_wrong_warnings
 from offload.results import DestinationFileResult, DestinationStatus, FileResult
-from report.helpers import offload_cli
+from report.helpers import offload_cli, two_clip_card
 from support.cards import corrupt_keeping_size_and_mtime
 
 CODE = "copy-no-longer-matches"
@@ -41,10 +41,7 @@ def page_one(poppler: dict[str, str], pdf: Path) -> str:
 def test_a_copy_found_damaged_and_replaced_is_in_every_saved_report(
     tmp_path: Path, poppler: dict[str, str]
 ) -> None:
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for name in ("C001.mov", "C002.mov"):
-        (card / "CLIPS" / name).write_bytes(os.urandom(150_000))
+    card = two_clip_card(tmp_path, 150_000)
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
     code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])

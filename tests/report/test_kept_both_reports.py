@@ -11,11 +11,17 @@ through pdftotext.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from report.helpers import Browser, offload_cli, pdf_text
+from report.helpers import (
+    OTHER_TOOLS_BYTES,
+    Browser,
+    offload_cli,
+    other_tools_file,
+    pdf_text,
+    two_clip_card,
+)
 
 CODE = "existing-kept-beside"
 ROW = "under another name, beside the file kept at its name (--keep-both)"
@@ -24,21 +30,16 @@ ROW = "under another name, beside the file kept at its name (--keep-both)"
 def test_the_copies_keep_both_wrote_beside_are_named_in_every_report(
     tmp_path: Path, browser: Browser, poppler: dict[str, str]
 ) -> None:
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for name in ("C001.mov", "C002.mov"):
-        (card / "CLIPS" / name).write_bytes(os.urandom(50_000))
+    card = two_clip_card(tmp_path, 50_000)
     dest, reports = tmp_path / "dest", tmp_path / "reports"
-    theirs = dest / "A001" / "CLIPS" / "C001.mov"
-    theirs.parent.mkdir(parents=True)
-    theirs.write_bytes(b"another tool's file, of another size")
+    theirs = other_tools_file(dest)
     beside = theirs.with_name("C001 (1).mov")
 
     argv = ["copy", "--keep-both", "--into", str(card), str(dest / "A001")]
     argv += ["--report-dir", str(reports)]
     code, out, err = offload_cli(argv)
     assert code == 0, out + err
-    assert theirs.read_bytes() == b"another tool's file, of another size"
+    assert theirs.read_bytes() == OTHER_TOOLS_BYTES
     assert beside.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
     (line,) = [text for text in (out + err).splitlines() if text.startswith("KEPT BOTH: ")]
     said = line.removeprefix("KEPT BOTH: ")

@@ -11,11 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from report.helpers import Browser, offload_cli, pdf_text
+from report.helpers import Browser, offload_cli, other_tools_file, pdf_text, two_clip_card
 
 CODE = "existing-replaced"
 
@@ -23,14 +22,9 @@ CODE = "existing-replaced"
 def test_the_files_overwrite_replaced_are_named_in_every_report(
     tmp_path: Path, browser: Browser, poppler: dict[str, str]
 ) -> None:
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for name in ("C001.mov", "C002.mov"):
-        (card / "CLIPS" / name).write_bytes(os.urandom(50_000))
+    card = two_clip_card(tmp_path, 50_000)
     dest, reports = tmp_path / "dest", tmp_path / "reports"
-    theirs = dest / "A001" / "CLIPS" / "C001.mov"
-    theirs.parent.mkdir(parents=True)
-    theirs.write_bytes(b"another tool's file, of another size")
+    theirs = other_tools_file(dest)
 
     # --into: the folder named on purpose (else refused whole: nothing there is this card's)
     argv = ["copy", "--overwrite", "--into", str(card), str(dest / "A001")]
