@@ -124,16 +124,8 @@ def test_a_name_respelled_since_the_ledger_recorded_it_is_read_against_its_entry
     ledger is the reference): the file is read against the entry of its name spelled
     otherwise, verified (exit 0) or CHANGED (exit 11), never MISSING + NEW. Failed before:
     exit 10, the recorded name missing and the same name spelled otherwise new, unread."""
-    card = tmp_path / "A001"
-    (card / "NOTES").mkdir(parents=True)
-    (card / "NOTES" / recorded).write_bytes(b"the plan\n")
-    (card / "NOTES" / "ok.txt").write_bytes(b"ok\n")
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    code, _, err = run(
-        "copy", "--quiet", "--mhl", "none", "--report-dir", tmp_path / "r", card, dest
-    )
-    assert code == 0, err
+    files = {f"NOTES/{recorded}": b"the plan\n", "NOTES/ok.txt": b"ok\n"}
+    dest = copied_card(tmp_path, files, "--mhl", "none").parent  # a failed copy fails here
     notes = dest / "A001" / "NOTES"
     os.rename(notes / recorded, notes / now)
 

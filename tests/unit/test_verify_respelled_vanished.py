@@ -10,7 +10,7 @@ from pathlib import Path
 
 from offload.engine.verifier import MediaHasher
 from offload.verification import verify_against_ledger
-from support.spellings import COMPOSED, DECOMPOSED, run
+from support.spellings import COMPOSED, DECOMPOSED, copied_card
 
 
 def test_a_respelled_file_that_vanishes_while_checked_is_missing_not_respelled(
@@ -20,16 +20,8 @@ def test_a_respelled_file_that_vanishes_while_checked_is_missing_not_respelled(
     program) just before the check reads it: it is missing under the name it had, and
     ``respelled`` leaves it out (the report's filter of the files still there), so no
     RESPELLED line or other-spelling reason says it was read against its record."""
-    card = tmp_path / "A001"
-    (card / "NOTES").mkdir(parents=True)
-    (card / "NOTES" / COMPOSED).write_bytes(b"the plan\n")
-    (card / "NOTES" / "ok.txt").write_bytes(b"ok\n")
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    code, _, err = run(
-        "copy", "--quiet", "--mhl", "none", "--report-dir", tmp_path / "r", card, dest
-    )
-    assert code == 0, err
+    files = {f"NOTES/{COMPOSED}": b"the plan\n", "NOTES/ok.txt": b"ok\n"}
+    dest = copied_card(tmp_path, files, "--mhl", "none").parent  # a failed copy fails here
     notes = dest / "A001" / "NOTES"
     os.rename(notes / COMPOSED, notes / DECOMPOSED)
     gone = notes / DECOMPOSED
