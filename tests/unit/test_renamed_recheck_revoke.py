@@ -22,12 +22,10 @@ from offload.results import (
 CARD = "vol|S1"
 
 
-def test_a_kept_both_copy_is_revoked_by_the_path_its_entry_records(tmp_path: Path) -> None:
-    """``CLIPS/b.mov`` kept beside another file as ``CLIPS/b (1).mov`` (its entry's
-    ``final_name``), then not read again after the renames: its entry is revoked (and the
-    revocation keeps it), so no run trusts the copy. Failed before: the revocation named
-    ``CLIPS/b (1).mov``, a path no entry records, and ``CLIPS/b.mov``'s entry still vouched
-    for the copy the re-read never read (a re-run: "verified earlier")."""
+def _recorded_kept_both_copy(tmp_path: Path) -> tuple[Path, Ledger, LedgerEntry]:
+    """A copy root ``tmp_path/dest/S1`` holding ``CLIPS/b.mov``'s copy kept beside another
+    file as ``CLIPS/b (1).mov`` (10 bytes), and its ledger recording it verified under the
+    card file's path: the root, the ledger and that entry."""
     root = tmp_path / "dest" / "S1"
     (root / "CLIPS").mkdir(parents=True)
     (root / "CLIPS" / "b (1).mov").write_bytes(b"0123456789")
@@ -38,6 +36,16 @@ def test_a_kept_both_copy_is_revoked_by_the_path_its_entry_records(tmp_path: Pat
     )  # fmt: skip
     ledger = Ledger(root, card=CARD)
     ledger.append([entry])
+    return root, ledger, entry
+
+
+def test_a_kept_both_copy_is_revoked_by_the_path_its_entry_records(tmp_path: Path) -> None:
+    """``CLIPS/b.mov`` kept beside another file as ``CLIPS/b (1).mov`` (its entry's
+    ``final_name``), then not read again after the renames: its entry is revoked (and the
+    revocation keeps it), so no run trusts the copy. Failed before: the revocation named
+    ``CLIPS/b (1).mov``, a path no entry records, and ``CLIPS/b.mov``'s entry still vouched
+    for the copy the re-read never read (a re-run: "verified earlier")."""
+    root, ledger, entry = _recorded_kept_both_copy(tmp_path)
     plan = DestinationPlan(0, tmp_path / "dest", root, creates_root=True)
     result = DestinationFileResult(
         0, str(root / "CLIPS" / "b (1).mov"), DestinationStatus.CANCELLED
@@ -57,16 +65,7 @@ def _kept_both_copy(tmp_path: Path) -> tuple[Path, Ledger, LedgerEntry, JobRepor
     """A copy root on "fusefat" (as *fstypes* says) holding ``CLIPS/b.mov``'s copy kept
     beside another file as ``CLIPS/b (1).mov``, recorded verified, and the job that
     verified it now, its in-flight digest no longer the copy's (a copy fusefat damaged)."""
-    root = tmp_path / "dest" / "S1"
-    (root / "CLIPS").mkdir(parents=True)
-    (root / "CLIPS" / "b (1).mov").write_bytes(b"0123456789")
-    os.utime(root / "CLIPS" / "b (1).mov", ns=(20_000_000_000, 20_000_000_000))
-    entry = verified_entry(
-        "CLIPS/b.mov", size_bytes=10, mtime_ns=20_000_000_000, digests={"xxh64": "ab"},
-        partial_name="", final_name="b (1).mov", verify="full", recorded_at=1.0, card=CARD,
-    )  # fmt: skip
-    ledger = Ledger(root, card=CARD)
-    ledger.append([entry])
+    root, ledger, entry = _recorded_kept_both_copy(tmp_path)
     copy = DestinationFileResult(
         0, str(root / "CLIPS" / "b (1).mov"), DestinationStatus.VERIFIED, bytes_written=10
     )
