@@ -15,8 +15,9 @@ from typing import Any
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from support.ascmhl_judge import AscmhlJudge
+from support.cards import LEGACY_MHL, legacy_mhl_card
 
-MHL = "CLIPS/CLIPS_2024-05-01_100200.mhl"
+MHL = LEGACY_MHL
 
 
 def offload_cli(*argv: str) -> tuple[int, str, str]:
@@ -38,25 +39,7 @@ def verify_human(copy_root: Path) -> tuple[int, str]:
 def _card(tmp_path: Path, clips: dict[str, bytes], listed: dict[str, bytes]) -> Path:
     """A card A001 whose CLIPS/ holds *clips* and a legacy MHL (md5 alone, as many tools
     write it) recording *listed* (name → the content whose md5 and size it records)."""
-    card = tmp_path / "cards" / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for name, data in clips.items():
-        (card / "CLIPS" / name).write_bytes(data)
-    hashes = "".join(
-        f"  <hash>\n    <file>{name}</file>\n    <size>{len(data)}</size>\n"
-        f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
-        "    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n"
-        for name, data in listed.items()
-    )
-    (card / MHL).write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
-        "  <creatorinfo>\n    <username>dit</username>\n    <hostname>cart</hostname>\n"
-        "    <tool>ShotPut Pro 2023</tool>\n    <startdate>2024-05-01T10:00:00Z</startdate>\n"
-        f"    <finishdate>2024-05-01T10:02:00Z</finishdate>\n  </creatorinfo>\n{hashes}"
-        "</hashlist>\n",
-        encoding="utf-8",
-    )
-    return card
+    return legacy_mhl_card(tmp_path / "cards" / "A001", clips, listed)
 
 
 def _offload(tmp_path: Path, card: Path, *extra: str) -> tuple[int, Path, str]:

@@ -19,38 +19,16 @@ from typing import Any
 from s3.test_s3_cli import offload
 from s3.test_s3_verify import download_prefix, verify
 from s3.test_s3_verify_legacy import verify_local
+from support.cards import LEGACY_MHL, legacy_mhl_card
 
-MHL = "CLIPS/CLIPS_2024-05-01_100200.mhl"
+MHL = LEGACY_MHL
 
 
 def _card(tmp_path: Path, clips: dict[str, bytes], listed: dict[str, bytes | None]) -> Path:
     """A card A001 whose CLIPS/ holds *clips* and a legacy MHL (md5 alone) recording
     *listed* (name → the content whose md5 and size it records; None: ``<null>``, the size
     of the clip of that name)."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True, exist_ok=True)
-    for name, data in clips.items():
-        (card / "CLIPS" / name).write_bytes(data)
-    hashes = "".join(
-        f"  <hash>\n    <file>{name}</file>\n"
-        f"    <size>{len(data if data is not None else clips[name])}</size>\n"
-        + (
-            f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
-            if data is not None
-            else "    <null/>\n"
-        )
-        + "    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n"
-        for name, data in listed.items()
-    )
-    (card / MHL).write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
-        "  <creatorinfo>\n    <username>dit</username>\n    <hostname>cart</hostname>\n"
-        "    <tool>ShotPut Pro 2023</tool>\n    <startdate>2024-05-01T10:00:00Z</startdate>\n"
-        f"    <finishdate>2024-05-01T10:02:00Z</finishdate>\n  </creatorinfo>\n{hashes}"
-        "</hashlist>\n",
-        encoding="utf-8",
-    )
-    return card
+    return legacy_mhl_card(tmp_path / "A001", clips, listed)
 
 
 def _verify_both(

@@ -1,8 +1,10 @@
 """Source files written for engine tests: random content, returned as the engine's tasks see
-them (``SourceFile``); a small card of three clips (``three_clip_card``)."""
+them (``SourceFile``); a small card of three clips (``three_clip_card``); a card whose clips
+a legacy MHL (v1) records (``legacy_mhl_card``)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +20,41 @@ def three_clip_card(folder: Path, size: int = 200_000) -> Path:
     (card / "CLIPS").mkdir(parents=True)
     for index in range(3):
         (card / "CLIPS" / f"A001C{index + 1:03d}.mov").write_bytes(os.urandom(size + index))
+    return card
+
+
+LEGACY_MHL = "CLIPS/CLIPS_2024-05-01_100200.mhl"
+
+
+def legacy_mhl_card(
+    card: Path, clips: Mapping[str, bytes], listed: Mapping[str, bytes | None]
+) -> Path:
+    """The card folder *card* (made if need be) whose ``CLIPS/`` holds *clips* and the legacy
+    MHL ``LEGACY_MHL`` (md5 alone, as many tools write it) recording *listed*: name → the
+    content whose md5 and size it records; None: ``<null/>`` and the size of the clip of
+    that name. Returns *card*."""
+    (card / "CLIPS").mkdir(parents=True, exist_ok=True)
+    for name, data in clips.items():
+        (card / "CLIPS" / name).write_bytes(data)
+    hashes = "".join(
+        f"  <hash>\n    <file>{name}</file>\n"
+        f"    <size>{len(data if data is not None else clips[name])}</size>\n"
+        + (
+            f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
+            if data is not None
+            else "    <null/>\n"
+        )
+        + "    <hashdate>2024-05-01T10:01:00Z</hashdate>\n  </hash>\n"
+        for name, data in listed.items()
+    )
+    (card / LEGACY_MHL).write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        "  <creatorinfo>\n    <username>dit</username>\n    <hostname>cart</hostname>\n"
+        "    <tool>ShotPut Pro 2023</tool>\n    <startdate>2024-05-01T10:00:00Z</startdate>\n"
+        f"    <finishdate>2024-05-01T10:02:00Z</finishdate>\n  </creatorinfo>\n{hashes}"
+        "</hashlist>\n",
+        encoding="utf-8",
+    )
     return card
 
 
