@@ -5,13 +5,13 @@ by a terminal emulator (tests/support/terminal.py). Every line printed while the
 from __future__ import annotations
 
 import errno
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.support.cards import clips_card
 from tests.support.faultyfs import FaultyFS
 from tests.support.terminal import TerminalRun, run_on_terminal
 
@@ -25,11 +25,7 @@ def on_the_card_disk(dests: list[Path]) -> str:
 
 
 def make_card(root: Path, files: int = 6, size: int = 3_000_000) -> Path:
-    card = root / "A001R2"
-    (card / "CLIPS").mkdir(parents=True)
-    for index in range(files):
-        (card / "CLIPS" / f"A001C{index:03d}.mov").write_bytes(os.urandom(size))
-    return card
+    return clips_card(root, files, size, card="A001R2", clip="A001C{:03d}.mov")
 
 
 def frames(run: TerminalRun) -> list[str]:

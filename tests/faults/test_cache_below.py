@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.support import mounts
+from tests.support.offload_cli import run_offload
 from tests.support.requirements import require_root, require_tool
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -33,13 +34,7 @@ SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_offload(*args, timeout_s=120)
 
 
 def make_card(root: Path, size: int) -> tuple[Path, bytes]:

@@ -27,30 +27,21 @@ from offload.ledger import Ledger
 from offload.options import CopyOptions, VerifyMode
 from offload.report.job_report import write_reports
 from offload.results import CopyAction, DestinationStatus
-from support.cards import corrupt_keeping_size_and_mtime
+from support import offload_cli
+from support.cards import clips_card, corrupt_keeping_size_and_mtime
 from support.mounts import without_device
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
 
 def make_card(root: Path, files: int = 3, size: int = 200_000) -> Path:
-    card = root / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for i in range(files):
-        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(size))
-    return card
+    return clips_card(root, files, size)
 
 
 def run(
     *args: str | Path, env: dict[str, str] | None = None, prefix: list[str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*(prefix or []), *CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "120", **(env or {})},
-    )
+    return offload_cli.run_offload(*args, columns=120, timeout_s=120, env=env, prefix=prefix or ())
 
 
 def newest_report(folder: Path) -> dict[str, Any]:

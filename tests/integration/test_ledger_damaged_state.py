@@ -8,20 +8,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
+from support.offload_cli import run_offload
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_offload(*args, timeout_s=120)
 
 
 def test_an_unknown_state_is_called_damaged_not_revoked(tmp_path: Path) -> None:

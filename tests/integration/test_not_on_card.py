@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from offload.ledger import Ledger, LedgerEntry
+from support.offload_cli import run_offload
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
 CODE = "not-on-card"
 
 
@@ -32,13 +31,7 @@ def make_card(root: Path, files: int = 6) -> Path:
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_offload(*args, timeout_s=120)
 
 
 def newest_report(folder: Path) -> dict[str, Any]:

@@ -5,30 +5,19 @@ subprocess, the reports read back)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
+from support.cards import clips_card
+from support.offload_cli import run_offload
 
 
 def make_card(root: Path, files: int = 2, size: int = 50_000) -> Path:
-    card = root / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for i in range(files):
-        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(size))
-    return card
+    return clips_card(root, files, size)
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "400"},
-    )
+    return run_offload(*args, columns=400, timeout_s=120)
 
 
 def test_a_manifest_refused_names_its_path_once_and_the_way_on(tmp_path: Path) -> None:

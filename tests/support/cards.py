@@ -1,6 +1,7 @@
 """Source files written for engine tests: random content, returned as the engine's tasks see
-them (``SourceFile``); a small card of three clips (``three_clip_card``); a card whose clips
-a legacy MHL (v1) records (``legacy_mhl_card``)."""
+them (``SourceFile``); a small card of three clips (``three_clip_card``) or of any number
+of clips of one size (``clips_card``); a card whose clips a legacy MHL (v1) records
+(``legacy_mhl_card``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,18 @@ def three_clip_card(folder: Path, size: int = 200_000) -> Path:
     for index in range(3):
         (card / "CLIPS" / f"A001C{index + 1:03d}.mov").write_bytes(os.urandom(size + index))
     return card
+
+
+def clips_card(
+    root: Path, files: int, size: int, *, card: str = "A001", clip: str = "C{:03d}.mov"
+) -> Path:
+    """The card *card* in *root*: *files* clips in ``CLIPS/``, named *clip* formatted with
+    their index from 0, each *size* random bytes. Returns the card's folder."""
+    folder = root / card
+    (folder / "CLIPS").mkdir(parents=True)
+    for index in range(files):
+        (folder / "CLIPS" / clip.format(index)).write_bytes(os.urandom(size))
+    return folder
 
 
 LEGACY_MHL = "CLIPS/CLIPS_2024-05-01_100200.mhl"

@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +50,22 @@ def copy_acting_at_release(
         return released, rest, process.wait(timeout=timeout_s)
 
 
-def run_offload(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run ``offload *args`` in a child process (200 columns wide, so no line is wrapped)."""
+def run_offload(
+    *args: str | Path,
+    columns: int = 200,
+    timeout_s: float = 300,
+    env: Mapping[str, str] | None = None,
+    prefix: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    """Run ``offload *args`` in a child process, *columns* wide (200: no line is wrapped),
+    its environment this one's with *env* over it, its command line after *prefix* (a
+    wrapper such as ``setsid``); a run longer than *timeout_s* fails the test."""
     return subprocess.run(
-        [*CLI, *map(str, args)],
+        [*prefix, *CLI, *map(str, args)],
         capture_output=True,
         text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
+        timeout=timeout_s,
+        env={**os.environ, "COLUMNS": str(columns), **(env or {})},
     )
 
 
