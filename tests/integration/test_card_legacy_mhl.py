@@ -434,6 +434,22 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
     assert code == 11, err
 
 
+def _card_and_its_copy(
+    tmp_path: Path, data: dict[str, bytes]
+) -> tuple[Path, Path, tuple[str, ...]]:
+    """The card ``tmp_path/cards/T001`` holding *data* (name: bytes), an empty destination
+    ``tmp_path/dest``, and the arguments of ``offload_cli`` that copy the one to the other
+    (xxh64, quiet, reports in ``tmp_path/r``): the card, the destination, those arguments."""
+    card = tmp_path / "cards" / "T001"
+    card.mkdir(parents=True)
+    for name, content in data.items():
+        (card / name).write_bytes(content)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    run = ("copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest))
+    return card, dest, run
+
+
 def test_a_trusted_copy_is_checked_against_a_legacy_mhl_that_appeared_since(
     tmp_path: Path,
 ) -> None:
@@ -444,15 +460,9 @@ def test_a_trusted_copy_is_checked_against_a_legacy_mhl_that_appeared_since(
     word. A file recorded right passes; a file recorded in md5 alone (no format shared
     with the ledger's xxh64) is not trusted by the ledger then (md5 is added to the run's
     formats): its card file is read and checked, and passes when right."""
-    card = tmp_path / "cards" / "T001"
-    card.mkdir(parents=True)
     data = {name: os.urandom(4_000 + i) for i, name in enumerate(("a.mov", "b.mov", "c.mov"))}
     data["d.mov"] = os.urandom(1_000)
-    for name, content in data.items():
-        (card / name).write_bytes(content)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    run = ("copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest))
+    card, dest, run = _card_and_its_copy(tmp_path, data)
     code, _, err = offload_cli(*run)
     assert code == 0, err
 
@@ -504,14 +514,8 @@ def test_dry_run_names_a_trusted_copy_a_legacy_mhl_records_unlike(tmp_path: Path
     """The re-run's dry run says what the run will do with a trusted copy whose card file a
     legacy MHL (appeared since) records at another size: refused, naming the MHL, exit 1,
     on the terminal and in --json. Before, it listed it as verified earlier and exited 0."""
-    card = tmp_path / "cards" / "T001"
-    card.mkdir(parents=True)
     data = {"a.mov": os.urandom(4_000), "c.mov": os.urandom(4_001)}
-    for name, content in data.items():
-        (card / name).write_bytes(content)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    run = ("copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest))
+    card, _, run = _card_and_its_copy(tmp_path, data)
     code, _, err = offload_cli(*run)
     assert code == 0, err
     _mhl(
