@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 from offload.ledger import (
@@ -22,23 +21,7 @@ from offload.ledger import (
     revoked_record,
     verified_entry,
 )
-
-CLIP = "CLIPS/C001.MOV"
-
-
-def _copied(tmp_path: Path, card: str = "") -> tuple[Ledger, LedgerEntry]:
-    """A copy root holding CLIP (10 bytes, dated 20 s), recorded verified in its ledger."""
-    root = tmp_path / "A001"
-    (root / "CLIPS").mkdir(parents=True)
-    (root / CLIP).write_bytes(b"0123456789")
-    os.utime(root / CLIP, ns=(20_000_000_000, 20_000_000_000))
-    entry = verified_entry(
-        CLIP, size_bytes=10, mtime_ns=20_000_000_000, digests={"xxh64": "ab"}, partial_name="",
-        final_name="", verify="full", recorded_at=1.0, card=card, fingerprint="f1",
-    )  # fmt: skip
-    ledger = Ledger(root, card=card)
-    ledger.append([entry])
-    return ledger, entry
+from support.ledger_copies import CLIP, recorded_copy
 
 
 def _found(ledger: Ledger, size: int = 10) -> tuple[LedgerEntry, int] | None:
@@ -52,7 +35,7 @@ def _found(ledger: Ledger, size: int = 10) -> tuple[LedgerEntry, int] | None:
 
 
 def test_the_revocation_keeps_the_entry_it_ended_on_a_second_line(tmp_path: Path) -> None:
-    ledger, entry = _copied(tmp_path)
+    ledger, entry = recorded_copy(tmp_path)
     ledger.revoke({CLIP: ""}, {CLIP: entry})
     verified, plain, carrying = ledger.path.read_text().splitlines()
     assert json.loads(plain) == {**json.loads(plain), "relative_path": CLIP, "state": "revoked"}
@@ -61,106 +44,6 @@ def test_the_revocation_keeps_the_entry_it_ended_on_a_second_line(tmp_path: Path
     last = ledger.load()[CLIP]
     assert last.state == "revoked" and revoked_record(last) == entry
     assert _found(ledger) == (entry, 10)
-
-
-def test_an_older_reader_skips_the_second_line_and_reads_the_revocation(
-    tmp_path: Path,
-) -> None:
-    """An older version's entry (no ``revoked_copy`` field) raises on the key, so it skips
-    the line, and the path's previous line, the plain revocation, stands: it trusts less,
-    never the copy found wrong."""
-    ledger, entry = _copied(tmp_path)
-    ledger.revoke({CLIP: ""}, {CLIP: entry})
-    older = dataclasses.make_dataclass(
-        "OlderEntry",
-        [(f.name, object, dataclasses.field(default=None)) for f in dataclasses.fields(LedgerEntry)
-         if f.name != "revoked_copy"],
-    )  # fmt: skip
-    last: dict[str, object] = {}
-    for line in ledger.path.read_text().splitlines():
-        try:
-            read = older(**json.loads(line))
-        except TypeError:
-            continue
-        last[read.relative_path] = read
-    assert last[CLIP].state == "revoked"  # type: ignore[attr-defined]
-
-
-def test_a_second_line_cut_short_leaves_the_plain_revocation(tmp_path: Path) -> None:
-    ledger, entry = _copied(tmp_path)
-    ledger.revoke({CLIP: ""}, {CLIP: entry})
-    text = ledger.path.read_bytes()
-    ledger.path.write_bytes(text[: len(text) - 25])  # killed mid-write
-    last = ledger.load()[CLIP]
-    assert last.state == "revoked" and revoked_record(last) is None
-    assert _found(ledger) is None  # which copy it ended is not known: --overwrite
-
-
-def test_only_this_card_files_copy_still_there_is_taken_up(tmp_path: Path) -> None:
-    # A plain revocation (an older version's) records no copy.
-    ledger, entry = _copied(tmp_path / "plain")
-    ledger.append([LedgerEntry(relative_path=CLIP, state="revoked")])
-    assert _found(ledger) is None
-    # The card's file changed since (another size): not the file the copy was made from.
-    ledger, entry = _copied(tmp_path / "size")
-    ledger.revoke({CLIP: ""}, {CLIP: entry})
-    assert _found(ledger, size=11) is None
-    # Recorded from another card than this run's.
-    ledger, entry = _copied(tmp_path / "card", card='1234-AAAA "EOS_DIGITAL"')
-    ledger.revoke({CLIP: entry.card}, {CLIP: entry})
-    other = Ledger(ledger.copy_root, card='5678-BBBB "EOS_DIGITAL"')
-    assert _found(other) is None and _found(ledger) == (entry, 10)
-    # Nothing at its name any more: copied again, nothing to replace.
-    ledger, entry = _copied(tmp_path / "gone")
-    ledger.revoke({CLIP: ""}, {CLIP: entry})
-    (ledger.copy_root / CLIP).unlink()
-    assert _found(ledger) is None
-
-
-def test_a_damaged_record_is_none(tmp_path: Path) -> None:
-    for damaged in (
-        {"relative_path": CLIP, "state": "verified", "size_bytes": "10"},
-        {"relative_path": CLIP, "state": "revoked"},
-        {"relative_path": "OTHER.MOV", "state": "verified"},
-        {"relative_path": CLIP, "state": "verified", "unknown": 1},
-    ):
-        line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
-        assert revoked_record(fold_lines([line]).latest[CLIP]) is None, damaged
-
-
-def test_a_record_whose_card_name_or_fingerprint_is_no_string_is_none(tmp_path: Path) -> None:
-    """A whole entry but for one key of another type (a damaged line): none, not an entry
-    whose card, name or fingerprint a later comparison would trip over. Failed before: each
-    was read as the copy revoked."""
-    _, entry = _copied(tmp_path, card="vol|A001")
-    whole = json.loads(json.dumps({**dataclasses.asdict(entry)}))
-    good = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": whole})
-    assert revoked_record(fold_lines([good]).latest[CLIP]) == entry
-    for key, value in (("card", 5), ("final_name", None), ("fingerprint", ["f1"])):
-        damaged = {**whole, key: value}
-        line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
-        assert revoked_record(fold_lines([line]).latest[CLIP]) is None, key
-
-
-def test_a_revocation_after_a_torn_last_line_is_a_line_of_its_own(tmp_path: Path) -> None:
-    """A ledger whose last line a power loss tore: the revocation appended after it starts a
-    line of its own (ended before it, in the same write), so every version reads the copy as
-    revoked; glued onto the torn text, the plain ``revoked`` line was skipped and an older
-    version (the last line it reads) still trusted the copy found wrong."""
-    ledger, entry = _copied(tmp_path)
-    with open(ledger.path, "ab") as handle:
-        handle.write(b'{"relative_path": "CLIPS/C001.MOV", "sta')  # torn by a power loss
-    ledger.revoke({CLIP: ""}, {CLIP: entry})
-    lines = ledger.path.read_text().split("\n")
-    assert lines[1] == '{"relative_path": "CLIPS/C001.MOV", "sta'
-    assert (json.loads(lines[2])["state"], "revoked_copy" in lines[2]) == ("revoked", False)
-    assert ledger.load()[CLIP].state == "revoked"
-    # As an older version reads it: the last line of the path it can parse is the revocation.
-    plain = [json.loads(line) for line in lines[2:] if line and "revoked_copy" not in line]
-    assert plain[-1]["state"] == "revoked"
-    # The ledger still ends with a newline, and a second append adds no empty line.
-    ledger.append([entry])
-    assert ledger.path.read_bytes().endswith(b"\n") and "\n\n" not in ledger.path.read_text()
 
 
 def _older(skipped: tuple[str, ...]) -> type:
@@ -184,12 +67,101 @@ def _last_as_read_by(ledger: Ledger, older: type) -> dict[str, object]:
     return last
 
 
+def test_an_older_reader_skips_the_second_line_and_reads_the_revocation(
+    tmp_path: Path,
+) -> None:
+    """An older version's entry (no ``revoked_copy`` field) raises on the key, so it skips
+    the line, and the path's previous line, the plain revocation, stands: it trusts less,
+    never the copy found wrong."""
+    ledger, entry = recorded_copy(tmp_path)
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    last = _last_as_read_by(ledger, _older(("revoked_copy",)))
+    assert last[CLIP].state == "revoked"  # type: ignore[attr-defined]
+
+
+def test_a_second_line_cut_short_leaves_the_plain_revocation(tmp_path: Path) -> None:
+    ledger, entry = recorded_copy(tmp_path)
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    text = ledger.path.read_bytes()
+    ledger.path.write_bytes(text[: len(text) - 25])  # killed mid-write
+    last = ledger.load()[CLIP]
+    assert last.state == "revoked" and revoked_record(last) is None
+    assert _found(ledger) is None  # which copy it ended is not known: --overwrite
+
+
+def test_only_this_card_files_copy_still_there_is_taken_up(tmp_path: Path) -> None:
+    # A plain revocation (an older version's) records no copy.
+    ledger, entry = recorded_copy(tmp_path / "plain")
+    ledger.append([LedgerEntry(relative_path=CLIP, state="revoked")])
+    assert _found(ledger) is None
+    # The card's file changed since (another size): not the file the copy was made from.
+    ledger, entry = recorded_copy(tmp_path / "size")
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    assert _found(ledger, size=11) is None
+    # Recorded from another card than this run's.
+    ledger, entry = recorded_copy(tmp_path / "card", card='1234-AAAA "EOS_DIGITAL"')
+    ledger.revoke({CLIP: entry.card}, {CLIP: entry})
+    other = Ledger(ledger.copy_root, card='5678-BBBB "EOS_DIGITAL"')
+    assert _found(other) is None and _found(ledger) == (entry, 10)
+    # Nothing at its name any more: copied again, nothing to replace.
+    ledger, entry = recorded_copy(tmp_path / "gone")
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    (ledger.copy_root / CLIP).unlink()
+    assert _found(ledger) is None
+
+
+def test_a_damaged_record_is_none(tmp_path: Path) -> None:
+    for damaged in (
+        {"relative_path": CLIP, "state": "verified", "size_bytes": "10"},
+        {"relative_path": CLIP, "state": "revoked"},
+        {"relative_path": "OTHER.MOV", "state": "verified"},
+        {"relative_path": CLIP, "state": "verified", "unknown": 1},
+    ):
+        line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
+        assert revoked_record(fold_lines([line]).latest[CLIP]) is None, damaged
+
+
+def test_a_record_whose_card_name_or_fingerprint_is_no_string_is_none(tmp_path: Path) -> None:
+    """A whole entry but for one key of another type (a damaged line): none, not an entry
+    whose card, name or fingerprint a later comparison would trip over. Failed before: each
+    was read as the copy revoked."""
+    _, entry = recorded_copy(tmp_path, card="vol|A001")
+    whole = json.loads(json.dumps({**dataclasses.asdict(entry)}))
+    good = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": whole})
+    assert revoked_record(fold_lines([good]).latest[CLIP]) == entry
+    for key, value in (("card", 5), ("final_name", None), ("fingerprint", ["f1"])):
+        damaged = {**whole, key: value}
+        line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
+        assert revoked_record(fold_lines([line]).latest[CLIP]) is None, key
+
+
+def test_a_revocation_after_a_torn_last_line_is_a_line_of_its_own(tmp_path: Path) -> None:
+    """A ledger whose last line a power loss tore: the revocation appended after it starts a
+    line of its own (ended before it, in the same write), so every version reads the copy as
+    revoked; glued onto the torn text, the plain ``revoked`` line was skipped and an older
+    version (the last line it reads) still trusted the copy found wrong."""
+    ledger, entry = recorded_copy(tmp_path)
+    with open(ledger.path, "ab") as handle:
+        handle.write(b'{"relative_path": "CLIPS/C001.MOV", "sta')  # torn by a power loss
+    ledger.revoke({CLIP: ""}, {CLIP: entry})
+    lines = ledger.path.read_text().split("\n")
+    assert lines[1] == '{"relative_path": "CLIPS/C001.MOV", "sta'
+    assert (json.loads(lines[2])["state"], "revoked_copy" in lines[2]) == ("revoked", False)
+    assert ledger.load()[CLIP].state == "revoked"
+    # As an older version reads it: the last line of the path it can parse is the revocation.
+    plain = [json.loads(line) for line in lines[2:] if line and "revoked_copy" not in line]
+    assert plain[-1]["state"] == "revoked"
+    # The ledger still ends with a newline, and a second append adds no empty line.
+    ledger.append([entry])
+    assert ledger.path.read_bytes().endswith(b"\n") and "\n\n" not in ledger.path.read_text()
+
+
 def test_an_offloads_own_revocation_keeps_the_ledgers_entry_of_the_copy(tmp_path: Path) -> None:
     """``Ledger.revoke`` without *records* (an offload's own revocation: its read-back, the
     cascade's, the re-read after fusefat's renames) keeps the entry of the copy it ends, read
     from the ledger, and says an offload revoked it: ``--reverify`` takes it up as ours.
     Failed before: the plain line alone (``found_wrong_copy`` None: only --overwrite)."""
-    ledger, entry = _copied(tmp_path, card="vol|A001")
+    ledger, entry = recorded_copy(tmp_path, card="vol|A001")
     ledger.revoke({CLIP: "vol|A001"})
     verified, plain, carrying = map(json.loads, ledger.path.read_text().splitlines())
     assert plain == {**plain, "relative_path": CLIP, "state": "revoked"}
@@ -202,7 +174,7 @@ def test_an_offloads_own_revocation_keeps_the_ledgers_entry_of_the_copy(tmp_path
     ledger.revoke({CLIP: "vol|A001"})
     assert revoked_record(ledger.load()[CLIP]) == entry and _found(ledger) == (entry, 10)
     # offload verify's says so by the key's absence, as the version before the key wrote it.
-    ledger, entry = _copied(tmp_path / "check")
+    ledger, entry = recorded_copy(tmp_path / "check")
     ledger.revoke({CLIP: ""}, {CLIP: entry}, by=REVOKED_BY_CHECK)
     assert "revoked_by" not in ledger.path.read_text().splitlines()[-1]
     assert ledger.load()[CLIP].revoked_by == REVOKED_BY_CHECK
@@ -215,7 +187,7 @@ def test_every_older_version_reads_an_offloads_revocation_as_the_plain_line(
     ``revoked_copy``), both skip the second line and read the plain revocation: they trust
     less, never the copy found wrong, and the one before reads no record an offload kept as
     offload verify's."""
-    ledger, _entry = _copied(tmp_path)
+    ledger, _entry = recorded_copy(tmp_path)
     ledger.revoke({CLIP: ""})
     for skipped in (("revoked_copy", "revoked_by"), ("revoked_by",)):
         last = _last_as_read_by(ledger, _older(skipped))
@@ -227,7 +199,7 @@ def test_an_unproven_rename_or_two_cards_copies_keep_no_record(tmp_path: Path) -
     """No record where it would prove more than is known: an entry whose rename never
     happened (``unproven``: the file at the name is not the copy it records), and, the
     card unknown, a path whose copies of two cards stand (which one is not one entry)."""
-    ledger, _entry = _copied(tmp_path)
+    ledger, _entry = recorded_copy(tmp_path)
     ledger.revoke({CLIP: ""}, unproven=True)
     assert "revoked_copy" not in ledger.path.read_text() and _found(ledger) is None
     a, b = (
