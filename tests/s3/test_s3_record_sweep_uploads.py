@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from offload.destinations.s3 import S3Destination, S3Upload
 from s3.conftest import S3Server, admin, destination, serving
 from support.s3_records import record, stored
 
@@ -25,6 +26,26 @@ def _uploads_listings(targets: list[str]) -> list[str]:
     return [t for t in targets if "uploads" in t.partition("?")[2].split("&")]
 
 
+def _uploads_left(endpoint: str, bucket: str, names: tuple[str, ...]) -> dict[str, S3Upload]:
+    """Uploads of 6 MiB (in parts: each recorded) to *names* under the bucket's prefix,
+    opened by an earlier run that ended without finishing them: name → upload."""
+    earlier = destination(endpoint, bucket)
+    try:
+        return {name: earlier.open_upload(earlier.url.key(name), 6 * MiB) for name in names}
+    finally:
+        earlier.close()
+
+
+def _swept(endpoint: str, bucket: str) -> S3Destination:
+    """A destination of the bucket's prefix whose upload-record sweep ran (then closed)."""
+    store: S3Destination = destination(endpoint, bucket)
+    try:
+        store.abort_abandoned()
+    finally:
+        store.close()
+    return store
+
+
 def test_the_record_sweep_lists_the_uploads_once(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy
 ) -> None:
@@ -34,22 +55,11 @@ def test_the_record_sweep_lists_the_uploads_once(  # type: ignore[no-untyped-def
     asked of their own keys before they are dropped; the two dead records are deleted, the
     live one stays."""
     client = admin(s3_server.url)
-    earlier = destination(s3_server.url, bucket)
-    try:
-        uploads = {
-            name: earlier.open_upload(earlier.url.key(name), 6 * MiB)  # recorded: in parts
-            for name in ("a.mov", "b.mov", "c.mov")
-        }
-    finally:
-        earlier.close()
+    uploads = _uploads_left(s3_server.url, bucket, ("a.mov", "b.mov", "c.mov"))
     for name in ("a.mov", "b.mov"):
         upload = uploads[name]
         client.abort_multipart_upload(Bucket=bucket, Key=upload.key, UploadId=str(upload.upload_id))
-    store = destination(proxy.url, bucket)
-    try:
-        store.abort_abandoned()
-    finally:
-        store.close()
+    store = _swept(proxy.url, bucket)
     listings = _uploads_listings(proxy.targets)
     assert len(listings) == 3, proxy.targets
     assert not any("c.mov" in target for target in listings), listings
@@ -122,18 +132,10 @@ def test_a_service_listing_no_uploads_by_prefix_keeps_a_live_record(  # type: ig
     bucket = "exact-prefix"
     client = admin(server.url)
     client.create_bucket(Bucket=bucket)
-    earlier = destination(server.url, bucket)
-    try:
-        live = earlier.open_upload(earlier.url.key("live.mov"), 6 * MiB)
-        dead = earlier.open_upload(earlier.url.key("dead.mov"), 6 * MiB)
-    finally:
-        earlier.close()
+    uploads = _uploads_left(server.url, bucket, ("live.mov", "dead.mov"))
+    live, dead = uploads["live.mov"], uploads["dead.mov"]
     client.abort_multipart_upload(Bucket=bucket, Key=dead.key, UploadId=str(dead.upload_id))
-    store = destination(server.url, bucket)
-    try:
-        store.abort_abandoned()
-    finally:
-        store.close()
+    store = _swept(server.url, bucket)
     assert stored(client, bucket, store._record_key(live.key)) is not None
     listing = client.list_multipart_uploads(Bucket=bucket, Prefix=live.key)
     assert [u["UploadId"] for u in listing.get("Uploads", [])] == [str(live.upload_id)]
