@@ -23,7 +23,7 @@ function: nothing here reads the card.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.report.clips import Clip
@@ -49,7 +49,8 @@ def card_content(
     (*media*: ``probe_clips``' facts by row index; None or {}: not probed): for each kind
     found, ``kind`` (``spans-missing``, ``frames-missing``, ``frames-damaged``,
     ``empty-clip``, ``clip-damaged``), ``count`` (its rows) and ``message`` (the terminal's
-    line); [] when the card's clips are whole. One pass over the rows."""
+    line); [] when the card's clips are whole. One pass over the rows, then one line a kind
+    found, in the order of the table at its end (kind, what its rows are called, its words)."""
     spans: list[Clip] = []
     gaps: list[Clip] = []
     damaged: list[Clip] = []
@@ -69,83 +70,83 @@ def card_content(
                 damaged.append(clip)
         elif clip.kind == "empty":
             empty.append(clip)
-    found: list[dict[str, Any]] = []
-    if spans:
-        one = len(spans) == 1
-        named = "; ".join(
-            f"{_where(c)} has no {_listed(list(c.missing_spans), 5)}" for c in spans[:NAMED]
-        )
-        found.append(
-            _line(
-                "spans-missing",
-                len(spans),
-                f"{plural(len(spans), 'clip')} on the card {'is' if one else 'are'} missing "
-                f"{'a span' if one and len(spans[0].missing_spans) == 1 else 'spans'} "
-                f"({'a gap in its' if one else 'gaps in their'} numbers): {named}",
-                "clips",
-            )
-        )
-    if gaps:
-        one = len(gaps) == 1
-        named = "; ".join(
-            f"{_where(c)} lacks {plural(c.missing_frames, 'frame')} "
-            f"({_listed([_range(a, b) for a, b in c.gaps], 5)})"
-            for c in gaps[:NAMED]
-        )
-        found.append(
-            _line(
-                "frames-missing",
-                len(gaps),
-                f"{plural(len(gaps), 'image sequence')} on the card "
-                f"{'is' if one else 'are'} missing frames "
-                f"({'a gap in its' if one else 'gaps in their'} frame numbers): "
-                f"{named}",
-                "sequences",
-            )
-        )
-    if damaged:
-        one = len(damaged) == 1
-        named = "; ".join(
-            f"{_where(c)}: {len(c.bad_frames)} of {c.frames} frames ("
-            + _listed([f"{number} {why}" for number, why in c.bad_frames], 3)
-            + ")"
-            for c in damaged[:NAMED]
-        )
-        found.append(
-            _line(
-                "frames-damaged",
-                len(damaged),
-                f"{plural(len(damaged), 'image sequence')} on the card "
-                f"{'has' if one else 'have'} frames that are not whole: {named}",
-                "sequences",
-            )
-        )
-    if empty:
-        one = len(empty) == 1
-        named = _listed([str(c.primary.get("path")) for c in empty], NAMED)
-        found.append(
-            _line(
-                "empty-clip",
-                len(empty),
-                f"{plural(len(empty), 'file')} named as {'a clip' if one else 'clips'} on the "
-                f"card {'is' if one else 'are'} empty (0 bytes: nothing was recorded in "
-                f"{'it' if one else 'them'}): {named}",
-                "files",
-            )
-        )
-    if cut:
-        one = len(cut) == 1
-        named = "; ".join(f"{_where(c)}: {damage}" for c, damage in cut[:NAMED])
-        found.append(
-            _line(
-                "clip-damaged",
-                len(cut),
-                f"{plural(len(cut), 'clip')} on the card {'is' if one else 'are'} not whole "
-                f"(found by probing {'it' if one else 'them'}): {named}",
-                "clips",
-            )
-        )
-    return found
+    kinds: tuple[tuple[str, str, Callable[[Any], str], Sequence[object]], ...] = (
+        ("spans-missing", "clips", _spans_missing, spans),
+        ("frames-missing", "sequences", _frames_missing, gaps),
+        ("frames-damaged", "sequences", _frames_damaged, damaged),
+        ("empty-clip", "files", _empty_clips, empty),
+        ("clip-damaged", "clips", _clips_damaged, cut),
+    )
+    return [_line(kind, len(rows), said(rows), noun) for kind, noun, said, rows in kinds if rows]
+
+
+# The words of each kind's line before its "and N more": one function a kind, given that
+# kind's rows (never empty), in ``card_content``'s table; the first NAMED rows named each by
+# a function of its own, joined by ``_each``.
+
+
+def _spans_missing(spans: list[Clip]) -> str:
+    one, once = len(spans) == 1, len(spans[0].missing_spans) == 1
+    return (
+        f"{plural(len(spans), 'clip')} on the card {'is' if one else 'are'} missing "
+        f"{'a span' if one and once else 'spans'} ({'a gap in its' if one else 'gaps in their'} "
+        f"numbers): {_each(spans, _has_no)}"
+    )
+
+
+def _frames_missing(gaps: list[Clip]) -> str:
+    one = len(gaps) == 1
+    return (
+        f"{plural(len(gaps), 'image sequence')} on the card {'is' if one else 'are'} missing "
+        f"frames ({'a gap in its' if one else 'gaps in their'} frame numbers): "
+        f"{_each(gaps, _lacks)}"
+    )
+
+
+def _frames_damaged(damaged: list[Clip]) -> str:
+    have = "has" if len(damaged) == 1 else "have"
+    return (
+        f"{plural(len(damaged), 'image sequence')} on the card {have} frames that are not "
+        f"whole: {_each(damaged, _bad_frames)}"
+    )
+
+
+def _empty_clips(empty: list[Clip]) -> str:
+    one = len(empty) == 1
+    named = _listed([str(c.primary.get("path")) for c in empty], NAMED)
+    return (
+        f"{plural(len(empty), 'file')} named as {'a clip' if one else 'clips'} on the "
+        f"card {'is' if one else 'are'} empty (0 bytes: nothing was recorded in "
+        f"{'it' if one else 'them'}): {named}"
+    )
+
+
+def _clips_damaged(cut: list[tuple[Clip, str]]) -> str:
+    one = len(cut) == 1
+    named = "; ".join(f"{_where(c)}: {damage}" for c, damage in cut[:NAMED])
+    return (
+        f"{plural(len(cut), 'clip')} on the card {'is' if one else 'are'} not whole "
+        f"(found by probing {'it' if one else 'them'}): {named}"
+    )
+
+
+def _each(rows: list[Clip], named: Callable[[Clip], str]) -> str:
+    """The first NAMED of *rows*, each as *named* names it, joined."""
+    return "; ".join(named(c) for c in rows[:NAMED])
+
+
+def _has_no(clip: Clip) -> str:
+    return f"{_where(clip)} has no {_listed(list(clip.missing_spans), 5)}"
+
+
+def _lacks(clip: Clip) -> str:
+    gaps = _listed([_range(a, b) for a, b in clip.gaps], 5)
+    return f"{_where(clip)} lacks {plural(clip.missing_frames, 'frame')} ({gaps})"
+
+
+def _bad_frames(clip: Clip) -> str:
+    bad = _listed([f"{number} {why}" for number, why in clip.bad_frames], 3)
+    return f"{_where(clip)}: {len(clip.bad_frames)} of {clip.frames} frames ({bad})"
 
 
 def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:
