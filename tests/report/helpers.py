@@ -257,3 +257,17 @@ def other_tools_file(dest: Path) -> Path:
     theirs.parent.mkdir(parents=True)
     theirs.write_bytes(OTHER_TOOLS_BYTES)
     return theirs
+
+
+def copy_over_other_tools_file(tmp_path: Path, flag: str) -> tuple[Path, Path, Path, list[str]]:
+    """A ``two_clip_card`` of 50,000-byte clips, ``other_tools_file`` in ``tmp_path/dest``,
+    and the arguments of ``offload copy FLAG --into`` the card to ``tmp_path/dest/A001``
+    (``--into``: the folder named on purpose, else refused whole, nothing there being this
+    card's), its reports in ``tmp_path/reports``: the card, the other tool's file, the
+    report folder and those arguments."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    theirs = other_tools_file(dest)
+    argv = ["copy", flag, "--into", str(card), str(dest / "A001")]
+    argv += ["--report-dir", str(reports)]
+    return card, theirs, reports, argv

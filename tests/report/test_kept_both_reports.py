@@ -17,10 +17,9 @@ from typing import Any
 from report.helpers import (
     OTHER_TOOLS_BYTES,
     Browser,
+    copy_over_other_tools_file,
     offload_cli,
-    other_tools_file,
     pdf_text,
-    two_clip_card,
 )
 
 CODE = "existing-kept-beside"
@@ -30,13 +29,8 @@ ROW = "under another name, beside the file kept at its name (--keep-both)"
 def test_the_copies_keep_both_wrote_beside_are_named_in_every_report(
     tmp_path: Path, browser: Browser, poppler: dict[str, str]
 ) -> None:
-    card = two_clip_card(tmp_path, 50_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    theirs = other_tools_file(dest)
+    card, theirs, reports, argv = copy_over_other_tools_file(tmp_path, "--keep-both")
     beside = theirs.with_name("C001 (1).mov")
-
-    argv = ["copy", "--keep-both", "--into", str(card), str(dest / "A001")]
-    argv += ["--report-dir", str(reports)]
     code, out, err = offload_cli(argv)
     assert code == 0, out + err
     assert theirs.read_bytes() == OTHER_TOOLS_BYTES

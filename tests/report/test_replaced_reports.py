@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from report.helpers import Browser, offload_cli, other_tools_file, pdf_text, two_clip_card
+from report.helpers import Browser, copy_over_other_tools_file, offload_cli, pdf_text
 
 CODE = "existing-replaced"
 
@@ -22,13 +22,7 @@ CODE = "existing-replaced"
 def test_the_files_overwrite_replaced_are_named_in_every_report(
     tmp_path: Path, browser: Browser, poppler: dict[str, str]
 ) -> None:
-    card = two_clip_card(tmp_path, 50_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    theirs = other_tools_file(dest)
-
-    # --into: the folder named on purpose (else refused whole: nothing there is this card's)
-    argv = ["copy", "--overwrite", "--into", str(card), str(dest / "A001")]
-    argv += ["--report-dir", str(reports)]
+    card, theirs, reports, argv = copy_over_other_tools_file(tmp_path, "--overwrite")
     code, out, err = offload_cli(argv)
     assert code == 0, out + err
     assert theirs.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
