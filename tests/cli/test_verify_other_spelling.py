@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from support.spellings import COMPOSED, DECOMPOSED, copied_card, run
+from support.spellings import COMPOSED, DECOMPOSED, copied_card, copy_card, run
 
 
 @pytest.mark.parametrize(("recorded", "now"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
@@ -125,7 +125,9 @@ def test_a_name_respelled_since_the_ledger_recorded_it_is_read_against_its_entry
     otherwise, verified (exit 0) or CHANGED (exit 11), never MISSING + NEW. Failed before:
     exit 10, the recorded name missing and the same name spelled otherwise new, unread."""
     files = {f"NOTES/{recorded}": b"the plan\n", "NOTES/ok.txt": b"ok\n"}
-    dest = copied_card(tmp_path, files, "--mhl", "none").parent  # a failed copy fails here
+    code, err, root = copy_card(tmp_path, files, "--mhl", "none")
+    assert code == 0, err
+    dest = root.parent
     notes = dest / "A001" / "NOTES"
     os.rename(notes / recorded, notes / now)
 

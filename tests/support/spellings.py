@@ -25,11 +25,11 @@ def run(*argv: str | Path) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def copied_card(tmp_path: Path, files: dict[str, bytes], *options: str) -> Path:
+def copy_card(tmp_path: Path, files: dict[str, bytes], *options: str) -> tuple[int, str, Path]:
     """A card ``tmp_path/A001`` holding *files* (relative path: bytes, each name kept as
     spelled), copied whole by ``offload copy --quiet`` (and *options*) into
-    ``tmp_path/dest``, its reports into ``tmp_path/r``: the copy's root,
-    ``tmp_path/dest/A001``. A copy that fails fails the test."""
+    ``tmp_path/dest``, its reports into ``tmp_path/r``: the copy's exit code, its stderr
+    and the copy's root, ``tmp_path/dest/A001`` (the caller asserts the copy succeeded)."""
     card = tmp_path / "A001"
     for relative, data in files.items():
         (card / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -37,5 +37,11 @@ def copied_card(tmp_path: Path, files: dict[str, bytes], *options: str) -> Path:
     dest = tmp_path / "dest"
     dest.mkdir()
     code, _, err = run("copy", "--quiet", *options, "--report-dir", tmp_path / "r", card, dest)
+    return code, err, dest / "A001"
+
+
+def copied_card(tmp_path: Path, files: dict[str, bytes], *options: str) -> Path:
+    """``copy_card``'s copy root; a copy that fails fails the test."""
+    code, err, root = copy_card(tmp_path, files, *options)
     assert code == 0, err
-    return dest / "A001"
+    return root

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from offload.engine.verifier import MediaHasher
 from offload.verification import verify_against_ledger
-from support.spellings import COMPOSED, DECOMPOSED, copied_card
+from support.spellings import COMPOSED, DECOMPOSED, copy_card
 
 
 def test_a_respelled_file_that_vanishes_while_checked_is_missing_not_respelled(
@@ -21,7 +21,9 @@ def test_a_respelled_file_that_vanishes_while_checked_is_missing_not_respelled(
     ``respelled`` leaves it out (the report's filter of the files still there), so no
     RESPELLED line or other-spelling reason says it was read against its record."""
     files = {f"NOTES/{COMPOSED}": b"the plan\n", "NOTES/ok.txt": b"ok\n"}
-    dest = copied_card(tmp_path, files, "--mhl", "none").parent  # a failed copy fails here
+    code, err, root = copy_card(tmp_path, files, "--mhl", "none")
+    assert code == 0, err
+    dest = root.parent
     notes = dest / "A001" / "NOTES"
     os.rename(notes / COMPOSED, notes / DECOMPOSED)
     gone = notes / DECOMPOSED
