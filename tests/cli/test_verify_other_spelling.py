@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from support.spellings import COMPOSED, DECOMPOSED, copied_card, copy_card, run
+from support.spellings import COMPOSED, DECOMPOSED, copied_card, respelled_ledger_copy, run
 
 
 @pytest.mark.parametrize(("recorded", "now"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
@@ -124,14 +124,11 @@ def test_a_name_respelled_since_the_ledger_recorded_it_is_read_against_its_entry
     ledger is the reference): the file is read against the entry of its name spelled
     otherwise, verified (exit 0) or CHANGED (exit 11), never MISSING + NEW. Failed before:
     exit 10, the recorded name missing and the same name spelled otherwise new, unread."""
-    files = {f"NOTES/{recorded}": b"the plan\n", "NOTES/ok.txt": b"ok\n"}
-    code, err, root = copy_card(tmp_path, files, "--mhl", "none")
+    code, err, root = respelled_ledger_copy(tmp_path, recorded, now)
     assert code == 0, err
-    dest = root.parent
-    notes = dest / "A001" / "NOTES"
-    os.rename(notes / recorded, notes / now)
+    notes = root / "NOTES"
 
-    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", dest / "A001")
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", root)
     assert code == 0, out + err
     data = json.loads(out)
     assert data["reference"] == "ledger", data
@@ -142,7 +139,7 @@ def test_a_name_respelled_since_the_ledger_recorded_it_is_read_against_its_entry
     assert "read against that record" in why["text"], why
 
     (notes / now).write_bytes(b"the Plan\n")
-    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", dest / "A001")
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", root)
     assert code == 11, out + err
     data = json.loads(out)
     assert [c["path"] for c in data["changed"]] == [f"NOTES/{now}"], data

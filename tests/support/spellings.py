@@ -1,11 +1,13 @@
 """A name spelled two ways, composed (NFC) and decomposed (NFD, as a Mac spells it), and a
 card's copy to respell it in: the set-up of the ``offload verify`` tests of a name its
 records spell otherwise than the copy does (``test_verify_other_spelling``,
-``test_verify_mhl_file_paths``). Real files, the real ``offload copy`` in process."""
+``test_verify_mhl_file_paths``, ``test_verify_respelled_vanished``). Real files, the real
+``offload copy`` in process."""
 
 from __future__ import annotations
 
 import io
+import os
 import unicodedata
 from pathlib import Path
 
@@ -45,3 +47,15 @@ def copied_card(tmp_path: Path, files: dict[str, bytes], *options: str) -> Path:
     code, err, root = copy_card(tmp_path, files, *options)
     assert code == 0, err
     return root
+
+
+def respelled_ledger_copy(tmp_path: Path, recorded: str, now: str) -> tuple[int, str, Path]:
+    """A card whose ``NOTES/`` holds *recorded* ("the plan") and ``ok.txt``, copied by
+    ``copy_card`` with ``--mhl none`` (the ledger the copy's only record), then the copy of
+    *recorded* renamed *now* (only if the copy succeeded): the copy's exit code, its stderr
+    and the copy's root."""
+    files = {f"NOTES/{recorded}": b"the plan\n", "NOTES/ok.txt": b"ok\n"}
+    code, err, root = copy_card(tmp_path, files, "--mhl", "none")
+    if code == 0:
+        os.rename(root / "NOTES" / recorded, root / "NOTES" / now)
+    return code, err, root

@@ -4,13 +4,12 @@ no longer said to be read against that entry."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from offload.engine.verifier import MediaHasher
 from offload.verification import verify_against_ledger
-from support.spellings import COMPOSED, DECOMPOSED, copy_card
+from support.spellings import COMPOSED, DECOMPOSED, respelled_ledger_copy
 
 
 def test_a_respelled_file_that_vanishes_while_checked_is_missing_not_respelled(
@@ -20,13 +19,9 @@ def test_a_respelled_file_that_vanishes_while_checked_is_missing_not_respelled(
     program) just before the check reads it: it is missing under the name it had, and
     ``respelled`` leaves it out (the report's filter of the files still there), so no
     RESPELLED line or other-spelling reason says it was read against its record."""
-    files = {f"NOTES/{COMPOSED}": b"the plan\n", "NOTES/ok.txt": b"ok\n"}
-    code, err, root = copy_card(tmp_path, files, "--mhl", "none")
+    code, err, root = respelled_ledger_copy(tmp_path, COMPOSED, DECOMPOSED)
     assert code == 0, err
-    dest = root.parent
-    notes = dest / "A001" / "NOTES"
-    os.rename(notes / COMPOSED, notes / DECOMPOSED)
-    gone = notes / DECOMPOSED
+    gone = root / "NOTES" / DECOMPOSED
     hasher = MediaHasher()
 
     def deleting_first(path: Path, formats: Sequence[str]) -> dict[str, str]:
@@ -34,7 +29,7 @@ def test_a_respelled_file_that_vanishes_while_checked_is_missing_not_respelled(
             path.unlink()  # another program deletes it as the check comes to it
         return hasher(path, formats)
 
-    report = verify_against_ledger(dest / "A001", deleting_first)
+    report = verify_against_ledger(root, deleting_first)
     assert report.verified == ("NOTES/ok.txt",), report
     assert report.missing == (f"NOTES/{DECOMPOSED}",), report
     assert dict(report.respelled) == {}, report.respelled
