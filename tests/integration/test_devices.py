@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from integration.test_robustness import Recorder
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.engine.devices import SERIAL, describe, group_destinations
 from offload.events import BytesVerified, Event, PhaseChanged
@@ -20,6 +19,7 @@ from offload.fs.devices import BlockDevice, block_device_of, block_device_of_dev
 from offload.options import CopyOptions, DeviceConcurrency
 from offload.results import DestinationStatus
 from support import mounts
+from support.event_log import EventLog
 from support.requirements import skip_unavailable
 
 MIB = 1024 * 1024
@@ -62,7 +62,7 @@ def read_back_runs(events: list[Event]) -> list[tuple[int, int]]:
 
 
 def offload_to(
-    card: Path, roots: list[Path], mode: DeviceConcurrency, sink: Recorder | None = None
+    card: Path, roots: list[Path], mode: DeviceConcurrency, sink: EventLog | None = None
 ) -> tuple[list, object]:
     for root in roots:
         root.mkdir(parents=True, exist_ok=True)
@@ -131,7 +131,7 @@ def test_two_destinations_on_one_spinning_disk_read_back_one_at_a_time(
     # Large files (each read back in several 8 MiB pieces, a batch each) and small ones (a
     # batch read back through the prefetched cache).
     card = make_card(tmp_path, [20 * MIB, 17 * MIB, 24 * MIB] + [100_000] * 20)
-    recorder = Recorder()
+    recorder = EventLog()
     devices, report = offload_to(
         card, [disk.path / "a", disk.path / "b"], DeviceConcurrency.AUTO, recorder
     )
