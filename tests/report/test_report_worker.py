@@ -436,6 +436,57 @@ def test_the_worker_draws_without_loading_the_copy_s_plan(
     assert pdf.startswith(b"%PDF-")
 
 
+def test_the_worker_draws_without_loading_the_copy_s_file_writing(
+    job_data: dict[str, Any],
+) -> None:
+    """The worker loads neither the device grouping (``engine/devices.py``: the options, the
+    hashing registry, the block-device probes), the ledger, nor the file writing of the
+    documents (``fs/ops.py`` and ctypes, ``manifest/atomic.py`` and its hashers): it reads a
+    group's words (``engine/device_words.py``) and the state's names (``state_names.py``)
+    alone, and never writes a report (docs/performance.md, "Fixed cost: twenty-seventh
+    pass"). It still answers both documents, the disk's line in them. Failed before: each
+    of these was loaded."""
+    unneeded = (
+        "ctypes",
+        "offload.engine.devices",
+        "offload.fs.ops",
+        "offload.hashing",
+        "offload.ledger",
+        "offload.manifest.atomic",
+        "offload.options",
+        "xxhash",
+    )
+    script = (
+        "import os, runpy, sys\n"
+        "end = os._exit\n"
+        "def done(code):\n"
+        f"    loaded = sorted(set({unneeded!r}) & set(sys.modules))\n"
+        "    os.write(2, repr(loaded).encode() + b'\\n')\n"
+        "    end(code)\n"
+        "os._exit = done\n"
+        "runpy.run_module('offload.report.worker', run_name='__main__', alter_sys=True)\n"
+    )
+    disk = {
+        "device": "/dev/sdz",
+        "destinations": [0],
+        "kind": "non-rotational",
+        "rotational": False,
+        "transport": "usb",
+        "model": None,
+        "layers": [],
+        "source_on_device": False,
+        "backing_filesystem": None,
+        "read_backs": "parallel",
+        "reason": "the only destination on it",
+    }
+    done = _run_worker(script, {**job_data, "devices": [disk]})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == b"[]"
+    html, pdf, _ = marshal.loads(done.stdout)
+    assert b"/dev/sdz (non-rotational, usb): read-backs in parallel" in html
+    assert pdf.startswith(b"%PDF-")
+
+
 def _run_worker(script: str, job_data: dict[str, Any]) -> subprocess.CompletedProcess[bytes]:
     """Run *script* (which runs the worker's module as ``__main__``) in a fresh interpreter,
     the worker's input, *job_data* on A4, on its stdin."""
