@@ -113,17 +113,15 @@ from offload.fs.listing import FolderListings
 from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
 
-STATE_FOLDER = ".offload"
+# The state's names and the cache words, in a module of their own for the reports (exported
+# here too: a copy root's state folder, what the manifests ignore, the read-backs recorded).
+from offload.state_names import STATE_FOLDER as STATE_FOLDER
+from offload.state_names import THROUGH_A_CACHE as THROUGH_A_CACHE
+from offload.state_names import TOOL_IGNORE_PATTERNS as TOOL_IGNORE_PATTERNS
+
 LEDGER_NAME = "ledger.jsonl"
-# Our own state on a destination, partials of an interrupted run, and the piece of a partial's
-# name fusefat leaves as a folder entry of its own (``naming.is_partial_leftover``) are never
-# card content; the manifests carry the unanchored ones, so ``ascmhl verify`` hides them too.
-TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*", ".offload-part")
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
-# The read-backs that went through a cache (results.CacheBypass values): the only ones an
-# entry records, under its ``cache_bypass`` key.
-THROUGH_A_CACHE = frozenset({"none", "server"})
 # What a filesystem answers a write that would make an existing file longer when it refuses
 # that alone (fusefat: EPERM): the ledger is then written whole (Ledger.append).
 _EXTEND_REFUSED = frozenset({errno.EPERM, errno.EOPNOTSUPP})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -157,6 +158,45 @@ def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_jo
     )
     assert done.stdout.split() == ["[]", "True", "0", "False"], (done.stdout, done.stderr)
     assert (tmp_path / "dest" / "CARD" / "a.bin").read_bytes() == b"x" * 1000
+
+
+def test_the_summary_is_printed_without_rich_s_emoji_codes(tmp_path: Path) -> None:
+    """The summary's table is printed by a console that looks for no emoji codes: its names
+    are Text and its other cells and headers are the command's own words, which hold none,
+    and the look in each cell loaded rich's table of codes (~2 ms of CPU on the end's
+    critical path: docs/performance.md, "Fixed cost: twenty-seventh pass"). The table is
+    the same; a destination named like a code keeps its name. Failed before: the table of
+    codes was loaded."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.bin").write_bytes(b"x" * 1000)
+    dest = tmp_path / ":smile:"
+    dest.mkdir()
+    script = (
+        "import io, sys\n"
+        "from offload.cli.offload import main\n"
+        "from offload.cli.common import Environment\n"
+        "err = io.StringIO()\n"
+        "env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)\n"
+        "args = ['copy', '--quiet', '--report-dir', sys.argv[1] + '/r']\n"
+        "code = main([*args, sys.argv[1] + '/CARD', sys.argv[1] + '/:smile:'], env)\n"
+        "print(code, 'rich._emoji_codes' in sys.modules)\n"
+        "print(err.getvalue())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300"},  # the destination's row on one line
+    )
+    first, *summary = done.stdout.splitlines()
+    assert first.split() == ["0", "False"], (done.stdout, done.stderr)
+    [header] = [line for line in summary if line.startswith(" destination ")]
+    assert header.split()[:2] == ["destination", "now"]
+    assert any(line.startswith(f" {dest} ") for line in summary), summary
+    assert "\N{SMILING FACE WITH OPEN MOUTH AND SMILING EYES}" not in done.stdout
 
 
 @pytest.mark.parametrize("as_json", [False, True])

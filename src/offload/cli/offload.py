@@ -923,8 +923,15 @@ def _reports_and_summary(
     from offload.report.summary import summary_table, verdict_lines
 
     try:
-        # Not on a terminal: laid out for ``$COLUMNS``, else 120 columns.
-        out = Console(file=env.stderr, width=None if env.stderr.isatty() else columns_asked(120))
+        # Not on a terminal: laid out for ``$COLUMNS``, else 120 columns. No emoji codes: the
+        # table's names are Text, its other cells and headers are ours and hold none, and
+        # looking for them in each cell loaded rich's table of codes (~2 ms of the end's CPU:
+        # docs/performance.md, "Fixed cost: twenty-seventh pass").
+        out = Console(
+            file=env.stderr,
+            width=None if env.stderr.isatty() else columns_asked(120),
+            emoji=False,
+        )
         out.print(summary_table(report))
         for line in verdict_lines(report):
             print(printable_line(line), file=env.stderr)

@@ -35,18 +35,20 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
+
+# The words of a group, in a module of their own for the reports (exported here too).
+from offload.engine.device_words import PARALLEL as PARALLEL
+from offload.engine.device_words import SERIAL as SERIAL
+from offload.engine.device_words import describe as describe
 from offload.errors import CancelledError
 from offload.fs.devices import BlockDevice, block_device_of_dev, device_number, disk_of_mount
 from offload.options import DeviceConcurrency
-
-SERIAL = "serial"
-PARALLEL = "parallel"
 
 # Disk models that name a hypervisor's virtual disk (VMware "Virtual disk", Hyper-V
 # "Virtual Disk", QEMU "QEMU HARDDISK", VirtualBox "VBOX HARDDISK").
@@ -108,29 +110,6 @@ class DeviceGroup(NamedTuple):
             "read_backs": self.read_backs,
             "reason": self.reason,
         }
-
-
-def describe(entry: Mapping[str, Any], names: Sequence[str]) -> str:
-    """One line for a group (``DeviceGroup.as_json`` form; *names* by destination index):
-    what was detected and what was chosen, e.g. "dest A and dest B share /dev/sdb
-    (rotational, usb): read-backs one at a time (a spinning disk shared by 2 ...)"."""
-    members = [
-        names[i] if i < len(names) else f"destination {i + 1}" for i in entry["destinations"]
-    ]
-    who = (
-        f"{members[0]} is on"
-        if len(members) == 1
-        else f"{', '.join(members[:-1])} and {members[-1]} share"
-    )
-    detected = [entry["kind"]]
-    if entry.get("transport") and entry["transport"] != "unknown":
-        detected.append(str(entry["transport"]))
-    if entry["kind"] == "virtual" and entry.get("rotational") is not None:
-        detected.append(f"reports rotational={int(entry['rotational'])}")
-    if entry.get("source_on_device"):
-        detected.append("the source too")
-    how = "one at a time" if entry["read_backs"] == SERIAL else "in parallel"
-    return f"{who} {entry['device']} ({', '.join(detected)}): read-backs {how} ({entry['reason']})"
 
 
 def group_destinations(

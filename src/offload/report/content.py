@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 from rich import filesize
 
 from offload.destinations.naming import under_another_name
-from offload.engine.devices import describe as describe_devices
+from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry

@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from offload._version import __version__
 from offload.errors import describe_os_error, shell_word
-from offload.fs.ops import fsync_dir
-from offload.manifest.atomic import AtomicFile
 
 if TYPE_CHECKING:
     from offload.report.clips import Clip
@@ -220,6 +218,12 @@ def write_beside_json(
     fsync's journal commit carries the blocks of all of them: the others need no commit of
     their own), then one fsync a folder. The notes of what failed (a file that fails is never
     published; the others are)."""
+    # Here, not with the module: the report worker, which only draws, then loads none of the
+    # file writing's modules (ctypes, the hashers: ~3 ms of its start-up); the command has
+    # them loaded by now (its manifests were written with them).
+    from offload.fs.ops import fsync_dir
+    from offload.manifest.atomic import AtomicFile
+
     notes: list[str] = []
     folders: dict[Path, None] = {}  # written into, in order: each fsynced once
     written: list[tuple[Path, AtomicFile]] = []

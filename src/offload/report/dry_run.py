@@ -27,7 +27,7 @@ from offload.card import OffloadPlan, unidentified_trust_notes
 from offload.card_legacy_mhl import unlike_record
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
-from offload.engine.devices import describe as describe_devices
+from offload.engine.device_words import describe as describe_devices
 from offload.errors import ExitCode, printable_line, printable_name, printable_text
 from offload.existing import HISTORY_WORDS, CheckKind, found_wrong_unread
 from offload.json_text import stream_dumps

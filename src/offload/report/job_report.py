@@ -25,7 +25,7 @@ import xxhash
 
 from offload._version import __version__
 from offload.card import OffloadReport, SymlinkStatus
-from offload.engine.devices import describe as describe_devices
+from offload.engine.device_words import describe as describe_devices
 from offload.errors import describe_os_error, printable_name
 from offload.fs.ops import fsync_dir, make_folders_durable
 from offload.json_text import encoded as _json_encoded

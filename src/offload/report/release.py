@@ -61,7 +61,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from offload.fs.below import MEMORY_FILESYSTEMS, NETWORK_FILESYSTEMS, share_host, this_host
-from offload.ledger import THROUGH_A_CACHE, TOOL_IGNORE_PATTERNS
+from offload.state_names import THROUGH_A_CACHE, TOOL_IGNORE_PATTERNS
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
