@@ -135,19 +135,6 @@ def _own_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield folder
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _report_worker_always() -> Iterator[None]:
-    """``offload copy`` spawns its report worker whatever the processors' load
-    (``OFFLOAD_REPORT_WORKER=always``, set in ``os.environ`` for the processes the tests
-    start): without it, whether the HTML and PDF are made by the worker or by the command
-    would follow the load of the machine running the suite (``worker.other_core_free``),
-    and the tests of either path would not test what they say. Tests of that choice set
-    the variable themselves."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OFFLOAD_REPORT_WORKER", "always")
-        yield
-
-
 @pytest.fixture(autouse=True)
 def _no_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the $COLUMNS or $LINES of whoever runs pytest (pytest-xdist's workers have

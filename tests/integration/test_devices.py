@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from offload.card import OffloadOptions, plan_offload, run_offload
-from offload.engine.devices import SERIAL, describe, group_destinations
+from offload.engine.device_words import describe
+from offload.engine.devices import SERIAL, group_destinations
 from offload.events import BytesVerified, Event, PhaseChanged
 from offload.fs.devices import BlockDevice, block_device_of, block_device_of_dev
 from offload.options import CopyOptions, DeviceConcurrency

@@ -6,7 +6,6 @@ it never outlives its use (reaped, no zombie)."""
 
 from __future__ import annotations
 
-import io
 import json
 import marshal
 import os
@@ -486,86 +485,6 @@ def test_the_worker_draws_without_loading_the_copy_s_file_writing(
     html, pdf, _ = marshal.loads(done.stdout)
     assert b"/dev/sdz (non-rotational, usb): read-backs in parallel" in html
     assert pdf.startswith(b"%PDF-")
-
-
-@pytest.mark.parametrize(
-    ("variable", "pressure", "cpus", "free"),
-    [
-        (None, "some avg10=0.50 avg60=1.00 avg300=2.00 total=1", 2, True),
-        (None, "some avg10=95.75 avg60=93.53 avg300=89.04 total=18977199899", 2, False),
-        (None, "some avg10=50.00 avg60=0.00 avg300=0.00 total=1", 8, False),
-        (None, None, 2, True),  # no CPU pressure to read (no PSI): a worker, as before
-        (None, "garbage", 2, True),
-        (None, "some avg10=0.00 avg60=0.00 avg300=0.00 total=0", 1, False),
-        ("always", "some avg10=99.00 avg60=0.00 avg300=0.00 total=1", 1, True),
-        ("never", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0", 2, False),
-        ("", "some avg10=99.00 avg60=0.00 avg300=0.00 total=1", 2, False),
-    ],
-)
-def test_a_worker_only_where_a_processor_is_free(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    variable: str | None,
-    pressure: str | None,
-    cpus: int,
-    free: bool,
-) -> None:
-    """A worker is spawned only where it can run beside the command: two processors or
-    more, and tasks waiting for one less than half of the last 10 s (the kernel's CPU
-    pressure); ``OFFLOAD_REPORT_WORKER`` says ``always`` or ``never`` whatever they are."""
-    from offload.report import worker
-
-    path = tmp_path / "cpu"
-    if pressure is not None:
-        path.write_text(pressure + "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n")
-    monkeypatch.setattr(worker, "PRESSURE_FILE", str(path))
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)))
-    environ = {} if variable is None else {worker.WORKER_VARIABLE: variable}
-    assert worker.other_core_free(environ) is free
-
-
-def test_no_worker_where_the_processors_are_busy_and_the_documents_are_made_all_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Where tasks waited for a processor most of the last 10 s, ``offload copy`` spawns no
-    report worker: its start-up (~80 ms of CPU) would run on no processor of its own. The
-    command makes the HTML and PDF itself, as it does when a worker fails. Failed before:
-    a worker was spawned whatever the load."""
-    from offload.cli import offload as command
-    from offload.report import worker
-
-    busy = tmp_path / "cpu"
-    busy.write_text("some avg10=95.75 avg60=93.53 avg300=89.04 total=1\n")
-    monkeypatch.setattr(worker, "PRESSURE_FILE", str(busy), raising=False)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.delenv("OFFLOAD_REPORT_WORKER")
-    spawned: list[object] = []
-    spawn = os.posix_spawn
-
-    def counted(*args: Any, **kwargs: Any) -> int:
-        spawned.append(args)
-        return spawn(*args, **kwargs)
-
-    monkeypatch.setattr(os, "posix_spawn", counted)
-    started = worker.DocumentWorker.start()
-    if started is not None:  # the code before: a worker whatever the load
-        started.close()
-    assert started is None
-    card = tmp_path / "CARD"
-    card.mkdir()
-    (card / "a.mov").write_bytes(b"x" * 5000)
-    (tmp_path / "dest").mkdir()
-    err = io.StringIO()
-    code = command.main(
-        ["copy", "--quiet", "--report-dir", str(tmp_path / "r"), str(card), str(tmp_path / "dest")],
-        Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False),
-    )
-    assert code == 0, err.getvalue()
-    assert spawned == []
-    (pdf,) = (tmp_path / "r").glob("*.pdf")
-    assert pdf.read_bytes().startswith(b"%PDF-")
-    (html,) = (tmp_path / "r").glob("*.html")
-    assert b"</html>" in html.read_bytes()
 
 
 def _run_worker(script: str, job_data: dict[str, Any]) -> subprocess.CompletedProcess[bytes]:

@@ -219,8 +219,8 @@ def _read_card_ahead(args: argparse.Namespace) -> int:
     refuse. Returns how many files were asked for."""
     from offload.cli.common import engine_arguments
     from offload.fs.readahead import read_ahead
-    from offload.ledger import STATE_FOLDER
     from offload.options import CopyOptions
+    from offload.state_names import STATE_FOLDER
 
     try:
         block = CopyOptions(**engine_arguments(args)).chunk_size

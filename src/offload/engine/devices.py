@@ -42,10 +42,9 @@ from typing import Any, NamedTuple
 
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 
-# The words of a group, in a module of their own for the reports (exported here too).
+# The words of a group, in a module of their own for the reports (used here too).
 from offload.engine.device_words import PARALLEL as PARALLEL
 from offload.engine.device_words import SERIAL as SERIAL
-from offload.engine.device_words import describe as describe
 from offload.errors import CancelledError
 from offload.fs.devices import BlockDevice, block_device_of_dev, device_number, disk_of_mount
 from offload.options import DeviceConcurrency

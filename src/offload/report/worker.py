@@ -69,14 +69,6 @@ _LENGTH = 8  # bytes of a frame's length, before its payload (``DocumentWorker._
 PATIENCE_S = 120.0
 # Variables the worker never needs: it draws; the command alone talks to S3.
 _SECRET_PREFIXES = ("AWS_",)
-#: ``always``: a worker whatever the processors' load; ``never``: none, the documents made
-#: in the command; anything else (unset): as ``other_core_free`` says.
-WORKER_VARIABLE = "OFFLOAD_REPORT_WORKER"
-#: The share of the last 10 s in which some task waited for a processor (the kernel's CPU
-#: pressure, ``some avg10``) from which no core is taken for free: the worker's interpreter
-#: and imports (~80 ms of CPU) then only add to what the processors must do.
-CONTENDED_PERCENT = 50.0
-PRESSURE_FILE = "/proc/pressure/cpu"
 
 
 def _package_root() -> str:
@@ -85,41 +77,6 @@ def _package_root() -> str:
     import offload
 
     return os.path.dirname(os.path.dirname(os.path.abspath(offload.__file__)))
-
-
-def other_core_free(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether a second process can be expected to run beside the command, on a processor
-    of its own: this process may run on two or more (its affinity), and the kernel's CPU
-    pressure (``PRESSURE_FILE``, Linux 4.20+) says tasks waited for a processor less than
-    ``CONTENDED_PERCENT`` of the last 10 s; True where the pressure cannot be read (no PSI:
-    the worker, as before). ``WORKER_VARIABLE`` overrides it. Never raises.
-
-    Why: on a machine whose processors are all busy the worker runs on none of its own, and
-    its start-up is paid on top of the drawing the command would do itself: at a load of
-    7 to 12 on two cores a 200-file card cost ~49 ms more CPU with it than without, and no
-    less time (docs/performance.md, "Fixed cost: twenty-seventh pass")."""
-    env = os.environ if environ is None else environ
-    asked = env.get(WORKER_VARIABLE, "")
-    if asked in ("always", "never"):
-        return asked == "always"
-    try:
-        if len(os.sched_getaffinity(0)) < 2:
-            return False
-    except (AttributeError, OSError):  # no affinity call here: the processors' count
-        if (os.cpu_count() or 1) < 2:
-            return False
-    try:
-        with open(PRESSURE_FILE, "rb") as pressure:
-            line = pressure.readline(256)
-    except OSError:
-        return True
-    for field in line.split():
-        if field.startswith(b"avg10="):
-            try:
-                return float(field[6:]) < CONTENDED_PERCENT
-            except ValueError:
-                return True
-    return True
 
 
 def _environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -147,14 +104,11 @@ class DocumentWorker:
 
     @classmethod
     def start(cls, *, code_cache: bool = False) -> DocumentWorker | None:
-        """Spawn a worker (``python -m offload.report.worker``), or None when it cannot be,
-        or would have no processor of its own (``other_core_free``): the command then makes
-        its documents itself. *code_cache*: the worker of the command's own process (the
-        console script) uses the user's cache of generated code (``cli/generated_code.py``);
-        one spawned from a library user's process does not."""
+        """Spawn a worker (``python -m offload.report.worker``), or None when it cannot be:
+        the command then makes its documents itself. *code_cache*: the worker of the
+        command's own process (the console script) uses the user's cache of generated code
+        (``cli/generated_code.py``); one spawned from a library user's process does not."""
         if not sys.executable:  # an embedded interpreter: nothing to spawn
-            return None
-        if not other_core_free():
             return None
         request_r = request_w = answer_r = answer_w = -1
         try:
