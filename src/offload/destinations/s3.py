@@ -55,6 +55,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import mimetypes
 import os
 import secrets
@@ -466,6 +467,8 @@ class S3Destination:
         # ... and the uploads in progress under the prefix, listed once after the records
         # (``_upload_in_progress``, ``_sweep_uploads``; None: not yet listed).
         self._sweep_uploads_listed: set[tuple[str, str]] | None = None
+        # That listing's upload start times (its ``Initiated``, the service's clock), by key.
+        self._sweep_upload_starts: dict[str, list[float]] = {}
 
     # -- what it promises -------------------------------------------------------------
 
@@ -1867,11 +1870,19 @@ class S3Destination:
         """Every multipart upload in progress under *prefix*, as (key, upload id) pairs:
         ListMultipartUploads, a thousand a page. Raises OSError."""
         found: set[tuple[str, str]] = set()
+        starts = self._sweep_upload_starts
+        starts.clear()
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
             for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
                 for upload in page.get("Uploads", []):
-                    found.add((str(upload.get("Key", "")), str(upload.get("UploadId", ""))))
+                    key = str(upload.get("Key", ""))
+                    found.add((key, str(upload.get("UploadId", ""))))
+                    initiated = upload.get("Initiated")
+                    # No start time: nothing to order a record after (never ``float("inf")``
+                    # here: ``_sweep_needs_no_read`` floors it), the record is read.
+                    when = initiated.timestamp() if initiated is not None else float("nan")
+                    starts.setdefault(key, []).append(when)
         except Exception as exc:
             raise self._error(exc, "cannot list the uploads of", prefix) from exc
         return found
@@ -2099,11 +2110,59 @@ class S3Destination:
             self._sweep_uploads_listed = None
         return aborted
 
+    def _sweep_needs_no_read(
+        self, listed: Sequence[ObjectInfo], keep: set[str], cutoff: float
+    ) -> set[str]:
+        """The record keys among *listed* (the records' listing) that the sweep need not
+        read, from the one listing of the uploads under the prefix (``_sweep_uploads``, made
+        here, after the records' listing, where any record is listed): a record whose key is
+        that of exactly one upload in progress (``_record_key`` of its key), not stored
+        before that upload began (the upload's ``Initiated``: a record is stored once its
+        upload exists, so an older one may name an earlier upload), where that upload's key
+        is one this run writes (*keep*) or began at or after *cutoff* (young: the service's
+        own start time of the upload whose start the record's ``created_at`` notes). Read,
+        such a record would be kept and its upload left (in progress; kept or young): every
+        other outcome, a record dropped or an upload aborted, still needs its read. A wrong
+        guess (a record naming another upload of the key than the one in progress, begun in
+        the same second; a writer's clock behind the service's) can only leave a record or an
+        upload to a later sweep, never drop or abort one. Nothing on a service that lists no
+        uploads by prefix (MinIO) or gives every upload one old start time (moto: 2010), but
+        for *keep*: those records are read. Raises OSError."""
+        if not listed:
+            return set()
+        head = self.url.key("")
+        head = f"{head}/" if head else ""
+        if self._sweep_uploads_listed is None:
+            self._sweep_uploads_listed = self._sweep_uploads(head)
+        by_record: dict[str, tuple[str, float]] = {}
+        for key, starts in self._sweep_upload_starts.items():
+            if len(starts) == 1 and not math.isnan(starts[0]) and key.startswith(head):
+                by_record[self._record_key(key)] = (key, starts[0])
+        quiet: set[str] = set()
+        for info in listed:
+            upload = by_record.get(info.key)
+            if upload is None:
+                continue
+            key, began = upload
+            stored_s = info.mtime_ns / 1e9
+            # The listings' times are whole seconds on some services: the same second counts
+            # as not before.
+            if stored_s < math.floor(began):
+                continue  # stored before that upload began: it may name another
+            if key in keep or began >= cutoff:
+                quiet.add(info.key)
+        return quiet
+
     def _sweep_records(
         self, keep: set[str], cutoff: float, seen: dict[str, set[str] | None], aborted: list[str]
     ) -> None:
-        """``abort_abandoned``'s pass over the upload records (adds to *aborted*)."""
-        for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
+        """``abort_abandoned``'s pass over the upload records (adds to *aborted*). A record
+        the listings show needs nothing (``_sweep_needs_no_read``) is not read."""
+        listed = list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/"))
+        quiet = self._sweep_needs_no_read(listed, keep, cutoff)
+        for info in listed:
+            if info.key in quiet:
+                continue
             found = self.get_small_tagged(info.key)
             raw, record_etag = found if found is not None else (b"", "")
             try:
