@@ -262,27 +262,83 @@ def test_an_object_whose_answer_was_lost_is_named_as_maybe_in_the_bucket(  # typ
     assert key not in keys(s3_server.url, bucket)
 
 
-def test_a_completion_whose_answer_was_lost_then_found_stored_is_deleted(  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("size", "method", "target"),
+    [(300_000, "PUT", "/A001/CLIPS/A001C002.mov"), (9 * 1024 * 1024, "POST", "uploadId=")],
+    ids=["put-object", "complete-multipart-upload"],
+)
+def test_a_store_whose_answer_was_lost_then_found_stored_is_kept_and_read_back(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch, size, method, target
+) -> None:
+    """The request that stores a clip (its PutObject, or the CompleteMultipartUpload of its
+    parts) reaches the server, which stores it; its answer is lost (that connection closed;
+    no retry: one attempt a request), and the service answers again at once. A HEAD then
+    shows under the key the object this request stores: this run's metadata, its size and
+    the ETag the request's bytes make (an MD5 ETag, or the MD5 of its parts' MD5s). The
+    object is kept as stored and read back as any other: verified, exit 0, nothing named.
+    Before: the clip failed (the destination said lost, exit 1) and the clean-up's look
+    deleted that object, the file's correct copy."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # a retry would complete it again (moto)
+    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C002.mov": size})
+    proxy.lose_answer(method, target, go_down=False)
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert proxy.stats.answers_lost
+    report = report_of(out)
+    assert code == 0, err
+    assert statuses(report, 1)["CLIPS/A001C002.mov"] == "verified"
+    assert not report["destinations"][1]["lost"]
+    key = "day1/A001/CLIPS/A001C002.mov"
+    stored = admin(s3_server.url).get_object(Bucket=bucket, Key=key)
+    assert stored["Body"].read() == (card / "CLIPS/A001C002.mov").read_bytes()
+    assert report["left_behind"]["count"] == 0, report["left_behind"]
+
+
+def test_a_put_stored_after_the_look_found_nothing_is_named_as_maybe_in_the_bucket(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path, monkeypatch
 ) -> None:
-    """The CompleteMultipartUpload of a clip reaches the server, which completes it; its
-    answer is lost (that connection closed; no retry: one attempt a request), and the
-    service answers again at once. The clip fails (the destination lost); the look that
-    follows finds this run's object under the key, never verified: it is deleted, not
-    named, nothing of it left."""
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # a retry would complete it again (moto)
-    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C002.mov": 9 * 1024 * 1024})
-    proxy.lose_answer("POST", "uploadId=", go_down=False)
+    """A clip's PutObject is sent and its connection closes with no answer (one attempt),
+    but the service stores it only after the run looked for it (a request it was still
+    handling): each look (the HEAD right after the failure, the clean-up's) finds no
+    object. The clip fails; the object is named in ``left_behind`` as one that may be in
+    the bucket (never as stored), with the command that shows whether it is and the one
+    that removes it, pinned to its ETag; once the request lands, those commands find and
+    remove it. Before: a look that found nothing named nothing, and the object stored
+    after it was left in the bucket unnamed."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C002.mov": 300_000})
+    proxy.lose_answer("PUT", "/A001/CLIPS/A001C002.mov", late=True)
     code, out, _err = offload(
         tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
     )
     assert proxy.stats.answers_lost
     report = report_of(out)
+    assert code == 1
     assert statuses(report, 1)["CLIPS/A001C002.mov"] != "verified"
     key = "day1/A001/CLIPS/A001C002.mov"
-    assert code == 1
-    assert key not in keys(s3_server.url, bucket)  # found stored, this run's: deleted
-    assert report["left_behind"]["count"] == 0, report["left_behind"]
+    assert key not in keys(s3_server.url, bucket)  # not yet: the request is still on its way
+    entries = [e for e in report["left_behind"]["objects"] if e["key"] == key]
+    assert len(entries) == 1, report["left_behind"]
+    entry = entries[0]
+    assert entry["may_be_stored"] is True and entry["upload_id"] is None
+    assert entry["reason"].startswith(
+        "may be in the bucket: its PutObject was sent but its answer never came"
+    ), entry["reason"]
+    assert "a look for it just after found no object there" in entry["reason"]
+    assert "cannot know whether it was stored" in entry["reason"]
+    assert [line.split(b" ")[1] for line in proxy.deliver_late()] == [b"200"]
+    stored = admin(s3_server.url).head_object(Bucket=bucket, Key=key)
+    assert entry["remove"] == (
+        f"aws s3api delete-object --bucket {bucket} --key {key} "
+        f"--if-match {shlex.quote(stored['ETag'])}"
+    )
+    looked = _aws(s3_server.url, entry["check"])
+    assert looked.returncode == 0, looked.stderr
+    assert json.loads(looked.stdout)["Metadata"].get("offload-upload")
+    removed = _aws(s3_server.url, entry["remove"])
+    assert removed.returncode == 0, removed.stderr
+    assert key not in keys(s3_server.url, bucket)
 
 
 def test_a_put_that_could_not_connect_is_not_named(  # type: ignore[no-untyped-def]

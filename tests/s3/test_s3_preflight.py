@@ -185,8 +185,20 @@ def test_a_read_only_credential_verifies_but_cannot_copy(
     iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1")
     user = f"viewer-{prefix}"
     iam.create_user(UserName=user)
-    # s3:HeadBucket: moto's own name for HeadBucket's action (AWS asks for s3:ListBucket).
-    allowed = ["s3:ListBucket", "s3:HeadBucket", "s3:ListBucketMultipartUploads", "s3:GetObject"]
+    # AWS's actions (its Service Authorization Reference): s3:ListBucket allows HeadBucket
+    # and ListObjectsV2, s3:ListBucketMultipartUploads ListMultipartUploads. moto asks other
+    # names, all of reads, so they are allowed too: s3:HeadBucket (every version used), and
+    # from moto 5.2.6 on the operation's own name (its ``_get_action`` takes the name its
+    # router matched, no longer the ``Action`` its S3 layer set from ``ACTION_MAP``):
+    # s3:ListObjectsV2, s3:ListMultipartUploads. No name of a write is among them.
+    allowed = [
+        "s3:ListBucket",
+        "s3:ListBucketMultipartUploads",
+        "s3:GetObject",
+        "s3:HeadBucket",
+        "s3:ListObjectsV2",
+        "s3:ListMultipartUploads",
+    ]
     iam.put_user_policy(
         UserName=user,
         PolicyName="read",

@@ -141,3 +141,64 @@ def test_a_service_listing_no_uploads_by_prefix_keeps_a_live_record(  # type: ig
     assert [u["UploadId"] for u in listing.get("Uploads", [])] == [str(live.upload_id)]
     assert stored(client, bucket, store._record_key(dead.key)) is None
     assert not store.left_behind
+
+
+def _record_reads(proxy) -> list[str]:  # type: ignore[no-untyped-def]
+    """The GETs of a record object among the proxy's requests (not a listing: no query)."""
+    return [
+        target
+        for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+        if method == "GET" and "/.offload/uploads/" in target and "?" not in target
+    ]
+
+
+@pytest.fixture
+def upload_times_server() -> Iterator[S3Server]:
+    """A server of its own that lists each upload with the time it began, as AWS does."""
+    yield from serving("upload-times")
+
+
+def test_the_record_sweep_reads_only_the_records_that_need_it(  # type: ignore[no-untyped-def]
+    upload_times_server,
+) -> None:
+    """Three records an earlier run left: two naming young uploads still in progress, one
+        naming an upload the service no longer has. The listings show the first two need
+        nothing (each key has one upload in progress, begun no later than its record was
+        stored, and the record is young): they are not read, kept, their uploads left. The
+        dead one is read and its record deleted. Before: all three read (one GET a record:
+        1,500 at 1,500 records). (A record stored before the upload now in progress under its
+        key began is read too; not staged here. The server gives each upload its start time, as
+    AWS does: moto alone lists every upload as begun in 2010, old, whose records are read.)"""
+    from support.tcpproxy import FaultProxy
+
+    server = upload_times_server
+    bucket = "upload-times"
+    client = admin(server.url)
+    client.create_bucket(Bucket=bucket)
+    earlier = destination(server.url, bucket)
+    try:
+        uploads = {
+            name: earlier.open_upload(earlier.url.key(name), 6 * MiB)  # recorded: in parts
+            for name in ("a.mov", "b.mov", "c.mov")
+        }
+    finally:
+        earlier.close()
+    dead = uploads["c.mov"]
+    client.abort_multipart_upload(Bucket=bucket, Key=dead.key, UploadId=str(dead.upload_id))
+    proxy = FaultProxy(server.port)
+    store = destination(proxy.url, bucket)
+    try:
+        store.abort_abandoned()
+    finally:
+        store.close()
+        proxy.close()
+    reads = [target.removeprefix(f"/{bucket}/") for target in _record_reads(proxy)]
+    assert reads == [store._record_key(dead.key)], proxy.targets
+    for name in ("a.mov", "b.mov"):
+        live = uploads[name]
+        assert stored(client, bucket, store._record_key(live.key)) is not None
+        listing = client.list_multipart_uploads(Bucket=bucket, Prefix=live.key)
+        assert [u["UploadId"] for u in listing.get("Uploads", [])] == [str(live.upload_id)]
+        client.abort_multipart_upload(Bucket=bucket, Key=live.key, UploadId=str(live.upload_id))
+    assert stored(client, bucket, store._record_key(dead.key)) is None
+    assert not store.left_behind

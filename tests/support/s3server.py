@@ -28,6 +28,9 @@ process behaving so, not a mocked client; ``--mode`` is repeatable):
 * ``exact-upload-prefix``: a ListMultipartUploads (``GET ?uploads``) with a ``prefix``
   lists only the uploads whose key *is* that prefix, as MinIO does (it does not list
   multipart uploads by prefix: a prefix is matched as an exact key);
+* ``upload-times``: a ListMultipartUploads answer gives each upload's ``Initiated`` as the
+  time its CreateMultipartUpload was answered (moto gives every upload 2010-11-10), as AWS
+  does;
 * ``no-checksums``: no checksum gate, moto as it is: a part whose ``x-amz-checksum-*`` or
   ``Content-MD5`` does not match its bytes is stored.
 """
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime
 import hashlib
 import io
 import re
@@ -252,6 +256,53 @@ class ExactUploadPrefix:
         return [body]
 
 
+class UploadTimes:
+    """WSGI middleware: the time each CreateMultipartUpload (``POST ?uploads``) was answered
+    is kept by upload id, and a ListMultipartUploads answer's ``<Initiated>`` of each upload
+    is that time (UTC, milliseconds, as AWS writes it); everything else passed on unchanged."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.started: dict[bytes, bytes] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        method = environ.get("REQUEST_METHOD")
+        if "uploads" not in query or method not in ("GET", "POST"):
+            return self.app(environ, start_response)
+        held: dict[str, Any] = {}
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            held["status"], held["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self.app(environ, hold))
+        if held["status"].startswith("200"):
+            if method == "POST":
+                now = datetime.datetime.now(datetime.UTC)
+                stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+                for upload_id in re.findall(rb"<UploadId>(.*?)</UploadId>", body):
+                    self.started[upload_id] = stamp.encode()
+            else:
+
+                def initiated(match: re.Match[bytes]) -> bytes:
+                    upload = match.group(0)
+                    found = re.search(rb"<UploadId>(.*?)</UploadId>", upload)
+                    stamp = self.started.get(found.group(1)) if found else None
+                    if stamp is None:
+                        return upload
+                    return re.sub(
+                        rb"<Initiated>.*?</Initiated>",
+                        b"<Initiated>" + stamp + b"</Initiated>",
+                        upload,
+                    )
+
+                body = re.sub(rb"<Upload>.*?</Upload>", initiated, body, flags=re.S)
+        headers = [(k, v) for k, v in held["headers"] if k.lower() != "content-length"]
+        start_response(held["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+
 MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "ignore-conditions": IgnoreConditions,
     "ignore-delete-conditions": IgnoreDeleteConditions,
@@ -259,6 +310,7 @@ MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "deny-deletes": DenyDeletes,
     "empty-416": EmptyRange,
     "exact-upload-prefix": ExactUploadPrefix,
+    "upload-times": UploadTimes,
 }
 
 

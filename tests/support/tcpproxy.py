@@ -32,6 +32,11 @@ good without passing the answer on: the request took effect, its client never he
 (for requests without ``Expect: 100-continue``, such as a PutObject of bytes or a
 CompleteMultipartUpload). ``stats.answers_lost`` lists their targets.
 
+``lose_answer(method, path_part, late=True)``: the request is read whole and its client's
+connection closed, but it is not forwarded until ``deliver_late()``, which sends it then: a
+request the service was still handling when its connection closed, its object stored after
+the client looked for it.
+
 ``throttle(bytes_per_s)`` makes a slow link: the request bodies of every connection together
 are forwarded at that rate (a shared token bucket, in pieces of at most 64 KiB), as an uplink
 would carry them, and the proxy's receive buffers are kept small (as a slow link keeps little
@@ -112,6 +117,8 @@ class FaultProxy:
         self._sockets: set[socket.socket] = set()
         self._intercepts: list[_Intercept] = []
         self._lose: tuple[str, str, bool] | None = None
+        self._lose_late = False
+        self._late: list[tuple[bytes, bytes]] = []  # requests lost, not yet forwarded
         self._gate_open = threading.Condition()
         self._gate: tuple[str, bytes, int, float] | None = None
         self._waiting = self._group = 0
@@ -220,12 +227,22 @@ class FaultProxy:
                     return rule
         return None
 
-    def lose_answer(self, method: str, path_part: str, *, go_down: bool = True) -> None:
+    def lose_answer(
+        self, method: str, path_part: str, *, go_down: bool = True, late: bool = False
+    ) -> None:
         """The next *method* request whose target holds *path_part*: forwarded, answered by
         the server, its answer dropped and the proxy gone down (see the module docstring);
-        not *go_down*: only that connection is closed (the client's retry gets through)."""
+        not *go_down*: only that connection is closed (the client's retry gets through);
+        *late*: not forwarded until ``deliver_late`` (implies not *go_down*)."""
         with self._lock:
-            self._lose = (method, path_part, go_down)
+            self._lose = (method, path_part, go_down and not late)
+            self._lose_late = late
+
+    def deliver_late(self) -> list[bytes]:
+        """Forward the requests ``lose_answer(..., late=True)`` kept; their answers' heads."""
+        with self._lock:
+            late, self._late = self._late, []
+        return [self._side_request(head, body)[0] for head, body in late]
 
     def _take_lose(self, method: str, target: str) -> bool | None:
         """None: not a request to lose the answer of; else whether to go down after."""
@@ -402,7 +419,13 @@ class FaultProxy:
                         if not more:
                             return
                         buffered += more
-                    self._side_request(head, buffered[:length])  # stored; answer dropped
+                    with self._lock:
+                        late = self._lose_late
+                        self._lose_late = False
+                        if late:
+                            self._late.append((head, bytes(buffered[:length])))
+                    if not late:
+                        self._side_request(head, buffered[:length])  # stored; answer dropped
                     with self._lock:
                         self.stats.answers_lost.append(rest.split(" ")[0])
                     if lose:

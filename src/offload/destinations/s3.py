@@ -55,6 +55,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import mimetypes
 import os
 import secrets
@@ -466,6 +467,8 @@ class S3Destination:
         # ... and the uploads in progress under the prefix, listed once after the records
         # (``_upload_in_progress``, ``_sweep_uploads``; None: not yet listed).
         self._sweep_uploads_listed: set[tuple[str, str]] | None = None
+        # That listing's upload start times (its ``Initiated``, the service's clock), by key.
+        self._sweep_upload_starts: dict[str, list[float]] = {}
 
     # -- what it promises -------------------------------------------------------------
 
@@ -709,16 +712,47 @@ class S3Destination:
         """The ETag of the object under *key* if it holds *data* (as a PutObject of it
         stored it), else None: the service's checksum of our algorithm where it keeps one,
         else an ETag that is the MD5 of *data* (AWS without SSE-KMS, MinIO, moto)."""
+        found = self.found_stored(
+            key,
+            size=len(data),
+            etag=f'"{hashlib.md5(data).hexdigest()}"',
+            checksum=(param, value),
+        )
+        return None if found is None else found[0]
+
+    def found_stored(
+        self,
+        key: str,
+        *,
+        size: int,
+        etag: str | None,
+        checksum: tuple[str, str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> tuple[str, str | None] | None:
+        """The ETag and VersionId of the object under *key* if a HEAD proves it the one a
+        request of ours stores, else None (none there, another, not provable, the HEAD
+        failed): *size* bytes; every item of *metadata* (the request's, lowercase keys as
+        the service gives them back); and its content, by *checksum* (the request's
+        checksum header and value) where the service keeps that checksum, else by *etag*
+        (the ETag the request's bytes make: the MD5 of a PutObject's body, the MD5 of a
+        multipart upload's parts' MD5s and their count; None: not computable, SSE-KMS),
+        never by neither. Used where the request's answer was lost (``answer_lost``): the
+        object is then as proved as the answer would have made it. Never raises."""
         try:
             head = self.client.head_object(Bucket=self.url.bucket, Key=key, ChecksumMode="ENABLED")
         except Exception:
             return None
-        if int(head.get("ContentLength", -1)) != len(data):
+        if int(head.get("ContentLength", -1)) != size:
             return None
-        etag = str(head.get("ETag", ""))
-        if param != "ContentMD5" and head.get(param):
-            return etag if head.get(param) == value else None
-        return etag if etag.strip('"') == hashlib.md5(data).hexdigest() else None
+        stored = {str(k).lower(): v for k, v in dict(head.get("Metadata") or {}).items()}
+        if metadata is not None and any(stored.get(k.lower()) != v for k, v in metadata.items()):
+            return None
+        found = str(head.get("ETag", ""))
+        if checksum is not None and checksum[0] != "ContentMD5" and head.get(checksum[0]):
+            proved = head.get(checksum[0]) == checksum[1]
+        else:
+            proved = etag is not None and found.strip('"') == etag.strip('"')
+        return (found, head.get("VersionId")) if proved else None
 
     def get_small(self, key: str) -> bytes | None:
         """A small object's bytes, None if there is none. An empty object's GET that a
@@ -891,20 +925,40 @@ class S3Destination:
         """An object of this run's that may be under *key*: its *request* (PutObject,
         CompleteMultipartUpload) was sent and its answer never came (*why*: the failure, in
         words), so the service may have stored it (*size* bytes; *etag*: the ETag it has
-        if so, where it can be computed: an MD5 ETag, else None). A HEAD settles it: no
-        object there, or another writer's (not this run's ``offload-upload`` metadata, or
-        another size), nothing of ours is left and nothing is named; this run's is deleted
-        (``delete_or_name``, by its VersionId on a bucket that keeps versions; *then*: what
-        becomes of it if that fails). A HEAD that fails (the service gone) names it in
-        ``left_behind`` as an object that may be in the bucket, never as stored: the JSON
-        gives the command that shows whether it is (``aws s3api head-object``) and the one
-        that removes it, pinned to *etag* where known. Never raises."""
+        if so, where it can be computed: an MD5 ETag, else None). A HEAD looks: another
+        writer's object there (not this run's ``offload-upload`` metadata, or another size)
+        is left as it is and nothing is named; this run's is deleted (``delete_or_name``, by
+        its VersionId on a bucket that keeps versions; *then*: what becomes of it if that
+        fails). No object there (the bucket still there) proves nothing (a request the
+        service was still handling may store it after the look), nor does a HEAD that
+        fails (the service gone): the object is named in ``left_behind`` as one that may be
+        in the bucket, never as stored: the JSON gives the command that shows whether it is
+        (``aws s3api head-object``) and the one that removes it, pinned to *etag* where
+        known. Never raises."""
         try:
             head = self.client.head_object(Bucket=self.url.bucket, Key=key)
         except Exception as exc:
             code, status = _error_code(exc)
-            if status == 404 or code in ("404", "NoSuchKey", "NotFound") or bucket_gone(exc):
-                return  # nothing stored, or nothing left of the bucket
+            if bucket_gone(exc):
+                return  # nothing left of the bucket
+            if status == 404 or code in ("404", "NoSuchKey", "NotFound"):
+                if self._bucket_missing():
+                    return  # a HEAD's 404 carries no code: the bucket itself may be gone
+                # None there now; a request the service was still handling when its
+                # connection closed may store it after this look: named, never as stored.
+                self.name_unless_named(
+                    key,
+                    None,
+                    f"may be in the bucket: its {request} was sent but its answer never "
+                    f"came ({why}); a look for it just after found no object there, which "
+                    "does not prove it was not stored (the service may still have been "
+                    f"handling it), so this run cannot know whether it was stored (this "
+                    f"run's has the metadata {MARKER_KEY}: {_RUN_TOKEN}); if it is there, "
+                    f"it is {then}",
+                    etag=etag,
+                    may_be_stored=True,
+                )
+                return
             looked = self.delete_failure(
                 self._error(exc, "cannot look up", key), key, operation="cannot look up"
             )
@@ -930,6 +984,16 @@ class S3Destination:
             version_id=head.get("VersionId"),
             then=f"its {request} got no answer, but a look found it stored: {then}",
         )
+
+    def _bucket_missing(self) -> bool:
+        """Whether a HeadBucket answers that the bucket is gone (404, NoSuchBucket); False
+        where it is there or the look fails. Never raises."""
+        try:
+            self.client.head_bucket(Bucket=self.url.bucket)
+        except Exception as exc:
+            code, status = _error_code(exc)
+            return status == 404 or code in ("404", "NoSuchBucket") or bucket_gone(exc)
+        return False
 
     def delete_failure(
         self, exc: BaseException, key: str, *, operation: str = "cannot delete"
@@ -1806,11 +1870,19 @@ class S3Destination:
         """Every multipart upload in progress under *prefix*, as (key, upload id) pairs:
         ListMultipartUploads, a thousand a page. Raises OSError."""
         found: set[tuple[str, str]] = set()
+        starts = self._sweep_upload_starts
+        starts.clear()
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
             for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
                 for upload in page.get("Uploads", []):
-                    found.add((str(upload.get("Key", "")), str(upload.get("UploadId", ""))))
+                    key = str(upload.get("Key", ""))
+                    found.add((key, str(upload.get("UploadId", ""))))
+                    initiated = upload.get("Initiated")
+                    # No start time: nothing to order a record after (never ``float("inf")``
+                    # here: ``_sweep_needs_no_read`` floors it), the record is read.
+                    when = initiated.timestamp() if initiated is not None else float("nan")
+                    starts.setdefault(key, []).append(when)
         except Exception as exc:
             raise self._error(exc, "cannot list the uploads of", prefix) from exc
         return found
@@ -2038,11 +2110,59 @@ class S3Destination:
             self._sweep_uploads_listed = None
         return aborted
 
+    def _sweep_needs_no_read(
+        self, listed: Sequence[ObjectInfo], keep: set[str], cutoff: float
+    ) -> set[str]:
+        """The record keys among *listed* (the records' listing) that the sweep need not
+        read, from the one listing of the uploads under the prefix (``_sweep_uploads``, made
+        here, after the records' listing, where any record is listed): a record whose key is
+        that of exactly one upload in progress (``_record_key`` of its key), not stored
+        before that upload began (the upload's ``Initiated``: a record is stored once its
+        upload exists, so an older one may name an earlier upload), where that upload's key
+        is one this run writes (*keep*) or began at or after *cutoff* (young: the service's
+        own start time of the upload whose start the record's ``created_at`` notes). Read,
+        such a record would be kept and its upload left (in progress; kept or young): every
+        other outcome, a record dropped or an upload aborted, still needs its read. A wrong
+        guess (a record naming another upload of the key than the one in progress, begun in
+        the same second; a writer's clock behind the service's) can only leave a record or an
+        upload to a later sweep, never drop or abort one. Nothing on a service that lists no
+        uploads by prefix (MinIO) or gives every upload one old start time (moto: 2010), but
+        for *keep*: those records are read. Raises OSError."""
+        if not listed:
+            return set()
+        head = self.url.key("")
+        head = f"{head}/" if head else ""
+        if self._sweep_uploads_listed is None:
+            self._sweep_uploads_listed = self._sweep_uploads(head)
+        by_record: dict[str, tuple[str, float]] = {}
+        for key, starts in self._sweep_upload_starts.items():
+            if len(starts) == 1 and not math.isnan(starts[0]) and key.startswith(head):
+                by_record[self._record_key(key)] = (key, starts[0])
+        quiet: set[str] = set()
+        for info in listed:
+            upload = by_record.get(info.key)
+            if upload is None:
+                continue
+            key, began = upload
+            stored_s = info.mtime_ns / 1e9
+            # The listings' times are whole seconds on some services: the same second counts
+            # as not before.
+            if stored_s < math.floor(began):
+                continue  # stored before that upload began: it may name another
+            if key in keep or began >= cutoff:
+                quiet.add(info.key)
+        return quiet
+
     def _sweep_records(
         self, keep: set[str], cutoff: float, seen: dict[str, set[str] | None], aborted: list[str]
     ) -> None:
-        """``abort_abandoned``'s pass over the upload records (adds to *aborted*)."""
-        for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
+        """``abort_abandoned``'s pass over the upload records (adds to *aborted*). A record
+        the listings show needs nothing (``_sweep_needs_no_read``) is not read."""
+        listed = list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/"))
+        quiet = self._sweep_needs_no_read(listed, keep, cutoff)
+        for info in listed:
+            if info.key in quiet:
+                continue
             found = self.get_small_tagged(info.key)
             raw, record_etag = found if found is not None else (b"", "")
             try:
@@ -2362,12 +2482,25 @@ class S3Upload:
                         replace=self.replace,
                         named=self.final_key,
                     )
-                except BaseException as exc:
-                    if answer_lost():
+                except Exception as exc:
+                    if not answer_lost():
+                        raise
+                    # Sent, its answer lost: a HEAD that shows this very object (this
+                    # run's metadata, the size, the checksum or MD5 ETag of these bytes)
+                    # proves it stored as the answer would have; it is read back as any.
+                    md5 = f'"{hashlib.md5(data).hexdigest()}"'
+                    found = dest.found_stored(
+                        self.key,
+                        size=len(data),
+                        etag=md5,
+                        checksum=dest._checksum(data),
+                        metadata=self.metadata,
+                    )
+                    if found is None:
                         why = dest.delete_failure(exc, self.key, operation="cannot store")
-                        md5 = f'"{hashlib.md5(data).hexdigest()}"'
                         self.unanswered = ("PutObject", why, md5)
-                    raise
+                        raise
+                    etag, version = found
                 return {"ETag": etag, "VersionId": version}
             finally:
                 dest._slots.release()
@@ -2573,16 +2706,27 @@ class S3Upload:
                 self.key, str(self.upload_id), parts, create=not self.replace
             )
         except Exception as exc:
+            found = None
             if answer_lost():
-                why = dest.delete_failure(
-                    exc if isinstance(exc, OSError) else dest._error(exc, operation, self.key),
-                    self.key,
-                    operation=operation,
+                # Sent, its answer lost: a HEAD that shows the object these parts make
+                # (this run's metadata, the size, the ETag of the parts' MD5s) proves it
+                # completed as the answer would have; it is read back as any.
+                expected = _multipart_etag(parts)
+                found = dest.found_stored(
+                    self.key, size=self.size_bytes, etag=expected, metadata=self.metadata
                 )
-                self.unanswered = ("CompleteMultipartUpload", why, _multipart_etag(parts))
-            if isinstance(exc, OSError):
-                raise
-            raise self._gone(exc, operation) or dest._error(exc, operation, self.key) from exc
+                if found is None:
+                    why = dest.delete_failure(
+                        exc if isinstance(exc, OSError) else dest._error(exc, operation, self.key),
+                        self.key,
+                        operation=operation,
+                    )
+                    self.unanswered = ("CompleteMultipartUpload", why, expected)
+            if found is None:
+                if isinstance(exc, OSError):
+                    raise
+                raise self._gone(exc, operation) or dest._error(exc, operation, self.key) from exc
+            answer = {"ETag": found[0], "VersionId": found[1]}
         self.etag = str(answer.get("ETag", ""))
         self.version_id = answer.get("VersionId")
         self.completed = True
