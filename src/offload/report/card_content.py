@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from offload.errors import printable_name
 from offload.report.clips import Clip
 from offload.report.words import plural
 
@@ -73,7 +74,8 @@ def card_content(
     if spans:
         one = len(spans) == 1
         named = "; ".join(
-            f"{_where(c)} has no {_listed(list(c.missing_spans), 5)}" for c in spans[:NAMED]
+            f"{_where(c)} has no {_listed([printable_name(m) for m in c.missing_spans], 5)}"
+            for c in spans[:NAMED]
         )
         found.append(
             _line(
@@ -122,7 +124,7 @@ def card_content(
         )
     if empty:
         one = len(empty) == 1
-        named = _listed([str(c.primary.get("path")) for c in empty], NAMED)
+        named = _listed([printable_name(str(c.primary.get("path"))) for c in empty], NAMED)
         found.append(
             _line(
                 "empty-clip",
@@ -163,8 +165,10 @@ def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:
 
 def _where(clip: Clip) -> str:
     """A row as the line names it: its folder and its name (a spanned clip's first file
-    and its count of spans, a sequence's frame range)."""
-    return f"{clip.folder}/{clip.name}" if clip.folder else clip.name
+    and its count of spans, a sequence's frame range), as the terminal shows a name
+    (``printable_name``: a control character or a byte that is not UTF-8 as its escape),
+    so the line is the terminal's in ``--json``'s ``card_content`` too."""
+    return printable_name(f"{clip.folder}/{clip.name}" if clip.folder else clip.name)
 
 
 def _range(first: int, last: int) -> str:
