@@ -619,3 +619,40 @@ def test_a_trusted_copy_is_checked_against_the_card_history_that_appeared_since(
     assert len(lines) == 1 and line in lines[0], err
     assert "recorded by the run that copied it" in lines[0], lines
     assert (dest / "H001" / "a.mov").read_bytes() == (card / "a.mov").read_bytes()
+
+
+def test_dry_run_cascade_says_why_a_file_unlike_its_record_is_not_cascaded(
+    tmp_path: Path,
+) -> None:
+    """A cascade's dry run, the fast destination's trusted copy of a.mov failing the legacy
+    MHL that appeared since (another size): the slow destination cannot be fed a.mov, and
+    the line says why, as the fast one's does, not "re-run with the card to copy it" (a
+    re-run fails it again: the card's own record disagrees)."""
+    card = tmp_path / "cards" / "T001"
+    card.mkdir(parents=True)
+    data = {"a.mov": os.urandom(4_000), "c.mov": os.urandom(4_001)}
+    for name, content in data.items():
+        (card / name).write_bytes(content)
+    fast, slow = tmp_path / "fast", tmp_path / "slow"
+    fast.mkdir()
+    slow.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(fast)
+    )
+    assert code == 0, err
+    _mhl(
+        card / "T001_2024-05-01_100200.mhl",
+        _hash("a.mov", 4_001, f"    <xxhash64be>{xxhash.xxh64(data['a.mov']).hexdigest()}"
+              "</xxhash64be>\n"),
+    )  # fmt: skip
+    code, out, err = offload_cli(
+        "copy", "--dry-run", "--json", "-t", "xxh64", "--report-dir", str(tmp_path / "r"),
+        str(card), str(fast), "--cascade-to", str(slow),
+    )  # fmt: skip
+    assert code == 1, err
+    shown = {d["copy_root"]: d for d in json.loads(out)["destinations"]}
+    (why,) = [x["why"] for x in shown[str(slow / "T001")]["not_cascaded"] if x["path"] == "a.mov"]
+    assert why == (
+        "no fast destination will hold a verified copy of it (its source differs from its "
+        "record: the run fails it on every fast destination)"
+    ), why

@@ -208,6 +208,7 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
         holds[index].update((path, 0) for path, _why in item.read_back)
         holds[index].update((path, copied) for path, _why in (*item.replace, *item.keep_beside))
     refusing = {index: {path for path, _why in out[index].refused} for index in feeders}
+    unlike = {index: {path for path, _why in out[index].unlike_record} for index in feeders}
     for item in out:
         item.cascade_pass = 2 if item.index in slow else 1
         if item.index not in slow:
@@ -226,6 +227,9 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                         f" (a different file holds its name on {where}: --overwrite or "
                         "--keep-both copies it there, or copy it here without cascading)"
                     )
+                elif feeders and all(path in unlike[f] for f in feeders):
+                    # Failed there for its source's record: a re-run fails it again.
+                    why += f" ({_UNLIKE_WHY}: the run fails it on every fast destination)"
                 else:
                     why += " (re-run with the card to copy it)"
                 item.not_cascaded.append((path, why))
