@@ -24,6 +24,7 @@ from offload import card_folder, card_presence, fingerprint, link_targets, remed
 from offload.card_history import (
     CardHistory,
     check_card_history,
+    history_record,
     keep_recorded,
     not_carried_warning,
     reference_formats,
@@ -753,6 +754,10 @@ def _plan(
             options,
             copy=dataclasses.replace(options.copy, algorithms=(*options.copy.algorithms, *extra)),
         )
+    # A fast copy standing in for the card: its own history is the record its files are
+    # checked against, named so in a mismatch's line (``FileTask.reference_record``; "" is
+    # the card's own history).
+    fast_history = history_record(fast_copy=True) if stands_in_for is not None else ""
     if records:
         # A legacy MHL's digest in a format not computed is never passed on as the file's
         # (a bucket's object metadata, a ledger's record): only what this read proves.
@@ -842,7 +847,12 @@ def _plan(
                     (),
                     references.get(source_file.relative_path) or NO_DIGESTS,
                     "",
-                    records.get(source_file.relative_path, "") if records else "",
+                    (records.get(source_file.relative_path, "") if records else "")
+                    or (
+                        fast_history
+                        if fast_history and source_file.relative_path in history_references
+                        else ""
+                    ),
                     sizes.get(source_file.relative_path) if sizes else None,
                 )
                 for source_file in tree.files
@@ -995,7 +1005,7 @@ def _plan(
                     # found unlike it does (``check_existing``, in its words).
                     record = records.get(source_file.relative_path) if records else None
                     if record is None and source_file.relative_path in history_references:
-                        record = HISTORY_WORDS
+                        record = fast_history or HISTORY_WORDS
                     unlike_record = (
                         trusted_copy_unlike(
                             source_file.path_text,
@@ -1095,7 +1105,12 @@ def _plan(
                     tuple(preset),
                     references.get(source_file.relative_path) or NO_DIGESTS,
                     "",
-                    records.get(source_file.relative_path, "") if records else "",
+                    (records.get(source_file.relative_path, "") if records else "")
+                    or (
+                        fast_history
+                        if fast_history and source_file.relative_path in history_references
+                        else ""
+                    ),
                     sizes.get(source_file.relative_path) if sizes else None,
                 )
             )

@@ -55,6 +55,13 @@ def history_words(*, fast_copy: bool) -> tuple[str, str]:
     return ("the fast copy's", "the fast copy") if fast_copy else ("the card's", "the card")
 
 
+def history_record(*, fast_copy: bool) -> str:
+    """The history as the record a file is found unlike, in a mismatch's line ("source X
+    differs from the card's own ASC MHL (...)"): the card's, or the fast copy's standing in
+    for an absent card (:func:`history_words`), never the card's when the card was not read."""
+    return f"{history_words(fast_copy=fast_copy)[0]} own ASC MHL"
+
+
 def keep_recorded(source: Path, rules: IgnoreRules) -> IgnoreRules:
     """*rules*, but that no default pattern leaves out a file the card's own ASC MHL history
     records (``IgnoreRules.keeping``): the history is the authority on what the card held

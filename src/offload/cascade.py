@@ -229,6 +229,11 @@ def card_absent(source: Path, looked: Sequence[str]) -> UsageError:
     )
 
 
+# The card's digests a fast copy's ledger recorded (the card's pass read them from the card
+# and verified the copy with them), as the record a file is found unlike.
+LEDGER_RECORD = "the card's digests in the fast copy's ledger"
+
+
 def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
     """The plan of a cascade re-run without its card (*plan*: an ordinary offload of the fast
     copy to the slow destinations): each file is checked against the card's digests the
@@ -248,10 +253,22 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
         # Only what this run computes can be compared (the cascade's own rule).
         recorded = {name: digests[name] for name in algorithms if name in digests}
         reference = {**task.reference_digests, **recorded}
+        # The record a copy already there is found unlike by (``existing.check_existing``'s
+        # line), named as read: the ledger's digests, and the fast copy's own history or a
+        # legacy MHL on it (``task.reference_record``) where they give a format the ledger
+        # lacks; never the card's history, which this run did not read.
+        record = task.reference_record
+        if recorded:
+            record = (
+                f"{LEDGER_RECORD} and {record}"
+                if record and any(name not in recorded for name in task.reference_digests)
+                else LEDGER_RECORD
+            )
         tasks.append(
             dataclasses.replace(
                 task,
                 reference_digests=reference,
+                reference_record=record,
                 reference_origin=f"the card's digests (recorded in {plan.source} when it was "
                 "copied from the card); the copy changed since it was verified",
             )

@@ -42,6 +42,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from offload import fingerprint, remedies
+from offload.card_history import history_record
 from offload.card_legacy_mhl import unlike_record
 from offload.destinations.s3url import shown
 from offload.engine.cancel import CancelToken
@@ -284,7 +285,7 @@ def needs_source(kind: CheckKind, verify: str) -> bool:
 
 
 # Whose digests a source's reference digests are when no record is named.
-HISTORY_WORDS = "the card's own ASC MHL"
+HISTORY_WORDS = history_record(fast_copy=False)
 
 
 def check_existing(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,42 @@ def test_report_prints_the_cards_content_as_copy_does(tmp_path: Path) -> None:
     assert code == 0, err
     assert [line for line in err.splitlines() if line.startswith("CARD CONTENT:")] == EXPECTED
     assert (tmp_path / "again.html").is_file() and "PDF report:" not in out
+
+
+@pytest.mark.parametrize("worker", [True, False], ids=["report-worker", "in-command"])
+def test_clip_names_are_escaped_as_the_terminal_escapes_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
+) -> None:
+    """Clips named with an ESC sequence, a newline, a C1 control and a byte that is not
+    UTF-8: the CARD CONTENT line names each as every terminal line does (``printable_name``:
+    ``\\x1b``, ``\\x0a``, ``\\u0085``, ``\\xff``), on the terminal and in ``--json``'s
+    ``card_content``, whose ``message`` is the terminal's line. Failed before: the JSON's
+    message held the raw ESC and newline (a script printing it drove the terminal, or split
+    the line), though its documentation calls it the summary's line."""
+    if not worker:  # a card past the worker's limit: the command makes the documents
+        monkeypatch.setattr(offload_cli, "MAX_WORKER_FILES", 1)
+    card = tmp_path / "cards" / "A001"
+    (card / "MOV").mkdir(parents=True)
+    (card / "MOV" / "whole.MOV").write_bytes(os.urandom(5_000))
+    folder = os.fsencode(card / "MOV")
+    for name in (b"esc\x1b[31mred.MOV", b"new\nline.MOV", b"c1\xc2\x85x.MOV", b"bad\xff.MOV"):
+        with open(folder + b"/" + name, "wb"):
+            pass
+    expected = (
+        "CARD CONTENT: 4 files named as clips on the card are empty (0 bytes: nothing was "
+        "recorded in them): MOV/bad\\xff.MOV, MOV/c1\\u0085x.MOV, MOV/esc\\x1b[31mred.MOV and "
+        "1 more (so on the card itself: the copies hold what the card holds, not a copy "
+        "problem; check with the camera department)."
+    )
+    dest = tmp_path / "D1"
+    dest.mkdir()
+
+    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "r", card, dest)
+
+    assert code == 0, err
+    [job] = [e for e in map(json.loads, out.split("\n")[:-1]) if e["event"] == "job_report"]
+    assert job["card_content"] == [{"kind": "empty-clip", "count": 4, "message": expected}]
+    shutil.rmtree(dest / "A001")
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    assert [line for line in err.split("\n") if line.startswith("CARD CONTENT:")] == [expected]

@@ -14,9 +14,9 @@ from support import mounts
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
 
-def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def _run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=120, check=False
+        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=120, check=False, env=env
     )
 
 
@@ -300,3 +300,51 @@ def test_the_copies_kept_beside_are_counted_from_the_warnings_count() -> None:
     assert _beside_words(3) == ", 3 copies written beside files kept at their names (--keep-both)"
     assert _beside_words(1) == ", 1 copy written beside a file kept at its name (--keep-both)"
     assert _beside_words(None) == ", copies written beside files kept at their names (--keep-both)"
+
+
+def test_a_refused_offload_is_listed_with_its_reason_and_no_copy(tmp_path: Path) -> None:
+    """A DIT's history of a day shows the attempt the preflight refused (exit 64: no job
+    report), as a small record naming the reason, between the offloads that ran; it claims
+    no copy (no files, no verify). Neither a dry run's refusal nor a mistyped option is an
+    attempt: neither is recorded. The newest ``*.json`` of the report folder is still the
+    last job report (the records are in ``refused/``). Failed before: the refused run was
+    not listed at all."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(10_000))
+    dest, reports, missing = tmp_path / "dest", tmp_path / "reports", tmp_path / "SHUTTLE"
+    dest.mkdir()
+    assert _run("copy", card, dest, "--report-dir", reports).returncode == 0
+    refused = _run("copy", card, dest, missing, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    assert "WARNING" not in refused.stderr, refused.stderr  # the record was written
+    dry = _run("copy", "--dry-run", card, missing, "--report-dir", reports)
+    assert dry.returncode == 64, dry.stderr
+    assert _run("copy", "--no-such-option", card, dest, "--report-dir", reports).returncode == 64
+    (job,) = sorted(reports.glob("*.json"))  # the job report alone beside the documents
+    (record,) = sorted((reports / "refused").glob("*.json"))
+    assert record.name.startswith("A001_") and record.name.endswith("Z.json"), record
+
+    listed = _run("history", "--json", "--report-dir", reports)
+    assert listed.returncode == 0, listed.stderr
+    entries = json.loads(listed.stdout)
+    assert [e["kind"] for e in entries] == ["refused", "offload"], entries
+    first = entries[0]
+    assert first["report"] == str(record) and first["error"] is None, first
+    assert (first["result"], first["exit_code"]) == ("refused (dest-missing)", 64), first
+    assert (first["card"], first["source"]) == ("A001", str(card)), first
+    assert first["destinations"] == [str(dest), str(missing)], first
+    assert (first["files"], first["verify"], first["html"], first["pdf"]) == (None,) * 4
+    assert first["reason"].startswith("preflight refused the offload; nothing was copied:")
+    assert f"destination {missing} does not exist" in first["reason"], first
+    assert entries[1]["report"] == str(job) and entries[1]["reason"] is None
+
+    table = _run("history", "--report-dir", reports, env={**os.environ, "COLUMNS": "220"})
+    assert table.returncode == 0, table.stderr
+    (row,) = [line for line in table.stdout.splitlines() if "refused (dest-missing)" in line]
+    assert " refused " in row and " 64 " in row and "refused/A001_" in row, table.stdout
+    narrow = _run("history", "--report-dir", reports, env={**os.environ, "COLUMNS": "60"})
+    # (Folded at the width: a long path may break anywhere, so compared without the spaces.)
+    words = "".join(narrow.stdout.split())
+    said = f"why preflight refused the offload; nothing was copied: destination {missing}"
+    assert "".join(said.split()) in words, narrow.stdout

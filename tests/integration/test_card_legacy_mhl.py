@@ -20,6 +20,11 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.plan.codes import PreflightCode
 
+# The dry run's title of the copies that fail for their card file's record, and its exit
+# reason: why, as the run's line says it (not "would be REFUSED", a file in the way's).
+UNLIKE_TITLE = "would FAIL: its source differs from its record (not copied, not read back)"
+UNLIKE_REASON = "1 copy would fail: its source differs from its record"
+
 
 def offload_cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
@@ -416,7 +421,12 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
         "copy", "--dry-run", "--report-dir", str(tmp_path / "r"), str(card), str(there)
     )
     assert code == 1 and "  0 would read back\n" in err and "adopted if equal" not in err, err
-    assert "would be REFUSED" in err and "(size 3000 bytes, recorded 2999 bytes)" in err, err
+    assert "(size 3000 bytes, recorded 2999 bytes)" in err, err
+    # Under a title saying why, as the run's line does (it was listed as "would be REFUSED",
+    # a file in the way's title, and the last line said "refused or not cascaded").
+    assert "  0 would be REFUSED\n" in err, err
+    assert f"  1 {UNLIKE_TITLE}\n    bad.mov: source {card / 'bad.mov'} differs from" in err, err
+    assert err.rstrip().endswith(f"would exit 1: {UNLIKE_REASON}"), err
 
     # What offload verify says of the same file copied whatever its record: CHANGED.
     plain = tmp_path / "plain"
@@ -529,9 +539,11 @@ def test_dry_run_names_a_trusted_copy_a_legacy_mhl_records_unlike(tmp_path: Path
     )
     code, _, err = offload_cli(*run[:2], "--dry-run", *run[2:])
     assert code == 1, err
-    assert "would be REFUSED" in err and line in err, err
+    assert f"  1 {UNLIKE_TITLE}\n    a.mov: {line}" in err and "0 would be REFUSED" in err, err
+    assert err.rstrip().endswith(f"would exit 1: {UNLIKE_REASON}"), err
     code, out, err = offload_cli(*run[:2], "--dry-run", "--json", *run[2:])
     assert code == 1, err
+    assert json.loads(out)["exit_reason"] == UNLIKE_REASON, out
     (shown,) = json.loads(out)["destinations"]
     assert [x["path"] for x in shown["refused"]] == ["a.mov"], shown
     assert line in shown["refused"][0]["why"]
@@ -603,10 +615,48 @@ def test_a_trusted_copy_is_checked_against_the_card_history_that_appeared_since(
     shutil.copytree(elsewhere / "H001" / "ascmhl", card / "ascmhl")
     line = f"source {card / 'a.mov'} differs from the card's own ASC MHL (xxh64 "
     code, _, err = run(card, dest, "--dry-run")
-    assert code == 1 and line in err, err
+    assert code == 1 and f"  1 {UNLIKE_TITLE}\n    a.mov: {line}" in err, err
+    assert err.rstrip().endswith(f"would exit 1: {UNLIKE_REASON}"), err
     code, _, err = run(card, dest)
     assert code == 1, err
     lines = [x for x in err.splitlines() if "differs from" in x]
     assert len(lines) == 1 and line in lines[0], err
     assert "recorded by the run that copied it" in lines[0], lines
     assert (dest / "H001" / "a.mov").read_bytes() == (card / "a.mov").read_bytes()
+
+
+def test_dry_run_cascade_says_why_a_file_unlike_its_record_is_not_cascaded(
+    tmp_path: Path,
+) -> None:
+    """A cascade's dry run, the fast destination's trusted copy of a.mov failing the legacy
+    MHL that appeared since (another size): the slow destination cannot be fed a.mov, and
+    the line says why, as the fast one's does, not "re-run with the card to copy it" (a
+    re-run fails it again: the card's own record disagrees)."""
+    card = tmp_path / "cards" / "T001"
+    card.mkdir(parents=True)
+    data = {"a.mov": os.urandom(4_000), "c.mov": os.urandom(4_001)}
+    for name, content in data.items():
+        (card / name).write_bytes(content)
+    fast, slow = tmp_path / "fast", tmp_path / "slow"
+    fast.mkdir()
+    slow.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(fast)
+    )
+    assert code == 0, err
+    _mhl(
+        card / "T001_2024-05-01_100200.mhl",
+        _hash("a.mov", 4_001, f"    <xxhash64be>{xxhash.xxh64(data['a.mov']).hexdigest()}"
+              "</xxhash64be>\n"),
+    )  # fmt: skip
+    code, out, err = offload_cli(
+        "copy", "--dry-run", "--json", "-t", "xxh64", "--report-dir", str(tmp_path / "r"),
+        str(card), str(fast), "--cascade-to", str(slow),
+    )  # fmt: skip
+    assert code == 1, err
+    shown = {d["copy_root"]: d for d in json.loads(out)["destinations"]}
+    (why,) = [x["why"] for x in shown[str(slow / "T001")]["not_cascaded"] if x["path"] == "a.mov"]
+    assert why == (
+        "no fast destination will hold a verified copy of it (its source differs from its "
+        "record: the run fails it on every fast destination)"
+    ), why

@@ -50,6 +50,12 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
+def _without_refusals(files: dict[str, bytes]) -> dict[str, bytes]:
+    """*files* (a report folder's ``tree``) less the refused offloads' records, which a
+    refusal writes (``refused/``) so that ``offload history`` lists the attempt."""
+    return {path: data for path, data in files.items() if not path.startswith("refused/")}
+
+
 def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
 
@@ -93,9 +99,10 @@ def test_a_second_card_of_the_same_name_is_refused_not_merged_into_the_firsts_fo
     free = dest / "EOS_DIGITAL_2"
     assert f"mkdir {free} && offload copy --into {second.path} {free} (" in line, line
     assert "--overwrite" not in line and "--keep-both" not in line
-    # Nothing written: not a byte on the first card's folder, no new folder, no report.
+    # Nothing written: not a byte on the first card's folder, no new folder, no job report
+    # (the refusal's record alone, for offload history: report/refused.py).
     assert tree(dest) == before and sorted(os.listdir(dest)) == ["EOS_DIGITAL"]
-    assert tree(reports) == reports_before and list(here.iterdir()) == []
+    assert _without_refusals(tree(reports)) == reports_before and list(here.iterdir()) == []
     # --dry-run says the same, and so does --no-resume (which trusts no entry: it still
     # reads whose folder it is).
     for more in (["--dry-run"], ["--no-resume"]):
@@ -218,7 +225,8 @@ def test_a_folder_of_the_cards_name_without_a_ledger_is_told_by_its_files(
     assert f"mkdir {free} && offload copy --into {card} {free} (" in line, line
     assert f"or --into {dest / 'EOS_DIGITAL'} to add it to that folder" in line, line
     assert "--overwrite" not in line and "--keep-both" not in line
-    assert tree(dest) == before and not reports.exists() and list(here.iterdir()) == []
+    assert tree(dest) == before and list(here.iterdir()) == []
+    assert _without_refusals(tree(reports)) == {}  # no job report: the refusal's record alone
     dry = run("copy", "--dry-run", card, dest, *report_dir, cwd=here)
     assert dry.returncode == 64 and error_lines(dry) == [line], dry.stderr
     scripted = run("copy", "--json", card, dest, *report_dir, cwd=here)

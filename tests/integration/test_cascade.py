@@ -971,3 +971,31 @@ def test_without_the_card_a_slow_copy_beside_the_fast_one_names_the_fast_copy(
         f"fast copy {fast / card.name} (the card {card} is absent): one drive failure loses "
         "both copies, so it is not a backup of that copy"
     ), line
+
+
+def test_without_the_card_a_copy_read_back_names_the_record_it_differs_from(
+    tmp_path: Path,
+    cards: Path,
+) -> None:
+    """The card gone, a copy already on the slow destination (a ``cp`` of the fast copy's
+    file) is read back and compared with its source, the fast copy's file, which changed
+    since it was verified: the line names the record the digest came from, the card's
+    digests in the fast copy's ledger. Failed before: "differs from the card's own ASC MHL",
+    a history this run never read (the card was absent)."""
+    card, fast, slow = released_and_stopped(tmp_path, cards)
+    victim = fast / card.name / "CLIPS" / "C00" / "A003C001.mov"
+    (slow / card.name / "CLIPS" / "C00").mkdir(parents=True)
+    shutil.copy2(victim, slow / card.name / "CLIPS" / "C00" / victim.name)
+    st = victim.stat()
+    with open(victim, "r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x00\xff")
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 1, err
+    (line,) = [x for x in err.splitlines() if x.startswith("ERROR: source ")]
+    assert line.startswith(
+        f"ERROR: source {victim} differs from the card's digests in the fast copy's ledger (xxh64 "
+    ), line
+    assert "the card's own ASC MHL" not in err, err

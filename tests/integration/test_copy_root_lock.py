@@ -129,6 +129,11 @@ def test_a_second_run_is_refused_until_the_holder_is_killed(tmp_path: Path) -> N
         # Refused before it began: it does not announce an offload (failed before).
         assert "Offloading" not in refused.stderr
         assert listing(dest) == before  # not a byte written
+        # The attempt is recorded for offload history, in its own words (report/refused.py).
+        (record,) = (tmp_path / "r1" / "refused").glob("A001_*Z.json")
+        recorded = json.loads(record.read_text())
+        assert recorded["exit_code"] == 64 and recorded["codes"] == [], recorded
+        assert "in use by another offload" in recorded["message"], recorded
     finally:
         stop(holder)  # SIGKILL
     # The kernel released the dead holder's lock: nothing to clean up by hand.

@@ -546,7 +546,8 @@ def test_empty_card_is_refused_before_anything_is_written(tmp_path: Path) -> Non
     assert f"source {card} holds no files to offload" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert list(dest.iterdir()) == []
-    assert not (tmp_path / "r").exists()
+    # No job report: the refusal's record alone, for offload history (report/refused.py).
+    assert os.listdir(tmp_path / "r") == ["refused"]
 
 
 def test_dry_run_exits_as_the_run_would_when_every_copy_is_refused(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Reads the JSON reports in the local report folder (``--report-dir``, default as for
 ``offload copy``): the job reports of ``offload copy`` and the reports of ``offload verify``
-(which go to the same folder), each listed as what it is. A file that is not one of our
+(which go to the same folder), and the records of the offloads refused before their copy in
+its ``refused/`` (``report/refused.py``), each listed as what it is. A file that is not one of our
 reports, cannot be read, or is not in the shape of one (``report.validate``) is listed with
 the reason instead of stopping the listing. Never writes.
 
@@ -40,6 +41,7 @@ from offload.cli.common import (
 from offload.errors import UsageError, describe_os_error, printable_line, printable_name
 from offload.json_text import stream_dumps
 from offload.ledger import THROUGH_A_CACHE
+from offload.report.refused import REFUSED_FOLDER, is_refused_record, refused_record_problem
 from offload.report.validate import (
     is_job_report,
     is_verify_report,
@@ -87,6 +89,8 @@ class HistoryEntry:
     kind: str | None = None
     # A check's reference (ascmhl, legacy, ledger; None when nothing could be checked).
     reference: str | None = None
+    # A refused offload's reason: the refusal's own words, as its ERROR line gave them.
+    reason: str | None = None
 
 
 def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -95,7 +99,8 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
         allow_abbrev=False,
         help="list past offloads and checks from the local report store, newest first",
         description="List past offloads and offload verify runs (date, card, destinations, "
-        "result, exit code, report path) from the local JSON reports, newest first.",
+        "result, exit code, report path) from the local JSON reports, newest first, and the "
+        "offloads refused before their copy (exit 64), with the refusal's reason.",
         epilog="Exit codes: 0 listed (also when there is none yet); 64 usage error (-n "
         "below 1, a report folder that is not a folder or cannot be read).",
     )
@@ -125,6 +130,16 @@ def read_history(folder: Path) -> list[HistoryEntry]:
             names = sorted(e.name for e in entries if e.name.endswith(".json"))
     except FileNotFoundError:
         return []
+    # The offloads refused before their copy (exit 64: no job report), each a small record
+    # in refused/ (``report/refused.py``); a refused/ that cannot be listed lists nothing.
+    refused = folder / REFUSED_FOLDER
+    try:
+        with os.scandir(refused) as entries:
+            names += sorted(
+                os.path.join(REFUSED_FOLDER, e.name) for e in entries if e.name.endswith(".json")
+            )
+    except OSError:
+        pass
     listed = [_entry(folder / name) for name in names]
     # The two kinds state their start differently (2026-11-30T13:28:03Z and
     # 2026-11-30T13:28:03.120+00:00): compared to the second.
@@ -144,6 +159,8 @@ def _entry(path: Path) -> HistoryEntry:
         return base
     if is_verify_report(data):
         return _verify_entry(path, data, base)
+    if is_refused_record(data):
+        return _refused_entry(path, data, base)
     if not is_job_report(data):
         base.result, base.error = "not a report", f"{path} is not an offload-ai report"
         return base
@@ -166,6 +183,30 @@ def _entry(path: Path) -> HistoryEntry:
         html=str(html) if html.exists() else None,
         pdf=str(pdf) if pdf.exists() else None,
         kind="offload",
+    )
+
+
+def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:
+    """An offload refused before its copy (``report/refused.py``): what it was to copy
+    where, ``refused`` with the preflight's codes where it gave some, and the refusal's words
+    (``reason``). Nothing of a copy: none was made."""
+    problem = refused_record_problem(data)
+    if problem is not None:
+        base.result, base.error = "not a valid report", f"not a valid refused record: {problem}"
+        return base
+    codes = data["codes"]
+    return HistoryEntry(
+        report=str(path),
+        started=data["started"],
+        source=data["source"],
+        card=os.path.basename(data["source"].rstrip("/")) or None,
+        destinations=list(data["destinations"]),
+        result=f"refused ({', '.join(codes)})" if codes else "refused",
+        exit_code=data["exit_code"],
+        verify=None,
+        files=None,
+        kind="refused",
+        reason=data["message"],
     )
 
 
@@ -541,10 +582,12 @@ def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], fo
         head.append(f"  {entry.result}{exit_code}")
         console.print()
         console.print(head, overflow="fold")
-        label = "to" if entry.kind == "offload" else "checked"
+        label = "checked" if entry.kind == "verify" else "to"
         for index, destination in enumerate(entry.destinations):
             word = label if index == 0 else ""
             console.print(Text(f"  {word:<8}{_middle(printable_name(destination), room)}"))
         console.print(Text(f"  {'report':<8}{_report_words(entry, folder)}"), overflow="fold")
-        if entry.error:  # a file of the folder that is no readable report: why
-            console.print(Text(f"  {'why':<8}{printable_line(entry.error)}"), overflow="fold")
+        if entry.error or entry.reason:  # no readable report, or a refusal: why
+            # (A refusal's lines, the preflight's findings after its first, as one line.)
+            why = printable_line(" ".join((entry.error or entry.reason or "").splitlines()))
+            console.print(Text(f"  {'why':<8}{why}"), overflow="fold")

@@ -22,6 +22,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload.card import OffloadOptions, OffloadPlan, OffloadReport, plan_offload, run_offload
@@ -419,9 +420,10 @@ def cmd_copy(
     """``offload copy``; *started*: its report worker, if the entry point spawned one;
     *own_process*: as for ``main``."""
     _freeze_objects_at_exit()
+    started_at = time.time()  # a refusal's record states it (``_record_refusal``)
     options = _copy_options(args)
     # A mistyped --report-dir is refused now (exit 64), not made whole after the copy.
-    local_report_dir(args.report_dir)
+    reports_folder = local_report_dir(args.report_dir)
     destinations = _cascade_destinations(args)[0]
     # --cascade feeds the s3:// destinations in cascade; without one there is nothing to
     # cascade: said before the copy and in the reports (a note), never a silent plain offload.
@@ -432,7 +434,12 @@ def cmd_copy(
                       "no card release); --cascade-to DEST cascades a slow drive")  # fmt: skip
         env.warning(no_cascade)
     with full_collections_paused():
-        plan = plan_offload(args.source, destinations, options)
+        try:
+            plan = plan_offload(args.source, destinations, options)
+        except UsageError as error:
+            if not args.dry_run:
+                _record_refusal(args, env, reports_folder, destinations, started_at, error)
+            raise
         if args.dry_run:
             from offload.report.dry_run import print_dry_run
 
@@ -445,10 +452,48 @@ def cmd_copy(
         loader = _ReportModulesLoader(summary=not args.json, worker=worker is not None)
         try:
             return _offload(args, env, plan, no_cascade, worker, loader, own_process)
+        except UsageError as error:  # refused before its copy: another run's lock
+            _record_refusal(args, env, reports_folder, destinations, started_at, error)
+            raise
         finally:
             loader.close()
             if worker is not None:  # reaped, killed first if still running (an error, Ctrl-C)
                 worker.close()
+
+
+def _record_refusal(
+    args: argparse.Namespace,
+    env: Environment,
+    folder: Path,
+    destinations: Sequence[str],
+    started_at: float,
+    error: UsageError,
+) -> None:
+    """Record the offload the planning or its preflight refused (exit 64) in the local
+    report folder's ``refused/`` (``report/refused.py``), so ``offload history`` lists the
+    attempt and its reason; a record that cannot be written is a warning, never another
+    outcome."""
+    from offload.errors import PreflightRefused
+    from offload.report.refused import refused_record, write_refused_record
+
+    codes = [
+        str(e.get("code"))
+        for e in (error.errors if isinstance(error, PreflightRefused) else ())
+        if e.get("code")
+    ]
+    record = refused_record(
+        source=os.path.abspath(os.fsdecode(args.source)),
+        destinations=[d if is_s3_url(d) else os.path.abspath(os.fsdecode(d)) for d in destinations],
+        started=started_at,
+        message=error.message,
+        codes=list(dict.fromkeys(codes)),
+    )
+    try:
+        problem = write_refused_record(folder, record)
+    except KeyboardInterrupt:  # the refusal stays the outcome: only its record is given up
+        problem = "Ctrl-C came while it was written"
+    if problem:
+        env.warning(f"this refusal is not in offload history: {problem}")
 
 
 def _report_worker(files: int, started: DocumentWorker | None) -> DocumentWorker | None:

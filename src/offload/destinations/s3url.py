@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 from offload.destinations.naming import keep_both_text
 from offload.errors import UsageError
@@ -95,6 +95,9 @@ def keep_both_key(key: str, attempt: int) -> str:
 # The engine's root of an S3 destination is a stand-in path, /s3:/bucket/prefix: the card layer
 # does nothing local there, and events and reports show it as s3://bucket/prefix.
 S3_ROOT = PurePosixPath("/s3:")
+_S3_ROOT_PARTS = S3_ROOT.parts
+_S3_ROOT_TEXT = str(S3_ROOT)
+_S3_ROOT_PREFIX = f"{S3_ROOT}/"
 
 
 def s3_root(url: S3Url) -> Path:
@@ -103,14 +106,30 @@ def s3_root(url: S3Url) -> Path:
     return root / url.prefix if url.prefix else root
 
 
-def is_s3_root(path: Path | str) -> bool:
-    return str(path) == str(S3_ROOT) or str(path).startswith(f"{S3_ROOT}/")
+def is_s3_root(path: PurePath | str) -> bool:
+    """Whether *path* is an S3 destination's stand-in path (``/s3:/bucket/prefix``) or below
+    it. A path answers by its parts, so a stand-in shown as its URL (``S3ShownPath``: a
+    finished report's plans and copies, whose text is ``s3://...``) answers as the live
+    plan's does; text answers by its prefix (``s3://`` text is not a stand-in:
+    :func:`is_s3_destination` takes either)."""
+    if isinstance(path, PurePath):
+        return path.parts[:2] == _S3_ROOT_PARTS
+    return path == _S3_ROOT_TEXT or path.startswith(_S3_ROOT_PREFIX)
 
 
-def display_path(path: Path | str) -> str:
-    """``/s3:/bucket/key`` → ``s3://bucket/key`` (anything else as is)."""
+def is_s3_destination(path: PurePath | str) -> bool:
+    """Whether *path* names an S3 destination (or a copy in one) in any form a report holds
+    it: the stand-in path (the live plan's), that path shown as its URL (a finished
+    report's plans), or the ``s3://`` text of a JSON report (``copy_root``, ``path``): the
+    one question each reader of a report asks, answered alike whichever form it holds."""
+    return is_s3_root(path) or is_s3_url(str(path))
+
+
+def display_path(path: PurePath | str) -> str:
+    """``/s3:/bucket/key`` → ``s3://bucket/key`` (anything else as is; a stand-in shown as
+    its URL already, ``S3ShownPath``, is its text)."""
     text = str(path)
-    return "s3://" + text[len(str(S3_ROOT)) + 1 :] if is_s3_root(text) else text
+    return "s3://" + text[len(_S3_ROOT_TEXT) + 1 :] if is_s3_root(text) else text
 
 
 def shown(text: str) -> str:

@@ -44,7 +44,8 @@ class FileTask:
     # MHL history; a cascade names the card read it was copied from).
     reference_origin: str
     # Which record reference_digests are from, in words, for the mismatch line ("": the
-    # card's own ASC MHL history; "the legacy MHL 'X.mhl' on the card": offload.card_legacy_mhl).
+    # card's own ASC MHL history; "the legacy MHL 'X.mhl' on the card": offload.card_legacy_mhl;
+    # a cascade re-run without the card: the fast copy's own history, its ledger's digests).
     reference_record: str
     # The size the record naming it (``reference_record``: a legacy MHL on the card) gives
     # the file, None when it gives none: a read of another size fails the file as a digest

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from offload.errors import printable_name
 from offload.report.clips import Clip
 from offload.report.words import plural
 
@@ -113,7 +114,7 @@ def _frames_damaged(damaged: list[Clip]) -> str:
 
 def _empty_clips(empty: list[Clip]) -> str:
     one = len(empty) == 1
-    named = _listed([str(c.primary.get("path")) for c in empty], NAMED)
+    named = _listed([printable_name(str(c.primary.get("path"))) for c in empty], NAMED)
     return (
         f"{plural(len(empty), 'file')} named as {'a clip' if one else 'clips'} on the "
         f"card {'is' if one else 'are'} empty (0 bytes: nothing was recorded in "
@@ -136,7 +137,7 @@ def _each(rows: list[Clip], named: Callable[[Clip], str]) -> str:
 
 
 def _has_no(clip: Clip) -> str:
-    return f"{_where(clip)} has no {_listed(list(clip.missing_spans), 5)}"
+    return f"{_where(clip)} has no {_listed([printable_name(m) for m in clip.missing_spans], 5)}"
 
 
 def _lacks(clip: Clip) -> str:
@@ -164,8 +165,10 @@ def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:
 
 def _where(clip: Clip) -> str:
     """A row as the line names it: its folder and its name (a spanned clip's first file
-    and its count of spans, a sequence's frame range)."""
-    return f"{clip.folder}/{clip.name}" if clip.folder else clip.name
+    and its count of spans, a sequence's frame range), as the terminal shows a name
+    (``printable_name``: a control character or a byte that is not UTF-8 as its escape),
+    so the line is the terminal's in ``--json``'s ``card_content`` too."""
+    return printable_name(f"{clip.folder}/{clip.name}" if clip.folder else clip.name)
 
 
 def _range(first: int, last: int) -> str:

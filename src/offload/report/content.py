@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 from rich import filesize
 
 from offload.destinations.naming import under_another_name
+from offload.destinations.s3url import is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
@@ -560,7 +561,7 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             free_text += f" of {human_bytes(total)}"
         where = str(d.get("copy_root") or d.get("path") or "")
         volume = _volume_text(d)
-        if where.startswith("s3://"):  # a bucket: no local volume, no free space to speak of
+        if is_s3_destination(where):  # a bucket: no local volume, no free space to speak of
             volume = f"S3 bucket {where[5:].split('/', 1)[0]}"
             free_text = free_text or "—"
         rows.append(
@@ -975,7 +976,7 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             # Decided once by the run; a report of an older version: by the run's rule.
             only_on_card_disk=bool(on_card) and _kept_by_its_disk(data, cascaded_to, on_card),
             bucket=any(
-                str(d.get("path") or "").startswith("s3://")
+                is_s3_destination(str(d.get("path") or ""))
                 for i, d in enumerate(data.get("destinations") or [])
                 if int(d.get("index", i)) not in cascaded_to
             ),
@@ -998,7 +999,7 @@ def _kept_by_its_disk(data: dict[str, Any], cascaded_to: list[int], on_card: lis
     local = {
         int(d.get("index", i))
         for i, d in enumerate(data.get("destinations") or [])
-        if int(d.get("index", i)) not in slow and not str(d.get("path") or "").startswith("s3://")
+        if int(d.get("index", i)) not in slow and not is_s3_destination(str(d.get("path") or ""))
     }
     return bool(local) and local <= set(on_card)
 

@@ -61,6 +61,11 @@ class DestinationDryRun:
     transfer_checked_earlier: list[str] = field(default_factory=list)
     read_back: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    # Copies that fail unread because their card file is unlike a record of it: a legacy
+    # MHL on the card (by size or digest), the card's own ASC MHL history (by digest), a
+    # copy the ledger trusts or one already there alike. (path, the run's line) Not a file
+    # in the way: none of --overwrite, --keep-both, --into copies them.
+    unlike_record: list[tuple[str, str]] = field(default_factory=list)
     # Copies of ours whose size changed (--reverify): copied again, renamed over the bad one
     # once the new copy is verified. (path, how it changed)
     replace: list[tuple[str, str]] = field(default_factory=list)
@@ -109,7 +114,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 # A trusted copy whose card file a legacy MHL on the card records unlike it
                 # (``card_legacy_mhl.trusted_copy_unlike``): the run fails it unread, so
                 # the dry run names it as it names any copy that will fail.
-                item.refused.append((relative, preset.error or "fails before its copy"))
+                item.unlike_record.append((relative, preset.error or "fails before its copy"))
                 continue
             if preset.status is DestinationStatus.TRANSFER_CHECKED:
                 item.transfer_checked_earlier.append(relative)
@@ -144,7 +149,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
         if id(check) not in to_read and not found_wrong_unread(check):
             # Its card file fails its record by size (``existing.check_existing``): the copy
             # is refused unread, in the run's line.
-            out[check.destination_index].refused.append(
+            out[check.destination_index].unlike_record.append(
                 (
                     relative,
                     unlike_record(
@@ -203,6 +208,7 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
         holds[index].update((path, 0) for path, _why in item.read_back)
         holds[index].update((path, copied) for path, _why in (*item.replace, *item.keep_beside))
     refusing = {index: {path for path, _why in out[index].refused} for index in feeders}
+    unlike = {index: {path for path, _why in out[index].unlike_record} for index in feeders}
     for item in out:
         item.cascade_pass = 2 if item.index in slow else 1
         if item.index not in slow:
@@ -221,11 +227,19 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                         f" (a different file holds its name on {where}: --overwrite or "
                         "--keep-both copies it there, or copy it here without cascading)"
                     )
+                elif feeders and all(path in unlike[f] for f in feeders):
+                    # Failed there for its source's record: a re-run fails it again.
+                    why += f" ({_UNLIKE_WHY}: the run fails it on every fast destination)"
                 else:
                     why += " (re-run with the card to copy it)"
                 item.not_cascaded.append((path, why))
                 continue
             item.fed_from.setdefault(ranked[0][1], []).append(path)
+
+
+# Why a copy counted in ``unlike_record`` fails, as the run's line says it ("source X
+# differs from <record> (...)"): the dry run's group of them and its exit reason.
+_UNLIKE_WHY = "its source differs from its record"
 
 
 # The preflight's warnings that say a step of the run will fail (README, exit code 1): a
@@ -247,9 +261,12 @@ def would_exit(plan: OffloadPlan, results: list[DestinationDryRun]) -> tuple[Exi
     when some would, or a warning says a symlink or a recorded file will fail, else 0; and
     why, in words ("" for 0). A copy read back is counted as good (its outcome is the
     read's); a refusal of the whole offload raised ``UsageError`` in the planner already."""
-    failed = sum(len(item.refused) + len(item.not_cascaded) for item in results)
+    refused = sum(len(item.refused) + len(item.not_cascaded) for item in results)
+    unlike = sum(len(item.unlike_record) for item in results)
+    failed = refused + unlike
     outcomes = sum(
         len(item.refused)
+        + len(item.unlike_record)
         + len(item.copy)
         + len(item.verified_earlier)
         + len(item.transfer_checked_earlier)
@@ -258,7 +275,14 @@ def would_exit(plan: OffloadPlan, results: list[DestinationDryRun]) -> tuple[Exi
         + len(item.keep_beside)
         for item in results
     )
-    refusals = plural(failed, "copy", "copies") + " would be refused or not cascaded"
+    refusals = "; ".join(
+        words
+        for count, words in (
+            (refused, plural(refused, "copy", "copies") + " would be refused or not cascaded"),
+            (unlike, plural(unlike, "copy", "copies") + f" would fail: {_UNLIKE_WHY}"),
+        )
+        if count
+    )
     if outcomes and failed == outcomes:
         return ExitCode.FAILED, f"{refusals}, none copied or verified"
     steps = sum(w.code in _FAILS_THE_RUN for w in plan.preflight.warnings)
@@ -362,6 +386,12 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
                 (f"{printable_name(p)}: {why}" for p, why in item.keep_beside),
             )
         _group(err, "would be REFUSED", (f"{printable_name(p)}: {why}" for p, why in item.refused))
+        if item.unlike_record:  # only where a record on the card disagrees: no line of 0
+            _group(
+                err,
+                f"would FAIL: {_UNLIKE_WHY} (not copied, not read back)",
+                (f"{printable_name(p)}: {why}" for p, why in item.unlike_record),
+            )
         if item.cascade_pass == 2:
             # --verify transfer: a copy this run writes is transfer-checked, one verified
             # earlier is still verified; the line names neither.
@@ -477,7 +507,10 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "verified_earlier": item.verified_earlier,
                 "transfer_checked_earlier": item.transfer_checked_earlier,
                 "read_back": [{"path": p, "why": why} for p, why in item.read_back],
-                "refused": [{"path": p, "why": why} for p, why in item.refused],
+                # A copy failing for its card file's record too (the run's line as ``why``).
+                "refused": [
+                    {"path": p, "why": why} for p, why in (*item.refused, *item.unlike_record)
+                ],
                 "replace": [{"path": p, "why": why} for p, why in item.replace],
                 "keep_beside": [{"path": p, "why": why} for p, why in item.keep_beside],
                 "free_bytes": item.free_bytes,

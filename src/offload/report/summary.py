@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from offload.card import OffloadReport
-from offload.destinations.s3url import display_path, is_s3_url
+from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
 from offload.manifest.xmlchars import xml_can_hold
@@ -920,10 +920,7 @@ def _cascade_line(report: OffloadReport) -> str:
             on_card_count=len(report.fast_on_card_disk),
             only_on_card_disk=bool(report.fast_on_card_disk) and report.card_kept_by_its_disk,
             bucket=any(
-                # (named by URL in a finished report's plans, by stand-in path before)
-                is_s3_url(display_path(p.destination))
-                for p in report.plans
-                if p.index not in cascaded
+                is_s3_destination(p.destination) for p in report.plans if p.index not in cascaded
             ),
         )
     )

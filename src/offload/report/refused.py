@@ -1,0 +1,111 @@
+"""A refused offload's record: what ``offload history`` lists of an ``offload copy`` refused
+before its copy (exit 64), which writes no job report.
+
+    record = refused_record(source=..., destinations=[...], started=..., error=UsageError)
+    write_refused_record(local_report_dir, record) -> "" or why it was not written
+
+A DIT's history of a day should show the attempt that was refused (no room on the shuttle,
+another run writing to that folder, the card absent) beside the offloads that ran: without
+it, the listing read as if the card had not been tried. The record names the source and
+destinations as given, when, the exit code and the refusal's own words (the ``ERROR:`` line,
+and the preflight's codes when the preflight refused it); it claims nothing of any copy, for
+none was made. It goes in the ``refused/`` folder of the local report folder (one small
+JSON file, ``<card>_<start>Z.json``, never over another), not beside the job reports: a
+script that takes the newest ``*.json`` there as a run's job report still does.
+
+Only refusals of the planning and its preflight are recorded (``cmd_copy``): not a
+mistyped option or argument (the parser's), not ``--dry-run``'s, not a report folder that
+cannot be used (there is nowhere to record it). The record is written after the refusal's
+line is known and before it is printed; one that cannot be written costs the refusal
+nothing (its exit code and line stay), and a ``WARNING:`` line says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+#: The schema a refused record states (``schema``), as the job and verify reports state theirs.
+REFUSED_SCHEMA = "offload-ai/refused-offload/1"
+
+#: The folder of the local report folder the records go in.
+REFUSED_FOLDER = "refused"
+
+
+def refused_record(
+    *,
+    source: str,
+    destinations: Sequence[str],
+    started: float,
+    message: str,
+    codes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The record of an offload of *source* to *destinations* (as given: an ``s3://`` URL
+    as typed) refused at *started* (seconds since the epoch) with *message* (the refusal's
+    ``ERROR:`` text) and the preflight's error *codes* (none for another refusal)."""
+    return {
+        "schema": REFUSED_SCHEMA,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "source": source,
+        "destinations": list(destinations),
+        "exit_code": 64,
+        "message": message,
+        "codes": list(codes),
+    }
+
+
+def write_refused_record(folder: Path, record: dict[str, Any]) -> str:
+    """Write *record* into *folder*'s ``refused/`` (made, with *folder*, if missing), under
+    ``<source's name>_<started>Z.json``, never over a file there (``_2``, ``_3``... after
+    it). Returns "" once written, else why not, in words (an OSError: a full drive, a
+    folder that cannot be written). Never raises for I/O."""
+    from offload.fs.ops import make_folders_durable
+    from offload.json_text import dumps
+    from offload.manifest.atomic import write_file_atomically
+
+    target = folder / REFUSED_FOLDER
+    stamp = time.strftime(
+        "%Y-%m-%d_%H%M%S", time.strptime(str(record["started"]), "%Y-%m-%dT%H:%M:%SZ")
+    )
+    base = f"{os.path.basename(str(record['source']).rstrip('/')) or 'source'}_{stamp}Z"
+    data = (dumps(record, indent=1) + "\n").encode("utf-8")
+    try:
+        make_folders_durable(target)
+        for number in range(1, 1000):
+            name = base if number == 1 else f"{base}_{number}"
+            try:
+                write_file_atomically(target / f"{name}.json", data, replace=False)
+            except FileExistsError:
+                continue
+            return ""
+        return f"every name from {base}.json on is taken in {target}"
+    except OSError as exc:
+        from offload.errors import describe_os_error, printable_name
+
+        return f"cannot write into {printable_name(str(target))}: {describe_os_error(exc)}"
+
+
+def is_refused_record(data: Any) -> bool:
+    """Whether *data* says it is a refused offload's record (not whether it is valid)."""
+    return isinstance(data, dict) and str(data.get("schema") or "").startswith(
+        REFUSED_SCHEMA.rsplit("/", 1)[0] + "/"
+    )
+
+
+def refused_record_problem(data: Any) -> str | None:
+    """What is wrong with *data* as a refused record: the first key of the wrong kind, or
+    None."""
+    if not is_refused_record(data):
+        return "its schema is not offload-ai/refused-offload/*"
+    for key, kind in (("started", str), ("source", str), ("message", str), ("exit_code", int)):
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+            return f"{key} is {json.dumps(data.get(key))}, not a {kind.__name__}"
+    for key in ("destinations", "codes"):
+        value = data.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"{key} is {json.dumps(value)}, not a list of strings"
+    return None
