@@ -958,7 +958,8 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
         CascadeFacts(
             slow=_numbered(cascaded_to),
             slow_count=len(cascaded_to),
-            pass_ended_at=str(ended) if ended else None,
+            # The documents' form of a time (``when``), not the JSON's ISO text.
+            pass_ended_at=when(ended) if ended else None,
             released=bool(cascaded.get("card_released_at")),
             card_pass_failed=int(cascaded.get("card_pass_failed") or 0),
             cancelled=bool(data.get("cancelled")),
@@ -967,7 +968,7 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             fast_failed=fast_failed,
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             after_reread=bool(cascaded.get("card_released_after_reread")),
-            released_at=str(cascaded.get("card_released_at") or "") or None,
+            released_at=when(cascaded.get("card_released_at")) or None,
             reread=_numbered(reread),
             not_reread=_numbered(not_reread),
             on_card_disk=_numbered(on_card),

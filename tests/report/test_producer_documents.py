@@ -1,0 +1,97 @@
+"""The documents a producer reads, checked as one reads them (QA, twenty-seventh pass): real
+runs of the real CLI as a child process, the HTML opened in headless Chromium, the PDF read
+with pdftotext. Each test is a finding: it failed before its fix.
+
+* The cascade's sentence in the HTML and PDF gave the card's release (or the end of its
+  pass) as the JSON holds it, ``2026-12-04T21:49:34Z``, where every other time of the
+  documents reads ``2026-12-04 21:49:34 UTC``.
+* A file name holding a control character (a line break, BEL, a tab) was put in the HTML
+  raw: a list item showed a line break as a space (``new line.mov``, another name) and BEL
+  as nothing, where the terminal and the PDF spell such a name so it reads as no other."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from report.helpers import Browser, pdf_text
+from support.offload_cli import run_offload
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+REPORT_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_cascade_sentence_gives_its_time_as_the_documents_give_times(
+    tmp_path: Path, memory_card: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """A cascade that releases the card (the card on tmpfs, both destinations on a disk):
+    the HTML's and PDF's "Cascading copy" warning says when in the documents' own form,
+    as "Started" and "Finished" do. Failed before: "The card was released at
+    2026-12-04T21:49:34Z"."""
+    card = memory_card / "C9"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C9_{index}.mov").write_bytes(os.urandom(50_000 + index))
+    fast, slow, reports = tmp_path / "fast", tmp_path / "slow", tmp_path / "reports"
+    fast.mkdir()
+    slow.mkdir()
+    done = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, fast, slow)
+    assert done.returncode == 0, done.stderr
+    assert "CARD RELEASED" in done.stderr, done.stderr
+    (job,) = reports.glob("C9_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    assert page.errors == []
+    for text in (_flat(page.text), _flat(pdf_text(poppler, job.with_suffix(".pdf")))):
+        sentence = text[text.index("Cascading copy") :][:200]
+        assert re.search(f"The card was released at {REPORT_TIME};", sentence), sentence
+        assert not ISO_TIME.search(text), ISO_TIME.search(text)
+
+
+CLASHING = ("new\nline.mov", "bell\x07.mov", "tab\there.mov")
+
+
+def test_a_name_with_a_control_character_reads_in_the_html_as_on_the_terminal(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """Three files whose names hold a line break, BEL and a tab, each refused on the second
+    destination (another file is in the way there): the HTML's problem lines, its card
+    release and its rows name each as the terminal does (``new\\x0aline.mov``), never as
+    another name. Failed before: "new line.mov" (the line break a space) and "bell.mov"
+    (BEL drawn as nothing)."""
+    card = tmp_path / "C8"
+    card.mkdir()
+    for name in ("C8_0001.mov", *CLASHING):
+        (card / name).write_bytes(os.urandom(20_000))
+    one, two, reports = tmp_path / "one", tmp_path / "two", tmp_path / "reports"
+    one.mkdir()
+    (two / "C8").mkdir(parents=True)
+    # A copy of this card already there (with its dates): the folder is the card's, and the
+    # files in the way are refused alone.
+    shutil.copy2(card / "C8_0001.mov", two / "C8" / "C8_0001.mov")
+    for name in CLASHING:
+        (two / "C8" / name).write_bytes(b"someone else's file\n")
+    done = run_offload("copy", "--report-dir", reports, card, one, two)
+    assert done.returncode == 1, done.stderr
+    (job,) = reports.glob("C8_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    assert page.errors == []
+    html_text = page.text
+    terminal = done.stderr
+    for name, shown, misread in (
+        ("new\nline.mov", "new\\x0aline.mov", "new line.mov"),
+        ("bell\x07.mov", "bell\\x07.mov", "bell.mov"),
+        ("tab\there.mov", "tab\\x09here.mov", "tab here.mov"),
+    ):
+        assert shown in terminal, terminal
+        assert html_text.count(shown) >= 3, (shown, html_text)  # problem, release, row
+        assert misread not in html_text, (misread, html_text)
+        assert name not in html_text, (name, html_text)
+    # The PDF spells no such name as another either (its own spelling: docs/reports.md).
+    pdf = _flat(pdf_text(poppler, job.with_suffix(".pdf")))
+    assert "new line.mov" not in pdf and "bell.mov" not in pdf, pdf
