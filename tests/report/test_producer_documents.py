@@ -7,7 +7,9 @@ with pdftotext. Each test is a finding: it failed before its fix.
   documents reads ``2026-12-04 21:49:34 UTC``.
 * A file name holding a control character (a line break, BEL, a tab) was put in the HTML
   raw: a list item showed a line break as a space (``new line.mov``, another name) and BEL
-  as nothing, where the terminal and the PDF spell such a name so it reads as no other."""
+  as nothing, where the terminal and the PDF spell such a name so it reads as no other.
+* A ``--verify transfer`` run was named "transfer verification" in the summary's table title
+  and under the documents' verdict: no copy of it is read back."""
 
 from __future__ import annotations
 
@@ -95,3 +97,37 @@ def test_a_name_with_a_control_character_reads_in_the_html_as_on_the_terminal(
     # The PDF spells no such name as another either (its own spelling: docs/reports.md).
     pdf = _flat(pdf_text(poppler, job.with_suffix(".pdf")))
     assert "new line.mov" not in pdf and "bell.mov" not in pdf, pdf
+
+
+def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """``--verify transfer`` reads no copy back: the summary's table title, the HTML's and
+    the PDF's line under the verdict name the run's check "transfer check only", as the
+    verdict ("TRANSFER-CHECKED ONLY") and every copy's state do; no word of them says
+    verified or verification (but the Verification column's heading, and the commands
+    ``ascmhl verify``/``offload verify`` a note names; the summary's table keeps its
+    "verified now" column, 0). Failed before: "transfer verification, xxh64" and
+    "2 destination(s); transfer verification (xxh64)"."""
+    card = tmp_path / "C7"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C7_{index}.mov").write_bytes(os.urandom(20_000 + index))
+    one, two, reports = tmp_path / "one", tmp_path / "two", tmp_path / "reports"
+    one.mkdir()
+    two.mkdir()
+    done = run_offload("copy", "--verify", "transfer", "--report-dir", reports, card, one, two)
+    assert done.returncode == 0, done.stderr
+    (job,) = reports.glob("C7_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    assert page.errors == []
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    # The summary's table keeps its "verified now" column, 0 here (design: never left out).
+    terminal = _flat(done.stderr)
+    assert f"{card}: transfer check only, xxh64" in terminal, terminal
+    assert "transfer verification" not in terminal, terminal
+    for where, text in (("HTML", page.text), ("PDF", pdf)):
+        flat = _flat(text)
+        assert "; transfer check only (xxh64)" in flat, (where, flat)
+        said = re.sub(r"(ascmhl|offload) verify|Verification", "", flat)
+        assert not re.search("verif", said, re.IGNORECASE), (where, flat)

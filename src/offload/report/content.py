@@ -44,7 +44,12 @@ from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
-from offload.report.words import WARNING_LABELS, card_reread_through_a_cache, plural
+from offload.report.words import (
+    WARNING_LABELS,
+    card_reread_through_a_cache,
+    plural,
+    run_check,
+)
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -1345,7 +1350,7 @@ def build_view(
         f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
         f"{plural(n_sequences, 'image sequence')}{audio} "
-        f"→ {len(destinations)} destination(s); {data.get('verify')} verification "
+        f"→ {len(destinations)} destination(s); {run_check(str(data.get('verify')))} "
         f"({', '.join(data.get('algorithms') or [])})"
     )
 

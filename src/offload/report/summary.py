@@ -31,6 +31,7 @@ from offload.report.words import (
     are,
     card_reread_through_a_cache,
     plural,
+    run_check,
 )
 from offload.results import (
     WRITTEN_ACTIONS,
@@ -122,7 +123,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
         # Names as Text, never as rich markup: a card or drive named "[day1]" lost that part
         # of its name, one named "RAID[/]" stopped the summary (MarkupError).
         title=Text(
-            f"{printable_name(str(report.source))}: {job.verify} verification, "
+            f"{printable_name(str(report.source))}: {run_check(str(job.verify))}, "
             f"{', '.join(job.algorithms)}",
             style="table.title",
         ),

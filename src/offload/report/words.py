@@ -73,3 +73,11 @@ def card_reread_through_a_cache(count: int, *, server: int = 0) -> str:
         "it matched the first read as the cache returned it, which does not prove the card "
         f"reads the same twice (the copies' own read-backs are as stated)"
     )
+
+
+def run_check(verify: str) -> str:
+    """The run's ``--verify`` as the summary's table title and the documents' line under the
+    verdict name it: ``full verification``, ``destination verification``, and ``transfer
+    check only`` for ``transfer``, which reads no copy back (the verdict's "TRANSFER-CHECKED
+    ONLY"): "transfer verification" claimed what was never done."""
+    return "transfer check only" if verify == "transfer" else f"{verify} verification"
