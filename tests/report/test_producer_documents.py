@@ -131,3 +131,27 @@ def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
         assert "; transfer check only (xxh64)" in flat, (where, flat)
         said = re.sub(r"(ascmhl|offload) verify|Verification", "", flat)
         assert not re.search("verif", said, re.IGNORECASE), (where, flat)
+
+
+def test_the_summary_gives_the_runs_time_as_the_documents_do(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """A re-run with nothing new to copy takes some milliseconds: the summary's last words
+    and the HTML's "Elapsed" give the same time ("under 0.1 s", one rule,
+    ``words.duration``). Failed before: "nothing written (0.0 s)" beside "Elapsed under
+    0.1 s" (a time spent is never 0.0 s)."""
+    card = tmp_path / "C6"
+    card.mkdir()
+    (card / "C6_0001.mov").write_bytes(os.urandom(1_000))
+    (tmp_path / "RAID").mkdir()
+    for run in ("first", "again"):
+        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
+        assert done.returncode == 0, done.stderr
+    said = re.search(r"nothing written \(([^)]*)\)\.", done.stderr)
+    assert said, done.stderr
+    (job,) = (tmp_path / "again").glob("C6_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    elapsed = re.search(r"^Elapsed\t(.*)$", page.text, re.MULTILINE)
+    assert elapsed, page.text
+    assert said.group(1) == elapsed.group(1), (said.group(0), elapsed.group(0))
+    assert said.group(1) != "0.0 s"

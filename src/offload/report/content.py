@@ -47,6 +47,7 @@ from offload.report.sniff import NOT_MEDIA
 from offload.report.words import (
     WARNING_LABELS,
     card_reread_through_a_cache,
+    duration,
     plural,
     run_check,
 )
@@ -201,22 +202,6 @@ def when(iso: str | float | None) -> str:
     if text.endswith("Z"):
         return text[:-1].replace("T", " ") + " UTC"
     return text.replace("T", " ")
-
-
-def duration(seconds: float | None) -> str:
-    """A run's or a phase's time in words: "0.4 s", "under 0.1 s" (not "0.0 s" for a time
-    spent: a card's 1,265 files read back in 0.04 s said "0.0 s reading back"), "1:05 min",
-    "1:02:03"; 59.96 s is "1:00 min" (it said "60.0 s")."""
-    if seconds is None:
-        return ""
-    seconds = float(seconds)
-    if 0 < seconds < 0.05:
-        return "under 0.1 s"
-    if round(seconds, 1) < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d} min"
 
 
 # A copy verified now whose read-back went through a cache (``cache_bypass``): matched, but

@@ -30,6 +30,7 @@ from offload.report.words import (
     WARNING_LABELS,
     are,
     card_reread_through_a_cache,
+    duration,
     plural,
     run_check,
 )
@@ -265,12 +266,12 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     written = sum(d.bytes_written for d in job.destinations)
     unfinished = by_state[DestinationStatus.FAILED] + by_state[DestinationStatus.CANCELLED]
     speed = (
-        f"; {filesize.decimal(written)} written in {job.elapsed_s:.1f} s "
+        f"; {filesize.decimal(written)} written in {duration(job.elapsed_s)} "
         f"({filesize.decimal(round(written / job.elapsed_s))}/s)"
         if written and job.elapsed_s > 0
-        else f"; {_no_bytes_written(job)} ({job.elapsed_s:.1f} s)"
+        else f"; {_no_bytes_written(job)} ({duration(job.elapsed_s)})"
         if unfinished
-        else f"; nothing written ({job.elapsed_s:.1f} s)"
+        else f"; nothing written ({duration(job.elapsed_s)})"
     )
     lines = []
     if report.missing_from_card:
