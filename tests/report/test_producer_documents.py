@@ -7,7 +7,7 @@ with pdftotext. Each test is a finding: it failed before its fix.
   documents reads ``2026-12-04 21:49:34 UTC``.
 * A file name holding a control character (a line break, BEL, a tab) was put in the HTML
   raw: a list item showed a line break as a space (``new line.mov``, another name) and BEL
-  as nothing, where the terminal and the PDF spell such a name so it reads as no other.
+  as nothing; the PDF drew each as ``?``; the terminal spells it ``new\\x0aline.mov``.
 * A ``--verify transfer`` run was named "transfer verification" in the summary's table title
   and under the documents' verdict: no copy of it is read back."""
 
@@ -94,9 +94,13 @@ def test_a_name_with_a_control_character_reads_in_the_html_as_on_the_terminal(
         assert html_text.count(shown) >= 3, (shown, html_text)  # problem, release, row
         assert misread not in html_text, (misread, html_text)
         assert name not in html_text, (name, html_text)
-    # The PDF spells no such name as another either (its own spelling: docs/reports.md).
+    # The PDF spells them so too: one spelling of a name in every document. Failed before:
+    # "new?line.mov" (every control character "?", a name "new?line.mov" may be another
+    # file), beside the same line's error naming "new\x0aline.mov".
     pdf = _flat(pdf_text(poppler, job.with_suffix(".pdf")))
-    assert "new line.mov" not in pdf and "bell.mov" not in pdf, pdf
+    for shown in ("new\\x0aline.mov", "bell\\x07.mov", "tab\\x09here.mov"):
+        assert pdf.count(shown) >= 3, (shown, pdf)
+    assert "?" not in pdf, pdf
 
 
 def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
