@@ -13,10 +13,15 @@ with pdftotext. Each test is a finding: it failed before its fix.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from report.helpers import Browser, pdf_text
 from support.offload_cli import run_offload
@@ -159,3 +164,30 @@ def test_the_summary_gives_the_runs_time_as_the_documents_do(
     assert elapsed, page.text
     assert said.group(1) == elapsed.group(1), (said.group(0), elapsed.group(0))
     assert said.group(1) != "0.0 s"
+
+
+def test_the_summarys_local_times_say_their_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+) -> None:
+    """The summary gives times in the machine's zone, the documents in UTC: a re-run's
+    "verified earlier" line says which zone its time is in, so it reads as the HTML's
+    "Verified earlier (… UTC …)" an hour apart in Berlin, not as another time. Failed
+    before: "(verified 2026-12-04 22:46 by full verification; ...)" beside the HTML's
+    "2026-12-04 21:46 UTC"."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    card = tmp_path / "C4"
+    card.mkdir()
+    (card / "C4_0001.mov").write_bytes(os.urandom(1_000))
+    (tmp_path / "RAID").mkdir()
+    for run in ("first", "again"):
+        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
+        assert done.returncode == 0, done.stderr
+    (job,) = (tmp_path / "again").glob("C4_*.json")
+    data = json.loads(job.read_text())
+    at = data["files"][0]["destinations"][0]["verified_at"]
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    berlin = moment.astimezone(ZoneInfo("Europe/Berlin"))
+    said = _flat(done.stderr)
+    assert f"(verified {berlin:%Y-%m-%d %H:%M} {berlin:%Z} by full verification" in said, said
+    page = browser.open(job.with_suffix(".html"))
+    assert f"Verified earlier ({moment:%Y-%m-%d %H:%M} UTC" in page.text, page.text

@@ -936,9 +936,7 @@ def _earlier_detail(results: list[DestinationFileResult]) -> str:
     modes = sorted({r.verified_mode or "unknown" for r in results})
     when = ""
     if dates:
-        first, last = (
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) for t in (dates[0], dates[-1])
-        )
+        first, last = (_local_time(t) for t in (dates[0], dates[-1]))
         verb = "checked" if all(r.verified_mode == "transfer" for r in results) else "verified"
         when = f"{verb} {first}" if first == last else f"{verb} {first} to {last}"
     how = ", ".join(f"{m} verification" if m != "transfer" else "transfer check" for m in modes)
@@ -946,4 +944,6 @@ def _earlier_detail(results: list[DestinationFileResult]) -> str:
 
 
 def _local_time(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    """*timestamp* in the machine's zone, named (``2026-12-04 22:46 CET``): the documents and
+    ``offload history`` give UTC, and a bare local time read beside them as another time."""
+    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(timestamp))
