@@ -348,3 +348,23 @@ def test_a_refused_offload_is_listed_with_its_reason_and_no_copy(tmp_path: Path)
     words = "".join(narrow.stdout.split())
     said = f"why preflight refused the offload; nothing was copied: destination {missing}"
     assert "".join(said.split()) in words, narrow.stdout
+
+
+def test_a_narrow_history_says_its_times_are_utc_as_the_table_does(tmp_path: Path) -> None:
+    """The table's column is "started (UTC)"; on an 80-column terminal each run is a block
+    whose line starts with the same time, and it says UTC too: the copy's own summary gives
+    local times, so a bare "21:46:08" read as the local clock is an hour or more off.
+    Failed before: "2026-12-04 21:46:08  offload  C1  verified  exit 0"."""
+    from tests.support.terminal import run_on_terminal
+
+    card = tmp_path / "C1"
+    card.mkdir()
+    (card / "C1_0001.mov").write_bytes(os.urandom(5_000))
+    (tmp_path / "RAID").mkdir()
+    reports = tmp_path / "reports"
+    assert _run("copy", card, tmp_path / "RAID", "--report-dir", reports).returncode == 0
+    started = json.loads(next(reports.glob("C1_*.json")).read_text())["started"]
+    narrow = run_on_terminal("history", "--report-dir", reports, columns=80)
+    assert narrow.returncode == 0, narrow.text
+    [head] = [line for line in narrow.lines if " offload " in line]
+    assert head.startswith(f"{started[:10]} {started[11:19]} UTC  offload  C1  "), head

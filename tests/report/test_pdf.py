@@ -108,17 +108,17 @@ def test_every_page_says_its_number_and_the_count(poppler: dict[str, str], tmp_p
 
 def test_characters_the_fonts_lack_are_replaced(poppler: dict[str, str], tmp_path: Path) -> None:
     """Latin-1 letters and the rest of WinAnsi (— … ’) stay; symbols become words; control
-    characters ``?``; anything else
+    characters as the terminal spells them (``\\x09``); anything else
     (CJK, emoji, a byte of a name that is not UTF-8) its code, so that two names never
     read alike (``日本語_クリップ.MOV`` and ``中文_クリップ.MOV`` were both ``???_????.MOV``-ish):
     the PDF is still written."""
     name = "Señor_日本_✔—…\udcff\t\x85.mov"
-    assert latin1(name) == "Señor_<U+65E5><U+672C>_OK—…<xFF>??.mov"
+    assert latin1(name) == "Señor_<U+65E5><U+672C>_OK—…<xFF>\\x09\\u0085.mov"
     assert latin1("日本_1.MOV") != latin1("中文_1.MOV")
     view = _view([_clip(name)], title="Offload report: Ünïcødé 📷", verdict_detail="a → b")
     pages = _pages(poppler, render_pdf(view), tmp_path)
     text = "".join(" ".join(pages).split())  # a long name may wrap
-    assert "Señor_<U+65E5><U+672C>_OK—…<xFF>??.mov" in text
+    assert "Señor_<U+65E5><U+672C>_OK—…<xFF>\\x09\\u0085.mov" in text
     assert "Offloadreport:Ünïcødé<U+1F4F7>" in text and "a->b" in text
     title = pdf_info(poppler, tmp_path / "report.pdf")["Title"]
     assert title == "Offload report: Ünïcødé <U+1F4F7>"
@@ -306,17 +306,19 @@ def test_the_pdf_is_drawn_with_reportlabs_accelerator() -> None:
     assert {"fp_str", "escapePDF", "unicode2T1"} <= set(rl_accel._c_funcs)
 
 
-def test_a_line_break_in_a_file_name_prints_as_a_question_mark(
+def test_a_line_break_in_a_file_name_prints_as_its_escape(
     poppler: dict[str, str], tmp_path: Path
 ) -> None:
-    """A name may hold a line break (0x0A): as every control character, it prints as ``?``
-    (docs/reports.md). Failed before: it was kept, and the row's name was drawn on two lines
-    ("A001" and "B002.mov"), as if it were two names."""
-    assert latin1("A001\nB002.mov") == "A001?B002.mov"
+    """A name may hold a line break (0x0A): as every control character, it prints as the
+    terminal and the HTML spell it, ``\\x0a`` (docs/reports.md; it was ``?`` until the
+    twenty-seventh pass: a name read as another, "A001?B002.mov"). Failed before that: it was
+    kept, and the row's name was drawn on two lines ("A001" and "B002.mov"), as if it were
+    two names."""
+    assert latin1("A001\nB002.mov") == "A001\\x0aB002.mov"
     view = _view([_clip("A001\nB002.mov")], problems=["CLIPS/A001\nB002.mov on 2: FAILED: x"])
     pages = _pages(poppler, render_pdf(view), tmp_path)
     text = " ".join(pages)
-    assert "A001?B002.mov" in text and "CLIPS/A001?B002.mov on 2: FAILED" in text
+    assert "A001\\x0aB002.mov" in text and "CLIPS/A001\\x0aB002.mov on 2: FAILED" in text
     lines = pdf_text(poppler, tmp_path / "report.pdf").splitlines()
     assert "A001" not in lines and "B002.mov" not in lines
 

@@ -577,7 +577,9 @@ def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], fo
     room = max(20, console.width - 11)  # "  to      " / "  report  " before each
     for entry in entries:
         exit_code = "" if entry.exit_code is None else f"  exit {entry.exit_code}"
-        head = Text(f"{_started(entry)}  {entry.kind or '?'}  ", style="bold")
+        # The table's column says "(UTC)"; a block's line says it after the time.
+        zone = " UTC" if entry.started else ""
+        head = Text(f"{_started(entry)}{zone}  {entry.kind or '?'}  ", style="bold")
         head.append(Text(printable_name(entry.card or "?"), style="bold"))
         head.append(f"  {entry.result}{exit_code}")
         console.print()

@@ -45,7 +45,13 @@ from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
-from offload.report.words import WARNING_LABELS, card_reread_through_a_cache, plural
+from offload.report.words import (
+    WARNING_LABELS,
+    card_reread_through_a_cache,
+    duration,
+    plural,
+    run_check,
+)
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -197,22 +203,6 @@ def when(iso: str | float | None) -> str:
     if text.endswith("Z"):
         return text[:-1].replace("T", " ") + " UTC"
     return text.replace("T", " ")
-
-
-def duration(seconds: float | None) -> str:
-    """A run's or a phase's time in words: "0.4 s", "under 0.1 s" (not "0.0 s" for a time
-    spent: a card's 1,265 files read back in 0.04 s said "0.0 s reading back"), "1:05 min",
-    "1:02:03"; 59.96 s is "1:00 min" (it said "60.0 s")."""
-    if seconds is None:
-        return ""
-    seconds = float(seconds)
-    if 0 < seconds < 0.05:
-        return "under 0.1 s"
-    if round(seconds, 1) < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d} min"
 
 
 # A copy verified now whose read-back went through a cache (``cache_bypass``): matched, but
@@ -959,7 +949,8 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
         CascadeFacts(
             slow=_numbered(cascaded_to),
             slow_count=len(cascaded_to),
-            pass_ended_at=str(ended) if ended else None,
+            # The documents' form of a time (``when``), not the JSON's ISO text.
+            pass_ended_at=when(ended) if ended else None,
             released=bool(cascaded.get("card_released_at")),
             card_pass_failed=int(cascaded.get("card_pass_failed") or 0),
             cancelled=bool(data.get("cancelled")),
@@ -968,7 +959,7 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             fast_failed=fast_failed,
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             after_reread=bool(cascaded.get("card_released_after_reread")),
-            released_at=str(cascaded.get("card_released_at") or "") or None,
+            released_at=when(cascaded.get("card_released_at")) or None,
             reread=_numbered(reread),
             not_reread=_numbered(not_reread),
             on_card_disk=_numbered(on_card),
@@ -1345,7 +1336,7 @@ def build_view(
         f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
         f"{plural(n_sequences, 'image sequence')}{audio} "
-        f"→ {len(destinations)} destination(s); {data.get('verify')} verification "
+        f"→ {len(destinations)} destination(s); {run_check(str(data.get('verify')))} "
         f"({', '.join(data.get('algorithms') or [])})"
     )
 

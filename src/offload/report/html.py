@@ -5,8 +5,9 @@ word and a symbol; colour only repeats it)."""
 from __future__ import annotations
 
 import base64
-from html import escape
+from html import escape as _escape
 
+from offload.errors import printable_line
 from offload.report.content import ClipRow, ReportView, State
 from offload.report.words import plural
 
@@ -73,6 +74,14 @@ footer { margin-top: 24px; color: #666; font-size: 11px; }
   .wide { overflow: visible; }
 }
 """
+
+
+def escape(text: str) -> str:
+    """*text* for the page: HTML-escaped, and each control character a name may hold (a line
+    break, a tab, BEL) spelled as the terminal spells it, ``\\x0a`` (``printable_line``). Put
+    raw, a line break read as a space in a list item and BEL as nothing: ``new\\nline.mov``
+    read as another name, ``new line.mov``."""
+    return _escape(text if text.isprintable() else printable_line(text))
 
 
 def _kv(rows: list[tuple[str, str]]) -> str:

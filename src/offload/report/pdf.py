@@ -64,7 +64,11 @@ _REPLACEMENTS = {
 _WINANSI = frozenset(bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore"))
 # Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a
 # line break in a file name (a name may hold one) must not start a new line of the row.
-_CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0))}
+# Spelled as the terminal and the HTML spell them (``errors.printable_name``: ``\x0a``, C1 as
+# ``\u0085``): as ``?`` a name read as another ("new?line.mov"), beside the same line's
+# error naming it ``new\x0aline.mov``.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+_CONTROLS.update({code: f"\\u{code:04x}" for code in range(0x80, 0xA0)})
 RED = (170, 0, 20)
 GREEN = (20, 90, 30)
 AMBER = (130, 80, 0)
@@ -76,10 +80,9 @@ Color = tuple[int, int, int]
 
 def _char_widths(font: str) -> dict[str, float]:
     """Each Latin-1 character's width in *font* at 1,000 pt (``stringWidth``); a control
-    character is drawn as ``?`` (``latin1``)."""
+    character never reaches it (``latin1`` spells it ``\\x0a``)."""
     widths = {chr(c): stringWidth(chr(c), font, 1000) for c in range(0x20, 0x100)}
     widths.update((c, stringWidth(c, font, 1000)) for c in _WINANSI)
-    widths.update((chr(c), widths["?"]) for c in _CONTROLS)
     return widths
 
 
@@ -91,8 +94,8 @@ _CHAR_WIDTHS = {font: _char_widths(font) for font in FONTS.values()}
 
 def latin1(text: str) -> str:
     """*text* as the standard fonts can show it: the symbols above in words, a control
-    character as ``?``, and any other character outside Latin-1 and WinAnsi (``_WINANSI``)
-    as its code, ``<U+65E5>``
+    character as the terminal spells it (``\\x0a``), and any other character outside
+    Latin-1 and WinAnsi (``_WINANSI``) as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is.
     Composed first (NFC): a name macOS wrote decomposed (``e`` and a combining accent)

@@ -30,7 +30,9 @@ from offload.report.words import (
     WARNING_LABELS,
     are,
     card_reread_through_a_cache,
+    duration,
     plural,
+    run_check,
 )
 from offload.results import (
     WRITTEN_ACTIONS,
@@ -122,7 +124,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
         # Names as Text, never as rich markup: a card or drive named "[day1]" lost that part
         # of its name, one named "RAID[/]" stopped the summary (MarkupError).
         title=Text(
-            f"{printable_name(str(report.source))}: {job.verify} verification, "
+            f"{printable_name(str(report.source))}: {run_check(str(job.verify))}, "
             f"{', '.join(job.algorithms)}",
             style="table.title",
         ),
@@ -264,12 +266,12 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     written = sum(d.bytes_written for d in job.destinations)
     unfinished = by_state[DestinationStatus.FAILED] + by_state[DestinationStatus.CANCELLED]
     speed = (
-        f"; {filesize.decimal(written)} written in {job.elapsed_s:.1f} s "
+        f"; {filesize.decimal(written)} written in {duration(job.elapsed_s)} "
         f"({filesize.decimal(round(written / job.elapsed_s))}/s)"
         if written and job.elapsed_s > 0
-        else f"; {_no_bytes_written(job)} ({job.elapsed_s:.1f} s)"
+        else f"; {_no_bytes_written(job)} ({duration(job.elapsed_s)})"
         if unfinished
-        else f"; nothing written ({job.elapsed_s:.1f} s)"
+        else f"; nothing written ({duration(job.elapsed_s)})"
     )
     lines = []
     if report.missing_from_card:
@@ -931,9 +933,7 @@ def _earlier_detail(results: list[DestinationFileResult]) -> str:
     modes = sorted({r.verified_mode or "unknown" for r in results})
     when = ""
     if dates:
-        first, last = (
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) for t in (dates[0], dates[-1])
-        )
+        first, last = (_local_time(t) for t in (dates[0], dates[-1]))
         verb = "checked" if all(r.verified_mode == "transfer" for r in results) else "verified"
         when = f"{verb} {first}" if first == last else f"{verb} {first} to {last}"
     how = ", ".join(f"{m} verification" if m != "transfer" else "transfer check" for m in modes)
@@ -941,4 +941,6 @@ def _earlier_detail(results: list[DestinationFileResult]) -> str:
 
 
 def _local_time(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    """*timestamp* in the machine's zone, named (``2026-12-04 22:46 CET``): the documents and
+    ``offload history`` give UTC, and a bare local time read beside them as another time."""
+    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(timestamp))

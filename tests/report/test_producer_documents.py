@@ -1,0 +1,193 @@
+"""The documents a producer reads, checked as one reads them (QA, twenty-seventh pass): real
+runs of the real CLI as a child process, the HTML opened in headless Chromium, the PDF read
+with pdftotext. Each test is a finding: it failed before its fix.
+
+* The cascade's sentence in the HTML and PDF gave the card's release (or the end of its
+  pass) as the JSON holds it, ``2026-12-04T21:49:34Z``, where every other time of the
+  documents reads ``2026-12-04 21:49:34 UTC``.
+* A file name holding a control character (a line break, BEL, a tab) was put in the HTML
+  raw: a list item showed a line break as a space (``new line.mov``, another name) and BEL
+  as nothing; the PDF drew each as ``?``; the terminal spells it ``new\\x0aline.mov``.
+* A ``--verify transfer`` run was named "transfer verification" in the summary's table title
+  and under the documents' verdict: no copy of it is read back."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from report.helpers import Browser, pdf_text
+from support.offload_cli import run_offload
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+REPORT_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_cascade_sentence_gives_its_time_as_the_documents_give_times(
+    tmp_path: Path, memory_card: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """A cascade that releases the card (the card on tmpfs, both destinations on a disk):
+    the HTML's and PDF's "Cascading copy" warning says when in the documents' own form,
+    as "Started" and "Finished" do. Failed before: "The card was released at
+    2026-12-04T21:49:34Z"."""
+    card = memory_card / "C9"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C9_{index}.mov").write_bytes(os.urandom(50_000 + index))
+    fast, slow, reports = tmp_path / "fast", tmp_path / "slow", tmp_path / "reports"
+    fast.mkdir()
+    slow.mkdir()
+    done = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, fast, slow)
+    assert done.returncode == 0, done.stderr
+    assert "CARD RELEASED" in done.stderr, done.stderr
+    (job,) = reports.glob("C9_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    assert page.errors == []
+    for text in (_flat(page.text), _flat(pdf_text(poppler, job.with_suffix(".pdf")))):
+        sentence = text[text.index("Cascading copy") :][:200]
+        assert re.search(f"The card was released at {REPORT_TIME};", sentence), sentence
+        assert not ISO_TIME.search(text), ISO_TIME.search(text)
+
+
+CLASHING = ("new\nline.mov", "bell\x07.mov", "tab\there.mov")
+
+
+def test_a_name_with_a_control_character_reads_in_the_html_as_on_the_terminal(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """Three files whose names hold a line break, BEL and a tab, each refused on the second
+    destination (another file is in the way there): the HTML's problem lines, its card
+    release and its rows name each as the terminal does (``new\\x0aline.mov``), never as
+    another name. Failed before: "new line.mov" (the line break a space) and "bell.mov"
+    (BEL drawn as nothing)."""
+    card = tmp_path / "C8"
+    card.mkdir()
+    for name in ("C8_0001.mov", *CLASHING):
+        (card / name).write_bytes(os.urandom(20_000))
+    one, two, reports = tmp_path / "one", tmp_path / "two", tmp_path / "reports"
+    one.mkdir()
+    (two / "C8").mkdir(parents=True)
+    # A copy of this card already there (with its dates): the folder is the card's, and the
+    # files in the way are refused alone.
+    shutil.copy2(card / "C8_0001.mov", two / "C8" / "C8_0001.mov")
+    for name in CLASHING:
+        (two / "C8" / name).write_bytes(b"someone else's file\n")
+    done = run_offload("copy", "--report-dir", reports, card, one, two)
+    assert done.returncode == 1, done.stderr
+    (job,) = reports.glob("C8_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    assert page.errors == []
+    html_text = page.text
+    terminal = done.stderr
+    for name, shown, misread in (
+        ("new\nline.mov", "new\\x0aline.mov", "new line.mov"),
+        ("bell\x07.mov", "bell\\x07.mov", "bell.mov"),
+        ("tab\there.mov", "tab\\x09here.mov", "tab here.mov"),
+    ):
+        assert shown in terminal, terminal
+        assert html_text.count(shown) >= 3, (shown, html_text)  # problem, release, row
+        assert misread not in html_text, (misread, html_text)
+        assert name not in html_text, (name, html_text)
+    # The PDF spells them so too: one spelling of a name in every document. Failed before:
+    # "new?line.mov" (every control character "?", a name "new?line.mov" may be another
+    # file), beside the same line's error naming "new\x0aline.mov".
+    pdf = _flat(pdf_text(poppler, job.with_suffix(".pdf")))
+    for shown in ("new\\x0aline.mov", "bell\\x07.mov", "tab\\x09here.mov"):
+        assert pdf.count(shown) >= 3, (shown, pdf)
+    assert "?" not in pdf, pdf
+
+
+def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """``--verify transfer`` reads no copy back: the summary's table title, the HTML's and
+    the PDF's line under the verdict name the run's check "transfer check only", as the
+    verdict ("TRANSFER-CHECKED ONLY") and every copy's state do; no word of them says
+    verified or verification (but the Verification column's heading, and the commands
+    ``ascmhl verify``/``offload verify`` a note names; the summary's table keeps its
+    "verified now" column, 0). Failed before: "transfer verification, xxh64" and
+    "2 destination(s); transfer verification (xxh64)"."""
+    card = tmp_path / "C7"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C7_{index}.mov").write_bytes(os.urandom(20_000 + index))
+    one, two, reports = tmp_path / "one", tmp_path / "two", tmp_path / "reports"
+    one.mkdir()
+    two.mkdir()
+    done = run_offload("copy", "--verify", "transfer", "--report-dir", reports, card, one, two)
+    assert done.returncode == 0, done.stderr
+    (job,) = reports.glob("C7_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    assert page.errors == []
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    # The summary's table keeps its "verified now" column, 0 here (design: never left out).
+    terminal = _flat(done.stderr)
+    assert f"{card}: transfer check only, xxh64" in terminal, terminal
+    assert "transfer verification" not in terminal, terminal
+    for where, text in (("HTML", page.text), ("PDF", pdf)):
+        flat = _flat(text)
+        assert "; transfer check only (xxh64)" in flat, (where, flat)
+        said = re.sub(r"(ascmhl|offload) verify|Verification", "", flat)
+        assert not re.search("verif", said, re.IGNORECASE), (where, flat)
+
+
+def test_the_summary_gives_the_runs_time_as_the_documents_do(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """A re-run with nothing new to copy takes some milliseconds: the summary's last words
+    and the HTML's "Elapsed" give the same time ("under 0.1 s", one rule,
+    ``words.duration``). Failed before: "nothing written (0.0 s)" beside "Elapsed under
+    0.1 s" (a time spent is never 0.0 s)."""
+    card = tmp_path / "C6"
+    card.mkdir()
+    (card / "C6_0001.mov").write_bytes(os.urandom(1_000))
+    (tmp_path / "RAID").mkdir()
+    for run in ("first", "again"):
+        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
+        assert done.returncode == 0, done.stderr
+    said = re.search(r"nothing written \(([^)]*)\)\.", done.stderr)
+    assert said, done.stderr
+    (job,) = (tmp_path / "again").glob("C6_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    elapsed = re.search(r"^Elapsed\t(.*)$", page.text, re.MULTILINE)
+    assert elapsed, page.text
+    assert said.group(1) == elapsed.group(1), (said.group(0), elapsed.group(0))
+    assert said.group(1) != "0.0 s"
+
+
+def test_the_summarys_local_times_say_their_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+) -> None:
+    """The summary gives times in the machine's zone, the documents in UTC: a re-run's
+    "verified earlier" line says which zone its time is in, so it reads as the HTML's
+    "Verified earlier (… UTC …)" an hour apart in Berlin, not as another time. Failed
+    before: "(verified 2026-12-04 22:46 by full verification; ...)" beside the HTML's
+    "2026-12-04 21:46 UTC"."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    card = tmp_path / "C4"
+    card.mkdir()
+    (card / "C4_0001.mov").write_bytes(os.urandom(1_000))
+    (tmp_path / "RAID").mkdir()
+    for run in ("first", "again"):
+        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
+        assert done.returncode == 0, done.stderr
+    (job,) = (tmp_path / "again").glob("C4_*.json")
+    data = json.loads(job.read_text())
+    at = data["files"][0]["destinations"][0]["verified_at"]
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    berlin = moment.astimezone(ZoneInfo("Europe/Berlin"))
+    said = _flat(done.stderr)
+    assert f"(verified {berlin:%Y-%m-%d %H:%M} {berlin:%Z} by full verification" in said, said
+    page = browser.open(job.with_suffix(".html"))
+    assert f"Verified earlier ({moment:%Y-%m-%d %H:%M} UTC" in page.text, page.text
