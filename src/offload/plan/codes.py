@@ -70,6 +70,8 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_UNTRUSTED = "card-history-untrusted"  # paths outside the card: forged
     # Hex in upper case: checked (the same bytes), but ascmhl verify rejects the history.
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
+    # Names recorded NFC, listed NFD (or the reverse): checked, but ascmhl verify misses them.
+    CARD_HISTORY_RESPELLED = "card-history-respelled"
     # Files a default ignore pattern names (OS files) that the card's history records: copied.
     CARD_HISTORY_OS_FILES_KEPT = "card-history-os-files-kept"
     # The card's generations not added to a destination's history of its own (manifests).
