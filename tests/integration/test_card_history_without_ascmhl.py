@@ -127,3 +127,12 @@ def test_the_reports_reason_for_a_carried_history_is_unchanged(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert (dest / "A001" / "ascmhl" / "ascmhl_chain.xml").is_file()
     assert _ignored_reason(reports) == "/ascmhl/: the card's ASC MHL history, carried and continued"
+    # Failed before: the summary said "Ignored (not copied): 2 entries (listed in the
+    # report)." and no more, of a history whose manifests were just carried to the copy.
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("Ignored (not copied)")]
+    assert line == (
+        "Ignored (not copied): 2 entries (listed in the report), one of them the source's ASC "
+        "MHL history, not copied as a folder of the card: its manifests are carried into the "
+        "destinations' ASC MHL histories and continued there (a destination that does not take "
+        "them is named in a warning)."
+    ), line
