@@ -76,6 +76,8 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_OS_FILES_KEPT = "card-history-os-files-kept"
     # The card's generations not added to a destination's history of its own (manifests).
     CARD_HISTORY_NOT_CARRIED = "card-history-not-carried"
+    # A verified copy a new generation records as failed: unlike its path's first record.
+    HISTORY_RECORDS_FAILED = "history-records-failed"
     # Legacy MHL v1 files on the card (offload.card_legacy_mhl.check_legacy_mhls).
     LEGACY_MHL_FILE_MISSING = "legacy-mhl-file-missing"  # listed, not on the card
     LEGACY_MHL_UNREADABLE = "legacy-mhl-unreadable"  # not checked against, not a failure
