@@ -2649,7 +2649,29 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
 def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
     history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
-    return [(path, rules.why(path, history=history)) for path in plan.tree.ignored]
+    fate = _history_fate(plan)
+    return [
+        (path, rules.why(path, history=history, history_fate=fate)) for path in plan.tree.ignored
+    ]
+
+
+def _history_fate(plan: OffloadPlan) -> str:
+    """What the run does with the source's root ``ascmhl/`` (left out of the scan), in the
+    words of its ignored entry: carried and continued only when the history is trusted and
+    an ASC MHL is written (a destination that keeps a history of its own says so in its
+    own warning); else "not carried: " and why (its warning, when there is one, says more)."""
+    from offload.manifest_options import MhlKind
+
+    history = plan.card_history
+    if history is None or not history.trusted:
+        if history is not None and history.untrusted_reason is not None:
+            return "not carried: not trusted"
+        return "not carried: it holds no manifest"
+    kinds = plan.options.manifests.kinds
+    if MhlKind.ASCMHL not in kinds:
+        mhl = "legacy" if MhlKind.LEGACY in kinds else "none"
+        return f"not carried: --mhl {mhl} writes no ASC MHL"
+    return "carried and continued"
 
 
 class _RecordedFiles(Collection["ManifestFile"]):

@@ -232,12 +232,27 @@ def _refuse_other_files(
         "(another card of the same name's, or this card's copied without its dates): nothing "
         "was copied; "
         f"{_way(source, plans, buckets)}, or --into {shlex.quote(folder)} to add it to that "
-        "folder (each file there read back, none overwritten unasked)"
+        f"folder{_card_like(plan)} (each file there read back, none overwritten unasked)"
     )
     finding = PreflightItem(
         PreflightCode.COPY_ROOT_OF_OTHER_FILES, _shown(plan), message, plan.index
     )
     raise PreflightRefused(message, errors=[finding.as_dict()])
+
+
+def _card_like(plan: DestinationPlan) -> str:
+    """The flag ``--into`` *plan*'s copy root also needs when that folder, no copy root of
+    ours, looks like a camera card (another tool's copy of a card holds its ``DCIM/``,
+    ``PRIVATE/``...: the preflight refuses it without ``--allow-card-destination``), in
+    words; "" otherwise and for a bucket. Never raises."""
+    if is_s3_root(str(plan.root)):
+        return ""
+    from offload.plan.cardlike import destination_card_sign
+
+    sign = destination_card_sign(plan.root)
+    if sign is None:
+        return ""
+    return f" (with --allow-card-destination: it looks like a camera card, {sign})"
 
 
 def as_on_the_drive(root: Path | str) -> str:

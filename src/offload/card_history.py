@@ -189,6 +189,25 @@ def check_card_history(
                 "that carries its history",
             ),
         )
+    respelled = sorted(p for p in history.expected_file_paths() if spell(p) != p)
+    if respelled:
+        one = len(respelled) == 1
+        shown = ", ".join(repr(printable_name(p)) for p in respelled[:3])
+        more = f" and {len(respelled) - 3} more" if len(respelled) > 3 else ""
+        warnings += (
+            PreflightItem(
+                PreflightCode.CARD_HISTORY_RESPELLED,
+                folder,
+                f"{whose} own ASC MHL history records {shown}{more} spelled otherwise than "
+                f"{holder} lists {'it' if one else 'them'} (composed, NFC, and decomposed, "
+                "NFD: the same name, respelled since by a system that respells names): "
+                f"{holder}'s {'file is' if one else 'files are'} checked against "
+                f"{'its record' if one else 'their records'} and copied under {holder}'s "
+                "spelling, but ascmhl-debug verify compares names byte for byte and reports "
+                f"the recorded spelling missing (exit 10) on every copy that carries its "
+                "history (offload verify reads each against both spellings)",
+            ),
+        )
     if ignore is not None:
         warnings += _os_files_kept(history.expected_file_paths(), ignore, whose, holder, folder)
     references = {spell(path): digests for path, digests in history.reference_hashes().items()}

@@ -692,6 +692,25 @@ def write_manifests(
     return results
 
 
+def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
+    """The warning for the files a generation just written on *root* records as ``failed``
+    (``write_generation``'s *on_failed*): verified copies (by this run, or an earlier one
+    and trusted: each later generation records them so again) whose content is not what an
+    earlier generation recorded at their path, which ASC MHL keeps as their reference."""
+    one = len(paths) == 1
+    shown = ", ".join(printable_name(p) for p in paths[:3])
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    return (
+        f"the ASC MHL history on {printable_name(str(root))} now records {shown}{more} as "
+        f"failed: {'the verified copy' if one else 'the verified copies'} there "
+        f"{'holds' if one else 'hold'} content unlike what an earlier generation recorded at "
+        f"{'its' if one else 'their'} path (a file replaced "
+        "there: ASC MHL keeps a path's first record as its reference and cannot record a new "
+        "version of it), so ascmhl-debug verify and offload verify of this copy report "
+        f"{'it' if one else 'them'} as a hash mismatch (exit 11) from now on"
+    )
+
+
 def warning_codes(outcome: ManifestResult) -> list[PreflightCode | None]:
     """The code of each of *outcome*'s warnings, in order, for its ``WarningIssued`` (the
     ``--json`` line's ``code``): its ``coded`` one, ``not-in-manifest`` for a card file
@@ -996,6 +1015,7 @@ def _write_after_carrying(
         if ascmhl
         else []
     )
+    unlike: list[str] = []  # files this generation records as failed (replaced there)
     try:
         if ascmhl:
             outcome.written.append(
@@ -1017,9 +1037,13 @@ def _write_after_carrying(
                         # the card's folder times: the copy's once the manifests are written
                         folder_dates=records.folder_dates,
                         folder_dates_from=records.source,
+                        on_failed=unlike.append,
                     )
                 )
             )
+            if unlike:
+                outcome.coded[len(outcome.warnings)] = PreflightCode.HISTORY_RECORDS_FAILED
+                outcome.warnings.append(_recorded_failed_warning(root, unlike))
         if MhlKind.LEGACY in kinds:
             empty: list[str] = []
             outcome.written.append(

@@ -72,3 +72,67 @@ def test_the_cards_history_carried_says_nothing_of_it(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (dest / "A001" / "ascmhl" / "ascmhl_chain.xml").is_file()
     assert "not carried" not in done.stderr, done.stderr
+
+
+def _ignored_reason(reports: Path) -> str:
+    report = json.loads(next(reports.glob("*.json")).read_text())
+    [reason] = [entry["reason"] for entry in report["ignored"] if entry["path"] == "ascmhl"]
+    return str(reason)
+
+
+@pytest.mark.parametrize("mhl", ["legacy", "none"])
+def test_the_reports_reason_for_a_history_not_carried_says_so(tmp_path: Path, mhl: str) -> None:
+    """Failed before: the report's ignored entry for the card's ascmhl/ said "the card's ASC
+    MHL history, carried and continued" (JSON, HTML, PDF) while --mhl legacy/none carried it
+    to no destination, as the run's own warning said."""
+    card = card_with_history(tmp_path)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    done = run("copy", "--mhl", mhl, "--report-dir", reports, card, dest, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not (dest / "A001" / "ascmhl").exists()
+    reason = _ignored_reason(reports)
+    assert "carried and continued" not in reason, reason
+    assert reason == (
+        f"/ascmhl/: the card's ASC MHL history, not carried: --mhl {mhl} writes no ASC MHL"
+    ), reason
+
+
+def test_the_reports_reason_for_an_ascmhl_folder_without_history_says_not_carried(
+    tmp_path: Path,
+) -> None:
+    """Failed before: a card's ascmhl/ folder holding no manifest (a note left there) is
+    left out (not a history to carry) and the report said it was "carried and continued"."""
+    card = tmp_path / "A002"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(20_000))
+    (card / "ascmhl").mkdir()
+    (card / "ascmhl" / "notes.txt").write_text("no manifest here\n")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    done = run("copy", "--report-dir", reports, card, dest, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not (dest / "A002" / "ascmhl" / "notes.txt").exists()
+    reason = _ignored_reason(reports)
+    assert reason == "/ascmhl/: the card's ASC MHL history, not carried: it holds no manifest", (
+        reason
+    )
+
+
+def test_the_reports_reason_for_a_carried_history_is_unchanged(tmp_path: Path) -> None:
+    card = card_with_history(tmp_path)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    done = run("copy", "--report-dir", reports, card, dest, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (dest / "A001" / "ascmhl" / "ascmhl_chain.xml").is_file()
+    assert _ignored_reason(reports) == "/ascmhl/: the card's ASC MHL history, carried and continued"
+    # Failed before: the summary said "Ignored (not copied): 2 entries (listed in the
+    # report)." and no more, of a history whose manifests were just carried to the copy.
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("Ignored (not copied)")]
+    assert line == (
+        "Ignored (not copied): 2 entries (listed in the report), one of them the source's ASC "
+        "MHL history, not copied as a folder of the card: its manifests are carried into the "
+        "destinations' ASC MHL histories and continued there (a destination that does not take "
+        "them is named in a warning)."
+    ), line

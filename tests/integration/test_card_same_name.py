@@ -224,6 +224,9 @@ def test_a_folder_of_the_cards_name_without_a_ledger_is_told_by_its_files(
     free = dest / "EOS_DIGITAL_2"
     assert f"mkdir {free} && offload copy --into {card} {free} (" in line, line
     assert f"or --into {dest / 'EOS_DIGITAL'} to add it to that folder" in line, line
+    # Failed before: the way on left out the flag that folder needs (its DCIM/ makes it look
+    # like a camera card), so following it was refused in turn (64, "looks like a camera card")
+    assert "(with --allow-card-destination: it looks like a camera card, DCIM/ " in line, line
     assert "--overwrite" not in line and "--keep-both" not in line
     assert tree(dest) == before and list(here.iterdir()) == []
     assert _without_refusals(tree(reports)) == {}  # no job report: the refusal's record alone

@@ -406,6 +406,13 @@ def test_a_forged_card_history_is_not_trusted(judge: AscmhlJudge, tmp_path: Path
     assert "../" not in manifests[0].read_text()
     for result2 in (judge.diff(root), judge.verify(root)):
         assert result2.clean, result2.describe()
+    # the report's ignored entry says what became of it (before: "carried and continued")
+    [report] = (tmp_path / "reports").glob("*.json")
+    ignored = json.loads(report.read_text())["ignored"]
+    assert {
+        "path": "ascmhl",
+        "reason": "/ascmhl/: the card's ASC MHL history, not carried: not trusted",
+    } in ignored, ignored
 
 
 # -- offload verify: reports and progress ------------------------------------------------------

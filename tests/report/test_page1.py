@@ -131,7 +131,7 @@ def test_a_card_that_shot_more_says_only_its_index_changed(
     assert release["index_files_changed"] == [index]
     html, pdf = page_one(browser, poppler, job_path)
     for text in (flat(html), flat(pdf), flat(err)):
-        assert f"only the card's index file {index} changed since the last offload" in text
+        assert f"only the card's index file {index} differs from the one already on a" in text
         assert "all clips are safe" in text
         assert "run the same offload again with --overwrite" in text
     assert (dest / card.name / index).read_bytes() == b"index: 1 clip"

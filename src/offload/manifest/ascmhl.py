@@ -662,6 +662,7 @@ def write_generation(
     shared: SharedWork | None = None,
     folder_dates: Mapping[str, int] | None = None,
     folder_dates_from: Path | None = None,
+    on_failed: Callable[[str], None] | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -689,6 +690,9 @@ def write_generation(
     the copy's folders the card's times after the manifests, so a folder is dated as the
     finished copy holds it, as ``ascmhl create`` run on it would); a folder that cannot be
     read there is dated as it stands in *root*, as every folder is without it.
+    *on_failed*: called, before anything is written, with the path of each of *files* this
+    generation records as ``failed`` (its content unlike the history's reference hash for
+    its path: a file replaced there, which ASC MHL cannot record as a new original).
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -717,6 +721,10 @@ def write_generation(
     if history.knows_files():  # else every entry is a path it does not know, as made
         for entry in good:
             _decide(entry, history)
+            if on_failed is not None and any(
+                action is Action.FAILED for _, _, action in entry.written or ()
+            ):
+                on_failed(entry.path)
     recorded = list(good)
     for entry in bad:
         _decide(entry, history)

@@ -70,10 +70,14 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_UNTRUSTED = "card-history-untrusted"  # paths outside the card: forged
     # Hex in upper case: checked (the same bytes), but ascmhl verify rejects the history.
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
+    # Names recorded NFC, listed NFD (or the reverse): checked, but ascmhl verify misses them.
+    CARD_HISTORY_RESPELLED = "card-history-respelled"
     # Files a default ignore pattern names (OS files) that the card's history records: copied.
     CARD_HISTORY_OS_FILES_KEPT = "card-history-os-files-kept"
     # The card's generations not added to a destination's history of its own (manifests).
     CARD_HISTORY_NOT_CARRIED = "card-history-not-carried"
+    # A verified copy a new generation records as failed: unlike its path's first record.
+    HISTORY_RECORDS_FAILED = "history-records-failed"
     # Legacy MHL v1 files on the card (offload.card_legacy_mhl.check_legacy_mhls).
     LEGACY_MHL_FILE_MISSING = "legacy-mhl-file-missing"  # listed, not on the card
     LEGACY_MHL_UNREADABLE = "legacy-mhl-unreadable"  # not checked against, not a failure

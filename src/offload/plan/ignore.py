@@ -177,11 +177,18 @@ class IgnoreRules:
         """Rules with exactly ``patterns`` (the ascmhl flag is kept)."""
         return IgnoreRules(tuple(patterns), exclude_root_ascmhl=self.exclude_root_ascmhl)
 
-    def why(self, relative_path: str, *, history: str = "the card's") -> str:
+    def why(
+        self,
+        relative_path: str,
+        *,
+        history: str = "the card's",
+        history_fate: str = "carried and continued",
+    ) -> str:
         """Why an ignored entry was left out: the first pattern that matches it (as a folder
         or a file) and, for a default pattern, the reason it is safe to leave out. *history*:
         whose the source's root ``ascmhl/`` is (a cascade re-run without its card reads a
-        fast copy's)."""
+        fast copy's); *history_fate*: what the run does with it, in words ("carried and
+        continued", or "not carried: " and why)."""
         matched = self._spec.first_match(relative_path)
         if matched is None:
             return "ignored"
@@ -191,7 +198,7 @@ class IgnoreRules:
         if pattern in TOOL_IGNORE_REASONS:
             return f"{pattern}: {TOOL_IGNORE_REASONS[pattern]}"
         if pattern == ROOT_ASCMHL_PATTERN:
-            return f"{pattern}: {history} ASC MHL history, carried and continued"
+            return f"{pattern}: {history} ASC MHL history, {history_fate}"
         return f"matches ignore pattern {pattern}"
 
     @property

@@ -558,8 +558,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
         return keep(
             f"{others}; only the card's index {'file' if one else 'files'} "
-            f"{', '.join(index_files)} changed since the last offload (the camera rewrites "
-            f"{'it' if one else 'them'} when it records more) and {'was' if one else 'were'} "
+            f"{', '.join(index_files)} {'differs' if one else 'differ'} from the "
+            f"{'one' if one else 'ones'} already on a destination (a camera rewrites "
+            f"{'it' if one else 'them'} whenever it records more) and {'was' if one else 'were'} "
             "not replaced. To update the copies, run the same offload again with --overwrite: "
             "it replaces only the files that differ from the card, once the new copy is "
             "verified (--keep-both would keep the old index under its name and the new one "

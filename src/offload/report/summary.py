@@ -65,6 +65,10 @@ _ALWAYS = {"files_verified", "files_failed"}
 _READ_BACK = (DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER)
 
 
+# How an ignored entry's reason ends for a history carried to the destinations.
+_CARRIED = "ASC MHL history, carried and continued"
+
+
 def summary_table(report: OffloadReport) -> RenderableType:
     """A row per destination: what each file there is now, bytes written, speed, result; laid
     out when printed, for the console's width (``_Summary``)."""
@@ -521,9 +525,20 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     lines.extend(_not_in_manifest_lines(report))
     lines.extend(_replaced_lines(report))
     if report.ignored:
+        # The source's ascmhl/ left out of the scan but carried (its reason says so, plan/
+        # ignore.py): its manifests are on each destination, in that copy's own history.
+        carried = any(reason.endswith(_CARRIED) for _, reason in report.ignored)
         lines.append(
             f"Ignored (not copied): {plural(len(report.ignored), 'entry', 'entries')} (listed "
-            "in the report)."
+            "in the report)"
+            + (
+                f"{', one of them' if len(report.ignored) > 1 else ': it is'} the source's "
+                "ASC MHL history, not copied as a folder of the card: its manifests are carried "
+                "into the destinations' ASC MHL histories and continued there (a destination "
+                "that does not take them is named in a warning)."
+                if carried
+                else "."
+            )
         )
     return lines
 

@@ -1,0 +1,76 @@
+"""A Sony Venice card offloaded, then shot again: the camera rewrote its index files
+(``XDROOT/MEDIAPRO.XML``, ``CUEUP.XML``), which the re-run refuses, naming ``--overwrite``;
+that run replaces them once the new copies are verified. The copy's ASC MHL history keeps
+each path's first record as its reference, so the new generation records the new versions
+as ``failed`` (as ``ascmhl create`` would), and ``ascmhl-debug verify`` of the copy exits 11
+from then on. Said when it happens (warning ``history-records-failed``), not left to the
+first check of the copy. Real card folder and destination, the real CLI, judged by the
+reference tool."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from support.ascmhl_judge import AscmhlJudge
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def copy(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "copy", "--quiet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+
+
+def test_index_files_replaced_by_overwrite_are_said_to_fail_the_copys_history(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Failed before: the --overwrite run said every file verified, exit 0, and no word of
+    the two files its new generation recorded as failed; ascmhl-debug verify of the copy
+    then exited 11."""
+    card = tmp_path / "cards" / "SONY_VENICE"
+    clips = card / "XDROOT" / "Clip"
+    clips.mkdir(parents=True)
+    (clips / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1 clip</MediaProfile>\n")
+    (card / "XDROOT" / "CUEUP.XML").write_bytes(b"<CueUpInfo>1</CueUpInfo>\n")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    reports.mkdir()
+    first = copy("--report-dir", reports / "1", card, dest)
+    assert first.returncode == 0, first.stderr
+    root = dest / "SONY_VENICE"
+    assert judge.verify(root).clean
+    # The camera records another clip and rewrites both index files.
+    (clips / "A001C002_2612041W.MXF").write_bytes(os.urandom(50_000))
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(
+        b"<MediaProfile>2 clips, longer</MediaProfile>\n"
+    )
+    (card / "XDROOT" / "CUEUP.XML").write_bytes(b"<CueUpInfo>2, longer</CueUpInfo>\n")
+    refused = copy("--report-dir", reports / "2", card, dest)
+    assert refused.returncode == 1, refused.stderr
+    assert "failed" not in "".join(x for x in refused.stderr.splitlines() if "ASC MHL" in x)
+    replaced = copy("--overwrite", "--report-dir", reports / "3", card, dest)
+    assert replaced.returncode == 0, replaced.stderr
+    [line] = [x for x in replaced.stderr.splitlines() if "now records" in x]
+    assert line.startswith("WARNING: the ASC MHL history on "), line
+    assert "XDROOT/CUEUP.XML, XDROOT/MEDIAPRO.XML as failed" in line, line
+    assert "hash mismatch (exit 11)" in line, line
+    report = json.loads(next((reports / "3").glob("*.json")).read_text())
+    codes = [w["code"] for w in report["warnings"]]
+    assert codes.count("history-records-failed") == 1, report["warnings"]
+    # What the warning says of the copy is so.
+    verdict = judge.verify(root)
+    assert verdict.returncode == 11, verdict.describe()
+    # A re-run that replaces nothing says nothing of it.
+    again = copy("--report-dir", reports / "4", card, dest)
+    assert again.returncode == 0, again.stderr
+    assert "now records" not in again.stderr, again.stderr

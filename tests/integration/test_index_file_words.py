@@ -1,0 +1,52 @@
+"""The card release line for a camera's index file (Canon ``INDEX.MIF``) refused because
+another one is at its name on a destination. The run cannot tell which of the two changed:
+the card's (the camera recorded more since the last offload, the usual case) or the one on
+the destination (another tool's copy of the card, its index edited or damaged since, no
+ledger recording it). The line says what is known, that the two differ, never that the
+card's changed. Real card folder and destination, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def test_an_index_file_unlike_the_one_on_a_destination_is_not_said_changed_on_the_card(
+    tmp_path: Path,
+) -> None:
+    """Failed before: "only the card's index file CONTENTS/CLIPS001/INDEX.MIF changed since
+    the last offload", of a card no run had offloaded and whose index never changed: the
+    destination's copy (another tool's, dates kept) was the one edited."""
+    card = tmp_path / "cards" / "CANON_C70"
+    clips = card / "CONTENTS" / "CLIPS001"
+    clips.mkdir(parents=True)
+    (clips / "A001C001_261204AB_CANON.CRM").write_bytes(os.urandom(40_000))
+    (clips / "INDEX.MIF").write_bytes(b"index: 1 clip")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    shutil.copytree(card, dest / "CANON_C70")  # another tool's copy, dates kept
+    with open(dest / "CANON_C70" / "CONTENTS" / "CLIPS001" / "INDEX.MIF", "ab") as index:
+        index.write(b" edited on the copy")
+    done = subprocess.run(
+        [*CLI, "copy", "--quiet", "--report-dir", str(reports), str(card), str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+    assert done.returncode == 1, done.stderr
+    release = json.loads(next(reports.glob("*.json")).read_text())["card_release"]
+    assert release["index_files_changed"] == ["CONTENTS/CLIPS001/INDEX.MIF"], release
+    for text in (release["text"], done.stderr):
+        assert "changed since the last offload" not in text, text
+        assert (
+            "only the card's index file CONTENTS/CLIPS001/INDEX.MIF differs from the one "
+            "already on a destination (a camera rewrites it whenever it records more) and was "
+            "not replaced"
+        ) in text, text
