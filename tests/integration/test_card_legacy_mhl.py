@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add, legacy_mh
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.plan.codes import PreflightCode
+from support.requirements import require_tool
 
 
 def offload_cli(*argv: str) -> tuple[int, str, str]:
@@ -610,3 +612,75 @@ def test_a_trusted_copy_is_checked_against_the_card_history_that_appeared_since(
     assert len(lines) == 1 and line in lines[0], err
     assert "recorded by the run that copied it" in lines[0], lines
     assert (dest / "H001" / "a.mov").read_bytes() == (card / "a.mov").read_bytes()
+
+
+_READ = re.compile(r"^(?:read|pread64|preadv|preadv2)\(\d+<([^>]*)>.* = (\d+)$", re.MULTILINE)
+
+
+def _bytes_read_by_path(tmp_path: Path, run: tuple[str, ...], name: str) -> dict[str, int]:
+    """``offload`` *run* (its CLI arguments) in a child under ``strace -ff`` of every read
+    call (one trace file a process, so no call is split across lines): the bytes read,
+    summed by the path of the descriptor read."""
+    strace = require_tool("strace")
+    prefix = tmp_path / "traces" / name
+    prefix.parent.mkdir(exist_ok=True)
+    calls = "read,pread64,preadv,preadv2"
+    command = [sys.executable, "-m", "offload", *run]
+    done = subprocess.run(
+        [strace, "-ff", "-qq", "-y", "-e", f"trace={calls}", "-o", str(prefix), *command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    read: dict[str, int] = {}
+    for trace in prefix.parent.glob(f"{name}.*"):
+        for path, count in _READ.findall(trace.read_text(errors="replace")):
+            read[path] = read.get(path, 0) + int(count)
+    return read
+
+
+def test_a_copy_read_back_for_an_md5_only_legacy_mhl_is_trusted_from_then_on(
+    tmp_path: Path,
+) -> None:
+    """An md5-only legacy MHL appearing on a card an xxh64 offload copied makes every copy
+    untrusted once (no ledger entry holds md5): that re-run reads each copy back whole. Its
+    read-back's md5, computed from the copy's bytes, lands in the copy's ledger entry, so
+    the re-runs after it trust every copy without reading it (strace: at most the report's
+    1 KiB header sniff of each copy, and the card file's 2 x 64 KiB fingerprint), the
+    second and the third alike: the cost is paid once, not on every re-run."""
+    from offload.report.sniff import HEADER_BYTES
+
+    data = {"a.mov": os.urandom(300_000), "b.mov": os.urandom(200_000)}
+    card, dest, run = _card_and_its_copy(tmp_path, data)
+    code, _, err = offload_cli(*run)
+    assert code == 0, err
+    _mhl(
+        card / "T001_2024-05-01_100200.mhl",
+        "".join(
+            _hash(name, len(content), f"    <md5>{hashlib.md5(content).hexdigest()}</md5>\n")
+            for name, content in data.items()
+        ),
+    )
+    copies = {name: str(dest / "T001" / name) for name in data}
+    cards = {name: str(card / name) for name in data}
+
+    read = _bytes_read_by_path(tmp_path, run, "first")
+    for name, content in data.items():  # untrusted: read back whole, card file too
+        assert read.get(copies[name], 0) >= len(content), read
+        assert read.get(cards[name], 0) >= len(content), read
+    ledger = [
+        json.loads(line)
+        for line in (dest / "T001" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    ]
+    for name, content in data.items():
+        (last,) = [e for e in ledger if e["relative_path"] == name][-1:]
+        assert last["state"] == "verified", last
+        assert last["digests"]["md5"] == hashlib.md5(content).hexdigest(), last
+        assert last["digests"]["xxh64"] == xxhash.xxh64(content).hexdigest(), last
+
+    for again in ("second", "third"):
+        read = _bytes_read_by_path(tmp_path, run, again)
+        for name in data:
+            assert read.get(copies[name], 0) <= HEADER_BYTES, (again, read)
+            assert read.get(cards[name], 0) <= 2 * 64 * 1024, (again, read)
