@@ -75,6 +75,7 @@ from offload.manifest.history import (
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
+from offload.manifest.nested_links import nested_link_patterns
 from offload.manifest.xmlchars import paths_xml_cannot_hold
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -732,6 +733,16 @@ def write_generation(
         if lister is None
         else whole_folders(folders, (e.path for e in recorded), IgnoreSpec(patterns), lister)
     )
+    if lister is not None:  # the links nested histories ignore, ignored here too
+        patterns += tuple(
+            nested_link_patterns(
+                root,
+                patterns,
+                hashed,
+                [*(e.path for e in recorded), *folders],
+                lister,
+            )
+        )
     if "" not in hashed:
         formats = _rooted_formats(formats, history)
         if not formats:
