@@ -452,6 +452,14 @@ def _card_and_its_copy(
     return card, dest, run
 
 
+def _copied_card(tmp_path: Path, data: dict[str, bytes]) -> tuple[Path, Path, tuple[str, ...]]:
+    """:func:`_card_and_its_copy`, the copy made (exit 0 asserted)."""
+    card, dest, run = _card_and_its_copy(tmp_path, data)
+    code, _, err = offload_cli(*run)
+    assert code == 0, err
+    return card, dest, run
+
+
 def test_a_trusted_copy_is_checked_against_a_legacy_mhl_that_appeared_since(
     tmp_path: Path,
 ) -> None:
@@ -517,9 +525,7 @@ def test_dry_run_names_a_trusted_copy_a_legacy_mhl_records_unlike(tmp_path: Path
     legacy MHL (appeared since) records at another size: refused, naming the MHL, exit 1,
     on the terminal and in --json. Before, it listed it as verified earlier and exited 0."""
     data = {"a.mov": os.urandom(4_000), "c.mov": os.urandom(4_001)}
-    card, _, run = _card_and_its_copy(tmp_path, data)
-    code, _, err = offload_cli(*run)
-    assert code == 0, err
+    card, _, run = _copied_card(tmp_path, data)
     _mhl(
         card / "T001_2024-05-01_100200.mhl",
         _hash("a.mov", 4_001, f"    <xxhash64be>{xxhash.xxh64(data['a.mov']).hexdigest()}"
@@ -652,9 +658,7 @@ def test_a_copy_read_back_for_an_md5_only_legacy_mhl_is_trusted_from_then_on(
     from offload.report.sniff import HEADER_BYTES
 
     data = {"a.mov": os.urandom(300_000), "b.mov": os.urandom(200_000)}
-    card, dest, run = _card_and_its_copy(tmp_path, data)
-    code, _, err = offload_cli(*run)
-    assert code == 0, err
+    card, dest, run = _copied_card(tmp_path, data)
     _mhl(
         card / "T001_2024-05-01_100200.mhl",
         "".join(
