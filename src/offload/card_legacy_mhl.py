@@ -193,6 +193,23 @@ def spelled_as_listed(names: Collection[str]) -> Callable[[str], str]:
     return spell
 
 
+def respelled_pairs(
+    absent: Sequence[str], on_disk: Collection[str], *, recorded: Collection[str] = ()
+) -> dict[str, str]:
+    """``{name on disk: recorded path}`` for each of *absent* (recorded paths no file of
+    *on_disk* is named, in the order given: the first one spelled so wins) that
+    :func:`spelled_as_listed` of *on_disk* spells otherwise as a name there, that name not
+    itself among *recorded*. The one pairing of a check against a history
+    (``manifest.verify``) and against a ledger (``verification``)."""
+    spell = spelled_as_listed(on_disk)
+    pairs: dict[str, str] = {}
+    for record in absent:
+        listed = spell(record)
+        if listed != record and listed in on_disk and listed not in recorded:
+            pairs.setdefault(listed, record)
+    return pairs
+
+
 # A Windows path from a drive's root (``D:\\A001\\CLIPS\\A.MOV``, read as ``D:/A001/...``).
 _DRIVE = re.compile(r"[A-Za-z]:/")
 

@@ -343,15 +343,9 @@ def _respelled(recorded: Collection[str], on_disk: Collection[str]) -> dict[str,
     absent = sorted(p for p in recorded if not p.isascii() and p not in on_disk)
     if not absent:
         return {}
-    from offload.card_legacy_mhl import spelled_as_listed
+    from offload.card_legacy_mhl import respelled_pairs
 
-    spell = spelled_as_listed(on_disk)
-    pairs: dict[str, str] = {}
-    for record in absent:
-        listed = spell(record)
-        if listed != record and listed in on_disk and listed not in recorded:
-            pairs.setdefault(listed, record)
-    return pairs
+    return respelled_pairs(absent, on_disk, recorded=recorded)
 
 
 def _link_not_read(root: Path, relative: str) -> str | None:

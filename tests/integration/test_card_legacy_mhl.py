@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add, legacy_mh
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.plan.codes import PreflightCode
+from support.requirements import require_tool
 
 # The dry run's title of the copies that fail for their card file's record, and its exit
 # reason: why, as the run's line says it (not "would be REFUSED", a file in the way's).
@@ -460,6 +462,14 @@ def _card_and_its_copy(
     return card, dest, run
 
 
+def _copied_card(tmp_path: Path, data: dict[str, bytes]) -> tuple[Path, Path, tuple[str, ...]]:
+    """:func:`_card_and_its_copy`, the copy made (exit 0 asserted)."""
+    card, dest, run = _card_and_its_copy(tmp_path, data)
+    code, _, err = offload_cli(*run)
+    assert code == 0, err
+    return card, dest, run
+
+
 def test_a_trusted_copy_is_checked_against_a_legacy_mhl_that_appeared_since(
     tmp_path: Path,
 ) -> None:
@@ -525,9 +535,7 @@ def test_dry_run_names_a_trusted_copy_a_legacy_mhl_records_unlike(tmp_path: Path
     legacy MHL (appeared since) records at another size: refused, naming the MHL, exit 1,
     on the terminal and in --json. Before, it listed it as verified earlier and exited 0."""
     data = {"a.mov": os.urandom(4_000), "c.mov": os.urandom(4_001)}
-    card, _, run = _card_and_its_copy(tmp_path, data)
-    code, _, err = offload_cli(*run)
-    assert code == 0, err
+    card, _, run = _copied_card(tmp_path, data)
     _mhl(
         card / "T001_2024-05-01_100200.mhl",
         _hash("a.mov", 4_001, f"    <xxhash64be>{xxhash.xxh64(data['a.mov']).hexdigest()}"
@@ -660,3 +668,73 @@ def test_dry_run_cascade_says_why_a_file_unlike_its_record_is_not_cascaded(
         "no fast destination will hold a verified copy of it (its source differs from its "
         "record: the run fails it on every fast destination)"
     ), why
+
+
+_READ = re.compile(r"^(?:read|pread64|preadv|preadv2)\(\d+<([^>]*)>.* = (\d+)$", re.MULTILINE)
+
+
+def _bytes_read_by_path(tmp_path: Path, run: tuple[str, ...], name: str) -> dict[str, int]:
+    """``offload`` *run* (its CLI arguments) in a child under ``strace -ff`` of every read
+    call (one trace file a process, so no call is split across lines): the bytes read,
+    summed by the path of the descriptor read."""
+    strace = require_tool("strace")
+    prefix = tmp_path / "traces" / name
+    prefix.parent.mkdir(exist_ok=True)
+    calls = "read,pread64,preadv,preadv2"
+    command = [sys.executable, "-m", "offload", *run]
+    done = subprocess.run(
+        [strace, "-ff", "-qq", "-y", "-e", f"trace={calls}", "-o", str(prefix), *command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    read: dict[str, int] = {}
+    for trace in prefix.parent.glob(f"{name}.*"):
+        for path, count in _READ.findall(trace.read_text(errors="replace")):
+            read[path] = read.get(path, 0) + int(count)
+    return read
+
+
+def test_a_copy_read_back_for_an_md5_only_legacy_mhl_is_trusted_from_then_on(
+    tmp_path: Path,
+) -> None:
+    """An md5-only legacy MHL appearing on a card an xxh64 offload copied makes every copy
+    untrusted once (no ledger entry holds md5): that re-run reads each copy back whole. Its
+    read-back's md5, computed from the copy's bytes, lands in the copy's ledger entry, so
+    the re-runs after it trust every copy without reading it (strace: at most the report's
+    1 KiB header sniff of each copy, and the card file's 2 x 64 KiB fingerprint), the
+    second and the third alike: the cost is paid once, not on every re-run."""
+    from offload.report.sniff import HEADER_BYTES
+
+    data = {"a.mov": os.urandom(300_000), "b.mov": os.urandom(200_000)}
+    card, dest, run = _copied_card(tmp_path, data)
+    _mhl(
+        card / "T001_2024-05-01_100200.mhl",
+        "".join(
+            _hash(name, len(content), f"    <md5>{hashlib.md5(content).hexdigest()}</md5>\n")
+            for name, content in data.items()
+        ),
+    )
+    copies = {name: str(dest / "T001" / name) for name in data}
+    cards = {name: str(card / name) for name in data}
+
+    read = _bytes_read_by_path(tmp_path, run, "first")
+    for name, content in data.items():  # untrusted: read back whole, card file too
+        assert read.get(copies[name], 0) >= len(content), read
+        assert read.get(cards[name], 0) >= len(content), read
+    ledger = [
+        json.loads(line)
+        for line in (dest / "T001" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    ]
+    for name, content in data.items():
+        (last,) = [e for e in ledger if e["relative_path"] == name][-1:]
+        assert last["state"] == "verified", last
+        assert last["digests"]["md5"] == hashlib.md5(content).hexdigest(), last
+        assert last["digests"]["xxh64"] == xxhash.xxh64(content).hexdigest(), last
+
+    for again in ("second", "third"):
+        read = _bytes_read_by_path(tmp_path, run, again)
+        for name in data:
+            assert read.get(copies[name], 0) <= HEADER_BYTES, (again, read)
+            assert read.get(cards[name], 0) <= 2 * 64 * 1024, (again, read)

@@ -36,7 +36,10 @@ What a generation records, and why (the reference tool ``ascmhl`` 1.2 decides th
 
 The manifest is written in one streaming pass (entries are text, not a DOM), atomically, and
 never replaces an existing file; then the chain file is rewritten atomically. Nested
-histories (an ``ascmhl`` folder below the root) are refused.
+histories (an ``ascmhl`` folder below the root) in a folder the generation lists are
+refused; one beside what it lists (card copies in the folder a single file is copied into)
+is left to itself, the links its newest list ignores ignored by this generation too
+(:mod:`offload.manifest.nested_links`).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ from offload.manifest.history import (
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
+from offload.manifest.nested_links import nested_link_patterns
 from offload.manifest.xmlchars import paths_xml_cannot_hold
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -740,6 +744,16 @@ def write_generation(
         if lister is None
         else whole_folders(folders, (e.path for e in recorded), IgnoreSpec(patterns), lister)
     )
+    if lister is not None:  # the links nested histories ignore, ignored here too
+        patterns += tuple(
+            nested_link_patterns(
+                root,
+                patterns,
+                hashed,
+                [*(e.path for e in recorded), *folders],
+                lister,
+            )
+        )
     if "" not in hashed:
         formats = _rooted_formats(formats, history)
         if not formats:

@@ -868,15 +868,9 @@ def _respelled_records(expected: Collection[str], disk: Sequence[_DiskFile]) -> 
     absent = sorted(p for p in accented if p not in on_disk)
     if not absent:
         return {}
-    from offload.card_legacy_mhl import spelled_as_listed
+    from offload.card_legacy_mhl import respelled_pairs
 
-    spell = spelled_as_listed(on_disk)
-    pairs: dict[str, str] = {}
-    for recorded in absent:
-        listed = spell(recorded)
-        if listed != recorded and listed in on_disk and listed not in pairs:
-            pairs[listed] = recorded
-    return pairs
+    return respelled_pairs(absent, on_disk)
 
 
 def _other_record(
