@@ -42,39 +42,50 @@ def refused_record(
     destinations: Sequence[str],
     started: float,
     message: str,
+    exit_code: int,
     codes: Sequence[str] = (),
+    reel: str | None = None,
 ) -> dict[str, Any]:
     """The record of an offload of *source* to *destinations* (as given: an ``s3://`` URL
     as typed) refused at *started* (seconds since the epoch) with *message* (the refusal's
-    ``ERROR:`` text) and the preflight's error *codes* (none for another refusal)."""
+    ``ERROR:`` text), *exit_code* (the refusal's, 64), the preflight's error *codes* (none
+    for another refusal) and the run's ``--reel`` (None without one)."""
     return {
         "schema": REFUSED_SCHEMA,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "source": source,
+        "reel": reel,
         "destinations": list(destinations),
-        "exit_code": 64,
+        "exit_code": exit_code,
         "message": message,
         "codes": list(codes),
     }
 
 
-def write_refused_record(folder: Path, record: dict[str, Any]) -> str:
-    """Write *record* into *folder*'s ``refused/`` (made, with *folder*, if missing), under
-    ``<source's name>_<started>Z.json``, never over a file there (``_2``, ``_3``... after
-    it). Returns "" once written, else why not, in words (an OSError: a full drive, a
-    folder that cannot be written). Never raises for I/O."""
+def write_refused_record(
+    folder: Path, record: dict[str, Any], started: float, *, parents: bool = False
+) -> str:
+    """Write *record* into *folder*'s ``refused/`` under ``<source's name>_<started>Z.json``
+    (*started*: the record's start, seconds since the epoch), never over a file there
+    (``_2``, ``_3``... after it). *folder* is made if missing only where the folder it goes
+    in exists (*parents*: with the folders above it, for the default report folder), then
+    ``refused/`` in it. Returns "" once written, else why not, in words (an OSError: a
+    folder gone, a full drive, a folder that cannot be written, a file at ``refused``).
+    Never raises for I/O."""
     from offload.fs.ops import make_folders_durable
     from offload.json_text import dumps
     from offload.manifest.atomic import write_file_atomically
 
     target = folder / REFUSED_FOLDER
-    stamp = time.strftime(
-        "%Y-%m-%d_%H%M%S", time.strptime(str(record["started"]), "%Y-%m-%dT%H:%M:%SZ")
-    )
+    stamp = time.strftime("%Y-%m-%d_%H%M%S", time.gmtime(started))
     base = f"{os.path.basename(str(record['source']).rstrip('/')) or 'source'}_{stamp}Z"
     data = (dumps(record, indent=1) + "\n").encode("utf-8")
     try:
-        make_folders_durable(target)
+        if parents:
+            make_folders_durable(target)
+        else:
+            _make_folder(folder)
+            _make_folder(target)
         for number in range(1, 1000):
             name = base if number == 1 else f"{base}_{number}"
             try:
@@ -87,6 +98,20 @@ def write_refused_record(folder: Path, record: dict[str, Any]) -> str:
         from offload.errors import describe_os_error, printable_name
 
         return f"cannot write into {printable_name(str(target))}: {describe_os_error(exc)}"
+
+
+def _make_folder(folder: Path) -> None:
+    """``mkdir`` *folder* (never the folders above it: a missing one is an OSError), its
+    name made durable; nothing when something is there already (a file there fails the
+    write into it). Raises OSError."""
+    from offload.fs.ops import fsync_dir
+
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        return
+    fsync_dir(folder)
+    fsync_dir(folder.parent)
 
 
 def is_refused_record(data: Any) -> bool:
@@ -104,6 +129,8 @@ def refused_record_problem(data: Any) -> str | None:
     for key, kind in (("started", str), ("source", str), ("message", str), ("exit_code", int)):
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
             return f"{key} is {json.dumps(data.get(key))}, not a {kind.__name__}"
+    if not isinstance(data.get("reel"), (str, type(None))):  # None or absent: no --reel
+        return f"reel is {json.dumps(data.get('reel'))}, not a string or null"
     for key in ("destinations", "codes"):
         value = data.get(key)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
