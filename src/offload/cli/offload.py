@@ -7,7 +7,8 @@
 
 Exit codes of ``offload copy`` (``offload verify --help`` lists its own): 0 everything
 verified (or already verified); 1 completed, but some destination or file failed; 2 nothing
-could be copied; 64 usage error or refused by the preflight, nothing written; 130 cancelled
+could be copied; 64 usage error or refused (the preflight, another run's lock), no copy made
+(an s3:// preflight's probe objects aside); 130 cancelled
 (partials removed; re-run to resume).
 """
 
