@@ -1,20 +1,27 @@
 """A refused offload's record: what ``offload history`` lists of an ``offload copy`` refused
 before its copy (exit 64), which writes no job report.
 
-    record = refused_record(source=..., destinations=[...], started=..., error=UsageError)
-    write_refused_record(local_report_dir, record) -> "" or why it was not written
+    record = refused_record(source=..., destinations=[...], started=..., message=...,
+                            exit_code=64, codes=[...], reel=None)
+    write_refused_record(local_report_dir, record, started, parents=False) -> "" or why not
 
 A DIT's history of a day should show the attempt that was refused (no room on the shuttle,
 another run writing to that folder, the card absent) beside the offloads that ran: without
 it, the listing read as if the card had not been tried. The record names the source and
 destinations as given, when, the exit code and the refusal's own words (the ``ERROR:`` line,
-and the preflight's codes when the preflight refused it); it claims nothing of any copy, for
-none was made. It goes in the ``refused/`` folder of the local report folder (one small
-JSON file, ``<card>_<start>Z.json``, never over another), not beside the job reports: a
-script that takes the newest ``*.json`` there as a run's job report still does.
+and the preflight's codes when the preflight refused it), and ``--reel`` where it was given
+(``offload history`` names the card by it, as a job report's); it claims nothing of any copy,
+for none was made. It goes in the ``refused/`` folder of the local report folder (one small
+JSON file, ``<source's name>_<start>Z.json``, never over another), not beside the job
+reports: a script that takes the newest ``*.json`` there as a run's job report still does.
+That folder is made as the report folder is, never more: a named report folder
+(``--report-dir``, ``$OFFLOAD_REPORT_DIR``) only where the folder it goes in exists (a
+report drive unmounted since the run began is never made again on the disk below), the
+default one with its parents; then ``refused/`` in it.
 
-Only refusals of the planning and its preflight are recorded (``cmd_copy``): not a
-mistyped option or argument (the parser's), not ``--dry-run``'s, not a report folder that
+Only refusals of the planning, its preflight and another run's lock (``CopyRootBusy``) are
+recorded (``cmd_copy``): not a mistyped option or argument (the parser's, or one refused
+later, ``--progress-trace``'s file), not ``--dry-run``'s, not a report folder that
 cannot be used (there is nowhere to record it). The record is written after the refusal's
 line is known and before it is printed; one that cannot be written costs the refusal
 nothing (its exit code and line stay), and a ``WARNING:`` line says so.
