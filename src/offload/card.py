@@ -758,6 +758,15 @@ def _plan(
     # checked against, named so in a mismatch's line (``FileTask.reference_record``; "" is
     # the card's own history).
     fast_history = history_record(fast_copy=True) if stands_in_for is not None else ""
+
+    def record_of(path: str) -> str:
+        """The record the card file at *path* (relative) is checked against, by name for a
+        mismatch's line: a legacy MHL's, else a fast copy's own history where it records
+        the file; "" for the card's own history or none (``FileTask.reference_record``)."""
+        return records.get(path, "") or (
+            fast_history if fast_history and path in history_references else ""
+        )
+
     if records:
         # A legacy MHL's digest in a format not computed is never passed on as the file's
         # (a bucket's object metadata, a ledger's record): only what this read proves.
@@ -847,12 +856,7 @@ def _plan(
                     (),
                     references.get(source_file.relative_path) or NO_DIGESTS,
                     "",
-                    (records.get(source_file.relative_path, "") if records else "")
-                    or (
-                        fast_history
-                        if fast_history and source_file.relative_path in history_references
-                        else ""
-                    ),
+                    record_of(source_file.relative_path),
                     sizes.get(source_file.relative_path) if sizes else None,
                 )
                 for source_file in tree.files
@@ -1003,9 +1007,9 @@ def _plan(
                     # its size and digests against the scan's and the ledger's, no read;
                     # unlike them, the copy fails here as one whose card file is read and
                     # found unlike it does (``check_existing``, in its words).
-                    record = records.get(source_file.relative_path) if records else None
-                    if record is None and source_file.relative_path in history_references:
-                        record = fast_history or HISTORY_WORDS
+                    record = record_of(source_file.relative_path) or (
+                        HISTORY_WORDS if source_file.relative_path in history_references else ""
+                    )
                     unlike_record = (
                         trusted_copy_unlike(
                             source_file.path_text,
@@ -1105,12 +1109,7 @@ def _plan(
                     tuple(preset),
                     references.get(source_file.relative_path) or NO_DIGESTS,
                     "",
-                    (records.get(source_file.relative_path, "") if records else "")
-                    or (
-                        fast_history
-                        if fast_history and source_file.relative_path in history_references
-                        else ""
-                    ),
+                    record_of(source_file.relative_path),
                     sizes.get(source_file.relative_path) if sizes else None,
                 )
             )

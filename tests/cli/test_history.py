@@ -343,6 +343,11 @@ def test_a_refused_offload_is_listed_with_its_reason_and_no_copy(tmp_path: Path)
     assert table.returncode == 0, table.stderr
     (row,) = [line for line in table.stdout.splitlines() if "refused (dest-missing)" in line]
     assert " refused " in row and " 64 " in row and "refused/A001_" in row, table.stdout
+    # The table has no reason column: the reason is a line below it, promised by --help.
+    # Failed before: at a wide width the refusal's words were nowhere.
+    (why,) = [line for line in table.stdout.splitlines() if line.startswith("why ")]
+    assert why.startswith(f"why refused/{record.name}: preflight refused the offload;"), why
+    assert f"destination {missing} does not exist" in why, table.stdout
     narrow = _run("history", "--report-dir", reports, env={**os.environ, "COLUMNS": "60"})
     # (Folded at the width: a long path may break anywhere, so compared without the spaces.)
     words = "".join(narrow.stdout.split())
@@ -368,3 +373,79 @@ def test_a_narrow_history_says_its_times_are_utc_as_the_table_does(tmp_path: Pat
     assert narrow.returncode == 0, narrow.text
     [head] = [line for line in narrow.lines if " offload " in line]
     assert head.startswith(f"{started[:10]} {started[11:19]} UTC  offload  C1  "), head
+
+
+def _card_of_one_file(tmp_path: Path) -> Path:
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(10_000))
+    return card
+
+
+def test_an_option_refused_in_the_run_leaves_no_refused_record(tmp_path: Path) -> None:
+    """--progress-trace naming a file that exists is an option's error (exit 64), which
+    leaves no record (README, docs/json.md): only another run's lock, of the refusals after
+    the planning, is an attempt refused. Failed before: every UsageError of the run past
+    its planning was written as a refused offload, this one included."""
+    card = _card_of_one_file(tmp_path)
+    dest, reports, trace = tmp_path / "dest", tmp_path / "reports", tmp_path / "trace.jsonl"
+    dest.mkdir()
+    trace.write_text("kept\n")
+    refused = _run("copy", "--progress-trace", trace, card, dest, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    assert "--progress-trace" in refused.stderr and "the file exists" in refused.stderr
+    assert not (reports / "refused").exists(), list((reports / "refused").iterdir())
+    assert json.loads(_run("history", "--json", "--report-dir", reports).stdout) == []
+
+
+def test_a_refused_offload_names_its_card_by_its_reel(tmp_path: Path) -> None:
+    """A refused offload's card is named as a job report's: its --reel, else its source
+    folder's name. Failed before: the refused entry said A001 where the run said REEL7."""
+    card = _card_of_one_file(tmp_path)
+    reports, missing = tmp_path / "reports", tmp_path / "SHUTTLE"
+    refused = _run("copy", "--reel", "REEL7", card, missing, "--report-dir", reports)
+    assert refused.returncode == 64 and "WARNING" not in refused.stderr, refused.stderr
+    (entry,) = json.loads(_run("history", "--json", "--report-dir", reports).stdout)
+    assert (entry["kind"], entry["card"], entry["source"]) == ("refused", "REEL7", str(card))
+    (record,) = (reports / "refused").glob("*.json")
+    assert json.loads(record.read_text())["reel"] == "REEL7"
+    assert record.name.startswith("A001_"), record  # the file is named from the source
+
+
+def test_a_refused_record_that_cannot_be_written_is_a_warning_and_exit_64_stays(
+    tmp_path: Path,
+) -> None:
+    """A file where refused/ goes: the record cannot be written; the refusal is still the
+    outcome (exit 64, its ERROR line) and one WARNING line says it is not in the history."""
+    card = _card_of_one_file(tmp_path)
+    reports, missing = tmp_path / "reports", tmp_path / "SHUTTLE"
+    reports.mkdir()
+    (reports / "refused").write_text("in the way")
+    refused = _run("copy", card, missing, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    lines = refused.stderr.splitlines()
+    assert any(line.startswith("ERROR: preflight refused the offload") for line in lines)
+    (warning,) = [line for line in lines if line.startswith("WARNING:")]
+    assert "this refusal is not in offload history: cannot write into" in warning, warning
+    assert (reports / "refused").read_text() == "in the way"
+
+
+def test_a_refused_record_never_makes_the_folders_above_a_named_report_folder(
+    tmp_path: Path,
+) -> None:
+    """A named report folder whose drive went away between the run's check and its refusal
+    (its parent gone) is not made again on the disk below: the record is not written, and
+    the answer says why. Failed before: the whole path was made (makedirs)."""
+    from offload.report.refused import refused_record, write_refused_record
+
+    drive = tmp_path / "REPORTS_DRIVE"  # not there: unmounted
+    record = refused_record(
+        source=str(tmp_path / "A001"), destinations=[], started=0.0, message="x", exit_code=64
+    )
+    problem = write_refused_record(drive / "reports", record, 0.0)
+    assert problem.startswith("cannot write into") and "No such file" in problem, problem
+    assert not drive.exists()
+    assert write_refused_record(tmp_path / "reports", record, 0.0) == ""
+    (written,) = (tmp_path / "reports" / "refused").iterdir()
+    assert written.name == "A001_1970-01-01_000000Z.json"
+    assert json.loads(written.read_text())["started"] == "1970-01-01T00:00:00Z"

@@ -1054,3 +1054,17 @@ def test_the_warning_labels_are_keyed_by_preflight_codes() -> None:
         PreflightCode.EXISTING_REPLACED,
         PreflightCode.EXISTING_KEPT_BESIDE,
     }
+
+
+def test_a_bucket_destination_is_named_by_its_bucket_in_either_form() -> None:
+    """A destination's row names a bucket by its name whether the report gives its
+    ``s3://`` URL (the JSON's) or its stand-in path (``/s3:/bucket/...``, which the check
+    takes as a bucket too). Failed before: the stand-in was shown as the row's path; its
+    bucket was read 5 characters in, right only because ``/s3:/`` is as long as ``s3://``."""
+    for root in ("s3://footage/day1/A001", "/s3:/footage/day1/A001"):
+        data = job()
+        data["destinations"][0].update(copy_root=root, path=root)
+        (first, *_rest) = build_view(data, group_clips(data["files"]), {}, []).destinations
+        rows = dict(first)
+        assert rows["Volume"] == "S3 bucket footage", (root, rows)
+        assert rows["Path"] == "s3://footage/day1/A001", (root, rows)

@@ -174,7 +174,7 @@ def _entry(path: Path) -> HistoryEntry:
         report=str(path),
         started=data["started"],
         source=source,
-        card=(data.get("production") or {}).get("reel") or Path(source).name or None,
+        card=_card(source, (data.get("production") or {}).get("reel")),
         destinations=[d.get("copy_root") or d["path"] for d in data["destinations"]],
         result=_result(data),
         exit_code=data["exit_code"],
@@ -184,6 +184,12 @@ def _entry(path: Path) -> HistoryEntry:
         pdf=str(pdf) if pdf.exists() else None,
         kind="offload",
     )
+
+
+def _card(source: str, reel: str | None) -> str | None:
+    """The card an offload names: its ``--reel``, else its source folder's name (a job
+    report's ``production.reel``, a refused record's ``reel``)."""
+    return reel or Path(source).name or None
 
 
 def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:
@@ -199,7 +205,7 @@ def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         report=str(path),
         started=data["started"],
         source=data["source"],
-        card=os.path.basename(data["source"].rstrip("/")) or None,
+        card=_card(data["source"], data.get("reel")),
         destinations=list(data["destinations"]),
         result=f"refused ({', '.join(codes)})" if codes else "refused",
         exit_code=data["exit_code"],
@@ -548,6 +554,12 @@ class _Listing:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         room = max(len("destinations"), self.room(console, options))
         yield self._table(lambda path: _middle(path, room))
+        # The table has no column for a reason: a refusal's (and an unreadable file's) is a
+        # line below it, the entry named by its report, as the blocks give it a ``why`` line.
+        for entry in self._entries:
+            why = _why(entry)
+            if why is not None:
+                yield Text(f"why {_report_words(entry, self._folder)}: {why}", overflow="fold")
 
     def _table(self, shown: Callable[[str], str]) -> Table:
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=self._title)
@@ -589,7 +601,14 @@ def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], fo
             word = label if index == 0 else ""
             console.print(Text(f"  {word:<8}{_middle(printable_name(destination), room)}"))
         console.print(Text(f"  {'report':<8}{_report_words(entry, folder)}"), overflow="fold")
-        if entry.error or entry.reason:  # no readable report, or a refusal: why
-            # (A refusal's lines, the preflight's findings after its first, as one line.)
-            why = printable_line(" ".join((entry.error or entry.reason or "").splitlines()))
+        why = _why(entry)
+        if why is not None:
             console.print(Text(f"  {'why':<8}{why}"), overflow="fold")
+
+
+def _why(entry: HistoryEntry) -> str | None:
+    """Why an entry is what it is, on one line: a file that is no readable report, or a
+    refusal (its lines, the preflight's findings after its first, joined); None for a run."""
+    if not (entry.error or entry.reason):
+        return None
+    return printable_line(" ".join((entry.error or entry.reason or "").splitlines()))

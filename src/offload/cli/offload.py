@@ -7,7 +7,8 @@
 
 Exit codes of ``offload copy`` (``offload verify --help`` lists its own): 0 everything
 verified (or already verified); 1 completed, but some destination or file failed; 2 nothing
-could be copied; 64 usage error or refused by the preflight, nothing written; 130 cancelled
+could be copied; 64 usage error or refused (the preflight, another run's lock), no copy made
+(an s3:// preflight's probe objects aside); 130 cancelled
 (partials removed; re-run to resume).
 """
 
@@ -59,6 +60,7 @@ from offload.events import (
 from offload.hashing.registry import (
     DEFAULT_ALGORITHM,
 )
+from offload.lock import CopyRootBusy
 from offload.manifest_options import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
@@ -452,7 +454,9 @@ def cmd_copy(
         loader = _ReportModulesLoader(summary=not args.json, worker=worker is not None)
         try:
             return _offload(args, env, plan, no_cascade, worker, loader, own_process)
-        except UsageError as error:  # refused before its copy: another run's lock
+        except CopyRootBusy as error:  # refused before its copy: another run's lock
+            # (Only the lock's: another UsageError here, --progress-trace's file refused,
+            # is an option's error, which leaves no record.)
             _record_refusal(args, env, reports_folder, destinations, started_at, error)
             raise
         finally:
@@ -486,10 +490,14 @@ def _record_refusal(
         destinations=[d if is_s3_url(d) else os.path.abspath(os.fsdecode(d)) for d in destinations],
         started=started_at,
         message=error.message,
+        exit_code=int(error.exit_code),
         codes=list(dict.fromkeys(codes)),
+        reel=args.reel,
     )
+    # The default report folder is made with its parents, a named one never (``local_report_dir``).
+    default = args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR")
     try:
-        problem = write_refused_record(folder, record)
+        problem = write_refused_record(folder, record, started_at, parents=default)
     except KeyboardInterrupt:  # the refusal stays the outcome: only its record is given up
         problem = "Ctrl-C came while it was written"
     if problem:

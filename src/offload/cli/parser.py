@@ -26,7 +26,8 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 every file verified now or earlier on every destination (with "
     "--verify transfer: transfer-checked only, never read back); 1 completed, but some "
     "destination or file failed; 2 nothing could be copied; 64 usage error or "
-    "refused by the preflight, nothing written; 130 cancelled (re-run to resume)."
+    "refused (the preflight, another run's lock), no copy made (an s3:// preflight's probe "
+    "objects aside); 130 cancelled (re-run to resume)."
 )
 
 

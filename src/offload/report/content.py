@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 from rich import filesize
 
 from offload.destinations.naming import under_another_name
-from offload.destinations.s3url import is_s3_destination
+from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
@@ -549,10 +549,11 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
         free_text = human_bytes(free)
         if free is not None and total:
             free_text += f" of {human_bytes(total)}"
-        where = str(d.get("copy_root") or d.get("path") or "")
+        # A bucket's stand-in path (``/s3:/bucket/...``) shown as its URL, as the JSON's.
+        where = display_path(str(d.get("copy_root") or d.get("path") or ""))
         volume = _volume_text(d)
         if is_s3_destination(where):  # a bucket: no local volume, no free space to speak of
-            volume = f"S3 bucket {where[5:].split('/', 1)[0]}"
+            volume = f"S3 bucket {where[len('s3://') :].split('/', 1)[0]}"
             free_text = free_text or "—"
         rows.append(
             [

@@ -1,20 +1,27 @@
 """A refused offload's record: what ``offload history`` lists of an ``offload copy`` refused
 before its copy (exit 64), which writes no job report.
 
-    record = refused_record(source=..., destinations=[...], started=..., error=UsageError)
-    write_refused_record(local_report_dir, record) -> "" or why it was not written
+    record = refused_record(source=..., destinations=[...], started=..., message=...,
+                            exit_code=64, codes=[...], reel=None)
+    write_refused_record(local_report_dir, record, started, parents=False) -> "" or why not
 
 A DIT's history of a day should show the attempt that was refused (no room on the shuttle,
 another run writing to that folder, the card absent) beside the offloads that ran: without
 it, the listing read as if the card had not been tried. The record names the source and
 destinations as given, when, the exit code and the refusal's own words (the ``ERROR:`` line,
-and the preflight's codes when the preflight refused it); it claims nothing of any copy, for
-none was made. It goes in the ``refused/`` folder of the local report folder (one small
-JSON file, ``<card>_<start>Z.json``, never over another), not beside the job reports: a
-script that takes the newest ``*.json`` there as a run's job report still does.
+and the preflight's codes when the preflight refused it), and ``--reel`` where it was given
+(``offload history`` names the card by it, as a job report's); it claims nothing of any copy,
+for none was made. It goes in the ``refused/`` folder of the local report folder (one small
+JSON file, ``<source's name>_<start>Z.json``, never over another), not beside the job
+reports: a script that takes the newest ``*.json`` there as a run's job report still does.
+That folder is made as the report folder is, never more: a named report folder
+(``--report-dir``, ``$OFFLOAD_REPORT_DIR``) only where the folder it goes in exists (a
+report drive unmounted since the run began is never made again on the disk below), the
+default one with its parents; then ``refused/`` in it.
 
-Only refusals of the planning and its preflight are recorded (``cmd_copy``): not a
-mistyped option or argument (the parser's), not ``--dry-run``'s, not a report folder that
+Only refusals of the planning, its preflight and another run's lock (``CopyRootBusy``) are
+recorded (``cmd_copy``): not a mistyped option or argument (the parser's, or one refused
+later, ``--progress-trace``'s file), not ``--dry-run``'s, not a report folder that
 cannot be used (there is nowhere to record it). The record is written after the refusal's
 line is known and before it is printed; one that cannot be written costs the refusal
 nothing (its exit code and line stay), and a ``WARNING:`` line says so.
@@ -42,39 +49,50 @@ def refused_record(
     destinations: Sequence[str],
     started: float,
     message: str,
+    exit_code: int,
     codes: Sequence[str] = (),
+    reel: str | None = None,
 ) -> dict[str, Any]:
     """The record of an offload of *source* to *destinations* (as given: an ``s3://`` URL
     as typed) refused at *started* (seconds since the epoch) with *message* (the refusal's
-    ``ERROR:`` text) and the preflight's error *codes* (none for another refusal)."""
+    ``ERROR:`` text), *exit_code* (the refusal's, 64), the preflight's error *codes* (none
+    for another refusal) and the run's ``--reel`` (None without one)."""
     return {
         "schema": REFUSED_SCHEMA,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "source": source,
+        "reel": reel,
         "destinations": list(destinations),
-        "exit_code": 64,
+        "exit_code": exit_code,
         "message": message,
         "codes": list(codes),
     }
 
 
-def write_refused_record(folder: Path, record: dict[str, Any]) -> str:
-    """Write *record* into *folder*'s ``refused/`` (made, with *folder*, if missing), under
-    ``<source's name>_<started>Z.json``, never over a file there (``_2``, ``_3``... after
-    it). Returns "" once written, else why not, in words (an OSError: a full drive, a
-    folder that cannot be written). Never raises for I/O."""
+def write_refused_record(
+    folder: Path, record: dict[str, Any], started: float, *, parents: bool = False
+) -> str:
+    """Write *record* into *folder*'s ``refused/`` under ``<source's name>_<started>Z.json``
+    (*started*: the record's start, seconds since the epoch), never over a file there
+    (``_2``, ``_3``... after it). *folder* is made if missing only where the folder it goes
+    in exists (*parents*: with the folders above it, for the default report folder), then
+    ``refused/`` in it. Returns "" once written, else why not, in words (an OSError: a
+    folder gone, a full drive, a folder that cannot be written, a file at ``refused``).
+    Never raises for I/O."""
     from offload.fs.ops import make_folders_durable
     from offload.json_text import dumps
     from offload.manifest.atomic import write_file_atomically
 
     target = folder / REFUSED_FOLDER
-    stamp = time.strftime(
-        "%Y-%m-%d_%H%M%S", time.strptime(str(record["started"]), "%Y-%m-%dT%H:%M:%SZ")
-    )
+    stamp = time.strftime("%Y-%m-%d_%H%M%S", time.gmtime(started))
     base = f"{os.path.basename(str(record['source']).rstrip('/')) or 'source'}_{stamp}Z"
     data = (dumps(record, indent=1) + "\n").encode("utf-8")
     try:
-        make_folders_durable(target)
+        if parents:
+            make_folders_durable(target)
+        else:
+            _make_folder(folder)
+            _make_folder(target)
         for number in range(1, 1000):
             name = base if number == 1 else f"{base}_{number}"
             try:
@@ -87,6 +105,20 @@ def write_refused_record(folder: Path, record: dict[str, Any]) -> str:
         from offload.errors import describe_os_error, printable_name
 
         return f"cannot write into {printable_name(str(target))}: {describe_os_error(exc)}"
+
+
+def _make_folder(folder: Path) -> None:
+    """``mkdir`` *folder* (never the folders above it: a missing one is an OSError), its
+    name made durable; nothing when something is there already (a file there fails the
+    write into it). Raises OSError."""
+    from offload.fs.ops import fsync_dir
+
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        return
+    fsync_dir(folder)
+    fsync_dir(folder.parent)
 
 
 def is_refused_record(data: Any) -> bool:
@@ -104,6 +136,8 @@ def refused_record_problem(data: Any) -> str | None:
     for key, kind in (("started", str), ("source", str), ("message", str), ("exit_code", int)):
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
             return f"{key} is {json.dumps(data.get(key))}, not a {kind.__name__}"
+    if not isinstance(data.get("reel"), (str, type(None))):  # None or absent: no --reel
+        return f"reel is {json.dumps(data.get('reel'))}, not a string or null"
     for key in ("destinations", "codes"):
         value = data.get(key)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
