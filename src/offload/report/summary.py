@@ -374,7 +374,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     elif verified_everywhere == total and not by_state[DestinationStatus.VERIFIED_EARLIER]:
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination "
-            f"({job.verify} verification){speed}."
+            f"({_verified_now(str(job.verify))}){speed}."
         )
     elif verified_everywhere == total:
         # Part (or all) of it was proved by an earlier run: never word it as this run's (nor
@@ -392,8 +392,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination, "
-            f"{plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now ({job.verify} "
-            f"verification) and {earlier_n} earlier ({how}{through}){speed}."
+            f"{plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now "
+            f"({_verified_now(str(job.verify))}) and {earlier_n} earlier ({how}{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         by_earlier_run = (
@@ -583,6 +583,20 @@ def _history_fates(report: OffloadReport) -> str:
         f"its manifests are carried into the ASC MHL history on {shown} and {kept}; not "
         f"into {', '.join(not_taken)}"
     )
+
+
+def _verified_now(verify: str) -> str:
+    """How the copies this run verified were proven, in the words of the summary's line that
+    says all are verified: the run's ``--verify`` check, except ``transfer``, which reads
+    back no copy it makes: a copy verified under it is one already there (adopted, or one of
+    ours re-checked), read back now from the destination (``existing``: proven at least at
+    destination level). Never "transfer verification", nor "transfer check only" beside
+    "verified"."""
+    if verify == "transfer":
+        return (
+            "each one already there, read back now; --verify transfer reads back no copy it makes"
+        )
+    return f"{verify} verification"
 
 
 def _without_manifest(report: OffloadReport, head: str) -> str:
