@@ -2,12 +2,13 @@
 
 A card that carries its own ``ascmhl/`` history (a real copy root written by ``offload
 copy``) offloaded to two destinations, one of them a FaultyFS (tests/support/faultyfs.py)
-that fails every write of the card's clips: the destination lost (EIO), or each copy
-failed and the destination kept (EFBIG). Nothing is verified there, so no manifest there
-carries the card's history (``card`` writes none on a lost destination; for the other,
-``manifests_writer`` returns before carrying it). The terminal's summary said, from the
-plan, that the history's manifests "are carried into the destinations' ASC MHL histories"
-all the same."""
+that fails every write of the card's clips (the destination lost, EIO; or each copy failed,
+the destination kept, EFBIG: nothing verified there), or refuses its ``ascmhl/`` folder
+(EACCES: every copy verified, the manifest step failed). No manifest there carries the
+card's history (``card`` writes none on a lost destination; ``manifests_writer`` returns
+before carrying it where nothing is verified, and fails where the folder is refused). The
+terminal's summary said, from the plan, that the history's manifests "are carried into the
+destinations' ASC MHL histories" all the same."""
 
 from __future__ import annotations
 
@@ -54,25 +55,27 @@ def card_with_history(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("op", "err", "why"),
+    ("op", "err", "path", "why"),
     [
         # the destination lost: card._finish_destinations writes no manifest there
-        ("write", errno.EIO, "lost"),
+        ("write", errno.EIO, "*.mov", "lost"),
         # every copy failed, the destination not lost: its manifests record nothing
-        ("write", errno.EFBIG, "nothing of the card verified there"),
+        ("write", errno.EFBIG, "*.mov", "nothing of the card verified there"),
+        # every copy verified, its history folder refused: the manifest step failed there
+        ("mkdir", errno.EACCES, "*/ascmhl", "its manifests not written"),
     ],
 )
-def test_a_destination_where_every_copy_failed_is_not_said_to_carry_the_history(
-    tmp_path: Path, faulty_fs: Callable[..., Any], op: str, err: int, why: str
+def test_a_destination_that_took_no_history_is_not_said_to_carry_it(
+    tmp_path: Path, faulty_fs: Callable[..., Any], op: str, err: int, path: str, why: str
 ) -> None:
-    """Failed before: "its manifests are carried into the destinations' ASC MHL histories
-    and continued there" beside a destination whose every copy failed, and no ascmhl/
-    there; the report's ignored entry said "carried and continued" (now words of intent)."""
+    """Failed before, each case: "its manifests are carried into the destinations' ASC MHL
+    histories and continued there" beside a destination with no ascmhl/; the report's
+    ignored entry said "carried and continued" (now words of intent)."""
     card = card_with_history(tmp_path)
     good = tmp_path / "good"
     good.mkdir()
     fs = faulty_fs()
-    rule = fs.fail(op, err, path="*.mov")
+    rule = fs.fail(op, err, path=path)
     reports = tmp_path / "reports"
     done = run("copy", "--report-dir", reports, card, good, fs.mountpoint, cwd=tmp_path)
     assert fs.fired(rule) >= 1
