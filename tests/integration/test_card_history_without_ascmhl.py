@@ -119,7 +119,7 @@ def test_the_reports_reason_for_an_ascmhl_folder_without_history_says_not_carrie
     )
 
 
-def test_the_reports_reason_for_a_carried_history_is_unchanged(tmp_path: Path) -> None:
+def test_the_reports_reason_for_a_history_to_be_carried_says_so(tmp_path: Path) -> None:
     card = card_with_history(tmp_path)
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
