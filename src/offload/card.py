@@ -118,6 +118,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
+from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.plan.preflight.findings import join_paths
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report.refusal import refusal_entry
@@ -656,13 +657,21 @@ def _history_not_carried(
     """``card_history.not_carried_warning`` when the run writes no ASC MHL (``--mhl legacy``
     or ``none``): the card's own history (at *source_path*; *fast_copy*: a fast copy's,
     standing in for the card) then reaches no destination; None otherwise."""
+    mhl = _mhl_without_ascmhl(options)
+    if mhl is None or not history.trusted:
+        return None
+    return not_carried_warning(source_path, history, mhl, fast_copy=fast_copy)
+
+
+def _mhl_without_ascmhl(options: OffloadOptions) -> str | None:
+    """The ``--mhl`` word of a run that writes no ASC MHL (``legacy``, ``none``); None for
+    one that writes it."""
     from offload.manifest_options import MhlKind
 
     kinds = options.manifests.kinds
-    if MhlKind.ASCMHL in kinds or not history.trusted:
+    if MhlKind.ASCMHL in kinds:
         return None
-    mhl = "legacy" if MhlKind.LEGACY in kinds else "none"
-    return not_carried_warning(source_path, history, mhl, fast_copy=fast_copy)
+    return "legacy" if MhlKind.LEGACY in kinds else "none"
 
 
 def _refuse_root_entry_named_like_history(source_path: Path, options: OffloadOptions) -> None:
@@ -2655,22 +2664,21 @@ def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
 
 
 def _history_fate(plan: OffloadPlan) -> str:
-    """What the run does with the source's root ``ascmhl/`` (left out of the scan), in the
-    words of its ignored entry: carried and continued only when the history is trusted and
-    an ASC MHL is written (a destination that keeps a history of its own says so in its
-    own warning); else "not carried: " and why (its warning, when there is one, says more)."""
-    from offload.manifest_options import MhlKind
-
-    history = plan.card_history
-    if history is None or not history.trusted:
+    """What the run means to do with the source's root ``ascmhl/`` (left out of the scan),
+    in the words of its ignored entry, made with the plan, before the copy:
+    ``HISTORY_TO_BE_CARRIED`` when the history is trusted and an ASC MHL is written (where
+    it was carried is the outcome's to say: the terminal's summary; a destination that
+    keeps a history of its own says so in its own warning); else "not carried: " and why
+    (its warning, when there is one, says more)."""
+    if not plan.source_has_history:
+        history = plan.card_history
         if history is not None and history.untrusted_reason is not None:
             return "not carried: not trusted"
         return "not carried: it holds no manifest"
-    kinds = plan.options.manifests.kinds
-    if MhlKind.ASCMHL not in kinds:
-        mhl = "legacy" if MhlKind.LEGACY in kinds else "none"
+    mhl = _mhl_without_ascmhl(plan.options)
+    if mhl is not None:
         return f"not carried: --mhl {mhl} writes no ASC MHL"
-    return "carried and continued"
+    return HISTORY_TO_BE_CARRIED
 
 
 class _RecordedFiles(Collection["ManifestFile"]):

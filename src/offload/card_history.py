@@ -15,6 +15,7 @@ from offload.errors import OffloadError, UsageError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
+from offload.report.words import listed
 
 
 def reference_formats(source_references: dict[str, dict[str, str]]) -> Sequence[str]:
@@ -147,9 +148,8 @@ def check_card_history(
         return CardHistory({}, trusted=False)
     escaping = history.escaping_paths()
     if escaping:
-        shown = ", ".join(repr(printable_name(p)) for p in escaping[:5])
-        more = f" and {len(escaping) - 5} more" if len(escaping) > 5 else ""
-        reason = f"it records paths outside {holder} ({shown}{more})"
+        shown = listed([repr(printable_name(p)) for p in escaping], 5)
+        reason = f"it records paths outside {holder} ({shown})"
         message = (
             f"{whose} ASC MHL history in {folder} is broken or forged: {reason}. It is "
             f"not trusted: {holder}'s files are not checked against it, it is not carried to "
@@ -157,12 +157,12 @@ def check_card_history(
         )
         item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
         return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
+    # The recorded paths and their spellings on the card, made once for the checks below
+    # (missing, respelled, OS files kept): each call of expected_file_paths builds the set.
     spell = _as_listed(names)
-    missing = tuple(
-        sorted(
-            p for p in map(spell, history.expected_file_paths()) if not os.path.lexists(source / p)
-        )
-    )
+    expected = history.expected_file_paths()
+    spelled = {path: spell(path) for path in expected}
+    missing = tuple(sorted(p for p in spelled.values() if not os.path.lexists(source / p)))
     warnings = tuple(
         PreflightItem(
             PreflightCode.CARD_HISTORY_FILE_MISSING,
@@ -176,29 +176,27 @@ def check_card_history(
     upper_case = history.upper_case_originals()
     if upper_case:
         paths = sorted(upper_case)
-        shown = ", ".join(repr(printable_name(p)) for p in paths[:3])
-        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        shown = listed([repr(printable_name(p)) for p in paths], 3)
         warnings += (
             PreflightItem(
                 PreflightCode.CARD_HISTORY_UPPER_CASE,
                 folder,
-                f"{whose} own ASC MHL history records the hashes of {shown}{more} in "
+                f"{whose} own ASC MHL history records the hashes of {shown} in "
                 f"upper-case hex: {holder}'s files are checked against them (the same "
                 "digests), but ascmhl verify compares the text and reports each as a hash "
                 f"mismatch (exit 11), as offload verify does, on {holder} and on every copy "
                 "that carries its history",
             ),
         )
-    respelled = sorted(p for p in history.expected_file_paths() if spell(p) != p)
+    respelled = sorted(path for path, as_listed in spelled.items() if as_listed != path)
     if respelled:
         one = len(respelled) == 1
-        shown = ", ".join(repr(printable_name(p)) for p in respelled[:3])
-        more = f" and {len(respelled) - 3} more" if len(respelled) > 3 else ""
+        shown = listed([repr(printable_name(p)) for p in respelled], 3)
         warnings += (
             PreflightItem(
                 PreflightCode.CARD_HISTORY_RESPELLED,
                 folder,
-                f"{whose} own ASC MHL history records {shown}{more} spelled otherwise than "
+                f"{whose} own ASC MHL history records {shown} spelled otherwise than "
                 f"{holder} lists {'it' if one else 'them'} (composed, NFC, and decomposed, "
                 "NFD: the same name, respelled since by a system that respells names): "
                 f"{holder}'s {'file is' if one else 'files are'} checked against "
@@ -209,7 +207,7 @@ def check_card_history(
             ),
         )
     if ignore is not None:
-        warnings += _os_files_kept(history.expected_file_paths(), ignore, whose, holder, folder)
+        warnings += _os_files_kept(expected, ignore, whose, holder, folder)
     references = {spell(path): digests for path, digests in history.reference_hashes().items()}
     return CardHistory(references, trusted=True, missing_from_card=missing, warnings=warnings)
 
@@ -236,13 +234,12 @@ def _os_files_kept(
     )
     if not kept:
         return ()
-    shown = ", ".join(repr(printable_name(p)) for p in kept[:5])
-    more = f" and {len(kept) - 5} more" if len(kept) > 5 else ""
+    shown = listed([repr(printable_name(p)) for p in kept], 5)
     return (
         PreflightItem(
             PreflightCode.CARD_HISTORY_OS_FILES_KEPT,
             folder,
-            f"{shown}{more}: operating-system files the default ignore patterns leave out, "
+            f"{shown}: operating-system files the default ignore patterns leave out, "
             f"but {whose} own ASC MHL history records them: copied, as {holder} held them "
             "(without them ascmhl-debug verify -dh of a copy reports its folder hashes as "
             "mismatched); --ignore NAME leaves one out all the same",

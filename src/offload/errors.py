@@ -157,9 +157,10 @@ _DESTINATION_LOST_ERRNOS = frozenset(
 # The control characters a terminal acts on instead of showing (ESC starts a sequence that
 # moves the cursor, erases or recolours; a newline starts what reads as a line of its own):
 # C0, DEL and C1 (U+0080..U+009F, which some terminals take as 8-bit controls: U+009B is CSI).
-_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
-_CONTROLS.update({code: f"\\u{code:04x}" for code in range(0x80, 0xA0)})
-_CONTROLS_BUT_NEWLINE = {code: shown for code, shown in _CONTROLS.items() if code != 0x0A}
+# Public: the PDF report spells them the same way (``report.pdf``), from this one table.
+CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+CONTROL_ESCAPES.update({code: f"\\u{code:04x}" for code in range(0x80, 0xA0)})
+_CONTROLS_BUT_NEWLINE = {code: shown for code, shown in CONTROL_ESCAPES.items() if code != 0x0A}
 
 
 def printable_name(path: str) -> str:
@@ -168,7 +169,7 @@ def printable_name(path: str) -> str:
     UTF-8 as ``\\xNN``, control characters as ``\\xNN`` (``\\x1b``, a newline ``\\x0a``; C1 as
     ``\\u0085``), so a name can neither forge a line nor drive the terminal. Saved JSON keeps
     the exact name (``json_text``); the HTML escapes its own way."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace").translate(_CONTROLS)
+    return os.fsencode(path).decode("utf-8", "backslashreplace").translate(CONTROL_ESCAPES)
 
 
 def shell_word(path: str | os.PathLike[str]) -> str:

@@ -119,14 +119,16 @@ def test_the_reports_reason_for_an_ascmhl_folder_without_history_says_not_carrie
     )
 
 
-def test_the_reports_reason_for_a_carried_history_is_unchanged(tmp_path: Path) -> None:
+def test_the_reports_reason_for_a_history_to_be_carried_says_so(tmp_path: Path) -> None:
     card = card_with_history(tmp_path)
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
     done = run("copy", "--report-dir", reports, card, dest, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (dest / "A001" / "ascmhl" / "ascmhl_chain.xml").is_file()
-    assert _ignored_reason(reports) == "/ascmhl/: the card's ASC MHL history, carried and continued"
+    assert _ignored_reason(reports) == (
+        "/ascmhl/: the card's ASC MHL history, to be carried and continued"
+    )
     # Failed before: the summary said "Ignored (not copied): 2 entries (listed in the
     # report)." and no more, of a history whose manifests were just carried to the copy.
     [line] = [x for x in done.stderr.splitlines() if x.startswith("Ignored (not copied)")]

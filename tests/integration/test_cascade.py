@@ -784,7 +784,7 @@ def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
     assert report["source"] == str(fast / card.name)
     reasons = {entry["path"]: entry["reason"] for entry in report["ignored"]}
     assert reasons["ascmhl"] == (
-        "/ascmhl/: the fast copy's (not the card's) ASC MHL history, carried and continued"
+        "/ascmhl/: the fast copy's (not the card's) ASC MHL history, to be carried and continued"
     ), reasons
     assert "the card's ASC MHL" not in json.dumps(report)
 

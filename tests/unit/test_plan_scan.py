@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from offload.plan import IgnoreRules, ScanError, SpecialKind, scan_source
+from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from support.requirements import require_tool
 
 NFC = unicodedata.normalize("NFC", "Caf\u00e9")
@@ -410,7 +411,9 @@ def test_a_trailing_double_star_also_matches_the_folder_itself() -> None:
     rules = IgnoreRules.none().adding(["CLIPS/**", "x/**/"])
     assert rules.matches("CLIPS", is_dir=True) and rules.matches("CLIPS/a/b.mov", is_dir=False)
     assert rules.matches("x", is_dir=True) and not rules.matches("x", is_dir=False)
-    assert rules.why("CLIPS") == "matches ignore pattern CLIPS/**"
+    assert (
+        rules.why("CLIPS", history_fate=HISTORY_TO_BE_CARRIED) == "matches ignore pattern CLIPS/**"
+    )
     assert IgnoreRules.none().adding(["*"]).matches("any/thing", is_dir=False)
 
 
@@ -422,9 +425,16 @@ def test_offload_ais_own_entries_on_a_source_say_why_they_are_left_out() -> None
 
     assert tuple(TOOL_IGNORE_REASONS) == TOOL_IGNORE_PATTERNS
     rules = IgnoreRules.default().adding(TOOL_IGNORE_PATTERNS)
-    assert rules.why(".offload").startswith("/.offload/: offload-ai's own state")
-    assert rules.why("CLIPS/.offload-partial.1.A.mov").startswith(".offload-partial.*: a partial")
-    assert rules.adding(["*.LRF"]).why("A.LRF") == "matches ignore pattern *.LRF"
+    assert rules.why(".offload", history_fate=HISTORY_TO_BE_CARRIED).startswith(
+        "/.offload/: offload-ai's own state"
+    )
+    assert rules.why(
+        "CLIPS/.offload-partial.1.A.mov", history_fate=HISTORY_TO_BE_CARRIED
+    ).startswith(".offload-partial.*: a partial")
+    assert (
+        rules.adding(["*.LRF"]).why("A.LRF", history_fate=HISTORY_TO_BE_CARRIED)
+        == "matches ignore pattern *.LRF"
+    )
 
 
 def test_macos_versions_and_linux_trash_are_os_junk(tmp_path: Path) -> None:
@@ -440,8 +450,12 @@ def test_macos_versions_and_linux_trash_are_os_junk(tmp_path: Path) -> None:
     tree = scan_source(src)
     assert rels(tree.files) == ["A001_C001.braw"]
     assert tree.ignored == (".DocumentRevisions-V100", ".Trash-1000")
-    assert "document versions" in IgnoreRules.default().why(".DocumentRevisions-V100")
-    assert "files the user deleted" in IgnoreRules.default().why(".Trash-1000")
+    assert "document versions" in IgnoreRules.default().why(
+        ".DocumentRevisions-V100", history_fate=HISTORY_TO_BE_CARRIED
+    )
+    assert "files the user deleted" in IgnoreRules.default().why(
+        ".Trash-1000", history_fate=HISTORY_TO_BE_CARRIED
+    )
 
 
 def test_lost_and_found_is_ignored_at_the_root_only(tmp_path: Path) -> None:
@@ -453,7 +467,9 @@ def test_lost_and_found_is_ignored_at_the_root_only(tmp_path: Path) -> None:
     tree = scan_source(src)
     assert rels(tree.files) == ["CLIPS/lost+found/A001.mov"]
     assert tree.ignored == ("lost+found",)
-    assert "filesystem check" in IgnoreRules.default().why("lost+found")
+    assert "filesystem check" in IgnoreRules.default().why(
+        "lost+found", history_fate=HISTORY_TO_BE_CARRIED
+    )
 
 
 def test_an_ignore_pattern_typed_composed_leaves_out_a_decomposed_name(tmp_path: Path) -> None:
@@ -475,7 +491,10 @@ def test_an_ignore_pattern_typed_composed_leaves_out_a_decomposed_name(tmp_path:
 
     assert rels(tree.files) == ["NOTES/Cafe.txt"]
     assert set(tree.ignored) == {f"NOTES/{decomposed}", unicodedata.normalize("NFC", "Élan")}
-    assert typed.why(f"NOTES/{decomposed}") == f"matches ignore pattern /NOTES/{composed}"
+    assert (
+        typed.why(f"NOTES/{decomposed}", history_fate=HISTORY_TO_BE_CARRIED)
+        == f"matches ignore pattern /NOTES/{composed}"
+    )
     # a pattern already in one spelling only is unchanged, and "!" keeps its place
     again = IgnoreRules.none().adding(["*.txt", f"!{composed}"])
     assert not again.matches(decomposed, is_dir=False)

@@ -88,6 +88,14 @@ TOOL_IGNORE_REASONS: dict[str, str] = {
 #: the source root (the manifest module copies or extends it; nested histories are kept).
 ROOT_ASCMHL_PATTERN = "/ascmhl/"
 
+#: The end of that folder's ignored entry (:meth:`IgnoreRules.why`'s *history_fate*) when
+#: the run means to carry the history: it is trusted and an ASC MHL is written. Words of
+#: intent, as the plan makes them before the copy: a destination where nothing is verified,
+#: or whose manifests fail, or that is lost, takes nothing (the terminal's summary says
+#: where it was carried, from the outcome: ``report.summary``). The one spelling the card
+#: layer writes and the summary looks for.
+HISTORY_TO_BE_CARRIED = "to be carried and continued"
+
 
 def _check(pattern: str) -> None:
     if not pattern or not pattern.strip("/"):
@@ -182,13 +190,13 @@ class IgnoreRules:
         relative_path: str,
         *,
         history: str = "the card's",
-        history_fate: str = "carried and continued",
+        history_fate: str,
     ) -> str:
         """Why an ignored entry was left out: the first pattern that matches it (as a folder
         or a file) and, for a default pattern, the reason it is safe to leave out. *history*:
         whose the source's root ``ascmhl/`` is (a cascade re-run without its card reads a
-        fast copy's); *history_fate*: what the run does with it, in words ("carried and
-        continued", or "not carried: " and why)."""
+        fast copy's); *history_fate*: what the run means to do with it, in words
+        (:data:`HISTORY_TO_BE_CARRIED`, or "not carried: " and why)."""
         matched = self._spec.first_match(relative_path)
         if matched is None:
             return "ignored"

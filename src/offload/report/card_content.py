@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from offload.errors import printable_name
 from offload.report.clips import Clip
-from offload.report.words import plural
+from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
     from offload.report.media import MediaInfo
@@ -114,7 +114,7 @@ def _frames_damaged(damaged: list[Clip]) -> str:
 
 def _empty_clips(empty: list[Clip]) -> str:
     one = len(empty) == 1
-    named = _listed([printable_name(str(c.primary.get("path"))) for c in empty], NAMED)
+    named = listed([printable_name(str(c.primary.get("path"))) for c in empty], NAMED)
     return (
         f"{plural(len(empty), 'file')} named as {'a clip' if one else 'clips'} on the "
         f"card {'is' if one else 'are'} empty (0 bytes: nothing was recorded in "
@@ -137,16 +137,16 @@ def _each(rows: list[Clip], named: Callable[[Clip], str]) -> str:
 
 
 def _has_no(clip: Clip) -> str:
-    return f"{_where(clip)} has no {_listed([printable_name(m) for m in clip.missing_spans], 5)}"
+    return f"{_where(clip)} has no {listed([printable_name(m) for m in clip.missing_spans], 5)}"
 
 
 def _lacks(clip: Clip) -> str:
-    gaps = _listed([_range(a, b) for a, b in clip.gaps], 5)
+    gaps = listed([_range(a, b) for a, b in clip.gaps], 5)
     return f"{_where(clip)} lacks {plural(clip.missing_frames, 'frame')} ({gaps})"
 
 
 def _bad_frames(clip: Clip) -> str:
-    bad = _listed([f"{number} {why}" for number, why in clip.bad_frames], 3)
+    bad = listed([f"{number} {why}" for number, why in clip.bad_frames], 3)
     return f"{_where(clip)}: {len(clip.bad_frames)} of {clip.frames} frames ({bad})"
 
 
@@ -173,9 +173,3 @@ def _where(clip: Clip) -> str:
 
 def _range(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}-{last}"
-
-
-def _listed(items: list[str], limit: int) -> str:
-    """The first *limit* of *items*, joined, with how many more there are."""
-    shown = ", ".join(items[:limit])
-    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown

@@ -28,6 +28,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from offload.errors import CONTROL_ESCAPES
 from offload.report.content import ClipRow, ReportView, State
 from offload.report.words import plural
 
@@ -62,13 +63,6 @@ _REPLACEMENTS = {
 # and a name with one then read as another name: "Director’s cut.mov" as "Director's
 # cut.mov", which may be a second file of the card.
 _WINANSI = frozenset(bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore"))
-# Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a
-# line break in a file name (a name may hold one) must not start a new line of the row.
-# Spelled as the terminal and the HTML spell them (``errors.printable_name``: ``\x0a``, C1 as
-# ``\u0085``): as ``?`` a name read as another ("new?line.mov"), beside the same line's
-# error naming it ``new\x0aline.mov``.
-_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
-_CONTROLS.update({code: f"\\u{code:04x}" for code in range(0x80, 0xA0)})
 RED = (170, 0, 20)
 GREEN = (20, 90, 30)
 AMBER = (130, 80, 0)
@@ -107,7 +101,12 @@ def latin1(text: str) -> str:
         text = unicodedata.normalize("NFC", text)
     for symbol, plain in _REPLACEMENTS.items():
         text = text.replace(symbol, plain)
-    return _OUTSIDE.sub(_code, text).translate(_CONTROLS)
+    # Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a
+    # line break in a file name (a name may hold one) must not start a new line of the row.
+    # Spelled as the terminal and the HTML spell them (``errors.printable_name``: ``\x0a``, C1 as
+    # ``\u0085``): as ``?`` a name read as another ("new?line.mov"), beside the same line's
+    # error naming it ``new\x0aline.mov``: ``errors.CONTROL_ESCAPES``, the terminal's table.
+    return _OUTSIDE.sub(_code, text).translate(CONTROL_ESCAPES)
 
 
 _OUTSIDE = re.compile(f"[^\x00-\xff{re.escape(''.join(sorted(_WINANSI)))}]")

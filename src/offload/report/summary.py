@@ -14,11 +14,12 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from offload.card import OffloadReport
+from offload.card import OffloadReport, SymlinkStatus
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
 from offload.manifest.xmlchars import xml_can_hold
+from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.words import (
@@ -35,6 +36,7 @@ from offload.report.words import (
     run_check,
 )
 from offload.results import (
+    GOOD_STATUSES,
     WRITTEN_ACTIONS,
     CacheBypass,
     CopyAction,
@@ -65,8 +67,8 @@ _ALWAYS = {"files_verified", "files_failed"}
 _READ_BACK = (DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER)
 
 
-# How an ignored entry's reason ends for a history carried to the destinations.
-_CARRIED = "ASC MHL history, carried and continued"
+# How an ignored entry's reason ends for a history the run meant to carry (plan/ignore.py).
+_TO_BE_CARRIED = f"ASC MHL history, {HISTORY_TO_BE_CARRIED}"
 
 
 def summary_table(report: OffloadReport) -> RenderableType:
@@ -372,7 +374,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     elif verified_everywhere == total and not by_state[DestinationStatus.VERIFIED_EARLIER]:
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination "
-            f"({job.verify} verification){speed}."
+            f"({_verified_now(str(job.verify))}){speed}."
         )
     elif verified_everywhere == total:
         # Part (or all) of it was proved by an earlier run: never word it as this run's (nor
@@ -390,8 +392,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination, "
-            f"{plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now ({job.verify} "
-            f"verification) and {earlier_n} earlier ({how}{through}){speed}."
+            f"{plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now "
+            f"({_verified_now(str(job.verify))}) and {earlier_n} earlier ({how}{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         by_earlier_run = (
@@ -525,22 +527,76 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     lines.extend(_not_in_manifest_lines(report))
     lines.extend(_replaced_lines(report))
     if report.ignored:
-        # The source's ascmhl/ left out of the scan but carried (its reason says so, plan/
-        # ignore.py): its manifests are on each destination, in that copy's own history.
-        carried = any(reason.endswith(_CARRIED) for _, reason in report.ignored)
+        # The source's ascmhl/ left out of the scan, which the run meant to carry (its reason
+        # says so, plan/ignore.py): where it was carried is the outcome's (_history_fates).
+        meant = any(reason.endswith(_TO_BE_CARRIED) for _, reason in report.ignored)
         lines.append(
             f"Ignored (not copied): {plural(len(report.ignored), 'entry', 'entries')} (listed "
             "in the report)"
             + (
                 f"{', one of them' if len(report.ignored) > 1 else ': it is'} the source's "
-                "ASC MHL history, not copied as a folder of the card: its manifests are carried "
-                "into the destinations' ASC MHL histories and continued there (a destination "
-                "that does not take them is named in a warning)."
-                if carried
+                f"ASC MHL history, not copied as a folder of the card: {_history_fates(report)}."
+                if meant
                 else "."
             )
         )
     return lines
+
+
+def _history_fates(report: OffloadReport) -> str:
+    """Where the source's ASC MHL history, which the run meant to carry, was carried: into
+    the history of each destination whose manifests this run wrote (no error) with
+    something of the card there to record (a file verified, now or earlier, or a link
+    made); ``manifests_writer`` carries nothing to one where nothing is, nor to one lost
+    (``card._finish_destinations``), nor keeps it where its manifests failed. A destination
+    with a history of its own that does not take the card's generations is named in a
+    warning (``card-history-not-carried``)."""
+    job = report.job
+    written = {m.destination_index for m in report.manifests if m.error is None}
+    failed = {m.destination_index for m in report.manifests if m.error is not None}
+    linked = {s.destination_index for s in report.symlinks if s.status is not SymlinkStatus.FAILED}
+    taken: list[str] = []
+    not_taken: list[str] = []
+    for index, dest in enumerate(job.destinations):
+        recorded = index in linked or any(
+            (result := f.destination(index)) is not None and result.status in GOOD_STATUSES
+            for f in job.files
+        )
+        if index in written and recorded:
+            taken.append(dest.root)
+            continue
+        why = (
+            "lost"
+            if dest.lost
+            else "its manifests not written"
+            if index in failed or (recorded and index not in written)
+            else "nothing of the card verified there"
+        )
+        not_taken.append(f"{printable_name(dest.root)} ({why})")
+    kept = "continued there (a destination that does not take them is named in a warning)"
+    if not not_taken:
+        return f"its manifests are carried into the destinations' ASC MHL histories and {kept}"
+    if not taken:
+        return f"its manifests are carried into no destination's history: {', '.join(not_taken)}"
+    shown = ", ".join(printable_name(root) for root in taken)
+    return (
+        f"its manifests are carried into the ASC MHL history on {shown} and {kept}; not "
+        f"into {', '.join(not_taken)}"
+    )
+
+
+def _verified_now(verify: str) -> str:
+    """How the copies this run verified were proven, in the words of the summary's line that
+    says all are verified: the run's ``--verify`` check, except ``transfer``, which reads
+    back no copy it makes: a copy verified under it is one already there (adopted, or one of
+    ours re-checked), read back now from the destination (``existing``: proven at least at
+    destination level). Never "transfer verification", nor "transfer check only" beside
+    "verified"."""
+    if verify == "transfer":
+        return (
+            "each one already there, read back now; --verify transfer reads back no copy it makes"
+        )
+    return f"{verify} verification"
 
 
 def _without_manifest(report: OffloadReport, head: str) -> str:

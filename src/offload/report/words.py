@@ -16,6 +16,14 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
 
 
+def listed(items: list[str], limit: int) -> str:
+    """The first *limit* of *items*, joined by commas, then how many more there are:
+    ``a, b, c and 4 more`` (the one spelling of a shortened list: the documents' clip
+    notes, the card history's warnings)."""
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
 #: The warnings the terminal's summary (``summary``) and the documents' page 1 (``content``)
 #: print under a word of their own, before the message: one table, so the two say the same
 #: word. Keyed by their ``PreflightCode`` values (a StrEnum: a code finds its word), not the

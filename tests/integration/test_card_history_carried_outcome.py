@@ -1,0 +1,92 @@
+"""Where the card's own ASC MHL history was carried is the outcome's to say, not the plan's.
+
+A card that carries its own ``ascmhl/`` history (a real copy root written by ``offload
+copy``) offloaded to two destinations, one of them a FaultyFS (tests/support/faultyfs.py)
+that fails every write of the card's clips (the destination lost, EIO; or each copy failed,
+the destination kept, EFBIG: nothing verified there), or refuses its ``ascmhl/`` folder
+(EACCES: every copy verified, the manifest step failed). No manifest there carries the
+card's history (``card`` writes none on a lost destination; ``manifests_writer`` returns
+before carrying it where nothing is verified, and fails where the folder is refused). The
+terminal's summary said, from the plan, that the history's manifests "are carried into the
+destinations' ASC MHL histories" all the same."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.fault
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+
+
+def card_with_history(tmp_path: Path) -> Path:
+    """A card folder whose ascmhl/ history an earlier offload wrote (its copy root)."""
+    shot = tmp_path / "shot" / "A001"
+    (shot / "CLIPS").mkdir(parents=True)
+    (shot / "CLIPS" / "C001.mov").write_bytes(os.urandom(30_000))
+    (shot / "CLIPS" / "C002.mov").write_bytes(os.urandom(20_000))
+    first = tmp_path / "first"
+    first.mkdir()
+    done = run("copy", "--quiet", "--report-dir", tmp_path / "r0", shot, first, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    card = first / "A001"
+    assert (card / "ascmhl" / "ascmhl_chain.xml").is_file()
+    return card
+
+
+@pytest.mark.parametrize(
+    ("op", "err", "path", "why"),
+    [
+        # the destination lost: card._finish_destinations writes no manifest there
+        ("write", errno.EIO, "*.mov", "lost"),
+        # every copy failed, the destination not lost: its manifests record nothing
+        ("write", errno.EFBIG, "*.mov", "nothing of the card verified there"),
+        # every copy verified, its history folder refused: the manifest step failed there
+        ("mkdir", errno.EACCES, "*/ascmhl", "its manifests not written"),
+    ],
+)
+def test_a_destination_that_took_no_history_is_not_said_to_carry_it(
+    tmp_path: Path, faulty_fs: Callable[..., Any], op: str, err: int, path: str, why: str
+) -> None:
+    """Failed before, each case: "its manifests are carried into the destinations' ASC MHL
+    histories and continued there" beside a destination with no ascmhl/; the report's
+    ignored entry said "carried and continued" (now words of intent)."""
+    card = card_with_history(tmp_path)
+    good = tmp_path / "good"
+    good.mkdir()
+    fs = faulty_fs()
+    rule = fs.fail(op, err, path=path)
+    reports = tmp_path / "reports"
+    done = run("copy", "--report-dir", reports, card, good, fs.mountpoint, cwd=tmp_path)
+    assert fs.fired(rule) >= 1
+    assert done.returncode != 0, done.stderr
+    assert (good / "A001" / "ascmhl" / "ascmhl_chain.xml").is_file()
+    assert not (fs.mountpoint / "A001" / "ascmhl").exists()  # nothing carried there
+    output = done.stdout + done.stderr
+    [line] = [x for x in output.splitlines() if x.startswith("Ignored (not copied)")]
+    assert "carried into the destinations'" not in line, line
+    assert f"carried into the ASC MHL history on {good} and continued there" in line, line
+    assert f"not into {fs.mountpoint} ({why})" in line, line
+    report = json.loads(next(reports.glob("*.json")).read_text())
+    [reason] = [r["reason"] for r in report["ignored"] if r["path"] == "ascmhl"]
+    assert reason == "/ascmhl/: the card's ASC MHL history, to be carried and continued", reason
