@@ -368,13 +368,9 @@ class SourceReader:
                 after = os.fstat(fd)
             except OSError as exc:
                 raise source_io_error(exc, "stat", path) from exc
-            if not direct and self._verifier is not None:
+            if not direct:
                 # So a full-mode re-read cannot be answered from RAM. On the descriptor just
-                # read (an open of its own was one more open and close a file). Only in full
-                # mode: the other modes never read the card again, and the drop was one
-                # system call a small file on the thread that paces a card of them, the
-                # interpreter lock let go and taken back each time (docs/performance.md,
-                # "The card's cache kept where nothing re-reads it: twenty-seventh pass").
+                # read (an open of its own was one more open and close a file).
                 drop_cache(fd)
         except BaseException:
             _close_unread(fd)  # the error in flight is the one reported
