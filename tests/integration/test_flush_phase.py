@@ -132,7 +132,9 @@ def _frames(root: Path, count: int, size: int) -> list[SourceFile]:
 
 
 def _batches(files: list[SourceFile], destination: Path, verify: VerifyMode) -> int:
-    """How many batches the destination made (its committer says "flush" once a batch)."""
+    """How many batches the destination made (its committer says "flush" once a batch), its
+    batches closed by their byte ceilings alone: the time ceiling is set out of reach (on a
+    loaded machine one second can pass while frames are still read, closing a batch early)."""
     flushes: list[str] = []
 
     class Sink:
@@ -142,7 +144,9 @@ def _batches(files: list[SourceFile], destination: Path, verify: VerifyMode) -> 
 
     destination.mkdir()
     tasks = [FileTask(f, (destination / f.relative_path,)) for f in files]
-    report = CopyJob(tasks, [destination], CopyOptions(verify=verify), sink=Sink()).run()
+    report = CopyJob(
+        tasks, [destination], CopyOptions(verify=verify, batch_seconds=3600.0), sink=Sink()
+    ).run()
     assert report.exit_code is ExitCode.OK
     for f in files:
         assert (destination / f.relative_path).read_bytes() == f.path.read_bytes()
