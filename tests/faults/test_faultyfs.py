@@ -741,7 +741,7 @@ def test_ci_turns_a_skipped_fault_test_into_a_failure(tmp_path: Path, ci: str) -
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang guard: at a load of 12 on two cores the child took over 60 s
         check=False,
     )
     if ci:
