@@ -58,7 +58,14 @@ from offload.copy_legacy_mhl import LegacyMhlCheck
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
-from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
+from offload.ledger import (
+    LEDGER_NAME,
+    REVOKED_BY_CHECK,
+    STATE_FOLDER,
+    Ledger,
+    final_path_of,
+    revoked_record,
+)
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_after_reads
@@ -1067,6 +1074,26 @@ def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
     return sum(1 for path in paths if Path(path).as_posix() in recorded)
 
 
+def _revoked_by_a_check(root: Path, paths: list[str]) -> int:
+    """How many of *paths* (relative to the copy root *root*) an earlier ``offload verify``
+    found wrong and revoked in its ledger, keeping the entry it ended (the path's last
+    entry; ``verification.checked_wrong`` judges the file against it). A ledger that cannot
+    be read: none."""
+    if not paths:
+        return 0
+    try:
+        entries = Ledger(root).load_entries()
+    except OSError:
+        return 0
+    kept = {
+        final_path_of(Path(), ended).as_posix()
+        for entry in entries.latest.values()
+        if not entry.vouches and (ended := revoked_record(entry)) is not None
+        if entry.revoked_by == REVOKED_BY_CHECK
+    }
+    return sum(1 for path in paths if Path(path).as_posix() in kept)
+
+
 def _redated_copies(root: Path, paths: list[str]) -> int:
     """How many of *paths* (relative to the copy root *root*) its ledger records as a copy
     of ours (the last entry of that card file, verified or transfer-checked) at its own
@@ -1214,7 +1241,10 @@ def _print_human(
         # (Ledger.recorded asks for the recorded size and date), --reverify replaces them.
         redated = _redated_copies(where, unsized)
         vouched = recorded - redated
-        unvouched = len(unsized) - recorded
+        # Those an earlier check revoked, keeping which copy it was: judged against that
+        # record again (``verification.checked_wrong``), and trusted by no run.
+        earlier = _revoked_by_a_check(where, unsized)
+        unvouched = len(unsized) - recorded - earlier
         parts = []
         if redated:
             one = redated == 1
@@ -1235,6 +1265,17 @@ def _print_human(
                 "`offload copy` of the card trusts a changed copy that kept its size and "
                 "date (verified earlier, not re-read); `offload copy --reverify` reads such "
                 "copies back and replaces those that no longer match the card"
+            )
+        if earlier:
+            one = earlier == 1
+            parts.append(
+                f"{plural(earlier, 'copy', 'copies')} found wrong above {'was' if one else 'were'} "
+                "found wrong by an earlier check too, which revoked this copy root's ledger "
+                f"record of {'it' if one else 'them'} (keeping which copy it was): no "
+                f"`offload copy` trusts {'it' if one else 'them'}; `offload copy --reverify` of "
+                f"the card replaces {'it' if one else 'them'} once the new "
+                f"{'copy is' if one else 'copies are'} verified (while the card's file is the "
+                "one recorded)"
             )
         if unvouched:
             parts.append(
