@@ -1173,8 +1173,8 @@ def _print_human(
             )
         )
         differs = report.reasons.get(changed.path)
-        if differs is not None and differs.code == LEGACY_MISMATCH:  # the record it is unlike
-            detail += f" ({differs.text})"
+        if differs is not None and differs.code in (LEGACY_MISMATCH, "replaced-since-recorded"):
+            detail += f" ({differs.text})"  # the record it is unlike; a newer one it matches
         env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     for path in report.unreadable:
         # A read-through link's words are said once for all, in the warning below.
@@ -1210,7 +1210,12 @@ def _print_human(
         env.warning(_revoked_words(revocation, remote=remote))
     if revocation is not None and revocation.error:  # read-only media, another offload
         env.warning(_not_revoked_words(revocation.error, remote=remote))
-    if (set(c.path for c in report.changed) | set(report.unreadable)) - links - revoked and (
+    # A copy the ledger records as a newer version verified there (a file replaced since the
+    # history's record, ``replaced-since-recorded``): its CHANGED line said why; nothing
+    # below is so of it (its record stands, rightly).
+    replaced = {p for p, r in report.reasons.items() if r.code == "replaced-since-recorded"}
+    said_why = links | replaced
+    if (set(c.path for c in report.changed) | set(report.unreadable)) - said_why - revoked and (
         not remote and _has_ledger(where)
     ):
         # A copy found wrong whose record the check did not revoke (it could not: read-only
@@ -1223,7 +1228,7 @@ def _print_human(
         sized = [
             c.path
             for c in report.changed
-            if c.reason is ChangeReason.SIZE and c.path not in links and c.path not in revoked
+            if c.reason is ChangeReason.SIZE and c.path not in said_why and c.path not in revoked
         ]
         ours = _recorded_in_ledger(where, sized)
         resized = len(sized) - ours
@@ -1233,9 +1238,11 @@ def _print_human(
         unsized = [
             c.path
             for c in report.changed
-            if c.reason is not ChangeReason.SIZE and c.path not in links and c.path not in revoked
+            if c.reason is not ChangeReason.SIZE
+            and c.path not in said_why
+            and c.path not in revoked
         ]
-        unsized += [path for path in report.unreadable if path not in links | revoked]
+        unsized += [path for path in report.unreadable if path not in said_why | revoked]
         recorded = _recorded_in_ledger(where, unsized)
         # Of those, the ones whose date changed since the record: no run trusts them
         # (Ledger.recorded asks for the recorded size and date), --reverify replaces them.
