@@ -173,7 +173,11 @@ def test_the_csv_spells_the_reasons_character_once(tmp_path: Path) -> None:
     """The CSV's ``not_in_manifest`` cell holds the reason's exact text, the character
     itself, spelled by the cell's one escape (``\\x01``, read back as the character). Failed
     before: the reason's terminal spelling was escaped again, ``\\\\x01`` in the file."""
-    _, _, reports, _ = _offload(tmp_path)
+    _, copy_root, reports, printed = _offload(tmp_path)
+    # Named once on the terminal, before the copy (failed before: the manifests' own
+    # warning named it again).
+    assert printed.count("will be copied like the card's other files") == 1, printed
+    assert f"{SHOWN} on {copy_root}" not in printed, printed
     (saved,) = reports.glob("*.csv")
     text = saved.read_text()
     assert "its name holds the control character \\x01, which an XML manifest" in text, text

@@ -222,7 +222,7 @@ class _WarningPrinter:
     def emit(self, event: Event) -> None:
         if isinstance(event, WarningIssued):
             if event.code == PreflightCode.NAME_NOT_IN_MANIFEST.value and event.path:
-                self._named.add(event.path)
+                self._named.add(printable_name(event.path))
             elif self._said_before(event):
                 return
             self._print(f"WARNING: {event.message}")
@@ -231,17 +231,16 @@ class _WarningPrinter:
 
     def _said_before(self, event: WarningIssued) -> bool:
         """Whether *event* is the manifests' warning (``not-in-manifest``, its path the copy
-        root) of a copy the preflight already named as one no manifest will hold: the same
-        file, the same reason, printed twice before (a ``.DS_Store`` with
-        ``--no-default-ignore``, a name XML cannot hold)."""
+        root, its message ``<relative> on <root> ...``) of a copy the preflight already named
+        as one no manifest will hold: the same file, the same reason, printed twice before
+        (a ``.DS_Store`` with ``--no-default-ignore``, a name XML cannot hold). One set
+        look-up a warning (names in ``printable_name``'s spelling, which spells a path as
+        its parts joined)."""
         if event.code != PreflightCode.NOT_IN_MANIFEST.value or not event.path or not self._named:
             return False
         root = event.path.rstrip("/")
-        return any(
-            event.message.startswith(f"{printable_name(path[len(root) + 1 :])} on {root} ")
-            for path in self._named
-            if path.startswith(root + "/")
-        )
+        shown, on, _ = event.message.partition(f" on {root} ")
+        return bool(on) and f"{printable_name(root)}/{shown}" in self._named
 
     def _print(self, line: str) -> None:
         line = printable_line(line)  # a name's control characters escaped, never acted on
