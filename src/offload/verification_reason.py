@@ -82,9 +82,10 @@ REVOKED_COPY_KEPT = (
 )
 
 #: Why a copy changed against the ASC MHL history is the version the ledger records as
-#: verified there later (``_replaced_since``): {when} the local time the ledger recorded it.
+#: verified there later (``_replaced_since``): {when} the local time the ledger recorded it,
+#: {which} what was compared (the digests read, or the size alone).
 REPLACED_SINCE = (
-    "the copy root's ledger records this version, verified there on {when} (a file replaced "
+    "the copy root's ledger records {which}, verified there on {when} (a file replaced "
     "since the history first recorded it: offload copy --overwrite); ASC MHL keeps a path's "
     "first record as its reference and cannot record a new version, so ascmhl verify reports "
     "it as a hash mismatch too (exit 11); this check does not revoke the ledger's record"
@@ -259,7 +260,14 @@ def _replaced_since(root: Path, changed: Sequence[ChangedFile]) -> dict[str, Rea
         elif change.expected_size == entry.size_bytes:  # its size alone: not the record's
             continue
         when = local_time(entry.recorded_at) if entry.recorded_at else "an unrecorded date"
-        found[change.path] = Reason("replaced-since-recorded", REPLACED_SINCE.format(when=when))
+        # Its size alone compared (not read): said so, never that its content is the entry's.
+        which = (
+            "this version"
+            if change.actual
+            else "a version of this size (its content not read against that record)"
+        )
+        text = REPLACED_SINCE.format(which=which, when=when)
+        found[change.path] = Reason("replaced-since-recorded", text)
     return found
 
 
