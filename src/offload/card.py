@@ -122,7 +122,7 @@ from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.plan.preflight.findings import join_paths
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report.refusal import refusal_entry
-from offload.report.words import plural
+from offload.report.words import local_time, plural
 from offload.results import (
     GOOD_STATUSES,
     NO_DIGESTS,
@@ -1642,13 +1642,9 @@ def _other_card_words(
 
 def _proven_when(entry: LedgerEntry) -> tuple[str, str]:
     """How and when *entry* proved its copy, in words: ("verified" or "transfer-checked",
-    " on <local date and time>", or "" when it records no time)."""
+    " on <local date and time, its zone named>", or "" when it records no time)."""
     verb = "transfer-checked" if entry.verify == "transfer" else "verified"
-    when = (
-        f" on {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.recorded_at))}"
-        if entry.recorded_at
-        else ""
-    )
+    when = f" on {local_time(entry.recorded_at)}" if entry.recorded_at else ""
     return verb, when
 
 

@@ -74,7 +74,6 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -87,7 +86,7 @@ from offload.ledger import Ledger, LedgerEntries, LedgerEntry, revoked_record, s
 from offload.model import SourceFile
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import AbsentFolders, DestinationPlan
-from offload.report.words import plural
+from offload.report.words import local_time, plural
 
 # How far the suggested free name counts (``NAME_2`` .. ``NAME_99``): past it, the message
 # names no example (a drive holding 98 cards of one name needs a naming scheme, not a guess).
@@ -401,7 +400,7 @@ def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
     count = plural(len(standing), "file")
     this = card.words() if card is not None else "unknown"
     last = max((e.recorded_at for e in standing), default=0.0)
-    when = f", the last on {time.strftime('%Y-%m-%d %H:%M', time.localtime(last))}" if last else ""
+    when = f", the last on {local_time(last)}" if last else ""
     cards = sorted({e.card for e in standing if e.card})
     if card is not None and cards and all(e.card for e in standing):
         named = ", ".join(describe_key(key) for key in cards[:2])

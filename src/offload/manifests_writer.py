@@ -707,7 +707,9 @@ def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
         f"{'its' if one else 'their'} path (a file replaced "
         "there: ASC MHL keeps a path's first record as its reference and cannot record a new "
         "version of it), so ascmhl-debug verify and offload verify of this copy report "
-        f"{'it' if one else 'them'} as a hash mismatch (exit 11) from now on"
+        f"{'it' if one else 'them'} as a hash mismatch (exit 11) from now on (offload verify "
+        f"adds that the ledger records {'it' if one else 'them'} as verified there, and "
+        "revokes nothing)"
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -27,7 +27,14 @@ from offload.errors import (
     reach,
     shell_word,
 )
-from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger
+from offload.ledger import (
+    LEDGER_NAME,
+    REVOKED_BY_CHECK,
+    STATE_FOLDER,
+    Ledger,
+    LedgerEntry,
+    revoked_record,
+)
 from offload.manifest import (
     ASCMHL_FOLDER,
     ChangedFile,
@@ -234,8 +241,9 @@ def _against_ledger(
         )
     # A transfer-checked copy's entry holds its in-flight digests: as good a reference.
     # Each path's last entry and those of other cards standing beside it (each card's copy
-    # under a name of its own, --keep-both): every copy the ledger vouches for.
-    entries = [e for e in ledger.load_entries().standing() if e.vouches]
+    # under a name of its own, --keep-both): every copy the ledger vouches for, and each
+    # copy an earlier check found wrong (``checked_wrong``).
+    entries = checked_wrong(ledger.load_entries().standing())
     recorded: dict[str, tuple[int, dict[str, str]]] = {}
     for entry in entries:
         final = entry.relative_path.rsplit("/", 1)
@@ -332,6 +340,24 @@ def _against_ledger(
         respelled={p: r for p, r in respelled.items() if p in on_disk},
     )
     return with_reasons(report)
+
+
+def checked_wrong(standing: Iterable[LedgerEntry]) -> list[LedgerEntry]:
+    """The references of a check against the ledger among its *standing* entries: each
+    entry that vouches for a copy, and the entry of each copy that an earlier
+    ``offload verify`` found wrong and revoked keeping that entry (``revoked_record`` of a
+    revocation by the check, ``REVOKED_BY_CHECK``): a damaged copy stays judged against what
+    was verified there (changed, exit 11, on every later check; verified again if it is
+    restored), never new to the records because the first check revoked it. A revocation
+    by offload itself (its read-back, fusefat's renames, a cancel) is not one: the file at
+    the name may be a copy it never finished, and its reason says so (``revoked-copy``)."""
+    references: list[LedgerEntry] = []
+    for entry in standing:
+        if entry.vouches:
+            references.append(entry)
+        elif entry.revoked_by == REVOKED_BY_CHECK and (ended := revoked_record(entry)):
+            references.append(ended)
+    return references
 
 
 def _respelled(recorded: Collection[str], on_disk: Collection[str]) -> dict[str, str]:

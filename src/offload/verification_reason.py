@@ -26,6 +26,12 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
 * **changed** or **unreadable**, against a manifest: a symlink now at the recorded name,
   read through as ascmhl does (the file it leads to in this copy was compared with the
   record of the link's name).
+* **changed**, against the ASC MHL history: a copy the copy root's ledger records as a newer
+  version verified there (its size the ledger entry's, not the history's record's, and any
+  digest read the entry's): a file replaced since, by ``offload copy --overwrite``, whose
+  new version ASC MHL cannot record (a path's first record stays its reference), so ascmhl
+  verify reports it changed as well (``replaced-since-recorded``, :data:`REPLACED_SINCE`);
+  the check does not revoke that entry (``verify_revoke``).
 
 Reasons are looked for on the local disk right after the check (what stands there then);
 ``offload verify s3://`` gets them from its mirror, and words its own (``s3verify``).
@@ -41,7 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from offload.errors import printable_name
-from offload.manifest.verify import Reason, ReferenceKind, VerifyReport
+from offload.manifest.verify import ChangedFile, Reason, ReferenceKind, VerifyReport
 from offload.manifest.xmlchars import unlisted_name_reason
 from offload.manifest.xmltext import xml_can_hold
 
@@ -73,6 +79,16 @@ REVOKED_COPY_KEPT = (
     "fusefat's renames) and kept which copy it was: nothing vouches for the file there; "
     "offload copy reads it back, and once the new copy is verified --reverify replaces it "
     "when offloading the same card, its file as recorded, else --overwrite does"
+)
+
+#: Why a copy changed against the ASC MHL history is the version the ledger records as
+#: verified there later (``_replaced_since``): {when} the local time the ledger recorded it,
+#: {which} what was compared (the digests read, or the size alone).
+REPLACED_SINCE = (
+    "the copy root's ledger records {which}, verified there on {when} (a file replaced "
+    "since the history first recorded it: offload copy --overwrite); ASC MHL keeps a path's "
+    "first record as its reference and cannot record a new version, so ascmhl verify reports "
+    "it as a hash mismatch too (exit 11); this check does not revoke the ledger's record"
 )
 
 #: Why a symlink at a recorded name is no copy, in a check against the ledger, which never
@@ -128,6 +144,8 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
         )
     for path, kept in _revoked(report.root, [p for p in report.extra if p not in reasons]):
         reasons[path] = Reason("revoked-copy", REVOKED_COPY_KEPT if kept else REVOKED_COPY)
+    if report.reference is ReferenceKind.ASCMHL and report.changed:
+        reasons.update(_replaced_since(report.root, report.changed))
     if report.reference is not ReferenceKind.LEDGER:
         for path in (*(c.path for c in report.changed), *report.unreadable):
             if os.path.islink(report.root / path):
@@ -211,6 +229,46 @@ def _read_as_respelled(
         "reports that record missing and this file new on a filesystem that keeps both "
         "spellings apart (Linux, exFAT)",
     )
+
+
+def _replaced_since(root: Path, changed: Sequence[ChangedFile]) -> dict[str, Reason]:
+    """The reason ``replaced-since-recorded`` of each of *changed* (found against the ASC
+    MHL history of the copy root *root*) that its ledger's last entry at that name records
+    as a version verified there other than the history's record: a copy of the entry's
+    size, not the record's (size changes: not read), or whose digests read are the entry's
+    (hash changes). None when the ledger cannot be read."""
+    from offload.ledger import Ledger, final_path_of
+    from offload.report.words import local_time
+
+    try:
+        latest = Ledger(root).load()
+    except OSError:
+        return {}
+    found: dict[str, Reason] = {}
+    for change in changed:
+        entry = latest.get(change.path)
+        if entry is None or not entry.vouches:
+            continue
+        if final_path_of(Path(), entry).as_posix() != change.path:  # --keep-both's copy
+            continue
+        if change.actual_size != entry.size_bytes:
+            continue
+        if change.actual:  # read: its digests are the entry's
+            shared = [k for k in change.actual if k in entry.digests]
+            if not shared or any(change.actual[k] != entry.digests[k] for k in shared):
+                continue
+        elif change.expected_size == entry.size_bytes:  # its size alone: not the record's
+            continue
+        when = local_time(entry.recorded_at) if entry.recorded_at else "an unrecorded date"
+        # Its size alone compared (not read): said so, never that its content is the entry's.
+        which = (
+            "this version"
+            if change.actual
+            else "a version of this size (its content not read against that record)"
+        )
+        text = REPLACED_SINCE.format(which=which, when=when)
+        found[change.path] = Reason("replaced-since-recorded", text)
+    return found
 
 
 def _revoked(root: Path, paths: list[str]) -> list[tuple[str, bool]]:

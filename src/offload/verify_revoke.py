@@ -24,7 +24,10 @@ Contract:
   entry's of that algorithm. A change found against a record that shares no algorithm
   with the entry (a size alike) proves it only against offload-ai's own records
   (*against_own*: the ASC MHL history or the ledger, written from the same digests): a
-  legacy MHL the user names may be of another take. *foreign*: the paths of *changed* found
+  legacy MHL the user names may be of another take; and never where that record's size
+  is not the entry's while the copy has the entry's size (the record is of another version
+  of the file, replaced since: a copy whose size alone was compared is not proved wrong).
+  *foreign*: the paths of *changed* found
   unlike another record than the check's reference (a legacy MHL the copy holds,
   ``copy_legacy_mhl``: reason ``legacy-mhl-mismatch``), proved wrong only as above against
   the entry's own size and digests, never by that record alone: a copy the ledger's record
@@ -175,6 +178,12 @@ def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bo
     shared = [name for name in found.actual if name in entry.digests]
     if shared:
         return any(found.actual[name] != entry.digests[name] for name in shared)
+    if found.expected_size is not None and found.expected_size != entry.size_bytes:
+        # The copy has the entry's size, unlike the record it was found changed against:
+        # that record is of another version of the file than the entry's (a file replaced
+        # since, --overwrite: ASC MHL keeps a path's first record as its reference), and
+        # nothing read proves the entry's copy wrong.
+        return False
     return against_own
 
 

@@ -74,3 +74,91 @@ def test_index_files_replaced_by_overwrite_are_said_to_fail_the_copys_history(
     again = copy("--report-dir", reports / "4", card, dest)
     assert again.returncode == 0, again.stderr
     assert "now records" not in again.stderr, again.stderr
+
+
+def verify(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "verify", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+
+
+def test_offload_verify_of_a_replaced_index_file_says_why_and_keeps_its_record(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """After the --overwrite run, ``offload verify`` of the copy agrees with ascmhl-debug
+    verify (exit 11: the history is its reference, and ASC MHL keeps a path's first record),
+    but says the changed file is the version the ledger records as verified there since
+    (``replaced-since-recorded``), and revokes no record of a correct copy. Failed before:
+    it revoked the ledger's record of MEDIAPRO.XML (the card's current file, verified), so
+    no later run trusted it, and advised --reverify to replace a correct copy."""
+    card = tmp_path / "cards" / "SONY_VENICE"
+    clips = card / "XDROOT" / "Clip"
+    clips.mkdir(parents=True)
+    (clips / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1 clip</MediaProfile>\n")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    reports.mkdir()
+    assert copy("--report-dir", reports / "1", card, dest).returncode == 0
+    (clips / "A001C002_2612041W.MXF").write_bytes(os.urandom(50_000))
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(
+        b"<MediaProfile>2 clips, longer</MediaProfile>\n"
+    )
+    replaced = copy("--overwrite", "--report-dir", reports / "2", card, dest)
+    assert replaced.returncode == 0, replaced.stderr
+    root = dest / "SONY_VENICE"
+    assert judge.verify(root).returncode == 11
+    for _ in range(2):  # the same on every check: nothing revoked by the first
+        checked = verify(root)
+        assert checked.returncode == 11, checked.stderr
+        [line] = [x for x in checked.stderr.splitlines() if x.startswith("ERROR: CHANGED")]
+        assert "XDROOT/MEDIAPRO.XML" in line, line
+        # Its size differs from the history's record: compared by size, not read.
+        assert (
+            "the copy root's ledger records a version of this size (its content not read "
+            "against that record), verified there on" in line
+        ), line
+        assert "ascmhl verify reports it as a hash mismatch too (exit 11)" in line, line
+        assert "revoked" not in checked.stderr.replace("does not revoke", ""), checked.stderr
+        assert "--reverify" not in checked.stderr, checked.stderr
+    ledger = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+    last = [json.loads(x) for x in ledger if '"XDROOT/MEDIAPRO.XML"' in x][-1]
+    assert last["state"] == "verified", last
+    # A plain re-run trusts the copy the ledger records (verified earlier), reading nothing.
+    again = copy("--report-dir", reports / "3", card, dest)
+    assert again.returncode == 0, again.stderr
+    report = json.loads(next((reports / "3").glob("*.json")).read_text())
+    [entry] = [f for f in report["files"] if f["path"] == "XDROOT/MEDIAPRO.XML"]
+    assert entry["destinations"][0]["action"] == "trusted", entry
+
+
+def test_a_replaced_file_of_the_same_size_is_read_and_said_to_be_the_ledgers_version(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """An index file rewritten to the same size: the check reads it, finds the ledger's
+    digest, and says it is that version; nothing revoked, and no WARNING advises replacing
+    it. Failed before: the CHANGED line gave no reason."""
+    card = tmp_path / "cards" / "SONY_VENICE"
+    (card / "XDROOT" / "Clip").mkdir(parents=True)
+    (card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1</MediaProfile>\n")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    reports.mkdir()
+    assert copy("--report-dir", reports / "1", card, dest).returncode == 0
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>2</MediaProfile>\n")
+    assert copy("--overwrite", "--report-dir", reports / "2", card, dest).returncode == 0
+    root = dest / "SONY_VENICE"
+    assert judge.verify(root).returncode == 11
+    checked = verify(root)
+    assert checked.returncode == 11, checked.stderr
+    [line] = [x for x in checked.stderr.splitlines() if x.startswith("ERROR: CHANGED")]
+    assert "the copy root's ledger records this version, verified there on" in line, line
+    assert "WARNING" not in checked.stderr, checked.stderr
+    ledger = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+    last = [json.loads(x) for x in ledger if '"XDROOT/MEDIAPRO.XML"' in x][-1]
+    assert last["state"] == "verified", last

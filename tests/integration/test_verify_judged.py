@@ -146,3 +146,33 @@ def test_a_new_file_is_said_to_be_missing_from_the_reference_verify_used(
     code, out, err = offload("verify", root)
     assert code == 21, out + err
     assert f"WARNING: NEW (not in {reference}) {root / 'notes.txt'}" in err
+
+
+def test_a_damaged_copy_without_a_history_stays_changed_on_every_later_check(
+    tmp_path: Path,
+) -> None:
+    """A copy made with --mhl none is checked against the ledger; the first check that finds
+    a file damaged revokes its entry, keeping the entry it ended (``revoked_copy``). Failed
+    before: the second check found no record vouching for the file and called the same
+    damaged file NEW (exit 21), as if nothing were known of it."""
+    root = copied(tmp_path, "--mhl", "none")
+    clip = root / "CLIP" / "b.mov"
+    data = bytearray(clip.read_bytes())
+    data[100] ^= 0xFF
+    clip.write_bytes(bytes(data))
+    for _ in range(3):
+        code, out, err = offload("verify", "--json", root)
+        assert code == 11, out + err
+        report = json.loads(out)
+        assert [c["path"] for c in report["changed"]] == ["CLIP/b.mov"], report
+        assert report["extra"] == [] and report["verified"] == ["a.mov"], report
+    code, _, err = offload("verify", root)
+    assert code == 11, err
+    assert "1 copy found wrong above was found wrong by an earlier check too" in err, err
+    assert "not vouched for" not in err, err
+    # Put back as copied, it is verified again against what was verified there.
+    data[100] ^= 0xFF
+    clip.write_bytes(bytes(data))
+    code, out, err = offload("verify", "--json", root)
+    assert code == 0, out + err
+    assert sorted(json.loads(out)["verified"]) == ["CLIP/b.mov", "a.mov"]

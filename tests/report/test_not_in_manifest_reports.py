@@ -167,3 +167,21 @@ def test_the_dry_run_and_the_preflight_name_a_file_the_manifest_will_leave_out(
     code, _, err = offload_cli(["copy", "--dry-run", "--mhl", "none", str(card), str(dest)])
     assert code == 0, err
     assert "will be in no manifest" not in err, err
+
+
+def test_the_csv_spells_the_reasons_character_once(tmp_path: Path) -> None:
+    """The CSV's ``not_in_manifest`` cell holds the reason's exact text, the character
+    itself, spelled by the cell's one escape (``\\x01``, read back as the character). Failed
+    before: the reason's terminal spelling was escaped again, ``\\\\x01`` in the file."""
+    _, copy_root, reports, printed = _offload(tmp_path)
+    # Named once on the terminal, before the copy (failed before: the manifests' own
+    # warning named it again).
+    assert printed.count("will be copied like the card's other files") == 1, printed
+    assert f"{SHOWN} on {copy_root}" not in printed, printed
+    (saved,) = reports.glob("*.csv")
+    text = saved.read_text()
+    assert "its name holds the control character \\x01, which an XML manifest" in text, text
+    assert "\\\\x01" not in text, text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    notes = {row["relative_path"]: row["not_in_manifest"] for row in rows}
+    assert notes["CLIPS/" + SHOWN].startswith("its name holds the control character \\x01,")

@@ -58,7 +58,14 @@ from offload.copy_legacy_mhl import LegacyMhlCheck
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
-from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
+from offload.ledger import (
+    LEDGER_NAME,
+    REVOKED_BY_CHECK,
+    STATE_FOLDER,
+    Ledger,
+    final_path_of,
+    revoked_record,
+)
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_after_reads
@@ -1067,6 +1074,26 @@ def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
     return sum(1 for path in paths if Path(path).as_posix() in recorded)
 
 
+def _revoked_by_a_check(root: Path, paths: list[str]) -> int:
+    """How many of *paths* (relative to the copy root *root*) an earlier ``offload verify``
+    found wrong and revoked in its ledger, keeping the entry it ended (the path's last
+    entry; ``verification.checked_wrong`` judges the file against it). A ledger that cannot
+    be read: none."""
+    if not paths:
+        return 0
+    try:
+        entries = Ledger(root).load_entries()
+    except OSError:
+        return 0
+    kept = {
+        final_path_of(Path(), ended).as_posix()
+        for entry in entries.latest.values()
+        if not entry.vouches and (ended := revoked_record(entry)) is not None
+        if entry.revoked_by == REVOKED_BY_CHECK
+    }
+    return sum(1 for path in paths if Path(path).as_posix() in kept)
+
+
 def _redated_copies(root: Path, paths: list[str]) -> int:
     """How many of *paths* (relative to the copy root *root*) its ledger records as a copy
     of ours (the last entry of that card file, verified or transfer-checked) at its own
@@ -1146,8 +1173,8 @@ def _print_human(
             )
         )
         differs = report.reasons.get(changed.path)
-        if differs is not None and differs.code == LEGACY_MISMATCH:  # the record it is unlike
-            detail += f" ({differs.text})"
+        if differs is not None and differs.code in (LEGACY_MISMATCH, "replaced-since-recorded"):
+            detail += f" ({differs.text})"  # the record it is unlike; a newer one it matches
         env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     for path in report.unreadable:
         # A read-through link's words are said once for all, in the warning below.
@@ -1183,7 +1210,12 @@ def _print_human(
         env.warning(_revoked_words(revocation, remote=remote))
     if revocation is not None and revocation.error:  # read-only media, another offload
         env.warning(_not_revoked_words(revocation.error, remote=remote))
-    if (set(c.path for c in report.changed) | set(report.unreadable)) - links - revoked and (
+    # A copy the ledger records as a newer version verified there (a file replaced since the
+    # history's record, ``replaced-since-recorded``): its CHANGED line said why; nothing
+    # below is so of it (its record stands, rightly).
+    replaced = {p for p, r in report.reasons.items() if r.code == "replaced-since-recorded"}
+    said_why = links | replaced
+    if (set(c.path for c in report.changed) | set(report.unreadable)) - said_why - revoked and (
         not remote and _has_ledger(where)
     ):
         # A copy found wrong whose record the check did not revoke (it could not: read-only
@@ -1196,7 +1228,7 @@ def _print_human(
         sized = [
             c.path
             for c in report.changed
-            if c.reason is ChangeReason.SIZE and c.path not in links and c.path not in revoked
+            if c.reason is ChangeReason.SIZE and c.path not in said_why and c.path not in revoked
         ]
         ours = _recorded_in_ledger(where, sized)
         resized = len(sized) - ours
@@ -1206,15 +1238,20 @@ def _print_human(
         unsized = [
             c.path
             for c in report.changed
-            if c.reason is not ChangeReason.SIZE and c.path not in links and c.path not in revoked
+            if c.reason is not ChangeReason.SIZE
+            and c.path not in said_why
+            and c.path not in revoked
         ]
-        unsized += [path for path in report.unreadable if path not in links | revoked]
+        unsized += [path for path in report.unreadable if path not in said_why | revoked]
         recorded = _recorded_in_ledger(where, unsized)
         # Of those, the ones whose date changed since the record: no run trusts them
         # (Ledger.recorded asks for the recorded size and date), --reverify replaces them.
         redated = _redated_copies(where, unsized)
         vouched = recorded - redated
-        unvouched = len(unsized) - recorded
+        # Those an earlier check revoked, keeping which copy it was: judged against that
+        # record again (``verification.checked_wrong``), and trusted by no run.
+        earlier = _revoked_by_a_check(where, unsized)
+        unvouched = len(unsized) - recorded - earlier
         parts = []
         if redated:
             one = redated == 1
@@ -1235,6 +1272,17 @@ def _print_human(
                 "`offload copy` of the card trusts a changed copy that kept its size and "
                 "date (verified earlier, not re-read); `offload copy --reverify` reads such "
                 "copies back and replaces those that no longer match the card"
+            )
+        if earlier:
+            one = earlier == 1
+            parts.append(
+                f"{plural(earlier, 'copy', 'copies')} found wrong above {'was' if one else 'were'} "
+                "found wrong by an earlier check too, which revoked this copy root's ledger "
+                f"record of {'it' if one else 'them'} (keeping which copy it was): no "
+                f"`offload copy` trusts {'it' if one else 'them'}; `offload copy --reverify` of "
+                f"the card replaces {'it' if one else 'them'} once the new "
+                f"{'copy is' if one else 'copies are'} verified (while the card's file is the "
+                "one recorded)"
             )
         if unvouched:
             parts.append(

@@ -959,7 +959,9 @@ def _history_mismatch(
 
     which, short = (record, "MHL") if record else ("the card's own ASC MHL history", "history")
 
-    moment = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(source.mtime_ns // 1_000_000_000))
+    from offload.report.words import local_time  # only for a mismatch's line
+
+    moment = local_time(source.mtime_ns // 1_000_000_000, seconds=True)
     exact = "".join("\\" + c if c in "\\*?[" else c for c in source.relative_path)
     return (
         f"source {source.path_text} does not match {which}: {name} "

@@ -50,12 +50,15 @@ def paths_xml_cannot_hold(paths: Sequence[str]) -> list[str]:
     return [path for path in paths if _search(path) is not None]
 
 
-def unlisted_name_reason(relative: str) -> str:
+def unlisted_name_reason(relative: str, *, exact: bool = False) -> str:
     """Why an XML manifest cannot hold the path *relative* (one :func:`xml_can_hold`
     refuses), in a few words: the one wording of a file so left out, in the saved reports
-    (``manifests_writer``) and before the copy (``card``, ``name-not-in-manifest``)."""
+    (``manifests_writer``) and before the copy (``card``, ``name-not-in-manifest``). The
+    character in the terminal's spelling (``printable_name``: ``\\x07``), or, *exact*, the
+    character itself, for a writer that encodes the text once its own way (a CSV cell,
+    ``report.csv_cells``: spelled there once, never ``\\x07`` escaped again)."""
     if any("\udc80" <= c <= "\udcff" for c in relative):
         return "its name is not valid UTF-8, which an XML manifest cannot hold"
     odd = next((c for c in relative if not xml_can_hold(c)), None)
-    shown = printable_name(odd) if odd is not None else "a character"
+    shown = (odd if exact else printable_name(odd)) if odd is not None else "a character"
     return f"its name holds the control character {shown}, which an XML manifest cannot hold"

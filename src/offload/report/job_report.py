@@ -31,6 +31,7 @@ from offload.fs.ops import fsync_dir, make_folders_durable
 from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
+from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 from offload.report.csv_cells import cell
 from offload.report.documents import PendingDocuments
 from offload.report.left_behind import left_behind_json
@@ -542,7 +543,7 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                 if index in left:
                     prefix, path = prefixes[index], dest.final_path
                     if path.startswith(prefix):
-                        note = _field(cell(left[index].get(path[len(prefix) :], "")))
+                        note = _field(cell(_exact_reason(left[index], path[len(prefix) :])))
                 status = dest.status
                 verified_at = dest.verified_at
                 error = dest.error
@@ -567,6 +568,17 @@ _QUOTED_BY_CSV = re.compile('[,"\r\n]')
 def _field_writer() -> tuple[io.StringIO, Any]:
     out = io.StringIO()
     return out, csv.writer(out, lineterminator="\n")
+
+
+def _exact_reason(reasons: Mapping[str, str], relative: str) -> str:
+    """Why the manifests there leave out the copy *relative* (*reasons*, by path relative to
+    the copy root), as the CSV cell's exact text: a name XML cannot hold has its character
+    itself (``unlisted_name_reason(exact=True)``), which ``cell`` then spells ``\\x07``
+    once; the reason's terminal spelling, already ``\\x07``, came out ``\\\\x07``."""
+    why = reasons.get(relative, "")
+    if why and not xml_can_hold(relative) and why == unlisted_name_reason(relative):
+        return unlisted_name_reason(relative, exact=True)
+    return why
 
 
 def _field(text: str) -> str:

@@ -4,7 +4,6 @@ zero on every destination is left out, except "verified now" and "failed"."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
@@ -32,6 +31,7 @@ from offload.report.words import (
     are,
     card_reread_through_a_cache,
     duration,
+    local_time,
     plural,
     run_check,
 )
@@ -975,7 +975,7 @@ def _cascade_line(report: OffloadReport) -> str:
         CascadeFacts(
             slow=slow,
             slow_count=len(report.cascade),
-            pass_ended_at=None if ended is None else _local_time(ended),
+            pass_ended_at=None if ended is None else local_time(ended),
             released=report.card_released_at is not None,
             card_pass_failed=report.card_pass_failed,
             cancelled=report.job.cancelled,
@@ -986,7 +986,7 @@ def _cascade_line(report: OffloadReport) -> str:
             after_reread=report.card_released_after_reread,
             released_at=None
             if report.card_released_at is None
-            else _local_time(report.card_released_at),
+            else local_time(report.card_released_at),
             reread=", ".join(names[i] for i in report.fast_copies_reread),
             not_reread=", ".join(names[i] for i in not_reread),
             on_card_disk=", ".join(names[i] for i in report.fast_on_card_disk),
@@ -1004,14 +1004,8 @@ def _earlier_detail(results: list[DestinationFileResult]) -> str:
     modes = sorted({r.verified_mode or "unknown" for r in results})
     when = ""
     if dates:
-        first, last = (_local_time(t) for t in (dates[0], dates[-1]))
+        first, last = (local_time(t) for t in (dates[0], dates[-1]))
         verb = "checked" if all(r.verified_mode == "transfer" for r in results) else "verified"
         when = f"{verb} {first}" if first == last else f"{verb} {first} to {last}"
     how = ", ".join(f"{m} verification" if m != "transfer" else "transfer check" for m in modes)
     return f"{when} by {how}" if when else f"by {how}"
-
-
-def _local_time(timestamp: float) -> str:
-    """*timestamp* in the machine's zone, named (``2026-12-04 22:46 CET``): the documents and
-    ``offload history`` give UTC, and a bare local time read beside them as another time."""
-    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(timestamp))

@@ -1,6 +1,7 @@
 """Counted nouns, the one place the reports and messages make them agree ("1 file",
-"2 files"), and the state words the live view and the summary share: no imports, so a
-command's first line can use it for free."""
+"2 files"), the state words the live view and the summary share, and the one wording of a
+local time (``local_time``: its zone named): no imports (``time``, built in, when a time is
+worded), so a command's first line can use it for free."""
 
 from __future__ import annotations
 
@@ -106,3 +107,14 @@ def duration(seconds: float | None) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d} min"
+
+
+def local_time(timestamp: float, *, seconds: bool = False) -> str:
+    """*timestamp* in the machine's zone, the zone named (``2026-12-04 22:46 CET``;
+    *seconds*: ``22:46:05 CET``): the one wording of a local time in every line and summary.
+    The documents and ``offload history`` give UTC, and a bare local time read beside them
+    as another time."""
+    import time
+
+    shape = "%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z"
+    return time.strftime(shape, time.localtime(timestamp))
