@@ -102,7 +102,8 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
         assert entry["url"] == f"s3://{bucket}/{entry['key']}" and entry["refused"] is True
         assert "AccessDenied" in entry["reason"], entry
         assert entry["remove"] in left and entry["remove"].startswith(
-            f"aws s3api delete-object --bucket {bucket} --key {entry['key']}"
+            f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} "
+            f"--key {entry['key']}"
         ), entry
 
 
@@ -222,7 +223,8 @@ def test_a_refused_delete_of_a_staging_version_is_named_with_its_command(
     notes = json.loads(report.read_text())["notes"]
     (note,) = [n for n in notes if "may be left" in n]
     command = (
-        f"aws s3api delete-object --bucket {bucket} --key {staged['Key']} "
+        f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} "
+        f"--key {staged['Key']} "
         f"--version-id {staged['VersionId']}"
     )
     assert command in note and "AccessDenied" in note, note
@@ -264,7 +266,8 @@ def test_left_behind_lists_every_object_up_to_its_bound_and_says_how_many(  # ty
         assert len(shaped["objects"]) == LEFT_LISTED
         last = shaped["objects"][-1]
         assert last["version_id"] is None and last["remove"] == (
-            f"aws s3api delete-object --bucket {bucket} --key {last['key']}"
+            f"aws s3api delete-object --endpoint-url {s3_server.url} --bucket {bucket} "
+            f"--key {last['key']}"
         )
         (note,) = left_behind_notes(store)
         assert f"{LEFT_LISTED + 7} objects or versions" in note, note[:200]
