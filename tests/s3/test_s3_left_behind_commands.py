@@ -27,7 +27,7 @@ from s3.test_s3_faults import report_of
 LOCK = "day1/A001/.offload/lock"
 
 
-def _pasted(command: str) -> subprocess.CompletedProcess[str]:
+def pasted(command: str) -> subprocess.CompletedProcess[str]:
     """*command* run as a user pasting it into a shell: bash, the AWS CLI first on PATH, the
     test's environment (AWS_ENDPOINT_URL not set: ``aws_env`` clears every AWS_ variable but
     the credentials and the AWS files); one attempt, so a request to an endpoint out of reach
@@ -84,7 +84,7 @@ def test_the_commands_for_what_was_left_reach_the_service_the_run_used(  # type:
     assert len(note) == 1 and f"remove it: {remove}" in note[0], note
     # The refusals are over; the command, pasted as given, removes the lock.
     proxy._intercepts.clear()
-    done = _pasted(remove)
+    done = pasted(remove)
     assert done.returncode == 0, (remove, done.stderr)
     assert LOCK not in _keys(s3_server.url, bucket), remove
 

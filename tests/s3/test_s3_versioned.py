@@ -14,6 +14,7 @@ from collections import Counter
 from s3.conftest import admin
 from s3.test_s3_cli import card_local_url
 from s3.test_s3_cli import offload as offload_cli
+from s3.test_s3_left_behind_commands import pasted
 
 MiB = 1024 * 1024
 SIZES = {"CLIPS/A001C001.mov": 9 * MiB + 5, "CLIPS/A001C002.mov": 300_000}
@@ -105,6 +106,14 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
             f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} "
             f"--key {entry['key']}"
         ), entry
+    # Each command, pasted into a shell once the refusals are over, deletes its version.
+    proxy._intercepts.clear()
+    for entry in kept["objects"]:
+        done = pasted(entry["remove"])
+        assert done.returncode == 0, (entry["remove"], done.stderr)
+    still = admin(s3_server.url).list_object_versions(Bucket=bucket, Prefix="day1/")
+    left_ids = {(v["Key"], v["VersionId"]) for v in still.get("Versions", [])}
+    assert not left_ids & {(o["key"], o["version_id"]) for o in kept["objects"]}, left_ids
 
 
 def test_the_note_claims_no_verification_in_transfer_mode(
