@@ -30,7 +30,8 @@ def _named(store, upload_id: str) -> dict:  # type: ignore[no-untyped-def]
     (entry,) = [e for e in left_behind_entries(store) if e["upload_id"] == upload_id]
     assert entry["key"] == KEY and entry["version_id"] is None
     assert entry["remove"] == (
-        f"aws s3api abort-multipart-upload --bucket {store.url.bucket} --key {KEY} "
+        f"aws s3api abort-multipart-upload --endpoint-url {store.settings.endpoint_url} "
+        f"--bucket {store.url.bucket} --key {KEY} "
         f"--upload-id {upload_id}"
     )
     assert entry["reason"].startswith("an unfinished multipart upload: its abort failed ("), entry

@@ -70,7 +70,8 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
         (f"day1/A001/{BIG}", uploads[0]["UploadId"])
     ]
     assert upload[0]["remove"] == (
-        f"aws s3api abort-multipart-upload --bucket {bucket} --key day1/A001/{BIG} "
+        f"aws s3api abort-multipart-upload --endpoint-url {proxy.url} --bucket {bucket} "
+        f"--key day1/A001/{BIG} "
         f"--upload-id {uploads[0]['UploadId']}"
     )
     assert upload[0]["reason"].startswith(
@@ -81,14 +82,21 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     for key in maybe:
         entry = named[key]
         assert entry["reason"].startswith("may be in the bucket: its PutObject was sent but")
-        assert entry["check"] == f"aws s3api head-object --bucket {bucket} --key {key}"
+        assert (
+            entry["check"]
+            == f"aws s3api head-object --endpoint-url {proxy.url} --bucket {bucket} --key {key}"
+        )
         assert entry["remove"].startswith(
-            f"aws s3api delete-object --bucket {bucket} --key {key} --if-match "
+            f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} "
+            f"--key {key} --if-match "
         )
     for key in set(objects) - {"day1/A001/.offload/lock"} - maybe:
         entry = named[key]
         assert entry["url"] == f"s3://{bucket}/{key}" and entry["version_id"] is None
-        assert entry["remove"] == f"aws s3api delete-object --bucket {bucket} --key {key}"
+        assert (
+            entry["remove"]
+            == f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} --key {key}"
+        )
         assert entry["may_be_stored"] is False and entry["check"] is None
         # Why, in the words of the failure (not the URL again, which the entry names).
         assert entry["reason"].startswith("its delete failed (the service cannot be reached")
@@ -102,7 +110,8 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     # it over, a plain delete-object would delete that run's live lock (before: no --if-match).
     lock_etag = client.head_object(Bucket=bucket, Key="day1/A001/.offload/lock")["ETag"]
     assert lock["remove"] == (
-        f"aws s3api delete-object --bucket {bucket} --key day1/A001/.offload/lock "
+        f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} "
+        f"--key day1/A001/.offload/lock "
         f"--if-match {shlex.quote(lock_etag)}"
     ), lock["remove"]
     note = [n for n in report["notes"] if "may be left in the bucket" in n]
@@ -172,11 +181,19 @@ def test_a_bucket_deleted_mid_card_is_no_takeover_and_leaves_nothing(  # type: i
 
 def _aws(endpoint: str, command: str) -> subprocess.CompletedProcess[str]:
     """Run a command a report gives (``aws s3api ...``) against the test server, as a user
-    would paste it (the endpoint added), with the credentials the tests set."""
+    would paste it, with the credentials the tests set; the command names the endpoint of
+    the run (the fault proxy, gone by now): *endpoint* takes its place, the same service
+    reached again."""
     tool = Path(sys.executable).parent / "aws"
     argv = shlex.split(command)
-    assert argv[0] == "aws"
-    argv = [str(tool) if tool.exists() else "aws", "--endpoint-url", endpoint, *argv[1:]]
+    assert argv[:2] == ["aws", "s3api"] and argv[3] == "--endpoint-url", argv
+    argv = [
+        str(tool) if tool.exists() else "aws",
+        *argv[1:3],
+        "--endpoint-url",
+        endpoint,
+        *argv[5:],
+    ]
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -227,10 +244,13 @@ def test_an_object_whose_answer_was_lost_is_named_as_maybe_in_the_bucket(  # typ
     ), entry["reason"]
     assert "cannot know whether it was stored" in entry["reason"]
     assert "never verified" in entry["reason"] and "reads it back" in entry["reason"]
-    assert entry["check"] == f"aws s3api head-object --bucket {bucket} --key {key}"
+    assert (
+        entry["check"]
+        == f"aws s3api head-object --endpoint-url {proxy.url} --bucket {bucket} --key {key}"
+    )
     # Pinned to the ETag the object has if stored (moto's, as AWS's: an MD5 ETag).
     assert entry["remove"] == (
-        f"aws s3api delete-object --bucket {bucket} --key {key} "
+        f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} --key {key} "
         f"--if-match {shlex.quote(stored['ETag'])}"
     ), (entry["remove"], stored["ETag"])
     note = [n for n in report["notes"] if "may be left in the bucket" in n]
@@ -330,7 +350,7 @@ def test_a_put_stored_after_the_look_found_nothing_is_named_as_maybe_in_the_buck
     assert [line.split(b" ")[1] for line in proxy.deliver_late()] == [b"200"]
     stored = admin(s3_server.url).head_object(Bucket=bucket, Key=key)
     assert entry["remove"] == (
-        f"aws s3api delete-object --bucket {bucket} --key {key} "
+        f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} --key {key} "
         f"--if-match {shlex.quote(stored['ETag'])}"
     )
     looked = _aws(s3_server.url, entry["check"])

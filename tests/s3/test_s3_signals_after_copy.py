@@ -122,5 +122,8 @@ def test_a_second_ctrl_c_while_the_chain_hangs_names_the_manifest_it_may_leave(
     assert process.returncode == 130, err
     said = " ".join(err.split())
     assert "may be left in the bucket" in said and "had not finished" in said, err
-    assert f"aws s3api delete-object --bucket {bucket} --key day1/A001/ascmhl/0001_" in said, err
+    assert (
+        f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} "
+        f"--key day1/A001/ascmhl/0001_" in said
+    ), err
     assert "Traceback" not in err, err

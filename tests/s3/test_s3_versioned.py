@@ -14,6 +14,7 @@ from collections import Counter
 from s3.conftest import admin
 from s3.test_s3_cli import card_local_url
 from s3.test_s3_cli import offload as offload_cli
+from s3.test_s3_left_behind_commands import pasted
 
 MiB = 1024 * 1024
 SIZES = {"CLIPS/A001C001.mov": 9 * MiB + 5, "CLIPS/A001C002.mov": 300_000}
@@ -102,8 +103,17 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
         assert entry["url"] == f"s3://{bucket}/{entry['key']}" and entry["refused"] is True
         assert "AccessDenied" in entry["reason"], entry
         assert entry["remove"] in left and entry["remove"].startswith(
-            f"aws s3api delete-object --bucket {bucket} --key {entry['key']}"
+            f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} "
+            f"--key {entry['key']}"
         ), entry
+    # Each command, pasted into a shell once the refusals are over, deletes its version.
+    proxy._intercepts.clear()
+    for entry in kept["objects"]:
+        done = pasted(entry["remove"])
+        assert done.returncode == 0, (entry["remove"], done.stderr)
+    still = admin(s3_server.url).list_object_versions(Bucket=bucket, Prefix="day1/")
+    left_ids = {(v["Key"], v["VersionId"]) for v in still.get("Versions", [])}
+    assert not left_ids & {(o["key"], o["version_id"]) for o in kept["objects"]}, left_ids
 
 
 def test_the_note_claims_no_verification_in_transfer_mode(
@@ -222,7 +232,8 @@ def test_a_refused_delete_of_a_staging_version_is_named_with_its_command(
     notes = json.loads(report.read_text())["notes"]
     (note,) = [n for n in notes if "may be left" in n]
     command = (
-        f"aws s3api delete-object --bucket {bucket} --key {staged['Key']} "
+        f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} "
+        f"--key {staged['Key']} "
         f"--version-id {staged['VersionId']}"
     )
     assert command in note and "AccessDenied" in note, note
@@ -264,7 +275,8 @@ def test_left_behind_lists_every_object_up_to_its_bound_and_says_how_many(  # ty
         assert len(shaped["objects"]) == LEFT_LISTED
         last = shaped["objects"][-1]
         assert last["version_id"] is None and last["remove"] == (
-            f"aws s3api delete-object --bucket {bucket} --key {last['key']}"
+            f"aws s3api delete-object --endpoint-url {s3_server.url} --bucket {bucket} "
+            f"--key {last['key']}"
         )
         (note,) = left_behind_notes(store)
         assert f"{LEFT_LISTED + 7} objects or versions" in note, note[:200]

@@ -37,7 +37,12 @@ from typing import TYPE_CHECKING, Any
 from offload.destinations.base import EntryInfo
 from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, ObjectInfo, S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
-from offload.destinations.s3config import S3Settings, redact_secrets, settings_from_env
+from offload.destinations.s3config import (
+    S3Settings,
+    redact_endpoint,
+    redact_secrets,
+    settings_from_env,
+)
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3lock import S3CopyRootLock
 from offload.destinations.s3url import (
@@ -749,16 +754,34 @@ def _check(store: S3Destination, item: LeftBehind) -> str | None:
     ``offload-upload`` metadata), shell-quoted; None for any other."""
     if not item.may_be_stored:
         return None
-    where = f"--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}"
-    return f"aws s3api head-object {where}"
+    return f"aws s3api head-object {_where(store, item)}"
+
+
+def _where(store: S3Destination, item: LeftBehind) -> str:
+    """The arguments of an ``aws s3api`` command naming *item* on the service *store* reaches,
+    shell-quoted: ``--endpoint-url`` (the run's own, from ``--s3-endpoint``, the environment
+    or the profile; without its user:password part, which the AWS CLI takes from nowhere
+    but the URL: the credentials come from its chain) and ``--profile`` where the run had
+    them, so that the command pasted into a shell reaches that service with those
+    credentials whatever the shell's environment (before: neither, and a command of a run
+    given ``--s3-endpoint`` or ``--s3-profile`` went to AWS's own endpoint, or with the
+    shell's default credentials); then ``--bucket`` and ``--key``."""
+    settings = store.settings
+    reach = ""
+    if settings.endpoint_url:
+        reach += f"--endpoint-url {shlex.quote(redact_endpoint(settings.endpoint_url))} "
+    if settings.profile:
+        reach += f"--profile {shlex.quote(settings.profile)} "
+    return f"{reach}--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}"
 
 
 def _removal(store: S3Destination, item: LeftBehind) -> str:
     """The command that removes *item* (``aws s3api delete-object``, with ``--if-match``
     where *item* has an ETag and no version id: then it deletes no other object put there
     since; for an unfinished upload, ``aws s3api abort-multipart-upload``), shell-quoted.
-    ``--if-match`` on delete-object: AWS CLI 1.46 (botocore 1.43) has it."""
-    where = f"--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}"
+    ``--if-match`` on delete-object: AWS CLI 1.46 (botocore 1.43) has it. The service and
+    profile of the run are named (``_where``)."""
+    where = _where(store, item)
     if item.upload_id:
         return f"aws s3api abort-multipart-upload {where} --upload-id {shlex.quote(item.upload_id)}"
     if item.version_id:
