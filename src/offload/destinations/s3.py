@@ -700,25 +700,23 @@ class S3Destination:
                     retried = getattr(exc, "response", {}).get("ResponseMetadata", {})
                     if retried.get("RetryAttempts", 0):
                         # botocore sent it again after an answer it lost: the object there
-                        # may be the one the first attempt stored.
-                        etag = self._stored_by(key, data, param, value)
-                        if etag is not None:
-                            return etag, None
+                        # may be the one the first attempt stored, proved by a HEAD with the
+                        # request's metadata too (its run's token: another writer's object
+                        # of the same bytes is not this request's).
+                        found = self.found_stored(
+                            key,
+                            size=len(data),
+                            etag=f'"{hashlib.md5(data).hexdigest()}"',
+                            checksum=(param, value),
+                            metadata=metadata,
+                        )
+                        if found is not None:
+                            # An object stored with no metadata (``put_small``) is not known
+                            # to be this request's own version: no VersionId.
+                            return found[0], found[1] if metadata else None
                 raise self._error(exc, "cannot store", key) from exc
             return str(answer.get("ETag", "")), answer.get("VersionId")
         raise OSError(errno.EBADMSG, f"cannot store {self.display(key)}: refused every attempt")
-
-    def _stored_by(self, key: str, data: bytes | bytearray, param: str, value: str) -> str | None:
-        """The ETag of the object under *key* if it holds *data* (as a PutObject of it
-        stored it), else None: the service's checksum of our algorithm where it keeps one,
-        else an ETag that is the MD5 of *data* (AWS without SSE-KMS, MinIO, moto)."""
-        found = self.found_stored(
-            key,
-            size=len(data),
-            etag=f'"{hashlib.md5(data).hexdigest()}"',
-            checksum=(param, value),
-        )
-        return None if found is None else found[0]
 
     def found_stored(
         self,
@@ -920,13 +918,23 @@ class S3Destination:
             )
 
     def settle_unanswered(
-        self, key: str, *, size: int, etag: str | None, request: str, why: str, then: str
+        self,
+        key: str,
+        *,
+        size: int,
+        etag: str | None,
+        request: str,
+        why: str,
+        then: str,
+        token: str,
     ) -> None:
         """An object of this run's that may be under *key*: its *request* (PutObject,
         CompleteMultipartUpload) was sent and its answer never came (*why*: the failure, in
         words), so the service may have stored it (*size* bytes; *etag*: the ETag it has
-        if so, where it can be computed: an MD5 ETag, else None). A HEAD looks: another
-        writer's object there (not this run's ``offload-upload`` metadata, or another size)
+        if so, where it can be computed: an MD5 ETag, else None; *token*: the
+        ``offload-upload`` metadata it has if so, this run's, or, for a resumed upload, that
+        of the run that created it). A HEAD looks: another writer's object there (not
+        *token* as its ``offload-upload`` metadata, or another size)
         is left as it is and nothing is named; this run's is deleted (``delete_or_name``, by
         its VersionId on a bucket that keeps versions; *then*: what becomes of it if that
         fails). No object there (the bucket still there) proves nothing (a request the
@@ -953,7 +961,7 @@ class S3Destination:
                     f"came ({why}); a look for it just after found no object there, which "
                     "does not prove it was not stored (the service may still have been "
                     f"handling it), so this run cannot know whether it was stored (this "
-                    f"run's has the metadata {MARKER_KEY}: {_RUN_TOKEN}); if it is there, "
+                    f"run's has the metadata {MARKER_KEY}: {token}); if it is there, "
                     f"it is {then}",
                     etag=etag,
                     may_be_stored=True,
@@ -968,13 +976,13 @@ class S3Destination:
                 f"may be in the bucket: its {request} was sent but its answer never came "
                 f"({why}), and a look for it failed too ({looked}), so this run cannot know "
                 f"whether it was stored (this run's has the metadata {MARKER_KEY}: "
-                f"{_RUN_TOKEN}); if it is there, it is {then}",
+                f"{token}); if it is there, it is {then}",
                 etag=etag,
                 may_be_stored=True,
             )
             return
         if (
-            dict(head.get("Metadata", {})).get(MARKER_KEY) != _RUN_TOKEN
+            dict(head.get("Metadata", {})).get(MARKER_KEY) != token
             or int(head.get("ContentLength", -1)) != size
         ):
             return  # another writer's object: left as it is
@@ -2265,6 +2273,11 @@ class S3Upload:
         # the failure in words, the ETag the object has if stored, where known). ``discard``
         # then settles whether it is there (``S3Destination.settle_unanswered``).
         self.unanswered: tuple[str, str, str | None] | None = None
+        # The ``offload-upload`` token the object this upload stores carries: this run's, or,
+        # for a resumed upload, that of the run that created it (``start``: the metadata of
+        # a multipart upload is fixed at its CreateMultipartUpload). What proves an object
+        # under the key the one this upload's request stored (``stored_metadata``).
+        self.token = _RUN_TOKEN
 
     @property
     def staged(self) -> bool:
@@ -2275,6 +2288,13 @@ class S3Upload:
     def digests(self) -> dict[str, str]:
         """The digests this upload stores in the object's metadata (by algorithm)."""
         return digests_of(self.metadata)
+
+    @property
+    def stored_metadata(self) -> dict[str, str]:
+        """The metadata the request that stores the object (PutObject, the upload's
+        CompleteMultipartUpload) gives it: ``metadata`` with ``token`` as its
+        ``offload-upload`` (a resumed upload's creator's)."""
+        return {**self.metadata, MARKER_KEY: self.token}
 
     @property
     def resumed_parts(self) -> int:
@@ -2326,6 +2346,8 @@ class S3Upload:
                 self.upload_id = upload_id
                 self._existing = dest._existing_parts(self.key, upload_id)
                 self._record_etag = record_etag  # the record dropped once it completes
+                # Its object will carry the token of the run that created it (the record's).
+                self.token = str(record.get("run", ""))
                 return
             if upload_id and not dest.abort_upload(
                 self.key,
@@ -2494,7 +2516,7 @@ class S3Upload:
                         size=len(data),
                         etag=md5,
                         checksum=dest._checksum(data),
-                        metadata=self.metadata,
+                        metadata=self.stored_metadata,
                     )
                     if found is None:
                         why = dest.delete_failure(exc, self.key, operation="cannot store")
@@ -2713,7 +2735,7 @@ class S3Upload:
                 # completed as the answer would have; it is read back as any.
                 expected = _multipart_etag(parts)
                 found = dest.found_stored(
-                    self.key, size=self.size_bytes, etag=expected, metadata=self.metadata
+                    self.key, size=self.size_bytes, etag=expected, metadata=self.stored_metadata
                 )
                 if found is None:
                     why = dest.delete_failure(
@@ -2818,6 +2840,7 @@ class S3Upload:
                     request=request,
                     why=why,
                     then=self._left_then(),
+                    token=self.token,
                 )
             )
         self.upload_id = None
