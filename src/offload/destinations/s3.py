@@ -954,6 +954,12 @@ class S3Destination:
                     return  # a HEAD's 404 carries no code: the bucket itself may be gone
                 # None there now; a request the service was still handling when its
                 # connection closed may store it after this look: named, never as stored.
+                # So too for a CompleteMultipartUpload whose upload ``discard`` aborted just
+                # before, even where the service answered that abort (204, not
+                # NoSuchUpload): AWS documents an abort only against part uploads in
+                # progress (they "might or might not succeed"), nothing of a completion it
+                # is still processing (which can take minutes), so an answered abort does
+                # not prove that completion cannot still store the object.
                 self.name_unless_named(
                     key,
                     None,
@@ -2829,7 +2835,8 @@ class S3Upload:
             dest._clean_up(lambda: self._abort(upload_id, recorded, record, maybe))
         if self.unanswered is not None:  # (never with an answered completion)
             # Sent, its answer lost: it may be stored (after the abort above, for an upload
-            # in parts: an upload that was completed cannot be aborted).
+            # in parts: an upload that was completed cannot be aborted; one answered aborted
+            # is still looked for, and named if not found: ``settle_unanswered``).
             request, why, expected = self.unanswered
             self.unanswered = None
             dest._clean_up(
