@@ -93,8 +93,10 @@ def test_a_record_stored_after_the_uploads_listing_is_not_taken_for_dead(  # typ
     listed = store._sweep_uploads
     made: dict[str, str] = {}
 
-    def another_run_meanwhile(prefix: str) -> set[tuple[str, str]]:
-        found = listed(prefix)
+    def another_run_meanwhile() -> dict[str, list[tuple[str, float | None]]]:
+        found = listed()
+        if made:
+            return found  # the sweep's listing, kept: asked again
         made["upload"] = client.create_multipart_upload(Bucket=bucket, Key=second)["UploadId"]
         body = record(second, made["upload"], "live", created_at=store.started_at)
         client.put_object(Bucket=bucket, Key=store._record_key(second), Body=body)

@@ -465,10 +465,8 @@ class S3Destination:
         self._sweep_listed = False
         self._sweep_listing: dict[str, list[tuple[str, bool]]] | None = None
         # ... and the uploads in progress under the prefix, listed once after the records
-        # (``_upload_in_progress``, ``_sweep_uploads``; None: not yet listed).
-        self._sweep_uploads_listed: set[tuple[str, str]] | None = None
-        # That listing's upload start times (its ``Initiated``, the service's clock), by key.
-        self._sweep_upload_starts: dict[str, list[float]] = {}
+        # (``_sweep_uploads``: by key, each upload's id and start time; None: not yet listed).
+        self._sweep_uploads_listed: dict[str, list[tuple[str, float | None]]] | None = None
 
     # -- what it promises -------------------------------------------------------------
 
@@ -1859,17 +1857,15 @@ class S3Destination:
         needs it), which answers only "in progress": an upload it does not list is asked of
         its own key as any other (a service may not list uploads by prefix: MinIO). Otherwise,
         one ListMultipartUploads of *key*'s own. Raises OSError."""
-        if listed_before and self._sweep_thread == threading.get_ident():
-            head = self.url.key("")
-            head = f"{head}/" if head else ""
-            if key.startswith(head):
-                if self._sweep_uploads_listed is None:
-                    self._sweep_uploads_listed = self._sweep_uploads(head)
-                if (key, upload_id) in self._sweep_uploads_listed:
-                    return True
-                # Not listed is no proof the upload is gone: MinIO lists multipart uploads
-                # by exact key only (a prefix lists none), and a listing may lag; asked of
-                # its own key below before its record is dropped as dead.
+        # Not in the sweep's listing is no proof the upload is gone: MinIO lists multipart
+        # uploads by exact key only (a prefix lists none), and a listing may lag; asked of
+        # its own key below before its record is dropped as dead.
+        if (
+            listed_before
+            and self._sweep_thread == threading.get_ident()
+            and any(listed == upload_id for listed, _ in self._sweep_uploads().get(key, []))
+        ):
+            return True
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
             for page in paginator.paginate(Bucket=self.url.bucket, Prefix=key):
@@ -1880,25 +1876,30 @@ class S3Destination:
             raise self._error(exc, "cannot list the uploads of", key) from exc
         return False
 
-    def _sweep_uploads(self, prefix: str) -> set[tuple[str, str]]:
-        """Every multipart upload in progress under *prefix*, as (key, upload id) pairs:
-        ListMultipartUploads, a thousand a page. Raises OSError."""
-        found: set[tuple[str, str]] = set()
-        starts = self._sweep_upload_starts
-        starts.clear()
+    def _sweep_uploads(self) -> dict[str, list[tuple[str, float | None]]]:
+        """Every multipart upload in progress under the URL's prefix, by key: its upload id
+        and start time (its ``Initiated``, the service's clock, in seconds; None where the
+        service gives none). ListMultipartUploads, a thousand a page, once a sweep
+        (``abort_abandoned``, on its thread: kept until the sweep ends). Raises OSError."""
+        if self._sweep_uploads_listed is not None:
+            return self._sweep_uploads_listed
+        head = self.url.key("")
+        head = f"{head}/" if head else ""
+        found: dict[str, list[tuple[str, float | None]]] = {}
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
-            for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
+            for page in paginator.paginate(Bucket=self.url.bucket, Prefix=head):
                 for upload in page.get("Uploads", []):
-                    key = str(upload.get("Key", ""))
-                    found.add((key, str(upload.get("UploadId", ""))))
                     initiated = upload.get("Initiated")
-                    # No start time: nothing to order a record after (never ``float("inf")``
-                    # here: ``_sweep_needs_no_read`` floors it), the record is read.
-                    when = initiated.timestamp() if initiated is not None else float("nan")
-                    starts.setdefault(key, []).append(when)
+                    found.setdefault(str(upload.get("Key", "")), []).append(
+                        (
+                            str(upload.get("UploadId", "")),
+                            None if initiated is None else initiated.timestamp(),
+                        )
+                    )
         except Exception as exc:
-            raise self._error(exc, "cannot list the uploads of", prefix) from exc
+            raise self._error(exc, "cannot list the uploads of", head) from exc
+        self._sweep_uploads_listed = found
         return found
 
     def _existing_parts(self, key: str, upload_id: str) -> dict[int, _ExistingPart]:
@@ -2116,7 +2117,6 @@ class S3Destination:
         # A record's versions: one listing for them all, on this thread (``_versions_of``).
         # Their uploads: one listing too, after the records' (``_upload_in_progress``).
         self._sweep_thread, self._sweep_listed = threading.get_ident(), False
-        self._sweep_uploads_listed = None
         try:
             self._sweep_records(keep, cutoff, seen, aborted)
         finally:
@@ -2144,14 +2144,11 @@ class S3Destination:
         for *keep*: those records are read. Raises OSError."""
         if not listed:
             return set()
-        head = self.url.key("")
-        head = f"{head}/" if head else ""
-        if self._sweep_uploads_listed is None:
-            self._sweep_uploads_listed = self._sweep_uploads(head)
         by_record: dict[str, tuple[str, float]] = {}
-        for key, starts in self._sweep_upload_starts.items():
-            if len(starts) == 1 and not math.isnan(starts[0]) and key.startswith(head):
-                by_record[self._record_key(key)] = (key, starts[0])
+        for key, uploads in self._sweep_uploads().items():
+            # No start time: nothing to order a record after, the record is read.
+            if len(uploads) == 1 and uploads[0][1] is not None:
+                by_record[self._record_key(key)] = (key, uploads[0][1])
         quiet: set[str] = set()
         for info in listed:
             upload = by_record.get(info.key)
