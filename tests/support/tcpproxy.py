@@ -116,8 +116,8 @@ class FaultProxy:
         self._down_after: int | None = None
         self._sockets: set[socket.socket] = set()
         self._intercepts: list[_Intercept] = []
-        self._lose: tuple[str, str, bool] | None = None
-        self._lose_late = False
+        # ``lose_answer``'s next request: (method, path part, go down after, late).
+        self._lose: tuple[str, str, bool, bool] | None = None
         self._late: list[tuple[bytes, bytes]] = []  # requests lost, not yet forwarded
         self._gate_open = threading.Condition()
         self._gate: tuple[str, bytes, int, float] | None = None
@@ -235,8 +235,7 @@ class FaultProxy:
         not *go_down*: only that connection is closed (the client's retry gets through);
         *late*: not forwarded until ``deliver_late`` (implies not *go_down*)."""
         with self._lock:
-            self._lose = (method, path_part, go_down and not late)
-            self._lose_late = late
+            self._lose = (method, path_part, go_down and not late, late)
 
     def deliver_late(self) -> list[bytes]:
         """Forward the requests ``lose_answer(..., late=True)`` kept; their answers' heads."""
@@ -244,14 +243,15 @@ class FaultProxy:
             late, self._late = self._late, []
         return [self._side_request(head, body)[0] for head, body in late]
 
-    def _take_lose(self, method: str, target: str) -> bool | None:
-        """None: not a request to lose the answer of; else whether to go down after."""
+    def _take_lose(self, method: str, target: str) -> tuple[bool, bool] | None:
+        """None: not a request to lose the answer of; else (whether to go down after,
+        whether to keep it unforwarded until ``deliver_late``)."""
         with self._lock:
             if self._lose is None or self._lose[0] != method or self._lose[1] not in target:
                 return None
-            go_down = self._lose[2]
+            _, _, go_down, late = self._lose
             self._lose = None
-            return go_down
+            return go_down, late
 
     def stall_next(self, seconds: float) -> None:
         with self._lock:
@@ -419,16 +419,15 @@ class FaultProxy:
                         if not more:
                             return
                         buffered += more
-                    with self._lock:
-                        late = self._lose_late
-                        self._lose_late = False
-                        if late:
+                    go_down, late = lose
+                    if late:
+                        with self._lock:
                             self._late.append((head, bytes(buffered[:length])))
-                    if not late:
+                    else:
                         self._side_request(head, buffered[:length])  # stored; answer dropped
                     with self._lock:
                         self.stats.answers_lost.append(rest.split(" ")[0])
-                    if lose:
+                    if go_down:
                         self.go_down()
                     return  # the client's connection closed (finally)
                 rule = self._take_intercept(method, head)
