@@ -101,7 +101,7 @@ class FaultProxy:
         self._rate: float | None = None
         self._bodies = 0  # request bodies being forwarded now
         self._link_free = 0.0  # when the throttled link has sent what it was given
-        self._hold: tuple[str, str, str] | None = None
+        self._hold: list[tuple[str, str, str]] = []  # (method, path part, header)
         self.held = threading.Event()
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -283,18 +283,22 @@ class FaultProxy:
         if delay > 0:
             time.sleep(delay)
 
-    def hold(self, method: str, path_part: str, *, header: str = "") -> None:
+    def hold(self, method: str, path_part: str, *, header: str = "", also: bool = False) -> None:
         """Hold every *method* request whose path contains *path_part* (and whose head
         contains *header*, if given) until ``release``. As for ``intercept``, a *path_part*
-        ending in `` HTTP`` matches the end of the path only (one key, not those below it)."""
+        ending in `` HTTP`` matches the end of the path only (one key, not those below it).
+        *also*: held besides the requests already held (one ``release`` frees them all;
+        ``held`` is set when the first of any arrives); else in their place."""
         with self._lock:
-            self._hold = (method, path_part, header.lower())
-            self.held.clear()
-            self._released.clear()
+            rule = (method, path_part, header.lower())
+            self._hold = [*self._hold, rule] if also else [rule]
+            if not also:
+                self.held.clear()
+                self._released.clear()
 
     def release(self) -> None:
         with self._lock:
-            self._hold = None
+            self._hold = []
         self._released.set()
 
     def reset(self) -> None:
@@ -353,12 +357,12 @@ class FaultProxy:
                 lines = head.split(b"\r\n")
                 method, _, rest = lines[0].decode("latin-1").partition(" ")
                 with self._lock:
-                    hold = self._hold
-                if (
-                    hold is not None
-                    and method == hold[0]
+                    holds = self._hold
+                if any(
+                    method == hold[0]
                     and hold[1] in rest.split(" ")[0] + " HTTP"
                     and hold[2].encode() in head.lower()
+                    for hold in holds
                 ):
                     self.held.set()
                     self._released.wait(120)
