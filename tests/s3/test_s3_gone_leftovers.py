@@ -150,13 +150,22 @@ def test_a_bucket_deleted_mid_card_is_no_takeover_and_leaves_nothing(  # type: i
     def delete_the_bucket() -> None:
         if not proxy.held.wait(60):
             return
-        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-            client.abort_multipart_upload(
-                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-            )
-        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
-            client.delete_object(Bucket=bucket, Key=item["Key"])
-        client.delete_bucket(Bucket=bucket)
+        # The run still stores objects meanwhile (a PutObject not held, a lock refresh): one
+        # stored between the listing and the DeleteBucket makes it BucketNotEmpty; emptied
+        # again, until the bucket is gone.
+        for _ in range(50):
+            for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                client.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+            for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"])
+            try:
+                client.delete_bucket(Bucket=bucket)
+                break
+            except client.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "BucketNotEmpty":
+                    raise
         proxy.release()
 
     watcher = threading.Thread(target=delete_the_bucket, daemon=True)
