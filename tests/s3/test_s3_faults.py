@@ -167,8 +167,11 @@ def test_service_gone_mid_card_loses_s3_only_then_the_rerun_resumes(  # type: ig
     card, local, url = card_local_url(tmp_path, bucket, CARD)
 
     # The big file's third part is held (its upload cannot complete); once the server holds
-    # two other parts, the service goes for good: mid-card, mid-file.
+    # two other parts, the service goes for good: mid-card, mid-file. A001.xml's read-back
+    # (its GET) is held too, so no S3 copy is verified before the service goes, however late
+    # the watcher looks (before, under load, A001.xml could be: the check below failed).
     proxy.hold("PUT", "partNumber=3")
+    proxy.hold("GET", "/A001/A001.xml HTTP", also=True)
 
     watcher = down_once_parts_stored(proxy, admin(s3_server.url), bucket)
     code, out, err = offload(

@@ -28,10 +28,13 @@ def test_service_gone_mid_card_names_what_it_left(  # type: ignore[no-untyped-de
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")  # the service is gone for good: fail fast
     card, local, url = card_local_url(tmp_path, bucket, CARD)
     client = admin(s3_server.url)
-    # The big file's third part is held; the service goes once two others are stored and
-    # A001.xml (a single PutObject, first in the card's order) is complete: it is then never
-    # read back, and its delete fails as everything else does.
+    # The big file's third part is held, and so is A001.xml's read-back (its GET: a single
+    # PutObject, first in the card's order), so it is never verified, however late the
+    # watcher looks; the service goes once two other parts are stored and A001.xml is
+    # complete, and its delete fails as everything else does. (Before, the read-back was
+    # not held: under load A001.xml could be verified before the service went.)
     proxy.hold("PUT", "partNumber=3")
+    proxy.hold("GET", "/A001/A001.xml HTTP", also=True)
 
     watcher = down_once_parts_stored(
         proxy, client, bucket, ready=lambda: "day1/A001/A001.xml" in keys(s3_server.url, bucket)
@@ -156,13 +159,22 @@ def test_a_bucket_deleted_mid_card_is_no_takeover_and_leaves_nothing(  # type: i
     def delete_the_bucket() -> None:
         if not proxy.held.wait(60):
             return
-        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-            client.abort_multipart_upload(
-                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-            )
-        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
-            client.delete_object(Bucket=bucket, Key=item["Key"])
-        client.delete_bucket(Bucket=bucket)
+        # The run still stores objects meanwhile (a PutObject not held, a lock refresh): one
+        # stored between the listing and the DeleteBucket makes it BucketNotEmpty; emptied
+        # again, until the bucket is gone.
+        for _ in range(50):
+            for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                client.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+            for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"])
+            try:
+                client.delete_bucket(Bucket=bucket)
+                break
+            except client.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "BucketNotEmpty":
+                    raise
         proxy.release()
 
     watcher = threading.Thread(target=delete_the_bucket, daemon=True)

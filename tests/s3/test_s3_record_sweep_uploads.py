@@ -93,8 +93,10 @@ def test_a_record_stored_after_the_uploads_listing_is_not_taken_for_dead(  # typ
     listed = store._sweep_uploads
     made: dict[str, str] = {}
 
-    def another_run_meanwhile(prefix: str) -> set[tuple[str, str]]:
-        found = listed(prefix)
+    def another_run_meanwhile() -> dict[str, list[tuple[str, float | None]]]:
+        found = listed()
+        if made:
+            return found  # the sweep's listing, kept: asked again
         made["upload"] = client.create_multipart_upload(Bucket=bucket, Key=second)["UploadId"]
         body = record(second, made["upload"], "live", created_at=store.started_at)
         client.put_object(Bucket=bucket, Key=store._record_key(second), Body=body)
@@ -162,13 +164,13 @@ def test_the_record_sweep_reads_only_the_records_that_need_it(  # type: ignore[n
     upload_times_server,
 ) -> None:
     """Three records an earlier run left: two naming young uploads still in progress, one
-        naming an upload the service no longer has. The listings show the first two need
-        nothing (each key has one upload in progress, begun no later than its record was
-        stored, and the record is young): they are not read, kept, their uploads left. The
-        dead one is read and its record deleted. Before: all three read (one GET a record:
-        1,500 at 1,500 records). (A record stored before the upload now in progress under its
-        key began is read too; not staged here. The server gives each upload its start time, as
-    AWS does: moto alone lists every upload as begun in 2010, old, whose records are read.)"""
+    naming an upload the service no longer has. The listings show the first two need nothing
+    (each key has one upload in progress, begun no later than its record was stored, and the
+    record is young): they are not read, kept, their uploads left. The dead one is read and
+    its record deleted. Before: all three read (one GET a record: 1,500 at 1,500 records).
+    (A record stored before the upload now in progress under its key began is read too; not
+    staged here. The server gives each upload its start time, as AWS does: moto alone lists
+    every upload as begun in 2010, old, whose records are read.)"""
     from support.tcpproxy import FaultProxy
 
     server = upload_times_server

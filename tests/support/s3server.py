@@ -83,6 +83,30 @@ except ImportError:
     pass
 
 
+def _buffered(
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """*app*'s answer to *environ*, whole: its status, headers and body (for a middleware
+    that rewrites the body before answering: ``_reply``)."""
+    held: dict[str, Any] = {}
+
+    def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        held["status"], held["headers"] = status, headers
+        return lambda data: None
+
+    body = b"".join(app(environ, hold))
+    return held["status"], held["headers"], body
+
+
+def _reply(
+    start_response: Callable[..., Any], status: str, headers: list[tuple[str, str]], body: bytes
+) -> list[bytes]:
+    """Answer *status*, *headers* and *body*, its ``Content-Length`` that of *body*."""
+    kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    start_response(status, [*kept, ("Content-Length", str(len(body)))])
+    return [body]
+
+
 class ChecksumGate:
     """WSGI middleware: refuse a PUT whose body does not match a checksum header it carries."""
 
@@ -147,17 +171,9 @@ class SlashKeys:
             return self.app(environ, start_response)
         if "uploads" in environ.get("QUERY_STRING", "").split("&"):
             return self.app(environ, start_response)
-        held: dict[str, Any] = {}
-
-        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            held["status"], held["headers"] = status, headers
-            return lambda data: None
-
-        body = b"".join(self.app(environ, hold))
+        status, headers, body = _buffered(self.app, environ)
         body = body.replace(b"<Key>", b"<Key>/")
-        headers = [(k, v) for k, v in held["headers"] if k.lower() != "content-length"]
-        start_response(held["status"], [*headers, ("Content-Length", str(len(body)))])
-        return [body]
+        return _reply(start_response, status, headers, body)
 
 
 _ACCESS_DENIED = (
@@ -203,14 +219,8 @@ class EmptyRange:
             return self.app(environ, start_response)
         if environ.get("QUERY_STRING"):
             return self.app(environ, start_response)
-        held: dict[str, Any] = {}
-
-        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            held["status"], held["headers"] = status, headers
-            return lambda data: None
-
-        body = b"".join(self.app(environ, hold))
-        if held["status"].startswith("200") and not body:
+        status, headers, body = _buffered(self.app, environ)
+        if status.startswith("200") and not body:
             start_response(
                 "416 Requested Range Not Satisfiable",
                 [
@@ -220,8 +230,7 @@ class EmptyRange:
                 ],
             )
             return [_INVALID_RANGE]
-        start_response(held["status"], held["headers"])
-        return [body]
+        return _reply(start_response, status, headers, body)
 
 
 class ExactUploadPrefix:
@@ -236,14 +245,8 @@ class ExactUploadPrefix:
         if environ.get("REQUEST_METHOD") != "GET" or "uploads" not in query:
             return self.app(environ, start_response)
         prefix = query.get("prefix", [""])[0]
-        held: dict[str, Any] = {}
-
-        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            held["status"], held["headers"] = status, headers
-            return lambda data: None
-
-        body = b"".join(self.app(environ, hold))
-        if prefix and held["status"].startswith("200"):
+        status, headers, body = _buffered(self.app, environ)
+        if prefix and status.startswith("200"):
             wanted = f"<Key>{escape(prefix)}</Key>".encode()
             body = re.sub(
                 rb"<Upload>.*?</Upload>",
@@ -251,9 +254,7 @@ class ExactUploadPrefix:
                 body,
                 flags=re.S,
             )
-        headers = [(k, v) for k, v in held["headers"] if k.lower() != "content-length"]
-        start_response(held["status"], [*headers, ("Content-Length", str(len(body)))])
-        return [body]
+        return _reply(start_response, status, headers, body)
 
 
 class UploadTimes:
@@ -270,14 +271,8 @@ class UploadTimes:
         method = environ.get("REQUEST_METHOD")
         if "uploads" not in query or method not in ("GET", "POST"):
             return self.app(environ, start_response)
-        held: dict[str, Any] = {}
-
-        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            held["status"], held["headers"] = status, headers
-            return lambda data: None
-
-        body = b"".join(self.app(environ, hold))
-        if held["status"].startswith("200"):
+        status, headers, body = _buffered(self.app, environ)
+        if status.startswith("200"):
             if method == "POST":
                 now = datetime.datetime.now(datetime.UTC)
                 stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
@@ -298,9 +293,7 @@ class UploadTimes:
                     )
 
                 body = re.sub(rb"<Upload>.*?</Upload>", initiated, body, flags=re.S)
-        headers = [(k, v) for k, v in held["headers"] if k.lower() != "content-length"]
-        start_response(held["status"], [*headers, ("Content-Length", str(len(body)))])
-        return [body]
+        return _reply(start_response, status, headers, body)
 
 
 MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {

@@ -101,7 +101,7 @@ class FaultProxy:
         self._rate: float | None = None
         self._bodies = 0  # request bodies being forwarded now
         self._link_free = 0.0  # when the throttled link has sent what it was given
-        self._hold: tuple[str, str, str] | None = None
+        self._hold: list[tuple[str, str, str]] = []  # (method, path part, header)
         self.held = threading.Event()
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -116,8 +116,8 @@ class FaultProxy:
         self._down_after: int | None = None
         self._sockets: set[socket.socket] = set()
         self._intercepts: list[_Intercept] = []
-        self._lose: tuple[str, str, bool] | None = None
-        self._lose_late = False
+        # ``lose_answer``'s next request: (method, path part, go down after, late).
+        self._lose: tuple[str, str, bool, bool] | None = None
         self._late: list[tuple[bytes, bytes]] = []  # requests lost, not yet forwarded
         self._gate_open = threading.Condition()
         self._gate: tuple[str, bytes, int, float] | None = None
@@ -235,8 +235,7 @@ class FaultProxy:
         not *go_down*: only that connection is closed (the client's retry gets through);
         *late*: not forwarded until ``deliver_late`` (implies not *go_down*)."""
         with self._lock:
-            self._lose = (method, path_part, go_down and not late)
-            self._lose_late = late
+            self._lose = (method, path_part, go_down and not late, late)
 
     def deliver_late(self) -> list[bytes]:
         """Forward the requests ``lose_answer(..., late=True)`` kept; their answers' heads."""
@@ -244,14 +243,15 @@ class FaultProxy:
             late, self._late = self._late, []
         return [self._side_request(head, body)[0] for head, body in late]
 
-    def _take_lose(self, method: str, target: str) -> bool | None:
-        """None: not a request to lose the answer of; else whether to go down after."""
+    def _take_lose(self, method: str, target: str) -> tuple[bool, bool] | None:
+        """None: not a request to lose the answer of; else (whether to go down after,
+        whether to keep it unforwarded until ``deliver_late``)."""
         with self._lock:
             if self._lose is None or self._lose[0] != method or self._lose[1] not in target:
                 return None
-            go_down = self._lose[2]
+            _, _, go_down, late = self._lose
             self._lose = None
-            return go_down
+            return go_down, late
 
     def stall_next(self, seconds: float) -> None:
         with self._lock:
@@ -283,18 +283,22 @@ class FaultProxy:
         if delay > 0:
             time.sleep(delay)
 
-    def hold(self, method: str, path_part: str, *, header: str = "") -> None:
+    def hold(self, method: str, path_part: str, *, header: str = "", also: bool = False) -> None:
         """Hold every *method* request whose path contains *path_part* (and whose head
         contains *header*, if given) until ``release``. As for ``intercept``, a *path_part*
-        ending in `` HTTP`` matches the end of the path only (one key, not those below it)."""
+        ending in `` HTTP`` matches the end of the path only (one key, not those below it).
+        *also*: held besides the requests already held (one ``release`` frees them all;
+        ``held`` is set when the first of any arrives); else in their place."""
         with self._lock:
-            self._hold = (method, path_part, header.lower())
-            self.held.clear()
-            self._released.clear()
+            rule = (method, path_part, header.lower())
+            self._hold = [*self._hold, rule] if also else [rule]
+            if not also:
+                self.held.clear()
+                self._released.clear()
 
     def release(self) -> None:
         with self._lock:
-            self._hold = None
+            self._hold = []
         self._released.set()
 
     def reset(self) -> None:
@@ -353,12 +357,12 @@ class FaultProxy:
                 lines = head.split(b"\r\n")
                 method, _, rest = lines[0].decode("latin-1").partition(" ")
                 with self._lock:
-                    hold = self._hold
-                if (
-                    hold is not None
-                    and method == hold[0]
+                    holds = self._hold
+                if any(
+                    method == hold[0]
                     and hold[1] in rest.split(" ")[0] + " HTTP"
                     and hold[2].encode() in head.lower()
+                    for hold in holds
                 ):
                     self.held.set()
                     self._released.wait(120)
@@ -419,16 +423,15 @@ class FaultProxy:
                         if not more:
                             return
                         buffered += more
-                    with self._lock:
-                        late = self._lose_late
-                        self._lose_late = False
-                        if late:
+                    go_down, late = lose
+                    if late:
+                        with self._lock:
                             self._late.append((head, bytes(buffered[:length])))
-                    if not late:
+                    else:
                         self._side_request(head, buffered[:length])  # stored; answer dropped
                     with self._lock:
                         self.stats.answers_lost.append(rest.split(" ")[0])
-                    if lose:
+                    if go_down:
                         self.go_down()
                     return  # the client's connection closed (finally)
                 rule = self._take_intercept(method, head)

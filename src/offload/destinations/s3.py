@@ -465,10 +465,8 @@ class S3Destination:
         self._sweep_listed = False
         self._sweep_listing: dict[str, list[tuple[str, bool]]] | None = None
         # ... and the uploads in progress under the prefix, listed once after the records
-        # (``_upload_in_progress``, ``_sweep_uploads``; None: not yet listed).
-        self._sweep_uploads_listed: set[tuple[str, str]] | None = None
-        # That listing's upload start times (its ``Initiated``, the service's clock), by key.
-        self._sweep_upload_starts: dict[str, list[float]] = {}
+        # (``_sweep_uploads``: by key, each upload's id and start time; None: not yet listed).
+        self._sweep_uploads_listed: dict[str, list[tuple[str, float | None]]] | None = None
 
     # -- what it promises -------------------------------------------------------------
 
@@ -700,25 +698,23 @@ class S3Destination:
                     retried = getattr(exc, "response", {}).get("ResponseMetadata", {})
                     if retried.get("RetryAttempts", 0):
                         # botocore sent it again after an answer it lost: the object there
-                        # may be the one the first attempt stored.
-                        etag = self._stored_by(key, data, param, value)
-                        if etag is not None:
-                            return etag, None
+                        # may be the one the first attempt stored, proved by a HEAD with the
+                        # request's metadata too (its run's token: another writer's object
+                        # of the same bytes is not this request's).
+                        found = self.found_stored(
+                            key,
+                            size=len(data),
+                            etag=f'"{hashlib.md5(data).hexdigest()}"',
+                            checksum=(param, value),
+                            metadata=metadata,
+                        )
+                        if found is not None:
+                            # An object stored with no metadata (``put_small``) is not known
+                            # to be this request's own version: no VersionId.
+                            return found[0], found[1] if metadata else None
                 raise self._error(exc, "cannot store", key) from exc
             return str(answer.get("ETag", "")), answer.get("VersionId")
         raise OSError(errno.EBADMSG, f"cannot store {self.display(key)}: refused every attempt")
-
-    def _stored_by(self, key: str, data: bytes | bytearray, param: str, value: str) -> str | None:
-        """The ETag of the object under *key* if it holds *data* (as a PutObject of it
-        stored it), else None: the service's checksum of our algorithm where it keeps one,
-        else an ETag that is the MD5 of *data* (AWS without SSE-KMS, MinIO, moto)."""
-        found = self.found_stored(
-            key,
-            size=len(data),
-            etag=f'"{hashlib.md5(data).hexdigest()}"',
-            checksum=(param, value),
-        )
-        return None if found is None else found[0]
 
     def found_stored(
         self,
@@ -920,13 +916,23 @@ class S3Destination:
             )
 
     def settle_unanswered(
-        self, key: str, *, size: int, etag: str | None, request: str, why: str, then: str
+        self,
+        key: str,
+        *,
+        size: int,
+        etag: str | None,
+        request: str,
+        why: str,
+        then: str,
+        token: str,
     ) -> None:
         """An object of this run's that may be under *key*: its *request* (PutObject,
         CompleteMultipartUpload) was sent and its answer never came (*why*: the failure, in
         words), so the service may have stored it (*size* bytes; *etag*: the ETag it has
-        if so, where it can be computed: an MD5 ETag, else None). A HEAD looks: another
-        writer's object there (not this run's ``offload-upload`` metadata, or another size)
+        if so, where it can be computed: an MD5 ETag, else None; *token*: the
+        ``offload-upload`` metadata it has if so, this run's, or, for a resumed upload, that
+        of the run that created it). A HEAD looks: another writer's object there (not
+        *token* as its ``offload-upload`` metadata, or another size)
         is left as it is and nothing is named; this run's is deleted (``delete_or_name``, by
         its VersionId on a bucket that keeps versions; *then*: what becomes of it if that
         fails). No object there (the bucket still there) proves nothing (a request the
@@ -946,6 +952,12 @@ class S3Destination:
                     return  # a HEAD's 404 carries no code: the bucket itself may be gone
                 # None there now; a request the service was still handling when its
                 # connection closed may store it after this look: named, never as stored.
+                # So too for a CompleteMultipartUpload whose upload ``discard`` aborted just
+                # before, even where the service answered that abort (204, not
+                # NoSuchUpload): AWS documents an abort only against part uploads in
+                # progress (they "might or might not succeed"), nothing of a completion it
+                # is still processing (which can take minutes), so an answered abort does
+                # not prove that completion cannot still store the object.
                 self.name_unless_named(
                     key,
                     None,
@@ -953,7 +965,7 @@ class S3Destination:
                     f"came ({why}); a look for it just after found no object there, which "
                     "does not prove it was not stored (the service may still have been "
                     f"handling it), so this run cannot know whether it was stored (this "
-                    f"run's has the metadata {MARKER_KEY}: {_RUN_TOKEN}); if it is there, "
+                    f"run's has the metadata {MARKER_KEY}: {token}); if it is there, "
                     f"it is {then}",
                     etag=etag,
                     may_be_stored=True,
@@ -968,13 +980,13 @@ class S3Destination:
                 f"may be in the bucket: its {request} was sent but its answer never came "
                 f"({why}), and a look for it failed too ({looked}), so this run cannot know "
                 f"whether it was stored (this run's has the metadata {MARKER_KEY}: "
-                f"{_RUN_TOKEN}); if it is there, it is {then}",
+                f"{token}); if it is there, it is {then}",
                 etag=etag,
                 may_be_stored=True,
             )
             return
         if (
-            dict(head.get("Metadata", {})).get(MARKER_KEY) != _RUN_TOKEN
+            dict(head.get("Metadata", {})).get(MARKER_KEY) != token
             or int(head.get("ContentLength", -1)) != size
         ):
             return  # another writer's object: left as it is
@@ -1845,17 +1857,15 @@ class S3Destination:
         needs it), which answers only "in progress": an upload it does not list is asked of
         its own key as any other (a service may not list uploads by prefix: MinIO). Otherwise,
         one ListMultipartUploads of *key*'s own. Raises OSError."""
-        if listed_before and self._sweep_thread == threading.get_ident():
-            head = self.url.key("")
-            head = f"{head}/" if head else ""
-            if key.startswith(head):
-                if self._sweep_uploads_listed is None:
-                    self._sweep_uploads_listed = self._sweep_uploads(head)
-                if (key, upload_id) in self._sweep_uploads_listed:
-                    return True
-                # Not listed is no proof the upload is gone: MinIO lists multipart uploads
-                # by exact key only (a prefix lists none), and a listing may lag; asked of
-                # its own key below before its record is dropped as dead.
+        # Not in the sweep's listing is no proof the upload is gone: MinIO lists multipart
+        # uploads by exact key only (a prefix lists none), and a listing may lag; asked of
+        # its own key below before its record is dropped as dead.
+        if (
+            listed_before
+            and self._sweep_thread == threading.get_ident()
+            and any(listed == upload_id for listed, _ in self._sweep_uploads().get(key, []))
+        ):
+            return True
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
             for page in paginator.paginate(Bucket=self.url.bucket, Prefix=key):
@@ -1866,25 +1876,30 @@ class S3Destination:
             raise self._error(exc, "cannot list the uploads of", key) from exc
         return False
 
-    def _sweep_uploads(self, prefix: str) -> set[tuple[str, str]]:
-        """Every multipart upload in progress under *prefix*, as (key, upload id) pairs:
-        ListMultipartUploads, a thousand a page. Raises OSError."""
-        found: set[tuple[str, str]] = set()
-        starts = self._sweep_upload_starts
-        starts.clear()
+    def _sweep_uploads(self) -> dict[str, list[tuple[str, float | None]]]:
+        """Every multipart upload in progress under the URL's prefix, by key: its upload id
+        and start time (its ``Initiated``, the service's clock, in seconds; None where the
+        service gives none). ListMultipartUploads, a thousand a page, once a sweep
+        (``abort_abandoned``, on its thread: kept until the sweep ends). Raises OSError."""
+        if self._sweep_uploads_listed is not None:
+            return self._sweep_uploads_listed
+        head = self.url.key("")
+        head = f"{head}/" if head else ""
+        found: dict[str, list[tuple[str, float | None]]] = {}
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
-            for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
+            for page in paginator.paginate(Bucket=self.url.bucket, Prefix=head):
                 for upload in page.get("Uploads", []):
-                    key = str(upload.get("Key", ""))
-                    found.add((key, str(upload.get("UploadId", ""))))
                     initiated = upload.get("Initiated")
-                    # No start time: nothing to order a record after (never ``float("inf")``
-                    # here: ``_sweep_needs_no_read`` floors it), the record is read.
-                    when = initiated.timestamp() if initiated is not None else float("nan")
-                    starts.setdefault(key, []).append(when)
+                    found.setdefault(str(upload.get("Key", "")), []).append(
+                        (
+                            str(upload.get("UploadId", "")),
+                            None if initiated is None else initiated.timestamp(),
+                        )
+                    )
         except Exception as exc:
-            raise self._error(exc, "cannot list the uploads of", prefix) from exc
+            raise self._error(exc, "cannot list the uploads of", head) from exc
+        self._sweep_uploads_listed = found
         return found
 
     def _existing_parts(self, key: str, upload_id: str) -> dict[int, _ExistingPart]:
@@ -2102,7 +2117,6 @@ class S3Destination:
         # A record's versions: one listing for them all, on this thread (``_versions_of``).
         # Their uploads: one listing too, after the records' (``_upload_in_progress``).
         self._sweep_thread, self._sweep_listed = threading.get_ident(), False
-        self._sweep_uploads_listed = None
         try:
             self._sweep_records(keep, cutoff, seen, aborted)
         finally:
@@ -2130,14 +2144,11 @@ class S3Destination:
         for *keep*: those records are read. Raises OSError."""
         if not listed:
             return set()
-        head = self.url.key("")
-        head = f"{head}/" if head else ""
-        if self._sweep_uploads_listed is None:
-            self._sweep_uploads_listed = self._sweep_uploads(head)
         by_record: dict[str, tuple[str, float]] = {}
-        for key, starts in self._sweep_upload_starts.items():
-            if len(starts) == 1 and not math.isnan(starts[0]) and key.startswith(head):
-                by_record[self._record_key(key)] = (key, starts[0])
+        for key, uploads in self._sweep_uploads().items():
+            # No start time: nothing to order a record after, the record is read.
+            if len(uploads) == 1 and uploads[0][1] is not None:
+                by_record[self._record_key(key)] = (key, uploads[0][1])
         quiet: set[str] = set()
         for info in listed:
             upload = by_record.get(info.key)
@@ -2265,6 +2276,11 @@ class S3Upload:
         # the failure in words, the ETag the object has if stored, where known). ``discard``
         # then settles whether it is there (``S3Destination.settle_unanswered``).
         self.unanswered: tuple[str, str, str | None] | None = None
+        # The ``offload-upload`` token the object this upload stores carries: this run's, or,
+        # for a resumed upload, that of the run that created it (``start``: the metadata of
+        # a multipart upload is fixed at its CreateMultipartUpload). What proves an object
+        # under the key the one this upload's request stored (``stored_metadata``).
+        self.token = _RUN_TOKEN
 
     @property
     def staged(self) -> bool:
@@ -2275,6 +2291,13 @@ class S3Upload:
     def digests(self) -> dict[str, str]:
         """The digests this upload stores in the object's metadata (by algorithm)."""
         return digests_of(self.metadata)
+
+    @property
+    def stored_metadata(self) -> dict[str, str]:
+        """The metadata the request that stores the object (PutObject, the upload's
+        CompleteMultipartUpload) gives it: ``metadata`` with ``token`` as its
+        ``offload-upload`` (a resumed upload's creator's)."""
+        return {**self.metadata, MARKER_KEY: self.token}
 
     @property
     def resumed_parts(self) -> int:
@@ -2326,6 +2349,8 @@ class S3Upload:
                 self.upload_id = upload_id
                 self._existing = dest._existing_parts(self.key, upload_id)
                 self._record_etag = record_etag  # the record dropped once it completes
+                # Its object will carry the token of the run that created it (the record's).
+                self.token = str(record.get("run", ""))
                 return
             if upload_id and not dest.abort_upload(
                 self.key,
@@ -2494,7 +2519,7 @@ class S3Upload:
                         size=len(data),
                         etag=md5,
                         checksum=dest._checksum(data),
-                        metadata=self.metadata,
+                        metadata=self.stored_metadata,
                     )
                     if found is None:
                         why = dest.delete_failure(exc, self.key, operation="cannot store")
@@ -2713,7 +2738,7 @@ class S3Upload:
                 # completed as the answer would have; it is read back as any.
                 expected = _multipart_etag(parts)
                 found = dest.found_stored(
-                    self.key, size=self.size_bytes, etag=expected, metadata=self.metadata
+                    self.key, size=self.size_bytes, etag=expected, metadata=self.stored_metadata
                 )
                 if found is None:
                     why = dest.delete_failure(
@@ -2807,7 +2832,8 @@ class S3Upload:
             dest._clean_up(lambda: self._abort(upload_id, recorded, record, maybe))
         if self.unanswered is not None:  # (never with an answered completion)
             # Sent, its answer lost: it may be stored (after the abort above, for an upload
-            # in parts: an upload that was completed cannot be aborted).
+            # in parts: an upload that was completed cannot be aborted; one answered aborted
+            # is still looked for, and named if not found: ``settle_unanswered``).
             request, why, expected = self.unanswered
             self.unanswered = None
             dest._clean_up(
@@ -2818,6 +2844,7 @@ class S3Upload:
                     request=request,
                     why=why,
                     then=self._left_then(),
+                    token=self.token,
                 )
             )
         self.upload_id = None
