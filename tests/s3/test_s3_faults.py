@@ -247,7 +247,13 @@ def test_refused_before_the_first_byte_nothing_written_anywhere(  # type: ignore
     assert out == "" and len(err.strip().splitlines()) == 1, err
     assert url in err and "nothing was written" in err
     assert list(local.iterdir()) == []
-    assert not (tmp_path / "reports").exists() or not list((tmp_path / "reports").iterdir())
+    # The local report folder holds the refusal's record alone (``offload history`` lists the
+    # attempt; it claims no copy), and no secret in it.
+    reports = tmp_path / "reports"
+    written = sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*") if p.is_file())
+    assert len(written) == 1 and written[0].startswith("refused/"), written
+    record = json.loads((reports / written[0]).read_text())
+    assert record["exit_code"] == 64 and "not-the-secret" not in json.dumps(record), record
     assert keys(s3_server.url, bucket) == []
 
 
