@@ -38,8 +38,8 @@ The manifest is written in one streaming pass (entries are text, not a DOM), ato
 never replaces an existing file; then the chain file is rewritten atomically. Nested
 histories (an ``ascmhl`` folder below the root) in a folder the generation lists are
 refused; one beside what it lists (card copies in the folder a single file is copied into)
-is left to itself, the links its newest list ignores ignored by this generation too
-(:mod:`offload.manifest.nested_links`).
+is left to itself, the links its newest list ignores ignored by this generation too where
+that hides nothing else (:mod:`offload.manifest.nested_links`).
 """
 
 from __future__ import annotations

@@ -471,9 +471,10 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     no history or no pattern. Raises OSError if it cannot be read, HistoryError for
     malformed XML."""
     folder = root / ASCMHL_FOLDER
-    if not folder.is_dir():
+    try:
+        names = sorted(_manifest_names(folder))
+    except (FileNotFoundError, NotADirectoryError):
         return ()
-    names = sorted(_manifest_names(folder))
     if not names:
         return ()
     path = folder / names[-1][1]
