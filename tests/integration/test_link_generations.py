@@ -416,3 +416,40 @@ def test_a_nested_folder_name_xml_cannot_hold_adds_no_pattern(
         assert "CLIPS/dangling" in result.stderr, result.describe()
     else:  # ascmhl 1.2 cannot load a nested history below such a name at all (lxml)
         assert "UnicodeEncodeError" in result.stderr, result.describe()
+
+
+def test_a_carried_nested_link_pattern_is_retired_once_it_would_hide_a_reused_name(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The copy whose link the root ignores is renamed away, then a card of the same name
+    is copied into a day folder beside it: the carried ``**/A001/CLIPS/dangling`` (no
+    longer below a nested folder of that name) would hide that copy's recorded file."""
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card = _card(
+        tmp_path / "cards1",
+        "A001",
+        {"CLIPS/C001.mov": os.urandom(3_000)},
+        {"CLIPS/dangling": "nowhere"},
+    )
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    _single_file_into(tmp_path, dest, "one.mov")
+    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    os.rename(dest / "A001", dest / "A001_first")
+    (dest / "DAY2").mkdir()
+    again = _card(
+        tmp_path / "cards2",
+        "A001",
+        {"CLIPS/C002.mov": os.urandom(3_000), "CLIPS/dangling": os.urandom(2_000)},
+        {},
+    )
+    code, output = offload("copy", str(again), str(dest / "DAY2"))
+    assert code == 0, output
+    _single_file_into(tmp_path, dest, "two.mov")
+    patterns = latest_patterns(dest)
+    assert "**/A001/CLIPS/dangling" not in patterns, patterns
+    assert "**/A001_first/CLIPS/dangling" in patterns, patterns
+    result = judge.verify(dest)
+    assert result.clean, result.describe()
+    judge.assert_checks(dest, "DAY2/A001/CLIPS/dangling")

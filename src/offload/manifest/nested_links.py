@@ -25,14 +25,17 @@ nor one whose own path a history records (:func:`~offload.manifest.links.pattern
 A history that cannot be read makes none due. The carried exact patterns of paths below a
 found nested folder that are not due any longer are dropped (a real file now stands there,
 or the pattern would now hide one): ascmhl reads the root's newest list alone, so a pattern
-kept would hide that path from it for good.
+kept would hide that path from it for good. Where a nested history is found, every other
+carried exact pattern that would hide another path than its own, standing or recorded in
+the tree, is dropped too (a copy renamed away, its name reused by a copy in a day folder).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
 there). Else one listing of each folder not listed whole and not ignored, down to the first
 nested history on each branch, and the ``<processinfo>`` of each one's newest generation;
-only when some pattern is due or carried there, a listing of every folder of the tree and
-a read of every history in it (the reference tool's ``verify`` of the root reads and walks
-as much). The caller's lister is memoized, so no folder is listed twice in one generation.
+only when some pattern is due, or an exact pattern is carried, a listing of every folder
+of the tree and a read of every history in it (the reference tool's ``verify`` of the root
+reads and walks as much). The caller's lister is memoized, so no folder is listed twice in
+one generation.
 """
 
 from __future__ import annotations
@@ -90,10 +93,22 @@ def nested_links(
     candidates: set[str] = set()
     for nested in found:
         candidates.update(_links_ignored(root, nested, spec))
-    if not candidates:
+    others = set(carried) - stale
+    if not candidates and not others:
         return NestedLinks([], stale)
-    due = _hiding_nothing(root, candidates, recorded, history, lister)
-    return NestedLinks(sorted(exact_pattern(p) for p in due - stale), stale - due)
+    tree = _tree_paths(root, recorded, history, lister)
+    if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
+        return NestedLinks([], stale)
+    standing, records = tree
+    hiding = pattern_hides(candidates, standing, root)
+    hiding.update(pattern_hides(candidates, records, root, itself=True))
+    due = candidates - hiding.keys()
+    # a carried pattern elsewhere (a copy renamed away, the root's own link) that would now
+    # hide another path: a copy with the name reused, below a nested folder
+    hides_another = pattern_hides(others, [*standing, *records], root)
+    return NestedLinks(
+        sorted(exact_pattern(p) for p in due - stale), (stale - due) | hides_another.keys()
+    )
 
 
 def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) -> list[str]:
@@ -149,26 +164,20 @@ def _links_ignored(root: Path, nested: str, spec: IgnoreSpec) -> list[str]:
     return paths
 
 
-def _hiding_nothing(
-    root: Path,
-    candidates: set[str],
-    recorded: Iterable[str],
-    history: History,
-    lister: Lister,
-) -> set[str]:
-    """The *candidates* whose exact pattern would hide no other path standing in the tree
-    and no path a history there records (module contract); none if a folder cannot be
-    listed or a history read."""
+def _tree_paths(
+    root: Path, recorded: Iterable[str], history: History, lister: Lister
+) -> tuple[list[str], list[str]] | None:
+    """Every path standing below *root* and every path a history there records (*recorded*
+    and the root's *history*, every nested one's: :func:`_recorded_paths`); None if a folder
+    cannot be listed or a history read."""
     try:
         standing, histories = _whole_tree(lister)
-        records = [_recorded_paths(history, ""), recorded]
+        records = [*_recorded_paths(history, ""), *recorded]
         for folder in histories:
-            records.append(_recorded_paths(read_history(root / folder, check_chain=False), folder))
+            records += _recorded_paths(read_history(root / folder, check_chain=False), folder)
     except (OSError, HistoryError):
-        return set()
-    hiding = pattern_hides(candidates, standing, root)
-    hiding.update(pattern_hides(candidates, itertools.chain(*records), root, itself=True))
-    return candidates - hiding.keys()
+        return None
+    return standing, records
 
 
 def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
