@@ -744,9 +744,9 @@ def write_generation(
         # judged with the list this generation carries: the one ascmhl verify -dh reads
         listed_spec = IgnoreSpec(patterns)
         hashed = whole_folders(folders, (e.path for e in recorded), listed_spec, lister)
-        # the links nested histories ignore, ignored here too; their patterns' paths are
-        # below a nested folder, which this generation does not list: no folder judged
-        # whole above changes with them
+        # the links nested histories ignore, ignored here too (paths below a nested
+        # folder, which this generation does not list: no folder's wholeness changes with
+        # them); a carried pattern dropped may be a link's in a folder it lists: judged again
         beside = nested_links(
             root,
             listed_spec,
@@ -759,6 +759,9 @@ def write_generation(
         )
         if beside.retired:
             patterns = carried.patterns(retired={*uncarried, *beside.retired})
+            hashed = whole_folders(
+                folders, (e.path for e in recorded), IgnoreSpec(patterns), lister
+            )
         patterns += tuple(beside.added)
     if "" not in hashed:
         formats = _rooted_formats(formats, history)
