@@ -274,7 +274,8 @@ def test_a_root_generation_over_card_copies_ignores_the_links_their_histories_ig
     assert result.clean, result.describe()
     patterns = latest_patterns(dest)
     assert "**/A001/CLIPS/dangling" in patterns, patterns
-    assert "**/A001/folder_link" in patterns, patterns  # ascmhl does not enter it: harmless
+    # ascmhl does not enter a link to a folder: no pattern needed (verify above is clean)
+    assert "**/A001/folder_link" not in patterns, patterns
     from offload.manifest.ignore import IgnoreSpec
 
     spec = IgnoreSpec(patterns)
@@ -306,3 +307,149 @@ def test_a_root_generation_over_card_copies_ignores_the_links_their_histories_ig
     assert code == 0, output
     result = judge.verify(dest)
     assert result.clean, result.describe()
+
+
+def _card(parent: Path, name: str, files: dict[str, bytes], links: dict[str, str]) -> Path:
+    card = parent / name
+    for relative, content in files.items():
+        (card / relative).parent.mkdir(parents=True, exist_ok=True)
+        (card / relative).write_bytes(content)
+    for relative, target in links.items():
+        (card / relative).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, card / relative)
+    return card
+
+
+def _single_file_into(tmp_path: Path, dest: Path, name: str) -> None:
+    (tmp_path / name).write_bytes(os.urandom(1_000))
+    code, output = offload("copy", str(tmp_path / name), str(dest))
+    assert code == 0, output
+
+
+def test_a_nested_link_pattern_never_hides_another_copys_recorded_file(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Reused card names: ``/RAID/A001`` holds a dangling ``CLIPS/dangling``, and
+    ``/RAID/DAY2/A001/CLIPS/dangling`` is a real file DAY2's copy records. Before, the root
+    generation wrote ``**/A001/CLIPS/dangling``, which matches DAY2's file too: ascmhl 1.2
+    never hashed it (a changed file passed ``verify`` of the root)."""
+    dest = tmp_path / "RAID"
+    (dest / "DAY2").mkdir(parents=True)
+    first = _card(
+        tmp_path / "cards1",
+        "A001",
+        {"CLIPS/C001.mov": os.urandom(3_000)},
+        {"CLIPS/dangling": "nowhere"},
+    )
+    second = _card(
+        tmp_path / "cards2",
+        "A001",
+        {"CLIPS/C002.mov": os.urandom(3_000), "CLIPS/dangling": os.urandom(2_000)},
+        {},
+    )
+    for card, into in ((first, dest), (second, dest / "DAY2")):
+        code, output = offload("copy", str(card), str(into))
+        assert code == 0, output
+    _single_file_into(tmp_path, dest, "one.mov")
+    assert "**/A001/CLIPS/dangling" not in latest_patterns(dest)
+    judge.assert_checks(dest, "DAY2/A001/CLIPS/dangling")
+    code, output = offload("verify", str(dest))
+    assert code == 0, output
+
+
+def test_a_nested_link_pattern_is_retired_once_a_file_stands_there(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The copy's dangling link became a real file its history records (the card re-run
+    with the take restored): the root's carried ``**/A001/CLIPS/dangling`` used to stay,
+    so ascmhl 1.2 verify of the root never hashed that recorded file."""
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card = _card(
+        tmp_path / "cards",
+        "A001",
+        {"CLIPS/C001.mov": os.urandom(3_000)},
+        {"CLIPS/dangling": "nowhere"},
+    )
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    _single_file_into(tmp_path, dest, "one.mov")
+    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    (card / "CLIPS" / "dangling").unlink()
+    (card / "CLIPS" / "dangling").write_bytes(os.urandom(2_000))
+    (dest / "A001" / "CLIPS" / "dangling").unlink()  # as the preflight asks
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    assert "**/CLIPS/dangling" not in latest_patterns(dest / "A001")
+    _single_file_into(tmp_path, dest, "two.mov")
+    assert "**/A001/CLIPS/dangling" not in latest_patterns(dest)
+    result = judge.verify(dest)
+    assert result.clean, result.describe()
+    judge.assert_checks(dest, "A001/CLIPS/dangling")
+
+
+@pytest.mark.parametrize("name", ["A\x01001", "A\udcff001"], ids=["control", "not-utf8"])
+def test_a_nested_folder_name_xml_cannot_hold_adds_no_pattern(
+    judge: AscmhlJudge, tmp_path: Path, name: str
+) -> None:
+    """A copy renamed to a name XML cannot hold (a control character, bytes not UTF-8):
+    its link's pattern from the root would be one too. Before, the generation was written
+    malformed (control character) or the write raised (not UTF-8)."""
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card = _card(
+        tmp_path / "cards",
+        "A001",
+        {"CLIPS/C001.mov": os.urandom(3_000)},
+        {"CLIPS/dangling": "nowhere"},
+    )
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    os.rename(dest / "A001", os.fsencode(dest) + b"/" + os.fsencode(name))
+    _single_file_into(tmp_path, dest, "one.mov")
+    history = read_history(dest)  # well-formed
+    assert not any("001/CLIPS/dangling" in p for p in history.latest_ignore_patterns() or ())
+    result = judge.verify(dest)
+    if "\x01" in name:
+        # the link is new to it, as before these patterns
+        assert result.returncode == 21, result.describe()
+        assert "CLIPS/dangling" in result.stderr, result.describe()
+    else:  # ascmhl 1.2 cannot load a nested history below such a name at all (lxml)
+        assert "UnicodeEncodeError" in result.stderr, result.describe()
+
+
+def test_a_carried_nested_link_pattern_is_retired_once_it_would_hide_a_reused_name(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The copy whose link the root ignores is renamed away, then a card of the same name
+    is copied into a day folder beside it: the carried ``**/A001/CLIPS/dangling`` (no
+    longer below a nested folder of that name) would hide that copy's recorded file."""
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card = _card(
+        tmp_path / "cards1",
+        "A001",
+        {"CLIPS/C001.mov": os.urandom(3_000)},
+        {"CLIPS/dangling": "nowhere"},
+    )
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    _single_file_into(tmp_path, dest, "one.mov")
+    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    os.rename(dest / "A001", dest / "A001_first")
+    (dest / "DAY2").mkdir()
+    again = _card(
+        tmp_path / "cards2",
+        "A001",
+        {"CLIPS/C002.mov": os.urandom(3_000), "CLIPS/dangling": os.urandom(2_000)},
+        {},
+    )
+    code, output = offload("copy", str(again), str(dest / "DAY2"))
+    assert code == 0, output
+    _single_file_into(tmp_path, dest, "two.mov")
+    patterns = latest_patterns(dest)
+    assert "**/A001/CLIPS/dangling" not in patterns, patterns
+    assert "**/A001_first/CLIPS/dangling" in patterns, patterns
+    result = judge.verify(dest)
+    assert result.clean, result.describe()
+    judge.assert_checks(dest, "DAY2/A001/CLIPS/dangling")

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 from offload.manifest.coverage import Entry, local_lister
-from offload.manifest.nested_links import nested_link_patterns
+from offload.manifest.history import History, latest_ignore_patterns_of
+from offload.manifest.ignore import IgnoreSpec
+from offload.manifest.nested_links import NestedLinks, nested_links
 
 _MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
 <hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">
@@ -16,45 +18,124 @@ _MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
 {patterns}    </ignore>
   </processinfo>
   <hashes>
-    <hash><path size="1">CLIPS/not xml we read</path></hash>
+    <hash><path size="1">{recorded}</path></hash>
   </hashes>
 </hashlist>
 """
 
 
-def _nested(folder: Path, patterns: list[str], number: int = 1) -> None:
+def _nested(
+    folder: Path, patterns: list[str], number: int = 1, recorded: str = "CLIPS/not xml we read"
+) -> None:
     history = folder / "ascmhl"
     history.mkdir(parents=True, exist_ok=True)
     text = "".join(f"      <pattern>{p}</pattern>\n" for p in patterns)
     (history / f"{number:04d}_{folder.name}_2026-01-01_000000Z.mhl").write_text(
-        _MANIFEST.format(patterns=text)
+        _MANIFEST.format(patterns=text, recorded=recorded)
+    )
+    # its chain (not checked here: read_history(check_chain=False) needs it to exist)
+    (history / "ascmhl_chain.xml").write_text(
+        '<ascmhldirectory xmlns="urn:ASC:MHL:DIRECTORY:v2.0"></ascmhldirectory>\n'
     )
 
 
-def test_only_links_the_newest_nested_list_names_exactly_are_scoped_to_the_root(
+def _links(
+    root: Path,
+    patterns: list[str],
+    whole: set[str],
+    recorded: list[str],
+    carried: dict[str, str] | None = None,
+) -> NestedLinks:
+    return nested_links(
+        root,
+        IgnoreSpec(patterns),
+        patterns,
+        carried or {},
+        whole,
+        recorded,
+        History(root, (), ()),
+        local_lister(root),
+    )
+
+
+def test_only_links_to_no_folder_the_newest_nested_list_names_exactly_are_scoped_to_the_root(
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "RAID"
     card = root / "DAY1" / "A001"
     (card / "CLIPS").mkdir(parents=True)
     os.symlink("nowhere", card / "CLIPS" / "dangling")
-    os.symlink("CLIPS", card / "to_folder")
+    os.symlink("CLIPS", card / "to_folder")  # ascmhl never enters it: no pattern
     (card / "CLIPS" / "real.mov").write_bytes(b"x")
     os.symlink("nowhere", card / "CLIPS" / "older")
     _nested(card, ["**/CLIPS/older"], number=1)  # an older generation: not read
     _nested(card, ["**/CLIPS/dangling", "**/to_folder", "**/CLIPS/real.mov", "*.tmp", "!x"], 2)
     (root / "one.mov").write_bytes(b"y")
-    found = nested_link_patterns(root, [".offload"], {"x"}, ["one.mov"], local_lister(root))
-    assert found == ["**/DAY1/A001/CLIPS/dangling", "**/DAY1/A001/to_folder"]
+    found = _links(root, [".offload"], {"x"}, ["one.mov"])
+    assert found == NestedLinks(["**/DAY1/A001/CLIPS/dangling"], set())
     # A path the root's list ignores already, or whose pattern would hide a recorded one.
-    found = nested_link_patterns(
-        root, ["**/to_folder"], set(), ["X/DAY1/A001/CLIPS/dangling"], local_lister(root)
-    )
-    assert found == []
+    assert _links(root, ["**/CLIPS/dangling"], set(), []) == NestedLinks([], set())
+    found = _links(root, [], set(), ["X/DAY1/A001/CLIPS/dangling"])
+    assert found == NestedLinks([], set())
+
+
+def test_no_pattern_hides_a_path_standing_beside_or_one_another_history_records(
+    tmp_path: Path,
+) -> None:
+    """``**/A001/CLIPS/dangling`` matches at any depth: not written while such a path
+    stands anywhere else in the tree, or another history records one (even gone)."""
+    root = tmp_path / "RAID"
+    card = root / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    os.symlink("nowhere", card / "CLIPS" / "dangling")
+    _nested(card, ["**/CLIPS/dangling"])
+    assert _links(root, [], set(), []).added == ["**/A001/CLIPS/dangling"]
+    beside = root / "OLD" / "A001" / "CLIPS"
+    beside.mkdir(parents=True)
+    (beside / "dangling").write_bytes(b"no history records it")
+    assert _links(root, [], set(), []) == NestedLinks([], set())
+    (beside / "dangling").unlink()
+    other = root / "DAY2" / "A001"
+    other.mkdir(parents=True)
+    _nested(other, [], recorded="CLIPS/dangling")  # gone from disk since
+    assert _links(root, [], set(), []) == NestedLinks([], set())
+    _nested(other, [], number=2, recorded="CLIPS/dangling/below")  # as a folder, earlier
+    (other / "ascmhl" / "0001_A001_2026-01-01_000000Z.mhl").unlink()
+    assert _links(root, [], set(), []) == NestedLinks([], set())
+
+
+def test_a_carried_pattern_below_a_nested_folder_no_longer_due_is_retired(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "RAID"
+    card = root / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "dangling").write_bytes(b"a real file now")
+    os.symlink("nowhere", card / "CLIPS" / "still")
+    _nested(card, ["**/CLIPS/still"])
+    carried = {
+        "A001/CLIPS/dangling": "**/A001/CLIPS/dangling",
+        "A001/CLIPS/still": "**/A001/CLIPS/still",
+        "elsewhere/link": "**/elsewhere/link",
+    }
+    found = _links(root, list(carried.values()), set(), [], carried)
+    assert found == NestedLinks([], {"A001/CLIPS/dangling"})
+
+
+def test_latest_ignore_patterns_of_reads_the_newest_ignore_list_alone(tmp_path: Path) -> None:
+    card = tmp_path / "A001"
+    assert latest_ignore_patterns_of(card) == ()
+    _nested(card, ["**/old"], number=1)
+    _nested(card, ["**/new", "*.tmp"], number=2)
+    (card / "ascmhl" / "0003_not_a_file.mhl").mkdir()  # not a generation
+    assert latest_ignore_patterns_of(card) == ("**/new", "*.tmp")
 
 
 def test_a_root_listed_whole_lists_nothing(tmp_path: Path) -> None:
     def lister(folder: str) -> list[Entry]:
         raise AssertionError(f"listed {folder!r}")
 
-    assert nested_link_patterns(tmp_path, [], {""}, [], lister) == []
+    spec = IgnoreSpec([])
+    history = History(tmp_path, (), ())
+    found = nested_links(tmp_path, spec, [], {}, {""}, [], history, lister)
+    assert found == NestedLinks([], set())

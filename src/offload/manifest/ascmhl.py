@@ -38,8 +38,8 @@ The manifest is written in one streaming pass (entries are text, not a DOM), ato
 never replaces an existing file; then the chain file is rewritten atomically. Nested
 histories (an ``ascmhl`` folder below the root) in a folder the generation lists are
 refused; one beside what it lists (card copies in the folder a single file is copied into)
-is left to itself, the links its newest list ignores ignored by this generation too
-(:mod:`offload.manifest.nested_links`).
+is left to itself, the links its newest list ignores ignored by this generation too where
+that hides nothing else (:mod:`offload.manifest.nested_links`).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.atomic import AtomicFile, write_file_atomically
-from offload.manifest.coverage import Lister, whole_folders
+from offload.manifest.coverage import Entry, Lister, whole_folders
 from offload.manifest.creator import check_creator
 from offload.manifest.digest import (
     all_canonical,
@@ -78,7 +78,7 @@ from offload.manifest.history import (
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
-from offload.manifest.nested_links import nested_link_patterns
+from offload.manifest.nested_links import nested_links
 from offload.manifest.xmlchars import paths_xml_cannot_hold
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -738,22 +738,31 @@ def write_generation(
     uncarried = carried.hiding(root, recorded, folders)
     patterns = carried.patterns(retired=uncarried)
     formats = _select_formats(recorded, hash_formats)
-    # judged with the list this generation carries: the one ascmhl verify -dh reads
-    hashed = (
-        folders
-        if lister is None
-        else whole_folders(folders, (e.path for e in recorded), IgnoreSpec(patterns), lister)
-    )
-    if lister is not None:  # the links nested histories ignore, ignored here too
-        patterns += tuple(
-            nested_link_patterns(
-                root,
-                patterns,
-                hashed,
-                [*(e.path for e in recorded), *folders],
-                lister,
-            )
+    hashed = folders
+    if lister is not None:
+        lister = _memoized(lister)  # whole_folders and nested_links both list the root
+        # judged with the list this generation carries: the one ascmhl verify -dh reads
+        listed_spec = IgnoreSpec(patterns)
+        hashed = whole_folders(folders, (e.path for e in recorded), listed_spec, lister)
+        # the links nested histories ignore, ignored here too (paths below a nested
+        # folder, which this generation does not list: no folder's wholeness changes with
+        # them); a carried pattern dropped may be a link's in a folder it lists: judged again
+        beside = nested_links(
+            root,
+            listed_spec,
+            patterns,
+            carried.retirable,
+            hashed,
+            [*(e.path for e in recorded), *folders],
+            history,
+            lister,
         )
+        if beside.retired:
+            patterns = carried.patterns(retired={*uncarried, *beside.retired})
+            hashed = whole_folders(
+                folders, (e.path for e in recorded), IgnoreSpec(patterns), lister
+            )
+        patterns += tuple(beside.added)
     if "" not in hashed:
         formats = _rooted_formats(formats, history)
         if not formats:
@@ -953,6 +962,20 @@ def hidden_again_below(patterns: Sequence[str]) -> tuple[str, ...]:
     gone = set(moved)
     before = [p for p in patterns[: last + 1] if p not in gone]
     return (*before, *moved, *(p for p in patterns[last + 1 :] if p not in gone))
+
+
+def _memoized(lister: Lister) -> Lister:
+    """*lister* answering each folder once (an error is not kept: asked again, it lists
+    again)."""
+    listings: dict[str, list[Entry]] = {}
+
+    def entries(folder: str) -> list[Entry]:
+        found = listings.get(folder)
+        if found is None:
+            found = listings[folder] = list(lister(folder))
+        return found
+
+    return entries
 
 
 class _Carried:

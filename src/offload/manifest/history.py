@@ -462,6 +462,43 @@ def _manifest_names(folder: Path) -> Iterator[tuple[int, str]]:
             yield number, entry.name
 
 
+def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
+    """The ignore patterns of the newest generation of the history in ``root/ascmhl`` (the
+    highest-numbered manifest file, :func:`generation_number_of`), by :func:`parse_manifest`'s
+    rule (each ``<pattern>`` of an ``<ignore>``), read up to the end of its
+    ``<processinfo>`` only: the patterns come before the file records, so a card's history
+    of 50,000 files is not parsed for them. Its chain is not checked. Empty where there is
+    no history or no pattern. Raises OSError if it cannot be read, HistoryError for
+    malformed XML."""
+    folder = root / ASCMHL_FOLDER
+    try:
+        names = sorted(_manifest_names(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return ()
+    if not names:
+        return ()
+    path = folder / names[-1][1]
+    patterns: list[str] = []
+    stack: list[str] = []
+    try:
+        with open(path, "rb") as handle:  # closed though the parse stops early
+            for event, element in ET.iterparse(handle, events=("start", "end")):
+                tag = _local(element.tag)
+                if event == "start":
+                    if tag == "hashes":  # past the <processinfo>, or a manifest without one
+                        break
+                    stack.append(tag)
+                    continue
+                stack.pop()
+                if tag == "pattern" and stack and stack[-1] == "ignore":
+                    patterns.append(_text(element))
+                elif tag == "processinfo":
+                    break
+    except ET.ParseError as exc:
+        raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+    return tuple(patterns)
+
+
 def read_history(root: Path, *, check_chain: bool = True) -> History:
     """Read the history in ``root/ascmhl`` (an empty History if there is none).
 

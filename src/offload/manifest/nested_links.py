@@ -4,60 +4,111 @@ A generation written at a copy root that also holds card copies with histories o
 (a single file copied into a folder of card copies: the folder's new root history above
 ``A001/ascmhl``) leaves those folders to their nested histories. The reference tool
 (``ascmhl`` 1.2) checks the nested histories' files in ``verify`` of the root, but with the
-root history's ignore list alone: a link a nested history ignores by its exact pattern (a
-link to a folder, a dangling one: ``manifest/links.py``) is then a new file to it (exit 21),
-though ``offload verify`` of the root, which applies each history's own list, and
-``ascmhl-debug verify`` of the nested folder pass.
+root history's ignore list alone: a dangling or looping link a nested history ignores by its
+exact pattern (``manifest/links.py``) is then a new file to it (exit 21), though ``offload
+verify`` of the root, which applies each history's own list, and ``ascmhl-debug verify`` of
+the nested folder pass. A link to a folder needs nothing: ascmhl never enters one, nor calls
+it new.
 
-Contract: :func:`nested_link_patterns` gives, for each nested history found below a root
-whose generation does not list its whole tree, each exact pattern of that history's newest
-ignore list (``**/<path>``: the only kind offload-ai writes for a link, and the only kind
-that names one path) whose path is a link there and the root's list does not ignore,
-scoped to the root (``**/<nested folder>/<path>``), so that the root generation ignores
-those paths too. Never one that would hide a file or folder the generation records
-(:func:`offload.manifest.links.pattern_hides`). Costs nothing where the generation lists
-its root whole (no other folder can stand there); else one listing of each folder not
-listed whole, down to the first nested history on each branch, and one read of each
-nested history found: its newest generation's ``<processinfo>`` alone (the patterns come
-before the file records), its chain not checked (its own check does that). Only links
-(``islink``) are so ignored: a pattern of a nested list naming a file hides no file from
-the root's check. A nested history that cannot be read adds nothing (its own check says
-why); a folder that cannot be listed is passed over.
+Contract: :func:`nested_links` tells a generation at a root that does not list its whole
+tree which exact patterns (``**/<nested folder>/<path>``) to add, and which carried ones to
+drop. A pattern is *due* for each exact pattern of a found nested history's newest ignore
+list (``**/<path>``: the only kind offload-ai writes for a link, the only kind naming one
+path) whose path is, there, a link not leading to a folder, that the root's other patterns
+do not ignore, that XML can hold (:func:`~offload.manifest.xmlchars.xml_can_hold`), and
+whose pattern hides nothing else: ascmhl matches it at any depth (``**/A001/CLIPS/dangling``
+matches ``DAY2/A001/CLIPS/dangling`` too; there is no anchored form, as it matches patterns
+against absolute paths), so no pattern is due that would match any other path standing in
+the tree (a full listing of it, links not entered) or any path a history there records
+(the root's, every nested one's, every generation, previous paths and folders included),
+nor one whose own path a history records (:func:`~offload.manifest.links.pattern_hides`).
+A history that cannot be read makes none due. The carried exact patterns of paths below a
+found nested folder that are not due any longer are dropped (a real file now stands there,
+or the pattern would now hide one): ascmhl reads the root's newest list alone, so a pattern
+kept would hide that path from it for good. Where a nested history is found, every other
+carried exact pattern that would hide another path than its own, standing or recorded in
+the tree, is dropped too (a copy renamed away, its name reused by a copy in a day folder).
+
+Cost: nothing where the generation lists its root whole (no nested history can stand
+there). Else one listing of each folder not listed whole and not ignored, down to the first
+nested history on each branch, and the ``<processinfo>`` of each one's newest generation;
+only when some pattern is due, or an exact pattern is carried, a listing of every folder
+of the tree and a read of every history in it (the reference tool's ``verify`` of the root
+reads and walks as much). The caller's lister is memoized, so no folder is listed twice in
+one generation.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.manifest.coverage import Lister
+from offload.manifest.errors import HistoryError
+from offload.manifest.history import History, latest_ignore_patterns_of, read_history
 from offload.manifest.ignore import IgnoreSpec
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
+from offload.manifest.xmlchars import xml_can_hold
 
 
-def nested_link_patterns(
+class NestedLinks(NamedTuple):
+    """What a generation changes in its list for the nested histories' links."""
+
+    added: list[str]  # the patterns to add (sorted): due and not carried
+    retired: set[str]  # the carried exact paths (below a nested folder) no longer due
+
+
+_NOTHING = NestedLinks([], set())
+
+
+def nested_links(
     root: Path,
-    patterns: Iterable[str],
+    spec: IgnoreSpec,
+    patterns: Collection[str],
+    carried: Mapping[str, str],
     whole: Collection[str],
-    recorded: Collection[str],
+    recorded: Iterable[str],
+    history: History,
     lister: Lister,
-) -> list[str]:
-    """The patterns to add to a generation at *root* whose ignore list is *patterns*, which
-    lists the folders *whole* whole (``""`` the root) and records the paths *recorded*
-    (files and folders), *lister* telling what stands in a folder (module contract).
-    Sorted; empty when the root is listed whole or no nested history ignores a link."""
+) -> NestedLinks:
+    """For a generation at *root* whose ignore list is *patterns* (*spec* its IgnoreSpec),
+    *carried* its carried exact patterns (path -> pattern) it may drop, which lists the
+    folders *whole* whole (``""`` the root) and records the paths *recorded* (files and
+    folders) over the root's *history*, *lister* telling what stands in a folder: the
+    patterns to add and the carried paths to drop (module contract)."""
     if "" in whole:
-        return []
-    spec = IgnoreSpec(patterns)
-    added: set[str] = set()
-    for nested in _nested_histories(spec, whole, lister):
-        added.update(_links_ignored(root, nested, spec))
-    if not added:
-        return []
-    hiding = pattern_hides(added, recorded, root)
-    return sorted(exact_pattern(path) for path in added if path not in hiding)
+        return _NOTHING
+    found = _nested_histories(spec, whole, lister)
+    if not found:
+        return _NOTHING
+    below = tuple(f"{folder}/" for folder in found)
+    stale = {path for path in carried if path.startswith(below)}
+    if stale:  # judged again, as if not carried
+        kept = [p for p in patterns if p not in {carried[path] for path in stale}]
+        spec = IgnoreSpec(kept)
+    candidates: set[str] = set()
+    for nested in found:
+        candidates.update(_links_ignored(root, nested, spec))
+    others = set(carried) - stale
+    if not candidates and not others:
+        return NestedLinks([], stale)
+    tree = _tree_paths(root, recorded, history, lister)
+    if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
+        return NestedLinks([], stale)
+    standing, records = tree
+    hiding = pattern_hides(candidates, standing, root)
+    hiding.update(pattern_hides(candidates, records, root, itself=True))
+    due = candidates - hiding.keys()
+    # a carried pattern elsewhere (a copy renamed away, the root's own link) that would now
+    # hide another path: a copy with the name reused, below a nested folder
+    hides_another = pattern_hides(others, [*standing, *records], root)
+    return NestedLinks(
+        sorted(exact_pattern(p) for p in due - stale), (stale - due) | hides_another.keys()
+    )
 
 
 def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) -> list[str]:
@@ -90,44 +141,80 @@ def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) 
 
 def _links_ignored(root: Path, nested: str, spec: IgnoreSpec) -> list[str]:
     """The paths (from *root*) of the links in the nested history's folder *nested* that its
-    newest ignore list names by an exact pattern and *spec* does not ignore."""
+    newest ignore list names by an exact pattern, that do not lead to a folder, that XML
+    can hold and that *spec* does not ignore."""
+    try:
+        listed = latest_ignore_patterns_of(root / nested)
+    except (OSError, HistoryError):
+        return []  # its own check says why
     paths = []
-    for pattern in _newest_ignore_list(root / nested / ASCMHL_FOLDER):
+    for pattern in listed:
         named = exact_pattern_path(pattern)
         if named is None:
             continue
         path = f"{nested}/{named}"
         stands = root / path
-        if os.path.islink(stands) and not spec.excludes(path, is_dir=os.path.isdir(stands)):
+        if (
+            xml_can_hold(path)
+            and os.path.islink(stands)
+            and not os.path.isdir(stands)  # ascmhl never enters it, nor calls it new
+            and not spec.excludes(path, is_dir=False)
+        ):
             paths.append(path)
     return paths
 
 
-def _newest_ignore_list(folder: Path) -> list[str]:
-    """The ignore patterns of the newest generation in the history folder *folder* (the
-    highest ``NNNN_*.mhl``), read up to the end of its ``<processinfo>``, which holds them
-    and comes before its ``<hashes>``: a card's history of 50,000 files is not parsed for
-    them. Empty where there is none or it cannot be read."""
-    import xml.etree.ElementTree as ET
-
-    from offload.manifest.history import generation_number_of
-
+def _tree_paths(
+    root: Path, recorded: Iterable[str], history: History, lister: Lister
+) -> tuple[list[str], list[str]] | None:
+    """Every path standing below *root* and every path a history there records (*recorded*
+    and the root's *history*, every nested one's: :func:`_recorded_paths`); None if a folder
+    cannot be listed or a history read."""
     try:
-        with os.scandir(folder) as listing:
-            numbered = [
-                (number, entry.name)
-                for entry in listing
-                if (number := generation_number_of(entry.name)) is not None
-            ]
-        if not numbered:
-            return []
-        patterns: list[str] = []
-        for _, element in ET.iterparse(folder / max(numbered)[1], events=("end",)):
-            tag = element.tag.rpartition("}")[2]
-            if tag == "pattern":
-                patterns.append(element.text or "")
-            elif tag in ("processinfo", "hashes"):
-                break
-        return patterns
-    except (OSError, ET.ParseError):
-        return []
+        standing, histories = _whole_tree(lister)
+        records = [*_recorded_paths(history, ""), *recorded]
+        for folder in histories:
+            records += _recorded_paths(read_history(root / folder, check_chain=False), folder)
+    except (OSError, HistoryError):
+        return None
+    return standing, records
+
+
+def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
+    """Every path standing below the root (files, folders, links; links and history
+    folders not entered) and the folders holding a history (``""`` left out). Raises
+    OSError if a folder cannot be listed."""
+    standing: list[str] = []
+    histories: list[str] = []
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        prefix = f"{folder}/" if folder else ""
+        for entry in lister(folder):
+            path = prefix + entry.name
+            if entry.name == ASCMHL_FOLDER and entry.is_dir and not entry.is_link:
+                if folder:
+                    histories.append(folder)
+                continue  # ignored by every list (ascmhl's defaults)
+            standing.append(path)
+            if entry.is_dir and not entry.is_link:
+                pending.append(path)
+    return standing, histories
+
+
+def _recorded_paths(history: History, folder: str) -> list[str]:
+    """Every path *history* (of *folder*, ``""`` the root) records, in any generation:
+    files, their previous paths, folders; from the root."""
+    prefix = f"{folder}/" if folder else ""
+    paths: list[str] = []
+    for generation in history.generations:
+        named = itertools.chain(
+            ((r.path, r.previous_path) for r in generation.files),
+            ((r.path, r.previous_path) for r in generation.directories),
+        )
+        for path, previous in named:
+            if path not in ("", "."):
+                paths.append(prefix + path)
+            if previous:
+                paths.append(prefix + previous)
+    return paths
