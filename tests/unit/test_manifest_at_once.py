@@ -6,6 +6,7 @@ the same errors, the same text."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -291,6 +292,10 @@ def test_a_folder_written_a_slice_at_a_time_is_the_same_manifest(
         root = tmp_path / f"r{at_once}" / "CARD"
         for item in files:
             (root / item.relative_path).parent.mkdir(parents=True, exist_ok=True)
+        # The folders' records carry their times: the same in both roots, whichever second
+        # each was made in (made a second apart, the manifests differed by their dates alone).
+        for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+            os.utime(folder, (1_700_000_000, 1_700_000_000))
         path = write_generation(root, files, creator=creator, now=lambda: _WHEN)
         written.append(path.read_bytes())
     assert written[0] == written[1]
