@@ -109,7 +109,7 @@ from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 from offload.plan.codes import PreflightCode
-from offload.report.words import plural
+from offload.report.words import listed, plural
 
 
 class LinkState(StrEnum):
@@ -694,15 +694,17 @@ def write_manifests(
 
 def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
     """The warning for the files a generation just written on *root* records as ``failed``
-    (``write_generation``'s *on_failed*): verified copies (by this run, or an earlier one
-    and trusted: each later generation records them so again) whose content is not what an
-    earlier generation recorded at their path, which ASC MHL keeps as their reference."""
+    (``write_generation``'s *on_failed*): copies it records (verified, or transfer-checked
+    only under ``--verify transfer``, by this run or an earlier one and trusted: each later
+    generation records them so again) whose content is not what an earlier generation
+    recorded at their path, which ASC MHL keeps as their reference. Worded as what the run
+    recorded, never "verified": the writer does not know which of them were read back."""
     one = len(paths) == 1
-    shown = ", ".join(printable_name(p) for p in paths[:3])
-    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    shown = listed([printable_name(p) for p in paths], 3)
     return (
-        f"the ASC MHL history on {printable_name(str(root))} now records {shown}{more} as "
-        f"failed: {'the verified copy' if one else 'the verified copies'} there "
+        f"the ASC MHL history on {printable_name(str(root))} now records {shown} as "
+        f"failed: {'the copy' if one else 'the copies'} there, as this run recorded "
+        f"{'it' if one else 'them'}, "
         f"{'holds' if one else 'hold'} content unlike what an earlier generation recorded at "
         f"{'its' if one else 'their'} path (a file replaced "
         "there: ASC MHL keeps a path's first record as its reference and cannot record a new "
@@ -841,9 +843,7 @@ def _followed(root: Path, records: OffloadRecords, carried: CarriedHistory) -> b
 def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHistory) -> str:
     """The card's manifests *carried* did not bring to *root*: its history there is its own."""
     names = carried.not_carried
-    shown = ", ".join(printable_name(n) for n in names[:3])
-    if len(names) > 3:
-        shown += f" and {len(names) - 3} more"
+    shown = listed([printable_name(n) for n in names], 3)
     where = printable_name(str(root / ASCMHL_FOLDER))
     source = printable_name(str(records.source / ASCMHL_FOLDER))
     whose, holder = _whose(records)
@@ -1062,11 +1062,10 @@ def _write_after_carrying(
                 )
             )
             if empty:
-                shown = ", ".join(printable_name(p) for p in empty[:3])
-                more = f" and {len(empty) - 3} more" if len(empty) > 3 else ""
+                shown = listed([printable_name(p) for p in empty], 3)
                 outcome.warnings.append(
                     f"the legacy MHL on {root} lists the empty file{'s' if len(empty) > 1 else ''} "
-                    f"{shown}{more} with <size>0</size>, as mhl-tool writes it; a check "
+                    f"{shown} with <size>0</size>, as mhl-tool writes it; a check "
                     "against the MHL v1.1 XSD (size: a positive integer) refuses such an entry"
                 )
     except (OffloadError, ValueError) as exc:
@@ -1194,11 +1193,10 @@ def _listed_again_past_history(
             "which no pattern can list again"
         )
         one = len(hidden) == 1
-        shown = ", ".join(printable_name(p) for p in hidden[:3])
-        more = f" and {len(hidden) - 3} more" if len(hidden) > 3 else ""
+        shown = listed([printable_name(p) for p in hidden], 3)
         message = (
             f"{plural(len(hidden), 'file')} of the card on {root} "
-            f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}{more}): "
+            f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}): "
             f"{why}; {'its copy is' if one else 'their copies are'} in the job report with "
             f"{'its state' if one else 'their states'} (ascmhl verify and offload verify pass "
             f"over {'it' if one else 'them'})"
