@@ -109,7 +109,8 @@ from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 from offload.plan.codes import PreflightCode
-from offload.report.words import listed, plural
+from offload.report.words import listed as shortened
+from offload.report.words import plural
 
 
 class LinkState(StrEnum):
@@ -700,7 +701,7 @@ def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
     recorded at their path, which ASC MHL keeps as their reference. Worded as what the run
     recorded, never "verified": the writer does not know which of them were read back."""
     one = len(paths) == 1
-    shown = listed([printable_name(p) for p in paths], 3)
+    shown = shortened([printable_name(p) for p in paths], 3)
     return (
         f"the ASC MHL history on {printable_name(str(root))} now records {shown} as "
         f"failed: {'the copy' if one else 'the copies'} there, as this run recorded "
@@ -843,7 +844,7 @@ def _followed(root: Path, records: OffloadRecords, carried: CarriedHistory) -> b
 def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHistory) -> str:
     """The card's manifests *carried* did not bring to *root*: its history there is its own."""
     names = carried.not_carried
-    shown = listed([printable_name(n) for n in names], 3)
+    shown = shortened([printable_name(n) for n in names], 3)
     where = printable_name(str(root / ASCMHL_FOLDER))
     source = printable_name(str(records.source / ASCMHL_FOLDER))
     whose, holder = _whose(records)
@@ -1062,7 +1063,7 @@ def _write_after_carrying(
                 )
             )
             if empty:
-                shown = listed([printable_name(p) for p in empty], 3)
+                shown = shortened([printable_name(p) for p in empty], 3)
                 outcome.warnings.append(
                     f"the legacy MHL on {root} lists the empty file{'s' if len(empty) > 1 else ''} "
                     f"{shown} with <size>0</size>, as mhl-tool writes it; a check "
@@ -1193,7 +1194,7 @@ def _listed_again_past_history(
             "which no pattern can list again"
         )
         one = len(hidden) == 1
-        shown = listed([printable_name(p) for p in hidden], 3)
+        shown = shortened([printable_name(p) for p in hidden], 3)
         message = (
             f"{plural(len(hidden), 'file')} of the card on {root} "
             f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}): "
