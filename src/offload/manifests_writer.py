@@ -134,7 +134,10 @@ class ManifestResult:
     are the card's files (or folders) this offload copied there, not links: path → (why, in
     a few words; the warning naming it), which every saved report names too (code
     ``not-in-manifest``). ``lasting``: *error* comes from the card's tree itself (nested
-    histories), so the same command run again writes no manifest either.
+    histories), so the same command run again writes no manifest either. ``carried``: the
+    card's own ASC MHL history stands whole in this destination's history once this run is
+    done (carried by it, or there already and followed), not taken back: what the summary
+    says of where the card's history went, never inferred from the copies' states.
     """
 
     destination_index: int
@@ -146,6 +149,7 @@ class ManifestResult:
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
     coded: dict[int, PreflightCode] = field(default_factory=dict)
     not_listed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    carried: bool = False
 
 
 def not_written(where: object, why: str, *, lasting: bool = False) -> str:
@@ -772,6 +776,8 @@ def _write_on_destination(
             outcome.error = not_written(destination.destination, exc.message)
             return outcome
         outcome.written.extend(str(p) for p in carried.written)
+        # Whole in this destination's history (until taken back below, _take_back).
+        outcome.carried = not carried.not_carried
         if carried.not_carried:
             outcome.coded[len(outcome.warnings)] = PreflightCode.CARD_HISTORY_NOT_CARRIED
             outcome.warnings.append(_not_carried_warning(records, root, carried))
@@ -905,6 +911,7 @@ def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult, who
         )
     else:
         taken_back = True
+        outcome.carried = False
         taken = {str(p) for p in carried.written}
         outcome.written = [p for p in outcome.written if p not in taken]
         note = (
