@@ -124,3 +124,31 @@ def test_a_destination_whose_own_history_does_not_take_the_cards_is_not_said_to_
         f"carried into no destination's history: {raid} (its own history there does not "
         "take the card's generations)" in line
     ), line
+
+
+def test_a_destination_where_nothing_is_verified_but_the_history_is_carried_says_so(
+    tmp_path: Path, faulty_fs: Callable[..., Any]
+) -> None:
+    """A card folder named like our state (``SUB/.offload``) makes the manifest step write
+    a generation even where no copy of the card is verified (every clip refused, EFBIG): the
+    card's history is carried there first, and stays. Failed before: the summary, inferring
+    from the copies, said "not into <that destination> (nothing of the card verified
+    there)" of a destination whose history holds the card's manifests."""
+    card = card_with_history(tmp_path)
+    (card / "SUB" / ".offload").mkdir(parents=True)  # a card folder named like our state
+    good = tmp_path / "good"
+    good.mkdir()
+    fs = faulty_fs()
+    rule = fs.fail("write", errno.EFBIG, path="*.mov")
+    reports = tmp_path / "reports"
+    done = run("copy", "--report-dir", reports, card, good, fs.mountpoint, cwd=tmp_path)
+    assert fs.fired(rule) >= 1
+    assert done.returncode != 0, done.stderr
+    # The card's own manifests are in that destination's history, a generation after them.
+    cards = sorted(p.name for p in (card / "ascmhl").glob("*.mhl"))
+    there = sorted(p.name for p in (fs.mountpoint / "A001" / "ascmhl").glob("*.mhl"))
+    assert there[: len(cards)] == cards and len(there) == len(cards) + 1, (cards, there)
+    output = done.stdout + done.stderr
+    [line] = [x for x in output.splitlines() if x.startswith("Ignored (not copied)")]
+    assert "nothing of the card verified there" not in line, line
+    assert "carried into the destinations' ASC MHL histories and continued there" in line, line
