@@ -85,10 +85,11 @@ class CopyReader(Protocol):
         """Read the copy at *path* as stored and hash it. Raises OSError."""
         ...
 
-    def unreadable(self, exc: OSError) -> str | None:
-        """Why *exc*, raised by ``hash_copy``, leaves the copy unread without saying anything
-        of its bytes (an object store that refuses the read, an archived object, a service
-        failing), and what to do, in words naming no path; None when the failure is the
+    def unreadable(self, exc: OSError, path: Path) -> str | None:
+        """Why *exc*, raised by ``hash_copy`` of *path*, leaves the copy unread without saying
+        anything of its bytes (an object store that refuses the read, an archived object, a
+        service failing), and what to do, in words naming no path (a command to run names
+        it: an archived object's restore); None when the failure is the
         copy's own (it is gone): then it is found wrong, as a disk's copy that cannot be
         read. Pure."""
         ...
@@ -516,7 +517,7 @@ def _check_one(
             outcome.digests = media(check.final_path, formats, on_read)
             outcome.cache_bypass = media.last_bypass
     except OSError as exc:
-        why = None if reader is None else reader.unreadable(exc)
+        why = None if reader is None else reader.unreadable(exc, check.final_path)
         if why is not None:
             outcome.unreadable = True
             outcome.error = _unreadable_words(check, why)

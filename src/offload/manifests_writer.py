@@ -109,6 +109,7 @@ from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 from offload.plan.codes import PreflightCode
+from offload.report.words import listed as shortened
 from offload.report.words import plural
 
 
@@ -133,7 +134,10 @@ class ManifestResult:
     are the card's files (or folders) this offload copied there, not links: path → (why, in
     a few words; the warning naming it), which every saved report names too (code
     ``not-in-manifest``). ``lasting``: *error* comes from the card's tree itself (nested
-    histories), so the same command run again writes no manifest either.
+    histories), so the same command run again writes no manifest either. ``carried``: the
+    card's own ASC MHL history stands whole in this destination's history once this run is
+    done (carried by it, or there already and followed), not taken back: what the summary
+    says of where the card's history went, never inferred from the copies' states.
     """
 
     destination_index: int
@@ -145,6 +149,7 @@ class ManifestResult:
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
     coded: dict[int, PreflightCode] = field(default_factory=dict)
     not_listed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    carried: bool = False
 
 
 def not_written(where: object, why: str, *, lasting: bool = False) -> str:
@@ -694,15 +699,17 @@ def write_manifests(
 
 def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
     """The warning for the files a generation just written on *root* records as ``failed``
-    (``write_generation``'s *on_failed*): verified copies (by this run, or an earlier one
-    and trusted: each later generation records them so again) whose content is not what an
-    earlier generation recorded at their path, which ASC MHL keeps as their reference."""
+    (``write_generation``'s *on_failed*): copies it records (verified, or transfer-checked
+    only under ``--verify transfer``, by this run or an earlier one and trusted: each later
+    generation records them so again) whose content is not what an earlier generation
+    recorded at their path, which ASC MHL keeps as their reference. Worded as what the run
+    recorded, never "verified": the writer does not know which of them were read back."""
     one = len(paths) == 1
-    shown = ", ".join(printable_name(p) for p in paths[:3])
-    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    shown = shortened([printable_name(p) for p in paths], 3)
     return (
-        f"the ASC MHL history on {printable_name(str(root))} now records {shown}{more} as "
-        f"failed: {'the verified copy' if one else 'the verified copies'} there "
+        f"the ASC MHL history on {printable_name(str(root))} now records {shown} as "
+        f"failed: {'the copy' if one else 'the copies'} there, as this run recorded "
+        f"{'it' if one else 'them'}, "
         f"{'holds' if one else 'hold'} content unlike what an earlier generation recorded at "
         f"{'its' if one else 'their'} path (a file replaced "
         "there: ASC MHL keeps a path's first record as its reference and cannot record a new "
@@ -769,6 +776,8 @@ def _write_on_destination(
             outcome.error = not_written(destination.destination, exc.message)
             return outcome
         outcome.written.extend(str(p) for p in carried.written)
+        # Whole in this destination's history (until taken back below, _take_back).
+        outcome.carried = not carried.not_carried
         if carried.not_carried:
             outcome.coded[len(outcome.warnings)] = PreflightCode.CARD_HISTORY_NOT_CARRIED
             outcome.warnings.append(_not_carried_warning(records, root, carried))
@@ -841,9 +850,7 @@ def _followed(root: Path, records: OffloadRecords, carried: CarriedHistory) -> b
 def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHistory) -> str:
     """The card's manifests *carried* did not bring to *root*: its history there is its own."""
     names = carried.not_carried
-    shown = ", ".join(printable_name(n) for n in names[:3])
-    if len(names) > 3:
-        shown += f" and {len(names) - 3} more"
+    shown = shortened([printable_name(n) for n in names], 3)
     where = printable_name(str(root / ASCMHL_FOLDER))
     source = printable_name(str(records.source / ASCMHL_FOLDER))
     whose, holder = _whose(records)
@@ -904,6 +911,7 @@ def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult, who
         )
     else:
         taken_back = True
+        outcome.carried = False
         taken = {str(p) for p in carried.written}
         outcome.written = [p for p in outcome.written if p not in taken]
         note = (
@@ -1062,11 +1070,10 @@ def _write_after_carrying(
                 )
             )
             if empty:
-                shown = ", ".join(printable_name(p) for p in empty[:3])
-                more = f" and {len(empty) - 3} more" if len(empty) > 3 else ""
+                shown = shortened([printable_name(p) for p in empty], 3)
                 outcome.warnings.append(
                     f"the legacy MHL on {root} lists the empty file{'s' if len(empty) > 1 else ''} "
-                    f"{shown}{more} with <size>0</size>, as mhl-tool writes it; a check "
+                    f"{shown} with <size>0</size>, as mhl-tool writes it; a check "
                     "against the MHL v1.1 XSD (size: a positive integer) refuses such an entry"
                 )
     except (OffloadError, ValueError) as exc:
@@ -1194,11 +1201,10 @@ def _listed_again_past_history(
             "which no pattern can list again"
         )
         one = len(hidden) == 1
-        shown = ", ".join(printable_name(p) for p in hidden[:3])
-        more = f" and {len(hidden) - 3} more" if len(hidden) > 3 else ""
+        shown = shortened([printable_name(p) for p in hidden], 3)
         message = (
             f"{plural(len(hidden), 'file')} of the card on {root} "
-            f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}{more}): "
+            f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}): "
             f"{why}; {'its copy is' if one else 'their copies are'} in the job report with "
             f"{'its state' if one else 'their states'} (ascmhl verify and offload verify pass "
             f"over {'it' if one else 'them'})"

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from support.ascmhl_judge import AscmhlJudge
+
 pytestmark = pytest.mark.fault
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -90,3 +92,63 @@ def test_a_destination_that_took_no_history_is_not_said_to_carry_it(
     report = json.loads(next(reports.glob("*.json")).read_text())
     [reason] = [r["reason"] for r in report["ignored"] if r["path"] == "ascmhl"]
     assert reason == "/ascmhl/: the card's ASC MHL history, to be carried and continued", reason
+
+
+def test_a_destination_whose_own_history_does_not_take_the_cards_is_not_said_to_carry_it(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's history went on (``ascmhl create`` on the card) after a first offload
+    carried it to the destination, whose history has a generation of its own since: the
+    re-run carries none of the card's new generations there (warning
+    ``card-history-not-carried``), every copy verified and the manifests written. Failed
+    before: the summary, inferring from those two, said the card's manifests "are carried
+    into the destinations' ASC MHL histories"; it now reads the manifest result's
+    ``carried`` flag."""
+    card = tmp_path / "R1"
+    (card / "C").mkdir(parents=True)
+    (card / "C" / "a.mov").write_bytes(os.urandom(2_000))
+    assert judge.run("ascmhl", "create", "-h", "xxh64", card).returncode == 0
+    raid = tmp_path / "D"
+    raid.mkdir()
+    first = run("copy", "--report-dir", tmp_path / "r1", card, raid, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (card / "C" / "b.mov").write_bytes(os.urandom(2_000))
+    assert judge.run("ascmhl", "create", "-h", "xxh64", card).returncode == 0
+    done = run("copy", "--report-dir", tmp_path / "r2", card, raid, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert "is not carried on to" in " ".join(output.split()), output
+    [line] = [x for x in output.splitlines() if x.startswith("Ignored (not copied)")]
+    assert "carried into the destinations'" not in line, line
+    assert (
+        f"carried into no destination's history: {raid} (its own history there does not "
+        "take the card's generations)" in line
+    ), line
+
+
+def test_a_destination_where_nothing_is_verified_but_the_history_is_carried_says_so(
+    tmp_path: Path, faulty_fs: Callable[..., Any]
+) -> None:
+    """A card folder named like our state (``SUB/.offload``) makes the manifest step write
+    a generation even where no copy of the card is verified (every clip refused, EFBIG): the
+    card's history is carried there first, and stays. Failed before: the summary, inferring
+    from the copies, said "not into <that destination> (nothing of the card verified
+    there)" of a destination whose history holds the card's manifests."""
+    card = card_with_history(tmp_path)
+    (card / "SUB" / ".offload").mkdir(parents=True)  # a card folder named like our state
+    good = tmp_path / "good"
+    good.mkdir()
+    fs = faulty_fs()
+    rule = fs.fail("write", errno.EFBIG, path="*.mov")
+    reports = tmp_path / "reports"
+    done = run("copy", "--report-dir", reports, card, good, fs.mountpoint, cwd=tmp_path)
+    assert fs.fired(rule) >= 1
+    assert done.returncode != 0, done.stderr
+    # The card's own manifests are in that destination's history, a generation after them.
+    cards = sorted(p.name for p in (card / "ascmhl").glob("*.mhl"))
+    there = sorted(p.name for p in (fs.mountpoint / "A001" / "ascmhl").glob("*.mhl"))
+    assert there[: len(cards)] == cards and len(there) == len(cards) + 1, (cards, there)
+    output = done.stdout + done.stderr
+    [line] = [x for x in output.splitlines() if x.startswith("Ignored (not copied)")]
+    assert "nothing of the card verified there" not in line, line
+    assert "carried into the destinations' ASC MHL histories and continued there" in line, line

@@ -162,3 +162,36 @@ def test_a_replaced_file_of_the_same_size_is_read_and_said_to_be_the_ledgers_ver
     ledger = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
     last = [json.loads(x) for x in ledger if '"XDROOT/MEDIAPRO.XML"' in x][-1]
     assert last["state"] == "verified", last
+
+
+def test_the_warning_under_verify_transfer_does_not_call_the_copy_verified(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Under ``--verify transfer`` the replaced copy is transfer-checked only, never read
+    back, yet its generation records it (and ASC MHL as failed): the warning says what the
+    run recorded, not "the verified copy". Failed before: it said "the verified copy there
+    holds content unlike ..." of a copy no one read back."""
+    card = tmp_path / "cards" / "SONY_VENICE"
+    (card / "XDROOT" / "Clip").mkdir(parents=True)
+    (card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1 clip</MediaProfile>\n")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    reports.mkdir()
+    first = copy("--verify", "transfer", "--report-dir", reports / "1", card, dest)
+    assert first.returncode == 0, first.stderr
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(
+        b"<MediaProfile>2 clips, longer</MediaProfile>\n"
+    )
+    replaced = copy(
+        "--verify", "transfer", "--overwrite", "--report-dir", reports / "2", card, dest
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    [line] = [x for x in replaced.stderr.splitlines() if "now records" in x]
+    assert "XDROOT/MEDIAPRO.XML as failed" in line, line
+    assert "verified cop" not in line, line
+    assert "the copy there, as this run recorded it, holds content unlike" in line, line
+    report = json.loads(next((reports / "2").glob("*.json")).read_text())
+    [entry] = [f for f in report["files"] if f["path"] == "XDROOT/MEDIAPRO.XML"]
+    assert entry["destinations"][0]["status"] == "transfer_checked", entry
+    assert judge.verify(dest / "SONY_VENICE").returncode == 11

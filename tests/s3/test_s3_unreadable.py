@@ -47,8 +47,8 @@ REFUSALS = {
         403,
         "InvalidObjectState",
         "its GET was refused (InvalidObjectState): the object is in an archive storage class "
-        "(Glacier, Deep Archive); restore it (aws s3api restore-object), then run the same "
-        "command again",
+        "(Glacier, Deep Archive); restore it (aws s3api restore-object {where}), then run the "
+        "same command again",
     ),
     "failing": (500, "InternalError", "run the same command again once the service answers"),
 }
@@ -80,6 +80,11 @@ def test_reverify_of_an_object_whose_get_is_refused_says_unreadable(
     try:
         proxy.intercept("GET", f"/{bucket}/{CLIP}", status=status, code=code, count=1000)
         got, _, err = offload(tmp_path, "--s3-endpoint", proxy.url, "--reverify", str(card), url)
+        # The restore command names the object on the run's own service, as the left_behind
+        # commands do (before: a bare "aws s3api restore-object", AWS's endpoint).
+        what_to_do = what_to_do.replace(
+            "{where}", f"--endpoint-url {proxy.url} --bucket {bucket} --key {CLIP}"
+        )
         fired = proxy.stats.intercepted
         writes = [
             target

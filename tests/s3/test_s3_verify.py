@@ -214,8 +214,8 @@ def test_verify_on_a_service_without_list_multipart_uploads(  # type: ignore[no-
         (
             "InvalidObjectState",
             "its GET was refused (InvalidObjectState): the object is in an archive storage "
-            "class (Glacier, Deep Archive); restore it (aws s3api restore-object), then check "
-            "again; it is not verified",
+            "class (Glacier, Deep Archive); restore it (aws s3api restore-object {where}), "
+            "then check again; it is not verified",
         ),
         (
             "AccessDenied",
@@ -238,6 +238,11 @@ def test_an_object_listed_but_not_readable_is_unreadable_saying_what_to_do(  # t
 
     exit_code, out, _ = verify(tmp_path, proxy.url, "--json", url)
     shown_code, _, err = verify(tmp_path, proxy.url, url)
+    # The restore command names the object on the check's own service, as the left_behind
+    # commands do (before: a bare "aws s3api restore-object", AWS's endpoint).
+    words = words.replace(
+        "{where}", f"--endpoint-url {proxy.url} --bucket {bucket} --key day1/A001/A001.xml"
+    )
 
     assert exit_code == shown_code == 11, out
     data = json.loads(out)

@@ -938,7 +938,15 @@ def _reports_and_summary(
     # A destination that refuses its report is recorded on the report by write_reports.
     args.reports_written = written = ReportsWritten()
     try:
-        write_reports(report, args.report_dir or default_report_dir(), worker=worker, into=written)
+        # A named report folder is made if missing, never the folders above it: an external
+        # drive unmounted during the run is not rebuilt on the disk below (local_report_dir).
+        write_reports(
+            report,
+            args.report_dir or default_report_dir(),
+            worker=worker,
+            into=written,
+            local_parents=args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR"),
+        )
         if view[0] is not None:
             view[0].reports_written(
                 [(r["message"], r["fails_run"], r["destination_index"]) for r in written.refusals]

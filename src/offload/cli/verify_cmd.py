@@ -69,6 +69,7 @@ from offload.ledger import (
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_after_reads
+from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
@@ -301,7 +302,16 @@ def csv_text(data: dict[str, Any]) -> str:
     reasons = data.get("reasons", {})
 
     def why(path: str) -> str:
-        return str(reasons[path]["text"]) if path in reasons else ""
+        if path not in reasons:
+            return ""
+        text = str(reasons[path]["text"])
+        # A name XML cannot hold: its reason names the character in the terminal's spelling
+        # (``\x01``), which ``cell`` would escape again (``\\x01``); the cell gets the
+        # character itself and spells it once, as the job report's CSV does.
+        shown = unlisted_name_reason(path)
+        if text.startswith(shown) and not xml_can_hold(path):
+            return unlisted_name_reason(path, exact=True) + text[len(shown) :]
+        return text
 
     rows: list[tuple[str, str, str]] = [(p, "verified", "") for p in data["verified"]]
     for change in data["changed"]:

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future
 from pathlib import Path, PurePosixPath
 
+from offload.destinations import s3commands
 from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
 from offload.destinations.s3 import ObjectInfo, S3Destination, S3ReadBack, S3Upload, get_refused
 from offload.destinations.s3config import redact_secrets
@@ -636,12 +637,20 @@ class S3Backend(Closing):
         Raises OSError."""
         return self.store.read_back(self.key(path), formats, etags=self._read_etags)[0]
 
-    def unreadable(self, exc: OSError) -> str | None:
+    def unreadable(self, exc: OSError, path: Path) -> str | None:
         """``existing.CopyReader.unreadable``: a GET refused (access denied, an archived
         object) or a service that kept failing leaves the object unread, not wrong; what to
-        do is to run the copy again once it can be read (``s3.get_refused``)."""
+        do is to run the copy again once it can be read (``s3.get_refused``); an archived
+        object's restore command names it and the run's service (``s3commands``)."""
         again = "run the same command again"
-        return get_refused(exc, again=again, then=again)
+        words = get_refused(exc, again=again, then=again)
+        if words is None or s3commands.RESTORE_HINT not in words:
+            return words
+        try:
+            key = self.key(path)
+        except (OSError, ValueError):
+            return words  # no key to name: the hint as it is
+        return s3commands.restore_named(words, self.store, key)
 
     def with_policy(self, existing: ExistingFilePolicy) -> S3Backend:
         """This destination with another existing-file policy (the re-copy of copies of ours

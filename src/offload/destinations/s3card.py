@@ -34,12 +34,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offload.destinations import s3commands
 from offload.destinations.base import EntryInfo
 from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, ObjectInfo, S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import (
     S3Settings,
-    redact_endpoint,
     redact_secrets,
     settings_from_env,
 )
@@ -766,13 +766,7 @@ def _where(store: S3Destination, item: LeftBehind) -> str:
     credentials whatever the shell's environment (before: neither, and a command of a run
     given ``--s3-endpoint`` or ``--s3-profile`` went to AWS's own endpoint, or with the
     shell's default credentials); then ``--bucket`` and ``--key``."""
-    settings = store.settings
-    reach = ""
-    if settings.endpoint_url:
-        reach += f"--endpoint-url {shlex.quote(redact_endpoint(settings.endpoint_url))} "
-    if settings.profile:
-        reach += f"--profile {shlex.quote(settings.profile)} "
-    return f"{reach}--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}"
+    return s3commands.where(store, item.key)
 
 
 def _removal(store: S3Destination, item: LeftBehind) -> str:

@@ -70,6 +70,7 @@ from typing import Any, NamedTuple
 
 from offload import copy_legacy_mhl
 from offload.card_legacy_mhl import legacy_mhl_paths
+from offload.destinations import s3commands
 from offload.destinations.s3 import S3Destination, get_refused, mtime_from_metadata
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3card import (
@@ -306,7 +307,9 @@ def verify_s3(
                     # A listed object whose GET failed: why, and what reads it.
                     **{
                         path: Reason(
-                            "get-failed", f"{_get_failed(failed[path])}; it is not verified"
+                            "get-failed",
+                            f"{_get_failed(failed[path], store, url.key(path))}; it is not "
+                            "verified",
                         )
                         for path in report.unreadable
                         if path in failed and path not in report.reasons
@@ -445,7 +448,7 @@ def _fetch_legacy(
             target.write_bytes(answer[0])
             os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
         except OSError as exc:
-            failed[mhl] = _get_failed(exc)
+            failed[mhl] = _get_failed(exc, store, found[0])
             continue
         staged.add(mhl)
     return failed
@@ -698,7 +701,7 @@ def _read_by_key(
             try:
                 info = store.stat_key(url.key(path))
             except OSError as exc:
-                still[path] = _get_failed(exc)
+                still[path] = _get_failed(exc, store, url.key(path))
                 continue
             if info is None:
                 still[path] = "its object is gone since it was listed"
@@ -714,7 +717,7 @@ def _read_by_key(
         try:
             actual, size = store.read_back(url.key(path), sorted(record.digests))
         except OSError as exc:
-            still[path] = _get_failed(exc)
+            still[path] = _get_failed(exc, store, url.key(path))
             continue
         compared = {f: actual.get(f, "") for f in record.digests}
         if compared != record.digests:
@@ -761,12 +764,13 @@ def _recorded_unread(path: str, why: Reason, failure: str) -> Reason:
     )
 
 
-def _get_failed(exc: OSError) -> str:
-    """Why an object listed could not be read by its GET (*exc*), and what to do, in words
-    naming no URL (the line names it)."""
+def _get_failed(exc: OSError, store: S3Destination, key: str) -> str:
+    """Why the object *key* listed could not be read by its GET (*exc*), and what to do, in
+    words naming no URL (the line names it); an archived object's restore command names it
+    and the run's service (``s3commands``), as the other commands do."""
     words = get_refused(exc)
     if words is not None:
-        return words
+        return s3commands.restore_named(words, store, key)
     text = exc.strerror or str(exc)
     _, _, why = text.partition("): ")
     return f"its GET failed ({why or text}): check it again once the service answers"

@@ -121,6 +121,23 @@ def make_folders_durable(folder: Path) -> None:
         fsync_dir(created)
 
 
+def make_folder_durable(folder: Path) -> None:
+    """``mkdir(folder)`` (never the folders above it, as ``mkdir`` without ``-p``) whose new
+    name survives a power cut: the folder and the one that holds it fsynced. Nothing when
+    *folder* is a folder already. Raises OSError: FileNotFoundError when the folder that
+    would hold it is gone (a drive unmounted since: never made anew on the disk below)."""
+    if folder.is_dir():
+        return
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise
+        return  # made meanwhile by another run
+    fsync_dir(folder)
+    fsync_dir(folder.parent)
+
+
 def syncfs(fd: int) -> None:
     """Flush the whole filesystem that *fd* lives on (one call instead of one fsync a file).
 

@@ -27,7 +27,7 @@ from offload._version import __version__
 from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import describe_os_error, printable_name
-from offload.fs.ops import fsync_dir, make_folders_durable
+from offload.fs.ops import fsync_dir, make_folder_durable, make_folders_durable
 from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
@@ -786,9 +786,13 @@ def write_reports(
     *,
     worker: DocumentWorker | None = None,
     into: ReportsWritten | None = None,
+    local_parents: bool = True,
 ) -> ReportsWritten:
     """Write JSON + CSV into every destination not lost (a local folder, or a
-    ``report_folders`` one: S3), then locally (if *local_dir*), then the HTML and PDF reports
+    ``report_folders`` one: S3), then locally (if *local_dir*: made with the folders above
+    it only if *local_parents*, the default folder; one the user named is made if missing,
+    never its parents: gone since, its report is not written, ``local_error``), then the
+    HTML and PDF reports
     beside each JSON. With a report *worker* (``report/worker.py``, the command's) they are
     handed to it and written by the result's ``finish_documents``, which the caller must
     call (or ``close``); without one, they are written before this returns.
@@ -925,7 +929,9 @@ def write_reports(
     result.paths = [str(p) for p in written]
     if local_dir is not None:
         try:
-            local = _write_pair(local_dir, base, json_file, table, result.exit_code)
+            local = _write_pair(
+                local_dir, base, json_file, table, result.exit_code, parents=local_parents
+            )
             result.paths.insert(0, str(local))
             result.json_written.insert(0, local)
         except OSError as exc:
@@ -1131,7 +1137,13 @@ def _document_put(folder: RemoteReportFolder, name: str) -> Callable[[str, bytes
 
 
 def _write_pair(
-    folder: Path, base: str, data: StreamedFile, table: StreamedFile, exit_code: int
+    folder: Path,
+    base: str,
+    data: StreamedFile,
+    table: StreamedFile,
+    exit_code: int,
+    *,
+    parents: bool = True,
 ) -> Path:
     """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything: both
     temporaries written and handed to the kernel's writeback first (the JSON's written back
@@ -1139,10 +1151,16 @@ def _write_pair(
     of the folder for both names; if another run took the JSON's name meanwhile, the next
     free one; a CSV that cannot be written takes its JSON with it (the folder is then
     refused, never rewritten): its JSON is never published, or removed if the CSV's name
-    was taken since. Raises OSError."""
+    was taken since. *parents* False (a report folder the user named): *folder* is made if
+    missing, never the folders above it (``cli.common.local_report_dir``): a drive
+    unmounted since leaves no path rebuilt on the disk below; FileNotFoundError then.
+    Raises OSError."""
     # A new report folder's own name must survive a power cut too, not only the names in it
     # (a FAT or exFAT drive has no journal to carry the mkdir along with a later fsync).
-    make_folders_durable(folder)
+    if parents:
+        make_folders_durable(folder)
+    else:
+        make_folder_durable(folder)
     name = base
     for number in range(2, 1000):
         json_path = folder / f"{name}.json"

@@ -545,32 +545,36 @@ def verdict_lines(report: OffloadReport) -> list[str]:
 
 def _history_fates(report: OffloadReport) -> str:
     """Where the source's ASC MHL history, which the run meant to carry, was carried: into
-    the history of each destination whose manifests this run wrote (no error) with
-    something of the card there to record (a file verified, now or earlier, or a link
-    made); ``manifests_writer`` carries nothing to one where nothing is, nor to one lost
-    (``card._finish_destinations``), nor keeps it where its manifests failed. A destination
-    with a history of its own that does not take the card's generations is named in a
-    warning (``card-history-not-carried``)."""
+    the history of each destination whose manifest result says it stands there whole
+    (``ManifestResult.carried``, set by ``manifests_writer`` where it really was, and not
+    taken back), never inferred from the copies' states. Each other one is named with why:
+    lost (``card._finish_destinations`` writes no manifest there), its manifests not
+    written, nothing of the card verified there (``manifests_writer`` carries nothing
+    where nothing is to record), or its history its own (it does not take the card's
+    generations: named in a warning, ``card-history-not-carried``)."""
     job = report.job
-    written = {m.destination_index for m in report.manifests if m.error is None}
+    carried = {m.destination_index for m in report.manifests if m.carried}
     failed = {m.destination_index for m in report.manifests if m.error is not None}
+    written = {m.destination_index for m in report.manifests if m.error is None}
     linked = {s.destination_index for s in report.symlinks if s.status is not SymlinkStatus.FAILED}
     taken: list[str] = []
     not_taken: list[str] = []
     for index, dest in enumerate(job.destinations):
+        if index in carried:
+            taken.append(dest.root)
+            continue
         recorded = index in linked or any(
             (result := f.destination(index)) is not None and result.status in GOOD_STATUSES
             for f in job.files
         )
-        if index in written and recorded:
-            taken.append(dest.root)
-            continue
         why = (
             "lost"
             if dest.lost
             else "its manifests not written"
             if index in failed or (recorded and index not in written)
             else "nothing of the card verified there"
+            if not recorded
+            else "its own history there does not take the card's generations"
         )
         not_taken.append(f"{printable_name(dest.root)} ({why})")
     kept = "continued there (a destination that does not take them is named in a warning)"

@@ -1,0 +1,44 @@
+"""The ``aws s3api`` commands offload-ai's words give for an object on a run's S3 service:
+one spelling of the arguments that name it (``where``), so that each command pasted into a
+shell reaches the service and credentials the run used (its ``--endpoint-url`` and
+``--profile``) whatever the shell's environment.
+
+Contract: pure functions of an ``S3Destination``'s settings and URL and a key; the
+arguments shell-quoted; never a secret (an endpoint's user:password part is left out).
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING
+
+from offload.destinations.s3config import redact_endpoint
+
+if TYPE_CHECKING:
+    from offload.destinations.s3 import S3Destination
+
+#: The restore hint ``s3.get_refused`` gives for an archived object, naming no object: a
+#: caller that knows the object names it with ``restore_named``.
+RESTORE_HINT = "(aws s3api restore-object)"
+
+
+def where(store: S3Destination, key: str) -> str:
+    """The arguments of an ``aws s3api`` command naming the object *key* on the service
+    *store* reaches, shell-quoted: ``--endpoint-url`` (the run's own, from
+    ``--s3-endpoint``, the environment or the profile; without its user:password part, which
+    the AWS CLI takes from nowhere but the URL: the credentials come from its chain) and
+    ``--profile`` where the run had them, then ``--bucket`` and ``--key``."""
+    settings = store.settings
+    reach = ""
+    if settings.endpoint_url:
+        reach += f"--endpoint-url {shlex.quote(redact_endpoint(settings.endpoint_url))} "
+    if settings.profile:
+        reach += f"--profile {shlex.quote(settings.profile)} "
+    return f"{reach}--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(key)}"
+
+
+def restore_named(words: str, store: S3Destination, key: str) -> str:
+    """*words* (``s3.get_refused``'s) with its restore hint naming the object *key* and the
+    run's service as the other commands do: ``(aws s3api restore-object --endpoint-url ...
+    --bucket B --key K)``. *words* without the hint are returned as they are."""
+    return words.replace(RESTORE_HINT, f"(aws s3api restore-object {where(store, key)})")
