@@ -2358,9 +2358,18 @@ def _finish_destinations(
     on_disks = dataclasses.replace(
         records, destinations=tuple(d for d in records.destinations if d.index not in plan.backends)
     )
-    from offload.manifests_writer import write_manifests  # loaded during the copy's end
+    from offload.manifest_warnings import left_out_by_warning, warning_events
+    from offload.manifests_writer import warning_codes, write_manifests  # the copy's end
 
-    manifests = write_manifests(on_disks, plan.options.manifests, sink)
+    # No sink: the warnings are emitted below, each not-in-manifest one with the card paths
+    # it names (``WarningIssued.relatives``), after every disk's manifests are written.
+    manifests = write_manifests(on_disks, plan.options.manifests)
+    disk_roots = {d.index: str(d.root) for d in on_disks.destinations}
+    for outcome in manifests:
+        where = disk_roots[outcome.destination_index]
+        codes, named = warning_codes(outcome), left_out_by_warning(outcome)
+        for event in warning_events(outcome, where, codes, named):
+            sink.emit(event)
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.manifests.extend(manifests)
