@@ -99,6 +99,7 @@ from offload.ledger import (
     LedgerEntry,
     final_path_of,
     proof_satisfies,
+    proven_when,
     recorded_entry,
     same_card,
 )
@@ -122,7 +123,7 @@ from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.plan.preflight.findings import join_paths
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report.refusal import refusal_entry
-from offload.report.words import local_time, plural
+from offload.report.words import plural
 from offload.results import (
     GOOD_STATUSES,
     NO_DIGESTS,
@@ -1494,7 +1495,7 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
     """How a copy of ours changed since *entry* recorded it, naming it: its size (*size_now*
     against the recorded one), else its date; and when it was verified (or only
     transfer-checked) there."""
-    verb, when = _proven_when(entry)
+    verb, when = proven_when(entry)
     if size_now != entry.size_bytes:
         return (
             f"{final} is {size_now:,} bytes; the copy {verb} there{when} was "
@@ -1511,7 +1512,7 @@ def _found_wrong_words(
     by an earlier offload (``revoked_by``), against the copy *entry* recorded (when it was
     verified or transfer-checked there); and its size now (*size_now*) when that changed
     since."""
-    verb, when = _proven_when(entry)
+    verb, when = proven_when(entry)
     if revocation.revoked_by == REVOKED_BY_OFFLOAD:
         words = (
             f"an earlier offload revoked the ledger's record of the copy {verb} at {final}"
@@ -1571,7 +1572,7 @@ def _other_content_words(entry: LedgerEntry, read: bool) -> str:
     """What a copy read back says of its path's entry that records another file of the
     card file's name, size and date (another fingerprint, *read* now; False: the card file
     could not be read to compare)."""
-    verb, when = _proven_when(entry)
+    verb, when = proven_when(entry)
     recorded = (
         "this copy root's ledger records a copy of a file of this name, size and date, "
         f"{verb} there{when}"
@@ -1633,19 +1634,11 @@ def _other_card_words(
     entry = other.get(relative_path)
     if entry is None or card is None:
         return ""
-    verb, when = _proven_when(entry)
+    verb, when = proven_when(entry)
     return (
         f"this copy root's ledger records it from another card ({describe_key(entry.card)}), "
         f"{verb} there{when}; this card: {card.words()}"
     )
-
-
-def _proven_when(entry: LedgerEntry) -> tuple[str, str]:
-    """How and when *entry* proved its copy, in words: ("verified" or "transfer-checked",
-    " on <local date and time, its zone named>", or "" when it records no time)."""
-    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
-    when = f" on {local_time(entry.recorded_at)}" if entry.recorded_at else ""
-    return verb, when
 
 
 def _load_ledger(ledger: Ledger) -> LedgerEntries:
@@ -2365,9 +2358,18 @@ def _finish_destinations(
     on_disks = dataclasses.replace(
         records, destinations=tuple(d for d in records.destinations if d.index not in plan.backends)
     )
-    from offload.manifests_writer import write_manifests  # loaded during the copy's end
+    from offload.manifest_warnings import left_out_by_warning, warning_events
+    from offload.manifests_writer import warning_codes, write_manifests  # the copy's end
 
-    manifests = write_manifests(on_disks, plan.options.manifests, sink)
+    # No sink: the warnings are emitted below, each not-in-manifest one with the card paths
+    # it names (``WarningIssued.relatives``), after every disk's manifests are written.
+    manifests = write_manifests(on_disks, plan.options.manifests)
+    disk_roots = {d.index: str(d.root) for d in on_disks.destinations}
+    for outcome in manifests:
+        where = disk_roots[outcome.destination_index]
+        codes, named = warning_codes(outcome), left_out_by_warning(outcome)
+        for event in warning_events(outcome, where, codes, named):
+            sink.emit(event)
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.manifests.extend(manifests)

@@ -239,11 +239,14 @@ class DestinationUnfinished(Event):
 @dataclass(frozen=True)
 class WarningIssued(Event):
     """Something the user should read, the copy going on (``path`` if about one; ``code``:
-    a preflight finding's code, ``plan.codes.PreflightCode``, None for any other warning)."""
+    a preflight finding's code, ``plan.codes.PreflightCode``, None for any other warning;
+    ``relatives``: of a ``not-in-manifest`` warning, ``path`` the copy root, the card paths
+    relative to it that the warning names, ``manifest_warnings``; () for any other)."""
 
     message: str
     path: str | None = None
     code: str | None = None
+    relatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

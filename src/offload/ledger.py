@@ -224,6 +224,30 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     return ended
 
 
+def kept_by_check(entry: LedgerEntry | None) -> LedgerEntry | None:
+    """The copy's entry that *entry*, a ``revoked`` line of ``offload verify``'s check
+    (``REVOKED_BY_CHECK``), ended and kept (``revoked_record``): the copy an earlier check
+    found wrong, which a check against the ledger judges the file against again
+    (``verification.checked_wrong``). None for any other line: one that vouches, a
+    revocation by offload itself (``REVOKED_BY_OFFLOAD``: the file may be a copy it never
+    finished), or one that kept no record."""
+    if entry is None or entry.revoked_by != REVOKED_BY_CHECK:
+        return None
+    return revoked_record(entry)
+
+
+def proven_when(entry: LedgerEntry) -> tuple[str, str]:
+    """How and when *entry* proved its copy, in words: ("verified", or "transfer-checked"
+    for a copy never read back, ``verify`` ``transfer``; " on <local date and time, its
+    zone named>", or "" when it records no time). The one wording of both, for every line
+    that says what the ledger vouches for."""
+    from offload.report.words import local_time  # no imports of its own
+
+    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
+    when = f" on {local_time(entry.recorded_at)}" if entry.recorded_at else ""
+    return verb, when
+
+
 def ended_entry(entries: LedgerEntries, path: str, card: str) -> LedgerEntry | None:
     """The entry a revocation of *path*'s copy of the card *card* (``CardIdentity.key``;
     "" unknown) ends, as *entries* stand: the standing entry of the path of that card

@@ -715,8 +715,8 @@ def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
         "there: ASC MHL keeps a path's first record as its reference and cannot record a new "
         "version of it), so ascmhl-debug verify and offload verify of this copy report "
         f"{'it' if one else 'them'} as a hash mismatch (exit 11) from now on (offload verify "
-        f"adds that the ledger records {'it' if one else 'them'} as verified there, and "
-        "revokes nothing)"
+        f"adds the version the copy root's ledger records there, and does not revoke "
+        f"{'its record' if one else 'their records'} while the copy is that version)"
     )
 
 

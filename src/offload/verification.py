@@ -29,11 +29,10 @@ from offload.errors import (
 )
 from offload.ledger import (
     LEDGER_NAME,
-    REVOKED_BY_CHECK,
     STATE_FOLDER,
     Ledger,
     LedgerEntry,
-    revoked_record,
+    kept_by_check,
 )
 from offload.manifest import (
     ASCMHL_FOLDER,
@@ -345,17 +344,17 @@ def _against_ledger(
 def checked_wrong(standing: Iterable[LedgerEntry]) -> list[LedgerEntry]:
     """The references of a check against the ledger among its *standing* entries: each
     entry that vouches for a copy, and the entry of each copy that an earlier
-    ``offload verify`` found wrong and revoked keeping that entry (``revoked_record`` of a
-    revocation by the check, ``REVOKED_BY_CHECK``): a damaged copy stays judged against what
-    was verified there (changed, exit 11, on every later check; verified again if it is
-    restored), never new to the records because the first check revoked it. A revocation
-    by offload itself (its read-back, fusefat's renames, a cancel) is not one: the file at
-    the name may be a copy it never finished, and its reason says so (``revoked-copy``)."""
+    ``offload verify`` found wrong and revoked keeping that entry (``ledger.kept_by_check``): a
+    damaged copy stays judged against what was verified there (changed, exit 11, on every later
+    check; verified again if it is restored), never new to the records because the first check
+    revoked it. A revocation by offload itself (its read-back, fusefat's renames, a cancel) is not
+    one: the file at the name may be a copy it never finished, and its reason says so
+    (``revoked-copy``)."""
     references: list[LedgerEntry] = []
     for entry in standing:
         if entry.vouches:
             references.append(entry)
-        elif entry.revoked_by == REVOKED_BY_CHECK and (ended := revoked_record(entry)):
+        elif (ended := kept_by_check(entry)) is not None:
             references.append(ended)
     return references
 

@@ -26,12 +26,13 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
 * **changed** or **unreadable**, against a manifest: a symlink now at the recorded name,
   read through as ascmhl does (the file it leads to in this copy was compared with the
   record of the link's name).
-* **changed**, against the ASC MHL history: a copy the copy root's ledger records as a newer
-  version verified there (its size the ledger entry's, not the history's record's, and any
-  digest read the entry's): a file replaced since, by ``offload copy --overwrite``, whose
-  new version ASC MHL cannot record (a path's first record stays its reference), so ascmhl
-  verify reports it changed as well (``replaced-since-recorded``, :data:`REPLACED_SINCE`);
-  the check does not revoke that entry (``verify_revoke``).
+* **changed**, against the ASC MHL history: a copy the copy root's ledger records as a newer version
+  verified (or transfer-checked) there (its size the ledger entry's, not the history's record's, and
+  any digest read the entry's): a file replaced since, by ``offload copy --overwrite``, whose new
+  version ASC MHL cannot record (a path's first record stays its reference), so ascmhl verify
+  reports it changed as well (``replaced-since-recorded``, :data:`REPLACED_SINCE`; the entry's own
+  proof named: verified, or transfer-checked, never read back); the check does not revoke that entry
+  (``verify_revoke``).
 
 Reasons are looked for on the local disk right after the check (what stands there then);
 ``offload verify s3://`` gets them from its mirror, and words its own (``s3verify``).
@@ -81,11 +82,17 @@ REVOKED_COPY_KEPT = (
     "when offloading the same card, its file as recorded, else --overwrite does"
 )
 
+#: The code of a copy changed against the ASC MHL history that is the version the ledger
+#: records as proved there later (``_replaced_since``), the one spelling every caller imports.
+REPLACED_SINCE_RECORDED = "replaced-since-recorded"
+
 #: Why a copy changed against the ASC MHL history is the version the ledger records as
-#: verified there later (``_replaced_since``): {when} the local time the ledger recorded it,
-#: {which} what was compared (the digests read, or the size alone).
+#: proved there later (``_replaced_since``): {which} what was compared (the digests read,
+#: or the size alone), {proved} how the ledger's entry proved it (``ledger.proven_when``:
+#: "verified", or "transfer-checked" for a copy never read back) and {when} when
+#: (" on <local time>", or "" where the entry records none).
 REPLACED_SINCE = (
-    "the copy root's ledger records {which}, verified there on {when} (a file replaced "
+    "the copy root's ledger records {which}, {proved} there{when} (a file replaced "
     "since the history first recorded it: offload copy --overwrite); ASC MHL keeps a path's "
     "first record as its reference and cannot record a new version, so ascmhl verify reports "
     "it as a hash mismatch too (exit 11); this check does not revoke the ledger's record"
@@ -234,11 +241,10 @@ def _read_as_respelled(
 def _replaced_since(root: Path, changed: Sequence[ChangedFile]) -> dict[str, Reason]:
     """The reason ``replaced-since-recorded`` of each of *changed* (found against the ASC
     MHL history of the copy root *root*) that its ledger's last entry at that name records
-    as a version verified there other than the history's record: a copy of the entry's
-    size, not the record's (size changes: not read), or whose digests read are the entry's
-    (hash changes). None when the ledger cannot be read."""
-    from offload.ledger import Ledger, final_path_of
-    from offload.report.words import local_time
+    as a version proved there (verified, or transfer-checked) other than the history's
+    record: a copy of the entry's size, not the record's (size changes: not read), or whose
+    digests read are the entry's (hash changes). None when the ledger cannot be read."""
+    from offload.ledger import Ledger, final_path_of, proven_when
 
     try:
         latest = Ledger(root).load()
@@ -259,15 +265,15 @@ def _replaced_since(root: Path, changed: Sequence[ChangedFile]) -> dict[str, Rea
                 continue
         elif change.expected_size == entry.size_bytes:  # its size alone: not the record's
             continue
-        when = local_time(entry.recorded_at) if entry.recorded_at else "an unrecorded date"
+        proved, when = proven_when(entry)  # a transfer-checked entry was never read back
         # Its size alone compared (not read): said so, never that its content is the entry's.
         which = (
             "this version"
             if change.actual
             else "a version of this size (its content not read against that record)"
         )
-        text = REPLACED_SINCE.format(which=which, when=when)
-        found[change.path] = Reason("replaced-since-recorded", text)
+        text = REPLACED_SINCE.format(which=which, proved=proved, when=when)
+        found[change.path] = Reason(REPLACED_SINCE_RECORDED, text)
     return found
 
 

@@ -123,8 +123,15 @@ def test_offload_verify_of_a_replaced_index_file_says_why_and_keeps_its_record(
             "against that record), verified there on" in line
         ), line
         assert "ascmhl verify reports it as a hash mismatch too (exit 11)" in line, line
-        assert "revoked" not in checked.stderr.replace("does not revoke", ""), checked.stderr
-        assert "--reverify" not in checked.stderr, checked.stderr
+        said = checked.stderr.replace("does not revoke", "").replace("not revoked", "")
+        assert "revoked" not in said, checked.stderr
+        # Its size alone compared: nothing proved the copy intact, so the footer's line of
+        # a copy the ledger still vouches for stays, the one that names --reverify (failed
+        # before: the reason took it out of the footer, leaving no way to read it back).
+        [footer] = [x for x in checked.stderr.splitlines() if "still records" in x]
+        assert "still records 1 copy found wrong above, not revoked" in footer, footer
+        assert "`offload copy --reverify` reads such copies back" in footer, footer
+        assert "whose size changed" not in checked.stderr, checked.stderr
     ledger = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
     last = [json.loads(x) for x in ledger if '"XDROOT/MEDIAPRO.XML"' in x][-1]
     assert last["state"] == "verified", last
@@ -195,3 +202,36 @@ def test_the_warning_under_verify_transfer_does_not_call_the_copy_verified(
     [entry] = [f for f in report["files"] if f["path"] == "XDROOT/MEDIAPRO.XML"]
     assert entry["destinations"][0]["status"] == "transfer_checked", entry
     assert judge.verify(dest / "SONY_VENICE").returncode == 11
+
+
+def test_a_replaced_file_transfer_checked_is_said_to_be_transfer_checked_not_verified(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The --overwrite run with --verify transfer records the new version transfer-checked,
+    never read back: the CHANGED line says so. Failed before: it said "verified there on",
+    which no read-back of that copy proved."""
+    card = tmp_path / "cards" / "SONY_VENICE"
+    (card / "XDROOT" / "Clip").mkdir(parents=True)
+    (card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1</MediaProfile>\n")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    reports.mkdir()
+    assert copy("--report-dir", reports / "1", card, dest).returncode == 0
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>2</MediaProfile>\n")
+    replaced = copy(
+        "--overwrite", "--verify", "transfer", "--report-dir", reports / "2", card, dest
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    root = dest / "SONY_VENICE"
+    ledger = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+    last = [json.loads(x) for x in ledger if '"XDROOT/MEDIAPRO.XML"' in x][-1]
+    assert last["state"] == "transfer_checked", last
+    assert judge.verify(root).returncode == 11
+    checked = verify(root)
+    assert checked.returncode == 11, checked.stderr
+    [line] = [x for x in checked.stderr.splitlines() if x.startswith("ERROR: CHANGED")]
+    assert "the copy root's ledger records this version, transfer-checked there on" in line, line
+    assert "verified there" not in line, line
+    # Its digests read are the entry's: the line said why, no footer of a copy found wrong.
+    assert "WARNING" not in checked.stderr, checked.stderr

@@ -176,3 +176,30 @@ def test_a_damaged_copy_without_a_history_stays_changed_on_every_later_check(
     code, out, err = offload("verify", "--json", root)
     assert code == 0, out + err
     assert sorted(json.loads(out)["verified"]) == ["CLIP/b.mov", "a.mov"]
+
+
+def test_a_damaged_copy_deleted_after_its_check_is_missing_on_every_later_check(
+    tmp_path: Path,
+) -> None:
+    """A --mhl none copy found damaged (its record revoked, the entry kept) and then deleted
+    by the user: the copy root no longer holds the card file it held, and a check against the
+    ledger says so (MISSING, exit 10), as it does of any copy gone whose record stands
+    (docs/design.md, "A copy `offload verify` found wrong"); never a pass, which would claim
+    the copy root whole. A plain re-run copies the file again, and the check passes."""
+    root = copied(tmp_path, "--mhl", "none")
+    clip = root / "CLIP" / "b.mov"
+    data = bytearray(clip.read_bytes())
+    data[100] ^= 0xFF
+    clip.write_bytes(bytes(data))
+    code, _, err = offload("verify", root)
+    assert code == 11, err
+    clip.unlink()
+    for _ in range(2):
+        code, out, err = offload("verify", "--json", root)
+        assert code == 10, out + err
+        report = json.loads(out)
+        assert report["missing"] == ["CLIP/b.mov"] and report["changed"] == [], report
+    code, _, err = offload("copy", "--quiet", tmp_path / "c", tmp_path / "d")
+    assert code == 0, err
+    code, out, err = offload("verify", "--json", root)
+    assert code == 0, out + err

@@ -188,3 +188,33 @@ def test_the_csv_spells_the_reasons_character_once(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     notes = {row["relative_path"]: row["not_in_manifest"] for row in rows}
     assert notes["CLIPS/" + SHOWN].startswith("its name holds the control character \\x01,")
+
+
+def test_a_finder_file_is_named_once_whatever_its_folders_are_named(tmp_path: Path) -> None:
+    """A ``.DS_Store`` copied with --no-default-ignore, in card folders whose names spell
+    `` on <copy root> `` (``a on /tmp/.../dest/A001 b/.DS_Store``): the preflight names it,
+    and the manifests' own warning of the same file is not printed again; ``--json``'s
+    events keep both, the manifests' one naming the file in ``relatives``. Failed before:
+    the terminal's dedupe split the message at its first `` on <root> ``, inside the file's
+    own name, found another name, and printed the warning twice."""
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    card = tmp_path / "A001"
+    relative = f"a on {dest / 'A001'} b/.DS_Store"  # folders "a on ", "tmp", ..., "A001 b"
+    (card / relative).parent.mkdir(parents=True)
+    (card / relative).write_bytes(b"\0\0\0\1Bud1" + os.urandom(99))
+    (card / "C001.mov").write_bytes(os.urandom(40_000))
+    args = ["copy", "--no-default-ignore", str(card), str(dest)]
+    code, out, err = offload_cli([*args, "--report-dir", str(tmp_path / "r1")])
+    assert code == 0, out + err
+    printed = out + err
+    warnings = [x for x in printed.splitlines() if x.startswith("WARNING:") and ".DS_Store" in x]
+    assert len(warnings) == 1, printed
+    assert "will be copied like the card's other files" in warnings[0], warnings
+    code, out, _ = offload_cli([*args, "--json", "--report-dir", str(tmp_path / "r2")])
+    assert code == 0, out
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    warned = {e["code"]: e for e in events if e["event"] == "warning_issued"}
+    assert warned[CODE]["relatives"] == [relative], warned
+    assert warned[CODE]["path"] == str(dest / "A001"), warned
+    assert warned["name-not-in-manifest"]["path"] == str(dest / "A001" / relative), warned

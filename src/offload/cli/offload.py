@@ -216,15 +216,16 @@ class _WarningPrinter:
         # The live view once it is up: its lines then go through it (``print_above``),
         # never drawn beside one of its redraws.
         self.view: LiveView | None = None
-        # The copies the preflight said will be in no manifest (``name-not-in-manifest``):
-        # the manifests' own warning of each (``not-in-manifest``) says it again, and is
-        # printed once (``_said_before``); --json and the job report keep both.
+        # The copies the preflight said will be in no manifest (``name-not-in-manifest``,
+        # its ``path`` the copy to be): the manifests' own warning of each
+        # (``not-in-manifest``) says it again, and is printed once (``_said_before``);
+        # --json and the job report keep both.
         self._named: set[str] = set()
 
     def emit(self, event: Event) -> None:
         if isinstance(event, WarningIssued):
             if event.code == PreflightCode.NAME_NOT_IN_MANIFEST.value and event.path:
-                self._named.add(printable_name(event.path))
+                self._named.add(event.path)
             elif self._said_before(event):
                 return
             self._print(f"WARNING: {event.message}")
@@ -232,17 +233,19 @@ class _WarningPrinter:
             self._print(card_released_line(event))
 
     def _said_before(self, event: WarningIssued) -> bool:
-        """Whether *event* is the manifests' warning (``not-in-manifest``, its path the copy
-        root, its message ``<relative> on <root> ...``) of a copy the preflight already named
-        as one no manifest will hold: the same file, the same reason, printed twice before
-        (a ``.DS_Store`` with ``--no-default-ignore``, a name XML cannot hold). One set
-        look-up a warning (names in ``printable_name``'s spelling, which spells a path as
-        its parts joined)."""
-        if event.code != PreflightCode.NOT_IN_MANIFEST.value or not event.path or not self._named:
+        """Whether *event* is the manifests' warning (``not-in-manifest``, its ``path`` the
+        copy root, ``relatives`` the card paths it names) of copies the preflight already
+        named, each of them, as ones no manifest will hold (a ``.DS_Store`` with
+        ``--no-default-ignore``, a name XML cannot hold): the same files, the same reason.
+        Judged by (copy root, relative path), joined as the preflight joins them, never by
+        the message's text; a warning naming no path, or one the preflight did not name, is
+        printed."""
+        if event.code != PreflightCode.NOT_IN_MANIFEST.value or not event.path:
             return False
         root = event.path.rstrip("/")
-        shown, on, _ = event.message.partition(f" on {root} ")
-        return bool(on) and f"{printable_name(root)}/{shown}" in self._named
+        return bool(event.relatives) and all(
+            f"{root}/{relative}" in self._named for relative in event.relatives
+        )
 
     def _print(self, line: str) -> None:
         line = printable_line(line)  # a name's control characters escaped, never acted on

@@ -60,11 +60,11 @@ from offload.destinations.s3url import is_s3_url
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.ledger import (
     LEDGER_NAME,
-    REVOKED_BY_CHECK,
     STATE_FOLDER,
     Ledger,
+    LedgerEntries,
     final_path_of,
-    revoked_record,
+    kept_by_check,
 )
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
@@ -76,6 +76,7 @@ from offload.report.csv_cells import cell
 from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
 from offload.verification import VerifyExit, exit_code_of, verify_path
+from offload.verification_reason import REPLACED_SINCE_RECORDED
 from offload.verify_revoke import Revocation, revoke_found_wrong
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
@@ -1055,6 +1056,12 @@ def _not_revoked_words(error: str, *, remote: bool = False) -> str:
     )
 
 
+def _reason_code(report: VerifyReport, path: str) -> str | None:
+    """The code of *path*'s reason in *report* (``VerifyReport.reasons``), None without one."""
+    reason = report.reasons.get(path)
+    return None if reason is None else reason.code
+
+
 def _has_ledger(root: Path) -> bool:
     """Whether *root* is a copy root with offload-ai's ledger."""
     try:
@@ -1063,18 +1070,24 @@ def _has_ledger(root: Path) -> bool:
         return False
 
 
-def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
-    """How many of *paths* (relative to the copy root *root*) its ledger records as a copy
-    of ours at that name (the last entry of a card file, or one of another card standing
-    beside it: verified or transfer-checked), as
+def _ledger_entries(root: Path) -> LedgerEntries | None:
+    """The entries of the ledger of the copy root *root*, loaded once for the footer's
+    counters (``_recorded_in_ledger``, ``_revoked_by_a_check``, ``_redated_copies``); None
+    when it cannot be read (each then counts none)."""
+    try:
+        return Ledger(root).load_entries()
+    except OSError:
+        return None
+
+
+def _recorded_in_ledger(entries: LedgerEntries | None, paths: list[str]) -> int:
+    """How many of *paths* (relative to the copy root) its ledger's *entries* record as a
+    copy of ours at that name (the last entry of a card file, or one of another card
+    standing beside it: verified or transfer-checked), as
     ``offload copy --reverify`` takes up a copy of ours that changed (``Ledger.changed_copy``;
     it also asks that the card's file be the one recorded, which a check cannot see). A
-    ledger that cannot be read records none."""
-    if not paths:
-        return 0
-    try:
-        entries = Ledger(root).load_entries()
-    except OSError:
+    ledger that cannot be read (None) records none."""
+    if not paths or entries is None:
         return 0
     # Each path's last entry, and the entries of other cards standing beside it (each
     # card's copy under a name of its own, --keep-both): a run of that card trusts it.
@@ -1084,40 +1097,32 @@ def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
     return sum(1 for path in paths if Path(path).as_posix() in recorded)
 
 
-def _revoked_by_a_check(root: Path, paths: list[str]) -> int:
-    """How many of *paths* (relative to the copy root *root*) an earlier ``offload verify``
-    found wrong and revoked in its ledger, keeping the entry it ended (the path's last
-    entry; ``verification.checked_wrong`` judges the file against it). A ledger that cannot
-    be read: none."""
-    if not paths:
-        return 0
-    try:
-        entries = Ledger(root).load_entries()
-    except OSError:
+def _revoked_by_a_check(entries: LedgerEntries | None, paths: list[str]) -> int:
+    """How many of *paths* (relative to the copy root) an earlier ``offload verify`` found
+    wrong and revoked in its ledger (*entries*), keeping the entry it ended (the path's last
+    entry, ``ledger.kept_by_check``: what ``verification.checked_wrong`` judges the file
+    against). A ledger that cannot be read (None): none."""
+    if not paths or entries is None:
         return 0
     kept = {
         final_path_of(Path(), ended).as_posix()
         for entry in entries.latest.values()
-        if not entry.vouches and (ended := revoked_record(entry)) is not None
-        if entry.revoked_by == REVOKED_BY_CHECK
+        if (ended := kept_by_check(entry)) is not None
     }
     return sum(1 for path in paths if Path(path).as_posix() in kept)
 
 
-def _redated_copies(root: Path, paths: list[str]) -> int:
-    """How many of *paths* (relative to the copy root *root*) its ledger records as a copy
-    of ours (the last entry of that card file, verified or transfer-checked) at its own
-    name, a regular file of the recorded size whose date is not the recorded one
+def _redated_copies(root: Path, entries: LedgerEntries | None, paths: list[str]) -> int:
+    """How many of *paths* (relative to the copy root *root*) its ledger (*entries*) records
+    as a copy of ours (the last entry of that card file, verified or transfer-checked) at its
+    own name, a regular file of the recorded size whose date is not the recorded one
     (``Ledger.as_recorded``): a copy no run trusts, since its quick check asks for both, and
     ``offload copy --reverify`` replaces (``Ledger.changed_copy``). A ledger that cannot be
-    read, a file that cannot be stat'ed: none."""
-    if not paths:
+    read (None), a file that cannot be stat'ed: none."""
+    if not paths or entries is None:
         return 0
     ledger = Ledger(root)
-    try:
-        latest = ledger.load_entries().latest
-    except OSError:
-        return 0
+    latest = entries.latest
     count = 0
     for path in paths:
         entry = latest.get(Path(path).as_posix())
@@ -1183,7 +1188,7 @@ def _print_human(
             )
         )
         differs = report.reasons.get(changed.path)
-        if differs is not None and differs.code in (LEGACY_MISMATCH, "replaced-since-recorded"):
+        if differs is not None and differs.code in (LEGACY_MISMATCH, REPLACED_SINCE_RECORDED):
             detail += f" ({differs.text})"  # the record it is unlike; a newer one it matches
         env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     for path in report.unreadable:
@@ -1220,10 +1225,22 @@ def _print_human(
         env.warning(_revoked_words(revocation, remote=remote))
     if revocation is not None and revocation.error:  # read-only media, another offload
         env.warning(_not_revoked_words(revocation.error, remote=remote))
-    # A copy the ledger records as a newer version verified there (a file replaced since the
-    # history's record, ``replaced-since-recorded``): its CHANGED line said why; nothing
-    # below is so of it (its record stands, rightly).
-    replaced = {p for p, r in report.reasons.items() if r.code == "replaced-since-recorded"}
+    # A copy the ledger records as a newer version proved there (a file replaced since the
+    # history's record, ``replaced-since-recorded``) whose digests were read and are the
+    # entry's: its CHANGED line said why; nothing below is so of it (its record stands,
+    # rightly). One whose size alone was compared (not read) is proved intact by nothing:
+    # it stays below, with the words of a copy the ledger still vouches for (--reverify
+    # reads it back), never those of a copy whose size changed since its record.
+    replaced = {
+        c.path
+        for c in report.changed
+        if c.actual and _reason_code(report, c.path) == REPLACED_SINCE_RECORDED
+    }
+    unread_replaced = {
+        c.path
+        for c in report.changed
+        if not c.actual and _reason_code(report, c.path) == REPLACED_SINCE_RECORDED
+    }
     said_why = links | replaced
     if (set(c.path for c in report.changed) | set(report.unreadable)) - said_why - revoked and (
         not remote and _has_ledger(where)
@@ -1235,12 +1252,15 @@ def _print_human(
         # what reads it back; a copy whose size changed is replaced by --reverify where the
         # ledger records it as ours (Ledger.changed_copy), and by nothing but --overwrite
         # where it does not.
+        entries = _ledger_entries(where)  # once, for the three counts below
         sized = [
             c.path
             for c in report.changed
-            if c.reason is ChangeReason.SIZE and c.path not in said_why and c.path not in revoked
+            if c.reason is ChangeReason.SIZE
+            and c.path not in said_why | unread_replaced
+            and c.path not in revoked
         ]
-        ours = _recorded_in_ledger(where, sized)
+        ours = _recorded_in_ledger(entries, sized)
         resized = len(sized) - ours
         # A same-size change the ledger no longer records at that name (a copy found damaged
         # and kept beside its new copy by --keep-both: the ledger names the new copy) is
@@ -1248,19 +1268,19 @@ def _print_human(
         unsized = [
             c.path
             for c in report.changed
-            if c.reason is not ChangeReason.SIZE
+            if (c.reason is not ChangeReason.SIZE or c.path in unread_replaced)
             and c.path not in said_why
             and c.path not in revoked
         ]
         unsized += [path for path in report.unreadable if path not in said_why | revoked]
-        recorded = _recorded_in_ledger(where, unsized)
+        recorded = _recorded_in_ledger(entries, unsized)
         # Of those, the ones whose date changed since the record: no run trusts them
         # (Ledger.recorded asks for the recorded size and date), --reverify replaces them.
-        redated = _redated_copies(where, unsized)
+        redated = _redated_copies(where, entries, unsized)
         vouched = recorded - redated
         # Those an earlier check revoked, keeping which copy it was: judged against that
         # record again (``verification.checked_wrong``), and trusted by no run.
-        earlier = _revoked_by_a_check(where, unsized)
+        earlier = _revoked_by_a_check(entries, unsized)
         unvouched = len(unsized) - recorded - earlier
         parts = []
         if redated:

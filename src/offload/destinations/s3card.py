@@ -60,7 +60,6 @@ from offload.events import (
     ExistingCopiesChecking,
     JobStarted,
     OffloadPlanned,
-    WarningIssued,
 )
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
@@ -424,6 +423,7 @@ def write_s3_manifests(
     card folder's time read from its ``source`` (``ascmhl.write_generation``'s
     *folder_dates_from*); a folder whose date cannot be read there is recorded undated (the
     staging folder holds only the history, never a folder dated by when it was staged)."""
+    from offload.manifest_warnings import left_out_by_warning, warning_events
     from offload.manifests_writer import (
         ManifestResult,
         not_written,
@@ -466,14 +466,15 @@ def write_s3_manifests(
                             str(root), display_path(destination.root)
                         )
                     codes = warning_codes(outcome)  # from the warnings as written
+                    named = left_out_by_warning(outcome)
                     outcome.warnings = [
                         w.replace(str(root), display_path(destination.root))
                         for w in outcome.warnings
                     ]
                     if sink is not None:
                         where = str(destination.root)
-                        for message, code in zip(outcome.warnings, codes, strict=True):
-                            sink.emit(WarningIssued(message, where, code and code.value))
+                        for event in warning_events(outcome, where, codes, named):
+                            sink.emit(event)
                     results.append(outcome)
             except (OSError, OffloadError) as exc:
                 message = redact_secrets(getattr(exc, "message", None) or str(exc))
