@@ -139,3 +139,19 @@ def test_a_root_listed_whole_lists_nothing(tmp_path: Path) -> None:
     history = History(tmp_path, (), ())
     found = nested_links(tmp_path, spec, [], {}, {""}, [], history, lister)
     assert found == NestedLinks([], set())
+
+
+def test_a_carried_pattern_elsewhere_hides_no_nested_link_from_being_due(tmp_path: Path) -> None:
+    """The copy renamed away, DAY2's copy of the same name with a dangling link at the same
+    relative path: the carried ``**/A001/CLIPS/dangling`` (dropped: it hides DAY2's link)
+    must not keep DAY2's link from its own pattern. Before, the candidates were judged with
+    it still in the list: neither pattern was written (ascmhl verify of the root: 21)."""
+    root = tmp_path / "RAID"
+    for card in (root / "A001_first", root / "DAY2" / "A001"):
+        (card / "CLIPS").mkdir(parents=True)
+        os.symlink("nowhere", card / "CLIPS" / "dangling")
+        _nested(card, ["**/CLIPS/dangling"])
+    carried = {"A001/CLIPS/dangling": "**/A001/CLIPS/dangling"}
+    found = _links(root, list(carried.values()), set(), [], carried)
+    assert found.added == ["**/A001_first/CLIPS/dangling", "**/DAY2/A001/CLIPS/dangling"]
+    assert set(found.retired) == {"A001/CLIPS/dangling"}

@@ -87,9 +87,9 @@ def nested_links(
         return _NOTHING
     below = tuple(f"{folder}/" for folder in found)
     stale = {path for path in carried if path.startswith(below)}
-    if stale:  # judged again, as if not carried
-        kept = [p for p in patterns if p not in {carried[path] for path in stale}]
-        spec = IgnoreSpec(kept)
+    if carried:  # judged as if none were carried: each is judged again below
+        exact = set(carried.values())
+        spec = IgnoreSpec([p for p in patterns if p not in exact])
     candidates: set[str] = set()
     for nested in found:
         candidates.update(_links_ignored(root, nested, spec))
