@@ -72,11 +72,11 @@ def test_only_links_to_no_folder_the_newest_nested_list_names_exactly_are_scoped
     _nested(card, ["**/CLIPS/dangling", "**/to_folder", "**/CLIPS/real.mov", "*.tmp", "!x"], 2)
     (root / "one.mov").write_bytes(b"y")
     found = _links(root, [".offload"], {"x"}, ["one.mov"])
-    assert found == NestedLinks(["**/DAY1/A001/CLIPS/dangling"], set())
+    assert found == NestedLinks(["**/DAY1/A001/CLIPS/dangling"], {})
     # A path the root's list ignores already, or whose pattern would hide a recorded one.
-    assert _links(root, ["**/CLIPS/dangling"], set(), []) == NestedLinks([], set())
+    assert _links(root, ["**/CLIPS/dangling"], set(), []) == NestedLinks([], {})
     found = _links(root, [], set(), ["X/DAY1/A001/CLIPS/dangling"])
-    assert found == NestedLinks([], set())
+    assert found == NestedLinks([], {})
 
 
 def test_no_pattern_hides_a_path_standing_beside_or_one_another_history_records(
@@ -93,15 +93,15 @@ def test_no_pattern_hides_a_path_standing_beside_or_one_another_history_records(
     beside = root / "OLD" / "A001" / "CLIPS"
     beside.mkdir(parents=True)
     (beside / "dangling").write_bytes(b"no history records it")
-    assert _links(root, [], set(), []) == NestedLinks([], set())
+    assert _links(root, [], set(), []) == NestedLinks([], {})
     (beside / "dangling").unlink()
     other = root / "DAY2" / "A001"
     other.mkdir(parents=True)
     _nested(other, [], recorded="CLIPS/dangling")  # gone from disk since
-    assert _links(root, [], set(), []) == NestedLinks([], set())
+    assert _links(root, [], set(), []) == NestedLinks([], {})
     _nested(other, [], number=2, recorded="CLIPS/dangling/below")  # as a folder, earlier
     (other / "ascmhl" / "0001_A001_2026-01-01_000000Z.mhl").unlink()
-    assert _links(root, [], set(), []) == NestedLinks([], set())
+    assert _links(root, [], set(), []) == NestedLinks([], {})
 
 
 def test_a_carried_pattern_below_a_nested_folder_no_longer_due_is_retired(
@@ -119,7 +119,7 @@ def test_a_carried_pattern_below_a_nested_folder_no_longer_due_is_retired(
         "elsewhere/link": "**/elsewhere/link",
     }
     found = _links(root, list(carried.values()), set(), [], carried)
-    assert found == NestedLinks([], {"A001/CLIPS/dangling"})
+    assert found == NestedLinks([], {"A001/CLIPS/dangling": ""})
 
 
 def test_latest_ignore_patterns_of_reads_the_newest_ignore_list_alone(tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_a_root_listed_whole_lists_nothing(tmp_path: Path) -> None:
     spec = IgnoreSpec([])
     history = History(tmp_path, (), ())
     found = nested_links(tmp_path, spec, [], {}, {""}, [], history, lister)
-    assert found == NestedLinks([], set())
+    assert found == NestedLinks([], {})
 
 
 def test_a_carried_pattern_elsewhere_hides_no_nested_link_from_being_due(tmp_path: Path) -> None:
@@ -154,4 +154,4 @@ def test_a_carried_pattern_elsewhere_hides_no_nested_link_from_being_due(tmp_pat
     carried = {"A001/CLIPS/dangling": "**/A001/CLIPS/dangling"}
     found = _links(root, list(carried.values()), set(), [], carried)
     assert found.added == ["**/A001_first/CLIPS/dangling", "**/DAY2/A001/CLIPS/dangling"]
-    assert set(found.retired) == {"A001/CLIPS/dangling"}
+    assert found.retired == {"A001/CLIPS/dangling": "DAY2/A001/CLIPS/dangling"}

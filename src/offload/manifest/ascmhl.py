@@ -680,7 +680,10 @@ def write_generation(
     folders with (every recorded file must have them); by default those all files share.
     *now* gives the creation time (aware datetime) used in the file name and dates.
     *on_uncarried*: called, once the generation is written, with each path whose carried
-    exact pattern was dropped and a recorded path that pattern would have hidden.
+    exact pattern was dropped and a path that pattern would have hidden (one this
+    generation records; for a pattern :mod:`~offload.manifest.nested_links` drops, one
+    standing or recorded in the tree, or ``""`` when none is known), unless the list written
+    ignores that path anyway.
     *lister*: what stands in each folder of *root* (:mod:`offload.manifest.coverage`); given,
     a folder (and the root) gets a hash only when this generation lists it whole; None: every
     folder is hashed (the caller lists the whole tree, as ``verify_tree`` does).
@@ -739,6 +742,7 @@ def write_generation(
     patterns = carried.patterns(retired=uncarried)
     formats = _select_formats(recorded, hash_formats)
     hashed = folders
+    retired: dict[str, str] = {}  # the nested links' carried patterns dropped
     if lister is not None:
         lister = _memoized(lister)  # whole_folders and nested_links both list the root
         # judged with the list this generation carries: the one ascmhl verify -dh reads
@@ -757,8 +761,9 @@ def write_generation(
             history,
             lister,
         )
-        if beside.retired:
-            patterns = carried.patterns(retired={*uncarried, *beside.retired})
+        retired = beside.retired
+        if retired:
+            patterns = carried.patterns(retired={*uncarried, *retired})
             hashed = whole_folders(
                 folders, (e.path for e in recorded), IgnoreSpec(patterns), lister
             )
@@ -828,8 +833,10 @@ def write_generation(
             errno_=exc.errno,
         ) from exc
     if on_uncarried is not None:
-        for path, hidden in uncarried.items():
-            on_uncarried(path, hidden)
+        final = IgnoreSpec(patterns)
+        for path, hidden in (*uncarried.items(), *retired.items()):
+            if path in uncarried or not final.excludes(path, is_dir=False):
+                on_uncarried(path, hidden)
     return manifest_path
 
 

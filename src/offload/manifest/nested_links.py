@@ -59,10 +59,13 @@ class NestedLinks(NamedTuple):
     """What a generation changes in its list for the nested histories' links."""
 
     added: list[str]  # the patterns to add (sorted): due and not carried
-    retired: set[str]  # the carried exact paths (below a nested folder) no longer due
+    # the carried exact paths dropped, each with a path its pattern would hide ("": none
+    # known: a real file stands there, the nested history no longer ignores it, or the tree
+    # could not be read)
+    retired: dict[str, str]
 
 
-_NOTHING = NestedLinks([], set())
+_NOTHING = NestedLinks([], {})
 
 
 def nested_links(
@@ -95,10 +98,10 @@ def nested_links(
         candidates.update(_links_ignored(root, nested, spec))
     others = set(carried) - stale
     if not candidates and not others:
-        return NestedLinks([], stale)
+        return NestedLinks([], dict.fromkeys(stale, ""))
     tree = _tree_paths(root, recorded, history, lister)
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
-        return NestedLinks([], stale)
+        return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
     hiding = pattern_hides(candidates, standing, root)
     hiding.update(pattern_hides(candidates, records, root, itself=True))
@@ -106,9 +109,9 @@ def nested_links(
     # a carried pattern elsewhere (a copy renamed away, the root's own link) that would now
     # hide another path: a copy with the name reused, below a nested folder
     hides_another = pattern_hides(others, [*standing, *records], root)
-    return NestedLinks(
-        sorted(exact_pattern(p) for p in due - stale), (stale - due) | hides_another.keys()
-    )
+    retired = {path: hiding.get(path, "") for path in stale - due}
+    retired.update(hides_another)
+    return NestedLinks(sorted(exact_pattern(p) for p in due - stale), retired)
 
 
 def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) -> list[str]:
