@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
+from offload.manifest import CreatorInfo, ManifestFile, read_history, write_generation
 from offload.manifest.coverage import Entry, local_lister
 from offload.manifest.history import History, latest_ignore_patterns_of
 from offload.manifest.ignore import IgnoreSpec
@@ -155,3 +157,32 @@ def test_a_carried_pattern_elsewhere_hides_no_nested_link_from_being_due(tmp_pat
     found = _links(root, list(carried.values()), set(), [], carried)
     assert found.added == ["**/A001_first/CLIPS/dangling", "**/DAY2/A001/CLIPS/dangling"]
     assert found.retired == {"A001/CLIPS/dangling": "DAY2/A001/CLIPS/dangling"}
+
+
+def test_a_tree_listed_elsewhere_keeps_the_carried_patterns_as_they_are(tmp_path: Path) -> None:
+    """An S3 destination: the nested histories are found among the bucket's keys, but the
+    local staging root holds the root's history alone, so none can be read there. Before,
+    the carried ``**/A001/CLIPS/dangling`` was then judged stale and dropped (ascmhl verify
+    of the bucket's copy would list the link as new); now nested_links is not asked."""
+    root = tmp_path / "staging"
+    root.mkdir()
+    (root / "one.mov").write_bytes(b"1")
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    creator = CreatorInfo(tool_version="0.1.0", hostname="host")
+    one = [ManifestFile("one.mov", 1, 0, {"xxh64": "0" * 16}, when)]
+    write_generation(
+        root, one, creator=creator, ignore_patterns=["**/A001/CLIPS/dangling"], now=lambda: when
+    )
+    keys = {
+        "": [Entry("one.mov", False, False), Entry("A001", True, False)],
+        "A001": [Entry("ascmhl", True, False), Entry("CLIPS", True, False)],
+        "A001/CLIPS": [Entry("dangling", False, True)],
+    }
+
+    def bucket(folder: str) -> list[Entry]:
+        if folder == "" or folder.startswith("A001"):
+            return keys.get(folder, [])
+        return list(local_lister(root)(folder))
+
+    write_generation(root, one, creator=creator, lister=bucket, now=lambda: when)
+    assert "**/A001/CLIPS/dangling" in (read_history(root).latest_ignore_patterns() or ())

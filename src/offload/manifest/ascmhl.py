@@ -58,7 +58,7 @@ from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.atomic import AtomicFile, write_file_atomically
-from offload.manifest.coverage import Entry, Lister, whole_folders
+from offload.manifest.coverage import Entry, Lister, is_local, whole_folders
 from offload.manifest.creator import check_creator
 from offload.manifest.digest import (
     all_canonical,
@@ -78,7 +78,7 @@ from offload.manifest.history import (
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
-from offload.manifest.nested_links import nested_links
+from offload.manifest.nested_links import NestedLinks, nested_links
 from offload.manifest.xmlchars import paths_xml_cannot_hold
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -744,6 +744,10 @@ def write_generation(
     hashed = folders
     retired: dict[str, str] = {}  # the nested links' carried patterns dropped
     if lister is not None:
+        # nested histories are read from the local tree: one listed elsewhere (an object
+        # store's keys beside a local staging root holding the root's history alone) would
+        # make no pattern due and every carried one stale; its patterns are kept as they are
+        local = is_local(lister, root)
         lister = _memoized(lister)  # whole_folders and nested_links both list the root
         # judged with the list this generation carries: the one ascmhl verify -dh reads
         listed_spec = IgnoreSpec(patterns)
@@ -751,15 +755,19 @@ def write_generation(
         # the links nested histories ignore, ignored here too (paths below a nested
         # folder, which this generation does not list: no folder's wholeness changes with
         # them); a carried pattern dropped may be a link's in a folder it lists: judged again
-        beside = nested_links(
-            root,
-            listed_spec,
-            patterns,
-            carried.retirable,
-            hashed,
-            [*(e.path for e in recorded), *folders],
-            history,
-            lister,
+        beside = (
+            nested_links(
+                root,
+                listed_spec,
+                patterns,
+                carried.retirable,
+                hashed,
+                [*(e.path for e in recorded), *folders],
+                history,
+                lister,
+            )
+            if local
+            else NestedLinks([], {})
         )
         retired = beside.retired
         if retired:
