@@ -28,6 +28,11 @@ or the pattern would now hide one): ascmhl reads the root's newest list alone, s
 kept would hide that path from it for good. Where a nested history is found, every other
 carried exact pattern that would hide another path than its own, standing or recorded in
 the tree, is dropped too (a copy renamed away, its name reused by a copy in a day folder).
+The links are judged with every carried exact pattern left out of the list (each is judged
+here again), so a pattern dropped hides no other link from its own. Each path dropped comes
+with a path its pattern would hide (``""`` when none is known), for the caller's warning.
+The manifests and links are read from the local disk at *root*: the caller asks only with a
+local lister (:func:`~offload.manifest.coverage.is_local`).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
 there). Else one listing of each folder not listed whole and not ignored, down to the first
