@@ -186,3 +186,15 @@ def test_a_tree_listed_elsewhere_keeps_the_carried_patterns_as_they_are(tmp_path
 
     write_generation(root, one, creator=creator, lister=bucket, now=lambda: when)
     assert "**/A001/CLIPS/dangling" in (read_history(root).latest_ignore_patterns() or ())
+
+
+def test_recorded_paths_are_every_generations_and_escaping_ones_among_them(
+    tmp_path: Path,
+) -> None:
+    """History.recorded_paths, shared by escaping_paths and the tree's records here."""
+    card = tmp_path / "A001"
+    _nested(card, [], number=1, recorded="CLIPS/old.mov")
+    _nested(card, [], number=2, recorded="../escape.mov")
+    history = read_history(card, check_chain=False)
+    assert history.recorded_paths() == {"CLIPS/old.mov", "../escape.mov"}
+    assert history.escaping_paths() == ["../escape.mov"]

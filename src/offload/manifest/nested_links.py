@@ -45,7 +45,6 @@ one generation.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
@@ -214,15 +213,4 @@ def _recorded_paths(history: History, folder: str) -> list[str]:
     """Every path *history* (of *folder*, ``""`` the root) records, in any generation:
     files, their previous paths, folders; from the root."""
     prefix = f"{folder}/" if folder else ""
-    paths: list[str] = []
-    for generation in history.generations:
-        named = itertools.chain(
-            ((r.path, r.previous_path) for r in generation.files),
-            ((r.path, r.previous_path) for r in generation.directories),
-        )
-        for path, previous in named:
-            if path not in ("", "."):
-                paths.append(prefix + path)
-            if previous:
-                paths.append(prefix + previous)
-    return paths
+    return [prefix + p for p in history.recorded_paths() if p not in ("", ".")]
