@@ -45,12 +45,11 @@ one generation.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.manifest.coverage import Lister
+from offload.manifest.coverage import Entry, Lister
 from offload.manifest.errors import HistoryError
 from offload.manifest.history import History, latest_ignore_patterns_of, read_history
 from offload.manifest.ignore import IgnoreSpec
@@ -99,7 +98,7 @@ def nested_links(
         spec = IgnoreSpec([p for p in patterns if p not in exact])
     candidates: set[str] = set()
     for nested in found:
-        candidates.update(_links_ignored(root, nested, spec))
+        candidates.update(_links_ignored(root, nested, spec, lister))
     others = set(carried) - stale
     if not candidates and not others:
         return NestedLinks([], dict.fromkeys(stale, ""))
@@ -146,29 +145,43 @@ def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) 
     return sorted(found)
 
 
-def _links_ignored(root: Path, nested: str, spec: IgnoreSpec) -> list[str]:
+def _links_ignored(root: Path, nested: str, spec: IgnoreSpec, lister: Lister) -> list[str]:
     """The paths (from *root*) of the links in the nested history's folder *nested* that its
-    newest ignore list names by an exact pattern, that do not lead to a folder, that XML
-    can hold and that *spec* does not ignore."""
+    newest ignore list names by an exact pattern, that do not lead to a folder (as *lister*
+    tells), that XML can hold and that *spec* does not ignore."""
     try:
         listed = latest_ignore_patterns_of(root / nested)
     except (OSError, HistoryError):
         return []  # its own check says why
     paths = []
+    folders: dict[str, dict[str, Entry]] = {}  # each folder's entries by name, once
     for pattern in listed:
         named = exact_pattern_path(pattern)
         if named is None:
             continue
         path = f"{nested}/{named}"
-        stands = root / path
+        folder, _, name = path.rpartition("/")
+        if folder not in folders:
+            folders[folder] = _by_name(lister, folder)
+        entry = folders[folder].get(name)
         if (
-            xml_can_hold(path)
-            and os.path.islink(stands)
-            and not os.path.isdir(stands)  # ascmhl never enters it, nor calls it new
+            entry is not None
+            and entry.is_link
+            and not entry.is_dir  # ascmhl never enters it, nor calls it new
+            and xml_can_hold(path)
             and not spec.excludes(path, is_dir=False)
         ):
             paths.append(path)
     return paths
+
+
+def _by_name(lister: Lister, folder: str) -> dict[str, Entry]:
+    """What stands in *folder* (from the root) as *lister* lists it, by name; nothing if it
+    cannot be listed (a name below a link, a file, or nothing: no link there)."""
+    try:
+        return {e.name: e for e in lister(folder)}
+    except OSError:
+        return {}
 
 
 def _tree_paths(
