@@ -45,7 +45,7 @@ one generation.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -121,28 +121,52 @@ def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) 
     """The folders below the root holding an ``ascmhl`` folder (a nested history), found by
     listing each folder not listed whole and not ignored, never entering a link, nor a
     nested history's folder (its own nested ones are its business)."""
-    found: list[str] = []
+    walk = _walk(
+        lister,
+        enter=lambda path: path not in whole and not spec.matches(path, is_dir=True),
+        stop=_holds_history,
+        strict=False,
+    )
+    return sorted(folder for folder, entries in walk if _holds_history(folder, entries))
+
+
+def _holds_history(folder: str, entries: list[Entry]) -> bool:
+    """Whether *folder* (below the root: ``""`` is not) holds a history's folder."""
+    return bool(folder) and any(_is_history(e) for e in entries)
+
+
+def _is_history(entry: Entry) -> bool:
+    return entry.name == ASCMHL_FOLDER and entry.is_dir and not entry.is_link
+
+
+def _walk(
+    lister: Lister,
+    *,
+    enter: Callable[[str], bool],
+    stop: Callable[[str, list[Entry]], bool],
+    strict: bool,
+) -> Iterator[tuple[str, list[Entry]]]:
+    """Each folder listed from the root down, with its entries: of a folder listed, each
+    real sub-folder (not a link, not a history's folder) whose path *enter* takes is listed
+    in turn, unless *stop* says so of the folder. A folder that cannot be listed raises
+    OSError if *strict*, else is passed over."""
     pending = [""]
     while pending:
         folder = pending.pop()
-        prefix = f"{folder}/" if folder else ""
         try:
             entries = list(lister(folder))
         except OSError:
+            if strict:
+                raise
             continue
-        if folder and any(e.name == ASCMHL_FOLDER and e.is_dir and not e.is_link for e in entries):
-            found.append(folder)
+        yield folder, entries
+        if stop(folder, entries):
             continue
+        prefix = f"{folder}/" if folder else ""
         for entry in entries:
             path = prefix + entry.name
-            if (
-                entry.is_dir
-                and not entry.is_link
-                and path not in whole
-                and not spec.matches(path, is_dir=True)
-            ):
+            if entry.is_dir and not entry.is_link and not _is_history(entry) and enter(path):
                 pending.append(path)
-    return sorted(found)
 
 
 def _links_ignored(root: Path, nested: str, spec: IgnoreSpec, lister: Lister) -> list[str]:
@@ -206,19 +230,14 @@ def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
     OSError if a folder cannot be listed."""
     standing: list[str] = []
     histories: list[str] = []
-    pending = [""]
-    while pending:
-        folder = pending.pop()
+    for folder, entries in _walk(lister, enter=lambda _: True, stop=lambda *_: False, strict=True):
         prefix = f"{folder}/" if folder else ""
-        for entry in lister(folder):
-            path = prefix + entry.name
-            if entry.name == ASCMHL_FOLDER and entry.is_dir and not entry.is_link:
+        for entry in entries:
+            if _is_history(entry):  # ignored by every list (ascmhl's defaults)
                 if folder:
                     histories.append(folder)
-                continue  # ignored by every list (ascmhl's defaults)
-            standing.append(path)
-            if entry.is_dir and not entry.is_link:
-                pending.append(path)
+            else:
+                standing.append(prefix + entry.name)
     return standing, histories
 
 
