@@ -506,17 +506,26 @@ def _ignore_links(
 
 
 def _no_longer_ignored(root: Path, outcome: ManifestResult, relative: str, hidden: str) -> None:
-    """The pattern an earlier generation holds for the link at *relative* would hide *hidden*,
-    which this generation lists, so it was not carried (``offload.manifest.ascmhl``): if a
-    link (of an earlier card, not this one's) is still there, it is no longer ignored."""
-    if relative in outcome.links or not os.path.islink(root / relative):
-        return  # the real file or folder now there is listed; this run's link is named
+    """The pattern an earlier generation holds for the link at *relative* was not carried
+    (``offload.manifest.ascmhl``): it would hide *hidden* (a path this generation records,
+    or one standing or recorded in the tree; ``""``: none known, as when a nested copy's
+    history no longer ignores the link). If a link not leading to a folder (of an earlier
+    card, not this one's) is still there, it is no longer ignored."""
+    stands = root / relative
+    if relative in outcome.links or not os.path.islink(stands) or os.path.isdir(stands):
+        return  # a real file or folder there is listed; this run's link is named
+    why = (
+        f"would also hide {printable_name(hidden)}"
+        if hidden
+        else "is no longer due (the history of the copy it is in no longer ignores it, "
+        "or the tree could not be read)"
+    )
     _leave_out(
         outcome,
         relative,
         f"symlink {printable_name(relative)} on {root}: the ignore pattern an earlier "
-        f"generation holds for it would also hide {printable_name(hidden)}, which this "
-        "generation lists, so it is no longer ignored (ascmhl will list it as a new file)",
+        f"generation holds for it {why}, so this generation does not carry it: it is no "
+        "longer ignored (ascmhl will list it as a new file)",
     )
 
 

@@ -453,3 +453,69 @@ def test_a_carried_nested_link_pattern_is_retired_once_it_would_hide_a_reused_na
     result = judge.verify(dest)
     assert result.clean, result.describe()
     judge.assert_checks(dest, "DAY2/A001/CLIPS/dangling")
+
+
+def test_a_reused_names_own_dangling_link_gets_its_pattern_when_the_carried_one_is_dropped(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """As above, but DAY2's copy has a dangling link at the same relative path: the carried
+    ``**/A001/CLIPS/dangling`` is dropped (it would hide DAY2's link), and DAY2's link gets
+    its own pattern. Before, the carried pattern kept DAY2's link from being judged at all,
+    then was dropped: neither written, ascmhl 1.2 verify of the root exited 21."""
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    links = {"CLIPS/dangling": "nowhere"}
+    card = _card(tmp_path / "cards1", "A001", {"CLIPS/C001.mov": os.urandom(3_000)}, links)
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    _single_file_into(tmp_path, dest, "one.mov")
+    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    os.rename(dest / "A001", dest / "A001_first")
+    (dest / "DAY2").mkdir()
+    again = _card(tmp_path / "cards2", "A001", {"CLIPS/C002.mov": os.urandom(3_000)}, links)
+    code, output = offload("copy", str(again), str(dest / "DAY2"))
+    assert code == 0, output
+    _single_file_into(tmp_path, dest, "two.mov")
+    patterns = latest_patterns(dest)
+    assert "**/A001/CLIPS/dangling" not in patterns, patterns
+    assert "**/DAY2/A001/CLIPS/dangling" in patterns, patterns
+    result = judge.verify(dest)
+    assert result.clean, result.describe()
+
+
+def test_a_nested_link_pattern_dropped_for_hiding_another_copys_file_is_named(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The root carries ``**/A001/CLIPS/dangling`` for the copy's dangling link; a card of
+    the same name is then copied into DAY2 with a real file at that path. The pattern is
+    dropped (it would hide DAY2's file), so ascmhl 1.2 lists the link as new (exit 21):
+    the run says so. Before, nested_links' retirements never reached the warning."""
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card = _card(
+        tmp_path / "cards1",
+        "A001",
+        {"CLIPS/C001.mov": os.urandom(3_000)},
+        {"CLIPS/dangling": "nowhere"},
+    )
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    _single_file_into(tmp_path, dest, "one.mov")
+    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    (dest / "DAY2").mkdir()
+    again = _card(
+        tmp_path / "cards2",
+        "A001",
+        {"CLIPS/C002.mov": os.urandom(3_000), "CLIPS/dangling": os.urandom(2_000)},
+        {},
+    )
+    code, output = offload("copy", str(again), str(dest / "DAY2"))
+    assert code == 0, output
+    (tmp_path / "two.mov").write_bytes(os.urandom(1_000))
+    code, output = offload("copy", str(tmp_path / "two.mov"), str(dest))
+    assert code == 0, output
+    assert "**/A001/CLIPS/dangling" not in latest_patterns(dest)
+    assert "A001/CLIPS/dangling on" in output and "no longer ignored" in output, output
+    assert "would also hide DAY2/A001/CLIPS/dangling" in output, output
+    result = judge.verify(dest)
+    assert result.returncode == 21 and "A001/CLIPS/dangling" in result.stderr, result.describe()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
+from offload.manifest import CreatorInfo, ManifestFile, read_history, write_generation
 from offload.manifest.coverage import Entry, local_lister
 from offload.manifest.history import History, latest_ignore_patterns_of
 from offload.manifest.ignore import IgnoreSpec
@@ -72,11 +74,11 @@ def test_only_links_to_no_folder_the_newest_nested_list_names_exactly_are_scoped
     _nested(card, ["**/CLIPS/dangling", "**/to_folder", "**/CLIPS/real.mov", "*.tmp", "!x"], 2)
     (root / "one.mov").write_bytes(b"y")
     found = _links(root, [".offload"], {"x"}, ["one.mov"])
-    assert found == NestedLinks(["**/DAY1/A001/CLIPS/dangling"], set())
+    assert found == NestedLinks(["**/DAY1/A001/CLIPS/dangling"], {})
     # A path the root's list ignores already, or whose pattern would hide a recorded one.
-    assert _links(root, ["**/CLIPS/dangling"], set(), []) == NestedLinks([], set())
+    assert _links(root, ["**/CLIPS/dangling"], set(), []) == NestedLinks([], {})
     found = _links(root, [], set(), ["X/DAY1/A001/CLIPS/dangling"])
-    assert found == NestedLinks([], set())
+    assert found == NestedLinks([], {})
 
 
 def test_no_pattern_hides_a_path_standing_beside_or_one_another_history_records(
@@ -93,15 +95,15 @@ def test_no_pattern_hides_a_path_standing_beside_or_one_another_history_records(
     beside = root / "OLD" / "A001" / "CLIPS"
     beside.mkdir(parents=True)
     (beside / "dangling").write_bytes(b"no history records it")
-    assert _links(root, [], set(), []) == NestedLinks([], set())
+    assert _links(root, [], set(), []) == NestedLinks([], {})
     (beside / "dangling").unlink()
     other = root / "DAY2" / "A001"
     other.mkdir(parents=True)
     _nested(other, [], recorded="CLIPS/dangling")  # gone from disk since
-    assert _links(root, [], set(), []) == NestedLinks([], set())
+    assert _links(root, [], set(), []) == NestedLinks([], {})
     _nested(other, [], number=2, recorded="CLIPS/dangling/below")  # as a folder, earlier
     (other / "ascmhl" / "0001_A001_2026-01-01_000000Z.mhl").unlink()
-    assert _links(root, [], set(), []) == NestedLinks([], set())
+    assert _links(root, [], set(), []) == NestedLinks([], {})
 
 
 def test_a_carried_pattern_below_a_nested_folder_no_longer_due_is_retired(
@@ -119,7 +121,7 @@ def test_a_carried_pattern_below_a_nested_folder_no_longer_due_is_retired(
         "elsewhere/link": "**/elsewhere/link",
     }
     found = _links(root, list(carried.values()), set(), [], carried)
-    assert found == NestedLinks([], {"A001/CLIPS/dangling"})
+    assert found == NestedLinks([], {"A001/CLIPS/dangling": ""})
 
 
 def test_latest_ignore_patterns_of_reads_the_newest_ignore_list_alone(tmp_path: Path) -> None:
@@ -138,4 +140,61 @@ def test_a_root_listed_whole_lists_nothing(tmp_path: Path) -> None:
     spec = IgnoreSpec([])
     history = History(tmp_path, (), ())
     found = nested_links(tmp_path, spec, [], {}, {""}, [], history, lister)
-    assert found == NestedLinks([], set())
+    assert found == NestedLinks([], {})
+
+
+def test_a_carried_pattern_elsewhere_hides_no_nested_link_from_being_due(tmp_path: Path) -> None:
+    """The copy renamed away, DAY2's copy of the same name with a dangling link at the same
+    relative path: the carried ``**/A001/CLIPS/dangling`` (dropped: it hides DAY2's link)
+    must not keep DAY2's link from its own pattern. Before, the candidates were judged with
+    it still in the list: neither pattern was written (ascmhl verify of the root: 21)."""
+    root = tmp_path / "RAID"
+    for card in (root / "A001_first", root / "DAY2" / "A001"):
+        (card / "CLIPS").mkdir(parents=True)
+        os.symlink("nowhere", card / "CLIPS" / "dangling")
+        _nested(card, ["**/CLIPS/dangling"])
+    carried = {"A001/CLIPS/dangling": "**/A001/CLIPS/dangling"}
+    found = _links(root, list(carried.values()), set(), [], carried)
+    assert found.added == ["**/A001_first/CLIPS/dangling", "**/DAY2/A001/CLIPS/dangling"]
+    assert found.retired == {"A001/CLIPS/dangling": "DAY2/A001/CLIPS/dangling"}
+
+
+def test_a_tree_listed_elsewhere_keeps_the_carried_patterns_as_they_are(tmp_path: Path) -> None:
+    """An S3 destination: the nested histories are found among the bucket's keys, but the
+    local staging root holds the root's history alone, so none can be read there. Before,
+    the carried ``**/A001/CLIPS/dangling`` was then judged stale and dropped (ascmhl verify
+    of the bucket's copy would list the link as new); now nested_links is not asked."""
+    root = tmp_path / "staging"
+    root.mkdir()
+    (root / "one.mov").write_bytes(b"1")
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    creator = CreatorInfo(tool_version="0.1.0", hostname="host")
+    one = [ManifestFile("one.mov", 1, 0, {"xxh64": "0" * 16}, when)]
+    write_generation(
+        root, one, creator=creator, ignore_patterns=["**/A001/CLIPS/dangling"], now=lambda: when
+    )
+    keys = {
+        "": [Entry("one.mov", False, False), Entry("A001", True, False)],
+        "A001": [Entry("ascmhl", True, False), Entry("CLIPS", True, False)],
+        "A001/CLIPS": [Entry("dangling", False, True)],
+    }
+
+    def bucket(folder: str) -> list[Entry]:
+        if folder == "" or folder.startswith("A001"):
+            return keys.get(folder, [])
+        return list(local_lister(root)(folder))
+
+    write_generation(root, one, creator=creator, lister=bucket, now=lambda: when)
+    assert "**/A001/CLIPS/dangling" in (read_history(root).latest_ignore_patterns() or ())
+
+
+def test_recorded_paths_are_every_generations_and_escaping_ones_among_them(
+    tmp_path: Path,
+) -> None:
+    """History.recorded_paths, shared by escaping_paths and the tree's records here."""
+    card = tmp_path / "A001"
+    _nested(card, [], number=1, recorded="CLIPS/old.mov")
+    _nested(card, [], number=2, recorded="../escape.mov")
+    history = read_history(card, check_chain=False)
+    assert history.recorded_paths() == {"CLIPS/old.mov", "../escape.mov"}
+    assert history.escaping_paths() == ["../escape.mov"]

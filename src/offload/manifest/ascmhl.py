@@ -58,7 +58,7 @@ from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.atomic import AtomicFile, write_file_atomically
-from offload.manifest.coverage import Entry, Lister, whole_folders
+from offload.manifest.coverage import Entry, Lister, is_local, whole_folders
 from offload.manifest.creator import check_creator
 from offload.manifest.digest import (
     all_canonical,
@@ -78,7 +78,7 @@ from offload.manifest.history import (
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
-from offload.manifest.nested_links import nested_links
+from offload.manifest.nested_links import NestedLinks, nested_links
 from offload.manifest.xmlchars import paths_xml_cannot_hold
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -680,7 +680,10 @@ def write_generation(
     folders with (every recorded file must have them); by default those all files share.
     *now* gives the creation time (aware datetime) used in the file name and dates.
     *on_uncarried*: called, once the generation is written, with each path whose carried
-    exact pattern was dropped and a recorded path that pattern would have hidden.
+    exact pattern was dropped and a path that pattern would have hidden (one this
+    generation records; for a pattern :mod:`~offload.manifest.nested_links` drops, one
+    standing or recorded in the tree, or ``""`` when none is known), unless the list written
+    ignores that path anyway.
     *lister*: what stands in each folder of *root* (:mod:`offload.manifest.coverage`); given,
     a folder (and the root) gets a hash only when this generation lists it whole; None: every
     folder is hashed (the caller lists the whole tree, as ``verify_tree`` does).
@@ -739,7 +742,12 @@ def write_generation(
     patterns = carried.patterns(retired=uncarried)
     formats = _select_formats(recorded, hash_formats)
     hashed = folders
+    retired: dict[str, str] = {}  # the nested links' carried patterns dropped
     if lister is not None:
+        # nested histories are read from the local tree: one listed elsewhere (an object
+        # store's keys beside a local staging root holding the root's history alone) would
+        # make no pattern due and every carried one stale; its patterns are kept as they are
+        local = is_local(lister, root)
         lister = _memoized(lister)  # whole_folders and nested_links both list the root
         # judged with the list this generation carries: the one ascmhl verify -dh reads
         listed_spec = IgnoreSpec(patterns)
@@ -747,18 +755,23 @@ def write_generation(
         # the links nested histories ignore, ignored here too (paths below a nested
         # folder, which this generation does not list: no folder's wholeness changes with
         # them); a carried pattern dropped may be a link's in a folder it lists: judged again
-        beside = nested_links(
-            root,
-            listed_spec,
-            patterns,
-            carried.retirable,
-            hashed,
-            [*(e.path for e in recorded), *folders],
-            history,
-            lister,
+        beside = (
+            nested_links(
+                root,
+                listed_spec,
+                patterns,
+                carried.retirable,
+                hashed,
+                [*(e.path for e in recorded), *folders],
+                history,
+                lister,
+            )
+            if local
+            else NestedLinks([], {})
         )
-        if beside.retired:
-            patterns = carried.patterns(retired={*uncarried, *beside.retired})
+        retired = beside.retired
+        if retired:
+            patterns = carried.patterns(retired={*uncarried, *retired})
             hashed = whole_folders(
                 folders, (e.path for e in recorded), IgnoreSpec(patterns), lister
             )
@@ -828,8 +841,10 @@ def write_generation(
             errno_=exc.errno,
         ) from exc
     if on_uncarried is not None:
-        for path, hidden in uncarried.items():
-            on_uncarried(path, hidden)
+        final = IgnoreSpec(patterns)
+        for path, hidden in (*uncarried.items(), *retired.items()):
+            if path in uncarried or not final.excludes(path, is_dir=False):
+                on_uncarried(path, hidden)
     return manifest_path
 
 

@@ -47,10 +47,24 @@ Lister = Callable[[str], Iterable[Entry]]
 
 
 def local_lister(root: Path) -> Lister:
-    """What stands in the folders of *root* on the local filesystem."""
+    """What stands in the folders of *root* on the local filesystem (:func:`is_local`)."""
+    return _LocalLister(root)
 
-    def entries(folder: str) -> Iterable[Entry]:
-        path = os.path.join(root, folder) if folder else os.fspath(root)
+
+def is_local(lister: Lister, root: Path) -> bool:
+    """Whether *lister* is :func:`local_lister` of *root*: what it lists is the local tree
+    at *root*, whose files can be read there too (not an object store's keys)."""
+    return isinstance(lister, _LocalLister) and lister.root == root
+
+
+class _LocalLister:
+    """:func:`local_lister`: a Lister that knows its root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __call__(self, folder: str) -> Iterable[Entry]:
+        path = os.path.join(self.root, folder) if folder else os.fspath(self.root)
         with os.scandir(path) as listing:
             found = []
             for entry in listing:
@@ -61,8 +75,6 @@ def local_lister(root: Path) -> Lister:
                     is_dir = False  # a looping link: isdir is False for ascmhl too
                 found.append(Entry(entry.name, is_dir, link))
         return found
-
-    return entries
 
 
 def whole_folders(

@@ -263,17 +263,20 @@ class History:
         """Recorded paths (files, previous paths, folders) that leave the history's root:
         absolute, or with a ``..`` component. A history holding one is broken or forged
         (``ascmhl`` would join it to the root and check a file outside it). Sorted."""
+        return sorted(p for p in self.recorded_paths() if path_escapes(p))
+
+    def recorded_paths(self) -> set[str]:
+        """Every path recorded in any generation, as written (from the history's root):
+        files, folders (the root's own ``.`` or ``""`` too) and their previous paths."""
         paths: set[str] = set()
         for generation in self.generations:
-            for record in generation.files:
-                paths.add(record.path)
-                if record.previous_path is not None:
-                    paths.add(record.previous_path)
-            for directory in generation.directories:
-                paths.add(directory.path)
-                if directory.previous_path is not None:
-                    paths.add(directory.previous_path)
-        return sorted(p for p in paths if path_escapes(p))
+            named = [(r.path, r.previous_path) for r in generation.files]
+            named += [(r.path, r.previous_path) for r in generation.directories]
+            for path, previous in named:
+                paths.add(path)
+                if previous is not None:
+                    paths.add(previous)
+        return paths
 
     def recorded_directory_paths(self) -> set[str]:
         """Every folder path recorded with a ``<directoryhash>`` in any generation."""

@@ -28,6 +28,11 @@ or the pattern would now hide one): ascmhl reads the root's newest list alone, s
 kept would hide that path from it for good. Where a nested history is found, every other
 carried exact pattern that would hide another path than its own, standing or recorded in
 the tree, is dropped too (a copy renamed away, its name reused by a copy in a day folder).
+The links are judged with every carried exact pattern left out of the list (each is judged
+here again), so a pattern dropped hides no other link from its own. Each path dropped comes
+with a path its pattern would hide (``""`` when none is known), for the caller's warning.
+The manifests and links are read from the local disk at *root*: the caller asks only with a
+local lister (:func:`~offload.manifest.coverage.is_local`).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
 there). Else one listing of each folder not listed whole and not ignored, down to the first
@@ -40,13 +45,11 @@ one generation.
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.manifest.coverage import Lister
+from offload.manifest.coverage import Entry, Lister
 from offload.manifest.errors import HistoryError
 from offload.manifest.history import History, latest_ignore_patterns_of, read_history
 from offload.manifest.ignore import IgnoreSpec
@@ -59,10 +62,13 @@ class NestedLinks(NamedTuple):
     """What a generation changes in its list for the nested histories' links."""
 
     added: list[str]  # the patterns to add (sorted): due and not carried
-    retired: set[str]  # the carried exact paths (below a nested folder) no longer due
+    # the carried exact paths dropped, each with a path its pattern would hide ("": none
+    # known: a real file stands there, the nested history no longer ignores it, or the tree
+    # could not be read)
+    retired: dict[str, str]
 
 
-_NOTHING = NestedLinks([], set())
+_NOTHING = NestedLinks([], {})
 
 
 def nested_links(
@@ -87,18 +93,18 @@ def nested_links(
         return _NOTHING
     below = tuple(f"{folder}/" for folder in found)
     stale = {path for path in carried if path.startswith(below)}
-    if stale:  # judged again, as if not carried
-        kept = [p for p in patterns if p not in {carried[path] for path in stale}]
-        spec = IgnoreSpec(kept)
+    if carried:  # judged as if none were carried: each is judged again below
+        exact = set(carried.values())
+        spec = IgnoreSpec([p for p in patterns if p not in exact])
     candidates: set[str] = set()
     for nested in found:
-        candidates.update(_links_ignored(root, nested, spec))
+        candidates.update(_links_ignored(root, nested, spec, lister))
     others = set(carried) - stale
     if not candidates and not others:
-        return NestedLinks([], stale)
+        return NestedLinks([], dict.fromkeys(stale, ""))
     tree = _tree_paths(root, recorded, history, lister)
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
-        return NestedLinks([], stale)
+        return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
     hiding = pattern_hides(candidates, standing, root)
     hiding.update(pattern_hides(candidates, records, root, itself=True))
@@ -106,62 +112,100 @@ def nested_links(
     # a carried pattern elsewhere (a copy renamed away, the root's own link) that would now
     # hide another path: a copy with the name reused, below a nested folder
     hides_another = pattern_hides(others, [*standing, *records], root)
-    return NestedLinks(
-        sorted(exact_pattern(p) for p in due - stale), (stale - due) | hides_another.keys()
-    )
+    retired = {path: hiding.get(path, "") for path in stale - due}
+    retired.update(hides_another)
+    return NestedLinks(sorted(exact_pattern(p) for p in due - stale), retired)
 
 
 def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) -> list[str]:
     """The folders below the root holding an ``ascmhl`` folder (a nested history), found by
     listing each folder not listed whole and not ignored, never entering a link, nor a
     nested history's folder (its own nested ones are its business)."""
-    found: list[str] = []
+    walk = _walk(
+        lister,
+        enter=lambda path: path not in whole and not spec.matches(path, is_dir=True),
+        stop=_holds_history,
+        strict=False,
+    )
+    return sorted(folder for folder, entries in walk if _holds_history(folder, entries))
+
+
+def _holds_history(folder: str, entries: list[Entry]) -> bool:
+    """Whether *folder* (below the root: ``""`` is not) holds a history's folder."""
+    return bool(folder) and any(_is_history(e) for e in entries)
+
+
+def _is_history(entry: Entry) -> bool:
+    return entry.name == ASCMHL_FOLDER and entry.is_dir and not entry.is_link
+
+
+def _walk(
+    lister: Lister,
+    *,
+    enter: Callable[[str], bool],
+    stop: Callable[[str, list[Entry]], bool],
+    strict: bool,
+) -> Iterator[tuple[str, list[Entry]]]:
+    """Each folder listed from the root down, with its entries: of a folder listed, each
+    real sub-folder (not a link, not a history's folder) whose path *enter* takes is listed
+    in turn, unless *stop* says so of the folder. A folder that cannot be listed raises
+    OSError if *strict*, else is passed over."""
     pending = [""]
     while pending:
         folder = pending.pop()
-        prefix = f"{folder}/" if folder else ""
         try:
             entries = list(lister(folder))
         except OSError:
+            if strict:
+                raise
             continue
-        if folder and any(e.name == ASCMHL_FOLDER and e.is_dir and not e.is_link for e in entries):
-            found.append(folder)
+        yield folder, entries
+        if stop(folder, entries):
             continue
+        prefix = f"{folder}/" if folder else ""
         for entry in entries:
             path = prefix + entry.name
-            if (
-                entry.is_dir
-                and not entry.is_link
-                and path not in whole
-                and not spec.matches(path, is_dir=True)
-            ):
+            if entry.is_dir and not entry.is_link and not _is_history(entry) and enter(path):
                 pending.append(path)
-    return sorted(found)
 
 
-def _links_ignored(root: Path, nested: str, spec: IgnoreSpec) -> list[str]:
+def _links_ignored(root: Path, nested: str, spec: IgnoreSpec, lister: Lister) -> list[str]:
     """The paths (from *root*) of the links in the nested history's folder *nested* that its
-    newest ignore list names by an exact pattern, that do not lead to a folder, that XML
-    can hold and that *spec* does not ignore."""
+    newest ignore list names by an exact pattern, that do not lead to a folder (as *lister*
+    tells), that XML can hold and that *spec* does not ignore."""
     try:
         listed = latest_ignore_patterns_of(root / nested)
     except (OSError, HistoryError):
         return []  # its own check says why
     paths = []
+    folders: dict[str, dict[str, Entry]] = {}  # each folder's entries by name, once
     for pattern in listed:
         named = exact_pattern_path(pattern)
         if named is None:
             continue
         path = f"{nested}/{named}"
-        stands = root / path
+        folder, _, name = path.rpartition("/")
+        if folder not in folders:
+            folders[folder] = _by_name(lister, folder)
+        entry = folders[folder].get(name)
         if (
-            xml_can_hold(path)
-            and os.path.islink(stands)
-            and not os.path.isdir(stands)  # ascmhl never enters it, nor calls it new
+            entry is not None
+            and entry.is_link
+            and not entry.is_dir  # ascmhl never enters it, nor calls it new
+            and xml_can_hold(path)
             and not spec.excludes(path, is_dir=False)
         ):
             paths.append(path)
     return paths
+
+
+def _by_name(lister: Lister, folder: str) -> dict[str, Entry]:
+    """What stands in *folder* (from the root) as *lister* lists it, by name; nothing if it
+    cannot be listed (a name below a link, a file, or nothing: no link there)."""
+    try:
+        return {e.name: e for e in lister(folder)}
+    except OSError:
+        return {}
 
 
 def _tree_paths(
@@ -186,19 +230,14 @@ def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
     OSError if a folder cannot be listed."""
     standing: list[str] = []
     histories: list[str] = []
-    pending = [""]
-    while pending:
-        folder = pending.pop()
+    for folder, entries in _walk(lister, enter=lambda _: True, stop=lambda *_: False, strict=True):
         prefix = f"{folder}/" if folder else ""
-        for entry in lister(folder):
-            path = prefix + entry.name
-            if entry.name == ASCMHL_FOLDER and entry.is_dir and not entry.is_link:
+        for entry in entries:
+            if _is_history(entry):  # ignored by every list (ascmhl's defaults)
                 if folder:
                     histories.append(folder)
-                continue  # ignored by every list (ascmhl's defaults)
-            standing.append(path)
-            if entry.is_dir and not entry.is_link:
-                pending.append(path)
+            else:
+                standing.append(prefix + entry.name)
     return standing, histories
 
 
@@ -206,15 +245,4 @@ def _recorded_paths(history: History, folder: str) -> list[str]:
     """Every path *history* (of *folder*, ``""`` the root) records, in any generation:
     files, their previous paths, folders; from the root."""
     prefix = f"{folder}/" if folder else ""
-    paths: list[str] = []
-    for generation in history.generations:
-        named = itertools.chain(
-            ((r.path, r.previous_path) for r in generation.files),
-            ((r.path, r.previous_path) for r in generation.directories),
-        )
-        for path, previous in named:
-            if path not in ("", "."):
-                paths.append(prefix + path)
-            if previous:
-                paths.append(prefix + previous)
-    return paths
+    return [prefix + p for p in history.recorded_paths() if p not in ("", ".")]
