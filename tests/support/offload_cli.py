@@ -56,17 +56,39 @@ def run_offload(
     timeout_s: float = 300,
     env: Mapping[str, str] | None = None,
     prefix: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``offload *args`` in a child process, *columns* wide (200: no line is wrapped),
     its environment this one's with *env* over it, its command line after *prefix* (a
-    wrapper such as ``setsid``); a run longer than *timeout_s* fails the test."""
+    wrapper such as ``setsid``), in *cwd* (None: this process's); a run longer than
+    *timeout_s* fails the test."""
     return subprocess.run(
         [*prefix, *CLI, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout_s,
+        cwd=cwd,
         env={**os.environ, "COLUMNS": str(columns), **(env or {})},
     )
+
+
+def card_with_history(tmp_path: Path, clips: Mapping[str, int]) -> Path:
+    """A card folder ``A001`` whose ascmhl/ history an earlier ``offload copy`` wrote (its
+    copy root, under *tmp_path*/first): *clips* (name under CLIPS/ to size) of random bytes,
+    copied from *tmp_path*/shot/A001, the copy's report in *tmp_path*/r0."""
+    shot = tmp_path / "shot" / "A001"
+    (shot / "CLIPS").mkdir(parents=True)
+    for name, size in clips.items():
+        (shot / "CLIPS" / name).write_bytes(os.urandom(size))
+    first = tmp_path / "first"
+    first.mkdir()
+    done = run_offload(
+        "copy", "--quiet", "--report-dir", tmp_path / "r0", shot, first, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    card = first / "A001"
+    assert (card / "ascmhl" / "ascmhl_chain.xml").is_file()
+    return card
 
 
 def newest_report(folder: Path) -> dict[str, Any]:
