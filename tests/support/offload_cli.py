@@ -91,6 +91,29 @@ def card_with_history(tmp_path: Path, clips: Mapping[str, int]) -> Path:
     return card
 
 
+def one_file_card(tmp_path: Path) -> Path:
+    """A card folder *tmp_path*/CARD holding one file, ``a.bin`` (1000 bytes)."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.bin").write_bytes(b"x" * 1000)
+    return card
+
+
+def run_script(
+    script: str, *argv: str | Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Python *script* (``python -c``) in a child process with *argv* as its arguments,
+    its environment *env* (None: this one's); a run longer than 120 s fails the test."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, argv)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
+    )
+
+
 def newest_report(folder: Path) -> dict[str, Any]:
     """The JSON job report written last in *folder*."""
     reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
