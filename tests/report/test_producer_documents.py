@@ -30,6 +30,21 @@ ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 REPORT_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
 
 
+def _card_and_destinations(
+    card: Path, size: int, tmp_path: Path, *destinations: str
+) -> tuple[Path, ...]:
+    """Make *card* (a folder named like its three clips, ``<name>_0.mov`` to ``_2``, of
+    *size*, *size* + 1, *size* + 2 random bytes) and the empty *destinations* under
+    *tmp_path*: those folders, then *tmp_path*/reports (not made: the run makes it)."""
+    card.mkdir()
+    for index in range(3):
+        (card / f"{card.name}_{index}.mov").write_bytes(os.urandom(size + index))
+    folders = tuple(tmp_path / name for name in destinations)
+    for folder in folders:
+        folder.mkdir()
+    return (*folders, tmp_path / "reports")
+
+
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
@@ -42,12 +57,7 @@ def test_the_cascade_sentence_gives_its_time_as_the_documents_give_times(
     as "Started" and "Finished" do. Failed before: "The card was released at
     2026-12-04T21:49:34Z"."""
     card = memory_card / "C9"
-    card.mkdir()
-    for index in range(3):
-        (card / f"C9_{index}.mov").write_bytes(os.urandom(50_000 + index))
-    fast, slow, reports = tmp_path / "fast", tmp_path / "slow", tmp_path / "reports"
-    fast.mkdir()
-    slow.mkdir()
+    fast, slow, reports = _card_and_destinations(card, 50_000, tmp_path, "fast", "slow")
     done = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, fast, slow)
     assert done.returncode == 0, done.stderr
     assert "CARD RELEASED" in done.stderr, done.stderr
@@ -119,12 +129,7 @@ def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
     "verified now" column, 0). Failed before: "transfer verification, xxh64" and
     "2 destination(s); transfer verification (xxh64)"."""
     card = tmp_path / "C7"
-    card.mkdir()
-    for index in range(3):
-        (card / f"C7_{index}.mov").write_bytes(os.urandom(20_000 + index))
-    one, two, reports = tmp_path / "one", tmp_path / "two", tmp_path / "reports"
-    one.mkdir()
-    two.mkdir()
+    one, two, reports = _card_and_destinations(card, 20_000, tmp_path, "one", "two")
     done = run_offload("copy", "--verify", "transfer", "--report-dir", reports, card, one, two)
     assert done.returncode == 0, done.stderr
     (job,) = reports.glob("C7_*.json")
