@@ -72,6 +72,14 @@ def run_offload(
     )
 
 
+def copy_quietly(card: Path, dest: Path, reports: Path) -> subprocess.CompletedProcess[str]:
+    """``offload copy --quiet --report-dir *reports* *card* *dest*`` in a child process, 250
+    columns wide; a run longer than 120 s fails the test."""
+    return run_offload(
+        "copy", "--quiet", "--report-dir", reports, card, dest, columns=250, timeout_s=120
+    )
+
+
 def card_with_history(tmp_path: Path, clips: Mapping[str, int]) -> Path:
     """A card folder ``A001`` whose ascmhl/ history an earlier ``offload copy`` wrote (its
     copy root, under *tmp_path*/first): *clips* (name under CLIPS/ to size) of random bytes,
