@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,6 +44,20 @@ def _card_and_destinations(
     for folder in folders:
         folder.mkdir()
     return (*folders, tmp_path / "reports")
+
+
+def _offloaded_twice(tmp_path: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """Offload a card *tmp_path*/*name* (one clip, ``<name>_0001.mov``, 1000 random bytes)
+    to *tmp_path*/RAID, then again (nothing new: a re-run), each run exiting 0, their
+    reports in *tmp_path*/first and *tmp_path*/again: the re-run's process."""
+    card = tmp_path / name
+    card.mkdir()
+    (card / f"{name}_0001.mov").write_bytes(os.urandom(1_000))
+    (tmp_path / "RAID").mkdir()
+    for run in ("first", "again"):
+        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
+        assert done.returncode == 0, done.stderr
+    return done
 
 
 def _flat(text: str) -> str:
@@ -154,13 +169,7 @@ def test_the_summary_gives_the_runs_time_as_the_documents_do(
     and the HTML's "Elapsed" give the same time ("under 0.1 s", one rule,
     ``words.duration``). Failed before: "nothing written (0.0 s)" beside "Elapsed under
     0.1 s" (a time spent is never 0.0 s)."""
-    card = tmp_path / "C6"
-    card.mkdir()
-    (card / "C6_0001.mov").write_bytes(os.urandom(1_000))
-    (tmp_path / "RAID").mkdir()
-    for run in ("first", "again"):
-        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
-        assert done.returncode == 0, done.stderr
+    done = _offloaded_twice(tmp_path, "C6")
     said = re.search(r"nothing written \(([^)]*)\)\.", done.stderr)
     assert said, done.stderr
     (job,) = (tmp_path / "again").glob("C6_*.json")
@@ -180,13 +189,7 @@ def test_the_summarys_local_times_say_their_zone(
     before: "(verified 2026-12-04 22:46 by full verification; ...)" beside the HTML's
     "2026-12-04 21:46 UTC"."""
     monkeypatch.setenv("TZ", "Europe/Berlin")
-    card = tmp_path / "C4"
-    card.mkdir()
-    (card / "C4_0001.mov").write_bytes(os.urandom(1_000))
-    (tmp_path / "RAID").mkdir()
-    for run in ("first", "again"):
-        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
-        assert done.returncode == 0, done.stderr
+    done = _offloaded_twice(tmp_path, "C4")
     (job,) = (tmp_path / "again").glob("C4_*.json")
     data = json.loads(job.read_text())
     at = data["files"][0]["destinations"][0]["verified_at"]
