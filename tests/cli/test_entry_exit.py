@@ -6,14 +6,13 @@ running waited for; and with ``main``'s exit code."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
+
+from support.offload_cli import one_file_card, run_script
 
 
 def _run(tmp_path: Path, before: str, *args: str) -> subprocess.CompletedProcess[str]:
-    card = tmp_path / "CARD"
-    card.mkdir()
-    (card / "a.bin").write_bytes(b"x" * 1000)
+    one_file_card(tmp_path)
     (tmp_path / "dest").mkdir()
     script = (
         "import sys\n"
@@ -23,13 +22,7 @@ def _run(tmp_path: Path, before: str, *args: str) -> subprocess.CompletedProcess
         "            sys.argv[1] + '/CARD', sys.argv[1] + '/dest']\n"
         "entry_point()\n"
     )
-    return subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return run_script(script, tmp_path)
 
 
 def test_the_exit_handlers_run_and_the_output_is_whole(tmp_path: Path) -> None:
@@ -106,9 +99,7 @@ def test_main_called_in_a_process_of_its_own_leaves_its_collector_as_it_was(
 ) -> None:
     """``main`` called by a library user or a test (not the console script) loads the
     command with the collector as its caller has it, and freezes nothing."""
-    card = tmp_path / "CARD"
-    card.mkdir()
-    (card / "a.bin").write_bytes(b"x" * 1000)
+    one_file_card(tmp_path)
     (tmp_path / "dest").mkdir()
     script = (
         "import gc, sys\n"
@@ -117,11 +108,5 @@ def test_main_called_in_a_process_of_its_own_leaves_its_collector_as_it_was(
         "             sys.argv[1] + '/CARD', sys.argv[1] + '/dest'])\n"
         "print(code, gc.get_freeze_count(), gc.isenabled())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = run_script(script, tmp_path)
     assert done.stdout.split() == ["0", "0", "True"], done.stderr

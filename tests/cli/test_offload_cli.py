@@ -15,6 +15,7 @@ import pytest
 from offload.cli import common
 from offload.cli.common import Environment
 from offload.cli.offload import build_parser, main
+from support.offload_cli import one_file_card, run_script
 
 
 @pytest.mark.parametrize(
@@ -125,9 +126,7 @@ def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_jo
     internal records became named tuples and plain classes: docs/performance.md, "Fixed
     cost: fourth pass"), and the whole run never
     imports socket (the reports name the host as ``os.uname`` does)."""
-    card = tmp_path / "CARD"
-    card.mkdir()
-    (card / "a.bin").write_bytes(b"x" * 1000)
+    one_file_card(tmp_path)
     (tmp_path / "dest").mkdir()
     script = (
         "import dataclasses, sys\n"
@@ -149,13 +148,7 @@ def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_jo
         "print(main([*args, sys.argv[1] + '/CARD', sys.argv[1] + '/dest']))\n"
         "print('socket' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = run_script(script, tmp_path)
     assert done.stdout.split() == ["[]", "True", "0", "False"], (done.stdout, done.stderr)
     assert (tmp_path / "dest" / "CARD" / "a.bin").read_bytes() == b"x" * 1000
 
@@ -167,9 +160,7 @@ def test_the_summary_is_printed_without_rich_s_emoji_codes(tmp_path: Path) -> No
     critical path: docs/performance.md, "Fixed cost: twenty-seventh pass"). The table is
     the same; a destination named like a code keeps its name. Failed before: the table of
     codes was loaded."""
-    card = tmp_path / "CARD"
-    card.mkdir()
-    (card / "a.bin").write_bytes(b"x" * 1000)
+    one_file_card(tmp_path)
     dest = tmp_path / ":smile:"
     dest.mkdir()
     script = (
@@ -183,14 +174,8 @@ def test_the_summary_is_printed_without_rich_s_emoji_codes(tmp_path: Path) -> No
         "print(code, 'rich._emoji_codes' in sys.modules)\n"
         "print(err.getvalue())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "300"},  # the destination's row on one line
-    )
+    wide = {**os.environ, "COLUMNS": "300"}  # the destination's row on one line
+    done = run_script(script, tmp_path, env=wide)
     first, *summary = done.stdout.splitlines()
     assert first.split() == ["0", "False"], (done.stdout, done.stderr)
     [header] = [line for line in summary if line.startswith(" destination ")]
@@ -263,9 +248,7 @@ def test_an_s3_option_is_checked_for_a_local_copy_too(tmp_path: Path) -> None:
     """A local copy does not load the S3 settings, but an ``--s3-*`` option given is still
     checked: a part size S3 refuses stops the command (exit 64, one line, nothing written),
     with or without an ``s3://`` destination."""
-    card = tmp_path / "CARD"
-    card.mkdir()
-    (card / "a.bin").write_bytes(b"x" * 1000)
+    card = one_file_card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
     err = io.StringIO()
@@ -291,9 +274,7 @@ def test_the_objects_are_frozen_before_the_last_collection_at_exit(tmp_path: Pat
     exit (``gc.freeze``), so its last collection walks nothing (~20 ms of a small card's
     exit). A hook registered before the command runs after the command's (last in, first
     out) and sees the objects frozen; once per process, however many commands ran."""
-    card = tmp_path / "CARD"
-    card.mkdir()
-    (card / "a.bin").write_bytes(b"x" * 1000)
+    card = one_file_card(tmp_path)
     script = (
         "import atexit, gc, sys\n"
         "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
@@ -308,13 +289,7 @@ def test_the_objects_are_frozen_before_the_last_collection_at_exit(tmp_path: Pat
     )
     for n in (1, 2):
         (tmp_path / f"d{n}").mkdir()
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path), str(card)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = run_script(script, tmp_path, card)
     assert done.stdout.split() == ["hooks", "1", "frozen", "True"], done.stderr
 
 

@@ -6,23 +6,13 @@ case), and its refusal names that folder as it is on the drive, ``DEST/A001``, n
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
+from support.offload_cli import run_offload
 
-
-def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "250"},
-    )
+run = partial(run_offload, columns=250, timeout_s=300)
 
 
 def shoot(card: Path, seed: bytes) -> None:

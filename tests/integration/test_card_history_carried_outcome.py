@@ -15,45 +15,20 @@ from __future__ import annotations
 import errno
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import card_with_history, run_offload
 
 pytestmark = pytest.mark.fault
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
 
-
-def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "400"},
-    )
-
-
-def card_with_history(tmp_path: Path) -> Path:
-    """A card folder whose ascmhl/ history an earlier offload wrote (its copy root)."""
-    shot = tmp_path / "shot" / "A001"
-    (shot / "CLIPS").mkdir(parents=True)
-    (shot / "CLIPS" / "C001.mov").write_bytes(os.urandom(30_000))
-    (shot / "CLIPS" / "C002.mov").write_bytes(os.urandom(20_000))
-    first = tmp_path / "first"
-    first.mkdir()
-    done = run("copy", "--quiet", "--report-dir", tmp_path / "r0", shot, first, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    card = first / "A001"
-    assert (card / "ascmhl" / "ascmhl_chain.xml").is_file()
-    return card
+run = partial(run_offload, columns=400, timeout_s=120)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +48,7 @@ def test_a_destination_that_took_no_history_is_not_said_to_carry_it(
     """Failed before, each case: "its manifests are carried into the destinations' ASC MHL
     histories and continued there" beside a destination with no ascmhl/; the report's
     ignored entry said "carried and continued" (now words of intent)."""
-    card = card_with_history(tmp_path)
+    card = card_with_history(tmp_path, {"C001.mov": 30_000, "C002.mov": 20_000})
     good = tmp_path / "good"
     good.mkdir()
     fs = faulty_fs()
@@ -134,7 +109,7 @@ def test_a_destination_where_nothing_is_verified_but_the_history_is_carried_says
     card's history is carried there first, and stays. Failed before: the summary, inferring
     from the copies, said "not into <that destination> (nothing of the card verified
     there)" of a destination whose history holds the card's manifests."""
-    card = card_with_history(tmp_path)
+    card = card_with_history(tmp_path, {"C001.mov": 30_000, "C002.mov": 20_000})
     (card / "SUB" / ".offload").mkdir(parents=True)  # a card folder named like our state
     good = tmp_path / "good"
     good.mkdir()

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import copy_quietly
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
 NAME = "Scène_Café.mov"
 
 
@@ -38,13 +36,7 @@ def test_a_card_history_spelling_a_name_otherwise_is_said_before_the_copy(
     (card / "Clips" / composed).rename(card / "Clips" / decomposed)
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
-    done = subprocess.run(
-        [*CLI, "copy", "--quiet", "--report-dir", str(reports), str(card), str(dest)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "250"},
-    )
+    done = copy_quietly(card, dest, reports)
     assert done.returncode == 0, done.stderr
     [line] = [x for x in done.stderr.splitlines() if "spelled otherwise" in x]
     assert line.startswith("WARNING: "), line
@@ -59,12 +51,6 @@ def test_a_card_history_spelling_a_name_otherwise_is_said_before_the_copy(
     # A card whose names are spelled as recorded has no such warning.
     (card / "Clips" / decomposed).rename(card / "Clips" / composed)
     (tmp_path / "d2").mkdir()
-    again = subprocess.run(
-        [*CLI, "copy", "--quiet", "--report-dir", str(reports), str(card), str(tmp_path / "d2")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "250"},
-    )
+    again = copy_quietly(card, tmp_path / "d2", reports)
     assert again.returncode == 0, again.stderr
     assert "spelled otherwise" not in again.stderr, again.stderr

@@ -9,45 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
+from support.offload_cli import card_with_history, run_offload
 
-
-def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "250"},
-    )
-
-
-def card_with_history(tmp_path: Path) -> Path:
-    """A card folder whose ascmhl/ history an earlier offload wrote (its copy root)."""
-    shot = tmp_path / "shot" / "A001"
-    (shot / "CLIPS").mkdir(parents=True)
-    (shot / "CLIPS" / "C001.mov").write_bytes(os.urandom(30_000))
-    first = tmp_path / "first"
-    first.mkdir()
-    done = run("copy", "--quiet", "--report-dir", tmp_path / "r0", shot, first, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    card = first / "A001"
-    assert (card / "ascmhl" / "ascmhl_chain.xml").is_file()
-    return card
+run = partial(run_offload, columns=250, timeout_s=120)
 
 
 @pytest.mark.parametrize("mhl", ["legacy", "none"])
 def test_the_cards_history_not_carried_is_said(tmp_path: Path, mhl: str) -> None:
     """Failed before: no word of it; only "Ignored (not copied): 2 entries" in the summary,
     the card's history on no destination."""
-    card = card_with_history(tmp_path)
+    card = card_with_history(tmp_path, {"C001.mov": 30_000})
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
     done = run("copy", "--mhl", mhl, "--report-dir", reports, card, dest, cwd=tmp_path)
@@ -65,7 +41,7 @@ def test_the_cards_history_not_carried_is_said(tmp_path: Path, mhl: str) -> None
 
 
 def test_the_cards_history_carried_says_nothing_of_it(tmp_path: Path) -> None:
-    card = card_with_history(tmp_path)
+    card = card_with_history(tmp_path, {"C001.mov": 30_000})
     dest = tmp_path / "dest"
     dest.mkdir()
     done = run("copy", "--mhl", "both", "--report-dir", tmp_path / "r", card, dest, cwd=tmp_path)
@@ -85,7 +61,7 @@ def test_the_reports_reason_for_a_history_not_carried_says_so(tmp_path: Path, mh
     """Failed before: the report's ignored entry for the card's ascmhl/ said "the card's ASC
     MHL history, carried and continued" (JSON, HTML, PDF) while --mhl legacy/none carried it
     to no destination, as the run's own warning said."""
-    card = card_with_history(tmp_path)
+    card = card_with_history(tmp_path, {"C001.mov": 30_000})
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
     done = run("copy", "--mhl", mhl, "--report-dir", reports, card, dest, cwd=tmp_path)
@@ -120,7 +96,7 @@ def test_the_reports_reason_for_an_ascmhl_folder_without_history_says_not_carrie
 
 
 def test_the_reports_reason_for_a_history_to_be_carried_says_so(tmp_path: Path) -> None:
-    card = card_with_history(tmp_path)
+    card = card_with_history(tmp_path, {"C001.mov": 30_000})
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
     done = run("copy", "--report-dir", reports, card, dest, cwd=tmp_path)

@@ -13,26 +13,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from offload.card_identity import card_identity
+from support.offload_cli import run_offload
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
-
-
-def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``offload *args``, run in *cwd* (a tmp folder)."""
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+run = partial(run_offload, columns=200, timeout_s=300)
 
 
 def shoot(card: Path, clips: dict[str, int], seed: bytes) -> None:

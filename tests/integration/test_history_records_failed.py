@@ -30,21 +30,34 @@ def copy(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def venice_card(
+    tmp_path: Path, mediapro: bytes, cueup: bytes | None = None
+) -> tuple[Path, Path, Path]:
+    """A Sony Venice card folder (*tmp_path*/cards/SONY_VENICE: one clip of random bytes,
+    ``XDROOT/MEDIAPRO.XML`` holding *mediapro*, ``XDROOT/CUEUP.XML`` holding *cueup* unless
+    None), and an empty destination and reports folder: (card, dest, reports)."""
+    card = tmp_path / "cards" / "SONY_VENICE"
+    (card / "XDROOT" / "Clip").mkdir(parents=True)
+    (card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(mediapro)
+    if cueup is not None:
+        (card / "XDROOT" / "CUEUP.XML").write_bytes(cueup)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    reports.mkdir()
+    return card, dest, reports
+
+
 def test_index_files_replaced_by_overwrite_are_said_to_fail_the_copys_history(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
     """Failed before: the --overwrite run said every file verified, exit 0, and no word of
     the two files its new generation recorded as failed; ascmhl-debug verify of the copy
     then exited 11."""
-    card = tmp_path / "cards" / "SONY_VENICE"
+    card, dest, reports = venice_card(
+        tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n", b"<CueUpInfo>1</CueUpInfo>\n"
+    )
     clips = card / "XDROOT" / "Clip"
-    clips.mkdir(parents=True)
-    (clips / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
-    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1 clip</MediaProfile>\n")
-    (card / "XDROOT" / "CUEUP.XML").write_bytes(b"<CueUpInfo>1</CueUpInfo>\n")
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    reports.mkdir()
     first = copy("--report-dir", reports / "1", card, dest)
     assert first.returncode == 0, first.stderr
     root = dest / "SONY_VENICE"
@@ -95,14 +108,8 @@ def test_offload_verify_of_a_replaced_index_file_says_why_and_keeps_its_record(
     (``replaced-since-recorded``), and revokes no record of a correct copy. Failed before:
     it revoked the ledger's record of MEDIAPRO.XML (the card's current file, verified), so
     no later run trusted it, and advised --reverify to replace a correct copy."""
-    card = tmp_path / "cards" / "SONY_VENICE"
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
     clips = card / "XDROOT" / "Clip"
-    clips.mkdir(parents=True)
-    (clips / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
-    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1 clip</MediaProfile>\n")
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    reports.mkdir()
     assert copy("--report-dir", reports / "1", card, dest).returncode == 0
     (clips / "A001C002_2612041W.MXF").write_bytes(os.urandom(50_000))
     (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(
@@ -149,13 +156,7 @@ def test_a_replaced_file_of_the_same_size_is_read_and_said_to_be_the_ledgers_ver
     """An index file rewritten to the same size: the check reads it, finds the ledger's
     digest, and says it is that version; nothing revoked, and no WARNING advises replacing
     it. Failed before: the CHANGED line gave no reason."""
-    card = tmp_path / "cards" / "SONY_VENICE"
-    (card / "XDROOT" / "Clip").mkdir(parents=True)
-    (card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
-    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1</MediaProfile>\n")
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    reports.mkdir()
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1</MediaProfile>\n")
     assert copy("--report-dir", reports / "1", card, dest).returncode == 0
     (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>2</MediaProfile>\n")
     assert copy("--overwrite", "--report-dir", reports / "2", card, dest).returncode == 0
@@ -178,13 +179,7 @@ def test_the_warning_under_verify_transfer_does_not_call_the_copy_verified(
     back, yet its generation records it (and ASC MHL as failed): the warning says what the
     run recorded, not "the verified copy". Failed before: it said "the verified copy there
     holds content unlike ..." of a copy no one read back."""
-    card = tmp_path / "cards" / "SONY_VENICE"
-    (card / "XDROOT" / "Clip").mkdir(parents=True)
-    (card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
-    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1 clip</MediaProfile>\n")
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    reports.mkdir()
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
     first = copy("--verify", "transfer", "--report-dir", reports / "1", card, dest)
     assert first.returncode == 0, first.stderr
     (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(
@@ -210,13 +205,7 @@ def test_a_replaced_file_transfer_checked_is_said_to_be_transfer_checked_not_ver
     """The --overwrite run with --verify transfer records the new version transfer-checked,
     never read back: the CHANGED line says so. Failed before: it said "verified there on",
     which no read-back of that copy proved."""
-    card = tmp_path / "cards" / "SONY_VENICE"
-    (card / "XDROOT" / "Clip").mkdir(parents=True)
-    (card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
-    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>1</MediaProfile>\n")
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    reports.mkdir()
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1</MediaProfile>\n")
     assert copy("--report-dir", reports / "1", card, dest).returncode == 0
     (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>2</MediaProfile>\n")
     replaced = copy(

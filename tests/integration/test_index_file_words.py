@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
+from support.offload_cli import copy_quietly
 
 
 def test_an_index_file_unlike_the_one_on_a_destination_is_not_said_changed_on_the_card(
@@ -33,13 +31,7 @@ def test_an_index_file_unlike_the_one_on_a_destination_is_not_said_changed_on_th
     shutil.copytree(card, dest / "CANON_C70")  # another tool's copy, dates kept
     with open(dest / "CANON_C70" / "CONTENTS" / "CLIPS001" / "INDEX.MIF", "ab") as index:
         index.write(b" edited on the copy")
-    done = subprocess.run(
-        [*CLI, "copy", "--quiet", "--report-dir", str(reports), str(card), str(dest)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "250"},
-    )
+    done = copy_quietly(card, dest, reports)
     assert done.returncode == 1, done.stderr
     release = json.loads(next(reports.glob("*.json")).read_text())["card_release"]
     assert release["index_files_changed"] == ["CONTENTS/CLIPS001/INDEX.MIF"], release

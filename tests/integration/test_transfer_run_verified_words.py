@@ -8,22 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
+from support.offload_cli import run_offload
 
-
-def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "250"},
-    )
+run = partial(run_offload, columns=250, timeout_s=120)
 
 
 def test_copies_adopted_under_verify_transfer_are_not_called_transfer_verified(

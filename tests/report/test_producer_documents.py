@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +29,35 @@ from support.offload_cli import run_offload
 
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 REPORT_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+
+
+def _card_and_destinations(
+    card: Path, size: int, tmp_path: Path, *destinations: str
+) -> tuple[Path, ...]:
+    """Make *card* (a folder named like its three clips, ``<name>_0.mov`` to ``_2``, of
+    *size*, *size* + 1, *size* + 2 random bytes) and the empty *destinations* under
+    *tmp_path*: those folders, then *tmp_path*/reports (not made: the run makes it)."""
+    card.mkdir()
+    for index in range(3):
+        (card / f"{card.name}_{index}.mov").write_bytes(os.urandom(size + index))
+    folders = tuple(tmp_path / name for name in destinations)
+    for folder in folders:
+        folder.mkdir()
+    return (*folders, tmp_path / "reports")
+
+
+def _offloaded_twice(tmp_path: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """Offload a card *tmp_path*/*name* (one clip, ``<name>_0001.mov``, 1000 random bytes)
+    to *tmp_path*/RAID, then again (nothing new: a re-run), each run exiting 0, their
+    reports in *tmp_path*/first and *tmp_path*/again: the re-run's process."""
+    card = tmp_path / name
+    card.mkdir()
+    (card / f"{name}_0001.mov").write_bytes(os.urandom(1_000))
+    (tmp_path / "RAID").mkdir()
+    for run in ("first", "again"):
+        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
+        assert done.returncode == 0, done.stderr
+    return done
 
 
 def _flat(text: str) -> str:
@@ -42,12 +72,7 @@ def test_the_cascade_sentence_gives_its_time_as_the_documents_give_times(
     as "Started" and "Finished" do. Failed before: "The card was released at
     2026-12-04T21:49:34Z"."""
     card = memory_card / "C9"
-    card.mkdir()
-    for index in range(3):
-        (card / f"C9_{index}.mov").write_bytes(os.urandom(50_000 + index))
-    fast, slow, reports = tmp_path / "fast", tmp_path / "slow", tmp_path / "reports"
-    fast.mkdir()
-    slow.mkdir()
+    fast, slow, reports = _card_and_destinations(card, 50_000, tmp_path, "fast", "slow")
     done = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, fast, slow)
     assert done.returncode == 0, done.stderr
     assert "CARD RELEASED" in done.stderr, done.stderr
@@ -119,12 +144,7 @@ def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
     "verified now" column, 0). Failed before: "transfer verification, xxh64" and
     "2 destination(s); transfer verification (xxh64)"."""
     card = tmp_path / "C7"
-    card.mkdir()
-    for index in range(3):
-        (card / f"C7_{index}.mov").write_bytes(os.urandom(20_000 + index))
-    one, two, reports = tmp_path / "one", tmp_path / "two", tmp_path / "reports"
-    one.mkdir()
-    two.mkdir()
+    one, two, reports = _card_and_destinations(card, 20_000, tmp_path, "one", "two")
     done = run_offload("copy", "--verify", "transfer", "--report-dir", reports, card, one, two)
     assert done.returncode == 0, done.stderr
     (job,) = reports.glob("C7_*.json")
@@ -149,13 +169,7 @@ def test_the_summary_gives_the_runs_time_as_the_documents_do(
     and the HTML's "Elapsed" give the same time ("under 0.1 s", one rule,
     ``words.duration``). Failed before: "nothing written (0.0 s)" beside "Elapsed under
     0.1 s" (a time spent is never 0.0 s)."""
-    card = tmp_path / "C6"
-    card.mkdir()
-    (card / "C6_0001.mov").write_bytes(os.urandom(1_000))
-    (tmp_path / "RAID").mkdir()
-    for run in ("first", "again"):
-        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
-        assert done.returncode == 0, done.stderr
+    done = _offloaded_twice(tmp_path, "C6")
     said = re.search(r"nothing written \(([^)]*)\)\.", done.stderr)
     assert said, done.stderr
     (job,) = (tmp_path / "again").glob("C6_*.json")
@@ -175,13 +189,7 @@ def test_the_summarys_local_times_say_their_zone(
     before: "(verified 2026-12-04 22:46 by full verification; ...)" beside the HTML's
     "2026-12-04 21:46 UTC"."""
     monkeypatch.setenv("TZ", "Europe/Berlin")
-    card = tmp_path / "C4"
-    card.mkdir()
-    (card / "C4_0001.mov").write_bytes(os.urandom(1_000))
-    (tmp_path / "RAID").mkdir()
-    for run in ("first", "again"):
-        done = run_offload("copy", "--report-dir", tmp_path / run, card, tmp_path / "RAID")
-        assert done.returncode == 0, done.stderr
+    done = _offloaded_twice(tmp_path, "C4")
     (job,) = (tmp_path / "again").glob("C4_*.json")
     data = json.loads(job.read_text())
     at = data["files"][0]["destinations"][0]["verified_at"]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,6 +210,19 @@ def _aws(endpoint: str, command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
 
 
+def _check_then_remove_as_given(
+    endpoint: str, bucket: str, key: str, entry: dict[str, Any]
+) -> None:
+    """The report's commands for the object *key* left behind (*entry*) do what it says, run
+    as given (at *endpoint*): the check finds this run's object, the removal deletes it."""
+    looked = _aws(endpoint, entry["check"])
+    assert looked.returncode == 0, looked.stderr
+    assert json.loads(looked.stdout)["Metadata"].get("offload-upload")
+    removed = _aws(endpoint, entry["remove"])
+    assert removed.returncode == 0, removed.stderr
+    assert key not in keys(endpoint, bucket)
+
+
 @pytest.mark.parametrize(
     ("sizes", "method", "target", "request_name"),
     [
@@ -286,12 +300,7 @@ def test_an_object_whose_answer_was_lost_is_named_as_maybe_in_the_bucket(  # typ
     )
     # The commands do what the report says, run as given: the check finds this run's object,
     # the removal deletes it.
-    looked = _aws(s3_server.url, entry["check"])
-    assert looked.returncode == 0, looked.stderr
-    assert json.loads(looked.stdout)["Metadata"].get("offload-upload")
-    removed = _aws(s3_server.url, entry["remove"])
-    assert removed.returncode == 0, removed.stderr
-    assert key not in keys(s3_server.url, bucket)
+    _check_then_remove_as_given(s3_server.url, bucket, key, entry)
 
 
 @pytest.mark.parametrize(
@@ -365,12 +374,7 @@ def test_a_put_stored_after_the_look_found_nothing_is_named_as_maybe_in_the_buck
         f"aws s3api delete-object --endpoint-url {proxy.url} --bucket {bucket} --key {key} "
         f"--if-match {shlex.quote(stored['ETag'])}"
     )
-    looked = _aws(s3_server.url, entry["check"])
-    assert looked.returncode == 0, looked.stderr
-    assert json.loads(looked.stdout)["Metadata"].get("offload-upload")
-    removed = _aws(s3_server.url, entry["remove"])
-    assert removed.returncode == 0, removed.stderr
-    assert key not in keys(s3_server.url, bucket)
+    _check_then_remove_as_given(s3_server.url, bucket, key, entry)
 
 
 def test_a_put_that_could_not_connect_is_not_named(  # type: ignore[no-untyped-def]

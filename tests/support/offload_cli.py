@@ -56,16 +56,69 @@ def run_offload(
     timeout_s: float = 300,
     env: Mapping[str, str] | None = None,
     prefix: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``offload *args`` in a child process, *columns* wide (200: no line is wrapped),
     its environment this one's with *env* over it, its command line after *prefix* (a
-    wrapper such as ``setsid``); a run longer than *timeout_s* fails the test."""
+    wrapper such as ``setsid``), in *cwd* (None: this process's); a run longer than
+    *timeout_s* fails the test."""
     return subprocess.run(
         [*prefix, *CLI, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout_s,
+        cwd=cwd,
         env={**os.environ, "COLUMNS": str(columns), **(env or {})},
+    )
+
+
+def copy_quietly(card: Path, dest: Path, reports: Path) -> subprocess.CompletedProcess[str]:
+    """``offload copy --quiet --report-dir *reports* *card* *dest*`` in a child process, 250
+    columns wide; a run longer than 120 s fails the test."""
+    return run_offload(
+        "copy", "--quiet", "--report-dir", reports, card, dest, columns=250, timeout_s=120
+    )
+
+
+def card_with_history(tmp_path: Path, clips: Mapping[str, int]) -> Path:
+    """A card folder ``A001`` whose ascmhl/ history an earlier ``offload copy`` wrote (its
+    copy root, under *tmp_path*/first): *clips* (name under CLIPS/ to size) of random bytes,
+    copied from *tmp_path*/shot/A001, the copy's report in *tmp_path*/r0."""
+    shot = tmp_path / "shot" / "A001"
+    (shot / "CLIPS").mkdir(parents=True)
+    for name, size in clips.items():
+        (shot / "CLIPS" / name).write_bytes(os.urandom(size))
+    first = tmp_path / "first"
+    first.mkdir()
+    done = run_offload(
+        "copy", "--quiet", "--report-dir", tmp_path / "r0", shot, first, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    card = first / "A001"
+    assert (card / "ascmhl" / "ascmhl_chain.xml").is_file()
+    return card
+
+
+def one_file_card(tmp_path: Path) -> Path:
+    """A card folder *tmp_path*/CARD holding one file, ``a.bin`` (1000 bytes)."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.bin").write_bytes(b"x" * 1000)
+    return card
+
+
+def run_script(
+    script: str, *argv: str | Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Python *script* (``python -c``) in a child process with *argv* as its arguments,
+    its environment *env* (None: this one's); a run longer than 120 s fails the test."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, argv)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
     )
 
 
