@@ -110,7 +110,9 @@ def _words(html_text: str) -> str:
 def _documents(job: Path, tmp_path: Path) -> tuple[str, str | None]:
     """The words of the HTML and PDF ``offload report`` makes again from *job* (the PDF's
     None where pdftotext is not installed)."""
-    page, pdf = tmp_path / f"{job.stem}.html", tmp_path / f"{job.stem}.pdf"
+    # Named by the run's report folder too: two runs in one second share the job's stem.
+    name = f"{job.parent.name}-{job.stem}"
+    page, pdf = tmp_path / f"{name}.html", tmp_path / f"{name}.pdf"
     code, _out, err = _cli("report", str(job), "--html", str(page), "--pdf", str(pdf))
     assert code == 0, err
     pdftotext = shutil.which("pdftotext")
