@@ -79,7 +79,7 @@ def write_refused_record(
     ``refused/`` in it. Returns "" once written, else why not, in words (an OSError: a
     folder gone, a full drive, a folder that cannot be written, a file at ``refused``).
     Never raises for I/O."""
-    from offload.fs.ops import make_folders_durable
+    from offload.fs.ops import make_folder_durable, make_folders_durable
     from offload.json_text import dumps
     from offload.manifest.atomic import write_file_atomically
 
@@ -91,8 +91,8 @@ def write_refused_record(
         if parents:
             make_folders_durable(target)
         else:
-            _make_folder(folder)
-            _make_folder(target)
+            make_folder_durable(folder)
+            make_folder_durable(target)
         for number in range(1, 1000):
             name = base if number == 1 else f"{base}_{number}"
             try:
@@ -105,20 +105,6 @@ def write_refused_record(
         from offload.errors import describe_os_error, printable_name
 
         return f"cannot write into {printable_name(str(target))}: {describe_os_error(exc)}"
-
-
-def _make_folder(folder: Path) -> None:
-    """``mkdir`` *folder* (never the folders above it: a missing one is an OSError), its
-    name made durable; nothing when something is there already (a file there fails the
-    write into it). Raises OSError."""
-    from offload.fs.ops import fsync_dir
-
-    try:
-        os.mkdir(folder)
-    except FileExistsError:
-        return
-    fsync_dir(folder)
-    fsync_dir(folder.parent)
 
 
 def is_refused_record(data: Any) -> bool:
