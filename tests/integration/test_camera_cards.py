@@ -3,7 +3,9 @@
 Each synthetic card (``support/camera_cards.py``: P2, Sony, AVCHD, ARRI, RED, Canon,
 Blackmagic, DJI, GoPro, Insta360, iPhone, sound recorders, sequences, OS junk, odd names;
 ALEXA 35 clip folders, RED spans past 9, Venice, Blackmagic clip folders, DJI's dated names,
-Broadcast WAVs, a Mac's volume files, more names and a deep path) is
+Broadcast WAVs, a Mac's volume files, more names and a deep path; Venice X-OCN, GoPro HEVC
+chapters past 9, Canon RAW Light clip folders, a 0-byte take, names of 255 bytes, hidden
+files and 300 sidecars in a folder) is
 copied to three destinations with full verification; then every destination's ASC MHL
 history must pass ``ascmhl verify`` (1.2; the first's with its folder hashes too), every copy
 must hash as the card did with ``xxhsum -H1`` and ``md5sum``, the OS's junk must be left out
@@ -80,6 +82,35 @@ ROWS: dict[str, list[tuple[str, str]]] = {
         ("clip", "DJI_20261203101100_0001_D.MP4"),
         ("clip", "DJI_20261203101200_0002_D.MP4"),
         ("file", "version.txt"),
+    ],
+    # X-OCN clips with their XML, proxy (Sub) and thumbnail; the card's index files
+    "VENICE_XOCN": [
+        *(("clip", f"X001C00{n}_261203AB.MXF") for n in (1, 2, 3)),
+        *(("file", name) for name in ("CUEUP.XML", "DISCMETA.XML", "MEDIAPRO.XML")),
+    ],
+    # chapters 10 and 11 after 09: one recording; its LRVs and THM are its sidecars
+    "GOPRO_HEVC": [
+        ("clip", "GH010077.MP4 (+10 spans)"),
+        ("clip", "GH010078.MP4"),
+        ("clip", "GX010079.MP4 (+1 span)"),
+        ("file", "Get_started_with_GoPro.url"),
+        ("file", "version.txt"),
+    ],
+    # each clip folder's INDEX.MIF is the card's, beside three clips or one
+    "CANON_CRM_FOLDERS": [
+        *(("clip", f"A001C00{n}_261203AB_CANON.CRM") for n in (1, 2, 3, 4)),
+        ("file", "CANONMVI.MIF"),
+        ("file", "INDEX.MIF"),
+        ("file", "INDEX.MIF"),
+    ],
+    # a take of 0 bytes is an empty row, never an audio take
+    "SOUND_EMPTY_TAKE": [
+        ("audio", "Sc12A-T01.WAV"),
+        ("audio", "Sc12A-T02.WAV"),
+        ("audio", "Sc12B-T01.WAV"),
+        ("audio", "Sc12B-T02.WAV"),
+        ("empty", "Sc12B-T03.WAV"),
+        ("file", "261203.CSV"),
     ],
     "SOUND_BWF": [
         ("audio", "Sc12A-T03.WAV"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from offload.report.card_content import card_content
 from offload.report.clips import Clip, group_clips
 from support import camera_cards
 
@@ -545,3 +546,69 @@ def test_a_row_and_page_1_say_a_recording_lacks_a_span() -> None:
     )
     assert alarm in row.details
     assert f"Clip GX010005.MP4 (+1 span): {alarm[2:]}" in view.warnings
+
+
+def sized(paths: dict[str, int]) -> list[dict[str, object]]:
+    return [{"path": p, "size_bytes": size} for p, size in paths.items()]
+
+
+def test_an_empty_sound_file_is_an_empty_row_not_a_take_or_a_track() -> None:
+    """A recorder's take of 0 bytes (polyphonic, or one mono track of a take) recorded
+    nothing, as a 0-byte clip did: a row of its own, kind "empty", that the summary's CARD
+    CONTENT line names. Failed before: the polyphonic take was an "audio" row like a whole
+    one and the empty track a "+1 track" of its take, and the summary said nothing."""
+    clips = group_clips(
+        sized(
+            {
+                "250101/S01T01.WAV": 0,  # polyphonic
+                "250101/S01T02.WAV": 10,
+                "250101/S02T01_1.WAV": 10,  # mono tracks: the second empty
+                "250101/S02T01_2.WAV": 0,
+                "250101/S02T01_3.WAV": 10,
+                "ZOOM0001/ZOOM0001_LR.WAV": 10,
+                "ZOOM0001/ZOOM0001_Tr1.WAV": 0,
+            }
+        )
+    )
+    rows = [(c.kind, c.folder, c.name) for c in clips]
+    assert rows == [
+        ("empty", "250101", "S01T01.WAV"),
+        ("audio", "250101", "S01T02.WAV"),
+        ("audio", "250101", "S02T01_1.WAV (+1 track)"),
+        ("empty", "250101", "S02T01_2.WAV"),
+        ("audio", "ZOOM0001", "ZOOM0001_LR.WAV"),
+        ("empty", "ZOOM0001", "ZOOM0001_Tr1.WAV"),
+    ]
+    [line] = card_content(clips)
+    assert line["kind"] == "empty-clip" and line["count"] == 3
+    assert (
+        "3 files named as clips on the card are empty (0 bytes: nothing was recorded in them): "
+        "250101/S01T01.WAV, 250101/S02T01_2.WAV, ZOOM0001/ZOOM0001_Tr1.WAV ("
+    ) in line["message"], line
+
+
+def test_a_clip_folders_index_is_the_cards_even_beside_a_single_clip() -> None:
+    """Canon Cinema RAW Light writes an ``INDEX.MIF`` in each clip folder: it indexes the
+    folder's clips, so it is a file of the card's in a folder of one clip too, as in a folder
+    of three. Failed before: ``CLIPS002/INDEX.MIF`` was listed under that folder's only clip
+    (and not counted among the other files) while ``CLIPS001/INDEX.MIF`` was a row."""
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.CANON_CRM_FOLDERS)))
+    rows = {
+        (c.kind, c.folder, c.name): [str(e["path"]).rsplit("/", 1)[-1] for e in c.sidecars]
+        for c in clips
+    }
+    assert rows == {
+        **{
+            ("clip", "CONTENTS/CLIPS001", f"A001C00{n}_261203AB_CANON.CRM"): [
+                f"A001C00{n}_261203AB_CANON.XML"
+            ]
+            for n in (1, 2, 3)
+        },
+        ("clip", "CONTENTS/CLIPS002", "A001C004_261203AB_CANON.CRM"): [
+            "A001C004_261203AB_CANON.MP4",
+            "A001C004_261203AB_CANON.XML",
+        ],
+        ("file", "CONTENTS", "CANONMVI.MIF"): [],
+        ("file", "CONTENTS/CLIPS001", "INDEX.MIF"): [],
+        ("file", "CONTENTS/CLIPS002", "INDEX.MIF"): [],
+    }

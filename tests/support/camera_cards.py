@@ -384,6 +384,72 @@ NAMES_MORE: dict[str, bytes | None] = _files(
     f"{_DEEP}/deep_clip.mov",
 ) | {"empty folder/nested empty": None}
 
+# Sony Venice 2 / Burano X-OCN on AXS or CFexpress: XDROOT with Clip, Sub (proxies),
+# Thmbnl and the card's index files; empty Take, Edit and General folders.
+VENICE_XOCN = _files(
+    *(f"XDROOT/Clip/X001C00{n}_261203AB.MXF" for n in (1, 2, 3)),
+    *(f"XDROOT/Clip/X001C00{n}_261203ABM01.XML" for n in (1, 2, 3)),
+    *(f"XDROOT/Sub/X001C00{n}_261203ABS03.MXF" for n in (1, 2, 3)),
+    *(f"XDROOT/Thmbnl/X001C00{n}_261203ABT01.JPG" for n in (1, 2, 3)),
+    "XDROOT/MEDIAPRO.XML",
+    "XDROOT/CUEUP.XML",
+    "XDROOT/DISCMETA.XML",
+) | {"XDROOT/Take": None, "XDROOT/Edit": None, "XDROOT/General/Sony/Proxy": None}
+
+# GoPro HEVC (GH): a recording of eleven chapters (10 and 11 after 09), each with its LRV,
+# one of one chapter, and an AVC (GX) recording in a second DCIM folder.
+GOPRO_HEVC = _files(
+    *(f"DCIM/100GOPRO/GH{n:02d}0077.MP4" for n in range(1, 12)),
+    *(f"DCIM/100GOPRO/GL{n:02d}0077.LRV" for n in range(1, 12)),
+    "DCIM/100GOPRO/GH010077.THM",
+    "DCIM/100GOPRO/GH010078.MP4",
+    "DCIM/100GOPRO/GL010078.LRV",
+    "DCIM/100GOPRO/GH010078.THM",
+    "DCIM/101GOPRO/GX010079.MP4",
+    "DCIM/101GOPRO/GX020079.MP4",
+    "MISC/version.txt",
+    "Get_started_with_GoPro.url",
+)
+
+# Canon Cinema RAW Light over two clip folders, each with its INDEX.MIF; a CRM with its MP4
+# proxy recorded beside it.
+CANON_CRM_FOLDERS = _files(
+    *(f"CONTENTS/CLIPS001/A001C00{n}_261203AB_CANON.CRM" for n in (1, 2, 3)),
+    *(f"CONTENTS/CLIPS001/A001C00{n}_261203AB_CANON.XML" for n in (1, 2, 3)),
+    "CONTENTS/CLIPS001/INDEX.MIF",
+    "CONTENTS/CLIPS002/A001C004_261203AB_CANON.CRM",
+    "CONTENTS/CLIPS002/A001C004_261203AB_CANON.XML",
+    "CONTENTS/CLIPS002/A001C004_261203AB_CANON.MP4",
+    "CONTENTS/CLIPS002/INDEX.MIF",
+    "CONTENTS/CANONMVI.MIF",
+)
+
+# A Sound Devices card whose last take the recorder left at 0 bytes (power lost): a row of
+# its own, "empty", never an audio take.
+SOUND_EMPTY_TAKE: dict[str, bytes | None] = (
+    {
+        f"SD/261203/Sc{scene}-T{take:02d}.WAV": _bwf(f"Sc{scene}-T{take:02d}.WAV", 8, scene, take)
+        for scene in ("12A", "12B")
+        for take in (1, 2)
+    }
+    | _files("SD/261203/261203.CSV")
+    | {"SD/261203/Sc12B-T03.WAV": b""}
+)
+
+# Names at the limits and files a card hides: a file name and a folder name of 255 bytes
+# (NAME_MAX), one of 252 bytes in NFD, hidden files a camera or a person left (not OS
+# junk: copied), and many small sidecars in one folder.
+_NAME_MAX = "A" * 251 + ".mov"
+HIDDEN_AND_LONG: dict[str, bytes | None] = _files(
+    _NAME_MAX,
+    f"{'D' * 255}/{_NAME_MAX}",
+    unicodedata.normalize("NFD", "\u00e9" * 83) + ".mo",
+    ".hidden_take.mov",
+    ".camera/config.xml",
+    "DCIM/.thumbnails/IMG_0001.jpg",
+    *(f"SIDECARS/clip{n:04d}.xml" for n in range(300)),
+) | {".keep": b"", "emptydir": None}
+
 LAYOUTS: dict[str, Layout] = {
     "P2": P2,
     "SONY_XAVC": SONY_XAVC,
@@ -412,6 +478,11 @@ LAYOUTS: dict[str, Layout] = {
     "SOUND_BWF": SOUND_BWF,
     "MAC_VOLUME": MAC_VOLUME,
     "NAMES_MORE": NAMES_MORE,
+    "VENICE_XOCN": VENICE_XOCN,
+    "GOPRO_HEVC": GOPRO_HEVC,
+    "CANON_CRM_FOLDERS": CANON_CRM_FOLDERS,
+    "SOUND_EMPTY_TAKE": SOUND_EMPTY_TAKE,
+    "HIDDEN_AND_LONG": HIDDEN_AND_LONG,
 }
 
 

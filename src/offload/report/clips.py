@@ -8,7 +8,8 @@
   (``A001C001.xml``, Sony ``C0001M01.XML``, DJI ``DJI_0001.SRT``/``.LRF``, Blackmagic
   ``.sidecar``, audio ``.wav``), such files anywhere on the card when exactly one clip has that
   base name (Sony ``THMBNL/C0001T01.JPG``, ``SUB/C0001S03.MXF`` proxies), every file of a
-  folder that holds a single clip (RED ``.RDC``, Canon XF per-clip folders), and GoPro
+  folder that holds a single clip (RED ``.RDC``, Canon XF per-clip folders) but the card's
+  index files (AVCHD ``.MPL``/``.BDM``, Canon ``INDEX.MIF``), and GoPro
   chapters and proxies of the same recording (``GH010001.MP4``, ``GH020001.MP4``,
   ``GL010001.LRV``, ``GH010001.THM``). A spanned clip (RED ``_001.R3D``, ``_002.R3D``; GoPro
   chapters; the parts of a Canon XF clip, ``AA001201.MXF``, ``AA001202.MXF``; the clip
@@ -33,8 +34,9 @@
 * An **audio take**: a sound file (WAV, ...) no clip claims, with the other tracks of the
   same take beside it (Sound Devices mono ``S01T01_1.WAV``, ``_2.WAV``; Zoom ``_Tr1.WAV``,
   ``_LR.WAV``); a polyphonic WAV is a take of one file.
-* A file named as a clip that is **empty** (0 bytes: a recording that failed) is a row of
-  its own, kind "empty", never a clip nor a span of one.
+* A file named as a clip, or a sound file no clip claims, that is **empty** (0 bytes: a
+  recording that failed) is a row of its own, kind "empty", never a clip, a span, a take
+  nor a track of one.
 * Everything else is an **other file**, one row each.
 
 Pure functions of the JSON report's ``files`` list: nothing here reads the card.
@@ -82,8 +84,9 @@ PROXY_FOLDERS = frozenset(
 # ``X_Proxy``, Sony ``C0001S03``, ``X_lowres``).
 _PROXY_SUFFIX = re.compile(r"^(?P<clip>.+?)(?:[_-]?proxy|S03|[_-]low_?res)$", re.IGNORECASE)
 # Files of a card's own index, never one clip's even where the numbers agree (AVCHD
-# ``PLAYLIST/00000.MPL`` lists several clips).
-CARD_INDEX_EXTENSIONS = frozenset({"mpl", "bdm"})
+# ``PLAYLIST/00000.MPL`` lists several clips), nor a folder's single clip's (Canon's
+# ``CLIPS001/INDEX.MIF`` indexes the clips of its folder, one or many).
+CARD_INDEX_EXTENSIONS = frozenset({"mpl", "bdm", "mif"})
 
 _FRAME = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_001
@@ -570,7 +573,12 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     for entry in loose:
         folder = posixpath.dirname(str(entry["path"]))
         in_folder = by_folder.get(folder, [])
-        if folder and len(in_folder) == 1 and not _in_dcim(folder):
+        if (
+            folder
+            and len(in_folder) == 1
+            and not _in_dcim(folder)
+            and _split(str(entry["path"]))[2] not in CARD_INDEX_EXTENSIONS
+        ):
             in_folder[0].attach(entry)
         else:
             singles.append(entry)
@@ -627,13 +635,17 @@ def _audio_takes(
 ) -> list[FileEntry]:
     """Make an audio take (kind "audio", added to *rows*) of each sound file in *entries*,
     the tracks of one take (same folder, same name but the track suffix) together; return
-    the entries that are not sound files."""
+    the entries that are not sound files. A sound file of 0 bytes (nothing recorded) is an
+    "empty" row of its own, never a take nor a track of one."""
     takes: dict[tuple[str, str], list[FileEntry]] = {}
     remaining: list[FileEntry] = []
     for entry in entries:
         folder, stem, ext = _split(str(entry["path"]))
         if ext not in AUDIO_EXTENSIONS:
             remaining.append(entry)
+            continue
+        if entry.get("size_bytes") == 0:
+            rows.append(_one_file_row(entry, "empty", folders))
             continue
         track = _TRACK.match(stem)
         takes.setdefault((folder, track["take"] if track else stem), []).append(entry)
