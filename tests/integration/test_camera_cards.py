@@ -4,8 +4,8 @@ Each synthetic card (``support/camera_cards.py``: P2, Sony, AVCHD, ARRI, RED, Ca
 Blackmagic, DJI, GoPro, Insta360, iPhone, sound recorders, sequences, OS junk, odd names;
 ALEXA 35 clip folders, RED spans past 9, Venice, Blackmagic clip folders, DJI's dated names,
 Broadcast WAVs, a Mac's volume files, more names and a deep path; Venice X-OCN, GoPro HEVC
-chapters past 9, Canon RAW Light clip folders, a 0-byte take, names of 255 bytes, hidden
-files and 300 sidecars in a folder) is
+chapters past 9, GoPro MAX 360 chapters, Canon RAW Light clip folders, a 0-byte take,
+names of 255 bytes, hidden files and 300 sidecars in a folder) is
 copied to three destinations with full verification; then every destination's ASC MHL
 history must pass ``ascmhl verify`` (1.2; the first's with its folder hashes too), every copy
 must hash as the card did with ``xxhsum -H1`` and ``md5sum``, the OS's junk must be left out
@@ -94,6 +94,14 @@ ROWS: dict[str, list[tuple[str, str]]] = {
         ("clip", "GH010078.MP4"),
         ("clip", "GX010079.MP4 (+1 span)"),
         ("file", "Get_started_with_GoPro.url"),
+        ("file", "version.txt"),
+    ],
+    # a MAX's 360 chapters (GS01, GS02, GS03) are one recording
+    "GOPRO_MAX": [
+        ("clip", "GH010137.MP4"),
+        ("clip", "GS010135.360 (+2 spans)"),
+        ("clip", "GS010136.360"),
+        ("file", "GS__8588.JPG"),
         ("file", "version.txt"),
     ],
     # each clip folder's INDEX.MIF is the card's, beside three clips or one

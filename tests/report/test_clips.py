@@ -612,3 +612,26 @@ def test_a_clip_folders_index_is_the_cards_even_beside_a_single_clip() -> None:
         ("file", "CONTENTS/CLIPS001", "INDEX.MIF"): [],
         ("file", "CONTENTS/CLIPS002", "INDEX.MIF"): [],
     }
+
+
+def test_a_gopro_max_360_recordings_chapters_are_one_clip() -> None:
+    """A GoPro MAX names a 360 recording's chapters ``GS010135.360``, ``GS020135.360``...
+    (as a HERO's ``GX01``/``GX02``): one clip, its proxies and thumbnail under it, a chapter
+    lost between two named missing. Failed before: each chapter was a clip of its own (three
+    clips counted for one recording) and the second chapter's proxy an other file."""
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.GOPRO_MAX)))
+    rows = {
+        (c.kind, c.name): sorted(str(e["path"]).rsplit("/", 1)[-1] for e in c.sidecars)
+        for c in clips
+    }
+    assert rows == {
+        ("clip", "GS010135.360 (+2 spans)"): [
+            "GS010135.LRV", "GS010135.THM", "GS020135.LRV", "GS030135.LRV"
+        ],
+        ("clip", "GS010136.360"): ["GS010136.LRV", "GS010136.THM"],
+        ("clip", "GH010137.MP4"): ["GH010137.THM", "GL010137.LRV"],
+        ("file", "GS__8588.JPG"): [],
+        ("file", "version.txt"): [],
+    }  # fmt: skip
+    [lost] = group_clips(files("DCIM/100GOPRO/GS010140.360", "DCIM/100GOPRO/GS030140.360"))
+    assert lost.missing_spans == ("GS020140.360",)

@@ -411,6 +411,22 @@ GOPRO_HEVC = _files(
     "Get_started_with_GoPro.url",
 )
 
+# GoPro MAX: a 360 recording of three chapters (GS01-03 .360, each with its LRV), one of one
+# chapter, a HERO-mode video (GH, its LRV a GL), and a 360 photo.
+GOPRO_MAX = _files(
+    *(f"DCIM/100GOPRO/GS0{n}0135.360" for n in (1, 2, 3)),
+    *(f"DCIM/100GOPRO/GS0{n}0135.LRV" for n in (1, 2, 3)),
+    "DCIM/100GOPRO/GS010135.THM",
+    "DCIM/100GOPRO/GS010136.360",
+    "DCIM/100GOPRO/GS010136.LRV",
+    "DCIM/100GOPRO/GS010136.THM",
+    "DCIM/100GOPRO/GH010137.MP4",
+    "DCIM/100GOPRO/GL010137.LRV",
+    "DCIM/100GOPRO/GH010137.THM",
+    "DCIM/100GOPRO/GS__8588.JPG",
+    "MISC/version.txt",
+)
+
 # Canon Cinema RAW Light over two clip folders, each with its INDEX.MIF; a CRM with its MP4
 # proxy recorded beside it.
 CANON_CRM_FOLDERS = _files(
@@ -480,6 +496,7 @@ LAYOUTS: dict[str, Layout] = {
     "NAMES_MORE": NAMES_MORE,
     "VENICE_XOCN": VENICE_XOCN,
     "GOPRO_HEVC": GOPRO_HEVC,
+    "GOPRO_MAX": GOPRO_MAX,
     "CANON_CRM_FOLDERS": CANON_CRM_FOLDERS,
     "SOUND_EMPTY_TAKE": SOUND_EMPTY_TAKE,
     "HIDDEN_AND_LONG": HIDDEN_AND_LONG,

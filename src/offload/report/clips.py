@@ -90,7 +90,9 @@ CARD_INDEX_EXTENSIONS = frozenset({"mpl", "bdm", "mif"})
 
 _FRAME = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_001
-_GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
+# GoPro chapters: GH/GX video (HERO6 on), GS a MAX's 360 video (.360), GL their proxies
+# (LRV), GP a HERO5's or older's chapters after the first.
+_GOPRO = re.compile(r"^G(?P<kind>[HXSLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
 # A GoPro HERO5 or older names a recording's first chapter GOPR0042, the next ones GP010042,
 # GP020042 (HERO6 on: GH010042, GH020042 or GX..., the first chapter 01).
 _GOPRO_FIRST = re.compile(r"^GOPR(?P<number>\d{4})$", re.IGNORECASE)
@@ -321,7 +323,7 @@ def _frame(folder: str, name: str) -> tuple[str, str, str] | None:
 
 def _recording(stem: str) -> str | None:
     """The recording a chapter, lens or proxy file belongs to, where the camera names it in
-    the file's name: GoPro ``GX010042``/``GL010042`` (HERO5 and older: ``GOPR0042``,
+    the file's name: GoPro ``GX010042``/``GS010042``/``GL010042`` (HERO5 and older: ``GOPR0042``,
     ``GP010042``) → ``GOPRO0042``; Insta360
     ``VID_20230101_120000_00_001`` (one file a lens) and ``LRV_..._01_001`` (its proxy) →
     ``INSTA20230101_120000_001``."""
@@ -379,7 +381,8 @@ def _clip_key(folder: str, stem: str, ext: str, gopro: re.Match[str] | None) -> 
 def _span_numbering(path: str) -> tuple[int, Callable[[int], str]] | None:
     """(its number, the recording's first span 1; the name span *n* of its recording has,
     from the row's folder) of a file a camera names by its span, else None: GoPro chapters
-    (``GX010042.MP4``, ``GX020042.MP4``; HERO5 and older ``GOPR0042.MP4``, ``GP010042.MP4``),
+    (``GX010042.MP4``, ``GX020042.MP4``; a MAX's 360 ``GS010042.360``; HERO5 and older
+    ``GOPR0042.MP4``, ``GP010042.MP4``),
     RED ``_001.R3D``, the parts of a Canon XF clip (``AA0012/AA001201.MXF``), the clip
     folders of an XDCAM EX take (``CLPR/FISH0046_01/FISH0046_01.MP4``: its name from
     ``CLPR``). The schemes ``_clip_key`` groups by; Insta360 lenses are not spans (one file
@@ -387,7 +390,7 @@ def _span_numbering(path: str) -> tuple[int, Callable[[int], str]] | None:
     folder, stem, ext = _split(path)
     suffix = path.rpartition(".")[2]  # the extension as the card writes it
     gopro = _GOPRO.match(stem)
-    if gopro and gopro["kind"].upper() in "HX":
+    if gopro and gopro["kind"].upper() in "HXS":
         kind, number = stem[:2], gopro["number"]
         return int(gopro["chapter"]), lambda n: f"{kind}{n:02d}{number}.{suffix}"
     old = gopro if gopro and gopro["kind"].upper() == "P" else _GOPRO_FIRST.match(stem)
