@@ -464,3 +464,40 @@ def test_a_header_opened_ahead_is_read_into_the_page_cache(tmp_path: Path) -> No
     assert _open_descriptors() == before - {str(descriptor)}
     assert open_ahead(tmp_path / "gone.MP4") is None
     assert open_ahead(tmp_path / "X.dv") is None  # a format the sniff leaves to FFmpeg
+
+
+def _iphone_clip(path: Path, codec: str, pix_fmt: str, frames: int = 24) -> Path:
+    """A 1 s 24 fps MOV as an iPhone records it (ProRes 422 HQ, or HEVC Main 10), frames
+    that change (so each one is encoded, none skipped)."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=24)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, pix_fmt
+        if codec == "prores_ks":
+            stream.codec_context.profile = "HQ"
+        else:
+            stream.codec_context.options = {"x265-params": "log-level=error"}
+        for n in range(frames):
+            frame = av.VideoFrame(320, 180, "rgb24")
+            frame.planes[0].update(bytes([(n * 10) % 256]) * frame.planes[0].buffer_size)
+            for packet in stream.encode(frame.reformat(format=pix_fmt)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_iphone_prores_and_hevc_clips_are_probed(tmp_path: Path, media: Any) -> None:
+    """An iPhone's ProRes 422 HQ and HEVC (10-bit) MOVs, the codecs a phone card holds: each
+    is named with its codec, size, rate, duration and frames, and has a thumbnail (the demo
+    clips the other tests probe are H.264 and MPEG-2)."""
+    prores = probe_file(_iphone_clip(tmp_path / "IMG_0101.MOV", "prores_ks", "yuv422p10le"))
+    hevc = probe_file(_iphone_clip(tmp_path / "IMG_0102.MOV", "libx265", "yuv420p10le"))
+    for info, codec in ((prores, "Apple ProRes HQ"), (hevc, "HEVC/H.265 Main 10")):
+        assert info.error is None, info.error
+        assert info.codec is not None and info.codec.startswith(codec), info.codec
+        assert (info.width, info.height, info.frame_rate) == (320, 180, "24")
+        assert info.frames == 24
+        assert info.duration_s is not None and abs(info.duration_s - 1.0) < 0.05
+        assert info.thumbnail is not None
