@@ -1268,11 +1268,18 @@ def _print_human(
         unsized = [
             c.path
             for c in report.changed
-            if (c.reason is not ChangeReason.SIZE or c.path in unread_replaced)
-            and c.path not in said_why
+            if c.reason is not ChangeReason.SIZE
+            and c.path not in said_why | unread_replaced
             and c.path not in revoked
         ]
         unsized += [path for path in report.unreadable if path not in said_why | revoked]
+        # A copy replaced since the history's record whose size alone was compared (that of
+        # the version the ledger records there): neither proved intact nor proved wrong, so
+        # never "found wrong" (the words of the copies above); its record rightly stands.
+        by_size = [path for path in sorted(unread_replaced) if path not in revoked]
+        by_size_recorded = _recorded_in_ledger(entries, by_size)
+        by_size_redated = _redated_copies(where, entries, by_size)
+        by_size_vouched = by_size_recorded - by_size_redated
         recorded = _recorded_in_ledger(entries, unsized)
         # Of those, the ones whose date changed since the record: no run trusts them
         # (Ledger.recorded asks for the recorded size and date), --reverify replaces them.
@@ -1281,8 +1288,34 @@ def _print_human(
         # Those an earlier check revoked, keeping which copy it was: judged against that
         # record again (``verification.checked_wrong``), and trusted by no run.
         earlier = _revoked_by_a_check(entries, unsized)
-        unvouched = len(unsized) - recorded - earlier
+        unvouched = len(unsized) - recorded - earlier + len(by_size) - by_size_recorded
         parts = []
+        if by_size_vouched:
+            one = by_size_vouched == 1
+            keeps = "it keeps its" if one else "they keep their"
+            matches = "it if it no longer matches" if one else "those that no longer match"
+            parts.append(
+                "this copy root's ledger still records "
+                f"{plural(by_size_vouched, 'copy', 'copies')} listed CHANGED above as the "
+                "version verified there since the history's record, by "
+                f"{'its' if one else 'their'} size alone ({'its' if one else 'their'} content "
+                "not read: not proved wrong, so not revoked): a plain `offload copy` of the "
+                f"card trusts {'it' if one else 'them'} while {keeps} "
+                "size and date (verified earlier, not re-read); `offload copy --reverify` reads "
+                f"{'it' if one else 'them'} back and replaces {matches} "
+                "the card"
+            )
+        if by_size_redated:
+            one = by_size_redated == 1
+            parts.append(
+                f"{plural(by_size_redated, 'copy', 'copies')} listed CHANGED above as the "
+                "version this copy root's ledger records there, by size alone (content not "
+                f"read), changed {'its' if one else 'their'} date since the ledger recorded "
+                f"{'it' if one else 'them'}: no `offload copy` trusts {'it' if one else 'them'} "
+                "as verified earlier; `offload copy --reverify` of the card replaces "
+                f"{'it' if one else 'them'} once the new {'copy is' if one else 'copies are'} "
+                "verified (while the card's file is the one recorded)"
+            )
         if redated:
             one = redated == 1
             parts.append(
