@@ -60,6 +60,9 @@ def refused_record(
     return {
         "schema": REFUSED_SCHEMA,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        # To the microsecond, as a job report's: orders a refusal and an offload of one
+        # second in ``offload history`` (``started`` is to the second).
+        "started_unix": round(started, 6),
         "source": source,
         "reel": reel,
         "destinations": list(destinations),
@@ -122,6 +125,9 @@ def refused_record_problem(data: Any) -> str | None:
     for key, kind in (("started", str), ("source", str), ("message", str), ("exit_code", int)):
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
             return f"{key} is {json.dumps(data.get(key))}, not a {kind.__name__}"
+    unix = data.get("started_unix")  # absent in the records of earlier versions
+    if unix is not None and (isinstance(unix, bool) or not isinstance(unix, (int, float))):
+        return f"started_unix is {json.dumps(unix)}, not a number"
     if not isinstance(data.get("reel"), (str, type(None))):  # None or absent: no --reel
         return f"reel is {json.dumps(data.get('reel'))}, not a string or null"
     for key in ("destinations", "codes"):
