@@ -394,6 +394,32 @@ def test_a_refusal_and_an_offload_of_one_second_are_listed_in_the_order_they_sta
     assert sorted(kinds()) == ["offload", "refused"]
 
 
+def test_a_refused_record_is_named_as_the_job_reports_on_a_fat_report_folder(
+    tmp_path: Path, fusefat_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A refused run's record is named as the job reports are: from the card folder's name
+    (not its --reel: a job report's name does not take it either), in its ASCII form where
+    the report folder takes only ASCII names (FAT through fusefat, which refuses any other).
+    Failed before: the record of a card "Café" was not written there ("this refusal is not in
+    offload history: ... Operation not permitted"), where the job report was "Cafe_..."."""
+    card = tmp_path / "Café"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(10_000))
+    dest, missing = tmp_path / "dest", tmp_path / "SHUTTLE"
+    dest.mkdir()
+    reports = fusefat_mount().path / "reports"
+    ran = _run("copy", "--reel", "R7", card, dest, "--report-dir", reports)
+    assert ran.returncode == 0, ran.stderr
+    refused = _run("copy", "--reel", "R7", card, missing, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    assert "WARNING" not in refused.stderr, refused.stderr  # the record was written
+    (job,) = reports.glob("*.json")
+    (record,) = (reports / "refused").glob("*.json")
+    assert job.name.startswith("Cafe_") and record.name.startswith("Cafe_"), (job, record)
+    entries = json.loads(_run("history", "--json", "--report-dir", reports).stdout)
+    assert [(e["kind"], e["card"]) for e in entries] == [("refused", "R7"), ("offload", "R7")]
+
+
 def test_a_narrow_history_says_its_times_are_utc_as_the_table_does(tmp_path: Path) -> None:
     """The table's column is "started (UTC)"; on an 80-column terminal each run is a block
     whose line starts with the same time, and it says UTC too: the copy's own summary gives

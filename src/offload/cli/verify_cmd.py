@@ -361,6 +361,12 @@ def write_report(
     Raises OSError."""
     folder.mkdir(parents=True, exist_ok=True)
     name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
+    if not name.isascii():  # named as offload copy names its reports (``plan.names.report_name``)
+        from offload.plan.filesystem import writes_ascii_only
+        from offload.plan.names import ascii_form
+
+        if writes_ascii_only(folder):  # fusefat refuses any other name
+            name = ascii_form(name)
     stem = f"verify_{name}_{datetime.fromtimestamp(started, UTC):%Y-%m-%d_%H%M%S}Z"
     for attempt in range(1, 1000):
         base = stem if attempt == 1 else f"{stem}_{attempt}"
