@@ -20,7 +20,7 @@ import signal
 import socket
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,7 +68,7 @@ from offload.ledger import (
 )
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
-from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_after_reads
+from offload.manifest.verify import CheckCancelled, OnPlan, Reason, cancelled_after_reads
 from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
@@ -291,18 +291,22 @@ def report_dict(
     }
 
 
-def csv_text(data: dict[str, Any]) -> str:
+def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
     unreadable, unverifiable, dangling, outside, leftover, cancelled; detail: what changed,
-    then the path's reason, the ``text`` of its ``reasons`` entry in *data*). Text cells as
-    ``report.csv_cells`` writes them (names exact, escaped: a byte that is not UTF-8 as
-    ``\\xNN``, a control character...)."""
+    then the path's reason, the ``text`` of its ``reasons`` entry in *data*, or, where
+    *exact* has the path, that text with the names it holds as they are, ``Reason.exact``).
+    Text cells as ``report.csv_cells`` writes them (names exact, escaped: a byte that is
+    not UTF-8 as ``\\xNN``, a control character...), a name within a reason too: spelled
+    once, never the terminal's ``\\x01`` escaped again."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "status", "detail"])
     reasons = data.get("reasons", {})
 
     def why(path: str) -> str:
+        if exact and path in exact:
+            return exact[path]
         if path not in reasons:
             return ""
         text = str(reasons[path]["text"])
@@ -355,9 +359,11 @@ def write_report(
     started: float,
     *,
     written: _Written | None = None,
+    reasons: Mapping[str, Reason] | None = None,
 ) -> Path:
     """Write ``verify_<root>_<stamp>Z[_N].json`` and its ``.csv``; never over an existing
     report. Returns the JSON's path, also given to *written* as soon as the JSON is there.
+    *reasons*: the check's (``VerifyReport.reasons``), whose ``exact`` words the CSV gives.
     Raises OSError."""
     folder.mkdir(parents=True, exist_ok=True)
     name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
@@ -378,7 +384,9 @@ def write_report(
             continue
         if written is not None:
             written.path = target
-        write_file_atomically(folder / f"{base}.csv", csv_text(data).encode("utf-8"), replace=True)
+        exact = {path: why.exact for path, why in (reasons or {}).items() if why.exact}
+        rows = csv_text(data, exact).encode("utf-8")
+        write_file_atomically(folder / f"{base}.csv", rows, replace=True)
         return target
     raise FileExistsError(f"too many reports named {stem} in {folder}")
 
@@ -578,7 +586,14 @@ class _ReportInputs:
         ):
             return
         try:
-            write_report(self.report_dir, self.root, data, self.started, written=written)
+            write_report(
+                self.report_dir,
+                self.root,
+                data,
+                self.started,
+                written=written,
+                reasons=self.report.reasons if self.report is not None else None,
+            )
         except OSError as exc:
             data["report"] = None
             env.error(
