@@ -53,6 +53,7 @@ import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -166,7 +167,7 @@ class CopyLegacyMhls:
         files unlike them moved to ``changed``, files only they list added to ``missing``,
         their reasons, ``legacy_mhls`` and the notes of the MHLs that could not be read.
         *inner* reads a listed file the check did not (new to its records)."""
-        from offload.manifest.verify import ChangedFile, ChangeReason, Reason
+        from offload.manifest.verify import ChangedFile, ChangeReason, naming_reason
 
         notes = list(report.notes) + self.problems
         trusted = set(report.verified).intersection(self.mhls)
@@ -189,7 +190,7 @@ class CopyLegacyMhls:
         states: dict[str, dict[str, list[str]]] = {}
         for path, record in sorted(listed.items()):
             state = states.setdefault(record.mhl, {})
-            words = f"the legacy MHL '{printable_name(record.mhl)}' in this copy"
+            mhl = record.mhl
             if path in stopped or path in self.unheld:
                 state.setdefault("not_checked", []).append(path)
                 continue
@@ -197,7 +198,7 @@ class CopyLegacyMhls:
                 state.setdefault("missing", []).append(path)
                 if path not in missing and path not in verified and not report.stopped:
                     missing.add(path)
-                    reasons[path] = Reason(LISTED_ONLY, _listed_only(words))
+                    reasons[path] = naming_reason(LISTED_ONLY, partial(_listed_only, mhl))
                 continue
             verdict, found = self._compare(path, record, inner)
             if found is None:
@@ -212,7 +213,7 @@ class CopyLegacyMhls:
             changed[path] = ChangedFile(path, reason, record.size_bytes, size, expected, actual)
             verified.discard(path)
             extra.discard(path)
-            reasons[path] = Reason(MISMATCH, _mismatch(words))
+            reasons[path] = naming_reason(MISMATCH, partial(_mismatch, mhl))
             state.setdefault("changed", []).append(path)
         checks = tuple(
             LegacyMhlCheck(
@@ -284,14 +285,21 @@ def _fastest(digests: dict[str, str]) -> str:
     return max(digests, key=lambda name: resolve_algorithm(name).gb_per_s)
 
 
-def _mismatch(words: str) -> str:
+def _named_mhl(mhl: str, spell: Callable[[str], str]) -> str:
+    """The legacy MHL *mhl* in words, its name spelled by *spell* (``naming_reason``)."""
+    return f"the legacy MHL '{spell(mhl)}' in this copy"
+
+
+def _mismatch(mhl: str, spell: Callable[[str], str]) -> str:
+    words = _named_mhl(mhl, spell)
     return (
         f"unlike {words}, the card's own record copied with it: the card's file had changed "
         "since that MHL recorded it, or this copy has"
     )
 
 
-def _listed_only(words: str) -> str:
+def _listed_only(mhl: str, spell: Callable[[str], str]) -> str:
+    words = _named_mhl(mhl, spell)
     return (
         f"{words}, the card's own record copied with it, lists it, but no record of this "
         "copy does: the card no longer had it when it was offloaded, or the offload left it "

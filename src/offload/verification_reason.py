@@ -44,11 +44,18 @@ import dataclasses
 import os
 import stat
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from offload.errors import printable_name
-from offload.manifest.verify import ChangedFile, Reason, ReferenceKind, VerifyReport
+from offload.manifest.verify import (
+    ChangedFile,
+    Reason,
+    ReferenceKind,
+    VerifyReport,
+    naming_reason,
+)
 from offload.manifest.xmlchars import unlisted_name_reason
 from offload.manifest.xmltext import xml_can_hold
 
@@ -220,21 +227,25 @@ def _read_as_respelled(
         else "A tool that compares names byte for byte"
     )
     if both:
-        return Reason(
+        return naming_reason(
             "other-spelling",
-            f"{records} records its name as it stands and spelled {_spelling(recorded)} "
-            f"('{printable_name(recorded)}') too: the same name, respelled since by a system "
-            "that respells names (macOS decomposes them, NFD); read once, against both "
-            f"records. {tool} reports the other spelling's record missing (this file is "
-            "not new to it) on a filesystem that keeps both spellings apart (Linux, exFAT)",
+            lambda spell: (
+                f"{records} records its name as it stands and spelled {_spelling(recorded)} "
+                f"('{spell(recorded)}') too: the same name, respelled since by a system "
+                "that respells names (macOS decomposes them, NFD); read once, against both "
+                f"records. {tool} reports the other spelling's record missing (this file is "
+                "not new to it) on a filesystem that keeps both spellings apart (Linux, exFAT)"
+            ),
         )
-    return Reason(
+    return naming_reason(
         "other-spelling",
-        f"{records} records its name spelled {_spelling(recorded)} "
-        f"('{printable_name(recorded)}'): the same name, respelled since by a system that "
-        f"respells names (macOS decomposes them, NFD); read against that record. {tool} "
-        "reports that record missing and this file new on a filesystem that keeps both "
-        "spellings apart (Linux, exFAT)",
+        lambda spell: (
+            f"{records} records its name spelled {_spelling(recorded)} "
+            f"('{spell(recorded)}'): the same name, respelled since by a system that "
+            f"respells names (macOS decomposes them, NFD); read against that record. {tool} "
+            "reports that record missing and this file new on a filesystem that keeps both "
+            "spellings apart (Linux, exFAT)"
+        ),
     )
 
 
@@ -317,19 +328,12 @@ def missing_reason(root: Path, path: str, reference: ReferenceKind) -> Reason | 
         except OSError:
             return None  # gone (plainly missing), or not to be looked at
         if stat.S_ISLNK(info.st_mode):
-            return Reason(
+            return naming_reason(
                 "symlink-above",
-                f"{printable_name(above)}, the folder it was recorded in, is now "
-                f"{_link_words(root, above)}, which no check enters"
-                f"{' (nor does ascmhl)' if reference is ReferenceKind.ASCMHL else ''}: "
-                "nothing below it is read",
+                partial(_link_above, root, above, reference is ReferenceKind.ASCMHL),
             )
         if not stat.S_ISDIR(info.st_mode):
-            return Reason(
-                "file-above",
-                f"{printable_name(above)}, the folder it was recorded in, is now "
-                f"{_kind(info.st_mode)}: nothing of the folder is there",
-            )
+            return naming_reason("file-above", partial(_file_above, above, _kind(info.st_mode)))
     try:
         info = os.lstat(root / path)
     except OSError:
@@ -338,10 +342,12 @@ def missing_reason(root: Path, path: str, reference: ReferenceKind) -> Reason | 
         leads = _link_words(root, path)
         code = "symlink-to-folder" if leads == _TO_FOLDER else "symlink"
         if reference is ReferenceKind.LEDGER:
-            return Reason(
+            return naming_reason(
                 code,
-                f"{leads} stands at its name and is no copy: {LINK_IS_NO_COPY}; the file "
-                "recorded there is not read through it",
+                lambda spell: (
+                    f"{_link_words(root, path, spell)} stands at its name and is no copy: "
+                    f"{LINK_IS_NO_COPY}; the file recorded there is not read through it"
+                ),
             )
         # Against a manifest a link to a file of the copy is read (changed or verified),
         # one leading nowhere or out of it is ``dangling`` or ``outside``: what is left is
@@ -352,7 +358,13 @@ def missing_reason(root: Path, path: str, reference: ReferenceKind) -> Reason | 
                 f"{leads} stands at its name: no check enters a link to a folder, so the "
                 f"file recorded there is not read{_ascmhl_passes(reference)}",
             )
-        return Reason(code, f"{leads} stands at its name: the file recorded there is not read")
+        return naming_reason(
+            code,
+            lambda spell: (
+                f"{_link_words(root, path, spell)} stands at its name: the file recorded "
+                "there is not read"
+            ),
+        )
     if stat.S_ISDIR(info.st_mode):
         return Reason(
             "folder",
@@ -365,6 +377,23 @@ def missing_reason(root: Path, path: str, reference: ReferenceKind) -> Reason | 
             f"{_kind(info.st_mode)} stands at its name, no file: nothing is read there",
         )
     return None  # a file: back since the check, or left out by an ignore pattern
+
+
+def _link_above(root: Path, above: str, ascmhl: bool, spell: Callable[[str], str]) -> str:
+    """Why a file recorded below *above*, now a symlink, is missing (names by *spell*)."""
+    return (
+        f"{spell(above)}, the folder it was recorded in, is now "
+        f"{_link_words(root, above, spell)}, which no check enters"
+        f"{' (nor does ascmhl)' if ascmhl else ''}: nothing below it is read"
+    )
+
+
+def _file_above(above: str, kind: str, spell: Callable[[str], str]) -> str:
+    """Why a file recorded below *above*, now *kind* (no folder), is missing."""
+    return (
+        f"{spell(above)}, the folder it was recorded in, is now {kind}: nothing of the "
+        "folder is there"
+    )
 
 
 def _ascmhl_passes(reference: ReferenceKind) -> str:
@@ -381,9 +410,10 @@ def _kind(mode: int) -> str:
     return next((words for test, words in _SPECIAL if test(mode)), "a file")
 
 
-def _link_words(root: Path, path: str) -> str:
+def _link_words(root: Path, path: str, spell: Callable[[str], str] = printable_name) -> str:
     """A symlink at *path* under *root*, in words: to a folder, to a file of this copy
-    (named), or just a symlink (one that leads out of it, or that cannot be followed)."""
+    (named, spelled by *spell*), or just a symlink (one that leads out of it, or that cannot
+    be followed)."""
     link = root / path
     target = os.path.realpath(link)
     inside = os.path.relpath(target, os.path.realpath(root))
@@ -391,4 +421,4 @@ def _link_words(root: Path, path: str) -> str:
         return _TO_FOLDER
     if inside == os.pardir or inside.startswith(os.pardir + os.sep) or not os.path.isfile(target):
         return "a symlink"
-    return f"a symlink to {printable_name(inside)} in this copy"
+    return f"a symlink to {spell(inside)} in this copy"

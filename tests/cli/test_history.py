@@ -355,6 +355,71 @@ def test_a_refused_offload_is_listed_with_its_reason_and_no_copy(tmp_path: Path)
     assert "".join(said.split()) in words, narrow.stdout
 
 
+def test_a_refusal_and_an_offload_of_one_second_are_listed_in_the_order_they_started(
+    tmp_path: Path,
+) -> None:
+    """An offload, then a refused run of the same card (a destination missing), their
+    ``started`` made the same second (as a quick re-run's are): the refusal, which started
+    later, is listed first, by the start each states to the microsecond (``started_unix``),
+    not by its file's name. Records of earlier versions (no ``started_unix``) are still
+    listed, by name within their second. Failed before: both said only the second, and the
+    offload's name (``zcard_...``) sorted after ``refused/zcard_...``: the listing put the
+    offload first, newest."""
+    card = tmp_path / "zcard"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(10_000))
+    dest, reports, missing = tmp_path / "dest", tmp_path / "reports", tmp_path / "SHUTTLE"
+    dest.mkdir()
+    assert _run("copy", card, dest, "--report-dir", reports).returncode == 0
+    assert _run("copy", card, missing, "--report-dir", reports).returncode == 64
+    (job,) = reports.glob("*.json")
+    (record,) = (reports / "refused").glob("*.json")
+    documents = {path: json.loads(path.read_text()) for path in (job, record)}
+    assert documents[job]["started_unix"] < documents[record]["started_unix"], documents
+    for path, data in documents.items():  # the same second, as the offload's
+        path.write_text(json.dumps({**data, "started": documents[job]["started"]}))
+
+    def kinds() -> list[str]:
+        listed = _run("history", "--json", "--report-dir", reports)
+        assert listed.returncode == 0, listed.stderr
+        entries = json.loads(listed.stdout)
+        assert all("moment" not in e for e in entries), entries  # its sort key is not listed
+        return [e["kind"] for e in entries]
+
+    assert kinds() == ["refused", "offload"]
+    for path, data in documents.items():  # as earlier versions wrote them
+        data = {**data, "started": documents[job]["started"]}
+        del data["started_unix"]
+        path.write_text(json.dumps(data))
+    assert sorted(kinds()) == ["offload", "refused"]
+
+
+def test_a_refused_record_is_named_as_the_job_reports_on_a_fat_report_folder(
+    tmp_path: Path, fusefat_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A refused run's record is named as the job reports are: from the card folder's name
+    (not its --reel: a job report's name does not take it either), in its ASCII form where
+    the report folder takes only ASCII names (FAT through fusefat, which refuses any other).
+    Failed before: the record of a card "Café" was not written there ("this refusal is not in
+    offload history: ... Operation not permitted"), where the job report was "Cafe_..."."""
+    card = tmp_path / "Café"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(10_000))
+    dest, missing = tmp_path / "dest", tmp_path / "SHUTTLE"
+    dest.mkdir()
+    reports = fusefat_mount().path / "reports"
+    ran = _run("copy", "--reel", "R7", card, dest, "--report-dir", reports)
+    assert ran.returncode == 0, ran.stderr
+    refused = _run("copy", "--reel", "R7", card, missing, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    assert "WARNING" not in refused.stderr, refused.stderr  # the record was written
+    (job,) = reports.glob("*.json")
+    (record,) = (reports / "refused").glob("*.json")
+    assert job.name.startswith("Cafe_") and record.name.startswith("Cafe_"), (job, record)
+    entries = json.loads(_run("history", "--json", "--report-dir", reports).stdout)
+    assert [(e["kind"], e["card"]) for e in entries] == [("refused", "R7"), ("offload", "R7")]
+
+
 def test_a_narrow_history_says_its_times_are_utc_as_the_table_does(tmp_path: Path) -> None:
     """The table's column is "started (UTC)"; on an 80-column terminal each run is a block
     whose line starts with the same time, and it says UTC too: the copy's own summary gives

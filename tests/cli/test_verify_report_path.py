@@ -8,7 +8,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from support import mounts
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -65,3 +68,23 @@ def test_a_relative_mhl_file_is_still_found_from_where_it_was_typed(tmp_path: Pa
     data = json.loads(checked.stdout)
     assert data["path"] == str(dest / "A001"), data
     assert data["totals"]["verified"] == 1, data
+
+
+def test_a_verify_report_is_named_in_ascii_on_a_fat_report_folder(
+    tmp_path: Path, fusefat_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A check of a copy root "Café" into a report folder on FAT through fusefat, which
+    takes only ASCII names: its report is ``verify_Cafe_...``, as offload copy names its
+    reports there. Failed before: "cannot write the report" (EPERM), the report lost."""
+    card = tmp_path / "card" / "Café"
+    card.mkdir(parents=True)
+    (card / "clip.mov").write_bytes(b"x" * 1000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert run("copy", card, dest, "--report-dir", tmp_path / "r0").returncode == 0
+    reports = fusefat_mount().path / "reports"
+    checked = run("verify", dest / "Café", "--report-dir", reports)
+    assert checked.returncode == 0, checked.stderr
+    (report,) = reports.glob("*.json")
+    assert report.name.startswith("verify_Cafe_"), report
+    assert json.loads(report.read_text())["path"] == str(dest / "Café")

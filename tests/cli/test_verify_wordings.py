@@ -248,3 +248,52 @@ def test_the_commands_suggested_for_exit_30_paste_as_one_path_each(tmp_path: Pat
     assert code == 30, out + err
     command = err.splitlines()[0].split("whose records cover it: ", 1)[1]
     assert shlex.split(command) == ["offload", "verify", str(roots[0])], err
+
+
+def test_a_reason_naming_a_path_spells_it_once_in_the_csv(tmp_path: Path) -> None:
+    """A reason that names another path than its row's (the folder a missing file was
+    recorded in, now a file; the file a symlink at a recorded name leads to), that name
+    holding a control character and a backslash: the CSV's cell gives it exactly as the
+    path column gives a name (``\\x01`` once, the backslash ``\\\\``), so that a reader
+    undoing the cell's escapes gets the name itself; the terminal's line keeps its own
+    spelling. Failed before: the detail cell held ``A\\\\x01\\\\B`` (the terminal's escape
+    escaped again), which reads back as a name of a literal backslash and "x01"."""
+    from offload.report.csv_cells import cell
+
+    folder, target = "A\x01\\B", "t\x02\\u.mov"
+    card = tmp_path / "CARD"
+    (card / folder).mkdir(parents=True)
+    (card / folder / "a.mov").write_bytes(os.urandom(1000))
+    (card / "c.mov").write_bytes(os.urandom(1000))
+    (card / target).write_bytes(os.urandom(1000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = run(
+        "copy", "--quiet", "--mhl", "none", card, dest, "--report-dir", tmp_path / "r0"
+    )
+    assert code == 0, err
+    root = dest / "CARD"
+    shutil.rmtree(root / folder)
+    (root / folder).write_text("now a file")
+    (root / "c.mov").unlink()
+    (root / "c.mov").symlink_to(target)
+    reports = tmp_path / "reports"
+    code, _, err = run("verify", root, "--report-dir", reports)
+    assert code == 10, err  # against the ledger: two recorded files missing
+    assert "ERROR: MISSING (A\\x01\\B, the folder it was recorded in, is now a file" in err, err
+    (table,) = reports.glob("*.csv")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(table.read_text()))}
+    missing = rows[cell(f"{folder}/a.mov")]
+    assert missing[1:] == [
+        "missing",
+        f"{cell(folder)}, the folder it was recorded in, is now a file: nothing of the folder "
+        "is there",
+    ], missing
+    link = rows[cell("c.mov")]
+    assert link[1] == "missing", link
+    assert link[2].startswith(f"a symlink to {cell(target)} in this copy stands at its name"), link
+    assert "\\\\x0" not in table.read_text(), table.read_text()  # no escape escaped again
+    # The JSON keeps the terminal's words, as before.
+    (report,) = reports.glob("*.json")
+    texts = [r["text"] for r in json.loads(report.read_text())["reasons"].values()]
+    assert any(t.startswith("A\\x01\\B, the folder it was recorded in") for t in texts), texts

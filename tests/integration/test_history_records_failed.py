@@ -135,9 +135,16 @@ def test_offload_verify_of_a_replaced_index_file_says_why_and_keeps_its_record(
         # Its size alone compared: nothing proved the copy intact, so the footer's line of
         # a copy the ledger still vouches for stays, the one that names --reverify (failed
         # before: the reason took it out of the footer, leaving no way to read it back).
+        # Nor did anything prove it wrong: the footer says what was compared (failed
+        # before: "still records 1 copy found wrong above, not revoked").
         [footer] = [x for x in checked.stderr.splitlines() if "still records" in x]
-        assert "still records 1 copy found wrong above, not revoked" in footer, footer
-        assert "`offload copy --reverify` reads such copies back" in footer, footer
+        assert "found wrong above" not in footer, footer
+        assert (
+            "this copy root's ledger still records 1 copy listed CHANGED above as the version "
+            "verified there since the history's record, by its size alone (its content not "
+            "read: not proved wrong, so not revoked)"
+        ) in footer, footer
+        assert "`offload copy --reverify` reads it back" in footer, footer
         assert "whose size changed" not in checked.stderr, checked.stderr
     ledger = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
     last = [json.loads(x) for x in ledger if '"XDROOT/MEDIAPRO.XML"' in x][-1]
@@ -148,6 +155,31 @@ def test_offload_verify_of_a_replaced_index_file_says_why_and_keeps_its_record(
     report = json.loads(next((reports / "3").glob("*.json")).read_text())
     [entry] = [f for f in report["files"] if f["path"] == "XDROOT/MEDIAPRO.XML"]
     assert entry["destinations"][0]["action"] == "trusted", entry
+
+
+def test_a_replaced_copy_compared_by_size_whose_date_changed_is_not_called_found_wrong(
+    tmp_path: Path,
+) -> None:
+    """The copy --overwrite replaced, its size alone compared by the check (the history's
+    record is of another size), then its date changed: no run trusts it, and the footer
+    says so of a copy listed CHANGED by size alone. Failed before: "1 copy found wrong above
+    changed its date", though nothing read it, nor proved it wrong."""
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    assert copy("--report-dir", reports / "1", card, dest).returncode == 0
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>2, longer</MediaProfile>\n")
+    assert copy("--overwrite", "--report-dir", reports / "2", card, dest).returncode == 0
+    root = dest / "SONY_VENICE"
+    os.utime(root / "XDROOT" / "MEDIAPRO.XML", (1_600_000_000, 1_600_000_000))
+    checked = verify(root)
+    assert checked.returncode == 11, checked.stderr
+    [footer] = [x for x in checked.stderr.splitlines() if x.startswith("WARNING: ")]
+    assert "found wrong" not in footer, footer
+    assert footer.startswith(
+        "WARNING: 1 copy listed CHANGED above as the version this copy root's ledger records "
+        "there, by size alone (content not read), changed its date since the ledger "
+        "recorded it: no `offload copy` trusts it as verified earlier; "
+        "`offload copy --reverify` of the card replaces it once the new copy is verified"
+    ), footer
 
 
 def test_a_replaced_file_of_the_same_size_is_read_and_said_to_be_the_ledgers_version(

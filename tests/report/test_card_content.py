@@ -115,3 +115,157 @@ def test_copy_prints_the_probings_damage_as_card_content(tmp_path: Path, media: 
     assert main(again, env) == 0
     [job] = [e for e in map(json.loads, out.getvalue().splitlines()) if e["event"] == "job_report"]
     assert [(c["kind"], c["message"]) for c in job["card_content"]] == [("clip-damaged", said)]
+
+
+def _wav(path: Path, seconds: float = 0.5) -> None:
+    """A real WAV (mono, 16 bit, 48 kHz) of silence."""
+    import wave
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as take:
+        take.setnchannels(1)
+        take.setsampwidth(2)
+        take.setframerate(48_000)
+        take.writeframes(bytes(int(96_000 * seconds)))
+
+
+def _sound(path: Path, container: str, codec: str) -> None:
+    """A real sound file PyAV encodes: *container* (``flac``, ``aiff``, ``mp3``) of *codec*."""
+    import av
+
+    with av.open(str(path), "w", format=container) as output:
+        stream = output.add_stream(codec, rate=48_000, layout="mono")
+        samples = stream.codec_context.frame_size or 1024
+        sample_format = stream.codec_context.codec.audio_formats[0].name
+        for index in range(20):
+            frame = av.AudioFrame(format=sample_format, layout="mono", samples=samples)
+            for plane in frame.planes:
+                plane.update(bytes(plane.buffer_size))
+            frame.sample_rate, frame.pts = 48_000, index * samples
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+
+
+def test_a_sound_file_is_an_audio_take_only_where_it_holds_sound(
+    tmp_path: Path, media: Any
+) -> None:
+    """A sound recorder's card: a real WAV, FLAC, AIFF and MP3 are audio takes; a WAV of
+    random bytes is a file named as an audio take, not sound (not counted as a take, its
+    row saying no sound format was found); an empty WAV is an empty file named as a sound
+    file, with a CARD CONTENT line as an empty clip has. Failed before: all six were "audio
+    takes", the random one's row said "no picture or video format" (as did the FLAC's, the
+    AIFF's and the MP3's, never probed), and the empty one had no CARD CONTENT line."""
+    from offload.report.content import build_view
+
+    card = tmp_path / "card"
+    _wav(card / "SOUND" / "S01T01.WAV")
+    _sound(card / "SOUND" / "S02T01.FLAC", "flac", "flac")
+    _sound(card / "SOUND" / "S03T01.AIF", "aiff", "pcm_s16be")
+    _sound(card / "SOUND" / "S04T01.MP3", "mp3", "mp3")
+    (card / "SOUND" / "S05T01.WAV").write_bytes(bytes(range(256)) * 200)
+    (card / "SOUND" / "S06T01.WAV").write_bytes(b"")
+    files = [
+        {"path": str(p.relative_to(card)), "size_bytes": p.stat().st_size}
+        for p in sorted((card / "SOUND").iterdir())
+    ]
+    clips = group_clips(files)
+    assert [(c.name, c.kind) for c in clips] == [
+        ("S01T01.WAV", "audio"),
+        ("S02T01.FLAC", "audio"),
+        ("S03T01.AIF", "audio"),
+        ("S04T01.MP3", "audio"),
+        ("S05T01.WAV", "audio"),
+        ("S06T01.WAV", "empty"),
+    ]
+    probed, _ = probe_clips(clips, lambda c: card / str(c.primary["path"]))
+    for index in range(4):
+        assert probed[index].duration_s, (clips[index].name, probed[index])
+    data = {"source": str(card), "files": files, "destinations": [{"index": 0, "path": "/d"}]}
+    view = build_view(data, clips, probed, [])
+    rows = {row.name: row for row in view.clips}
+    assert [
+        rows[f"S0{n}T01.{e}"].kind_label for n, e in enumerate(("WAV", "FLAC", "AIF", "MP3"), 1)
+    ] == ["audio take"] * 4
+    assert rows["S05T01.WAV"].kind_label == "file named as an audio take"
+    assert rows["S05T01.WAV"].media_note == (
+        "not probed: its first bytes are no sound format FFmpeg reads"
+    )
+    assert rows["S06T01.WAV"].kind_label == "empty file"
+    assert any("not counted as an audio take" in d for d in rows["S06T01.WAV"].details)
+    totals = dict(view.totals)
+    assert totals["Audio takes"] == "4", totals
+    assert totals["Files named as audio takes, not sound"] == "1", totals
+    assert totals["Empty files named as sound files"] == "1", totals
+    [empty] = card_content(clips, probed)
+    assert empty["kind"] == "empty-clip" and empty["message"].startswith(
+        "CARD CONTENT: 1 file named as a sound file on the card is empty (0 bytes: nothing "
+        "was recorded in it): SOUND/S06T01.WAV"
+    ), empty
+
+
+def test_a_gopro_chapter_told_by_its_proxy_and_thumbnail_is_missing(tmp_path: Path) -> None:
+    """A GoPro recording whose chapter 02 left its low-res proxy and thumbnail on the card
+    but not its video: the clip lacks GH020001.MP4, though it is the last chapter. And in a
+    folder outside DCIM, another recording's proxies and thumbnails (no video of theirs)
+    are not files of the folder's only clip. Failed before: the clip said nothing missing
+    (the last chapter "cannot be told from the names"), and the other recording's four
+    files were counted as sidecars of GH010001.MP4."""
+    lacking = group_clips(
+        entries(
+            {
+                "DCIM/100GOPRO/GH010001.MP4": 9,
+                "DCIM/100GOPRO/GH010001.THM": 1,
+                "DCIM/100GOPRO/GL010001.LRV": 3,
+                "DCIM/100GOPRO/GH020001.THM": 1,
+                "DCIM/100GOPRO/GL020001.LRV": 3,
+            }
+        )
+    )
+    [clip] = lacking
+    assert list(clip.missing_spans) == ["GH020001.MP4"], clip
+    [line] = card_content(lacking)
+    assert line["message"].startswith(
+        "CARD CONTENT: 1 clip on the card is missing a span (a gap in its numbers, or a "
+        "chapter whose proxy or thumbnail is on the card): DCIM/100GOPRO/GH010001.MP4 has no "
+        "GH020001.MP4"
+    ), line
+    other = group_clips(
+        entries(
+            {
+                "GOPRO/GH010001.MP4": 9,
+                "GOPRO/GL010002.LRV": 3,
+                "GOPRO/GL020002.LRV": 3,
+                "GOPRO/GH010002.THM": 1,
+                "GOPRO/GH020002.THM": 1,
+            }
+        )
+    )
+    assert [(c.name, c.kind, len(c.files)) for c in other] == [
+        ("GH010001.MP4", "clip", 1),
+        *(
+            (name, "file", 1)
+            for name in ("GH010002.THM", "GH020002.THM", "GL010002.LRV", "GL020002.LRV")
+        ),
+    ], other
+    assert card_content(other) == []
+
+
+def test_an_mp3_without_its_id3_tag_is_sniffed_as_sound(tmp_path: Path, media: Any) -> None:
+    """An MP3 whose first bytes are an MPEG audio frame (no ID3v2 tag before it) is handed
+    to FFmpeg, which reads it; the same bytes named ``.WAV`` are not (a two-byte signature
+    is trusted only under its own extension). Failed before: the MP3 was "not probed"."""
+    from offload.report.sniff import NOT_MEDIA, not_media
+
+    tagged = tmp_path / "tagged.mp3"
+    _sound(tagged, "mp3", "mp3")
+    data = tagged.read_bytes()
+    assert data.startswith(b"ID3")
+    size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]  # syncsafe
+    bare = tmp_path / "S01T01.MP3"
+    bare.write_bytes(data[10 + size :])
+    assert bare.read_bytes()[0] == 0xFF
+    assert not_media(str(tagged)) is None and not_media(str(bare)) is None
+    (tmp_path / "S01T01.WAV").write_bytes(bare.read_bytes())
+    assert not_media(str(tmp_path / "S01T01.WAV")) == NOT_MEDIA

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,9 @@ class HistoryEntry:
     reference: str | None = None
     # A refused offload's reason: the refusal's own words, as its ERROR line gave them.
     reason: str | None = None
+    # When the run started, in Unix seconds, as exactly as its report states it (``_moment``):
+    # what orders the listing; not in ``--json``'s entries (their ``started`` says it).
+    moment: float | None = field(default=None, repr=False)
 
 
 def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -122,9 +127,10 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def read_history(folder: Path) -> list[HistoryEntry]:
-    """Every report in *folder*, newest first (by the start time the report states, then by
-    name). An empty list for a folder that does not exist (yet); raises OSError for one
-    that cannot be listed (NotADirectoryError: a file)."""
+    """Every report in *folder*, newest first (by the start time the report states, to the
+    microsecond where it does: ``_moment``; then by name). An empty list for a folder that
+    does not exist (yet); raises OSError for one that cannot be listed (NotADirectoryError:
+    a file)."""
     try:
         with os.scandir(folder) as entries:
             names = sorted(e.name for e in entries if e.name.endswith(".json"))
@@ -141,10 +147,39 @@ def read_history(folder: Path) -> list[HistoryEntry]:
     except OSError:
         pass
     listed = [_entry(folder / name) for name in names]
-    # The two kinds state their start differently (2026-11-30T13:28:03Z and
-    # 2026-11-30T13:28:03.120+00:00): compared to the second.
-    listed.sort(key=lambda e: ((e.started or "")[:19], e.report), reverse=True)
+    # By the start each states to the microsecond (``_moment``), so a refusal and an offload
+    # of one second are listed in the order they started; a file that is no readable report
+    # (no start) last; equal starts by name.
+    listed.sort(key=lambda e: (e.moment is not None, e.moment or 0.0, e.report), reverse=True)
     return listed
+
+
+def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
+    """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
+    shown = asdict(entry)
+    del shown["moment"]
+    return shown
+
+
+def _moment(data: dict[str, Any]) -> float | None:
+    """When the run of a report (*data*, of a valid shape) started, in Unix seconds: its
+    ``started_unix`` (a job report's and a refused record's, to the microsecond), else its
+    ``started`` read as a UTC date (a verify report's states microseconds; the job reports
+    and refused records of earlier versions, to the second, count as at its start: two runs
+    of that second are ordered by name, which is all they tell). None if neither reads."""
+    unix = data.get("started_unix")
+    if isinstance(unix, (int, float)) and not isinstance(unix, bool) and math.isfinite(unix):
+        return float(unix)
+    started = data.get("started")
+    if not isinstance(started, str):
+        return None
+    for text in (started, started[:19]):
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    return None
 
 
 def _entry(path: Path) -> HistoryEntry:
@@ -183,6 +218,7 @@ def _entry(path: Path) -> HistoryEntry:
         html=str(html) if html.exists() else None,
         pdf=str(pdf) if pdf.exists() else None,
         kind="offload",
+        moment=_moment(data),
     )
 
 
@@ -213,6 +249,7 @@ def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         files=None,
         kind="refused",
         reason=data["message"],
+        moment=_moment(data),
     )
 
 
@@ -248,6 +285,7 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         files=checked + (totals.get("unverifiable") or 0),
         kind="verify",
         reference=data.get("reference"),
+        moment=_moment(data),
     )
 
 
@@ -487,7 +525,7 @@ def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> i
     if args.limit is not None:
         entries = entries[: args.limit]
     if args.json:
-        document = stream_dumps([asdict(e) for e in entries], env.stdout)
+        document = stream_dumps([_json_entry(e) for e in entries], env.stdout)
         signals.holding = True  # the document whole, or nothing: no signal cuts it short
         write_stdout_whole(env, document + "\n")
         return 0

@@ -20,7 +20,7 @@ import signal
 import socket
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,7 +68,7 @@ from offload.ledger import (
 )
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
-from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_after_reads
+from offload.manifest.verify import CheckCancelled, OnPlan, Reason, cancelled_after_reads
 from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
@@ -291,18 +291,22 @@ def report_dict(
     }
 
 
-def csv_text(data: dict[str, Any]) -> str:
+def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
     unreadable, unverifiable, dangling, outside, leftover, cancelled; detail: what changed,
-    then the path's reason, the ``text`` of its ``reasons`` entry in *data*). Text cells as
-    ``report.csv_cells`` writes them (names exact, escaped: a byte that is not UTF-8 as
-    ``\\xNN``, a control character...)."""
+    then the path's reason, the ``text`` of its ``reasons`` entry in *data*, or, where
+    *exact* has the path, that text with the names it holds as they are, ``Reason.exact``).
+    Text cells as ``report.csv_cells`` writes them (names exact, escaped: a byte that is
+    not UTF-8 as ``\\xNN``, a control character...), a name within a reason too: spelled
+    once, never the terminal's ``\\x01`` escaped again."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "status", "detail"])
     reasons = data.get("reasons", {})
 
     def why(path: str) -> str:
+        if exact and path in exact:
+            return exact[path]
         if path not in reasons:
             return ""
         text = str(reasons[path]["text"])
@@ -355,12 +359,20 @@ def write_report(
     started: float,
     *,
     written: _Written | None = None,
+    reasons: Mapping[str, Reason] | None = None,
 ) -> Path:
     """Write ``verify_<root>_<stamp>Z[_N].json`` and its ``.csv``; never over an existing
     report. Returns the JSON's path, also given to *written* as soon as the JSON is there.
+    *reasons*: the check's (``VerifyReport.reasons``), whose ``exact`` words the CSV gives.
     Raises OSError."""
     folder.mkdir(parents=True, exist_ok=True)
     name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
+    if not name.isascii():  # named as offload copy names its reports (``plan.names.report_name``)
+        from offload.plan.filesystem import writes_ascii_only
+        from offload.plan.names import ascii_form
+
+        if writes_ascii_only(folder):  # fusefat refuses any other name
+            name = ascii_form(name)
     stem = f"verify_{name}_{datetime.fromtimestamp(started, UTC):%Y-%m-%d_%H%M%S}Z"
     for attempt in range(1, 1000):
         base = stem if attempt == 1 else f"{stem}_{attempt}"
@@ -372,7 +384,9 @@ def write_report(
             continue
         if written is not None:
             written.path = target
-        write_file_atomically(folder / f"{base}.csv", csv_text(data).encode("utf-8"), replace=True)
+        exact = {path: why.exact for path, why in (reasons or {}).items() if why.exact}
+        rows = csv_text(data, exact).encode("utf-8")
+        write_file_atomically(folder / f"{base}.csv", rows, replace=True)
         return target
     raise FileExistsError(f"too many reports named {stem} in {folder}")
 
@@ -572,7 +586,14 @@ class _ReportInputs:
         ):
             return
         try:
-            write_report(self.report_dir, self.root, data, self.started, written=written)
+            write_report(
+                self.report_dir,
+                self.root,
+                data,
+                self.started,
+                written=written,
+                reasons=self.report.reasons if self.report is not None else None,
+            )
         except OSError as exc:
             data["report"] = None
             env.error(
@@ -1268,11 +1289,18 @@ def _print_human(
         unsized = [
             c.path
             for c in report.changed
-            if (c.reason is not ChangeReason.SIZE or c.path in unread_replaced)
-            and c.path not in said_why
+            if c.reason is not ChangeReason.SIZE
+            and c.path not in said_why | unread_replaced
             and c.path not in revoked
         ]
         unsized += [path for path in report.unreadable if path not in said_why | revoked]
+        # A copy replaced since the history's record whose size alone was compared (that of
+        # the version the ledger records there): neither proved intact nor proved wrong, so
+        # never "found wrong" (the words of the copies above); its record rightly stands.
+        by_size = [path for path in sorted(unread_replaced) if path not in revoked]
+        by_size_recorded = _recorded_in_ledger(entries, by_size)
+        by_size_redated = _redated_copies(where, entries, by_size)
+        by_size_vouched = by_size_recorded - by_size_redated
         recorded = _recorded_in_ledger(entries, unsized)
         # Of those, the ones whose date changed since the record: no run trusts them
         # (Ledger.recorded asks for the recorded size and date), --reverify replaces them.
@@ -1281,8 +1309,34 @@ def _print_human(
         # Those an earlier check revoked, keeping which copy it was: judged against that
         # record again (``verification.checked_wrong``), and trusted by no run.
         earlier = _revoked_by_a_check(entries, unsized)
-        unvouched = len(unsized) - recorded - earlier
+        unvouched = len(unsized) - recorded - earlier + len(by_size) - by_size_recorded
         parts = []
+        if by_size_vouched:
+            one = by_size_vouched == 1
+            keeps = "it keeps its" if one else "they keep their"
+            matches = "it if it no longer matches" if one else "those that no longer match"
+            parts.append(
+                "this copy root's ledger still records "
+                f"{plural(by_size_vouched, 'copy', 'copies')} listed CHANGED above as the "
+                "version verified there since the history's record, by "
+                f"{'its' if one else 'their'} size alone ({'its' if one else 'their'} content "
+                "not read: not proved wrong, so not revoked): a plain `offload copy` of the "
+                f"card trusts {'it' if one else 'them'} while {keeps} "
+                "size and date (verified earlier, not re-read); `offload copy --reverify` reads "
+                f"{'it' if one else 'them'} back and replaces {matches} "
+                "the card"
+            )
+        if by_size_redated:
+            one = by_size_redated == 1
+            parts.append(
+                f"{plural(by_size_redated, 'copy', 'copies')} listed CHANGED above as the "
+                "version this copy root's ledger records there, by size alone (content not "
+                f"read), changed {'its' if one else 'their'} date since the ledger recorded "
+                f"{'it' if one else 'them'}: no `offload copy` trusts {'it' if one else 'them'} "
+                "as verified earlier; `offload copy --reverify` of the card replaces "
+                f"{'it' if one else 'them'} once the new {'copy is' if one else 'copies are'} "
+                "verified (while the card's file is the one recorded)"
+            )
         if redated:
             one = redated == 1
             parts.append(

@@ -138,10 +138,24 @@ class Reason:
     """Why a path is in the list a check put it in, where more can be said than the list's
     name: what stands at a missing file's name, why a new file is in no manifest, that a
     changed file is a symlink read through (``offload.verification_reason``). ``code``: a
-    short stable word for scripts (docs/json.md); ``text``: the words every output prints."""
+    short stable word for scripts (docs/json.md); ``text``: the words the terminal and the
+    JSON print, a name within them in the terminal's spelling (``printable_name``: a control
+    character as ``\\x01``); ``exact``: the same words with each such name as it is, where that
+    differs (else None), for a writer that encodes names its own way (the CSV's cells,
+    ``report.csv_cells``: spelled there once, never ``\\x01`` escaped again). Made by
+    ``naming_reason`` where the words name a path."""
 
     code: str
     text: str
+    exact: str | None = None
+
+
+def naming_reason(code: str, words: Callable[[Callable[[str], str]], str]) -> Reason:
+    """A ``Reason`` whose *words* name paths: *words* given how to spell a name, the
+    terminal's way (``printable_name``) for ``text``, as it is for ``exact``."""
+    text = words(printable_name)
+    exact = words(str)
+    return Reason(code, text, None if exact == text else exact)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import os
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 from typing import NamedTuple
 
 from offload.plan.codes import PreflightCode
@@ -138,6 +139,21 @@ def ascii_form(name: str) -> str:
         return name
     decomposed = unicodedata.normalize("NFKD", name) if is_utf8(name) else name
     return "".join(c if c.isascii() else "_" for c in decomposed if not unicodedata.combining(c))
+
+
+def report_name(source: str, folders: Iterable[Path] = ()) -> str:
+    """The card's part of the name of a run's reports and of a refused run's record
+    (``<this>_<start, UTC>Z``): *source*'s last name (``source`` for a root), in its
+    :func:`ascii_form` when any of *folders* is on a filesystem that takes only ASCII names
+    (fusefat refuses any other: the report would be lost for its name alone). Never the
+    run's ``--reel``: the card folder's name, as the reports have always been named."""
+    name = os.path.basename(source.rstrip("/")) or "source"
+    if not name.isascii():
+        from offload.plan.filesystem import writes_ascii_only
+
+        if any(writes_ascii_only(folder) for folder in folders):
+            return ascii_form(name)
+    return name
 
 
 def _simple_upper(name: str) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.errors import printable_name
-from offload.report.clips import Clip
+from offload.report.clips import Clip, empty_noun, spans_missing_why
 from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
@@ -88,10 +88,21 @@ def card_content(
 
 def _spans_missing(spans: list[Clip]) -> str:
     one, once = len(spans) == 1, len(spans[0].missing_spans) == 1
+    # A GoPro chapter is told missing by its proxy or thumbnail too, the last one included:
+    # then "a gap in its numbers" alone would not say how it was told.
+    if any(spans_missing_why(c) != spans_missing_why(spans[0]) for c in spans) or (
+        spans_missing_why(spans[0]).startswith("a gap in its numbers, or")
+    ):
+        told = (
+            "a gap in its numbers, or a chapter whose proxy or thumbnail is on the card"
+            if one
+            else "gaps in their numbers, or chapters whose proxy or thumbnail is on the card"
+        )
+    else:
+        told = f"{'a gap in its' if one else 'gaps in their'} numbers"
     return (
         f"{plural(len(spans), 'clip')} on the card {'is' if one else 'are'} missing "
-        f"{'a span' if one and once else 'spans'} ({'a gap in its' if one else 'gaps in their'} "
-        f"numbers): {_each(spans, _has_no)}"
+        f"{'a span' if one and once else 'spans'} ({told}): {_each(spans, _has_no)}"
     )
 
 
@@ -115,8 +126,12 @@ def _frames_damaged(damaged: list[Clip]) -> str:
 def _empty_clips(empty: list[Clip]) -> str:
     one = len(empty) == 1
     named = listed([printable_name(str(c.primary.get("path"))) for c in empty], NAMED)
+    # What each name made it look like: a clip (a video's name) or a sound file (a WAV's),
+    # never an audio take: nothing was recorded in it.
+    nouns = sorted({empty_noun(c) for c in empty})
+    looks = f"a {nouns[0]}" if one else " or ".join(f"{noun}s" for noun in nouns)
     return (
-        f"{plural(len(empty), 'file')} named as {'a clip' if one else 'clips'} on the "
+        f"{plural(len(empty), 'file')} named as {looks} on the "
         f"card {'is' if one else 'are'} empty (0 bytes: nothing was recorded in "
         f"{'it' if one else 'them'}): {named}"
     )

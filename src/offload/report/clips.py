@@ -34,9 +34,9 @@
 * An **audio take**: a sound file (WAV, ...) no clip claims, with the other tracks of the
   same take beside it (Sound Devices mono ``S01T01_1.WAV``, ``_2.WAV``; Zoom ``_Tr1.WAV``,
   ``_LR.WAV``); a polyphonic WAV is a take of one file.
-* A file named as a clip, or a sound file no clip claims, that is **empty** (0 bytes: a
-  recording that failed) is a row of its own, kind "empty", never a clip, a span, a take
-  nor a track of one.
+* A file named as a clip that is **empty** (0 bytes: a recording that failed) is a row of
+  its own, kind "empty", never a clip nor a span of one; so is a sound file of 0 bytes no
+  clip claims, never an audio take (``empty_noun`` names what its name made it look like).
 * Everything else is an **other file**, one row each.
 
 Pure functions of the JSON report's ``files`` list: nothing here reads the card.
@@ -136,7 +136,8 @@ class Clip:
     # ``frames.check_headers`` to compare with the size their header states
     odd_frames: Sequence[tuple[int, FileEntry]] = ()
     # A recording's spans missing, before its last one (their names: a gap in the
-    # chapter or span numbers, or its first one missing)
+    # chapter or span numbers, or its first one missing), and a GoPro recording's chapters
+    # whose proxy or thumbnail is on the card without their video (``_gopro_chapters``)
     missing_spans: Sequence[str] = ()
     stem: str = ""  # the base name sidecars match
     part: str = "span"  # what each member after the first is: "span", "track" or "lens"
@@ -581,11 +582,15 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             and len(in_folder) == 1
             and not _in_dcim(folder)
             and _split(str(entry["path"]))[2] not in CARD_INDEX_EXTENSIONS
+            and not _of_another_recording(entry, in_folder[0])
         ):
             in_folder[0].attach(entry)
         else:
             singles.append(entry)
     del by_folder
+    for clip in clips:
+        if clip.sidecars and clip.stem.startswith("GOPRO"):
+            clip.missing_spans = _gopro_chapters(clip) or clip.missing_spans
     singles = _audio_takes(singles, rows, folders)
     # After the sidecars found their clips: an empty file is no folder's single clip.
     rows.extend(_one_file_row(entry, "empty", folders) for entry in empty)
@@ -647,7 +652,7 @@ def _audio_takes(
         if ext not in AUDIO_EXTENSIONS:
             remaining.append(entry)
             continue
-        if entry.get("size_bytes") == 0:
+        if entry.get("size_bytes") == 0:  # nothing recorded: no take, and no track of one
             rows.append(_one_file_row(entry, "empty", folders))
             continue
         track = _TRACK.match(stem)
@@ -656,6 +661,75 @@ def _audio_takes(
         folder = folders.setdefault(folder, folder)
         rows.append(_recording_row(members, "audio", "track", folder, take))
     return remaining
+
+
+def _of_another_recording(entry: FileEntry, clip: Clip) -> bool:
+    """Whether *entry* is named as a file of a GoPro or Insta360 recording (a chapter's
+    proxy or thumbnail: ``GL010002.LRV``, ``GH010002.THM``) that is not *clip*'s: never a
+    file of the folder's only clip, which is another recording."""
+    stem = _split(str(entry["path"]))[1]
+    recording = _recording_of(stem, _GOPRO.match(stem))
+    return recording is not None and recording != clip.stem
+
+
+def _gopro_chapters(clip: Clip) -> tuple[str, ...]:
+    """The chapters a GoPro recording (*clip*, its videos numbered by ``_span_numbering``)
+    lacks, told by its videos' numbers and by its sidecars': a chapter whose low-res proxy
+    (``GL020042.LRV``) or thumbnail (``GH020042.THM``) is on the card was recorded, so its
+    video (``GH020042.MP4``) is missing, the last chapter too. () where a member is not
+    numbered so, or nothing is missing."""
+    sidecars = {id(entry) for entry in clip.sidecars}
+    videos: set[int] = set()
+    name: Callable[[int], str] | None = None
+    for entry in clip.files:
+        if id(entry) in sidecars:
+            continue
+        found = _span_numbering(str(entry["path"]))
+        if found is None:
+            return ()
+        videos.add(found[0])
+        name = name or found[1]
+    if name is None:
+        return ()
+    chapters = set(videos)
+    for entry in clip.sidecars:
+        stem = _split(str(entry["path"]))[1]
+        gopro = _GOPRO.match(stem)
+        if gopro is not None and gopro["kind"].upper() == "L":  # GL020042: chapter 02
+            if f"GOPRO{gopro['number']}" == clip.stem:
+                chapters.add(int(gopro["chapter"]))
+        elif _recording_of(stem, gopro) == clip.stem:
+            found = _span_numbering(str(entry["path"]))
+            if found is not None:
+                chapters.add(found[0])
+    return tuple(name(n) for n in range(1, max(chapters) + 1) if n not in videos)
+
+
+def spans_missing_why(clip: Clip) -> str:
+    """How a clip's ``missing_spans`` were told, in words: a gap in its numbers; for a
+    GoPro recording that lacks a chapter after its last video on the card, told by that
+    chapter's proxy or thumbnail (``_gopro_chapters``), that too."""
+    if clip.stem.startswith("GOPRO") and clip.sidecars:
+        sidecars = {id(entry) for entry in clip.sidecars}
+        last = max(
+            (found[0] for e in clip.files if id(e) not in sidecars
+             if (found := _span_numbering(str(e["path"]))) is not None),
+            default=0,
+        )  # fmt: skip
+        prefix = f"{clip.folder}/" if clip.folder else ""
+        after = any(
+            (found := _span_numbering(prefix + name)) is not None and found[0] > last
+            for name in clip.missing_spans
+        )
+        if after:
+            return "a gap in its numbers, or a chapter whose proxy or thumbnail is on the card"
+    return "a gap in its numbers"
+
+
+def empty_noun(clip: Clip) -> str:
+    """What an "empty" row's name made it look like: "clip" (a video's name), or "sound
+    file" (a WAV, ...: never "audio take", which nothing recorded in it makes it)."""
+    return "sound file" if _split(str(clip.primary["path"]))[2] in AUDIO_EXTENSIONS else "clip"
 
 
 def _part(stem: str) -> str:

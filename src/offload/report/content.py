@@ -41,7 +41,7 @@ from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
-from offload.report.clips import Clip, FileEntry
+from offload.report.clips import Clip, FileEntry, empty_noun, spans_missing_why
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
@@ -145,6 +145,7 @@ _KIND_LABELS = {
     "clips": "clips in a folder",
     "takes": "audio takes in a folder",
     "audio": "audio take",
+    "not-sound": "file named as an audio take",
 }
 
 
@@ -621,7 +622,7 @@ def _clip_row(
         if info.audio:
             details.append(f"Audio {info.audio}")
     if clip.kind == "empty":
-        details.append(f"⚠ {EMPTY_CLIP}")
+        details.append(f"⚠ {empty_words(clip)}")
     if clip.missing_spans:
         details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
@@ -664,7 +665,8 @@ def _clip_row(
         details.append(f"✖ CARD READ FAILED: {error}")
     return ClipRow(
         name=clip.name,
-        kind=clip.kind,
+        # A file named as an audio take that holds no sound format: not called one.
+        kind="not-sound" if not_sound(clip, info) else clip.kind,
         folder=clip.folder,
         thumbnail=None if info is None else info.thumbnail,
         details=details,
@@ -691,6 +693,17 @@ EMPTY_CLIP = (
 )
 
 
+def empty_words(clip: Clip) -> str:
+    """What an empty row (kind "empty") says: ``EMPTY_CLIP`` for a file named as a clip,
+    and for a sound file (``clips.empty_noun``) that it is not counted as an audio take."""
+    if empty_noun(clip) == "clip":
+        return EMPTY_CLIP
+    return (
+        "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); not counted "
+        "as an audio take"
+    )
+
+
 def _bad_frames_text(clip: Clip) -> str:
     """A sequence's frames that are not whole ("DAMAGED FRAMES: 2 of 20: 1005 (empty, 0
     bytes), 1010 (truncated: ...)"); the row and the page-1 warning say the same."""
@@ -712,7 +725,7 @@ def _missing_spans_text(clip: Clip) -> str:
     names = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
     return (
         f"SPANS MISSING: {plural(len(missing), 'span')} of this recording "
-        f"{'is' if len(missing) == 1 else 'are'} missing: {names} (a gap in its numbers: "
+        f"{'is' if len(missing) == 1 else 'are'} missing: {names} ({spans_missing_why(clip)}: "
         "the recording is incomplete on the card; check with the camera department)"
     )
 
@@ -771,6 +784,17 @@ def not_video(clip: Clip, info: MediaInfo | None) -> bool:
     return clip.kind == "clip" and info is not None and info.error == NOT_MEDIA
 
 
+def not_sound(clip: Clip, info: MediaInfo | None) -> bool:
+    """A file grouped as an audio take by its name (a WAV...) whose first bytes are no
+    format FFmpeg reads (``sniff.not_media``, which knows the sound formats' signatures):
+    no audio take, whatever its name; counted apart, as ``not_video`` counts a clip's."""
+    return clip.kind == "audio" and info is not None and info.error == NOT_MEDIA
+
+
+#: The media note of a file named as an audio take whose first bytes are no sound format.
+NOT_SOUND = "not probed: its first bytes are no sound format FFmpeg reads"
+
+
 def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
     """Why a row has no picture; a sound take is expected to have none."""
     if clip.kind == "empty":
@@ -779,6 +803,8 @@ def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
         return None
     if clip.kind == "audio" and info.error == NO_PICTURE:
         return "sound only"
+    if not_sound(clip, info):
+        return NOT_SOUND
     if audio_only(clip, info):  # named as a clip: say what it really is
         return f"audio only ({info.audio_only})" if info.audio_only else "audio only"
     return info.error
@@ -800,7 +826,11 @@ def _media_rows(
     rows: list[ClipRow] = []
     folded: dict[str, tuple[list[tuple[Clip, MediaInfo | None]], list[_Tally]]] = {}
     for clip, info in clips:
-        if clip.kind not in ("clip", "audio") or (info is not None and info.thumbnail):
+        if (
+            clip.kind not in ("clip", "audio")
+            or (info is not None and info.thumbnail)
+            or not_sound(clip, info)  # a row of its own: never counted as an audio take
+        ):
             rows.append(_clip_row(clip, info, labels, reread))
             continue
         states, fine = _file_states(clip.files, indexes, reread)
@@ -1108,7 +1138,7 @@ def build_view(
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread))
     # Failures first; then clips and sequences, then other files (each in path order).
     order = {
-        **dict.fromkeys(("clip", "sequence", "audio", "empty", "clips", "takes"), 0),
+        **dict.fromkeys(("clip", "sequence", "audio", "not-sound", "empty", "clips", "takes"), 0),
         **dict.fromkeys(("file", "folder"), 1),
     }
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
@@ -1229,7 +1259,7 @@ def build_view(
     warnings.extend(str(note) for note in data.get("notes") or [])
     # The rows counted by kind in the same pass (one pass, not eight, over 50,000 clips).
     kinds: Counter[str] = Counter()
-    n_sound_named = n_not_video = frames = 0
+    n_sound_named = n_not_video = n_not_sound = n_empty_sound = frames = 0
     for index, clip in enumerate(clips):
         damaged = media.get(index)
         kinds[clip.kind] += 1
@@ -1241,12 +1271,14 @@ def build_view(
         elif damaged is not None:
             n_sound_named += audio_only(clip, damaged)
             n_not_video += not_video(clip, damaged)
+            n_not_sound += not_sound(clip, damaged)
         if damaged is not None and damaged.damage:
             warnings.append(f"Clip {clip.name}: {damaged.damage}")
         if clip.missing_spans:
             warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
         if clip.kind == "empty":
-            warnings.append(f"{clip.primary['path']}: {EMPTY_CLIP}")
+            warnings.append(f"{clip.primary['path']}: {empty_words(clip)}")
+            n_empty_sound += empty_noun(clip) == "sound file"
         if clip.bad_frames:
             warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
         if clip.kind == "sequence" and clip.gaps:
@@ -1318,7 +1350,7 @@ def build_view(
     totals_data = data.get("totals") or {}
     n_clips = kinds["clip"] - n_sound_named - n_not_video
     n_sequences = kinds["sequence"]
-    n_audio = kinds["audio"]
+    n_audio = kinds["audio"] - n_not_sound
     # Audio takes are named only on a card that has them (a camera card's words unchanged).
     audio = f", {plural(n_audio, 'audio take')}" if n_audio else ""
     if n_sound_named:
@@ -1327,12 +1359,19 @@ def build_view(
     if n_not_video:
         named = "a clip" if n_not_video == 1 else "clips"
         audio += f", {plural(n_not_video, 'file')} named as {named}, not video"
-    # A file named as a clip that holds nothing: counted apart too, as what it is.
-    n_empty = kinds["empty"]
+    if n_not_sound:
+        named = "an audio take" if n_not_sound == 1 else "audio takes"
+        audio += f", {plural(n_not_sound, 'file')} named as {named}, not sound"
+    # A file named as a clip (or a sound file) that holds nothing: counted apart too, as
+    # what it is.
+    n_empty = kinds["empty"] - n_empty_sound
     if n_empty:
         audio += (
             f", {plural(n_empty, 'empty file')} named as {'a clip' if n_empty == 1 else 'clips'}"
         )
+    if n_empty_sound:
+        named = "a sound file" if n_empty_sound == 1 else "sound files"
+        audio += f", {plural(n_empty_sound, 'empty file')} named as {named}"
     detail = (
         f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
@@ -1390,6 +1429,8 @@ def build_view(
         *([("Audio-only files named as clips", str(n_sound_named))] if n_sound_named else []),
         *([("Empty files named as clips", str(n_empty))] if n_empty else []),
         *([("Files named as clips, not video", str(n_not_video))] if n_not_video else []),
+        *([("Empty files named as sound files", str(n_empty_sound))] if n_empty_sound else []),
+        *([("Files named as audio takes, not sound", str(n_not_sound))] if n_not_sound else []),
         ("Other files", str(kinds["file"])),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),

@@ -295,6 +295,9 @@ def report_data(
         "card": None if report.card is None else report.card.as_json(),
         "production": {key: report.production.get(key) for key in PRODUCTION_FIELDS},
         "started": iso_date(job.started_at),
+        # The start to the microsecond (``started`` is to the second): what orders two runs
+        # of one second in ``offload history`` (a refused one's record states it too).
+        "started_unix": round(job.started_at, 6),
         "finished": iso_date(job.finished_at),
         "elapsed_s": round(job.elapsed_s, 6),
         "verify": job.verify,
@@ -617,13 +620,9 @@ def report_basename(report: OffloadReport, *, folders: Sequence[Path] = ()) -> s
     ``Cafe``) when any of the *folders* is on a filesystem that takes only ASCII
     names (fusefat refuses any other: the destination's report would be lost, and the
     destination failed, for the name alone)."""
-    name = Path(report.source).name or "source"
-    if not name.isascii():
-        from offload.plan.filesystem import writes_ascii_only
-        from offload.plan.names import ascii_form
+    from offload.plan.names import report_name
 
-        if any(writes_ascii_only(folder) for folder in folders):
-            name = ascii_form(name)
+    name = report_name(report.source, folders)
     return f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', time.gmtime(report.job.started_at))}Z"
 
 
@@ -821,7 +820,8 @@ def write_reports(
     ]
     remote = [f for i, f in sorted(report.report_folders.items()) if i not in lost]
     everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
-    base = _free_basename(report_basename(report, folders=folders), everywhere, remote)
+    # One name in every folder, the local one included: ASCII if any takes no other.
+    base = _free_basename(report_basename(report, folders=everywhere), everywhere, remote)
     result = into if into is not None else ReportsWritten()
     result.exit_code = report.exit_code
     # Streamed into the first file, then copied from it (StreamedFile): at 50,000 files the

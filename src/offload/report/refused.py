@@ -12,7 +12,9 @@ destinations as given, when, the exit code and the refusal's own words (the ``ER
 and the preflight's codes when the preflight refused it), and ``--reel`` where it was given
 (``offload history`` names the card by it, as a job report's); it claims nothing of any copy,
 for none was made. It goes in the ``refused/`` folder of the local report folder (one small
-JSON file, ``<source's name>_<start>Z.json``, never over another), not beside the job
+JSON file, ``<card folder's name>_<start>Z.json`` named as the run's job reports would be,
+``plan.names.report_name``: the folder's name, not ``--reel``, in ASCII on a report folder that
+takes no other, never over another), not beside the job
 reports: a script that takes the newest ``*.json`` there as a run's job report still does.
 That folder is made as the report folder is, never more: a named report folder
 (``--report-dir``, ``$OFFLOAD_REPORT_DIR``) only where the folder it goes in exists (a
@@ -30,7 +32,6 @@ nothing (its exit code and line stay), and a ``WARNING:`` line says so.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,6 +61,9 @@ def refused_record(
     return {
         "schema": REFUSED_SCHEMA,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        # To the microsecond, as a job report's: orders a refusal and an offload of one
+        # second in ``offload history`` (``started`` is to the second).
+        "started_unix": round(started, 6),
         "source": source,
         "reel": reel,
         "destinations": list(destinations),
@@ -72,7 +76,7 @@ def refused_record(
 def write_refused_record(
     folder: Path, record: dict[str, Any], started: float, *, parents: bool = False
 ) -> str:
-    """Write *record* into *folder*'s ``refused/`` under ``<source's name>_<started>Z.json``
+    """Write *record* into *folder*'s ``refused/`` under ``<report name>_<started>Z.json``
     (*started*: the record's start, seconds since the epoch), never over a file there
     (``_2``, ``_3``... after it). *folder* is made if missing only where the folder it goes
     in exists (*parents*: with the folders above it, for the default report folder), then
@@ -82,10 +86,13 @@ def write_refused_record(
     from offload.fs.ops import make_folder_durable, make_folders_durable
     from offload.json_text import dumps
     from offload.manifest.atomic import write_file_atomically
+    from offload.plan.names import report_name
 
     target = folder / REFUSED_FOLDER
     stamp = time.strftime("%Y-%m-%d_%H%M%S", time.gmtime(started))
-    base = f"{os.path.basename(str(record['source']).rstrip('/')) or 'source'}_{stamp}Z"
+    # Named as the run's job reports would be (``plan.names.report_name``): the card
+    # folder's name, in ASCII on a folder that takes no other (fusefat).
+    base = f"{report_name(str(record['source']), [folder])}_{stamp}Z"
     data = (dumps(record, indent=1) + "\n").encode("utf-8")
     try:
         if parents:
@@ -122,6 +129,9 @@ def refused_record_problem(data: Any) -> str | None:
     for key, kind in (("started", str), ("source", str), ("message", str), ("exit_code", int)):
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
             return f"{key} is {json.dumps(data.get(key))}, not a {kind.__name__}"
+    unix = data.get("started_unix")  # absent in the records of earlier versions
+    if unix is not None and (isinstance(unix, bool) or not isinstance(unix, (int, float))):
+        return f"started_unix is {json.dumps(unix)}, not a number"
     if not isinstance(data.get("reel"), (str, type(None))):  # None or absent: no --reel
         return f"reel is {json.dumps(data.get('reel'))}, not a string or null"
     for key in ("destinations", "codes"):

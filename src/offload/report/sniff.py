@@ -51,6 +51,12 @@ MAGIC = (
     b"\x1a\x45\xdf\xa3",  # Matroska, WebM
     b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3",  # MPEG program stream, MPEG video
     b"FLV", b"OggS", b"GIF8",
+    # Sound: an audio take is sniffed too (a WAV is RIFF, above), and one FFmpeg reads is no
+    # file "named as an audio take, not sound" (``content.not_sound``).
+    b"fLaC",  # FLAC
+    b"FORM",  # AIFF, AIFF-C (IFF)
+    b"ID3",  # MP3 (or another stream) behind an ID3v2 tag
+    b"RF64", b"BW64",  # WAV past 4 GiB (EBU RF64, ITU BW64)
 )  # fmt: skip
 # Formats without a signature at a fixed place: FFmpeg decides.
 UNCHECKED_EXTENSIONS = frozenset({"tga", "dv", "dif"})
@@ -102,7 +108,7 @@ def not_media(path: str | Path, descriptor: int | None = None) -> str | None:
         header = os.read(descriptor, HEADER_BYTES)
         if not header:
             return "not probed: the file is empty"
-        if _recognised(header):
+        if _recognised(header) or (extension == "mp3" and _mpeg_audio_frame(header)):
             return None
         if extension == "mxf" and MXF_PARTITION_KEY in header + os.read(descriptor, MXF_RUN_IN):
             return None
@@ -120,6 +126,19 @@ NOT_MEDIA = "not probed: its first bytes are no picture or video format FFmpeg r
 # The sizes of a BMP's info header (offset 14), one per version Windows and OS/2 defined.
 _BMP_INFO_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 _SGI_DIMENSIONS = (b"\x00\x01", b"\x00\x02", b"\x00\x03")  # an SGI image's (big-endian)
+
+
+def _mpeg_audio_frame(header: bytes) -> bool:
+    """Whether *header* starts with an MPEG audio frame's header (an MP3 without an ID3v2
+    tag): 11 bits of sync, a version and a layer that are not the reserved ones. Asked only
+    of a file named ``.mp3``: a two-byte signature, 1 file in ~2,700 of any content."""
+    return (
+        len(header) >= 2
+        and header[0] == 0xFF
+        and header[1] & 0xE0 == 0xE0
+        and header[1] & 0x18 != 0x08  # version: 01 reserved
+        and header[1] & 0x06 != 0  # layer: 00 reserved
+    )
 
 
 def _recognised(header: bytes) -> bool:

@@ -288,6 +288,7 @@ _JOB_REPORT = obj(
         "card": _o(nullable(map_of(_TEXT))),
         "production": _o(nullable(map_of(_TEXT))),
         "started": DATE,
+        "started_unix": _o(NUM),
         "finished": _o(nullable(DATE)),
         "elapsed_s": _o(nullable(NUM)),
         "verify": _o(_TEXT),
