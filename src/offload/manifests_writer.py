@@ -766,13 +766,12 @@ def _write_on_destination(
         pending = pending_history(record)
     except OSError:
         pending = None  # unreadable now: the next run that can read it finishes it
-    if (
-        not destination.anything_new
-        and not (ascmhl and (destination.links or state_folders))
-        and next(iter(destination.files), None) is None
-    ):
-        # Nothing verified here: nothing any manifest could record, and the card's history
-        # is not carried either (no generation of ours would follow it to hide our state).
+    if not destination.anything_new and next(iter(destination.files), None) is None:
+        # Nothing verified here, now or by an earlier run: nothing any manifest could record
+        # (a link is listed only as a verified file's content; a card folder named like our
+        # state or an ignored link would make a generation of ignore patterns alone, which
+        # records no check under the process "transfer"), and the card's history is not
+        # carried either (no generation of ours would follow it to hide our state).
         if pending is not None:
             _settle(root, records, pending, outcome, record, pending=True)
         return outcome
