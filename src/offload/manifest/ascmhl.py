@@ -58,7 +58,7 @@ from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.atomic import AtomicFile, write_file_atomically
-from offload.manifest.coverage import Entry, Lister, is_local, whole_folders
+from offload.manifest.coverage import Lister, is_local, memoized, whole_folders
 from offload.manifest.creator import check_creator
 from offload.manifest.digest import (
     all_canonical,
@@ -748,7 +748,7 @@ def write_generation(
         # store's keys beside a local staging root holding the root's history alone) would
         # make no pattern due and every carried one stale; its patterns are kept as they are
         local = is_local(lister, root)
-        lister = _memoized(lister)  # whole_folders and nested_links both list the root
+        lister = memoized(lister)  # whole_folders and nested_links both list the root
         # judged with the list this generation carries: the one ascmhl verify -dh reads
         listed_spec = IgnoreSpec(patterns)
         hashed = whole_folders(folders, (e.path for e in recorded), listed_spec, lister)
@@ -977,20 +977,6 @@ def hidden_again_below(patterns: Sequence[str]) -> tuple[str, ...]:
     gone = set(moved)
     before = [p for p in patterns[: last + 1] if p not in gone]
     return (*before, *moved, *(p for p in patterns[last + 1 :] if p not in gone))
-
-
-def _memoized(lister: Lister) -> Lister:
-    """*lister* answering each folder once (an error is not kept: asked again, it lists
-    again)."""
-    listings: dict[str, list[Entry]] = {}
-
-    def entries(folder: str) -> list[Entry]:
-        found = listings.get(folder)
-        if found is None:
-            found = listings[folder] = list(lister(folder))
-        return found
-
-    return entries
 
 
 class _Carried:
