@@ -102,7 +102,7 @@ def nested_links(
     others = set(carried) - stale
     if not candidates and not others:
         return NestedLinks([], dict.fromkeys(stale, ""))
-    tree = _tree_paths(root, recorded, history, lister)
+    tree = tree_paths(root, recorded, history, lister)
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
         return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
@@ -208,12 +208,18 @@ def _by_name(lister: Lister, folder: str) -> dict[str, Entry]:
         return {}
 
 
-def _tree_paths(
+def tree_paths(
     root: Path, recorded: Iterable[str], history: History, lister: Lister
 ) -> tuple[list[str], list[str]] | None:
     """Every path standing below *root* and every path a history there records (*recorded*
     and the root's *history*, every nested one's: :func:`_recorded_paths`); None if a folder
-    cannot be listed or a history read."""
+    cannot be listed or a history read. What an exact pattern a generation at *root* adds
+    must not match (this module's, and the manifests writer's for a card's own links).
+    Lists every folder of the tree through *lister* (links and history folders not
+    entered; a memoized one shares the listings with the generation's other checks) and
+    reads every nested history, as ascmhl's ``verify`` of the root does; the nested ones
+    from the local disk at *root*, so a lister of another tree (an object store's keys)
+    with a nested history in it gives None."""
     try:
         standing, histories = _whole_tree(lister)
         records = [*_recorded_paths(history, ""), *recorded]
