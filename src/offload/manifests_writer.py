@@ -110,7 +110,7 @@ from offload.manifest.links import (
     resolve_link,
 )
 from offload.manifest.listed_again import history_named_files, legacy_named_folders
-from offload.manifest.nested_links import tree_paths
+from offload.manifest.nested_links import TreeRead
 from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
@@ -257,17 +257,20 @@ class _LinkPlan(NamedTuple):
     """How a generation written now would hold the links of one destination, before any
     content is read: the links to files of the card (to be listed: link → the file it leads
     to there and the digests this offload recorded for that file), and the links ignored
-    (path → pattern). The others are left out (named on the ``ManifestResult``)."""
+    (path → pattern). The others are left out (named on the ``ManifestResult``).
+    ``resolved``: what following each link found (or the error), for a plan made again."""
 
     to_files: dict[str, tuple[str, Mapping[str, str]]]
     ignored: dict[str, str]
+    resolved: Mapping[str, tuple[LinkKind, str | None] | OSError] = {}
 
 
 def _plan_links(
     records: OffloadRecords,
     destination: DestinationRecords,
     outcome: ManifestResult,
-    tree: _Tree | None = None,
+    tree: TreeRead | None = None,
+    resolved: Mapping[str, tuple[LinkKind, str | None] | OSError] | None = None,
 ) -> _LinkPlan:
     """The symlinks of one destination as the manifests treat them (:mod:`offload.manifest.
     links`): a link to a file of the card is listed (its content is read by
@@ -278,16 +281,24 @@ def _plan_links(
     claim that other content as the card's. Every other link ignored by a pattern naming it
     alone, unless that pattern would hide a path the manifest lists, or with *tree* (a
     generation is written now) another path of the tree (:func:`_ignore_links`): then left
-    out, and ascmhl will call it new."""
+    out, and ascmhl will call it new. *resolved*: an earlier plan's, each link not followed
+    again."""
     root = destination.root
     leads: dict[str, str] = {}
     ignored: dict[str, LinkKind] = {}
+    found: dict[str, tuple[LinkKind, str | None] | OSError] = {}
     for link in destination.links:
-        try:
-            kind, leads_to = resolve_link(root, link.relative_path)
-        except OSError as exc:
-            _link_unreadable(outcome, root, link, exc)
+        known = resolved.get(link.relative_path) if resolved is not None else None
+        if known is None:
+            try:
+                known = resolve_link(root, link.relative_path)
+            except OSError as exc:
+                known = exc
+        found[link.relative_path] = known
+        if isinstance(known, OSError):
+            _link_unreadable(outcome, root, link, known)
             continue
+        kind, leads_to = known
         if kind is LinkKind.FILE and leads_to is not None:
             leads[link.relative_path] = leads_to
         else:
@@ -310,7 +321,9 @@ def _plan_links(
             LinkState.LEFT_OUT,
         )
     return _LinkPlan(
-        to_files, _ignore_links(records, destination, list(to_files), ignored, outcome, tree)
+        to_files,
+        _ignore_links(records, destination, list(to_files), ignored, outcome, tree),
+        found,
     )
 
 
@@ -467,33 +480,13 @@ def _recorded_in(history: History, path: str) -> str:
     return history.generations[-1].file_name  # not reached: a known path is listed
 
 
-class _Tree:
-    """The paths of a copy root beyond the card's that a link's pattern must not hide:
-    every path standing in the tree and every path a history there records, read once
-    when first asked (:func:`~offload.manifest.nested_links.tree_paths`, through *lister*;
-    None: the tree could not be read whole)."""
-
-    def __init__(self, root: Path, history: History, lister: Lister) -> None:
-        self._args = (root, history, lister)
-        self._paths: list[str] | None = None
-        self._read = False
-
-    def paths(self) -> list[str] | None:
-        if not self._read:
-            root, history, lister = self._args
-            found = tree_paths(root, (), history, lister)
-            self._paths = None if found is None else [*found[0], *found[1]]
-            self._read = True
-        return self._paths
-
-
 def _ignore_links(
     records: OffloadRecords,
     destination: DestinationRecords,
     listed: list[str],
     ignored: dict[str, LinkKind],
     outcome: ManifestResult,
-    tree: _Tree | None = None,
+    tree: TreeRead | None = None,
 ) -> dict[str, str]:
     """The exact ignore pattern of each link in *ignored* (each named in a warning), but for
     those whose pattern would hide a path the manifest lists (*listed*: the links listed as
@@ -516,7 +509,7 @@ def _ignore_links(
         if beside is None:
             hides.update(dict.fromkeys(rest))
         else:
-            hides.update(pattern_hides(rest, beside, destination.root))
+            hides.update(pattern_hides(rest, itertools.chain(*beside), destination.root))
     patterns = {}
     for relative, kind in ignored.items():
         link_shown = f"symlink {printable_name(relative)} on {destination.root}"
@@ -1061,12 +1054,14 @@ def _write_after_carrying(
     # One memoized lister for the generation: the tree's walk below and write_generation's
     # checks (whole folders, nested links) list each folder once between them.
     lister = memoized(destination.lister or local_lister(root))
+    tree: TreeRead | None = None
     if ascmhl and plan.ignored and history is not None:
         # The links' patterns as written now: judged against the whole tree too, which a
         # run that writes no generation does not read (each link then stands as the
-        # history holds it).
+        # history holds it); write_generation's nested links read it from here.
+        tree = TreeRead(root, history, lister)
         planned = ManifestResult(destination.index)
-        plan = _plan_links(records, destination, planned, _Tree(root, history, lister))
+        plan = _plan_links(records, destination, planned, tree, plan.resolved)
     if ascmhl:
         outcome.left_out.extend(planned.left_out)
         outcome.warnings.extend(planned.warnings)
@@ -1108,6 +1103,7 @@ def _write_after_carrying(
                         now=options.now,
                         on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
                         lister=lister,
+                        tree=tree,
                         history=history,
                         shared=shared,
                         # the card's folder times: the copy's once the manifests are written

@@ -78,7 +78,7 @@ from offload.manifest.history import (
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
-from offload.manifest.nested_links import NestedLinks, nested_links
+from offload.manifest.nested_links import NestedLinks, TreeRead, nested_links
 from offload.manifest.xmlchars import paths_xml_cannot_hold
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -667,6 +667,7 @@ def write_generation(
     folder_dates: Mapping[str, int] | None = None,
     folder_dates_from: Path | None = None,
     on_failed: Callable[[str], None] | None = None,
+    tree: TreeRead | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -700,6 +701,8 @@ def write_generation(
     *on_failed*: called, before anything is written, with the path of each of *files* this
     generation records as ``failed`` (its content unlike the history's reference hash for
     its path: a file replaced there, which ASC MHL cannot record as a new original).
+    *tree*: the tree below *root* as the caller read it already, through *lister*, over
+    *history* (:class:`~offload.manifest.nested_links.TreeRead`): not listed and read again.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -765,6 +768,7 @@ def write_generation(
                 [*(e.path for e in recorded), *folders],
                 history,
                 lister,
+                tree,
             )
             if local
             else NestedLinks([], {})

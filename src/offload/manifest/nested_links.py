@@ -80,12 +80,14 @@ def nested_links(
     recorded: Iterable[str],
     history: History,
     lister: Lister,
+    read: TreeRead | None = None,
 ) -> NestedLinks:
     """For a generation at *root* whose ignore list is *patterns* (*spec* its IgnoreSpec),
     *carried* its carried exact patterns (path -> pattern) it may drop, which lists the
     folders *whole* whole (``""`` the root) and records the paths *recorded* (files and
     folders) over the root's *history*, *lister* telling what stands in a folder: the
-    patterns to add and the carried paths to drop (module contract)."""
+    patterns to add and the carried paths to drop (module contract). *read*: the tree as
+    the generation's caller read it already (:class:`TreeRead`), not read again."""
     if "" in whole:
         return _NOTHING
     found = _nested_histories(spec, whole, lister)
@@ -102,7 +104,7 @@ def nested_links(
     others = set(carried) - stale
     if not candidates and not others:
         return NestedLinks([], dict.fromkeys(stale, ""))
-    tree = tree_paths(root, recorded, history, lister)
+    tree = tree_paths(root, recorded, history, lister, read)
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
         return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
@@ -208,26 +210,60 @@ def _by_name(lister: Lister, folder: str) -> dict[str, Entry]:
         return {}
 
 
+class TreeRead:
+    """The tree below a generation's *root*, read once for all its checks (the manifests
+    writer's card links, :func:`nested_links`): every path standing there and every path
+    the root's *history* and every nested history records, or None when a folder cannot
+    be listed or a history read (:meth:`paths`). Lists every folder through *lister* (links
+    and history folders not entered; give the generation's memoized one, so the folders its
+    other checks list are listed once) and reads every nested history, as ascmhl's
+    ``verify`` of the root does; the nested ones from the local disk at *root*, so a lister
+    of another tree (an object store's keys) with a nested history in it gives None. Read
+    when first asked, never again."""
+
+    def __init__(self, root: Path, history: History, lister: Lister) -> None:
+        self.root = root
+        self.history = history
+        self._lister = lister
+        self._read: tuple[list[str], list[str]] | None = None
+        self._done = False
+
+    def paths(self) -> tuple[list[str], list[str]] | None:
+        """(standing, recorded) as the class doc says, or None."""
+        if not self._done:
+            self._read = self._paths()
+            self._done = True
+        return self._read
+
+    def _paths(self) -> tuple[list[str], list[str]] | None:
+        try:
+            standing, histories = _whole_tree(self._lister)
+            records = _recorded_paths(self.history, "")
+            for folder in histories:
+                nested = read_history(self.root / folder, check_chain=False)
+                records += _recorded_paths(nested, folder)
+        except (OSError, HistoryError):
+            return None
+        return standing, records
+
+
 def tree_paths(
-    root: Path, recorded: Iterable[str], history: History, lister: Lister
+    root: Path,
+    recorded: Iterable[str],
+    history: History,
+    lister: Lister,
+    read: TreeRead | None = None,
 ) -> tuple[list[str], list[str]] | None:
     """Every path standing below *root* and every path a history there records (*recorded*
-    and the root's *history*, every nested one's: :func:`_recorded_paths`); None if a folder
-    cannot be listed or a history read. What an exact pattern a generation at *root* adds
-    must not match (this module's, and the manifests writer's for a card's own links).
-    Lists every folder of the tree through *lister* (links and history folders not
-    entered; a memoized one shares the listings with the generation's other checks) and
-    reads every nested history, as ascmhl's ``verify`` of the root does; the nested ones
-    from the local disk at *root*, so a lister of another tree (an object store's keys)
-    with a nested history in it gives None."""
-    try:
-        standing, histories = _whole_tree(lister)
-        records = [*_recorded_paths(history, ""), *recorded]
-        for folder in histories:
-            records += _recorded_paths(read_history(root / folder, check_chain=False), folder)
-    except (OSError, HistoryError):
+    and the root's *history*, every nested one's): :class:`TreeRead`'s, *read* when given
+    (the same root and history, read for the generation already), with *recorded*."""
+    if read is None or read.root != root or read.history is not history:
+        read = TreeRead(root, history, lister)
+    found = read.paths()
+    if found is None:
         return None
-    return standing, records
+    standing, records = found
+    return standing, [*records, *recorded]
 
 
 def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
