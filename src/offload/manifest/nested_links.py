@@ -56,6 +56,7 @@ from offload.manifest.ignore import IgnoreSpec
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.xmlchars import xml_can_hold
+from offload.state_names import STATE_FOLDER
 
 
 class NestedLinks(NamedTuple):
@@ -267,12 +268,16 @@ def tree_paths(
 
 
 def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
-    """Every path standing below the root (files, folders, links; links and history
-    folders not entered) and the folders holding a history (``""`` left out). Raises
-    OSError if a folder cannot be listed."""
+    """Every path standing below the root (files, folders, links; links, history folders
+    and state folders not entered) and the folders holding a history (``""`` left out).
+    Raises OSError if a folder cannot be listed. A folder named like a copy root's state
+    (``.offload``: a nested copy's ledger and reports, the root's own) is listed as a path
+    but not entered: the root's list hides that name at any depth (``copy_root``), and
+    brings back only the card's own folders so named, whose content the generation lists
+    and checks against its patterns itself."""
     standing: list[str] = []
     histories: list[str] = []
-    for folder, entries in _walk(lister, enter=lambda _: True, stop=lambda *_: False, strict=True):
+    for folder, entries in _walk(lister, enter=_not_state, stop=lambda *_: False, strict=True):
         prefix = f"{folder}/" if folder else ""
         for entry in entries:
             if _is_history(entry):  # ignored by every list (ascmhl's defaults)
@@ -281,6 +286,10 @@ def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
             else:
                 standing.append(prefix + entry.name)
     return standing, histories
+
+
+def _not_state(path: str) -> bool:
+    return path.rpartition("/")[2] != STATE_FOLDER
 
 
 def _recorded_paths(history: History, folder: str) -> list[str]:
