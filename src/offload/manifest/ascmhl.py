@@ -78,7 +78,12 @@ from offload.manifest.history import (
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
-from offload.manifest.nested_links import NestedLinks, TreeRead, nested_links
+from offload.manifest.nested_links import (
+    NestedLinks,
+    TreeRead,
+    hiding_elsewhere,
+    nested_links,
+)
 from offload.manifest.xmlchars import paths_xml_cannot_hold
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -749,7 +754,9 @@ def write_generation(
     if lister is not None:
         # nested histories are read from the local tree: one listed elsewhere (an object
         # store's keys beside a local staging root holding the root's history alone) would
-        # make no pattern due and every carried one stale; its patterns are kept as they are
+        # make no pattern due and every carried one stale; there none is added, and a
+        # carried one is dropped only where a file stands at what it hides (a store holds
+        # no link: nested_links.hiding_elsewhere)
         local = is_local(lister, root)
         lister = memoized(lister)  # whole_folders and nested_links both list the root
         # judged with the list this generation carries: the one ascmhl verify -dh reads
@@ -771,7 +778,14 @@ def write_generation(
                 tree,
             )
             if local
-            else NestedLinks([], {})
+            else NestedLinks(
+                [],
+                hiding_elsewhere(
+                    root,
+                    {p: v for p, v in carried.retirable.items() if p not in uncarried},
+                    lister,
+                ),
+            )
         )
         retired = beside.retired
         if retired:

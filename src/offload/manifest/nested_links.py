@@ -120,6 +120,35 @@ def nested_links(
     return NestedLinks(sorted(exact_pattern(p) for p in due - stale), retired)
 
 
+def hiding_elsewhere(root: Path, carried: Mapping[str, str], lister: Lister) -> dict[str, str]:
+    """The carried exact patterns (*carried*: path -> pattern) of a generation at *root*
+    whose tree *lister* lists elsewhere than the local disk (an S3 copy root's keys) that
+    would hide a file standing there, each with such a path (its own path included: what
+    stands there is no link). An object store holds no link, and ``aws s3 sync`` down makes
+    none, so such a pattern, written for a link on a disk (a card's own history carried, a
+    copy root uploaded by another tool), only hides a real file from ``ascmhl verify`` of
+    the downloaded root: another copy's clip at that path. The nested histories there cannot
+    be read (the staging root holds the root's alone), so a path only they record, gone
+    from the store, is not known: such a pattern is kept. Entries the lister calls links
+    are passed over. Nothing (every pattern kept) when a folder cannot be listed. Costs no
+    request more than the generation's whole-folder check: the store's lister lists the
+    prefix once."""
+    if not carried:
+        return {}
+    try:
+        files = [
+            (f"{folder}/" if folder else "") + entry.name
+            for folder, entries in _walk(
+                lister, enter=_not_state, stop=lambda *_: False, strict=True
+            )
+            for entry in entries
+            if not entry.is_link and not _is_history(entry)
+        ]
+    except OSError:
+        return {}
+    return pattern_hides(carried, files, root, itself=True)
+
+
 def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) -> list[str]:
     """The folders below the root holding an ``ascmhl`` folder (a nested history), found by
     listing each folder not listed whole and not ignored, never entering a link, nor a
