@@ -32,15 +32,24 @@ The links are judged with every carried exact pattern left out of the list (each
 here again), so a pattern dropped hides no other link from its own. Each path dropped comes
 with a path its pattern would hide (``""`` when none is known), for the caller's warning.
 The manifests and links are read from the local disk at *root*: the caller asks only with a
-local lister (:func:`~offload.manifest.coverage.is_local`).
+local lister (:func:`~offload.manifest.coverage.is_local`). For a tree listed elsewhere (an
+S3 copy root's keys), :func:`hiding_elsewhere` names the carried exact patterns that would
+hide a file standing there (a store holds no link): those alone are dropped there.
+
+The tree a pattern must not hide (every path standing, every path a history records) is
+read once a generation, :class:`TreeRead`: the manifests writer reads it for the card's own
+links' patterns and hands it to this module through ``write_generation``. Its walk enters no
+link, no history folder and no folder named like a copy root's state (``.offload``, which
+the root's list hides by that name at any depth; a card's own folder so named is brought
+back and its content recorded by the generation, so checked as the card's).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
 there). Else one listing of each folder not listed whole and not ignored, down to the first
 nested history on each branch, and the ``<processinfo>`` of each one's newest generation;
-only when some pattern is due, or an exact pattern is carried, a listing of every folder
-of the tree and a read of every history in it (the reference tool's ``verify`` of the root
-reads and walks as much). The caller's lister is memoized, so no folder is listed twice in
-one generation.
+only when some pattern is due, or an exact pattern is carried (or the card has a link to
+ignore), a listing of every folder of the tree and a read of every history in it (the
+reference tool's ``verify`` of the root reads and walks as much). The caller's lister is
+memoized, so no folder is listed twice in one generation.
 """
 
 from __future__ import annotations
