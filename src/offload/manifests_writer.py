@@ -36,7 +36,13 @@ generation here records:
   recorded and is named in the generation's own ``<ignore>`` list by a pattern that matches
   it alone, so ``ascmhl verify`` (and ``-dh``, which crashes on such a link otherwise) skips
   it; no hash of content that is not the card's is ever claimed
-  (:mod:`offload.manifest.links`); a warning names each;
+  (:mod:`offload.manifest.links`); a warning names each. ascmhl matches that pattern
+  (``**/<path>``) at any depth of the copy root, so one that would also hide another path
+  (of the card; or, in a generation written now, standing anywhere in the copy root or
+  recorded by any history there: another copy's file where the card was copied ``--into``
+  a folder of copies) is not written, the link left out and named (ascmhl calls it new);
+  the tree is read through the generation's memoized lister, so the folders the
+  generation's own checks list are listed once;
 * a name XML cannot hold (bytes that are not UTF-8, control characters) cannot be written
   in any form ascmhl reads back (it crashes hashing such a name): that file (or folder) is
   left out with a warning naming it; every other file keeps its history.
@@ -79,7 +85,7 @@ from offload.manifest.copy_root import (
     nested_state_paths,
     unhide_nested_state,
 )
-from offload.manifest.coverage import Lister, local_lister
+from offload.manifest.coverage import Lister, local_lister, memoized
 from offload.manifest.errors import UnsupportedTreeError
 from offload.manifest.history import (
     CHAIN_FILE_NAME,
@@ -104,6 +110,7 @@ from offload.manifest.links import (
     resolve_link,
 )
 from offload.manifest.listed_again import history_named_files, legacy_named_folders
+from offload.manifest.nested_links import TreeRead
 from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
@@ -250,14 +257,20 @@ class _LinkPlan(NamedTuple):
     """How a generation written now would hold the links of one destination, before any
     content is read: the links to files of the card (to be listed: link → the file it leads
     to there and the digests this offload recorded for that file), and the links ignored
-    (path → pattern). The others are left out (named on the ``ManifestResult``)."""
+    (path → pattern). The others are left out (named on the ``ManifestResult``).
+    ``resolved``: what following each link found (or the error), for a plan made again."""
 
     to_files: dict[str, tuple[str, Mapping[str, str]]]
     ignored: dict[str, str]
+    resolved: Mapping[str, tuple[LinkKind, str | None] | OSError] = {}
 
 
 def _plan_links(
-    records: OffloadRecords, destination: DestinationRecords, outcome: ManifestResult
+    records: OffloadRecords,
+    destination: DestinationRecords,
+    outcome: ManifestResult,
+    tree: TreeRead | None = None,
+    resolved: Mapping[str, tuple[LinkKind, str | None] | OSError] | None = None,
 ) -> _LinkPlan:
     """The symlinks of one destination as the manifests treat them (:mod:`offload.manifest.
     links`): a link to a file of the card is listed (its content is read by
@@ -266,17 +279,26 @@ def _plan_links(
     the card's proven copy (its copy failed or was refused, the card's file was kept under
     another name, or it is no file of the card), and a hash read through the link would
     claim that other content as the card's. Every other link ignored by a pattern naming it
-    alone, unless that pattern would hide a path the manifest lists (then left out, and
-    ascmhl will call it new)."""
+    alone, unless that pattern would hide a path the manifest lists, or with *tree* (a
+    generation is written now) another path of the tree (:func:`_ignore_links`): then left
+    out, and ascmhl will call it new. *resolved*: an earlier plan's, each link not followed
+    again."""
     root = destination.root
     leads: dict[str, str] = {}
     ignored: dict[str, LinkKind] = {}
+    found: dict[str, tuple[LinkKind, str | None] | OSError] = {}
     for link in destination.links:
-        try:
-            kind, leads_to = resolve_link(root, link.relative_path)
-        except OSError as exc:
-            _link_unreadable(outcome, root, link, exc)
+        known = resolved.get(link.relative_path) if resolved is not None else None
+        if known is None:
+            try:
+                known = resolve_link(root, link.relative_path)
+            except OSError as exc:
+                known = exc
+        found[link.relative_path] = known
+        if isinstance(known, OSError):
+            _link_unreadable(outcome, root, link, known)
             continue
+        kind, leads_to = known
         if kind is LinkKind.FILE and leads_to is not None:
             leads[link.relative_path] = leads_to
         else:
@@ -299,7 +321,9 @@ def _plan_links(
             LinkState.LEFT_OUT,
         )
     return _LinkPlan(
-        to_files, _ignore_links(records, destination, list(to_files), ignored, outcome)
+        to_files,
+        _ignore_links(records, destination, list(to_files), ignored, outcome, tree),
+        found,
     )
 
 
@@ -462,10 +486,15 @@ def _ignore_links(
     listed: list[str],
     ignored: dict[str, LinkKind],
     outcome: ManifestResult,
+    tree: TreeRead | None = None,
 ) -> dict[str, str]:
     """The exact ignore pattern of each link in *ignored* (each named in a warning), but for
     those whose pattern would hide a path the manifest lists (*listed*: the links listed as
-    files), or that XML cannot hold."""
+    files), or that XML cannot hold; with *tree*, also those whose pattern would hide any
+    other path standing in the copy root or recorded by a history there (another copy's
+    file in a folder the card was copied ``--into``: ascmhl matches ``**/<path>`` at any
+    depth, the nested histories' files included, and would skip it), or all of them where
+    the tree cannot be read whole (no pattern is shown to hide nothing)."""
     if not ignored:
         return {}
     everything = itertools.chain(
@@ -473,17 +502,30 @@ def _ignore_links(
         listed,
         records.directories,
     )
-    hides = pattern_hides(ignored, everything, destination.root)
+    hides: dict[str, str | None] = dict(pattern_hides(ignored, everything, destination.root))
+    rest = [path for path in ignored if path not in hides and xml_can_hold(path)]
+    if tree is not None and rest:
+        beside = tree.paths()
+        if beside is None:
+            hides.update(dict.fromkeys(rest))
+        else:
+            hides.update(pattern_hides(rest, itertools.chain(*beside), destination.root))
     patterns = {}
     for relative, kind in ignored.items():
         link_shown = f"symlink {printable_name(relative)} on {destination.root}"
         why = IGNORED_BECAUSE[kind]
         if relative in hides or not xml_can_hold(relative):
-            problem = (
-                f"an ignore pattern for it would also hide {printable_name(hides[relative])}"
-                if relative in hides
-                else unlisted_name_reason(relative)
-            )
+            hidden = hides.get(relative)
+            if hidden is not None:
+                problem = f"an ignore pattern for it would also hide {printable_name(hidden)}"
+            elif relative in hides:
+                problem = (
+                    "the copy root's tree could not be read whole (a folder that cannot be "
+                    "listed, a history there that cannot be read), so no ignore pattern for "
+                    "it can be shown to hide no other path"
+                )
+            else:
+                problem = unlisted_name_reason(relative)
             _leave_link_out(
                 outcome,
                 relative,
@@ -766,13 +808,12 @@ def _write_on_destination(
         pending = pending_history(record)
     except OSError:
         pending = None  # unreadable now: the next run that can read it finishes it
-    if (
-        not destination.anything_new
-        and not (ascmhl and (destination.links or state_folders))
-        and next(iter(destination.files), None) is None
-    ):
-        # Nothing verified here: nothing any manifest could record, and the card's history
-        # is not carried either (no generation of ours would follow it to hide our state).
+    if not destination.anything_new and next(iter(destination.files), None) is None:
+        # Nothing verified here, now or by an earlier run: nothing any manifest could record
+        # (a link is listed only as a verified file's content; a card folder named like our
+        # state or an ignored link would make a generation of ignore patterns alone, which
+        # records no check under the process "transfer"), and the card's history is not
+        # carried either (no generation of ours would follow it to hide our state).
         if pending is not None:
             _settle(root, records, pending, outcome, record, pending=True)
         return outcome
@@ -1010,6 +1051,17 @@ def _write_after_carrying(
         outcome.warnings.extend(gaps)
         ascmhl = MhlKind.ASCMHL in kinds
     remove_stamp(root)  # manifests are written: an older stamp stands for nothing now
+    # One memoized lister for the generation: the tree's walk below and write_generation's
+    # checks (whole folders, nested links) list each folder once between them.
+    lister = memoized(destination.lister or local_lister(root))
+    tree: TreeRead | None = None
+    if ascmhl and plan.ignored and history is not None:
+        # The links' patterns as written now: judged against the whole tree too, which a
+        # run that writes no generation does not read (each link then stands as the
+        # history holds it); write_generation's nested links read it from here.
+        tree = TreeRead(root, history, lister)
+        planned = ManifestResult(destination.index)
+        plan = _plan_links(records, destination, planned, tree, plan.resolved)
     if ascmhl:
         outcome.left_out.extend(planned.left_out)
         outcome.warnings.extend(planned.warnings)
@@ -1050,7 +1102,8 @@ def _write_after_carrying(
                         ignore_patterns=[*patterns, *legacy, *state, *links.patterns, *again],
                         now=options.now,
                         on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
-                        lister=destination.lister or local_lister(root),
+                        lister=lister,
+                        tree=tree,
                         history=history,
                         shared=shared,
                         # the card's folder times: the copy's once the manifests are written

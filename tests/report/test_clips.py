@@ -582,7 +582,8 @@ def test_an_empty_sound_file_is_an_empty_row_not_a_take_or_a_track() -> None:
     [line] = card_content(clips)
     assert line["kind"] == "empty-clip" and line["count"] == 3
     assert (
-        "3 files named as sound files on the card are empty (0 bytes: nothing was recorded in them): "
+        "3 files named as sound files on the card are empty "
+        "(0 bytes: nothing was recorded in them): "
         "250101/S01T01.WAV, 250101/S02T01_2.WAV, ZOOM0001/ZOOM0001_Tr1.WAV ("
     ) in line["message"], line
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from offload.manifest.coverage import local_lister, whole_folders
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec
 
@@ -60,3 +62,66 @@ def test_links(tmp_path: Path) -> None:
     assert whole(tmp_path, folders, listed) == {"A"}
     ignoring = IgnoreSpec((*SPEC.patterns, "**/D/dangling"))
     assert whole_folders(folders, listed, ignoring, local_lister(tmp_path)) == {"A", "D"}
+
+
+def test_a_local_lister_of_the_same_folder_otherwise_spelled_is_local(tmp_path: Path) -> None:
+    """``coverage.is_local`` compared the two paths' text: a lister of the copy root given
+    as ``X/..`` or through a symlink to it was not local, so ``write_generation`` skipped
+    the nested histories' links (none added, ascmhl verify of the root: a new file).
+    The same folder is the same file on the same device, however spelled; another folder
+    (even of the same name) is not, nor one that cannot be looked up."""
+    from offload.manifest.coverage import is_local, memoized
+
+    root = tmp_path / "RAID"
+    (root / "X").mkdir(parents=True)
+    os.symlink(root, tmp_path / "link")
+    for spelling in (root, Path(f"{root}/"), root / "X" / "..", tmp_path / "link"):
+        assert is_local(local_lister(spelling), root), spelling
+        assert is_local(memoized(local_lister(spelling)), root), spelling
+    other = tmp_path / "elsewhere" / "RAID"
+    other.mkdir(parents=True)
+    assert not is_local(local_lister(other), root)
+    assert not is_local(local_lister(tmp_path / "gone" / ".."), tmp_path)  # no lookup
+    assert not is_local(lambda folder: list(local_lister(root)(folder)), root)
+
+
+def test_a_bind_mount_of_the_folder_is_local(tmp_path: Path) -> None:
+    """The same folder through a bind mount (its own user and mount namespace, where the
+    machine allows one): the same device and inode, so local."""
+    import shutil
+    import subprocess
+    import sys
+
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("no unshare here")
+    root = tmp_path / "RAID"
+    root.mkdir()
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    check = (
+        "import sys; from pathlib import Path; "
+        "from offload.manifest.coverage import is_local, local_lister; "
+        "print(is_local(local_lister(Path(sys.argv[2])), Path(sys.argv[1])))"
+    )
+    done = subprocess.run(
+        [
+            unshare,
+            "-r",
+            "-m",
+            "sh",
+            "-c",
+            f'mount --bind "$1" "$2" && exec "$3" -c "{check}" "$1" "$2"',
+            "sh",
+            str(root),
+            str(mount),
+            sys.executable,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if "mount" in done.stderr or "unshare" in done.stderr:
+        pytest.skip(f"no bind mount here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

@@ -198,3 +198,46 @@ def test_recorded_paths_are_every_generations_and_escaping_ones_among_them(
     history = read_history(card, check_chain=False)
     assert history.recorded_paths() == {"CLIPS/old.mov", "../escape.mov"}
     assert history.escaping_paths() == ["../escape.mov"]
+
+
+def test_a_tree_listed_elsewhere_drops_a_carried_pattern_that_hides_a_real_file_there(
+    tmp_path: Path,
+) -> None:
+    """An S3 copy root holds no link (an object store has none; ``aws s3 sync`` down makes
+    none): a carried exact pattern whose path (or a path below it) is an object there
+    hides a real file from ``ascmhl verify`` of the downloaded root (another copy's clip in
+    a nested copy root). Before, every carried pattern was kept on such a tree; now one
+    that would hide a file standing there (not a link) is dropped, the others kept."""
+    root = tmp_path / "staging"
+    root.mkdir()
+    (root / "one.mov").write_bytes(b"1")
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    creator = CreatorInfo(tool_version="0.1.0", hostname="host")
+    one = [ManifestFile("one.mov", 1, 0, {"xxh64": "0" * 16}, when)]
+    carried = ["**/CLIPS/take.mov", "**/CLIPS/gone.mov", "**/B001/CLIPS/link"]
+    write_generation(root, one, creator=creator, ignore_patterns=carried, now=lambda: when)
+    keys = {
+        "": [Entry("one.mov", False, False), Entry("A001", True, False)],
+        "A001": [Entry("ascmhl", True, False), Entry("CLIPS", True, False)],
+        "A001/CLIPS": [Entry("take.mov", False, False)],
+        "B001": [Entry("CLIPS", True, False)],
+        "B001/CLIPS": [Entry("link", False, True)],  # as a lister may say: not a file
+    }
+    keys[""].append(Entry("B001", True, False))
+
+    def bucket(folder: str) -> list[Entry]:
+        return keys.get(folder, [])
+
+    dropped: list[tuple[str, str]] = []
+    write_generation(
+        root,
+        one,
+        creator=creator,
+        lister=bucket,
+        now=lambda: when,
+        on_uncarried=lambda path, hidden: dropped.append((path, hidden)),
+    )
+    latest = read_history(root).latest_ignore_patterns() or ()
+    assert "**/CLIPS/take.mov" not in latest
+    assert "**/CLIPS/gone.mov" in latest and "**/B001/CLIPS/link" in latest
+    assert dropped == [("CLIPS/take.mov", "A001/CLIPS/take.mov")]

@@ -58,7 +58,7 @@ from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.atomic import AtomicFile, write_file_atomically
-from offload.manifest.coverage import Entry, Lister, is_local, whole_folders
+from offload.manifest.coverage import Lister, is_local, memoized, whole_folders
 from offload.manifest.creator import check_creator
 from offload.manifest.digest import (
     all_canonical,
@@ -78,7 +78,12 @@ from offload.manifest.history import (
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
-from offload.manifest.nested_links import NestedLinks, nested_links
+from offload.manifest.nested_links import (
+    NestedLinks,
+    TreeRead,
+    hiding_elsewhere,
+    nested_links,
+)
 from offload.manifest.xmlchars import paths_xml_cannot_hold
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -667,6 +672,7 @@ def write_generation(
     folder_dates: Mapping[str, int] | None = None,
     folder_dates_from: Path | None = None,
     on_failed: Callable[[str], None] | None = None,
+    tree: TreeRead | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -700,6 +706,8 @@ def write_generation(
     *on_failed*: called, before anything is written, with the path of each of *files* this
     generation records as ``failed`` (its content unlike the history's reference hash for
     its path: a file replaced there, which ASC MHL cannot record as a new original).
+    *tree*: the tree below *root* as the caller read it already, through *lister*, over
+    *history* (:class:`~offload.manifest.nested_links.TreeRead`): not listed and read again.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -746,9 +754,11 @@ def write_generation(
     if lister is not None:
         # nested histories are read from the local tree: one listed elsewhere (an object
         # store's keys beside a local staging root holding the root's history alone) would
-        # make no pattern due and every carried one stale; its patterns are kept as they are
+        # make no pattern due and every carried one stale; there none is added, and a
+        # carried one is dropped only where a file stands at what it hides (a store holds
+        # no link: nested_links.hiding_elsewhere)
         local = is_local(lister, root)
-        lister = _memoized(lister)  # whole_folders and nested_links both list the root
+        lister = memoized(lister)  # whole_folders and nested_links both list the root
         # judged with the list this generation carries: the one ascmhl verify -dh reads
         listed_spec = IgnoreSpec(patterns)
         hashed = whole_folders(folders, (e.path for e in recorded), listed_spec, lister)
@@ -765,9 +775,17 @@ def write_generation(
                 [*(e.path for e in recorded), *folders],
                 history,
                 lister,
+                tree,
             )
             if local
-            else NestedLinks([], {})
+            else NestedLinks(
+                [],
+                hiding_elsewhere(
+                    root,
+                    {p: v for p, v in carried.retirable.items() if p not in uncarried},
+                    lister,
+                ),
+            )
         )
         retired = beside.retired
         if retired:
@@ -977,20 +995,6 @@ def hidden_again_below(patterns: Sequence[str]) -> tuple[str, ...]:
     gone = set(moved)
     before = [p for p in patterns[: last + 1] if p not in gone]
     return (*before, *moved, *(p for p in patterns[last + 1 :] if p not in gone))
-
-
-def _memoized(lister: Lister) -> Lister:
-    """*lister* answering each folder once (an error is not kept: asked again, it lists
-    again)."""
-    listings: dict[str, list[Entry]] = {}
-
-    def entries(folder: str) -> list[Entry]:
-        found = listings.get(folder)
-        if found is None:
-            found = listings[folder] = list(lister(folder))
-        return found
-
-    return entries
 
 
 class _Carried:

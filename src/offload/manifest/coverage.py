@@ -52,9 +52,42 @@ def local_lister(root: Path) -> Lister:
 
 
 def is_local(lister: Lister, root: Path) -> bool:
-    """Whether *lister* is :func:`local_lister` of *root*: what it lists is the local tree
-    at *root*, whose files can be read there too (not an object store's keys)."""
-    return isinstance(lister, _LocalLister) and lister.root == root
+    """Whether *lister* is :func:`local_lister` of *root* (or :func:`memoized` of one): what
+    it lists is the local tree at *root*, whose files can be read there too (not an object
+    store's keys). The same folder however spelled (``..``, a symlink to it, a bind mount
+    of it): the same file on the same device (``st_dev``, ``st_ino``), not the same path
+    text; a folder that cannot be looked up is not taken for it."""
+    if isinstance(lister, _Memoized):
+        lister = lister.inner
+    if not isinstance(lister, _LocalLister):
+        return False
+    if lister.root == root:
+        return True
+    try:
+        return os.path.samefile(lister.root, root)
+    except OSError:
+        return False
+
+
+def memoized(lister: Lister) -> Lister:
+    """*lister* answering each folder once (an error is not kept: asked again, it lists
+    again), local where *lister* is (:func:`is_local`); one already memoized as it is, so
+    callers that each memoize share one set of listings."""
+    return lister if isinstance(lister, _Memoized) else _Memoized(lister)
+
+
+class _Memoized:
+    """:func:`memoized`."""
+
+    def __init__(self, inner: Lister) -> None:
+        self.inner = inner
+        self._listings: dict[str, list[Entry]] = {}
+
+    def __call__(self, folder: str) -> list[Entry]:
+        found = self._listings.get(folder)
+        if found is None:
+            found = self._listings[folder] = list(self.inner(folder))
+        return found
 
 
 class _LocalLister:

@@ -32,15 +32,24 @@ The links are judged with every carried exact pattern left out of the list (each
 here again), so a pattern dropped hides no other link from its own. Each path dropped comes
 with a path its pattern would hide (``""`` when none is known), for the caller's warning.
 The manifests and links are read from the local disk at *root*: the caller asks only with a
-local lister (:func:`~offload.manifest.coverage.is_local`).
+local lister (:func:`~offload.manifest.coverage.is_local`). For a tree listed elsewhere (an
+S3 copy root's keys), :func:`hiding_elsewhere` names the carried exact patterns that would
+hide a file standing there (a store holds no link): those alone are dropped there.
+
+The tree a pattern must not hide (every path standing, every path a history records) is
+read once a generation, :class:`TreeRead`: the manifests writer reads it for the card's own
+links' patterns and hands it to this module through ``write_generation``. Its walk enters no
+link, no history folder and no folder named like a copy root's state (``.offload``, which
+the root's list hides by that name at any depth; a card's own folder so named is brought
+back and its content recorded by the generation, so checked as the card's).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
 there). Else one listing of each folder not listed whole and not ignored, down to the first
 nested history on each branch, and the ``<processinfo>`` of each one's newest generation;
-only when some pattern is due, or an exact pattern is carried, a listing of every folder
-of the tree and a read of every history in it (the reference tool's ``verify`` of the root
-reads and walks as much). The caller's lister is memoized, so no folder is listed twice in
-one generation.
+only when some pattern is due, or an exact pattern is carried (or the card has a link to
+ignore), a listing of every folder of the tree and a read of every history in it (the
+reference tool's ``verify`` of the root reads and walks as much). The caller's lister is
+memoized, so no folder is listed twice in one generation.
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ from offload.manifest.ignore import IgnoreSpec
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.xmlchars import xml_can_hold
+from offload.state_names import STATE_FOLDER
 
 
 class NestedLinks(NamedTuple):
@@ -80,12 +90,14 @@ def nested_links(
     recorded: Iterable[str],
     history: History,
     lister: Lister,
+    read: TreeRead | None = None,
 ) -> NestedLinks:
     """For a generation at *root* whose ignore list is *patterns* (*spec* its IgnoreSpec),
     *carried* its carried exact patterns (path -> pattern) it may drop, which lists the
     folders *whole* whole (``""`` the root) and records the paths *recorded* (files and
     folders) over the root's *history*, *lister* telling what stands in a folder: the
-    patterns to add and the carried paths to drop (module contract)."""
+    patterns to add and the carried paths to drop (module contract). *read*: the tree as
+    the generation's caller read it already (:class:`TreeRead`), not read again."""
     if "" in whole:
         return _NOTHING
     found = _nested_histories(spec, whole, lister)
@@ -102,7 +114,7 @@ def nested_links(
     others = set(carried) - stale
     if not candidates and not others:
         return NestedLinks([], dict.fromkeys(stale, ""))
-    tree = _tree_paths(root, recorded, history, lister)
+    tree = tree_paths(root, recorded, history, lister, read)
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
         return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
@@ -115,6 +127,35 @@ def nested_links(
     retired = {path: hiding.get(path, "") for path in stale - due}
     retired.update(hides_another)
     return NestedLinks(sorted(exact_pattern(p) for p in due - stale), retired)
+
+
+def hiding_elsewhere(root: Path, carried: Mapping[str, str], lister: Lister) -> dict[str, str]:
+    """The carried exact patterns (*carried*: path -> pattern) of a generation at *root*
+    whose tree *lister* lists elsewhere than the local disk (an S3 copy root's keys) that
+    would hide a file standing there, each with such a path (its own path included: what
+    stands there is no link). An object store holds no link, and ``aws s3 sync`` down makes
+    none, so such a pattern, written for a link on a disk (a card's own history carried, a
+    copy root uploaded by another tool), only hides a real file from ``ascmhl verify`` of
+    the downloaded root: another copy's clip at that path. The nested histories there cannot
+    be read (the staging root holds the root's alone), so a path only they record, gone
+    from the store, is not known: such a pattern is kept. Entries the lister calls links
+    are passed over. Nothing (every pattern kept) when a folder cannot be listed. Costs no
+    request more than the generation's whole-folder check: the store's lister lists the
+    prefix once."""
+    if not carried:
+        return {}
+    try:
+        files = [
+            (f"{folder}/" if folder else "") + entry.name
+            for folder, entries in _walk(
+                lister, enter=_not_state, stop=lambda *_: False, strict=True
+            )
+            for entry in entries
+            if not entry.is_link and not _is_history(entry)
+        ]
+    except OSError:
+        return {}
+    return pattern_hides(carried, files, root, itself=True)
 
 
 def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) -> list[str]:
@@ -208,29 +249,73 @@ def _by_name(lister: Lister, folder: str) -> dict[str, Entry]:
         return {}
 
 
-def _tree_paths(
-    root: Path, recorded: Iterable[str], history: History, lister: Lister
+class TreeRead:
+    """The tree below a generation's *root*, read once for all its checks (the manifests
+    writer's card links, :func:`nested_links`): every path standing there and every path
+    the root's *history* and every nested history records, or None when a folder cannot
+    be listed or a history read (:meth:`paths`). Lists every folder through *lister* (links
+    and history folders not entered; give the generation's memoized one, so the folders its
+    other checks list are listed once) and reads every nested history, as ascmhl's
+    ``verify`` of the root does; the nested ones from the local disk at *root*, so a lister
+    of another tree (an object store's keys) with a nested history in it gives None. Read
+    when first asked, never again."""
+
+    def __init__(self, root: Path, history: History, lister: Lister) -> None:
+        self.root = root
+        self.history = history
+        self._lister = lister
+        self._read: tuple[list[str], list[str]] | None = None
+        self._done = False
+
+    def paths(self) -> tuple[list[str], list[str]] | None:
+        """(standing, recorded) as the class doc says, or None."""
+        if not self._done:
+            self._read = self._paths()
+            self._done = True
+        return self._read
+
+    def _paths(self) -> tuple[list[str], list[str]] | None:
+        try:
+            standing, histories = _whole_tree(self._lister)
+            records = _recorded_paths(self.history, "")
+            for folder in histories:
+                nested = read_history(self.root / folder, check_chain=False)
+                records += _recorded_paths(nested, folder)
+        except (OSError, HistoryError):
+            return None
+        return standing, records
+
+
+def tree_paths(
+    root: Path,
+    recorded: Iterable[str],
+    history: History,
+    lister: Lister,
+    read: TreeRead | None = None,
 ) -> tuple[list[str], list[str]] | None:
     """Every path standing below *root* and every path a history there records (*recorded*
-    and the root's *history*, every nested one's: :func:`_recorded_paths`); None if a folder
-    cannot be listed or a history read."""
-    try:
-        standing, histories = _whole_tree(lister)
-        records = [*_recorded_paths(history, ""), *recorded]
-        for folder in histories:
-            records += _recorded_paths(read_history(root / folder, check_chain=False), folder)
-    except (OSError, HistoryError):
+    and the root's *history*, every nested one's): :class:`TreeRead`'s, *read* when given
+    (the same root and history, read for the generation already), with *recorded*."""
+    if read is None or read.root != root or read.history is not history:
+        read = TreeRead(root, history, lister)
+    found = read.paths()
+    if found is None:
         return None
-    return standing, records
+    standing, records = found
+    return standing, [*records, *recorded]
 
 
 def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
-    """Every path standing below the root (files, folders, links; links and history
-    folders not entered) and the folders holding a history (``""`` left out). Raises
-    OSError if a folder cannot be listed."""
+    """Every path standing below the root (files, folders, links; links, history folders
+    and state folders not entered) and the folders holding a history (``""`` left out).
+    Raises OSError if a folder cannot be listed. A folder named like a copy root's state
+    (``.offload``: a nested copy's ledger and reports, the root's own) is listed as a path
+    but not entered: the root's list hides that name at any depth (``copy_root``), and
+    brings back only the card's own folders so named, whose content the generation lists
+    and checks against its patterns itself."""
     standing: list[str] = []
     histories: list[str] = []
-    for folder, entries in _walk(lister, enter=lambda _: True, stop=lambda *_: False, strict=True):
+    for folder, entries in _walk(lister, enter=_not_state, stop=lambda *_: False, strict=True):
         prefix = f"{folder}/" if folder else ""
         for entry in entries:
             if _is_history(entry):  # ignored by every list (ascmhl's defaults)
@@ -239,6 +324,10 @@ def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
             else:
                 standing.append(prefix + entry.name)
     return standing, histories
+
+
+def _not_state(path: str) -> bool:
+    return path.rpartition("/")[2] != STATE_FOLDER
 
 
 def _recorded_paths(history: History, folder: str) -> list[str]:

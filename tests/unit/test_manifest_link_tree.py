@@ -1,0 +1,60 @@
+"""A card link's ignore pattern, in a generation written into a copy root that holds other
+copies, is checked against the whole tree (``manifests_writer._ignore_links``)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from offload.manifest import ManifestFile, read_history
+from offload.manifest_options import ManifestOptions
+from offload.manifests_writer import (
+    DestinationRecords,
+    LinkState,
+    LinkToRecord,
+    OffloadRecords,
+    write_manifests,
+)
+
+
+def test_a_link_pattern_is_not_written_where_the_tree_cannot_be_read_whole(
+    tmp_path: Path,
+) -> None:
+    """A card copied ``--into`` a folder holding a copy whose history cannot be read: no
+    pattern can be shown to hide none of that copy's files, so the card's dangling link is
+    left out (named), never ignored on a guess; its file is listed as ever."""
+    root = tmp_path / "ROLL"
+    (root / "A001" / "ascmhl").mkdir(parents=True)
+    (root / "A001" / "ascmhl" / "0001_A001_2026-01-01_000000Z.mhl").write_text("not xml")
+    (root / "A001" / "ascmhl" / "ascmhl_chain.xml").write_text("not xml either")
+    (root / "clip.mov").write_bytes(b"clip")
+    os.symlink("gone.mov", root / "dangling.mov")
+    clip = ManifestFile("clip.mov", 4, 0, {"xxh64": "0123456789abcdef"}, datetime.now(UTC))
+    destination = DestinationRecords(
+        index=0,
+        root=root,
+        destination=root,
+        files=[clip],
+        anything_new=True,
+        links=(LinkToRecord("dangling.mov", "gone.mov"),),
+    )
+    records = OffloadRecords(
+        source=tmp_path / "card",
+        card_has_history=False,
+        directories=(),
+        algorithms=("xxh64",),
+        ignore_patterns=(),
+        started_at=0.0,
+        destinations=(destination,),
+    )
+
+    (result,) = write_manifests(records, ManifestOptions())
+
+    assert result.error is None, result.error
+    state, note = result.links["dangling.mov"]
+    assert state is LinkState.LEFT_OUT
+    assert "could not be read whole" in note
+    history = read_history(root)
+    assert history.recorded_file_paths() == {"clip.mov"}
+    assert "**/dangling.mov" not in (history.latest_ignore_patterns() or ())
