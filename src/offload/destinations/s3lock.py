@@ -471,7 +471,7 @@ def is_stale(holder: object, age_s: float, stale_after_s: float, where: tuple[st
     if pid == os.getpid() and same_process_space(host, space):
         with _HELD_LOCK:
             return where not in _HELD
-    return holder_gone(host, pid, space)
+    return holder_gone(host, pid, space, holder.get("pid_start"))
 
 
 def live_tokens_above(
