@@ -970,7 +970,7 @@ class S3Destination:
                     "does not prove it was not stored (the service may still have been "
                     f"handling it), so this run cannot know whether it was stored (this "
                     f"run's has the metadata {MARKER_KEY}: {token}); if it is there, "
-                    f"it is {then}",
+                    f"it is {then}{_maybe_removal_words(etag, token)}",
                     etag=etag,
                     may_be_stored=True,
                 )
@@ -984,7 +984,7 @@ class S3Destination:
                 f"may be in the bucket: its {request} was sent but its answer never came "
                 f"({why}), and a look for it failed too ({looked}), so this run cannot know "
                 f"whether it was stored (this run's has the metadata {MARKER_KEY}: "
-                f"{token}); if it is there, it is {then}",
+                f"{token}); if it is there, it is {then}{_maybe_removal_words(etag, token)}",
                 etag=etag,
                 may_be_stored=True,
             )
@@ -2997,6 +2997,28 @@ READ_BACK_NEXT = (
     "no ledger entry vouches for: the next offload of this card reads it back (adopted if "
     "it is the card's file, else refused as other content)"
 )
+
+
+def _maybe_removal_words(etag: str | None, token: str) -> str:
+    """What the command that removes an object that may be in the bucket (``settle_unanswered``:
+    ``s3card._removal``) does, to end its reason: pinned to *etag*, the ETag the request's
+    bytes give it where the service makes ETags of MD5s, it deletes nothing else, and where
+    the service makes them otherwise (SSE-KMS) it is refused and deletes nothing at all; not pinned (*etag* None: not computable), it deletes whatever is there.
+    Either way, what to do: the check first, its metadata *token* this run's."""
+    if etag:
+        return (
+            f"; the command that removes it deletes it only while its ETag is {etag}, the one "
+            "this request gives it where the service makes ETags of the bytes' MD5s: where "
+            "it does not (a bucket that encrypts with KMS keys, SSE-KMS) it is refused "
+            f"(PreconditionFailed) and deletes nothing; then, once the check shows the "
+            f"metadata {MARKER_KEY}: {token}, give --if-match the ETag the check shows"
+        )
+    return (
+        "; the command that removes it is not pinned to an ETag (the service's part ETags "
+        "are not MD5s, so the one it has if stored is not known) and deletes whatever "
+        f"object is there: run it only once the check shows the metadata {MARKER_KEY}: "
+        f"{token}, or give it --if-match with the ETag the check shows"
+    )
 
 
 def _maker() -> dict[str, Any]:
