@@ -37,8 +37,12 @@ Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``). An
 record is touched only when that run cannot be writing it (``S3Destination.may_take_over``:
 no live lock at or above the key its upload ends at, a staged upload's final key, names that
 run, ``s3lock.live_tokens_above``, and this run holds the copy root's lock, ``s3lock``; or
-that run is gone; or it is old). A staged upload that may not take a live run's staging key
-over uploads to a staging key of its own: two live runs never share an upload.
+that run is gone; or it is old); a run resuming it first stores the record again naming
+itself (``adopt_record``). The records' sweep aborts an upload once its record is old, or
+at once when its maker is provably gone (this host's process space, its pid gone or
+reused) and no other run's live lock lies above its key (``_dead_and_unlocked``). A staged
+upload that may not take a live run's staging key over uploads to a staging key of its own:
+two live runs never share an upload.
 
 Memory is bounded: a destination has ``parallel_parts + 1`` part buffers (one being filled,
 the others in flight on a bounded executor); a writer that needs a buffer waits for a part to
@@ -2199,7 +2203,9 @@ class S3Destination:
         them, or aborts them if they cannot be resumed); kept too, uploads and staging
         objects younger than ``abandon_after_s`` (another run may be writing them), and
         uploads, whatever their age, of a run that a live lock of a copy root at or above
-        their key names (``live_run_may_own``: a run of days into a nested copy root). A
+        their key names (``live_run_may_own``: a run of days into a nested copy root).
+        Aborted whatever their age: uploads whose maker is provably gone, with no other
+        run's live lock above them (``_dead_and_unlocked``). A
         record whose upload the service no longer has is dropped; one whose abort fails is
         kept (the next sweep tries again) and its upload named in ``left_behind``
         (``abort_upload``), not among the keys returned. Raises OSError if the records
@@ -3000,11 +3006,12 @@ READ_BACK_NEXT = (
 
 
 def _maybe_removal_words(etag: str | None, token: str) -> str:
-    """What the command that removes an object that may be in the bucket (``settle_unanswered``:
+    """What the command that removes an object that may be in the bucket (``settle_unanswered``,
     ``s3card._removal``) does, to end its reason: pinned to *etag*, the ETag the request's
     bytes give it where the service makes ETags of MD5s, it deletes nothing else, and where
-    the service makes them otherwise (SSE-KMS) it is refused and deletes nothing at all; not pinned (*etag* None: not computable), it deletes whatever is there.
-    Either way, what to do: the check first, its metadata *token* this run's."""
+    the service makes them otherwise (SSE-KMS) it is refused and deletes nothing at all; not
+    pinned (*etag* None: not computable), it deletes whatever is there. Either way, what to
+    do: the check first, its metadata *token* this run's."""
     if etag:
         return (
             f"; the command that removes it deletes it only while its ETag is {etag}, the one "
