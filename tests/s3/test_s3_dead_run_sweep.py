@@ -194,3 +194,39 @@ def _a_pid_not_running() -> int:
         except OSError:
             continue
     raise AssertionError("every pid runs")
+
+
+def test_a_record_taken_over_meanwhile_is_not_resumed(s3_server, bucket, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another run stores the record again between this run's read of it and its takeover
+    (If-Match on the ETag read, refused 412): the upload is not resumed by this run, which
+    uploads its own, unrecorded; the other run's record stays as it stored it."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    dead = destination(s3_server.url, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(s3_server.url, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(run="dead-run", pid=_a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+    theirs = json.dumps({**body, "run": "live-run", "pid": os.getpid() + 1}).encode()
+
+    resumer = destination(s3_server.url, bucket, prefix="shoot")
+    asked = resumer._upload_in_progress
+
+    def taken_over_meanwhile(key: str, upload_id: str, **how: bool) -> bool:
+        client.put_object(Bucket=bucket, Key=record, Body=theirs)
+        return asked(key, upload_id, **how)
+
+    monkeypatch.setattr(resumer, "_upload_in_progress", taken_over_meanwhile)
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id != first.upload_id
+    assert client.get_object(Bucket=bucket, Key=record)["Body"].read() == theirs
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 0
+    assert client.get_object(Bucket=bucket, Key=record)["Body"].read() == theirs
+    assert first.upload_id in _uploads(s3_server.url, bucket)  # left to its record's sweep
+    resumer.close()

@@ -76,3 +76,23 @@ def test_a_pid_reused_since_is_known_gone_by_its_start() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_an_s3_lock_of_a_reused_pid_is_stale() -> None:
+    """An S3 copy root's lock whose body names a live pid of this process space that now
+    runs another process than the one that took it (its ``pid_start``) is stale; the same
+    process's, or a body without a start, is not (refreshed just now)."""
+    from offload.destinations.s3lock import is_stale
+
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        start = process_start(process.pid)
+        namespace, _, ticks = start.rpartition(":")
+        holder = {"host": os.uname().nodename, "pid": process.pid, "pid_space": process_space()}
+        where = ("bucket", "root/.offload/lock")
+        assert not is_stale({**holder, "pid_start": start}, 1.0, 180.0, where)
+        assert not is_stale(holder, 1.0, 180.0, where)
+        assert is_stale({**holder, "pid_start": f"{namespace}:{int(ticks) + 5}"}, 1.0, 180.0, where)
+    finally:
+        process.kill()
+        process.wait()
