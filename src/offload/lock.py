@@ -175,6 +175,8 @@ def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
         "pid": os.getpid(),
         "host": os.uname().nodename,  # socket.gethostname(), without importing socket
         "pid_space": process_space(),
+        # Tells this process from a later one given its pid (``holder_gone``).
+        "pid_start": process_start(os.getpid()),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
         # Redacted: the body is a file on the destination drive and is printed to whoever
         # is refused; an endpoint's user:password must be in neither (docs/s3.md).
@@ -232,7 +234,9 @@ def _take(fd: int) -> tuple[bool, str]:
 
 def _body_gone(holder: dict[str, object]) -> bool:
     """Whether the holder a lock body names is provably over (``holder_gone``)."""
-    return holder_gone(holder.get("host"), holder.get("pid"), holder.get("pid_space"))
+    return holder_gone(
+        holder.get("host"), holder.get("pid"), holder.get("pid_space"), holder.get("pid_start")
+    )
 
 
 def _read_body(fd: int) -> dict[str, object] | None:
@@ -313,13 +317,56 @@ def same_process_space(host: object, pid_space: object) -> bool:
     return host == os.uname().nodename and bool(own) and pid_space == own
 
 
-def holder_gone(host: object, pid: object, pid_space: object) -> bool:
+def process_start(pid: int) -> str:
+    """When the process *pid* of this process space started, as ``"<time namespace>:<clock
+    ticks since boot>"`` (``/proc/<pid>/stat``'s starttime, which the kernel shows in the
+    reader's time namespace: named, so that only marks read in one are compared); "" when it
+    cannot be told (no such process, no ``/proc``, or a ``/proc`` of another pid namespace
+    than this process's, where ``<pid>`` names another process). A pid and this mark name one
+    process of one boot: a pid reused since has another."""
+    if not _proc_is_ours():
+        return ""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+        ticks = int(raw.rpartition(b")")[2].split()[19])  # field 22; fields after ")" begin at 3
+    except (OSError, ValueError, IndexError):
+        return ""
+    return f"{_time_space()}:{ticks}"
+
+
+_PROC_OURS: list[bool] = []
+
+
+def _proc_is_ours() -> bool:
+    """Whether ``/proc`` counts pids as this process does (its own entry there is its pid)."""
+    if not _PROC_OURS:
+        try:
+            with open("/proc/self/stat", "rb") as f:
+                _PROC_OURS.append(int(f.read().split(b" ", 1)[0]) == os.getpid())
+        except (OSError, ValueError):
+            _PROC_OURS.append(False)
+    return _PROC_OURS[0]
+
+
+def _time_space() -> str:
+    """This process's time namespace (its inode), "" on a kernel without them."""
+    try:
+        return str(os.stat("/proc/self/ns/time").st_ino)
+    except OSError:
+        return ""
+
+
+def holder_gone(host: object, pid: object, pid_space: object, pid_start: object = None) -> bool:
     """Whether the process *pid* of *host* (a lock's or an upload record's holder, its pids
-    counted in *pid_space*) is known to be over: it ran in this process space
-    (``same_process_space``: this machine's boot and pid namespace) and no process has that
-    pid now. Another host's, container's or boot's is never known to be over; a pid reused
-    since counts as alive (the caller's other rule, an age, frees it then: never the other
-    way round)."""
+    counted in *pid_space*, started at *pid_start*: ``process_start``, None or "" when not
+    recorded) is known to be over: it ran in this process space (``same_process_space``:
+    this machine's boot and pid namespace) and no process has that pid now, or the process
+    that has it started at another time than the one recorded (the pid was reused: marks read
+    in another time namespace than ours are not compared). Another host's, container's or
+    boot's is never known to be over; a pid that runs, with no start recorded or one that
+    cannot be compared, counts as alive (the caller's other rule, an age, frees it then:
+    never the other way round)."""
     if not same_process_space(host, pid_space) or not isinstance(pid, int) or pid <= 0:
         return False
     try:
@@ -327,5 +374,16 @@ def holder_gone(host: object, pid: object, pid_space: object) -> bool:
     except ProcessLookupError:
         return True
     except OSError:
-        return False  # EPERM: a process of another user has that pid
-    return False
+        pass  # EPERM: a process of another user has that pid (maybe a reused one)
+    return _reused(pid, pid_start)
+
+
+def _reused(pid: int, pid_start: object) -> bool:
+    """Whether the process *pid* runs now is provably not the one recorded as started at
+    *pid_start* (``holder_gone``)."""
+    if not isinstance(pid_start, str) or ":" not in pid_start:
+        return False
+    now = process_start(pid)
+    if not now or now.partition(":")[0] != pid_start.partition(":")[0]:
+        return False  # gone meanwhile (a later look tells), or another time namespace's mark
+    return now != pid_start

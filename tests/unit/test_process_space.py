@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-from offload.lock import holder_gone, process_space, same_process_space
+from offload.lock import holder_gone, process_space, process_start, same_process_space
 from support.requirements import require_root
 
 
@@ -55,3 +55,44 @@ def test_a_holder_of_another_pid_namespace_is_never_known_gone() -> None:
     assert not holder_gone(holder["host"], gone_here, None)  # a record without it
     # A holder of this very process space whose pid no longer runs is.
     assert holder_gone(holder["host"], gone_here, process_space())
+
+
+def test_a_pid_reused_since_is_known_gone_by_its_start() -> None:
+    """A record's ``pid_start`` tells the process that made it from a later one given its
+    pid: a live pid whose process started at another time is gone; the same start, or a
+    start read in another time namespace, or none, is not (alive, as before)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        host, space = os.uname().nodename, process_space()
+        start = process_start(process.pid)
+        assert start and start == process_start(process.pid)
+        assert process_start(os.getpid()) != start
+        namespace, _, ticks = start.rpartition(":")
+        assert not holder_gone(host, process.pid, space, start)
+        assert not holder_gone(host, process.pid, space, None)
+        assert holder_gone(host, process.pid, space, f"{namespace}:{int(ticks) - 1}")
+        assert not holder_gone(host, process.pid, space, f"other-ns:{int(ticks) - 1}")
+        assert not holder_gone(host, process.pid, "another-boot/1", f"{namespace}:1")
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_an_s3_lock_of_a_reused_pid_is_stale() -> None:
+    """An S3 copy root's lock whose body names a live pid of this process space that now
+    runs another process than the one that took it (its ``pid_start``) is stale; the same
+    process's, or a body without a start, is not (refreshed just now)."""
+    from offload.destinations.s3lock import is_stale
+
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        start = process_start(process.pid)
+        namespace, _, ticks = start.rpartition(":")
+        holder = {"host": os.uname().nodename, "pid": process.pid, "pid_space": process_space()}
+        where = ("bucket", "root/.offload/lock")
+        assert not is_stale({**holder, "pid_start": start}, 1.0, 180.0, where)
+        assert not is_stale(holder, 1.0, 180.0, where)
+        assert is_stale({**holder, "pid_start": f"{namespace}:{int(ticks) + 5}"}, 1.0, 180.0, where)
+    finally:
+        process.kill()
+        process.wait()

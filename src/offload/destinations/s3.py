@@ -37,8 +37,12 @@ Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``). An
 record is touched only when that run cannot be writing it (``S3Destination.may_take_over``:
 no live lock at or above the key its upload ends at, a staged upload's final key, names that
 run, ``s3lock.live_tokens_above``, and this run holds the copy root's lock, ``s3lock``; or
-that run is gone; or it is old). A staged upload that may not take a live run's staging key
-over uploads to a staging key of its own: two live runs never share an upload.
+that run is gone; or it is old); a run resuming it first stores the record again naming
+itself (``adopt_record``). The records' sweep aborts an upload once its record is old, or
+at once when its maker is provably gone (this host's process space, its pid gone or
+reused) and no other run's live lock lies above its key (``_dead_and_unlocked``). A staged
+upload that may not take a live run's staging key over uploads to a staging key of its own:
+two live runs never share an upload.
 
 Memory is bounded: a destination has ``parallel_parts + 1`` part buffers (one being filled,
 the others in flight on a bounded executor); a writer that needs a buffer waits for a part to
@@ -448,6 +452,10 @@ class S3Destination:
         # key -> the ETag of the upload record this run last stored of it (``_drop_record``
         # deletes it only while it is still that object).
         self._record_etags: dict[str, str] = {}
+        # Keys whose record an earlier run stored and this run took over to resume its upload
+        # (``adopt_record``): its versions of that upload are deleted with ours
+        # (``_drop_record``).
+        self._records_adopted: set[str] = set()
         # Set by the caller (the card layer: its CancelToken): long steps of our own (a
         # multipart copy, the read-back that confirms it) stop when it answers True.
         self.cancelled: Callable[[], bool] = lambda: False
@@ -966,7 +974,7 @@ class S3Destination:
                     "does not prove it was not stored (the service may still have been "
                     f"handling it), so this run cannot know whether it was stored (this "
                     f"run's has the metadata {MARKER_KEY}: {token}); if it is there, "
-                    f"it is {then}",
+                    f"it is {then}{_maybe_removal_words(etag, token)}",
                     etag=etag,
                     may_be_stored=True,
                 )
@@ -980,7 +988,7 @@ class S3Destination:
                 f"may be in the bucket: its {request} was sent but its answer never came "
                 f"({why}), and a look for it failed too ({looked}), so this run cannot know "
                 f"whether it was stored (this run's has the metadata {MARKER_KEY}: "
-                f"{token}); if it is there, it is {then}",
+                f"{token}); if it is there, it is {then}{_maybe_removal_words(etag, token)}",
                 etag=etag,
                 may_be_stored=True,
             )
@@ -1569,8 +1577,64 @@ class S3Destination:
 
     def _save_record(self, key: str, record: dict[str, Any]) -> None:
         body = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape")
-        etag, version = self._put(self._record_key(key), body, metadata={}, replace=True)
+        self._note_record(key, *self._put(self._record_key(key), body, metadata={}, replace=True))
+
+    def adopt_record(self, key: str, record: Mapping[str, Any], etag: str) -> bool:
+        """Take over the upload record of *key* an earlier run stored (read as *record*,
+        with *etag*), to resume its upload: stored again naming this run as its maker
+        (``_maker``: run, host, pid, start; ``created_at`` now, so the age rule counts from
+        this run's start of it), so that no sweep takes this live run's upload for the
+        dead maker's (``abort_abandoned``). Only over the object judged: If-Match *etag*
+        (a service that ignores it, or answers 501: a HEAD just before, racy). False when
+        the record is no longer that object (another run took it over, or dropped it) or
+        cannot be stored: the upload is then not this run's to resume. Never raises."""
+        # "marker": the token the upload's object carries (``MARKER_KEY``), fixed at its
+        # creation by the run that began it.
+        marker = record.get("marker") or record.get("run")
+        body = json.dumps(
+            {**record, "marker": marker, "created_at": time.time(), **_maker()},
+            ensure_ascii=False,
+        ).encode("utf-8", "surrogateescape")
+        record_key = self._record_key(key)
+        param, value = self._checksum(body)
+        stored: tuple[str, str | None]
+        try:
+            if self.conditional_create:
+                try:
+                    answer = self.client.put_object(
+                        Bucket=self.url.bucket,
+                        Key=record_key,
+                        Body=body,
+                        IfMatch=etag,
+                        ContentType=content_type_for(record_key),
+                        **{param: value},  # type: ignore[arg-type]
+                    )
+                except Exception as exc:
+                    code, status = _error_code(exc)
+                    if code != "NotImplemented" and status != 501:
+                        return False  # 412: another object now; 404: gone; else failed
+                    answer = None
+                if answer is not None:
+                    stored = (str(answer.get("ETag", "")), answer.get("VersionId"))
+                    self._note_record(key, *stored, adopted=True)
+                    return True
+            info = self.stat_key(record_key)
+            if info is None or info.etag != etag:
+                return False
+            stored = self._put(record_key, body, metadata={}, replace=True)
+        except Exception:
+            return False
+        self._note_record(key, *stored, adopted=True)
+        return True
+
+    def _note_record(
+        self, key: str, etag: str, version: str | None, *, adopted: bool = False
+    ) -> None:
+        """Note the upload record of *key* this run stored (*etag*, its *version*;
+        *adopted*: over an earlier run's, ``adopt_record``), for ``_drop_record``."""
         with self._lock:
+            if adopted:
+                self._records_adopted.add(key)
             self._records_ours.add(key)
             self._record_etags[key] = etag
         if version and version != "null":  # "null": a suspended bucket's, maybe not ours
@@ -1606,8 +1670,10 @@ class S3Destination:
         record = self._record_key(key)
         with self._lock:
             versions = self._record_versions.pop(key, [])
-            earlier = key not in self._records_ours
+            # An earlier run's record (or one this run took over from it: its versions).
+            earlier = key not in self._records_ours or key in self._records_adopted
             self._records_ours.discard(key)
+            self._records_adopted.discard(key)
             own_etag = self._record_etags.pop(key, None)
         etag = etag or own_etag
         for index, version in enumerate(versions):
@@ -1635,7 +1701,7 @@ class S3Destination:
                     return
                 break
         else:
-            if versions:
+            if versions and not earlier:
                 return
         if earlier and upload_id:
 
@@ -2021,9 +2087,50 @@ class S3Destination:
             self.started_at - self.settings.abandon_after_s
         ):
             return True
+        return self.maker_gone(record)
+
+    @staticmethod
+    def maker_gone(record: Mapping[str, Any]) -> bool:
+        """Whether the process that made (or last took over) the upload *record* is known
+        to be over (``offload.lock.holder_gone``: its pid counted in this process space,
+        this boot and pid namespace, and no longer running, or running another process than
+        the one started at the record's ``pid_start``). Another host's, container's or
+        boot's, or a record without them, is never known to be over."""
         from offload.lock import holder_gone  # the card layer's lock module, loaded by then
 
-        return holder_gone(record.get("host"), record.get("pid"), record.get("pid_space"))
+        return holder_gone(
+            record.get("host"), record.get("pid"), record.get("pid_space"), record.get("pid_start")
+        )
+
+    def _dead_and_unlocked(
+        self,
+        final: str,
+        record: Mapping[str, Any],
+        record_etag: str,
+        seen: dict[str, set[str] | None],
+    ) -> bool:
+        """Whether the sweep may abort the upload *record* names now, whatever its age: its
+        maker is known to be over (``maker_gone``: this host's process space, pid gone or
+        reused), no live lock at or above *final* names another run than this one (a live
+        run there may have resumed that upload: a lock that cannot be read, or names no run,
+        counts as one, ``s3lock.live_tokens_above``), and the record is still the object
+        read (*record_etag*, a HEAD just before: a run resuming that upload first stores the
+        record again naming itself, ``adopt_record``). What remains: a run that takes the
+        record over between that HEAD and the abort (one request's time) loses its upload
+        (its completion fails, the file fails and is copied again by the next run). Never
+        raises."""
+        from offload.destinations.s3lock import live_tokens_above
+
+        if not self.maker_gone(record):
+            return False
+        tokens = live_tokens_above(self, final, seen)
+        if tokens is None or tokens - {_RUN_TOKEN}:
+            return False
+        try:
+            info = self.stat_key(self._record_key(str(record["key"])))
+        except Exception:
+            return False
+        return info is not None and bool(record_etag) and info.etag == record_etag
 
     def live_run_may_own(
         self, key: str, record: Mapping[str, Any], seen: dict[str, set[str] | None]
@@ -2096,7 +2203,9 @@ class S3Destination:
         them, or aborts them if they cannot be resumed); kept too, uploads and staging
         objects younger than ``abandon_after_s`` (another run may be writing them), and
         uploads, whatever their age, of a run that a live lock of a copy root at or above
-        their key names (``live_run_may_own``: a run of days into a nested copy root). A
+        their key names (``live_run_may_own``: a run of days into a nested copy root).
+        Aborted whatever their age: uploads whose maker is provably gone, with no other
+        run's live lock above them (``_dead_and_unlocked``). A
         record whose upload the service no longer has is dropped; one whose abort fails is
         kept (the next sweep tries again) and its upload named in ``left_behind``
         (``abort_upload``), not among the keys returned. Raises OSError if the records
@@ -2199,12 +2308,12 @@ class S3Destination:
             # staging key lies outside every nested copy root.
             final = self.record_final_key(record)
             # An abort that fails keeps the record (the next sweep tries again) and names
-            # the upload in left_behind.
+            # the upload in left_behind. Old, or its maker known dead (this host's process
+            # space), with no other live run above it that may have resumed it.
+            old = created < cutoff and not self.live_run_may_own(final, record, seen)
             if (
-                created < cutoff
-                and not self.live_run_may_own(final, record, seen)
-                and self.abort_upload(key, upload_id, record_etag=record_etag)
-            ):
+                old or self._dead_and_unlocked(final, record, record_etag, seen)
+            ) and self.abort_upload(key, upload_id, record_etag=record_etag):
                 aborted.append(key)
 
 
@@ -2345,12 +2454,23 @@ class S3Upload:
                 and record.get("mtime", self.metadata.get(MTIME_KEY))
                 == self.metadata.get(MTIME_KEY)
             )
-            if same and upload_id and dest._upload_in_progress(self.key, upload_id):
+            ours = record.get("run") == _RUN_TOKEN  # stored by an earlier upload of ours
+            resumable = bool(same and upload_id and dest._upload_in_progress(self.key, upload_id))
+            if resumable and not ours and not dest.adopt_record(self.key, record, record_etag):
+                # Another run's record, no longer the one judged (taken over, dropped), or
+                # not stored again naming this run: its upload is not resumed, nor aborted
+                # (left to its record's sweep), and this run's own goes unrecorded (one
+                # record a key).
+                resumable, upload_id, self._recorded = False, "", False
+            if resumable:
                 self.upload_id = upload_id
                 self._existing = dest._existing_parts(self.key, upload_id)
-                self._record_etag = record_etag  # the record dropped once it completes
-                # Its object will carry the token of the run that created it (the record's).
-                self.token = str(record.get("run", ""))
+                # The record dropped once it completes: the one read (ours), or the one
+                # this run stored over it (``adopt_record``).
+                self._record_etag = record_etag if ours else None
+                # Its object will carry the token of the run that created it (the record's,
+                # kept as its "marker" by a run that took it over).
+                self.token = str(record.get("marker") or record.get("run", ""))
                 return
             if upload_id and not dest.abort_upload(
                 self.key,
@@ -2380,8 +2500,6 @@ class S3Upload:
         self.upload_id = created["UploadId"]
         if not self._recorded:
             return
-        from offload.lock import process_space  # the card layer's lock module, loaded by then
-
         try:
             dest._save_record(
                 self.key,
@@ -2397,11 +2515,7 @@ class S3Upload:
                     "digests": self.digests,
                     "mtime": self.metadata.get(MTIME_KEY),
                     "created_at": time.time(),
-                    "run": _RUN_TOKEN,
-                    # Whether a later run may take it over (``may_take_over``).
-                    "host": os.uname().nodename,
-                    "pid": os.getpid(),
-                    "pid_space": process_space(),
+                    **_maker(),
                 },
             )
         except OSError:
@@ -2889,6 +3003,45 @@ READ_BACK_NEXT = (
     "no ledger entry vouches for: the next offload of this card reads it back (adopted if "
     "it is the card's file, else refused as other content)"
 )
+
+
+def _maybe_removal_words(etag: str | None, token: str) -> str:
+    """What the command that removes an object that may be in the bucket (``settle_unanswered``,
+    ``s3card._removal``) does, to end its reason: pinned to *etag*, the ETag the request's
+    bytes give it where the service makes ETags of MD5s, it deletes nothing else, and where
+    the service makes them otherwise (SSE-KMS) it is refused and deletes nothing at all; not
+    pinned (*etag* None: not computable), it deletes whatever is there. Either way, what to
+    do: the check first, its metadata *token* this run's."""
+    if etag:
+        return (
+            f"; the command that removes it deletes it only while its ETag is {etag}, the one "
+            "this request gives it where the service makes ETags of the bytes' MD5s: where "
+            "it does not (a bucket that encrypts with KMS keys, SSE-KMS) it is refused "
+            f"(PreconditionFailed) and deletes nothing; then, once the check shows the "
+            f"metadata {MARKER_KEY}: {token}, give --if-match the ETag the check shows"
+        )
+    return (
+        "; the command that removes it is not pinned to an ETag (the service's part ETags "
+        "are not MD5s, so the one it has if stored is not known) and deletes whatever "
+        f"object is there: run it only once the check shows the metadata {MARKER_KEY}: "
+        f"{token}, or give it --if-match with the ETag the check shows"
+    )
+
+
+def _maker() -> dict[str, Any]:
+    """Who makes an upload, in its record: this process's run token (what a live lock
+    names, ``S3Destination.live_run_may_own``), host, pid, process space and start
+    (``offload.lock.holder_gone``: whether a later run may take it over, or its sweep abort
+    it, ``S3Destination.may_take_over``, ``abort_abandoned``)."""
+    from offload.lock import process_space, process_start  # the card layer's, loaded by then
+
+    return {
+        "run": _RUN_TOKEN,
+        "host": os.uname().nodename,
+        "pid": os.getpid(),
+        "pid_space": process_space(),
+        "pid_start": process_start(os.getpid()),
+    }
 
 
 def _multipart_etag(parts: Sequence[Mapping[str, Any]]) -> str | None:

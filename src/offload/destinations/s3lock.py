@@ -14,11 +14,13 @@ Contract:
   the heartbeat period.
 * Found there already, the lock is judged: **stale** when its holder counted its pid in this
   process's space (``offload.lock.same_process_space``: host name, boot and pid namespace)
-  and that pid is gone (killed, crashed), or when it was not refreshed for ``stale_after_s`` by the
-  service's clock (the answer's ``Date`` minus the object's ``LastModified``: no clock of
-  ours is compared with the service's). A stale lock is taken over with ``If-Match`` on the
-  ETag that was judged (two runs taking it over at once: one wins); a live one raises
-  ``CopyRootBusy`` (exit 64, one line naming the holder; nothing was written).
+  and that pid is gone (killed, crashed) or runs another process (its start time is not the
+  body's ``pid_start``: ``offload.lock.holder_gone``), or when it was not refreshed for
+  ``stale_after_s`` by the service's clock (the answer's ``Date`` minus the object's
+  ``LastModified``: no clock of ours is compared with the service's). A stale lock is taken
+  over with ``If-Match`` on the ETag that was judged (two runs taking it over at once: one
+  wins); a live one raises ``CopyRootBusy`` (exit 64, one line naming the holder; nothing
+  was written).
 * While held, a thread rewrites it every ``heartbeat_s`` (``If-Match`` on our last ETag),
   so a run of hours is never judged stale. A refresh refused by the condition means another
   run judged us stale and took it (we were stopped longer than ``stale_after_s``): ``lost``
@@ -471,7 +473,7 @@ def is_stale(holder: object, age_s: float, stale_after_s: float, where: tuple[st
     if pid == os.getpid() and same_process_space(host, space):
         with _HELD_LOCK:
             return where not in _HELD
-    return holder_gone(host, pid, space)
+    return holder_gone(host, pid, space, holder.get("pid_start"))
 
 
 def live_tokens_above(

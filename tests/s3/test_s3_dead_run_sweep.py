@@ -1,0 +1,232 @@
+"""The records' sweep and a killed run's upload: aborted at once when its maker is provably
+dead on this host, kept to the 24-hour age rule otherwise.
+
+Run A copies a card ``day2`` (one 40 MiB file) to ``s3://bucket/shoot`` through the fault
+proxy, which holds its part 2; A is killed (SIGKILL): its multipart upload, its record under
+``shoot/.offload/uploads/`` and its lock stay. Run B, another card (``day3``: it does not
+write A's key), default settings (``abandon_after_s`` 24 h), then sweeps.
+
+Failed before: A's upload and record were kept by B (younger than 24 hours) though A's
+record names this host's process space and a pid that no longer runs; its parts stayed
+stored for a day. Kept still: a record of another host, of another pid namespace or boot of
+this host (a container), of a pid that runs the process that started then, or one below a
+live lock of another run (which may have resumed it); and an upload a live run resumed
+from a dead run's record (it stores the record again naming itself: ``adopt_record``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.card import OffloadOptions, offload
+from offload.destinations.s3 import UPLOADS_FOLDER
+from offload.destinations.s3config import S3Settings
+from offload.lock import process_space, process_start
+from offload.manifest_options import ManifestOptions
+from s3.conftest import admin, destination
+from s3.test_s3_cli import make_card
+from s3.test_s3_lock_scope import _killed_run_a
+from s3.test_s3_nested_roots import _uploads
+
+MiB = 1024 * 1024
+
+
+def _records(endpoint: str, bucket: str) -> list[str]:
+    listed = admin(endpoint).list_objects_v2(Bucket=bucket, Prefix=f"shoot/{UPLOADS_FOLDER}/")
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def _rewrite_record(endpoint: str, bucket: str, **fields: object) -> None:
+    """A's one record with *fields* changed (as another maker would have written it)."""
+    (key,) = _records(endpoint, bucket)
+    client = admin(endpoint)
+    record = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    record.update(fields)
+    client.put_object(Bucket=bucket, Key=key, Body=json.dumps(record).encode())
+
+
+def _run_b(proxy: Any, bucket: str, tmp_path: Path, name: str = "day3") -> int:
+    """Run B: a card *name* into ``s3://bucket/shoot`` (never A's key), default settings."""
+    card = make_card(tmp_path / name, {"C001.mov": 300_000}).rename(tmp_path / name / name)
+    options = OffloadOptions(
+        manifests=ManifestOptions(kinds=frozenset()),
+        s3=S3Settings(endpoint_url=proxy.url, region="us-east-1"),
+    )
+    return offload(card, [f"s3://{bucket}/shoot"], options=options).exit_code
+
+
+@pytest.fixture
+def sleeper() -> Any:
+    """A live process of this host and process space (not this one)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_killed_runs_upload_is_aborted_at_once(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _killed_run_a(s3_server, bucket, proxy, tmp_path)
+    (record,) = _records(s3_server.url, bucket)
+    body = json.loads(admin(s3_server.url).get_object(Bucket=bucket, Key=record)["Body"].read())
+    assert body["pid_space"] == process_space() and body["pid_start"]  # what tells it dead
+    assert _run_b(proxy, bucket, tmp_path) == 0
+    assert _uploads(s3_server.url, bucket) == {}
+    assert _records(s3_server.url, bucket) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"host": "another-cart"},  # another machine sharing the bucket
+        {"pid_space": "a-boot-id/4026531836"},  # a container (same host name) or boot
+        {"pid_space": None, "pid_start": None},  # a record that does not say
+    ],
+    ids=["other-host", "other-pid-space", "unsaid"],
+)
+def test_a_record_not_provably_of_this_host_is_kept(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, fields
+) -> None:
+    upload = _killed_run_a(s3_server, bucket, proxy, tmp_path)
+    _rewrite_record(s3_server.url, bucket, **fields)
+    assert _run_b(proxy, bucket, tmp_path) == 0
+    assert upload in _uploads(s3_server.url, bucket)  # kept to the age rule
+    assert len(_records(s3_server.url, bucket)) == 1
+
+
+def test_a_pid_reused_since_is_dead_and_the_same_process_is_not(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, sleeper
+) -> None:
+    upload = _killed_run_a(s3_server, bucket, proxy, tmp_path)
+    start = process_start(sleeper.pid)
+    assert start
+    # The live process under that pid is the one that made the record: kept.
+    _rewrite_record(s3_server.url, bucket, pid=sleeper.pid, pid_start=start)
+    assert _run_b(proxy, bucket, tmp_path) == 0
+    assert upload in _uploads(s3_server.url, bucket)
+    # ... a record without its start (pid reuse cannot be told): kept.
+    _rewrite_record(s3_server.url, bucket, pid_start=None)
+    assert _run_b(proxy, bucket, tmp_path, "day4") == 0
+    assert upload in _uploads(s3_server.url, bucket)
+    # Another process started at another time has that pid now: the maker is dead.
+    ticks = int(start.rpartition(":")[2])
+    _rewrite_record(s3_server.url, bucket, pid_start=f"{start.rpartition(':')[0]}:{ticks - 7}")
+    assert _run_b(proxy, bucket, tmp_path, "day5") == 0
+    assert _uploads(s3_server.url, bucket) == {}
+    assert _records(s3_server.url, bucket) == []
+
+
+def test_a_live_lock_of_another_run_above_the_key_keeps_it(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, sleeper
+) -> None:
+    upload = _killed_run_a(s3_server, bucket, proxy, tmp_path)
+    # Another live run holds the copy root A wrote into (it may have resumed A's upload).
+    holder = {
+        "pid": sleeper.pid,
+        "host": os.uname().nodename,
+        "pid_space": process_space(),
+        "pid_start": process_start(sleeper.pid),
+        "token": "another-live-run",
+    }
+    admin(s3_server.url).put_object(
+        Bucket=bucket, Key="shoot/day2/.offload/lock", Body=json.dumps(holder).encode()
+    )
+    assert _run_b(proxy, bucket, tmp_path) == 0
+    assert upload in _uploads(s3_server.url, bucket)
+    assert len(_records(s3_server.url, bucket)) == 1
+
+
+@pytest.mark.parametrize("versioned", [False, True], ids=["plain", "versioned"])
+def test_a_resumed_upload_names_its_new_maker(s3_server, bucket, versioned) -> None:  # type: ignore[no-untyped-def]
+    """A run resuming a dead run's upload stores the record again naming itself: another
+    run's sweep meanwhile keeps it (its maker is live), and the record, each of its
+    versions too, is gone once the upload completes."""
+    client = admin(s3_server.url)
+    if versioned:
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    data = os.urandom(12 * MiB)
+    dead = destination(s3_server.url, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(s3_server.url, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    # Made by a run of this host that is over (another token, a pid no longer running).
+    body.update(run="dead-run", pid=_a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+
+    resumer = destination(s3_server.url, bucket, prefix="shoot")
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == first.upload_id
+    sweeper = destination(s3_server.url, bucket, prefix="shoot")
+    assert sweeper.abort_abandoned([]) == []  # the resumer runs
+    assert first.upload_id in _uploads(s3_server.url, bucket)
+    sweeper.close()
+    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    assert adopted["pid"] == os.getpid() and adopted["run"] != "dead-run"
+    assert adopted["marker"] == "dead-run"  # the token its object carries
+
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    assert _records(s3_server.url, bucket) == []
+    if versioned:
+        listed = client.list_object_versions(Bucket=bucket, Prefix=f"shoot/{UPLOADS_FOLDER}/")
+        assert listed.get("Versions", []) == [] and listed.get("DeleteMarkers", []) == []
+    resumer.close()
+
+
+def _a_pid_not_running() -> int:
+    for pid in range(4_000_000, 3_000_000, -1):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except OSError:
+            continue
+    raise AssertionError("every pid runs")
+
+
+def test_a_record_taken_over_meanwhile_is_not_resumed(s3_server, bucket, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another run stores the record again between this run's read of it and its takeover
+    (If-Match on the ETag read, refused 412): the upload is not resumed by this run, which
+    uploads its own, unrecorded; the other run's record stays as it stored it."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    dead = destination(s3_server.url, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(s3_server.url, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(run="dead-run", pid=_a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+    theirs = json.dumps({**body, "run": "live-run", "pid": os.getpid() + 1}).encode()
+
+    resumer = destination(s3_server.url, bucket, prefix="shoot")
+    asked = resumer._upload_in_progress
+
+    def taken_over_meanwhile(key: str, upload_id: str, **how: bool) -> bool:
+        client.put_object(Bucket=bucket, Key=record, Body=theirs)
+        return asked(key, upload_id, **how)
+
+    monkeypatch.setattr(resumer, "_upload_in_progress", taken_over_meanwhile)
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id != first.upload_id
+    assert client.get_object(Bucket=bucket, Key=record)["Body"].read() == theirs
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 0
+    assert client.get_object(Bucket=bucket, Key=record)["Body"].read() == theirs
+    assert first.upload_id in _uploads(s3_server.url, bucket)  # left to its record's sweep
+    resumer.close()
