@@ -1068,3 +1068,70 @@ def test_a_bucket_destination_is_named_by_its_bucket_in_either_form() -> None:
         rows = dict(first)
         assert rows["Volume"] == "S3 bucket footage", (root, rows)
         assert rows["Path"] == "s3://footage/day1/A001", (root, rows)
+
+
+def _lost_card(count: int) -> dict[str, Any]:
+    """A report of *count* other files in 2 folders offloaded to 2 destinations, the second
+    lost at the first file's rename: every file failed there of the loss, but ``b/f1.bin``,
+    which did not match its card file there before (a failure of its own)."""
+    reason = "cannot rename /mnt/SHUTTLE/A001R1AB/a/f0.bin: Input/output error (EIO)"
+    files = []
+    for i in range(count):
+        path = f"{'ab'[i % 2]}/f{i}.bin"
+        error = f"/mnt/SHUTTLE/A001R1AB/{path} not copied: the destination failed ({reason})"
+        if i == 0:
+            error = reason
+        elif i == 1:
+            error = f"/mnt/SHUTTLE/A001R1AB/{path} does not match the source"
+        files.append(
+            {
+                "path": path,
+                "size_bytes": 1,
+                "destinations": [
+                    {"index": 0, "status": "verified"},
+                    {"index": 1, "status": "failed", "error": error},
+                ],
+            }
+        )
+    destinations = job()["destinations"]
+    destinations[1] = {**destinations[1], "lost": True, "lost_reason": reason}
+    return job(files=files, destinations=destinations, exit_code=1)
+
+
+def test_a_lost_destination_counts_the_files_it_took_in_one_line() -> None:
+    """Failed before (QA, 3,005 files on a drive lost mid-card: a PDF of 511 pages): a line
+    a file of page 1 for the loss, and a row a file in the clip list. Past MAX_LOSS_LINES
+    the loss's files are one line; the file that failed for its own reason keeps its line
+    and its row; the rows of the loss fold by folder, never said verified there."""
+    from offload.report.content import LOST_COPY, MAX_FILE_ROWS, MAX_LOSS_LINES
+
+    count = MAX_FILE_ROWS + 100
+    data = _lost_card(count)
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.problems == [
+        "Destination 2: SHUTTLE LOST: cannot rename /mnt/SHUTTLE/A001R1AB/a/f0.bin: "
+        "Input/output error (EIO)",
+        f"{count - 1:,} files FAILED on destination 2: SHUTTLE, lost before their copies there "
+        "were verified (the line above gives the cause): the CSV and JSON reports list each, "
+        "with its error",
+        "Destination 2: SHUTTLE: FAILED: /mnt/SHUTTLE/A001R1AB/b/f1.bin does not match the source",
+    ]
+    assert view.problem_count == count + 1  # the loss, and each failed file, as before
+    assert [row.name for row in view.clips] == [
+        "f1.bin",
+        f"a/ ({count // 2} files)",
+        f"b/ ({count // 2 - 1} files)",
+    ]
+    assert (
+        view.clips[0].states[1][1].text == "FAILED: /mnt/SHUTTLE/A001R1AB/b/f1.bin does "
+        "not match the source"
+    )
+    for row in view.clips[1:]:
+        (_, first), (_, second) = row.states
+        assert first.text == "Verified now"
+        assert second.level == "failed" and second.text == LOST_COPY
+    # A few files of a loss keep their lines: each is named on page 1.
+    few = _lost_card(MAX_LOSS_LINES + 1)  # its first file's error is the loss's reason
+    view = build_view(few, group_clips(few["files"]), {}, [])
+    assert len(view.problems) == 1 + MAX_LOSS_LINES + 1
+    assert not any("files FAILED on destination" in line for line in view.problems)

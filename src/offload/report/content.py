@@ -42,6 +42,7 @@ from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
+from offload.report.loss import of_the_loss
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
@@ -76,6 +77,14 @@ MAX_CLIP_ROWS = 1000
 # Ctrl-C, where one row per folder says "Cancelled: 95 of 100 files" and the JSON and CSV
 # name each. A file failed, missing, or that the card did not read keeps its own row.
 FOLDABLE = GOOD | {"cancelled"}
+# A destination lost mid-run (a drive pulled) fails every file it had not verified, each
+# with its error saying so (``loss.of_the_loss``): past this many such files, page 1 counts
+# them in one line under the LOST line that gives the cause, instead of a line a file (a
+# card of 3,005 files made 8 pages of one sentence), and their rows fold as good ones do,
+# their state there worded ``LOST_COPY`` (the cause once, on page 1). Each file that failed
+# for a reason of its own keeps its line and its row. The JSON and CSV name every file.
+MAX_LOSS_LINES = 20
+LOST_COPY = "FAILED: not verified here: the destination was lost (the cause is under Problems)"
 # Warnings of the run (the JSON's ``warnings``) shown per code on page 1; past this many of one
 # code (a damaged destination gives one ``copy-no-longer-matches`` per copy), the rest are
 # counted in one line: page 1 stays a page, the JSON lists them all.
@@ -285,15 +294,33 @@ def clip_state(clip: Clip, index: int, *, reread: frozenset[int] = frozenset()) 
 
 
 def clip_states(
-    clip: Clip, indexes: Iterable[int], *, reread: frozenset[int] = frozenset()
+    clip: Clip,
+    indexes: Iterable[int],
+    *,
+    reread: frozenset[int] = frozenset(),
+    lost: Mapping[int, str] | None = None,
 ) -> list[State]:
     """``clip_state(clip, index)`` for each of *indexes*, each file's copies read once (a
-    file's ``destinations`` is built each time it is read: ``FileEntryView``)."""
+    file's ``destinations`` is built each time it is read: ``FileEntryView``); *lost*:
+    ``_file_states``."""
     indexes = list(indexes)
-    return _row_states(clip.files, _file_states(clip.files, indexes, reread)[0], len(indexes))
+    states = _file_states(clip.files, indexes, reread, lost)[0]
+    return _row_states(clip.files, states, len(indexes))
 
 
 _MISSING = {"status": "missing"}
+_LOST = State("failed", LOST_COPY)
+
+
+def lost_reasons(data: Mapping[str, Any]) -> dict[int, str]:
+    """Each lost destination's ``lost_reason`` by index, for those that recorded one (a
+    failure is of a loss only as its reason says: ``loss.of_the_loss``)."""
+    return {
+        int(d.get("index", i)): str(d["lost_reason"])
+        for i, d in enumerate(data.get("destinations") or ())
+        if d.get("lost") and d.get("lost_reason")
+    }
+
 
 #: A file's copy on one destination as a row counts it (``_file_states``): its state, and
 #: whether it is under another name than its card file's (``--keep-both``), which the
@@ -307,12 +334,17 @@ KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-
 
 
 def _file_states(
-    files: Sequence[FileEntry], indexes: Sequence[int], reread: frozenset[int]
+    files: Sequence[FileEntry],
+    indexes: Sequence[int],
+    reread: frozenset[int],
+    lost: Mapping[int, str] | None = None,
 ) -> tuple[list[list[_Copy]], bool]:
     """Each of *files*' states on *indexes* (a list a file: ``describe`` of its first copy on
     each, and whether it is under another name: ``_Copy``), and whether all of them are
-    ``FOLDABLE`` (good, or cancelled) and the card read every file (a row that may be
-    folded). One read of each file's copies: the documents of a 50,000-file card read them
+    ``FOLDABLE`` (good, or cancelled, or a failure of its destination's loss) and the card
+    read every file (a row that may be folded). *lost*: each lost destination's
+    ``lost_reason`` by index (``lost_reasons``); a failure there of the loss is worded
+    ``LOST_COPY``. One read of each file's copies: the documents of a 50,000-file card read them
     once for this and once for the page-1 counts (``build_view``), where they were read
     three times (a view's copies are made each time they are read)."""
     states: list[list[_Copy]] = []
@@ -327,6 +359,13 @@ def _file_states(
         for index in indexes:
             copy = copies.get(index, _MISSING)
             state = describe(copy, reread=reread)
+            if (
+                state.level == "failed"
+                and lost
+                and index in lost
+                and of_the_loss(str(copy.get("error") or ""), str(entry.get("path")), lost[index])
+            ):
+                state = _LOST
             final = copy.get("final_path")
             # A copy there, under another name: the rule of the KEPT BOTH warning.
             beside = bool(
@@ -337,7 +376,7 @@ def _file_states(
             mine.append((state, beside))
         if fine:
             for state, _beside in mine:
-                if state.level not in FOLDABLE:
+                if state.level not in FOLDABLE and state is not _LOST:
                     fine = False
                     break
         states.append(mine)
@@ -583,10 +622,12 @@ def _clip_row(
     states: list[State] | None = None,
     *,
     all_read: bool = False,
+    lost: Mapping[int, str] | None = None,
 ) -> ClipRow:
     """The row of *clip*; *states*: its state on each destination of *labels* when known
-    (``_row_states``), else worded here; *all_read*: the card read each of its files (no
-    ``source_error`` to look for: a folded row's files are all fine)."""
+    (``_row_states``), else worded here (*lost*: ``_file_states``); *all_read*: the card
+    read each of its files (no ``source_error`` to look for: a folded row's files are all
+    fine)."""
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -677,7 +718,7 @@ def _clip_row(
         states=list(
             zip(
                 labels.values(),
-                clip_states(clip, labels, reread=reread) if states is None else states,
+                clip_states(clip, labels, reread=reread, lost=lost) if states is None else states,
                 strict=True,
             )
         ),
@@ -788,22 +829,24 @@ def _media_rows(
     clips: list[tuple[Clip, MediaInfo | None]],
     labels: dict[int, str],
     reread: frozenset[int] = frozenset(),
+    lost: Mapping[int, str] | None = None,
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
-    clips and audio takes in a good state without a thumbnail.
+    clips and audio takes in a good state (or failed only by a lost destination's loss:
+    ``_file_states``, *lost*) without a thumbnail.
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
     if len(clips) <= MAX_CLIP_ROWS:
-        return [_clip_row(clip, info, labels, reread) for clip, info in clips]
+        return [_clip_row(clip, info, labels, reread, lost=lost) for clip, info in clips]
     indexes = list(labels)
     rows: list[ClipRow] = []
     folded: dict[str, tuple[list[tuple[Clip, MediaInfo | None]], list[_Tally]]] = {}
     for clip, info in clips:
         if clip.kind not in ("clip", "audio") or (info is not None and info.thumbnail):
-            rows.append(_clip_row(clip, info, labels, reread))
+            rows.append(_clip_row(clip, info, labels, reread, lost=lost))
             continue
-        states, fine = _file_states(clip.files, indexes, reread)
+        states, fine = _file_states(clip.files, indexes, reread, lost)
         if not fine:
             row_states = _row_states(clip.files, states, len(indexes))
             rows.append(_clip_row(clip, info, labels, reread, row_states))
@@ -862,24 +905,36 @@ def _folded_row(
 
 
 def _file_rows(
-    files: list[Clip], labels: dict[int, str], reread: frozenset[int] = frozenset()
+    files: list[Clip],
+    labels: dict[int, str],
+    reread: frozenset[int] = frozenset(),
+    lost: Mapping[int, str] | None = None,
 ) -> list[ClipRow]:
+    """A row per other file; past MAX_FILE_ROWS, one per folder for those in a good state
+    (or failed only by a lost destination's loss: ``_file_states``, *lost*)."""
     if len(files) <= MAX_FILE_ROWS:
-        return [_clip_row(clip, None, labels, reread) for clip in files]
+        return [_clip_row(clip, None, labels, reread, lost=lost) for clip in files]
+    indexes = list(labels)
     rows: list[ClipRow] = []
-    folded: dict[str, list[FileEntry]] = {}
+    folded: dict[str, tuple[list[FileEntry], list[_Tally]]] = {}
     for clip in files:
-        states = clip_states(clip, labels, reread=reread)
         # A file the card did not read keeps its row, its error on it, as a clip does
         # (``_file_states``): folded, its folder's row said nothing of it.
-        if any(state.level not in FOLDABLE for state in states) or any(
-            entry.get("source_error") for entry in clip.files
-        ):
-            rows.append(_clip_row(clip, None, labels, reread, states))
-        else:
-            folded.setdefault(clip.folder, []).extend(clip.files)
-    for folder, entries in sorted(folded.items()):
-        row = _folded_row(folder, plural(len(entries), "file"), "folder", entries, labels, reread)
+        states, fine = _file_states(clip.files, indexes, reread, lost)
+        if not fine:
+            row_states = _row_states(clip.files, states, len(indexes))
+            rows.append(_clip_row(clip, None, labels, reread, row_states))
+            continue
+        group = folded.get(clip.folder)
+        if group is None:
+            group = folded[clip.folder] = ([], [_Tally() for _ in indexes])
+        group[0].extend(clip.files)
+        for entry, mine in zip(clip.files, states, strict=True):
+            for tally, (state, beside) in zip(group[1], mine, strict=True):
+                tally.add(state, entry, beside=beside)
+    for folder, (entries, tallies) in sorted(folded.items()):
+        count = plural(len(entries), "file")
+        row = _folded_row(folder, count, "folder", entries, labels, reread, tallies)
         row.details = [f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report"]
         rows.append(row)
     return rows
@@ -1100,12 +1155,14 @@ def build_view(
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
     reread = reread_by_cascade(data)
+    lost_by = lost_reasons(data)
     rows = _media_rows(
         [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"],
         labels,
         reread,
+        lost_by,
     )
-    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread))
+    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, lost_by))
     # Failures first; then clips and sequences, then other files (each in path order).
     order = {
         **dict.fromkeys(("clip", "sequence", "audio", "empty", "clips", "takes"), 0),
@@ -1118,13 +1175,10 @@ def build_view(
         problems.append(str(data["card_gone"]))
     if data.get("cancelled"):
         problems.append("The offload was CANCELLED before it finished: run it again to resume.")
-    lost = False
-    for d in destinations:
-        if d.get("lost"):
-            lost = True
-            problems.append(
-                f"Destination {destination_label(d)} LOST: {d.get('lost_reason') or 'no reason'}"
-            )
+    lost = any(d.get("lost") for d in destinations)
+    # A lost destination's failures of the loss, by index: its LOST line then their lines,
+    # or one line counting them past MAX_LOSS_LINES (placed once the files are read).
+    of_loss: dict[int, list[str]] = {index: [] for index in lost_by}
     # One pass over the files' copies for the failures, the counts by state, the copies
     # read back through a cache and what a cascade wrote or failed on its slow destinations:
     # a file's ``destinations`` is made each time it is read after an offload
@@ -1152,13 +1206,18 @@ def build_view(
         for dest in entry.get("destinations", []):
             status = dest.get("status")
             if status == "failed":
-                label = labels.get(int(dest.get("index", 0)), "?")
+                index = int(dest.get("index", 0))
+                label = labels.get(index, "?")
                 error = str(dest.get("error") or "no reason recorded")
-                failed_lines.append(
+                line = (
                     f"Destination {label}: FAILED: {error}"
                     if names_path(error, entry["path"])
                     else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
+                if index in lost_by and of_the_loss(error, str(entry["path"]), lost_by[index]):
+                    of_loss[index].append(line)
+                else:
+                    failed_lines.append(line)
             if slow and dest.get("index") not in slow:
                 fast_failed = fast_failed or status == "failed"
             if slow and dest.get("index") in slow:
@@ -1185,6 +1244,21 @@ def build_view(
     # The lists are capped; the count is not (unlisted: problems a "… and N more" line
     # stands for, beyond the line itself).
     unlisted = 0
+    for d in destinations:
+        if not d.get("lost"):
+            continue
+        label = destination_label(d)
+        problems.append(f"Destination {label} LOST: {d.get('lost_reason') or 'no reason'}")
+        taken = of_loss.get(int(d.get("index", 0))) or []
+        if len(taken) <= MAX_LOSS_LINES:
+            problems.extend(taken)
+            continue
+        problems.append(
+            f"{len(taken):,} files FAILED on destination {label}, lost before their copies "
+            "there were verified (the line above gives the cause): the CSV and JSON reports "
+            "list each, with its error"
+        )
+        unlisted += len(taken) - 1
     problems.extend(failed_lines[:MAX_PROBLEM_LINES])
     if len(failed_lines) > MAX_PROBLEM_LINES:
         more = len(failed_lines) - MAX_PROBLEM_LINES

@@ -5,12 +5,9 @@ counting the other files that failed there of it. A card of 2,000 files on a dri
 its first file prints those two lines, not 2,000; the JSON report, the CSV, the HTML/PDF and
 ``--json``'s events keep every file.
 
-A failure there is counted as of the loss only when its error says so: it names the loss's
-reason (the engine's "not copied: destination lost (REASON)", "PATH not copied: the
-destination failed (REASON)", or the reason itself), or it is the same error as the loss's
-for another file of that destination (the same words once each error's own path, the
-file's, is taken out: the files in flight when the drive went, each failing with the same
-errno). Any other failure there (a mismatch found before the loss) keeps its own line.
+A failure there is counted as of the loss only when its error says so (``loss.of_the_loss``,
+the judgement the HTML and PDF make too). Any other failure there (a mismatch found before
+the loss) keeps its own line.
 
 Likewise the folders whose time a destination refused (``folder_error_lines``): a drive gone
 read-only refuses each one's, and one line with a count stands for those of one errno."""
@@ -24,6 +21,7 @@ from offload.card import CARD_FOLDER_UNREAD, OffloadReport
 from offload.card_presence import of_the_gone_card
 from offload.destinations.s3url import display_path
 from offload.errors import printable_name
+from offload.report.loss import of_the_loss
 
 
 def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -52,7 +50,7 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
         if (
             dest is not None
             and failure["kind"] == "file"
-            and _of_the_loss(error, failure["path"], dest.lost_reason or "")
+            and of_the_loss(error, failure["path"], dest.lost_reason or "")
         ):
             if index in first_at:
                 more[index] += 1
@@ -78,25 +76,6 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
                 "same cause (the reports list each)",
             )
     return lines
-
-
-def _of_the_loss(error: str, path: str, reason: str) -> bool:
-    """Whether a file's *error* on a lost destination is the loss (``reason``) itself, says
-    it, or is the same error for this file (*path*, its relative path, named in it)."""
-    if not reason:
-        return False
-    if reason in error:
-        return True
-    return _without_path(error, path) == _without_path(reason, None)
-
-
-def _without_path(message: str, path: str | None) -> str:
-    """*message* with the path it names taken out: everything up to its last ``: `` before
-    the OS's words (``PATH: Input/output error (EIO)`` → ``Input/output error (EIO)``), or,
-    for a known *path*, whatever precedes it."""
-    if path and path in message:
-        message = message[message.rindex(path) + len(path) :]
-    return message.rpartition(": ")[2]
 
 
 def folder_error_lines(report: OffloadReport) -> list[str]:

@@ -1,0 +1,132 @@
+"""A destination lost mid-card, read as a producer reads the documents (QA, twenty-eighth
+pass): real runs of the real CLI as a child process onto real FUSE mounts (FaultyFS), the
+PDF read with pdftotext and pdfinfo, the HTML opened in headless Chromium, the CSV read.
+
+Failed before: a card of 3,005 files whose second destination was lost (a rename there
+answered EIO) made a PDF of 511 pages (8 pages of problems each spelling out the same
+loss for one file, then a row a file, ~10 lines each) and an HTML of 2 MB. Now the loss is
+one line of page 1 with its count, the rows of the files it took fold by folder, and a
+file that failed for a reason of its own (a read-back that did not match) keeps its line
+and its row."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from report.helpers import Browser, pdf_info, pdf_text
+from support.faultyfs import FaultyFS
+from support.offload_cli import run_offload
+
+pytestmark = [pytest.mark.fault, pytest.mark.timeout(240)]
+
+FILES = 3_000  # in 6 folders of 500, beside 5 clips
+MISMATCHED = "DATA/d0/f00007.bin"  # read back wrong on destination 1: its own failure
+# Each row of the clip list: its name, its folder, then each destination's state cell as
+# "class|words".
+ROWS = (
+    "JSON.stringify([...document.querySelectorAll('table.clips tbody tr')].map(tr => ["
+    "tr.querySelector('td.name b').innerText,"
+    "(tr.querySelector('td.name .folder') || {innerText: ''}).innerText,"
+    "...[...tr.querySelectorAll('td.state')].map(td => td.className + '|' + td.innerText)]))"
+)
+
+
+def _card(root: Path) -> Path:
+    card = root / "A001"
+    for index in range(FILES):
+        folder = card / "DATA" / f"d{index // 500}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{index:05d}.bin").write_bytes(os.urandom(2_000))
+    (card / "CLIPS").mkdir()
+    for index in range(5):
+        (card / "CLIPS" / f"A001C{index:03d}.mov").write_bytes(os.urandom(20_000))
+    return card
+
+
+@pytest.fixture
+def lost_run(tmp_path: Path, faulty_fs: Callable[..., FaultyFS]) -> dict[str, Path]:
+    """The card offloaded to two FUSE drives: on the first, one file read back wrong (a
+    byte flipped on its way to the drive: a failure of its own); the second lost when the rename
+    of a file of its second folder answered EIO. Its report files by suffix."""
+    card = _card(tmp_path)
+    first, second = faulty_fs(), faulty_fs()
+    flip = first.flip(100, path="*f00007.bin")
+    loss = second.fail("rename", errno.EIO, path="*DATA/d1/f*.bin", nth=1)
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, card, first.mountpoint, second.mountpoint)
+    assert done.returncode == 1, done.stderr
+    assert first.fired(flip) >= 1 and second.fired(loss) == 1
+    return {path.suffix: path for path in reports.iterdir()}
+
+
+def test_a_lost_destination_is_one_line_and_every_file_is_in_the_csv(
+    lost_run: dict[str, Path], poppler: dict[str, str], browser: Browser
+) -> None:
+    with lost_run[".csv"].open(encoding="utf-8", newline="") as table:
+        rows = list(csv.DictReader(table))
+    on_lost = [r for r in rows if r["destination_index"] == "1"]
+    assert len(on_lost) == FILES + 5
+    failed_there = [r["relative_path"] for r in on_lost if r["status"] == "failed"]
+    mismatched = [r for r in rows if r["destination_index"] == "0" and r["status"] == "failed"]
+    assert [r["relative_path"] for r in mismatched] == [MISMATCHED]
+
+    # The PDF: bounded, and what it says is true.
+    pages = int(pdf_info(poppler, lost_run[".pdf"])["Pages"])
+    assert pages <= 6, pages  # 511 before
+    text = pdf_text(poppler, lost_run[".pdf"])
+    page1 = text.split("\f")[0]
+    count = f"{len(failed_there):,} files FAILED on destination 2"
+    assert count in " ".join(page1.split()), page1
+    # The file that failed for its own reason is named on page 1, with that reason.
+    assert "f00007.bin" in page1 and "does not match" in " ".join(page1.split()), page1
+    # Not a line a file of the loss: each file of it is named no more than on its row
+    # (the one whose rename failed also in the loss's cause).
+    assert text.count("not completed: the destination failed") <= 5, "rows of the loss"
+    # The HTML: small, fast to open, nothing that matters hidden.
+    html = lost_run[".html"]
+    assert html.stat().st_size < 300_000, html.stat().st_size  # 2 MB before
+    started = time.monotonic()
+    page = browser.open(html, measure=ROWS)
+    loaded_s = time.monotonic() - started
+    assert page.errors == []
+    assert loaded_s < 10, loaded_s
+    flat = " ".join(page.text.split())
+    assert count in flat and "f00007.bin" in flat
+    # Each row says on each destination what the CSV says of its files there.
+    status = {(r["relative_path"], r["destination_index"]): r["status"] for r in rows}
+    listed = json.loads(page.measured)
+    own = {f"{folder}{name}" for name, folder, *_ in listed if not name.endswith(" files)")}
+    folded = 0
+    for name, folder, *cells in listed:
+        assert len(cells) == 2, cells
+        folder_of = re.fullmatch(r"(.+)/ \((\d+) files\)", name)
+        if folder_of:
+            folded += 1
+            paths = [
+                p
+                for p, i in status
+                if i == "0" and p.startswith(folder_of[1] + "/") and p not in own
+            ]
+            assert len(paths) == int(folder_of[2]), name
+        else:
+            paths = [f"{folder}{name}"]
+        for index, cell in enumerate(cells):
+            css, _, words = cell.partition("|")
+            states = Counter(status[p, str(index)] for p in paths)
+            assert ("failed" in css) == bool(states["failed"]), (name, cell, states)
+            if states["verified"] and states["failed"]:
+                assert f"of {len(paths)} files" in words, (name, cell)
+                assert f": {states['verified']} of {len(paths)} files" in words, (name, cell)
+            if not states["verified"]:
+                assert "Verified" not in words, (name, cell)
+    assert folded >= 6
