@@ -1094,7 +1094,12 @@ def _lost_card(count: int) -> dict[str, Any]:
             }
         )
     destinations = job()["destinations"]
-    destinations[1] = {**destinations[1], "lost": True, "lost_reason": reason}
+    destinations[1] = {
+        **destinations[1],
+        "lost": True,
+        "lost_reason": reason,
+        "lost_at": "2026-11-30T10:02:33Z",
+    }
     return job(files=files, destinations=destinations, exit_code=1)
 
 
@@ -1109,11 +1114,11 @@ def test_a_lost_destination_counts_the_files_it_took_in_one_line() -> None:
     data = _lost_card(count)
     view = build_view(data, group_clips(data["files"]), {}, [])
     assert view.problems == [
-        "Destination 2: SHUTTLE LOST: cannot rename /mnt/SHUTTLE/A001R1AB/a/f0.bin: "
-        "Input/output error (EIO)",
-        f"{count - 1:,} files FAILED on destination 2: SHUTTLE, lost before their copies there "
-        "were verified (the line above gives the cause): the CSV and JSON reports list each, "
-        "with its error",
+        "Destination 2: SHUTTLE LOST at 2026-11-30 10:02:33 UTC: cannot rename "
+        "/mnt/SHUTTLE/A001R1AB/a/f0.bin: Input/output error (EIO)",
+        f"{count - 1:,} files FAILED on destination 2: SHUTTLE, lost at 2026-11-30 10:02:33 UTC "
+        "before their copies there were verified (the line above gives the cause): the CSV and "
+        "JSON reports list each, with its error",
         "Destination 2: SHUTTLE: FAILED: /mnt/SHUTTLE/A001R1AB/b/f1.bin does not match the source",
     ]
     assert view.problem_count == count + 1  # the loss, and each failed file, as before

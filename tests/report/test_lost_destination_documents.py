@@ -87,6 +87,13 @@ def test_a_lost_destination_is_one_line_and_every_file_is_in_the_csv(
     page1 = text.split("\f")[0]
     count = f"{len(failed_there):,} files FAILED on destination 2"
     assert count in " ".join(page1.split()), page1
+    # When: the JSON's lost_at, within the run, on the LOST line.
+    report = json.loads(lost_run[".json"].read_text(encoding="utf-8"))
+    lost_at = report["destinations"][1]["lost_at"]
+    assert report["started"] <= lost_at <= report["finished"]
+    assert report["destinations"][0]["lost_at"] is None
+    at = lost_at.replace("T", " ").replace("Z", " UTC")
+    assert f"LOST at {at}: cannot rename" in " ".join(page1.split()), page1
     # The file that failed for its own reason is named on page 1, with that reason.
     assert "f00007.bin" in page1 and "does not match" in " ".join(page1.split()), page1
     # Not a line a file of the loss: each file of it is named no more than on its row

@@ -1248,15 +1248,16 @@ def build_view(
         if not d.get("lost"):
             continue
         label = destination_label(d)
-        problems.append(f"Destination {label} LOST: {d.get('lost_reason') or 'no reason'}")
+        at = f" at {when(d['lost_at'])}" if d.get("lost_at") else ""  # reports before: none
+        problems.append(f"Destination {label} LOST{at}: {d.get('lost_reason') or 'no reason'}")
         taken = of_loss.get(int(d.get("index", 0))) or []
         if len(taken) <= MAX_LOSS_LINES:
             problems.extend(taken)
             continue
         problems.append(
-            f"{len(taken):,} files FAILED on destination {label}, lost before their copies "
-            "there were verified (the line above gives the cause): the CSV and JSON reports "
-            "list each, with its error"
+            f"{len(taken):,} files FAILED on destination {label}, lost{at} before their "
+            "copies there were verified (the line above gives the cause): the CSV and JSON "
+            "reports list each, with its error"
         )
         unlisted += len(taken) - 1
     problems.extend(failed_lines[:MAX_PROBLEM_LINES])
