@@ -1140,3 +1140,52 @@ def test_a_lost_destination_counts_the_files_it_took_in_one_line() -> None:
     view = build_view(few, group_clips(few["files"]), {}, [])
     assert len(view.problems) == 1 + MAX_LOSS_LINES + 1
     assert not any("files FAILED on destination" in line for line in view.problems)
+
+
+def test_a_card_gone_away_stands_for_the_files_it_failed() -> None:
+    """Failed before (QA: a card of 3,000 files pulled mid-card, a PDF of 200 pages): two
+    lines a file on page 1 under the card's line, which counts them already. Past
+    MAX_LOSS_LINES files that line stands for them and their rows fold; a file that failed
+    otherwise (a read error of its own, not one a gone card gives) keeps its lines."""
+    from offload.report.content import GONE_COPY, MAX_FILE_ROWS, MAX_LOSS_LINES
+
+    def card(count: int) -> dict[str, Any]:
+        files = []
+        for i in range(count):
+            error = f"cannot open source /media/A001/f{i}.bin: Transport endpoint is not " + (
+                "connected (ENOTCONN)" if i else "connected"  # f0: not of the gone card
+            )
+            files.append(
+                {
+                    "path": f"f{i}.bin",
+                    "size_bytes": 1,
+                    "source_error": error,
+                    "destinations": [{"index": 0, "status": "failed", "error": error}],
+                }
+            )
+        gone = "the card /media/A001 went away during the offload (...)"
+        return job(files=files, destinations=job()["destinations"][:1], card_gone=gone)
+
+    data = card(MAX_FILE_ROWS + 10)
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.problems == [
+        data["card_gone"],
+        "Card read FAILED: cannot open source /media/A001/f0.bin: Transport endpoint is not "
+        "connected",
+        "Destination 1: RAID1: FAILED: cannot open source /media/A001/f0.bin: Transport "
+        "endpoint is not connected",
+    ]
+    assert [row.name for row in view.clips] == [
+        "f0.bin",
+        f"(card root)/ ({MAX_FILE_ROWS + 9} files)",
+    ]
+    folded = view.clips[1]
+    assert folded.states[0][1].text == GONE_COPY
+    assert (
+        f"✖ CARD READ FAILED: {MAX_FILE_ROWS + 9} of {MAX_FILE_ROWS + 9} files"
+        in (folded.details[-1])
+    )
+    few = card(MAX_LOSS_LINES + 1)
+    assert len(build_view(few, group_clips(few["files"]), {}, []).problems) == 1 + 2 * (
+        MAX_LOSS_LINES + 1
+    )

@@ -16,6 +16,7 @@ import errno
 import json
 import os
 import re
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,7 +26,7 @@ import pytest
 
 from report.helpers import Browser, pdf_info, pdf_text
 from support.faultyfs import FaultyFS
-from support.offload_cli import run_offload
+from support.offload_cli import CLI, run_offload
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(240)]
 
@@ -110,12 +111,20 @@ def test_a_lost_destination_is_one_line_and_every_file_is_in_the_csv(
     flat = " ".join(page.text.split())
     assert count in flat and "f00007.bin" in flat
     # Each row says on each destination what the CSV says of its files there.
+    assert _rows_as_the_csv(json.loads(page.measured), rows, 2) >= 6
+
+
+def _rows_as_the_csv(listed: list[list[str]], rows: list[dict[str, str]], count: int) -> int:
+    """Check each row of the clip list (``ROWS``'s) against the CSV's *rows*: on each of
+    the *count* destinations, a failed cell where a file of the row failed there, the
+    share verified where some did and some failed, never "Verified" where none is; a
+    folded row counts the files of its folder that have no row of their own. Returns how
+    many rows are folded."""
     status = {(r["relative_path"], r["destination_index"]): r["status"] for r in rows}
-    listed = json.loads(page.measured)
     own = {f"{folder}{name}" for name, folder, *_ in listed if not name.endswith(" files)")}
     folded = 0
     for name, folder, *cells in listed:
-        assert len(cells) == 2, cells
+        assert len(cells) == count, cells
         folder_of = re.fullmatch(r"(.+)/ \((\d+) files\)", name)
         if folder_of:
             folded += 1
@@ -136,4 +145,54 @@ def test_a_lost_destination_is_one_line_and_every_file_is_in_the_csv(
                 assert f": {states['verified']} of {len(paths)} files" in words, (name, cell)
             if not states["verified"]:
                 assert "Verified" not in words, (name, cell)
-    assert folded >= 6
+    return folded
+
+
+def test_a_card_pulled_mid_card_is_its_line_and_folded_rows(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    poppler: dict[str, str],
+    browser: Browser,
+) -> None:
+    """Failed before: a card of 3,000 files pulled at its 1,201st (its FUSE daemon killed
+    while the file's open was held) made a PDF of 166 pages: its line counting the files
+    that failed for it, then two lines a file (the card's read, the copy) and a row a
+    file. Now that line stands for them, and their rows fold by folder, each saying how
+    many of its files the card did not give."""
+    card_fs = faulty_fs()
+    for index in range(FILES):
+        folder = card_fs.mountpoint / "DATA" / f"d{index // 500}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{index:05d}.bin").write_bytes(os.urandom(2_000))
+    held = card_fs.stall("open", path="*d2/f01200.bin")
+    destination, reports = tmp_path / "RAID", tmp_path / "reports"
+    destination.mkdir()
+    command = [*CLI, "copy", "--report-dir", str(reports), str(card_fs.mountpoint)]
+    with subprocess.Popen(
+        [*command, str(destination)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as process:
+        card_fs.wait_stalled(held, timeout_s=120)
+        card_fs.kill()  # the card pulled: ENOTCONN from now on
+        _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 1, stderr
+    made = {path.suffix: path for path in reports.iterdir()}
+    with made[".csv"].open(encoding="utf-8", newline="") as table:
+        rows = list(csv.DictReader(table))
+    assert len(rows) == FILES
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert failed and all(r["source_error"] for r in failed)
+    assert len(failed) < FILES  # some copied before the pull
+
+    pages = int(pdf_info(poppler, made[".pdf"])["Pages"])
+    assert pages <= 6, pages  # 166 before
+    page1 = " ".join(pdf_text(poppler, made[".pdf"]).split("\f")[0].split())
+    assert f"{len(failed):,} files of it failed as read" in page1, page1
+    assert page1.count("Card read FAILED") == 0, page1
+
+    page = browser.open(made[".html"], measure=ROWS)
+    assert page.errors == []
+    assert made[".html"].stat().st_size < 300_000
+    assert _rows_as_the_csv(json.loads(page.measured), rows, 1) >= 3
+    flat = " ".join(page.text.split())
+    gone_rows = re.findall(r"CARD READ FAILED: (\d+) of (\d+) files: the card went away", flat)
+    assert sum(int(n) for n, _ in gone_rows) == len(failed), gone_rows

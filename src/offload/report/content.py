@@ -42,7 +42,7 @@ from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
-from offload.report.loss import of_the_loss
+from offload.report.loss import Losses
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
@@ -83,8 +83,12 @@ FOLDABLE = GOOD | {"cancelled"}
 # card of 3,005 files made 8 pages of one sentence), and their rows fold as good ones do,
 # their state there worded ``LOST_COPY`` (the cause once, on page 1). Each file that failed
 # for a reason of its own keeps its line and its row. The JSON and CSV name every file.
+# Likewise a card gone away during the offload (``card_gone``): past this many files that
+# failed for it, its line (which counts them) stands for them, and their rows fold, worded
+# ``GONE_COPY`` (a card of 3,000 files pulled at its 1,096th: a PDF of 166 pages).
 MAX_LOSS_LINES = 20
 LOST_COPY = "FAILED: not verified here: the destination was lost (the cause is under Problems)"
+GONE_COPY = "FAILED: not verified here: the card went away (the cause is under Problems)"
 # Warnings of the run (the JSON's ``warnings``) shown per code on page 1; past this many of one
 # code (a damaged destination gives one ``copy-no-longer-matches`` per copy), the rest are
 # counted in one line: page 1 stays a page, the JSON lists them all.
@@ -298,28 +302,19 @@ def clip_states(
     indexes: Iterable[int],
     *,
     reread: frozenset[int] = frozenset(),
-    lost: Mapping[int, str] | None = None,
+    losses: Losses | None = None,
 ) -> list[State]:
     """``clip_state(clip, index)`` for each of *indexes*, each file's copies read once (a
-    file's ``destinations`` is built each time it is read: ``FileEntryView``); *lost*:
+    file's ``destinations`` is built each time it is read: ``FileEntryView``); *losses*:
     ``_file_states``."""
     indexes = list(indexes)
-    states = _file_states(clip.files, indexes, reread, lost)[0]
+    states = _file_states(clip.files, indexes, reread, losses)[0]
     return _row_states(clip.files, states, len(indexes))
 
 
 _MISSING = {"status": "missing"}
 _LOST = State("failed", LOST_COPY)
-
-
-def lost_reasons(data: Mapping[str, Any]) -> dict[int, str]:
-    """Each lost destination's ``lost_reason`` by index, for those that recorded one (a
-    failure is of a loss only as its reason says: ``loss.of_the_loss``)."""
-    return {
-        int(d.get("index", i)): str(d["lost_reason"])
-        for i, d in enumerate(data.get("destinations") or ())
-        if d.get("lost") and d.get("lost_reason")
-    }
+_GONE = State("failed", GONE_COPY)
 
 
 #: A file's copy on one destination as a row counts it (``_file_states``): its state, and
@@ -337,20 +332,23 @@ def _file_states(
     files: Sequence[FileEntry],
     indexes: Sequence[int],
     reread: frozenset[int],
-    lost: Mapping[int, str] | None = None,
+    losses: Losses | None = None,
 ) -> tuple[list[list[_Copy]], bool]:
     """Each of *files*' states on *indexes* (a list a file: ``describe`` of its first copy on
     each, and whether it is under another name: ``_Copy``), and whether all of them are
     ``FOLDABLE`` (good, or cancelled, or a failure of its destination's loss) and the card
-    read every file (a row that may be folded). *lost*: each lost destination's
-    ``lost_reason`` by index (``lost_reasons``); a failure there of the loss is worded
-    ``LOST_COPY``. One read of each file's copies: the documents of a 50,000-file card read them
+    read every file or failed only as a card gone away fails (a row that may be folded).
+    *losses*: the run's (``Losses.of_report``); a failure of a destination's loss is worded
+    ``LOST_COPY``, a failed copy of a file the card gone away failed ``GONE_COPY``. One
+    read of each file's copies: the documents of a 50,000-file card read them
     once for this and once for the page-1 counts (``build_view``), where they were read
     three times (a view's copies are made each time they are read)."""
     states: list[list[_Copy]] = []
     fine = True
     for entry in files:
-        if fine and entry.get("source_error"):
+        source_error = entry.get("source_error")
+        gone = bool(source_error) and losses is not None and losses.of_card(source_error)
+        if fine and source_error and not gone:
             fine = False
         copies: dict[Any, Any] = {}
         for d in entry.get("destinations", ()):
@@ -359,13 +357,13 @@ def _file_states(
         for index in indexes:
             copy = copies.get(index, _MISSING)
             state = describe(copy, reread=reread)
-            if (
-                state.level == "failed"
-                and lost
-                and index in lost
-                and of_the_loss(str(copy.get("error") or ""), str(entry.get("path")), lost[index])
-            ):
-                state = _LOST
+            if state.level == "failed" and losses is not None:
+                if gone:
+                    state = _GONE
+                elif losses.of_destination(
+                    index, str(copy.get("error") or ""), str(entry.get("path"))
+                ):
+                    state = _LOST
             final = copy.get("final_path")
             # A copy there, under another name: the rule of the KEPT BOTH warning.
             beside = bool(
@@ -376,7 +374,7 @@ def _file_states(
             mine.append((state, beside))
         if fine:
             for state, _beside in mine:
-                if state.level not in FOLDABLE and state is not _LOST:
+                if state.level not in FOLDABLE and state is not _LOST and state is not _GONE:
                     fine = False
                     break
         states.append(mine)
@@ -622,12 +620,12 @@ def _clip_row(
     states: list[State] | None = None,
     *,
     all_read: bool = False,
-    lost: Mapping[int, str] | None = None,
+    losses: Losses | None = None,
 ) -> ClipRow:
     """The row of *clip*; *states*: its state on each destination of *labels* when known
-    (``_row_states``), else worded here (*lost*: ``_file_states``); *all_read*: the card
-    read each of its files (no ``source_error`` to look for: a folded row's files are all
-    fine)."""
+    (``_row_states``), else worded here (*losses*: ``_file_states``); *all_read*: no file's
+    ``source_error`` to give a line each (a folded row's files are fine, or failed as a card
+    gone away fails: the row counts those)."""
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -718,7 +716,9 @@ def _clip_row(
         states=list(
             zip(
                 labels.values(),
-                clip_states(clip, labels, reread=reread, lost=lost) if states is None else states,
+                clip_states(clip, labels, reread=reread, losses=losses)
+                if states is None
+                else states,
                 strict=True,
             )
         ),
@@ -829,24 +829,24 @@ def _media_rows(
     clips: list[tuple[Clip, MediaInfo | None]],
     labels: dict[int, str],
     reread: frozenset[int] = frozenset(),
-    lost: Mapping[int, str] | None = None,
+    losses: Losses | None = None,
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
-    clips and audio takes in a good state (or failed only by a lost destination's loss:
-    ``_file_states``, *lost*) without a thumbnail.
+    clips and audio takes in a good state (or failed only by a lost destination's loss or
+    the card gone away: ``_file_states``, *losses*) without a thumbnail.
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
     if len(clips) <= MAX_CLIP_ROWS:
-        return [_clip_row(clip, info, labels, reread, lost=lost) for clip, info in clips]
+        return [_clip_row(clip, info, labels, reread, losses=losses) for clip, info in clips]
     indexes = list(labels)
     rows: list[ClipRow] = []
     folded: dict[str, tuple[list[tuple[Clip, MediaInfo | None]], list[_Tally]]] = {}
     for clip, info in clips:
         if clip.kind not in ("clip", "audio") or (info is not None and info.thumbnail):
-            rows.append(_clip_row(clip, info, labels, reread, lost=lost))
+            rows.append(_clip_row(clip, info, labels, reread, losses=losses))
             continue
-        states, fine = _file_states(clip.files, indexes, reread, lost)
+        states, fine = _file_states(clip.files, indexes, reread, losses)
         if not fine:
             row_states = _row_states(clip.files, states, len(indexes))
             rows.append(_clip_row(clip, info, labels, reread, row_states))
@@ -873,7 +873,8 @@ def _media_rows(
         row.details = [
             f"{plural(len(members), noun)}{'' if noun == 'audio take' else ' without a thumbnail'} "
             f"({plural(len(entries), 'file')} with their sidecars), "
-            "each listed in the JSON/CSV report"
+            "each listed in the JSON/CSV report",
+            *_gone_details(entries),
         ]
         rows.append(row)
     return rows
@@ -904,23 +905,36 @@ def _folded_row(
     return row
 
 
+def _gone_details(entries: list[FileEntry]) -> list[str]:
+    """A folded row's line for its files the card gone away failed (the only files with a
+    ``source_error`` a folded row holds: ``_file_states``), or none."""
+    gone = sum(1 for entry in entries if entry.get("source_error"))
+    if not gone:
+        return []
+    return [
+        f"✖ CARD READ FAILED: {gone} of {plural(len(entries), 'file')}: the card went away "
+        "(the cause is under Problems)"
+    ]
+
+
 def _file_rows(
     files: list[Clip],
     labels: dict[int, str],
     reread: frozenset[int] = frozenset(),
-    lost: Mapping[int, str] | None = None,
+    losses: Losses | None = None,
 ) -> list[ClipRow]:
     """A row per other file; past MAX_FILE_ROWS, one per folder for those in a good state
-    (or failed only by a lost destination's loss: ``_file_states``, *lost*)."""
+    (or failed only by a lost destination's loss or the card gone away: ``_file_states``,
+    *losses*)."""
     if len(files) <= MAX_FILE_ROWS:
-        return [_clip_row(clip, None, labels, reread, lost=lost) for clip in files]
+        return [_clip_row(clip, None, labels, reread, losses=losses) for clip in files]
     indexes = list(labels)
     rows: list[ClipRow] = []
     folded: dict[str, tuple[list[FileEntry], list[_Tally]]] = {}
     for clip in files:
         # A file the card did not read keeps its row, its error on it, as a clip does
         # (``_file_states``): folded, its folder's row said nothing of it.
-        states, fine = _file_states(clip.files, indexes, reread, lost)
+        states, fine = _file_states(clip.files, indexes, reread, losses)
         if not fine:
             row_states = _row_states(clip.files, states, len(indexes))
             rows.append(_clip_row(clip, None, labels, reread, row_states))
@@ -935,7 +949,10 @@ def _file_rows(
     for folder, (entries, tallies) in sorted(folded.items()):
         count = plural(len(entries), "file")
         row = _folded_row(folder, count, "folder", entries, labels, reread, tallies)
-        row.details = [f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report"]
+        row.details = [
+            f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report",
+            *_gone_details(entries),
+        ]
         rows.append(row)
     return rows
 
@@ -1155,14 +1172,14 @@ def build_view(
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
     reread = reread_by_cascade(data)
-    lost_by = lost_reasons(data)
+    losses = Losses.of_report(data)
     rows = _media_rows(
         [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"],
         labels,
         reread,
-        lost_by,
+        losses,
     )
-    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, lost_by))
+    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, losses))
     # Failures first; then clips and sequences, then other files (each in path order).
     order = {
         **dict.fromkeys(("clip", "sequence", "audio", "empty", "clips", "takes"), 0),
@@ -1178,7 +1195,11 @@ def build_view(
     lost = any(d.get("lost") for d in destinations)
     # A lost destination's failures of the loss, by index: its LOST line then their lines,
     # or one line counting them past MAX_LOSS_LINES (placed once the files are read).
-    of_loss: dict[int, list[str]] = {index: [] for index in lost_by}
+    of_loss: dict[int, list[str]] = {index: [] for index in losses.destinations}
+    # The files that failed for the card gone away (its line, first, counts them), and
+    # where their lines are among ``failed_lines``: past MAX_LOSS_LINES files, taken out.
+    gone_files = 0
+    gone_at: list[int] = []
     # One pass over the files' copies for the failures, the counts by state, the copies
     # read back through a cache and what a cascade wrote or failed on its slow destinations:
     # a file's ``destinations`` is made each time it is read after an offload
@@ -1186,7 +1207,7 @@ def build_view(
     cascaded: dict[str, Any] = data.get("cascade") or {}
     slow = set(cascaded.get("destinations") or [])
     slow_fed = slow_failed = fast_failed = False
-    failed_lines = []
+    failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
     read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
     cached = 0
@@ -1196,8 +1217,12 @@ def build_view(
         if card_bypass in _THROUGH_A_CACHE:
             card_cached += 1
             card_server += card_bypass == "server"
+        gone = losses.of_card(entry.get("source_error"))
+        gone_files += gone
         if entry.get("source_error"):
             error = str(entry["source_error"])
+            if gone:
+                gone_at.append(len(failed_lines))
             failed_lines.append(
                 f"Card read FAILED: {error}"
                 if names_path(error, entry["path"])
@@ -1214,9 +1239,11 @@ def build_view(
                     if names_path(error, entry["path"])
                     else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
-                if index in lost_by and of_the_loss(error, str(entry["path"]), lost_by[index]):
+                if losses.of_destination(index, error, str(entry["path"])):
                     of_loss[index].append(line)
                 else:
+                    if gone:
+                        gone_at.append(len(failed_lines))
                     failed_lines.append(line)
             if slow and dest.get("index") not in slow:
                 fast_failed = fast_failed or status == "failed"
@@ -1244,6 +1271,10 @@ def build_view(
     # The lists are capped; the count is not (unlisted: problems a "… and N more" line
     # stands for, beyond the line itself).
     unlisted = 0
+    if gone_files > MAX_LOSS_LINES:
+        dropped = set(gone_at)
+        failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]
+        unlisted += len(dropped)
     for d in destinations:
         if not d.get("lost"):
             continue

@@ -3,6 +3,11 @@
 the clip list's rows) make of a file's error on a destination lost mid-run (a drive
 pulled, its filesystem answering EIO, unmounted).
 
+Likewise a card that went away during the offload (the report's ``card_gone``: pulled, its
+reader gone): a file whose source error is what a gone card gives (``of_the_gone_card``:
+an OS error of ``GONE_ERRNOS``, as ``errors.source_io_error`` words it) failed because the
+card was gone, and the card's line stands for it.
+
 A failure there is of the loss only when its error says so: it names the loss's reason
 (the engine's "not copied: destination lost (REASON)", "PATH not copied: the destination
 failed (REASON)", "PATH not completed: the destination failed (REASON)", or the reason
@@ -11,9 +16,60 @@ same words once each error's own path, the file's, is taken out: the files in fl
 the drive went, each failing with the same errno). Any other failure there (a mismatch
 found before the loss, a file changed on the card) is its own, and named as such.
 
-No imports: the documents' worker loads it."""
+Imports only ``errno`` and ``offload.errors``: the documents' worker loads it."""
 
 from __future__ import annotations
+
+import errno
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from offload.errors import DRIVE_GONE_ERRNOS
+
+#: What a card gone away gives its files' reads: a drive gone, a path gone, an I/O error.
+GONE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset({errno.ENOENT, errno.ENOTDIR, errno.EIO})
+# How ``errors.describe_os_error`` ends for each (a source error's last words).
+_GONE_ENDINGS = tuple(f"({errno.errorcode[code]})" for code in sorted(GONE_ERRNOS))
+
+
+def of_the_gone_card(error: str | None) -> bool:
+    """Whether a file's source *error* is what a card that went away gives (an OS error of
+    ``GONE_ERRNOS``, as ``errors.source_io_error`` words it): such a file failed because the
+    card was gone, and the card's line stands for it."""
+    return error is not None and error.endswith(_GONE_ENDINGS)
+
+
+class Losses(NamedTuple):
+    """What a run lost whole, as its JSON report says: each lost destination's
+    ``lost_reason`` by index (those that recorded one), and whether the card went away
+    (``card_gone``). ``of(...)`` says whether a copy's failure is of one of them."""
+
+    destinations: Mapping[int, str]
+    card_gone: bool
+
+    @classmethod
+    def of_report(cls, data: Mapping[str, object]) -> Losses:
+        """The losses of the JSON report (or its data) *data*."""
+        destinations = data.get("destinations") or ()
+        assert isinstance(destinations, list | tuple)
+        return cls(
+            {
+                int(d.get("index", i)): str(d["lost_reason"])
+                for i, d in enumerate(destinations)
+                if d.get("lost") and d.get("lost_reason")
+            },
+            bool(data.get("card_gone")),
+        )
+
+    def of_card(self, source_error: object) -> bool:
+        """Whether a file's *source_error* is of the card gone away."""
+        return self.card_gone and isinstance(source_error, str) and of_the_gone_card(source_error)
+
+    def of_destination(self, index: int, error: str, path: str) -> bool:
+        """Whether a file's (*path*) *error* on destination *index* is of that destination's
+        loss (``of_the_loss``)."""
+        reason = self.destinations.get(index)
+        return reason is not None and of_the_loss(error, path, reason)
 
 
 def of_the_loss(error: str, path: str, reason: str) -> bool:
