@@ -1189,3 +1189,57 @@ def test_a_card_gone_away_stands_for_the_files_it_failed() -> None:
     assert len(build_view(few, group_clips(few["files"]), {}, []).problems) == 1 + 2 * (
         MAX_LOSS_LINES + 1
     )
+
+
+def test_folders_of_one_cause_past_the_limit_are_one_line() -> None:
+    """QA: a card gone away gave page 1 a line for each card folder whose time could not be
+    read, and a drive gone read-only one for each folder whose time it refused (the
+    terminal counts both, ``failure_lines``): past MAX_LOSS_LINES of one cause, one line
+    with the count; fewer keep their lines; another folder error keeps its own."""
+    from offload.report.content import MAX_LOSS_LINES
+
+    count = MAX_LOSS_LINES + 5
+    unread = [
+        f"cannot read the time of the card's folder /media/A001/C{i:03d} (for "
+        f"/mnt/RAID1/A001R1AB/C{i:03d}): Transport endpoint is not connected; check the card"
+        for i in range(count)
+    ]
+    refused = [
+        f"cannot set the time of folder /mnt/SHUTTLE/A001R1AB/C{i:03d}: Read-only file system "
+        "(EROFS)"
+        for i in range(count)
+    ]
+    other = "cannot make folder /mnt/RAID1/A001R1AB/X: Permission denied (EACCES)"
+    unset = [{"index": 1, "errno": "EROFS", "message": m} for m in refused]
+    data = job(
+        folder_errors=[*unread, other, *refused],
+        folder_times_unset=unset,
+        card_gone="the card /media/A001 went away during the offload (...)",
+        exit_code=1,
+    )
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    folder_lines = view.problems[view.problems.index(data["card_gone"]) + 1 :]
+    folder_lines = [line for line in folder_lines if "folder" in line]
+    assert folder_lines == [
+        f"{count} folders of the card whose times could not be read: the card went away (the "
+        "first problem); the JSON report lists each",
+        other,
+        f"{count} folders on destination 2: SHUTTLE whose times could not be set (EROFS), the "
+        f"first: {refused[0]}; the JSON report lists each",
+    ]
+    assert (
+        view.problem_count
+        == build_view(
+            job(folder_errors=[], exit_code=1, card_gone=data["card_gone"]),
+            group_clips(data["files"]),
+            {},
+            [],
+        ).problem_count
+        + 2 * count
+        + 1
+    )
+    few = job(folder_errors=refused[:MAX_LOSS_LINES], folder_times_unset=unset, exit_code=1)
+    assert (
+        build_view(few, group_clips(few["files"]), {}, []).problems[-MAX_LOSS_LINES:]
+        == (refused[:MAX_LOSS_LINES])
+    )

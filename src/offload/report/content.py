@@ -42,7 +42,7 @@ from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
-from offload.report.loss import Losses
+from offload.report.loss import CARD_FOLDER_UNREAD, Losses
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
@@ -917,6 +917,51 @@ def _gone_details(entries: list[FileEntry]) -> list[str]:
     ]
 
 
+def _folder_error_lines(
+    data: Mapping[str, Any], labels: Mapping[int, str]
+) -> tuple[list[str], int]:
+    """Page 1's lines for the JSON's ``folder_errors``, and how many of them a line of
+    another stands for. Each its line, but past MAX_LOSS_LINES of one cause, one line with
+    the count (the JSON lists each): the card's folders whose time could not be read once
+    the card went away (``card_gone``: a card of 300 clip folders, 300 lines), and the
+    folders whose time one destination refused with one errno (``folder_times_unset``: a
+    drive gone read-only refuses each), as the terminal's ``failure_lines`` counts them."""
+    errors = [str(error) for error in data.get("folder_errors") or []]
+    causes: dict[str, tuple[Any, ...]] = {
+        str(entry.get("message")): (entry.get("index"), entry.get("errno"))
+        for entry in data.get("folder_times_unset") or []
+        if entry.get("errno") is not None and entry.get("index") in labels
+    }
+    gone = bool(data.get("card_gone"))
+    by_cause: dict[tuple[Any, ...], list[int]] = {}
+    for at, error in enumerate(errors):
+        cause = ("card",) if gone and error.startswith(CARD_FOLDER_UNREAD) else causes.get(error)
+        if cause is not None:
+            by_cause.setdefault(cause, []).append(at)
+    counted: dict[int, str] = {}  # a cause's first line's place → the line that counts it
+    dropped: set[int] = set()
+    for cause, places in by_cause.items():
+        if len(places) <= MAX_LOSS_LINES:
+            continue
+        dropped.update(places)
+        if cause == ("card",):
+            counted[places[0]] = (
+                f"{len(places):,} folders of the card whose times could not be read: the card "
+                "went away (the first problem); the JSON report lists each"
+            )
+        else:
+            counted[places[0]] = (
+                f"{len(places):,} folders on destination {labels[cause[0]]} whose times could not "
+                f"be set ({cause[1]}), the first: {errors[places[0]]}; the JSON report lists each"
+            )
+    lines = [
+        counted.get(at, error)
+        for at, error in enumerate(errors)
+        if at not in dropped or at in counted
+    ]
+    return lines, len(dropped) - len(counted)
+
+
 def _file_rows(
     files: list[Clip],
     labels: dict[int, str],
@@ -1313,8 +1358,9 @@ def build_view(
             more = len(listed) - MAX_PROBLEM_LINES
             problems.append(f"… and {more} more missing from the card")
             unlisted += more - 1
-    for error in data.get("folder_errors") or []:
-        problems.append(str(error))
+    folder_lines, folded = _folder_error_lines(data, labels)
+    problems.extend(folder_lines)
+    unlisted += folded
     for symlink in data.get("symlinks") or []:
         if symlink.get("status") == "failed":
             error, path = str(symlink.get("error")), str(symlink.get("relative_path"))

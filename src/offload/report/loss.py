@@ -26,6 +26,10 @@ from typing import NamedTuple
 
 from offload.errors import DRIVE_GONE_ERRNOS
 
+#: How the error of a card folder whose time could not be read begins (``card.py`` words it:
+#: a card gone away gives one a folder, which its line stands for).
+CARD_FOLDER_UNREAD = "cannot read the time of the card's folder"
+
 #: What a card gone away gives its files' reads: a drive gone, a path gone, an I/O error.
 GONE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset({errno.ENOENT, errno.ENOTDIR, errno.EIO})
 # How ``errors.describe_os_error`` ends for each (a source error's last words).
