@@ -196,3 +196,49 @@ def test_a_card_pulled_mid_card_is_its_line_and_folded_rows(
     flat = " ".join(page.text.split())
     gone_rows = re.findall(r"CARD READ FAILED: (\d+) of (\d+) files: the card went away", flat)
     assert sum(int(n) for n, _ in gone_rows) == len(failed), gone_rows
+
+
+def test_a_folder_a_destination_refused_is_one_line_and_a_folded_row(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    poppler: dict[str, str],
+    browser: Browser,
+) -> None:
+    """Failed before: a destination that refused every file of one folder (EACCES at each
+    create; the destination not lost) gave page 1 a line a file, each naming its own
+    temporary file, and a row a file: 53 pages for 500 files. Past LISTED_ALONE copies of
+    one destination failed with the same error (the file's path taken out), one line counts
+    them, naming the first; their rows fold; a read-back that did not match there (its
+    digests its own) keeps its line and its row."""
+    card = _card(tmp_path)
+    plain = tmp_path / "RAID"
+    plain.mkdir()
+    drive = faulty_fs()
+    refused = drive.fail("create", errno.EACCES, path="*DATA/d1/*")
+    flip = drive.flip(100, path="*f00007.bin")
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, card, plain, drive.mountpoint)
+    assert done.returncode == 1, done.stderr
+    assert drive.fired(refused) >= 500 and drive.fired(flip) >= 1
+    made = {path.suffix: path for path in reports.iterdir()}
+    with made[".csv"].open(encoding="utf-8", newline="") as table:
+        rows = list(csv.DictReader(table))
+    failed = sorted(r["relative_path"] for r in rows if r["status"] == "failed")
+    assert len(failed) == 501 and MISMATCHED in failed
+
+    pages = int(pdf_info(poppler, made[".pdf"])["Pages"])
+    assert pages <= 6, pages
+    page1 = " ".join(pdf_text(poppler, made[".pdf"]).split("\f")[0].split())
+    assert "500 files FAILED on destination 2: faultyfs0 with the same error (Permission " in (
+        page1
+    ), page1
+    assert f"{MISMATCHED} on destination 2: faultyfs0: FAILED:" in page1 or (
+        "f00007.bin on /" in page1 and "does not match the source" in page1
+    ), page1
+    assert page1.count("Permission denied (EACCES)") == 2, page1  # the count line's two
+
+    page = browser.open(made[".html"], measure=ROWS)
+    assert page.errors == []
+    listed = json.loads(page.measured)
+    assert _rows_as_the_csv(listed, rows, 2) >= 6
+    assert ["f00007.bin", "DATA/d0/"] in [row[:2] for row in listed]

@@ -26,6 +26,7 @@ several files says once how many of them: "; 1 of 2 files under another name, ..
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import time
@@ -42,7 +43,7 @@ from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
-from offload.report.loss import CARD_FOLDER_UNREAD, Losses
+from offload.report.loss import CARD_FOLDER_UNREAD, LISTED_ALONE, Losses, error_words
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
@@ -86,7 +87,7 @@ FOLDABLE = GOOD | {"cancelled"}
 # Likewise a card gone away during the offload (``card_gone``): past this many files that
 # failed for it, its line (which counts them) stands for them, and their rows fold, worded
 # ``GONE_COPY`` (a card of 3,000 files pulled at its 1,096th: a PDF of 166 pages).
-MAX_LOSS_LINES = 20
+MAX_LOSS_LINES = LISTED_ALONE
 LOST_COPY = "FAILED: not verified here: the destination was lost (the cause is under Problems)"
 GONE_COPY = "FAILED: not verified here: the card went away (the cause is under Problems)"
 # Warnings of the run (the JSON's ``warnings``) shown per code on page 1; past this many of one
@@ -317,6 +318,15 @@ _LOST = State("failed", LOST_COPY)
 _GONE = State("failed", GONE_COPY)
 
 
+@functools.lru_cache(maxsize=64)
+def _alike(words: str, count: int) -> State:
+    """The words of a copy that failed as *count* copies of its destination did, with the
+    error *words* (``Losses.alike``): the first of them is named on page 1."""
+    return State(
+        "failed", f"FAILED: {words} ({count:,} files failed so here; the first is under Problems)"
+    )
+
+
 #: A file's copy on one destination as a row counts it (``_file_states``): its state, and
 #: whether it is under another name than its card file's (``--keep-both``), which the
 #: row's tally counts apart and says once (``_Tally``).
@@ -336,10 +346,12 @@ def _file_states(
 ) -> tuple[list[list[_Copy]], bool]:
     """Each of *files*' states on *indexes* (a list a file: ``describe`` of its first copy on
     each, and whether it is under another name: ``_Copy``), and whether all of them are
-    ``FOLDABLE`` (good, or cancelled, or a failure of its destination's loss) and the card
-    read every file or failed only as a card gone away fails (a row that may be folded).
-    *losses*: the run's (``Losses.of_report``); a failure of a destination's loss is worded
-    ``LOST_COPY``, a failed copy of a file the card gone away failed ``GONE_COPY``. One
+    ``FOLDABLE`` (good, or cancelled, or a failure of a cause many files share) and the
+    card read every file or failed only as a card gone away fails (a row that may be
+    folded). *losses*: the run's (``Losses.of_report``); a failure of a destination's loss
+    is worded ``LOST_COPY``, a failed copy of a file the card gone away failed
+    ``GONE_COPY``, one of an error many copies of its destination share (``Losses.alike``)
+    that error and their count (``_alike``). One
     read of each file's copies: the documents of a 50,000-file card read them
     once for this and once for the page-1 counts (``build_view``), where they were read
     three times (a view's copies are made each time they are read)."""
@@ -354,16 +366,22 @@ def _file_states(
         for d in entry.get("destinations", ()):
             copies.setdefault(d.get("index"), d)  # the first copy of an index
         mine = []
+        explained = 0  # copies failed of a cause the row's words name for many files
         for index in indexes:
             copy = copies.get(index, _MISSING)
             state = describe(copy, reread=reread)
             if state.level == "failed" and losses is not None:
+                error, path = str(copy.get("error") or ""), str(entry.get("path"))
+                cause = None
                 if gone:
-                    state = _GONE
-                elif losses.of_destination(
-                    index, str(copy.get("error") or ""), str(entry.get("path"))
-                ):
-                    state = _LOST
+                    cause = _GONE
+                elif losses.of_destination(index, error, path):
+                    cause = _LOST
+                elif alike := losses.alike_count(index, error, path):
+                    cause = _alike(error_words(error, path), alike)
+                if cause is not None:
+                    state = cause
+                    explained += 1
             final = copy.get("final_path")
             # A copy there, under another name: the rule of the KEPT BOTH warning.
             beside = bool(
@@ -373,10 +391,8 @@ def _file_states(
             )
             mine.append((state, beside))
         if fine:
-            for state, _beside in mine:
-                if state.level not in FOLDABLE and state is not _LOST and state is not _GONE:
-                    fine = False
-                    break
+            bad = sum(1 for state, _beside in mine if state.level not in FOLDABLE)
+            fine = bad == explained
         states.append(mine)
     return states, fine
 
@@ -1245,6 +1261,9 @@ def build_view(
     # where their lines are among ``failed_lines``: past MAX_LOSS_LINES files, taken out.
     gone_files = 0
     gone_at: list[int] = []
+    # Failures many copies of one destination share (``Losses.alike``): their one line's
+    # place among ``failed_lines``, by (destination, error).
+    alike_at: dict[tuple[int, str], int] = {}
     # One pass over the files' copies for the failures, the counts by state, the copies
     # read back through a cache and what a cascade wrote or failed on its slow destinations:
     # a file's ``destinations`` is made each time it is read after an offload
@@ -1286,6 +1305,16 @@ def build_view(
                 )
                 if losses.of_destination(index, error, str(entry["path"])):
                     of_loss[index].append(line)
+                elif not gone and (alike := losses.alike_count(index, error, entry["path"])):
+                    # One line for them all, where the first came (made once counted).
+                    key = (index, error_words(error, str(entry["path"])))
+                    if key not in alike_at:
+                        alike_at[key] = len(failed_lines)
+                        failed_lines.append(
+                            f"{alike:,} files FAILED on destination {label} with the same "
+                            f"error ({key[1]}), the first: {line}; the CSV and JSON reports "
+                            "list each, with its error"
+                        )
                 else:
                     if gone:
                         gone_at.append(len(failed_lines))
@@ -1315,7 +1344,7 @@ def build_view(
                 cached += 1
     # The lists are capped; the count is not (unlisted: problems a "… and N more" line
     # stands for, beyond the line itself).
-    unlisted = 0
+    unlisted = sum(losses.alike[key] - 1 for key in alike_at)
     if gone_files > MAX_LOSS_LINES:
         dropped = set(gone_at)
         failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]

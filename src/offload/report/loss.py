@@ -16,15 +16,25 @@ same words once each error's own path, the file's, is taken out: the files in fl
 the drive went, each failing with the same errno). Any other failure there (a mismatch
 found before the loss, a file changed on the card) is its own, and named as such.
 
+And a failure many files of one destination share (``Losses.alike``): past
+``LISTED_ALONE`` failed copies there with the same error once each one's own path is taken
+out (``error_words``: "Permission denied (EACCES)" for each file of a folder the drive
+refuses), the documents count them in one line; a read-back that did not match names its
+digests, a file changed on the card its sizes or dates, so each of those stays its own.
+
 Imports only ``errno`` and ``offload.errors``: the documents' worker loads it."""
 
 from __future__ import annotations
 
 import errno
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from offload.errors import DRIVE_GONE_ERRNOS
+
+#: Past this many files failed of one cause (a lost destination, the card gone away, one
+#: error on one destination), the documents count them in one line instead of a line each.
+LISTED_ALONE = 20
 
 #: How the error of a card folder whose time could not be read begins (``card.py`` words it:
 #: a card gone away gives one a folder, which its line stands for).
@@ -50,14 +60,20 @@ class Losses(NamedTuple):
 
     destinations: Mapping[int, str]
     card_gone: bool
+    #: (destination index, ``error_words``) → how many copies failed so there, for each
+    #: such error of more than ``LISTED_ALONE`` copies not explained by a loss.
+    alike: Mapping[tuple[int, str], int] = {}
 
     @classmethod
-    def of_report(cls, data: Mapping[str, object]) -> Losses:
-        """The losses of the JSON report (or its data) *data*."""
+    def of_report(cls, data: Mapping[str, Any]) -> Losses:
+        """The losses of the JSON report (or its data) *data*. Its files are read (once,
+        each file's copies) only when a destination not lost counts more than
+        ``LISTED_ALONE`` failed files (``files_failed``): a report of 50,000 files builds
+        each file's copies when they are read (``FileEntryView``)."""
         destinations = data.get("destinations")
         if not isinstance(destinations, list | tuple):  # none (validate.py checks the shape)
             destinations = ()
-        return cls(
+        losses = cls(
             {
                 int(d.get("index", i)): str(d["lost_reason"])
                 for i, d in enumerate(destinations)
@@ -65,6 +81,33 @@ class Losses(NamedTuple):
             },
             bool(data.get("card_gone")),
         )
+        if not any(
+            not d.get("lost") and int(d.get("files_failed") or 0) > LISTED_ALONE
+            for d in destinations
+        ):
+            return losses
+        counts: dict[tuple[int, str], int] = {}
+        for entry in data.get("files") or ():
+            if losses.of_card(entry.get("source_error")):
+                continue
+            path = str(entry.get("path"))
+            for copy in entry.get("destinations") or ():
+                if copy.get("status") != "failed":
+                    continue
+                index, error = int(copy.get("index", 0)), str(copy.get("error") or "")
+                if losses.of_destination(index, error, path):
+                    continue
+                key = (index, error_words(error, path))
+                counts[key] = counts.get(key, 0) + 1
+        alike = {key: count for key, count in counts.items() if count > LISTED_ALONE}
+        return losses._replace(alike=alike) if alike else losses
+
+    def alike_count(self, index: int, error: str, path: str) -> int:
+        """How many copies on destination *index* failed with the error of *path*'s
+        *error* (``alike``), or 0 when they are not more than ``LISTED_ALONE``."""
+        if not self.alike:
+            return 0
+        return self.alike.get((index, error_words(error, path)), 0)
 
     def of_card(self, source_error: object) -> bool:
         """Whether a file's *source_error* is of the card gone away."""
@@ -86,6 +129,12 @@ def of_the_loss(error: str, path: str, reason: str) -> bool:
     if reason in error:
         return True
     return _without_path(error, path) == _without_path(reason, None)
+
+
+def error_words(error: str, path: str) -> str:
+    """A copy's *error* without the path it names (its file's, *path*, or its temporary
+    file's): the OS's words, which copies failing alike share."""
+    return _without_path(error, path)
 
 
 def _without_path(message: str, path: str | None) -> str:
