@@ -220,6 +220,14 @@ def test_a_folder_a_destination_refused_is_one_line_and_a_folded_row(
     done = run_offload("copy", "--report-dir", reports, card, plain, drive.mountpoint)
     assert done.returncode == 1, done.stderr
     assert drive.fired(refused) >= 500 and drive.fired(flip) >= 1
+    # The terminal counts them alike: one ERROR line, then the count (500 lines before).
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert sum("Permission denied (EACCES)" in line for line in errors) == 1, errors
+    assert any(
+        line.startswith("ERROR: ... and 499 more files on ") and "failed: same error" in line
+        for line in errors
+    ), errors
+    assert any("does not match the source" in line for line in errors), errors
     made = {path.suffix: path for path in reports.iterdir()}
     with made[".csv"].open(encoding="utf-8", newline="") as table:
         rows = list(csv.DictReader(table))
