@@ -96,18 +96,18 @@ def _alike(
     """The errors more than ``LISTED_ALONE`` copies of one destination failed with (their
     paths taken out: ``loss.error_words``), by (destination, error), with their counts: the
     copies of a folder a drive refused (EACCES at each create), each naming its own
-    temporary file, are one line and a count, as the documents count them. Not those a
-    loss explains, nor those of the files *named* otherwise (the card gone away's, those
-    the card did not read: each named)."""
+    temporary file, are one line and a count, as the documents count them
+    (``loss.Losses.alike``). Not on a lost destination (its loss is counted; any other
+    failure there is named), nor those of the files *named* otherwise (the card gone
+    away's, those the card did not read: each named)."""
     counts: dict[tuple[int, str], int] = {}
     for failure in failed:
         path, index = failure["path"], failure["destination_index"]
         if failure["kind"] != "file" or path in named:
             continue
-        error = failure["error"] or path
-        dest = lost.get(index)
-        if dest is not None and of_the_loss(error, path, dest.lost_reason or ""):
+        if index in lost:  # as the documents: a lost destination's own failures each named
             continue
+        error = failure["error"] or path
         key = (index, error_words(error, path))
         counts[key] = counts.get(key, 0) + 1
     return {key: count for key, count in counts.items() if count > LISTED_ALONE}

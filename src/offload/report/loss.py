@@ -61,7 +61,7 @@ class Losses(NamedTuple):
     destinations: Mapping[int, str]
     card_gone: bool
     #: (destination index, ``error_words``) → how many copies failed so there, for each
-    #: such error of more than ``LISTED_ALONE`` copies not explained by a loss.
+    #: such error of more than ``LISTED_ALONE`` copies of a destination not lost.
     alike: Mapping[tuple[int, str], int] = {}
 
     @classmethod
@@ -86,6 +86,7 @@ class Losses(NamedTuple):
             for d in destinations
         ):
             return losses
+        lost = {int(d.get("index", i)) for i, d in enumerate(destinations) if d.get("lost")}
         counts: dict[tuple[int, str], int] = {}
         for entry in data.get("files") or ():
             if losses.of_card(entry.get("source_error")):
@@ -95,7 +96,7 @@ class Losses(NamedTuple):
                 if copy.get("status") != "failed":
                     continue
                 index, error = int(copy.get("index", 0)), str(copy.get("error") or "")
-                if losses.of_destination(index, error, path):
+                if index in lost:  # its loss counted; any other failure there named
                     continue
                 key = (index, error_words(error, path))
                 counts[key] = counts.get(key, 0) + 1
