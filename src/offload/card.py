@@ -122,6 +122,7 @@ from offload.plan import (
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.plan.preflight.findings import join_paths
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
+from offload.report import loss
 from offload.report.refusal import refusal_entry
 from offload.report.words import plural
 from offload.results import (
@@ -3102,7 +3103,7 @@ WHOLE_FILESYSTEM_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT}) |
 
 #: How the error of a card's folder whose time could not be read begins (``_set_folder_times``):
 #: the terminal leaves such errors to the card's line when the card went away.
-CARD_FOLDER_UNREAD = "cannot read the time of the card's folder"
+CARD_FOLDER_UNREAD = loss.CARD_FOLDER_UNREAD  # where the documents' worker reads it too
 
 
 def _set_folder_times(

@@ -22,15 +22,15 @@ import os
 from collections.abc import Iterable
 
 from offload.card_identity import CardIdentity, card_identity, same_volume_and_folder
-from offload.errors import DRIVE_GONE_ERRNOS, describe_os_error, printable_name
+from offload.errors import describe_os_error, printable_name
 from offload.plan.scan import SourceTree
+from offload.report.loss import GONE_ERRNOS, of_the_gone_card
 
-# What a file of a card that went away fails with: its path gone (ENOENT, ENOTDIR), its
-# reader failing (EIO), or what any drive that is gone answers (`errors.DRIVE_GONE_ERRNOS`:
-# a FUSE card's daemon gone, its device removed, a network share's handle stale).
-GONE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset({errno.ENOENT, errno.ENOTDIR, errno.EIO})
-# How ``errors.describe_os_error`` ends for each (a source error's last words).
-_GONE_ENDINGS = tuple(f"({errno.errorcode[code]})" for code in sorted(GONE_ERRNOS))
+# What a file of a card that went away fails with (``loss.GONE_ERRNOS``, there so that the
+# documents' worker judges a file's error without this module's imports): its path gone
+# (ENOENT, ENOTDIR), its reader failing (EIO), or what any drive that is gone answers
+# (`errors.DRIVE_GONE_ERRNOS`: a FUSE card's daemon gone, its device removed, a network
+# share's handle stale).
 # Those of a file whose path was gone (not a reader's error: EIO may be a bad sector).
 _PATH_GONE_ENDINGS = ("(ENOENT)", "(ENOTDIR)")
 
@@ -101,13 +101,6 @@ def card_back(tree: SourceTree, card: CardIdentity | None) -> bool:
         return False
     now = card_identity(tree.root)
     return now is not None and same_volume_and_folder(now.key, card.key) and now.label == card.label
-
-
-def of_the_gone_card(error: str | None) -> bool:
-    """Whether a file's source *error* is what a card that went away gives (an OS error of
-    ``GONE_ERRNOS``, as ``errors.source_io_error`` words it): such a file failed because the
-    card was gone, and the card's line stands for it."""
-    return error is not None and error.endswith(_GONE_ENDINGS)
 
 
 def card_gone_line(

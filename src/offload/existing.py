@@ -780,6 +780,7 @@ def settle_rewrites(report: JobReport) -> None:
     for summary in report.destinations:
         if summary.lost and summary.lost_errno in FULL_ERRNOS:
             summary.lost, summary.lost_reason, summary.lost_errno = False, None, None
+            summary.lost_at = None
         elif summary.lost_reason:
             summary.lost_reason = remedies.rewrite_failed(summary.lost_reason)
     for file in report.files:

@@ -188,6 +188,7 @@ class DestinationSummary:
     lost: bool = False
     lost_reason: str | None = None
     lost_errno: int | None = None  # the OS error that lost it, if one did (not reported)
+    lost_at: float | None = None  # when it was lost (Unix seconds), if it was
     files_verified: int = 0
     files_transfer_checked: int = 0
     files_verified_earlier: int = 0
@@ -330,7 +331,7 @@ def merge_job_reports(into: JobReport, other: JobReport) -> None:
             summary.verify_s += extra.verify_s
             if extra.lost and not summary.lost:
                 summary.lost, summary.lost_reason = True, extra.lost_reason
-                summary.lost_errno = extra.lost_errno
+                summary.lost_errno, summary.lost_at = extra.lost_errno, extra.lost_at
         summary.count(into.files)
     into.finished_at = max(into.finished_at, other.finished_at)
     into.cancelled = into.cancelled or other.cancelled

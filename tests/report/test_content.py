@@ -1068,3 +1068,178 @@ def test_a_bucket_destination_is_named_by_its_bucket_in_either_form() -> None:
         rows = dict(first)
         assert rows["Volume"] == "S3 bucket footage", (root, rows)
         assert rows["Path"] == "s3://footage/day1/A001", (root, rows)
+
+
+def _lost_card(count: int) -> dict[str, Any]:
+    """A report of *count* other files in 2 folders offloaded to 2 destinations, the second
+    lost at the first file's rename: every file failed there of the loss, but ``b/f1.bin``,
+    which did not match its card file there before (a failure of its own)."""
+    reason = "cannot rename /mnt/SHUTTLE/A001R1AB/a/f0.bin: Input/output error (EIO)"
+    files = []
+    for i in range(count):
+        path = f"{'ab'[i % 2]}/f{i}.bin"
+        error = f"/mnt/SHUTTLE/A001R1AB/{path} not copied: the destination failed ({reason})"
+        if i == 0:
+            error = reason
+        elif i == 1:
+            error = f"/mnt/SHUTTLE/A001R1AB/{path} does not match the source"
+        files.append(
+            {
+                "path": path,
+                "size_bytes": 1,
+                "destinations": [
+                    {"index": 0, "status": "verified"},
+                    {"index": 1, "status": "failed", "error": error},
+                ],
+            }
+        )
+    destinations = job()["destinations"]
+    destinations[1] = {
+        **destinations[1],
+        "lost": True,
+        "lost_reason": reason,
+        "lost_at": "2026-11-30T10:02:33Z",
+    }
+    return job(files=files, destinations=destinations, exit_code=1)
+
+
+def test_a_lost_destination_counts_the_files_it_took_in_one_line() -> None:
+    """Failed before (QA, 3,005 files on a drive lost mid-card: a PDF of 511 pages): a line
+    a file of page 1 for the loss, and a row a file in the clip list. Past MAX_LOSS_LINES
+    the loss's files are one line; the file that failed for its own reason keeps its line
+    and its row; the rows of the loss fold by folder, never said verified there."""
+    from offload.report.content import LOST_COPY, MAX_FILE_ROWS, MAX_LOSS_LINES
+
+    count = MAX_FILE_ROWS + 100
+    data = _lost_card(count)
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.problems == [
+        "Destination 2: SHUTTLE LOST at 2026-11-30 10:02:33 UTC: cannot rename "
+        "/mnt/SHUTTLE/A001R1AB/a/f0.bin: Input/output error (EIO)",
+        f"{count - 1:,} files FAILED on destination 2: SHUTTLE, lost at 2026-11-30 10:02:33 UTC "
+        "before their copies there were verified (the line above gives the cause): the CSV and "
+        "JSON reports list each, with its error",
+        "Destination 2: SHUTTLE: FAILED: /mnt/SHUTTLE/A001R1AB/b/f1.bin does not match the source",
+    ]
+    assert view.problem_count == count + 1  # the loss, and each failed file, as before
+    assert [row.name for row in view.clips] == [
+        "f1.bin",
+        f"a/ ({count // 2} files)",
+        f"b/ ({count // 2 - 1} files)",
+    ]
+    assert (
+        view.clips[0].states[1][1].text == "FAILED: /mnt/SHUTTLE/A001R1AB/b/f1.bin does "
+        "not match the source"
+    )
+    for row in view.clips[1:]:
+        (_, first), (_, second) = row.states
+        assert first.text == "Verified now"
+        assert second.level == "failed" and second.text == LOST_COPY
+    # A few files of a loss keep their lines: each is named on page 1.
+    few = _lost_card(MAX_LOSS_LINES + 1)  # its first file's error is the loss's reason
+    view = build_view(few, group_clips(few["files"]), {}, [])
+    assert len(view.problems) == 1 + MAX_LOSS_LINES + 1
+    assert not any("files FAILED on destination" in line for line in view.problems)
+
+
+def test_a_card_gone_away_stands_for_the_files_it_failed() -> None:
+    """Failed before (QA: a card of 3,000 files pulled mid-card, a PDF of 200 pages): two
+    lines a file on page 1 under the card's line, which counts them already. Past
+    MAX_LOSS_LINES files that line stands for them and their rows fold; a file that failed
+    otherwise (a read error of its own, not one a gone card gives) keeps its lines."""
+    from offload.report.content import GONE_COPY, MAX_FILE_ROWS, MAX_LOSS_LINES
+
+    def card(count: int) -> dict[str, Any]:
+        files = []
+        for i in range(count):
+            error = f"cannot open source /media/A001/f{i}.bin: Transport endpoint is not " + (
+                "connected (ENOTCONN)" if i else "connected"  # f0: not of the gone card
+            )
+            files.append(
+                {
+                    "path": f"f{i}.bin",
+                    "size_bytes": 1,
+                    "source_error": error,
+                    "destinations": [{"index": 0, "status": "failed", "error": error}],
+                }
+            )
+        gone = "the card /media/A001 went away during the offload (...)"
+        return job(files=files, destinations=job()["destinations"][:1], card_gone=gone)
+
+    data = card(MAX_FILE_ROWS + 10)
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.problems == [
+        data["card_gone"],
+        "Card read FAILED: cannot open source /media/A001/f0.bin: Transport endpoint is not "
+        "connected",
+        "Destination 1: RAID1: FAILED: cannot open source /media/A001/f0.bin: Transport "
+        "endpoint is not connected",
+    ]
+    assert [row.name for row in view.clips] == [
+        "f0.bin",
+        f"(card root)/ ({MAX_FILE_ROWS + 9} files)",
+    ]
+    folded = view.clips[1]
+    assert folded.states[0][1].text == GONE_COPY
+    assert (
+        f"✖ CARD READ FAILED: {MAX_FILE_ROWS + 9} of {MAX_FILE_ROWS + 9} files"
+        in (folded.details[-1])
+    )
+    few = card(MAX_LOSS_LINES + 1)
+    assert len(build_view(few, group_clips(few["files"]), {}, []).problems) == 1 + 2 * (
+        MAX_LOSS_LINES + 1
+    )
+
+
+def test_folders_of_one_cause_past_the_limit_are_one_line() -> None:
+    """QA: a card gone away gave page 1 a line for each card folder whose time could not be
+    read, and a drive gone read-only one for each folder whose time it refused (the
+    terminal counts both, ``failure_lines``): past MAX_LOSS_LINES of one cause, one line
+    with the count; fewer keep their lines; another folder error keeps its own."""
+    from offload.report.content import MAX_LOSS_LINES
+
+    count = MAX_LOSS_LINES + 5
+    unread = [
+        f"cannot read the time of the card's folder /media/A001/C{i:03d} (for "
+        f"/mnt/RAID1/A001R1AB/C{i:03d}): Transport endpoint is not connected; check the card"
+        for i in range(count)
+    ]
+    refused = [
+        f"cannot set the time of folder /mnt/SHUTTLE/A001R1AB/C{i:03d}: Read-only file system "
+        "(EROFS)"
+        for i in range(count)
+    ]
+    other = "cannot make folder /mnt/RAID1/A001R1AB/X: Permission denied (EACCES)"
+    unset = [{"index": 1, "errno": "EROFS", "message": m} for m in refused]
+    data = job(
+        folder_errors=[*unread, other, *refused],
+        folder_times_unset=unset,
+        card_gone="the card /media/A001 went away during the offload (...)",
+        exit_code=1,
+    )
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    folder_lines = view.problems[view.problems.index(data["card_gone"]) + 1 :]
+    folder_lines = [line for line in folder_lines if "folder" in line]
+    assert folder_lines == [
+        f"{count} folders of the card whose times could not be read: the card went away (the "
+        "first problem); the JSON report lists each",
+        other,
+        f"{count} folders on destination 2: SHUTTLE whose times could not be set (EROFS), the "
+        f"first: {refused[0]}; the JSON report lists each",
+    ]
+    assert (
+        view.problem_count
+        == build_view(
+            job(folder_errors=[], exit_code=1, card_gone=data["card_gone"]),
+            group_clips(data["files"]),
+            {},
+            [],
+        ).problem_count
+        + 2 * count
+        + 1
+    )
+    few = job(folder_errors=refused[:MAX_LOSS_LINES], folder_times_unset=unset, exit_code=1)
+    assert (
+        build_view(few, group_clips(few["files"]), {}, []).problems[-MAX_LOSS_LINES:]
+        == (refused[:MAX_LOSS_LINES])
+    )

@@ -508,6 +508,7 @@ class CopyJob:
                 lost=state.lost is not None,
                 lost_reason=None if state.lost is None else state.lost.message,
                 lost_errno=None if state.lost is None else state.lost.errno,
+                lost_at=state.lost_at,
                 copy_s=state.copy_s,
                 verify_s=state.verify_s,
             )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -113,6 +114,7 @@ class DestinationState:
         # A destination not flushed (--noflush) is neither synced nor read back from the media.
         self.flush = index not in options.noflush_destinations
         self.lost: OffloadError | None = None
+        self.lost_at: float | None = None  # when it was lost (Unix seconds)
         self._lost_lock = threading.Lock()
         self.batches: queue.Queue[list[Pending] | None] = queue.Queue(maxsize=_PENDING_BATCHES)
         self.copy_s = 0.0
@@ -134,6 +136,7 @@ class DestinationState:
             if self.lost is not None:
                 return
             self.lost = error
+            self.lost_at = time.time()
         self.sink.emit(DestinationLost(self.index, error.message, error.errno))
 
     def internal_error(self, exc: BaseException) -> None:

@@ -26,6 +26,7 @@ several files says once how many of them: "; 1 of 2 files under another name, ..
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import time
@@ -42,6 +43,7 @@ from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry, empty_noun, spans_missing_why
+from offload.report.loss import CARD_FOLDER_UNREAD, LISTED_ALONE, Losses, error_words
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
@@ -76,6 +78,18 @@ MAX_CLIP_ROWS = 1000
 # Ctrl-C, where one row per folder says "Cancelled: 95 of 100 files" and the JSON and CSV
 # name each. A file failed, missing, or that the card did not read keeps its own row.
 FOLDABLE = GOOD | {"cancelled"}
+# A destination lost mid-run (a drive pulled) fails every file it had not verified, each
+# with its error saying so (``loss.of_the_loss``): past this many such files, page 1 counts
+# them in one line under the LOST line that gives the cause, instead of a line a file (a
+# card of 3,005 files made 8 pages of one sentence), and their rows fold as good ones do,
+# their state there worded ``LOST_COPY`` (the cause once, on page 1). Each file that failed
+# for a reason of its own keeps its line and its row. The JSON and CSV name every file.
+# Likewise a card gone away during the offload (``card_gone``): past this many files that
+# failed for it, its line (which counts them) stands for them, and their rows fold, worded
+# ``GONE_COPY`` (a card of 3,000 files pulled at its 1,096th: a PDF of 166 pages).
+MAX_LOSS_LINES = LISTED_ALONE
+LOST_COPY = "FAILED: not verified here: the destination was lost (the cause is under Problems)"
+GONE_COPY = "FAILED: not verified here: the card went away (the cause is under Problems)"
 # Warnings of the run (the JSON's ``warnings``) shown per code on page 1; past this many of one
 # code (a damaged destination gives one ``copy-no-longer-matches`` per copy), the rest are
 # counted in one line: page 1 stays a page, the JSON lists them all.
@@ -286,15 +300,33 @@ def clip_state(clip: Clip, index: int, *, reread: frozenset[int] = frozenset()) 
 
 
 def clip_states(
-    clip: Clip, indexes: Iterable[int], *, reread: frozenset[int] = frozenset()
+    clip: Clip,
+    indexes: Iterable[int],
+    *,
+    reread: frozenset[int] = frozenset(),
+    losses: Losses | None = None,
 ) -> list[State]:
     """``clip_state(clip, index)`` for each of *indexes*, each file's copies read once (a
-    file's ``destinations`` is built each time it is read: ``FileEntryView``)."""
+    file's ``destinations`` is built each time it is read: ``FileEntryView``); *losses*:
+    ``_file_states``."""
     indexes = list(indexes)
-    return _row_states(clip.files, _file_states(clip.files, indexes, reread)[0], len(indexes))
+    states = _file_states(clip.files, indexes, reread, losses)[0]
+    return _row_states(clip.files, states, len(indexes))
 
 
 _MISSING = {"status": "missing"}
+_LOST = State("failed", LOST_COPY)
+_GONE = State("failed", GONE_COPY)
+
+
+@functools.lru_cache(maxsize=64)
+def _alike(words: str, count: int) -> State:
+    """The words of a copy that failed as *count* copies of its destination did, with the
+    error *words* (``Losses.alike``): the first of them is named on page 1."""
+    return State(
+        "failed", f"FAILED: {words} ({count:,} files failed so here; the first is under Problems)"
+    )
+
 
 #: A file's copy on one destination as a row counts it (``_file_states``): its state, and
 #: whether it is under another name than its card file's (``--keep-both``), which the
@@ -308,26 +340,49 @@ KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-
 
 
 def _file_states(
-    files: Sequence[FileEntry], indexes: Sequence[int], reread: frozenset[int]
+    files: Sequence[FileEntry],
+    indexes: Sequence[int],
+    reread: frozenset[int],
+    losses: Losses | None = None,
 ) -> tuple[list[list[_Copy]], bool]:
     """Each of *files*' states on *indexes* (a list a file: ``describe`` of its first copy on
     each, and whether it is under another name: ``_Copy``), and whether all of them are
-    ``FOLDABLE`` (good, or cancelled) and the card read every file (a row that may be
-    folded). One read of each file's copies: the documents of a 50,000-file card read them
+    ``FOLDABLE`` (good, or cancelled, or a failure of a cause many files share) and the
+    card read every file or failed only as a card gone away fails (a row that may be
+    folded). *losses*: the run's (``Losses.of_report``); a failure of a destination's loss
+    is worded ``LOST_COPY``, a failed copy of a file the card gone away failed
+    ``GONE_COPY``, one of an error many copies of its destination share (``Losses.alike``)
+    that error and their count (``_alike``). One
+    read of each file's copies: the documents of a 50,000-file card read them
     once for this and once for the page-1 counts (``build_view``), where they were read
     three times (a view's copies are made each time they are read)."""
     states: list[list[_Copy]] = []
     fine = True
     for entry in files:
-        if fine and entry.get("source_error"):
+        source_error = entry.get("source_error")
+        gone = bool(source_error) and losses is not None and losses.of_card(source_error)
+        if fine and source_error and not gone:
             fine = False
         copies: dict[Any, Any] = {}
         for d in entry.get("destinations", ()):
             copies.setdefault(d.get("index"), d)  # the first copy of an index
         mine = []
+        explained = 0  # copies failed of a cause the row's words name for many files
         for index in indexes:
             copy = copies.get(index, _MISSING)
             state = describe(copy, reread=reread)
+            if state.level == "failed" and losses is not None:
+                error, path = str(copy.get("error") or ""), str(entry.get("path"))
+                cause = None
+                if gone:
+                    cause = _GONE
+                elif losses.of_destination(index, error, path):
+                    cause = _LOST
+                elif alike := losses.alike_count(index, error, path):
+                    cause = _alike(error_words(error, path), alike)
+                if cause is not None:
+                    state = cause
+                    explained += 1
             final = copy.get("final_path")
             # A copy there, under another name: the rule of the KEPT BOTH warning.
             beside = bool(
@@ -337,10 +392,8 @@ def _file_states(
             )
             mine.append((state, beside))
         if fine:
-            for state, _beside in mine:
-                if state.level not in FOLDABLE:
-                    fine = False
-                    break
+            bad = sum(1 for state, _beside in mine if state.level not in FOLDABLE)
+            fine = bad == explained
         states.append(mine)
     return states, fine
 
@@ -584,10 +637,12 @@ def _clip_row(
     states: list[State] | None = None,
     *,
     all_read: bool = False,
+    losses: Losses | None = None,
 ) -> ClipRow:
     """The row of *clip*; *states*: its state on each destination of *labels* when known
-    (``_row_states``), else worded here; *all_read*: the card read each of its files (no
-    ``source_error`` to look for: a folded row's files are all fine)."""
+    (``_row_states``), else worded here (*losses*: ``_file_states``); *all_read*: no file's
+    ``source_error`` to give a line each (a folded row's files are fine, or failed as a card
+    gone away fails: the row counts those)."""
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -679,7 +734,9 @@ def _clip_row(
         states=list(
             zip(
                 labels.values(),
-                clip_states(clip, labels, reread=reread) if states is None else states,
+                clip_states(clip, labels, reread=reread, losses=losses)
+                if states is None
+                else states,
                 strict=True,
             )
         ),
@@ -814,14 +871,16 @@ def _media_rows(
     clips: list[tuple[Clip, MediaInfo | None]],
     labels: dict[int, str],
     reread: frozenset[int] = frozenset(),
+    losses: Losses | None = None,
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
-    clips and audio takes in a good state without a thumbnail.
+    clips and audio takes in a good state (or failed only by a lost destination's loss or
+    the card gone away: ``_file_states``, *losses*) without a thumbnail.
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
     if len(clips) <= MAX_CLIP_ROWS:
-        return [_clip_row(clip, info, labels, reread) for clip, info in clips]
+        return [_clip_row(clip, info, labels, reread, losses=losses) for clip, info in clips]
     indexes = list(labels)
     rows: list[ClipRow] = []
     folded: dict[str, tuple[list[tuple[Clip, MediaInfo | None]], list[_Tally]]] = {}
@@ -831,9 +890,9 @@ def _media_rows(
             or (info is not None and info.thumbnail)
             or not_sound(clip, info)  # a row of its own: never counted as an audio take
         ):
-            rows.append(_clip_row(clip, info, labels, reread))
+            rows.append(_clip_row(clip, info, labels, reread, losses=losses))
             continue
-        states, fine = _file_states(clip.files, indexes, reread)
+        states, fine = _file_states(clip.files, indexes, reread, losses)
         if not fine:
             row_states = _row_states(clip.files, states, len(indexes))
             rows.append(_clip_row(clip, info, labels, reread, row_states))
@@ -860,7 +919,8 @@ def _media_rows(
         row.details = [
             f"{plural(len(members), noun)}{'' if noun == 'audio take' else ' without a thumbnail'} "
             f"({plural(len(entries), 'file')} with their sidecars), "
-            "each listed in the JSON/CSV report"
+            "each listed in the JSON/CSV report",
+            *_gone_details(entries),
         ]
         rows.append(row)
     return rows
@@ -891,26 +951,99 @@ def _folded_row(
     return row
 
 
+def _gone_details(entries: list[FileEntry]) -> list[str]:
+    """A folded row's line for its files the card gone away failed (the only files with a
+    ``source_error`` a folded row holds: ``_file_states``), or none."""
+    gone = sum(1 for entry in entries if entry.get("source_error"))
+    if not gone:
+        return []
+    return [
+        f"✖ CARD READ FAILED: {gone} of {plural(len(entries), 'file')}: the card went away "
+        "(the cause is under Problems)"
+    ]
+
+
+def _folder_error_lines(
+    data: Mapping[str, Any], labels: Mapping[int, str]
+) -> tuple[list[str], int]:
+    """Page 1's lines for the JSON's ``folder_errors``, and how many of them a line of
+    another stands for. Each its line, but past MAX_LOSS_LINES of one cause, one line with
+    the count (the JSON lists each): the card's folders whose time could not be read once
+    the card went away (``card_gone``: a card of 300 clip folders, 300 lines), and the
+    folders whose time one destination refused with one errno (``folder_times_unset``: a
+    drive gone read-only refuses each), as the terminal's ``failure_lines`` counts them."""
+    errors = [str(error) for error in data.get("folder_errors") or []]
+    causes: dict[str, tuple[Any, ...]] = {
+        str(entry.get("message")): (entry.get("index"), entry.get("errno"))
+        for entry in data.get("folder_times_unset") or []
+        if entry.get("errno") is not None and entry.get("index") in labels
+    }
+    gone = bool(data.get("card_gone"))
+    by_cause: dict[tuple[Any, ...], list[int]] = {}
+    for at, error in enumerate(errors):
+        cause = ("card",) if gone and error.startswith(CARD_FOLDER_UNREAD) else causes.get(error)
+        if cause is not None:
+            by_cause.setdefault(cause, []).append(at)
+    counted: dict[int, str] = {}  # a cause's first line's place → the line that counts it
+    dropped: set[int] = set()
+    for cause, places in by_cause.items():
+        if len(places) <= MAX_LOSS_LINES:
+            continue
+        dropped.update(places)
+        if cause == ("card",):
+            counted[places[0]] = (
+                f"{len(places):,} folders of the card whose times could not be read: the card "
+                "went away (the first problem); the JSON report lists each"
+            )
+        else:
+            counted[places[0]] = (
+                f"{len(places):,} folders on destination {labels[cause[0]]} whose times could not "
+                f"be set ({cause[1]}), the first: {errors[places[0]]}; the JSON report lists each"
+            )
+    lines = [
+        counted.get(at, error)
+        for at, error in enumerate(errors)
+        if at not in dropped or at in counted
+    ]
+    return lines, len(dropped) - len(counted)
+
+
 def _file_rows(
-    files: list[Clip], labels: dict[int, str], reread: frozenset[int] = frozenset()
+    files: list[Clip],
+    labels: dict[int, str],
+    reread: frozenset[int] = frozenset(),
+    losses: Losses | None = None,
 ) -> list[ClipRow]:
+    """A row per other file; past MAX_FILE_ROWS, one per folder for those in a good state
+    (or failed only by a lost destination's loss or the card gone away: ``_file_states``,
+    *losses*)."""
     if len(files) <= MAX_FILE_ROWS:
-        return [_clip_row(clip, None, labels, reread) for clip in files]
+        return [_clip_row(clip, None, labels, reread, losses=losses) for clip in files]
+    indexes = list(labels)
     rows: list[ClipRow] = []
-    folded: dict[str, list[FileEntry]] = {}
+    folded: dict[str, tuple[list[FileEntry], list[_Tally]]] = {}
     for clip in files:
-        states = clip_states(clip, labels, reread=reread)
         # A file the card did not read keeps its row, its error on it, as a clip does
         # (``_file_states``): folded, its folder's row said nothing of it.
-        if any(state.level not in FOLDABLE for state in states) or any(
-            entry.get("source_error") for entry in clip.files
-        ):
-            rows.append(_clip_row(clip, None, labels, reread, states))
-        else:
-            folded.setdefault(clip.folder, []).extend(clip.files)
-    for folder, entries in sorted(folded.items()):
-        row = _folded_row(folder, plural(len(entries), "file"), "folder", entries, labels, reread)
-        row.details = [f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report"]
+        states, fine = _file_states(clip.files, indexes, reread, losses)
+        if not fine:
+            row_states = _row_states(clip.files, states, len(indexes))
+            rows.append(_clip_row(clip, None, labels, reread, row_states))
+            continue
+        group = folded.get(clip.folder)
+        if group is None:
+            group = folded[clip.folder] = ([], [_Tally() for _ in indexes])
+        group[0].extend(clip.files)
+        for entry, mine in zip(clip.files, states, strict=True):
+            for tally, (state, beside) in zip(group[1], mine, strict=True):
+                tally.add(state, entry, beside=beside)
+    for folder, (entries, tallies) in sorted(folded.items()):
+        count = plural(len(entries), "file")
+        row = _folded_row(folder, count, "folder", entries, labels, reread, tallies)
+        row.details = [
+            f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report",
+            *_gone_details(entries),
+        ]
         rows.append(row)
     return rows
 
@@ -1130,12 +1263,14 @@ def build_view(
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
     reread = reread_by_cascade(data)
+    losses = Losses.of_report(data)
     rows = _media_rows(
         [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"],
         labels,
         reread,
+        losses,
     )
-    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread))
+    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, losses))
     # Failures first; then clips and sequences, then other files (each in path order).
     order = {
         **dict.fromkeys(("clip", "sequence", "audio", "not-sound", "empty", "clips", "takes"), 0),
@@ -1148,13 +1283,17 @@ def build_view(
         problems.append(str(data["card_gone"]))
     if data.get("cancelled"):
         problems.append("The offload was CANCELLED before it finished: run it again to resume.")
-    lost = False
-    for d in destinations:
-        if d.get("lost"):
-            lost = True
-            problems.append(
-                f"Destination {destination_label(d)} LOST: {d.get('lost_reason') or 'no reason'}"
-            )
+    lost = any(d.get("lost") for d in destinations)
+    # A lost destination's failures of the loss, by index: its LOST line then their lines,
+    # or one line counting them past MAX_LOSS_LINES (placed once the files are read).
+    of_loss: dict[int, list[str]] = {index: [] for index in losses.destinations}
+    # The files that failed for the card gone away (its line, first, counts them), and
+    # where their lines are among ``failed_lines``: past MAX_LOSS_LINES files, taken out.
+    gone_files = 0
+    gone_at: list[int] = []
+    # Failures many copies of one destination share (``Losses.alike``): their one line's
+    # place among ``failed_lines``, by (destination, error).
+    alike_at: dict[tuple[int, str], int] = {}
     # One pass over the files' copies for the failures, the counts by state, the copies
     # read back through a cache and what a cascade wrote or failed on its slow destinations:
     # a file's ``destinations`` is made each time it is read after an offload
@@ -1162,7 +1301,7 @@ def build_view(
     cascaded: dict[str, Any] = data.get("cascade") or {}
     slow = set(cascaded.get("destinations") or [])
     slow_fed = slow_failed = fast_failed = False
-    failed_lines = []
+    failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
     read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
     cached = 0
@@ -1172,8 +1311,12 @@ def build_view(
         if card_bypass in _THROUGH_A_CACHE:
             card_cached += 1
             card_server += card_bypass == "server"
+        gone = losses.of_card(entry.get("source_error"))
+        gone_files += gone
         if entry.get("source_error"):
             error = str(entry["source_error"])
+            if gone:
+                gone_at.append(len(failed_lines))
             failed_lines.append(
                 f"Card read FAILED: {error}"
                 if names_path(error, entry["path"])
@@ -1182,13 +1325,30 @@ def build_view(
         for dest in entry.get("destinations", []):
             status = dest.get("status")
             if status == "failed":
-                label = labels.get(int(dest.get("index", 0)), "?")
+                index = int(dest.get("index", 0))
+                label = labels.get(index, "?")
                 error = str(dest.get("error") or "no reason recorded")
-                failed_lines.append(
+                line = (
                     f"Destination {label}: FAILED: {error}"
                     if names_path(error, entry["path"])
                     else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
+                if losses.of_destination(index, error, str(entry["path"])):
+                    of_loss[index].append(line)
+                elif not gone and (alike := losses.alike_count(index, error, entry["path"])):
+                    # One line for them all, where the first came (made once counted).
+                    key = (index, error_words(error, str(entry["path"])))
+                    if key not in alike_at:
+                        alike_at[key] = len(failed_lines)
+                        failed_lines.append(
+                            f"{alike:,} files FAILED on destination {label} with the same "
+                            f"error ({key[1]}), the first: {line}; the CSV and JSON reports "
+                            "list each, with its error"
+                        )
+                else:
+                    if gone:
+                        gone_at.append(len(failed_lines))
+                    failed_lines.append(line)
             if slow and dest.get("index") not in slow:
                 fast_failed = fast_failed or status == "failed"
             if slow and dest.get("index") in slow:
@@ -1214,7 +1374,27 @@ def build_view(
                 cached += 1
     # The lists are capped; the count is not (unlisted: problems a "… and N more" line
     # stands for, beyond the line itself).
-    unlisted = 0
+    unlisted = sum(losses.alike[key] - 1 for key in alike_at)
+    if gone_files > MAX_LOSS_LINES:
+        dropped = set(gone_at)
+        failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]
+        unlisted += len(dropped)
+    for d in destinations:
+        if not d.get("lost"):
+            continue
+        label = destination_label(d)
+        at = f" at {when(d['lost_at'])}" if d.get("lost_at") else ""  # reports before: none
+        problems.append(f"Destination {label} LOST{at}: {d.get('lost_reason') or 'no reason'}")
+        taken = of_loss.get(int(d.get("index", 0))) or []
+        if len(taken) <= MAX_LOSS_LINES:
+            problems.extend(taken)
+            continue
+        problems.append(
+            f"{len(taken):,} files FAILED on destination {label}, lost{at} before their "
+            "copies there were verified (the line above gives the cause): the CSV and JSON "
+            "reports list each, with its error"
+        )
+        unlisted += len(taken) - 1
     problems.extend(failed_lines[:MAX_PROBLEM_LINES])
     if len(failed_lines) > MAX_PROBLEM_LINES:
         more = len(failed_lines) - MAX_PROBLEM_LINES
@@ -1237,8 +1417,9 @@ def build_view(
             more = len(listed) - MAX_PROBLEM_LINES
             problems.append(f"… and {more} more missing from the card")
             unlisted += more - 1
-    for error in data.get("folder_errors") or []:
-        problems.append(str(error))
+    folder_lines, folded = _folder_error_lines(data, labels)
+    problems.extend(folder_lines)
+    unlisted += folded
     for symlink in data.get("symlinks") or []:
         if symlink.get("status") == "failed":
             error, path = str(symlink.get("error")), str(symlink.get("relative_path"))

@@ -5,12 +5,9 @@ counting the other files that failed there of it. A card of 2,000 files on a dri
 its first file prints those two lines, not 2,000; the JSON report, the CSV, the HTML/PDF and
 ``--json``'s events keep every file.
 
-A failure there is counted as of the loss only when its error says so: it names the loss's
-reason (the engine's "not copied: destination lost (REASON)", "PATH not copied: the
-destination failed (REASON)", or the reason itself), or it is the same error as the loss's
-for another file of that destination (the same words once each error's own path, the
-file's, is taken out: the files in flight when the drive went, each failing with the same
-errno). Any other failure there (a mismatch found before the loss) keeps its own line.
+A failure there is counted as of the loss only when its error says so (``loss.of_the_loss``,
+the judgement the HTML and PDF make too). Any other failure there (a mismatch found before
+the loss) keeps its own line.
 
 Likewise the folders whose time a destination refused (``folder_error_lines``): a drive gone
 read-only refuses each one's, and one line with a count stands for those of one errno."""
@@ -24,6 +21,7 @@ from offload.card import CARD_FOLDER_UNREAD, OffloadReport
 from offload.card_presence import of_the_gone_card
 from offload.destinations.s3url import display_path
 from offload.errors import printable_name
+from offload.report.loss import LISTED_ALONE, error_words, of_the_loss
 
 
 def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -31,12 +29,18 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     entries, in their order: each distinct error once; a lost destination's failures of the
     loss as its first one, prefixed with the destination (and the cause, where that error
     does not give it), then ``... and N
-    more files on DEST failed: same cause``, the count placed right after that first line."""
+    more files on DEST failed: same cause``, the count placed right after that first line;
+    likewise the copies of one destination past ``LISTED_ALONE`` failed with one error once
+    each one's path is taken out (``_alike``): the first, then ``... and N more files on
+    DEST failed: same error``."""
     gone: set[str] = set()  # the files that failed because the card went away
     if report.card_gone is not None:
         gone = {f.relative_path for f in report.job.files if of_the_gone_card(f.source_error)}
     lost = {d.index: d for d in report.job.destinations if d.lost}
     roots = {d.index: display_path(d.root) for d in report.job.destinations}
+    unread = {f.relative_path for f in report.job.files if f.source_error}
+    alike = _alike(failed, gone | unread, lost)
+    alike_first: dict[tuple[int, str], int] = {}  # (destination, error) → its first line
     lines: list[str] = []
     seen: set[str] = set()
     first_at: dict[int, int] = {}  # lost destination → the index of its first line
@@ -52,7 +56,7 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
         if (
             dest is not None
             and failure["kind"] == "file"
-            and _of_the_loss(error, failure["path"], dest.lost_reason or "")
+            and of_the_loss(error, failure["path"], dest.lost_reason or "")
         ):
             if index in first_at:
                 more[index] += 1
@@ -65,38 +69,48 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
             reason = "" if (dest.lost_reason or "") in error else f" ({dest.lost_reason})"
             lines.append(f"destination {root} lost{reason}: {error}")
             continue
+        key = (index, error_words(error, failure["path"]))
+        if key in alike and failure["kind"] == "file" and failure["path"] not in unread:
+            if key not in alike_first:
+                alike_first[key] = len(lines)
+                lines.append(error)
+            continue
         if error not in seen:
             seen.add(error)
             lines.append(error)
-    for index in sorted(first_at, key=first_at.__getitem__, reverse=True):
-        if more[index]:
-            count = more[index]
-            root = printable_name(roots[index])
-            lines.insert(
-                first_at[index] + 1,
-                f"... and {count:,} more {'file' if count == 1 else 'files'} on {root} failed: "
-                "same cause (the reports list each)",
-            )
+    counted = [(at, index, more[index], "cause") for index, at in first_at.items() if more[index]]
+    counted += [(at, key[0], alike[key] - 1, "error") for key, at in alike_first.items()]
+    for at, index, count, what in sorted(counted, reverse=True):
+        root = printable_name(roots[index])
+        lines.insert(
+            at + 1,
+            f"... and {count:,} more {'file' if count == 1 else 'files'} on {root} failed: "
+            f"same {what} (the reports list each)",
+        )
     return lines
 
 
-def _of_the_loss(error: str, path: str, reason: str) -> bool:
-    """Whether a file's *error* on a lost destination is the loss (``reason``) itself, says
-    it, or is the same error for this file (*path*, its relative path, named in it)."""
-    if not reason:
-        return False
-    if reason in error:
-        return True
-    return _without_path(error, path) == _without_path(reason, None)
-
-
-def _without_path(message: str, path: str | None) -> str:
-    """*message* with the path it names taken out: everything up to its last ``: `` before
-    the OS's words (``PATH: Input/output error (EIO)`` → ``Input/output error (EIO)``), or,
-    for a known *path*, whatever precedes it."""
-    if path and path in message:
-        message = message[message.rindex(path) + len(path) :]
-    return message.rpartition(": ")[2]
+def _alike(
+    failed: Sequence[Mapping[str, Any]], named: set[str], lost: Mapping[int, Any]
+) -> dict[tuple[int, str], int]:
+    """The errors more than ``LISTED_ALONE`` copies of one destination failed with (their
+    paths taken out: ``loss.error_words``), by (destination, error), with their counts: the
+    copies of a folder a drive refused (EACCES at each create), each naming its own
+    temporary file, are one line and a count, as the documents count them
+    (``loss.Losses.alike``). Not on a lost destination (its loss is counted; any other
+    failure there is named), nor those of the files *named* otherwise (the card gone
+    away's, those the card did not read: each named)."""
+    counts: dict[tuple[int, str], int] = {}
+    for failure in failed:
+        path, index = failure["path"], failure["destination_index"]
+        if failure["kind"] != "file" or path in named:
+            continue
+        if index in lost:  # as the documents: a lost destination's own failures each named
+            continue
+        error = failure["error"] or path
+        key = (index, error_words(error, path))
+        counts[key] = counts.get(key, 0) + 1
+    return {key: count for key, count in counts.items() if count > LISTED_ALONE}
 
 
 def folder_error_lines(report: OffloadReport) -> list[str]:

@@ -323,6 +323,9 @@ def report_data(
                 "endpoint": report.endpoints.get(d.index),
                 "lost": d.lost,
                 "lost_reason": d.lost_reason,
+                # When the engine gave it up (its first failure of the loss): the reports'
+                # "LOST at 14:02:33 UTC"; null when not lost (and in reports before it).
+                "lost_at": iso_date(d.lost_at),
                 # A link the destination could not hold, or its manifests or report not
                 # written there, is a failure there too (exit 1).
                 "result": report.destination_result(d),

@@ -255,6 +255,7 @@ _DESTINATION = obj(
         "endpoint": _o(_TEXT),
         "lost": _o(nullable(BOOL)),
         "lost_reason": _o(_TEXT),
+        "lost_at": _o(nullable(DATE)),
         "unreachable": _o(_TEXT),
         "result": _o(_TEXT),
         **{

@@ -1,0 +1,147 @@
+"""Which failures a lost destination's loss explains: the one judgement the terminal's
+``ERROR`` lines (``failure_lines``) and the documents (``content``: page 1's problems and
+the clip list's rows) make of a file's error on a destination lost mid-run (a drive
+pulled, its filesystem answering EIO, unmounted).
+
+Likewise a card that went away during the offload (the report's ``card_gone``: pulled, its
+reader gone): a file whose source error is what a gone card gives (``of_the_gone_card``:
+an OS error of ``GONE_ERRNOS``, as ``errors.source_io_error`` words it) failed because the
+card was gone, and the card's line stands for it.
+
+A failure there is of the loss only when its error says so: it names the loss's reason
+(the engine's "not copied: destination lost (REASON)", "PATH not copied: the destination
+failed (REASON)", "PATH not completed: the destination failed (REASON)", or the reason
+itself), or it is the same error as the loss's for another file of that destination (the
+same words once each error's own path, the file's, is taken out: the files in flight when
+the drive went, each failing with the same errno). Any other failure there (a mismatch
+found before the loss, a file changed on the card) is its own, and named as such.
+
+And a failure many files of one destination share (``Losses.alike``): past
+``LISTED_ALONE`` failed copies there with the same error once each one's own path is taken
+out (``error_words``: "Permission denied (EACCES)" for each file of a folder the drive
+refuses), the documents count them in one line; a read-back that did not match names its
+digests, a file changed on the card its sizes or dates, so each of those stays its own.
+
+Imports only ``errno`` and ``offload.errors``: the documents' worker loads it."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from offload.errors import DRIVE_GONE_ERRNOS
+
+#: Past this many files failed of one cause (a lost destination, the card gone away, one
+#: error on one destination), the documents count them in one line instead of a line each.
+LISTED_ALONE = 20
+
+#: How the error of a card folder whose time could not be read begins (``card.py`` words it:
+#: a card gone away gives one a folder, which its line stands for).
+CARD_FOLDER_UNREAD = "cannot read the time of the card's folder"
+
+#: What a card gone away gives its files' reads: a drive gone, a path gone, an I/O error.
+GONE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset({errno.ENOENT, errno.ENOTDIR, errno.EIO})
+# How ``errors.describe_os_error`` ends for each (a source error's last words).
+_GONE_ENDINGS = tuple(f"({errno.errorcode[code]})" for code in sorted(GONE_ERRNOS))
+
+
+def of_the_gone_card(error: str | None) -> bool:
+    """Whether a file's source *error* is what a card that went away gives (an OS error of
+    ``GONE_ERRNOS``, as ``errors.source_io_error`` words it): such a file failed because the
+    card was gone, and the card's line stands for it."""
+    return error is not None and error.endswith(_GONE_ENDINGS)
+
+
+class Losses(NamedTuple):
+    """What a run lost whole, as its JSON report says: each lost destination's
+    ``lost_reason`` by index (those that recorded one), and whether the card went away
+    (``card_gone``). ``of(...)`` says whether a copy's failure is of one of them."""
+
+    destinations: Mapping[int, str]
+    card_gone: bool
+    #: (destination index, ``error_words``) → how many copies failed so there, for each
+    #: such error of more than ``LISTED_ALONE`` copies of a destination not lost.
+    alike: Mapping[tuple[int, str], int] = {}
+
+    @classmethod
+    def of_report(cls, data: Mapping[str, Any]) -> Losses:
+        """The losses of the JSON report (or its data) *data*. Its files are read (once,
+        each file's copies) only when a destination not lost counts more than
+        ``LISTED_ALONE`` failed files (``files_failed``): a report of 50,000 files builds
+        each file's copies when they are read (``FileEntryView``)."""
+        destinations = data.get("destinations")
+        if not isinstance(destinations, list | tuple):  # none (validate.py checks the shape)
+            destinations = ()
+        losses = cls(
+            {
+                int(d.get("index", i)): str(d["lost_reason"])
+                for i, d in enumerate(destinations)
+                if d.get("lost") and d.get("lost_reason")
+            },
+            bool(data.get("card_gone")),
+        )
+        if not any(
+            not d.get("lost") and int(d.get("files_failed") or 0) > LISTED_ALONE
+            for d in destinations
+        ):
+            return losses
+        lost = {int(d.get("index", i)) for i, d in enumerate(destinations) if d.get("lost")}
+        counts: dict[tuple[int, str], int] = {}
+        for entry in data.get("files") or ():
+            if losses.of_card(entry.get("source_error")):
+                continue
+            path = str(entry.get("path"))
+            for copy in entry.get("destinations") or ():
+                if copy.get("status") != "failed":
+                    continue
+                index, error = int(copy.get("index", 0)), str(copy.get("error") or "")
+                if index in lost:  # its loss counted; any other failure there named
+                    continue
+                key = (index, error_words(error, path))
+                counts[key] = counts.get(key, 0) + 1
+        alike = {key: count for key, count in counts.items() if count > LISTED_ALONE}
+        return losses._replace(alike=alike) if alike else losses
+
+    def alike_count(self, index: int, error: str, path: str) -> int:
+        """How many copies on destination *index* failed with the error of *path*'s
+        *error* (``alike``), or 0 when they are not more than ``LISTED_ALONE``."""
+        if not self.alike:
+            return 0
+        return self.alike.get((index, error_words(error, path)), 0)
+
+    def of_card(self, source_error: object) -> bool:
+        """Whether a file's *source_error* is of the card gone away."""
+        return self.card_gone and isinstance(source_error, str) and of_the_gone_card(source_error)
+
+    def of_destination(self, index: int, error: str, path: str) -> bool:
+        """Whether a file's (*path*) *error* on destination *index* is of that destination's
+        loss (``of_the_loss``)."""
+        reason = self.destinations.get(index)
+        return reason is not None and of_the_loss(error, path, reason)
+
+
+def of_the_loss(error: str, path: str, reason: str) -> bool:
+    """Whether a file's *error* on a lost destination is the loss (*reason*, the
+    destination's ``lost_reason``) itself, says it, or is the same error for this file
+    (*path*, its relative path, named in it). No *reason* (none recorded): never."""
+    if not reason:
+        return False
+    if reason in error:
+        return True
+    return _without_path(error, path) == _without_path(reason, None)
+
+
+def error_words(error: str, path: str) -> str:
+    """A copy's *error* without the path it names (its file's, *path*, or its temporary
+    file's): the OS's words, which copies failing alike share."""
+    return _without_path(error, path)
+
+
+def _without_path(message: str, path: str | None) -> str:
+    """*message* with the path it names taken out: everything up to its last ``: `` before
+    the OS's words (``PATH: Input/output error (EIO)`` → ``Input/output error (EIO)``), or,
+    for a known *path*, whatever precedes it."""
+    if path and path in message:
+        message = message[message.rindex(path) + len(path) :]
+    return message.rpartition(": ")[2]
