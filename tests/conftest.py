@@ -10,6 +10,8 @@
   beside the checkout where /tmp is a tmpfs).
 * ``judge``: the reference tool ``ascmhl`` 1.2 in its own venv (integration and S3 tests),
   installed when the tests are collected, so its install counts in no test's timeout.
+* A SIGINT inherited as ignored is Python's default again in the test process, so the
+  processes the tests start take a Ctrl-C as from a terminal, however pytest was started.
 * A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own.
 * Under CI=true a skip is a failure (with the skip reason) when the test is a fault test or
   when it skipped because something is missing here: a program, a library, root (every such
@@ -23,6 +25,7 @@ import contextlib
 import itertools
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,6 +51,15 @@ the mount returns ENOTCONN and the test fails with a traceback instead of hangin
 # which says nothing about the code. Speed claims live in `offload bench`.
 settings.register_profile("offload", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("offload")
+
+# A SIGINT this process inherited as ignored (pytest started by a non-interactive shell's
+# ``&``: a script, a loop, a CI step run so) is inherited by every ``offload`` process a
+# test starts, which keeps it ignored as a user's ``offload copy ... &`` must
+# (``handling_signals``): each test that sends one a Ctrl-C then saw the copy run to its
+# end (exit 0 where it checks 130; 8 runs of 8 of the cascade's Ctrl-C test so). Python's
+# own handler, as an interactive pytest has it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 if os.environ.get("OFFLOAD_TESTS_SHARED_MOUNTS") == "1":
     NAMESPACE = mounts.NamespaceResult(False, "OFFLOAD_TESTS_SHARED_MOUNTS=1: host namespace")
