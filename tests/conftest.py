@@ -8,7 +8,10 @@
   docs/reliability.md) skip with the reason when not root or a tool is missing; each mount is
   undone at the end of the test. ``disk_folder``: a folder on a real disk (tmp_path, or
   beside the checkout where /tmp is a tmpfs).
-* ``judge``: the reference tool ``ascmhl`` 1.2 in its own venv (integration and S3 tests).
+* ``judge``: the reference tool ``ascmhl`` 1.2 in its own venv (integration and S3 tests),
+  installed when the tests are collected, so its install counts in no test's timeout.
+* A SIGINT inherited as ignored is Python's default again in the test process, so the
+  processes the tests start take a Ctrl-C as from a terminal, however pytest was started.
 * A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own.
 * Under CI=true a skip is a failure (with the skip reason) when the test is a fault test or
   when it skipped because something is missing here: a program, a library, root (every such
@@ -22,6 +25,7 @@ import contextlib
 import itertools
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,6 +52,15 @@ the mount returns ENOTCONN and the test fails with a traceback instead of hangin
 settings.register_profile("offload", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("offload")
 
+# A SIGINT this process inherited as ignored (pytest started by a non-interactive shell's
+# ``&``: a script, a loop, a CI step run so) is inherited by every ``offload`` process a
+# test starts, which keeps it ignored as a user's ``offload copy ... &`` must
+# (``handling_signals``): each test that sends one a Ctrl-C then saw the copy run to its
+# end (exit 0 where it checks 130; 8 runs of 8 of the cascade's Ctrl-C test so). Python's
+# own handler, as an interactive pytest has it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 if os.environ.get("OFFLOAD_TESTS_SHARED_MOUNTS") == "1":
     NAMESPACE = mounts.NamespaceResult(False, "OFFLOAD_TESTS_SHARED_MOUNTS=1: host namespace")
 else:
@@ -58,15 +71,43 @@ def _ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1")
 
 
+_judge_install: list[AscmhlJudge | JudgeUnavailable] = []
+"""What installing the judge gave this process (once): the judge, or why it is unavailable."""
+
+
+def _installed_judge() -> AscmhlJudge | JudgeUnavailable:
+    if not _judge_install:
+        try:
+            _judge_install.append(ensure_judge())
+        except JudgeUnavailable as exc:
+            _judge_install.append(exc)
+    return _judge_install[0]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Install the judge before the first test when a collected test uses it (each xdist
+    worker collects: the second waits on the install's lock, then finds it done).
+
+    The install (a venv, ascmhl from PyPI, its sdist) took ~25 s on a quiet machine and over
+    60 s beside two busy CPUs: as the ``judge`` fixture's setup it counted in the timeout of
+    the first test to ask for it, a 60 s fault test's too, which then failed (an ERROR at
+    setup) while every other test that used the judge passed. Here it is no test's time.
+    """
+    if not session.config.option.collectonly and any(
+        "judge" in getattr(item, "fixturenames", ()) for item in session.items
+    ):
+        _installed_judge()
+
+
 @pytest.fixture(scope="session")
 def judge() -> Iterator[AscmhlJudge]:
-    """The reference tool ascmhl 1.2 in its own venv; under CI=true it must be available."""
-    try:
-        found = ensure_judge()
-    except JudgeUnavailable as exc:
+    """The reference tool ascmhl 1.2 in its own venv (installed before the first test,
+    ``pytest_collection_finish``); under CI=true it must be available."""
+    found = _installed_judge()
+    if isinstance(found, JudgeUnavailable):
         if _ci():
-            pytest.fail(f"the ASC MHL judge (ascmhl 1.2) must run under CI: {exc}")
-        pytest.skip(f"the ASC MHL judge (ascmhl 1.2) is unavailable: {exc}")
+            pytest.fail(f"the ASC MHL judge (ascmhl 1.2) must run under CI: {found}")
+        pytest.skip(f"the ASC MHL judge (ascmhl 1.2) is unavailable: {found}")
     try:
         yield found
     finally:

@@ -7,13 +7,11 @@ document was written killed it (-15) with the document cut short, and a closed p
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from support.faultyfs import FaultyFS, signalled_at_stall
+from support.signal_pipes import held_full, one_page
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
-F_SETPIPE_SZ = 1031
 
 
 def _store(folder: Path, count: int = 60) -> None:
@@ -34,16 +32,22 @@ def _store(folder: Path, count: int = 60) -> None:
         (folder / f"notes_{index:03d}_{'n' * 60}.json").write_text("{not json")
 
 
+def _history_json(tmp_path: Path) -> subprocess.Popen[bytes]:
+    """``offload history --json`` of the report folder ``tmp_path/r``, its stdout and stderr
+    pipes, started in *tmp_path*."""
+    return subprocess.Popen(
+        [OFFLOAD, "history", "--json", "--report-dir", str(tmp_path / "r")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+
+
 def _held_in_its_write(process: subprocess.Popen[bytes]) -> int:
     """Shrink *process*'s stdout pipe to one page and wait until it is full (the document
     begun, its writer held in the write); the page's size."""
-    assert process.stdout is not None
-    reader = process.stdout.fileno()
-    page = fcntl.fcntl(reader, F_SETPIPE_SZ, 4096)
-    deadline = time.monotonic() + 30
-    while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
-        assert process.poll() is None and time.monotonic() < deadline, "no document"
-        time.sleep(0.01)
+    reader, page = one_page(process)
+    held_full(process, reader, page, time.monotonic() + 30, "no document")
     return page
 
 
@@ -51,12 +55,7 @@ def _held_in_its_write(process: subprocess.Popen[bytes]) -> int:
 def test_history_json_to_a_reader_that_goes_away_ends_quietly(tmp_path: Path) -> None:
     """``offload history --json | head -c 10``: the reader takes 10 bytes and goes."""
     _store(tmp_path / "r")
-    process = subprocess.Popen(
-        [OFFLOAD, "history", "--json", "--report-dir", str(tmp_path / "r")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-    )
+    process = _history_json(tmp_path)
     try:
         _held_in_its_write(process)
         assert process.stdout is not None
@@ -76,12 +75,7 @@ def test_history_json_signalled_while_its_document_is_written_writes_it_whole(
     tmp_path: Path,
 ) -> None:
     _store(tmp_path / "r")
-    process = subprocess.Popen(
-        [OFFLOAD, "history", "--json", "--report-dir", str(tmp_path / "r")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-    )
+    process = _history_json(tmp_path)
     try:
         page = _held_in_its_write(process)
         for number in (signal.SIGTERM, signal.SIGINT):

@@ -735,8 +735,13 @@ def test_ci_turns_a_skipped_fault_test_into_a_failure(tmp_path: Path, ci: str) -
     tests_dir = Path(__file__).resolve().parents[1]
     env = {**os.environ, "CI": ci, "PYTHONPATH": str(tests_dir)}
     env.pop("PYTEST_ADDOPTS", None)
+    # Its own basetemp (and no cache): by default it shares /tmp/pytest-of-<user> with every
+    # pytest on the machine, and its start removes the oldest numbered folder there, which
+    # may be a whole suite's (6 GB: under load this test's 60 s timeout ran out meanwhile).
+    inner_temp = tmp_path / "inner-basetemp"
+    argv = [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conftest", "-q", "-rA", "test_inner.py"],
+        [*argv, "--basetemp", str(inner_temp), "-q", "-rA", "test_inner.py"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -744,6 +749,7 @@ def test_ci_turns_a_skipped_fault_test_into_a_failure(tmp_path: Path, ci: str) -
         timeout=300,  # a hang guard: at a load of 12 on two cores the child took over 60 s
         check=False,
     )
+    assert inner_temp.is_dir(), done.stdout  # the session's temporary folders were there
     if ci:
         assert done.returncode == 1, done.stdout
         assert "no device here" in done.stdout and "static skip" in done.stdout

@@ -51,6 +51,27 @@ def offload(*argv: str | Path) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
+def offloaded_once(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *options: str,
+    card: Path | None = None,
+    dest: Path | None = None,
+) -> tuple[Path, Path, Path]:
+    """The run's reports in ``tmp_path/reports`` (``OFFLOAD_REPORT_DIR``); *card* (else card
+    A001 of ``CARD``, made in ``tmp_path/card``) offloaded with *options* to *dest* (else a
+    new folder ``tmp_path/D1``), exit 0 asserted: (card, dest, the copy root)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    if card is None:
+        card = make_card(tmp_path / "card")
+    if dest is None:
+        dest = tmp_path / "D1"
+        dest.mkdir()
+    code, output = offload("copy", *options, card, dest)
+    assert code == 0, output
+    return card, dest, dest / card.name
+
+
 def kill_when_stalled(
     fs: FaultyFS,
     op: str,
@@ -172,13 +193,7 @@ def test_history_removed_after_a_run_is_written_by_the_next(
     """The QA repro: the state a kill before the manifest step leaves (files verified, no
     ascmhl/, or an empty one); the re-run writes the first generation, each file
     ``original`` with the date of the earlier run's verification."""
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    code, output = offload("copy", "--json", card, dest)
-    assert code == 0, output
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch, "--json")
     first_dated = _dated_entries(root)
     assert first_dated and all(e[1] == "original" for e in first_dated.values()), first_dated
     for item in (root / "ascmhl").iterdir():
@@ -215,12 +230,7 @@ def test_generation_lacking_a_verified_file_is_completed(
     """A run that copied a new clip was killed between its ledger and its generation: the
     history holds the older files only; the re-run adds a generation holding the new clip
     (``original``) and the others (``verified``, against the history's hashes)."""
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch)
     kept = sorted((root / "ascmhl").iterdir())
     saved = {p.name: p.read_bytes() for p in kept}
     (card / "CLIPS" / "C9.mov").write_bytes(os.urandom(100_000))
@@ -242,12 +252,7 @@ def test_generation_lacking_a_verified_file_is_completed(
 def test_legacy_mhl_removed_after_a_run_is_written_by_the_next(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", "--mhl", "both", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch, "--mhl", "both")
     (legacy,) = root.glob("A001_*.mhl")
     legacy.unlink()
     code, output = offload("copy", "--mhl", "both", card, dest)
@@ -269,13 +274,9 @@ def test_card_history_carried_but_no_transfer_generation_is_completed(
     step left the destination without any; the next run carries the card's, which records
     every file with the hash the ledger holds, and still writes the transfer generation the
     killed run never wrote (the card's generation alone records no copy)."""
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
     card = make_card(tmp_path / "card")
     assert judge.create(card, "xxh64").clean
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch, card=card)
     assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
     for item in (root / "ascmhl").iterdir():
         item.unlink()
@@ -298,13 +299,9 @@ def test_a_temporary_file_of_a_live_writer_is_kept(
     """Only a dead writer's temporary files are swept: a report being written by a process
     still alive (another run, which released the lock and writes its reports) is kept, as
     is a file of the card's own that merely looks like one."""
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
     card = make_card(tmp_path / "card")
     (card / "SUB" / ".t.jpg.4242.0123abcd.partial").write_bytes(b"the card's")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch, card=card)
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -332,12 +329,7 @@ def test_a_copy_root_this_run_could_not_lock_is_not_swept(
     file cannot be opened: here a folder stands at its name) another offload, maybe on another
     host, may be writing those files now, so a dead-looking writer's files are kept; once the
     root can be locked again, the next run sweeps them."""
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     stale = root / ".offload" / "reports" / f".A001_x.json.{dead.pid}.0123abcd.partial"

@@ -22,7 +22,13 @@ import pytest
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
 
-from .test_manifest_crash import CARD, OFFLOAD, kill_when_stalled, make_card, offload
+from .test_manifest_crash import (
+    CARD,
+    OFFLOAD,
+    kill_when_stalled,
+    offload,
+    offloaded_once,
+)
 
 STAMP = Path(".offload") / "manifests-complete.json"
 
@@ -48,12 +54,7 @@ def _history_files_opened(tmp_path: Path, card: Path, dest: Path) -> list[str]:
 def test_a_noop_rerun_with_a_stamp_does_not_read_the_history(
     tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch)
     assert (root / STAMP).is_file()  # written with the generation
     before = sorted(os.listdir(root / "ascmhl"))
 
@@ -90,12 +91,7 @@ def test_a_history_changed_after_its_stamp_is_checked_and_written(
     monkeypatch: pytest.MonkeyPatch,
     change: Callable[[Path], None],
 ) -> None:
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch)
     assert offload("copy", card, dest)[0] == 0  # stamped, nothing written
     assert (root / STAMP).is_file()
     change(root)
@@ -113,12 +109,7 @@ def test_other_manifest_options_are_checked_in_full(
 ) -> None:
     """A stamp made for the ASC MHL history alone does not stand for a legacy MHL asked
     for now: there is none, and one is written."""
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch)
     assert offload("copy", card, dest)[0] == 0
     assert (root / STAMP).is_file()
     code, output = offload("copy", "--mhl", "both", card, dest)
@@ -143,12 +134,8 @@ def test_a_run_killed_after_its_ledger_grew_leaves_a_stamp_that_does_not_match(
     """Stamped complete; a re-run copies a clip the card gained and is SIGKILLed as it
     begins its generation (the ledger holds the clip, the history does not): the next run
     does not trust the older stamp, and writes the generation with the clip."""
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
     fs = faulty_fs()
-    dest = fs.mountpoint
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch, dest=fs.mountpoint)
     assert offload("copy", card, dest)[0] == 0
     stamp = (root / STAMP).read_bytes()
     (card / "CLIPS" / "C9.mov").write_bytes(os.urandom(100_000))
@@ -169,12 +156,7 @@ def test_a_run_killed_after_its_ledger_grew_leaves_a_stamp_that_does_not_match(
 def test_a_dead_writers_temporary_stamp_is_swept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     stale = root / ".offload" / f".manifests-complete.json.{dead.pid}.0123abcd.partial"
@@ -191,12 +173,7 @@ def test_a_stamp_made_under_another_rule_or_release_is_not_trusted(
 ) -> None:
     """A stamp stands for the check of the release and rule that wrote it: one that differs
     only in either (nothing else on the media changed) is not trusted; the history is read."""
-    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    assert offload("copy", card, dest)[0] == 0
-    root = dest / card.name
+    card, dest, root = offloaded_once(tmp_path, monkeypatch)
     stamp = json.loads((root / STAMP).read_text())
     assert key in stamp
 

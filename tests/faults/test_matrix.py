@@ -994,14 +994,12 @@ def _ignoring(*signals: signal.Signals) -> Callable[[], None]:
     return ignore
 
 
-def test_copy_started_with_sigint_and_sighup_ignored_keeps_them_ignored_mid_copy(
+def _copy_held_ignoring_sigint_and_sighup(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
-) -> None:
-    """``offload copy ... &`` in a script (SIGINT ignored) under ``nohup`` (SIGHUP ignored):
-    a ``kill -INT`` and a ``kill -HUP`` while a file is being written leave the copy
-    running to its end, exit 0, as they do while it loads and scans (the Unix convention
-    Python follows). Failed before: the handler installed for the copy took SIGINT all the
-    same, and the same signal cancelled it (exit 130)."""
+) -> tuple[Path, list[Path], FaultyFS, str, subprocess.Popen[str]]:
+    """``offload copy`` of card CARD to two plain folders and a FaultyFS drive, started with
+    SIGINT and SIGHUP ignored (``_ignoring``), once a write of ``A007C002.mov`` on the drive
+    is held (until released): (card, destinations, drive, its stall, the process)."""
     card = make_card(tmp_path / "cards", CARD)
     slow = faulty_fs()
     dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
@@ -1015,6 +1013,18 @@ def test_copy_started_with_sigint_and_sighup_ignored_keeps_them_ignored_mid_copy
         preexec_fn=_ignoring(signal.SIGINT, signal.SIGHUP),
     )
     slow.wait_stalled(stall, timeout_s=30)
+    return card, dests, slow, stall, process
+
+
+def test_copy_started_with_sigint_and_sighup_ignored_keeps_them_ignored_mid_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload copy ... &`` in a script (SIGINT ignored) under ``nohup`` (SIGHUP ignored):
+    a ``kill -INT`` and a ``kill -HUP`` while a file is being written leave the copy
+    running to its end, exit 0, as they do while it loads and scans (the Unix convention
+    Python follows). Failed before: the handler installed for the copy took SIGINT all the
+    same, and the same signal cancelled it (exit 130)."""
+    card, dests, slow, stall, process = _copy_held_ignoring_sigint_and_sighup(tmp_path, faulty_fs)
     process.send_signal(signal.SIGINT)
     process.send_signal(signal.SIGHUP)
     time.sleep(0.3)
@@ -1031,19 +1041,7 @@ def test_copy_started_with_sigint_ignored_still_cancels_on_sigterm(
 ) -> None:
     """SIGTERM is not ignored by a script's ``cmd &`` nor by ``nohup``: it cancels the copy
     as documented (exit 130, partials removed) in a run whose SIGINT is ignored."""
-    card = make_card(tmp_path / "cards", CARD)
-    slow = faulty_fs()
-    dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
-    stall = slow.stall("write", path="*A007C002.mov")  # until released
-    process = subprocess.Popen(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card)]
-        + [str(dest) for dest in dests],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_ignoring(signal.SIGINT, signal.SIGHUP),
-    )
-    slow.wait_stalled(stall, timeout_s=30)
+    _card, dests, slow, stall, process = _copy_held_ignoring_sigint_and_sighup(tmp_path, faulty_fs)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.2)
     slow.release(stall)

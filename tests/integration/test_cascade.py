@@ -49,6 +49,21 @@ def cli(tmp: Path, *args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def _transfer_checked_cascade(
+    tmp_path: Path, cards: Path, files: int, *more: str
+) -> tuple[Path, Path, Path, tuple[str, ...], str]:
+    """A card of *files* clips cascaded with ``--verify transfer`` from RAID to SHUTTLE
+    (*more*: ``--dry-run``), exit 0 asserted: (card, RAID, SHUTTLE, the arguments, stderr)."""
+    card = make_card(cards, files=files)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow), *more)
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    return card, fast, slow, args, err
+
+
 def test_card_released_before_the_slow_destination_gets_a_byte(tmp_path: Path, cards: Path) -> None:
     card = make_card(cards)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
@@ -645,20 +660,11 @@ def test_transfer_checked_fast_copies_never_call_the_card_ejectable(
     """--verify transfer reads nothing back: no fast copy can stand for the card in a re-run
     without it, so the live line says keep the card (not "can be ejected"), nothing is
     recorded, and a re-run without the card is refused."""
-    card = make_card(cards, files=3)
-    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
-    fast.mkdir()
-    slow.mkdir()
-    code, _out, err = cli(
-        tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
-    )
-    assert code == 0, err
+    card, fast, _slow, args, err = _transfer_checked_cascade(tmp_path, cards, 3)
     assert "can be ejected" not in err and "keep the card" in err
     assert not (fast / card.name / ".offload" / "cascade-card.json").exists()
     card.rename(card.with_name("gone"))
-    code, _out, err = cli(
-        tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
-    )
+    code, _out, err = cli(tmp_path, *args)
     assert code == 64 and "is absent" in err, err
 
 
@@ -667,14 +673,7 @@ def test_a_transfer_checked_card_pass_is_never_called_verified(tmp_path: Path, c
     (never read back), and the card stays (no copy read back whole). Failed before: the line
     said "all 2 files are on FAST" (the failure branch: "2 files verified on FAST"), counting
     a transfer check as good without saying what it is."""
-    card = make_card(cards, files=2)
-    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
-    fast.mkdir()
-    slow.mkdir()
-    code, _out, err = cli(
-        tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
-    )
-    assert code == 0, err
+    _card, _fast, _slow, _args, err = _transfer_checked_cascade(tmp_path, cards, 2)
     (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
     assert line.startswith("CARD PASS DONE")
     assert "all 2 files are transfer-checked (never read back) on" in line
@@ -866,13 +865,7 @@ def test_a_transfer_checked_cascade_never_says_the_card_was_released(
     DONE … keep the card" (design.md). Failed before: the summary then said "The card was
     released at …", the HTML and PDF "the card was released at …", and the JSON's
     ``cascade.card_released_at`` was set."""
-    card = make_card(cards, files=3)
-    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
-    fast.mkdir()
-    slow.mkdir()
-    args = ("--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow))
-    code, _out, err = cli(tmp_path, *args)
-    assert code == 0, err
+    _card, _fast, slow, _args, err = _transfer_checked_cascade(tmp_path, cards, 3)
     (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
     assert line.startswith("CARD PASS DONE") and "keep the card" in line
     assert "was released" not in err
@@ -924,13 +917,7 @@ def test_a_transfer_checked_dry_run_never_promises_the_card_released(
     the card". Failed before (review): the dry run promised "the card is released (CARD
     RELEASED, it can be ejected) once those are verified" and its JSON's
     ``cascade.card_released`` said when."""
-    card = make_card(cards, files=3)
-    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
-    fast.mkdir()
-    slow.mkdir()
-    args = ("--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow), "--dry-run")
-    code, _out, err = cli(tmp_path, *args)
-    assert code == 0, err
+    _card, fast, slow, args, err = _transfer_checked_cascade(tmp_path, cards, 3, "--dry-run")
     assert "CARD RELEASED" not in err and "released" not in err.replace("not released", ""), err
     assert "CARD PASS DONE" in err and "pass 2: after the card's pass" in err, err
     assert f"3 fed from the copy on {fast}\n" in err, err

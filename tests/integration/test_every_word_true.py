@@ -44,6 +44,17 @@ def run(
     return offload_cli.run_offload(*args, columns=120, timeout_s=120, env=env, prefix=prefix or ())
 
 
+def copied_once(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Card A001 (``make_card``) copied by ``offload copy`` into a new folder ``dest``, its
+    reports in ``reports`` (exit 0 asserted): (card, dest, reports)."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    return card, dest, reports
+
+
 def newest_report(folder: Path) -> dict[str, Any]:
     reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
     return json.loads(reports[-1].read_text())
@@ -130,11 +141,7 @@ def _csv_of(folder: Path) -> str:
 
 
 def test_reverify_rereads_trusted_copies_and_recopies_a_bad_one(tmp_path: Path) -> None:
-    card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    reports = tmp_path / "reports"
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    card, dest, reports = copied_once(tmp_path)
     bad = dest / "A001" / "CLIPS" / "C001.mov"
     corrupt_keeping_size_and_mtime(bad)
     # No offload verify first: it would revoke the copy's record (verify_revoke.py), and
@@ -1250,11 +1257,7 @@ def test_verify_of_a_changed_copy_says_a_plain_rerun_would_still_trust_it(
     `offload copy` reads it back and fails it (not the card's file) instead of trusting it
     as "verified earlier"; `--overwrite` replaces it. Failed before: the re-run trusted the
     copy, "3 earlier (not re-read)", exit 0 (the check only warned that it would)."""
-    card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    reports = tmp_path / "reports"
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    card, dest, reports = copied_once(tmp_path)
     corrupt_keeping_size_and_mtime(dest / "A001" / "CLIPS" / "C001.mov")
     checked = run("verify", dest / "A001", "--report-dir", reports)
     assert checked.returncode == 11, checked.stderr
@@ -1279,11 +1282,7 @@ def test_verify_of_a_copy_whose_size_changed_names_reverify(tmp_path: Path) -> N
     """A copy of ours whose size changed since it was verified: `offload verify` names
     `--reverify` for it (which replaces it), and `--reverify` does. Failed before: the
     WARNING named --overwrite, and --reverify refused it (another file in the way, exit 1)."""
-    card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    reports = tmp_path / "reports"
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    card, dest, reports = copied_once(tmp_path)
     copy = dest / "A001" / "CLIPS" / "C001.mov"
     with copy.open("ab") as f:
         f.write(b"junk")
@@ -1307,11 +1306,7 @@ def test_reverify_replaces_copies_of_ours_whose_size_changed(tmp_path: Path) -> 
     names --reverify; --reverify replaces them from the card (each new copy verified first)
     and says what happened on the terminal, in the JSON and the HTML. Failed before: both
     refused by --reverify as another file in the way (exit 1), the copies left damaged."""
-    card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    reports = tmp_path / "reports"
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    card, dest, reports = copied_once(tmp_path)
     grown = dest / "A001" / "CLIPS" / "C001.mov"
     cut = dest / "A001" / "CLIPS" / "C002.mov"
     with grown.open("ab") as f:
@@ -1499,11 +1494,7 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     It is named as the same-size copy found wrong is: which file was kept, why, and where
     the new copy is, on the terminal, in --json (code copy-no-longer-matches), in the saved
     report and in --dry-run. Failed before: counted among the files to copy, no warning."""
-    card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    reports = tmp_path / "reports"
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    card, dest, reports = copied_once(tmp_path)
     grown = dest / "A001" / "CLIPS" / "C001.mov"
     with grown.open("ab") as f:
         f.write(b"edit")
@@ -1579,11 +1570,7 @@ def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
     from the card") and where the new copy is; the ledger and the manifest record the new
     copy at its real name (a re-run trusts it there, writes nothing). Failed before: both
     were replaced (renamed over) despite --keep-both."""
-    card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    reports = tmp_path / "reports"
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    card, dest, reports = copied_once(tmp_path)
     clips = dest / "A001" / "CLIPS"
     rotten, rewritten = clips / "C001.mov", clips / "C002.mov"
     corrupt_keeping_size_and_mtime(rotten)
@@ -1699,11 +1686,7 @@ def test_reverify_never_replaces_a_file_its_ledger_does_not_record_for_this_card
     """--reverify replaces a copy of another size only where the ledger records that it
     wrote that name from this very card file: not after the card's file changed (another
     size and date: the entry is of another file), not a file no entry records."""
-    card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    reports = tmp_path / "reports"
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    card, dest, reports = copied_once(tmp_path)
     (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))  # the card's file changed
     ours = dest / "A001" / "CLIPS" / "C001.mov"
     with ours.open("ab") as f:
@@ -1724,11 +1707,7 @@ def test_reverify_reads_back_a_copy_of_ours_whose_date_changed(tmp_path: Path) -
     against the card; one rewritten with other bytes is replaced (a plain run refuses it as
     another file), one only touched is verified now and gets the card's date back. Failed
     before: --reverify refused the rewritten one (already exists with other content)."""
-    card = make_card(tmp_path)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    reports = tmp_path / "reports"
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    card, dest, reports = copied_once(tmp_path)
     rewritten = dest / "A001" / "CLIPS" / "C001.mov"
     rewritten.write_bytes(os.urandom(200_000))
     os.utime(rewritten, (time.time(), time.time() + 3600))  # an hour off: past FAT's 2 s

@@ -10,6 +10,7 @@ path, and a link that appears on a re-run must be covered by a generation of its
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -320,9 +321,47 @@ def _card(parent: Path, name: str, files: dict[str, bytes], links: dict[str, str
     return card
 
 
-def _single_file_into(tmp_path: Path, dest: Path, name: str) -> None:
+def _single_file_into(tmp_path: Path, dest: Path, name: str) -> str:
+    """The file *name* (1,000 random bytes) copied into *dest* (exit 0): its output."""
     (tmp_path / name).write_bytes(os.urandom(1_000))
     code, output = offload("copy", str(tmp_path / name), str(dest))
+    assert code == 0, output
+    return output
+
+
+DANGLING_LINK = {"CLIPS/dangling": "nowhere"}
+
+
+def _root_over_a_dangling_link(
+    tmp_path: Path, *, before: Callable[[Path], None] | None = None
+) -> tuple[Path, Path]:
+    """``RAID/A001``: the copy of card ``cards1/A001`` (``CLIPS/C001.mov``, and
+    ``CLIPS/dangling`` a dangling link its own history ignores), then the single file
+    ``one.mov`` copied into ``RAID``: its generation makes ``RAID`` a root history over the
+    copy's nested one. *before* (given ``RAID``) runs between the two; without it, the root's
+    generation ignores the copy's link by its exact path (asserted). (RAID, the card)."""
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card = _card(tmp_path / "cards1", "A001", {"CLIPS/C001.mov": os.urandom(3_000)}, DANGLING_LINK)
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    if before is not None:
+        before(dest)
+    _single_file_into(tmp_path, dest, "one.mov")
+    if before is None:
+        assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    return dest, card
+
+
+def _another_a001_into_day2(tmp_path: Path, dest: Path, *, link: bool = False) -> None:
+    """Another card named A001 (``cards2/A001``: ``CLIPS/C002.mov``, and at ``CLIPS/dangling``
+    a real file its copy records, or with *link* a dangling link) copied into ``DAY2``."""
+    files = {"CLIPS/C002.mov": os.urandom(3_000)}
+    if not link:
+        files["CLIPS/dangling"] = os.urandom(2_000)
+    again = _card(tmp_path / "cards2", "A001", files, DANGLING_LINK if link else {})
+    (dest / "DAY2").mkdir()
+    code, output = offload("copy", str(again), str(dest / "DAY2"))
     assert code == 0, output
 
 
@@ -333,24 +372,9 @@ def test_a_nested_link_pattern_never_hides_another_copys_recorded_file(
     ``/RAID/DAY2/A001/CLIPS/dangling`` is a real file DAY2's copy records. Before, the root
     generation wrote ``**/A001/CLIPS/dangling``, which matches DAY2's file too: ascmhl 1.2
     never hashed it (a changed file passed ``verify`` of the root)."""
-    dest = tmp_path / "RAID"
-    (dest / "DAY2").mkdir(parents=True)
-    first = _card(
-        tmp_path / "cards1",
-        "A001",
-        {"CLIPS/C001.mov": os.urandom(3_000)},
-        {"CLIPS/dangling": "nowhere"},
+    dest, _card_copied = _root_over_a_dangling_link(
+        tmp_path, before=lambda dest: _another_a001_into_day2(tmp_path, dest)
     )
-    second = _card(
-        tmp_path / "cards2",
-        "A001",
-        {"CLIPS/C002.mov": os.urandom(3_000), "CLIPS/dangling": os.urandom(2_000)},
-        {},
-    )
-    for card, into in ((first, dest), (second, dest / "DAY2")):
-        code, output = offload("copy", str(card), str(into))
-        assert code == 0, output
-    _single_file_into(tmp_path, dest, "one.mov")
     assert "**/A001/CLIPS/dangling" not in latest_patterns(dest)
     judge.assert_checks(dest, "DAY2/A001/CLIPS/dangling")
     code, output = offload("verify", str(dest))
@@ -363,18 +387,7 @@ def test_a_nested_link_pattern_is_retired_once_a_file_stands_there(
     """The copy's dangling link became a real file its history records (the card re-run
     with the take restored): the root's carried ``**/A001/CLIPS/dangling`` used to stay,
     so ascmhl 1.2 verify of the root never hashed that recorded file."""
-    dest = tmp_path / "RAID"
-    dest.mkdir()
-    card = _card(
-        tmp_path / "cards",
-        "A001",
-        {"CLIPS/C001.mov": os.urandom(3_000)},
-        {"CLIPS/dangling": "nowhere"},
-    )
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 0, output
-    _single_file_into(tmp_path, dest, "one.mov")
-    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    dest, card = _root_over_a_dangling_link(tmp_path)
     (card / "CLIPS" / "dangling").unlink()
     (card / "CLIPS" / "dangling").write_bytes(os.urandom(2_000))
     (dest / "A001" / "CLIPS" / "dangling").unlink()  # as the preflight asks
@@ -395,18 +408,11 @@ def test_a_nested_folder_name_xml_cannot_hold_adds_no_pattern(
     """A copy renamed to a name XML cannot hold (a control character, bytes not UTF-8):
     its link's pattern from the root would be one too. Before, the generation was written
     malformed (control character) or the write raised (not UTF-8)."""
-    dest = tmp_path / "RAID"
-    dest.mkdir()
-    card = _card(
-        tmp_path / "cards",
-        "A001",
-        {"CLIPS/C001.mov": os.urandom(3_000)},
-        {"CLIPS/dangling": "nowhere"},
-    )
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 0, output
-    os.rename(dest / "A001", os.fsencode(dest) + b"/" + os.fsencode(name))
-    _single_file_into(tmp_path, dest, "one.mov")
+
+    def rename(dest: Path) -> None:
+        os.rename(dest / "A001", os.fsencode(dest) + b"/" + os.fsencode(name))
+
+    dest, _card_copied = _root_over_a_dangling_link(tmp_path, before=rename)
     history = read_history(dest)  # well-formed
     assert not any("001/CLIPS/dangling" in p for p in history.latest_ignore_patterns() or ())
     result = judge.verify(dest)
@@ -424,28 +430,9 @@ def test_a_carried_nested_link_pattern_is_retired_once_it_would_hide_a_reused_na
     """The copy whose link the root ignores is renamed away, then a card of the same name
     is copied into a day folder beside it: the carried ``**/A001/CLIPS/dangling`` (no
     longer below a nested folder of that name) would hide that copy's recorded file."""
-    dest = tmp_path / "RAID"
-    dest.mkdir()
-    card = _card(
-        tmp_path / "cards1",
-        "A001",
-        {"CLIPS/C001.mov": os.urandom(3_000)},
-        {"CLIPS/dangling": "nowhere"},
-    )
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 0, output
-    _single_file_into(tmp_path, dest, "one.mov")
-    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    dest, _card_copied = _root_over_a_dangling_link(tmp_path)
     os.rename(dest / "A001", dest / "A001_first")
-    (dest / "DAY2").mkdir()
-    again = _card(
-        tmp_path / "cards2",
-        "A001",
-        {"CLIPS/C002.mov": os.urandom(3_000), "CLIPS/dangling": os.urandom(2_000)},
-        {},
-    )
-    code, output = offload("copy", str(again), str(dest / "DAY2"))
-    assert code == 0, output
+    _another_a001_into_day2(tmp_path, dest)
     _single_file_into(tmp_path, dest, "two.mov")
     patterns = latest_patterns(dest)
     assert "**/A001/CLIPS/dangling" not in patterns, patterns
@@ -462,19 +449,9 @@ def test_a_reused_names_own_dangling_link_gets_its_pattern_when_the_carried_one_
     ``**/A001/CLIPS/dangling`` is dropped (it would hide DAY2's link), and DAY2's link gets
     its own pattern. Before, the carried pattern kept DAY2's link from being judged at all,
     then was dropped: neither written, ascmhl 1.2 verify of the root exited 21."""
-    dest = tmp_path / "RAID"
-    dest.mkdir()
-    links = {"CLIPS/dangling": "nowhere"}
-    card = _card(tmp_path / "cards1", "A001", {"CLIPS/C001.mov": os.urandom(3_000)}, links)
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 0, output
-    _single_file_into(tmp_path, dest, "one.mov")
-    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
+    dest, _card_copied = _root_over_a_dangling_link(tmp_path)
     os.rename(dest / "A001", dest / "A001_first")
-    (dest / "DAY2").mkdir()
-    again = _card(tmp_path / "cards2", "A001", {"CLIPS/C002.mov": os.urandom(3_000)}, links)
-    code, output = offload("copy", str(again), str(dest / "DAY2"))
-    assert code == 0, output
+    _another_a001_into_day2(tmp_path, dest, link=True)
     _single_file_into(tmp_path, dest, "two.mov")
     patterns = latest_patterns(dest)
     assert "**/A001/CLIPS/dangling" not in patterns, patterns
@@ -490,30 +467,9 @@ def test_a_nested_link_pattern_dropped_for_hiding_another_copys_file_is_named(
     the same name is then copied into DAY2 with a real file at that path. The pattern is
     dropped (it would hide DAY2's file), so ascmhl 1.2 lists the link as new (exit 21):
     the run says so. Before, nested_links' retirements never reached the warning."""
-    dest = tmp_path / "RAID"
-    dest.mkdir()
-    card = _card(
-        tmp_path / "cards1",
-        "A001",
-        {"CLIPS/C001.mov": os.urandom(3_000)},
-        {"CLIPS/dangling": "nowhere"},
-    )
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 0, output
-    _single_file_into(tmp_path, dest, "one.mov")
-    assert "**/A001/CLIPS/dangling" in latest_patterns(dest)
-    (dest / "DAY2").mkdir()
-    again = _card(
-        tmp_path / "cards2",
-        "A001",
-        {"CLIPS/C002.mov": os.urandom(3_000), "CLIPS/dangling": os.urandom(2_000)},
-        {},
-    )
-    code, output = offload("copy", str(again), str(dest / "DAY2"))
-    assert code == 0, output
-    (tmp_path / "two.mov").write_bytes(os.urandom(1_000))
-    code, output = offload("copy", str(tmp_path / "two.mov"), str(dest))
-    assert code == 0, output
+    dest, _card_copied = _root_over_a_dangling_link(tmp_path)
+    _another_a001_into_day2(tmp_path, dest)
+    output = _single_file_into(tmp_path, dest, "two.mov")
     assert "**/A001/CLIPS/dangling" not in latest_patterns(dest)
     assert "A001/CLIPS/dangling on" in output and "no longer ignored" in output, output
     assert "would also hide DAY2/A001/CLIPS/dangling" in output, output

@@ -4,7 +4,6 @@ agreeing with it."""
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import os
@@ -12,7 +11,6 @@ import pty
 import signal
 import subprocess
 import sys
-import termios
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -27,6 +25,7 @@ from offload.manifest import hash_file_plain, read_history, verify_tree
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
 from support.held_process import signal_while_held, start
+from support.signal_pipes import held_full, lines_up_to, one_page
 
 
 @pytest.fixture(autouse=True)
@@ -719,14 +718,9 @@ def test_verify_json_signalled_twice_while_its_document_is_written(tmp_path: Pat
         stderr=subprocess.PIPE,
     )
     try:
-        assert process.stdout is not None and process.stderr is not None
-        reader = process.stdout.fileno()
-        page = fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ: one page
-        deadline = time.monotonic() + 30
+        reader, page = one_page(process)
         # The document has begun and fills the pipe: its writer is held in the write.
-        while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
-            assert process.poll() is None and time.monotonic() < deadline, "no document"
-            time.sleep(0.01)
+        held_full(process, reader, page, time.monotonic() + 30, "no document")
         for _ in range(2):
             process.send_signal(signal.SIGTERM)
             time.sleep(0.3)
@@ -765,25 +759,12 @@ def test_copy_json_signalled_twice_while_its_job_report_line_is_written(tmp_path
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    lines: list[bytes] = []
     try:
-        assert process.stdout is not None
-        reader = process.stdout.fileno()
-        page = fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ: one page
-        pending = b""
+        reader, page = one_page(process)
         deadline = time.monotonic() + 30
         # Read up to the line before ``job_report`` (``offload_finished``), then no more.
-        while not lines or json.loads(lines[-1])["event"] != "offload_finished":
-            assert time.monotonic() < deadline, lines[-3:]
-            chunk = os.read(reader, 1)  # never past that line
-            assert chunk, b"".join(lines)[-500:]
-            pending += chunk
-            if chunk == b"\n":
-                lines.append(pending)
-                pending = b""
-        while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
-            assert process.poll() is None and time.monotonic() < deadline, "no job_report"
-            time.sleep(0.01)
+        lines_up_to(reader, "offload_finished", deadline)
+        held_full(process, reader, page, deadline, "no job_report")
         for _ in range(2):
             process.send_signal(signal.SIGINT)
             time.sleep(0.3)

@@ -22,6 +22,7 @@ from support.faultyfs import FaultyFS
 from support.signal_pipes import drain as _drain
 from support.signal_pipes import fill as _fill
 from support.signal_pipes import full_pipe as _full_pipe
+from support.signal_pipes import held_full, lines_up_to, one_page
 from support.signal_pipes import writing as _writing
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
@@ -201,9 +202,6 @@ def test_copy_json_signalled_after_its_job_report_line_keeps_its_exit_code(
     130 and their HTML and PDF removed, after a ``job_report`` line of exit code 0. Then
     (twenty-fourth pass) the second signal, past the check that named the first, was not
     said at all: now one more WARNING line names it as the process ends."""
-    import fcntl
-    import termios
-
     card = _card(tmp_path / "cards")
     for index in range(60):  # ignored entries, each named in the line: several pages
         folder = card / f"take_{index:03d}_{'y' * 60}"
@@ -220,22 +218,10 @@ def test_copy_json_signalled_after_its_job_report_line_keeps_its_exit_code(
     )
     try:
         assert process.stdout is not None
-        reader = process.stdout.fileno()
-        page = fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ: one page
-        lines: list[bytes] = []
-        pending = b""
+        reader, page = one_page(process)
         deadline = time.monotonic() + 60
-        while not lines or json.loads(lines[-1])["event"] != "offload_finished":
-            assert time.monotonic() < deadline, lines[-3:]
-            chunk = os.read(reader, 1)  # never past that line
-            assert chunk, b"".join(lines)[-500:]
-            pending += chunk
-            if chunk == b"\n":
-                lines.append(pending)
-                pending = b""
-        while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
-            assert process.poll() is None and time.monotonic() < deadline, "no job_report"
-            time.sleep(0.01)
+        lines_up_to(reader, "offload_finished", deadline)
+        held_full(process, reader, page, deadline, "no job_report")
         _fill(read, write)
         process.send_signal(signal.SIGINT)
         time.sleep(0.3)

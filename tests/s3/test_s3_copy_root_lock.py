@@ -23,12 +23,29 @@ from offload.lock import CopyRootBusy, process_space
 from s3.conftest import S3Server, admin, destination, serving
 from s3.test_s3_cli import keys, make_card
 from s3.test_s3_faults import CARD, _offload_process, report_of, statuses
+from support.tcpproxy import FaultProxy
 
 LOCK = "day1/A001/.offload/lock"
 
 
 def _card_keys(endpoint: str, bucket: str) -> list[str]:
     return [k for k in keys(endpoint, bucket) if "/.offload/" not in k and "/ascmhl/" not in k]
+
+
+def _run_a_killed_mid_upload(tmp_path: Path, bucket: str, proxy: FaultProxy) -> tuple[Path, str]:
+    """Run A: ``offload copy`` of card CARD to ``s3://bucket/day1`` through *proxy*, SIGKILLed
+    while the second part of its big file's upload is held (then let go): (card, url)."""
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    proxy.hold("PUT", "partNumber=2")
+    first = _offload_process(tmp_path, proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(120), "run A never uploaded its big file"
+        first.kill()
+        first.communicate()
+    finally:
+        proxy.release()
+    return card, url
 
 
 def test_a_second_live_run_into_the_copy_root_is_refused_up_front(  # type: ignore[no-untyped-def]
@@ -73,16 +90,7 @@ def test_a_second_live_run_into_the_copy_root_is_refused_up_front(  # type: igno
 def test_the_lock_of_a_killed_run_on_this_host_is_taken_over(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
-    card = make_card(tmp_path, CARD)
-    url = f"s3://{bucket}/day1"
-    proxy.hold("PUT", "partNumber=2")
-    first = _offload_process(tmp_path, proxy.url, str(card), url)
-    try:
-        assert proxy.held.wait(120), "run A never uploaded its big file"
-        first.kill()
-        first.communicate()
-    finally:
-        proxy.release()
+    card, url = _run_a_killed_mid_upload(tmp_path, bucket, proxy)
     assert LOCK in keys(s3_server.url, bucket)  # a SIGKILLed run cannot delete it
     second = _offload_process(tmp_path / "b", s3_server.url, str(card), url)
     out, err = second.communicate(timeout=120)
@@ -106,16 +114,7 @@ def test_a_killed_runs_lock_and_record_versions_are_deleted_by_the_next_run(  # 
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     client.put_object(Bucket=bucket, Key=LOCK, Body=b"not a lock of ours")
     client.delete_object(Bucket=bucket, Key=LOCK)  # that version stays, noncurrent
-    card = make_card(tmp_path, CARD)
-    url = f"s3://{bucket}/day1"
-    proxy.hold("PUT", "partNumber=2")
-    first = _offload_process(tmp_path, proxy.url, str(card), url)
-    try:
-        assert proxy.held.wait(120), "run A never uploaded its big file"
-        first.kill()
-        first.communicate()
-    finally:
-        proxy.release()
+    card, url = _run_a_killed_mid_upload(tmp_path, bucket, proxy)
 
     def ours(prefix: str) -> tuple[list[str], list[str]]:
         listing = client.list_object_versions(Bucket=bucket, Prefix=prefix)

@@ -31,19 +31,26 @@ def _card(root: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _held_run(tmp_path: Path, bucket: str, proxy: FaultProxy) -> Iterator[subprocess.Popen[str]]:
-    """``offload copy`` of a small card to the bucket, running with its report's upload held;
-    on leaving, the upload let go and the process ended (killed if it still runs)."""
+def _held_run(
+    tmp_path: Path,
+    bucket: str,
+    proxy: FaultProxy,
+    path: str = "/reports/",
+    what: str = "the report's upload",
+) -> Iterator[subprocess.Popen[str]]:
+    """``offload copy`` of a small card to the bucket, running with the PUT of *path* held
+    (*what*: by default its report's upload); on leaving, the upload let go and the process
+    ended (killed if it still runs)."""
     card = _card(tmp_path)
     env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, OFFLOAD_NO_CODE_CACHE="1")
-    proxy.hold("PUT", "/reports/")
+    proxy.hold("PUT", path)
     command = [sys.executable, "-m", "offload", "copy", "--quiet"]
     command += ["--report-dir", str(tmp_path / "r"), str(card), f"s3://{bucket}/day1"]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert proxy.held.wait(120), "the report's upload was never held"
+        assert proxy.held.wait(120), f"{what} was never held"
         yield process
     finally:
         proxy.release()
@@ -99,25 +106,13 @@ def test_a_second_ctrl_c_while_the_chain_hangs_names_the_manifest_it_may_leave(
     second Ctrl-C ends the run within 10 s, exit 130, and a WARNING names the generation's
     manifest it may have left and the command that removes it. Failed before: the DELETE
     waited for the read timeout and its retries (60 s each), and nothing named it."""
-    card = _card(tmp_path)
-    env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, OFFLOAD_NO_CODE_CACHE="1")
-    proxy.hold("PUT", "/ascmhl/ascmhl_chain.xml")
-    command = [sys.executable, "-m", "offload", "copy", "--quiet"]
-    command += ["--report-dir", str(tmp_path / "r"), str(card), f"s3://{bucket}/day1"]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proxy.held.wait(120), "the chain's upload was never held"
+    chain = "/ascmhl/ascmhl_chain.xml"
+    with _held_run(tmp_path, bucket, proxy, chain, "the chain's upload") as process:
         proxy.hold("DELETE", "/ascmhl/")
         process.send_signal(signal.SIGINT)
         assert not _ended_within(process, 1), "the first Ctrl-C after the copy is only recorded"
         process.send_signal(signal.SIGINT)
         assert _ended_within(process, 10), "the clean-up held the second Ctrl-C"
-    finally:
-        proxy.release()
-        if process.poll() is None:
-            process.kill()
     _out, err = process.communicate()
     assert process.returncode == 130, err
     said = " ".join(err.split())

@@ -1,9 +1,12 @@
 """Pipes that hold a real ``offload`` process in a write: a pipe shrunk to one page and
 kept full, so that a test can send a real signal while the process is held writing a given
-line (its stdout or stderr), then read everything it wrote once it exits."""
+line (its stdout or stderr), then read everything it wrote once it exits. ``one_page``,
+``lines_up_to`` and ``held_full``: the same for its own stdout pipe, read up to a given JSON
+line, then left to fill."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -61,3 +64,42 @@ def drain(read: int, write: int, process: subprocess.Popen[bytes]) -> str:
     os.close(read)
     process.wait(timeout=60)
     return b"".join(chunks).decode().lstrip("\n")
+
+
+def one_page(process: subprocess.Popen[bytes]) -> tuple[int, int]:
+    """*process*'s stdout pipe (``stdout=subprocess.PIPE``) shrunk to one page: (its
+    descriptor, the page's size)."""
+    import fcntl
+
+    assert process.stdout is not None
+    reader = process.stdout.fileno()
+    return reader, fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ
+
+
+def lines_up_to(reader: int, event: str, deadline: float) -> list[bytes]:
+    """The JSON lines read from *reader*, a byte at a time (never past the line), up to the
+    one whose ``event`` is *event*, before *deadline* (``time.monotonic``)."""
+    lines: list[bytes] = []
+    pending = b""
+    while not lines or json.loads(lines[-1])["event"] != event:
+        assert time.monotonic() < deadline, lines[-3:]
+        chunk = os.read(reader, 1)
+        assert chunk, b"".join(lines)[-500:]
+        pending += chunk
+        if chunk == b"\n":
+            lines.append(pending)
+            pending = b""
+    return lines
+
+
+def held_full(
+    process: subprocess.Popen[bytes], reader: int, page: int, deadline: float, what: str
+) -> None:
+    """Wait until the one-page pipe *reader* holds a full page, its writer *process* held in
+    a write; *what* names what never came on a failure (the process ended, or *deadline*)."""
+    import fcntl
+    import termios
+
+    while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
+        assert process.poll() is None and time.monotonic() < deadline, what
+        time.sleep(0.01)
