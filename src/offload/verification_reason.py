@@ -311,9 +311,12 @@ def _revoked(root: Path, paths: list[str]) -> list[tuple[str, bool]]:
 def new_reason(path: str, reference: ReferenceKind) -> Reason | None:
     """Why *path*, new to *reference*, is in no such record, when its name says so."""
     if reference is not ReferenceKind.LEDGER and not xml_can_hold(path):
-        return Reason(
-            "name-not-in-manifest", f"{unlisted_name_reason(path)}: {NAME_NO_MANIFEST_HOLDS}"
+        # exact: the character itself, for the CSV's cell to spell once (Reason.exact)
+        text, exact = (
+            f"{unlisted_name_reason(path, exact=spelled_as_is)}: {NAME_NO_MANIFEST_HOLDS}"
+            for spelled_as_is in (False, True)
         )
+        return Reason("name-not-in-manifest", text, None if exact == text else exact)
     return None
 
 

@@ -256,3 +256,33 @@ def test_a_replaced_file_transfer_checked_is_said_to_be_transfer_checked_not_ver
     assert "verified there" not in line, line
     # Its digests read are the entry's: the line said why, no footer of a copy found wrong.
     assert "WARNING" not in checked.stderr, checked.stderr
+
+
+def test_the_footer_of_a_transfer_checked_replaced_copy_does_not_call_it_verified(
+    tmp_path: Path,
+) -> None:
+    """The copy ``--overwrite --verify transfer`` replaced, its size alone compared by the
+    check: the footer says the ledger records it as transfer-checked there, never read back,
+    as its CHANGED line does. Failed before: "as the version verified there ... (verified
+    earlier, not re-read)" of a copy no one ever read back."""
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    assert copy("--report-dir", reports / "1", card, dest).returncode == 0
+    (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>2, longer</MediaProfile>\n")
+    replaced = copy(
+        "--overwrite", "--verify", "transfer", "--report-dir", reports / "2", card, dest
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    root = dest / "SONY_VENICE"
+    checked = verify(root)
+    assert checked.returncode == 11, checked.stderr
+    [line] = [x for x in checked.stderr.splitlines() if x.startswith("ERROR: CHANGED")]
+    assert "transfer-checked there" in line, line
+    [footer] = [x for x in checked.stderr.splitlines() if "still records" in x]
+    assert footer.startswith(
+        "WARNING: this copy root's ledger still records 1 copy listed CHANGED above as the "
+        "version transfer-checked there since the history's record, by its size alone (its "
+        "content not read: not proved wrong, so not revoked): a plain `offload copy` of the "
+        "card trusts it while it keeps its size and date (transfer-checked earlier, never "
+        "read back); `offload copy --reverify` reads it back"
+    ), footer
+    assert "verified" not in footer, footer

@@ -269,3 +269,33 @@ def test_an_mp3_without_its_id3_tag_is_sniffed_as_sound(tmp_path: Path, media: A
     assert not_media(str(tagged)) is None and not_media(str(bare)) is None
     (tmp_path / "S01T01.WAV").write_bytes(bare.read_bytes())
     assert not_media(str(tmp_path / "S01T01.WAV")) == NOT_MEDIA
+
+
+def test_clips_missing_spans_told_two_ways_say_both_and_each_row_its_own() -> None:
+    """Two GoPro recordings: one lacks its last chapter (told by its proxy alone), the other
+    a chapter between two on the card (a gap in its numbers). The line says both ways, in
+    the plural; each row (``spans_missing_why``) says its own, from the flag group_clips
+    set (``Clip.spans_told_by_sidecars``)."""
+    from offload.report.clips import spans_missing_why
+
+    clips = group_clips(
+        entries(
+            {
+                "DCIM/100GOPRO/GH010001.MP4": 9,
+                "DCIM/100GOPRO/GL020001.LRV": 3,
+                "DCIM/100GOPRO/GH010002.MP4": 9,
+                "DCIM/100GOPRO/GH030002.MP4": 9,
+            }
+        )
+    )
+    told = {c.name.split(" ")[0]: spans_missing_why(c) for c in clips}
+    assert told == {
+        "GH010001.MP4": "a gap in its numbers, or a chapter whose proxy or thumbnail is on "
+        "the card",
+        "GH010002.MP4": "a gap in its numbers",
+    }, told
+    [line] = card_content(clips)
+    assert line["message"].startswith(
+        "CARD CONTENT: 2 clips on the card are missing spans (gaps in their numbers, or "
+        "chapters whose proxy or thumbnail is on the card): "
+    ), line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from offload.report.card_content import card_content
 from offload.report.clips import Clip, group_clips
 from support import camera_cards
@@ -636,3 +638,27 @@ def test_a_gopro_max_360_recordings_chapters_are_one_clip() -> None:
     }  # fmt: skip
     [lost] = group_clips(files("DCIM/100GOPRO/GS010140.360", "DCIM/100GOPRO/GS030140.360"))
     assert lost.missing_spans == ("GS020140.360",)
+
+
+def _layout_rows() -> dict[str, list[tuple[str, str]]]:
+    from integration.test_camera_cards import ROWS
+
+    return ROWS
+
+
+@pytest.mark.parametrize("layout", sorted(_layout_rows()))
+def test_each_card_layouts_rows(layout: str) -> None:
+    """The rows the card layouts' end-to-end test expects (``ROWS``), from the layout's file
+    list alone (each file's size its content's, what the ignore rules leave out left out):
+    grouping checked on every machine, not only where the field tools that test needs
+    are installed."""
+    from integration.test_camera_cards import IGNORED
+
+    ignored = IGNORED.get(layout, [])
+    content = camera_cards.LAYOUTS[layout]
+    entries = [
+        {"path": path, "size_bytes": len(data)}
+        for path, data in sorted(content.items())
+        if data is not None and not any(path == i or path.startswith(i + "/") for i in ignored)
+    ]
+    assert [(c.kind, c.name) for c in group_clips(entries)] == _layout_rows()[layout]

@@ -6,6 +6,7 @@ under the prefix; the prefix downloaded by boto3 passes the reference tool's ver
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -1066,3 +1067,58 @@ def test_against_the_ledger_an_object_respelled_is_read_as_its_record(  # type: 
     code, out, err = verify(tmp_path, s3_server.url, f"{url}/A001")
     assert code == 11, err
     assert f"CHANGED s3://{bucket}/day1/A001/{decomposed}" in err, err
+
+
+def test_a_reason_naming_a_key_spells_it_once_in_the_csv(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Another tool's object at a key holding a control character and a backslash, objects
+    below it too (``key-is-folder``): the CSV's cell gives the key within the reason as the
+    path column gives a name (``\\x01`` once, the backslash ``\\\\``); the terminal and the
+    JSON keep their spelling. Failed before: the cell held the terminal's escape escaped
+    again (``K\\\\x01\\\\D``), which reads back as another name."""
+    from offload.report.csv_cells import cell
+
+    url = copied(s3_server, bucket, tmp_path)
+    client = admin(s3_server.url)
+    key = "K\x01\\D"
+    client.put_object(Bucket=bucket, Key=f"day1/A001/{key}", Body=b"another tool's object")
+    client.put_object(Bucket=bucket, Key=f"day1/A001/{key}/x.bin", Body=b"below")
+
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+
+    assert code == 21, out + err
+    data = json.loads(out)
+    assert data["reasons"][key] == {
+        "code": "key-is-folder",
+        "text": "its key is also a folder of this copy (objects lie below it: K\\x01\\D/...), "
+        "which no file can be at once; it is not read",
+    }, data["reasons"]
+    csv_text = sorted((tmp_path / "vreports").glob("verify_*.csv"))[-1].read_text()
+    exact = (
+        f"its key is also a folder of this copy (objects lie below it: {key}/...), which no "
+        "file can be at once; it is not read"
+    )
+    rows = {row[0]: row for row in csv.reader(io.StringIO(csv_text))}
+    assert rows[cell(key)][1:] == ["new", cell(exact)], rows
+    assert "\\\\x01" not in csv_text, csv_text
+
+
+def test_the_mirrors_reasons_give_each_name_as_it_is_for_the_csv() -> None:
+    """The reasons the mirror rewrites or builds (a recorded key whose objects lie below it,
+    a recorded object read by its own key) hold a name in the terminal's spelling in their
+    text and as it is in their ``exact`` (``naming_reason``), as the local check's do.
+    Failed before: no ``exact``, so the CSV escaped the terminal's escape again."""
+    from offload.destinations.s3verify import (
+        _bucket_reasons,
+        _recorded_unread,
+        _shadowed_reason,
+    )
+    from offload.manifest.verify import Reason
+
+    key = "K\x01\\D"
+    (folder,) = _bucket_reasons({key: Reason("folder", "a folder stands there")}, {}).values()
+    assert folder.text.startswith("no object has its key, but objects lie below it (K\\x01\\D/")
+    assert folder.exact is not None and f"({key}/...)" in folder.exact, folder
+    unread = _recorded_unread(key, _shadowed_reason(key), "its GET failed")
+    assert "(K\\x01\\D/...)" in unread.text, unread
+    assert unread.exact is not None and f"({key}/...)" in unread.exact, unread
+    assert unread.exact.replace(key, "K\\x01\\D") == unread.text

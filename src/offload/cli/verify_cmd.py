@@ -65,11 +65,11 @@ from offload.ledger import (
     LedgerEntries,
     final_path_of,
     kept_by_check,
+    proven_when,
 )
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.verify import CheckCancelled, OnPlan, Reason, cancelled_after_reads
-from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
@@ -309,14 +309,7 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
             return exact[path]
         if path not in reasons:
             return ""
-        text = str(reasons[path]["text"])
-        # A name XML cannot hold: its reason names the character in the terminal's spelling
-        # (``\x01``), which ``cell`` would escape again (``\\x01``); the cell gets the
-        # character itself and spells it once, as the job report's CSV does.
-        shown = unlisted_name_reason(path)
-        if text.startswith(shown) and not xml_can_hold(path):
-            return unlisted_name_reason(path, exact=True) + text[len(shown) :]
-        return text
+        return str(reasons[path]["text"])
 
     rows: list[tuple[str, str, str]] = [(p, "verified", "") for p in data["verified"]]
     for change in data["changed"]:
@@ -366,13 +359,10 @@ def write_report(
     *reasons*: the check's (``VerifyReport.reasons``), whose ``exact`` words the CSV gives.
     Raises OSError."""
     folder.mkdir(parents=True, exist_ok=True)
-    name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
-    if not name.isascii():  # named as offload copy names its reports (``plan.names.report_name``)
-        from offload.plan.filesystem import writes_ascii_only
-        from offload.plan.names import ascii_form
+    from offload.plan.names import report_name_for  # as offload copy names its reports
 
-        if writes_ascii_only(folder):  # fusefat refuses any other name
-            name = ascii_form(name)
+    name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
+    name = report_name_for(name, (folder,))
     stem = f"verify_{name}_{datetime.fromtimestamp(started, UTC):%Y-%m-%d_%H%M%S}Z"
     for attempt in range(1, 1000):
         base = stem if attempt == 1 else f"{stem}_{attempt}"
@@ -1172,6 +1162,60 @@ _REFERENCE_WORDS = {
 """A reference (``VerifyReport.reference``) as the human output names it."""
 
 
+def _by_proof(entries: LedgerEntries | None, paths: list[str]) -> dict[str, list[str]]:
+    """*paths* (relative to the copy root) grouped by how its ledger (*entries*) proved the
+    copy it records at each (``ledger.proven_when``: "verified", or "transfer-checked" for
+    a copy never read back), "verified" first; a path it records no copy of (or a ledger
+    that cannot be read) under "verified", which the ledger counters count as none."""
+    proved = {
+        final_path_of(Path(), entry).as_posix(): proven_when(entry)[0]
+        for entry in (entries.standing() if entries is not None else ())
+        if entry.vouches
+    }
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        groups.setdefault(proved.get(Path(path).as_posix(), "verified"), []).append(path)
+    return dict(sorted(groups.items(), key=lambda group: group[0] != "verified"))
+
+
+def _trusted_until_reverify(count: int, verb: str, *, each: bool) -> str:
+    """What a plain ``offload copy`` of the card and ``--reverify`` do with *count* copies
+    this copy root's ledger still records as *verb* there (``ledger.proven_when``): trusted
+    while they keep their size and date, never read again. *each*: said of every one of
+    them (else of "a changed copy that kept" them: some may not have)."""
+    one = count == 1
+    if each:
+        trusted = f"{'it' if one else 'them'} while {'it keeps its' if one else 'they keep their'}"
+        reads = f"{'it' if one else 'them'} back and replaces " + (
+            "it if it no longer matches" if one else "those that no longer match"
+        )
+    else:
+        trusted = "a changed copy that kept its"
+        reads = "such copies back and replaces those that no longer match"
+    earlier = (
+        "verified earlier, not re-read"
+        if verb == "verified"
+        else f"{verb} earlier, never read back"
+    )
+    return (
+        f"a plain `offload copy` of the card trusts {trusted} size and date ({earlier}); "
+        f"`offload copy --reverify` reads {reads} the card"
+    )
+
+
+def _replaced_by_reverify(count: int, *, untrusted: bool = True) -> str:
+    """What replaces *count* copies of the ledger's that no run trusts (*untrusted*, said
+    first) or whose size changed: ``offload copy --reverify`` of the card, once the new
+    ones are verified (``Ledger.changed_copy``, which also asks for the recorded card file)."""
+    them = "it" if count == 1 else "them"
+    return (
+        (f"no `offload copy` trusts {them} as verified earlier; " if untrusted else "")
+        + f"`offload copy --reverify` of the card replaces {them} once the new "
+        f"{'copy is' if count == 1 else 'copies are'} verified (while the card's file is the "
+        "one recorded)"
+    )
+
+
 def _print_human(
     env: Environment,
     report: VerifyReport,
@@ -1263,6 +1307,9 @@ def _print_human(
         if not c.actual and _reason_code(report, c.path) == REPLACED_SINCE_RECORDED
     }
     said_why = links | replaced
+    # Said otherwise than as a copy found wrong: above (a link, a version proved since), by
+    # the revocation's line, or as a copy whose size alone was compared (below, by_size).
+    skip = said_why | unread_replaced | revoked
     if (set(c.path for c in report.changed) | set(report.unreadable)) - said_why - revoked and (
         not remote and _has_ledger(where)
     ):
@@ -1275,11 +1322,7 @@ def _print_human(
         # where it does not.
         entries = _ledger_entries(where)  # once, for the three counts below
         sized = [
-            c.path
-            for c in report.changed
-            if c.reason is ChangeReason.SIZE
-            and c.path not in said_why | unread_replaced
-            and c.path not in revoked
+            c.path for c in report.changed if c.reason is ChangeReason.SIZE and c.path not in skip
         ]
         ours = _recorded_in_ledger(entries, sized)
         resized = len(sized) - ours
@@ -1289,73 +1332,68 @@ def _print_human(
         unsized = [
             c.path
             for c in report.changed
-            if c.reason is not ChangeReason.SIZE
-            and c.path not in said_why | unread_replaced
-            and c.path not in revoked
+            if c.reason is not ChangeReason.SIZE and c.path not in skip
         ]
-        unsized += [path for path in report.unreadable if path not in said_why | revoked]
+        unsized += [path for path in report.unreadable if path not in skip]
         # A copy replaced since the history's record whose size alone was compared (that of
         # the version the ledger records there): neither proved intact nor proved wrong, so
         # never "found wrong" (the words of the copies above); its record rightly stands.
         by_size = [path for path in sorted(unread_replaced) if path not in revoked]
         by_size_recorded = _recorded_in_ledger(entries, by_size)
         by_size_redated = _redated_copies(where, entries, by_size)
-        by_size_vouched = by_size_recorded - by_size_redated
+        # Those still trusted, by how the ledger proved each (a transfer-checked copy was
+        # never read back: never "verified"), as the CHANGED line words it.
+        by_size_vouched = {
+            verb: _recorded_in_ledger(entries, group) - _redated_copies(where, entries, group)
+            for verb, group in _by_proof(entries, by_size).items()
+        }
         recorded = _recorded_in_ledger(entries, unsized)
         # Of those, the ones whose date changed since the record: no run trusts them
         # (Ledger.recorded asks for the recorded size and date), --reverify replaces them.
         redated = _redated_copies(where, entries, unsized)
-        vouched = recorded - redated
+        vouched = {
+            verb: _recorded_in_ledger(entries, group) - _redated_copies(where, entries, group)
+            for verb, group in _by_proof(entries, unsized).items()
+        }
         # Those an earlier check revoked, keeping which copy it was: judged against that
         # record again (``verification.checked_wrong``), and trusted by no run.
         earlier = _revoked_by_a_check(entries, unsized)
         unvouched = len(unsized) - recorded - earlier + len(by_size) - by_size_recorded
         parts = []
-        if by_size_vouched:
-            one = by_size_vouched == 1
-            keeps = "it keeps its" if one else "they keep their"
-            matches = "it if it no longer matches" if one else "those that no longer match"
-            parts.append(
-                "this copy root's ledger still records "
-                f"{plural(by_size_vouched, 'copy', 'copies')} listed CHANGED above as the "
-                "version verified there since the history's record, by "
-                f"{'its' if one else 'their'} size alone ({'its' if one else 'their'} content "
-                "not read: not proved wrong, so not revoked): a plain `offload copy` of the "
-                f"card trusts {'it' if one else 'them'} while {keeps} "
-                "size and date (verified earlier, not re-read); `offload copy --reverify` reads "
-                f"{'it' if one else 'them'} back and replaces {matches} "
-                "the card"
-            )
+        for verb, count in by_size_vouched.items():
+            if count:
+                one = count == 1
+                parts.append(
+                    "this copy root's ledger still records "
+                    f"{plural(count, 'copy', 'copies')} listed CHANGED above as the version "
+                    f"{verb} there since the history's record, by {'its' if one else 'their'} "
+                    f"size alone ({'its' if one else 'their'} content not read: not proved "
+                    "wrong, so not revoked): " + _trusted_until_reverify(count, verb, each=True)
+                )
         if by_size_redated:
             one = by_size_redated == 1
             parts.append(
                 f"{plural(by_size_redated, 'copy', 'copies')} listed CHANGED above as the "
                 "version this copy root's ledger records there, by size alone (content not "
                 f"read), changed {'its' if one else 'their'} date since the ledger recorded "
-                f"{'it' if one else 'them'}: no `offload copy` trusts {'it' if one else 'them'} "
-                "as verified earlier; `offload copy --reverify` of the card replaces "
-                f"{'it' if one else 'them'} once the new {'copy is' if one else 'copies are'} "
-                "verified (while the card's file is the one recorded)"
+                f"{'it' if one else 'them'}: " + _replaced_by_reverify(by_size_redated)
             )
         if redated:
             one = redated == 1
             parts.append(
                 f"{plural(redated, 'copy', 'copies')} found wrong above changed "
                 f"{'its' if one else 'their'} date since this copy root's ledger recorded "
-                f"{'it' if one else 'them'}: no `offload copy` trusts {'it' if one else 'them'} "
-                "as verified earlier; `offload copy --reverify` of the card replaces "
-                f"{'it' if one else 'them'} once the new {'copy is' if one else 'copies are'} "
-                "verified (while the card's file is the one recorded)"
+                f"{'it' if one else 'them'}: " + _replaced_by_reverify(redated)
             )
-        if vouched and not (revocation is not None and revocation.error):  # said above
-            parts.append(
-                f"this copy root's ledger still records {plural(vouched, 'copy', 'copies')} "
+        if not (revocation is not None and revocation.error):  # else said above
+            parts.extend(
+                f"this copy root's ledger still records {plural(count, 'copy', 'copies')} "
                 "found wrong above, not revoked (one whose date changed is trusted by no "
                 "run; one recorded since this check began, or found changed against a "
-                "record with no digest in common with the ledger's, may be): a plain "
-                "`offload copy` of the card trusts a changed copy that kept its size and "
-                "date (verified earlier, not re-read); `offload copy --reverify` reads such "
-                "copies back and replaces those that no longer match the card"
+                "record with no digest in common with the ledger's, may be): "
+                + _trusted_until_reverify(count, verb, each=False)
+                for verb, count in vouched.items()
+                if count
             )
         if earlier:
             one = earlier == 1
@@ -1363,10 +1401,8 @@ def _print_human(
                 f"{plural(earlier, 'copy', 'copies')} found wrong above {'was' if one else 'were'} "
                 "found wrong by an earlier check too, which revoked this copy root's ledger "
                 f"record of {'it' if one else 'them'} (keeping which copy it was): no "
-                f"`offload copy` trusts {'it' if one else 'them'}; `offload copy --reverify` of "
-                f"the card replaces {'it' if one else 'them'} once the new "
-                f"{'copy is' if one else 'copies are'} verified (while the card's file is the "
-                "one recorded)"
+                f"`offload copy` trusts {'it' if one else 'them'}; "
+                + _replaced_by_reverify(earlier, untrusted=False)
             )
         if unvouched:
             parts.append(
@@ -1380,9 +1416,7 @@ def _print_human(
             parts.append(
                 f"{plural(ours, 'copy', 'copies')} whose size changed "
                 f"{'is one' if ours == 1 else 'are ones'} this copy root's ledger recorded: "
-                f"`offload copy --reverify` of the card replaces {'it' if ours == 1 else 'them'} "
-                f"once the new {'copy is' if ours == 1 else 'copies are'} verified (while the "
-                "card's file is the one recorded)"
+                + _replaced_by_reverify(ours, untrusted=False)
             )
         if resized:
             parts.append(

@@ -94,6 +94,7 @@ from offload.manifest.verify import (
     Reason,
     cancelled_after_reads,
     hash_file_plain,
+    naming_reason,
 )
 
 
@@ -366,14 +367,19 @@ def _bucket_reasons(found: Mapping[str, Reason], odd: Mapping[str, Reason]) -> d
     reasons: dict[str, Reason] = {}
     for path, why in found.items():
         if why.code == "folder":  # the mirror made a folder for the objects below the key
-            why = Reason(
-                "folder",
-                f"no object has its key, but objects lie below it ({printable_name(path)}/...): "
-                "the file recorded there is not read",
-            )
+            why = naming_reason("folder", functools.partial(_below_a_missing_key, path))
         reasons[path] = why
     reasons.update(odd)
     return reasons
+
+
+def _below_a_missing_key(path: str, spell: Callable[[str], str]) -> str:
+    """Why the file recorded at *path* is not read: the mirror's folder for the objects
+    below its key, no object at it (*path* spelled by *spell*, ``naming_reason``)."""
+    return (
+        f"no object has its key, but objects lie below it ({spell(path)}/...): "
+        "the file recorded there is not read"
+    )
 
 
 def _stage_legacy(
@@ -736,10 +742,12 @@ def _shadowed_reason(path: str) -> Reason:
     """Why the object at *path*, a key that is also a folder of the copy (objects lie
     below it) and that the reference does not record, is not read: the mirror holds the
     folder."""
-    return Reason(
+    return naming_reason(
         "key-is-folder",
-        f"its key is also a folder of this copy (objects lie below it: {printable_name(path)}"
-        "/...), which no file can be at once; it is not read",
+        lambda spell: (
+            f"its key is also a folder of this copy (objects lie below it: {spell(path)}"
+            "/...), which no file can be at once; it is not read"
+        ),
     )
 
 
@@ -751,17 +759,20 @@ def _recorded_unread(path: str, why: Reason, failure: str) -> Reason:
     """*why* (``_shadowed_reason`` or ``_no_file_name``) of a key the reference records,
     whose object is there but could not be read by its own key either (*failure*): what
     stands in the way, and what to do."""
-    name = printable_name(path)
-    held = (
-        f"its key is also a folder of this copy whose objects are recorded too ({name}/...)"
-        if why.code == "key-is-folder"
-        else why.text.removesuffix("; it is not read")
-    )
-    return Reason(
-        why.code,
-        f"an object has its key, recorded, but {held}, so this check reads it by its own "
-        f"key, and {failure}; it is not verified",
-    )
+
+    def words(spell: Callable[[str], str]) -> str:
+        held = (
+            f"its key is also a folder of this copy whose objects are recorded too "
+            f"({spell(path)}/...)"
+            if why.code == "key-is-folder"
+            else why.text.removesuffix("; it is not read")  # _unheld's words name no path
+        )
+        return (
+            f"an object has its key, recorded, but {held}, so this check reads it by its own "
+            f"key, and {failure}; it is not verified"
+        )
+
+    return naming_reason(why.code, words)
 
 
 def _get_failed(exc: OSError, store: S3Destination, key: str) -> str:

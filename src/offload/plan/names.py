@@ -147,7 +147,14 @@ def report_name(source: str, folders: Iterable[Path] = ()) -> str:
     :func:`ascii_form` when any of *folders* is on a filesystem that takes only ASCII names
     (fusefat refuses any other: the report would be lost for its name alone). Never the
     run's ``--reel``: the card folder's name, as the reports have always been named."""
-    name = os.path.basename(source.rstrip("/")) or "source"
+    return report_name_for(os.path.basename(source.rstrip("/")) or "source", folders)
+
+
+def report_name_for(name: str, folders: Iterable[Path] = ()) -> str:
+    """*name* as a report's name may hold it: its :func:`ascii_form` when it is not ASCII
+    and any of *folders* is on a filesystem that takes only ASCII names (fusefat refuses
+    any other), else *name* itself. The one rule for ``offload copy``'s reports
+    (:func:`report_name`) and ``offload verify``'s."""
     if not name.isascii():
         from offload.plan.filesystem import writes_ascii_only
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.errors import printable_name
-from offload.report.clips import Clip, empty_noun, spans_missing_why
+from offload.report.clips import Clip, empty_noun, spans_told
 from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
@@ -90,16 +90,7 @@ def _spans_missing(spans: list[Clip]) -> str:
     one, once = len(spans) == 1, len(spans[0].missing_spans) == 1
     # A GoPro chapter is told missing by its proxy or thumbnail too, the last one included:
     # then "a gap in its numbers" alone would not say how it was told.
-    if any(spans_missing_why(c) != spans_missing_why(spans[0]) for c in spans) or (
-        spans_missing_why(spans[0]).startswith("a gap in its numbers, or")
-    ):
-        told = (
-            "a gap in its numbers, or a chapter whose proxy or thumbnail is on the card"
-            if one
-            else "gaps in their numbers, or chapters whose proxy or thumbnail is on the card"
-        )
-    else:
-        told = f"{'a gap in its' if one else 'gaps in their'} numbers"
+    told = spans_told(any(c.spans_told_by_sidecars for c in spans), one=one)
     return (
         f"{plural(len(spans), 'clip')} on the card {'is' if one else 'are'} missing "
         f"{'a span' if one and once else 'spans'} ({told}): {_each(spans, _has_no)}"

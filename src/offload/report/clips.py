@@ -120,7 +120,9 @@ class Clip:
     ``attach`` adds a sidecar."""
 
     name: str  # what the report shows (a sequence's name carries its frame range)
-    kind: str  # "clip", "sequence", "audio", "empty" (a clip's name, 0 bytes) or "file"
+    # "clip", "sequence", "audio", "empty" (0 bytes, named as a clip, or a sound file no
+    # clip claims) or "file"
+    kind: str
     folder: str  # relative folder ("" at the card's root)
     primary: FileEntry  # the file probed for a thumbnail (a sequence's middle frame)
     files: list[FileEntry] = field(default_factory=list)  # every member, primary first
@@ -139,6 +141,9 @@ class Clip:
     # chapter or span numbers, or its first one missing), and a GoPro recording's chapters
     # whose proxy or thumbnail is on the card without their video (``_gopro_chapters``)
     missing_spans: Sequence[str] = ()
+    # Whether one of ``missing_spans`` comes after its last video, so told by a chapter's
+    # proxy or thumbnail alone, not by a gap in the numbers (``spans_missing_why``)
+    spans_told_by_sidecars: bool = False
     stem: str = ""  # the base name sidecars match
     part: str = "span"  # what each member after the first is: "span", "track" or "lens"
 
@@ -557,10 +562,11 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
         owners.add(made)  # after the proxies, as a clip they became owns none of them
     clips += made
     loose: list[FileEntry] = []
+    singles: list[FileEntry] = []  # files of no clip (a card's index files among them)
     for entry in others:
         assert owners is not None
         if _split(str(entry["path"]))[2] in CARD_INDEX_EXTENSIONS:
-            loose.append(entry)
+            singles.append(entry)  # the card's, never a clip's sidecar nor a folder's
             continue
         owner = owners.find(entry)
         if owner is None:
@@ -573,7 +579,6 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     by_folder: dict[str, list[Clip]] = defaultdict(list)
     for clip in rows:
         by_folder[clip.folder].append(clip)
-    singles: list[FileEntry] = []
     for entry in loose:
         folder = posixpath.dirname(str(entry["path"]))
         in_folder = by_folder.get(folder, [])
@@ -581,7 +586,6 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             folder
             and len(in_folder) == 1
             and not _in_dcim(folder)
-            and _split(str(entry["path"]))[2] not in CARD_INDEX_EXTENSIONS
             and not _of_another_recording(entry, in_folder[0])
         ):
             in_folder[0].attach(entry)
@@ -590,8 +594,10 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     del by_folder
     for clip in clips:
         if clip.sidecars and clip.stem.startswith("GOPRO"):
-            clip.missing_spans = _gopro_chapters(clip) or clip.missing_spans
-    singles = _audio_takes(singles, rows, folders)
+            chapters, past_last = _gopro_chapters(clip)
+            if chapters:
+                clip.missing_spans, clip.spans_told_by_sidecars = chapters, past_last
+    singles = _audio_takes(singles, rows, folders, empty)
     # After the sidecars found their clips: an empty file is no folder's single clip.
     rows.extend(_one_file_row(entry, "empty", folders) for entry in empty)
     rows.sort(key=lambda c: (c.folder, c.name))
@@ -639,12 +645,13 @@ def _attach_p2_tracks(
 
 
 def _audio_takes(
-    entries: list[FileEntry], rows: list[Clip], folders: dict[str, str]
+    entries: list[FileEntry], rows: list[Clip], folders: dict[str, str], empty: list[FileEntry]
 ) -> list[FileEntry]:
     """Make an audio take (kind "audio", added to *rows*) of each sound file in *entries*,
     the tracks of one take (same folder, same name but the track suffix) together; return
-    the entries that are not sound files. A sound file of 0 bytes (nothing recorded) is an
-    "empty" row of its own, never a take nor a track of one."""
+    the entries that are not sound files. A sound file of 0 bytes (nothing recorded) is
+    added to *empty* (``group_clips`` makes each an "empty" row of its own), never a take
+    nor a track of one."""
     takes: dict[tuple[str, str], list[FileEntry]] = {}
     remaining: list[FileEntry] = []
     for entry in entries:
@@ -653,7 +660,7 @@ def _audio_takes(
             remaining.append(entry)
             continue
         if entry.get("size_bytes") == 0:  # nothing recorded: no take, and no track of one
-            rows.append(_one_file_row(entry, "empty", folders))
+            empty.append(entry)
             continue
         track = _TRACK.match(stem)
         takes.setdefault((folder, track["take"] if track else stem), []).append(entry)
@@ -672,12 +679,13 @@ def _of_another_recording(entry: FileEntry, clip: Clip) -> bool:
     return recording is not None and recording != clip.stem
 
 
-def _gopro_chapters(clip: Clip) -> tuple[str, ...]:
+def _gopro_chapters(clip: Clip) -> tuple[tuple[str, ...], bool]:
     """The chapters a GoPro recording (*clip*, its videos numbered by ``_span_numbering``)
     lacks, told by its videos' numbers and by its sidecars': a chapter whose low-res proxy
     (``GL020042.LRV``) or thumbnail (``GH020042.THM``) is on the card was recorded, so its
-    video (``GH020042.MP4``) is missing, the last chapter too. () where a member is not
-    numbered so, or nothing is missing."""
+    video (``GH020042.MP4``) is missing, the last chapter too; and whether one of them comes
+    after its last video (told by a sidecar alone: ``Clip.spans_told_by_sidecars``).
+    ((), False) where a member is not numbered so, or nothing is missing."""
     sidecars = {id(entry) for entry in clip.sidecars}
     videos: set[int] = set()
     name: Callable[[int], str] | None = None
@@ -686,11 +694,11 @@ def _gopro_chapters(clip: Clip) -> tuple[str, ...]:
             continue
         found = _span_numbering(str(entry["path"]))
         if found is None:
-            return ()
+            return (), False
         videos.add(found[0])
         name = name or found[1]
     if name is None:
-        return ()
+        return (), False
     chapters = set(videos)
     for entry in clip.sidecars:
         stem = _split(str(entry["path"]))[1]
@@ -702,28 +710,25 @@ def _gopro_chapters(clip: Clip) -> tuple[str, ...]:
             found = _span_numbering(str(entry["path"]))
             if found is not None:
                 chapters.add(found[0])
-    return tuple(name(n) for n in range(1, max(chapters) + 1) if n not in videos)
+    last = max(chapters)
+    missing = tuple(name(n) for n in range(1, last + 1) if n not in videos)
+    return missing, last > max(videos)
+
+
+def spans_told(by_sidecars: bool, *, one: bool = True) -> str:
+    """How missing spans were told, in words, of one clip (*one*) or of several: a gap in
+    the numbers; *by_sidecars* (``Clip.spans_told_by_sidecars``), a GoPro chapter's proxy
+    or thumbnail too. The one wording of both, for the row and the CARD CONTENT line."""
+    gap = "a gap in its numbers" if one else "gaps in their numbers"
+    if not by_sidecars:
+        return gap
+    told = "a chapter whose" if one else "chapters whose"
+    return f"{gap}, or {told} proxy or thumbnail is on the card"
 
 
 def spans_missing_why(clip: Clip) -> str:
-    """How a clip's ``missing_spans`` were told, in words: a gap in its numbers; for a
-    GoPro recording that lacks a chapter after its last video on the card, told by that
-    chapter's proxy or thumbnail (``_gopro_chapters``), that too."""
-    if clip.stem.startswith("GOPRO") and clip.sidecars:
-        sidecars = {id(entry) for entry in clip.sidecars}
-        last = max(
-            (found[0] for e in clip.files if id(e) not in sidecars
-             if (found := _span_numbering(str(e["path"]))) is not None),
-            default=0,
-        )  # fmt: skip
-        prefix = f"{clip.folder}/" if clip.folder else ""
-        after = any(
-            (found := _span_numbering(prefix + name)) is not None and found[0] > last
-            for name in clip.missing_spans
-        )
-        if after:
-            return "a gap in its numbers, or a chapter whose proxy or thumbnail is on the card"
-    return "a gap in its numbers"
+    """How a clip's ``missing_spans`` were told, in words (``spans_told``)."""
+    return spans_told(clip.spans_told_by_sidecars)
 
 
 def empty_noun(clip: Clip) -> str:
