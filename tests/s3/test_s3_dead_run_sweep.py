@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from offload.destinations.s3 import UPLOADS_FOLDER
 from offload.destinations.s3config import S3Settings
 from offload.lock import process_space, process_start
 from offload.manifest_options import ManifestOptions
-from s3.conftest import admin, destination
+from s3.conftest import admin, destination, serving
 from s3.test_s3_cli import make_card
 from s3.test_s3_lock_scope import _killed_run_a
 from s3.test_s3_nested_roots import _uploads
@@ -80,6 +81,32 @@ def test_a_killed_runs_upload_is_aborted_at_once(s3_server, bucket, proxy, tmp_p
     assert _run_b(proxy, bucket, tmp_path) == 0
     assert _uploads(s3_server.url, bucket) == {}
     assert _records(s3_server.url, bucket) == []
+
+
+@pytest.fixture
+def upload_times_server() -> Iterator[Any]:
+    """A server of its own that lists each upload with the time it began, as AWS does."""
+    yield from serving("upload-times")
+
+
+def test_a_killed_runs_upload_is_aborted_where_uploads_list_their_start(  # type: ignore[no-untyped-def]
+    upload_times_server, tmp_path
+) -> None:
+    """As above, on a service that lists each upload's real start (AWS): the killed run's
+    upload is young. Failed before: its record was never read (young, one upload in
+    progress: ``_sweep_needs_no_read``), so its maker was never found dead; kept a day."""
+    from support.tcpproxy import FaultProxy
+
+    server, bucket = upload_times_server, "upload-times"
+    admin(server.url).create_bucket(Bucket=bucket)
+    proxy = FaultProxy(server.port)
+    try:
+        _killed_run_a(server, bucket, proxy, tmp_path)
+        assert _run_b(proxy, bucket, tmp_path) == 0
+    finally:
+        proxy.close()
+    assert _uploads(server.url, bucket) == {}
+    assert _records(server.url, bucket) == []
 
 
 @pytest.mark.parametrize(

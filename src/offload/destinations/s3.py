@@ -2106,6 +2106,7 @@ class S3Destination:
         self,
         final: str,
         record: Mapping[str, Any],
+        record_key: str,
         record_etag: str,
         seen: dict[str, set[str] | None],
     ) -> bool:
@@ -2113,21 +2114,16 @@ class S3Destination:
         maker is known to be over (``maker_gone``: this host's process space, pid gone or
         reused), no live lock at or above *final* names another run than this one (a live
         run there may have resumed that upload: a lock that cannot be read, or names no run,
-        counts as one, ``s3lock.live_tokens_above``), and the record is still the object
-        read (*record_etag*, a HEAD just before: a run resuming that upload first stores the
-        record again naming itself, ``adopt_record``). What remains: a run that takes the
-        record over between that HEAD and the abort (one request's time) loses its upload
-        (its completion fails, the file fails and is copied again by the next run). Never
-        raises."""
-        from offload.destinations.s3lock import live_tokens_above
-
-        if not self.maker_gone(record):
-            return False
-        tokens = live_tokens_above(self, final, seen)
-        if tokens is None or tokens - {_RUN_TOKEN}:
+        counts as one, ``_other_run_live_above``), and the record, listed at *record_key*,
+        is still the object read (*record_etag*, a HEAD just before: a run resuming that
+        upload first stores the record again naming itself, ``adopt_record``). What remains:
+        a run that takes the record over between that HEAD and the abort (one request's
+        time) loses its upload (its completion fails, the file fails and is copied again by
+        the next run). Never raises."""
+        if not self.maker_gone(record) or self._other_run_live_above(final, seen):
             return False
         try:
-            info = self.stat_key(self._record_key(str(record["key"])))
+            info = self.stat_key(record_key)
         except Exception:
             return False
         return info is not None and bool(record_etag) and info.etag == record_etag
@@ -2234,7 +2230,11 @@ class S3Destination:
         return aborted
 
     def _sweep_needs_no_read(
-        self, listed: Sequence[ObjectInfo], keep: set[str], cutoff: float
+        self,
+        listed: Sequence[ObjectInfo],
+        keep: set[str],
+        cutoff: float,
+        seen: dict[str, set[str] | None],
     ) -> set[str]:
         """The record keys among *listed* (the records' listing) that the sweep need not
         read, from the one listing of the uploads under the prefix (``_sweep_uploads``, made
@@ -2242,10 +2242,15 @@ class S3Destination:
         that of exactly one upload in progress (``_record_key`` of its key), not stored
         before that upload began (the upload's ``Initiated``: a record is stored once its
         upload exists, so an older one may name an earlier upload), where that upload's key
-        is one this run writes (*keep*) or began at or after *cutoff* (young: the service's
-        own start time of the upload whose start the record's ``created_at`` notes). Read,
-        such a record would be kept and its upload left (in progress; kept or young): every
-        other outcome, a record dropped or an upload aborted, still needs its read. A wrong
+        is one this run writes (*keep*), or began at or after *cutoff* (young: the service's
+        own start time of the upload whose start the record's ``created_at`` notes) and lies
+        below a live lock of another run than this one, or one that cannot be read
+        (``s3lock.live_tokens_above`` of the upload's key, *seen*: the sweep's own answers).
+        Read, such a record would be kept and its upload left (in progress; kept, or young
+        with another run live above it: ``_dead_and_unlocked`` refuses). A young upload with
+        no other live run above it is read: its maker may be provably gone (a killed run of
+        this host, its lock judged stale), and its upload aborted at once. Every other
+        outcome, a record dropped or an upload aborted, still needs its read. A wrong
         guess (a record naming another upload of the key than the one in progress, begun in
         the same second; a writer's clock behind the service's) can only leave a record or an
         upload to a later sweep, never drop or abort one. Nothing on a service that lists no
@@ -2269,9 +2274,19 @@ class S3Destination:
             # as not before.
             if stored_s < math.floor(began):
                 continue  # stored before that upload began: it may name another
-            if key in keep or began >= cutoff:
+            if key in keep or (began >= cutoff and self._other_run_live_above(key, seen)):
                 quiet.add(info.key)
         return quiet
+
+    def _other_run_live_above(self, key: str, seen: dict[str, set[str] | None]) -> bool:
+        """Whether a live lock at or above *key* names another run than this one, or cannot
+        be read (``s3lock.live_tokens_above``): ``_dead_and_unlocked`` then refuses an
+        upload of *key* (of a staging key: the locks from the URL's prefix down, which lie
+        above its final key too). Never raises."""
+        from offload.destinations.s3lock import live_tokens_above
+
+        tokens = live_tokens_above(self, key, seen)
+        return tokens is None or bool(tokens - {_RUN_TOKEN})
 
     def _sweep_records(
         self, keep: set[str], cutoff: float, seen: dict[str, set[str] | None], aborted: list[str]
@@ -2279,7 +2294,7 @@ class S3Destination:
         """``abort_abandoned``'s pass over the upload records (adds to *aborted*). A record
         the listings show needs nothing (``_sweep_needs_no_read``) is not read."""
         listed = list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/"))
-        quiet = self._sweep_needs_no_read(listed, keep, cutoff)
+        quiet = self._sweep_needs_no_read(listed, keep, cutoff, seen)
         for info in listed:
             if info.key in quiet:
                 continue
@@ -2312,7 +2327,7 @@ class S3Destination:
             # space), with no other live run above it that may have resumed it.
             old = created < cutoff and not self.live_run_may_own(final, record, seen)
             if (
-                old or self._dead_and_unlocked(final, record, record_etag, seen)
+                old or self._dead_and_unlocked(final, record, info.key, record_etag, seen)
             ) and self.abort_upload(key, upload_id, record_etag=record_etag):
                 aborted.append(key)
 
