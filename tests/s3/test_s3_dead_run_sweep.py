@@ -257,3 +257,36 @@ def test_a_record_taken_over_meanwhile_is_not_resumed(s3_server, bucket, monkeyp
     assert client.get_object(Bucket=bucket, Key=record)["Body"].read() == theirs
     assert first.upload_id in _uploads(s3_server.url, bucket)  # left to its record's sweep
     resumer.close()
+
+
+def test_a_takeover_whose_answer_was_lost_resumes_the_upload(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """The PutObject that stores the record again naming this run is stored, its answer
+    lost; botocore sends it again, refused (412: the record is no longer the object judged,
+    it is this run's own). Proved this request's by a HEAD (``_put``), the upload is
+    resumed. Failed before: ``adopt_record`` took that 412 for another run's takeover and
+    uploaded the whole file again, leaving the record naming this run over an upload it
+    never resumed."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    dead = destination(s3_server.url, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(s3_server.url, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(run="dead-run", pid=_a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+
+    resumer = destination(proxy.url, bucket, prefix="shoot")
+    proxy.lose_answer("PUT", f"/{UPLOADS_FOLDER}/", go_down=False)
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == first.upload_id
+    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    assert adopted["pid"] == os.getpid() and adopted["marker"] == "dead-run"
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    assert _records(s3_server.url, bucket) == []
+    resumer.close()

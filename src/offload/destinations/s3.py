@@ -670,21 +670,36 @@ class S3Destination:
         metadata: dict[str, str],
         replace: bool,
         named: str | None = None,
+        pinned: str | None = None,
     ) -> tuple[str, str | None]:
         """PutObject of *data* under *key*, its Content-Type from the name *named* (the final
         key of a staged upload), else from *key*; returns the object's ETag and VersionId
         (None: the bucket keeps no versions, or the object stored is not known to be this
-        request's own version)."""
+        request's own version). Not *replace*: only where no object is; *pinned* (with
+        *replace*): only over the object of that ETag. Conditional (If-None-Match, If-Match:
+        atomic) where the service does conditional writes; where it answers 501, a HEAD just
+        before instead (racy; ``conditional_create`` turns False), as ``complete_multipart``.
+        Raises FileExistsError (the key exists), OSError (EBADMSG: the pinned object changed
+        or is gone, as the HEAD saw it; else the service's refusal, 412 too)."""
         param, value = self._checksum(data)
         attempts = max(1, self.settings.part_attempts)
         for attempt in range(attempts):
-            conditional = not replace and self._conditional
+            conditional = (not replace or pinned is not None) and self._conditional
             if not replace and not conditional and self.exists_key(key):
                 raise FileExistsError(
                     errno.EEXIST, f"cannot store {self.display(key)}: the key exists already"
                 )
+            if pinned is not None and not conditional:
+                info = self.stat_key(key)
+                if info is None or info.etag != pinned:
+                    raise OSError(
+                        errno.EBADMSG,
+                        f"cannot store {self.display(key)}: the object there changed",
+                    )
             extra: dict[str, Any] = {param: value}
-            if conditional:
+            if conditional and pinned is not None:
+                extra["IfMatch"] = pinned
+            elif conditional:
                 extra["IfNoneMatch"] = "*"
             try:
                 answer = self.client.put_object(
@@ -1584,46 +1599,21 @@ class S3Destination:
         with *etag*), to resume its upload: stored again naming this run as its maker
         (``_maker``: run, host, pid, start; ``created_at`` now, so the age rule counts from
         this run's start of it), so that no sweep takes this live run's upload for the
-        dead maker's (``abort_abandoned``). Only over the object judged: If-Match *etag*
-        (a service that ignores it, or answers 501: a HEAD just before, racy). False when
+        dead maker's (``abort_abandoned``). Only over the object judged: ``_put`` pinned
+        to *etag* (If-Match; a service that answers 501: a HEAD just before, racy; a lost
+        answer whose resend is refused, proved stored by a HEAD). False when
         the record is no longer that object (another run took it over, or dropped it) or
         cannot be stored: the upload is then not this run's to resume. Never raises."""
         # "marker": the token the upload's object carries (``MARKER_KEY``), fixed at its
         # creation by the run that began it.
-        marker = record.get("marker") or record.get("run")
         body = json.dumps(
-            {**record, "marker": marker, "created_at": time.time(), **_maker()},
+            {**record, "marker": _record_marker(record), "created_at": time.time(), **_maker()},
             ensure_ascii=False,
         ).encode("utf-8", "surrogateescape")
-        record_key = self._record_key(key)
-        param, value = self._checksum(body)
-        stored: tuple[str, str | None]
         try:
-            if self.conditional_create:
-                try:
-                    answer = self.client.put_object(
-                        Bucket=self.url.bucket,
-                        Key=record_key,
-                        Body=body,
-                        IfMatch=etag,
-                        ContentType=content_type_for(record_key),
-                        **{param: value},  # type: ignore[arg-type]
-                    )
-                except Exception as exc:
-                    code, status = _error_code(exc)
-                    if code != "NotImplemented" and status != 501:
-                        return False  # 412: another object now; 404: gone; else failed
-                    answer = None
-                if answer is not None:
-                    stored = (str(answer.get("ETag", "")), answer.get("VersionId"))
-                    self._note_record(key, *stored, adopted=True)
-                    return True
-            info = self.stat_key(record_key)
-            if info is None or info.etag != etag:
-                return False
-            stored = self._put(record_key, body, metadata={}, replace=True)
+            stored = self._put(self._record_key(key), body, metadata={}, replace=True, pinned=etag)
         except Exception:
-            return False
+            return False  # 412: another object now; gone; else failed
         self._note_record(key, *stored, adopted=True)
         return True
 
@@ -2485,7 +2475,7 @@ class S3Upload:
                 self._record_etag = record_etag if ours else None
                 # Its object will carry the token of the run that created it (the record's,
                 # kept as its "marker" by a run that took it over).
-                self.token = str(record.get("marker") or record.get("run", ""))
+                self.token = _record_marker(record)
                 return
             if upload_id and not dest.abort_upload(
                 self.key,
@@ -3041,6 +3031,13 @@ def _maybe_removal_words(etag: str | None, token: str) -> str:
         f"object is there: run it only once the check shows the metadata {MARKER_KEY}: "
         f"{token}, or give it --if-match with the ETag the check shows"
     )
+
+
+def _record_marker(record: Mapping[str, Any]) -> str:
+    """The token the object of the upload *record* names carries (``MARKER_KEY``), fixed at
+    the upload's creation by the run that began it: the record's ``marker`` where a run took
+    it over (``adopt_record``), else its ``run``; "" when it names none."""
+    return str(record.get("marker") or record.get("run") or "")
 
 
 def _maker() -> dict[str, Any]:
