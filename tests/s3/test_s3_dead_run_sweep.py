@@ -290,3 +290,37 @@ def test_a_takeover_whose_answer_was_lost_resumes_the_upload(s3_server, bucket, 
     assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
     assert _records(s3_server.url, bucket) == []
     resumer.close()
+
+
+def test_a_resumed_upload_leaves_no_record_where_versions_cannot_be_listed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy
+) -> None:
+    """A bucket that keeps versions, a policy without s3:ListBucketVersions (the proxy
+    refuses every ListObjectVersions, 403): once the resumed upload completes, no record is
+    current. Failed before: this run's version of the record was deleted by its id, which
+    made the dead run's version current again (its ETag not this run's: the plain delete
+    that follows was refused 412), so the record stayed, naming a completed upload."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    data = os.urandom(12 * MiB)
+    dead = destination(s3_server.url, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(s3_server.url, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(run="dead-run", pid=_a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+
+    proxy.intercept("GET", "?versions", status=403, count=100)
+    resumer = destination(proxy.url, bucket, prefix="shoot")
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == first.upload_id
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert proxy.stats.intercepted >= 1  # the listing was refused
+    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    assert _records(s3_server.url, bucket) == []
+    resumer.close()

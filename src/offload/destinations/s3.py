@@ -1621,12 +1621,19 @@ class S3Destination:
         self, key: str, etag: str, version: str | None, *, adopted: bool = False
     ) -> None:
         """Note the upload record of *key* this run stored (*etag*, its *version*;
-        *adopted*: over an earlier run's, ``adopt_record``), for ``_drop_record``."""
+        *adopted*: over an earlier run's, ``adopt_record``), for ``_drop_record``. An
+        adopted record's version is not noted: deleted by its id, it would make the earlier
+        run's version current again, which the plain delete pinned to *etag* that follows
+        where versions cannot be listed (no s3:ListBucketVersions) would not touch; without
+        it, that delete hits this run's current object (``_drop_record`` deletes every
+        version of that upload's record by its id where it may list them)."""
         with self._lock:
             if adopted:
                 self._records_adopted.add(key)
             self._records_ours.add(key)
             self._record_etags[key] = etag
+        if adopted:
+            return
         if version and version != "null":  # "null": a suspended bucket's, maybe not ours
             with self._lock:
                 self._record_versions.setdefault(key, []).append(version)
