@@ -61,7 +61,6 @@ import hashlib
 import json
 import math
 import mimetypes
-import os
 import secrets
 import threading
 import time
@@ -2093,11 +2092,9 @@ class S3Destination:
         this boot and pid namespace, and no longer running, or running another process than
         the one started at the record's ``pid_start``). Another host's, container's or
         boot's, or a record without them, is never known to be over."""
-        from offload.lock import holder_gone  # the card layer's lock module, loaded by then
+        from offload.lock import body_gone  # the card layer's lock module, loaded by then
 
-        return holder_gone(
-            record.get("host"), record.get("pid"), record.get("pid_space"), record.get("pid_start")
-        )
+        return body_gone(record)
 
     def _dead_and_unlocked(
         self,
@@ -3052,15 +3049,9 @@ def _maker() -> dict[str, Any]:
     names, ``S3Destination.live_run_may_own``), host, pid, process space and start
     (``offload.lock.holder_gone``: whether a later run may take it over, or its sweep abort
     it, ``S3Destination.may_take_over``, ``abort_abandoned``)."""
-    from offload.lock import process_space, process_start  # the card layer's, loaded by then
+    from offload.lock import process_identity  # the card layer's, loaded by then
 
-    return {
-        "run": _RUN_TOKEN,
-        "host": os.uname().nodename,
-        "pid": os.getpid(),
-        "pid_space": process_space(),
-        "pid_start": process_start(os.getpid()),
-    }
+    return {"run": _RUN_TOKEN, **process_identity()}
 
 
 def _multipart_etag(parts: Sequence[Mapping[str, Any]]) -> str | None:
