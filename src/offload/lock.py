@@ -45,7 +45,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -172,11 +172,7 @@ def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
     object, ``destinations/s3lock.py``)."""
     started = time.gmtime()
     holder = {
-        "pid": os.getpid(),
-        "host": os.uname().nodename,  # socket.gethostname(), without importing socket
-        "pid_space": process_space(),
-        # Tells this process from a later one given its pid (``holder_gone``).
-        "pid_start": process_start(os.getpid()),
+        **process_identity(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
         # Redacted: the body is a file on the destination drive and is printed to whoever
         # is refused; an endpoint's user:password must be in neither (docs/s3.md).
@@ -227,13 +223,14 @@ def _take(fd: int) -> tuple[bool, str]:
         except BlockingIOError:
             pass
         holder = _read_body(fd)
-        if (holder is not None and not _body_gone(holder)) or time.monotonic() >= deadline:
+        if (holder is not None and not body_gone(holder)) or time.monotonic() >= deadline:
             return False, describe_holder(holder)
         time.sleep(0.05)
 
 
-def _body_gone(holder: dict[str, object]) -> bool:
-    """Whether the holder a lock body names is provably over (``holder_gone``)."""
+def body_gone(holder: Mapping[str, object]) -> bool:
+    """Whether the holder a lock body or an upload record names (``process_identity``'s
+    fields) is provably over (``holder_gone``)."""
     return holder_gone(
         holder.get("host"), holder.get("pid"), holder.get("pid_space"), holder.get("pid_start")
     )
@@ -310,6 +307,27 @@ def process_space() -> str:
     return _PROCESS_SPACE[0]
 
 
+_IDENTITY: dict[int, dict[str, object]] = {}
+
+
+def process_identity() -> dict[str, object]:
+    """Who this process is, as a lock's body (``holder_body``) and an S3 upload record name
+    their maker: its ``pid``, ``host`` (``os.uname().nodename``, ``socket.gethostname()``
+    without importing socket), ``pid_space`` (``process_space``) and ``pid_start``
+    (``process_start``: tells this process from a later one given its pid), what
+    ``body_gone`` judges. Read once a process (a forked child reads its own); a new dict
+    each call."""
+    pid = os.getpid()
+    if pid not in _IDENTITY:
+        _IDENTITY[pid] = {
+            "pid": pid,
+            "host": os.uname().nodename,
+            "pid_space": process_space(),
+            "pid_start": process_start(pid),
+        }
+    return dict(_IDENTITY[pid])
+
+
 def same_process_space(host: object, pid_space: object) -> bool:
     """Whether a holder recorded with *host* and *pid_space* (``holder_body``) counted its
     pid as this process does: same host name and same ``process_space``, known."""
@@ -349,12 +367,18 @@ def _proc_is_ours() -> bool:
     return _PROC_OURS[0]
 
 
+_TIME_SPACE: list[str] = []
+
+
 def _time_space() -> str:
-    """This process's time namespace (its inode), "" on a kernel without them."""
-    try:
-        return str(os.stat("/proc/self/ns/time").st_ino)
-    except OSError:
-        return ""
+    """This process's time namespace (its inode), "" on a kernel without them. Read once
+    (a process's time namespace is fixed: ``unshare`` changes only its children's)."""
+    if not _TIME_SPACE:
+        try:
+            _TIME_SPACE.append(str(os.stat("/proc/self/ns/time").st_ino))
+        except OSError:
+            _TIME_SPACE.append("")
+    return _TIME_SPACE[0]
 
 
 def holder_gone(host: object, pid: object, pid_space: object, pid_start: object = None) -> bool:

@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from offload.destinations.s3 import UPLOADS_FOLDER
 from offload.destinations.s3config import S3Settings
 from offload.lock import process_space, process_start
 from offload.manifest_options import ManifestOptions
-from s3.conftest import admin, destination
+from s3.conftest import admin, destination, serving
 from s3.test_s3_cli import make_card
 from s3.test_s3_lock_scope import _killed_run_a
 from s3.test_s3_nested_roots import _uploads
@@ -80,6 +81,32 @@ def test_a_killed_runs_upload_is_aborted_at_once(s3_server, bucket, proxy, tmp_p
     assert _run_b(proxy, bucket, tmp_path) == 0
     assert _uploads(s3_server.url, bucket) == {}
     assert _records(s3_server.url, bucket) == []
+
+
+@pytest.fixture
+def upload_times_server() -> Iterator[Any]:
+    """A server of its own that lists each upload with the time it began, as AWS does."""
+    yield from serving("upload-times")
+
+
+def test_a_killed_runs_upload_is_aborted_where_uploads_list_their_start(  # type: ignore[no-untyped-def]
+    upload_times_server, tmp_path
+) -> None:
+    """As above, on a service that lists each upload's real start (AWS): the killed run's
+    upload is young. Failed before: its record was never read (young, one upload in
+    progress: ``_sweep_needs_no_read``), so its maker was never found dead; kept a day."""
+    from support.tcpproxy import FaultProxy
+
+    server, bucket = upload_times_server, "upload-times"
+    admin(server.url).create_bucket(Bucket=bucket)
+    proxy = FaultProxy(server.port)
+    try:
+        _killed_run_a(server, bucket, proxy, tmp_path)
+        assert _run_b(proxy, bucket, tmp_path) == 0
+    finally:
+        proxy.close()
+    assert _uploads(server.url, bucket) == {}
+    assert _records(server.url, bucket) == []
 
 
 @pytest.mark.parametrize(
@@ -229,4 +256,71 @@ def test_a_record_taken_over_meanwhile_is_not_resumed(s3_server, bucket, monkeyp
     assert upload.resumed_parts == 0
     assert client.get_object(Bucket=bucket, Key=record)["Body"].read() == theirs
     assert first.upload_id in _uploads(s3_server.url, bucket)  # left to its record's sweep
+    resumer.close()
+
+
+def test_a_takeover_whose_answer_was_lost_resumes_the_upload(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """The PutObject that stores the record again naming this run is stored, its answer
+    lost; botocore sends it again, refused (412: the record is no longer the object judged,
+    it is this run's own). Proved this request's by a HEAD (``_put``), the upload is
+    resumed. Failed before: ``adopt_record`` took that 412 for another run's takeover and
+    uploaded the whole file again, leaving the record naming this run over an upload it
+    never resumed."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    dead = destination(s3_server.url, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(s3_server.url, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(run="dead-run", pid=_a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+
+    resumer = destination(proxy.url, bucket, prefix="shoot")
+    proxy.lose_answer("PUT", f"/{UPLOADS_FOLDER}/", go_down=False)
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == first.upload_id
+    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    assert adopted["pid"] == os.getpid() and adopted["marker"] == "dead-run"
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    assert _records(s3_server.url, bucket) == []
+    resumer.close()
+
+
+def test_a_resumed_upload_leaves_no_record_where_versions_cannot_be_listed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy
+) -> None:
+    """A bucket that keeps versions, a policy without s3:ListBucketVersions (the proxy
+    refuses every ListObjectVersions, 403): once the resumed upload completes, no record is
+    current. Failed before: this run's version of the record was deleted by its id, which
+    made the dead run's version current again (its ETag not this run's: the plain delete
+    that follows was refused 412), so the record stayed, naming a completed upload."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    data = os.urandom(12 * MiB)
+    dead = destination(s3_server.url, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(s3_server.url, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(run="dead-run", pid=_a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+
+    proxy.intercept("GET", "?versions", status=403, count=100)
+    resumer = destination(proxy.url, bucket, prefix="shoot")
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == first.upload_id
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert proxy.stats.intercepted >= 1  # the listing was refused
+    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    assert _records(s3_server.url, bucket) == []
     resumer.close()

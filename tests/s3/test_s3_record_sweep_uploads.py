@@ -10,6 +10,7 @@ on the sweep's own listing)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -160,14 +161,18 @@ def upload_times_server() -> Iterator[S3Server]:
     yield from serving("upload-times")
 
 
+@pytest.mark.parametrize("locked", [True, False], ids=["live-lock-above", "no-lock"])
 def test_the_record_sweep_reads_only_the_records_that_need_it(  # type: ignore[no-untyped-def]
-    upload_times_server,
+    upload_times_server, locked
 ) -> None:
     """Three records an earlier run left: two naming young uploads still in progress, one
-    naming an upload the service no longer has. The listings show the first two need nothing
-    (each key has one upload in progress, begun no later than its record was stored, and the
-    record is young): they are not read, kept, their uploads left. The dead one is read and
-    its record deleted. Before: all three read (one GET a record: 1,500 at 1,500 records).
+    naming an upload the service no longer has. Below the live lock of another run
+    (*locked*), the listings show the first two need nothing (each key has one upload in
+    progress, begun no later than its record was stored, the record is young, and that run
+    may be writing it): they are not read, kept, their uploads left. The dead one is read
+    and its record deleted. Before: all three read (one GET a record: 1,500 at 1,500
+    records). With no live lock above, the young ones are read too (their maker may be
+    provably gone: ``_dead_and_unlocked``; here it runs, so they are kept).
     (A record stored before the upload now in progress under its key began is read too; not
     staged here. The server gives each upload its start time, as AWS does: moto alone lists
     every upload as begun in 2010, old, whose records are read.)"""
@@ -187,6 +192,9 @@ def test_the_record_sweep_reads_only_the_records_that_need_it(  # type: ignore[n
         earlier.close()
     dead = uploads["c.mov"]
     client.abort_multipart_upload(Bucket=bucket, Key=dead.key, UploadId=str(dead.upload_id))
+    if locked:  # another machine's run, its lock fresh by the service's clock: live
+        holder = {"pid": 4242, "host": "another-cart", "token": "another-live-run"}
+        client.put_object(Bucket=bucket, Key="cards/.offload/lock", Body=json.dumps(holder))
     proxy = FaultProxy(server.port)
     store = destination(proxy.url, bucket)
     try:
@@ -195,7 +203,8 @@ def test_the_record_sweep_reads_only_the_records_that_need_it(  # type: ignore[n
         store.close()
         proxy.close()
     reads = [target.removeprefix(f"/{bucket}/") for target in _record_reads(proxy)]
-    assert reads == [store._record_key(dead.key)], proxy.targets
+    expected = ["c.mov"] if locked else ["a.mov", "b.mov", "c.mov"]
+    assert sorted(reads) == sorted(store._record_key(f"cards/{n}") for n in expected)
     for name in ("a.mov", "b.mov"):
         live = uploads[name]
         assert stored(client, bucket, store._record_key(live.key)) is not None

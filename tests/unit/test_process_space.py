@@ -11,7 +11,15 @@ import shutil
 import subprocess
 import sys
 
-from offload.lock import holder_gone, process_space, process_start, same_process_space
+from offload.lock import (
+    body_gone,
+    holder_body,
+    holder_gone,
+    process_identity,
+    process_space,
+    process_start,
+    same_process_space,
+)
 from support.requirements import require_root
 
 
@@ -96,3 +104,33 @@ def test_an_s3_lock_of_a_reused_pid_is_stale() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_one_identity_names_this_process_in_a_lock_and_an_upload_record() -> None:
+    """``process_identity``: what a lock's body and an upload record name their maker by,
+    read once a process; ``body_gone`` judges either, a forked child its own pid."""
+    from offload.destinations.s3 import _maker
+
+    me = process_identity()
+    assert me == {
+        "pid": os.getpid(),
+        "host": os.uname().nodename,
+        "pid_space": process_space(),
+        "pid_start": process_start(os.getpid()),
+    }
+    body = json.loads(holder_body(["offload"], None))
+    assert {k: body[k] for k in me} == me
+    assert {k: v for k, v in _maker().items() if k != "run"} == me
+    assert not body_gone(me) and not body_gone(body)
+    me["pid"] = _a_pid_not_running_here()
+    assert body_gone(me) == bool(process_space())
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child's own identity, not its parent's cached one
+        os.write(write, json.dumps(process_identity()).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read) as f:
+        theirs = json.loads(f.read())
+    assert theirs["pid"] == child and theirs["pid_start"] != process_identity()["pid_start"]

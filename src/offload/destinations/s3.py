@@ -61,7 +61,6 @@ import hashlib
 import json
 import math
 import mimetypes
-import os
 import secrets
 import threading
 import time
@@ -670,21 +669,36 @@ class S3Destination:
         metadata: dict[str, str],
         replace: bool,
         named: str | None = None,
+        pinned: str | None = None,
     ) -> tuple[str, str | None]:
         """PutObject of *data* under *key*, its Content-Type from the name *named* (the final
         key of a staged upload), else from *key*; returns the object's ETag and VersionId
         (None: the bucket keeps no versions, or the object stored is not known to be this
-        request's own version)."""
+        request's own version). Not *replace*: only where no object is; *pinned* (with
+        *replace*): only over the object of that ETag. Conditional (If-None-Match, If-Match:
+        atomic) where the service does conditional writes; where it answers 501, a HEAD just
+        before instead (racy; ``conditional_create`` turns False), as ``complete_multipart``.
+        Raises FileExistsError (the key exists), OSError (EBADMSG: the pinned object changed
+        or is gone, as the HEAD saw it; else the service's refusal, 412 too)."""
         param, value = self._checksum(data)
         attempts = max(1, self.settings.part_attempts)
         for attempt in range(attempts):
-            conditional = not replace and self._conditional
+            conditional = (not replace or pinned is not None) and self._conditional
             if not replace and not conditional and self.exists_key(key):
                 raise FileExistsError(
                     errno.EEXIST, f"cannot store {self.display(key)}: the key exists already"
                 )
+            if pinned is not None and not conditional:
+                info = self.stat_key(key)
+                if info is None or info.etag != pinned:
+                    raise OSError(
+                        errno.EBADMSG,
+                        f"cannot store {self.display(key)}: the object there changed",
+                    )
             extra: dict[str, Any] = {param: value}
-            if conditional:
+            if conditional and pinned is not None:
+                extra["IfMatch"] = pinned
+            elif conditional:
                 extra["IfNoneMatch"] = "*"
             try:
                 answer = self.client.put_object(
@@ -1584,46 +1598,21 @@ class S3Destination:
         with *etag*), to resume its upload: stored again naming this run as its maker
         (``_maker``: run, host, pid, start; ``created_at`` now, so the age rule counts from
         this run's start of it), so that no sweep takes this live run's upload for the
-        dead maker's (``abort_abandoned``). Only over the object judged: If-Match *etag*
-        (a service that ignores it, or answers 501: a HEAD just before, racy). False when
+        dead maker's (``abort_abandoned``). Only over the object judged: ``_put`` pinned
+        to *etag* (If-Match; a service that answers 501: a HEAD just before, racy; a lost
+        answer whose resend is refused, proved stored by a HEAD). False when
         the record is no longer that object (another run took it over, or dropped it) or
         cannot be stored: the upload is then not this run's to resume. Never raises."""
         # "marker": the token the upload's object carries (``MARKER_KEY``), fixed at its
         # creation by the run that began it.
-        marker = record.get("marker") or record.get("run")
         body = json.dumps(
-            {**record, "marker": marker, "created_at": time.time(), **_maker()},
+            {**record, "marker": _record_marker(record), "created_at": time.time(), **_maker()},
             ensure_ascii=False,
         ).encode("utf-8", "surrogateescape")
-        record_key = self._record_key(key)
-        param, value = self._checksum(body)
-        stored: tuple[str, str | None]
         try:
-            if self.conditional_create:
-                try:
-                    answer = self.client.put_object(
-                        Bucket=self.url.bucket,
-                        Key=record_key,
-                        Body=body,
-                        IfMatch=etag,
-                        ContentType=content_type_for(record_key),
-                        **{param: value},  # type: ignore[arg-type]
-                    )
-                except Exception as exc:
-                    code, status = _error_code(exc)
-                    if code != "NotImplemented" and status != 501:
-                        return False  # 412: another object now; 404: gone; else failed
-                    answer = None
-                if answer is not None:
-                    stored = (str(answer.get("ETag", "")), answer.get("VersionId"))
-                    self._note_record(key, *stored, adopted=True)
-                    return True
-            info = self.stat_key(record_key)
-            if info is None or info.etag != etag:
-                return False
-            stored = self._put(record_key, body, metadata={}, replace=True)
+            stored = self._put(self._record_key(key), body, metadata={}, replace=True, pinned=etag)
         except Exception:
-            return False
+            return False  # 412: another object now; gone; else failed
         self._note_record(key, *stored, adopted=True)
         return True
 
@@ -1631,12 +1620,19 @@ class S3Destination:
         self, key: str, etag: str, version: str | None, *, adopted: bool = False
     ) -> None:
         """Note the upload record of *key* this run stored (*etag*, its *version*;
-        *adopted*: over an earlier run's, ``adopt_record``), for ``_drop_record``."""
+        *adopted*: over an earlier run's, ``adopt_record``), for ``_drop_record``. An
+        adopted record's version is not noted: deleted by its id, it would make the earlier
+        run's version current again, which the plain delete pinned to *etag* that follows
+        where versions cannot be listed (no s3:ListBucketVersions) would not touch; without
+        it, that delete hits this run's current object (``_drop_record`` deletes every
+        version of that upload's record by its id where it may list them)."""
         with self._lock:
             if adopted:
                 self._records_adopted.add(key)
             self._records_ours.add(key)
             self._record_etags[key] = etag
+        if adopted:
+            return
         if version and version != "null":  # "null": a suspended bucket's, maybe not ours
             with self._lock:
                 self._record_versions.setdefault(key, []).append(version)
@@ -2096,16 +2092,15 @@ class S3Destination:
         this boot and pid namespace, and no longer running, or running another process than
         the one started at the record's ``pid_start``). Another host's, container's or
         boot's, or a record without them, is never known to be over."""
-        from offload.lock import holder_gone  # the card layer's lock module, loaded by then
+        from offload.lock import body_gone  # the card layer's lock module, loaded by then
 
-        return holder_gone(
-            record.get("host"), record.get("pid"), record.get("pid_space"), record.get("pid_start")
-        )
+        return body_gone(record)
 
     def _dead_and_unlocked(
         self,
         final: str,
         record: Mapping[str, Any],
+        record_key: str,
         record_etag: str,
         seen: dict[str, set[str] | None],
     ) -> bool:
@@ -2113,21 +2108,16 @@ class S3Destination:
         maker is known to be over (``maker_gone``: this host's process space, pid gone or
         reused), no live lock at or above *final* names another run than this one (a live
         run there may have resumed that upload: a lock that cannot be read, or names no run,
-        counts as one, ``s3lock.live_tokens_above``), and the record is still the object
-        read (*record_etag*, a HEAD just before: a run resuming that upload first stores the
-        record again naming itself, ``adopt_record``). What remains: a run that takes the
-        record over between that HEAD and the abort (one request's time) loses its upload
-        (its completion fails, the file fails and is copied again by the next run). Never
-        raises."""
-        from offload.destinations.s3lock import live_tokens_above
-
-        if not self.maker_gone(record):
-            return False
-        tokens = live_tokens_above(self, final, seen)
-        if tokens is None or tokens - {_RUN_TOKEN}:
+        counts as one, ``_other_run_live_above``), and the record, listed at *record_key*,
+        is still the object read (*record_etag*, a HEAD just before: a run resuming that
+        upload first stores the record again naming itself, ``adopt_record``). What remains:
+        a run that takes the record over between that HEAD and the abort (one request's
+        time) loses its upload (its completion fails, the file fails and is copied again by
+        the next run). Never raises."""
+        if not self.maker_gone(record) or self._other_run_live_above(final, seen):
             return False
         try:
-            info = self.stat_key(self._record_key(str(record["key"])))
+            info = self.stat_key(record_key)
         except Exception:
             return False
         return info is not None and bool(record_etag) and info.etag == record_etag
@@ -2234,7 +2224,11 @@ class S3Destination:
         return aborted
 
     def _sweep_needs_no_read(
-        self, listed: Sequence[ObjectInfo], keep: set[str], cutoff: float
+        self,
+        listed: Sequence[ObjectInfo],
+        keep: set[str],
+        cutoff: float,
+        seen: dict[str, set[str] | None],
     ) -> set[str]:
         """The record keys among *listed* (the records' listing) that the sweep need not
         read, from the one listing of the uploads under the prefix (``_sweep_uploads``, made
@@ -2242,10 +2236,15 @@ class S3Destination:
         that of exactly one upload in progress (``_record_key`` of its key), not stored
         before that upload began (the upload's ``Initiated``: a record is stored once its
         upload exists, so an older one may name an earlier upload), where that upload's key
-        is one this run writes (*keep*) or began at or after *cutoff* (young: the service's
-        own start time of the upload whose start the record's ``created_at`` notes). Read,
-        such a record would be kept and its upload left (in progress; kept or young): every
-        other outcome, a record dropped or an upload aborted, still needs its read. A wrong
+        is one this run writes (*keep*), or began at or after *cutoff* (young: the service's
+        own start time of the upload whose start the record's ``created_at`` notes) and lies
+        below a live lock of another run than this one, or one that cannot be read
+        (``s3lock.live_tokens_above`` of the upload's key, *seen*: the sweep's own answers).
+        Read, such a record would be kept and its upload left (in progress; kept, or young
+        with another run live above it: ``_dead_and_unlocked`` refuses). A young upload with
+        no other live run above it is read: its maker may be provably gone (a killed run of
+        this host, its lock judged stale), and its upload aborted at once. Every other
+        outcome, a record dropped or an upload aborted, still needs its read. A wrong
         guess (a record naming another upload of the key than the one in progress, begun in
         the same second; a writer's clock behind the service's) can only leave a record or an
         upload to a later sweep, never drop or abort one. Nothing on a service that lists no
@@ -2269,9 +2268,19 @@ class S3Destination:
             # as not before.
             if stored_s < math.floor(began):
                 continue  # stored before that upload began: it may name another
-            if key in keep or began >= cutoff:
+            if key in keep or (began >= cutoff and self._other_run_live_above(key, seen)):
                 quiet.add(info.key)
         return quiet
+
+    def _other_run_live_above(self, key: str, seen: dict[str, set[str] | None]) -> bool:
+        """Whether a live lock at or above *key* names another run than this one, or cannot
+        be read (``s3lock.live_tokens_above``): ``_dead_and_unlocked`` then refuses an
+        upload of *key* (of a staging key: the locks from the URL's prefix down, which lie
+        above its final key too). Never raises."""
+        from offload.destinations.s3lock import live_tokens_above
+
+        tokens = live_tokens_above(self, key, seen)
+        return tokens is None or bool(tokens - {_RUN_TOKEN})
 
     def _sweep_records(
         self, keep: set[str], cutoff: float, seen: dict[str, set[str] | None], aborted: list[str]
@@ -2279,7 +2288,7 @@ class S3Destination:
         """``abort_abandoned``'s pass over the upload records (adds to *aborted*). A record
         the listings show needs nothing (``_sweep_needs_no_read``) is not read."""
         listed = list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/"))
-        quiet = self._sweep_needs_no_read(listed, keep, cutoff)
+        quiet = self._sweep_needs_no_read(listed, keep, cutoff, seen)
         for info in listed:
             if info.key in quiet:
                 continue
@@ -2312,7 +2321,7 @@ class S3Destination:
             # space), with no other live run above it that may have resumed it.
             old = created < cutoff and not self.live_run_may_own(final, record, seen)
             if (
-                old or self._dead_and_unlocked(final, record, record_etag, seen)
+                old or self._dead_and_unlocked(final, record, info.key, record_etag, seen)
             ) and self.abort_upload(key, upload_id, record_etag=record_etag):
                 aborted.append(key)
 
@@ -2470,7 +2479,7 @@ class S3Upload:
                 self._record_etag = record_etag if ours else None
                 # Its object will carry the token of the run that created it (the record's,
                 # kept as its "marker" by a run that took it over).
-                self.token = str(record.get("marker") or record.get("run", ""))
+                self.token = _record_marker(record)
                 return
             if upload_id and not dest.abort_upload(
                 self.key,
@@ -3028,20 +3037,21 @@ def _maybe_removal_words(etag: str | None, token: str) -> str:
     )
 
 
+def _record_marker(record: Mapping[str, Any]) -> str:
+    """The token the object of the upload *record* names carries (``MARKER_KEY``), fixed at
+    the upload's creation by the run that began it: the record's ``marker`` where a run took
+    it over (``adopt_record``), else its ``run``; "" when it names none."""
+    return str(record.get("marker") or record.get("run") or "")
+
+
 def _maker() -> dict[str, Any]:
     """Who makes an upload, in its record: this process's run token (what a live lock
     names, ``S3Destination.live_run_may_own``), host, pid, process space and start
     (``offload.lock.holder_gone``: whether a later run may take it over, or its sweep abort
     it, ``S3Destination.may_take_over``, ``abort_abandoned``)."""
-    from offload.lock import process_space, process_start  # the card layer's, loaded by then
+    from offload.lock import process_identity  # the card layer's, loaded by then
 
-    return {
-        "run": _RUN_TOKEN,
-        "host": os.uname().nodename,
-        "pid": os.getpid(),
-        "pid_space": process_space(),
-        "pid_start": process_start(os.getpid()),
-    }
+    return {"run": _RUN_TOKEN, **process_identity()}
 
 
 def _multipart_etag(parts: Sequence[Mapping[str, Any]]) -> str | None:

@@ -66,9 +66,9 @@ from typing import TYPE_CHECKING, Any
 
 from offload.lock import (
     CopyRootBusy,
+    body_gone,
     describe_holder,
     holder_body,
-    holder_gone,
     same_process_space,
 )
 
@@ -473,7 +473,7 @@ def is_stale(holder: object, age_s: float, stale_after_s: float, where: tuple[st
     if pid == os.getpid() and same_process_space(host, space):
         with _HELD_LOCK:
             return where not in _HELD
-    return holder_gone(host, pid, space, holder.get("pid_start"))
+    return body_gone(holder)
 
 
 def live_tokens_above(
