@@ -100,6 +100,7 @@ from offload.manifest.ignore import (
     IgnoreSpec,
     ascmhl_ignore_patterns,
     finder_files,
+    merge_patterns,
 )
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
@@ -1068,9 +1069,15 @@ def _write_after_carrying(
         # history holds it); write_generation's nested links read it from here.
         # Its walk enters no folder the list written hides for good (ascmhl's verify
         # walks none): the history's newest list but its exact patterns (a carried one may
-        # be dropped), and the patterns asked for now.
-        hidden = [p for p in history.latest_ignore_patterns() or () if not exact_pattern_path(p)]
-        tree = TreeRead(root, history, lister, IgnoreSpec([*hidden, *patterns, *legacy]))
+        # be dropped), and the patterns asked for now, merged as write_generation merges
+        # them (a pattern once, at its first place: a carried "!" after it still wins).
+        carried_for_good = (
+            p for p in history.latest_ignore_patterns() or () if not exact_pattern_path(p)
+        )
+        for_good = merge_patterns(
+            DEFAULT_IGNORE_PATTERNS, tuple(carried_for_good), patterns, legacy
+        )
+        tree = TreeRead(root, history, lister, IgnoreSpec(for_good))
         judged = ManifestResult(destination.index)
         ignored = _ignore_links(records, destination, list(plan.to_files), plan.kinds, judged, tree)
         plan = plan._replace(ignored=ignored)
