@@ -195,3 +195,37 @@ def test_a_folder_that_cannot_be_listed_is_named_where_the_link_is_left_out(
         output
     )
     assert "**/CLIPS/dangling.mov" not in _patterns(root)
+
+
+def test_an_ignored_folder_that_cannot_be_listed_leaves_a_nested_copys_link_ignored(
+    judge: AscmhlJudge, place: Path
+) -> None:
+    """``ROLL/A001`` is a copy of its own with a dangling link ``CLIPS/dangling``, ROLL holds
+    ``.Spotlight-V100`` only root may enter, and ``nobody`` copies a card without links
+    ``--into`` ROLL: the root generation ignores the nested link (``**/A001/CLIPS/dangling``,
+    ``nested_links``' own read of the tree), and ``ascmhl verify`` of ROLL is clean. Failed
+    before: the walk entered the ignored folder, could not list it, and no pattern was
+    due (the link then new to ``ascmhl verify`` of the root, exit 21)."""
+    first = _card(place, "A001", {"CLIPS/take.mov": 30_000}, {"CLIPS/dangling": "GONE.mov"})
+    root = place / "ROLL"
+    root.mkdir()
+    code, output = offload("copy", str(first), str(root))
+    assert code == 0, output
+    card = place / "DAY2"
+    (card / "SOUND").mkdir(parents=True)
+    (card / "SOUND" / "s.wav").write_bytes(os.urandom(20_000))
+    spotlight = root / ".Spotlight-V100"
+    spotlight.mkdir()
+    (spotlight / "store.db").write_bytes(b"index")
+    for folder, _dirs, files in os.walk(place):
+        os.chmod(folder, 0o777)
+        for name in files:
+            if not os.path.islink(os.path.join(folder, name)):
+                os.chmod(os.path.join(folder, name), 0o666)
+    spotlight.chmod(0o000)
+    output = _copy_as_nobody(place, card, root)
+    assert "**/A001/CLIPS/dangling" in _patterns(root), output
+    spotlight.chmod(0o755)  # ascmhl (run as root here) walks it not either way
+    judge.assert_checks(root, "SOUND/s.wav")
+    verdict = judge.verify(root)
+    assert verdict.clean, verdict.describe()
