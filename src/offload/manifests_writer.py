@@ -86,7 +86,7 @@ from offload.manifest.copy_root import (
     unhide_nested_state,
 )
 from offload.manifest.coverage import Lister, local_lister, memoized
-from offload.manifest.errors import UnsupportedTreeError
+from offload.manifest.errors import HistoryError, UnsupportedTreeError
 from offload.manifest.history import (
     CHAIN_FILE_NAME,
     CarriedHistory,
@@ -100,12 +100,14 @@ from offload.manifest.ignore import (
     IgnoreSpec,
     ascmhl_ignore_patterns,
     finder_files,
+    merge_patterns,
 )
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
     IGNORED_BECAUSE,
     LinkKind,
     exact_pattern,
+    exact_pattern_path,
     pattern_hides,
     resolve_link,
 )
@@ -258,19 +260,19 @@ class _LinkPlan(NamedTuple):
     content is read: the links to files of the card (to be listed: link → the file it leads
     to there and the digests this offload recorded for that file), and the links ignored
     (path → pattern). The others are left out (named on the ``ManifestResult``).
-    ``resolved``: what following each link found (or the error), for a plan made again."""
+    ``kinds``: each link not to a file of the card (ignored, or left out for its pattern),
+    by what it leads to: the links whose patterns are judged again against the tree."""
 
     to_files: dict[str, tuple[str, Mapping[str, str]]]
     ignored: dict[str, str]
-    resolved: Mapping[str, tuple[LinkKind, str | None] | OSError] = {}
+    kinds: dict[str, LinkKind]
 
 
 def _plan_links(
     records: OffloadRecords,
     destination: DestinationRecords,
-    outcome: ManifestResult,
-    tree: TreeRead | None = None,
-    resolved: Mapping[str, tuple[LinkKind, str | None] | OSError] | None = None,
+    followed: ManifestResult,
+    judged: ManifestResult,
 ) -> _LinkPlan:
     """The symlinks of one destination as the manifests treat them (:mod:`offload.manifest.
     links`): a link to a file of the card is listed (its content is read by
@@ -279,26 +281,19 @@ def _plan_links(
     the card's proven copy (its copy failed or was refused, the card's file was kept under
     another name, or it is no file of the card), and a hash read through the link would
     claim that other content as the card's. Every other link ignored by a pattern naming it
-    alone, unless that pattern would hide a path the manifest lists, or with *tree* (a
-    generation is written now) another path of the tree (:func:`_ignore_links`): then left
-    out, and ascmhl will call it new. *resolved*: an earlier plan's, each link not followed
-    again."""
+    alone, unless that pattern would hide a path the manifest lists (:func:`_ignore_links`;
+    a generation written now judges it against the whole tree again): then left out, and
+    ascmhl will call it new. The links left out as they are followed are named on
+    *followed*, those ignored or left out for their patterns on *judged*."""
     root = destination.root
     leads: dict[str, str] = {}
     ignored: dict[str, LinkKind] = {}
-    found: dict[str, tuple[LinkKind, str | None] | OSError] = {}
     for link in destination.links:
-        known = resolved.get(link.relative_path) if resolved is not None else None
-        if known is None:
-            try:
-                known = resolve_link(root, link.relative_path)
-            except OSError as exc:
-                known = exc
-        found[link.relative_path] = known
-        if isinstance(known, OSError):
-            _link_unreadable(outcome, root, link, known)
+        try:
+            kind, leads_to = resolve_link(root, link.relative_path)
+        except OSError as exc:
+            _link_unreadable(followed, root, link, exc)
             continue
-        kind, leads_to = known
         if kind is LinkKind.FILE and leads_to is not None:
             leads[link.relative_path] = leads_to
         else:
@@ -311,7 +306,7 @@ def _plan_links(
             to_files[relative] = (leads_to, digests)
             continue
         _leave_link_out(
-            outcome,
+            followed,
             relative,
             f"symlink {printable_name(relative)} on {root}",
             f"it leads to {printable_name(leads_to)}, which is not a copy of the card's file "
@@ -321,9 +316,7 @@ def _plan_links(
             LinkState.LEFT_OUT,
         )
     return _LinkPlan(
-        to_files,
-        _ignore_links(records, destination, list(to_files), ignored, outcome, tree),
-        found,
+        to_files, _ignore_links(records, destination, list(to_files), ignored, judged), ignored
     )
 
 
@@ -452,13 +445,16 @@ def _covered_links(
     return states
 
 
-def _left_out_states(history: History, planned: ManifestResult) -> dict[str, tuple[LinkState, str]]:
+def _left_out_states(
+    history: History, *planned: ManifestResult
+) -> dict[str, tuple[LinkState, str]]:
     """The links *planned* leaves out of any generation, as the history holds them when no
     generation is written: ignored where its newest ignore list hides them, else left out
     (as *planned* says why)."""
     spec = IgnoreSpec(history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS)
     states: dict[str, tuple[LinkState, str]] = {}
-    for path, (state, note) in planned.links.items():
+    links = itertools.chain.from_iterable(result.links.items() for result in planned)
+    for path, (state, note) in links:
         if state is not LinkState.LEFT_OUT:
             continue
         if spec.excludes(path, is_dir=False):
@@ -504,10 +500,12 @@ def _ignore_links(
     )
     hides: dict[str, str | None] = dict(pattern_hides(ignored, everything, destination.root))
     rest = [path for path in ignored if path not in hides and xml_can_hold(path)]
+    unread = ""  # what could not be read of the tree, when it could not be read whole
     if tree is not None and rest:
         beside = tree.paths()
         if beside is None:
             hides.update(dict.fromkeys(rest))
+            unread = _unread(tree.error)
         else:
             hides.update(pattern_hides(rest, itertools.chain(*beside), destination.root))
     patterns = {}
@@ -520,9 +518,8 @@ def _ignore_links(
                 problem = f"an ignore pattern for it would also hide {printable_name(hidden)}"
             elif relative in hides:
                 problem = (
-                    "the copy root's tree could not be read whole (a folder that cannot be "
-                    "listed, a history there that cannot be read), so no ignore pattern for "
-                    "it can be shown to hide no other path"
+                    f"the copy root's tree could not be read whole ({unread}), so no "
+                    "ignore pattern for it can be shown to hide no other path"
                 )
             else:
                 problem = unlisted_name_reason(relative)
@@ -545,6 +542,16 @@ def _ignore_links(
             LinkState.IGNORED,
         )
     return patterns
+
+
+def _unread(error: OSError | HistoryError | None) -> str:
+    """What of the copy root's tree could not be read (:attr:`TreeRead.error`), and why."""
+    if isinstance(error, OSError):
+        where = f"{printable_name(str(error.filename))}: " if error.filename else ""
+        return f"{where}{describe_os_error(error)}"
+    if error is not None:
+        return str(error)
+    return "a folder that cannot be listed, a history there that cannot be read"
 
 
 def _no_longer_ignored(root: Path, outcome: ManifestResult, relative: str, hidden: str) -> None:
@@ -999,10 +1006,11 @@ def _write_after_carrying(
             return outcome  # found complete by an earlier run; nothing it read has changed
     else:
         found = None
-    # Planned once, into a result of its own: its warnings are this run's only when a
+    # Planned once, into results of their own: their warnings are this run's only when a
     # generation is written now (else the links stand as the history holds them).
-    planned = ManifestResult(destination.index)
-    plan = _plan_links(records, destination, planned)
+    followed = ManifestResult(destination.index)
+    judged = ManifestResult(destination.index)
+    plan = _plan_links(records, destination, followed, judged)
     creator = options.creator()
     # The card's files named like the history folder are the card's: listed (listed_again)
     patterns = [
@@ -1030,7 +1038,7 @@ def _write_after_carrying(
         )
         if MhlKind.ASCMHL not in kinds and history is not None:
             # no generation: each link stands as the history holds it
-            outcome.links.update(_left_out_states(history, planned))
+            outcome.links.update(_left_out_states(history, followed, judged))
             outcome.links.update(_covered_links(history, plan, requested) or {})
         if not kinds:
             # The card's files the manifests there leave out by their names (or in a folder
@@ -1059,13 +1067,25 @@ def _write_after_carrying(
         # The links' patterns as written now: judged against the whole tree too, which a
         # run that writes no generation does not read (each link then stands as the
         # history holds it); write_generation's nested links read it from here.
-        tree = TreeRead(root, history, lister)
-        planned = ManifestResult(destination.index)
-        plan = _plan_links(records, destination, planned, tree, plan.resolved)
+        # Its walk enters no folder the list written hides for good (ascmhl's verify
+        # walks none): the history's newest list but its exact patterns (a carried one may
+        # be dropped), and the patterns asked for now, merged as write_generation merges
+        # them (a pattern once, at its first place: a carried "!" after it still wins).
+        carried_for_good = (
+            p for p in history.latest_ignore_patterns() or () if not exact_pattern_path(p)
+        )
+        for_good = merge_patterns(
+            DEFAULT_IGNORE_PATTERNS, tuple(carried_for_good), patterns, legacy
+        )
+        tree = TreeRead(root, history, lister, IgnoreSpec(for_good))
+        judged = ManifestResult(destination.index)
+        ignored = _ignore_links(records, destination, list(plan.to_files), plan.kinds, judged, tree)
+        plan = plan._replace(ignored=ignored)
     if ascmhl:
-        outcome.left_out.extend(planned.left_out)
-        outcome.warnings.extend(planned.warnings)
-        outcome.links.update(planned.links)
+        for planned in (followed, judged):
+            outcome.left_out.extend(planned.left_out)
+            outcome.warnings.extend(planned.warnings)
+            outcome.links.update(planned.links)
     # The generation lists the whole tree as it stands on this destination: files copied
     # now and files an earlier run verified (skipped now, with the digests and the date
     # of that verification), so its folder hashes describe the complete folders.

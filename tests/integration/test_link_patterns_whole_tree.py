@@ -12,6 +12,10 @@ records; a link whose pattern would hide one is left out, named (ascmhl calls it
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,10 @@ import pytest
 from offload.manifest import read_history
 from support.ascmhl_judge import AscmhlJudge
 from support.offload_cli import offload
+from support.requirements import require_root, require_tool
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 @pytest.fixture(autouse=True)
@@ -106,4 +114,118 @@ def test_a_link_pattern_that_hides_nothing_else_is_still_written(
     assert code == 0, output
     assert "**/CLIPS/other.mov" in _patterns(roll)
     verdict = judge.verify(roll)
+    assert verdict.clean, verdict.describe()
+
+
+@pytest.fixture
+def place() -> Iterator[Path]:
+    """A folder nobody may write in (pytest's tmp_path is under one only root may enter)."""
+    require_root("a user (nobody) that permissions stop")
+    require_tool("setpriv")
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        Path(folder).chmod(0o777)
+        yield Path(folder)
+
+
+def _copy_as_nobody(place: Path, card: Path, root: Path) -> str:
+    """``offload copy --into card root`` run by ``nobody``: its exit code checked (0), its
+    output."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HOME": str(place)}
+    env["OFFLOAD_REPORT_DIR"] = str(place / "reports")
+    run = subprocess.run(
+        [*NOBODY, *CLI, "copy", "--into", str(card), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    output = run.stdout + run.stderr
+    if "No module named" in output:
+        pytest.skip(f"nobody cannot run this venv's python: {output[-200:]}")
+    assert run.returncode == 0, output
+    return output
+
+
+def _place_card_and_root(place: Path, shut: str) -> tuple[Path, Path]:
+    """A card (a clip, a dangling link ``CLIPS/dangling.mov``) and a copy root holding the
+    folder *shut* (a file in it) that only root may enter, all else open to ``nobody``."""
+    card = place / "card"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(20_000))
+    root = place / "ROLL"
+    (root / shut).mkdir(parents=True)
+    (root / shut / "store.db").write_bytes(b"index")
+    for folder, _dirs, files in os.walk(place):
+        os.chmod(folder, 0o777)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    (root / shut).chmod(0o000)
+    os.symlink("GONE.mov", card / "CLIPS" / "dangling.mov")
+    return card, root
+
+
+def test_an_ignored_folder_that_cannot_be_listed_leaves_the_links_patterns_written(
+    judge: AscmhlJudge, place: Path
+) -> None:
+    """The copy root holds ``.Spotlight-V100`` only root may enter (a macOS volume's), and
+    the card, copied ``--into`` it by ``nobody``, a dangling link. The generation's list
+    ignores that folder, and ascmhl's ``verify`` does not walk it, so no pattern can hide a
+    path in it: the link is ignored by its pattern and ``ascmhl verify`` of the root is
+    clean. Failed before: the tree's walk entered the folder, could not list it, and left
+    the link out ("could not be read whole"), on every run."""
+    card, root = _place_card_and_root(place, ".Spotlight-V100")
+    output = _copy_as_nobody(place, card, root)
+    assert "could not be read whole" not in output, output
+    assert "**/CLIPS/dangling.mov" in _patterns(root)
+    (root / ".Spotlight-V100").chmod(0o755)  # ascmhl (run as root here) walks it not either way
+    judge.assert_checks(root, "CLIPS/C001.mov")
+    verdict = judge.verify(root)
+    assert verdict.clean, verdict.describe()
+
+
+def test_a_folder_that_cannot_be_listed_is_named_where_the_link_is_left_out(
+    place: Path,
+) -> None:
+    """The same with a folder the list does not ignore (``PRIVATE``): the link is left out,
+    and its note names the folder and why. Failed before: the note said "a folder that
+    cannot be listed, a history there that cannot be read", naming neither."""
+    card, root = _place_card_and_root(place, "PRIVATE")
+    output = " ".join(_copy_as_nobody(place, card, root).split())
+    assert f"could not be read whole ({root / 'PRIVATE'}: Permission denied (EACCES))" in output, (
+        output
+    )
+    assert "**/CLIPS/dangling.mov" not in _patterns(root)
+
+
+def test_an_ignored_folder_that_cannot_be_listed_leaves_a_nested_copys_link_ignored(
+    judge: AscmhlJudge, place: Path
+) -> None:
+    """``ROLL/A001`` is a copy of its own with a dangling link ``CLIPS/dangling``, ROLL holds
+    ``.Spotlight-V100`` only root may enter, and ``nobody`` copies a card without links
+    ``--into`` ROLL: the root generation ignores the nested link (``**/A001/CLIPS/dangling``,
+    ``nested_links``' own read of the tree), and ``ascmhl verify`` of ROLL is clean. Failed
+    before: the walk entered the ignored folder, could not list it, and no pattern was
+    due (the link then new to ``ascmhl verify`` of the root, exit 21)."""
+    first = _card(place, "A001", {"CLIPS/take.mov": 30_000}, {"CLIPS/dangling": "GONE.mov"})
+    root = place / "ROLL"
+    root.mkdir()
+    code, output = offload("copy", str(first), str(root))
+    assert code == 0, output
+    card = place / "DAY2"
+    (card / "SOUND").mkdir(parents=True)
+    (card / "SOUND" / "s.wav").write_bytes(os.urandom(20_000))
+    spotlight = root / ".Spotlight-V100"
+    spotlight.mkdir()
+    (spotlight / "store.db").write_bytes(b"index")
+    for folder, _dirs, files in os.walk(place):
+        os.chmod(folder, 0o777)
+        for name in files:
+            if not os.path.islink(os.path.join(folder, name)):
+                os.chmod(os.path.join(folder, name), 0o666)
+    spotlight.chmod(0o000)
+    output = _copy_as_nobody(place, card, root)
+    assert "**/A001/CLIPS/dangling" in _patterns(root), output
+    spotlight.chmod(0o755)  # ascmhl (run as root here) walks it not either way
+    judge.assert_checks(root, "SOUND/s.wav")
+    verdict = judge.verify(root)
     assert verdict.clean, verdict.describe()

@@ -783,6 +783,7 @@ def write_generation(
                 hiding_elsewhere(
                     root,
                     {p: v for p, v in carried.retirable.items() if p not in uncarried},
+                    spec,  # the list but the carried exact patterns: what it hides for good
                     lister,
                 ),
             )

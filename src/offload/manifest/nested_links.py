@@ -39,9 +39,12 @@ hide a file standing there (a store holds no link): those alone are dropped ther
 The tree a pattern must not hide (every path standing, every path a history records) is
 read once a generation, :class:`TreeRead`: the manifests writer reads it for the card's own
 links' patterns and hands it to this module through ``write_generation``. Its walk enters no
-link, no history folder and no folder named like a copy root's state (``.offload``, which
-the root's list hides by that name at any depth; a card's own folder so named is brought
-back and its content recorded by the generation, so checked as the card's).
+link, no history folder and no folder the generation's list ignores (ascmhl's ``verify``
+walks none, so a pattern hides nothing in one; one only root may enter, a volume's
+``.Spotlight-V100``, leaves the tree readable whole): a folder named like a copy root's
+state (``.offload``) among them, which the root's list hides by that name at any depth (a
+card's own folder so named is brought back and its content recorded by the generation, so
+checked as the card's).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
 there). Else one listing of each folder not listed whole and not ignored, down to the first
@@ -55,6 +58,7 @@ memoized, so no folder is listed twice in one generation.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -65,7 +69,6 @@ from offload.manifest.ignore import IgnoreSpec
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.xmlchars import xml_can_hold
-from offload.state_names import STATE_FOLDER
 
 
 class NestedLinks(NamedTuple):
@@ -114,7 +117,7 @@ def nested_links(
     others = set(carried) - stale
     if not candidates and not others:
         return NestedLinks([], dict.fromkeys(stale, ""))
-    tree = tree_paths(root, recorded, history, lister, read)
+    tree = _tree_paths(recorded, read or TreeRead(root, history, lister, spec))
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
         return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
@@ -129,7 +132,9 @@ def nested_links(
     return NestedLinks(sorted(exact_pattern(p) for p in due - stale), retired)
 
 
-def hiding_elsewhere(root: Path, carried: Mapping[str, str], lister: Lister) -> dict[str, str]:
+def hiding_elsewhere(
+    root: Path, carried: Mapping[str, str], spec: IgnoreSpec, lister: Lister
+) -> dict[str, str]:
     """The carried exact patterns (*carried*: path -> pattern) of a generation at *root*
     whose tree *lister* lists elsewhere than the local disk (an S3 copy root's keys) that
     would hide a file standing there, each with such a path (its own path included: what
@@ -139,20 +144,14 @@ def hiding_elsewhere(root: Path, carried: Mapping[str, str], lister: Lister) -> 
     the downloaded root: another copy's clip at that path. The nested histories there cannot
     be read (the staging root holds the root's alone), so a path only they record, gone
     from the store, is not known: such a pattern is kept. Entries the lister calls links
-    are passed over. Nothing (every pattern kept) when a folder cannot be listed. Costs no
-    request more than the generation's whole-folder check: the store's lister lists the
-    prefix once."""
+    are passed over, and folders *spec* (the generation's list) ignores are not entered
+    (ascmhl does not walk them). Nothing (every pattern kept) when a folder cannot be
+    listed. Costs no request more than the generation's whole-folder check: the store's
+    lister lists the prefix once."""
     if not carried:
         return {}
     try:
-        files = [
-            (f"{folder}/" if folder else "") + entry.name
-            for folder, entries in _walk(
-                lister, enter=_not_state, stop=lambda *_: False, strict=True
-            )
-            for entry in entries
-            if not entry.is_link and not _is_history(entry)
-        ]
+        files, _ = _whole_tree(lister, spec, links=False)
     except OSError:
         return {}
     return pattern_hides(carried, files, root, itself=True)
@@ -253,51 +252,51 @@ class TreeRead:
     """The tree below a generation's *root*, read once for all its checks (the manifests
     writer's card links, :func:`nested_links`): every path standing there and every path
     the root's *history* and every nested history records, or None when a folder cannot
-    be listed or a history read (:meth:`paths`). Lists every folder through *lister* (links
-    and history folders not entered; give the generation's memoized one, so the folders its
-    other checks list are listed once) and reads every nested history, as ascmhl's
-    ``verify`` of the root does; the nested ones from the local disk at *root*, so a lister
-    of another tree (an object store's keys) with a nested history in it gives None. Read
-    when first asked, never again."""
+    be listed or a history read (:meth:`paths`; :attr:`error` then says which, and why).
+    Lists every folder through *lister* but those *spec* ignores (ascmhl's ``verify`` walks
+    none of them, so a pattern hides nothing there: a volume's ``.Spotlight-V100`` only
+    root may enter is passed over) and links and history folders; give the generation's
+    memoized lister, so the folders its other checks list are listed once. *spec*: the
+    folders the generation's list hides whatever it drops (not a carried exact pattern,
+    which it may drop). Reads every nested history, as ascmhl's ``verify`` of the root
+    does; the nested ones from the local disk at *root*, so a lister of another tree (an
+    object store's keys) with a nested history in it gives None. Read when first asked,
+    never again."""
 
-    def __init__(self, root: Path, history: History, lister: Lister) -> None:
+    def __init__(self, root: Path, history: History, lister: Lister, spec: IgnoreSpec) -> None:
         self.root = root
         self.history = history
         self._lister = lister
-        self._read: tuple[list[str], list[str]] | None = None
-        self._done = False
+        self._spec = spec
 
     def paths(self) -> tuple[list[str], list[str]] | None:
         """(standing, recorded) as the class doc says, or None."""
-        if not self._done:
-            self._read = self._paths()
-            self._done = True
-        return self._read
+        read = self._read
+        return None if isinstance(read, Exception) else read
 
-    def _paths(self) -> tuple[list[str], list[str]] | None:
+    @property
+    def error(self) -> OSError | HistoryError | None:
+        """Why the tree could not be read whole (the folder not listed, the history not
+        read), or None."""
+        read = self._read
+        return read if isinstance(read, Exception) else None
+
+    @cached_property
+    def _read(self) -> tuple[list[str], list[str]] | OSError | HistoryError:
         try:
-            standing, histories = _whole_tree(self._lister)
+            standing, histories = _whole_tree(self._lister, self._spec)
             records = _recorded_paths(self.history, "")
             for folder in histories:
                 nested = read_history(self.root / folder, check_chain=False)
                 records += _recorded_paths(nested, folder)
-        except (OSError, HistoryError):
-            return None
+        except (OSError, HistoryError) as exc:
+            return exc
         return standing, records
 
 
-def tree_paths(
-    root: Path,
-    recorded: Iterable[str],
-    history: History,
-    lister: Lister,
-    read: TreeRead | None = None,
-) -> tuple[list[str], list[str]] | None:
-    """Every path standing below *root* and every path a history there records (*recorded*
-    and the root's *history*, every nested one's): :class:`TreeRead`'s, *read* when given
-    (the same root and history, read for the generation already), with *recorded*."""
-    if read is None or read.root != root or read.history is not history:
-        read = TreeRead(root, history, lister)
+def _tree_paths(recorded: Iterable[str], read: TreeRead) -> tuple[list[str], list[str]] | None:
+    """Every path standing below the root and every path a history there records:
+    *read*'s (:class:`TreeRead`), with *recorded* (the generation's own)."""
     found = read.paths()
     if found is None:
         return None
@@ -305,29 +304,34 @@ def tree_paths(
     return standing, [*records, *recorded]
 
 
-def _whole_tree(lister: Lister) -> tuple[list[str], list[str]]:
-    """Every path standing below the root (files, folders, links; links, history folders
-    and state folders not entered) and the folders holding a history (``""`` left out).
-    Raises OSError if a folder cannot be listed. A folder named like a copy root's state
-    (``.offload``: a nested copy's ledger and reports, the root's own) is listed as a path
-    but not entered: the root's list hides that name at any depth (``copy_root``), and
-    brings back only the card's own folders so named, whose content the generation lists
-    and checks against its patterns itself."""
+def _whole_tree(
+    lister: Lister, spec: IgnoreSpec, *, links: bool = True
+) -> tuple[list[str], list[str]]:
+    """Every path standing below the root (files, folders, links, or no link unless
+    *links*; links, history folders and folders *spec* ignores not entered: a folder so
+    ignored is a path, its content none) and the folders holding a history (``""`` left
+    out). Raises OSError if a folder entered cannot be listed. The generation's list hides
+    a folder named like a copy root's state (``.offload``: a nested copy's ledger and
+    reports, the root's own) at any depth (``copy_root``), and brings back only the card's
+    own folders so named, whose content the generation lists and checks against its
+    patterns itself."""
     standing: list[str] = []
     histories: list[str] = []
-    for folder, entries in _walk(lister, enter=_not_state, stop=lambda *_: False, strict=True):
+    walk = _walk(
+        lister,
+        enter=lambda path: not spec.matches(path, is_dir=True),
+        stop=lambda *_: False,
+        strict=True,
+    )
+    for folder, entries in walk:
         prefix = f"{folder}/" if folder else ""
         for entry in entries:
             if _is_history(entry):  # ignored by every list (ascmhl's defaults)
                 if folder:
                     histories.append(folder)
-            else:
+            elif links or not entry.is_link:
                 standing.append(prefix + entry.name)
     return standing, histories
-
-
-def _not_state(path: str) -> bool:
-    return path.rpartition("/")[2] != STATE_FOLDER
 
 
 def _recorded_paths(history: History, folder: str) -> list[str]:
