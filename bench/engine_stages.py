@@ -16,9 +16,7 @@ many calls):
 
 * ``reader room``: the reader waiting for a free buffer (``ChunkPool.acquire``): every
   buffer is held by a writer, i.e. some writer is behind the reader.
-* ``writer input``: a writer waiting for the reader's next message (its queue's ``get``);
-  none on a card of small files alone, which the reader's thread writes itself
-  (``engine.job.writes_inline``).
+* ``writer input``: a writer waiting for the reader's next message (its queue's ``get``).
 * ``writer hand-off``: a writer waiting for room to hand its committer a batch (two wait).
 * ``committer input``: a committer waiting for the writer's next batch.
 
@@ -101,8 +99,8 @@ def _child() -> None:
 
     original_init = writer.DestinationWriter.__init__
 
-    def init(self: Any, state: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, state, *args, **kwargs)
+    def init(self: Any, state: Any) -> None:
+        original_init(self, state)
         self.queue = _Timed(self.queue, "writer input", None)
         state.batches = _Timed(state.batches, "committer input", "writer hand-off")
 

@@ -83,22 +83,6 @@ _SPARE_DESCRIPTORS_PER_DESTINATION = 6
 # Python 3.11, and ``_ResultBook.record`` asks it once a file and destination.
 _FAILED = DestinationStatus.FAILED
 _NOT_READ = CacheBypass.NOT_READ
-#: A card of small files only (each fits a small buffer), to local destinations only, is
-#: written inline: the reader's thread creates and writes each destination's partials itself
-#: (``DestinationWriter.inline``), the committers stay threads of their own.
-INLINE_SMALL_CARDS = True
-
-
-def writes_inline(
-    tasks: Sequence[FileTask], backends: Sequence[Destination], small_chunk_size: int
-) -> bool:
-    """Whether the job's writes go inline (``INLINE_SMALL_CARDS``): every file fits a small
-    buffer and every destination is local (a remote one's writes wait on the network)."""
-    return (
-        INLINE_SMALL_CARDS
-        and all(isinstance(backend, LocalDestination) for backend in backends)
-        and all(task.source.size_bytes < small_chunk_size for task in tasks)
-    )
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
@@ -432,7 +416,6 @@ class CopyJob:
             ]
             for backend, names in zip(backends, card_names, strict=True):
                 backend.reserve_names(names)
-        inline = writes_inline(self.tasks, backends, small_pool.chunk_size)
         workers = [
             DestinationWriter(
                 DestinationState(
@@ -449,7 +432,6 @@ class CopyJob:
                     remedies=self.remedies,
                     card_names=card_names[index],
                 ),
-                inline=inline,
             )
             for index in range(len(self.destination_roots))
         ]

@@ -69,16 +69,10 @@ class DestinationWriter:
     ``index`` may be read by anyone.
     """
 
-    def __init__(self, state: DestinationState, *, inline: bool = False) -> None:
+    def __init__(self, state: DestinationState) -> None:
         self.state = state
         self.index = state.index  # read per chunk by the reader: a plain attribute
         self.queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
-        # Inline (a card of small files, ``engine.job``): the reader's ``put`` acts on each
-        # message on its own thread (``_take_inline``); the writer thread only runs the
-        # committer and, after the last message (``_ended``), the end.
-        self.inline = inline
-        self._ended = threading.Event()
-        self._broken = False  # inline: a bug lost the destination, messages are drained
         # Writer thread only: the file being written, the batch being filled, folders seen
         # to exist, and those this run created itself.
         self._current: Pending | None = None
@@ -113,10 +107,7 @@ class DestinationWriter:
     # -- called by the reader thread --------------------------------------------------------
 
     def put(self, message: Message) -> None:
-        if self.inline:
-            self._take_inline(message)
-        else:
-            self.queue.put(message)
+        self.queue.put(message)
 
     # -- the writer thread ------------------------------------------------------------------
 
@@ -127,10 +118,7 @@ class DestinationWriter:
         thread.start()
         try:
             try:
-                if self.inline:
-                    self._ended.wait()  # the reader's thread does the writing
-                else:
-                    self._serve()
+                self._serve()
             except BaseException as exc:  # a bug: this destination is lost, never the job
                 state.internal_error(exc)
                 try:
@@ -148,8 +136,8 @@ class DestinationWriter:
 
     def _serve(self) -> None:
         """Take the reader's messages until its Finish or Cancel."""
+        state = self.state
         get = self.queue.get
-        take = self._take
         while True:
             if self._batch:
                 # An open batch waits for more files no longer than its time ceiling.
@@ -165,107 +153,68 @@ class DestinationWriter:
                     continue
             else:
                 message = get()
-            if take(message):
-                return
-
-    def _take(self, message: Message) -> bool:
-        """Act on one of the reader's messages; True for the last one (Finish or Cancel).
-        A message's chunk is released whatever happens."""
-        state = self.state
-        if isinstance(message, ChunkReady):
-            try:
-                if not state.cancel.cancelled:
-                    self._on_chunk(message.chunk)
-            finally:
-                message.chunk.release()
-            return False
-        if isinstance(message, WholeFiles):
-            try:
-                self._on_pack(message)
-            finally:
-                message.chunk.release()
-            return False
-        if isinstance(message, Finish):
-            self._fail_own_files_if_lost()
-            self._hand_off()
-            return True
-        if isinstance(message, Cancel):
-            return True
-        if state.cancel.cancelled:
-            # The reader's Cancel comes after what it queued before it saw the cancel:
-            # none of that is written (on a slow destination, minutes of data), no
-            # file is opened; the file being written is removed on the way out.
-            return False
-        try:
-            self._fail_own_files_if_lost()
-            if isinstance(message, StartFile):
-                self._on_start(message.ticket)
-            elif isinstance(message, EndFile):
-                self._on_end(message.ticket)
-            elif isinstance(message, AbortFile):
-                self._on_abort(message.ticket)
-        except Exception as exc:  # a bug must not leave the reader blocked on us
-            state.internal_error(exc)
-            self._fail_own_files_if_lost()
-        return False
-
-    def _take_inline(self, message: Message) -> None:
-        """``put`` of an inline writer: the message acted on here, on the reader's thread,
-        as the writer thread's loop would (``_take``); a bug loses the destination and every
-        later message is drained (``_drain_one``), as ``run`` does. The last message lets
-        the writer thread go on to its end (``_ended``)."""
-        if self._broken:
-            if self._drain_one(message):
-                self._ended.set()
-            return
-        try:
-            stop = self._take(message)
-            # The batch's time ceiling, asked at each message (``_serve`` waits on it).
-            if not stop and self._batch and time.monotonic() >= self._batch_deadline:
+            if isinstance(message, ChunkReady):
+                try:
+                    if not state.cancel.cancelled:
+                        self._on_chunk(message.chunk)
+                finally:
+                    message.chunk.release()
+                continue
+            if isinstance(message, Finish):
+                self._fail_own_files_if_lost()
                 self._hand_off()
-        except BaseException as exc:  # a bug: this destination is lost, never the job
-            self._broken = True
-            stop = isinstance(message, (Finish, Cancel))
-            self.state.internal_error(exc)
+                return
+            if isinstance(message, Cancel):
+                return
+            if isinstance(message, WholeFiles):
+                try:
+                    self._on_pack(message)
+                finally:
+                    message.chunk.release()
+                continue
+            if state.cancel.cancelled:
+                # The reader's Cancel comes after what it queued before it saw the cancel:
+                # none of that is written (on a slow destination, minutes of data), no
+                # file is opened; the file being written is removed on the way out.
+                continue
             try:
                 self._fail_own_files_if_lost()
-            except BaseException:  # the loss is recorded; the reader must go on
-                pass
-        if stop:
-            self._ended.set()
+                if isinstance(message, StartFile):
+                    self._on_start(message.ticket)
+                elif isinstance(message, EndFile):
+                    self._on_end(message.ticket)
+                elif isinstance(message, AbortFile):
+                    self._on_abort(message.ticket)
+            except Exception as exc:  # a bug must not leave the reader blocked on us
+                state.internal_error(exc)
+                self._fail_own_files_if_lost()
 
     def _drain(self) -> None:
         """After a bug stopped ``_serve``: the destination is lost; take the reader's
         messages to its end all the same, releasing every chunk (the reader waits for them)
         and failing every file sent here, so that the job ends with failures, not a hang."""
-        get = self.queue.get
-        while not self._drain_one(get()):
-            pass
-
-    def _drain_one(self, message: Message) -> bool:
-        """``_drain``'s step: release *message*'s chunk, fail the files it sends here;
-        True for the last message (Finish or Cancel)."""
         state = self.state
-        try:
-            if isinstance(message, (Finish, Cancel)):
-                return True
-            if isinstance(message, ChunkReady):
-                message.chunk.release()
-                return False
-            if isinstance(message, WholeFiles):
-                message.chunk.release()
-                tickets = [ticket for ticket, _, _ in message.files]
-            elif isinstance(message, StartFile):
-                tickets = [message.ticket]
-            else:
-                return False
-            for ticket in tickets:
-                target = ticket.task.targets[state.index]
-                if target is not None and state.lost is not None and not state.cancel.cancelled:
-                    state.fail(ticket, target, state.lost)
-        except Exception:  # draining must go on: the loss is recorded already
-            pass
-        return False
+        while True:
+            message = self.queue.get()
+            try:
+                if isinstance(message, (Finish, Cancel)):
+                    return
+                if isinstance(message, ChunkReady):
+                    message.chunk.release()
+                    continue
+                if isinstance(message, WholeFiles):
+                    message.chunk.release()
+                    tickets = [ticket for ticket, _, _ in message.files]
+                elif isinstance(message, StartFile):
+                    tickets = [message.ticket]
+                else:
+                    continue
+                for ticket in tickets:
+                    target = ticket.task.targets[state.index]
+                    if target is not None and state.lost is not None and not state.cancel.cancelled:
+                        state.fail(ticket, target, state.lost)
+            except Exception:  # draining must go on: the loss is recorded already
+                continue
 
     def _hand_off(self) -> None:
         """Give the current batch to the committer (blocks while two batches are pending)."""
