@@ -127,10 +127,14 @@ def test_one_identity_names_this_process_in_a_lock_and_an_upload_record() -> Non
     read, write = os.pipe()
     child = os.fork()
     if child == 0:  # the child's own identity, not its parent's cached one
-        os.write(write, json.dumps(process_identity()).encode())
-        os._exit(0)
+        status = 1  # whatever raises, the child never runs on into the pytest session
+        try:
+            os.write(write, json.dumps(process_identity()).encode())
+            status = 0
+        finally:
+            os._exit(status)
     os.close(write)
-    os.waitpid(child, 0)
+    assert os.waitpid(child, 0)[1] == 0
     with os.fdopen(read) as f:
         theirs = json.loads(f.read())
     assert theirs["pid"] == child and theirs["pid_start"] != process_identity()["pid_start"]
