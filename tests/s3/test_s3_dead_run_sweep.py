@@ -324,3 +324,79 @@ def test_a_resumed_upload_leaves_no_record_where_versions_cannot_be_listed(  # t
     assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
     assert _records(s3_server.url, bucket) == []
     resumer.close()
+
+
+def _dead_runs_upload(endpoint: str, bucket: str, data: bytes) -> tuple[str, str]:
+    """A run of this host that is over began an upload of ``shoot/day2/clip.mov`` (one part
+    stored): its upload id and its record's key (naming another token, a pid not running)."""
+    client = admin(endpoint)
+    dead = destination(endpoint, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(endpoint, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(run="dead-run", pid=_a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+    assert first.upload_id
+    return first.upload_id, record
+
+
+def test_a_record_copied_to_another_key_does_not_abort_a_resumed_upload(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """The dead run's record also lies at another key of the uploads folder (a copied
+    ``.offload`` folder); a live run resumed the upload, storing the real record (its key's
+    record key) again naming itself. Another run's sweep reads the copy, whose maker is
+    dead: kept. Failed before: the HEAD that guards the abort asked the copy's key, which
+    nobody stores again, so it always matched and the live run's upload was aborted."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
+    copy = f"shoot/{UPLOADS_FOLDER}/copied.json"
+    client.copy_object(Bucket=bucket, Key=copy, CopySource={"Bucket": bucket, "Key": record})
+
+    resumer = destination(s3_server.url, bucket, prefix="shoot")
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == upload_id
+    sweeper = destination(s3_server.url, bucket, prefix="shoot")
+    assert sweeper.abort_abandoned([]) == []
+    sweeper.close()
+    assert upload_id in _uploads(s3_server.url, bucket)
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    resumer.close()
+
+
+def test_a_takeover_refused_501_falls_back_for_itself_alone(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy
+) -> None:
+    """The service answers 501 to the takeover's If-Match (a PutObject of the record);
+    ``part_attempts`` 1. The takeover is stored after a HEAD instead and the upload resumed;
+    If-None-Match stays in use (``conditional_create``). Failed before: the 501 used the one
+    attempt (the takeover failed, the whole file was uploaded again) and turned conditional
+    creation off for the whole destination."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
+
+    resumer = destination(proxy.url, bucket, prefix="shoot", part_attempts=1)
+    assert resumer.conditional_create
+    proxy.intercept(
+        "PUT", f"/{UPLOADS_FOLDER}/", header="if-match", status=501, code="NotImplemented"
+    )
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert proxy.stats.intercepted == 1
+    assert upload.upload_id == upload_id
+    assert resumer.conditional_create
+    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    assert adopted["pid"] == os.getpid() and adopted["marker"] == "dead-run"
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    assert _records(s3_server.url, bucket) == []
+    resumer.close()

@@ -677,13 +677,20 @@ class S3Destination:
         request's own version). Not *replace*: only where no object is; *pinned* (with
         *replace*): only over the object of that ETag. Conditional (If-None-Match, If-Match:
         atomic) where the service does conditional writes; where it answers 501, a HEAD just
-        before instead (racy; ``conditional_create`` turns False), as ``complete_multipart``.
-        Raises FileExistsError (the key exists), OSError (EBADMSG: the pinned object changed
-        or is gone, as the HEAD saw it; else the service's refusal, 412 too)."""
+        before instead (racy): for If-None-Match, ``conditional_create`` turns False, as
+        ``complete_multipart``; for *pinned* (If-Match), this request alone (a 501 to it
+        says nothing of If-None-Match, which stays atomic). The 501 uses none of the
+        ``part_attempts`` (a checksum refusal does). Raises FileExistsError (the key
+        exists), OSError (EBADMSG: the pinned object changed or is gone, as the HEAD saw it;
+        else the service's refusal, 412 too)."""
         param, value = self._checksum(data)
         attempts = max(1, self.settings.part_attempts)
-        for attempt in range(attempts):
-            conditional = (not replace or pinned is not None) and self._conditional
+        attempt = 0
+        if_match_refused = False  # a 501 to this request's If-Match
+        while True:
+            conditional = (
+                (not replace or pinned is not None) and self._conditional and not if_match_refused
+            )
             if not replace and not conditional and self.exists_key(key):
                 raise FileExistsError(
                     errno.EEXIST, f"cannot store {self.display(key)}: the key exists already"
@@ -712,9 +719,13 @@ class S3Destination:
             except Exception as exc:
                 code, status = _error_code(exc)
                 if conditional and (code == "NotImplemented" or status == 501):
-                    self._conditional_refused()
+                    if pinned is not None:
+                        if_match_refused = True
+                    else:
+                        self._conditional_refused()
                     continue
                 if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
+                    attempt += 1
                     continue
                 if conditional and (code == "PreconditionFailed" or status == 412):
                     retried = getattr(exc, "response", {}).get("ResponseMetadata", {})
@@ -736,7 +747,6 @@ class S3Destination:
                             return found[0], found[1] if metadata else None
                 raise self._error(exc, "cannot store", key) from exc
             return str(answer.get("ETag", "")), answer.get("VersionId")
-        raise OSError(errno.EBADMSG, f"cannot store {self.display(key)}: refused every attempt")
 
     def found_stored(
         self,
@@ -1599,8 +1609,9 @@ class S3Destination:
         (``_maker``: run, host, pid, start; ``created_at`` now, so the age rule counts from
         this run's start of it), so that no sweep takes this live run's upload for the
         dead maker's (``abort_abandoned``). Only over the object judged: ``_put`` pinned
-        to *etag* (If-Match; a service that answers 501: a HEAD just before, racy; a lost
-        answer whose resend is refused, proved stored by a HEAD). False when
+        to *etag* (If-Match; a service that answers 501: a HEAD just before, racy, for this
+        request only: ``conditional_create`` stays as it was; a lost answer whose resend is
+        refused, proved stored by a HEAD). False when
         the record is no longer that object (another run took it over, or dropped it) or
         cannot be stored: the upload is then not this run's to resume. Never raises."""
         # "marker": the token the upload's object carries (``MARKER_KEY``), fixed at its
@@ -2088,7 +2099,8 @@ class S3Destination:
     @staticmethod
     def maker_gone(record: Mapping[str, Any]) -> bool:
         """Whether the process that made (or last took over) the upload *record* is known
-        to be over (``offload.lock.holder_gone``: its pid counted in this process space,
+        to be over (``offload.lock.body_gone`` of the ``process_identity`` the record
+        names, as a lock's body does: its pid counted in this process space,
         this boot and pid namespace, and no longer running, or running another process than
         the one started at the record's ``pid_start``). Another host's, container's or
         boot's, or a record without them, is never known to be over."""
@@ -2110,10 +2122,16 @@ class S3Destination:
         run there may have resumed that upload: a lock that cannot be read, or names no run,
         counts as one, ``_other_run_live_above``), and the record, listed at *record_key*,
         is still the object read (*record_etag*, a HEAD just before: a run resuming that
-        upload first stores the record again naming itself, ``adopt_record``). What remains:
+        upload first stores the record again naming itself, ``adopt_record``, under its
+        key's record key). A record listed at another key than its own key's record key (a
+        copied ``.offload`` folder, a prefix copied server-side) is never aborted by this
+        rule: a run that took over the real record would not show at *record_key*, whose
+        HEAD would always match (left to the age rule). What remains:
         a run that takes the record over between that HEAD and the abort (one request's
         time) loses its upload (its completion fails, the file fails and is copied again by
         the next run). Never raises."""
+        if record_key != self._record_key(str(record.get("key"))):
+            return False
         if not self.maker_gone(record) or self._other_run_live_above(final, seen):
             return False
         try:
@@ -3047,7 +3065,8 @@ def _record_marker(record: Mapping[str, Any]) -> str:
 def _maker() -> dict[str, Any]:
     """Who makes an upload, in its record: this process's run token (what a live lock
     names, ``S3Destination.live_run_may_own``), host, pid, process space and start
-    (``offload.lock.holder_gone``: whether a later run may take it over, or its sweep abort
+    (``offload.lock.process_identity``, as a lock's body names its holder; judged by
+    ``offload.lock.body_gone``: whether a later run may take it over, or its sweep abort
     it, ``S3Destination.may_take_over``, ``abort_abandoned``)."""
     from offload.lock import process_identity  # the card layer's, loaded by then
 
