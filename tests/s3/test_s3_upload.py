@@ -194,6 +194,20 @@ def test_existing_object_refused_by_head_check_without_conditional_writes(
     dest.close()
 
 
+def test_a_501_to_if_none_match_uses_no_attempt(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """A PutObject's If-None-Match answered 501 (a condition the probe did not see refused),
+    ``part_attempts`` 1: stored after a HEAD, the destination switched to the HEAD check.
+    Failed before: the 501 used the one attempt (`refused every attempt`)."""
+    dest = destination(proxy.url, bucket, part_attempts=1)
+    assert dest.conditional_create
+    proxy.intercept("PUT", "/cards/", header="if-none-match", status=501, code="NotImplemented")
+    dest.put_small("cards/report.json", b"{}")
+    assert proxy.stats.intercepted == 1
+    assert not dest.conditional_create
+    assert stored(s3_server.url, bucket, "cards/report.json") == b"{}"
+    dest.close()
+
+
 def test_object_corrupted_afterwards_is_found_by_the_read_back(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
     data = os.urandom(7 * MiB)
     dest = destination(s3_server.url, bucket)
