@@ -65,7 +65,7 @@ from typing import NamedTuple
 from offload.manifest.coverage import Entry, Lister
 from offload.manifest.errors import HistoryError
 from offload.manifest.history import History, latest_ignore_patterns_of, read_history
-from offload.manifest.ignore import IgnoreSpec
+from offload.manifest.ignore import IgnoreSpec, verify_skips
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.xmlchars import xml_can_hold
@@ -117,7 +117,10 @@ def nested_links(
     others = set(carried) - stale
     if not candidates and not others:
         return NestedLinks([], dict.fromkeys(stale, ""))
-    tree = _tree_paths(recorded, read or TreeRead(root, history, lister, spec))
+    # the walk skips only what ascmhl verify skips (an anchored pattern it never applies)
+    tree = _tree_paths(
+        recorded, read or TreeRead(root, history, lister, verify_skips(spec.patterns))
+    )
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
         return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
