@@ -438,8 +438,9 @@ def verify_skips(patterns: Iterable[str]) -> IgnoreSpec:
     one (a leading ``/``, or a ``/`` inside other than a leading ``**/``; a trailing ``/``
     does not anchor), which it matches against absolute paths (module doc), so it walks
     what they name. The ``!`` patterns are all kept: one it does not apply only makes the
-    walk enter more. The spec of every walk of a copy root's tree that must see what ascmhl
-    sees (``nested_links``: a pattern written must hide no path it walks)."""
+    walk enter more. The spec of the walks of a copy root's tree that must see what ascmhl
+    sees (``nested_links.TreeRead``, ``hiding_elsewhere``: a pattern written must hide no
+    path it walks)."""
     return IgnoreSpec(p for p in patterns if p.startswith("!") or not _anchored(p))
 
 
