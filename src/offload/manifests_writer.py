@@ -78,6 +78,7 @@ from offload.manifest.ascmhl import (
     SharedWork,
     first_unheld,
     hidden_by_carried,
+    ignored_for_good,
     retirable_patterns,
 )
 from offload.manifest.copy_root import (
@@ -100,14 +101,13 @@ from offload.manifest.ignore import (
     IgnoreSpec,
     ascmhl_ignore_patterns,
     finder_files,
-    merge_patterns,
+    verify_skips,
 )
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
     IGNORED_BECAUSE,
     LinkKind,
     exact_pattern,
-    exact_pattern_path,
     pattern_hides,
     resolve_link,
 )
@@ -261,11 +261,15 @@ class _LinkPlan(NamedTuple):
     to there and the digests this offload recorded for that file), and the links ignored
     (path → pattern). The others are left out (named on the ``ManifestResult``).
     ``kinds``: each link not to a file of the card (ignored, or left out for its pattern),
-    by what it leads to: the links whose patterns are judged again against the tree."""
+    by what it leads to: the links whose patterns are judged again against the tree.
+    ``hides``: those of them whose pattern would hide a path of the card (its files, its
+    folders, the links listed as files), each with such a path (:func:`_card_hides`): not
+    judged again, as the card's paths do not change."""
 
     to_files: dict[str, tuple[str, Mapping[str, str]]]
     ignored: dict[str, str]
     kinds: dict[str, LinkKind]
+    hides: dict[str, str | None]
 
 
 def _plan_links(
@@ -315,9 +319,8 @@ def _plan_links(
             "ascmhl will list it as a new file",
             LinkState.LEFT_OUT,
         )
-    return _LinkPlan(
-        to_files, _ignore_links(records, destination, list(to_files), ignored, judged), ignored
-    )
+    hides = _card_hides(records, destination, list(to_files), ignored)
+    return _LinkPlan(to_files, _ignore_links(destination, ignored, hides, judged), ignored, hides)
 
 
 def _recorded_digests(
@@ -476,21 +479,14 @@ def _recorded_in(history: History, path: str) -> str:
     return history.generations[-1].file_name  # not reached: a known path is listed
 
 
-def _ignore_links(
+def _card_hides(
     records: OffloadRecords,
     destination: DestinationRecords,
     listed: list[str],
     ignored: dict[str, LinkKind],
-    outcome: ManifestResult,
-    tree: TreeRead | None = None,
-) -> dict[str, str]:
-    """The exact ignore pattern of each link in *ignored* (each named in a warning), but for
-    those whose pattern would hide a path the manifest lists (*listed*: the links listed as
-    files), or that XML cannot hold; with *tree*, also those whose pattern would hide any
-    other path standing in the copy root or recorded by a history there (another copy's
-    file in a folder the card was copied ``--into``: ascmhl matches ``**/<path>`` at any
-    depth, the nested histories' files included, and would skip it), or all of them where
-    the tree cannot be read whole (no pattern is shown to hide nothing)."""
+) -> dict[str, str | None]:
+    """The links of *ignored* whose exact pattern would hide a path the manifest lists (the
+    card's files and folders, *listed*: the links listed as files), each with such a path."""
     if not ignored:
         return {}
     everything = itertools.chain(
@@ -498,14 +494,36 @@ def _ignore_links(
         listed,
         records.directories,
     )
-    hides: dict[str, str | None] = dict(pattern_hides(ignored, everything, destination.root))
+    return dict(pattern_hides(ignored, everything, destination.root))
+
+
+def _ignore_links(
+    destination: DestinationRecords,
+    ignored: dict[str, LinkKind],
+    card_hides: Mapping[str, str | None],
+    outcome: ManifestResult,
+    tree: TreeRead | None = None,
+) -> dict[str, str]:
+    """The exact ignore pattern of each link in *ignored* (each named in a warning), but for
+    those whose pattern would hide a path the manifest lists (*card_hides*:
+    :func:`_card_hides`), or that XML cannot hold; with *tree*, also those whose pattern
+    would hide any other path standing in the copy root or recorded by a history there
+    (another copy's file in a folder the card was copied ``--into``: ascmhl matches
+    ``**/<path>`` at any depth, the nested histories' files included, and would skip it),
+    or all of them where the tree cannot be read whole (no pattern is shown to hide
+    nothing)."""
+    if not ignored:
+        return {}
+    hides = dict(card_hides)
     rest = [path for path in ignored if path not in hides and xml_can_hold(path)]
     unread = ""  # what could not be read of the tree, when it could not be read whole
     if tree is not None and rest:
         beside = tree.paths()
         if beside is None:
             hides.update(dict.fromkeys(rest))
-            unread = _unread(tree.error)
+            error = tree.error
+            assert error is not None  # paths() is None exactly when error says why
+            unread = _unread(error)
         else:
             hides.update(pattern_hides(rest, itertools.chain(*beside), destination.root))
     patterns = {}
@@ -544,14 +562,12 @@ def _ignore_links(
     return patterns
 
 
-def _unread(error: OSError | HistoryError | None) -> str:
+def _unread(error: OSError | HistoryError) -> str:
     """What of the copy root's tree could not be read (:attr:`TreeRead.error`), and why."""
     if isinstance(error, OSError):
         where = f"{printable_name(str(error.filename))}: " if error.filename else ""
         return f"{where}{describe_os_error(error)}"
-    if error is not None:
-        return str(error)
-    return "a folder that cannot be listed, a history there that cannot be read"
+    return str(error)
 
 
 def _no_longer_ignored(root: Path, outcome: ManifestResult, relative: str, hidden: str) -> None:
@@ -1067,19 +1083,17 @@ def _write_after_carrying(
         # The links' patterns as written now: judged against the whole tree too, which a
         # run that writes no generation does not read (each link then stands as the
         # history holds it); write_generation's nested links read it from here.
-        # Its walk enters no folder the list written hides for good (ascmhl's verify
-        # walks none): the history's newest list but its exact patterns (a carried one may
-        # be dropped), and the patterns asked for now, merged as write_generation merges
-        # them (a pattern once, at its first place: a carried "!" after it still wins).
-        carried_for_good = (
-            p for p in history.latest_ignore_patterns() or () if not exact_pattern_path(p)
-        )
-        for_good = merge_patterns(
-            DEFAULT_IGNORE_PATTERNS, tuple(carried_for_good), patterns, legacy
-        )
-        tree = TreeRead(root, history, lister, IgnoreSpec(for_good))
+        # Its walk enters no folder ascmhl's verify skips of what the list written hides
+        # for good (write_generation's list but the carried exact patterns, which it may
+        # drop; an anchored pattern verify never applies is no skip: ignore.verify_skips).
+        # Asked for so far: the state's "!" patterns, the links' own and those listing
+        # the history's hidden files again are not known before the links are judged
+        # against this tree; without them the walk may skip a card's own .offload
+        # folder, whose files are the card's, judged already (plan.hides).
+        for_good = ignored_for_good(history.latest_ignore_patterns() or (), [*patterns, *legacy])
+        tree = TreeRead(root, history, lister, verify_skips(for_good))
         judged = ManifestResult(destination.index)
-        ignored = _ignore_links(records, destination, list(plan.to_files), plan.kinds, judged, tree)
+        ignored = _ignore_links(destination, plan.kinds, plan.hides, judged, tree)
         plan = plan._replace(ignored=ignored)
     if ascmhl:
         for planned in (followed, judged):

@@ -229,3 +229,30 @@ def test_an_ignored_folder_that_cannot_be_listed_leaves_a_nested_copys_link_igno
     judge.assert_checks(root, "SOUND/s.wav")
     verdict = judge.verify(root)
     assert verdict.clean, verdict.describe()
+
+
+def test_a_carried_anchored_pattern_leaves_the_folder_it_names_in_the_tree(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``ROLL/NEST/DAY/A001`` is a copy of its own (its history records ``CLIPS/take.mov``),
+    and ROLL's history was made by ``ascmhl create -i NEST/DAY/``: its list, carried, holds
+    an anchored pattern, which plain ``ascmhl verify`` matches against absolute paths, so
+    never (it walks NEST/DAY). DAY2, copied ``--into ROLL``, has a dangling link
+    ``CLIPS/take.mov``: its pattern would hide the nested copy's file, so the link is left
+    out and ``ascmhl verify ROLL`` still checks that file. Failed before: the tree's walk
+    skipped NEST/DAY as the carried pattern said, the pattern was written, and the damaged
+    nested copy passed."""
+    roll = tmp_path / "RAID" / "ROLL"
+    (roll / "NEST" / "DAY").mkdir(parents=True)
+    first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {})
+    code, output = offload("copy", str(first), str(roll / "NEST" / "DAY"))
+    assert code == 0, output
+    made = judge.run("ascmhl", "create", "-i", "NEST/DAY/", roll)
+    assert made.returncode == 0, made.describe()
+    assert any(p.strip("/") == "NEST/DAY" for p in _patterns(roll)), _patterns(roll)
+    second = _card(tmp_path, "DAY2", {"SOUND/s.wav": 20_000}, {"CLIPS/take.mov": "GONE.mov"})
+    code, output = offload("copy", "--allow-card-destination", "--into", str(second), str(roll))
+    assert code == 0, output
+    assert "**/CLIPS/take.mov" not in _patterns(roll)
+    assert "would also hide NEST/DAY/A001/CLIPS/take.mov" in " ".join(output.split()), output
+    judge.assert_checks(roll, "NEST/DAY/A001/CLIPS/take.mov")

@@ -7,7 +7,7 @@ import pytest
 from offload.ledger import TOOL_IGNORE_PATTERNS
 from offload.manifest import DEFAULT_IGNORE_PATTERNS, IgnoreSpec
 from offload.manifest import ignore as ignore_module
-from offload.manifest.ignore import KNOWN_TRANSLATIONS, pathspec_regex
+from offload.manifest.ignore import KNOWN_TRANSLATIONS, pathspec_regex, verify_skips
 from offload.manifests_writer import COPY_ROOT_STATE
 from offload.plan.ignore import IgnoreRules
 
@@ -162,3 +162,15 @@ def test_the_files_screen_gives_the_verdicts_of_the_rules_one_by_one(
                     assert spec.matches(path, is_dir=is_dir) == _rule_by_rule(
                         spec, path, is_dir=is_dir
                     ), (path, is_dir)
+
+
+def test_verify_skips_keeps_what_plain_ascmhl_verify_applies() -> None:
+    """Plain ``ascmhl verify`` matches anchored patterns against absolute paths, so never: a
+    walk that must see what it sees skips only the others (``!`` ones all kept)."""
+    spec = verify_skips(
+        ["/NEST/DAY/", "NEST/A001/", "dir/**", "*/x", "PROXY/", "**/A/B/", "**/X", "!/NEST/"]
+    )
+    assert spec.patterns == ("PROXY/", "**/A/B/", "**/X", "!/NEST/")
+    assert not spec.matches("NEST/DAY", is_dir=True)
+    assert spec.matches("DAY/PROXY", is_dir=True)
+    assert spec.matches("DAY/A/B", is_dir=True)

@@ -75,7 +75,12 @@ from offload.manifest.history import (
     History,
     read_history,
 )
-from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
+from offload.manifest.ignore import (
+    DEFAULT_IGNORE_PATTERNS,
+    IgnoreSpec,
+    merge_patterns,
+    verify_skips,
+)
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
 from offload.manifest.nested_links import (
@@ -725,7 +730,7 @@ def write_generation(
     if history is None:
         history = read_history(root)
     carried = _Carried(history.latest_ignore_patterns() or (), ignore_patterns)
-    spec = IgnoreSpec(carried.patterns(retired=carried.retirable))
+    spec = IgnoreSpec(carried.for_good())
     for pattern in carried.patterns():
         check_xml_string(pattern, "ignore pattern")
 
@@ -783,7 +788,8 @@ def write_generation(
                 hiding_elsewhere(
                     root,
                     {p: v for p, v in carried.retirable.items() if p not in uncarried},
-                    spec,  # the list but the carried exact patterns: what it hides for good
+                    # what ascmhl verify skips of what the list hides for good
+                    verify_skips(carried.for_good()),
                     lister,
                 ),
             )
@@ -896,7 +902,7 @@ def first_unheld(
             return item.relative_path
         if spec is None:  # made for the first file not held: never, on an ordinary re-run
             carried = _Carried(history.latest_ignore_patterns() or (), ignore_patterns)
-            spec = IgnoreSpec(carried.patterns(retired=carried.retirable))
+            spec = IgnoreSpec(carried.for_good())
         if not spec.excludes(item.relative_path, is_dir=False):
             return item.relative_path
     return None
@@ -956,7 +962,7 @@ def hidden_by_carried(
     ):
         return [], []
     carried = _Carried(latest, requested)
-    spec = IgnoreSpec(carried.patterns(retired=carried.retirable))
+    spec = IgnoreSpec(carried.for_good())
     ours = IgnoreSpec(_Carried((), requested).patterns())  # what the caller hides on purpose
     again: list[str] = []
     hidden: list[str] = []
@@ -1021,6 +1027,10 @@ class _Carried:
         kept = [p for p in self._latest if p not in dropped]
         return hidden_again_below(merge_patterns(DEFAULT_IGNORE_PATTERNS, kept, self._requested))
 
+    def for_good(self) -> tuple[str, ...]:
+        """The list without any retirable pattern: what it hides whatever it drops."""
+        return self.patterns(retired=self.retirable)
+
     def hiding(
         self, root: Path, recorded: Sequence[_Entry], folders: Iterable[str]
     ) -> dict[str, str]:
@@ -1030,6 +1040,15 @@ class _Carried:
             return {}
         listed = itertools.chain((e.path for e in recorded), (f for f in folders if f))
         return pattern_hides(self.retirable, listed, root, itself=True)
+
+
+def ignored_for_good(latest: Sequence[str], requested: Sequence[str]) -> tuple[str, ...]:
+    """The ignore list a generation carrying *latest* (the history's newest list) and asked
+    to ignore *requested* writes, without the carried exact patterns it may drop
+    (:class:`_Carried`): what it hides whatever it drops. The list the walks of the copy
+    root's tree start from (through :func:`~offload.manifest.ignore.verify_skips`): the
+    manifests writer's, before the generation, and :func:`write_generation`'s."""
+    return _Carried(latest, requested).for_good()
 
 
 def _collect_folders(

@@ -430,3 +430,23 @@ def ascmhl_ignore_patterns(patterns: Iterable[str]) -> list[str]:
     """
     stripped = (p.rstrip("/") for p in patterns)
     return list(dict.fromkeys(p for p in stripped if p and "/" not in p))
+
+
+def verify_skips(patterns: Iterable[str]) -> IgnoreSpec:
+    """The spec of what plain ``ascmhl verify`` of a root skips for an ignore list
+    *patterns*: the list without the positive patterns it never applies there, each anchored
+    one (a leading ``/``, or a ``/`` inside other than a leading ``**/``; a trailing ``/``
+    does not anchor), which it matches against absolute paths (module doc), so it walks
+    what they name. The ``!`` patterns are all kept: one it does not apply only makes the
+    walk enter more. The spec of the walks of a copy root's tree that must see what ascmhl
+    sees (``nested_links.TreeRead``, ``hiding_elsewhere``: a pattern written must hide no
+    path it walks)."""
+    return IgnoreSpec(p for p in patterns if p.startswith("!") or not _anchored(p))
+
+
+def _anchored(pattern: str) -> bool:
+    """Whether *pattern* (not a ``!`` one) is anchored at the root (module doc)."""
+    body = _strip_trailing_spaces(pattern).rstrip("/")
+    if body.startswith("**/"):
+        return False  # at any depth: matches below an absolute path's folders too
+    return "/" in body

@@ -36,15 +36,16 @@ local lister (:func:`~offload.manifest.coverage.is_local`). For a tree listed el
 S3 copy root's keys), :func:`hiding_elsewhere` names the carried exact patterns that would
 hide a file standing there (a store holds no link): those alone are dropped there.
 
-The tree a pattern must not hide (every path standing, every path a history records) is
-read once a generation, :class:`TreeRead`: the manifests writer reads it for the card's own
+The tree a pattern must not hide (every path standing, every path a history records) is read
+once a generation, :class:`TreeRead`: the manifests writer reads it for the card's own
 links' patterns and hands it to this module through ``write_generation``. Its walk enters no
-link, no history folder and no folder the generation's list ignores (ascmhl's ``verify``
-walks none, so a pattern hides nothing in one; one only root may enter, a volume's
-``.Spotlight-V100``, leaves the tree readable whole): a folder named like a copy root's
-state (``.offload``) among them, which the root's list hides by that name at any depth (a
-card's own folder so named is brought back and its content recorded by the generation, so
-checked as the card's).
+link, no history folder and no folder the generation's list ignores as plain ``ascmhl
+verify`` applies it (an anchored pattern never: :func:`~offload.manifest.ignore.
+verify_skips`; it walks none of those folders, so a pattern hides nothing in one; one only
+root may enter, a volume's ``.Spotlight-V100``, leaves the tree readable whole): a folder
+named like a copy root's state (``.offload``) among them, which the root's list hides by
+that name at any depth (a card's own folder so named is brought back and its content
+recorded by the generation, so checked as the card's).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
 there). Else one listing of each folder not listed whole and not ignored, down to the first
@@ -65,7 +66,7 @@ from typing import NamedTuple
 from offload.manifest.coverage import Entry, Lister
 from offload.manifest.errors import HistoryError
 from offload.manifest.history import History, latest_ignore_patterns_of, read_history
-from offload.manifest.ignore import IgnoreSpec
+from offload.manifest.ignore import IgnoreSpec, verify_skips
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.xmlchars import xml_can_hold
@@ -117,7 +118,10 @@ def nested_links(
     others = set(carried) - stale
     if not candidates and not others:
         return NestedLinks([], dict.fromkeys(stale, ""))
-    tree = _tree_paths(recorded, read or TreeRead(root, history, lister, spec))
+    # the walk skips only what ascmhl verify skips (an anchored pattern it never applies)
+    tree = _tree_paths(
+        recorded, read or TreeRead(root, history, lister, verify_skips(spec.patterns))
+    )
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
         return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
@@ -249,19 +253,19 @@ def _by_name(lister: Lister, folder: str) -> dict[str, Entry]:
 
 
 class TreeRead:
-    """The tree below a generation's *root*, read once for all its checks (the manifests
-    writer's card links, :func:`nested_links`): every path standing there and every path
-    the root's *history* and every nested history records, or None when a folder cannot
-    be listed or a history read (:meth:`paths`; :attr:`error` then says which, and why).
-    Lists every folder through *lister* but those *spec* ignores (ascmhl's ``verify`` walks
-    none of them, so a pattern hides nothing there: a volume's ``.Spotlight-V100`` only
-    root may enter is passed over) and links and history folders; give the generation's
-    memoized lister, so the folders its other checks list are listed once. *spec*: the
-    folders the generation's list hides whatever it drops (not a carried exact pattern,
-    which it may drop). Reads every nested history, as ascmhl's ``verify`` of the root
-    does; the nested ones from the local disk at *root*, so a lister of another tree (an
-    object store's keys) with a nested history in it gives None. Read when first asked,
-    never again."""
+    """The tree below a generation's *root*, read once for all its checks (the manifests writer's
+    card links, :func:`nested_links`): every path standing there and every path the root's
+    *history* and every nested history records, or None when a folder cannot be listed or a
+    history read (:meth:`paths`; :attr:`error` then says which, and why). Lists every folder
+    through *lister* but those *spec* ignores (ascmhl's ``verify`` walks none of them, so a
+    pattern hides nothing there: a volume's ``.Spotlight-V100`` only root may enter is
+    passed over) and links and history folders; give the generation's memoized lister, so
+    the folders its other checks list are listed once. *spec*: the folders the generation's
+    list hides whatever it drops (not a carried exact pattern, which it may drop) that plain
+    ``ascmhl verify`` skips too (:func:`~offload.manifest.ignore.verify_skips`). Reads every
+    nested history, as ascmhl's ``verify`` of the root does; the nested ones from the local
+    disk at *root*, so a lister of another tree (an object store's keys) with a nested
+    history in it gives None. Read when first asked, never again."""
 
     def __init__(self, root: Path, history: History, lister: Lister, spec: IgnoreSpec) -> None:
         self.root = root
