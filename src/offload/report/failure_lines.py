@@ -41,9 +41,11 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     likewise the copies of one destination past ``LISTED_ALONE`` failed with one error once
     each one's path is taken out (``loss.alike_counts``): the first, then ``... and N more files on
     DEST failed: same error``."""
+    if not failed:  # nothing to judge: no file is read
+        return [] if report.card_gone is None else [report.card_gone]
     lost = {d.index: d for d in report.job.destinations if d.lost}
     roots = {d.index: display_path(d.root) for d in report.job.destinations}
-    # The files the card failed to read, by path (none but where something failed).
+    # The files the card failed to read, by path: each named (``Losses.cause``).
     unread = {f.relative_path: f.source_error for f in report.job.files if f.source_error}
     alike = alike_counts(
         (
