@@ -22,6 +22,10 @@ out (``error_words``: "Permission denied (EACCES)" for each file of a folder the
 refuses), the documents count them in one line; a read-back that did not match names its
 digests, a file changed on the card its sizes or dates, so each of those stays its own.
 
+A file the card failed to read is never of a destination's loss nor of a shared error: the
+card gone away's line stands for it, or its own error names it (``Losses.cause``, the one
+order both the terminal and the documents judge a copy's cause in).
+
 Imports only ``errno`` and ``offload.errors``: the documents' worker loads it."""
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ def of_the_gone_card(error: str | None) -> bool:
 class Losses(NamedTuple):
     """What a run lost whole, as its JSON report says: each lost destination's
     ``lost_reason`` by index (those that recorded one), and whether the card went away
-    (``card_gone``). ``of(...)`` says whether a copy's failure is of one of them."""
+    (``card_gone``). ``cause(...)`` says of which of them a copy's failure is, if any."""
 
     destinations: Mapping[int, str]
     card_gone: bool
