@@ -2294,7 +2294,7 @@ def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
 
 def _failed_for_the_card(report: OffloadReport) -> int:
     """How many of the run's files failed because the card went away."""
-    return sum(1 for f in report.job.files if card_presence.of_the_gone_card(f.source_error))
+    return sum(1 for f in report.job.files if loss.of_the_gone_card(f.source_error))
 
 
 def _say_card_put_back(plan: OffloadPlan, report: OffloadReport) -> None:
@@ -3101,11 +3101,6 @@ def _fusefat_roots(root: Path) -> set[Path]:
 WHOLE_FILESYSTEM_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT}) | DRIVE_GONE_ERRNOS
 
 
-#: How the error of a card's folder whose time could not be read begins (``_set_folder_times``):
-#: the terminal leaves such errors to the card's line when the card went away.
-CARD_FOLDER_UNREAD = loss.CARD_FOLDER_UNREAD  # where the documents' worker reads it too
-
-
 def _set_folder_times(
     tree: SourceTree, plan: DestinationPlan, times: Mapping[Path, int] | None = None
 ) -> list[tuple[str, OSError | None]]:
@@ -3152,7 +3147,7 @@ def _set_folder_times(
         except OSError as exc:  # the card's folder: the source is the problem, not the copy
             errors.append(
                 (
-                    f"{CARD_FOLDER_UNREAD} {source} (for {folder}): "
+                    f"{loss.CARD_FOLDER_UNREAD} {source} (for {folder}): "
                     f"{exc.strerror or exc}; check the card and the reader (was it removed?)",
                     None,
                 )

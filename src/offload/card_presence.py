@@ -24,13 +24,11 @@ from collections.abc import Iterable
 from offload.card_identity import CardIdentity, card_identity, same_volume_and_folder
 from offload.errors import describe_os_error, printable_name
 from offload.plan.scan import SourceTree
-from offload.report.loss import GONE_ERRNOS, of_the_gone_card
+from offload.report.loss import GONE_ERRNOS
 
-# What a file of a card that went away fails with (``loss.GONE_ERRNOS``, there so that the
-# documents' worker judges a file's error without this module's imports): its path gone
-# (ENOENT, ENOTDIR), its reader failing (EIO), or what any drive that is gone answers
-# (`errors.DRIVE_GONE_ERRNOS`: a FUSE card's daemon gone, its device removed, a network
-# share's handle stale).
+# What a file of a card that went away fails with is ``loss.GONE_ERRNOS`` (with
+# ``loss.of_the_gone_card``: there so that the documents' worker judges a file's error
+# without this module's imports; import them from there).
 # Those of a file whose path was gone (not a reader's error: EIO may be a bad sector).
 _PATH_GONE_ENDINGS = ("(ENOENT)", "(ENOTDIR)")
 
@@ -152,12 +150,10 @@ def card_gone_line(
 
 
 __all__ = [
-    "GONE_ERRNOS",
     "REMOUNTED",
     "came_back",
     "card_back",
     "card_gone",
     "card_gone_line",
     "card_now_at",
-    "of_the_gone_card",
 ]

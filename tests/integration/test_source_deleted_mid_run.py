@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from offload.card import plan_offload, run_offload
-from offload.card_presence import of_the_gone_card
+from offload.report.loss import of_the_gone_card
 from offload.results import DestinationStatus
 
 

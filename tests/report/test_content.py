@@ -1243,3 +1243,112 @@ def test_folders_of_one_cause_past_the_limit_are_one_line() -> None:
         build_view(few, group_clips(few["files"]), {}, []).problems[-MAX_LOSS_LINES:]
         == (refused[:MAX_LOSS_LINES])
     )
+
+
+def _history_mismatches(count: int) -> dict[str, Any]:
+    """A report of *count* files the card's ASC MHL history did not match (the reader's
+    error, which names the file again at its end: ``--ignore /PATH``), each failed on the
+    one destination, not lost, with that error."""
+    files = []
+    for i in range(count):
+        path = f"CLIPS/f{i}.mov"
+        error = (
+            f"source /media/A001/{path} does not match the card's own ASC MHL history: xxh64 "
+            f"{i:016x} read, {i + 1:016x} recorded: its content changed since that history "
+            "recorded it (now 1 bytes, modified 2026-11-30 10:00:00), edited since (a sidecar "
+            "an app rewrote) or damaged; it was not copied: copy the version the history "
+            f"records from a copy it verified, or leave this file out with --ignore /{path}"
+        )
+        files.append(
+            {
+                "path": path,
+                "size_bytes": 1,
+                "source_error": error,
+                "destinations": [{"index": 0, "status": "failed", "error": error}],
+            }
+        )
+    destinations = job()["destinations"][:1]
+    destinations[0] = {**destinations[0], "files_failed": count}
+    return job(files=files, destinations=destinations, exit_code=1)
+
+
+def test_files_the_card_failed_to_read_keep_their_own_lines_and_reasons() -> None:
+    """Review of the reports merge: the shared-error rule counted the files the card failed
+    to read, and took each error's path out at its last mention, which a history mismatch
+    gives again in its remedy (``--ignore /PATH``): page 1 said "N files FAILED ... with
+    the same error ()" and the cells "FAILED:  (N files ...)", the reason gone. Failed
+    before; each such file keeps its own lines and cells, as the terminal prints them."""
+    from offload.report.content import MAX_LOSS_LINES
+    from offload.report.loss import Losses, error_words
+
+    count = MAX_LOSS_LINES + 10
+    data = _history_mismatches(count)
+    assert Losses.of_report(data).alike == {}
+    error = data["files"][0]["source_error"]
+    assert "--ignore /CLIPS/f0.mov" in error_words(error, "CLIPS/f0.mov")  # cut at its first
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert not any("same error" in line for line in view.problems)
+    assert any(line.endswith("--ignore /CLIPS/f0.mov") for line in view.problems)
+    for row in view.clips:
+        for _label, state in row.states:
+            assert state.level == "failed"
+            assert "does not match the card's own ASC MHL history" in state.text, state.text
+
+
+def test_a_bad_sector_of_the_card_is_not_said_to_be_a_lost_destinations() -> None:
+    """Review of the reports merge: a file the card failed to read with EIO (a bad sector,
+    the card still there) whose copy failed with that error on a destination lost with EIO
+    passed ``of_the_loss``: its cell said the destination was lost, and page 1 counted it
+    among the loss's files while the terminal named it. Failed before; it keeps its own."""
+    from offload.report.content import LOST_COPY, MAX_LOSS_LINES
+
+    data = _lost_card(MAX_LOSS_LINES + 1)
+    bad = data["files"][4]
+    error = f"cannot read source /media/A001/{bad['path']}: Input/output error (EIO)"
+    bad["source_error"] = error
+    bad["destinations"] = [
+        {"index": 0, "status": "failed", "error": error},
+        {"index": 1, "status": "failed", "error": error},
+    ]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    (row,) = [row for row in view.clips if row.name == "f4.bin"]
+    assert row.states[1][1].text != LOST_COPY
+    assert error in row.states[1][1].text
+    lost = view.problems.index(next(p for p in view.problems if " LOST at " in p))
+    # The loss's lines: its files' (f0 and every other but f1, its own, and f4, unread).
+    taken = [p for p in view.problems[lost + 1 :] if "not copied: the destination failed" in p]
+    assert len(taken) == MAX_LOSS_LINES - 2
+    assert f"Destination 2: SHUTTLE: FAILED: {error}" in view.problems
+
+
+def test_a_folded_row_of_two_causes_words_each() -> None:
+    """Review of the reports merge: a folded row put every failed file under the first
+    one's reason: a folder of files a lost destination took and files the card gone away
+    failed said of all of them that the destination was lost. Failed before; each cause
+    is worded apart, with its count and its first file."""
+    from offload.report.content import GONE_COPY, LOST_COPY, MAX_FILE_ROWS
+
+    count = MAX_FILE_ROWS + 100
+    data = _lost_card(count)
+    data["card_gone"] = "the card /media/A001 went away during the offload (...)"
+    gone = 0
+    for i, entry in enumerate(data["files"]):
+        if i % 2 == 0 and i >= count // 2:  # the last half of folder a/: the card gone
+            error = f"cannot open source /media/A001/{entry['path']}: No such file (ENOENT)"
+            entry["source_error"] = error
+            entry["destinations"] = [
+                {"index": 0, "status": "failed", "error": error},
+                {"index": 1, "status": "failed", "error": error},
+            ]
+            gone += 1
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    (row,) = [row for row in view.clips if row.name.startswith("a/")]
+    files = count // 2
+    second = row.states[1][1]
+    assert second.level == "failed"
+    assert second.text == (
+        f"FAILED: {files - gone} of {files} files (f0.bin and {files - gone - 1} more): "
+        f"{LOST_COPY.removeprefix('FAILED: ')}; "
+        f"FAILED: {gone} of {files} files (f{count // 2 + count // 2 % 2}.bin and {gone - 1} "
+        f"more): {GONE_COPY.removeprefix('FAILED: ')}"
+    )

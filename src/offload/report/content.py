@@ -43,7 +43,15 @@ from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry, empty_noun, spans_missing_why
-from offload.report.loss import CARD_FOLDER_UNREAD, LISTED_ALONE, Losses, error_words
+from offload.report.loss import (
+    ALIKE,
+    GONE,
+    LISTED_ALONE,
+    LOST,
+    Losses,
+    error_words,
+    folder_error_causes,
+)
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
@@ -373,15 +381,16 @@ def _file_states(
             state = describe(copy, reread=reread)
             if state.level == "failed" and losses is not None:
                 error, path = str(copy.get("error") or ""), str(entry.get("path"))
-                cause = None
-                if gone:
-                    cause = _GONE
-                elif losses.of_destination(index, error, path):
-                    cause = _LOST
-                elif alike := losses.alike_count(index, error, path):
-                    cause = _alike(error_words(error, path), alike)
+                cause = losses.cause(source_error, index, error, path)
                 if cause is not None:
-                    state = cause
+                    kind, alike = cause
+                    state = (
+                        _GONE
+                        if kind == GONE
+                        else _LOST
+                        if kind == LOST
+                        else _alike(error_words(error, path), alike)
+                    )
                     explained += 1
             final = copy.get("final_path")
             # A copy there, under another name: the rule of the KEPT BOTH warning.
@@ -421,7 +430,8 @@ class _Tally:
     def __init__(self) -> None:
         # Files by state, in the order each state first came (a State is its level and text).
         self.states: dict[State, int] = {}
-        self.failed: FileEntry | None = None  # the first file failed here: the row names it
+        # Each failed state's first file here: the row names it with that state's words.
+        self.failed: dict[State, FileEntry] = {}
         self.beside = 0  # files whose copy here is under another name (--keep-both)
 
     def add(self, state: State, entry: FileEntry, *, beside: bool = False) -> None:
@@ -431,8 +441,8 @@ class _Tally:
             self.beside += 1
         states = self.states
         states[state] = states.get(state, 0) + 1
-        if self.failed is None and state.level == "failed":
-            self.failed = entry
+        if state.level == "failed" and state not in self.failed:
+            self.failed[state] = entry
 
     def state(self) -> State:
         """The row's state: its files' one state when they all read the same, else each
@@ -456,20 +466,27 @@ class _Tally:
         if len(states) == 1 or len({state.text for state in states}) == 1:
             return first
         counts: dict[str, int] = {}
-        firsts: dict[str, State] = {}  # each level's first state, as its first file's
         for state, count in states.items():
             counts[state.level] = counts.get(state.level, 0) + count
-            firsts.setdefault(state.level, state)
         total = sum(counts.values())
         worst = min(counts, key=SEVERITY.index)
         parts = []
         for level in sorted(counts, key=SEVERITY.index):
-            share = f"{counts[level]} of {total} files"
-            if level == "failed":  # which file, and why (the first; the problem list has all)
-                more = f" and {counts[level] - 1} more" if counts[level] > 1 else ""
-                reason = firsts[level].text.removeprefix("FAILED: ")
-                name = str((self.failed or {}).get("path", "")).rsplit("/", 1)[-1]
-                parts.append(f"FAILED: {share} ({name}{more}): {reason}")
+            if level == "failed":
+                # Which files, and why: each distinct failure apart (a lost destination's
+                # files beside one that did not match), named by its first file; never the
+                # first file's reason said of all (the problem list has each).
+                failures = [(state, n) for state, n in states.items() if state.level == level]
+                for state, count in failures[:_WORDINGS]:
+                    more = f" and {count - 1} more" if count > 1 else ""
+                    reason = state.text.removeprefix("FAILED: ")
+                    name = str(self.failed.get(state, {}).get("path", "")).rsplit("/", 1)[-1]
+                    parts.append(f"FAILED: {count} of {total} files ({name}{more}): {reason}")
+                rest = sum(count for _state, count in failures[_WORDINGS:])
+                if rest:
+                    parts.append(
+                        f"FAILED otherwise: {rest} of {total} files (the problem list gives each)"
+                    )
                 continue
             # Each wording of the level counted apart (copies verified earlier at other
             # times, read back through a cache or not): never the first file's said of all.
@@ -973,15 +990,11 @@ def _folder_error_lines(
     folders whose time one destination refused with one errno (``folder_times_unset``: a
     drive gone read-only refuses each), as the terminal's ``failure_lines`` counts them."""
     errors = [str(error) for error in data.get("folder_errors") or []]
-    causes: dict[str, tuple[Any, ...]] = {
-        str(entry.get("message")): (entry.get("index"), entry.get("errno"))
-        for entry in data.get("folder_times_unset") or []
-        if entry.get("errno") is not None and entry.get("index") in labels
-    }
-    gone = bool(data.get("card_gone"))
+    causes = folder_error_causes(
+        errors, data.get("folder_times_unset") or [], bool(data.get("card_gone")), labels
+    )
     by_cause: dict[tuple[Any, ...], list[int]] = {}
-    for at, error in enumerate(errors):
-        cause = ("card",) if gone and error.startswith(CARD_FOLDER_UNREAD) else causes.get(error)
+    for at, cause in enumerate(causes):
         if cause is not None:
             by_cause.setdefault(cause, []).append(at)
     counted: dict[int, str] = {}  # a cause's first line's place → the line that counts it
@@ -1333,9 +1346,11 @@ def build_view(
                     if names_path(error, entry["path"])
                     else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
-                if losses.of_destination(index, error, str(entry["path"])):
+                cause = losses.cause(entry.get("source_error"), index, error, str(entry["path"]))
+                kind, alike = cause or ("", 0)
+                if kind == LOST:
                     of_loss[index].append(line)
-                elif not gone and (alike := losses.alike_count(index, error, entry["path"])):
+                elif kind == ALIKE:
                     # One line for them all, where the first came (made once counted).
                     key = (index, error_words(error, str(entry["path"])))
                     if key not in alike_at:
@@ -1346,7 +1361,7 @@ def build_view(
                             "list each, with its error"
                         )
                 else:
-                    if gone:
+                    if kind == GONE:
                         gone_at.append(len(failed_lines))
                     failed_lines.append(line)
             if slow and dest.get("index") not in slow:

@@ -5,8 +5,9 @@ counting the other files that failed there of it. A card of 2,000 files on a dri
 its first file prints those two lines, not 2,000; the JSON report, the CSV, the HTML/PDF and
 ``--json``'s events keep every file.
 
-A failure there is counted as of the loss only when its error says so (``loss.of_the_loss``,
-the judgement the HTML and PDF make too). Any other failure there (a mismatch found before
+A failure there is counted as of the loss only when its error says so, and a file the card
+failed to read (but for a card gone away) keeps its own line: ``loss.Losses.cause``, the
+judgement the HTML and PDF make too. Any other failure there (a mismatch found before
 the loss) keeps its own line.
 
 Likewise the folders whose time a destination refused (``folder_error_lines``): a drive gone
@@ -17,11 +18,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from offload.card import CARD_FOLDER_UNREAD, OffloadReport
-from offload.card_presence import of_the_gone_card
+from offload.card import OffloadReport
 from offload.destinations.s3url import display_path
 from offload.errors import printable_name
-from offload.report.loss import LISTED_ALONE, error_words, of_the_loss
+from offload.report.loss import (
+    ALIKE,
+    GONE,
+    LOST,
+    Losses,
+    alike_counts,
+    error_words,
+    folder_error_causes,
+)
 
 
 def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -31,15 +39,27 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     does not give it), then ``... and N
     more files on DEST failed: same cause``, the count placed right after that first line;
     likewise the copies of one destination past ``LISTED_ALONE`` failed with one error once
-    each one's path is taken out (``_alike``): the first, then ``... and N more files on
+    each one's path is taken out (``loss.alike_counts``): the first, then ``... and N more files on
     DEST failed: same error``."""
-    gone: set[str] = set()  # the files that failed because the card went away
-    if report.card_gone is not None:
-        gone = {f.relative_path for f in report.job.files if of_the_gone_card(f.source_error)}
+    if not failed:  # nothing to judge: no file is read
+        return [] if report.card_gone is None else [report.card_gone]
     lost = {d.index: d for d in report.job.destinations if d.lost}
     roots = {d.index: display_path(d.root) for d in report.job.destinations}
-    unread = {f.relative_path for f in report.job.files if f.source_error}
-    alike = _alike(failed, gone | unread, lost)
+    # The files the card failed to read, by path: each named (``Losses.cause``).
+    unread = {f.relative_path: f.source_error for f in report.job.files if f.source_error}
+    alike = alike_counts(
+        (
+            (failure["destination_index"], failure["error"] or failure["path"], failure["path"])
+            for failure in failed
+            if failure["kind"] == "file" and failure["path"] not in unread
+        ),
+        lost,
+    )
+    losses = Losses(
+        {index: d.lost_reason or "" for index, d in lost.items()},
+        report.card_gone is not None,
+        alike,
+    )
     alike_first: dict[tuple[int, str], int] = {}  # (destination, error) → its first line
     lines: list[str] = []
     seen: set[str] = set()
@@ -48,16 +68,16 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     if report.card_gone is not None:
         lines.append(report.card_gone)  # first: it stands for each file that failed for it
     for failure in failed:
-        if failure["kind"] == "file" and failure["path"] in gone:
-            continue
         error = failure["error"] or failure["path"]
         index = failure["destination_index"]
-        dest = lost.get(index)
-        if (
-            dest is not None
-            and failure["kind"] == "file"
-            and of_the_loss(error, failure["path"], dest.lost_reason or "")
-        ):
+        cause = None
+        if failure["kind"] == "file":
+            cause = losses.cause(unread.get(failure["path"]), index, error, failure["path"])
+        kind = cause[0] if cause else ""
+        if kind == GONE:
+            continue
+        if kind == LOST:
+            dest = lost[index]
             if index in first_at:
                 more[index] += 1
                 continue
@@ -69,8 +89,8 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
             reason = "" if (dest.lost_reason or "") in error else f" ({dest.lost_reason})"
             lines.append(f"destination {root} lost{reason}: {error}")
             continue
-        key = (index, error_words(error, failure["path"]))
-        if key in alike and failure["kind"] == "file" and failure["path"] not in unread:
+        if kind == ALIKE:
+            key = (index, error_words(error, failure["path"]))
             if key not in alike_first:
                 alike_first[key] = len(lines)
                 lines.append(error)
@@ -90,29 +110,6 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     return lines
 
 
-def _alike(
-    failed: Sequence[Mapping[str, Any]], named: set[str], lost: Mapping[int, Any]
-) -> dict[tuple[int, str], int]:
-    """The errors more than ``LISTED_ALONE`` copies of one destination failed with (their
-    paths taken out: ``loss.error_words``), by (destination, error), with their counts: the
-    copies of a folder a drive refused (EACCES at each create), each naming its own
-    temporary file, are one line and a count, as the documents count them
-    (``loss.Losses.alike``). Not on a lost destination (its loss is counted; any other
-    failure there is named), nor those of the files *named* otherwise (the card gone
-    away's, those the card did not read: each named)."""
-    counts: dict[tuple[int, str], int] = {}
-    for failure in failed:
-        path, index = failure["path"], failure["destination_index"]
-        if failure["kind"] != "file" or path in named:
-            continue
-        if index in lost:  # as the documents: a lost destination's own failures each named
-            continue
-        error = failure["error"] or path
-        key = (index, error_words(error, path))
-        counts[key] = counts.get(key, 0) + 1
-    return {key: count for key, count in counts.items() if count > LISTED_ALONE}
-
-
 def folder_error_lines(report: OffloadReport) -> list[str]:
     """The lines (without ``ERROR: ``) for *report*'s ``folder_errors``, in their order:
     each, but for a card that went away (``card_gone``, printed by ``failure_lines``) those of
@@ -121,20 +118,17 @@ def folder_error_lines(report: OffloadReport) -> list[str]:
     a drive gone read-only refuses every folder's): the first of them, then ``... and N more
     folders on DEST whose times could not be set: same cause (the reports list each)``. A
     card of 300 clip folders on a drive gone read-only prints those two lines, not 300."""
-    errors = list(report.folder_errors)
-    if report.card_gone is not None:
-        errors = [e for e in errors if not e.startswith(CARD_FOLDER_UNREAD)]
     roots = {d.index: display_path(d.root) for d in report.job.destinations}
-    causes = {
-        str(entry["message"]): (entry["index"], entry["errno"])
-        for entry in report.folder_times_unset
-        if entry.get("errno") is not None and entry.get("index") in roots
-    }
+    errors = list(report.folder_errors)
+    causes = folder_error_causes(
+        errors, report.folder_times_unset, report.card_gone is not None, roots
+    )
     lines: list[str] = []
     first_at: dict[tuple[int, str], int] = {}  # (destination, errno) → its first line's index
     more: dict[tuple[int, str], int] = {}
-    for error in errors:
-        cause = causes.get(error)
+    for error, cause in zip(errors, causes, strict=True):
+        if cause == ("card",):  # the card gone away's line, printed first, stands for it
+            continue
         if cause is not None:
             if cause in first_at:
                 more[cause] += 1

@@ -22,12 +22,16 @@ out (``error_words``: "Permission denied (EACCES)" for each file of a folder the
 refuses), the documents count them in one line; a read-back that did not match names its
 digests, a file changed on the card its sizes or dates, so each of those stays its own.
 
+A file the card failed to read is never of a destination's loss nor of a shared error: the
+card gone away's line stands for it, or its own error names it (``Losses.cause``, the one
+order both the terminal and the documents judge a copy's cause in).
+
 Imports only ``errno`` and ``offload.errors``: the documents' worker loads it."""
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from offload.errors import DRIVE_GONE_ERRNOS
@@ -56,7 +60,7 @@ def of_the_gone_card(error: str | None) -> bool:
 class Losses(NamedTuple):
     """What a run lost whole, as its JSON report says: each lost destination's
     ``lost_reason`` by index (those that recorded one), and whether the card went away
-    (``card_gone``). ``of(...)`` says whether a copy's failure is of one of them."""
+    (``card_gone``). ``cause(...)`` says of which of them a copy's failure is, if any."""
 
     destinations: Mapping[int, str]
     card_gone: bool
@@ -81,27 +85,39 @@ class Losses(NamedTuple):
             },
             bool(data.get("card_gone")),
         )
+        # ``files_failed`` counts the files the card failed to read too (a card gone away:
+        # each), which the count below skips: such a run's files are read once more.
         if not any(
             not d.get("lost") and int(d.get("files_failed") or 0) > LISTED_ALONE
             for d in destinations
         ):
             return losses
         lost = {int(d.get("index", i)) for i, d in enumerate(destinations) if d.get("lost")}
-        counts: dict[tuple[int, str], int] = {}
-        for entry in data.get("files") or ():
-            if losses.of_card(entry.get("source_error")):
-                continue
-            path = str(entry.get("path"))
-            for copy in entry.get("destinations") or ():
-                if copy.get("status") != "failed":
-                    continue
-                index, error = int(copy.get("index", 0)), str(copy.get("error") or "")
-                if index in lost:  # its loss counted; any other failure there named
-                    continue
-                key = (index, error_words(error, path))
-                counts[key] = counts.get(key, 0) + 1
-        alike = {key: count for key, count in counts.items() if count > LISTED_ALONE}
+        failed = (
+            (int(copy.get("index", 0)), str(copy.get("error") or ""), str(entry.get("path")))
+            for entry in data.get("files") or ()
+            if not entry.get("source_error")  # each named: the card's line or its own
+            for copy in entry.get("destinations") or ()
+            if copy.get("status") == "failed"
+        )
+        alike = alike_counts(failed, lost)
         return losses._replace(alike=alike) if alike else losses
+
+    def cause(
+        self, source_error: object, index: int, error: str, path: str
+    ) -> tuple[str, int] | None:
+        """The cause many files share of a failed copy on destination *index* (its *error*)
+        of the file *path* (its *source_error*, None where the card read it), judged in
+        this order: ``(GONE, 0)`` of a file the card gone away failed (``of_card``); a
+        file the card failed to read otherwise has its own (None); ``(LOST, 0)`` of the
+        destination's loss (``of_destination``); ``(ALIKE, count)`` of an error *count*
+        copies of that destination share (``alike_count``); else None: its own."""
+        if source_error:
+            return (GONE, 0) if self.of_card(source_error) else None
+        if self.of_destination(index, error, path):
+            return (LOST, 0)
+        count = self.alike_count(index, error, path)
+        return (ALIKE, count) if count else None
 
     def alike_count(self, index: int, error: str, path: str) -> int:
         """How many copies on destination *index* failed with the error of *path*'s
@@ -119,6 +135,48 @@ class Losses(NamedTuple):
         loss (``of_the_loss``)."""
         reason = self.destinations.get(index)
         return reason is not None and of_the_loss(error, path, reason)
+
+
+#: ``Losses.cause``'s causes: the card gone away, the destination lost, an error shared.
+GONE, LOST, ALIKE = "gone", "lost", "alike"
+
+
+def alike_counts(
+    copies: Iterable[tuple[int, str, str]], lost: Container[int]
+) -> dict[tuple[int, str], int]:
+    """The errors more than ``LISTED_ALONE`` of failed *copies* (destination index, error,
+    file path: of files the card read) share on one destination, by (index,
+    ``error_words``), with their counts. Not on the destinations *lost*: a loss is counted
+    apart, and any other failure there named."""
+    counts: dict[tuple[int, str], int] = {}
+    for index, error, path in copies:
+        if index in lost:
+            continue
+        key = (index, error_words(error, path))
+        counts[key] = counts.get(key, 0) + 1
+    return {key: count for key, count in counts.items() if count > LISTED_ALONE}
+
+
+def folder_error_causes(
+    errors: Iterable[str],
+    times_unset: Iterable[Mapping[str, Any]],
+    card_gone: bool,
+    indexes: Container[Any],
+) -> list[tuple[Any, ...] | None]:
+    """What each folder error of *errors* (``folder_errors``) is counted with, in order:
+    ``("card",)`` for a card folder whose time could not be read (``CARD_FOLDER_UNREAD``)
+    while the card went away (*card_gone*: its line stands for it), else the (destination
+    index, errno) of a destination's refusal (*times_unset*: ``folder_times_unset``'s
+    entries, of a destination of *indexes*), else None: its own line."""
+    causes: dict[str, tuple[Any, ...]] = {
+        str(entry.get("message")): (entry.get("index"), entry.get("errno"))
+        for entry in times_unset
+        if entry.get("errno") is not None and entry.get("index") in indexes
+    }
+    return [
+        ("card",) if card_gone and error.startswith(CARD_FOLDER_UNREAD) else causes.get(error)
+        for error in errors
+    ]
 
 
 def of_the_loss(error: str, path: str, reason: str) -> bool:
@@ -141,7 +199,8 @@ def error_words(error: str, path: str) -> str:
 def _without_path(message: str, path: str | None) -> str:
     """*message* with the path it names taken out: everything up to its last ``: `` before
     the OS's words (``PATH: Input/output error (EIO)`` → ``Input/output error (EIO)``), or,
-    for a known *path*, whatever precedes it."""
+    for a known *path*, whatever precedes its first mention (a message may name it again
+    in its remedy: ``... --ignore /PATH``)."""
     if path and path in message:
-        message = message[message.rindex(path) + len(path) :]
+        message = message[message.index(path) + len(path) :]
     return message.rpartition(": ")[2]

@@ -1,0 +1,63 @@
+"""The terminal's ``ERROR`` lines for what failed (``failure_lines``) judge a copy's cause as
+the documents do (``loss.Losses.cause``): checked here on a report built by hand (the
+fields ``failure_lines`` reads), where a real run of a card's bad sector on a drive lost
+with the same errno is impractical."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from offload.report.failure_lines import failure_lines
+from offload.report.job_report import failures
+from offload.results import DestinationStatus
+
+
+def _report(count: int) -> Any:
+    """A run of *count* files to 2 destinations, the second lost with EIO at the first
+    file's rename, every file failing there of the loss; and ``bad.mov``, which the card
+    (still there) failed to read with EIO: failed on both destinations with that error."""
+    reason = "cannot rename /mnt/SHUTTLE/A001/f0.mov: Input/output error (EIO)"
+    lost = f"the destination failed ({reason})"
+
+    def copy(index: int, error: str) -> Any:
+        return SimpleNamespace(
+            destination_index=index, status=DestinationStatus.FAILED, error=error
+        )
+
+    files = [
+        SimpleNamespace(
+            relative_path=f"f{i}.mov",
+            source_error=None,
+            destinations=[copy(1, f"/mnt/SHUTTLE/A001/f{i}.mov not copied: {lost}")],
+        )
+        for i in range(count)
+    ]
+    bad = "cannot read source /media/A001/bad.mov: Input/output error (EIO)"
+    files.append(
+        SimpleNamespace(
+            relative_path="bad.mov", source_error=bad, destinations=[copy(0, bad), copy(1, bad)]
+        )
+    )
+    destinations = [
+        SimpleNamespace(index=0, root="/mnt/RAID", lost=False, lost_reason=None),
+        SimpleNamespace(index=1, root="/mnt/SHUTTLE", lost=True, lost_reason=reason),
+    ]
+    job = SimpleNamespace(files=files, destinations=destinations)
+    return SimpleNamespace(job=job, symlinks=[], card_gone=None)
+
+
+def test_a_bad_sector_of_the_card_is_not_counted_with_a_lost_destinations_files() -> None:
+    """Review of the reports merge: the terminal counted a file the card failed to read
+    with EIO (a bad sector, the card still there) among the files of a destination lost
+    with EIO (``of_the_loss``: the same words once the path is out), where the documents
+    name it. Failed before (25 more files); it keeps its line, the count is the loss's."""
+    report = _report(25)
+    lines = failure_lines(report, failures(report))
+    bad = "cannot read source /media/A001/bad.mov: Input/output error (EIO)"
+    assert lines == [
+        "destination /mnt/SHUTTLE lost: /mnt/SHUTTLE/A001/f0.mov not copied: the destination "
+        "failed (cannot rename /mnt/SHUTTLE/A001/f0.mov: Input/output error (EIO))",
+        "... and 24 more files on /mnt/SHUTTLE failed: same cause (the reports list each)",
+        bad,
+    ]
