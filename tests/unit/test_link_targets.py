@@ -73,7 +73,7 @@ def test_a_link_whose_file_changed_since_it_was_verified_is_left_out_not_listed(
 
     from offload.manifest import ManifestFile, read_history
     from offload.manifests_writer import LinkState, LinkToRecord
-    from tests.support.manifest_records import write_one_destination
+    from support.manifest_records import write_one_destination
 
     root = tmp_path / "RAID" / "A001"
     root.mkdir(parents=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from offload.manifest import ManifestFile, read_history
 from offload.manifests_writer import LinkState, LinkToRecord
-from tests.support.manifest_records import write_one_destination
+from support.manifest_records import write_one_destination
 
 
 def test_a_link_pattern_is_not_written_where_the_tree_cannot_be_read_whole(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from offload.manifests_writer import LinkToRecord
-from tests.support.manifest_records import write_one_destination
+from support.manifest_records import write_one_destination
 
 
 @pytest.mark.parametrize("what", ["state-named folder", "link"])
