@@ -50,19 +50,27 @@ def _patterns(root: Path) -> tuple[str, ...]:
     return read_history(root).latest_ignore_patterns() or ()
 
 
-def test_a_link_pattern_never_hides_a_nested_copys_file(judge: AscmhlJudge, tmp_path: Path) -> None:
-    """``ROLL/A001`` is a copy root of its own (its history records ``CLIPS/take.mov``);
-    DAY2, copied ``--into ROLL``, has a dangling link ``CLIPS/take.mov``, whose pattern
-    ``**/CLIPS/take.mov`` would hide ``A001/CLIPS/take.mov`` from ``ascmhl verify ROLL``.
-    Failed before: the pattern was written and the damaged copy in A001 passed (exit 0)."""
+def _day2_into_a_roll_holding_a001(tmp_path: Path, dangling: str) -> tuple[Path, str]:
+    """``RAID/ROLL`` holding A001's copy (a copy root of its own: ``CLIPS/take.mov``), then
+    DAY2 (``SOUND/s.wav`` and a link *dangling* to ``GONE.mov``) copied ``--into ROLL``,
+    both exit 0: the root and DAY2's output."""
     roll = tmp_path / "RAID" / "ROLL"
     roll.mkdir(parents=True)
     first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {})
     code, output = offload("copy", str(first), str(roll))
     assert code == 0, output
-    second = _card(tmp_path, "DAY2", {"SOUND/s.wav": 20_000}, {"CLIPS/take.mov": "GONE.mov"})
+    second = _card(tmp_path, "DAY2", {"SOUND/s.wav": 20_000}, {dangling: "GONE.mov"})
     code, output = offload("copy", "--into", str(second), str(roll))
     assert code == 0, output
+    return roll, output
+
+
+def test_a_link_pattern_never_hides_a_nested_copys_file(judge: AscmhlJudge, tmp_path: Path) -> None:
+    """``ROLL/A001`` is a copy root of its own (its history records ``CLIPS/take.mov``);
+    DAY2, copied ``--into ROLL``, has a dangling link ``CLIPS/take.mov``, whose pattern
+    ``**/CLIPS/take.mov`` would hide ``A001/CLIPS/take.mov`` from ``ascmhl verify ROLL``.
+    Failed before: the pattern was written and the damaged copy in A001 passed (exit 0)."""
+    roll, output = _day2_into_a_roll_holding_a001(tmp_path, "CLIPS/take.mov")
     assert "**/CLIPS/take.mov" not in _patterns(roll)
     assert "would also hide A001/CLIPS/take.mov" in " ".join(output.split()), output
     judge.assert_checks(roll, "A001/CLIPS/take.mov")
@@ -104,14 +112,7 @@ def test_a_link_pattern_that_hides_nothing_else_is_still_written(
 ) -> None:
     """The same root holding another copy, DAY2's dangling link with a name nothing else
     has: ignored as before, and ``ascmhl verify`` of the root is clean."""
-    roll = tmp_path / "RAID" / "ROLL"
-    roll.mkdir(parents=True)
-    first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {})
-    code, output = offload("copy", str(first), str(roll))
-    assert code == 0, output
-    second = _card(tmp_path, "DAY2", {"SOUND/s.wav": 20_000}, {"CLIPS/other.mov": "GONE.mov"})
-    code, output = offload("copy", "--into", str(second), str(roll))
-    assert code == 0, output
+    roll, _ = _day2_into_a_roll_holding_a001(tmp_path, "CLIPS/other.mov")
     assert "**/CLIPS/other.mov" in _patterns(roll)
     verdict = judge.verify(roll)
     assert verdict.clean, verdict.describe()

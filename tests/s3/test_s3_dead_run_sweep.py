@@ -34,6 +34,7 @@ from s3.conftest import admin, destination, serving
 from s3.test_s3_cli import make_card
 from s3.test_s3_lock_scope import _killed_run_a
 from s3.test_s3_nested_roots import _uploads
+from support.pids import a_pid_not_running
 
 MiB = 1024 * 1024
 
@@ -170,6 +171,23 @@ def test_a_live_lock_of_another_run_above_the_key_keeps_it(  # type: ignore[no-u
     assert len(_records(s3_server.url, bucket)) == 1
 
 
+def _dead_runs_upload(endpoint: str, bucket: str, data: bytes) -> tuple[str, str]:
+    """A run of this host that is over began an upload of ``shoot/day2/clip.mov`` (one part
+    stored): its upload id and its record's key (naming another token, a pid not running)."""
+    client = admin(endpoint)
+    dead = destination(endpoint, bucket, prefix="shoot")
+    first = dead.open_upload("shoot/day2/clip.mov", len(data))
+    first.write(memoryview(data)[: 5 * MiB])
+    first._wait()
+    dead.close()
+    (record,) = _records(endpoint, bucket)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(run="dead-run", pid=a_pid_not_running())
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+    assert first.upload_id
+    return first.upload_id, record
+
+
 @pytest.mark.parametrize("versioned", [False, True], ids=["plain", "versioned"])
 def test_a_resumed_upload_names_its_new_maker(s3_server, bucket, versioned) -> None:  # type: ignore[no-untyped-def]
     """A run resuming a dead run's upload stores the record again naming itself: another
@@ -179,23 +197,15 @@ def test_a_resumed_upload_names_its_new_maker(s3_server, bucket, versioned) -> N
     if versioned:
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     data = os.urandom(12 * MiB)
-    dead = destination(s3_server.url, bucket, prefix="shoot")
-    first = dead.open_upload("shoot/day2/clip.mov", len(data))
-    first.write(memoryview(data)[: 5 * MiB])
-    first._wait()
-    dead.close()
-    (record,) = _records(s3_server.url, bucket)
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
     # Made by a run of this host that is over (another token, a pid no longer running).
-    body.update(run="dead-run", pid=_a_pid_not_running())
-    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
 
     resumer = destination(s3_server.url, bucket, prefix="shoot")
     upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
-    assert upload.upload_id == first.upload_id
+    assert upload.upload_id == upload_id
     sweeper = destination(s3_server.url, bucket, prefix="shoot")
     assert sweeper.abort_abandoned([]) == []  # the resumer runs
-    assert first.upload_id in _uploads(s3_server.url, bucket)
+    assert upload_id in _uploads(s3_server.url, bucket)
     sweeper.close()
     adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
     assert adopted["pid"] == os.getpid() and adopted["run"] != "dead-run"
@@ -212,32 +222,14 @@ def test_a_resumed_upload_names_its_new_maker(s3_server, bucket, versioned) -> N
     resumer.close()
 
 
-def _a_pid_not_running() -> int:
-    for pid in range(4_000_000, 3_000_000, -1):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except OSError:
-            continue
-    raise AssertionError("every pid runs")
-
-
 def test_a_record_taken_over_meanwhile_is_not_resumed(s3_server, bucket, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Another run stores the record again between this run's read of it and its takeover
     (If-Match on the ETag read, refused 412): the upload is not resumed by this run, which
     uploads its own, unrecorded; the other run's record stays as it stored it."""
     client = admin(s3_server.url)
     data = os.urandom(12 * MiB)
-    dead = destination(s3_server.url, bucket, prefix="shoot")
-    first = dead.open_upload("shoot/day2/clip.mov", len(data))
-    first.write(memoryview(data)[: 5 * MiB])
-    first._wait()
-    dead.close()
-    (record,) = _records(s3_server.url, bucket)
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
     body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
-    body.update(run="dead-run", pid=_a_pid_not_running())
-    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
     theirs = json.dumps({**body, "run": "live-run", "pid": os.getpid() + 1}).encode()
 
     resumer = destination(s3_server.url, bucket, prefix="shoot")
@@ -249,13 +241,13 @@ def test_a_record_taken_over_meanwhile_is_not_resumed(s3_server, bucket, monkeyp
 
     monkeypatch.setattr(resumer, "_upload_in_progress", taken_over_meanwhile)
     upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
-    assert upload.upload_id != first.upload_id
+    assert upload.upload_id != upload_id
     assert client.get_object(Bucket=bucket, Key=record)["Body"].read() == theirs
     upload.write(memoryview(data))
     upload.complete()
     assert upload.resumed_parts == 0
     assert client.get_object(Bucket=bucket, Key=record)["Body"].read() == theirs
-    assert first.upload_id in _uploads(s3_server.url, bucket)  # left to its record's sweep
+    assert upload_id in _uploads(s3_server.url, bucket)  # left to its record's sweep
     resumer.close()
 
 
@@ -268,20 +260,12 @@ def test_a_takeover_whose_answer_was_lost_resumes_the_upload(s3_server, bucket, 
     never resumed."""
     client = admin(s3_server.url)
     data = os.urandom(12 * MiB)
-    dead = destination(s3_server.url, bucket, prefix="shoot")
-    first = dead.open_upload("shoot/day2/clip.mov", len(data))
-    first.write(memoryview(data)[: 5 * MiB])
-    first._wait()
-    dead.close()
-    (record,) = _records(s3_server.url, bucket)
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
-    body.update(run="dead-run", pid=_a_pid_not_running())
-    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
 
     resumer = destination(proxy.url, bucket, prefix="shoot")
     proxy.lose_answer("PUT", f"/{UPLOADS_FOLDER}/", go_down=False)
     upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
-    assert upload.upload_id == first.upload_id
+    assert upload.upload_id == upload_id
     adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
     assert adopted["pid"] == os.getpid() and adopted["marker"] == "dead-run"
     upload.write(memoryview(data))
@@ -303,20 +287,12 @@ def test_a_resumed_upload_leaves_no_record_where_versions_cannot_be_listed(  # t
     client = admin(s3_server.url)
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     data = os.urandom(12 * MiB)
-    dead = destination(s3_server.url, bucket, prefix="shoot")
-    first = dead.open_upload("shoot/day2/clip.mov", len(data))
-    first.write(memoryview(data)[: 5 * MiB])
-    first._wait()
-    dead.close()
-    (record,) = _records(s3_server.url, bucket)
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
-    body.update(run="dead-run", pid=_a_pid_not_running())
-    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+    upload_id, _ = _dead_runs_upload(s3_server.url, bucket, data)
 
     proxy.intercept("GET", "?versions", status=403, count=100)
     resumer = destination(proxy.url, bucket, prefix="shoot")
     upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
-    assert upload.upload_id == first.upload_id
+    assert upload.upload_id == upload_id
     upload.write(memoryview(data))
     upload.complete()
     assert upload.resumed_parts == 1
@@ -324,23 +300,6 @@ def test_a_resumed_upload_leaves_no_record_where_versions_cannot_be_listed(  # t
     assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
     assert _records(s3_server.url, bucket) == []
     resumer.close()
-
-
-def _dead_runs_upload(endpoint: str, bucket: str, data: bytes) -> tuple[str, str]:
-    """A run of this host that is over began an upload of ``shoot/day2/clip.mov`` (one part
-    stored): its upload id and its record's key (naming another token, a pid not running)."""
-    client = admin(endpoint)
-    dead = destination(endpoint, bucket, prefix="shoot")
-    first = dead.open_upload("shoot/day2/clip.mov", len(data))
-    first.write(memoryview(data)[: 5 * MiB])
-    first._wait()
-    dead.close()
-    (record,) = _records(endpoint, bucket)
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
-    body.update(run="dead-run", pid=_a_pid_not_running())
-    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
-    assert first.upload_id
-    return first.upload_id, record
 
 
 def test_a_record_copied_to_another_key_does_not_abort_a_resumed_upload(  # type: ignore[no-untyped-def]

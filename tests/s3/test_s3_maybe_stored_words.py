@@ -16,14 +16,36 @@ import hashlib
 import json
 import os
 import shlex
+from typing import Any
 
-from offload.destinations.s3 import _RUN_TOKEN, MARKER_KEY
+from offload.destinations.s3 import _RUN_TOKEN, MARKER_KEY, S3Destination
 from offload.destinations.s3card import left_behind_entries
 from s3.conftest import admin, destination
 from s3.test_s3_cli import keys
 from s3.test_s3_left_behind_commands import pasted
+from support.tcpproxy import FaultProxy
 
 KEY = "day1/A001/CLIPS/A001C002.mov"
+
+
+def _entry_of_an_unanswered_store(
+    dest: S3Destination, proxy: FaultProxy, size: int, etag: str | None, request: str
+) -> dict[str, Any]:
+    """``KEY``'s one left-behind entry once *request* (storing *size* bytes, *etag* what they
+    give) went unanswered and the look for the object was answered 503 (it proves nothing)."""
+    proxy.intercept("HEAD", "A001C002", status=503, code="ServiceUnavailable", count=100)
+    dest.settle_unanswered(
+        KEY,
+        size=size,
+        etag=etag,
+        request=request,
+        why="the service cannot be reached",
+        then="an object of this run that was never verified",
+        token=_RUN_TOKEN,
+    )
+    proxy._intercepts.clear()
+    (entry,) = left_behind_entries(dest)
+    return entry
 
 
 def test_a_pinned_removal_refused_by_another_etag_is_said_and_its_way_out_works(  # type: ignore[no-untyped-def]
@@ -36,18 +58,7 @@ def test_a_pinned_removal_refused_by_another_etag_is_said_and_its_way_out_works(
     )
     expected = f'"{hashlib.md5(sent).hexdigest()}"'
     dest = destination(proxy.url, bucket, prefix="day1")
-    proxy.intercept("HEAD", "A001C002", status=503, code="ServiceUnavailable", count=100)
-    dest.settle_unanswered(
-        KEY,
-        size=len(sent),
-        etag=expected,
-        request="PutObject",
-        why="the service cannot be reached",
-        then="an object of this run that was never verified",
-        token=_RUN_TOKEN,
-    )
-    proxy._intercepts.clear()
-    (entry,) = left_behind_entries(dest)
+    entry = _entry_of_an_unanswered_store(dest, proxy, len(sent), expected, "PutObject")
     assert entry["may_be_stored"] is True
     assert entry["remove"].endswith(f"--if-match {shlex.quote(expected)}"), entry["remove"]
     reason = entry["reason"]
@@ -74,18 +85,7 @@ def test_an_unpinned_removal_says_to_check_first(s3_server, bucket, proxy) -> No
     deletes whatever is there, and the reason says to run it only once the check shows this
     run's metadata."""
     dest = destination(proxy.url, bucket, prefix="day1")
-    proxy.intercept("HEAD", "A001C002", status=503, code="ServiceUnavailable", count=100)
-    dest.settle_unanswered(
-        KEY,
-        size=9,
-        etag=None,
-        request="CompleteMultipartUpload",
-        why="the service cannot be reached",
-        then="an object of this run that was never verified",
-        token=_RUN_TOKEN,
-    )
-    proxy._intercepts.clear()
-    (entry,) = left_behind_entries(dest)
+    entry = _entry_of_an_unanswered_store(dest, proxy, 9, None, "CompleteMultipartUpload")
     assert "--if-match" not in entry["remove"]
     assert "is not pinned to an ETag" in entry["reason"], entry["reason"]
     assert (

@@ -72,14 +72,8 @@ def test_a_link_whose_file_changed_since_it_was_verified_is_left_out_not_listed(
     from datetime import UTC, datetime
 
     from offload.manifest import ManifestFile, read_history
-    from offload.manifest_options import ManifestOptions
-    from offload.manifests_writer import (
-        DestinationRecords,
-        LinkState,
-        LinkToRecord,
-        OffloadRecords,
-        write_manifests,
-    )
+    from offload.manifests_writer import LinkState, LinkToRecord
+    from support.manifest_records import write_one_destination
 
     root = tmp_path / "RAID" / "A001"
     root.mkdir(parents=True)
@@ -92,25 +86,9 @@ def test_a_link_whose_file_changed_since_it_was_verified_is_left_out_not_listed(
         digests={"xxh64": "0123456789abcdef"},  # what was verified: not what is there now
         hash_date=datetime.now(UTC),
     )
-    destination = DestinationRecords(
-        index=0,
-        root=root,
-        destination=root.parent,
-        files=[recorded],
-        anything_new=True,
-        links=(LinkToRecord("link.mov", "clip.mov"),),
+    result = write_one_destination(
+        tmp_path, root, root.parent, [recorded], links=(LinkToRecord("link.mov", "clip.mov"),)
     )
-    records = OffloadRecords(
-        source=tmp_path / "card",
-        card_has_history=False,
-        directories=(),
-        algorithms=("xxh64",),
-        ignore_patterns=(),
-        started_at=0.0,
-        destinations=(destination,),
-    )
-
-    (result,) = write_manifests(records, ManifestOptions())
 
     assert result.error is None, result.error
     state, note = result.links["link.mov"]

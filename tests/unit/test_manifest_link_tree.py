@@ -8,14 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from offload.manifest import ManifestFile, read_history
-from offload.manifest_options import ManifestOptions
-from offload.manifests_writer import (
-    DestinationRecords,
-    LinkState,
-    LinkToRecord,
-    OffloadRecords,
-    write_manifests,
-)
+from offload.manifests_writer import LinkState, LinkToRecord
+from support.manifest_records import write_one_destination
 
 
 def test_a_link_pattern_is_not_written_where_the_tree_cannot_be_read_whole(
@@ -32,25 +26,9 @@ def test_a_link_pattern_is_not_written_where_the_tree_cannot_be_read_whole(
     (root / "clip.mov").write_bytes(b"clip")
     os.symlink("gone.mov", root / "dangling.mov")
     clip = ManifestFile("clip.mov", 4, 0, {"xxh64": "0123456789abcdef"}, datetime.now(UTC))
-    destination = DestinationRecords(
-        index=0,
-        root=root,
-        destination=root,
-        files=[clip],
-        anything_new=True,
-        links=(LinkToRecord("dangling.mov", "gone.mov"),),
+    result = write_one_destination(
+        tmp_path, root, root, [clip], links=(LinkToRecord("dangling.mov", "gone.mov"),)
     )
-    records = OffloadRecords(
-        source=tmp_path / "card",
-        card_has_history=False,
-        directories=(),
-        algorithms=("xxh64",),
-        ignore_patterns=(),
-        started_at=0.0,
-        destinations=(destination,),
-    )
-
-    (result,) = write_manifests(records, ManifestOptions())
 
     assert result.error is None, result.error
     state, note = result.links["dangling.mov"]

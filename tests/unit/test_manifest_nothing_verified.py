@@ -12,13 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from offload.manifest_options import ManifestOptions
-from offload.manifests_writer import (
-    DestinationRecords,
-    LinkToRecord,
-    OffloadRecords,
-    write_manifests,
-)
+from offload.manifests_writer import LinkToRecord
+from support.manifest_records import write_one_destination
 
 
 @pytest.mark.parametrize("what", ["state-named folder", "link"])
@@ -32,25 +27,15 @@ def test_nothing_verified_writes_no_generation(tmp_path: Path, what: str) -> Non
         links = (LinkToRecord("SUB/dangling.mov", "gone.mov"),)
     else:
         directories = ("SUB", "SUB/.offload")
-    destination = DestinationRecords(
-        index=0,
-        root=root,
-        destination=root.parent,
-        files=[],  # every copy of the card failed or was refused there, now and before
-        anything_new=False,
+    result = write_one_destination(
+        tmp_path,
+        root,
+        root.parent,
+        [],  # every copy of the card failed or was refused there, now and before
         links=links,
-    )
-    records = OffloadRecords(
-        source=tmp_path / "card",
-        card_has_history=False,
         directories=directories,
-        algorithms=("xxh64",),
-        ignore_patterns=(),
-        started_at=0.0,
-        destinations=(destination,),
+        anything_new=False,
     )
-
-    (result,) = write_manifests(records, ManifestOptions())
 
     assert result.error is None, result.error
     assert result.written == []

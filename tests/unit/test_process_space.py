@@ -20,18 +20,8 @@ from offload.lock import (
     process_start,
     same_process_space,
 )
+from support.pids import a_pid_not_running
 from support.requirements import require_root
-
-
-def _a_pid_not_running_here() -> int:
-    for pid in range(4_000_000, 3_000_000, -1):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except OSError:
-            continue
-    raise AssertionError("every pid runs")
 
 
 def test_a_holder_of_another_pid_namespace_is_never_known_gone() -> None:
@@ -58,7 +48,7 @@ def test_a_holder_of_another_pid_namespace_is_never_known_gone() -> None:
     assert holder["pid_space"] and holder["pid_space"] != process_space()
     assert not same_process_space(holder["host"], holder["pid_space"])
     # Its pid means nothing here: not known gone (the age rule frees it), whatever runs here.
-    gone_here = _a_pid_not_running_here()
+    gone_here = a_pid_not_running()
     assert not holder_gone(holder["host"], gone_here, holder["pid_space"])
     assert not holder_gone(holder["host"], gone_here, None)  # a record without it
     # A holder of this very process space whose pid no longer runs is.
@@ -122,7 +112,7 @@ def test_one_identity_names_this_process_in_a_lock_and_an_upload_record() -> Non
     assert {k: body[k] for k in me} == me
     assert {k: v for k, v in _maker().items() if k != "run"} == me
     assert not body_gone(me) and not body_gone(body)
-    me["pid"] = _a_pid_not_running_here()
+    me["pid"] = a_pid_not_running()
     assert body_gone(me) == bool(process_space())
     read, write = os.pipe()
     child = os.fork()
