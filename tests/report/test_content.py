@@ -1352,3 +1352,27 @@ def test_a_folded_row_of_two_causes_words_each() -> None:
         f"FAILED: {gone} of {files} files (f{count // 2 + count // 2 % 2}.bin and {gone - 1} "
         f"more): {GONE_COPY.removeprefix('FAILED: ')}"
     )
+
+
+def test_a_row_of_more_failures_than_it_names_points_to_the_reports() -> None:
+    """Review of the folded-row fix: past three failures of a row, the rest said "(the
+    problem list gives each)", false where page 1 counts them in one line (a long DPX
+    sequence past its line cap). Failed before; the rest point to the JSON and CSV reports,
+    as every other level's do, and the named ones give their first file."""
+    from offload.report.content import _file_states, _row_states
+
+    files: list[Any] = [
+        {
+            "path": f"CLIPS/A001C00{i}.mov",
+            "destinations": [{"index": 0, "status": "failed", "error": f"error {i}"}],
+        }
+        for i in range(1, 5)
+    ]
+    (state,) = _row_states(files, _file_states(files, [0], frozenset())[0], 1)
+    assert state.level == "failed"
+    assert state.text == (
+        "FAILED: 1 of 4 files (A001C001.mov): error 1; "
+        "FAILED: 1 of 4 files (A001C002.mov): error 2; "
+        "FAILED: 1 of 4 files (A001C003.mov): error 3; "
+        "FAILED otherwise: 1 of 4 files (the JSON and CSV reports give each)"
+    )

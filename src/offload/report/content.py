@@ -472,27 +472,18 @@ class _Tally:
         worst = min(counts, key=SEVERITY.index)
         parts = []
         for level in sorted(counts, key=SEVERITY.index):
-            if level == "failed":
-                # Which files, and why: each distinct failure apart (a lost destination's
-                # files beside one that did not match), named by its first file; never the
-                # first file's reason said of all (the problem list has each).
-                failures = [(state, n) for state, n in states.items() if state.level == level]
-                for state, count in failures[:_WORDINGS]:
+            # Each wording of the level counted apart (a lost destination's files beside one
+            # that did not match; copies verified earlier at other times, read back through a
+            # cache or not): never the first file's said of all. A failure names its first file.
+            worded = [(state, count) for state, count in states.items() if state.level == level]
+            for state, count in worded[:_WORDINGS]:
+                if level == "failed":
                     more = f" and {count - 1} more" if count > 1 else ""
                     reason = state.text.removeprefix("FAILED: ")
                     name = str(self.failed.get(state, {}).get("path", "")).rsplit("/", 1)[-1]
                     parts.append(f"FAILED: {count} of {total} files ({name}{more}): {reason}")
-                rest = sum(count for _state, count in failures[_WORDINGS:])
-                if rest:
-                    parts.append(
-                        f"FAILED otherwise: {rest} of {total} files (the problem list gives each)"
-                    )
-                continue
-            # Each wording of the level counted apart (copies verified earlier at other
-            # times, read back through a cache or not): never the first file's said of all.
-            worded = [(state, count) for state, count in states.items() if state.level == level]
-            for state, count in worded[:_WORDINGS]:
-                parts.append(f"{state.text}: {count} of {total} files")
+                else:
+                    parts.append(f"{state.text}: {count} of {total} files")
             rest = sum(count for _state, count in worded[_WORDINGS:])
             if rest:
                 parts.append(
@@ -502,12 +493,14 @@ class _Tally:
         return State(worst, "; ".join(parts))
 
 
-#: Past this many wordings of one level in a row (verified earlier at as many times), the
-#: others are counted together under the level's words (``_LEVEL_WORDS``). Only the levels
-#: whose words carry a date can have more (``describe``); "verified" has three at most (read
-#: from the media, or through either cache of ``_THROUGH_A_CACHE``), the others one.
+#: Past this many wordings of one level in a row (verified earlier at as many times, failed
+#: with as many errors), the others are counted together under the level's words
+#: (``_LEVEL_WORDS``). Only "failed" and the levels whose words carry a date can have more
+#: (``describe``); "verified" has three at most (read from the media, or through either
+#: cache of ``_THROUGH_A_CACHE``), the others one.
 _WORDINGS = 3
 _LEVEL_WORDS = {
+    "failed": "FAILED",
     "transfer_checked": "Transfer-checked",
     "verified_earlier": "Verified earlier",
 }
