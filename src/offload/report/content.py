@@ -45,6 +45,7 @@ from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry, empty_noun, spans_missing_why
 from offload.report.loss import (
     ALIKE,
+    CARD_FOLDER,
     GONE,
     LISTED_ALONE,
     LOST,
@@ -383,13 +384,14 @@ def _file_states(
                 error, path = str(copy.get("error") or ""), str(entry.get("path"))
                 cause = losses.cause(source_error, index, error, path)
                 if cause is not None:
-                    kind, alike = cause
                     state = (
                         _GONE
-                        if kind == GONE
+                        if cause == GONE
                         else _LOST
-                        if kind == LOST
-                        else _alike(error_words(error, path), alike)
+                        if cause == LOST
+                        else _alike(
+                            error_words(error, path), losses.alike_count(index, error, path)
+                        )
                     )
                     explained += 1
             final = copy.get("final_path")
@@ -996,7 +998,7 @@ def _folder_error_lines(
         if len(places) <= MAX_LOSS_LINES:
             continue
         dropped.update(places)
-        if cause == ("card",):
+        if cause == CARD_FOLDER:
             counted[places[0]] = (
                 f"{len(places):,} folders of the card whose times could not be read: the card "
                 "went away (the first problem); the JSON report lists each"
@@ -1333,21 +1335,23 @@ def build_view(
             if status == "failed":
                 index = int(dest.get("index", 0))
                 label = labels.get(index, "?")
-                error = str(dest.get("error") or "no reason recorded")
+                recorded = str(dest.get("error") or "")  # as the rows and the terminal judge it
+                error = recorded or "no reason recorded"
                 line = (
                     f"Destination {label}: FAILED: {error}"
                     if names_path(error, entry["path"])
                     else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
-                cause = losses.cause(entry.get("source_error"), index, error, str(entry["path"]))
-                kind, alike = cause or ("", 0)
+                rel = str(entry["path"])
+                kind = losses.cause(entry.get("source_error"), index, recorded, rel)
                 if kind == LOST:
                     of_loss[index].append(line)
                 elif kind == ALIKE:
                     # One line for them all, where the first came (made once counted).
-                    key = (index, error_words(error, str(entry["path"])))
+                    key = (index, error_words(recorded, rel))
                     if key not in alike_at:
                         alike_at[key] = len(failed_lines)
+                        alike = losses.alike_count(index, recorded, rel)
                         failed_lines.append(
                             f"{alike:,} files FAILED on destination {label} with the same "
                             f"error ({key[1]}), the first: {line}; the CSV and JSON reports "
