@@ -26,10 +26,8 @@ from offload.errors import describe_os_error, printable_name
 from offload.plan.scan import SourceTree
 from offload.report.loss import GONE_ERRNOS
 
-# What a file of a card that went away fails with is ``loss.GONE_ERRNOS`` (with
-# ``loss.of_the_gone_card``: there so that the documents' worker judges a file's error
-# without this module's imports; import them from there).
-# Those of a file whose path was gone (not a reader's error: EIO may be a bad sector).
+# How the source error of a file whose path was gone ends (of ``loss.GONE_ERRNOS``, not a
+# reader's error: EIO may be a bad sector).
 _PATH_GONE_ENDINGS = ("(ENOENT)", "(ENOTDIR)")
 
 

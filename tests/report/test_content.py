@@ -1352,3 +1352,57 @@ def test_a_folded_row_of_two_causes_words_each() -> None:
         f"FAILED: {gone} of {files} files (f{count // 2 + count // 2 % 2}.bin and {gone - 1} "
         f"more): {GONE_COPY.removeprefix('FAILED: ')}"
     )
+
+
+def test_a_row_of_more_failures_than_it_names_points_to_the_reports() -> None:
+    """Review of the folded-row fix: past three failures of a row, the rest said "(the
+    problem list gives each)", false where page 1 counts them in one line (a long DPX
+    sequence past its line cap). Failed before; the rest point to the JSON and CSV reports,
+    as every other level's do, and the named ones give their first file."""
+    from offload.report.content import _file_states, _row_states
+
+    files: list[Any] = [
+        {
+            "path": f"CLIPS/A001C00{i}.mov",
+            "destinations": [{"index": 0, "status": "failed", "error": f"error {i}"}],
+        }
+        for i in range(1, 5)
+    ]
+    (state,) = _row_states(files, _file_states(files, [0], frozenset())[0], 1)
+    assert state.level == "failed"
+    assert state.text == (
+        "FAILED: 1 of 4 files (A001C001.mov): error 1; "
+        "FAILED: 1 of 4 files (A001C002.mov): error 2; "
+        "FAILED: 1 of 4 files (A001C003.mov): error 3; "
+        "FAILED otherwise: 1 of 4 files (the JSON and CSV reports give each)"
+    )
+
+
+def test_copies_failed_with_no_error_recorded_are_each_named_alike_on_page_1_and_rows() -> None:
+    """Review of the shared-error rule: more than ``LISTED_ALONE`` copies of a destination
+    failed with no error recorded were counted as one error, "": their cells read "FAILED:
+    (N files failed so here; the first is under Problems)", the reason gone, while page 1
+    (which judged "no reason recorded") named each. Failed before; page 1 and the cells
+    agree: each its own, no count of a shared error."""
+    from offload.report.loss import LISTED_ALONE, Losses
+
+    data = job()
+    entry = data["files"][0]
+    files = [
+        {
+            **entry,
+            "path": f"CLIPS/A001C{i:03d}.mov",
+            "destinations": [{"index": 0, "status": "failed"}],
+        }
+        for i in range(LISTED_ALONE + 5)
+    ]
+    destinations = data["destinations"][:1]
+    destinations[0] = {**destinations[0], "files_failed": len(files)}
+    data = job(files=files, destinations=destinations, exit_code=1)
+    assert Losses.of_report(data).alike == {}
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert not any("same error" in line for line in view.problems)
+    for row in view.clips:
+        for _label, state in row.states:
+            assert state.level == "failed"
+            assert "so here" not in state.text, state.text

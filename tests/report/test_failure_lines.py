@@ -61,3 +61,28 @@ def test_a_bad_sector_of_the_card_is_not_counted_with_a_lost_destinations_files(
         "... and 24 more files on /mnt/SHUTTLE failed: same cause (the reports list each)",
         bad,
     ]
+
+
+def test_copies_failed_with_no_error_recorded_are_not_counted_as_one_error() -> None:
+    """Review of the shared-error rule: copies failed with no error recorded were counted
+    as one error of their destination, "" (the terminal's path-only words with the path
+    taken out): one line and "... and N more files on DEST failed: same error", where the
+    documents name each. Failed before; each keeps its line, as on page 1."""
+    from offload.report.loss import LISTED_ALONE
+
+    count = LISTED_ALONE + 5
+    files = [
+        SimpleNamespace(
+            relative_path=f"f{i}.mov",
+            source_error=None,
+            destinations=[
+                SimpleNamespace(destination_index=0, status=DestinationStatus.FAILED, error=None)
+            ],
+        )
+        for i in range(count)
+    ]
+    destinations = [SimpleNamespace(index=0, root="/mnt/RAID", lost=False, lost_reason=None)]
+    job = SimpleNamespace(files=files, destinations=destinations)
+    report: Any = SimpleNamespace(job=job, symlinks=[], card_gone=None)
+    lines = failure_lines(report, failures(report))
+    assert lines == [f"f{i}.mov" for i in range(count)]

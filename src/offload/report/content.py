@@ -45,6 +45,7 @@ from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry, empty_noun, spans_missing_why
 from offload.report.loss import (
     ALIKE,
+    CARD_FOLDER,
     GONE,
     LISTED_ALONE,
     LOST,
@@ -383,13 +384,14 @@ def _file_states(
                 error, path = str(copy.get("error") or ""), str(entry.get("path"))
                 cause = losses.cause(source_error, index, error, path)
                 if cause is not None:
-                    kind, alike = cause
                     state = (
                         _GONE
-                        if kind == GONE
+                        if cause == GONE
                         else _LOST
-                        if kind == LOST
-                        else _alike(error_words(error, path), alike)
+                        if cause == LOST
+                        else _alike(
+                            error_words(error, path), losses.alike_count(index, error, path)
+                        )
                     )
                     explained += 1
             final = copy.get("final_path")
@@ -472,27 +474,18 @@ class _Tally:
         worst = min(counts, key=SEVERITY.index)
         parts = []
         for level in sorted(counts, key=SEVERITY.index):
-            if level == "failed":
-                # Which files, and why: each distinct failure apart (a lost destination's
-                # files beside one that did not match), named by its first file; never the
-                # first file's reason said of all (the problem list has each).
-                failures = [(state, n) for state, n in states.items() if state.level == level]
-                for state, count in failures[:_WORDINGS]:
+            # Each wording of the level counted apart (a lost destination's files beside one
+            # that did not match; copies verified earlier at other times, read back through a
+            # cache or not): never the first file's said of all. A failure names its first file.
+            worded = [(state, count) for state, count in states.items() if state.level == level]
+            for state, count in worded[:_WORDINGS]:
+                if level == "failed":
                     more = f" and {count - 1} more" if count > 1 else ""
                     reason = state.text.removeprefix("FAILED: ")
                     name = str(self.failed.get(state, {}).get("path", "")).rsplit("/", 1)[-1]
                     parts.append(f"FAILED: {count} of {total} files ({name}{more}): {reason}")
-                rest = sum(count for _state, count in failures[_WORDINGS:])
-                if rest:
-                    parts.append(
-                        f"FAILED otherwise: {rest} of {total} files (the problem list gives each)"
-                    )
-                continue
-            # Each wording of the level counted apart (copies verified earlier at other
-            # times, read back through a cache or not): never the first file's said of all.
-            worded = [(state, count) for state, count in states.items() if state.level == level]
-            for state, count in worded[:_WORDINGS]:
-                parts.append(f"{state.text}: {count} of {total} files")
+                else:
+                    parts.append(f"{state.text}: {count} of {total} files")
             rest = sum(count for _state, count in worded[_WORDINGS:])
             if rest:
                 parts.append(
@@ -502,12 +495,14 @@ class _Tally:
         return State(worst, "; ".join(parts))
 
 
-#: Past this many wordings of one level in a row (verified earlier at as many times), the
-#: others are counted together under the level's words (``_LEVEL_WORDS``). Only the levels
-#: whose words carry a date can have more (``describe``); "verified" has three at most (read
-#: from the media, or through either cache of ``_THROUGH_A_CACHE``), the others one.
+#: Past this many wordings of one level in a row (verified earlier at as many times, failed
+#: with as many errors), the others are counted together under the level's words
+#: (``_LEVEL_WORDS``). Only "failed" and the levels whose words carry a date can have more
+#: (``describe``); "verified" has three at most (read from the media, or through either
+#: cache of ``_THROUGH_A_CACHE``), the others one.
 _WORDINGS = 3
 _LEVEL_WORDS = {
+    "failed": "FAILED",
     "transfer_checked": "Transfer-checked",
     "verified_earlier": "Verified earlier",
 }
@@ -1003,7 +998,7 @@ def _folder_error_lines(
         if len(places) <= MAX_LOSS_LINES:
             continue
         dropped.update(places)
-        if cause == ("card",):
+        if cause == CARD_FOLDER:
             counted[places[0]] = (
                 f"{len(places):,} folders of the card whose times could not be read: the card "
                 "went away (the first problem); the JSON report lists each"
@@ -1340,21 +1335,23 @@ def build_view(
             if status == "failed":
                 index = int(dest.get("index", 0))
                 label = labels.get(index, "?")
-                error = str(dest.get("error") or "no reason recorded")
+                recorded = str(dest.get("error") or "")  # as the rows and the terminal judge it
+                error = recorded or "no reason recorded"
                 line = (
                     f"Destination {label}: FAILED: {error}"
                     if names_path(error, entry["path"])
                     else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
-                cause = losses.cause(entry.get("source_error"), index, error, str(entry["path"]))
-                kind, alike = cause or ("", 0)
+                rel = str(entry["path"])
+                kind = losses.cause(entry.get("source_error"), index, recorded, rel)
                 if kind == LOST:
                     of_loss[index].append(line)
                 elif kind == ALIKE:
                     # One line for them all, where the first came (made once counted).
-                    key = (index, error_words(error, str(entry["path"])))
+                    key = (index, error_words(recorded, rel))
                     if key not in alike_at:
                         alike_at[key] = len(failed_lines)
+                        alike = losses.alike_count(index, recorded, rel)
                         failed_lines.append(
                             f"{alike:,} files FAILED on destination {label} with the same "
                             f"error ({key[1]}), the first: {line}; the CSV and JSON reports "

@@ -23,6 +23,7 @@ from offload.destinations.s3url import display_path
 from offload.errors import printable_name
 from offload.report.loss import (
     ALIKE,
+    CARD_FOLDER,
     GONE,
     LOST,
     Losses,
@@ -49,7 +50,7 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     unread = {f.relative_path: f.source_error for f in report.job.files if f.source_error}
     alike = alike_counts(
         (
-            (failure["destination_index"], failure["error"] or failure["path"], failure["path"])
+            (failure["destination_index"], failure["error"] or "", failure["path"])
             for failure in failed
             if failure["kind"] == "file" and failure["path"] not in unread
         ),
@@ -68,12 +69,12 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     if report.card_gone is not None:
         lines.append(report.card_gone)  # first: it stands for each file that failed for it
     for failure in failed:
-        error = failure["error"] or failure["path"]
+        recorded = failure["error"] or ""  # as the documents judge it (``Losses.cause``)
+        error = recorded or failure["path"]
         index = failure["destination_index"]
-        cause = None
+        kind = None
         if failure["kind"] == "file":
-            cause = losses.cause(unread.get(failure["path"]), index, error, failure["path"])
-        kind = cause[0] if cause else ""
+            kind = losses.cause(unread.get(failure["path"]), index, recorded, failure["path"])
         if kind == GONE:
             continue
         if kind == LOST:
@@ -90,7 +91,7 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
             lines.append(f"destination {root} lost{reason}: {error}")
             continue
         if kind == ALIKE:
-            key = (index, error_words(error, failure["path"]))
+            key = (index, error_words(recorded, failure["path"]))
             if key not in alike_first:
                 alike_first[key] = len(lines)
                 lines.append(error)
@@ -127,7 +128,7 @@ def folder_error_lines(report: OffloadReport) -> list[str]:
     first_at: dict[tuple[int, str], int] = {}  # (destination, errno) → its first line's index
     more: dict[tuple[int, str], int] = {}
     for error, cause in zip(errors, causes, strict=True):
-        if cause == ("card",):  # the card gone away's line, printed first, stands for it
+        if cause == CARD_FOLDER:  # the card gone away's line, printed first, stands for it
             continue
         if cause is not None:
             if cause in first_at:

@@ -44,6 +44,10 @@ LISTED_ALONE = 20
 #: a card gone away gives one a folder, which its line stands for).
 CARD_FOLDER_UNREAD = "cannot read the time of the card's folder"
 
+#: What ``folder_error_causes`` counts a card folder whose time could not be read with while
+#: the card went away: its line stands for each.
+CARD_FOLDER: tuple[Any, ...] = ("card",)
+
 #: What a card gone away gives its files' reads: a drive gone, a path gone, an I/O error.
 GONE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset({errno.ENOENT, errno.ENOTDIR, errno.EIO})
 # How ``errors.describe_os_error`` ends for each (a source error's last words).
@@ -103,21 +107,19 @@ class Losses(NamedTuple):
         alike = alike_counts(failed, lost)
         return losses._replace(alike=alike) if alike else losses
 
-    def cause(
-        self, source_error: object, index: int, error: str, path: str
-    ) -> tuple[str, int] | None:
-        """The cause many files share of a failed copy on destination *index* (its *error*)
-        of the file *path* (its *source_error*, None where the card read it), judged in
-        this order: ``(GONE, 0)`` of a file the card gone away failed (``of_card``); a
-        file the card failed to read otherwise has its own (None); ``(LOST, 0)`` of the
-        destination's loss (``of_destination``); ``(ALIKE, count)`` of an error *count*
-        copies of that destination share (``alike_count``); else None: its own."""
+    def cause(self, source_error: object, index: int, error: str, path: str) -> str | None:
+        """The cause many files share of a failed copy on destination *index* (its *error*,
+        as recorded: "" where none was) of the file *path* (its *source_error*, None where
+        the card read it), judged in this order: ``GONE`` of a file the card gone away
+        failed (``of_card``); a file the card failed to read otherwise has its own (None);
+        ``LOST`` of the destination's loss (``of_destination``); ``ALIKE`` of an error more
+        than ``LISTED_ALONE`` copies of that destination share (``alike_count`` says how
+        many); else None: its own."""
         if source_error:
-            return (GONE, 0) if self.of_card(source_error) else None
+            return GONE if self.of_card(source_error) else None
         if self.of_destination(index, error, path):
-            return (LOST, 0)
-        count = self.alike_count(index, error, path)
-        return (ALIKE, count) if count else None
+            return LOST
+        return ALIKE if self.alike_count(index, error, path) else None
 
     def alike_count(self, index: int, error: str, path: str) -> int:
         """How many copies on destination *index* failed with the error of *path*'s
@@ -147,12 +149,15 @@ def alike_counts(
     """The errors more than ``LISTED_ALONE`` of failed *copies* (destination index, error,
     file path: of files the card read) share on one destination, by (index,
     ``error_words``), with their counts. Not on the destinations *lost*: a loss is counted
-    apart, and any other failure there named."""
+    apart, and any other failure there named. Nor an empty wording (a copy failed with no
+    error recorded, or one naming only its path): no error for them to share, each is named."""
     counts: dict[tuple[int, str], int] = {}
     for index, error, path in copies:
         if index in lost:
             continue
         key = (index, error_words(error, path))
+        if not key[1]:
+            continue
         counts[key] = counts.get(key, 0) + 1
     return {key: count for key, count in counts.items() if count > LISTED_ALONE}
 
@@ -164,7 +169,7 @@ def folder_error_causes(
     indexes: Container[Any],
 ) -> list[tuple[Any, ...] | None]:
     """What each folder error of *errors* (``folder_errors``) is counted with, in order:
-    ``("card",)`` for a card folder whose time could not be read (``CARD_FOLDER_UNREAD``)
+    ``CARD_FOLDER`` for a card folder whose time could not be read (``CARD_FOLDER_UNREAD``)
     while the card went away (*card_gone*: its line stands for it), else the (destination
     index, errno) of a destination's refusal (*times_unset*: ``folder_times_unset``'s
     entries, of a destination of *indexes*), else None: its own line."""
@@ -174,7 +179,7 @@ def folder_error_causes(
         if entry.get("errno") is not None and entry.get("index") in indexes
     }
     return [
-        ("card",) if card_gone and error.startswith(CARD_FOLDER_UNREAD) else causes.get(error)
+        CARD_FOLDER if card_gone and error.startswith(CARD_FOLDER_UNREAD) else causes.get(error)
         for error in errors
     ]
 
