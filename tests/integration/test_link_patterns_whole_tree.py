@@ -241,10 +241,14 @@ def test_a_carried_anchored_pattern_leaves_the_folder_it_names_in_the_tree(
     ``CLIPS/take.mov``: its pattern would hide the nested copy's file, so the link is left
     out and ``ascmhl verify ROLL`` still checks that file. Failed before: the tree's walk
     skipped NEST/DAY as the carried pattern said, the pattern was written, and the damaged
-    nested copy passed."""
+    nested copy passed. A001 has a dangling link ``CLIPS/lost.mov`` its own list ignores:
+    ROLL's newest list ignores it too (``**/NEST/DAY/A001/CLIPS/lost.mov``), so ``ascmhl
+    verify ROLL``, which walks NEST/DAY, calls only DAY2's link left out new. Failed before: the nested histories were
+    searched with the anchored pattern applied, A001 was never found, and verify of ROLL
+    called the link new (exit 21)."""
     roll = tmp_path / "RAID" / "ROLL"
     (roll / "NEST" / "DAY").mkdir(parents=True)
-    first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {})
+    first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {"CLIPS/lost.mov": "GONE.mov"})
     code, output = offload("copy", str(first), str(roll / "NEST" / "DAY"))
     assert code == 0, output
     made = judge.run("ascmhl", "create", "-i", "NEST/DAY/", roll)
@@ -255,4 +259,8 @@ def test_a_carried_anchored_pattern_leaves_the_folder_it_names_in_the_tree(
     assert code == 0, output
     assert "**/CLIPS/take.mov" not in _patterns(roll)
     assert "would also hide NEST/DAY/A001/CLIPS/take.mov" in " ".join(output.split()), output
+    assert "**/NEST/DAY/A001/CLIPS/lost.mov" in _patterns(roll), _patterns(roll)
+    verdict = judge.verify(roll)  # DAY2's link left out is new to it, A001's is not
+    new = [line for line in verdict.stderr.splitlines() if line.startswith("found new")]
+    assert new == ["found new file CLIPS/take.mov"], verdict.describe()
     judge.assert_checks(roll, "NEST/DAY/A001/CLIPS/take.mov")

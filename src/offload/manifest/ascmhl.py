@@ -79,7 +79,6 @@ from offload.manifest.ignore import (
     DEFAULT_IGNORE_PATTERNS,
     IgnoreSpec,
     merge_patterns,
-    verify_skips,
 )
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
@@ -773,7 +772,6 @@ def write_generation(
         beside = (
             nested_links(
                 root,
-                listed_spec,
                 patterns,
                 carried.retirable,
                 hashed,
@@ -788,8 +786,8 @@ def write_generation(
                 hiding_elsewhere(
                     root,
                     {p: v for p, v in carried.retirable.items() if p not in uncarried},
-                    # what ascmhl verify skips of what the list hides for good
-                    verify_skips(carried.for_good()),
+                    # what the list hides for good (the walk skips what ascmhl verify does)
+                    carried.for_good(),
                     lister,
                 ),
             )
