@@ -101,7 +101,6 @@ from offload.manifest.ignore import (
     IgnoreSpec,
     ascmhl_ignore_patterns,
     finder_files,
-    verify_skips,
 )
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
@@ -1091,7 +1090,7 @@ def _write_after_carrying(
         # against this tree; without them the walk may skip a card's own .offload
         # folder, whose files are the card's, judged already (plan.hides).
         for_good = ignored_for_good(history.latest_ignore_patterns() or (), [*patterns, *legacy])
-        tree = TreeRead(root, history, lister, verify_skips(for_good))
+        tree = TreeRead(root, history, lister, for_good)
         judged = ManifestResult(destination.index)
         ignored = _ignore_links(destination, plan.kinds, plan.hides, judged, tree)
         plan = plan._replace(ignored=ignored)

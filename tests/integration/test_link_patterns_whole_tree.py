@@ -242,10 +242,14 @@ def test_a_carried_anchored_pattern_leaves_the_folder_it_names_in_the_tree(
     ``CLIPS/take.mov``: its pattern would hide the nested copy's file, so the link is left
     out and ``ascmhl verify ROLL`` still checks that file. Failed before: the tree's walk
     skipped NEST/DAY as the carried pattern said, the pattern was written, and the damaged
-    nested copy passed."""
+    nested copy passed. A001 has a dangling link ``CLIPS/lost.mov`` its own list ignores:
+    ROLL's newest list ignores it too (``**/NEST/DAY/A001/CLIPS/lost.mov``), so ``ascmhl
+    verify ROLL``, which walks NEST/DAY, calls only DAY2's link left out new. Failed before:
+    the nested histories were searched with the anchored pattern applied, A001 was never
+    found, and verify of ROLL called the link new (exit 21)."""
     roll = tmp_path / "RAID" / "ROLL"
     (roll / "NEST" / "DAY").mkdir(parents=True)
-    first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {})
+    first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {"CLIPS/lost.mov": "GONE.mov"})
     code, output = offload("copy", str(first), str(roll / "NEST" / "DAY"))
     assert code == 0, output
     made = judge.run("ascmhl", "create", "-i", "NEST/DAY/", roll)
@@ -256,4 +260,39 @@ def test_a_carried_anchored_pattern_leaves_the_folder_it_names_in_the_tree(
     assert code == 0, output
     assert "**/CLIPS/take.mov" not in _patterns(roll)
     assert "would also hide NEST/DAY/A001/CLIPS/take.mov" in " ".join(output.split()), output
+    assert "**/NEST/DAY/A001/CLIPS/lost.mov" in _patterns(roll), _patterns(roll)
+    verdict = judge.verify(roll)  # DAY2's link left out is new to it, A001's is not
+    new = [line for line in verdict.stderr.splitlines() if line.startswith("found new")]
+    assert new == ["found new file CLIPS/take.mov"], verdict.describe()
     judge.assert_checks(roll, "NEST/DAY/A001/CLIPS/take.mov")
+
+
+def test_an_anchored_pattern_naming_a_nested_copys_folder_leaves_the_root_unhashed(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``ROLL/NEST/A001`` is a copy of its own with a dangling link ``CLIPS/lost.mov`` its
+    list ignores, and ROLL's history was made by ``ascmhl create -i /NEST/``. DAY2, copied
+    ``--into ROLL``, is the rest of the root. Plain ``ascmhl verify`` never applies the
+    anchored pattern, so it walks NEST: the root is not listed whole by the new generation
+    (an empty ``<roothash>``), and A001's link's pattern is copied up into ROLL's list. Failed
+    before: the root was judged whole with the anchored pattern applied, so the nested
+    histories were not searched, and ``ascmhl verify ROLL`` called A001's link new
+    (exit 21)."""
+    roll = tmp_path / "RAID" / "ROLL"
+    (roll / "NEST").mkdir(parents=True)
+    first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {"CLIPS/lost.mov": "GONE.mov"})
+    code, output = offload("copy", str(first), str(roll / "NEST"))
+    assert code == 0, output
+    made = judge.run("ascmhl", "create", "-i", "/NEST/", roll)
+    assert made.returncode == 0, made.describe()
+    assert "/NEST/" in _patterns(roll), _patterns(roll)
+    second = _card(tmp_path, "DAY2", {"SOUND/s.wav": 20_000}, {})
+    code, output = offload("copy", "--allow-card-destination", "--into", str(second), str(roll))
+    assert code == 0, output
+    newest = sorted((roll / "ascmhl").glob("*.mhl"))[-1]
+    text = newest.read_text(encoding="utf-8")  # no root hash: an empty <roothash>
+    assert "<roothash>\n      <content/>\n      <structure/>\n    </roothash>" in text, text
+    assert "**/NEST/A001/CLIPS/lost.mov" in _patterns(roll), _patterns(roll)
+    verdict = judge.verify(roll)
+    assert verdict.clean, verdict.describe()
+    judge.assert_checks(roll, "NEST/A001/CLIPS/take.mov")

@@ -9,7 +9,6 @@ from pathlib import Path
 from offload.manifest import CreatorInfo, ManifestFile, read_history, write_generation
 from offload.manifest.coverage import Entry, local_lister
 from offload.manifest.history import History, latest_ignore_patterns_of
-from offload.manifest.ignore import IgnoreSpec
 from offload.manifest.nested_links import NestedLinks, nested_links
 
 _MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
@@ -50,7 +49,6 @@ def _links(
 ) -> NestedLinks:
     return nested_links(
         root,
-        IgnoreSpec(patterns),
         patterns,
         carried or {},
         whole,
@@ -137,9 +135,8 @@ def test_a_root_listed_whole_lists_nothing(tmp_path: Path) -> None:
     def lister(folder: str) -> list[Entry]:
         raise AssertionError(f"listed {folder!r}")
 
-    spec = IgnoreSpec([])
     history = History(tmp_path, (), ())
-    found = nested_links(tmp_path, spec, [], {}, {""}, [], history, lister)
+    found = nested_links(tmp_path, [], {}, {""}, [], history, lister)
     assert found == NestedLinks([], {})
 
 

@@ -764,16 +764,16 @@ def write_generation(
         # no link: nested_links.hiding_elsewhere)
         local = is_local(lister, root)
         lister = memoized(lister)  # whole_folders and nested_links both list the root
-        # judged with the list this generation carries: the one ascmhl verify -dh reads
-        listed_spec = IgnoreSpec(patterns)
-        hashed = whole_folders(folders, (e.path for e in recorded), listed_spec, lister)
+        # judged with the list this generation carries, as ascmhl verify (-dh) applies it:
+        # an anchored pattern never (it walks what one names), so a folder holding what
+        # one names is not whole and a nested copy there is searched (ignore.verify_skips)
+        hashed = whole_folders(folders, (e.path for e in recorded), verify_skips(patterns), lister)
         # the links nested histories ignore, ignored here too (paths below a nested
         # folder, which this generation does not list: no folder's wholeness changes with
         # them); a carried pattern dropped may be a link's in a folder it lists: judged again
         beside = (
             nested_links(
                 root,
-                listed_spec,
                 patterns,
                 carried.retirable,
                 hashed,
@@ -788,8 +788,8 @@ def write_generation(
                 hiding_elsewhere(
                     root,
                     {p: v for p, v in carried.retirable.items() if p not in uncarried},
-                    # what ascmhl verify skips of what the list hides for good
-                    verify_skips(carried.for_good()),
+                    # what the list hides for good (the walk skips what ascmhl verify does)
+                    carried.for_good(),
                     lister,
                 ),
             )
@@ -798,7 +798,7 @@ def write_generation(
         if retired:
             patterns = carried.patterns(retired={*uncarried, *retired})
             hashed = whole_folders(
-                folders, (e.path for e in recorded), IgnoreSpec(patterns), lister
+                folders, (e.path for e in recorded), verify_skips(patterns), lister
             )
         patterns += tuple(beside.added)
     if "" not in hashed:

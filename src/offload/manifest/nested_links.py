@@ -87,7 +87,6 @@ _NOTHING = NestedLinks([], {})
 
 def nested_links(
     root: Path,
-    spec: IgnoreSpec,
     patterns: Collection[str],
     carried: Mapping[str, str],
     whole: Collection[str],
@@ -96,32 +95,33 @@ def nested_links(
     lister: Lister,
     read: TreeRead | None = None,
 ) -> NestedLinks:
-    """For a generation at *root* whose ignore list is *patterns* (*spec* its IgnoreSpec),
-    *carried* its carried exact patterns (path -> pattern) it may drop, which lists the
-    folders *whole* whole (``""`` the root) and records the paths *recorded* (files and
-    folders) over the root's *history*, *lister* telling what stands in a folder: the
-    patterns to add and the carried paths to drop (module contract). *read*: the tree as
-    the generation's caller read it already (:class:`TreeRead`), not read again."""
+    """For a generation at *root* whose ignore list is *patterns*, *carried* its carried
+    exact patterns (path -> pattern) it may drop, which lists the folders *whole* whole
+    (``""`` the root) and records the paths *recorded* (files and folders) over the root's
+    *history*, *lister* telling what stands in a folder: the patterns to add and the carried
+    paths to drop (module contract). *read*: the tree as the generation's caller read it
+    already (:class:`TreeRead`), not read again. Every search applies *patterns* as plain
+    ``ascmhl verify`` does (:func:`~offload.manifest. ignore.verify_skips`: an anchored
+    pattern never), so a folder an anchored pattern names is searched and its links judged,
+    as ascmhl walks and checks it."""
     if "" in whole:
         return _NOTHING
-    found = _nested_histories(spec, whole, lister)
+    found = _nested_histories(patterns, whole, lister)
     if not found:
         return _NOTHING
     below = tuple(f"{folder}/" for folder in found)
     stale = {path for path in carried if path.startswith(below)}
-    if carried:  # judged as if none were carried: each is judged again below
-        exact = set(carried.values())
-        spec = IgnoreSpec([p for p in patterns if p not in exact])
+    # judged as if none were carried: each is judged again below
+    exact = set(carried.values())
+    kept = [p for p in patterns if p not in exact]
+    walk = verify_skips(kept)
     candidates: set[str] = set()
     for nested in found:
-        candidates.update(_links_ignored(root, nested, spec, lister))
+        candidates.update(_links_ignored(root, nested, walk, lister))
     others = set(carried) - stale
     if not candidates and not others:
         return NestedLinks([], dict.fromkeys(stale, ""))
-    # the walk skips only what ascmhl verify skips (an anchored pattern it never applies)
-    tree = _tree_paths(
-        recorded, read or TreeRead(root, history, lister, verify_skips(spec.patterns))
-    )
+    tree = _tree_paths(recorded, read or TreeRead(root, history, lister, kept))
     if tree is None:  # nothing can be shown to hide nothing: none due, the others kept
         return NestedLinks([], dict.fromkeys(stale, ""))
     standing, records = tree
@@ -137,7 +137,7 @@ def nested_links(
 
 
 def hiding_elsewhere(
-    root: Path, carried: Mapping[str, str], spec: IgnoreSpec, lister: Lister
+    root: Path, carried: Mapping[str, str], patterns: Iterable[str], lister: Lister
 ) -> dict[str, str]:
     """The carried exact patterns (*carried*: path -> pattern) of a generation at *root*
     whose tree *lister* lists elsewhere than the local disk (an S3 copy root's keys) that
@@ -146,25 +146,29 @@ def hiding_elsewhere(
     none, so such a pattern, written for a link on a disk (a card's own history carried, a
     copy root uploaded by another tool), only hides a real file from ``ascmhl verify`` of
     the downloaded root: another copy's clip at that path. The nested histories there cannot
-    be read (the staging root holds the root's alone), so a path only they record, gone
-    from the store, is not known: such a pattern is kept. Entries the lister calls links
-    are passed over, and folders *spec* (the generation's list) ignores are not entered
-    (ascmhl does not walk them). Nothing (every pattern kept) when a folder cannot be
-    listed. Costs no request more than the generation's whole-folder check: the store's
-    lister lists the prefix once."""
+    be read (the staging root holds the root's alone), so a path only they record, gone from
+    the store, is not known: such a pattern is kept. Entries the lister calls links are
+    passed over, and folders *patterns* (what the generation's list hides whatever it drops)
+    ignore as plain ``ascmhl verify`` applies them are not entered (ascmhl does not walk
+    them; :func:`~offload.manifest.ignore.verify_skips`). Nothing (every pattern kept) when
+    a folder cannot be listed. Costs no request more than the generation's whole-folder
+    check: the store's lister lists the prefix once."""
     if not carried:
         return {}
     try:
-        files, _ = _whole_tree(lister, spec, links=False)
+        files, _ = _whole_tree(lister, patterns, links=False)
     except OSError:
         return {}
     return pattern_hides(carried, files, root, itself=True)
 
 
-def _nested_histories(spec: IgnoreSpec, whole: Collection[str], lister: Lister) -> list[str]:
+def _nested_histories(patterns: Iterable[str], whole: Collection[str], lister: Lister) -> list[str]:
     """The folders below the root holding an ``ascmhl`` folder (a nested history), found by
-    listing each folder not listed whole and not ignored, never entering a link, nor a
-    nested history's folder (its own nested ones are its business)."""
+    listing each folder not listed whole and not ignored by *patterns* as plain ``ascmhl
+    verify`` applies them (:func:`~offload.manifest.ignore.verify_skips`: it walks a folder
+    an anchored pattern names, so one is searched), never entering a link, nor a nested
+    history's folder (its own nested ones are its business)."""
+    spec = verify_skips(patterns)
     walk = _walk(
         lister,
         enter=lambda path: path not in whole and not spec.matches(path, is_dir=True),
@@ -260,18 +264,21 @@ class TreeRead:
     through *lister* but those *spec* ignores (ascmhl's ``verify`` walks none of them, so a
     pattern hides nothing there: a volume's ``.Spotlight-V100`` only root may enter is
     passed over) and links and history folders; give the generation's memoized lister, so
-    the folders its other checks list are listed once. *spec*: the folders the generation's
-    list hides whatever it drops (not a carried exact pattern, which it may drop) that plain
-    ``ascmhl verify`` skips too (:func:`~offload.manifest.ignore.verify_skips`). Reads every
+    the folders its other checks list are listed once. *patterns*: what the generation's
+    list hides whatever it drops (not a carried exact pattern, which it may drop), the raw
+    list: the walk applies it as plain ``ascmhl verify`` does (:func:`~offload.manifest.
+    ignore.verify_skips`: an anchored pattern never, so what it names is read). Reads every
     nested history, as ascmhl's ``verify`` of the root does; the nested ones from the local
     disk at *root*, so a lister of another tree (an object store's keys) with a nested
     history in it gives None. Read when first asked, never again."""
 
-    def __init__(self, root: Path, history: History, lister: Lister, spec: IgnoreSpec) -> None:
+    def __init__(
+        self, root: Path, history: History, lister: Lister, patterns: Iterable[str]
+    ) -> None:
         self.root = root
         self.history = history
         self._lister = lister
-        self._spec = spec
+        self._patterns = tuple(patterns)
 
     def paths(self) -> tuple[list[str], list[str]] | None:
         """(standing, recorded) as the class doc says, or None."""
@@ -288,7 +295,7 @@ class TreeRead:
     @cached_property
     def _read(self) -> tuple[list[str], list[str]] | OSError | HistoryError:
         try:
-            standing, histories = _whole_tree(self._lister, self._spec)
+            standing, histories = _whole_tree(self._lister, self._patterns)
             records = _recorded_paths(self.history, "")
             for folder in histories:
                 nested = read_history(self.root / folder, check_chain=False)
@@ -309,16 +316,18 @@ def _tree_paths(recorded: Iterable[str], read: TreeRead) -> tuple[list[str], lis
 
 
 def _whole_tree(
-    lister: Lister, spec: IgnoreSpec, *, links: bool = True
+    lister: Lister, patterns: Iterable[str], *, links: bool = True
 ) -> tuple[list[str], list[str]]:
     """Every path standing below the root (files, folders, links, or no link unless
-    *links*; links, history folders and folders *spec* ignores not entered: a folder so
-    ignored is a path, its content none) and the folders holding a history (``""`` left
+    *links*; links, history folders and folders *patterns* ignore as plain ``ascmhl
+    verify`` applies them not entered (:func:`~offload.manifest.ignore.verify_skips`): a
+    folder so ignored is a path, its content none) and the folders holding a history (``""`` left
     out). Raises OSError if a folder entered cannot be listed. The generation's list hides
     a folder named like a copy root's state (``.offload``: a nested copy's ledger and
     reports, the root's own) at any depth (``copy_root``), and brings back only the card's
     own folders so named, whose content the generation lists and checks against its
     patterns itself."""
+    spec = verify_skips(patterns)
     standing: list[str] = []
     histories: list[str] = []
     walk = _walk(
