@@ -1,0 +1,87 @@
+"""A terminal's reader that goes away (``offload copy ... 2>&1 | head -1``) is no failure of
+the run: the run goes on, writes every report (the HTML and PDF too) and exits with its own
+code, the one its JSON report states. Before, the summary's write to the closed pipe raised
+BrokenPipeError: exit 1 ("some destination or file failed", which none had) and no HTML or
+PDF written, nothing saying so."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+
+
+def _card(tmp_path: Path) -> Path:
+    card = tmp_path / "card"
+    (card / "CLIPS").mkdir(parents=True)
+    for i in range(20):
+        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(bytes([i]) * 2000)
+    return card
+
+
+def _first_line_then_gone(argv: list[str]) -> int:
+    """Run ``offload`` with its stderr (and stdout) on a pipe, read its first line, close the
+    pipe as ``head -1`` does, and return its exit code."""
+    process = subprocess.Popen(
+        [OFFLOAD, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    first = process.stderr.readline()
+    process.stderr.close()  # the reader gone: every later write to stderr finds EPIPE
+    assert first, "no line on stderr"
+    return process.wait(timeout=120)
+
+
+@pytest.mark.timeout(180)
+def test_a_copy_whose_stderr_reader_went_away_ends_as_its_report_says(tmp_path: Path) -> None:
+    card = _card(tmp_path)
+    (tmp_path / "dest").mkdir()
+    reports = tmp_path / "reports"
+
+    code = _first_line_then_gone(
+        ["copy", "--report-dir", str(reports), str(card), str(tmp_path / "dest")]
+    )
+
+    (job,) = reports.glob("*.json")
+    assert json.loads(job.read_text())["exit_code"] == 0
+    assert code == 0
+    assert len(list(reports.glob("*.html"))) == 1 and len(list(reports.glob("*.pdf"))) == 1
+    assert (tmp_path / "dest" / "card" / "CLIPS" / "C019.mov").read_bytes() == bytes([19]) * 2000
+
+
+@pytest.mark.timeout(180)
+def test_a_verify_whose_stderr_reader_went_away_exits_with_its_reports_code(
+    tmp_path: Path,
+) -> None:
+    card = _card(tmp_path)
+    (tmp_path / "dest").mkdir()
+    done = subprocess.run(
+        [
+            OFFLOAD,
+            "copy",
+            "-q",
+            "--report-dir",
+            str(tmp_path / "r1"),
+            str(card),
+            str(tmp_path / "dest"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "dest" / "card" / "CLIPS" / "C003.mov").write_bytes(b"\xff" * 2000)  # same size
+    reports = tmp_path / "r2"
+
+    code = _first_line_then_gone(
+        ["verify", "--report-dir", str(reports), str(tmp_path / "dest" / "card")]
+    )
+
+    (report,) = reports.glob("*.json")
+    assert json.loads(report.read_text())["exit_code"] == 11
+    assert code == 11
