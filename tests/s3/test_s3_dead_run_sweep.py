@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -358,4 +359,130 @@ def test_a_takeover_refused_501_falls_back_for_itself_alone(  # type: ignore[no-
     assert upload.resumed_parts == 1
     assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
     assert _records(s3_server.url, bucket) == []
+    resumer.close()
+
+
+def _old_copy(endpoint: str, bucket: str, record: str, copy: str, **fields: object) -> None:
+    """A copy of the record *record* under *copy*, as old as a day and more (the age rule's
+    reach), with *fields* changed."""
+    client = admin(endpoint)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body.update(created_at=time.time() - 2 * 24 * 3600, **fields)
+    client.put_object(Bucket=bucket, Key=copy, Body=json.dumps(body).encode())
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        f"shoot/{UPLOADS_FOLDER}/copied.json",  # another name in the same folder
+        f"elsewhere/{UPLOADS_FOLDER}/",  # a prefix copied server-side: same name, elsewhere
+    ],
+    ids=["renamed", "prefix-copied"],
+)
+def test_an_old_copied_record_never_aborts_a_resumed_upload_and_is_dropped(  # type: ignore[no-untyped-def]
+    s3_server, bucket, copy
+) -> None:
+    """A copy of a dead run's record older than ``abandon_after_s`` (the age rule's reach)
+    while a live run resumed the upload it names (the real record stored again naming that
+    run, fresh). The sweep of the copy's prefix keeps the upload and deletes the copy (no
+    run reads a record there). Failed before: the age rule aborted the live run's upload
+    through the copy, whose ``run`` no live lock names, and the copy was never deleted."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
+    if copy.endswith("/"):
+        copy += record.rpartition("/")[2]
+    _old_copy(s3_server.url, bucket, record, copy)
+    prefix = copy.partition("/")[0]
+
+    resumer = destination(s3_server.url, bucket, prefix="shoot")
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == upload_id
+    sweeper = destination(s3_server.url, bucket, prefix=prefix)
+    assert sweeper.abort_abandoned([]) == []
+    sweeper.close()
+    assert upload_id in _uploads(s3_server.url, bucket)
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=copy).get("Contents", [])
+    assert [o["Key"] for o in listed] == []  # the copy is gone
+    assert record in _records(s3_server.url, bucket)  # the real one stays, the resumer's
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    assert _records(s3_server.url, bucket) == []
+    resumer.close()
+
+
+def test_a_record_copied_into_a_prefix_above_is_a_copy(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    """A record of a run into ``s3://bucket/shoot`` copied into the bucket's own
+    ``.offload/uploads/`` (where a run into ``s3://bucket`` keeps the record of that same
+    key): the copy says where it was stored (``record_key``), so the sweep of the bucket's
+    root takes it for the copy it is, and leaves the live resumer's upload alone."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
+    resumer = destination(s3_server.url, bucket, prefix="shoot")
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == upload_id
+    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    assert adopted["record_key"] == record
+    copy = record.partition("/")[2]  # .offload/uploads/<hash>.json
+    _old_copy(s3_server.url, bucket, record, copy, run="dead-run", pid=a_pid_not_running())
+    sweeper = destination(s3_server.url, bucket, prefix="")
+    assert sweeper.abort_abandoned([]) == []
+    sweeper.close()
+    assert upload_id in _uploads(s3_server.url, bucket)
+    assert client.list_objects_v2(Bucket=bucket, Prefix=copy).get("Contents", []) == []
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    resumer.close()
+
+
+def test_a_record_that_names_no_start_but_a_pid_gone_is_swept_at_once(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """A record of a version that kept no ``pid_start`` (2026-12-02 to 12-05: host, pid and
+    process space only) whose pid runs no process now: its maker is provably gone (no pid
+    to reuse), so its upload is aborted at once, not a day later; one whose pid runs is
+    kept to the age rule (``test_a_pid_reused_since_is_dead_and_the_same_process_is_not``).
+    Passed before: the rule already held (``lock.holder_gone``); pinned here."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    del body["pid_start"]
+    assert body["pid_space"] == process_space()
+    client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
+    sweeper = destination(s3_server.url, bucket, prefix="shoot")
+    assert sweeper.abort_abandoned([]) == ["shoot/day2/clip.mov"]
+    sweeper.close()
+    assert upload_id not in _uploads(s3_server.url, bucket)
+    assert _records(s3_server.url, bucket) == []
+
+
+def test_a_copy_at_a_runs_own_record_key_is_not_resumed(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    """The copy above (a record of a run into ``s3://bucket/shoot``, in the bucket's own
+    ``.offload/uploads/``) lies where a run into ``s3://bucket`` looks for the record of the
+    same key. That run does not take the copy for its own record: it uploads its own (and
+    stores its record over the copy), never joining the live resumer's upload. Failed
+    before: its maker dead, the copy was taken over and the upload resumed by both runs."""
+    client = admin(s3_server.url)
+    data = os.urandom(12 * MiB)
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
+    resumer = destination(s3_server.url, bucket, prefix="shoot")
+    upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
+    assert upload.upload_id == upload_id
+    copy = record.partition("/")[2]
+    _old_copy(s3_server.url, bucket, record, copy, run="dead-run", pid=a_pid_not_running())
+    other = destination(s3_server.url, bucket, prefix="")
+    theirs = other.open_upload("shoot/day2/clip.mov", len(data))
+    assert theirs.upload_id not in (None, upload_id)
+    stored = json.loads(client.get_object(Bucket=bucket, Key=copy)["Body"].read())
+    assert stored["upload_id"] == theirs.upload_id and stored["record_key"] == copy
+    theirs.discard()
+    other.close()
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
     resumer.close()

@@ -40,7 +40,9 @@ run, ``s3lock.live_tokens_above``, and this run holds the copy root's lock, ``s3
 that run is gone; or it is old); a run resuming it first stores the record again naming
 itself (``adopt_record``). The records' sweep aborts an upload once its record is old, or
 at once when its maker is provably gone (this host's process space, its pid gone or
-reused) and no other run's live lock lies above its key (``_dead_and_unlocked``). A staged
+reused) and no other run's live lock lies above its key (``_dead_and_unlocked``); never
+through a copy of a record (``copied_record``: a copied ``.offload`` folder), which it
+deletes, leaving the upload it names to the real record. A staged
 upload that may not take a live run's staging key over uploads to a staging key of its own:
 two live runs never share an upload.
 
@@ -1597,9 +1599,32 @@ class S3Destination:
             return None
         if not isinstance(record, dict) or record.get("key") != key:
             return None
+        if self.copied_record(self._record_key(key), record):
+            return None  # a copy of another prefix's record (never resumed, nor aborted)
         return record, found[1]
 
+    def copied_record(self, listed: str, record: Mapping[str, Any]) -> bool:
+        """Whether the upload *record*, read from the object *listed*, is a copy (a copied
+        ``.offload`` folder, a prefix copied server-side, a record copied under another
+        name) rather than the record a run stores and takes over: its ``key`` does not lie
+        under this URL's prefix, *listed* is not that key's record key (``_record_key``),
+        or the key the record says it was stored under (``record_key``, written since the
+        twenty-ninth pass) is another. No run reads or stores a copy again, so what it says
+        of its maker and age proves nothing of the upload it names (a live run may have
+        resumed that upload through the real record, stored again naming itself): the
+        sweep never aborts an upload through a copy, and deletes the copy
+        (``_sweep_records``)."""
+        key = str(record.get("key"))
+        try:
+            self.url.relative(key)
+        except ValueError:
+            return True
+        stored_at = record.get("record_key")
+        return listed != self._record_key(key) or stored_at not in (None, listed)
+
     def _save_record(self, key: str, record: dict[str, Any]) -> None:
+        # Where it is stored: a copy of it elsewhere says so (``copied_record``).
+        record = {**record, "record_key": self._record_key(key)}
         body = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape")
         self._note_record(key, *self._put(self._record_key(key), body, metadata={}, replace=True))
 
@@ -1617,7 +1642,13 @@ class S3Destination:
         # "marker": the token the upload's object carries (``MARKER_KEY``), fixed at its
         # creation by the run that began it.
         body = json.dumps(
-            {**record, "marker": _record_marker(record), "created_at": time.time(), **_maker()},
+            {
+                **record,
+                "marker": _record_marker(record),
+                "created_at": time.time(),
+                "record_key": self._record_key(key),
+                **_maker(),
+            },
             ensure_ascii=False,
         ).encode("utf-8", "surrogateescape")
         try:
@@ -2123,14 +2154,14 @@ class S3Destination:
         counts as one, ``_other_run_live_above``), and the record, listed at *record_key*,
         is still the object read (*record_etag*, a HEAD just before: a run resuming that
         upload first stores the record again naming itself, ``adopt_record``, under its
-        key's record key). A record listed at another key than its own key's record key (a
-        copied ``.offload`` folder, a prefix copied server-side) is never aborted by this
-        rule: a run that took over the real record would not show at *record_key*, whose
-        HEAD would always match (left to the age rule). What remains:
+        key's record key). A copy of a record (``copied_record``: a copied ``.offload``
+        folder, a prefix copied server-side) is never aborted through, by this rule or the
+        age rule: a run that took over the real record would not show at *record_key*, whose
+        HEAD would always match (the sweep deletes the copy instead). What remains:
         a run that takes the record over between that HEAD and the abort (one request's
         time) loses its upload (its completion fails, the file fails and is copied again by
         the next run). Never raises."""
-        if record_key != self._record_key(str(record.get("key"))):
+        if self.copied_record(record_key, record):
             return False
         if not self.maker_gone(record) or self._other_run_live_above(final, seen):
             return False
@@ -2171,8 +2202,9 @@ class S3Destination:
 
     def _delete_abandoned(self, key: str, etag: str) -> None:
         """Delete the staging object under *key* that an earlier run left (judged old by
-        its listing, *etag*). On a bucket that keeps versions, that object's own version by
-        its id, learnt by a HEAD pinned to *etag* (the object judged, no other): a plain
+        its listing, *etag*), or a copied upload record (``_drop_copied_record``). On a
+        bucket that keeps versions, that object's own version by its id, learnt by a HEAD
+        pinned to *etag* (the object judged, no other): a plain
         delete there keeps the whole clip as a noncurrent version under a delete marker,
         stored for nothing. Else (no versions, the "null" version of a suspended bucket,
         the HEAD or the delete by id refused: ``version_delete_refused``) a plain delete
@@ -2213,7 +2245,9 @@ class S3Destination:
         uploads, whatever their age, of a run that a live lock of a copy root at or above
         their key names (``live_run_may_own``: a run of days into a nested copy root).
         Aborted whatever their age: uploads whose maker is provably gone, with no other
-        run's live lock above them (``_dead_and_unlocked``). A
+        run's live lock above them (``_dead_and_unlocked``). Never aborted: an upload
+        through a copy of its record (``copied_record``), which is deleted (not among the
+        keys returned). A
         record whose upload the service no longer has is dropped; one whose abort fails is
         kept (the next sweep tries again) and its upload named in ``left_behind``
         (``abort_upload``), not among the keys returned. Raises OSError if the records
@@ -2240,6 +2274,18 @@ class S3Destination:
             self._sweep_thread, self._sweep_listed, self._sweep_listing = None, False, None
             self._sweep_uploads_listed = None
         return aborted
+
+    def _drop_copied_record(self, key: str, etag: str) -> None:
+        """Delete the copied record object *key* (``copied_record``), read with *etag*,
+        never the upload it names: only while it still has *etag* (another object stored
+        there since is left), on a bucket that keeps versions by its own version's id
+        (``_delete_abandoned``). A failure leaves it to the next sweep. Never raises."""
+        if not etag:
+            return
+        try:
+            self._delete_abandoned(key, etag)
+        except OSError:
+            pass
 
     def _sweep_needs_no_read(
         self,
@@ -2317,6 +2363,12 @@ class S3Destination:
                 key, upload_id = str(record["key"]), str(record["upload_id"])
                 created = float(record.get("created_at", 0.0))
             except (ValueError, KeyError, TypeError):
+                continue
+            if self.copied_record(info.key, record):
+                # No run reads a copy, nor stores it again: its upload, whatever its age or
+                # maker, is the real record's (a live run may have resumed it through that
+                # one), never aborted through the copy, which goes.
+                self._drop_copied_record(info.key, record_etag)
                 continue
             # A record whose upload the service no longer has is dead for good (an upload
             # id never comes back): dropped, also of a key this run writes (one it finds
