@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 
 import pytest
@@ -206,6 +207,58 @@ def test_a_501_to_if_none_match_uses_no_attempt(s3_server, bucket, proxy) -> Non
     assert not dest.conditional_create
     assert stored(s3_server.url, bucket, "cards/report.json") == b"{}"
     dest.close()
+
+
+def test_a_501_to_a_conditional_completion_spares_every_putobject(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy
+) -> None:
+    """A service that does If-None-Match on PutObject (the probe saw it) but answers 501 to
+    it on CompleteMultipartUpload: that upload completes after a HEAD, and so does each
+    later one (no 501 asked for again), but PutObject keeps its atomic If-None-Match
+    (``conditional_create``), and an object stored meanwhile under a multipart key is still
+    found by the HEAD. Failed before: the 501 turned ``conditional_create`` off for the
+    whole destination, so every later PutObject (objects, reports, the copy root's lock)
+    went racy too."""
+    dest = destination(proxy.url, bucket, part_attempts=1)
+    assert dest.conditional_create and dest.conditional_complete
+    proxy.intercept("POST", "uploadId=", header="if-none-match", status=501, code="NotImplemented")
+    data = os.urandom(6 * MiB)
+    upload(dest, "cards/clip.mov", data)
+    assert proxy.stats.intercepted == 1
+    assert stored(s3_server.url, bucket, "cards/clip.mov") == data
+    assert dest.conditional_create and not dest.conditional_complete
+    # PutObject still carries its condition: a 501 to it is the next one intercepted.
+    proxy.intercept("PUT", "/cards/", header="if-none-match", status=501, code="NotImplemented")
+    dest.put_small("cards/report.json", b"{}")
+    assert proxy.stats.intercepted == 2
+    # A later completion is HEAD-checked without asking again: the key taken meanwhile.
+    admin(s3_server.url).put_object(Bucket=bucket, Key="cards/other.mov", Body=b"x")
+    with pytest.raises(FileExistsError):
+        upload(dest, "cards/other.mov", data)
+    assert stored(s3_server.url, bucket, "cards/other.mov") == b"x"
+    dest.close()
+
+
+def test_a_501_to_a_conditional_completion_is_in_the_reports_notes(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The same 501, in a copy (``offload``): the copy succeeds, and the report's notes say
+    that files uploaded in parts were completed after a HEAD (racy) from then on. Failed
+    before: nothing said so (the switch was silent)."""
+    from s3.test_s3_cli import card_local_url
+    from s3.test_s3_cli import offload as offload_cli
+
+    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C001.mov": 9 * MiB + 5})
+    proxy.intercept("POST", "uploadId=", header="if-none-match", status=501, code="NotImplemented")
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, err
+    assert proxy.stats.intercepted == 1
+    notes = json.loads(out.strip().splitlines()[-1])["notes"]
+    (note,) = [note for note in notes if "CompleteMultipartUpload" in note]
+    assert "answered 501 to If-None-Match on CompleteMultipartUpload" in note, note
+    assert "completed after a HEAD of its key instead (racy" in note, note
 
 
 def test_object_corrupted_afterwards_is_found_by_the_read_back(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]

@@ -18,8 +18,9 @@ Integrity, end to end:
   it with 412 if the key exists, atomically). A service that ignores the header or answers
   501 is found by the preflight's probe (``s3preflight``) and refused, unless the HEAD check
   was asked for (``S3Settings.head_check``): a HEAD just before completing, racy
-  (``conditional_create`` False, named in a warning); a 501 the probe did not see turns it
-  False when it comes.
+  (``conditional_create`` False, named in a warning); a 501 the probe did not see to a
+  PutObject turns it False when it comes; one to a CompleteMultipartUpload's condition turns
+  completions alone to the HEAD check (``conditional_complete``, said in the report's notes).
 * the digests of the whole file go into the object's metadata
   (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL), they are
   the upload's metadata from its start; given as ``hashed`` (a direct copy from the card: they
@@ -418,6 +419,10 @@ class S3Destination:
         # ETag must be refused with 412); False: a record is deleted only once the upload it
         # names is gone and a HEAD just before shows it unchanged (``_drop_record``).
         self._conditional_delete = self.settings.conditional_writes
+        # The conditions (``IfNoneMatch``, ``IfMatch``) the service answered 501 to on a
+        # CompleteMultipartUpload (``complete_multipart``): a HEAD just before instead, for
+        # completions alone (PutObject's, which the probe tried, stay atomic).
+        self._complete_refused: set[str] = set()
         self._slots = threading.BoundedSemaphore(self.settings.parallel_parts + 1)
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.parallel_parts, thread_name_prefix="s3-part"
@@ -489,6 +494,24 @@ class S3Destination:
     def _conditional_refused(self) -> None:
         with self._lock:
             self._conditional = False
+
+    @property
+    def conditional_complete(self) -> bool:
+        """Whether a CompleteMultipartUpload is conditional too (``conditional_create``,
+        and the service answered no 501 to a completion's If-None-Match or If-Match,
+        ``complete_multipart``); False: the multipart uploads completed since were checked
+        with a HEAD just before (racy), said in the report's notes
+        (``s3card.complete_refused_notes``)."""
+        return self._conditional and not self._complete_refused
+
+    @property
+    def complete_refused(self) -> list[str]:
+        """The conditions the service answered 501 to on a CompleteMultipartUpload, as
+        headers (``If-None-Match``, ``If-Match``; ``conditional_complete``)."""
+        with self._lock:
+            refused = set(self._complete_refused)
+        headers = {"IfNoneMatch": "If-None-Match", "IfMatch": "If-Match"}
+        return [headers[name] for name in headers if name in refused]
 
     @property
     def conditional_delete(self) -> bool:
@@ -1519,20 +1542,24 @@ class S3Destination:
         """Complete the multipart upload *upload_id* to *key*; with *create*, only where no
         object is (never replacing); with *pinned*, only over the object of that ETag (a copy
         onto itself). Conditional (If-None-Match, If-Match: atomic) where the service does
-        conditional writes; where it answers 501, a HEAD just before instead (racy: another
-        writer could act in between; ``conditional_create`` turns False). Raises botocore's
-        errors (412: the condition failed), FileExistsError or OSError (EBADMSG: the object
-        changed) as the HEAD saw it."""
+        conditional writes; where it answers 501 to that condition on a completion, a HEAD
+        just before instead (racy: another writer could act in between), for this and every
+        later completion with that condition (``conditional_complete`` False): a 501 there
+        says nothing of PutObject, whose If-None-Match the probe tried, so
+        ``conditional_create`` stays as it was. Raises botocore's errors (412: the condition
+        failed), FileExistsError or OSError (EBADMSG: the object changed) as the HEAD saw
+        it."""
         while True:
-            conditional = self.conditional_create
+            with self._lock:
+                refused = set(self._complete_refused)
             extra: dict[str, Any] = {}
-            if create and conditional:
+            if create and self._conditional and "IfNoneMatch" not in refused:
                 extra["IfNoneMatch"] = "*"
             elif create and self.exists_key(key):
                 raise FileExistsError(
                     errno.EEXIST, f"cannot publish {self.display(key)}: the key exists already"
                 )
-            if pinned is not None and conditional:
+            if pinned is not None and self._conditional and "IfMatch" not in refused:
                 extra["IfMatch"] = pinned
             elif pinned is not None:
                 info = self.stat_key(key)
@@ -1552,7 +1579,8 @@ class S3Destination:
             except Exception as exc:
                 code, status = _error_code(exc)
                 if extra and (code == "NotImplemented" or status == 501):
-                    self._conditional_refused()
+                    with self._lock:
+                        self._complete_refused.update(extra)
                     continue
                 raise
             return cast(dict[str, Any], answer)

@@ -264,7 +264,7 @@ class S3Backend(Closing):
             direct_writes=False,
             direct_reads=False,
             cache_eviction=False,
-            atomic_noreplace=self.store.conditional_create,
+            atomic_noreplace=self.store.conditional_create and self.store.conditional_complete,
             hard_links=False,
             folder_sync=False,
             symlinks=False,

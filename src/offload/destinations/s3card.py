@@ -11,7 +11,8 @@
   copy root's prefix (a new generation never over an existing object; the chain file
   replaced);
 * ``show_s3_paths``: the report names ``s3://bucket/key``, not the stand-in path, and notes
-  the objects a versioned bucket stores twice (``versions_kept_notes``).
+  the objects a versioned bucket stores twice (``versions_kept_notes``), and completions
+  checked by a HEAD after a 501 (``complete_refused_notes``).
 
 Symlinks, empty folders and folder times do not exist in an object store: the card layer
 skips those steps for S3 roots. A folder is there only as the common prefix of the objects
@@ -695,6 +696,7 @@ def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> N
     if not backends:
         return
     report.notes.extend(versions_kept_notes(backends))
+    report.notes.extend(complete_refused_notes(backends))
     for index, reached in backends.items():
         if reached.store.endpoint_url:  # redacted: no user:password, no query
             report.endpoints[index] = reached.store.endpoint
@@ -741,6 +743,28 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
             f"not be deleted: {reason}; e.g. {store.display(key)}): {allow}pass "
             "--s3-no-digest-metadata, or delete the noncurrent versions; nothing is wrong "
             "with the copies because of it (each file's state is in the report)"
+        )
+    return notes
+
+
+def complete_refused_notes(backends: Mapping[int, S3Backend]) -> list[str]:
+    """A note per S3 destination whose service answered 501 to a condition on a
+    CompleteMultipartUpload mid-copy (``S3Destination.conditional_complete``; the preflight's
+    probe tries PutObject only): each multipart upload completed from then on was checked
+    with a HEAD just before instead, racy, where the copy meant it atomic. PutObject kept its
+    condition. The note claims no state for any file (each file's is in the report)."""
+    notes = []
+    for backend in backends.values():
+        store = backend.store
+        refused = store.complete_refused
+        if not refused:
+            continue
+        notes.append(
+            f"{store.url}: the service answered 501 to {' and '.join(refused)} on "
+            "CompleteMultipartUpload, so each file uploaded in parts from then on was "
+            "completed after a HEAD of its key instead (racy: an object another writer "
+            "stored under the same key between the HEAD and the completion would be "
+            "replaced); single-request uploads kept the condition"
         )
     return notes
 
@@ -930,6 +954,7 @@ __all__ = [
     "abort_abandoned",
     "changed_since_verified",
     "close_all",
+    "complete_refused_notes",
     "existing_object",
     "folders_not_kept",
     "left_behind_entries",
