@@ -372,22 +372,26 @@ def _old_copy(endpoint: str, bucket: str, record: str, copy: str, **fields: obje
 
 
 @pytest.mark.parametrize(
-    "copy",
+    ("copy", "versioned"),
     [
-        f"shoot/{UPLOADS_FOLDER}/copied.json",  # another name in the same folder
-        f"elsewhere/{UPLOADS_FOLDER}/",  # a prefix copied server-side: same name, elsewhere
+        (f"shoot/{UPLOADS_FOLDER}/copied.json", False),  # another name in the same folder
+        (f"shoot/{UPLOADS_FOLDER}/copied.json", True),
+        (f"elsewhere/{UPLOADS_FOLDER}/", False),  # a prefix copied: same name, elsewhere
     ],
-    ids=["renamed", "prefix-copied"],
+    ids=["renamed", "renamed-versioned", "prefix-copied"],
 )
 def test_an_old_copied_record_never_aborts_a_resumed_upload_and_is_dropped(  # type: ignore[no-untyped-def]
-    s3_server, bucket, copy
+    s3_server, bucket, copy, versioned
 ) -> None:
     """A copy of a dead run's record older than ``abandon_after_s`` (the age rule's reach)
     while a live run resumed the upload it names (the real record stored again naming that
     run, fresh). The sweep of the copy's prefix keeps the upload and deletes the copy (no
-    run reads a record there). Failed before: the age rule aborted the live run's upload
-    through the copy, whose ``run`` no live lock names, and the copy was never deleted."""
+    run reads a record there; on a bucket that keeps versions, by its version id: nothing
+    of it left). Failed before: the age rule aborted the live run's upload through the
+    copy, whose ``run`` no live lock names, and the copy was never deleted."""
     client = admin(s3_server.url)
+    if versioned:
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     data = os.urandom(12 * MiB)
     upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
     if copy.endswith("/"):
@@ -404,6 +408,9 @@ def test_an_old_copied_record_never_aborts_a_resumed_upload_and_is_dropped(  # t
     assert upload_id in _uploads(s3_server.url, bucket)
     listed = client.list_objects_v2(Bucket=bucket, Prefix=copy).get("Contents", [])
     assert [o["Key"] for o in listed] == []  # the copy is gone
+    if versioned:
+        left = client.list_object_versions(Bucket=bucket, Prefix=copy)
+        assert left.get("Versions", []) == [] and left.get("DeleteMarkers", []) == []
     assert record in _records(s3_server.url, bucket)  # the real one stays, the resumer's
     upload.write(memoryview(data))
     upload.complete()
