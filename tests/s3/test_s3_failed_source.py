@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from offload.card import OffloadOptions, offload
+from offload.destinations.s3backend import S3Backend
+from offload.destinations.s3card import complete_refused_notes
 from offload.destinations.s3config import S3Settings
 from offload.options import CopyOptions
 from s3.conftest import admin, destination
@@ -153,6 +155,10 @@ def test_without_conditional_writes_a_head_pins_the_copy_onto_itself(  # type: i
         # PutObject lost its condition too).
         assert dest.conditional_create and not dest.conditional_complete
         assert dest.complete_refused == ["If-Match"]
+        (note,) = complete_refused_notes({0: S3Backend(dest)})
+        assert "answered 501 to If-Match on CompleteMultipartUpload" in note, note
+        assert "copied onto itself in parts with its digests" in note, note
+        assert "uploaded in parts" not in note, note
         head = admin(s3_server.url).head_object(Bucket=bucket, Key="cards/clip.mov")
         assert head["Metadata"]["offload-xxh64"] == "0123456789abcdef"
         assert head["ETag"] == upload.etag

@@ -759,12 +759,24 @@ def complete_refused_notes(backends: Mapping[int, S3Backend]) -> list[str]:
         refused = store.complete_refused
         if not refused:
             continue
+        what = []
+        if "If-None-Match" in refused:
+            what.append(
+                "each file uploaded in parts from then on was completed after a HEAD of its "
+                "key instead (racy: an object another writer stored under the same key "
+                "between the HEAD and the completion would be replaced)"
+            )
+        if "If-Match" in refused:
+            what.append(
+                "each object copied onto itself in parts with its digests from then on was "
+                "completed after a HEAD showing it unchanged instead (racy: an object "
+                "another writer stored there between the HEAD and the completion would be "
+                "replaced)"
+            )
         notes.append(
             f"{store.url}: the service answered 501 to {' and '.join(refused)} on "
-            "CompleteMultipartUpload, so each file uploaded in parts from then on was "
-            "completed after a HEAD of its key instead (racy: an object another writer "
-            "stored under the same key between the HEAD and the completion would be "
-            "replaced); single-request uploads kept the condition"
+            f"CompleteMultipartUpload, so {'; and '.join(what)}; single-request uploads "
+            "kept the condition"
         )
     return notes
 
