@@ -825,6 +825,17 @@ def _verify_tree(
             merged = _merge(so_far, [*nested_reports, *([stopped] if stopped else [])])
             raise CheckCancelled(merged) from exc
     generation: Path | None = None
+    notes: tuple[str, ...] = ()
+    if append_generation and unreadable:
+        # Said, not left to the absence of a "recorded in" line: the check was asked to
+        # append one. A generation without the files not read would record part of it.
+        count = len(unreadable)
+        notes = (
+            f"no ASC MHL generation appended (--append): {count} "
+            f"{'file' if count == 1 else 'files'} could not be read, and a generation without "
+            "them would record this check in part; the history is as it was; run the check "
+            "again once they can be read",
+        )
     if append_generation and not unreadable:
         assert creator is not None
         # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
@@ -867,6 +878,7 @@ def _verify_tree(
         outside=tuple(tree.outside),
         respelled={p: r for p, r in respelled.items() if p in on_disk},
         recorded_as_is=frozenset(as_is & on_disk),
+        notes=notes,
     )
     return _merge(report, nested_reports)
 
@@ -1123,6 +1135,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
             **{p: r for other in others for p, r in other.respelled.items()},
         },
         recorded_as_is=report.recorded_as_is.union(*(o.recorded_as_is for o in others)),
+        notes=(*report.notes, *(n for o in others for n in o.notes)),
     )
 
 
