@@ -1149,6 +1149,8 @@ def _write_after_carrying(
             if unlike:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.HISTORY_RECORDS_FAILED
                 outcome.warnings.append(_recorded_failed_warning(root, unlike))
+            if destination.lister is None:  # the folders above a local copy root: its disk's
+                _enclosing_warnings(root, [f.relative_path for f in listed], outcome)
         if MhlKind.LEGACY in kinds:
             empty: list[str] = []
             outcome.written.append(
@@ -1184,6 +1186,27 @@ def _write_after_carrying(
         if written is not None:
             _stamp(root, written)
     return outcome
+
+
+def _enclosing_warnings(root: Path, paths: Sequence[str], outcome: ManifestResult) -> None:
+    """A warning (code ``enclosing-history-hides``) for each folder above *root* whose ASC
+    MHL history's ignore list hides one of *paths* (the files the generation just written
+    there records) from ``ascmhl verify`` of that folder (:mod:`offload.manifest.enclosing`):
+    a damaged copy of such a file would pass that check."""
+    from offload.manifest.enclosing import enclosing_hides
+
+    for hidden in enclosing_hides(root, paths):
+        more = f" and {plural(hidden.hides - 1, 'other file')}" if hidden.hides > 1 else ""
+        outcome.coded[len(outcome.warnings)] = PreflightCode.ENCLOSING_HISTORY_HIDES
+        outcome.warnings.append(
+            f"the ASC MHL history of {printable_name(str(hidden.folder))}, a folder above "
+            f"the copy root {printable_name(str(root))}, ignores "
+            f"{printable_name(hidden.first)}{more} of this copy: ascmhl-debug verify of "
+            f"{printable_name(str(hidden.folder))} checks this copy's files with that "
+            "history's ignore list alone, so it skips them and would pass them damaged; "
+            f"ascmhl-debug verify of {printable_name(str(root))} and offload verify of "
+            "either folder check them"
+        )
 
 
 def _legacy_patterns(

@@ -119,3 +119,78 @@ def test_a_recorded_file_now_a_link_out_or_nowhere_stays_missing_in_the_chain(
     verdict = judge.verify(root)
     assert verdict.returncode != 0, verdict.describe()
     assert "found new file" not in verdict.stderr, verdict.describe()
+
+
+def root_with_an_anchored_pattern(tmp_path: Path, judge: AscmhlJudge) -> Path:
+    """``tmp_path/R``: a folder whose history ``ascmhl create -i NEST/DAY/`` made (its list
+    carries the anchored ``/NEST/DAY/``, which plain ``ascmhl verify`` matches against
+    absolute paths, so never: it walks ``NEST/DAY``; our check's walk skips it), a clip
+    of its own in ``CLIPS``, the folder ``NEST/DAY`` to put more in."""
+    root = tmp_path / "R"
+    (root / "CLIPS").mkdir(parents=True)
+    (root / "CLIPS" / "own.MOV").write_bytes(b"the root's own clip\n")
+    (root / "NEST" / "DAY").mkdir(parents=True)
+    assert_clean(judge.run("ascmhl", "create", "-i", "NEST/DAY/", root))
+    assert "/NEST/DAY/" in (read_history(root).latest_ignore_patterns() or ())
+    return root
+
+
+def test_a_links_pattern_hides_no_nested_copys_file_in_a_folder_an_anchored_pattern_names(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """The link patterns ``--append`` writes are judged against the whole copy root as
+    ``ascmhl verify`` walks it (``nested_links.TreeRead``, as ``offload copy`` judges a
+    card's), not only against the paths the history records and the generation lists.
+    Failed before: a dangling ``CLIPS/A001.MOV`` at the root got ``**/CLIPS/A001.MOV``,
+    which also hid the clip of a card copied into ``NEST/DAY`` (a nested history this
+    check's walk never met: an anchored pattern skips its folder), and ``ascmhl-debug
+    verify`` of the root then passed (exit 0) with that clip damaged."""
+    root = root_with_an_anchored_pattern(tmp_path, judge)
+    card = card_with_clips(tmp_path)
+    code, out, err = offload(
+        "copy", "--report-dir", tmp_path / "reports", card, root / "NEST" / "DAY"
+    )
+    assert code == 0, out + err
+    nested = root / "NEST" / "DAY" / card.name
+    (root / "CLIPS" / "A001.MOV").symlink_to("nothing-here.MOV")  # dangling, at the root
+
+    code, report = verify("--append", "--report-dir", tmp_path / "verify-reports", root)
+
+    assert code == 0, report
+    assert report["dangling"] == ["CLIPS/A001.MOV"]
+    assert report["generation"] is not None
+    assert "**/CLIPS/A001.MOV" not in (read_history(root).latest_ignore_patterns() or ())
+    # The nested copy's clip damaged (same size): the reference tool names it, as it reads
+    # the nested history's files in its verify of the root.
+    clip = nested / "CLIPS" / "A001.MOV"
+    clip.write_bytes(bytes(len(clip.read_bytes())))
+    verdict = judge.verify(root)
+    assert verdict.returncode != 0, verdict.describe()
+    assert f"NEST/DAY/{card.name}/CLIPS/A001.MOV" in verdict.stdout + verdict.stderr
+
+
+def test_a_links_pattern_hides_no_file_standing_in_a_folder_an_anchored_pattern_names(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """As above with a plain file in ``NEST/DAY``, which no history records and ascmhl calls
+    new. Failed before: the dangling ``CLIPS/take.MOV`` got ``**/CLIPS/take.MOV``, which hid
+    ``NEST/DAY/CLIPS/take.MOV`` from ``ascmhl-debug verify`` of the root: it passed (exit 0)
+    where, before the check, it named that file new (exit 21). Another link, whose pattern
+    hides nothing, still gets its own."""
+    root = root_with_an_anchored_pattern(tmp_path, judge)
+    (root / "NEST" / "DAY" / "CLIPS").mkdir()
+    (root / "NEST" / "DAY" / "CLIPS" / "take.MOV").write_bytes(b"not in any history\n")
+    before = judge.verify(root)
+    assert before.returncode == 21, before.describe()
+    (root / "CLIPS" / "take.MOV").symlink_to("nothing-here.MOV")
+    (root / "CLIPS" / "other.MOV").symlink_to("nothing-here.MOV")
+
+    code, report = verify("--append", "--report-dir", tmp_path / "verify-reports", root)
+
+    assert code == 0, report
+    assert report["dangling"] == ["CLIPS/other.MOV", "CLIPS/take.MOV"]
+    patterns = read_history(root).latest_ignore_patterns() or ()
+    assert "**/CLIPS/take.MOV" not in patterns and "**/CLIPS/other.MOV" in patterns, patterns
+    after = judge.verify(root)
+    assert after.returncode == 21, after.describe()
+    assert "NEST/DAY/CLIPS/take.MOV" in after.stdout + after.stderr

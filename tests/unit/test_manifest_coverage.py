@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from offload.manifest.coverage import local_lister, whole_folders
-from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec
+from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS
 
-SPEC = IgnoreSpec((*DEFAULT_IGNORE_PATTERNS, ".offload"))
+PATTERNS = (*DEFAULT_IGNORE_PATTERNS, ".offload")
 
 
 def tree(root: Path, *files: str) -> None:
@@ -21,7 +21,7 @@ def tree(root: Path, *files: str) -> None:
 
 
 def whole(root: Path, folders: set[str], files: list[str]) -> set[str]:
-    return whole_folders(folders, files, SPEC, local_lister(root))
+    return whole_folders(folders, files, PATTERNS, local_lister(root))
 
 
 def test_a_tree_listed_entirely_is_whole(tmp_path: Path) -> None:
@@ -60,8 +60,25 @@ def test_links(tmp_path: Path) -> None:
     folders = {"", "A", "B", "C", "D"}
     listed = ["A/a.mov", "A/latest.mov", "B/b.mov", "C/c.mov", "D/d.mov"]
     assert whole(tmp_path, folders, listed) == {"A"}
-    ignoring = IgnoreSpec((*SPEC.patterns, "**/D/dangling"))
+    ignoring = (*PATTERNS, "**/D/dangling")
     assert whole_folders(folders, listed, ignoring, local_lister(tmp_path)) == {"A", "D"}
+
+
+def test_an_anchored_pattern_is_applied_as_plain_ascmhl_verify_applies_it(tmp_path: Path) -> None:
+    """``whole_folders`` takes the generation's raw list and applies it as plain ``ascmhl
+    verify -dh`` does itself (``ignore.verify_skips``): an anchored pattern (``/A/extra``,
+    ``NEST/DAY/``) never, since ascmhl matches it against absolute paths, so what one names
+    is on disk to ascmhl and the folder holding it is not whole; an unanchored one
+    (``extra``, ``**/extra``) hides it. Before, each caller had to convert the list itself;
+    given the raw list, the anchored pattern hid the file and the folder was called whole."""
+    tree(tmp_path, "A/a.mov", "A/extra", "NEST/DAY/x.mov", "N/n.mov")
+    folders = {"", "A", "N"}
+    listed = ["A/a.mov", "N/n.mov"]
+    lister = local_lister(tmp_path)
+    anchored = (*PATTERNS, "/A/extra", "NEST/DAY/")
+    assert whole_folders(folders, listed, anchored, lister) == {"N"}
+    assert whole_folders(folders, listed, (*PATTERNS, "extra", "NEST"), lister) == folders
+    assert whole_folders(folders, listed, (*PATTERNS, "**/extra", "NEST/"), lister) == folders
 
 
 def test_a_local_lister_of_the_same_folder_otherwise_spelled_is_local(tmp_path: Path) -> None:

@@ -238,3 +238,25 @@ def test_a_tree_listed_elsewhere_drops_a_carried_pattern_that_hides_a_real_file_
     assert "**/CLIPS/take.mov" not in latest
     assert "**/CLIPS/gone.mov" in latest and "**/B001/CLIPS/link" in latest
     assert dropped == [("CLIPS/take.mov", "A001/CLIPS/take.mov")]
+
+
+def test_a_history_nested_in_a_nested_one_has_its_links_scoped_to_the_root(
+    tmp_path: Path,
+) -> None:
+    """``ascmhl verify`` of the root walks into a nested history's folders and checks a
+    history nested there (a card copied into ``A001/EXTRA``) with the root's list too.
+    Failed before: the search stopped at ``A001``, so ``C001``'s dangling link got no
+    pattern at the root (new to ascmhl, exit 21)."""
+    root = tmp_path / "RAID"
+    outer = root / "A001"
+    inner = outer / "EXTRA" / "C001"
+    (outer / "CLIPS").mkdir(parents=True)
+    (inner / "CLIPS").mkdir(parents=True)
+    os.symlink("nowhere", outer / "CLIPS" / "dangling")
+    os.symlink("nowhere", inner / "CLIPS" / "lost")
+    (inner / "CLIPS" / "c.mov").write_bytes(b"c")
+    _nested(outer, ["**/CLIPS/dangling"])
+    _nested(inner, ["**/CLIPS/lost"])
+    (root / "one.mov").write_bytes(b"y")
+    found = _links(root, [".offload"], set(), ["one.mov"])
+    assert found == NestedLinks(["**/A001/CLIPS/dangling", "**/A001/EXTRA/C001/CLIPS/lost"], {})

@@ -175,6 +175,13 @@ def test_unreadable_file_is_reported_and_the_check_goes_on(tmp_path: Path) -> No
     assert report.unreadable == ("Clips/b.mov",) and not report.passed
     assert report.verified == ("Clips/a.mov", "c.txt", "d.txt")
     assert report.generation is None  # the folder of b.mov cannot be hashed
+    # and the check says so, where --append asked for one (before: nothing said it)
+    assert report.notes == (
+        "no ASC MHL generation appended (--append): 1 file could not be read, and a "
+        "generation without them would record this check in part; the history is as it "
+        "was; run the check again once they can be read",
+    )
+    assert verify_tree(tmp_path, hash_file=flaky).notes == ()
 
 
 def test_a_nested_historys_link_is_judged_from_the_copy_root(tmp_path: Path) -> None:

@@ -79,7 +79,6 @@ from offload.manifest.ignore import (
     DEFAULT_IGNORE_PATTERNS,
     IgnoreSpec,
     merge_patterns,
-    verify_skips,
 )
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
@@ -764,10 +763,10 @@ def write_generation(
         # no link: nested_links.hiding_elsewhere)
         local = is_local(lister, root)
         lister = memoized(lister)  # whole_folders and nested_links both list the root
-        # judged with the list this generation carries, as ascmhl verify (-dh) applies it:
-        # an anchored pattern never (it walks what one names), so a folder holding what
-        # one names is not whole and a nested copy there is searched (ignore.verify_skips)
-        hashed = whole_folders(folders, (e.path for e in recorded), verify_skips(patterns), lister)
+        # judged with the list this generation carries, as ascmhl verify (-dh) applies it
+        # (whole_folders applies it so: an anchored pattern never, so a folder holding what
+        # one names is not whole and a nested copy there is searched)
+        hashed = whole_folders(folders, (e.path for e in recorded), patterns, lister)
         # the links nested histories ignore, ignored here too (paths below a nested
         # folder, which this generation does not list: no folder's wholeness changes with
         # them); a carried pattern dropped may be a link's in a folder it lists: judged again
@@ -797,9 +796,7 @@ def write_generation(
         retired = beside.retired
         if retired:
             patterns = carried.patterns(retired={*uncarried, *retired})
-            hashed = whole_folders(
-                folders, (e.path for e in recorded), verify_skips(patterns), lister
-            )
+            hashed = whole_folders(folders, (e.path for e in recorded), patterns, lister)
         patterns += tuple(beside.added)
     if "" not in hashed:
         formats = _rooted_formats(formats, history)

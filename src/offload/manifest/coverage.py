@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.manifest.ignore import IgnoreSpec
+from offload.manifest.ignore import IgnoreSpec, verify_skips
 
 
 class Entry(NamedTuple):
@@ -113,12 +113,16 @@ class _LocalLister:
 def whole_folders(
     folders: Collection[str],
     files: Iterable[str],
-    spec: IgnoreSpec,
+    patterns: Iterable[str],
     lister: Lister,
 ) -> set[str]:
     """The folders among *folders* (relative, ``""`` the root) that a generation listing
     *files* (relative paths) and *folders* lists whole (module doc), as judged with the
-    generation's own ignore list *spec*. Lists each of *folders* once, deepest first."""
+    generation's own ignore list *patterns*, the raw list: applied here as plain ``ascmhl
+    verify`` (``-dh``) applies it (:func:`~offload.manifest.ignore.verify_skips`: an
+    anchored pattern never, so a folder holding what one names is not whole). Lists each of
+    *folders* once, deepest first."""
+    spec = verify_skips(patterns)
     listed: dict[str, set[str]] = {folder: set() for folder in folders}
     subfolders: dict[str, set[str]] = {folder: set() for folder in folders}
     for path in files:

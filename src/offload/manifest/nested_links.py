@@ -48,8 +48,10 @@ that name at any depth (a card's own folder so named is brought back and its con
 recorded by the generation, so checked as the card's).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
-there). Else one listing of each folder not listed whole and not ignored, down to the first
-nested history on each branch, and the ``<processinfo>`` of each one's newest generation;
+there). Else one listing of each folder not listed whole and not ignored, the nested
+histories' folders included (a history nested in a nested one is checked by ``ascmhl
+verify`` of the root with the root's list too), and the ``<processinfo>`` of each one's
+newest generation;
 only when some pattern is due, or an exact pattern is carried (or the card has a link to
 ignore), a listing of every folder of the tree and a read of every history in it (the
 reference tool's ``verify`` of the root reads and walks as much). The caller's lister is
@@ -166,13 +168,14 @@ def _nested_histories(patterns: Iterable[str], whole: Collection[str], lister: L
     """The folders below the root holding an ``ascmhl`` folder (a nested history), found by
     listing each folder not listed whole and not ignored by *patterns* as plain ``ascmhl
     verify`` applies them (:func:`~offload.manifest.ignore.verify_skips`: it walks a folder
-    an anchored pattern names, so one is searched), never entering a link, nor a nested
-    history's folder (its own nested ones are its business)."""
+    an anchored pattern names, so one is searched), never entering a link or a history's
+    folder. A nested history's own folders are searched too: ``ascmhl verify`` of the root
+    walks them and checks a history nested in a nested one (a card copied into
+    ``A001/EXTRA``) with the root's list alone, as every other nested history's files."""
     spec = verify_skips(patterns)
     walk = _walk(
         lister,
         enter=lambda path: path not in whole and not spec.matches(path, is_dir=True),
-        stop=_holds_history,
         strict=False,
     )
     return sorted(folder for folder, entries in walk if _holds_history(folder, entries))
@@ -191,13 +194,12 @@ def _walk(
     lister: Lister,
     *,
     enter: Callable[[str], bool],
-    stop: Callable[[str, list[Entry]], bool],
     strict: bool,
 ) -> Iterator[tuple[str, list[Entry]]]:
     """Each folder listed from the root down, with its entries: of a folder listed, each
     real sub-folder (not a link, not a history's folder) whose path *enter* takes is listed
-    in turn, unless *stop* says so of the folder. A folder that cannot be listed raises
-    OSError if *strict*, else is passed over."""
+    in turn. A folder that cannot be listed raises OSError if *strict*, else is passed
+    over."""
     pending = [""]
     while pending:
         folder = pending.pop()
@@ -208,8 +210,6 @@ def _walk(
                 raise
             continue
         yield folder, entries
-        if stop(folder, entries):
-            continue
         prefix = f"{folder}/" if folder else ""
         for entry in entries:
             path = prefix + entry.name
@@ -333,7 +333,6 @@ def _whole_tree(
     walk = _walk(
         lister,
         enter=lambda path: not spec.matches(path, is_dir=True),
-        stop=lambda *_: False,
         strict=True,
     )
     for folder, entries in walk:

@@ -17,7 +17,8 @@ not listed (as ``ascmhl create`` leaves it). A symlink not read (``outside``, ``
 to a folder) that the history does not record is ignored by the generation's list, by a
 pattern naming that path alone, as ``offload copy`` ignores such a link of a card: the
 reference tool then skips it too, where it would call it new; a recorded one is missing and
-never so hidden (ascmhl leaves ignored paths out of its missing ones).
+never so hidden (ascmhl leaves ignored paths out of its missing ones), nor one whose pattern
+would hide another path of the copy root as ascmhl walks it (``_unrecorded_link_patterns``).
 
 What is not a plain file, as the reference tool (``ascmhl`` 1.2) sees it: a symlink to a
 file is a file (its content is the target's); a symlink to a folder is skipped; a symlink
@@ -57,8 +58,8 @@ from typing import TYPE_CHECKING
 from offload.destinations.naming import is_partial_leftover
 from offload.errors import describe_os_error, printable_name
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
-from offload.manifest.ascmhl import utc_now, write_generation
-from offload.manifest.coverage import Lister
+from offload.manifest.ascmhl import ignored_for_good, utc_now, write_generation
+from offload.manifest.coverage import Lister, is_local, local_lister, memoized
 from offload.manifest.digest import sorted_formats
 from offload.manifest.errors import (
     ManifestError,
@@ -71,6 +72,7 @@ from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_p
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.links import LinkKind, classify_link, exact_pattern, pattern_hides
 from offload.manifest.model import CreatorInfo, ManifestFile
+from offload.manifest.nested_links import TreeRead
 from offload.manifest.xmltext import xml_can_hold
 from offload.walk import walk_tree
 
@@ -823,6 +825,17 @@ def _verify_tree(
             merged = _merge(so_far, [*nested_reports, *([stopped] if stopped else [])])
             raise CheckCancelled(merged) from exc
     generation: Path | None = None
+    notes: tuple[str, ...] = ()
+    if append_generation and unreadable:
+        # Said, not left to the absence of a "recorded in" line: the check was asked to
+        # append one. A generation without the files not read would record part of it.
+        count = len(unreadable)
+        notes = (
+            f"no ASC MHL generation appended (--append): {count} "
+            f"{'file' if count == 1 else 'files'} could not be read, and a generation without "
+            "them would record this check in part; the history is as it was; run the check "
+            "again once they can be read",
+        )
     if append_generation and not unreadable:
         assert creator is not None
         # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
@@ -834,6 +847,7 @@ def _verify_tree(
             history,
             [*tree.outside, *tree.dangling, *tree.folder_links],
             [f.relative_path for f in (*listed, *failed)] + directories,
+            _whole_tree(root, history, ignore_patterns, lister),
         )
         generation = proved.generation = write_generation(
             root,
@@ -864,6 +878,7 @@ def _verify_tree(
         outside=tuple(tree.outside),
         respelled={p: r for p, r in respelled.items() if p in on_disk},
         recorded_as_is=frozenset(as_is & on_disk),
+        notes=notes,
     )
     return _merge(report, nested_reports)
 
@@ -919,7 +934,11 @@ def _within(root: Path, copy_root: Path | None, own_links: Collection[Path]) -> 
 
 
 def _unrecorded_link_patterns(
-    root: Path, history: History, links: Sequence[str], listed: Sequence[str]
+    root: Path,
+    history: History,
+    links: Sequence[str],
+    listed: Sequence[str],
+    whole: TreeRead | None = None,
 ) -> list[str]:
     """The exact ignore patterns an appended generation holds for *links* (symlinks not read:
     outside the copy, leading nowhere, to a folder) so that ``ascmhl verify`` skips them as
@@ -927,8 +946,13 @@ def _unrecorded_link_patterns(
     does not record (a recorded one is missing, and a pattern would hide that from every
     later check, ours and ascmhl's, which leaves ignored paths out of its missing ones), whose
     name XML can hold, and whose pattern hides no path the history records or the generation
-    lists (*listed*), as ascmhl matches it (:func:`~offload.manifest.links.pattern_hides`).
-    A link left without one is called new by ascmhl, as before this check."""
+    lists (*listed*), as ascmhl matches it (:func:`~offload.manifest.links.pattern_hides`),
+    nor, with *whole* (the copy root's tree as plain ``ascmhl verify`` walks it:
+    :func:`_whole_tree`), any other path standing in the tree or recorded by a history
+    there, as ``offload copy`` judges a card's links: a file in a folder only an anchored
+    pattern names (this check's walk skips it, ascmhl's walks it), a nested history's file
+    there. Where that tree cannot be read whole, no link gets one (none is shown to hide
+    nothing). A link left without one is called new by ascmhl, as before this check."""
     recorded = {
         *history.recorded_file_paths(),
         *history.expected_file_paths(),
@@ -939,7 +963,28 @@ def _unrecorded_link_patterns(
     if not candidates:
         return []
     hides = pattern_hides(candidates, [*recorded, *listed], root)
+    if whole is not None:
+        beside = whole.paths()
+        if beside is None:
+            return []
+        standing, records = beside
+        hides.update(pattern_hides(candidates, [*standing, *records], root))
     return [exact_pattern(path) for path in sorted(candidates) if path not in hides]
+
+
+def _whole_tree(
+    root: Path, history: History, requested: Sequence[str], lister: Lister | None
+) -> TreeRead | None:
+    """The tree below *root* as plain ``ascmhl verify`` of it walks it, for an appended
+    generation asked to ignore *requested* over *history* (:class:`~offload.manifest.
+    nested_links.TreeRead`: it skips what that list hides for good as ascmhl applies it, an
+    anchored pattern never), read only when first asked; None where *lister* lists another
+    tree than the local one (an object store's keys: no link stands there, and the check's
+    own links are left out of its walk)."""
+    if lister is not None and not is_local(lister, root):
+        return None
+    for_good = ignored_for_good(history.latest_ignore_patterns() or (), requested)
+    return TreeRead(root, history, memoized(lister or local_lister(root)), for_good)
 
 
 def _hashed_folders(history: History) -> int:
@@ -1090,6 +1135,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
             **{p: r for other in others for p, r in other.respelled.items()},
         },
         recorded_as_is=report.recorded_as_is.union(*(o.recorded_as_is for o in others)),
+        notes=(*report.notes, *(n for o in others for n in o.notes)),
     )
 
 

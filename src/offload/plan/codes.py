@@ -78,6 +78,9 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_NOT_CARRIED = "card-history-not-carried"
     # A verified copy a new generation records as failed: unlike its path's first record.
     HISTORY_RECORDS_FAILED = "history-records-failed"
+    # A folder above the copy root whose ASC MHL history's ignore list hides files the copy's
+    # new generation records from ascmhl verify of that folder (manifest.enclosing).
+    ENCLOSING_HISTORY_HIDES = "enclosing-history-hides"
     # Legacy MHL v1 files on the card (offload.card_legacy_mhl.check_legacy_mhls).
     LEGACY_MHL_FILE_MISSING = "legacy-mhl-file-missing"  # listed, not on the card
     LEGACY_MHL_UNREADABLE = "legacy-mhl-unreadable"  # not checked against, not a failure

@@ -13,7 +13,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from offload.card import OffloadReport, SymlinkStatus
+from offload.card import OffloadReport
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
@@ -549,21 +549,22 @@ def _history_fates(report: OffloadReport) -> str:
     (``ManifestResult.carried``, set by ``manifests_writer`` where it really was, and not
     taken back), never inferred from the copies' states. Each other one is named with why:
     lost (``card._finish_destinations`` writes no manifest there), its manifests not
-    written, nothing of the card verified there (``manifests_writer`` carries nothing
-    where nothing is to record), or its history its own (it does not take the card's
-    generations: named in a warning, ``card-history-not-carried``)."""
+    written, nothing of the card verified there (``manifests_writer`` carries nothing and
+    writes no generation where no copy of the card is verified, now or earlier, whatever
+    links it made there: a link is recorded only as a verified file's content), or its
+    history its own (it does not take the card's generations: named in a warning,
+    ``card-history-not-carried``)."""
     job = report.job
     carried = {m.destination_index for m in report.manifests if m.carried}
     failed = {m.destination_index for m in report.manifests if m.error is not None}
     written = {m.destination_index for m in report.manifests if m.error is None}
-    linked = {s.destination_index for s in report.symlinks if s.status is not SymlinkStatus.FAILED}
     taken: list[str] = []
     not_taken: list[str] = []
     for index, dest in enumerate(job.destinations):
         if index in carried:
             taken.append(dest.root)
             continue
-        recorded = index in linked or any(
+        recorded = any(
             (result := f.destination(index)) is not None and result.status in GOOD_STATUSES
             for f in job.files
         )
