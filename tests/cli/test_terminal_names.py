@@ -94,7 +94,8 @@ def test_folders_named_with_brackets_and_control_characters_print_whole_and_esca
     assert "A001 [b]\\x1b[2J\\xff: full verification" in flat, run.text  # the summary's title
     for name in ("SHUTTLE [day1]\\x09\\x1b[31m", "RAID[/b]\\x0aX"):  # the summary's rows
         assert name in "".join(line.strip() for line in run.lines), run.text
-    assert run.lines[-1].startswith(f"Report: {printable_name(str(reports))}/A001 "), run.text
+    # Each line read whole: one naming the test folder wraps where its path is long.
+    assert run.whole_lines[-1].startswith(f"Report: {printable_name(str(reports))}/A001 "), run.text
 
     listed = run_on_terminal("history", "--report-dir", reports, columns=160)
     assert listed.returncode == 0 and "Traceback" not in listed.text, listed.text
@@ -104,14 +105,14 @@ def test_folders_named_with_brackets_and_control_characters_print_whole_and_esca
         assert name in listed.text, listed.text
     empty = run_on_terminal("history", "--report-dir", tmp_path / "none [/]\x1b[2J")
     assert empty.returncode == 0, empty.text
-    assert empty.lines == [
+    assert empty.whole_lines == [
         f"No offload reports in {printable_name(str(tmp_path))}/none [/]\\x1b[2J yet."
     ], empty.text
 
     [job] = reports.glob("A001*.json")
     again = run_on_terminal("report", job, "--no-media", columns=200)
     assert again.returncode == 0, again.text
-    assert again.lines == [
+    assert again.whole_lines == [
         f"{kind} report: {printable_name(str(job.with_suffix('.' + kind.lower())))}"
         for kind in ("HTML", "PDF")
     ], again.text

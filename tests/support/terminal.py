@@ -51,6 +51,11 @@ class TerminalRun:
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def whole_lines(self) -> list[str]:
+        """*lines*, each line the terminal wrapped at its width read whole (``whole_lines``)."""
+        return whole_lines(self.lines, len(self.rows[0]) if self.rows else 0)
+
     def shows(self, text: str) -> bool:
         """Whether *text* is on the screen, wrapped over rows or not."""
         return text in "".join(self.rows)
@@ -62,6 +67,27 @@ class TerminalRun:
             if line_holding in text and word in text:
                 return self.colours[row][text.index(word)]
         raise KeyError(f"no row holds {line_holding!r} and {word!r}")
+
+
+def whole_lines(rows: Sequence[str], columns: int) -> list[str]:
+    """The lines as written, from the *rows* of a *columns*-wide terminal: a row whose text,
+    trailing blanks left out, fills all *columns* ran on into the next row (the terminal
+    wraps a plain line there, as rich folds a word longer than the width), so the two are
+    one line. A test reading a line that names a path (as long as the test folder's) reads
+    it here, never as one row: a longer base folder wraps it. Not joined: a line rich
+    word-wrapped at a space (its row stops short of the width). Read as one with the next:
+    a line exactly *columns* long."""
+    lines: list[str] = []
+    carried = ""
+    for row in rows:
+        if columns > 0 and len(row.rstrip()) >= columns:
+            carried += row
+            continue
+        lines.append(carried + row)
+        carried = ""
+    if carried:
+        lines.append(carried)
+    return lines
 
 
 def _sized_pty(columns: int, rows: int) -> tuple[int, int, dict[str, str]]:
