@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from support import mounts
+from support.terminal import holds
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -345,9 +347,12 @@ def test_a_refused_offload_is_listed_with_its_reason_and_no_copy(tmp_path: Path)
     assert " refused " in row and " 64 " in row and "refused/A001_" in row, table.stdout
     # The table has no reason column: the reason is a line below it, promised by --help.
     # Failed before: at a wide width the refusal's words were nowhere.
-    (why,) = [line for line in table.stdout.splitlines() if line.startswith("why ")]
+    # The line read whole: wrapped at a space, or a path in it folded, where it is long.
+    lines = table.stdout.splitlines()
+    (start,) = [i for i, line in enumerate(lines) if line.startswith("why ")]
+    why = "\n".join(itertools.takewhile(str.strip, lines[start:]))
     assert why.startswith(f"why refused/{record.name}: preflight refused the offload;"), why
-    assert f"destination {missing} does not exist" in why, table.stdout
+    assert holds(why, f"destination {missing} does not exist"), table.stdout
     narrow = _run("history", "--report-dir", reports, env={**os.environ, "COLUMNS": "60"})
     # (Folded at the width: a long path may break anywhere, so compared without the spaces.)
     words = "".join(narrow.stdout.split())

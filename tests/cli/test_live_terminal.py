@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.cards import clips_card
 from tests.support.faultyfs import FaultyFS
-from tests.support.terminal import TerminalRun, run_on_terminal
+from tests.support.terminal import TerminalRun, holds, run_on_terminal
 
 SAME_DISK = "are on the same filesystem as the source: they are not backups of the card"
 
@@ -306,12 +306,11 @@ def test_the_last_frame_names_each_report_not_written(
     [frame] = frames(run)
     assert "FINISHED WITH FAILURES: 1 destination not finished" in frame, run.text
     folder = bad / card.name / ".offload" / "reports"
-    flat = " ".join(run.lines)  # each message whole, wrapped at the terminal's width
-    for message in (
+    for message in (  # each message whole: word-wrapped, a path in it folded at the width
         f"REPORT NOT WRITTEN: cannot write the report into {folder}: File exists (EEXIST)",
         f"REPORT NOT WRITTEN: cannot write the local report into {drive.mountpoint}: No space",
     ):
-        assert message in flat, run.text
+        assert holds(run.text, message), run.text
     assert run.colour("REPORT NOT WRITTEN: cannot write the report", "REPORT") == "red", run.text
     [row] = [line for line in run.lines if line.startswith("2  ")]
     assert row.split()[2] == "failed" and "report FAILED" in row, run.text

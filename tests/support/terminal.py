@@ -90,6 +90,14 @@ def whole_lines(rows: Sequence[str], columns: int) -> list[str]:
     return lines
 
 
+def holds(shown: str, text: str) -> bool:
+    """Whether *shown* (what a terminal or a console showed) holds *text* wherever either
+    wrapped, compared with every blank left out: rich word-wraps a line at a space (the
+    space then a line break, and a row may end flush with the width: ``whole_lines`` cannot
+    tell it from a fold) and folds a path longer than the width anywhere."""
+    return "".join(text.split()) in "".join(shown.split())
+
+
 def _sized_pty(columns: int, rows: int) -> tuple[int, int, dict[str, str]]:
     """A new pty of *columns* × *rows* (its primary and secondary descriptors, the caller's
     to close) and the environment of a command on it: this one's, without what would size
