@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyte
 
@@ -38,6 +39,7 @@ class TerminalRun:
         b""  # every byte the command wrote, every frame's (what the screen shows last is *rows*)
     )
     colours: list[list[str]] = field(default_factory=list)  # each cell's foreground, as *rows*
+    wrapped: frozenset[int] = frozenset()  # the rows whose line the terminal wrapped on
 
     @property
     def lines(self) -> list[str]:
@@ -53,8 +55,23 @@ class TerminalRun:
 
     @property
     def whole_lines(self) -> list[str]:
-        """*lines*, each line the terminal wrapped at its width read whole (``whole_lines``)."""
-        return whole_lines(self.lines, len(self.rows[0]) if self.rows else 0)
+        """*lines*, each line the terminal wrapped at its width read whole: its rows joined
+        (``wrapped``, as the terminal did it, so a line exactly as wide as the terminal is
+        one line, not joined with the next). A test reading a line that names a path (as
+        long as the test folder's) reads it here, never as one row: a longer base folder
+        wraps it. Rich's own word-wrapping (at a space) is not the terminal's: see
+        ``holds``."""
+        whole: list[str] = []
+        carried = ""
+        for row, text in enumerate(self.lines):
+            if row in self.wrapped:
+                carried += self.rows[row]  # every cell of it is the line's
+                continue
+            whole.append(carried + text)
+            carried = ""
+        if carried:
+            whole.append(carried.rstrip())
+        return whole
 
     def shows(self, text: str) -> bool:
         """Whether *text* is on the screen, wrapped over rows or not."""
@@ -69,33 +86,49 @@ class TerminalRun:
         raise KeyError(f"no row holds {line_holding!r} and {word!r}")
 
 
-def whole_lines(rows: Sequence[str], columns: int) -> list[str]:
-    """The lines as written, from the *rows* of a *columns*-wide terminal: a row whose text,
-    trailing blanks left out, fills all *columns* ran on into the next row (the terminal
-    wraps a plain line there, as rich folds a word longer than the width), so the two are
-    one line. A test reading a line that names a path (as long as the test folder's) reads
-    it here, never as one row: a longer base folder wraps it. Not joined: a line rich
-    word-wrapped at a space (its row stops short of the width). Read as one with the next:
-    a line exactly *columns* long."""
-    lines: list[str] = []
-    carried = ""
-    for row in rows:
-        if columns > 0 and len(row.rstrip()) >= columns:
-            carried += row
-            continue
-        lines.append(carried + row)
-        carried = ""
-    if carried:
-        lines.append(carried)
-    return lines
-
-
 def holds(shown: str, text: str) -> bool:
     """Whether *shown* (what a terminal or a console showed) holds *text* wherever either
-    wrapped, compared with every blank left out: rich word-wraps a line at a space (the
-    space then a line break, and a row may end flush with the width: ``whole_lines`` cannot
-    tell it from a fold) and folds a path longer than the width anywhere."""
+    wrapped, compared with every blank left out: rich word-wraps a line itself, at a space
+    (which becomes a line break: not the terminal's wrap, ``TerminalRun.whole_lines`` keeps
+    the rows apart), and folds a word longer than the width (a path) anywhere."""
     return "".join(text.split()) in "".join(shown.split())
+
+
+class _Screen(pyte.Screen):
+    """pyte's screen, recording the rows a line ran on from (``wrapped``: the terminal
+    wrapped it at its width) as apart from those a newline ended, which a line exactly as
+    wide as the terminal looks like on the screen. A row erased to its end, or left by a
+    newline, is no longer wrapped. Marks are not moved by scrolling: ``run_on_terminal``'s
+    screen is tall enough that nothing scrolls."""
+
+    def __init__(self, columns: int, lines: int) -> None:
+        super().__init__(columns, lines)
+        self.wrapped: set[int] = set()
+        self._drawing = False
+
+    def draw(self, data: str) -> None:
+        self._drawing = True  # a line feed meanwhile is the autowrap's
+        try:
+            super().draw(data)
+        finally:
+            self._drawing = False
+
+    def linefeed(self) -> None:
+        if self._drawing:
+            self.wrapped.add(self.cursor.y)
+        else:
+            self.wrapped.discard(self.cursor.y)
+        super().linefeed()
+
+    def erase_in_line(self, how: int = 0, private: bool = False) -> None:
+        if how in (0, 2):  # to the row's end
+            self.wrapped.discard(self.cursor.y)
+        super().erase_in_line(how, private)
+
+    def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        rows = {0: range(self.cursor.y, self.lines), 1: range(self.cursor.y)}
+        self.wrapped.difference_update(rows.get(how, range(self.lines)))
+        super().erase_in_display(how, *args, **kwargs)
 
 
 def _sized_pty(columns: int, rows: int) -> tuple[int, int, dict[str, str]]:
@@ -138,7 +171,7 @@ def run_on_terminal(
         close_fds=True,
     )
     os.close(secondary)
-    screen = pyte.Screen(columns, rows)
+    screen = _Screen(columns, rows)
     stream = pyte.ByteStream(screen)
     seen = b""
     raw = b""
@@ -188,7 +221,7 @@ def run_on_terminal(
             process.wait()
         os.close(primary)
     colours = [[screen.buffer[y][x].fg for x in range(columns)] for y in range(rows)]
-    return TerminalRun(returncode, list(screen.display), raw, colours)
+    return TerminalRun(returncode, list(screen.display), raw, colours, frozenset(screen.wrapped))
 
 
 class ControllingTerminal:
