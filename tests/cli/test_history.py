@@ -187,7 +187,7 @@ def test_history_is_readable_on_80_columns_and_a_table_where_there_is_room(tmp_p
     assert "destinatio" not in narrow.text, narrow.text
 
     # Room for the deep path whole under a long test folder: under an 83-character one it
-    # is 190 characters, more than 300 columns left it (its middle was left out).
+    # is 192 characters, more than 300 columns left it (its middle was left out).
     wide = run_on_terminal("history", "--report-dir", reports, columns=400)
     assert wide.returncode == 0, wide.text
     assert "destinations" in wide.text and "result" in wide.text, wide.text
