@@ -908,8 +908,10 @@ def _media_rows(
         own = _own_row_or_tallied(clip, info, labels, indexes, reread, losses, tallied)
         if own is not None:
             rows.append(own)
+        elif (members := folded.get(clip.folder)) is not None:
+            members.append((clip, info))
         else:
-            folded.setdefault(clip.folder, []).append((clip, info))
+            folded[clip.folder] = [(clip, info)]
     for folder, members in sorted(folded.items()):
         tallies = tallied[folder]
         entries = [entry for clip, _ in members for entry in clip.files]
@@ -1059,8 +1061,10 @@ def _file_rows(
         own = _own_row_or_tallied(clip, None, labels, indexes, reread, losses, tallied)
         if own is not None:
             rows.append(own)
+        elif (entries := folded.get(clip.folder)) is not None:
+            entries.extend(clip.files)
         else:
-            folded.setdefault(clip.folder, []).extend(clip.files)
+            folded[clip.folder] = list(clip.files)
     for folder, entries in sorted(folded.items()):
         count = plural(len(entries), "file")
         row = _folded_row(folder, count, "folder", entries, labels, reread, tallied[folder])
