@@ -30,9 +30,16 @@ lint: $(VENV)/.installed
 # in that test (README's Quick start says how to run the suite serially).
 PYTEST_WORKERS ?= 2
 
+# The tests' temporary folders: a fresh folder of this run's under the system's temp folder
+# (mktemp -d, so $TMPDIR or /tmp), removed when the run passes, kept and named when it fails.
+# Not pytest's default /tmp/pytest-of-USER/pytest-N: N grows with each run left there, so the
+# paths the tests see (and the lines that name them) got longer from run to run.
 test: lint
 	scripts/install-test-deps
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	base="$$(mktemp -d)" || exit 1; \
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --basetemp "$$base" || \
+	{ status=$$?; echo "make test: the tests' temporary folders are kept in $$base" >&2; exit $$status; }; \
+	rm -rf "$$base"
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[bench]'

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.cards import clips_card
 from tests.support.faultyfs import FaultyFS
-from tests.support.terminal import TerminalRun, run_on_terminal
+from tests.support.terminal import TerminalRun, holds, run_on_terminal
 
 SAME_DISK = "are on the same filesystem as the source: they are not backups of the card"
 
@@ -306,12 +306,11 @@ def test_the_last_frame_names_each_report_not_written(
     [frame] = frames(run)
     assert "FINISHED WITH FAILURES: 1 destination not finished" in frame, run.text
     folder = bad / card.name / ".offload" / "reports"
-    flat = " ".join(run.lines)  # each message whole, wrapped at the terminal's width
-    for message in (
+    for message in (  # each message whole: word-wrapped, a path in it folded at the width
         f"REPORT NOT WRITTEN: cannot write the report into {folder}: File exists (EEXIST)",
         f"REPORT NOT WRITTEN: cannot write the local report into {drive.mountpoint}: No space",
     ):
-        assert message in flat, run.text
+        assert holds(run.text, message), run.text
     assert run.colour("REPORT NOT WRITTEN: cannot write the report", "REPORT") == "red", run.text
     [row] = [line for line in run.lines if line.startswith("2  ")]
     assert row.split()[2] == "failed" and "report FAILED" in row, run.text
@@ -389,10 +388,9 @@ def test_an_html_report_not_written_is_a_line_of_the_summary_with_what_to_do(
     assert ".partial" not in flat and "Errno" not in flat and "WARNING: cannot" not in flat
     said = next(i for i, text in enumerate(run.lines) if text.startswith("REPORT NOT WRITTEN"))
     verdict = next(i for i, text in enumerate(run.lines) if text.startswith("All 2 files"))
-    # The last message, wrapped at the terminal's width where the test folder's path is long.
-    last = max(i for i, text in enumerate(run.lines) if text.startswith("Report: "))
-    assert verdict < said < last, run.text
-    assert "".join(run.lines[last:]) == f"Report: {job}", run.text
+    # The last message, read whole: it wraps at the terminal's width where the test folder's
+    # path is long.
+    assert verdict < said and run.whole_lines[-1] == f"Report: {job}", run.text
     drive.remove(full)
     again = run_on_terminal("report", job, "--no-media")
     assert again.returncode == 0 and html.exists(), again.text

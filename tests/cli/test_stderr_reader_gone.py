@@ -7,6 +7,7 @@ PDF written, nothing saying so."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
+PFNDISPATCHCOPY = str(Path(sys.executable).with_name("pfndispatchcopy"))
 
 
 def _card(tmp_path: Path) -> Path:
@@ -85,3 +87,37 @@ def test_a_verify_whose_stderr_reader_went_away_exits_with_its_reports_code(
     (report,) = reports.glob("*.json")
     assert json.loads(report.read_text())["exit_code"] == 11
     assert code == 11
+
+
+@pytest.mark.timeout(180)
+def test_a_pfndispatchcopy_whose_stderr_reader_went_away_copies_and_prints_its_lines(
+    tmp_path: Path,
+) -> None:
+    """``pfndispatchcopy`` as its console script, its stderr a pipe whose reader is gone
+    before its first line (its ``-noflush_dest`` WARNING): both copies made and verified,
+    its ``-v`` lines on stdout to the last, exit 0. Failed before (stderr not wrapped as
+    ``offload``'s): exit 1 ("some destination failed", none had), no hash line, no speed
+    line."""
+    source = tmp_path / "A001C003.mov"
+    source.write_bytes(bytes(range(256)) * 12_000)
+    copies = [tmp_path / name / source.name for name in ("d1", "d2")]
+    for copy in copies:
+        copy.parent.mkdir()
+    reader, writer = os.pipe()
+    os.close(reader)  # every write to stderr finds EPIPE
+    try:
+        done = subprocess.run(
+            [PFNDISPATCHCOPY, "-v", "-noflush_dest", str(copies[1]), str(source)]
+            + [str(copy) for copy in copies],
+            stdout=subprocess.PIPE,
+            stderr=writer,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(writer)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0, done.stdout
+    assert lines[0] == f"INFO: copying {source}..." and lines[-2].startswith("hash XXH64BE:")
+    assert lines[-1].startswith("INFO: copy speed 3072000 bytes in "), done.stdout
+    assert all(copy.read_bytes() == source.read_bytes() for copy in copies)

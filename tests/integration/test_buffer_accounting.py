@@ -4,16 +4,22 @@ the job's results (``ChunkPool.close``)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import pytest
+
+from offload.engine import writer as writer_module
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
+from offload.engine.committer import DestinationCommitter
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
+from offload.engine.state import DestinationState
 from offload.errors import ExitCode
 from offload.events import Event, NullSink, WarningIssued
 from offload.options import CopyOptions, VerifyMode
-from offload.results import DestinationStatus
+from offload.results import DestinationStatus, JobReport
 from support.cards import write_source_files
 from support.memory_destination import MemoryDestination
 
@@ -86,3 +92,66 @@ def test_a_backend_that_keeps_a_buffer_is_a_warning_of_the_job(tmp_path: Path) -
     leaks = [w for w in report.warnings if "buffer accounting is off" in w]
     assert leaks and "still in use" in leaks[0], report.warnings
     assert sink.messages == leaks
+
+
+def _run_within(job: CopyJob, seconds: float) -> JobReport:
+    """*job*'s report, or a test failure (not a hang) if it has not ended within *seconds*."""
+    outcome: list[JobReport | BaseException] = []
+
+    def body() -> None:
+        try:
+            outcome.append(job.run())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=body, name="job-under-test", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"the job did not end within {seconds} s (a buffer leaked?)"
+    [result] = outcome
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def test_a_writer_whose_committer_cannot_start_loses_its_destination_not_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first destination's committer cannot start (``can't start new thread``, raised
+    once by the writer's own call): that destination is lost, each of its files failed
+    naming why, the other gets every file verified, and every buffer of the pool comes
+    back (no warning). Failed before: the writer thread ended before it took a message, so
+    the chunks queued to it were never released; once the pool's 4 buffers were out the
+    reader waited for one forever (the job hung)."""
+    files = write_source_files(tmp_path, {f"C{n:03d}.MOV": 300_000 for n in range(12)})
+    roots = [tmp_path / "RAID", tmp_path / "SHUTTLE"]
+    for root in roots:
+        root.mkdir()
+    real = writer_module.DestinationCommitter
+    refused: list[int] = []
+
+    def committer_once(state: DestinationState) -> DestinationCommitter:
+        if not refused:
+            refused.append(state.index)
+            raise RuntimeError("can't start new thread")
+        return real(state)
+
+    monkeypatch.setattr(writer_module, "DestinationCommitter", committer_once)
+    tasks = [FileTask(f, tuple(str(root / f.relative_path) for root in roots)) for f in files]
+    options = CopyOptions(verify=VerifyMode.FULL, chunk_size=65_536, queue_depth=2)
+    report = _run_within(CopyJob(tasks, roots, options), 60)
+
+    assert refused == [0]
+    assert report.exit_code is ExitCode.PARTIAL, report
+    lost, kept = report.destinations
+    assert lost.lost and "can't start new thread" in (lost.lost_reason or ""), lost
+    assert (lost.files_failed, kept.files_verified) == (12, 12), report.destinations
+    for result in report.files:
+        failed, verified = result.destinations
+        assert failed.status is DestinationStatus.FAILED and failed.error, failed
+        assert verified.status is DestinationStatus.VERIFIED, verified
+    for source in files:
+        copy = roots[1] / source.relative_path
+        assert copy.read_bytes() == Path(source.path_text).read_bytes()
+        assert not (roots[0] / source.relative_path).exists()
+    assert not [w for w in report.warnings if "buffer accounting" in w], report.warnings

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyte
 
@@ -38,6 +39,7 @@ class TerminalRun:
         b""  # every byte the command wrote, every frame's (what the screen shows last is *rows*)
     )
     colours: list[list[str]] = field(default_factory=list)  # each cell's foreground, as *rows*
+    wrapped: frozenset[int] = frozenset()  # the rows whose line the terminal wrapped on
 
     @property
     def lines(self) -> list[str]:
@@ -51,6 +53,26 @@ class TerminalRun:
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def whole_lines(self) -> list[str]:
+        """*lines*, each line the terminal wrapped at its width read whole: its rows joined
+        (``wrapped``, as the terminal did it, so a line exactly as wide as the terminal is
+        one line, not joined with the next). A test reading a line that names a path (as
+        long as the test folder's) reads it here, never as one row: a longer base folder
+        wraps it. Rich's own word-wrapping (at a space) is not the terminal's: see
+        ``holds``."""
+        whole: list[str] = []
+        carried = ""
+        for row, text in enumerate(self.lines):
+            if row in self.wrapped:
+                carried += self.rows[row]  # every cell of it is the line's
+                continue
+            whole.append(carried + text)
+            carried = ""
+        if carried:
+            whole.append(carried.rstrip())
+        return whole
+
     def shows(self, text: str) -> bool:
         """Whether *text* is on the screen, wrapped over rows or not."""
         return text in "".join(self.rows)
@@ -62,6 +84,51 @@ class TerminalRun:
             if line_holding in text and word in text:
                 return self.colours[row][text.index(word)]
         raise KeyError(f"no row holds {line_holding!r} and {word!r}")
+
+
+def holds(shown: str, text: str) -> bool:
+    """Whether *shown* (what a terminal or a console showed) holds *text* wherever either
+    wrapped, compared with every blank left out: rich word-wraps a line itself, at a space
+    (which becomes a line break: not the terminal's wrap, ``TerminalRun.whole_lines`` keeps
+    the rows apart), and folds a word longer than the width (a path) anywhere."""
+    return "".join(text.split()) in "".join(shown.split())
+
+
+class _Screen(pyte.Screen):
+    """pyte's screen, recording the rows a line ran on from (``wrapped``: the terminal
+    wrapped it at its width) as apart from those a newline ended, which a line exactly as
+    wide as the terminal looks like on the screen. A row erased to its end, or left by a
+    newline, is no longer wrapped. Marks are not moved by scrolling: ``run_on_terminal``'s
+    screen is tall enough that nothing scrolls."""
+
+    def __init__(self, columns: int, lines: int) -> None:
+        super().__init__(columns, lines)
+        self.wrapped: set[int] = set()
+        self._drawing = False
+
+    def draw(self, data: str) -> None:
+        self._drawing = True  # a line feed meanwhile is the autowrap's
+        try:
+            super().draw(data)
+        finally:
+            self._drawing = False
+
+    def linefeed(self) -> None:
+        if self._drawing:
+            self.wrapped.add(self.cursor.y)
+        else:
+            self.wrapped.discard(self.cursor.y)
+        super().linefeed()
+
+    def erase_in_line(self, how: int = 0, private: bool = False) -> None:
+        if how in (0, 2):  # to the row's end
+            self.wrapped.discard(self.cursor.y)
+        super().erase_in_line(how, private)
+
+    def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        rows = {0: range(self.cursor.y, self.lines), 1: range(self.cursor.y)}
+        self.wrapped.difference_update(rows.get(how, range(self.lines)))
+        super().erase_in_display(how, *args, **kwargs)
 
 
 def _sized_pty(columns: int, rows: int) -> tuple[int, int, dict[str, str]]:
@@ -104,7 +171,7 @@ def run_on_terminal(
         close_fds=True,
     )
     os.close(secondary)
-    screen = pyte.Screen(columns, rows)
+    screen = _Screen(columns, rows)
     stream = pyte.ByteStream(screen)
     seen = b""
     raw = b""
@@ -154,7 +221,7 @@ def run_on_terminal(
             process.wait()
         os.close(primary)
     colours = [[screen.buffer[y][x].fg for x in range(columns)] for y in range(rows)]
-    return TerminalRun(returncode, list(screen.display), raw, colours)
+    return TerminalRun(returncode, list(screen.display), raw, colours, frozenset(screen.wrapped))
 
 
 class ControllingTerminal:

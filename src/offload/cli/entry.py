@@ -36,9 +36,9 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     and its built-ins as they were, and no cache is read or written."""
     words = list(sys.argv[1:] if argv is None else argv)
     if own_process:  # a terminal's reader gone (``2>&1 | head``) ends no command
-        from offload.cli.reader_gone import reader_may_go
+        from offload.cli.reader_gone import stderr_reader_may_go
 
-        sys.stderr = reader_may_go(sys.stderr)
+        stderr_reader_may_go()
     worker = None
     parsed = None
     loading = _loading(own_process)

@@ -6,11 +6,14 @@ at /dev/null and drops that text and all later text, so the run goes on: its rep
 HTML and PDF too) written, its exit code its own. Before, the first such write raised out of
 the summary: exit 1, which says a copy failed, and no HTML or PDF.
 
-Imports only ``os``: the entry point installs it before it loads the command."""
+Imports only ``os`` and ``sys``: each console script's entry point (``offload``'s, and
+``pfndispatchcopy``'s) installs it with ``stderr_reader_may_go``, the one place that does,
+before it loads its command."""
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, TextIO, cast
 
 
@@ -64,3 +67,9 @@ def reader_may_go(stream: TextIO) -> TextIO:
     except (AttributeError, OSError, ValueError):
         return stream
     return cast(TextIO, _ReaderMayGo(stream))
+
+
+def stderr_reader_may_go() -> None:
+    """The process's stderr (``sys.stderr``) wrapped by ``reader_may_go``, for a console
+    script's own process, before its command takes ``sys.stderr`` (``Environment``)."""
+    sys.stderr = reader_may_go(sys.stderr)

@@ -112,12 +112,21 @@ class DestinationWriter:
     # -- the writer thread ------------------------------------------------------------------
 
     def run(self) -> None:
+        """The writer thread's body. Whatever fails here, the committer's start among it
+        (``can't start new thread``), the destination is lost and the reader's messages are
+        taken to their end, each chunk released (``_drain``): a chunk left in the queue is
+        a buffer the pool never gets back, and the reader, once every buffer is out, waits
+        for one forever. Before, a committer that could not start ended this thread before
+        it took a message: the job hung."""
         state = self.state
-        committer = DestinationCommitter(state)
-        thread = threading.Thread(target=committer.run, name=f"commit-{state.index}")
-        thread.start()
+        committer: DestinationCommitter | None = None
+        thread: threading.Thread | None = None
         try:
             try:
+                committer = DestinationCommitter(state)
+                starting = threading.Thread(target=committer.run, name=f"commit-{state.index}")
+                starting.start()
+                thread = starting  # started: to be joined
                 self._serve()
             except BaseException as exc:  # a bug: this destination is lost, never the job
                 state.internal_error(exc)
@@ -130,9 +139,11 @@ class DestinationWriter:
             try:
                 self._discard_own_files()
             finally:
-                state.batches.put(None)
-                thread.join()
-                committer.close()
+                if thread is not None:
+                    state.batches.put(None)
+                    thread.join()
+                if committer is not None:
+                    committer.close()
 
     def _serve(self) -> None:
         """Take the reader's messages until its Finish or Cancel."""

@@ -895,7 +895,8 @@ def _media_rows(
         return [_clip_row(clip, info, labels, reread, losses=losses) for clip, info in clips]
     indexes = list(labels)
     rows: list[ClipRow] = []
-    folded: dict[str, tuple[list[tuple[Clip, MediaInfo | None]], list[_Tally]]] = {}
+    tallied: dict[str, list[_Tally]] = {}
+    folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
     for clip, info in clips:
         if (
             clip.kind not in ("clip", "audio")
@@ -904,19 +905,15 @@ def _media_rows(
         ):
             rows.append(_clip_row(clip, info, labels, reread, losses=losses))
             continue
-        states, fine = _file_states(clip.files, indexes, reread, losses)
-        if not fine:
-            row_states = _row_states(clip.files, states, len(indexes))
-            rows.append(_clip_row(clip, info, labels, reread, row_states))
-            continue
-        group = folded.get(clip.folder)
-        if group is None:
-            group = folded[clip.folder] = ([], [_Tally() for _ in indexes])
-        group[0].append((clip, info))
-        for entry, mine in zip(clip.files, states, strict=True):
-            for tally, (state, beside) in zip(group[1], mine, strict=True):
-                tally.add(state, entry, beside=beside)
-    for folder, (members, tallies) in sorted(folded.items()):
+        own = _own_row_or_tallied(clip, info, labels, indexes, reread, losses, tallied)
+        if own is not None:
+            rows.append(own)
+        elif (members := folded.get(clip.folder)) is not None:
+            members.append((clip, info))
+        else:
+            folded[clip.folder] = [(clip, info)]
+    for folder, members in sorted(folded.items()):
+        tallies = tallied[folder]
         entries = [entry for clip, _ in members for entry in clip.files]
         # A recorder's folder of takes says so; a folder with any clip counts clips.
         noun = "audio take" if all(clip.kind == "audio" for clip, _ in members) else "clip"
@@ -936,6 +933,33 @@ def _media_rows(
         ]
         rows.append(row)
     return rows
+
+
+def _own_row_or_tallied(
+    clip: Clip,
+    info: MediaInfo | None,
+    labels: dict[int, str],
+    indexes: list[int],
+    reread: frozenset[int],
+    losses: Losses | None,
+    tallied: dict[str, list[_Tally]],
+) -> ClipRow | None:
+    """Where a folded list puts *clip* (``_media_rows``, ``_file_rows``): its files' states
+    worded once (``_file_states``, *losses*); not all fine (a file the card did not read, or
+    failed otherwise), its own row, returned; else None, its files counted into its folder's
+    tallies in *tallied* (a ``_Tally`` a destination of *indexes*, *labels*' keys, made at
+    its first clip)."""
+    states, fine = _file_states(clip.files, indexes, reread, losses)
+    if not fine:
+        row_states = _row_states(clip.files, states, len(indexes))
+        return _clip_row(clip, info, labels, reread, row_states)
+    tallies = tallied.get(clip.folder)
+    if tallies is None:
+        tallies = tallied[clip.folder] = [_Tally() for _ in indexes]
+    for entry, mine in zip(clip.files, states, strict=True):
+        for tally, (state, beside) in zip(tallies, mine, strict=True):
+            tally.add(state, entry, beside=beside)
+    return None
 
 
 def _folded_row(
@@ -1029,25 +1053,21 @@ def _file_rows(
         return [_clip_row(clip, None, labels, reread, losses=losses) for clip in files]
     indexes = list(labels)
     rows: list[ClipRow] = []
-    folded: dict[str, tuple[list[FileEntry], list[_Tally]]] = {}
+    tallied: dict[str, list[_Tally]] = {}
+    folded: dict[str, list[FileEntry]] = {}
     for clip in files:
         # A file the card did not read keeps its row, its error on it, as a clip does
         # (``_file_states``): folded, its folder's row said nothing of it.
-        states, fine = _file_states(clip.files, indexes, reread, losses)
-        if not fine:
-            row_states = _row_states(clip.files, states, len(indexes))
-            rows.append(_clip_row(clip, None, labels, reread, row_states))
-            continue
-        group = folded.get(clip.folder)
-        if group is None:
-            group = folded[clip.folder] = ([], [_Tally() for _ in indexes])
-        group[0].extend(clip.files)
-        for entry, mine in zip(clip.files, states, strict=True):
-            for tally, (state, beside) in zip(group[1], mine, strict=True):
-                tally.add(state, entry, beside=beside)
-    for folder, (entries, tallies) in sorted(folded.items()):
+        own = _own_row_or_tallied(clip, None, labels, indexes, reread, losses, tallied)
+        if own is not None:
+            rows.append(own)
+        elif (entries := folded.get(clip.folder)) is not None:
+            entries.extend(clip.files)
+        else:
+            folded[clip.folder] = list(clip.files)
+    for folder, entries in sorted(folded.items()):
         count = plural(len(entries), "file")
-        row = _folded_row(folder, count, "folder", entries, labels, reread, tallies)
+        row = _folded_row(folder, count, "folder", entries, labels, reread, tallied[folder])
         row.details = [
             f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report",
             *_gone_details(entries),
