@@ -672,8 +672,12 @@ def test_the_problem_count_is_every_problem_though_the_list_is_capped(
     data = job(files=files, missing_from_card=missing, exit_code=1)
     view = build_view(data, group_clips(files), {}, [])
     assert view.verdict.startswith("✖ FAILED: 480 problem(s)")
-    assert view.problem_count == 480 and len(view.problems) == 402
-    assert "… and 50 more failures (see the clip list)" in view.problems
+    # Each copy's error its own (no ``files_failed`` to count them alike): 20 listed.
+    assert view.problem_count == 480 and len(view.problems) == 222
+    assert (
+        "… and 230 more files on destination 2: SHUTTLE failed, each for a reason of its own: "
+        "the clip list and the CSV and JSON reports list each, with its error"
+    ) in view.problems
     assert "… and 30 more missing from the card" in view.problems
     assert dict(view.totals)["Problems"] == "480"
     documents = build_documents(data, DocumentOptions(media=False))
@@ -903,6 +907,16 @@ def test_a_problem_line_names_a_path_its_message_already_names_once() -> None:
         "Symlink not made: cannot create symlink /mnt/SHUTTLE/A001/CLIPS/last.mov: read-only",
         "Symlink CLIPS/first.mov: read-only",
     ]
+
+
+def test_a_link_not_made_with_no_error_recorded_is_said_so_not_none() -> None:
+    """Failed before: page 1 read "Symlink CLIPS/last.mov: None" for a link of the card not
+    made with no error recorded; it says no reason was recorded, as a copy's line does."""
+    data = job(exit_code=1)
+    data["symlinks"] = [{"relative_path": "CLIPS/last.mov", "status": "failed", "error": None}]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert "Symlink CLIPS/last.mov: no reason recorded" in view.problems, view.problems
+    assert not any("None" in line for line in view.problems), view.problems
 
 
 @pytest.mark.parametrize(

@@ -250,3 +250,63 @@ def test_a_folder_a_destination_refused_is_one_line_and_a_folded_row(
     listed = json.loads(page.measured)
     assert _rows_as_the_csv(listed, rows, 2) >= 6
     assert ["f00007.bin", "DATA/d0/"] in [row[:2] for row in listed]
+
+
+def test_a_drive_whose_every_read_back_is_wrong_lists_twenty_and_counts_the_rest(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    poppler: dict[str, str],
+    browser: Browser,
+) -> None:
+    """Failed before: a drive that gave every file back wrong (a byte flipped on each
+    read-back: each file its own digests, no error shared) printed an ERROR line a file on
+    the terminal and a line a file on page 1 (up to 200). Now each destination lists its
+    first LISTED_ALONE failures of their own, then one line counts the rest; the CSV and
+    the clip list's rows keep every file."""
+    from offload.report.loss import LISTED_ALONE
+
+    count = 60
+    card = tmp_path / "A001"
+    for index in range(count):
+        folder = card / "DATA" / f"d{index // 30}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{index:05d}.bin").write_bytes(os.urandom(2_000))
+    plain = tmp_path / "RAID"
+    plain.mkdir()
+    drive = faulty_fs()
+    flip = drive.flip(100, path="*.bin", op="read")
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, card, plain, drive.mountpoint)
+    assert done.returncode == 1, done.stderr
+    assert drive.fired(flip) >= count
+    more = count - LISTED_ALONE
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert sum("does not match the source" in line for line in errors) == LISTED_ALONE, errors
+    assert errors[-1] == (
+        f"ERROR: ... and {more} more files on {drive.mountpoint} did not match the source "
+        "when read back (each its own digests) (the reports list each)"
+    ), errors
+    made = {path.suffix: path for path in reports.iterdir()}
+    with made[".csv"].open(encoding="utf-8", newline="") as table:
+        rows = list(csv.DictReader(table))
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert len(failed) == count and {r["destination_index"] for r in failed} == {"1"}
+    assert all("does not match the source" in r["error"] for r in failed)
+
+    # The problems (the first page holds 19 of these lines): up to the card's facts.
+    text = " ".join(pdf_text(poppler, made[".pdf"]).split())
+    problems = text.partition("Production and card")[0]
+    assert problems.count("does not match the source") == LISTED_ALONE, problems
+    counted = (
+        f"… and {more} more files on destination 2: faultyfs0 did not match the source when "
+        "read back (each its own digests): the clip list and the CSV and JSON reports list "
+        "each, with its error"
+    )
+    assert counted in problems, problems
+
+    page = browser.open(made[".html"], measure=ROWS)
+    assert page.errors == []
+    assert counted in " ".join(page.text.split())
+    listed = json.loads(page.measured)
+    assert len(listed) == count  # a row a file, each failed there
+    assert _rows_as_the_csv(listed, rows, 2) == 0

@@ -52,6 +52,8 @@ from offload.report.loss import (
     Losses,
     error_words,
     folder_error_causes,
+    is_mismatch,
+    own_more_words,
 )
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
@@ -1258,6 +1260,29 @@ def _proved(
     )
 
 
+def _own_more_marker(index: int) -> str:
+    """The place of destination *index*'s line counting its own failures past
+    ``LISTED_ALONE`` among the problem lines, until they are counted (``_own_more_line``)."""
+    return f"\x00own-more:{index}"
+
+
+def _own_more_line(
+    line: str, own_more: Mapping[int, Sequence[int]], labels: Mapping[int, str]
+) -> str:
+    """*line*, or the words for the place ``_own_more_marker`` kept: "… and N more files on
+    destination D …" (*own_more*: by destination, how many more and how many of them did
+    not match the source)."""
+    if not line.startswith("\x00own-more:"):
+        return line
+    index = int(line.rpartition(":")[2])
+    count, mismatched = own_more[index]
+    where = f"destination {labels.get(index, '?')}"
+    return (
+        f"… and {own_more_words(count, mismatched, where)}: the clip list and the CSV and "
+        "JSON reports list each, with its error"
+    )
+
+
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -1302,6 +1327,10 @@ def build_view(
     # Failures many copies of one destination share (``Losses.alike``): their one line's
     # place among ``failed_lines``, by (destination, error).
     alike_at: dict[tuple[int, str], int] = {}
+    # Failures each its own on one destination: how many are listed, and past LISTED_ALONE
+    # [how many more, how many of those did not match the source], by destination.
+    own_listed: dict[int, int] = {}
+    own_more: dict[int, list[int]] = {}
     # One pass over the files' copies for the failures, the counts by state, the copies
     # read back through a cache and what a cascade wrote or failed on its slow destinations:
     # a file's ``destinations`` is made each time it is read after an offload
@@ -1357,6 +1386,20 @@ def build_view(
                             f"error ({key[1]}), the first: {line}; the CSV and JSON reports "
                             "list each, with its error"
                         )
+                elif kind is None and not entry.get("source_error"):
+                    # Its own error (a read-back that did not match: its digests): past
+                    # LISTED_ALONE of a destination, one line counts the rest, placed where
+                    # the first left out came (its words made once counted).
+                    own = own_listed.get(index, 0)
+                    if own < LISTED_ALONE:
+                        own_listed[index] = own + 1
+                        failed_lines.append(line)
+                    else:
+                        if index not in own_more:
+                            own_more[index] = [0, 0]
+                            failed_lines.append(_own_more_marker(index))
+                        own_more[index][0] += 1
+                        own_more[index][1] += is_mismatch(recorded)
                 else:
                     if kind == GONE:
                         gone_at.append(len(failed_lines))
@@ -1391,6 +1434,9 @@ def build_view(
         dropped = set(gone_at)
         failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]
         unlisted += len(dropped)
+    if own_more:
+        failed_lines = [_own_more_line(line, own_more, labels) for line in failed_lines]
+        unlisted += sum(count - 1 for count, _ in own_more.values())
     for d in destinations:
         if not d.get("lost"):
             continue
@@ -1434,7 +1480,8 @@ def build_view(
     unlisted += folded
     for symlink in data.get("symlinks") or []:
         if symlink.get("status") == "failed":
-            error, path = str(symlink.get("error")), str(symlink.get("relative_path"))
+            error = str(symlink.get("error") or "no reason recorded")  # never "None"
+            path = str(symlink.get("relative_path"))
             problems.append(
                 f"Symlink not made: {error}"
                 if names_path(error, path)
