@@ -95,6 +95,14 @@ def test_a_lost_destination_is_one_line_and_every_file_is_in_the_csv(
     assert report["destinations"][0]["lost_at"] is None
     at = lost_at.replace("T", " ").replace("Z", " UTC")
     assert f"LOST at {at}: cannot rename" in " ".join(page1.split()), page1
+    # The verdict counts what page 1 shows: its 3 lines (the LOST line, the count, the
+    # mismatch), and the files that failed (was "FAILED: 3,0xx problem(s)" over 3 lines).
+    failed_files = {r["relative_path"] for r in rows if r["status"] == "failed"}
+    verdict = (
+        f"FAILED: {len(failed_files):,} of {FILES + 5:,} files failed on 2 destinations; "
+        "3 problems, listed first below"
+    )
+    assert verdict in " ".join(page1.split()) and "Problems (3)" in page1, page1
     # The file that failed for its own reason is named on page 1, with that reason.
     assert "f00007.bin" in page1 and "does not match" in " ".join(page1.split()), page1
     # Not a line a file of the loss: each file of it is named no more than on its row
@@ -303,6 +311,17 @@ def test_a_drive_whose_every_read_back_is_wrong_lists_twenty_and_counts_the_rest
         "each, with its error"
     )
     assert counted in problems, problems
+    # The verdict and the heading count the 21 lines, and say how many files failed where,
+    # as the terminal's verdict does (was "FAILED: 60 problem(s)" and "Problems (60)").
+    assert (
+        f"FAILED: {count} of {count} files failed on 1 destination; {LISTED_ALONE + 1} "
+        "problems, listed first below"
+    ) in problems, problems
+    assert f"Problems ({LISTED_ALONE + 1})" in problems, problems
+    assert (
+        f"NOT ALL VERIFIED: {count} of {count} files failed on 1 destination (listed below)"
+        in " ".join(done.stderr.split())
+    ), done.stderr
 
     page = browser.open(made[".html"], measure=ROWS)
     assert page.errors == []

@@ -62,6 +62,7 @@ from offload.report.words import (
     WARNING_LABELS,
     card_reread_through_a_cache,
     duration,
+    failed_words,
     plural,
     run_check,
 )
@@ -197,14 +198,13 @@ class ReportView:
     # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry.
     ignored: list[str] = field(default_factory=list)
     ignored_count: int = 0
-    # Problems past the list's caps, beyond the "… and N more" lines that stand for them: a
-    # list of 200 failures and "… and 50 more" counts 250 problems, not 201.
-    unlisted_problems: int = 0
 
     @property
     def problem_count(self) -> int:
-        """Every problem, those the list leaves out past its caps too."""
-        return len(self.problems) + self.unlisted_problems
+        """The problems as page 1 lists them: a line each, a line counting many files
+        (a lost destination's, an error many copies share, "… and N more") one; the verdict
+        says how many files failed (``failed_words``)."""
+        return len(self.problems)
 
 
 _UNITS = ["B", "kB", "MB", "GB", "TB"]  # as the terminal writes them (rich: "kB")
@@ -977,15 +977,13 @@ def _gone_details(entries: list[FileEntry]) -> list[str]:
     ]
 
 
-def _folder_error_lines(
-    data: Mapping[str, Any], labels: Mapping[int, str]
-) -> tuple[list[str], int]:
-    """Page 1's lines for the JSON's ``folder_errors``, and how many of them a line of
-    another stands for. Each its line, but past MAX_LOSS_LINES of one cause, one line with
-    the count (the JSON lists each): the card's folders whose time could not be read once
-    the card went away (``card_gone``: a card of 300 clip folders, 300 lines), and the
-    folders whose time one destination refused with one errno (``folder_times_unset``: a
-    drive gone read-only refuses each), as the terminal's ``failure_lines`` counts them."""
+def _folder_error_lines(data: Mapping[str, Any], labels: Mapping[int, str]) -> list[str]:
+    """Page 1's lines for the JSON's ``folder_errors``. Each its line, but past
+    MAX_LOSS_LINES of one cause, one line with the count (the JSON lists each): the card's
+    folders whose time could not be read once the card went away (``card_gone``: a card of
+    300 clip folders, 300 lines), and the folders whose time one destination refused with
+    one errno (``folder_times_unset``: a drive gone read-only refuses each), as the
+    terminal's ``failure_lines`` counts them."""
     errors = [str(error) for error in data.get("folder_errors") or []]
     causes = folder_error_causes(
         errors, data.get("folder_times_unset") or [], bool(data.get("card_gone")), labels
@@ -1015,7 +1013,7 @@ def _folder_error_lines(
         for at, error in enumerate(errors)
         if at not in dropped or at in counted
     ]
-    return lines, len(dropped) - len(counted)
+    return lines
 
 
 def _file_rows(
@@ -1260,6 +1258,11 @@ def _proved(
     )
 
 
+def _problems(lines: int) -> str:
+    """How many problems page 1 lists (its lines): "1 problem", "3 problems"."""
+    return f"{lines:,} problem" if lines == 1 else f"{lines:,} problems"
+
+
 def _own_more_marker(index: int) -> str:
     """The place of destination *index*'s line counting its own failures past
     ``LISTED_ALONE`` among the problem lines, until they are counted (``_own_more_line``)."""
@@ -1343,7 +1346,10 @@ def build_view(
     read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
     cached = 0
     card_cached = card_server = 0  # card files the full mode re-read through a cache
+    failed_files = 0  # files the card failed to read or some copy of which failed
+    failed_on: set[int] = set()  # the destinations where some copy failed (``failed_words``)
     for entry in data.get("files", []):
+        file_failed = bool(entry.get("source_error"))
         card_bypass = entry.get("source_cache_bypass")
         if card_bypass in _THROUGH_A_CACHE:
             card_cached += 1
@@ -1363,6 +1369,8 @@ def build_view(
             status = dest.get("status")
             if status == "failed":
                 index = int(dest.get("index", 0))
+                file_failed = True
+                failed_on.add(index)
                 label = labels.get(index, "?")
                 recorded = str(dest.get("error") or "")  # as the rows and the terminal judge it
                 error = recorded or "no reason recorded"
@@ -1427,16 +1435,14 @@ def build_view(
                 and dest.get("cache_bypass") in _THROUGH_A_CACHE
             ):
                 cached += 1
-    # The lists are capped; the count is not (unlisted: problems a "… and N more" line
-    # stands for, beyond the line itself).
-    unlisted = sum(losses.alike[key] - 1 for key in alike_at)
+        failed_files += file_failed
+    # The lists are capped: a "… and N more" line says how many it stands for, and the
+    # verdict how many files failed (``failed_files``).
     if gone_files > MAX_LOSS_LINES:
         dropped = set(gone_at)
         failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]
-        unlisted += len(dropped)
     if own_more:
         failed_lines = [_own_more_line(line, own_more, labels) for line in failed_lines]
-        unlisted += sum(count - 1 for count, _ in own_more.values())
     for d in destinations:
         if not d.get("lost"):
             continue
@@ -1452,12 +1458,10 @@ def build_view(
             "copies there were verified (the line above gives the cause): the CSV and JSON "
             "reports list each, with its error"
         )
-        unlisted += len(taken) - 1
     problems.extend(failed_lines[:MAX_PROBLEM_LINES])
     if len(failed_lines) > MAX_PROBLEM_LINES:
         more = len(failed_lines) - MAX_PROBLEM_LINES
-        problems.append(f"… and {more} more failures (see the clip list)")
-        unlisted += more - 1
+        problems.append(f"… and {more:,} more failures (see the clip list)")
     # Files the card's own ASC MHL history lists, then those a legacy MHL on it lists, that
     # the card no longer has: each source its own lines, capped alike.
     missing = [
@@ -1473,11 +1477,8 @@ def build_view(
             problems.append(f"{path}: MISSING FROM THE CARD ({why}): not copied")
         if len(listed) > MAX_PROBLEM_LINES:
             more = len(listed) - MAX_PROBLEM_LINES
-            problems.append(f"… and {more} more missing from the card")
-            unlisted += more - 1
-    folder_lines, folded = _folder_error_lines(data, labels)
-    problems.extend(folder_lines)
-    unlisted += folded
+            problems.append(f"… and {more:,} more missing from the card")
+    problems.extend(_folder_error_lines(data, labels))
     for symlink in data.get("symlinks") or []:
         if symlink.get("status") == "failed":
             error = str(symlink.get("error") or "no reason recorded")  # never "None"
@@ -1563,13 +1564,14 @@ def build_view(
         # folder, its times, a report, a link of the card), as the terminal's "...; BUT ON
         # <root>" line says: never "N problem(s)" alone, which reads as copies lost.
         verdict, ok = (
-            f"✖ FAILED AFTER THE COPIES: {len(problems) + unlisted} problem(s), listed first "
+            f"✖ FAILED AFTER THE COPIES: {_problems(len(problems))}, listed first "
             f"below; the copies: {proved[1]}",
             False,
         )
     elif problems:
         verdict, ok = (
-            f"✖ FAILED: {len(problems) + unlisted} problem(s), listed first below",
+            f"✖ FAILED: {failed_words(failed_files, len(data.get('files') or ()), len(failed_on))}"
+            f"{'; ' if failed_files else ''}{_problems(len(problems))}, listed first below",
             False,
         )
     else:
@@ -1691,7 +1693,7 @@ def build_view(
         for entry in data.get("devices") or []
         if entry.get("destinations")
     )
-    totals.append(("Problems", str(len(problems) + unlisted) if problems else "none"))
+    totals.append(("Problems", f"{len(problems):,}" if problems else "none"))
     totals.append(("Exit code", str(data.get("exit_code", ""))))
     # The JSON's own answer; a report written before it had one gets it computed here.
     release = data.get("card_release") or card_release(data).as_json()
@@ -1712,7 +1714,6 @@ def build_view(
         destination_labels=list(labels.values()),
         release=str(release.get("text") or ""),
         release_ok=bool(release.get("may_format")),
-        unlisted_problems=unlisted,
         ignored=_ignored_lines(list(data.get("ignored") or [])),
         ignored_count=len(data.get("ignored") or []),
     )
