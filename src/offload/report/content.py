@@ -42,7 +42,7 @@ from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
-from offload.report.clips import Clip, FileEntry, empty_noun, spans_missing_why
+from offload.report.clips import NO_VIDEO, Clip, FileEntry, empty_noun, spans_missing_why
 from offload.report.loss import (
     ALIKE,
     CARD_FOLDER,
@@ -172,6 +172,7 @@ _KIND_LABELS = {
     "takes": "audio takes in a folder",
     "audio": "audio take",
     "not-sound": "file named as an audio take",
+    "no-video": "GoPro proxy/thumbnail only, video absent",
 }
 
 
@@ -692,6 +693,8 @@ def _clip_row(
             details.append(f"Audio {info.audio}")
     if clip.kind == "empty":
         details.append(f"⚠ {empty_words(clip)}")
+    if clip.kind == "no-video":
+        details.append(f"⚠ {NO_VIDEO}")
     if clip.missing_spans:
         details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
@@ -870,6 +873,8 @@ def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
     """Why a row has no picture; a sound take is expected to have none."""
     if clip.kind == "empty":
         return "empty file: nothing to show"
+    if clip.kind == "no-video":
+        return "no video on the card"
     if info is None:
         return None
     if clip.kind == "audio" and info.error == NO_PICTURE:
@@ -1309,7 +1314,9 @@ def build_view(
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, losses))
     # Failures first; then clips and sequences, then other files (each in path order).
     order = {
-        **dict.fromkeys(("clip", "sequence", "audio", "not-sound", "empty", "clips", "takes"), 0),
+        **dict.fromkeys(
+            ("clip", "sequence", "audio", "not-sound", "empty", "no-video", "clips", "takes"), 0
+        ),
         **dict.fromkeys(("file", "folder"), 1),
     }
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
@@ -1520,6 +1527,8 @@ def build_view(
         if clip.kind == "empty":
             warnings.append(f"{clip.primary['path']}: {empty_words(clip)}")
             n_empty_sound += empty_noun(clip) == "sound file"
+        if clip.kind == "no-video":
+            warnings.append(f"{clip.primary['path']}: {NO_VIDEO}")
         if clip.bad_frames:
             warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
         if clip.kind == "sequence" and clip.gaps:
@@ -1614,6 +1623,12 @@ def build_view(
     if n_empty_sound:
         named = "a sound file" if n_empty_sound == 1 else "sound files"
         audio += f", {plural(n_empty_sound, 'empty file')} named as {named}"
+    # A GoPro recording whose proxy or thumbnail alone is on the card: a recording's, never
+    # "other files".
+    n_no_video = kinds["no-video"]
+    if n_no_video:
+        its = "its" if n_no_video == 1 else "their"
+        audio += f", {plural(n_no_video, 'GoPro recording')} without {its} video"
     detail = (
         f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
@@ -1673,6 +1688,7 @@ def build_view(
         *([("Files named as clips, not video", str(n_not_video))] if n_not_video else []),
         *([("Empty files named as sound files", str(n_empty_sound))] if n_empty_sound else []),
         *([("Files named as audio takes, not sound", str(n_not_sound))] if n_not_sound else []),
+        *([("GoPro recordings without their video", str(n_no_video))] if n_no_video else []),
         ("Other files", str(kinds["file"])),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),
