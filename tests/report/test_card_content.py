@@ -338,3 +338,38 @@ def test_clips_missing_spans_told_two_ways_say_both_and_each_row_its_own() -> No
         "CARD CONTENT: 2 clips on the card are missing spans (gaps in their numbers, or "
         "chapters whose proxy or thumbnail is on the card): "
     ), line
+
+
+def test_an_empty_sound_file_a_clip_claims_is_warned_about_as_an_unclaimed_one(
+    tmp_path: Path, media: Any, poppler: dict[str, str]
+) -> None:
+    """Failed before: a WAV of 0 bytes beside its clip (``A001C001.WAV``, claimed by
+    ``A001C001.MP4`` as its sound) was listed under the clip "(0 B)" and nothing more: no
+    warning, no CARD CONTENT line, where the same file no clip claims gets both. Now, on a
+    real ``offload copy``: the terminal's CARD CONTENT line names it with the empty sound
+    file no clip claims, page 1 warns of it naming its clip, and the clip's row says it."""
+    from report.helpers import pdf_text
+
+    card = tmp_path / "cards" / "A001"
+    clips = card / "CLIPS"
+    encode_clip(clips, ClipSpec("A001C001.MP4", seconds=1.0, width=160, height=90))
+    (clips / "A001C001.WAV").write_bytes(b"")  # the clip's, empty
+    _wav(card / "SOUND" / "S01T01.WAV")  # a take, whole
+    (card / "SOUND" / "S02T01.WAV").write_bytes(b"")  # no clip's, empty
+    dest, reports = tmp_path / "D1", tmp_path / "r"
+    dest.mkdir()
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
+    [said] = [x for x in err.getvalue().splitlines() if x.startswith("CARD CONTENT:")]
+    assert said.startswith(
+        "CARD CONTENT: 2 files named as sound files on the card are empty (0 bytes: nothing "
+        "was recorded in them): CLIPS/A001C001.WAV, SOUND/S02T01.WAV"
+    ), err.getvalue()
+    [pdf] = reports.glob("*.pdf")
+    text = " ".join(pdf_text(poppler, pdf).split())
+    assert (
+        "CLIPS/A001C001.WAV: EMPTY (0 bytes): nothing was recorded in it (a recording that "
+        "failed); the sound file of A001C001.MP4"
+    ) in text, text
+    assert "A001C001.WAV: EMPTY (0 bytes)" in text.partition("Clips and files")[2], text

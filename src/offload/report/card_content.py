@@ -6,7 +6,8 @@ The clip grouping (``clips.group_clips``, then ``frames.check_headers``) finds, 
 card's own file list, a recording whose spans skip a number (a RED clip's ``_001``,
 ``_002``, ``_004``: ``_003`` is not on the card), an image sequence whose frame numbers
 skip some, frames that are not whole (0 bytes, or shorter than their DPX/Cineon header
-states), files named as clips that hold nothing (0 bytes) and GoPro recordings whose proxy
+states), files named as clips and sound files (a clip's own too) that hold nothing (0
+bytes) and GoPro recordings whose proxy
 or thumbnail is on the card without their video; the clips' probing
 (``media.probe_clips``, when the documents probe them) finds clips cut off or otherwise
 not whole (``MediaInfo.damage``, each named with its words). The HTML and PDF reports name
@@ -28,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.errors import printable_name
-from offload.report.clips import Clip, empty_noun, spans_told
+from offload.report.clips import Clip, empty_noun, empty_sound_sidecars, spans_told
 from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def card_content(
     spans: list[Clip] = []
     gaps: list[Clip] = []
     damaged: list[Clip] = []
-    empty: list[Clip] = []
+    empty: list[tuple[str, str]] = []  # (path, what its name made it look like)
     no_video: list[Clip] = []  # a GoPro recording's proxy or thumbnail alone
     cut: list[tuple[Clip, str]] = []  # a probed clip's damage, as the report's row says it
     probed = media or {}
@@ -73,9 +74,11 @@ def card_content(
             if clip.bad_frames:
                 damaged.append(clip)
         elif clip.kind == "empty":
-            empty.append(clip)
+            empty.append((str(clip.primary.get("path")), empty_noun(clip)))
         elif clip.kind == "no-video":
             no_video.append(clip)
+        if clip.sidecars:  # a sound file of 0 bytes a clip claims: as one no clip claims
+            empty.extend((str(e.get("path")), "sound file") for e in empty_sound_sidecars(clip))
     kinds: tuple[tuple[str, str, Callable[[Any], str], Sequence[object]], ...] = (
         ("spans-missing", "clips", _spans_missing, spans),
         ("frames-missing", "sequences", _frames_missing, gaps),
@@ -120,12 +123,12 @@ def _frames_damaged(damaged: list[Clip]) -> str:
     )
 
 
-def _empty_clips(empty: list[Clip]) -> str:
+def _empty_clips(empty: list[tuple[str, str]]) -> str:
     one = len(empty) == 1
-    named = listed([printable_name(str(c.primary.get("path"))) for c in empty], NAMED)
-    # What each name made it look like: a clip (a video's name) or a sound file (a WAV's),
-    # never an audio take: nothing was recorded in it.
-    nouns = sorted({empty_noun(c) for c in empty})
+    named = listed([printable_name(path) for path, _ in empty], NAMED)
+    # What each name made it look like: a clip (a video's name) or a sound file (a WAV's,
+    # a clip's own or none's), never an audio take: nothing was recorded in it.
+    nouns = sorted({noun for _, noun in empty})
     looks = f"a {nouns[0]}" if one else " or ".join(f"{noun}s" for noun in nouns)
     return (
         f"{plural(len(empty), 'file')} named as {looks} on the "

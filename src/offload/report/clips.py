@@ -789,6 +789,17 @@ def empty_noun(clip: Clip) -> str:
     return "sound file" if _split(str(clip.primary["path"]))[2] in AUDIO_EXTENSIONS else "clip"
 
 
+def empty_sound_sidecars(clip: Clip) -> list[FileEntry]:
+    """The sound files of 0 bytes a clip claims (``A001C001.WAV`` beside ``A001C001.MOV``, a
+    P2 voice memo): nothing was recorded in them, as in a sound file of 0 bytes no clip
+    claims (an "empty" row); [] for most clips (no sidecar: no file's name split)."""
+    return [
+        entry
+        for entry in clip.sidecars
+        if entry.get("size_bytes") == 0 and _split(str(entry["path"]))[2] in AUDIO_EXTENSIONS
+    ]
+
+
 def _part(stem: str) -> str:
     """What the files of a recording after the first (whose base name is *stem*) are: an
     Insta360 camera writes one file a lens, at the same time ("lens"); every other camera

@@ -42,7 +42,14 @@ from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
-from offload.report.clips import NO_VIDEO, Clip, FileEntry, empty_noun, spans_missing_why
+from offload.report.clips import (
+    NO_VIDEO,
+    Clip,
+    FileEntry,
+    empty_noun,
+    empty_sound_sidecars,
+    spans_missing_why,
+)
 from offload.report.loss import (
     ALIKE,
     CARD_FOLDER,
@@ -695,6 +702,8 @@ def _clip_row(
         details.append(f"⚠ {empty_words(clip)}")
     if clip.kind == "no-video":
         details.append(f"⚠ {NO_VIDEO}")
+    for entry in empty_sound_sidecars(clip):
+        details.append(f"⚠ {_member_name(clip, entry)}: {EMPTY_SOUND_SIDECAR}")
     if clip.missing_spans:
         details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
@@ -764,6 +773,13 @@ def _clip_row(
 # What a file named as a clip that holds nothing says, on its row and on page 1.
 EMPTY_CLIP = (
     "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); not counted as a clip"
+)
+
+
+#: What a sound file of 0 bytes a clip claims says (``clips.empty_sound_sidecars``), on the
+#: clip's row and, followed by "of CLIP", on page 1: as a sound file no clip claims says.
+EMPTY_SOUND_SIDECAR = (
+    "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); the sound file"
 )
 
 
@@ -1529,6 +1545,9 @@ def build_view(
             n_empty_sound += empty_noun(clip) == "sound file"
         if clip.kind == "no-video":
             warnings.append(f"{clip.primary['path']}: {NO_VIDEO}")
+        if clip.sidecars:
+            for entry in empty_sound_sidecars(clip):
+                warnings.append(f"{entry['path']}: {EMPTY_SOUND_SIDECAR} of {clip.name}")
         if clip.bad_frames:
             warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
         if clip.kind == "sequence" and clip.gaps:
