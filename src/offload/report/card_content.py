@@ -77,8 +77,9 @@ def card_content(
             empty.append((str(clip.primary.get("path")), empty_noun(clip)))
         elif clip.kind == "no-video":
             no_video.append(clip)
-        if clip.sidecars:  # a sound file of 0 bytes a clip claims: as one no clip claims
-            empty.extend((str(e.get("path")), "sound file") for e in empty_sound_sidecars(clip))
+        # A sound file of 0 bytes a clip claims: as one no clip claims.
+        if clip.sidecars and (silent := empty_sound_sidecars(clip)):
+            empty.extend((str(e.get("path")), "sound file") for e in silent)
     kinds: tuple[tuple[str, str, Callable[[Any], str], Sequence[object]], ...] = (
         ("spans-missing", "clips", _spans_missing, spans),
         ("frames-missing", "sequences", _frames_missing, gaps),

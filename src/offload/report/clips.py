@@ -678,7 +678,7 @@ def _audio_takes(
 # What a GoPro writes beside a recording's video: its low-resolution proxy (``GL010042.LRV``)
 # and its thumbnail (``GH010042.THM``; HERO5 and older ``GOPR0042.THM``). Not its stills
 # (``GOPR0043.JPG``), named as a first chapter is.
-_GOPRO_SIDECAR_EXTENSIONS = frozenset({"lrv", "thm"})
+_GOPRO_SIDECAR_ENDINGS = frozenset({".lrv", ".thm"})
 
 
 def _without_video(
@@ -692,8 +692,13 @@ def _without_video(
     recordings: dict[tuple[str, str], list[FileEntry]] = {}
     remaining: list[FileEntry] = []
     for entry in entries:
-        folder, stem, ext = _split(str(entry["path"]))
-        recording = _recording(stem) if ext in _GOPRO_SIDECAR_EXTENSIONS else None
+        path = str(entry["path"])
+        # Most files are no LRV nor THM: only those split (50,000 other files of a card).
+        if path[-4:].lower() not in _GOPRO_SIDECAR_ENDINGS:
+            remaining.append(entry)
+            continue
+        folder, stem, _ = _split(path)
+        recording = _recording(stem)
         if recording is None or not recording.startswith("GOPRO"):
             remaining.append(entry)
             continue
