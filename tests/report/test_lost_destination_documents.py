@@ -329,3 +329,41 @@ def test_a_drive_whose_every_read_back_is_wrong_lists_twenty_and_counts_the_rest
     listed = json.loads(page.measured)
     assert len(listed) == count  # a row a file, each failed there
     assert _rows_as_the_csv(listed, rows, 2) == 0
+
+
+def test_a_drive_whose_every_read_back_fails_with_one_error_is_one_line(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    poppler: dict[str, str],
+) -> None:
+    """A drive whose every read-back fails with one errno that does not lose it (EBADMSG: a
+    filesystem's checksum refusing the read) is one line of page 1 and of the terminal, as
+    an error many copies share (``Losses.alike``; EIO loses the destination: its LOST
+    line). The verdict counts that one line and the files (failed before: "FAILED: 30
+    problem(s)" and "Problems (30)" over one line)."""
+    count = 30
+    card = tmp_path / "A001"
+    (card / "DATA").mkdir(parents=True)
+    for index in range(count):
+        (card / "DATA" / f"f{index:05d}.bin").write_bytes(os.urandom(2_000))
+    plain = tmp_path / "RAID"
+    plain.mkdir()
+    drive = faulty_fs()
+    refused = drive.fail("read", errno.EBADMSG, path="*.bin")
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, card, plain, drive.mountpoint)
+    assert done.returncode == 1, done.stderr
+    assert drive.fired(refused) >= count
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 2 and "Bad message (EBADMSG)" in errors[0], errors
+    assert errors[1].startswith(f"ERROR: ... and {count - 1} more files on "), errors
+    made = {path.suffix: path for path in reports.iterdir()}
+    page1 = " ".join(pdf_text(poppler, made[".pdf"]).split("\f")[0].split())
+    assert (
+        f"FAILED: {count} of {count} files failed on 1 destination; 1 problem, listed first below"
+    ) in page1, page1
+    assert "Problems (1)" in page1, page1
+    assert (
+        f"{count} files FAILED on destination 2: faultyfs0 with the same error (Bad message "
+        "(EBADMSG))"
+    ) in page1, page1
