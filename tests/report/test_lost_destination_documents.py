@@ -292,7 +292,7 @@ def test_a_drive_whose_every_read_back_is_wrong_lists_twenty_and_counts_the_rest
     assert sum("does not match the source" in line for line in errors) == LISTED_ALONE, errors
     assert errors[-1] == (
         f"ERROR: ... and {more} more files on {drive.mountpoint} did not match the source "
-        "when read back (each its own digests) (the reports list each)"
+        "when read back, each with its own digests (the reports list each)"
     ), errors
     made = {path.suffix: path for path in reports.iterdir()}
     with made[".csv"].open(encoding="utf-8", newline="") as table:
@@ -307,7 +307,7 @@ def test_a_drive_whose_every_read_back_is_wrong_lists_twenty_and_counts_the_rest
     assert problems.count("does not match the source") == LISTED_ALONE, problems
     counted = (
         f"… and {more} more files on destination 2: faultyfs0 did not match the source when "
-        "read back (each its own digests): the clip list and the CSV and JSON reports list "
+        "read back, each with its own digests: the clip list and the CSV and JSON reports list "
         "each, with its error"
     )
     assert counted in problems, problems

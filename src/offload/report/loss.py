@@ -160,14 +160,14 @@ def own_more_words(count: int, mismatched: int, where: str) -> str:
     """The words counting *count* more failures of one destination (*where*: its name as the
     line gives it), each its own error, past the ``LISTED_ALONE`` listed; *mismatched* of them
     read back not matching the source: "40 more files on D did not match the source when
-    read back (each its own digests)", or "40 more files on D failed, each for a reason of
+    read back, each with its own digests", or "40 more files on D failed, each for a reason of
     its own (12 of them did not match the source when read back)". The caller puts "… and"
     before and where each is listed after."""
     files = "file" if count == 1 else "files"
     if mismatched == count:
         return (
-            f"{count:,} more {files} on {where} did not match the source when read back "
-            "(each its own digests)"
+            f"{count:,} more {files} on {where} did not match the source when read back, "
+            "each with its own digests"
         )
     matched = (
         f" ({mismatched:,} of them did not match the source when read back)" if mismatched else ""
