@@ -10,6 +10,7 @@ Every way it can end has an exit code (:class:`VerifyExit`); errors are raised a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -525,20 +526,33 @@ def verify_path(
             recorded_folder_dates,
         )  # fmt: skip
         if legacy is None:
-            return report, bypassed, cached
+            return _cache_reads_named(report, media, root), bypassed, cached
         # A listed file the check did not read is read now, from the media as the others;
         # a cancel then is one after the check's reads (what they proved stands).
         try:
             report = legacy.judge(report, media if hash_file is None else hash_file)
         except KeyboardInterrupt as exc:
-            raise cancelled_after_reads(report) from exc
-        return report, media.bypassed, media.through_cache
+            raise cancelled_after_reads(_cache_reads_named(report, media, root)) from exc
+        return _cache_reads_named(report, media, root), media.bypassed, media.through_cache
     except CheckCancelled as exc:  # what was read before the cancel, and how
         exc.files_read_from_media = media.bypassed
         exc.files_read_through_cache = media.through_cache
+        if exc.report is not None:
+            exc.report = _cache_reads_named(exc.report, media, root)
         raise
     finally:
         media.close()
+
+
+def _cache_reads_named(report: VerifyReport, media: MediaHasher, root: Path) -> VerifyReport:
+    """*report* naming the files *media* read through a cache that could not be dropped
+    (``read_through_cache``: relative, ``/``-separated, sorted, as its lists are), whose OK
+    proves what the cache returned: the CSV marks each (``offload verify``'s count alone
+    said how many, not which)."""
+    if not media.through_cache_paths:
+        return report
+    named = sorted({os.path.relpath(path, root) for path in media.through_cache_paths})
+    return dataclasses.replace(report, read_through_cache=tuple(named))
 
 
 def _legacy_mhls(

@@ -242,14 +242,53 @@ def test_a_gopro_chapter_told_by_its_proxy_and_thumbnail_is_missing(tmp_path: Pa
             }
         )
     )
+    # Recording 0002's proxies and thumbnails: one row of their recording, its video absent
+    # (was four "other files" and no CARD CONTENT line).
     assert [(c.name, c.kind, len(c.files)) for c in other] == [
         ("GH010001.MP4", "clip", 1),
-        *(
-            (name, "file", 1)
-            for name in ("GH010002.THM", "GH020002.THM", "GL010002.LRV", "GL020002.LRV")
-        ),
+        ("GH010002.THM", "no-video", 4),
     ], other
-    assert card_content(other) == []
+    assert [line["kind"] for line in card_content(other)] == ["video-missing"]
+
+
+def test_a_gopro_recording_with_only_its_proxy_and_thumbnail_is_a_recording_without_video(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """Failed before: a GoPro recording whose LRV proxy and THM thumbnail are on the card
+    but not its MP4 was two "other files" (FILE rows, "2 other files"), nothing saying they
+    were a recording's or that its video was absent. Now, on a real ``offload copy``: one
+    row of kind "GoPro proxy/thumbnail only, video absent", saying the main clip is absent,
+    counted apart from other files; a CARD CONTENT line on the terminal; a still named as a
+    first chapter (GOPR0043.JPG) stays an other file."""
+    from report.helpers import pdf_text
+
+    card = tmp_path / "cards" / "GOPRO1"
+    folder = card / "DCIM" / "100GOPRO"
+    folder.mkdir(parents=True)
+    (folder / "GL010042.LRV").write_bytes(b"\x00" * 3000)
+    (folder / "GH010042.THM").write_bytes(b"\xff\xd8" + b"\x00" * 500)
+    (folder / "GOPR0043.JPG").write_bytes(b"\xff\xd8" + b"\x00" * 700)
+    dest, reports = tmp_path / "D1", tmp_path / "r"
+    dest.mkdir()
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
+    [said] = [x for x in err.getvalue().splitlines() if x.startswith("CARD CONTENT:")]
+    assert said.startswith(
+        "CARD CONTENT: 1 GoPro recording on the card has its proxy (LRV) or thumbnail (THM) "
+        "but no video: the main clip is absent: DCIM/100GOPRO/GH010042.THM"
+    ), err.getvalue()
+    [pdf] = reports.glob("*.pdf")
+    text = " ".join(pdf_text(poppler, pdf).split())
+    assert "0 clips, 0 image sequences, 1 GoPro recording without its video, 1 other file" in (
+        text
+    ), text
+    assert "GOPRO PROXY/THUMBNAIL ONLY, VIDEO ABSENT" in text, text
+    assert "NO VIDEO ON THE CARD: a GoPro recording's proxy (LRV) or thumbnail (THM) only" in (
+        text
+    ), text
+    [html] = reports.glob("*.html")
+    assert "GL010042.LRV" in html.read_text(encoding="utf-8")  # listed under its row
 
 
 def test_an_mp3_without_its_id3_tag_is_sniffed_as_sound(tmp_path: Path, media: Any) -> None:
@@ -299,3 +338,38 @@ def test_clips_missing_spans_told_two_ways_say_both_and_each_row_its_own() -> No
         "CARD CONTENT: 2 clips on the card are missing spans (gaps in their numbers, or "
         "chapters whose proxy or thumbnail is on the card): "
     ), line
+
+
+def test_an_empty_sound_file_a_clip_claims_is_warned_about_as_an_unclaimed_one(
+    tmp_path: Path, media: Any, poppler: dict[str, str]
+) -> None:
+    """Failed before: a WAV of 0 bytes beside its clip (``A001C001.WAV``, claimed by
+    ``A001C001.MP4`` as its sound) was listed under the clip "(0 B)" and nothing more: no
+    warning, no CARD CONTENT line, where the same file no clip claims gets both. Now, on a
+    real ``offload copy``: the terminal's CARD CONTENT line names it with the empty sound
+    file no clip claims, page 1 warns of it naming its clip, and the clip's row says it."""
+    from report.helpers import pdf_text
+
+    card = tmp_path / "cards" / "A001"
+    clips = card / "CLIPS"
+    encode_clip(clips, ClipSpec("A001C001.MP4", seconds=1.0, width=160, height=90))
+    (clips / "A001C001.WAV").write_bytes(b"")  # the clip's, empty
+    _wav(card / "SOUND" / "S01T01.WAV")  # a take, whole
+    (card / "SOUND" / "S02T01.WAV").write_bytes(b"")  # no clip's, empty
+    dest, reports = tmp_path / "D1", tmp_path / "r"
+    dest.mkdir()
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
+    [said] = [x for x in err.getvalue().splitlines() if x.startswith("CARD CONTENT:")]
+    assert said.startswith(
+        "CARD CONTENT: 2 files named as sound files on the card are empty (0 bytes: nothing "
+        "was recorded in them): CLIPS/A001C001.WAV, SOUND/S02T01.WAV"
+    ), err.getvalue()
+    [pdf] = reports.glob("*.pdf")
+    text = " ".join(pdf_text(poppler, pdf).split())
+    assert (
+        "CLIPS/A001C001.WAV: EMPTY (0 bytes): nothing was recorded in it (a recording that "
+        "failed); the sound file of A001C001.MP4"
+    ) in text, text
+    assert "A001C001.WAV: EMPTY (0 bytes)" in text.partition("Clips and files")[2], text

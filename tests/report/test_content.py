@@ -650,13 +650,15 @@ def test_copies_verified_earlier_through_a_cache_are_said_so_on_page_1() -> None
     assert describe(files[1]["destinations"][0]).text == "Verified earlier (not re-read)"
 
 
-def test_the_problem_count_is_every_problem_though_the_list_is_capped(
+def test_the_verdict_counts_the_lines_page_1_shows_and_the_files_that_failed(
     poppler: dict[str, str], tmp_path: Path
 ) -> None:
-    """250 failed copies and 230 files missing from the card: the verdict, the Problems
-    heading and the totals count 480, the list stops at 200 of each with "… and N more".
-    Failed before: "FAILED: 402 problem(s)", the two "… and N more" lines counted as one
-    problem each."""
+    """250 failed copies on one destination and 230 files missing from the card: page 1
+    lists 20 failures and a line counting the rest, 200 missing and a line counting the rest.
+    Failed before: "FAILED: 480 problem(s)" and "Problems (480)" over a list of 222 lines
+    (a producer counts the lines and finds fewer). Now the verdict, the Problems heading and
+    the totals count the lines shown, and the verdict says how many files failed, and on
+    how many destinations, as the terminal's NOT ALL VERIFIED line does."""
     files = [
         {
             "path": f"DATA/F{n:03d}.BIN",
@@ -671,18 +673,30 @@ def test_the_problem_count_is_every_problem_though_the_list_is_capped(
     missing = [f"DATA/GONE{n:03d}.BIN" for n in range(230)]
     data = job(files=files, missing_from_card=missing, exit_code=1)
     view = build_view(data, group_clips(files), {}, [])
-    assert view.verdict.startswith("✖ FAILED: 480 problem(s)")
-    assert view.problem_count == 480 and len(view.problems) == 402
-    assert "… and 50 more failures (see the clip list)" in view.problems
+    # Each copy's error its own (no ``files_failed`` to count them alike): 20 listed.
+    assert len(view.problems) == 222 and view.problem_count == 222
+    verdict = "✖ FAILED: 250 of 250 files failed on 1 destination; 222 problems, listed first below"
+    assert view.verdict == verdict, view.verdict
+    assert (
+        "… and 230 more files on destination 2: SHUTTLE failed, each for a reason of its own: "
+        "the clip list and the CSV and JSON reports list each, with its error"
+    ) in view.problems
     assert "… and 30 more missing from the card" in view.problems
-    assert dict(view.totals)["Problems"] == "480"
+    assert dict(view.totals)["Problems"] == "222"
     documents = build_documents(data, DocumentOptions(media=False))
-    assert "<h2>Problems (480)</h2>" in documents[".html"].decode()
+    html = documents[".html"].decode()
+    assert "<h2>Problems (222)</h2>" in html and verdict in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
     text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
-    assert "FAILED: 480 problem(s)" in text and "Problems (480)" in text
+    assert "FAILED: 250 of 250 files failed on 1 destination; 222 problems, listed" in text
+    assert "Problems (222)" in text
     with_one = job(exit_code=1)
-    assert build_view(with_one, group_clips(with_one["files"]), {}, []).problem_count == 1
+    one = build_view(with_one, group_clips(with_one["files"]), {}, [])
+    assert one.problem_count == 1
+    assert (
+        one.verdict
+        == "✖ FAILED: 1 of 3 files failed on 1 destination; 1 problem, listed first below"
+    )
 
 
 def test_an_empty_file_named_as_a_clip_is_no_clip_and_is_warned_about(
@@ -821,7 +835,7 @@ def test_a_clip_a_legacy_mhl_on_the_card_lists_and_the_card_lost_is_a_problem() 
     ]
     data = job(files=files, missing_from_legacy_mhl=lost, exit_code=1)
     view = build_view(data, group_clips(files), {}, [])
-    assert view.verdict.startswith("✖ FAILED: 1 problem(s)"), view.verdict
+    assert view.verdict.startswith("✖ FAILED: 1 problem, listed first below"), view.verdict
     assert view.problems == [
         "CLIPS/A001C003.mov: MISSING FROM THE CARD (the legacy MHL "
         "CLIPS/CLIPS_2024-05-01_100200.mhl on it lists it): not copied"
@@ -903,6 +917,16 @@ def test_a_problem_line_names_a_path_its_message_already_names_once() -> None:
         "Symlink not made: cannot create symlink /mnt/SHUTTLE/A001/CLIPS/last.mov: read-only",
         "Symlink CLIPS/first.mov: read-only",
     ]
+
+
+def test_a_link_not_made_with_no_error_recorded_is_said_so_not_none() -> None:
+    """Failed before: page 1 read "Symlink CLIPS/last.mov: None" for a link of the card not
+    made with no error recorded; it says no reason was recorded, as a copy's line does."""
+    data = job(exit_code=1)
+    data["symlinks"] = [{"relative_path": "CLIPS/last.mov", "status": "failed", "error": None}]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert "Symlink CLIPS/last.mov: no reason recorded" in view.problems, view.problems
+    assert not any("None" in line for line in view.problems), view.problems
 
 
 @pytest.mark.parametrize(
@@ -1121,7 +1145,10 @@ def test_a_lost_destination_counts_the_files_it_took_in_one_line() -> None:
         "JSON reports list each, with its error",
         "Destination 2: SHUTTLE: FAILED: /mnt/SHUTTLE/A001R1AB/b/f1.bin does not match the source",
     ]
-    assert view.problem_count == count + 1  # the loss, and each failed file, as before
+    assert view.problem_count == 3  # the lines page 1 shows
+    assert view.verdict.startswith(
+        f"✖ FAILED: {count:,} of {count:,} files failed on 1 destination; 3 problems"
+    ), view.verdict
     assert [row.name for row in view.clips] == [
         "f1.bin",
         f"a/ ({count // 2} files)",
@@ -1227,22 +1254,8 @@ def test_folders_of_one_cause_past_the_limit_are_one_line() -> None:
         f"{count} folders on destination 2: SHUTTLE whose times could not be set (EROFS), the "
         f"first: {refused[0]}; the JSON report lists each",
     ]
-    assert (
-        view.problem_count
-        == build_view(
-            job(folder_errors=[], exit_code=1, card_gone=data["card_gone"]),
-            group_clips(data["files"]),
-            {},
-            [],
-        ).problem_count
-        + 2 * count
-        + 1
-    )
-    few = job(folder_errors=refused[:MAX_LOSS_LINES], folder_times_unset=unset, exit_code=1)
-    assert (
-        build_view(few, group_clips(few["files"]), {}, []).problems[-MAX_LOSS_LINES:]
-        == (refused[:MAX_LOSS_LINES])
-    )
+    # The count is of the lines page 1 shows (each counting line says how many it stands for).
+    assert view.problem_count == len(view.problems)
 
 
 def _history_mismatches(count: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from offload.card import SymlinkStatus
 from offload.report.failure_lines import failure_lines
 from offload.report.job_report import failures
 from offload.results import DestinationStatus
@@ -85,4 +86,34 @@ def test_copies_failed_with_no_error_recorded_are_not_counted_as_one_error() -> 
     job = SimpleNamespace(files=files, destinations=destinations)
     report: Any = SimpleNamespace(job=job, symlinks=[], card_gone=None)
     lines = failure_lines(report, failures(report))
-    assert lines == [f"f{i}.mov" for i in range(count)]
+    assert lines == [
+        *(f"f{i}.mov on /mnt/RAID: FAILED: no reason recorded" for i in range(LISTED_ALONE)),
+        "... and 5 more files on /mnt/RAID failed, each for a reason of its own (the reports "
+        "list each)",
+    ]
+
+
+def test_a_copy_failed_with_no_error_recorded_says_what_failed_and_where() -> None:
+    """Failed before: a copy failed with no error recorded printed its bare path ("ERROR:
+    clip.mov"), and the same file so on two destinations one line for both. Now each says
+    what happened and where, as page 1 words it ("... on destination 2: FAILED: no reason
+    recorded"); a symlink not made likewise."""
+    copies = [
+        SimpleNamespace(destination_index=index, status=DestinationStatus.FAILED, error=None)
+        for index in (0, 1)
+    ]
+    files = [SimpleNamespace(relative_path="clip.mov", source_error=None, destinations=copies)]
+    destinations = [
+        SimpleNamespace(index=index, root=root, lost=False, lost_reason=None)
+        for index, root in enumerate(("/mnt/RAID", "/mnt/SHUTTLE"))
+    ]
+    link = SimpleNamespace(
+        relative_path="LATEST", destination_index=1, status=SymlinkStatus.FAILED, error=None
+    )
+    job = SimpleNamespace(files=files, destinations=destinations)
+    report: Any = SimpleNamespace(job=job, symlinks=[link], card_gone=None)
+    assert failure_lines(report, failures(report)) == [
+        "clip.mov on /mnt/RAID: FAILED: no reason recorded",
+        "clip.mov on /mnt/SHUTTLE: FAILED: no reason recorded",
+        "LATEST on /mnt/SHUTTLE: symlink not made: no reason recorded",
+    ]

@@ -95,6 +95,14 @@ def test_a_lost_destination_is_one_line_and_every_file_is_in_the_csv(
     assert report["destinations"][0]["lost_at"] is None
     at = lost_at.replace("T", " ").replace("Z", " UTC")
     assert f"LOST at {at}: cannot rename" in " ".join(page1.split()), page1
+    # The verdict counts what page 1 shows: its 3 lines (the LOST line, the count, the
+    # mismatch), and the files that failed (was "FAILED: 3,0xx problem(s)" over 3 lines).
+    failed_files = {r["relative_path"] for r in rows if r["status"] == "failed"}
+    verdict = (
+        f"FAILED: {len(failed_files):,} of {FILES + 5:,} files failed on 2 destinations; "
+        "3 problems, listed first below"
+    )
+    assert verdict in " ".join(page1.split()) and "Problems (3)" in page1, page1
     # The file that failed for its own reason is named on page 1, with that reason.
     assert "f00007.bin" in page1 and "does not match" in " ".join(page1.split()), page1
     # Not a line a file of the loss: each file of it is named no more than on its row
@@ -250,3 +258,112 @@ def test_a_folder_a_destination_refused_is_one_line_and_a_folded_row(
     listed = json.loads(page.measured)
     assert _rows_as_the_csv(listed, rows, 2) >= 6
     assert ["f00007.bin", "DATA/d0/"] in [row[:2] for row in listed]
+
+
+def test_a_drive_whose_every_read_back_is_wrong_lists_twenty_and_counts_the_rest(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    poppler: dict[str, str],
+    browser: Browser,
+) -> None:
+    """Failed before: a drive that gave every file back wrong (a byte flipped on each
+    read-back: each file its own digests, no error shared) printed an ERROR line a file on
+    the terminal and a line a file on page 1 (up to 200). Now each destination lists its
+    first LISTED_ALONE failures of their own, then one line counts the rest; the CSV and
+    the clip list's rows keep every file."""
+    from offload.report.loss import LISTED_ALONE
+
+    count = 60
+    card = tmp_path / "A001"
+    for index in range(count):
+        folder = card / "DATA" / f"d{index // 30}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{index:05d}.bin").write_bytes(os.urandom(2_000))
+    plain = tmp_path / "RAID"
+    plain.mkdir()
+    drive = faulty_fs()
+    flip = drive.flip(100, path="*.bin", op="read")
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, card, plain, drive.mountpoint)
+    assert done.returncode == 1, done.stderr
+    assert drive.fired(flip) >= count
+    more = count - LISTED_ALONE
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert sum("does not match the source" in line for line in errors) == LISTED_ALONE, errors
+    assert errors[-1] == (
+        f"ERROR: ... and {more} more files on {drive.mountpoint} did not match the source "
+        "when read back, each with its own digests (the reports list each)"
+    ), errors
+    made = {path.suffix: path for path in reports.iterdir()}
+    with made[".csv"].open(encoding="utf-8", newline="") as table:
+        rows = list(csv.DictReader(table))
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert len(failed) == count and {r["destination_index"] for r in failed} == {"1"}
+    assert all("does not match the source" in r["error"] for r in failed)
+
+    # The problems (the first page holds 19 of these lines): up to the card's facts.
+    text = " ".join(pdf_text(poppler, made[".pdf"]).split())
+    problems = text.partition("Production and card")[0]
+    assert problems.count("does not match the source") == LISTED_ALONE, problems
+    counted = (
+        f"… and {more} more files on destination 2: faultyfs0 did not match the source when "
+        "read back, each with its own digests: the clip list and the CSV and JSON reports list "
+        "each, with its error"
+    )
+    assert counted in problems, problems
+    # The verdict and the heading count the 21 lines, and say how many files failed where,
+    # as the terminal's verdict does (was "FAILED: 60 problem(s)" and "Problems (60)").
+    assert (
+        f"FAILED: {count} of {count} files failed on 1 destination; {LISTED_ALONE + 1} "
+        "problems, listed first below"
+    ) in problems, problems
+    assert f"Problems ({LISTED_ALONE + 1})" in problems, problems
+    assert (
+        f"NOT ALL VERIFIED: {count} of {count} files failed on 1 destination (listed below)"
+        in " ".join(done.stderr.split())
+    ), done.stderr
+
+    page = browser.open(made[".html"], measure=ROWS)
+    assert page.errors == []
+    assert counted in " ".join(page.text.split())
+    listed = json.loads(page.measured)
+    assert len(listed) == count  # a row a file, each failed there
+    assert _rows_as_the_csv(listed, rows, 2) == 0
+
+
+def test_a_drive_whose_every_read_back_fails_with_one_error_is_one_line(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    poppler: dict[str, str],
+) -> None:
+    """A drive whose every read-back fails with one errno that does not lose it (EBADMSG: a
+    filesystem's checksum refusing the read) is one line of page 1 and of the terminal, as
+    an error many copies share (``Losses.alike``; EIO loses the destination: its LOST
+    line). The verdict counts that one line and the files (failed before: "FAILED: 30
+    problem(s)" and "Problems (30)" over one line)."""
+    count = 30
+    card = tmp_path / "A001"
+    (card / "DATA").mkdir(parents=True)
+    for index in range(count):
+        (card / "DATA" / f"f{index:05d}.bin").write_bytes(os.urandom(2_000))
+    plain = tmp_path / "RAID"
+    plain.mkdir()
+    drive = faulty_fs()
+    refused = drive.fail("read", errno.EBADMSG, path="*.bin")
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, card, plain, drive.mountpoint)
+    assert done.returncode == 1, done.stderr
+    assert drive.fired(refused) >= count
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 2 and "Bad message (EBADMSG)" in errors[0], errors
+    assert errors[1].startswith(f"ERROR: ... and {count - 1} more files on "), errors
+    made = {path.suffix: path for path in reports.iterdir()}
+    page1 = " ".join(pdf_text(poppler, made[".pdf"]).split("\f")[0].split())
+    assert (
+        f"FAILED: {count} of {count} files failed on 1 destination; 1 problem, listed first below"
+    ) in page1, page1
+    assert "Problems (1)" in page1, page1
+    assert (
+        f"{count} files FAILED on destination 2: faultyfs0 with the same error (Bad message "
+        "(EBADMSG))"
+    ) in page1, page1

@@ -268,6 +268,8 @@ def report_dict(
         },
         "files_read_from_media": 0 if remote else reads,
         "files_read_through_cache": 0 if remote else through_cache,
+        # Which: the CSV marks each (``THROUGH_A_CACHE``).
+        "read_through_cache": [] if remote or report is None else list(report.read_through_cache),
         "objects_read_back": reads if remote else None,
         "generation": None
         if report is None or report.generation is None
@@ -291,10 +293,19 @@ def report_dict(
     }
 
 
+#: A verified row's ``detail`` in the CSV when its file was read through a cache that could
+#: not be dropped (the report's ``read_through_cache``), as the terminal's WARNING says it.
+THROUGH_A_CACHE = (
+    "read through a cache, not from the media (a network share's server, or a page cache "
+    "that could not be dropped): it matched what the cache returned, not proven of the disk"
+)
+
+
 def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
-    unreadable, unverifiable, dangling, outside, leftover, cancelled; detail: what changed,
-    then the path's reason, the ``text`` of its ``reasons`` entry in *data*, or, where
+    unreadable, unverifiable, dangling, outside, leftover, cancelled; detail: for a verified
+    file read through a cache (*data*'s ``read_through_cache``), ``THROUGH_A_CACHE``; what
+    changed, then the path's reason, the ``text`` of its ``reasons`` entry in *data*, or, where
     *exact* has the path, that text with the names it holds as they are, ``Reason.exact``).
     Text cells as ``report.csv_cells`` writes them (names exact, escaped: a byte that is
     not UTF-8 as ``\\xNN``, a control character...), a name within a reason too: spelled
@@ -311,7 +322,11 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
             return ""
         return str(reasons[path]["text"])
 
-    rows: list[tuple[str, str, str]] = [(p, "verified", "") for p in data["verified"]]
+    # A file read through a cache that could not be dropped: its OK is the cache's.
+    cached = set(data.get("read_through_cache") or ())
+    rows: list[tuple[str, str, str]] = [
+        (p, "verified", THROUGH_A_CACHE if p in cached else "") for p in data["verified"]
+    ]
     for change in data["changed"]:
         detail = (
             f"size {change['actual_size']}, recorded {change['expected_size']}"

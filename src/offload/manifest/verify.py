@@ -226,6 +226,10 @@ class VerifyReport:
     # Those of ``respelled`` whose name as it stands is recorded too (an ``--append`` after
     # the rename): read once against both records, one verdict.
     recorded_as_is: frozenset[str] = frozenset()
+    # The files read through a cache that could not be dropped (a network share's server, a
+    # page cache that stayed: ``engine.verifier.MediaHasher``), named by
+    # ``verification.verify_path``: their OK proves what the cache returned.
+    read_through_cache: tuple[str, ...] = ()
     # Entries of the legacy MHL checked against (``--mhl-file``) that name their file from a
     # root (``/Volumes/A001/...``, ``D:/A001/...``: ``card_legacy_mhl.from_a_root``), not
     # from its folder, as it spells them (``\`` read as ``/``): tied to no file of the copy,

@@ -6,7 +6,9 @@ The clip grouping (``clips.group_clips``, then ``frames.check_headers``) finds, 
 card's own file list, a recording whose spans skip a number (a RED clip's ``_001``,
 ``_002``, ``_004``: ``_003`` is not on the card), an image sequence whose frame numbers
 skip some, frames that are not whole (0 bytes, or shorter than their DPX/Cineon header
-states) and files named as clips that hold nothing (0 bytes); the clips' probing
+states), files named as clips and sound files (a clip's own too) that hold nothing (0
+bytes) and GoPro recordings whose proxy
+or thumbnail is on the card without their video; the clips' probing
 (``media.probe_clips``, when the documents probe them) finds clips cut off or otherwise
 not whole (``MediaInfo.damage``, each named with its words). The HTML and PDF reports name
 each on page 1 and on its row; a DIT reading only the terminal saw "All N files verified"
@@ -27,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.errors import printable_name
-from offload.report.clips import Clip, empty_noun, spans_told
+from offload.report.clips import Clip, empty_noun, empty_sound_sidecars, spans_told
 from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
@@ -49,13 +51,15 @@ def card_content(
     """The lines of *clips* (``group_clips``' rows, frames checked) and of their probing
     (*media*: ``probe_clips``' facts by row index; None or {}: not probed): for each kind
     found, ``kind`` (``spans-missing``, ``frames-missing``, ``frames-damaged``,
-    ``empty-clip``, ``clip-damaged``), ``count`` (its rows) and ``message`` (the terminal's
-    line); [] when the card's clips are whole. One pass over the rows, then one line a kind
-    found, in the order of the table at its end (kind, what its rows are called, its words)."""
+    ``empty-clip``, ``video-missing``, ``clip-damaged``), ``count`` (its rows) and
+    ``message`` (the terminal's line); [] when the card's clips are whole. One pass over
+    the rows, then one line a kind found, in the order of the table at its end (kind, what
+    its rows are called, its words)."""
     spans: list[Clip] = []
     gaps: list[Clip] = []
     damaged: list[Clip] = []
-    empty: list[Clip] = []
+    empty: list[tuple[str, str]] = []  # (path, what its name made it look like)
+    no_video: list[Clip] = []  # a GoPro recording's proxy or thumbnail alone
     cut: list[tuple[Clip, str]] = []  # a probed clip's damage, as the report's row says it
     probed = media or {}
     for index, clip in enumerate(clips):
@@ -70,12 +74,18 @@ def card_content(
             if clip.bad_frames:
                 damaged.append(clip)
         elif clip.kind == "empty":
-            empty.append(clip)
+            empty.append((str(clip.primary.get("path")), empty_noun(clip)))
+        elif clip.kind == "no-video":
+            no_video.append(clip)
+        # A sound file of 0 bytes a clip claims: as one no clip claims.
+        if clip.sidecars and (silent := empty_sound_sidecars(clip)):
+            empty.extend((str(e.get("path")), "sound file") for e in silent)
     kinds: tuple[tuple[str, str, Callable[[Any], str], Sequence[object]], ...] = (
         ("spans-missing", "clips", _spans_missing, spans),
         ("frames-missing", "sequences", _frames_missing, gaps),
         ("frames-damaged", "sequences", _frames_damaged, damaged),
         ("empty-clip", "files", _empty_clips, empty),
+        ("video-missing", "recordings", _videos_missing, no_video),
         ("clip-damaged", "clips", _clips_damaged, cut),
     )
     return [_line(kind, len(rows), said(rows), noun) for kind, noun, said, rows in kinds if rows]
@@ -114,17 +124,26 @@ def _frames_damaged(damaged: list[Clip]) -> str:
     )
 
 
-def _empty_clips(empty: list[Clip]) -> str:
+def _empty_clips(empty: list[tuple[str, str]]) -> str:
     one = len(empty) == 1
-    named = listed([printable_name(str(c.primary.get("path"))) for c in empty], NAMED)
-    # What each name made it look like: a clip (a video's name) or a sound file (a WAV's),
-    # never an audio take: nothing was recorded in it.
-    nouns = sorted({empty_noun(c) for c in empty})
+    named = listed([printable_name(path) for path, _ in empty], NAMED)
+    # What each name made it look like: a clip (a video's name) or a sound file (a WAV's,
+    # a clip's own or none's), never an audio take: nothing was recorded in it.
+    nouns = sorted({noun for _, noun in empty})
     looks = f"a {nouns[0]}" if one else " or ".join(f"{noun}s" for noun in nouns)
     return (
         f"{plural(len(empty), 'file')} named as {looks} on the "
         f"card {'is' if one else 'are'} empty (0 bytes: nothing was recorded in "
         f"{'it' if one else 'them'}): {named}"
+    )
+
+
+def _videos_missing(rows: list[Clip]) -> str:
+    one = len(rows) == 1
+    return (
+        f"{plural(len(rows), 'GoPro recording')} on the card {'has' if one else 'have'} "
+        f"{'its' if one else 'their'} proxy (LRV) or thumbnail (THM) but no video: the main "
+        f"clip is absent: {_each(rows, _where)}"
     )
 
 

@@ -37,6 +37,9 @@
 * A file named as a clip that is **empty** (0 bytes: a recording that failed) is a row of
   its own, kind "empty", never a clip nor a span of one; so is a sound file of 0 bytes no
   clip claims, never an audio take (``empty_noun`` names what its name made it look like).
+* A GoPro recording's proxy (``GL010042.LRV``) and thumbnail (``GH010042.THM``) that no
+  clip claims, its video not on the card, are one row of kind "no-video" (never "other
+  files": a recording's, its main clip absent).
 * Everything else is an **other file**, one row each.
 
 Pure functions of the JSON report's ``files`` list: nothing here reads the card.
@@ -121,7 +124,8 @@ class Clip:
 
     name: str  # what the report shows (a sequence's name carries its frame range)
     # "clip", "sequence", "audio", "empty" (0 bytes, named as a clip, or a sound file no
-    # clip claims) or "file"
+    # clip claims), "no-video" (a GoPro recording's proxy and thumbnail, its video absent)
+    # or "file"
     kind: str
     folder: str  # relative folder ("" at the card's root)
     primary: FileEntry  # the file probed for a thumbnail (a sequence's middle frame)
@@ -598,6 +602,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             if chapters:
                 clip.missing_spans, clip.spans_told_by_sidecars = chapters, past_last
     singles = _audio_takes(singles, rows, folders, empty)
+    singles = _without_video(singles, rows, folders)
     # After the sidecars found their clips: an empty file is no folder's single clip.
     rows.extend(_one_file_row(entry, "empty", folders) for entry in empty)
     rows.sort(key=lambda c: (c.folder, c.name))
@@ -670,6 +675,58 @@ def _audio_takes(
     return remaining
 
 
+# What a GoPro writes beside a recording's video: its low-resolution proxy (``GL010042.LRV``)
+# and its thumbnail (``GH010042.THM``; HERO5 and older ``GOPR0042.THM``). Not its stills
+# (``GOPR0043.JPG``), named as a first chapter is.
+_GOPRO_SIDECAR_ENDINGS = frozenset({".lrv", ".thm"})
+
+
+def _without_video(
+    entries: list[FileEntry], rows: list[Clip], folders: dict[str, str]
+) -> list[FileEntry]:
+    """Make a row of kind "no-video" (added to *rows*) of the proxy and thumbnail files in
+    *entries* (files no clip claimed) of each GoPro recording whose video is not on the
+    card, the files of one recording (``_recording``: same folder, same number) together;
+    return the other entries. Before, each was an "other file" of its own, nothing saying
+    it was a recording's, nor that its video was absent."""
+    recordings: dict[tuple[str, str], list[FileEntry]] = {}
+    remaining: list[FileEntry] = []
+    for entry in entries:
+        path = str(entry["path"])
+        # Most files are no LRV nor THM: only those split (50,000 other files of a card).
+        if path[-4:].lower() not in _GOPRO_SIDECAR_ENDINGS:
+            remaining.append(entry)
+            continue
+        folder, stem, _ = _split(path)
+        recording = _recording(stem)
+        if recording is None or not recording.startswith("GOPRO"):
+            remaining.append(entry)
+            continue
+        recordings.setdefault((folder, recording), []).append(entry)
+    for (folder, recording), members in recordings.items():
+        members.sort(key=lambda e: str(e["path"]))
+        folder = folders.setdefault(folder, folder)
+        rows.append(
+            Clip(
+                name=posixpath.basename(str(members[0]["path"])),
+                kind="no-video",
+                folder=folder,
+                primary=members[0],
+                files=members,
+                sidecars=members[1:],  # listed under it, as a clip's
+                stem=recording,
+            )
+        )
+    return remaining
+
+
+#: What a "no-video" row (``_without_video``) says of its recording, on its row and page 1.
+NO_VIDEO = (
+    "NO VIDEO ON THE CARD: a GoPro recording's proxy (LRV) or thumbnail (THM) only; its "
+    "main clip (MP4) is absent"
+)
+
+
 def _of_another_recording(entry: FileEntry, clip: Clip) -> bool:
     """Whether *entry* is named as a file of a GoPro or Insta360 recording (a chapter's
     proxy or thumbnail: ``GL010002.LRV``, ``GH010002.THM``) that is not *clip*'s: never a
@@ -735,6 +792,17 @@ def empty_noun(clip: Clip) -> str:
     """What an "empty" row's name made it look like: "clip" (a video's name), or "sound
     file" (a WAV, ...: never "audio take", which nothing recorded in it makes it)."""
     return "sound file" if _split(str(clip.primary["path"]))[2] in AUDIO_EXTENSIONS else "clip"
+
+
+def empty_sound_sidecars(clip: Clip) -> list[FileEntry]:
+    """The sound files of 0 bytes a clip claims (``A001C001.WAV`` beside ``A001C001.MOV``, a
+    P2 voice memo): nothing was recorded in them, as in a sound file of 0 bytes no clip
+    claims (an "empty" row); [] for most clips (no sidecar: no file's name split)."""
+    return [
+        entry
+        for entry in clip.sidecars
+        if entry.get("size_bytes") == 0 and _split(str(entry["path"]))[2] in AUDIO_EXTENSIONS
+    ]
 
 
 def _part(stem: str) -> str:

@@ -42,7 +42,14 @@ from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
-from offload.report.clips import Clip, FileEntry, empty_noun, spans_missing_why
+from offload.report.clips import (
+    NO_VIDEO,
+    Clip,
+    FileEntry,
+    empty_noun,
+    empty_sound_sidecars,
+    spans_missing_why,
+)
 from offload.report.loss import (
     ALIKE,
     CARD_FOLDER,
@@ -52,6 +59,8 @@ from offload.report.loss import (
     Losses,
     error_words,
     folder_error_causes,
+    is_mismatch,
+    own_more_words,
 )
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
@@ -60,6 +69,7 @@ from offload.report.words import (
     WARNING_LABELS,
     card_reread_through_a_cache,
     duration,
+    failed_words,
     plural,
     run_check,
 )
@@ -169,6 +179,7 @@ _KIND_LABELS = {
     "takes": "audio takes in a folder",
     "audio": "audio take",
     "not-sound": "file named as an audio take",
+    "no-video": "GoPro proxy/thumbnail only, video absent",
 }
 
 
@@ -195,14 +206,13 @@ class ReportView:
     # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry.
     ignored: list[str] = field(default_factory=list)
     ignored_count: int = 0
-    # Problems past the list's caps, beyond the "… and N more" lines that stand for them: a
-    # list of 200 failures and "… and 50 more" counts 250 problems, not 201.
-    unlisted_problems: int = 0
 
     @property
     def problem_count(self) -> int:
-        """Every problem, those the list leaves out past its caps too."""
-        return len(self.problems) + self.unlisted_problems
+        """The problems as page 1 lists them: a line each, a line counting many files
+        (a lost destination's, an error many copies share, "… and N more") one; the verdict
+        says how many files failed (``failed_words``)."""
+        return len(self.problems)
 
 
 _UNITS = ["B", "kB", "MB", "GB", "TB"]  # as the terminal writes them (rich: "kB")
@@ -690,6 +700,10 @@ def _clip_row(
             details.append(f"Audio {info.audio}")
     if clip.kind == "empty":
         details.append(f"⚠ {empty_words(clip)}")
+    if clip.kind == "no-video":
+        details.append(f"⚠ {NO_VIDEO}")
+    for entry in empty_sound_sidecars(clip):
+        details.append(f"⚠ {_member_name(clip, entry)}: {EMPTY_SOUND_SIDECAR}")
     if clip.missing_spans:
         details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
@@ -759,6 +773,13 @@ def _clip_row(
 # What a file named as a clip that holds nothing says, on its row and on page 1.
 EMPTY_CLIP = (
     "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); not counted as a clip"
+)
+
+
+#: What a sound file of 0 bytes a clip claims says (``clips.empty_sound_sidecars``), on the
+#: clip's row and, followed by "of CLIP", on page 1: as a sound file no clip claims says.
+EMPTY_SOUND_SIDECAR = (
+    "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); the sound file"
 )
 
 
@@ -868,6 +889,8 @@ def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
     """Why a row has no picture; a sound take is expected to have none."""
     if clip.kind == "empty":
         return "empty file: nothing to show"
+    if clip.kind == "no-video":
+        return "no video on the card"
     if info is None:
         return None
     if clip.kind == "audio" and info.error == NO_PICTURE:
@@ -999,15 +1022,13 @@ def _gone_details(entries: list[FileEntry]) -> list[str]:
     ]
 
 
-def _folder_error_lines(
-    data: Mapping[str, Any], labels: Mapping[int, str]
-) -> tuple[list[str], int]:
-    """Page 1's lines for the JSON's ``folder_errors``, and how many of them a line of
-    another stands for. Each its line, but past MAX_LOSS_LINES of one cause, one line with
-    the count (the JSON lists each): the card's folders whose time could not be read once
-    the card went away (``card_gone``: a card of 300 clip folders, 300 lines), and the
-    folders whose time one destination refused with one errno (``folder_times_unset``: a
-    drive gone read-only refuses each), as the terminal's ``failure_lines`` counts them."""
+def _folder_error_lines(data: Mapping[str, Any], labels: Mapping[int, str]) -> list[str]:
+    """Page 1's lines for the JSON's ``folder_errors``. Each its line, but past
+    MAX_LOSS_LINES of one cause, one line with the count (the JSON lists each): the card's
+    folders whose time could not be read once the card went away (``card_gone``: a card of
+    300 clip folders, 300 lines), and the folders whose time one destination refused with
+    one errno (``folder_times_unset``: a drive gone read-only refuses each), as the
+    terminal's ``failure_lines`` counts them."""
     errors = [str(error) for error in data.get("folder_errors") or []]
     causes = folder_error_causes(
         errors, data.get("folder_times_unset") or [], bool(data.get("card_gone")), labels
@@ -1037,7 +1058,7 @@ def _folder_error_lines(
         for at, error in enumerate(errors)
         if at not in dropped or at in counted
     ]
-    return lines, len(dropped) - len(counted)
+    return lines
 
 
 def _file_rows(
@@ -1278,6 +1299,34 @@ def _proved(
     )
 
 
+def _problems(lines: int) -> str:
+    """How many problems page 1 lists (its lines): "1 problem", "3 problems"."""
+    return f"{lines:,} problem" if lines == 1 else f"{lines:,} problems"
+
+
+def _own_more_marker(index: int) -> str:
+    """The place of destination *index*'s line counting its own failures past
+    ``LISTED_ALONE`` among the problem lines, until they are counted (``_own_more_line``)."""
+    return f"\x00own-more:{index}"
+
+
+def _own_more_line(
+    line: str, own_more: Mapping[int, Sequence[int]], labels: Mapping[int, str]
+) -> str:
+    """*line*, or the words for the place ``_own_more_marker`` kept: "… and N more files on
+    destination D …" (*own_more*: by destination, how many more and how many of them did
+    not match the source)."""
+    if not line.startswith("\x00own-more:"):
+        return line
+    index = int(line.rpartition(":")[2])
+    count, mismatched = own_more[index]
+    where = f"destination {labels.get(index, '?')}"
+    return (
+        f"… and {own_more_words(count, mismatched, where)}: the clip list and the CSV and "
+        "JSON reports list each, with its error"
+    )
+
+
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -1301,7 +1350,9 @@ def build_view(
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, losses))
     # Failures first; then clips and sequences, then other files (each in path order).
     order = {
-        **dict.fromkeys(("clip", "sequence", "audio", "not-sound", "empty", "clips", "takes"), 0),
+        **dict.fromkeys(
+            ("clip", "sequence", "audio", "not-sound", "empty", "no-video", "clips", "takes"), 0
+        ),
         **dict.fromkeys(("file", "folder"), 1),
     }
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
@@ -1322,6 +1373,10 @@ def build_view(
     # Failures many copies of one destination share (``Losses.alike``): their one line's
     # place among ``failed_lines``, by (destination, error).
     alike_at: dict[tuple[int, str], int] = {}
+    # Failures each its own on one destination: how many are listed, and past LISTED_ALONE
+    # [how many more, how many of those did not match the source], by destination.
+    own_listed: dict[int, int] = {}
+    own_more: dict[int, list[int]] = {}
     # One pass over the files' copies for the failures, the counts by state, the copies
     # read back through a cache and what a cascade wrote or failed on its slow destinations:
     # a file's ``destinations`` is made each time it is read after an offload
@@ -1334,7 +1389,10 @@ def build_view(
     read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
     cached = 0
     card_cached = card_server = 0  # card files the full mode re-read through a cache
+    failed_files = 0  # files the card failed to read or some copy of which failed
+    failed_on: set[int] = set()  # the destinations where some copy failed (``failed_words``)
     for entry in data.get("files", []):
+        file_failed = bool(entry.get("source_error"))
         card_bypass = entry.get("source_cache_bypass")
         if card_bypass in _THROUGH_A_CACHE:
             card_cached += 1
@@ -1354,6 +1412,8 @@ def build_view(
             status = dest.get("status")
             if status == "failed":
                 index = int(dest.get("index", 0))
+                file_failed = True
+                failed_on.add(index)
                 label = labels.get(index, "?")
                 recorded = str(dest.get("error") or "")  # as the rows and the terminal judge it
                 error = recorded or "no reason recorded"
@@ -1377,6 +1437,20 @@ def build_view(
                             f"error ({key[1]}), the first: {line}; the CSV and JSON reports "
                             "list each, with its error"
                         )
+                elif kind is None and not entry.get("source_error"):
+                    # Its own error (a read-back that did not match: its digests): past
+                    # LISTED_ALONE of a destination, one line counts the rest, placed where
+                    # the first left out came (its words made once counted).
+                    own = own_listed.get(index, 0)
+                    if own < LISTED_ALONE:
+                        own_listed[index] = own + 1
+                        failed_lines.append(line)
+                    else:
+                        if index not in own_more:
+                            own_more[index] = [0, 0]
+                            failed_lines.append(_own_more_marker(index))
+                        own_more[index][0] += 1
+                        own_more[index][1] += is_mismatch(recorded)
                 else:
                     if kind == GONE:
                         gone_at.append(len(failed_lines))
@@ -1404,13 +1478,14 @@ def build_view(
                 and dest.get("cache_bypass") in _THROUGH_A_CACHE
             ):
                 cached += 1
-    # The lists are capped; the count is not (unlisted: problems a "… and N more" line
-    # stands for, beyond the line itself).
-    unlisted = sum(losses.alike[key] - 1 for key in alike_at)
+        failed_files += file_failed
+    # The lists are capped: a "… and N more" line says how many it stands for, and the
+    # verdict how many files failed (``failed_files``).
     if gone_files > MAX_LOSS_LINES:
         dropped = set(gone_at)
         failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]
-        unlisted += len(dropped)
+    if own_more:
+        failed_lines = [_own_more_line(line, own_more, labels) for line in failed_lines]
     for d in destinations:
         if not d.get("lost"):
             continue
@@ -1426,12 +1501,10 @@ def build_view(
             "copies there were verified (the line above gives the cause): the CSV and JSON "
             "reports list each, with its error"
         )
-        unlisted += len(taken) - 1
     problems.extend(failed_lines[:MAX_PROBLEM_LINES])
     if len(failed_lines) > MAX_PROBLEM_LINES:
         more = len(failed_lines) - MAX_PROBLEM_LINES
-        problems.append(f"… and {more} more failures (see the clip list)")
-        unlisted += more - 1
+        problems.append(f"… and {more:,} more failures (see the clip list)")
     # Files the card's own ASC MHL history lists, then those a legacy MHL on it lists, that
     # the card no longer has: each source its own lines, capped alike.
     missing = [
@@ -1447,14 +1520,12 @@ def build_view(
             problems.append(f"{path}: MISSING FROM THE CARD ({why}): not copied")
         if len(listed) > MAX_PROBLEM_LINES:
             more = len(listed) - MAX_PROBLEM_LINES
-            problems.append(f"… and {more} more missing from the card")
-            unlisted += more - 1
-    folder_lines, folded = _folder_error_lines(data, labels)
-    problems.extend(folder_lines)
-    unlisted += folded
+            problems.append(f"… and {more:,} more missing from the card")
+    problems.extend(_folder_error_lines(data, labels))
     for symlink in data.get("symlinks") or []:
         if symlink.get("status") == "failed":
-            error, path = str(symlink.get("error")), str(symlink.get("relative_path"))
+            error = str(symlink.get("error") or "no reason recorded")  # never "None"
+            path = str(symlink.get("relative_path"))
             problems.append(
                 f"Symlink not made: {error}"
                 if names_path(error, path)
@@ -1492,6 +1563,11 @@ def build_view(
         if clip.kind == "empty":
             warnings.append(f"{clip.primary['path']}: {empty_words(clip)}")
             n_empty_sound += empty_noun(clip) == "sound file"
+        if clip.kind == "no-video":
+            warnings.append(f"{clip.primary['path']}: {NO_VIDEO}")
+        if clip.sidecars:
+            for entry in empty_sound_sidecars(clip):
+                warnings.append(f"{entry['path']}: {EMPTY_SOUND_SIDECAR} of {clip.name}")
         if clip.bad_frames:
             warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
         if clip.kind == "sequence" and clip.gaps:
@@ -1536,13 +1612,14 @@ def build_view(
         # folder, its times, a report, a link of the card), as the terminal's "...; BUT ON
         # <root>" line says: never "N problem(s)" alone, which reads as copies lost.
         verdict, ok = (
-            f"✖ FAILED AFTER THE COPIES: {len(problems) + unlisted} problem(s), listed first "
+            f"✖ FAILED AFTER THE COPIES: {_problems(len(problems))}, listed first "
             f"below; the copies: {proved[1]}",
             False,
         )
     elif problems:
         verdict, ok = (
-            f"✖ FAILED: {len(problems) + unlisted} problem(s), listed first below",
+            f"✖ FAILED: {failed_words(failed_files, len(data.get('files') or ()), len(failed_on))}"
+            f"{'; ' if failed_files else ''}{_problems(len(problems))}, listed first below",
             False,
         )
     else:
@@ -1585,6 +1662,12 @@ def build_view(
     if n_empty_sound:
         named = "a sound file" if n_empty_sound == 1 else "sound files"
         audio += f", {plural(n_empty_sound, 'empty file')} named as {named}"
+    # A GoPro recording whose proxy or thumbnail alone is on the card: a recording's, never
+    # "other files".
+    n_no_video = kinds["no-video"]
+    if n_no_video:
+        its = "its" if n_no_video == 1 else "their"
+        audio += f", {plural(n_no_video, 'GoPro recording')} without {its} video"
     detail = (
         f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
@@ -1644,6 +1727,7 @@ def build_view(
         *([("Files named as clips, not video", str(n_not_video))] if n_not_video else []),
         *([("Empty files named as sound files", str(n_empty_sound))] if n_empty_sound else []),
         *([("Files named as audio takes, not sound", str(n_not_sound))] if n_not_sound else []),
+        *([("GoPro recordings without their video", str(n_no_video))] if n_no_video else []),
         ("Other files", str(kinds["file"])),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),
@@ -1664,7 +1748,7 @@ def build_view(
         for entry in data.get("devices") or []
         if entry.get("destinations")
     )
-    totals.append(("Problems", str(len(problems) + unlisted) if problems else "none"))
+    totals.append(("Problems", f"{len(problems):,}" if problems else "none"))
     totals.append(("Exit code", str(data.get("exit_code", ""))))
     # The JSON's own answer; a report written before it had one gets it computed here.
     release = data.get("card_release") or card_release(data).as_json()
@@ -1685,7 +1769,6 @@ def build_view(
         destination_labels=list(labels.values()),
         release=str(release.get("text") or ""),
         release_ok=bool(release.get("may_format")),
-        unlisted_problems=unlisted,
         ignored=_ignored_lines(list(data.get("ignored") or [])),
         ignored_count=len(data.get("ignored") or []),
     )

@@ -25,11 +25,14 @@ from offload.report.loss import (
     ALIKE,
     CARD_FOLDER,
     GONE,
+    LISTED_ALONE,
     LOST,
     Losses,
     alike_counts,
     error_words,
     folder_error_causes,
+    is_mismatch,
+    own_more_words,
 )
 
 
@@ -41,7 +44,10 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     more files on DEST failed: same cause``, the count placed right after that first line;
     likewise the copies of one destination past ``LISTED_ALONE`` failed with one error once
     each one's path is taken out (``loss.alike_counts``): the first, then ``... and N more files on
-    DEST failed: same error``."""
+    DEST failed: same error``; and the errors each its own of one destination (a read-back
+    that did not match: its digests) past ``LISTED_ALONE`` there: the first ``LISTED_ALONE``,
+    then ``... and N more files on DEST did not match the source when read back (each its
+    own digests) (the reports list each)`` (``loss.own_more_words``)."""
     if not failed:  # nothing to judge: no file is read
         return [] if report.card_gone is None else [report.card_gone]
     lost = {d.index: d for d in report.job.destinations if d.lost}
@@ -66,12 +72,17 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     seen: set[str] = set()
     first_at: dict[int, int] = {}  # lost destination → the index of its first line
     more: dict[int, int] = {}
+    # Errors each its own on one destination: how many listed, the last one's line, and
+    # past LISTED_ALONE [how many more, how many of them did not match the source].
+    own_listed: dict[int, int] = {}
+    own_last: dict[int, int] = {}
+    own_more: dict[int, list[int]] = {}
     if report.card_gone is not None:
         lines.append(report.card_gone)  # first: it stands for each file that failed for it
     for failure in failed:
         recorded = failure["error"] or ""  # as the documents judge it (``Losses.cause``)
-        error = recorded or failure["path"]
         index = failure["destination_index"]
+        error = recorded or _unexplained(failure, roots.get(index, "?"))
         kind = None
         if failure["kind"] == "file":
             kind = losses.cause(unread.get(failure["path"]), index, recorded, failure["path"])
@@ -96,19 +107,57 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
                 alike_first[key] = len(lines)
                 lines.append(error)
             continue
-        if error not in seen:
-            seen.add(error)
-            lines.append(error)
-    counted = [(at, index, more[index], "cause") for index, at in first_at.items() if more[index]]
-    counted += [(at, key[0], alike[key] - 1, "error") for key, at in alike_first.items()]
-    for at, index, count, what in sorted(counted, reverse=True):
-        root = printable_name(roots[index])
-        lines.insert(
-            at + 1,
-            f"... and {count:,} more {'file' if count == 1 else 'files'} on {root} failed: "
-            f"same {what} (the reports list each)",
+        if error in seen:
+            continue
+        if failure["kind"] == "file" and failure["path"] not in unread:
+            # Its own error on that destination (a read-back that did not match): past
+            # LISTED_ALONE there, counted in one line after the last listed.
+            listed = own_listed.get(index, 0)
+            if listed >= LISTED_ALONE:
+                own_more.setdefault(index, [0, 0])
+                own_more[index][0] += 1
+                own_more[index][1] += is_mismatch(recorded)
+                continue
+            own_listed[index] = listed + 1
+            own_last[index] = len(lines)
+        seen.add(error)
+        lines.append(error)
+    counted: list[tuple[int, str]] = [
+        (at, _same(more[index], roots[index], "cause"))
+        for index, at in first_at.items()
+        if more[index]
+    ]
+    counted += [
+        (at, _same(alike[key] - 1, roots[key[0]], "error")) for key, at in alike_first.items()
+    ]
+    counted += [
+        (
+            own_last[index],
+            f"... and {own_more_words(count, mismatched, printable_name(roots[index]))} "
+            "(the reports list each)",
         )
+        for index, (count, mismatched) in own_more.items()
+    ]
+    for at, line in sorted(counted, reverse=True):
+        lines.insert(at + 1, line)
     return lines
+
+
+def _unexplained(failure: Mapping[str, Any], root: str) -> str:
+    """The line for a *failure* with no error recorded, on the destination *root*: what
+    failed and where, as page 1 words it ("PATH on DEST: FAILED: no reason recorded"), never
+    a bare path."""
+    what = "symlink not made" if failure["kind"] == "symlink" else "FAILED"
+    return f"{failure['path']} on {printable_name(root)}: {what}: no reason recorded"
+
+
+def _same(count: int, root: str, what: str) -> str:
+    """The line counting *count* more files on *root* failed of the same *what* (cause,
+    error) as the line before."""
+    return (
+        f"... and {count:,} more {'file' if count == 1 else 'files'} on {printable_name(root)} "
+        f"failed: same {what} (the reports list each)"
+    )
 
 
 def folder_error_lines(report: OffloadReport) -> list[str]:

@@ -22,6 +22,12 @@ out (``error_words``: "Permission denied (EACCES)" for each file of a folder the
 refuses), the documents count them in one line; a read-back that did not match names its
 digests, a file changed on the card its sizes or dates, so each of those stays its own.
 
+And the failures of one destination that are each their own (``own_more_words``): past
+``LISTED_ALONE`` of them there (a drive whose every read-back came back wrong: each its own
+digests), the first ``LISTED_ALONE`` keep their lines and one line counts the rest, saying
+how many did not match the source when read back (``is_mismatch``); the clip list's rows,
+the CSV and the JSON keep each.
+
 A file the card failed to read is never of a destination's loss nor of a shared error: the
 card gone away's line stands for it, or its own error names it (``Losses.cause``, the one
 order both the terminal and the documents judge a copy's cause in).
@@ -137,6 +143,36 @@ class Losses(NamedTuple):
         loss (``of_the_loss``)."""
         reason = self.destinations.get(index)
         return reason is not None and of_the_loss(error, path, reason)
+
+
+#: How the engine words a read-back that did not match the source (``engine/committer``:
+#: "PATH on DEVICE does not match the source: xxh64 A read back twice, B read from the source").
+MISMATCH_WORDS = " does not match the source: "
+
+
+def is_mismatch(error: str) -> bool:
+    """Whether a copy's *error* is a read-back that did not match the source (its digests
+    its own: never shared with another file's)."""
+    return MISMATCH_WORDS in error
+
+
+def own_more_words(count: int, mismatched: int, where: str) -> str:
+    """The words counting *count* more failures of one destination (*where*: its name as the
+    line gives it), each its own error, past the ``LISTED_ALONE`` listed; *mismatched* of them
+    read back not matching the source: "40 more files on D did not match the source when
+    read back, each with its own digests", or "40 more files on D failed, each for a reason of
+    its own (12 of them did not match the source when read back)". The caller puts "… and"
+    before and where each is listed after."""
+    files = "file" if count == 1 else "files"
+    if mismatched == count:
+        return (
+            f"{count:,} more {files} on {where} did not match the source when read back, "
+            "each with its own digests"
+        )
+    matched = (
+        f" ({mismatched:,} of them did not match the source when read back)" if mismatched else ""
+    )
+    return f"{count:,} more {files} on {where} failed, each for a reason of its own{matched}"
 
 
 #: ``Losses.cause``'s causes: the card gone away, the destination lost, an error shared.

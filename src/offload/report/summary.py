@@ -31,6 +31,7 @@ from offload.report.words import (
     are,
     card_reread_through_a_cache,
     duration,
+    failed_words,
     local_time,
     plural,
     run_check,
@@ -430,10 +431,17 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     else:
         head_at = -1  # "NOT ALL VERIFIED" claims nothing a missing manifest would contradict
         failed_files = sum(1 for f in job.files if not f.ok)
+        # On how many destinations, as the HTML/PDF verdict says it (``failed_words``).
+        failed_on = {
+            d.destination_index
+            for f in job.files
+            for d in f.destinations
+            if d.status is DestinationStatus.FAILED
+        }
         lines.append(
-            f"NOT ALL VERIFIED: {failed_files} of {plural(total, 'file')} failed on at least one "
-            f"destination (listed below); {verified_everywhere} {are(verified_everywhere)} "
-            "verified on every "
+            "NOT ALL VERIFIED: "
+            f"{failed_words(failed_files, total, len(failed_on)) or '0 files failed'} (listed "
+            f"below); {verified_everywhere} {are(verified_everywhere)} verified on every "
             f"destination{speed}."
         )
     if head_at >= 0 and total:

@@ -6,6 +6,21 @@ worded), so a command's first line can use it for free."""
 from __future__ import annotations
 
 
+def failed_words(files: int, total: int, destinations: int) -> str:
+    """What failed, as the terminal's ``NOT ALL VERIFIED`` line and the HTML/PDF verdict
+    count it: "2,690 of 3,000 files failed on 1 destination" (*files* of *total*, on the
+    *destinations* where some copy failed: "on at least one destination" where not known,
+    0), or "" for no file failed."""
+    if not files:
+        return ""
+    on = (
+        f"on {destinations:,} destination{'' if destinations == 1 else 's'}"
+        if destinations
+        else "on at least one destination"
+    )
+    return f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed {on}"
+
+
 def are(count: int) -> str:
     """The verb for ``count`` things: ``is`` for one, ``are`` otherwise."""
     return "is" if count == 1 else "are"
