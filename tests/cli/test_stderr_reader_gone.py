@@ -121,3 +121,33 @@ def test_a_pfndispatchcopy_whose_stderr_reader_went_away_copies_and_prints_its_l
     assert lines[0] == f"INFO: copying {source}..." and lines[-2].startswith("hash XXH64BE:")
     assert lines[-1].startswith("INFO: copy speed 3072000 bytes in "), done.stdout
     assert all(copy.read_bytes() == source.read_bytes() for copy in copies)
+
+
+@pytest.mark.timeout(180)
+def test_a_pfndispatchcopy_whose_stdout_reader_went_away_copies_and_exits_its_own_code(
+    tmp_path: Path,
+) -> None:
+    """``pfndispatchcopy -v ... | head -1``: its stdout a pipe whose reader is gone after the
+    first line. Both copies made, exit 0, nothing on stderr. Failed before (stdout not
+    wrapped): a ``BrokenPipeError`` traceback from the hash line's print, exit 1 ("some
+    destination failed", none had)."""
+    source = tmp_path / "A001C004.mov"
+    source.write_bytes(bytes(range(256)) * 12_000)
+    copies = [tmp_path / name / source.name for name in ("d1", "d2")]
+    for copy in copies:
+        copy.parent.mkdir()
+    process = subprocess.Popen(
+        [PFNDISPATCHCOPY, "-v", str(source)] + [str(copy) for copy in copies],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # the reader gone: every later write to stdout finds EPIPE
+    errors = process.stderr.read()
+    process.stderr.close()
+    code = process.wait(timeout=120)
+    assert first == f"INFO: copying {source}...\n"
+    assert code == 0 and errors == "", errors
+    assert all(copy.read_bytes() == source.read_bytes() for copy in copies)

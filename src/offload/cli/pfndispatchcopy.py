@@ -226,11 +226,13 @@ def main(
 ) -> int:
     """The command. *own_process*: the process is its alone and ends when it returns (the
     console script): once the outcome is known, its signal handler stays to the exit, and
-    a stderr reader that went away ends the text, never the run (``reader_gone.py``)."""
+    a stderr or stdout reader that went away ends the text, never the run
+    (``reader_gone.py``)."""
     if own_process:
-        from offload.cli.reader_gone import stderr_reader_may_go
+        from offload.cli.reader_gone import stderr_reader_may_go, stdout_reader_may_go
 
         stderr_reader_may_go()
+        stdout_reader_may_go()
     env = env or Environment()
     try:
         return _run(build_parser().parse_args(argv), env, own_process=own_process)

@@ -8,7 +8,8 @@ the summary: exit 1, which says a copy failed, and no HTML or PDF.
 
 Imports only ``os`` and ``sys``: each console script's entry point (``offload``'s, and
 ``pfndispatchcopy``'s) installs it with ``stderr_reader_may_go``, the one place that does,
-before it loads its command."""
+before it loads its command; ``pfndispatchcopy``'s stdout, words about the run too, is
+wrapped the same way (``stdout_reader_may_go``)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,13 @@ def stderr_reader_may_go() -> None:
     """The process's stderr (``sys.stderr``) wrapped by ``reader_may_go``, for a console
     script's own process, before its command takes ``sys.stderr`` (``Environment``)."""
     sys.stderr = reader_may_go(sys.stderr)
+
+
+def stdout_reader_may_go() -> None:
+    """The process's stdout (``sys.stdout``) wrapped by ``reader_may_go``, for a console
+    script whose stdout lines are words about the run, not a document a caller must get
+    whole (``pfndispatchcopy``'s INFO and hash lines: ``pfndispatchcopy -v ... | head -1``
+    ends those lines, never the copy, whose outcome is its exit code). ``offload``'s stdout
+    (``--json``, ``history``) is written through ``cli.common.write_stdout_whole``
+    instead."""
+    sys.stdout = reader_may_go(sys.stdout)
