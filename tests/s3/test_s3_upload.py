@@ -12,6 +12,8 @@ import pytest
 import xxhash
 
 from offload.destinations.s3 import MARKER_KEY, S3Destination
+from offload.destinations.s3backend import S3Backend
+from offload.destinations.s3card import complete_refused_notes
 from s3.conftest import admin, destination
 from support.tcpproxy import FaultProxy
 
@@ -206,6 +208,12 @@ def test_a_501_to_if_none_match_uses_no_attempt(s3_server, bucket, proxy) -> Non
     assert proxy.stats.intercepted == 1
     assert not dest.conditional_create
     assert stored(s3_server.url, bucket, "cards/report.json") == b"{}"
+    # Said in the report's notes (failed before: the switch was silent).
+    assert dest.put_refused and dest.complete_refused == []
+    (note,) = complete_refused_notes({0: S3Backend(dest)})
+    assert "answered 501 to If-None-Match on PutObject mid-copy" in note, note
+    assert "was made after a HEAD (for the lock, a read) of its key instead" in note, note
+    assert not S3Backend(dest).features.atomic_noreplace
     dest.close()
 
 
@@ -228,9 +236,16 @@ def test_a_501_to_a_conditional_completion_spares_every_putobject(  # type: igno
     assert stored(s3_server.url, bucket, "cards/clip.mov") == data
     assert dest.conditional_create and not dest.conditional_complete
     # PutObject still carries its condition: a 501 to it is the next one intercepted.
+    (note,) = complete_refused_notes({0: S3Backend(dest)})
+    assert note.endswith("; single-request uploads kept the condition"), note
     proxy.intercept("PUT", "/cards/", header="if-none-match", status=501, code="NotImplemented")
     dest.put_small("cards/report.json", b"{}")
     assert proxy.stats.intercepted == 2
+    # That 501 turned every write to the HEAD check: the notes no longer say PutObject kept
+    # its condition, and say it lost it (failed before: "kept the condition", and no note).
+    completion, put = complete_refused_notes({0: S3Backend(dest)})
+    assert "single-request" not in completion, completion
+    assert "answered 501 to If-None-Match on PutObject mid-copy" in put, put
     # A later completion is HEAD-checked without asking again: the key taken meanwhile.
     admin(s3_server.url).put_object(Bucket=bucket, Key="cards/other.mov", Body=b"x")
     with pytest.raises(FileExistsError):

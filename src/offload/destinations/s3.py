@@ -19,8 +19,9 @@ Integrity, end to end:
   501 is found by the preflight's probe (``s3preflight``) and refused, unless the HEAD check
   was asked for (``S3Settings.head_check``): a HEAD just before completing, racy
   (``conditional_create`` False, named in a warning); a 501 the probe did not see to a
-  PutObject turns it False when it comes; one to a CompleteMultipartUpload's condition turns
-  completions alone to the HEAD check (``conditional_complete``, said in the report's notes).
+  PutObject turns it False when it comes (``put_refused``); one to a CompleteMultipartUpload's
+  condition turns completions alone to the HEAD check (``conditional_complete``); both are
+  said in the report's notes.
 * the digests of the whole file go into the object's metadata
   (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL), they are
   the upload's metadata from its start; given as ``hashed`` (a direct copy from the card: they
@@ -103,6 +104,8 @@ _CHECKSUM_REFUSED = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 )
 _GET_CHUNK = 1024 * 1024
+# A condition's boto3 parameter -> its header (``S3Destination.complete_refused``).
+_CONDITION_HEADERS = {"IfNoneMatch": "If-None-Match", "IfMatch": "If-Match"}
 # A clean-up after a cancel or a failure (``take_back``) waits at most this long in all, its
 # requests on a client of short timeouts and no retry: a service that stopped answering
 # must not hold a cancelled run for the read timeout (60 s) times the retries.
@@ -419,10 +422,13 @@ class S3Destination:
         # ETag must be refused with 412); False: a record is deleted only once the upload it
         # names is gone and a HEAD just before shows it unchanged (``_drop_record``).
         self._conditional_delete = self.settings.conditional_writes
-        # The conditions (``IfNoneMatch``, ``IfMatch``) the service answered 501 to on a
-        # CompleteMultipartUpload (``complete_multipart``): a HEAD just before instead, for
-        # completions alone (PutObject's, which the probe tried, stay atomic).
+        # The conditions (headers: ``If-None-Match``, ``If-Match``) the service answered 501
+        # to on a CompleteMultipartUpload (``complete_multipart``): a HEAD just before
+        # instead, for completions alone (PutObject's, which the probe tried, stay atomic).
         self._complete_refused: set[str] = set()
+        # Whether the service answered 501 to a PutObject's If-None-Match mid-run (``_put``):
+        # ``conditional_create`` False from then on, said in the report's notes.
+        self._put_refused = False
         self._slots = threading.BoundedSemaphore(self.settings.parallel_parts + 1)
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.parallel_parts, thread_name_prefix="s3-part"
@@ -496,6 +502,21 @@ class S3Destination:
             self._conditional = False
 
     @property
+    def put_refused(self) -> bool:
+        """Whether the service answered 501 to a PutObject's If-None-Match mid-run (``_put``;
+        the preflight's probe had not seen it, or did not run): from then on every write
+        that must not replace another object was made after a HEAD of its key instead
+        (``conditional_create`` False, racy), said in the report's notes
+        (``s3card.complete_refused_notes``)."""
+        with self._lock:
+            return self._put_refused
+
+    def _put_condition_refused(self) -> None:
+        with self._lock:
+            self._conditional = False
+            self._put_refused = True
+
+    @property
     def conditional_complete(self) -> bool:
         """Whether a CompleteMultipartUpload is conditional too (``conditional_create``,
         and the service answered no 501 to a completion's If-None-Match or If-Match,
@@ -510,8 +531,7 @@ class S3Destination:
         headers (``If-None-Match``, ``If-Match``; ``conditional_complete``)."""
         with self._lock:
             refused = set(self._complete_refused)
-        headers = {"IfNoneMatch": "If-None-Match", "IfMatch": "If-Match"}
-        return [headers[name] for name in headers if name in refused]
+        return [header for header in _CONDITION_HEADERS.values() if header in refused]
 
     @property
     def conditional_delete(self) -> bool:
@@ -747,7 +767,7 @@ class S3Destination:
                     if pinned is not None:
                         if_match_refused = True
                     else:
-                        self._conditional_refused()
+                        self._put_condition_refused()
                     continue
                 if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
                     attempt += 1
@@ -1553,13 +1573,13 @@ class S3Destination:
             with self._lock:
                 refused = set(self._complete_refused)
             extra: dict[str, Any] = {}
-            if create and self._conditional and "IfNoneMatch" not in refused:
+            if create and self._conditional and "If-None-Match" not in refused:
                 extra["IfNoneMatch"] = "*"
             elif create and self.exists_key(key):
                 raise FileExistsError(
                     errno.EEXIST, f"cannot publish {self.display(key)}: the key exists already"
                 )
-            if pinned is not None and self._conditional and "IfMatch" not in refused:
+            if pinned is not None and self._conditional and "If-Match" not in refused:
                 extra["IfMatch"] = pinned
             elif pinned is not None:
                 info = self.stat_key(key)
@@ -1580,7 +1600,7 @@ class S3Destination:
                 code, status = _error_code(exc)
                 if extra and (code == "NotImplemented" or status == 501):
                     with self._lock:
-                        self._complete_refused.update(extra)
+                        self._complete_refused.update(_CONDITION_HEADERS[name] for name in extra)
                     continue
                 raise
             return cast(dict[str, Any], answer)
