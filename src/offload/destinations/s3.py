@@ -44,7 +44,8 @@ itself (``adopt_record``). The records' sweep aborts an upload once its record i
 at once when its maker is provably gone (this host's process space, its pid gone or
 reused) and no other run's live lock lies above its key (``_dead_and_unlocked``); never
 through a copy of a record (``copied_record``: a copied ``.offload`` folder), which it
-deletes, leaving the upload it names to the real record. A staged
+deletes, leaving the upload it names to the real record, or, that record gone (a prefix
+moved), to the same rules, naming what they keep (``s3copied``). A staged
 upload that may not take a live run's staging key over uploads to a staging key of its own:
 two live runs never share an upload.
 
@@ -2202,15 +2203,13 @@ class S3Destination:
         counts as one, ``_other_run_live_above``), and the record, listed at *record_key*,
         is still the object read (*record_etag*, a HEAD just before: a run resuming that
         upload first stores the record again naming itself, ``adopt_record``, under its
-        key's record key). A copy of a record (``copied_record``: a copied ``.offload``
-        folder, a prefix copied server-side) is never aborted through, by this rule or the
-        age rule: a run that took over the real record would not show at *record_key*, whose
-        HEAD would always match (the sweep deletes the copy instead). What remains:
+        key's record key). A copy of a record (``copied_record``) comes here only once the
+        real record is known gone or naming another upload (``_sweep_records``,
+        ``s3copied.sweep_copy``): a run that took over the real record would not show at
+        the copy's key, whose HEAD would always match. What remains:
         a run that takes the record over between that HEAD and the abort (one request's
         time) loses its upload (its completion fails, the file fails and is copied again by
         the next run). Never raises."""
-        if self.copied_record(record_key, record):
-            return False
         if not self.maker_gone(record) or self._other_run_live_above(final, seen):
             return False
         try:
@@ -2250,7 +2249,7 @@ class S3Destination:
 
     def _delete_abandoned(self, key: str, etag: str) -> None:
         """Delete the staging object under *key* that an earlier run left (judged old by
-        its listing, *etag*), or a copied upload record (``_drop_copied_record``). On a
+        its listing, *etag*), or a copied upload record (``s3copied.drop_copy``). On a
         bucket that keeps versions, that object's own version by its id, learnt by a HEAD
         pinned to *etag* (the object judged, no other): a plain
         delete there keeps the whole clip as a noncurrent version under a delete marker,
@@ -2293,9 +2292,10 @@ class S3Destination:
         uploads, whatever their age, of a run that a live lock of a copy root at or above
         their key names (``live_run_may_own``: a run of days into a nested copy root).
         Aborted whatever their age: uploads whose maker is provably gone, with no other
-        run's live lock above them (``_dead_and_unlocked``). Never aborted: an upload
-        through a copy of its record (``copied_record``), which is deleted (not among the
-        keys returned). A
+        run's live lock above them (``_dead_and_unlocked``). An upload named by a copy of
+        its record (``copied_record``) is left to its real record, the copy deleted; where
+        that record is gone (a prefix moved), the same rules may abort it, else it is named
+        in ``left_behind`` (``s3copied``). A
         record whose upload the service no longer has is dropped; one whose abort fails is
         kept (the next sweep tries again) and its upload named in ``left_behind``
         (``abort_upload``), not among the keys returned. Raises OSError if the records
@@ -2322,18 +2322,6 @@ class S3Destination:
             self._sweep_thread, self._sweep_listed, self._sweep_listing = None, False, None
             self._sweep_uploads_listed = None
         return aborted
-
-    def _drop_copied_record(self, key: str, etag: str) -> None:
-        """Delete the copied record object *key* (``copied_record``), read with *etag*,
-        never the upload it names: only while it still has *etag* (another object stored
-        there since is left), on a bucket that keeps versions by its own version's id
-        (``_delete_abandoned``). A failure leaves it to the next sweep. Never raises."""
-        if not etag:
-            return
-        try:
-            self._delete_abandoned(key, etag)
-        except OSError:
-            pass
 
     def _sweep_needs_no_read(
         self,
@@ -2413,10 +2401,13 @@ class S3Destination:
             except (ValueError, KeyError, TypeError):
                 continue
             if self.copied_record(info.key, record):
-                # No run reads a copy, nor stores it again: its upload, whatever its age or
-                # maker, is the real record's (a live run may have resumed it through that
-                # one), never aborted through the copy, which goes.
-                self._drop_copied_record(info.key, record_etag)
+                # No run reads a copy, nor stores it again: its upload is the real record's
+                # (a live run may have resumed it through that one), unless that record is
+                # gone (a prefix moved); the copy goes (``s3copied``).
+                from offload.destinations.s3copied import sweep_copy
+
+                if sweep_copy(self, info, record, record_etag, keep=keep, cutoff=cutoff, seen=seen):
+                    aborted.append(key)
                 continue
             # A record whose upload the service no longer has is dead for good (an upload
             # id never comes back): dropped, also of a key this run writes (one it finds
