@@ -276,6 +276,27 @@ def test_a_501_to_a_conditional_completion_is_in_the_reports_notes(  # type: ign
     assert "completed after a HEAD of its key instead (racy" in note, note
 
 
+def test_a_501_to_a_putobjects_condition_mid_copy_is_in_the_reports_notes(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """A 501 to a card file's PutObject If-None-Match (the probe's own went through): the
+    copy succeeds after a HEAD, and the report's notes say that every write from then on
+    was HEAD-checked. Failed before: nothing said so (the switch was silent)."""
+    from s3.test_s3_cli import card_local_url
+    from s3.test_s3_cli import offload as offload_cli
+
+    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C001.mov": 1000})
+    proxy.intercept("PUT", "/CLIPS/", header="if-none-match", status=501, code="NotImplemented")
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, err
+    assert proxy.stats.intercepted == 1
+    notes = json.loads(out.strip().splitlines()[-1])["notes"]
+    (note,) = [note for note in notes if "501" in note]
+    assert "answered 501 to If-None-Match on PutObject mid-copy" in note, note
+
+
 def test_object_corrupted_afterwards_is_found_by_the_read_back(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
     data = os.urandom(7 * MiB)
     dest = destination(s3_server.url, bucket)
