@@ -189,7 +189,7 @@ def _name(
     then = (
         "the copy stays, so the next offload into this destination looks again"
         if kept
-        else "no run resumes or aborts an upload through a copy, which was deleted, so "
+        else "no run resumes or aborts an upload through a copy (the sweep deletes it), so "
         "nothing will abort it: once no run is writing it, the command below, or the "
         "bucket's lifecycle rule for incomplete multipart uploads, removes it"
     )
