@@ -724,8 +724,9 @@ class S3Destination:
         *replace*): only over the object of that ETag. Conditional (If-None-Match, If-Match:
         atomic) where the service does conditional writes; where it answers 501, a HEAD just
         before instead (racy): for If-None-Match, ``conditional_create`` turns False from
-        then on (``put_refused``, said in the report's notes); for *pinned* (If-Match), this request alone (a 501 to it
-        says nothing of If-None-Match, which stays atomic). The 501 uses none of the
+        then on (``put_refused``, said in the report's notes); for *pinned* (If-Match),
+        this request alone (a 501 to it says nothing of If-None-Match, which stays
+        atomic). The 501 uses none of the
         ``part_attempts`` (a checksum refusal does). Raises FileExistsError (the key
         exists), OSError (EBADMSG: the pinned object changed or is gone, as the HEAD saw it;
         else the service's refusal, 412 too)."""
