@@ -43,9 +43,10 @@ that run is gone; or it is old); a run resuming it first stores the record again
 itself (``adopt_record``). The records' sweep aborts an upload once its record is old, or
 at once when its maker is provably gone (this host's process space, its pid gone or
 reused) and no other run's live lock lies above its key (``_dead_and_unlocked``); never
-through a copy of a record (``copied_record``: a copied ``.offload`` folder), which it
-deletes, leaving the upload it names to the real record, or, that record gone (a prefix
-moved), to the same rules, naming what they keep (``s3copied``). A staged
+through a copy of a record (``copied_record``: a copied ``.offload`` folder) while the
+real record may govern its upload: the sweep deletes the copy, leaving the upload to the
+real record, or, that record gone (a prefix moved), to the same rules, naming what they
+keep (``s3copied``). A staged
 upload that may not take a live run's staging key over uploads to a staging key of its own:
 two live runs never share an upload.
 
