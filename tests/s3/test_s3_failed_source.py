@@ -155,6 +155,8 @@ def test_without_conditional_writes_a_head_pins_the_copy_onto_itself(  # type: i
         # PutObject lost its condition too).
         assert dest.conditional_create and not dest.conditional_complete
         assert dest.complete_refused == ["If-Match"]
+        # Completions keep If-None-Match (failed before: atomic_noreplace turned False).
+        assert S3Backend(dest).features.atomic_noreplace
         (note,) = complete_refused_notes({0: S3Backend(dest)})
         assert "answered 501 to If-Match on CompleteMultipartUpload" in note, note
         assert "copied onto itself in parts with its digests" in note, note

@@ -12,6 +12,8 @@ import pytest
 import xxhash
 
 from offload.destinations.s3 import MARKER_KEY, S3Destination
+from offload.destinations.s3backend import S3Backend
+from offload.destinations.s3card import complete_refused_notes
 from s3.conftest import admin, destination
 from support.tcpproxy import FaultProxy
 
@@ -206,6 +208,12 @@ def test_a_501_to_if_none_match_uses_no_attempt(s3_server, bucket, proxy) -> Non
     assert proxy.stats.intercepted == 1
     assert not dest.conditional_create
     assert stored(s3_server.url, bucket, "cards/report.json") == b"{}"
+    # Said in the report's notes (failed before: the switch was silent).
+    assert dest.put_refused and dest.complete_refused == []
+    (note,) = complete_refused_notes({0: S3Backend(dest)})
+    assert "answered 501 to If-None-Match on PutObject mid-copy" in note, note
+    assert "was made after a HEAD (for the lock, a read) of its key instead" in note, note
+    assert not S3Backend(dest).features.atomic_noreplace
     dest.close()
 
 
@@ -228,9 +236,16 @@ def test_a_501_to_a_conditional_completion_spares_every_putobject(  # type: igno
     assert stored(s3_server.url, bucket, "cards/clip.mov") == data
     assert dest.conditional_create and not dest.conditional_complete
     # PutObject still carries its condition: a 501 to it is the next one intercepted.
+    (note,) = complete_refused_notes({0: S3Backend(dest)})
+    assert note.endswith("; single-request uploads kept the condition"), note
     proxy.intercept("PUT", "/cards/", header="if-none-match", status=501, code="NotImplemented")
     dest.put_small("cards/report.json", b"{}")
     assert proxy.stats.intercepted == 2
+    # That 501 turned every write to the HEAD check: the notes no longer say PutObject kept
+    # its condition, and say it lost it (failed before: "kept the condition", and no note).
+    completion, put = complete_refused_notes({0: S3Backend(dest)})
+    assert "single-request" not in completion, completion
+    assert "answered 501 to If-None-Match on PutObject mid-copy" in put, put
     # A later completion is HEAD-checked without asking again: the key taken meanwhile.
     admin(s3_server.url).put_object(Bucket=bucket, Key="cards/other.mov", Body=b"x")
     with pytest.raises(FileExistsError):
@@ -259,6 +274,27 @@ def test_a_501_to_a_conditional_completion_is_in_the_reports_notes(  # type: ign
     (note,) = [note for note in notes if "CompleteMultipartUpload" in note]
     assert "answered 501 to If-None-Match on CompleteMultipartUpload" in note, note
     assert "completed after a HEAD of its key instead (racy" in note, note
+
+
+def test_a_501_to_a_putobjects_condition_mid_copy_is_in_the_reports_notes(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """A 501 to a card file's PutObject If-None-Match (the probe's own went through): the
+    copy succeeds after a HEAD, and the report's notes say that every write from then on
+    was HEAD-checked. Failed before: nothing said so (the switch was silent)."""
+    from s3.test_s3_cli import card_local_url
+    from s3.test_s3_cli import offload as offload_cli
+
+    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C001.mov": 1000})
+    proxy.intercept("PUT", "/CLIPS/", header="if-none-match", status=501, code="NotImplemented")
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, err
+    assert proxy.stats.intercepted == 1
+    notes = json.loads(out.strip().splitlines()[-1])["notes"]
+    (note,) = [note for note in notes if "501" in note]
+    assert "answered 501 to If-None-Match on PutObject mid-copy" in note, note
 
 
 def test_object_corrupted_afterwards_is_found_by_the_read_back(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]

@@ -19,8 +19,9 @@ Integrity, end to end:
   501 is found by the preflight's probe (``s3preflight``) and refused, unless the HEAD check
   was asked for (``S3Settings.head_check``): a HEAD just before completing, racy
   (``conditional_create`` False, named in a warning); a 501 the probe did not see to a
-  PutObject turns it False when it comes; one to a CompleteMultipartUpload's condition turns
-  completions alone to the HEAD check (``conditional_complete``, said in the report's notes).
+  PutObject turns it False when it comes (``put_refused``); one to a CompleteMultipartUpload's
+  condition turns completions alone to the HEAD check (``conditional_complete``); both are
+  said in the report's notes.
 * the digests of the whole file go into the object's metadata
   (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL), they are
   the upload's metadata from its start; given as ``hashed`` (a direct copy from the card: they
@@ -42,8 +43,10 @@ that run is gone; or it is old); a run resuming it first stores the record again
 itself (``adopt_record``). The records' sweep aborts an upload once its record is old, or
 at once when its maker is provably gone (this host's process space, its pid gone or
 reused) and no other run's live lock lies above its key (``_dead_and_unlocked``); never
-through a copy of a record (``copied_record``: a copied ``.offload`` folder), which it
-deletes, leaving the upload it names to the real record. A staged
+through a copy of a record (``copied_record``: a copied ``.offload`` folder) while the
+real record may govern its upload: the sweep deletes the copy, leaving the upload to the
+real record, or, that record gone (a prefix moved), to the same rules, naming what they
+keep (``s3copied``). A staged
 upload that may not take a live run's staging key over uploads to a staging key of its own:
 two live runs never share an upload.
 
@@ -103,6 +106,8 @@ _CHECKSUM_REFUSED = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 )
 _GET_CHUNK = 1024 * 1024
+# A condition's boto3 parameter -> its header (``S3Destination.complete_refused``).
+_CONDITION_HEADERS = {"IfNoneMatch": "If-None-Match", "IfMatch": "If-Match"}
 # A clean-up after a cancel or a failure (``take_back``) waits at most this long in all, its
 # requests on a client of short timeouts and no retry: a service that stopped answering
 # must not hold a cancelled run for the read timeout (60 s) times the retries.
@@ -419,10 +424,13 @@ class S3Destination:
         # ETag must be refused with 412); False: a record is deleted only once the upload it
         # names is gone and a HEAD just before shows it unchanged (``_drop_record``).
         self._conditional_delete = self.settings.conditional_writes
-        # The conditions (``IfNoneMatch``, ``IfMatch``) the service answered 501 to on a
-        # CompleteMultipartUpload (``complete_multipart``): a HEAD just before instead, for
-        # completions alone (PutObject's, which the probe tried, stay atomic).
+        # The conditions (headers: ``If-None-Match``, ``If-Match``) the service answered 501
+        # to on a CompleteMultipartUpload (``complete_multipart``): a HEAD just before
+        # instead, for completions alone (PutObject's, which the probe tried, stay atomic).
         self._complete_refused: set[str] = set()
+        # Whether the service answered 501 to a PutObject's If-None-Match mid-run (``_put``):
+        # ``conditional_create`` False from then on, said in the report's notes.
+        self._put_refused = False
         self._slots = threading.BoundedSemaphore(self.settings.parallel_parts + 1)
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.parallel_parts, thread_name_prefix="s3-part"
@@ -496,6 +504,21 @@ class S3Destination:
             self._conditional = False
 
     @property
+    def put_refused(self) -> bool:
+        """Whether the service answered 501 to a PutObject's If-None-Match mid-run (``_put``;
+        the preflight's probe had not seen it, or did not run): from then on every write
+        that must not replace another object was made after a HEAD of its key instead
+        (``conditional_create`` False, racy), said in the report's notes
+        (``s3card.complete_refused_notes``)."""
+        with self._lock:
+            return self._put_refused
+
+    def _put_condition_refused(self) -> None:
+        with self._lock:
+            self._conditional = False
+            self._put_refused = True
+
+    @property
     def conditional_complete(self) -> bool:
         """Whether a CompleteMultipartUpload is conditional too (``conditional_create``,
         and the service answered no 501 to a completion's If-None-Match or If-Match,
@@ -510,8 +533,7 @@ class S3Destination:
         headers (``If-None-Match``, ``If-Match``; ``conditional_complete``)."""
         with self._lock:
             refused = set(self._complete_refused)
-        headers = {"IfNoneMatch": "If-None-Match", "IfMatch": "If-Match"}
-        return [headers[name] for name in headers if name in refused]
+        return [header for header in _CONDITION_HEADERS.values() if header in refused]
 
     @property
     def conditional_delete(self) -> bool:
@@ -702,9 +724,10 @@ class S3Destination:
         request's own version). Not *replace*: only where no object is; *pinned* (with
         *replace*): only over the object of that ETag. Conditional (If-None-Match, If-Match:
         atomic) where the service does conditional writes; where it answers 501, a HEAD just
-        before instead (racy): for If-None-Match, ``conditional_create`` turns False, as
-        ``complete_multipart``; for *pinned* (If-Match), this request alone (a 501 to it
-        says nothing of If-None-Match, which stays atomic). The 501 uses none of the
+        before instead (racy): for If-None-Match, ``conditional_create`` turns False from
+        then on (``put_refused``, said in the report's notes); for *pinned* (If-Match),
+        this request alone (a 501 to it says nothing of If-None-Match, which stays
+        atomic). The 501 uses none of the
         ``part_attempts`` (a checksum refusal does). Raises FileExistsError (the key
         exists), OSError (EBADMSG: the pinned object changed or is gone, as the HEAD saw it;
         else the service's refusal, 412 too)."""
@@ -747,7 +770,7 @@ class S3Destination:
                     if pinned is not None:
                         if_match_refused = True
                     else:
-                        self._conditional_refused()
+                        self._put_condition_refused()
                     continue
                 if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
                     attempt += 1
@@ -1553,13 +1576,13 @@ class S3Destination:
             with self._lock:
                 refused = set(self._complete_refused)
             extra: dict[str, Any] = {}
-            if create and self._conditional and "IfNoneMatch" not in refused:
+            if create and self._conditional and "If-None-Match" not in refused:
                 extra["IfNoneMatch"] = "*"
             elif create and self.exists_key(key):
                 raise FileExistsError(
                     errno.EEXIST, f"cannot publish {self.display(key)}: the key exists already"
                 )
-            if pinned is not None and self._conditional and "IfMatch" not in refused:
+            if pinned is not None and self._conditional and "If-Match" not in refused:
                 extra["IfMatch"] = pinned
             elif pinned is not None:
                 info = self.stat_key(key)
@@ -1580,7 +1603,7 @@ class S3Destination:
                 code, status = _error_code(exc)
                 if extra and (code == "NotImplemented" or status == 501):
                     with self._lock:
-                        self._complete_refused.update(extra)
+                        self._complete_refused.update(_CONDITION_HEADERS[name] for name in extra)
                     continue
                 raise
             return cast(dict[str, Any], answer)
@@ -2182,15 +2205,13 @@ class S3Destination:
         counts as one, ``_other_run_live_above``), and the record, listed at *record_key*,
         is still the object read (*record_etag*, a HEAD just before: a run resuming that
         upload first stores the record again naming itself, ``adopt_record``, under its
-        key's record key). A copy of a record (``copied_record``: a copied ``.offload``
-        folder, a prefix copied server-side) is never aborted through, by this rule or the
-        age rule: a run that took over the real record would not show at *record_key*, whose
-        HEAD would always match (the sweep deletes the copy instead). What remains:
+        key's record key). A copy of a record (``copied_record``) comes here only once the
+        real record is known gone or naming another upload (``_sweep_records``,
+        ``s3copied.sweep_copy``): a run that took over the real record would not show at
+        the copy's key, whose HEAD would always match. What remains:
         a run that takes the record over between that HEAD and the abort (one request's
         time) loses its upload (its completion fails, the file fails and is copied again by
         the next run). Never raises."""
-        if self.copied_record(record_key, record):
-            return False
         if not self.maker_gone(record) or self._other_run_live_above(final, seen):
             return False
         try:
@@ -2230,7 +2251,7 @@ class S3Destination:
 
     def _delete_abandoned(self, key: str, etag: str) -> None:
         """Delete the staging object under *key* that an earlier run left (judged old by
-        its listing, *etag*), or a copied upload record (``_drop_copied_record``). On a
+        its listing, *etag*), or a copied upload record (``s3copied.drop_copy``). On a
         bucket that keeps versions, that object's own version by its id, learnt by a HEAD
         pinned to *etag* (the object judged, no other): a plain
         delete there keeps the whole clip as a noncurrent version under a delete marker,
@@ -2273,9 +2294,10 @@ class S3Destination:
         uploads, whatever their age, of a run that a live lock of a copy root at or above
         their key names (``live_run_may_own``: a run of days into a nested copy root).
         Aborted whatever their age: uploads whose maker is provably gone, with no other
-        run's live lock above them (``_dead_and_unlocked``). Never aborted: an upload
-        through a copy of its record (``copied_record``), which is deleted (not among the
-        keys returned). A
+        run's live lock above them (``_dead_and_unlocked``). An upload named by a copy of
+        its record (``copied_record``) is left to its real record, the copy deleted; where
+        that record is gone (a prefix moved), the same rules may abort it, else it is named
+        in ``left_behind`` (``s3copied``). A
         record whose upload the service no longer has is dropped; one whose abort fails is
         kept (the next sweep tries again) and its upload named in ``left_behind``
         (``abort_upload``), not among the keys returned. Raises OSError if the records
@@ -2302,18 +2324,6 @@ class S3Destination:
             self._sweep_thread, self._sweep_listed, self._sweep_listing = None, False, None
             self._sweep_uploads_listed = None
         return aborted
-
-    def _drop_copied_record(self, key: str, etag: str) -> None:
-        """Delete the copied record object *key* (``copied_record``), read with *etag*,
-        never the upload it names: only while it still has *etag* (another object stored
-        there since is left), on a bucket that keeps versions by its own version's id
-        (``_delete_abandoned``). A failure leaves it to the next sweep. Never raises."""
-        if not etag:
-            return
-        try:
-            self._delete_abandoned(key, etag)
-        except OSError:
-            pass
 
     def _sweep_needs_no_read(
         self,
@@ -2393,10 +2403,13 @@ class S3Destination:
             except (ValueError, KeyError, TypeError):
                 continue
             if self.copied_record(info.key, record):
-                # No run reads a copy, nor stores it again: its upload, whatever its age or
-                # maker, is the real record's (a live run may have resumed it through that
-                # one), never aborted through the copy, which goes.
-                self._drop_copied_record(info.key, record_etag)
+                # No run reads a copy, nor stores it again: its upload is the real record's
+                # (a live run may have resumed it through that one), unless that record is
+                # gone (a prefix moved); the copy goes (``s3copied``).
+                from offload.destinations.s3copied import sweep_copy
+
+                if sweep_copy(self, info, record, record_etag, keep=keep, cutoff=cutoff, seen=seen):
+                    aborted.append(key)
                 continue
             # A record whose upload the service no longer has is dead for good (an upload
             # id never comes back): dropped, also of a key this run writes (one it finds

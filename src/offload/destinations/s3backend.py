@@ -264,7 +264,10 @@ class S3Backend(Closing):
             direct_writes=False,
             direct_reads=False,
             cache_eviction=False,
-            atomic_noreplace=self.store.conditional_create and self.store.conditional_complete,
+            # If-None-Match on every write; a 501 to a completion's If-Match alone (a copy
+            # onto itself) leaves it there.
+            atomic_noreplace=self.store.conditional_create
+            and "If-None-Match" not in self.store.complete_refused,
             hard_links=False,
             folder_sync=False,
             symlinks=False,

@@ -11,8 +11,8 @@
   copy root's prefix (a new generation never over an existing object; the chain file
   replaced);
 * ``show_s3_paths``: the report names ``s3://bucket/key``, not the stand-in path, and notes
-  the objects a versioned bucket stores twice (``versions_kept_notes``), and completions
-  checked by a HEAD after a 501 (``complete_refused_notes``).
+  the objects a versioned bucket stores twice (``versions_kept_notes``), and writes
+  checked by a HEAD after a 501 to a condition (``complete_refused_notes``).
 
 Symlinks, empty folders and folder times do not exist in an object store: the card layer
 skips those steps for S3 roots. A folder is there only as the common prefix of the objects
@@ -748,36 +748,47 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
 
 
 def complete_refused_notes(backends: Mapping[int, S3Backend]) -> list[str]:
-    """A note per S3 destination whose service answered 501 to a condition on a
-    CompleteMultipartUpload mid-copy (``S3Destination.conditional_complete``; the preflight's
-    probe tries PutObject only): each multipart upload completed from then on was checked
-    with a HEAD just before instead, racy, where the copy meant it atomic. PutObject kept its
-    condition. The note claims no state for any file (each file's is in the report)."""
+    """The notes of each S3 destination whose service answered 501 mid-copy to a condition
+    the copy meant atomic (the preflight's probe tries PutObject only, and may not run):
+    to one on CompleteMultipartUpload (``S3Destination.complete_refused``), each multipart
+    upload completed from then on with that condition was checked with a HEAD just before
+    instead, racy, PutObject keeping its condition (said only while it did); to a
+    PutObject's If-None-Match (``S3Destination.put_refused``), every write from then on
+    that must not replace another object (``conditional_create`` False). A note claims
+    no state for any file (each file's is in the report)."""
     notes = []
     for backend in backends.values():
         store = backend.store
         refused = store.complete_refused
-        if not refused:
-            continue
-        what = []
-        if "If-None-Match" in refused:
-            what.append(
-                "each file uploaded in parts from then on was completed after a HEAD of its "
-                "key instead (racy: an object another writer stored under the same key "
-                "between the HEAD and the completion would be replaced)"
+        if refused:
+            what = []
+            if "If-None-Match" in refused:
+                what.append(
+                    "each file uploaded in parts from then on was completed after a HEAD of "
+                    "its key instead (racy: an object another writer stored under the same "
+                    "key between the HEAD and the completion would be replaced)"
+                )
+            if "If-Match" in refused:
+                what.append(
+                    "each object copied onto itself in parts with its digests from then on "
+                    "was completed after a HEAD showing it unchanged instead (racy: an "
+                    "object another writer stored there between the HEAD and the "
+                    "completion would be replaced)"
+                )
+            kept = "; single-request uploads kept the condition" if store.conditional_create else ""
+            notes.append(
+                f"{store.url}: the service answered 501 to {' and '.join(refused)} on "
+                f"CompleteMultipartUpload, so {'; and '.join(what)}{kept}"
             )
-        if "If-Match" in refused:
-            what.append(
-                "each object copied onto itself in parts with its digests from then on was "
-                "completed after a HEAD showing it unchanged instead (racy: an object "
-                "another writer stored there between the HEAD and the completion would be "
-                "replaced)"
+        if store.put_refused:
+            notes.append(
+                f"{store.url}: the service answered 501 to If-None-Match on PutObject "
+                "mid-copy, so every write from then on that must not replace another "
+                "object (files, reports, the copy root's lock, completions of uploads in "
+                "parts) was made after a HEAD (for the lock, a read) of its key instead of "
+                "on a condition (racy: an object another writer stored or replaced under "
+                "the same key between the HEAD and the write would be replaced)"
             )
-        notes.append(
-            f"{store.url}: the service answered 501 to {' and '.join(refused)} on "
-            f"CompleteMultipartUpload, so {'; and '.join(what)}; single-request uploads "
-            "kept the condition"
-        )
     return notes
 
 

@@ -1,0 +1,202 @@
+"""The records' sweep (``S3Destination.abort_abandoned``) meeting a copy of an upload record
+(``S3Destination.copied_record``: a copied ``.offload`` folder, a prefix copied or moved
+server-side, a record copied under another name).
+
+No run reads a copy or stores it again, so what it says of its maker and age proves nothing
+of the upload it names: a live run may have resumed that upload through the real record,
+stored again naming itself. The upload is never aborted through the copy while a real record
+may govern it; the copy is deleted. But a prefix moved server-side (copied, then its source
+deleted) takes the real record with it, and multipart uploads do not move: the copy is then
+the last word of the upload. So, for a copy whose upload the service still lists in progress:
+
+* the copy says where it was stored (``record_key``, written since the twenty-ninth pass)
+  and a GET there shows the real record, naming that upload: the real record governs it
+  (its own prefix's sweep, a resumer's takeover); only the copy goes;
+* nothing is there, or a record of another upload (no run resumes an upload it no longer
+  finds recorded: a resumer keeps its real record stored while it runs): the upload is
+  orphaned, and the sweep's own rules may abort it (old, ``abandon_after_s``, with no live
+  lock naming its run; or its maker provably gone with no other live run above its key,
+  ``S3Destination._dead_and_unlocked``), then the copy goes; an abort that fails keeps the
+  copy (the next sweep tries again) and names the upload (``abort_upload``);
+* otherwise (kept by those rules: young, its maker maybe live, a key this run writes; a copy
+  without ``record_key``, whose real record is not known): the upload is named in
+  ``left_behind`` with its abort command, then the copy goes, so that the report says what
+  nothing will abort any more;
+* whether it is in progress, or what its real record is, cannot be told (a request failed):
+  the copy stays for the next sweep, and the upload is named.
+
+Deleting a copy (``drop_copy``): only while it is still the object read (its ETag; on a
+bucket that keeps versions, its own version by id). Where the service cannot delete on a
+condition (``conditional_delete`` False) a copy lying at this URL's own record key of a key
+under its prefix, where another run may just have stored its real record, is left and named
+while the upload it names may be in progress (as ``_delete_record_object`` leaves such a
+record), and deleted once a HEAD just before shows it unchanged when that upload is gone (a
+race of one request, as for a record). Never raises.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from offload.destinations.s3 import ObjectInfo, S3Destination
+
+
+def sweep_copy(
+    store: S3Destination,
+    listed: ObjectInfo,
+    record: Mapping[str, Any],
+    record_etag: str,
+    *,
+    keep: set[str],
+    cutoff: float,
+    seen: dict[str, set[str] | None],
+) -> bool:
+    """The sweep's turn at the copy *record* listed as *listed*, read with *record_etag*
+    (the module's rules). *keep*: the keys this run writes; *cutoff*: the age rule's start
+    time; *seen*: the sweep's live locks. Returns whether the upload it names was aborted.
+    Never raises."""
+    key, upload_id = str(record["key"]), str(record["upload_id"])
+    copy = store.display(listed.key)
+    unchanged = bool(record_etag) and record_etag == listed.etag
+    try:
+        in_progress = store._upload_in_progress(key, upload_id, listed_before=unchanged)
+    except OSError as exc:
+        _name(store, key, upload_id, f"whether it is still in progress is not known ({exc})", copy)
+        return False
+    if not in_progress:
+        drop_copy(store, listed.key, record_etag, record, upload_gone=True)
+        return False
+    real = record.get("record_key")
+    if not isinstance(real, str) or not real or real == listed.key:
+        _name(
+            store,
+            key,
+            upload_id,
+            "the copy was stored before records said where they lie (the twenty-ninth "
+            "pass), so whether a run still has it recorded is not known",
+            copy,
+            kept=False,
+        )
+        drop_copy(store, listed.key, record_etag, record)
+        return False
+    try:
+        found = store.get_small_tagged(real)
+    except OSError as exc:
+        why = f"its real record, {store.display(real)}, could not be read ({exc})"
+        _name(store, key, upload_id, why, copy)
+        return False
+    if found is not None and _names(found[0], key, upload_id):
+        drop_copy(store, listed.key, record_etag, record)  # the real record governs it
+        return False
+    gone = "is gone" if found is None else "names another upload"
+    final = store.record_final_key(record)
+    created = record.get("created_at")
+    old = (
+        isinstance(created, int | float)
+        and created < cutoff
+        and not store.live_run_may_own(final, record, seen)
+    )
+    if key not in keep and (
+        old or store._dead_and_unlocked(final, record, listed.key, record_etag, seen)
+    ):
+        if not store.abort_upload(
+            key,
+            upload_id,
+            drop_record=False,
+            then=f"its one record left is a copy, {copy}, which stays, so the next offload "
+            "into this destination tries again",
+        ):
+            return False
+        drop_copy(store, listed.key, record_etag, record, upload_gone=True)
+        return True
+    _name(
+        store,
+        key,
+        upload_id,
+        f"its real record, {store.display(real)}, {gone}, and it may still be a live "
+        "run's (young, its maker not known to be over, or a live lock above it)",
+        copy,
+        kept=False,
+    )
+    drop_copy(store, listed.key, record_etag, record)
+    return False
+
+
+def drop_copy(
+    store: S3Destination,
+    listed: str,
+    etag: str,
+    record: Mapping[str, Any],
+    *,
+    upload_gone: bool = False,
+) -> None:
+    """Delete the copy *listed* of the upload *record*, read with *etag* (the module's
+    rules; *upload_gone*: the upload it names is no longer in progress). A failure leaves
+    it to the next sweep. Never raises."""
+    if not etag:
+        return
+    if (
+        not store.conditional_delete
+        and not upload_gone
+        and _at_own_record_key(store, listed, record)
+    ):
+        store.note_left_behind(
+            listed,
+            None,
+            "a copy of an upload record (a copied .offload folder) where a run into this "
+            "destination keeps its own record of the same key: the service cannot delete "
+            "on a condition (If-Match), the upload it names may still be in progress, and "
+            "another run may have just stored its own record there",
+        )
+        return
+    try:
+        store._delete_abandoned(listed, etag)
+    except OSError:
+        pass
+
+
+def _at_own_record_key(store: S3Destination, listed: str, record: Mapping[str, Any]) -> bool:
+    """Whether *listed* is where a run into *store*'s URL keeps its own record of the key
+    *record* names: that key lies under the URL's prefix (a run writes no other) and
+    *listed* is its record key."""
+    key = str(record.get("key"))
+    try:
+        store.url.relative(key)
+    except ValueError:
+        return False
+    return listed == store._record_key(key)
+
+
+def _names(body: bytes, key: str, upload_id: str) -> bool:
+    """Whether the record *body* names the upload *upload_id* of *key*."""
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return False
+    return (
+        isinstance(found, dict) and found.get("key") == key and found.get("upload_id") == upload_id
+    )
+
+
+def _name(
+    store: S3Destination, key: str, upload_id: str, why: str, copy: str, *, kept: bool = True
+) -> None:
+    """Name the upload *upload_id* of *key*, found only through the copy *copy*, in
+    ``left_behind`` with *why*; *kept*: the copy stays for the next sweep, else it goes."""
+    then = (
+        "the copy stays, so the next offload into this destination looks again"
+        if kept
+        else "no run resumes or aborts an upload through a copy (the sweep deletes it), so "
+        "nothing will abort it: once no run is writing it, the command below, or the "
+        "bucket's lifecycle rule for incomplete multipart uploads, removes it"
+    )
+    store.note_left_behind(
+        key,
+        None,
+        f"an unfinished multipart upload named here only by a copy of its upload record "
+        f"({copy}: a copied or moved .offload folder): {why}; {then}",
+        upload_id=upload_id,
+    )
