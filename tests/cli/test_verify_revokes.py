@@ -130,6 +130,22 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
     assert "is in use by another offload" in note and "--reverify" in note, note
 
 
+def test_a_check_that_cannot_revoke_prints_no_empty_warning(tmp_path: Path) -> None:
+    """Failed before: after the one line saying the record was not revoked (another offload
+    holds the copy root here; a read-only copy root's EROFS takes the same path), the check
+    printed a bare "WARNING: " line, the list of what a plain copy still trusts being empty."""
+    _, root = copied(tmp_path)
+    flip_a_bit(root / "CLIPS" / "C001.MOV")
+
+    with lock_copy_roots([root]):
+        code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
+
+    assert code != 0, err
+    assert "was not revoked" in err, err
+    lines = err.splitlines()
+    assert all(line.strip() not in ("WARNING:", "ERROR:") for line in lines), err
+
+
 def test_a_copy_edited_since_its_record_is_said_trusted_by_no_run(tmp_path: Path) -> None:
     """A copy an app edited since it was recorded (same size, its date now): the check finds
     it changed and leaves its record (``verify_revoke``: no run trusts a copy whose date
