@@ -103,7 +103,7 @@ from offload.ledger import (
     recorded_entry,
     same_card,
 )
-from offload.lock import CopyRootBusy, lock_copy_roots
+from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
@@ -530,7 +530,9 @@ def plan_offload(
     history names that copy, not the card, whose history was not read.
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
-    the preflight finds an error; the message names every problem, one per line.
+    the preflight finds an error; the message names every problem, one per line. A preflight
+    refusal where another offload holds a local copy root's lock raises that lock's
+    CopyRootBusy instead (``lock.busy_copy_root``): its partials take the room counted.
     """
     options = options or OffloadOptions()
     source_path = Path(os.path.abspath(source))
@@ -1189,6 +1191,12 @@ def _plan(
         clashes = _s3().type_conflicts(tree, plans, backends)
         checked = dataclasses.replace(checked, errors=(*checked.errors, *clashes))
     if checked.errors:
+        # Another offload writing into a copy root here explains a refusal best (its
+        # partials take room, its ledger is being written) and waiting for it may end it:
+        # its lock's words, as the run would give them, rather than "free space".
+        busy = busy_copy_root([plan.root for plan in local])
+        if busy is not None:
+            raise busy
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise PreflightRefused(
             f"preflight refused the offload; nothing was copied:\n{lines}",
