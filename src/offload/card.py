@@ -400,6 +400,9 @@ class OffloadReport:
     # Every local fast destination is among them (``cascade._release``; a bucket never stands
     # for the card, so it does not count): the card was kept for their disk alone.
     card_kept_by_its_disk: bool = False
+    # The card is on no disk this machine names: ``fast_on_card_disk`` holds every local
+    # fast destination, each maybe on its disk (``cascade.card_disk_unknown``).
+    card_disk_unknown: bool = False
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)

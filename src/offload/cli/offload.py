@@ -370,7 +370,11 @@ def card_released_line(event: CardReleased) -> str:
     count = len(event.on_card_disk)
     # Released on another copy: that one is no backup, and goes with the card.
     no_backup = (
-        on_card_disk_words(f"the {'copy' if count == 1 else 'copies'} on {beside}", count)
+        on_card_disk_words(
+            f"the {'copy' if count == 1 else 'copies'} on {beside}",
+            count,
+            unknown=event.card_disk_unknown,
+        )
         if beside
         else ""
     )
@@ -415,7 +419,11 @@ def card_released_line(event: CardReleased) -> str:
         # sentence is said of the local copies then (``unread_words``).
         bucket = any(is_s3_url(d) for d in event.destinations)
         if beside and count == len(event.destinations):
-            why = on_card_disk_words("the copy there" if count == 1 else "every copy there", 1)
+            why = on_card_disk_words(
+                "the copy there" if count == 1 else "every copy there",
+                1,
+                unknown=event.card_disk_unknown,
+            )
         elif beside and event.kept_by_its_disk:  # the others are in a bucket
             why = f"{no_backup}, and {BUCKET_NEVER_STANDS}"
         elif beside:
