@@ -427,16 +427,22 @@ def run_cascade(
 
 def card_disk_unknown(plan: OffloadPlan) -> bool:
     """The card is on no disk this machine names (a pass-through FUSE mount such as
-    fusefat, a network share), and not held in memory: any local destination may be on its
+    fusefat, a network share), and not held in memory (tmpfs, a loop device over an image on
+    tmpfs): any local destination may be on its
     disk, so none releases it (``on_card_disk``), the one rule the card release has for
     it (``report/release.py``: "cannot tell whether ... is on the card's disk"). A fast
     copy standing in for an absent card is not the card: False."""
     if plan.stands_in_for is not None or any(group.source for group in plan.devices):
         return False
     from offload.fs.below import MEMORY_FILESYSTEMS
+    from offload.fs.devices import block_device_of_dev
     from offload.plan.filesystem import detect_filesystem, disk_of
 
     if disk_of(plan.tree.root_dev, plan.tree.root) is not None:
+        return False
+    # A loop device whose image is held in memory (tmpfs): the card is on no disk at all.
+    loop = block_device_of_dev(plan.tree.root_dev)
+    if loop is not None and loop.backing_filesystem in MEMORY_FILESYSTEMS:
         return False
     return detect_filesystem(plan.tree.root).fstype.lower() not in MEMORY_FILESYSTEMS
 
