@@ -305,6 +305,17 @@ class OffloadPlan:
         ]
 
     @property
+    def found_wrong_before(self) -> list[ExistingCopy]:
+        """Of ``checks_to_read``, the copies found wrong before (``offload verify`` or an
+        earlier offload revoked their records, keeping which copies they were) that this run
+        copies again from the card if its read-back finds them still wrong: with
+        ``--reverify`` (ours), ``--overwrite`` or ``--keep-both`` (beside them); a plain run
+        refuses them instead. Not in ``files_to_copy``: whether they are written is known
+        only once they are read back."""
+        rewrites = self.options.copy.existing is not ExistingFilePolicy.FAIL
+        return [c for c in self.checks_to_read if c.found_wrong_before and (rewrites or c.ours)]
+
+    @property
     def copies_to_replace(self) -> int:
         """Copies of ours whose size changed since their ledger recorded them, which this
         run (``--reverify``) copies again from the card and renames over the bad ones."""
@@ -1104,6 +1115,7 @@ def _plan(
                         ours=changed is not None,
                         # A plain run: its refusal, if it differs, names --reverify.
                         revoked_word=kept_word if changed is None else "",
+                        found_wrong_before=found_wrong is not None,
                         ledger_entry="content"
                         if foreign is not None and other_card
                         else "card"

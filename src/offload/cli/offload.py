@@ -537,6 +537,29 @@ def _record_refusal(
         env.warning(f"this refusal is not in offload history: {problem}")
 
 
+def _found_wrong_before(plan: OffloadPlan) -> str:
+    """The "Offloading" line's words for the copies to read back that were found wrong
+    before and are copied again if still wrong (``OffloadPlan.found_wrong_before``): "" for
+    none. Counted apart from "to copy", which they join only once read back: the line said
+    "0 to copy (0 bytes)", then the run wrote them."""
+    again = plan.found_wrong_before
+    if not again:
+        return ""
+    size = sum(plan.tasks[c.task_index].source.size_bytes for c in again)
+    one = len(again) == 1
+    beside = " beside it" if one else " beside them"
+    which = (
+        ("" if one else " each")
+        if len(again) == len(plan.checks_to_read)
+        else f" {len(again)} of them"
+    )
+    return (
+        f",{which} found wrong before (by offload verify or an earlier offload): copied again"
+        f"{beside if plan.options.copy.existing is ExistingFilePolicy.KEEP_BOTH else ''} if "
+        f"still wrong ({human_bytes(size)})"
+    )
+
+
 def _report_worker(files: int, started: DocumentWorker | None) -> DocumentWorker | None:
     """The report worker (``report/worker.py``) for a card of *files* files: a second
     process that loads the PDF's and the reports' modules while this one loads and copies,
@@ -592,6 +615,7 @@ def _offload(
         f"from {printable_name(str(plan.source))}: {plan.files_to_copy} to copy "
         f"({human_bytes(plan.bytes_to_copy)}), "
         f"{plural(len(plan.checks_to_read), 'copy', 'copies')} already there to read back"
+        + _found_wrong_before(plan)
         + (
             f", {plural(plan.copies_to_replace, 'copy', 'copies')} of ours whose size "
             "changed to copy again (see the warnings)"
