@@ -66,6 +66,10 @@ _FAILS_ALONE = (  # in the order a destination's line says them: what cannot be 
     PreflightCode.INSUFFICIENT_INODES,
 )
 
+# A write probe's errors that say the destination is full, not read-only: its room or
+# inodes line says it better (``_plan_targets``).
+_ROOM_ERRNOS = ("ENOSPC", "EDQUOT")
+
 # A destination's findings that say nothing once it fails alone (one of ``_FAILS_ALONE``
 # among them): what the copy would need or be named there.
 _MOOT_WHEN_FAILED = frozenset(
@@ -166,12 +170,24 @@ def _plan_targets(
     )
     # Every reason a destination fails alone, in one line (a read-only drive too small for
     # the file is both, its being read-only said first, as ``offload copy`` says it).
-    reasons: dict[int, list[str]] = {}
+    reasons: dict[int, list[tuple[PreflightCode, str]]] = {}
     for code in _FAILS_ALONE if keep_going else ():
         for item in checked.errors:
             if item.code is code and item.destination_index is not None:
-                reasons.setdefault(item.destination_index, []).append(item.message)
-    failing = {index: "; ".join(messages) for index, messages in reasons.items()}
+                reasons.setdefault(item.destination_index, []).append((code, item.message))
+    # A write probe refused for want of room (ENOSPC, EDQUOT: "not writable ... mount it
+    # read-write") beside the room or inodes line that explains it: that line alone.
+    for found in reasons.values():
+        code, message = found[0]
+        if (
+            len(found) > 1
+            and code is PreflightCode.DEST_NOT_WRITABLE
+            and any(f"({name})" in message for name in _ROOM_ERRNOS)
+        ):
+            del found[0]
+    failing = {
+        index: "; ".join(message for _, message in found) for index, found in reasons.items()
+    }
     # What would be written on a destination that fails alone is moot: its room and its
     # names are not what stops it. Any other error refuses the copy, every problem named.
     if any(
