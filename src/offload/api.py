@@ -59,12 +59,16 @@ _FREE_SPACE_MARGIN = 1024 * 1024
 # size first (no room freed there would take it), then the room, as a drive out of inodes
 # also fails the preflight's write probe (ENOSPC), which "not writable ... fix its
 # permissions" would misname.
-_FAILS_ALONE = (
+_FAILS_ALONE = (  # in the order a destination's line says them: what cannot be written first
+    PreflightCode.DEST_NOT_WRITABLE,
     PreflightCode.FILE_TOO_LARGE,
     PreflightCode.INSUFFICIENT_SPACE,
     PreflightCode.INSUFFICIENT_INODES,
-    PreflightCode.DEST_NOT_WRITABLE,
 )
+
+# A write probe's errors that say the destination is full, not read-only: its room or
+# inodes line says it better (``_plan_targets``).
+_ROOM_ERRNOS = ("ENOSPC", "EDQUOT")
 
 # A destination's findings that say nothing once it fails alone (one of ``_FAILS_ALONE``
 # among them): what the copy would need or be named there.
@@ -144,8 +148,9 @@ def _plan_targets(
     read-only mount, no permission, ``dest-not-writable``; a file larger than its
     filesystem holds, ``file-too-large``; too little free space or too few free inodes for
     the file, ``insufficient-space``, ``insufficient-inodes``), by
-    index, with the preflight's line naming the folder and what to do (for room: what is
-    free and what the copy needs). Those fail alone (``-k``); without *keep_going*, or for
+    index, with the preflight's lines naming the folder and what to do (for room: what is
+    free and what the copy needs), each reason of one destination in one line, its being
+    unwritable first. Those fail alone (``-k``); without *keep_going*, or for
     any other error (a typo, an overlap), UsageError, nothing written."""
     if not destinations:
         raise UsageError("no destination given; name at least one destination file or folder")
@@ -163,11 +168,26 @@ def _plan_targets(
         allow_card_destination=True,
         create_folders=create_folders,
     )
-    failing: dict[int, str] = {}
+    # Every reason a destination fails alone, in one line (a read-only drive too small for
+    # the file is both, its being read-only said first, as ``offload copy`` says it).
+    reasons: dict[int, list[tuple[PreflightCode, str]]] = {}
     for code in _FAILS_ALONE if keep_going else ():
         for item in checked.errors:
             if item.code is code and item.destination_index is not None:
-                failing.setdefault(item.destination_index, item.message)
+                reasons.setdefault(item.destination_index, []).append((code, item.message))
+    # A write probe refused for want of room (ENOSPC, EDQUOT: "not writable ... mount it
+    # read-write") beside the room or inodes line that explains it: that line alone.
+    for found in reasons.values():
+        code, message = found[0]
+        if (
+            len(found) > 1
+            and code is PreflightCode.DEST_NOT_WRITABLE
+            and any(f"({name})" in message for name in _ROOM_ERRNOS)
+        ):
+            del found[0]
+    failing = {
+        index: "; ".join(message for _, message in found) for index, found in reasons.items()
+    }
     # What would be written on a destination that fails alone is moot: its room and its
     # names are not what stops it. Any other error refuses the copy, every problem named.
     if any(

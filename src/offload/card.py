@@ -103,7 +103,7 @@ from offload.ledger import (
     recorded_entry,
     same_card,
 )
-from offload.lock import CopyRootBusy, lock_copy_roots
+from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
@@ -305,6 +305,17 @@ class OffloadPlan:
         ]
 
     @property
+    def found_wrong_before(self) -> list[ExistingCopy]:
+        """Of ``checks_to_read``, the copies found wrong before (``offload verify`` or an
+        earlier offload revoked their records, keeping which copies they were) that this run
+        copies again from the card if its read-back finds them still wrong: with
+        ``--reverify`` (ours), ``--overwrite`` or ``--keep-both`` (beside them); a plain run
+        refuses them instead. Not in ``files_to_copy``: whether they are written is known
+        only once they are read back."""
+        rewrites = self.options.copy.existing is not ExistingFilePolicy.FAIL
+        return [c for c in self.checks_to_read if c.found_wrong_before and (rewrites or c.ours)]
+
+    @property
     def copies_to_replace(self) -> int:
         """Copies of ours whose size changed since their ledger recorded them, which this
         run (``--reverify``) copies again from the card and renames over the bad ones."""
@@ -400,6 +411,9 @@ class OffloadReport:
     # Every local fast destination is among them (``cascade._release``; a bucket never stands
     # for the card, so it does not count): the card was kept for their disk alone.
     card_kept_by_its_disk: bool = False
+    # The card is on no disk this machine names: ``fast_on_card_disk`` holds every local
+    # fast destination, each maybe on its disk (``cascade.card_disk_unknown``).
+    card_disk_unknown: bool = False
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
@@ -530,7 +544,9 @@ def plan_offload(
     history names that copy, not the card, whose history was not read.
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
-    the preflight finds an error; the message names every problem, one per line.
+    the preflight finds an error; the message names every problem, one per line. A preflight
+    refusal where another offload holds a local copy root's lock raises that lock's
+    CopyRootBusy instead (``lock.busy_copy_root``): its partials take the room counted.
     """
     options = options or OffloadOptions()
     source_path = Path(os.path.abspath(source))
@@ -1099,6 +1115,7 @@ def _plan(
                         ours=changed is not None,
                         # A plain run: its refusal, if it differs, names --reverify.
                         revoked_word=kept_word if changed is None else "",
+                        found_wrong_before=found_wrong is not None,
                         ledger_entry="content"
                         if foreign is not None and other_card
                         else "card"
@@ -1189,6 +1206,12 @@ def _plan(
         clashes = _s3().type_conflicts(tree, plans, backends)
         checked = dataclasses.replace(checked, errors=(*checked.errors, *clashes))
     if checked.errors:
+        # Another offload writing into a copy root here explains a refusal best (its
+        # partials take room, its ledger is being written) and waiting for it may end it:
+        # its lock's words, as the run would give them, rather than "free space".
+        busy = busy_copy_root([plan.root for plan in local])
+        if busy is not None:
+            raise busy
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise PreflightRefused(
             f"preflight refused the offload; nothing was copied:\n{lines}",

@@ -425,13 +425,38 @@ def run_cascade(
         finish(history, folder_times)
 
 
+def card_disk_unknown(plan: OffloadPlan) -> bool:
+    """The card is on no disk this machine names (a pass-through FUSE mount such as
+    fusefat, a network share), and not held in memory (tmpfs, a loop device over an image on
+    tmpfs): any local destination may be on its
+    disk, so none releases it (``on_card_disk``), the one rule the card release has for
+    it (``report/release.py``: "cannot tell whether ... is on the card's disk"). A fast
+    copy standing in for an absent card is not the card: False."""
+    if plan.stands_in_for is not None or any(group.source for group in plan.devices):
+        return False
+    from offload.fs.below import MEMORY_FILESYSTEMS
+    from offload.fs.devices import block_device_of_dev
+    from offload.plan.filesystem import detect_filesystem, disk_of
+
+    if disk_of(plan.tree.root_dev, plan.tree.root) is not None:
+        return False
+    # A loop device whose image is held in memory (tmpfs): the card is on no disk at all.
+    loop = block_device_of_dev(plan.tree.root_dev)
+    if loop is not None and loop.backing_filesystem in MEMORY_FILESYSTEMS:
+        return False
+    return detect_filesystem(plan.tree.root).fstype.lower() not in MEMORY_FILESYSTEMS
+
+
 def on_card_disk(plan: OffloadPlan, fast: Sequence[int]) -> set[int]:
     """Of the *fast* destinations (indices), those on the card's own filesystem or disk: the
     preflight's ``dest-on-source-device`` warning names them (its ``indices``; the same
     ``st_dev`` as the card's folder, or the same disk, ``plan.filesystem.disk_of``), and so
     does a device group the card is on (``DeviceGroup.source``, the report's
     ``source_on_device``, which the card release reads). Neither copy is a backup of the
-    card: a failure of that disk loses both."""
+    card: a failure of that disk loses both. A card on no disk this machine names
+    (``card_disk_unknown``): every local fast destination, each maybe on its disk."""
+    if card_disk_unknown(plan):
+        return {i for i in fast if i not in plan.backends}
     named = {
         index
         for item in plan.preflight.warnings
@@ -476,6 +501,8 @@ def _release(
     # the card" at the end). The same test as the preflight's and the card release's.
     on_card = on_card_disk(plan, fast)
     report.fast_on_card_disk = tuple(sorted(on_card))
+    # Said "or may be" where the card's disk is unknown (each of them counted on it).
+    report.card_disk_unknown = bool(on_card) and card_disk_unknown(plan)
     # Decided once, over the local fast copies only (a copy in a bucket never stands for the
     # card), as ``kept_by_its_disk``: every surface reads it, none counts again.
     local = {i for i in fast if i not in plan.backends}
@@ -540,6 +567,7 @@ def _release(
         files_verified_earlier=0 if recorded or not waiting else min(earlier[i] for i in waiting),
         on_card_disk=tuple(display_path(plan.plans[i].destination) for i in sorted(on_card)),
         kept_by_its_disk=report.card_kept_by_its_disk,
+        card_disk_unknown=report.card_disk_unknown,
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier

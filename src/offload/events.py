@@ -279,7 +279,9 @@ class CardReleased(Event):
     (``cascade.on_card_disk``; never a bucket): their copies die with the card, so none of
     them releases it; ``kept_by_its_disk``: every local fast destination is among them (a
     copy in a bucket never stands for the card), so the card's pass cannot release it
-    (``without_card`` false when no other copy stands for the card)."""
+    (``without_card`` false when no other copy stands for the card); ``card_disk_unknown``:
+    the card is on no disk this machine names, so ``on_card_disk`` holds every local fast
+    destination, each of which may be on its disk (``cascade.card_disk_unknown``)."""
 
     source: str
     destinations: tuple[str, ...]  # the fast ones, done
@@ -297,6 +299,7 @@ class CardReleased(Event):
     not_reread: tuple[str, ...] = ()
     on_card_disk: tuple[str, ...] = ()
     kept_by_its_disk: bool = False
+    card_disk_unknown: bool = False
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,10 @@ class ExistingCopy(NamedTuple):
     revoked_word: str = ""
     ledger_entry: str = ""
     other_card: str = ""
+    # Found wrong before (``offload verify``, or an earlier offload, revoked its record and
+    # kept which copy it was: ``Ledger.found_wrong_copy``): the plan's line counts those a
+    # run may write again (``OffloadPlan.found_wrong_before``).
+    found_wrong_before: bool = False
     # The card file's fingerprint its ledger entry recorded and the planner read again and
     # matched (UPGRADE, REVERIFY of a copy as recorded; "" otherwise): its new entry keeps it.
     fingerprint: str = ""

@@ -28,6 +28,9 @@ Contract:
   it is left unlocked and ``warnings`` says why (a drive that cannot be written fails in the
   copy anyway). ``flock`` on NFS is a POSIX lock the server sees; on SMB it may be local only.
 * Not thread-safe (one object per run); ``release()`` is idempotent.
+* ``busy_copy_root(roots)``: the same refusal for a copy root another offload holds now,
+  asked without taking a lock, for a run refused before its locks (the preflight: a near-full
+  drive whose room the other run's partials take), so that it says the lock, not the room.
 * The body also names the token this process's partial files carry (``partials``,
   ``destinations.naming.run_token``): a run that finds partials in a folder it writes to
   asks ``other_holder`` of every copy root above them, and leaves those of a live holder
@@ -154,17 +157,34 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
         raise
     if not taken:
         os.close(fd)
-        raise CopyRootBusy(
-            f"copy root {root} is in use by another offload ({holder}); nothing was written: "
-            "wait for it to finish, or stop it, and run this again",
-            path=root,
-        )
+        raise _busy(root, holder)
     locks._held.append((root, fd))
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, body, 0)
     except OSError:
         pass  # the body only describes the holder; the lock is held
+
+
+def _busy(root: Path, holder: str) -> CopyRootBusy:
+    return CopyRootBusy(
+        f"copy root {root} is in use by another offload ({holder}); nothing was written: "
+        "wait for it to finish, or stop it, and run this again",
+        path=root,
+    )
+
+
+def busy_copy_root(roots: Sequence[Path]) -> CopyRootBusy | None:
+    """The refusal ``lock_copy_roots`` would raise for the first of *roots* whose lock
+    another offload holds now (``other_holder``), None when none is held or none can be
+    asked. Takes no lock and writes nothing: for a refusal found before the locks are taken
+    (the preflight's: that run's partials take room, its ledger changes), which the other
+    run's hold explains, and which waiting for it may end."""
+    for root in roots:
+        holder = other_holder(str(root))
+        if holder is not None and CANNOT_ASK not in holder:
+            return _busy(Path(root), describe_holder(holder or None))
+    return None
 
 
 def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:

@@ -53,10 +53,31 @@ def test_history_lists_offloads_newest_first_with_result_and_exit_code(tmp_path:
 
 
 def test_history_of_an_empty_store(tmp_path: Path) -> None:
+    (tmp_path / "none").mkdir()
     result = _run("history", "--report-dir", tmp_path / "none")
     assert result.returncode == 0
     assert "No offload reports" in result.stdout
-    assert json.loads(_run("history", "--json", "--report-dir", tmp_path / "x").stdout) == []
+    assert json.loads(_run("history", "--json", "--report-dir", tmp_path / "none").stdout) == []
+    # The default folder not made yet (no run so far): nothing listed, no error.
+    home = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    home.pop("OFFLOAD_REPORT_DIR", None)
+    result = _run("history", env=home)
+    assert result.returncode == 0 and "No offload reports" in result.stdout, result.stderr
+
+
+def test_history_refuses_a_named_report_folder_that_does_not_exist(tmp_path: Path) -> None:
+    """Failed before: "No offload reports in /nonexistent yet.", exit 0, for a mistyped
+    --report-dir (``offload copy`` refuses a report folder it cannot use, exit 64)."""
+    missing = tmp_path / "reprots"
+    for args in ((), ("--json",)):
+        result = _run("history", *args, "--report-dir", missing)
+        assert result.returncode == 64 and result.stdout == "", result.stdout
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and f"the report folder {missing} does not exist" in lines[0], lines
+        assert "--report-dir" in lines[0], lines
+    named = {**os.environ, "OFFLOAD_REPORT_DIR": str(missing)}
+    result = _run("history", env=named)
+    assert result.returncode == 64 and "$OFFLOAD_REPORT_DIR" in result.stderr, result.stderr
 
 
 def test_history_lists_verify_runs_as_checks_and_n_counts_what_is_shown(tmp_path: Path) -> None:
@@ -467,6 +488,7 @@ def test_an_option_refused_in_the_run_leaves_no_refused_record(tmp_path: Path) -
     assert refused.returncode == 64, refused.stderr
     assert "--progress-trace" in refused.stderr and "the file exists" in refused.stderr
     assert not (reports / "refused").exists(), list((reports / "refused").iterdir())
+    reports.mkdir(exist_ok=True)  # history refuses a named folder that does not exist
     assert json.loads(_run("history", "--json", "--report-dir", reports).stdout) == []
 
 

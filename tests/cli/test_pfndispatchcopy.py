@@ -163,6 +163,25 @@ def test_a_copy_read_back_through_the_page_cache_says_so(
     assert err.splitlines() == [f"WARNING: {memory}: {CACHED}"]
 
 
+def test_a_read_only_destination_too_small_says_it_is_not_writable_first(
+    card: Path, tmpfs_mount: Callable[..., Any]
+) -> None:
+    """A read-only tmpfs smaller than the file: its line says it cannot be written (EROFS),
+    as ``offload copy`` says of it, then that it has no room; the other destination is
+    copied (exit 1). Failed before: only "not enough free space ... choose a larger
+    destination" (the first reason of the preflight's, by code, alone)."""
+    small = Path(tmpfs_mount(1024 * 1024).path)
+    subprocess.run(["mount", "-o", "remount,ro", str(small)], check=True)
+    good = card.parent / "d1" / card.name
+    code, _, err = run([str(card), str(good), str(small / card.name)])
+    assert code == 1, err
+    (line,) = [line for line in err.splitlines() if str(small) in line]
+    writable, room = line.find("is not writable"), line.find("not enough free space")
+    assert 0 <= writable < room, line
+    assert "Read-only file system" in line, line
+    assert good.read_bytes() == card.read_bytes()
+
+
 def test_several_hashes_one_line_each(card: Path) -> None:
     code, out, _ = run(["-t", "md5", "-t", "sha1,xxh128", str(card), str(card.parent / "d1")])
     assert code == 0

@@ -103,6 +103,9 @@ def test_folders_named_with_brackets_and_control_characters_print_whole_and_esca
     assert listed.shows("A001 [b]\\x1b[2J\\xff"), listed.text
     for name in ("[day1]\\x09\\x1b[31m/A001", "RAID[/b]\\x0aX/A001"):  # folded at spaces
         assert name in listed.text, listed.text
+    (tmp_path / "none [/]\x1b[2J").mkdir(
+        parents=True
+    )  # a named folder that does not exist is refused
     empty = run_on_terminal("history", "--report-dir", tmp_path / "none [/]\x1b[2J")
     assert empty.returncode == 0, empty.text
     assert empty.whole_lines == [

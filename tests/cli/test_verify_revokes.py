@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 from offload.cli.common import Environment
@@ -128,6 +129,22 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
         "the copy root's ledger record of the copies found wrong was not revoked: copy root "
     ), note
     assert "is in use by another offload" in note and "--reverify" in note, note
+
+
+def test_a_check_that_cannot_revoke_prints_no_empty_warning(tmp_path: Path) -> None:
+    """Failed before: after the one line saying the record was not revoked (another offload
+    holds the copy root here; a read-only copy root's EROFS takes the same path), the check
+    printed a bare "WARNING: " line, the list of what a plain copy still trusts being empty."""
+    _, root = copied(tmp_path)
+    flip_a_bit(root / "CLIPS" / "C001.MOV")
+
+    with lock_copy_roots([root]):
+        code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
+
+    assert code != 0, err
+    assert "was not revoked" in err, err
+    lines = err.splitlines()
+    assert all(line.strip() not in ("WARNING:", "ERROR:") for line in lines), err
 
 
 def test_a_copy_edited_since_its_record_is_said_trusted_by_no_run(tmp_path: Path) -> None:
@@ -289,3 +306,37 @@ def test_a_copy_unlike_only_its_legacy_mhl_keeps_its_ledger_record(tmp_path: Pat
     assert report["reasons"]["CLIPS/A.mov"]["code"] == "legacy-mhl-mismatch"
     assert report["revoked"] == []
     assert ledger_states(root) == before
+
+
+def test_the_offloading_line_counts_the_copies_found_wrong_that_it_may_copy_again(
+    tmp_path: Path,
+) -> None:
+    """A copy ``offload verify`` revoked, then ``--reverify`` or ``--keep-both``: failed
+    before, the line said "0 to copy (0 bytes), 3 copies already there to read back" and the
+    run then copied it again (beside it with --keep-both). Now the line counts it, and how
+    much it may write; a plain run, which refuses it, says nothing of a copy again."""
+    card, root = copied(tmp_path)
+    flip_a_bit(root / "CLIPS" / "C001.MOV")
+    code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
+    assert code != 0 and "this check revoked" in err, err
+    size = "60.0 kB"
+    for option, beside, shown in (
+        ("--reverify", "", "3 copies already there to read back, 1 of them"),
+        ("--keep-both", " beside it", "1 copy already there to read back,"),
+        (None, None, "1 copy already there to read back"),
+    ):
+        dest = tmp_path / f"dest{option}"
+        shutil.copytree(root.parent, dest, symlinks=True)
+        code, _, err = run(
+            "copy", *([option] if option else []), "--report-dir", tmp_path / "jobs", card, dest
+        )
+        (line,) = [line for line in err.splitlines() if line.startswith("Offloading")]
+        assert f"0 to copy (0 bytes), {shown}" in line, line
+        if option is None:
+            assert code != 0 and "found wrong before" not in line, line
+            continue
+        assert code == 0, err
+        assert line.endswith(
+            " found wrong before (by offload verify or an earlier offload): copied again"
+            f"{beside} if still wrong ({size})"
+        ), line

@@ -392,7 +392,10 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
     assert "--overwrite replaces it once the new copy is verified" in output, output
     assert "run the same command again to resume" not in output, output
     assert "LOST" not in output and " lost" not in output, output
-    assert "Do not format the card: a copy failed: C0001.bin." in output, output
+    # Every reason the card is kept: the failed copy, then the destination's disk.
+    assert "Do not format the card: a copy failed: C0001.bin; no destination is on a disk " in (
+        " ".join(output.split())
+    ), output
     assert copy.exists() and copy.stat().st_size == before.st_size  # left, not half-written
     assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
     # The revocation kept the entry it ended (``Ledger.revoke``): with room again,
@@ -511,7 +514,10 @@ def test_a_copy_whose_rewrite_failed_is_refused_not_the_run_on_the_still_full_dr
     # whose it was and the repair that works. Failed before: "--overwrite replaces it".
     assert "C0001.bin" in output and "an earlier offload revoked its record" in output, output
     assert "--reverify replaces it" in output, output
-    assert "Do not format the card: a copy failed: C0001.bin." in output, output
+    # Every reason the card is kept: the failed copy, then the destination's disk.
+    assert "Do not format the card: a copy failed: C0001.bin; no destination is on a disk " in (
+        " ".join(output.split())
+    ), output
     assert copy.read_bytes() == wrong  # kept as it is
     assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
     report = json.loads(max((reports).glob("*.json"), key=os.path.getmtime).read_text())

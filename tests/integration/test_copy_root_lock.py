@@ -199,6 +199,42 @@ def test_a_refused_preflight_creates_nothing_on_the_destination(
     assert os.listdir(where) == []
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_a_second_run_on_a_drive_the_first_run_fills_is_refused_by_the_lock_not_the_room(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """The card started twice onto a drive with about its size free: the first run's
+    partial takes the room. Failed before: the second was refused "not enough free space
+    ... free space or choose a larger destination" (a remedy that could lead to deleting
+    footage), recorded as refused (insufficient-space); with room to spare it gave the
+    lock's words. Now the lock's words both ways, nothing written."""
+    card = make_card(tmp_path / "A001", {"CLIPS/C001.MOV": 3 * MIB})
+    dest = tmpfs_mount(4 * MIB).path
+    holder = start_holder(dest / "A001")
+    try:
+        token = json.loads(lock_path(dest / "A001").read_text())["partials"]
+        (dest / "A001" / "CLIPS").mkdir()
+        partial = dest / "A001" / "CLIPS" / f".offload-partial.{token}1.C001.MOV"
+        partial.write_bytes(b"\0" * (2 * MIB))  # the first run's copy so far
+        before = listing(dest)
+        for dry in ((), ("--dry-run",)):
+            refused = run(offload_cli(*dry, "--report-dir", tmp_path / "r", card, dest))
+            assert refused.returncode == 64, refused.stderr
+            (line,) = refused.stderr.strip().splitlines()
+            assert line.startswith(f"ERROR: copy root {dest / 'A001'} is in use by another "), line
+            assert f"(pid {holder.pid} on " in line and "wait for it to finish" in line, line
+            assert "free space" not in line, line
+        assert listing(dest) == before
+        (record,) = (tmp_path / "r" / "refused").glob("A001_*Z.json")
+        recorded = json.loads(record.read_text())
+        assert recorded["codes"] == [] and "in use by another offload" in recorded["message"]
+    finally:
+        stop(holder)
+    # The holder gone, its partial a stray of a dead run: removed and counted free.
+    done = run(offload_cli("--report-dir", tmp_path / "r", card, dest))
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.fault
 @pytest.mark.timeout(300)  # five offloads in subprocesses, on a busy machine
 def test_two_offloads_of_one_card_into_one_copy_root(

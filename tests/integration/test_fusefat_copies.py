@@ -702,3 +702,40 @@ def test_a_card_re_read_through_a_cache_is_said_so_on_the_terminal_and_in_the_do
     again = run("copy", local, dest, "--report-dir", tmp_path / "r2")
     assert again.returncode == 0, again.stderr
     assert "CARD RE-READ" not in again.stderr
+
+
+def test_a_card_on_fusefat_is_not_released_on_a_copy_that_may_be_on_its_disk(
+    tmp_path: Path, fusefat_mount: Any, tmpfs_mount: Any
+) -> None:
+    """A card read through fusefat is on no disk this machine names (its image file may be
+    on any local disk): one rule for that in both answers, the safe one. Failed before:
+    "CARD RELEASED: ... can be ejected" on the copy on the local disk, then "Do not format
+    the card: no destination is on a disk other than the card's (cannot tell whether
+    destination 1 ...; cannot tell whether destination 2 ...)", which claimed what it cannot
+    know and dropped the tmpfs's own reason."""
+    card = fusefat_mount(32 << 20).path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(200_000))
+    disk, memory = tmp_path / "disk", tmpfs_mount(16 << 20).path
+    disk.mkdir()
+    reports = tmp_path / "reports"
+    done = run("copy", "--report-dir", reports, "--cascade-to", memory, card, disk, memory)
+    assert done.returncode == 0, done.stderr
+    assert "CARD RELEASED" not in done.stderr, done.stderr
+    said = " ".join(done.stderr.split())
+    assert (
+        "but the copy there is on the card's own filesystem or disk, or may be (the card is on "
+        "no disk this machine names), no backup of it known" in said
+    ), said
+    report = newest_report(reports)
+    assert report["cascade"]["card_released_at"] is None, report["cascade"]
+    assert report["cascade"]["card_disk_unknown"] is True, report["cascade"]
+    assert report["cascade"]["fast_copies_on_card_disk"] == [0], report["cascade"]
+    release = report["card_release"]
+    assert not release["may_format"]
+    assert release["text"] == (
+        "Do not format the card: cannot tell whether any destination is on a disk other than "
+        "the card's (cannot tell whether destination 1 is on the card's disk (the card's "
+        "filesystem, fuse.fusefat on fusefat, is on no disk this machine names); destination "
+        "2 is held in memory (tmpfs): gone at the next reboot)."
+    ), release["text"]

@@ -239,8 +239,9 @@ def test_a_bucket_served_from_this_host_is_no_backup_off_the_card() -> None:
         release = card_release(data)
         assert not release.may_format, release.text
         assert release.text == (
-            "Do not format the card: no destination is on a disk other than the card's "
-            f"(destination 1 is a bucket served from this host ({endpoint}): it may be on the "
+            "Do not format the card: cannot tell whether any destination is on a disk other "
+            f"than the card's (destination 1 is a bucket served from this host ({endpoint}): "
+            "it may be on the "
             f"card's own disk; destination 2 is a bucket served from this host ({endpoint}): "
             "it may be on the card's own disk)."
         )
@@ -376,6 +377,81 @@ def test_a_copy_verified_earlier_through_a_cache_proves_nothing_of_the_disk() ->
     assert card_release(report(earlier_cached, VERIFIED)).may_format
     # A verified-earlier copy whose entry records no cache (``not-read``) counts, as before.
     assert card_release(report({**EARLIER, "cache_bypass": "not-read"}, EARLIER)).may_format
+
+
+def fusefat_card(data: dict[str, Any]) -> dict[str, Any]:
+    """*data* as a real run reports a card on fusefat (QA): the card's filesystem on no disk
+    this machine names; destination 1 on /dev/vda, destination 2 a tmpfs."""
+    data["source_volume"] = {
+        "mount_point": "/mnt/card",
+        "device": "fusefat",
+        "disk": None,
+        "filesystem": "fuse.fusefat",
+    }
+    data["devices"] = [
+        {
+            "device": "/dev/vda",
+            "destinations": [0],
+            "kind": "virtual",
+            "source_on_device": False,
+            "backing_filesystem": None,
+        },
+        {
+            "device": "filesystem 0:41",
+            "destinations": [1],
+            "kind": "unknown",
+            "source_on_device": False,
+            "backing_filesystem": None,
+        },
+    ]
+    data["destinations"] = [
+        {"index": 0, "filesystem": "ext4", "mount_point": "/", "device": "/dev/vda",
+         "disk": "/dev/vda"},
+        {"index": 1, "filesystem": "tmpfs", "mount_point": "/mnt/tmpfs", "device": "tmpfs",
+         "disk": None},
+    ]  # fmt: skip
+    return data
+
+
+def test_a_card_on_no_known_disk_says_it_cannot_tell_and_keeps_each_reason() -> None:
+    """Failed before: "Do not format the card: no destination is on a disk other than the
+    card's (cannot tell whether destination 1 ...; cannot tell whether destination 2 ...)":
+    it asserted what it cannot know, and dropped the tmpfs's own reason ("held in memory")
+    that a card on a known disk gets."""
+    release = card_release(fusefat_card(report(VERIFIED, CACHED)))
+    assert not release.may_format
+    assert release.text == (
+        "Do not format the card: cannot tell whether any destination is on a disk other than "
+        "the card's (cannot tell whether destination 1 is on the card's disk (the card's "
+        "filesystem, fuse.fusefat on fusefat, is on no disk this machine names); destination "
+        "2 is held in memory (tmpfs): gone at the next reboot)."
+    ), release.text
+    # Every destination known not to count: "no destination is on a disk other than the card's".
+    data = report(VERIFIED, VERIFIED)
+    data["devices"][0]["source_on_device"] = True
+    data["devices"][1].update(device="/dev/zram0", kind="memory")
+    assert card_release(data).text.startswith(
+        "Do not format the card: no destination is on a disk other than the card's ("
+    )
+
+
+def test_an_ignore_pattern_keeps_the_card_with_every_other_reason() -> None:
+    """Failed before: with a user's ignore pattern the sentence gave that reason alone and
+    dropped "no destination is on a disk other than the card's (...)" that the same
+    destinations get otherwise."""
+    clip = {"path": "A001.xml", "reason": "matches ignore pattern /A001.xml"}
+    data = report(VERIFIED, VERIFIED, ignored=[clip])
+    data["devices"][0]["source_on_device"] = True
+    data["devices"][1]["source_on_device"] = True
+    release = card_release(data)
+    assert not release.may_format
+    assert release.text == (
+        "Do not format the card: 1 of the card's entries was left out by an ignore pattern "
+        "(A001.xml first) and is on no destination; no destination is on a disk other than "
+        "the card's (destination 1 is on the card's own disk (/dev/sdb): no backup if that "
+        "disk fails; destination 2 is on the card's own disk (/dev/sdc): no backup if that "
+        "disk fails)."
+    ), release.text
 
 
 def test_which_endpoint_hosts_are_this_machine() -> None:

@@ -5,7 +5,9 @@ Reads the JSON reports in the local report folder (``--report-dir``, default as 
 (which go to the same folder), and the records of the offloads refused before their copy in
 its ``refused/`` (``report/refused.py``), each listed as what it is. A file that is not one of our
 reports, cannot be read, or is not in the shape of one (``report.validate``) is listed with
-the reason instead of stopping the listing. Never writes.
+the reason instead of stopping the listing. Never writes. A folder named by ``--report-dir``
+or ``$OFFLOAD_REPORT_DIR`` that does not exist is refused (UsageError, exit 64: a mistyped
+path); the default folder, made by the first run, lists nothing until then.
 
 Ctrl-C, SIGTERM or SIGHUP while the reports are read stops it with one line and exit 130,
 nothing printed on stdout; once ``--json``'s document has begun it is written whole (no
@@ -508,6 +510,16 @@ def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> i
     folder = args.report_dir or default_report_dir()
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"-n {args.limit}: give how many runs to show, 1 or more")
+    # A folder the user named that does not exist is a mistyped path (as `offload copy`
+    # refuses one it cannot make), never "no reports yet"; the default one is made by the
+    # first run, so before it there are no reports yet.
+    option = "--report-dir" if args.report_dir else "$OFFLOAD_REPORT_DIR"
+    if (args.report_dir or os.environ.get("OFFLOAD_REPORT_DIR")) and not os.path.exists(folder):
+        raise UsageError(
+            f"the report folder {printable_name(str(folder))} does not exist; {option} names "
+            "the folder `offload copy` and `offload verify` write their reports in",
+            path=folder,
+        )
     try:
         entries = read_history(folder)
     except OSError as exc:

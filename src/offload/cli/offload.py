@@ -370,7 +370,11 @@ def card_released_line(event: CardReleased) -> str:
     count = len(event.on_card_disk)
     # Released on another copy: that one is no backup, and goes with the card.
     no_backup = (
-        on_card_disk_words(f"the {'copy' if count == 1 else 'copies'} on {beside}", count)
+        on_card_disk_words(
+            f"the {'copy' if count == 1 else 'copies'} on {beside}",
+            count,
+            unknown=event.card_disk_unknown,
+        )
         if beside
         else ""
     )
@@ -415,7 +419,11 @@ def card_released_line(event: CardReleased) -> str:
         # sentence is said of the local copies then (``unread_words``).
         bucket = any(is_s3_url(d) for d in event.destinations)
         if beside and count == len(event.destinations):
-            why = on_card_disk_words("the copy there" if count == 1 else "every copy there", 1)
+            why = on_card_disk_words(
+                "the copy there" if count == 1 else "every copy there",
+                1,
+                unknown=event.card_disk_unknown,
+            )
         elif beside and event.kept_by_its_disk:  # the others are in a bucket
             why = f"{no_backup}, and {BUCKET_NEVER_STANDS}"
         elif beside:
@@ -529,6 +537,29 @@ def _record_refusal(
         env.warning(f"this refusal is not in offload history: {problem}")
 
 
+def _found_wrong_before(plan: OffloadPlan) -> str:
+    """The "Offloading" line's words for the copies to read back that were found wrong
+    before and are copied again if still wrong (``OffloadPlan.found_wrong_before``): "" for
+    none. Counted apart from "to copy", which they join only once read back: the line said
+    "0 to copy (0 bytes)", then the run wrote them."""
+    again = plan.found_wrong_before
+    if not again:
+        return ""
+    size = sum(plan.tasks[c.task_index].source.size_bytes for c in again)
+    one = len(again) == 1
+    beside = " beside it" if one else " beside them"
+    which = (
+        ("" if one else " each")
+        if len(again) == len(plan.checks_to_read)
+        else f" {len(again)} of them"
+    )
+    return (
+        f",{which} found wrong before (by offload verify or an earlier offload): copied again"
+        f"{beside if plan.options.copy.existing is ExistingFilePolicy.KEEP_BOTH else ''} if "
+        f"still wrong ({human_bytes(size)})"
+    )
+
+
 def _report_worker(files: int, started: DocumentWorker | None) -> DocumentWorker | None:
     """The report worker (``report/worker.py``) for a card of *files* files: a second
     process that loads the PDF's and the reports' modules while this one loads and copies,
@@ -584,6 +615,7 @@ def _offload(
         f"from {printable_name(str(plan.source))}: {plan.files_to_copy} to copy "
         f"({human_bytes(plan.bytes_to_copy)}), "
         f"{plural(len(plan.checks_to_read), 'copy', 'copies')} already there to read back"
+        + _found_wrong_before(plan)
         + (
             f", {plural(plan.copies_to_replace, 'copy', 'copies')} of ours whose size "
             "changed to copy again (see the warnings)"

@@ -18,7 +18,8 @@ With ``-v`` it prints Pomfort's lines::
 Errors go to stderr as ``ERROR: ...`` lines naming the destination and file; a destination
 that cannot be written (a read-only mount, no permission), has no room for the file (the
 preflight's line: what is free there, what the copy needs, what to do) or cannot hold a file
-that large (FAT: 4 GiB - 1 byte; the preflight's line) is such a line naming its folder,
+that large (FAT: 4 GiB - 1 byte; the preflight's line) is such a line naming its folder
+(each of these reasons it has, its being unwritable first: a read-only drive too small),
 and the others are copied and verified all the same (``-k``); so is a copy already
 on a read-only drive, equal to the source but of another date, which cannot be given the
 source's (remount it read-write, or leave it out). A destination

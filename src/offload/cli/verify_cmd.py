@@ -1441,7 +1441,8 @@ def _print_human(
                 f"{'it' if resized == 1 else 'them'} once the new "
                 f"{'copy is' if resized == 1 else 'copies are'} verified"
             )
-        env.warning("; ".join(parts))
+        if parts:  # none where the revocation's line above said all there is
+            env.warning("; ".join(parts))
     for path in report.missing:
         why = report.reasons[path].text if path in report.reasons else ""
         env.error(f"MISSING {f'({why}) ' if why else ''}{_named(where, path)}")

@@ -25,10 +25,17 @@ from typing import NamedTuple
 from offload.report.words import plural
 
 
-def on_card_disk_words(named: str, count: int) -> str:
+def on_card_disk_words(named: str, count: int, *, unknown: bool = False) -> str:
     """*named* (the copies on the card's own filesystem or disk, *count* of them, as the
     sentence names them) said to be no backup of the card: the one wording of the live
-    ``CARD`` lines, ``--dry-run`` and the cascade's sentence."""
+    ``CARD`` lines, ``--dry-run`` and the cascade's sentence. *unknown*: the card is on no
+    disk this machine names, so they are counted on it as they may be
+    (``cascade.card_disk_unknown``)."""
+    if unknown:
+        return (
+            f"{named} {'is' if count == 1 else 'are'} on the card's own filesystem or disk, or "
+            "may be (the card is on no disk this machine names), no backup of it known"
+        )
     return (
         f"{named} {'is' if count == 1 else 'are'} on the card's own filesystem or disk, no "
         "backup of it"
@@ -86,6 +93,9 @@ class CascadeFacts(NamedTuple):
     on_card_disk: str = ""
     on_card_count: int = 0
     only_on_card_disk: bool = False
+    # The card is on no disk this machine names: those may be on its disk (JSON
+    # ``card_disk_unknown``; ``on_card_disk_words``).
+    card_disk_unknown: bool = False
     # A fast destination is a bucket: its copy may be read back whole, yet never stands for
     # the card (``unread_words``).
     bucket: bool = False
@@ -140,7 +150,9 @@ def cascade_sentence(facts: CascadeFacts) -> str:
         how = " (transfer-checked only, or read back through a cache)"
         unread = unread_words(other=False, bucket=facts.bucket, how=how)
         if facts.on_card_disk:
-            on_card = on_card_disk_words(facts.on_card_disk, facts.on_card_count)
+            on_card = on_card_disk_words(
+                facts.on_card_disk, facts.on_card_count, unknown=facts.card_disk_unknown
+            )
             other = unread_words(other=True, bucket=facts.bucket, how=how)
             joint = "; " if facts.bucket else ", and "
             unread = on_card if facts.only_on_card_disk else f"{on_card}{joint}{other}"

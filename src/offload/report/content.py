@@ -1179,6 +1179,7 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             on_card_count=len(on_card),
             # Decided once by the run; a report of an older version: by the run's rule.
             only_on_card_disk=bool(on_card) and _kept_by_its_disk(data, cascaded_to, on_card),
+            card_disk_unknown=bool(cascaded.get("card_disk_unknown")),
             bucket=any(
                 is_s3_destination(str(d.get("path") or ""))
                 for i, d in enumerate(data.get("destinations") or [])

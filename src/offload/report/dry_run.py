@@ -445,12 +445,17 @@ def _kept_words(plan: OffloadPlan, results: list[DestinationDryRun]) -> str:
     copies on the card's own filesystem or disk, and a copy in a bucket, if any, never
     standing for the card (it said "every one of them is on the card's own filesystem or
     disk" of a bucket too)."""
+    from offload import cascade  # only for a cascade
+
+    unknown = cascade.card_disk_unknown(plan)
     fast = [item for item in results if item.cascade_pass == 1]
     local = [printable_name(item.destination) for item in fast if item.index not in plan.backends]
     if len(local) == len(fast):
-        return on_card_disk_words("that copy" if len(fast) == 1 else "every one of them", 1)
+        return on_card_disk_words(
+            "that copy" if len(fast) == 1 else "every one of them", 1, unknown=unknown
+        )
     named = f"the {'copy' if len(local) == 1 else 'copies'} on {', '.join(local)}"
-    return f"{on_card_disk_words(named, len(local))}, and {BUCKET_NEVER_STANDS}"
+    return f"{on_card_disk_words(named, len(local), unknown=unknown)}, and {BUCKET_NEVER_STANDS}"
 
 
 def _kept_by_its_disk(plan: OffloadPlan) -> bool:

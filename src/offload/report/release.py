@@ -30,7 +30,9 @@ one of its addresses, ``fs.below.this_host``) never counts: a MinIO or moto here
 one of this machine's disks, maybe the card's, as a share it serves. A user ignore pattern that left
 card files out, or a card history that is not trusted (its missing-file check skipped),
 keeps the card. Anything else, and a report that does not say which disk a destination is
-on (older reports), keeps the card, with the first reason.
+on (older reports), keeps the card, with every reason (a destination that may be on the
+card's disk makes it "cannot tell whether any destination is on a disk other than the
+card's", never "no destination is").
 
 A cascade re-run whose card is absent has a fast copy of it as its source (the
 ``card-absent`` warning; read only for what the run copies): that copy, verified there by
@@ -97,7 +99,7 @@ def user_ignored(entry: object) -> bool:
 
 class CardRelease(NamedTuple):
     """``may_format``: the card may be formatted (see the module's rule); ``text``: the one
-    sentence saying so, or "Do not format the card: <the first reason>"; ``index_files``: the card's
+    sentence saying so, or "Do not format the card: <the reasons>"; ``index_files``: the card's
     index files refused because an older one is on a destination, when those are the run's
     only failures (else empty); ``earlier_only``: of the files the answer counts safe, those
     whose every copy that counts was verified by an earlier run only (trusted from the
@@ -194,14 +196,31 @@ def _stand_in_disk(data: Mapping[str, Any]) -> str | None:
     return disk
 
 
-def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
+class _Uncounted(list[str]):
+    """Why each destination that does not count does not, in order; ``unknown``: some of
+    them may be on the card's disk, which cannot be told (so "no destination is on a disk
+    other than the card's" would claim what is not known)."""
+
+    unknown = False
+
+    def maybe(self, reason: str) -> None:
+        """A destination that cannot be told apart from the card's disk: *reason* says so."""
+        self.unknown = True
+        self.append(reason)
+
+
+def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], _Uncounted]:
     """Destination index -> its storage (a disk ``/dev/sdb``, ``bucket s3://name`` or
     ``network storage``), for the destinations on another disk than the card's and not in
     memory (nor possibly on the card's disk); and why each other destination does not count,
-    in order (a destination that *might* be on the card's disk does not count)."""
+    in order (a destination that *might* be on the card's disk does not count: the one rule
+    for what cannot be told; one that does not count for a reason of its own, in memory, a
+    network share, the card's own mount, says that reason, on a card on no known disk too)."""
     devices = data.get("devices")
     if not devices:
-        return {}, ["this report does not say which disk each destination is on"]
+        reasons = _Uncounted()
+        reasons.maybe("this report does not say which disk each destination is on")
+        return {}, reasons
     destinations = {int(d.get("index", i)): d for i, d in enumerate(data.get("destinations") or [])}
     filesystems = {i: str(d.get("filesystem") or "") for i, d in destinations.items()}
     card = data.get("source_volume") or {}
@@ -228,7 +247,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
     # with are that copy's, not the card's (which this run did not see).
     src = "the fast copy's" if absent_card(data) is not None else "the card's"
     found: dict[int, str] = {}
-    reasons: list[str] = []
+    reasons = _Uncounted()
     if absent_card(data) is not None and not _stand_in_read_from_media(data):
         reasons.append(
             f"the fast copy standing in for the absent card ({data.get('source')}) was read "
@@ -272,19 +291,12 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 if endpoint:
                     # A bucket served from this machine (a MinIO, moto or Garage here) stores
                     # on one of its disks, which may be the card's: as a share it serves.
-                    reasons.append(
+                    reasons.maybe(
                         f"destination {index + 1} is a bucket served from this host "
                         f"({endpoint}): it may be on {src} own disk"
                     )
                     continue
                 found[index] = f"bucket {_bucket(device) or device}"
-            continue
-        if card_unknown:
-            reasons.append(
-                f"cannot tell whether {named} {verb} on {src} disk ({src} "
-                f"filesystem, {card.get('filesystem') or 'unknown'} on "
-                f"{card.get('device') or 'an unknown device'}, is on no disk this machine names)"
-            )
             continue
         if group.get("backing_filesystem") in _MEMORY_FILESYSTEMS:
             reasons.append(
@@ -295,11 +307,14 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         if group.get("backing_filesystem"):
             # A loop device whose image file is on no disk sysfs describes (a FUSE mount, a
             # network share): that file may be on the card's disk.
-            reasons.append(
+            reasons.maybe(
                 f"cannot tell whether {named} {verb} on {src} disk (a loop "
                 f"device, {device}, whose image file is on {group['backing_filesystem']})"
             )
             continue
+        # Those of the group that would count but for a card on no disk this machine names:
+        # each may be on the card's disk (one reason for them, after the group's others).
+        untold: list[int] = []
         for index in members:
             volume = destinations.get(index) or {}
             disk = device
@@ -328,7 +343,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                     f"({filesystems.get(index) or disk}): gone at the next reboot"
                 )
             elif not disk:
-                reasons.append(
+                reasons.maybe(
                     f"cannot tell whether destination {index + 1} is on {src} disk "
                     f"({filesystems.get(index) or 'a filesystem'} on "
                     f"{volume.get('device') or 'no known device'}, {device})"
@@ -340,8 +355,17 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                     f"destination {index + 1} is on {src} own disk ({disk}): no backup if "
                     "that disk fails"
                 )
+            elif card_unknown:
+                untold.append(index)
             else:
                 found[index] = disk
+        if untold:
+            named, verb = destinations_named(untold)
+            reasons.maybe(
+                f"cannot tell whether {named} {verb} on {src} disk ({src} "
+                f"filesystem, {card.get('filesystem') or 'unknown'} on "
+                f"{card.get('device') or 'an unknown device'}, is on no disk this machine names)"
+            )
     return found, reasons
 
 
@@ -380,7 +404,9 @@ def facts_of(entries: Iterable[Mapping[str, Any]]) -> Iterator[FileFacts]:
 def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = None) -> CardRelease:
     """The answer for the job report *data*, its files read once, in order: *files*, else
     ``facts_of(data["files"])`` (``report_data`` makes them from the results). Never raises
-    on a report missing keys: a missing fact keeps the card."""
+    on a report missing keys: a missing fact keeps the card. The card kept, the sentence
+    gives every reason that holds (a cancel or a lost destination alone), the destinations'
+    disks after the files' reasons."""
 
     def keep(reason: str, index_files: tuple[str, ...] = ()) -> CardRelease:
         return CardRelease(False, f"Do not format the card: {reason}.", index_files)
@@ -476,13 +502,16 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             not_safe = path
         transfer_only = transfer_only or unread
         cached_only = cached_only or (cached and not unread)
+    # Every reason the card is kept, in order (the answer lists them all, never the first
+    # alone: an ignore pattern's beside the destinations' disks, say).
+    kept: list[str] = []
     if source_error is not None:
         # A source error is any failure the card's file met as it was read: unreadable,
         # changed while read, a second read that differs, or refuted by the card's own
         # ASC MHL history (the card was read then): not "could not be read".
-        return keep(f"a file of the card failed as it was read: {source_error}")
+        kept.append(f"a file of the card failed as it was read: {source_error}")
     if data.get("missing_from_card"):
-        return keep(
+        kept.append(
             "files its own ASC MHL history lists are missing from it: "
             f"{data['missing_from_card'][0]}"
         )
@@ -497,11 +526,11 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             )
             if words
         )
-        return keep(
+        kept.append(
             "files a legacy MHL on it lists are missing from it" + (f": {which}" if which else "")
         )
     if data.get("card_history_untrusted"):
-        return keep(
+        kept.append(
             "the card's own ASC MHL history is not trusted, so whether files it lists are "
             "missing from the card was not checked"
         )
@@ -510,16 +539,17 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     ]
     if left_out:
         one = len(left_out) == 1
-        return keep(
+        kept.append(
             f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
             f"ignore pattern ({left_out[0]} first) and {'is' if one else 'are'} on no destination"
         )
     if failed_other is not None:
         if failed_others == 1:
-            return keep(f"a copy failed: {failed_other}")
-        return keep(f"{failed_others} copies failed ({failed_other} first)")
+            kept.append(f"a copy failed: {failed_other}")
+        else:
+            kept.append(f"{failed_others} copies failed ({failed_other} first)")
     if any(s.get("status") == "failed" for s in data.get("symlinks") or []):
-        return keep("a symlink of the card could not be made on a destination")
+        kept.append("a symlink of the card could not be made on a destination")
     # A report a destination refused keeps no card by itself, it is said: in the way (a file
     # in the way of its folder, a full disk), it says nothing of the copies; in doubt, that
     # destination was taken out of the count above. One of no known destination in doubt (or
@@ -533,7 +563,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     said.update(str(r.get("message")) for r in unset if r.get("index") is not None)
     folder_errors = [e for e in data.get("folder_errors") or () if str(e) not in said]
     if folder_errors:
-        return keep(f"{folder_errors[0]}")
+        kept.append(f"{folder_errors[0]}")
     # The cascade's verdict (its CARD line and sentence, ``cascade_words``): it did not
     # release the card, as this run proved none of the fast copies holding files an earlier
     # run verified (``files_verified_earlier_unproven``, of the copy nearest to it). One
@@ -542,12 +572,29 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     unproven = 0 if released else int(cascade.get("files_verified_earlier_unproven") or 0)
     if unproven:
         one = unproven == 1
-        return keep(
+        kept.append(
             f"the cascade did not release it: {unproven} {'file' if one else 'files'} on the "
             f"fast destinations {'was' if one else 'were'} verified by an earlier run (trusted "
             "from the ledger) and not read again by this run, so nothing it did proves "
             f"{'it' if one else 'them'} (--reverify reads them back)"
         )
+    # Why no destination counts: every destination's reason (a bucket served from this host
+    # beside a drive on the card's disk, say). "No destination is on a disk other than the
+    # card's" only where each is known not to be: one that may be on the card's disk makes
+    # it "cannot tell".
+    disks_reason = None
+    if why_none is not None and count:
+        if uncounted:
+            said_none = "no destination holds a copy that counts"
+        elif reasons.unknown:
+            said_none = "cannot tell whether any destination is on a disk other than the card's"
+        else:
+            said_none = "no destination is on a disk other than the card's"
+        disks_reason = f"{said_none} ({'; '.join(reasons)})"
+    if kept:
+        # Each reason of its own; the destinations' disks after them (a file failed, or the
+        # card's files left out, says nothing of where the other copies are).
+        return keep("; ".join([*kept, *([disks_reason] if disks_reason else [])]))
     if index_files:
         one = len(index_files) == 1
         others = (
@@ -569,11 +616,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     if not count:
         return keep("nothing was copied")
-    if why_none is not None:
-        # Every destination's reason: none counts, and each is named (a bucket served from
-        # this host beside a drive on the card's disk, say).
-        where = "holds a copy that counts" if uncounted else "is on a disk other than the card's"
-        return keep(f"no destination {where} ({'; '.join(reasons)})")
+    if disks_reason is not None:
+        return keep(disks_reason)
     if not_safe is not None:
         what = (
             "only transfer-checked (never read back)"
