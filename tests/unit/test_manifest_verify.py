@@ -178,8 +178,8 @@ def test_unreadable_file_is_reported_and_the_check_goes_on(tmp_path: Path) -> No
     # and the check says so, where --append asked for one (before: nothing said it)
     assert report.notes == (
         "no ASC MHL generation appended (--append): 1 file could not be read, and a "
-        "generation without them would record this check in part; the history is as it "
-        "was; run the check again once they can be read",
+        "generation without it would record this check in part; the history is as it "
+        "was; run the check again once it can be read",
     )
     assert verify_tree(tmp_path, hash_file=flaky).notes == ()
 
