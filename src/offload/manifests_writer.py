@@ -111,7 +111,7 @@ from offload.manifest.links import (
     resolve_link,
 )
 from offload.manifest.listed_again import history_named_files, legacy_named_folders
-from offload.manifest.nested_links import TreeRead, no_pattern_shown
+from offload.manifest.nested_links import TreeRead, no_pattern_shown, why_unread
 from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
@@ -1180,20 +1180,30 @@ def _enclosing_warnings(root: Path, paths: Sequence[str], outcome: ManifestResul
     """A warning (code ``enclosing-history-hides``) for each folder above *root* whose ASC
     MHL history's ignore list hides one of *paths* (the files the generation just written
     there records) from ``ascmhl verify`` of that folder (:mod:`offload.manifest.enclosing`):
-    a damaged copy of such a file would pass that check."""
-    from offload.manifest.enclosing import enclosing_hides
+    a damaged copy of such a file would pass that check; one (``enclosing-history-unread``)
+    for each whose list could not be read: whether it hides any is not known."""
+    from offload.manifest.enclosing import Unread, enclosing_hides
 
-    for hidden in enclosing_hides(root, paths):
-        more = f" and {plural(hidden.hides - 1, 'other file')}" if hidden.hides > 1 else ""
+    shown = printable_name(str(root))
+    for found in enclosing_hides(root, paths):
+        folder = printable_name(str(found.folder))
+        above = f"the ASC MHL history of {folder}, a folder above the copy root {shown}"
+        if isinstance(found, Unread):
+            outcome.coded[len(outcome.warnings)] = PreflightCode.ENCLOSING_HISTORY_UNREAD
+            outcome.warnings.append(
+                f"{above}, could not be read ({why_unread(found.error)}), so whether its "
+                "ignore list hides files of this copy from ascmhl-debug verify of "
+                f"{folder} is not known; ascmhl-debug verify and offload verify of {shown} "
+                "check them"
+            )
+            continue
+        more = f" and {plural(found.hides - 1, 'other file')}" if found.hides > 1 else ""
         outcome.coded[len(outcome.warnings)] = PreflightCode.ENCLOSING_HISTORY_HIDES
         outcome.warnings.append(
-            f"the ASC MHL history of {printable_name(str(hidden.folder))}, a folder above "
-            f"the copy root {printable_name(str(root))}, ignores "
-            f"{printable_name(hidden.first)}{more} of this copy: ascmhl-debug verify of "
-            f"{printable_name(str(hidden.folder))} checks this copy's files with that "
-            "history's ignore list alone, so it skips them and would pass them damaged; "
-            f"ascmhl-debug verify of {printable_name(str(root))} and offload verify of "
-            "either folder check them"
+            f"{above}, ignores {printable_name(found.first)}{more} of this copy: "
+            f"ascmhl-debug verify of {folder} checks this copy's files with that history's "
+            f"ignore list alone, so it skips them and would pass them damaged; ascmhl-debug "
+            f"verify of {shown} and offload verify of either folder check them"
         )
 
 
