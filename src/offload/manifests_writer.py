@@ -77,8 +77,8 @@ from offload.manifest import (
 from offload.manifest.ascmhl import (
     SharedWork,
     first_unheld,
+    generation_tree,
     hidden_by_carried,
-    ignored_for_good,
     retirable_patterns,
 )
 from offload.manifest.copy_root import (
@@ -87,7 +87,7 @@ from offload.manifest.copy_root import (
     unhide_nested_state,
 )
 from offload.manifest.coverage import Lister, local_lister, memoized
-from offload.manifest.errors import HistoryError, UnsupportedTreeError
+from offload.manifest.errors import UnsupportedTreeError
 from offload.manifest.history import (
     CHAIN_FILE_NAME,
     CarriedHistory,
@@ -111,7 +111,7 @@ from offload.manifest.links import (
     resolve_link,
 )
 from offload.manifest.listed_again import history_named_files, legacy_named_folders
-from offload.manifest.nested_links import TreeRead
+from offload.manifest.nested_links import TreeRead, no_pattern_shown, why_unread
 from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
@@ -515,14 +515,14 @@ def _ignore_links(
         return {}
     hides = dict(card_hides)
     rest = [path for path in ignored if path not in hides and xml_can_hold(path)]
-    unread = ""  # what could not be read of the tree, when it could not be read whole
+    unread = ""  # why no pattern is shown to hide nothing, when the tree was not read whole
     if tree is not None and rest:
         beside = tree.paths()
         if beside is None:
             hides.update(dict.fromkeys(rest))
             error = tree.error
             assert error is not None  # paths() is None exactly when error says why
-            unread = _unread(error)
+            unread = no_pattern_shown(error)
         else:
             hides.update(pattern_hides(rest, itertools.chain(*beside), destination.root))
     patterns = {}
@@ -534,10 +534,7 @@ def _ignore_links(
             if hidden is not None:
                 problem = f"an ignore pattern for it would also hide {printable_name(hidden)}"
             elif relative in hides:
-                problem = (
-                    f"the copy root's tree could not be read whole ({unread}), so no "
-                    "ignore pattern for it can be shown to hide no other path"
-                )
+                problem = unread
             else:
                 problem = unlisted_name_reason(relative)
             _leave_link_out(
@@ -559,14 +556,6 @@ def _ignore_links(
             LinkState.IGNORED,
         )
     return patterns
-
-
-def _unread(error: OSError | HistoryError) -> str:
-    """What of the copy root's tree could not be read (:attr:`TreeRead.error`), and why."""
-    if isinstance(error, OSError):
-        where = f"{printable_name(str(error.filename))}: " if error.filename else ""
-        return f"{where}{describe_os_error(error)}"
-    return str(error)
 
 
 def _no_longer_ignored(root: Path, outcome: ManifestResult, relative: str, hidden: str) -> None:
@@ -1089,8 +1078,7 @@ def _write_after_carrying(
         # the history's hidden files again are not known before the links are judged
         # against this tree; without them the walk may skip a card's own .offload
         # folder, whose files are the card's, judged already (plan.hides).
-        for_good = ignored_for_good(history.latest_ignore_patterns() or (), [*patterns, *legacy])
-        tree = TreeRead(root, history, lister, for_good)
+        tree = generation_tree(root, history, [*patterns, *legacy], lister)
         judged = ManifestResult(destination.index)
         ignored = _ignore_links(destination, plan.kinds, plan.hides, judged, tree)
         plan = plan._replace(ignored=ignored)
@@ -1192,20 +1180,30 @@ def _enclosing_warnings(root: Path, paths: Sequence[str], outcome: ManifestResul
     """A warning (code ``enclosing-history-hides``) for each folder above *root* whose ASC
     MHL history's ignore list hides one of *paths* (the files the generation just written
     there records) from ``ascmhl verify`` of that folder (:mod:`offload.manifest.enclosing`):
-    a damaged copy of such a file would pass that check."""
-    from offload.manifest.enclosing import enclosing_hides
+    a damaged copy of such a file would pass that check; one (``enclosing-history-unread``)
+    for each whose list could not be read: whether it hides any is not known."""
+    from offload.manifest.enclosing import Unread, enclosing_hides
 
-    for hidden in enclosing_hides(root, paths):
-        more = f" and {plural(hidden.hides - 1, 'other file')}" if hidden.hides > 1 else ""
+    shown = printable_name(str(root))
+    for found in enclosing_hides(root, paths):
+        folder = printable_name(str(found.folder))
+        above = f"the ASC MHL history of {folder}, a folder above the copy root {shown}"
+        if isinstance(found, Unread):
+            outcome.coded[len(outcome.warnings)] = PreflightCode.ENCLOSING_HISTORY_UNREAD
+            outcome.warnings.append(
+                f"{above}, could not be read ({why_unread(found.error)}), so whether its "
+                "ignore list hides files of this copy from ascmhl-debug verify of "
+                f"{folder} is not known; ascmhl-debug verify and offload verify of {shown} "
+                "check them"
+            )
+            continue
+        more = f" and {plural(found.hides - 1, 'other file')}" if found.hides > 1 else ""
         outcome.coded[len(outcome.warnings)] = PreflightCode.ENCLOSING_HISTORY_HIDES
         outcome.warnings.append(
-            f"the ASC MHL history of {printable_name(str(hidden.folder))}, a folder above "
-            f"the copy root {printable_name(str(root))}, ignores "
-            f"{printable_name(hidden.first)}{more} of this copy: ascmhl-debug verify of "
-            f"{printable_name(str(hidden.folder))} checks this copy's files with that "
-            "history's ignore list alone, so it skips them and would pass them damaged; "
-            f"ascmhl-debug verify of {printable_name(str(root))} and offload verify of "
-            "either folder check them"
+            f"{above}, ignores {printable_name(found.first)}{more} of this copy: "
+            f"ascmhl-debug verify of {folder} checks this copy's files with that history's "
+            f"ignore list alone, so it skips them and would pass them damaged; ascmhl-debug "
+            f"verify of {shown} and offload verify of either folder check them"
         )
 
 

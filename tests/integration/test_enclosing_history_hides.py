@@ -18,24 +18,35 @@ from support.ascmhl_judge import AscmhlJudge
 from support.offload_cli import newest_report, run_offload
 
 
-def test_a_copy_whose_file_an_enclosing_history_ignores_is_named(
-    tmp_path: Path, judge: AscmhlJudge
-) -> None:
+def _c001_into_a001s_copy(tmp_path: Path, clip: str) -> tuple[Path, Path, Path]:
+    """A001 (``CLIPS/A.MOV`` and a dangling link ``CLIPS/take.mov``) copied into ``RAID``
+    (exit 0, no warning of a history above it), then ``RAID/A001/EXTRA`` made; C001 holds
+    ``CLIPS/<clip>`` (40 kB) and ``CLIPS/other.mov`` (1 kB), not copied yet. Returns C001,
+    ``RAID/A001`` and ``EXTRA``."""
     a001, c001 = tmp_path / "cards" / "A001", tmp_path / "cards" / "C001"
     (a001 / "CLIPS").mkdir(parents=True)
     (c001 / "CLIPS").mkdir(parents=True)
     (a001 / "CLIPS" / "A.MOV").write_bytes(os.urandom(50_000))
     (a001 / "CLIPS" / "take.mov").symlink_to("nothing-here.mov")  # dangling
-    (c001 / "CLIPS" / "take.mov").write_bytes(os.urandom(40_000))
+    (c001 / "CLIPS" / clip).write_bytes(os.urandom(40_000))
     (c001 / "CLIPS" / "other.mov").write_bytes(os.urandom(1_000))
     raid = tmp_path / "RAID"
     raid.mkdir()
-    reports = tmp_path / "reports"
-    done = run_offload("copy", "--quiet", "--report-dir", reports, a001, raid, columns=400)
+    done = run_offload(
+        "copy", "--quiet", "--report-dir", tmp_path / "reports", a001, raid, columns=400
+    )
     assert done.returncode == 0, done.stderr
-    assert "enclosing" not in done.stdout + done.stderr
+    assert "a folder above the copy root" not in done.stdout + done.stderr
     extra = raid / "A001" / "EXTRA"
     extra.mkdir()
+    return c001, raid / "A001", extra
+
+
+def test_a_copy_whose_file_an_enclosing_history_ignores_is_named(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    c001, enclosing, extra = _c001_into_a001s_copy(tmp_path, "take.mov")
+    reports = tmp_path / "reports"
 
     done = run_offload("copy", "--report-dir", reports, c001, extra, columns=1000)
 
@@ -44,7 +55,7 @@ def test_a_copy_whose_file_an_enclosing_history_ignores_is_named(
     warned = [line for line in done.stderr.splitlines() if "ascmhl-debug verify of" in line]
     assert len(warned) == 1, done.stderr
     assert (
-        f"WARNING: the ASC MHL history of {raid / 'A001'}, a folder above the copy root "
+        f"WARNING: the ASC MHL history of {enclosing}, a folder above the copy root "
         f"{copy}, ignores CLIPS/take.mov of this copy: "
     ) in warned[0]
     assert "other.mov" not in warned[0] and "1 other" not in warned[0]
@@ -55,9 +66,9 @@ def test_a_copy_whose_file_an_enclosing_history_ignores_is_named(
     # the enclosing folder passes; verify of the copy fails; so does offload verify.
     clip = copy / "CLIPS" / "take.mov"
     clip.write_bytes(bytes(len(clip.read_bytes())))
-    assert judge.verify(raid / "A001").returncode == 0
+    assert judge.verify(enclosing).returncode == 0
     assert judge.verify(copy).returncode == 11
-    done = run_offload("verify", "--report-dir", reports, raid / "A001", columns=400)
+    done = run_offload("verify", "--report-dir", reports, enclosing, columns=400)
     assert done.returncode == 11, done.stdout + done.stderr
 
 
@@ -66,22 +77,42 @@ def test_no_warning_where_no_enclosing_history_hides_a_file(
 ) -> None:
     """The same layout with a clip of another name: nothing hidden, no warning, and the
     reference tool checks the nested copy's clip from the enclosing folder."""
-    a001, c001 = tmp_path / "cards" / "A001", tmp_path / "cards" / "C001"
-    (a001 / "CLIPS").mkdir(parents=True)
-    (c001 / "CLIPS").mkdir(parents=True)
-    (a001 / "CLIPS" / "A.MOV").write_bytes(os.urandom(50_000))
-    (a001 / "CLIPS" / "take.mov").symlink_to("nothing-here.mov")
-    (c001 / "CLIPS" / "take2.mov").write_bytes(os.urandom(40_000))
-    raid = tmp_path / "RAID"
-    raid.mkdir()
+    c001, enclosing, extra = _c001_into_a001s_copy(tmp_path, "take2.mov")
     reports = tmp_path / "reports"
-    assert run_offload("copy", "--quiet", "--report-dir", reports, a001, raid).returncode == 0
-    extra = raid / "A001" / "EXTRA"
-    extra.mkdir()
     done = run_offload("copy", "--report-dir", reports, c001, extra, columns=1000)
     assert done.returncode == 0, done.stderr
     assert "ascmhl-debug verify of" not in done.stderr
     assert not [w for w in newest_report(reports)["warnings"] if "enclosing" in w["code"]]
     clip = extra / "C001" / "CLIPS" / "take2.mov"
     clip.write_bytes(bytes(len(clip.read_bytes())))
-    assert judge.verify(raid / "A001").returncode == 11
+    assert judge.verify(enclosing).returncode == 11
+
+
+def test_an_enclosing_history_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    """The same layout, ``A001``'s newest manifest not well-formed: whether its list hides
+    files of the copy is not known, and the warning says so, naming the folder and why.
+    Failed before: the history was passed over unsaid (exit 0, no warning), as if it hid
+    nothing."""
+    c001, enclosing, extra = _c001_into_a001s_copy(tmp_path, "take.mov")
+    manifests = sorted((enclosing / "ascmhl").glob("*.mhl"))
+    manifests[-1].write_bytes(b"<hashlist")
+    reports = tmp_path / "reports"
+
+    done = run_offload("copy", "--report-dir", reports, c001, extra, columns=1000)
+
+    assert done.returncode == 0, done.stderr
+    copy = extra / "C001"
+    warned = [line for line in done.stderr.splitlines() if "could not be read (" in line]
+    assert len(warned) == 1, done.stderr
+    assert warned[0].startswith(
+        f"WARNING: the ASC MHL history of {enclosing}, a folder above the copy root {copy}, "
+        f"could not be read ({manifests[-1]} is not well-formed XML: "
+    ), warned[0]
+    assert warned[0].endswith(
+        "), so whether its ignore list hides files of this copy from ascmhl-debug verify of "
+        f"{enclosing} is not known; ascmhl-debug verify and offload verify of {copy} check "
+        "them"
+    ), warned[0]
+    coded = [w for w in newest_report(reports)["warnings"] if "enclosing" in w["code"]]
+    assert [w["code"] for w in coded] == ["enclosing-history-unread"], coded
+    assert coded[0]["message"] in warned[0]

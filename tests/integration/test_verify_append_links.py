@@ -176,7 +176,8 @@ def test_a_links_pattern_hides_no_file_standing_in_a_folder_an_anchored_pattern_
     new. Failed before: the dangling ``CLIPS/take.MOV`` got ``**/CLIPS/take.MOV``, which hid
     ``NEST/DAY/CLIPS/take.MOV`` from ``ascmhl-debug verify`` of the root: it passed (exit 0)
     where, before the check, it named that file new (exit 21). Another link, whose pattern
-    hides nothing, still gets its own."""
+    hides nothing, still gets its own. The link left out is named in a note, as ``offload
+    copy`` names one (failed before: no note, ascmhl then calling the link new unsaid)."""
     root = root_with_an_anchored_pattern(tmp_path, judge)
     (root / "NEST" / "DAY" / "CLIPS").mkdir()
     (root / "NEST" / "DAY" / "CLIPS" / "take.MOV").write_bytes(b"not in any history\n")
@@ -194,3 +195,44 @@ def test_a_links_pattern_hides_no_file_standing_in_a_folder_an_anchored_pattern_
     after = judge.verify(root)
     assert after.returncode == 21, after.describe()
     assert "NEST/DAY/CLIPS/take.MOV" in after.stdout + after.stderr
+    # The link left out is named, as offload copy names one (before: nothing said it).
+    assert report["notes"] == [
+        f"symlink CLIPS/take.MOV on {root} is not ignored by the appended ASC MHL "
+        "generation: an ignore pattern for it would also hide NEST/DAY/CLIPS/take.MOV; "
+        "ascmhl will list it as a new file"
+    ], report["notes"]
+
+
+def test_a_link_is_named_where_the_copy_roots_tree_cannot_be_read_whole(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """A nested copy in ``NEST/DAY`` (a folder this check's walk skips: an anchored pattern)
+    whose history cannot be read: no link pattern can be shown to hide nothing there, so the
+    dangling link gets none, and the check says so, naming what could not be read. Failed
+    before: no pattern and nothing said (exit 0, no note), where ``ascmhl verify`` then
+    calls the link new."""
+    root = root_with_an_anchored_pattern(tmp_path, judge)
+    card = card_with_clips(tmp_path)
+    code, out, err = offload(
+        "copy", "--report-dir", tmp_path / "reports", card, root / "NEST" / "DAY"
+    )
+    assert code == 0, out + err
+    manifests = sorted((root / "NEST" / "DAY" / card.name / "ascmhl").glob("*.mhl"))
+    manifests[-1].write_bytes(b"<hashlist")  # not well-formed
+    (root / "CLIPS" / "gone.MOV").symlink_to("nothing-here.MOV")
+
+    code, report = verify("--append", "--report-dir", tmp_path / "verify-reports", root)
+
+    assert code == 0, report
+    assert report["dangling"] == ["CLIPS/gone.MOV"] and report["generation"] is not None
+    assert "**/CLIPS/gone.MOV" not in (read_history(root).latest_ignore_patterns() or ())
+    [note] = report["notes"]
+    assert note.startswith(
+        f"symlink CLIPS/gone.MOV on {root} is not ignored by the appended ASC MHL "
+        f"generation: the copy root's tree could not be read whole ({manifests[-1]} is not "
+        "well-formed XML: "
+    ), note
+    assert note.endswith(
+        "), so no ignore pattern for it can be shown to hide no other path; ascmhl will "
+        "list it as a new file"
+    ), note

@@ -178,8 +178,8 @@ def test_unreadable_file_is_reported_and_the_check_goes_on(tmp_path: Path) -> No
     # and the check says so, where --append asked for one (before: nothing said it)
     assert report.notes == (
         "no ASC MHL generation appended (--append): 1 file could not be read, and a "
-        "generation without them would record this check in part; the history is as it "
-        "was; run the check again once they can be read",
+        "generation without it would record this check in part; the history is as it "
+        "was; run the check again once it can be read",
     )
     assert verify_tree(tmp_path, hash_file=flaky).notes == ()
 
@@ -325,3 +325,23 @@ def test_a_cancel_in_a_nested_history_keeps_what_was_proved_before(tmp_path: Pat
     assert report.cancelled == ("inner/b.mov", "inner/c.mov")
     assert report.missing == report.extra == report.changed == ()
     assert report.nested == ("inner",) and not report.passed
+
+
+def test_append_names_a_link_whose_name_no_pattern_can_hold(tmp_path: Path) -> None:
+    """A dangling link whose name holds a control character XML cannot hold gets no ignore
+    pattern (the list is XML too): the note names it and why, as offload copy's warning
+    does; a dangling link of a plain name gets its pattern and no note. Before, the first
+    was left out unsaid (ascmhl then calls it new)."""
+    build(tmp_path)
+    (tmp_path / "Clips" / "odd\x01.mov").symlink_to("nothing-here.mov")
+    (tmp_path / "Clips" / "gone.mov").symlink_to("nothing-here.mov")
+
+    report = verify_tree(tmp_path, append_generation=True, creator=CREATOR, now=lambda: T2)
+
+    assert report.generation is not None and report.passed
+    assert "**/Clips/gone.mov" in (read_history(tmp_path).latest_ignore_patterns() or ())
+    assert report.notes == (
+        f"symlink Clips/odd\\x01.mov on {tmp_path} is not ignored by the appended ASC MHL "
+        "generation: its name holds the control character \\x01, which an XML manifest "
+        "cannot hold; ascmhl will list it as a new file",
+    )

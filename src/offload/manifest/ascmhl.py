@@ -1048,6 +1048,20 @@ def ignored_for_good(latest: Sequence[str], requested: Sequence[str]) -> tuple[s
     return _Carried(latest, requested).for_good()
 
 
+def generation_tree(
+    root: Path, history: History, requested: Sequence[str], lister: Lister
+) -> TreeRead:
+    """The copy root's tree as plain ``ascmhl verify`` of *root* walks it once a generation
+    over *history* asked to ignore *requested* is written (:class:`~offload.manifest.
+    nested_links.TreeRead`, read when first asked): its walk skips what that generation's
+    list hides for good (:func:`ignored_for_good`), an anchored pattern never. The tree a
+    link's exact pattern is judged against, by the manifests writer (a card's links) and
+    ``offload verify --append`` (the links it did not read) alike. *lister*: the
+    generation's, memoized, so its other checks list each folder once."""
+    for_good = ignored_for_good(history.latest_ignore_patterns() or (), requested)
+    return TreeRead(root, history, lister, for_good)
+
+
 def _collect_folders(
     root: Path,
     directories: Iterable[str],

@@ -16,11 +16,12 @@ Contract: :func:`enclosing_hides` names, for a copy root and the paths its new g
 records, each folder above the root holding a history (``<folder>/ascmhl`` a folder) whose
 newest ignore list, applied as plain ``ascmhl verify`` applies it (an anchored pattern
 never: :func:`~offload.manifest.ignore.verify_skips`), excludes one of those paths, with the
-first such path and how many there are. A history whose list cannot be read is passed over
-(its own check says why). Matched from the folder down, as the patterns offload-ai and
-``ascmhl create`` write are (a pattern whose match would begin in the folder's own path
-above it is not looked for). Costs one ``stat`` per folder above the root; only a history
-found is read, up to its ``<processinfo>``.
+first such path and how many there are (:class:`Hidden`); and each such history whose list
+cannot be read (:class:`Unread`: whether it hides files of the copy is not known, so the
+caller says so, never a silence that reads as "nothing hidden"). Matched from the folder
+down, as the patterns offload-ai and ``ascmhl create`` write are (a pattern whose match
+would begin in the folder's own path above it is not looked for). Costs one ``stat`` per
+folder above the root; only a history found is read, up to its ``<processinfo>``.
 """
 
 from __future__ import annotations
@@ -45,12 +46,21 @@ class Hidden(NamedTuple):
     hides: int  # how many of the paths given it hides
 
 
-def enclosing_hides(root: Path, paths: Sequence[str]) -> list[Hidden]:
+class Unread(NamedTuple):
+    """A history above a copy root whose newest ignore list could not be read: what it hides
+    of the copy is not known."""
+
+    folder: Path  # the enclosing folder (holding the history)
+    error: OSError | HistoryError  # why (the manifest or folder named)
+
+
+def enclosing_hides(root: Path, paths: Sequence[str]) -> list[Hidden | Unread]:
     """For the copy root *root* and the paths (relative, ``/``-separated) its new generation
-    records, what each history above *root* hides of them (module contract), nearest first."""
+    records, what each history above *root* hides of them, or that it could not be read
+    (module contract), nearest first."""
     if not paths:
         return []
-    found: list[Hidden] = []
+    found: list[Hidden | Unread] = []
     here = Path(os.path.abspath(root))
     below = [here.name]
     for folder in here.parents:
@@ -62,12 +72,13 @@ def enclosing_hides(root: Path, paths: Sequence[str]) -> list[Hidden]:
     return found
 
 
-def _hidden_by(folder: Path, prefix: str, paths: Sequence[str]) -> Hidden | None:
-    """What the history in *folder* hides of *paths*, which stand below it at *prefix*."""
+def _hidden_by(folder: Path, prefix: str, paths: Sequence[str]) -> Hidden | Unread | None:
+    """What the history in *folder* hides of *paths*, which stand below it at *prefix*
+    (None: nothing), or why its list could not be read."""
     try:
         patterns = latest_ignore_patterns_of(folder)
-    except (OSError, HistoryError):
-        return None
+    except (OSError, HistoryError) as exc:
+        return Unread(folder, exc)
     spec = verify_skips(patterns)
     placed = [f"{prefix}/{path}" for path in paths]
     if spec.excludes_no_file(placed):

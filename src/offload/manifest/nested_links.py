@@ -65,6 +65,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.errors import describe_os_error, printable_name
 from offload.manifest.coverage import Entry, Lister
 from offload.manifest.errors import HistoryError
 from offload.manifest.history import History, latest_ignore_patterns_of, read_history
@@ -303,6 +304,27 @@ class TreeRead:
         except (OSError, HistoryError) as exc:
             return exc
         return standing, records
+
+
+def why_unread(error: OSError | HistoryError) -> str:
+    """What of the copy root's tree could not be read (:attr:`TreeRead.error`), and why: the
+    folder or file named and the error's words (``PRIVATE: Permission denied (EACCES)``), or
+    the history's error. The one wording of ``offload copy``'s link warnings and ``offload
+    verify --append``'s notes."""
+    if isinstance(error, OSError):
+        where = f"{printable_name(str(error.filename))}: " if error.filename else ""
+        return f"{where}{describe_os_error(error)}"
+    return str(error)
+
+
+def no_pattern_shown(error: OSError | HistoryError) -> str:
+    """Why a link gets no exact ignore pattern where the copy root's tree could not be read
+    whole (:attr:`TreeRead.error`, worded by :func:`why_unread`): ``offload copy``'s warning
+    for a card's link and ``offload verify --append``'s note for a link it did not read."""
+    return (
+        f"the copy root's tree could not be read whole ({why_unread(error)}), so no ignore "
+        "pattern for it can be shown to hide no other path"
+    )
 
 
 def _tree_paths(recorded: Iterable[str], read: TreeRead) -> tuple[list[str], list[str]] | None:

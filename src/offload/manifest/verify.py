@@ -18,7 +18,10 @@ to a folder) that the history does not record is ignored by the generation's lis
 pattern naming that path alone, as ``offload copy`` ignores such a link of a card: the
 reference tool then skips it too, where it would call it new; a recorded one is missing and
 never so hidden (ascmhl leaves ignored paths out of its missing ones), nor one whose pattern
-would hide another path of the copy root as ascmhl walks it (``_unrecorded_link_patterns``).
+would hide another path of the copy root as ascmhl walks it, nor any where that tree cannot
+be read whole (``_unrecorded_link_patterns``): each unrecorded link so left out is named in a
+note of the report (``VerifyReport.notes``), as ``offload copy`` warns of a card's, since
+ascmhl will call it new.
 
 What is not a plain file, as the reference tool (``ascmhl`` 1.2) sees it: a symlink to a
 file is a file (its content is the target's); a symlink to a folder is skipped; a symlink
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import itertools
 import os
 import posixpath
 import stat
@@ -53,12 +57,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from offload.destinations.naming import is_partial_leftover
 from offload.errors import describe_os_error, printable_name
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
-from offload.manifest.ascmhl import ignored_for_good, utc_now, write_generation
+from offload.manifest.ascmhl import generation_tree, utc_now, write_generation
 from offload.manifest.coverage import Lister, is_local, local_lister, memoized
 from offload.manifest.digest import sorted_formats
 from offload.manifest.errors import (
@@ -72,8 +76,10 @@ from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_p
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.links import LinkKind, classify_link, exact_pattern, pattern_hides
 from offload.manifest.model import CreatorInfo, ManifestFile
-from offload.manifest.nested_links import TreeRead
+from offload.manifest.nested_links import TreeRead, no_pattern_shown
+from offload.manifest.xmlchars import unlisted_name_reason
 from offload.manifest.xmltext import xml_can_hold
+from offload.report.words import plural
 from offload.walk import walk_tree
 
 if TYPE_CHECKING:
@@ -833,12 +839,11 @@ def _verify_tree(
     if append_generation and unreadable:
         # Said, not left to the absence of a "recorded in" line: the check was asked to
         # append one. A generation without the files not read would record part of it.
-        count = len(unreadable)
+        them, they = ("it", "it") if len(unreadable) == 1 else ("them", "they")
         notes = (
-            f"no ASC MHL generation appended (--append): {count} "
-            f"{'file' if count == 1 else 'files'} could not be read, and a generation without "
-            "them would record this check in part; the history is as it was; run the check "
-            "again once they can be read",
+            f"no ASC MHL generation appended (--append): {plural(len(unreadable), 'file')} "
+            f"could not be read, and a generation without {them} would record this check in "
+            f"part; the history is as it was; run the check again once {they} can be read",
         )
     if append_generation and not unreadable:
         assert creator is not None
@@ -851,7 +856,7 @@ def _verify_tree(
             history,
             [*tree.outside, *tree.dangling, *tree.folder_links],
             [f.relative_path for f in (*listed, *failed)] + directories,
-            _whole_tree(root, history, ignore_patterns, lister),
+            _generation_tree(root, history, ignore_patterns, lister),
         )
         generation = proved.generation = write_generation(
             root,
@@ -859,13 +864,15 @@ def _verify_tree(
             directories=directories,
             creator=creator,
             process="in-place",
-            ignore_patterns=[*ignore_patterns, *links],
+            ignore_patterns=[*ignore_patterns, *links.patterns],
             now=now,
             failed=failed,
             hash_formats=generation_formats,
             lister=lister,
             folder_dates=history.folder_dates() if recorded_folder_dates else None,
         )
+        # Said, as offload copy warns of a card's link left out: ascmhl will call it new.
+        notes = _left_out_notes(root, links.left_out)
     report = VerifyReport(
         root=root,
         reference=ReferenceKind.ASCMHL,
@@ -937,13 +944,22 @@ def _within(root: Path, copy_root: Path | None, own_links: Collection[Path]) -> 
     return _Within(top, "" if below == os.curdir else below.replace(os.sep, "/") + "/", own)
 
 
+class LinkPatterns(NamedTuple):
+    """What an appended generation does with the links the check did not read
+    (:func:`_unrecorded_link_patterns`)."""
+
+    patterns: list[str]  # the exact ignore patterns it holds, sorted by path
+    # each link left without one, with why: ascmhl will call it new
+    left_out: dict[str, str]
+
+
 def _unrecorded_link_patterns(
     root: Path,
     history: History,
     links: Sequence[str],
     listed: Sequence[str],
     whole: TreeRead | None = None,
-) -> list[str]:
+) -> LinkPatterns:
     """The exact ignore patterns an appended generation holds for *links* (symlinks not read:
     outside the copy, leading nowhere, to a folder) so that ``ascmhl verify`` skips them as
     this check did, instead of calling them new: one for each link whose path the history
@@ -952,43 +968,62 @@ def _unrecorded_link_patterns(
     name XML can hold, and whose pattern hides no path the history records or the generation
     lists (*listed*), as ascmhl matches it (:func:`~offload.manifest.links.pattern_hides`),
     nor, with *whole* (the copy root's tree as plain ``ascmhl verify`` walks it:
-    :func:`_whole_tree`), any other path standing in the tree or recorded by a history
+    :func:`_generation_tree`), any other path standing in the tree or recorded by a history
     there, as ``offload copy`` judges a card's links: a file in a folder only an anchored
     pattern names (this check's walk skips it, ascmhl's walks it), a nested history's file
     there. Where that tree cannot be read whole, no link gets one (none is shown to hide
-    nothing). A link left without one is called new by ascmhl, as before this check."""
+    nothing). Each unrecorded link left without one is in ``left_out`` with why (a path its
+    pattern would hide, what of the tree could not be read, the character XML cannot hold),
+    in the words of ``offload copy``'s warning for a card's: ascmhl calls it new, as before
+    this check. Reads the tree (when asked) before matching, so one match covers every path."""
     recorded = {
         *history.recorded_file_paths(),
         *history.expected_file_paths(),
         *history.recorded_directory_paths(),
         *history.expected_directory_paths(),
     }
-    candidates = [path for path in links if path not in recorded and xml_can_hold(path)]
+    unrecorded = [path for path in links if path not in recorded]
+    left_out = {path: unlisted_name_reason(path) for path in unrecorded if not xml_can_hold(path)}
+    candidates = [path for path in unrecorded if path not in left_out]
     if not candidates:
-        return []
-    hides = pattern_hides(candidates, [*recorded, *listed], root)
+        return LinkPatterns([], left_out)
+    beside: tuple[list[str], list[str]] = ([], [])
     if whole is not None:
-        beside = whole.paths()
-        if beside is None:
-            return []
-        standing, records = beside
-        hides.update(pattern_hides(candidates, [*standing, *records], root))
-    return [exact_pattern(path) for path in sorted(candidates) if path not in hides]
+        found = whole.paths()
+        if found is None:
+            error = whole.error
+            assert error is not None  # paths() is None exactly when error says why
+            unread = no_pattern_shown(error)
+            return LinkPatterns([], {**left_out, **dict.fromkeys(candidates, unread)})
+        beside = found
+    standing, records = beside
+    hides = pattern_hides(candidates, itertools.chain(recorded, listed, standing, records), root)
+    for path, hidden in hides.items():
+        left_out[path] = f"an ignore pattern for it would also hide {printable_name(hidden)}"
+    patterns = [exact_pattern(path) for path in sorted(candidates) if path not in hides]
+    return LinkPatterns(patterns, left_out)
 
 
-def _whole_tree(
+def _left_out_notes(root: Path, left_out: Mapping[str, str]) -> tuple[str, ...]:
+    """A note for each link of *left_out* (:attr:`LinkPatterns.left_out`), by path."""
+    return tuple(
+        f"symlink {printable_name(path)} on {printable_name(str(root))} is not ignored by the "
+        f"appended ASC MHL generation: {why}; ascmhl will list it as a new file"
+        for path, why in sorted(left_out.items())
+    )
+
+
+def _generation_tree(
     root: Path, history: History, requested: Sequence[str], lister: Lister | None
 ) -> TreeRead | None:
-    """The tree below *root* as plain ``ascmhl verify`` of it walks it, for an appended
-    generation asked to ignore *requested* over *history* (:class:`~offload.manifest.
-    nested_links.TreeRead`: it skips what that list hides for good as ascmhl applies it, an
-    anchored pattern never), read only when first asked; None where *lister* lists another
-    tree than the local one (an object store's keys: no link stands there, and the check's
-    own links are left out of its walk)."""
+    """The tree below *root* an appended generation's link patterns are judged against
+    (:func:`~offload.manifest.ascmhl.generation_tree`, *requested* the check's own ignore
+    patterns), read only when first asked; None where *lister* lists another tree than the
+    local one (an object store's keys: no link stands there, and the check's own links are
+    left out of its walk)."""
     if lister is not None and not is_local(lister, root):
         return None
-    for_good = ignored_for_good(history.latest_ignore_patterns() or (), requested)
-    return TreeRead(root, history, memoized(lister or local_lister(root)), for_good)
+    return generation_tree(root, history, requested, memoized(lister or local_lister(root)))
 
 
 def _hashed_folders(history: History) -> int:

@@ -81,6 +81,8 @@ class PreflightCode(StrEnum):
     # A folder above the copy root whose ASC MHL history's ignore list hides files the copy's
     # new generation records from ascmhl verify of that folder (manifest.enclosing).
     ENCLOSING_HISTORY_HIDES = "enclosing-history-hides"
+    # Such a folder's history whose ignore list could not be read: what it hides is not known.
+    ENCLOSING_HISTORY_UNREAD = "enclosing-history-unread"
     # Legacy MHL v1 files on the card (offload.card_legacy_mhl.check_legacy_mhls).
     LEGACY_MHL_FILE_MISSING = "legacy-mhl-file-missing"  # listed, not on the card
     LEGACY_MHL_UNREADABLE = "legacy-mhl-unreadable"  # not checked against, not a failure
