@@ -5,6 +5,7 @@ a second moto server with its IAM authentication on (signatures verified with th
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import secrets
 import subprocess
@@ -410,3 +411,40 @@ def test_core_imports_without_boto3() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     ).stdout
     assert out.startswith("UsageError s3:// destinations need boto3") and "offload-ai[s3]" in out
+
+
+@pytest.mark.parametrize("which", ["credentials", "config"])
+def test_an_aws_file_botocore_cannot_parse_is_one_line_exit_64(  # type: ignore[no-untyped-def]
+    s3_server, bucket, monkeypatch, tmp_path, which: str
+) -> None:
+    """A malformed AWS credentials or config file (a line without ``=``) stops copy and
+    verify with one line naming the file and what to do, exit 64 as a missing profile, the
+    JSON's ``offload_refused`` saying it; never a line of the file (a broken line may hold a
+    secret). Failed before: botocore's ConfigParseError was a traceback, exit 1, no JSON."""
+    from s3.test_s3_cli import make_card, offload
+    from s3.test_s3_verify import verify
+
+    secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYBROKEN"
+    broken = tmp_path / f"broken-{which}"
+    broken.write_text(f"[default]\naws_access_key_id = AKIABROKEN0000000000\n{secret}\n")
+    variable = "AWS_SHARED_CREDENTIALS_FILE" if which == "credentials" else "AWS_CONFIG_FILE"
+    monkeypatch.setenv(variable, str(broken))
+    card = make_card(tmp_path, {"a.mov": 1000})
+    expected = (
+        f"ERROR: the AWS {which} file {broken} cannot be parsed (botocore: each setting must "
+        "be a 'name = value' line under a [section]); fix it, or point "
+        f"{variable} at a valid file"
+    )
+    url = f"s3://{bucket}/day1"
+    code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 64, err
+    assert err.strip() == expected, err
+    refused = json.loads(out.strip().splitlines()[-1])
+    assert refused["event"] == "offload_refused" and refused["exit_code"] == 64
+    assert secret not in out + err
+    code, out, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 64, err
+    assert err.strip() == expected, err
+    assert secret not in out + err
+    monkeypatch.setenv(variable, str(tmp_path / "none"))
+    assert "Contents" not in admin(s3_server.url).list_objects_v2(Bucket=bucket)
