@@ -448,3 +448,18 @@ def test_an_aws_file_botocore_cannot_parse_is_one_line_exit_64(  # type: ignore[
     assert secret not in out + err
     monkeypatch.setenv(variable, str(tmp_path / "none"))
     assert "Contents" not in admin(s3_server.url).list_objects_v2(Bucket=bucket)
+
+
+def test_a_malformed_region_is_blamed_not_the_endpoint(s3_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """AWS_DEFAULT_REGION='bad region!' is named as the region to fix, exit 64, one line.
+    Failed before: "cannot use the S3 endpoint 'http://...': Provided region_name ...; give
+    a URL such as https://...", which sent the DIT to fix a good endpoint."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "bad region!")
+    with pytest.raises(UsageError) as caught:
+        make_client(settings_from_env(os.environ, endpoint_url=s3_server.url))
+    assert caught.value.exit_code is ExitCode.USAGE
+    assert str(caught.value) == (
+        "the AWS region 'bad region!' is not a region name (letters, digits and hyphens, "
+        "e.g. us-east-1); fix AWS_REGION, AWS_DEFAULT_REGION or the profile's region in the "
+        "AWS config file"
+    )

@@ -405,7 +405,7 @@ def _is_aws(endpoint: str) -> bool:
 
 def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client:
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import BotoCoreError, InvalidRegionError
 
     style: Any = settings.addressing_style or ("path" if path_style else "auto")
     config = Config(
@@ -431,6 +431,14 @@ def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client
             # None: botocore's own (the session's ca_bundle, else certifi's).
             verify=settings.ca_bundle,
         )
+    except InvalidRegionError as exc:
+        # The region is to blame, not the endpoint (a region is never a secret).
+        region = getattr(exc, "kwargs", {}).get("region_name", settings.region)
+        raise UsageError(
+            f"the AWS region {region!r} is not a region name (letters, digits and hyphens, "
+            "e.g. us-east-1); fix AWS_REGION, AWS_DEFAULT_REGION or the profile's region in "
+            "the AWS config file"
+        ) from None
     except (BotoCoreError, ValueError) as exc:
         # Named without its user:password part, also where botocore's message quotes it.
         shown = redact_endpoint(settings.endpoint_url)
