@@ -463,3 +463,78 @@ def test_a_malformed_region_is_blamed_not_the_endpoint(s3_server, monkeypatch) -
         "e.g. us-east-1); fix AWS_REGION, AWS_DEFAULT_REGION or the profile's region in the "
         "AWS config file"
     )
+
+
+def _user(server_url: str, name: str, statements: list[dict[str, object]]) -> tuple[str, str]:
+    """A user of the IAM-checking server (made with the credentials of the environment,
+    ``dit``'s) whose one policy is *statements*; its key id and secret."""
+    import json
+
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=server_url, region_name="us-east-1")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="s3",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+@pytest.mark.parametrize("mode", ["full", "destination", "transfer"])
+def test_a_write_only_credential_is_refused_before_the_first_byte(  # type: ignore[no-untyped-def]
+    auth_server, monkeypatch, tmp_path, mode: str
+) -> None:
+    """A credential that may write but not read (every s3 action but s3:GetObject, checked
+    by the server's IAM) is refused by the preflight's probe, which reads its own probe
+    object back: one line naming the bucket and s3:GetObject, exit 64, nothing of the card
+    stored and no probe object left, in every verification mode (a copy reads its ledger,
+    history, lock and upload records whatever the mode). Failed before: the preflight never
+    read, the whole card was uploaded, each read-back failed and its object was deleted
+    (exit 1); in transfer mode the copy "passed" with a credential its re-run and a resume
+    could not use."""
+    import boto3
+
+    from s3.test_s3_cli import make_card, offload
+
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    prefix = f"wo-{mode}-{secrets.token_hex(4)}"
+    writer_id, writer_secret = _user(
+        server.url,
+        f"writer-{prefix}",
+        [
+            {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": ["s3:GetObject"], "Resource": "*"},
+        ],
+    )
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 6 * 1024 * 1024 + 5, "A001.xml": 900})
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", writer_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", writer_secret)
+    code, _, err = offload(
+        tmp_path,
+        "--s3-endpoint",
+        server.url,
+        "--verify",
+        mode,
+        str(card),
+        f"s3://rushes/{prefix}",
+    )
+    assert code == 64, err
+    assert err.strip() == (
+        f"ERROR: s3://rushes/{prefix} ({server.url}): access denied (AccessDenied on GetObject "
+        "of the preflight's probe object): the credentials from the environment "
+        "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) may write to bucket 'rushes' but not read "
+        "it (s3:GetObject), which every copy needs to read back what it stores and to read "
+        "its ledger, history, lock and upload records; allow s3:GetObject (docs/s3.md, "
+        "Permissions) or use credentials that have it; nothing was copied"
+    ), err
+    assert writer_secret not in err
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    s3 = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1")
+    assert "Contents" not in s3.list_objects_v2(Bucket="rushes", Prefix=f"{prefix}/")
+    assert not s3.list_multipart_uploads(Bucket="rushes", Prefix=f"{prefix}/").get("Uploads")
