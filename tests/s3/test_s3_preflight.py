@@ -538,3 +538,65 @@ def test_a_write_only_credential_is_refused_before_the_first_byte(  # type: igno
     s3 = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1")
     assert "Contents" not in s3.list_objects_v2(Bucket="rushes", Prefix=f"{prefix}/")
     assert not s3.list_multipart_uploads(Bucket="rushes", Prefix=f"{prefix}/").get("Uploads")
+
+
+def test_a_credential_that_may_list_but_not_read_is_refused_by_verify(  # type: ignore[no-untyped-def]
+    auth_server, monkeypatch, tmp_path
+) -> None:
+    """``offload verify s3://`` with a credential that may list the bucket but not read its
+    objects (no s3:GetObject, checked by the server's IAM): the copy's records (its ASC MHL
+    history, its ledger) cannot be read, so nothing can be verified: one line naming the
+    object refused, s3:GetObject and where the credentials came from, exit 64, as the
+    preflight's refusals (docs/s3.md, verify). Failed before: a PermissionError traceback
+    from the ledger's load, exit 1. With --json, the refusal is its event."""
+    from s3.test_s3_cli import make_card, offload
+    from s3.test_s3_verify import verify
+
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    prefix = f"lo-{secrets.token_hex(4)}"
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 2000, "A001.xml": 900})
+    for extra in ((), ("--mhl", "none")):  # with an ASC MHL history, and with a ledger alone
+        code, _, err = offload(
+            tmp_path,
+            "--s3-endpoint",
+            server.url,
+            *extra,
+            str(card),
+            f"s3://rushes/{prefix}{len(extra)}",
+        )
+        assert code == 0, err
+    lister_id, lister_secret = _user(
+        server.url,
+        f"lister-{prefix}",
+        [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "s3:ListBucket",
+                    "s3:HeadBucket",
+                    "s3:ListObjectsV2",
+                    "s3:ListBucketMultipartUploads",
+                    "s3:ListMultipartUploads",
+                ],
+                "Resource": "*",
+            }
+        ],
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", lister_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", lister_secret)
+    for root in (f"{prefix}0", f"{prefix}2"):
+        url = f"s3://rushes/{root}/A001"
+        code, out, err = verify(tmp_path, server.url, url)
+        assert code == 64, out + err
+        line = err.strip()
+        assert "\n" not in line and "Traceback" not in line, line
+        assert line.startswith(f"ERROR: {url} ({server.url}): cannot read s3://rushes/{root}/A001/")
+        assert "AccessDenied" in line and lister_secret not in line
+        assert line.endswith(
+            ": the credentials (they came from the environment (AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY)) may list the copy but not read its records (its ASC MHL "
+            "history and ledger, s3:GetObject); check it again with credentials that may "
+            "(docs/s3.md, Permissions); nothing was verified"
+        ), line
