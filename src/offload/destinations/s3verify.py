@@ -507,7 +507,11 @@ def _mirror(
                 target.write_bytes(history[relative])
             except PermissionError as exc:
                 raise _records_refused(store, exc) from None
-            except (OSError, ValueError) as exc:
+            except OSError as exc:
+                if exc.errno in _SERVICE_FAILED:
+                    raise _records_unread(store, exc) from None
+                odd[relative] = _no_file_name(_unheld(exc))
+            except ValueError as exc:
                 odd[relative] = _no_file_name(_unheld(exc))
             continue
         listed.append(_Listed(info.key, relative, parts, info.size_bytes, info.mtime_ns))
@@ -534,6 +538,8 @@ def _mirror(
         entries = S3Ledger(backend, backend.root).load_entries()
     except PermissionError as exc:
         raise _records_refused(store, exc) from None
+    except OSError as exc:
+        raise _records_unread(store, exc) from None
     if entries.latest:
         ledger = root / STATE_FOLDER / "ledger.jsonl"
         ledger.parent.mkdir(parents=True, exist_ok=True)
@@ -558,6 +564,24 @@ def _records_refused(store: S3Destination, exc: PermissionError) -> UsageError:
         "may list the copy but not read its records (its ASC MHL history and ledger, "
         "s3:GetObject); check it again with credentials that may (docs/s3.md, "
         "Permissions); nothing was verified"
+    )
+
+
+# The errnos of a GET the service failed (``s3.os_error``: kept failing after the retries,
+# out of reach, the bucket gone), which say nothing of the object.
+_SERVICE_FAILED = frozenset({errno.EIO, errno.ENOTCONN, errno.ENODEV})
+
+
+def _records_unread(store: S3Destination, exc: OSError) -> UsageError:
+    """The one line (exit 11, ``UnreadableTreeError``: the check cannot be complete) of a
+    check whose records (its ASC MHL history, its ledger) the service failed to give: the
+    service's words, and to check again once it answers."""
+    from offload.verification import UnreadableTreeError
+
+    return UnreadableTreeError(
+        f"{store.url} ({store.endpoint}): {describe_os_error(exc)}: the records this copy is "
+        "checked against (its ASC MHL history and ledger) could not be read; check it again "
+        "once the service answers; nothing was verified"
     )
 
 
