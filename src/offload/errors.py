@@ -427,7 +427,14 @@ def _once(path: str, shown: str, device: str, words: str) -> tuple[str, str]:
     url = "s3://" + path[len(_S3_STAND_IN) :] if path.startswith(_S3_STAND_IN) else path
     if url == device:
         return "", words
-    for before, after in ((f" of {url} (", " of it ("), (f" {url} (", " it (")):
+    # A phrasal verb takes "it" before its particle: "cannot read it back (endpoint)", not
+    # "cannot read back it" (the store's "cannot read back URL", "cannot look up URL").
+    for before, after in (
+        (f" back {url} (", " it back ("),
+        (f" up {url} (", " it up ("),
+        (f" of {url} (", " of it ("),
+        (f" {url} (", " it ("),
+    ):
         if before in words:
             return shown, words.replace(before, after, 1)
     return shown, words

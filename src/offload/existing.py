@@ -85,6 +85,13 @@ class CopyReader(Protocol):
         """Read the copy at *path* as stored and hash it. Raises OSError."""
         ...
 
+    def complete_adopted(self, path: Path, digests: Mapping[str, str]) -> None:
+        """Once the copy at *path*, read by ``hash_copy``, is found equal and adopted: give
+        it what a copy of ours written now would carry and it lacks (an object of ours
+        without its digests in its metadata, left by a run stopped before it stored them),
+        proven by a read again (S3: copied onto itself, read back). Raises OSError."""
+        ...
+
     def unreadable(self, exc: OSError, path: Path) -> str | None:
         """Why *exc*, raised by ``hash_copy`` of *path*, leaves the copy unread without saying
         anything of its bytes (an object store that refuses the read, an archived object, a
@@ -551,6 +558,16 @@ def _check_one(
                     f"({name} {outcome.digests.get(name)}, expected {want})"
                 )
                 return outcome
+    if reader is not None and check.kind is CheckKind.ADOPT:
+        try:
+            reader.complete_adopted(check.final_path, outcome.digests)
+        except OSError as exc:
+            # Equal to the card, but not what a copy of ours written now is: the file
+            # fails here (as an upload whose digests' copy fails), the object kept as it
+            # is; the next run reads it back and tries again.
+            outcome.error = describe_os_error(exc)
+            outcome.cancelled = exc.errno == errno.ECANCELED
+            return outcome
     outcome.matched = True
     return outcome
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from offload.errors import names_path
 from offload.report.clips import group_clips
-from offload.report.content import build_view, describe
+from offload.report.content import _proved, build_view, describe
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from report.helpers import pdf_text
 from support import camera_cards
@@ -1419,3 +1420,40 @@ def test_copies_failed_with_no_error_recorded_are_each_named_alike_on_page_1_and
         for _label, state in row.states:
             assert state.level == "failed"
             assert "so here" not in state.text, state.text
+
+
+@pytest.mark.parametrize(
+    ("paths", "one", "all_"),
+    [
+        (["/mnt/RAID1", "/mnt/SHUTTLE"], "its drive", "their drives"),
+        (["s3://rushes/day1"], "its bucket", "their buckets"),
+        (["/mnt/RAID1", "s3://rushes/day1"], "its drive or bucket", "their drives or buckets"),
+    ],
+)
+def test_the_verdict_says_where_copies_were_read_back_from(
+    paths: list[str], one: str, all_: str
+) -> None:
+    """A bucket's copies are read back from the bucket, not a drive. Failed before: the
+    banner said "every copy read back from its drive" of an s3:// destination (black-box
+    QA of S3)."""
+    files = [
+        {
+            "path": "CLIPS/A001C001.mov",
+            "size_bytes": 100,
+            "digests": {"xxh64": "0123456789abcdef"},
+            "destinations": [
+                {"index": i, "status": "verified", "cache_bypass": "o_direct"}
+                for i in range(len(paths))
+            ],
+        }
+    ]
+    destinations = [{"index": i, "path": path} for i, path in enumerate(paths)]
+    data = job(files=files, destinations=destinations)
+    view = build_view(data, group_clips(files), {}, [])
+    assert view.verdict == f"✔ ALL COPIES VERIFIED: every copy read back from {one} and matched"
+    assert _proved(
+        Counter(verified=2), copies=2, cached=0, read_again=0, read_from=(one, all_)
+    ) == (
+        f"✔ ALL COPIES VERIFIED: every copy read back from {one} and matched",
+        f"all 2 verified now (read back from {all_} and matched)",
+    )

@@ -460,3 +460,90 @@ def test_overwrite_calls_a_copy_replaced_only_where_an_object_was(
     replaced = [w for w in report.warnings if w.code == "existing-replaced"]
     assert len(replaced) == 1 and "A001.xml" in replaced[0].message, replaced
     assert client.get_object(Bucket=bucket, Key="day1/A001/CLIPS/x.mov")["Body"].read()
+
+
+def _put_as_a_killed_run(endpoint: str, bucket: str, card: Path, relative: str) -> str:
+    """The card file *relative* under ``day1/A001/`` as a run killed between its multipart
+    upload's completion and its digests' copy leaves it: parts of 5 MiB, the run's token
+    and the card file's time in its metadata, no ``offload-<algorithm>``; its ETag."""
+    client = admin(endpoint)
+    path = card / relative
+    data = path.read_bytes()
+    key = f"day1/A001/{relative}"
+    started = client.create_multipart_upload(
+        Bucket=bucket,
+        Key=key,
+        Metadata={MARKER: "deadbeef", **mtime_metadata(path.stat().st_mtime_ns)},
+    )
+    part = 5 * 1024 * 1024
+    parts = []
+    for number, offset in enumerate(range(0, len(data), part), start=1):
+        answer = client.upload_part(
+            Bucket=bucket,
+            Key=key,
+            UploadId=started["UploadId"],
+            PartNumber=number,
+            Body=data[offset : offset + part],
+        )
+        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+    done = client.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=started["UploadId"], MultipartUpload={"Parts": parts}
+    )
+    return str(done["ETag"])
+
+
+def test_an_adopted_object_of_ours_without_its_digests_gets_them(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """An object of ours (``offload-upload``) that a killed run completed but never gave its
+    digests (its metadata copy not made) is adopted once read back equal to the card, and
+    copied onto itself with the digests, as the upload's digests step does, then read back
+    again: it ends as every object we write, its run token and card time kept, the ledger
+    recording the copy (a re-run trusts it). The copy refused (403 to the CopyObject): the
+    file fails naming it, the object left as it was. Failed before: adopted with only
+    ``offload-upload`` and ``mtime``, all verified, no note (black-box QA of S3)."""
+    import xxhash
+
+    big = "CLIPS/A001C001.mov"  # 7 MiB + 3: two parts
+    card = make_card(tmp_path)
+    put_card(s3_server.url, bucket, card)
+    before = _put_as_a_killed_run(s3_server.url, bucket, card, big)
+    assert before.endswith('-2"')
+    # The copy onto itself refused: the file fails, the object stays as it was.
+    proxy.intercept(
+        "PUT", f"/{bucket}/day1/A001/{big}", header="x-amz-copy-source", status=403, count=100
+    )
+    url = f"s3://{bucket}/day1"
+    report = offload(card, [url], options=options(proxy.url))
+    results = {f.relative_path: f.destinations[0] for f in report.job.files}
+    assert results[big].status is DestinationStatus.FAILED
+    assert "cannot store the digests in the metadata of" in (results[big].error or "")
+    assert f"s3://{bucket}/day1/A001/{big}" in (results[big].error or "")
+    assert "AccessDenied" in (results[big].error or "")
+    stored = admin(s3_server.url).head_object(Bucket=bucket, Key=f"day1/A001/{big}")
+    assert stored["ETag"] == before and "offload-xxh64" not in stored["Metadata"]
+    proxy.reset()
+    # Allowed: adopted, with its digests.
+    report = offload(card, [url], options=options(s3_server.url))
+    assert report.exit_code == 0, [r.error for f in report.job.files for r in f.destinations]
+    results = {f.relative_path: f.destinations[0] for f in report.job.files}
+    assert results[big].status is DestinationStatus.VERIFIED
+    assert results[big].action is CopyAction.ADOPTED
+    data = (card / big).read_bytes()
+    stored = admin(s3_server.url).head_object(Bucket=bucket, Key=f"day1/A001/{big}")
+    assert stored["Metadata"] == {
+        MARKER: "deadbeef",
+        **mtime_metadata((card / big).stat().st_mtime_ns),
+        "offload-xxh64": xxhash.xxh64(data).hexdigest(),
+    }
+    assert stored["ETag"] != before
+    assert stored["ContentType"] == "video/quicktime"
+    # Another tool's objects (no offload-upload) are proven as they are, never rewritten.
+    for relative in CARD:
+        if relative != big:
+            assert MARKER not in head(s3_server.url, bucket, f"day1/A001/{relative}")
+            assert "offload-xxh64" not in head(s3_server.url, bucket, f"day1/A001/{relative}")
+    again = offload(card, [url], options=options(s3_server.url))
+    assert {r.status for f in again.job.files for r in f.destinations} == {
+        DestinationStatus.VERIFIED_EARLIER
+    }

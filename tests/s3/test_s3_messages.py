@@ -207,3 +207,43 @@ def test_missing_chain_file_named_under_the_card_folder(s3_server, bucket, tmp_p
     assert code == 1, out + err
     assert f"{url}/A001/ascmhl/ascmhl_chain.xml" in out + err
     assert f"{url}/ascmhl/" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "advice"),
+    [
+        (
+            403,
+            "AccessDenied",
+            "the credentials may not read it: use credentials that may read the bucket "
+            "(s3:GetObject; docs/s3.md, Permissions); nothing was copied",
+        ),
+        (
+            500,
+            "InternalError",
+            "check the endpoint, the network and the service, then run the same command "
+            "again; nothing was copied",
+        ),
+    ],
+)
+def test_a_bucket_ledger_that_cannot_be_read_is_named_by_its_url(  # type: ignore[no-untyped-def]
+    s3_server, proxy, bucket, tmp_path, monkeypatch, status: int, code: str, advice: str
+) -> None:
+    """A re-run into a copy root whose ledger objects' GET is refused (a credential without
+    s3:GetObject) or keeps failing: one line naming the ledger by its s3:// URL, with advice
+    fitting the answer, exit 64. Failed before: "cannot read /s3:/bucket/.../.offload/ledger:
+    ...; fix or move it away" (the engine's stand-in path, and advice for a local file that
+    would lose what the ledger vouches for)."""
+    card = make_card(tmp_path, {"a.wav": 1000})
+    url = f"s3://{bucket}/day1"
+    code_, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code_ == 0, err
+    proxy.intercept("GET", "/.offload/ledger/", status=status, code=code, count=1000)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code_, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), url)
+    assert code_ == 64, out + err
+    line = err.strip()
+    assert "\n" not in line and "/s3:/" not in line, line
+    assert line.startswith(f"ERROR: cannot read the ledger {url}/A001/.offload/ledger: "), line
+    assert f" {code}" in line and line.endswith(advice), line
+    assert "move it away" not in line

@@ -5,6 +5,7 @@ a second moto server with its IAM authentication on (signatures verified with th
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import secrets
 import subprocess
@@ -410,3 +411,192 @@ def test_core_imports_without_boto3() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     ).stdout
     assert out.startswith("UsageError s3:// destinations need boto3") and "offload-ai[s3]" in out
+
+
+@pytest.mark.parametrize("which", ["credentials", "config"])
+def test_an_aws_file_botocore_cannot_parse_is_one_line_exit_64(  # type: ignore[no-untyped-def]
+    s3_server, bucket, monkeypatch, tmp_path, which: str
+) -> None:
+    """A malformed AWS credentials or config file (a line without ``=``) stops copy and
+    verify with one line naming the file and what to do, exit 64 as a missing profile, the
+    JSON's ``offload_refused`` saying it; never a line of the file (a broken line may hold a
+    secret). Failed before: botocore's ConfigParseError was a traceback, exit 1, no JSON."""
+    from s3.test_s3_cli import make_card, offload
+    from s3.test_s3_verify import verify
+
+    secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYBROKEN"
+    broken = tmp_path / f"broken-{which}"
+    broken.write_text(f"[default]\naws_access_key_id = AKIABROKEN0000000000\n{secret}\n")
+    variable = "AWS_SHARED_CREDENTIALS_FILE" if which == "credentials" else "AWS_CONFIG_FILE"
+    monkeypatch.setenv(variable, str(broken))
+    card = make_card(tmp_path, {"a.mov": 1000})
+    expected = (
+        f"ERROR: the AWS {which} file {broken} cannot be parsed (botocore: each setting must "
+        "be a 'name = value' line under a [section]); fix it, or point "
+        f"{variable} at a valid file"
+    )
+    url = f"s3://{bucket}/day1"
+    code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 64, err
+    assert err.strip() == expected, err
+    refused = json.loads(out.strip().splitlines()[-1])
+    assert refused["event"] == "offload_refused" and refused["exit_code"] == 64
+    assert secret not in out + err
+    code, out, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 64, err
+    assert err.strip() == expected, err
+    assert secret not in out + err
+    monkeypatch.setenv(variable, str(tmp_path / "none"))
+    assert "Contents" not in admin(s3_server.url).list_objects_v2(Bucket=bucket)
+
+
+def test_a_malformed_region_is_blamed_not_the_endpoint(s3_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """AWS_DEFAULT_REGION='bad region!' is named as the region to fix, exit 64, one line.
+    Failed before: "cannot use the S3 endpoint 'http://...': Provided region_name ...; give
+    a URL such as https://...", which sent the DIT to fix a good endpoint."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "bad region!")
+    with pytest.raises(UsageError) as caught:
+        make_client(settings_from_env(os.environ, endpoint_url=s3_server.url))
+    assert caught.value.exit_code is ExitCode.USAGE
+    assert str(caught.value) == (
+        "the AWS region 'bad region!' is not a region name (letters, digits and hyphens, "
+        "e.g. us-east-1); fix AWS_REGION, AWS_DEFAULT_REGION or the profile's region in the "
+        "AWS config file"
+    )
+
+
+def _user(server_url: str, name: str, statements: list[dict[str, object]]) -> tuple[str, str]:
+    """A user of the IAM-checking server (made with the credentials of the environment,
+    ``dit``'s) whose one policy is *statements*; its key id and secret."""
+    import json
+
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=server_url, region_name="us-east-1")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="s3",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+@pytest.mark.parametrize("mode", ["full", "destination", "transfer"])
+def test_a_write_only_credential_is_refused_before_the_first_byte(  # type: ignore[no-untyped-def]
+    auth_server, monkeypatch, tmp_path, mode: str
+) -> None:
+    """A credential that may write but not read (every s3 action but s3:GetObject, checked
+    by the server's IAM) is refused by the preflight's probe, which reads its own probe
+    object back: one line naming the bucket and s3:GetObject, exit 64, nothing of the card
+    stored and no probe object left, in every verification mode (a copy reads its ledger,
+    history, lock and upload records whatever the mode). Failed before: the preflight never
+    read, the whole card was uploaded, each read-back failed and its object was deleted
+    (exit 1); in transfer mode the copy "passed" with a credential its re-run and a resume
+    could not use."""
+    import boto3
+
+    from s3.test_s3_cli import make_card, offload
+
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    prefix = f"wo-{mode}-{secrets.token_hex(4)}"
+    writer_id, writer_secret = _user(
+        server.url,
+        f"writer-{prefix}",
+        [
+            {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": ["s3:GetObject"], "Resource": "*"},
+        ],
+    )
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 6 * 1024 * 1024 + 5, "A001.xml": 900})
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", writer_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", writer_secret)
+    code, _, err = offload(
+        tmp_path,
+        "--s3-endpoint",
+        server.url,
+        "--verify",
+        mode,
+        str(card),
+        f"s3://rushes/{prefix}",
+    )
+    assert code == 64, err
+    assert err.strip() == (
+        f"ERROR: s3://rushes/{prefix} ({server.url}): access denied (AccessDenied on GetObject "
+        "of the preflight's probe object): the credentials from the environment "
+        "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) may write to bucket 'rushes' but not read "
+        "it (s3:GetObject), which every copy needs to read back what it stores and to read "
+        "its ledger, history, lock and upload records; allow s3:GetObject (docs/s3.md, "
+        "Permissions) or use credentials that have it; nothing was copied"
+    ), err
+    assert writer_secret not in err
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    s3 = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1")
+    assert "Contents" not in s3.list_objects_v2(Bucket="rushes", Prefix=f"{prefix}/")
+    assert not s3.list_multipart_uploads(Bucket="rushes", Prefix=f"{prefix}/").get("Uploads")
+
+
+def test_a_credential_that_may_list_but_not_read_is_refused_by_verify(  # type: ignore[no-untyped-def]
+    auth_server, monkeypatch, tmp_path
+) -> None:
+    """``offload verify s3://`` with a credential that may list the bucket but not read its
+    objects (no s3:GetObject, checked by the server's IAM): the copy's records (its ASC MHL
+    history, its ledger) cannot be read, so nothing can be verified: one line naming the
+    object refused, s3:GetObject and where the credentials came from, exit 64, as the
+    preflight's refusals (docs/s3.md, verify). Failed before: a PermissionError traceback
+    from the ledger's load, exit 1. With --json, the refusal is its event."""
+    from s3.test_s3_cli import make_card, offload
+    from s3.test_s3_verify import verify
+
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    prefix = f"lo-{secrets.token_hex(4)}"
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 2000, "A001.xml": 900})
+    for extra in ((), ("--mhl", "none")):  # with an ASC MHL history, and with a ledger alone
+        code, _, err = offload(
+            tmp_path,
+            "--s3-endpoint",
+            server.url,
+            *extra,
+            str(card),
+            f"s3://rushes/{prefix}{len(extra)}",
+        )
+        assert code == 0, err
+    lister_id, lister_secret = _user(
+        server.url,
+        f"lister-{prefix}",
+        [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "s3:ListBucket",
+                    "s3:HeadBucket",
+                    "s3:ListObjectsV2",
+                    "s3:ListBucketMultipartUploads",
+                    "s3:ListMultipartUploads",
+                ],
+                "Resource": "*",
+            }
+        ],
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", lister_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", lister_secret)
+    for root in (f"{prefix}0", f"{prefix}2"):
+        url = f"s3://rushes/{root}/A001"
+        code, out, err = verify(tmp_path, server.url, url)
+        assert code == 64, out + err
+        line = err.strip()
+        assert "\n" not in line and "Traceback" not in line, line
+        assert line.startswith(f"ERROR: {url} ({server.url}): cannot read s3://rushes/{root}/A001/")
+        assert "AccessDenied" in line and lister_secret not in line
+        assert line.endswith(
+            ": the credentials (they came from the environment (AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY)) may list the copy but not read its records (its ASC MHL "
+            "history and ledger, s3:GetObject); check it again with credentials that may "
+            "(docs/s3.md, Permissions); nothing was verified"
+        ), line

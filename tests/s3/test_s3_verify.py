@@ -1122,3 +1122,30 @@ def test_the_mirrors_reasons_give_each_name_as_it_is_for_the_csv() -> None:
     assert "(K\\x01\\D/...)" in unread.text, unread
     assert unread.exact is not None and f"({key}/...)" in unread.exact, unread
     assert unread.exact.replace(key, "K\\x01\\D") == unread.text
+
+
+@pytest.mark.parametrize(
+    ("mhl", "records"), [("ascmhl", "/ascmhl/"), ("none", "/.offload/ledger/")]
+)
+def test_records_the_service_fails_to_give_are_one_line_exit_11(  # type: ignore[no-untyped-def]
+    s3_server, proxy, bucket, tmp_path, monkeypatch, mhl: str, records: str
+) -> None:
+    """The GETs of the copy's records (its ASC MHL history, or its ledger) answered 500 to
+    the end of the retries: the check cannot be complete, one line with the service's
+    words and what to do, exit 11, nothing verified. Failed before: an OSError traceback
+    from the ledger's load (exit 1); a history's object unread became a key no file could
+    be named, checked against the ledger alone."""
+    card = make_card(tmp_path, {"a.wav": 1000})
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "--mhl", mhl, str(card), url)
+    assert code == 0, err
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    proxy.intercept("GET", records, status=500, code="InternalError", count=1000)
+    code, out, err = verify(tmp_path, proxy.url, f"{url}/A001")
+    assert code == 11, out + err
+    line = err.strip().splitlines()[0]
+    assert line.startswith(f"ERROR: {url}/A001 ({proxy.url}): cannot read {url}/A001{records}")
+    assert line.endswith(
+        "(EIO): the records this copy is checked against (its ASC MHL history and ledger) "
+        "could not be read; check it again once the service answers; nothing was verified"
+    ), line

@@ -7,7 +7,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from offload.destinations.s3url import S3_ROOT
+from offload.destinations.s3url import S3_ROOT, shown
 from offload.errors import DestinationError, destination_io_error
 
 
@@ -25,3 +25,22 @@ def test_a_failing_s3_service_is_not_called_a_drive() -> None:
 def test_a_failing_drive_keeps_its_advice() -> None:
     error = destination_io_error(OSError(errno.EIO, "I/O error"), "write", Path("/mnt/a/x"), "sdb")
     assert "check the drive and its cable" in error.message
+
+
+def test_an_s3_object_named_again_reads_as_english() -> None:
+    """The store's "cannot read back URL (endpoint)" and "cannot look up URL (endpoint)",
+    the object named already before them, read "cannot read it back" and "cannot look it
+    up". Failed before: "cannot read back it (http://...)" (black-box QA of S3)."""
+    url = "s3://authb/wo/A001/CLIPS/A001C001.mov"
+    for operation, said in (("read back", "read it back"), ("look up", "look it up")):
+        failure = PermissionError(
+            errno.EACCES,
+            f"cannot {operation} {url} (http://127.0.0.1:9002): AccessDenied Access Denied",
+        )
+        error = destination_io_error(
+            failure, "read back", S3_ROOT / "authb/wo/A001/CLIPS/A001C001.mov", "s3://authb/wo"
+        )
+        assert shown(error.message) == (
+            f"cannot read back {url} on destination s3://authb/wo: cannot {said} "
+            "(http://127.0.0.1:9002): AccessDenied Access Denied (EACCES)"
+        ), error.message

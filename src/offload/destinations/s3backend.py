@@ -35,7 +35,17 @@ from pathlib import Path, PurePosixPath
 
 from offload.destinations import s3commands
 from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
-from offload.destinations.s3 import ObjectInfo, S3Destination, S3ReadBack, S3Upload, get_refused
+from offload.destinations.s3 import (
+    DIGEST_PREFIX,
+    MARKER_KEY,
+    ObjectInfo,
+    S3Destination,
+    S3ReadBack,
+    S3Upload,
+    digest_metadata,
+    digests_of,
+    get_refused,
+)
 from offload.destinations.s3config import redact_secrets
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
@@ -248,6 +258,10 @@ class S3Backend(Closing):
         self._below: dict[str, list[ObjectInfo]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
         self._read_etags: dict[str, str] = {}
+        # key -> the user metadata and the bytes of the object ``hash_copy`` read, for
+        # ``complete_adopted`` (dicts: setting a key is atomic).
+        self._read_metadata: dict[str, dict[str, str]] = {}
+        self._read_sizes: dict[str, int] = {}
         # final key -> ETag of the copy a replacement's publish made there and read back
         # whole, pinned to that ETag (``replacement_etag``).
         self._replaced_etags: dict[str, str] = {}
@@ -638,7 +652,64 @@ class S3Backend(Closing):
         """Stream the object of *path* (a copy already there) and hash it: the read-back
         of ``existing.CopyReader``; its ETag is noted for the ledger (``known_etag``).
         Raises OSError."""
-        return self.store.read_back(self.key(path), formats, etags=self._read_etags)[0]
+        key = self.key(path)
+        digests, size = self.store.read_back(
+            key, formats, etags=self._read_etags, metadata=self._read_metadata
+        )
+        self._read_sizes[key] = size
+        return digests
+
+    def complete_adopted(self, path: Path, digests: Mapping[str, str]) -> None:
+        """Give an object of ours that ``hash_copy`` read and the run adopts (found equal to
+        the card) the digests its metadata lacks: a run stopped between a multipart
+        upload's completion and its digests' copy (SIGKILL, a power cut) left it with
+        ``offload-upload`` and ``mtime`` alone, which every object this destination writes
+        holds with its digests (docs/s3.md, "Digests"). The object is copied onto itself
+        with *digests* in its metadata, as the upload's digests step does, pinned to the
+        ETag read (``copy_object``: never over an object stored since), then read back whole
+        again and compared with *digests*: what the ledger then records (its ETag,
+        ``known_etag``) is the copy, read. Nothing is done for another writer's object (no
+        ``offload-upload``: proven as it is, never rewritten), one that holds the digests
+        already, or with ``metadata_digests`` off. Raises OSError: the copy refused or
+        failed, the object changed (EBADMSG), the copy read back unlike *digests*
+        (EBADMSG), a cancel (ECANCELED)."""
+        if not self.store.settings.metadata_digests or not digests:
+            return
+        key = self.key(path)
+        metadata = self._read_metadata.get(key)
+        etag = self._read_etags.get(key, "")
+        size = self._read_sizes.get(key)
+        if metadata is None or MARKER_KEY not in metadata or not etag or size is None:
+            return
+        held = digests_of(metadata)
+        if all(held.get(name) == value for name, value in digests.items()):
+            return
+        # Its own metadata kept (the run token, the card file's time), digests given anew.
+        kept = {
+            name: value
+            for name, value in metadata.items()
+            if name == MARKER_KEY or not name.startswith(DIGEST_PREFIX)
+        }
+        failure = "cannot store the digests in the metadata of"
+        self.store.copy_object(
+            key,
+            etag,
+            size,
+            key,
+            {**kept, **digest_metadata(digests)},
+            failure=failure,
+            changed="the object changed before its digests were stored",
+        )
+        read, read_size = self.store.read_back(
+            key, sorted(digests), etags=self._read_etags, metadata=self._read_metadata
+        )
+        self._read_sizes[key] = read_size
+        if read_size != size or any(read.get(name) != value for name, value in digests.items()):
+            raise OSError(
+                errno.EBADMSG,
+                f"{failure} {self.store.display(key)}: read back after the copy onto itself, "
+                "it differs from the copy found equal to the card",
+            )
 
     def unreadable(self, exc: OSError, path: Path) -> str | None:
         """``existing.CopyReader.unreadable``: a GET refused (access denied, an archived

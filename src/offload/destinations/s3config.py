@@ -297,11 +297,13 @@ def make_client(settings: S3Settings) -> S3Client:
     credentials files *settings* names (else botocore's, from os.environ). Settings
     ``from_environment`` are the one source of the endpoint, profile, region, CA bundle and
     addressing style: botocore fills in none of them from os.environ or the files. Raises
-    UsageError for an unknown profile or a malformed endpoint (nothing is sent over the
+    UsageError for an unknown profile, an AWS config or credentials file botocore cannot
+    parse (``ConfigParseError``: the file named, never its lines) or a malformed endpoint
+    (nothing is sent over the
     network here)."""
     boto3 = require_boto3()
     import botocore.session
-    from botocore.exceptions import ProfileNotFound
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     config, credentials = aws_config_files(os.environ)
     core = botocore.session.get_session()
@@ -329,6 +331,8 @@ def make_client(settings: S3Settings) -> S3Client:
             f"AWS profile {settings.profile!r} is not in {config} or {credentials}; "
             "name an existing profile (--s3-profile or AWS_PROFILE)"
         ) from None
+    except ConfigParseError as exc:
+        raise UsageError(_unparsable(exc, config, credentials)) from None
     client = _client(session, settings, path_style=bool(settings.endpoint_url))
     endpoint = client.meta.endpoint_url or ""
     if not settings.endpoint_url and not _is_aws(endpoint) and settings.addressing_style is None:
@@ -337,6 +341,24 @@ def make_client(settings: S3Settings) -> S3Client:
         client = _client(session, settings, path_style=True)
     _SESSIONS[client] = (session, settings.profile, config, credentials)
     return client
+
+
+def _unparsable(exc: Exception, config: str, credentials: str) -> str:
+    """The one line for an AWS config or credentials file botocore cannot parse
+    (``ConfigParseError``): the file by its path and variable, and what to do. Never a
+    line of the file: a malformed line may be, or hold, a secret."""
+    path = str(getattr(exc, "kwargs", {}).get("path") or "")
+    if path and os.path.abspath(path) == os.path.abspath(credentials):
+        what, variable = f"the AWS credentials file {path}", "AWS_SHARED_CREDENTIALS_FILE"
+    elif path and os.path.abspath(path) == os.path.abspath(config):
+        what, variable = f"the AWS config file {path}", "AWS_CONFIG_FILE"
+    else:
+        what = f"the AWS file {path}" if path else f"the AWS files {config} or {credentials}"
+        variable = "AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE"
+    return (
+        f"{what} cannot be parsed (botocore: each setting must be a 'name = value' line under "
+        f"a [section]); fix it, or point {variable} at a valid file"
+    )
 
 
 # Each client ``make_client`` made -> its session, profile and AWS files: where its
@@ -383,7 +405,7 @@ def _is_aws(endpoint: str) -> bool:
 
 def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client:
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import BotoCoreError, InvalidRegionError
 
     style: Any = settings.addressing_style or ("path" if path_style else "auto")
     config = Config(
@@ -409,6 +431,14 @@ def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client
             # None: botocore's own (the session's ca_bundle, else certifi's).
             verify=settings.ca_bundle,
         )
+    except InvalidRegionError as exc:
+        # The region is to blame, not the endpoint (a region is never a secret).
+        region = getattr(exc, "kwargs", {}).get("region_name", settings.region)
+        raise UsageError(
+            f"the AWS region {region!r} is not a region name (letters, digits and hyphens, "
+            "e.g. us-east-1); fix AWS_REGION, AWS_DEFAULT_REGION or the profile's region in "
+            "the AWS config file"
+        ) from None
     except (BotoCoreError, ValueError) as exc:
         # Named without its user:password part, also where botocore's message quotes it.
         shown = redact_endpoint(settings.endpoint_url)

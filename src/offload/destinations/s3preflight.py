@@ -16,8 +16,11 @@ the service is found to really do with what our guarantees rest on.
   there), a DeleteObject of the probe object with ``If-Match`` on an ETag it does not have
   (it must be refused with 412: records of ours are deleted only on that condition, a
   service that ignores it or answers 501 has them left and named instead), a PutObject
-  whose checksum is deliberately wrong (it must be refused), then the deletes. Six
-  requests on a service that does all this right, once per destination. Probe
+  whose checksum is deliberately wrong (it must be refused), then the deletes; after the
+  first PutObject, a GetObject of the probe (its bytes must come back: a credential that
+  may write but not read, without s3:GetObject, is refused before the first byte, in every
+  verification mode, since every copy reads its own ledger, history, lock and upload
+  records). Seven requests on a service that does all this right, once per destination. Probe
   objects older than 15 minutes, left by a run killed while it probed, are deleted too.
 
 Why a probe: services that take the ``If-None-Match`` header and ignore it (npm s3rver,
@@ -328,6 +331,7 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
                     _ask(store, quick, "PutObject", lambda c: put(c, key, plain), tail=tail)
         else:
             _ask(store, quick, "PutObject", lambda c: put(c, key, plain), tail=tail)
+        _probe_read(store, quick, key, body, tail=tail)
         listed = _ask(
             store,
             quick,
@@ -425,6 +429,46 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
             )
         )
     return findings
+
+
+def _probe_read(store: S3Destination, quick: S3Client, key: str, body: bytes, *, tail: str) -> None:
+    """GET the probe object *key* just stored and compare it with *body*. Every copy reads
+    what it stores (the read-back of the ``destination`` and ``full`` modes) and, in every
+    mode, its own objects: the copy root's ledger, ASC MHL history and lock, the upload
+    records of a resume; a credential that may write but not read (no ``s3:GetObject``) is
+    refused here, before the first byte, not after uploading a card it cannot read. Raises
+    UsageError: a refused or failed GET (``refusal``; an access denied names the bucket and
+    ``s3:GetObject``), other bytes than were stored."""
+    bucket = store.url.bucket
+    try:
+        data = quick.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as exc:
+        code, status = _error_code(exc)
+        if code in ("AccessDenied", "403") or status == 403:
+            source = credential_source(store.preflight_client) or credential_source(store.client)
+            came = f"the credentials from {source}" if source else "the credentials"
+            raise UsageError(
+                f"{_where(store)}: access denied ({code or status} on GetObject of the "
+                f"preflight's probe object): {came} may write to bucket {bucket!r} but not "
+                "read it (s3:GetObject), which every copy needs to read back what it stores "
+                "and to read its ledger, history, lock and upload records; allow s3:GetObject "
+                f"(docs/s3.md, Permissions) or use credentials that have it; {tail}"
+            ) from None
+        if not _busy(code, status):
+            raise refusal(store, "GetObject", exc, tail=tail) from None
+        data = _ask(
+            store,
+            store.client,
+            "GetObject",
+            lambda c: c.get_object(Bucket=bucket, Key=key)["Body"].read(),
+            tail=tail,
+        )
+    if data != body:
+        raise UsageError(
+            f"{_where(store)}: the service gave back other bytes for the probe object "
+            f"{key!r} than it had just stored ({len(data)} bytes, not {len(body)}, or other "
+            f"content); offload-ai cannot verify a copy there; {tail}"
+        )
 
 
 # An ETag no object has: a DeleteObject with it as If-Match must be refused (412).

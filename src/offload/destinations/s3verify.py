@@ -78,7 +78,7 @@ from offload.destinations.s3card import (
     left_behind_notes,
     upload_history_changes,
 )
-from offload.destinations.s3config import S3Settings
+from offload.destinations.s3config import S3Settings, credential_source
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
@@ -505,7 +505,13 @@ def _mirror(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 history[relative] = store.get_small(info.key) or b""
                 target.write_bytes(history[relative])
-            except (OSError, ValueError) as exc:
+            except PermissionError as exc:
+                raise _records_refused(store, exc) from None
+            except OSError as exc:
+                if exc.errno in _SERVICE_FAILED:
+                    raise _records_unread(store, exc) from None
+                odd[relative] = _no_file_name(_unheld(exc))
+            except ValueError as exc:
                 odd[relative] = _no_file_name(_unheld(exc))
             continue
         listed.append(_Listed(info.key, relative, parts, info.size_bytes, info.mtime_ns))
@@ -528,7 +534,12 @@ def _mirror(
             odd[item.relative] = _no_file_name(why)
         else:
             keys[item.relative] = (item.key, item.size_bytes)
-    entries = S3Ledger(backend, backend.root).load_entries()
+    try:
+        entries = S3Ledger(backend, backend.root).load_entries()
+    except PermissionError as exc:
+        raise _records_refused(store, exc) from None
+    except OSError as exc:
+        raise _records_unread(store, exc) from None
     if entries.latest:
         ledger = root / STATE_FOLDER / "ledger.jsonl"
         ledger.parent.mkdir(parents=True, exist_ok=True)
@@ -538,6 +549,40 @@ def _mirror(
             for entry in entries.standing():
                 handle.write(json.dumps(vars(entry), ensure_ascii=False) + "\n")
     return keys, odd, history, pending
+
+
+def _records_refused(store: S3Destination, exc: PermissionError) -> UsageError:
+    """The one line (exit 64, as the preflight's refusals) of a check whose credential may
+    list the copy root but not read the records it is checked against (its ASC MHL
+    history or its ledger: a GET refused, 403): nothing can be verified without them, so
+    nothing is, rather than every object ``UNREADABLE`` against no record at all. Names the
+    object refused, the permission and where the credentials came from; never a secret."""
+    source = credential_source(store.client)
+    came = f" (they came from {source})" if source else ""
+    return UsageError(
+        f"{store.url} ({store.endpoint}): {describe_os_error(exc)}: the credentials{came} "
+        "may list the copy but not read its records (its ASC MHL history and ledger, "
+        "s3:GetObject); check it again with credentials that may (docs/s3.md, "
+        "Permissions); nothing was verified"
+    )
+
+
+# The errnos of a GET the service failed (``s3.os_error``: kept failing after the retries,
+# out of reach, the bucket gone), which say nothing of the object.
+_SERVICE_FAILED = frozenset({errno.EIO, errno.ENOTCONN, errno.ENODEV})
+
+
+def _records_unread(store: S3Destination, exc: OSError) -> UsageError:
+    """The one line (exit 11, ``UnreadableTreeError``: the check cannot be complete) of a
+    check whose records (its ASC MHL history, its ledger) the service failed to give: the
+    service's words, and to check again once it answers."""
+    from offload.verification import UnreadableTreeError
+
+    return UnreadableTreeError(
+        f"{store.url} ({store.endpoint}): {describe_os_error(exc)}: the records this copy is "
+        "checked against (its ASC MHL history and ledger) could not be read; check it again "
+        "once the service answers; nothing was verified"
+    )
 
 
 class _Listed(NamedTuple):

@@ -1255,14 +1255,36 @@ def _at_the_stop(statuses: Counter[str]) -> str:
     return f"the copies: {', '.join(counts)}" if counts else "no copy was made"
 
 
+def _read_from(destinations: Sequence[Any]) -> tuple[str, str]:
+    """Where the run's copies were read back from, as the verdict says it for one copy and
+    for all: a drive, a bucket (an ``s3://`` destination), or either where the run had
+    both kinds ("from its drive or bucket")."""
+    kinds = {
+        "bucket" if is_s3_destination(str((d or {}).get("path") or "")) else "drive"
+        for d in destinations
+        if isinstance(d, dict)
+    }
+    if kinds == {"bucket"}:
+        return "its bucket", "their buckets"
+    if kinds == {"drive", "bucket"}:
+        return "its drive or bucket", "their drives or buckets"
+    return "its drive", "their drives"
+
+
 def _proved(
-    statuses: Counter[str], *, copies: int, cached: int, read_again: int
+    statuses: Counter[str],
+    *,
+    copies: int,
+    cached: int,
+    read_again: int,
+    read_from: tuple[str, str] = ("its drive", "their drives"),
 ) -> tuple[str, str] | None:
     """What the copies' states prove, when every copy is good (verified now or earlier, or
     transfer-checked): the verdict of a run with no problem, and the same in a clause for a
     run whose problems came after its copies. None when a copy is not good, or there is
     none. *cached*: copies read back through a cache; *read_again*: copies verified earlier
-    that a cascade read now."""
+    that a cascade read now; *read_from*: where a copy and all were read back from
+    (``_read_from``)."""
     if not copies or any(n for status, n in statuses.items() if status not in GOOD):
         return None
     if statuses["transfer_checked"]:
@@ -1295,8 +1317,8 @@ def _proved(
             "cache, not from the media)",
         )
     return (
-        "✔ ALL COPIES VERIFIED: every copy read back from its drive and matched",
-        f"all {copies} verified now (read back from their drives and matched)",
+        f"✔ ALL COPIES VERIFIED: every copy read back from {read_from[0]} and matched",
+        f"all {copies} verified now (read back from {read_from[1]} and matched)",
     )
 
 
@@ -1593,7 +1615,13 @@ def build_view(
             f"{unfinished} of {copies} {'copy was' if copies == 1 else 'copies were'} not "
             "finished (cancelled or missing)"
         )
-    proved = _proved(statuses, copies=copies, cached=cached, read_again=read_again)
+    proved = _proved(
+        statuses,
+        copies=copies,
+        cached=cached,
+        read_again=read_again,
+        read_from=_read_from(data.get("destinations") or []),
+    )
     if data.get("cancelled"):
         # What stood at the cancel, as the terminal's CANCELLED line gives it: never a page
         # that reads as done, nor one that hides the copies already proved.
