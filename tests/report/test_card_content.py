@@ -404,3 +404,7 @@ def test_an_empty_sound_file_a_clip_claims_is_warned_about_as_an_unclaimed_one(
         "failed); the sound file of A001C001.MP4"
     ) in text, text
     assert "A001C001.WAV: EMPTY (0 bytes)" in text.partition("Clips and files")[2], text
+    # Review of the reports merge: the totals counted the file no clip claims alone ("1
+    # empty file named as a sound file") where CARD CONTENT counts 2. Failed before.
+    assert "2 empty files named as sound files" in text, text
+    assert "Empty files named as sound files 2" in text, text

@@ -1481,3 +1481,25 @@ def test_page_1_says_each_its_own_digests_only_when_each_did_not_match() -> None
         f"back, each with its own digests: {tail}"
     ), view.problems
     assert len(view.problems) == LISTED_ALONE + 1
+
+
+def test_a_clip_with_an_empty_sound_file_keeps_its_row_past_a_thousand_clips() -> None:
+    """Review of the reports merge: past MAX_CLIP_ROWS clips without thumbnails, a clip
+    whose own sound file is empty (``A001C0007.WAV``, 0 bytes) was folded into its folder's
+    row, its ⚠ lost (page 1 still warned of it). Failed before; it keeps its own row."""
+    from offload.report.content import MAX_CLIP_ROWS
+
+    verified = [{"index": 0, "status": "verified"}, {"index": 1, "status": "verified"}]
+    files = [
+        {"path": f"CLIPS/A001C{n:04d}.MOV", "size_bytes": 10, "destinations": verified}
+        for n in range(MAX_CLIP_ROWS + 1)
+    ]
+    files.append({"path": "CLIPS/A001C0007.WAV", "size_bytes": 0, "destinations": verified})
+    data = job(files=files)
+    view = build_view(data, group_clips(files), {}, [])
+    rows = {row.name: row for row in view.clips}
+    assert "A001C0007.MOV" in rows, sorted(rows)[:5]
+    assert any(
+        d.startswith("⚠ A001C0007.WAV: EMPTY (0 bytes)") for d in rows["A001C0007.MOV"].details
+    ), rows["A001C0007.MOV"].details
+    assert len(view.clips) == 2  # that clip, and its folder's row of the others

@@ -902,7 +902,8 @@ def _media_rows(
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
     clips and audio takes in a good state (or failed only by a lost destination's loss or
-    the card gone away: ``_file_states``, *losses*) without a thumbnail.
+    the card gone away: ``_file_states``, *losses*) without a thumbnail nor an empty sound
+    file of their own (``empty_sound_sidecars``: its row's ⚠ names it).
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
@@ -917,6 +918,8 @@ def _media_rows(
             clip.kind not in ("clip", "audio")
             or (info is not None and info.thumbnail)
             or not_sound(clip, info)  # a row of its own: never counted as an audio take
+            # Its row's ⚠ names its empty sound file, as page 1 does.
+            or (clip.sidecars and empty_sound_sidecars(clip))
         ):
             rows.append(_clip_row(clip, info, labels, reread, losses=losses))
             continue
@@ -1508,7 +1511,10 @@ def build_view(
     warnings.extend(str(note) for note in data.get("notes") or [])
     # The rows counted by kind in the same pass (one pass, not eight, over 50,000 clips).
     kinds: Counter[str] = Counter()
-    n_sound_named = n_not_video = n_not_sound = n_empty_sound = frames = 0
+    n_sound_named = n_not_video = n_not_sound = frames = 0
+    # Empty sound files: those no clip claims (each an "empty" row, counted among them too)
+    # and those a clip claims (``empty_sound_sidecars``), as ``CARD CONTENT:`` counts them.
+    n_empty_sound_rows = n_empty_sound = 0
     for index, clip in enumerate(clips):
         damaged = media.get(index)
         kinds[clip.kind] += 1
@@ -1527,11 +1533,12 @@ def build_view(
             warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
         if clip.kind == "empty":
             warnings.append(f"{clip.primary['path']}: {empty_words(clip)}")
-            n_empty_sound += empty_noun(clip) == "sound file"
+            n_empty_sound_rows += empty_noun(clip) == "sound file"
         if clip.kind == "no-video":
             warnings.append(f"{clip.primary['path']}: {NO_VIDEO}")
-        if clip.sidecars:
-            for entry in empty_sound_sidecars(clip):
+        if clip.sidecars and (silent := empty_sound_sidecars(clip)):
+            n_empty_sound += len(silent)
+            for entry in silent:
                 warnings.append(f"{entry['path']}: {EMPTY_SOUND_SIDECAR} of {clip.name}")
         if clip.bad_frames:
             warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
@@ -1619,7 +1626,8 @@ def build_view(
         audio += f", {plural(n_not_sound, 'file')} named as {named}, not sound"
     # A file named as a clip (or a sound file) that holds nothing: counted apart too, as
     # what it is.
-    n_empty = kinds["empty"] - n_empty_sound
+    n_empty = kinds["empty"] - n_empty_sound_rows
+    n_empty_sound += n_empty_sound_rows
     if n_empty:
         audio += (
             f", {plural(n_empty, 'empty file')} named as {'a clip' if n_empty == 1 else 'clips'}"
