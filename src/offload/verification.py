@@ -63,6 +63,7 @@ from offload.manifest.verify import (
     reporting_cancels,
     split_leftovers,
 )
+from offload.results import CacheBypass
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -501,9 +502,19 @@ def verify_path(
             f"{root} is not a folder; name the destination (or card) folder", path=root
         )
     media = MediaHasher()
+    # The files *media* read through a cache that could not be dropped, as asked: the CSV
+    # marks each (``_cache_reads_named``). Collected here, for this check alone: the
+    # hasher's other users (a copy's re-verify of 50,000 files) keep no path.
+    through_cache: list[Path] = []
+
+    def from_media(path: Path, formats: Sequence[str]) -> dict[str, str]:
+        digests = media(path, formats)
+        if media.last_bypass in (CacheBypass.NONE, CacheBypass.SERVER):
+            through_cache.append(path)
+        return digests
 
     def hasher(path: Path, formats: Sequence[str]) -> dict[str, str]:
-        digests = media(path, formats) if hash_file is None else hash_file(path, formats)
+        digests = from_media(path, formats) if hash_file is None else hash_file(path, formats)
         if on_file is not None:
             try:
                 size = os.stat(path).st_size
@@ -526,32 +537,32 @@ def verify_path(
             recorded_folder_dates,
         )  # fmt: skip
         if legacy is None:
-            return _cache_reads_named(report, media, root), bypassed, cached
+            return _cache_reads_named(report, through_cache, root), bypassed, cached
         # A listed file the check did not read is read now, from the media as the others;
         # a cancel then is one after the check's reads (what they proved stands).
         try:
-            report = legacy.judge(report, media if hash_file is None else hash_file)
+            report = legacy.judge(report, from_media if hash_file is None else hash_file)
         except KeyboardInterrupt as exc:
-            raise cancelled_after_reads(_cache_reads_named(report, media, root)) from exc
-        return _cache_reads_named(report, media, root), media.bypassed, media.through_cache
+            raise cancelled_after_reads(_cache_reads_named(report, through_cache, root)) from exc
+        return _cache_reads_named(report, through_cache, root), media.bypassed, media.through_cache
     except CheckCancelled as exc:  # what was read before the cancel, and how
         exc.files_read_from_media = media.bypassed
         exc.files_read_through_cache = media.through_cache
         if exc.report is not None:
-            exc.report = _cache_reads_named(exc.report, media, root)
+            exc.report = _cache_reads_named(exc.report, through_cache, root)
         raise
     finally:
         media.close()
 
 
-def _cache_reads_named(report: VerifyReport, media: MediaHasher, root: Path) -> VerifyReport:
-    """*report* naming the files *media* read through a cache that could not be dropped
-    (``read_through_cache``: relative, ``/``-separated, sorted, as its lists are), whose OK
-    proves what the cache returned: the CSV marks each (``offload verify``'s count alone
-    said how many, not which)."""
-    if not media.through_cache_paths:
+def _cache_reads_named(report: VerifyReport, through_cache: list[Path], root: Path) -> VerifyReport:
+    """*report* naming the files read through a cache that could not be dropped
+    (*through_cache*, as asked, under *root*; ``read_through_cache``: relative,
+    ``/``-separated, sorted, as its lists are), whose OK proves what the cache returned: the
+    CSV marks each (``offload verify``'s count alone said how many, not which)."""
+    if not through_cache:
         return report
-    named = sorted({os.path.relpath(path, root) for path in media.through_cache_paths})
+    named = sorted({os.path.relpath(path, root) for path in through_cache})
     return dataclasses.replace(report, read_through_cache=tuple(named))
 
 

@@ -66,3 +66,36 @@ def test_the_csv_marks_each_file_read_through_a_cache(
         "SOUND/S1.WAV": ("verified", THROUGH_A_CACHE),
         "SOUND/S2.WAV": ("verified", THROUGH_A_CACHE),
     }, detail
+
+
+def test_a_file_only_a_legacy_mhl_has_read_through_a_cache_is_marked(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """The files ``offload verify`` reads through a cache are collected around its own
+    reader (``verify_path``), not kept by ``MediaHasher`` (twenty-ninth pass): a file the
+    check itself does not read, new to the copy's history but listed by the card's legacy
+    MHL copied with it, is read when that MHL is judged, through the same reader, and named
+    so too."""
+    from tests.support.cards import legacy_mhl_card
+
+    late = os.urandom(20_000)
+    card = legacy_mhl_card(tmp_path / "A001", {"C1.MOV": os.urandom(20_000)}, {"C2.MOV": late})
+    dest, reports = tmp_path / "RAID", tmp_path / "reports"
+    dest.mkdir()
+    run_offload("copy", "--report-dir", reports, card, dest)  # C2.MOV: missing from the card
+    clips = dest / "A001" / "CLIPS"
+    kept = tmp_path / "kept"
+    shutil.copytree(clips, kept)
+    shutil.rmtree(clips)
+    clips.mkdir()
+    tmpfs_mount(8 << 20, path=clips)
+    shutil.copytree(kept, clips, dirs_exist_ok=True)
+    (clips / "C2.MOV").write_bytes(late)  # what the MHL lists, put in the copy afterwards
+
+    checked = tmp_path / "checked"
+    run_offload("verify", dest / "A001", "--report-dir", checked)
+    [report] = checked.glob("*.json")
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert "CLIPS/C2.MOV" in data["read_through_cache"], data
+    [check] = data["legacy_mhls"]
+    assert "CLIPS/C2.MOV" in check["verified"], check

@@ -291,6 +291,37 @@ def test_a_gopro_recording_with_only_its_proxy_and_thumbnail_is_a_recording_with
     assert "GL010042.LRV" in html.read_text(encoding="utf-8")  # listed under its row
 
 
+def test_an_empty_gopro_video_beside_its_proxy_is_empty_not_absent(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """Review of the reports merge: a GoPro recording whose MP4 is on the card but empty (0
+    bytes), beside its LRV and THM, made those a "no-video" row: page 1 said "NO VIDEO ON
+    THE CARD … main clip (MP4) is absent" beside "GH010042.MP4: EMPTY", and CARD CONTENT
+    counted the recording twice (an empty clip, and a recording without video). Failed
+    before; on a real ``offload copy`` it is the empty clip alone."""
+    from report.helpers import pdf_text
+
+    card = tmp_path / "cards" / "GOPRO1"
+    folder = card / "DCIM" / "100GOPRO"
+    folder.mkdir(parents=True)
+    (folder / "GH010042.MP4").write_bytes(b"")
+    (folder / "GL010042.LRV").write_bytes(b"\x00" * 3000)
+    (folder / "GH010042.THM").write_bytes(b"\xff\xd8" + b"\x00" * 500)
+    dest, reports = tmp_path / "D1", tmp_path / "r"
+    dest.mkdir()
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
+    said = [x for x in err.getvalue().splitlines() if x.startswith("CARD CONTENT:")]
+    assert len(said) == 1 and "GH010042.MP4" in said[0], said
+    assert "but no video" not in err.getvalue(), err.getvalue()
+    [pdf] = reports.glob("*.pdf")
+    text = " ".join(pdf_text(poppler, pdf).split())
+    assert "NO VIDEO ON THE CARD" not in text, text
+    assert "VIDEO ABSENT" not in text, text
+    assert "GoPro recording without its video" not in text, text
+
+
 def test_an_mp3_without_its_id3_tag_is_sniffed_as_sound(tmp_path: Path, media: Any) -> None:
     """An MP3 whose first bytes are an MPEG audio frame (no ID3v2 tag before it) is handed
     to FFmpeg, which reads it; the same bytes named ``.WAV`` are not (a two-byte signature
@@ -373,3 +404,7 @@ def test_an_empty_sound_file_a_clip_claims_is_warned_about_as_an_unclaimed_one(
         "failed); the sound file of A001C001.MP4"
     ) in text, text
     assert "A001C001.WAV: EMPTY (0 bytes)" in text.partition("Clips and files")[2], text
+    # Review of the reports merge: the totals counted the file no clip claims alone ("1
+    # empty file named as a sound file") where CARD CONTENT counts 2. Failed before.
+    assert "2 empty files named as sound files" in text, text
+    assert "Empty files named as sound files 2" in text, text

@@ -675,12 +675,12 @@ def test_the_verdict_counts_the_lines_page_1_shows_and_the_files_that_failed(
     data = job(files=files, missing_from_card=missing, exit_code=1)
     view = build_view(data, group_clips(files), {}, [])
     # Each copy's error its own (no ``files_failed`` to count them alike): 20 listed.
-    assert len(view.problems) == 222 and view.problem_count == 222
+    assert len(view.problems) == 222
     verdict = "✖ FAILED: 250 of 250 files failed on 1 destination; 222 problems, listed first below"
     assert view.verdict == verdict, view.verdict
     assert (
-        "… and 230 more files on destination 2: SHUTTLE failed, each for a reason of its own: "
-        "the clip list and the CSV and JSON reports list each, with its error"
+        "… and 230 more files on destination 2: SHUTTLE failed: the clip list and the CSV and "
+        "JSON reports list each, with its error"
     ) in view.problems
     assert "… and 30 more missing from the card" in view.problems
     assert dict(view.totals)["Problems"] == "222"
@@ -693,7 +693,7 @@ def test_the_verdict_counts_the_lines_page_1_shows_and_the_files_that_failed(
     assert "Problems (222)" in text
     with_one = job(exit_code=1)
     one = build_view(with_one, group_clips(with_one["files"]), {}, [])
-    assert one.problem_count == 1
+    assert len(one.problems) == 1
     assert (
         one.verdict
         == "✖ FAILED: 1 of 3 files failed on 1 destination; 1 problem, listed first below"
@@ -1146,7 +1146,7 @@ def test_a_lost_destination_counts_the_files_it_took_in_one_line() -> None:
         "JSON reports list each, with its error",
         "Destination 2: SHUTTLE: FAILED: /mnt/SHUTTLE/A001R1AB/b/f1.bin does not match the source",
     ]
-    assert view.problem_count == 3  # the lines page 1 shows
+    assert len(view.problems) == 3  # the lines page 1 shows
     assert view.verdict.startswith(
         f"✖ FAILED: {count:,} of {count:,} files failed on 1 destination; 3 problems"
     ), view.verdict
@@ -1255,8 +1255,6 @@ def test_folders_of_one_cause_past_the_limit_are_one_line() -> None:
         f"{count} folders on destination 2: SHUTTLE whose times could not be set (EROFS), the "
         f"first: {refused[0]}; the JSON report lists each",
     ]
-    # The count is of the lines page 1 shows (each counting line says how many it stands for).
-    assert view.problem_count == len(view.problems)
 
 
 def _history_mismatches(count: int) -> dict[str, Any]:
@@ -1457,3 +1455,89 @@ def test_the_verdict_says_where_copies_were_read_back_from(
         f"✔ ALL COPIES VERIFIED: every copy read back from {one} and matched",
         f"all 2 verified now (read back from {all_} and matched)",
     )
+
+
+def _own_failures(errors: list[str | None]) -> dict[str, Any]:
+    """A report of a file per error of *errors*, each verified on destination 1 and failed
+    with it on destination 2."""
+    files = [
+        {
+            "path": f"DATA/F{n:03d}.BIN",
+            "size_bytes": 8,
+            "destinations": [
+                {"index": 0, "status": "verified"},
+                {"index": 1, "status": "failed", "error": error},
+            ],
+        }
+        for n, error in enumerate(errors)
+    ]
+    return job(files=files, exit_code=1)
+
+
+def _mismatch(n: int) -> str:
+    return (
+        f"/mnt/SHUTTLE/A001R1AB/DATA/F{n:03d}.BIN on /dev/sdb does not match the source: xxh64 "
+        f"{n:016x} read back twice, ffffffffffffffff read from the source"
+    )
+
+
+def test_page_1_names_each_copy_failed_with_no_reason_recorded() -> None:
+    """Review of the reports merge: past LISTED_ALONE failures of one destination, copies
+    failed with no error recorded were folded into "… and N more files on destination D
+    failed, each for a reason of its own", where docs/reports.md says such a copy is
+    always listed by name. Failed before (20 named, 5 folded); each is named now."""
+    from offload.report.loss import LISTED_ALONE
+
+    data = _own_failures([None] * (LISTED_ALONE + 5))
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    named = [p for p in view.problems if p.endswith(": FAILED: no reason recorded")]
+    assert len(named) == LISTED_ALONE + 5, view.problems
+    assert not any(p.startswith("… and") for p in view.problems), view.problems
+
+
+def test_page_1_says_each_its_own_digests_only_when_each_did_not_match() -> None:
+    """Review of the reports merge: the line counting the failures of one destination past
+    LISTED_ALONE said "failed, each for a reason of its own" of copies sharing one error
+    (up to LISTED_ALONE of them are not counted alike). Failed before; now it says how many
+    failed and how many of them did not match, "each with its own digests" only when each
+    did, as the terminal's line (``loss.OwnFailures``)."""
+    from offload.report.loss import LISTED_ALONE
+
+    denied = "cannot write /mnt/SHUTTLE/A001R1AB/DATA: Permission denied (EACCES)"
+    tail = "the clip list and the CSV and JSON reports list each, with its error"
+    mixed = [_mismatch(n) for n in range(LISTED_ALONE + 1)] + [denied, denied]
+    data = _own_failures(mixed)
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.problems[-1] == (
+        "… and 3 more files on destination 2: SHUTTLE failed (1 of them did not match the "
+        f"source when read back): {tail}"
+    ), view.problems
+    data = _own_failures([_mismatch(n) for n in range(LISTED_ALONE + 2)])
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.problems[-1] == (
+        "… and 2 more files on destination 2: SHUTTLE did not match the source when read "
+        f"back, each with its own digests: {tail}"
+    ), view.problems
+    assert len(view.problems) == LISTED_ALONE + 1
+
+
+def test_a_clip_with_an_empty_sound_file_keeps_its_row_past_a_thousand_clips() -> None:
+    """Review of the reports merge: past MAX_CLIP_ROWS clips without thumbnails, a clip
+    whose own sound file is empty (``A001C0007.WAV``, 0 bytes) was folded into its folder's
+    row, its ⚠ lost (page 1 still warned of it). Failed before; it keeps its own row."""
+    from offload.report.content import MAX_CLIP_ROWS
+
+    verified = [{"index": 0, "status": "verified"}, {"index": 1, "status": "verified"}]
+    files = [
+        {"path": f"CLIPS/A001C{n:04d}.MOV", "size_bytes": 10, "destinations": verified}
+        for n in range(MAX_CLIP_ROWS + 1)
+    ]
+    files.append({"path": "CLIPS/A001C0007.WAV", "size_bytes": 0, "destinations": verified})
+    data = job(files=files)
+    view = build_view(data, group_clips(files), {}, [])
+    rows = {row.name: row for row in view.clips}
+    assert "A001C0007.MOV" in rows, sorted(rows)[:5]
+    assert any(
+        d.startswith("⚠ A001C0007.WAV: EMPTY (0 bytes)") for d in rows["A001C0007.MOV"].details
+    ), rows["A001C0007.MOV"].details
+    assert len(view.clips) == 2  # that clip, and its folder's row of the others

@@ -8,7 +8,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from offload.card import SymlinkStatus
 from offload.report.failure_lines import failure_lines
 from offload.report.job_report import failures
 from offload.results import DestinationStatus
@@ -68,7 +67,10 @@ def test_copies_failed_with_no_error_recorded_are_not_counted_as_one_error() -> 
     """Review of the shared-error rule: copies failed with no error recorded were counted
     as one error of their destination, "" (the terminal's path-only words with the path
     taken out): one line and "... and N more files on DEST failed: same error", where the
-    documents name each. Failed before; each keeps its line, as on page 1."""
+    documents name each. Failed before; each keeps its line, as on page 1. Review of the
+    reports merge: past LISTED_ALONE they were then folded into "... and 5 more files on
+    DEST failed, each for a reason of its own": failed before; none is (nothing recorded to
+    count them by: each is named)."""
     from offload.report.loss import LISTED_ALONE
 
     count = LISTED_ALONE + 5
@@ -86,34 +88,76 @@ def test_copies_failed_with_no_error_recorded_are_not_counted_as_one_error() -> 
     job = SimpleNamespace(files=files, destinations=destinations)
     report: Any = SimpleNamespace(job=job, symlinks=[], card_gone=None)
     lines = failure_lines(report, failures(report))
-    assert lines == [
-        *(f"f{i}.mov on /mnt/RAID: FAILED: no reason recorded" for i in range(LISTED_ALONE)),
-        "... and 5 more files on /mnt/RAID failed, each for a reason of its own (the reports "
-        "list each)",
-    ]
+    assert lines == [f"f{i}.mov on /mnt/RAID: FAILED: no reason recorded" for i in range(count)]
 
 
-def test_a_copy_failed_with_no_error_recorded_says_what_failed_and_where() -> None:
-    """Failed before: a copy failed with no error recorded printed its bare path ("ERROR:
-    clip.mov"), and the same file so on two destinations one line for both. Now each says
-    what happened and where, as page 1 words it ("... on destination 2: FAILED: no reason
-    recorded"); a symlink not made likewise."""
-    copies = [
-        SimpleNamespace(destination_index=index, status=DestinationStatus.FAILED, error=None)
-        for index in (0, 1)
+def _own_failures(errors: list[str | None]) -> Any:
+    """A run of a file per error of *errors* onto /mnt/RAID, each copy failed with it."""
+    files = [
+        SimpleNamespace(
+            relative_path=f"f{i}.mov",
+            source_error=None,
+            destinations=[
+                SimpleNamespace(destination_index=0, status=DestinationStatus.FAILED, error=error)
+            ],
+        )
+        for i, error in enumerate(errors)
     ]
-    files = [SimpleNamespace(relative_path="clip.mov", source_error=None, destinations=copies)]
-    destinations = [
-        SimpleNamespace(index=index, root=root, lost=False, lost_reason=None)
-        for index, root in enumerate(("/mnt/RAID", "/mnt/SHUTTLE"))
-    ]
-    link = SimpleNamespace(
-        relative_path="LATEST", destination_index=1, status=SymlinkStatus.FAILED, error=None
+    destinations = [SimpleNamespace(index=0, root="/mnt/RAID", lost=False, lost_reason=None)]
+    return SimpleNamespace(
+        job=SimpleNamespace(files=files, destinations=destinations), symlinks=[], card_gone=None
     )
-    job = SimpleNamespace(files=files, destinations=destinations)
-    report: Any = SimpleNamespace(job=job, symlinks=[link], card_gone=None)
+
+
+def _mismatch(i: int) -> str:
+    return (
+        f"/mnt/RAID/f{i}.mov on /dev/sdb does not match the source: xxh64 {i:016x} read back "
+        "twice, ffffffffffffffff read from the source"
+    )
+
+
+def test_copies_past_twenty_are_not_said_each_its_own_unless_each_is_a_mismatch() -> None:
+    """Review of the reports merge: past LISTED_ALONE failures of one destination, the
+    count said "failed, each for a reason of its own" of copies sharing one error (up to
+    LISTED_ALONE of them are not counted alike) and of those with no error recorded, which
+    it folded too. Failed before; now it says how many failed and how many of them did not
+    match, "each with its own digests" only when each did; an unrecorded copy keeps its
+    line past LISTED_ALONE."""
+    from offload.report.loss import LISTED_ALONE
+
+    denied = "cannot write /mnt/RAID: Permission denied (EACCES)"
+    errors: list[str | None] = [_mismatch(i) for i in range(LISTED_ALONE)]
+    errors += [_mismatch(LISTED_ALONE), denied, denied, None]
+    lines = failure_lines(_own_failures(errors), failures(_own_failures(errors)))
+    assert lines == [
+        *(_mismatch(i) for i in range(LISTED_ALONE)),
+        "... and 3 more files on /mnt/RAID failed (1 of them did not match the source when "
+        "read back) (the reports list each)",
+        f"f{LISTED_ALONE + 3}.mov on /mnt/RAID: FAILED: no reason recorded",
+    ]
+    alike = [_mismatch(i) for i in range(LISTED_ALONE)] + [denied] * 3
+    assert failure_lines(_own_failures(alike), failures(_own_failures(alike)))[-1] == (
+        "... and 3 more files on /mnt/RAID failed (the reports list each)"
+    )
+    each = [_mismatch(i) for i in range(LISTED_ALONE + 2)]
+    assert failure_lines(_own_failures(each), failures(_own_failures(each)))[-1] == (
+        "... and 2 more files on /mnt/RAID did not match the source when read back, each with "
+        "its own digests (the reports list each)"
+    )
+
+
+def test_a_repeated_error_is_counted_past_twenty_as_page_1_counts_it() -> None:
+    """Review of the reports merge: the terminal dropped a repeated line before counting
+    the failures of a destination past LISTED_ALONE, page 1 after: 10 copies failed with
+    "file exists", then 15 read back wrong, printed 16 lines and no count, where page 1
+    lists 20 and counts 5 more. Failed before; both count with ``loss.OwnFailures`` now
+    (the terminal still prints a repeated line once)."""
+    from offload.report.loss import LISTED_ALONE
+
+    report = _own_failures(["file exists"] * 10 + [_mismatch(i) for i in range(15)])
     assert failure_lines(report, failures(report)) == [
-        "clip.mov on /mnt/RAID: FAILED: no reason recorded",
-        "clip.mov on /mnt/SHUTTLE: FAILED: no reason recorded",
-        "LATEST on /mnt/SHUTTLE: symlink not made: no reason recorded",
+        "file exists",
+        *(_mismatch(i) for i in range(LISTED_ALONE - 10)),
+        "... and 5 more files on /mnt/RAID did not match the source when read back, each with "
+        "its own digests (the reports list each)",
     ]

@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from offload.destinations.naming import keep_both_name
+from offload.engine.mismatch import mismatch_error
 from offload.engine.state import DestinationState, Pending
 from offload.engine.verifier import hash_read_back
 from offload.errors import (
@@ -456,9 +457,13 @@ class DestinationCommitter:
                     self._read_back(pending, result)
                 if result.digests[algorithm] != expected:
                     raise VerificationError(
-                        f"{partial.final_path} on {state.device} does not match the source: "
-                        f"{algorithm} {result.digests[algorithm]} "
-                        f"read back twice, {expected} read from the source",
+                        mismatch_error(
+                            partial.final_path,
+                            state.device,
+                            algorithm,
+                            result.digests[algorithm],
+                            expected,
+                        ),
                         path=partial.final_path,
                     )
         except OffloadError as error:

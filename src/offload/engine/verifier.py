@@ -128,7 +128,6 @@ class MediaHasher:
         # reason of report.words.PAGE_CACHE_CAUSES; SERVER: a network share's server).
         self.bypassed = 0
         self.through_cache = 0
-        self.through_cache_paths: list[Path] = []  # those files, as asked (``offload verify``)
         self.last_bypass = CacheBypass.NOT_READ  # how the last file's read avoided the cache
 
     def __call__(
@@ -160,7 +159,6 @@ class MediaHasher:
             self.last_bypass = media.cache_bypass
             if media.cache_bypass in (CacheBypass.NONE, CacheBypass.SERVER):
                 self.through_cache += 1
-                self.through_cache_paths.append(path)
             else:
                 self.bypassed += 1
             return digests

@@ -602,7 +602,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             if chapters:
                 clip.missing_spans, clip.spans_told_by_sidecars = chapters, past_last
     singles = _audio_takes(singles, rows, folders, empty)
-    singles = _without_video(singles, rows, folders)
+    singles = _without_video(singles, rows, folders, empty)
     # After the sidecars found their clips: an empty file is no folder's single clip.
     rows.extend(_one_file_row(entry, "empty", folders) for entry in empty)
     rows.sort(key=lambda c: (c.folder, c.name))
@@ -682,13 +682,27 @@ _GOPRO_SIDECAR_ENDINGS = frozenset({".lrv", ".thm"})
 
 
 def _without_video(
-    entries: list[FileEntry], rows: list[Clip], folders: dict[str, str]
+    entries: list[FileEntry],
+    rows: list[Clip],
+    folders: dict[str, str],
+    empty: Sequence[FileEntry] = (),
 ) -> list[FileEntry]:
     """Make a row of kind "no-video" (added to *rows*) of the proxy and thumbnail files in
     *entries* (files no clip claimed) of each GoPro recording whose video is not on the
     card, the files of one recording (``_recording``: same folder, same number) together;
     return the other entries. Before, each was an "other file" of its own, nothing saying
-    it was a recording's, nor that its video was absent."""
+    it was a recording's, nor that its video was absent.
+
+    A recording whose video is on the card but empty (*empty*: the files of 0 bytes named
+    as clips, each an "empty" row) is no "no-video" row: its files stay other files, the
+    empty row says what is wrong (it was said absent beside its own "EMPTY" row, and
+    counted twice on the ``CARD CONTENT:`` lines)."""
+    present = set()
+    for entry in empty:
+        folder, stem, _ = _split(str(entry["path"]))
+        recording = _recording(stem)
+        if recording is not None:
+            present.add((folder, recording))
     recordings: dict[tuple[str, str], list[FileEntry]] = {}
     remaining: list[FileEntry] = []
     for entry in entries:
@@ -699,7 +713,7 @@ def _without_video(
             continue
         folder, stem, _ = _split(path)
         recording = _recording(stem)
-        if recording is None or not recording.startswith("GOPRO"):
+        if recording is None or not recording.startswith("GOPRO") or (folder, recording) in present:
             remaining.append(entry)
             continue
         recordings.setdefault((folder, recording), []).append(entry)

@@ -57,10 +57,9 @@ from offload.report.loss import (
     LISTED_ALONE,
     LOST,
     Losses,
+    OwnFailures,
     error_words,
     folder_error_causes,
-    is_mismatch,
-    own_more_words,
 )
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
@@ -206,13 +205,6 @@ class ReportView:
     # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry.
     ignored: list[str] = field(default_factory=list)
     ignored_count: int = 0
-
-    @property
-    def problem_count(self) -> int:
-        """The problems as page 1 lists them: a line each, a line counting many files
-        (a lost destination's, an error many copies share, "… and N more") one; the verdict
-        says how many files failed (``failed_words``)."""
-        return len(self.problems)
 
 
 _UNITS = ["B", "kB", "MB", "GB", "TB"]  # as the terminal writes them (rich: "kB")
@@ -910,7 +902,8 @@ def _media_rows(
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
     clips and audio takes in a good state (or failed only by a lost destination's loss or
-    the card gone away: ``_file_states``, *losses*) without a thumbnail.
+    the card gone away: ``_file_states``, *losses*) without a thumbnail nor an empty sound
+    file of their own (``empty_sound_sidecars``: its row's ⚠ names it).
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
@@ -925,6 +918,8 @@ def _media_rows(
             clip.kind not in ("clip", "audio")
             or (info is not None and info.thumbnail)
             or not_sound(clip, info)  # a row of its own: never counted as an audio take
+            # Its row's ⚠ names its empty sound file, as page 1 does.
+            or (clip.sidecars and empty_sound_sidecars(clip))
         ):
             rows.append(_clip_row(clip, info, labels, reread, losses=losses))
             continue
@@ -1322,34 +1317,6 @@ def _proved(
     )
 
 
-def _problems(lines: int) -> str:
-    """How many problems page 1 lists (its lines): "1 problem", "3 problems"."""
-    return f"{lines:,} problem" if lines == 1 else f"{lines:,} problems"
-
-
-def _own_more_marker(index: int) -> str:
-    """The place of destination *index*'s line counting its own failures past
-    ``LISTED_ALONE`` among the problem lines, until they are counted (``_own_more_line``)."""
-    return f"\x00own-more:{index}"
-
-
-def _own_more_line(
-    line: str, own_more: Mapping[int, Sequence[int]], labels: Mapping[int, str]
-) -> str:
-    """*line*, or the words for the place ``_own_more_marker`` kept: "… and N more files on
-    destination D …" (*own_more*: by destination, how many more and how many of them did
-    not match the source)."""
-    if not line.startswith("\x00own-more:"):
-        return line
-    index = int(line.rpartition(":")[2])
-    count, mismatched = own_more[index]
-    where = f"destination {labels.get(index, '?')}"
-    return (
-        f"… and {own_more_words(count, mismatched, where)}: the clip list and the CSV and "
-        "JSON reports list each, with its error"
-    )
-
-
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -1396,10 +1363,11 @@ def build_view(
     # Failures many copies of one destination share (``Losses.alike``): their one line's
     # place among ``failed_lines``, by (destination, error).
     alike_at: dict[tuple[int, str], int] = {}
-    # Failures each its own on one destination: how many are listed, and past LISTED_ALONE
-    # [how many more, how many of those did not match the source], by destination.
-    own_listed: dict[int, int] = {}
-    own_more: dict[int, list[int]] = {}
+    # The other failures of each destination (``loss.OwnFailures``, the terminal's count
+    # too): past LISTED_ALONE there, one line counts the rest, its place among
+    # ``failed_lines`` where the first counted came, by destination.
+    own = OwnFailures()
+    own_at: dict[int, int] = {}
     # One pass over the files' copies for the failures, the counts by state, the copies
     # read back through a cache and what a cascade wrote or failed on its slow destinations:
     # a file's ``destinations`` is made each time it is read after an offload
@@ -1463,17 +1431,13 @@ def build_view(
                 elif kind is None and not entry.get("source_error"):
                     # Its own error (a read-back that did not match: its digests): past
                     # LISTED_ALONE of a destination, one line counts the rest, placed where
-                    # the first left out came (its words made once counted).
-                    own = own_listed.get(index, 0)
-                    if own < LISTED_ALONE:
-                        own_listed[index] = own + 1
+                    # the first counted came (its words made once all are counted).
+                    counted_so_far = own.take(index, recorded)
+                    if not counted_so_far:
                         failed_lines.append(line)
-                    else:
-                        if index not in own_more:
-                            own_more[index] = [0, 0]
-                            failed_lines.append(_own_more_marker(index))
-                        own_more[index][0] += 1
-                        own_more[index][1] += is_mismatch(recorded)
+                    elif counted_so_far == 1:
+                        own_at[index] = len(failed_lines)
+                        failed_lines.append("")
                 else:
                     if kind == GONE:
                         gone_at.append(len(failed_lines))
@@ -1502,13 +1466,17 @@ def build_view(
             ):
                 cached += 1
         failed_files += file_failed
+    for index, place in own_at.items():  # before the lines are taken out: still its place
+        where = f"destination {labels.get(index, '?')}"
+        failed_lines[place] = (
+            f"… and {own.words(index, where)}: the clip list and the CSV and JSON reports "
+            "list each, with its error"
+        )
     # The lists are capped: a "… and N more" line says how many it stands for, and the
     # verdict how many files failed (``failed_files``).
     if gone_files > MAX_LOSS_LINES:
         dropped = set(gone_at)
         failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]
-    if own_more:
-        failed_lines = [_own_more_line(line, own_more, labels) for line in failed_lines]
     for d in destinations:
         if not d.get("lost"):
             continue
@@ -1566,7 +1534,10 @@ def build_view(
     warnings.extend(str(note) for note in data.get("notes") or [])
     # The rows counted by kind in the same pass (one pass, not eight, over 50,000 clips).
     kinds: Counter[str] = Counter()
-    n_sound_named = n_not_video = n_not_sound = n_empty_sound = frames = 0
+    n_sound_named = n_not_video = n_not_sound = frames = 0
+    # Empty sound files: those no clip claims (each an "empty" row, counted among them too)
+    # and those a clip claims (``empty_sound_sidecars``), as ``CARD CONTENT:`` counts them.
+    n_empty_sound_rows = n_empty_sound = 0
     for index, clip in enumerate(clips):
         damaged = media.get(index)
         kinds[clip.kind] += 1
@@ -1585,11 +1556,12 @@ def build_view(
             warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
         if clip.kind == "empty":
             warnings.append(f"{clip.primary['path']}: {empty_words(clip)}")
-            n_empty_sound += empty_noun(clip) == "sound file"
+            n_empty_sound_rows += empty_noun(clip) == "sound file"
         if clip.kind == "no-video":
             warnings.append(f"{clip.primary['path']}: {NO_VIDEO}")
-        if clip.sidecars:
-            for entry in empty_sound_sidecars(clip):
+        if clip.sidecars and (silent := empty_sound_sidecars(clip)):
+            n_empty_sound += len(silent)
+            for entry in silent:
                 warnings.append(f"{entry['path']}: {EMPTY_SOUND_SIDECAR} of {clip.name}")
         if clip.bad_frames:
             warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
@@ -1641,14 +1613,14 @@ def build_view(
         # folder, its times, a report, a link of the card), as the terminal's "...; BUT ON
         # <root>" line says: never "N problem(s)" alone, which reads as copies lost.
         verdict, ok = (
-            f"✖ FAILED AFTER THE COPIES: {_problems(len(problems))}, listed first "
+            f"✖ FAILED AFTER THE COPIES: {plural(len(problems), 'problem')}, listed first "
             f"below; the copies: {proved[1]}",
             False,
         )
     elif problems:
         verdict, ok = (
             f"✖ FAILED: {failed_words(failed_files, len(data.get('files') or ()), len(failed_on))}"
-            f"{'; ' if failed_files else ''}{_problems(len(problems))}, listed first below",
+            f"{'; ' if failed_files else ''}{plural(len(problems), 'problem')}, listed first below",
             False,
         )
     else:
@@ -1683,7 +1655,8 @@ def build_view(
         audio += f", {plural(n_not_sound, 'file')} named as {named}, not sound"
     # A file named as a clip (or a sound file) that holds nothing: counted apart too, as
     # what it is.
-    n_empty = kinds["empty"] - n_empty_sound
+    n_empty = kinds["empty"] - n_empty_sound_rows
+    n_empty_sound += n_empty_sound_rows
     if n_empty:
         audio += (
             f", {plural(n_empty, 'empty file')} named as {'a clip' if n_empty == 1 else 'clips'}"

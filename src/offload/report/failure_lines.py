@@ -25,14 +25,12 @@ from offload.report.loss import (
     ALIKE,
     CARD_FOLDER,
     GONE,
-    LISTED_ALONE,
     LOST,
     Losses,
+    OwnFailures,
     alike_counts,
     error_words,
     folder_error_causes,
-    is_mismatch,
-    own_more_words,
 )
 
 
@@ -44,10 +42,12 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     more files on DEST failed: same cause``, the count placed right after that first line;
     likewise the copies of one destination past ``LISTED_ALONE`` failed with one error once
     each one's path is taken out (``loss.alike_counts``): the first, then ``... and N more files on
-    DEST failed: same error``; and the errors each its own of one destination (a read-back
-    that did not match: its digests) past ``LISTED_ALONE`` there: the first ``LISTED_ALONE``,
-    then ``... and N more files on DEST did not match the source when read back (each its
-    own digests) (the reports list each)`` (``loss.own_more_words``)."""
+    DEST failed: same error``; and the other failures of one destination (a read-back that
+    did not match: its digests) past ``LISTED_ALONE`` there (``loss.OwnFailures``, as page 1
+    counts them): the first ``LISTED_ALONE``, then, where the first counted came, ``... and
+    N more files on DEST did not match the source when read back, each with its own digests
+    (the reports list each)`` (``loss.own_more_words``); a copy with no error recorded is
+    always listed."""
     if not failed:  # nothing to judge: no file is read
         return [] if report.card_gone is None else [report.card_gone]
     lost = {d.index: d for d in report.job.destinations if d.lost}
@@ -72,11 +72,10 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     seen: set[str] = set()
     first_at: dict[int, int] = {}  # lost destination → the index of its first line
     more: dict[int, int] = {}
-    # Errors each its own on one destination: how many listed, the last one's line, and
-    # past LISTED_ALONE [how many more, how many of them did not match the source].
-    own_listed: dict[int, int] = {}
-    own_last: dict[int, int] = {}
-    own_more: dict[int, list[int]] = {}
+    # The other failures of each destination: past LISTED_ALONE there, one line counts the
+    # rest (``loss.OwnFailures``, page 1's count too), placed where the first counted came.
+    own = OwnFailures()
+    own_at: dict[int, int] = {}
     if report.card_gone is not None:
         lines.append(report.card_gone)  # first: it stands for each file that failed for it
     for failure in failed:
@@ -107,21 +106,20 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
                 alike_first[key] = len(lines)
                 lines.append(error)
             continue
+        if failure["kind"] == "file" and failure["path"] not in unread:
+            counted_so_far = own.take(index, recorded)
+            if counted_so_far:
+                if counted_so_far == 1:  # its line's place, its words once all are counted
+                    own_at[index] = len(lines)
+                    lines.append("")
+                continue
         if error in seen:
             continue
-        if failure["kind"] == "file" and failure["path"] not in unread:
-            # Its own error on that destination (a read-back that did not match): past
-            # LISTED_ALONE there, counted in one line after the last listed.
-            listed = own_listed.get(index, 0)
-            if listed >= LISTED_ALONE:
-                own_more.setdefault(index, [0, 0])
-                own_more[index][0] += 1
-                own_more[index][1] += is_mismatch(recorded)
-                continue
-            own_listed[index] = listed + 1
-            own_last[index] = len(lines)
         seen.add(error)
         lines.append(error)
+    for index, at in own_at.items():  # before the lines below are put in: still its place
+        where = printable_name(roots[index])
+        lines[at] = f"... and {own.words(index, where)} (the reports list each)"
     counted: list[tuple[int, str]] = [
         (at, _same(more[index], roots[index], "cause"))
         for index, at in first_at.items()
@@ -129,14 +127,6 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     ]
     counted += [
         (at, _same(alike[key] - 1, roots[key[0]], "error")) for key, at in alike_first.items()
-    ]
-    counted += [
-        (
-            own_last[index],
-            f"... and {own_more_words(count, mismatched, printable_name(roots[index]))} "
-            "(the reports list each)",
-        )
-        for index, (count, mismatched) in own_more.items()
     ]
     for at, line in sorted(counted, reverse=True):
         lines.insert(at + 1, line)

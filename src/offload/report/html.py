@@ -158,7 +158,7 @@ def render_html(view: ReportView) -> str:
     )
     clips = "".join(_clip(row) for row in view.clips)
     verdict_css = "verdict" if view.verdict_ok else "verdict bad"
-    problems = _list(view.problems, "problems", f"Problems ({view.problem_count})")
+    problems = _list(view.problems, "problems", f"Problems ({len(view.problems)})")
     release = ""
     if view.release:
         css = "release ok" if view.release_ok else "release"

@@ -22,17 +22,19 @@ out (``error_words``: "Permission denied (EACCES)" for each file of a folder the
 refuses), the documents count them in one line; a read-back that did not match names its
 digests, a file changed on the card its sizes or dates, so each of those stays its own.
 
-And the failures of one destination that are each their own (``own_more_words``): past
+And the other failures of one destination (``OwnFailures``, the one count of both): past
 ``LISTED_ALONE`` of them there (a drive whose every read-back came back wrong: each its own
-digests), the first ``LISTED_ALONE`` keep their lines and one line counts the rest, saying
-how many did not match the source when read back (``is_mismatch``); the clip list's rows,
-the CSV and the JSON keep each.
+digests), the first ``LISTED_ALONE`` keep their lines and one line counts the rest with an
+error recorded, saying how many did not match the source when read back (``is_mismatch``,
+the engine's words: ``engine/mismatch.py``); a copy with no error recorded keeps its line.
+The clip list's rows, the CSV and the JSON keep each.
 
 A file the card failed to read is never of a destination's loss nor of a shared error: the
 card gone away's line stands for it, or its own error names it (``Losses.cause``, the one
 order both the terminal and the documents judge a copy's cause in).
 
-Imports only ``errno`` and ``offload.errors``: the documents' worker loads it."""
+Imports only ``errno``, ``offload.errors`` and ``offload.engine.mismatch``: the documents'
+worker loads it."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ import errno
 from collections.abc import Container, Iterable, Mapping
 from typing import Any, NamedTuple
 
+from offload.engine.mismatch import is_mismatch
 from offload.errors import DRIVE_GONE_ERRNOS
 
 #: Past this many files failed of one cause (a lost destination, the card gone away, one
@@ -145,24 +148,15 @@ class Losses(NamedTuple):
         return reason is not None and of_the_loss(error, path, reason)
 
 
-#: How the engine words a read-back that did not match the source (``engine/committer``:
-#: "PATH on DEVICE does not match the source: xxh64 A read back twice, B read from the source").
-MISMATCH_WORDS = " does not match the source: "
-
-
-def is_mismatch(error: str) -> bool:
-    """Whether a copy's *error* is a read-back that did not match the source (its digests
-    its own: never shared with another file's)."""
-    return MISMATCH_WORDS in error
-
-
 def own_more_words(count: int, mismatched: int, where: str) -> str:
     """The words counting *count* more failures of one destination (*where*: its name as the
-    line gives it), each its own error, past the ``LISTED_ALONE`` listed; *mismatched* of them
-    read back not matching the source: "40 more files on D did not match the source when
-    read back, each with its own digests", or "40 more files on D failed, each for a reason of
-    its own (12 of them did not match the source when read back)". The caller puts "… and"
-    before and where each is listed after."""
+    line gives it) past the ``LISTED_ALONE`` listed (``OwnFailures``), *mismatched* of them
+    read back not matching the source (``is_mismatch``): "40 more files on D did not match
+    the source when read back, each with its own digests" when each did; else "40 more
+    files on D failed (12 of them did not match the source when read back)", or "40 more
+    files on D failed" when none did (errors of their own, or one shared by up to
+    ``LISTED_ALONE`` copies: never said to be each its own). The caller puts "… and" before
+    and where each is listed after."""
     files = "file" if count == 1 else "files"
     if mismatched == count:
         return (
@@ -172,7 +166,43 @@ def own_more_words(count: int, mismatched: int, where: str) -> str:
     matched = (
         f" ({mismatched:,} of them did not match the source when read back)" if mismatched else ""
     )
-    return f"{count:,} more {files} on {where} failed, each for a reason of its own{matched}"
+    return f"{count:,} more {files} on {where} failed{matched}"
+
+
+class OwnFailures:
+    """The count the terminal's ``ERROR`` lines (``failure_lines``) and page 1's problems
+    (``content``) make of the failed copies of each destination that are neither of a cause
+    many share (``Losses.cause``: None) nor of a file the card failed to read: the first
+    ``LISTED_ALONE`` of a destination are listed, each on its line; past them each with an
+    error recorded is counted (``more``: how many, how many did not match the source), and
+    one line says so (``words``). A copy failed with no error recorded is always listed by
+    name (nothing to count it by), and counts among the listed.
+
+    Each such copy is taken once, in the report's order, repeated error lines too (the
+    terminal prints a line once): both say the same count."""
+
+    def __init__(self) -> None:
+        self.listed: dict[int, int] = {}  # destination index → copies listed
+        self.more: dict[int, list[int]] = {}  # → [copies counted, of them mismatched]
+
+    def take(self, index: int, recorded: str) -> int:
+        """Takes a failed copy on destination *index* (its error, *recorded*: "" where none
+        was): 0 when it is listed, else how many are counted there so far (1: the first,
+        where the caller places the counting line)."""
+        listed = self.listed.get(index, 0)
+        if listed < LISTED_ALONE or not recorded:
+            self.listed[index] = listed + 1
+            return 0
+        more = self.more.setdefault(index, [0, 0])
+        more[0] += 1
+        more[1] += is_mismatch(recorded)
+        return more[0]
+
+    def words(self, index: int, where: str) -> str:
+        """``own_more_words`` for the copies counted on destination *index* (*where*: its
+        name as the line gives it); only once some are (``more``)."""
+        count, mismatched = self.more[index]
+        return own_more_words(count, mismatched, where)
 
 
 #: ``Losses.cause``'s causes: the card gone away, the destination lost, an error shared.

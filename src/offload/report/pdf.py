@@ -682,7 +682,7 @@ class PdfWriter:
 
     def render(self) -> bytes:
         self.title()
-        self.bullet_list(f"Problems ({self.view.problem_count})", self.view.problems, RED)
+        self.bullet_list(f"Problems ({len(self.view.problems)})", self.view.problems, RED)
         self.bullet_list("Warnings", self.view.warnings, AMBER)
         self.key_values()
         self.destinations()
