@@ -524,7 +524,9 @@ def test_verify_interrupted_exits_130_with_a_report(
     assert data["missing"] == data["extra"] == [] and data["not_looked_for"] == [
         "missing", "extra", "dangling", "outside", "leftovers",
     ]  # fmt: skip
-    assert "CLIPS/A001C001.mov,verified," in rows and "META/sidecar.xml,cancelled," in rows
+    # verified, its detail naming the FUSE server's cache it was read through (the CSV says so)
+    assert any(row.startswith("CLIPS/A001C001.mov,verified,") for row in rows), rows
+    assert "META/sidecar.xml,cancelled," in rows
     assert "CANCELLED: 1 OK, 0 changed, 0 unreadable before the cancel, 2 not checked" in out
     assert "missing" not in out, out  # none was looked for
 
@@ -594,7 +596,7 @@ def test_verify_cancelled_after_its_reads_reports_what_they_proved(
     assert data["cancelled"] == [] and data["changed"] == [], data
     assert data["missing"] == [] and "missing" in data["not_looked_for"], data
     assert "0 recorded files not checked (cancelled)" in str(data["error"]), data
-    assert f"{clips[1]},verified," in rows, rows
+    assert any(row.startswith(f"{clips[1]},verified,") for row in rows), rows
     assert f"CANCELLED: {len(clips) + len(top)} OK, 0 changed, 0 unreadable before the " in out
     assert "MISSING" not in out, out  # not named: the check stopped before it named them
 
