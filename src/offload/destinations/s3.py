@@ -87,6 +87,8 @@ from offload.destinations.s3config import (
     redact_secrets,
     require_boto3,
 )
+from offload.destinations.s3copied import sweep_copy
+from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 from offload.destinations.s3url import S3Url, keep_both_key
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
@@ -1792,21 +1794,12 @@ class S3Destination:
         else:
             if versions and not earlier:
                 return
-        if earlier and upload_id:
-
-            def same_upload(body: bytes) -> bool:
-                try:
-                    found = json.loads(body)
-                except ValueError:
-                    return False
-                return (
-                    isinstance(found, dict)
-                    and found.get("key") == key
-                    and found.get("upload_id") == upload_id
-                )
-
-            if self.delete_versions_where(record, same_upload):
-                return  # every version gone: a plain delete would leave a delete marker
+        if (
+            earlier
+            and upload_id
+            and self.delete_versions_where(record, lambda body: record_names(body, key, upload_id))
+        ):
+            return  # every version gone: a plain delete would leave a delete marker
         if etag:
             self._delete_record_object(record, etag, upload_gone=upload_gone)
 
@@ -1830,13 +1823,7 @@ class S3Destination:
         if upload_gone:
             self._delete_record_unchanged(record, etag)
         else:
-            self.note_left_behind(
-                record,
-                None,
-                "the service cannot delete on a condition (If-Match), the upload it names "
-                "may still be in progress, and another run may have just stored its own "
-                "record there",
-            )
+            self.note_left_behind(record, None, LEFT_WITHOUT_CONDITIONAL_DELETE)
 
     def _delete_record_unchanged(self, record: str, etag: str) -> None:
         """On a service that cannot delete on a condition: delete the record object *record*,
@@ -2406,8 +2393,6 @@ class S3Destination:
                 # No run reads a copy, nor stores it again: its upload is the real record's
                 # (a live run may have resumed it through that one), unless that record is
                 # gone (a prefix moved); the copy goes (``s3copied``).
-                from offload.destinations.s3copied import sweep_copy
-
                 if sweep_copy(self, info, record, record_etag, keep=keep, cutoff=cutoff, seen=seen):
                     aborted.append(key)
                 continue

@@ -44,7 +44,9 @@ Contract:
   by another run (``S3Destination.may_take_over``, ``abort_abandoned``), whose own lock
   says nothing of a copy root nested with its own. Locks above the prefix are never read: no
   run into this prefix holds one (its copy roots are at or below it), and credentials
-  limited to the prefix cannot read them. A lock that cannot be read (403) cannot tell: the
+  limited to the prefix cannot read them; but for a key outside the prefix, which only a
+  copied record names (a prefix moved server-side, ``s3copied``): every lock from the
+  bucket's top down to its folder. A lock that cannot be read (403) cannot tell: the
   record is kept until it is ``UNREADABLE_LOCK_ABANDON_S`` old (12 h, as a partial file
   whose lock cannot be asked: ``plan.strays``), and the key is named in a warning.
 * Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
@@ -486,8 +488,15 @@ def live_tokens_above(
     to ``store.unreadable_locks``, for a warning), or names no token: any run may then be
     live there. Copy roots may nest, so the lock of a copy root above or below this run's
     own may be the one that covers the key. *seen* keeps each copy root's answer for the
-    next key (one call of ``abort_abandoned``). Never raises."""
+    next key (one call of ``abort_abandoned``). A *key* outside the URL's prefix (only a
+    copied upload record names one, ``s3copied``: a prefix moved server-side) lies under
+    no copy root of this prefix: the copy roots above it from the bucket's top are read.
+    Never raises."""
     prefix = store.url.prefix
+    try:
+        store.url.relative(key)
+    except ValueError:
+        prefix = ""
     parts = key.split("/")[:-1]
     roots = [
         root
