@@ -16,12 +16,15 @@ the last word of the upload. So, for a copy whose upload the service still lists
   finds recorded: a resumer keeps its real record stored while it runs): the upload is
   orphaned, and the sweep's own rules may abort it (old, ``abandon_after_s``, with no live
   lock naming its run; or its maker provably gone with no other live run above its key,
-  ``S3Destination._dead_and_unlocked``), then the copy goes; an abort that fails keeps the
-  copy (the next sweep tries again) and names the upload (``abort_upload``);
-* otherwise (kept by those rules: young, its maker maybe live, a key this run writes; a copy
-  without ``record_key``, whose real record is not known): the upload is named in
-  ``left_behind`` with its abort command, then the copy goes, so that the report says what
-  nothing will abort any more;
+  ``S3Destination._dead_and_unlocked``; for a key outside the URL's prefix, a prefix moved,
+  the locks from the bucket's top down, ``s3lock.live_tokens_above``), then the copy goes;
+  an abort that fails keeps the copy (the next sweep tries again) and names the upload
+  (``abort_upload``);
+* otherwise (kept by those rules: young, its maker maybe live, a live lock above it; a key
+  this run writes; a copy without ``record_key``, or whose ``record_key`` is where it lies,
+  whose real record is not known): the copy goes, then the upload is named in
+  ``left_behind`` with its abort command, so that the report says what nothing will abort
+  any more, or, the copy still there (``drop_copy`` False), that it stays;
 * whether it is in progress, or what its real record is, cannot be told (a request failed):
   the copy stays for the next sweep, and the upload is named.
 
