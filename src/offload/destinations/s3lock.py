@@ -29,7 +29,7 @@ Contract:
 * ``release()`` stops the thread and deletes the object only while it is still ours
   (``If-Match`` on our ETag); never raises; idempotent.
 * On a service that ignores conditional writes (``--s3-head-check``: the store's
-  ``conditional_create`` is False), ``If-Match`` would be dropped and a stale run's refresh
+  ``conditional_match`` is False), ``If-Match`` would be dropped and a stale run's refresh
   or release would overwrite or delete the lock a taker now holds. There every write over
   the lock and its delete are preceded by a read of it: a refresh or a release goes ahead
   only while the object is still the one we stored (its ETag and the lock's own nonce), a
@@ -228,7 +228,7 @@ class S3CopyRootLock:
 
         store = self.store
         body = self._body()
-        if not store.conditional_create:
+        if not store.conditional_match:
             # If-Match would be ignored (the object replaced whatever it is now): read it
             # just before instead, racy (the module's contract).
             if not self._still(etag, ours=etag == self._etag):
@@ -364,7 +364,7 @@ class S3CopyRootLock:
         lock_etag = etag
 
         def delete() -> bool:
-            if self.store.conditional_create:
+            if self.store.conditional_match:
                 return self.store.delete_key(self.key, etag=lock_etag)
             if not self._still(lock_etag, ours=True):  # If-Match would be ignored: read it
                 return False  # another run's lock now: left as it is
@@ -387,7 +387,7 @@ class S3CopyRootLock:
         """The ETag the command that removes a lock left behind is pinned to (``--if-match``:
         once a later run took it over, the lock under the key is that run's, live): *etag*
         where known and the service deletes on a condition, else None."""
-        return etag if etag and self.store.conditional_create else None
+        return etag if etag and self.store.conditional_match else None
 
     def _left_then(self, pinned: str | None) -> str:
         """What becomes of the lock object left behind, and, its command not *pinned*, when
