@@ -12,12 +12,17 @@ plain delete after a HEAD, taking a real record another run stored between the t
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from offload.destinations.s3 import UPLOADS_FOLDER
+from offload.lock import process_space, process_start
 from s3.conftest import S3Server, admin, destination, serving
 from s3.test_s3_dead_run_sweep import _dead_runs_upload, _records
 from s3.test_s3_nested_roots import _uploads
@@ -39,13 +44,27 @@ def _moved(endpoint: str, bucket: str, record: str, **fields: object) -> str:
     return copy
 
 
-def _sweep_moved(endpoint: str, bucket: str) -> tuple[list[str], list[object]]:
-    """The sweep of ``s3://bucket/moved``: what it aborted, and what it named left behind."""
+def _sweep_moved(
+    endpoint: str, bucket: str, keep: tuple[str, ...] = ()
+) -> tuple[list[str], list[Any]]:
+    """The sweep of ``s3://bucket/moved`` (this run writing *keep*): what it aborted, and
+    what it named left behind."""
     sweeper = destination(endpoint, bucket, prefix="moved")
     try:
-        return sweeper.abort_abandoned([]), list(sweeper.left_behind)
+        return sweeper.abort_abandoned(keep), list(sweeper.left_behind)
     finally:
         sweeper.close()
+
+
+@pytest.fixture
+def sleeper() -> Iterator[subprocess.Popen[bytes]]:
+    """A live process of this host and process space (not this one)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_a_moved_prefixs_upload_of_a_dead_maker_is_aborted(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
@@ -169,3 +188,111 @@ def test_without_conditional_deletes_a_copy_at_the_urls_own_record_key_is_left( 
         assert store.left_behind == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("rule", ["dead-maker", "age"])
+def test_a_live_lock_above_a_moved_prefixs_key_keeps_its_upload(  # type: ignore[no-untyped-def]
+    s3_server, bucket, sleeper, rule
+) -> None:
+    """The moved copy names ``shoot/day2/clip.mov``, outside the sweep's prefix ``moved``; a
+    live run (a process of this host, running) holds the copy root ``shoot/day2`` and its
+    lock names the record's run. Neither rule may abort: the maker's run is live there.
+    Failed before: only the locks between the URL's prefix and the key were read, none for a
+    key outside it, so the upload was aborted (``[KEY]``) though the docs said "no live lock
+    naming its run"."""
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, b"\0" * 12 * MiB)
+    fields: dict[str, object] = {}
+    if rule == "age":
+        fields = {"host": "another-cart", "created_at": time.time() - 2 * 86400}
+    copy = _moved(s3_server.url, bucket, record, **fields)
+    holder = {
+        "pid": sleeper.pid,
+        "host": os.uname().nodename,
+        "pid_space": process_space(),
+        "pid_start": process_start(sleeper.pid),
+        "token": "dead-run",  # the record's run (``_dead_runs_upload``)
+    }
+    client = admin(s3_server.url)
+    client.put_object(
+        Bucket=bucket, Key="shoot/day2/.offload/lock", Body=json.dumps(holder).encode()
+    )
+    aborted, left = _sweep_moved(s3_server.url, bucket)
+    assert aborted == []
+    assert upload_id in _uploads(s3_server.url, bucket)
+    assert stored(client, bucket, copy) is None
+    (named,) = left
+    assert named.upload_id == upload_id
+    assert "a live lock above it" in named.reason, named.reason
+
+
+def test_a_copy_of_a_key_this_run_writes_says_so(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    """The sweep aborts no upload of a key this run writes: named with that reason. Failed
+    before: the reason said "young, its maker not known to be over, or a live lock above
+    it", none of which held (the maker dead, no lock)."""
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, b"\0" * 12 * MiB)
+    _moved(s3_server.url, bucket, record)
+    aborted, left = _sweep_moved(s3_server.url, bucket, keep=(KEY,))
+    assert aborted == []
+    assert upload_id in _uploads(s3_server.url, bucket)
+    (named,) = left
+    assert "this run writes that key" in named.reason, named.reason
+    assert "young" not in named.reason, named.reason
+
+
+def test_a_copy_that_says_it_lies_where_it_is_has_its_own_reason(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    """A copy whose ``record_key`` is the key it lies at (yet a run into ``moved`` would not
+    record that key there): its real record is not known. Failed before: named as "stored
+    before records said where they lie", false of a record that says where it lies."""
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, b"\0" * 12 * MiB)
+    copy = f"moved/{UPLOADS_FOLDER}/{record.rpartition('/')[2]}"
+    _moved(s3_server.url, bucket, record, record_key=copy)
+    aborted, left = _sweep_moved(s3_server.url, bucket)
+    assert aborted == []
+    assert upload_id in _uploads(s3_server.url, bucket)
+    assert stored(admin(s3_server.url), bucket, copy) is None
+    (named,) = left
+    assert "says it was stored where it lies" in named.reason, named.reason
+    assert "before records said" not in named.reason, named.reason
+
+
+def test_a_copy_whose_delete_fails_is_said_to_stay(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """The copy's delete refused (403): the copy stays, and the upload's note says so, not
+    that the copy is gone and nothing will abort the upload. Failed before: "the sweep
+    deletes it ... nothing will abort it", said before the delete, which failed."""
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, b"\0" * 12 * MiB)
+    copy = _moved(s3_server.url, bucket, record, host="another-cart", created_at=time.time())
+    proxy.intercept("DELETE", f"/{copy}", status=403, code="AccessDenied")
+    aborted, left = _sweep_moved(proxy.url, bucket)
+    assert proxy.stats.intercepted == 1
+    assert aborted == []
+    assert stored(admin(s3_server.url), bucket, copy) is not None
+    (named,) = left
+    assert named.upload_id == upload_id
+    assert "the copy stays" in named.reason, named.reason
+    assert "nothing will abort it" not in named.reason, named.reason
+
+
+def test_a_failed_look_is_worded_once(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """The real record's GET, then the upload's own listing, refused (403): each note says
+    why in the service's words, without the errno and without naming the object and the
+    endpoint a second time. Failed before: ``({exc})``, ``[Errno 13] cannot read s3://...
+    (http://127.0.0.1:...): ...`` inside the note."""
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, b"\0" * 12 * MiB)
+    _moved(s3_server.url, bucket, record, host="another-cart", created_at=time.time())
+    proxy.intercept("GET", f"/{record}", status=403, code="AccessDenied")
+    _aborted, left = _sweep_moved(proxy.url, bucket)
+    assert proxy.stats.intercepted == 1
+    (named,) = left
+    reason = named.reason
+    assert f"its real record, s3://{bucket}/{record}, could not be read (" in reason, reason
+    assert "[Errno" not in reason and "127.0.0.1" not in reason, reason
+    assert reason.count(f"s3://{bucket}/{record}") == 1, reason
+    # The upload's own listing (its key lies outside the sweep's listing of ``moved/``).
+    proxy.intercept("GET", "prefix=shoot", status=403, code="AccessDenied")
+    _aborted, left = _sweep_moved(proxy.url, bucket)
+    assert proxy.stats.intercepted == 2
+    (named,) = left
+    assert named.upload_id == upload_id
+    reason = named.reason
+    assert "whether it is still in progress is not known (" in reason, reason
+    assert "[Errno" not in reason and "127.0.0.1" not in reason, reason

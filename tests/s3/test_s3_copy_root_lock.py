@@ -589,3 +589,29 @@ def test_a_stale_runs_end_leaves_the_takers_lock_on_a_service_ignoring_condition
         assert key not in keys(unconditional.url, bucket)
     finally:
         store.close()
+
+
+def test_a_501_to_if_none_match_keeps_the_locks_if_match(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """After a 501 to a PutObject's If-None-Match (``put_refused``), the lock is taken
+    after a HEAD (it must not replace another), but its refresh still carries If-Match on
+    its own ETag (answered 412 here by the proxy: ``lost``, the lock left as stored).
+    Failed before: the 501 turned If-Match off too, so the refresh read the lock and wrote
+    over it (no If-Match sent: refreshed)."""
+    store = destination(proxy.url, bucket, prefix="day1", part_attempts=1)
+    key = lock_key("day1/A001")
+    try:
+        proxy.intercept("PUT", "/day1/", header="if-none-match", status=501, code="NotImplemented")
+        store.put_small("day1/report.json", b"{}")
+        assert store.put_refused
+        lock = S3CopyRootLock(store, "day1/A001")
+        lock.acquire()
+        before = admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read()
+        proxy.intercept(
+            "PUT", "/.offload/lock", header="if-match", status=412, code="PreconditionFailed"
+        )
+        assert not lock._refresh()
+        assert proxy.stats.intercepted == 2
+        assert lock.lost is not None and "taken over" in lock.lost
+        assert admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read() == before
+    finally:
+        store.close()

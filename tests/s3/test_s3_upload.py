@@ -212,9 +212,51 @@ def test_a_501_to_if_none_match_uses_no_attempt(s3_server, bucket, proxy) -> Non
     assert dest.put_refused and dest.complete_refused == []
     (note,) = complete_refused_notes({0: S3Backend(dest)})
     assert "answered 501 to If-None-Match on PutObject mid-copy" in note, note
-    assert "was made after a HEAD (for the lock, a read) of its key instead" in note, note
+    assert "was made after a HEAD of its key instead" in note, note
+    assert "writes only over a given object (If-Match) kept their condition" in note, note
     assert not S3Backend(dest).features.atomic_noreplace
     dest.close()
+
+
+def test_a_501_to_if_none_match_keeps_if_match(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """After a 501 to a PutObject's If-None-Match (``put_refused``), a PutObject pinned to
+    an ETag (a record's takeover) and a completion pinned to one (a copy onto itself) still
+    carry If-Match (each answered 412 here by the proxy: the condition was sent, and it
+    held the object). Failed before: the 501 turned every condition off, so both were made
+    after a HEAD, racy (no If-Match sent: stored, completed)."""
+    dest = destination(proxy.url, bucket, part_attempts=1)
+    client = admin(s3_server.url)
+    try:
+        proxy.intercept("PUT", "/cards/", header="if-none-match", status=501, code="NotImplemented")
+        dest.put_small("cards/report.json", b"{}")
+        assert dest.put_refused and not dest.conditional_create and dest.conditional_match
+        assert proxy.stats.intercepted == 1
+        etag = client.head_object(Bucket=bucket, Key="cards/report.json")["ETag"]
+        # A pinned PutObject.
+        proxy.intercept("PUT", "/cards/", header="if-match", status=412, code="PreconditionFailed")
+        with pytest.raises(OSError):
+            dest._put("cards/report.json", b"[]", metadata={}, replace=True, pinned=etag)
+        assert proxy.stats.intercepted == 2
+        assert stored(s3_server.url, bucket, "cards/report.json") == b"{}"
+        # A pinned completion.
+        upload_id = client.create_multipart_upload(Bucket=bucket, Key="cards/report.json")[
+            "UploadId"
+        ]
+        part = client.upload_part(
+            Bucket=bucket, Key="cards/report.json", UploadId=upload_id, PartNumber=1, Body=b"x"
+        )
+        parts = [{"PartNumber": 1, "ETag": part["ETag"]}]
+        proxy.intercept(
+            "POST", "uploadId=", header="if-match", status=412, code="PreconditionFailed"
+        )
+        with pytest.raises(Exception, match="PreconditionFailed"):
+            dest.complete_multipart("cards/report.json", upload_id, parts, pinned=etag)
+        assert proxy.stats.intercepted == 3
+        assert stored(s3_server.url, bucket, "cards/report.json") == b"{}"
+        assert dest.complete_refused == []
+        client.abort_multipart_upload(Bucket=bucket, Key="cards/report.json", UploadId=upload_id)
+    finally:
+        dest.close()
 
 
 def test_a_501_to_a_conditional_completion_spares_every_putobject(  # type: ignore[no-untyped-def]
@@ -228,13 +270,13 @@ def test_a_501_to_a_conditional_completion_spares_every_putobject(  # type: igno
     whole destination, so every later PutObject (objects, reports, the copy root's lock)
     went racy too."""
     dest = destination(proxy.url, bucket, part_attempts=1)
-    assert dest.conditional_create and dest.conditional_complete
+    assert dest.conditional_create and dest.complete_refused == []
     proxy.intercept("POST", "uploadId=", header="if-none-match", status=501, code="NotImplemented")
     data = os.urandom(6 * MiB)
     upload(dest, "cards/clip.mov", data)
     assert proxy.stats.intercepted == 1
     assert stored(s3_server.url, bucket, "cards/clip.mov") == data
-    assert dest.conditional_create and not dest.conditional_complete
+    assert dest.conditional_create and dest.complete_refused == ["If-None-Match"]
     # PutObject still carries its condition: a 501 to it is the next one intercepted.
     (note,) = complete_refused_notes({0: S3Backend(dest)})
     assert note.endswith("; single-request uploads kept the condition"), note

@@ -19,8 +19,9 @@ Integrity, end to end:
   501 is found by the preflight's probe (``s3preflight``) and refused, unless the HEAD check
   was asked for (``S3Settings.head_check``): a HEAD just before completing, racy
   (``conditional_create`` False, named in a warning); a 501 the probe did not see to a
-  PutObject turns it False when it comes (``put_refused``); one to a CompleteMultipartUpload's
-  condition turns completions alone to the HEAD check (``conditional_complete``); both are
+  PutObject turns it False when it comes (``put_refused``: writes "only over that object",
+  If-Match, keep their condition); one to a CompleteMultipartUpload's condition turns
+  completions alone with that condition to the HEAD check (``complete_refused``); both are
   said in the report's notes.
 * the digests of the whole file go into the object's metadata
   (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL), they are
@@ -87,6 +88,8 @@ from offload.destinations.s3config import (
     redact_secrets,
     require_boto3,
 )
+from offload.destinations.s3copied import sweep_copy
+from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 from offload.destinations.s3url import S3Url, keep_both_key
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
@@ -428,9 +431,10 @@ class S3Destination:
         # to on a CompleteMultipartUpload (``complete_multipart``): a HEAD just before
         # instead, for completions alone (PutObject's, which the probe tried, stay atomic).
         self._complete_refused: set[str] = set()
-        # Whether the service answered 501 to a PutObject's If-None-Match mid-run (``_put``):
-        # ``conditional_create`` False from then on, said in the report's notes.
-        self._put_refused = False
+        # The conditions (headers) the service answered 501 to on a PutObject mid-run for
+        # good (``_put``): ``If-None-Match``, then ``conditional_create`` False, said in the
+        # report's notes; If-Match (a pinned write) keeps its condition (``conditional_match``).
+        self._put_refused: set[str] = set()
         self._slots = threading.BoundedSemaphore(self.settings.parallel_parts + 1)
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.parallel_parts, thread_name_prefix="s3-part"
@@ -494,9 +498,18 @@ class S3Destination:
 
     @property
     def conditional_create(self) -> bool:
-        """Whether "never overwrite" is atomic here (If-None-Match), and so "only over that
-        object" (If-Match, a multipart copy onto itself); False: a HEAD check just before
-        completing (another writer could create or replace the key in between)."""
+        """Whether "never overwrite" is atomic here (If-None-Match: conditional writes on,
+        the probe saw them, and no PutObject's If-None-Match answered 501 since,
+        ``put_refused``); False: a HEAD check just before writing (another writer could
+        create the key in between)."""
+        return self._conditional and "If-None-Match" not in self._put_refused
+
+    @property
+    def conditional_match(self) -> bool:
+        """Whether "only over that object" is atomic here (If-Match on a PutObject, a
+        completion of a copy onto itself, a DeleteObject: conditional writes on and the
+        probe saw them); a 501 to a PutObject's If-None-Match says nothing of it. False: a
+        HEAD (for the lock, a read) just before instead, racy."""
         return self._conditional
 
     def _conditional_refused(self) -> None:
@@ -509,28 +522,21 @@ class S3Destination:
         the preflight's probe had not seen it, or did not run): from then on every write
         that must not replace another object was made after a HEAD of its key instead
         (``conditional_create`` False, racy), said in the report's notes
-        (``s3card.complete_refused_notes``)."""
+        (``s3card.complete_refused_notes``). Writes "only over that object" (If-Match)
+        keep their condition (``conditional_match``)."""
         with self._lock:
-            return self._put_refused
+            return "If-None-Match" in self._put_refused
 
-    def _put_condition_refused(self) -> None:
+    def _put_condition_refused(self, header: str) -> None:
         with self._lock:
-            self._conditional = False
-            self._put_refused = True
-
-    @property
-    def conditional_complete(self) -> bool:
-        """Whether a CompleteMultipartUpload is conditional too (``conditional_create``,
-        and the service answered no 501 to a completion's If-None-Match or If-Match,
-        ``complete_multipart``); False: the multipart uploads completed since were checked
-        with a HEAD just before (racy), said in the report's notes
-        (``s3card.complete_refused_notes``)."""
-        return self._conditional and not self._complete_refused
+            self._put_refused.add(header)
 
     @property
     def complete_refused(self) -> list[str]:
         """The conditions the service answered 501 to on a CompleteMultipartUpload, as
-        headers (``If-None-Match``, ``If-Match``; ``conditional_complete``)."""
+        headers (``If-None-Match``, ``If-Match``; ``complete_multipart``): each later
+        completion with that condition was checked with a HEAD just before instead (racy),
+        said in the report's notes (``s3card.complete_refused_notes``)."""
         with self._lock:
             refused = set(self._complete_refused)
         return [header for header in _CONDITION_HEADERS.values() if header in refused]
@@ -725,9 +731,9 @@ class S3Destination:
         *replace*): only over the object of that ETag. Conditional (If-None-Match, If-Match:
         atomic) where the service does conditional writes; where it answers 501, a HEAD just
         before instead (racy): for If-None-Match, ``conditional_create`` turns False from
-        then on (``put_refused``, said in the report's notes); for *pinned* (If-Match),
-        this request alone (a 501 to it says nothing of If-None-Match, which stays
-        atomic). The 501 uses none of the
+        then on (``put_refused``, said in the report's notes; If-Match stays in use,
+        ``conditional_match``); for *pinned* (If-Match), this request alone (a 501 to it
+        says nothing of If-None-Match, which stays atomic). The 501 uses none of the
         ``part_attempts`` (a checksum refusal does). Raises FileExistsError (the key
         exists), OSError (EBADMSG: the pinned object changed or is gone, as the HEAD saw it;
         else the service's refusal, 412 too)."""
@@ -736,9 +742,10 @@ class S3Destination:
         attempt = 0
         if_match_refused = False  # a 501 to this request's If-Match
         while True:
-            conditional = (
-                (not replace or pinned is not None) and self._conditional and not if_match_refused
-            )
+            if pinned is not None:
+                conditional = self.conditional_match and not if_match_refused
+            else:
+                conditional = not replace and self.conditional_create
             if not replace and not conditional and self.exists_key(key):
                 raise FileExistsError(
                     errno.EEXIST, f"cannot store {self.display(key)}: the key exists already"
@@ -770,7 +777,7 @@ class S3Destination:
                     if pinned is not None:
                         if_match_refused = True
                     else:
-                        self._put_condition_refused()
+                        self._put_condition_refused("If-None-Match")
                     continue
                 if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
                     attempt += 1
@@ -1567,22 +1574,23 @@ class S3Destination:
         onto itself). Conditional (If-None-Match, If-Match: atomic) where the service does
         conditional writes; where it answers 501 to that condition on a completion, a HEAD
         just before instead (racy: another writer could act in between), for this and every
-        later completion with that condition (``conditional_complete`` False): a 501 there
-        says nothing of PutObject, whose If-None-Match the probe tried, so
-        ``conditional_create`` stays as it was. Raises botocore's errors (412: the condition
-        failed), FileExistsError or OSError (EBADMSG: the object changed) as the HEAD saw
-        it."""
+        later completion with that condition (``complete_refused``): a 501 there says
+        nothing of PutObject, whose If-None-Match the probe tried, so ``conditional_create``
+        stays as it was. A 501 to a PutObject's If-None-Match (``put_refused``) turns
+        *create* to the HEAD check too, never *pinned* (``conditional_match``). Raises
+        botocore's errors (412: the condition failed), FileExistsError or OSError (EBADMSG:
+        the object changed) as the HEAD saw it."""
         while True:
             with self._lock:
                 refused = set(self._complete_refused)
             extra: dict[str, Any] = {}
-            if create and self._conditional and "If-None-Match" not in refused:
+            if create and self.conditional_create and "If-None-Match" not in refused:
                 extra["IfNoneMatch"] = "*"
             elif create and self.exists_key(key):
                 raise FileExistsError(
                     errno.EEXIST, f"cannot publish {self.display(key)}: the key exists already"
                 )
-            if pinned is not None and self._conditional and "If-Match" not in refused:
+            if pinned is not None and self.conditional_match and "If-Match" not in refused:
                 extra["IfMatch"] = pinned
             elif pinned is not None:
                 info = self.stat_key(key)
@@ -1792,21 +1800,12 @@ class S3Destination:
         else:
             if versions and not earlier:
                 return
-        if earlier and upload_id:
-
-            def same_upload(body: bytes) -> bool:
-                try:
-                    found = json.loads(body)
-                except ValueError:
-                    return False
-                return (
-                    isinstance(found, dict)
-                    and found.get("key") == key
-                    and found.get("upload_id") == upload_id
-                )
-
-            if self.delete_versions_where(record, same_upload):
-                return  # every version gone: a plain delete would leave a delete marker
+        if (
+            earlier
+            and upload_id
+            and self.delete_versions_where(record, lambda body: record_names(body, key, upload_id))
+        ):
+            return  # every version gone: a plain delete would leave a delete marker
         if etag:
             self._delete_record_object(record, etag, upload_gone=upload_gone)
 
@@ -1830,13 +1829,7 @@ class S3Destination:
         if upload_gone:
             self._delete_record_unchanged(record, etag)
         else:
-            self.note_left_behind(
-                record,
-                None,
-                "the service cannot delete on a condition (If-Match), the upload it names "
-                "may still be in progress, and another run may have just stored its own "
-                "record there",
-            )
+            self.note_left_behind(record, None, LEFT_WITHOUT_CONDITIONAL_DELETE)
 
     def _delete_record_unchanged(self, record: str, etag: str) -> None:
         """On a service that cannot delete on a condition: delete the record object *record*,
@@ -2406,8 +2399,6 @@ class S3Destination:
                 # No run reads a copy, nor stores it again: its upload is the real record's
                 # (a live run may have resumed it through that one), unless that record is
                 # gone (a prefix moved); the copy goes (``s3copied``).
-                from offload.destinations.s3copied import sweep_copy
-
                 if sweep_copy(self, info, record, record_etag, keep=keep, cutoff=cutoff, seen=seen):
                     aborted.append(key)
                 continue

@@ -278,8 +278,9 @@ class S3Backend(Closing):
             direct_writes=False,
             direct_reads=False,
             cache_eviction=False,
-            # If-None-Match on every write; a 501 to a completion's If-Match alone (a copy
-            # onto itself) leaves it there.
+            # If-None-Match on every write: no 501 to it on a PutObject (``conditional_create``
+            # says ``put_refused``) nor on a completion; one to a completion's If-Match
+            # alone (a copy onto itself) leaves it there.
             atomic_noreplace=self.store.conditional_create
             and "If-None-Match" not in self.store.complete_refused,
             hard_links=False,

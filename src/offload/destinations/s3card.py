@@ -754,7 +754,8 @@ def complete_refused_notes(backends: Mapping[int, S3Backend]) -> list[str]:
     upload completed from then on with that condition was checked with a HEAD just before
     instead, racy, PutObject keeping its condition (said only while it did); to a
     PutObject's If-None-Match (``S3Destination.put_refused``), every write from then on
-    that must not replace another object (``conditional_create`` False). A note claims
+    that must not replace another object (``conditional_create`` False; If-Match kept,
+    ``conditional_match``). A note claims
     no state for any file (each file's is in the report)."""
     notes = []
     for backend in backends.values():
@@ -785,9 +786,10 @@ def complete_refused_notes(backends: Mapping[int, S3Backend]) -> list[str]:
                 f"{store.url}: the service answered 501 to If-None-Match on PutObject "
                 "mid-copy, so every write from then on that must not replace another "
                 "object (files, reports, the copy root's lock, completions of uploads in "
-                "parts) was made after a HEAD (for the lock, a read) of its key instead of "
-                "on a condition (racy: an object another writer stored or replaced under "
-                "the same key between the HEAD and the write would be replaced)"
+                "parts) was made after a HEAD of its key instead of on a condition (racy: "
+                "an object another writer stored under the same key between the HEAD and "
+                "the write would be replaced); writes only over a given object (If-Match) "
+                "kept their condition"
             )
     return notes
 

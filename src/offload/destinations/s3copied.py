@@ -16,12 +16,15 @@ the last word of the upload. So, for a copy whose upload the service still lists
   finds recorded: a resumer keeps its real record stored while it runs): the upload is
   orphaned, and the sweep's own rules may abort it (old, ``abandon_after_s``, with no live
   lock naming its run; or its maker provably gone with no other live run above its key,
-  ``S3Destination._dead_and_unlocked``), then the copy goes; an abort that fails keeps the
-  copy (the next sweep tries again) and names the upload (``abort_upload``);
-* otherwise (kept by those rules: young, its maker maybe live, a key this run writes; a copy
-  without ``record_key``, whose real record is not known): the upload is named in
-  ``left_behind`` with its abort command, then the copy goes, so that the report says what
-  nothing will abort any more;
+  ``S3Destination._dead_and_unlocked``; for a key outside the URL's prefix, a prefix moved,
+  the locks from the bucket's top down, ``s3lock.live_tokens_above``), then the copy goes;
+  an abort that fails keeps the copy (the next sweep tries again) and names the upload
+  (``abort_upload``);
+* otherwise (kept by those rules: young, its maker maybe live, a live lock above it; a key
+  this run writes; a copy without ``record_key``, or whose ``record_key`` is where it lies,
+  whose real record is not known): the copy goes, then the upload is named in
+  ``left_behind`` with its abort command, so that the report says what nothing will abort
+  any more, or, the copy still there (``drop_copy`` False), that it stays;
 * whether it is in progress, or what its real record is, cannot be told (a request failed):
   the copy stays for the next sweep, and the upload is named.
 
@@ -36,9 +39,10 @@ race of one request, as for a record). Never raises.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 
 if TYPE_CHECKING:
     from offload.destinations.s3 import ObjectInfo, S3Destination
@@ -64,34 +68,49 @@ def sweep_copy(
     try:
         in_progress = store._upload_in_progress(key, upload_id, listed_before=unchanged)
     except OSError as exc:
-        _name(store, key, upload_id, f"whether it is still in progress is not known ({exc})", copy)
+        why = store.delete_failure(exc, key, operation="cannot list the uploads of")
+        _name(store, key, upload_id, f"whether it is still in progress is not known ({why})", copy)
         return False
     if not in_progress:
         drop_copy(store, listed.key, record_etag, record, upload_gone=True)
         return False
     real = record.get("record_key")
-    if not isinstance(real, str) or not real or real == listed.key:
-        _name(
-            store,
-            key,
-            upload_id,
+    if not isinstance(real, str) or not real:
+        why = (
             "the copy was stored before records said where they lie (the twenty-ninth "
-            "pass), so whether a run still has it recorded is not known",
-            copy,
-            kept=False,
+            "pass), so whether a run still has it recorded is not known"
         )
-        drop_copy(store, listed.key, record_etag, record)
+        _drop_and_name(store, listed.key, record_etag, record, why, copy)
+        return False
+    if real == listed.key:
+        # Its own word is that it is the real record, yet a run into this URL would not
+        # keep that key's record here (``copied_record``): its real record is not known.
+        why = (
+            "it says it was stored where it lies, but a run into this destination keeps "
+            "that key's record elsewhere, so whether a run still has it recorded is not known"
+        )
+        _drop_and_name(store, listed.key, record_etag, record, why, copy)
         return False
     try:
         found = store.get_small_tagged(real)
     except OSError as exc:
-        why = f"its real record, {store.display(real)}, could not be read ({exc})"
+        failure = store.delete_failure(exc, real, operation="cannot read")
+        why = f"its real record, {store.display(real)}, could not be read ({failure})"
         _name(store, key, upload_id, why, copy)
         return False
-    if found is not None and _names(found[0], key, upload_id):
+    if found is not None and record_names(found[0], key, upload_id):
         drop_copy(store, listed.key, record_etag, record)  # the real record governs it
         return False
     gone = "is gone" if found is None else "names another upload"
+    if key in keep:
+        why = (
+            f"its real record, {store.display(real)}, {gone}, and this run writes that key "
+            "(the sweep aborts no upload of a key this run writes)"
+        )
+        _drop_and_name(store, listed.key, record_etag, record, why, copy)
+        return False
+    # The live locks above the key the upload ends at; a key outside the URL's prefix (a
+    # prefix moved) is looked at from the bucket's top (``s3lock.live_tokens_above``).
     final = store.record_final_key(record)
     created = record.get("created_at")
     old = (
@@ -99,9 +118,7 @@ def sweep_copy(
         and created < cutoff
         and not store.live_run_may_own(final, record, seen)
     )
-    if key not in keep and (
-        old or store._dead_and_unlocked(final, record, listed.key, record_etag, seen)
-    ):
+    if old or store._dead_and_unlocked(final, record, listed.key, record_etag, seen):
         if not store.abort_upload(
             key,
             upload_id,
@@ -112,16 +129,11 @@ def sweep_copy(
             return False
         drop_copy(store, listed.key, record_etag, record, upload_gone=True)
         return True
-    _name(
-        store,
-        key,
-        upload_id,
-        f"its real record, {store.display(real)}, {gone}, and it may still be a live "
-        "run's (young, its maker not known to be over, or a live lock above it)",
-        copy,
-        kept=False,
+    why = (
+        f"its real record, {store.display(real)}, {gone}, and it may still be a live run's "
+        "(young, its maker not known to be over, or a live lock above it)"
     )
-    drop_copy(store, listed.key, record_etag, record)
+    _drop_and_name(store, listed.key, record_etag, record, why, copy)
     return False
 
 
@@ -132,12 +144,15 @@ def drop_copy(
     record: Mapping[str, Any],
     *,
     upload_gone: bool = False,
-) -> None:
+) -> bool:
     """Delete the copy *listed* of the upload *record*, read with *etag* (the module's
-    rules; *upload_gone*: the upload it names is no longer in progress). A failure leaves
-    it to the next sweep. Never raises."""
+    rules; *upload_gone*: the upload it names is no longer in progress). Returns whether
+    the copy read is no longer there (deleted, or gone or replaced since it was read);
+    False: it stays (no ETag to pin its delete to; left, and named, where the service
+    cannot delete on a condition; its delete failed: the next sweep tries again). Never
+    raises."""
     if not etag:
-        return
+        return False
     if (
         not store.conditional_delete
         and not upload_gone
@@ -147,15 +162,14 @@ def drop_copy(
             listed,
             None,
             "a copy of an upload record (a copied .offload folder) where a run into this "
-            "destination keeps its own record of the same key: the service cannot delete "
-            "on a condition (If-Match), the upload it names may still be in progress, and "
-            "another run may have just stored its own record there",
+            f"destination keeps its own record of the same key: {LEFT_WITHOUT_CONDITIONAL_DELETE}",
         )
-        return
+        return False
     try:
         store._delete_abandoned(listed, etag)
     except OSError:
-        pass
+        return False
+    return True
 
 
 def _at_own_record_key(store: S3Destination, listed: str, record: Mapping[str, Any]) -> bool:
@@ -170,26 +184,30 @@ def _at_own_record_key(store: S3Destination, listed: str, record: Mapping[str, A
     return listed == store._record_key(key)
 
 
-def _names(body: bytes, key: str, upload_id: str) -> bool:
-    """Whether the record *body* names the upload *upload_id* of *key*."""
-    try:
-        found = json.loads(body)
-    except ValueError:
-        return False
-    return (
-        isinstance(found, dict) and found.get("key") == key and found.get("upload_id") == upload_id
-    )
+def _drop_and_name(
+    store: S3Destination,
+    listed: str,
+    etag: str,
+    record: Mapping[str, Any],
+    why: str,
+    copy: str,
+) -> None:
+    """Delete the copy (``drop_copy``), then name the upload it names, kept by the sweep,
+    in ``left_behind`` with *why*, saying whether the copy went or stays."""
+    dropped = drop_copy(store, listed, etag, record)
+    _name(store, str(record["key"]), str(record["upload_id"]), why, copy, kept=not dropped)
 
 
 def _name(
     store: S3Destination, key: str, upload_id: str, why: str, copy: str, *, kept: bool = True
 ) -> None:
     """Name the upload *upload_id* of *key*, found only through the copy *copy*, in
-    ``left_behind`` with *why*; *kept*: the copy stays for the next sweep, else it goes."""
+    ``left_behind`` with *why*; *kept*: the copy stays for the next sweep, else it is
+    gone (``drop_copy``)."""
     then = (
         "the copy stays, so the next offload into this destination looks again"
         if kept
-        else "no run resumes or aborts an upload through a copy (the sweep deletes it), so "
+        else "no run resumes or aborts an upload through a copy, and the copy is gone, so "
         "nothing will abort it: once no run is writing it, the command below, or the "
         "bucket's lifecycle rule for incomplete multipart uploads, removes it"
     )

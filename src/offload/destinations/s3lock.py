@@ -29,7 +29,7 @@ Contract:
 * ``release()`` stops the thread and deletes the object only while it is still ours
   (``If-Match`` on our ETag); never raises; idempotent.
 * On a service that ignores conditional writes (``--s3-head-check``: the store's
-  ``conditional_create`` is False), ``If-Match`` would be dropped and a stale run's refresh
+  ``conditional_match`` is False), ``If-Match`` would be dropped and a stale run's refresh
   or release would overwrite or delete the lock a taker now holds. There every write over
   the lock and its delete are preceded by a read of it: a refresh or a release goes ahead
   only while the object is still the one we stored (its ETag and the lock's own nonce), a
@@ -44,7 +44,9 @@ Contract:
   by another run (``S3Destination.may_take_over``, ``abort_abandoned``), whose own lock
   says nothing of a copy root nested with its own. Locks above the prefix are never read: no
   run into this prefix holds one (its copy roots are at or below it), and credentials
-  limited to the prefix cannot read them. A lock that cannot be read (403) cannot tell: the
+  limited to the prefix cannot read them; but for a key outside the prefix, which only a
+  copied record names (a prefix moved server-side, ``s3copied``): every lock from the
+  bucket's top down to its folder. A lock that cannot be read (403) cannot tell: the
   record is kept until it is ``UNREADABLE_LOCK_ABANDON_S`` old (12 h, as a partial file
   whose lock cannot be asked: ``plan.strays``), and the key is named in a warning.
 * Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
@@ -226,7 +228,7 @@ class S3CopyRootLock:
 
         store = self.store
         body = self._body()
-        if not store.conditional_create:
+        if not store.conditional_match:
             # If-Match would be ignored (the object replaced whatever it is now): read it
             # just before instead, racy (the module's contract).
             if not self._still(etag, ours=etag == self._etag):
@@ -362,7 +364,7 @@ class S3CopyRootLock:
         lock_etag = etag
 
         def delete() -> bool:
-            if self.store.conditional_create:
+            if self.store.conditional_match:
                 return self.store.delete_key(self.key, etag=lock_etag)
             if not self._still(lock_etag, ours=True):  # If-Match would be ignored: read it
                 return False  # another run's lock now: left as it is
@@ -385,7 +387,7 @@ class S3CopyRootLock:
         """The ETag the command that removes a lock left behind is pinned to (``--if-match``:
         once a later run took it over, the lock under the key is that run's, live): *etag*
         where known and the service deletes on a condition, else None."""
-        return etag if etag and self.store.conditional_create else None
+        return etag if etag and self.store.conditional_match else None
 
     def _left_then(self, pinned: str | None) -> str:
         """What becomes of the lock object left behind, and, its command not *pinned*, when
@@ -486,8 +488,15 @@ def live_tokens_above(
     to ``store.unreadable_locks``, for a warning), or names no token: any run may then be
     live there. Copy roots may nest, so the lock of a copy root above or below this run's
     own may be the one that covers the key. *seen* keeps each copy root's answer for the
-    next key (one call of ``abort_abandoned``). Never raises."""
+    next key (one call of ``abort_abandoned``). A *key* outside the URL's prefix (only a
+    copied upload record names one, ``s3copied``: a prefix moved server-side) lies under
+    no copy root of this prefix: the copy roots above it from the bucket's top are read.
+    Never raises."""
     prefix = store.url.prefix
+    try:
+        store.url.relative(key)
+    except ValueError:
+        prefix = ""
     parts = key.split("/")[:-1]
     roots = [
         root
