@@ -77,6 +77,14 @@ class CacheBypass(StrEnum):
     # server, not its disk: the card release does not count it (report/release.py).
     SERVER = "server"
 
+    @property
+    def through_cache(self) -> bool:
+        """Whether this read-back went through a cache (the page cache that could not be
+        dropped, or a network share's server): it matched what the cache returned, which
+        proves nothing of the media. The one rule every counter and report line uses
+        (``state_names.THROUGH_A_CACHE`` holds these values as the ledger's words)."""
+        return self is CacheBypass.NONE or self is CacheBypass.SERVER
+
 
 class CopyAction(StrEnum):
     """How this run got a copy to its state (besides the state itself)."""

@@ -63,7 +63,6 @@ from offload.manifest.verify import (
     reporting_cancels,
     split_leftovers,
 )
-from offload.results import CacheBypass
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -508,8 +507,9 @@ def verify_path(
     through_cache: list[Path] = []
 
     def from_media(path: Path, formats: Sequence[str]) -> dict[str, str]:
+        before = media.through_cache
         digests = media(path, formats)
-        if media.last_bypass in (CacheBypass.NONE, CacheBypass.SERVER):
+        if media.through_cache != before:  # the hasher's own rule (``CacheBypass``)
             through_cache.append(path)
         return digests
 

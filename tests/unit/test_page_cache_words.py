@@ -41,3 +41,15 @@ def test_the_summary_the_card_re_read_and_pfndispatchcopy_give_every_cause() -> 
         for cause in CAUSES:
             assert cause in words, (where, cause, words)
         assert "pages still cached" not in words, (where, words)
+
+
+def test_one_rule_says_which_read_backs_went_through_a_cache() -> None:
+    """The hasher's counter, the summary's, pfndispatchcopy's caveat and the reports'
+    ledger words all rest on ``CacheBypass.through_cache``: the page cache that could not
+    be dropped and a network share's server, no other way of reading."""
+    from offload.report.content import _THROUGH_A_CACHE
+    from offload.state_names import THROUGH_A_CACHE
+
+    cached = {bypass for bypass in CacheBypass if bypass.through_cache}
+    assert cached == {CacheBypass.NONE, CacheBypass.SERVER}
+    assert {bypass.value for bypass in cached} == THROUGH_A_CACHE == set(_THROUGH_A_CACHE)

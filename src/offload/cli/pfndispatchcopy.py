@@ -397,7 +397,7 @@ def _proved(result: DestinationFileResult) -> str | None:
     from the media: no line, Pomfort's output): one already there, read back and adopted, or
     one only transfer-checked (``--verify transfer``), which must never read as verified."""
     if result.action is CopyAction.ADOPTED:
-        if result.cache_bypass in _CACHES:  # its WARNING line says which cache
+        if result.cache_bypass.through_cache:  # its WARNING line says which cache
             return f"{result.final_path} already holds this file: read back through a cache (kept)"
         return f"{result.final_path} already holds this file: read back, verified (kept)"
     if result.status is DestinationStatus.TRANSFER_CHECKED:
@@ -410,7 +410,6 @@ def _proved(result: DestinationFileResult) -> str | None:
 
 # A network share's server answered the read-back: what it rests on, in one phrase.
 _SERVER = "read back from a network share's server, which may answer from its cache"
-_CACHES = (CacheBypass.NONE, CacheBypass.SERVER)
 
 
 def _through_a_cache(result: DestinationFileResult) -> str | None:

@@ -157,7 +157,7 @@ class MediaHasher:
                 digests = hasher.hexdigests()
             # Read after the last read: a filesystem may refuse direct reads late.
             self.last_bypass = media.cache_bypass
-            if media.cache_bypass in (CacheBypass.NONE, CacheBypass.SERVER):
+            if media.cache_bypass.through_cache:
                 self.through_cache += 1
             else:
                 self.bypassed += 1

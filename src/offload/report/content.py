@@ -72,6 +72,7 @@ from offload.report.words import (
     plural,
     run_check,
 )
+from offload.state_names import THROUGH_A_CACHE
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -231,8 +232,9 @@ def when(iso: str | float | None) -> str:
     return text.replace("T", " ")
 
 
-# A copy verified now whose read-back went through a cache (``cache_bypass``): matched, but
-# what it rests on is not the disk (fs/below.py, report/release.py).
+# A copy verified now whose read-back went through a cache (``cache_bypass`` one of
+# ``THROUGH_A_CACHE``, ``CacheBypass.through_cache``): matched, but what it rests on is not
+# the disk (fs/below.py, report/release.py). The words of each.
 _THROUGH_A_CACHE = {
     "server": "read through a network share's server, maybe from its cache",
     "none": "read through the page cache, not from the disk",
@@ -288,7 +290,7 @@ def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> 
         if mode:
             parts.append(f"{mode} verification")
         # The earlier run read it back through a cache (its ledger entry says so).
-        if entry.get("cache_bypass") in _THROUGH_A_CACHE:
+        if entry.get("cache_bypass") in THROUGH_A_CACHE:
             parts.append("through a cache")
         if entry.get("index") in reread:
             return State(status, f"Verified earlier ({', '.join(parts)}; {REREAD_BY_CASCADE})")
@@ -1385,7 +1387,7 @@ def build_view(
     for entry in data.get("files", []):
         file_failed = bool(entry.get("source_error"))
         card_bypass = entry.get("source_cache_bypass")
-        if card_bypass in _THROUGH_A_CACHE:
+        if card_bypass in THROUGH_A_CACHE:
             card_cached += 1
             card_server += card_bypass == "server"
         gone = losses.of_card(entry.get("source_error"))
@@ -1462,7 +1464,7 @@ def build_view(
             # cache.
             if (
                 status in ("verified", "verified_earlier")
-                and dest.get("cache_bypass") in _THROUGH_A_CACHE
+                and dest.get("cache_bypass") in THROUGH_A_CACHE
             ):
                 cached += 1
         failed_files += file_failed

@@ -458,8 +458,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         d.cache_bypass
         for f in job.files
         for d in f.destinations
-        if d.status is DestinationStatus.VERIFIED
-        and d.cache_bypass in (CacheBypass.NONE, CacheBypass.SERVER)
+        if d.status is DestinationStatus.VERIFIED and d.cache_bypass.through_cache
     )
     if earlier:
         how = (
@@ -494,9 +493,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     if cached:
         lines.append(_cached_line(cached))
     card_cached = Counter(
-        f.source_cache_bypass
-        for f in job.files
-        if f.source_cache_bypass in (CacheBypass.NONE, CacheBypass.SERVER)
+        f.source_cache_bypass for f in job.files if f.source_cache_bypass.through_cache
     )
     if card_cached:
         lines.append(
@@ -830,10 +827,7 @@ def _earlier_through_a_cache(job: JobReport) -> Iterator[DestinationFileResult]:
     cache (``cache_bypass`` ``none`` or ``server`` carried from it)."""
     for f in job.files:
         for d in f.destinations:
-            if d.status is DestinationStatus.VERIFIED_EARLIER and d.cache_bypass in (
-                CacheBypass.NONE,
-                CacheBypass.SERVER,
-            ):
+            if d.status is DestinationStatus.VERIFIED_EARLIER and d.cache_bypass.through_cache:
                 yield d
 
 
