@@ -111,7 +111,7 @@ from offload.manifest.links import (
     resolve_link,
 )
 from offload.manifest.listed_again import history_named_files, legacy_named_folders
-from offload.manifest.nested_links import TreeRead, no_pattern_shown, why_unread
+from offload.manifest.nested_links import TreeRead, link_pattern_problems, why_unread
 from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
@@ -268,7 +268,7 @@ class _LinkPlan(NamedTuple):
     to_files: dict[str, tuple[str, Mapping[str, str]]]
     ignored: dict[str, str]
     kinds: dict[str, LinkKind]
-    hides: dict[str, str | None]
+    hides: dict[str, str]
 
 
 def _plan_links(
@@ -483,7 +483,7 @@ def _card_hides(
     destination: DestinationRecords,
     listed: list[str],
     ignored: dict[str, LinkKind],
-) -> dict[str, str | None]:
+) -> dict[str, str]:
     """The links of *ignored* whose exact pattern would hide a path the manifest lists (the
     card's files and folders, *listed*: the links listed as files), each with such a path."""
     if not ignored:
@@ -499,44 +499,27 @@ def _card_hides(
 def _ignore_links(
     destination: DestinationRecords,
     ignored: dict[str, LinkKind],
-    card_hides: Mapping[str, str | None],
+    card_hides: Mapping[str, str],
     outcome: ManifestResult,
     tree: TreeRead | None = None,
 ) -> dict[str, str]:
     """The exact ignore pattern of each link in *ignored* (each named in a warning), but for
-    those whose pattern would hide a path the manifest lists (*card_hides*:
-    :func:`_card_hides`), or that XML cannot hold; with *tree*, also those whose pattern
-    would hide any other path standing in the copy root or recorded by a history there
-    (another copy's file in a folder the card was copied ``--into``: ascmhl matches
-    ``**/<path>`` at any depth, the nested histories' files included, and would skip it),
-    or all of them where the tree cannot be read whole (no pattern is shown to hide
-    nothing)."""
+    those :func:`~offload.manifest.nested_links.link_pattern_problems` finds a reason to
+    leave out, in its order: a pattern that would hide a path the manifest lists
+    (*card_hides*: :func:`_card_hides`), a name XML cannot hold; with *tree*, the tree not
+    read whole (no pattern is shown to hide nothing), a pattern that would hide any other
+    path standing in the copy root or recorded by a history there (another copy's file in
+    a folder the card was copied ``--into``: ascmhl matches ``**/<path>`` at any depth, the
+    nested histories' files included, and would skip it)."""
     if not ignored:
         return {}
-    hides = dict(card_hides)
-    rest = [path for path in ignored if path not in hides and xml_can_hold(path)]
-    unread = ""  # why no pattern is shown to hide nothing, when the tree was not read whole
-    if tree is not None and rest:
-        beside = tree.paths()
-        if beside is None:
-            hides.update(dict.fromkeys(rest))
-            error = tree.error
-            assert error is not None  # paths() is None exactly when error says why
-            unread = no_pattern_shown(error)
-        else:
-            hides.update(pattern_hides(rest, itertools.chain(*beside), destination.root))
+    problems = link_pattern_problems(ignored, card_hides, tree, destination.root)
     patterns = {}
     for relative, kind in ignored.items():
         link_shown = f"symlink {printable_name(relative)} on {destination.root}"
         why = IGNORED_BECAUSE[kind]
-        if relative in hides or not xml_can_hold(relative):
-            hidden = hides.get(relative)
-            if hidden is not None:
-                problem = f"an ignore pattern for it would also hide {printable_name(hidden)}"
-            elif relative in hides:
-                problem = unread
-            else:
-                problem = unlisted_name_reason(relative)
+        problem = problems.get(relative)
+        if problem is not None:
             _leave_link_out(
                 outcome,
                 relative,

@@ -236,3 +236,41 @@ def test_a_link_is_named_where_the_copy_roots_tree_cannot_be_read_whole(
         "), so no ignore pattern for it can be shown to hide no other path; ascmhl will "
         "list it as a new file"
     ), note
+
+
+def test_a_link_whose_pattern_hides_a_recorded_path_says_so_though_the_tree_is_unread(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """The reasons a link gets no pattern come in ``offload copy``'s order
+    (``nested_links.link_pattern_problems``): a path the history records that its pattern
+    would hide is named before the tree is asked. Failed before: ``--append`` read the
+    tree first, so a dangling ``own.MOV`` at the root, whose ``**/own.MOV`` would hide the
+    recorded ``CLIPS/own.MOV``, was said to be left out because a nested history could not
+    be read (what ``offload copy`` says only of a link no listed path rules out)."""
+    root = root_with_an_anchored_pattern(tmp_path, judge)
+    card = card_with_clips(tmp_path)
+    code, out, err = offload(
+        "copy", "--report-dir", tmp_path / "reports", card, root / "NEST" / "DAY"
+    )
+    assert code == 0, out + err
+    manifests = sorted((root / "NEST" / "DAY" / card.name / "ascmhl").glob("*.mhl"))
+    manifests[-1].write_bytes(b"<hashlist")  # not well-formed: the tree cannot be read
+    (root / "own.MOV").symlink_to("nothing-here.MOV")
+    (root / "CLIPS" / "gone.MOV").symlink_to("nothing-here.MOV")
+
+    code, report = verify("--append", "--report-dir", tmp_path / "verify-reports", root)
+
+    assert code == 0, report
+    assert report["dangling"] == ["CLIPS/gone.MOV", "own.MOV"], report
+    patterns = read_history(root).latest_ignore_patterns() or ()
+    assert "**/own.MOV" not in patterns and "**/CLIPS/gone.MOV" not in patterns
+    unread, hides = report["notes"]
+    assert unread.startswith(
+        f"symlink CLIPS/gone.MOV on {root} is not ignored by the appended ASC MHL "
+        "generation: the copy root's tree could not be read whole ("
+    ), unread
+    assert hides == (
+        f"symlink own.MOV on {root} is not ignored by the appended ASC MHL generation: an "
+        "ignore pattern for it would also hide CLIPS/own.MOV; ascmhl will list it as a new "
+        "file"
+    ), hides

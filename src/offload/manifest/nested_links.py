@@ -60,6 +60,7 @@ memoized, so no folder is listed twice in one generation.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -72,7 +73,7 @@ from offload.manifest.history import History, latest_ignore_patterns_of, read_hi
 from offload.manifest.ignore import IgnoreSpec, verify_skips
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
-from offload.manifest.xmlchars import xml_can_hold
+from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 
 
 class NestedLinks(NamedTuple):
@@ -325,6 +326,59 @@ def no_pattern_shown(error: OSError | HistoryError) -> str:
         f"the copy root's tree could not be read whole ({why_unread(error)}), so no ignore "
         "pattern for it can be shown to hide no other path"
     )
+
+
+def hides_words(hidden: str) -> str:
+    """Why a link gets no exact ignore pattern when that pattern would hide *hidden*
+    (another path ascmhl matches it against): the one wording of ``offload copy``'s warning
+    and ``offload verify --append``'s note."""
+    return f"an ignore pattern for it would also hide {printable_name(hidden)}"
+
+
+def link_pattern_problems(
+    candidates: Collection[str],
+    listed_hides: Mapping[str, str],
+    tree: TreeRead | None,
+    root: Path,
+) -> dict[str, str]:
+    """Why each link of *candidates* (paths below *root* a generation would ignore by an
+    exact pattern, :func:`~offload.manifest.links.exact_pattern`) gets none, by path; the
+    others get theirs. One reason each, the first that holds, in this order:
+
+    1. its pattern would hide a path the generation lists or its history records
+       (*listed_hides*: ``pattern_hides(candidates, listed, root)``, made by the caller,
+       ``offload copy`` once for its plan), that path named (:func:`hides_words`);
+    2. XML cannot hold its name (``unlisted_name_reason``);
+    3. with *tree* (the copy root's tree as plain ``ascmhl verify`` walks it), where that
+       tree cannot be read whole: why (:func:`no_pattern_shown`: no pattern is shown to
+       hide nothing);
+    4. its pattern would hide another path standing in that tree or recorded by a history
+       there (a file in a folder only an anchored pattern names, a nested copy's file).
+
+    The tree is read only when some link is left after 1 and 2. ``offload copy``'s links
+    of a card and ``offload verify --append``'s unrecorded links are judged by it alike."""
+    problems = {
+        path: hides_words(listed_hides[path]) for path in candidates if path in listed_hides
+    }
+    rest: list[str] = []
+    for path in candidates:
+        if path in problems:
+            continue
+        if not xml_can_hold(path):
+            problems[path] = unlisted_name_reason(path)
+        else:
+            rest.append(path)
+    if tree is None or not rest:
+        return problems
+    found = tree.paths()
+    if found is None:
+        error = tree.error
+        assert error is not None  # paths() is None exactly when error says why
+        problems.update(dict.fromkeys(rest, no_pattern_shown(error)))
+        return problems
+    for path, hidden in pattern_hides(rest, itertools.chain(*found), root).items():
+        problems[path] = hides_words(hidden)
+    return problems
 
 
 def _tree_paths(recorded: Iterable[str], read: TreeRead) -> tuple[list[str], list[str]] | None:

@@ -76,8 +76,7 @@ from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_p
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.links import LinkKind, classify_link, exact_pattern, pattern_hides
 from offload.manifest.model import CreatorInfo, ManifestFile
-from offload.manifest.nested_links import TreeRead, no_pattern_shown
-from offload.manifest.xmlchars import unlisted_name_reason
+from offload.manifest.nested_links import TreeRead, link_pattern_problems
 from offload.manifest.xmltext import xml_can_hold
 from offload.report.words import plural
 from offload.walk import walk_tree
@@ -975,7 +974,9 @@ def _unrecorded_link_patterns(
     nothing). Each unrecorded link left without one is in ``left_out`` with why (a path its
     pattern would hide, what of the tree could not be read, the character XML cannot hold),
     in the words of ``offload copy``'s warning for a card's: ascmhl calls it new, as before
-    this check. Reads the tree (when asked) before matching, so one match covers every path."""
+    this check. The reasons and their order are ``offload copy``'s
+    (:func:`~offload.manifest.nested_links.link_pattern_problems`): a path the generation
+    lists or the history records first, then the name, then the tree (read only then)."""
     recorded = {
         *history.recorded_file_paths(),
         *history.expected_file_paths(),
@@ -983,24 +984,11 @@ def _unrecorded_link_patterns(
         *history.expected_directory_paths(),
     }
     unrecorded = [path for path in links if path not in recorded]
-    left_out = {path: unlisted_name_reason(path) for path in unrecorded if not xml_can_hold(path)}
-    candidates = [path for path in unrecorded if path not in left_out]
-    if not candidates:
-        return LinkPatterns([], left_out)
-    beside: tuple[list[str], list[str]] = ([], [])
-    if whole is not None:
-        found = whole.paths()
-        if found is None:
-            error = whole.error
-            assert error is not None  # paths() is None exactly when error says why
-            unread = no_pattern_shown(error)
-            return LinkPatterns([], {**left_out, **dict.fromkeys(candidates, unread)})
-        beside = found
-    standing, records = beside
-    hides = pattern_hides(candidates, itertools.chain(recorded, listed, standing, records), root)
-    for path, hidden in hides.items():
-        left_out[path] = f"an ignore pattern for it would also hide {printable_name(hidden)}"
-    patterns = [exact_pattern(path) for path in sorted(candidates) if path not in hides]
+    if not unrecorded:
+        return LinkPatterns([], {})
+    listed_hides = pattern_hides(unrecorded, itertools.chain(recorded, listed), root)
+    left_out = link_pattern_problems(unrecorded, listed_hides, whole, root)
+    patterns = [exact_pattern(path) for path in sorted(unrecorded) if path not in left_out]
     return LinkPatterns(patterns, left_out)
 
 
