@@ -408,3 +408,36 @@ def test_an_empty_sound_file_a_clip_claims_is_warned_about_as_an_unclaimed_one(
     # empty file named as a sound file") where CARD CONTENT counts 2. Failed before.
     assert "2 empty files named as sound files" in text, text
     assert "Empty files named as sound files 2" in text, text
+
+
+def test_only_an_empty_video_of_the_same_chapter_puts_a_gopro_video_on_the_card() -> None:
+    """An empty file of a GoPro recording stands for its video only when it is that
+    chapter's video: an empty low-res proxy named as a clip (``GL010042.MP4``), or another
+    chapter's empty video (``GH020043.MP4``), leaves the chapter's proxy and thumbnail a
+    recording without its video. Failed before: any empty file of the recording made them
+    other files, no CARD CONTENT line saying the video was absent. An empty video of the
+    same chapter (``GH010044.MP4``) still leaves its thumbnail an other file."""
+    clips = group_clips(
+        entries(
+            {
+                "DCIM/100GOPRO/GL010042.MP4": 0,  # a proxy, named as a clip, empty
+                "DCIM/100GOPRO/GH010042.THM": 500,
+                "DCIM/100GOPRO/GH020043.MP4": 0,  # chapter 2's video, empty
+                "DCIM/100GOPRO/GL010043.LRV": 3000,  # chapter 1's proxy: its video absent
+                "DCIM/100GOPRO/GH010044.MP4": 0,  # the thumbnail's own video, empty
+                "DCIM/100GOPRO/GH010044.THM": 500,
+            }
+        )
+    )
+    kinds = {str(f["path"]).rsplit("/", 1)[1]: c.kind for c in clips for f in c.files}
+    assert kinds == {
+        "GL010042.MP4": "empty",
+        "GH010042.THM": "no-video",
+        "GH020043.MP4": "empty",
+        "GL010043.LRV": "no-video",
+        "GH010044.MP4": "empty",
+        "GH010044.THM": "file",
+    }, kinds
+    lines = {line["kind"]: line for line in card_content(clips)}
+    assert lines["video-missing"]["count"] == 2, lines
+    assert lines["empty-clip"]["count"] == 3, lines

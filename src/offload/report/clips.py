@@ -351,6 +351,18 @@ def _recording_of(stem: str, gopro: re.Match[str] | None) -> str | None:
     return None
 
 
+def _gopro_chapter(stem: str, gopro: re.Match[str] | None) -> tuple[str, str] | None:
+    """(number, chapter) of the GoPro recording's chapter a file is named as, whatever its
+    kind (video ``GH``/``GX``, proxy ``GL``, thumbnail): ``GH010042`` and ``GL010042`` →
+    ("0042", "01"), ``GOPR0042`` (HERO5 and older: its first chapter, the next ones
+    ``GP010042``...) → ("0042", "first"); None for a name of no GoPro chapter. *gopro*:
+    ``_GOPRO.match(stem)``."""
+    if gopro is not None:
+        return gopro["number"], gopro["chapter"]
+    first = _GOPRO_FIRST.match(stem)
+    return (first["number"], "first") if first is not None else None
+
+
 def _p2_track(folder: str, stem: str) -> tuple[str, str] | None:
     """(folder of its video, clip name), upper case, of a P2 audio channel or voice memo,
     else None."""
@@ -685,7 +697,7 @@ def _without_video(
     entries: list[FileEntry],
     rows: list[Clip],
     folders: dict[str, str],
-    empty: Sequence[FileEntry] = (),
+    empty: Sequence[FileEntry],
 ) -> list[FileEntry]:
     """Make a row of kind "no-video" (added to *rows*) of the proxy and thumbnail files in
     *entries* (files no clip claimed) of each GoPro recording whose video is not on the
@@ -693,16 +705,22 @@ def _without_video(
     return the other entries. Before, each was an "other file" of its own, nothing saying
     it was a recording's, nor that its video was absent.
 
-    A recording whose video is on the card but empty (*empty*: the files of 0 bytes named
-    as clips, each an "empty" row) is no "no-video" row: its files stay other files, the
-    empty row says what is wrong (it was said absent beside its own "EMPTY" row, and
-    counted twice on the ``CARD CONTENT:`` lines)."""
+    A chapter whose video is on the card but empty (*empty*: the files of 0 bytes named as
+    clips, each an "empty" row) puts its proxy and thumbnail in no "no-video" row: they stay
+    other files, the empty row says what is wrong (it was said absent beside its own
+    "EMPTY" row, and counted twice on the ``CARD CONTENT:`` lines). Only a video of that
+    chapter counts (``_gopro_chapter``): neither an empty proxy named as a clip
+    (``GL010042.MP4``) nor another chapter's empty video (``GH020042.MP4`` for
+    ``GL010042.LRV``) puts the video of a chapter on the card."""
     present = set()
     for entry in empty:
         folder, stem, _ = _split(str(entry["path"]))
-        recording = _recording(stem)
-        if recording is not None:
-            present.add((folder, recording))
+        gopro = _GOPRO.match(stem)
+        if gopro is not None and gopro["kind"].upper() == "L":
+            continue  # a low-res proxy named as a clip: no video of its recording
+        chapter = _gopro_chapter(stem, gopro)
+        if chapter is not None:
+            present.add((folder, chapter))
     recordings: dict[tuple[str, str], list[FileEntry]] = {}
     remaining: list[FileEntry] = []
     for entry in entries:
@@ -713,7 +731,11 @@ def _without_video(
             continue
         folder, stem, _ = _split(path)
         recording = _recording(stem)
-        if recording is None or not recording.startswith("GOPRO") or (folder, recording) in present:
+        if (
+            recording is None
+            or not recording.startswith("GOPRO")
+            or (folder, _gopro_chapter(stem, _GOPRO.match(stem))) in present
+        ):
             remaining.append(entry)
             continue
         recordings.setdefault((folder, recording), []).append(entry)
