@@ -662,3 +662,27 @@ def test_each_card_layouts_rows(layout: str) -> None:
         if data is not None and not any(path == i or path.startswith(i + "/") for i in ignored)
     ]
     assert [(c.kind, c.name) for c in group_clips(entries)] == _layout_rows()[layout]
+
+
+def test_empty_files_are_an_empty_rows_own_and_the_empty_sound_files_a_clip_claims() -> None:
+    """``empty_files``: the one count of empty files of ``CARD CONTENT:`` and page 1 (each
+    was written apart before): an "empty" row's file by what its name made it look like, a
+    clip's sound files of 0 bytes, never a clip's other members nor a whole clip."""
+    from offload.report.clips import empty_files
+
+    clips = group_clips(
+        [
+            {"path": "CLIPS/A001C001.MOV", "size_bytes": 100},
+            {"path": "CLIPS/A001C001.WAV", "size_bytes": 0},  # the clip's, empty
+            {"path": "CLIPS/A001C001.XML", "size_bytes": 0},  # the clip's, no sound file
+            {"path": "SOUND/S02T01.WAV", "size_bytes": 0},  # no clip's: an "empty" row
+            {"path": "CLIPS/B001C001.MOV", "size_bytes": 0},  # an "empty" row
+            {"path": "CLIPS/B001C002.MOV", "size_bytes": 100},
+        ]
+    )
+    found = sorted(pair for clip in clips for pair in empty_files(clip))
+    assert found == [
+        ("CLIPS/A001C001.WAV", "sound file"),
+        ("CLIPS/B001C001.MOV", "clip"),
+        ("SOUND/S02T01.WAV", "sound file"),
+    ], found

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.errors import printable_name
-from offload.report.clips import Clip, empty_noun, empty_sound_sidecars, spans_told
+from offload.report.clips import Clip, empty_files, spans_told
 from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
@@ -73,13 +73,12 @@ def card_content(
                 gaps.append(clip)
             if clip.bad_frames:
                 damaged.append(clip)
-        elif clip.kind == "empty":
-            empty.append((str(clip.primary.get("path")), empty_noun(clip)))
         elif clip.kind == "no-video":
             no_video.append(clip)
-        # A sound file of 0 bytes a clip claims: as one no clip claims.
-        if clip.sidecars and (silent := empty_sound_sidecars(clip)):
-            empty.extend((str(e.get("path")), "sound file") for e in silent)
+        # An empty row's file, and a sound file of 0 bytes a clip claims (as one no clip
+        # claims): page 1's totals count the same (``empty_files``).
+        if clip.kind == "empty" or clip.sidecars:
+            empty.extend(empty_files(clip))
     kinds: tuple[tuple[str, str, Callable[[Any], str], Sequence[object]], ...] = (
         ("spans-missing", "clips", _spans_missing, spans),
         ("frames-missing", "sequences", _frames_missing, gaps),

@@ -830,6 +830,19 @@ def empty_noun(clip: Clip) -> str:
     return "sound file" if _split(str(clip.primary["path"]))[2] in AUDIO_EXTENSIONS else "clip"
 
 
+def empty_files(clip: Clip) -> Iterator[tuple[str, str]]:
+    """The files of 0 bytes of *clip*'s row, each (path, what its name made it look like:
+    "clip" or "sound file"): an "empty" row's own file (``empty_noun``; such a row claims no
+    sidecar), else the sound files of 0 bytes the clip claims (``empty_sound_sidecars``);
+    nothing for most rows. The one count of empty files of the ``CARD CONTENT:`` line and
+    of page 1's totals."""
+    if clip.kind == "empty":
+        yield str(clip.primary["path"]), empty_noun(clip)
+    elif clip.sidecars:
+        for entry in empty_sound_sidecars(clip):
+            yield str(entry["path"]), "sound file"
+
+
 def empty_sound_sidecars(clip: Clip) -> list[FileEntry]:
     """The sound files of 0 bytes a clip claims (``A001C001.WAV`` beside ``A001C001.MOV``, a
     P2 voice memo): nothing was recorded in them, as in a sound file of 0 bytes no clip

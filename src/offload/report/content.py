@@ -46,8 +46,8 @@ from offload.report.clips import (
     NO_VIDEO,
     Clip,
     FileEntry,
+    empty_files,
     empty_noun,
-    empty_sound_sidecars,
     spans_missing_why,
 )
 from offload.report.loss import (
@@ -654,11 +654,13 @@ def _clip_row(
     *,
     all_read: bool = False,
     losses: Losses | None = None,
+    silent: Sequence[str] = (),
 ) -> ClipRow:
     """The row of *clip*; *states*: its state on each destination of *labels* when known
     (``_row_states``), else worded here (*losses*: ``_file_states``); *all_read*: no file's
     ``source_error`` to give a line each (a folded row's files are fine, or failed as a card
-    gone away fails: the row counts those)."""
+    gone away fails: the row counts those); *silent*: the paths of the sound files of 0
+    bytes it claims (``clips.empty_files``, found once by ``build_view``), a ⚠ each."""
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -696,8 +698,8 @@ def _clip_row(
         details.append(f"⚠ {empty_words(clip)}")
     if clip.kind == "no-video":
         details.append(f"⚠ {NO_VIDEO}")
-    for entry in empty_sound_sidecars(clip):
-        details.append(f"⚠ {_member_name(clip, entry)}: {EMPTY_SOUND_SIDECAR}")
+    for path in silent:
+        details.append(f"⚠ {_member_name(clip, path)}: {EMPTY_SOUND_SIDECAR}")
     if clip.missing_spans:
         details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
@@ -722,13 +724,15 @@ def _clip_row(
     if clip.kind == "sequence":
         digests = [f"per frame in the JSON/CSV report ({clip.frames} frames)"]
     sidecars = [
-        f"{_member_name(clip, e)} ({human_bytes(e.get('size_bytes'))})" for e in clip.sidecars
+        f"{_member_name(clip, str(e['path']))} ({human_bytes(e.get('size_bytes'))})"
+        for e in clip.sidecars
     ]
     if clip.kind in ("clip", "audio") and len(clip.files) - len(clip.sidecars) > 1:
         spans = [e for e in clip.files if e not in clip.sidecars][1:]
         sidecars = [
             *(
-                f"{_member_name(clip, e)} ({clip.part}, {human_bytes(e.get('size_bytes'))})"
+                f"{_member_name(clip, str(e['path']))} "
+                f"({clip.part}, {human_bytes(e.get('size_bytes'))})"
                 for e in spans
             ),
             *sidecars,
@@ -825,13 +829,12 @@ def _recorded(entry: FileEntry) -> list[str]:
     return []
 
 
-def _member_name(clip: Clip, entry: FileEntry) -> str:
+def _member_name(clip: Clip, path: str) -> str:
     """A member's name as listed under its clip: the file's name in the clip's folder, else
     its path from the folder the two share (``AUDIO/0001AB00.MXF`` under a P2 clip of
     ``CONTENTS/VIDEO``, ``THMBNL/C0001T01.JPG`` under ``CLIP/C0001.MP4``, an XDCAM EX span
     ``FISH0046_02/FISH0046_02.MP4`` under its take in ``BPAV/CLPR``), which says what it is
     and where to find it."""
-    path = str(entry["path"])
     folder, _, name = path.rpartition("/")
     if folder == clip.folder:
         return name
@@ -901,16 +904,29 @@ def _media_rows(
     labels: dict[int, str],
     reread: frozenset[int] = frozenset(),
     losses: Losses | None = None,
+    empty_of: Mapping[int, Sequence[tuple[str, str]]] | None = None,
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
     clips and audio takes in a good state (or failed only by a lost destination's loss or
     the card gone away: ``_file_states``, *losses*) without a thumbnail nor an empty sound
-    file of their own (``empty_sound_sidecars``: its row's ⚠ names it).
+    file of their own (its row's ⚠ names it). *empty_of*: each clip's empty files by its
+    ``id`` (``clips.empty_files``, found once by ``build_view``; a clip not in it has
+    none).
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
+    empty_of = empty_of or {}
+
+    def silent(clip: Clip) -> list[str]:
+        """The sound files of 0 bytes *clip* claims (an empty row's own file is no such)."""
+        found = empty_of.get(id(clip))
+        return [path for path, _ in found] if found and clip.kind != "empty" else []
+
     if len(clips) <= MAX_CLIP_ROWS:
-        return [_clip_row(clip, info, labels, reread, losses=losses) for clip, info in clips]
+        return [
+            _clip_row(clip, info, labels, reread, losses=losses, silent=silent(clip))
+            for clip, info in clips
+        ]
     indexes = list(labels)
     rows: list[ClipRow] = []
     tallied: dict[str, list[_Tally]] = {}
@@ -921,9 +937,9 @@ def _media_rows(
             or (info is not None and info.thumbnail)
             or not_sound(clip, info)  # a row of its own: never counted as an audio take
             # Its row's ⚠ names its empty sound file, as page 1 does.
-            or (clip.sidecars and empty_sound_sidecars(clip))
+            or id(clip) in empty_of
         ):
-            rows.append(_clip_row(clip, info, labels, reread, losses=losses))
+            rows.append(_clip_row(clip, info, labels, reread, losses=losses, silent=silent(clip)))
             continue
         own = _own_row_or_tallied(clip, info, labels, indexes, reread, losses, tallied)
         if own is not None:
@@ -1333,11 +1349,20 @@ def build_view(
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
     reread = reread_by_cascade(data)
     losses = Losses.of_report(data)
+    # Each row's empty files (an "empty" row's own, the sound files of 0 bytes a clip
+    # claims: ``clips.empty_files``, as ``CARD CONTENT:`` counts them), found once: the
+    # rows and page 1 read them here. Most clips have none (no sidecar).
+    empty_of = {
+        id(clip): found
+        for clip in clips
+        if (clip.kind == "empty" or clip.sidecars) and (found := list(empty_files(clip)))
+    }
     rows = _media_rows(
         [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"],
         labels,
         reread,
         losses,
+        empty_of,
     )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, losses))
     # Failures first; then clips and sequences, then other files (each in path order).
@@ -1537,9 +1562,10 @@ def build_view(
     # The rows counted by kind in the same pass (one pass, not eight, over 50,000 clips).
     kinds: Counter[str] = Counter()
     n_sound_named = n_not_video = n_not_sound = frames = 0
-    # Empty sound files: those no clip claims (each an "empty" row, counted among them too)
-    # and those a clip claims (``empty_sound_sidecars``), as ``CARD CONTENT:`` counts them.
-    n_empty_sound_rows = n_empty_sound = 0
+    # Empty files by what their names made them look like ("clip", "sound file"): the
+    # "empty" rows' and the sound files a clip claims (``empty_of``), as ``CARD CONTENT:``
+    # counts them.
+    empty_nouns: Counter[str] = Counter()
     for index, clip in enumerate(clips):
         damaged = media.get(index)
         kinds[clip.kind] += 1
@@ -1556,15 +1582,16 @@ def build_view(
             warnings.append(f"Clip {clip.name}: {damaged.damage}")
         if clip.missing_spans:
             warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
-        if clip.kind == "empty":
-            warnings.append(f"{clip.primary['path']}: {empty_words(clip)}")
-            n_empty_sound_rows += empty_noun(clip) == "sound file"
+        for path, noun in empty_of.get(id(clip), ()):
+            empty_nouns[noun] += 1
+            said = (
+                empty_words(clip)
+                if clip.kind == "empty"
+                else f"{EMPTY_SOUND_SIDECAR} of {clip.name}"
+            )
+            warnings.append(f"{path}: {said}")
         if clip.kind == "no-video":
             warnings.append(f"{clip.primary['path']}: {NO_VIDEO}")
-        if clip.sidecars and (silent := empty_sound_sidecars(clip)):
-            n_empty_sound += len(silent)
-            for entry in silent:
-                warnings.append(f"{entry['path']}: {EMPTY_SOUND_SIDECAR} of {clip.name}")
         if clip.bad_frames:
             warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
         if clip.kind == "sequence" and clip.gaps:
@@ -1657,8 +1684,7 @@ def build_view(
         audio += f", {plural(n_not_sound, 'file')} named as {named}, not sound"
     # A file named as a clip (or a sound file) that holds nothing: counted apart too, as
     # what it is.
-    n_empty = kinds["empty"] - n_empty_sound_rows
-    n_empty_sound += n_empty_sound_rows
+    n_empty, n_empty_sound = empty_nouns["clip"], empty_nouns["sound file"]
     if n_empty:
         audio += (
             f", {plural(n_empty, 'empty file')} named as {'a clip' if n_empty == 1 else 'clips'}"
