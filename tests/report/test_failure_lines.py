@@ -161,3 +161,28 @@ def test_a_repeated_error_is_counted_past_twenty_as_page_1_counts_it() -> None:
         "... and 5 more files on /mnt/RAID did not match the source when read back, each with "
         "its own digests (the reports list each)",
     ]
+
+
+def test_own_failures_hold_the_counting_lines_place_and_fill_it() -> None:
+    """``loss.OwnFailures`` holds the place of each destination's counting line where its
+    first counted copy came (both callers kept it apart before, ``own_at``), and fills it
+    once all are counted: past ``LISTED_ALONE`` listed, the others with an error counted,
+    a copy with no error always listed."""
+    from offload.report.loss import LISTED_ALONE, OwnFailures
+
+    own = OwnFailures()
+    lines: list[str] = []
+    for n in range(LISTED_ALONE + 3):
+        if own.take(0, f"write refused {n}", lines):
+            lines.append(f"listed {n}")
+        if n == LISTED_ALONE:
+            lines.append("another error")  # a line of another kind, after the place held
+    assert own.take(0, "", lines)  # no error recorded: listed, never counted
+    lines.append("unexplained")
+    own.fill(lines, lambda index: f"... and {own.words(index, f'D{index}')}")
+    assert lines == [
+        *(f"listed {n}" for n in range(LISTED_ALONE)),
+        "... and 3 more files on D0 failed",
+        "another error",
+        "unexplained",
+    ], lines

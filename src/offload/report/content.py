@@ -1392,9 +1392,8 @@ def build_view(
     alike_at: dict[tuple[int, str], int] = {}
     # The other failures of each destination (``loss.OwnFailures``, the terminal's count
     # too): past LISTED_ALONE there, one line counts the rest, its place among
-    # ``failed_lines`` where the first counted came, by destination.
+    # ``failed_lines`` held where the first counted came (``take``, then ``fill``).
     own = OwnFailures()
-    own_at: dict[int, int] = {}
     # One pass over the files' copies for the failures, the counts by state, the copies
     # read back through a cache and what a cascade wrote or failed on its slow destinations:
     # a file's ``destinations`` is made each time it is read after an offload
@@ -1456,15 +1455,12 @@ def build_view(
                             "list each, with its error"
                         )
                 elif kind is None and not entry.get("source_error"):
-                    # Its own error (a read-back that did not match: its digests): past
-                    # LISTED_ALONE of a destination, one line counts the rest, placed where
-                    # the first counted came (its words made once all are counted).
-                    counted_so_far = own.take(index, recorded)
-                    if not counted_so_far:
+                    # An error of its own (e.g. a read-back that did not match, with its
+                    # digests; a write refused): past LISTED_ALONE of a destination, one
+                    # line counts the rest with an error recorded, in the place the first
+                    # counted came (held by ``own``, its words made once all are counted).
+                    if own.take(index, recorded, failed_lines):
                         failed_lines.append(line)
-                    elif counted_so_far == 1:
-                        own_at[index] = len(failed_lines)
-                        failed_lines.append("")
                 else:
                     if kind == GONE:
                         gone_at.append(len(failed_lines))
@@ -1493,12 +1489,15 @@ def build_view(
             ):
                 cached += 1
         failed_files += file_failed
-    for index, place in own_at.items():  # before the lines are taken out: still its place
+
+    def counting_line(index: int) -> str:
         where = f"destination {labels.get(index, '?')}"
-        failed_lines[place] = (
+        return (
             f"… and {own.words(index, where)}: the clip list and the CSV and JSON reports "
             "list each, with its error"
         )
+
+    own.fill(failed_lines, counting_line)  # before the lines are taken out: still its place
     # The lists are capped: a "… and N more" line says how many it stands for, and the
     # verdict how many files failed (``failed_files``).
     if gone_files > MAX_LOSS_LINES:

@@ -38,16 +38,17 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     """The lines (without ``ERROR: ``) for *failed*, ``job_report.failures(report)``'s
     entries, in their order: each distinct error once; a lost destination's failures of the
     loss as its first one, prefixed with the destination (and the cause, where that error
-    does not give it), then ``... and N
-    more files on DEST failed: same cause``, the count placed right after that first line;
-    likewise the copies of one destination past ``LISTED_ALONE`` failed with one error once
-    each one's path is taken out (``loss.alike_counts``): the first, then ``... and N more files on
-    DEST failed: same error``; and the other failures of one destination (a read-back that
-    did not match: its digests) past ``LISTED_ALONE`` there (``loss.OwnFailures``, as page 1
-    counts them): the first ``LISTED_ALONE``, then, where the first counted came, ``... and
-    N more files on DEST did not match the source when read back, each with its own digests
-    (the reports list each)`` (``loss.own_more_words``); a copy with no error recorded is
-    always listed."""
+    does not give it), then ``... and N more files on DEST failed: same cause``, the count
+    placed right after that first line; likewise the copies of one destination past
+    ``LISTED_ALONE`` failed with one error once each one's path is taken out
+    (``loss.alike_counts``): the first, then ``... and N more files on DEST failed: same
+    error``; and the other failures of one destination (each with an error of its own: a
+    read-back that did not match, with its digests; a write refused) past ``LISTED_ALONE``
+    there (``loss.OwnFailures``, as page 1 counts them): the first ``LISTED_ALONE``, then,
+    where the first counted came, ``... and N more files on DEST failed (M of them did not
+    match the source when read back) (the reports list each)``, or ``... did not match the
+    source when read back, each with its own digests`` where each did
+    (``OwnFailures.words``); a copy with no error recorded is always listed."""
     if not failed:  # nothing to judge: no file is read
         return [] if report.card_gone is None else [report.card_gone]
     lost = {d.index: d for d in report.job.destinations if d.lost}
@@ -75,7 +76,6 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     # The other failures of each destination: past LISTED_ALONE there, one line counts the
     # rest (``loss.OwnFailures``, page 1's count too), placed where the first counted came.
     own = OwnFailures()
-    own_at: dict[int, int] = {}
     if report.card_gone is not None:
         lines.append(report.card_gone)  # first: it stands for each file that failed for it
     for failure in failed:
@@ -106,20 +106,21 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
                 alike_first[key] = len(lines)
                 lines.append(error)
             continue
-        if failure["kind"] == "file" and failure["path"] not in unread:
-            counted_so_far = own.take(index, recorded)
-            if counted_so_far:
-                if counted_so_far == 1:  # its line's place, its words once all are counted
-                    own_at[index] = len(lines)
-                    lines.append("")
-                continue
+        # Counted: its line's place held, its words once all are counted.
+        own_failure = failure["kind"] == "file" and failure["path"] not in unread
+        if own_failure and not own.take(index, recorded, lines):
+            continue
         if error in seen:
             continue
         seen.add(error)
         lines.append(error)
-    for index, at in own_at.items():  # before the lines below are put in: still its place
-        where = printable_name(roots[index])
-        lines[at] = f"... and {own.words(index, where)} (the reports list each)"
+    # Before the lines below are put in: each place held is still its place.
+    own.fill(
+        lines,
+        lambda index: (
+            f"... and {own.words(index, printable_name(roots[index]))} (the reports list each)"
+        ),
+    )
     counted: list[tuple[int, str]] = [
         (at, _same(more[index], roots[index], "cause"))
         for index, at in first_at.items()

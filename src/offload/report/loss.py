@@ -39,7 +39,7 @@ worker loads it."""
 from __future__ import annotations
 
 import errno
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from offload.engine.mismatch import is_mismatch
@@ -148,35 +148,15 @@ class Losses(NamedTuple):
         return reason is not None and of_the_loss(error, path, reason)
 
 
-def own_more_words(count: int, mismatched: int, where: str) -> str:
-    """The words counting *count* more failures of one destination (*where*: its name as the
-    line gives it) past the ``LISTED_ALONE`` listed (``OwnFailures``), *mismatched* of them
-    read back not matching the source (``is_mismatch``): "40 more files on D did not match
-    the source when read back, each with its own digests" when each did; else "40 more
-    files on D failed (12 of them did not match the source when read back)", or "40 more
-    files on D failed" when none did (errors of their own, or one shared by up to
-    ``LISTED_ALONE`` copies: never said to be each its own). The caller puts "… and" before
-    and where each is listed after."""
-    files = "file" if count == 1 else "files"
-    if mismatched == count:
-        return (
-            f"{count:,} more {files} on {where} did not match the source when read back, "
-            "each with its own digests"
-        )
-    matched = (
-        f" ({mismatched:,} of them did not match the source when read back)" if mismatched else ""
-    )
-    return f"{count:,} more {files} on {where} failed{matched}"
-
-
 class OwnFailures:
     """The count the terminal's ``ERROR`` lines (``failure_lines``) and page 1's problems
     (``content``) make of the failed copies of each destination that are neither of a cause
     many share (``Losses.cause``: None) nor of a file the card failed to read: the first
     ``LISTED_ALONE`` of a destination are listed, each on its line; past them each with an
     error recorded is counted (``more``: how many, how many did not match the source), and
-    one line says so (``words``). A copy failed with no error recorded is always listed by
-    name (nothing to count it by), and counts among the listed.
+    one line says so (``words``), in the place the first counted came (held by ``take``,
+    filled by ``fill`` once all are counted). A copy failed with no error recorded is always
+    listed by name (nothing to count it by), and counts among the listed.
 
     Each such copy is taken once, in the report's order, repeated error lines too (the
     terminal prints a line once): both say the same count."""
@@ -184,25 +164,55 @@ class OwnFailures:
     def __init__(self) -> None:
         self.listed: dict[int, int] = {}  # destination index → copies listed
         self.more: dict[int, list[int]] = {}  # → [copies counted, of them mismatched]
+        self._at: dict[int, int] = {}  # → the place in the lines its counting line holds
 
-    def take(self, index: int, recorded: str) -> int:
+    def take(self, index: int, recorded: str, lines: list[str]) -> bool:
         """Takes a failed copy on destination *index* (its error, *recorded*: "" where none
-        was): 0 when it is listed, else how many are counted there so far (1: the first,
-        where the caller places the counting line)."""
+        was): True when it is listed (the caller adds its line to *lines*), else False,
+        counted; the first counted there holds its counting line's place at the end of
+        *lines* (an empty line, which :meth:`fill` replaces)."""
         listed = self.listed.get(index, 0)
         if listed < LISTED_ALONE or not recorded:
             self.listed[index] = listed + 1
-            return 0
-        more = self.more.setdefault(index, [0, 0])
+            return True
+        more = self.more.get(index)
+        if more is None:
+            more = self.more[index] = [0, 0]
+            self._at[index] = len(lines)
+            lines.append("")
         more[0] += 1
         more[1] += is_mismatch(recorded)
-        return more[0]
+        return False
+
+    def fill(self, lines: list[str], line_for: Callable[[int], str]) -> None:
+        """Puts each destination's counting line, ``line_for(index)`` (which says
+        :meth:`words`), in the place :meth:`take` held in *lines*: call it before any line
+        is put in or taken out before that place."""
+        for index, at in self._at.items():
+            lines[at] = line_for(index)
 
     def words(self, index: int, where: str) -> str:
-        """``own_more_words`` for the copies counted on destination *index* (*where*: its
-        name as the line gives it); only once some are (``more``)."""
+        """The words counting the copies counted on destination *index* (*where*: its name
+        as the line gives it) past the ``LISTED_ALONE`` listed, *mismatched* of them read
+        back not matching the source (``is_mismatch``): "40 more files on D did not match
+        the source when read back, each with its own digests" when each did; else "40 more
+        files on D failed (12 of them did not match the source when read back)", or "40
+        more files on D failed" when none did (errors of their own, or one shared by up to
+        ``LISTED_ALONE`` copies: never said to be each its own). Only once some are
+        (``more``); the caller puts "… and" before and where each is listed after."""
         count, mismatched = self.more[index]
-        return own_more_words(count, mismatched, where)
+        files = "file" if count == 1 else "files"
+        if mismatched == count:
+            return (
+                f"{count:,} more {files} on {where} did not match the source when read back, "
+                "each with its own digests"
+            )
+        matched = (
+            f" ({mismatched:,} of them did not match the source when read back)"
+            if mismatched
+            else ""
+        )
+        return f"{count:,} more {files} on {where} failed{matched}"
 
 
 #: ``Losses.cause``'s causes: the card gone away, the destination lost, an error shared.
