@@ -527,6 +527,14 @@ class OffloadReport:
         return code
 
 
+def _for_want_of_room(item: PreflightItem) -> bool:
+    """*item* refuses a destination for want of room: free space, free inodes, or a write
+    probe refused ENOSPC or EDQUOT (another run's partials may be what takes it)."""
+    return item.code in (PreflightCode.INSUFFICIENT_SPACE, PreflightCode.INSUFFICIENT_INODES) or (
+        item.code is PreflightCode.DEST_NOT_WRITABLE and item.errno in FULL_ERRNOS
+    )
+
+
 def plan_offload(
     source: Path | str,
     destinations: Sequence[Path | str],
@@ -1207,13 +1215,17 @@ def _plan(
         clashes = _s3().type_conflicts(tree, plans, backends)
         checked = dataclasses.replace(checked, errors=(*checked.errors, *clashes))
     if checked.errors:
-        # Another offload writing into a copy root here explains a refusal best (its
-        # partials take room, its ledger is being written) and waiting for it may end it:
-        # its lock's words, as the run would give them, rather than "free space".
+        # Another offload writing into a copy root here explains a refusal for want of room
+        # best (its partials take the room) and waiting for it may end it: its lock's words,
+        # as the run would give them, rather than "free space". Any other error (a
+        # destination inside the card, a file too large for FAT, a read-only drive) waiting
+        # would not end: listed, the lock's line after them.
         busy = busy_copy_root([plan.root for plan in local])
-        if busy is not None:
+        if busy is not None and all(_for_want_of_room(item) for item in checked.errors):
             raise busy
         lines = "\n".join(f"{item.message}" for item in checked.errors)
+        if busy is not None:
+            lines += f"\n{busy}"
         raise PreflightRefused(
             f"preflight refused the offload; nothing was copied:\n{lines}",
             errors=[item.as_dict() for item in checked.errors],
