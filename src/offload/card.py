@@ -244,6 +244,9 @@ class OffloadPlan:
     # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
     # its card): the source's ASC MHL history is that copy's, and is named so.
     stands_in_for: Path | None = None
+    # A cascade's card on no disk this machine names (``cascade.card_on_no_known_disk``,
+    # asked once here): every local fast destination may be on its disk.
+    card_disk_unknown: bool = False
     # By destination index: how many copies its ledger vouches for were matched to this
     # card's files by path, size and mtime alone (the card's identity unknown, or the entry
     # records none: ``ledger.same_card`` cannot tell another card's file from this one's).
@@ -1284,6 +1287,8 @@ def _plan(
         devices=devices,
         card=card,
         stands_in_for=stands_in_for,
+        card_disk_unknown=bool(options.cascade)
+        and _cascade().card_on_no_known_disk(tree, devices, stands_in_for),
         in_the_way={
             (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },

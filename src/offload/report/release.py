@@ -62,7 +62,13 @@ import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from offload.fs.below import MEMORY_FILESYSTEMS, NETWORK_FILESYSTEMS, share_host, this_host
+from offload.fs.below import (
+    MEMORY_FILESYSTEMS,
+    NETWORK_FILESYSTEMS,
+    on_no_known_disk,
+    share_host,
+    this_host,
+)
 from offload.state_names import THROUGH_A_CACHE, TOOL_IGNORE_PATTERNS
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
@@ -241,11 +247,10 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], _Uncounted]:
     card_disk = card.get("disk")
     # A card on no disk this machine can name (a pass-through FUSE mount, a network share,
     # an older report that does not say) may be on any local destination's disk; a card in
-    # memory (tmpfs) is on none.
-    card_unknown = (
-        not card_disk
-        and str(card.get("filesystem") or "") not in _MEMORY_FILESYSTEMS
-        and not any(group.get("source_on_device") for group in devices)
+    # memory (tmpfs, or a loop device whose image is on tmpfs) is on none. The cascade's rule
+    # (``fs.below.on_no_known_disk``).
+    card_unknown = not any(group.get("source_on_device") for group in devices) and (
+        on_no_known_disk(card_disk, card.get("filesystem"), card.get("backing_filesystem"))
     )
     hostname = str(data.get("hostname") or "")
     # The source a fast copy standing in for the absent card: a destination on its disk is
