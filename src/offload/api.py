@@ -25,6 +25,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import (
+    FULL_ERRNOS,
     UsageError,
     describe_os_error,
     printable_name,
@@ -35,7 +36,7 @@ from offload.events import EventSink, WarningIssued, isolated
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
 from offload.plan import ScanError, plan_file_targets, preflight, scan_source
-from offload.plan.codes import PreflightCode
+from offload.plan.codes import PreflightCode, PreflightItem
 from offload.results import (
     DestinationFileResult,
     DestinationStatus,
@@ -55,20 +56,16 @@ _FREE_SPACE_MARGIN = 1024 * 1024
 # The preflight's errors that, with ``-k`` (``pfndispatchcopy``), fail their destination
 # alone: it cannot be written (a read-only mount, no permission), or the file does not fit
 # there (larger than its filesystem holds in one file, FAT's 4 GiB - 1 byte; free space,
-# free inodes). The first found, in this order, is the one its failure says: the file's
-# size first (no room freed there would take it), then the room, as a drive out of inodes
-# also fails the preflight's write probe (ENOSPC), which "not writable ... fix its
-# permissions" would misname.
+# free inodes). Its failure says each, in this order: what cannot be written first (a
+# read-only drive too small is both), then the file's size (no room freed there would take
+# it), then the room. A full drive also fails the write probe (ENOSPC, EDQUOT: "is full",
+# the probe's ``errno``); beside the room or inodes line that says how much, that line alone.
 _FAILS_ALONE = (  # in the order a destination's line says them: what cannot be written first
     PreflightCode.DEST_NOT_WRITABLE,
     PreflightCode.FILE_TOO_LARGE,
     PreflightCode.INSUFFICIENT_SPACE,
     PreflightCode.INSUFFICIENT_INODES,
 )
-
-# A write probe's errors that say the destination is full, not read-only: its room or
-# inodes line says it better (``_plan_targets``).
-_ROOM_ERRNOS = ("ENOSPC", "EDQUOT")
 
 # A destination's findings that say nothing once it fails alone (one of ``_FAILS_ALONE``
 # among them): what the copy would need or be named there.
@@ -170,24 +167,17 @@ def _plan_targets(
     )
     # Every reason a destination fails alone, in one line (a read-only drive too small for
     # the file is both, its being read-only said first, as ``offload copy`` says it).
-    reasons: dict[int, list[tuple[PreflightCode, str]]] = {}
+    reasons: dict[int, list[PreflightItem]] = {}
     for code in _FAILS_ALONE if keep_going else ():
         for item in checked.errors:
             if item.code is code and item.destination_index is not None:
-                reasons.setdefault(item.destination_index, []).append((code, item.message))
-    # A write probe refused for want of room (ENOSPC, EDQUOT: "not writable ... mount it
-    # read-write") beside the room or inodes line that explains it: that line alone.
+                reasons.setdefault(item.destination_index, []).append(item)
+    # A write probe refused for want of room (ENOSPC, EDQUOT: "is full") beside the room or
+    # inodes line that says how much: that line alone.
     for found in reasons.values():
-        code, message = found[0]
-        if (
-            len(found) > 1
-            and code is PreflightCode.DEST_NOT_WRITABLE
-            and any(f"({name})" in message for name in _ROOM_ERRNOS)
-        ):
+        if len(found) > 1 and found[0].errno in FULL_ERRNOS:
             del found[0]
-    failing = {
-        index: "; ".join(message for _, message in found) for index, found in reasons.items()
-    }
+    failing = {index: "; ".join(item.message for item in found) for index, found in reasons.items()}
     # What would be written on a destination that fails alone is moot: its room and its
     # names are not what stops it. Any other error refuses the copy, every problem named.
     if any(

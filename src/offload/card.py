@@ -244,6 +244,9 @@ class OffloadPlan:
     # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
     # its card): the source's ASC MHL history is that copy's, and is named so.
     stands_in_for: Path | None = None
+    # A cascade's card on no disk this machine names (``cascade.card_on_no_known_disk``,
+    # asked once here): every local fast destination may be on its disk.
+    card_disk_unknown: bool = False
     # By destination index: how many copies its ledger vouches for were matched to this
     # card's files by path, size and mtime alone (the card's identity unknown, or the entry
     # records none: ``ledger.same_card`` cannot tell another card's file from this one's).
@@ -525,6 +528,14 @@ class OffloadReport:
         if code == 0 and problems:
             return 1
         return code
+
+
+def _for_want_of_room(item: PreflightItem) -> bool:
+    """*item* refuses a destination for want of room: free space, free inodes, or a write
+    probe refused ENOSPC or EDQUOT (another run's partials may be what takes it)."""
+    return item.code in (PreflightCode.INSUFFICIENT_SPACE, PreflightCode.INSUFFICIENT_INODES) or (
+        item.code is PreflightCode.DEST_NOT_WRITABLE and item.errno in FULL_ERRNOS
+    )
 
 
 def plan_offload(
@@ -1207,13 +1218,17 @@ def _plan(
         clashes = _s3().type_conflicts(tree, plans, backends)
         checked = dataclasses.replace(checked, errors=(*checked.errors, *clashes))
     if checked.errors:
-        # Another offload writing into a copy root here explains a refusal best (its
-        # partials take room, its ledger is being written) and waiting for it may end it:
-        # its lock's words, as the run would give them, rather than "free space".
+        # Another offload writing into a copy root here explains a refusal for want of room
+        # best (its partials take the room) and waiting for it may end it: its lock's words,
+        # as the run would give them, rather than "free space". Any other error (a
+        # destination inside the card, a file too large for FAT, a read-only drive) waiting
+        # would not end: listed, the lock's line after them.
         busy = busy_copy_root([plan.root for plan in local])
-        if busy is not None:
+        if busy is not None and all(_for_want_of_room(item) for item in checked.errors):
             raise busy
         lines = "\n".join(f"{item.message}" for item in checked.errors)
+        if busy is not None:
+            lines += f"\n{busy}"
         raise PreflightRefused(
             f"preflight refused the offload; nothing was copied:\n{lines}",
             errors=[item.as_dict() for item in checked.errors],
@@ -1272,6 +1287,8 @@ def _plan(
         devices=devices,
         card=card,
         stands_in_for=stands_in_for,
+        card_disk_unknown=bool(options.cascade)
+        and _cascade().card_on_no_known_disk(tree, devices, stands_in_for),
         in_the_way={
             (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },

@@ -76,6 +76,7 @@ from offload.results import (
 
 if TYPE_CHECKING:
     from offload.card import OffloadOptions, OffloadPlan, OffloadReport
+    from offload.engine.devices import DeviceGroup
 
 # Which fast copy feeds the cascade: one verified now, else one verified earlier, else one
 # transfer-checked only (it is hashed again on its way to the slow destinations anyway).
@@ -426,25 +427,32 @@ def run_cascade(
 
 
 def card_disk_unknown(plan: OffloadPlan) -> bool:
-    """The card is on no disk this machine names (a pass-through FUSE mount such as
-    fusefat, a network share), and not held in memory (tmpfs, a loop device over an image on
-    tmpfs): any local destination may be on its
-    disk, so none releases it (``on_card_disk``), the one rule the card release has for
-    it (``report/release.py``: "cannot tell whether ... is on the card's disk"). A fast
-    copy standing in for an absent card is not the card: False."""
-    if plan.stands_in_for is not None or any(group.source for group in plan.devices):
-        return False
-    from offload.fs.below import MEMORY_FILESYSTEMS
-    from offload.fs.devices import block_device_of_dev
-    from offload.plan.filesystem import detect_filesystem, disk_of
+    """The card is on no disk this machine names (``card_on_no_known_disk``, found once by
+    ``plan_offload``: ``OffloadPlan.card_disk_unknown``): any local destination may be on
+    its disk, so none releases it (``on_card_disk``)."""
+    return plan.card_disk_unknown
 
-    if disk_of(plan.tree.root_dev, plan.tree.root) is not None:
+
+def card_on_no_known_disk(
+    tree: SourceTree, devices: Sequence[DeviceGroup], stands_in_for: Path | None
+) -> bool:
+    """The card of *tree* is on no disk this machine names (a pass-through FUSE mount such
+    as fusefat, a network share), and not held in memory (tmpfs, a loop device over an
+    image on tmpfs): ``fs.below.on_no_known_disk``, the one rule the card release has for
+    it too (``report/release.py``: "cannot tell whether ... is on the card's disk"). A card
+    a device group holds (*devices*' ``source``) is on that disk; a fast copy standing in
+    for an absent card (*stands_in_for*) is not the card: False. Reads sysfs and the mount
+    table once: ``plan_offload`` asks once a plan."""
+    if stands_in_for is not None or any(group.source for group in devices):
         return False
-    # A loop device whose image is held in memory (tmpfs): the card is on no disk at all.
-    loop = block_device_of_dev(plan.tree.root_dev)
-    if loop is not None and loop.backing_filesystem in MEMORY_FILESYSTEMS:
-        return False
-    return detect_filesystem(plan.tree.root).fstype.lower() not in MEMORY_FILESYSTEMS
+    from offload.fs.below import on_no_known_disk
+    from offload.fs.devices import block_device_of_dev, disk_of_mount
+    from offload.plan.filesystem import detect_filesystem
+
+    device = block_device_of_dev(tree.root_dev) or disk_of_mount(tree.root)
+    backing = device.backing_filesystem if device is not None else None
+    disk = device.name if device is not None and backing is None else None
+    return on_no_known_disk(disk, detect_filesystem(tree.root).fstype, backing)
 
 
 def on_card_disk(plan: OffloadPlan, fast: Sequence[int]) -> set[int]:

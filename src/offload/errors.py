@@ -318,6 +318,10 @@ def _lost_what_to_do(code: int | None, *, service: bool = False, inodes_out: boo
     return f"{what}{remedies.RESUME}"
 
 
+# The errnos of a drive that is full (out of room, of inodes or of quota): it still answers,
+# it has no room for what is written (a write probe refused so: "full", not "read-only").
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
 # What a path on a drive that is gone answers: its FUSE program gone (a killed exfat-fuse,
 # ntfs-3g: ENOTCONN, ECONNABORTED), its device gone (ENODEV, ENXIO, ENOMEDIUM), a share's
 # handle gone stale or its connection shut (ESTALE, ESHUTDOWN). Not EIO: a drive that still

@@ -48,6 +48,7 @@ from offload.destinations.s3url import shown
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
+from offload.errors import FULL_ERRNOS as FULL_ERRNOS
 from offload.errors import describe_os_error
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
@@ -783,9 +784,8 @@ def settle(
     return settled
 
 
-# The errnos of a destination that is full (out of room or of quota): in the job that
-# writes again the copies found wrong, it fails those rewrites, it is not lost.
-FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# ``FULL_ERRNOS`` (``offload.errors``): a destination that is full, in the job that writes
+# again the copies found wrong, fails those rewrites, it is not lost.
 
 
 def settle_rewrites(report: JobReport) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import io
+import itertools
 import json
 import os
 import resource
@@ -1616,6 +1617,34 @@ def test_read_only_destination_fails_alone_in_pfndispatchcopy(
         Environment(stdout=out, stderr=err, install_signal_handlers=False),
     )
     assert code == 64 and str(read_only) in err.getvalue()
+
+
+def test_offload_copy_onto_a_drive_out_of_inodes_says_full_not_read_only(
+    tmp_path: Path, tmpfs_mount: Callable[..., object]
+) -> None:
+    """``offload copy`` onto a tmpfs whose every inode is taken (free bytes left): the write
+    probe fails ENOSPC, and its line says the drive is full (free space there), not "not
+    writable ... mount it read-write or fix its permissions"; exit 64, nothing written.
+    Failed before: the read-only remedy for a full drive."""
+    full = Path(tmpfs_mount(8 * MIB, nr_inodes=8).path)  # type: ignore[attr-defined]
+    for n in itertools.count():
+        try:
+            (full / f"f{n}").touch()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+            break
+    taken = sorted(os.listdir(full))
+    card = make_card(tmp_path / "cards", {"a.mov": 1000})
+    out, err = io.StringIO(), io.StringIO()
+    code = offload_main(
+        ["copy", str(card), str(tmp_path / "RAID0"), str(full)],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    said = err.getvalue()
+    assert code == 64, said
+    assert f"destination {full} is full: No space left on device (ENOSPC)" in said, said
+    assert "mount it read-write" not in said, said
+    assert sorted(os.listdir(full)) == taken
 
 
 def test_destination_lost_mid_batch_reports_every_file(

@@ -235,6 +235,29 @@ def test_a_second_run_on_a_drive_the_first_run_fills_is_refused_by_the_lock_not_
     assert done.returncode == 0, done.stderr
 
 
+def test_a_busy_root_beside_an_error_waiting_would_not_end_lists_both(tmp_path: Path) -> None:
+    """A copy root another offload holds, and a second destination inside the card: the
+    refusal names that destination ("inside the source") and, after it, the lock; nothing
+    written. Failed before: the lock's line alone, "wait for it to finish", though waiting
+    would never make a destination inside the card a valid one."""
+    card = make_card(tmp_path / "A001", {"CLIPS/C001.MOV": 64 * 1024})
+    dest, inside = tmp_path / "RAID", card / "BACKUP"
+    dest.mkdir()
+    inside.mkdir()
+    holder = start_holder(dest / "A001")
+    try:
+        before = listing(dest)
+        refused = run(offload_cli("--report-dir", tmp_path / "r", card, dest, inside))
+        assert refused.returncode == 64, refused.stderr
+        said = refused.stderr
+        assert f"destination {inside} is inside the source" in said, said
+        assert f"copy root {dest / 'A001'} is in use by another offload" in said, said
+        assert said.index("inside the source") < said.index("in use by another"), said
+        assert listing(dest) == before and os.listdir(inside) == []
+    finally:
+        stop(holder)
+
+
 @pytest.mark.fault
 @pytest.mark.timeout(300)  # five offloads in subprocesses, on a busy machine
 def test_two_offloads_of_one_card_into_one_copy_root(

@@ -144,7 +144,8 @@ def test_network_shares_never_count_and_one_of_this_host_is_named() -> None:
     """A client reads what a share's server returns, maybe from its cache: neither a copy
     read back now (``server``) nor one verified earlier proves the share's disk. Before, two
     shares counted as "1 disk other than the card's", and one served from 127.0.0.1 (on the
-    card's own disk, maybe) too (QA, items 1 and 7)."""
+    card's own disk, maybe) too (QA, items 1 and 7). Then, both said "no destination is on a
+    disk other than the card's": untrue of another host's share, unknown of this host's."""
     for copy in ({"status": "verified", "cache_bypass": "server"}, EARLIER, VERIFIED):
         data = unknown_groups(
             report(copy, copy),
@@ -154,6 +155,12 @@ def test_network_shares_never_count_and_one_of_this_host_is_named() -> None:
         release = card_release(data)
         assert not release.may_format, release.text
         assert "destination 1 is a network share (nfs4 nas:/export/a)" in release.text
+        # Their disks are the servers', not the card's: no read proves them, but "no
+        # destination is on a disk other than the card's" would be untrue.
+        assert "no destination counts as a copy on a disk other than the card's (" in (
+            release.text
+        ), release.text
+        assert "no destination is on a disk" not in release.text, release.text
     local = unknown_groups(
         report(VERIFIED, VERIFIED),
         {"filesystem": "fuse.sshfs", "device": "root@127.0.0.1:/srv/x"},
@@ -163,6 +170,12 @@ def test_network_shares_never_count_and_one_of_this_host_is_named() -> None:
     assert not release.may_format
     assert "(fuse.sshfs root@127.0.0.1:/srv/x, served from this host: it may be on the card's" \
         in release.text  # fmt: skip
+    # Served from this host, a share may be on the card's disk: that cannot be told, and
+    # "no destination is on a disk other than the card's" would claim it (failed before).
+    assert "cannot tell whether any destination is on a disk other than the card's (" in (
+        release.text
+    ), release.text
+    assert "no destination is on a disk" not in release.text, release.text
 
 
 def test_a_loop_device_on_no_known_disk_is_no_backup() -> None:

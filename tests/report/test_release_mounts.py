@@ -51,6 +51,28 @@ def test_a_loop_disk_whose_image_is_in_memory_keeps_the_card(tmp_path: Path) -> 
     )
 
 
+def test_a_card_on_a_loop_disk_whose_image_is_in_memory_is_on_no_destinations_disk(
+    tmp_path: Path, disk_folder: Path
+) -> None:
+    """The card on ext4 over /dev/loopN whose image is on a tmpfs (in memory: on no disk at
+    all), the copy on a real disk: that disk is not the card's, the card may be formatted,
+    as the cascade's rule (``cascade.card_on_no_known_disk``) says too. ``source_volume``
+    records the image's filesystem. Failed before: the card release saw only a card on no
+    disk it could name, "cannot tell whether destination 1 is on the card's disk"."""
+    skip_unavailable(mounts.unavailable_reason("ext4"))
+    dest = disk_folder / "RAID"
+    dest.mkdir()
+    with mounts.loop_disk(tmp_path / "disk", 32 * MIB, rotational=False) as disk:
+        card = make_card(disk.path)
+        code, err, job = offload([str(card), str(dest)], tmp_path / "r")
+    assert code == 0, err
+    assert job["source_volume"]["disk"] is None
+    assert job["source_volume"]["backing_filesystem"] == "tmpfs"
+    release = job["card_release"]
+    assert "cannot tell" not in release["text"], release
+    assert release["may_format"] is True, release
+
+
 def test_two_fuse_drives_on_no_known_disk_count_as_no_disk_apart_from_the_card(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

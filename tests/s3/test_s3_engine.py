@@ -264,3 +264,37 @@ def test_the_lost_line_names_the_object_once(s3_server, bucket, proxy, tmp_path)
     assert report.destinations[1].lost, lost
     assert f" {url} on destination s3://{bucket}/day1: cannot upload part 2 of it (" in lost
     assert lost.startswith("cannot ") and lost.count(url) == 1, lost
+
+
+def test_hash_copy_keeps_metadata_only_of_an_object_of_ours_lacking_its_digests(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """``hash_copy`` reads three objects: another writer's, one of ours holding its digests,
+    one of ours without them (a run stopped before its digests' copy). Only the last one's
+    metadata and size are kept (what ``complete_adopted`` may complete), and
+    ``complete_adopted`` drops them once it gave that object its digests. Failed before:
+    every object's metadata and size kept for the whole run."""
+    from offload.destinations.s3 import MARKER_KEY, digest_metadata, digests_of
+
+    client = admin(s3_server.url)
+    body = b"clip" * 1000
+    digests = {"xxh64": xxhash.xxh64(body).hexdigest()}
+    kept = {MARKER_KEY: "run1"}
+    for name, metadata in (
+        ("theirs.mov", {}),
+        ("whole.mov", {**kept, **digest_metadata(digests)}),
+        ("bare.mov", kept),
+    ):
+        client.put_object(Bucket=bucket, Key=f"day1/{name}", Body=body, Metadata=metadata)
+    backend = S3Backend(destination(s3_server.url, bucket, prefix="day1"))
+    try:
+        for name in ("theirs.mov", "whole.mov", "bare.mov"):
+            assert backend.hash_copy(backend.root / name, ["xxh64"]) == digests
+        assert set(backend._read_metadata) == {"day1/bare.mov"}
+        assert set(backend._read_sizes) == {"day1/bare.mov"}
+        backend.complete_adopted(backend.root / "bare.mov", digests)
+        assert backend._read_metadata == {} and backend._read_sizes == {}
+    finally:
+        backend.close()
+    head = client.head_object(Bucket=bucket, Key="day1/bare.mov")
+    assert digests_of(head["Metadata"]) == digests

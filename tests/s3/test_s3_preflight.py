@@ -600,3 +600,22 @@ def test_a_credential_that_may_list_but_not_read_is_refused_by_verify(  # type: 
             "history and ledger, s3:GetObject); check it again with credentials that may "
             "(docs/s3.md, Permissions); nothing was verified"
         ), line
+
+
+def test_a_probe_object_given_back_with_other_bytes_of_its_size_says_no_sizes(  # type: ignore[no-untyped-def]
+    s3_server, proxy, bucket, tmp_path
+) -> None:
+    """The preflight's probe object read back with one byte flipped on the way (a proxy):
+    refused, exit 64, one line saying the service gave back other bytes than it had just
+    stored, with no sizes (they are the same). Failed before: "(N bytes, not N, or other
+    content)", sizes that differ in nothing."""
+    from s3.test_s3_cli import make_card, offload
+
+    card = make_card(tmp_path, {"a.wav": 1000})
+    proxy.intercept("GET", "/.offload/probe/", flip=True, count=1)
+    code, _, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), f"s3://{bucket}/d")
+    assert code == 64, err
+    line = err.strip()
+    assert "the service gave back other bytes for the probe object" in line, line
+    assert "than it had just stored; offload-ai cannot verify a copy there" in line, line
+    assert "bytes, not" not in line, line

@@ -288,8 +288,10 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
 
 # The errnos of a GET that failed without saying anything of the object's bytes (``os_error``):
 # refused (credentials, an archive storage class), or the service failing or out of reach.
-# Not ENOENT (the object is gone) nor a cancel.
-_UNREADABLE_ERRNOS = frozenset(
+# Not ENOENT (the object is gone) nor a cancel, nor ENODEV (the bucket gone: said as it is).
+# The one set of every reader of objects the listing shows (``get_refused``; ``s3verify``'s
+# records).
+UNREADABLE_ERRNOS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTCONN, errno.ETIMEDOUT, errno.ECONNRESET}
 )
 
@@ -304,7 +306,7 @@ def get_refused(
     any other failure (the object gone, a cancel). *again* and *then*: how the caller's
     command is run again (``offload verify``: "check it again", "check again"; a copy: "run
     the same command again" twice). Pure; thread-safe."""
-    if exc.errno not in _UNREADABLE_ERRNOS:
+    if exc.errno not in UNREADABLE_ERRNOS:
         return None
     text = exc.strerror or str(exc)
     if "InvalidObjectState" in text:

@@ -259,7 +259,10 @@ class S3Backend(Closing):
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
         self._read_etags: dict[str, str] = {}
         # key -> the user metadata and the bytes of the object ``hash_copy`` read, for
-        # ``complete_adopted`` (dicts: setting a key is atomic).
+        # ``complete_adopted`` (dicts: setting a key is atomic): only of an object of ours
+        # (``MARKER_KEY``) whose metadata lacks the digests read, the one it may complete;
+        # that drops them. Not every object's: a re-run over a card of thousands of clips
+        # would hold them all for the whole run.
         self._read_metadata: dict[str, dict[str, str]] = {}
         self._read_sizes: dict[str, int] = {}
         # final key -> ETag of the copy a replacement's publish made there and read back
@@ -657,7 +660,12 @@ class S3Backend(Closing):
         digests, size = self.store.read_back(
             key, formats, etags=self._read_etags, metadata=self._read_metadata
         )
-        self._read_sizes[key] = size
+        metadata = self._read_metadata.get(key)
+        if metadata is not None and _lacks_digests(metadata, digests):
+            self._read_sizes[key] = size
+        else:  # nothing for ``complete_adopted`` to do: not kept
+            self._read_metadata.pop(key, None)
+            self._read_sizes.pop(key, None)
         return digests
 
     def complete_adopted(self, path: Path, digests: Mapping[str, str]) -> None:
@@ -677,13 +685,10 @@ class S3Backend(Closing):
         if not self.store.settings.metadata_digests or not digests:
             return
         key = self.key(path)
-        metadata = self._read_metadata.get(key)
+        metadata = self._read_metadata.pop(key, None)
         etag = self._read_etags.get(key, "")
-        size = self._read_sizes.get(key)
-        if metadata is None or MARKER_KEY not in metadata or not etag or size is None:
-            return
-        held = digests_of(metadata)
-        if all(held.get(name) == value for name, value in digests.items()):
+        size = self._read_sizes.pop(key, None)
+        if metadata is None or not etag or size is None or not _lacks_digests(metadata, digests):
             return
         # Its own metadata kept (the run token, the card file's time), digests given anew.
         kept = {
@@ -701,10 +706,7 @@ class S3Backend(Closing):
             failure=failure,
             changed="the object changed before its digests were stored",
         )
-        read, read_size = self.store.read_back(
-            key, sorted(digests), etags=self._read_etags, metadata=self._read_metadata
-        )
-        self._read_sizes[key] = read_size
+        read, read_size = self.store.read_back(key, sorted(digests), etags=self._read_etags)
         if read_size != size or any(read.get(name) != value for name, value in digests.items()):
             raise OSError(
                 errno.EBADMSG,
@@ -747,3 +749,12 @@ def _own(partial: Partial) -> S3Partial:
     if not isinstance(partial, S3Partial):
         raise TypeError(f"not a partial of an S3 destination: {partial!r}")
     return partial
+
+
+def _lacks_digests(metadata: Mapping[str, str], digests: Mapping[str, str]) -> bool:
+    """*metadata* is an object of ours (``MARKER_KEY``) whose digests are not all *digests*
+    (``S3Backend.complete_adopted`` gives them)."""
+    if MARKER_KEY not in metadata:
+        return False
+    held = digests_of(metadata)
+    return any(held.get(name) != value for name, value in digests.items())

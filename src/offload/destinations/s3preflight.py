@@ -163,6 +163,17 @@ def _refusal_text(
             "401",
         ) or status in (401, 403):
             source = credential_source(store.preflight_client) or credential_source(store.client)
+            if operation == "GetObject" and (code in ("AccessDenied", "403") or status == 403):
+                # Only the probe reads here (``_probe_read``), an object it had just stored.
+                came = f"the credentials from {source}" if source else "the credentials"
+                return (
+                    f"{where}: access denied ({code or status} on GetObject of the "
+                    f"preflight's probe object): {came} may write to bucket {bucket!r} but not "
+                    "read it (s3:GetObject), which every copy needs to read back what it "
+                    "stores and to read its ledger, history, lock and upload records; allow "
+                    "s3:GetObject (docs/s3.md, Permissions) or use credentials that have it; "
+                    + tail
+                )
             if source is None:
                 return (
                     f"{where}: access denied ({code or status} on {operation}); check the "
@@ -437,37 +448,23 @@ def _probe_read(store: S3Destination, quick: S3Client, key: str, body: bytes, *,
     mode, its own objects: the copy root's ledger, ASC MHL history and lock, the upload
     records of a resume; a credential that may write but not read (no ``s3:GetObject``) is
     refused here, before the first byte, not after uploading a card it cannot read. Raises
-    UsageError: a refused or failed GET (``refusal``; an access denied names the bucket and
-    ``s3:GetObject``), other bytes than were stored."""
+    UsageError: a refused or failed GET (``_ask``: a busy service asked again; an access
+    denied names the bucket and ``s3:GetObject``, ``_refusal_text``), other bytes than were
+    stored (their sizes when they differ)."""
     bucket = store.url.bucket
-    try:
-        data = quick.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:
-        code, status = _error_code(exc)
-        if code in ("AccessDenied", "403") or status == 403:
-            source = credential_source(store.preflight_client) or credential_source(store.client)
-            came = f"the credentials from {source}" if source else "the credentials"
-            raise UsageError(
-                f"{_where(store)}: access denied ({code or status} on GetObject of the "
-                f"preflight's probe object): {came} may write to bucket {bucket!r} but not "
-                "read it (s3:GetObject), which every copy needs to read back what it stores "
-                "and to read its ledger, history, lock and upload records; allow s3:GetObject "
-                f"(docs/s3.md, Permissions) or use credentials that have it; {tail}"
-            ) from None
-        if not _busy(code, status):
-            raise refusal(store, "GetObject", exc, tail=tail) from None
-        data = _ask(
-            store,
-            store.client,
-            "GetObject",
-            lambda c: c.get_object(Bucket=bucket, Key=key)["Body"].read(),
-            tail=tail,
-        )
+    data = _ask(
+        store,
+        quick,
+        "GetObject",
+        lambda c: c.get_object(Bucket=bucket, Key=key)["Body"].read(),
+        tail=tail,
+    )
     if data != body:
+        sizes = f" ({len(data)} bytes, not {len(body)})" if len(data) != len(body) else ""
         raise UsageError(
             f"{_where(store)}: the service gave back other bytes for the probe object "
-            f"{key!r} than it had just stored ({len(data)} bytes, not {len(body)}, or other "
-            f"content); offload-ai cannot verify a copy there; {tail}"
+            f"{key!r} than it had just stored{sizes}; offload-ai cannot verify a copy there; "
+            + tail
         )
 
 

@@ -71,7 +71,12 @@ from typing import Any, NamedTuple
 from offload import copy_legacy_mhl
 from offload.card_legacy_mhl import legacy_mhl_paths
 from offload.destinations import s3commands
-from offload.destinations.s3 import S3Destination, get_refused, mtime_from_metadata
+from offload.destinations.s3 import (
+    UNREADABLE_ERRNOS,
+    S3Destination,
+    get_refused,
+    mtime_from_metadata,
+)
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3card import (
     left_behind_entries,
@@ -567,9 +572,10 @@ def _records_refused(store: S3Destination, exc: PermissionError) -> UsageError:
     )
 
 
-# The errnos of a GET the service failed (``s3.os_error``: kept failing after the retries,
-# out of reach, the bucket gone), which say nothing of the object.
-_SERVICE_FAILED = frozenset({errno.EIO, errno.ENOTCONN, errno.ENODEV})
+# The errnos of a GET the service failed (``s3.UNREADABLE_ERRNOS`` but a refusal: kept
+# failing after the retries, out of reach, a connection reset or timed out; and the bucket
+# gone), which say nothing of the object.
+_SERVICE_FAILED = (UNREADABLE_ERRNOS - {errno.EACCES, errno.EPERM}) | {errno.ENODEV}
 
 
 def _records_unread(store: S3Destination, exc: OSError) -> UsageError:

@@ -90,6 +90,24 @@ BLOCK_FUSE = "fuseblk"
 # Filesystems whose storage is RAM: their page cache holds the only copy (also the
 # card-release rule's: report/release.py).
 MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
+
+
+def on_no_known_disk(
+    disk: str | None, filesystem: str | None, backing_filesystem: str | None
+) -> bool:
+    """A folder (the card's) is on no disk this machine names (a pass-through FUSE mount, a
+    network share, a loop device whose image file is on such a mount), and not held in
+    memory: neither its *filesystem* nor, for a loop device, its image file's
+    (*backing_filesystem*) is tmpfs or ramfs. *disk*: the whole disk sysfs names under it,
+    None where none. The one rule of the cascade (``cascade.card_disk_unknown``) and of the
+    card release (``report/release.py``) for a card that may share any destination's disk."""
+    if disk:
+        return False
+    return (filesystem or "").lower() not in MEMORY_FILESYSTEMS and (
+        backing_filesystem or ""
+    ).lower() not in MEMORY_FILESYSTEMS
+
+
 _FILE_LEVEL_MEDIA = frozenset({CacheBypass.O_DIRECT, CacheBypass.FADVISE})
 
 

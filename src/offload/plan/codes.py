@@ -155,7 +155,8 @@ class PreflightItem(NamedTuple):
     ``counted`` (its ``count`` in a report): how many files a finding about several counts
     (``existing-kept-beside``: the card files copied beside a file kept at their names), so
     a reader of the report need not read it back from the message's words; None where a
-    finding counts nothing.
+    finding counts nothing. ``errno``: the error a probe met, when one made the finding (a
+    write probe refused ``ENOSPC``: the drive is full, not read-only); in no report.
     """
 
     code: PreflightCode
@@ -165,6 +166,7 @@ class PreflightItem(NamedTuple):
     through_a_cache: bool | None = None
     indices: tuple[int, ...] = ()
     counted: int | None = None
+    errno: int | None = None
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,

@@ -62,7 +62,13 @@ import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from offload.fs.below import MEMORY_FILESYSTEMS, NETWORK_FILESYSTEMS, share_host, this_host
+from offload.fs.below import (
+    MEMORY_FILESYSTEMS,
+    NETWORK_FILESYSTEMS,
+    on_no_known_disk,
+    share_host,
+    this_host,
+)
 from offload.state_names import THROUGH_A_CACHE, TOOL_IGNORE_PATTERNS
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
@@ -199,13 +205,21 @@ def _stand_in_disk(data: Mapping[str, Any]) -> str | None:
 class _Uncounted(list[str]):
     """Why each destination that does not count does not, in order; ``unknown``: some of
     them may be on the card's disk, which cannot be told (so "no destination is on a disk
-    other than the card's" would claim what is not known)."""
+    other than the card's" would claim what is not known); ``elsewhere``: some are on a
+    disk other than the card's that no read proves (a network share of another host: "no
+    destination is on a disk other than the card's" would be untrue)."""
 
     unknown = False
+    elsewhere = False
 
     def maybe(self, reason: str) -> None:
         """A destination that cannot be told apart from the card's disk: *reason* says so."""
         self.unknown = True
+        self.append(reason)
+
+    def unproven(self, reason: str) -> None:
+        """A destination on another disk than the card's whose copy no read proves."""
+        self.elsewhere = True
         self.append(reason)
 
 
@@ -233,11 +247,10 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], _Uncounted]:
     card_disk = card.get("disk")
     # A card on no disk this machine can name (a pass-through FUSE mount, a network share,
     # an older report that does not say) may be on any local destination's disk; a card in
-    # memory (tmpfs) is on none.
-    card_unknown = (
-        not card_disk
-        and str(card.get("filesystem") or "") not in _MEMORY_FILESYSTEMS
-        and not any(group.get("source_on_device") for group in devices)
+    # memory (tmpfs, or a loop device whose image is on tmpfs) is on none. The cascade's rule
+    # (``fs.below.on_no_known_disk``).
+    card_unknown = not any(group.get("source_on_device") for group in devices) and (
+        on_no_known_disk(card_disk, card.get("filesystem"), card.get("backing_filesystem"))
     )
     hostname = str(data.get("hostname") or "")
     # The source a fast copy standing in for the absent card: a destination on its disk is
@@ -323,7 +336,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], _Uncounted]:
                 # share proves its disk. One served from this host may be on the card's disk.
                 source = str(volume.get("device") or "")
                 local = this_host(share_host(source), hostname)
-                reasons.append(
+                (reasons.maybe if local else reasons.unproven)(
                     f"destination {index + 1} is a network share ({filesystems[index]} "
                     f"{source or 'on an unknown server'}"
                     + (f", served from this host: it may be on {src} own disk" if local else "")
@@ -432,7 +445,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     # verified matched to the card's digests (``fast_copies_reread``): read by this run.
     cascade: Mapping[str, Any] = data.get("cascade") or {}
     reread = frozenset(int(i) for i in cascade.get("fast_copies_reread") or ())
-    why_none = None if independent or stand_in else (reasons[0] if reasons else "no destination")
+    none_counts = not (independent or stand_in)
     failed_other: str | None = None  # the first copy failed (not an index file refused)
     failed_others = 0  # how many copies failed so
     source_error: str | None = None
@@ -583,11 +596,13 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     # card's" only where each is known not to be: one that may be on the card's disk makes
     # it "cannot tell".
     disks_reason = None
-    if why_none is not None and count:
+    if none_counts and count:
         if uncounted:
             said_none = "no destination holds a copy that counts"
         elif reasons.unknown:
             said_none = "cannot tell whether any destination is on a disk other than the card's"
+        elif reasons.elsewhere:
+            said_none = "no destination counts as a copy on a disk other than the card's"
         else:
             said_none = "no destination is on a disk other than the card's"
         disks_reason = f"{said_none} ({'; '.join(reasons)})"
@@ -600,7 +615,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         others = (
             "all clips are safe (every other file is verified on a disk other than the card's"
             f"{_earlier_words(earlier_only, count, ', ')})"
-            if not others_unsafe and why_none is None
+            if not others_unsafe and not none_counts
             else "the other files are listed below with their state"
         )
         return keep(

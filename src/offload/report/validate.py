@@ -243,6 +243,7 @@ _VOLUME = {
     "device": _o(_TEXT),
     "disk": _o(_TEXT),
     "filesystem": _o(_TEXT),
+    "backing_filesystem": _o(_TEXT),
     "mount_point": _o(_TEXT),
     "total_bytes": _o(nullable(COUNT)),
 }

@@ -80,7 +80,8 @@ def volume_of(
     path: str | os.PathLike[str], *, card: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """``mount_point``, ``device``, ``disk``, ``volume_label``, ``filesystem``,
-    ``free_bytes``, ``total_bytes`` of the volume holding *path* (``None`` where unknown).
+    ``backing_filesystem``, ``free_bytes``, ``total_bytes`` of the volume holding *path*
+    (``None`` where unknown).
     ``volume_label``: udev's; else, for the card (*card*: the report's ``card``, read by
     blkid) when *path* is that card's folder, its label; else the label ``blkid -p`` reads
     from the mount's device or image (``card_identity.filesystem_label``); else the mount
@@ -93,7 +94,8 @@ def volume_of(
     ``disk``: the whole disk under ``device`` (``/dev/sdb`` for ``/dev/sdb2``), else under
     the filesystem's own device number, when sysfs says (``fs.devices``); None for a
     filesystem on no disk (tmpfs, NFS, a pass-through FUSE) or a loop device whose image
-    file is on no known disk."""
+    file is on no known disk. ``backing_filesystem``: for that loop device, the filesystem
+    its image file is on (``tmpfs``: the volume is held in memory), else None."""
     info: dict[str, Any] = {
         "mount_point": None,
         "device": None,
@@ -101,6 +103,7 @@ def volume_of(
         "volume_label": None,
         "volume_label_from": None,
         "filesystem": None,
+        "backing_filesystem": None,
         "free_bytes": None,
         "total_bytes": None,
     }
@@ -127,6 +130,8 @@ def volume_of(
         disk = disk_of_source(best[2]) or block_device_of(found)
         if disk is not None and disk.backing_filesystem is None:
             info["disk"] = disk.path
+        elif disk is not None:  # a loop device whose image file is on no disk sysfs names
+            info["backing_filesystem"] = disk.backing_filesystem
         if best[2].startswith("/dev/"):
             try:
                 info["volume_label"] = _labels().get(os.path.realpath(best[2]))
@@ -208,6 +213,7 @@ _UNKNOWN: dict[str, Any] = dict.fromkeys(
         "volume_label",
         "volume_label_from",
         "filesystem",
+        "backing_filesystem",
         "free_bytes",
         "total_bytes",
     )

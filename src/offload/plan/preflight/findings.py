@@ -117,8 +117,16 @@ class Findings:
         self.errors: list[PreflightItem] = []
         self.warnings: list[PreflightItem] = []
 
-    def error(self, code: C, path: Path | None, message: str, index: int | None = None) -> None:
-        self.errors.append(PreflightItem(code, path, _shown(path, message), index))
+    def error(
+        self,
+        code: C,
+        path: Path | None,
+        message: str,
+        index: int | None = None,
+        *,
+        errno: int | None = None,
+    ) -> None:
+        self.errors.append(PreflightItem(code, path, _shown(path, message), index, errno=errno))
 
     def warning(
         self,

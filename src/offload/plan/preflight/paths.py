@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from offload.destinations.s3url import display_path
-from offload.errors import describe_os_error, drive_unreachable, printable_name
+from offload.errors import FULL_ERRNOS, describe_os_error, drive_unreachable, printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mountinfo, within
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
@@ -230,14 +230,19 @@ def check_writable(
         failure = _probe_write(folder)
     elif not os.access(folder, os.W_OK | os.X_OK):
         failure = PermissionError(13, "no write permission for this user, or a read-only mount")
-    if failure is not None:
-        out.error(
-            C.DEST_NOT_WRITABLE,
-            folder,
+    if failure is None:
+        return
+    # A drive full (ENOSPC: no room or no inode left; EDQUOT: this user's quota spent)
+    # refuses the probe too, but remounting it or its permissions would not help.
+    if failure.errno in FULL_ERRNOS:
+        remedy = "free space there or choose another destination"
+        said = f"destination {folder} is full: {describe_os_error(failure)}; {remedy}"
+    else:
+        said = (
             f"destination {folder} is not writable: {describe_os_error(failure)}; mount it "
-            "read-write or fix its permissions, or choose another destination",
-            plan.index,
+            "read-write or fix its permissions, or choose another destination"
         )
+    out.error(C.DEST_NOT_WRITABLE, folder, said, plan.index, errno=failure.errno)
 
 
 def check_source_overlap(
