@@ -687,7 +687,9 @@ def _record_card_pass(
             if index not in complete:
                 path.unlink(missing_ok=True)
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
+            # Never the copy root: one gone is a drive unmounted since (ENOENT here), and
+            # its mount point the folder on the disk below.
+            folder.mkdir(exist_ok=True)
             staging = folder / f".{CARD_PASS_RECORD}.{os.getpid()}"
             with open(staging, "w", encoding="utf-8") as handle:
                 handle.write(record)

@@ -1,0 +1,64 @@
+"""A cascade's fast drive unmounted lazily (``umount -l``, what udisks does to a pulled drive)
+at ``CARD RELEASED``, while the cascade still feeds the slow destination: its mount point is
+then the bare folder on the disk below. Nothing may be written there: before the fix the
+revocation of the fast copies made ``FAST/C9/.offload/ledger.jsonl`` anew on the system disk
+(``os.makedirs``), the destination's reports followed into ``FAST/C9/.offload/reports``, and
+the run said the ledger "no longer vouches" for copies whose drive never heard of it.
+
+Real parts: the card on a tmpfs, the fast drive an ext4 loop detached with ``umount2
+(MNT_DETACH)``, the slow one a FaultyFS whose writes wait for the detach, the real CLI as a
+subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.faultyfs import FaultyFS
+from support.mounts import Ext4Loop, Mount, detach
+from support.offload_cli import copy_acting_at_release
+
+pytestmark = pytest.mark.fault
+
+
+def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_mount_point(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(4):
+        (card / f"a{index}.mov").write_bytes(os.urandom(200_000 + index))
+    fast = ext4_loop(32 << 20)
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the detach
+    reports = tmp_path / "reports"
+
+    def pull_the_fast_drive() -> None:
+        detach(fast.path)  # umount -l: the mount point is the folder below from now on
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
+        str(fast.path), at_release=pull_the_fast_drive,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert "Traceback" not in rest, rest
+    # Nothing made in the bare mount point: no copy root, no ledger, no reports.
+    assert sorted(os.listdir(fast.path)) == [], rest
+    # Its ledger was not told: said so, with what reads the copies back.
+    assert "its ledger no longer vouches" not in rest, rest
+    assert "--reverify reads it back" in rest, rest
+    (local,) = sorted(reports.glob("C9_*.json"))
+    data = json.loads(local.read_text())
+    assert code == data["exit_code"] != 0, rest
+    refused = [r["index"] for r in data["reports_refused"]]
+    assert refused == [0], data["reports_refused"]
+    results = {d["copy_root"]: d["result"] for d in data["destinations"]}
+    assert results[str(fast.path / "C9")] == "failed", results
