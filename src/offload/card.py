@@ -20,7 +20,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from offload import card_folder, card_presence, fingerprint, link_targets, remedies
+from offload import (
+    card_folder,
+    card_presence,
+    cascade_unsettled,
+    fingerprint,
+    link_targets,
+    remedies,
+)
 from offload.card_history import (
     CardHistory,
     check_card_history,
@@ -836,6 +843,11 @@ def _plan(
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
     entries, others = _by_card(loaded, card_key)
+    # By destination: the spans a cascade fed from it left unsettled (its drive gone before
+    # the cascade's end): an entry recorded within one is read back, never trusted unread.
+    unsettled_spans = [
+        () if plan.index in backends else cascade_unsettled.spans(plan.root) for plan in plans
+    ]
     absent = [AbsentFolders() for _ in plans]  # a destination's folders not there
     # A destination's folders, each listed once: what the ledger's checks of its copies ask
     # (the copy there, the partial its entry names) without two lstats a file (fs.listing).
@@ -898,8 +910,8 @@ def _plan(
             targets: list[str | None] = []
             preset: list[DestinationFileResult] = []
             sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
-            for plan, ledger, known, other, not_there, listing in zip(
-                plans, ledgers, entries, others, absent, listings, strict=True
+            for plan, ledger, known, other, not_there, listing, marked in zip(
+                plans, ledgers, entries, others, absent, listings, unsettled_spans, strict=True
             ):
                 final = plan.target_text(source_file.relative_path)
                 if not known and plan.index not in backends and not_there.holds_nothing_at(final):
@@ -999,7 +1011,7 @@ def _plan(
                     final,
                     source_file.size_bytes,
                     verify=verify,
-                    reverify=options.reverify,
+                    reverify=options.reverify or cascade_unsettled.unsettled(recorded, marked),
                     backend=backends.get(plan.index),
                     # Its size changed: found wrong by that alone (--reverify). With --keep-both
                     # too it is kept as it is and the new copy written beside it (``settle``):

@@ -361,7 +361,13 @@ def run_cascade(
     with tempfile.TemporaryDirectory(prefix="offload-cascade-") as staging:
         history = _snapshot_history(plan, Path(staging))
         needed = any(t.targets[i] is not None for t in (*tasks, *replace_tasks) for i in slow)
+        # Until the cascade ends with them still there, the fast copies' entries of this run
+        # are unsettled: a drive gone meanwhile never hears of a revocation
+        # (``cascade_unsettled``). Marked before the release is said: a drive may go then.
+        span = (report.job.started_at, time.time())
+        marked = _mark_unsettled(plan, feeders, span, sink)
         withheld = _release(plan, report, fast, slow, sink, nothing_to_feed=not needed)
+        unrevoked: set[int] = set()
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
         roots = [p.destination for p in plan.plans]
@@ -407,15 +413,16 @@ def run_cascade(
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
-            _fail_damaged(plan, report, damaged, sink)
+            unrevoked |= _fail_damaged(plan, report, damaged, sink, marked)
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
         # report says what each copy is).
         changed = _changed_since_verified(plan, report, feeders)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
-        _fail_damaged(plan, report, changed, sink)
+        unrevoked |= _fail_damaged(plan, report, changed, sink, marked)
         matched.difference_update((relative, index) for relative, index, _why in changed)
+        _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
         _release_after_reread(plan, report, fast, withheld, matched, sink)
         if report.job.cancelled or cancel.cancelled:
@@ -1197,16 +1204,70 @@ _STILL_VOUCHES = (
 )
 
 
+def _mark_unsettled(
+    plan: OffloadPlan, feeders: Sequence[int], span: tuple[float, float], sink: EventSink
+) -> set[int]:
+    """Mark each local fast copy root (*feeders*) unsettled for *span*
+    (``cascade_unsettled.mark``); the indices marked. One that cannot be marked is said
+    (a warning: were its drive to go, a re-run would trust its copies unread)."""
+    from offload import cascade_unsettled
+
+    marked: set[int] = set()
+    for index in feeders:
+        root = Path(plan.plans[index].root)
+        try:
+            cascade_unsettled.mark(root, span)
+            marked.add(index)
+        except OSError as exc:
+            sink.emit(
+                WarningIssued(
+                    f"cannot mark {root} as fed from by the cascade ({exc.strerror or exc}): "
+                    "were its drive to go before the cascade ends, a re-run would trust its "
+                    "copies unread: --reverify reads them back",
+                    str(root),
+                )
+            )
+    return marked
+
+
+def _settle(plan: OffloadPlan, marked: AbstractSet[int], span: tuple[float, float]) -> None:
+    """Take back the mark of each fast copy root in *marked* whose drive is still the one
+    its ledger saw (every revocation there written): its ledger says what the run found.
+    One that cannot be taken back stays: a re-run reads those copies back. Never raises."""
+    from offload import cascade_unsettled
+
+    for index in sorted(marked):
+        if not plan.ledgers[index].root_unchanged():
+            continue
+        try:
+            cascade_unsettled.settle(Path(plan.plans[index].root), span)
+        except OSError:
+            pass  # trusting less: the re-run reads them back
+
+
+# What a copy whose ledger could not be told says when the cascade's mark stands on its drive
+# (``cascade_unsettled``): a re-run does not trust it unread.
+_MARKED_UNSETTLED = (
+    "its ledger could not be told; the cascade's mark on that drive has a re-run read it back"
+)
+
+
 def _fail_damaged(
-    plan: OffloadPlan, report: OffloadReport, damaged: list[tuple[str, int, str]], sink: EventSink
-) -> None:
+    plan: OffloadPlan,
+    report: OffloadReport,
+    damaged: list[tuple[str, int, str]],
+    sink: EventSink,
+    marked: AbstractSet[int] = frozenset(),
+) -> set[int]:
     """A fast copy found damaged by the cascade's re-read, or that failed that read, is no
     longer reported verified; a FileFailed on *sink* says so (the progress counts it failed
     there, no longer done). Nor is it trusted again: its ledger entry is revoked (a re-run
     reads it back, never "verified earlier"), and the copy loses its record of the card's
     pass (a re-run without the card is not fed from it). The card's release stays a fact of
     the past (``card_released_at``); the reports' last words are then about the copy that
-    failed (``cascade_words``, ``report/release.py``: the card is kept)."""
+    failed (``cascade_words``, ``report/release.py``: the card is kept). Returns the
+    destinations whose ledger could not be told (their mark of the cascade stays,
+    ``cascade_unsettled``: in *marked*, a re-run reads their copies back, and says so)."""
     by_path = {f.relative_path: f for f in report.job.files}
     revoke: dict[int, dict[str, str]] = {}
     for relative, index, _why in damaged:
@@ -1225,14 +1286,19 @@ def _fail_damaged(
             sink.emit(
                 WarningIssued(
                     f"cannot revoke the copies the cascade found changed or could not read in "
-                    f"{ledger.path} ({exc.strerror or exc}): a re-run would trust them again; "
-                    "re-run with --reverify",
+                    f"{ledger.path} ({exc.strerror or exc}): "
+                    + (
+                        "the cascade's mark on that drive has a re-run read them back"
+                        if index in marked
+                        else "a re-run would trust them again; re-run with --reverify"
+                    ),
                     str(ledger.path),
                 )
             )
     for relative, index, why in damaged:
         if index in unrevoked:
-            why = why.replace(_NO_LONGER_VOUCHES, _STILL_VOUCHES)
+            still = _MARKED_UNSETTLED if index in marked else _STILL_VOUCHES
+            why = why.replace(_NO_LONGER_VOUCHES, still)
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is not None:
             result.status = DestinationStatus.FAILED
@@ -1244,3 +1310,4 @@ def _fail_damaged(
     if damaged:
         for summary in report.job.destinations:
             summary.count(report.job.files)
+    return unrevoked

@@ -584,6 +584,16 @@ class Ledger:
             )
         return True
 
+    def root_unchanged(self) -> bool:
+        """The copy root is there, on the filesystem it was on when the ledger first saw it
+        (``_check_root``; a root never seen: whether it is there). Never raises."""
+        with self._lock:
+            try:
+                self._check_root()
+            except OSError:
+                return False
+        return _device_of(self.copy_root) is not None
+
     def _rewrite(self, data: bytes) -> None:
         """The ledger written whole: its bytes now and *data* after them, atomically and
         durably (``manifest.atomic``: a temporary name in ``.offload/``, fsync, rename over

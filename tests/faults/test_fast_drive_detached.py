@@ -3,7 +3,11 @@ at ``CARD RELEASED``, while the cascade still feeds the slow destination: its mo
 then the bare folder on the disk below. Nothing may be written there: before the fix the
 revocation of the fast copies made ``FAST/C9/.offload/ledger.jsonl`` anew on the system disk
 (``os.makedirs``), the destination's reports followed into ``FAST/C9/.offload/reports``, and
-the run said the ledger "no longer vouches" for copies whose drive never heard of it.
+the run said the ledger "no longer vouches" for copies whose drive never heard of it, and
+with the drive back the same command trusted every fast copy as "verified earlier" (the run
+that reported them failed). The cascade's mark on the drive (``cascade_unsettled``), written
+before its first read and taken back only at its end with the drive there, has the re-run
+read them back instead.
 
 Real parts: the card on a tmpfs, the fast drive an ext4 loop detached with ``umount2
 (MNT_DETACH)``, the slow one a FaultyFS whose writes wait for the detach, the real CLI as a
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +25,7 @@ import pytest
 
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount, detach
-from support.offload_cli import copy_acting_at_release
+from support.offload_cli import copy_acting_at_release, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -54,7 +59,7 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     assert sorted(os.listdir(fast.path)) == [], rest
     # Its ledger was not told: said so, with what reads the copies back.
     assert "its ledger no longer vouches" not in rest, rest
-    assert "--reverify reads it back" in rest, rest
+    assert "the cascade's mark on that drive has a re-run read it back" in rest, rest
     (local,) = sorted(reports.glob("C9_*.json"))
     data = json.loads(local.read_text())
     assert code == data["exit_code"] != 0, rest
@@ -62,3 +67,17 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     assert refused == [0], data["reports_refused"]
     results = {d["copy_root"]: d["result"] for d in data["destinations"]}
     assert results[str(fast.path / "C9")] == "failed", results
+
+    # The drive back (the run's last descriptor on it closed): its copies are read back, not
+    # trusted from a ledger the failed run could not tell.
+    subprocess.run(["mount", "-o", "loop", str(fast.image), str(fast.path)], check=True)
+    again = run_offload(
+        "copy", "--report-dir", reports, "--cascade-to", slow.mountpoint, card, fast.path
+    )
+    assert again.returncode == 0, again.stderr
+    data = json.loads(
+        max(reports.glob("C9_*.json"), key=lambda p: p.stat().st_mtime_ns).read_text()
+    )
+    statuses = {f["destinations"][0]["status"] for f in data["files"]}
+    assert statuses == {"verified"}, statuses
+    assert not (fast.path / "C9" / ".offload" / "cascade-unsettled.json").exists()
