@@ -2387,6 +2387,19 @@ def _finish_destinations(
     card). A cascade finishes its slow destinations after the card was released."""
     lost = {d.index for d in report.job.destinations if d.lost}
     report.finished.update(indexes - lost)
+    # A drive gone since its copies (pulled, ``umount -l``: its mount point the bare folder
+    # on the disk below) gets nothing made there: no folder, link or manifest anew.
+    asked = indexes
+    for index in sorted(indexes - lost):
+        if index not in plan.backends and not plan.ledgers[index].root_unchanged():
+            report.destination_error(
+                index,
+                f"the drive holding {plan.plans[index].root} is not reachable: the copy "
+                "root is no longer there or on another filesystem (its drive unmounted or "
+                "pulled?): reconnect it; its folders, links and manifests were not made",
+                "folders",
+            )
+            indexes = indexes - {index}
     # The file of the card each link leads to, and those files' results: a link is made
     # only where it leads to the card's proven copy (offload.link_targets).
     targets = link_targets.card_targets(plan.tree)
@@ -2469,7 +2482,7 @@ def _finish_destinations(
                 if refused is not None:  # the destination's: its copies are as verified
                     report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
     # The views' row of such a destination says it failed, as the summary's result will.
-    for index in sorted(indexes - lost):
+    for index in sorted(asked - lost):
         links = ("links",) if report.failed_links(index) else ()
         steps = (*links, *report.failed_steps.get(index, ()))
         if steps:

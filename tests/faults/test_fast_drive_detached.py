@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pytest
 
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount, detach
-from support.offload_cli import copy_acting_at_release, run_offload
+from support.offload_cli import CLI, copy_acting_at_release, newest_report, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -81,3 +82,45 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     statuses = {f["destinations"][0]["status"] for f in data["files"]}
     assert statuses == {"verified"}, statuses
     assert not (fast.path / "C9" / ".offload" / "cascade-unsettled.json").exists()
+
+
+def test_a_plain_destination_detached_after_its_copies_gets_no_folder_made_below_its_mount(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """No cascade: DEST0 (ext4) verifies its copies while DEST1's writes wait, and is
+    unmounted lazily then. Before the fix the end of the run made the card's empty folder
+    with its parents (``os.makedirs``) in the bare mount point, then its manifests and
+    reports beside it, on the system disk."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    (card / "EMPTY").mkdir(parents=True)
+    for index in range(3):
+        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    fast = ext4_loop(32 << 20)
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")
+    reports = tmp_path / "reports"
+    ledger = fast.path / "C9" / ".offload" / "ledger.jsonl"
+    command = [*CLI, "copy", "--report-dir", str(reports), str(card), str(fast.path)]
+    with subprocess.Popen(
+        [*command, str(slow.mountpoint)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env={**os.environ, "COLUMNS": "200"},
+    ) as process:  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if ledger.exists() and ledger.read_text().count('"verified"') >= 3:
+                break
+            time.sleep(0.02)
+        detach(fast.path)
+        slow.release(stalled)
+        out, _ = process.communicate(timeout=120)
+    assert sorted(os.listdir(fast.path)) == [], out
+    assert "Traceback" not in out, out
+    assert process.returncode == 1, out
+    data = newest_report(reports)
+    results = {d["copy_root"]: d["result"] for d in data["destinations"]}
+    assert results[str(fast.path / "C9")] == "failed", results
+    assert results[str(slow.mountpoint / "C9")] == "ok", results
+    assert "is not reachable" in " ".join(out.split()), out
