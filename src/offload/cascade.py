@@ -401,7 +401,9 @@ def run_cascade(
                 ).run()
                 _proven_copies(job, references, used, matched)  # before _explain's rewrite
                 retry, found = (
-                    _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])
+                    _explain(job, fed, references, sink, used, plan.ledgers)
+                    if not job.cancelled
+                    else (set(), [])
                 )
                 damaged.extend(found)
                 job.files = [f for f in job.files if f.relative_path not in retry]
@@ -805,9 +807,11 @@ def _cascade_tasks(
                     f"not cascaded: the copy {copy_path} has {st.st_size} bytes, the card's "
                     f"file {task.source.size_bytes}; it changed since it was verified"
                 )
-            gone = _drive_gone(copy_path) if st is None else None
+            index = chosen.destination_index
+            gone = _drive_gone(copy_path, plan.ledgers[index]) if st is None else None
             proved = _was_proved(chosen.status)
             if found and gone:  # the drive was pulled: the copy was not found bad
+                why = _not_fed_from_gone(copy_path, gone)
                 damaged.append(
                     (
                         relative,
@@ -866,8 +870,9 @@ def _changed_since_verified(
     file read whole ahead of them), so a copy cut short after that read, or on a drive the
     cascade never read, was reported verified; one ``lstat`` a copy finds it. Not a
     read-back: a copy changed in place, its size and date kept, is not found here. A drive
-    that no longer answers (``DRIVE_GONE_ERRNOS``) is not looked at further: its copies
-    were verified before it went, nothing found says otherwise (the destination's own
+    that no longer answers (``DRIVE_GONE_ERRNOS``), or whose copy root is gone or on another
+    filesystem (``Ledger.root_unchanged``: unmounted lazily), is not looked at further: its
+    copies were verified before it went, nothing found says otherwise (the destination's own
     failure, its report not written there, names it)."""
     changed: list[tuple[str, int, str]] = []
     dates = plan.options.copy.preserve_mtime
@@ -881,7 +886,11 @@ def _changed_since_verified(
             try:
                 st = os.lstat(copy_path)
             except OSError as exc:
-                if exc.errno in DRIVE_GONE_ERRNOS:
+                # A drive that no longer answers, or unmounted lazily (its copy root gone
+                # or on another filesystem: every copy ENOENT there): not looked at further.
+                if exc.errno in DRIVE_GONE_ERRNOS or (
+                    exc.errno in (errno.ENOENT, errno.ENOTDIR) and not ledger.root_unchanged()
+                ):
                     break
                 found = (
                     "gone"
@@ -1007,16 +1016,32 @@ _RECONNECT = (
 )
 
 
-def _drive_gone(copy_path: Path) -> str | None:
+def _not_fed_from_gone(copy_path: Path | None, gone: str) -> str:
+    """A slow destination's one reason for a file not fed because the fast copy's drive is
+    gone (*gone*: ``_drive_gone``'s words): never the card's words, nor --overwrite."""
+    return (
+        f"not cascaded: the fast copy {copy_path} could not be read, {gone}: reconnect that "
+        "drive and run the same command again"
+    )
+
+
+def _drive_gone(copy_path: Path, ledger: Ledger | None = None) -> str | None:
     """Why the drive holding the fast copy *copy_path* no longer answers ("its drive is gone
-    (Transport endpoint is not connected)"), looked at now; None when it answers (the copy
-    is there, missing or unreadable on a drive that is still there) or fails otherwise
-    (EIO). Never raises."""
+    (Transport endpoint is not connected)"), or is no longer there: its copy root gone or on
+    another filesystem than *ledger* (its copy root's) saw (``Ledger.root_unchanged``: a
+    drive unmounted lazily, ``umount -l``, whose mount point is the bare folder below, where
+    every copy is ENOENT), looked at now; None when it answers (the copy is there, missing
+    or unreadable on a drive that is still there) or fails otherwise (EIO). Never raises."""
     try:
         os.stat(copy_path)
     except OSError as exc:
         if exc.errno in DRIVE_GONE_ERRNOS:
             return f"its drive is gone ({exc.strerror or exc})"
+    if ledger is not None and not is_s3_url(str(ledger.copy_root)) and not ledger.root_unchanged():
+        return (
+            f"its drive is not reachable (the copy root {ledger.copy_root} is no longer there "
+            "or on another filesystem: unmounted or pulled?)"
+        )
     return None
 
 
@@ -1100,6 +1125,7 @@ def _explain(
     references: Mapping[str, dict[str, str]],
     sink: EventSink,
     used: Mapping[str, tuple[int, int, int]],
+    ledgers: Sequence[Ledger] = (),
 ) -> tuple[set[str], list[tuple[str, int, str]]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
@@ -1148,24 +1174,26 @@ def _explain(
                 )
             )
         else:
-            why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
             # Verified when the card was read, unreadable now: the report must not go on
             # calling it verified, nor the card's release count it (report/release.py).
-            gone = _drive_gone(copy_path) if copy_path is not None else None
-            remedy = (
-                f"{gone}; {_RECONNECT}"
-                if gone
-                else "check that drive (offload verify) and re-run with the card and "
-                "--overwrite to replace it (its ledger no longer vouches for it)"
-            )
-            damaged.append(
-                (
-                    file.relative_path,
-                    used.get(file.relative_path, (0, 1, -1))[2],
-                    f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
-                    f"read for the cascade ({file.source_error}); {remedy}",
+            index = used.get(file.relative_path, (0, 1, -1))[2]
+            ledger = ledgers[index] if 0 <= index < len(ledgers) else None
+            gone = _drive_gone(copy_path, ledger) if copy_path is not None else None
+            if gone:  # one reason, the drive's: never the card's words (its source error)
+                why = f"{file.relative_path}: {_not_fed_from_gone(copy_path, gone)}"
+                what = (
+                    f"{file.relative_path}: the copy {copy_path} was verified, then could not "
+                    f"be read when the cascade came to it: {gone}; {_RECONNECT}"
                 )
-            )
+            else:
+                why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
+                what = (
+                    f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
+                    f"read for the cascade ({file.source_error}); check that drive (offload "
+                    "verify) and re-run with the card and --overwrite to replace it (its "
+                    "ledger no longer vouches for it)"
+                )
+            damaged.append((file.relative_path, index, what))
         position, count, _index = used.get(file.relative_path, (0, 1, -1))
         if position + 1 < count:
             retry.add(file.relative_path)
