@@ -427,6 +427,7 @@ def run_cascade(
         _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
         _release_after_reread(plan, report, fast, withheld, matched, sink)
+        _mark_read(report, matched)
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
             not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
@@ -647,6 +648,26 @@ def _release_after_reread(
             not_reread=tuple(display_path(plan.plans[i].destination) for i in others),
         )
     )
+
+
+def _mark_read(report: OffloadReport, matched: AbstractSet[tuple[str, int]]) -> None:
+    """Each fast copy verified earlier that the cascade read whole, equal to the card's
+    digests (*matched*: (path, destination index)), is said so in every report: its
+    ``action`` ``rechecked`` (read back again now and matched), its status still the earlier
+    run's (that read fed the slow destinations; ``report/content.read_by_cascade``). The
+    rows then agree with the release's count of the copies not read again (QA: every row
+    said "not re-read")."""
+    if not matched:
+        return
+    from offload.results import CopyAction
+
+    for file in report.job.files:
+        for result in file.destinations:
+            if (
+                result.status is DestinationStatus.VERIFIED_EARLIER
+                and (file.relative_path, result.destination_index) in matched
+            ):
+                result.action = CopyAction.RECHECKED
 
 
 def _read_back(result: DestinationFileResult | None) -> bool:
