@@ -27,7 +27,7 @@ from offload._version import __version__
 from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import describe_os_error, printable_name
-from offload.fs.ops import fsync_dir, make_folder_durable
+from offload.fs.ops import fsync_dir, make_folder_durable, make_folders_durable
 from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
@@ -870,7 +870,9 @@ def write_reports(
     written: list[Path] = []
     for folder in folders:
         try:
-            written.append(_write_pair(folder, base, json_file, table, result.exit_code))
+            written.append(
+                _write_pair(folder, base, json_file, table, result.exit_code, in_copy_root=True)
+            )
             result.json_written.append(written[-1])
         except OSError as exc:
             refused.append(
@@ -1174,6 +1176,7 @@ def _write_pair(
     exit_code: int,
     *,
     parents: bool = True,
+    in_copy_root: bool = False,
 ) -> Path:
     """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything: both
     temporaries written and handed to the kernel's writeback first (the JSON's written back
@@ -1181,20 +1184,23 @@ def _write_pair(
     of the folder for both names; if another run took the JSON's name meanwhile, the next
     free one; a CSV that cannot be written takes its JSON with it (the folder is then
     refused, never rewritten): its JSON is never published, or removed if the CSV's name
-    was taken since. *parents* True (a destination's ``.offload/reports``): it and
-    ``.offload`` are made if missing, never the copy root above them; False (a report
-    folder the user named): *folder* is made if missing, never the folders above it
+    was taken since. *in_copy_root* (a destination's ``.offload/reports``): it and
+    ``.offload`` are made if missing, never the copy root above them; else *parents* True
+    (the default local report folder): the folders above it too; False (a report folder
+    the user named): *folder* is made if missing, never the folders above it
     (``cli.common.local_report_dir``): a drive unmounted since leaves no path rebuilt on
     the disk below; FileNotFoundError then.
     Raises OSError."""
     # A new report folder's own name must survive a power cut too, not only the names in it
     # (a FAT or exFAT drive has no journal to carry the mkdir along with a later fsync).
-    if parents:
+    if in_copy_root:
         # A destination's ``.offload/reports``: never the copy root above it (there since
         # the run's lock; gone, a drive unmounted since, ENOENT here, never made anew on
         # the disk below its mount point).
         make_folder_durable(folder.parent)
         make_folder_durable(folder)
+    elif parents:
+        make_folders_durable(folder)
     else:
         make_folder_durable(folder)
     name = base
