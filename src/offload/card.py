@@ -20,7 +20,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from offload import card_folder, card_presence, fingerprint, link_targets, remedies
+from offload import (
+    card_folder,
+    card_presence,
+    cascade_unsettled,
+    fingerprint,
+    link_targets,
+    remedies,
+)
 from offload.card_history import (
     CardHistory,
     check_card_history,
@@ -847,6 +854,11 @@ def _plan(
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
     entries, others = _by_card(loaded, card_key)
+    # By destination: the spans a cascade fed from it left unsettled (its drive gone before
+    # the cascade's end): an entry recorded within one is read back, never trusted unread.
+    unsettled_spans = [
+        () if plan.index in backends else cascade_unsettled.spans(plan.root) for plan in plans
+    ]
     absent = [AbsentFolders() for _ in plans]  # a destination's folders not there
     # A destination's folders, each listed once: what the ledger's checks of its copies ask
     # (the copy there, the partial its entry names) without two lstats a file (fs.listing).
@@ -909,8 +921,8 @@ def _plan(
             targets: list[str | None] = []
             preset: list[DestinationFileResult] = []
             sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
-            for plan, ledger, known, other, not_there, listing in zip(
-                plans, ledgers, entries, others, absent, listings, strict=True
+            for plan, ledger, known, other, not_there, listing, marked in zip(
+                plans, ledgers, entries, others, absent, listings, unsettled_spans, strict=True
             ):
                 final = plan.target_text(source_file.relative_path)
                 if not known and plan.index not in backends and not_there.holds_nothing_at(final):
@@ -1010,7 +1022,7 @@ def _plan(
                     final,
                     source_file.size_bytes,
                     verify=verify,
-                    reverify=options.reverify,
+                    reverify=options.reverify or cascade_unsettled.unsettled(recorded, marked),
                     backend=backends.get(plan.index),
                     # Its size changed: found wrong by that alone (--reverify). With --keep-both
                     # too it is kept as it is and the new copy written beside it (``settle``):
@@ -2392,6 +2404,19 @@ def _finish_destinations(
     card). A cascade finishes its slow destinations after the card was released."""
     lost = {d.index for d in report.job.destinations if d.lost}
     report.finished.update(indexes - lost)
+    # A drive gone since its copies (pulled, ``umount -l``: its mount point the bare folder
+    # on the disk below) gets nothing made there: no folder, link or manifest anew.
+    asked = indexes
+    for index in sorted(indexes - lost):
+        if index not in plan.backends and not plan.ledgers[index].root_unchanged():
+            report.destination_error(
+                index,
+                f"the drive holding {plan.plans[index].root} is not reachable: the copy "
+                "root is no longer there or on another filesystem (its drive unmounted or "
+                "pulled?): reconnect it; its folders, links and manifests were not made",
+                "folders",
+            )
+            indexes = indexes - {index}
     # The file of the card each link leads to, and those files' results: a link is made
     # only where it leads to the card's proven copy (offload.link_targets).
     targets = link_targets.card_targets(plan.tree)
@@ -2474,7 +2499,7 @@ def _finish_destinations(
                 if refused is not None:  # the destination's: its copies are as verified
                     report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
     # The views' row of such a destination says it failed, as the summary's result will.
-    for index in sorted(indexes - lost):
+    for index in sorted(asked - lost):
         links = ("links",) if report.failed_links(index) else ()
         steps = (*links, *report.failed_steps.get(index, ()))
         if steps:

@@ -362,7 +362,13 @@ def run_cascade(
     with tempfile.TemporaryDirectory(prefix="offload-cascade-") as staging:
         history = _snapshot_history(plan, Path(staging))
         needed = any(t.targets[i] is not None for t in (*tasks, *replace_tasks) for i in slow)
+        # Until the cascade ends with them still there, the fast copies' entries of this run
+        # are unsettled: a drive gone meanwhile never hears of a revocation
+        # (``cascade_unsettled``). Marked before the release is said: a drive may go then.
+        span = (report.job.started_at, time.time())
+        marked = _mark_unsettled(plan, feeders, span, sink)
         withheld = _release(plan, report, fast, slow, sink, nothing_to_feed=not needed)
+        unrevoked: set[int] = set()
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
         roots = [p.destination for p in plan.plans]
@@ -396,7 +402,9 @@ def run_cascade(
                 ).run()
                 _proven_copies(job, references, used, matched)  # before _explain's rewrite
                 retry, found = (
-                    _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])
+                    _explain(job, fed, references, sink, used, plan.ledgers)
+                    if not job.cancelled
+                    else (set(), [])
                 )
                 damaged.extend(found)
                 job.files = [f for f in job.files if f.relative_path not in retry]
@@ -408,17 +416,19 @@ def run_cascade(
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
-            _fail_damaged(plan, report, damaged, sink)
+            unrevoked |= _fail_damaged(plan, report, damaged, sink, marked)
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
         # report says what each copy is).
         changed = _changed_since_verified(plan, report, feeders)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
-        _fail_damaged(plan, report, changed, sink)
+        unrevoked |= _fail_damaged(plan, report, changed, sink, marked)
         matched.difference_update((relative, index) for relative, index, _why in changed)
+        _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
         _release_after_reread(plan, report, fast, withheld, matched, sink)
+        _mark_read(report, matched)
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
             not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
@@ -648,6 +658,26 @@ def _release_after_reread(
     )
 
 
+def _mark_read(report: OffloadReport, matched: AbstractSet[tuple[str, int]]) -> None:
+    """Each fast copy verified earlier that the cascade read whole, equal to the card's
+    digests (*matched*: (path, destination index)), is said so in every report: its
+    ``action`` ``rechecked`` (read back again now and matched), its status still the earlier
+    run's (that read fed the slow destinations; ``report/content.read_by_cascade``). The
+    rows then agree with the release's count of the copies not read again (QA: every row
+    said "not re-read")."""
+    if not matched:
+        return
+    from offload.results import CopyAction
+
+    for file in report.job.files:
+        for result in file.destinations:
+            if (
+                result.status is DestinationStatus.VERIFIED_EARLIER
+                and (file.relative_path, result.destination_index) in matched
+            ):
+                result.action = CopyAction.RECHECKED
+
+
 def _read_back(result: DestinationFileResult | None) -> bool:
     """A copy proven by a read-back (now, or by the earlier run its ledger recorded)."""
     if result is None:
@@ -695,7 +725,9 @@ def _record_card_pass(
             if index not in complete:
                 path.unlink(missing_ok=True)
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
+            # Never the copy root: one gone is a drive unmounted since (ENOENT here), and
+            # its mount point the folder on the disk below.
+            folder.mkdir(exist_ok=True)
             staging = folder / f".{CARD_PASS_RECORD}.{os.getpid()}"
             with open(staging, "w", encoding="utf-8") as handle:
                 handle.write(record)
@@ -804,9 +836,11 @@ def _cascade_tasks(
                     f"not cascaded: the copy {copy_path} has {st.st_size} bytes, the card's "
                     f"file {task.source.size_bytes}; it changed since it was verified"
                 )
-            gone = _drive_gone(copy_path) if st is None else None
+            index = chosen.destination_index
+            gone = _drive_gone(copy_path, plan.ledgers[index]) if st is None else None
             proved = _was_proved(chosen.status)
             if found and gone:  # the drive was pulled: the copy was not found bad
+                why = _not_fed_from_gone(copy_path, gone)
                 damaged.append(
                     (
                         relative,
@@ -865,8 +899,9 @@ def _changed_since_verified(
     file read whole ahead of them), so a copy cut short after that read, or on a drive the
     cascade never read, was reported verified; one ``lstat`` a copy finds it. Not a
     read-back: a copy changed in place, its size and date kept, is not found here. A drive
-    that no longer answers (``DRIVE_GONE_ERRNOS``) is not looked at further: its copies
-    were verified before it went, nothing found says otherwise (the destination's own
+    that no longer answers (``DRIVE_GONE_ERRNOS``), or whose copy root is gone or on another
+    filesystem (``Ledger.root_unchanged``: unmounted lazily), is not looked at further: its
+    copies were verified before it went, nothing found says otherwise (the destination's own
     failure, its report not written there, names it)."""
     changed: list[tuple[str, int, str]] = []
     dates = plan.options.copy.preserve_mtime
@@ -880,7 +915,11 @@ def _changed_since_verified(
             try:
                 st = os.lstat(copy_path)
             except OSError as exc:
-                if exc.errno in DRIVE_GONE_ERRNOS:
+                # A drive that no longer answers, or unmounted lazily (its copy root gone
+                # or on another filesystem: every copy ENOENT there): not looked at further.
+                if exc.errno in DRIVE_GONE_ERRNOS or (
+                    exc.errno in (errno.ENOENT, errno.ENOTDIR) and not ledger.root_unchanged()
+                ):
                     break
                 found = (
                     "gone"
@@ -1006,16 +1045,32 @@ _RECONNECT = (
 )
 
 
-def _drive_gone(copy_path: Path) -> str | None:
+def _not_fed_from_gone(copy_path: Path | None, gone: str) -> str:
+    """A slow destination's one reason for a file not fed because the fast copy's drive is
+    gone (*gone*: ``_drive_gone``'s words): never the card's words, nor --overwrite."""
+    return (
+        f"not cascaded: the fast copy {copy_path} could not be read, {gone}: reconnect that "
+        "drive and run the same command again"
+    )
+
+
+def _drive_gone(copy_path: Path, ledger: Ledger | None = None) -> str | None:
     """Why the drive holding the fast copy *copy_path* no longer answers ("its drive is gone
-    (Transport endpoint is not connected)"), looked at now; None when it answers (the copy
-    is there, missing or unreadable on a drive that is still there) or fails otherwise
-    (EIO). Never raises."""
+    (Transport endpoint is not connected)"), or is no longer there: its copy root gone or on
+    another filesystem than *ledger* (its copy root's) saw (``Ledger.root_unchanged``: a
+    drive unmounted lazily, ``umount -l``, whose mount point is the bare folder below, where
+    every copy is ENOENT), looked at now; None when it answers (the copy is there, missing
+    or unreadable on a drive that is still there) or fails otherwise (EIO). Never raises."""
     try:
         os.stat(copy_path)
     except OSError as exc:
         if exc.errno in DRIVE_GONE_ERRNOS:
             return f"its drive is gone ({exc.strerror or exc})"
+    if ledger is not None and not is_s3_url(str(ledger.copy_root)) and not ledger.root_unchanged():
+        return (
+            f"its drive is not reachable (the copy root {ledger.copy_root} is no longer there "
+            "or on another filesystem: unmounted or pulled?)"
+        )
     return None
 
 
@@ -1099,6 +1154,7 @@ def _explain(
     references: Mapping[str, dict[str, str]],
     sink: EventSink,
     used: Mapping[str, tuple[int, int, int]],
+    ledgers: Sequence[Ledger] = (),
 ) -> tuple[set[str], list[tuple[str, int, str]]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
@@ -1147,24 +1203,26 @@ def _explain(
                 )
             )
         else:
-            why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
             # Verified when the card was read, unreadable now: the report must not go on
             # calling it verified, nor the card's release count it (report/release.py).
-            gone = _drive_gone(copy_path) if copy_path is not None else None
-            remedy = (
-                f"{gone}; {_RECONNECT}"
-                if gone
-                else "check that drive (offload verify) and re-run with the card and "
-                "--overwrite to replace it (its ledger no longer vouches for it)"
-            )
-            damaged.append(
-                (
-                    file.relative_path,
-                    used.get(file.relative_path, (0, 1, -1))[2],
-                    f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
-                    f"read for the cascade ({file.source_error}); {remedy}",
+            index = used.get(file.relative_path, (0, 1, -1))[2]
+            ledger = ledgers[index] if 0 <= index < len(ledgers) else None
+            gone = _drive_gone(copy_path, ledger) if copy_path is not None else None
+            if gone:  # one reason, the drive's: never the card's words (its source error)
+                why = f"{file.relative_path}: {_not_fed_from_gone(copy_path, gone)}"
+                what = (
+                    f"{file.relative_path}: the copy {copy_path} was verified, then could not "
+                    f"be read when the cascade came to it: {gone}; {_RECONNECT}"
                 )
-            )
+            else:
+                why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
+                what = (
+                    f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
+                    f"read for the cascade ({file.source_error}); check that drive (offload "
+                    "verify) and re-run with the card and --overwrite to replace it (its "
+                    "ledger no longer vouches for it)"
+                )
+            damaged.append((file.relative_path, index, what))
         position, count, _index = used.get(file.relative_path, (0, 1, -1))
         if position + 1 < count:
             retry.add(file.relative_path)
@@ -1203,16 +1261,70 @@ _STILL_VOUCHES = (
 )
 
 
+def _mark_unsettled(
+    plan: OffloadPlan, feeders: Sequence[int], span: tuple[float, float], sink: EventSink
+) -> set[int]:
+    """Mark each local fast copy root (*feeders*) unsettled for *span*
+    (``cascade_unsettled.mark``); the indices marked. One that cannot be marked is said
+    (a warning: were its drive to go, a re-run would trust its copies unread)."""
+    from offload import cascade_unsettled
+
+    marked: set[int] = set()
+    for index in feeders:
+        root = Path(plan.plans[index].root)
+        try:
+            cascade_unsettled.mark(root, span)
+            marked.add(index)
+        except OSError as exc:
+            sink.emit(
+                WarningIssued(
+                    f"cannot mark {root} as fed from by the cascade ({exc.strerror or exc}): "
+                    "were its drive to go before the cascade ends, a re-run would trust its "
+                    "copies unread: --reverify reads them back",
+                    str(root),
+                )
+            )
+    return marked
+
+
+def _settle(plan: OffloadPlan, marked: AbstractSet[int], span: tuple[float, float]) -> None:
+    """Take back the mark of each fast copy root in *marked* whose drive is still the one
+    its ledger saw (every revocation there written): its ledger says what the run found.
+    One that cannot be taken back stays: a re-run reads those copies back. Never raises."""
+    from offload import cascade_unsettled
+
+    for index in sorted(marked):
+        if not plan.ledgers[index].root_unchanged():
+            continue
+        try:
+            cascade_unsettled.settle(Path(plan.plans[index].root), span)
+        except OSError:
+            pass  # trusting less: the re-run reads them back
+
+
+# What a copy whose ledger could not be told says when the cascade's mark stands on its drive
+# (``cascade_unsettled``): a re-run does not trust it unread.
+_MARKED_UNSETTLED = (
+    "its ledger could not be told; the cascade's mark on that drive has a re-run read it back"
+)
+
+
 def _fail_damaged(
-    plan: OffloadPlan, report: OffloadReport, damaged: list[tuple[str, int, str]], sink: EventSink
-) -> None:
+    plan: OffloadPlan,
+    report: OffloadReport,
+    damaged: list[tuple[str, int, str]],
+    sink: EventSink,
+    marked: AbstractSet[int] = frozenset(),
+) -> set[int]:
     """A fast copy found damaged by the cascade's re-read, or that failed that read, is no
     longer reported verified; a FileFailed on *sink* says so (the progress counts it failed
     there, no longer done). Nor is it trusted again: its ledger entry is revoked (a re-run
     reads it back, never "verified earlier"), and the copy loses its record of the card's
     pass (a re-run without the card is not fed from it). The card's release stays a fact of
     the past (``card_released_at``); the reports' last words are then about the copy that
-    failed (``cascade_words``, ``report/release.py``: the card is kept)."""
+    failed (``cascade_words``, ``report/release.py``: the card is kept). Returns the
+    destinations whose ledger could not be told (their mark of the cascade stays,
+    ``cascade_unsettled``: in *marked*, a re-run reads their copies back, and says so)."""
     by_path = {f.relative_path: f for f in report.job.files}
     revoke: dict[int, dict[str, str]] = {}
     for relative, index, _why in damaged:
@@ -1231,14 +1343,19 @@ def _fail_damaged(
             sink.emit(
                 WarningIssued(
                     f"cannot revoke the copies the cascade found changed or could not read in "
-                    f"{ledger.path} ({exc.strerror or exc}): a re-run would trust them again; "
-                    "re-run with --reverify",
+                    f"{ledger.path} ({exc.strerror or exc}): "
+                    + (
+                        "the cascade's mark on that drive has a re-run read them back"
+                        if index in marked
+                        else "a re-run would trust them again; re-run with --reverify"
+                    ),
                     str(ledger.path),
                 )
             )
     for relative, index, why in damaged:
         if index in unrevoked:
-            why = why.replace(_NO_LONGER_VOUCHES, _STILL_VOUCHES)
+            still = _MARKED_UNSETTLED if index in marked else _STILL_VOUCHES
+            why = why.replace(_NO_LONGER_VOUCHES, still)
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is not None:
             result.status = DestinationStatus.FAILED
@@ -1250,3 +1367,4 @@ def _fail_damaged(
     if damaged:
         for summary in report.job.destinations:
             summary.count(report.job.files)
+    return unrevoked

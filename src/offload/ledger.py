@@ -365,6 +365,9 @@ class Ledger:
         self._lock = threading.Lock()
         self._mtimes: MtimeRange | bool | None = False  # not looked up yet
         self._rewrites = False  # appending was refused: each append writes it whole
+        # The copy root's filesystem (``st_dev``) when first seen (``_check_root``): a root
+        # found on another one later is a drive unmounted since, never written below.
+        self._root_device = _device_of(copy_root)
 
     def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int) -> bool:
         """Whether a copy whose mtime differs from its source's is still the copy its entry
@@ -505,6 +508,7 @@ class Ledger:
             return
         data = text.encode("utf-8", "surrogateescape")
         with self._lock:
+            seen = self._check_root()
             if self._rewrites:
                 self._rewrite(data)
                 return
@@ -512,7 +516,11 @@ class Ledger:
             # The folder may exist without the ledger (the copy root's lock lives there too):
             # a new ledger's name must be made durable like a new folder's.
             new_file = created or not self.path.exists()
-            if created:
+            if created and seen:
+                # Never the copy root itself: one seen before and gone since is a drive
+                # unmounted (``_check_root``), its mount point the disk below.
+                os.mkdir(self.folder)
+            elif created:
                 os.makedirs(self.folder, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
             refused = False
@@ -552,6 +560,39 @@ class Ledger:
                 fsync_dir(self.folder)
             if created:
                 fsync_dir(self.copy_root)
+
+    def _check_root(self) -> bool:
+        """Whether the copy root was seen before (at the ledger's making or an earlier
+        append). Raises OSError (ENODEV, the words naming the drive) when it was and is no
+        longer there, or is on another filesystem now: a drive unmounted lazily (``umount
+        -l``, udisks' way with a pulled drive) leaves its mount point the bare folder on
+        the disk below, where a ledger (a revocation) written anew would vouch for nothing
+        and tell the drive nothing. A root never seen has no identity to keep (a run's
+        lock makes it before any copy; a ledger appended before: made with it, as always).
+        One ``stat`` an append."""
+        device = _device_of(self.copy_root)
+        if self._root_device is None:
+            self._root_device = device
+            return False
+        if device != self._root_device:
+            where = "is no longer there" if device is None else "is on another filesystem now"
+            raise OSError(
+                errno.ENODEV,
+                f"the drive holding {self.copy_root} is not reachable: the copy root {where} "
+                "(its drive unmounted or pulled?): reconnect it",
+                str(self.copy_root),
+            )
+        return True
+
+    def root_unchanged(self) -> bool:
+        """The copy root is there, on the filesystem it was on when the ledger first saw it
+        (``_check_root``; a root never seen: whether it is there). Never raises."""
+        with self._lock:
+            try:
+                self._check_root()
+            except OSError:
+                return False
+        return _device_of(self.copy_root) is not None
 
     def _rewrite(self, data: bytes) -> None:
         """The ledger written whole: its bytes now and *data* after them, atomically and
@@ -881,6 +922,14 @@ class VerifiedCopy(NamedTuple):
             card=card,
             fingerprint=self.fingerprint,
         )
+
+
+def _device_of(path: Path) -> int | None:
+    """*path*'s ``st_dev``; None when it cannot be looked at (not there, its drive gone)."""
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return None
 
 
 def _take_back(fd: int, size: int) -> None:

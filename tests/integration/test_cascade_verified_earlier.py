@@ -256,3 +256,36 @@ def test_a_cascade_cancelled_before_it_read_the_copies_verified_earlier_keeps_th
     (words,) = [line for line in verdict_lines(report) if "card's pass" in line]
     assert "the card NOT released: 3 files on the fast destinations were verified by an " in words
     assert words.endswith(f"the cascade to {slow} was cancelled."), words
+
+
+def test_the_fast_copies_the_cascade_read_are_said_read_again_row_by_row(
+    tmp_path: Path, cards: Path
+) -> None:
+    """Both drives hold the card from an earlier run; two clips are gone from SHUTTLE since.
+    The cascade reads those two of RAID (equal to the card's digests) to feed SHUTTLE, not
+    the third, which SHUTTLE holds: the card is not released after the cascade, and each
+    row says what happened to that copy. Failed before: every row of RAID said "not
+    re-read" (the destination as a whole was not read), beside a release sentence counting
+    one file not read again."""
+    card = three_clip_card(cards)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    first = _copy(tmp_path, card, fast, slow)
+    assert first.code == 0, first.err
+    clips = sorted(p.relative_to(card).as_posix() for p in (card / "CLIPS").iterdir())
+    for relative in clips[:2]:
+        (slow / card.name / relative).unlink()
+    run = _copy(tmp_path, card, fast, "--cascade-to", slow)
+    assert run.code == 0, run.err
+    rows = {
+        f["path"]: next(d for d in f["destinations"] if d["index"] == 0)
+        for f in run.report["files"]
+    }
+    for relative in clips[:2]:
+        assert rows[relative]["status"] == "verified_earlier", rows[relative]
+        assert rows[relative]["action"] == "rechecked", rows[relative]
+    assert rows[clips[2]]["action"] == "trusted", rows[clips[2]]
+    said = run.html.replace("&#x27;", "'")
+    assert said.count("; read again now by the cascade, equal to the card's digests)") == 2, said
+    assert "4 earlier (2 read again now by the cascade, 2 not re-read)" in run.err, run.err

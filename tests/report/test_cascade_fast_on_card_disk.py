@@ -164,6 +164,8 @@ def test_the_live_view_never_forecasts_a_release_that_cannot_come() -> None:
         said = _eta_words(snap, cancelled=False)
         assert said.startswith(words), said
         assert ("not released" in said) is kept, said
+        # A whole phrase, never one ending mid-sentence ("…, then the cascade": QA).
+        assert said.endswith("then the cascade (its ETA once it starts)"), said
 
 
 def test_the_cascades_sentence_names_the_copies_on_the_cards_disk() -> None:

@@ -261,6 +261,10 @@ def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
     assert view.clips[2].states[1][1].text == "Verified earlier (2025-11-24 16:00 UTC, not re-read)"
     html = build_documents(data)[".html"].decode()
     assert "DATA/b/ (399 files)" in html and html.count("<tr") < 60  # not 800 rows
+    # Written anywhere (``offload report JOB.json --pdf /other/x.pdf``): never "beside this
+    # file", which was untrue there (QA).
+    assert "The job&#x27;s JSON and CSV reports list every file with its digests." in html
+    assert "beside this file" not in html
 
 
 def test_a_stopped_runs_cancelled_copies_fold_per_folder_but_failures_stay() -> None:

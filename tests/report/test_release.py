@@ -86,6 +86,25 @@ def test_a_lost_destination_or_a_cancel_keeps_the_card() -> None:
     assert not card_release(report(VERIFIED, VERIFIED, cancelled=True)).may_format
 
 
+def test_a_cancel_after_the_cascade_released_the_card_says_why_it_is_kept() -> None:
+    """Ctrl-C after ``CARD RELEASED ... can be ejected``: the card is kept, and the line
+    says why (the cascaded copies unfinished), never a bare "cancelled before it finished"
+    beside the release (QA: the two lines contradicted each other)."""
+    data = report(VERIFIED, VERIFIED, cancelled=True)
+    data["cascade"] = {"destinations": [1], "card_released_at": "2026-12-05T05:00:00Z"}
+    answer = card_release(data)
+    assert not answer.may_format
+    assert answer.text.startswith(
+        "Do not format the card: the offload was cancelled before the cascade finished: the "
+        "card was released (its fast copies verified, it could be ejected), but the cascaded "
+        "destinations' copies are unfinished: run the same command to finish them."
+    ), answer.text
+    data["cascade"]["card_released_at"] = None  # cancelled in the card's pass
+    assert card_release(data).text == (
+        "Do not format the card: the offload was cancelled before it finished."
+    )
+
+
 CACHED = {"status": "verified", "cache_bypass": "none"}
 FAILED = {"status": "failed", "error": "I/O error"}
 

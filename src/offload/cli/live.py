@@ -258,9 +258,12 @@ def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
         if snap.card_kept:  # its fast copies on its own disk: no release
             return (
                 f"card's pass done in {human_eta(snap.card_eta_s)} (not released: its fast "
-                "copies are on its own disk), then the cascade"
+                "copies are on its own disk), then the cascade (its ETA once it starts)"
             )
-        return f"card released in {human_eta(snap.card_eta_s)}, then the cascade"
+        return (
+            f"card released in {human_eta(snap.card_eta_s)}, then the cascade (its ETA once "
+            "it starts)"
+        )
     return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
 
 

@@ -256,6 +256,14 @@ def reread_by_cascade(data: dict[str, Any]) -> frozenset[int]:
     return frozenset(int(i) for i in cascade.get("fast_copies_reread") or ())
 
 
+def read_by_cascade(entry: Mapping[str, Any], reread: frozenset[int]) -> bool:
+    """A copy verified earlier that a cascade read this run, equal to the card's digests:
+    its destination's every such copy (*reread*, :func:`reread_by_cascade`), or this copy
+    itself (its ``action`` ``rechecked``: ``cascade._mark_read``), where the card was not
+    released after the cascade (another copy of that drive was not read)."""
+    return entry.get("index") in reread or entry.get("action") == "rechecked"
+
+
 # ``describe``'s words of the states most copies are in, made once (a State is immutable):
 # one a copy was ~1 µs of a 50,000-file card's documents each.
 _VERIFIED = State("verified", "Verified now")
@@ -292,7 +300,7 @@ def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> 
         # The earlier run read it back through a cache (its ledger entry says so).
         if entry.get("cache_bypass") in THROUGH_A_CACHE:
             parts.append("through a cache")
-        if entry.get("index") in reread:
+        if read_by_cascade(entry, reread):
             return State(status, f"Verified earlier ({', '.join(parts)}; {REREAD_BY_CASCADE})")
         parts.append("not re-read")
         return State(status, f"Verified earlier ({', '.join(parts)})")
@@ -1479,7 +1487,7 @@ def build_view(
                 statuses["transfer_checked"] += 1
             else:
                 statuses[str(status)] += 1
-                if status == "verified_earlier" and dest.get("index") in reread:
+                if status == "verified_earlier" and read_by_cascade(dest, reread):
                     read_again += 1
             # Verified now, or earlier by a run whose ledger entry says it read through a
             # cache.

@@ -815,13 +815,30 @@ def write_reports(
         if swept is not None:
             report.notes.append(swept)
     lost = {d.index for d in report.job.destinations if d.lost}
-    folders = [
-        plan.root / STATE_FOLDER / "reports"
-        for plan in report.plans
-        if plan.index not in lost
-        and plan.index not in report.report_folders
-        and _may_hold_reports(plan.root)
-    ]
+    folders: list[Path] = []
+    # Copy roots that held this run's copies and are gone now (a drive unmounted lazily:
+    # its mount point the folder on the disk below): refused, never made again there.
+    vanished: list[tuple[int | None, str, OSError, str]] = []
+    for plan in report.plans:
+        if plan.index in lost or plan.index in report.report_folders:
+            continue
+        folder = plan.root / STATE_FOLDER / "reports"
+        if _may_hold_reports(plan.root):
+            folders.append(folder)
+        elif _held_copies(report, plan.index):
+            gone = OSError(
+                errno.ENODEV,
+                f"the drive holding {plan.root} is not reachable: the copy root is no longer "
+                "there (its drive unmounted or pulled?): reconnect it",
+            )
+            vanished.append(
+                (
+                    plan.index,
+                    f"cannot write the report into {folder}: {gone.strerror}",
+                    gone,
+                    str(folder),
+                )
+            )
     remote = [f for i, f in sorted(report.report_folders.items()) if i not in lost]
     everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
     # One name in every folder, the local one included: ASCII if any takes no other.
@@ -849,11 +866,13 @@ def write_reports(
     local_index = {plan.root / STATE_FOLDER / "reports": plan.index for plan in report.plans}
     remote_index = {id(f): i for i, f in report.report_folders.items()}
     # (destination index, what, why, the folder or file refused)
-    refused: list[tuple[int | None, str, OSError, str]] = []
+    refused: list[tuple[int | None, str, OSError, str]] = list(vanished)
     written: list[Path] = []
     for folder in folders:
         try:
-            written.append(_write_pair(folder, base, json_file, table, result.exit_code))
+            written.append(
+                _write_pair(folder, base, json_file, table, result.exit_code, in_copy_root=True)
+            )
             result.json_written.append(written[-1])
         except OSError as exc:
             refused.append(
@@ -1086,6 +1105,15 @@ def _may_hold_reports(root: Path) -> bool:
         return True
 
 
+def _held_copies(report: OffloadReport, index: int) -> bool:
+    """Destination *index* was given a copy by this run, or holds one trusted from its
+    ledger: its copy root was there (``write_reports``: one gone since is refused)."""
+    return any(
+        (result := file.destination(index)) is not None and result.status is not None
+        for file in report.job.files
+    )
+
+
 def _taken(path: Path) -> bool:
     """*path* exists; False when it cannot be looked at (the write then says why)."""
     try:
@@ -1148,6 +1176,7 @@ def _write_pair(
     exit_code: int,
     *,
     parents: bool = True,
+    in_copy_root: bool = False,
 ) -> Path:
     """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything: both
     temporaries written and handed to the kernel's writeback first (the JSON's written back
@@ -1155,13 +1184,22 @@ def _write_pair(
     of the folder for both names; if another run took the JSON's name meanwhile, the next
     free one; a CSV that cannot be written takes its JSON with it (the folder is then
     refused, never rewritten): its JSON is never published, or removed if the CSV's name
-    was taken since. *parents* False (a report folder the user named): *folder* is made if
-    missing, never the folders above it (``cli.common.local_report_dir``): a drive
-    unmounted since leaves no path rebuilt on the disk below; FileNotFoundError then.
+    was taken since. *in_copy_root* (a destination's ``.offload/reports``): it and
+    ``.offload`` are made if missing, never the copy root above them; else *parents* True
+    (the default local report folder): the folders above it too; False (a report folder
+    the user named): *folder* is made if missing, never the folders above it
+    (``cli.common.local_report_dir``): a drive unmounted since leaves no path rebuilt on
+    the disk below; FileNotFoundError then.
     Raises OSError."""
     # A new report folder's own name must survive a power cut too, not only the names in it
     # (a FAT or exFAT drive has no journal to carry the mkdir along with a later fsync).
-    if parents:
+    if in_copy_root:
+        # A destination's ``.offload/reports``: never the copy root above it (there since
+        # the run's lock; gone, a drive unmounted since, ENOENT here, never made anew on
+        # the disk below its mount point).
+        make_folder_durable(folder.parent)
+        make_folder_durable(folder)
+    elif parents:
         make_folders_durable(folder)
     else:
         make_folder_durable(folder)

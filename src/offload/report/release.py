@@ -425,6 +425,15 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         return CardRelease(False, f"Do not format the card: {reason}.", index_files)
 
     if data.get("cancelled"):
+        cascade_facts: Mapping[str, Any] = data.get("cascade") or {}
+        if cascade_facts.get("card_released_at"):
+            # Released at its pass (CARD RELEASED ... can be ejected), then cancelled: the
+            # two lines agree once this says why the card is still kept (QA).
+            return keep(
+                "the offload was cancelled before the cascade finished: the card was released "
+                "(its fast copies verified, it could be ejected), but the cascaded "
+                "destinations' copies are unfinished: run the same command to finish them"
+            )
         return keep("the offload was cancelled before it finished")
     lost = [d for d in data.get("destinations") or [] if d.get("lost")]
     if lost:

@@ -99,10 +99,29 @@ def _count(report: OffloadReport, dest: DestinationSummary, attribute: str) -> i
     """The count of a column of the table (``_COUNT_COLUMNS``) for *dest*: its files verified
     earlier under "not re-read", or under ``_REREAD`` where a cascade read them this run."""
     if attribute == _REREAD:
-        return dest.files_verified_earlier if dest.index in report.fast_copies_reread else 0
-    if attribute == "files_verified_earlier" and dest.index in report.fast_copies_reread:
-        return 0
+        if dest.index in report.fast_copies_reread:
+            return dest.files_verified_earlier
+        return _read_by_cascade(report, dest.index)
+    if attribute == "files_verified_earlier":
+        if dest.index in report.fast_copies_reread:
+            return 0
+        return dest.files_verified_earlier - _read_by_cascade(report, dest.index)
     return int(getattr(dest, attribute))
+
+
+def _read_by_cascade(report: OffloadReport, index: int) -> int:
+    """How many copies verified earlier on destination *index* a cascade read this run,
+    each equal to the card's digests (``action`` rechecked: ``cascade._mark_read``); 0 at
+    once without a cascade (no pass over the files)."""
+    if not report.cascade:
+        return 0
+    return sum(
+        1
+        for f in report.job.files
+        if (d := f.destination(index)) is not None
+        and d.status is DestinationStatus.VERIFIED_EARLIER
+        and d.action is CopyAction.RECHECKED
+    )
 
 
 def _stacked(path: str, width: int) -> str:
@@ -876,15 +895,16 @@ def _adopted_line(report: OffloadReport, adopted: int) -> str:
 
 def _reread_by_cascade(report: OffloadReport) -> int:
     """How many copies verified earlier a cascade read this run (on the fast copies of
-    ``fast_copies_reread``, every file of which its read matched to the card's digests)."""
-    if not report.fast_copies_reread:
+    ``fast_copies_reread``, every file of which its read matched to the card's digests, and
+    elsewhere each copy it read so: ``action`` rechecked, ``cascade._mark_read``)."""
+    if not report.cascade:
         return 0
     return sum(
         1
         for f in report.job.files
         for d in f.destinations
         if d.status is DestinationStatus.VERIFIED_EARLIER
-        and d.destination_index in report.fast_copies_reread
+        and (d.destination_index in report.fast_copies_reread or d.action is CopyAction.RECHECKED)
     )
 
 

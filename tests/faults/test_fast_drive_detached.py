@@ -1,0 +1,139 @@
+"""A cascade's fast drive unmounted lazily (``umount -l``, what udisks does to a pulled drive)
+at ``CARD RELEASED``, while the cascade still feeds the slow destination: its mount point is
+then the bare folder on the disk below. Nothing may be written there: before the fix the
+revocation of the fast copies made ``FAST/C9/.offload/ledger.jsonl`` anew on the system disk
+(``os.makedirs``), the destination's reports followed into ``FAST/C9/.offload/reports``, and
+the run said the ledger "no longer vouches" for copies whose drive never heard of it, and
+with the drive back the same command trusted every fast copy as "verified earlier" (the run
+that reported them failed). The cascade's mark on the drive (``cascade_unsettled``), written
+before its first read and taken back only at its end with the drive there, has the re-run
+read them back instead.
+
+Real parts: the card on a tmpfs, the fast drive an ext4 loop detached with ``umount2
+(MNT_DETACH)``, the slow one a FaultyFS whose writes wait for the detach, the real CLI as a
+subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.faultyfs import FaultyFS
+from support.mounts import Ext4Loop, Mount, detach
+from support.offload_cli import CLI, copy_acting_at_release, newest_report, run_offload
+
+pytestmark = pytest.mark.fault
+
+
+def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_mount_point(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(4):
+        (card / f"a{index}.mov").write_bytes(os.urandom(200_000 + index))
+    fast = ext4_loop(32 << 20)
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the detach
+    reports = tmp_path / "reports"
+
+    def pull_the_fast_drive() -> None:
+        detach(fast.path)  # umount -l: the mount point is the folder below from now on
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
+        str(fast.path), at_release=pull_the_fast_drive,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert "Traceback" not in rest, rest
+    # Nothing made in the bare mount point: no copy root, no ledger, no reports.
+    assert sorted(os.listdir(fast.path)) == [], rest
+    # Its ledger was not told: said so, with what reads the copies back.
+    assert "its ledger no longer vouches" not in rest, rest
+    assert "the cascade's mark on that drive has a re-run read it back" in rest, rest
+    # One reason a file, the drive's: never the card's words, nor --overwrite for a copy
+    # that was not found bad.
+    said = " ".join(rest.split())
+    assert "was on the card when it was scanned" not in said, rest
+    assert "when the cascade checked the fast copies at its end" not in said, rest
+    for index in range(4):
+        lines = [line for line in rest.splitlines() if line.startswith(f"ERROR: a{index}.mov:")]
+        assert len(lines) == 2, lines  # the fast copy's and the slow destination's
+        assert all("reconnect that drive" in line for line in lines), lines
+        assert not any("--overwrite" in line for line in lines), lines
+    (local,) = sorted(reports.glob("C9_*.json"))
+    data = json.loads(local.read_text())
+    assert code == data["exit_code"] != 0, rest
+    refused = [r["index"] for r in data["reports_refused"]]
+    assert refused == [0], data["reports_refused"]
+    results = {d["copy_root"]: d["result"] for d in data["destinations"]}
+    assert results[str(fast.path / "C9")] == "failed", results
+
+    # The drive back (the run's last descriptor on it closed): its copies are read back, not
+    # trusted from a ledger the failed run could not tell.
+    subprocess.run(["mount", "-o", "loop", str(fast.image), str(fast.path)], check=True)
+    again = run_offload(
+        "copy", "--report-dir", reports, "--cascade-to", slow.mountpoint, card, fast.path
+    )
+    assert again.returncode == 0, again.stderr
+    data = json.loads(
+        max(reports.glob("C9_*.json"), key=lambda p: p.stat().st_mtime_ns).read_text()
+    )
+    statuses = {f["destinations"][0]["status"] for f in data["files"]}
+    assert statuses == {"verified"}, statuses
+    assert not (fast.path / "C9" / ".offload" / "cascade-unsettled.json").exists()
+
+
+def test_a_plain_destination_detached_after_its_copies_gets_no_folder_made_below_its_mount(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """No cascade: DEST0 (ext4) verifies its copies while DEST1's writes wait, and is
+    unmounted lazily then. Before the fix the end of the run made the card's empty folder
+    with its parents (``os.makedirs``) in the bare mount point, then its manifests and
+    reports beside it, on the system disk."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    (card / "EMPTY").mkdir(parents=True)
+    for index in range(3):
+        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    fast = ext4_loop(32 << 20)
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")
+    reports = tmp_path / "reports"
+    ledger = fast.path / "C9" / ".offload" / "ledger.jsonl"
+    command = [*CLI, "copy", "--report-dir", str(reports), str(card), str(fast.path)]
+    with subprocess.Popen(
+        [*command, str(slow.mountpoint)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env={**os.environ, "COLUMNS": "200"},
+    ) as process:  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if ledger.exists() and ledger.read_text().count('"verified"') >= 3:
+                break
+            time.sleep(0.02)
+        detach(fast.path)
+        slow.release(stalled)
+        out, _ = process.communicate(timeout=120)
+    assert sorted(os.listdir(fast.path)) == [], out
+    assert "Traceback" not in out, out
+    assert process.returncode == 1, out
+    data = newest_report(reports)
+    results = {d["copy_root"]: d["result"] for d in data["destinations"]}
+    assert results[str(fast.path / "C9")] == "failed", results
+    assert results[str(slow.mountpoint / "C9")] == "ok", results
+    # Lost at a write after the detach (the ledger's check of its root, or its mkdir without
+    # parents when the detach came between the two: ENOENT), or its finish refused.
+    said = json.dumps(data)
+    assert "is not reachable" in said or "(ENOENT)" in said, said

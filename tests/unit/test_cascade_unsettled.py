@@ -1,0 +1,53 @@
+"""``cascade_unsettled``: the mark a cascade leaves on a fast copy root until its end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from offload import cascade_unsettled
+from offload.ledger import Ledger, LedgerEntry, verified_entry
+
+
+def _entry(name: str, at: float) -> LedgerEntry:
+    return verified_entry(
+        name, size_bytes=1, mtime_ns=2, digests={"xxh64": "00"}, partial_name="",
+        final_name="", verify="full", recorded_at=at,
+    )  # fmt: skip
+
+
+def test_an_entry_within_a_marked_span_is_unsettled_and_settling_takes_the_span_back(
+    tmp_path: Path,
+) -> None:
+    cascade_unsettled.mark(tmp_path, (10.0, 20.0))
+    marked = cascade_unsettled.spans(tmp_path)
+    assert marked == ((10.0, 20.0),)
+    assert cascade_unsettled.unsettled(_entry("a", 15.0), marked)
+    assert not cascade_unsettled.unsettled(_entry("a", 25.0), marked)
+    assert not cascade_unsettled.unsettled(None, marked)
+    cascade_unsettled.settle(tmp_path, (10.0, 20.0))
+    assert cascade_unsettled.spans(tmp_path) == ()
+    assert not (tmp_path / ".offload" / cascade_unsettled.UNSETTLED).exists()
+
+
+def test_an_earlier_span_stays_while_an_entry_recorded_within_it_still_vouches(
+    tmp_path: Path,
+) -> None:
+    Ledger(tmp_path).append([_entry("a", 15.0), _entry("b", 16.0)])
+    cascade_unsettled.mark(tmp_path, (10.0, 20.0))  # a run whose drive went
+    cascade_unsettled.mark(tmp_path, (30.0, 40.0))  # this run
+    Ledger(tmp_path).append([_entry("a", 35.0)])  # read back again: b was not
+    cascade_unsettled.settle(tmp_path, (30.0, 40.0))
+    assert cascade_unsettled.spans(tmp_path) == ((10.0, 20.0),)
+    cascade_unsettled.mark(tmp_path, (50.0, 60.0))
+    Ledger(tmp_path).append([_entry("b", 55.0)])
+    cascade_unsettled.settle(tmp_path, (50.0, 60.0))
+    assert cascade_unsettled.spans(tmp_path) == ()
+
+
+def test_a_mark_is_never_made_where_the_copy_root_is_gone(tmp_path: Path) -> None:
+    gone = tmp_path / "C9"
+    with pytest.raises(FileNotFoundError):
+        cascade_unsettled.mark(gone, (1.0, 2.0))
+    assert not gone.exists()
