@@ -401,10 +401,11 @@ def run_cascade(
                     remedies=plan.in_the_way_remedies(),
                 ).run()
                 _proven_copies(job, references, used, matched)  # before _explain's rewrite
-                retry, found = (
-                    _explain(job, fed, references, sink, used, plan.ledgers)
-                    if not job.cancelled
-                    else (set(), [])
+                # Cancelled too: a fast copy read whole and found different (or unreadable)
+                # before the cancel is revoked (``_fail_damaged``) before the mark is
+                # settled; only the feeding again from another fast copy is not done.
+                retry, found = _explain(
+                    job, fed, references, sink, used, plan.ledgers, feed_again=not job.cancelled
                 )
                 damaged.extend(found)
                 job.files = [f for f in job.files if f.relative_path not in retry]
@@ -1155,13 +1156,16 @@ def _explain(
     sink: EventSink,
     used: Mapping[str, tuple[int, int, int]],
     ledgers: Sequence[Ledger] = (),
+    *,
+    feed_again: bool = True,
 ) -> tuple[set[str], list[tuple[str, int, str]]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
     a failure of that file on the slow destinations (named), never a card error. Returns
     the files to feed again from another fast copy (one is left), and the fast copies that
     no longer stand as verified: found damaged, or that failed their read (a read error, a
-    change while read: the drive may be failing), each (path, destination index, why)."""
+    change while read: the drive may be failing), each (path, destination index, why).
+    Without *feed_again* (a cancelled job) no file is fed again: the damaged are still found."""
     retry: set[str] = set()
     damaged: list[tuple[str, int, str]] = []
     sources = {t.source.relative_path: t.source.path for t in tasks}
@@ -1224,7 +1228,7 @@ def _explain(
                 )
             damaged.append((file.relative_path, index, what))
         position, count, _index = used.get(file.relative_path, (0, 1, -1))
-        if position + 1 < count:
+        if feed_again and position + 1 < count:
             retry.add(file.relative_path)
             sink.emit(
                 WarningIssued(

@@ -988,3 +988,34 @@ def test_without_the_card_a_copy_read_back_names_the_record_it_differs_from(
         f"ERROR: source {victim} differs from the card's digests in the fast copy's ledger (xxh64 "
     ), line
     assert "the card's own ASC MHL" not in err, err
+
+
+def test_a_fast_copy_found_different_before_a_cancel_is_revoked_and_the_mark_settled(
+    tmp_path: Path, cards: Path
+) -> None:
+    """A cascade cancelled mid-way still checks what it read whole before the cancel: a fast
+    copy found different from the card is revoked in its ledger before the mark on its root
+    is taken back. Failed before: a cancelled cascade skipped that check (its ledger went on
+    vouching for the damaged copy) yet settled the mark, so a re-run trusted it unread."""
+    card = make_card(cards, files=40, size=200_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    victim = "CLIPS/C00/A003C000.mov"
+    options = OffloadOptions(cascade=frozenset({1}), copy=CopyOptions(batch_files=2))
+    cancel = CancelToken()
+
+    class DamageThenStop:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                alter_keeping_size_and_times(fast / card.name / victim)
+            if isinstance(event, FileVerified) and event.destination_index == 1:
+                cancel.cancel()
+
+    report = offload(card, [fast, slow], options=options, sink=DamageThenStop(), cancel=cancel)
+    assert report.exit_code == 130 and report.card_released_at is not None
+    result = next(f for f in report.job.files if f.relative_path == victim).destination(0)
+    assert result is not None and result.status is DestinationStatus.FAILED
+    entry = Ledger(fast / card.name).load().get(victim)
+    assert entry is None or not entry.vouches
+    assert not (fast / card.name / ".offload" / "cascade-unsettled.json").exists()
