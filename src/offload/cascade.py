@@ -365,7 +365,9 @@ def run_cascade(
         # Until the cascade ends with them still there, the fast copies' entries of this run
         # are unsettled: a drive gone meanwhile never hears of a revocation
         # (``cascade_unsettled``). Marked before the release is said: a drive may go then.
-        span = (report.job.started_at, time.time())
+        # From the earliest entry the cascade will feed from: a copy verified by an earlier
+        # run (its entry recorded before this run started) is unsettled too.
+        span = (_earliest_fed_from(report, feeders), time.time())
         marked = _mark_unsettled(plan, feeders, span, sink)
         withheld = _release(plan, report, fast, slow, sink, nothing_to_feed=not needed)
         unrevoked: set[int] = set()
@@ -1289,6 +1291,20 @@ def _mark_unsettled(
                 )
             )
     return marked
+
+
+def _earliest_fed_from(report: OffloadReport, feeders: Sequence[int]) -> float:
+    """When the span marked unsettled starts: the run's start, or the earliest ledger entry
+    of a fast copy in *feeders* trusted from an earlier run (its result's ``verified_at`` is
+    that entry's ``recorded_at``), so that the mark covers every entry the cascade may fail
+    to revoke."""
+    earliest = report.job.started_at
+    for file in report.job.files:
+        for index in feeders:
+            result = file.destination(index)
+            if result is not None and result.verified_at:
+                earliest = min(earliest, result.verified_at)
+    return earliest
 
 
 def _settle(plan: OffloadPlan, marked: AbstractSet[int], span: tuple[float, float]) -> None:

@@ -5,7 +5,8 @@ cascade then reads them again and checks them at its end, and revokes in their l
 it finds gone, changed or unreadable (``cascade._fail_damaged``). A drive that goes away
 meanwhile (pulled, ``umount -l``) cannot be told: its ledger goes on vouching for copies
 the run reported failed. So before the cascade's first read, each local fast copy root is
-marked (``mark``: the span of time its card's pass recorded its entries in, durably), and
+marked (``mark``: the span of time its card's pass recorded its entries in, from the
+earliest entry of an earlier run the cascade feeds from, durably), and
 the mark is taken back only once the cascade ended with that drive still there and every
 revocation written (``settle``). A later run that finds a mark (``spans``) does not trust
 a ledger entry recorded within one (``unsettled``): the copy is read back, as

@@ -13,9 +13,12 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from offload import cascade_unsettled
 from offload.card import OffloadOptions, offload
+from offload.cascade_unsettled import unsettled
 from offload.engine.cancel import CancelToken
 from offload.events import CardReleased, Event
+from offload.ledger import Ledger
 from offload.report.summary import verdict_lines
 from support.cards import three_clip_card
 from support.offload_cli import run_offload
@@ -289,3 +292,27 @@ def test_the_fast_copies_the_cascade_read_are_said_read_again_row_by_row(
     said = run.html.replace("&#x27;", "'")
     assert said.count("; read again now by the cascade, equal to the card's digests)") == 2, said
     assert "4 earlier (2 read again now by the cascade, 2 not re-read)" in run.err, run.err
+
+
+def test_the_cascades_mark_covers_the_fast_copies_verified_by_an_earlier_run(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The mark a cascade leaves on a fast copy root while it runs must cover the entries it
+    feeds from, those of an earlier run too: were the drive to go mid-cascade, a re-run must
+    read those copies back. Failed before: the span began when this run started, after the
+    earlier run recorded its entries."""
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path, cards)
+    seen: list[bool] = []
+
+    class LookAtTheMark:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                root = fast / card.name
+                marked = cascade_unsettled.spans(root)
+                entries = Ledger(root).load().values()
+                seen.append(bool(marked) and all(unsettled(e, marked) for e in entries))
+
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(card, [fast, slow], options=options, sink=LookAtTheMark())
+    assert report.exit_code == 0
+    assert seen and seen[0]  # at the first release said (the mark is settled by a later one)
