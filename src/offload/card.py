@@ -462,6 +462,10 @@ class OffloadReport:
     # (``_finish_destinations``): a cancelled run leaves the others unfinished, whatever
     # their files' states, and ``destination_result`` never calls such a one ``ok``.
     finished: set[int] = field(default_factory=set)
+    # The local destinations whose copy root was on another filesystem when the run ended
+    # (``Ledger.root_moved``: a drive that was the copy root itself, pulled, ``umount -l``):
+    # no report is written there (``write_reports``), the bare mount point below.
+    unreachable: set[int] = field(default_factory=set)
     # The card went away during the offload (pulled, unmounted: ``card_presence.card_gone``,
     # asked once after the copy jobs): the one line that says so, names the card and what to
     # do; None while the card was still there. The files that failed for it keep their own
@@ -1992,6 +1996,7 @@ def _run_locked(
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         note_unfinished(report)
+        _note_unreachable(plan, report)
         return report
     fast = {p.index for p in plan.plans if p.index not in slow}
     _finish_destinations(plan, report, fast, sink)
@@ -2031,7 +2036,18 @@ def _run_locked(
     report.warnings.extend(_kept_beside(plan, settled.found_wrong, report))
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
+    _note_unreachable(plan, report)
     return report
+
+
+def _note_unreachable(plan: OffloadPlan, report: OffloadReport) -> None:
+    """Record in ``report.unreachable`` each local destination whose copy root its ledger
+    saw and that is on another filesystem now (``Ledger.root_moved``): a copy root that is
+    the mount point itself stays a folder after ``umount -l``, so only this tells
+    ``write_reports`` not to write there."""
+    for dest in plan.plans:
+        if dest.index not in plan.backends and plan.ledgers[dest.index].root_moved():
+            report.unreachable.add(dest.index)
 
 
 def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -> bool:

@@ -729,7 +729,10 @@ def _record_card_pass(
                 path.unlink(missing_ok=True)
                 continue
             # Never the copy root: one gone is a drive unmounted since (ENOENT here), and
-            # its mount point the folder on the disk below.
+            # its mount point the folder on the disk below; nor below a copy root that is
+            # the mount point itself (a folder still, on another filesystem now).
+            if not plan.ledgers[index].root_unchanged():
+                raise OSError(errno.ENODEV, "its drive is not reachable")
             folder.mkdir(exist_ok=True)
             staging = folder / f".{CARD_PASS_RECORD}.{os.getpid()}"
             with open(staging, "w", encoding="utf-8") as handle:
@@ -1279,6 +1282,10 @@ def _mark_unsettled(
     for index in feeders:
         root = Path(plan.plans[index].root)
         try:
+            # Never below a drive gone since (a copy root that is its mount point is still a
+            # folder then): ENODEV, said as any refusal.
+            if not plan.ledgers[index].root_unchanged():
+                raise OSError(errno.ENODEV, "its drive is not reachable")
             cascade_unsettled.mark(root, span)
             marked.add(index)
         except OSError as exc:

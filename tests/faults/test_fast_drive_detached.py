@@ -137,3 +137,41 @@ def test_a_plain_destination_detached_after_its_copies_gets_no_folder_made_below
     # parents when the detach came between the two: ENOENT), or its finish refused.
     said = json.dumps(data)
     assert "is not reachable" in said or "(ENOENT)" in said, said
+
+
+def test_a_fast_drive_that_is_the_copy_root_itself_gets_nothing_written_below_it(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """``--into``: the fast drive's mount point is the copy root itself, so after ``umount
+    -l`` the copy root is still a folder (the bare one below): neither the card's pass
+    record, the cascade's mark nor the reports may be written there. Failed before: the
+    reports went to ``<mount point>/.offload/reports`` on the disk below."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(4):
+        (card / f"a{index}.mov").write_bytes(os.urandom(200_000 + index))
+    fast = ext4_loop(32 << 20)
+    for leftover in os.listdir(fast.path):  # lost+found: the copy root must be empty
+        os.rmdir(fast.path / leftover)
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="*.mov")
+    reports = tmp_path / "reports"
+
+    def pull_the_fast_drive() -> None:
+        detach(fast.path)
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--into", "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint),
+        str(card), str(fast.path), at_release=pull_the_fast_drive,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert "Traceback" not in rest, rest
+    assert sorted(os.listdir(fast.path)) == [], rest
+    (local,) = sorted(reports.glob("C9_*.json"))
+    data = json.loads(local.read_text())
+    assert code == data["exit_code"] != 0, rest
+    assert [r["index"] for r in data["reports_refused"]] == [0], data["reports_refused"]

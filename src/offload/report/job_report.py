@@ -823,13 +823,15 @@ def write_reports(
         if plan.index in lost or plan.index in report.report_folders:
             continue
         folder = plan.root / STATE_FOLDER / "reports"
-        if _may_hold_reports(plan.root):
+        # One found on another filesystem (``OffloadReport.unreachable``): a copy
+        # root that is the mount point itself is still a folder then, the bare one below.
+        if plan.index not in report.unreachable and _may_hold_reports(plan.root):
             folders.append(folder)
-        elif _held_copies(report, plan.index):
+        elif plan.index in report.unreachable or _held_copies(report, plan.index):
             gone = OSError(
                 errno.ENODEV,
                 f"the drive holding {plan.root} is not reachable: the copy root is no longer "
-                "there (its drive unmounted or pulled?): reconnect it",
+                "there or on another filesystem (its drive unmounted or pulled?): reconnect it",
             )
             vanished.append(
                 (
