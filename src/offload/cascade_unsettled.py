@@ -14,12 +14,17 @@ a ledger entry recorded within one (``unsettled``): the copy is read back, as
 by a run killed mid-cascade costs one read-back of those copies, never a trust.
 
 The file: ``{"spans": [[from, until], ...]}`` (Unix seconds), one span per cascade not
-settled; read as no spans when absent or unreadable (its drive failing: its copies fail
-their reads anyway)."""
+settled; no spans when absent. One that is there but cannot be understood (torn, damaged,
+written by hand) is never read as nothing marked: every span in it ended before it was last
+written, so it stands for one span from the beginning of time to its mtime (and a second,
+the filesystem's coarse clock), which ``settle`` drops once every copy recorded within it
+was read back. One that cannot be read at all: ``spans`` gives the whole of time (every
+copy read back), ``mark`` and ``settle`` raise and leave it as it is."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,13 +38,30 @@ Span = tuple[float, float]
 
 
 def spans(copy_root: Path) -> tuple[Span, ...]:
-    """The spans marked unsettled on *copy_root*; () when none, or unreadable. Never
-    raises."""
+    """The spans marked unsettled on *copy_root*; () when none; the whole of time when the
+    mark cannot be read (``_read``: a run trusts nothing unread there). Never raises."""
     try:
-        data = json.loads((copy_root / STATE_FOLDER / UNSETTLED).read_text("utf-8"))
-        return tuple((float(a), float(b)) for a, b in data["spans"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return _read(copy_root)
+    except OSError:
+        return ((-math.inf, math.inf),)
+
+
+def _read(copy_root: Path) -> tuple[Span, ...]:
+    """The spans marked on *copy_root*: () when there is no mark; a mark that cannot be
+    understood stands for ``(-inf, its mtime + 1 s)`` (module docstring). Raises OSError
+    when it cannot be read."""
+    path = copy_root / STATE_FOLDER / UNSETTLED
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+            written = os.fstat(handle.fileno()).st_mtime
+    except (FileNotFoundError, NotADirectoryError):
         return ()
+    try:
+        marked = tuple((float(a), float(b)) for a, b in json.loads(data)["spans"])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return ((-math.inf, written + 1.0),)
+    return marked
 
 
 def unsettled(entry: LedgerEntry | None, marked: Sequence[Span]) -> bool:
@@ -53,7 +75,7 @@ def mark(copy_root: Path, span: Span) -> None:
     Raises OSError."""
     folder = copy_root / STATE_FOLDER
     folder.mkdir(exist_ok=True)
-    _write(folder, [*spans(copy_root), span])
+    _write(folder, [*_read(copy_root), span])
 
 
 def settle(copy_root: Path, span: Span) -> None:
@@ -61,7 +83,7 @@ def settle(copy_root: Path, span: Span) -> None:
     ledger that still vouches was recorded within (each read back since: its entry is
     newer); the file removed once it holds none, durably. Raises OSError."""
     folder = copy_root / STATE_FOLDER
-    left = [s for s in spans(copy_root) if s != span]
+    left = [s for s in _read(copy_root) if s != span]
     if left:
         standing = [e for e in Ledger(copy_root).load_entries().standing() if e.vouches]
         left = [s for s in left if any(unsettled(e, [s]) for e in standing)]

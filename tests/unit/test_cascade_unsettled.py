@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,37 @@ def test_a_mark_is_never_made_where_the_copy_root_is_gone(tmp_path: Path) -> Non
     with pytest.raises(FileNotFoundError):
         cascade_unsettled.mark(gone, (1.0, 2.0))
     assert not gone.exists()
+
+
+def test_a_corrupt_mark_is_never_read_as_nothing_marked(tmp_path: Path) -> None:
+    """A mark torn or damaged stands for every entry recorded before it was written: read
+    back, kept by ``mark`` and ``settle`` until each of those entries was read back. Failed
+    before: read as no spans, so the run trusted every copy, ``mark`` wrote over it and
+    ``settle`` removed it."""
+    Ledger(tmp_path).append([_entry("a", 15.0), _entry("b", 16.0)])
+    mark = tmp_path / ".offload" / cascade_unsettled.UNSETTLED
+    mark.write_text('{"spans": [[10.0, ')  # torn
+    os.utime(mark, (100.0, 100.0))
+    marked = cascade_unsettled.spans(tmp_path)
+    assert cascade_unsettled.unsettled(_entry("a", 15.0), marked)
+    assert not cascade_unsettled.unsettled(_entry("a", 200.0), marked)
+    cascade_unsettled.mark(tmp_path, (300.0, 310.0))
+    assert cascade_unsettled.unsettled(_entry("a", 15.0), cascade_unsettled.spans(tmp_path))
+    Ledger(tmp_path).append([_entry("a", 305.0)])  # read back again: b was not
+    cascade_unsettled.settle(tmp_path, (300.0, 310.0))
+    assert cascade_unsettled.unsettled(_entry("b", 16.0), cascade_unsettled.spans(tmp_path))
+    cascade_unsettled.mark(tmp_path, (400.0, 410.0))
+    Ledger(tmp_path).append([_entry("b", 405.0)])
+    cascade_unsettled.settle(tmp_path, (400.0, 410.0))
+    assert not mark.exists()
+
+
+def test_an_unreadable_mark_trusts_nothing_and_is_left_as_it_is(tmp_path: Path) -> None:
+    mark = tmp_path / ".offload" / cascade_unsettled.UNSETTLED
+    mark.mkdir(parents=True)  # read: EISDIR
+    assert cascade_unsettled.unsettled(_entry("a", 1e12), cascade_unsettled.spans(tmp_path))
+    with pytest.raises(OSError):
+        cascade_unsettled.mark(tmp_path, (1.0, 2.0))
+    with pytest.raises(OSError):
+        cascade_unsettled.settle(tmp_path, (1.0, 2.0))
+    assert mark.is_dir()
