@@ -462,9 +462,9 @@ class OffloadReport:
     # (``_finish_destinations``): a cancelled run leaves the others unfinished, whatever
     # their files' states, and ``destination_result`` never calls such a one ``ok``.
     finished: set[int] = field(default_factory=set)
-    # The local destinations whose copy root was on another filesystem when the run ended
-    # (``Ledger.root_moved``: a drive that was the copy root itself, pulled, ``umount -l``):
-    # no report is written there (``write_reports``), the bare mount point below.
+    # The local destinations whose copy root, seen by its ledger, was gone or on another
+    # filesystem when the run ended (``Ledger.root_lost``: a drive pulled, ``umount -l``):
+    # no report is written there (``write_reports``), the root perhaps the bare mount point.
     unreachable: set[int] = field(default_factory=set)
     # The card went away during the offload (pulled, unmounted: ``card_presence.card_gone``,
     # asked once after the copy jobs): the one line that says so, names the card and what to
@@ -2042,11 +2042,11 @@ def _run_locked(
 
 def _note_unreachable(plan: OffloadPlan, report: OffloadReport) -> None:
     """Record in ``report.unreachable`` each local destination whose copy root its ledger
-    saw and that is on another filesystem now (``Ledger.root_moved``): a copy root that is
+    saw and that is gone or on another filesystem now (``Ledger.root_lost``): a copy root that is
     the mount point itself stays a folder after ``umount -l``, so only this tells
     ``write_reports`` not to write there."""
     for dest in plan.plans:
-        if dest.index not in plan.backends and plan.ledgers[dest.index].root_moved():
+        if dest.index not in plan.backends and plan.ledgers[dest.index].root_lost():
             report.unreachable.add(dest.index)
 
 

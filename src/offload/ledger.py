@@ -594,16 +594,22 @@ class Ledger:
                 return False
         return _device_of(self.copy_root) is not None
 
-    def root_moved(self) -> bool:
-        """The copy root was seen (at the ledger's making or an append) and is on another
-        filesystem now: a drive gone since whose mount point was the copy root itself, the
-        bare folder below now (``umount -l``). False for a root never seen, and for one
-        that cannot be looked at (not there, ENOTCONN: the caller's own write says why).
-        One ``stat``; never raises."""
+    def root_lost(self) -> bool:
+        """The copy root was seen (at the ledger's making or an append) and is no longer
+        there, or is on another filesystem now: a drive gone since (``umount -l``), its
+        mount point perhaps the copy root itself, the bare folder below now. False for a
+        root never seen, and for one that cannot be looked at (ENOTCONN, EIO: the caller's
+        own write says why). One ``stat``; never raises."""
         with self._lock:
             seen = self._root_device
-        device = _device_of(self.copy_root)
-        return seen is not None and device is not None and device != seen
+        if seen is None:
+            return False
+        try:
+            return os.stat(self.copy_root).st_dev != seen
+        except (FileNotFoundError, NotADirectoryError):
+            return True
+        except OSError:
+            return False
 
     def _rewrite(self, data: bytes) -> None:
         """The ledger written whole: its bytes now and *data* after them, atomically and

@@ -823,7 +823,7 @@ def write_reports(
         if plan.index in lost or plan.index in report.report_folders:
             continue
         folder = plan.root / STATE_FOLDER / "reports"
-        # One found on another filesystem (``OffloadReport.unreachable``): a copy
+        # One found gone or on another filesystem (``OffloadReport.unreachable``): a copy
         # root that is the mount point itself is still a folder then, the bare one below.
         if plan.index not in report.unreachable and _may_hold_reports(plan.root):
             folders.append(folder)
@@ -1108,12 +1108,23 @@ def _may_hold_reports(root: Path) -> bool:
 
 
 def _held_copies(report: OffloadReport, index: int) -> bool:
-    """Destination *index* was given a copy by this run, or holds one trusted from its
-    ledger: its copy root was there (``write_reports``: one gone since is refused)."""
+    """Destination *index* holds a good copy of this run (verified, verified earlier,
+    transfer-checked): its copy root was there (``write_reports``: one gone since is
+    refused). A failed or cancelled copy proves no root: one never made, or deleted by the
+    user, is not a drive pulled (a root its ledger saw go: ``OffloadReport.unreachable``)."""
     return any(
-        (result := file.destination(index)) is not None and result.status is not None
+        (result := file.destination(index)) is not None and result.status in _HELD
         for file in report.job.files
     )
+
+
+_HELD = frozenset(
+    {
+        DestinationStatus.VERIFIED,
+        DestinationStatus.VERIFIED_EARLIER,
+        DestinationStatus.TRANSFER_CHECKED,
+    }
+)
 
 
 def _taken(path: Path) -> bool:
