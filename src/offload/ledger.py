@@ -605,7 +605,7 @@ class Ledger:
         if seen is None:
             return False
         try:
-            return os.stat(self.copy_root).st_dev != seen
+            return _device_of_or_raise(self.copy_root) != seen
         except (FileNotFoundError, NotADirectoryError):
             return True
         except OSError:
@@ -941,10 +941,18 @@ class VerifiedCopy(NamedTuple):
         )
 
 
+def _device_of_or_raise(path: Path) -> int:
+    """``_device_of`` that raises OSError (FileNotFoundError: not there)."""
+    return os.stat(f"{path}/").st_dev
+
+
 def _device_of(path: Path) -> int | None:
-    """*path*'s ``st_dev``; None when it cannot be looked at (not there, its drive gone)."""
+    """*path*'s ``st_dev``, *path* a folder; None when it cannot be looked at (not there,
+    its drive gone). Asked of ``<path>/``: a stat of an autofs mount point's own name does
+    not mount it (the automount's device, not the drive's), which would make the first
+    append see another filesystem and lose the destination; the trailing slash mounts it."""
     try:
-        return os.stat(path).st_dev
+        return os.stat(f"{path}/").st_dev
     except OSError:
         return None
 
