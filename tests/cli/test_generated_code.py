@@ -121,6 +121,18 @@ def _files(cache_home: Path) -> dict[str, Path]:
     return {p.name: p for p in folder.iterdir()} if folder.is_dir() else {}
 
 
+def _both_files(cache_home: Path, timeout_s: float = 60) -> dict[str, Path]:
+    """The command's and its worker's files once both are there: the worker writes its own
+    after the command has ended and is not waited for (report/worker.py), so on a loaded
+    machine it may come seconds after the command's exit; each file appears whole (written
+    under another name, then renamed)."""
+    names = {file_name("command"), file_name("worker")}
+    deadline = time.monotonic() + timeout_s
+    while not names <= _files(cache_home).keys() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _files(cache_home)
+
+
 def test_the_command_fills_it_and_each_code_is_what_compile_makes(tmp_path: Path) -> None:
     """After one ``offload copy``, the command's file and its worker's hold the dataclasses'
     and named tuples' texts, each with exactly the code a fresh ``compile`` makes of it (the
@@ -136,7 +148,7 @@ def test_the_command_fills_it_and_each_code_is_what_compile_makes(tmp_path: Path
         ".json",
         ".pdf",
     ]
-    files = _files(cache_home)
+    files = _both_files(cache_home)
     assert sorted(files) == [file_name("command"), file_name("worker")]
     assert file_name("command").startswith(
         f"generated-code-command-{sys.implementation.cache_tag}-"
@@ -161,9 +173,11 @@ def test_a_second_run_is_served_from_it_and_writes_nothing(tmp_path: Path) -> No
     _card(tmp_path)
     cache_home = tmp_path / "cache"
     assert _copy(tmp_path, _env(cache_home), "1").returncode == 0
-    before = {name: (p.stat().st_ino, p.read_bytes()) for name, p in _files(cache_home).items()}
+    first = _both_files(cache_home)
+    before = {name: (p.stat().st_ino, p.read_bytes()) for name, p in first.items()}
     done = _copy(tmp_path, _env(cache_home), "2")
     assert done.returncode == 0, done.stderr
+    time.sleep(0.5)  # the worker's write, if any, comes after the command's end
     after = {name: (p.stat().st_ino, p.read_bytes()) for name, p in _files(cache_home).items()}
     assert after == before
     assert len(list((tmp_path / "reports-2").glob("*.pdf"))) == 1
