@@ -952,7 +952,7 @@ def _device_of(path: Path) -> int | None:
     not mount it (the automount's device, not the drive's), which would make the first
     append see another filesystem and lose the destination; the trailing slash mounts it."""
     try:
-        return os.stat(f"{path}/").st_dev
+        return _device_of_or_raise(path)
     except OSError:
         return None
 
