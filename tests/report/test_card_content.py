@@ -441,3 +441,33 @@ def test_only_an_empty_video_of_the_same_chapter_puts_a_gopro_video_on_the_card(
     lines = {line["kind"]: line for line in card_content(clips)}
     assert lines["video-missing"]["count"] == 2, lines
     assert lines["empty-clip"]["count"] == 3, lines
+
+
+def test_an_empty_p2_audio_channel_is_an_empty_sound_file_on_a_real_copy(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """A Panasonic P2 clip's audio channel of 0 bytes (``CONTENTS/AUDIO/0001AB00.MXF``) is
+    warned of as an empty WAV beside a clip is, on a real ``offload copy``: the CARD CONTENT
+    line names it as a sound file, page 1 names its clip, the totals count it as a sound
+    file. Failed before: it was "1 file named as a clip" and an empty row of its own."""
+    card = tmp_path / "cards" / "P2"
+    contents = card / "CONTENTS"
+    for folder in ("VIDEO", "AUDIO", "CLIP"):
+        (contents / folder).mkdir(parents=True)
+    (contents / "VIDEO" / "0001AB.MXF").write_bytes(b"\x06\x0e\x2b\x34" + b"\x00" * 996)
+    (contents / "AUDIO" / "0001AB00.MXF").write_bytes(b"")
+    (contents / "AUDIO" / "0001AB01.MXF").write_bytes(b"\x06\x0e\x2b\x34" + b"\x00" * 96)
+    (contents / "CLIP" / "0001AB.XML").write_bytes(b"<P2Main/>")
+    err, reports = _copy_card(card, tmp_path)
+    [said] = _card_content_lines(err)
+    assert said.startswith(
+        "CARD CONTENT: 1 file named as a sound file on the card is empty (0 bytes: nothing "
+        "was recorded in it): CONTENTS/AUDIO/0001AB00.MXF"
+    ), err
+    text = _pdf_words(poppler, reports)
+    assert (
+        "CONTENTS/AUDIO/0001AB00.MXF: EMPTY (0 bytes): nothing was recorded in it (a "
+        "recording that failed); the sound file of 0001AB.MXF"
+    ) in text, text
+    assert "1 empty file named as a sound file" in text, text
+    assert "empty clip" not in text.lower(), text
