@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,17 +60,6 @@ def _run_b(proxy: Any, bucket: str, tmp_path: Path, name: str = "day3") -> int:
         s3=S3Settings(endpoint_url=proxy.url, region="us-east-1"),
     )
     return offload(card, [f"s3://{bucket}/shoot"], options=options).exit_code
-
-
-@pytest.fixture
-def sleeper() -> Any:
-    """A live process of this host and process space (not this one)."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    try:
-        yield process
-    finally:
-        process.kill()
-        process.wait()
 
 
 def test_a_killed_runs_upload_is_aborted_at_once(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
