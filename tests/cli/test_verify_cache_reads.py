@@ -26,6 +26,18 @@ from tests.support.offload_cli import run_offload
 pytestmark = pytest.mark.timeout(120)
 
 
+def _onto_tmpfs(folder: Path, kept: Path, tmpfs_mount: Callable[..., mounts.Mount]) -> Path:
+    """Moves a copy's *folder* onto a tmpfs (8 MiB) mounted in its place, its files' dates
+    kept (by way of *kept*, a folder not yet there): read there, no file comes from a
+    media. Returns *folder*."""
+    shutil.copytree(folder, kept)
+    shutil.rmtree(folder)
+    folder.mkdir()
+    tmpfs_mount(8 << 20, path=folder)
+    shutil.copytree(kept, folder, dirs_exist_ok=True)
+    return folder
+
+
 def test_the_csv_marks_each_file_read_through_a_cache(
     tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
 ) -> None:
@@ -38,14 +50,7 @@ def test_the_csv_marks_each_file_read_through_a_cache(
     dest.mkdir()
     copied = run_offload("copy", "--report-dir", reports, card, dest)
     assert copied.returncode == 0, copied.stderr
-    # The copy's SOUND folder moved onto a tmpfs mounted in its place (dates kept).
-    sound = dest / "A001" / "SOUND"
-    kept = tmp_path / "kept"
-    shutil.copytree(sound, kept)
-    shutil.rmtree(sound)
-    sound.mkdir()
-    tmpfs_mount(8 << 20, path=sound)
-    shutil.copytree(kept, sound, dirs_exist_ok=True)
+    _onto_tmpfs(dest / "A001" / "SOUND", tmp_path / "kept", tmpfs_mount)
 
     checked = tmp_path / "checked"
     verified = run_offload("verify", dest / "A001", "--report-dir", checked)
@@ -83,13 +88,7 @@ def test_a_file_only_a_legacy_mhl_has_read_through_a_cache_is_marked(
     dest, reports = tmp_path / "RAID", tmp_path / "reports"
     dest.mkdir()
     run_offload("copy", "--report-dir", reports, card, dest)  # C2.MOV: missing from the card
-    clips = dest / "A001" / "CLIPS"
-    kept = tmp_path / "kept"
-    shutil.copytree(clips, kept)
-    shutil.rmtree(clips)
-    clips.mkdir()
-    tmpfs_mount(8 << 20, path=clips)
-    shutil.copytree(kept, clips, dirs_exist_ok=True)
+    clips = _onto_tmpfs(dest / "A001" / "CLIPS", tmp_path / "kept", tmpfs_mount)
     (clips / "C2.MOV").write_bytes(late)  # what the MHL lists, put in the copy afterwards
 
     checked = tmp_path / "checked"

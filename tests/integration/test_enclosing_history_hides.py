@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from subprocess import CompletedProcess
 
 from support.ascmhl_judge import AscmhlJudge
 from support.offload_cli import newest_report, run_offload
@@ -42,15 +43,28 @@ def _c001_into_a001s_copy(tmp_path: Path, clip: str) -> tuple[Path, Path, Path]:
     return c001, raid / "A001", extra
 
 
+def _copy_into(c001: Path, extra: Path, tmp_path: Path) -> tuple[CompletedProcess[str], Path]:
+    """``offload copy`` of *c001* into *extra* (the report in ``tmp_path/reports``, the
+    terminal 1,000 columns wide: a warning one line), exit 0 asserted: what it printed, and
+    the report folder."""
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, c001, extra, columns=1000)
+    assert done.returncode == 0, done.stderr
+    return done, reports
+
+
+def _zero(clip: Path) -> None:
+    """Damages the copy *clip*: as many bytes, each 0."""
+    clip.write_bytes(bytes(len(clip.read_bytes())))
+
+
 def test_a_copy_whose_file_an_enclosing_history_ignores_is_named(
     tmp_path: Path, judge: AscmhlJudge
 ) -> None:
     c001, enclosing, extra = _c001_into_a001s_copy(tmp_path, "take.mov")
-    reports = tmp_path / "reports"
 
-    done = run_offload("copy", "--report-dir", reports, c001, extra, columns=1000)
+    done, reports = _copy_into(c001, extra, tmp_path)
 
-    assert done.returncode == 0, done.stderr
     copy = extra / "C001"
     warned = [line for line in done.stderr.splitlines() if "ascmhl-debug verify of" in line]
     assert len(warned) == 1, done.stderr
@@ -65,7 +79,7 @@ def test_a_copy_whose_file_an_enclosing_history_ignores_is_named(
     # What the warning says, as the reference tool finds it: the clip damaged, verify of
     # the enclosing folder passes; verify of the copy fails; so does offload verify.
     clip = copy / "CLIPS" / "take.mov"
-    clip.write_bytes(bytes(len(clip.read_bytes())))
+    _zero(clip)
     assert judge.verify(enclosing).returncode == 0
     assert judge.verify(copy).returncode == 11
     done = run_offload("verify", "--report-dir", reports, enclosing, columns=400)
@@ -78,13 +92,11 @@ def test_no_warning_where_no_enclosing_history_hides_a_file(
     """The same layout with a clip of another name: nothing hidden, no warning, and the
     reference tool checks the nested copy's clip from the enclosing folder."""
     c001, enclosing, extra = _c001_into_a001s_copy(tmp_path, "take2.mov")
-    reports = tmp_path / "reports"
-    done = run_offload("copy", "--report-dir", reports, c001, extra, columns=1000)
-    assert done.returncode == 0, done.stderr
+    done, reports = _copy_into(c001, extra, tmp_path)
     assert "ascmhl-debug verify of" not in done.stderr
     assert not [w for w in newest_report(reports)["warnings"] if "enclosing" in w["code"]]
     clip = extra / "C001" / "CLIPS" / "take2.mov"
-    clip.write_bytes(bytes(len(clip.read_bytes())))
+    _zero(clip)
     assert judge.verify(enclosing).returncode == 11
 
 
@@ -96,11 +108,9 @@ def test_an_enclosing_history_that_cannot_be_read_is_named(tmp_path: Path) -> No
     c001, enclosing, extra = _c001_into_a001s_copy(tmp_path, "take.mov")
     manifests = sorted((enclosing / "ascmhl").glob("*.mhl"))
     manifests[-1].write_bytes(b"<hashlist")
-    reports = tmp_path / "reports"
 
-    done = run_offload("copy", "--report-dir", reports, c001, extra, columns=1000)
+    done, reports = _copy_into(c001, extra, tmp_path)
 
-    assert done.returncode == 0, done.stderr
     copy = extra / "C001"
     warned = [line for line in done.stderr.splitlines() if "could not be read (" in line]
     assert len(warned) == 1, done.stderr

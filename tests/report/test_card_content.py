@@ -95,20 +95,41 @@ def test_a_clip_the_probing_found_cut_off_gets_a_line(tmp_path: Path, media: Any
     assert card_content(clips) == card_content(clips, {}) == []
 
 
+def _copy_card(card: Path, tmp_path: Path) -> tuple[str, Path]:
+    """A real ``offload copy`` of *card* into ``tmp_path/D1`` (made here), its reports in
+    ``tmp_path/r``, exit code 0 asserted: (what it printed on stderr, the reports' folder)."""
+    dest, reports = tmp_path / "D1", tmp_path / "r"
+    dest.mkdir()
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
+    return err.getvalue(), reports
+
+
+def _card_content_lines(err: str) -> list[str]:
+    """The ``CARD CONTENT:`` lines of a run's stderr, *err*."""
+    return [x for x in err.splitlines() if x.startswith("CARD CONTENT:")]
+
+
+def _pdf_words(poppler: dict[str, str], reports: Path) -> str:
+    """The text of the one PDF in *reports*, its white space folded to single spaces."""
+    from report.helpers import pdf_text
+
+    [pdf] = reports.glob("*.pdf")
+    return " ".join(pdf_text(poppler, pdf).split())
+
+
 def test_copy_prints_the_probings_damage_as_card_content(tmp_path: Path, media: Any) -> None:
     """The whole path: ``offload copy`` of a card with a clip cut off prints its CARD
     CONTENT line under the verdict, and ``--json`` gives it in ``card_content``."""
     card = tmp_path / "cards" / "A003"
     _cut_clip(card, "C0001.MP4")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    err = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
-    assert main(["copy", "--report-dir", str(tmp_path / "r"), str(card), str(dest)], env) == 0
-    [said] = [x for x in err.getvalue().splitlines() if x.startswith("CARD CONTENT:")]
+    err, _ = _copy_card(card, tmp_path)
+    [said] = _card_content_lines(err)
     assert said.startswith(
         "CARD CONTENT: 1 clip on the card is not whole (found by probing it): C0001.MP4: cut off"
-    ), err.getvalue()
+    ), err
+    dest = tmp_path / "D1"
     out = io.StringIO()
     env = Environment(stdout=out, stderr=io.StringIO(), install_signal_handlers=False)
     again = ["copy", "--json", "--report-dir", str(tmp_path / "r2"), str(card), str(dest)]
@@ -260,26 +281,19 @@ def test_a_gopro_recording_with_only_its_proxy_and_thumbnail_is_a_recording_with
     row of kind "GoPro proxy/thumbnail only, video absent", saying the main clip is absent,
     counted apart from other files; a CARD CONTENT line on the terminal; a still named as a
     first chapter (GOPR0043.JPG) stays an other file."""
-    from report.helpers import pdf_text
-
     card = tmp_path / "cards" / "GOPRO1"
     folder = card / "DCIM" / "100GOPRO"
     folder.mkdir(parents=True)
     (folder / "GL010042.LRV").write_bytes(b"\x00" * 3000)
     (folder / "GH010042.THM").write_bytes(b"\xff\xd8" + b"\x00" * 500)
     (folder / "GOPR0043.JPG").write_bytes(b"\xff\xd8" + b"\x00" * 700)
-    dest, reports = tmp_path / "D1", tmp_path / "r"
-    dest.mkdir()
-    err = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
-    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
-    [said] = [x for x in err.getvalue().splitlines() if x.startswith("CARD CONTENT:")]
+    err, reports = _copy_card(card, tmp_path)
+    [said] = _card_content_lines(err)
     assert said.startswith(
         "CARD CONTENT: 1 GoPro recording on the card has its proxy (LRV) or thumbnail (THM) "
         "but no video: the main clip is absent: DCIM/100GOPRO/GH010042.THM"
-    ), err.getvalue()
-    [pdf] = reports.glob("*.pdf")
-    text = " ".join(pdf_text(poppler, pdf).split())
+    ), err
+    text = _pdf_words(poppler, reports)
     assert "0 clips, 0 image sequences, 1 GoPro recording without its video, 1 other file" in (
         text
     ), text
@@ -299,24 +313,17 @@ def test_an_empty_gopro_video_beside_its_proxy_is_empty_not_absent(
     THE CARD … main clip (MP4) is absent" beside "GH010042.MP4: EMPTY", and CARD CONTENT
     counted the recording twice (an empty clip, and a recording without video). Failed
     before; on a real ``offload copy`` it is the empty clip alone."""
-    from report.helpers import pdf_text
-
     card = tmp_path / "cards" / "GOPRO1"
     folder = card / "DCIM" / "100GOPRO"
     folder.mkdir(parents=True)
     (folder / "GH010042.MP4").write_bytes(b"")
     (folder / "GL010042.LRV").write_bytes(b"\x00" * 3000)
     (folder / "GH010042.THM").write_bytes(b"\xff\xd8" + b"\x00" * 500)
-    dest, reports = tmp_path / "D1", tmp_path / "r"
-    dest.mkdir()
-    err = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
-    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
-    said = [x for x in err.getvalue().splitlines() if x.startswith("CARD CONTENT:")]
+    err, reports = _copy_card(card, tmp_path)
+    said = _card_content_lines(err)
     assert len(said) == 1 and "GH010042.MP4" in said[0], said
-    assert "but no video" not in err.getvalue(), err.getvalue()
-    [pdf] = reports.glob("*.pdf")
-    text = " ".join(pdf_text(poppler, pdf).split())
+    assert "but no video" not in err, err
+    text = _pdf_words(poppler, reports)
     assert "NO VIDEO ON THE CARD" not in text, text
     assert "VIDEO ABSENT" not in text, text
     assert "GoPro recording without its video" not in text, text
@@ -379,26 +386,19 @@ def test_an_empty_sound_file_a_clip_claims_is_warned_about_as_an_unclaimed_one(
     warning, no CARD CONTENT line, where the same file no clip claims gets both. Now, on a
     real ``offload copy``: the terminal's CARD CONTENT line names it with the empty sound
     file no clip claims, page 1 warns of it naming its clip, and the clip's row says it."""
-    from report.helpers import pdf_text
-
     card = tmp_path / "cards" / "A001"
     clips = card / "CLIPS"
     encode_clip(clips, ClipSpec("A001C001.MP4", seconds=1.0, width=160, height=90))
     (clips / "A001C001.WAV").write_bytes(b"")  # the clip's, empty
     _wav(card / "SOUND" / "S01T01.WAV")  # a take, whole
     (card / "SOUND" / "S02T01.WAV").write_bytes(b"")  # no clip's, empty
-    dest, reports = tmp_path / "D1", tmp_path / "r"
-    dest.mkdir()
-    err = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
-    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
-    [said] = [x for x in err.getvalue().splitlines() if x.startswith("CARD CONTENT:")]
+    err, reports = _copy_card(card, tmp_path)
+    [said] = _card_content_lines(err)
     assert said.startswith(
         "CARD CONTENT: 2 files named as sound files on the card are empty (0 bytes: nothing "
         "was recorded in them): CLIPS/A001C001.WAV, SOUND/S02T01.WAV"
-    ), err.getvalue()
-    [pdf] = reports.glob("*.pdf")
-    text = " ".join(pdf_text(poppler, pdf).split())
+    ), err
+    text = _pdf_words(poppler, reports)
     assert (
         "CLIPS/A001C001.WAV: EMPTY (0 bytes): nothing was recorded in it (a recording that "
         "failed); the sound file of A001C001.MP4"
@@ -441,3 +441,33 @@ def test_only_an_empty_video_of_the_same_chapter_puts_a_gopro_video_on_the_card(
     lines = {line["kind"]: line for line in card_content(clips)}
     assert lines["video-missing"]["count"] == 2, lines
     assert lines["empty-clip"]["count"] == 3, lines
+
+
+def test_an_empty_p2_audio_channel_is_an_empty_sound_file_on_a_real_copy(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """A Panasonic P2 clip's audio channel of 0 bytes (``CONTENTS/AUDIO/0001AB00.MXF``) is
+    warned of as an empty WAV beside a clip is, on a real ``offload copy``: the CARD CONTENT
+    line names it as a sound file, page 1 names its clip, the totals count it as a sound
+    file. Failed before: it was "1 file named as a clip" and an empty row of its own."""
+    card = tmp_path / "cards" / "P2"
+    contents = card / "CONTENTS"
+    for folder in ("VIDEO", "AUDIO", "CLIP"):
+        (contents / folder).mkdir(parents=True)
+    (contents / "VIDEO" / "0001AB.MXF").write_bytes(b"\x06\x0e\x2b\x34" + b"\x00" * 996)
+    (contents / "AUDIO" / "0001AB00.MXF").write_bytes(b"")
+    (contents / "AUDIO" / "0001AB01.MXF").write_bytes(b"\x06\x0e\x2b\x34" + b"\x00" * 96)
+    (contents / "CLIP" / "0001AB.XML").write_bytes(b"<P2Main/>")
+    err, reports = _copy_card(card, tmp_path)
+    [said] = _card_content_lines(err)
+    assert said.startswith(
+        "CARD CONTENT: 1 file named as a sound file on the card is empty (0 bytes: nothing "
+        "was recorded in it): CONTENTS/AUDIO/0001AB00.MXF"
+    ), err
+    text = _pdf_words(poppler, reports)
+    assert (
+        "CONTENTS/AUDIO/0001AB00.MXF: EMPTY (0 bytes): nothing was recorded in it (a "
+        "recording that failed); the sound file of 0001AB.MXF"
+    ) in text, text
+    assert "1 empty file named as a sound file" in text, text
+    assert "empty clip" not in text.lower(), text

@@ -686,3 +686,41 @@ def test_empty_files_are_an_empty_rows_own_and_the_empty_sound_files_a_clip_clai
         ("CLIPS/B001C001.MOV", "clip"),
         ("SOUND/S02T01.WAV", "sound file"),
     ], found
+
+
+def test_a_p2_clips_empty_audio_channel_is_an_empty_sound_file() -> None:
+    """A Panasonic P2 clip's audio is one MXF a channel (``CONTENTS/AUDIO/0001AB00.MXF``):
+    one of 0 bytes has nothing recorded in it, as a WAV of 0 bytes a clip claims. Failed
+    before: ``empty_files`` looked for sound files by their name's ending alone (WAV, ...),
+    so an empty channel was neither on the ``CARD CONTENT:`` line nor in page 1's count
+    (and one whose video is not on the card was called an empty clip)."""
+    from offload.report.clips import empty_files
+
+    clips = group_clips(
+        sized(
+            {
+                "CONTENTS/VIDEO/0001AB.MXF": 100,
+                "CONTENTS/AUDIO/0001AB00.MXF": 0,  # the clip's channel 1, empty
+                "CONTENTS/AUDIO/0001AB01.MXF": 10,
+                "CONTENTS/CLIP/0001AB.XML": 0,  # the clip's, no sound file
+                "CONTENTS/VOICE/0001AB00.WAV": 0,  # its voice memo, empty
+                "CONTENTS/VIDEO/0002AB.MXF": 100,
+                "CONTENTS/AUDIO/0002AB00.MXF": 10,
+                "CONTENTS/AUDIO/0003AB00.MXF": 0,  # no video on the card: a row of its own
+            }
+        )
+    )
+    found = sorted(pair for clip in clips for pair in empty_files(clip))
+    assert found == [
+        ("CONTENTS/AUDIO/0001AB00.MXF", "sound file"),
+        ("CONTENTS/AUDIO/0003AB00.MXF", "sound file"),
+        ("CONTENTS/VOICE/0001AB00.WAV", "sound file"),
+    ], found
+    [line] = card_content(clips)
+    assert line["kind"] == "empty-clip" and line["count"] == 3, line
+    assert (
+        "3 files named as sound files on the card are empty (0 bytes: nothing was recorded in "
+        "them): "
+    ) in line["message"], line
+    for path, _ in found:
+        assert path in line["message"], line

@@ -357,6 +357,42 @@ def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_s
     assert len(build_view(job(files=few), group_clips(few), {}, []).clips) == len(few)
 
 
+def test_a_clip_with_a_flag_keeps_its_row_past_a_thousand_clips() -> None:
+    """Past MAX_CLIP_ROWS a folder's good clips without a thumbnail fold into one row, which
+    says nothing of any one clip: a clip with a ⚠ of its own (spans missing, damage the
+    probing found) keeps its row, as one with an empty sound file does. Failed before: both
+    were folded into "DCIM/100GOPRO/ (1002 clips)", their ⚠ in no row."""
+    from offload.report.content import MAX_CLIP_ROWS
+    from offload.report.media import MediaInfo
+
+    files = folders_of_files(
+        "DCIM/{folder}/GH01{n:04d}.MP4",
+        ("100GOPRO",),
+        MAX_CLIP_ROWS + 1,
+        good="verified",
+        failed=("", -1),
+        second={"status": "verified"},
+    )
+    for name in ("GH012000.MP4", "GH032000.MP4"):  # chapter 2 not on the card
+        files.append({**files[0], "path": f"DCIM/100GOPRO/{name}"})
+    clips = group_clips(files)
+    by_name = {clip.name: i for i, clip in enumerate(clips)}
+    damage = "cut off: the file holds 2.0 s of the 10.0 s its header states"
+    media = {by_name["GH010005.MP4"]: MediaInfo(damage=damage)}
+    view = build_view(job(files=files), clips, media, [])
+    rows = {row.name: row for row in view.clips}
+    assert sorted(rows) == [
+        "DCIM/100GOPRO/ (1000 clips)",
+        "GH010005.MP4",
+        "GH012000.MP4 (+1 span)",
+    ], sorted(rows)
+    assert f"⚠ {damage}" in rows["GH010005.MP4"].details
+    assert any(
+        d.startswith("⚠ SPANS MISSING") and "GH022000.MP4" in d
+        for d in rows["GH012000.MP4 (+1 span)"].details
+    ), rows["GH012000.MP4 (+1 span)"].details
+
+
 def test_a_folded_rows_states_count_every_file_of_its_clips_as_its_list_would() -> None:
     """Past MAX_CLIP_ROWS, each file's copies are worded once and counted into its folder's
     row (content._Tally): the row says what the list of its files' states says, the

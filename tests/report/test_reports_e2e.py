@@ -279,6 +279,20 @@ def test_a_cancelled_offload_says_so(tmp_path: Path, browser: Browser, media: An
     assert "Verified now" not in page.text and "ALL COPIES VERIFIED" not in page.text
 
 
+def _copy_and_open(card: Path, tmp_path: Path, browser: Browser) -> tuple[str, Path]:
+    """A real ``offload copy`` of *card* into ``tmp_path/D1`` (made here), its reports in
+    ``tmp_path/r``, exit 0 asserted; its HTML laid out by Chromium without an error: (the
+    page's text, the HTML's path, the PDF beside it)."""
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")])
+    assert code == 0, err
+    html = sorted((tmp_path / "r").glob("*.html"))[-1]
+    page = browser.open(html)
+    assert page.errors == []
+    return page.text, html
+
+
 def test_a_folded_folder_of_audio_takes_is_labelled_audio_takes(
     tmp_path: Path, browser: Browser, poppler: dict[str, str], media: Any
 ) -> None:
@@ -291,20 +305,40 @@ def test_a_folded_folder_of_audio_takes_is_labelled_audio_takes(
     card = camera_cards.write_card(
         tmp_path / "SOUND_01", camera_cards.sound_library("SOUND/DAY1", takes)
     )
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    code, _, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")])
-    assert code == 0, err
-    html = sorted((tmp_path / "r").glob("*.html"))[-1]
-    page = browser.open(html)
-    assert page.errors == []
-    text = page.text
+    page_text, html = _copy_and_open(card, tmp_path, browser)
+    text = page_text
     assert f"SOUND/DAY1/ ({takes} audio takes)" in text
     assert "AUDIO TAKES IN A FOLDER" in text
     assert "CLIPS IN A FOLDER" not in text
     flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
     assert "AUDIO TAKES IN A FOLDER" in flat and f"SOUND/DAY1/ ({takes} audio takes)" in flat
     assert "CLIPS IN A FOLDER" not in flat
+
+
+def test_a_clip_missing_a_span_keeps_its_row_and_its_warning_past_a_thousand_clips(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str], media: Any
+) -> None:
+    """Past 1,000 clips a folder's good clips without a thumbnail fold into one row: a
+    GoPro recording missing its second chapter, tiny (no thumbnail), among 1,001 others,
+    keeps its row and its ⚠ in the HTML (as Chromium lays it out) and the PDF. Failed
+    before: it was one of "DCIM/100GOPRO/ (1002 clips)", its ⚠ on page 1 alone."""
+    from offload.report.content import MAX_CLIP_ROWS
+
+    count = MAX_CLIP_ROWS + 1
+    layout: dict[str, bytes | None] = {
+        f"DCIM/100GOPRO/GH01{n:04d}.MP4": b"x%d" % n for n in range(count)
+    }
+    layout |= {"DCIM/100GOPRO/GH015000.MP4": b"a", "DCIM/100GOPRO/GH035000.MP4": b"b"}
+    card = camera_cards.write_card(tmp_path / "GOPRO", layout)
+    page_text, html = _copy_and_open(card, tmp_path, browser)
+    warning = "SPANS MISSING: 1 span of this recording is missing: GH025000.MP4"
+    flat_html = " ".join(page_text.split())
+    flat_pdf = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    for text in (flat_html, flat_pdf):
+        assert f"DCIM/100GOPRO/ ({count} clips)" in text, text[-3000:]
+        assert "GH015000.MP4 (+1 span)" in text
+        # On page 1's problems and on the clip's own row.
+        assert text.count(warning) == 2, text.count(warning)
 
 
 def test_an_xdcam_ex_take_names_the_clip_folder_of_each_span(
@@ -315,14 +349,8 @@ def test_an_xdcam_ex_take_names_the_clip_folder_of_each_span(
     folder a producer opens there. Each span is named from the clip's folder, as its
     sidecars in those folders already were."""
     card = camera_cards.write_card(tmp_path / "XDCAM_EX", camera_cards.XDCAM_EX)
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    code, _, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")])
-    assert code == 0, err
-    html = sorted((tmp_path / "r").glob("*.html"))[-1]
-    page = browser.open(html)
-    assert page.errors == []
-    flat_html = " ".join(page.text.split())
+    page_text, html = _copy_and_open(card, tmp_path, browser)
+    flat_html = " ".join(page_text.split())
     flat_pdf = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
     for text in (flat_html, flat_pdf):
         assert "FISH0046_01/FISH0046_01.MP4 (+1 span)" in text

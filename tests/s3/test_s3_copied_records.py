@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -54,17 +52,6 @@ def _sweep_moved(
         return sweeper.abort_abandoned(keep), list(sweeper.left_behind)
     finally:
         sweeper.close()
-
-
-@pytest.fixture
-def sleeper() -> Iterator[subprocess.Popen[bytes]]:
-    """A live process of this host and process space (not this one)."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    try:
-        yield process
-    finally:
-        process.kill()
-        process.wait()
 
 
 def test_a_moved_prefixs_upload_of_a_dead_maker_is_aborted(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +47,7 @@ def _rewrite_record(endpoint: str, bucket: str, **fields: object) -> None:
     """A's one record with *fields* changed (as another maker would have written it)."""
     (key,) = _records(endpoint, bucket)
     client = admin(endpoint)
-    record = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    record = _stored(client, bucket, key)
     record.update(fields)
     client.put_object(Bucket=bucket, Key=key, Body=json.dumps(record).encode())
 
@@ -64,21 +62,10 @@ def _run_b(proxy: Any, bucket: str, tmp_path: Path, name: str = "day3") -> int:
     return offload(card, [f"s3://{bucket}/shoot"], options=options).exit_code
 
 
-@pytest.fixture
-def sleeper() -> Any:
-    """A live process of this host and process space (not this one)."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    try:
-        yield process
-    finally:
-        process.kill()
-        process.wait()
-
-
 def test_a_killed_runs_upload_is_aborted_at_once(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _killed_run_a(s3_server, bucket, proxy, tmp_path)
     (record,) = _records(s3_server.url, bucket)
-    body = json.loads(admin(s3_server.url).get_object(Bucket=bucket, Key=record)["Body"].read())
+    body = _stored(admin(s3_server.url), bucket, record)
     assert body["pid_space"] == process_space() and body["pid_start"]  # what tells it dead
     assert _run_b(proxy, bucket, tmp_path) == 0
     assert _uploads(s3_server.url, bucket) == {}
@@ -172,6 +159,24 @@ def test_a_live_lock_of_another_run_above_the_key_keeps_it(  # type: ignore[no-u
     assert len(_records(s3_server.url, bucket)) == 1
 
 
+def _stored(client: Any, bucket: str, key: str) -> dict[str, Any]:
+    """The JSON object stored at *key* of *bucket* (a record, or a copy of one)."""
+    body: dict[str, Any] = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return body
+
+
+def _complete_resumed(upload: Any, data: bytes, endpoint: str, bucket: str) -> None:
+    """Writes *data* through *upload* (of ``shoot/day2/clip.mov``, the dead run's resumed)
+    and completes it: the part the dead run stored is resumed, not sent again, and the
+    object holds *data*."""
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 1
+    assert admin(endpoint).get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == (
+        data
+    )
+
+
 def _dead_runs_upload(endpoint: str, bucket: str, data: bytes) -> tuple[str, str]:
     """A run of this host that is over began an upload of ``shoot/day2/clip.mov`` (one part
     stored): its upload id and its record's key (naming another token, a pid not running)."""
@@ -182,7 +187,7 @@ def _dead_runs_upload(endpoint: str, bucket: str, data: bytes) -> tuple[str, str
     first._wait()
     dead.close()
     (record,) = _records(endpoint, bucket)
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body = _stored(client, bucket, record)
     body.update(run="dead-run", pid=a_pid_not_running())
     client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
     assert first.upload_id
@@ -208,14 +213,11 @@ def test_a_resumed_upload_names_its_new_maker(s3_server, bucket, versioned) -> N
     assert sweeper.abort_abandoned([]) == []  # the resumer runs
     assert upload_id in _uploads(s3_server.url, bucket)
     sweeper.close()
-    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    adopted = _stored(client, bucket, record)
     assert adopted["pid"] == os.getpid() and adopted["run"] != "dead-run"
     assert adopted["marker"] == "dead-run"  # the token its object carries
 
-    upload.write(memoryview(data))
-    upload.complete()
-    assert upload.resumed_parts == 1
-    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    _complete_resumed(upload, data, s3_server.url, bucket)
     assert _records(s3_server.url, bucket) == []
     if versioned:
         listed = client.list_object_versions(Bucket=bucket, Prefix=f"shoot/{UPLOADS_FOLDER}/")
@@ -230,7 +232,7 @@ def test_a_record_taken_over_meanwhile_is_not_resumed(s3_server, bucket, monkeyp
     client = admin(s3_server.url)
     data = os.urandom(12 * MiB)
     upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body = _stored(client, bucket, record)
     theirs = json.dumps({**body, "run": "live-run", "pid": os.getpid() + 1}).encode()
 
     resumer = destination(s3_server.url, bucket, prefix="shoot")
@@ -267,12 +269,9 @@ def test_a_takeover_whose_answer_was_lost_resumes_the_upload(s3_server, bucket, 
     proxy.lose_answer("PUT", f"/{UPLOADS_FOLDER}/", go_down=False)
     upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
     assert upload.upload_id == upload_id
-    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    adopted = _stored(client, bucket, record)
     assert adopted["pid"] == os.getpid() and adopted["marker"] == "dead-run"
-    upload.write(memoryview(data))
-    upload.complete()
-    assert upload.resumed_parts == 1
-    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    _complete_resumed(upload, data, s3_server.url, bucket)
     assert _records(s3_server.url, bucket) == []
     resumer.close()
 
@@ -294,11 +293,8 @@ def test_a_resumed_upload_leaves_no_record_where_versions_cannot_be_listed(  # t
     resumer = destination(proxy.url, bucket, prefix="shoot")
     upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
     assert upload.upload_id == upload_id
-    upload.write(memoryview(data))
-    upload.complete()
-    assert upload.resumed_parts == 1
+    _complete_resumed(upload, data, s3_server.url, bucket)
     assert proxy.stats.intercepted >= 1  # the listing was refused
-    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
     assert _records(s3_server.url, bucket) == []
     resumer.close()
 
@@ -324,10 +320,7 @@ def test_a_record_copied_to_another_key_does_not_abort_a_resumed_upload(  # type
     assert sweeper.abort_abandoned([]) == []
     sweeper.close()
     assert upload_id in _uploads(s3_server.url, bucket)
-    upload.write(memoryview(data))
-    upload.complete()
-    assert upload.resumed_parts == 1
-    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    _complete_resumed(upload, data, s3_server.url, bucket)
     resumer.close()
 
 
@@ -352,12 +345,9 @@ def test_a_takeover_refused_501_falls_back_for_itself_alone(  # type: ignore[no-
     assert proxy.stats.intercepted == 1
     assert upload.upload_id == upload_id
     assert resumer.conditional_create
-    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    adopted = _stored(client, bucket, record)
     assert adopted["pid"] == os.getpid() and adopted["marker"] == "dead-run"
-    upload.write(memoryview(data))
-    upload.complete()
-    assert upload.resumed_parts == 1
-    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    _complete_resumed(upload, data, s3_server.url, bucket)
     assert _records(s3_server.url, bucket) == []
     resumer.close()
 
@@ -366,7 +356,7 @@ def _old_copy(endpoint: str, bucket: str, record: str, copy: str, **fields: obje
     """A copy of the record *record* under *copy*, as old as a day and more (the age rule's
     reach), with *fields* changed."""
     client = admin(endpoint)
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body = _stored(client, bucket, record)
     body.update(created_at=time.time() - 2 * 24 * 3600, **fields)
     client.put_object(Bucket=bucket, Key=copy, Body=json.dumps(body).encode())
 
@@ -413,10 +403,7 @@ def test_an_old_copied_record_never_aborts_a_resumed_upload_and_is_dropped(  # t
         left = client.list_object_versions(Bucket=bucket, Prefix=copy)
         assert left.get("Versions", []) == [] and left.get("DeleteMarkers", []) == []
     assert record in _records(s3_server.url, bucket)  # the real one stays, the resumer's
-    upload.write(memoryview(data))
-    upload.complete()
-    assert upload.resumed_parts == 1
-    assert client.get_object(Bucket=bucket, Key="shoot/day2/clip.mov")["Body"].read() == data
+    _complete_resumed(upload, data, s3_server.url, bucket)
     assert _records(s3_server.url, bucket) == []
     resumer.close()
 
@@ -432,7 +419,7 @@ def test_a_record_copied_into_a_prefix_above_is_a_copy(s3_server, bucket) -> Non
     resumer = destination(s3_server.url, bucket, prefix="shoot")
     upload = resumer.open_upload("shoot/day2/clip.mov", len(data))
     assert upload.upload_id == upload_id
-    adopted = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    adopted = _stored(client, bucket, record)
     assert adopted["record_key"] == record
     copy = record.partition("/")[2]  # .offload/uploads/<hash>.json
     _old_copy(s3_server.url, bucket, record, copy, run="dead-run", pid=a_pid_not_running())
@@ -441,9 +428,7 @@ def test_a_record_copied_into_a_prefix_above_is_a_copy(s3_server, bucket) -> Non
     sweeper.close()
     assert upload_id in _uploads(s3_server.url, bucket)
     assert client.list_objects_v2(Bucket=bucket, Prefix=copy).get("Contents", []) == []
-    upload.write(memoryview(data))
-    upload.complete()
-    assert upload.resumed_parts == 1
+    _complete_resumed(upload, data, s3_server.url, bucket)
     resumer.close()
 
 
@@ -458,7 +443,7 @@ def test_a_record_that_names_no_start_but_a_pid_gone_is_swept_at_once(  # type: 
     client = admin(s3_server.url)
     data = os.urandom(12 * MiB)
     upload_id, record = _dead_runs_upload(s3_server.url, bucket, data)
-    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    body = _stored(client, bucket, record)
     del body["pid_start"]
     assert body["pid_space"] == process_space()
     client.put_object(Bucket=bucket, Key=record, Body=json.dumps(body).encode())
@@ -486,11 +471,9 @@ def test_a_copy_at_a_runs_own_record_key_is_not_resumed(s3_server, bucket) -> No
     other = destination(s3_server.url, bucket, prefix="")
     theirs = other.open_upload("shoot/day2/clip.mov", len(data))
     assert theirs.upload_id not in (None, upload_id)
-    stored = json.loads(client.get_object(Bucket=bucket, Key=copy)["Body"].read())
+    stored = _stored(client, bucket, copy)
     assert stored["upload_id"] == theirs.upload_id and stored["record_key"] == copy
     theirs.discard()
     other.close()
-    upload.write(memoryview(data))
-    upload.complete()
-    assert upload.resumed_parts == 1
+    _complete_resumed(upload, data, s3_server.url, bucket)
     resumer.close()

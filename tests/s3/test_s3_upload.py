@@ -7,6 +7,7 @@ import errno
 import hashlib
 import json
 import os
+from pathlib import Path
 
 import pytest
 import xxhash
@@ -296,23 +297,34 @@ def test_a_501_to_a_conditional_completion_spares_every_putobject(  # type: igno
     dest.close()
 
 
+def _notes_of_a_copy_told_501(
+    tmp_path: Path, bucket: str, proxy: FaultProxy, size: int, request: tuple[str, str]
+) -> list[str]:
+    """A real ``offload --json`` of a card of one clip of *size* bytes to a local folder and
+    the bucket through *proxy*, which answers 501 NotImplemented to the first *request*
+    (method, what its path holds) sent with If-None-Match: the copy succeeds (exit 0), that
+    request refused once; the report's notes."""
+    from s3.test_s3_cli import card_local_url
+    from s3.test_s3_cli import offload as offload_cli
+
+    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C001.mov": size})
+    proxy.intercept(*request, header="if-none-match", status=501, code="NotImplemented")
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, err
+    assert proxy.stats.intercepted == 1
+    notes: list[str] = json.loads(out.strip().splitlines()[-1])["notes"]
+    return notes
+
+
 def test_a_501_to_a_conditional_completion_is_in_the_reports_notes(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
     """The same 501, in a copy (``offload``): the copy succeeds, and the report's notes say
     that files uploaded in parts were completed after a HEAD (racy) from then on. Failed
     before: nothing said so (the switch was silent)."""
-    from s3.test_s3_cli import card_local_url
-    from s3.test_s3_cli import offload as offload_cli
-
-    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C001.mov": 9 * MiB + 5})
-    proxy.intercept("POST", "uploadId=", header="if-none-match", status=501, code="NotImplemented")
-    code, out, err = offload_cli(
-        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
-    )
-    assert code == 0, err
-    assert proxy.stats.intercepted == 1
-    notes = json.loads(out.strip().splitlines()[-1])["notes"]
+    notes = _notes_of_a_copy_told_501(tmp_path, bucket, proxy, 9 * MiB + 5, ("POST", "uploadId="))
     (note,) = [note for note in notes if "CompleteMultipartUpload" in note]
     assert "answered 501 to If-None-Match on CompleteMultipartUpload" in note, note
     assert "completed after a HEAD of its key instead (racy" in note, note
@@ -324,17 +336,7 @@ def test_a_501_to_a_putobjects_condition_mid_copy_is_in_the_reports_notes(  # ty
     """A 501 to a card file's PutObject If-None-Match (the probe's own went through): the
     copy succeeds after a HEAD, and the report's notes say that every write from then on
     was HEAD-checked. Failed before: nothing said so (the switch was silent)."""
-    from s3.test_s3_cli import card_local_url
-    from s3.test_s3_cli import offload as offload_cli
-
-    card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C001.mov": 1000})
-    proxy.intercept("PUT", "/CLIPS/", header="if-none-match", status=501, code="NotImplemented")
-    code, out, err = offload_cli(
-        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
-    )
-    assert code == 0, err
-    assert proxy.stats.intercepted == 1
-    notes = json.loads(out.strip().splitlines()[-1])["notes"]
+    notes = _notes_of_a_copy_told_501(tmp_path, bucket, proxy, 1000, ("PUT", "/CLIPS/"))
     (note,) = [note for note in notes if "501" in note]
     assert "answered 501 to If-None-Match on PutObject mid-copy" in note, note
 

@@ -509,10 +509,12 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
         stem, ext = _stem_ext(name)
         gopro = _GOPRO.match(stem)
         p2 = _p2_track(folder, stem)
-        if ext in VIDEO_EXTENSIONS and entry.get("size_bytes") == 0:
+        if p2 is not None:
+            # Its clip is known once the clips are; an empty one is its clip's empty sound
+            # file (``empty_sound_sidecars``), as a WAV of 0 bytes beside a clip is.
+            p2_tracks.append((entry, p2))
+        elif ext in VIDEO_EXTENSIONS and entry.get("size_bytes") == 0:
             empty.append(entry)  # nothing recorded: no clip, and no span of one
-        elif p2 is not None:
-            p2_tracks.append((entry, p2))  # its clip is known once the clips are
         elif ext in VIDEO_EXTENSIONS and gopro and gopro["kind"].upper() == "L":
             others.append(entry)  # GoPro low-res proxy: a sidecar of its recording
         elif ext in VIDEO_EXTENSIONS and (tail := _proxy_tail(folder, stem)) is not None:
@@ -543,7 +545,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     del primaries
     if p2_tracks:
         made_before = len(clips)
-        others += _attach_p2_tracks(p2_tracks, clips, folders)
+        others += _attach_p2_tracks(p2_tracks, clips, folders, empty)
         for clip in clips[made_before:]:  # P2 MXF files made clips of their own
             if _split(str(clip.primary["path"]))[2] in RAW_EXTENSIONS:
                 raw[clip.folder].append(clip)
@@ -630,24 +632,31 @@ def p2_audio(clip: Clip) -> list[FileEntry]:
     """The audio channels of a P2 clip (``CONTENTS/AUDIO/0001AB00.MXF``, one file a channel),
     among its sidecars, in order; [] for any other clip (its voice memos are not its
     sound)."""
-    found = []
-    for entry in clip.sidecars:
-        folder, stem, ext = _split(str(entry["path"]))
-        if (
-            ext == "mxf"
-            and posixpath.basename(folder).upper() == "AUDIO"
-            and _p2_track(folder, stem)
-        ):
-            found.append(entry)
-    return found
+    return [entry for entry in clip.sidecars if _is_p2_channel(str(entry["path"]))]
+
+
+def _is_p2_channel(path: str) -> bool:
+    """Whether *path* is a P2 clip's audio channel (``CONTENTS/AUDIO/0001AB00.MXF``): a
+    sound file, though named as a video (MXF)."""
+    folder, stem, ext = _split(path)
+    return (
+        ext == "mxf"
+        and posixpath.basename(folder).upper() == "AUDIO"
+        and _p2_track(folder, stem) is not None
+    )
 
 
 def _attach_p2_tracks(
-    tracks: list[tuple[FileEntry, tuple[str, str]]], clips: list[Clip], folders: dict[str, str]
+    tracks: list[tuple[FileEntry, tuple[str, str]]],
+    clips: list[Clip],
+    folders: dict[str, str],
+    empty: list[FileEntry],
 ) -> list[FileEntry]:
     """Attach each P2 audio channel and voice memo to its video clip (a sidecar: listed
-    under it). One whose video is not on the card stays what it would have been: an MXF a
-    clip of its own (added to *clips*), anything else returned, to be matched as others are."""
+    under it; one of 0 bytes is its empty sound file, ``empty_sound_sidecars``). One whose
+    video is not on the card stays what it would have been: an MXF a clip of its own (added
+    to *clips*), or of 0 bytes an "empty" row (added to *empty*), anything else returned, to
+    be matched as others are."""
     videos = {(c.folder.upper(), c.stem.upper()): c for c in clips if len(c.files) == 1}
     unclaimed: list[FileEntry] = []
     for entry, video in tracks:
@@ -655,7 +664,10 @@ def _attach_p2_tracks(
         if owner is not None:
             owner.attach(entry)
         elif _split(str(entry["path"]))[2] in VIDEO_EXTENSIONS:
-            clips.append(_one_file_row(entry, "clip", folders))
+            if entry.get("size_bytes") == 0:
+                empty.append(entry)  # nothing recorded: no clip
+            else:
+                clips.append(_one_file_row(entry, "clip", folders))
         else:
             unclaimed.append(entry)
     return unclaimed
@@ -826,8 +838,15 @@ def spans_missing_why(clip: Clip) -> str:
 
 def empty_noun(clip: Clip) -> str:
     """What an "empty" row's name made it look like: "clip" (a video's name), or "sound
-    file" (a WAV, ...: never "audio take", which nothing recorded in it makes it)."""
-    return "sound file" if _split(str(clip.primary["path"]))[2] in AUDIO_EXTENSIONS else "clip"
+    file" (a WAV, ..., a P2 audio channel: never "audio take", which nothing recorded in it
+    makes it)."""
+    return "sound file" if _is_sound_file(str(clip.primary["path"])) else "clip"
+
+
+def _is_sound_file(path: str) -> bool:
+    """Whether *path* is named as a sound file: a WAV, ... (``AUDIO_EXTENSIONS``), or a P2
+    clip's audio channel (an MXF in ``CONTENTS/AUDIO``)."""
+    return _split(path)[2] in AUDIO_EXTENSIONS or _is_p2_channel(path)
 
 
 def empty_files(clip: Clip) -> Iterator[tuple[str, str]]:
@@ -845,12 +864,13 @@ def empty_files(clip: Clip) -> Iterator[tuple[str, str]]:
 
 def empty_sound_sidecars(clip: Clip) -> list[FileEntry]:
     """The sound files of 0 bytes a clip claims (``A001C001.WAV`` beside ``A001C001.MOV``, a
-    P2 voice memo): nothing was recorded in them, as in a sound file of 0 bytes no clip
-    claims (an "empty" row); [] for most clips (no sidecar: no file's name split)."""
+    P2 voice memo, a P2 audio channel ``CONTENTS/AUDIO/0001AB00.MXF``): nothing was recorded
+    in them, as in a sound file of 0 bytes no clip claims (an "empty" row); [] for most clips
+    (no sidecar: no file's name split)."""
     return [
         entry
         for entry in clip.sidecars
-        if entry.get("size_bytes") == 0 and _split(str(entry["path"]))[2] in AUDIO_EXTENSIONS
+        if entry.get("size_bytes") == 0 and _is_sound_file(str(entry["path"]))
     ]
 
 

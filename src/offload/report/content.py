@@ -916,8 +916,9 @@ def _media_rows(
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
     clips and audio takes in a good state (or failed only by a lost destination's loss or
-    the card gone away: ``_file_states``, *losses*) without a thumbnail nor an empty sound
-    file of their own (its row's ⚠ names it). *empty_of*: each clip's empty files by its
+    the card gone away: ``_file_states``, *losses*) without a thumbnail, and with no ⚠ of
+    their own (an empty sound file, spans missing, damage the probing found: its row's ⚠
+    names it). *empty_of*: each clip's empty files by its
     ``id`` (``clips.empty_files``, found once by ``build_view``; a clip not in it has
     none).
 
@@ -942,10 +943,12 @@ def _media_rows(
     for clip, info in clips:
         if (
             clip.kind not in ("clip", "audio")
-            or (info is not None and info.thumbnail)
+            or (info is not None and (info.thumbnail or info.damage))
             or not_sound(clip, info)  # a row of its own: never counted as an audio take
-            # Its row's ⚠ names its empty sound file, as page 1 does.
+            # Its row's ⚠ names its empty sound file, its spans missing, as page 1 does: a
+            # folded row says nothing of any one clip.
             or id(clip) in empty_of
+            or clip.missing_spans
         ):
             rows.append(_clip_row(clip, info, labels, reread, losses=losses, silent=silent(clip)))
             continue

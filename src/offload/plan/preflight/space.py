@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
 from pathlib import Path
@@ -643,6 +643,48 @@ def _remedy(plan: DestinationPlan, check: DestinationCheck, *, alone: bool) -> s
     )
 
 
+class _Short(NamedTuple):
+    """A destination of one filesystem that does not get what it needs there
+    (``_short_ones``): its *need*, how much it is *short* by, whether the whole filesystem
+    could not hold it (*alone*), else the destinations given theirs first (*taking*)."""
+
+    plan: DestinationPlan
+    check: DestinationCheck
+    need: int
+    short: int
+    alone: bool
+    taking: tuple[tuple[DestinationPlan, DestinationCheck], ...]
+
+    def others(self) -> str:
+        """The destinations given theirs first, named as their lines are."""
+        return join_paths([shown_where(p, c)[0] for p, c in self.taking])
+
+    def everyone(self) -> str:
+        """All of them, this one too: "both", "all 3"."""
+        return "both" if len(self.taking) == 1 else f"all {len(self.taking) + 1}"
+
+
+def _short_ones(
+    group: Sequence[tuple[DestinationPlan, DestinationCheck]],
+    needs: Sequence[int],
+    available: int,
+) -> Iterator[_Short]:
+    """Each destination of one filesystem (*group*, in the order given, *needs* theirs)
+    that does not get what it needs of the *available* room or inodes there
+    (``share_in_order``): alone when the whole filesystem could not hold it, or when none
+    before it took any; the one judgement of ``_refuse_room`` and ``_refuse_inodes``."""
+    taking: list[tuple[DestinationPlan, DestinationCheck]] = []
+    for (plan, check), need, left in zip(
+        group, needs, share_in_order(needs, available), strict=True
+    ):
+        if left is None:
+            taking.append((plan, check))
+            continue
+        alone = need > available or not taking  # the whole filesystem could not hold it
+        short = need - (available if alone else left)
+        yield _Short(plan, check, need, short, alone, tuple(taking))
+
+
 def _refuse_room(
     group: Sequence[tuple[DestinationPlan, DestinationCheck]],
     free: int,
@@ -651,7 +693,7 @@ def _refuse_room(
 ) -> None:
     """An ``insufficient-space`` error for each destination of one filesystem (*group*, in
     the order given; *free* bytes there, *reclaimed* of them partials this run removes) that
-    does not get the room it needs (``share_in_order``): one the whole drive could not hold
+    does not get the room it needs (``_short_ones``): one the whole drive could not hold
     says what is free and what it needs; one that fits alone but not beside the copies
     given the room before it names them and how much more room they all need."""
     counted = (
@@ -660,33 +702,24 @@ def _refuse_room(
         if reclaimed
         else ""
     )
-    given = share_in_order([c.required_bytes for _, c in group], free)
-    taking: list[tuple[DestinationPlan, DestinationCheck]] = []
-    for (plan, check), left in zip(group, given, strict=True):
-        if left is None:
-            taking.append((plan, check))
-            continue
-        need = check.required_bytes
-        alone = need > free or not taking  # the whole drive could not hold it
-        short = need - (free if alone else left)
-        short_text = f"{human_bytes(short)} ({short:,} bytes)"
+    for one in _short_ones(group, [c.required_bytes for _, c in group], free):
+        plan, check, need = one.plan, one.check, one.need
+        short_text = f"{human_bytes(one.short)} ({one.short:,} bytes)"
         where, named = shown_where(plan, check)
-        if alone:
+        if one.alone:
             message = (
                 f"not enough free space: {named} has {human_bytes(free)} free"
                 f"{counted} but the copy needs {human_bytes(need)}: short by {short_text}; "
                 f"{_remedy(plan, check, alone=True)}"
             )
         else:
-            others = join_paths([shown_where(p, c)[0] for p, c in taking])
-            taken = sum(c.required_bytes for _, c in taking)
-            everyone = "both" if len(taking) == 1 else f"all {len(taking) + 1}"
+            taken = sum(c.required_bytes for _, c in one.taking)
             message = (
                 f"not enough free space: {named} shares one filesystem with "
-                f"{others}, given the room first ({human_bytes(taken)} of the "
+                f"{one.others()}, given the room first ({human_bytes(taken)} of the "
                 f"{human_bytes(free)} free{counted}); the copy to {plan.destination} needs "
-                f"{human_bytes(need)}: {everyone} need {human_bytes(taken + need)}, short by "
-                f"{short_text}; {_remedy(plan, check, alone=False)}"
+                f"{human_bytes(need)}: {one.everyone()} need {human_bytes(taken + need)}, "
+                f"short by {short_text}; {_remedy(plan, check, alone=False)}"
             )
         out.error(C.INSUFFICIENT_SPACE, where, message, plan.index)
 
@@ -695,36 +728,29 @@ def _refuse_inodes(
     group: Sequence[tuple[DestinationPlan, DestinationCheck]], inodes: int, out: Findings
 ) -> None:
     """An ``insufficient-inodes`` error for each destination of one filesystem (*group*,
-    *inodes* free there) that does not get the inodes it needs (``share_in_order``), in the
+    *inodes* free there) that does not get the inodes it needs (``_short_ones``), in the
     words of ``_refuse_room``."""
-    given = share_in_order([c.required_inodes for _, c in group], inodes)
-    taking: list[tuple[DestinationPlan, DestinationCheck]] = []
-    for (plan, check), left in zip(group, given, strict=True):
-        if left is None:
-            taking.append((plan, check))
-            continue
-        wanted = check.required_inodes
-        alone = wanted > inodes or not taking
-        where, named = shown_where(plan, check)
-        if alone:
+    for one in _short_ones(group, [c.required_inodes for _, c in group], inodes):
+        plan, wanted = one.plan, one.need
+        where, named = shown_where(plan, one.check)
+        if one.alone:
             found = (
                 f"{named} has room for {inodes:,} more files and folders (free "
                 f"inodes) but the copy creates {wanted:,}"
             )
         else:
-            taken = sum(c.required_inodes for _, c in taking)
-            everyone = "both" if len(taking) == 1 else f"all {len(taking) + 1}"
+            taken = sum(c.required_inodes for _, c in one.taking)
             found = (
                 f"{named} shares one filesystem with "
-                f"{join_paths([shown_where(p, c)[0] for p, c in taking])}, given the inodes first "
+                f"{one.others()}, given the inodes first "
                 f"({taken:,} of its room for {inodes:,} more files and folders, free inodes); "
-                f"the copy to {plan.destination} creates {wanted:,}: {everyone} create "
+                f"the copy to {plan.destination} creates {wanted:,}: {one.everyone()} create "
                 f"{taken + wanted:,}"
             )
         out.error(
             C.INSUFFICIENT_INODES,
             where,
-            f"out of inodes: {found}: short by {wanted - (inodes if alone else left):,}; free "
+            f"out of inodes: {found}: short by {one.short:,}; free "
             "space does not help (its filesystem was made with a fixed number of inodes): "
             "delete files there, or choose another destination",
             plan.index,
