@@ -37,10 +37,14 @@ check runs is ``missing``. A folder the history records (a
 ``<directoryhash>``, an empty folder included) that is not there is ``missing`` too, as
 ascmhl reports it. A folder below the root holding an ``ascmhl`` folder of its own is a
 nested history: its files are checked against that history (as ascmhl's child histories),
-their paths prefixed with the folder's. A legacy MHL has no ignore list: against one, a link
-it does not list that is not a file of the card (:func:`offload.manifest.links.classify_link`)
-is passed over, as the ignore pattern ``offload copy`` writes for it in the ASC MHL history
-(it is ``outside`` only when the legacy MHL lists it: then it is ``missing`` too).
+their paths prefixed with the folder's; one in a folder the history's list names by an
+anchored pattern alone is found and checked too, since plain ``ascmhl verify`` walks that
+folder (:func:`_nested_in_skipped`), and ``append_generation`` is refused beside it as
+beside any nested history (``UnsupportedTreeError``). A legacy MHL has no ignore list:
+against one, a link it does not list that is not a file of the card
+(:func:`offload.manifest.links.classify_link`) is passed over, as the ignore pattern
+``offload copy`` writes for it in the ASC MHL history (it is ``outside`` only when the
+legacy MHL lists it: then it is ``missing`` too).
 """
 
 from __future__ import annotations
@@ -72,7 +76,12 @@ from offload.manifest.errors import (
     UntrustedHistoryError,
 )
 from offload.manifest.history import ASCMHL_FOLDER, History, path_escapes, read_history
-from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
+from offload.manifest.ignore import (
+    DEFAULT_IGNORE_PATTERNS,
+    IgnoreSpec,
+    merge_patterns,
+    verify_skips,
+)
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.links import LinkKind, classify_link, exact_pattern, pattern_hides
 from offload.manifest.model import CreatorInfo, ManifestFile
@@ -447,15 +456,26 @@ class _Within:
     own: frozenset[str] = frozenset()
 
 
-def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool, within: _Within) -> _Tree:
+def _walk(
+    root: Path,
+    spec: IgnoreSpec,
+    *,
+    split_nested: bool,
+    within: _Within,
+    walked: IgnoreSpec | None = None,
+) -> _Tree:
     """Regular files (and symlinks to files inside the copy, followed as the reference does)
     and folders under *root*, skipping what *spec* ignores and what *within* names as the
     caller's own. Symlinks to folders are not followed; those leading nowhere, and those
     reaching a file outside the copy (:class:`_Within`), are listed apart. With
     *split_nested* a folder holding an ``ascmhl`` folder is listed as a nested history root
-    and not entered. Raises OSError for a folder that cannot be read (an entry that
-    vanishes meanwhile is left out) and for a link to a file that cannot be followed one
-    step at a time (EACCES, EIO): nothing proves its bytes are the copy's."""
+    and not entered; with *walked* too (what plain ``ascmhl verify`` skips:
+    :func:`~offload.manifest.ignore.verify_skips` of the same list), a folder *spec* skips
+    but *walked* does not (only an anchored pattern names it: ascmhl walks it and checks
+    the histories nested there) is searched for nested histories alone
+    (:func:`_nested_in_skipped`). Raises OSError for a folder that cannot be read (an entry
+    that vanishes meanwhile is left out) and for a link to a file that cannot be followed
+    one step at a time (EACCES, EIO): nothing proves its bytes are the copy's."""
     tree = _Tree([], [], [], [])
 
     def unlistable(folder: Path, exc: OSError) -> None:
@@ -472,6 +492,14 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool, within: _Within) 
         except OSError:
             is_dir = False  # a symlink loop: isdir is False for ascmhl too
         if spec.matches(relative, is_dir=is_dir):
+            if (
+                split_nested
+                and walked is not None
+                and is_dir
+                and not entry.is_symlink()
+                and not walked.matches(relative, is_dir=True)
+            ):
+                tree.nested.extend(_nested_in_skipped(root, relative, walked))
             continue
         if is_dir:
             if entry.is_symlink():
@@ -507,6 +535,35 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool, within: _Within) 
     tree.nested.sort()
     tree.outside.sort()
     return tree
+
+
+def _nested_in_skipped(root: Path, folder: str, walked: IgnoreSpec) -> list[str]:
+    """The nested histories (folders relative to *root* holding an ``ascmhl`` folder) at or
+    below *folder*, a folder the check's own list skips but plain ``ascmhl verify`` walks
+    (an anchored pattern names it: ascmhl matches those against absolute paths, so never):
+    ascmhl checks each history there against its files, so this check must too, and an
+    ``--append`` generation must be refused as beside any nested history. Searched as
+    ascmhl walks (*walked*: what it skips), never through a link nor into a history found;
+    a folder that cannot be listed is passed over (nothing there is read either way)."""
+    if os.path.isdir(os.path.join(root, folder, ASCMHL_FOLDER)):
+        return [folder]
+    found: list[str] = []
+    for item in walk_tree(root / folder, on_error=lambda _folder, _exc: None):
+        entry = item.entry
+        relative = f"{folder}/{item.relative}"
+        if entry.name == ASCMHL_FOLDER or entry.is_symlink():
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if not is_dir or walked.matches(relative, is_dir=True):
+            continue
+        if os.path.isdir(os.path.join(entry.path, ASCMHL_FOLDER)):
+            found.append(relative)
+            continue
+        item.enter()
+    return found
 
 
 def _generation_formats(history: History, formats: Sequence[str] | None) -> tuple[str, ...]:
@@ -679,7 +736,7 @@ def _verify_tree(
     gone: set[str] = set()
     as_is: set[str] = set()
     try:
-        tree = _walk(root, spec, split_nested=True, within=within)
+        tree = _walk(root, spec, split_nested=True, within=within, walked=verify_skips(patterns))
         if tree.nested and append_generation:
             raise UnsupportedTreeError(
                 f"{root} holds nested ASC MHL histories ({', '.join(tree.nested)}): "
