@@ -18,8 +18,10 @@ at a time, relative to the root:
 :meth:`IgnoreSpec.matches` asks whether a pattern matches the path *itself* (a pattern that
 matches one of its folders is not looked at: that is :meth:`IgnoreSpec.excludes`).
 
-The reference matches *anchored* patterns against absolute paths in ``verify`` (but relative
-to the root in ``create``, ``diff`` and ``verify -dh``); we always anchor at the root.
+The reference matches *anchored* patterns against absolute paths in plain ``verify``, where
+they never match (:func:`verify_skips`); ``create``, ``diff`` and ``verify -dh`` anchor them
+at the root, after every other pattern of the list (:func:`directory_hash_skips`). We
+always anchor at the root, in the list's order.
 """
 
 from __future__ import annotations
@@ -442,6 +444,43 @@ def verify_skips(patterns: Iterable[str]) -> IgnoreSpec:
     sees (``nested_links.TreeRead``, ``hiding_elsewhere``: a pattern written must hide no
     path it walks)."""
     return IgnoreSpec(p for p in patterns if p.startswith("!") or not _anchored(p))
+
+
+def directory_hash_skips(patterns: Iterable[str]) -> IgnoreSpec:
+    """The spec of what ``ascmhl verify -dh`` of a root (1.2; ``create`` and ``diff`` build
+    the same list) skips for the root history's ignore list *patterns*: the list as plain
+    ``verify`` applies it (:func:`verify_skips`: as written, matched against absolute paths,
+    where an anchored pattern never matches), then each positive pattern it roots at the
+    root's absolute path (:func:`_rooted_by_ascmhl`), so after every other one: a ``!``
+    pattern earlier in the list cannot bring back what one of them names (``/CLIPS/x.mov``
+    then ``!**/CLIPS/x.mov``: ``-dh`` skips ``CLIPS/x.mov``, plain ``verify`` reads it).
+    The nested histories' lists, which ``-dh`` adds below each nested folder, are not
+    looked at. The spec of which folders a generation lists whole (``coverage.
+    whole_folders``: a folder hash ``-dh`` recomputes from what it does not skip)."""
+    listed = tuple(patterns)
+    walked = [p for p in listed if p.startswith("!") or not _anchored(p)]
+    rooted = [p for p in listed if not p.startswith("!") and _rooted_by_ascmhl(p)]
+    return IgnoreSpec([*walked, *rooted])
+
+
+def has_anchored(patterns: Iterable[str]) -> bool:
+    """Whether *patterns* hold a positive anchored pattern (module doc): the one kind plain
+    ``ascmhl verify`` (never) and ``verify -dh`` (at the root, but ``name/**``) may apply
+    differently; without one, :func:`verify_skips` and :func:`directory_hash_skips` agree."""
+    return any(not p.startswith("!") and _anchored(p) for p in patterns)
+
+
+def _rooted_by_ascmhl(pattern: str) -> bool:
+    """Whether ``ascmhl`` 1.2 (``create``, ``diff``, ``verify -dh``) prefixes *pattern* (not a
+    ``!`` one) with the root's absolute path, so that it matches at the root: one holding a
+    ``/``, but for one starting with ``**``, a name with a trailing ``/`` only, or a name
+    followed by ``/**`` (kept as written: at any depth, the last never, as pathspec anchors
+    it at the start of an absolute path)."""
+    if "/" not in pattern or pattern.startswith("**"):
+        return False
+    if pattern.endswith("/") and "/" not in pattern[:-1]:
+        return False
+    return pattern.startswith("/") or not (pattern.endswith("/**") and "/" not in pattern[:-3])
 
 
 def _anchored(pattern: str) -> bool:
