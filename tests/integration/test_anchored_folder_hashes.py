@@ -69,3 +69,34 @@ def test_a_folder_holding_a_file_listed_again_past_an_anchored_pattern_gets_no_h
     plain = judge.verify(roll)
     assert plain.returncode == 0, plain.describe()
     judge.assert_checks(roll, "CLIPS/x.mov")
+
+
+def test_verify_append_leaves_such_a_folder_unhashed_too(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """The same root, then ``offload verify --append``, whose own walk is the tree it lists
+    (no lister: ``write_generation`` hashed every folder it lists): ``CLIPS`` and the root
+    get no hash, ``OLD`` does, and ``-dh`` matches it. Failed before: ``CLIPS`` and the root
+    hashed with ``x.mov``, ``ascmhl-debug verify -dh`` exit 12."""
+    roll = tmp_path / "ROLL"
+    (roll / "OLD").mkdir(parents=True)
+    (roll / "OLD" / "o.mov").write_bytes(os.urandom(5_000))
+    made = judge.run("ascmhl", "create", "-i", "/CLIPS/x.mov", roll)
+    assert made.returncode == 0, made.describe()
+    card = tmp_path / "cards" / "DAY2"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "x.mov").write_bytes(os.urandom(20_000))
+    code, output = offload(
+        "copy", "-t", "xxh128", "--allow-card-destination", "--into", str(card), str(roll)
+    )
+    assert code == 0, output
+    code, output = offload("verify", "--append", str(roll))
+    assert code == 0, output
+    text = _newest(roll)
+    assert "in-place" in text and text.count("<directoryhash>") == 1, text
+    assert "<path" in text and ">OLD</path>" in text, text
+    verdict = judge.verify(roll, directory_hashes=True)
+    assert verdict.returncode == 0, verdict.describe()
+    assert _errors_of_ours(verdict.stderr) == [], verdict.describe()
+    plain = judge.verify(roll)
+    assert plain.returncode == 0, plain.describe()

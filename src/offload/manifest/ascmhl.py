@@ -61,6 +61,7 @@ from offload.manifest.atomic import AtomicFile, write_file_atomically
 from offload.manifest.coverage import (
     Lister,
     is_local,
+    local_lister,
     memoized,
     whole_as_walked,
     whole_folders,
@@ -806,6 +807,12 @@ def write_generation(
             patterns = carried.patterns(retired={*uncarried, *retired})
             hashed, _ = _whole(folders, recorded, patterns, lister)
         patterns += tuple(beside.added)
+    elif has_anchored(patterns):
+        # No lister: the caller walked the tree itself (offload verify --append), and what
+        # it lists is what stands as its walk applies the list (anchored patterns at the
+        # root, in the list's order); ascmhl verify -dh puts them after the others, so a
+        # file listed past one by a ! pattern is one it skips: judged on the local tree
+        hashed, _ = _whole(folders, recorded, patterns, local_lister(root))
     if "" not in hashed:
         formats = _rooted_formats(formats, history)
         if not formats:
