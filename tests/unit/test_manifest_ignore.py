@@ -210,5 +210,10 @@ def test_directory_hash_skips_roots_anchored_patterns_after_the_others() -> None
     assert spec.matches("NEST/DAY", is_dir=True) and not spec.matches("Z/NEST/DAY", is_dir=True)
     assert spec.excludes("A/b/c.mov", is_dir=False)
     assert not spec.excludes("dir/c.mov", is_dir=False)  # dir/** never matches in -dh
-    assert has_anchored(patterns) and has_anchored(["dir/**"])
-    assert not has_anchored(["**/X", "PROXY/", "!/NEST/", ".offload"])
+    assert has_anchored(patterns) and has_anchored(["dir/**"]) and has_anchored(["!/NEST/"])
+    assert not has_anchored(["**/X", "PROXY/", "!**/NEST/", ".offload"])
+    # an anchored ! pattern never matches an absolute path: -dh does not apply it
+    spec = directory_hash_skips(["*.mov", "!/CLIPS/x.mov", "!**/keep.mov"])
+    assert spec.patterns == ("*.mov", "!**/keep.mov")
+    assert spec.matches("CLIPS/x.mov", is_dir=False)
+    assert not spec.matches("A/keep.mov", is_dir=False)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.manifest.ignore import IgnoreSpec, directory_hash_skips, verify_skips
+from offload.manifest.ignore import IgnoreSpec, directory_hash_skips, has_anchored, verify_skips
 
 
 class Entry(NamedTuple):
@@ -124,7 +124,10 @@ def whole_folders(
     listed file or folder that ``-dh`` skips (one an anchored pattern names that a later
     ``!`` pattern lists again) leaves its folder not whole: ``-dh`` would hash the folder
     without it. Lists each of *folders* once, deepest first."""
-    return _whole(folders, files, directory_hash_skips(patterns), lister, listed_too=True)
+    listed = tuple(patterns)
+    # without an anchored pattern the writer left out all -dh skips: no listed entry asked
+    spec = directory_hash_skips(listed)
+    return _whole(folders, files, spec, lister, listed_too=has_anchored(listed))
 
 
 def whole_as_walked(

@@ -448,26 +448,28 @@ def verify_skips(patterns: Iterable[str]) -> IgnoreSpec:
 
 def directory_hash_skips(patterns: Iterable[str]) -> IgnoreSpec:
     """The spec of what ``ascmhl verify -dh`` of a root (1.2; ``create`` and ``diff`` build
-    the same list) skips for the root history's ignore list *patterns*: the list as plain
-    ``verify`` applies it (:func:`verify_skips`: as written, matched against absolute paths,
-    where an anchored pattern never matches), then each positive pattern it roots at the
-    root's absolute path (:func:`_rooted_by_ascmhl`), so after every other one: a ``!``
-    pattern earlier in the list cannot bring back what one of them names (``/CLIPS/x.mov``
-    then ``!**/CLIPS/x.mov``: ``-dh`` skips ``CLIPS/x.mov``, plain ``verify`` reads it).
-    The nested histories' lists, which ``-dh`` adds below each nested folder, are not
-    looked at. The spec of which folders a generation lists whole (``coverage.
-    whole_folders``: a folder hash ``-dh`` recomputes from what it does not skip)."""
+    the same list) skips for the root history's ignore list *patterns*: the list as written,
+    matched against absolute paths, where an anchored pattern, ``!`` ones included, never
+    matches, then each positive pattern it roots at the root's absolute path
+    (:func:`_rooted_by_ascmhl`), so after every other one: a ``!`` pattern earlier in the
+    list cannot bring back what one of them names (``/CLIPS/x.mov`` then
+    ``!**/CLIPS/x.mov``: ``-dh`` skips ``CLIPS/x.mov``, plain ``verify`` reads it). The
+    nested histories' lists, which ``-dh`` adds below each nested folder, are not looked
+    at. The spec of which folders a generation lists whole (``coverage.whole_folders``: a
+    folder hash ``-dh`` recomputes from what it does not skip)."""
     listed = tuple(patterns)
-    walked = [p for p in listed if p.startswith("!") or not _anchored(p)]
+    walked = [p for p in listed if not _anchored(p.removeprefix("!"))]
     rooted = [p for p in listed if not p.startswith("!") and _rooted_by_ascmhl(p)]
     return IgnoreSpec([*walked, *rooted])
 
 
 def has_anchored(patterns: Iterable[str]) -> bool:
-    """Whether *patterns* hold a positive anchored pattern (module doc): the one kind plain
-    ``ascmhl verify`` (never) and ``verify -dh`` (at the root, but ``name/**``) may apply
-    differently; without one, :func:`verify_skips` and :func:`directory_hash_skips` agree."""
-    return any(not p.startswith("!") and _anchored(p) for p in patterns)
+    """Whether *patterns* hold an anchored pattern, ``!`` ones included (module doc): the
+    one kind the writer (at the root, in order), plain ``ascmhl verify`` (never) and
+    ``verify -dh`` (a positive one at the root, after the others) apply differently;
+    without one, :class:`IgnoreSpec`, :func:`verify_skips` and :func:`directory_hash_skips`
+    agree."""
+    return any(_anchored(p.removeprefix("!")) for p in patterns)
 
 
 def _rooted_by_ascmhl(pattern: str) -> bool:
