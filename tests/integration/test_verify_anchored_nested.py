@@ -91,3 +91,27 @@ def test_append_is_refused_beside_a_nested_copy_an_anchored_pattern_names(
     code, output = offload("verify", "--append", str(roll / "NEST" / "A001"))
     assert code == 0, output
     assert judge.verify(roll / "NEST" / "A001").returncode == 0
+
+
+def test_an_unrecorded_file_in_such_a_folder_is_named_in_a_note(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """A file no history records in ``NEST``: this check applies ``/NEST/`` at the root (as
+    ``ascmhl create`` did) and passes it over, plain ``ascmhl verify`` lists it as new
+    (exit 21); the report's note says so. Failed before: nothing said (exit 0, no note)."""
+    roll = _roll(tmp_path, judge)
+    (roll / "NEST" / "stray.txt").write_bytes(b"not in any history\n")
+    verdict = judge.verify(roll)
+    assert verdict.returncode == 21, verdict.describe()
+    assert "found new file NEST/stray.txt" in verdict.stderr
+    code, output = offload("verify", str(roll))
+    assert code == 0, output
+    assert (
+        f"WARNING: NEST/stray.txt on {roll}: in a folder only an anchored pattern of the "
+        "history's ignore list names, so not checked here (as ascmhl create and verify -dh "
+        "apply it); plain ascmhl verify never applies an anchored pattern and lists it as "
+        "new (exit 21)"
+    ) in " ".join(output.split()), output
+    (roll / "NEST" / "stray.txt").unlink()
+    code, output = offload("verify", str(roll))
+    assert code == 0 and "anchored pattern" not in output, output
