@@ -96,3 +96,48 @@ def test_no_warning_where_the_ignore_is_carried(judge: AscmhlJudge, tmp_path: Pa
     assert verdict.returncode == 0, verdict.describe()
     code, output = offload("verify", str(copy))
     assert code == 0, output
+
+
+def test_a_card_file_only_a_carried_anchored_pattern_hides_is_said_new_to_ascmhl(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's own history made by ``ascmhl create -i /PROXY/``: its ``PROXY/p.mov`` is
+    copied, and left out of the copy's manifest (the carried list hides its folder, which no
+    ``!`` can list again). ``ascmhl verify`` of the copy never applies the anchored pattern
+    and calls it new (exit 21); ``offload verify`` passes over it with a note. Failed
+    before: the warning and the summary said both checks pass over it."""
+    card = tmp_path / "cards" / "A003"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "PROXY").mkdir()
+    (card / "CLIPS" / "A.mov").write_bytes(os.urandom(20_000))
+    (card / "PROXY" / "p.mov").write_bytes(os.urandom(5_000))
+    made = judge.run("ascmhl", "create", "-h", "xxh64", "-i", "/PROXY/", card)
+    assert made.returncode == 0, made.describe()
+    d1 = tmp_path / "D1"
+    d1.mkdir()
+    code, output = offload("copy", str(card), str(d1))
+    assert code == 0, output
+    flat = " ".join(output.split())
+    assert "(ascmhl verify and offload verify pass over it)" not in flat, output
+    assert (
+        "(ascmhl verify, which never applies an anchored pattern, lists it as new, exit 21; "
+        "offload verify passes over it, naming it in a note)"
+    ) in flat, output
+    assert (
+        "Of the checks of the copy against its manifest, ascmhl verify (which never applies "
+        "an anchored pattern) calls it new (exit 21) and offload verify passes over it"
+    ) in flat, output
+    (report,) = (tmp_path / "reports").glob("A003_*.json")
+    warned = [
+        w["message"]
+        for w in json.loads(report.read_text())["warnings"]
+        if w["code"] == "not-in-manifest"
+    ]
+    assert any("calls it a new file (exit 21); offload verify passes over it" in m for m in warned)
+    copy = d1 / "A003"
+    verdict = judge.verify(copy)
+    assert verdict.returncode == 21, verdict.describe()
+    assert "found new file PROXY/p.mov" in verdict.stderr
+    code, output = offload("verify", str(copy))
+    assert code == 0, output
+    assert "PROXY/p.mov on" in output and "lists it as new (exit 21)" in output, output

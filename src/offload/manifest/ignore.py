@@ -55,6 +55,16 @@ def finder_files(paths: Sequence[str], joined: str | None = None) -> list[str]:
     return [p for p in paths if p.rpartition("/")[2] == FINDER_FILE]
 
 
+#: Why a card file is in no manifest where only an anchored pattern carried from the card's
+#: history hides its folder: plain ``ascmhl verify`` never applies one (it matches against
+#: absolute paths), so it walks the folder and calls the file new, where ``offload verify``
+#: applies it at the root (as ``ascmhl create`` did) and passes it over, with a note.
+ANCHORED_ONLY_REASON = (
+    "in a folder only an anchored pattern carried from the card's ASC MHL history hides, "
+    "which no pattern can list again"
+)
+
+
 FINDER_FILE_REASON = (
     "ASC MHL leaves every .DS_Store out (ascmhl's default ignore list, kept by every "
     "generation; the legacy MHL follows it)"
