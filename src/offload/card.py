@@ -2529,6 +2529,11 @@ _CALLED_NEW = "ascmhl verify and offload verify of the copy call it a new file (
 _PASSED_OVER = (
     "ascmhl verify and offload verify of the copy pass over it: the manifests' ignore list hides it"
 )
+# ... where only an anchored pattern hides it (``ignore.ANCHORED_ONLY_REASON``)
+_ANCHORED_ONLY = (
+    "ascmhl verify of the copy, which never applies an anchored pattern, calls it a new file "
+    "(exit 21); offload verify passes over it, naming it in a note"
+)
 
 
 def _not_in_manifest(path: Path, why: str, index: int, *, hidden: bool) -> PreflightItem:
@@ -2543,9 +2548,18 @@ def _not_in_manifest(path: Path, why: str, index: int, *, hidden: bool) -> Prefl
         path,
         f"{printable_name(str(path))} is {_IN_NO_MANIFEST} ({why}): its copy is in this "
         f"report with its state, but no manifest vouches for it; "
-        f"{_PASSED_OVER if hidden else _CALLED_NEW}",
+        f"{_checks_words(why, hidden=hidden)}",
         index,
     )
+
+
+def _checks_words(why: str, *, hidden: bool) -> str:
+    """What the checks of the copy do with a file left out of its manifests for *why*."""
+    if not hidden:
+        return _CALLED_NEW
+    from offload.manifest.ignore import ANCHORED_ONLY_REASON
+
+    return _ANCHORED_ONLY if why == ANCHORED_ONLY_REASON else _PASSED_OVER
 
 
 def _xml_holds(relative: str) -> bool:

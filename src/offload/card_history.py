@@ -208,6 +208,13 @@ def check_card_history(
         )
     if ignore is not None:
         warnings += _os_files_kept(expected, ignore, whose, holder, folder)
+        warnings += _recorded_left_out(
+            [p for p, card in spelled.items() if card not in missing],
+            ignore,
+            history.latest_ignore_patterns() or (),
+            whose,
+            folder,
+        )
     references = {spell(path): digests for path, digests in history.reference_hashes().items()}
     return CardHistory(references, trusted=True, missing_from_card=missing, warnings=warnings)
 
@@ -220,6 +227,48 @@ def _as_listed(names: Callable[[], Collection[str]] | None) -> Callable[[str], s
     from offload.card_legacy_mhl import spelled_as_listed
 
     return spelled_as_listed(names())
+
+
+def _recorded_left_out(
+    recorded: Sequence[str],
+    ignore: IgnoreRules,
+    latest: Sequence[str],
+    whose: str,
+    folder: Path,
+) -> tuple[PreflightItem, ...]:
+    """The warning naming the files the card's history records (*recorded*: those on the
+    card) that *ignore* leaves out (not copied) and that the copy's ASC MHL generation does
+    not hide from ``ascmhl verify``'s missing files: its list carries the history's
+    *latest* and the run's patterns at any depth alone (``ascmhl_ignore_patterns``), which
+    ascmhl matches against absolute paths (``verify_skips``), so one left out by an anchored
+    pattern (``--ignore /CLIPS/sub/``, the way a file the card cannot read is left out) is
+    missing to it, and to ``offload verify``, on every copy that carries the history."""
+    from offload.manifest.ignore import ascmhl_ignore_patterns, merge_patterns, verify_skips
+
+    left_out = [p for p in recorded if ignore.excludes(p, is_dir=False)]
+    if not left_out:
+        return ()
+    carried = merge_patterns(
+        DEFAULT_IGNORE_PATTERNS, latest, ascmhl_ignore_patterns(ignore.patterns)
+    )
+    hidden = verify_skips(carried)
+    missing = sorted(p for p in left_out if not hidden.excludes(p, is_dir=False))
+    if not missing:
+        return ()
+    one = len(missing) == 1
+    shown = listed([repr(printable_name(p)) for p in missing], 5)
+    return (
+        PreflightItem(
+            PreflightCode.CARD_HISTORY_FILES_IGNORED,
+            folder,
+            f"{shown}: {whose} own ASC MHL history records {'it' if one else 'them'}, but "
+            f"this run's ignore patterns leave {'it' if one else 'them'} out (not copied): "
+            f"ascmhl verify and offload verify of each copy that carries that history report "
+            f"{'it' if one else 'them'} missing (exit 10); a pattern that names a name at any "
+            "depth (no leading or inner /) is carried into the copy's ignore list, which "
+            "both leave out of their missing files",
+        ),
+    )
 
 
 def _os_files_kept(

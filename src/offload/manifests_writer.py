@@ -79,6 +79,7 @@ from offload.manifest.ascmhl import (
     first_unheld,
     generation_tree,
     hidden_by_carried,
+    ignored_for_good,
     retirable_patterns,
 )
 from offload.manifest.copy_root import (
@@ -96,11 +97,13 @@ from offload.manifest.history import (
     take_back_history,
 )
 from offload.manifest.ignore import (
+    ANCHORED_ONLY_REASON,
     DEFAULT_IGNORE_PATTERNS,
     FINDER_FILE_REASON,
     IgnoreSpec,
     ascmhl_ignore_patterns,
     finder_files,
+    verify_skips,
 )
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
@@ -1295,23 +1298,39 @@ def _listed_again_past_history(
         (item.relative_path for item in listed if item.relative_path not in left_out),
     )
     if hidden:
-        why = (
-            "in a folder the ignore list carried from the card's ASC MHL history hides, "
-            "which no pattern can list again"
-        )
-        one = len(hidden) == 1
-        shown = shortened([printable_name(p) for p in hidden], 3)
-        message = (
-            f"{plural(len(hidden), 'file')} of the card on {root} "
-            f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}): "
-            f"{why}; {'its copy is' if one else 'their copies are'} in the job report with "
-            f"{'its state' if one else 'their states'} (ascmhl verify and offload verify pass "
-            f"over {'it' if one else 'them'})"
-        )
-        outcome.left_out.extend(hidden)
-        outcome.warnings.append(message)
-        for path in hidden:
-            outcome.not_listed[path] = (why, message)
+        # plain ascmhl verify walks a folder only an anchored pattern hides (it never applies
+        # one): it calls such a file new, where offload verify passes it over
+        walked = verify_skips(ignored_for_good(history.latest_ignore_patterns() or (), requested))
+        anchored = [p for p in hidden if not walked.excludes(p, is_dir=False)]
+        for group, why, checks in (
+            (
+                [p for p in hidden if p not in set(anchored)],
+                "in a folder the ignore list carried from the card's ASC MHL history hides, "
+                "which no pattern can list again",
+                "ascmhl verify and offload verify pass over {it}",
+            ),
+            (
+                anchored,
+                ANCHORED_ONLY_REASON,
+                "ascmhl verify, which never applies an anchored pattern, lists {it} as new, "
+                "exit 21; offload verify passes over {it}, naming {it} in a note",
+            ),
+        ):
+            if not group:
+                continue
+            one = len(group) == 1
+            shown = shortened([printable_name(p) for p in group], 3)
+            message = (
+                f"{plural(len(group), 'file')} of the card on {root} "
+                f"{'is' if one else 'are'} not in the ASC MHL manifest ({shown}): "
+                f"{why}; {'its copy is' if one else 'their copies are'} in the job report with "
+                f"{'its state' if one else 'their states'} "
+                f"({checks.format(it='it' if one else 'them')})"
+            )
+            outcome.left_out.extend(group)
+            outcome.warnings.append(message)
+            for path in group:
+                outcome.not_listed[path] = (why, message)
     return again
 
 

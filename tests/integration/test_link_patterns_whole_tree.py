@@ -267,17 +267,18 @@ def test_a_carried_anchored_pattern_leaves_the_folder_it_names_in_the_tree(
     judge.assert_checks(roll, "NEST/DAY/A001/CLIPS/take.mov")
 
 
-def test_an_anchored_pattern_naming_a_nested_copys_folder_leaves_the_root_unhashed(
+def test_an_anchored_pattern_naming_a_nested_copys_folder_leaves_it_searched(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
     """``ROLL/NEST/A001`` is a copy of its own with a dangling link ``CLIPS/lost.mov`` its
     list ignores, and ROLL's history was made by ``ascmhl create -i /NEST/``. DAY2, copied
     ``--into ROLL``, is the rest of the root. Plain ``ascmhl verify`` never applies the
-    anchored pattern, so it walks NEST: the root is not listed whole by the new generation
-    (an empty ``<roothash>``), and A001's link's pattern is copied up into ROLL's list. Failed
-    before: the root was judged whole with the anchored pattern applied, so the nested
+    anchored pattern, so it walks NEST: A001's link's pattern is copied up into ROLL's list.
+    Failed before: the root was judged whole with the anchored pattern applied, so the nested
     histories were not searched, and ``ascmhl verify ROLL`` called A001's link new
-    (exit 21)."""
+    (exit 21). ``verify -dh`` roots the pattern at ROLL and skips NEST: the root is whole as
+    it recomputes the root hash, which the generation records and it matches (a pass later
+    had left the root unhashed, judging the hash with plain ``verify``'s walk)."""
     roll = tmp_path / "RAID" / "ROLL"
     (roll / "NEST").mkdir(parents=True)
     first = _card(tmp_path, "A001", {"CLIPS/take.mov": 30_000}, {"CLIPS/lost.mov": "GONE.mov"})
@@ -290,9 +291,17 @@ def test_an_anchored_pattern_naming_a_nested_copys_folder_leaves_the_root_unhash
     code, output = offload("copy", "--allow-card-destination", "--into", str(second), str(roll))
     assert code == 0, output
     newest = sorted((roll / "ascmhl").glob("*.mhl"))[-1]
-    text = newest.read_text(encoding="utf-8")  # no root hash: an empty <roothash>
-    assert "<roothash>\n      <content/>\n      <structure/>\n    </roothash>" in text, text
+    text = newest.read_text(encoding="utf-8")
+    assert "<roothash>\n      <content>\n        <xxh64 " in text, text
     assert "**/NEST/A001/CLIPS/lost.mov" in _patterns(roll), _patterns(roll)
     verdict = judge.verify(roll)
     assert verdict.clean, verdict.describe()
+    hashes = judge.verify(roll, directory_hashes=True)
+    assert hashes.returncode == 0, hashes.describe()
+    ours = [
+        line
+        for line in hashes.stderr.splitlines()
+        if line.startswith("ERROR") and not line.endswith("(generation 0001)")
+    ]
+    assert ours == [], hashes.describe()  # 0001: ascmhl create's, of ROLL before DAY2
     judge.assert_checks(roll, "NEST/A001/CLIPS/take.mov")

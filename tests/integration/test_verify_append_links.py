@@ -138,13 +138,14 @@ def root_with_an_anchored_pattern(tmp_path: Path, judge: AscmhlJudge) -> Path:
 def test_a_links_pattern_hides_no_nested_copys_file_in_a_folder_an_anchored_pattern_names(
     tmp_path: Path, judge: AscmhlJudge
 ) -> None:
-    """The link patterns ``--append`` writes are judged against the whole copy root as
-    ``ascmhl verify`` walks it (``nested_links.TreeRead``, as ``offload copy`` judges a
-    card's), not only against the paths the history records and the generation lists.
-    Failed before: a dangling ``CLIPS/A001.MOV`` at the root got ``**/CLIPS/A001.MOV``,
-    which also hid the clip of a card copied into ``NEST/DAY`` (a nested history this
-    check's walk never met: an anchored pattern skips its folder), and ``ascmhl-debug
-    verify`` of the root then passed (exit 0) with that clip damaged."""
+    """A nested copy in a folder only an anchored pattern names (``NEST/DAY``): plain
+    ``ascmhl verify`` walks that folder and checks the nested history, so this check finds
+    it too and ``--append`` is refused there (exit 64), as beside any nested history; no
+    generation, so no ``**/CLIPS/A001.MOV`` for the dangling link at the root to hide the
+    nested copy's clip. Failed before the check searched such folders: the generation was
+    written (first with that pattern, which hid the damaged clip from ``ascmhl-debug
+    verify`` of the root, exit 0; later without it, but never with the nested copy
+    checked)."""
     root = root_with_an_anchored_pattern(tmp_path, judge)
     card = card_with_clips(tmp_path)
     code, out, err = offload(
@@ -153,20 +154,25 @@ def test_a_links_pattern_hides_no_nested_copys_file_in_a_folder_an_anchored_patt
     assert code == 0, out + err
     nested = root / "NEST" / "DAY" / card.name
     (root / "CLIPS" / "A001.MOV").symlink_to("nothing-here.MOV")  # dangling, at the root
+    generations = len(list((root / "ascmhl").glob("*.mhl")))
 
     code, report = verify("--append", "--report-dir", tmp_path / "verify-reports", root)
 
-    assert code == 0, report
-    assert report["dangling"] == ["CLIPS/A001.MOV"]
-    assert report["generation"] is not None
+    assert code == 64, report
+    assert f"NEST/DAY/{card.name}" in report["error"], report
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == generations
     assert "**/CLIPS/A001.MOV" not in (read_history(root).latest_ignore_patterns() or ())
     # The nested copy's clip damaged (same size): the reference tool names it, as it reads
-    # the nested history's files in its verify of the root.
+    # the nested history's files in its verify of the root; so does this check.
     clip = nested / "CLIPS" / "A001.MOV"
     clip.write_bytes(bytes(len(clip.read_bytes())))
     verdict = judge.verify(root)
     assert verdict.returncode != 0, verdict.describe()
     assert f"NEST/DAY/{card.name}/CLIPS/A001.MOV" in verdict.stdout + verdict.stderr
+    code, report = verify("--report-dir", tmp_path / "verify-reports", root)
+    assert code == 11, report
+    changed = [item["path"] for item in report["changed"]]
+    assert changed == [f"NEST/DAY/{card.name}/CLIPS/A001.MOV"], report
 
 
 def test_a_links_pattern_hides_no_file_standing_in_a_folder_an_anchored_pattern_names(
@@ -196,57 +202,30 @@ def test_a_links_pattern_hides_no_file_standing_in_a_folder_an_anchored_pattern_
     assert after.returncode == 21, after.describe()
     assert "NEST/DAY/CLIPS/take.MOV" in after.stdout + after.stderr
     # The link left out is named, as offload copy names one (before: nothing said it).
+    # ... and the file in NEST/DAY too, which ascmhl calls new whatever the generation
     assert report["notes"] == [
         f"symlink CLIPS/take.MOV on {root} is not ignored by the appended ASC MHL "
         "generation: an ignore pattern for it would also hide NEST/DAY/CLIPS/take.MOV; "
-        "ascmhl will list it as a new file"
+        "ascmhl will list it as a new file",
+        f"NEST/DAY/CLIPS/take.MOV on {root}: in a folder only an anchored pattern of the "
+        "history's ignore list names, so not checked here (as ascmhl create and verify -dh "
+        "apply it); plain ascmhl verify never applies an anchored pattern and lists it as "
+        "new (exit 21)",
     ], report["notes"]
 
 
-def test_a_link_is_named_where_the_copy_roots_tree_cannot_be_read_whole(
+def test_append_is_refused_beside_an_unreadable_nested_copy_an_anchored_pattern_names(
     tmp_path: Path, judge: AscmhlJudge
 ) -> None:
-    """A nested copy in ``NEST/DAY`` (a folder this check's walk skips: an anchored pattern)
-    whose history cannot be read: no link pattern can be shown to hide nothing there, so the
-    dangling link gets none, and the check says so, naming what could not be read. Failed
-    before: no pattern and nothing said (exit 0, no note), where ``ascmhl verify`` then
-    calls the link new."""
-    root = root_with_an_anchored_pattern(tmp_path, judge)
-    card = card_with_clips(tmp_path)
-    code, out, err = offload(
-        "copy", "--report-dir", tmp_path / "reports", card, root / "NEST" / "DAY"
-    )
-    assert code == 0, out + err
-    manifests = sorted((root / "NEST" / "DAY" / card.name / "ascmhl").glob("*.mhl"))
-    manifests[-1].write_bytes(b"<hashlist")  # not well-formed
-    (root / "CLIPS" / "gone.MOV").symlink_to("nothing-here.MOV")
-
-    code, report = verify("--append", "--report-dir", tmp_path / "verify-reports", root)
-
-    assert code == 0, report
-    assert report["dangling"] == ["CLIPS/gone.MOV"] and report["generation"] is not None
-    assert "**/CLIPS/gone.MOV" not in (read_history(root).latest_ignore_patterns() or ())
-    [note] = report["notes"]
-    assert note.startswith(
-        f"symlink CLIPS/gone.MOV on {root} is not ignored by the appended ASC MHL "
-        f"generation: the copy root's tree could not be read whole ({manifests[-1]} is not "
-        "well-formed XML: "
-    ), note
-    assert note.endswith(
-        "), so no ignore pattern for it can be shown to hide no other path; ascmhl will "
-        "list it as a new file"
-    ), note
-
-
-def test_a_link_whose_pattern_hides_a_recorded_path_says_so_though_the_tree_is_unread(
-    tmp_path: Path, judge: AscmhlJudge
-) -> None:
-    """The reasons a link gets no pattern come in ``offload copy``'s order
-    (``nested_links.link_pattern_problems``): a path the history records that its pattern
-    would hide is named before the tree is asked. Failed before: ``--append`` read the
-    tree first, so a dangling ``own.MOV`` at the root, whose ``**/own.MOV`` would hide the
-    recorded ``CLIPS/own.MOV``, was said to be left out because a nested history could not
-    be read (what ``offload copy`` says only of a link no listed path rules out)."""
+    """A nested copy in ``NEST/DAY`` (a folder only an anchored pattern names, which plain
+    ``ascmhl verify`` walks) whose history cannot be read, and dangling links at the root
+    (``own.MOV``, whose ``**/own.MOV`` would hide the recorded ``CLIPS/own.MOV``, and
+    ``CLIPS/gone.MOV``): ``--append`` is refused (exit 64) naming the nested folder, as
+    beside any nested history, and nothing is appended. Before, the check's walk skipped
+    the folder, the generation was written and each link left out was named in a note
+    (the tree not read whole): ascmhl verify then checked a nested copy this check never
+    looked at. Where the tree cannot be read whole otherwise (a folder that cannot be
+    listed), the notes are ``offload copy``'s: ``test_link_patterns_whole_tree.py``."""
     root = root_with_an_anchored_pattern(tmp_path, judge)
     card = card_with_clips(tmp_path)
     code, out, err = offload(
@@ -257,20 +236,12 @@ def test_a_link_whose_pattern_hides_a_recorded_path_says_so_though_the_tree_is_u
     manifests[-1].write_bytes(b"<hashlist")  # not well-formed: the tree cannot be read
     (root / "own.MOV").symlink_to("nothing-here.MOV")
     (root / "CLIPS" / "gone.MOV").symlink_to("nothing-here.MOV")
+    generations = sorted((root / "ascmhl").glob("*.mhl"))
 
     code, report = verify("--append", "--report-dir", tmp_path / "verify-reports", root)
 
-    assert code == 0, report
-    assert report["dangling"] == ["CLIPS/gone.MOV", "own.MOV"], report
+    assert code == 64, report
+    assert f"holds nested ASC MHL histories (NEST/DAY/{card.name})" in report["error"], report
+    assert sorted((root / "ascmhl").glob("*.mhl")) == generations
     patterns = read_history(root).latest_ignore_patterns() or ()
     assert "**/own.MOV" not in patterns and "**/CLIPS/gone.MOV" not in patterns
-    unread, hides = report["notes"]
-    assert unread.startswith(
-        f"symlink CLIPS/gone.MOV on {root} is not ignored by the appended ASC MHL "
-        "generation: the copy root's tree could not be read whole ("
-    ), unread
-    assert hides == (
-        f"symlink own.MOV on {root} is not ignored by the appended ASC MHL generation: an "
-        "ignore pattern for it would also hide CLIPS/own.MOV; ascmhl will list it as a new "
-        "file"
-    ), hides

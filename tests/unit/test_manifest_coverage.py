@@ -64,21 +64,46 @@ def test_links(tmp_path: Path) -> None:
     assert whole_folders(folders, listed, ignoring, local_lister(tmp_path)) == {"A", "D"}
 
 
-def test_an_anchored_pattern_is_applied_as_plain_ascmhl_verify_applies_it(tmp_path: Path) -> None:
-    """``whole_folders`` takes the generation's raw list and applies it as plain ``ascmhl
-    verify -dh`` does itself (``ignore.verify_skips``): an anchored pattern (``/A/extra``,
-    ``NEST/DAY/``) never, since ascmhl matches it against absolute paths, so what one names
-    is on disk to ascmhl and the folder holding it is not whole; an unanchored one
-    (``extra``, ``**/extra``) hides it. Before, each caller had to convert the list itself;
-    given the raw list, the anchored pattern hid the file and the folder was called whole."""
+def test_an_anchored_pattern_is_applied_as_each_ascmhl_walk_applies_it(tmp_path: Path) -> None:
+    """Both take the generation's raw list. ``whole_folders`` (the folder hashes) applies it
+    as ``ascmhl verify -dh`` does (``ignore.directory_hash_skips``): an anchored pattern
+    (``/A/extra``, ``NEST/DAY/``) at the root, so ``A`` is whole (``NEST``, standing and not
+    listed, still breaks the root). ``whole_as_walked`` (the nested histories' search)
+    applies it as plain ``ascmhl verify`` does (``ignore.verify_skips``): an anchored pattern
+    never, so ``A`` is not whole. An unanchored one (``extra``, ``**/extra``) hides it for
+    both. Before, ``whole_folders`` applied it as plain verify: ``A`` got no hash, which
+    ``-dh`` would have matched."""
+    from offload.manifest.coverage import whole_as_walked
+
     tree(tmp_path, "A/a.mov", "A/extra", "NEST/DAY/x.mov", "N/n.mov")
     folders = {"", "A", "N"}
     listed = ["A/a.mov", "N/n.mov"]
     lister = local_lister(tmp_path)
     anchored = (*PATTERNS, "/A/extra", "NEST/DAY/")
-    assert whole_folders(folders, listed, anchored, lister) == {"N"}
-    assert whole_folders(folders, listed, (*PATTERNS, "extra", "NEST"), lister) == folders
-    assert whole_folders(folders, listed, (*PATTERNS, "**/extra", "NEST/"), lister) == folders
+    assert whole_folders(folders, listed, anchored, lister) == {"A", "N"}
+    assert whole_as_walked(folders, listed, anchored, lister) == {"N"}
+    for unanchored in ((*PATTERNS, "extra", "NEST"), (*PATTERNS, "**/extra", "NEST/")):
+        assert whole_folders(folders, listed, unanchored, lister) == folders
+        assert whole_as_walked(folders, listed, unanchored, lister) == folders
+
+
+def test_a_listed_file_an_anchored_pattern_names_leaves_its_folder_unhashed(
+    tmp_path: Path,
+) -> None:
+    """``/CLIPS/x.mov`` then ``!**/CLIPS/x.mov`` (a card file a carried pattern hides,
+    listed again): ``-dh`` puts the anchored pattern last and skips the file, so a hash of
+    ``CLIPS`` with it is not one it recomputes: ``CLIPS`` (and the root) not whole. Plain
+    ``verify`` walks it as listed: whole as walked. Failed before: ``CLIPS`` whole, its hash
+    written, ``ascmhl-debug verify -dh`` exit 12."""
+    from offload.manifest.coverage import whole_as_walked
+
+    tree(tmp_path, "CLIPS/x.mov", "CLIPS/y.mov")
+    folders = {"", "CLIPS"}
+    listed = ["CLIPS/x.mov", "CLIPS/y.mov"]
+    lister = local_lister(tmp_path)
+    patterns = (*PATTERNS, "/CLIPS/x.mov", "!**/CLIPS/x.mov")
+    assert whole_folders(folders, listed, patterns, lister) == set()
+    assert whole_as_walked(folders, listed, patterns, lister) == folders
 
 
 def test_a_local_lister_of_the_same_folder_otherwise_spelled_is_local(tmp_path: Path) -> None:

@@ -7,7 +7,13 @@ import pytest
 from offload.ledger import TOOL_IGNORE_PATTERNS
 from offload.manifest import DEFAULT_IGNORE_PATTERNS, IgnoreSpec
 from offload.manifest import ignore as ignore_module
-from offload.manifest.ignore import KNOWN_TRANSLATIONS, pathspec_regex, verify_skips
+from offload.manifest.ignore import (
+    KNOWN_TRANSLATIONS,
+    directory_hash_skips,
+    has_anchored,
+    pathspec_regex,
+    verify_skips,
+)
 from offload.manifests_writer import COPY_ROOT_STATE
 from offload.plan.ignore import IgnoreRules
 
@@ -174,3 +180,40 @@ def test_verify_skips_keeps_what_plain_ascmhl_verify_applies() -> None:
     assert not spec.matches("NEST/DAY", is_dir=True)
     assert spec.matches("DAY/PROXY", is_dir=True)
     assert spec.matches("DAY/A/B", is_dir=True)
+
+
+def test_directory_hash_skips_roots_anchored_patterns_after_the_others() -> None:
+    """``ascmhl verify -dh`` (1.2) prefixes each pattern holding a ``/`` with the root's
+    absolute path, after the list as written, but for one starting with ``**``, a name with
+    a trailing ``/`` alone and ``name/**`` (kept as written: ``name/**`` then never
+    matches an absolute path); a ``!`` one is never rooted."""
+    patterns = [
+        "/CLIPS/x.mov",
+        "NEST/DAY/",
+        "dir/**",
+        "A/b/**",
+        "**/X",
+        "PROXY/",
+        "!**/CLIPS/x.mov",
+    ]
+    spec = directory_hash_skips(patterns)
+    assert spec.patterns == (
+        "**/X",
+        "PROXY/",
+        "!**/CLIPS/x.mov",
+        "/CLIPS/x.mov",
+        "NEST/DAY/",
+        "A/b/**",
+    )
+    assert spec.matches("CLIPS/x.mov", is_dir=False)  # the ! one comes before it
+    assert not spec.matches("x/CLIPS/x.mov", is_dir=False)
+    assert spec.matches("NEST/DAY", is_dir=True) and not spec.matches("Z/NEST/DAY", is_dir=True)
+    assert spec.excludes("A/b/c.mov", is_dir=False)
+    assert not spec.excludes("dir/c.mov", is_dir=False)  # dir/** never matches in -dh
+    assert has_anchored(patterns) and has_anchored(["dir/**"]) and has_anchored(["!/NEST/"])
+    assert not has_anchored(["**/X", "PROXY/", "!**/NEST/", ".offload"])
+    # an anchored ! pattern never matches an absolute path: -dh does not apply it
+    spec = directory_hash_skips(["*.mov", "!/CLIPS/x.mov", "!**/keep.mov"])
+    assert spec.patterns == ("*.mov", "!**/keep.mov")
+    assert spec.matches("CLIPS/x.mov", is_dir=False)
+    assert not spec.matches("A/keep.mov", is_dir=False)

@@ -58,7 +58,14 @@ from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.atomic import AtomicFile, write_file_atomically
-from offload.manifest.coverage import Lister, is_local, memoized, whole_folders
+from offload.manifest.coverage import (
+    Lister,
+    is_local,
+    local_lister,
+    memoized,
+    whole_as_walked,
+    whole_folders,
+)
 from offload.manifest.creator import check_creator
 from offload.manifest.digest import (
     all_canonical,
@@ -78,6 +85,7 @@ from offload.manifest.history import (
 from offload.manifest.ignore import (
     DEFAULT_IGNORE_PATTERNS,
     IgnoreSpec,
+    has_anchored,
     merge_patterns,
 )
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
@@ -763,10 +771,11 @@ def write_generation(
         # no link: nested_links.hiding_elsewhere)
         local = is_local(lister, root)
         lister = memoized(lister)  # whole_folders and nested_links both list the root
-        # judged with the list this generation carries, as ascmhl verify (-dh) applies it
-        # (whole_folders applies it so: an anchored pattern never, so a folder holding what
-        # one names is not whole and a nested copy there is searched)
-        hashed = whole_folders(folders, (e.path for e in recorded), patterns, lister)
+        # judged with the list this generation carries: the folder hashes as ascmhl verify
+        # -dh applies it (whole_folders: an anchored pattern at the root, after the others),
+        # the nested histories' search as plain ascmhl verify walks (whole_as_walked: an
+        # anchored pattern never, so a nested copy in a folder one names is searched)
+        hashed, walked = _whole(folders, recorded, patterns, lister)
         # the links nested histories ignore, ignored here too (paths below a nested
         # folder, which this generation does not list: no folder's wholeness changes with
         # them); a carried pattern dropped may be a link's in a folder it lists: judged again
@@ -775,7 +784,7 @@ def write_generation(
                 root,
                 patterns,
                 carried.retirable,
-                hashed,
+                walked,
                 [*(e.path for e in recorded), *folders],
                 history,
                 lister,
@@ -796,8 +805,14 @@ def write_generation(
         retired = beside.retired
         if retired:
             patterns = carried.patterns(retired={*uncarried, *retired})
-            hashed = whole_folders(folders, (e.path for e in recorded), patterns, lister)
+            hashed, _ = _whole(folders, recorded, patterns, lister)
         patterns += tuple(beside.added)
+    elif has_anchored(patterns):
+        # No lister: the caller walked the tree itself (offload verify --append), and what
+        # it lists is what stands as its walk applies the list (anchored patterns at the
+        # root, in the list's order); ascmhl verify -dh puts them after the others, so a
+        # file listed past one by a ! pattern is one it skips: judged on the local tree
+        hashed, _ = _whole(folders, recorded, patterns, local_lister(root))
     if "" not in hashed:
         formats = _rooted_formats(formats, history)
         if not formats:
@@ -999,6 +1014,20 @@ def hidden_again_below(patterns: Sequence[str]) -> tuple[str, ...]:
     gone = set(moved)
     before = [p for p in patterns[: last + 1] if p not in gone]
     return (*before, *moved, *(p for p in patterns[last + 1 :] if p not in gone))
+
+
+def _whole(
+    folders: Collection[str], recorded: Sequence[_Entry], patterns: Sequence[str], lister: Lister
+) -> tuple[set[str], set[str]]:
+    """The folders a generation recording *recorded* lists whole as ``ascmhl verify -dh``
+    judges them (its folder hashes: ``coverage.whole_folders``) and as plain ``ascmhl
+    verify`` walks them (no nested history there: ``coverage.whole_as_walked``), its list
+    *patterns*; one set twice where no anchored pattern makes them differ."""
+    paths = [e.path for e in recorded]
+    hashed = whole_folders(folders, paths, patterns, lister)
+    if not has_anchored(patterns):
+        return hashed, hashed
+    return hashed, whole_as_walked(folders, paths, patterns, lister)
 
 
 class _Carried:

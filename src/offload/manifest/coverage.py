@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.manifest.ignore import IgnoreSpec, verify_skips
+from offload.manifest.ignore import IgnoreSpec, directory_hash_skips, has_anchored, verify_skips
 
 
 class Entry(NamedTuple):
@@ -118,11 +118,41 @@ def whole_folders(
 ) -> set[str]:
     """The folders among *folders* (relative, ``""`` the root) that a generation listing
     *files* (relative paths) and *folders* lists whole (module doc), as judged with the
-    generation's own ignore list *patterns*, the raw list: applied here as plain ``ascmhl
-    verify`` (``-dh``) applies it (:func:`~offload.manifest.ignore.verify_skips`: an
-    anchored pattern never, so a folder holding what one names is not whole). Lists each of
-    *folders* once, deepest first."""
-    spec = verify_skips(patterns)
+    generation's own ignore list *patterns*, the raw list, applied as ``ascmhl verify -dh``
+    applies it, which recomputes the folder hashes (:func:`~offload.manifest.ignore.
+    directory_hash_skips`: an anchored pattern at the root, after every other one). A
+    listed file or folder that ``-dh`` skips (one an anchored pattern names that a later
+    ``!`` pattern lists again) leaves its folder not whole: ``-dh`` would hash the folder
+    without it. Lists each of *folders* once, deepest first."""
+    listed = tuple(patterns)
+    # without an anchored pattern the writer left out all -dh skips: no listed entry asked
+    spec = directory_hash_skips(listed)
+    return _whole(folders, files, spec, lister, listed_too=has_anchored(listed))
+
+
+def whole_as_walked(
+    folders: Collection[str],
+    files: Iterable[str],
+    patterns: Iterable[str],
+    lister: Lister,
+) -> set[str]:
+    """The folders among *folders* in which plain ``ascmhl verify`` of the root walks nothing
+    a generation listing *files* and *folders* does not list, *patterns* applied as it
+    applies them (:func:`~offload.manifest.ignore.verify_skips`: an anchored pattern never,
+    so a folder holding what one names is not whole): where no nested history can stand
+    (``nested_links``' search). The same as :func:`whole_folders` where *patterns* hold no
+    anchored pattern (``ignore.has_anchored``)."""
+    return _whole(folders, files, verify_skips(patterns), lister, listed_too=False)
+
+
+def _whole(
+    folders: Collection[str],
+    files: Iterable[str],
+    spec: IgnoreSpec,
+    lister: Lister,
+    *,
+    listed_too: bool,
+) -> set[str]:
     listed: dict[str, set[str]] = {folder: set() for folder in folders}
     subfolders: dict[str, set[str]] = {folder: set() for folder in folders}
     for path in files:
@@ -135,7 +165,7 @@ def whole_folders(
     whole: set[str] = set()
     # deepest first, so that each sub-folder is decided before its parent
     for folder in sorted(folders, key=lambda f: f.count("/") + bool(f), reverse=True):
-        if _is_whole(folder, listed[folder], subfolders[folder], whole, spec, lister):
+        if _is_whole(folder, listed[folder], subfolders[folder], whole, spec, lister, listed_too):
             whole.add(folder)
     return whole
 
@@ -147,6 +177,7 @@ def _is_whole(
     whole: set[str],
     spec: IgnoreSpec,
     lister: Lister,
+    listed_too: bool,
 ) -> bool:
     prefix = f"{folder}/" if folder else ""
     seen_files: set[str] = set()
@@ -156,13 +187,18 @@ def _is_whole(
     except OSError:
         return False
     for entry in entries:
-        # What the generation lists is not ignored by its own list (the writer left out what
-        # it ignores), so only the other names are matched against the patterns.
+        # What the generation lists is not ignored by its own list as the writer applies it
+        # (it left out what that ignores); *listed_too*: asked anyway, as the spec (-dh's)
+        # may skip more.
         if entry.is_dir and not entry.is_link and entry.name in subfolders:
             if prefix + entry.name not in whole:
                 return False
+            if listed_too and spec.matches(prefix + entry.name, is_dir=True):
+                return False
             seen_folders.add(entry.name)
         elif not entry.is_dir and entry.name in files:
+            if listed_too and spec.matches(prefix + entry.name, is_dir=False):
+                return False
             seen_files.add(entry.name)
         elif not spec.matches(prefix + entry.name, is_dir=entry.is_dir):
             # a file, a dangling link, a folder or a link to one (never entered: ascmhl's

@@ -18,8 +18,10 @@ at a time, relative to the root:
 :meth:`IgnoreSpec.matches` asks whether a pattern matches the path *itself* (a pattern that
 matches one of its folders is not looked at: that is :meth:`IgnoreSpec.excludes`).
 
-The reference matches *anchored* patterns against absolute paths in ``verify`` (but relative
-to the root in ``create``, ``diff`` and ``verify -dh``); we always anchor at the root.
+The reference matches *anchored* patterns against absolute paths in plain ``verify``, where
+they never match (:func:`verify_skips`); ``create``, ``diff`` and ``verify -dh`` anchor them
+at the root, after every other pattern of the list (:func:`directory_hash_skips`). We
+always anchor at the root, in the list's order.
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ def finder_files(paths: Sequence[str], joined: str | None = None) -> list[str]:
     if FINDER_FILE not in joined:
         return []
     return [p for p in paths if p.rpartition("/")[2] == FINDER_FILE]
+
+
+#: Why a card file is in no manifest where only an anchored pattern carried from the card's
+#: history hides its folder: plain ``ascmhl verify`` never applies one (it matches against
+#: absolute paths), so it walks the folder and calls the file new, where ``offload verify``
+#: applies it at the root (as ``ascmhl create`` did) and passes it over, with a note.
+ANCHORED_ONLY_REASON = (
+    "in a folder only an anchored pattern carried from the card's ASC MHL history hides, "
+    "which no pattern can list again"
+)
 
 
 FINDER_FILE_REASON = (
@@ -442,6 +454,45 @@ def verify_skips(patterns: Iterable[str]) -> IgnoreSpec:
     sees (``nested_links.TreeRead``, ``hiding_elsewhere``: a pattern written must hide no
     path it walks)."""
     return IgnoreSpec(p for p in patterns if p.startswith("!") or not _anchored(p))
+
+
+def directory_hash_skips(patterns: Iterable[str]) -> IgnoreSpec:
+    """The spec of what ``ascmhl verify -dh`` of a root (1.2; ``create`` and ``diff`` build
+    the same list) skips for the root history's ignore list *patterns*: the list as written,
+    matched against absolute paths, where an anchored pattern, ``!`` ones included, never
+    matches, then each positive pattern it roots at the root's absolute path
+    (:func:`_rooted_by_ascmhl`), so after every other one: a ``!`` pattern earlier in the
+    list cannot bring back what one of them names (``/CLIPS/x.mov`` then
+    ``!**/CLIPS/x.mov``: ``-dh`` skips ``CLIPS/x.mov``, plain ``verify`` reads it). The
+    nested histories' lists, which ``-dh`` adds below each nested folder, are not looked
+    at. The spec of which folders a generation lists whole (``coverage.whole_folders``: a
+    folder hash ``-dh`` recomputes from what it does not skip)."""
+    listed = tuple(patterns)
+    walked = [p for p in listed if not _anchored(p.removeprefix("!"))]
+    rooted = [p for p in listed if not p.startswith("!") and _rooted_by_ascmhl(p)]
+    return IgnoreSpec([*walked, *rooted])
+
+
+def has_anchored(patterns: Iterable[str]) -> bool:
+    """Whether *patterns* hold an anchored pattern, ``!`` ones included (module doc): the
+    one kind the writer (at the root, in order), plain ``ascmhl verify`` (never) and
+    ``verify -dh`` (a positive one at the root, after the others) apply differently;
+    without one, :class:`IgnoreSpec`, :func:`verify_skips` and :func:`directory_hash_skips`
+    agree."""
+    return any(_anchored(p.removeprefix("!")) for p in patterns)
+
+
+def _rooted_by_ascmhl(pattern: str) -> bool:
+    """Whether ``ascmhl`` 1.2 (``create``, ``diff``, ``verify -dh``) prefixes *pattern* (not a
+    ``!`` one) with the root's absolute path, so that it matches at the root: one holding a
+    ``/``, but for one starting with ``**``, a name with a trailing ``/`` only, or a name
+    followed by ``/**`` (kept as written: at any depth, the last never, as pathspec anchors
+    it at the start of an absolute path)."""
+    if "/" not in pattern or pattern.startswith("**"):
+        return False
+    if pattern.endswith("/") and "/" not in pattern[:-1]:
+        return False
+    return pattern.startswith("/") or not (pattern.endswith("/**") and "/" not in pattern[:-3])
 
 
 def _anchored(pattern: str) -> bool:

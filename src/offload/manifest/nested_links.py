@@ -100,14 +100,16 @@ def nested_links(
     read: TreeRead | None = None,
 ) -> NestedLinks:
     """For a generation at *root* whose ignore list is *patterns*, *carried* its carried
-    exact patterns (path -> pattern) it may drop, which lists the folders *whole* whole
-    (``""`` the root) and records the paths *recorded* (files and folders) over the root's
-    *history*, *lister* telling what stands in a folder: the patterns to add and the carried
-    paths to drop (module contract). *read*: the tree as the generation's caller read it
-    already (:class:`TreeRead`), not read again. Every search applies *patterns* as plain
-    ``ascmhl verify`` does (:func:`~offload.manifest. ignore.verify_skips`: an anchored
-    pattern never), so a folder an anchored pattern names is searched and its links judged,
-    as ascmhl walks and checks it."""
+    exact patterns (path -> pattern) it may drop, which lists the folders *whole* whole as
+    plain ``ascmhl verify`` walks them (``""`` the root; :func:`~offload.manifest.coverage.
+    whole_as_walked`, not the folder hashes' ``whole_folders``, which apply an anchored
+    pattern) and records the paths *recorded* (files and folders) over the root's
+    *history*, *lister* telling what stands in a folder: the patterns to add and the
+    carried paths to drop (module contract). *read*: the tree as the generation's caller
+    read it already (:class:`TreeRead`), not read again. Every search applies *patterns* as
+    plain ``ascmhl verify`` does (:func:`~offload.manifest.ignore.verify_skips`: an
+    anchored pattern never), so a folder an anchored pattern names is searched and its
+    links judged, as ascmhl walks and checks it."""
     if "" in whole:
         return _NOTHING
     found = _nested_histories(patterns, whole, lister)

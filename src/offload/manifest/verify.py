@@ -37,10 +37,14 @@ check runs is ``missing``. A folder the history records (a
 ``<directoryhash>``, an empty folder included) that is not there is ``missing`` too, as
 ascmhl reports it. A folder below the root holding an ``ascmhl`` folder of its own is a
 nested history: its files are checked against that history (as ascmhl's child histories),
-their paths prefixed with the folder's. A legacy MHL has no ignore list: against one, a link
-it does not list that is not a file of the card (:func:`offload.manifest.links.classify_link`)
-is passed over, as the ignore pattern ``offload copy`` writes for it in the ASC MHL history
-(it is ``outside`` only when the legacy MHL lists it: then it is ``missing`` too).
+their paths prefixed with the folder's; one in a folder the history's list names by an
+anchored pattern alone is found and checked too, since plain ``ascmhl verify`` walks that
+folder (:func:`_search_skipped`), and ``append_generation`` is refused beside it as
+beside any nested history (``UnsupportedTreeError``). A legacy MHL has no ignore list:
+against one, a link it does not list that is not a file of the card
+(:func:`offload.manifest.links.classify_link`) is passed over, as the ignore pattern
+``offload copy`` writes for it in the ASC MHL history (it is ``outside`` only when the
+legacy MHL lists it: then it is ``missing`` too).
 """
 
 from __future__ import annotations
@@ -72,7 +76,12 @@ from offload.manifest.errors import (
     UntrustedHistoryError,
 )
 from offload.manifest.history import ASCMHL_FOLDER, History, path_escapes, read_history
-from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
+from offload.manifest.ignore import (
+    DEFAULT_IGNORE_PATTERNS,
+    IgnoreSpec,
+    merge_patterns,
+    verify_skips,
+)
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.links import LinkKind, classify_link, exact_pattern, pattern_hides
 from offload.manifest.model import CreatorInfo, ManifestFile
@@ -433,6 +442,9 @@ class _Tree:
     folder_links: list[str] = field(default_factory=list)
     # Symlinks to files outside the copy (or into its state): their bytes are not the copy's.
     outside: list[str] = field(default_factory=list)
+    # Files (and links that are not to a folder) in folders only an anchored pattern names,
+    # outside any nested history: never read here, walked by plain ascmhl verify.
+    anchored_only: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -447,15 +459,26 @@ class _Within:
     own: frozenset[str] = frozenset()
 
 
-def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool, within: _Within) -> _Tree:
+def _walk(
+    root: Path,
+    spec: IgnoreSpec,
+    *,
+    split_nested: bool,
+    within: _Within,
+    walked: IgnoreSpec | None = None,
+) -> _Tree:
     """Regular files (and symlinks to files inside the copy, followed as the reference does)
     and folders under *root*, skipping what *spec* ignores and what *within* names as the
     caller's own. Symlinks to folders are not followed; those leading nowhere, and those
     reaching a file outside the copy (:class:`_Within`), are listed apart. With
     *split_nested* a folder holding an ``ascmhl`` folder is listed as a nested history root
-    and not entered. Raises OSError for a folder that cannot be read (an entry that
-    vanishes meanwhile is left out) and for a link to a file that cannot be followed one
-    step at a time (EACCES, EIO): nothing proves its bytes are the copy's."""
+    and not entered; with *walked* too (what plain ``ascmhl verify`` skips:
+    :func:`~offload.manifest.ignore.verify_skips` of the same list), a folder *spec* skips
+    but *walked* does not (only an anchored pattern names it: ascmhl walks it and checks
+    the histories nested there) is searched for nested histories alone
+    (:func:`_search_skipped`). Raises OSError for a folder that cannot be read (an entry
+    that vanishes meanwhile is left out) and for a link to a file that cannot be followed
+    one step at a time (EACCES, EIO): nothing proves its bytes are the copy's."""
     tree = _Tree([], [], [], [])
 
     def unlistable(folder: Path, exc: OSError) -> None:
@@ -472,6 +495,14 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool, within: _Within) 
         except OSError:
             is_dir = False  # a symlink loop: isdir is False for ascmhl too
         if spec.matches(relative, is_dir=is_dir):
+            if (
+                split_nested
+                and walked is not None
+                and is_dir
+                and not entry.is_symlink()
+                and not walked.matches(relative, is_dir=True)
+            ):
+                _search_skipped(root, relative, walked, tree)
             continue
         if is_dir:
             if entry.is_symlink():
@@ -507,6 +538,37 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool, within: _Within) 
     tree.nested.sort()
     tree.outside.sort()
     return tree
+
+
+def _search_skipped(root: Path, folder: str, walked: IgnoreSpec, tree: _Tree) -> None:
+    """Search *folder*, a folder the check's own list skips but plain ``ascmhl verify`` walks
+    (an anchored pattern names it: ascmhl matches those against absolute paths, so never),
+    as ascmhl walks it (*walked*: what it skips), never through a link: each nested history
+    there (a folder holding an ``ascmhl`` folder, not entered) goes to ``tree.nested``, as
+    ascmhl checks its files against it, so this check must too, and an ``--append``
+    generation must be refused as beside any nested history; each other entry that is not
+    a folder to ``tree.anchored_only`` (nothing is read: ascmhl calls each one it does not
+    record new, the caller says so). A folder that cannot be listed is passed over."""
+    if os.path.isdir(os.path.join(root, folder, ASCMHL_FOLDER)):
+        tree.nested.append(folder)
+        return
+    for item in walk_tree(root / folder, on_error=lambda _folder, _exc: None):
+        entry = item.entry
+        relative = f"{folder}/{item.relative}"
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False  # a looping link: a file to ascmhl
+        if walked.matches(relative, is_dir=is_dir):
+            continue
+        if not is_dir:
+            tree.anchored_only.append(relative)
+        elif entry.is_symlink():
+            continue
+        elif os.path.isdir(os.path.join(entry.path, ASCMHL_FOLDER)):
+            tree.nested.append(relative)
+        else:
+            item.enter()
 
 
 def _generation_formats(history: History, formats: Sequence[str] | None) -> tuple[str, ...]:
@@ -679,7 +741,7 @@ def _verify_tree(
     gone: set[str] = set()
     as_is: set[str] = set()
     try:
-        tree = _walk(root, spec, split_nested=True, within=within)
+        tree = _walk(root, spec, split_nested=True, within=within, walked=verify_skips(patterns))
         if tree.nested and append_generation:
             raise UnsupportedTreeError(
                 f"{root} holds nested ASC MHL histories ({', '.join(tree.nested)}): "
@@ -888,9 +950,30 @@ def _verify_tree(
         outside=tuple(tree.outside),
         respelled={p: r for p, r in respelled.items() if p in on_disk},
         recorded_as_is=frozenset(as_is & on_disk),
-        notes=notes,
+        notes=(*notes, *_anchored_only_note(root, tree.anchored_only, expected_paths)),
     )
     return _merge(report, nested_reports)
+
+
+def _anchored_only_note(
+    root: Path, paths: Sequence[str], recorded: Collection[str]
+) -> tuple[str, ...]:
+    """The note naming the files of *paths* (``_Tree.anchored_only``) that the history does
+    not record (*recorded*): this check, applying the list's anchored pattern at the root
+    as ``ascmhl create`` did, skips them; plain ``ascmhl verify`` never applies it, walks
+    them and lists each as a new file (exit 21). Said, not counted: the history's own list
+    names them."""
+    unrecorded = sorted(p for p in paths if p not in recorded)
+    if not unrecorded:
+        return ()
+    first = printable_name(unrecorded[0])
+    more = f" and {plural(len(unrecorded) - 1, 'other')}" if len(unrecorded) > 1 else ""
+    return (
+        f"{first}{more} on {printable_name(str(root))}: in a folder only an anchored pattern "
+        "of the history's ignore list names, so not checked here (as ascmhl create and "
+        "verify -dh apply it); plain ascmhl verify never applies an anchored pattern and "
+        f"lists {'them' if more else 'it'} as new (exit 21)",
+    )
 
 
 def _respelled_records(expected: Collection[str], disk: Sequence[_DiskFile]) -> dict[str, str]:

@@ -74,6 +74,9 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_RESPELLED = "card-history-respelled"
     # Files a default ignore pattern names (OS files) that the card's history records: copied.
     CARD_HISTORY_OS_FILES_KEPT = "card-history-os-files-kept"
+    # Files the card's history records that the run's ignore patterns leave out, which the
+    # copy's ASC MHL list does not hide (an anchored pattern): missing to verify of a copy.
+    CARD_HISTORY_FILES_IGNORED = "card-history-files-ignored"
     # The card's generations not added to a destination's history of its own (manifests).
     CARD_HISTORY_NOT_CARRIED = "card-history-not-carried"
     # A verified copy a new generation records as failed: unlike its path's first record.

@@ -775,6 +775,22 @@ def _check_words(paths: dict[str, str]) -> str:
     (in a card folder the card's history ignores) is passed over, never checked."""
     new = sum(1 for path in paths if not xml_can_hold(path))
     tools = "A check of the copy against its manifest (ascmhl verify, offload verify)"
+    from offload.manifest.ignore import ANCHORED_ONLY_REASON
+
+    anchored = sum(1 for path, why in paths.items() if why == ANCHORED_ONLY_REASON)
+    if anchored:
+        them = "it" if anchored == 1 else "them"
+        said = (
+            f"ascmhl verify (which never applies an anchored pattern) calls {them} new "
+            f"(exit 21) and offload verify passes over {them}, naming {them} in a note"
+        )
+        if anchored == len(paths):
+            return f"Of the checks of the copy against its manifest, {said}."
+        return (
+            f"{tools} calls those whose names XML cannot hold new (exit 21) and passes over "
+            f"those its ignore list hides; of those in a folder only an anchored pattern "
+            f"hides, {said}."
+        )
     if new == len(paths):
         return f"{tools} calls {'it' if new == 1 else 'them'} new (exit 21)."
     if not new:

@@ -1,0 +1,143 @@
+"""A card with its own ASC MHL history (offloaded before, or a camera's), copied to two
+destinations with ignore patterns as ``--ignore`` takes them: ``/CLIPS/sub/`` (rooted, the
+way the preflight says to leave out a file the card cannot read) and ``*.tmp`` (a name at
+any depth), a decomposed (NFD) name among the clips.
+
+The copy's generation carries the card's history and the run's patterns at any depth alone:
+an anchored one is matched by ``ascmhl verify`` against absolute paths, so never. So the
+files the history records that ``/CLIPS/sub/`` left out are missing to ``ascmhl verify``
+(exit 10) and to ``offload verify`` of each copy, where the recorded ``x.tmp`` is not (its
+pattern is carried). Before, the copy said every destination was ``ok`` and nothing said
+its verify would fail; now a ``card-history-files-ignored`` warning names those files."""
+
+from __future__ import annotations
+
+import json
+import os
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import offload
+
+
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    return tmp_path / "reports"
+
+
+NFD_NAME = unicodedata.normalize("NFD", "Café.mov")
+
+
+def test_recorded_files_an_anchored_ignore_leaves_out_are_named(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = tmp_path / "cards" / "A001"
+    (card / "CLIPS" / "sub").mkdir(parents=True)
+    (card / "CLIPS" / "A001.mov").write_bytes(os.urandom(30_000))
+    (card / "CLIPS" / NFD_NAME).write_bytes(os.urandom(10_000))
+    (card / "CLIPS" / "sub" / "B.mov").write_bytes(os.urandom(10_000))
+    (card / "CLIPS" / "x.tmp").write_bytes(b"tmp\n")
+    created = judge.create(card, "xxh64")
+    assert created.returncode == 0, created.describe()
+    d1, d2 = tmp_path / "D1", tmp_path / "D2"
+    d1.mkdir()
+    d2.mkdir()
+
+    code, output = offload(
+        "copy", "--ignore", "/CLIPS/sub/", "--ignore", "*.tmp", str(card), str(d1), str(d2)
+    )
+
+    assert code == 0, output
+    flat = " ".join(output.split())
+    assert (
+        "WARNING: 'CLIPS/sub/B.mov': the card's own ASC MHL history records it, but this "
+        "run's ignore patterns leave it out (not copied): ascmhl verify and offload verify "
+        "of each copy that carries that history report it missing (exit 10)"
+    ) in flat, output
+    assert "x.tmp" not in flat.split("WARNING: 'CLIPS/sub/B.mov'")[1].split("WARNING")[0]
+    (report,) = (tmp_path / "reports").glob("A001_*.json")
+    codes = [w["code"] for w in json.loads(report.read_text())["warnings"]]
+    assert codes.count("card-history-files-ignored") == 1, codes
+    for destination in (d1, d2):
+        copy = destination / "A001"
+        assert not (copy / "CLIPS" / "sub").exists()
+        assert (copy / "CLIPS" / NFD_NAME).is_file()
+        verdict = judge.verify(copy)
+        assert verdict.returncode == 10, verdict.describe()
+        assert "CLIPS/sub/B.mov" in verdict.stderr and "x.tmp" not in verdict.stderr
+        code, output = offload("verify", str(copy))
+        assert code == 10, output
+        assert f"MISSING {copy / 'CLIPS' / 'sub' / 'B.mov'}" in output, output
+        assert "x.tmp" not in output
+        judge.assert_checks(copy, f"CLIPS/{NFD_NAME}")
+
+
+def test_no_warning_where_the_ignore_is_carried(judge: AscmhlJudge, tmp_path: Path) -> None:
+    """``--ignore sub`` (a name at any depth) is carried: neither tool calls ``B.mov``
+    missing, and no warning is given."""
+    card = tmp_path / "cards" / "A002"
+    (card / "CLIPS" / "sub").mkdir(parents=True)
+    (card / "CLIPS" / "A001.mov").write_bytes(os.urandom(30_000))
+    (card / "CLIPS" / "sub" / "B.mov").write_bytes(os.urandom(10_000))
+    created = judge.create(card, "xxh64")
+    assert created.returncode == 0, created.describe()
+    d1 = tmp_path / "D1"
+    d1.mkdir()
+    code, output = offload("copy", "--ignore", "sub", str(card), str(d1))
+    assert code == 0, output
+    assert "card-history-files-ignored" not in output
+    assert "history records it, but" not in " ".join(output.split())
+    copy = d1 / "A002"
+    verdict = judge.verify(copy)
+    assert verdict.returncode == 0, verdict.describe()
+    code, output = offload("verify", str(copy))
+    assert code == 0, output
+
+
+def test_a_card_file_only_a_carried_anchored_pattern_hides_is_said_new_to_ascmhl(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's own history made by ``ascmhl create -i /PROXY/``: its ``PROXY/p.mov`` is
+    copied, and left out of the copy's manifest (the carried list hides its folder, which no
+    ``!`` can list again). ``ascmhl verify`` of the copy never applies the anchored pattern
+    and calls it new (exit 21); ``offload verify`` passes over it with a note. Failed
+    before: the warning and the summary said both checks pass over it."""
+    card = tmp_path / "cards" / "A003"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "PROXY").mkdir()
+    (card / "CLIPS" / "A.mov").write_bytes(os.urandom(20_000))
+    (card / "PROXY" / "p.mov").write_bytes(os.urandom(5_000))
+    made = judge.run("ascmhl", "create", "-h", "xxh64", "-i", "/PROXY/", card)
+    assert made.returncode == 0, made.describe()
+    d1 = tmp_path / "D1"
+    d1.mkdir()
+    code, output = offload("copy", str(card), str(d1))
+    assert code == 0, output
+    flat = " ".join(output.split())
+    assert "(ascmhl verify and offload verify pass over it)" not in flat, output
+    assert (
+        "(ascmhl verify, which never applies an anchored pattern, lists it as new, exit 21; "
+        "offload verify passes over it, naming it in a note)"
+    ) in flat, output
+    assert (
+        "Of the checks of the copy against its manifest, ascmhl verify (which never applies "
+        "an anchored pattern) calls it new (exit 21) and offload verify passes over it"
+    ) in flat, output
+    (report,) = (tmp_path / "reports").glob("A003_*.json")
+    warned = [
+        w["message"]
+        for w in json.loads(report.read_text())["warnings"]
+        if w["code"] == "not-in-manifest"
+    ]
+    assert any("calls it a new file (exit 21); offload verify passes over it" in m for m in warned)
+    copy = d1 / "A003"
+    verdict = judge.verify(copy)
+    assert verdict.returncode == 21, verdict.describe()
+    assert "found new file PROXY/p.mov" in verdict.stderr
+    code, output = offload("verify", str(copy))
+    assert code == 0, output
+    assert "PROXY/p.mov on" in output and "lists it as new (exit 21)" in output, output
