@@ -549,6 +549,14 @@ def _for_want_of_room(item: PreflightItem) -> bool:
     )
 
 
+def _busy_finding(busy: CopyRootBusy, local: Sequence[DestinationPlan]) -> PreflightItem:
+    """The ``copy-root-busy`` error of a preflight refusal beside others, for the local copy
+    root *busy* names (``lock.busy_copy_root``): its line, its destination's index."""
+    index = next((plan.index for plan in local if busy.path == str(plan.root)), None)
+    where = None if busy.path is None else Path(busy.path)
+    return PreflightItem(PreflightCode.COPY_ROOT_BUSY, where, busy.message, index)
+
+
 def plan_offload(
     source: Path | str,
     destinations: Sequence[Path | str],
@@ -1242,12 +1250,18 @@ def _plan(
         busy = busy_copy_root([plan.root for plan in local])
         if busy is not None and all(_for_want_of_room(item) for item in checked.errors):
             raise busy
-        lines = "\n".join(f"{item.message}" for item in checked.errors)
-        if busy is not None:
-            lines += f"\n{busy}"
+        # The lock's line is a finding of the refusal as any other: in ``--json``'s and the
+        # refused record's errors (``copy-root-busy``), not only in the printed lines. An
+        # S3 copy root's live lock likewise (``s3card.busy_copy_root``: read, not taken).
+        held = [] if busy is None else [_busy_finding(busy, local)]
+        if backends:
+            remote = [plan for plan in plans if plan.index in backends]
+            held += _s3().busy_copy_root(remote, backends)
+        errors = [*checked.errors, *held]
+        lines = "\n".join(f"{item.message}" for item in errors)
         raise PreflightRefused(
             f"preflight refused the offload; nothing was copied:\n{lines}",
-            errors=[item.as_dict() for item in checked.errors],
+            errors=[item.as_dict() for item in errors],
             warnings=[item.as_dict() for item in checked.warnings],
         )
     if backends and tree.symlinks:

@@ -254,6 +254,19 @@ def test_a_busy_root_beside_an_error_waiting_would_not_end_lists_both(tmp_path: 
         assert f"copy root {dest / 'A001'} is in use by another offload" in said, said
         assert said.index("inside the source") < said.index("in use by another"), said
         assert listing(dest) == before and os.listdir(inside) == []
+        # The lock's line is an error of the refusal's record as printed (``copy-root-busy``;
+        # failed before: printed, but neither in --json's errors nor in the record's codes).
+        (record,) = (tmp_path / "r" / "refused").glob("A001_*Z.json")
+        recorded = json.loads(record.read_text())
+        assert recorded["codes"] == ["dest-inside-source", "copy-root-busy"], recorded
+        as_json = run(offload_cli("--json", "--report-dir", tmp_path / "r", card, dest, inside))
+        assert as_json.returncode == 64, as_json.stderr
+        (refused,) = [json.loads(x) for x in as_json.stdout.splitlines() if "offload_refused" in x]
+        busy = [e for e in refused["errors"] if e["code"] == "copy-root-busy"]
+        assert len(busy) == 1 and busy[0]["destination_index"] == 0, refused["errors"]
+        assert busy[0]["path"] == str(dest / "A001")
+        assert busy[0]["message"].startswith(f"copy root {dest / 'A001'} is in use by another ")
+        assert busy[0]["message"] in as_json.stderr
     finally:
         stop(holder)
 

@@ -163,6 +163,41 @@ def lock_copy_roots(
     return locks, warnings
 
 
+def busy_copy_root(
+    plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+) -> list[PreflightItem]:
+    """The ``copy-root-busy`` errors of a refused preflight for the S3 copy roots of *plans*
+    another run holds now: a live lock object there (``s3lock.read_lock``, judged as
+    ``acquire`` judges it), its line as ``acquire`` would give it, "nothing was written"
+    made true of the probe objects (``nothing_copied_words``). Takes no lock and writes
+    nothing; a lock that cannot be read is no finding (the refusal stands on its others).
+    Never raises."""
+    from offload.destinations.s3lock import read_lock
+
+    found: list[PreflightItem] = []
+    seen: set[tuple[str, str]] = set()
+    for dest_plan in plans:
+        backend = backends.get(dest_plan.index)
+        if backend is None:
+            continue
+        root_key = backend.key(dest_plan.root)
+        if (backend.store.url.bucket, root_key) in seen:
+            continue
+        seen.add((backend.store.url.bucket, root_key))
+        lock = S3CopyRootLock(backend.store, root_key)
+        try:
+            held = read_lock(backend.store, lock.key)
+        except OSError:
+            continue
+        if held is None or lock._stale(held[0], held[2]):
+            continue
+        words = lock._busy(held[0], held[2]).message.replace(
+            "nothing was written", nothing_copied_words(backends)
+        )
+        found.append(PreflightItem(PreflightCode.COPY_ROOT_BUSY, None, words, dest_plan.index))
+    return found
+
+
 def release_locks(locks: Sequence[S3CopyRootLock], *, budget_s: float | None = None) -> None:
     """Release every lock of ``lock_copy_roots`` (never raises). With *budget_s* (a run
     stopped short: a second Ctrl-C or a SIGTERM while its manifests or reports were stored),
