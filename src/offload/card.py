@@ -45,7 +45,6 @@ from offload.card_legacy_mhl import (
 )
 from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
-from offload.destinations.s3url import shown as urls_shown
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
@@ -1751,22 +1750,22 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
 
 
 def _s3_ledger_unreadable(ledger: Ledger, exc: OSError) -> str:
-    """The one line of a bucket's ledger that cannot be read: named by its ``s3://`` URL
-    (never the stand-in path), what to do fitting the error: a refusal (EACCES: no
-    ``s3:GetObject``) asks for credentials that may read the bucket, anything else (the
-    service failing or out of reach) to try again; never "move it away": the ledger is not
-    at fault, and deleting it would lose what it vouches for."""
-    where = display_path(ledger.path)
-    if exc.errno == errno.EACCES:
-        advice = (
-            "the credentials may not read it: use credentials that may read the bucket "
-            "(s3:GetObject; docs/s3.md, Permissions)"
-        )
-    else:
-        advice = "check the endpoint, the network and the service, then run the same command again"
-    return (
-        f"cannot read the ledger {where}: {urls_shown(describe_os_error(exc))}; {advice}; "
-        "nothing was copied"
+    """The one line of a bucket's ledger that cannot be read (``s3unread.records_unread``,
+    as ``offload verify``'s records): named by its ``s3://`` URL (never the stand-in path),
+    the object refused and the service's code, what to do fitting the error (a refusal:
+    credentials that may read it; the service failing or out of reach: run again once it
+    answers); never "move it away": the ledger is not at fault, and deleting it would lose
+    what it vouches for."""
+    from offload.destinations.s3unread import records_unread
+
+    again = "run the same command again"
+    return records_unread(
+        exc,
+        f"the ledger {display_path(ledger.path)}",
+        client=getattr(getattr(ledger, "store", None), "client", None),
+        again=again,
+        then=again,
+        outcome="nothing was copied",
     )
 
 
