@@ -485,6 +485,11 @@ class S3Destination:
         # The VersionId each replacement's copy over its final key got (``promote``): what
         # a replaced object became (``replaced_words``).
         self.replaced_versions: list[str | None] = []
+        # (key, VersionId) of each adopted object of an earlier run copied onto itself for
+        # the digests it lacked (``S3Backend.complete_adopted``): on a bucket that keeps
+        # versions, the object it was stays as a noncurrent version, which this run made
+        # not and so never deletes (``s3card.adopted_versions_notes``).
+        self.adopted_copies: list[tuple[str, str | None]] = []
         self._take_back_client: S3Client | None = None
         # key -> the VersionIds of its upload record this run stored (``_drop_record``).
         self._record_versions: dict[str, list[str]] = {}
