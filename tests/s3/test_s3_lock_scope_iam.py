@@ -76,16 +76,18 @@ def _use(monkeypatch, who: tuple[str, str]) -> None:  # type: ignore[no-untyped-
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", who[1])
 
 
-def _limited(server: S3Server, bucket: str, *readable: str) -> tuple[str, str]:
-    """A user whose policy allows every object action under ``<bucket>/moved/`` only (and
-    GetObject of the keys *readable* match), and the bucket's listings; its key id and
-    secret (made with dit's credentials)."""
+def _limited(
+    server: S3Server, bucket: str, *readable: str, prefix: str = "moved"
+) -> tuple[str, str]:
+    """A user whose policy allows every object action under ``<bucket>/<prefix>/`` only
+    (and GetObject of the keys *readable* match), and the bucket's listings; its key id
+    and secret (made with dit's credentials)."""
     import boto3
 
     iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1")
     name = f"moved-only-{secrets.token_hex(4)}"
     statements: list[dict[str, object]] = [
-        {"Effect": "Allow", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/moved/*"},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*"},
         {
             "Effect": "Allow",
             # AWS's names, and moto's for the same requests (ListObjectsV2, ...).
@@ -182,3 +184,24 @@ def test_an_upload_older_than_12_hours_under_locks_it_may_not_read_is_not_kept_b
     assert named.upload_id == upload_id and "AccessDenied" in named.reason, named.reason
     _use(monkeypatch, dit)
     assert upload_id in _uploads(server.url, bucket)
+
+
+def test_a_whole_offload_with_credentials_limited_to_its_prefix(  # type: ignore[no-untyped-def]
+    as_dit, monkeypatch, tmp_path
+) -> None:
+    """``offload copy`` into ``s3://bucket/day1`` with a credential allowed every object
+    action under ``day1/`` only (and the bucket's listings): nothing it needs lies above
+    its prefix, so it copies and verifies the card, exit 0, and a re-run trusts it."""
+    from s3.test_s3_cli import make_card, offload
+
+    server, bucket, dit = as_dit
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 6 * MiB + 5, "A001.xml": 900})
+    _use(monkeypatch, dit)
+    who = _limited(server, bucket, prefix="day1")
+    _use(monkeypatch, who)
+    url = f"s3://{bucket}/day1"
+    code, out, err = offload(tmp_path, "--s3-endpoint", server.url, str(card), url)
+    assert code == 0, out + err
+    assert "WARNING" not in err, err
+    code, out, err = offload(tmp_path, "--s3-endpoint", server.url, str(card), url)
+    assert code == 0, out + err
