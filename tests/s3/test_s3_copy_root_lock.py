@@ -78,6 +78,12 @@ def test_a_second_live_run_into_the_copy_root_is_refused_up_front(  # type: igno
     ) in line[0], line[0]
     assert "RESUMED" not in err_b + out_b
     assert holder is not None and json.loads(holder["Body"].read())["pid"] == first.pid
+    # --json's offload_refused says it as the terminal does: one copy-root-busy error (no
+    # path: a bucket's copy root). Failed before: errors [].
+    (refused,) = [json.loads(x) for x in out_b.splitlines() if "offload_refused" in x]
+    (error,) = refused["errors"]
+    assert error["code"] == "copy-root-busy" and error["path"] is None, error
+    assert error["message"] == refused["message"] and error["message"] in err_b
     assert len(uploads) == 1  # run A's only: B started none, resumed none, aborted none
     assert first.returncode == 0, err_a
     assert set(statuses(report_of(out_a), 0).values()) == {"verified"}
