@@ -43,7 +43,10 @@ def records_unread(
     advice = get_advice(exc, again=again, then=then, credentials=credentials)
     if advice is None:  # the bucket gone, a request refused for another reason
         advice = f"{again} once the service answers"
-    if exc.errno in (errno.EACCES, errno.EPERM):
+    # A refusal of these credentials (not an archived object's, also a 403): the
+    # permissions it needs are documented.
+    archived = "InvalidObjectState" in (exc.strerror or str(exc))
+    if exc.errno in (errno.EACCES, errno.EPERM) and not archived:
         advice += f" {PERMISSIONS}"
     return f"cannot read {records}: {shown(describe_os_error(exc))}: {advice}; {outcome}"
 
