@@ -17,6 +17,7 @@ which."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -84,7 +85,15 @@ def _limited(
     and secret (made with dit's credentials)."""
     import boto3
 
-    iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1")
+    # The environment's credentials (dit's) given explicitly: boto3's default session
+    # keeps the first credentials it resolved (another module's server's).
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    )
     name = f"moved-only-{secrets.token_hex(4)}"
     statements: list[dict[str, object]] = [
         {"Effect": "Allow", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*"},
