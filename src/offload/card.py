@@ -45,7 +45,6 @@ from offload.card_legacy_mhl import (
 )
 from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
-from offload.destinations.s3url import shown as urls_shown
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
@@ -547,6 +546,14 @@ def _for_want_of_room(item: PreflightItem) -> bool:
     return item.code in (PreflightCode.INSUFFICIENT_SPACE, PreflightCode.INSUFFICIENT_INODES) or (
         item.code is PreflightCode.DEST_NOT_WRITABLE and item.errno in FULL_ERRNOS
     )
+
+
+def _busy_finding(busy: CopyRootBusy, local: Sequence[DestinationPlan]) -> PreflightItem:
+    """The ``copy-root-busy`` error of a preflight refusal beside others, for the local copy
+    root *busy* names (``lock.busy_copy_root``): its line, its destination's index."""
+    index = next((plan.index for plan in local if busy.path == str(plan.root)), None)
+    where = None if busy.path is None else Path(busy.path)
+    return PreflightItem(PreflightCode.COPY_ROOT_BUSY, where, busy.message, index)
 
 
 def plan_offload(
@@ -1242,12 +1249,18 @@ def _plan(
         busy = busy_copy_root([plan.root for plan in local])
         if busy is not None and all(_for_want_of_room(item) for item in checked.errors):
             raise busy
-        lines = "\n".join(f"{item.message}" for item in checked.errors)
-        if busy is not None:
-            lines += f"\n{busy}"
+        # The lock's line is a finding of the refusal as any other: in ``--json``'s and the
+        # refused record's errors (``copy-root-busy``), not only in the printed lines. An
+        # S3 copy root's live lock likewise (``s3card.busy_copy_root``: read, not taken).
+        held = [] if busy is None else [_busy_finding(busy, local)]
+        if backends:
+            remote = [plan for plan in plans if plan.index in backends]
+            held += _s3().busy_copy_root(remote, backends)
+        errors = [*checked.errors, *held]
+        lines = "\n".join(f"{item.message}" for item in errors)
         raise PreflightRefused(
             f"preflight refused the offload; nothing was copied:\n{lines}",
-            errors=[item.as_dict() for item in checked.errors],
+            errors=[item.as_dict() for item in errors],
             warnings=[item.as_dict() for item in checked.warnings],
         )
     if backends and tree.symlinks:
@@ -1737,22 +1750,22 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
 
 
 def _s3_ledger_unreadable(ledger: Ledger, exc: OSError) -> str:
-    """The one line of a bucket's ledger that cannot be read: named by its ``s3://`` URL
-    (never the stand-in path), what to do fitting the error: a refusal (EACCES: no
-    ``s3:GetObject``) asks for credentials that may read the bucket, anything else (the
-    service failing or out of reach) to try again; never "move it away": the ledger is not
-    at fault, and deleting it would lose what it vouches for."""
-    where = display_path(ledger.path)
-    if exc.errno == errno.EACCES:
-        advice = (
-            "the credentials may not read it: use credentials that may read the bucket "
-            "(s3:GetObject; docs/s3.md, Permissions)"
-        )
-    else:
-        advice = "check the endpoint, the network and the service, then run the same command again"
-    return (
-        f"cannot read the ledger {where}: {urls_shown(describe_os_error(exc))}; {advice}; "
-        "nothing was copied"
+    """The one line of a bucket's ledger that cannot be read (``s3unread.records_unread``,
+    as ``offload verify``'s records): named by its ``s3://`` URL (never the stand-in path),
+    the object refused and the service's code, what to do fitting the error (a refusal:
+    credentials that may read it; the service failing or out of reach: run again once it
+    answers); never "move it away": the ledger is not at fault, and deleting it would lose
+    what it vouches for."""
+    from offload.destinations.s3unread import records_unread
+
+    again = "run the same command again"
+    return records_unread(
+        exc,
+        f"the ledger {display_path(ledger.path)}",
+        client=getattr(getattr(ledger, "store", None), "client", None),
+        again=again,
+        then=again,
+        outcome="nothing was copied",
     )
 
 

@@ -67,6 +67,24 @@ CANNOT_ASK = "cannot_ask"
 class CopyRootBusy(UsageError):
     """Another offload holds a copy root's lock; nothing was written."""
 
+    @property
+    def errors(self) -> list[dict[str, object]]:
+        """The refusal as ``offload copy --json``'s ``offload_refused`` and the refused
+        record list its findings (``PreflightRefused.errors``' shape): one ``copy-root-busy``
+        error, its message the line printed, its path the local copy root (None for an S3
+        one's), no destination index (the lock's refusal knows none)."""
+        from offload.plan.codes import PreflightCode
+
+        return [
+            {
+                "code": PreflightCode.COPY_ROOT_BUSY.value,
+                "path": self.path,
+                "message": self.message,
+                "destination_index": None,
+                "indices": [],
+            }
+        ]
+
 
 class CopyRootLocks:
     """The locks of one run (see the module's contract)."""

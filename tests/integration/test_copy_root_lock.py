@@ -132,8 +132,16 @@ def test_a_second_run_is_refused_until_the_holder_is_killed(tmp_path: Path) -> N
         # The attempt is recorded for offload history, in its own words (report/refused.py).
         (record,) = (tmp_path / "r1" / "refused").glob("A001_*Z.json")
         recorded = json.loads(record.read_text())
-        assert recorded["exit_code"] == 64 and recorded["codes"] == [], recorded
+        # Its one error, copy-root-busy, as --json's offload_refused lists it (failed
+        # before: codes [], errors [], the lock's words in the message alone).
+        assert recorded["exit_code"] == 64 and recorded["codes"] == ["copy-root-busy"], recorded
         assert "in use by another offload" in recorded["message"], recorded
+        as_json = run(offload_cli("--json", "--report-dir", tmp_path / "r1", card, dest))
+        assert as_json.returncode == 64, as_json.stderr
+        (refused,) = [json.loads(x) for x in as_json.stdout.splitlines() if "offload_refused" in x]
+        (error,) = refused["errors"]
+        assert error["code"] == "copy-root-busy" and error["path"] == str(dest / "A001"), error
+        assert error["message"] == refused["message"] and error["message"] in as_json.stderr
     finally:
         stop(holder)  # SIGKILL
     # The kernel released the dead holder's lock: nothing to clean up by hand.
@@ -227,7 +235,8 @@ def test_a_second_run_on_a_drive_the_first_run_fills_is_refused_by_the_lock_not_
         assert listing(dest) == before
         (record,) = (tmp_path / "r" / "refused").glob("A001_*Z.json")
         recorded = json.loads(record.read_text())
-        assert recorded["codes"] == [] and "in use by another offload" in recorded["message"]
+        assert recorded["codes"] == ["copy-root-busy"], recorded
+        assert "in use by another offload" in recorded["message"]
     finally:
         stop(holder)
     # The holder gone, its partial a stray of a dead run: removed and counted free.
@@ -254,6 +263,19 @@ def test_a_busy_root_beside_an_error_waiting_would_not_end_lists_both(tmp_path: 
         assert f"copy root {dest / 'A001'} is in use by another offload" in said, said
         assert said.index("inside the source") < said.index("in use by another"), said
         assert listing(dest) == before and os.listdir(inside) == []
+        # The lock's line is an error of the refusal's record as printed (``copy-root-busy``;
+        # failed before: printed, but neither in --json's errors nor in the record's codes).
+        (record,) = (tmp_path / "r" / "refused").glob("A001_*Z.json")
+        recorded = json.loads(record.read_text())
+        assert recorded["codes"] == ["dest-inside-source", "copy-root-busy"], recorded
+        as_json = run(offload_cli("--json", "--report-dir", tmp_path / "r", card, dest, inside))
+        assert as_json.returncode == 64, as_json.stderr
+        (refused,) = [json.loads(x) for x in as_json.stdout.splitlines() if "offload_refused" in x]
+        busy = [e for e in refused["errors"] if e["code"] == "copy-root-busy"]
+        assert len(busy) == 1 and busy[0]["destination_index"] == 0, refused["errors"]
+        assert busy[0]["path"] == str(dest / "A001")
+        assert busy[0]["message"].startswith(f"copy root {dest / 'A001'} is in use by another ")
+        assert busy[0]["message"] in as_json.stderr
     finally:
         stop(holder)
 

@@ -21,7 +21,7 @@ import pytest
 from offload.destinations.s3lock import S3CopyRootLock, lock_key
 from offload.lock import CopyRootBusy, process_space
 from s3.conftest import S3Server, admin, destination, serving
-from s3.test_s3_cli import keys, make_card
+from s3.test_s3_cli import keys, make_card, offload
 from s3.test_s3_faults import CARD, _offload_process, report_of, statuses
 from support.tcpproxy import FaultProxy
 
@@ -78,6 +78,12 @@ def test_a_second_live_run_into_the_copy_root_is_refused_up_front(  # type: igno
     ) in line[0], line[0]
     assert "RESUMED" not in err_b + out_b
     assert holder is not None and json.loads(holder["Body"].read())["pid"] == first.pid
+    # --json's offload_refused says it as the terminal does: one copy-root-busy error (no
+    # path: a bucket's copy root). Failed before: errors [].
+    (refused,) = [json.loads(x) for x in out_b.splitlines() if "offload_refused" in x]
+    (error,) = refused["errors"]
+    assert error["code"] == "copy-root-busy" and error["path"] is None, error
+    assert error["message"] == refused["message"] and error["message"] in err_b
     assert len(uploads) == 1  # run A's only: B started none, resumed none, aborted none
     assert first.returncode == 0, err_a
     assert set(statuses(report_of(out_a), 0).values()) == {"verified"}
@@ -615,3 +621,38 @@ def test_a_501_to_if_none_match_keeps_the_locks_if_match(s3_server, bucket, prox
         assert admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read() == before
     finally:
         store.close()
+
+
+def test_a_held_s3_copy_root_beside_another_preflight_error_is_in_the_json_errors(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """A preflight refused for a destination inside the card while another machine's run
+    holds the S3 copy root: the lock's line is printed, and ``--json``'s ``offload_refused``
+    and the refused record carry it as an error of its own (``copy-root-busy``), saying the
+    same as the terminal. Failed before: the S3 lock was not looked at, so neither said
+    that waiting was needed too; and a local copy root's lock line was printed but not in
+    ``errors`` (``tests/integration/test_copy_root_lock.py``)."""
+    card = make_card(tmp_path, {"A001.xml": 900})
+    inside = card / "BACKUP"
+    inside.mkdir()
+    _foreign_lock(s3_server.url, bucket, LOCK)
+    url = f"s3://{bucket}/day1"
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url, str(inside)
+    )
+    assert code == 64, err
+    (refused,) = [json.loads(line) for line in out.splitlines() if "offload_refused" in line]
+    busy = [e for e in refused["errors"] if e["code"] == "copy-root-busy"]
+    assert len(busy) == 1, refused["errors"]
+    assert busy[0]["destination_index"] == 0 and busy[0]["path"] is None
+    message = busy[0]["message"]
+    assert message.startswith(f"copy root {url}/A001 is in use by another offload "), message
+    assert f"pid 1 on not-{socket.gethostname()}" in message
+    assert "nothing was written" not in message  # the probes were written and deleted
+    assert message in err and message in refused["message"]
+    assert any(e["code"] == "dest-inside-source" for e in refused["errors"])
+    (record,) = (tmp_path / "reports" / "refused").glob("*.json")
+    recorded = json.loads(record.read_text())
+    assert "copy-root-busy" in recorded["codes"] and message in recorded["message"]
+    assert _card_keys(s3_server.url, bucket) == []
+    assert keys(s3_server.url, bucket) == [LOCK]  # the other run's lock, untouched

@@ -547,3 +547,50 @@ def test_an_adopted_object_of_ours_without_its_digests_gets_them(  # type: ignor
     assert {r.status for f in again.job.files for r in f.destinations} == {
         DestinationStatus.VERIFIED_EARLIER
     }
+
+
+def test_an_adopted_object_copied_for_its_digests_on_a_versioned_bucket_is_noted(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """On a bucket that keeps versions, an earlier run's object without its digests is
+    adopted and copied onto itself for them (S3 changes no metadata in place): the object it
+    was stays as a noncurrent version of the same bytes. That version is an earlier run's,
+    so it is never deleted (this run deletes only versions it made), and the report's notes
+    say it stays, where, and what to do. Failed before: the version stayed and nothing
+    said so."""
+    big = "CLIPS/A001C001.mov"
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    card = make_card(tmp_path)
+    put_card(s3_server.url, bucket, card)
+    _put_as_a_killed_run(s3_server.url, bucket, card, big)
+    key = f"day1/A001/{big}"
+    before = client.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    (earlier,) = [v for v in before if v["IsLatest"]]  # the killed run's, over put_card's
+    report = offload(card, [f"s3://{bucket}/day1"], options=options(s3_server.url))
+    assert report.exit_code == 0, [r.error for f in report.job.files for r in f.destinations]
+    actions = {f.relative_path: f.destinations[0].action for f in report.job.files}
+    assert actions[big] is CopyAction.ADOPTED
+    versions = client.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    # The earlier run's version kept (not this run's), and put_card's before it; one new.
+    assert len(versions) == len(before) + 1, versions
+    kept = next(v for v in versions if v["VersionId"] == earlier["VersionId"])
+    assert not kept["IsLatest"]
+    data = (card / big).read_bytes()
+    body = client.get_object(Bucket=bucket, Key=key, VersionId=kept["VersionId"])["Body"].read()
+    assert body == data  # the same bytes, stored twice
+    (note,) = [n for n in report.notes if "copied onto themselves" in n]
+    assert f"s3://{bucket}/day1: 1 object of an earlier run of offload-ai" in note, note
+    assert f"(e.g. s3://{bucket}/day1/A001/{big})" in note, note
+    assert "stays in the bucket as a noncurrent version" in note, note
+    assert "aws s3api list-object-versions" in note, note
+    assert "this run deletes no version it did not make" in note, note
+    assert "--s3-no-digest-metadata" in note, note
+    # On a bucket that keeps no versions the object copied is gone: nothing to note.
+    other = f"{bucket}-plain"
+    client.create_bucket(Bucket=other)
+    put_card(s3_server.url, other, card)
+    _put_as_a_killed_run(s3_server.url, other, card, big)
+    plain = offload(card, [f"s3://{other}/day1"], options=options(s3_server.url))
+    assert plain.exit_code == 0
+    assert not [n for n in plain.notes if "copied onto themselves" in n], plain.notes

@@ -215,14 +215,16 @@ def test_missing_chain_file_named_under_the_card_folder(s3_server, bucket, tmp_p
         (
             403,
             "AccessDenied",
-            "the credentials may not read it: use credentials that may read the bucket "
-            "(s3:GetObject; docs/s3.md, Permissions); nothing was copied",
+            ": the credentials (they came from the environment (AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY)) may list it but not read it (s3:GetObject, or the KMS key "
+            "it is encrypted with); run the same command again with credentials that may "
+            "(docs/s3.md, Permissions); nothing was copied",
         ),
         (
             500,
             "InternalError",
-            "check the endpoint, the network and the service, then run the same command "
-            "again; nothing was copied",
+            " (the service kept failing after the retries) (EIO): run the same command again "
+            "once the service answers; nothing was copied",
         ),
     ],
 )
@@ -244,6 +246,11 @@ def test_a_bucket_ledger_that_cannot_be_read_is_named_by_its_url(  # type: ignor
     assert code_ == 64, out + err
     line = err.strip()
     assert "\n" not in line and "/s3:/" not in line, line
-    assert line.startswith(f"ERROR: cannot read the ledger {url}/A001/.offload/ledger: "), line
-    assert f" {code}" in line and line.endswith(advice), line
+    # The one wording of a copy root's records unread (``s3unread``, as offload verify's):
+    # the ledger, then the object refused by its URL (the bucket), the endpoint and the
+    # service's code, then what to do.
+    ledger = f"{url}/A001/.offload/ledger"
+    assert line.startswith(f"ERROR: cannot read the ledger {ledger}: cannot read {ledger}/"), line
+    assert f".jsonl ({proxy.url}): {code} intercepted by the test proxy" in line, line
+    assert line.endswith(advice), line
     assert "move it away" not in line

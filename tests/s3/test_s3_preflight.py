@@ -592,13 +592,19 @@ def test_a_credential_that_may_list_but_not_read_is_refused_by_verify(  # type: 
         assert code == 64, out + err
         line = err.strip()
         assert "\n" not in line and "Traceback" not in line, line
-        assert line.startswith(f"ERROR: {url} ({server.url}): cannot read s3://rushes/{root}/A001/")
-        assert "AccessDenied" in line and lister_secret not in line
+        # The one wording of a copy root's records unread (``s3unread``, as a copy's
+        # ledger): the records, the object refused by its URL, the service's code.
+        assert line.startswith(
+            f"ERROR: cannot read the records of {url} (its ASC MHL history and ledger): "
+            f"cannot read s3://rushes/{root}/A001/"
+        ), line
+        assert f" ({server.url}): AccessDenied " in line, line
+        assert lister_secret not in line and lister_id not in line, line
         assert line.endswith(
-            ": the credentials (they came from the environment (AWS_ACCESS_KEY_ID, "
-            "AWS_SECRET_ACCESS_KEY)) may list the copy but not read its records (its ASC MHL "
-            "history and ledger, s3:GetObject); check it again with credentials that may "
-            "(docs/s3.md, Permissions); nothing was verified"
+            "(EACCES): the credentials (they came from the environment (AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY)) may list it but not read it (s3:GetObject, or the KMS "
+            "key it is encrypted with); check it again with credentials that may (docs/s3.md, "
+            "Permissions); nothing was verified"
         ), line
 
 

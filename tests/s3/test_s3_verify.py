@@ -1144,8 +1144,15 @@ def test_records_the_service_fails_to_give_are_one_line_exit_11(  # type: ignore
     code, out, err = verify(tmp_path, proxy.url, f"{url}/A001")
     assert code == 11, out + err
     line = err.strip().splitlines()[0]
-    assert line.startswith(f"ERROR: {url}/A001 ({proxy.url}): cannot read {url}/A001{records}")
+    # The one wording of a copy root's records unread (``s3unread``, as a copy's ledger):
+    # the records, the object that failed by its URL (the bucket), the endpoint and the
+    # service's code, then what to do.
+    assert line.startswith(
+        f"ERROR: cannot read the records of {url}/A001 (its ASC MHL history and ledger): "
+        f"cannot read {url}/A001{records}"
+    ), line
+    assert f" ({proxy.url}): InternalError intercepted by the test proxy " in line, line
     assert line.endswith(
-        "(EIO): the records this copy is checked against (its ASC MHL history and ledger) "
-        "could not be read; check it again once the service answers; nothing was verified"
+        "(the service kept failing after the retries) (EIO): check it again once the "
+        "service answers; nothing was verified"
     ), line

@@ -515,7 +515,7 @@ def _record_refusal(
 
     codes = [
         str(e.get("code"))
-        for e in (error.errors if isinstance(error, PreflightRefused) else ())
+        for e in (error.errors if isinstance(error, PreflightRefused | CopyRootBusy) else ())
         if e.get("code")
     ]
     record = refused_record(
@@ -1272,7 +1272,8 @@ def _write_refusal(env: Environment, error: UsageError) -> None:
         "time": round(time.time(), 3),
         "exit_code": int(error.exit_code),
         "message": error.message,
-        "errors": error.errors if isinstance(error, PreflightRefused) else [],
+        # Another run's lock alone: its one ``copy-root-busy`` error (``CopyRootBusy``).
+        "errors": error.errors if isinstance(error, PreflightRefused | CopyRootBusy) else [],
         "warnings": error.warnings if isinstance(error, PreflightRefused) else [],
     }
     line = stream_dumps(payload, env.stdout)

@@ -305,24 +305,46 @@ def get_refused(
     not read (access denied), a service that kept failing or could not be reached. None for
     any other failure (the object gone, a cancel). *again* and *then*: how the caller's
     command is run again (``offload verify``: "check it again", "check again"; a copy: "run
-    the same command again" twice). Pure; thread-safe."""
+    the same command again" twice). What to do is ``get_advice``'s. Pure; thread-safe."""
+    advice = get_advice(exc, again=again, then=then)
+    if advice is None:
+        return None
+    text = exc.strerror or str(exc)
+    if "InvalidObjectState" in text:
+        return f"its GET was refused (InvalidObjectState): {advice}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"its GET was refused (access denied): {advice}"
+    # The words after the URL and endpoint the error names.
+    _, _, why = text.partition("): ")
+    return f"its GET failed ({why or text}): {advice}"
+
+
+def get_advice(
+    exc: OSError,
+    *,
+    again: str = "check it again",
+    then: str = "check again",
+    credentials: str = "these credentials",
+) -> str | None:
+    """What to do about a GET that failed with *exc* (``os_error``'s) saying nothing of the
+    object's bytes (``UNREADABLE_ERRNOS``), without why (the caller's line says it): restore
+    an archived object, use *credentials* that may read it, or run again once the service
+    answers; None for any other failure. The one advice of ``get_refused`` and of a copy
+    root's records that cannot be read (``s3unread``). Pure; thread-safe."""
     if exc.errno not in UNREADABLE_ERRNOS:
         return None
     text = exc.strerror or str(exc)
     if "InvalidObjectState" in text:
         return (
-            "its GET was refused (InvalidObjectState): the object is in an archive storage "
-            f"class (Glacier, Deep Archive); restore it (aws s3api restore-object), then {then}"
+            "the object is in an archive storage class (Glacier, Deep Archive); restore it "
+            f"(aws s3api restore-object), then {then}"
         )
     if exc.errno in (errno.EACCES, errno.EPERM):
         return (
-            "its GET was refused (access denied): these credentials may list it but not read "
-            f"it (s3:GetObject, or the KMS key it is encrypted with); {again} with "
-            "credentials that may"
+            f"{credentials} may list it but not read it (s3:GetObject, or the KMS key it is "
+            f"encrypted with); {again} with credentials that may"
         )
-    # The words after the URL and endpoint the error names.
-    _, _, why = text.partition("): ")
-    return f"its GET failed ({why or text}): {again} once the service answers"
+    return f"{again} once the service answers"
 
 
 @dataclass(frozen=True)
@@ -463,6 +485,11 @@ class S3Destination:
         # The VersionId each replacement's copy over its final key got (``promote``): what
         # a replaced object became (``replaced_words``).
         self.replaced_versions: list[str | None] = []
+        # (key, VersionId) of each adopted object of an earlier run copied onto itself for
+        # the digests it lacked (``S3Backend.complete_adopted``): on a bucket that keeps
+        # versions, the object it was stays as a noncurrent version, which this run made
+        # not and so never deletes (``s3card.adopted_versions_notes``).
+        self.adopted_copies: list[tuple[str, str | None]] = []
         self._take_back_client: S3Client | None = None
         # key -> the VersionIds of its upload record this run stored (``_drop_record``).
         self._record_versions: dict[str, list[str]] = {}

@@ -677,11 +677,13 @@ class S3Backend(Closing):
         with *digests* in its metadata, as the upload's digests step does, pinned to the
         ETag read (``copy_object``: never over an object stored since), then read back whole
         again and compared with *digests*: what the ledger then records (its ETag,
-        ``known_etag``) is the copy, read. Nothing is done for another writer's object (no
-        ``offload-upload``: proven as it is, never rewritten), one that holds the digests
-        already, or with ``metadata_digests`` off. Raises OSError: the copy refused or
-        failed, the object changed (EBADMSG), the copy read back unlike *digests*
-        (EBADMSG), a cancel (ECANCELED)."""
+        ``known_etag``) is the copy, read. On a bucket that keeps versions the object it
+        was stays as a noncurrent version (an earlier run's: never deleted), noted in
+        ``store.adopted_copies`` for the report's notes. Nothing is done for another
+        writer's object (no ``offload-upload``: proven as it is, never rewritten), one that
+        holds the digests already, or with ``metadata_digests`` off. Raises OSError: the
+        copy refused or failed, the object changed (EBADMSG), the copy read back unlike
+        *digests* (EBADMSG), a cancel (ECANCELED)."""
         if not self.store.settings.metadata_digests or not digests:
             return
         key = self.key(path)
@@ -697,7 +699,11 @@ class S3Backend(Closing):
             if name == MARKER_KEY or not name.startswith(DIGEST_PREFIX)
         }
         failure = "cannot store the digests in the metadata of"
-        self.store.copy_object(
+        # S3 changes no object's metadata in place: a copy onto itself is a new object,
+        # and on a bucket that keeps versions the one copied stays, noncurrent. That one is
+        # an earlier run's, not this run's, and so never deleted (only versions this run
+        # made are): the report's notes name it (``s3card.adopted_versions_notes``).
+        _etag, version = self.store.copy_object(
             key,
             etag,
             size,
@@ -706,6 +712,8 @@ class S3Backend(Closing):
             failure=failure,
             changed="the object changed before its digests were stored",
         )
+        with self.store._lock:
+            self.store.adopted_copies.append((key, version))
         read, read_size = self.store.read_back(key, sorted(digests), etags=self._read_etags)
         if read_size != size or any(read.get(name) != value for name, value in digests.items()):
             raise OSError(

@@ -163,6 +163,41 @@ def lock_copy_roots(
     return locks, warnings
 
 
+def busy_copy_root(
+    plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+) -> list[PreflightItem]:
+    """The ``copy-root-busy`` errors of a refused preflight for the S3 copy roots of *plans*
+    another run holds now: a live lock object there (``s3lock.read_lock``, judged as
+    ``acquire`` judges it), its line as ``acquire`` would give it, "nothing was written"
+    made true of the probe objects (``nothing_copied_words``). Takes no lock and writes
+    nothing; a lock that cannot be read is no finding (the refusal stands on its others).
+    Never raises."""
+    from offload.destinations.s3lock import read_lock
+
+    found: list[PreflightItem] = []
+    seen: set[tuple[str, str]] = set()
+    for dest_plan in plans:
+        backend = backends.get(dest_plan.index)
+        if backend is None:
+            continue
+        root_key = backend.key(dest_plan.root)
+        if (backend.store.url.bucket, root_key) in seen:
+            continue
+        seen.add((backend.store.url.bucket, root_key))
+        lock = S3CopyRootLock(backend.store, root_key)
+        try:
+            held = read_lock(backend.store, lock.key)
+        except OSError:
+            continue
+        if held is None or lock._stale(held[0], held[2]):
+            continue
+        words = lock._busy(held[0], held[2]).message.replace(
+            "nothing was written", nothing_copied_words(backends)
+        )
+        found.append(PreflightItem(PreflightCode.COPY_ROOT_BUSY, None, words, dest_plan.index))
+    return found
+
+
 def release_locks(locks: Sequence[S3CopyRootLock], *, budget_s: float | None = None) -> None:
     """Release every lock of ``lock_copy_roots`` (never raises). With *budget_s* (a run
     stopped short: a second Ctrl-C or a SIGTERM while its manifests or reports were stored),
@@ -696,6 +731,7 @@ def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> N
     if not backends:
         return
     report.notes.extend(versions_kept_notes(backends))
+    report.notes.extend(adopted_versions_notes(backends))
     report.notes.extend(complete_refused_notes(backends))
     for index, reached in backends.items():
         if reached.store.endpoint_url:  # redacted: no user:password, no query
@@ -743,6 +779,40 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
             f"not be deleted: {reason}; e.g. {store.display(key)}): {allow}pass "
             "--s3-no-digest-metadata, or delete the noncurrent versions; nothing is wrong "
             "with the copies because of it (each file's state is in the report)"
+        )
+    return notes
+
+
+def adopted_versions_notes(backends: Mapping[int, S3Backend]) -> list[str]:
+    """A note per S3 destination where adopted objects of an earlier run were copied onto
+    themselves for the digests they lacked (``S3Backend.complete_adopted``) on a bucket
+    that keeps versions (the copy got a VersionId; "null": versioning suspended, where
+    the object copied stays only if it was stored while versions were kept): S3 changes
+    no metadata in place, so the object each was stays as a noncurrent version of the same
+    bytes, stored twice. This run deletes only versions it made, never an earlier run's:
+    the note says so, how to see them and what leaves such objects as they are. It claims
+    no state for any file (each file's is in the report). None where the bucket keeps no
+    versions (the object copied is gone)."""
+    from offload.destinations.s3 import replaced_words
+
+    notes = []
+    for backend in backends.values():
+        store = backend.store
+        with store._lock:
+            copies = [(k, v) for k, v in store.adopted_copies if v is not None]
+        if not copies:
+            continue
+        key = copies[0][0]
+        count = f"{len(copies)} object{'s' if len(copies) != 1 else ''}"
+        became = replaced_words([version for _, version in copies])
+        notes.append(
+            f"{store.url}: {count} of an earlier run of offload-ai, found equal to the card "
+            f"(e.g. {store.display(key)}), lacked their digests and were copied onto "
+            f"themselves to store them (S3 changes no metadata in place); the object each "
+            f"was, of the same bytes, {became}, stored twice: this run deletes no version "
+            "it did not make, so delete those versions if they are not wanted, or pass "
+            "--s3-no-digest-metadata to leave such objects as they are; nothing is wrong "
+            "with the copies because of it"
         )
     return notes
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from offload.destinations.s3lock import UNREADABLE_LOCK_ABANDON_S, unreadable_lock_above
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 
 if TYPE_CHECKING:
@@ -129,9 +130,19 @@ def sweep_copy(
             return False
         drop_copy(store, listed.key, record_etag, record, upload_gone=True)
         return True
+    # A lock above the key these credentials may not read (403): it may be a live run's,
+    # so it keeps the upload (until 12 hours old), and the words name it.
+    unread = unreadable_lock_above(store, final, seen)
+    maybe = (
+        f"the lock {store.display(unread)} above it could not be read, so a run may be live "
+        f"there (an upload is kept so until {int(UNREADABLE_LOCK_ABANDON_S // 3600)} hours "
+        "old; credentials that may read it tell)"
+        if unread is not None
+        else "young, its maker not known to be over, or a live lock above it"
+    )
     why = (
-        f"its real record, {store.display(real)}, {gone}, and it may still be a live run's "
-        "(young, its maker not known to be over, or a live lock above it)"
+        f"its real record, {store.display(real)}, {gone}, and it may still be a live "
+        f"run's ({maybe})"
     )
     _drop_and_name(store, listed.key, record_etag, record, why, copy)
     return False

@@ -48,7 +48,11 @@ Contract:
   copied record names (a prefix moved server-side, ``s3copied``): every lock from the
   bucket's top down to its folder. A lock that cannot be read (403) cannot tell: the
   record is kept until it is ``UNREADABLE_LOCK_ABANDON_S`` old (12 h, as a partial file
-  whose lock cannot be asked: ``plan.strays``), and the key is named in a warning.
+  whose lock cannot be asked: ``plan.strays``), and the key is named in a warning (and in
+  the words of a copied record's upload it kept, ``unreadable_lock_above``). Such a lock
+  (credentials limited to a prefix, refused one above it) never blocks a run: these reads
+  decide only what the sweep may abort, never whether a run may write its copy root, whose
+  own lock (inside the prefix it writes) is the one ``acquire`` takes.
 * Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
   locked for ``stale_after_s`` (the message says until when, and that deleting the object
   frees it).
@@ -492,19 +496,8 @@ def live_tokens_above(
     copied upload record names one, ``s3copied``: a prefix moved server-side) lies under
     no copy root of this prefix: the copy roots above it from the bucket's top are read.
     Never raises."""
-    prefix = store.url.prefix
-    try:
-        store.url.relative(key)
-    except ValueError:
-        prefix = ""
-    parts = key.split("/")[:-1]
-    roots = [
-        root
-        for root in ["", *("/".join(parts[: n + 1]) for n in range(len(parts)))]
-        if root == prefix or root.startswith(f"{prefix}/" if prefix else "")
-    ]
     tokens: set[str] = set()
-    for root in roots:
+    for root in _roots_above(store, key):
         if root not in seen:
             seen[root] = _live_tokens_of(store, root)
         found = seen[root]
@@ -512,6 +505,37 @@ def live_tokens_above(
             return None
         tokens |= found
     return tokens
+
+
+def unreadable_lock_above(
+    store: S3Destination, key: str, seen: Mapping[str, set[str] | None]
+) -> str | None:
+    """The key of the lock at or above *key* (the copy roots ``live_tokens_above`` reads)
+    that could not be read when *seen* was filled (403: credentials limited to a prefix),
+    for the words of what it kept; None when none (every one read, or one naming no
+    token). Reads nothing."""
+    for root in _roots_above(store, key):
+        lock = lock_key(root)
+        if root in seen and seen[root] is None and lock in store.unreadable_locks:
+            return lock
+    return None
+
+
+def _roots_above(store: S3Destination, key: str) -> list[str]:
+    """The copy root keys whose locks ``live_tokens_above`` reads for *key*, from the top:
+    those at or above *key*'s folder and at or below the URL's prefix; for a key outside
+    the prefix (a copied record's), every one from the bucket's top."""
+    prefix = store.url.prefix
+    try:
+        store.url.relative(key)
+    except ValueError:
+        prefix = ""
+    parts = key.split("/")[:-1]
+    return [
+        root
+        for root in ["", *("/".join(parts[: n + 1]) for n in range(len(parts)))]
+        if root == prefix or root.startswith(f"{prefix}/" if prefix else "")
+    ]
 
 
 def _live_tokens_of(store: S3Destination, copy_root_key: str) -> set[str] | None:

@@ -83,8 +83,9 @@ from offload.destinations.s3card import (
     left_behind_notes,
     upload_history_changes,
 )
-from offload.destinations.s3config import S3Settings, credential_source
+from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3unread import records_unread
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.ledger import STATE_FOLDER, Ledger, final_path_of
@@ -560,16 +561,10 @@ def _records_refused(store: S3Destination, exc: PermissionError) -> UsageError:
     """The one line (exit 64, as the preflight's refusals) of a check whose credential may
     list the copy root but not read the records it is checked against (its ASC MHL
     history or its ledger: a GET refused, 403): nothing can be verified without them, so
-    nothing is, rather than every object ``UNREADABLE`` against no record at all. Names the
-    object refused, the permission and where the credentials came from; never a secret."""
-    source = credential_source(store.client)
-    came = f" (they came from {source})" if source else ""
-    return UsageError(
-        f"{store.url} ({store.endpoint}): {describe_os_error(exc)}: the credentials{came} "
-        "may list the copy but not read its records (its ASC MHL history and ledger, "
-        "s3:GetObject); check it again with credentials that may (docs/s3.md, "
-        "Permissions); nothing was verified"
-    )
+    nothing is, rather than every object ``UNREADABLE`` against no record at all. Worded
+    by ``s3unread.records_unread`` (the object refused, the service's code, where the
+    credentials came from; never a secret)."""
+    return UsageError(_records_line(store, exc))
 
 
 # The errnos of a GET the service failed (``s3.UNREADABLE_ERRNOS`` but a refusal: kept
@@ -580,14 +575,22 @@ _SERVICE_FAILED = (UNREADABLE_ERRNOS - {errno.EACCES, errno.EPERM}) | {errno.ENO
 
 def _records_unread(store: S3Destination, exc: OSError) -> UsageError:
     """The one line (exit 11, ``UnreadableTreeError``: the check cannot be complete) of a
-    check whose records (its ASC MHL history, its ledger) the service failed to give: the
-    service's words, and to check again once it answers."""
+    check whose records (its ASC MHL history, its ledger) the service failed to give:
+    ``s3unread.records_unread``'s, to check again once it answers."""
     from offload.verification import UnreadableTreeError
 
-    return UnreadableTreeError(
-        f"{store.url} ({store.endpoint}): {describe_os_error(exc)}: the records this copy is "
-        "checked against (its ASC MHL history and ledger) could not be read; check it again "
-        "once the service answers; nothing was verified"
+    return UnreadableTreeError(_records_line(store, exc))
+
+
+def _records_line(store: S3Destination, exc: OSError) -> str:
+    """``s3unread.records_unread``'s line of the records of the copy *store* checks."""
+    return records_unread(
+        exc,
+        f"the records of {store.url} (its ASC MHL history and ledger)",
+        client=store.client,
+        again="check it again",
+        then="check again",
+        outcome="nothing was verified",
     )
 
 

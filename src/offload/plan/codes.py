@@ -125,6 +125,10 @@ class PreflightCode(StrEnum):
     COPY_ROOT_OF_OTHER_FILES = "copy-root-of-other-files"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
     CARD_ABSENT = "card-absent"
+    # An error beside others of a refused preflight: another offload holds a copy root's
+    # lock now (a local one's flock, an S3 copy root's live lock object), its line as the
+    # run would give it (offload.card; a refusal for want of room alone is that line only).
+    COPY_ROOT_BUSY = "copy-root-busy"
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)
     # found wrong, with what became of it (offload.existing.found_wrong_warnings).
     COPY_NO_LONGER_MATCHES = "copy-no-longer-matches"

@@ -9,7 +9,8 @@ A DIT's history of a day should show the attempt that was refused (no room on th
 another run writing to that folder, the card absent) beside the offloads that ran: without
 it, the listing read as if the card had not been tried. The record names the source and
 destinations as given, when, the exit code and the refusal's own words (the ``ERROR:`` line,
-and the preflight's codes when the preflight refused it), and ``--reel`` where it was given
+and the preflight's codes when the preflight refused it, ``copy-root-busy`` when another
+run's lock did, ``CopyRootBusy.errors``), and ``--reel`` where it was given
 (``offload history`` names the card by it, as a job report's); it claims nothing of any copy,
 for none was made. It goes in the ``refused/`` folder of the local report folder (one small
 JSON file, ``<card folder's name>_<start>Z.json`` named as the run's job reports would be,
@@ -56,8 +57,9 @@ def refused_record(
 ) -> dict[str, Any]:
     """The record of an offload of *source* to *destinations* (as given: an ``s3://`` URL
     as typed) refused at *started* (seconds since the epoch) with *message* (the refusal's
-    ``ERROR:`` text), *exit_code* (the refusal's, 64), the preflight's error *codes* (none
-    for another refusal) and the run's ``--reel`` (None without one)."""
+    ``ERROR:`` text), *exit_code* (the refusal's, 64), the preflight's error *codes*
+    (``copy-root-busy`` for another run's lock; none for another refusal) and the run's
+    ``--reel`` (None without one)."""
     return {
         "schema": REFUSED_SCHEMA,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

@@ -1,0 +1,54 @@
+"""The one line of a copy root's records on S3 that cannot be read: its ledger before a
+copy (``card._load_ledger``), its ASC MHL history and ledger before a check (``offload
+verify``, ``s3verify``).
+
+Contract: ``records_unread`` words it, whoever asks, as ``cannot read <records>: <the
+store's error>: <what to do>; <outcome>``. The store's error (``s3.os_error``'s, through
+``describe_os_error``) names the object that failed by its ``s3://bucket/key`` URL, the
+endpoint (redacted) and the service's error code and words (``AccessDenied ...``,
+``InternalError ...``; no secret: ``os_error`` redacts its words); what to do is
+``s3.get_advice``'s, the one advice of a GET that failed without saying anything of the
+object's bytes (the same as ``s3.get_refused``'s for an object the listing shows): the
+credentials that may list it but not read it (where they came from, when known), and to
+run again with credentials that may (with the documentation's section); an archived
+object to restore; else to run again once the service answers. Pure; never raises. The
+exit code is the caller's (a copy's 64; a check's 64 for a refusal, 11 when the service
+failed: the check cannot be complete).
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import Any
+
+from offload.destinations.s3 import get_advice
+from offload.destinations.s3config import credential_source
+from offload.destinations.s3url import shown
+from offload.errors import describe_os_error
+
+#: Where a refused read's permissions are documented, after its advice.
+PERMISSIONS = "(docs/s3.md, Permissions)"
+
+
+def records_unread(
+    exc: OSError, records: str, *, client: Any, again: str, then: str, outcome: str
+) -> str:
+    """The line (the module's contract) of *records* (the words naming them with their
+    URL: "the ledger s3://...", "the records of s3://... (its ASC MHL history and
+    ledger)") whose read failed with *exc*; *client*: the store's (where its credentials
+    came from, ``credential_source``); *again*, *then*: how the caller's command is run
+    again (``get_advice``); *outcome*: what came of it ("nothing was copied")."""
+    source = credential_source(client)
+    credentials = f"the credentials (they came from {source})" if source else "the credentials"
+    advice = get_advice(exc, again=again, then=then, credentials=credentials)
+    if advice is None:  # the bucket gone, a request refused for another reason
+        advice = f"{again} once the service answers"
+    # A refusal of these credentials (not an archived object's, also a 403): the
+    # permissions it needs are documented.
+    archived = "InvalidObjectState" in (exc.strerror or str(exc))
+    if exc.errno in (errno.EACCES, errno.EPERM) and not archived:
+        advice += f" {PERMISSIONS}"
+    return f"cannot read {records}: {shown(describe_os_error(exc))}: {advice}; {outcome}"
+
+
+__all__ = ["PERMISSIONS", "records_unread"]

@@ -1,0 +1,76 @@
+"""The one line of a copy root's records on S3 that cannot be read
+(``destinations/s3unread.records_unread``), built from a real botocore error as the store
+maps it (``s3.os_error``): what cannot be read, the object by its URL (its bucket), the
+endpoint without its user:password, the service's code, then ``s3.get_advice``'s advice,
+the same as ``s3.get_refused`` gives an object the listing shows. Before the thirtieth pass
+three wordings (a copy's ledger, ``offload verify``'s records refused, and unread) shared
+none of this."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("botocore")
+
+from botocore.exceptions import ClientError
+
+from offload.destinations.s3 import get_advice, get_refused, os_error
+from offload.destinations.s3unread import records_unread
+
+ENDPOINT = "http://key:S3cr/et@127.0.0.1:9000"
+OBJECT = "s3://rushes/day1/A001/.offload/ledger/0001.jsonl"
+
+
+def _error(code: str, status: int) -> OSError:
+    answer = {"Error": {"Code": code, "Message": "said by the service"}}
+    answer["ResponseMetadata"] = {"HTTPStatusCode": status}  # type: ignore[assignment]
+    return os_error(ClientError(answer, "GetObject"), "cannot read", OBJECT, ENDPOINT)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "advice"),
+    [
+        (
+            "AccessDenied",
+            403,
+            "the credentials may list it but not read it (s3:GetObject, or the KMS key it is "
+            "encrypted with); run the same command again with credentials that may "
+            "(docs/s3.md, Permissions); nothing was copied",
+        ),
+        (
+            "InternalError",
+            500,
+            "run the same command again once the service answers; nothing was copied",
+        ),
+        (
+            "InvalidObjectState",
+            403,
+            "the object is in an archive storage class (Glacier, Deep Archive); restore it "
+            "(aws s3api restore-object), then run the same command again; nothing was copied",
+        ),
+    ],
+)
+def test_one_line_names_the_object_the_code_and_what_to_do(
+    code: str, status: int, advice: str
+) -> None:
+    exc = _error(code, status)
+    again = "run the same command again"
+    line = records_unread(
+        exc,
+        "the ledger s3://rushes/day1/A001/.offload/ledger",
+        client=None,
+        again=again,
+        then=again,
+        outcome="nothing was copied",
+    )
+    assert line.startswith(
+        f"cannot read the ledger s3://rushes/day1/A001/.offload/ledger: cannot read {OBJECT} "
+        f"(http://127.0.0.1:9000): {code} said by the service"
+    ), line
+    assert line.endswith(f": {advice}"), line
+    assert "S3cr" not in line and "key:" not in line, line
+    # The advice is get_refused's, whose own words go on naming its GET as before.
+    shared = get_advice(exc, again=again, then=again)
+    assert shared is not None and shared.split(";")[0].split(" may ")[-1] in line
+    refused = get_refused(exc, again=again, then=again)
+    assert refused is not None and refused.endswith(shared), refused
