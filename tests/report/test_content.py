@@ -339,18 +339,22 @@ def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_s
     media = {i: MediaInfo(error=not_media) for i in range(len(clips))}
     media[3] = MediaInfo(codec="H.264", thumbnail=b"\xff\xd8jpeg")  # a real clip among them
     view = build_view(data, clips, media, [])
+    # Files named as clips whose bytes are no video are counted as the totals count them
+    # (they were "(500 clips)", beside totals of 1 clip).
     assert [r.name for r in view.clips] == [
         "C00007.MP4",
         "C00003.MP4",
-        f"DCIM/100/ ({count - 1} clips)",
-        f"DCIM/101/ ({count - 1} clips)",
+        f"DCIM/100/ ({count - 1} files named as clips, not video)",
+        f"DCIM/101/ ({count - 1} files named as clips, not video)",
     ]
     failed, pictured, folded = view.clips[0], view.clips[1], view.clips[2]
     assert failed.states[0][1].text == "FAILED: disk full" and failed.media_note == not_media
     assert pictured.thumbnail and pictured.details == ["H.264"]
-    assert folded.kind == "clips" and folded.media_note == not_media
+    assert folded.kind == "media" and folded.media_note == not_media
+    assert folded.kind_label == "files named as media in a folder"
     assert folded.states[0][1].text == "Transfer-checked only (not read back)"
     html = build_documents(data)[".html"].decode()
+    # Drawn from the job alone (no card, no copy to probe): nothing proved them no clips.
     assert f"DCIM/101/ ({count - 1} clips)" in html and html.count("<tr") < 60
     # Up to MAX_CLIP_ROWS, every clip keeps its row.
     few = files[: MAX_CLIP_ROWS - 1]
