@@ -12,7 +12,7 @@ from offload.errors import names_path
 from offload.report.clips import group_clips
 from offload.report.content import _proved, build_view, describe
 from offload.report.documents import DocumentOptions, build_documents, default_paper
-from report.helpers import pdf_text
+from report.helpers import pdf_text, pdf_words
 from support import camera_cards
 
 
@@ -542,7 +542,7 @@ def test_an_insta360_recording_lists_its_other_lens_as_a_lens_in_html_and_pdf(
     assert "VID_20250101_120000_10_001.insv (lens, 2.05 kB)" in html
     assert "(span," not in html and "spans)" not in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
-    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    text = pdf_words(poppler, tmp_path / "report.pdf")
     assert "(+1 lens)" in text and "(lens, 2.05 kB)" in text
     assert "(span," not in text and "spans)" not in text
 
@@ -732,7 +732,7 @@ def test_the_verdict_counts_the_lines_page_1_shows_and_the_files_that_failed(
     html = documents[".html"].decode()
     assert "<h2>Problems (222)</h2>" in html and verdict in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
-    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    text = pdf_words(poppler, tmp_path / "report.pdf")
     assert "FAILED: 250 of 250 files failed on 1 destination; 222 problems, listed" in text
     assert "Problems (222)" in text
     with_one = job(exit_code=1)
@@ -791,7 +791,7 @@ def test_an_empty_file_named_as_a_clip_is_no_clip_and_is_warned_about(
     assert "2 clips, 0 image sequences, 2 empty files named as clips" in view.verdict_detail
     documents = build_documents(data, DocumentOptions(media=False))
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
-    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    text = pdf_words(poppler, tmp_path / "report.pdf")
     assert "A002.MOV: EMPTY (0 bytes)" in text and "EMPTY FILE" in text
 
 
@@ -827,7 +827,7 @@ def test_the_entries_left_out_are_listed_with_why_and_capped_with_a_count(
     assert "<h2>Ignored (not copied): 124 entries</h2>" in html
     assert "<li>.Trashes — .Trashes: macOS per-volume trash</li>" in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
-    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    text = pdf_words(poppler, tmp_path / "report.pdf")
     assert "Ignored (not copied): 124 entries" in text
     # The dash drawn as it is (WinAnsi has it): it was "-", as a name's own "-" is.
     assert f"DCIM/100MEDIA/DJI_0002.LRF — {given}" in text and "and 24 more entries" in text

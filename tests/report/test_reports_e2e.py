@@ -21,6 +21,7 @@ from report.helpers import (
     pdf_info,
     pdf_page_png,
     pdf_text,
+    pdf_words,
 )
 from support import camera_cards
 
@@ -214,7 +215,7 @@ def test_transfer_mode_never_claims_verified(
     assert "TRANSFER-CHECKED ONLY" in page.text
     assert "Transfer-checked only (not read back)" in page.text
     assert "Verified now" not in page.text and "ALL COPIES VERIFIED" not in page.text
-    flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat = pdf_words(poppler, html.with_suffix(".pdf"))
     assert "Transfer-checked only (not read back)" in flat and "Verified now" not in flat
 
 
@@ -310,7 +311,7 @@ def test_a_folded_folder_of_audio_takes_is_labelled_audio_takes(
     assert f"SOUND/DAY1/ ({takes} audio takes)" in text
     assert "AUDIO TAKES IN A FOLDER" in text
     assert "CLIPS IN A FOLDER" not in text
-    flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat = pdf_words(poppler, html.with_suffix(".pdf"))
     assert "AUDIO TAKES IN A FOLDER" in flat and f"SOUND/DAY1/ ({takes} audio takes)" in flat
     assert "CLIPS IN A FOLDER" not in flat
 
@@ -333,7 +334,7 @@ def test_a_clip_missing_a_span_keeps_its_row_and_its_warning_past_a_thousand_cli
     page_text, html = _copy_and_open(card, tmp_path, browser)
     warning = "SPANS MISSING: 1 span of this recording is missing: GH025000.MP4"
     flat_html = " ".join(page_text.split())
-    flat_pdf = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat_pdf = pdf_words(poppler, html.with_suffix(".pdf"))
     for text in (flat_html, flat_pdf):
         # Tiny files, no video format: counted as the totals count them (was "clips").
         assert f"DCIM/100GOPRO/ ({count} files named as clips, not video)" in text, text[-3000:]
@@ -379,7 +380,7 @@ def test_files_named_as_clips_that_are_none_are_counted_apart_past_a_thousand_cl
         f"{MAX_CLIP_ROWS + 1} files named as clips, not video)"
     )
     page = " ".join(html.read_text(encoding="utf-8").split())
-    flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat = pdf_words(poppler, html.with_suffix(".pdf"))
     for text in (page, flat):
         assert title in text, text[-3000:]
         assert "1003 clips" not in text
@@ -399,7 +400,7 @@ def test_an_xdcam_ex_take_names_the_clip_folder_of_each_span(
     card = camera_cards.write_card(tmp_path / "XDCAM_EX", camera_cards.XDCAM_EX)
     page_text, html = _copy_and_open(card, tmp_path, browser)
     flat_html = " ".join(page_text.split())
-    flat_pdf = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat_pdf = pdf_words(poppler, html.with_suffix(".pdf"))
     for text in (flat_html, flat_pdf):
         assert "FISH0046_01/FISH0046_01.MP4 (+1 span)" in text
         assert "FISH0046_02/FISH0046_02.MP4 (span," in text
