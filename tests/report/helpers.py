@@ -188,6 +188,12 @@ def pdf_text(poppler: dict[str, str], pdf: Path) -> str:
     ).stdout
 
 
+def pdf_words(poppler: dict[str, str], pdf: Path) -> str:
+    """The text of *pdf* (``pdf_text``), its white space folded to single spaces: a sentence
+    found whatever line breaks the layout put in it."""
+    return " ".join(pdf_text(poppler, pdf).split())
+
+
 def pdf_info(poppler: dict[str, str], pdf: Path) -> dict[str, str]:
     out = subprocess.run(
         [poppler["pdfinfo"], str(pdf)], check=True, capture_output=True, text=True

@@ -3,17 +3,15 @@ the first three of a kind named and the rest counted (the HTML/PDF name every on
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
 from offload.demo import ClipSpec, encode_clip
 from offload.report.card_content import card_content
 from offload.report.clips import group_clips
 from offload.report.media import probe_clips
+from report.helpers import offload_cli, pdf_words
 
 
 def entries(paths: dict[str, int]) -> list[dict[str, object]]:
@@ -95,15 +93,15 @@ def test_a_clip_the_probing_found_cut_off_gets_a_line(tmp_path: Path, media: Any
     assert card_content(clips) == card_content(clips, {}) == []
 
 
-def _copy_card(card: Path, tmp_path: Path) -> tuple[str, Path]:
+def _copy_card(card: Path, tmp_path: Path) -> tuple[str, Path, Path]:
     """A real ``offload copy`` of *card* into ``tmp_path/D1`` (made here), its reports in
-    ``tmp_path/r``, exit code 0 asserted: (what it printed on stderr, the reports' folder)."""
+    ``tmp_path/r``, exit code 0 asserted: (what it printed on stderr, the reports' folder,
+    the destination)."""
     dest, reports = tmp_path / "D1", tmp_path / "r"
     dest.mkdir()
-    err = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
-    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
-    return err.getvalue(), reports
+    code, _, err = offload_cli(["copy", "--report-dir", str(reports), str(card), str(dest)])
+    assert code == 0, err
+    return err, reports, dest
 
 
 def _card_content_lines(err: str) -> list[str]:
@@ -112,11 +110,9 @@ def _card_content_lines(err: str) -> list[str]:
 
 
 def _pdf_words(poppler: dict[str, str], reports: Path) -> str:
-    """The text of the one PDF in *reports*, its white space folded to single spaces."""
-    from report.helpers import pdf_text
-
+    """The text of the one PDF in *reports*, its white space folded (``pdf_words``)."""
     [pdf] = reports.glob("*.pdf")
-    return " ".join(pdf_text(poppler, pdf).split())
+    return pdf_words(poppler, pdf)
 
 
 def test_copy_prints_the_probings_damage_as_card_content(tmp_path: Path, media: Any) -> None:
@@ -124,17 +120,15 @@ def test_copy_prints_the_probings_damage_as_card_content(tmp_path: Path, media: 
     CONTENT line under the verdict, and ``--json`` gives it in ``card_content``."""
     card = tmp_path / "cards" / "A003"
     _cut_clip(card, "C0001.MP4")
-    err, _ = _copy_card(card, tmp_path)
+    err, _, dest = _copy_card(card, tmp_path)
     [said] = _card_content_lines(err)
     assert said.startswith(
         "CARD CONTENT: 1 clip on the card is not whole (found by probing it): C0001.MP4: cut off"
     ), err
-    dest = tmp_path / "D1"
-    out = io.StringIO()
-    env = Environment(stdout=out, stderr=io.StringIO(), install_signal_handlers=False)
     again = ["copy", "--json", "--report-dir", str(tmp_path / "r2"), str(card), str(dest)]
-    assert main(again, env) == 0
-    [job] = [e for e in map(json.loads, out.getvalue().splitlines()) if e["event"] == "job_report"]
+    code, out, err = offload_cli(again)
+    assert code == 0, err
+    [job] = [e for e in map(json.loads, out.splitlines()) if e["event"] == "job_report"]
     assert [(c["kind"], c["message"]) for c in job["card_content"]] == [("clip-damaged", said)]
 
 
@@ -287,7 +281,7 @@ def test_a_gopro_recording_with_only_its_proxy_and_thumbnail_is_a_recording_with
     (folder / "GL010042.LRV").write_bytes(b"\x00" * 3000)
     (folder / "GH010042.THM").write_bytes(b"\xff\xd8" + b"\x00" * 500)
     (folder / "GOPR0043.JPG").write_bytes(b"\xff\xd8" + b"\x00" * 700)
-    err, reports = _copy_card(card, tmp_path)
+    err, reports, _ = _copy_card(card, tmp_path)
     [said] = _card_content_lines(err)
     assert said.startswith(
         "CARD CONTENT: 1 GoPro recording on the card has its proxy (LRV) or thumbnail (THM) "
@@ -319,7 +313,7 @@ def test_an_empty_gopro_video_beside_its_proxy_is_empty_not_absent(
     (folder / "GH010042.MP4").write_bytes(b"")
     (folder / "GL010042.LRV").write_bytes(b"\x00" * 3000)
     (folder / "GH010042.THM").write_bytes(b"\xff\xd8" + b"\x00" * 500)
-    err, reports = _copy_card(card, tmp_path)
+    err, reports, _ = _copy_card(card, tmp_path)
     said = _card_content_lines(err)
     assert len(said) == 1 and "GH010042.MP4" in said[0], said
     assert "but no video" not in err, err
@@ -392,7 +386,7 @@ def test_an_empty_sound_file_a_clip_claims_is_warned_about_as_an_unclaimed_one(
     (clips / "A001C001.WAV").write_bytes(b"")  # the clip's, empty
     _wav(card / "SOUND" / "S01T01.WAV")  # a take, whole
     (card / "SOUND" / "S02T01.WAV").write_bytes(b"")  # no clip's, empty
-    err, reports = _copy_card(card, tmp_path)
+    err, reports, _ = _copy_card(card, tmp_path)
     [said] = _card_content_lines(err)
     assert said.startswith(
         "CARD CONTENT: 2 files named as sound files on the card are empty (0 bytes: nothing "
@@ -458,7 +452,7 @@ def test_an_empty_p2_audio_channel_is_an_empty_sound_file_on_a_real_copy(
     (contents / "AUDIO" / "0001AB00.MXF").write_bytes(b"")
     (contents / "AUDIO" / "0001AB01.MXF").write_bytes(b"\x06\x0e\x2b\x34" + b"\x00" * 96)
     (contents / "CLIP" / "0001AB.XML").write_bytes(b"<P2Main/>")
-    err, reports = _copy_card(card, tmp_path)
+    err, reports, _ = _copy_card(card, tmp_path)
     [said] = _card_content_lines(err)
     assert said.startswith(
         "CARD CONTENT: 1 file named as a sound file on the card is empty (0 bytes: nothing "

@@ -12,7 +12,7 @@ from offload.errors import names_path
 from offload.report.clips import group_clips
 from offload.report.content import _proved, build_view, describe
 from offload.report.documents import DocumentOptions, build_documents, default_paper
-from report.helpers import pdf_text
+from report.helpers import pdf_text, pdf_words
 from support import camera_cards
 
 
@@ -339,18 +339,22 @@ def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_s
     media = {i: MediaInfo(error=not_media) for i in range(len(clips))}
     media[3] = MediaInfo(codec="H.264", thumbnail=b"\xff\xd8jpeg")  # a real clip among them
     view = build_view(data, clips, media, [])
+    # Files named as clips whose bytes are no video are counted as the totals count them
+    # (they were "(500 clips)", beside totals of 1 clip).
     assert [r.name for r in view.clips] == [
         "C00007.MP4",
         "C00003.MP4",
-        f"DCIM/100/ ({count - 1} clips)",
-        f"DCIM/101/ ({count - 1} clips)",
+        f"DCIM/100/ ({count - 1} files named as clips, not video)",
+        f"DCIM/101/ ({count - 1} files named as clips, not video)",
     ]
     failed, pictured, folded = view.clips[0], view.clips[1], view.clips[2]
     assert failed.states[0][1].text == "FAILED: disk full" and failed.media_note == not_media
     assert pictured.thumbnail and pictured.details == ["H.264"]
-    assert folded.kind == "clips" and folded.media_note == not_media
+    assert folded.kind == "media" and folded.media_note == not_media
+    assert folded.kind_label == "files named as media in a folder"
     assert folded.states[0][1].text == "Transfer-checked only (not read back)"
     html = build_documents(data)[".html"].decode()
+    # Drawn from the job alone (no card, no copy to probe): nothing proved them no clips.
     assert f"DCIM/101/ ({count - 1} clips)" in html and html.count("<tr") < 60
     # Up to MAX_CLIP_ROWS, every clip keeps its row.
     few = files[: MAX_CLIP_ROWS - 1]
@@ -538,7 +542,7 @@ def test_an_insta360_recording_lists_its_other_lens_as_a_lens_in_html_and_pdf(
     assert "VID_20250101_120000_10_001.insv (lens, 2.05 kB)" in html
     assert "(span," not in html and "spans)" not in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
-    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    text = pdf_words(poppler, tmp_path / "report.pdf")
     assert "(+1 lens)" in text and "(lens, 2.05 kB)" in text
     assert "(span," not in text and "spans)" not in text
 
@@ -728,7 +732,7 @@ def test_the_verdict_counts_the_lines_page_1_shows_and_the_files_that_failed(
     html = documents[".html"].decode()
     assert "<h2>Problems (222)</h2>" in html and verdict in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
-    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    text = pdf_words(poppler, tmp_path / "report.pdf")
     assert "FAILED: 250 of 250 files failed on 1 destination; 222 problems, listed" in text
     assert "Problems (222)" in text
     with_one = job(exit_code=1)
@@ -787,7 +791,7 @@ def test_an_empty_file_named_as_a_clip_is_no_clip_and_is_warned_about(
     assert "2 clips, 0 image sequences, 2 empty files named as clips" in view.verdict_detail
     documents = build_documents(data, DocumentOptions(media=False))
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
-    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    text = pdf_words(poppler, tmp_path / "report.pdf")
     assert "A002.MOV: EMPTY (0 bytes)" in text and "EMPTY FILE" in text
 
 
@@ -823,7 +827,7 @@ def test_the_entries_left_out_are_listed_with_why_and_capped_with_a_count(
     assert "<h2>Ignored (not copied): 124 entries</h2>" in html
     assert "<li>.Trashes — .Trashes: macOS per-volume trash</li>" in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
-    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    text = pdf_words(poppler, tmp_path / "report.pdf")
     assert "Ignored (not copied): 124 entries" in text
     # The dash drawn as it is (WinAnsi has it): it was "-", as a name's own "-" is.
     assert f"DCIM/100MEDIA/DJI_0002.LRF — {given}" in text and "and 24 more entries" in text

@@ -10,7 +10,7 @@ from typing import Any
 import xxhash
 
 from offload.demo import ClipSpec, encode_clip, write_sequence
-from report.helpers import Browser, offload_cli, pdf_text
+from report.helpers import Browser, offload_cli, pdf_words
 from support import camera_cards
 from support.camera_cards import _wav
 
@@ -37,7 +37,7 @@ def _texts(tmp_path: Path, card: Path, browser: Browser, poppler: dict[str, str]
     assert page.errors == []
     return [
         " ".join(page.text.split()),
-        " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split()),
+        pdf_words(poppler, html.with_suffix(".pdf")),
     ]
 
 

@@ -19,7 +19,7 @@ from report.helpers import (
     Browser,
     copy_over_other_tools_file,
     offload_cli,
-    pdf_text,
+    pdf_words,
 )
 
 CODE = "existing-kept-beside"
@@ -50,7 +50,7 @@ def test_the_copies_keep_both_wrote_beside_are_named_in_every_report(
     assert f"KEPT BOTH: {said}" in text, text[:3000]
     assert f"Verified now; {ROW}" in text, text
     assert text.count(ROW) == 1, text  # C002.mov's copy is at its own name
-    flat = " ".join(pdf_text(poppler, local.with_suffix(".pdf")).split())
+    flat = pdf_words(poppler, local.with_suffix(".pdf"))
     assert "KEPT BOTH: 1 card file copied to" in flat, flat[:3000]
     assert "--keep-both): CLIPS/C001.mov as" in flat, flat[:3000]
     assert ROW.split(", ")[0] in flat, flat

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from report.helpers import Browser, pdf_info, pdf_text
+from report.helpers import Browser, pdf_info, pdf_text, pdf_words
 from support.faultyfs import FaultyFS
 from support.offload_cli import CLI, run_offload
 
@@ -302,7 +302,7 @@ def test_a_drive_whose_every_read_back_is_wrong_lists_twenty_and_counts_the_rest
     assert all("does not match the source" in r["error"] for r in failed)
 
     # The problems (the first page holds 19 of these lines): up to the card's facts.
-    text = " ".join(pdf_text(poppler, made[".pdf"]).split())
+    text = pdf_words(poppler, made[".pdf"])
     problems = text.partition("Production and card")[0]
     assert problems.count("does not match the source") == LISTED_ALONE, problems
     counted = (

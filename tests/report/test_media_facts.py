@@ -538,6 +538,30 @@ def test_a_p2_clips_audio_files_are_its_audio(tmp_path: Path, media: Any) -> Non
     ), rows["0002CD.MXF"].details
 
 
+def test_a_p2_clips_empty_audio_channel_is_not_counted_unreadable_on_a_real_copy(
+    tmp_path: Path, media: Any
+) -> None:
+    """A P2 clip of two audio channels, one a real mono MXF, the other of 0 bytes: on a real
+    ``offload copy`` its row's audio is the channel that holds sound; the empty one is said
+    by its ⚠ (empty, not unreadable). Failed before: "2 tracks (a file each), 48 kHz, 1 ch
+    in the 1 read (1 not readable)", the empty file counted as one FFmpeg could not read."""
+    from report.helpers import offload_cli
+
+    card = tmp_path / "cards" / "P2"
+    encode_clip(card, ClipSpec("CONTENTS/VIDEO/0001AB.MXF", "mpeg2video", 1.0))
+    _mono_mxf(card / "CONTENTS/AUDIO/0001AB00.MXF")
+    (card / "CONTENTS/AUDIO/0001AB01.MXF").write_bytes(b"")
+    dest, reports = tmp_path / "D1", tmp_path / "r"
+    dest.mkdir()
+    code, _, err = offload_cli(["copy", "--report-dir", str(reports), str(card), str(dest)])
+    assert code == 0, err
+    [html] = reports.glob("*.html")
+    text = html.read_text(encoding="utf-8")
+    assert "Audio 1 track (a file each), 48 kHz, 1 ch<" in text, text
+    assert "not readable" not in text, text
+    assert "0001AB01.MXF: EMPTY (0 bytes)" in text, text
+
+
 def test_a_spanned_clips_thumbnail_is_the_middle_of_the_whole_recording(
     tmp_path: Path, media: Any
 ) -> None:

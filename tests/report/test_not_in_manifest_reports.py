@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from report.helpers import Browser, offload_cli, pdf_text
+from report.helpers import Browser, offload_cli, pdf_words
 
 ODD = "CLIPS/C002\x01take.mov"  # \x01: XML 1.0 cannot hold it, not even as a reference
 SHOWN = "C002\\x01take.mov"  # as every printed line spells it (errors.printable_name)
@@ -70,7 +70,7 @@ def test_a_file_left_out_of_the_manifest_is_named_in_every_saved_report(
     text = " ".join(page.text.split())
     assert "BUT 1 OF THEM IS NOT IN THE MANIFEST" in text, text[:2000]
     assert SHOWN in text and "is in no manifest there" in text
-    flat = " ".join(pdf_text(poppler, local.with_suffix(".pdf")).split())
+    flat = pdf_words(poppler, local.with_suffix(".pdf"))
     assert "BUT 1 OF THEM IS NOT IN THE MANIFEST" in flat, flat[:2000]
     assert SHOWN in flat
 

@@ -14,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from report.helpers import Browser, offload_cli, pdf_text
+from report.helpers import Browser, offload_cli, pdf_words
 
 OLD = Path(__file__).parent.parent / "golden" / "old_reports"
 
@@ -47,7 +47,7 @@ def test_an_older_cascade_report_never_says_a_bucket_copy_was_not_read_back(
     text = " ".join(page.text.split())
     assert sentence in text, text[:3000]
     assert "read back whole" not in text, text[:3000]
-    flat = " ".join(pdf_text(poppler, pdf).split())
+    flat = pdf_words(poppler, pdf)
     assert "no backup of it, so a re-run needs the card" in flat, flat[:3000]
     assert "read back whole" not in flat, flat[:3000]
 

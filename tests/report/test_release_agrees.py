@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from report.helpers import Browser, pdf_text
+from report.helpers import Browser, pdf_text, pdf_words
 from support.cards import three_clip_card
 from support.offload_cli import run_offload
 
@@ -200,7 +200,7 @@ def test_of_two_fast_copies_only_the_one_the_cascade_read_is_said_read(
     ]
     page = browser.open(written)
     assert page.errors == []
-    pdf = " ".join(pdf_text(poppler, written.with_suffix(".pdf")).split())
+    pdf = pdf_words(poppler, written.with_suffix(".pdf"))
     for text in (" ".join(page.text.split()), pdf):
         for clip in ("A001C001", "A001C002", "A001C003"):
             at = text.index(f"{clip}.mov")

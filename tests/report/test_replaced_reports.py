@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from report.helpers import Browser, copy_over_other_tools_file, offload_cli, pdf_text
+from report.helpers import Browser, copy_over_other_tools_file, offload_cli, pdf_words
 
 CODE = "existing-replaced"
 
@@ -44,7 +44,7 @@ def test_the_files_overwrite_replaced_are_named_in_every_report(
     assert page.errors == []
     text = " ".join(page.text.split())
     assert "replaced by the card's (--overwrite)" in text and str(theirs) in text
-    flat = " ".join(pdf_text(poppler, local.with_suffix(".pdf")).split())
+    flat = pdf_words(poppler, local.with_suffix(".pdf"))
     assert "replaced by the card's" in flat, flat[:2000]
 
     # A re-run replaces nothing: the copy there is its own now.

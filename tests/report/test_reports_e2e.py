@@ -21,6 +21,7 @@ from report.helpers import (
     pdf_info,
     pdf_page_png,
     pdf_text,
+    pdf_words,
 )
 from support import camera_cards
 
@@ -214,7 +215,7 @@ def test_transfer_mode_never_claims_verified(
     assert "TRANSFER-CHECKED ONLY" in page.text
     assert "Transfer-checked only (not read back)" in page.text
     assert "Verified now" not in page.text and "ALL COPIES VERIFIED" not in page.text
-    flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat = pdf_words(poppler, html.with_suffix(".pdf"))
     assert "Transfer-checked only (not read back)" in flat and "Verified now" not in flat
 
 
@@ -310,7 +311,7 @@ def test_a_folded_folder_of_audio_takes_is_labelled_audio_takes(
     assert f"SOUND/DAY1/ ({takes} audio takes)" in text
     assert "AUDIO TAKES IN A FOLDER" in text
     assert "CLIPS IN A FOLDER" not in text
-    flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat = pdf_words(poppler, html.with_suffix(".pdf"))
     assert "AUDIO TAKES IN A FOLDER" in flat and f"SOUND/DAY1/ ({takes} audio takes)" in flat
     assert "CLIPS IN A FOLDER" not in flat
 
@@ -333,12 +334,60 @@ def test_a_clip_missing_a_span_keeps_its_row_and_its_warning_past_a_thousand_cli
     page_text, html = _copy_and_open(card, tmp_path, browser)
     warning = "SPANS MISSING: 1 span of this recording is missing: GH025000.MP4"
     flat_html = " ".join(page_text.split())
-    flat_pdf = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat_pdf = pdf_words(poppler, html.with_suffix(".pdf"))
     for text in (flat_html, flat_pdf):
-        assert f"DCIM/100GOPRO/ ({count} clips)" in text, text[-3000:]
+        # Tiny files, no video format: counted as the totals count them (was "clips").
+        assert f"DCIM/100GOPRO/ ({count} files named as clips, not video)" in text, text[-3000:]
         assert "GH015000.MP4 (+1 span)" in text
         # On page 1's problems and on the clip's own row.
         assert text.count(warning) == 2, text.count(warning)
+
+
+def test_files_named_as_clips_that_are_none_are_counted_apart_past_a_thousand_clips(
+    tmp_path: Path, poppler: dict[str, str], media: Any
+) -> None:
+    """Past 1,000 clips a folder's clips without a thumbnail fold into one row, whose title
+    counts them: on a real card, 1,001 files named .MP4 whose bytes are no video, a WAV
+    named .MOV and one MP4 FFmpeg cannot read are counted as page 1's totals count them
+    (a file named as a clip, not video, or audio only, is never a clip). Failed before: the
+    row was "DCIM/100MEDIA/ (1003 clips)" beside totals of 1 clip."""
+    import io
+    import wave
+
+    from offload.report.content import MAX_CLIP_ROWS
+
+    layout: dict[str, bytes | None] = {
+        f"DCIM/100MEDIA/C{n:04d}.MP4": b"x%d" % n for n in range(MAX_CLIP_ROWS + 1)
+    }
+    # An MP4's first box (ftyp) then a box of nothing: FFmpeg cannot read it, a clip still.
+    ftyp = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+    layout["DCIM/100MEDIA/C5000.MP4"] = ftyp + (508).to_bytes(4, "big") + b"free" + bytes(500)
+    sound = io.BytesIO()
+    with wave.open(sound, "wb") as take:  # a real WAV (0.1 s of silence), named .MOV
+        take.setnchannels(1)
+        take.setsampwidth(2)
+        take.setframerate(48_000)
+        take.writeframes(bytes(9_600))
+    layout["DCIM/100MEDIA/C5001.MOV"] = sound.getvalue()
+    card = camera_cards.write_card(tmp_path / "MEDIA", layout)
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")])
+    assert code == 0, err
+    [html] = (tmp_path / "r").glob("*.html")
+    title = (
+        "DCIM/100MEDIA/ (1 clip, 1 audio-only file named as a clip, "
+        f"{MAX_CLIP_ROWS + 1} files named as clips, not video)"
+    )
+    page = " ".join(html.read_text(encoding="utf-8").split())
+    flat = pdf_words(poppler, html.with_suffix(".pdf"))
+    for text in (page, flat):
+        assert title in text, text[-3000:]
+        assert "1003 clips" not in text
+    assert (
+        f"1 clip, 0 image sequences, 1 audio-only file named as a clip, "
+        f"{MAX_CLIP_ROWS + 1} files named as clips, not video"
+    ) in flat, flat[:3000]
 
 
 def test_an_xdcam_ex_take_names_the_clip_folder_of_each_span(
@@ -351,7 +400,7 @@ def test_an_xdcam_ex_take_names_the_clip_folder_of_each_span(
     card = camera_cards.write_card(tmp_path / "XDCAM_EX", camera_cards.XDCAM_EX)
     page_text, html = _copy_and_open(card, tmp_path, browser)
     flat_html = " ".join(page_text.split())
-    flat_pdf = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    flat_pdf = pdf_words(poppler, html.with_suffix(".pdf"))
     for text in (flat_html, flat_pdf):
         assert "FISH0046_01/FISH0046_01.MP4 (+1 span)" in text
         assert "FISH0046_02/FISH0046_02.MP4 (span," in text

@@ -13,7 +13,7 @@ from offload.card import offload
 from offload.demo import ClipSpec, encode_clip, write_sequence
 from offload.report.clips import group_clips
 from offload.report.job_report import job_report_dict, write_reports
-from report.helpers import Browser, pdf_info, pdf_text
+from report.helpers import Browser, pdf_info, pdf_text, pdf_words
 
 REPORT_BUDGET_S = 10.0
 
@@ -54,7 +54,7 @@ def test_2000_frames_and_20_clips(
     assert page.errors == [] and page.images == 21
     for name in names:
         assert name in page.text
-    flat = " ".join(pdf_text(poppler, pdf).split())
+    flat = pdf_words(poppler, pdf)
     for name in names:
         assert name in flat
     pages = int(pdf_info(poppler, pdf)["Pages"])

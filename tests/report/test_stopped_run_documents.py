@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from report.helpers import pdf_text
+from report.helpers import pdf_words
 from support.faultyfs import FaultyFS, signalled_at_stall
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
@@ -63,7 +63,7 @@ def test_a_cancelled_runs_documents_say_cancelled_and_what_the_copies_were(
         f"now, {states['cancelled']} cancelled"
     )
     assert said in _html_text(saved.with_suffix(".html"))
-    assert said in " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split())
+    assert said in pdf_words(poppler, saved.with_suffix(".pdf"))
 
 
 @pytest.mark.fault
@@ -96,7 +96,7 @@ def test_a_stopped_runs_documents_made_again_say_stopped_never_all_verified(
     )
     for text in (
         _html_text(saved.with_suffix(".html")),
-        " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split()),
+        pdf_words(poppler, saved.with_suffix(".pdf")),
     ):
         assert said in text and "ALL COPIES VERIFIED" not in text, text[:600]
 
@@ -120,7 +120,7 @@ def test_a_ctrl_c_during_the_reports_is_in_the_html_and_pdf_too(
         [saved] = folder.glob("*.json")
         assert any(said in note for note in json.loads(saved.read_text())["notes"])
         assert said in _html_text(saved.with_suffix(".html")), folder
-        assert said in " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split()), folder
+        assert said in pdf_words(poppler, saved.with_suffix(".pdf")), folder
 
 
 def _copy_signalled_while_held(

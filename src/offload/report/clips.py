@@ -629,10 +629,16 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
 
 
 def p2_audio(clip: Clip) -> list[FileEntry]:
-    """The audio channels of a P2 clip (``CONTENTS/AUDIO/0001AB00.MXF``, one file a channel),
-    among its sidecars, in order; [] for any other clip (its voice memos are not its
-    sound)."""
-    return [entry for entry in clip.sidecars if _is_p2_channel(str(entry["path"]))]
+    """The audio channels of a P2 clip (``CONTENTS/AUDIO/0001AB00.MXF``, one file a channel)
+    that hold something, among its sidecars, in order: the tracks its sound is said from. A
+    channel of 0 bytes is none: its empty sound file (``empty_sound_sidecars``), a ⚠ of its
+    row, not a track FFmpeg could not read. [] for any other clip (its voice memos are not
+    its sound)."""
+    return [
+        entry
+        for entry in clip.sidecars
+        if entry.get("size_bytes") != 0 and _is_p2_channel(str(entry["path"]))
+    ]
 
 
 def _is_p2_channel(path: str) -> bool:

@@ -150,7 +150,8 @@ class State(NamedTuple):
 class ClipRow:
     name: str
     # clip, sequence, audio, file; folded per folder: "folder" (files), "clips" (clips, or
-    # clips and audio takes together), "takes" (audio takes alone)
+    # clips and audio takes together), "takes" (audio takes alone), "media" (files named as
+    # clips that are none, and takes: no clip)
     kind: str
     folder: str
     thumbnail: bytes | None
@@ -177,6 +178,7 @@ _KIND_LABELS = {
     "folder": "files in a folder",
     "clips": "clips in a folder",
     "takes": "audio takes in a folder",
+    "media": "files named as media in a folder",
     "audio": "audio take",
     "not-sound": "file named as an audio take",
     "no-video": "GoPro proxy/thumbnail only, video absent",
@@ -662,13 +664,14 @@ def _clip_row(
     *,
     all_read: bool = False,
     losses: Losses | None = None,
-    silent: Sequence[str] = (),
+    empty: Sequence[tuple[str, str]] = (),
 ) -> ClipRow:
     """The row of *clip*; *states*: its state on each destination of *labels* when known
     (``_row_states``), else worded here (*losses*: ``_file_states``); *all_read*: no file's
     ``source_error`` to give a line each (a folded row's files are fine, or failed as a card
-    gone away fails: the row counts those); *silent*: the paths of the sound files of 0
-    bytes it claims (``clips.empty_files``, found once by ``build_view``), a ⚠ each."""
+    gone away fails: the row counts those); *empty*: its empty files (``clips.empty_files``,
+    found once by ``build_view``). Its ⚠ of its own (``own_flags``) come after what the
+    probing and the names tell of it."""
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -682,9 +685,8 @@ def _clip_row(
         )
         if picture:
             details.append(picture)
-        if info.damage:  # the header's duration is no fact here: the sentence says both
-            details.append(f"⚠ {info.damage}")
-        elif info.duration_s and clip.kind != "sequence":
+        # Damaged, the header's duration is no fact here: its ⚠ (below) says both.
+        if not info.damage and info.duration_s and clip.kind != "sequence":
             frames = f" ({info.frames} frames)" if info.frames else ""
             in_spans = f" in {info.spans} spans" if info.spans > 1 else ""
             if clip.missing_spans:  # what is summed is what the card holds, not the take
@@ -702,26 +704,12 @@ def _clip_row(
             details.append(f"Start {info.start_time} (BWF time reference)")
         if info.audio:
             details.append(f"Audio {info.audio}")
-    if clip.kind == "empty":
-        details.append(f"⚠ {empty_words(clip)}")
-    if clip.kind == "no-video":
-        details.append(f"⚠ {NO_VIDEO}")
-    for path in silent:
-        details.append(f"⚠ {_member_name(clip, path)}: {EMPTY_SOUND_SIDECAR}")
-    if clip.missing_spans:
-        details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
         details.append(f"{clip.frames} frames ({clip.first_frame}–{clip.last_frame})")
-        if clip.gaps:
-            ranges = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in clip.gaps[:10])
-            more = " …" if len(clip.gaps) > 10 else ""
-            details.append(f"⚠ GAPS: {clip.missing_frames} frame(s) missing: {ranges}{more}")
-        elif clip.bad_frames:  # every number is there, not every frame whole
-            details.append("No frame numbers missing")
-        else:
-            details.append("No missing frames")
-        if clip.bad_frames:
-            details.append(f"⚠ {_bad_frames_text(clip)}")
+        if not clip.gaps:  # else its ⚠ (below) counts the frames missing
+            # With bad frames, every number is there, not every frame whole.
+            details.append("No frame numbers missing" if clip.bad_frames else "No missing frames")
+    details.extend(f"⚠ {flag.row}" for flag in own_flags(clip, info, empty))
     primary = clip.primary
     digests = [f"{k} {v}" for k, v in (primary.get("digests") or {}).items()] or _recorded(primary)
     if len(clip.files) > 1:
@@ -798,6 +786,56 @@ def empty_words(clip: Clip) -> str:
         "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); not counted "
         "as an audio take"
     )
+
+
+class Flag(NamedTuple):
+    """A ⚠ of a clip's own (what the card holds, not how its copies went), as its row says
+    it (after "⚠ ") and as page 1 does (naming the clip or the file)."""
+
+    row: str
+    page: str
+
+
+def own_flags(
+    clip: Clip, info: MediaInfo | None, empty: Sequence[tuple[str, str]] = ()
+) -> list[Flag]:
+    """The ⚠ of *clip*'s own, in its row's order: damage the probing found (*info*), its
+    empty files (*empty*: ``clips.empty_files``: an empty row's own, or the sound files of
+    0 bytes it claims), a GoPro recording's video absent, spans missing, a sequence's gaps
+    and bad frames. The one list of them: its row's ⚠ lines, page 1's warnings, and, past
+    MAX_CLIP_ROWS, whether it keeps its row (a folded row says nothing of any one clip)."""
+    flags: list[Flag] = []
+    if info is not None and info.damage:
+        flags.append(Flag(info.damage, f"Clip {clip.name}: {info.damage}"))
+    for path, _ in empty:
+        if clip.kind == "empty":
+            flags.append(Flag(empty_words(clip), f"{path}: {empty_words(clip)}"))
+        else:
+            flags.append(
+                Flag(
+                    f"{_member_name(clip, path)}: {EMPTY_SOUND_SIDECAR}",
+                    f"{path}: {EMPTY_SOUND_SIDECAR} of {clip.name}",
+                )
+            )
+    if clip.kind == "no-video":
+        flags.append(Flag(NO_VIDEO, f"{clip.primary['path']}: {NO_VIDEO}"))
+    if clip.missing_spans:
+        spans = _missing_spans_text(clip)
+        flags.append(Flag(spans, f"Clip {clip.name}: {spans}"))
+    if clip.kind == "sequence" and clip.gaps:
+        ranges = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in clip.gaps[:10])
+        more = " …" if len(clip.gaps) > 10 else ""
+        flags.append(
+            Flag(
+                f"GAPS: {clip.missing_frames} frame(s) missing: {ranges}{more}",
+                f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
+                "(not on the card: check with the camera department)",
+            )
+        )
+    if clip.bad_frames:
+        bad = _bad_frames_text(clip)
+        flags.append(Flag(bad, f"Sequence {clip.name}: {bad}"))
+    return flags
 
 
 def _bad_frames_text(clip: Clip) -> str:
@@ -917,23 +955,17 @@ def _media_rows(
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
     clips and audio takes in a good state (or failed only by a lost destination's loss or
     the card gone away: ``_file_states``, *losses*) without a thumbnail, and with no ⚠ of
-    their own (an empty sound file, spans missing, damage the probing found: its row's ⚠
-    names it). *empty_of*: each clip's empty files by its
-    ``id`` (``clips.empty_files``, found once by ``build_view``; a clip not in it has
-    none).
+    their own (``own_flags``: its row's ⚠ names it); each folded file named as a clip that
+    is none (``not_video``, ``audio_only``) is counted as page 1's totals count it
+    (``_folded_count``). *empty_of*: each clip's empty files by its ``id``
+    (``clips.empty_files``, found once by ``build_view``; a clip not in it has none).
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
     empty_of = empty_of or {}
-
-    def silent(clip: Clip) -> list[str]:
-        """The sound files of 0 bytes *clip* claims (an empty row's own file is no such)."""
-        found = empty_of.get(id(clip))
-        return [path for path, _ in found] if found and clip.kind != "empty" else []
-
     if len(clips) <= MAX_CLIP_ROWS:
         return [
-            _clip_row(clip, info, labels, reread, losses=losses, silent=silent(clip))
+            _clip_row(clip, info, labels, reread, losses=losses, empty=empty_of.get(id(clip), ()))
             for clip, info in clips
         ]
     indexes = list(labels)
@@ -941,16 +973,15 @@ def _media_rows(
     tallied: dict[str, list[_Tally]] = {}
     folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
     for clip, info in clips:
+        empty = empty_of.get(id(clip), ())
         if (
             clip.kind not in ("clip", "audio")
-            or (info is not None and (info.thumbnail or info.damage))
+            or (info is not None and info.thumbnail)
             or not_sound(clip, info)  # a row of its own: never counted as an audio take
-            # Its row's ⚠ names its empty sound file, its spans missing, as page 1 does: a
-            # folded row says nothing of any one clip.
-            or id(clip) in empty_of
-            or clip.missing_spans
+            # A folded row says nothing of any one clip.
+            or own_flags(clip, info, empty)
         ):
-            rows.append(_clip_row(clip, info, labels, reread, losses=losses, silent=silent(clip)))
+            rows.append(_clip_row(clip, info, labels, reread, losses=losses, empty=empty))
             continue
         own = _own_row_or_tallied(clip, info, labels, indexes, reread, losses, tallied)
         if own is not None:
@@ -962,10 +993,7 @@ def _media_rows(
     for folder, members in sorted(folded.items()):
         tallies = tallied[folder]
         entries = [entry for clip, _ in members for entry in clip.files]
-        # A recorder's folder of takes says so; a folder with any clip counts clips.
-        noun = "audio take" if all(clip.kind == "audio" for clip, _ in members) else "clip"
-        kind = "takes" if noun == "audio take" else "clips"
-        count = plural(len(members), noun)
+        count, kind, what = _folded_count(members)
         row = _folded_row(folder, count, kind, entries, labels, reread, tallies)
         reasons = Counter(_media_note(clip, info) or "no thumbnail" for clip, info in members)
         row.media_note = "; ".join(
@@ -973,13 +1001,49 @@ def _media_rows(
             for reason, count in reasons.most_common(3)
         ) + ("; ..." if len(reasons) > 3 else "")
         row.details = [
-            f"{plural(len(members), noun)}{'' if noun == 'audio take' else ' without a thumbnail'} "
-            f"({plural(len(entries), 'file')} with their sidecars), "
+            f"{what} ({plural(len(entries), 'file')} with their sidecars), "
             "each listed in the JSON/CSV report",
             *_gone_details(entries),
         ]
         rows.append(row)
     return rows
+
+
+#: What a folded clip or take is counted as (one, many), in the order and the words of
+#: page 1's totals: a file named as a clip that holds only sound, or no video format at
+#: all, is never a clip.
+_FOLDED_NOUNS = {
+    "clip": ("clip", "clips"),
+    "audio": ("audio take", "audio takes"),
+    "audio-only": ("audio-only file named as a clip", "audio-only files named as clips"),
+    "not-video": ("file named as a clip, not video", "files named as clips, not video"),
+}
+
+
+def _folded_count(members: list[tuple[Clip, MediaInfo | None]]) -> tuple[str, str, str]:
+    """A folded row's count of its *members* ("998 clips, 3 files named as clips, not
+    video"), its kind ("takes": audio takes alone; "clips": any clip; else "media": files
+    named as clips or takes, none a clip) and its first detail line (the count, and that
+    none has a thumbnail)."""
+    counted: Counter[str] = Counter(
+        "audio"
+        if clip.kind == "audio"
+        else "audio-only"
+        if audio_only(clip, info)
+        else "not-video"
+        if not_video(clip, info)
+        else "clip"
+        for clip, info in members
+    )
+    count = ", ".join(
+        plural(counted[key], *_FOLDED_NOUNS[key]) for key in _FOLDED_NOUNS if counted[key]
+    )
+    if set(counted) == {"audio"}:  # a take is expected to have no picture
+        return count, "takes", count
+    kind = "clips" if counted["clip"] else "media"
+    if set(counted) == {"clip"}:
+        return count, kind, f"{count} without a thumbnail"
+    return count, kind, f"{count}, none with a thumbnail"
 
 
 def _own_row_or_tallied(
@@ -1379,7 +1443,18 @@ def build_view(
     # Failures first; then clips and sequences, then other files (each in path order).
     order = {
         **dict.fromkeys(
-            ("clip", "sequence", "audio", "not-sound", "empty", "no-video", "clips", "takes"), 0
+            (
+                "clip",
+                "sequence",
+                "audio",
+                "not-sound",
+                "empty",
+                "no-video",
+                "clips",
+                "takes",
+                "media",
+            ),
+            0,
         ),
         **dict.fromkeys(("file", "folder"), 1),
     }
@@ -1588,27 +1663,11 @@ def build_view(
             n_sound_named += audio_only(clip, damaged)
             n_not_video += not_video(clip, damaged)
             n_not_sound += not_sound(clip, damaged)
-        if damaged is not None and damaged.damage:
-            warnings.append(f"Clip {clip.name}: {damaged.damage}")
-        if clip.missing_spans:
-            warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
-        for path, noun in empty_of.get(id(clip), ()):
+        empty = empty_of.get(id(clip), ())
+        for _, noun in empty:
             empty_nouns[noun] += 1
-            said = (
-                empty_words(clip)
-                if clip.kind == "empty"
-                else f"{EMPTY_SOUND_SIDECAR} of {clip.name}"
-            )
-            warnings.append(f"{path}: {said}")
-        if clip.kind == "no-video":
-            warnings.append(f"{clip.primary['path']}: {NO_VIDEO}")
-        if clip.bad_frames:
-            warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
-        if clip.kind == "sequence" and clip.gaps:
-            warnings.append(
-                f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
-                "(not on the card: check with the camera department)"
-            )
+        if flags := own_flags(clip, damaged, empty):  # most clips have none
+            warnings.extend(flag.page for flag in flags)
 
     copies = sum(statuses.values())
     if cached:

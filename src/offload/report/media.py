@@ -832,7 +832,8 @@ def probe_clips(
                     tracks = [locate(replace(clip, primary=entry)) for entry in clip.files]
                     _take_audio(info, tracks, budget)
                 elif clip.kind == "clip" and info.audio is None and (channels := p2_audio(clip)):
-                    # A P2 clip's sound is one MXF a channel beside its video's.
+                    # A P2 clip's sound is one MXF a channel beside its video's (those of
+                    # 0 bytes left out: empty, said by the row's ⚠, not unreadable).
                     tracks = [locate(replace(clip, primary=entry)) for entry in channels]
                     _channel_files_audio(info, tracks, budget)
                 if spans and info.error is None:

@@ -646,7 +646,8 @@ def _remedy(plan: DestinationPlan, check: DestinationCheck, *, alone: bool) -> s
 class _Short(NamedTuple):
     """A destination of one filesystem that does not get what it needs there
     (``_short_ones``): its *need*, how much it is *short* by, whether the whole filesystem
-    could not hold it (*alone*), else the destinations given theirs first (*taking*)."""
+    could not hold it (*alone*), else the destinations given theirs first (*taking*) and
+    what they were given in all (*taken*: the room or inodes left this one is the rest)."""
 
     plan: DestinationPlan
     check: DestinationCheck
@@ -654,6 +655,7 @@ class _Short(NamedTuple):
     short: int
     alone: bool
     taking: tuple[tuple[DestinationPlan, DestinationCheck], ...]
+    taken: int
 
     def others(self) -> str:
         """The destinations given theirs first, named as their lines are."""
@@ -682,7 +684,7 @@ def _short_ones(
             continue
         alone = need > available or not taking  # the whole filesystem could not hold it
         short = need - (available if alone else left)
-        yield _Short(plan, check, need, short, alone, tuple(taking))
+        yield _Short(plan, check, need, short, alone, tuple(taking), available - left)
 
 
 def _refuse_room(
@@ -713,12 +715,11 @@ def _refuse_room(
                 f"{_remedy(plan, check, alone=True)}"
             )
         else:
-            taken = sum(c.required_bytes for _, c in one.taking)
             message = (
                 f"not enough free space: {named} shares one filesystem with "
-                f"{one.others()}, given the room first ({human_bytes(taken)} of the "
+                f"{one.others()}, given the room first ({human_bytes(one.taken)} of the "
                 f"{human_bytes(free)} free{counted}); the copy to {plan.destination} needs "
-                f"{human_bytes(need)}: {one.everyone()} need {human_bytes(taken + need)}, "
+                f"{human_bytes(need)}: {one.everyone()} need {human_bytes(one.taken + need)}, "
                 f"short by {short_text}; {_remedy(plan, check, alone=False)}"
             )
         out.error(C.INSUFFICIENT_SPACE, where, message, plan.index)
@@ -739,13 +740,12 @@ def _refuse_inodes(
                 f"inodes) but the copy creates {wanted:,}"
             )
         else:
-            taken = sum(c.required_inodes for _, c in one.taking)
             found = (
                 f"{named} shares one filesystem with "
                 f"{one.others()}, given the inodes first "
-                f"({taken:,} of its room for {inodes:,} more files and folders, free inodes); "
+                f"({one.taken:,} of its room for {inodes:,} more files and folders, free inodes); "
                 f"the copy to {plan.destination} creates {wanted:,}: {one.everyone()} create "
-                f"{taken + wanted:,}"
+                f"{one.taken + wanted:,}"
             )
         out.error(
             C.INSUFFICIENT_INODES,
