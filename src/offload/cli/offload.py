@@ -609,11 +609,12 @@ def _offload(
         # One event at a time through the model and then the trace: a snapshot line never
         # counts an event whose line comes after it (docs/json.md).
         sink = SerialFanoutSink(sink, trace)
+    files_to_copy, bytes_to_copy = plan.copy_totals()  # one pass for both
     announced = (
         f"Offloading {plural(plan.tree.file_count, 'file')} "
         f"({human_bytes(plan.tree.total_bytes)}) "
-        f"from {printable_name(str(plan.source))}: {plan.files_to_copy} to copy "
-        f"({human_bytes(plan.bytes_to_copy)}), "
+        f"from {printable_name(str(plan.source))}: {files_to_copy} to copy "
+        f"({human_bytes(bytes_to_copy)}), "
         f"{plural(len(plan.checks_to_read), 'copy', 'copies')} already there to read back"
         + _found_wrong_before(plan)
         + (
@@ -663,7 +664,7 @@ def _offload(
 
                 # The bytes the copy reads from the card, not the card's: a resume reads
                 # only what is left (the first frames come before the offload's own plan).
-                planned = (plan.tree.file_count, plan.bytes_to_copy)
+                planned = (plan.tree.file_count, bytes_to_copy)
                 live_view = view.enter_context(
                     LiveView(model, console, cancel=cancel, planned=planned, signal=signals.words)
                 )
