@@ -607,11 +607,11 @@ class S3Destination:
         return self.url.key(f"{STATE_PREFIX}/{name}" if name else STATE_PREFIX)
 
     def _record_key(self, key: str) -> str:
-        return self.url.key(f"{UPLOADS_FOLDER}/{_key_hash(key)}.json")
+        return record_key(self.url, key)
 
     def staging_key(self, final_key: str) -> str:
         """Where the replacement of *final_key* is uploaded and verified first."""
-        return self.staging_key_named(_key_hash(final_key))
+        return staging_key_of(self.url, final_key)
 
     def staging_key_named(self, name: str) -> str:
         """The staging key of a staging object's name (``staging_key``'s last component)."""
@@ -3244,6 +3244,18 @@ def _plain_reason(exc: BaseException) -> str:
 
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+
+
+def record_key(url: S3Url, key: str) -> str:
+    """The key of the upload record of the upload to *key* under *url*'s prefix:
+    ``<prefix>/.offload/uploads/<40 hex>.json`` (the same length for every *key*)."""
+    return url.key(f"{UPLOADS_FOLDER}/{_key_hash(key)}.json")
+
+
+def staging_key_of(url: S3Url, final_key: str) -> str:
+    """Where the replacement of *final_key* under *url*'s prefix is uploaded and verified
+    first: ``<prefix>/.offload/staging/<40 hex>`` (the same length for every *final_key*)."""
+    return url.key(f"{STAGING_FOLDER}/{_key_hash(final_key)}")
 
 
 DIGEST_PREFIX = "offload-"  # object metadata: offload-<algorithm>: <digest of the whole file>
