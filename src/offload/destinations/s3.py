@@ -90,7 +90,7 @@ from offload.destinations.s3config import (
 )
 from offload.destinations.s3copied import sweep_copy
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
-from offload.destinations.s3url import S3Url, keep_both_key
+from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
 
@@ -665,7 +665,8 @@ class S3Destination:
         a key cannot change once its upload started, so it is chosen before) that is not
         *reserved* (another file of the card takes it), and the keys tried before it, each
         found taken (a HEAD each, in order). Raises OSError (FileExistsError when no name
-        is free)."""
+        is free; ENAMETOOLONG when the next name to try makes a key longer than S3's
+        ``MAX_KEY_BYTES``: that file fails, named, never stored under a key AWS refuses)."""
         taken: list[str] = []
         candidate = key
         attempt = 0
@@ -678,6 +679,16 @@ class S3Destination:
             if attempt > 9999:
                 raise FileExistsError(errno.EEXIST, f"no free name for {self.display(key)}")
             candidate = keep_both_key(key, attempt)
+            size = len(candidate.encode("utf-8", "surrogateescape"))
+            if size > MAX_KEY_BYTES:
+                # A server that stores it (moto) would hold a key AWS refuses.
+                raise OSError(
+                    errno.ENAMETOOLONG,
+                    f"{self.display(key)} is taken, and the name --keep-both would keep this "
+                    f"copy under, '{candidate.rpartition('/')[2]}', makes its key {size} bytes "
+                    f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): copy to a shorter "
+                    "prefix, or move the object at that key away",
+                )
         return candidate, tuple(taken)
 
     def list_keys(self, prefix: str) -> Iterator[ObjectInfo]:
