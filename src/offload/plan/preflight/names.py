@@ -12,6 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
 from offload.errors import printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameFamily, NameRules
@@ -113,8 +114,10 @@ def names_all_fit(tree: SourceTree, plan: DestinationPlan, rules: NameRules, nam
         and len(plan.root.name) <= limit
         and rules.forbidden_chars.isdisjoint(text)
         and not (rules.forbid_trailing_dot_or_space and ("./" in text or " /" in text))
-        # The longest target, in bytes, with its NUL (the root's text may not be ASCII).
-        and len(os.fsencode(plan.target_text(""))) + longest + 1 <= PATH_MAX_BYTES
+        # The longest target, in bytes, with its NUL (the root's text may not be ASCII), and
+        # its partial name's overhead (``check_names``: a file's partial path must fit).
+        and len(os.fsencode(plan.target_text(""))) + longest + 1 + PARTIAL_NAME_OVERHEAD
+        <= PATH_MAX_BYTES
     )
 
 
@@ -210,12 +213,25 @@ def check_names(
         target = plan.target_text(entry.relative_path)
         # An ASCII path's bytes are its characters: no bytes made a path
         size = (len(target) if target.isascii() else len(os.fsencode(target))) + 1
+        # A file is written under its partial name in its folder first, at most
+        # PARTIAL_NAME_OVERHEAD bytes longer (and --keep-both's " (n)", 7 bytes at most,
+        # less): that path too must fit, or the file fails as its copy starts.
+        partial = size + PARTIAL_NAME_OVERHEAD if entry.kind is EntryKind.FILE else size
         if size > PATH_MAX_BYTES:
             out.error(
                 C.PATH_TOO_LONG,
                 Path(entry.source_path),
                 f"{target} would be {size} bytes long (limit {PATH_MAX_BYTES}): shorten the "
                 "source's folder names, or copy into a shallower destination",
+                plan.index,
+            )
+        elif partial > PATH_MAX_BYTES:
+            out.error(
+                C.PATH_TOO_LONG,
+                Path(entry.source_path),
+                f"{target} would be {size} bytes long, and up to {partial} under the partial "
+                f"name it is written to first (limit {PATH_MAX_BYTES}): shorten the source's "
+                "folder names, or copy into a shallower destination",
                 plan.index,
             )
         if entry.kind is EntryKind.SYMLINK and rules.symlinks is not True:
