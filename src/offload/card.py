@@ -127,6 +127,7 @@ from offload.plan import (
     scan_source,
 )
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
+from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report import loss
@@ -651,8 +652,14 @@ def plan_offload(
     # its stand-in root.
     backends: dict[int, S3Backend] = {}
     if any(is_s3_url(str(d)) for d in destinations):
+        # The copy root below each prefix, for the keys offload-ai itself stores there: the
+        # card's folder, or the prefix itself (--into, a single file).
+        folder = "" if options.into or tree.root_is_file else source_path.name
         destinations, backends = _s3().open_s3_destinations(
-            destinations, settings=options.s3, existing=options.copy.existing
+            destinations,
+            settings=options.s3,
+            existing=options.copy.existing,
+            own_keys=(folder, report_name(str(source_path)), len(tree.files)),
         )
     try:
         card = card_identity(source_path) if stands_for is None else parse_key(stands_for)

@@ -126,7 +126,7 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
     assert data["revoked"] == []
     (note,) = [n for n in data["notes"] if "was not revoked" in n]
     assert note.startswith(
-        "the copy root's ledger record of the copies found wrong was not revoked: copy root "
+        "the copy root's ledger record of the 1 copy found changed was not revoked: copy root "
     ), note
     assert "is in use by another offload" in note and "--reverify" in note, note
 

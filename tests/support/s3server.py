@@ -31,6 +31,9 @@ process behaving so, not a mocked client; ``--mode`` is repeatable):
 * ``upload-times``: a ListMultipartUploads answer gives each upload's ``Initiated`` as the
   time its CreateMultipartUpload was answered (moto gives every upload 2010-11-10), as AWS
   does;
+* ``key-limit``: a write to a key longer than 1,024 bytes of UTF-8 (``PUT`` of an object or
+  a part, a copy, ``POST ?uploads``) is answered 400 KeyTooLongError and never reaches
+  moto, as AWS answers it (moto stores such a key);
 * ``no-checksums``: no checksum gate, moto as it is: a part whose ``x-amz-checksum-*`` or
   ``Content-MD5`` does not match its bytes is stored.
 """
@@ -296,6 +299,35 @@ class UploadTimes:
         return _reply(start_response, status, headers, body)
 
 
+_KEY_TOO_LONG = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>KeyTooLongError</Code>'
+    b"<Message>Your key is too long</Message></Error>"
+)
+MAX_KEY_BYTES = 1024
+
+
+class KeyLimit:
+    """WSGI middleware: a write (``PUT``, ``POST``) to a key longer than ``MAX_KEY_BYTES``
+    is answered 400 KeyTooLongError and never reaches moto."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        # PATH_INFO is the request's path, percent-decoded, its bytes as latin-1 (PEP 3333);
+        # path style: /bucket/key.
+        path = environ.get("PATH_INFO", "").lstrip("/")
+        _bucket, _, key = path.partition("/")
+        too_long = len(key.encode("latin-1", "replace")) > MAX_KEY_BYTES
+        if environ.get("REQUEST_METHOD") in ("PUT", "POST") and too_long:
+            start_response(
+                "400 Bad Request",
+                [("Content-Type", "application/xml"), ("Content-Length", str(len(_KEY_TOO_LONG)))],
+            )
+            return [_KEY_TOO_LONG]
+        return self.app(environ, start_response)
+
+
 MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "ignore-conditions": IgnoreConditions,
     "ignore-delete-conditions": IgnoreDeleteConditions,
@@ -304,6 +336,7 @@ MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "empty-416": EmptyRange,
     "exact-upload-prefix": ExactUploadPrefix,
     "upload-times": UploadTimes,
+    "key-limit": KeyLimit,
 }
 
 

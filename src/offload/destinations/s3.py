@@ -90,7 +90,7 @@ from offload.destinations.s3config import (
 )
 from offload.destinations.s3copied import sweep_copy
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
-from offload.destinations.s3url import S3Url, keep_both_key
+from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
 
@@ -634,11 +634,11 @@ class S3Destination:
         return self.url.key(f"{STATE_PREFIX}/{name}" if name else STATE_PREFIX)
 
     def _record_key(self, key: str) -> str:
-        return self.url.key(f"{UPLOADS_FOLDER}/{_key_hash(key)}.json")
+        return record_key(self.url, key)
 
     def staging_key(self, final_key: str) -> str:
         """Where the replacement of *final_key* is uploaded and verified first."""
-        return self.staging_key_named(_key_hash(final_key))
+        return staging_key_of(self.url, final_key)
 
     def staging_key_named(self, name: str) -> str:
         """The staging key of a staging object's name (``staging_key``'s last component)."""
@@ -692,7 +692,8 @@ class S3Destination:
         a key cannot change once its upload started, so it is chosen before) that is not
         *reserved* (another file of the card takes it), and the keys tried before it, each
         found taken (a HEAD each, in order). Raises OSError (FileExistsError when no name
-        is free)."""
+        is free; ENAMETOOLONG when the next name to try makes a key longer than S3's
+        ``MAX_KEY_BYTES``: that file fails, named, never stored under a key AWS refuses)."""
         taken: list[str] = []
         candidate = key
         attempt = 0
@@ -705,6 +706,16 @@ class S3Destination:
             if attempt > 9999:
                 raise FileExistsError(errno.EEXIST, f"no free name for {self.display(key)}")
             candidate = keep_both_key(key, attempt)
+            size = len(candidate.encode("utf-8", "surrogateescape"))
+            if size > MAX_KEY_BYTES:
+                # A server that stores it (moto) would hold a key AWS refuses.
+                raise OSError(
+                    errno.ENAMETOOLONG,
+                    f"{self.display(key)} is taken, and the name --keep-both would keep this "
+                    f"copy under, '{candidate.rpartition('/')[2]}', makes its key {size} bytes "
+                    f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): copy to a shorter "
+                    "prefix, or move the object at that key away",
+                )
         return candidate, tuple(taken)
 
     def list_keys(self, prefix: str) -> Iterator[ObjectInfo]:
@@ -3271,6 +3282,18 @@ def _plain_reason(exc: BaseException) -> str:
 
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+
+
+def record_key(url: S3Url, key: str) -> str:
+    """The key of the upload record of the upload to *key* under *url*'s prefix:
+    ``<prefix>/.offload/uploads/<40 hex>.json`` (the same length for every *key*)."""
+    return url.key(f"{UPLOADS_FOLDER}/{_key_hash(key)}.json")
+
+
+def staging_key_of(url: S3Url, final_key: str) -> str:
+    """Where the replacement of *final_key* under *url*'s prefix is uploaded and verified
+    first: ``<prefix>/.offload/staging/<40 hex>`` (the same length for every *final_key*)."""
+    return url.key(f"{STAGING_FOLDER}/{_key_hash(final_key)}")
 
 
 DIGEST_PREFIX = "offload-"  # object metadata: offload-<algorithm>: <digest of the whole file>

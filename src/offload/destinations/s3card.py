@@ -35,7 +35,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from offload.destinations import s3commands
+from offload.destinations import s3commands, s3own_keys
 from offload.destinations.base import EntryInfo
 from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, ObjectInfo, S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
@@ -48,13 +48,14 @@ from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3lock import S3CopyRootLock
 from offload.destinations.s3url import (
     S3_ROOT,
+    S3Url,
     display_path,
     is_s3_root,
     is_s3_url,
     parse_s3_url,
     shown,
 )
-from offload.errors import OffloadError
+from offload.errors import OffloadError, PreflightRefused
 from offload.events import (
     Event,
     EventSink,
@@ -83,10 +84,15 @@ def open_s3_destinations(
     settings: S3Settings | None,
     existing: ExistingFilePolicy,
     env: Mapping[str, str] | None = None,
+    own_keys: tuple[str, str, int] | None = None,
 ) -> tuple[list[Path | str], dict[int, S3Backend]]:
     """The destinations with every ``s3://`` URL replaced by its stand-in root, and the
     backends by destination index. Each S3 destination is checked first (UsageError, exit
-    64, nothing written, when it cannot be used)."""
+    64, nothing written, when it cannot be used), the keys offload-ai itself would store
+    there among it, before the preflight's probe stores any (``s3own_keys``; *own_keys*:
+    the copy root's name below the prefix, "" for the prefix itself, the name the reports
+    start with, and the card's number of entries; None: those under the prefix only):
+    PreflightRefused, code ``path-too-long``."""
     paths: list[Path | str] = []
     backends: dict[int, S3Backend] = {}
     try:
@@ -96,6 +102,9 @@ def open_s3_destinations(
                 paths.append(destination)
                 continue
             url = parse_s3_url(text)
+            # Before the probe's first object: the keys under the prefix itself (the
+            # copy root's are the preflight's, ``check_keys``, which knows the card).
+            _refuse_long_own_keys(url, text, index, own_keys)
             store = S3Destination(
                 url, settings or settings_from_env(os.environ if env is None else env)
             )
@@ -107,6 +116,29 @@ def open_s3_destinations(
         close_all(backends)
         raise
     return paths, backends
+
+
+def _refuse_long_own_keys(
+    url: S3Url, text: str, index: int, own_keys: tuple[str, str, int] | None
+) -> None:
+    """``open_s3_destinations``' check of the keys offload-ai itself would store under
+    *url* (*text*, destination *index*). Raises PreflightRefused."""
+    keys = s3own_keys.prefix_own_keys(url)
+    if own_keys is not None:
+        folder, card_name, files = own_keys
+        keys += s3own_keys.copy_root_own_keys(
+            url.bucket, url.key(folder), card_name=card_name, files=files
+        )
+    too_long = s3own_keys.too_long(keys)
+    if too_long is None:
+        return
+    item = PreflightItem(
+        PreflightCode.PATH_TOO_LONG, None, s3own_keys.refusal(text, url.bucket, too_long), index
+    )
+    raise PreflightRefused(
+        f"preflight refused the offload; nothing was copied:\n{item.message}",
+        errors=[item.as_dict()],
+    )
 
 
 def close_all(backends: Mapping[int, S3Backend]) -> None:

@@ -50,6 +50,20 @@ _RUN = secrets.token_hex(4)
 _LISTING_SLACK = 10_000
 
 
+def ledger_object_name(time_ns: int, serial: int) -> str:
+    """The name of the ledger's object *serial* of this run, stored at *time_ns*:
+    ``<time_ns, 20 digits>-<run>-<serial, 6 digits at least>.jsonl`` (key order is time
+    order). The one rule, for ``append`` and for the preflight's longest own key
+    (``s3own_keys``)."""
+    return f"{time_ns:020d}-{_RUN}-{serial:06d}.jsonl"
+
+
+def ledger_folder_key(copy_root_key: str) -> str:
+    """The key of the ledger's folder of the copy root at *copy_root_key*, no ``/`` after."""
+    head = f"{copy_root_key}/" if copy_root_key else ""
+    return f"{head}{STATE_FOLDER}/ledger"
+
+
 class S3Ledger(Ledger):
     """``Ledger`` with its entries stored as objects under ``<copy root>/.offload/ledger/``.
 
@@ -62,7 +76,7 @@ class S3Ledger(Ledger):
         self.backend = backend
         self.store = backend.store
         self.path = copy_root / STATE_FOLDER / "ledger"
-        self._prefix = backend.key(self.path) + "/"
+        self._prefix = ledger_folder_key(backend.key(copy_root)) + "/"
         self._serial = itertools.count()
         self._listing: dict[str, ObjectInfo] | None = None
 
@@ -80,7 +94,7 @@ class S3Ledger(Ledger):
         )
         if not lines:
             return
-        name = f"{time.time_ns():020d}-{_RUN}-{next(self._serial):06d}.jsonl"
+        name = ledger_object_name(time.time_ns(), next(self._serial))
         self.store.put_small(self._prefix + name, lines.encode("utf-8", "surrogateescape"))
 
     def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:

@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from offload.destinations.s3 import (
+    STATE_PREFIX,
     TLS_HINT,
     _error_code,
     _is_connection_error,
@@ -48,6 +49,7 @@ from offload.destinations.s3 import (
     error_answer,
 )
 from offload.destinations.s3config import credential_source, make_client, redact_secrets
+from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
 
 if TYPE_CHECKING:
@@ -281,6 +283,20 @@ def check(store: S3Destination, *, writes: bool = True) -> None:
     )
 
 
+PROBE_TOKEN_BYTES = 8  # a probe object's name: this many random bytes, in hex
+
+
+def probe_key(url: S3Url, token: str) -> str:
+    """The key of the probe object named *token* under *url*'s prefix:
+    ``<prefix>/.offload/probe/<token>``."""
+    return url.key(f"{STATE_PREFIX}/{PROBE_FOLDER}/{token}")
+
+
+def checksum_twin(key: str) -> str:
+    """The key of the probe object stored with a wrong checksum beside the probe *key*."""
+    return f"{key}-checksum"
+
+
 STALE_PROBE_S = 900.0  # a probe takes seconds: one this old belongs to a dead run
 
 
@@ -310,7 +326,7 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
     bucket = store.url.bucket
     tail = "nothing was copied"
     folder = store._state_key(PROBE_FOLDER) + "/"
-    key = f"{folder}{secrets.token_hex(8)}"
+    key = probe_key(store.url, secrets.token_hex(PROBE_TOKEN_BYTES))
     body = b"offload-ai preflight probe (deleted at once)\n"
     param, value = store._checksum(body)
     # (key, VersionId) of each probe object stored: a bucket that keeps versions keeps each.
@@ -382,7 +398,7 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
             _probe_conditional_delete(store, quick, key, made)
         wrong = store._checksum(body + b"!")[1]
         try:
-            put(quick, f"{key}-checksum", {param: wrong})
+            put(quick, checksum_twin(key), {param: wrong})
         except Exception as exc:
             code, status = _error_code(exc)
             if code not in _CHECKSUM_REFUSALS and not (400 <= status < 500):

@@ -187,6 +187,13 @@ def canonical_digests(digests: Mapping[str, str]) -> dict[str, str]:
 # Asked for each digest of each file a manifest records (the registry is fixed): a name
 # resolved once, not ~1 µs a file.
 @functools.lru_cache(maxsize=256)
+def generation_file_name(sequence_number: int, root_name: str, created_at: datetime) -> str:
+    """The file name of generation *sequence_number* of the history of a folder named
+    *root_name* (its informational part), created at *created_at* (UTC):
+    ``NNNN_<root name>_<YYYY-MM-DD_HHMMSS>Z.mhl``, 4 digits at least."""
+    return f"{sequence_number:04d}_{root_name}_{created_at:%Y-%m-%d_%H%M%S}Z.mhl"
+
+
 def _ascmhl_name(name: str) -> str | None:
     """The ASC MHL format *name* resolves to in the hashing registry; None for a name it
     does not know or a format ASC MHL lacks."""
@@ -848,7 +855,7 @@ def write_generation(
             # for the informational part of its file name
             root_name = ascii_form(root_name)
     sequence_number = history.latest_sequence_number() + 1
-    file_name = f"{sequence_number:04d}_{root_name}_{plan.created_at:%Y-%m-%d_%H%M%S}Z.mhl"
+    file_name = generation_file_name(sequence_number, root_name, plan.created_at)
     folder_path = root / ASCMHL_FOLDER
     manifest_path = folder_path / file_name
     try:

@@ -626,8 +626,26 @@ def report_basename(report: OffloadReport, *, folders: Sequence[Path] = ()) -> s
     destination failed, for the name alone)."""
     from offload.plan.names import report_name
 
-    name = report_name(report.source, folders)
-    return f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', time.gmtime(report.job.started_at))}Z"
+    return report_basename_for(report_name(report.source, folders), report.job.started_at)
+
+
+def report_basename_for(name: str, started_at: float) -> str:
+    """``<name>_<started_at, UTC>Z``: :func:`report_basename` of a card's *name* as its
+    report is named (``plan.names.report_name``) and a run's start."""
+    return f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', time.gmtime(started_at))}Z"
+
+
+#: A report's files, by suffix: the JSON and CSV, then the HTML and PDF made from them.
+REPORT_SUFFIXES = (".json", ".csv", ".html", ".pdf")
+#: The highest number a report's name takes when the names before it are taken
+#: (``numbered_name``): one run's reports of the same card and second, 9,998 before it.
+MAX_REPORT_NUMBER = 9_999
+
+
+def numbered_name(base: str, number: int) -> str:
+    """The report name *base* takes when *number* - 1 names are taken: *base* itself for
+    1, else ``<base>_<number>``."""
+    return base if number == 1 else f"{base}_{number}"
 
 
 #: The HTML and PDF reports not written yet (``ReportsWritten.documents``): what makes them,
@@ -1138,8 +1156,8 @@ def _taken(path: Path) -> bool:
 def _free_basename(
     base: str, folders: list[Path], remote: list[RemoteReportFolder] | None = None
 ) -> str:
-    for number in range(1, 10_000):
-        candidate = base if number == 1 else f"{base}_{number}"
+    for number in range(1, MAX_REPORT_NUMBER + 1):
+        candidate = numbered_name(base, number)
         if not any(
             _taken(folder / f"{candidate}.json") or _taken(folder / f"{candidate}.csv")
             for folder in folders
@@ -1164,7 +1182,7 @@ def _put_pair(folder: RemoteReportFolder, base: str, data: bytes, table: bytes) 
         try:
             shown = folder.put(f"{name}.json", data, replace=False)
         except FileExistsError:
-            name = f"{base}_{number}"
+            name = numbered_name(base, number)
             continue
         folder.put(f"{name}.csv", table, replace=False)
         return name, shown

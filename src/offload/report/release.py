@@ -43,7 +43,9 @@ The answer says what this run proved: a file whose every copy that counts was ve
 an earlier run only (trusted from the ledger, not read back now; the fast copy standing in
 for an absent card too) counts, but the sentence then says it rests on the ledger ("The card
 may be formatted on the ledger's word (N of M files verified only by an earlier run ...)",
-``CardRelease.earlier_only``), never the plain "may be formatted"; a fast copy a cascade's
+``CardRelease.earlier_only``), never the plain "may be formatted" (a re-run that read the
+fast copy standing in for an absent card again as its source says that read is not counted,
+never "not read back now"); a fast copy a cascade's
 read proved whole (``cascade.fast_copies_reread``) was read back by this run. A cascade that
 did not release the card because this run proved none of the fast copies holding files an
 earlier run verified (``cascade.files_verified_earlier_unproven``, its CARD line and
@@ -675,12 +677,25 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if stand_in:
         # "read again" only when this run read the copy (it wrote a copy from it): a re-run
         # with nothing to copy read none of it.
+        read_source = _read_source(data)
         source = (
             f"this run read its fast copy {data.get('source')} again now (checked against "
             "the card's digests)"
-            if _read_source(data)
+            if read_source
             else f"this run's source was its fast copy {data.get('source')}"
         )
+        if read_source and earlier_only:
+            # That read is the source's, not a read-back the release counts: never "not
+            # read back now" after "read ... again now" (the QA's cascade resumed without
+            # its card, its bucket served from this host), nor --reverify, which reads the
+            # destinations' copies, not the source.
+            resting = (
+                f" on the ledger's word ({earlier_only} of {_count(count, 'file')} verified "
+                "only by an earlier run, trusted from the ledger: the fast copy was read "
+                "back from its media when the card was offloaded; this run read it again "
+                "only as its source, not a read-back counted here: `offload verify "
+                f"{data.get('source')}` reads it back)"
+            )
         text = (
             f"The card ({absent_card(data)}) was absent: {source}, verified there when the "
             f"card was offloaded. It may be formatted{resting}: every file is verified (read "

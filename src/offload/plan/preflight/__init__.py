@@ -32,6 +32,7 @@ from offload.plan.filesystem import (
     rules_for_fstype,
     statvfs_space,
 )
+from offload.plan.names import report_name
 from offload.plan.preflight.drives import mounted_below, split_tree
 from offload.plan.preflight.findings import (
     C,
@@ -401,7 +402,12 @@ def preflight(
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
     check_remote_overlaps(remote, out)
     for plan in remote:
-        check_keys(plan, entries() if callable(entries) else entries, out)
+        check_keys(
+            plan,
+            entries() if callable(entries) else entries,
+            out,
+            card_name=report_name(str(tree.root)),
+        )
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 

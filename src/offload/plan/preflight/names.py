@@ -12,6 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
 from offload.errors import printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameFamily, NameRules
@@ -113,8 +114,10 @@ def names_all_fit(tree: SourceTree, plan: DestinationPlan, rules: NameRules, nam
         and len(plan.root.name) <= limit
         and rules.forbidden_chars.isdisjoint(text)
         and not (rules.forbid_trailing_dot_or_space and ("./" in text or " /" in text))
-        # The longest target, in bytes, with its NUL (the root's text may not be ASCII).
-        and len(os.fsencode(plan.target_text(""))) + longest + 1 <= PATH_MAX_BYTES
+        # The longest target, in bytes, with its NUL (the root's text may not be ASCII), and
+        # its partial name's overhead (``check_names``: a file's partial path must fit).
+        and len(os.fsencode(plan.target_text(""))) + longest + 1 + PARTIAL_NAME_OVERHEAD
+        <= PATH_MAX_BYTES
     )
 
 
@@ -210,12 +213,25 @@ def check_names(
         target = plan.target_text(entry.relative_path)
         # An ASCII path's bytes are its characters: no bytes made a path
         size = (len(target) if target.isascii() else len(os.fsencode(target))) + 1
+        # A file is written under its partial name in its folder first, at most
+        # PARTIAL_NAME_OVERHEAD bytes longer (and --keep-both's " (n)", 7 bytes at most,
+        # less): that path too must fit, or the file fails as its copy starts.
+        partial = size + PARTIAL_NAME_OVERHEAD if entry.kind is EntryKind.FILE else size
         if size > PATH_MAX_BYTES:
             out.error(
                 C.PATH_TOO_LONG,
                 Path(entry.source_path),
                 f"{target} would be {size} bytes long (limit {PATH_MAX_BYTES}): shorten the "
                 "source's folder names, or copy into a shallower destination",
+                plan.index,
+            )
+        elif partial > PATH_MAX_BYTES:
+            out.error(
+                C.PATH_TOO_LONG,
+                Path(entry.source_path),
+                f"{target} would be {size} bytes long, and up to {partial} under the partial "
+                f"name it is written to first (limit {PATH_MAX_BYTES}): shorten the source's "
+                "folder names, or copy into a shallower destination",
                 plan.index,
             )
         if entry.kind is EntryKind.SYMLINK and rules.symlinks is not True:
@@ -469,14 +485,19 @@ def _ignore_pattern(relative_path: str) -> str:
     return shlex.quote(pattern)
 
 
-def check_keys(plan: DestinationPlan, entries: list[Entry], out: Findings) -> None:
+def check_keys(
+    plan: DestinationPlan, entries: list[Entry], out: Findings, *, card_name: str = "source"
+) -> None:
     """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
     are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
     ``S3Backend.key`` raises for it), and prefix, card folder and relative path at most
     ``MAX_KEY_BYTES`` of it (S3's limit; ``S3Backend.name_problem`` checks each name alone,
     and a server that takes more, as moto does, would hold a key AWS refuses). An error
     naming the file: refused before the first byte, as a name a drive that stores Unicode
-    (exFAT) cannot take, or a local path too long, is."""
+    (exFAT) cannot take, or a local path too long, is. And the keys offload-ai itself
+    stores there (``s3own_keys``: its ledger, upload records, ASC MHL and reports, whose
+    names *card_name* starts): the longest longer than ``MAX_KEY_BYTES``, one error
+    naming it (AWS would take the card's files, then refuse the ledger and manifests)."""
     from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path
 
     root = str(plan.root)
@@ -484,6 +505,7 @@ def check_keys(plan: DestinationPlan, entries: list[Entry], out: Findings) -> No
     bucket_and_prefix = root[len(str(S3_ROOT)) + 1 :]
     _bucket, _, prefix = bucket_and_prefix.partition("/")
     head = len((prefix + "/").encode("utf-8", "surrogateescape")) if prefix else 0
+    _check_own_keys(plan, prefix, card_name, len(entries), out)
     for entry in entries:
         if entry.kind is not EntryKind.FILE:
             continue  # a folder is no object; a symlink fails there with its own message
@@ -511,3 +533,28 @@ def check_keys(plan: DestinationPlan, entries: list[Entry], out: Findings) -> No
                 "to a shorter prefix",
                 plan.index,
             )
+
+
+def _check_own_keys(
+    plan: DestinationPlan, copy_root_key: str, card_name: str, files: int, out: Findings
+) -> None:
+    """``check_keys``' error for the keys offload-ai itself would store under *plan*'s
+    S3 destination (``s3own_keys``) when the longest is longer than S3 takes."""
+    from offload.destinations import s3own_keys
+    from offload.destinations.s3url import S3_ROOT, S3Url, display_path
+
+    url_text = str(plan.destination)[len(str(S3_ROOT)) + 1 :]
+    bucket, _, url_prefix = url_text.partition("/")
+    keys = [
+        *s3own_keys.prefix_own_keys(S3Url(bucket, url_prefix)),
+        *s3own_keys.copy_root_own_keys(bucket, copy_root_key, card_name=card_name, files=files),
+    ]
+    key = s3own_keys.too_long(keys)
+    if key is None:
+        return
+    out.error(
+        C.PATH_TOO_LONG,
+        None,
+        s3own_keys.refusal(display_path(plan.destination), bucket, key),
+        plan.index,
+    )

@@ -1,0 +1,112 @@
+"""The keys offload-ai itself stores under an S3 destination, at their longest: for the
+preflight to refuse a prefix that leaves them no room under S3's 1,024-byte keys before the
+first byte (a server that takes a longer key, as moto does, would hold what AWS refuses:
+the clips uploaded, then the ledger, the ASC MHL and the reports refused).
+
+Every key here is made by the function that makes it for the copy (no second copy of a
+naming rule), each variable part at its widest:
+
+* under the URL's prefix (whatever card): an upload record
+  (``s3.record_key``: ``.offload/uploads/<40 hex>.json``), a staging object
+  (``s3.staging_key_of``), the preflight's probe object and its checksum twin
+  (``s3preflight.probe_key``, ``checksum_twin``);
+* under the copy root: its lock (``s3lock.lock_key``), a ledger object
+  (``s3ledger.ledger_object_name``: a time in nanoseconds, 20 digits, and a serial of at
+  least 6 digits, one a batch: at most one a file), the reports
+  (``job_report.report_basename_for`` of the card's name, numbered up to
+  ``MAX_REPORT_NUMBER``, the longest of ``REPORT_SUFFIXES``), an ASC MHL generation
+  (``ascmhl.generation_file_name``, sequence number 9,999: the 4 digits the name is
+  written with; a history past 9,999 generations adds a digit) and the chain.
+
+Not counted: a legacy MHL (``<root name>_<date>_<time>[_N].mhl`` at the copy root), always
+shorter than the reports' names under ``.offload/reports/``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from offload.destinations.s3url import MAX_KEY_BYTES, S3Url
+
+
+def prefix_own_keys(url: S3Url) -> list[str]:
+    """The longest keys offload-ai stores under *url*'s prefix for any card."""
+    from offload.destinations.s3 import record_key, staging_key_of
+    from offload.destinations.s3preflight import PROBE_TOKEN_BYTES, checksum_twin, probe_key
+
+    return [
+        record_key(url, ""),
+        staging_key_of(url, ""),
+        checksum_twin(probe_key(url, "f" * (2 * PROBE_TOKEN_BYTES))),
+    ]
+
+
+def copy_root_own_keys(bucket: str, copy_root_key: str, *, card_name: str, files: int) -> list[str]:
+    """The longest keys offload-ai stores under the copy root at *copy_root_key* in *bucket*
+    for a card of *files* files whose reports are named *card_name*
+    (``plan.names.report_name``). An ASC MHL generation's name carries the copy root's
+    name (the bucket's for a copy root at the bucket's top, as ``write_s3_manifests``
+    names its staging folder)."""
+    from offload.destinations.s3ledger import ledger_folder_key, ledger_object_name
+    from offload.destinations.s3lock import lock_key
+    from offload.ledger import STATE_FOLDER
+    from offload.manifest.ascmhl import generation_file_name
+    from offload.manifest.history import CHAIN_FILE_NAME
+    from offload.manifest.layout import ASCMHL_FOLDER
+    from offload.report.job_report import (
+        MAX_REPORT_NUMBER,
+        REPORT_SUFFIXES,
+        numbered_name,
+        report_basename_for,
+    )
+
+    head = f"{copy_root_key}/" if copy_root_key else ""
+    now = time.time()
+    report = numbered_name(report_basename_for(card_name, now), MAX_REPORT_NUMBER)
+    root_name = copy_root_key.rpartition("/")[2] or bucket
+    return [
+        lock_key(copy_root_key),
+        f"{ledger_folder_key(copy_root_key)}/"
+        + ledger_object_name(time.time_ns(), max(999_999, files)),
+        *(f"{head}{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES),
+        f"{head}{ASCMHL_FOLDER}/"
+        + generation_file_name(9_999, root_name, datetime.fromtimestamp(now, UTC)),
+        f"{head}{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}",
+    ]
+
+
+def key_bytes(key: str) -> int:
+    """The length of *key* in bytes, as S3 counts it (UTF-8)."""
+    return len(key.encode("utf-8", "surrogateescape"))
+
+
+def longest(keys: list[str]) -> str:
+    """The longest of *keys* in bytes (the first of those as long)."""
+    return max(keys, key=key_bytes)
+
+
+def too_long(keys: list[str]) -> str | None:
+    """The longest of *keys* if it is longer than S3's ``MAX_KEY_BYTES``, else None."""
+    key = longest(keys)
+    return key if key_bytes(key) > MAX_KEY_BYTES else None
+
+
+def refusal(destination: str, bucket: str, key: str) -> str:
+    """The one line refusing the S3 *destination* (its ``s3://`` text) whose longest own
+    *key* in *bucket* is too long (``too_long``), with what to do."""
+    size = key_bytes(key)
+    return (
+        f"{shown(destination)}: the prefix is too long for offload-ai's own objects there: "
+        f"the longest it would store, {shown(f's3://{bucket}/{key}')}, would be {size} bytes "
+        f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): copy to a prefix at least "
+        f"{size - MAX_KEY_BYTES} bytes shorter"
+    )
+
+
+def shown(key: str, *, head: int = 40, tail: int = 80) -> str:
+    """*key* for a one-line error: whole if short, else its start and end around ``…``
+    (a 1,000-byte key would fill a screen)."""
+    if len(key) <= head + tail + 1:
+        return key
+    return f"{key[:head]}…{key[-tail:]}"

@@ -1,0 +1,42 @@
+"""``--keep-both`` never stores a copy under a key longer than S3's 1,024 bytes: a card file
+whose key is exactly 1,024 bytes, another object at that key, the name ``(1)`` would make
+1,028 bytes; that file fails with an error naming why (the run exits 1, nothing stored under
+the long key). A real S3 server process (moto stores such a key, as AWS does not), the real
+CLI. Failed before: exit 0, ``KEPT BOTH`` and the copy stored at 1,028 bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from s3.conftest import admin
+from s3.test_s3_cli import keys, make_card, offload
+
+
+def test_keep_both_past_1024_bytes_fails_that_file_named(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path
+) -> None:
+    # day14/B001/ (11 bytes) + 4 folders of 201 bytes + a 209-byte name: 1,024 bytes.
+    relative = "/".join(["d" * 200] * 4) + "/" + "f" * 205 + ".bin"
+    card = make_card(tmp_path, {relative: 3000, "B001.xml": 500})
+    card = card.rename(tmp_path / "B001")
+    key = f"day14/B001/{relative}"
+    assert len(key.encode()) == 1024
+    admin(s3_server.url).put_object(Bucket=bucket, Key=key, Body=b"theirs")
+    code, out, err = offload(
+        tmp_path,
+        "--s3-endpoint",
+        s3_server.url,
+        "--into",
+        "--keep-both",
+        str(card),
+        f"s3://{bucket}/day14/B001",
+    )
+    assert code == 1, err
+    assert "KEPT BOTH" not in out + err
+    assert f"'{'f' * 205} (1).bin', makes its key 1028 bytes long" in err, err
+    assert "S3 keys are at most 1024 bytes" in err
+    stored = keys(s3_server.url, bucket)
+    assert max(len(k.encode()) for k in stored) == 1024
+    assert "day14/B001/B001.xml" in stored  # the other file copied
+    body = admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert body == b"theirs"
