@@ -716,7 +716,8 @@ def _record_card_pass(
             "files": plan.tree.file_count,
             "bytes": plan.tree.total_bytes,
             "released_at": time.time(),
-        }
+        },
+        allow_nan=False,
     )
     recorded = False
     for index in fast:

@@ -14,14 +14,15 @@ a ledger entry recorded within one (``unsettled``): the copy is read back, as
 by a run killed mid-cascade costs one read-back of those copies, never a trust.
 
 The file: ``{"spans": [[from, until], ...]}`` (Unix seconds), one span per cascade not
-settled; no spans when absent. Standard JSON only (RFC 8259, written with ``allow_nan=False``):
-an open end is ``null`` (``[null, until]``: from the beginning of time); a mark an earlier
-version wrote with ``-Infinity`` there is still read so. One that is there but cannot be understood (torn, damaged,
-written by hand) is never read as nothing marked: every span in it ended before it was last
-written, so it stands for one span from the beginning of time to its mtime (and a second,
-the filesystem's coarse clock), which ``settle`` drops once every copy recorded within it
-was read back. One that cannot be read at all: ``spans`` gives the whole of time (every
-copy read back), ``mark`` and ``settle`` raise and leave it as it is."""
+settled; no spans when absent. Standard JSON only (RFC 8259, ``allow_nan=False``): an open
+end is ``null`` (``[null, until]``: from the beginning of time); ``-Infinity``, which an
+earlier version wrote there, is still read so. One that is there but cannot be understood
+(torn, damaged, written by hand, a ``NaN``) is never read as nothing marked: every span in
+it ended before it was last written, so it stands for one span from the beginning of time
+to its mtime (and a second, the filesystem's coarse clock), which ``settle`` drops once
+every copy recorded within it was read back. One that cannot be read at all: ``spans``
+gives the whole of time (every copy read back), ``mark`` and ``settle`` raise and leave it
+as it is."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ from offload.state_names import THROUGH_A_CACHE as THROUGH_A_CACHE
 from offload.state_names import TOOL_IGNORE_PATTERNS as TOOL_IGNORE_PATTERNS
 
 LEDGER_NAME = "ledger.jsonl"
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 # What a filesystem answers a write that would make an existing file longer when it refuses
 # that alone (fusefat: EPERM): the ledger is then written whole (Ledger.append).
