@@ -59,6 +59,7 @@ from offload.ledger import (
     Ledger,
     LedgerEntry,
     recorded_entry,
+    removed_words,
 )
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile
@@ -845,6 +846,9 @@ def _cascade_tasks(
                 )
             index = chosen.destination_index
             gone = _drive_gone(copy_path, plan.ledgers[index]) if st is None else None
+            if st is None and plan.ledgers[index].root_removed():
+                found = f"gone: {removed_words(plan.ledgers[index].copy_root)}"
+                why = f"not cascaded: the verified copy {copy_path} is {found}"
             proved = _was_proved(chosen.status)
             if found and gone:  # the drive was pulled: the copy was not found bad
                 why = _not_fed_from_gone(copy_path, gone)
@@ -1073,7 +1077,12 @@ def _drive_gone(copy_path: Path, ledger: Ledger | None = None) -> str | None:
     except OSError as exc:
         if exc.errno in DRIVE_GONE_ERRNOS:
             return f"its drive is gone ({exc.strerror or exc})"
-    if ledger is not None and not is_s3_url(str(ledger.copy_root)) and not ledger.root_unchanged():
+    if (
+        ledger is not None
+        and not is_s3_url(str(ledger.copy_root))
+        and not ledger.root_unchanged()
+        and not ledger.root_removed()  # the folder removed, its drive there: not gone
+    ):
         return (
             f"its drive is not reachable (the copy root {ledger.copy_root} is no longer there "
             "or on another filesystem: unmounted or pulled?)"
@@ -1218,7 +1227,15 @@ def _explain(
             index = used.get(file.relative_path, (0, 1, -1))[2]
             ledger = ledgers[index] if 0 <= index < len(ledgers) else None
             gone = _drive_gone(copy_path, ledger) if copy_path is not None else None
-            if gone:  # one reason, the drive's: never the card's words (its source error)
+            if ledger is not None and ledger.root_removed():  # the drive answers: no copy
+                removed = removed_words(ledger.copy_root)
+                why = f"{file.relative_path}: not cascaded from {copy_path}: {removed}"
+                what = (
+                    f"{file.relative_path}: the copy {copy_path} was verified, then {removed} "
+                    "before the cascade read it; re-run with the card to copy it anew (its "
+                    "ledger no longer vouches for it)"
+                )
+            elif gone:  # one reason, the drive's: never the card's words (its source error)
                 why = f"{file.relative_path}: {_not_fed_from_gone(copy_path, gone)}"
                 what = (
                     f"{file.relative_path}: the copy {copy_path} was verified, then could not "
@@ -1363,6 +1380,8 @@ def _fail_damaged(
     unrevoked: set[int] = set()
     for index, paths in revoke.items():
         ledger = plan.ledgers[index]
+        if ledger.root_removed():
+            continue  # removed with its folder, the ledger vouches for nothing: none to revoke
         try:
             ledger.revoke(paths)  # this card's copies, not another's kept beside them
             (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)

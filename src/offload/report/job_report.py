@@ -828,7 +828,7 @@ def write_reports(
         if plan.index not in report.unreachable and _may_hold_reports(plan.root):
             folders.append(folder)
         elif plan.index in report.unreachable or _held_copies(report, plan.index):
-            gone = OSError(
+            gone = report.unreachable_errors.get(plan.index) or OSError(
                 errno.ENODEV,
                 f"the drive holding {plan.root} is not reachable: the copy root is no longer "
                 "there or on another filesystem (its drive unmounted or pulled?): reconnect it",
