@@ -63,7 +63,7 @@ from offload.ledger import (
 )
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile
-from offload.options import ExistingFilePolicy
+from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import PreflightCode
 from offload.results import (
@@ -248,9 +248,15 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
     # was verified there, or not at all: that read proved no media, so the copy does not
     # count as a backup of the card (report/release._stand_in_disk reads this).
     through_a_cache = False
+    # A copy whose ledger records it verified by ``destination``: the card was read once for
+    # it. A second read of this copy (``--verify full``) reads the copy twice, never the card:
+    # the slow copies would be recorded ``full`` ("also a second read of the source") on
+    # one read of the card, and a later ``--verify full`` run would trust them unread.
+    read_once = False
     for task in plan.tasks:
         entry = entries.get(task.source.relative_path)
         through_a_cache |= entry is None or entry.cache_bypass in THROUGH_A_CACHE
+        read_once |= entry is None or entry.verify != VerifyMode.FULL
         digests = entry.digests if entry is not None else {}
         # Only what this run computes can be compared (the cascade's own rule).
         recorded = {name: digests[name] for name in algorithms if name in digests}
@@ -276,6 +282,7 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
             )
         )
     slow = ", ".join(display_path(p.destination) for p in plan.plans)
+    full_overclaims = read_once and plan.options.copy.verify is VerifyMode.FULL
     warning = PreflightItem(
         PreflightCode.CARD_ABSENT,
         card,
@@ -286,11 +293,22 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
             if through_a_cache
             else ""
         )
-        + f" (checked against the card's digests its ledger recorded); {slow} fed from it",
+        + f" (checked against the card's digests its ledger recorded); {slow} fed from it"
+        + (
+            "; verified by destination, not full: the card was read once when the copy was "
+            "verified (--verify destination), and a second read of the copy is no second "
+            "read of the card"
+            if full_overclaims
+            else ""
+        ),
         through_a_cache=through_a_cache,
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
-    return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
+    options = plan.options
+    if full_overclaims:  # what the slow copies are recorded, reported and trusted as
+        copy = dataclasses.replace(options.copy, verify=VerifyMode.DESTINATION)
+        options = dataclasses.replace(options, copy=copy)
+    return dataclasses.replace(plan, tasks=tasks, preflight=preflight, options=options)
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+from support.mounts import Ext4Loop, Mount
 from support.offload_cli import run_offload
 
 
@@ -53,3 +56,40 @@ def test_a_full_cascade_s_slow_copies_match_digests_two_reads_of_the_card_agree_
     for entry in data["files"]:
         assert recorded[entry["path"]]["verify"] == "full"
         assert recorded[entry["path"]]["digests"] == entry["digests"]
+
+
+def test_a_cascade_without_its_card_never_calls_full_what_one_read_of_the_card_proved(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+) -> None:
+    """Without its card, the source is the fast copy: ``--verify full`` would read that copy
+    twice, never the card. Where its ledger records the copies verified by ``destination``
+    (the card read once), the slow copies are recorded and reported ``destination``, and the
+    warning says why. Failed before: ``full`` in the report and the slow ledger (a later
+    ``--verify full`` run with the card then trusted them unread)."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(2):
+        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    fast, slow, reports = ext4_loop(32 << 20).path, tmp_path / "slow", tmp_path / "reports"
+    slow.mkdir()
+    first = run_offload(
+        "copy", "--report-dir", reports, "--verify", "destination", "--cascade-to", slow,
+        card, fast,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    shutil.rmtree(slow / "C9")  # the slow copies to make again, without the card
+    card.rename(card.with_name("gone"))
+    again = run_offload(
+        "copy", "--report-dir", reports, "--verify", "full", "--cascade-to", slow, card, fast
+    )
+    assert again.returncode == 0, again.stderr
+    assert "a second read of the copy is no second read of the card" in again.stderr
+    data = json.loads(
+        max(reports.glob("C9_*.json"), key=lambda p: p.stat().st_mtime_ns).read_text()
+    )
+    modes = {d["verified_mode"] for f in data["files"] for d in f["destinations"]}
+    assert modes == {"destination"}, data["files"]
+    lines = (slow / "C9" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    assert {json.loads(line)["verify"] for line in lines} == {"destination"}, lines
