@@ -477,6 +477,9 @@ class OffloadReport:
     # filesystem when the run ended (``Ledger.root_lost``: a drive pulled, ``umount -l``):
     # no report is written there (``write_reports``), the root perhaps the bare mount point.
     unreachable: set[int] = field(default_factory=set)
+    # Why, by index of ``unreachable``: ``Ledger.lost_error`` (the folder removed during the
+    # run, ENOENT, or its drive gone, ENODEV), the words the report refusal there says.
+    unreachable_errors: dict[int, OSError] = field(default_factory=dict)
     # The card went away during the offload (pulled, unmounted: ``card_presence.card_gone``,
     # asked once after the copy jobs): the one line that says so, names the card and what to
     # do; None while the card was still there. The files that failed for it keep their own
@@ -2079,6 +2082,7 @@ def _note_unreachable(plan: OffloadPlan, report: OffloadReport) -> None:
     for dest in plan.plans:
         if dest.index not in plan.backends and plan.ledgers[dest.index].root_lost():
             report.unreachable.add(dest.index)
+            report.unreachable_errors[dest.index] = plan.ledgers[dest.index].lost_error()
 
 
 def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -> bool:
@@ -2456,11 +2460,10 @@ def _finish_destinations(
     asked = indexes
     for index in sorted(indexes - lost):
         if index not in plan.backends and not plan.ledgers[index].root_unchanged():
+            why = plan.ledgers[index].lost_error()
             report.destination_error(
                 index,
-                f"the drive holding {plan.plans[index].root} is not reachable: the copy "
-                "root is no longer there or on another filesystem (its drive unmounted or "
-                "pulled?): reconnect it; its folders, links and manifests were not made",
+                f"{why.strerror}; its folders, links and manifests were not made",
                 "folders",
             )
             indexes = indexes - {index}

@@ -59,10 +59,11 @@ from offload.ledger import (
     Ledger,
     LedgerEntry,
     recorded_entry,
+    removed_words,
 )
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile
-from offload.options import ExistingFilePolicy
+from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import PreflightCode
 from offload.results import (
@@ -247,9 +248,15 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
     # was verified there, or not at all: that read proved no media, so the copy does not
     # count as a backup of the card (report/release._stand_in_disk reads this).
     through_a_cache = False
+    # A copy whose ledger records it verified by ``destination``: the card was read once for
+    # it. A second read of this copy (``--verify full``) reads the copy twice, never the card:
+    # the slow copies would be recorded ``full`` ("also a second read of the source") on
+    # one read of the card, and a later ``--verify full`` run would trust them unread.
+    read_once = False
     for task in plan.tasks:
         entry = entries.get(task.source.relative_path)
         through_a_cache |= entry is None or entry.cache_bypass in THROUGH_A_CACHE
+        read_once |= entry is None or entry.verify != VerifyMode.FULL
         digests = entry.digests if entry is not None else {}
         # Only what this run computes can be compared (the cascade's own rule).
         recorded = {name: digests[name] for name in algorithms if name in digests}
@@ -275,6 +282,7 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
             )
         )
     slow = ", ".join(display_path(p.destination) for p in plan.plans)
+    full_overclaims = read_once and plan.options.copy.verify is VerifyMode.FULL
     warning = PreflightItem(
         PreflightCode.CARD_ABSENT,
         card,
@@ -285,11 +293,22 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
             if through_a_cache
             else ""
         )
-        + f" (checked against the card's digests its ledger recorded); {slow} fed from it",
+        + f" (checked against the card's digests its ledger recorded); {slow} fed from it"
+        + (
+            "; verified by destination, not full: the card was read once when the copy was "
+            "verified (--verify destination), and a second read of the copy is no second "
+            "read of the card"
+            if full_overclaims
+            else ""
+        ),
         through_a_cache=through_a_cache,
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
-    return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
+    options = plan.options
+    if full_overclaims:  # what the slow copies are recorded, reported and trusted as
+        copy = dataclasses.replace(options.copy, verify=VerifyMode.DESTINATION)
+        options = dataclasses.replace(options, copy=copy)
+    return dataclasses.replace(plan, tasks=tasks, preflight=preflight, options=options)
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
@@ -716,7 +735,8 @@ def _record_card_pass(
             "files": plan.tree.file_count,
             "bytes": plan.tree.total_bytes,
             "released_at": time.time(),
-        }
+        },
+        allow_nan=False,
     )
     recorded = False
     for index in fast:
@@ -844,6 +864,9 @@ def _cascade_tasks(
                 )
             index = chosen.destination_index
             gone = _drive_gone(copy_path, plan.ledgers[index]) if st is None else None
+            if st is None and plan.ledgers[index].root_removed():
+                found = f"gone: {removed_words(plan.ledgers[index].copy_root)}"
+                why = f"not cascaded: the verified copy {copy_path} is {found}"
             proved = _was_proved(chosen.status)
             if found and gone:  # the drive was pulled: the copy was not found bad
                 why = _not_fed_from_gone(copy_path, gone)
@@ -1072,7 +1095,12 @@ def _drive_gone(copy_path: Path, ledger: Ledger | None = None) -> str | None:
     except OSError as exc:
         if exc.errno in DRIVE_GONE_ERRNOS:
             return f"its drive is gone ({exc.strerror or exc})"
-    if ledger is not None and not is_s3_url(str(ledger.copy_root)) and not ledger.root_unchanged():
+    if (
+        ledger is not None
+        and not is_s3_url(str(ledger.copy_root))
+        and not ledger.root_unchanged()
+        and not ledger.root_removed()  # the folder removed, its drive there: not gone
+    ):
         return (
             f"its drive is not reachable (the copy root {ledger.copy_root} is no longer there "
             "or on another filesystem: unmounted or pulled?)"
@@ -1217,7 +1245,15 @@ def _explain(
             index = used.get(file.relative_path, (0, 1, -1))[2]
             ledger = ledgers[index] if 0 <= index < len(ledgers) else None
             gone = _drive_gone(copy_path, ledger) if copy_path is not None else None
-            if gone:  # one reason, the drive's: never the card's words (its source error)
+            if ledger is not None and ledger.root_removed():  # the drive answers: no copy
+                removed = removed_words(ledger.copy_root)
+                why = f"{file.relative_path}: not cascaded from {copy_path}: {removed}"
+                what = (
+                    f"{file.relative_path}: the copy {copy_path} was verified, then {removed} "
+                    "before the cascade read it; re-run with the card to copy it anew (its "
+                    "ledger no longer vouches for it)"
+                )
+            elif gone:  # one reason, the drive's: never the card's words (its source error)
                 why = f"{file.relative_path}: {_not_fed_from_gone(copy_path, gone)}"
                 what = (
                     f"{file.relative_path}: the copy {copy_path} was verified, then could not "
@@ -1362,6 +1398,8 @@ def _fail_damaged(
     unrevoked: set[int] = set()
     for index, paths in revoke.items():
         ledger = plan.ledgers[index]
+        if ledger.root_removed():
+            continue  # removed with its folder, the ledger vouches for nothing: none to revoke
         try:
             ledger.revoke(paths)  # this card's copies, not another's kept beside them
             (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)

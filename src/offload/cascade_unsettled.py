@@ -14,12 +14,15 @@ a ledger entry recorded within one (``unsettled``): the copy is read back, as
 by a run killed mid-cascade costs one read-back of those copies, never a trust.
 
 The file: ``{"spans": [[from, until], ...]}`` (Unix seconds), one span per cascade not
-settled; no spans when absent. One that is there but cannot be understood (torn, damaged,
-written by hand) is never read as nothing marked: every span in it ended before it was last
-written, so it stands for one span from the beginning of time to its mtime (and a second,
-the filesystem's coarse clock), which ``settle`` drops once every copy recorded within it
-was read back. One that cannot be read at all: ``spans`` gives the whole of time (every
-copy read back), ``mark`` and ``settle`` raise and leave it as it is."""
+settled; no spans when absent. Standard JSON only (RFC 8259, ``allow_nan=False``): an open
+end is ``null`` (``[null, until]``: from the beginning of time); ``-Infinity``, which an
+earlier version wrote there, is still read so. One that is there but cannot be understood
+(torn, damaged, written by hand, a ``NaN``) is never read as nothing marked: every span in
+it ended before it was last written, so it stands for one span from the beginning of time
+to its mtime (and a second, the filesystem's coarse clock), which ``settle`` drops once
+every copy recorded within it was read back. One that cannot be read at all: ``spans``
+gives the whole of time (every copy read back), ``mark`` and ``settle`` raise and leave it
+as it is."""
 
 from __future__ import annotations
 
@@ -58,10 +61,25 @@ def _read(copy_root: Path) -> tuple[Span, ...]:
     except (FileNotFoundError, NotADirectoryError):
         return ()
     try:
-        marked = tuple((float(a), float(b)) for a, b in json.loads(data)["spans"])
+        marked = tuple(
+            (_bound(a, -math.inf), _bound(b, math.inf)) for a, b in json.loads(data)["spans"]
+        )
     except (ValueError, KeyError, TypeError, IndexError):
         return ((-math.inf, written + 1.0),)
     return marked
+
+
+def _bound(value: object, open_end: float) -> float:
+    """One end of a span as read: ``null`` is *open_end*; ``-Infinity``/``Infinity`` (written
+    by earlier versions, read by ``json.loads``) as they are. Raises ValueError for NaN (no
+    span: never read as one that holds nothing) and TypeError for what is not a number."""
+    if value is None:
+        return open_end
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a number: {value!r}")
+    if math.isnan(value):
+        raise ValueError("NaN")
+    return float(value)
 
 
 def unsettled(entry: LedgerEntry | None, marked: Sequence[Span]) -> bool:
@@ -97,11 +115,16 @@ def settle(copy_root: Path, span: Span) -> None:
     fsync_dir(folder)
 
 
+def _end(bound: float) -> float | None:
+    """One end of a span as written: an infinite one (open) is ``null``, never ``-Infinity``."""
+    return None if math.isinf(bound) else bound
+
+
 def _write(folder: Path, marked: Sequence[Span]) -> None:
     """The mark written whole: a temporary fsynced, renamed over it, the folder fsynced."""
     staging = folder / f".{UNSETTLED}.{os.getpid()}"
     with open(staging, "w", encoding="utf-8") as handle:
-        json.dump({"spans": [list(s) for s in marked]}, handle)
+        json.dump({"spans": [[_end(a), _end(b)] for a, b in marked]}, handle, allow_nan=False)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(staging, folder / UNSETTLED)

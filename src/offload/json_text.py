@@ -7,7 +7,8 @@ surrogate (Python's surrogateescape: byte ``0xNN`` is ``U+DCNN``). ``json.dumps`
 a character as it is, and it then reaches the output as the raw byte (a stream with the
 surrogateescape handler: text that is not UTF-8, so not JSON) or as an encoding error (any
 other stream). Here it is written as the JSON escape ``\\udcNN`` instead (docs/json.md):
-``json.loads`` gives the surrogate back, ``os.fsencode`` the original bytes.
+``json.loads`` gives the surrogate back, ``os.fsencode`` the original bytes. Standard JSON
+only: a float that is not finite raises ValueError (``allow_nan=False``), never ``NaN``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ import re
 from typing import Any, TextIO
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
+# Standard JSON only (RFC 8259): a float that is not finite raises ValueError, never written
+# as NaN or Infinity, which other tools refuse. Made once: json.dumps with an option makes an
+# encoder each call.
+_UTF8 = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+_ASCII = json.JSONEncoder(ensure_ascii=True, allow_nan=False)
+STRICT = _UTF8
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -48,9 +55,14 @@ def dumps(
     """*value* as JSON text, names escaped (above). *ascii_only*: every character that is
     not ASCII escaped too (``\\u00e9``), for a stream whose encoding is not UTF-8
     (:func:`ascii_only_for`): the same JSON value, bytes any such stream can write."""
-    if ascii_only:  # json escapes a lone surrogate as \udcNN itself
-        return json.dumps(value, ensure_ascii=True, indent=indent, separators=separators)
-    return escaped(json.dumps(value, ensure_ascii=False, indent=indent, separators=separators))
+    if indent is None and separators is None:  # the encoders made once (a --json line each)
+        if ascii_only:  # json escapes a lone surrogate as \udcNN itself
+            return _ASCII.encode(value)
+        return escaped(_UTF8.encode(value))
+    text = json.dumps(
+        value, ensure_ascii=ascii_only, indent=indent, separators=separators, allow_nan=False
+    )
+    return text if ascii_only else escaped(text)
 
 
 def ascii_only_for(stream: TextIO) -> bool:

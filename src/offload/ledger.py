@@ -120,7 +120,7 @@ from offload.state_names import THROUGH_A_CACHE as THROUGH_A_CACHE
 from offload.state_names import TOOL_IGNORE_PATTERNS as TOOL_IGNORE_PATTERNS
 
 LEDGER_NAME = "ledger.jsonl"
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 # What a filesystem answers a write that would make an existing file longer when it refuses
 # that alone (fusefat: EPERM): the ledger is then written whole (Ledger.append).
@@ -575,14 +575,27 @@ class Ledger:
             self._root_device = device
             return False
         if device != self._root_device:
-            where = "is no longer there" if device is None else "is on another filesystem now"
-            raise OSError(
-                errno.ENODEV,
-                f"the drive holding {self.copy_root} is not reachable: the copy root {where} "
-                "(its drive unmounted or pulled?): reconnect it",
-                str(self.copy_root),
-            )
+            raise _lost_error(self.copy_root, self._root_device)
         return True
+
+    def lost_error(self) -> OSError:
+        """The error of a copy root the ledger saw that is gone or on another filesystem
+        now, in the one wording every report, terminal line and JSON entry uses (module
+        function ``_lost_error``)."""
+        with self._lock:
+            seen = self._root_device
+        return _lost_error(self.copy_root, seen)
+
+    def root_removed(self) -> bool:
+        """The copy root the ledger saw is gone (ENOENT, ENOTDIR) and the nearest folder
+        above it that is there is on the filesystem the root was on: the folder was removed
+        (``rm -rf``), its drive still mounted. False for a root never seen, one there, one
+        whose drive is gone (the folder above it on another filesystem: the bare mount
+        point of ``umount -l``, or udisks' mount point removed with it) and one that cannot
+        be looked at (ENOTCONN, EIO). A few ``stat`` calls; never raises."""
+        with self._lock:
+            seen = self._root_device
+        return _removed(self.copy_root, seen)
 
     def root_unchanged(self) -> bool:
         """The copy root is there, on the filesystem it was on when the ledger first saw it
@@ -939,6 +952,60 @@ class VerifiedCopy(NamedTuple):
             card=card,
             fingerprint=self.fingerprint,
         )
+
+
+def removed_words(copy_root: Path | str) -> str:
+    """What a copy root removed during the run is said to be (``Ledger.lost_error``, the
+    cascade's failures): its cause, never its drive's."""
+    return f"the folder {copy_root} was removed during the run (its drive is still there)"
+
+
+def _lost_error(copy_root: Path, seen: int | None) -> OSError:
+    """Why *copy_root*, first seen on device *seen*, is lost, told apart (never "unmounted
+    or pulled?" for a folder the user removed): the folder alone removed, its drive still
+    there (``_removed``): ENOENT, ``removed_words``, which the same command with the card
+    copies anew; else its drive gone (another filesystem at the path, the root gone with its
+    mount, or a look that fails: ENOTCONN, ENODEV, EIO): ENODEV, "the drive holding PATH is
+    not reachable ...: reconnect it". Takes no lock (``Ledger._check_root`` holds it)."""
+    if _removed(copy_root, seen):
+        return OSError(
+            errno.ENOENT,
+            f"{removed_words(copy_root)}: run the same command again, with the card, to copy "
+            "it anew",
+            str(copy_root),
+        )
+    where = (
+        "is no longer there" if _device_of(copy_root) is None else "is on another filesystem now"
+    )
+    return OSError(
+        errno.ENODEV,
+        f"the drive holding {copy_root} is not reachable: the copy root {where} "
+        "(its drive unmounted or pulled?): reconnect it",
+        str(copy_root),
+    )
+
+
+def _removed(copy_root: Path, seen: int | None) -> bool:
+    """``Ledger.root_removed`` of *copy_root* first seen on device *seen*."""
+    if seen is None:
+        return False
+    try:
+        _device_of_or_raise(copy_root)
+        return False
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError:
+        return False
+    above = Path(os.path.abspath(copy_root)).parent
+    while True:
+        try:
+            return _device_of_or_raise(above) == seen
+        except (FileNotFoundError, NotADirectoryError):
+            if above.parent == above:
+                return False
+            above = above.parent
+        except OSError:
+            return False
 
 
 def _device_of_or_raise(path: Path) -> int:

@@ -222,7 +222,9 @@ def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
         # writes to leaves them alone while this lock is held (``other_holder``).
         "partials": run_token(),
     }
-    return (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
+    return (json.dumps(holder, ensure_ascii=False, allow_nan=False) + "\n").encode(
+        "utf-8", "surrogateescape"
+    )
 
 
 def _redacted(text: str) -> str:

@@ -145,7 +145,7 @@ def _usual_lines(batch: list[ManifestFile]) -> str | None:
 
 
 # ``json.dumps(value, ensure_ascii=False)``'s encoder, made once.
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 # What that encoder escapes in a string (json.encoder's ESCAPE): a string without any of
 # these is written as it is, between quotes.
 _ESCAPED = re.compile(r'[\x00-\x1f\\"]').search
@@ -202,7 +202,9 @@ def media_state(
 
 
 def _encode(state: Mapping[str, Any]) -> bytes:
-    return json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogateescape")
+    return json.dumps(state, ensure_ascii=False, sort_keys=True, allow_nan=False).encode(
+        "utf-8", "surrogateescape"
+    )
 
 
 def stamp_matches(root: Path, state: Mapping[str, Any]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from pathlib import Path
 
@@ -86,3 +88,51 @@ def test_an_unreadable_mark_trusts_nothing_and_is_left_as_it_is(tmp_path: Path) 
     with pytest.raises(OSError):
         cascade_unsettled.settle(tmp_path, (1.0, 2.0))
     assert mark.is_dir()
+
+
+def _strict(text: str) -> object:
+    """*text* parsed as RFC 8259 JSON: ``NaN``, ``Infinity`` and ``-Infinity`` refused."""
+
+    def refuse(constant: str) -> object:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_corrupt_mark_written_again_is_standard_json_with_an_open_start_as_null(
+    tmp_path: Path,
+) -> None:
+    """A corrupt mark stands for a span from the beginning of time; written again (``mark``,
+    ``settle``) that open end is ``null``. Failed before: ``json.dump`` wrote ``-Infinity``,
+    which is not JSON (RFC 8259) and other tools refuse."""
+    Ledger(tmp_path).append([_entry("a", 15.0), _entry("b", 16.0)])
+    mark = tmp_path / ".offload" / cascade_unsettled.UNSETTLED
+    mark.write_text("{torn")
+    os.utime(mark, (100.0, 100.0))
+    cascade_unsettled.mark(tmp_path, (300.0, 310.0))
+    assert _strict(mark.read_text()) == {"spans": [[None, 101.0], [300.0, 310.0]]}
+    assert cascade_unsettled.spans(tmp_path) == ((-math.inf, 101.0), (300.0, 310.0))
+    Ledger(tmp_path).append([_entry("a", 305.0)])  # read back again: b was not
+    cascade_unsettled.settle(tmp_path, (300.0, 310.0))
+    assert _strict(mark.read_text()) == {"spans": [[None, 101.0]]}
+    assert cascade_unsettled.unsettled(_entry("b", 16.0), cascade_unsettled.spans(tmp_path))
+
+
+def test_a_mark_an_earlier_version_wrote_with_minus_infinity_is_still_read(
+    tmp_path: Path,
+) -> None:
+    mark = tmp_path / ".offload" / cascade_unsettled.UNSETTLED
+    mark.parent.mkdir()
+    mark.write_text('{"spans": [[-Infinity, 101.0]]}')
+    assert cascade_unsettled.spans(tmp_path) == ((-math.inf, 101.0),)
+    assert cascade_unsettled.unsettled(_entry("a", -1e12), cascade_unsettled.spans(tmp_path))
+    cascade_unsettled.mark(tmp_path, (300.0, 310.0))
+    assert _strict(mark.read_text()) == {"spans": [[None, 101.0], [300.0, 310.0]]}
+
+
+def test_a_mark_with_nan_is_never_read_as_a_span_that_holds_nothing(tmp_path: Path) -> None:
+    mark = tmp_path / ".offload" / cascade_unsettled.UNSETTLED
+    mark.parent.mkdir()
+    mark.write_text('{"spans": [[NaN, 101.0]]}')
+    os.utime(mark, (100.0, 100.0))
+    assert cascade_unsettled.unsettled(_entry("a", 50.0), cascade_unsettled.spans(tmp_path))

@@ -7,6 +7,7 @@ import json
 from dataclasses import fields, replace
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -91,8 +92,12 @@ def _with_etag(entry: LedgerEntry, etag: str) -> LedgerEntry:
 
 
 def test_values_the_direct_path_does_not_know_go_through_the_encoder() -> None:
-    odd = LedgerEntry("a", "verified", recorded_at=float("nan"), digests={"x": 1})  # type: ignore[dict-item]
+    odd = LedgerEntry("a", "verified", recorded_at=2.5, digests={"x": 1})  # type: ignore[dict-item]
     assert entry_line(odd) == _encoded(odd)
+    # Standard JSON only: a time that is not finite is refused, never written as NaN.
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            entry_line(LedgerEntry("a", "verified", recorded_at=bad))
     assert (
         json.loads(entry_line(LedgerEntry("b", "verified", recorded_at=1.5)))["recorded_at"] == 1.5
     )
@@ -175,10 +180,12 @@ def test_a_verified_line_of_values_the_direct_path_does_not_know_is_its_entrys()
         "verify": "full",
         "cache_bypass": "",
     }
-    for recorded_at in (float("nan"), 3, 2.5):
+    for recorded_at in (3, 2.5):
         entry = replace(verified_entry("a", **odd), recorded_at=recorded_at)  # type: ignore[arg-type]
         line = verified_line(VerifiedCopy("a", **odd), recorded_at)  # type: ignore[arg-type]
         assert line == entry_line(entry) == _encoded(entry)
+    with pytest.raises(ValueError):  # standard JSON only: never NaN
+        verified_line(VerifiedCopy("a", **odd), float("nan"))  # type: ignore[arg-type]
 
 
 def test_append_verified_writes_what_append_of_the_entries_writes(tmp_path: Path) -> None:

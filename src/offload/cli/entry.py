@@ -176,7 +176,7 @@ def _say_cancelled_at_start(stdout: TextIO, stderr: TextIO, *, copy: bool, as_js
                 "errors": [],
                 "warnings": [],
             }
-            stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            stdout.write(json.dumps(payload, ensure_ascii=False, allow_nan=False) + "\n")
             stdout.flush()
     except (OSError, ValueError):  # a reader that went away
         pass

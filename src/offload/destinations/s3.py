@@ -1724,7 +1724,9 @@ class S3Destination:
     def _save_record(self, key: str, record: dict[str, Any]) -> None:
         # Where it is stored: a copy of it elsewhere says so (``copied_record``).
         record = {**record, "record_key": self._record_key(key)}
-        body = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape")
+        body = json.dumps(record, ensure_ascii=False, allow_nan=False).encode(
+            "utf-8", "surrogateescape"
+        )
         self._note_record(key, *self._put(self._record_key(key), body, metadata={}, replace=True))
 
     def adopt_record(self, key: str, record: Mapping[str, Any], etag: str) -> bool:
@@ -1749,6 +1751,7 @@ class S3Destination:
                 **_maker(),
             },
             ensure_ascii=False,
+            allow_nan=False,
         ).encode("utf-8", "surrogateescape")
         try:
             stored = self._put(self._record_key(key), body, metadata={}, replace=True, pinned=etag)

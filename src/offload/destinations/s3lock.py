@@ -152,7 +152,9 @@ class S3CopyRootLock:
 
     def _body(self) -> bytes:
         holder = {**self._holder, "refreshed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        return (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
+        return (json.dumps(holder, ensure_ascii=False, allow_nan=False) + "\n").encode(
+            "utf-8", "surrogateescape"
+        )
 
     # -- taking it ------------------------------------------------------------------------
 

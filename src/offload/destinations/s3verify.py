@@ -553,7 +553,7 @@ def _mirror(
             # Other cards' entries standing beside a path's last one too (in an order that
             # folds back to them): every copy the bucket's ledger vouches for.
             for entry in entries.standing():
-                handle.write(json.dumps(vars(entry), ensure_ascii=False) + "\n")
+                handle.write(json.dumps(vars(entry), ensure_ascii=False, allow_nan=False) + "\n")
     return keys, odd, history, pending
 
 

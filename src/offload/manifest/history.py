@@ -751,7 +751,7 @@ def note_pending(record: Path, carried: CarriedHistory) -> None:
         "made_folder": carried.made_folder,
     }
     record.parent.mkdir(exist_ok=True)
-    write_file_atomically(record, json.dumps(data).encode(), replace=True)
+    write_file_atomically(record, json.dumps(data, allow_nan=False).encode(), replace=True)
 
 
 def pending_history(record: Path) -> CarriedHistory | None:

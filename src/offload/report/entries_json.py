@@ -23,9 +23,9 @@ written as that member's text, where ``file_entry`` (which reads ``_value_``) ra
 from __future__ import annotations
 
 from collections.abc import Iterable
-from json import dumps
 from json.encoder import encode_basestring as _string
 
+from offload.json_text import STRICT
 from offload.report.job_report import file_entry, iso_date
 from offload.results import (
     NO_DIGESTS,
@@ -70,7 +70,7 @@ def _entry(file: FileResult) -> str:
             f'"destinations": [{copies}]}}'
         )
     except (TypeError, ValueError, AttributeError, KeyError):
-        return dumps(file_entry(file), ensure_ascii=False)
+        return STRICT.encode(file_entry(file))  # standard JSON: a NaN raises
 
 
 def _copy(d: DestinationFileResult) -> str:

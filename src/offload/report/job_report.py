@@ -11,7 +11,6 @@ import csv
 import errno
 import functools
 import io
-import json
 import math
 import os
 import re
@@ -28,6 +27,7 @@ from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import describe_os_error, printable_name
 from offload.fs.ops import fsync_dir, make_folder_durable, make_folders_durable
+from offload.json_text import STRICT as _STRICT
 from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
@@ -444,7 +444,7 @@ def json_bytes(data: dict[str, Any]) -> bytes:
     """Compact JSON, valid UTF-8 whatever the names (see _SURROGATE)."""
     # Compact: with indent, json falls back to its pure-Python encoder (0.7 s for 5,000
     # files on three destinations); `python -m json.tool` pretty-prints it.
-    return _json_encoded(json.dumps(data, ensure_ascii=False))
+    return _json_encoded(_STRICT.encode(data))
 
 
 # Entries encoded at a time: small pieces, one json.dumps call a batch.
@@ -473,7 +473,7 @@ def json_chunks(data: Mapping[str, Any], entries_to: EntriesFeed | None = None) 
     they are all sent once the last is (never, if this generator is not run to its end)."""
     separator = "{"
     for key, value in data.items():
-        head = f"{separator}{json.dumps(key, ensure_ascii=False)}: "
+        head = f"{separator}{_STRICT.encode(key)}: "
         separator = ", "
         if isinstance(value, FileEntries):
             # Each entry's text written out from its result (entries_json: the same bytes
@@ -497,14 +497,14 @@ def json_chunks(data: Mapping[str, Any], entries_to: EntriesFeed | None = None) 
         if key == "files" and isinstance(value, list):
             batches = (value[start : start + _BATCH] for start in range(0, len(value), _BATCH))
         else:
-            yield _json_encoded(head + json.dumps(value, ensure_ascii=False))
+            yield _json_encoded(head + _STRICT.encode(value))
             continue
         yield _json_encoded(head + "[")
         for number, batch in enumerate(batches):
             # One dumps a batch: the list's text less its brackets is the entries joined by
             # ", " (the default separator), the same bytes as one dumps an entry, without
             # making an encoder an entry (json.dumps with an argument makes one each call).
-            text = json.dumps(batch, ensure_ascii=False)[1:-1]
+            text = _STRICT.encode(batch)[1:-1]
             yield _json_encoded(text if number == 0 else ", " + text)
         yield b"]"
     yield b"}" if separator == ", " else b"{}"
@@ -846,7 +846,7 @@ def write_reports(
         if plan.index not in report.unreachable and _may_hold_reports(plan.root):
             folders.append(folder)
         elif plan.index in report.unreachable or _held_copies(report, plan.index):
-            gone = OSError(
+            gone = report.unreachable_errors.get(plan.index) or OSError(
                 errno.ENODEV,
                 f"the drive holding {plan.root} is not reachable: the copy root is no longer "
                 "there or on another filesystem (its drive unmounted or pulled?): reconnect it",

@@ -743,11 +743,13 @@ def _doubted(
         index = refusal.get("index")
         if index is None or not refusal.get("copies_in_doubt", True):
             continue
+        code = refusal.get("errno") or "an error with no errno"
+        # ENOENT: its copy root was removed (``Ledger.lost_error``), its drive still there.
+        since = "its folder was removed" if code == "ENOENT" else "its disk may have failed"
         doubted.setdefault(
             int(index),
-            f"destination {int(index) + 1} {what} "
-            f"({refusal.get('errno') or 'an error with no errno'}): its disk may have failed "
-            "since its copies were read back, so they do not count",
+            f"destination {int(index) + 1} {what} ({code}): {since} since its copies were "
+            "read back, so they do not count",
         )
     return doubted
 

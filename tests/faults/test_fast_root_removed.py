@@ -1,0 +1,79 @@
+"""A cascade's fast copy root removed by the user (``rm -rf FAST/C9``) at ``CARD RELEASED``,
+while the cascade still feeds the slow destination, the drive still mounted. Its copies are
+gone because the folder was removed, not because the drive went: before the fix every word
+said "its drive is not reachable ... unmounted or pulled?" and "reconnect that drive", a
+false cause and a remedy that does nothing (the drive is there). Now: "the folder ... was
+removed during the run", and what copies it anew (a re-run with the card); a drive detached
+(``test_fast_drive_detached``) keeps its words.
+
+Real parts: the card on a tmpfs, the fast drive an ext4 loop (its folder removed with
+``shutil.rmtree``), the slow one a FaultyFS whose writes wait for the removal, the real CLI
+as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.faultyfs import FaultyFS
+from support.mounts import Ext4Loop, Mount
+from support.offload_cli import copy_acting_at_release, run_offload
+
+pytestmark = pytest.mark.fault
+
+
+def test_a_fast_copy_root_removed_after_the_release_is_said_removed_not_unreachable(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(4):
+        (card / f"a{index}.mov").write_bytes(os.urandom(200_000 + index))
+    fast = ext4_loop(32 << 20)
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the removal
+    reports = tmp_path / "reports"
+    root = fast.path / "C9"
+
+    def remove_the_fast_copy_root() -> None:
+        shutil.rmtree(root)  # rm -rf: the drive stays mounted
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint),
+        str(card), str(fast.path), at_release=remove_the_fast_copy_root,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert "Traceback" not in rest, rest
+    said = " ".join(rest.split())
+    assert code != 0, rest
+    # Never the drive's words: it is there.
+    for false in ("unmounted or pulled", "reconnect", "not reachable", "drive is gone"):
+        assert false not in said, (false, rest)
+    assert f"the folder {root} was removed during the run" in said, rest
+    assert "refused its report (ENOENT): its folder was removed since" in said, rest
+    assert "disk may have failed" not in said, rest
+    (local,) = sorted(reports.glob("C9_*.json"))
+    data = json.loads(local.read_text())
+    text = json.dumps(data)
+    for false in ("unmounted or pulled", "reconnect", "not reachable", "drive is gone"):
+        assert false not in text, (false, data)
+    assert [r["errno"] for r in data["reports_refused"]] == ["ENOENT"], data["reports_refused"]
+    assert code == data["exit_code"], rest
+    results = {d["copy_root"]: d["result"] for d in data["destinations"]}
+    assert results[str(root)] == "failed", results
+
+    # The remedy said works: the same command with the card copies it anew.
+    again = run_offload(
+        "copy", "--report-dir", reports, "--cascade-to", slow.mountpoint, card, fast.path
+    )
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in root.glob("*.mov")) == [f"a{i}.mov" for i in range(4)]
