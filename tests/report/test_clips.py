@@ -724,3 +724,18 @@ def test_a_p2_clips_empty_audio_channel_is_an_empty_sound_file() -> None:
     ) in line["message"], line
     for path, _ in found:
         assert path in line["message"], line
+
+
+def test_a_phantom_cine_is_a_raw_clip_with_its_cihx_and_xml() -> None:
+    """A Phantom card (``Cine1.cine``, ``Cine2.cine``, ``Cine1.cihx``) was 0 clips and 3 other
+    files: ``.cine`` was no camera media, its ``.cihx`` no sidecar."""
+    clips = group_clips(
+        files("PHANTOM_CF/Cine1.cine", "PHANTOM_CF/Cine2.cine", "PHANTOM_CF/Cine1.cihx")
+        + files("V2640/Cine3.cine", "V2640/Cine3.xml")
+    )
+    assert by_name(clips) == {
+        "Cine1.cine": ["Cine1.cihx"],
+        "Cine2.cine": [],
+        "Cine3.cine": ["Cine3.xml"],
+    }
+    assert all(c.kind == "clip" for c in clips)

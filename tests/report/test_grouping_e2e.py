@@ -129,3 +129,23 @@ def test_a_spanned_clips_digest_is_labelled_its_first_files(
         assert f"first file xxh64 {first}" in text, text
         assert text.count("first file") == 1, text  # the one-file clip: its own digest
         assert f"xxh64 {alone}" in text and f"first file xxh64 {alone}" not in text, text
+
+
+def test_a_phantom_card_is_two_clips_and_the_cihx_is_its_clips_sidecar(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """A QA card: ``PHANTOM_CF/Cine1.cine``, ``Cine2.cine``, ``Cine1.cihx`` was "0 clips, 0
+    image sequences, 3 other files", each row a plain file and the ``.cine`` never probed."""
+    from report.test_media import cine_header
+
+    card = tmp_path / "PHANTOM_CF"
+    card.mkdir()
+    for name in ("Cine1.cine", "Cine2.cine"):
+        (card / name).write_bytes(cine_header() + bytes(4000))
+    (card / "Cine1.cihx").write_text("<chd><cameraSetup/></chd>\n")
+    for text in _texts(tmp_path, card, browser, poppler):
+        assert "2 clips, 0 image sequences, 0 other files" in text, text
+        assert "Cine1.cihx (26 B)" in text, text  # listed under its clip, with its size
+        # Handed to FFmpeg (this header alone is no whole Cine: its demuxer says so).
+        assert "no picture or video format FFmpeg reads" not in text, text
+        assert text.count("not readable by FFmpeg: Invalid data") == 2, text

@@ -501,3 +501,29 @@ def test_iphone_prores_and_hevc_clips_are_probed(tmp_path: Path, media: Any) -> 
         assert info.frames == 24
         assert info.duration_s is not None and abs(info.duration_s - 1.0) < 0.05
         assert info.thumbnail is not None
+
+
+def cine_header(*, header_size: int = 44, compression: int = 0, images: int = 1) -> bytes:
+    """A Phantom Cine file's 44-byte header (little-endian): type ``CI``, header size,
+    compression, version 1, first movie image, total image count, first image number, image
+    count, the offsets of the image header, the setup and the image offsets, trigger time."""
+    fields = [(b"CI", 2), (header_size, 2), (compression, 2), (1, 2), (0, 4), (images, 4)]
+    fields += [(0, 4), (images, 4), (44, 4), (84, 4), (1000, 4), (0, 8)]
+    return b"".join(v if isinstance(v, bytes) else v.to_bytes(n, "little") for v, n in fields)
+
+
+def test_a_phantom_cine_is_handed_to_ffmpeg_and_two_bytes_ci_are_not(tmp_path: Path) -> None:
+    """Failed before: a Phantom ``Cine1.cine`` (FFmpeg's cine demuxer reads it) was "not
+    probed: its first bytes are no picture or video format FFmpeg reads". A file that only
+    starts with ``CI`` (its header fields not a Cine header's) still is not handed over."""
+    cine = tmp_path / "Cine1.cine"
+    cine.write_bytes(cine_header() + bytes(2000))
+    assert not_media(cine) is None
+    refused = "not probed: its first bytes are no picture or video format FFmpeg reads"
+    for name, head in (
+        ("short.cine", cine_header(header_size=20)),
+        ("codec.cine", cine_header(compression=9)),
+        ("none.cine", cine_header(images=0)),
+    ):
+        (tmp_path / name).write_bytes(head + bytes(2000))
+        assert not_media(tmp_path / name) == refused, name

@@ -136,6 +136,57 @@ def commits_in_batches(run: Run) -> float:
     return committed + 0.1
 
 
+def clips_then_small_files(run: Run) -> float:
+    """Transfer mode, one destination, a card of 4 × 250 MB clips then 2,000 × 100 kB files
+    (a QA card) read and written at a steady 60 MB/s plus a steady 4 ms a file (open,
+    create, close): the small files go at 17 MB/s. A clip is committed 0.5 s after its last
+    byte, the small files by batches of 64, each 0.5 s after its last file's."""
+    sizes = [250 * MB] * 4 + [100_000] * 2000
+    run.at(0.0, JobStarted(len(sizes), sum(sizes), ("/d0",), "transfer", ("xxh64",)))
+    t = end = 0.0
+    batch: list[int] = []
+    for index, size in enumerate(sizes):
+        run.at(t, FileStarted(f"C{index:03d}.MOV", size))
+        for chunk in [MB] * (size // MB) + ([size % MB] if size % MB else []):
+            t += chunk / (60 * MB)
+            run.at(t, SourceBytesRead(chunk))
+            run.at(t, DestinationBytesWritten(0, chunk))
+        t += 0.004
+        batch.append(index)
+        if size > MB or len(batch) == 64 or index == len(sizes) - 1:
+            end = t + 0.5
+            for number in batch:
+                _verified(run, end, 0, number)
+            batch = []
+    run.at(end + 0.05, JobFinished(0, False))
+    return end + 0.05
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: the commits' per-file cost enters the ETA only once they have a rate of "
+    "their own (docs/performance.md, 'A card of clips, then many small files')",
+)
+def test_the_eta_does_not_rise_when_the_commits_get_a_rate_of_their_own() -> None:
+    """Known to fail: on the card above (rates steady all along) the predicted end rises by
+    7.7 s (27 % of the job) within 5 s once the second clip is committed: until then the
+    commits follow their bytes, whose rate counts no file's cost yet, and their own rate
+    then charges the 2,000 small files 256 KiB each (recordings of a throttled card: +6 to
+    +10 s so). Pacing the commits at their bytes' rate with their files weighed in from
+    the start passed this test and doubled the error on those recordings; not taken."""
+    run = Run()
+    end = clips_then_small_files(run)
+    shown = [(t, eta) for t, eta, _l, finished in run.play() if eta is not None]
+    ends = [(t, t + eta) for t, eta in shown]
+    rises = [
+        later - earlier
+        for index, (t1, earlier) in enumerate(ends)
+        for t2, later in ends[index:]
+        if t2 - t1 <= 5.0
+    ]
+    assert max(rises) <= 0.1 * end, (max(rises), end)
+
+
 @pytest.mark.parametrize(
     ("scenario", "tolerance"),
     [(two_speeds, 0.1), (slow_source_reread, 0.1), (commits_in_batches, 0.3)],

@@ -3,12 +3,13 @@
 * An **image sequence** (DPX, EXR, TIFF, DNG, ARRIRAW, ... frames ``name.0001001.dpx``) is one
   row: ``name.[0001001-0001048].dpx``, its frame count, and the missing frame numbers.
   Unpadded numbers (``shot.9.exr``, ``shot.10.exr``) are one sequence ``shot.[9-10].exr``.
-* A **clip** is a camera media file (MOV, MP4, MXF, R3D, BRAW, CRM, MTS, ...). Its sidecars
-  are grouped under it: files in the same folder whose name starts with the clip's base name
-  (``A001C001.xml``, Sony ``C0001M01.XML``, DJI ``DJI_0001.SRT``/``.LRF``, Blackmagic
-  ``.sidecar``, audio ``.wav``), such files anywhere on the card when exactly one clip has that
-  base name (Sony ``THMBNL/C0001T01.JPG``, ``SUB/C0001S03.MXF`` proxies), every file of a
-  folder that holds a single clip (RED ``.RDC``, Canon XF per-clip folders) but the card's
+* A **clip** is a camera media file (MOV, MP4, MXF, R3D, BRAW, CRM, Phantom CINE, MTS, ...).
+  Its sidecars are grouped under it: files in the same folder whose name starts with the
+  clip's base name (``A001C001.xml``, Sony ``C0001M01.XML``, DJI ``DJI_0001.SRT``/``.LRF``,
+  Blackmagic ``.sidecar``, Phantom ``Cine1.cihx``/``.xml``, audio ``.wav``), such files
+  anywhere on the card when exactly one clip has that base name (Sony
+  ``THMBNL/C0001T01.JPG``, ``SUB/C0001S03.MXF`` proxies), every file of a folder that holds
+  a single clip (RED ``.RDC``, Canon XF per-clip folders) but the card's
   index files (AVCHD ``.MPL``/``.BDM``, Canon ``INDEX.MIF``), and GoPro
   chapters and proxies of the same recording (``GH010001.MP4``, ``GH020001.MP4``,
   ``GL010001.LRV``, ``GH010001.THM``). A spanned clip (RED ``_001.R3D``, ``_002.R3D``; GoPro
@@ -63,6 +64,7 @@ VIDEO_EXTENSIONS = frozenset(
         "mov", "mp4", "m4v", "mxf", "r3d", "braw", "crm", "mts", "m2ts", "avi", "mkv",
         "insv", "360", "mpg", "mpeg", "webm", "3gp", "dv", "vrw",
         "nev", "m2t", "mod", "tod",  # Nikon N-RAW; HDV; JVC/Panasonic SD cameras
+        "cine",  # Vision Research Phantom (its sidecar: the same name's .cihx/.xml)
     }
 )  # fmt: skip
 # Frames of an image sequence: professional formats need two frames, general picture
@@ -76,7 +78,7 @@ HEADER_SIZED_EXTENSIONS = frozenset({"dpx", "cin"})
 GENERAL_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "bmp", "webp", "heic"})
 SEQUENCE_MIN_GENERAL = 24
 AUDIO_EXTENSIONS = frozenset({"wav", "bwf", "aif", "aiff", "mp3", "m4a", "flac"})
-RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx", "nev"})
+RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx", "nev", "cine"})
 # Folders of proxies, at any level above the file (``Proxies/A001R1AB/X.mov`` mirrors
 # ``Clips/A001R1AB/X.mov``), compared lower case without leading or trailing ``_``, ``-`` and
 # spaces, inner spaces as ``_`` (``Proxy Media``, ``_Proxy``, Sony ``SUB``).

@@ -3,9 +3,9 @@
     not_media(path) -> None | str
 
 None when the file starts like a picture or video format FFmpeg reads (ISO BMFF/QuickTime,
-MXF, MPEG-TS/PS, Matroska, AVI, DPX, Cineon, OpenEXR, TIFF/DNG, JPEG, PNG, JPEG 2000, ...),
-or when its extension names a format without a signature to check (TGA, DV): then PyAV
-decides, as before. Otherwise the reason it is not probed, for the report's row.
+MXF, MPEG-TS/PS, Matroska, AVI, DPX, Cineon, OpenEXR, TIFF/DNG, JPEG, PNG, JPEG 2000, Phantom
+Cine, ...), or when its extension names a format without a signature to check (TGA, DV):
+then PyAV decides, as before. Otherwise the reason it is not probed, for the report's row.
 
     cut_off(path) -> None | CutOff
 
@@ -126,6 +126,7 @@ NOT_MEDIA = "not probed: its first bytes are no picture or video format FFmpeg r
 # The sizes of a BMP's info header (offset 14), one per version Windows and OS/2 defined.
 _BMP_INFO_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 _SGI_DIMENSIONS = (b"\x00\x01", b"\x00\x02", b"\x00\x03")  # an SGI image's (big-endian)
+_CINE_HEADER_BYTES = 44  # a Phantom Cine file's header (CINEFILEHEADER)
 
 
 def _mpeg_audio_frame(header: bytes) -> bool:
@@ -138,6 +139,24 @@ def _mpeg_audio_frame(header: bytes) -> bool:
         and header[1] & 0xE0 == 0xE0
         and header[1] & 0x18 != 0x08  # version: 01 reserved
         and header[1] & 0x06 != 0  # layer: 00 reserved
+    )
+
+
+def _phantom_cine(header: bytes) -> bool:
+    """Whether *header*, starting ``CI``, is a Phantom Cine file's header as FFmpeg's cine
+    demuxer takes one (little-endian): its header size at least the 44 bytes of the
+    header, a compression of 0 to 2 and a version of 0 or 1, at least one image, and the
+    offsets of the image header, the setup and the image offsets past the header."""
+    if len(header) < 36:
+        return False
+    size = int.from_bytes(header[2:4], "little")
+    offsets = [int.from_bytes(header[at : at + 4], "little") for at in (24, 28, 32)]
+    return (
+        size >= _CINE_HEADER_BYTES
+        and int.from_bytes(header[4:6], "little") <= 2
+        and int.from_bytes(header[6:8], "little") <= 1
+        and int.from_bytes(header[20:24], "little") > 0
+        and all(offset >= size for offset in offsets)
     )
 
 
@@ -158,6 +177,8 @@ def _recognised(header: bytes) -> bool:
     ):
         return True
     if header[:2] == b"BM" and int.from_bytes(header[14:18], "little") in _BMP_INFO_SIZES:
+        return True
+    if header[:2] == b"CI" and _phantom_cine(header):
         return True
     # MPEG transport stream: a sync byte every 188 bytes (M2TS/MTS: 192, after a 4-byte
     # time code), at every packet the header holds; a file shorter than two packets is
