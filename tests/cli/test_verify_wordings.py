@@ -84,6 +84,29 @@ def test_append_without_a_history_says_what_to_do(tmp_path: Path) -> None:
     assert code == 0, out + err
 
 
+def test_append_to_a_folder_with_no_records_at_all_says_what_exists(tmp_path: Path) -> None:
+    """A plain folder (never an offload's copy, no ascmhl history, no ledger): ``--append``
+    says there is no ledger either, and names nothing that leads to exit 30. Failed before:
+    "run offload verify without --append to check it against its offload-ai ledger", which
+    then exits 30 (no ledger); one line, exit 64, nothing written."""
+    root = tmp_path / "PLAIN"
+    root.mkdir()
+    (root / "C001.MOV").write_bytes(os.urandom(2_000))
+
+    code, out, err = run("verify", "--append", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 64, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [
+        f"ERROR: {root} has no ASC MHL history (ascmhl/) to append a generation to, and no "
+        "offload-ai ledger (.offload/ledger.jsonl): nothing records its files, so there is "
+        "nothing to check it against (a legacy MHL can be: offload verify --mhl-file FILE; "
+        "ascmhl create starts a history)"
+    ], err
+    assert "without --append" not in err
+    assert sorted(p.name for p in root.iterdir()) == ["C001.MOV"]
+
+
 def test_partial_leftovers_are_named_as_ours_not_new(tmp_path: Path) -> None:
     """An entry offload-ai's own unfinished write left (a partial's name, or the
     ``.offload-part`` piece of one fusefat leaves after renames) is no file of the card:
