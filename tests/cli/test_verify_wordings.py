@@ -48,12 +48,37 @@ def test_an_edited_manifest_is_named_with_what_to_do(tmp_path: Path) -> None:
 
     assert code == 31, out + err
     lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
-    assert lines == [
-        f"ERROR: cannot verify {root}: modified ASC MHL manifest {manifest}: its content is "
-        "not what ascmhl_chain.xml records for it (C4 ID), it was changed after it was "
-        f"written; restore the original file from a backup of {root / 'ascmhl'} (only its "
-        "original bytes match the chain); nothing was verified against it"
-    ], err
+    assert lines == [_disagree(root, manifest)], err
+
+
+def _disagree(root: Path, manifest: Path) -> str:
+    """The line of a history whose *manifest* and chain file disagree."""
+    return (
+        f"ERROR: cannot verify {root}: ASC MHL manifest {manifest} and ascmhl_chain.xml "
+        "disagree: the manifest's content is not what the chain records for it (C4 ID); one "
+        "of them was modified after it was written, the manifest or the chain file (which, "
+        f"cannot be told); restore both from a backup of {root / 'ascmhl'} (only their "
+        "original bytes agree); nothing was verified against it"
+    )
+
+
+def test_an_edited_chain_entry_is_not_blamed_on_the_manifest(tmp_path: Path) -> None:
+    """The chain file's ``<c4>`` edited, the manifest untouched: the line says the two
+    disagree, either may have changed, never that the manifest was. Failed before:
+    "modified ASC MHL manifest M ... it was changed after it was written; restore the
+    original file" of a manifest that is as it was written."""
+    root = copied(tmp_path)
+    (manifest,) = (root / "ascmhl").glob("0001_*.mhl")
+    chain = root / "ascmhl" / "ascmhl_chain.xml"
+    text = chain.read_text()
+    at = text.index("<c4>") + len("<c4>") + 2  # a character of the ID after its "c4"
+    chain.write_text(text[:at] + ("z" if text[at] != "z" else "y") + text[at + 1 :])
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 31, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [_disagree(root, manifest)], err
 
 
 def test_append_without_a_history_says_what_to_do(tmp_path: Path) -> None:

@@ -528,13 +528,16 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                 if not manifest.is_file():
                     raise HistoryError(f"missing ASC MHL manifest {manifest}", path=manifest)
                 if c4_of_file(manifest) != entry.c4:
-                    # Only the original bytes match the chain: nothing can rebuild them, and
+                    # Only the original bytes of both agree: nothing can rebuild them, and
                     # re-making the chain over an edit would make the edit look genuine.
+                    # Which of the two was modified cannot be told (an edited <c4> in the
+                    # chain looks the same as an edited manifest): never said.
                     raise HistoryError(
-                        f"modified ASC MHL manifest {manifest}: its content is not what "
-                        f"{CHAIN_FILE_NAME} records for it (C4 ID), it was changed after it "
-                        f"was written; restore the original file from a backup of {folder} "
-                        "(only its original bytes match the chain)",
+                        f"ASC MHL manifest {manifest} and {CHAIN_FILE_NAME} disagree: the "
+                        "manifest's content is not what the chain records for it (C4 ID); "
+                        "one of them was modified after it was written, the manifest or the "
+                        f"chain file (which, cannot be told); restore both from a backup of "
+                        f"{folder} (only their original bytes agree)",
                         path=manifest,
                     )
         generations: list[Generation] = []
