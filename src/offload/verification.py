@@ -673,7 +673,7 @@ def _no_history_to_append(root: Path) -> str:
             "offload-ai ledger (or a legacy MHL: --mhl-file)"
         )
     return (
-        f"{head}, and no offload-ai ledger ({STATE_FOLDER}/{LEDGER_NAME}): nothing records "
+        f"{head}, and no offload-ai ledger ({STATE_FOLDER}/): nothing records "
         "its files, so there is nothing to check it against (a legacy MHL can be: "
         "offload verify --mhl-file FILE; ascmhl create starts a history)"
         + _recorded_elsewhere_hint(root)

@@ -149,7 +149,10 @@ def test_a_cancel_while_append_writes_its_generation_says_every_file_was_checked
     assert process.returncode == 130, out + err
     (line,) = [line for line in err.splitlines() if line.startswith("ERROR:")]
     assert "0 recorded files not checked" not in line, err
-    assert "every recorded file was checked (3 OK, 0 changed, 0 unreadable)" in line, line
+    assert (
+        "interrupted once every recorded file found was read (3 OK, 0 changed, 0 unreadable)"
+        in line
+    ), line
     assert "the new ASC MHL generation was not written (no partial of it is left)" in line, line
     assert "run offload verify --append again to append it" in line, line
     history = sorted(p.name for p in (backing / "A001" / "ascmhl").iterdir())

@@ -124,7 +124,7 @@ def test_append_to_a_folder_with_no_records_at_all_says_what_exists(tmp_path: Pa
     lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
     assert lines == [
         f"ERROR: {root} has no ASC MHL history (ascmhl/) to append a generation to, and no "
-        "offload-ai ledger (.offload/ledger.jsonl): nothing records its files, so there is "
+        "offload-ai ledger (.offload/): nothing records its files, so there is "
         "nothing to check it against (a legacy MHL can be: offload verify --mhl-file FILE; "
         "ascmhl create starts a history)"
     ], err

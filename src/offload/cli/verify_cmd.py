@@ -543,8 +543,9 @@ def _cancelled_words(report: VerifyReport | None, append: bool, root: Path, *, r
     it had read nothing). With ``--append`` (*append*; no nested history then: refused)
     and no recorded file left unread, every recorded file was checked, and the line says
     so, and what became of the generation: written (``Recorded in`` names it), or not,
-    with any partial of it this process left in *root*'s ``ascmhl/`` named (*remote*: a
-    bucket's, whose notes name any object of it left)."""
+    with any partial of it this process left in *root*'s ``ascmhl/`` named (*remote*: not
+    stored in the bucket, whose notes name any object of it left). "Found": a recorded
+    file that is gone was not read, and is not named missing either."""
     if report is None:  # before the reads: nothing was proved
         return "interrupted: the check did not finish"
     unnamed = "no file is named missing or new (the check stopped before it named them)"
@@ -555,21 +556,23 @@ def _cancelled_words(report: VerifyReport | None, append: bool, root: Path, *, r
             f"(cancelled), and {unnamed}"
         )
     checked = (
-        "interrupted once every recorded file was checked "
+        "interrupted once every recorded file found was read "
         f"({len(report.verified)} OK, {len(report.changed)} changed, "
         f"{len(report.unreadable)} unreadable), before the check finished: {unnamed}; "
     )
     if report.generation is not None:
         return checked + "the new ASC MHL generation was written"
     if remote:
-        left = "(the notes below name any object of it left in the bucket)"
-    else:
-        partials = _own_partials(root)
-        left = (
-            "(no partial of it is left)"
-            if not partials
-            else f"(its partial {', '.join(partials)} is left: remove it)"
+        return (
+            checked + "the new ASC MHL generation was not stored (the notes name any object "
+            "of it left in the bucket); run offload verify --append again to append it"
         )
+    partials = _own_partials(root)
+    left = (
+        "(no partial of it is left)"
+        if not partials
+        else f"(its partial {', '.join(partials)} is left: remove it)"
+    )
     return (
         checked + f"the new ASC MHL generation was not written {left}; run offload verify "
         "--append again to append it"
