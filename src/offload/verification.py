@@ -95,7 +95,8 @@ class NoReferenceError(UsageError):
 
 
 class UntrustedReferenceError(UsageError):
-    """The ASC MHL history is damaged (a manifest modified or missing, no chain file,
+    """The ASC MHL history is damaged (a manifest and the chain disagreeing, a manifest
+    missing, no chain file, ``--append`` over a manifest the chain does not list,
     malformed XML) or forged (paths outside the folder): nothing was verified (exit 31)."""
 
     exit_code = VerifyExit.UNTRUSTED  # type: ignore[assignment]
