@@ -95,7 +95,8 @@ class NoReferenceError(UsageError):
 
 
 class UntrustedReferenceError(UsageError):
-    """The ASC MHL history is damaged (a manifest modified or missing, no chain file,
+    """The ASC MHL history is damaged (a manifest and the chain disagreeing, a manifest
+    missing, no chain file, ``--append`` over a manifest the chain does not list,
     malformed XML) or forged (paths outside the folder): nothing was verified (exit 31)."""
 
     exit_code = VerifyExit.UNTRUSTED  # type: ignore[assignment]
@@ -647,13 +648,8 @@ def _verify_with(
     if report is None:
         if append_generation:
             # The ledger or a legacy MHL can be checked, but a generation needs a
-            # history to join: say how to check it instead.
-            raise UsageError(
-                f"{root} has no ASC MHL history (ascmhl/) to append a generation to; "
-                "run offload verify without --append to check it against its "
-                "offload-ai ledger (or a legacy MHL: --mhl-file)",
-                path=root,
-            )
+            # history to join: say how to check it instead, by what is there.
+            raise UsageError(_no_history_to_append(root), path=root)
         try:
             report = verify_against_ledger(root, hasher, on_plan)
         except OSError as exc:
@@ -663,3 +659,23 @@ def _verify_with(
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
     return report, media.bypassed, media.through_cache
+
+
+def _no_history_to_append(root: Path) -> str:
+    """Why ``--append`` cannot check *root*, which has no ASC MHL history, and what can,
+    by what is there: its offload-ai ledger (``offload verify`` without ``--append``); else
+    no record at all of its own (never an offload's copy, nor ascmhl's), so nothing to
+    check it against but a legacy MHL (``--mhl-file``), or the records of a copy root
+    above or below it (``_recorded_elsewhere_hint``); ``ascmhl create`` starts a history."""
+    head = f"{root} has no ASC MHL history (ascmhl/) to append a generation to"
+    if (root / STATE_FOLDER / LEDGER_NAME).exists():
+        return (
+            f"{head}; run offload verify without --append to check it against its "
+            "offload-ai ledger (or a legacy MHL: --mhl-file)"
+        )
+    return (
+        f"{head}, and no offload-ai ledger ({STATE_FOLDER}/): nothing records "
+        "its files, so there is nothing to check it against (a legacy MHL can be: "
+        "offload verify --mhl-file FILE; ascmhl create starts a history)"
+        + _recorded_elsewhere_hint(root)
+    )

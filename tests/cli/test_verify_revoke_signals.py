@@ -153,3 +153,49 @@ def test_a_stop_while_revoking_whose_report_cannot_be_written_says_no_report_giv
         "the summary was not printed and no report was written, so nothing gives the "
         "check's results" in said
     ), said
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_signal_while_a_cancelled_check_revokes_stops_it_once_revoked(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Ctrl-C while the third clip is read (the second, found changed, judged before), then
+    SIGTERM while the cancelled check revokes the ledger's record of that copy: the
+    revocation is finished, then the command stops (the cancel was the first signal), exit
+    130, the report written as a cancelled check's, never "after the check had finished".
+    Failed before: SIGTERM was taken as a first signal after a finished check ("came while
+    the report was written, after the check had finished: nothing was cancelled")."""
+    backing, done = _copied_then_one_changed(tmp_path)
+    assert done.returncode == 0, done.stderr
+    fs = faulty_fs(backing=backing)
+    read = fs.stall("read", path="A001/CLIPS/C002.MOV", nth=1)
+    held = fs.stall("write", path="A001/.offload/ledger.jsonl", nth=1)
+    reports = tmp_path / "reports"
+    process = start(
+        [OFFLOAD, "verify", "-q", "--report-dir", str(reports), str(fs.mountpoint / "A001")]
+    )
+    try:
+        fs.wait_stalled(read, timeout_s=60)
+        process.send_signal(signal.SIGINT)
+        fs.release(read)
+        fs.wait_stalled(held, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    assert "after the check had finished" not in err, err
+    said = " ".join(err.split())
+    assert "this check revoked this copy root's ledger record of the 1 copy" in said, said
+    assert "ERROR: stopped by a further signal while the check revoked" in said, said
+    (saved,) = reports.glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    assert data["revoked"] == ["CLIPS/C001.MOV"], data
+    assert data["exit_code"] == 130 and data["stopped_after_check"] is False, data
+    assert data["not_looked_for"] and data["cancelled"] == ["CLIPS/C002.MOV"], data
+    assert data["error"].startswith("interrupted: the check did not finish"), data
+    (note,) = data["notes"]
+    assert note.startswith("stopped by SIGTERM while this check revoked"), note

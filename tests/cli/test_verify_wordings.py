@@ -48,12 +48,37 @@ def test_an_edited_manifest_is_named_with_what_to_do(tmp_path: Path) -> None:
 
     assert code == 31, out + err
     lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
-    assert lines == [
-        f"ERROR: cannot verify {root}: modified ASC MHL manifest {manifest}: its content is "
-        "not what ascmhl_chain.xml records for it (C4 ID), it was changed after it was "
-        f"written; restore the original file from a backup of {root / 'ascmhl'} (only its "
-        "original bytes match the chain); nothing was verified against it"
-    ], err
+    assert lines == [_disagree(root, manifest)], err
+
+
+def _disagree(root: Path, manifest: Path) -> str:
+    """The line of a history whose *manifest* and chain file disagree."""
+    return (
+        f"ERROR: cannot verify {root}: ASC MHL manifest {manifest} and ascmhl_chain.xml "
+        "disagree: the manifest's content is not what the chain records for it (C4 ID); one "
+        "of them was modified after it was written, the manifest or the chain file (which, "
+        f"cannot be told); restore both from a backup of {root / 'ascmhl'} (only their "
+        "original bytes agree); nothing was verified against it"
+    )
+
+
+def test_an_edited_chain_entry_is_not_blamed_on_the_manifest(tmp_path: Path) -> None:
+    """The chain file's ``<c4>`` edited, the manifest untouched: the line says the two
+    disagree, either may have changed, never that the manifest was. Failed before:
+    "modified ASC MHL manifest M ... it was changed after it was written; restore the
+    original file" of a manifest that is as it was written."""
+    root = copied(tmp_path)
+    (manifest,) = (root / "ascmhl").glob("0001_*.mhl")
+    chain = root / "ascmhl" / "ascmhl_chain.xml"
+    text = chain.read_text()
+    at = text.index("<c4>") + len("<c4>") + 2  # a character of the ID after its "c4"
+    chain.write_text(text[:at] + ("z" if text[at] != "z" else "y") + text[at + 1 :])
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 31, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [_disagree(root, manifest)], err
 
 
 def test_append_without_a_history_says_what_to_do(tmp_path: Path) -> None:
@@ -82,6 +107,29 @@ def test_append_without_a_history_says_what_to_do(tmp_path: Path) -> None:
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
     code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
     assert code == 0, out + err
+
+
+def test_append_to_a_folder_with_no_records_at_all_says_what_exists(tmp_path: Path) -> None:
+    """A plain folder (never an offload's copy, no ascmhl history, no ledger): ``--append``
+    says there is no ledger either, and names nothing that leads to exit 30. Failed before:
+    "run offload verify without --append to check it against its offload-ai ledger", which
+    then exits 30 (no ledger); one line, exit 64, nothing written."""
+    root = tmp_path / "PLAIN"
+    root.mkdir()
+    (root / "C001.MOV").write_bytes(os.urandom(2_000))
+
+    code, out, err = run("verify", "--append", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 64, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [
+        f"ERROR: {root} has no ASC MHL history (ascmhl/) to append a generation to, and no "
+        "offload-ai ledger (.offload/): nothing records its files, so there is "
+        "nothing to check it against (a legacy MHL can be: offload verify --mhl-file FILE; "
+        "ascmhl create starts a history)"
+    ], err
+    assert "without --append" not in err
+    assert sorted(p.name for p in root.iterdir()) == ["C001.MOV"]
 
 
 def test_partial_leftovers_are_named_as_ours_not_new(tmp_path: Path) -> None:

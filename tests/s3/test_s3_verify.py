@@ -183,7 +183,9 @@ def test_verify_nothing_to_verify_against_and_bad_bucket(s3_server, bucket, tmp_
     assert len(err.strip().splitlines()) == 1 and "does not exist" in err
     code, _, err = verify(tmp_path, s3_server.url, "--append", f"s3://{bucket}/loose")
     assert code == 64 and "no ASC MHL history (ascmhl/) to append" in err, err
-    assert "without --append" in err and len(err.strip().splitlines()) <= 2, err
+    # Neither a history nor a ledger there: never "check it against its ledger" (exit 30).
+    assert "without --append" not in err and "and no offload-ai ledger" in err, err
+    assert len(err.strip().splitlines()) <= 2, err
 
 
 def test_verify_on_a_service_without_list_multipart_uploads(  # type: ignore[no-untyped-def]
@@ -757,7 +759,10 @@ def test_verify_append_cancelled_while_the_generation_is_stored(  # type: ignore
     assert data["exit_code"] == 130 and data["passed"] is False
     assert data["verified"] == sorted(CARD) and data["cancelled"] == [], data
     assert data["objects_read_back"] == len(CARD) and data["generation"] is None, data
-    assert "0 recorded files not checked (cancelled)" in err, err
+    # Every object read, the generation not stored: said so. Failed before: "0 recorded
+    # files not checked (cancelled)", nothing of the generation.
+    assert "interrupted once every recorded file found was read (3 OK, 0 changed" in err, err
+    assert "the new ASC MHL generation was not stored" in err, err
     assert "Recorded in" not in out, out
 
 
@@ -1156,3 +1161,39 @@ def test_records_the_service_fails_to_give_are_one_line_exit_11(  # type: ignore
         "(the service kept failing after the retries) (EIO): check it again once the "
         "service answers; nothing was verified"
     ), line
+
+
+def test_verify_names_a_manifest_the_chain_does_not_list_by_its_url(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """A generation of the bucket's history whose chain entry was removed (its manifest
+    kept): the warning and the report's note name the manifest by its ``s3://`` URL, never
+    the local view's temporary path, and ``--append`` refuses (exit 31), storing nothing.
+    Failed before: nothing said, exit 0, and ``--append`` stored 0003 on top."""
+    url = copied(s3_server, bucket, tmp_path)
+    code, out, err = verify(tmp_path, s3_server.url, "--append", url)
+    assert code == 0, out + err
+    client = admin(s3_server.url)
+    chain_key = "day1/A001/ascmhl/ascmhl_chain.xml"
+    text = client.get_object(Bucket=bucket, Key=chain_key)["Body"].read().decode()
+    entry = re.compile(r'\s*<hashlist sequencenr="2">.*?</hashlist>', re.DOTALL)
+    assert entry.search(text), text
+    client.put_object(Bucket=bucket, Key=chain_key, Body=entry.sub("", text).encode())
+    (second,) = [k for k in keys(s3_server.url, bucket) if "/ascmhl/0002_" in k]
+    manifest = f"s3://{bucket}/{second}"
+
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+
+    assert code == 0, out + err
+    note = (
+        f"ASC MHL manifest {manifest} is not listed in ascmhl_chain.xml: no C4 ID vouches "
+        "for it (a manifest added since the chain was written, or its chain entry removed); "
+        "its records were used all the same, as ascmhl uses them"
+    )
+    assert json.loads(out)["notes"] == [note], out
+    before = set(keys(s3_server.url, bucket))
+    code, out, err = verify(tmp_path, s3_server.url, "--append", url)
+    assert code == 31, out + err
+    assert f"on top of ASC MHL manifest {manifest}, which ascmhl_chain.xml" in err, err
+    assert "offload-s3-verify" not in err, err
+    assert set(keys(s3_server.url, bucket)) == before

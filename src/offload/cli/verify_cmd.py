@@ -92,7 +92,8 @@ EXIT_CODES_HELP = (
     "recompute), or not at all (an --mhl-file entry naming its file from a root: "
     "/Volumes/..., D:\\...), none failed; 30 nothing to "
     "verify against; 31 the ASC MHL history is damaged or forged (a manifest modified or "
-    "missing, no chain file, paths outside PATH; an --mhl-file naming every file from a "
+    "missing, no chain file, paths outside PATH, --append over a manifest the chain does "
+    "not list; an --mhl-file naming every file from a "
     "root): not trusted, nothing verified; 64 usage "
     "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL), nothing "
     "verified; 130 interrupted. A report (JSON and CSV) is written into the report folder "
@@ -404,13 +405,23 @@ class _Signals:
     (``offload verify ... &`` in a script: SIGINT) stays ignored, as in ``offload copy``
     (``handling_signals``).
 
+    The first signal while the check runs cancels it (KeyboardInterrupt, ``cancelled_by``);
+    one after it, up to ``check_over()``, is the cancel being carried out (what was read
+    turned into a ``CheckCancelled``, an ``--append`` generation's partial removed): as a
+    second Ctrl-C while ``offload copy`` cancels (``cancel_on_signals``), it is recorded
+    (``again``: said as a further stop of the check already cancelled), never raised, so
+    that no KeyboardInterrupt lands in that unwinding (before: a traceback, the process
+    killed by the signal, no report; or the files the check had proved lost).
+
     Once the check is over (``check_over()``: its report and summary next) nothing is left
     to cancel, so, as after ``offload copy``'s copy (``SignalsAfterCopy``), the first
-    SIGINT or SIGTERM is only recorded (``received``: the report is written in full, the
-    exit code the check's, the command says so at the end), a SIGHUP changes nothing, and a
-    second SIGINT or SIGTERM stops the process (KeyboardInterrupt, which ``cmd_verify``
-    turns into one line and exit 130: a report cut short is under a temporary name, never
-    half-written under its final one). Main thread only, like the handler.
+    SIGINT or SIGTERM after a check that finished is only recorded (``received``: the
+    report is written in full, the exit code the check's, the command says so at the end),
+    a SIGHUP changes nothing, and a second SIGINT or SIGTERM (after a cancelled check, the
+    first: the cancel was the first) stops the process (KeyboardInterrupt, ``stopped_by``,
+    which ``cmd_verify`` turns into one line and exit 130: a report cut short is under a
+    temporary name, never half-written under its final one). Main thread only, like the
+    handler.
 
     While ``holding`` (``--json``'s document being written on stdout; the check revoking
     the ledger's record of the copies it found wrong) no signal stops the command: a
@@ -428,14 +439,20 @@ class _Signals:
 
     def __init__(self) -> None:
         self.over = False
+        self.cancelled = False  # the check was cancelled (``check_over``)
         self.holding = False
         self.stated = False
         self.kept = False
+        self.cancelled_by: int | None = None
+        self.again: int | None = None
         self.received: int | None = None
         self.further: int | None = None
+        self.stopped_by: int | None = None
 
-    def check_over(self) -> None:
+    def check_over(self, *, cancelled: bool) -> None:
+        """The check is over; *cancelled*: a cancel stopped it (its exit code 130)."""
         self.over = True
+        self.cancelled = cancelled
 
     def take_further(self) -> int | None:
         """The further signal recorded (``further``), no longer recorded: one that comes
@@ -445,18 +462,24 @@ class _Signals:
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.over:
-            raise KeyboardInterrupt
+            if self.cancelled_by is None:
+                self.cancelled_by = signum
+                raise KeyboardInterrupt
+            if signum != signal.SIGHUP:
+                self.again = signum  # the check is being cancelled: nothing more to stop
+            return
         if signum == signal.SIGHUP:
             return
         if self.stated:
             self.further = signum
             return
-        if self.received is None:
+        if self.received is None and not self.cancelled:
             self.received = signum
             return
         if self.holding:
             self.further = signum
             return
+        self.stopped_by = signum
         raise KeyboardInterrupt
 
 
@@ -483,6 +506,92 @@ def signal_during_reports(words: str) -> str:
     return (
         f"{words} came while the report was written, after the check had finished: nothing "
         "was cancelled; the exit code is the check's"
+    )
+
+
+def stopped_after_cancel(words: str) -> str:
+    """The line of a run whose check a cancel had stopped, stopped again by a signal
+    (*words*: ``signal_words``) while its report was written or its summary printed."""
+    return (
+        f"stopped by {words} while the report of the cancelled check was written: a further "
+        "stop of the check already cancelled (exit 130 either way); a report not yet written "
+        "is missing (none is left half-written under its name); run the check again for one"
+    )
+
+
+def stopped_after_cancel_note(words: str) -> str:
+    """The note a report already written is restated with when a signal (*words*) stopped
+    the command after a cancel had stopped its check (``stopped_after_cancel``)."""
+    return (
+        f"stopped by {words} while this report was written: a further stop of the check "
+        "already cancelled (exit 130 either way); the files' states stand as this report "
+        "gives them, the lists of not_looked_for were not looked for; its CSV, and the "
+        "summary, may be missing"
+    )
+
+
+def _again_words(signum: int) -> str:
+    """What the error line of a cancelled check adds when another signal (*signum*) came
+    while the cancel was carried out (``_Signals.again``)."""
+    return (
+        f"; {signal_words(signum)} came again while the check was being cancelled: a further "
+        "stop of the check already cancelled, with nothing more to stop"
+    )
+
+
+def _cancelled_words(report: VerifyReport | None, append: bool, root: Path, *, remote: bool) -> str:
+    """The error line of a check a cancel stopped (*report*: what it had proved, None when
+    it had read nothing). With ``--append`` (*append*; no nested history then: refused)
+    and no recorded file left unread, every recorded file was checked, and the line says
+    so, and what became of the generation: written (``Recorded in`` names it), or not,
+    with any partial of it this process left in *root*'s ``ascmhl/`` named (*remote*: not
+    stored in the bucket, whose notes name any object of it left). "Found": a recorded
+    file that is gone was not read, and is not named missing either."""
+    if report is None:  # before the reads: nothing was proved
+        return "interrupted: the check did not finish"
+    unnamed = "no file is named missing or new (the check stopped before it named them)"
+    if not (append and not report.cancelled):
+        return (
+            "interrupted: the check did not finish; "
+            f"{plural(len(report.cancelled), 'recorded file')} not checked "
+            f"(cancelled), and {unnamed}"
+        )
+    checked = (
+        "interrupted once every recorded file found was read "
+        f"({len(report.verified)} OK, {len(report.changed)} changed, "
+        f"{len(report.unreadable)} unreadable), before the check finished: {unnamed}; "
+    )
+    if report.generation is not None:
+        return checked + "the new ASC MHL generation was written"
+    if remote:
+        return (
+            checked + "the new ASC MHL generation was not stored (the notes name any object "
+            "of it left in the bucket); run offload verify --append again to append it"
+        )
+    partials = _own_partials(root)
+    left = (
+        "(no partial of it is left)"
+        if not partials
+        else f"(its partial {', '.join(partials)} is left: remove it)"
+    )
+    return (
+        checked + f"the new ASC MHL generation was not written {left}; run offload verify "
+        "--append again to append it"
+    )
+
+
+def _own_partials(root: Path) -> list[str]:
+    """The partials of this process's own (``manifest.atomic.temp_name``: its pid in the
+    name) left in *root*'s ``ascmhl/`` folder, as printed; none when it cannot be listed."""
+    mark = f".{os.getpid()}."
+    try:
+        names = os.listdir(root / "ascmhl")
+    except OSError:
+        return []
+    return sorted(
+        printable_name(str(root / "ascmhl" / name))
+        for name in names
+        if name.startswith(".") and name.endswith(".partial") and mark in name
     )
 
 
@@ -519,8 +628,13 @@ class _Written:
             return
         self.data["notes"].append(note)
         if stopped:
+            # Stopped after a check that finished (its lists whole); one a cancel had
+            # stopped already stays a cancelled check.
+            after_check = self.data["exit_code"] != VerifyExit.CANCELLED
             self.data.update(
-                exit_code=int(VerifyExit.CANCELLED), passed=False, stopped_after_check=True
+                exit_code=int(VerifyExit.CANCELLED),
+                passed=False,
+                stopped_after_check=after_check,
             )
         if self.path is None:
             return
@@ -703,6 +817,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     reads = cached = 0
     error: str | None = None
     code: int
+    cancelled = False  # a cancel stopped the check
     with _interruptible(env) as signals:
         try:
             if refused is not None:
@@ -759,34 +874,35 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 # The check had returned (the progress bar was closing): its judgments of
                 # the files stand, told as for any cancel after the reads.
                 report = cancelled_after_reads(report).report
-            if report is None:  # before the reads: nothing was proved
-                error = "interrupted: the check did not finish"
-            else:
-                error = (
-                    "interrupted: the check did not finish; "
-                    f"{plural(len(report.cancelled), 'recorded file')} not checked "
-                    "(cancelled), and no file is named missing or new (the check stopped "
-                    "before it named them)"
-                )
             code = int(VerifyExit.CANCELLED)
-        # Nothing is left to cancel: a signal now is recorded, the report written in full.
-        signals.check_over()
-        # The ledger's record of each copy found wrong ends (verify_revoke.py): the next
-        # plain offload copy does not trust it. Every signal is only recorded meanwhile
-        # (``holding``), a further one too, so that none stops the append half-way (it is
-        # durable when it returns); a further one stops the command once it is done.
-        revocation = None
-        if report is not None:
-            signals.holding = True
-            try:
-                revocation = (
-                    _revoke_s3(args, report, started) if remote else _revoke(root, report, started)
-                )
-            finally:
-                signals.holding = False
-        stopped_by = signals.take_further()
+            cancelled = True
         written = _Written()
         try:
+            # Nothing is left to cancel: a signal now is recorded, the report written in
+            # full; after a cancel, one stops the command (the cancel was the first), as
+            # any stop from here on: said in one line (``except KeyboardInterrupt`` below).
+            signals.check_over(cancelled=cancelled)
+            if cancelled:
+                # Worded once the cancel is carried out: a signal meanwhile is said in it.
+                error = _cancelled_words(report, args.append, root, remote=remote) + (
+                    _again_words(signals.again) if signals.again is not None else ""
+                )
+            # The ledger's record of each copy found wrong ends (verify_revoke.py): the next
+            # plain offload copy does not trust it. Every signal is only recorded meanwhile
+            # (``holding``), a further one too, so that none stops the append half-way (it
+            # is durable when it returns); a further one stops the command once it is done.
+            revocation = None
+            if report is not None:
+                signals.holding = True
+                try:
+                    revocation = (
+                        _revoke_s3(args, report, started)
+                        if remote
+                        else _revoke(root, report, started)
+                    )
+                finally:
+                    signals.holding = False
+            stopped_by = signals.take_further()
             outcome = _ReportInputs(
                 report=report,
                 root=root,
@@ -811,6 +927,11 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
         except KeyboardInterrupt:
             if written.printed is not None:  # --json's document stands: its exit code
                 code = written.printed
+            elif signals.cancelled:  # a further stop of the check already cancelled
+                words = signal_words(signals.stopped_by)
+                written.restate(env, stopped_after_cancel_note(words), stopped=True)
+                env.error(stopped_after_cancel(words))
+                return int(VerifyExit.CANCELLED)
             else:
                 written.restate(env, STOPPED_NOTE, stopped=True)
                 env.error(STOPPED_DURING_REPORTS)

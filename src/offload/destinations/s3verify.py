@@ -223,7 +223,10 @@ def verify_s3(
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
                 exc.report = dataclasses.replace(
-                    exc.report, root=shown_root, generation=None, **_left(store, exc.report)
+                    exc.report,
+                    root=shown_root,
+                    generation=None,
+                    **_left(store, exc.report, root, url),
                 )
                 exc.files_read_from_media = read_back
                 raise
@@ -285,7 +288,7 @@ def verify_s3(
                         unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                         cancelled=tuple(sorted(p for p in unread if p not in judged)),
                         generation=generation,
-                        **_left(store, report),
+                        **_left(store, report, root, url),
                     )
                 )
                 stopped.files_read_from_media = read_back + read_by_get()
@@ -306,7 +309,7 @@ def verify_s3(
                 unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
-                **_left(store, report),
+                **_left(store, report, root, url),
                 reasons={
                     **_bucket_reasons(
                         {p: why for p, why in report.reasons.items() if p not in compared}, odd
@@ -328,12 +331,14 @@ def verify_s3(
         store.close()
 
 
-def _left(store: S3Destination, report: VerifyReport) -> dict[str, Any]:
+def _left(store: S3Destination, report: VerifyReport, root: Path, url: S3Url) -> dict[str, Any]:
     """The report's ``notes`` and ``left_behind``: *report*'s own notes (the check's: a
-    legacy MHL of the copy that could not be read) and the objects of this run's it may
-    have left in the bucket (the note names ten, ``left_behind`` each one)."""
+    legacy MHL of the copy that could not be read, a manifest its chain does not list),
+    each path of the mirror (*root*) in them named by its *url*, and the objects of this
+    run's it may have left in the bucket (the note names ten, ``left_behind`` each one)."""
+    own = tuple(note.replace(str(root), str(url)) for note in report.notes)
     return {
-        "notes": (*report.notes, *left_behind_notes(store)),
+        "notes": (*own, *left_behind_notes(store)),
         "left_behind": tuple(left_behind_entries(store)),
     }
 

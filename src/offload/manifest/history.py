@@ -100,11 +100,18 @@ class History:
     """
 
     def __init__(
-        self, root: Path, chain: tuple[ChainEntry, ...], generations: tuple[Generation, ...]
+        self,
+        root: Path,
+        chain: tuple[ChainEntry, ...],
+        generations: tuple[Generation, ...],
+        unchained: tuple[str, ...] = (),
     ) -> None:
         self.root = root
         self.chain = chain
         self.generations = generations
+        # The manifest files (names) the chain does not list: no C4 ID vouches for them,
+        # yet they are generations, as the reference tool reads them (``read_history``).
+        self.unchained = unchained
         self._reference: dict[str, dict[str, str]] | None = None
         self._sizes: dict[str, int] = {}
         self._recorded: dict[str, dict[str, set[str]]] | None = None
@@ -118,6 +125,39 @@ class History:
     def latest_sequence_number(self) -> int:
         """The highest sequence number in the history (0 when empty)."""
         return max((g.sequence_number for g in self.generations), default=0)
+
+    def missing_sequence_numbers(self) -> list[int]:
+        """The sequence numbers from 1 to the highest that no manifest has: a generation
+        removed (with its chain entry: else the chain names it missing), or never written."""
+        present = {g.sequence_number for g in self.generations}
+        return [n for n in range(1, self.latest_sequence_number()) if n not in present]
+
+    def chain_notes(self) -> tuple[str, ...]:
+        """What the history's chain does not vouch for, in words (a report's notes): each
+        manifest the chain does not list (``unchained``), and the sequence numbers no
+        manifest has (``missing_sequence_numbers``). The reference tool (1.2) uses such a
+        history in silence; its records are used here too, and said."""
+        folder = self.root / ASCMHL_FOLDER
+        notes = [
+            f"ASC MHL manifest {folder / name} is not listed in {CHAIN_FILE_NAME}: no C4 ID "
+            "vouches for it (a manifest added since the chain was written, or its chain entry "
+            "removed); its records were used all the same, as ascmhl uses them"
+            for name in self.unchained
+        ]
+        missing = self.missing_sequence_numbers()
+        if missing:
+            named = ", ".join(str(n) for n in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            present = ", ".join(str(g.sequence_number) for g in self.generations[:10])
+            notes.append(
+                f"the ASC MHL history in {folder} has no generation "
+                f"{named}{more} (its manifests are numbered {present}"
+                f"{', ...' if len(self.generations) > 10 else ''}): removed with "
+                f"{'its chain entry' if len(missing) == 1 else 'their chain entries'}, or "
+                "never written; what it recorded is not known here, the other generations' "
+                "records were used"
+            )
+        return tuple(notes)
 
     def latest_ignore_patterns(self) -> tuple[str, ...] | None:
         """The ignore patterns of the newest generation, None if it has none (or no history)."""
@@ -528,13 +568,16 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                 if not manifest.is_file():
                     raise HistoryError(f"missing ASC MHL manifest {manifest}", path=manifest)
                 if c4_of_file(manifest) != entry.c4:
-                    # Only the original bytes match the chain: nothing can rebuild them, and
+                    # Only the original bytes of both agree: nothing can rebuild them, and
                     # re-making the chain over an edit would make the edit look genuine.
+                    # Which of the two was modified cannot be told (an edited <c4> in the
+                    # chain looks the same as an edited manifest): never said.
                     raise HistoryError(
-                        f"modified ASC MHL manifest {manifest}: its content is not what "
-                        f"{CHAIN_FILE_NAME} records for it (C4 ID), it was changed after it "
-                        f"was written; restore the original file from a backup of {folder} "
-                        "(only its original bytes match the chain)",
+                        f"ASC MHL manifest {manifest} and {CHAIN_FILE_NAME} disagree: the "
+                        "manifest's content is not what the chain records for it (C4 ID); "
+                        "one of them was modified after it was written, the manifest or the "
+                        f"chain file (which, cannot be told); restore both from a backup of "
+                        f"{folder} (only their original bytes agree)",
                         path=manifest,
                     )
         generations: list[Generation] = []
@@ -551,7 +594,9 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
             path=folder,
             errno_=exc.errno,
         ) from exc
-    return History(root, chain, tuple(generations))
+    listed = {entry.path for entry in chain}
+    unchained = tuple(name for _, name in names if name not in listed)
+    return History(root, chain, tuple(generations), unchained)
 
 
 def read_reference_hashes(root: Path) -> dict[str, dict[str, str]]:

@@ -75,7 +75,13 @@ from offload.manifest.errors import (
     UnsupportedTreeError,
     UntrustedHistoryError,
 )
-from offload.manifest.history import ASCMHL_FOLDER, History, path_escapes, read_history
+from offload.manifest.history import (
+    ASCMHL_FOLDER,
+    CHAIN_FILE_NAME,
+    History,
+    path_escapes,
+    read_history,
+)
 from offload.manifest.ignore import (
     DEFAULT_IGNORE_PATTERNS,
     IgnoreSpec,
@@ -715,6 +721,19 @@ def _verify_tree(
     history = read_history(root)
     if not history.exists:
         raise NoHistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
+    if append_generation and history.unchained:
+        # An appended generation is listed in the chain, so vouched for by it, while the
+        # check it records was made against a manifest no C4 ID vouches for: it would
+        # launder that manifest's records into the chain. Refused before any read.
+        unlisted = ", ".join(str(root / ASCMHL_FOLDER / n) for n in history.unchained)
+        raise UntrustedHistoryError(
+            f"--append would write a generation on top of ASC MHL manifest {unlisted}, which "
+            f"{CHAIN_FILE_NAME} does not list (no C4 ID vouches for it: added since the chain "
+            "was written, or its chain entry removed): the new generation, listed in the "
+            "chain, would record a check made against it; restore the chain file from a "
+            "backup, or verify without --append (which uses it and says so)",
+            path=root / ASCMHL_FOLDER,
+        )
     escaping = history.escaping_paths()
     if escaping:
         shown = ", ".join(repr(p) for p in escaping[:5])
@@ -950,7 +969,12 @@ def _verify_tree(
         outside=tuple(tree.outside),
         respelled={p: r for p, r in respelled.items() if p in on_disk},
         recorded_as_is=frozenset(as_is & on_disk),
-        notes=(*notes, *_anchored_only_note(root, tree.anchored_only, expected_paths)),
+        # What the chain does not vouch for first: the records the check used.
+        notes=(
+            *history.chain_notes(),
+            *notes,
+            *_anchored_only_note(root, tree.anchored_only, expected_paths),
+        ),
     )
     return _merge(report, nested_reports)
 
