@@ -34,6 +34,7 @@ from offload.bench.s3 import peer_versions, s3_service
 from offload.bench.stats import rotation
 from offload.bench.system import (
     GNU_TIME,
+    TREE_INTERVAL_S,
     CommandError,
     Spawner,
     can_drop_caches,
@@ -168,7 +169,9 @@ def machine_info() -> dict[str, object]:
         "load_average": os.getloadavg(),
         "root": os.geteuid() == 0,
         "can_drop_caches": can_drop_caches(),
-        "peak_rss_by": "GNU time %M" if os.access(GNU_TIME, os.X_OK) else "wait4 of the child",
+        "peak_rss_by": ("GNU time %M" if os.access(GNU_TIME, os.X_OK) else "wait4 of the child")
+        + ", or the process tree's resident sets summed every "
+        f"{TREE_INTERVAL_S * 1000:.0f} ms when larger",
         # offload copy's reports probe every clip with PyAV when it is installed (up to the
         # probe budget): part of its fixed cost on a card of many clips.
         "media_probe": importlib.util.find_spec("av") is not None,

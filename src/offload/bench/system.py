@@ -8,6 +8,14 @@ would never show less than the runner's own ~25 MiB. Commands therefore go throu
 ``time`` when it is installed (a small process whose children start small) and its ``%M``
 (the child's ``ru_maxrss`` from ``wait4``) is what we keep; without it, ``os.wait4`` of the
 direct child, which overstates small programs.
+
+``ru_maxrss`` is one process's high-water mark, never the sum of processes alive together:
+``offload copy``'s report worker beside the command (a card of up to 10,000 files) was not
+counted (docs/performance.md, thirtieth pass: at 50,000 files with the worker drawing the
+documents, ``%M`` said 143 MB where the two held 251-257 MB). So ``Spawner.run`` also sums
+the resident sets of the command and every process below it (``/proc``, every
+``TREE_INTERVAL_S``, on a thread) and keeps the larger of the two figures: the tree's peak as
+sampled, a lower bound of the true one, never below the largest single process's.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,6 +32,8 @@ DROP_CACHES = Path("/proc/sys/vm/drop_caches")
 DISKSTATS = Path("/proc/diskstats")
 _SECTOR = 512  # /proc/diskstats counts 512-byte sectors, whatever the device's own
 GNU_TIME = "/usr/bin/time"
+# How often the process tree's resident sets are summed while a command runs.
+TREE_INTERVAL_S = 0.02
 _READ_BLOCK = 4 * 1024 * 1024
 
 
@@ -79,14 +90,19 @@ class Spawner:
             finally:
                 if stdin_file is not None:
                     stdin_file.close()
-            _, status, usage = os.wait4(proc.pid, 0)
+            # GNU time's own process is not the command's: its descendants alone are summed.
+            tree = TreePeak(proc.pid, with_root=not self.use_gnu_time)
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            finally:
+                tree_kib = tree.stop()
             proc.returncode = os.waitstatus_to_exitcode(status)
             self.commands += 1
             self.cpu_s += usage.ru_utime + usage.ru_stime
             rss_kib = int(usage.ru_maxrss)
             if rss_file is not None:
                 rss_kib = _read_time_output(rss_file, fallback=rss_kib)
-            self.peak_rss_kib = max(self.peak_rss_kib, rss_kib)
+            self.peak_rss_kib = max(self.peak_rss_kib, rss_kib, tree_kib)
             if proc.returncode != 0:
                 err.seek(0)
                 tail = err.read()[-2000:].decode(errors="replace").strip()
@@ -97,6 +113,71 @@ class Spawner:
                 return ""
             out.seek(0)
             return out.read().decode(errors="replace")
+
+
+class TreePeak:
+    """The largest sum, while it runs, of the resident sets (``VmRSS``) of the processes below
+    *pid* (and of *pid* itself if *with_root*), read from ``/proc`` every ``TREE_INTERVAL_S``
+    on a thread of its own from construction to ``stop``. A process that ends between two
+    readings is missed for that reading; 0 where ``/proc`` cannot be read. Linux only (the
+    ``children`` file of each task)."""
+
+    def __init__(self, pid: int, *, with_root: bool) -> None:
+        self._pid = pid
+        self._with_root = with_root
+        self._peak_kib = 0
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="tree-rss", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> int:
+        """Stop reading; the largest sum seen, in KiB."""
+        self._stopped.set()
+        self._thread.join()
+        return self._peak_kib
+
+    def _poll(self) -> None:
+        while True:
+            self._peak_kib = max(self._peak_kib, self._sum_kib())
+            if self._stopped.wait(TREE_INTERVAL_S):
+                return
+
+    def _sum_kib(self) -> int:
+        total = _rss_kib(self._pid) if self._with_root else 0
+        seen = {self._pid}
+        below = _children(self._pid)
+        while below:
+            pid = below.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            total += _rss_kib(pid)
+            below.extend(_children(pid))
+        return total
+
+
+def _children(pid: int) -> list[int]:
+    """The processes *pid*'s threads started ([] once it is gone)."""
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listing:
+                found.extend(int(child) for child in listing.read().split())
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    """*pid*'s resident set in KiB (0 once it is gone, or for a zombie)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _read_time_output(path: Path, *, fallback: int) -> int:

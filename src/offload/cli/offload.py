@@ -85,8 +85,10 @@ if TYPE_CHECKING:
 # drawing, its peak RSS 110-118 MiB at 50,000 files of a synthetic card, beside the
 # command's own, which draws them for ~0.6 KB a file: docs/performance.md, "The reports'
 # memory ...: twenty-fifth pass"), and at 50,000 files no shorter end was shown for that
-# memory ("The reports' end ...: twenty-fourth pass"), so the run's memory stays the
-# command's there.
+# memory ("The reports' end ...: twenty-fourth pass"; again in the thirtieth pass, "The
+# end's work off the critical path", where the two processes held 251-257 MB together at
+# their peak against the command's 145 MB alone), so the run's memory stays the command's
+# there.
 MAX_WORKER_FILES = 10_000
 
 
