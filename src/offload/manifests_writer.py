@@ -1292,19 +1292,23 @@ def _listed_again_past_history(
     if history is None:
         return []
     left_out = set(outcome.left_out)
+    latest = history.latest_ignore_patterns() or ()
     again, hidden = hidden_by_carried(
-        history.latest_ignore_patterns() or (),
+        latest,
         requested,
         (item.relative_path for item in listed if item.relative_path not in left_out),
     )
     if hidden:
         # plain ascmhl verify walks a folder only an anchored pattern hides (it never applies
         # one): it calls such a file new, where offload verify passes it over
-        walked = verify_skips(ignored_for_good(history.latest_ignore_patterns() or (), requested))
-        anchored = [p for p in hidden if not walked.excludes(p, is_dir=False)]
+        walked = verify_skips(ignored_for_good(latest, requested))
+        anchored: list[str] = []
+        both: list[str] = []
+        for path in hidden:
+            (both if walked.excludes(path, is_dir=False) else anchored).append(path)
         for group, why, checks in (
             (
-                [p for p in hidden if p not in set(anchored)],
+                both,
                 "in a folder the ignore list carried from the card's ASC MHL history hides, "
                 "which no pattern can list again",
                 "ascmhl verify and offload verify pass over {it}",
