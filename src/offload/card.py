@@ -522,10 +522,20 @@ class OffloadReport:
         out (a name XML cannot hold): path relative to the copy root → why, in a few words
         (``ManifestResult.not_listed``); only destinations that have some."""
         return {
-            m.destination_index: {path: why for path, (why, _) in m.not_listed.items()}
+            m.destination_index: {path: u.why for path, u in m.not_listed.items()}
             for m in self.manifests
             if m.not_listed
         }
+
+    def anchored_only(self) -> dict[int, set[str]]:
+        """Of :meth:`not_in_manifest`'s paths, those in a folder only an anchored pattern
+        carried from the card's history hides (``Unlisted.anchored_only``), by destination;
+        only destinations that have some."""
+        found = {
+            m.destination_index: {path for path, u in m.not_listed.items() if u.anchored_only}
+            for m in self.manifests
+        }
+        return {index: paths for index, paths in found.items() if paths}
 
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
@@ -2529,11 +2539,12 @@ def _finish_destinations(
             report.warnings.extend(
                 _not_in_manifest(
                     _finding_path(str(root / relative)),
-                    why,
+                    unlisted.why,
                     index,
                     hidden=_xml_holds(relative),
+                    anchored_only=unlisted.anchored_only,
                 )
-                for relative, (why, _) in manifest.not_listed.items()
+                for relative, unlisted in manifest.not_listed.items()
             )
     _note_links(report.symlinks, manifests)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
@@ -2563,37 +2574,39 @@ _CALLED_NEW = "ascmhl verify and offload verify of the copy call it a new file (
 _PASSED_OVER = (
     "ascmhl verify and offload verify of the copy pass over it: the manifests' ignore list hides it"
 )
-# ... where only an anchored pattern hides it (``ignore.ANCHORED_ONLY_REASON``)
-_ANCHORED_ONLY = (
-    "ascmhl verify of the copy, which never applies an anchored pattern, calls it a new file "
-    "(exit 21); offload verify passes over it, naming it in a note"
-)
 
 
-def _not_in_manifest(path: Path, why: str, index: int, *, hidden: bool) -> PreflightItem:
+def _not_in_manifest(
+    path: Path, why: str, index: int, *, hidden: bool, anchored_only: bool
+) -> PreflightItem:
     """The report's warning for a file of the card copied to *path* (an S3 copy as its
     ``s3://`` URL, never the local folder its manifests were staged in) that the manifests
     there leave out, *why*; *hidden*: left out by the manifests' ignore list (a name XML
     holds: a ``.DS_Store``, a file in a folder the card's history ignores), which a check
     of the copy passes over, where one whose name XML cannot hold is called new, as the
-    summary's line says (``summary._check_words``)."""
+    summary's line says (``summary._check_words``); *anchored_only*: hidden where only an
+    anchored pattern hides its folder (``Unlisted.anchored_only``), which the checks
+    differ on (``ignore.ANCHORED_ONLY_CHECKS``)."""
     return PreflightItem(
         PreflightCode.NOT_IN_MANIFEST,
         path,
         f"{printable_name(str(path))} is {_IN_NO_MANIFEST} ({why}): its copy is in this "
         f"report with its state, but no manifest vouches for it; "
-        f"{_checks_words(why, hidden=hidden)}",
+        f"{_checks_words(hidden=hidden, anchored_only=anchored_only)}",
         index,
     )
 
 
-def _checks_words(why: str, *, hidden: bool) -> str:
-    """What the checks of the copy do with a file left out of its manifests for *why*."""
+def _checks_words(*, hidden: bool, anchored_only: bool) -> str:
+    """What the checks of the copy do with a file left out of its manifests
+    (:func:`_not_in_manifest`)."""
     if not hidden:
         return _CALLED_NEW
-    from offload.manifest.ignore import ANCHORED_ONLY_REASON
+    if not anchored_only:
+        return _PASSED_OVER
+    from offload.manifest.ignore import ANCHORED_ONLY_CHECKS
 
-    return _ANCHORED_ONLY if why == ANCHORED_ONLY_REASON else _PASSED_OVER
+    return ANCHORED_ONLY_CHECKS.format(it="it")
 
 
 def _xml_holds(relative: str) -> bool:

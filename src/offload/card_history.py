@@ -237,38 +237,67 @@ def _recorded_left_out(
     folder: Path,
 ) -> tuple[PreflightItem, ...]:
     """The warning naming the files the card's history records (*recorded*: those on the
-    card) that *ignore* leaves out (not copied) and that the copy's ASC MHL generation does
-    not hide from ``ascmhl verify``'s missing files: its list carries the history's
-    *latest* and the run's patterns at any depth alone (``ascmhl_ignore_patterns``), which
-    ascmhl matches against absolute paths (``verify_skips``), so one left out by an anchored
-    pattern (``--ignore /CLIPS/sub/``, the way a file the card cannot read is left out) is
-    missing to it, and to ``offload verify``, on every copy that carries the history."""
-    from offload.manifest.ignore import ascmhl_ignore_patterns, merge_patterns, verify_skips
+    card) that *ignore* leaves out (not copied) and that a check of a copy reports missing
+    (exit 10), each check named for the files it reports. The copy's generation writes the
+    history's *latest* list and the run's patterns at any depth alone
+    (``ascmhl.ignored_for_good``): ``ascmhl verify`` matches its anchored patterns against
+    absolute paths, so never (``verify_skips``), and misses a file one left out
+    (``--ignore /CLIPS/sub/``, the way a file the card cannot read is left out);
+    ``offload verify`` applies the same list at the root (``IgnoreSpec``), so it passes over
+    one an anchored pattern the history carries (``/PROXY/``) hides."""
+    from offload.manifest.ascmhl import ignored_for_good
+    from offload.manifest.ignore import IgnoreSpec, ascmhl_ignore_patterns, verify_skips
 
     left_out = [p for p in recorded if ignore.excludes(p, is_dir=False)]
     if not left_out:
         return ()
-    carried = merge_patterns(
-        DEFAULT_IGNORE_PATTERNS, latest, ascmhl_ignore_patterns(ignore.patterns)
-    )
-    hidden = verify_skips(carried)
-    missing = sorted(p for p in left_out if not hidden.excludes(p, is_dir=False))
+    written = ignored_for_good(latest, ascmhl_ignore_patterns(ignore.patterns))
+    by_ascmhl, by_offload = verify_skips(written), IgnoreSpec(written)
+    theirs = {p for p in left_out if not by_ascmhl.excludes(p, is_dir=False)}
+    ours = {p for p in left_out if not by_offload.excludes(p, is_dir=False)}
+    missing = sorted(theirs | ours)
     if not missing:
         return ()
     one = len(missing) == 1
+    it = "it" if one else "them"
     shown = listed([repr(printable_name(p)) for p in missing], 5)
     return (
         PreflightItem(
             PreflightCode.CARD_HISTORY_FILES_IGNORED,
             folder,
-            f"{shown}: {whose} own ASC MHL history records {'it' if one else 'them'}, but "
-            f"this run's ignore patterns leave {'it' if one else 'them'} out (not copied): "
-            f"ascmhl verify and offload verify of each copy that carries that history report "
-            f"{'it' if one else 'them'} missing (exit 10); a pattern that names a name at any "
-            "depth (no leading or inner /) is carried into the copy's ignore list, which "
-            "both leave out of their missing files",
+            f"{shown}: {whose} own ASC MHL history records {it}, but this run's ignore "
+            f"patterns leave {it} out (not copied): {_who_misses(theirs, ours, one)}; a "
+            "pattern that names a name at any depth (no leading or inner /) is carried into "
+            "the copy's ignore list, which both leave out of their missing files",
         ),
     )
+
+
+def _who_misses(theirs: set[str], ours: set[str], one: bool) -> str:
+    """Which checks of a copy report the left-out files missing (:func:`_recorded_left_out`):
+    *theirs* ``ascmhl verify``'s, *ours* ``offload verify``'s, *one*: a single file."""
+    each = "each copy that carries that history"
+    it = "it" if one else "them"
+    if theirs == ours:
+        return f"ascmhl verify and offload verify of {each} report {it} missing (exit 10)"
+    if not ours:
+        return (
+            f"ascmhl verify of {each} reports {it} missing (exit 10); offload verify, which "
+            f"applies the carried anchored pattern at the root, passes over {it}"
+        )
+    if not theirs:
+        return f"offload verify of {each} reports {it} missing (exit 10); ascmhl verify does not"
+    # Each checks some: name each one's files (an anchored pattern the history carries,
+    # which offload verify applies at the root and ascmhl verify never, tells them apart).
+    return (
+        f"ascmhl verify of {each} reports {_shown(theirs)} missing (exit 10), offload "
+        f"verify {_shown(ours)}"
+    )
+
+
+def _shown(paths: set[str]) -> str:
+    """*paths* sorted, quoted and printable, the first five named (the rest counted)."""
+    return listed([repr(printable_name(p)) for p in sorted(paths)], 5)
 
 
 def _os_files_kept(

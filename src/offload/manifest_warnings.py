@@ -30,8 +30,8 @@ def left_out_by_warning(outcome: ManifestResult) -> list[tuple[str, ...]]:
     """For each of *outcome*'s warnings, in order, the card paths (relative to the copy
     root) of ``not_listed`` that it names: () for any other warning."""
     by_message: dict[str, list[str]] = {}
-    for relative, (_, message) in outcome.not_listed.items():
-        by_message.setdefault(message, []).append(relative)
+    for relative, unlisted in outcome.not_listed.items():
+        by_message.setdefault(unlisted.message, []).append(relative)
     return [tuple(by_message.get(message, ())) for message in outcome.warnings]
 
 

@@ -97,6 +97,7 @@ from offload.manifest.history import (
     take_back_history,
 )
 from offload.manifest.ignore import (
+    ANCHORED_ONLY_CHECKS,
     ANCHORED_ONLY_REASON,
     DEFAULT_IGNORE_PATTERNS,
     FINDER_FILE_REASON,
@@ -132,6 +133,18 @@ class LinkState(StrEnum):
     LEFT_OUT = "left-out"  # neither (see the warning): ascmhl will see it as new
 
 
+class Unlisted(NamedTuple):
+    """A card file (or folder) copied to a destination that its manifests leave out
+    (``ManifestResult.not_listed``): *why*, in a few words; *message*, the warning naming
+    it; *anchored_only*: in a folder only an anchored pattern carried from the card's
+    history hides (``ignore.ANCHORED_ONLY_REASON``), so the checks of the copy differ on it
+    (``ignore.ANCHORED_ONLY_CHECKS``): the kind kept here, never read back from *why*."""
+
+    why: str
+    message: str
+    anchored_only: bool = False
+
+
 @dataclass
 class ManifestResult:
     """What the manifest step did on one destination.
@@ -142,10 +155,10 @@ class ManifestResult:
     symlink's state in the manifests there, with a note saying why. ``coded``: the code of
     each warning (by its index in ``warnings``) that the job report's ``warnings`` lists too
     (the card's history not carried on). ``not_listed``: the entries of ``left_out`` that
-    are the card's files (or folders) this offload copied there, not links: path → (why, in
-    a few words; the warning naming it), which every saved report names too (code
-    ``not-in-manifest``). ``lasting``: *error* comes from the card's tree itself (nested
-    histories), so the same command run again writes no manifest either. ``carried``: the
+    are the card's files (or folders) this offload copied there, not links: path →
+    :class:`Unlisted`, which every saved report names too (code ``not-in-manifest``).
+    ``lasting``: *error* comes from the card's tree itself (nested histories), so the same
+    command run again writes no manifest either. ``carried``: the
     card's own ASC MHL history stands whole in this destination's history once this run is
     done (carried by it, or there already and followed), not taken back: what the summary
     says of where the card's history went, never inferred from the copies' states.
@@ -159,7 +172,7 @@ class ManifestResult:
     warnings: list[str] = field(default_factory=list)
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
     coded: dict[int, PreflightCode] = field(default_factory=dict)
-    not_listed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    not_listed: dict[str, Unlisted] = field(default_factory=dict)
     carried: bool = False
 
 
@@ -577,7 +590,7 @@ def _leave_out(
     outcome.left_out.append(relative)
     outcome.warnings.append(message)
     if content is not None:
-        outcome.not_listed[relative] = (content, message)
+        outcome.not_listed[relative] = Unlisted(content, message)
 
 
 def _leave_link_out(
@@ -773,7 +786,7 @@ def warning_codes(outcome: ManifestResult) -> list[PreflightCode | None]:
     ``--json`` line's ``code``): its ``coded`` one, ``not-in-manifest`` for a card file
     left out (``not_listed``), else None. Asked before the warnings' text is changed (an
     S3 destination's staging folder named by its URL: ``s3card.write_s3_manifests``)."""
-    unlisted = {message for _, message in outcome.not_listed.values()}
+    unlisted = {u.message for u in outcome.not_listed.values()}
     return [
         outcome.coded.get(at) or (PreflightCode.NOT_IN_MANIFEST if message in unlisted else None)
         for at, message in enumerate(outcome.warnings)
@@ -1292,29 +1305,29 @@ def _listed_again_past_history(
     if history is None:
         return []
     left_out = set(outcome.left_out)
+    latest = history.latest_ignore_patterns() or ()
     again, hidden = hidden_by_carried(
-        history.latest_ignore_patterns() or (),
+        latest,
         requested,
         (item.relative_path for item in listed if item.relative_path not in left_out),
     )
     if hidden:
         # plain ascmhl verify walks a folder only an anchored pattern hides (it never applies
         # one): it calls such a file new, where offload verify passes it over
-        walked = verify_skips(ignored_for_good(history.latest_ignore_patterns() or (), requested))
-        anchored = [p for p in hidden if not walked.excludes(p, is_dir=False)]
-        for group, why, checks in (
+        walked = verify_skips(ignored_for_good(latest, requested))
+        anchored: list[str] = []
+        both: list[str] = []
+        for path in hidden:
+            (both if walked.excludes(path, is_dir=False) else anchored).append(path)
+        for group, why, checks, only_anchored in (
             (
-                [p for p in hidden if p not in set(anchored)],
+                both,
                 "in a folder the ignore list carried from the card's ASC MHL history hides, "
                 "which no pattern can list again",
                 "ascmhl verify and offload verify pass over {it}",
+                False,
             ),
-            (
-                anchored,
-                ANCHORED_ONLY_REASON,
-                "ascmhl verify, which never applies an anchored pattern, lists {it} as new, "
-                "exit 21; offload verify passes over {it}, naming {it} in a note",
-            ),
+            (anchored, ANCHORED_ONLY_REASON, ANCHORED_ONLY_CHECKS, True),
         ):
             if not group:
                 continue
@@ -1330,7 +1343,7 @@ def _listed_again_past_history(
             outcome.left_out.extend(group)
             outcome.warnings.append(message)
             for path in group:
-                outcome.not_listed[path] = (why, message)
+                outcome.not_listed[path] = Unlisted(why, message, only_anchored)
     return again
 
 

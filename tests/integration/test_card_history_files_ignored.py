@@ -120,12 +120,13 @@ def test_a_card_file_only_a_carried_anchored_pattern_hides_is_said_new_to_ascmhl
     flat = " ".join(output.split())
     assert "(ascmhl verify and offload verify pass over it)" not in flat, output
     assert (
-        "(ascmhl verify, which never applies an anchored pattern, lists it as new, exit 21; "
+        "(ascmhl verify, which never applies an anchored pattern, calls it new (exit 21); "
         "offload verify passes over it, naming it in a note)"
     ) in flat, output
     assert (
-        "Of the checks of the copy against its manifest, ascmhl verify (which never applies "
-        "an anchored pattern) calls it new (exit 21) and offload verify passes over it"
+        "Of the checks of the copy against its manifest, ascmhl verify, which never applies "
+        "an anchored pattern, calls it new (exit 21); offload verify passes over it, naming "
+        "it in a note."
     ) in flat, output
     (report,) = (tmp_path / "reports").glob("A003_*.json")
     warned = [
@@ -133,7 +134,7 @@ def test_a_card_file_only_a_carried_anchored_pattern_hides_is_said_new_to_ascmhl
         for w in json.loads(report.read_text())["warnings"]
         if w["code"] == "not-in-manifest"
     ]
-    assert any("calls it a new file (exit 21); offload verify passes over it" in m for m in warned)
+    assert any("calls it new (exit 21); offload verify passes over it" in m for m in warned)
     copy = d1 / "A003"
     verdict = judge.verify(copy)
     assert verdict.returncode == 21, verdict.describe()
@@ -141,3 +142,78 @@ def test_a_card_file_only_a_carried_anchored_pattern_hides_is_said_new_to_ascmhl
     code, output = offload("verify", str(copy))
     assert code == 0, output
     assert "PROXY/p.mov on" in output and "lists it as new (exit 21)" in output, output
+
+
+def test_only_ascmhl_is_named_where_the_carried_list_holds_the_anchored_pattern(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's history records ``PROXY/x.mov`` (its first generation) and its newest list
+    holds ``/PROXY/`` (its second, ``ascmhl create -i /PROXY/``, which writes it and exits
+    10 naming ``PROXY``, the folder it left out); ``--ignore /PROXY/``
+    leaves the file out. The copy carries ``/PROXY/``: ``ascmhl verify`` never applies it
+    and reports the file missing (exit 10), ``offload verify`` applies it at the root and
+    passes over it (exit 0). Failed before: the warning said both report it missing."""
+    card = tmp_path / "cards" / "A004"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "PROXY").mkdir()
+    (card / "CLIPS" / "A.mov").write_bytes(os.urandom(20_000))
+    (card / "PROXY" / "x.mov").write_bytes(os.urandom(5_000))
+    made = judge.create(card, "xxh64")
+    assert made.returncode == 0, made.describe()
+    again = judge.run("ascmhl", "create", "-h", "xxh64", "-i", "/PROXY/", card)
+    # ascmhl writes the generation, then calls the folder it left out missing (exit 10)
+    assert again.returncode == 10, again.describe()
+    assert len(list((card / "ascmhl").glob("0002_*.mhl"))) == 1
+    d1 = tmp_path / "D1"
+    d1.mkdir()
+
+    code, output = offload("copy", "--ignore", "/PROXY/", str(card), str(d1))
+
+    assert code == 0, output
+    flat = " ".join(output.split())
+    assert (
+        "WARNING: 'PROXY/x.mov': the card's own ASC MHL history records it, but this run's "
+        "ignore patterns leave it out (not copied): ascmhl verify of each copy that carries "
+        "that history reports it missing (exit 10)"
+    ) in flat, output
+    assert "ascmhl verify and offload verify of each copy" not in flat, output
+    copy = d1 / "A004"
+    verdict = judge.verify(copy)
+    assert verdict.returncode == 10, verdict.describe()
+    assert "PROXY/x.mov" in verdict.stderr
+    code, output = offload("verify", str(copy))
+    assert code == 0, output
+
+
+def test_the_summary_names_only_the_kinds_of_files_left_out_that_are_there(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``PROXY/p.mov`` in a folder only the card's carried ``/PROXY/`` hides, and
+    ``CLIPS/b\\x01.mov``, a name XML cannot hold: both are in no manifest, both new to
+    ``ascmhl verify`` (exit 21). No file there is one the ignore list hides for both checks,
+    so the summary's line says nothing of such files. Failed before: it said the check
+    "passes over those its ignore list hides"."""
+    card = tmp_path / "cards" / "A005"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "PROXY").mkdir()
+    (card / "CLIPS" / "A.mov").write_bytes(os.urandom(20_000))
+    (card / "PROXY" / "p.mov").write_bytes(os.urandom(5_000))
+    made = judge.run("ascmhl", "create", "-h", "xxh64", "-i", "/PROXY/", card)
+    assert made.returncode == 0, made.describe()
+    (card / "CLIPS" / "b\x01.mov").write_bytes(os.urandom(5_000))
+    d1 = tmp_path / "D1"
+    d1.mkdir()
+    code, output = offload("copy", str(card), str(d1))
+    assert code == 0, output
+    flat = " ".join(output.split())
+    line = flat.split("NOT IN THE MANIFEST on")[1]
+    assert "passes over those its ignore list hides" not in line, output
+    assert (
+        "A check of the copy against its manifest (ascmhl verify, offload verify) calls it "
+        "new (exit 21). The file in a folder only an anchored pattern hides: ascmhl verify, "
+        "which never applies an anchored pattern, calls it new (exit 21); offload verify "
+        "passes over it, naming it in a note."
+    ) in line, output
+    verdict = judge.verify(d1 / "A005")
+    assert verdict.returncode == 21, verdict.describe()
+    assert "PROXY/p.mov" in verdict.stderr

@@ -13,12 +13,19 @@ ascmhl walks it; nothing else in it is read), each checked against its own histo
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.ascmhl_judge import AscmhlJudge
 from support.offload_cli import offload
+from support.requirements import require_root, require_tool
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 @pytest.fixture(autouse=True)
@@ -115,3 +122,55 @@ def test_an_unrecorded_file_in_such_a_folder_is_named_in_a_note(
     (roll / "NEST" / "stray.txt").unlink()
     code, output = offload("verify", str(roll))
     assert code == 0 and "anchored pattern" not in output, output
+
+
+@pytest.fixture
+def place() -> Iterator[Path]:
+    """A folder ``nobody`` may write in (pytest's tmp_path is under one only root may enter)."""
+    require_root("a user (nobody) that permissions stop")
+    require_tool("setpriv")
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        Path(folder).chmod(0o777)
+        yield Path(folder)
+
+
+def test_append_is_refused_where_such_a_folder_holds_one_that_cannot_be_listed(
+    place: Path, judge: AscmhlJudge
+) -> None:
+    """``ROLL``'s history made by ``ascmhl create -i /NEST/``, ``NEST/LOCKED`` (a nested
+    copy could stand there) only root may enter, ``offload verify --append`` run by
+    ``nobody``: the search of ``NEST`` cannot list it, so it cannot
+    say no nested history is there, and the check fails naming it, no generation written,
+    as the check's own walk fails on any folder it cannot list. Failed before: the folder
+    was passed over in silence, exit 0 and a generation ``0002`` written."""
+    roll = place / "ROLL"
+    (roll / "CLIPS").mkdir(parents=True)
+    (roll / "CLIPS" / "a.mov").write_bytes(os.urandom(20_000))
+    (roll / "NEST" / "LOCKED").mkdir(parents=True)
+    (roll / "NEST" / "LOCKED" / "x.mov").write_bytes(b"clip")
+    made = judge.run("ascmhl", "create", "-h", "xxh64", "-i", "/NEST/", roll)
+    assert made.returncode == 0, made.describe()
+    for folder, _dirs, files in os.walk(place):
+        os.chmod(folder, 0o777)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o666)
+    (roll / "NEST" / "LOCKED").chmod(0o000)
+    before = sorted(p.name for p in (roll / "ascmhl").iterdir())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HOME": str(place)}
+    env["OFFLOAD_REPORT_DIR"] = str(place / "reports")
+    try:
+        run = subprocess.run(
+            [*NOBODY, sys.executable, "-m", "offload.cli.offload", "verify", "--append", roll],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+    finally:
+        (roll / "NEST" / "LOCKED").chmod(0o755)
+    output = run.stdout + run.stderr
+    if "No module named" in output:
+        pytest.skip(f"nobody cannot run this venv's python: {output[-200:]}")
+    assert run.returncode == 11, output  # before: 0 (11: a file or folder unread)
+    assert f"ERROR: cannot verify {roll}: Permission denied (EACCES)" in output, output
+    assert sorted(p.name for p in (roll / "ascmhl").iterdir()) == before

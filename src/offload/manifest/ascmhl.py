@@ -781,8 +781,10 @@ def write_generation(
         # judged with the list this generation carries: the folder hashes as ascmhl verify
         # -dh applies it (whole_folders: an anchored pattern at the root, after the others),
         # the nested histories' search as plain ascmhl verify walks (whole_as_walked: an
-        # anchored pattern never, so a nested copy in a folder one names is searched)
-        hashed, walked = _whole(folders, recorded, patterns, lister)
+        # anchored pattern never, so a nested copy in a folder one names is searched; one
+        # set where no anchored pattern makes them differ, asked of a local tree alone)
+        paths = [e.path for e in recorded]
+        hashed = whole_folders(folders, paths, patterns, lister)
         # the links nested histories ignore, ignored here too (paths below a nested
         # folder, which this generation does not list: no folder's wholeness changes with
         # them); a carried pattern dropped may be a link's in a folder it lists: judged again
@@ -791,8 +793,10 @@ def write_generation(
                 root,
                 patterns,
                 carried.retirable,
-                walked,
-                [*(e.path for e in recorded), *folders],
+                whole_as_walked(folders, paths, patterns, lister)
+                if has_anchored(patterns)
+                else hashed,
+                [*paths, *folders],
                 history,
                 lister,
                 tree,
@@ -812,14 +816,14 @@ def write_generation(
         retired = beside.retired
         if retired:
             patterns = carried.patterns(retired={*uncarried, *retired})
-            hashed, _ = _whole(folders, recorded, patterns, lister)
+            hashed = whole_folders(folders, paths, patterns, lister)
         patterns += tuple(beside.added)
     elif has_anchored(patterns):
         # No lister: the caller walked the tree itself (offload verify --append), and what
         # it lists is what stands as its walk applies the list (anchored patterns at the
         # root, in the list's order); ascmhl verify -dh puts them after the others, so a
         # file listed past one by a ! pattern is one it skips: judged on the local tree
-        hashed, _ = _whole(folders, recorded, patterns, local_lister(root))
+        hashed = whole_folders(folders, [e.path for e in recorded], patterns, local_lister(root))
     if "" not in hashed:
         formats = _rooted_formats(formats, history)
         if not formats:
@@ -1021,20 +1025,6 @@ def hidden_again_below(patterns: Sequence[str]) -> tuple[str, ...]:
     gone = set(moved)
     before = [p for p in patterns[: last + 1] if p not in gone]
     return (*before, *moved, *(p for p in patterns[last + 1 :] if p not in gone))
-
-
-def _whole(
-    folders: Collection[str], recorded: Sequence[_Entry], patterns: Sequence[str], lister: Lister
-) -> tuple[set[str], set[str]]:
-    """The folders a generation recording *recorded* lists whole as ``ascmhl verify -dh``
-    judges them (its folder hashes: ``coverage.whole_folders``) and as plain ``ascmhl
-    verify`` walks them (no nested history there: ``coverage.whole_as_walked``), its list
-    *patterns*; one set twice where no anchored pattern makes them differ."""
-    paths = [e.path for e in recorded]
-    hashed = whole_folders(folders, paths, patterns, lister)
-    if not has_anchored(patterns):
-        return hashed, hashed
-    return hashed, whole_as_walked(folders, paths, patterns, lister)
 
 
 class _Carried:

@@ -64,6 +64,14 @@ ANCHORED_ONLY_REASON = (
     "which no pattern can list again"
 )
 
+#: What the checks of a copy do with such a file (:data:`ANCHORED_ONLY_REASON`), *it* the
+#: pronoun (``it``, ``them``): the one sentence the manifests writer's warning, the report's
+#: ``not-in-manifest`` warning and the summary's line give.
+ANCHORED_ONLY_CHECKS = (
+    "ascmhl verify, which never applies an anchored pattern, calls {it} new (exit 21); "
+    "offload verify passes over {it}, naming {it} in a note"
+)
+
 
 FINDER_FILE_REASON = (
     "ASC MHL leaves every .DS_Store out (ascmhl's default ignore list, kept by every "

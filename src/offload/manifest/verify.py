@@ -554,11 +554,18 @@ def _search_skipped(root: Path, folder: str, walked: IgnoreSpec, tree: _Tree) ->
     ascmhl checks its files against it, so this check must too, and an ``--append``
     generation must be refused as beside any nested history; each other entry that is not
     a folder to ``tree.anchored_only`` (nothing is read: ascmhl calls each one it does not
-    record new, the caller says so). A folder that cannot be listed is passed over."""
+    record new, the caller says so). Raises OSError for a folder there that cannot be listed,
+    as :func:`_walk` does (a nested history in it would go unseen, and an ``--append``
+    generation unrefused); one that vanished since it was listed is passed over."""
     if os.path.isdir(os.path.join(root, folder, ASCMHL_FOLDER)):
         tree.nested.append(folder)
         return
-    for item in walk_tree(root / folder, on_error=lambda _folder, _exc: None):
+
+    def unlistable(_folder: Path, exc: OSError) -> None:
+        if not isinstance(exc, FileNotFoundError):
+            raise exc
+
+    for item in walk_tree(root / folder, on_error=unlistable):
         entry = item.entry
         relative = f"{folder}/{item.relative}"
         try:

@@ -740,6 +740,7 @@ def _not_in_manifest_lines(report: OffloadReport) -> list[str]:
     left = report.not_in_manifest()
     if not left:
         return []
+    anchored = report.anchored_only()
     states: dict[int, Counter[str]] = {index: Counter() for index in left}
     prefixes = {index: f"{report.plans[index].root}/" for index in left}
     for file in report.job.files:
@@ -764,33 +765,37 @@ def _not_in_manifest_lines(report: OffloadReport) -> list[str]:
             f"NOT IN THE MANIFEST on {dest.root}: {plural(len(paths), 'file')} of the card "
             f"copied there ({counted or 'see the report'}) "
             f"{'is' if len(paths) == 1 else 'are'} in no manifest there ({reasons}): "
-            f"{names}{more}. {_check_words(paths)}"
+            f"{names}{more}. {_check_words(paths, anchored.get(dest.index, set()))}"
         )
     return lines
 
 
-def _check_words(paths: dict[str, str]) -> str:
+def _check_words(paths: dict[str, str], anchored: set[str]) -> str:
     """What a check of the copy against its manifest does with *paths* (left out of it):
     a name XML cannot hold is found new (exit 21); a file the manifest's ignore list hides
-    (in a card folder the card's history ignores) is passed over, never checked."""
+    (in a card folder the card's history ignores) is passed over, never checked; one of
+    *anchored* (``OffloadReport.anchored_only``: only an anchored pattern hides its folder)
+    is new to ``ascmhl verify`` and passed over by ``offload verify``
+    (``ignore.ANCHORED_ONLY_CHECKS``), said in a sentence of its own after the others'."""
+    others = [path for path in paths if path not in anchored]
+    said = _others_words(others) if others else ""
+    count = len(paths) - len(others)
+    if not count:
+        return said
+    from offload.manifest.ignore import ANCHORED_ONLY_CHECKS
+
+    them = ANCHORED_ONLY_CHECKS.format(it="it" if count == 1 else "them")
+    if not others:
+        return f"Of the checks of the copy against its manifest, {them}."
+    which = "The file" if count == 1 else f"The {count} files"
+    return f"{said} {which} in a folder only an anchored pattern hides: {them}."
+
+
+def _others_words(paths: Sequence[str]) -> str:
+    """:func:`_check_words` of *paths*, none of them in a folder only an anchored pattern
+    hides."""
     new = sum(1 for path in paths if not xml_can_hold(path))
     tools = "A check of the copy against its manifest (ascmhl verify, offload verify)"
-    from offload.manifest.ignore import ANCHORED_ONLY_REASON
-
-    anchored = sum(1 for path, why in paths.items() if why == ANCHORED_ONLY_REASON)
-    if anchored:
-        them = "it" if anchored == 1 else "them"
-        said = (
-            f"ascmhl verify (which never applies an anchored pattern) calls {them} new "
-            f"(exit 21) and offload verify passes over {them}, naming {them} in a note"
-        )
-        if anchored == len(paths):
-            return f"Of the checks of the copy against its manifest, {said}."
-        return (
-            f"{tools} calls those whose names XML cannot hold new (exit 21) and passes over "
-            f"those its ignore list hides; of those in a folder only an anchored pattern "
-            f"hides, {said}."
-        )
     if new == len(paths):
         return f"{tools} calls {'it' if new == 1 else 'them'} new (exit 21)."
     if not new:
