@@ -126,6 +126,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
+from offload.plan.destination import copy_root_name
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
@@ -667,7 +668,7 @@ def plan_offload(
     if any(is_s3_url(str(d)) for d in destinations):
         # The copy root below each prefix, for the keys offload-ai itself stores there: the
         # card's folder, or the prefix itself (--into, a single file).
-        folder = "" if options.into or tree.root_is_file else source_path.name
+        folder = copy_root_name(tree, into=options.into)  # the rule the plan follows
         destinations, backends = _s3().open_s3_destinations(
             destinations,
             settings=options.s3,

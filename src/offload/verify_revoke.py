@@ -39,8 +39,9 @@ Contract:
   trusts it (the next one copies it again), and its entry stays so that a check against
   the ledger still names it missing. It returns a
   ``Revocation``: the paths revoked (sorted), and the error that stopped it (none revoked
-  then). Where two cards' copies of one path are both revoked, no entry is
-  carried (which copy the line ends is not one record).
+  then; with it the paths it meant to revoke, as far as it got to know them). Where two
+  cards' copies of one path are both revoked, no entry is carried (which copy the line
+  ends is not one record).
 * It takes the copy root's lock (``lock.lock_copy_roots``) while it reads and appends, so
   no ``offload copy`` writes that ledger meanwhile; one that holds it is named in the error
   and nothing is revoked (the check's result stands). A copy root that cannot be locked
@@ -76,7 +77,9 @@ from offload.manifest import ChangedFile
 
 class Revocation(NamedTuple):
     """What ``revoke_found_wrong`` did: *revoked*, the copy paths whose record it revoked;
-    *error*, why it revoked none ("" when it did what it could)."""
+    *error*, why it revoked none ("" when it did what it could); *meant*, with an error,
+    the copy paths whose record it would have revoked (those a run still trusts: found
+    before the lock or the write failed; empty when its ledger could not be read)."""
 
     revoked: tuple[str, ...]
     error: str = ""
@@ -84,6 +87,7 @@ class Revocation(NamedTuple):
     # cards' copies of one path both found wrong): ``offload copy --reverify`` cannot take
     # them up as ours (``Ledger.found_wrong_copy``).
     unrecorded: tuple[str, ...] = ()
+    meant: tuple[str, ...] = ()
 
 
 def revoke_found_wrong(
@@ -105,26 +109,27 @@ def revoke_found_wrong(
     own.update((Path(p).as_posix(), False) for p in foreign if Path(p).as_posix() in wanted)
     ledger = Ledger(root)
     try:  # nothing to revoke: no lock taken, nothing written on the copy root
-        if not _to_revoke(ledger, ledger.load_entries(), wanted, checked_since, own)[0]:
+        cards, meant = _to_revoke(ledger, ledger.load_entries(), wanted, checked_since, own)[:2]
+        if not cards:
             return Revocation(())
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
     try:
         locks = lock_copy_roots([root])
     except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
-        return Revocation((), exc.message)
+        return Revocation((), exc.message, meant=meant)
     except OSError as exc:
-        return Revocation((), describe_os_error(exc))
+        return Revocation((), describe_os_error(exc), meant=meant)
     with locks:
         try:  # read again under the lock: a run may have appended since
-            cards, revoked, records, unrecorded = _to_revoke(
+            cards, meant, records, unrecorded = _to_revoke(
                 ledger, ledger.load_entries(), wanted, checked_since, own
             )
             if cards:
                 ledger.revoke(cards, records, by=REVOKED_BY_CHECK)
         except OSError as exc:
-            return Revocation((), describe_os_error(exc))
-    return Revocation(revoked, unrecorded=unrecorded)
+            return Revocation((), describe_os_error(exc), meant=meant)
+    return Revocation(meant, unrecorded=unrecorded)
 
 
 def _to_revoke(

@@ -131,6 +131,32 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
     assert "is in use by another offload" in note and "--reverify" in note, note
 
 
+def test_a_check_that_cannot_revoke_counts_only_the_copies_it_meant_to_revoke(
+    tmp_path: Path,
+) -> None:
+    """Two copies found changed: one that kept its size and date (its record revoked, were
+    the copy root not held), one edited since (its date changed: trusted by no run, never
+    revoked). The note counts the one. Failed before: "the 2 copies found changed was not
+    revoked" (every changed copy counted, as though a plain copy still trusted both)."""
+    _, root = copied(tmp_path)
+    flip_a_bit(root / "CLIPS" / "C001.MOV")
+    edited = root / "CLIPS" / "C002.MOV"
+    flip_a_bit(edited)
+    st = edited.stat()
+    os.utime(edited, ns=(st.st_atime_ns, st.st_mtime_ns + 3_600 * 10**9))  # an hour later
+
+    with lock_copy_roots([root]):
+        code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
+
+    assert code != 0, err
+    data = json.loads(out)
+    assert data["revoked"] == []
+    (note,) = [n for n in data["notes"] if "was not revoked" in n]
+    assert note.startswith(
+        "the copy root's ledger record of the 1 copy found changed was not revoked: copy root "
+    ), note
+
+
 def test_a_check_that_cannot_revoke_prints_no_empty_warning(tmp_path: Path) -> None:
     """Failed before: after the one line saying the record was not revoked (another offload
     holds the copy root here; a read-only copy root's EROFS takes the same path), the check

@@ -394,6 +394,44 @@ def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
     assert len(Ledger(slow / card.name).load()) == 200
 
 
+def test_a_cascade_resumed_without_its_card_says_reverify_reads_the_trusted_slow_copies(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The cascade cancelled once SHUTTLE verified some copies, the card then ejected, the
+    same command run again: the files resting on the ledger are those the cancelled run had
+    cascaded (their copies on SHUTTLE trusted, not read back now; this run never read their
+    fast copies): --reverify reads them back. Failed before: "this run read it again only as
+    its source, not a read-back counted here: `offload verify RAID/...` reads it back" (true
+    only when the fast copy is the one copy that counts, tests/s3/
+    test_s3_cascade_absent_words.py)."""
+    card = make_card(cards)  # 12 clips
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    cancel = CancelToken()
+
+    class StopMidCascade:  # commit batches of 2 files: some copies on SHUTTLE are recorded
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileVerified) and event.destination_index == 1:
+                cancel.cancel()
+
+    options = OffloadOptions(copy=CopyOptions(batch_files=2), cascade=frozenset({1}))
+    report = offload(card, [fast, slow], options=options, sink=StopMidCascade(), cancel=cancel)
+    assert report.exit_code == 130
+    trusted = len(Ledger(slow / card.name).load())
+    assert 0 < trusted < 12, trusted
+    card.rename(card.with_name("away"))  # ejected
+    code, _, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    said = " ".join(err.split())
+    assert f"this run read its fast copy {fast / card.name} again now" in said, said
+    assert (
+        f"on the ledger's word ({trusted} of 12 files verified only by an earlier run, "
+        "trusted from the ledger, not read back now: --reverify reads them back)" in said
+    ), said
+    assert "only as its source" not in said and "offload verify" not in said, said
+
+
 def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(
     tmp_path: Path, cards: Path
 ) -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from offload.card import _RecordedFiles, _relative_to
 from offload.hashing import UnknownHashError, resolve_algorithm
+from offload.manifest import ascmhl
 from offload.manifest.ascmhl import canonical_digests, check_relative_path
 from offload.manifest.digest import normalize_digest
 from offload.manifest.model import ManifestFile
@@ -259,6 +260,17 @@ def test_canonical_digests_resolve_names_as_the_registry_does() -> None:
             )
         given = {name: values.get(resolve_or_none(name), "f" * 32 if "128" in name else "e" * 16)}
         assert canonical_digests(given) == expected, name
+
+
+def test_the_format_name_a_file_digest_resolves_through_is_cached() -> None:
+    # Resolved once a name, not once a digest of each file: the cache on the resolver
+    # ``canonical_digests`` asks (once moved off it by a function put between them).
+    ascmhl._ascmhl_name.cache_clear()
+    for _ in range(3):
+        canonical_digests({"xxh64be": "0123456789ABCDEF", "md5": "0" * 32})
+    info = ascmhl._ascmhl_name.cache_info()
+    assert (info.misses, info.hits) == (2, 4)
+    assert not hasattr(ascmhl.generation_file_name, "cache_info")
 
 
 def resolve_or_none(name: str) -> str | None:

@@ -280,7 +280,7 @@ def report_dict(
         # signal that came once the check was over (appended later; docs/json.md).
         "notes": (list(report.notes) if report is not None else [])
         + (
-            [_not_revoked_words(revocation.error, report, remote=remote)]
+            [_not_revoked_words(revocation, report, remote=remote)]
             if revocation and revocation.error
             else []
         ),
@@ -1014,7 +1014,7 @@ def _stopped_while_revoking(
     if revocation is not None and revocation.revoked:
         env.warning(_revoked_words(revocation, remote=outcome.remote))
     if revocation is not None and revocation.error:
-        env.warning(_not_revoked_words(revocation.error, outcome.report, remote=outcome.remote))
+        env.warning(_not_revoked_words(revocation, outcome.report, remote=outcome.remote))
     if data.get("report") is None:
         env.error(STOPPED_WHILE_REVOKING_UNREPORTED)
         return int(VerifyExit.CANCELLED)
@@ -1192,16 +1192,21 @@ def _revoked_words(revocation: Revocation, *, remote: bool = False) -> str:
     )
 
 
-def _not_revoked_words(error: str, report: VerifyReport | None, *, remote: bool = False) -> str:
+def _not_revoked_words(
+    revocation: Revocation, report: VerifyReport | None, *, remote: bool = False
+) -> str:
     """The report's note of a check that could not revoke the ledger's record of the copies
-    it found changed or could not read (*error*: why; *report*: the check's, whose lists
-    say which of the two there were); *remote*: an S3 copy root, whose ledger a run trusts
-    by each object's ETag (and where only an object that could not be read is revoked: one
-    changed has another ETag, which no run trusts). The one sentence of a local and an S3
-    check, printed and in the report's notes."""
+    it found changed or could not read (*revocation*: why, and the copies it meant to
+    revoke, those a run still trusts; *report*: the check's, whose list of unreadable
+    copies tells the two apart); *remote*: an S3 copy root, whose ledger a run trusts by
+    each object's ETag. The one sentence of a local and an S3 check, printed and in the
+    report's notes."""
     kept = "its ETag" if remote else "its size and date"
-    changed = 0 if remote or report is None else len(report.changed)
-    unread = 0 if report is None else len(report.unreadable)
+    unreadable = (
+        frozenset() if report is None else frozenset(Path(p).as_posix() for p in report.unreadable)
+    )
+    unread = sum(1 for copy in revocation.meant if copy in unreadable)
+    changed = len(revocation.meant) - unread
     if changed and unread:
         which = (
             f"the {plural(changed, 'copy', 'copies')} found changed and the "
@@ -1214,7 +1219,7 @@ def _not_revoked_words(error: str, report: VerifyReport | None, *, remote: bool 
     else:
         which = "the copies this check proved wrong"
     return (
-        f"the copy root's ledger record of {which} was not revoked: {error}; "
+        f"the copy root's ledger record of {which} was not revoked: {revocation.error}; "
         f"a plain `offload copy` of the card still trusts such a copy that kept {kept} "
         "(verified earlier, not re-read); `offload copy --reverify` reads them back"
     )
@@ -1442,7 +1447,7 @@ def _print_human(
     if revocation is not None and revoked:
         env.warning(_revoked_words(revocation, remote=remote))
     if revocation is not None and revocation.error:  # read-only media, another offload
-        env.warning(_not_revoked_words(revocation.error, report, remote=remote))
+        env.warning(_not_revoked_words(revocation, report, remote=remote))
     # A copy the ledger records as a newer version proved there (a file replaced since the
     # history's record, ``replaced-since-recorded``) whose digests were read and are the
     # entry's: its CHANGED line said why; nothing below is so of it (its record stands,

@@ -90,7 +90,7 @@ from offload.destinations.s3config import (
 )
 from offload.destinations.s3copied import sweep_copy
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
-from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key
+from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
 
@@ -706,7 +706,7 @@ class S3Destination:
             if attempt > 9999:
                 raise FileExistsError(errno.EEXIST, f"no free name for {self.display(key)}")
             candidate = keep_both_key(key, attempt)
-            size = len(candidate.encode("utf-8", "surrogateescape"))
+            size = key_bytes(candidate)
             if size > MAX_KEY_BYTES:
                 # A server that stores it (moto) would hold a key AWS refuses.
                 raise OSError(

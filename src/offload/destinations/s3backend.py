@@ -50,6 +50,7 @@ from offload.destinations.s3config import redact_secrets
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
     display_path,
+    key_bytes,
     s3_root,
 )
 from offload.errors import printable_name
@@ -642,7 +643,7 @@ class S3Backend(Closing):
             name.encode("utf-8")
         except UnicodeEncodeError:
             return f"'{printable_name(name)}' is not valid UTF-8, which S3 keys must be"
-        if len(name.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
+        if key_bytes(name) > MAX_KEY_BYTES:
             return f"{name!r} is longer than S3's {MAX_KEY_BYTES}-byte keys"
         return None
 

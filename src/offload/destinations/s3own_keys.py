@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from offload.destinations.s3url import MAX_KEY_BYTES, S3Url
+from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, key_bytes
 
 
 def prefix_own_keys(url: S3Url) -> list[str]:
@@ -76,19 +76,10 @@ def copy_root_own_keys(bucket: str, copy_root_key: str, *, card_name: str, files
     ]
 
 
-def key_bytes(key: str) -> int:
-    """The length of *key* in bytes, as S3 counts it (UTF-8)."""
-    return len(key.encode("utf-8", "surrogateescape"))
-
-
-def longest(keys: list[str]) -> str:
-    """The longest of *keys* in bytes (the first of those as long)."""
-    return max(keys, key=key_bytes)
-
-
 def too_long(keys: list[str]) -> str | None:
-    """The longest of *keys* if it is longer than S3's ``MAX_KEY_BYTES``, else None."""
-    key = longest(keys)
+    """The longest of *keys* in bytes (the first of those as long) if it is longer than
+    S3's ``MAX_KEY_BYTES``, else None."""
+    key = max(keys, key=key_bytes)
     return key if key_bytes(key) > MAX_KEY_BYTES else None
 
 
@@ -97,14 +88,14 @@ def refusal(destination: str, bucket: str, key: str) -> str:
     *key* in *bucket* is too long (``too_long``), with what to do."""
     size = key_bytes(key)
     return (
-        f"{shown(destination)}: the prefix is too long for offload-ai's own objects there: "
-        f"the longest it would store, {shown(f's3://{bucket}/{key}')}, would be {size} bytes "
+        f"{elided(destination)}: the prefix is too long for offload-ai's own objects there: "
+        f"the longest it would store, {elided(f's3://{bucket}/{key}')}, would be {size} bytes "
         f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): copy to a prefix at least "
         f"{size - MAX_KEY_BYTES} bytes shorter"
     )
 
 
-def shown(key: str, *, head: int = 40, tail: int = 80) -> str:
+def elided(key: str, *, head: int = 40, tail: int = 80) -> str:
     """*key* for a one-line error: whole if short, else its start and end around ``…``
     (a 1,000-byte key would fill a screen)."""
     if len(key) <= head + tail + 1:

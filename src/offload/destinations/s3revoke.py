@@ -84,7 +84,8 @@ def revoke_unread(
     backend = S3Backend(store)
     ledger = S3Ledger(backend, backend.root)
     try:  # nothing to revoke: no lock taken, nothing written
-        if not _to_revoke(backend, ledger.load_entries(), wanted, checked_since)[0]:
+        cards, meant = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
+        if not cards:
             return Revocation(())
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
@@ -100,21 +101,22 @@ def revoke_unread(
                 f"the copy root's lock {store.display(lock.key)} is there "
                 f"({describe_holder(found[0])}): an offload holds it, or one was stopped "
                 "before it released it (the next offload copy there takes a stale one over)",
+                meant=meant,
             )
         lock.acquire()
     except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
-        return Revocation((), exc.message)
+        return Revocation((), exc.message, meant=meant)
     except OSError as exc:
-        return Revocation((), describe_os_error(exc))
+        return Revocation((), describe_os_error(exc), meant=meant)
     try:  # read again under the lock: a run may have appended since
-        cards, revoked = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
+        cards, meant = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
         if cards:
             ledger.revoke(cards, by=REVOKED_BY_CHECK)
     except OSError as exc:
-        return Revocation((), describe_os_error(exc))
+        return Revocation((), describe_os_error(exc), meant=meant)
     finally:
         lock.release()
-    return Revocation(revoked)
+    return Revocation(meant)
 
 
 def _get_failed(report: VerifyReport) -> set[str]:

@@ -22,6 +22,12 @@ MAX_KEY_BYTES = 1024
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 
+def key_bytes(key: str) -> int:
+    """The length of *key* (or a part of one) in bytes, as S3 counts it against
+    ``MAX_KEY_BYTES``: UTF-8 (a name that is not keeps its bytes, by surrogateescape)."""
+    return len(key.encode("utf-8", "surrogateescape"))
+
+
 def is_s3_url(text: str) -> bool:
     """Whether a destination argument names an S3 location (``s3://...``)."""
     return text.lower().startswith(SCHEME)
@@ -79,7 +85,7 @@ def parse_s3_url(text: str) -> S3Url:
         raise UsageError(
             f"{text}: the prefix has an empty, '.' or '..' component; write s3://bucket/a/b"
         )
-    if len(prefix.encode("utf-8", "surrogateescape")) >= MAX_KEY_BYTES:
+    if key_bytes(prefix) >= MAX_KEY_BYTES:
         raise UsageError(f"{text}: the prefix is longer than S3's {MAX_KEY_BYTES}-byte keys")
     return S3Url(bucket, prefix)
 

@@ -184,9 +184,6 @@ def canonical_digests(digests: Mapping[str, str]) -> dict[str, str]:
     return digests if isinstance(digests, dict) and result == digests else result
 
 
-# Asked for each digest of each file a manifest records (the registry is fixed): a name
-# resolved once, not ~1 µs a file.
-@functools.lru_cache(maxsize=256)
 def generation_file_name(sequence_number: int, root_name: str, created_at: datetime) -> str:
     """The file name of generation *sequence_number* of the history of a folder named
     *root_name* (its informational part), created at *created_at* (UTC):
@@ -194,6 +191,9 @@ def generation_file_name(sequence_number: int, root_name: str, created_at: datet
     return f"{sequence_number:04d}_{root_name}_{created_at:%Y-%m-%d_%H%M%S}Z.mhl"
 
 
+# Asked for each digest of each file a manifest records (the registry is fixed): a name
+# resolved once, not ~1 µs a file.
+@functools.lru_cache(maxsize=256)
 def _ascmhl_name(name: str) -> str | None:
     """The ASC MHL format *name* resolves to in the hashing registry; None for a name it
     does not know or a format ASC MHL lacks."""

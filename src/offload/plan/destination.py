@@ -111,8 +111,8 @@ def plan_destinations(
     source_abs = Path(os.path.abspath(source_root))
     if source_abs != tree.root:
         raise ValueError(f"the tree was scanned from {tree.root}, not from {source_abs}")
-    name = source_abs.name
     creates_root = not tree.root_is_file and not into
+    name = copy_root_name(tree, into=into)
     if creates_root and not name:
         raise ValueError(f"{source_abs} has no name to give its folder: copy with into=True")
     plans: list[DestinationPlan] = []
@@ -121,6 +121,13 @@ def plan_destinations(
         root = dest_abs / name if creates_root else dest_abs
         plans.append(DestinationPlan(index, dest_abs, root, creates_root))
     return plans
+
+
+def copy_root_name(tree: SourceTree, *, into: bool) -> str:
+    """The name of the folder a copy of *tree* makes in each destination, its copy root
+    there (``DEST/<source folder name>/``); "" when the copy root is the destination itself
+    (``into``, or a single-file source), or when the source (``/``) has no name."""
+    return "" if tree.root_is_file or into else tree.root.name
 
 
 def plan_file_targets(tree: SourceTree, targets: Sequence[Path]) -> list[DestinationPlan]:

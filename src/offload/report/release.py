@@ -684,17 +684,21 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             if read_source
             else f"this run's source was its fast copy {data.get('source')}"
         )
-        if read_source and earlier_only:
-            # That read is the source's, not a read-back the release counts: never "not
-            # read back now" after "read ... again now" (the QA's cascade resumed without
-            # its card, its bucket served from this host), nor --reverify, which reads the
-            # destinations' copies, not the source.
-            resting = (
-                f" on the ledger's word ({earlier_only} of {_count(count, 'file')} verified "
-                "only by an earlier run, trusted from the ledger: the fast copy was read "
-                "back from its media when the card was offloaded; this run read it again "
-                "only as its source, not a read-back counted here: `offload verify "
-                f"{data.get('source')}` reads it back)"
+        if read_source and earlier_only and not independent:
+            # The fast copy the only copy that counts: that read is the source's, not a
+            # read-back the release counts: never "not read back now" after "read ... again
+            # now" (the QA's cascade resumed without its card, its bucket served from this
+            # host), nor --reverify, which reads the destinations' copies, not the source.
+            # With a destination that counts (a resumed cascade), the files resting on the
+            # ledger are those this run did not copy, their copies there trusted from it:
+            # --reverify reads those back (the words above).
+            resting = _earlier_words(
+                earlier_only,
+                count,
+                " on the ledger's word (",
+                tail=": the fast copy was read back from its media when the card was "
+                "offloaded; this run read it again only as its source, not a read-back "
+                f"counted here: `offload verify {data.get('source')}` reads it back)",
             )
         text = (
             f"The card ({absent_card(data)}) was absent: {source}, verified there when the "
@@ -713,16 +717,21 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     return CardRelease(True, text, earlier_only=earlier_only)
 
 
-def _earlier_words(files: int, count: int, before: str) -> str:
+def _earlier_words(
+    files: int,
+    count: int,
+    before: str,
+    tail: str = ", not read back now: --reverify reads them back",
+) -> str:
     """What the answer rests on for *files* of the *count* files, verified by an earlier run
     only, after *before* ("" when none): " (3 of 3 files verified only by an earlier run,
     trusted from the ledger, not read back now: --reverify reads them back" (the caller
-    closes it)."""
+    closes it); *tail*, how they may be read back, the words after "ledger"."""
     if not files:
         return ""
     return (
         f"{before}{files} of {_count(count, 'file')} verified only by an earlier run, trusted "
-        "from the ledger, not read back now: --reverify reads them back"
+        f"from the ledger{tail}"
     )
 
 

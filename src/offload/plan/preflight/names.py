@@ -498,13 +498,13 @@ def check_keys(
     stores there (``s3own_keys``: its ledger, upload records, ASC MHL and reports, whose
     names *card_name* starts): the longest longer than ``MAX_KEY_BYTES``, one error
     naming it (AWS would take the card's files, then refuse the ledger and manifests)."""
-    from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path
+    from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path, key_bytes
 
     root = str(plan.root)
     # The stand-in root /s3:/bucket/prefix: the key is what follows the bucket.
     bucket_and_prefix = root[len(str(S3_ROOT)) + 1 :]
     _bucket, _, prefix = bucket_and_prefix.partition("/")
-    head = len((prefix + "/").encode("utf-8", "surrogateescape")) if prefix else 0
+    head = key_bytes(prefix + "/") if prefix else 0
     _check_own_keys(plan, prefix, card_name, len(entries), out)
     for entry in entries:
         if entry.kind is not EntryKind.FILE:
@@ -522,7 +522,7 @@ def check_keys(
                 plan.index,
             )
             continue
-        size = head + len(relative.encode("utf-8", "surrogateescape"))
+        size = head + key_bytes(relative)
         if size > MAX_KEY_BYTES:
             out.error(
                 C.PATH_TOO_LONG,
