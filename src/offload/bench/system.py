@@ -15,7 +15,9 @@ counted (docs/performance.md, thirtieth pass: at 50,000 files with the worker dr
 documents, ``%M`` said 143 MB where the two held 251-257 MB). So ``Spawner.run`` also sums
 the resident sets of the command and every process below it (``/proc``, every
 ``TREE_INTERVAL_S``, on a thread) and keeps the larger of the two figures: the tree's peak as
-sampled, a lower bound of the true one, never below the largest single process's.
+sampled: the sum of the processes' resident sets at each reading (pages they share, such as
+the interpreter's libraries, counted in each; a process that lives between two readings
+missed), never below the largest single process's.
 """
 
 from __future__ import annotations

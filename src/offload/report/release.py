@@ -698,8 +698,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                 " on the ledger's word (",
                 tail=": the fast copy was read back from its media when the card was "
                 "offloaded; this run read it again only as its source, not a read-back "
-                f"counted here: `offload verify {data.get('source')}` reads it back)",
+                f"counted here: `offload verify {data.get('source')}` reads it back",
             )
+            resting += ")" if resting else ""
         text = (
             f"The card ({absent_card(data)}) was absent: {source}, verified there when the "
             f"card was offloaded. It may be formatted{resting}: every file is verified (read "
