@@ -37,7 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 from offload.destinations import s3commands
 from offload.destinations.base import EntryInfo
-from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, ObjectInfo, S3Destination
+from offload.destinations.s3 import (
+    TAKE_BACK_BUDGET_S,
+    LeftBehind,
+    ObjectInfo,
+    S3Destination,
+)
+from offload.destinations.s3 import replaced_words as version_words
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import (
     S3Settings,
@@ -786,35 +792,49 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
 def adopted_versions_notes(backends: Mapping[int, S3Backend]) -> list[str]:
     """A note per S3 destination where adopted objects of an earlier run were copied onto
     themselves for the digests they lacked (``S3Backend.complete_adopted``) on a bucket
-    that keeps versions (the copy got a VersionId; "null": versioning suspended, where
-    the object copied stays only if it was stored while versions were kept): S3 changes
-    no metadata in place, so the object each was stays as a noncurrent version of the same
-    bytes, stored twice. This run deletes only versions it made, never an earlier run's:
-    the note says so, how to see them and what leaves such objects as they are. It claims
-    no state for any file (each file's is in the report). None where the bucket keeps no
-    versions (the object copied is gone)."""
-    from offload.destinations.s3 import replaced_words
-
+    that keeps versions: S3 changes no metadata in place, so where the copy got a VersionId
+    the object each was stays as a noncurrent version of the same bytes, stored twice.
+    This run deletes only versions it made, never an earlier run's: the note says so, how
+    to see them and what leaves such objects as they are. A copy whose VersionId is "null"
+    (versioning suspended) replaced the key's null version: the object copied stays only
+    if it was stored while versions were kept, which this run does not know, so those are
+    counted apart and said only to *may* stay, never "stored twice". It claims no state
+    for any file (each file's is in the report). None where the bucket keeps no versions
+    (no VersionId: the object copied is gone)."""
     notes = []
     for backend in backends.values():
         store = backend.store
         with store._lock:
-            copies = [(k, v) for k, v in store.adopted_copies if v is not None]
-        if not copies:
-            continue
-        key = copies[0][0]
-        count = f"{len(copies)} object{'s' if len(copies) != 1 else ''}"
-        became = replaced_words([version for _, version in copies])
-        notes.append(
-            f"{store.url}: {count} of an earlier run of offload-ai, found equal to the card "
-            f"(e.g. {store.display(key)}), lacked their digests and were copied onto "
-            f"themselves to store them (S3 changes no metadata in place); the object each "
-            f"was, of the same bytes, {became}, stored twice: this run deletes no version "
-            "it did not make, so delete those versions if they are not wanted, or pass "
-            "--s3-no-digest-metadata to leave such objects as they are; nothing is wrong "
-            "with the copies because of it"
-        )
+            copies = list(store.adopted_copies)
+        kept = [key for key, version in copies if version and version != "null"]
+        suspended = [key for key, version in copies if version == "null"]
+        if kept:
+            notes.append(
+                f"{store.url}: {_objects(len(kept))} of an earlier run of offload-ai, found "
+                f"equal to the card (e.g. {store.display(kept[0])}), lacked their digests "
+                "and were copied onto themselves to store them (S3 changes no metadata in "
+                f"place); the object each was, of the same bytes, {version_words(['id'])}, "
+                "stored twice: this run deletes no version it did not make, so delete those "
+                "versions if they are not wanted, or pass --s3-no-digest-metadata to leave "
+                "such objects as they are; nothing is wrong with the copies because of it"
+            )
+        if suspended:
+            notes.append(
+                f"{store.url}: {_objects(len(suspended))} of an earlier run of offload-ai, "
+                f"found equal to the card (e.g. {store.display(suspended[0])}), lacked "
+                "their digests and were copied onto themselves to store them (S3 changes "
+                "no metadata in place) on a bucket whose versioning is suspended; the "
+                f"object each was, of the same bytes, {version_words(['null'])}: this run "
+                "deletes no version it did not make (aws s3api list-object-versions shows "
+                "what stays), and --s3-no-digest-metadata leaves such objects as they are; "
+                "nothing is wrong with the copies because of it"
+            )
     return notes
+
+
+def _objects(count: int) -> str:
+    """ "1 object", "2 objects"."""
+    return f"{count} object{'s' if count != 1 else ''}"
 
 
 def complete_refused_notes(backends: Mapping[int, S3Backend]) -> list[str]:
@@ -908,11 +928,9 @@ def replaced_words(store: S3Destination) -> str:
     """What the objects this run's replacements took the place of became on *store*'s
     bucket (``s3.replaced_words`` of the VersionIds their copies got): the end of a
     sentence, ``is gone`` only where the bucket keeps no versions."""
-    from offload.destinations.s3 import replaced_words as words
-
     with store._lock:
         versions = list(store.replaced_versions)
-    return words(versions)
+    return version_words(versions)
 
 
 def nothing_copied_words(backends: Mapping[int, S3Backend]) -> str:
