@@ -31,7 +31,7 @@ import os
 import shlex
 import tempfile
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -142,17 +142,8 @@ def lock_copy_roots(
     cannot be locked; a destination that cannot be written fails in the copy anyway)."""
     locks: list[S3CopyRootLock] = []
     warnings: list[str] = []
-    # A copy root is a bucket's key: one prefix in two buckets is two copy roots.
-    seen: set[tuple[str, str]] = set()
     try:
-        for dest_plan in plan.plans:
-            backend = plan.backends.get(dest_plan.index)
-            if backend is None:
-                continue
-            root_key = backend.key(dest_plan.root)
-            if (backend.store.url.bucket, root_key) in seen:
-                continue
-            seen.add((backend.store.url.bucket, root_key))
+        for _dest_plan, backend, root_key in _s3_copy_roots(plan.plans, plan.backends):
             lock = S3CopyRootLock(backend.store, root_key, source=source)
             try:
                 lock.acquire()
@@ -173,14 +164,30 @@ def busy_copy_root(
     plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
 ) -> list[PreflightItem]:
     """The ``copy-root-busy`` errors of a refused preflight for the S3 copy roots of *plans*
-    another run holds now: a live lock object there (``s3lock.read_lock``, judged as
+    another run holds now: a live lock object there (``S3CopyRootLock.live_refusal``, as
     ``acquire`` judges it), its line as ``acquire`` would give it, "nothing was written"
     made true of the probe objects (``nothing_copied_words``). Takes no lock and writes
     nothing; a lock that cannot be read is no finding (the refusal stands on its others).
     Never raises."""
-    from offload.destinations.s3lock import read_lock
-
     found: list[PreflightItem] = []
+    for dest_plan, backend, root_key in _s3_copy_roots(plans, backends):
+        try:
+            busy = S3CopyRootLock(backend.store, root_key).live_refusal()
+        except OSError:
+            continue
+        if busy is None:
+            continue
+        words = busy.message.replace("nothing was written", nothing_copied_words(backends))
+        found.append(PreflightItem(PreflightCode.COPY_ROOT_BUSY, None, words, dest_plan.index))
+    return found
+
+
+def _s3_copy_roots(
+    plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+) -> Iterator[tuple[DestinationPlan, S3Backend, str]]:
+    """Each S3 copy root of *plans* once, in order: its first plan, its backend, its key
+    (a plan without a backend, a local one, is skipped). A copy root is a bucket's key:
+    one prefix in two buckets is two copy roots, one named twice is one."""
     seen: set[tuple[str, str]] = set()
     for dest_plan in plans:
         backend = backends.get(dest_plan.index)
@@ -190,18 +197,7 @@ def busy_copy_root(
         if (backend.store.url.bucket, root_key) in seen:
             continue
         seen.add((backend.store.url.bucket, root_key))
-        lock = S3CopyRootLock(backend.store, root_key)
-        try:
-            held = read_lock(backend.store, lock.key)
-        except OSError:
-            continue
-        if held is None or lock._stale(held[0], held[2]):
-            continue
-        words = lock._busy(held[0], held[2]).message.replace(
-            "nothing was written", nothing_copied_words(backends)
-        )
-        found.append(PreflightItem(PreflightCode.COPY_ROOT_BUSY, None, words, dest_plan.index))
-    return found
+        yield dest_plan, backend, root_key
 
 
 def release_locks(locks: Sequence[S3CopyRootLock], *, budget_s: float | None = None) -> None:
