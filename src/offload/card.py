@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from offload import (
     card_folder,
@@ -151,6 +151,7 @@ if TYPE_CHECKING:
     from offload.destinations.base import EntryInfo
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
+    from offload.destinations.s3ledger import S3Ledger
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.model import SourceFile
@@ -1772,7 +1773,7 @@ def _s3_ledger_unreadable(ledger: Ledger, exc: OSError) -> str:
     return records_unread(
         exc,
         f"the ledger {display_path(ledger.path)}",
-        client=getattr(getattr(ledger, "store", None), "client", None),
+        client=cast("S3Ledger", ledger).store.client,
         again=again,
         then=again,
         outcome="nothing was copied",

@@ -1173,6 +1173,13 @@ class S3Destination:
         with self._lock:
             self.left_behind.append(LeftBehind(key, version_id, reason, refused, upload_id, etag))
 
+    def note_adopted_copy(self, key: str, version_id: str | None) -> None:
+        """Note in ``adopted_copies`` that an earlier run's object *key* was copied onto
+        itself for its digests and got *version_id* (``S3Backend.complete_adopted``; the
+        report's note: ``s3card.adopted_versions_notes``). Thread-safe."""
+        with self._lock:
+            self.adopted_copies.append((key, version_id))
+
     def take_back(
         self,
         objects: Sequence[tuple[str, str, str | None]],
