@@ -533,6 +533,9 @@ class S3Destination:
         self.locked_roots: set[str] = set()
         # Lock keys ``s3lock.live_tokens_above`` could not read (named in a warning).
         self.unreadable_locks: set[str] = set()
+        # Those of them whose read was refused to these credentials (403), not failed by
+        # the service: only these are worth another credential (``s3copied``, the warning).
+        self.refused_locks: set[str] = set()
         # The upload records' sweep (``abort_abandoned``): the thread running it (None
         # outside it), and the versions under the records prefix, listed once when a record
         # first needs them (``_versions_of``; ``_sweep_listed``: done, the listing None if it

@@ -268,16 +268,22 @@ def abort_abandoned(
             pass  # the copy itself will say what is wrong with the destination
         for key in sorted(store.unreadable_locks):
             where = store.display(key)
+            sooner = (
+                "allow s3:GetObject on it to have them cleaned up sooner"
+                if key in store.refused_locks
+                else "the service failed its read: the next offload into this destination "
+                "reads it again"
+            )
             warnings.append(
                 (
                     f"cannot read the lock {where}: unfinished uploads of other runs below it "
                     f"are kept until {int(UNREADABLE_LOCK_ABANDON_S // 3600)} hours old (a "
-                    "run may still be writing them); allow s3:GetObject on it to have them "
-                    "cleaned up sooner",
+                    f"run may still be writing them); {sooner}",
                     where,
                 )
             )
         store.unreadable_locks.clear()
+        store.refused_locks.clear()
     return aborted, warnings
 
 

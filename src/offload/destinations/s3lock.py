@@ -561,8 +561,10 @@ def _live_tokens_of(store: S3Destination, copy_root_key: str) -> set[str] | None
     key = lock_key(copy_root_key)
     try:
         found = read_lock(store, key)
-    except OSError:
+    except OSError as exc:
         store.unreadable_locks.add(key)
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            store.refused_locks.add(key)
         return None
     if found is None:
         return set()
