@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from offload import (
     card_folder,
@@ -153,6 +153,7 @@ if TYPE_CHECKING:
     from offload.destinations.base import EntryInfo
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
+    from offload.destinations.s3ledger import S3Ledger
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.model import SourceFile
@@ -574,12 +575,10 @@ def _for_want_of_room(item: PreflightItem) -> bool:
     )
 
 
-def _busy_finding(busy: CopyRootBusy, local: Sequence[DestinationPlan]) -> PreflightItem:
-    """The ``copy-root-busy`` error of a preflight refusal beside others, for the local copy
-    root *busy* names (``lock.busy_copy_root``): its line, its destination's index."""
-    index = next((plan.index for plan in local if busy.path == str(plan.root)), None)
-    where = None if busy.path is None else Path(busy.path)
-    return PreflightItem(PreflightCode.COPY_ROOT_BUSY, where, busy.message, index)
+def _busy_index(busy: CopyRootBusy, local: Sequence[DestinationPlan]) -> int | None:
+    """The index of the local destination whose copy root *busy* names
+    (``lock.busy_copy_root``), None if none does."""
+    return next((plan.index for plan in local if busy.path == str(plan.root)), None)
 
 
 def plan_offload(
@@ -1279,15 +1278,16 @@ def _plan(
         # destination inside the card, a file too large for FAT, a read-only drive) waiting
         # would not end: listed, the lock's line after them.
         busy = busy_copy_root([plan.root for plan in local])
-        if busy is not None and all(_for_want_of_room(item) for item in checked.errors):
-            raise busy
+        if busy is not None:
+            busy.destination_index = _busy_index(busy, local)
+            if all(_for_want_of_room(item) for item in checked.errors):
+                raise busy
         # The lock's line is a finding of the refusal as any other: in ``--json``'s and the
         # refused record's errors (``copy-root-busy``), not only in the printed lines. An
         # S3 copy root's live lock likewise (``s3card.busy_copy_root``: read, not taken).
-        held = [] if busy is None else [_busy_finding(busy, local)]
+        held = [] if busy is None else [busy.finding()]
         if backends:
-            remote = [plan for plan in plans if plan.index in backends]
-            held += _s3().busy_copy_root(remote, backends)
+            held += _s3().busy_copy_root(plans, backends)
         errors = [*checked.errors, *held]
         lines = "\n".join(f"{item.message}" for item in errors)
         raise PreflightRefused(
@@ -1794,7 +1794,7 @@ def _s3_ledger_unreadable(ledger: Ledger, exc: OSError) -> str:
     return records_unread(
         exc,
         f"the ledger {display_path(ledger.path)}",
-        client=getattr(getattr(ledger, "store", None), "client", None),
+        client=cast("S3Ledger", ledger).store.client,
         again=again,
         then=again,
         outcome="nothing was copied",

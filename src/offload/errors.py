@@ -53,10 +53,22 @@ class OffloadError(Exception):
 
 
 class UsageError(OffloadError):
-    """Bad arguments or bad input, found before anything was written."""
+    """Bad arguments or bad input, found before anything was written.
+
+    ``errors``/``warnings``: the findings as ``offload copy --json``'s ``offload_refused``
+    and the refused record list them, one dict each (``PreflightRefused``, ``CopyRootBusy``
+    have some); none for any other usage error, so a reader needs no test of the kind."""
 
     scope = ErrorScope.JOB
     exit_code = ExitCode.USAGE
+
+    @property
+    def errors(self) -> list[dict[str, object]]:
+        return []
+
+    @property
+    def warnings(self) -> list[dict[str, object]]:
+        return []
 
 
 class PreflightRefused(UsageError):
@@ -74,8 +86,16 @@ class PreflightRefused(UsageError):
         warnings: Sequence[Mapping[str, object]] = (),
     ) -> None:
         super().__init__(message)
-        self.errors = [dict(e) for e in errors]
-        self.warnings = [dict(w) for w in warnings]
+        self._errors = [dict(e) for e in errors]
+        self._warnings = [dict(w) for w in warnings]
+
+    @property
+    def errors(self) -> list[dict[str, object]]:
+        return self._errors
+
+    @property
+    def warnings(self) -> list[dict[str, object]]:
+        return self._warnings
 
 
 class CancelledError(OffloadError):

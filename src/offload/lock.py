@@ -51,11 +51,15 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from offload.destinations.naming import run_token
 from offload.errors import UsageError, describe_os_error
 from offload.fs.ops import make_folders_durable
 from offload.ledger import STATE_FOLDER
+
+if TYPE_CHECKING:
+    from offload.plan.codes import PreflightItem
 
 LOCK_NAME = "lock"
 _BODY_WAIT_S = 0.5  # a holder writes its body right after it took the lock
@@ -65,25 +69,31 @@ CANNOT_ASK = "cannot_ask"
 
 
 class CopyRootBusy(UsageError):
-    """Another offload holds a copy root's lock; nothing was written."""
+    """Another offload holds a copy root's lock; nothing was written.
+
+    ``destination_index``: the destination whose copy root it is, where the refusing code
+    knows it (the preflight's, ``card.plan_offload``); None where it does not (the lock's
+    own refusal), as in its ``copy-root-busy`` finding."""
+
+    destination_index: int | None = None
+
+    def finding(self, index: int | None = None) -> PreflightItem:
+        """The refusal as a preflight finding: ``copy-root-busy``, its message the line
+        printed, its path the local copy root (None for an S3 one's), *index* (else
+        ``destination_index``) its destination's."""
+        from offload.plan.codes import PreflightCode, PreflightItem
+
+        where = None if self.path is None else Path(self.path)
+        if index is None:
+            index = self.destination_index
+        return PreflightItem(PreflightCode.COPY_ROOT_BUSY, where, self.message, index)
 
     @property
     def errors(self) -> list[dict[str, object]]:
         """The refusal as ``offload copy --json``'s ``offload_refused`` and the refused
-        record list its findings (``PreflightRefused.errors``' shape): one ``copy-root-busy``
-        error, its message the line printed, its path the local copy root (None for an S3
-        one's), no destination index (the lock's refusal knows none)."""
-        from offload.plan.codes import PreflightCode
-
-        return [
-            {
-                "code": PreflightCode.COPY_ROOT_BUSY.value,
-                "path": self.path,
-                "message": self.message,
-                "destination_index": None,
-                "indices": [],
-            }
-        ]
+        record list its findings (``PreflightRefused.errors``' shape): its one
+        ``copy-root-busy`` finding (``finding``)."""
+        return [self.finding().as_dict()]
 
 
 class CopyRootLocks:

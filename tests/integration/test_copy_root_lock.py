@@ -237,6 +237,15 @@ def test_a_second_run_on_a_drive_the_first_run_fills_is_refused_by_the_lock_not_
         recorded = json.loads(record.read_text())
         assert recorded["codes"] == ["copy-root-busy"], recorded
         assert "in use by another offload" in recorded["message"]
+        # --json's one error names its destination, as beside other errors (failed before:
+        # destination_index None on this path, 0 on the other).
+        as_json = run(offload_cli("--json", "--report-dir", tmp_path / "r", card, dest))
+        assert as_json.returncode == 64, as_json.stderr
+        (refused,) = [json.loads(x) for x in as_json.stdout.splitlines() if "offload_refused" in x]
+        (error,) = refused["errors"]
+        assert error["code"] == "copy-root-busy" and error["destination_index"] == 0, error
+        assert error["path"] == str(dest / "A001") and error["indices"] == [], error
+        assert listing(dest) == before
     finally:
         stop(holder)
     # The holder gone, its partial a stray of a dead run: removed and counted free.

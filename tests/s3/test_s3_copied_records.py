@@ -283,3 +283,39 @@ def test_a_failed_look_is_worded_once(s3_server, bucket, proxy) -> None:  # type
     reason = named.reason
     assert "whether it is still in progress is not known (" in reason, reason
     assert "[Errno" not in reason and "127.0.0.1" not in reason, reason
+
+
+def test_a_lock_another_copys_decision_failed_on_is_not_named_for_this_one(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy
+) -> None:
+    """Two copies of one moved record: ``a`` as made (its maker provably gone, so the dead-
+    maker rule reads the locks above its key), ``b`` another host's and young (no rule reads
+    a lock). The lock ``shoot/day2/.offload/lock`` keeps failing (500). ``a`` is kept for
+    it, in words of a service failing (not of credentials); ``b`` for its youth, no lock
+    named. Failed before: the sweep's shared answers named the lock for ``b`` too, and
+    both said "credentials that may read it tell" of a 500 (review of s3w34)."""
+    upload_id, record = _dead_runs_upload(s3_server.url, bucket, b"\0" * 12 * MiB)
+    client = admin(s3_server.url)
+    body = json.loads(client.get_object(Bucket=bucket, Key=record)["Body"].read())
+    young = {**body, "host": "another-cart", "created_at": time.time()}
+    for name, fields in (("a", body), ("b", young)):
+        key = f"moved/{UPLOADS_FOLDER}/{name}.json"
+        client.put_object(Bucket=bucket, Key=key, Body=json.dumps(fields).encode())
+    client.delete_object(Bucket=bucket, Key=record)
+    lock = "shoot/day2/.offload/lock"
+    proxy.intercept("GET", f"/{bucket}/{lock}", status=500, code="InternalError", count=1000)
+    sweeper = destination(proxy.url, bucket, prefix="moved", max_attempts=1)
+    try:
+        assert sweeper.abort_abandoned(()) == []
+        left = list(sweeper.left_behind)
+        unread = set(sweeper.unreadable_locks)
+    finally:
+        sweeper.close()
+    assert upload_id in _uploads(s3_server.url, bucket)
+    first, second = left
+    assert "could not be read" not in second.reason, second.reason
+    assert "young, its maker not known to be over" in second.reason, second.reason
+    assert f"the lock s3://{bucket}/{lock} above it could not be read" in first.reason, first
+    assert "the service failed or could not be reached" in first.reason, first.reason
+    assert "credentials that may read it tell" not in first.reason, first.reason
+    assert unread == {lock}, unread

@@ -10,7 +10,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from offload.card import OffloadOptions, offload, plan_offload, run_offload
 from offload.destinations.s3 import mtime_metadata
@@ -18,7 +22,7 @@ from offload.destinations.s3config import S3Settings
 from offload.events import ExistingCopiesChecking, WarningIssued
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, CopyAction, DestinationStatus
-from s3.conftest import admin, corrupt_in_place
+from s3.conftest import S3Server, admin, corrupt_in_place, serving
 from s3.test_s3_cli import CARD, keys, make_card
 from s3.test_s3_cli import offload as cli_offload
 from support.tcpproxy import FaultProxy
@@ -594,3 +598,43 @@ def test_an_adopted_object_copied_for_its_digests_on_a_versioned_bucket_is_noted
     plain = offload(card, [f"s3://{other}/day1"], options=options(s3_server.url))
     assert plain.exit_code == 0
     assert not [n for n in plain.notes if "copied onto themselves" in n], plain.notes
+
+
+@pytest.fixture(scope="module")
+def null_ids_server() -> Iterator[S3Server]:
+    """A server answering each object write on a suspended bucket ``x-amz-version-id:
+    null``, as AWS does (``support.s3server``'s ``null-version-ids``)."""
+    yield from serving("null-version-ids")
+
+
+def test_an_adopted_object_copied_on_a_suspended_bucket_is_not_said_stored_twice(  # type: ignore[no-untyped-def]
+    null_ids_server, tmp_path
+) -> None:
+    """Versioning suspended: the copy onto itself for the digests gets VersionId "null" and
+    replaces the key's null version, the object copied, stored while versions were not
+    kept: it is gone, stored once. The note says the object may stay, never "stored twice"
+    nor "delete those versions". Failed before: "null" counted as a kept version, the note
+    said the object stays as a noncurrent version, stored twice (review of s3w34)."""
+    big = "CLIPS/A001C001.mov"
+    s3_server, bucket = null_ids_server, f"t-{secrets.token_hex(6)}"
+    client = admin(s3_server.url)
+    client.create_bucket(Bucket=bucket)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    card = make_card(tmp_path)
+    put_card(s3_server.url, bucket, card)
+    _put_as_a_killed_run(s3_server.url, bucket, card, big)
+    key = f"day1/A001/{big}"
+    report = offload(card, [f"s3://{bucket}/day1"], options=options(s3_server.url))
+    assert report.exit_code == 0, [r.error for f in report.job.files for r in f.destinations]
+    actions = {f.relative_path: f.destinations[0].action for f in report.job.files}
+    assert actions[big] is CopyAction.ADOPTED
+    versions = client.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    assert [v["VersionId"] for v in versions] == ["null"], versions  # stored once
+    assert "offload-xxh64" in head(s3_server.url, bucket, key)
+    (note,) = [n for n in report.notes if "copied onto themselves" in n]
+    assert "stored twice" not in note and "delete those versions" not in note, note
+    assert "stays in the bucket as a noncurrent version" not in note, note
+    assert f"s3://{bucket}/day1: 1 object of an earlier run of offload-ai" in note, note
+    assert "whose versioning is suspended" in note, note
+    assert "is gone, unless it was stored while the bucket kept versions" in note, note

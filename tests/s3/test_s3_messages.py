@@ -226,6 +226,14 @@ def test_missing_chain_file_named_under_the_card_folder(s3_server, bucket, tmp_p
             " (the service kept failing after the retries) (EIO): run the same command again "
             "once the service answers; nothing was copied",
         ),
+        # The service answered, refusing the request for another reason than these
+        # credentials: not "once the service answers" (failed before: so it said).
+        (
+            400,
+            "InvalidRequest",
+            " (EINVAL): check the bucket, the endpoint and the network, then run the same "
+            "command again; nothing was copied",
+        ),
     ],
 )
 def test_a_bucket_ledger_that_cannot_be_read_is_named_by_its_url(  # type: ignore[no-untyped-def]

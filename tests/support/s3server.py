@@ -34,6 +34,10 @@ process behaving so, not a mocked client; ``--mode`` is repeatable):
 * ``key-limit``: a write to a key longer than 1,024 bytes of UTF-8 (``PUT`` of an object or
   a part, a copy, ``POST ?uploads``) is answered 400 KeyTooLongError and never reaches
   moto, as AWS answers it (moto stores such a key);
+* ``null-version-ids``: an object write (a ``PUT`` of a key, a copy, not a part; the
+  ``POST`` completing a multipart upload) that moto answers without ``x-amz-version-id``
+  is answered ``x-amz-version-id: null``, as AWS answers on a bucket whose versioning is
+  suspended (moto leaves the header out there); for tests whose buckets are suspended;
 * ``no-checksums``: no checksum gate, moto as it is: a part whose ``x-amz-checksum-*`` or
   ``Content-MD5`` does not match its bytes is stored.
 """
@@ -328,6 +332,27 @@ class KeyLimit:
         return self.app(environ, start_response)
 
 
+class NullVersionIds:
+    """WSGI middleware: an object write answered 2xx without ``x-amz-version-id`` gets
+    ``x-amz-version-id: null`` (AWS's answer on a suspended bucket); everything else is
+    passed on unchanged."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "").strip("/")
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        method = environ.get("REQUEST_METHOD")
+        write = (method == "PUT" and not query) or (method == "POST" and "uploadId" in query)
+        if "/" not in path or not write:
+            return self.app(environ, start_response)
+        status, headers, body = _buffered(self.app, environ)
+        if status.startswith("2") and not any(k.lower() == "x-amz-version-id" for k, _ in headers):
+            headers = [*headers, ("x-amz-version-id", "null")]
+        return _reply(start_response, status, headers, body)
+
+
 MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "ignore-conditions": IgnoreConditions,
     "ignore-delete-conditions": IgnoreDeleteConditions,
@@ -337,6 +362,7 @@ MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "exact-upload-prefix": ExactUploadPrefix,
     "upload-times": UploadTimes,
     "key-limit": KeyLimit,
+    "null-version-ids": NullVersionIds,
 }
 
 

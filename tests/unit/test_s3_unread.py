@@ -74,3 +74,25 @@ def test_one_line_names_the_object_the_code_and_what_to_do(
     assert shared is not None and shared.split(";")[0].split(" may ")[-1] in line
     refused = get_refused(exc, again=again, then=again)
     assert refused is not None and refused.endswith(shared), refused
+
+
+@pytest.mark.parametrize(("code", "status"), [("InvalidRequest", 400), ("NoSuchBucket", 404)])
+def test_an_answer_that_is_no_outage_is_not_told_to_wait_for_the_service(
+    code: str, status: int
+) -> None:
+    """A 400, or the bucket gone (ENODEV): the service did answer, so no "once the service
+    answers"; check the bucket, the endpoint and the network. No permissions section: these
+    credentials were not refused. Failed before: "run the same command again once the
+    service answers" (review of s3w34)."""
+    again = "run the same command again"
+    exc = _error(code, status)
+    assert get_advice(exc, again=again, then=again) is None
+    assert get_refused(exc, again=again, then=again) is None
+    line = records_unread(
+        exc, "the ledger x", client=None, again=again, then=again, outcome="nothing was copied"
+    )
+    assert line.endswith(
+        ": check the bucket, the endpoint and the network, then run the same command again; "
+        "nothing was copied"
+    ), line
+    assert "service answers" not in line and "Permissions" not in line, line

@@ -512,14 +512,9 @@ def _record_refusal(
     report folder's ``refused/`` (``report/refused.py``), so ``offload history`` lists the
     attempt and its reason; a record that cannot be written is a warning, never another
     outcome."""
-    from offload.errors import PreflightRefused
     from offload.report.refused import refused_record, write_refused_record
 
-    codes = [
-        str(e.get("code"))
-        for e in (error.errors if isinstance(error, PreflightRefused | CopyRootBusy) else ())
-        if e.get("code")
-    ]
+    codes = [str(e.get("code")) for e in error.errors if e.get("code")]
     record = refused_record(
         source=os.path.abspath(os.fsdecode(args.source)),
         destinations=[d if is_s3_url(d) else os.path.abspath(os.fsdecode(d)) for d in destinations],
@@ -1267,7 +1262,6 @@ def _json_stream_wanted(words: Sequence[str], args: argparse.Namespace | None) -
 def _write_refusal(env: Environment, error: UsageError) -> None:
     """The one ``offload_refused`` line of a ``--json`` run refused before its copy
     (docs/json.md): a script reading stdout learns why, as the terminal does on stderr."""
-    from offload.errors import PreflightRefused
     from offload.json_text import stream_dumps
 
     payload = {
@@ -1275,9 +1269,10 @@ def _write_refusal(env: Environment, error: UsageError) -> None:
         "time": round(time.time(), 3),
         "exit_code": int(error.exit_code),
         "message": error.message,
-        # Another run's lock alone: its one ``copy-root-busy`` error (``CopyRootBusy``).
-        "errors": error.errors if isinstance(error, PreflightRefused | CopyRootBusy) else [],
-        "warnings": error.warnings if isinstance(error, PreflightRefused) else [],
+        # The preflight's findings (``PreflightRefused``), another run's lock alone (its one
+        # ``copy-root-busy``: ``CopyRootBusy``), none for any other usage error.
+        "errors": error.errors,
+        "warnings": error.warnings,
     }
     line = stream_dumps(payload, env.stdout)
     try:

@@ -296,25 +296,44 @@ UNREADABLE_ERRNOS = frozenset(
 )
 
 
+def get_failure(exc: OSError) -> str | None:
+    """The kind of a GET that failed with *exc* (``os_error``'s) saying nothing of the
+    object's bytes: ``"archived"`` (InvalidObjectState: an archive storage class),
+    ``"refused"`` (access denied to these credentials), ``"service"`` (the service kept
+    failing or could not be reached: another of ``UNREADABLE_ERRNOS``); None for any other
+    failure (the object or the bucket gone, a request refused for another reason, a
+    cancel). The one test of the kind for ``get_advice``, ``get_refused`` and
+    ``s3unread``. Pure; thread-safe."""
+    if exc.errno not in UNREADABLE_ERRNOS:
+        return None
+    if "InvalidObjectState" in (exc.strerror or str(exc)):
+        return "archived"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "refused"
+    return "service"
+
+
 def get_refused(
     exc: OSError, *, again: str = "check it again", then: str = "check again"
 ) -> str | None:
     """Why the GET of an object the listing shows failed (*exc*, from ``os_error``) and what
     to do, in words naming no URL (the caller names it), when the failure says nothing of the
-    object's bytes: an archived object (InvalidObjectState), a credential that may list but
-    not read (access denied), a service that kept failing or could not be reached. None for
-    any other failure (the object gone, a cancel). *again* and *then*: how the caller's
-    command is run again (``offload verify``: "check it again", "check again"; a copy: "run
-    the same command again" twice). What to do is ``get_advice``'s. Pure; thread-safe."""
-    advice = get_advice(exc, again=again, then=then)
-    if advice is None:
+    object's bytes (``get_failure``): an archived object (InvalidObjectState), a credential
+    that may list but not read (access denied), a service that kept failing or could not be
+    reached. None for any other failure (the object gone, a cancel). *again* and *then*: how
+    the caller's command is run again (``offload verify``: "check it again", "check again";
+    a copy: "run the same command again" twice). What to do is ``get_advice``'s. Pure;
+    thread-safe."""
+    kind = get_failure(exc)
+    if kind is None:
         return None
-    text = exc.strerror or str(exc)
-    if "InvalidObjectState" in text:
+    advice = _advice(kind, again=again, then=then, credentials="these credentials")
+    if kind == "archived":
         return f"its GET was refused (InvalidObjectState): {advice}"
-    if exc.errno in (errno.EACCES, errno.EPERM):
+    if kind == "refused":
         return f"its GET was refused (access denied): {advice}"
     # The words after the URL and endpoint the error names.
+    text = exc.strerror or str(exc)
     _, _, why = text.partition("): ")
     return f"its GET failed ({why or text}): {advice}"
 
@@ -327,19 +346,22 @@ def get_advice(
     credentials: str = "these credentials",
 ) -> str | None:
     """What to do about a GET that failed with *exc* (``os_error``'s) saying nothing of the
-    object's bytes (``UNREADABLE_ERRNOS``), without why (the caller's line says it): restore
-    an archived object, use *credentials* that may read it, or run again once the service
+    object's bytes (``get_failure``), without why (the caller's line says it): restore an
+    archived object, use *credentials* that may read it, or run again once the service
     answers; None for any other failure. The one advice of ``get_refused`` and of a copy
     root's records that cannot be read (``s3unread``). Pure; thread-safe."""
-    if exc.errno not in UNREADABLE_ERRNOS:
-        return None
-    text = exc.strerror or str(exc)
-    if "InvalidObjectState" in text:
+    kind = get_failure(exc)
+    return None if kind is None else _advice(kind, again=again, then=then, credentials=credentials)
+
+
+def _advice(kind: str, *, again: str, then: str, credentials: str) -> str:
+    """``get_advice``'s words for a failure of *kind* (``get_failure``'s, not None)."""
+    if kind == "archived":
         return (
             "the object is in an archive storage class (Glacier, Deep Archive); restore it "
             f"(aws s3api restore-object), then {then}"
         )
-    if exc.errno in (errno.EACCES, errno.EPERM):
+    if kind == "refused":
         return (
             f"{credentials} may list it but not read it (s3:GetObject, or the KMS key it is "
             f"encrypted with); {again} with credentials that may"
@@ -511,6 +533,9 @@ class S3Destination:
         self.locked_roots: set[str] = set()
         # Lock keys ``s3lock.live_tokens_above`` could not read (named in a warning).
         self.unreadable_locks: set[str] = set()
+        # Those of them whose read was refused to these credentials (403), not failed by
+        # the service: only these are worth another credential (``s3copied``, the warning).
+        self.refused_locks: set[str] = set()
         # The upload records' sweep (``abort_abandoned``): the thread running it (None
         # outside it), and the versions under the records prefix, listed once when a record
         # first needs them (``_versions_of``; ``_sweep_listed``: done, the listing None if it
@@ -1161,6 +1186,13 @@ class S3Destination:
         only while it still has that ETag. Thread-safe."""
         with self._lock:
             self.left_behind.append(LeftBehind(key, version_id, reason, refused, upload_id, etag))
+
+    def note_adopted_copy(self, key: str, version_id: str | None) -> None:
+        """Note in ``adopted_copies`` that an earlier run's object *key* was copied onto
+        itself for its digests and got *version_id* (``S3Backend.complete_adopted``; the
+        report's note: ``s3card.adopted_versions_notes``). Thread-safe."""
+        with self._lock:
+            self.adopted_copies.append((key, version_id))
 
     def take_back(
         self,

@@ -713,8 +713,7 @@ class S3Backend(Closing):
             failure=failure,
             changed="the object changed before its digests were stored",
         )
-        with self.store._lock:
-            self.store.adopted_copies.append((key, version))
+        self.store.note_adopted_copy(key, version)
         read, read_size = self.store.read_back(key, sorted(digests), etags=self._read_etags)
         if read_size != size or any(read.get(name) != value for name, value in digests.items()):
             raise OSError(

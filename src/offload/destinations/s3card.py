@@ -31,13 +31,19 @@ import os
 import shlex
 import tempfile
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload.destinations import s3commands, s3own_keys
 from offload.destinations.base import EntryInfo
-from offload.destinations.s3 import TAKE_BACK_BUDGET_S, LeftBehind, ObjectInfo, S3Destination
+from offload.destinations.s3 import (
+    TAKE_BACK_BUDGET_S,
+    LeftBehind,
+    ObjectInfo,
+    S3Destination,
+)
+from offload.destinations.s3 import replaced_words as version_words
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import (
     S3Settings,
@@ -168,17 +174,8 @@ def lock_copy_roots(
     cannot be locked; a destination that cannot be written fails in the copy anyway)."""
     locks: list[S3CopyRootLock] = []
     warnings: list[str] = []
-    # A copy root is a bucket's key: one prefix in two buckets is two copy roots.
-    seen: set[tuple[str, str]] = set()
     try:
-        for dest_plan in plan.plans:
-            backend = plan.backends.get(dest_plan.index)
-            if backend is None:
-                continue
-            root_key = backend.key(dest_plan.root)
-            if (backend.store.url.bucket, root_key) in seen:
-                continue
-            seen.add((backend.store.url.bucket, root_key))
+        for _dest_plan, backend, root_key in _s3_copy_roots(plan.plans, plan.backends):
             lock = S3CopyRootLock(backend.store, root_key, source=source)
             try:
                 lock.acquire()
@@ -199,14 +196,30 @@ def busy_copy_root(
     plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
 ) -> list[PreflightItem]:
     """The ``copy-root-busy`` errors of a refused preflight for the S3 copy roots of *plans*
-    another run holds now: a live lock object there (``s3lock.read_lock``, judged as
+    another run holds now: a live lock object there (``S3CopyRootLock.live_refusal``, as
     ``acquire`` judges it), its line as ``acquire`` would give it, "nothing was written"
     made true of the probe objects (``nothing_copied_words``). Takes no lock and writes
     nothing; a lock that cannot be read is no finding (the refusal stands on its others).
     Never raises."""
-    from offload.destinations.s3lock import read_lock
-
     found: list[PreflightItem] = []
+    for dest_plan, backend, root_key in _s3_copy_roots(plans, backends):
+        try:
+            busy = S3CopyRootLock(backend.store, root_key).live_refusal()
+        except OSError:
+            continue
+        if busy is None:
+            continue
+        words = busy.message.replace("nothing was written", nothing_copied_words(backends))
+        found.append(PreflightItem(PreflightCode.COPY_ROOT_BUSY, None, words, dest_plan.index))
+    return found
+
+
+def _s3_copy_roots(
+    plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+) -> Iterator[tuple[DestinationPlan, S3Backend, str]]:
+    """Each S3 copy root of *plans* once, in order: its first plan, its backend, its key
+    (a plan without a backend, a local one, is skipped). A copy root is a bucket's key:
+    one prefix in two buckets is two copy roots, one named twice is one."""
     seen: set[tuple[str, str]] = set()
     for dest_plan in plans:
         backend = backends.get(dest_plan.index)
@@ -216,18 +229,7 @@ def busy_copy_root(
         if (backend.store.url.bucket, root_key) in seen:
             continue
         seen.add((backend.store.url.bucket, root_key))
-        lock = S3CopyRootLock(backend.store, root_key)
-        try:
-            held = read_lock(backend.store, lock.key)
-        except OSError:
-            continue
-        if held is None or lock._stale(held[0], held[2]):
-            continue
-        words = lock._busy(held[0], held[2]).message.replace(
-            "nothing was written", nothing_copied_words(backends)
-        )
-        found.append(PreflightItem(PreflightCode.COPY_ROOT_BUSY, None, words, dest_plan.index))
-    return found
+        yield dest_plan, backend, root_key
 
 
 def release_locks(locks: Sequence[S3CopyRootLock], *, budget_s: float | None = None) -> None:
@@ -298,16 +300,22 @@ def abort_abandoned(
             pass  # the copy itself will say what is wrong with the destination
         for key in sorted(store.unreadable_locks):
             where = store.display(key)
+            sooner = (
+                "allow s3:GetObject on it to have them cleaned up sooner"
+                if key in store.refused_locks
+                else "the service failed its read: the next offload into this destination "
+                "reads it again"
+            )
             warnings.append(
                 (
                     f"cannot read the lock {where}: unfinished uploads of other runs below it "
                     f"are kept until {int(UNREADABLE_LOCK_ABANDON_S // 3600)} hours old (a "
-                    "run may still be writing them); allow s3:GetObject on it to have them "
-                    "cleaned up sooner",
+                    f"run may still be writing them); {sooner}",
                     where,
                 )
             )
         store.unreadable_locks.clear()
+        store.refused_locks.clear()
     return aborted, warnings
 
 
@@ -818,35 +826,49 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
 def adopted_versions_notes(backends: Mapping[int, S3Backend]) -> list[str]:
     """A note per S3 destination where adopted objects of an earlier run were copied onto
     themselves for the digests they lacked (``S3Backend.complete_adopted``) on a bucket
-    that keeps versions (the copy got a VersionId; "null": versioning suspended, where
-    the object copied stays only if it was stored while versions were kept): S3 changes
-    no metadata in place, so the object each was stays as a noncurrent version of the same
-    bytes, stored twice. This run deletes only versions it made, never an earlier run's:
-    the note says so, how to see them and what leaves such objects as they are. It claims
-    no state for any file (each file's is in the report). None where the bucket keeps no
-    versions (the object copied is gone)."""
-    from offload.destinations.s3 import replaced_words
-
+    that keeps versions: S3 changes no metadata in place, so where the copy got a VersionId
+    the object each was stays as a noncurrent version of the same bytes, stored twice.
+    This run deletes only versions it made, never an earlier run's: the note says so, how
+    to see them and what leaves such objects as they are. A copy whose VersionId is "null"
+    (versioning suspended) replaced the key's null version: the object copied stays only
+    if it was stored while versions were kept, which this run does not know, so those are
+    counted apart and said only to *may* stay, never "stored twice". It claims no state
+    for any file (each file's is in the report). None where the bucket keeps no versions
+    (no VersionId: the object copied is gone)."""
     notes = []
     for backend in backends.values():
         store = backend.store
         with store._lock:
-            copies = [(k, v) for k, v in store.adopted_copies if v is not None]
-        if not copies:
-            continue
-        key = copies[0][0]
-        count = f"{len(copies)} object{'s' if len(copies) != 1 else ''}"
-        became = replaced_words([version for _, version in copies])
-        notes.append(
-            f"{store.url}: {count} of an earlier run of offload-ai, found equal to the card "
-            f"(e.g. {store.display(key)}), lacked their digests and were copied onto "
-            f"themselves to store them (S3 changes no metadata in place); the object each "
-            f"was, of the same bytes, {became}, stored twice: this run deletes no version "
-            "it did not make, so delete those versions if they are not wanted, or pass "
-            "--s3-no-digest-metadata to leave such objects as they are; nothing is wrong "
-            "with the copies because of it"
-        )
+            copies = list(store.adopted_copies)
+        kept = [key for key, version in copies if version and version != "null"]
+        suspended = [key for key, version in copies if version == "null"]
+        if kept:
+            notes.append(
+                f"{store.url}: {_objects(len(kept))} of an earlier run of offload-ai, found "
+                f"equal to the card (e.g. {store.display(kept[0])}), lacked their digests "
+                "and were copied onto themselves to store them (S3 changes no metadata in "
+                f"place); the object each was, of the same bytes, {version_words(['id'])}, "
+                "stored twice: this run deletes no version it did not make, so delete those "
+                "versions if they are not wanted, or pass --s3-no-digest-metadata to leave "
+                "such objects as they are; nothing is wrong with the copies because of it"
+            )
+        if suspended:
+            notes.append(
+                f"{store.url}: {_objects(len(suspended))} of an earlier run of offload-ai, "
+                f"found equal to the card (e.g. {store.display(suspended[0])}), lacked "
+                "their digests and were copied onto themselves to store them (S3 changes "
+                "no metadata in place) on a bucket whose versioning is suspended; the "
+                f"object each was, of the same bytes, {version_words(['null'])}: this run "
+                "deletes no version it did not make (aws s3api list-object-versions shows "
+                "what stays), and --s3-no-digest-metadata leaves such objects as they are; "
+                "nothing is wrong with the copies because of it"
+            )
     return notes
+
+
+def _objects(count: int) -> str:
+    """ "1 object", "2 objects"."""
+    return f"{count} object{'s' if count != 1 else ''}"
 
 
 def complete_refused_notes(backends: Mapping[int, S3Backend]) -> list[str]:
@@ -940,11 +962,9 @@ def replaced_words(store: S3Destination) -> str:
     """What the objects this run's replacements took the place of became on *store*'s
     bucket (``s3.replaced_words`` of the VersionIds their copies got): the end of a
     sentence, ``is gone`` only where the bucket keeps no versions."""
-    from offload.destinations.s3 import replaced_words as words
-
     with store._lock:
         versions = list(store.replaced_versions)
-    return words(versions)
+    return version_words(versions)
 
 
 def nothing_copied_words(backends: Mapping[int, S3Backend]) -> str:

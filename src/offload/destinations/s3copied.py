@@ -114,12 +114,12 @@ def sweep_copy(
     # prefix moved) is looked at from the bucket's top (``s3lock.live_tokens_above``).
     final = store.record_final_key(record)
     created = record.get("created_at")
-    old = (
-        isinstance(created, int | float)
-        and created < cutoff
-        and not store.live_run_may_own(final, record, seen)
-    )
-    if old or store._dead_and_unlocked(final, record, listed.key, record_etag, seen):
+    # The locks above *final* are read for this record only by the age rule (an old one)
+    # and by the dead-maker rule (a maker known gone): only then may its words name one.
+    aged = isinstance(created, int | float) and created < cutoff
+    old = aged and not store.live_run_may_own(final, record, seen)
+    dead = not old and store.maker_gone(record)
+    if old or (dead and store._dead_and_unlocked(final, record, listed.key, record_etag, seen)):
         if not store.abort_upload(
             key,
             upload_id,
@@ -130,13 +130,13 @@ def sweep_copy(
             return False
         drop_copy(store, listed.key, record_etag, record, upload_gone=True)
         return True
-    # A lock above the key these credentials may not read (403): it may be a live run's,
-    # so it keeps the upload (until 12 hours old), and the words name it.
-    unread = unreadable_lock_above(store, final, seen)
+    # A lock above the key that this record's decision could not read (``seen`` is the
+    # whole sweep's: a lock another record's decision failed on says nothing of this one):
+    # it may be a live run's, so it keeps the upload (until 12 hours old), and the words
+    # name it, and why it could not be read.
+    unread = unreadable_lock_above(store, final, seen) if aged or dead else None
     maybe = (
-        f"the lock {store.display(unread)} above it could not be read, so a run may be live "
-        f"there (an upload is kept so until {int(UNREADABLE_LOCK_ABANDON_S // 3600)} hours "
-        "old; credentials that may read it tell)"
+        _unread_lock_words(store, unread)
         if unread is not None
         else "young, its maker not known to be over, or a live lock above it"
     )
@@ -146,6 +146,22 @@ def sweep_copy(
     )
     _drop_and_name(store, listed.key, record_etag, record, why, copy)
     return False
+
+
+def _unread_lock_words(store: S3Destination, lock: str) -> str:
+    """Why the upload was kept for the lock *lock* that could not be read, by the error
+    its read met (``store.refused_locks``: refused to these credentials; else the service
+    failed or could not be reached)."""
+    hours = int(UNREADABLE_LOCK_ABANDON_S // 3600)
+    if lock in store.refused_locks:
+        why, then = "these credentials may not read it", "credentials that may read it tell"
+    else:
+        why = "the service failed or could not be reached"
+        then = "the next offload into this destination reads it again"
+    return (
+        f"the lock {store.display(lock)} above it could not be read ({why}), so a run may "
+        f"be live there (an upload is kept so until {hours} hours old; {then})"
+    )
 
 
 def drop_copy(

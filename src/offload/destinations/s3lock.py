@@ -171,9 +171,10 @@ class S3CopyRootLock:
             found = self._read()
             if found is None:
                 continue  # released between our put and our read: try again
-            holder, etag, age_s = found
-            if not self._stale(holder, age_s):
-                raise self._busy(holder, age_s)
+            refusal = self._refusal(found)
+            if refusal is not None:
+                raise refusal
+            holder, etag, _age_s = found
             if self._take_over(etag):
                 self._sweep(holder)
                 break
@@ -211,6 +212,22 @@ class S3CopyRootLock:
             return isinstance(found, dict) and found.get("lock") == nonce
 
         self.store.delete_versions_where(self.key, of_that_lock)
+
+    def live_refusal(self) -> CopyRootBusy | None:
+        """The refusal ``acquire`` would raise for the lock there now, without taking it:
+        a live holder's ``CopyRootBusy``; None for no lock or a stale one (``acquire``
+        would take that over). Writes nothing; raises OSError (the service, a lock that
+        cannot be read)."""
+        return self._refusal(self._read())
+
+    def _refusal(self, found: tuple[object, str, float] | None) -> CopyRootBusy | None:
+        """The refusal for the lock *found* (``_read``): None when none or stale."""
+        if found is None:
+            return None
+        holder, _etag, age_s = found
+        if self._stale(holder, age_s):
+            return None
+        return self._busy(holder, age_s)
 
     def _read(self) -> tuple[object, str, float] | None:
         """The lock there (``read_lock``)."""
@@ -546,8 +563,10 @@ def _live_tokens_of(store: S3Destination, copy_root_key: str) -> set[str] | None
     key = lock_key(copy_root_key)
     try:
         found = read_lock(store, key)
-    except OSError:
+    except OSError as exc:
         store.unreadable_locks.add(key)
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            store.refused_locks.add(key)
         return None
     if found is None:
         return set()

@@ -11,17 +11,18 @@ endpoint (redacted) and the service's error code and words (``AccessDenied ...``
 object's bytes (the same as ``s3.get_refused``'s for an object the listing shows): the
 credentials that may list it but not read it (where they came from, when known), and to
 run again with credentials that may (with the documentation's section); an archived
-object to restore; else to run again once the service answers. Pure; never raises. The
+object to restore; to run again once the service answers when it kept failing or could not
+be reached; else (the bucket gone, a request refused for another reason: ``get_advice``
+None) to check the bucket, the endpoint and the network, then run again. Pure; never raises. The
 exit code is the caller's (a copy's 64; a check's 64 for a refusal, 11 when the service
 failed: the check cannot be complete).
 """
 
 from __future__ import annotations
 
-import errno
 from typing import Any
 
-from offload.destinations.s3 import get_advice
+from offload.destinations.s3 import get_advice, get_failure
 from offload.destinations.s3config import credential_source
 from offload.destinations.s3url import shown
 from offload.errors import describe_os_error
@@ -41,12 +42,13 @@ def records_unread(
     source = credential_source(client)
     credentials = f"the credentials (they came from {source})" if source else "the credentials"
     advice = get_advice(exc, again=again, then=then, credentials=credentials)
-    if advice is None:  # the bucket gone, a request refused for another reason
-        advice = f"{again} once the service answers"
-    # A refusal of these credentials (not an archived object's, also a 403): the
-    # permissions it needs are documented.
-    archived = "InvalidObjectState" in (exc.strerror or str(exc))
-    if exc.errno in (errno.EACCES, errno.EPERM) and not archived:
+    if advice is None:
+        # The service answered, or none could be reached: the bucket gone (ENODEV), a
+        # request it refused for another reason (a 400), a name that does not resolve.
+        advice = f"check the bucket, the endpoint and the network, then {again}"
+    elif get_failure(exc) == "refused":
+        # A refusal of these credentials (not an archived object's, also a 403): the
+        # permissions it needs are documented.
         advice += f" {PERMISSIONS}"
     return f"cannot read {records}: {shown(describe_os_error(exc))}: {advice}; {outcome}"
 
