@@ -600,16 +600,19 @@ def plan_offload(
     if options.cascade and not os.path.lexists(source_path):
         # A cascade re-run whose card was ejected: a fast copy that holds it complete and
         # verified is the source of the slow destinations (or UsageError, nothing written).
-        copy_root, files, card = _cascade().fast_copy_source(source_path, destinations, options)
+        # Its --verify is decided before the plan (``fast_copy_options``): the planner judges
+        # the slow copies' ledger entries by what this run proves.
+        cascade = _cascade()
+        fast = cascade.fast_copy_source(source_path, destinations, options)
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
+        planned = cascade.fast_copy_options(options, fast)
         plan = plan_offload(
-            copy_root,
-            slow,
-            dataclasses.replace(options, cascade=frozenset()),
-            stands_for=card,
-            stands_in_for=source_path,
+            fast.root, slow, planned, stands_for=fast.card, stands_in_for=source_path
         )
-        return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
+        read_once = planned.copy.verify is not options.copy.verify
+        return cascade.from_fast_copy(  # type: ignore[no-any-return]
+            plan, source_path, fast, read_once=read_once
+        )
     # The card's own history vouches for the OS files it records: they are copied.
     options = dataclasses.replace(options, ignore=keep_recorded(source_path, options.ignore))
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)

@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -111,14 +111,29 @@ def check_cascade(plan: OffloadPlan) -> None:
 CARD_PASS_RECORD = "cascade-card.json"
 
 
+class FastCopy(NamedTuple):
+    """A fast copy that stands for its absent card (``fast_copy_source``).
+
+    ``root``: the copy root; ``files``: how many files it holds; ``card``: the card's
+    identity its ledger recorded (``CardIdentity.key``: the one every entry of its files
+    records; "" when they record none, or not all the same); ``entries``: its ledger's
+    entries (the card's digests of each file); ``all_full``: whether every entry of its
+    files records a ``full`` verification (the card read twice, the reads equal)."""
+
+    root: Path
+    files: int
+    card: str
+    entries: dict[str, LedgerEntry]
+    all_full: bool
+
+
 def fast_copy_source(
     source: Path, destinations: Sequence[Path | str], options: OffloadOptions
-) -> tuple[Path, int, str]:
-    """For a cascade re-run whose card *source* is gone: the first fast local copy root that
-    holds the card complete and verified, how many files it holds, and the card's identity
-    its ledger recorded (``CardIdentity.key``: the one every entry of its files records;
-    "" when they record none, or not all the same): the run records that card, not the
-    fast copy's own volume, and trusts the slow destinations' entries of it. Complete: its record
+) -> FastCopy:
+    """For a cascade re-run whose card *source* is gone: the first fast local copy that
+    holds the card complete and verified (``FastCopy``): the run records the card its
+    ledger records, not the fast copy's own volume, and trusts the slow destinations'
+    entries of it. Complete: its record
     of the card's pass (``CARD_PASS_RECORD``) names this card and the files and bytes it
     holds now; verified: its ledger records every one of them verified, with the digests
     asked for (the card's, read when it was copied). Raises ``card_absent``'s UsageError
@@ -133,7 +148,7 @@ def fast_copy_source(
         root = _copy_root(source, name, into=options.into)
         why = _not_complete(source, root, ignore, algorithms)
         if not isinstance(why, str):
-            return root, *why
+            return why
         looked.append(f"{root}: {why}")
     raise card_absent(source, looked)
 
@@ -145,9 +160,9 @@ def _copy_root(source: Path, destination: str, *, into: bool) -> Path:
 
 def _not_complete(
     source: Path, root: Path, ignore: IgnoreRules, algorithms: Sequence[str]
-) -> str | tuple[int, str]:
-    """Why the copy at *root* cannot stand for the card, or how many files it holds and the
-    card its ledger's entries of them record (``fast_copy_source``)."""
+) -> str | FastCopy:
+    """Why the copy at *root* cannot stand for the card, or the copy that can
+    (``fast_copy_source``)."""
     try:
         record = json.loads((root / STATE_FOLDER / CARD_PASS_RECORD).read_text("utf-8"))
     except FileNotFoundError:
@@ -167,11 +182,14 @@ def _not_complete(
             f"recorded {record.get('files')} ({record.get('bytes')} bytes)"
         )
     cards = set()
+    all_full = True
     for file, entry in _verified_entries(tree, entries, algorithms):
         if entry is None:
             return f"its ledger does not record {file.relative_path} verified as it is now"
         cards.add(entry.card)
-    return tree.file_count, cards.pop() if len(cards) == 1 else ""
+        all_full &= entry.verify == VerifyMode.FULL
+    card = cards.pop() if len(cards) == 1 else ""
+    return FastCopy(root, tree.file_count, card, entries, all_full)
 
 
 def _verified_entries(
@@ -236,27 +254,41 @@ def card_absent(source: Path, looked: Sequence[str]) -> UsageError:
 LEDGER_RECORD = "the card's digests in the fast copy's ledger"
 
 
-def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
+def fast_copy_options(options: OffloadOptions, fast: FastCopy) -> OffloadOptions:
+    """The options the plan of a cascade re-run without its card is made with (its source
+    the fast copy *fast*, its destinations the slow ones): no cascade; and ``--verify full``
+    turned ``destination`` where the copy's ledger records any file verified by less than
+    ``full``: the card was read once for it, and a second read of the copy (all ``full``
+    would add) reads the copy twice, never the card. Decided before the plan, so that the
+    planner judges the slow copies' entries by what the run proves (a ``destination`` entry
+    is then trusted, never an upgrade read back again on every later re-run), and the slow
+    copies are never recorded ``full`` on one read of the card."""
+    options = dataclasses.replace(options, cascade=frozenset())
+    if options.copy.verify is VerifyMode.FULL and not fast.all_full:
+        copy = dataclasses.replace(options.copy, verify=VerifyMode.DESTINATION)
+        options = dataclasses.replace(options, copy=copy)
+    return options
+
+
+def from_fast_copy(
+    plan: OffloadPlan, card: Path, fast: FastCopy, *, read_once: bool = False
+) -> OffloadPlan:
     """The plan of a cascade re-run without its card (*plan*: an ordinary offload of the fast
-    copy to the slow destinations): each file is checked against the card's digests the
-    copy's ledger recorded, and a warning says plainly that the card is absent and which
-    copy is the source (the terminal, the reports, --dry-run)."""
-    entries = Ledger(plan.source).load()
+    copy *fast* to the slow destinations, made with ``fast_copy_options``): each file is
+    checked against the card's digests the copy's ledger recorded, and a warning says
+    plainly that the card is absent and which copy is the source (the terminal, the
+    reports, --dry-run). *read_once*: ``--verify full`` was asked and ``fast_copy_options``
+    made it ``destination``: the warning says why."""
+    entries = fast.entries
     algorithms = plan.options.copy.algorithms
     tasks = []
     # A file the copy's ledger records read back through a cache (RAM, a server's) when it
     # was verified there, or not at all: that read proved no media, so the copy does not
     # count as a backup of the card (report/release._stand_in_disk reads this).
     through_a_cache = False
-    # A copy whose ledger records it verified by ``destination``: the card was read once for
-    # it. A second read of this copy (``--verify full``) reads the copy twice, never the card:
-    # the slow copies would be recorded ``full`` ("also a second read of the source") on
-    # one read of the card, and a later ``--verify full`` run would trust them unread.
-    read_once = False
     for task in plan.tasks:
         entry = entries.get(task.source.relative_path)
         through_a_cache |= entry is None or entry.cache_bypass in THROUGH_A_CACHE
-        read_once |= entry is None or entry.verify != VerifyMode.FULL
         digests = entry.digests if entry is not None else {}
         # Only what this run computes can be compared (the cascade's own rule).
         recorded = {name: digests[name] for name in algorithms if name in digests}
@@ -282,12 +314,11 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
             )
         )
     slow = ", ".join(display_path(p.destination) for p in plan.plans)
-    full_overclaims = read_once and plan.options.copy.verify is VerifyMode.FULL
     warning = PreflightItem(
         PreflightCode.CARD_ABSENT,
         card,
         f"the card {card} is absent: the source is its fast copy {plan.source}, which holds "
-        f"all {files} files of the card's pass, each verified there"
+        f"all {fast.files} files of the card's pass, each verified there"
         + (
             " (some read back only through a cache: not counted as a backup)"
             if through_a_cache
@@ -298,17 +329,13 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
             "; verified by destination, not full: the card was read once when the copy was "
             "verified (--verify destination), and a second read of the copy is no second "
             "read of the card"
-            if full_overclaims
+            if read_once
             else ""
         ),
         through_a_cache=through_a_cache,
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
-    options = plan.options
-    if full_overclaims:  # what the slow copies are recorded, reported and trusted as
-        copy = dataclasses.replace(options.copy, verify=VerifyMode.DESTINATION)
-        options = dataclasses.replace(options, copy=copy)
-    return dataclasses.replace(plan, tasks=tasks, preflight=preflight, options=options)
+    return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
