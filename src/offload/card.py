@@ -476,10 +476,9 @@ class OffloadReport:
     # The local destinations whose copy root, seen by its ledger, was gone or on another
     # filesystem when the run ended (``Ledger.root_lost``: a drive pulled, ``umount -l``):
     # no report is written there (``write_reports``), the root perhaps the bare mount point.
-    unreachable: set[int] = field(default_factory=set)
-    # Why, by index of ``unreachable``: ``Ledger.lost_error`` (the folder removed during the
-    # run, ENOENT, or its drive gone, ENODEV), the words the report refusal there says.
-    unreachable_errors: dict[int, OSError] = field(default_factory=dict)
+    # Each with why: ``Ledger.lost_error`` (the folder removed during the run, ENOENT, or
+    # its drive gone, ENODEV), the words the report refusal there says.
+    unreachable: dict[int, OSError] = field(default_factory=dict)
     # The card went away during the offload (pulled, unmounted: ``card_presence.card_gone``,
     # asked once after the copy jobs): the one line that says so, names the card and what to
     # do; None while the card was still there. The files that failed for it keep their own
@@ -2084,8 +2083,7 @@ def _note_unreachable(plan: OffloadPlan, report: OffloadReport) -> None:
     ``write_reports`` not to write there."""
     for dest in plan.plans:
         if dest.index not in plan.backends and plan.ledgers[dest.index].root_lost():
-            report.unreachable.add(dest.index)
-            report.unreachable_errors[dest.index] = plan.ledgers[dest.index].lost_error()
+            report.unreachable[dest.index] = plan.ledgers[dest.index].lost_error()
 
 
 def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -> bool:

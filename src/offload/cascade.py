@@ -88,6 +88,21 @@ _PREFERENCE = {
 }
 
 
+class _Fed(NamedTuple):
+    """Which fast copy fed a file to the cascade (``_cascade_tasks``): its position among
+    the file's candidates, how many candidates there are, its destination index, and its
+    status (what it proved: ``_was_proved``)."""
+
+    position: int
+    candidates: int
+    destination: int
+    status: DestinationStatus
+
+
+# A file the cascade did not feed: no candidate, nothing proved.
+_NOT_FED = _Fed(0, 1, -1, DestinationStatus.VERIFIED)
+
+
 def check_cascade(plan: OffloadPlan) -> None:
     """Refuse (UsageError, nothing written) a cascade that cannot be fed: it needs at least
     one local destination that is not cascaded (the copy the slow ones are read from)."""
@@ -457,7 +472,7 @@ def run_cascade(
                 )
                 damaged.extend(found)
                 job.files = [f for f in job.files if f.relative_path not in retry]
-                tried = {path: used[path][0] + 1 for path in retry}
+                tried = {path: used[path].position + 1 for path in retry}
                 pending = [t for t in pending if t.source.relative_path in retry]
                 if rewrites:  # copies of ours found wrong: a failure names --overwrite
                     settle_rewrites(job)
@@ -836,18 +851,19 @@ def _cascade_tasks(
     list[FileTask],
     dict[str, dict[str, str]],
     list[tuple[str, int, str, str]],
-    dict[str, tuple[int, int, int]],
+    dict[str, _Fed],
 ]:
     """The cascade's tasks (source: a fast copy; reference: the card's digests), the card's
     digests by path, the slow targets that cannot be fed: (path, index, target, why), and
-    per path fed (which candidate fed it, how many there are, its destination). *tried*:
-    per path, how many candidates earlier attempts used up. A fast copy found gone or of
-    another size than the card's file is added to *damaged* (``_fail_damaged``: no longer
-    reported verified)."""
+    per path fed (``_Fed``). *tried*: per path, how many candidates earlier attempts used
+    up. A fast copy found gone or of another size than the card's file is added to
+    *damaged* (``_fail_damaged``: no longer reported verified). Each fast copy root is
+    classified once (``_lost_root``), when a copy of it is first found missing."""
     fed: list[FileTask] = []
     references: dict[str, dict[str, str]] = {}
     failures: list[tuple[str, int, str, str]] = []
-    used: dict[str, tuple[int, int, int]] = {}
+    used: dict[str, _Fed] = {}
+    lost: dict[int, OSError | None] = {}
     algorithms = plan.options.copy.algorithms
     for task in tasks:
         wanted = [i for i in slow if task.targets[i] is not None]
@@ -876,10 +892,11 @@ def _cascade_tasks(
             reference = {name: digests[name] for name in algorithms if name in digests}
             copy_path = Path(chosen.final_path)
             found = ""  # what the verified copy was found to be, if no longer that
+            error: OSError | None = None
             try:
                 st = os.stat(copy_path)
             except OSError as exc:
-                st = None
+                st, error = None, exc
                 reason = exc.strerror or str(exc)
                 found = f"unreadable ({reason})"
                 why = f"not cascaded: the verified copy {copy_path} cannot be read ({reason})"
@@ -890,9 +907,12 @@ def _cascade_tasks(
                     f"file {task.source.size_bytes}; it changed since it was verified"
                 )
             index = chosen.destination_index
-            gone = _drive_gone(copy_path, plan.ledgers[index]) if st is None else None
-            if st is None and plan.ledgers[index].root_removed():
-                found = f"gone: {removed_words(plan.ledgers[index].copy_root)}"
+            ledger = plan.ledgers[index]
+            root = _lost_root(lost, ledger, index) if st is None else None
+            gone = _drive_gone(copy_path, root, error) if st is None else None
+            removed = root is not None and root.errno == errno.ENOENT
+            if removed:
+                found = f"gone: {removed_words(ledger.copy_root)}"
                 why = f"not cascaded: the verified copy {copy_path} is {found}"
             proved = _was_proved(chosen.status)
             if found and gone:  # the drive was pulled: the copy was not found bad
@@ -905,6 +925,9 @@ def _cascade_tasks(
                         f"when the cascade came to it: {gone}; {_RECONNECT}",
                     )
                 )
+            elif removed:  # its folder removed, its drive there: nothing to --overwrite
+                what = _removed_what(relative, copy_path, proved, ledger)
+                damaged.append((relative, index, what))
             elif found:  # the verified copy is gone or changed: it no longer stands
                 damaged.append(
                     (
@@ -922,7 +945,7 @@ def _cascade_tasks(
                 assert st is not None
                 _drop_cache(copy_path)  # read from the media, not from RAM
                 references[relative] = reference
-                used[relative] = (position, len(candidates), chosen.destination_index)
+                used[relative] = _Fed(position, len(candidates), index, chosen.status)
                 fed.append(
                     FileTask(
                         SourceFile(copy_path, relative, st.st_size, st.st_mtime_ns),
@@ -1110,29 +1133,53 @@ def _not_fed_from_gone(copy_path: Path | None, gone: str) -> str:
     )
 
 
-def _drive_gone(copy_path: Path, ledger: Ledger | None = None) -> str | None:
-    """Why the drive holding the fast copy *copy_path* no longer answers ("its drive is gone
-    (Transport endpoint is not connected)"), or is no longer there: its copy root gone or on
-    another filesystem than *ledger* (its copy root's) saw (``Ledger.root_unchanged``: a
-    drive unmounted lazily, ``umount -l``, whose mount point is the bare folder below, where
-    every copy is ENOENT), looked at now; None when it answers (the copy is there, missing
-    or unreadable on a drive that is still there) or fails otherwise (EIO). Never raises."""
-    try:
-        os.stat(copy_path)
-    except OSError as exc:
-        if exc.errno in DRIVE_GONE_ERRNOS:
-            return f"its drive is gone ({exc.strerror or exc})"
-    if (
-        ledger is not None
-        and not is_s3_url(str(ledger.copy_root))
-        and not ledger.root_unchanged()
-        and not ledger.root_removed()  # the folder removed, its drive there: not gone
-    ):
-        return (
-            f"its drive is not reachable (the copy root {ledger.copy_root} is no longer there "
-            "or on another filesystem: unmounted or pulled?)"
+def _lost_root(
+    lost: dict[int, OSError | None], ledger: Ledger | None, index: int
+) -> OSError | None:
+    """Fast destination *index*'s copy root classified once per ``_cascade_tasks`` or
+    ``_explain`` call (*lost*, its cache by index; every file of one pass told the same):
+    None when it is there on the filesystem its ledger saw (``Ledger.root_unchanged``: one
+    ``stat``), or has no ledger, or is no local folder; else why it is lost
+    (``Ledger.lost_error`` without its remedy): ENOENT, the folder removed, its drive
+    there; ENODEV, its drive gone (unmounted lazily, ``umount -l``: its mount point the
+    bare folder below, where every copy is ENOENT). Never raises."""
+    if index not in lost:
+        local = ledger is not None and not is_s3_url(str(ledger.copy_root))
+        lost[index] = (
+            ledger.lost_error(remedy=False)
+            if ledger is not None and local and not ledger.root_unchanged()
+            else None
         )
+    return lost[index]
+
+
+def _drive_gone(copy_path: Path, root: OSError | None, error: OSError | None = None) -> str | None:
+    """Why the drive holding the fast copy *copy_path* no longer answers ("its drive is gone
+    (Transport endpoint is not connected)": the copy's own *error*, else a ``stat`` now), or
+    is no longer there (*root*, ``_lost_root``'s, not ENOENT: ``Ledger.lost_error``'s
+    words); None when it answers (the copy is there, missing or unreadable on a drive that
+    is still there, its folder removed) or fails otherwise (EIO). Never raises."""
+    if error is None:
+        try:
+            os.stat(copy_path)
+        except OSError as exc:
+            error = exc
+    if error is not None and error.errno in DRIVE_GONE_ERRNOS:
+        return f"its drive is gone ({error.strerror or error})"
+    if root is not None and root.errno != errno.ENOENT:
+        return root.strerror
     return None
+
+
+def _removed_what(relative: str, copy_path: Path | None, proved: str, ledger: Ledger) -> str:
+    """Why a fast copy whose copy root was removed during the run (its drive there) no
+    longer stands (``_fail_damaged``'s line): what it proved (*proved*, ``_was_proved``),
+    then the folder removed; re-run with the card, never --overwrite (nothing is there)."""
+    return (
+        f"{relative}: the copy {copy_path} {proved}, then {removed_words(ledger.copy_root)} "
+        "before the cascade read it; re-run with the card to copy it anew (its ledger no "
+        "longer vouches for it)"
+    )
 
 
 def _in_the_way(error: str | None) -> bool:
@@ -1191,7 +1238,7 @@ def _record_failures(
 def _proven_copies(
     job: JobReport,
     references: Mapping[str, dict[str, str]],
-    used: Mapping[str, tuple[int, int, int]],
+    used: Mapping[str, _Fed],
     matched: set[tuple[str, int]],
 ) -> None:
     """Add to *matched* each fast copy the cascade's *job* read whole and found equal to the
@@ -1206,7 +1253,7 @@ def _proven_copies(
             and reference
             and all(read.get(n) == comparable_digest(n, v) for n, v in reference.items())
         ):
-            matched.add((file.relative_path, used[file.relative_path][2]))
+            matched.add((file.relative_path, used[file.relative_path].destination))
 
 
 def _explain(
@@ -1214,7 +1261,7 @@ def _explain(
     tasks: Sequence[FileTask],
     references: Mapping[str, dict[str, str]],
     sink: EventSink,
-    used: Mapping[str, tuple[int, int, int]],
+    used: Mapping[str, _Fed],
     ledgers: Sequence[Ledger] = (),
     *,
     feed_again: bool = True,
@@ -1225,9 +1272,11 @@ def _explain(
     the files to feed again from another fast copy (one is left), and the fast copies that
     no longer stand as verified: found damaged, or that failed their read (a read error, a
     change while read: the drive may be failing), each (path, destination index, why).
-    Without *feed_again* (a cancelled job) no file is fed again: the damaged are still found."""
+    Without *feed_again* (a cancelled job) no file is fed again: the damaged are still found.
+    Each fast copy root is classified once (``_lost_root``)."""
     retry: set[str] = set()
     damaged: list[tuple[str, int, str]] = []
+    lost: dict[int, OSError | None] = {}
     sources = {t.source.relative_path: t.source.path for t in tasks}
     for file in job.files:
         read = dict(file.inflight_digests)
@@ -1259,7 +1308,7 @@ def _explain(
             damaged.append(
                 (
                     file.relative_path,
-                    used.get(file.relative_path, (0, 1, -1))[2],
+                    used.get(file.relative_path, _NOT_FED).destination,
                     f"{file.relative_path}: the copy {copy_path} changed after it was verified: "
                     f"re-read for the cascade, {name} {read[name]} ≠ {reference[name]} read "
                     "from the card; re-run with the card and --overwrite to replace it (its "
@@ -1269,34 +1318,32 @@ def _explain(
         else:
             # Verified when the card was read, unreadable now: the report must not go on
             # calling it verified, nor the card's release count it (report/release.py).
-            index = used.get(file.relative_path, (0, 1, -1))[2]
+            fed_by = used.get(file.relative_path, _NOT_FED)
+            index, proved = fed_by.destination, _was_proved(fed_by.status)
             ledger = ledgers[index] if 0 <= index < len(ledgers) else None
-            gone = _drive_gone(copy_path, ledger) if copy_path is not None else None
-            if ledger is not None and ledger.root_removed():  # the drive answers: no copy
-                removed = removed_words(ledger.copy_root)
+            root = _lost_root(lost, ledger, index)
+            gone = _drive_gone(copy_path, root) if copy_path is not None else None
+            if ledger is not None and root is not None and root.errno == errno.ENOENT:
+                removed = removed_words(ledger.copy_root)  # the drive answers: no copy
                 why = f"{file.relative_path}: not cascaded from {copy_path}: {removed}"
-                what = (
-                    f"{file.relative_path}: the copy {copy_path} was verified, then {removed} "
-                    "before the cascade read it; re-run with the card to copy it anew (its "
-                    "ledger no longer vouches for it)"
-                )
+                what = _removed_what(file.relative_path, copy_path, proved, ledger)
             elif gone:  # one reason, the drive's: never the card's words (its source error)
                 why = f"{file.relative_path}: {_not_fed_from_gone(copy_path, gone)}"
                 what = (
-                    f"{file.relative_path}: the copy {copy_path} was verified, then could not "
-                    f"be read when the cascade came to it: {gone}; {_RECONNECT}"
+                    f"{file.relative_path}: the copy {copy_path} {proved}, then could not be "
+                    f"read when the cascade came to it: {gone}; {_RECONNECT}"
                 )
             else:
                 why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
                 what = (
-                    f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
+                    f"{file.relative_path}: the copy {copy_path} {proved}, then failed its "
                     f"read for the cascade ({file.source_error}); check that drive (offload "
                     "verify) and re-run with the card and --overwrite to replace it (its "
                     "ledger no longer vouches for it)"
                 )
             damaged.append((file.relative_path, index, what))
-        position, count, _index = used.get(file.relative_path, (0, 1, -1))
-        if feed_again and position + 1 < count:
+        fed_by = used.get(file.relative_path, _NOT_FED)
+        if feed_again and fed_by.position + 1 < fed_by.candidates:
             retry.add(file.relative_path)
             sink.emit(
                 WarningIssued(
