@@ -112,6 +112,7 @@ from typing import NamedTuple
 from offload.fs.listing import FolderListings
 from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
+from offload.json_text import STRICT
 
 # The state's names and the cache words, in a module of their own for the reports (exported
 # here too: a copy root's state folder, what the manifests ignore, the read-backs recorded).
@@ -120,7 +121,6 @@ from offload.state_names import THROUGH_A_CACHE as THROUGH_A_CACHE
 from offload.state_names import TOOL_IGNORE_PATTERNS as TOOL_IGNORE_PATTERNS
 
 LEDGER_NAME = "ledger.jsonl"
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 # What a filesystem answers a write that would make an existing file longer when it refuses
 # that alone (fusefat: EPERM): the ledger is then written whole (Ledger.append).
@@ -325,7 +325,7 @@ def entry_line(entry: LedgerEntry) -> str:
         or fields["revoked_copy"]  # a record in the line: rare (a revocation's)
         or fields["revoked_by"]
     ):
-        return _ENCODER.encode(entry_fields(entry))
+        return STRICT.encode(entry_fields(entry))
     quote = encode_basestring
     bypass = fields["cache_bypass"]
     card = fields["card"]
@@ -347,7 +347,7 @@ def entry_line(entry: LedgerEntry) -> str:
         if fingerprint:  # likewise
             line = f'{line}, "fingerprint": {quote(fingerprint)}'
     except TypeError:
-        return _ENCODER.encode(entry_fields(entry))
+        return STRICT.encode(entry_fields(entry))
     return line + "}"
 
 
