@@ -478,10 +478,9 @@ class OffloadReport:
     # The local destinations whose copy root, seen by its ledger, was gone or on another
     # filesystem when the run ended (``Ledger.root_lost``: a drive pulled, ``umount -l``):
     # no report is written there (``write_reports``), the root perhaps the bare mount point.
-    unreachable: set[int] = field(default_factory=set)
-    # Why, by index of ``unreachable``: ``Ledger.lost_error`` (the folder removed during the
-    # run, ENOENT, or its drive gone, ENODEV), the words the report refusal there says.
-    unreachable_errors: dict[int, OSError] = field(default_factory=dict)
+    # Each with why: ``Ledger.lost_error`` (the folder removed during the run, ENOENT, or
+    # its drive gone, ENODEV), the words the report refusal there says.
+    unreachable: dict[int, OSError] = field(default_factory=dict)
     # The card went away during the offload (pulled, unmounted: ``card_presence.card_gone``,
     # asked once after the copy jobs): the one line that says so, names the card and what to
     # do; None while the card was still there. The files that failed for it keep their own
@@ -610,16 +609,19 @@ def plan_offload(
     if options.cascade and not os.path.lexists(source_path):
         # A cascade re-run whose card was ejected: a fast copy that holds it complete and
         # verified is the source of the slow destinations (or UsageError, nothing written).
-        copy_root, files, card = _cascade().fast_copy_source(source_path, destinations, options)
+        # Its --verify is decided before the plan (``fast_copy_options``): the planner judges
+        # the slow copies' ledger entries by what this run proves.
+        cascade = _cascade()
+        fast = cascade.fast_copy_source(source_path, destinations, options)
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
+        planned = cascade.fast_copy_options(options, fast)
         plan = plan_offload(
-            copy_root,
-            slow,
-            dataclasses.replace(options, cascade=frozenset()),
-            stands_for=card,
-            stands_in_for=source_path,
+            fast.root, slow, planned, stands_for=fast.card, stands_in_for=source_path
         )
-        return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
+        read_once = planned.copy.verify is not options.copy.verify
+        return cascade.from_fast_copy(  # type: ignore[no-any-return]
+            plan, source_path, fast, read_once=read_once
+        )
     # The card's own history vouches for the OS files it records: they are copied.
     options = dataclasses.replace(options, ignore=keep_recorded(source_path, options.ignore))
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
@@ -2092,8 +2094,7 @@ def _note_unreachable(plan: OffloadPlan, report: OffloadReport) -> None:
     ``write_reports`` not to write there."""
     for dest in plan.plans:
         if dest.index not in plan.backends and plan.ledgers[dest.index].root_lost():
-            report.unreachable.add(dest.index)
-            report.unreachable_errors[dest.index] = plan.ledgers[dest.index].lost_error()
+            report.unreachable[dest.index] = plan.ledgers[dest.index].lost_error()
 
 
 def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -> bool:

@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -88,6 +88,21 @@ _PREFERENCE = {
 }
 
 
+class _Fed(NamedTuple):
+    """Which fast copy fed a file to the cascade (``_cascade_tasks``): its position among
+    the file's candidates, how many candidates there are, its destination index, and its
+    status (what it proved: ``_was_proved``)."""
+
+    position: int
+    candidates: int
+    destination: int
+    status: DestinationStatus
+
+
+# A file the cascade did not feed: no candidate, nothing proved.
+_NOT_FED = _Fed(0, 1, -1, DestinationStatus.VERIFIED)
+
+
 def check_cascade(plan: OffloadPlan) -> None:
     """Refuse (UsageError, nothing written) a cascade that cannot be fed: it needs at least
     one local destination that is not cascaded (the copy the slow ones are read from)."""
@@ -111,14 +126,29 @@ def check_cascade(plan: OffloadPlan) -> None:
 CARD_PASS_RECORD = "cascade-card.json"
 
 
+class FastCopy(NamedTuple):
+    """A fast copy that stands for its absent card (``fast_copy_source``).
+
+    ``root``: the copy root; ``files``: how many files it holds; ``card``: the card's
+    identity its ledger recorded (``CardIdentity.key``: the one every entry of its files
+    records; "" when they record none, or not all the same); ``entries``: its ledger's
+    entries (the card's digests of each file); ``all_full``: whether every entry of its
+    files records a ``full`` verification (the card read twice, the reads equal)."""
+
+    root: Path
+    files: int
+    card: str
+    entries: dict[str, LedgerEntry]
+    all_full: bool
+
+
 def fast_copy_source(
     source: Path, destinations: Sequence[Path | str], options: OffloadOptions
-) -> tuple[Path, int, str]:
-    """For a cascade re-run whose card *source* is gone: the first fast local copy root that
-    holds the card complete and verified, how many files it holds, and the card's identity
-    its ledger recorded (``CardIdentity.key``: the one every entry of its files records;
-    "" when they record none, or not all the same): the run records that card, not the
-    fast copy's own volume, and trusts the slow destinations' entries of it. Complete: its record
+) -> FastCopy:
+    """For a cascade re-run whose card *source* is gone: the first fast local copy that
+    holds the card complete and verified (``FastCopy``): the run records the card its
+    ledger records, not the fast copy's own volume, and trusts the slow destinations'
+    entries of it. Complete: its record
     of the card's pass (``CARD_PASS_RECORD``) names this card and the files and bytes it
     holds now; verified: its ledger records every one of them verified, with the digests
     asked for (the card's, read when it was copied). Raises ``card_absent``'s UsageError
@@ -133,7 +163,7 @@ def fast_copy_source(
         root = _copy_root(source, name, into=options.into)
         why = _not_complete(source, root, ignore, algorithms)
         if not isinstance(why, str):
-            return root, *why
+            return why
         looked.append(f"{root}: {why}")
     raise card_absent(source, looked)
 
@@ -145,9 +175,9 @@ def _copy_root(source: Path, destination: str, *, into: bool) -> Path:
 
 def _not_complete(
     source: Path, root: Path, ignore: IgnoreRules, algorithms: Sequence[str]
-) -> str | tuple[int, str]:
-    """Why the copy at *root* cannot stand for the card, or how many files it holds and the
-    card its ledger's entries of them record (``fast_copy_source``)."""
+) -> str | FastCopy:
+    """Why the copy at *root* cannot stand for the card, or the copy that can
+    (``fast_copy_source``)."""
     try:
         record = json.loads((root / STATE_FOLDER / CARD_PASS_RECORD).read_text("utf-8"))
     except FileNotFoundError:
@@ -167,11 +197,14 @@ def _not_complete(
             f"recorded {record.get('files')} ({record.get('bytes')} bytes)"
         )
     cards = set()
+    all_full = True
     for file, entry in _verified_entries(tree, entries, algorithms):
         if entry is None:
             return f"its ledger does not record {file.relative_path} verified as it is now"
         cards.add(entry.card)
-    return tree.file_count, cards.pop() if len(cards) == 1 else ""
+        all_full &= entry.verify == VerifyMode.FULL
+    card = cards.pop() if len(cards) == 1 else ""
+    return FastCopy(root, tree.file_count, card, entries, all_full)
 
 
 def _verified_entries(
@@ -236,27 +269,41 @@ def card_absent(source: Path, looked: Sequence[str]) -> UsageError:
 LEDGER_RECORD = "the card's digests in the fast copy's ledger"
 
 
-def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
+def fast_copy_options(options: OffloadOptions, fast: FastCopy) -> OffloadOptions:
+    """The options the plan of a cascade re-run without its card is made with (its source
+    the fast copy *fast*, its destinations the slow ones): no cascade; and ``--verify full``
+    turned ``destination`` where the copy's ledger records any file verified by less than
+    ``full``: the card was read once for it, and a second read of the copy (all ``full``
+    would add) reads the copy twice, never the card. Decided before the plan, so that the
+    planner judges the slow copies' entries by what the run proves (a ``destination`` entry
+    is then trusted, never an upgrade read back again on every later re-run), and the slow
+    copies are never recorded ``full`` on one read of the card."""
+    options = dataclasses.replace(options, cascade=frozenset())
+    if options.copy.verify is VerifyMode.FULL and not fast.all_full:
+        copy = dataclasses.replace(options.copy, verify=VerifyMode.DESTINATION)
+        options = dataclasses.replace(options, copy=copy)
+    return options
+
+
+def from_fast_copy(
+    plan: OffloadPlan, card: Path, fast: FastCopy, *, read_once: bool = False
+) -> OffloadPlan:
     """The plan of a cascade re-run without its card (*plan*: an ordinary offload of the fast
-    copy to the slow destinations): each file is checked against the card's digests the
-    copy's ledger recorded, and a warning says plainly that the card is absent and which
-    copy is the source (the terminal, the reports, --dry-run)."""
-    entries = Ledger(plan.source).load()
+    copy *fast* to the slow destinations, made with ``fast_copy_options``): each file is
+    checked against the card's digests the copy's ledger recorded, and a warning says
+    plainly that the card is absent and which copy is the source (the terminal, the
+    reports, --dry-run). *read_once*: ``--verify full`` was asked and ``fast_copy_options``
+    made it ``destination``: the warning says why."""
+    entries = fast.entries
     algorithms = plan.options.copy.algorithms
     tasks = []
     # A file the copy's ledger records read back through a cache (RAM, a server's) when it
     # was verified there, or not at all: that read proved no media, so the copy does not
     # count as a backup of the card (report/release._stand_in_disk reads this).
     through_a_cache = False
-    # A copy whose ledger records it verified by ``destination``: the card was read once for
-    # it. A second read of this copy (``--verify full``) reads the copy twice, never the card:
-    # the slow copies would be recorded ``full`` ("also a second read of the source") on
-    # one read of the card, and a later ``--verify full`` run would trust them unread.
-    read_once = False
     for task in plan.tasks:
         entry = entries.get(task.source.relative_path)
         through_a_cache |= entry is None or entry.cache_bypass in THROUGH_A_CACHE
-        read_once |= entry is None or entry.verify != VerifyMode.FULL
         digests = entry.digests if entry is not None else {}
         # Only what this run computes can be compared (the cascade's own rule).
         recorded = {name: digests[name] for name in algorithms if name in digests}
@@ -282,12 +329,11 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
             )
         )
     slow = ", ".join(display_path(p.destination) for p in plan.plans)
-    full_overclaims = read_once and plan.options.copy.verify is VerifyMode.FULL
     warning = PreflightItem(
         PreflightCode.CARD_ABSENT,
         card,
         f"the card {card} is absent: the source is its fast copy {plan.source}, which holds "
-        f"all {files} files of the card's pass, each verified there"
+        f"all {fast.files} files of the card's pass, each verified there"
         + (
             " (some read back only through a cache: not counted as a backup)"
             if through_a_cache
@@ -298,17 +344,13 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
             "; verified by destination, not full: the card was read once when the copy was "
             "verified (--verify destination), and a second read of the copy is no second "
             "read of the card"
-            if full_overclaims
+            if read_once
             else ""
         ),
         through_a_cache=through_a_cache,
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
-    options = plan.options
-    if full_overclaims:  # what the slow copies are recorded, reported and trusted as
-        copy = dataclasses.replace(options.copy, verify=VerifyMode.DESTINATION)
-        options = dataclasses.replace(options, copy=copy)
-    return dataclasses.replace(plan, tasks=tasks, preflight=preflight, options=options)
+    return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
@@ -430,7 +472,7 @@ def run_cascade(
                 )
                 damaged.extend(found)
                 job.files = [f for f in job.files if f.relative_path not in retry]
-                tried = {path: used[path][0] + 1 for path in retry}
+                tried = {path: used[path].position + 1 for path in retry}
                 pending = [t for t in pending if t.source.relative_path in retry]
                 if rewrites:  # copies of ours found wrong: a failure names --overwrite
                     settle_rewrites(job)
@@ -809,18 +851,19 @@ def _cascade_tasks(
     list[FileTask],
     dict[str, dict[str, str]],
     list[tuple[str, int, str, str]],
-    dict[str, tuple[int, int, int]],
+    dict[str, _Fed],
 ]:
     """The cascade's tasks (source: a fast copy; reference: the card's digests), the card's
     digests by path, the slow targets that cannot be fed: (path, index, target, why), and
-    per path fed (which candidate fed it, how many there are, its destination). *tried*:
-    per path, how many candidates earlier attempts used up. A fast copy found gone or of
-    another size than the card's file is added to *damaged* (``_fail_damaged``: no longer
-    reported verified)."""
+    per path fed (``_Fed``). *tried*: per path, how many candidates earlier attempts used
+    up. A fast copy found gone or of another size than the card's file is added to
+    *damaged* (``_fail_damaged``: no longer reported verified). Each fast copy root is
+    classified once (``_lost_root``), when a copy of it is first found missing."""
     fed: list[FileTask] = []
     references: dict[str, dict[str, str]] = {}
     failures: list[tuple[str, int, str, str]] = []
-    used: dict[str, tuple[int, int, int]] = {}
+    used: dict[str, _Fed] = {}
+    lost: dict[int, OSError | None] = {}
     algorithms = plan.options.copy.algorithms
     for task in tasks:
         wanted = [i for i in slow if task.targets[i] is not None]
@@ -849,10 +892,11 @@ def _cascade_tasks(
             reference = {name: digests[name] for name in algorithms if name in digests}
             copy_path = Path(chosen.final_path)
             found = ""  # what the verified copy was found to be, if no longer that
+            error: OSError | None = None
             try:
                 st = os.stat(copy_path)
             except OSError as exc:
-                st = None
+                st, error = None, exc
                 reason = exc.strerror or str(exc)
                 found = f"unreadable ({reason})"
                 why = f"not cascaded: the verified copy {copy_path} cannot be read ({reason})"
@@ -863,9 +907,12 @@ def _cascade_tasks(
                     f"file {task.source.size_bytes}; it changed since it was verified"
                 )
             index = chosen.destination_index
-            gone = _drive_gone(copy_path, plan.ledgers[index]) if st is None else None
-            if st is None and plan.ledgers[index].root_removed():
-                found = f"gone: {removed_words(plan.ledgers[index].copy_root)}"
+            ledger = plan.ledgers[index]
+            root = _lost_root(lost, ledger, index) if st is None else None
+            gone = _drive_gone(copy_path, root, error) if st is None else None
+            removed = root is not None and root.errno == errno.ENOENT
+            if removed:
+                found = f"gone: {removed_words(ledger.copy_root)}"
                 why = f"not cascaded: the verified copy {copy_path} is {found}"
             proved = _was_proved(chosen.status)
             if found and gone:  # the drive was pulled: the copy was not found bad
@@ -878,6 +925,9 @@ def _cascade_tasks(
                         f"when the cascade came to it: {gone}; {_RECONNECT}",
                     )
                 )
+            elif removed:  # its folder removed, its drive there: nothing to --overwrite
+                what = _removed_what(relative, copy_path, proved, ledger)
+                damaged.append((relative, index, what))
             elif found:  # the verified copy is gone or changed: it no longer stands
                 damaged.append(
                     (
@@ -895,7 +945,7 @@ def _cascade_tasks(
                 assert st is not None
                 _drop_cache(copy_path)  # read from the media, not from RAM
                 references[relative] = reference
-                used[relative] = (position, len(candidates), chosen.destination_index)
+                used[relative] = _Fed(position, len(candidates), index, chosen.status)
                 fed.append(
                     FileTask(
                         SourceFile(copy_path, relative, st.st_size, st.st_mtime_ns),
@@ -1083,29 +1133,53 @@ def _not_fed_from_gone(copy_path: Path | None, gone: str) -> str:
     )
 
 
-def _drive_gone(copy_path: Path, ledger: Ledger | None = None) -> str | None:
-    """Why the drive holding the fast copy *copy_path* no longer answers ("its drive is gone
-    (Transport endpoint is not connected)"), or is no longer there: its copy root gone or on
-    another filesystem than *ledger* (its copy root's) saw (``Ledger.root_unchanged``: a
-    drive unmounted lazily, ``umount -l``, whose mount point is the bare folder below, where
-    every copy is ENOENT), looked at now; None when it answers (the copy is there, missing
-    or unreadable on a drive that is still there) or fails otherwise (EIO). Never raises."""
-    try:
-        os.stat(copy_path)
-    except OSError as exc:
-        if exc.errno in DRIVE_GONE_ERRNOS:
-            return f"its drive is gone ({exc.strerror or exc})"
-    if (
-        ledger is not None
-        and not is_s3_url(str(ledger.copy_root))
-        and not ledger.root_unchanged()
-        and not ledger.root_removed()  # the folder removed, its drive there: not gone
-    ):
-        return (
-            f"its drive is not reachable (the copy root {ledger.copy_root} is no longer there "
-            "or on another filesystem: unmounted or pulled?)"
+def _lost_root(
+    lost: dict[int, OSError | None], ledger: Ledger | None, index: int
+) -> OSError | None:
+    """Fast destination *index*'s copy root classified once per ``_cascade_tasks`` or
+    ``_explain`` call (*lost*, its cache by index; every file of one pass told the same):
+    None when it is there on the filesystem its ledger saw (``Ledger.root_unchanged``: one
+    ``stat``), or has no ledger, or is no local folder; else why it is lost
+    (``Ledger.lost_error`` without its remedy): ENOENT, the folder removed, its drive
+    there; ENODEV, its drive gone (unmounted lazily, ``umount -l``: its mount point the
+    bare folder below, where every copy is ENOENT). Never raises."""
+    if index not in lost:
+        local = ledger is not None and not is_s3_url(str(ledger.copy_root))
+        lost[index] = (
+            ledger.lost_error(remedy=False)
+            if ledger is not None and local and not ledger.root_unchanged()
+            else None
         )
+    return lost[index]
+
+
+def _drive_gone(copy_path: Path, root: OSError | None, error: OSError | None = None) -> str | None:
+    """Why the drive holding the fast copy *copy_path* no longer answers ("its drive is gone
+    (Transport endpoint is not connected)": the copy's own *error*, else a ``stat`` now), or
+    is no longer there (*root*, ``_lost_root``'s, not ENOENT: ``Ledger.lost_error``'s
+    words); None when it answers (the copy is there, missing or unreadable on a drive that
+    is still there, its folder removed) or fails otherwise (EIO). Never raises."""
+    if error is None:
+        try:
+            os.stat(copy_path)
+        except OSError as exc:
+            error = exc
+    if error is not None and error.errno in DRIVE_GONE_ERRNOS:
+        return f"its drive is gone ({error.strerror or error})"
+    if root is not None and root.errno != errno.ENOENT:
+        return root.strerror
     return None
+
+
+def _removed_what(relative: str, copy_path: Path | None, proved: str, ledger: Ledger) -> str:
+    """Why a fast copy whose copy root was removed during the run (its drive there) no
+    longer stands (``_fail_damaged``'s line): what it proved (*proved*, ``_was_proved``),
+    then the folder removed; re-run with the card, never --overwrite (nothing is there)."""
+    return (
+        f"{relative}: the copy {copy_path} {proved}, then {removed_words(ledger.copy_root)} "
+        "before the cascade read it; re-run with the card to copy it anew (its ledger no "
+        "longer vouches for it)"
+    )
 
 
 def _in_the_way(error: str | None) -> bool:
@@ -1164,7 +1238,7 @@ def _record_failures(
 def _proven_copies(
     job: JobReport,
     references: Mapping[str, dict[str, str]],
-    used: Mapping[str, tuple[int, int, int]],
+    used: Mapping[str, _Fed],
     matched: set[tuple[str, int]],
 ) -> None:
     """Add to *matched* each fast copy the cascade's *job* read whole and found equal to the
@@ -1179,7 +1253,7 @@ def _proven_copies(
             and reference
             and all(read.get(n) == comparable_digest(n, v) for n, v in reference.items())
         ):
-            matched.add((file.relative_path, used[file.relative_path][2]))
+            matched.add((file.relative_path, used[file.relative_path].destination))
 
 
 def _explain(
@@ -1187,7 +1261,7 @@ def _explain(
     tasks: Sequence[FileTask],
     references: Mapping[str, dict[str, str]],
     sink: EventSink,
-    used: Mapping[str, tuple[int, int, int]],
+    used: Mapping[str, _Fed],
     ledgers: Sequence[Ledger] = (),
     *,
     feed_again: bool = True,
@@ -1198,9 +1272,11 @@ def _explain(
     the files to feed again from another fast copy (one is left), and the fast copies that
     no longer stand as verified: found damaged, or that failed their read (a read error, a
     change while read: the drive may be failing), each (path, destination index, why).
-    Without *feed_again* (a cancelled job) no file is fed again: the damaged are still found."""
+    Without *feed_again* (a cancelled job) no file is fed again: the damaged are still found.
+    Each fast copy root is classified once (``_lost_root``)."""
     retry: set[str] = set()
     damaged: list[tuple[str, int, str]] = []
+    lost: dict[int, OSError | None] = {}
     sources = {t.source.relative_path: t.source.path for t in tasks}
     for file in job.files:
         read = dict(file.inflight_digests)
@@ -1232,7 +1308,7 @@ def _explain(
             damaged.append(
                 (
                     file.relative_path,
-                    used.get(file.relative_path, (0, 1, -1))[2],
+                    used.get(file.relative_path, _NOT_FED).destination,
                     f"{file.relative_path}: the copy {copy_path} changed after it was verified: "
                     f"re-read for the cascade, {name} {read[name]} ≠ {reference[name]} read "
                     "from the card; re-run with the card and --overwrite to replace it (its "
@@ -1242,34 +1318,32 @@ def _explain(
         else:
             # Verified when the card was read, unreadable now: the report must not go on
             # calling it verified, nor the card's release count it (report/release.py).
-            index = used.get(file.relative_path, (0, 1, -1))[2]
+            fed_by = used.get(file.relative_path, _NOT_FED)
+            index, proved = fed_by.destination, _was_proved(fed_by.status)
             ledger = ledgers[index] if 0 <= index < len(ledgers) else None
-            gone = _drive_gone(copy_path, ledger) if copy_path is not None else None
-            if ledger is not None and ledger.root_removed():  # the drive answers: no copy
-                removed = removed_words(ledger.copy_root)
+            root = _lost_root(lost, ledger, index)
+            gone = _drive_gone(copy_path, root) if copy_path is not None else None
+            if ledger is not None and root is not None and root.errno == errno.ENOENT:
+                removed = removed_words(ledger.copy_root)  # the drive answers: no copy
                 why = f"{file.relative_path}: not cascaded from {copy_path}: {removed}"
-                what = (
-                    f"{file.relative_path}: the copy {copy_path} was verified, then {removed} "
-                    "before the cascade read it; re-run with the card to copy it anew (its "
-                    "ledger no longer vouches for it)"
-                )
+                what = _removed_what(file.relative_path, copy_path, proved, ledger)
             elif gone:  # one reason, the drive's: never the card's words (its source error)
                 why = f"{file.relative_path}: {_not_fed_from_gone(copy_path, gone)}"
                 what = (
-                    f"{file.relative_path}: the copy {copy_path} was verified, then could not "
-                    f"be read when the cascade came to it: {gone}; {_RECONNECT}"
+                    f"{file.relative_path}: the copy {copy_path} {proved}, then could not be "
+                    f"read when the cascade came to it: {gone}; {_RECONNECT}"
                 )
             else:
                 why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
                 what = (
-                    f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
+                    f"{file.relative_path}: the copy {copy_path} {proved}, then failed its "
                     f"read for the cascade ({file.source_error}); check that drive (offload "
                     "verify) and re-run with the card and --overwrite to replace it (its "
                     "ledger no longer vouches for it)"
                 )
             damaged.append((file.relative_path, index, what))
-        position, count, _index = used.get(file.relative_path, (0, 1, -1))
-        if feed_again and position + 1 < count:
+        fed_by = used.get(file.relative_path, _NOT_FED)
+        if feed_again and fed_by.position + 1 < fed_by.candidates:
             retry.add(file.relative_path)
             sink.emit(
                 WarningIssued(

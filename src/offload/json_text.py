@@ -23,9 +23,8 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 # Standard JSON only (RFC 8259): a float that is not finite raises ValueError, never written
 # as NaN or Infinity, which other tools refuse. Made once: json.dumps with an option makes an
 # encoder each call.
-_UTF8 = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+STRICT = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 _ASCII = json.JSONEncoder(ensure_ascii=True, allow_nan=False)
-STRICT = _UTF8
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -58,7 +57,7 @@ def dumps(
     if indent is None and separators is None:  # the encoders made once (a --json line each)
         if ascii_only:  # json escapes a lone surrogate as \udcNN itself
             return _ASCII.encode(value)
-        return escaped(_UTF8.encode(value))
+        return escaped(STRICT.encode(value))
     text = json.dumps(
         value, ensure_ascii=ascii_only, indent=indent, separators=separators, allow_nan=False
     )

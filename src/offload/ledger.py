@@ -112,6 +112,7 @@ from typing import NamedTuple
 from offload.fs.listing import FolderListings
 from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
+from offload.json_text import STRICT
 
 # The state's names and the cache words, in a module of their own for the reports (exported
 # here too: a copy root's state folder, what the manifests ignore, the read-backs recorded).
@@ -120,7 +121,6 @@ from offload.state_names import THROUGH_A_CACHE as THROUGH_A_CACHE
 from offload.state_names import TOOL_IGNORE_PATTERNS as TOOL_IGNORE_PATTERNS
 
 LEDGER_NAME = "ledger.jsonl"
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 # What a filesystem answers a write that would make an existing file longer when it refuses
 # that alone (fusefat: EPERM): the ledger is then written whole (Ledger.append).
@@ -325,7 +325,7 @@ def entry_line(entry: LedgerEntry) -> str:
         or fields["revoked_copy"]  # a record in the line: rare (a revocation's)
         or fields["revoked_by"]
     ):
-        return _ENCODER.encode(entry_fields(entry))
+        return STRICT.encode(entry_fields(entry))
     quote = encode_basestring
     bypass = fields["cache_bypass"]
     card = fields["card"]
@@ -347,7 +347,7 @@ def entry_line(entry: LedgerEntry) -> str:
         if fingerprint:  # likewise
             line = f'{line}, "fingerprint": {quote(fingerprint)}'
     except TypeError:
-        return _ENCODER.encode(entry_fields(entry))
+        return STRICT.encode(entry_fields(entry))
     return line + "}"
 
 
@@ -575,16 +575,16 @@ class Ledger:
             self._root_device = device
             return False
         if device != self._root_device:
-            raise _lost_error(self.copy_root, self._root_device)
+            raise lost_error_of(self.copy_root, self._root_device)
         return True
 
-    def lost_error(self) -> OSError:
+    def lost_error(self, *, remedy: bool = True) -> OSError:
         """The error of a copy root the ledger saw that is gone or on another filesystem
-        now, in the one wording every report, terminal line and JSON entry uses (module
-        function ``_lost_error``)."""
+        now, in the one wording every report, terminal line and JSON entry uses
+        (``lost_error_of``)."""
         with self._lock:
             seen = self._root_device
-        return _lost_error(self.copy_root, seen)
+        return lost_error_of(self.copy_root, seen, remedy=remedy)
 
     def root_removed(self) -> bool:
         """The copy root the ledger saw is gone (ENOENT, ENOTDIR) and the nearest folder
@@ -599,13 +599,14 @@ class Ledger:
 
     def root_unchanged(self) -> bool:
         """The copy root is there, on the filesystem it was on when the ledger first saw it
-        (``_check_root``; a root never seen: whether it is there). Never raises."""
+        (a root never seen: whether it is there, its device then kept, as ``_check_root``
+        keeps it). Compares device numbers only, never building ``lost_error``'s words:
+        one ``stat``; never raises."""
         with self._lock:
-            try:
-                self._check_root()
-            except OSError:
-                return False
-        return _device_of(self.copy_root) is not None
+            device = _device_of(self.copy_root)
+            if self._root_device is None:
+                self._root_device = device
+            return device is not None and device == self._root_device
 
     def root_lost(self) -> bool:
         """The copy root was seen (at the ledger's making or an append) and is no longer
@@ -960,19 +961,19 @@ def removed_words(copy_root: Path | str) -> str:
     return f"the folder {copy_root} was removed during the run (its drive is still there)"
 
 
-def _lost_error(copy_root: Path, seen: int | None) -> OSError:
-    """Why *copy_root*, first seen on device *seen*, is lost, told apart (never "unmounted
-    or pulled?" for a folder the user removed): the folder alone removed, its drive still
-    there (``_removed``): ENOENT, ``removed_words``, which the same command with the card
-    copies anew; else its drive gone (another filesystem at the path, the root gone with its
-    mount, or a look that fails: ENOTCONN, ENODEV, EIO): ENODEV, "the drive holding PATH is
-    not reachable ...: reconnect it". Takes no lock (``Ledger._check_root`` holds it)."""
+def lost_error_of(copy_root: Path, seen: int | None, *, remedy: bool = True) -> OSError:
+    """Why *copy_root*, first seen on device *seen* (None: not known), is lost, told apart
+    (never "unmounted or pulled?" for a folder the user removed): the folder alone removed,
+    its drive still there (``_removed``): ENOENT, ``removed_words``, which the same command
+    with the card copies anew; else its drive gone (another filesystem at the path, the root
+    gone with its mount, or a look that fails: ENOTCONN, ENODEV, EIO): ENODEV, "the drive
+    holding PATH is not reachable ...: reconnect it". Without *remedy*, the cause alone (the
+    caller says what to do). Takes no lock (``Ledger._check_root`` holds it); a few
+    ``stat`` calls; never raises."""
     if _removed(copy_root, seen):
+        todo = ": run the same command again, with the card, to copy it anew"
         return OSError(
-            errno.ENOENT,
-            f"{removed_words(copy_root)}: run the same command again, with the card, to copy "
-            "it anew",
-            str(copy_root),
+            errno.ENOENT, removed_words(copy_root) + (todo if remedy else ""), str(copy_root)
         )
     where = (
         "is no longer there" if _device_of(copy_root) is None else "is on another filesystem now"
@@ -980,7 +981,7 @@ def _lost_error(copy_root: Path, seen: int | None) -> OSError:
     return OSError(
         errno.ENODEV,
         f"the drive holding {copy_root} is not reachable: the copy root {where} "
-        "(its drive unmounted or pulled?): reconnect it",
+        "(its drive unmounted or pulled?)" + (": reconnect it" if remedy else ""),
         str(copy_root),
     )
 

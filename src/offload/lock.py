@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 from offload.destinations.naming import run_token
 from offload.errors import UsageError, describe_os_error
 from offload.fs.ops import make_folders_durable
+from offload.json_text import STRICT
 from offload.ledger import STATE_FOLDER
 
 if TYPE_CHECKING:
@@ -232,9 +233,7 @@ def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
         # writes to leaves them alone while this lock is held (``other_holder``).
         "partials": run_token(),
     }
-    return (json.dumps(holder, ensure_ascii=False, allow_nan=False) + "\n").encode(
-        "utf-8", "surrogateescape"
-    )
+    return (STRICT.encode(holder) + "\n").encode("utf-8", "surrogateescape")
 
 
 def _redacted(text: str) -> str:

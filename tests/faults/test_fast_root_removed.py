@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pytest
 
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount
-from support.offload_cli import copy_acting_at_release, run_offload
+from support.offload_cli import CLI, copy_acting_at_release, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -77,3 +78,53 @@ def test_a_fast_copy_root_removed_after_the_release_is_said_removed_not_unreacha
     )
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in root.glob("*.mov")) == [f"a{i}.mov" for i in range(4)]
+
+
+def test_a_fast_copy_an_earlier_run_verified_removed_mid_cascade_is_said_so(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """A re-run that cascades from fast copies an earlier run verified (trusted from the
+    ledger, not read now), their copy root removed while the cascade feeds the slow
+    destination: the fast copies' failures say what they proved, "was verified by an
+    earlier run", then the folder removed, and never --overwrite (nothing is there). Failed
+    before (review): "was verified" whatever the copy's status."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(6):  # more than the cascade reads ahead of its stalled write
+        (card / f"a{index}.mov").write_bytes(os.urandom((3 << 20) + index))
+    fast = ext4_loop(32 << 20)
+    slow = faulty_fs()
+    reports = tmp_path / "reports"
+    root = fast.path / "C9"
+    first = run_offload("copy", "--report-dir", reports, card, fast.path)
+    assert first.returncode == 0, first.stderr
+    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the removal
+    command = [*CLI, "copy", "--report-dir", str(reports), "--cascade-to"]
+    with subprocess.Popen(
+        [*command, str(slow.mountpoint), str(card), str(fast.path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    ) as process:  # fmt: skip
+        slow.wait_stalled(stalled, timeout_s=60)
+        shutil.rmtree(root)  # rm -rf: the drive stays mounted
+        slow.release(stalled)
+        _out, err = process.communicate(timeout=120)
+    assert process.returncode != 0, err
+    assert "Traceback" not in err, err
+    latest = max(reports.glob("C9_*.json"), key=lambda p: p.stat().st_mtime_ns)
+    data = json.loads(latest.read_text())
+    fast_index = next(d["index"] for d in data["destinations"] if d["copy_root"] == str(root))
+    errors = [
+        d["error"]
+        for f in data["files"]
+        for d in f["destinations"]
+        if d["index"] == fast_index and d["status"] == "failed"
+    ]
+    assert errors, (err, json.dumps([f["destinations"] for f in data["files"]]))
+    removed = f"was verified by an earlier run, then the folder {root} was removed during the run"
+    for error in errors:
+        assert removed in error, errors
+        assert "--overwrite" not in error, errors

@@ -93,3 +93,44 @@ def test_a_cascade_without_its_card_never_calls_full_what_one_read_of_the_card_p
     assert modes == {"destination"}, data["files"]
     lines = (slow / "C9" / ".offload" / "ledger.jsonl").read_text().splitlines()
     assert {json.loads(line)["verify"] for line in lines} == {"destination"}, lines
+
+
+def test_a_second_cardless_full_re_run_trusts_the_slow_copies_the_first_verified(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+) -> None:
+    """Two cascade re-runs without the card under ``--verify full``, the fast copy verified
+    by ``destination``: the first makes the slow copies and records them ``destination``;
+    the second (and its ``--dry-run``) trusts them, unread: the run verifies by
+    ``destination`` from its plan on, so a ``destination`` entry satisfies it. Failed before
+    (review): the plan was made for ``full``, so every slow copy was an upgrade, read back
+    again on every later cardless re-run and never trusted (the dry run counted them)."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(2):
+        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    fast, slow, reports = ext4_loop(32 << 20).path, tmp_path / "slow", tmp_path / "reports"
+    slow.mkdir()
+    args = ("--report-dir", reports, "--verify", "full", "--cascade-to", slow, card, fast)
+    first = run_offload("copy", *args[:3], "destination", *args[4:])
+    assert first.returncode == 0, first.stderr
+    shutil.rmtree(slow / "C9")
+    card.rename(card.with_name("gone"))
+    made = run_offload("copy", *args)
+    assert made.returncode == 0, made.stderr
+    ledger = slow / "C9" / ".offload" / "ledger.jsonl"
+    lines = ledger.read_text().splitlines()
+    dry = run_offload("copy", "--dry-run", *args)
+    assert dry.returncode == 0, dry.stderr
+    said = dry.stdout + dry.stderr
+    assert "2 verified earlier, trusted from the ledger" in said, said
+    assert "0 would read back" in said, said
+    again = run_offload("copy", *args)
+    assert again.returncode == 0, again.stderr
+    data = json.loads(
+        max(reports.glob("C9_*.json"), key=lambda p: p.stat().st_mtime_ns).read_text()
+    )
+    copies = [d for f in data["files"] for d in f["destinations"]]
+    assert {(d["status"], d["action"]) for d in copies} == {("verified_earlier", "trusted")}, copies
+    assert ledger.read_text().splitlines() == lines  # nothing read back, nothing recorded

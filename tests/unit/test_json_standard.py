@@ -10,9 +10,8 @@ import math
 
 import pytest
 
-from offload import json_text
+from offload import json_text, ledger, manifest_stamp
 from offload.ledger import entry_line, verified_entry
-from offload.manifest_stamp import _ENCODER as STAMP_ENCODER
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
@@ -45,4 +44,9 @@ def test_a_ledger_line_with_a_recorded_at_that_is_not_finite_is_refused() -> Non
 
 def test_the_manifest_stamp_encoder_refuses_nan() -> None:
     with pytest.raises(ValueError):
-        STAMP_ENCODER.encode([math.nan])
+        manifest_stamp.STRICT.encode([math.nan])
+
+
+def test_one_strict_encoder_serves_the_ledger_and_the_manifest_stamp() -> None:
+    assert ledger.STRICT is json_text.STRICT
+    assert manifest_stamp.STRICT is json_text.STRICT

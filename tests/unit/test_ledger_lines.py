@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from offload.json_text import STRICT as _ENCODER
 from offload.ledger import (
-    _ENCODER,
     _LINE_FIELDS,
     Ledger,
     LedgerEntry,

@@ -93,6 +93,7 @@ from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, reco
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
+from offload.json_text import STRICT
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -1756,9 +1757,7 @@ class S3Destination:
     def _save_record(self, key: str, record: dict[str, Any]) -> None:
         # Where it is stored: a copy of it elsewhere says so (``copied_record``).
         record = {**record, "record_key": self._record_key(key)}
-        body = json.dumps(record, ensure_ascii=False, allow_nan=False).encode(
-            "utf-8", "surrogateescape"
-        )
+        body = STRICT.encode(record).encode("utf-8", "surrogateescape")
         self._note_record(key, *self._put(self._record_key(key), body, metadata={}, replace=True))
 
     def adopt_record(self, key: str, record: Mapping[str, Any], etag: str) -> bool:
@@ -1774,16 +1773,14 @@ class S3Destination:
         cannot be stored: the upload is then not this run's to resume. Never raises."""
         # "marker": the token the upload's object carries (``MARKER_KEY``), fixed at its
         # creation by the run that began it.
-        body = json.dumps(
+        body = STRICT.encode(
             {
                 **record,
                 "marker": _record_marker(record),
                 "created_at": time.time(),
                 "record_key": self._record_key(key),
                 **_maker(),
-            },
-            ensure_ascii=False,
-            allow_nan=False,
+            }
         ).encode("utf-8", "surrogateescape")
         try:
             stored = self._put(self._record_key(key), body, metadata={}, replace=True, pinned=etag)

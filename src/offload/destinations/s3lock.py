@@ -70,6 +70,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from offload.json_text import STRICT
 from offload.lock import (
     CopyRootBusy,
     body_gone,
@@ -152,9 +153,7 @@ class S3CopyRootLock:
 
     def _body(self) -> bytes:
         holder = {**self._holder, "refreshed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        return (json.dumps(holder, ensure_ascii=False, allow_nan=False) + "\n").encode(
-            "utf-8", "surrogateescape"
-        )
+        return (STRICT.encode(holder) + "\n").encode("utf-8", "surrogateescape")
 
     # -- taking it ------------------------------------------------------------------------
 

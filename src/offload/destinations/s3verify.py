@@ -61,7 +61,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
-import json
 import os
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -88,7 +87,7 @@ from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3unread import records_unread
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
-from offload.ledger import STATE_FOLDER, Ledger, final_path_of
+from offload.ledger import STATE_FOLDER, Ledger, entry_line, final_path_of
 from offload.manifest import ASCMHL_FOLDER, CreatorInfo, HistoryError, ManifestError, VerifyReport
 from offload.manifest.coverage import Entry, Lister, local_lister
 from offload.manifest.history import read_history
@@ -558,7 +557,7 @@ def _mirror(
             # Other cards' entries standing beside a path's last one too (in an order that
             # folds back to them): every copy the bucket's ledger vouches for.
             for entry in entries.standing():
-                handle.write(json.dumps(vars(entry), ensure_ascii=False, allow_nan=False) + "\n")
+                handle.write(entry_line(entry) + "\n")
     return keys, odd, history, pending
 
 

@@ -29,7 +29,7 @@ from offload.errors import describe_os_error, printable_name
 from offload.fs.ops import fsync_dir, make_folder_durable, make_folders_durable
 from offload.json_text import STRICT as _STRICT
 from offload.json_text import encoded as _json_encoded
-from offload.ledger import STATE_FOLDER
+from offload.ledger import STATE_FOLDER, lost_error_of
 from offload.manifest.atomic import AtomicFile
 from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 from offload.report.csv_cells import cell
@@ -846,11 +846,7 @@ def write_reports(
         if plan.index not in report.unreachable and _may_hold_reports(plan.root):
             folders.append(folder)
         elif plan.index in report.unreachable or _held_copies(report, plan.index):
-            gone = report.unreachable_errors.get(plan.index) or OSError(
-                errno.ENODEV,
-                f"the drive holding {plan.root} is not reachable: the copy root is no longer "
-                "there or on another filesystem (its drive unmounted or pulled?): reconnect it",
-            )
+            gone = report.unreachable.get(plan.index) or lost_error_of(plan.root, None)
             vanished.append(
                 (
                     plan.index,
