@@ -1203,7 +1203,8 @@ def _verify_nested(
 
 
 def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
-    """*inner*, a nested history's report, with its paths under *root*: *folder* first."""
+    """*inner*, a nested history's report, with its paths under *root*: *folder* first; its
+    notes (its chain's, ``History.chain_notes``) kept, as docs/json.md says."""
     prefix = folder + "/"
 
     def paths(items: Sequence[str]) -> tuple[str, ...]:
@@ -1232,6 +1233,8 @@ def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
         stopped=inner.stopped,
         respelled={prefix + p: prefix + r for p, r in inner.respelled.items()},
         recorded_as_is=frozenset(prefix + p for p in inner.recorded_as_is),
+        # Its chain's notes name their manifests by absolute path: kept as they are.
+        notes=inner.notes,
     )
 
 
