@@ -616,10 +616,14 @@ class _Written:
         self.path: Path | None = None
         self.printed: int | None = None
 
-    def restate(self, env: Environment, note: str, *, stopped: bool = False) -> None:
+    def restate(
+        self, env: Environment, note: str, *, stopped: bool = False, after_check: bool = False
+    ) -> None:
         """The JSON written again over itself, atomically, with *note* added to its
         ``notes`` (*stopped*: its exit code 130, ``passed`` false, ``stopped_after_check``
-        true). A failure is one line.
+        *after_check*: the caller knows whether the check had finished, which the data's
+        exit code cannot tell: one stopped while it revoked is at 130 already). A failure
+        is one line.
         A signal that stops the command meanwhile (KeyboardInterrupt) leaves the JSON as it
         was: when *stopped*, said in one line (the command exits 130 anyway); otherwise
         raised, for the command to stop as for any signal after the check (a stopped run
@@ -630,7 +634,6 @@ class _Written:
         if stopped:
             # Stopped after a check that finished (its lists whole); one a cancel had
             # stopped already stays a cancelled check.
-            after_check = self.data["exit_code"] != VerifyExit.CANCELLED
             self.data.update(
                 exit_code=int(VerifyExit.CANCELLED),
                 passed=False,
@@ -933,7 +936,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 env.error(stopped_after_cancel(words))
                 return int(VerifyExit.CANCELLED)
             else:
-                written.restate(env, STOPPED_NOTE, stopped=True)
+                written.restate(env, STOPPED_NOTE, stopped=True, after_check=True)
                 env.error(STOPPED_DURING_REPORTS)
                 return int(VerifyExit.CANCELLED)
         # The outcome stated: said while the handler is ours, a signal now only recorded.
