@@ -69,7 +69,13 @@ from offload.ledger import (
 )
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
-from offload.manifest.verify import CheckCancelled, OnPlan, Reason, cancelled_after_reads
+from offload.manifest.verify import (
+    CheckCancelled,
+    OnPlan,
+    Reason,
+    cancelled_after_reads,
+    no_generation_while_unreadable,
+)
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
@@ -543,10 +549,11 @@ def _cancelled_words(report: VerifyReport | None, append: bool, root: Path, *, r
     """The error line of a check a cancel stopped (*report*: what it had proved, None when
     it had read nothing). With ``--append`` (*append*; no nested history then: refused)
     and no recorded file left unread, every recorded file was checked, and the line says
-    so, and what became of the generation: written (``Recorded in`` names it), or not,
-    with any partial of it this process left in *root*'s ``ascmhl/`` named (*remote*: not
-    stored in the bucket, whose notes name any object of it left). "Found": a recorded
-    file that is gone was not read, and is not named missing either."""
+    so, and what became of the generation: written (``Recorded in`` names it), none to
+    write (files unreadable: the words of ``verify_tree``'s note), or not, with any
+    partial of it this process left in *root*'s ``ascmhl/`` named (*remote*: not stored
+    in the bucket, whose notes name any object of it left). "Found": a recorded file that
+    is gone was not read, and is not named missing either."""
     if report is None:  # before the reads: nothing was proved
         return "interrupted: the check did not finish"
     unnamed = "no file is named missing or new (the check stopped before it named them)"
@@ -563,6 +570,8 @@ def _cancelled_words(report: VerifyReport | None, append: bool, root: Path, *, r
     )
     if report.generation is not None:
         return checked + "the new ASC MHL generation was written"
+    if report.unreadable:  # none is ever written then (``verify_tree``): its note's words
+        return checked + no_generation_while_unreadable(len(report.unreadable))
     if remote:
         return (
             checked + "the new ASC MHL generation was not stored (the notes name any object "

@@ -919,12 +919,7 @@ def _verify_tree(
     if append_generation and unreadable:
         # Said, not left to the absence of a "recorded in" line: the check was asked to
         # append one. A generation without the files not read would record part of it.
-        them, they = ("it", "it") if len(unreadable) == 1 else ("them", "they")
-        notes = (
-            f"no ASC MHL generation appended (--append): {plural(len(unreadable), 'file')} "
-            f"could not be read, and a generation without {them} would record this check in "
-            f"part; the history is as it was; run the check again once {they} can be read",
-        )
+        notes = (no_generation_while_unreadable(len(unreadable)),)
     if append_generation and not unreadable:
         assert creator is not None
         # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
@@ -977,6 +972,18 @@ def _verify_tree(
         ),
     )
     return _merge(report, nested_reports)
+
+
+def no_generation_while_unreadable(count: int) -> str:
+    """The words of an ``--append`` check that wrote no generation because *count* files
+    could not be read (a report's note; ``offload verify``'s line of such a check a cancel
+    stopped after its reads says it alike)."""
+    them, they = ("it", "it") if count == 1 else ("them", "they")
+    return (
+        f"no ASC MHL generation appended (--append): {plural(count, 'file')} could not be "
+        f"read, and a generation without {them} would record this check in part; the "
+        f"history is as it was; run the check again once {they} can be read"
+    )
 
 
 def _anchored_only_note(
