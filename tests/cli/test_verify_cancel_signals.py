@@ -289,3 +289,43 @@ def test_a_cancel_after_the_reads_with_a_file_unreadable_says_none_is_appended(
     assert "append it" not in line, line
     history = sorted(p.name for p in (backing / "A001" / "ascmhl").iterdir())
     assert [n for n in history if n.startswith((".0002", "0002"))] == [], history
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_cancel_while_append_writes_whose_folder_cannot_be_listed_says_so(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Ctrl-C while ``--append`` writes the new generation, every file checked, then
+    ``ascmhl/`` cannot be listed (EIO at its opendir): the line says it could not look
+    there for a partial of it, never "(no partial of it is left)" of a look that failed.
+    Failed before: "the new ASC MHL generation was not written (no partial of it is
+    left)"."""
+    backing = _copied(tmp_path)
+    fs = faulty_fs(backing=backing)
+    held = fs.stall("write", path="A001/ascmhl/.0002_*.partial", nth=1)
+    reports = tmp_path / "reports"
+    command = [OFFLOAD, "verify", "-q", "--append", "--report-dir", str(reports)]
+    process = start([*command, str(fs.mountpoint / "A001")])
+    signal_while_held(
+        process,
+        signal.SIGINT,
+        wait_held=lambda: (
+            fs.wait_stalled(held, timeout_s=60),
+            fs.fail("opendir", errno.EIO, path="A001/ascmhl"),
+        ),
+        release=fs.release,
+        pause_s=0,
+    )
+    out, err = process.communicate(timeout=60)
+
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    (line,) = [line for line in err.splitlines() if line.startswith("ERROR:")]
+    assert "no partial of it is left" not in line, line
+    folder = fs.mountpoint / "A001" / "ascmhl"
+    assert (
+        f"the new ASC MHL generation was not written (could not look in {folder} for a "
+        "partial of it: " in line
+    ), line
+    assert line.endswith("; run offload verify --append again to append it"), line

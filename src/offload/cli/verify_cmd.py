@@ -68,7 +68,8 @@ from offload.ledger import (
     proven_when,
 )
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
-from offload.manifest.atomic import write_file_atomically
+from offload.manifest.atomic import could_not_look, own_temp_files, write_file_atomically
+from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.verify import (
     CheckCancelled,
     OnPlan,
@@ -577,31 +578,25 @@ def _cancelled_words(report: VerifyReport | None, append: bool, root: Path, *, r
             checked + "the new ASC MHL generation was not stored (the notes name any object "
             "of it left in the bucket); run offload verify --append again to append it"
         )
-    partials = _own_partials(root)
-    left = (
-        "(no partial of it is left)"
-        if not partials
-        else f"(its partial {', '.join(partials)} is left: remove it)"
-    )
     return (
-        checked + f"the new ASC MHL generation was not written {left}; run offload verify "
-        "--append again to append it"
+        checked + f"the new ASC MHL generation was not written ({_own_partials(root)}); run "
+        "offload verify --append again to append it"
     )
 
 
-def _own_partials(root: Path) -> list[str]:
-    """The partials of this process's own (``manifest.atomic.temp_name``: its pid in the
-    name) left in *root*'s ``ascmhl/`` folder, as printed; none when it cannot be listed."""
-    mark = f".{os.getpid()}."
-    try:
-        names = os.listdir(root / "ascmhl")
-    except OSError:
-        return []
-    return sorted(
-        printable_name(str(root / "ascmhl" / name))
-        for name in names
-        if name.startswith(".") and name.endswith(".partial") and mark in name
-    )
+def _own_partials(root: Path) -> str:
+    """What this process left of its own partials (``manifest.atomic.own_temp_files``) in
+    *root*'s ``ascmhl/`` folder, in words: none, each named, or that it could not look
+    there (never "none" of a look that failed)."""
+    folder = root / ASCMHL_FOLDER
+    found = own_temp_files(folder)
+    said: list[str] = []
+    if found.paths:
+        named = ", ".join(printable_name(str(p)) for p in found.paths)
+        said.append(f"its partial {named} is left: remove it")
+    if found.unlisted is not None:
+        said.append(could_not_look(folder, "a partial of it", found.unlisted))
+    return "; ".join(said) or "no partial of it is left"
 
 
 #: The note a report already written is restated with when a further signal stopped the
