@@ -77,7 +77,6 @@ from offload.manifest.errors import (
 )
 from offload.manifest.history import (
     ASCMHL_FOLDER,
-    CHAIN_FILE_NAME,
     History,
     path_escapes,
     read_history,
@@ -721,19 +720,9 @@ def _verify_tree(
     history = read_history(root)
     if not history.exists:
         raise NoHistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
-    if append_generation and history.unchained:
-        # An appended generation is listed in the chain, so vouched for by it, while the
-        # check it records was made against a manifest no C4 ID vouches for: it would
-        # launder that manifest's records into the chain. Refused before any read.
-        unlisted = ", ".join(str(root / ASCMHL_FOLDER / n) for n in history.unchained)
-        raise UntrustedHistoryError(
-            f"--append would write a generation on top of ASC MHL manifest {unlisted}, which "
-            f"{CHAIN_FILE_NAME} does not list (no C4 ID vouches for it: added since the chain "
-            "was written, or its chain entry removed): the new generation, listed in the "
-            "chain, would record a check made against it; restore the chain file from a "
-            "backup, or verify without --append (which uses it and says so)",
-            path=root / ASCMHL_FOLDER,
-        )
+    if append_generation:
+        # Refused before any read, as write_generation would refuse it after them.
+        history.refuse_unchained("--append", "verify without --append (which uses it and says so)")
     escaping = history.escaping_paths()
     if escaping:
         shown = ", ".join(repr(p) for p in escaping[:5])
