@@ -59,12 +59,11 @@ from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.ledger import (
-    LEDGER_NAME,
-    STATE_FOLDER,
     Ledger,
     LedgerEntries,
     final_path_of,
     kept_by_check,
+    ledger_path,
     proven_when,
 )
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
@@ -412,7 +411,7 @@ class _Signals:
     (``offload verify ... &`` in a script: SIGINT) stays ignored, as in ``offload copy``
     (``handling_signals``).
 
-    The first signal while the check runs cancels it (KeyboardInterrupt, ``cancelled_by``);
+    The first signal while the check runs cancels it (KeyboardInterrupt, ``cancelling``);
     one after it, up to ``check_over()``, is the cancel being carried out (what was read
     turned into a ``CheckCancelled``, an ``--append`` generation's partial removed): as a
     second Ctrl-C while ``offload copy`` cancels (``cancel_on_signals``), it is recorded
@@ -446,20 +445,19 @@ class _Signals:
 
     def __init__(self) -> None:
         self.over = False
-        self.cancelled = False  # the check was cancelled (``check_over``)
+        self.cancelled = False  # a cancel stopped the check (set as it is caught)
         self.holding = False
         self.stated = False
         self.kept = False
-        self.cancelled_by: int | None = None
+        self.cancelling = False  # the first signal raised: a later one is ``again``
         self.again: int | None = None
         self.received: int | None = None
         self.further: int | None = None
         self.stopped_by: int | None = None
 
-    def check_over(self, *, cancelled: bool) -> None:
-        """The check is over; *cancelled*: a cancel stopped it (its exit code 130)."""
+    def check_over(self) -> None:
+        """The check is over (``cancelled``: a cancel stopped it, its exit code 130)."""
         self.over = True
-        self.cancelled = cancelled
 
     def take_further(self) -> int | None:
         """The further signal recorded (``further``), no longer recorded: one that comes
@@ -469,8 +467,8 @@ class _Signals:
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.over:
-            if self.cancelled_by is None:
-                self.cancelled_by = signum
+            if not self.cancelling:
+                self.cancelling = True
                 raise KeyboardInterrupt
             if signum != signal.SIGHUP:
                 self.again = signum  # the check is being cancelled: nothing more to stop
@@ -824,7 +822,6 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     reads = cached = 0
     error: str | None = None
     code: int
-    cancelled = False  # a cancel stopped the check
     with _interruptible(env) as signals:
         try:
             if refused is not None:
@@ -882,14 +879,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 # the files stand, told as for any cancel after the reads.
                 report = cancelled_after_reads(report).report
             code = int(VerifyExit.CANCELLED)
-            cancelled = True
+            signals.cancelled = True
         written = _Written()
         try:
             # Nothing is left to cancel: a signal now is recorded, the report written in
             # full; after a cancel, one stops the command (the cancel was the first), as
             # any stop from here on: said in one line (``except KeyboardInterrupt`` below).
-            signals.check_over(cancelled=cancelled)
-            if cancelled:
+            signals.check_over()
+            if signals.cancelled:
                 # Worded once the cancel is carried out: a signal meanwhile is said in it.
                 error = _cancelled_words(report, args.append, root, remote=remote) + (
                     _again_words(signals.again) if signals.again is not None else ""
@@ -909,7 +906,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                     )
                 finally:
                     signals.holding = False
-            stopped_by = signals.take_further()
+            further = signals.take_further()
             outcome = _ReportInputs(
                 report=report,
                 root=root,
@@ -924,9 +921,9 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 report_dir=report_dir if refused is None else None,
                 revocation=revocation,
             )
-            if stopped_by is not None:
+            if further is not None:
                 return _stopped_while_revoking(
-                    env, outcome, written, first=signals.received, further=stopped_by
+                    env, outcome, written, first=signals.received, further=further
                 )
             code = _report_and_summary(args, env, outcome, signals=signals, written=written)
             if signals.received is not None:  # the report says it too, not stderr alone
@@ -1236,7 +1233,7 @@ def _reason_code(report: VerifyReport, path: str) -> str | None:
 def _has_ledger(root: Path) -> bool:
     """Whether *root* is a copy root with offload-ai's ledger."""
     try:
-        return (root / STATE_FOLDER / LEDGER_NAME).is_file()
+        return ledger_path(root).is_file()
     except OSError:
         return False
 
