@@ -351,6 +351,13 @@ def entry_line(entry: LedgerEntry) -> str:
     return line + "}"
 
 
+def ledger_path(copy_root: Path) -> Path:
+    """Where the ledger of *copy_root* is (``Ledger.path``), nothing looked at: for a
+    caller that only asks whether it is there, without a :class:`Ledger` (whose making
+    stats the root, mounting an automounted one)."""
+    return copy_root / STATE_FOLDER / LEDGER_NAME
+
+
 class Ledger:
     """The ledger of one copy root. ``append`` is thread-safe and durable when it returns."""
 
@@ -361,7 +368,7 @@ class Ledger:
         self._root_text = str(copy_root)
         self.card = card
         self.folder = copy_root / STATE_FOLDER
-        self.path = self.folder / LEDGER_NAME
+        self.path = ledger_path(copy_root)
         self._lock = threading.Lock()
         self._mtimes: MtimeRange | bool | None = False  # not looked up yet
         self._rewrites = False  # appending was refused: each append writes it whole

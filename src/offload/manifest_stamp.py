@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from offload._version import __version__
 from offload.json_text import STRICT
-from offload.ledger import LEDGER_NAME, STATE_FOLDER
+from offload.ledger import STATE_FOLDER, ledger_path
 from offload.manifest.layout import ASCMHL_FOLDER
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ def media_state(
         "version": _VERSION,
         "offload_ai": __version__,
         "root": os.fsdecode(root),
-        "ledger": _file_identity(root / STATE_FOLDER / LEDGER_NAME),
+        "ledger": _file_identity(ledger_path(root)),
         "ascmhl": _folder_identity(root / ASCMHL_FOLDER),
         "options": dict(options),
     }

@@ -1130,6 +1130,9 @@ def _write_after_carrying(
                         folder_dates=records.folder_dates,
                         folder_dates_from=records.source,
                         on_failed=unlike.append,
+                        # An old history's flaw the copy cannot mend: said, not refused
+                        # (docs/design.md, "a copy root whose chain does not vouch").
+                        on_unvouched=outcome.warnings.extend,
                     )
                 )
             )

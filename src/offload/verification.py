@@ -29,11 +29,11 @@ from offload.errors import (
     shell_word,
 )
 from offload.ledger import (
-    LEDGER_NAME,
     STATE_FOLDER,
     Ledger,
     LedgerEntry,
     kept_by_check,
+    ledger_path,
 )
 from offload.manifest import (
     ASCMHL_FOLDER,
@@ -147,7 +147,7 @@ def _has_records(folder: Path) -> bool:
     """Whether *folder* holds an ASC MHL history or an offload-ai ledger of its own (its
     ``ascmhl/`` folder, its ``.offload/ledger.jsonl``): a copy root's records, by two
     ``stat`` calls, nothing read."""
-    return (folder / ASCMHL_FOLDER).is_dir() or (folder / STATE_FOLDER / LEDGER_NAME).exists()
+    return (folder / ASCMHL_FOLDER).is_dir() or ledger_path(folder).exists()
 
 
 def _recorded_above(root: Path) -> Path | None:
@@ -668,7 +668,7 @@ def _no_history_to_append(root: Path) -> str:
     check it against but a legacy MHL (``--mhl-file``), or the records of a copy root
     above or below it (``_recorded_elsewhere_hint``); ``ascmhl create`` starts a history."""
     head = f"{root} has no ASC MHL history (ascmhl/) to append a generation to"
-    if (root / STATE_FOLDER / LEDGER_NAME).exists():
+    if ledger_path(root).exists():
         return (
             f"{head}; run offload verify without --append to check it against its "
             "offload-ai ledger (or a legacy MHL: --mhl-file)"

@@ -8,6 +8,7 @@ by the signal (returncode -2), no ``ERROR:`` line, no report."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -250,3 +251,81 @@ def test_a_signal_while_a_cancelled_checks_report_is_written_is_a_further_stop(
         "stopped by SIGTERM while this report was written: a further stop of the check "
         "already cancelled"
     ), note
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_cancel_after_the_reads_with_a_file_unreadable_says_none_is_appended(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--append``, one recorded clip unreadable (EIO), a new file beside the clips, Ctrl-C
+    once every file was read (while the check looks in the ledger for why the new file is
+    there): the line says no generation is appended because of the file not read, in the
+    words of the report's note for an uncancelled check; never "the new ASC MHL generation
+    was not written ...; run offload verify --append again to append it", as if one would
+    have been. Failed before: it said so."""
+    backing = _copied(tmp_path)
+    (backing / "A001" / "CLIPS" / "NEW.MOV").write_bytes(os.urandom(4_000))
+    fs = faulty_fs(backing=backing)
+    fs.fail("read", errno.EIO, path="A001/CLIPS/C00001.MOV")
+    held = fs.stall("open", path="A001/.offload/ledger.jsonl", nth=1)
+    reports = tmp_path / "reports"
+    process, out, err = _verify_signalled(fs, held, reports, signal.SIGINT, append=True)
+
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    # The other ERROR: line names the unreadable clip.
+    errors = [line for line in err.splitlines() if line.startswith("ERROR:")]
+    (line,) = [line for line in errors if "interrupted" in line]
+    assert (
+        "interrupted once every recorded file found was read (2 OK, 0 changed, 1 unreadable)"
+        in line
+    ), line
+    assert line.endswith(
+        "no ASC MHL generation appended (--append): 1 file could not be read, and a "
+        "generation without it would record this check in part; the history is as it was; "
+        "run the check again once it can be read"
+    ), line
+    assert "append it" not in line, line
+    history = sorted(p.name for p in (backing / "A001" / "ascmhl").iterdir())
+    assert [n for n in history if n.startswith((".0002", "0002"))] == [], history
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_cancel_while_append_writes_whose_folder_cannot_be_listed_says_so(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Ctrl-C while ``--append`` writes the new generation, every file checked, then
+    ``ascmhl/`` cannot be listed (EIO at its opendir): the line says it could not look
+    there for a partial of it, never "(no partial of it is left)" of a look that failed.
+    Failed before: "the new ASC MHL generation was not written (no partial of it is
+    left)"."""
+    backing = _copied(tmp_path)
+    fs = faulty_fs(backing=backing)
+    held = fs.stall("write", path="A001/ascmhl/.0002_*.partial", nth=1)
+    reports = tmp_path / "reports"
+    command = [OFFLOAD, "verify", "-q", "--append", "--report-dir", str(reports)]
+    process = start([*command, str(fs.mountpoint / "A001")])
+    signal_while_held(
+        process,
+        signal.SIGINT,
+        wait_held=lambda: (
+            fs.wait_stalled(held, timeout_s=60),
+            fs.fail("opendir", errno.EIO, path="A001/ascmhl"),
+        ),
+        release=fs.release,
+        pause_s=0,
+    )
+    out, err = process.communicate(timeout=60)
+
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    (line,) = [line for line in err.splitlines() if line.startswith("ERROR:")]
+    assert "no partial of it is left" not in line, line
+    folder = fs.mountpoint / "A001" / "ascmhl"
+    assert (
+        f"the new ASC MHL generation was not written (could not look in {folder} for a "
+        "partial of it: " in line
+    ), line
+    assert line.endswith("; run offload verify --append again to append it"), line

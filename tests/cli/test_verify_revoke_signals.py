@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -199,3 +200,46 @@ def test_a_signal_while_a_cancelled_check_revokes_stops_it_once_revoked(
     assert data["error"].startswith("interrupted: the check did not finish"), data
     (note,) = data["notes"]
     assert note.startswith("stopped by SIGTERM while this check revoked"), note
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_third_signal_while_the_csv_is_written_keeps_stopped_after_check(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A finished check, SIGTERM then Ctrl-C while it revokes (stopped once revoked, its
+    JSON written at 130, ``stopped_after_check`` true), then SIGTERM while the CSV is
+    written: the JSON restated still says the check had finished. Failed before: the
+    restatement took the JSON's exit code (130 already) for a cancelled check's and set
+    ``stopped_after_check`` false beside "every list was looked for"."""
+    backing, done = _copied_then_one_changed(tmp_path)
+    assert done.returncode == 0, done.stderr
+    (backing / "reports").mkdir()
+    fs = faulty_fs(backing=backing)
+    held = fs.stall("write", path="A001/.offload/ledger.jsonl", nth=1)
+    csv = fs.stall("write", path="reports/.verify_*.csv.*.partial", nth=1)
+    reports = fs.mountpoint / "reports"
+    process = start([OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")])
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        fs.release(held)
+        fs.wait_stalled(csv, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    (saved,) = (backing / "reports").glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    assert data["revoked"] == ["CLIPS/C001.MOV"], data
+    assert data["exit_code"] == 130 and data["passed"] is False, data
+    assert (data["not_looked_for"], data["stopped_after_check"]) == ([], True), data
+    first, second = data["notes"]
+    assert first.startswith("stopped by SIGTERM while this check revoked"), first
+    assert "every list was looked for" in second, second

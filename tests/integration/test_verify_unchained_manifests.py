@@ -122,3 +122,28 @@ def test_a_gap_in_the_sequence_numbers_is_said_and_append_still_appends(
     assert code == 0, out + err
     assert len(list((root / "ascmhl").glob("0004_*.mhl"))) == 1
     assert judge.verify(root).clean
+
+
+def test_a_nested_history_s_chain_notes_are_said_too(judge: AscmhlJudge, tmp_path: Path) -> None:
+    """A nested history's own chain notes reach the merged report (docs/json.md: "each
+    history's, nested ones' too"). Failed before: the nested report, rebuilt with its paths
+    under the root, lost its notes: nothing said, notes []."""
+    inner = _three_generations(judge, tmp_path)
+    manifest = _unlist(inner, 3)
+    outer = tmp_path
+    for index in range(2):
+        (outer / f"D{index:03d}.MOV").write_bytes(os.urandom(2_000))
+    created = judge.create(outer, "xxh64")
+    assert created.clean, created.describe()
+
+    reports = tmp_path.parent / f"{tmp_path.name}-reports"
+    code, out, err = offload("verify", "--report-dir", reports, outer)
+
+    assert code == 0, out + err
+    note = (
+        f"ASC MHL manifest {manifest} is not listed in ascmhl_chain.xml: no C4 ID vouches for "
+        "it (a manifest added since the chain was written, or its chain entry removed); its "
+        "records were used all the same, as ascmhl uses them"
+    )
+    assert f"WARNING: {note}" in err, err
+    assert _report(reports)["notes"] == [note]

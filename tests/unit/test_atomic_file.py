@@ -90,3 +90,22 @@ def test_a_temporary_removed_by_another_hosts_clean_up_before_its_claim_is_made_
     assert final.read_bytes() == b"the report"
     assert not list(tmp_path.glob(".A001_*.partial"))
     assert trace.read_text().count("flock(") >= 2, trace.read_text()  # it claimed a new one
+
+
+def test_own_temp_files_are_this_process_s_only_and_a_failed_look_is_said(
+    tmp_path: Path,
+) -> None:
+    """``own_temp_files``: this process's temporaries by the pid in the name (another
+    process's, or a name that only contains our pid, are not), and where the folder cannot
+    be listed the error, never an empty look taken for "none left"."""
+    ours = tmp_path / atomic.temp_name("0002_A001.mhl")
+    ours.write_bytes(b"x")
+    other_pid = os.getpid() + 1
+    (tmp_path / f".0002_A001.mhl.{other_pid}.0123abcd.partial").write_bytes(b"x")
+    (tmp_path / f".0002_A001.{os.getpid()}.mhl.{other_pid}.0123abcd.partial").write_bytes(b"x")
+    (tmp_path / "0001_A001.mhl").write_bytes(b"x")
+
+    assert atomic.own_temp_files(tmp_path) == atomic.StaleTemps([ours], None)
+    assert atomic.own_temp_files(tmp_path / "gone") == atomic.StaleTemps([], None)
+    found = atomic.own_temp_files(tmp_path / "0001_A001.mhl")  # not a folder: ENOTDIR
+    assert found.paths == [] and isinstance(found.unlisted, NotADirectoryError)

@@ -22,6 +22,7 @@ from offload.manifest import (
     write_generation,
 )
 from offload.manifest import ascmhl as ascmhl_module
+from offload.manifest.errors import UntrustedHistoryError
 from offload.manifest.history import c4_of_file, parse_chain
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -346,8 +347,21 @@ def test_sequence_numbers_continue_after_a_gap(tmp_path: Path) -> None:
     (history_folder / "0007_card_2024-05-01_100001Z.mhl").write_bytes(
         next(history_folder.glob("0001_*.mhl")).read_bytes()
     )
-    manifest = write_generation(root, manifest_files(files, T2), creator=CREATOR, now=lambda: T2)
+    # By default no generation is chained on top of a manifest the chain does not list
+    # (History.refuse_unchained); a caller that takes it on (offload copy) is told of it.
+    with pytest.raises(UntrustedHistoryError, match=r"0007_card_2024-05-01_100001Z\.mhl"):
+        write_generation(root, manifest_files(files, T2), creator=CREATOR, now=lambda: T2)
+    assert not list(history_folder.glob("0008_*"))
+    notes: list[str] = []
+    manifest = write_generation(
+        root,
+        manifest_files(files, T2),
+        creator=CREATOR,
+        now=lambda: T2,
+        on_unvouched=notes.extend,
+    )
     assert manifest.name.startswith("0008_card_")
+    assert any("0007_card_2024-05-01_100001Z.mhl is not listed" in n for n in notes), notes
 
 
 def test_clock_in_another_zone_is_written_in_utc(tmp_path: Path) -> None:

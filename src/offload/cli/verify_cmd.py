@@ -59,17 +59,23 @@ from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.ledger import (
-    LEDGER_NAME,
-    STATE_FOLDER,
     Ledger,
     LedgerEntries,
     final_path_of,
     kept_by_check,
+    ledger_path,
     proven_when,
 )
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
-from offload.manifest.atomic import write_file_atomically
-from offload.manifest.verify import CheckCancelled, OnPlan, Reason, cancelled_after_reads
+from offload.manifest.atomic import could_not_look, own_temp_files, write_file_atomically
+from offload.manifest.layout import ASCMHL_FOLDER
+from offload.manifest.verify import (
+    CheckCancelled,
+    OnPlan,
+    Reason,
+    cancelled_after_reads,
+    no_generation_while_unreadable,
+)
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
@@ -405,7 +411,7 @@ class _Signals:
     (``offload verify ... &`` in a script: SIGINT) stays ignored, as in ``offload copy``
     (``handling_signals``).
 
-    The first signal while the check runs cancels it (KeyboardInterrupt, ``cancelled_by``);
+    The first signal while the check runs cancels it (KeyboardInterrupt, ``cancelling``);
     one after it, up to ``check_over()``, is the cancel being carried out (what was read
     turned into a ``CheckCancelled``, an ``--append`` generation's partial removed): as a
     second Ctrl-C while ``offload copy`` cancels (``cancel_on_signals``), it is recorded
@@ -439,20 +445,19 @@ class _Signals:
 
     def __init__(self) -> None:
         self.over = False
-        self.cancelled = False  # the check was cancelled (``check_over``)
+        self.cancelled = False  # a cancel stopped the check (set as it is caught)
         self.holding = False
         self.stated = False
         self.kept = False
-        self.cancelled_by: int | None = None
+        self.cancelling = False  # the first signal raised: a later one is ``again``
         self.again: int | None = None
         self.received: int | None = None
         self.further: int | None = None
         self.stopped_by: int | None = None
 
-    def check_over(self, *, cancelled: bool) -> None:
-        """The check is over; *cancelled*: a cancel stopped it (its exit code 130)."""
+    def check_over(self) -> None:
+        """The check is over (``cancelled``: a cancel stopped it, its exit code 130)."""
         self.over = True
-        self.cancelled = cancelled
 
     def take_further(self) -> int | None:
         """The further signal recorded (``further``), no longer recorded: one that comes
@@ -462,8 +467,8 @@ class _Signals:
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.over:
-            if self.cancelled_by is None:
-                self.cancelled_by = signum
+            if not self.cancelling:
+                self.cancelling = True
                 raise KeyboardInterrupt
             if signum != signal.SIGHUP:
                 self.again = signum  # the check is being cancelled: nothing more to stop
@@ -543,10 +548,11 @@ def _cancelled_words(report: VerifyReport | None, append: bool, root: Path, *, r
     """The error line of a check a cancel stopped (*report*: what it had proved, None when
     it had read nothing). With ``--append`` (*append*; no nested history then: refused)
     and no recorded file left unread, every recorded file was checked, and the line says
-    so, and what became of the generation: written (``Recorded in`` names it), or not,
-    with any partial of it this process left in *root*'s ``ascmhl/`` named (*remote*: not
-    stored in the bucket, whose notes name any object of it left). "Found": a recorded
-    file that is gone was not read, and is not named missing either."""
+    so, and what became of the generation: written (``Recorded in`` names it), none to
+    write (files unreadable: the words of ``verify_tree``'s note), or not, with any
+    partial of it this process left in *root*'s ``ascmhl/`` named (*remote*: not stored
+    in the bucket, whose notes name any object of it left). "Found": a recorded file that
+    is gone was not read, and is not named missing either."""
     if report is None:  # before the reads: nothing was proved
         return "interrupted: the check did not finish"
     unnamed = "no file is named missing or new (the check stopped before it named them)"
@@ -563,36 +569,32 @@ def _cancelled_words(report: VerifyReport | None, append: bool, root: Path, *, r
     )
     if report.generation is not None:
         return checked + "the new ASC MHL generation was written"
+    if report.unreadable:  # none is ever written then (``verify_tree``): its note's words
+        return checked + no_generation_while_unreadable(len(report.unreadable))
     if remote:
         return (
             checked + "the new ASC MHL generation was not stored (the notes name any object "
             "of it left in the bucket); run offload verify --append again to append it"
         )
-    partials = _own_partials(root)
-    left = (
-        "(no partial of it is left)"
-        if not partials
-        else f"(its partial {', '.join(partials)} is left: remove it)"
-    )
     return (
-        checked + f"the new ASC MHL generation was not written {left}; run offload verify "
-        "--append again to append it"
+        checked + f"the new ASC MHL generation was not written ({_own_partials(root)}); run "
+        "offload verify --append again to append it"
     )
 
 
-def _own_partials(root: Path) -> list[str]:
-    """The partials of this process's own (``manifest.atomic.temp_name``: its pid in the
-    name) left in *root*'s ``ascmhl/`` folder, as printed; none when it cannot be listed."""
-    mark = f".{os.getpid()}."
-    try:
-        names = os.listdir(root / "ascmhl")
-    except OSError:
-        return []
-    return sorted(
-        printable_name(str(root / "ascmhl" / name))
-        for name in names
-        if name.startswith(".") and name.endswith(".partial") and mark in name
-    )
+def _own_partials(root: Path) -> str:
+    """What this process left of its own partials (``manifest.atomic.own_temp_files``) in
+    *root*'s ``ascmhl/`` folder, in words: none, each named, or that it could not look
+    there (never "none" of a look that failed)."""
+    folder = root / ASCMHL_FOLDER
+    found = own_temp_files(folder)
+    said: list[str] = []
+    if found.paths:
+        named = ", ".join(printable_name(str(p)) for p in found.paths)
+        said.append(f"its partial {named} is left: remove it")
+    if found.unlisted is not None:
+        said.append(could_not_look(folder, "a partial of it", found.unlisted))
+    return "; ".join(said) or "no partial of it is left"
 
 
 #: The note a report already written is restated with when a further signal stopped the
@@ -616,10 +618,14 @@ class _Written:
         self.path: Path | None = None
         self.printed: int | None = None
 
-    def restate(self, env: Environment, note: str, *, stopped: bool = False) -> None:
+    def restate(
+        self, env: Environment, note: str, *, stopped: bool = False, after_check: bool = False
+    ) -> None:
         """The JSON written again over itself, atomically, with *note* added to its
         ``notes`` (*stopped*: its exit code 130, ``passed`` false, ``stopped_after_check``
-        true). A failure is one line.
+        *after_check*: the caller knows whether the check had finished, which the data's
+        exit code cannot tell: one stopped while it revoked is at 130 already). A failure
+        is one line.
         A signal that stops the command meanwhile (KeyboardInterrupt) leaves the JSON as it
         was: when *stopped*, said in one line (the command exits 130 anyway); otherwise
         raised, for the command to stop as for any signal after the check (a stopped run
@@ -630,7 +636,6 @@ class _Written:
         if stopped:
             # Stopped after a check that finished (its lists whole); one a cancel had
             # stopped already stays a cancelled check.
-            after_check = self.data["exit_code"] != VerifyExit.CANCELLED
             self.data.update(
                 exit_code=int(VerifyExit.CANCELLED),
                 passed=False,
@@ -817,7 +822,6 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     reads = cached = 0
     error: str | None = None
     code: int
-    cancelled = False  # a cancel stopped the check
     with _interruptible(env) as signals:
         try:
             if refused is not None:
@@ -875,14 +879,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 # the files stand, told as for any cancel after the reads.
                 report = cancelled_after_reads(report).report
             code = int(VerifyExit.CANCELLED)
-            cancelled = True
+            signals.cancelled = True
         written = _Written()
         try:
             # Nothing is left to cancel: a signal now is recorded, the report written in
             # full; after a cancel, one stops the command (the cancel was the first), as
             # any stop from here on: said in one line (``except KeyboardInterrupt`` below).
-            signals.check_over(cancelled=cancelled)
-            if cancelled:
+            signals.check_over()
+            if signals.cancelled:
                 # Worded once the cancel is carried out: a signal meanwhile is said in it.
                 error = _cancelled_words(report, args.append, root, remote=remote) + (
                     _again_words(signals.again) if signals.again is not None else ""
@@ -902,7 +906,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                     )
                 finally:
                     signals.holding = False
-            stopped_by = signals.take_further()
+            further = signals.take_further()
             outcome = _ReportInputs(
                 report=report,
                 root=root,
@@ -917,9 +921,9 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 report_dir=report_dir if refused is None else None,
                 revocation=revocation,
             )
-            if stopped_by is not None:
+            if further is not None:
                 return _stopped_while_revoking(
-                    env, outcome, written, first=signals.received, further=stopped_by
+                    env, outcome, written, first=signals.received, further=further
                 )
             code = _report_and_summary(args, env, outcome, signals=signals, written=written)
             if signals.received is not None:  # the report says it too, not stderr alone
@@ -933,7 +937,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 env.error(stopped_after_cancel(words))
                 return int(VerifyExit.CANCELLED)
             else:
-                written.restate(env, STOPPED_NOTE, stopped=True)
+                written.restate(env, STOPPED_NOTE, stopped=True, after_check=True)
                 env.error(STOPPED_DURING_REPORTS)
                 return int(VerifyExit.CANCELLED)
         # The outcome stated: said while the handler is ours, a signal now only recorded.
@@ -1234,7 +1238,7 @@ def _reason_code(report: VerifyReport, path: str) -> str | None:
 def _has_ledger(root: Path) -> bool:
     """Whether *root* is a copy root with offload-ai's ledger."""
     try:
-        return (root / STATE_FOLDER / LEDGER_NAME).is_file()
+        return ledger_path(root).is_file()
     except OSError:
         return False
 

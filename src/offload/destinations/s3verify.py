@@ -233,7 +233,7 @@ def verify_s3(
                 message = exc.message
                 if legacy is not None and legacy_mhl is not None and not is_s3_url(legacy_mhl):
                     message = message.replace(str(legacy), legacy_mhl)  # named as given
-                message = message.replace(str(root), str(url))
+                message = _at_url(message, root, url)
                 raise type(exc)(message) from None
             generation: Path | None = None
             # A recorded object the mirror holds no file for (its key is also a folder of
@@ -330,12 +330,17 @@ def verify_s3(
         store.close()
 
 
+def _at_url(text: str, root: Path, url: S3Url) -> str:
+    """*text* (an error, a note) with each path of the mirror (*root*) named by *url*."""
+    return text.replace(str(root), str(url))
+
+
 def _left(store: S3Destination, report: VerifyReport, root: Path, url: S3Url) -> dict[str, Any]:
     """The report's ``notes`` and ``left_behind``: *report*'s own notes (the check's: a
     legacy MHL of the copy that could not be read, a manifest its chain does not list),
     each path of the mirror (*root*) in them named by its *url*, and the objects of this
     run's it may have left in the bucket (the note names ten, ``left_behind`` each one)."""
-    own = tuple(note.replace(str(root), str(url)) for note in report.notes)
+    own = tuple(_at_url(note, root, url) for note in report.notes)
     return {
         "notes": (*own, *left_behind_notes(store)),
         "left_behind": tuple(left_behind_entries(store)),

@@ -692,6 +692,7 @@ def write_generation(
     folder_dates_from: Path | None = None,
     on_failed: Callable[[str], None] | None = None,
     tree: TreeRead | None = None,
+    on_unvouched: Callable[[tuple[str, ...]], None] | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -727,6 +728,13 @@ def write_generation(
     its path: a file replaced there, which ASC MHL cannot record as a new original).
     *tree*: the tree below *root* as the caller read it already, through *lister*, over
     *history* (:class:`~offload.manifest.nested_links.TreeRead`): not listed and read again.
+    *on_unvouched*: where the history's chain does not vouch for all of it (a manifest it
+    does not list, a gap in the sequence numbers), called before anything is written with
+    ``History.chain_notes()``, for the caller to say (``offload copy``'s warnings: its
+    generation records what its own read-back proved, and is written); None: a manifest
+    the chain does not list refuses the generation (``History.refuse_unchained``: every
+    other writer, ``offload verify --append``, which refuses it before its reads too), a
+    gap does not (the caller's report says its notes).
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -734,7 +742,8 @@ def write_generation(
 
     Raises ValueError for bad input (unclean or duplicate paths, malformed digests, naive
     datetimes, unknown process, no common format), UnsupportedTreeError for nested
-    histories or names XML cannot hold, HistoryError for an unusable existing history, and
+    histories or names XML cannot hold, HistoryError for an unusable existing history
+    (UntrustedHistoryError for one on top of a manifest its chain does not list, above), and
     ManifestError (wrapping the OSError) when writing fails. Nothing is written when an
     input error is raised.
     """
@@ -743,6 +752,10 @@ def write_generation(
     check_creator(creator)
     if history is None:
         history = read_history(root)
+    if on_unvouched is None:
+        history.refuse_unchained()
+    elif notes := history.chain_notes():
+        on_unvouched(notes)
     carried = _Carried(history.latest_ignore_patterns() or (), ignore_patterns)
     spec = IgnoreSpec(carried.for_good())
     for pattern in carried.patterns():

@@ -43,9 +43,9 @@ def temp_name(final_name: str) -> str:
 
 
 class StaleTemps(NamedTuple):
-    """What ``stale_temp_files`` found in a folder."""
+    """What ``stale_temp_files`` (or ``own_temp_files``) found in a folder."""
 
-    paths: list[Path]  # the stale temporaries, sorted
+    paths: list[Path]  # the stale temporaries (this process's own), sorted
     # The error that stopped the folder's listing (at its start or partway: EIO in its later
     # blocks), None when it was listed whole. Not None: *paths* are only those listed before
     # it, and the caller says that it could not look, never that nothing is stale there.
@@ -90,6 +90,29 @@ def stale_temp_files(
     except OSError as exc:
         unlisted = exc
     return StaleTemps(sorted(stale), unlisted)
+
+
+def own_temp_files(folder: Path) -> StaleTemps:
+    """The temporary files of :class:`AtomicFile`'s in *folder* that this process wrote (the
+    pid in the name, ``temp_name``, is ours), sorted: what a run left of its own, a cancel
+    having stopped the write. Where *folder* cannot be listed, or its listing fails partway,
+    ``unlisted`` is the error (the paths those listed before it): the caller says it could
+    not look (``could_not_look``), never that none is left; a folder that does not exist
+    is listed whole. Never raises."""
+    found: list[Path] = []
+    unlisted: OSError | None = None
+    ours = os.getpid()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                match = _TEMP_NAME.fullmatch(entry.name)
+                if match is not None and int(match.group(2)) == ours:
+                    found.append(Path(entry.path))
+    except FileNotFoundError:
+        pass  # no folder, nothing of ours in it
+    except OSError as exc:
+        unlisted = exc
+    return StaleTemps(sorted(found), unlisted)
 
 
 def could_not_look(folder: Path | str, what: str, error: OSError) -> str:

@@ -43,7 +43,7 @@ from offload.hashing.c4 import C4Hasher
 from offload.hashing.registry import comparable_digest
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.digest import is_ascmhl_format
-from offload.manifest.errors import HistoryError
+from offload.manifest.errors import HistoryError, UntrustedHistoryError
 from offload.manifest.layout import ASCMHL_FOLDER as ASCMHL_FOLDER
 from offload.manifest.model import (
     ChainEntry,
@@ -158,6 +158,30 @@ class History:
                 "records were used"
             )
         return tuple(notes)
+
+    def refuse_unchained(
+        self,
+        writer: str = "the new ASC MHL generation",
+        instead: str = "leave the history as it is",
+    ) -> None:
+        """Raise UntrustedHistoryError where the history holds a manifest its chain does not
+        list (``unchained``): a generation appended now (by *writer*, as the error names it)
+        is listed in the chain, so vouched for by it, while what it records was decided
+        against that manifest's records: it would launder them into the chain. *instead*:
+        what the user may do other than restore the chain file. A gap in the sequence
+        numbers is no refusal (every manifest there is vouched for)."""
+        if not self.unchained:
+            return
+        folder = self.root / ASCMHL_FOLDER
+        unlisted = ", ".join(str(folder / name) for name in self.unchained)
+        raise UntrustedHistoryError(
+            f"{writer} would write a generation on top of ASC MHL manifest {unlisted}, which "
+            f"{CHAIN_FILE_NAME} does not list (no C4 ID vouches for it: added since the chain "
+            "was written, or its chain entry removed): the new generation, listed in the "
+            "chain, would record a check made against it; restore the chain file from a "
+            f"backup, or {instead}",
+            path=folder,
+        )
 
     def latest_ignore_patterns(self) -> tuple[str, ...] | None:
         """The ignore patterns of the newest generation, None if it has none (or no history)."""

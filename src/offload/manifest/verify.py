@@ -77,7 +77,6 @@ from offload.manifest.errors import (
 )
 from offload.manifest.history import (
     ASCMHL_FOLDER,
-    CHAIN_FILE_NAME,
     History,
     path_escapes,
     read_history,
@@ -728,19 +727,9 @@ def _verify_tree(
     history = read_history(root)
     if not history.exists:
         raise NoHistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
-    if append_generation and history.unchained:
-        # An appended generation is listed in the chain, so vouched for by it, while the
-        # check it records was made against a manifest no C4 ID vouches for: it would
-        # launder that manifest's records into the chain. Refused before any read.
-        unlisted = ", ".join(str(root / ASCMHL_FOLDER / n) for n in history.unchained)
-        raise UntrustedHistoryError(
-            f"--append would write a generation on top of ASC MHL manifest {unlisted}, which "
-            f"{CHAIN_FILE_NAME} does not list (no C4 ID vouches for it: added since the chain "
-            "was written, or its chain entry removed): the new generation, listed in the "
-            "chain, would record a check made against it; restore the chain file from a "
-            "backup, or verify without --append (which uses it and says so)",
-            path=root / ASCMHL_FOLDER,
-        )
+    if append_generation:
+        # Refused before any read, as write_generation would refuse it after them.
+        history.refuse_unchained("--append", "verify without --append (which uses it and says so)")
     escaping = history.escaping_paths()
     if escaping:
         shown = ", ".join(repr(p) for p in escaping[:5])
@@ -926,12 +915,7 @@ def _verify_tree(
     if append_generation and unreadable:
         # Said, not left to the absence of a "recorded in" line: the check was asked to
         # append one. A generation without the files not read would record part of it.
-        them, they = ("it", "it") if len(unreadable) == 1 else ("them", "they")
-        notes = (
-            f"no ASC MHL generation appended (--append): {plural(len(unreadable), 'file')} "
-            f"could not be read, and a generation without {them} would record this check in "
-            f"part; the history is as it was; run the check again once {they} can be read",
-        )
+        notes = (no_generation_while_unreadable(len(unreadable)),)
     if append_generation and not unreadable:
         assert creator is not None
         # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
@@ -984,6 +968,18 @@ def _verify_tree(
         ),
     )
     return _merge(report, nested_reports)
+
+
+def no_generation_while_unreadable(count: int) -> str:
+    """The words of an ``--append`` check that wrote no generation because *count* files
+    could not be read (a report's note; ``offload verify``'s line of such a check a cancel
+    stopped after its reads says it alike)."""
+    them, they = ("it", "it") if count == 1 else ("them", "they")
+    return (
+        f"no ASC MHL generation appended (--append): {plural(count, 'file')} could not be "
+        f"read, and a generation without {them} would record this check in part; the "
+        f"history is as it was; run the check again once {they} can be read"
+    )
 
 
 def _anchored_only_note(
@@ -1210,7 +1206,8 @@ def _verify_nested(
 
 
 def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
-    """*inner*, a nested history's report, with its paths under *root*: *folder* first."""
+    """*inner*, a nested history's report, with its paths under *root*: *folder* first; its
+    notes (its chain's, ``History.chain_notes``) kept, as docs/json.md says."""
     prefix = folder + "/"
 
     def paths(items: Sequence[str]) -> tuple[str, ...]:
@@ -1239,6 +1236,8 @@ def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
         stopped=inner.stopped,
         respelled={prefix + p: prefix + r for p, r in inner.respelled.items()},
         recorded_as_is=frozenset(prefix + p for p in inner.recorded_as_is),
+        # Its chain's notes name their manifests by absolute path: kept as they are.
+        notes=inner.notes,
     )
 
 

@@ -1,0 +1,66 @@
+"""``offload copy`` onto a copy root whose ASC MHL chain does not list one of its manifests
+(its chain entry removed): the copy's generation decides each file's action against every
+manifest there, that one's records too (as ascmhl does), so it is not written in silence:
+a warning names the manifest no C4 ID vouches for (``History.chain_notes``' words, as
+``offload verify`` says it), and the copy is not refused for an old history's flaw it
+cannot mend (docs/design.md). Failed before: nothing said, exit 0."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from support.ascmhl_judge import AscmhlJudge
+
+
+def offload(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_copy_onto_a_chain_that_does_not_list_a_manifest_says_so(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = tmp_path / "A001"
+    card.mkdir()
+    destination = tmp_path / "disk"
+    destination.mkdir()
+    reports = tmp_path / "jobs"
+    for clip in ("C000.MOV", "C001.MOV", "C002.MOV"):
+        (card / clip).write_bytes(os.urandom(3_000))
+    for added in ("", "C003.MOV"):
+        if added:
+            (card / added).write_bytes(os.urandom(3_000))
+        code, out, err = offload("copy", "-q", "--report-dir", reports, card, destination)
+        assert code == 0, out + err
+        assert "is not listed in ascmhl_chain.xml" not in err, err
+    root = destination / "A001"
+    chain = root / "ascmhl" / "ascmhl_chain.xml"
+    text = chain.read_text()
+    entry = re.compile(r'\s*<hashlist sequencenr="2">.*?</hashlist>', re.DOTALL)
+    assert entry.search(text), text
+    chain.write_text(entry.sub("", text, count=1))
+    (manifest,) = (root / "ascmhl").glob("0002_*.mhl")
+
+    (card / "C004.MOV").write_bytes(os.urandom(3_000))
+    code, out, err = offload("copy", "-q", "--report-dir", reports, card, destination)
+
+    said = " ".join(err.split())
+    note = (
+        f"ASC MHL manifest {manifest} is not listed in ascmhl_chain.xml: no C4 ID vouches for "
+        "it (a manifest added since the chain was written, or its chain entry removed); its "
+        "records were used all the same, as ascmhl uses them"
+    )
+    assert note in said, err
+    # Not refused: the copy is made and its generation written on top, listed in the chain.
+    assert (root / "C004.MOV").read_bytes() == (card / "C004.MOV").read_bytes()
+    assert len(list((root / "ascmhl").glob("0003_*.mhl"))) == 1
+    assert judge.verify(root).clean
+    assert code == 0, out + err
