@@ -47,6 +47,7 @@ from offload.plan.preflight.names import (
     EntryKind,
     check_keys,
     check_names,
+    check_own_names,
     entries_of,
 )
 from offload.plan.preflight.paths import (
@@ -321,6 +322,8 @@ def preflight(
             own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
         )  # fmt: skip
+        if not tree.root_is_file and plan.file_name is None:
+            check_own_names(plan, fs, report_name(str(tree.root)), out)
         check_file_sizes(own, plan, fs, out)
         check_mtimes(
             own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())
