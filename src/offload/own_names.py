@@ -32,10 +32,8 @@ def root_own_names(root_name: str, *, card_name: str) -> list[str]:
     offload-ai writes there whatever the destination: the reports of a card whose reports
     are named *card_name*, an ASC MHL generation and the chain."""
     from offload.ledger import STATE_FOLDER
-    from offload.manifest.ascmhl import generation_file_name
-    from offload.manifest.history import CHAIN_FILE_NAME
-    from offload.manifest.layout import ASCMHL_FOLDER
-    from offload.report.job_report import (
+    from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME, generation_file_name
+    from offload.report.report_names import (
         MAX_REPORT_NUMBER,
         REPORT_SUFFIXES,
         numbered_name,
