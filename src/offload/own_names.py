@@ -7,7 +7,7 @@ Every name is made by the function that makes it for the copy (no second copy of
 rule), each variable part at its widest:
 
 * named after the copy root (its folder's name): an ASC MHL generation
-  (``ascmhl.generation_file_name``, sequence number 9,999: the 4 digits the name is
+  (``layout.generation_file_name``, sequence number 9,999: the 4 digits the name is
   written with) and the chain;
 * named after the card (``plan.names.report_name``): the reports
   (``job_report.report_basename_for``, numbered up to ``MAX_REPORT_NUMBER``, each of
@@ -24,7 +24,6 @@ bytes shorter than a generation's name below ``ascmhl/`` for the same root name.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 
 def root_own_names(root_name: str, *, card_name: str) -> list[str]:
@@ -32,7 +31,12 @@ def root_own_names(root_name: str, *, card_name: str) -> list[str]:
     offload-ai writes there whatever the destination: the reports of a card whose reports
     are named *card_name*, an ASC MHL generation and the chain."""
     from offload.ledger import STATE_FOLDER
-    from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME, generation_file_name
+    from offload.manifest.layout import (
+        ASCMHL_FOLDER,
+        CHAIN_FILE_NAME,
+        GENERATION_TIME_FORMAT,
+        generation_name_at,
+    )
     from offload.report.report_names import (
         MAX_REPORT_NUMBER,
         REPORT_SUFFIXES,
@@ -45,7 +49,9 @@ def root_own_names(root_name: str, *, card_name: str) -> list[str]:
     return [
         *(f"{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES),
         f"{ASCMHL_FOLDER}/"
-        + generation_file_name(9_999, root_name, datetime.fromtimestamp(now, UTC)),
+        + generation_name_at(
+            9_999, root_name, time.strftime(GENERATION_TIME_FORMAT, time.gmtime(now))
+        ),
         f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}",
     ]
 

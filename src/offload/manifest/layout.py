@@ -16,8 +16,21 @@ ASCMHL_FOLDER = "ascmhl"
 CHAIN_FILE_NAME = "ascmhl_chain.xml"
 
 
+#: How a generation's file name writes its creation time (UTC), ``strftime``'s format.
+GENERATION_TIME_FORMAT = "%Y-%m-%d_%H%M%S"
+
+
 def generation_file_name(sequence_number: int, root_name: str, created_at: datetime) -> str:
     """The file name of generation *sequence_number* of the history of a folder named
     *root_name* (its informational part), created at *created_at* (UTC):
     ``NNNN_<root name>_<YYYY-MM-DD_HHMMSS>Z.mhl``, 4 digits at least."""
-    return f"{sequence_number:04d}_{root_name}_{created_at:%Y-%m-%d_%H%M%S}Z.mhl"
+    return generation_name_at(
+        sequence_number, root_name, created_at.strftime(GENERATION_TIME_FORMAT)
+    )
+
+
+def generation_name_at(sequence_number: int, root_name: str, created: str) -> str:
+    """:func:`generation_file_name` of a creation time already written as
+    ``GENERATION_TIME_FORMAT`` writes it (*created*): for a caller that has no
+    ``datetime`` loaded (the preflight, ``offload.own_names``)."""
+    return f"{sequence_number:04d}_{root_name}_{created}Z.mhl"
