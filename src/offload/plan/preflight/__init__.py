@@ -109,7 +109,9 @@ def preflight(
     inodes (``f_favail``, where the filesystem has a fixed number: ``f_files`` not 0, not
     exfat-fuse's clusters); names the
     destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
-    longer than ``PATH_MAX``; symlinks on a filesystem that cannot hold them; files larger
+    longer than ``PATH_MAX``; offload-ai's own files in a copy root (its reports, ASC MHL
+    generation, ledger: :func:`.names.check_own_names`) whose names or paths would be too
+    long; symlinks on a filesystem that cannot hold them; files larger
     than the filesystem holds (FAT: 4 GiB - 1 byte).
     Warnings: destinations sharing a device or disk with each other or with the source;
     symlinks leading outside the source; skipped special files; names Windows reserves;
