@@ -262,6 +262,17 @@ def describe_os_error(exc: OSError) -> str:
     return f"{text} ({name})"
 
 
+def describe_os_error_below(exc: OSError, root: Path | str) -> str:
+    """``describe_os_error``'s words, led by the path the error names (its ``filename``,
+    printable) when that is not *root* itself: ``<root>/CLIPS/LOCKED: Permission denied
+    (EACCES)`` for a folder below *root* that cannot be listed, where the words alone would
+    say only that *root* could not be checked."""
+    where = exc.filename
+    if where is None or os.path.normpath(os.fsdecode(where)) == os.path.normpath(os.fspath(root)):
+        return describe_os_error(exc)
+    return f"{printable_name(os.fsdecode(where))}: {describe_os_error(exc)}"
+
+
 def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
     """Wrap an OS error raised while reading the source; a permission says what to do, and
     a file whose open finds its path gone (ENOENT, ENOTDIR) that it was on the card at the

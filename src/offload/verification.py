@@ -24,6 +24,7 @@ from offload.errors import (
     DriveUnreachable,
     UsageError,
     describe_os_error,
+    describe_os_error_below,
     printable_name,
     reach,
     shell_word,
@@ -654,7 +655,7 @@ def _verify_with(
             report = verify_against_ledger(root, hasher, on_plan)
         except OSError as exc:
             raise UnreadableTreeError(
-                f"cannot verify {root}: {describe_os_error(exc)}", path=root
+                f"cannot verify {root}: {describe_os_error_below(exc, root)}", path=root
             ) from None
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.

@@ -172,5 +172,7 @@ def test_append_is_refused_where_such_a_folder_holds_one_that_cannot_be_listed(
     if "No module named" in output:
         pytest.skip(f"nobody cannot run this venv's python: {output[-200:]}")
     assert run.returncode == 11, output  # before: 0 (11: a file or folder unread)
-    assert f"ERROR: cannot verify {roll}: Permission denied (EACCES)" in output, output
+    # the folder named (before: the root alone, "cannot verify ROLL: Permission denied")
+    locked = roll / "NEST" / "LOCKED"
+    assert f"ERROR: cannot verify {roll}: {locked}: Permission denied (EACCES)" in output, output
     assert sorted(p.name for p in (roll / "ascmhl").iterdir()) == before

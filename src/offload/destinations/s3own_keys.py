@@ -12,11 +12,9 @@ naming rule), each variable part at its widest:
   (``s3preflight.probe_key``, ``checksum_twin``);
 * under the copy root: its lock (``s3lock.lock_key``), a ledger object
   (``s3ledger.ledger_object_name``: a time in nanoseconds, 20 digits, and a serial of at
-  least 6 digits, one a batch: at most one a file), the reports
-  (``job_report.report_basename_for`` of the card's name, numbered up to
-  ``MAX_REPORT_NUMBER``, the longest of ``REPORT_SUFFIXES``), an ASC MHL generation
-  (``ascmhl.generation_file_name``, sequence number 9,999: the 4 digits the name is
-  written with; a history past 9,999 generations adds a digit) and the chain.
+  least 6 digits, one a batch: at most one a file), and what every copy root holds
+  (``offload.own_names.root_own_names``: the reports, an ASC MHL generation and the
+  chain; a history past 9,999 generations adds a digit).
 
 Not counted: a legacy MHL (``<root name>_<date>_<time>[_N].mhl`` at the copy root), always
 shorter than the reports' names under ``.offload/reports/``.
@@ -25,9 +23,9 @@ shorter than the reports' names under ``.offload/reports/``.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, key_bytes
+from offload.own_names import elided
 
 
 def prefix_own_keys(url: S3Url) -> list[str]:
@@ -50,29 +48,15 @@ def copy_root_own_keys(bucket: str, copy_root_key: str, *, card_name: str, files
     names its staging folder)."""
     from offload.destinations.s3ledger import ledger_folder_key, ledger_object_name
     from offload.destinations.s3lock import lock_key
-    from offload.ledger import STATE_FOLDER
-    from offload.manifest.ascmhl import generation_file_name
-    from offload.manifest.history import CHAIN_FILE_NAME
-    from offload.manifest.layout import ASCMHL_FOLDER
-    from offload.report.job_report import (
-        MAX_REPORT_NUMBER,
-        REPORT_SUFFIXES,
-        numbered_name,
-        report_basename_for,
-    )
+    from offload.own_names import root_own_names
 
     head = f"{copy_root_key}/" if copy_root_key else ""
-    now = time.time()
-    report = numbered_name(report_basename_for(card_name, now), MAX_REPORT_NUMBER)
     root_name = copy_root_key.rpartition("/")[2] or bucket
     return [
         lock_key(copy_root_key),
         f"{ledger_folder_key(copy_root_key)}/"
         + ledger_object_name(time.time_ns(), max(999_999, files)),
-        *(f"{head}{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES),
-        f"{head}{ASCMHL_FOLDER}/"
-        + generation_file_name(9_999, root_name, datetime.fromtimestamp(now, UTC)),
-        f"{head}{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}",
+        *(head + name for name in root_own_names(root_name, card_name=card_name)),
     ]
 
 
@@ -93,11 +77,3 @@ def refusal(destination: str, bucket: str, key: str) -> str:
         f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): copy to a prefix at least "
         f"{size - MAX_KEY_BYTES} bytes shorter"
     )
-
-
-def elided(key: str, *, head: int = 40, tail: int = 80) -> str:
-    """*key* for a one-line error: whole if short, else its start and end around ``…``
-    (a 1,000-byte key would fill a screen)."""
-    if len(key) <= head + tail + 1:
-        return key
-    return f"{key[:head]}…{key[-tail:]}"

@@ -88,6 +88,7 @@ from offload.manifest.ignore import (
     has_anchored,
     merge_patterns,
 )
+from offload.manifest.layout import generation_file_name as generation_file_name
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
 from offload.manifest.nested_links import (
@@ -182,13 +183,6 @@ def canonical_digests(digests: Mapping[str, str]) -> dict[str, str]:
     # *digests* itself when it was canonical already (the usual case): one dict a file, not
     # two, while a manifest of a large card is written. Never modified by the writer.
     return digests if isinstance(digests, dict) and result == digests else result
-
-
-def generation_file_name(sequence_number: int, root_name: str, created_at: datetime) -> str:
-    """The file name of generation *sequence_number* of the history of a folder named
-    *root_name* (its informational part), created at *created_at* (UTC):
-    ``NNNN_<root name>_<YYYY-MM-DD_HHMMSS>Z.mhl``, 4 digits at least."""
-    return f"{sequence_number:04d}_{root_name}_{created_at:%Y-%m-%d_%H%M%S}Z.mhl"
 
 
 # Asked for each digest of each file a manifest records (the registry is fixed): a name

@@ -39,7 +39,22 @@ _TEMP_NAME = re.compile(r"\.(.+)\.([1-9][0-9]*)\.[0-9a-f]{8}\.partial", re.DOTAL
 def temp_name(final_name: str) -> str:
     """A temporary name for a file to be published as *final_name*, unique to this process
     and call (:class:`AtomicFile`)."""
-    return f".{final_name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
+    return _temp_name(final_name, os.getpid(), os.urandom(4).hex())
+
+
+#: The largest pid Linux gives (``PID_MAX_LIMIT`` on 64-bit, 2**22): the widest pid a
+#: temporary name carries.
+_WIDEST_PID = 1 << 22
+
+
+def widest_temp_name(final_name: str) -> str:
+    """The longest :func:`temp_name` of *final_name* any writer gives it (its pid at its
+    widest): what a check of a name's length before the write must fit."""
+    return _temp_name(final_name, _WIDEST_PID, "f" * 8)
+
+
+def _temp_name(final_name: str, pid: int, token: str) -> str:
+    return f".{final_name}.{pid}.{token}.partial"
 
 
 class StaleTemps(NamedTuple):

@@ -45,6 +45,7 @@ from offload.manifest.atomic import write_file_atomically
 from offload.manifest.digest import is_ascmhl_format
 from offload.manifest.errors import HistoryError, UntrustedHistoryError
 from offload.manifest.layout import ASCMHL_FOLDER as ASCMHL_FOLDER
+from offload.manifest.layout import CHAIN_FILE_NAME as CHAIN_FILE_NAME
 from offload.manifest.model import (
     ChainEntry,
     DirectoryRecord,
@@ -53,7 +54,6 @@ from offload.manifest.model import (
     HashRecord,
 )
 
-CHAIN_FILE_NAME = "ascmhl_chain.xml"
 ASCMHL_NAMESPACE = "urn:ASC:MHL:v2.0"
 DIRECTORY_NAMESPACE = "urn:ASC:MHL:DIRECTORY:v2.0"
 

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from offload.destinations.naming import is_partial_leftover
-from offload.errors import describe_os_error, printable_name
+from offload.errors import describe_os_error_below, printable_name
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
 from offload.manifest.ascmhl import generation_tree, utc_now, write_generation
 from offload.manifest.coverage import Lister, is_local, local_lister, memoized
@@ -874,7 +874,9 @@ def _verify_tree(
             ) from exc
     except OSError as exc:
         raise ManifestError(
-            f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+            f"cannot verify {root}: {describe_os_error_below(exc, root)}",
+            path=root,
+            errno_=exc.errno,
         ) from exc
     extra = [path for path in extra if path not in gone]
     on_disk = {item.path for item in disk} - gone
@@ -1433,7 +1435,9 @@ def _verify_legacy(
             ) from exc
     except OSError as exc:
         raise ManifestError(
-            f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+            f"cannot verify {root}: {describe_os_error_below(exc, root)}",
+            path=root,
+            errno_=exc.errno,
         ) from exc
     own_folder = prefix.rstrip("/")
     extra, leftovers = split_leftovers(

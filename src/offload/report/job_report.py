@@ -37,6 +37,10 @@ from offload.report.documents import PendingDocuments
 from offload.report.left_behind import left_behind_json
 from offload.report.refusal import refusal_entry
 from offload.report.release import card_release
+from offload.report.report_names import MAX_REPORT_NUMBER as MAX_REPORT_NUMBER
+from offload.report.report_names import REPORT_SUFFIXES as REPORT_SUFFIXES
+from offload.report.report_names import numbered_name as numbered_name
+from offload.report.report_names import report_basename_for as report_basename_for
 from offload.report.volumes import add_volume_info
 from offload.results import DestinationFileResult, DestinationStatus, FileResult
 
@@ -627,25 +631,6 @@ def report_basename(report: OffloadReport, *, folders: Sequence[Path] = ()) -> s
     from offload.plan.names import report_name
 
     return report_basename_for(report_name(report.source, folders), report.job.started_at)
-
-
-def report_basename_for(name: str, started_at: float) -> str:
-    """``<name>_<started_at, UTC>Z``: :func:`report_basename` of a card's *name* as its
-    report is named (``plan.names.report_name``) and a run's start."""
-    return f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', time.gmtime(started_at))}Z"
-
-
-#: A report's files, by suffix: the JSON and CSV, then the HTML and PDF made from them.
-REPORT_SUFFIXES = (".json", ".csv", ".html", ".pdf")
-#: The highest number a report's name takes when the names before it are taken
-#: (``numbered_name``): one run's reports of the same card and second, 9,998 before it.
-MAX_REPORT_NUMBER = 9_999
-
-
-def numbered_name(base: str, number: int) -> str:
-    """The report name *base* takes when *number* - 1 names are taken: *base* itself for
-    1, else ``<base>_<number>``."""
-    return base if number == 1 else f"{base}_{number}"
 
 
 #: The HTML and PDF reports not written yet (``ReportsWritten.documents``): what makes them,

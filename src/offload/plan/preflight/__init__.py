@@ -47,6 +47,7 @@ from offload.plan.preflight.names import (
     EntryKind,
     check_keys,
     check_names,
+    check_own_names,
     entries_of,
 )
 from offload.plan.preflight.paths import (
@@ -108,7 +109,9 @@ def preflight(
     inodes (``f_favail``, where the filesystem has a fixed number: ``f_files`` not 0, not
     exfat-fuse's clusters); names the
     destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
-    longer than ``PATH_MAX``; symlinks on a filesystem that cannot hold them; files larger
+    longer than ``PATH_MAX``; offload-ai's own files in a copy root (its reports, ASC MHL
+    generation, ledger: :func:`.names.check_own_names`) whose names or paths would be too
+    long; symlinks on a filesystem that cannot hold them; files larger
     than the filesystem holds (FAT: 4 GiB - 1 byte).
     Warnings: destinations sharing a device or disk with each other or with the source;
     symlinks leading outside the source; skipped special files; names Windows reserves;
@@ -321,6 +324,8 @@ def preflight(
             own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
         )  # fmt: skip
+        if not tree.root_is_file and plan.file_name is None:
+            check_own_names(plan, fs, report_name(str(tree.root)), out)
         check_file_sizes(own, plan, fs, out)
         check_mtimes(
             own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())

@@ -558,3 +558,65 @@ def _check_own_keys(
         s3own_keys.refusal(display_path(plan.destination), bucket, key),
         plan.index,
     )
+
+
+def check_own_names(
+    plan: DestinationPlan, fs: FilesystemInfo, card_name: str, out: Findings
+) -> None:
+    """An error when a file offload-ai itself writes in *plan*'s local copy root
+    (``offload.own_names.local_own_names``: its reports, named after *card_name*, its ASC
+    MHL generation, named after the copy root, its ledger, lock and marks), under the
+    temporary name it is first written to (``atomic.widest_temp_name``), would have a
+    name longer than the filesystem takes (``NAME_MAX`` bytes, or ``fs``' UTF-16 units) or
+    a path longer than ``PATH_MAX``: the card's files would be copied, then the manifest
+    and reports refused (ENAMETOOLONG). One error naming the longest such file and what
+    to do; nothing for a single file copied (no copy root of its own)."""
+    from offload.ledger import STATE_FOLDER
+    from offload.manifest.atomic import widest_temp_name
+    from offload.own_names import elided, local_own_names
+    from offload.plan.names import utf16_units
+
+    rules = fs.rules
+    name_max = _name_max(plan.destination)
+    root_text = str(plan.root)
+    worst: tuple[int, str, str, bool] | None = None  # (over, relative path, why, a path?)
+    for relative in local_own_names(plan.root.name, card_name=card_name):
+        folder, _, final = relative.rpartition("/")
+        written = widest_temp_name(final)
+        size = len(os.fsencode(written))
+        over, why = size - name_max, f"a name of {size} bytes (limit {name_max})"
+        if rules.max_name_utf16 is not None:
+            units = utf16_units(written)
+            over = units - rules.max_name_utf16
+            why = f"a name of {units} UTF-16 units (limit {rules.max_name_utf16})"
+        path_size = len(os.fsencode(f"{root_text}/{folder}/{written}")) + 1
+        of_path = path_size - PATH_MAX_BYTES > over
+        if of_path:
+            over = path_size - PATH_MAX_BYTES
+            why = f"a path of {path_size} bytes (limit {PATH_MAX_BYTES})"
+        if over > 0 and (worst is None or over > worst[0]):
+            worst = (over, relative, why, of_path)
+    if worst is None:
+        return
+    over, relative, why, of_path = worst
+    shorter = f"{over} byte{'' if over == 1 else 's'}"
+    if of_path:
+        todo = f"copy into a destination at least {shorter} shallower"
+    elif relative.startswith(f"{STATE_FOLDER}/reports/"):
+        todo = (
+            "the reports are named after the card's folder: copy the card from a folder "
+            f"whose name is at least {shorter} shorter"
+        )
+    else:
+        todo = (
+            "the ASC MHL history's files are named after the copy root: copy into a folder "
+            f"whose name is at least {shorter} shorter (made beforehand, with --into)"
+        )
+    out.error(
+        C.PATH_TOO_LONG,
+        plan.root,
+        f"{elided(f'{root_text}/{relative}')}, a file offload-ai writes for this copy, "
+        f"would have {why} under the temporary name it is written to first: the card would "
+        f"be copied, then its manifest and reports refused; {todo}",
+        plan.index,
+    )

@@ -1,0 +1,79 @@
+"""The names offload-ai itself gives its files under a copy root, at their longest: for the
+preflight to refuse a copy root (local or ``s3://``) whose own files would not fit its
+names' limits before the first byte is copied (else the card's files are copied, then the
+ASC MHL and the reports refused for their names: ENAMETOOLONG, no manifest).
+
+Every name is made by the function that makes it for the copy (no second copy of a naming
+rule), each variable part at its widest:
+
+* named after the copy root (its folder's name): an ASC MHL generation
+  (``layout.generation_file_name``, sequence number 9,999: the 4 digits the name is
+  written with) and the chain;
+* named after the card (``plan.names.report_name``): the reports
+  (``job_report.report_basename_for``, numbered up to ``MAX_REPORT_NUMBER``, each of
+  ``REPORT_SUFFIXES``) under ``.offload/reports/``;
+* on a local copy root, the fixed names of ``.offload/``: the ledger, the lock, the
+  cascade's unsettled mark and the manifests' stamp (``manifests-complete.json``, the
+  longest; the cascade's card-pass record and the carried history's record, shorter, are
+  not imported for it: their modules are not the preflight's).
+
+Not counted: a legacy MHL (``<root name>_<date>_<time>[_N].mhl`` at the copy root), 6
+bytes shorter than a generation's name below ``ascmhl/`` for the same root name.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def root_own_names(root_name: str, *, card_name: str) -> list[str]:
+    """The longest paths, relative to a copy root named *root_name* ("/"-separated),
+    offload-ai writes there whatever the destination: the reports of a card whose reports
+    are named *card_name*, an ASC MHL generation and the chain."""
+    from offload.ledger import STATE_FOLDER
+    from offload.manifest.layout import (
+        ASCMHL_FOLDER,
+        CHAIN_FILE_NAME,
+        GENERATION_TIME_FORMAT,
+        generation_name_at,
+    )
+    from offload.report.report_names import (
+        MAX_REPORT_NUMBER,
+        REPORT_SUFFIXES,
+        numbered_name,
+        report_basename_for,
+    )
+
+    now = time.time()
+    report = numbered_name(report_basename_for(card_name, now), MAX_REPORT_NUMBER)
+    return [
+        *(f"{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES),
+        f"{ASCMHL_FOLDER}/"
+        + generation_name_at(
+            9_999, root_name, time.strftime(GENERATION_TIME_FORMAT, time.gmtime(now))
+        ),
+        f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}",
+    ]
+
+
+def local_own_names(root_name: str, *, card_name: str) -> list[str]:
+    """``root_own_names`` and the fixed names offload-ai writes in a local copy root's
+    ``.offload/`` (relative to the copy root, "/"-separated)."""
+    from offload.cascade_unsettled import UNSETTLED
+    from offload.ledger import LEDGER_NAME, STATE_FOLDER
+    from offload.lock import LOCK_NAME
+    from offload.manifest_stamp import STAMP_NAME
+
+    fixed = (LEDGER_NAME, LOCK_NAME, UNSETTLED, STAMP_NAME)
+    return [
+        *root_own_names(root_name, card_name=card_name),
+        *(f"{STATE_FOLDER}/{name}" for name in fixed),
+    ]
+
+
+def elided(key: str, *, head: int = 40, tail: int = 80) -> str:
+    """*key* for a one-line error: whole if short, else its start and end around ``…``
+    (a 1,000-byte key would fill a screen)."""
+    if len(key) <= head + tail + 1:
+        return key
+    return f"{key[:head]}…{key[-tail:]}"
