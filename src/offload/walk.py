@@ -12,12 +12,19 @@ itself is the same for all:
   empty one), unless the caller's ``on_error`` decides otherwise;
 * an explicit stack, not recursion: a path may legally nest ~2000 folders deep, beyond
   Python's recursion limit.
+
+With *workers* (the scan's), the folders are listed ahead of the walk by that many threads
+(:class:`_Lookahead`): a cold card's folder and inode reads are then several in flight at
+once instead of one after another, while the walk itself, its order and its errors stay
+those above (docs/performance.md, "The cold scan's folders listed ahead: thirtieth pass").
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from operator import attrgetter
 from pathlib import Path
 
@@ -73,25 +80,137 @@ def _list_sorted(folder: Path, on_error: OnError) -> list[os.DirEntry[str]]:
     return entries
 
 
-def walk_tree(root: Path, *, on_error: OnError | None = None) -> Iterator[WalkEntry]:
+def walk_tree(
+    root: Path, *, on_error: OnError | None = None, workers: int = 0, lstat: bool = False
+) -> Iterator[WalkEntry]:
     """Every entry below *root* that the walk reaches (module doc), root itself not included.
 
     Raises the ``OSError`` of a folder that cannot be listed (the root included), or whatever
     *on_error* raises for it; a folder for which *on_error* returns is passed over.
+
+    *workers* > 0: the folders below the root are listed ahead by at most that many threads
+    (:class:`_Lookahead`), and with *lstat* each listed entry's ``lstat`` is asked there too
+    (kept by its ``DirEntry``: ``entry.stat(follow_symlinks=False)`` then makes no call; one
+    that failed is asked again by the caller's own call, which raises). The entries, their
+    order and the errors raised are the same as with none; a folder's listing is the state
+    of the folder when a thread listed it, a moment before the walk reaches it.
     """
     fail = on_error or _raise
-    stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", iter(_list_sorted(root, fail)))]
-    while stack:
-        prefix, entries = stack[-1]
-        entry = next(entries, None)
-        if entry is None:
-            stack.pop()
-            continue
-        item = WalkEntry(entry, prefix + entry.name)
-        yield item
-        if item._enter and not entry.is_symlink():
-            listed = _list_sorted(Path(entry.path), fail)
-            stack.append((item.relative + "/", iter(listed)))
+    ahead = _Lookahead(workers, lstat) if workers > 0 else None
+    try:
+        # The root's entries lstat-ed here, before any folder of it is listed (_Lookahead).
+        first = _list_sorted(root, fail) if ahead is None else ahead.listing(str(root), fail)
+        stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", iter(first))]
+        while stack:
+            prefix, entries = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                stack.pop()
+                continue
+            item = WalkEntry(entry, prefix + entry.name)
+            yield item
+            if item._enter and not entry.is_symlink():
+                if ahead is None:
+                    listed = _list_sorted(Path(entry.path), fail)
+                else:
+                    listed = ahead.listing(entry.path, fail)
+                stack.append((item.relative + "/", iter(listed)))
+            elif ahead is not None:
+                ahead.passed(entry)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+class _Lookahead:
+    """The folders the walk will enter, listed (and sorted, and with *lstat* their entries
+    ``lstat``-ed) by a pool of *workers* threads before the walk asks for them.
+
+    Which folders: every folder (by the listing's type, never a symlink) of a folder the
+    walk entered, in the walk's own order (a folder's subfolders before its later
+    siblings), at most ``2 × workers`` listings held or under way at once, so memory stays
+    a few folders' entries. A folder the walk passes over (the caller did not enter it: an
+    ignored folder) is not listed, or its listing dropped, error and all. An error of a
+    listing is returned by the thread, not raised there, and raised (``on_error``) by the
+    walk when it enters that folder, as without threads. A folder is listed only once the
+    walk has its parent's listing, whose entries were ``lstat``-ed with it (the root's by
+    the walk's own thread): an entry's ``lstat`` comes before its own listing, as without
+    threads. ``os.scandir`` and ``lstat`` let go of the GIL while they wait for the disk.
+    Used by the walk's thread alone; the pool is shut down by :meth:`close` (the walk's
+    end, or its generator closed early).
+    """
+
+    __slots__ = ("_lstat", "_passed", "_pending", "_pool", "_queue", "_window")
+
+    def __init__(self, workers: int, lstat: bool) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="offload-walk")
+        self._lstat = lstat
+        self._window = 2 * workers
+        self._queue: deque[str] = deque()  # folders to list, the next one first
+        self._pending: dict[str, Future[tuple[list[os.DirEntry[str]], OSError | None]]] = {}
+        self._passed: set[str] = set()  # queued folders the walk did not enter
+
+    def found(self, entries: list[os.DirEntry[str]]) -> None:
+        """*entries* (a folder the walk entered, sorted): its folders go first in line."""
+        folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        if folders:
+            self._queue.extendleft(reversed(folders))
+            self._fill()
+
+    def listing(self, folder: str, fail: OnError) -> list[os.DirEntry[str]]:
+        """*folder*'s sorted entries, listed ahead if it was (else here); its error raised
+        through *fail* (or ``[]`` if *fail* returns)."""
+        future = self._pending.pop(folder, None)
+        if future is None:
+            entries, error = _listed(folder, self._lstat)
+        else:
+            entries, error = future.result()
+        if error is not None:
+            fail(Path(folder), error)
+            entries = []
+        self.found(entries)
+        self._fill()
+        return entries
+
+    def passed(self, entry: os.DirEntry[str]) -> None:
+        """The walk did not enter *entry*: a folder's listing, if asked for, is dropped."""
+        if entry.is_dir(follow_symlinks=False):
+            future = self._pending.pop(entry.path, None)
+            if future is None:
+                self._passed.add(entry.path)
+            else:
+                future.cancel()
+                self._fill()
+
+    def _fill(self) -> None:
+        while self._queue and len(self._pending) < self._window:
+            folder = self._queue.popleft()
+            if folder in self._passed:
+                self._passed.discard(folder)
+                continue
+            self._pending[folder] = self._pool.submit(_listed, folder, self._lstat)
+
+    def close(self) -> None:
+        """No more listings: those under way are waited for (at most *workers*)."""
+        self._queue.clear()
+        self._pending.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _listed(folder: str, lstat: bool) -> tuple[list[os.DirEntry[str]], OSError | None]:
+    """*folder* listed and sorted as ``_list_sorted`` does (its error returned, not raised),
+    and with *lstat* each entry ``lstat``-ed (an error left for the caller's own call)."""
+    error: list[OSError] = []
+    entries = _list_sorted(Path(folder), lambda _folder, exc: error.append(exc))
+    if error:
+        return [], error[0]
+    if lstat:
+        for entry in entries:
+            try:
+                entry.stat(follow_symlinks=False)
+            except OSError:
+                pass  # asked again by the caller, whose call raises it
+    return entries, None
 
 
 __all__ = ["OnError", "WalkEntry", "walk_tree"]
