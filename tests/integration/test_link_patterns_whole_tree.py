@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +21,10 @@ import pytest
 
 from offload.manifest import read_history
 from support.ascmhl_judge import AscmhlJudge
+from support.nobody import NOBODY, folder_nobody_may_write
 from support.offload_cli import offload
-from support.requirements import require_root, require_tool
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
-NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 @pytest.fixture(autouse=True)
@@ -120,12 +118,9 @@ def test_a_link_pattern_that_hides_nothing_else_is_still_written(
 
 @pytest.fixture
 def place() -> Iterator[Path]:
-    """A folder nobody may write in (pytest's tmp_path is under one only root may enter)."""
-    require_root("a user (nobody) that permissions stop")
-    require_tool("setpriv")
-    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
-        Path(folder).chmod(0o777)
-        yield Path(folder)
+    """A folder ``nobody`` may write in (``support.nobody``)."""
+    with folder_nobody_may_write() as folder:
+        yield folder
 
 
 def _copy_as_nobody(place: Path, card: Path, root: Path) -> str:

@@ -8,26 +8,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.requirements import require_root, require_tool
+from support.nobody import NOBODY, folder_nobody_may_write
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
-NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 @pytest.fixture
 def place() -> Iterator[Path]:
     """A folder nobody may enter (pytest's tmp_path is under one only root may enter)."""
-    require_root("a user (nobody) that permissions stop")
-    require_tool("setpriv")
-    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
-        root = Path(folder)
-        root.chmod(0o777)
+    with folder_nobody_may_write() as root:
         card = root / "card"
         for relative in ("CLIPS/C001.mov", "CLIPS/C002.mov", "CLIPS/C003.mov", "META/m.xml"):
             (card / relative).parent.mkdir(parents=True, exist_ok=True)

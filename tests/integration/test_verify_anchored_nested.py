@@ -15,17 +15,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.ascmhl_judge import AscmhlJudge
+from support.nobody import NOBODY, folder_nobody_may_write
 from support.offload_cli import offload
-from support.requirements import require_root, require_tool
-
-NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 @pytest.fixture(autouse=True)
@@ -126,12 +123,9 @@ def test_an_unrecorded_file_in_such_a_folder_is_named_in_a_note(
 
 @pytest.fixture
 def place() -> Iterator[Path]:
-    """A folder ``nobody`` may write in (pytest's tmp_path is under one only root may enter)."""
-    require_root("a user (nobody) that permissions stop")
-    require_tool("setpriv")
-    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
-        Path(folder).chmod(0o777)
-        yield Path(folder)
+    """A folder ``nobody`` may write in (``support.nobody``)."""
+    with folder_nobody_may_write() as folder:
+        yield folder
 
 
 def test_append_is_refused_where_such_a_folder_holds_one_that_cannot_be_listed(
