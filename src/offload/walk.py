@@ -22,9 +22,10 @@ those above (docs/performance.md, "The cold scan's folders listed ahead: thirtie
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from operator import attrgetter
 from pathlib import Path
 
@@ -124,31 +125,46 @@ def walk_tree(
 
 class _Lookahead:
     """The folders the walk will enter, listed (and sorted, and with *lstat* their entries
-    ``lstat``-ed) by a pool of *workers* threads before the walk asks for them.
+    ``lstat``-ed) by *workers* threads before the walk asks for them.
 
     Which folders: every folder (by the listing's type, never a symlink) of a folder the
     walk entered, in the walk's own order (a folder's subfolders before its later
     siblings), at most ``2 × workers`` listings held or under way at once, so memory stays
     a few folders' entries. A folder the walk passes over (the caller did not enter it: an
     ignored folder) is not listed, or its listing dropped, error and all. An error of a
-    listing is returned by the thread, not raised there, and raised (``on_error``) by the
-    walk when it enters that folder, as without threads. A folder is listed only once the
-    walk has its parent's listing, whose entries were ``lstat``-ed with it (the root's by
-    the walk's own thread): an entry's ``lstat`` comes before its own listing, as without
+    listing is kept by the thread, not raised there, and raised (``on_error``) by the walk
+    when it enters that folder, as without threads. A folder is listed only once the walk
+    has its parent's listing, whose entries were ``lstat``-ed with it (the root's by the
+    walk's own thread): an entry's ``lstat`` comes before its own listing, as without
     threads. ``os.scandir`` and ``lstat`` let go of the GIL while they wait for the disk.
-    Used by the walk's thread alone; the pool is shut down by :meth:`close` (the walk's
-    end, or its generator closed early).
+
+    Plain threads and a queue, not ``concurrent.futures``: that module imports ``logging``
+    (~7 ms of start-up before the first byte, which a local copy otherwise never loads).
+    Used by the walk's thread alone; the threads are ended and joined by :meth:`close`
+    (the walk's end, or its generator closed early).
     """
 
-    __slots__ = ("_lstat", "_passed", "_pending", "_pool", "_queue", "_window")
+    __slots__ = ("_lstat", "_passed", "_pending", "_queue", "_threads", "_todo", "_window")
 
     def __init__(self, workers: int, lstat: bool) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="offload-walk")
         self._lstat = lstat
         self._window = 2 * workers
         self._queue: deque[str] = deque()  # folders to list, the next one first
-        self._pending: dict[str, Future[tuple[list[os.DirEntry[str]], OSError | None]]] = {}
+        self._pending: dict[str, _Listing] = {}
         self._passed: set[str] = set()  # queued folders the walk did not enter
+        self._todo: queue.SimpleQueue[_Listing | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"offload-walk-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while (slot := self._todo.get()) is not None:
+            if not slot.dropped:
+                slot.entries, slot.error = _listed(slot.folder, self._lstat)
+            slot.done.set()
 
     def found(self, entries: list[os.DirEntry[str]]) -> None:
         """*entries* (a folder the walk entered, sorted): its folders go first in line."""
@@ -160,11 +176,12 @@ class _Lookahead:
     def listing(self, folder: str, fail: OnError) -> list[os.DirEntry[str]]:
         """*folder*'s sorted entries, listed ahead if it was (else here); its error raised
         through *fail* (or ``[]`` if *fail* returns)."""
-        future = self._pending.pop(folder, None)
-        if future is None:
+        slot = self._pending.pop(folder, None)
+        if slot is None:
             entries, error = _listed(folder, self._lstat)
         else:
-            entries, error = future.result()
+            slot.done.wait()
+            entries, error = slot.entries, slot.error
         if error is not None:
             fail(Path(folder), error)
             entries = []
@@ -175,11 +192,11 @@ class _Lookahead:
     def passed(self, entry: os.DirEntry[str]) -> None:
         """The walk did not enter *entry*: a folder's listing, if asked for, is dropped."""
         if entry.is_dir(follow_symlinks=False):
-            future = self._pending.pop(entry.path, None)
-            if future is None:
+            slot = self._pending.pop(entry.path, None)
+            if slot is None:
                 self._passed.add(entry.path)
             else:
-                future.cancel()
+                slot.dropped = True
                 self._fill()
 
     def _fill(self) -> None:
@@ -188,13 +205,36 @@ class _Lookahead:
             if folder in self._passed:
                 self._passed.discard(folder)
                 continue
-            self._pending[folder] = self._pool.submit(_listed, folder, self._lstat)
+            slot = _Listing(folder)
+            self._pending[folder] = slot
+            self._todo.put(slot)
 
     def close(self) -> None:
-        """No more listings: those under way are waited for (at most *workers*)."""
+        """No more listings: those not begun are dropped, those under way waited for (at
+        most one a thread)."""
         self._queue.clear()
+        for slot in self._pending.values():
+            slot.dropped = True
         self._pending.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for _ in self._threads:
+            self._todo.put(None)
+        for thread in self._threads:
+            thread.join()
+
+
+class _Listing:
+    """One folder's listing asked of :class:`_Lookahead`'s threads: set by one thread, read
+    by the walk once ``done`` is set; ``dropped`` (the walk passed it over, or ended) makes
+    the thread skip it."""
+
+    __slots__ = ("done", "dropped", "entries", "error", "folder")
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.done = threading.Event()
+        self.dropped = False
+        self.entries: list[os.DirEntry[str]] = []
+        self.error: OSError | None = None
 
 
 def _listed(folder: str, lstat: bool) -> tuple[list[os.DirEntry[str]], OSError | None]:
