@@ -162,9 +162,13 @@ class _Lookahead:
 
     def _work(self) -> None:
         while (slot := self._todo.get()) is not None:
-            if not slot.dropped:
-                slot.entries, slot.error = _listed(slot.folder, self._lstat)
-            slot.done.set()
+            try:
+                if not slot.dropped:
+                    slot.entries, slot.error = _listed(slot.folder, self._lstat)
+            except BaseException as exc:  # MemoryError and the like: the walk raises it
+                slot.raised = exc
+            finally:
+                slot.done.set()
 
     def found(self, entries: list[os.DirEntry[str]]) -> None:
         """*entries* (a folder the walk entered, sorted): its folders go first in line."""
@@ -181,6 +185,10 @@ class _Lookahead:
             entries, error = _listed(folder, self._lstat)
         else:
             slot.done.wait()
+            if slot.raised is not None:
+                # Not an OSError (on_error's): never a folder taken as empty, nor a wait
+                # forever on a thread that died.
+                raise slot.raised
             entries, error = slot.entries, slot.error
         if error is not None:
             fail(Path(folder), error)
@@ -225,9 +233,10 @@ class _Lookahead:
 class _Listing:
     """One folder's listing asked of :class:`_Lookahead`'s threads: set by one thread, read
     by the walk once ``done`` is set; ``dropped`` (the walk passed it over, or ended) makes
-    the thread skip it."""
+    the thread skip it; ``raised``, what else than an ``OSError`` the listing raised, which
+    the walk raises in turn."""
 
-    __slots__ = ("done", "dropped", "entries", "error", "folder")
+    __slots__ = ("done", "dropped", "entries", "error", "folder", "raised")
 
     def __init__(self, folder: str) -> None:
         self.folder = folder
@@ -235,6 +244,7 @@ class _Listing:
         self.dropped = False
         self.entries: list[os.DirEntry[str]] = []
         self.error: OSError | None = None
+        self.raised: BaseException | None = None
 
 
 def _listed(folder: str, lstat: bool) -> tuple[list[os.DirEntry[str]], OSError | None]:

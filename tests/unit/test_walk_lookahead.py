@@ -206,3 +206,41 @@ def test_no_thread_is_left_when_the_walk_ends_or_is_left_early(tmp_path: Path) -
             break
     walk.close()
     assert threading.active_count() == before
+
+
+def test_an_error_other_than_an_os_error_in_a_listing_ahead_is_raised_by_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A listing ahead that raises what is no OSError (a MemoryError on a huge folder) is
+    # raised by the walk, its threads ended: before, its thread died without saying the
+    # listing done and the walk waited for it for ever.
+    src = tmp_path / "card"
+    for name in ["A", "B", "C"]:
+        (src / name / "sub").mkdir(parents=True)
+        (src / name / "sub" / "f.mov").write_bytes(b"f")
+    real_scandir = os.scandir
+
+    def exhausted_scandir(path: object) -> object:
+        if Path(str(path)) == src / "B":
+            raise MemoryError
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", exhausted_scandir)
+    before = threading.active_count()
+    outcome: list[BaseException | None] = []
+
+    def walk() -> None:
+        try:
+            for item in walk_tree(src, workers=4, lstat=True):
+                if item.entry.is_dir(follow_symlinks=False):
+                    item.enter()
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    walker = threading.Thread(target=walk, daemon=True)
+    walker.start()
+    walker.join(timeout=30)
+    assert not walker.is_alive(), "the walk waited for ever for a listing whose thread died"
+    assert len(outcome) == 1 and isinstance(outcome[0], MemoryError), outcome
+    assert threading.active_count() == before
