@@ -111,7 +111,7 @@ from offload.ledger import (
     same_card,
 )
 from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
-from offload.manifest_options import ManifestOptions, manifest_formats_problem
+from offload.manifest_options import ManifestOptions, MhlKind, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
     AbsentFolders,
@@ -747,7 +747,6 @@ def _history_not_carried(
 def _mhl_without_ascmhl(options: OffloadOptions) -> str | None:
     """The ``--mhl`` word of a run that writes no ASC MHL (``legacy``, ``none``); None for
     one that writes it."""
-    from offload.manifest_options import MhlKind
 
     kinds = options.manifests.kinds
     if MhlKind.ASCMHL in kinds:
@@ -762,7 +761,6 @@ def _refuse_root_entry_named_like_history(source_path: Path, options: OffloadOpt
     (``ROOT/ascmhl/``), so no destination could hold both, and every manifest would fail
     after the copy. One ``lstat``; an entry the ignore rules leave out is not copied. A
     file so named deeper in the card is recorded (:mod:`offload.manifest.listed_again`)."""
-    from offload.manifest_options import MhlKind
 
     if MhlKind.ASCMHL not in options.manifests.kinds:
         return
@@ -1258,6 +1256,7 @@ def _plan(
         # The room kept for our own files (ledger, manifests, reports) scales with these.
         algorithms=options.copy.algorithms,
         manifests=len(options.manifests.kinds),
+        ascmhl=MhlKind.ASCMHL in options.manifests.kinds,  # its generation's name checked
         absent_card=stands_in_for,
         # A cascade's fast destinations: one on the card's disk releases nothing (said so).
         cascade_fast=frozenset(p.index for p in local if p.index not in options.cascade)

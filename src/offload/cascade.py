@@ -891,7 +891,8 @@ def _cascade_tasks(
             digests = dict(file.inflight_digests) or dict(chosen.recorded_digests or chosen.digests)
             reference = {name: digests[name] for name in algorithms if name in digests}
             copy_path = Path(chosen.final_path)
-            found = ""  # what the verified copy was found to be, if no longer that
+            proved = _was_proved(chosen.status)  # never "verified" for a copy that was not
+            found = ""  # what the copy was found to be, if no longer what it was proved
             error: OSError | None = None
             try:
                 st = os.stat(copy_path)
@@ -899,12 +900,12 @@ def _cascade_tasks(
                 st, error = None, exc
                 reason = exc.strerror or str(exc)
                 found = f"unreadable ({reason})"
-                why = f"not cascaded: the verified copy {copy_path} cannot be read ({reason})"
+                why = f"not cascaded: the copy {copy_path} {proved} but cannot be read ({reason})"
             if st is not None and st.st_size != task.source.size_bytes:
                 found = f"{st.st_size} bytes long, the card's file {task.source.size_bytes}"
                 why = (
                     f"not cascaded: the copy {copy_path} has {st.st_size} bytes, the card's "
-                    f"file {task.source.size_bytes}; it changed since it was verified"
+                    f"file {task.source.size_bytes}; it changed since it {proved}"
                 )
             index = chosen.destination_index
             ledger = plan.ledgers[index]
@@ -913,8 +914,7 @@ def _cascade_tasks(
             removed = root is not None and root.errno == errno.ENOENT
             if removed:
                 found = f"gone: {removed_words(ledger.copy_root)}"
-                why = f"not cascaded: the verified copy {copy_path} is {found}"
-            proved = _was_proved(chosen.status)
+                why = f"not cascaded: the copy {copy_path} {proved} but is {found}"
             if found and gone:  # the drive was pulled: the copy was not found bad
                 why = _not_fed_from_gone(copy_path, gone)
                 damaged.append(
@@ -953,7 +953,7 @@ def _cascade_tasks(
                         (),
                         reference,
                         reference_origin="the card's digests (read when it was copied); "
-                        "the copy changed since it was verified",
+                        f"the copy changed since it {proved}",
                     )
                 )
                 break
@@ -1305,11 +1305,13 @@ def _explain(
                 )
             )
             job.warnings.append(f"the copy {copy_path} differs from the card's digests ({name})")
+            fed_by = used.get(file.relative_path, _NOT_FED)
             damaged.append(
                 (
                     file.relative_path,
-                    used.get(file.relative_path, _NOT_FED).destination,
-                    f"{file.relative_path}: the copy {copy_path} changed after it was verified: "
+                    fed_by.destination,
+                    f"{file.relative_path}: the copy {copy_path} {_was_proved(fed_by.status)}, "
+                    "then changed: "
                     f"re-read for the cascade, {name} {read[name]} ≠ {reference[name]} read "
                     "from the card; re-run with the card and --overwrite to replace it (its "
                     "ledger no longer vouches for it)",

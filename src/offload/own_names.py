@@ -26,10 +26,11 @@ from __future__ import annotations
 import time
 
 
-def root_own_names(root_name: str, *, card_name: str) -> list[str]:
+def root_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> list[str]:
     """The longest paths, relative to a copy root named *root_name* ("/"-separated),
     offload-ai writes there whatever the destination: the reports of a card whose reports
-    are named *card_name*, an ASC MHL generation and the chain."""
+    are named *card_name*, and with *ascmhl* (the run writes an ASC MHL history: not
+    ``--mhl none`` or ``legacy``) an ASC MHL generation and the chain."""
     from offload.ledger import STATE_FOLDER
     from offload.manifest.layout import (
         ASCMHL_FOLDER,
@@ -46,8 +47,11 @@ def root_own_names(root_name: str, *, card_name: str) -> list[str]:
 
     now = time.time()
     report = numbered_name(report_basename_for(card_name, now), MAX_REPORT_NUMBER)
+    reports = [f"{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES]
+    if not ascmhl:
+        return reports
     return [
-        *(f"{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES),
+        *reports,
         f"{ASCMHL_FOLDER}/"
         + generation_name_at(
             9_999, root_name, time.strftime(GENERATION_TIME_FORMAT, time.gmtime(now))
@@ -56,7 +60,7 @@ def root_own_names(root_name: str, *, card_name: str) -> list[str]:
     ]
 
 
-def local_own_names(root_name: str, *, card_name: str) -> list[str]:
+def local_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> list[str]:
     """``root_own_names`` and the fixed names offload-ai writes in a local copy root's
     ``.offload/`` (relative to the copy root, "/"-separated)."""
     from offload.cascade_unsettled import UNSETTLED
@@ -66,7 +70,7 @@ def local_own_names(root_name: str, *, card_name: str) -> list[str]:
 
     fixed = (LEDGER_NAME, LOCK_NAME, UNSETTLED, STAMP_NAME)
     return [
-        *root_own_names(root_name, card_name=card_name),
+        *root_own_names(root_name, card_name=card_name, ascmhl=ascmhl),
         *(f"{STATE_FOLDER}/{name}" for name in fixed),
     ]
 

@@ -337,7 +337,7 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path, car
     assert [f.relative_path for f in report.job.files if not f.ok] == [victim]
     bad = next(f for f in report.job.files if f.relative_path == victim)
     assert bad.destination(0).status is DestinationStatus.FAILED  # type: ignore[union-attr]
-    assert "changed after it was verified" in (bad.destination(0).error or "")  # type: ignore[union-attr]
+    assert "was verified, then changed: re-read for the cascade" in (bad.destination(0).error or "")  # type: ignore[union-attr]
     assert bad.destination(2).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
     assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
     assert any("fed again from another fast copy" in w and str(damaged) in w for w in warnings)

@@ -86,7 +86,7 @@ def test_a_cascade_with_c4_feeds_the_slow_destination(tmp_path: Path) -> None:
         tmp_path, "copy", "-t", "c4", str(card), str(fast), "--cascade-to", str(slow)
     )
     assert code == 0, out + err
-    assert "changed after it was verified" not in out + err
+    assert "then changed: re-read for the cascade" not in out + err
     for source in files:
         relative = source.relative_to(card)
         assert (slow / card.name / relative).read_bytes() == source.read_bytes()

@@ -77,3 +77,17 @@ def test_the_longest_card_folder_name_that_fits_is_copied_with_its_manifest_and_
     code, output = offload("copy", str(longer), str(dest))
     assert code == 64, output
     assert "at least 1 byte shorter" in output, output
+
+
+def test_a_copy_root_too_long_for_a_generation_is_copied_when_no_ascmhl_history_is_written(
+    tmp_path: Path,
+) -> None:
+    # --mhl none writes no ASC MHL generation: the copy root's name, too long for one, is
+    # no reason to refuse (the final review: before, exit 64 naming a .mhl never written).
+    card = _card(tmp_path / "A001")
+    root = tmp_path / "dest" / ("R" * 220)
+    root.mkdir(parents=True)
+    code, output = offload("copy", "--mhl", "none", "--into", str(card), str(root))
+    assert code == 0, output
+    assert not (root / "ascmhl").exists(), output
+    assert sorted(p.name for p in (root / ".offload" / "reports").glob("*.json")), output

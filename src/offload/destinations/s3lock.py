@@ -564,7 +564,9 @@ def _live_tokens_of(store: S3Destination, copy_root_key: str) -> set[str] | None
         found = read_lock(store, key)
     except OSError as exc:
         store.unreadable_locks.add(key)
-        if exc.errno in (errno.EACCES, errno.EPERM):
+        from offload.destinations.s3 import get_failure
+
+        if get_failure(exc) == "refused":  # not an archived lock's 403: no permission helps
             store.refused_locks.add(key)
         return None
     if found is None:

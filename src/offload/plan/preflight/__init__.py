@@ -90,6 +90,7 @@ def preflight(
     remote: Sequence[DestinationPlan] = (),
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
+    ascmhl: bool = True,
     absent_card: Path | None = None,
     cascade_fast: AbstractSet[int] = frozenset(),
     listings: Mapping[int, FolderListings] | None = None,
@@ -325,7 +326,7 @@ def preflight(
             keep_both=keep_both,
         )  # fmt: skip
         if not tree.root_is_file and plan.file_name is None:
-            check_own_names(plan, fs, report_name(str(tree.root)), out)
+            check_own_names(plan, fs, report_name(str(tree.root)), out, ascmhl=ascmhl)
         check_file_sizes(own, plan, fs, out)
         check_mtimes(
             own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())

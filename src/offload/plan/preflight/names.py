@@ -561,7 +561,7 @@ def _check_own_keys(
 
 
 def check_own_names(
-    plan: DestinationPlan, fs: FilesystemInfo, card_name: str, out: Findings
+    plan: DestinationPlan, fs: FilesystemInfo, card_name: str, out: Findings, *, ascmhl: bool
 ) -> None:
     """An error when a file offload-ai itself writes in *plan*'s local copy root
     (``offload.own_names.local_own_names``: its reports, named after *card_name*, its ASC
@@ -570,7 +570,8 @@ def check_own_names(
     name longer than the filesystem takes (``NAME_MAX`` bytes, or ``fs``' UTF-16 units) or
     a path longer than ``PATH_MAX``: the card's files would be copied, then the manifest
     and reports refused (ENAMETOOLONG). One error naming the longest such file and what
-    to do; nothing for a single file copied (no copy root of its own)."""
+    to do; nothing for a single file copied (no copy root of its own). *ascmhl*: the run
+    writes an ASC MHL history (else no generation is counted)."""
     from offload.ledger import STATE_FOLDER
     from offload.manifest.atomic import widest_temp_name
     from offload.own_names import elided, local_own_names
@@ -580,7 +581,7 @@ def check_own_names(
     name_max = _name_max(plan.destination)
     root_text = str(plan.root)
     worst: tuple[int, str, str, bool] | None = None  # (over, relative path, why, a path?)
-    for relative in local_own_names(plan.root.name, card_name=card_name):
+    for relative in local_own_names(plan.root.name, card_name=card_name, ascmhl=ascmhl):
         folder, _, final = relative.rpartition("/")
         written = widest_temp_name(final)
         size = len(os.fsencode(written))
