@@ -360,8 +360,8 @@ def btrfs_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.Ext4Loop]]:
 
 @pytest.fixture
 def exfat_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
-    """Factory: ``exfat_loop(size_bytes=32 MiB, *, path=None, cluster=None, label=None) ->
-    ExfatLoop``."""
+    """Factory: ``exfat_loop(size_bytes=32 MiB, *, path=None, cluster=None, label=None,
+    serial=None) -> ExfatLoop``."""
     _skip_if(mounts.unavailable_reason("exfat"))
     numbers = itertools.count()
     with contextlib.ExitStack() as stack:
@@ -372,10 +372,11 @@ def exfat_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
             path: Path | None = None,
             cluster: str | None = None,
             label: str | None = None,
+            serial: int | None = None,
         ) -> mounts.ExfatLoop:
             where = path or tmp_path / f"exfat-{next(numbers)}"
             return stack.enter_context(
-                mounts.exfat_loop(where, size_bytes, cluster=cluster, label=label)
+                mounts.exfat_loop(where, size_bytes, cluster=cluster, label=label, serial=serial)
             )
 
         yield make

@@ -60,8 +60,10 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
 def two_cards(tmp_path: Path, exfat_loop: Any, second: bytes) -> tuple[Path, Path]:
     """Two exFAT cards mounted at folders both named A001 (one copy root DEST/A001): the
     first shot with take 1, the second with *second*."""
-    first = exfat_loop(16 << 20, path=tmp_path / "reader1" / "A001").path
-    other = exfat_loop(16 << 20, path=tmp_path / "reader2" / "A001").path
+    # Serials of their own: mkfs.exfat makes one from the clock, which two formats within
+    # the same instant share (CI saw 7BF7-FAA2 twice).
+    first = exfat_loop(16 << 20, path=tmp_path / "reader1" / "A001", serial=0x1A2B3C4D).path
+    other = exfat_loop(16 << 20, path=tmp_path / "reader2" / "A001", serial=0x5E6F7081).path
     shoot(first, b"take 1 ")
     shoot(other, second)
     a, b = card_identity(first), card_identity(other)

@@ -3,9 +3,9 @@ offloaded one after the other to one DEST: the second card's default copy root,
 ``DEST/<name>``, holds the first card's offload, which its ledger says. Refused before
 anything is written (exit 64, one line naming the folder, whose offload it holds, and the
 command with ``--into`` and a free name); the same card again, ``--into`` that folder, and
-the free name all go on. Real cards: exFAT images on loop devices (each format its own
-volume serial), and folders whose identity no run can tell (the content then tells).
-Each test runs the real CLI in a subprocess."""
+the free name all go on. Real cards: exFAT images on loop devices (each its own volume
+serial, given here: mkfs.exfat's own comes from the clock), and folders whose identity no
+run can tell (the content then tells). Each test runs the real CLI in a subprocess."""
 
 from __future__ import annotations
 
@@ -66,8 +66,13 @@ def test_a_second_card_of_the_same_name_is_refused_not_merged_into_the_firsts_fo
     """Failed before: the second EOS_DIGITAL card went into DEST/EOS_DIGITAL beside the
     first card's clips (its MVI_0003 merged in silently, its MVI_0001 refused naming
     --overwrite, which would have replaced the first card's clip)."""
-    first = exfat_loop(16 << 20, path=tmp_path / "reader1" / "EOS_DIGITAL", label="EOS_DIGITAL")
-    second = exfat_loop(16 << 20, path=tmp_path / "reader2" / "EOS_DIGITAL", label="EOS_DIGITAL")
+    # Serials of their own: mkfs.exfat's comes from the clock, shared by two quick formats.
+    first = exfat_loop(
+        16 << 20, path=tmp_path / "reader1" / "EOS_DIGITAL", label="EOS_DIGITAL", serial=0x1A2B3C4D
+    )
+    second = exfat_loop(
+        16 << 20, path=tmp_path / "reader2" / "EOS_DIGITAL", label="EOS_DIGITAL", serial=0x5E6F7081
+    )
     shoot(first.path, FIRST, b"card one ")
     shoot(second.path, SECOND, b"card two ")
     a, b = card_identity(first.path), card_identity(second.path)

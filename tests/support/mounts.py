@@ -26,7 +26,7 @@ import struct
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -375,10 +375,14 @@ def exfat_loop(
     image: Path | None = None,
     cluster: str | None = None,
     label: str | None = None,
+    serial: int | None = None,
 ) -> Iterator[ExfatLoop]:
     """Make an exFAT image on a loop device and mount it with ``mount.exfat-fuse``;
     *cluster*: its cluster size (``mkfs.exfat -c 64K``), else mkfs.exfat's default;
-    *label*: its volume label (``mkfs.exfat -L``), else none.
+    *label*: its volume label (``mkfs.exfat -L``), else none; *serial*: its volume serial
+    (``tune.exfat -I``), else the one mkfs.exfat makes from the clock, which two images
+    formatted within the same instant share (a test of two cards told apart by their
+    serials must give each its own).
 
     The kernel here has no exFAT driver and exfat-fuse wants a block device, hence the loop
     device. It is marked autoclear once mounted, so it vanishes with the FUSE daemon even if
@@ -391,6 +395,7 @@ def exfat_loop(
         Path(image) if image is not None else None,
         ["mkfs.exfat", *(("-c", cluster) if cluster else ()), *(("-L", label) if label else ())],
         lambda device, mount: ["mount.exfat-fuse", "-d", device, mount],
+        () if serial is None else (["tune.exfat", "-I", f"{serial:#010x}"],),
     ) as loop:
         yield loop
 
@@ -403,10 +408,12 @@ def _fuseblk_loop(
     image: Path | None,
     mkfs: list[str],
     daemon: Callable[[str, str], list[str]],
+    tunes: Iterable[list[str]] = (),
 ) -> Iterator[ExfatLoop]:
     """An image of *kind* (``<path>.<kind>.img`` unless *image*) on a loop device, made by
-    *mkfs* (the device appended) and mounted by the FUSE program *daemon* (device, mount
-    point) returns; the loop device autoclears with the daemon."""
+    *mkfs* (the device appended), changed by each of *tunes* (the device appended) and
+    mounted by the FUSE program *daemon* (device, mount point) returns; the loop device
+    autoclears with the daemon."""
     reason = unavailable_reason(kind)
     if reason:
         raise MountError(reason)
@@ -418,6 +425,8 @@ def _fuseblk_loop(
     try:
         device = _run("losetup", "-f", "--show", str(image)).strip()
         _run(*mkfs, device)
+        for tune in tunes:
+            _run(*tune, device)
         with _fuse_daemon(daemon(device, str(path)), path) as pid:
             # A detach of a busy loop device only marks it autoclear: it goes with its user.
             _run("losetup", "-d", device)
