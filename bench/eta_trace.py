@@ -166,11 +166,17 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f} %"
 
 
+def _s(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
 def _row(name: str, before: Score, after: Score) -> str:
     pairs = [
         (_pct(before.error_median), _pct(after.error_median)),
         (_pct(before.error_p90), _pct(after.error_p90)),
         (_pct(before.max_jump), _pct(after.max_jump)),
+        (_s(before.max_rise_s), _s(after.max_rise_s)),
+        (_s(before.overshoot_s), _s(after.overshoot_s)),
         (f"{before.stall_s:.1f}", f"{after.stall_s:.1f}"),
         (f"{before.none_s:.1f}", f"{after.none_s:.1f}"),
     ]
@@ -179,8 +185,9 @@ def _row(name: str, before: Score, after: Score) -> str:
 
 
 HEADER = (
-    "| trace | job s | error median | error p90 | largest jump | stall at 100 % s | no ETA s |\n"
-    "|---|---|---|---|---|---|---|"
+    "| trace | job s | error median | error p90 | largest jump | largest rise in 5 s, s "
+    "| largest overshoot s | stall at 100 % s | no ETA s |\n"
+    "|---|---|---|---|---|---|---|---|---|"
 )
 
 

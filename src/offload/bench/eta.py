@@ -12,6 +12,11 @@ OffloadFinished, as its progress follows them) is scored against the time it rea
   of the job's time (t from the job's start), where an ETA was shown;
 - ``max_jump``: the largest move of the predicted end (t + ETA) between two consecutive polls
   with an ETA, ÷ t_end (a countdown at the right pace moves it by nothing);
+- ``max_rise_s``: the largest rise of the predicted end within ``RISE_WINDOW_S``, in seconds,
+  from a fifth of the job on (the first fifth is the warm-up's): a rise spread over a few
+  polls, which ``max_jump`` does not see, is what a user sees as an ETA going back up;
+- ``overshoot_s``: the largest t + ETA − t_end over the polls from 10 % to 90 % of the job, in
+  seconds (negative when every ETA there was early);
 - ``stall_s``: time spent showing ≥ 99.9 % or an ETA of 1 s or less (0:00 or 0:01, where
   the ETA's floor stays) earlier than the job's last second;
 - ``none_s``: time with no ETA shown while the job was not finished.
@@ -36,6 +41,7 @@ from offload.progress import ProgressModel
 from offload.progress_trace import ProgressTrace
 
 POLL_S = 0.1  # the live view redraws ~10 times a second
+RISE_WINDOW_S = 5.0  # max_rise_s: how far apart the two predicted ends may be
 LEGACY_WINDOW_S = 5.0
 
 
@@ -68,6 +74,8 @@ class Score:
     max_jump: float | None
     stall_s: float
     none_s: float
+    max_rise_s: float | None = None
+    overshoot_s: float | None = None
 
 
 class LegacyEta:
@@ -148,6 +156,8 @@ def score(job: Job, *, legacy: bool = False) -> Score | None:
     if end is None or end <= 0:
         return None
     errors: list[float] = []
+    overshoots: list[float] = []
+    ends: list[tuple[float, float]] = []  # (t, t + ETA) from a fifth of the job on
     jumps: list[float] = []
     stall = none = 0.0
     previous: tuple[float, float] | None = None
@@ -164,6 +174,9 @@ def score(job: Job, *, legacy: bool = False) -> Score | None:
             continue
         if 0.1 * end <= poll.t <= 0.9 * end:
             errors.append(abs(poll.t + eta - end) / end)
+            overshoots.append(poll.t + eta - end)
+        if poll.t >= 0.2 * end and not poll.finished:
+            ends.append((poll.t, poll.t + eta))
         if previous is not None and not poll.finished:
             jumps.append(abs(poll.t + eta - previous[0] - previous[1]) / end)
         previous = (poll.t, eta)
@@ -174,7 +187,21 @@ def score(job: Job, *, legacy: bool = False) -> Score | None:
         max_jump=max(jumps) if jumps else None,
         stall_s=stall,
         none_s=none,
+        max_rise_s=_max_rise(ends) if ends else None,
+        overshoot_s=max(overshoots) if overshoots else None,
     )
+
+
+def _max_rise(ends: list[tuple[float, float]]) -> float:
+    """The largest rise of the predicted end between two of *ends* (t, end) at most
+    ``RISE_WINDOW_S`` apart, the later after the earlier; 0 when it never rises."""
+    rise = 0.0
+    for index, (t1, earlier) in enumerate(ends):
+        for t2, later in ends[index + 1 :]:
+            if t2 - t1 > RISE_WINDOW_S:
+                break
+            rise = max(rise, later - earlier)
+    return rise
 
 
 def _quantile(values: list[float], q: float) -> float | None:
