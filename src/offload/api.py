@@ -162,6 +162,7 @@ def _plan_targets(
         tree,
         plans,
         reserve_bytes=_FREE_SPACE_MARGIN,
+        writes_own_files=False,  # no report, manifest or ledger: no own names to check
         allow_card_destination=True,
         create_folders=create_folders,
     )

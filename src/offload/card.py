@@ -1257,6 +1257,7 @@ def _plan(
         algorithms=options.copy.algorithms,
         manifests=len(options.manifests.kinds),
         ascmhl=MhlKind.ASCMHL in options.manifests.kinds,  # its generation's name checked
+        legacy=MhlKind.LEGACY in options.manifests.kinds,  # and the legacy MHL's
         absent_card=stands_in_for,
         # A cascade's fast destinations: one on the card's disk releases nothing (said so).
         cascade_fast=frozenset(p.index for p in local if p.index not in options.cascade)

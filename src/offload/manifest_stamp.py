@@ -55,7 +55,9 @@ STAMP_NAME = "manifests-complete.json"
 # package's version is recorded beside it, so a release never trusts another's stamp.
 # 5: card folders named like the legacy MHLs (and files named ascmhl) are listed again.
 # 6: card files a pattern carried from the history hides are listed again.
-_VERSION = 6
+# 7: a history its chain does not vouch for whole (``History.chain_notes``) is never stamped:
+#    every run says so (an older stamp of one would keep a re-run silent).
+_VERSION = 7
 
 
 def stamp_path(root: Path) -> Path:

@@ -1026,6 +1026,10 @@ def _write_after_carrying(
             history = read_history(root)
         except OffloadError:
             history = None  # write_generation reads it again and names the problem
+    # What the chain does not vouch for (a manifest it does not list, a gap): said by every
+    # run, once, whether or not it writes a generation (write_generation says it when one is
+    # written: on_unvouched), and never stamped complete, so a re-run comes here to say it.
+    unvouched: list[str] = list(history.chain_notes()) if history is not None else []
     legacy = _legacy_patterns(
         options, destination, records.directories, _hiding(history, patterns), outcome
     )
@@ -1039,6 +1043,8 @@ def _write_after_carrying(
         kinds, gaps = _kinds_lacking(
             destination, kinds, plan, history, patterns, legacy, state_folders, records, carried
         )
+        if MhlKind.ASCMHL not in kinds:  # no generation: its on_unvouched says nothing
+            outcome.warnings.extend(unvouched)
         if MhlKind.ASCMHL not in kinds and history is not None:
             # no generation: each link stands as the history holds it
             outcome.links.update(_left_out_states(history, followed, judged))
@@ -1056,7 +1062,7 @@ def _write_after_carrying(
                 root,
                 outcome,
             )
-            if found is not None and not outcome.left_out:
+            if found is not None and not outcome.left_out and not unvouched:
                 _stamp(root, found)  # read before the check: a change since makes it miss
             return outcome
         outcome.warnings.extend(gaps)
@@ -1132,7 +1138,7 @@ def _write_after_carrying(
                         on_failed=unlike.append,
                         # An old history's flaw the copy cannot mend: said, not refused
                         # (docs/design.md, "a copy root whose chain does not vouch").
-                        on_unvouched=outcome.warnings.extend,
+                        on_unvouched=functools.partial(_say_unvouched, outcome, unvouched),
                     )
                 )
             )
@@ -1170,12 +1176,19 @@ def _write_after_carrying(
             getattr(exc, "message", None) or str(exc),
             lasting=outcome.lasting,
         )
-    if stamping and outcome.error is None and not outcome.left_out:
+    if stamping and outcome.error is None and not outcome.left_out and not unvouched:
         # every file is now in the manifests just written (durable when they returned)
         written = _media_state(records, options, destination)
         if written is not None:
             _stamp(root, written)
     return outcome
+
+
+def _say_unvouched(outcome: ManifestResult, said: list[str], notes: tuple[str, ...]) -> None:
+    """``write_generation``'s *on_unvouched*: the chain's *notes* as warnings of *outcome*,
+    kept in *said* too (a history so flawed is never stamped complete)."""
+    outcome.warnings.extend(notes)
+    said[:] = notes
 
 
 def _enclosing_warnings(root: Path, paths: Sequence[str], outcome: ManifestResult) -> None:

@@ -17,8 +17,15 @@ rule), each variable part at its widest:
   longest; the cascade's card-pass record and the carried history's record, shorter, are
   not imported for it: their modules are not the preflight's).
 
-Not counted: a legacy MHL (``<root name>_<date>_<time>[_N].mhl`` at the copy root), 6
-bytes shorter than a generation's name below ``ascmhl/`` for the same root name.
+* named after the copy root too, when the run writes one (``--mhl legacy`` or ``both``): a
+  legacy MHL at the copy root (``legacy_names.legacy_name_at``, numbered 9,999: the
+  legacy writer numbers the names of one second taken there, 9,998 before it), 1 byte
+  shorter than a generation's name for the same root name, which it outgrows with
+  ``--mhl legacy`` alone (no generation written, none counted).
+
+A single file copied (``offload copy CARD/CLIPS/A001.mov DEST``) has the destination for
+its copy root, and its reports are named after the file: the same names, asked with
+those.
 """
 
 from __future__ import annotations
@@ -26,11 +33,14 @@ from __future__ import annotations
 import time
 
 
-def root_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> list[str]:
+def root_own_names(
+    root_name: str, *, card_name: str, ascmhl: bool = True, legacy: bool = False
+) -> list[str]:
     """The longest paths, relative to a copy root named *root_name* ("/"-separated),
     offload-ai writes there whatever the destination: the reports of a card whose reports
-    are named *card_name*, and with *ascmhl* (the run writes an ASC MHL history: not
-    ``--mhl none`` or ``legacy``) an ASC MHL generation and the chain."""
+    are named *card_name*, with *ascmhl* (the run writes an ASC MHL history: not
+    ``--mhl none`` or ``legacy``) an ASC MHL generation and the chain, and with *legacy*
+    (``--mhl legacy`` or ``both``) a legacy MHL."""
     from offload.ledger import STATE_FOLDER
     from offload.manifest.layout import (
         ASCMHL_FOLDER,
@@ -47,20 +57,30 @@ def root_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> li
 
     now = time.time()
     report = numbered_name(report_basename_for(card_name, now), MAX_REPORT_NUMBER)
-    reports = [f"{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES]
-    if not ascmhl:
-        return reports
-    return [
-        *reports,
-        f"{ASCMHL_FOLDER}/"
-        + generation_name_at(
-            9_999, root_name, time.strftime(GENERATION_TIME_FORMAT, time.gmtime(now))
-        ),
-        f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}",
-    ]
+    names = [f"{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES]
+    if ascmhl:
+        names += [
+            f"{ASCMHL_FOLDER}/"
+            + generation_name_at(
+                9_999, root_name, time.strftime(GENERATION_TIME_FORMAT, time.gmtime(now))
+            ),
+            f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}",
+        ]
+    if legacy:
+        from offload.manifest.legacy_names import LEGACY_TIME_FORMAT, legacy_name_at
+
+        finished = time.strftime(LEGACY_TIME_FORMAT, time.gmtime(now))
+        names.append(legacy_name_at(root_name, finished, LEGACY_WIDEST_NUMBER))
+    return names
 
 
-def local_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> list[str]:
+#: The number a legacy MHL's name is counted with (``legacy_name_at``): its 4 digits.
+LEGACY_WIDEST_NUMBER = 9_999
+
+
+def local_own_names(
+    root_name: str, *, card_name: str, ascmhl: bool = True, legacy: bool = False
+) -> list[str]:
     """``root_own_names`` and the fixed names offload-ai writes in a local copy root's
     ``.offload/`` (relative to the copy root, "/"-separated)."""
     from offload.cascade_unsettled import UNSETTLED
@@ -70,7 +90,7 @@ def local_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> l
 
     fixed = (LEDGER_NAME, LOCK_NAME, UNSETTLED, STAMP_NAME)
     return [
-        *root_own_names(root_name, card_name=card_name, ascmhl=ascmhl),
+        *root_own_names(root_name, card_name=card_name, ascmhl=ascmhl, legacy=legacy),
         *(f"{STATE_FOLDER}/{name}" for name in fixed),
     ]
 

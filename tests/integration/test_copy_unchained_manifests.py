@@ -64,3 +64,44 @@ def test_a_copy_onto_a_chain_that_does_not_list_a_manifest_says_so(
     assert len(list((root / "ascmhl").glob("0003_*.mhl"))) == 1
     assert judge.verify(root).clean
     assert code == 0, out + err
+
+
+def test_a_rerun_with_nothing_new_says_the_unlisted_manifest_once(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    # A run with nothing new to copy writes no generation; the chain's flaw is as true then
+    # as when one is written. Before: said only by a run writing a generation (on_unvouched),
+    # a re-run said nothing, and the stamp of a run that did say it kept later ones silent.
+    card = tmp_path / "A001"
+    card.mkdir()
+    destination = tmp_path / "disk"
+    destination.mkdir()
+    reports = tmp_path / "jobs"
+    for clip in ("C000.MOV", "C001.MOV"):
+        (card / clip).write_bytes(os.urandom(3_000))
+    for added in ("", "C002.MOV"):
+        if added:
+            (card / added).write_bytes(os.urandom(3_000))
+        code, out, err = offload("copy", "-q", "--report-dir", reports, card, destination)
+        assert code == 0, out + err
+    root = destination / "A001"
+    chain = root / "ascmhl" / "ascmhl_chain.xml"
+    text = chain.read_text()
+    entry = re.compile(r'\s*<hashlist sequencenr="2">.*?</hashlist>', re.DOTALL)
+    chain.write_text(entry.sub("", text, count=1))
+    (manifest,) = (root / "ascmhl").glob("0002_*.mhl")
+    note = f"ASC MHL manifest {manifest} is not listed in ascmhl_chain.xml: no C4 ID vouches"
+
+    def rerun(added: str = "") -> str:
+        if added:
+            (card / added).write_bytes(os.urandom(3_000))
+        code, out, err = offload("copy", "-q", "--report-dir", reports, card, destination)
+        assert code == 0, out + err
+        return " ".join(err.split())
+
+    # nothing new twice, then a generation written, then nothing new again
+    for added, generations in (("", 2), ("", 2), ("C003.MOV", 3), ("", 3)):
+        said = rerun(added)
+        assert said.count(note) == 1, (added, said)
+        assert len(list((root / "ascmhl").glob("*.mhl"))) == generations, said
+    assert judge.verify(root).clean

@@ -9,11 +9,14 @@ exit 1 with the files copied and no manifest. Now the preflight refuses it, exit
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from support.mounts import ExfatLoop
 from support.offload_cli import offload
 
 
@@ -91,3 +94,122 @@ def test_a_copy_root_too_long_for_a_generation_is_copied_when_no_ascmhl_history_
     assert code == 0, output
     assert not (root / "ascmhl").exists(), output
     assert sorted(p.name for p in (root / ".offload" / "reports").glob("*.json")), output
+
+
+def test_a_single_file_too_long_for_its_reports_names_is_refused_before_the_copy(
+    tmp_path: Path,
+) -> None:
+    # offload copy CARD/CLIPS/<file> DEST: DEST is the copy root, its reports named after the
+    # file. Before: not checked (only a folder card was), the file copied, then its reports
+    # refused (ENAMETOOLONG) after the data, exit 1.
+    card = _card(tmp_path / "A001")
+    clip = card / "CLIPS" / ("C" * 226 + ".mov")  # 230 bytes: fits ext4 and tmpfs itself
+    clip.write_bytes(os.urandom(5_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, output = offload("copy", str(clip), str(dest))
+    assert code == 64, output  # before: 1, the file copied, no report there
+    assert list(dest.iterdir()) == [], output  # nothing written, not a byte
+    lines = [line for line in output.splitlines() if "a file offload-ai writes" in line]
+    assert len(lines) == 1, output
+    (line,) = lines
+    assert line.startswith(f"ERROR: {str(dest)[:40]}…"), line  # the report, elided
+    assert "_9999.json, a file offload-ai writes for this copy" in line, line
+    # the report (file name + "_<time>Z_9999.json", 259 bytes) under its temporary name
+    assert "would have a name of 285 bytes (limit 255)" in line, line
+    assert "named after the file copied" in line and "at least 30 bytes shorter" in line, line
+    assert str(clip.parent) in line, line  # the folder to copy instead
+
+
+def test_a_single_file_whose_reports_fit_is_copied_with_its_manifest_and_report(
+    tmp_path: Path,
+) -> None:
+    card = _card(tmp_path / "A001")
+    clip = card / "CLIPS" / ("C" * 196 + ".mov")  # 200 bytes: 201 would be refused
+    clip.write_bytes(os.urandom(5_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, output = offload("copy", str(clip), str(dest))
+    assert code == 0, output
+    assert (dest / clip.name).read_bytes() == clip.read_bytes()
+    assert {p.suffix for p in (dest / ".offload" / "reports").iterdir()} >= {".json", ".csv"}
+    assert len(list((dest / "ascmhl").glob("0001_*.mhl"))) == 1
+
+
+def test_pfndispatchcopy_of_a_file_named_too_long_for_a_report_copies_it(tmp_path: Path) -> None:
+    # pfndispatchcopy writes no report, manifest nor ledger: nothing of its own to refuse for.
+    from offload.cli.common import Environment
+    from offload.cli.pfndispatchcopy import main as pfn_main
+
+    source = tmp_path / ("C" * 226 + ".mov")
+    source.write_bytes(os.urandom(5_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    out, err = io.StringIO(), io.StringIO()
+    code = pfn_main(
+        [str(source), str(dest)], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    assert code == 0, err.getvalue()
+    assert [p.name for p in dest.iterdir()] == [source.name]
+
+
+def test_a_copy_root_too_long_for_its_legacy_mhl_name_is_refused_with_mhl_legacy(
+    tmp_path: Path,
+) -> None:
+    # --mhl legacy writes <root name>_<date>_<time>[_N].mhl at the copy root and no
+    # generation. Before: that name was not counted (the generation alone was, and not
+    # with --mhl legacy): the files copied, then the legacy MHL refused (ENAMETOOLONG).
+    card = _card(tmp_path / "A001")
+    root = tmp_path / "dest" / ("R" * 220)
+    root.mkdir(parents=True)
+    code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
+    assert code == 64, output  # before: 1, files copied, the legacy MHL refused
+    assert list(root.iterdir()) == [], output
+    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    # <220 bytes>_<date>_<time>_9999.mhl: 247 bytes, 273 under its temporary name
+    assert "_9999.mhl, a file offload-ai writes" in line and "/ascmhl/" not in line, line
+    assert "a name of 273 bytes (limit 255)" in line, line
+    assert "the legacy MHL is named after the copy root" in line, line
+    assert "at least 18 bytes shorter" in line, line
+
+
+def test_the_longest_copy_root_for_a_legacy_mhl_alone_is_copied_one_byte_more_refused(
+    tmp_path: Path,
+) -> None:
+    # 202 bytes: the legacy MHL's temporary name is 255 (a generation's would be 256: with
+    # --mhl legacy alone none is written, none counted).
+    card = _card(tmp_path / "A001")
+    root = tmp_path / "dest" / ("R" * 202)
+    root.mkdir(parents=True)
+    code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
+    assert code == 0, output
+    assert len(list(root.glob("*.mhl"))) == 1, output
+    assert not (root / "ascmhl").exists()
+    longer = tmp_path / "dest" / ("R" * 203)
+    longer.mkdir()
+    code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(longer))
+    assert code == 64, output
+    assert "the legacy MHL is named after the copy root" in output, output
+    assert "at least 1 byte shorter" in output, output
+    assert list(longer.iterdir()) == [], output
+    code, output = offload("copy", "--mhl", "both", "--into", str(card), str(longer))
+    assert code == 64, output  # the generation's name, 1 byte longer, is the one named
+    assert "the ASC MHL history's files are named after the copy root" in output, output
+    assert "at least 2 bytes shorter" in output, output
+
+
+def test_on_exfat_the_refusal_counts_utf16_units_and_says_so(
+    tmp_path: Path, exfat_loop: Callable[..., ExfatLoop]
+) -> None:
+    # exFAT counts a name in UTF-16 units (255), not bytes: "é" is 2 bytes, 1 unit. The card
+    # folder's name is 220 units (240 bytes); its report's temporary name 275 units (295
+    # bytes). Before: "(limit 255)" and "at least 20 bytes shorter", units called bytes.
+    card = _card(tmp_path / ("é" * 20 + "C" * 200))
+    dest = exfat_loop(16 << 20).path
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 64, output
+    assert not (dest / card.name).exists(), output
+    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    assert "_9999.json, a file offload-ai writes" in line, line
+    assert "a name of 275 UTF-16 units (exFAT allows 255)" in line, line
+    assert "at least 20 UTF-16 units shorter" in line and "bytes shorter" not in line, line

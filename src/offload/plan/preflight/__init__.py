@@ -91,6 +91,8 @@ def preflight(
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
     ascmhl: bool = True,
+    legacy: bool = False,
+    writes_own_files: bool = True,
     absent_card: Path | None = None,
     cascade_fast: AbstractSet[int] = frozenset(),
     listings: Mapping[int, FolderListings] | None = None,
@@ -152,6 +154,12 @@ def preflight(
     roots inside one another) and by the length of each file's whole key
     (:func:`.names.check_keys`); ``plans`` may then be empty, and the source's findings are
     left out (they are about what a local copy would hold).
+
+    ``writes_own_files``: the run writes offload-ai's own files in each copy root (its
+    reports, ledger, and with *ascmhl* an ASC MHL generation, with *legacy* a legacy MHL),
+    checked for their names' lengths (:func:`.names.check_own_names`; a single file's copy
+    root is the destination itself); False for the one-file copy of ``api.plan_file``
+    (``pfndispatchcopy``), which writes none.
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
@@ -325,8 +333,11 @@ def preflight(
             own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
         )  # fmt: skip
-        if not tree.root_is_file and plan.file_name is None:
-            check_own_names(plan, fs, report_name(str(tree.root)), out, ascmhl=ascmhl)
+        if writes_own_files:
+            check_own_names(
+                plan, fs, report_name(str(tree.root)), out,
+                ascmhl=ascmhl, legacy=legacy, single_file=tree.root if tree.root_is_file else None,
+            )  # fmt: skip
         check_file_sizes(own, plan, fs, out)
         check_mtimes(
             own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())

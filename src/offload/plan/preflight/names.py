@@ -561,17 +561,27 @@ def _check_own_keys(
 
 
 def check_own_names(
-    plan: DestinationPlan, fs: FilesystemInfo, card_name: str, out: Findings, *, ascmhl: bool
+    plan: DestinationPlan,
+    fs: FilesystemInfo,
+    card_name: str,
+    out: Findings,
+    *,
+    ascmhl: bool,
+    legacy: bool = False,
+    single_file: Path | None = None,
 ) -> None:
     """An error when a file offload-ai itself writes in *plan*'s local copy root
     (``offload.own_names.local_own_names``: its reports, named after *card_name*, its ASC
-    MHL generation, named after the copy root, its ledger, lock and marks), under the
-    temporary name it is first written to (``atomic.widest_temp_name``), would have a
-    name longer than the filesystem takes (``NAME_MAX`` bytes, or ``fs``' UTF-16 units) or
-    a path longer than ``PATH_MAX``: the card's files would be copied, then the manifest
-    and reports refused (ENAMETOOLONG). One error naming the longest such file and what
-    to do; nothing for a single file copied (no copy root of its own). *ascmhl*: the run
-    writes an ASC MHL history (else no generation is counted)."""
+    MHL generation and legacy MHL, named after the copy root, its ledger, lock and marks),
+    under the temporary name it is first written to (``atomic.widest_temp_name``), would
+    have a name longer than the filesystem takes (``NAME_MAX`` bytes, or ``fs``' UTF-16
+    units, said as such: exFAT, NTFS count a name in those) or a path longer than
+    ``PATH_MAX``: the card's files would be copied, then the manifest and reports refused
+    (ENAMETOOLONG). One error naming the longest such file and what to do. *ascmhl*: the
+    run writes an ASC MHL history (else no generation is counted); *legacy*: it writes a
+    legacy MHL (``--mhl legacy`` or ``both``; else none is counted). *single_file*: the
+    file copied, when the source is one (its copy root the destination itself, its
+    reports named after it: what to do is said for it)."""
     from offload.ledger import STATE_FOLDER
     from offload.manifest.atomic import widest_temp_name
     from offload.own_names import elided, local_own_names
@@ -580,8 +590,10 @@ def check_own_names(
     rules = fs.rules
     name_max = _name_max(plan.destination)
     root_text = str(plan.root)
+    unit = "byte"  # what a name's "over" counts: bytes, or the filesystem's UTF-16 units
     worst: tuple[int, str, str, bool] | None = None  # (over, relative path, why, a path?)
-    for relative in local_own_names(plan.root.name, card_name=card_name, ascmhl=ascmhl):
+    names = local_own_names(plan.root.name, card_name=card_name, ascmhl=ascmhl, legacy=legacy)
+    for relative in names:
         folder, _, final = relative.rpartition("/")
         written = widest_temp_name(final)
         size = len(os.fsencode(written))
@@ -589,8 +601,9 @@ def check_own_names(
         if rules.max_name_utf16 is not None:
             units = utf16_units(written)
             over = units - rules.max_name_utf16
-            why = f"a name of {units} UTF-16 units (limit {rules.max_name_utf16})"
-        path_size = len(os.fsencode(f"{root_text}/{folder}/{written}")) + 1
+            why = f"a name of {units} UTF-16 units ({_known_as(fs)} allows {rules.max_name_utf16})"
+        where = f"{root_text}/{folder}/" if folder else f"{root_text}/"
+        path_size = len(os.fsencode(where + written)) + 1
         of_path = path_size - PATH_MAX_BYTES > over
         if of_path:
             over = path_size - PATH_MAX_BYTES
@@ -600,24 +613,50 @@ def check_own_names(
     if worst is None:
         return
     over, relative, why, of_path = worst
-    shorter = f"{over} byte{'' if over == 1 else 's'}"
+    if not of_path and rules.max_name_utf16 is not None:
+        unit = "UTF-16 unit"
+    shorter = f"{over} {unit}{'' if over == 1 else 's'}"
     if of_path:
         todo = f"copy into a destination at least {shorter} shallower"
+    elif relative.startswith(f"{STATE_FOLDER}/reports/") and single_file is not None:
+        todo = (
+            "the reports are named after the file copied: copy the folder holding it "
+            f"instead ({elided(str(single_file.parent))}; the reports are then named after "
+            "that folder), or "
+            f"the file under a name at least {shorter} shorter"
+        )
     elif relative.startswith(f"{STATE_FOLDER}/reports/"):
         todo = (
             "the reports are named after the card's folder: copy the card from a folder "
             f"whose name is at least {shorter} shorter"
         )
     else:
+        named = (
+            "the ASC MHL history's files are"
+            if relative.startswith("ascmhl/")
+            else "the legacy MHL is"
+        )
+        made = "" if single_file is not None else " (made beforehand, with --into)"
         todo = (
-            "the ASC MHL history's files are named after the copy root: copy into a folder "
-            f"whose name is at least {shorter} shorter (made beforehand, with --into)"
+            f"{named} named after the copy root: copy into a folder whose name is at least "
+            f"{shorter} shorter{made}"
         )
     out.error(
         C.PATH_TOO_LONG,
         plan.root,
         f"{elided(f'{root_text}/{relative}')}, a file offload-ai writes for this copy, "
-        f"would have {why} under the temporary name it is written to first: the card would "
-        f"be copied, then its manifest and reports refused; {todo}",
+        f"would have {why} under the temporary name it is written to first: the "
+        f"{'file' if single_file is not None else 'card'} would be copied, then its "
+        f"manifest and reports refused; {todo}",
         plan.index,
     )
+
+
+def _known_as(fs: FilesystemInfo) -> str:
+    """*fs* as a person calls it in a limit's words: ``exFAT``, ``NTFS``, ``FAT`` (the
+    filesystem on a FUSE block mount's device, or the kernel's own driver), else the
+    kernel's type (``fuse.fusefat``, ``hfsplus``)."""
+    from offload.fs.fstype import NAMES
+
+    kind = fs.on_device or fs.fstype
+    return NAMES.get(kind.lower(), kind)
