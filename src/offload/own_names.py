@@ -18,9 +18,12 @@ rule), each variable part at its widest:
   not imported for it: their modules are not the preflight's).
 
 * named after the copy root too, when the run writes one (``--mhl legacy`` or ``both``): a
-  legacy MHL at the copy root (``legacy_names.legacy_name_at``, numbered 9,999: the
-  legacy writer numbers the names of one second taken there, 9,998 before it), 1 byte
-  shorter than a generation's name for the same root name, which it outgrows with
+  legacy MHL at the copy root (``legacy_names.legacy_name_at``), counted as the legacy
+  writer would name it with one name of its second already there (``_2``, one earlier
+  run of the copy root finished in the same second: runs of a copy root hold its lock in
+  turn, each writes one legacy MHL there); ``_2`` to ``_9`` are as wide, so it holds for
+  up to 8 such names; a tenth in one second (``_10``) would be 1 byte longer, not counted.
+  4 bytes shorter than a generation's name for the same root name, which it outgrows with
   ``--mhl legacy`` alone (no generation written, none counted).
 
 A single file copied (``offload copy CARD/CLIPS/A001.mov DEST``) has the destination for
@@ -70,12 +73,9 @@ def root_own_names(
         from offload.manifest.legacy_names import LEGACY_TIME_FORMAT, legacy_name_at
 
         finished = time.strftime(LEGACY_TIME_FORMAT, time.gmtime(now))
-        names.append(legacy_name_at(root_name, finished, LEGACY_WIDEST_NUMBER))
+        # numbered 2: one earlier legacy MHL of the same second there (module docstring)
+        names.append(legacy_name_at(root_name, finished, 2))
     return names
-
-
-#: The number a legacy MHL's name is counted with (``legacy_name_at``): its 4 digits.
-LEGACY_WIDEST_NUMBER = 9_999
 
 
 def local_own_names(

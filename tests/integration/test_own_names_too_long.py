@@ -117,8 +117,13 @@ def test_a_single_file_too_long_for_its_reports_names_is_refused_before_the_copy
     assert "_9999.json, a file offload-ai writes for this copy" in line, line
     # the report (file name + "_<time>Z_9999.json", 259 bytes) under its temporary name
     assert "would have a name of 285 bytes (limit 255)" in line, line
-    assert "named after the file copied" in line and "at least 30 bytes shorter" in line, line
+    assert "named after the file copied" in line, line
     assert str(clip.parent) in line, line  # the folder to copy instead
+    # offload copy cannot give the copy another name: the source's is the one to shorten
+    # (before: "or the file under a name at least 30 bytes shorter")
+    assert line.endswith(
+        "or rename it on the source (a write to the card) to a name at least 30 bytes shorter"
+    ), line
 
 
 def test_a_single_file_whose_reports_fit_is_copied_with_its_manifest_and_report(
@@ -166,26 +171,29 @@ def test_a_copy_root_too_long_for_its_legacy_mhl_name_is_refused_with_mhl_legacy
     assert code == 64, output  # before: 1, files copied, the legacy MHL refused
     assert list(root.iterdir()) == [], output
     line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
-    # <220 bytes>_<date>_<time>_9999.mhl: 247 bytes, 273 under its temporary name
-    assert "_9999.mhl, a file offload-ai writes" in line and "/ascmhl/" not in line, line
-    assert "a name of 273 bytes (limit 255)" in line, line
+    # <220 bytes>_<date>_<time>_2.mhl (one name of its second there before it): 244 bytes,
+    # 270 under its temporary name
+    assert "_2.mhl, a file offload-ai writes" in line and "/ascmhl/" not in line, line
+    assert "a name of 270 bytes (limit 255)" in line, line
     assert "the legacy MHL is named after the copy root" in line, line
-    assert "at least 18 bytes shorter" in line, line
+    assert "at least 15 bytes shorter" in line, line
 
 
 def test_the_longest_copy_root_for_a_legacy_mhl_alone_is_copied_one_byte_more_refused(
     tmp_path: Path,
 ) -> None:
-    # 202 bytes: the legacy MHL's temporary name is 255 (a generation's would be 256: with
-    # --mhl legacy alone none is written, none counted).
+    # 205 bytes: the legacy MHL's temporary name is 255 with "_2" (the name the writer gives
+    # it when one of its second is there already), 253 without (a generation's would be
+    # 259: with --mhl legacy alone none is written, none counted). Before: counted with
+    # "_9999", a number the writer never reaches, 203 to 207 bytes were refused.
     card = _card(tmp_path / "A001")
-    root = tmp_path / "dest" / ("R" * 202)
+    root = tmp_path / "dest" / ("R" * 205)
     root.mkdir(parents=True)
     code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
-    assert code == 0, output
+    assert code == 0, output  # before: 64, "at least 3 bytes shorter"
     assert len(list(root.glob("*.mhl"))) == 1, output
     assert not (root / "ascmhl").exists()
-    longer = tmp_path / "dest" / ("R" * 203)
+    longer = tmp_path / "dest" / ("R" * 206)
     longer.mkdir()
     code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(longer))
     assert code == 64, output
@@ -193,9 +201,40 @@ def test_the_longest_copy_root_for_a_legacy_mhl_alone_is_copied_one_byte_more_re
     assert "at least 1 byte shorter" in output, output
     assert list(longer.iterdir()) == [], output
     code, output = offload("copy", "--mhl", "both", "--into", str(card), str(longer))
-    assert code == 64, output  # the generation's name, 1 byte longer, is the one named
+    assert code == 64, output  # the generation's name, 4 bytes longer, is the one named
     assert "the ASC MHL history's files are named after the copy root" in output, output
-    assert "at least 2 bytes shorter" in output, output
+    assert "at least 5 bytes shorter" in output, output
+
+
+def test_a_second_legacy_mhl_of_the_same_second_fits_the_longest_copy_root(
+    tmp_path: Path,
+) -> None:
+    # What the preflight counts is what the writer does: a run finishing in a second of
+    # which a legacy MHL is there already writes <root>_<date>_<time>_2.mhl, whose temporary
+    # name is 255 bytes on a 205-byte copy root. The earlier MHL is made to be of every
+    # second the re-run may finish in (copies of the first run's, under those names).
+    import shutil
+    import time
+
+    from offload.manifest.legacy_names import LEGACY_TIME_FORMAT, legacy_name_at
+
+    card = _card(tmp_path / "A001")
+    root = tmp_path / "dest" / ("R" * 205)
+    root.mkdir(parents=True)
+    code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
+    assert code == 0, output
+    (first,) = root.glob("*.mhl")
+    now = int(time.time())
+    for second in range(now - 2, now + 600):
+        name = legacy_name_at(root.name, time.strftime(LEGACY_TIME_FORMAT, time.gmtime(second)))
+        if not (root / name).exists():
+            shutil.copyfile(first, root / name)
+    (card / "CLIPS" / "A002.mov").write_bytes(os.urandom(5_000))  # something new to record
+    code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
+    assert code == 0, output
+    (second_of_its_second,) = root.glob("*_2.mhl")
+    assert len(os.fsencode(second_of_its_second.name)) == 229, second_of_its_second.name
+    assert b"CLIPS/A002.mov" in second_of_its_second.read_bytes()
 
 
 def test_on_exfat_the_refusal_counts_utf16_units_and_says_so(
@@ -211,5 +250,8 @@ def test_on_exfat_the_refusal_counts_utf16_units_and_says_so(
     assert not (dest / card.name).exists(), output
     line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
     assert "_9999.json, a file offload-ai writes" in line, line
-    assert "a name of 275 UTF-16 units (exFAT allows 255)" in line, line
+    assert "a name of 275 UTF-16 units (limit 255 UTF-16 units)" in line, line
+    # the filesystem as every preflight line names it (before: "exFAT allows 255", a name of
+    # its own making)
+    assert f"first: exFAT (fuseblk) at {dest} would take the card, then refuse" in line, line
     assert "at least 20 UTF-16 units shorter" in line and "bytes shorter" not in line, line

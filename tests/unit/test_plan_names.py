@@ -287,7 +287,7 @@ def _problems_as_before(name: str, rules: NameRules, name_max_bytes: int) -> lis
             problems.append(
                 NameProblem(
                     PreflightCode.NAME_TOO_LONG,
-                    f"is {units} UTF-16 units long (limit {rules.max_name_utf16})",
+                    f"is {units} UTF-16 units long (limit {rules.max_name_utf16} UTF-16 units)",
                 )
             )
     if rules.family is NameFamily.WINDOWS:

@@ -117,7 +117,7 @@ def name_problems(
             problems.append(
                 NameProblem(
                     PreflightCode.NAME_TOO_LONG,
-                    f"is {units} UTF-16 units long (limit {rules.max_name_utf16})",
+                    f"is {units} UTF-16 units long (limit {rules.max_name_utf16} UTF-16 units)",
                 )
             )
     if rules.family is NameFamily.WINDOWS:

@@ -590,7 +590,6 @@ def check_own_names(
     rules = fs.rules
     name_max = _name_max(plan.destination)
     root_text = str(plan.root)
-    unit = "byte"  # what a name's "over" counts: bytes, or the filesystem's UTF-16 units
     worst: tuple[int, str, str, bool] | None = None  # (over, relative path, why, a path?)
     names = local_own_names(plan.root.name, card_name=card_name, ascmhl=ascmhl, legacy=legacy)
     for relative in names:
@@ -601,7 +600,7 @@ def check_own_names(
         if rules.max_name_utf16 is not None:
             units = utf16_units(written)
             over = units - rules.max_name_utf16
-            why = f"a name of {units} UTF-16 units ({_known_as(fs)} allows {rules.max_name_utf16})"
+            why = f"a name of {units} UTF-16 units (limit {rules.max_name_utf16} UTF-16 units)"
         where = f"{root_text}/{folder}/" if folder else f"{root_text}/"
         path_size = len(os.fsencode(where + written)) + 1
         of_path = path_size - PATH_MAX_BYTES > over
@@ -613,17 +612,18 @@ def check_own_names(
     if worst is None:
         return
     over, relative, why, of_path = worst
-    if not of_path and rules.max_name_utf16 is not None:
-        unit = "UTF-16 unit"
+    # what "over" counts: the filesystem's UTF-16 units for a name where it counts those
+    unit = "UTF-16 unit" if not of_path and rules.max_name_utf16 is not None else "byte"
     shorter = f"{over} {unit}{'' if over == 1 else 's'}"
     if of_path:
         todo = f"copy into a destination at least {shorter} shallower"
     elif relative.startswith(f"{STATE_FOLDER}/reports/") and single_file is not None:
+        # offload copy gives a single file's copy its own name: only the source's can change
         todo = (
             "the reports are named after the file copied: copy the folder holding it "
             f"instead ({elided(str(single_file.parent))}; the reports are then named after "
-            "that folder), or "
-            f"the file under a name at least {shorter} shorter"
+            "that folder), or rename it on the source (a write to the card) to a name at "
+            f"least {shorter} shorter"
         )
     elif relative.startswith(f"{STATE_FOLDER}/reports/"):
         todo = (
@@ -645,18 +645,8 @@ def check_own_names(
         C.PATH_TOO_LONG,
         plan.root,
         f"{elided(f'{root_text}/{relative}')}, a file offload-ai writes for this copy, "
-        f"would have {why} under the temporary name it is written to first: the "
-        f"{'file' if single_file is not None else 'card'} would be copied, then its "
-        f"manifest and reports refused; {todo}",
+        f"would have {why} under the temporary name it is written to first: {fs.name} at "
+        f"{plan.destination} would take the {'file' if single_file is not None else 'card'}, "
+        f"then refuse its manifest and reports; {todo}",
         plan.index,
     )
-
-
-def _known_as(fs: FilesystemInfo) -> str:
-    """*fs* as a person calls it in a limit's words: ``exFAT``, ``NTFS``, ``FAT`` (the
-    filesystem on a FUSE block mount's device, or the kernel's own driver), else the
-    kernel's type (``fuse.fusefat``, ``hfsplus``)."""
-    from offload.fs.fstype import NAMES
-
-    kind = fs.on_device or fs.fstype
-    return NAMES.get(kind.lower(), kind)
