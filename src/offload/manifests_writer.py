@@ -1027,8 +1027,10 @@ def _write_after_carrying(
         except OffloadError:
             history = None  # write_generation reads it again and names the problem
     # What the chain does not vouch for (a manifest it does not list, a gap): said by every
-    # run, once, whether or not it writes a generation (write_generation says it when one is
-    # written: on_unvouched), and never stamped complete, so a re-run comes here to say it.
+    # run writing ASC MHL (the history is read for it alone), once, whether or not it writes
+    # a generation (write_generation says it when one is written, on_unvouched: the same
+    # notes of the same history), and never stamped complete, so a re-run comes here to say
+    # it.
     unvouched: list[str] = list(history.chain_notes()) if history is not None else []
     legacy = _legacy_patterns(
         options, destination, records.directories, _hiding(history, patterns), outcome
@@ -1138,7 +1140,7 @@ def _write_after_carrying(
                         on_failed=unlike.append,
                         # An old history's flaw the copy cannot mend: said, not refused
                         # (docs/design.md, "a copy root whose chain does not vouch").
-                        on_unvouched=functools.partial(_say_unvouched, outcome, unvouched),
+                        on_unvouched=outcome.warnings.extend,
                     )
                 )
             )
@@ -1182,13 +1184,6 @@ def _write_after_carrying(
         if written is not None:
             _stamp(root, written)
     return outcome
-
-
-def _say_unvouched(outcome: ManifestResult, said: list[str], notes: tuple[str, ...]) -> None:
-    """``write_generation``'s *on_unvouched*: the chain's *notes* as warnings of *outcome*,
-    kept in *said* too (a history so flawed is never stamped complete)."""
-    outcome.warnings.extend(notes)
-    said[:] = notes
 
 
 def _enclosing_warnings(root: Path, paths: Sequence[str], outcome: ManifestResult) -> None:
