@@ -71,6 +71,39 @@ def test_round_trip_and_name_collision(tmp_path: Path) -> None:
         assert by_path[rel].size_bytes == len(data)
 
 
+def test_the_names_recognised_as_legacy_mhls_are_the_names_the_writer_gives(
+    tmp_path: Path,
+) -> None:
+    # One rule in legacy_names: legacy_name_at makes a name, legacy_name_pattern recognises it.
+    from offload.manifest.legacy import is_legacy_mhl_name, newest_legacy_mhl
+    from offload.manifest.legacy_names import (
+        LEGACY_TIME_FORMAT,
+        legacy_name_at,
+        legacy_name_pattern,
+    )
+
+    finished = FINISH.strftime(LEGACY_TIME_FORMAT)
+    pattern = legacy_name_pattern(["DAY 1", "DAY.2"])
+    for number in (1, 2, 9, 10, 123):
+        match = pattern.fullmatch(legacy_name_at("DAY 1", finished, number))
+        assert match is not None and match.group(1) == finished
+        assert match.group(2) == (None if number == 1 else str(number))
+    assert pattern.fullmatch(legacy_name_at("DAY.2", finished)) is not None
+    for other in ("DAYx2", "DAY 1_", "DAY"):  # "." matched as itself; another root's name
+        assert pattern.fullmatch(legacy_name_at(other, finished)) is None
+    assert pattern.fullmatch(f"DAY 1_{finished}_.mhl") is None
+    assert pattern.fullmatch(f"DAY 1_{finished}.mhl.partial") is None
+    root = tmp_path / "DAY 1"
+    root.mkdir()
+    written = [
+        write_legacy_mhl(root, files(("sha1",)), creator=CREATOR, now=lambda: FINISH)
+        for _ in range(3)
+    ]
+    assert [p.name for p in written] == [legacy_name_at(root.name, finished, n) for n in (1, 2, 3)]
+    assert all(is_legacy_mhl_name(root.name, p.name) for p in written)
+    assert newest_legacy_mhl(root) == written[-1]
+
+
 def test_a_file_without_a_v1_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="legacy"):
         write_legacy_mhl(tmp_path, files(("xxh128",)), creator=CREATOR, now=lambda: FINISH)

@@ -37,7 +37,7 @@ from offload.manifest.ascmhl import canonical_digests, check_relative_path, utc_
 from offload.manifest.atomic import AtomicFile
 from offload.manifest.errors import LegacyMhlUnreadableError, ManifestError
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
-from offload.manifest.legacy_names import LEGACY_TIME_FORMAT, legacy_name_at
+from offload.manifest.legacy_names import LEGACY_TIME_FORMAT, legacy_name_at, legacy_name_pattern
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import check_xml_string, escape_text, iso_utc_z, utc_from_ns
 
@@ -110,10 +110,10 @@ def legacy_root_name(root: Path) -> str:
 
 
 def _legacy_name(root_name: str) -> re.Pattern[str]:
-    """The names of the legacy MHLs of a folder named *root_name*; group 1 the date and
-    time, group 2 the counter (None for the first)."""
-    names = "|".join(re.escape(name) for name in _root_names(root_name))
-    return re.compile(rf"(?:{names})_(\d{{4}}-\d{{2}}-\d{{2}}_\d{{6}})(?:_(\d+))?\.mhl", re.DOTALL)
+    """The names of the legacy MHLs of a folder named *root_name*
+    (``legacy_names.legacy_name_pattern``: group 1 the date and time, group 2 the counter,
+    None for the first), its ASCII form's too (:func:`_root_names`)."""
+    return legacy_name_pattern(_root_names(root_name))
 
 
 def _legacy_file_name(folder: Path, root_name: str, moment: datetime) -> Path:

@@ -1,5 +1,6 @@
 """The file name of a legacy MHL (MHL v1): ``<root name>_<YYYY-MM-DD>_<HHMMSS>[_N].mhl``, in
-the folder it covers (the copy root).
+the folder it covers (the copy root): the name made (``legacy_name_at``) and the names
+recognised as ours (``legacy_name_pattern``), one rule kept in one place.
 
 A module of its own so that the preflight's look at the names of offload-ai's own files
 (``offload.own_names``) needs none of the legacy MHL's writer (``manifest.legacy``: the XML
@@ -8,8 +9,14 @@ modules, ``datetime``), as ``manifest.layout`` does for an ASC MHL generation.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 #: How a legacy MHL's file name writes its finish time (UTC), ``strftime``'s format.
 LEGACY_TIME_FORMAT = "%Y-%m-%d_%H%M%S"
+
+# What LEGACY_TIME_FORMAT writes, as a regular expression.
+_TIME_PATTERN = r"\d{4}-\d{2}-\d{2}_\d{6}"
 
 
 def legacy_name_at(root_name: str, finished: str, number: int = 1) -> str:
@@ -18,3 +25,11 @@ def legacy_name_at(root_name: str, finished: str, number: int = 1) -> str:
     taken there: ``<root name>_<finished>.mhl`` for 1, else ``<root name>_<finished>_<N>.mhl``."""
     stem = f"{root_name}_{finished}"
     return f"{stem}.mhl" if number == 1 else f"{stem}_{number}.mhl"
+
+
+def legacy_name_pattern(root_names: Iterable[str]) -> re.Pattern[str]:
+    """The names ``legacy_name_at`` gives the legacy MHL of a folder named any of
+    *root_names* (to be matched whole, ``fullmatch``): group 1 the finish time as written,
+    group 2 the number (None for 1)."""
+    names = "|".join(re.escape(name) for name in root_names)
+    return re.compile(rf"(?:{names})_({_TIME_PATTERN})(?:_(\d+))?\.mhl", re.DOTALL)
