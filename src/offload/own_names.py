@@ -19,12 +19,12 @@ rule), each variable part at its widest:
 
 * named after the copy root too, when the run writes one (``--mhl legacy`` or ``both``): a
   legacy MHL at the copy root (``legacy_names.legacy_name_at``), counted as the legacy
-  writer would name it with one name of its second already there (``_2``, one earlier
-  run of the copy root finished in the same second: runs of a copy root hold its lock in
-  turn, each writes one legacy MHL there); ``_2`` to ``_9`` are as wide, so it holds for
-  up to 8 such names; a tenth in one second (``_10``) would be 1 byte longer, not counted.
-  4 bytes shorter than a generation's name for the same root name, which it outgrows with
-  ``--mhl legacy`` alone (no generation written, none counted).
+  writer would name it with one name of its second already there (``_2``, one earlier run
+  of the copy root finished in the same second: runs of a copy root hold its lock in
+  turn, each writes at most one legacy MHL there); ``_2`` to ``_9`` are as wide, so it
+  holds for up to 8 such names; a tenth in one second (``_10``) would be 1 byte longer,
+  not counted. 4 bytes shorter than a generation's name for the same root name, which it
+  outgrows with ``--mhl legacy`` alone (no generation written, none counted).
 
 A single file copied (``offload copy CARD/CLIPS/A001.mov DEST``) has the destination for
 its copy root, and its reports are named after the file: the same names, asked with
