@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from support.cascade_drives import cascade_drives
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount
 from support.offload_cli import CLI, copy_acting_at_release, run_offload
@@ -34,17 +35,10 @@ def test_a_fast_copy_root_removed_after_the_release_is_said_removed_not_unreacha
     ext4_loop: Callable[..., Ext4Loop],
     faulty_fs: Callable[..., FaultyFS],
 ) -> None:
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(4):
-        (card / f"a{index}.mov").write_bytes(os.urandom(200_000 + index))
-    fast = ext4_loop(32 << 20)
-    slow = faulty_fs()
-    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the removal
-    reports = tmp_path / "reports"
+    card, fast, slow, stalled, reports = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs)
     root = fast.path / "C9"
 
-    def remove_the_fast_copy_root() -> None:
+    def remove_the_fast_copy_root() -> None:  # the cascade's writes wait for it
         shutil.rmtree(root)  # rm -rf: the drive stays mounted
         slow.release(stalled)
 
@@ -91,17 +85,13 @@ def test_a_fast_copy_an_earlier_run_verified_removed_mid_cascade_is_said_so(
     destination: the fast copies' failures say what they proved, "was verified by an
     earlier run", then the folder removed, and never --overwrite (nothing is there). Failed
     before (review): "was verified" whatever the copy's status."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(6):  # more than the cascade reads ahead of its stalled write
-        (card / f"a{index}.mov").write_bytes(os.urandom((3 << 20) + index))
-    fast = ext4_loop(32 << 20)
-    slow = faulty_fs()
-    reports = tmp_path / "reports"
+    # More files than the cascade reads ahead of its stalled write (it waits for the removal).
+    card, fast, slow, stalled, reports = cascade_drives(
+        tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=6, size=3 << 20
+    )
     root = fast.path / "C9"
-    first = run_offload("copy", "--report-dir", reports, card, fast.path)
+    first = run_offload("copy", "--report-dir", reports, card, fast.path)  # the slow untouched
     assert first.returncode == 0, first.stderr
-    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the removal
     command = [*CLI, "copy", "--report-dir", str(reports), "--cascade-to"]
     with subprocess.Popen(
         [*command, str(slow.mountpoint), str(card), str(fast.path)],
