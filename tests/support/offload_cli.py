@@ -29,12 +29,16 @@ def offload(*argv: str) -> tuple[int, str]:
 
 
 def copy_acting_at_release(
-    *argv: str, at_release: Callable[[], None], timeout_s: float = 120.0
+    *argv: str,
+    at_release: Callable[[], None],
+    timeout_s: float = 120.0,
+    line_starts: str = "CARD RELEASED",
 ) -> tuple[str, str, int]:
     """Run ``offload copy *argv`` (a cascade) as a subprocess, 200 columns wide, and call
     *at_release* as soon as its stderr prints the ``CARD RELEASED`` line (a drive pulled
-    then, say). Returns that line ("" if none came), what stderr printed before it and after
-    it, and the exit code."""
+    then, say; *line_starts*: the start of the line awaited, ``"CARD "`` for that line or
+    ``CARD PASS DONE``). Returns that line ("" if none came), what stderr printed before it
+    and after it, and the exit code."""
     command = [sys.executable, "-m", "offload.cli.offload", "copy", *argv]
     env = {**os.environ, "COLUMNS": "200"}
     with subprocess.Popen(
@@ -43,7 +47,7 @@ def copy_acting_at_release(
         assert process.stderr is not None
         released, seen = "", []
         for line in process.stderr:
-            if line.startswith("CARD RELEASED"):
+            if line.startswith(line_starts):
                 released = line
                 at_release()
                 break
