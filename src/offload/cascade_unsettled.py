@@ -11,7 +11,9 @@ the mark is taken back only once the cascade ended with that drive still there a
 revocation written (``settle``). A later run that finds a mark (``spans``) does not trust
 a ledger entry recorded within one (``unsettled``): the copy is read back, as
 ``--reverify`` reads it, and its new entry, recorded later, is trusted again. A mark left
-by a run killed mid-cascade costs one read-back of those copies, never a trust.
+by a run killed mid-cascade costs one read-back of those copies, never a trust. A re-run
+without the card fed from a marked copy root (its source) reads its copies but records
+nothing there: the mark stays for the next run that has it as a destination.
 
 The file: ``{"spans": [[from, until], ...]}`` (Unix seconds), one span per cascade not
 settled; no spans when absent. Standard JSON only (RFC 8259, ``allow_nan=False``): an open

@@ -20,29 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from support.faultyfs import FaultyFS
+from support.faultyfs import FaultyFS, signal_at_stalls
 from support.held_process import signal_while_held, start
+from support.offload_cli import offloaded_card
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 
 
 def _copied(tmp_path: Path, clips: int = 3, size: int = 40_000) -> Path:
-    """A card ``A001`` of *clips* clips of *size* bytes copied by ``offload copy`` into
-    ``tmp_path/disk`` (an ASC MHL history and a ledger there): that folder."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for index in range(clips):
-        (card / "CLIPS" / f"C{index:05d}.MOV").write_bytes(os.urandom(size))
-    backing = tmp_path / "disk"
-    backing.mkdir()
-    done = subprocess.run(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "jobs"), str(card), str(backing)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return backing
+    """A card ``A001`` of *clips* clips ``CLIPS/C00000.MOV``... of *size* bytes copied by
+    ``offload copy`` into ``tmp_path/disk``: that folder (``offloaded_card``)."""
+    return offloaded_card(tmp_path, clips, size, clip="C{:05d}.MOV")
 
 
 def _verify_signalled(
@@ -52,13 +40,7 @@ def _verify_signalled(
     stall rule *held* holds it; then let go. The process, its stdout and stderr."""
     command = [OFFLOAD, "verify", "-q", "--report-dir", str(reports)]
     process = start([*command, *(["--append"] if append else []), str(fs.mountpoint / "A001")])
-    signal_while_held(
-        process,
-        *signals,
-        wait_held=lambda: fs.wait_stalled(held, timeout_s=60),
-        release=fs.release,
-        pause_s=0,
-    )
+    signal_at_stalls(fs, process, (held, signals))
     out, err = process.communicate(timeout=60)
     return process, out, err
 
@@ -221,14 +203,7 @@ def test_a_signal_while_a_cancelled_checks_report_is_written_is_a_further_stop(
     process = start(
         [OFFLOAD, "verify", "-q", "--report-dir", str(reports), str(fs.mountpoint / "A001")]
     )
-    try:
-        fs.wait_stalled(read, timeout_s=60)
-        process.send_signal(signal.SIGINT)
-        fs.release(read)
-        fs.wait_stalled(csv, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-    finally:
-        fs.release()
+    signal_at_stalls(fs, process, (read, [signal.SIGINT]), (csv, [signal.SIGTERM]))
     out, err = process.communicate(timeout=60)
 
     assert "Traceback" not in err, err

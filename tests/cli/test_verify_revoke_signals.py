@@ -9,63 +9,36 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from support.faultyfs import FaultyFS
-from support.held_process import signal_while_held, start
+from support.cards import corrupt_keeping_size_and_mtime
+from support.faultyfs import FaultyFS, signal_at_stalls
+from support.held_process import start
+from support.offload_cli import offloaded_card
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 
 
-def _flip_a_bit(path: Path) -> None:
-    """Change one byte of *path*, keeping its size and modification time."""
-    st = path.stat()
-    data = bytearray(path.read_bytes())
-    data[100] ^= 0x01
-    path.write_bytes(bytes(data))
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-
-
-def _copied_then_one_changed(tmp_path: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """A card ``A001`` of three clips copied by ``offload copy`` into ``tmp_path/disk``,
-    then one bit of the copy of ``CLIPS/C001.MOV`` flipped: that folder and the copy's
-    completed process (the caller asserts it succeeded)."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for index in range(3):
-        (card / "CLIPS" / f"C{index:03d}.MOV").write_bytes(os.urandom(40_000))
-    backing = tmp_path / "disk"
-    backing.mkdir()
-    done = subprocess.run(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "jobs"), str(card), str(backing)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode == 0:
-        _flip_a_bit(backing / "A001" / "CLIPS" / "C001.MOV")
-    return backing, done
+def _copied_then_one_changed(tmp_path: Path) -> Path:
+    """A card ``A001`` of three clips ``CLIPS/C000.MOV``... copied by ``offload copy`` into
+    ``tmp_path/disk`` (``offloaded_card``), then the copy of ``CLIPS/C001.MOV`` changed, its
+    size and date kept: that folder."""
+    backing = offloaded_card(tmp_path, clip="C{:03d}.MOV")
+    corrupt_keeping_size_and_mtime(backing / "A001" / "CLIPS" / "C001.MOV")
+    return backing
 
 
 def _verify_stopped_twice(fs: FaultyFS, held: str, reports: Path) -> subprocess.Popen[str]:
     """``offload verify`` of the copy through *fs*, sent SIGTERM then SIGINT once the stall
     rule *held* holds it; the hold is let go after them. The process, to be communicated."""
     process = start([OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")])
-    signal_while_held(
-        process,
-        signal.SIGTERM,
-        signal.SIGINT,
-        wait_held=lambda: fs.wait_stalled(held, timeout_s=60),
-        release=fs.release,
-    )
+    signal_at_stalls(fs, process, (held, [signal.SIGTERM, signal.SIGINT]), pause_s=0.3)
     return process
 
 
@@ -74,8 +47,7 @@ def _verify_stopped_twice(fs: FaultyFS, held: str, reports: Path) -> subprocess.
 def test_a_second_signal_while_verify_revokes_finishes_the_revoke_then_stops(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    backing, done = _copied_then_one_changed(tmp_path)
-    assert done.returncode == 0, done.stderr
+    backing = _copied_then_one_changed(tmp_path)
     ledger = backing / "A001" / ".offload" / "ledger.jsonl"
     lines_before = ledger.read_text().splitlines()
 
@@ -131,8 +103,7 @@ def test_a_stop_while_revoking_whose_report_cannot_be_written_says_no_report_giv
     the stop's line says no report was written and nothing gives the check's results, not
     that the report gives them. Failed before: "the report gives the check's results and
     what it revoked", of a report that does not exist."""
-    backing, done = _copied_then_one_changed(tmp_path)
-    assert done.returncode == 0, done.stderr
+    backing = _copied_then_one_changed(tmp_path)
     (backing / "reports").mkdir()
 
     fs = faulty_fs(backing=backing)
@@ -167,8 +138,7 @@ def test_a_signal_while_a_cancelled_check_revokes_stops_it_once_revoked(
     130, the report written as a cancelled check's, never "after the check had finished".
     Failed before: SIGTERM was taken as a first signal after a finished check ("came while
     the report was written, after the check had finished: nothing was cancelled")."""
-    backing, done = _copied_then_one_changed(tmp_path)
-    assert done.returncode == 0, done.stderr
+    backing = _copied_then_one_changed(tmp_path)
     fs = faulty_fs(backing=backing)
     read = fs.stall("read", path="A001/CLIPS/C002.MOV", nth=1)
     held = fs.stall("write", path="A001/.offload/ledger.jsonl", nth=1)
@@ -176,14 +146,7 @@ def test_a_signal_while_a_cancelled_check_revokes_stops_it_once_revoked(
     process = start(
         [OFFLOAD, "verify", "-q", "--report-dir", str(reports), str(fs.mountpoint / "A001")]
     )
-    try:
-        fs.wait_stalled(read, timeout_s=60)
-        process.send_signal(signal.SIGINT)
-        fs.release(read)
-        fs.wait_stalled(held, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-    finally:
-        fs.release()
+    signal_at_stalls(fs, process, (read, [signal.SIGINT]), (held, [signal.SIGTERM]))
     out, err = process.communicate(timeout=60)
 
     assert "Traceback" not in err, err
@@ -212,25 +175,16 @@ def test_a_third_signal_while_the_csv_is_written_keeps_stopped_after_check(
     written: the JSON restated still says the check had finished. Failed before: the
     restatement took the JSON's exit code (130 already) for a cancelled check's and set
     ``stopped_after_check`` false beside "every list was looked for"."""
-    backing, done = _copied_then_one_changed(tmp_path)
-    assert done.returncode == 0, done.stderr
+    backing = _copied_then_one_changed(tmp_path)
     (backing / "reports").mkdir()
     fs = faulty_fs(backing=backing)
     held = fs.stall("write", path="A001/.offload/ledger.jsonl", nth=1)
     csv = fs.stall("write", path="reports/.verify_*.csv.*.partial", nth=1)
     reports = fs.mountpoint / "reports"
     process = start([OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")])
-    try:
-        fs.wait_stalled(held, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-        fs.release(held)
-        fs.wait_stalled(csv, timeout_s=60)
-        process.send_signal(signal.SIGTERM)
-    finally:
-        fs.release()
+    signal_at_stalls(
+        fs, process, (held, [signal.SIGTERM, signal.SIGINT]), (csv, [signal.SIGTERM]), pause_s=0.3
+    )
     out, err = process.communicate(timeout=60)
 
     assert "Traceback" not in err, err

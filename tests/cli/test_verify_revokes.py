@@ -15,6 +15,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.lock import lock_copy_roots
 from support.ascmhl_judge import AscmhlJudge
+from support.cards import corrupt_keeping_size_and_mtime
 
 
 def run(*argv: str | Path) -> tuple[int, str, str]:
@@ -23,15 +24,6 @@ def run(*argv: str | Path) -> tuple[int, str, str]:
         [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
     )
     return code, out.getvalue(), err.getvalue()
-
-
-def flip_a_bit(path: Path) -> None:
-    """Change one byte of *path*, keeping its size and modification time."""
-    st = path.stat()
-    data = bytearray(path.read_bytes())
-    data[1000] ^= 0x01
-    path.write_bytes(bytes(data))
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def copied(tmp_path: Path) -> tuple[Path, Path]:
@@ -57,7 +49,7 @@ def test_a_copy_found_changed_is_not_verified_earlier_after_the_check(tmp_path: 
     copy` then said every file verified, the changed copy "verified earlier", exit 0."""
     card, root = copied(tmp_path)
     changed = root / "CLIPS" / "C001.MOV"
-    flip_a_bit(changed)
+    corrupt_keeping_size_and_mtime(changed)
     (root / "CLIPS" / "C002.MOV").unlink()
     reports = tmp_path / "reports"
 
@@ -114,7 +106,7 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
     check revokes nothing, says so in one line and in the report's notes, and still tells
     that a plain copy trusts the changed copy."""
     _, root = copied(tmp_path)
-    flip_a_bit(root / "CLIPS" / "C001.MOV")
+    corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
     before = (root / ".offload" / "ledger.jsonl").read_bytes()
 
     with lock_copy_roots([root]):
@@ -139,9 +131,9 @@ def test_a_check_that_cannot_revoke_counts_only_the_copies_it_meant_to_revoke(
     revoked). The note counts the one. Failed before: "the 2 copies found changed was not
     revoked" (every changed copy counted, as though a plain copy still trusted both)."""
     _, root = copied(tmp_path)
-    flip_a_bit(root / "CLIPS" / "C001.MOV")
+    corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
     edited = root / "CLIPS" / "C002.MOV"
-    flip_a_bit(edited)
+    corrupt_keeping_size_and_mtime(edited)
     st = edited.stat()
     os.utime(edited, ns=(st.st_atime_ns, st.st_mtime_ns + 3_600 * 10**9))  # an hour later
 
@@ -162,7 +154,7 @@ def test_a_check_that_cannot_revoke_prints_no_empty_warning(tmp_path: Path) -> N
     holds the copy root here; a read-only copy root's EROFS takes the same path), the check
     printed a bare "WARNING: " line, the list of what a plain copy still trusts being empty."""
     _, root = copied(tmp_path)
-    flip_a_bit(root / "CLIPS" / "C001.MOV")
+    corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
 
     with lock_copy_roots([root]):
         code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
@@ -224,7 +216,7 @@ def test_reverify_repairs_a_copy_the_check_found_wrong_without_overwrite(
     1, "an earlier offload revoked the copy at this name ... --overwrite replaces it")."""
     card, root = copied(tmp_path)
     changed = root / "CLIPS" / "C001.MOV"
-    flip_a_bit(changed)
+    corrupt_keeping_size_and_mtime(changed)
     code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
     assert code == 11 and json.loads(out)["revoked"] == ["CLIPS/C001.MOV"], out + err
     plain, carrying = map(
@@ -277,7 +269,7 @@ def test_reverify_does_not_replace_a_revoked_copy_of_another_card_file(tmp_path:
     ledger vouches for and refuses it, the copy kept as it is."""
     card, root = copied(tmp_path)
     changed = root / "CLIPS" / "C001.MOV"
-    flip_a_bit(changed)
+    corrupt_keeping_size_and_mtime(changed)
     code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
     assert code == 11 and json.loads(out)["revoked"] == ["CLIPS/C001.MOV"], out + err
     source = card / "CLIPS" / "C001.MOV"
@@ -342,7 +334,7 @@ def test_the_offloading_line_counts_the_copies_found_wrong_that_it_may_copy_agai
     run then copied it again (beside it with --keep-both). Now the line counts it, and how
     much it may write; a plain run, which refuses it, says nothing of a copy again."""
     card, root = copied(tmp_path)
-    flip_a_bit(root / "CLIPS" / "C001.MOV")
+    corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
     code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
     assert code != 0 and "this check revoked" in err, err
     size = "60.0 kB"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from support.cascade_drives import cascade_drives
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount, detach
 from support.offload_cli import CLI, copy_acting_at_release, newest_report, run_offload
@@ -37,18 +38,12 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     ext4_loop: Callable[..., Ext4Loop],
     faulty_fs: Callable[..., FaultyFS],
 ) -> None:
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(4):
-        (card / f"a{index}.mov").write_bytes(os.urandom(200_000 + index))
-    fast = ext4_loop(32 << 20)
-    slow = faulty_fs()
-    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the detach
-    reports = tmp_path / "reports"
+    drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs)
+    card, fast, slow, reports = drives.card, drives.fast, drives.slow, drives.reports
 
-    def pull_the_fast_drive() -> None:
+    def pull_the_fast_drive() -> None:  # the cascade's writes wait for it
         detach(fast.path)  # umount -l: the mount point is the folder below from now on
-        slow.release(stalled)
+        slow.release(drives.stalled)
 
     released, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
@@ -104,14 +99,9 @@ def test_a_plain_destination_detached_after_its_copies_gets_no_folder_made_below
     unmounted lazily then. Before the fix the end of the run made the card's empty folder
     with its parents (``os.makedirs``) in the bare mount point, then its manifests and
     reports beside it, on the system disk."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    (card / "EMPTY").mkdir(parents=True)
-    for index in range(3):
-        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
-    fast = ext4_loop(32 << 20)
-    slow = faulty_fs()
-    stalled = slow.stall("write", path="C9/*.mov")
-    reports = tmp_path / "reports"
+    drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=3, size=100_000)
+    card, fast, slow, stalled, reports = drives
+    (card / "EMPTY").mkdir()
     ledger = fast.path / "C9" / ".offload" / "ledger.jsonl"
     command = [*CLI, "copy", "--report-dir", str(reports), str(card), str(fast.path)]
     with subprocess.Popen(
@@ -149,16 +139,11 @@ def test_a_fast_drive_that_is_the_copy_root_itself_gets_nothing_written_below_it
     -l`` the copy root is still a folder (the bare one below): neither the card's pass
     record, the cascade's mark nor the reports may be written there. Failed before: the
     reports went to ``<mount point>/.offload/reports`` on the disk below."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(4):
-        (card / f"a{index}.mov").write_bytes(os.urandom(200_000 + index))
-    fast = ext4_loop(32 << 20)
+    card, fast, slow, stalled, reports = cascade_drives(
+        tmp_path, tmpfs_mount, ext4_loop, faulty_fs, stall="*.mov"
+    )
     for leftover in os.listdir(fast.path):  # lost+found: the copy root must be empty
         os.rmdir(fast.path / leftover)
-    slow = faulty_fs()
-    stalled = slow.stall("write", path="*.mov")
-    reports = tmp_path / "reports"
 
     def pull_the_fast_drive() -> None:
         detach(fast.path)

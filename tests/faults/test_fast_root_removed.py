@@ -7,8 +7,9 @@ removed during the run", and what copies it anew (a re-run with the card); a dri
 (``test_fast_drive_detached``) keeps its words.
 
 Real parts: the card on a tmpfs, the fast drive an ext4 loop (its folder removed with
-``shutil.rmtree``), the slow one a FaultyFS whose writes wait for the removal, the real CLI
-as a subprocess."""
+``shutil.rmtree``), the slow one a FaultyFS whose writes wait for the removal; for a folder
+removed before the cascade's first look at it, the fast drive a FaultyFS whose write of the
+cascade's mark waits for the removal instead; the real CLI as a subprocess."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from support.cascade_drives import cascade_drives, tmpfs_card
 from support.faultyfs import FaultyFS
+from support.held_process import start
 from support.mounts import Ext4Loop, Mount
-from support.offload_cli import CLI, copy_acting_at_release, run_offload
+from support.offload_cli import CLI, copy_acting_at_release, newest_report, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -34,17 +37,10 @@ def test_a_fast_copy_root_removed_after_the_release_is_said_removed_not_unreacha
     ext4_loop: Callable[..., Ext4Loop],
     faulty_fs: Callable[..., FaultyFS],
 ) -> None:
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(4):
-        (card / f"a{index}.mov").write_bytes(os.urandom(200_000 + index))
-    fast = ext4_loop(32 << 20)
-    slow = faulty_fs()
-    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the removal
-    reports = tmp_path / "reports"
+    card, fast, slow, stalled, reports = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs)
     root = fast.path / "C9"
 
-    def remove_the_fast_copy_root() -> None:
+    def remove_the_fast_copy_root() -> None:  # the cascade's writes wait for it
         shutil.rmtree(root)  # rm -rf: the drive stays mounted
         slow.release(stalled)
 
@@ -91,17 +87,13 @@ def test_a_fast_copy_an_earlier_run_verified_removed_mid_cascade_is_said_so(
     destination: the fast copies' failures say what they proved, "was verified by an
     earlier run", then the folder removed, and never --overwrite (nothing is there). Failed
     before (review): "was verified" whatever the copy's status."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(6):  # more than the cascade reads ahead of its stalled write
-        (card / f"a{index}.mov").write_bytes(os.urandom((3 << 20) + index))
-    fast = ext4_loop(32 << 20)
-    slow = faulty_fs()
-    reports = tmp_path / "reports"
+    # More files than the cascade reads ahead of its stalled write (it waits for the removal).
+    card, fast, slow, stalled, reports = cascade_drives(
+        tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=6, size=3 << 20
+    )
     root = fast.path / "C9"
-    first = run_offload("copy", "--report-dir", reports, card, fast.path)
+    first = run_offload("copy", "--report-dir", reports, card, fast.path)  # the slow untouched
     assert first.returncode == 0, first.stderr
-    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the removal
     command = [*CLI, "copy", "--report-dir", str(reports), "--cascade-to"]
     with subprocess.Popen(
         [*command, str(slow.mountpoint), str(card), str(fast.path)],
@@ -128,3 +120,72 @@ def test_a_fast_copy_an_earlier_run_verified_removed_mid_cascade_is_said_so(
     for error in errors:
         assert removed in error, errors
         assert "--overwrite" not in error, errors
+
+
+def test_a_fast_copy_root_removed_before_the_cascade_looks_at_it_is_said_removed(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The fast copy root removed after the card's pass, before the cascade's first look at
+    its copies (``_cascade_tasks``, which finds them gone when it stats them: no read is
+    tried): the fast drive a FaultyFS whose write of the cascade's mark, the run's last
+    write there before that look, waits for the removal (``rm -rf`` of the folder on the
+    drive, which stays mounted). Each fast copy's failure says what it proved, then the
+    folder removed before the cascade read it; the slow destination's, that the copy is
+    gone for that reason; never the drive's words nor --overwrite (nothing is there).
+    The branch of ``_cascade_tasks`` for a removed root had no test: every other test
+    removed the folder once the cascade's job was reading (``_explain``'s branch)."""
+    card = tmpfs_card(tmpfs_mount, 3, 100_000)
+    fast = faulty_fs()
+    slow, reports = tmp_path / "slow", tmp_path / "reports"
+    slow.mkdir()
+    root = fast.mountpoint / "C9"
+    # The mark's staging file (``cascade_unsettled._write``), written before the release.
+    mark = fast.stall("write", path="C9/.offload/.cascade-unsettled.json.*", nth=1)
+    process = start(
+        [*CLI, "copy", "--report-dir", reports, "--cascade-to", slow, card, fast.mountpoint],
+        env={**os.environ, "COLUMNS": "200"},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        fast.wait_stalled(mark, timeout_s=60)
+        shutil.rmtree(fast.backing / "C9")  # on the drive itself: the mount stays
+    finally:
+        fast.release()
+    _out, err = process.communicate(timeout=120)
+    assert fast.fired(mark) == 1
+
+    assert "Traceback" not in err, err
+    # No copy stands verified at the end: nothing copied and verified (exit 2).
+    assert process.returncode == 2, err
+    said = " ".join(err.split())
+    for false in ("unmounted or pulled", "reconnect", "not reachable", "drive is gone"):
+        assert false not in said, (false, err)
+    removed = f"the folder {root} was removed during the run (its drive is still there)"
+    for index in range(3):
+        name = f"a{index}.mov"
+        copy = root / name
+        lines = [" ".join(line.split()) for line in err.split("ERROR: ")[1:]]
+        (fast_line,) = [line for line in lines if line.startswith(f"{name}: the copy {copy} ")]
+        assert fast_line.startswith(
+            f"{name}: the copy {copy} was verified, then {removed} before the cascade read "
+            "it; re-run with the card to copy it anew"
+        ), fast_line
+        assert "--overwrite" not in fast_line, fast_line
+        (slow_line,) = [line for line in lines if f"not cascaded: the copy {copy}" in line]
+        assert f"not cascaded: the copy {copy} was verified but is gone: {removed}" in slow_line
+    data = newest_report(reports)
+    assert data["exit_code"] == 2, data["exit_code"]
+    results = {d["copy_root"]: d["result"] for d in data["destinations"]}
+    assert results == {str(root): "failed", str(slow / "C9"): "failed"}, results
+    assert not (slow / "C9").exists() or not list((slow / "C9").glob("*.mov"))
+
+    # The remedy said works: the same command with the card copies it anew.
+    again = run_offload(
+        "copy", "--report-dir", reports, "--cascade-to", slow, card, fast.mountpoint
+    )
+    assert again.returncode == 0, again.stderr
+    for index in range(3):
+        name = f"a{index}.mov"
+        assert (slow / "C9" / name).read_bytes() == (card / name).read_bytes()

@@ -23,20 +23,12 @@ from pathlib import Path
 import pytest
 
 from offload.ledger import Ledger
+from support.cascade_drives import tmpfs_card
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount
 from support.offload_cli import CLI, copy_acting_at_release
 
 pytestmark = pytest.mark.fault
-
-
-def _card(tmpfs_mount: Callable[..., Mount], count: int, size: int) -> Path:
-    """The card ``C9`` on a tmpfs (no disk of its own): *count* clips of about *size* bytes."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(count):
-        (card / f"a{index}.mov").write_bytes(os.urandom(size + index))
-    return card
 
 
 def _drive_with_an_error_trigger(ext4_loop: Callable[..., Ext4Loop]) -> tuple[Ext4Loop, Path]:
@@ -58,7 +50,7 @@ def test_a_fast_drive_gone_after_the_release_keeps_the_release_and_says_where_th
     ext4_loop: Callable[..., Ext4Loop],
     faulty_fs: Callable[..., FaultyFS],
 ) -> None:
-    card = _card(tmpfs_mount, 3, 1_000_000)
+    card = tmpfs_card(tmpfs_mount, 3, 1_000_000)
     fast = ext4_loop(32 << 20).path
     gone = faulty_fs()
     slow = faulty_fs()
@@ -106,7 +98,7 @@ def test_the_only_counting_drive_remounted_read_only_after_the_release_keeps_the
     EROFS, which says its disk may have failed since the copies were read back. The card is
     kept, and the JSON says why (``reports_refused``). Failed before: "The card may be
     formatted", ``may_format`` true (every report refusal was exempt, by its text)."""
-    card = _card(tmpfs_mount, 3, 1_000_000)
+    card = tmpfs_card(tmpfs_mount, 3, 1_000_000)
     fast, trigger = _drive_with_an_error_trigger(ext4_loop)
     slow = faulty_fs()
     stalled = slow.stall("write", path="C9/*.mov")
@@ -151,7 +143,7 @@ def test_a_report_refused_in_the_way_names_the_destinations_holding_it_by_index(
     The file is there before the run (nothing before the report looks at that name): put
     there at the ``CARD RELEASED`` line, it raced the cascade, which feeds that destination
     and writes its report within ~0.2 s (the test failed whenever its action came 1 s late)."""
-    card = _card(tmpfs_mount, 2, 100_000)
+    card = tmpfs_card(tmpfs_mount, 2, 100_000)
     fast = ext4_loop(32 << 20).path
     nested = fast / "q" / str(fast).lstrip("/")
     blocked = nested / "C9" / ".offload" / "reports"
@@ -244,7 +236,7 @@ def test_a_fast_copy_that_fails_its_read_after_the_release_keeps_the_card(
     small file is read whole ahead of the slow writes), cannot have read it yet. Made at
     the ``CARD RELEASED`` line, it raced that read (CI: a copy cut short after it, never read
     again, still "verified"; that case is the next test's)."""
-    card = _card(tmpfs_mount, 3, 1_000_000)
+    card = tmpfs_card(tmpfs_mount, 3, 1_000_000)
     failing = faulty_fs()
     fast = ext4_loop(32 << 20).path
     slow = faulty_fs()
@@ -295,7 +287,7 @@ def test_a_fast_copy_cut_short_after_the_cascade_read_it_keeps_the_card(
     the slow copy, equal to the card's digests, stays verified. Failed before (CI, one run
     in many of the test above, where the cut raced that read): that copy "verified", "The
     card may be formatted"."""
-    card = _card(tmpfs_mount, 3, 1_000_000)
+    card = tmpfs_card(tmpfs_mount, 3, 1_000_000)
     failing = faulty_fs()
     fast = ext4_loop(32 << 20).path
     slow = faulty_fs()
@@ -337,7 +329,7 @@ def test_a_report_rewrite_refused_in_doubt_is_counted_by_the_card_release(
     card release is made again with that refusal: the card is kept, on the terminal and in
     the local report. Failed before: the release made before the rewrite, "The card may be
     formatted", counting that drive, and no word of its refusal in the local report."""
-    card = _card(tmpfs_mount, 2, 100_000)
+    card = tmpfs_card(tmpfs_mount, 2, 100_000)
     fast, trigger = _drive_with_an_error_trigger(ext4_loop)
     other = faulty_fs()
     stalled = other.stall("mkdir", path="C9/.offload/reports", then_errno=errno.EACCES)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.card_identity import card_identity
+from support.cards import corrupt_keeping_size_and_mtime
 from support.offload_cli import run_offload
 
 run = partial(run_offload, columns=200, timeout_s=300)
@@ -249,15 +250,6 @@ def test_a_folder_of_the_cards_name_without_a_ledger_is_told_by_its_files(
             assert (target / "EOS_DIGITAL" / clip).read_bytes() == (card / clip).read_bytes()
 
 
-def _flip_a_bit(path: Path) -> None:
-    """Change one byte of *path*, keeping its size and modification time."""
-    st = path.stat()
-    data = bytearray(path.read_bytes())
-    data[1000] ^= 0x01
-    path.write_bytes(bytes(data))
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-
-
 def test_a_folder_whose_ledger_lines_are_all_revoked_is_told_by_its_files(
     tmp_path: Path,
 ) -> None:
@@ -279,7 +271,7 @@ def test_a_folder_whose_ledger_lines_are_all_revoked_is_told_by_its_files(
     assert run("copy", first, dest, *report_dir, cwd=here).returncode == 0
     root = dest / "EOS_DIGITAL"
     for clip in FIRST:
-        _flip_a_bit(root / clip)
+        corrupt_keeping_size_and_mtime(root / clip)
     checked = run("verify", "--json", *report_dir, root, cwd=here)
     assert checked.returncode == 11, checked.stdout + checked.stderr
     assert json.loads(checked.stdout)["revoked"] == sorted(FIRST)

@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from support.cascade_drives import tmpfs_card
 from support.mounts import Ext4Loop, Mount
 from support.offload_cli import run_offload
 
@@ -68,10 +69,7 @@ def test_a_cascade_without_its_card_never_calls_full_what_one_read_of_the_card_p
     (the card read once), the slow copies are recorded and reported ``destination``, and the
     warning says why. Failed before: ``full`` in the report and the slow ledger (a later
     ``--verify full`` run with the card then trusted them unread)."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(2):
-        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    card = tmpfs_card(tmpfs_mount, 2, 100_000)
     fast, slow, reports = ext4_loop(32 << 20).path, tmp_path / "slow", tmp_path / "reports"
     slow.mkdir()
     first = run_offload(
@@ -106,10 +104,7 @@ def test_a_second_cardless_full_re_run_trusts_the_slow_copies_the_first_verified
     ``destination`` from its plan on, so a ``destination`` entry satisfies it. Failed before
     (review): the plan was made for ``full``, so every slow copy was an upgrade, read back
     again on every later cardless re-run and never trusted (the dry run counted them)."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(2):
-        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    card = tmpfs_card(tmpfs_mount, 2, 100_000)
     fast, slow, reports = ext4_loop(32 << 20).path, tmp_path / "slow", tmp_path / "reports"
     slow.mkdir()
     args = ("--report-dir", reports, "--verify", "full", "--cascade-to", slow, card, fast)

@@ -23,7 +23,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.manifest import hash_file_plain, read_history, verify_tree
 from support.ascmhl_judge import AscmhlJudge
-from support.faultyfs import FaultyFS
+from support.faultyfs import FaultyFS, signal_at_stalls
 from support.held_process import signal_while_held, start
 from support.signal_pipes import held_full, lines_up_to, one_page
 
@@ -820,18 +820,13 @@ def test_copy_signalled_while_its_html_and_pdf_are_written(
         text=True,
     )
     first = signal.SIGTERM if signals.startswith("SIGTERM") else signal.SIGINT
-    try:
-        fs.wait_stalled(html, timeout_s=60)  # the JSON and CSV reports written (not looked
-        process.send_signal(first)  # at here: the mount answers nothing while it holds a call)
-        time.sleep(0.3)
-        fs.release(html)
-        if signals == "SIGINT twice":
-            # Two signals while one call is held come as one: the second while the PDF's is.
-            fs.wait_stalled(pdf, timeout_s=30)
-            process.send_signal(signal.SIGINT)
-            time.sleep(0.3)
-    finally:
-        fs.release()
+    # Held at the HTML: the JSON and CSV reports written (not looked at here: the mount
+    # answers nothing while it holds a call). Two signals while one call is held come as
+    # one: a second Ctrl-C is sent while the PDF's creation is held.
+    steps = [(html, [first])]
+    if signals == "SIGINT twice":
+        steps.append((pdf, [signal.SIGINT]))
+    signal_at_stalls(fs, process, *steps, pause_s=0.3)
     out, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err
     folders = [fs.mountpoint, dest / card.name / ".offload" / "reports"]

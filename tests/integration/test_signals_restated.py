@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from support.faultyfs import FaultyFS
+from support.faultyfs import FaultyFS, signal_at_stalls
 from support.signal_pipes import drain as _drain
 from support.signal_pipes import fill as _fill
 from support.signal_pipes import full_pipe as _full_pipe
@@ -398,14 +398,5 @@ def _signalled_at_two_stalls(
     """Send each (stall, signal)'s signal once *process* is held at that stall of *fs*,
     letting the first stall go before waiting for the second; every stall released at the
     end. The process's (stdout, stderr) once it exits."""
-    try:
-        fs.wait_stalled(first[0], timeout_s=60)
-        process.send_signal(first[1])
-        time.sleep(0.3)
-        fs.release(first[0])
-        fs.wait_stalled(second[0], timeout_s=30)
-        process.send_signal(second[1])
-        time.sleep(0.3)
-    finally:
-        fs.release()
+    signal_at_stalls(fs, process, (first[0], [first[1]]), (second[0], [second[1]]), pause_s=0.3)
     return process.communicate(timeout=60)

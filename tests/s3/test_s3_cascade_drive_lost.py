@@ -76,34 +76,6 @@ def test_a_drive_lost_after_the_release_is_reported_and_every_other_report_writt
     assert local[0].name in names, names
 
 
-def _cascade_acting_at_card_line(  # type: ignore[no-untyped-def]
-    argv: list[str], at_line
-) -> tuple[str, int]:
-    """``offload copy`` (a cascade) as a subprocess; *at_line* is called as soon as its
-    stderr prints the card's line (``CARD RELEASED`` or ``CARD PASS DONE``). Returns all
-    of stderr and the exit code."""
-    import subprocess
-    import sys
-
-    command = [sys.executable, "-m", "offload.cli.offload", "copy", *argv]
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    ) as process:
-        assert process.stderr is not None
-        seen = []
-        for line in process.stderr:
-            seen.append(line)
-            if line.startswith("CARD "):
-                at_line()
-                break
-        seen.append(process.stderr.read())
-        return "".join(seen), process.wait(timeout=120)
-
-
 def _small_card(tmp_path, sizes: tuple[int, ...]):  # type: ignore[no-untyped-def]
     card = tmp_path / "cards" / "C7"
     (card / "X").mkdir(parents=True)
@@ -129,11 +101,11 @@ def test_a_close_error_as_the_cascade_drops_a_copys_cache_is_not_a_crash(  # typ
     # cascade's cache drop (the second), then its read.
     rule = drive.fail("flush", errno.ECONNABORTED, path="C7/X/a0.mov", nth=2)
     reports = tmp_path / "reports"
-    err, code = _cascade_acting_at_card_line(
-        ["--report-dir", str(reports), "--s3-endpoint", s3_server.url, "--cascade", str(card),
-         str(drive.mountpoint), f"s3://{bucket}/lost"],
-        at_line=lambda: None,
+    line, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--s3-endpoint", s3_server.url, "--cascade", str(card),
+        str(drive.mountpoint), f"s3://{bucket}/lost", at_release=lambda: None, line_starts="CARD ",
     )  # fmt: skip
+    err = line + rest
     assert drive.fired(rule) == 1  # the fault fired
     assert "Traceback" not in err, err
     assert code == 0, err
@@ -158,11 +130,11 @@ def test_the_only_drive_pulled_as_the_cascade_starts_is_reported_not_a_crash(  #
     card = _small_card(tmp_path, (4_000_000, 4_000_001, 4_000_002))
     drive = faulty_fs()
     reports = tmp_path / "reports"
-    err, code = _cascade_acting_at_card_line(
-        ["--report-dir", str(reports), "--s3-endpoint", s3_server.url, "--cascade", str(card),
-         str(drive.mountpoint), f"s3://{bucket}/lost"],
-        at_line=drive.kill,
+    line, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--s3-endpoint", s3_server.url, "--cascade", str(card),
+        str(drive.mountpoint), f"s3://{bucket}/lost", at_release=drive.kill, line_starts="CARD ",
     )  # fmt: skip
+    err = line + rest
     assert "Traceback" not in err, err
     (report,) = reports.glob("C7_*.json")
     data = json.loads(report.read_text())

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -626,11 +627,31 @@ def signalled_at_stall(
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
     )
-    try:
-        fs.wait_stalled(rule, timeout_s=timeout_s)
-        process.send_signal(signum)
-        time.sleep(0.3)  # the signal handled while the call is still held
-    finally:
-        fs.release()
+    # A pause after the signal: handled while the call is still held.
+    signal_at_stalls(fs, process, (rule, (signum,)), pause_s=0.3, timeout_s=timeout_s)
     out, err = process.communicate(timeout=timeout_s)
     return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
+def signal_at_stalls(
+    fs: FaultyFS,
+    process: subprocess.Popen[str],
+    *steps: tuple[str, Sequence[int]],
+    pause_s: float = 0.0,
+    timeout_s: float = 60.0,
+) -> None:
+    """For each step ``(rule, signals)`` in turn: wait (*timeout_s* at most) until stall
+    *rule* of *fs* holds a call of *process*, send it each of *signals* (*pause_s* after
+    each), then let that rule's calls go (a later step's stall then holds the next call it
+    matches). Every stall of *fs* is let go at the end, whatever was raised, so that the
+    test can read what the process wrote with ``communicate``."""
+    try:
+        for rule, signals in steps:
+            fs.wait_stalled(rule, timeout_s=timeout_s)
+            for number in signals:
+                process.send_signal(number)
+                if pause_s:
+                    time.sleep(pause_s)
+            fs.release(rule)
+    finally:
+        fs.release()

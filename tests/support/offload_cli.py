@@ -1,6 +1,7 @@
 """The ``offload`` command as the CLI tests drive it: in-process (``offload``), or as a child
-process (``run_offload``: the real entry point, its own signal handlers and exit code), and
-the job report a run wrote (``newest_report``)."""
+process (``run_offload``: the real entry point, its own signal handlers and exit code), a
+card copied by it for a test to check or stop (``offloaded_card``), and the job report a run
+wrote (``newest_report``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from support.cards import clips_card
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -27,12 +29,16 @@ def offload(*argv: str) -> tuple[int, str]:
 
 
 def copy_acting_at_release(
-    *argv: str, at_release: Callable[[], None], timeout_s: float = 120.0
+    *argv: str,
+    at_release: Callable[[], None],
+    timeout_s: float = 120.0,
+    line_starts: str = "CARD RELEASED",
 ) -> tuple[str, str, int]:
     """Run ``offload copy *argv`` (a cascade) as a subprocess, 200 columns wide, and call
     *at_release* as soon as its stderr prints the ``CARD RELEASED`` line (a drive pulled
-    then, say). Returns that line ("" if none came), what stderr printed before it and after
-    it, and the exit code."""
+    then, say; *line_starts*: the start of the line awaited, ``"CARD "`` for that line or
+    ``CARD PASS DONE``). Returns that line ("" if none came), what stderr printed before it
+    and after it, and the exit code."""
     command = [sys.executable, "-m", "offload.cli.offload", "copy", *argv]
     env = {**os.environ, "COLUMNS": "200"}
     with subprocess.Popen(
@@ -41,7 +47,7 @@ def copy_acting_at_release(
         assert process.stderr is not None
         released, seen = "", []
         for line in process.stderr:
-            if line.startswith("CARD RELEASED"):
+            if line.startswith(line_starts):
                 released = line
                 at_release()
                 break
@@ -70,6 +76,20 @@ def run_offload(
         cwd=cwd,
         env={**os.environ, "COLUMNS": str(columns), **(env or {})},
     )
+
+
+def offloaded_card(tmp_path: Path, clips: int = 3, size: int = 40_000, *, clip: str) -> Path:
+    """A card ``A001`` in *tmp_path* of *clips* clips in ``CLIPS/`` (``cards.clips_card``:
+    *clip* formatted with their index, *size* random bytes each) copied by a real ``offload
+    copy -q`` (its report in *tmp_path*/jobs) into *tmp_path*/disk, which then holds
+    ``A001`` with its ASC MHL history and ledger: that folder. A copy that fails fails the
+    test."""
+    card = clips_card(tmp_path, clips, size, clip=clip)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = run_offload("copy", "-q", "--report-dir", tmp_path / "jobs", card, disk, timeout_s=60)
+    assert done.returncode == 0, done.stderr
+    return disk
 
 
 def copy_quietly(card: Path, dest: Path, reports: Path) -> subprocess.CompletedProcess[str]:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from offload.errors import printable_name
 from offload.report.clips import Clip, empty_files, spans_told
+from offload.report.content import own_flags
 from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
@@ -53,8 +54,10 @@ def card_content(
     found, ``kind`` (``spans-missing``, ``frames-missing``, ``frames-damaged``,
     ``empty-clip``, ``video-missing``, ``clip-damaged``), ``count`` (its rows) and
     ``message`` (the terminal's line); [] when the card's clips are whole. One pass over
-    the rows, then one line a kind found, in the order of the table at its end (kind, what
-    its rows are called, its words)."""
+    the rows, each counted under the kinds of its own ⚠ (``content.own_flags``: the one
+    judgement of what is not whole, its row's and page 1's too), then one line a kind
+    found, in the order of the table at its end (kind, what its rows are called, its
+    words)."""
     spans: list[Clip] = []
     gaps: list[Clip] = []
     damaged: list[Clip] = []
@@ -64,21 +67,27 @@ def card_content(
     probed = media or {}
     for index, clip in enumerate(clips):
         info = probed.get(index)
-        if info is not None and info.damage:
-            cut.append((clip, info.damage))
-        if clip.missing_spans:
+        # An empty row's file, and the sound files of 0 bytes a clip claims (as one no clip
+        # claims): page 1's totals count the same (``empty_files``; none for most rows).
+        found = list(empty_files(clip)) if clip.kind == "empty" or clip.sidecars else []
+        # The row's own ⚠ decide which lines count it, as they decide its row's and page
+        # 1's warnings (``own_flags``: the one judgement); most clips have none.
+        flags = own_flags(clip, info, found)
+        if not flags:
+            continue
+        own = {flag.kind: flag for flag in flags}
+        if (flag := own.get("clip-damaged")) is not None:
+            cut.append((clip, flag.row))  # the probing's damage, as its row says it
+        if "spans-missing" in own:
             spans.append(clip)
-        if clip.kind == "sequence":
-            if clip.gaps:
-                gaps.append(clip)
-            if clip.bad_frames:
-                damaged.append(clip)
-        elif clip.kind == "no-video":
+        if "frames-missing" in own:
+            gaps.append(clip)
+        if "frames-damaged" in own:
+            damaged.append(clip)
+        if "video-missing" in own:
             no_video.append(clip)
-        # An empty row's file, and a sound file of 0 bytes a clip claims (as one no clip
-        # claims): page 1's totals count the same (``empty_files``).
-        if clip.kind == "empty" or clip.sidecars:
-            empty.extend(empty_files(clip))
+        if "empty-clip" in own:
+            empty.extend(found)
     kinds: tuple[tuple[str, str, Callable[[Any], str], Sequence[object]], ...] = (
         ("spans-missing", "clips", _spans_missing, spans),
         ("frames-missing", "sequences", _frames_missing, gaps),

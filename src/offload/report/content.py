@@ -790,10 +790,14 @@ def empty_words(clip: Clip) -> str:
 
 class Flag(NamedTuple):
     """A ⚠ of a clip's own (what the card holds, not how its copies went), as its row says
-    it (after "⚠ ") and as page 1 does (naming the clip or the file)."""
+    it (after "⚠ ") and as page 1 does (naming the clip or the file), and its kind: the
+    ``CARD CONTENT:`` line that counts it (``card_content``: ``clip-damaged``,
+    ``empty-clip``, ``video-missing``, ``spans-missing``, ``frames-missing``,
+    ``frames-damaged``)."""
 
     row: str
     page: str
+    kind: str
 
 
 def own_flags(
@@ -802,26 +806,29 @@ def own_flags(
     """The ⚠ of *clip*'s own, in its row's order: damage the probing found (*info*), its
     empty files (*empty*: ``clips.empty_files``: an empty row's own, or the sound files of
     0 bytes it claims), a GoPro recording's video absent, spans missing, a sequence's gaps
-    and bad frames. The one list of them: its row's ⚠ lines, page 1's warnings, and, past
+    and bad frames. The one list of them: its row's ⚠ lines, page 1's warnings, the
+    summary's ``CARD CONTENT:`` lines (``card_content``, by each flag's ``kind``), and, past
     MAX_CLIP_ROWS, whether it keeps its row (a folded row says nothing of any one clip)."""
     flags: list[Flag] = []
     if info is not None and info.damage:
-        flags.append(Flag(info.damage, f"Clip {clip.name}: {info.damage}"))
+        flags.append(Flag(info.damage, f"Clip {clip.name}: {info.damage}", "clip-damaged"))
     for path, _ in empty:
         if clip.kind == "empty":
-            flags.append(Flag(empty_words(clip), f"{path}: {empty_words(clip)}"))
+            words = empty_words(clip)
+            flags.append(Flag(words, f"{path}: {words}", "empty-clip"))
         else:
             flags.append(
                 Flag(
                     f"{_member_name(clip, path)}: {EMPTY_SOUND_SIDECAR}",
                     f"{path}: {EMPTY_SOUND_SIDECAR} of {clip.name}",
+                    "empty-clip",
                 )
             )
     if clip.kind == "no-video":
-        flags.append(Flag(NO_VIDEO, f"{clip.primary['path']}: {NO_VIDEO}"))
+        flags.append(Flag(NO_VIDEO, f"{clip.primary['path']}: {NO_VIDEO}", "video-missing"))
     if clip.missing_spans:
         spans = _missing_spans_text(clip)
-        flags.append(Flag(spans, f"Clip {clip.name}: {spans}"))
+        flags.append(Flag(spans, f"Clip {clip.name}: {spans}", "spans-missing"))
     if clip.kind == "sequence" and clip.gaps:
         ranges = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in clip.gaps[:10])
         more = " …" if len(clip.gaps) > 10 else ""
@@ -830,11 +837,12 @@ def own_flags(
                 f"GAPS: {clip.missing_frames} frame(s) missing: {ranges}{more}",
                 f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
                 "(not on the card: check with the camera department)",
+                "frames-missing",
             )
         )
     if clip.bad_frames:
         bad = _bad_frames_text(clip)
-        flags.append(Flag(bad, f"Sequence {clip.name}: {bad}"))
+        flags.append(Flag(bad, f"Sequence {clip.name}: {bad}", "frames-damaged"))
     return flags
 
 
