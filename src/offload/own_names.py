@@ -6,9 +6,13 @@ ASC MHL and the reports refused for their names: ENAMETOOLONG, no manifest).
 Every name is made by the function that makes it for the copy (no second copy of a naming
 rule), each variable part at its widest:
 
-* named after the copy root (its folder's name): an ASC MHL generation
-  (``layout.generation_file_name``, sequence number 9,999: the 4 digits the name is
-  written with) and the chain;
+* named after the copy root (its folder's name), only for the manifests the run writes
+  (``ManifestOptions.writes_ascmhl``, ``writes_legacy``: one rule for a local copy root
+  and an S3 one, ``s3own_keys``): an ASC MHL generation (``layout.generation_file_name``,
+  sequence number 9,999: the 4 digits the name is written with) and the chain; a legacy
+  MHL at the copy root (``layout.legacy_name_at``, the ninth of its second: ``_9``; a
+  tenth adds a digit), which a generation's name, 6 bytes longer and one folder deeper,
+  stood for only while a generation was counted whatever ``--mhl`` said;
 * named after the card (``plan.names.report_name``): the reports
   (``job_report.report_basename_for``, numbered up to ``MAX_REPORT_NUMBER``, each of
   ``REPORT_SUFFIXES``) under ``.offload/reports/``;
@@ -17,8 +21,8 @@ rule), each variable part at its widest:
   longest; the cascade's card-pass record and the carried history's record, shorter, are
   not imported for it: their modules are not the preflight's).
 
-Not counted: a legacy MHL (``<root name>_<date>_<time>[_N].mhl`` at the copy root), 6
-bytes shorter than a generation's name below ``ascmhl/`` for the same root name.
+Not counted: a legacy MHL's ASCII form of a root name that is not ASCII, written where
+only ASCII names are (fusefat: ``legacy.legacy_root_name``).
 """
 
 from __future__ import annotations
@@ -26,17 +30,22 @@ from __future__ import annotations
 import time
 
 
-def root_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> list[str]:
+def root_own_names(
+    root_name: str, *, card_name: str, ascmhl: bool = True, legacy: bool = False
+) -> list[str]:
     """The longest paths, relative to a copy root named *root_name* ("/"-separated),
     offload-ai writes there whatever the destination: the reports of a card whose reports
-    are named *card_name*, and with *ascmhl* (the run writes an ASC MHL history: not
-    ``--mhl none`` or ``legacy``) an ASC MHL generation and the chain."""
+    are named *card_name*; with *ascmhl* (the run writes an ASC MHL history:
+    ``ManifestOptions.writes_ascmhl``) an ASC MHL generation and the chain; with *legacy*
+    (it writes a legacy MHL, ``--mhl legacy``: ``writes_legacy``) that MHL."""
     from offload.ledger import STATE_FOLDER
     from offload.manifest.layout import (
         ASCMHL_FOLDER,
         CHAIN_FILE_NAME,
         GENERATION_TIME_FORMAT,
+        LEGACY_TIME_FORMAT,
         generation_name_at,
+        legacy_name_at,
     )
     from offload.report.report_names import (
         MAX_REPORT_NUMBER,
@@ -47,20 +56,20 @@ def root_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> li
 
     now = time.time()
     report = numbered_name(report_basename_for(card_name, now), MAX_REPORT_NUMBER)
-    reports = [f"{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES]
-    if not ascmhl:
-        return reports
-    return [
-        *reports,
-        f"{ASCMHL_FOLDER}/"
-        + generation_name_at(
-            9_999, root_name, time.strftime(GENERATION_TIME_FORMAT, time.gmtime(now))
-        ),
-        f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}",
-    ]
+    names = [f"{STATE_FOLDER}/reports/{report}{suffix}" for suffix in REPORT_SUFFIXES]
+    if ascmhl:
+        created = time.strftime(GENERATION_TIME_FORMAT, time.gmtime(now))
+        names.append(f"{ASCMHL_FOLDER}/" + generation_name_at(9_999, root_name, created))
+        names.append(f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}")
+    if legacy:
+        finished = time.strftime(LEGACY_TIME_FORMAT, time.gmtime(now))
+        names.append(legacy_name_at(root_name, finished, 9))
+    return names
 
 
-def local_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> list[str]:
+def local_own_names(
+    root_name: str, *, card_name: str, ascmhl: bool = True, legacy: bool = False
+) -> list[str]:
     """``root_own_names`` and the fixed names offload-ai writes in a local copy root's
     ``.offload/`` (relative to the copy root, "/"-separated)."""
     from offload.cascade_unsettled import UNSETTLED
@@ -70,7 +79,7 @@ def local_own_names(root_name: str, *, card_name: str, ascmhl: bool = True) -> l
 
     fixed = (LEDGER_NAME, LOCK_NAME, UNSETTLED, STAMP_NAME)
     return [
-        *root_own_names(root_name, card_name=card_name, ascmhl=ascmhl),
+        *root_own_names(root_name, card_name=card_name, ascmhl=ascmhl, legacy=legacy),
         *(f"{STATE_FOLDER}/{name}" for name in fixed),
     ]
 

@@ -91,3 +91,21 @@ def test_a_copy_root_too_long_for_a_generation_is_copied_when_no_ascmhl_history_
     assert code == 0, output
     assert not (root / "ascmhl").exists(), output
     assert sorted(p.name for p in (root / ".offload" / "reports").glob("*.json")), output
+
+
+def test_a_copy_root_too_long_for_its_legacy_mhl_is_refused_naming_it(tmp_path: Path) -> None:
+    # --mhl legacy writes <root name>_<date>_<time>.mhl at the copy root: counted as the
+    # ASC MHL generation is, only when written (``ManifestOptions.writes_legacy``). Failed
+    # before: nothing counted it once the generation was counted only with an ASC MHL
+    # history, so every file was copied, then the legacy MHL refused (ENAMETOOLONG).
+    card = _card(tmp_path / "A001")
+    root = tmp_path / "dest" / ("R" * 220)
+    root.mkdir(parents=True)
+    code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
+    assert code == 64, output
+    assert list(root.iterdir()) == [], output
+    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    # <220 bytes>_<date>_<time>_9.mhl: 244 bytes, 270 under its temporary name
+    assert "_9.mhl, a file offload-ai writes" in line and "a name of 270 bytes" in line, line
+    assert "the legacy MHL is named after the copy root" in line, line
+    assert "at least 15 bytes shorter" in line, line

@@ -34,3 +34,16 @@ def generation_name_at(sequence_number: int, root_name: str, created: str) -> st
     ``GENERATION_TIME_FORMAT`` writes it (*created*): for a caller that has no
     ``datetime`` loaded (the preflight, ``offload.own_names``)."""
     return f"{sequence_number:04d}_{root_name}_{created}Z.mhl"
+
+
+#: How a legacy MHL's file name writes its finish time (UTC), ``strftime``'s format.
+LEGACY_TIME_FORMAT = "%Y-%m-%d_%H%M%S"
+
+
+def legacy_name_at(root_name: str, finished: str, counter: int = 1) -> str:
+    """The file name of the legacy MHL (v1) of a folder named *root_name*, finished at
+    *finished* (written as ``LEGACY_TIME_FORMAT`` writes it), the *counter*-th of that
+    second: ``<root name>_<YYYY-MM-DD_HHMMSS>[_N].mhl`` (no ``_N`` for the first). The one
+    rule of ``legacy.write_legacy_mhl`` and of the preflight's look at a copy root's own
+    names (``offload.own_names``)."""
+    return f"{root_name}_{finished}{'' if counter == 1 else f'_{counter}'}.mhl"

@@ -37,6 +37,7 @@ from offload.manifest.ascmhl import canonical_digests, check_relative_path, utc_
 from offload.manifest.atomic import AtomicFile
 from offload.manifest.errors import LegacyMhlUnreadableError, ManifestError
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
+from offload.manifest.layout import LEGACY_TIME_FORMAT, legacy_name_at
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import check_xml_string, escape_text, iso_utc_z, utc_from_ns
 
@@ -116,12 +117,12 @@ def _legacy_name(root_name: str) -> re.Pattern[str]:
 
 
 def _legacy_file_name(folder: Path, root_name: str, moment: datetime) -> Path:
-    stem = f"{root_name}_{moment:%Y-%m-%d_%H%M%S}"
-    candidate = folder / f"{stem}.mhl"
-    counter = 2
+    finished = moment.strftime(LEGACY_TIME_FORMAT)
+    counter = 1
+    candidate = folder / legacy_name_at(root_name, finished, counter)
     while os.path.lexists(candidate):
-        candidate = folder / f"{stem}_{counter}.mhl"
         counter += 1
+        candidate = folder / legacy_name_at(root_name, finished, counter)
     return candidate
 
 

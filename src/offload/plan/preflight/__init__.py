@@ -91,6 +91,7 @@ def preflight(
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
     ascmhl: bool = True,
+    legacy: bool = False,
     absent_card: Path | None = None,
     cascade_fast: AbstractSet[int] = frozenset(),
     listings: Mapping[int, FolderListings] | None = None,
@@ -326,7 +327,9 @@ def preflight(
             keep_both=keep_both,
         )  # fmt: skip
         if not tree.root_is_file and plan.file_name is None:
-            check_own_names(plan, fs, report_name(str(tree.root)), out, ascmhl=ascmhl)
+            check_own_names(
+                plan, fs, report_name(str(tree.root)), out, ascmhl=ascmhl, legacy=legacy
+            )
         check_file_sizes(own, plan, fs, out)
         check_mtimes(
             own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())
@@ -413,6 +416,8 @@ def preflight(
             entries() if callable(entries) else entries,
             out,
             card_name=report_name(str(tree.root)),
+            ascmhl=ascmhl,
+            legacy=legacy,
         )
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 

@@ -486,7 +486,13 @@ def _ignore_pattern(relative_path: str) -> str:
 
 
 def check_keys(
-    plan: DestinationPlan, entries: list[Entry], out: Findings, *, card_name: str = "source"
+    plan: DestinationPlan,
+    entries: list[Entry],
+    out: Findings,
+    *,
+    card_name: str = "source",
+    ascmhl: bool,
+    legacy: bool,
 ) -> None:
     """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
     are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
@@ -496,8 +502,10 @@ def check_keys(
     naming the file: refused before the first byte, as a name a drive that stores Unicode
     (exFAT) cannot take, or a local path too long, is. And the keys offload-ai itself
     stores there (``s3own_keys``: its ledger, upload records, ASC MHL and reports, whose
-    names *card_name* starts): the longest longer than ``MAX_KEY_BYTES``, one error
-    naming it (AWS would take the card's files, then refuse the ledger and manifests)."""
+    names *card_name* starts; an ASC MHL generation's only with *ascmhl*, a legacy MHL's
+    only with *legacy*, as ``check_own_names`` counts them): the longest longer than
+    ``MAX_KEY_BYTES``, one error naming it (AWS would take the card's files, then refuse
+    the ledger and manifests)."""
     from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path, key_bytes
 
     root = str(plan.root)
@@ -505,7 +513,7 @@ def check_keys(
     bucket_and_prefix = root[len(str(S3_ROOT)) + 1 :]
     _bucket, _, prefix = bucket_and_prefix.partition("/")
     head = key_bytes(prefix + "/") if prefix else 0
-    _check_own_keys(plan, prefix, card_name, len(entries), out)
+    _check_own_keys(plan, prefix, card_name, len(entries), out, ascmhl=ascmhl, legacy=legacy)
     for entry in entries:
         if entry.kind is not EntryKind.FILE:
             continue  # a folder is no object; a symlink fails there with its own message
@@ -536,7 +544,14 @@ def check_keys(
 
 
 def _check_own_keys(
-    plan: DestinationPlan, copy_root_key: str, card_name: str, files: int, out: Findings
+    plan: DestinationPlan,
+    copy_root_key: str,
+    card_name: str,
+    files: int,
+    out: Findings,
+    *,
+    ascmhl: bool,
+    legacy: bool,
 ) -> None:
     """``check_keys``' error for the keys offload-ai itself would store under *plan*'s
     S3 destination (``s3own_keys``) when the longest is longer than S3 takes."""
@@ -547,7 +562,9 @@ def _check_own_keys(
     bucket, _, url_prefix = url_text.partition("/")
     keys = [
         *s3own_keys.prefix_own_keys(S3Url(bucket, url_prefix)),
-        *s3own_keys.copy_root_own_keys(bucket, copy_root_key, card_name=card_name, files=files),
+        *s3own_keys.copy_root_own_keys(
+            bucket, copy_root_key, card_name=card_name, files=files, ascmhl=ascmhl, legacy=legacy
+        ),
     ]
     key = s3own_keys.too_long(keys)
     if key is None:
@@ -561,7 +578,13 @@ def _check_own_keys(
 
 
 def check_own_names(
-    plan: DestinationPlan, fs: FilesystemInfo, card_name: str, out: Findings, *, ascmhl: bool
+    plan: DestinationPlan,
+    fs: FilesystemInfo,
+    card_name: str,
+    out: Findings,
+    *,
+    ascmhl: bool,
+    legacy: bool = False,
 ) -> None:
     """An error when a file offload-ai itself writes in *plan*'s local copy root
     (``offload.own_names.local_own_names``: its reports, named after *card_name*, its ASC
@@ -571,7 +594,8 @@ def check_own_names(
     a path longer than ``PATH_MAX``: the card's files would be copied, then the manifest
     and reports refused (ENAMETOOLONG). One error naming the longest such file and what
     to do; nothing for a single file copied (no copy root of its own). *ascmhl*: the run
-    writes an ASC MHL history (else no generation is counted)."""
+    writes an ASC MHL history (else no generation is counted); *legacy*: it writes a legacy
+    MHL (else none is counted)."""
     from offload.ledger import STATE_FOLDER
     from offload.manifest.atomic import widest_temp_name
     from offload.own_names import elided, local_own_names
@@ -581,7 +605,9 @@ def check_own_names(
     name_max = _name_max(plan.destination)
     root_text = str(plan.root)
     worst: tuple[int, str, str, bool] | None = None  # (over, relative path, why, a path?)
-    for relative in local_own_names(plan.root.name, card_name=card_name, ascmhl=ascmhl):
+    for relative in local_own_names(
+        plan.root.name, card_name=card_name, ascmhl=ascmhl, legacy=legacy
+    ):
         folder, _, final = relative.rpartition("/")
         written = widest_temp_name(final)
         size = len(os.fsencode(written))
@@ -590,7 +616,8 @@ def check_own_names(
             units = utf16_units(written)
             over = units - rules.max_name_utf16
             why = f"a name of {units} UTF-16 units (limit {rules.max_name_utf16})"
-        path_size = len(os.fsencode(f"{root_text}/{folder}/{written}")) + 1
+        below = f"{folder}/{written}" if folder else written  # a legacy MHL: at the root
+        path_size = len(os.fsencode(f"{root_text}/{below}")) + 1
         of_path = path_size - PATH_MAX_BYTES > over
         if of_path:
             over = path_size - PATH_MAX_BYTES
@@ -609,8 +636,9 @@ def check_own_names(
             f"whose name is at least {shorter} shorter"
         )
     else:
+        what = "the legacy MHL is" if "/" not in relative else "the ASC MHL history's files are"
         todo = (
-            "the ASC MHL history's files are named after the copy root: copy into a folder "
+            f"{what} named after the copy root: copy into a folder "
             f"whose name is at least {shorter} shorter (made beforehand, with --into)"
         )
     out.error(
