@@ -1803,6 +1803,7 @@ def _s3_ledger_unreadable(ledger: Ledger, exc: OSError) -> str:
         exc,
         f"the ledger {display_path(ledger.path)}",
         client=cast("S3Ledger", ledger).store.client,
+        bucket=cast("S3Ledger", ledger).store.url.bucket,
         again=again,
         then=again,
         outcome="nothing was copied",

@@ -906,7 +906,9 @@ class S3Destination:
     def get_small(self, key: str) -> bytes | None:
         """A small object's bytes, None if there is none. An empty object's GET that a
         service answers 416 (InvalidRange) is b"" once a HEAD shows it empty. Raises
-        OSError."""
+        OSError: ENODEV for a 404 whose code is NoSuchBucket (``bucket_gone``), which says
+        nothing of the object (a ledger or history read as empty would let the run treat
+        the copy root as new)."""
         found = self.get_small_tagged(key)
         return None if found is None else found[0]
 
@@ -923,7 +925,7 @@ class S3Destination:
             return answer["Body"].read(), str(answer.get("ETag", ""))
         except Exception as exc:
             code, status = _error_code(exc)
-            if status == 404 or code in ("NoSuchKey", "404"):
+            if (status == 404 or code in ("NoSuchKey", "404")) and not bucket_gone(exc):
                 return None
             if status == 416 or code == "InvalidRange":
                 info = self.stat_key(key)
