@@ -157,10 +157,11 @@ def _plan_targets(
         raise UsageError(f"cannot read source {source}: {exc}", path=exc.path) from None
     plans = plan_file_targets(tree, [Path(d) for d in destinations])
     # The single-file path writes no manifest or report on the destination: the reserve is
-    # a margin for the filesystem's own metadata.
+    # a margin for the filesystem's own metadata, and no name of its own is checked.
     checked = preflight(
         tree,
         plans,
+        writes_own_files=False,
         reserve_bytes=_FREE_SPACE_MARGIN,
         allow_card_destination=True,
         create_folders=create_folders,

@@ -92,6 +92,7 @@ def preflight(
     manifests: int = 1,
     ascmhl: bool = True,
     legacy: bool = False,
+    writes_own_files: bool = True,
     absent_card: Path | None = None,
     cascade_fast: AbstractSet[int] = frozenset(),
     listings: Mapping[int, FolderListings] | None = None,
@@ -112,8 +113,10 @@ def preflight(
     exfat-fuse's clusters); names the
     destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
     longer than ``PATH_MAX``; offload-ai's own files in a copy root (its reports, ASC MHL
-    generation, ledger: :func:`.names.check_own_names`) whose names or paths would be too
-    long; symlinks on a filesystem that cannot hold them; files larger
+    generation, ledger: :func:`.names.check_own_names`; *writes_own_files*: the run writes
+    them, a card's or one file's ``offload copy``, not ``pfndispatchcopy`` nor the
+    library's single-file copy, which write none) whose names or paths would be too long;
+    symlinks on a filesystem that cannot hold them; files larger
     than the filesystem holds (FAT: 4 GiB - 1 byte).
     Warnings: destinations sharing a device or disk with each other or with the source;
     symlinks leading outside the source; skipped special files; names Windows reserves;
@@ -326,7 +329,9 @@ def preflight(
             own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
         )  # fmt: skip
-        if not tree.root_is_file and plan.file_name is None:
+        # A single file's ``offload copy`` too: its destination folder is the copy root its
+        # ledger, ASC MHL and reports are written to, as an S3 prefix is (``s3own_keys``).
+        if writes_own_files:
             check_own_names(
                 plan, fs, report_name(str(tree.root)), out, ascmhl=ascmhl, legacy=legacy
             )

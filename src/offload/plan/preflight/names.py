@@ -593,7 +593,8 @@ def check_own_names(
     name longer than the filesystem takes (``NAME_MAX`` bytes, or ``fs``' UTF-16 units) or
     a path longer than ``PATH_MAX``: the card's files would be copied, then the manifest
     and reports refused (ENAMETOOLONG). One error naming the longest such file and what
-    to do; nothing for a single file copied (no copy root of its own). *ascmhl*: the run
+    to do; for a single file copied too (its destination folder is the copy root those are
+    written to, as an S3 prefix is for ``s3own_keys``). *ascmhl*: the run
     writes an ASC MHL history (else no generation is counted); *legacy*: it writes a legacy
     MHL (else none is counted)."""
     from offload.ledger import STATE_FOLDER
