@@ -170,3 +170,19 @@ def test_mhl_legacy_counts_the_legacy_mhl(  # type: ignore[no-untyped-def]
     assert code == 64, err
     assert "_9.mhl, would be 1141 bytes long" in err, err
     assert keys(limited.url, limited_bucket) == []
+
+
+def test_a_single_files_offload_copy_is_held_to_the_same_keys(  # type: ignore[no-untyped-def]
+    limited, limited_bucket, tmp_path: Path
+) -> None:
+    # ``offload copy clip.mov s3://...``: the prefix is its copy root (ledger, ASC MHL
+    # history named after the prefix's last folder, reports named after the file), checked
+    # as a card's: refused before the probe, nothing stored.
+    clip = tmp_path / "clip.mov"
+    clip.write_bytes(b"x" * 2000)
+    url = f"s3://{limited_bucket}/{_prefix(990)}"
+    code, _, err = offload(tmp_path, "--s3-endpoint", limited.url, str(clip), url)
+    assert code == 64, err
+    assert "too long for offload-ai's own objects there" in err, err
+    assert "Z.mhl, would be 1212 bytes long" in err, err
+    assert keys(limited.url, limited_bucket) == []
