@@ -157,7 +157,7 @@ def _plan_targets(
         raise UsageError(f"cannot read source {source}: {exc}", path=exc.path) from None
     plans = plan_file_targets(tree, [Path(d) for d in destinations])
     # The single-file path writes no manifest or report on the destination: the reserve is
-    # a margin for the filesystem's own metadata.
+    # a margin for the filesystem's own metadata, and no name of its own is checked.
     checked = preflight(
         tree,
         plans,

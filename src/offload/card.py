@@ -674,7 +674,13 @@ def plan_offload(
             destinations,
             settings=options.s3,
             existing=options.copy.existing,
-            own_keys=(folder, report_name(str(source_path)), len(tree.files)),
+            own_keys=_s3().CopyRootOwn(
+                folder,
+                report_name(str(source_path)),
+                len(tree.files),
+                ascmhl=options.manifests.writes_ascmhl,
+                legacy=options.manifests.writes_legacy,
+            ),
         )
     try:
         card = card_identity(source_path) if stands_for is None else parse_key(stands_for)
@@ -1256,8 +1262,8 @@ def _plan(
         # The room kept for our own files (ledger, manifests, reports) scales with these.
         algorithms=options.copy.algorithms,
         manifests=len(options.manifests.kinds),
-        ascmhl=MhlKind.ASCMHL in options.manifests.kinds,  # its generation's name checked
-        legacy=MhlKind.LEGACY in options.manifests.kinds,  # and the legacy MHL's
+        ascmhl=options.manifests.writes_ascmhl,  # its generation's name checked
+        legacy=options.manifests.writes_legacy,  # its legacy MHL's name checked
         absent_card=stands_in_for,
         # A cascade's fast destinations: one on the card's disk releases nothing (said so).
         cascade_fast=frozenset(p.index for p in local if p.index not in options.cascade)
@@ -1797,6 +1803,7 @@ def _s3_ledger_unreadable(ledger: Ledger, exc: OSError) -> str:
         exc,
         f"the ledger {display_path(ledger.path)}",
         client=cast("S3Ledger", ledger).store.client,
+        bucket=cast("S3Ledger", ledger).store.url.bucket,
         again=again,
         then=again,
         outcome="nothing was copied",

@@ -76,6 +76,19 @@ class ManifestOptions:
     hostname: str = field(default_factory=_hostname)
     now: Callable[[], datetime] = _utc_now
 
+    @property
+    def writes_ascmhl(self) -> bool:
+        """Whether the run writes an ASC MHL history (not ``--mhl none`` or ``legacy``):
+        the one rule of whether the preflight counts a generation's name among a copy
+        root's own files, local (``check_own_names``) or on S3 (``s3own_keys``)."""
+        return MhlKind.ASCMHL in self.kinds
+
+    @property
+    def writes_legacy(self) -> bool:
+        """Whether the run writes a legacy MHL (``--mhl legacy``): whether the preflight
+        counts its name among a copy root's own files (as ``writes_ascmhl``)."""
+        return MhlKind.LEGACY in self.kinds
+
     def creator(self) -> CreatorInfo:
         from offload.manifest.model import CreatorInfo
 

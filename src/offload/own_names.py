@@ -6,9 +6,10 @@ ASC MHL and the reports refused for their names: ENAMETOOLONG, no manifest).
 Every name is made by the function that makes it for the copy (no second copy of a naming
 rule), each variable part at its widest:
 
-* named after the copy root (its folder's name): an ASC MHL generation
-  (``layout.generation_file_name``, sequence number 9,999: the 4 digits the name is
-  written with) and the chain;
+* named after the copy root (its folder's name), only for the manifests the run writes
+  (``ManifestOptions.writes_ascmhl``, ``writes_legacy``: one rule for a local copy root
+  and an S3 one, ``s3own_keys``): an ASC MHL generation (``layout.generation_file_name``,
+  sequence number 9,999: the 4 digits the name is written with) and the chain;
 * named after the card (``plan.names.report_name``): the reports
   (``job_report.report_basename_for``, numbered up to ``MAX_REPORT_NUMBER``, each of
   ``REPORT_SUFFIXES``) under ``.offload/reports/``;
@@ -29,6 +30,9 @@ rule), each variable part at its widest:
 A single file copied (``offload copy CARD/CLIPS/A001.mov DEST``) has the destination for
 its copy root, and its reports are named after the file: the same names, asked with
 those.
+
+Not counted: a legacy MHL's ASCII form of a root name that is not ASCII, written where
+only ASCII names are (fusefat: ``legacy.legacy_root_name``).
 """
 
 from __future__ import annotations

@@ -255,3 +255,41 @@ def test_on_exfat_the_refusal_counts_utf16_units_and_says_so(
     # its own making)
     assert f"first: exFAT (fuseblk) at {dest} would take the card, then refuse" in line, line
     assert "at least 20 UTF-16 units shorter" in line and "bytes shorter" not in line, line
+
+
+def test_a_single_file_into_a_folder_too_long_for_its_generation_is_refused(
+    tmp_path: Path,
+) -> None:
+    # One file copied into a folder: that folder is the copy root its ledger, ASC MHL
+    # history and reports are written to, as an S3 prefix is for a single file's copy
+    # there. Failed before: the check was skipped for a single file: the file copied, then
+    # its manifest refused (ENAMETOOLONG), exit 1.
+    clip = tmp_path / "clip.mov"
+    clip.write_bytes(os.urandom(10_000))
+    root = tmp_path / "dest" / ("R" * 220)
+    root.mkdir(parents=True)
+    code, output = offload("copy", str(clip), str(root))
+    assert code == 64, output
+    assert list(root.iterdir()) == [], output
+    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    assert "Z.mhl, a file offload-ai writes" in line and "a name of 274 bytes" in line, line
+
+
+def test_pfndispatchcopy_into_that_folder_writes_no_own_file_and_is_not_refused(
+    tmp_path: Path,
+) -> None:
+    # pfndispatchcopy writes no ledger, manifest nor report: the folder's name is no reason
+    # to refuse it (the check above is ``offload copy``'s alone).
+    import io
+
+    from offload.cli.common import Environment
+    from offload.cli.pfndispatchcopy import main
+
+    clip = tmp_path / "clip.mov"
+    clip.write_bytes(os.urandom(10_000))
+    root = tmp_path / "dest" / ("R" * 220)
+    root.mkdir(parents=True)
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    assert main([str(clip), str(root / "clip.mov")], env) == 0, err.getvalue()
+    assert [p.name for p in root.iterdir()] == ["clip.mov"]

@@ -16,7 +16,6 @@ which."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -28,6 +27,7 @@ from s3.conftest import S3Server, admin, destination, start_server, stop_server
 from s3.test_s3_copied_records import KEY, _moved
 from s3.test_s3_dead_run_sweep import _dead_runs_upload
 from s3.test_s3_nested_roots import _uploads
+from support.s3_iam import first_user, make_user
 
 MiB = 1024 * 1024
 
@@ -39,24 +39,7 @@ def iam_server() -> Iterator[tuple[S3Server, str, str]]:
     # The first 3 requests (making dit, its policy and its key) are not checked.
     server = start_server({"INITIAL_NO_AUTH_ACTION_COUNT": "3"})
     try:
-        import boto3
-
-        setup = boto3.client(
-            "iam",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="setup",
-            aws_secret_access_key="setup",
-        )
-        setup.create_user(UserName="dit")
-        setup.put_user_policy(
-            UserName="dit",
-            PolicyName="all",
-            PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-            '"Action":["s3:*","iam:*"],"Resource":"*"}]}',
-        )
-        key = setup.create_access_key(UserName="dit")["AccessKey"]
-        yield server, key["AccessKeyId"], key["SecretAccessKey"]
+        yield server, *first_user(server.url)
     finally:
         stop_server(server)
 
@@ -83,17 +66,6 @@ def _limited(
     """A user whose policy allows every object action under ``<bucket>/<prefix>/`` only
     (and GetObject of the keys *readable* match), and the bucket's listings; its key id
     and secret (made with dit's credentials)."""
-    import boto3
-
-    # The environment's credentials (dit's) given explicitly: boto3's default session
-    # keeps the first credentials it resolved (another module's server's).
-    iam = boto3.client(
-        "iam",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-    )
     name = f"moved-only-{secrets.token_hex(4)}"
     statements: list[dict[str, object]] = [
         {"Effect": "Allow", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*"},
@@ -118,14 +90,9 @@ def _limited(
                 "Resource": [f"arn:aws:s3:::{bucket}/{key}" for key in readable],
             }
         )
-    iam.create_user(UserName=name)
-    iam.put_user_policy(
-        UserName=name,
-        PolicyName="prefix",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
-    )
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+    # Made with the environment's credentials (dit's), given explicitly.
+    dit = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+    return make_user(server.url, name, statements, by=dit, policy="prefix")
 
 
 def _sweep_as(monkeypatch, server: S3Server, bucket: str, who: tuple[str, str]):  # type: ignore[no-untyped-def]

@@ -123,3 +123,67 @@ def test_into_a_long_prefix_of_short_folders_names_an_upload_record(  # type: ig
     size = len(prefix) + len("/.offload/uploads/") + 40 + len(".json")
     assert "/.offload/uploads/" in err and f"{size} bytes long" in err, err
     assert keys(limited.url, limited_bucket) == []
+
+
+def test_mhl_none_counts_no_generation_as_a_local_copy_root_does(  # type: ignore[no-untyped-def]
+    limited, limited_bucket, tmp_path: Path
+) -> None:
+    # --into a 960-byte prefix whose last folder is 156 bytes: a generation's key
+    # (ascmhl/9999_<156 bytes>_<date>Z.mhl) would be 1,152 bytes, every other key of ours
+    # fits (an upload record 1,023, the ledger's objects 1,019). --mhl none writes no
+    # generation: let through, as the local check lets it (``ManifestOptions.writes_ascmhl``,
+    # one rule). Failed before: refused, exit 64, naming the generation nothing would write.
+    prefix = _prefix(960)
+    card = make_card(tmp_path, {"CLIP/a.mov": 2000})
+    url = f"s3://{limited_bucket}/{prefix}"
+    args = ("--s3-endpoint", limited.url, "--into", str(card), url)
+    code, _, err = offload(tmp_path, "--mhl", "none", *args)
+    assert code == 0, err
+    stored = keys(limited.url, limited_bucket)
+    assert f"{prefix}/CLIP/a.mov" in stored
+    assert not any("/ascmhl/" in k for k in stored), stored
+    assert any(k.startswith(f"{prefix}/.offload/ledger/") for k in stored)
+    assert max(len(k.encode()) for k in stored) <= 1024
+    # Writing an ASC MHL history, the generation counts: refused before the first byte.
+    other = tmp_path / "again"
+    other.mkdir()
+    card = make_card(other, {"CLIP/b.mov": 2000})
+    code, _, err = offload(other, *args[:3], str(card), url)
+    assert code == 64, err
+    assert "Z.mhl, would be 1152 bytes long" in err, err
+    assert f"{prefix}/CLIP/b.mov" not in keys(limited.url, limited_bucket)
+
+
+def test_mhl_legacy_counts_the_legacy_mhl(  # type: ignore[no-untyped-def]
+    limited, limited_bucket, tmp_path: Path
+) -> None:
+    # --mhl legacy writes <root name>_<date>_<time>.mhl at the copy root, named after its
+    # last folder (156 bytes): 960 + 1 + 180 (``_2``: one of its second there already, as
+    # the local check counts it, ``own_names``) = 1,141 bytes.
+    # Counted only when written, as the generation is; without it, the 1,152-byte
+    # generation no longer counted, the card would be uploaded and the legacy MHL refused.
+    prefix = _prefix(960)
+    card = make_card(tmp_path, {"CLIP/a.mov": 2000})
+    url = f"s3://{limited_bucket}/{prefix}"
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", limited.url, "--mhl", "legacy", "--into", str(card), url
+    )
+    assert code == 64, err
+    assert "_2.mhl, would be 1141 bytes long" in err, err
+    assert keys(limited.url, limited_bucket) == []
+
+
+def test_a_single_files_offload_copy_is_held_to_the_same_keys(  # type: ignore[no-untyped-def]
+    limited, limited_bucket, tmp_path: Path
+) -> None:
+    # ``offload copy clip.mov s3://...``: the prefix is its copy root (ledger, ASC MHL
+    # history named after the prefix's last folder, reports named after the file), checked
+    # as a card's: refused before the probe, nothing stored.
+    clip = tmp_path / "clip.mov"
+    clip.write_bytes(b"x" * 2000)
+    url = f"s3://{limited_bucket}/{_prefix(990)}"
+    code, _, err = offload(tmp_path, "--s3-endpoint", limited.url, str(clip), url)
+    assert code == 64, err
+    assert "too long for offload-ai's own objects there" in err, err
+    assert "Z.mhl, would be 1212 bytes long" in err, err
+    assert keys(limited.url, limited_bucket) == []

@@ -18,6 +18,8 @@ from offload.destinations.s3config import S3Settings, make_client, require_boto3
 from offload.destinations.s3url import S3Url, parse_s3_url
 from offload.errors import ExitCode, UsageError
 from s3.conftest import S3Server, admin, destination, start_server, stop_server
+from support.s3_iam import client as iam_client
+from support.s3_iam import first_user, make_user
 
 
 @pytest.fixture(scope="module")
@@ -26,33 +28,9 @@ def auth_server() -> Iterator[tuple[S3Server, str, str]]:
     # The first 4 requests (the set-up below) are not authenticated; every later one is.
     server = start_server({"INITIAL_NO_AUTH_ACTION_COUNT": "4"})
     try:
-        import boto3
-
-        setup = boto3.client(
-            "iam",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="setup",
-            aws_secret_access_key="setup",
-        )
-        setup.create_user(UserName="dit")
-        setup.put_user_policy(
-            UserName="dit",
-            PolicyName="s3",
-            # iam:* too: a test makes a user of narrower rights (test_a_read_only_...).
-            PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-            '"Action":["s3:*","iam:*"],"Resource":"*"}]}',
-        )
-        key = setup.create_access_key(UserName="dit")["AccessKey"]
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id=key["AccessKeyId"],
-            aws_secret_access_key=key["SecretAccessKey"],
-        )
-        s3.create_bucket(Bucket="rushes")
-        yield server, key["AccessKeyId"], key["SecretAccessKey"]
+        dit = first_user(server.url)  # allowed iam:* too: tests make narrower users
+        iam_client("s3", server.url, dit).create_bucket(Bucket="rushes")
+        yield server, *dit
     finally:
         stop_server(server)
 
@@ -167,10 +145,6 @@ def test_a_read_only_credential_verifies_but_cannot_copy(
     IAM: ``offload verify s3://`` of a copy passes (exit 0); ``offload copy`` is refused
     before its first byte, one line naming the operation refused and where the permissions
     are listed, exit 64, nothing stored."""
-    import json
-
-    import boto3
-
     from s3.test_s3_cli import make_card, offload
     from s3.test_s3_verify import verify
 
@@ -183,9 +157,7 @@ def test_a_read_only_credential_verifies_but_cannot_copy(
         tmp_path, "--s3-endpoint", server.url, str(card), f"s3://rushes/{prefix}"
     )
     assert code == 0, err
-    iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1")
     user = f"viewer-{prefix}"
-    iam.create_user(UserName=user)
     # AWS's actions (its Service Authorization Reference): s3:ListBucket allows HeadBucket
     # and ListObjectsV2, s3:ListBucketMultipartUploads ListMultipartUploads. moto asks other
     # names, all of reads, so they are allowed too: s3:HeadBucket (every version used), and
@@ -200,19 +172,15 @@ def test_a_read_only_credential_verifies_but_cannot_copy(
         "s3:ListObjectsV2",
         "s3:ListMultipartUploads",
     ]
-    iam.put_user_policy(
-        UserName=user,
-        PolicyName="read",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}],
-            }
-        ),
+    reader = make_user(
+        server.url,
+        user,
+        [{"Effect": "Allow", "Action": allowed, "Resource": "*"}],
+        by=(key_id, secret),
+        policy="read",
     )
-    reader = iam.create_access_key(UserName=user)["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", reader["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", reader["SecretAccessKey"])
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", reader[0])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", reader[1])
 
     code, out, err = verify(tmp_path, server.url, f"s3://rushes/{prefix}/A001")
     assert code == 0, out + err
@@ -228,11 +196,11 @@ def test_a_read_only_credential_verifies_but_cannot_copy(
     ), err
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
-    listed = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1").list_objects_v2(
+    listed = iam_client("s3", server.url, (key_id, secret)).list_objects_v2(
         Bucket="rushes", Prefix=f"{prefix}/b/"
     )
     assert "Contents" not in listed
-    assert reader["SecretAccessKey"] not in out + err
+    assert reader[1] not in out + err
 
 
 def test_unknown_profile(s3_server) -> None:  # type: ignore[no-untyped-def]
@@ -467,20 +435,9 @@ def test_a_malformed_region_is_blamed_not_the_endpoint(s3_server, monkeypatch) -
 
 def _user(server_url: str, name: str, statements: list[dict[str, object]]) -> tuple[str, str]:
     """A user of the IAM-checking server (made with the credentials of the environment,
-    ``dit``'s) whose one policy is *statements*; its key id and secret."""
-    import json
-
-    import boto3
-
-    iam = boto3.client("iam", endpoint_url=server_url, region_name="us-east-1")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(
-        UserName=name,
-        PolicyName="s3",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
-    )
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+    ``dit``'s, given explicitly) whose one policy is *statements*; its key id and secret."""
+    dit = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+    return make_user(server_url, name, statements, by=dit)
 
 
 @pytest.mark.parametrize("mode", ["full", "destination", "transfer"])
@@ -495,8 +452,6 @@ def test_a_write_only_credential_is_refused_before_the_first_byte(  # type: igno
     read, the whole card was uploaded, each read-back failed and its object was deleted
     (exit 1); in transfer mode the copy "passed" with a credential its re-run and a resume
     could not use."""
-    import boto3
-
     from s3.test_s3_cli import make_card, offload
 
     server, key_id, secret = auth_server
@@ -535,7 +490,7 @@ def test_a_write_only_credential_is_refused_before_the_first_byte(  # type: igno
     assert writer_secret not in err
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
-    s3 = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1")
+    s3 = iam_client("s3", server.url, (key_id, secret))
     assert "Contents" not in s3.list_objects_v2(Bucket="rushes", Prefix=f"{prefix}/")
     assert not s3.list_multipart_uploads(Bucket="rushes", Prefix=f"{prefix}/").get("Uploads")
 

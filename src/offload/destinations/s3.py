@@ -906,7 +906,9 @@ class S3Destination:
     def get_small(self, key: str) -> bytes | None:
         """A small object's bytes, None if there is none. An empty object's GET that a
         service answers 416 (InvalidRange) is b"" once a HEAD shows it empty. Raises
-        OSError."""
+        OSError: ENODEV for a 404 whose code is NoSuchBucket (``bucket_gone``), which says
+        nothing of the object (a ledger or history read as empty would let the run treat
+        the copy root as new)."""
         found = self.get_small_tagged(key)
         return None if found is None else found[0]
 
@@ -923,7 +925,7 @@ class S3Destination:
             return answer["Body"].read(), str(answer.get("ETag", ""))
         except Exception as exc:
             code, status = _error_code(exc)
-            if status == 404 or code in ("NoSuchKey", "404"):
+            if (status == 404 or code in ("NoSuchKey", "404")) and not bucket_gone(exc):
                 return None
             if status == 416 or code == "InvalidRange":
                 info = self.stat_key(key)
@@ -2270,14 +2272,26 @@ class S3Destination:
         counts as one, ``_other_run_live_above``), and the record, listed at *record_key*,
         is still the object read (*record_etag*, a HEAD just before: a run resuming that
         upload first stores the record again naming itself, ``adopt_record``, under its
-        key's record key). A copy of a record (``copied_record``) comes here only once the
-        real record is known gone or naming another upload (``_sweep_records``,
-        ``s3copied.sweep_copy``): a run that took over the real record would not show at
-        the copy's key, whose HEAD would always match. What remains:
-        a run that takes the record over between that HEAD and the abort (one request's
-        time) loses its upload (its completion fails, the file fails and is copied again by
-        the next run). Never raises."""
-        if not self.maker_gone(record) or self._other_run_live_above(final, seen):
+        key's record key). A copy of a record (``copied_record``) comes to these checks
+        only once the real record is known gone or naming another upload
+        (``s3copied.sweep_copy``, through ``unlocked_and_unchanged``): a run that took over
+        the real record would not show at the copy's key, whose HEAD would always match.
+        What remains: a run that takes the record over between that HEAD and the abort
+        (one request's time) loses its upload (its completion fails, the file fails and is
+        copied again by the next run). Never raises."""
+        return self.maker_gone(record) and self.unlocked_and_unchanged(
+            final, record_key, record_etag, seen
+        )
+
+    def unlocked_and_unchanged(
+        self, final: str, record_key: str, record_etag: str, seen: dict[str, set[str] | None]
+    ) -> bool:
+        """``_dead_and_unlocked`` past its maker's check, for a caller that asked
+        ``maker_gone`` already (``s3copied.sweep_copy``: ``os.kill`` of its pid and a read of
+        its start in /proc, asked once a record): no live lock
+        of another run at or above *final*, and the record at *record_key* still the object
+        read (*record_etag*). Never raises."""
+        if self._other_run_live_above(final, seen):
             return False
         try:
             info = self.stat_key(record_key)

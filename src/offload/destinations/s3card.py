@@ -52,6 +52,7 @@ from offload.destinations.s3config import (
 )
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3lock import S3CopyRootLock
+from offload.destinations.s3own_keys import CopyRootOwn  # card.py makes it (_s3())
 from offload.destinations.s3url import (
     S3_ROOT,
     S3Url,
@@ -90,14 +91,13 @@ def open_s3_destinations(
     settings: S3Settings | None,
     existing: ExistingFilePolicy,
     env: Mapping[str, str] | None = None,
-    own_keys: tuple[str, str, int] | None = None,
+    own_keys: CopyRootOwn | None = None,
 ) -> tuple[list[Path | str], dict[int, S3Backend]]:
     """The destinations with every ``s3://`` URL replaced by its stand-in root, and the
     backends by destination index. Each S3 destination is checked first (UsageError, exit
     64, nothing written, when it cannot be used), the keys offload-ai itself would store
     there among it, before the preflight's probe stores any (``s3own_keys``; *own_keys*:
-    the copy root's name below the prefix, "" for the prefix itself, the name the reports
-    start with, and the card's number of entries; None: those under the prefix only):
+    what those under the copy root depend on; None: those under the prefix only):
     PreflightRefused, code ``path-too-long``."""
     paths: list[Path | str] = []
     backends: dict[int, S3Backend] = {}
@@ -124,16 +124,18 @@ def open_s3_destinations(
     return paths, backends
 
 
-def _refuse_long_own_keys(
-    url: S3Url, text: str, index: int, own_keys: tuple[str, str, int] | None
-) -> None:
+def _refuse_long_own_keys(url: S3Url, text: str, index: int, own_keys: CopyRootOwn | None) -> None:
     """``open_s3_destinations``' check of the keys offload-ai itself would store under
     *url* (*text*, destination *index*). Raises PreflightRefused."""
     keys = s3own_keys.prefix_own_keys(url)
     if own_keys is not None:
-        folder, card_name, files = own_keys
         keys += s3own_keys.copy_root_own_keys(
-            url.bucket, url.key(folder), card_name=card_name, files=files
+            url.bucket,
+            url.key(own_keys.folder),
+            card_name=own_keys.card_name,
+            files=own_keys.files,
+            ascmhl=own_keys.ascmhl,
+            legacy=own_keys.legacy,
         )
     too_long = s3own_keys.too_long(keys)
     if too_long is None:
@@ -1095,6 +1097,7 @@ class S3PathSink:
 
 __all__ = [
     "TAKE_BACK_BUDGET_S",
+    "CopyRootOwn",
     "S3Ledger",
     "S3PathSink",
     "S3ReportFolder",

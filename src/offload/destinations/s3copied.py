@@ -16,8 +16,9 @@ the last word of the upload. So, for a copy whose upload the service still lists
   finds recorded: a resumer keeps its real record stored while it runs): the upload is
   orphaned, and the sweep's own rules may abort it (old, ``abandon_after_s``, with no live
   lock naming its run; or its maker provably gone with no other live run above its key,
-  ``S3Destination._dead_and_unlocked``; for a key outside the URL's prefix, a prefix moved,
-  the locks from the bucket's top down, ``s3lock.live_tokens_above``), then the copy goes;
+  ``S3Destination._dead_and_unlocked``, its maker asked once; for a key outside the URL's
+  prefix, a prefix moved, the locks from the bucket's top down,
+  ``s3lock.live_tokens_above``), then the copy goes;
   an abort that fails keeps the copy (the next sweep tries again) and names the upload
   (``abort_upload``);
 * otherwise (kept by those rules: young, its maker maybe live, a live lock above it; a key
@@ -119,7 +120,8 @@ def sweep_copy(
     aged = isinstance(created, int | float) and created < cutoff
     old = aged and not store.live_run_may_own(final, record, seen)
     dead = not old and store.maker_gone(record)
-    if old or (dead and store._dead_and_unlocked(final, record, listed.key, record_etag, seen)):
+    # Its maker asked once (``dead``): the rest of ``_dead_and_unlocked``.
+    if old or (dead and store.unlocked_and_unchanged(final, listed.key, record_etag, seen)):
         if not store.abort_upload(
             key,
             upload_id,

@@ -13,7 +13,11 @@ as for a card (multipart upload with part checksums, completion never over anoth
 a streamed GET read-back in ``destination``/``full`` mode). Before the first byte, each is
 checked as a card's is (``S3Destination.check``: credentials, bucket, network), and an
 object already at the key is refused unless the policy replaces it: ``UsageError`` (exit
-64), nothing written anywhere.
+64), nothing written anywhere. Before the preflight's probe stores anything, the keys
+offload-ai itself may store under the object's folder (``s3own_keys.prefix_own_keys``: an
+upload record, a staging object, the probe's objects) and the object's own whole key are
+held to S3's 1,024 bytes, as a card's are: ``PreflightRefused`` (exit 64, code
+``path-too-long``), nothing written anywhere.
 """
 
 from __future__ import annotations
@@ -27,10 +31,18 @@ from offload.destinations.base import EntryInfo
 from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend
 from offload.destinations.s3config import S3Settings, settings_from_env
-from offload.destinations.s3url import S3Url, display_path, is_s3_url, parse_s3_url
+from offload.destinations.s3url import (
+    MAX_KEY_BYTES,
+    S3Url,
+    display_path,
+    is_s3_url,
+    key_bytes,
+    parse_s3_url,
+)
 from offload.engine.cancel import CancelToken
-from offload.errors import UsageError
+from offload.errors import PreflightRefused, UsageError
 from offload.options import ExistingFilePolicy
+from offload.own_names import elided
 
 
 @dataclass(frozen=True)
@@ -53,8 +65,9 @@ def open_s3_file_targets(
     """The S3 targets among *destinations*, by index (see the module docstring); the others
     are left to the local planner. Raises UsageError (nothing written) for a URL, bucket,
     credentials or network S3 refuses, a name S3 cannot hold, the same object named twice,
-    or an object already at the key with the FAIL policy. The caller closes the backends
-    (``close_targets``)."""
+    or an object already at the key with the FAIL policy; PreflightRefused (its subclass,
+    code ``path-too-long``) for a key too long, the object's or one of offload-ai's own
+    under its folder. The caller closes the backends (``close_targets``)."""
     opened: dict[int, S3FileTarget] = {}
     try:
         for index, destination in enumerate(destinations):
@@ -71,6 +84,8 @@ def open_s3_file_targets(
             backend = S3Backend(store, existing=existing)
             target = backend.root / (source_name if folder_named else name)
             opened[index] = S3FileTarget(backend, target)  # closed on error below
+            # Before the probe's first object, as a card's (``s3card.open_s3_destinations``).
+            _refuse_long_keys(root_url, backend, target, index)
             store.check()
             store.probe()
             _check_name(backend, target)  # before a lookup: a name with no key has none
@@ -79,6 +94,7 @@ def open_s3_file_targets(
                 target = target / source_name
                 opened[index] = S3FileTarget(backend, target)
                 _check_name(backend, target)
+                _refuse_long_keys(root_url, backend, target, index)
                 info = _stat(backend, target)
             if info is not None and existing is ExistingFilePolicy.FAIL:
                 raise UsageError(
@@ -95,6 +111,34 @@ def open_s3_file_targets(
         close_targets(opened)
         raise
     return opened
+
+
+def _refuse_long_keys(root_url: S3Url, backend: S3Backend, target: Path, index: int) -> None:
+    """Refuse destination *index* when a key it would store is longer than S3 takes:
+    offload-ai's own under *root_url* (the object's folder, named), then the
+    object's own at *target* (a name that has no key is ``_check_name``'s). Raises
+    PreflightRefused, code ``path-too-long``, one line naming the longest key and what to
+    do."""
+    from offload.destinations import s3own_keys
+    from offload.plan.codes import PreflightCode, PreflightItem
+
+    message = None
+    own = s3own_keys.too_long(s3own_keys.prefix_own_keys(root_url))
+    if own is not None:
+        message = f"{s3own_keys.refusal(str(root_url), root_url.bucket, own)}; nothing was written"
+    elif backend.name_problem(target.name) is None:
+        key = backend.key(target)
+        size = key_bytes(key)
+        if size > MAX_KEY_BYTES:
+            message = (
+                f"destination {elided(display_path(target))}: its key would be {size} bytes "
+                f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): choose a key at least "
+                f"{size - MAX_KEY_BYTES} bytes shorter; nothing was written"
+            )
+    if message is None:
+        return
+    item = PreflightItem(PreflightCode.PATH_TOO_LONG, None, message, index)
+    raise PreflightRefused(message, errors=[item.as_dict()])
 
 
 def _check_name(backend: S3Backend, target: Path) -> None:

@@ -13,19 +13,33 @@ naming rule), each variable part at its widest:
 * under the copy root: its lock (``s3lock.lock_key``), a ledger object
   (``s3ledger.ledger_object_name``: a time in nanoseconds, 20 digits, and a serial of at
   least 6 digits, one a batch: at most one a file), and what every copy root holds
-  (``offload.own_names.root_own_names``: the reports, an ASC MHL generation and the
-  chain; a history past 9,999 generations adds a digit).
-
-Not counted: a legacy MHL (``<root name>_<date>_<time>[_N].mhl`` at the copy root), always
-shorter than the reports' names under ``.offload/reports/``.
+  (``offload.own_names.root_own_names``, the one rule of a local copy root's check too:
+  the reports; an ASC MHL generation and the chain only when the run writes an ASC MHL
+  history, not ``--mhl none`` or ``legacy``, a history past 9,999 generations adding a
+  digit; a legacy MHL only with ``--mhl legacy``).
 """
 
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, key_bytes
 from offload.own_names import elided
+
+
+class CopyRootOwn(NamedTuple):
+    """What the keys offload-ai stores under a copy root depend on, known before the plan
+    (``card.py``, for ``s3card.open_s3_destinations``): the copy root's *folder* below the
+    prefix ("" for the prefix itself: ``--into``, a single file), the *card_name* its
+    reports start with, the card's number of *files*, and the manifests the run writes
+    (``ManifestOptions.writes_ascmhl``, ``writes_legacy``)."""
+
+    folder: str
+    card_name: str
+    files: int
+    ascmhl: bool
+    legacy: bool
 
 
 def prefix_own_keys(url: S3Url) -> list[str]:
@@ -40,12 +54,15 @@ def prefix_own_keys(url: S3Url) -> list[str]:
     ]
 
 
-def copy_root_own_keys(bucket: str, copy_root_key: str, *, card_name: str, files: int) -> list[str]:
+def copy_root_own_keys(
+    bucket: str, copy_root_key: str, *, card_name: str, files: int, ascmhl: bool, legacy: bool
+) -> list[str]:
     """The longest keys offload-ai stores under the copy root at *copy_root_key* in *bucket*
     for a card of *files* files whose reports are named *card_name*
-    (``plan.names.report_name``). An ASC MHL generation's name carries the copy root's
-    name (the bucket's for a copy root at the bucket's top, as ``write_s3_manifests``
-    names its staging folder)."""
+    (``plan.names.report_name``); with *ascmhl* (the run writes an ASC MHL history:
+    ``ManifestOptions.writes_ascmhl``) an ASC MHL generation and the chain, and with
+    *legacy* a legacy MHL, whose names carry the copy root's name (the bucket's for a copy
+    root at the bucket's top, as ``write_s3_manifests`` names its staging folder)."""
     from offload.destinations.s3ledger import ledger_folder_key, ledger_object_name
     from offload.destinations.s3lock import lock_key
     from offload.own_names import root_own_names
@@ -56,7 +73,10 @@ def copy_root_own_keys(bucket: str, copy_root_key: str, *, card_name: str, files
         lock_key(copy_root_key),
         f"{ledger_folder_key(copy_root_key)}/"
         + ledger_object_name(time.time_ns(), max(999_999, files)),
-        *(head + name for name in root_own_names(root_name, card_name=card_name)),
+        *(
+            head + name
+            for name in root_own_names(root_name, card_name=card_name, ascmhl=ascmhl, legacy=legacy)
+        ),
     ]
 
 

@@ -12,14 +12,17 @@ object's bytes (the same as ``s3.get_refused``'s for an object the listing shows
 credentials that may list it but not read it (where they came from, when known), and to
 run again with credentials that may (with the documentation's section); an archived
 object to restore; to run again once the service answers when it kept failing or could not
-be reached; else (the bucket gone, a request refused for another reason: ``get_advice``
-None) to check the bucket, the endpoint and the network, then run again. Pure; never raises. The
+be reached; the bucket gone (ENODEV: the service answered NoSuchBucket, ``s3.bucket_gone``)
+names the bucket, to check the URL's bucket and the endpoint, or to restore a bucket
+deleted, then run again; else (a request refused for another reason: ``get_advice`` None)
+to check the bucket, the endpoint and the network, then run again. Pure; never raises. The
 exit code is the caller's (a copy's 64; a check's 64 for a refusal, 11 when the service
 failed: the check cannot be complete).
 """
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from offload.destinations.s3 import get_advice, get_failure
@@ -32,19 +35,37 @@ PERMISSIONS = "(docs/s3.md, Permissions)"
 
 
 def records_unread(
-    exc: OSError, records: str, *, client: Any, again: str, then: str, outcome: str
+    exc: OSError,
+    records: str,
+    *,
+    client: Any,
+    bucket: str,
+    again: str,
+    then: str,
+    outcome: str,
 ) -> str:
     """The line (the module's contract) of *records* (the words naming them with their
     URL: "the ledger s3://...", "the records of s3://... (its ASC MHL history and
-    ledger)") whose read failed with *exc*; *client*: the store's (where its credentials
-    came from, ``credential_source``); *again*, *then*: how the caller's command is run
-    again (``get_advice``); *outcome*: what came of it ("nothing was copied")."""
+    ledger)") in *bucket* whose read failed with *exc*; *client*: the store's (where its
+    credentials came from, ``credential_source``); *again*, *then*: how the caller's
+    command is run again (``get_advice``); *outcome*: what came of it ("nothing was
+    copied")."""
     source = credential_source(client)
     credentials = f"the credentials (they came from {source})" if source else "the credentials"
     advice = get_advice(exc, again=again, then=then, credentials=credentials)
-    if advice is None:
-        # The service answered, or none could be reached: the bucket gone (ENODEV), a
-        # request it refused for another reason (a 400), a name that does not resolve.
+    if exc.errno == errno.ENODEV:
+        # The service answered that the bucket does not exist (NoSuchBucket): deleted
+        # since the run began, or another bucket than the one meant (a mistyped URL or
+        # endpoint, a service or proxy that answers so). Never "no records there".
+        advice = (
+            f"the service answers that bucket '{bucket}' does not exist: check the bucket "
+            "in the URL and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's "
+            "endpoint_url), or restore the bucket if it was deleted (offload-ai never "
+            f"creates buckets), then {again}"
+        )
+    elif advice is None:
+        # The service answered, or none could be reached: a request it refused for
+        # another reason (a 400), a name that does not resolve.
         advice = f"check the bucket, the endpoint and the network, then {again}"
     elif get_failure(exc) == "refused":
         # A refusal of these credentials (not an archived object's, also a 403): the

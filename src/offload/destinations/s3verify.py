@@ -597,6 +597,7 @@ def _records_line(store: S3Destination, exc: OSError) -> str:
         exc,
         f"the records of {store.url} (its ASC MHL history and ledger)",
         client=store.client,
+        bucket=store.url.bucket,
         again="check it again",
         then="check again",
         outcome="nothing was verified",

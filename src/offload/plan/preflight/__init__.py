@@ -113,8 +113,8 @@ def preflight(
     exfat-fuse's clusters); names the
     destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
     longer than ``PATH_MAX``; offload-ai's own files in a copy root (its reports, ASC MHL
-    generation, ledger: :func:`.names.check_own_names`) whose names or paths would be too
-    long; symlinks on a filesystem that cannot hold them; files larger
+    generation, ledger: :func:`.names.check_own_names`) whose names or paths would be too long;
+    symlinks on a filesystem that cannot hold them; files larger
     than the filesystem holds (FAT: 4 GiB - 1 byte).
     Warnings: destinations sharing a device or disk with each other or with the source;
     symlinks leading outside the source; skipped special files; names Windows reserves;
@@ -159,7 +159,7 @@ def preflight(
     reports, ledger, and with *ascmhl* an ASC MHL generation, with *legacy* a legacy MHL),
     checked for their names' lengths (:func:`.names.check_own_names`; a single file's copy
     root is the destination itself); False for the one-file copy of ``api.plan_file``
-    (``pfndispatchcopy``), which writes none.
+    (``pfndispatchcopy`` and the library's single-file copy), which writes none.
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
@@ -424,6 +424,8 @@ def preflight(
             entries() if callable(entries) else entries,
             out,
             card_name=report_name(str(tree.root)),
+            ascmhl=ascmhl,
+            legacy=legacy,
         )
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 

@@ -486,7 +486,13 @@ def _ignore_pattern(relative_path: str) -> str:
 
 
 def check_keys(
-    plan: DestinationPlan, entries: list[Entry], out: Findings, *, card_name: str = "source"
+    plan: DestinationPlan,
+    entries: list[Entry],
+    out: Findings,
+    *,
+    card_name: str = "source",
+    ascmhl: bool,
+    legacy: bool,
 ) -> None:
     """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
     are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
@@ -496,8 +502,10 @@ def check_keys(
     naming the file: refused before the first byte, as a name a drive that stores Unicode
     (exFAT) cannot take, or a local path too long, is. And the keys offload-ai itself
     stores there (``s3own_keys``: its ledger, upload records, ASC MHL and reports, whose
-    names *card_name* starts): the longest longer than ``MAX_KEY_BYTES``, one error
-    naming it (AWS would take the card's files, then refuse the ledger and manifests)."""
+    names *card_name* starts; an ASC MHL generation's only with *ascmhl*, a legacy MHL's
+    only with *legacy*, as ``check_own_names`` counts them): the longest longer than
+    ``MAX_KEY_BYTES``, one error naming it (AWS would take the card's files, then refuse
+    the ledger and manifests)."""
     from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path, key_bytes
 
     root = str(plan.root)
@@ -505,7 +513,7 @@ def check_keys(
     bucket_and_prefix = root[len(str(S3_ROOT)) + 1 :]
     _bucket, _, prefix = bucket_and_prefix.partition("/")
     head = key_bytes(prefix + "/") if prefix else 0
-    _check_own_keys(plan, prefix, card_name, len(entries), out)
+    _check_own_keys(plan, prefix, card_name, len(entries), out, ascmhl=ascmhl, legacy=legacy)
     for entry in entries:
         if entry.kind is not EntryKind.FILE:
             continue  # a folder is no object; a symlink fails there with its own message
@@ -536,7 +544,14 @@ def check_keys(
 
 
 def _check_own_keys(
-    plan: DestinationPlan, copy_root_key: str, card_name: str, files: int, out: Findings
+    plan: DestinationPlan,
+    copy_root_key: str,
+    card_name: str,
+    files: int,
+    out: Findings,
+    *,
+    ascmhl: bool,
+    legacy: bool,
 ) -> None:
     """``check_keys``' error for the keys offload-ai itself would store under *plan*'s
     S3 destination (``s3own_keys``) when the longest is longer than S3 takes."""
@@ -547,7 +562,9 @@ def _check_own_keys(
     bucket, _, url_prefix = url_text.partition("/")
     keys = [
         *s3own_keys.prefix_own_keys(S3Url(bucket, url_prefix)),
-        *s3own_keys.copy_root_own_keys(bucket, copy_root_key, card_name=card_name, files=files),
+        *s3own_keys.copy_root_own_keys(
+            bucket, copy_root_key, card_name=card_name, files=files, ascmhl=ascmhl, legacy=legacy
+        ),
     ]
     key = s3own_keys.too_long(keys)
     if key is None:
