@@ -530,7 +530,12 @@ class LocalPartial:
         (``O_EXCL``, claimed: no clean-up removes it), so the path names the file written.
 
         The read-only descriptor is the one opened and claimed at the create
-        (``_claim_read_only``), where there was one: no call here but the close."""
+        (``_claim_read_only``), where there was one: no call here but the close.
+
+        No writeback is started here (``sync_file_range``): each file's own start made one
+        write request a file where the batch's ``syncfs`` merges a batch's files, six times
+        the disk's requests on the small card and slower in every round
+        (docs/performance.md, "thirty-first pass")."""
         held = self._claim
         if held is not None:
             written, self._fd, self._claim = self._fd, held, None
