@@ -120,3 +120,37 @@ def test_without_the_card_the_fast_copy_feeds_the_cards_dates(
     card.with_name("gone").rename(card)
     code, err = cli(tmp_path, *args)
     assert code == 0 and "6 earlier" in err, err
+
+
+def test_an_older_slow_folder_with_rounded_dates_is_adopted_by_the_into_rerun(
+    tmp_path: Path, cards: Path, exfat_loop: Callable[..., mounts.ExfatLoop]
+) -> None:
+    """A slow folder an older version cascaded from exFAT (its copies and ledger dated as the
+    fast copy: whole seconds) is still refused as another card's (its rounded date and size
+    are all its entries say); the refusal's --into re-run reads those copies back against the
+    card and adopts them with the card's dates, and the same command then exits 0, as the
+    README says."""
+    card = _card(cards)
+    fast = exfat_loop(32 << 20).path
+    slow = tmp_path / "SLOW"
+    slow.mkdir()
+    args = (str(card), str(fast), "--cascade-to", str(slow))
+    assert cli(tmp_path, *args)[0] == 0
+    # What an older version left: each slow copy and its ledger entry dated as the fast copy.
+    ledger = slow / "CASC" / ".offload" / "ledger.jsonl"
+    entries = [json.loads(line) for line in ledger.read_text().splitlines()]
+    for entry in entries:
+        shown = (fast / "CASC" / entry["relative_path"]).stat().st_mtime_ns
+        assert shown != entry["mtime_ns"]
+        entry["mtime_ns"] = shown
+        os.utime(slow / "CASC" / entry["relative_path"], ns=(shown, shown))
+    ledger.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    code, err = cli(tmp_path, *args)
+    assert code == 64 and "holds another card's offload" in err, err
+    into = (str(slow / "CASC"),)
+    code, err = cli(tmp_path, "--into", str(card), str(fast / "CASC"), *into, "--cascade-to", *into)
+    assert code == 0, err
+    assert "read back, found equal to the source and adopted" in err, err
+    assert _ledger_dates(slow / "CASC") == {f"C/k{i}.mov": CARD_DATE_NS + i for i in range(3)}
+    code, err = cli(tmp_path, *args)
+    assert code == 0 and "6 earlier" in err, err
