@@ -151,6 +151,7 @@ def test_an_older_slow_folder_with_rounded_dates_is_adopted_by_the_into_rerun(
     code, err = cli(tmp_path, "--into", str(card), str(fast / "CASC"), *into, "--cascade-to", *into)
     assert code == 0, err
     assert "read back, found equal to the source and adopted" in err, err
+    assert "an older version's cascade dated it as its fast copy" in err, err
     assert _ledger_dates(slow / "CASC") == {f"C/k{i}.mov": CARD_DATE_NS + i for i in range(3)}
     code, err = cli(tmp_path, *args)
     assert code == 0 and "6 earlier" in err, err
