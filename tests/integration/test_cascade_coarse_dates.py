@@ -147,6 +147,7 @@ def test_an_older_slow_folder_with_rounded_dates_is_adopted_by_the_into_rerun(
     ledger.write_text("".join(json.dumps(e) + "\n" for e in entries))
     code, err = cli(tmp_path, *args)
     assert code == 64 and "holds another card's offload" in err, err
+    assert "cascaded by an older version, dated as its fast copy" in err, err
     into = (str(slow / "CASC"),)
     code, err = cli(tmp_path, "--into", str(card), str(fast / "CASC"), *into, "--cascade-to", *into)
     assert code == 0, err
