@@ -112,6 +112,7 @@ from offload.ledger import (
 )
 from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
 from offload.manifest_options import ManifestOptions, MhlKind, manifest_formats_problem
+from offload.model import DatedCopy
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
     AbsentFolders,
@@ -587,6 +588,7 @@ def plan_offload(
     *,
     stands_for: str | None = None,
     stands_in_for: Path | None = None,
+    card_dates: Mapping[str, int] | None = None,
 ) -> OffloadPlan:
     """Scan, plan and preflight an offload; decide what each destination still needs.
 
@@ -596,6 +598,9 @@ def plan_offload(
     *stands_in_for*: the absent card that *source*, a fast copy of it, stands in for (that
     same cascade re-run without its card): what the plan says of the source's ASC MHL
     history names that copy, not the card, whose history was not read.
+    *card_dates*: by relative path, the card file's date where that fast copy shows another
+    (``FastCopy.dates``): the file is planned with the card's date (``model.DatedCopy``),
+    which its copies get and their ledgers record, and read against its own.
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
     the preflight finds an error; the message names every problem, one per line. A preflight
@@ -616,7 +621,12 @@ def plan_offload(
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
         planned = cascade.fast_copy_options(options, fast)
         plan = plan_offload(
-            fast.root, slow, planned, stands_for=fast.card, stands_in_for=source_path
+            fast.root,
+            slow,
+            planned,
+            stands_for=fast.card,
+            stands_in_for=source_path,
+            card_dates=fast.dates,
         )
         read_once = planned.copy.verify is not options.copy.verify
         return cascade.from_fast_copy(  # type: ignore[no-any-return]
@@ -656,6 +666,8 @@ def plan_offload(
                 tree = scan_source(source_path, ignore=ignore)
     except ScanError as exc:
         raise UsageError(exc.refusal(source_path), path=exc.path) from None
+    if card_dates:
+        tree = _dated_as_the_card(tree, card_dates)
     if not tree.files and not tree.symlinks:
         raise UsageError(
             f"source {source_path} holds no files to offload ({len(tree.directories)} "
@@ -691,6 +703,18 @@ def plan_offload(
     except BaseException:
         _close(backends)
         raise
+
+
+def _dated_as_the_card(tree: SourceTree, card_dates: Mapping[str, int]) -> SourceTree:
+    """*tree* (a fast copy standing for its absent card), each file *card_dates* names
+    dated as the card's file there (``model.DatedCopy``: read against its own date)."""
+    files = tuple(
+        f
+        if (date := card_dates.get(f.relative_path)) is None
+        else DatedCopy(f.path_text, f.relative_path, f.size_bytes, date, f.mtime_ns)
+        for f in tree.files
+    )
+    return tree._replace(files=files)
 
 
 def _fingerprints_wanted(

@@ -408,7 +408,8 @@ def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
         return f"its ledger records {count} of {named}{more}{when}; this card: {this}"
     return (
         f"its ledger records {count}{when}, none on this card at its size and date: "
-        "another card of the same name, or this card formatted and shot again"
+        "another card of the same name, this card formatted and shot again, or this card's "
+        "copies cascaded by an older version, dated as its fast copy on exFAT, FAT, NTFS or a share"
     )
 
 

@@ -62,7 +62,7 @@ from offload.ledger import (
     removed_words,
 )
 from offload.manifest.history import ASCMHL_FOLDER
-from offload.model import SourceFile
+from offload.model import DatedCopy, SourceFile
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import PreflightCode
@@ -133,13 +133,18 @@ class FastCopy(NamedTuple):
     identity its ledger recorded (``CardIdentity.key``: the one every entry of its files
     records; "" when they record none, or not all the same); ``entries``: its ledger's
     entries (the card's digests of each file); ``all_full``: whether every entry of its
-    files records a ``full`` verification (the card read twice, the reads equal)."""
+    files records a ``full`` verification (the card read twice, the reads equal);
+    ``dates``: by relative path, the card file's date its ledger records where the copy
+    shows another (exFAT, FAT, a share: whole seconds; NTFS 100 ns), which the plan gives
+    the file (``model.DatedCopy``, ``plan_offload``'s *card_dates*): the slow copies get
+    the card's date, as when the card feeds them."""
 
     root: Path
     files: int
     card: str
     entries: dict[str, LedgerEntry]
     all_full: bool
+    dates: dict[str, int]
 
 
 def fast_copy_source(
@@ -186,9 +191,10 @@ def _not_complete(
         return f"its record of the card's pass cannot be read ({exc})"
     if not isinstance(record, dict) or record.get("card") != str(source):
         return "its record of the card's pass names another card"
+    ledger = Ledger(root)
     try:
         tree = scan_source(root, ignore=ignore)
-        entries = Ledger(root).load()
+        entries = ledger.load()
     except (ScanError, OSError) as exc:
         return f"it cannot be read completely ({exc})"
     if (tree.file_count, tree.total_bytes) != (record.get("files"), record.get("bytes")):
@@ -198,27 +204,33 @@ def _not_complete(
         )
     cards = set()
     all_full = True
-    for file, entry in _verified_entries(tree, entries, algorithms):
+    dates: dict[str, int] = {}
+    for file, entry in _verified_entries(tree, entries, algorithms, ledger):
         if entry is None:
             return f"its ledger does not record {file.relative_path} verified as it is now"
         cards.add(entry.card)
         all_full &= entry.verify == VerifyMode.FULL
+        if entry.mtime_ns != file.mtime_ns:
+            dates[file.relative_path] = entry.mtime_ns
     card = cards.pop() if len(cards) == 1 else ""
-    return FastCopy(root, tree.file_count, card, entries, all_full)
+    return FastCopy(root, tree.file_count, card, entries, all_full, dates)
 
 
 def _verified_entries(
-    tree: SourceTree, entries: dict[str, LedgerEntry], algorithms: Sequence[str]
+    tree: SourceTree, entries: dict[str, LedgerEntry], algorithms: Sequence[str], ledger: Ledger
 ) -> Iterator[tuple[SourceFile, LedgerEntry | None]]:
     """Each file of *tree* and its ledger entry from *entries* if that records it verified
-    as it is now (its size and date, the digests asked for), else None."""
+    as it is now (its size, its date as the copy root's filesystem stores the recorded one,
+    ``Ledger.holds_date``: the card's date, which exFAT or FAT round; the digests asked
+    for), else None."""
     for file in tree.files:
+        relative = file.relative_path
+        recorded = entries.get(relative)
+        date = file.mtime_ns
+        if recorded is not None and ledger.holds_date(recorded.mtime_ns, date):
+            date = recorded.mtime_ns
         entry = recorded_entry(
-            entries,
-            file.relative_path,
-            size_bytes=file.size_bytes,
-            mtime_ns=file.mtime_ns,
-            algorithms=algorithms,
+            entries, relative, size_bytes=file.size_bytes, mtime_ns=date, algorithms=algorithms
         )
         yield file, entry if entry is not None and entry.state == "verified" else None
 
@@ -238,13 +250,14 @@ def _why_no_record(root: Path, ignore: IgnoreRules, algorithms: Sequence[str]) -
     a block device): said as such; else (a file failed, transfer-checked only, not copied,
     or nothing readable) no record at all."""
     unrecorded = "no record that the card's pass verified every file there"
+    ledger = Ledger(root)
     try:
         tree = scan_source(root, ignore=ignore)
-        entries = Ledger(root).load()
+        entries = ledger.load()
     except (ScanError, OSError):
         return unrecorded
     cached = False
-    for _file, entry in _verified_entries(tree, entries, algorithms):
+    for _file, entry in _verified_entries(tree, entries, algorithms, ledger):
         if entry is None:
             cached = False
             break
@@ -948,7 +961,11 @@ def _cascade_tasks(
                 used[relative] = _Fed(position, len(candidates), index, chosen.status)
                 fed.append(
                     FileTask(
-                        SourceFile(copy_path, relative, st.st_size, st.st_mtime_ns),
+                        # Dated as the card's file (``DatedCopy``): the slow copies get the
+                        # card's date and their ledgers record it, not the fast copy's,
+                        # which exFAT, FAT or a share rounds (a re-run then found no entry
+                        # of the card's date there and refused the folder as another card's).
+                        _fed_source(copy_path, relative, st, task.source.mtime_ns),
                         tuple(t if i in wanted else None for i, t in enumerate(task.targets)),
                         (),
                         reference,
@@ -960,6 +977,15 @@ def _cascade_tasks(
         if relative not in used:
             failures.extend((relative, i, str(task.targets[i]), why) for i in wanted)
     return fed, references, failures, used
+
+
+def _fed_source(copy_path: Path, relative: str, st: os.stat_result, date_ns: int) -> SourceFile:
+    """The source of a slow copy fed from the fast copy at *copy_path* (*st* its ``stat``):
+    dated *date_ns*, the card file's date (``DatedCopy``), checked when read against the
+    copy's own date; a plain ``SourceFile`` where the two are the same."""
+    if st.st_mtime_ns == date_ns:
+        return SourceFile(copy_path, relative, st.st_size, date_ns)
+    return DatedCopy(copy_path, relative, st.st_size, date_ns, st.st_mtime_ns)
 
 
 def _changed_since_verified(

@@ -384,7 +384,7 @@ def check_existing(
             st = os.stat(source.path)
         except OSError as exc:
             return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
-        if st.st_size != source.size_bytes or st.st_mtime_ns != source.mtime_ns:
+        if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
             return {}, f"source {source.path} changed since the scan"
         if reference_digests is not None:
             for name, value in reference_digests(task_index).items():

@@ -815,9 +815,15 @@ class Ledger:
         at its end (``cascade._changed_since_verified``)."""
         if st.st_size != size_bytes:
             return False
+        return self.holds_date(mtime_ns, st.st_mtime_ns)
+
+    def holds_date(self, mtime_ns: int, copy_mtime_ns: int) -> bool:
+        """Whether a copy here dated *copy_mtime_ns* shows the recorded date *mtime_ns* (the
+        source's) as this copy root's filesystem stores it (``as_recorded``'s date rule; a
+        cascade's fast copy standing for its absent card, ``cascade.fast_copy_source``)."""
         # exFAT keeps 10 ms and FAT 2 s: tolerate what the filesystem could not store.
-        return abs(st.st_mtime_ns - mtime_ns) < DATE_SLACK_NS or self._mtime_not_held(
-            mtime_ns, st.st_mtime_ns
+        return abs(copy_mtime_ns - mtime_ns) < DATE_SLACK_NS or self._mtime_not_held(
+            mtime_ns, copy_mtime_ns
         )
 
 

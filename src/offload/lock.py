@@ -27,6 +27,14 @@ Contract:
   without ``flock``, a read-only or failing drive) is not a reason to refuse the others:
   it is left unlocked and ``warnings`` says why (a drive that cannot be written fails in the
   copy anyway). ``flock`` on NFS is a POSIX lock the server sees; on SMB it may be local only.
+* A lock reached through another mount of the same folder (two sshfs mounts of one share,
+  two computers' mounts of it) is another lock: both runs take it. Once taken, the body
+  already there is read: one naming a live process of this machine (``body_gone`` says it
+  is not over: it locked the folder through another path) refuses the copy root as busy;
+  one naming a process of another computer, container or boot, which cannot be asked, is
+  a warning (``warnings``) naming it, and the run goes on (a run killed there leaves its
+  body behind: refusing would refuse every later run). A killed run of this machine's is
+  over: its body is replaced silently.
 * Not thread-safe (one object per run); ``release()`` is idempotent.
 * ``busy_copy_root(roots)``: the same refusal for a copy root another offload holds now,
   asked without taking a lock, for a run refused before its locks (the preflight: a near-full
@@ -187,6 +195,15 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
     if not taken:
         os.close(fd)
         raise _busy(root, holder)
+    # The flock taken, the body may still name a live holder that flock does not reach: a
+    # run writing into the same folder through another mount of a share (each mount's
+    # flock its own: sshfs, most FUSE filesystems) or from another computer.
+    named = _read_body(fd)
+    if named is not None and not body_gone(named):
+        if same_process_space(named.get("host"), named.get("pid_space")):
+            os.close(fd)
+            raise _busy(root, describe_holder(named), unseen=True)
+        locks.warnings.append(_unseen_holder(root, named))
     locks._held.append((root, fd))
     try:
         os.ftruncate(fd, 0)
@@ -195,11 +212,32 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
         pass  # the body only describes the holder; the lock is held
 
 
-def _busy(root: Path, holder: str) -> CopyRootBusy:
+def _busy(root: Path, holder: str, *, unseen: bool = False) -> CopyRootBusy:
+    """The refusal of *root*, held by *holder* (described); *unseen*: its lock file names
+    a live process of this machine whose ``flock`` this path does not see (it locked the
+    folder through another mount of it)."""
+    how = (
+        "; its lock file names that live process, whose lock this path does not see: it "
+        "writes there through another mount of the same folder"
+        if unseen
+        else ""
+    )
     return CopyRootBusy(
-        f"copy root {root} is in use by another offload ({holder}); nothing was written: "
-        "wait for it to finish, or stop it, and run this again",
+        f"copy root {root} is in use by another offload ({holder}{how}); nothing was "
+        "written: wait for it to finish, or stop it, and run this again",
         path=root,
+    )
+
+
+def _unseen_holder(root: Path, holder: Mapping[str, object]) -> str:
+    """The warning of a lock taken whose body names a holder of another computer, container
+    or boot (``same_process_space``: whether it still runs cannot be told from here), which
+    this ``flock`` may not reach (a network share's clients do not see each other's)."""
+    return (
+        f"copy root {root}: its lock file names another offload ({describe_holder(holder)}) "
+        "that this computer cannot see nor ask whether it still runs (a share's clients do "
+        "not see each other's locks); if it does, stop one of the two runs, or they take "
+        "each other's files; a run killed there leaves that name behind, replaced now"
     )
 
 

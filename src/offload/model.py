@@ -42,6 +42,13 @@ class SourceFile:
         """The file's path (a new ``Path`` each call: hot paths use ``path_text``)."""
         return Path(self.path_text)
 
+    @property
+    def seen_mtime_ns(self) -> int:
+        """The mtime the file itself showed at the scan, which a read of it is checked
+        against (``engine/reader.py``, ``existing.py``): ``mtime_ns`` here; a ``DatedCopy``'s
+        own, where its date is its card's."""
+        return self.mtime_ns
+
 
 # The slots' own setters, bound once: a frozen dataclass's fields are set past its
 # ``__setattr__``, and ``object.__setattr__(self, name, value)`` looks the slot up by its
@@ -51,6 +58,39 @@ _set_path_text, _set_relative_path, _set_size_bytes, _set_mtime_ns = (
     SourceFile.__dict__[name].__set__
     for name in ("path_text", "relative_path", "size_bytes", "mtime_ns")
 )
+
+
+class DatedCopy(SourceFile):
+    """A copy of a card file read in place of it (a cascade's fast copy, which feeds the
+    slow destinations), dated as the card's file: ``mtime_ns`` is the card file's date
+    (what its copies get, what their ledgers record, what a plan compares a copy or an
+    entry with), ``seen_mtime_ns`` the copy's own as its ``lstat`` showed it (what a read
+    of it is checked against). The two differ where the copy's filesystem keeps coarser
+    dates than the card's (exFAT, FAT and network shares whole seconds or 2 s, NTFS
+    100 ns): a slow copy dated from the fast one recorded that rounded date, and a re-run
+    with the card then found no entry of its date and refused the folder as another card's.
+    A subclass, not a field of every ``SourceFile``: a card's files never need it."""
+
+    __slots__ = ("_seen",)
+    _seen: int
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        relative_path: str,
+        size_bytes: int,
+        mtime_ns: int,
+        seen_mtime_ns: int,
+    ) -> None:
+        super().__init__(path, relative_path, size_bytes, mtime_ns)
+        _set_seen(self, seen_mtime_ns)
+
+    @property
+    def seen_mtime_ns(self) -> int:
+        return self._seen
+
+
+_set_seen = DatedCopy.__dict__["_seen"].__set__
 
 
 class SourceSymlink(NamedTuple):

@@ -518,3 +518,42 @@ def test_a_new_report_folder_survives_a_power_cut(
     assert any(name.endswith(".json") for name in written), written
     fs.power_cut()
     assert sorted(p.name for p in reports.iterdir()) == written
+
+
+def test_a_root_locked_through_another_mount_of_its_folder_is_refused(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Two FUSE mounts of one folder (as two sshfs mounts of one share): each mount's flock
+    is its own, so a run locking through the second took the lock beside a live holder of
+    the first (QA: both runs split the files). The lock file's body names that live holder:
+    refused, naming it. Failed before: the second lock was taken."""
+    backing = tmp_path / "share"
+    backing.mkdir()
+    one = faulty_fs(backing=backing, mountpoint=tmp_path / "mnt-a").mountpoint
+    two = faulty_fs(backing=backing, mountpoint=tmp_path / "mnt-b").mountpoint
+    holder = start_holder(one / "A001")
+    try:
+        with pytest.raises(CopyRootBusy, match=f"pid {holder.pid}") as refused:
+            lock_copy_roots([two / "A001"])
+        assert "whose lock this path does not see" in str(refused.value)
+    finally:
+        stop(holder)
+    # The holder killed (its body left behind): the lock is taken, nothing said.
+    assert json.loads(lock_path(backing / "A001").read_text())["pid"] == holder.pid
+    with lock_copy_roots([two / "A001"]) as locks:
+        assert locks.warnings == []
+
+
+def test_a_lock_body_of_another_computer_is_a_warning(tmp_path: Path) -> None:
+    """A body naming a process of another host (a share's other client, whose lock this one
+    cannot see, or a run killed there): whether it runs cannot be told, so the lock is taken
+    with a warning naming it, never silently."""
+    root = tmp_path / "dest" / "A001"
+    path = lock_path(root)
+    path.parent.mkdir(parents=True)
+    other = {"pid": 4242, "host": "cart-2", "pid_space": "x/1", "started": "2026-12-05T09:00:00Z"}
+    path.write_text(json.dumps({**other, "command": "offload copy A001 /mnt/share"}))
+    with lock_copy_roots([root]) as locks:
+        (warning,) = locks.warnings
+        assert "pid 4242 on cart-2" in warning and "cannot see" in warning, warning
+        assert json.loads(path.read_text())["pid"] == os.getpid()  # replaced by ours

@@ -329,10 +329,11 @@ class SourceReader:
                 raise source_io_error(exc, "stat", path) from exc
             if not stat.S_ISREG(before.st_mode):
                 raise SourceError(f"source {path} is not a regular file", path=path)
-            if before.st_size != source.size_bytes or before.st_mtime_ns != source.mtime_ns:
-                changed = what_changed(
-                    source.size_bytes, source.mtime_ns, before.st_size, before.st_mtime_ns
-                )
+            # The date the file showed at the scan (a cascade's fast copy: its own, not the
+            # card's it gives its copies, ``model.DatedCopy``).
+            seen = source.seen_mtime_ns
+            if before.st_size != source.size_bytes or before.st_mtime_ns != seen:
+                changed = what_changed(source.size_bytes, seen, before.st_size, before.st_mtime_ns)
                 raise SourceChangedError(
                     f"source {path} changed since it was scanned ({changed}); re-run the offload",
                     path=path,

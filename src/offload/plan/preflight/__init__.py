@@ -415,7 +415,7 @@ def preflight(
     usable = [
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]
-    duplicate = check_duplicates(tree, usable, out, spell)
+    duplicate = check_duplicates(tree, usable, out, spell, probe=probe_write)
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
     check_remote_overlaps(remote, out)
     for plan in remote:

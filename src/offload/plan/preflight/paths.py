@@ -292,16 +292,40 @@ def check_source_overlap(
         )
 
 
+def _seen_through(a: Path, b: Path) -> bool:
+    """Whether a file made in folder *a* is seen in folder *b*: one folder reached two ways
+    that no identity tells (two FUSE or network mounts of one share, sshfs, NFS, SMB: each
+    mount its own ``st_dev``, inode numbers of its own or the server's; a share and the
+    folder it serves from this host). An ``O_EXCL`` create of a uniquely named probe in *a*,
+    an ``lstat`` of its name in *b*, the probe removed (4 system calls a pair). False when
+    the probe cannot be made (the write check says why) or *b* cannot be looked in."""
+    name = f".offload-probe-{os.getpid()}-{os.urandom(8).hex()}"
+    probe = a / name
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    except OSError:
+        return False
+    try:
+        return os.path.lexists(b / name)
+    finally:  # a Ctrl-C meanwhile too: no probe left
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+
 def check_duplicates(
     tree: SourceTree,
     usable: Sequence[tuple[DestinationPlan, DestinationCheck]],
     out: Findings,
     spell: Speller | None = None,
+    *,
+    probe: bool = True,
 ) -> set[int]:
     """The same folder named twice, or for a single file the same final file (also through
     symlinks, hard links, a folder named two ways or typed in another case where the
-    filesystem folds case, :func:`is_inside`): an error each, the later one left out of
-    further checks (returned); and copies that would overlap."""
+    filesystem folds case, :func:`is_inside`; with *probe*, also two mounts of one share or
+    a share and its own folder, which no identity tells: a file made in one is seen in the
+    other, :func:`_seen_through`): an error each, the later one left out of further checks
+    (returned); and copies that would overlap."""
     spell = spell or Speller()
     duplicate: set[int] = set()
     for i, (a, _) in enumerate(usable):
@@ -313,7 +337,9 @@ def check_duplicates(
             if tree.root_is_file:
                 name = tree.files[0].relative_path
                 a_target, b_target = a.target_for(name), b.target_for(name)
-                if _same_file(a_target, b_target, spell):
+                if _same_file(a_target, b_target, spell) or (
+                    probe and _seen_through(a.destination, b.destination)
+                ):
                     duplicate.add(b.index)
                     out.error(
                         C.DEST_DUPLICATE,
@@ -331,6 +357,17 @@ def check_duplicates(
                     b.destination,
                     f"destinations {a.destination} and {b.destination} are the same folder: "
                     "name each destination once",
+                    b.index,
+                )
+            elif probe and _seen_through(a.destination, b.destination):
+                duplicate.add(b.index)
+                out.error(
+                    C.DEST_DUPLICATE,
+                    b.destination,
+                    f"destinations {a.destination} and {b.destination} are the same folder "
+                    f"(a file made in {a.destination} is seen in {b.destination}: two mounts "
+                    "of one share, or a share and the folder it serves): name each "
+                    "destination once",
                     b.index,
                 )
             elif is_inside(b.root, a.root, spell) or is_inside(a.root, b.root, spell):
