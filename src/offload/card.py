@@ -681,12 +681,14 @@ def plan_offload(
     if any(is_s3_url(str(d)) for d in destinations):
         # The copy root below each prefix, for the keys offload-ai itself stores there: the
         # card's folder, or the prefix itself (--into, a single file).
+        from offload.destinations.s3own_keys import CopyRootOwn
+
         folder = copy_root_name(tree, into=options.into)  # the rule the plan follows
         destinations, backends = _s3().open_s3_destinations(
             destinations,
             settings=options.s3,
             existing=options.copy.existing,
-            own_keys=_s3().CopyRootOwn(
+            own_keys=CopyRootOwn(
                 folder,
                 report_name(str(source_path)),
                 len(tree.files),

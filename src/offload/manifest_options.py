@@ -85,8 +85,8 @@ class ManifestOptions:
 
     @property
     def writes_legacy(self) -> bool:
-        """Whether the run writes a legacy MHL (``--mhl legacy``): whether the preflight
-        counts its name among a copy root's own files (as ``writes_ascmhl``)."""
+        """Whether the run writes a legacy MHL (``--mhl legacy`` or ``both``): whether the
+        preflight counts its name among a copy root's own files (as ``writes_ascmhl``)."""
         return MhlKind.LEGACY in self.kinds
 
     def creator(self) -> CreatorInfo:

@@ -40,9 +40,7 @@ from __future__ import annotations
 import time
 
 
-def root_own_names(
-    root_name: str, *, card_name: str, ascmhl: bool = True, legacy: bool = False
-) -> list[str]:
+def root_own_names(root_name: str, *, card_name: str, ascmhl: bool, legacy: bool) -> list[str]:
     """The longest paths, relative to a copy root named *root_name* ("/"-separated),
     offload-ai writes there whatever the destination: the reports of a card whose reports
     are named *card_name*, with *ascmhl* (the run writes an ASC MHL history: not
@@ -82,9 +80,7 @@ def root_own_names(
     return names
 
 
-def local_own_names(
-    root_name: str, *, card_name: str, ascmhl: bool = True, legacy: bool = False
-) -> list[str]:
+def local_own_names(root_name: str, *, card_name: str, ascmhl: bool, legacy: bool) -> list[str]:
     """``root_own_names`` and the fixed names offload-ai writes in a local copy root's
     ``.offload/`` (relative to the copy root, "/"-separated)."""
     from offload.cascade_unsettled import UNSETTLED

@@ -149,10 +149,10 @@ def test_a_bucket_deleted_mid_card_is_no_takeover_and_leaves_nothing(  # type: i
     s3_server, bucket, proxy, tmp_path
 ) -> None:
     """The bucket deleted while a part is on its way (its objects and uploads first, as S3
-    requires): the destination is lost (the bucket no longer exists), the run does not say
-    its lock was taken over by another offload (the refresh found no bucket, not another
-    lock: it said so, "did not refresh it for 180 s", in a 6 s run), and names nothing as
-    left in a bucket that is gone."""
+    requires): the destination is lost (the service says the bucket does not exist), the
+    run does not say its lock was taken over by another offload (the refresh found no
+    bucket, not another lock: it said so, "did not refresh it for 180 s", in a 6 s run),
+    and names nothing as left in a bucket that is gone."""
     card, local, url = card_local_url(tmp_path, bucket, CARD)
     client = admin(s3_server.url)
     proxy.hold("PUT", "partNumber=3")
@@ -186,7 +186,8 @@ def test_a_bucket_deleted_mid_card_is_no_takeover_and_leaves_nothing(  # type: i
     watcher.join()
     assert code == 1, err
     report = report_of(out)
-    assert "no longer exists" in (report["destinations"][1]["lost_reason"] or "")
+    lost = report["destinations"][1]["lost_reason"] or ""
+    assert "NoSuchBucket: the service says the bucket does not exist" in lost, lost
     said = out + err + json.dumps(report["warnings"]) + json.dumps(report["notes"])
     assert "taken over" not in said and "was deleted while this run held" not in said
     assert report["left_behind"] == {"count": 0, "objects": [], "all_listed": True}

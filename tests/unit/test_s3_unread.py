@@ -59,6 +59,7 @@ def test_one_line_names_the_object_the_code_and_what_to_do(
         exc,
         "the ledger s3://rushes/day1/A001/.offload/ledger",
         client=None,
+        bucket="rushes",
         again=again,
         then=again,
         outcome="nothing was copied",
@@ -76,23 +77,53 @@ def test_one_line_names_the_object_the_code_and_what_to_do(
     assert refused is not None and refused.endswith(shared), refused
 
 
-@pytest.mark.parametrize(("code", "status"), [("InvalidRequest", 400), ("NoSuchBucket", 404)])
-def test_an_answer_that_is_no_outage_is_not_told_to_wait_for_the_service(
-    code: str, status: int
-) -> None:
-    """A 400, or the bucket gone (ENODEV): the service did answer, so no "once the service
-    answers"; check the bucket, the endpoint and the network. No permissions section: these
-    credentials were not refused. Failed before: "run the same command again once the
-    service answers" (review of s3w34)."""
+def test_an_answer_that_is_no_outage_is_not_told_to_wait_for_the_service() -> None:
+    """A 400: the service did answer, so no "once the service answers"; check the bucket,
+    the endpoint and the network. No permissions section: these credentials were not
+    refused. Failed before: "run the same command again once the service answers" (review
+    of s3w34)."""
     again = "run the same command again"
-    exc = _error(code, status)
+    exc = _error("InvalidRequest", 400)
     assert get_advice(exc, again=again, then=again) is None
     assert get_refused(exc, again=again, then=again) is None
     line = records_unread(
-        exc, "the ledger x", client=None, again=again, then=again, outcome="nothing was copied"
+        exc,
+        "the ledger x",
+        client=None,
+        bucket="rushes",
+        again=again,
+        then=again,
+        outcome="nothing was copied",
     )
     assert line.endswith(
         ": check the bucket, the endpoint and the network, then run the same command again; "
         "nothing was copied"
     ), line
     assert "service answers" not in line and "Permissions" not in line, line
+
+
+def test_the_bucket_gone_is_said_once_and_neutrally() -> None:
+    """A GET answered 404 NoSuchBucket: the store's error says once, in the service's name,
+    that the bucket does not exist (no "no longer": nothing says it was deleted, a mistyped
+    endpoint or a proxy answers so too), and the advice names the bucket to check with the
+    endpoint; not "the network", not "once the service answers", no permissions. Failed
+    before: "the bucket no longer exists (ENODEV): the service answers that bucket 'rushes'
+    does not exist: ...", the same said twice, the first claiming a deletion."""
+    again = "run the same command again"
+    exc = _error("NoSuchBucket", 404)
+    line = records_unread(
+        exc,
+        "the ledger x",
+        client=None,
+        bucket="rushes",
+        again=again,
+        then=again,
+        outcome="nothing was copied",
+    )
+    assert line == (
+        f"cannot read the ledger x: cannot read {OBJECT} (http://127.0.0.1:9000): "
+        "NoSuchBucket: the service says the bucket does not exist (ENODEV): check the bucket "
+        "name 'rushes' in the URL and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL, or the "
+        "profile's endpoint_url), then run the same command again; nothing was copied"
+    ), line
+    assert line.count("does not exist") == 1 and "no longer" not in line, line

@@ -248,7 +248,12 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
         if code == "PreconditionFailed" or status == 412:
             return FileExistsError(errno.EEXIST, f"{operation} {place}: the key exists already")
         if code == "NoSuchBucket":
-            return OSError(errno.ENODEV, f"{operation} {place}: the bucket no longer exists")
+            # Said as the service answered: not "no longer", which would claim a deletion
+            # (a mistyped endpoint or a proxy answers so too).
+            return OSError(
+                errno.ENODEV,
+                f"{operation} {place}: NoSuchBucket: the service says the bucket does not exist",
+            )
         if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch") or status in (
             401,
             403,
@@ -3257,7 +3262,7 @@ def _multipart_etag(parts: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def bucket_gone(exc: BaseException) -> bool:
-    """Whether *exc* says the bucket no longer exists (NoSuchBucket, or the ENODEV
+    """Whether *exc* says the bucket does not exist (NoSuchBucket, or the ENODEV
     ``os_error`` makes of it): nothing of this run's can be left in it then."""
     if isinstance(exc, OSError) and exc.errno == errno.ENODEV:
         return True

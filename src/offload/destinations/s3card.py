@@ -52,7 +52,7 @@ from offload.destinations.s3config import (
 )
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3lock import S3CopyRootLock
-from offload.destinations.s3own_keys import CopyRootOwn  # card.py makes it (_s3())
+from offload.destinations.s3own_keys import CopyRootOwn
 from offload.destinations.s3url import (
     S3_ROOT,
     S3Url,
@@ -90,15 +90,15 @@ def open_s3_destinations(
     *,
     settings: S3Settings | None,
     existing: ExistingFilePolicy,
+    own_keys: CopyRootOwn,
     env: Mapping[str, str] | None = None,
-    own_keys: CopyRootOwn | None = None,
 ) -> tuple[list[Path | str], dict[int, S3Backend]]:
     """The destinations with every ``s3://`` URL replaced by its stand-in root, and the
     backends by destination index. Each S3 destination is checked first (UsageError, exit
     64, nothing written, when it cannot be used), the keys offload-ai itself would store
-    there among it, before the preflight's probe stores any (``s3own_keys``; *own_keys*:
-    what those under the copy root depend on; None: those under the prefix only):
-    PreflightRefused, code ``path-too-long``."""
+    there among it, before the preflight's probe stores any (``s3own_keys``, the one check
+    of them: the preflight's ``check_keys`` checks the card's files' keys only; *own_keys*:
+    what those under the copy root depend on): PreflightRefused, code ``path-too-long``."""
     paths: list[Path | str] = []
     backends: dict[int, S3Backend] = {}
     try:
@@ -108,8 +108,8 @@ def open_s3_destinations(
                 paths.append(destination)
                 continue
             url = parse_s3_url(text)
-            # Before the probe's first object: the keys under the prefix itself (the
-            # copy root's are the preflight's, ``check_keys``, which knows the card).
+            # Before the probe's first object: offload-ai's own keys under the prefix and
+            # under the copy root.
             _refuse_long_own_keys(url, text, index, own_keys)
             store = S3Destination(
                 url, settings or settings_from_env(os.environ if env is None else env)
@@ -124,19 +124,20 @@ def open_s3_destinations(
     return paths, backends
 
 
-def _refuse_long_own_keys(url: S3Url, text: str, index: int, own_keys: CopyRootOwn | None) -> None:
+def _refuse_long_own_keys(url: S3Url, text: str, index: int, own_keys: CopyRootOwn) -> None:
     """``open_s3_destinations``' check of the keys offload-ai itself would store under
     *url* (*text*, destination *index*). Raises PreflightRefused."""
-    keys = s3own_keys.prefix_own_keys(url)
-    if own_keys is not None:
-        keys += s3own_keys.copy_root_own_keys(
+    keys = [
+        *s3own_keys.prefix_own_keys(url),
+        *s3own_keys.copy_root_own_keys(
             url.bucket,
             url.key(own_keys.folder),
             card_name=own_keys.card_name,
             files=own_keys.files,
             ascmhl=own_keys.ascmhl,
             legacy=own_keys.legacy,
-        )
+        ),
+    ]
     too_long = s3own_keys.too_long(keys)
     if too_long is None:
         return
@@ -1097,7 +1098,6 @@ class S3PathSink:
 
 __all__ = [
     "TAKE_BACK_BUDGET_S",
-    "CopyRootOwn",
     "S3Ledger",
     "S3PathSink",
     "S3ReportFolder",

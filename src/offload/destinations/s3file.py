@@ -26,6 +26,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from offload.destinations.base import EntryInfo
 from offload.destinations.s3 import S3Destination
@@ -85,7 +86,8 @@ def open_s3_file_targets(
             target = backend.root / (source_name if folder_named else name)
             opened[index] = S3FileTarget(backend, target)  # closed on error below
             # Before the probe's first object, as a card's (``s3card.open_s3_destinations``).
-            _refuse_long_keys(root_url, backend, target, index)
+            _refuse_long_own_keys(root_url, index)
+            _refuse_long_key(backend, target, index)
             store.check()
             store.probe()
             _check_name(backend, target)  # before a lookup: a name with no key has none
@@ -94,7 +96,7 @@ def open_s3_file_targets(
                 target = target / source_name
                 opened[index] = S3FileTarget(backend, target)
                 _check_name(backend, target)
-                _refuse_long_keys(root_url, backend, target, index)
+                _refuse_long_key(backend, target, index)  # the folder's own keys: above
                 info = _stat(backend, target)
             if info is not None and existing is ExistingFilePolicy.FAIL:
                 raise UsageError(
@@ -113,30 +115,39 @@ def open_s3_file_targets(
     return opened
 
 
-def _refuse_long_keys(root_url: S3Url, backend: S3Backend, target: Path, index: int) -> None:
-    """Refuse destination *index* when a key it would store is longer than S3 takes:
-    offload-ai's own under *root_url* (the object's folder, named), then the
-    object's own at *target* (a name that has no key is ``_check_name``'s). Raises
+def _refuse_long_own_keys(root_url: S3Url, index: int) -> None:
+    """Refuse destination *index* when a key offload-ai itself would store under
+    *root_url* (the object's folder, named) is longer than S3 takes. Raises
     PreflightRefused, code ``path-too-long``, one line naming the longest key and what to
     do."""
     from offload.destinations import s3own_keys
-    from offload.plan.codes import PreflightCode, PreflightItem
 
-    message = None
     own = s3own_keys.too_long(s3own_keys.prefix_own_keys(root_url))
     if own is not None:
-        message = f"{s3own_keys.refusal(str(root_url), root_url.bucket, own)}; nothing was written"
-    elif backend.name_problem(target.name) is None:
-        key = backend.key(target)
-        size = key_bytes(key)
-        if size > MAX_KEY_BYTES:
-            message = (
-                f"destination {elided(display_path(target))}: its key would be {size} bytes "
-                f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): choose a key at least "
-                f"{size - MAX_KEY_BYTES} bytes shorter; nothing was written"
-            )
-    if message is None:
+        _refuse(
+            f"{s3own_keys.refusal(str(root_url), root_url.bucket, own)}; nothing was written", index
+        )
+
+
+def _refuse_long_key(backend: S3Backend, target: Path, index: int) -> None:
+    """Refuse destination *index* when the object's own key at *target* is longer than S3
+    takes (a name that has no key is ``_check_name``'s). Raises PreflightRefused, code
+    ``path-too-long``, one line naming the key's length and what to do."""
+    if backend.name_problem(target.name) is not None:
         return
+    size = key_bytes(backend.key(target))
+    if size > MAX_KEY_BYTES:
+        _refuse(
+            f"destination {elided(display_path(target))}: its key would be {size} bytes "
+            f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): choose a key at least "
+            f"{size - MAX_KEY_BYTES} bytes shorter; nothing was written",
+            index,
+        )
+
+
+def _refuse(message: str, index: int) -> NoReturn:
+    from offload.plan.codes import PreflightCode, PreflightItem
+
     item = PreflightItem(PreflightCode.PATH_TOO_LONG, None, message, index)
     raise PreflightRefused(message, errors=[item.as_dict()])
 

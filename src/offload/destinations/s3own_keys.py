@@ -16,7 +16,7 @@ naming rule), each variable part at its widest:
   (``offload.own_names.root_own_names``, the one rule of a local copy root's check too:
   the reports; an ASC MHL generation and the chain only when the run writes an ASC MHL
   history, not ``--mhl none`` or ``legacy``, a history past 9,999 generations adding a
-  digit; a legacy MHL only with ``--mhl legacy``).
+  digit; a legacy MHL only with ``--mhl legacy`` or ``both``).
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ object's bytes (the same as ``s3.get_refused``'s for an object the listing shows
 credentials that may list it but not read it (where they came from, when known), and to
 run again with credentials that may (with the documentation's section); an archived
 object to restore; to run again once the service answers when it kept failing or could not
-be reached; the bucket gone (ENODEV: the service answered NoSuchBucket, ``s3.bucket_gone``)
-names the bucket, to check the URL's bucket and the endpoint, or to restore a bucket
-deleted, then run again; else (a request refused for another reason: ``get_advice`` None)
+be reached; the bucket gone (the service answered NoSuchBucket, ``s3.bucket_gone``, which
+the store's error says) to check the bucket's name, named, in the URL and the endpoint,
+then run again; else (a request refused for another reason: ``get_advice`` None)
 to check the bucket, the endpoint and the network, then run again. Pure; never raises. The
 exit code is the caller's (a copy's 64; a check's 64 for a refusal, 11 when the service
 failed: the check cannot be complete).
@@ -22,10 +22,9 @@ failed: the check cannot be complete).
 
 from __future__ import annotations
 
-import errno
 from typing import Any
 
-from offload.destinations.s3 import get_advice, get_failure
+from offload.destinations.s3 import bucket_gone, get_advice, get_failure
 from offload.destinations.s3config import credential_source
 from offload.destinations.s3url import shown
 from offload.errors import describe_os_error
@@ -53,15 +52,13 @@ def records_unread(
     source = credential_source(client)
     credentials = f"the credentials (they came from {source})" if source else "the credentials"
     advice = get_advice(exc, again=again, then=then, credentials=credentials)
-    if exc.errno == errno.ENODEV:
-        # The service answered that the bucket does not exist (NoSuchBucket): deleted
-        # since the run began, or another bucket than the one meant (a mistyped URL or
-        # endpoint, a service or proxy that answers so). Never "no records there".
+    if bucket_gone(exc):
+        # The service answered NoSuchBucket, which the store's error says (``os_error``):
+        # deleted since the run began, or another bucket than the one meant (a mistyped
+        # URL or endpoint, a service or proxy that answers so). Never "no records there".
         advice = (
-            f"the service answers that bucket '{bucket}' does not exist: check the bucket "
-            "in the URL and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's "
-            "endpoint_url), or restore the bucket if it was deleted (offload-ai never "
-            f"creates buckets), then {again}"
+            f"check the bucket name '{bucket}' in the URL and the endpoint (--s3-endpoint, "
+            f"AWS_ENDPOINT_URL, or the profile's endpoint_url), then {again}"
         )
     elif advice is None:
         # The service answered, or none could be reached: a request it refused for

@@ -149,7 +149,8 @@ def preflight(
     each target (a name the plan already stat'ed: no call again).
 
     ``remote`` are the plans of destinations that are no local folder (``s3://``: checked
-    by their backend when opened, planned under a stand-in root): only compared with each
+    by their backend when opened, offload-ai's own keys there among it,
+    ``s3card.open_s3_destinations``; planned under a stand-in root): only compared with each
     other by name (:func:`.paths.check_remote_overlaps`: the same one named twice, copy
     roots inside one another) and by the length of each file's whole key
     (:func:`.names.check_keys`); ``plans`` may then be empty, and the source's findings are
@@ -419,14 +420,7 @@ def preflight(
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
     check_remote_overlaps(remote, out)
     for plan in remote:
-        check_keys(
-            plan,
-            entries() if callable(entries) else entries,
-            out,
-            card_name=report_name(str(tree.root)),
-            ascmhl=ascmhl,
-            legacy=legacy,
-        )
+        check_keys(plan, entries() if callable(entries) else entries, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 

@@ -489,10 +489,6 @@ def check_keys(
     plan: DestinationPlan,
     entries: list[Entry],
     out: Findings,
-    *,
-    card_name: str = "source",
-    ascmhl: bool,
-    legacy: bool,
 ) -> None:
     """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
     are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
@@ -500,12 +496,10 @@ def check_keys(
     ``MAX_KEY_BYTES`` of it (S3's limit; ``S3Backend.name_problem`` checks each name alone,
     and a server that takes more, as moto does, would hold a key AWS refuses). An error
     naming the file: refused before the first byte, as a name a drive that stores Unicode
-    (exFAT) cannot take, or a local path too long, is. And the keys offload-ai itself
-    stores there (``s3own_keys``: its ledger, upload records, ASC MHL and reports, whose
-    names *card_name* starts; an ASC MHL generation's only with *ascmhl*, a legacy MHL's
-    only with *legacy*, as ``check_own_names`` counts them): the longest longer than
-    ``MAX_KEY_BYTES``, one error naming it (AWS would take the card's files, then refuse
-    the ledger and manifests)."""
+    (exFAT) cannot take, or a local path too long, is. Not the keys offload-ai itself
+    stores there (its ledger, upload records, ASC MHL and reports): every remote plan's
+    destination was opened by ``s3card.open_s3_destinations``, which refused those before
+    the preflight's probe stored anything (``s3own_keys``), the one check of them."""
     from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path, key_bytes
 
     root = str(plan.root)
@@ -513,7 +507,6 @@ def check_keys(
     bucket_and_prefix = root[len(str(S3_ROOT)) + 1 :]
     _bucket, _, prefix = bucket_and_prefix.partition("/")
     head = key_bytes(prefix + "/") if prefix else 0
-    _check_own_keys(plan, prefix, card_name, len(entries), out, ascmhl=ascmhl, legacy=legacy)
     for entry in entries:
         if entry.kind is not EntryKind.FILE:
             continue  # a folder is no object; a symlink fails there with its own message
@@ -543,40 +536,6 @@ def check_keys(
             )
 
 
-def _check_own_keys(
-    plan: DestinationPlan,
-    copy_root_key: str,
-    card_name: str,
-    files: int,
-    out: Findings,
-    *,
-    ascmhl: bool,
-    legacy: bool,
-) -> None:
-    """``check_keys``' error for the keys offload-ai itself would store under *plan*'s
-    S3 destination (``s3own_keys``) when the longest is longer than S3 takes."""
-    from offload.destinations import s3own_keys
-    from offload.destinations.s3url import S3_ROOT, S3Url, display_path
-
-    url_text = str(plan.destination)[len(str(S3_ROOT)) + 1 :]
-    bucket, _, url_prefix = url_text.partition("/")
-    keys = [
-        *s3own_keys.prefix_own_keys(S3Url(bucket, url_prefix)),
-        *s3own_keys.copy_root_own_keys(
-            bucket, copy_root_key, card_name=card_name, files=files, ascmhl=ascmhl, legacy=legacy
-        ),
-    ]
-    key = s3own_keys.too_long(keys)
-    if key is None:
-        return
-    out.error(
-        C.PATH_TOO_LONG,
-        None,
-        s3own_keys.refusal(display_path(plan.destination), bucket, key),
-        plan.index,
-    )
-
-
 def check_own_names(
     plan: DestinationPlan,
     fs: FilesystemInfo,
@@ -584,7 +543,7 @@ def check_own_names(
     out: Findings,
     *,
     ascmhl: bool,
-    legacy: bool = False,
+    legacy: bool,
     single_file: Path | None = None,
 ) -> None:
     """An error when a file offload-ai itself writes in *plan*'s local copy root
