@@ -50,30 +50,34 @@ def respelled_pairs(
     may be tied too, to a record of its other spelling that ``twins(record, name)`` says
     no generation recorded beside it (the file renamed since, then recorded again under
     its new spelling: the module's doc); never where one did (two files)."""
-    absent: dict[str, list[str]] = {}
+    from unicodedata import normalize  # here: a card of ASCII names never loads it
+
+    absent: dict[str, str] = {}  # composed form → the one record of it names no file
+    doubled: set[str] = set()  # composed forms of two such records: none tied
     for record in recorded:
         if not record.isascii() and record not in names:
-            absent.setdefault(_composed(record), []).append(record)
+            composed = normalize("NFC", record)
+            if composed in absent:
+                doubled.add(composed)
+            else:
+                absent[composed] = record
     if not absent:
         return {}
-    found: dict[str, list[str]] = {}
+    found: dict[str, str | None] = {}  # composed form → the one name of it; None: two
     for name in names:
-        if name.isascii() or (twins is None and name in recorded):
+        if name.isascii():
             continue
-        composed = _composed(name)
-        if composed in absent:
-            found.setdefault(composed, []).append(name)
-    pairs: dict[str, str] = {}
-    for composed, listed in found.items():
-        records = absent[composed]
-        if len(records) != 1:
+        recorded_too = name in recorded
+        if recorded_too and twins is None:
             continue
-        [record] = records
-        if twins is not None:
-            listed = [n for n in listed if n not in recorded or not twins(record, n)]
-        if len(listed) == 1:
-            pairs[listed[0]] = record
-    return pairs
+        composed = normalize("NFC", name)
+        other = absent.get(composed)
+        if other is None or composed in doubled:
+            continue
+        if recorded_too and (twins is None or twins(other, name)):
+            continue  # a twin recorded beside it: two files
+        found[composed] = name if composed not in found else None
+    return {name: absent[composed] for composed, name in found.items() if name is not None}
 
 
 def spelled_as_listed(
@@ -89,9 +93,3 @@ def spelled_as_listed(
         return str
     as_listed = {record: name for name, record in pairs.items()}
     return lambda path: as_listed.get(path, path)
-
-
-def _composed(name: str) -> str:
-    import unicodedata  # here: a card of ASCII names never loads it
-
-    return unicodedata.normalize("NFC", name)
