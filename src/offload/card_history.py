@@ -130,8 +130,10 @@ def check_card_history(
     (files and links), called only for a card with a history: a recorded path spelled
     otherwise than the card lists it (composed, NFC, or decomposed, NFD: a history made on
     a Mac, the card listed on Linux, or the reverse) is that file of the card, expected and
-    checked under the card's spelling (``card_legacy_mhl.spelled_as_listed``, the legacy
-    MHLs' one rule); None: as recorded.
+    checked under the card's spelling (``respelling.spelled_as_listed``, the one rule of
+    every record: never where the card holds a file of the recorded spelling, nor where a
+    generation records the card's spelling beside it: a twin, so the record of a twin the
+    card lost is missing); None: as recorded.
     """
     whose, holder = history_words(fast_copy=fast_copy)
     folder = source / ASCMHL_FOLDER

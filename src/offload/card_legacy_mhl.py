@@ -116,7 +116,8 @@ def read_legacy_mhls(
     say what they list: ``(listed, problems)``. *listed*: ``path → ListedFile`` by the path
     from *tree*'s root, spelled as *names* (the tree's files) spell it where the MHL spells
     it otherwise (composed, NFC, and decomposed, NFD: a Mac tool's MHL on a card listed on
-    Linux, or the reverse; :func:`spelled_as_listed`); a file two MHLs list takes the record
+    Linux, or the reverse; ``respelling``'s one rule, applied once the MHLs are merged: a
+    twin the MHLs list beside it is never it); a file two MHLs list takes the record
     of the one finished last (its ``<finishdate>``, then its path), but a newer one that
     records no digest (``<null>``) erases none. *problems*: an MHL that cannot be read, or
     is an ASC MHL manifest, or lists paths outside *tree* (those entries left out), one

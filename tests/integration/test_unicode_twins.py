@@ -92,12 +92,16 @@ def test_a_twin_deleted_on_the_copy_is_missing_and_the_other_verified(
     assert data["missing"] == [gone] and data["changed"] == [], data
     assert sorted(data["verified"]) == sorted([kept, "x.mov"]), data
     assert kept not in data["reasons"], data["reasons"]
+    # The missing one's reason names the twin there, judged by its own record.
+    why = data["reasons"][gone]
+    assert why["code"] == "twin-recorded" and "in its own right" in why["text"], why
     assert judge.verify(copy).returncode == 10
 
     # --append records what stands (the twin still there, x.mov), the lost twin missing.
     code, _, err = run("verify", "--append", "--report-dir", tmp_path / "r", copy)
     assert code == 10, err
-    assert f"MISSING {copy / gone}" in err and "CHANGED" not in err, err
+    [line] = [x for x in err.splitlines() if x.startswith("ERROR: MISSING")]
+    assert line.endswith(str(copy / gone)) and "CHANGED" not in err, err
     [generation] = sorted((copy / "ascmhl").glob("0002_*.mhl"))
     text = generation.read_text(encoding="utf-8")
     assert f">{kept}</path>" in text and ">x.mov</path>" in text, text
@@ -127,3 +131,4 @@ def test_a_twin_deleted_on_a_copy_checked_by_its_ledger_or_a_legacy_mhl_is_missi
         data = json.loads(out)
         assert data["missing"] == [gone] and data["changed"] == [], (mhl, data)
         assert sorted(data["verified"]) == sorted([kept, "x.mov"]), (mhl, data)
+        assert data["reasons"][gone]["code"] == "twin-recorded", (mhl, data["reasons"])
