@@ -55,3 +55,23 @@ def test_ascii_names_are_never_respelled_and_cost_no_composition() -> None:
     kelvin = "Clips/\u212a.mov"  # KELVIN SIGN: composes to the ASCII "K"
     assert respelled_pairs({kelvin}, {"Clips/K.mov"}) == {}
     assert respelled_pairs({"Clips/a.mov"}, {"Clips/b.mov"}) == {}
+
+
+def test_a_history_says_which_spellings_one_generation_recorded_together() -> None:
+    """``History.recorded_together``: the twins one generation lists are two files; a name
+    recorded by one generation and its other spelling by a later one alone are not."""
+    from pathlib import Path
+
+    from offload.manifest.history import History
+    from offload.manifest.model import FileRecord, Generation
+
+    def generation(number: int, *paths: str) -> Generation:
+        files = tuple(FileRecord(p, 1, None, ()) for p in paths)
+        return Generation(number, f"{number:04d}_A_x.mhl", files=files)
+
+    renamed = History(Path("A"), (), (generation(1, NFC), generation(2, NFD)))
+    assert not renamed.recorded_together(NFC, NFD)
+    assert respelled_pairs({NFC, NFD}, {NFD}, twins=renamed.recorded_together) == {NFD: NFC}
+    twins = History(Path("A"), (), (generation(1, NFC, NFD), generation(2, NFD)))
+    assert twins.recorded_together(NFC, NFD) and twins.recorded_together(NFD, NFC)
+    assert respelled_pairs({NFC, NFD}, {NFD}, twins=twins.recorded_together) == {}
