@@ -25,8 +25,9 @@ that found them both: never tied.
 The card's ASC MHL history (``card_history``), its legacy MHLs (``card_legacy_mhl``),
 ``offload verify`` against a history, a folder's record, a legacy MHL and the ledger
 (``manifest.verify``, ``verification``) all use it. Cost: one look-up per recorded name;
-where a non-ASCII record names no file, one ``isascii`` per name and a composition per
-non-ASCII name not itself recorded; nothing is composed otherwise.
+where a non-ASCII record names no file, a composition of each such record, one
+``isascii`` per name and a composition per non-ASCII name not itself recorded (with
+*twins*: per non-ASCII name); nothing is composed otherwise.
 """
 
 from __future__ import annotations
