@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from offload.errors import OffloadError, UsageError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
 from offload.report.words import listed
+
+if TYPE_CHECKING:
+    from offload.manifest.history import History
 
 
 def reference_formats(source_references: dict[str, dict[str, str]]) -> Sequence[str]:
@@ -127,8 +130,10 @@ def check_card_history(
     (files and links), called only for a card with a history: a recorded path spelled
     otherwise than the card lists it (composed, NFC, or decomposed, NFD: a history made on
     a Mac, the card listed on Linux, or the reverse) is that file of the card, expected and
-    checked under the card's spelling (``card_legacy_mhl.spelled_as_listed``, the legacy
-    MHLs' one rule); None: as recorded.
+    checked under the card's spelling (``respelling.spelled_as_listed``, the one rule of
+    every record: never where the card holds a file of the recorded spelling, nor where a
+    generation records the card's spelling beside it: a twin, so the record of a twin the
+    card lost is missing); None: as recorded.
     """
     whose, holder = history_words(fast_copy=fast_copy)
     folder = source / ASCMHL_FOLDER
@@ -159,8 +164,8 @@ def check_card_history(
         return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
     # The recorded paths and their spellings on the card, made once for the checks below
     # (missing, respelled, OS files kept): each call of expected_file_paths builds the set.
-    spell = _as_listed(names)
     expected = history.expected_file_paths()
+    spell = _as_listed(names, expected, history)
     spelled = {path: spell(path) for path in expected}
     missing = tuple(sorted(p for p in spelled.values() if not os.path.lexists(source / p)))
     warnings = tuple(
@@ -215,18 +220,28 @@ def check_card_history(
             whose,
             folder,
         )
-    references = {spell(path): digests for path, digests in history.reference_hashes().items()}
+    # A file recorded under its own spelling is checked against that record (the exact
+    # match wins), never against the one of its other spelling tied to it too.
+    hashes = history.reference_hashes()
+    references = {
+        spell(path): digests
+        for path, digests in hashes.items()
+        if spell(path) == path or spell(path) not in hashes
+    }
     return CardHistory(references, trusted=True, missing_from_card=missing, warnings=warnings)
 
 
-def _as_listed(names: Callable[[], Collection[str]] | None) -> Callable[[str], str]:
-    """How a recorded path is spelled on the card (:func:`check_card_history`'s *names*)."""
+def _as_listed(
+    names: Callable[[], Collection[str]] | None, recorded: Collection[str], history: History
+) -> Callable[[str], str]:
+    """How each of *recorded* (*history*'s paths) is spelled on the card
+    (:func:`check_card_history`'s *names*; ``respelling``'s one rule, twins told apart by
+    the history's generations)."""
     if names is None:
         return str
-    # Imported here: card_legacy_mhl imports this module.
-    from offload.card_legacy_mhl import spelled_as_listed
+    from offload.respelling import spelled_as_listed
 
-    return spelled_as_listed(names())
+    return spelled_as_listed(recorded, names(), twins=history.recorded_together)
 
 
 def _recorded_left_out(

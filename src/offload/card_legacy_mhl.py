@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
@@ -23,6 +23,7 @@ from offload.card_history import history_words
 from offload.errors import describe_os_error, printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
+from offload.respelling import spelled_as_listed
 
 # A folder of this name holds an ASC MHL history: its ``*.mhl`` files are generations (v2),
 # read by ``card_history``, never as legacy MHLs.
@@ -115,7 +116,8 @@ def read_legacy_mhls(
     say what they list: ``(listed, problems)``. *listed*: ``path → ListedFile`` by the path
     from *tree*'s root, spelled as *names* (the tree's files) spell it where the MHL spells
     it otherwise (composed, NFC, and decomposed, NFD: a Mac tool's MHL on a card listed on
-    Linux, or the reverse; :func:`spelled_as_listed`); a file two MHLs list takes the record
+    Linux, or the reverse; ``respelling``'s one rule, applied once the MHLs are merged: a
+    twin the MHLs list beside it is never it); a file two MHLs list takes the record
     of the one finished last (its ``<finishdate>``, then its path), but a newer one that
     records no digest (``<null>``) erases none. *problems*: an MHL that cannot be read, or
     is an ASC MHL manifest, or lists paths outside *tree* (those entries left out), one
@@ -124,7 +126,6 @@ def read_legacy_mhls(
     from offload.manifest.errors import ManifestError
     from offload.manifest.legacy import read_legacy_mhl
 
-    spell = spelled_as_listed(names)
     problems: list[PreflightItem] = []
     read: list[tuple[str, str, list[tuple[str, ListedFile]]]] = []
     for mhl in mhls:
@@ -150,7 +151,7 @@ def read_legacy_mhls(
             if from_a_root(entry.path) or joined == ".." or joined.startswith("../"):
                 outside.append(entry.path)
                 continue
-            entries.append((spell(joined), ListedFile(dict(entry.digests), entry.size_bytes, mhl)))
+            entries.append((joined, ListedFile(dict(entry.digests), entry.size_bytes, mhl)))
         if outside:
             more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
             names_shown = ", ".join(repr(printable_name(p)) for p in outside[:3])
@@ -168,46 +169,8 @@ def read_legacy_mhls(
         for joined, record in entries:
             if record.digests or joined not in newest:  # a newer <null> erases no digest
                 newest[joined] = record
-    return newest, problems
-
-
-def spelled_as_listed(names: Collection[str]) -> Callable[[str], str]:
-    """A function giving a recorded path as *names* spell it: itself when *names* hold it
-    or it is ASCII, else the one of *names* that is the same once both are composed (NFC),
-    if any (macOS decomposes names, NFD; Linux keeps the bytes it is given, so a name
-    recorded on one and listed on the other is spelled two ways); else itself. The
-    composed forms of *names* are made once, at the first recorded path that needs them."""
-    by_composed: dict[str, str] | None = None
-
-    def spell(path: str) -> str:
-        nonlocal by_composed
-        if path.isascii() or path in names:
-            return path
-        if by_composed is None:
-            by_composed = {}
-            for name in names:
-                if not name.isascii():
-                    by_composed.setdefault(_composed(name), name)
-        return by_composed.get(_composed(path), path)
-
-    return spell
-
-
-def respelled_pairs(
-    absent: Sequence[str], on_disk: Collection[str], *, recorded: Collection[str] = ()
-) -> dict[str, str]:
-    """``{name on disk: recorded path}`` for each of *absent* (recorded paths no file of
-    *on_disk* is named, in the order given: the first one spelled so wins) that
-    :func:`spelled_as_listed` of *on_disk* spells otherwise as a name there, that name not
-    itself among *recorded*. The one pairing of a check against a history
-    (``manifest.verify``) and against a ledger (``verification``)."""
-    spell = spelled_as_listed(on_disk)
-    pairs: dict[str, str] = {}
-    for record in absent:
-        listed = spell(record)
-        if listed != record and listed in on_disk and listed not in recorded:
-            pairs.setdefault(listed, record)
-    return pairs
+    spell = spelled_as_listed(newest, names)
+    return {spell(path): record for path, record in newest.items()}, problems
 
 
 # A Windows path from a drive's root (``D:\\A001\\CLIPS\\A.MOV``, read as ``D:/A001/...``).
@@ -221,12 +184,6 @@ def from_a_root(path: str) -> bool:
     checked, the MHL's others are (a warning on the card; no pass, exit 22, in verify,
     where the MHL is the reference asked for)."""
     return path.startswith("/") or _DRIVE.match(path) is not None
-
-
-def _composed(name: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFC", name)
 
 
 def keep_listed(source: Path, relative_paths: Sequence[str], rules: IgnoreRules) -> IgnoreRules:

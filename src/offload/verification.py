@@ -364,16 +364,16 @@ def checked_wrong(standing: Iterable[LedgerEntry]) -> list[LedgerEntry]:
 
 def _respelled(recorded: Collection[str], on_disk: Collection[str]) -> dict[str, str]:
     """Each file of *on_disk* whose name *recorded* (the ledger's copies) holds spelled
-    otherwise (the same once both are composed, NFC: ``card_legacy_mhl.spelled_as_listed``,
-    the one rule of the card's records and of a check against a manifest) where no file of
-    the recorded spelling is there and its own spelling is not recorded, mapped to that
-    recorded path. Nothing made where every recorded name is ASCII."""
-    absent = sorted(p for p in recorded if not p.isascii() and p not in on_disk)
-    if not absent:
+    otherwise (the same once both are composed, NFC), mapped to that recorded path, by
+    ``respelling``'s one rule (the rule of the card's records and of a check against a
+    manifest): where no file of the recorded spelling is there and the file's own spelling
+    is not recorded (a twin's entry is never its). Nothing made where every recorded name
+    is ASCII."""
+    if all(p.isascii() for p in recorded):
         return {}
-    from offload.card_legacy_mhl import respelled_pairs
+    from offload.respelling import respelled_pairs
 
-    return respelled_pairs(absent, on_disk, recorded=recorded)
+    return respelled_pairs(recorded, on_disk)
 
 
 def _link_not_read(root: Path, relative: str) -> str | None:

@@ -17,12 +17,15 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
   spelled otherwise (composed, NFC, and decomposed, NFD: macOS decomposes names, so a copy
   moved through a Mac holds them respelled): each says the other stands there
   (``other-spelling``); nothing is read against the record at the other spelling. Against
-  an ASC MHL history, a legacy MHL or the ledger (``verification._respelled``) such a pair
-  is no longer made: the file is read against the record of its other spelling
+  an ASC MHL history, a legacy MHL or the ledger (``offload.respelling``, the one rule)
+  such a pair is no longer made: the file is read against the record of its other spelling
   (``VerifyReport.respelled``),
   verified or changed, and its reason (``other-spelling`` too) names the record and says a
   tool comparing names byte for byte (ascmhl-debug verify) calls it missing and the file
   new.
+* **missing**, a recorded file whose name spelled otherwise is a file the check judged by
+  a record of its own (a twin: both spellings kept apart by Linux, one gone): it says so
+  (``twin-recorded``); that file is never read against this record.
 * **changed** or **unreadable**, against a manifest: a symlink now at the recorded name,
   read through as ascmhl does (the file it leads to in this copy was compared with the
   record of the link's name).
@@ -149,6 +152,9 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
     for path, other in _respelled(report.missing, report.extra).items():
         if path not in reasons and path not in said:
             reasons[path] = _other_spelling(path, other, path in report.extra, records)
+    for path, twin in _twins_standing(report).items():
+        if path not in reasons and path not in said:
+            reasons[path] = _twin_stands(twin, records)
     for path, recorded in report.respelled.items():
         reasons.setdefault(
             path,
@@ -182,6 +188,42 @@ def _respelled(missing: Sequence[str], extra: Sequence[str]) -> dict[str, str]:
             pairs[path] = other
             pairs[other] = path
     return pairs
+
+
+def _twins_standing(report: VerifyReport) -> dict[str, str]:
+    """Each missing path of *report* whose name spelled otherwise (the same once both are
+    composed, NFC) is a file the check found and judged by a record of its own (verified,
+    changed or unreadable: not read against this one, ``offload.respelling``), mapped to
+    it. Nothing composed unless a missing name is not ASCII."""
+    missing = [path for path in report.missing if not path.isascii()]
+    if not missing:
+        return {}
+    standing: dict[str, str] = {}
+    judged = (*report.verified, *(c.path for c in report.changed), *report.unreadable)
+    for path in judged:
+        if not path.isascii():
+            standing.setdefault(unicodedata.normalize("NFC", path), path)
+    twins: dict[str, str] = {}
+    for path in missing:
+        twin = standing.get(unicodedata.normalize("NFC", path))
+        if twin is not None and twin != path:
+            twins[path] = twin
+    return twins
+
+
+def _twin_stands(twin: str, records: str) -> Reason:
+    """Why a recorded file is missing where *twin*, its name spelled otherwise, stands and
+    was judged by its own record (:func:`_twins_standing`)."""
+    return naming_reason(
+        "twin-recorded",
+        lambda spell: (
+            f"the same name spelled {_spelling(twin)} ('{spell(twin)}') stands here, a file "
+            f"recorded in {records} in its own right: two files whose names differ only in "
+            "how their accents are written (a filesystem that keeps both spellings apart: "
+            "Linux, exFAT), this one gone; that file is judged by its own record, never by "
+            "this one"
+        ),
+    )
 
 
 def _spelling(path: str) -> str:

@@ -5,7 +5,7 @@
 Before, against an ASC MHL history, the recorded name was MISSING and the same name spelled
 otherwise NEW, the file read against nothing (exit 10, whatever its bytes; an earlier pass
 gave both lines the reason ``other-spelling`` so they could be told apart). Now the file is
-read against the record of its other spelling (``card_legacy_mhl.spelled_as_listed``, the
+read against the record of its other spelling (``respelling.spelled_as_listed``, the
 one rule the card's records use): verified when its bytes match (exit 0), CHANGED when not
 (exit 11); a RESPELLED warning and the reason ``other-spelling`` say which record it was
 read against, and that ascmhl-debug verify calls that record missing and the file new.

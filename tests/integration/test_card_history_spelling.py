@@ -6,7 +6,7 @@ Before: the recorded name was "in the card's own ASC MHL history but not on the 
 false lost clip, exit 1) and the file under the card's spelling was checked against nothing,
 so a file unlike the history was copied and called verified. Now the file is the card's,
 checked against the history's record under the card's spelling (the legacy MHLs' one rule,
-``card_legacy_mhl.spelled_as_listed``), and unlike it, it fails."""
+``respelling.spelled_as_listed``), and unlike it, it fails."""
 
 from __future__ import annotations
 

@@ -116,6 +116,7 @@ class History:
         self._sizes: dict[str, int] = {}
         self._recorded: dict[str, dict[str, set[str]]] | None = None
         self._moved: dict[str, str] | None = None
+        self._together: dict[str, int] | None = None
 
     @property
     def exists(self) -> bool:
@@ -285,6 +286,22 @@ class History:
     def recorded_file_paths(self) -> set[str]:
         """Every file path recorded in any generation (known or not)."""
         return {record.path for g in self.generations for record in g.files}
+
+    def recorded_together(self, one: str, other: str) -> bool:
+        """Whether one generation records both paths (files or folders, as recorded):
+        two entries then, never one renamed (``respelling``: twins spelled NFC and NFD).
+        The first call indexes the generations' non-ASCII paths, once."""
+        if self._together is None:
+            together: dict[str, int] = {}  # path → its generations, one bit each
+            for number, generation in enumerate(self.generations):
+                bit = 1 << number
+                paths = [r.path for r in generation.files]
+                paths.extend(r.path for r in generation.directories)
+                for path in paths:
+                    if not path.isascii():
+                        together[path] = together.get(path, 0) | bit
+            self._together = together
+        return bool(self._together.get(one, 0) & self._together.get(other, 0))
 
     def _moves(self) -> dict[str, str]:
         """Old path → the path it was renamed to, files and folders, as the newest record

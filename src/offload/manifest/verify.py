@@ -768,7 +768,7 @@ def _verify_tree(
         # A file whose name is recorded spelled otherwise (NFC, NFD) is read against that
         # record: the same name, respelled by a Mac or a Linux copy of a Mac's names.
         expected_paths = history.expected_file_paths()
-        respelled = _respelled_records(expected_paths, disk)
+        respelled = _respelled_records(expected_paths, disk, history)
         # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
         # text): a history the reference tool rejects is never called good here.
         upper_case = history.upper_case_originals()
@@ -1005,23 +1005,23 @@ def _anchored_only_note(
     )
 
 
-def _respelled_records(expected: Collection[str], disk: Sequence[_DiskFile]) -> dict[str, str]:
-    """Each file of *disk* whose name the history records spelled otherwise (the same once
-    both are composed, NFC; ``card_legacy_mhl.spelled_as_listed``, the one rule) where no
-    file of that recorded spelling is on disk, mapped to that recorded path. *expected*:
-    the history's ``expected_file_paths()``, made once by the caller. Costs one look at each
-    recorded path when every recorded name is ASCII, and a set of the files' paths when
-    some is not (docs/performance.md, twenty-fifth pass)."""
-    accented = [p for p in expected if not p.isascii()]
-    if not accented:
+def _respelled_records(
+    expected: Collection[str], disk: Sequence[_DiskFile], history: History
+) -> dict[str, str]:
+    """Each file of *disk* tied to a record of *history* of its name spelled otherwise (the
+    same once both are composed, NFC; ``respelling``, the one rule: only where the record
+    names no file on disk, and the file's own spelling is not recorded, or recorded by no
+    generation beside that record (renamed since, then recorded again: not a twin)),
+    mapped to that recorded path. *expected*: the history's ``expected_file_paths()``,
+    made once by the caller. Costs one look at each recorded path when every recorded name
+    is ASCII, and a set of the files' paths when some is not (docs/performance.md,
+    twenty-fifth pass)."""
+    if all(p.isascii() for p in expected):
         return {}
-    on_disk = {item.path for item in disk}
-    absent = sorted(p for p in accented if p not in on_disk)
-    if not absent:
-        return {}
-    from offload.card_legacy_mhl import respelled_pairs
+    from offload.respelling import respelled_pairs
 
-    return respelled_pairs(absent, on_disk)
+    on_disk = {item.path for item in disk}
+    return respelled_pairs(expected, on_disk, twins=history.recorded_together)
 
 
 def _other_record(
@@ -1157,10 +1157,11 @@ def _missing_folders(
         *tree.outside,
         *on_disk,
     }
-    from offload.card_legacy_mhl import spelled_as_listed
+    from offload.respelling import spelled_as_listed
 
-    # A folder recorded spelled otherwise (NFC, NFD) than it stands is there.
-    spell = spelled_as_listed(present)
+    # A folder recorded spelled otherwise (NFC, NFD) than it stands is there (the one
+    # rule: a folder's twin recorded beside it is not it).
+    spell = spelled_as_listed(recorded, present, twins=history.recorded_together)
     return [
         path
         for path in recorded
@@ -1332,7 +1333,8 @@ def _verify_legacy(
     spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
     # What the card's reader of legacy MHLs calls outside is outside here too: a path from
     # a root (``/Volumes/...``, a Windows drive's ``D:\...``), whatever folder the MHL is in.
-    from offload.card_legacy_mhl import from_a_root, spelled_as_listed
+    from offload.card_legacy_mhl import from_a_root
+    from offload.respelling import spelled_as_listed
 
     # An entry naming its file from a root is tied to no file of the copy: never read,
     # named (``from_a_root``), the others checked, as the card's reader checks the rest of
@@ -1367,8 +1369,11 @@ def _verify_legacy(
         walked = _walk(root, spec, split_nested=False, within=within)
         disk = {item.path: item for item in walked.files}
         # A name the MHL spells otherwise (NFC, NFD) than the copy is that file of the copy,
-        # read against the MHL (the card's one rule: ``spelled_as_listed``).
-        spell = spelled_as_listed(disk)
+        # read against the MHL (the one rule, ``respelling``: where neither spelling has an
+        # exact counterpart, so a twin the MHL lists beside it is not it).
+        spell = spelled_as_listed(
+            {prefix + e.path for e in hash_list.entries if e.path not in rooted_set}, disk
+        )
         respelled: dict[str, str] = {}
         listed: set[str] = set()
         missing: list[str] = []

@@ -1,0 +1,96 @@
+"""The one rule that ties a recorded name to a file whose name is the same spelled otherwise.
+
+A name with accents can be spelled composed (NFC) or decomposed (NFD, as macOS spells it);
+Linux keeps the bytes it is given, so a record made on one system and a tree listed on the
+other spell one name two ways, and a Linux folder can hold both spellings as two files
+("twins": ``café.mov`` composed and ``café.mov`` decomposed).
+
+Contract (:func:`respelled_pairs`): a record is tied to a file of another spelling only
+when neither has an exact counterpart: the record's own spelling names no file, the file's
+own spelling is no record, and the two are the same once composed. An exact match always
+wins; a record whose twin is recorded in its own right is never tied to that twin, so a
+record of one twin whose file is gone is missing, never checked against the other twin's
+bytes. Where two records or two files of one composed name are left over, which goes with
+which is not known: none is tied (each record missing, each file new). ASCII names are
+never respelled.
+
+One exception, for an ASC MHL history alone, whose generations say which names were two
+files: a file renamed to its other spelling after it was recorded (a copy moved through a
+Mac) and recorded again under its new one (``offload verify --append``, or the copy of a
+card whose history spells it otherwise) has both spellings recorded, yet no generation
+records the two together; its file is tied to the record of its old spelling too, and
+read against both (``manifest.verify``). Twins are recorded together by the generation
+that found them both: never tied.
+
+The card's ASC MHL history (``card_history``), its legacy MHLs (``card_legacy_mhl``),
+``offload verify`` against a history, a folder's record, a legacy MHL and the ledger
+(``manifest.verify``, ``verification``) all use it. Cost: one look-up per recorded name;
+where a non-ASCII record names no file, a composition of each such record, one
+``isascii`` per name and a composition per non-ASCII name not itself recorded (with
+*twins*: per non-ASCII name); nothing is composed otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+
+def respelled_pairs(
+    recorded: Collection[str],
+    names: Collection[str],
+    *,
+    twins: Callable[[str, str], bool] | None = None,
+) -> dict[str, str]:
+    """``{name: record}``: each name of *names* (the files, or entries, there: a set or
+    other collection with a fast ``in``) tied to a record of *recorded* (the same) that is
+    the same once both are composed (NFC), where the record names no file of *names* as
+    it is, the name is no record as it is, and no other such record or name shares their
+    composed form (the module's rule). Empty where every record is ASCII or on disk.
+
+    *twins* (an ASC MHL history's ``History.recorded_together``): a name recorded as it is
+    may be tied too, to a record of its other spelling that ``twins(record, name)`` says
+    no generation recorded beside it (the file renamed since, then recorded again under
+    its new spelling: the module's doc); never where one did (two files)."""
+    from unicodedata import normalize  # here: a card of ASCII names never loads it
+
+    absent: dict[str, str] = {}  # composed form → the one record of it names no file
+    doubled: set[str] = set()  # composed forms of two such records: none tied
+    for record in recorded:
+        if not record.isascii() and record not in names:
+            composed = normalize("NFC", record)
+            if composed in absent:
+                doubled.add(composed)
+            else:
+                absent[composed] = record
+    if not absent:
+        return {}
+    found: dict[str, str | None] = {}  # composed form → the one name of it; None: two
+    for name in names:
+        if name.isascii():
+            continue
+        recorded_too = name in recorded
+        if recorded_too and twins is None:
+            continue
+        composed = normalize("NFC", name)
+        other = absent.get(composed)
+        if other is None or composed in doubled:
+            continue
+        if recorded_too and (twins is None or twins(other, name)):
+            continue  # a twin recorded beside it: two files
+        found[composed] = name if composed not in found else None
+    return {name: absent[composed] for composed, name in found.items() if name is not None}
+
+
+def spelled_as_listed(
+    recorded: Collection[str],
+    names: Collection[str],
+    *,
+    twins: Callable[[str, str], bool] | None = None,
+) -> Callable[[str], str]:
+    """A function giving each path of *recorded* as *names* spell it: the name
+    :func:`respelled_pairs` ties it to, else itself (any other path: itself)."""
+    pairs = respelled_pairs(recorded, names, twins=twins)
+    if not pairs:
+        return str
+    as_listed = {record: name for name, record in pairs.items()}
+    return lambda path: as_listed.get(path, path)
