@@ -413,7 +413,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         now_n = by_state[DestinationStatus.VERIFIED]
         # Only what is true of the counts: a run that read back no copy says nothing of
         # how copies were read back now (before: "0 copies now (full verification)").
-        proven = (
+        counted = (
             f"{plural(now_n, 'copy', 'copies')} now ({_verified_now(str(job.verify))}) and "
             f"{earlier_n} earlier"
             if now_n
@@ -423,7 +423,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination, "
-            f"{proven} ({how}{through}){speed}."
+            f"{counted} ({how}{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         by_earlier_run = (
