@@ -12,6 +12,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,8 @@ from offload.cli import offload as offload_cli
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.demo import write_sequence
+from support.mounts import Mount
+from support.offload_cli import run_offload
 
 
 def run(*argv: str | Path) -> tuple[int, str, str]:
@@ -184,3 +188,37 @@ def test_clip_names_are_escaped_as_the_terminal_escapes_names(
     code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
     assert code == 0, err
     assert [line for line in err.split("\n") if line.startswith("CARD CONTENT:")] == [expected]
+
+
+def test_report_into_a_read_only_folder_ends_on_one_line_saying_what_to_do(
+    tmp_path: Path, bind_mount: Callable[[Path, Path], Mount]
+) -> None:
+    """``offload report JOB.json --html RO/x.html``, RO a real read-only mount (a bind mount
+    remounted read-only: EROFS). Failed before: "ERROR: cannot write RO/x.html: Read-only
+    file system (EROFS)" with no remedy, then the CARD CONTENT lines after it, as if the
+    run had gone on to its end. Now the card's lines come first and the error is the last
+    line: the path, why, that nothing was written there and what to do; exit 1."""
+    card = flawed_card(tmp_path / "cards")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    [job] = sorted((tmp_path / "r").rglob("*.json"))
+    shown = tmp_path / "shown"
+    shown.mkdir()
+    read_only = bind_mount(shown, tmp_path / "RO").path
+    subprocess.run(["mount", "-o", "remount,ro,bind", str(read_only)], check=True)
+    target = read_only / "x.html"
+
+    done = run_offload("report", "--no-media", job, "--html", target)
+
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if line.startswith("CARD CONTENT:")] == EXPECTED
+    assert lines[-1] == (
+        f"ERROR: cannot write {target}: Read-only file system (EROFS); nothing was written "
+        "there: name a file in a folder that can be written with --html FILE"
+    )
+    assert [line for line in lines if line.startswith("ERROR:")] == lines[-1:]
+    assert not target.exists() and not list(shown.iterdir())

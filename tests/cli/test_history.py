@@ -543,3 +543,21 @@ def test_a_refused_record_never_makes_the_folders_above_a_named_report_folder(
     (written,) = (tmp_path / "reports" / "refused").iterdir()
     assert written.name == "A001_1970-01-01_000000Z.json"
     assert json.loads(written.read_text())["started"] == "1970-01-01T00:00:00Z"
+
+
+def test_a_check_that_verified_no_file_is_never_called_verified(tmp_path: Path) -> None:
+    """A ``--mhl-file`` whose only entry has no hash (``<null/>``): the check sized that file
+    and read none (exit 22, "0 OK ... 1 by size only"). Failed before: ``offload history``
+    called it "verified, 1 by size only"; it now says what was done."""
+    from support.cards import LEGACY_MHL, legacy_mhl_card
+
+    card = legacy_mhl_card(tmp_path / "A001", {"A.mov": b"clip"}, {"A.mov": None})
+    reports = tmp_path / "reports"
+    done = _run("verify", "--mhl-file", card / LEGACY_MHL, card, "--report-dir", reports)
+    assert done.returncode == 22, done.stdout + done.stderr
+    assert "0 OK" in done.stdout and "1 by size only" in done.stdout
+    (entry,) = json.loads(_run("history", "--json", "--report-dir", reports).stdout)
+    assert entry["result"] == "1 checked by size only, none verified"
+    listed = _run("history", "--report-dir", reports, env={**os.environ, "COLUMNS": "200"})
+    assert "1 checked by size only, none verified" in listed.stdout
+    assert "verified, 1" not in listed.stdout

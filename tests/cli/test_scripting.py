@@ -494,3 +494,45 @@ def test_a_path_that_starts_with_a_dash_is_named_with_the_ways_to_write_it(
         done = run(*dashed.split()[1:], reports=tmp_path / "reports", cwd=here)
         assert done.returncode == 0, done.stderr
         assert (here / "DEST" / "-A001" / "A001" / "note.txt").read_text() == "hi\n"
+
+
+def test_outcomes_known_before_the_copy_come_file_by_file_before_any_file_started(
+    tmp_path: Path,
+) -> None:
+    """docs/json.md's order: after ``work_planned``, each outcome known before the copy, one
+    line a file and destination in the job's file order, whatever its kind:
+    ``file_verified_earlier`` (trusted from a ledger) and ``file_failed`` (a copy already
+    there with other content, not replaced) among them; then ``file_started`` for each file
+    the job copies, one failed on a destination here included (copied to the others). The
+    QA found ``file_failed`` there, which the doc did not list; the doc now states it."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    for index in range(3):
+        (card / f"c{index}.mov").write_bytes(os.urandom(20_000))
+    one, two, reports = tmp_path / "D1", tmp_path / "D2", tmp_path / "reports"
+    one.mkdir()
+    two.mkdir()
+    assert run("copy", "-q", card, one, two, reports=reports).returncode == 0
+    (card / "NEW.txt").write_text("hello1\n")
+    (two / "CARD" / "NEW.txt").write_text("hello2\n")  # same size, other content
+    done = run("copy", "--json", card, one, two, reports=reports)
+    assert done.returncode == 1, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    names = [event["event"] for event in events if event["event"] != "progress"]
+    first = names.index("work_planned") + 1
+    started = names.index("file_started")
+    known = [event for event in events if event["event"] != "progress"][first:started]
+    assert {event["event"] for event in known} == {"file_verified_earlier", "file_failed"}
+    outcomes = [(event["relative_path"], event["destination_index"]) for event in known]
+    assert len(outcomes) == len(set(outcomes)) == 7  # 3 clips x 2 + NEW.txt on D2
+    (failed,) = [event for event in known if event["event"] == "file_failed"]
+    assert (failed["relative_path"], failed["destination_index"]) == ("NEW.txt", 1)
+    assert "other content" in failed["message"]
+    # In the job's file order: NEW.txt's line before the clips' (file by file, not by kind).
+    assert [path for path, _ in outcomes] == sorted(path for path, _ in outcomes)
+    # Copied to D1 all the same: its own file_started and file_verified there.
+    later = [event for event in events if event.get("relative_path") == "NEW.txt"][1:]
+    assert later[0]["event"] == "file_started"
+    assert [event["destination_index"] for event in later if event["event"] == "file_verified"] == [
+        0
+    ]

@@ -75,7 +75,10 @@ def test_rerun_reports_verified_earlier_not_verified_now(tmp_path: Path) -> None
     assert again.returncode == 0, again.stderr
     assert "verified earlier" in again.stderr
     assert "not re-read" in again.stderr
-    assert "0 copies now (full verification) and 3 earlier (not re-read)" in again.stderr
+    # Every copy trusted from the ledger: the verdict counts those alone (before: "0 copies
+    # now (full verification) and 3 earlier", a proof described of no copy).
+    assert "verified on every destination, all 3 copies earlier (not re-read); " in again.stderr
+    assert "copies now" not in again.stderr
     assert "nothing written" in again.stderr
     report = newest_report(reports)
     assert report["exit_code"] == 0
@@ -97,6 +100,27 @@ def test_rerun_reports_verified_earlier_not_verified_now(tmp_path: Path) -> None
     names = [json.loads(line)["event"] for line in events.stdout.splitlines()]
     assert names.count("file_verified_earlier") == 3
     assert "file_verified" not in names
+
+
+@pytest.mark.parametrize("verify", ["transfer", "full"])
+def test_a_rerun_trusting_every_copy_describes_no_copy_it_did_not_make(
+    tmp_path: Path, verify: str
+) -> None:
+    """The QA's case: a re-run under ``--verify transfer`` whose copies (read back by a
+    first run, ``--verify full``) are all trusted from the ledgers. Failed before: "... 0
+    copies now (each one already there, read back now; --verify transfer reads back no copy
+    it makes) and 6 earlier (not re-read)": how copies were proven, said of none. Now only
+    what is true of the counts: all 6 earlier."""
+    card = make_card(tmp_path)
+    one, two, reports = tmp_path / "D1", tmp_path / "D2", tmp_path / "reports"
+    one.mkdir()
+    two.mkdir()
+    assert run("copy", "--report-dir", reports, card, one, two).returncode == 0
+    again = run("copy", "--verify", verify, "--report-dir", reports, card, one, two)
+    assert again.returncode == 0, again.stderr
+    (verdict,) = [line for line in again.stderr.splitlines() if line.startswith("All 3 files")]
+    assert "verified on every destination, all 6 copies earlier (not re-read); " in verdict
+    assert "now" not in verdict and "transfer" not in verdict
 
 
 def test_each_copy_says_what_proved_it_in_the_json_and_csv(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple, NoReturn, TextIO
 
 if TYPE_CHECKING:
     import argparse
@@ -19,28 +19,45 @@ if TYPE_CHECKING:
     from offload.report.worker import DocumentWorker
 
 
-#: ``offload copy``'s line when Ctrl-C stopped it before its copy (stderr, and the ``--json``
-#: stream's ``offload_refused`` line). Only what is sure: no file of the card was copied (a
-#: preflight probe interrupted between its create and its delete could be left).
+#: ``offload copy``'s line when Ctrl-C stopped it before its copy (stderr, after ``ERROR:``,
+#: and the ``--json`` stream's ``offload_refused`` line). Only what is sure: no file of the
+#: card was copied (a preflight probe interrupted between its create and its delete could be
+#: left).
 CANCELLED_BEFORE_COPY = "cancelled before the copy started: nothing was copied"
+
+#: Each other command's line (stderr, after ``ERROR:``) when Ctrl-C stopped it while it
+#: loaded: what it had not done yet, by what it does; ``CANCELLED_AT_START`` for any other
+#: command line (``offload`` alone, an unknown command).
+CANCELLED_BEFORE = {
+    "copy": CANCELLED_BEFORE_COPY,
+    "verify": "cancelled before the check started: nothing was verified",
+    "history": "cancelled before the reports were read: nothing listed",
+    "report": "cancelled before the documents were made: nothing was written",
+    "bench": "cancelled before the benchmark started: nothing was measured",
+}
+CANCELLED_AT_START = "cancelled before the command started: nothing was done"
 
 
 def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
     """The ``offload`` command: spawns ``offload copy``'s report worker, loads the command
-    and runs it. *own_process*: the process is this command's alone (the console script,
-    ``python -m offload``), so the command's modules are loaded with the cyclic collector
-    off and then frozen, and a Ctrl-C meanwhile is acted on once they are loaded
-    (``_loading``), and the code ``dataclasses``, ``namedtuple`` and ``typing`` generate is
-    served from the user's cache of it (``generated_code.py``) until ``main`` returns; a
-    caller's own process (tests, a library user) keeps its collector, its signal handlers
-    and its built-ins as they were, and no cache is read or written."""
+    and runs it. Every command's modules load here, in one place (``_load``): ``offload
+    copy``'s with its parser, any other command's with the parser of every command, which
+    imports them all (``parser.build_parser``), handed to the command built.
+    *own_process*: the process is this command's alone (the console script, ``python -m
+    offload``), so the command's modules are loaded with the cyclic collector off and then
+    frozen, and a Ctrl-C meanwhile is acted on once they are loaded (``_loading``: one
+    ``ERROR:`` line saying what was not done, exit 130), and the code ``dataclasses``,
+    ``namedtuple`` and ``typing`` generate is served from the user's cache of it
+    (``generated_code.py``) until ``main`` returns; a caller's own process (tests, a
+    library user) keeps its collector, its signal handlers and its built-ins as they were,
+    and no cache is read or written."""
     words = list(sys.argv[1:] if argv is None else argv)
     if own_process:  # a terminal's reader gone (``2>&1 | head``) ends no command
         from offload.cli.reader_gone import stderr_reader_may_go
 
         stderr_reader_may_go()
     worker = None
-    parsed = None
+    loaded: _Loaded | None = None
     loading = _loading(own_process)
     with contextlib.ExitStack() as code_cache:
         try:
@@ -50,10 +67,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
 
                     code_cache.enter_context(generated_code_cache("command"))
                 worker = _report_worker(words, own_process=own_process)
-                parsed = _copy_arguments(words)
-                if parsed is not None:
-                    _read_card_ahead(parsed)
-                from offload.cli.offload import main as command
+                loaded = _load(words)
         except (KeyboardInterrupt, RuntimeError) as exc:
             if not interrupted(exc):
                 raise
@@ -65,12 +79,50 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
             return cancelled_at_start(
                 sys.stdout,
                 sys.stderr,
-                copy=words[:1] == ["copy"],
+                command=words[0] if words else None,
                 as_json="--json" in words,
                 hold=own_process,
                 keep=own_process,
             )
-        return command(words, report_worker=worker, parsed=parsed, own_process=own_process)
+        assert loaded is not None, "loading ended neither interrupted nor loaded"
+        return loaded.command(
+            words,
+            report_worker=worker,
+            parsed=loaded.parsed,
+            parser=loaded.parser,
+            own_process=own_process,
+        )
+
+
+class _Loaded(NamedTuple):
+    """What ``_load`` loaded: the command's ``main``, and ``offload copy``'s arguments
+    parsed (*parsed*) or any other command line's parser (*parser*), either None."""
+
+    command: Callable[..., int]
+    parsed: argparse.Namespace | None
+    parser: argparse.ArgumentParser | None
+
+
+def _load(words: list[str]) -> _Loaded:
+    """Every module the command line *words* needs before its command runs, loaded (``main``
+    calls this under ``_loading``, the one place a command loads): ``offload copy``'s
+    arguments parsed and its card's first files asked for (``_copy_arguments``,
+    ``_read_card_ahead``), the command's module; for any other command line the parser of
+    every command, which imports each command's module (``verify_cmd``, ``history_cmd``,
+    ``report.cli``, ``bench.cli`` and what they import: most of those commands' start-up).
+    Before, those loaded after the guard, when ``main`` built its parser: a Ctrl-C then was a
+    KeyboardInterrupt traceback and a process killed by the signal."""
+    parsed = _copy_arguments(words)
+    if parsed is not None:
+        _read_card_ahead(parsed)
+    from offload.cli.offload import main as command
+
+    parser = None
+    if words[:1] != ["copy"]:
+        from offload.cli.parser import build_parser
+
+        parser = build_parser()
+    return _Loaded(command, parsed, parser)
 
 
 class _loading:
@@ -142,29 +194,33 @@ def cancelled_at_start(
     stdout: TextIO,
     stderr: TextIO,
     *,
-    copy: bool,
+    command: str | None,
     as_json: bool,
     hold: bool = False,
     keep: bool = False,
 ) -> int:
-    """Ctrl-C before a command did anything (loading, parsing; ``offload copy``: its scan
-    and preflight too): one line on stderr saying so, and for ``offload copy --json`` the
+    """Ctrl-C before *command* (the command line's first word) did anything (loading,
+    parsing; ``offload copy``: its scan and preflight too): one ``ERROR:`` line on stderr
+    saying what was not done (``CANCELLED_BEFORE``), and for ``offload copy --json`` the
     stream's last line, ``offload_refused`` with exit code 130 (docs/json.md). Returns 130.
     *hold*: a further signal while they are written is recorded and named, never a
     traceback (``final_signals.holding``; *keep*: to the process's exit, its own).
     Only the standard library here: the command's own modules may be half loaded."""
     from offload.cli.final_signals import holding
 
+    copy = command == "copy"
     what = "the offload_refused line" if copy and as_json else "the line saying so"
     with holding(f"while {what} was written", keep=keep) if hold else contextlib.nullcontext():
-        return _say_cancelled_at_start(stdout, stderr, copy=copy, as_json=as_json)
+        return _say_cancelled_at_start(stdout, stderr, command=command, as_json=as_json)
 
 
-def _say_cancelled_at_start(stdout: TextIO, stderr: TextIO, *, copy: bool, as_json: bool) -> int:
-    message = CANCELLED_BEFORE_COPY if copy else "cancelled"
+def _say_cancelled_at_start(
+    stdout: TextIO, stderr: TextIO, *, command: str | None, as_json: bool
+) -> int:
+    message = CANCELLED_BEFORE.get(command or "", CANCELLED_AT_START)
     try:
-        print(f"offload: {message}", file=stderr, flush=True)
-        if copy and as_json:
+        print(f"ERROR: {message}", file=stderr, flush=True)
+        if command == "copy" and as_json:
             import json
             import time
 

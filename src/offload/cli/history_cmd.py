@@ -267,9 +267,14 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         # Stopped by a further signal once the check was over (its report restated): every
         # file was looked at, and the report's lists say what it found; not cancelled.
         result = "stopped after the check"
-    # A legacy MHL entry with no hash we know (exit 22; 0 in reports of earlier versions).
-    if code in (0, 22) and totals.get("unverifiable"):
-        result = f"verified, {totals['unverifiable']} by size only"
+    # A legacy MHL entry with no hash we know (exit 22; 0 in reports of earlier versions):
+    # said by what was done, never "verified" when no file was read and matched.
+    sized = totals.get("unverifiable")
+    if code in (0, 22) and sized:
+        if totals.get("verified"):
+            result = f"verified, {sized} by size only"
+        else:
+            result = f"{sized} checked by size only, none verified"
     # Read, but through a cache (tmpfs, a network share's server...): not from the media.
     cached = data.get("files_read_through_cache")
     if code in (0, 22) and isinstance(cached, int) and cached > 0:

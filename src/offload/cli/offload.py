@@ -1157,12 +1157,15 @@ def main(
     *,
     report_worker: DocumentWorker | None = None,
     parsed: argparse.Namespace | None = None,
+    parser: argparse.ArgumentParser | None = None,
     own_process: bool = False,
 ) -> int:
     """The ``offload`` command. *report_worker*: ``offload copy``'s report worker, spawned
     by the entry point before this module was imported (closed here if unused). *parsed*:
     *argv* as the entry point parsed it already, with this parser (``cli/parser.py``),
-    before this module was imported (``entry._copy_arguments``). *own_process*: the
+    before this module was imported (``entry._copy_arguments``). *parser*: the parser of
+    every command, which the entry point built while it loaded the commands' modules
+    (``entry._load``), to parse *argv* with. *own_process*: the
     process is this command's alone and ends when it returns (the entry point's): once
     ``offload copy``'s outcome is stated its signal handler stays to the end
     (``SignalsAfterCopy.kept``)."""
@@ -1171,7 +1174,9 @@ def main(
     args: argparse.Namespace | None = parsed
     try:
         if args is None:
-            args = build_parser(copy_only=words[:1] == ["copy"]).parse_args(words)
+            if parser is None:
+                parser = build_parser(copy_only=words[:1] == ["copy"])
+            args = parser.parse_args(words)
         if args.command == "copy":
             return cmd_copy(args, env, report_worker, own_process=own_process)
         if args.command == "verify":
@@ -1241,7 +1246,7 @@ def main(
         return cancelled_at_start(
             env.stdout,
             env.stderr,
-            copy=True,
+            command="copy",
             as_json=_json_stream_wanted(words, args),
             hold=env.install_signal_handlers,
             keep=own_process,

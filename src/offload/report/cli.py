@@ -175,6 +175,12 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
         swept = remove_dead_temporaries(folder)
         if swept is not None:
             env.warning(swept)
+    # What the card itself holds that is not whole (a span or frames missing, frames
+    # damaged, an empty clip file), a line a kind, as ``offload copy``'s summary prints
+    # them; they change no exit code. Printed before the documents are written, so that a
+    # document that cannot be written is the last line said, nothing after it.
+    for line in content:
+        print(printable_line(line["message"]), file=env.stderr)
     code = 0
     # The report's own documents beside it are written again; a file the user named is
     # replaced only when asked (one made since the check above is kept: FileExistsError).
@@ -186,11 +192,16 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
             written.append(target)
             print(f"{suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
         except OSError as exc:
-            env.error(f"cannot write {printable_name(str(target))}: {describe_os_error(exc)}")
+            env.error(not_written(target, exc, option=f"--{suffix[1:]}"))
             code = 1
-    # What the card itself holds that is not whole (a span or frames missing, frames
-    # damaged, an empty clip file), a line a kind, as ``offload copy``'s summary prints
-    # them; they change no exit code.
-    for line in content:
-        print(printable_line(line["message"]), file=env.stderr)
     return code
+
+
+def not_written(target: Path, exc: OSError, *, option: str) -> str:
+    """The one line of a document *target* that could not be written (*exc*): the path,
+    why, that nothing was written there (``write_file_atomically`` leaves no partial under
+    its name) and what to do: *option* (``--html``, ``--pdf``) naming a file elsewhere."""
+    return (
+        f"cannot write {printable_name(str(target))}: {describe_os_error(exc)}; nothing was "
+        f"written there: name a file in a folder that can be written with {option} FILE"
+    )

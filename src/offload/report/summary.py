@@ -410,10 +410,20 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if reread_n == earlier_n
             else f"{reread_n} {_REREAD_WORDS}, {earlier_n - reread_n} not re-read"
         )
+        now_n = by_state[DestinationStatus.VERIFIED]
+        # Only what is true of the counts: a run that read back no copy says nothing of
+        # how copies were read back now (before: "0 copies now (full verification)").
+        counted = (
+            f"{plural(now_n, 'copy', 'copies')} now ({_verified_now(str(job.verify))}) and "
+            f"{earlier_n} earlier"
+            if now_n
+            else f"all {earlier_n} copies earlier"
+            if earlier_n > 1
+            else "its copy earlier"
+        )
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination, "
-            f"{plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now "
-            f"({_verified_now(str(job.verify))}) and {earlier_n} earlier ({how}{through}){speed}."
+            f"{counted} ({how}{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         by_earlier_run = (
