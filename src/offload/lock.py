@@ -67,6 +67,8 @@ _BODY_WAIT_S = 0.5  # a holder writes its body right after it took the lock
 _COMMAND_MAX = 300  # characters of the holder's command line in the message
 # The key ``other_holder``'s answer has when the lock cannot be asked (its value: why).
 CANNOT_ASK = "cannot_ask"
+# What a run refused by a lock did not do (``_busy``'s *outcome*): an offload's words.
+NOTHING_WRITTEN = "nothing was written"
 
 
 class CopyRootBusy(UsageError):
@@ -143,9 +145,14 @@ def lock_path(copy_root: Path) -> Path:
 
 
 def lock_copy_roots(
-    roots: Sequence[Path], *, command: Sequence[str] | None = None, source: str | None = None
+    roots: Sequence[Path],
+    *,
+    command: Sequence[str] | None = None,
+    source: str | None = None,
+    outcome: str = NOTHING_WRITTEN,
 ) -> CopyRootLocks:
-    """Lock every copy root in *roots* (see the module's contract). Raises CopyRootBusy."""
+    """Lock every copy root in *roots* (see the module's contract). Raises CopyRootBusy,
+    its line saying *outcome* (what the refused run did not do)."""
     locks = CopyRootLocks()
     body = holder_body(command, source)
     seen: set[str] = set()
@@ -155,14 +162,14 @@ def lock_copy_roots(
             if key in seen:
                 continue
             seen.add(key)
-            _lock_one(Path(root), body, locks)
+            _lock_one(Path(root), body, locks, outcome)
     except BaseException:
         locks.release()
         raise
     return locks
 
 
-def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
+def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> None:
     path = lock_path(root)
     try:
         make_folders_durable(path.parent)
@@ -186,7 +193,7 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
         raise
     if not taken:
         os.close(fd)
-        raise _busy(root, holder)
+        raise _busy(root, holder, outcome)
     locks._held.append((root, fd))
     try:
         os.ftruncate(fd, 0)
@@ -195,24 +202,25 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
         pass  # the body only describes the holder; the lock is held
 
 
-def _busy(root: Path, holder: str) -> CopyRootBusy:
+def _busy(root: Path, holder: str, outcome: str = NOTHING_WRITTEN) -> CopyRootBusy:
     return CopyRootBusy(
-        f"copy root {root} is in use by another offload ({holder}); nothing was written: "
+        f"copy root {root} is in use by another offload ({holder}); {outcome}: "
         "wait for it to finish, or stop it, and run this again",
         path=root,
     )
 
 
-def busy_copy_root(roots: Sequence[Path]) -> CopyRootBusy | None:
+def busy_copy_root(roots: Sequence[Path], *, outcome: str = NOTHING_WRITTEN) -> CopyRootBusy | None:
     """The refusal ``lock_copy_roots`` would raise for the first of *roots* whose lock
     another offload holds now (``other_holder``), None when none is held or none can be
     asked. Takes no lock and writes nothing: for a refusal found before the locks are taken
-    (the preflight's: that run's partials take room, its ledger changes), which the other
+    (the preflight's: that run's partials take room, its ledger changes; ``--dry-run``'s;
+    ``offload verify``'s, whose *outcome* words say what it did not do), which the other
     run's hold explains, and which waiting for it may end."""
     for root in roots:
         holder = other_holder(str(root))
         if holder is not None and CANNOT_ASK not in holder:
-            return _busy(Path(root), describe_holder(holder or None))
+            return _busy(Path(root), describe_holder(holder or None), outcome)
     return None
 
 

@@ -21,7 +21,7 @@ import socket
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +66,7 @@ from offload.ledger import (
     ledger_path,
     proven_when,
 )
+from offload.lock import CopyRootLocks
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import could_not_look, own_temp_files, write_file_atomically
 from offload.manifest.layout import ASCMHL_FOLDER
@@ -83,6 +84,7 @@ from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
 from offload.verification import VerifyExit, exit_code_of, verify_path
 from offload.verification_reason import REPLACED_SINCE_RECORDED
+from offload.verify_lock import guard_check, guard_s3_check
 from offload.verify_revoke import Revocation, revoke_found_wrong
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
@@ -822,10 +824,25 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     reads = cached = 0
     error: str | None = None
     code: int
-    with _interruptible(env) as signals:
+    # ``offload verify --append``'s hold of the copy root's lock (``verify_lock``), from
+    # before the check's first read to the end of its revocation.
+    held: CopyRootLocks | None = None
+    with _interruptible(env) as signals, ExitStack() as holding:
         try:
             if refused is not None:
                 raise UsageError(refused)
+            if remote:
+                guard_s3_check(
+                    args.path,
+                    settings_from_env(
+                        os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
+                    ),
+                )
+            else:
+                # A copy root another offload writes now is no copy to check (exit 64).
+                held = guard_check(root, append=args.append)
+                if held is not None:
+                    holding.enter_context(held)
             if live:
                 columns = (
                     TextColumn("[bold]verify"),
@@ -902,10 +919,11 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                     revocation = (
                         _revoke_s3(args, report, started)
                         if remote
-                        else _revoke(root, report, started)
+                        else _revoke(root, report, started, locked=held is not None)
                     )
                 finally:
                     signals.holding = False
+                    holding.close()  # the copy root's lock, once nothing more is written
             further = signals.take_further()
             outcome = _ReportInputs(
                 report=report,
@@ -1102,9 +1120,12 @@ def _named(where: Path, path: str) -> str:
     return printable_name(os.path.join(str(where), path))
 
 
-def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | None:
+def _revoke(
+    root: Path, report: VerifyReport, started: float, *, locked: bool = False
+) -> Revocation | None:
     """Revoke, in the ledger of the local copy root *root*, the record of each copy the
-    check proved wrong (``verify_revoke``); None where there is no ledger."""
+    check proved wrong (``verify_revoke``); None where there is no ledger. *locked*: this
+    command holds *root*'s lock already (``--append``: ``verify_lock``)."""
     if not (report.changed or report.unreadable) or not _has_ledger(root):
         return None
     return revoke_found_wrong(
@@ -1116,6 +1137,7 @@ def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | No
         # Unlike a legacy MHL the copy holds, not the reference: proved wrong only against
         # the ledger's own record (a copy as the ledger recorded it is not revoked).
         foreign=[p for p, why in report.reasons.items() if why.code == LEGACY_MISMATCH],
+        locked=locked,
     )
 
 
