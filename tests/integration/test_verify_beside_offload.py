@@ -14,6 +14,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
 from support.offload_cli import CLI, run_offload
 
@@ -66,7 +67,7 @@ def test_verify_and_a_dry_run_during_a_live_offload_are_refused_naming_it(
         assert _generations(root) == before  # --append wrote nothing
     finally:
         fs.release(held)
-        out, err = copy.communicate(timeout=120)
+        _out, err = copy.communicate(timeout=120)
     assert copy.returncode == 0, err
     for name, done in checks.items():
         assert done.returncode == 64, (name, done.stdout, done.stderr)
@@ -145,3 +146,42 @@ def test_a_killed_holder_does_not_refuse_a_check(tmp_path: Path) -> None:
     done = run_offload("verify", "--append", "--report-dir", tmp_path / "r2", root)
     assert done.returncode == 0, done.stderr
     assert len(_generations(root)) == 2
+
+
+def test_a_generation_another_writer_added_meanwhile_is_named_and_kept(
+    tmp_path: Path, faulty_fs: FaultyFS, judge: AscmhlJudge
+) -> None:
+    """A writer that takes no copy root lock (the reference tool, ``ascmhl create``) adds
+    generation 0002 while ``offload copy`` writes its own 0002: the copy writes none beside
+    it (two manifests of one number, or a chain that loses one, broke the history; or its
+    EEXIST was one bare line), says which writer, and the history stays whole. Failed
+    before: the copy wrote a second 0002 and rewrote the chain without ascmhl's entry."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    root = fs.mountpoint / "A001"
+    (card / "CLIPS" / "C009.MOV").write_bytes(os.urandom(1000))
+    held = fs.stall("write", path="A001/ascmhl/.0002_*.partial")
+    copy = _start("copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        other = judge.create(root, "xxh64")
+        assert other.returncode == 0, other.describe()
+    finally:
+        fs.release(held)
+        _out, err = copy.communicate(timeout=120)
+    ours = [g for g in _generations(root) if g.startswith("0002")]
+    assert len(ours) == 1, _generations(root)
+    said = " ".join(err.split())
+    assert copy.returncode == 1, said
+    assert "BUT NO MANIFEST" in said, said
+    assert f"another writer added generation 0002 ({ours[0]}, by ascmhl 1.2" in said, said
+    assert "this run's generation was not written" in said, said
+    checked = judge.verify(root)
+    assert checked.returncode == 0, checked.describe()
+    # ascmhl's 0002 records every file the copy verified (it hashed them all): a re-run
+    # needs no generation of its own, and passes.
+    again = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r2", card, fs.mountpoint)
+    assert again.returncode == 0, again.stderr
+    assert [g[:4] for g in _generations(root)] == ["0001", "0002"]
