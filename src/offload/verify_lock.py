@@ -23,10 +23,11 @@ Contract:
   refused, naming this check. A folder without ``.offload`` (a history another tool made) is
   asked, not locked: locking would make a folder there. None when no lock was taken.
 * Never creates *path* or anything in it but the lock file in an existing ``.offload``.
-* ``guard_s3_check(url, settings)``: the same refusal for an S3 copy root whose lock object
-  a live offload holds (read, not taken; a stale one refuses nothing). ``--append`` on a
-  bucket does not take the S3 lock: a run that locks the copy root after that look is not
-  stopped (its generation and the check's then race as before: the writer says so).
+* ``guard_s3_check(url, settings, append=...)``: the same refusal for an S3 copy root whose
+  lock object a live offload holds (read, not taken). With *append* it takes that lock
+  (``destinations/s3lock.py``) where no lock object is there, held (refreshed) until the
+  generation is stored and the revocation done (``s3revoke`` told it is held); a stale one,
+  which a killed offload left, is not taken over (a check is no copy): refused, naming it.
 """
 
 from __future__ import annotations
@@ -35,17 +36,21 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from offload.destinations.s3url import parse_s3_url
 from offload.errors import UsageError
 from offload.lock import (
     NOTHING_WRITTEN,
     CopyRootBusy,
     CopyRootLocks,
     busy_copy_root,
+    describe_holder,
     lock_copy_roots,
 )
 from offload.state_names import STATE_FOLDER
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from offload.destinations.s3config import S3Settings
 
 #: What a refused check did not do (``lock._busy``'s *outcome*).
@@ -68,26 +73,57 @@ def guard_check(path: Path, *, append: bool) -> CopyRootLocks | None:
     return lock_copy_roots([path], outcome=NOTHING_VERIFIED)
 
 
-def guard_s3_check(url: str, settings: S3Settings) -> None:
+def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[[], None] | None:
     """Refuse a check of the S3 copy root at *url* whose lock object a live offload holds
     now (``S3CopyRootLock.live_refusal``: read and judged as ``acquire`` judges it, not
-    taken; a stale one refuses nothing): CopyRootBusy, exit 64, nothing verified. A lock
-    that cannot be read refuses nothing (the check then says what the service does)."""
+    taken): CopyRootBusy, exit 64, nothing verified. With *append*, take that lock where no
+    lock object is there (one a stale run left is not taken over: a check is no copy, and
+    refuses, naming it), and return what releases it, to be called once the generation is
+    stored and the revocation done; None when no lock was taken. A lock that cannot be read
+    or taken refuses nothing (the check then says what the service does)."""
     from offload.destinations.s3 import S3Destination
     from offload.destinations.s3backend import S3Backend
-    from offload.destinations.s3lock import S3CopyRootLock
-    from offload.destinations.s3url import parse_s3_url
+    from offload.destinations.s3lock import S3CopyRootLock, read_lock
 
     try:
         store = S3Destination(parse_s3_url(url), settings)
     except (OSError, UsageError):
-        return  # the check itself says why the bucket cannot be used
+        return None  # the check itself says why the bucket cannot be used
     try:
         backend = S3Backend(store)
-        busy = S3CopyRootLock(store, backend.key(backend.root)).live_refusal()
+        lock = S3CopyRootLock(store, backend.key(backend.root))
+        found = read_lock(store, lock.key)
+        busy = lock.live_refusal() if found is not None else None
     except OSError:
-        return
-    finally:
         store.close()
+        return None
     if busy is not None:
+        store.close()
         raise CopyRootBusy(busy.message.replace(NOTHING_WRITTEN, NOTHING_VERIFIED))
+    if not append:
+        store.close()
+        return None
+    if found is not None:
+        store.close()
+        raise CopyRootBusy(
+            f"the copy root's lock {store.display(lock.key)} is there "
+            f"({describe_holder(found[0])}), left by an offload stopped before it released "
+            f"it; {NOTHING_VERIFIED}: the next offload copy there takes it over, or delete it "
+            "once that offload is known to be over, and run this again"
+        )
+    try:
+        lock.acquire()
+    except OSError:
+        store.close()
+        return None
+    except BaseException:
+        store.close()
+        raise
+
+    def release() -> None:
+        try:
+            lock.release()
+        finally:
+            store.close()
+
+    return release

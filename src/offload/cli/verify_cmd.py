@@ -827,17 +827,22 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     # ``offload verify --append``'s hold of the copy root's lock (``verify_lock``), from
     # before the check's first read to the end of its revocation.
     held: CopyRootLocks | None = None
+    s3_held = False
     with _interruptible(env) as signals, ExitStack() as holding:
         try:
             if refused is not None:
                 raise UsageError(refused)
             if remote:
-                guard_s3_check(
+                release = guard_s3_check(
                     args.path,
                     settings_from_env(
                         os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
                     ),
+                    append=args.append,
                 )
+                if release is not None:
+                    s3_held = True
+                    holding.callback(release)
             else:
                 # A copy root another offload writes now is no copy to check (exit 64).
                 held = guard_check(root, append=args.append)
@@ -917,7 +922,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 signals.holding = True
                 try:
                     revocation = (
-                        _revoke_s3(args, report, started)
+                        _revoke_s3(args, report, started, locked=s3_held)
                         if remote
                         else _revoke(root, report, started, locked=held is not None)
                     )
@@ -1163,16 +1168,19 @@ def _legacy_mhl_line(check: LegacyMhlCheck) -> str:
     )
 
 
-def _revoke_s3(args: argparse.Namespace, report: VerifyReport, started: float) -> Revocation | None:
+def _revoke_s3(
+    args: argparse.Namespace, report: VerifyReport, started: float, *, locked: bool = False
+) -> Revocation | None:
     """Revoke, in the S3 ledger of the copy root at ``args.path``, the record of each object
     whose GET the check saw fail (``destinations.s3revoke``; an object changed there has
-    another ETag, which no run trusts); None where there was none."""
+    another ETag, which no run trusts); None where there was none. *locked*: this command
+    holds the copy root's lock already (``--append``: ``verify_lock``)."""
     if not report.unreadable:
         return None
     from offload.destinations.s3revoke import revoke_unread_at
 
     settings = settings_from_env(os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile)
-    return revoke_unread_at(args.path, settings, report, checked_since=started)
+    return revoke_unread_at(args.path, settings, report, checked_since=started, locked=locked)
 
 
 def _revoked_words(revocation: Revocation, *, remote: bool = False) -> str:
