@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from support.ascmhl_judge import AscmhlJudge
@@ -185,3 +186,47 @@ def test_a_generation_another_writer_added_meanwhile_is_named_and_kept(
     again = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r2", card, fs.mountpoint)
     assert again.returncode == 0, again.stderr
     assert [g[:4] for g in _generations(root)] == ["0001", "0002"]
+
+
+def test_a_partial_a_live_writer_claims_is_never_advised_deleted(
+    tmp_path: Path, faulty_fs: FaultyFS
+) -> None:
+    """A writer no copy root lock stops (``pfndispatchcopy``, one file) writes into a copy
+    root while it is checked against its ledger (no manifest, whose ignore list would hide
+    the partial): its partial is a LEFTOVER said live, to leave alone (its claim is held),
+    never "or delete it" (failed before: the line advised deleting it)."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "r0"
+    first = run_offload("copy", "--quiet", "--mhl", "none", "--report-dir", reports, card, dest)
+    assert first.returncode == 0, first.stderr
+    root = dest / "A001"
+    reader = faulty_fs()
+    (reader.backing / "BIG.MOV").write_bytes(os.urandom(4 << 20))
+    held = reader.stall("read", path="BIG.MOV", offset=2 << 20)
+    source = reader.mountpoint / "BIG.MOV"
+    target = root / "CLIPS" / "BIG.MOV"
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offload.cli.pfndispatchcopy",
+            source,
+            target,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        reader.wait_stalled(held, timeout_s=60)
+        check = run_offload("verify", "--report-dir", tmp_path / "r1", root)
+    finally:
+        reader.release(held)
+        _out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    said = " ".join(check.stderr.split())
+    assert check.returncode == 0, said
+    assert "LEFTOVER (a file a live offload-ai writer is writing now" in said, said
+    assert "leave it" in said and "delete it" not in said, said

@@ -1641,7 +1641,8 @@ def _print_human(
         why = report.reasons[path].text if path in report.reasons else ""
         env.warning(f"NEW (not in {records}{': ' + why if why else ''}) {_named(where, path)}")
     for path in report.leftovers:
-        env.warning(f"LEFTOVER ({_leftover_words(path)}) {_named(where, path)}")
+        words = _leftover_words(path, os.path.join(str(where), path))
+        env.warning(f"LEFTOVER ({words}) {_named(where, path)}")
     for path in report.dangling:
         env.warning(
             f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) {_named(where, path)}"
@@ -1703,17 +1704,28 @@ def _print_human(
     )
 
 
-def _leftover_words(path: str) -> str:
+def _leftover_words(path: str, found: str = "") -> str:
     """What a leftover is, and what to do with it. A partial says an offload into the copy
     did not finish: a file it had not yet recorded is in no record, so it is not missing to
     this check, and the check's OK does not say the copy is whole; the offload run again
-    finishes it and removes its partials. The piece of a partial's name fusefat
+    finishes it and removes its partials. A partial its live writer claims now (*found*,
+    the file: ``destinations.claim.claimed``; a writer no copy root lock stops, such as
+    ``pfndispatchcopy``, or an offload into a copy root nested below the one checked) is
+    that write in progress: never to be deleted. The piece of a partial's name fusefat
     leaves (``naming.is_partial_name`` false) is a damaged folder entry that may share its
     clusters with a copy: unlinked through fusefat, it frees them under that copy (fsck.fat
     then finds the copy's chain freed), so it is never to be deleted so."""
     from offload.destinations.naming import is_partial_name
 
     if is_partial_name(posixpath.basename(path)):
+        from offload.destinations.claim import claimed
+
+        if found and claimed(found):
+            return (
+                "a file a live offload-ai writer is writing now (it holds its claim), not a "
+                "file of the card; not checked: leave it, and check again once that copy has "
+                "finished (files of the card may be missing here that no record names yet)"
+            )
         return (
             "what an unfinished write of offload-ai left, not a file of the card; not checked: "
             "the offload writing it did not finish, so files of the card may be missing here "
