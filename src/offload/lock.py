@@ -210,6 +210,14 @@ def _busy(root: Path, holder: str, outcome: str = NOTHING_WRITTEN) -> CopyRootBu
     )
 
 
+def busy_refusal(
+    root: Path, holder: Mapping[str, object], outcome: str = NOTHING_WRITTEN
+) -> CopyRootBusy:
+    """The refusal of a run that found *root*'s lock held by *holder* (``other_holder``'s
+    answer), its line saying *outcome*."""
+    return _busy(Path(root), describe_holder(holder or None), outcome)
+
+
 def busy_copy_root(roots: Sequence[Path], *, outcome: str = NOTHING_WRITTEN) -> CopyRootBusy | None:
     """The refusal ``lock_copy_roots`` would raise for the first of *roots* whose lock
     another offload holds now (``other_holder``), None when none is held or none can be

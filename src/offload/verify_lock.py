@@ -15,7 +15,10 @@ Contract:
   lock names it: pid, host, start time, command line) when another offload holds the lock
   (``lock.other_holder``, asked without taking it) of *path* or of a folder above it (a copy
   root *path* is part of). A dead holder's lock is free (the kernel released its ``flock``);
-  a lock that cannot be asked (no ``flock`` there) refuses nothing.
+  a lock that cannot be asked (no ``flock`` there) refuses nothing. A plain check is not
+  refused by another check's hold (``offload verify --append``, by the command its lock
+  names): that one writes no copy, only its generation (atomically) and the ledger's
+  revocations (this check's own revocation then says it could not take the lock).
 * With *append*, it also takes *path*'s own lock (``lock.lock_copy_roots``) where *path*
   holds offload-ai's ``.offload`` folder, and returns the ``CopyRootLocks``, to be held until
   the generation is written and the ledger's revocation is done (``verify_revoke`` told it
@@ -33,18 +36,22 @@ Contract:
 from __future__ import annotations
 
 import os
+import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.destinations.s3url import parse_s3_url
 from offload.errors import UsageError
 from offload.lock import (
+    CANNOT_ASK,
     NOTHING_WRITTEN,
     CopyRootBusy,
     CopyRootLocks,
-    busy_copy_root,
+    busy_refusal,
     describe_holder,
     lock_copy_roots,
+    other_holder,
 )
 from offload.state_names import STATE_FOLDER
 
@@ -54,7 +61,7 @@ if TYPE_CHECKING:
     from offload.destinations.s3config import S3Settings
 
 #: What a refused check did not do (``lock._busy``'s *outcome*).
-NOTHING_VERIFIED = "nothing was verified (a copy still being written cannot be checked)"
+NOTHING_VERIFIED = "nothing was verified"
 
 
 def guard_check(path: Path, *, append: bool) -> CopyRootLocks | None:
@@ -65,12 +72,26 @@ def guard_check(path: Path, *, append: bool) -> CopyRootLocks | None:
         for folder in (Path(form), *Path(form).parents):
             if folder not in folders:
                 folders.append(folder)
-    busy = busy_copy_root(folders, outcome=NOTHING_VERIFIED)
-    if busy is not None:
-        raise busy
+    for folder in folders:
+        holder = other_holder(str(folder))
+        if holder is None or CANNOT_ASK in holder:
+            continue
+        if not append and _a_check(holder):
+            continue  # a check appending its generation writes no copy: this one reads it
+        raise busy_refusal(folder, holder, NOTHING_VERIFIED)
     if not append or not os.path.isdir(os.path.join(path, STATE_FOLDER)):
         return None
     return lock_copy_roots([path], outcome=NOTHING_VERIFIED)
+
+
+def _a_check(holder: Mapping[str, object]) -> bool:
+    """Whether the lock's holder (its body) is an ``offload verify`` (``--append``), by
+    the command line it recorded (its program, then ``verify``)."""
+    try:
+        words = shlex.split(str(holder.get("command", "")))
+    except ValueError:
+        return False
+    return len(words) > 1 and words[1] == "verify"
 
 
 def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[[], None] | None:

@@ -102,13 +102,15 @@ def test_a_check_that_appends_holds_the_copy_root_so_an_offload_waits_for_it(
     assert first.returncode == 0, first.stderr
     root = fs.mountpoint / "A001"
     (card / "CLIPS" / "C009.MOV").write_bytes(os.urandom(1000))  # a new card file to copy
-    held = fs.stall("read", path="A001/CLIPS/C001.MOV")
+    held = fs.stall("read", path="A001/CLIPS/C001.MOV", times=1)  # the check's read alone
     check = _start("verify", "--append", "--report-dir", tmp_path / "r1", root)
     try:
         fs.wait_stalled(held, timeout_s=60)
         assert is_locked(root)
         copy = run_offload("copy", "--report-dir", tmp_path / "r2", card, fs.mountpoint)
         second = run_offload("verify", "--append", "--report-dir", tmp_path / "r3", root)
+        # A plain check reads beside it: that hold writes no copy, only a generation.
+        plain = run_offload("verify", "--report-dir", tmp_path / "r3", root)
     finally:
         fs.release(held)
         out, err = check.communicate(timeout=120)
@@ -117,6 +119,7 @@ def test_a_check_that_appends_holds_the_copy_root_so_an_offload_waits_for_it(
     assert f"is in use by another offload (pid {check.pid} on" in copy.stderr, copy.stderr
     assert "verify --append" in copy.stderr, copy.stderr
     assert second.returncode == 64 and f"(pid {check.pid} on" in second.stderr, second.stderr
+    assert plain.returncode == 0, plain.stdout + plain.stderr
     assert not (root / "CLIPS" / "C009.MOV").exists()
     assert len(_generations(root)) == 2  # the copy's first, the check's
     assert not is_locked(root)
