@@ -75,6 +75,8 @@ _BODY_WAIT_S = 0.5  # a holder writes its body right after it took the lock
 _COMMAND_MAX = 300  # characters of the holder's command line in the message
 # The key ``other_holder``'s answer has when the lock cannot be asked (its value: why).
 CANNOT_ASK = "cannot_ask"
+# What a run refused by a lock did not do (``_busy``'s *outcome*): an offload's words.
+NOTHING_WRITTEN = "nothing was written"
 
 
 class CopyRootBusy(UsageError):
@@ -151,9 +153,14 @@ def lock_path(copy_root: Path) -> Path:
 
 
 def lock_copy_roots(
-    roots: Sequence[Path], *, command: Sequence[str] | None = None, source: str | None = None
+    roots: Sequence[Path],
+    *,
+    command: Sequence[str] | None = None,
+    source: str | None = None,
+    outcome: str = NOTHING_WRITTEN,
 ) -> CopyRootLocks:
-    """Lock every copy root in *roots* (see the module's contract). Raises CopyRootBusy."""
+    """Lock every copy root in *roots* (see the module's contract). Raises CopyRootBusy,
+    its line saying *outcome* (what the refused run did not do)."""
     locks = CopyRootLocks()
     body = holder_body(command, source)
     seen: set[str] = set()
@@ -163,14 +170,14 @@ def lock_copy_roots(
             if key in seen:
                 continue
             seen.add(key)
-            _lock_one(Path(root), body, locks)
+            _lock_one(Path(root), body, locks, outcome)
     except BaseException:
         locks.release()
         raise
     return locks
 
 
-def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
+def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> None:
     path = lock_path(root)
     try:
         make_folders_durable(path.parent)
@@ -194,7 +201,7 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
         raise
     if not taken:
         os.close(fd)
-        raise _busy(root, holder)
+        raise _busy(root, holder, outcome)
     # The flock taken, the body may still name a live holder that flock does not reach: a
     # run writing into the same folder through another mount of a share (each mount's
     # flock its own: sshfs, most FUSE filesystems) or from another computer.
@@ -202,7 +209,7 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
     if named is not None and not body_gone(named):
         if same_process_space(named.get("host"), named.get("pid_space")):
             os.close(fd)
-            raise _busy(root, describe_holder(named), unseen=True)
+            raise _busy(root, describe_holder(named), outcome, unseen=True)
         locks.warnings.append(_unseen_holder(root, named))
     locks._held.append((root, fd))
     try:
@@ -212,10 +219,12 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
         pass  # the body only describes the holder; the lock is held
 
 
-def _busy(root: Path, holder: str, *, unseen: bool = False) -> CopyRootBusy:
-    """The refusal of *root*, held by *holder* (described); *unseen*: its lock file names
-    a live process of this machine whose ``flock`` this path does not see (it locked the
-    folder through another mount of it)."""
+def _busy(
+    root: Path, holder: str, outcome: str = NOTHING_WRITTEN, *, unseen: bool = False
+) -> CopyRootBusy:
+    """The refusal of *root*, held by *holder* (described), its line saying *outcome*;
+    *unseen*: its lock file names a live process of this machine whose ``flock`` this path
+    does not see (it locked the folder through another mount of it)."""
     how = (
         "; its lock file names that live process, whose lock this path does not see: it "
         "writes there through another mount of the same folder"
@@ -223,8 +232,8 @@ def _busy(root: Path, holder: str, *, unseen: bool = False) -> CopyRootBusy:
         else ""
     )
     return CopyRootBusy(
-        f"copy root {root} is in use by another offload ({holder}{how}); nothing was "
-        "written: wait for it to finish, or stop it, and run this again",
+        f"copy root {root} is in use by another offload ({holder}{how}); {outcome}: "
+        "wait for it to finish, or stop it, and run this again",
         path=root,
     )
 
@@ -241,16 +250,25 @@ def _unseen_holder(root: Path, holder: Mapping[str, object]) -> str:
     )
 
 
-def busy_copy_root(roots: Sequence[Path]) -> CopyRootBusy | None:
+def busy_refusal(
+    root: Path, holder: Mapping[str, object], outcome: str = NOTHING_WRITTEN
+) -> CopyRootBusy:
+    """The refusal of a run that found *root*'s lock held by *holder* (``other_holder``'s
+    answer), its line saying *outcome*."""
+    return _busy(Path(root), describe_holder(holder or None), outcome)
+
+
+def busy_copy_root(roots: Sequence[Path], *, outcome: str = NOTHING_WRITTEN) -> CopyRootBusy | None:
     """The refusal ``lock_copy_roots`` would raise for the first of *roots* whose lock
     another offload holds now (``other_holder``), None when none is held or none can be
     asked. Takes no lock and writes nothing: for a refusal found before the locks are taken
-    (the preflight's: that run's partials take room, its ledger changes), which the other
+    (the preflight's: that run's partials take room, its ledger changes; ``--dry-run``'s;
+    ``offload verify``'s, whose *outcome* words say what it did not do), which the other
     run's hold explains, and which waiting for it may end."""
     for root in roots:
         holder = other_holder(str(root))
         if holder is not None and CANNOT_ASK not in holder:
-            return _busy(Path(root), describe_holder(holder or None))
+            return _busy(Path(root), describe_holder(holder or None), outcome)
     return None
 
 

@@ -43,7 +43,8 @@ Contract:
   cards' copies of one path are both revoked, no entry is carried (which copy the line
   ends is not one record).
 * It takes the copy root's lock (``lock.lock_copy_roots``) while it reads and appends, so
-  no ``offload copy`` writes that ledger meanwhile; one that holds it is named in the error
+  no ``offload copy`` writes that ledger meanwhile (*locked*: the caller holds it already,
+  ``offload verify --append``'s, ``verify_lock``); one that holds it is named in the error
   and nothing is revoked (the check's result stands). A copy root that cannot be locked
   (no ``flock`` there) is revoked unlocked, as ``offload copy`` writes it then.
 * Read-only media, a ledger that cannot be read or written: nothing revoked, the error
@@ -71,7 +72,7 @@ from offload.ledger import (
     LedgerEntry,
     final_path_of,
 )
-from offload.lock import lock_copy_roots
+from offload.lock import CopyRootLocks, lock_copy_roots
 from offload.manifest import ChangedFile
 
 
@@ -98,6 +99,7 @@ def revoke_found_wrong(
     checked_since: float,
     against_own: bool,
     foreign: Collection[str] = (),
+    locked: bool = False,
 ) -> Revocation:
     """Revoke the ledger's record of each copy the check proved wrong (see the module's
     contract)."""
@@ -115,7 +117,8 @@ def revoke_found_wrong(
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
     try:
-        locks = lock_copy_roots([root])
+        # *locked*: the caller holds it (``offload verify --append``, ``verify_lock``).
+        locks = CopyRootLocks() if locked else lock_copy_roots([root])
     except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
         return Revocation((), exc.message, meant=meant)
     except OSError as exc:

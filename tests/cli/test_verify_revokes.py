@@ -9,7 +9,12 @@ import io
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
@@ -24,6 +29,23 @@ def run(*argv: str | Path) -> tuple[int, str, str]:
         [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
     )
     return code, out.getvalue(), err.getvalue()
+
+
+@contextmanager
+def offload_started_during_the_check(monkeypatch: pytest.MonkeyPatch, root: Path) -> Iterator[None]:
+    """Another run takes *root*'s lock once the check has read the copy, before it revokes
+    (an ``offload copy`` started during the check): a check started while the copy root is
+    held is refused before its reads (``verify_lock``), so the lock is taken then."""
+    from offload.cli import verify_cmd
+
+    revoke = verify_cmd._revoke
+
+    def revoke_while_held(*args: Any, **kwargs: Any) -> Any:
+        with lock_copy_roots([root]):
+            return revoke(*args, **kwargs)
+
+    monkeypatch.setattr(verify_cmd, "_revoke", revoke_while_held)
+    yield
 
 
 def copied(tmp_path: Path) -> tuple[Path, Path]:
@@ -101,7 +123,9 @@ def test_a_copy_found_changed_is_not_verified_earlier_after_the_check(tmp_path: 
     assert code == 0, out + err
 
 
-def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
+def test_a_check_that_cannot_revoke_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Another offload holds the copy root (as a read-only drive refuses the append): the
     check revokes nothing, says so in one line and in the report's notes, and still tells
     that a plain copy trusts the changed copy."""
@@ -109,7 +133,7 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
     corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
     before = (root / ".offload" / "ledger.jsonl").read_bytes()
 
-    with lock_copy_roots([root]):
+    with offload_started_during_the_check(monkeypatch, root):
         code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
 
     assert code != 0, err
@@ -124,7 +148,7 @@ def test_a_check_that_cannot_revoke_says_so_in_one_line(tmp_path: Path) -> None:
 
 
 def test_a_check_that_cannot_revoke_counts_only_the_copies_it_meant_to_revoke(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two copies found changed: one that kept its size and date (its record revoked, were
     the copy root not held), one edited since (its date changed: trusted by no run, never
@@ -137,7 +161,7 @@ def test_a_check_that_cannot_revoke_counts_only_the_copies_it_meant_to_revoke(
     st = edited.stat()
     os.utime(edited, ns=(st.st_atime_ns, st.st_mtime_ns + 3_600 * 10**9))  # an hour later
 
-    with lock_copy_roots([root]):
+    with offload_started_during_the_check(monkeypatch, root):
         code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
 
     assert code != 0, err
@@ -149,14 +173,16 @@ def test_a_check_that_cannot_revoke_counts_only_the_copies_it_meant_to_revoke(
     ), note
 
 
-def test_a_check_that_cannot_revoke_prints_no_empty_warning(tmp_path: Path) -> None:
+def test_a_check_that_cannot_revoke_prints_no_empty_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Failed before: after the one line saying the record was not revoked (another offload
     holds the copy root here; a read-only copy root's EROFS takes the same path), the check
     printed a bare "WARNING: " line, the list of what a plain copy still trusts being empty."""
     _, root = copied(tmp_path)
     corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
 
-    with lock_copy_roots([root]):
+    with offload_started_during_the_check(monkeypatch, root):
         code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
 
     assert code != 0, err

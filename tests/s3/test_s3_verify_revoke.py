@@ -75,17 +75,25 @@ def test_an_object_verify_could_not_get_is_read_back_by_the_next_copy(  # type: 
 
 
 def test_a_copy_root_another_run_holds_is_not_revoked_and_the_note_says_so(  # type: ignore[no-untyped-def]
-    s3_server, bucket, tmp_path, proxy
+    s3_server, bucket, tmp_path, proxy, monkeypatch
 ) -> None:
-    """The lock of the copy root is held (a live run): nothing is written there; the JSON's
-    ``notes`` say the record was not revoked, why, and that a copy still trusts it by its
-    ETag; ``revoked`` is empty."""
+    """The lock of the copy root is held (a live run, started once the check had read the
+    copy: one started before refuses the check, ``verify_lock``): nothing is written there;
+    the JSON's ``notes`` say the record was not revoked, why, and that a copy still trusts
+    it by its ETag; ``revoked`` is empty."""
+    from offload.cli import verify_cmd
     from offload.destinations.s3lock import S3CopyRootLock
 
     _, url = _copy(s3_server.url, bucket, tmp_path)
     store = destination(s3_server.url, bucket, prefix="day1")
     lock = S3CopyRootLock(store, "day1/A001")
-    lock.acquire()
+    revoke = verify_cmd._revoke_s3
+
+    def revoke_while_held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        lock.acquire()
+        return revoke(*args, **kwargs)
+
+    monkeypatch.setattr(verify_cmd, "_revoke_s3", revoke_while_held)
     try:
         proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=100)
         code, out, err = verify(tmp_path, proxy.url, "--json", url)

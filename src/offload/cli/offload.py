@@ -26,7 +26,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from offload.card import OffloadOptions, OffloadPlan, OffloadReport, plan_offload, run_offload
+from offload.card import (
+    OffloadOptions,
+    OffloadPlan,
+    OffloadReport,
+    busy_now,
+    plan_offload,
+    run_offload,
+)
 from offload.cli.common import (
     BackgroundImports,
     Environment,
@@ -480,6 +487,11 @@ def cmd_copy(
         if args.dry_run:
             from offload.report.dry_run import print_dry_run
 
+            # Another offload writing a copy root now refuses the real run (exit 64): the
+            # dry run says so as that run would (its lock asked, not taken).
+            busy = busy_now(plan)
+            if busy is not None:
+                raise busy
             return print_dry_run(plan, env, as_json=args.json)
         worker = _report_worker(plan.tree.file_count, started)
         # The summary's modules (rich: ~12 ms of CPU) on the thread too, with a report worker:

@@ -21,7 +21,7 @@ import socket
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +66,7 @@ from offload.ledger import (
     ledger_path,
     proven_when,
 )
+from offload.lock import CopyRootLocks
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import could_not_look, own_temp_files, write_file_atomically
 from offload.manifest.layout import ASCMHL_FOLDER
@@ -83,6 +84,7 @@ from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
 from offload.verification import VerifyExit, exit_code_of, verify_path
 from offload.verification_reason import REPLACED_SINCE_RECORDED
+from offload.verify_lock import guard_check, guard_s3_check
 from offload.verify_revoke import Revocation, revoke_found_wrong
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
@@ -822,10 +824,30 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     reads = cached = 0
     error: str | None = None
     code: int
-    with _interruptible(env) as signals:
+    # ``offload verify --append``'s hold of the copy root's lock (``verify_lock``), from
+    # before the check's first read to the end of its revocation.
+    held: CopyRootLocks | None = None
+    s3_held = False
+    with _interruptible(env) as signals, ExitStack() as holding:
         try:
             if refused is not None:
                 raise UsageError(refused)
+            if remote:
+                release = guard_s3_check(
+                    args.path,
+                    settings_from_env(
+                        os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
+                    ),
+                    append=args.append,
+                )
+                if release is not None:
+                    s3_held = True
+                    holding.callback(release)
+            else:
+                # A copy root another offload writes now is no copy to check (exit 64).
+                held = guard_check(root, append=args.append)
+                if held is not None:
+                    holding.enter_context(held)
             if live:
                 columns = (
                     TextColumn("[bold]verify"),
@@ -900,12 +922,13 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 signals.holding = True
                 try:
                     revocation = (
-                        _revoke_s3(args, report, started)
+                        _revoke_s3(args, report, started, locked=s3_held)
                         if remote
-                        else _revoke(root, report, started)
+                        else _revoke(root, report, started, locked=held is not None)
                     )
                 finally:
                     signals.holding = False
+                    holding.close()  # the copy root's lock, once nothing more is written
             further = signals.take_further()
             outcome = _ReportInputs(
                 report=report,
@@ -1102,9 +1125,12 @@ def _named(where: Path, path: str) -> str:
     return printable_name(os.path.join(str(where), path))
 
 
-def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | None:
+def _revoke(
+    root: Path, report: VerifyReport, started: float, *, locked: bool = False
+) -> Revocation | None:
     """Revoke, in the ledger of the local copy root *root*, the record of each copy the
-    check proved wrong (``verify_revoke``); None where there is no ledger."""
+    check proved wrong (``verify_revoke``); None where there is no ledger. *locked*: this
+    command holds *root*'s lock already (``--append``: ``verify_lock``)."""
     if not (report.changed or report.unreadable) or not _has_ledger(root):
         return None
     return revoke_found_wrong(
@@ -1116,6 +1142,7 @@ def _revoke(root: Path, report: VerifyReport, started: float) -> Revocation | No
         # Unlike a legacy MHL the copy holds, not the reference: proved wrong only against
         # the ledger's own record (a copy as the ledger recorded it is not revoked).
         foreign=[p for p, why in report.reasons.items() if why.code == LEGACY_MISMATCH],
+        locked=locked,
     )
 
 
@@ -1141,16 +1168,19 @@ def _legacy_mhl_line(check: LegacyMhlCheck) -> str:
     )
 
 
-def _revoke_s3(args: argparse.Namespace, report: VerifyReport, started: float) -> Revocation | None:
+def _revoke_s3(
+    args: argparse.Namespace, report: VerifyReport, started: float, *, locked: bool = False
+) -> Revocation | None:
     """Revoke, in the S3 ledger of the copy root at ``args.path``, the record of each object
     whose GET the check saw fail (``destinations.s3revoke``; an object changed there has
-    another ETag, which no run trusts); None where there was none."""
+    another ETag, which no run trusts); None where there was none. *locked*: this command
+    holds the copy root's lock already (``--append``: ``verify_lock``)."""
     if not report.unreadable:
         return None
     from offload.destinations.s3revoke import revoke_unread_at
 
     settings = settings_from_env(os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile)
-    return revoke_unread_at(args.path, settings, report, checked_since=started)
+    return revoke_unread_at(args.path, settings, report, checked_since=started, locked=locked)
 
 
 def _revoked_words(revocation: Revocation, *, remote: bool = False) -> str:
@@ -1611,7 +1641,8 @@ def _print_human(
         why = report.reasons[path].text if path in report.reasons else ""
         env.warning(f"NEW (not in {records}{': ' + why if why else ''}) {_named(where, path)}")
     for path in report.leftovers:
-        env.warning(f"LEFTOVER ({_leftover_words(path)}) {_named(where, path)}")
+        words = _leftover_words(path, os.path.join(str(where), path))
+        env.warning(f"LEFTOVER ({words}) {_named(where, path)}")
     for path in report.dangling:
         env.warning(
             f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) {_named(where, path)}"
@@ -1673,17 +1704,28 @@ def _print_human(
     )
 
 
-def _leftover_words(path: str) -> str:
+def _leftover_words(path: str, found: str = "") -> str:
     """What a leftover is, and what to do with it. A partial says an offload into the copy
     did not finish: a file it had not yet recorded is in no record, so it is not missing to
     this check, and the check's OK does not say the copy is whole; the offload run again
-    finishes it and removes its partials. The piece of a partial's name fusefat
+    finishes it and removes its partials. A partial its live writer claims now (*found*,
+    the file: ``destinations.claim.claimed``; a writer no copy root lock stops, such as
+    ``pfndispatchcopy``, or an offload into a copy root nested below the one checked) is
+    that write in progress: never to be deleted. The piece of a partial's name fusefat
     leaves (``naming.is_partial_name`` false) is a damaged folder entry that may share its
     clusters with a copy: unlinked through fusefat, it frees them under that copy (fsck.fat
     then finds the copy's chain freed), so it is never to be deleted so."""
     from offload.destinations.naming import is_partial_name
 
     if is_partial_name(posixpath.basename(path)):
+        from offload.destinations.claim import claimed
+
+        if found and claimed(found):
+            return (
+                "a file a live offload-ai writer is writing now (it holds its claim), not a "
+                "file of the card; not checked: leave it, and check again once that copy has "
+                "finished (files of the card may be missing here that no record names yet)"
+            )
         return (
             "what an unfinished write of offload-ai left, not a file of the card; not checked: "
             "the offload writing it did not finish, so files of the card may be missing here "

@@ -53,7 +53,12 @@ GET_FAILED = "get-failed"
 
 
 def revoke_unread_at(
-    url_text: str, settings: S3Settings, report: VerifyReport, *, checked_since: float
+    url_text: str,
+    settings: S3Settings,
+    report: VerifyReport,
+    *,
+    checked_since: float,
+    locked: bool = False,
 ) -> Revocation | None:
     """``revoke_unread`` on a store of its own for the copy root at *url_text*."""
     if not _get_failed(report):
@@ -65,16 +70,17 @@ def revoke_unread_at(
     except OSError as exc:
         return Revocation((), describe_os_error(exc))
     try:
-        return revoke_unread(store, report, checked_since=checked_since)
+        return revoke_unread(store, report, checked_since=checked_since, locked=locked)
     finally:
         store.close()
 
 
 def revoke_unread(
-    store: S3Destination, report: VerifyReport, *, checked_since: float
+    store: S3Destination, report: VerifyReport, *, checked_since: float, locked: bool = False
 ) -> Revocation | None:
     """Revoke the S3 ledger's record of each object *report* found unreadable by its GET
-    (see the module's contract)."""
+    (see the module's contract); *locked*: the caller holds the copy root's lock
+    (``offload verify --append``, ``verify_lock``), which is then not looked at here."""
     wanted = _get_failed(report)
     if not wanted:
         return None
@@ -89,6 +95,14 @@ def revoke_unread(
             return Revocation(())
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
+    if locked:
+        try:
+            cards, meant = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
+            if cards:
+                ledger.revoke(cards, by=REVOKED_BY_CHECK)
+        except OSError as exc:
+            return Revocation((), describe_os_error(exc), meant=meant)
+        return Revocation(meant)
     lock = S3CopyRootLock(store, backend.key(backend.root))
     try:
         # A lock there, live or left by a run killed since, is not taken (nor taken over):

@@ -44,10 +44,12 @@ that hides nothing else (:mod:`offload.manifest.nested_links`).
 
 from __future__ import annotations
 
+import errno
 import functools
 import itertools
 import operator
 import os
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
@@ -80,6 +82,8 @@ from offload.manifest.history import (
     CHAIN_FILE_NAME,
     DIRECTORY_NAMESPACE,
     History,
+    generation_number_of,
+    parse_chain,
     read_history,
 )
 from offload.manifest.ignore import (
@@ -732,7 +736,13 @@ def write_generation(
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
-    the new manifest is removed again. Not safe against another writer on the same history.
+    the new manifest is removed again. Offload-ai's writers of one history never run at once
+    (each holds the copy root's lock); another writer meanwhile (a manifest numbered this
+    one or later, a chain changed since *history* was read: ``another_writer``) is met
+    before the manifest's commit, at an EEXIST of it, and before the chain's rewrite: a
+    ManifestError naming that writer, this generation not written (never numbered past it:
+    it was decided against the older history); a writer between the last look and the
+    chain's rename is not seen.
 
     Raises ValueError for bad input (unclean or duplicate paths, malformed digests, naive
     datetimes, unknown process, no common format), UnsupportedTreeError for nested
@@ -878,29 +888,108 @@ def write_generation(
             fsync_dir(root)
         with AtomicFile(manifest_path) as out:
             _write_manifest(out, plan, shared)
-            out.commit(replace=False)
-        assert out.digest is not None  # its C4 ID (AtomicFile's default hasher)
-        chain = (*history.chain, ChainEntry(sequence_number, file_name, out.digest))
-        try:
-            write_file_atomically(
-                folder_path / CHAIN_FILE_NAME, _chain_text(chain).encode("utf-8"), replace=True
-            )
-        except BaseException:
-            # a manifest the chain does not list would still be read as a generation
-            manifest_path.unlink(missing_ok=True)
-            raise
+            # Another writer's generation since this history was read (a program that
+            # takes no copy root lock: ascmhl, a run on another machine over a share):
+            # this one, decided against the older history, is not written beside it.
+            raced = another_writer(folder_path, history, sequence_number)
+            if raced is None:
+                try:
+                    out.commit(replace=False)
+                except FileExistsError:  # that writer's manifest has our name: kept
+                    raced = another_writer(folder_path, history, sequence_number)
+                    if raced is None:
+                        raise
+        if raced is None:
+            assert out.digest is not None  # its C4 ID (AtomicFile's default hasher)
+            chain = (*history.chain, ChainEntry(sequence_number, file_name, out.digest))
+            try:
+                # The chain as read, unless another writer changed it since (its entry
+                # would be lost): then ours is taken back, the chain left as it is.
+                raced = another_writer(folder_path, history, sequence_number, own=file_name)
+                if raced is None:
+                    write_file_atomically(
+                        folder_path / CHAIN_FILE_NAME,
+                        _chain_text(chain).encode("utf-8"),
+                        replace=True,
+                    )
+            except BaseException:
+                # a manifest the chain does not list would still be read as a generation
+                manifest_path.unlink(missing_ok=True)
+                raise
+            if raced is not None:
+                manifest_path.unlink(missing_ok=True)  # ours, which no chain lists
     except OSError as exc:
         raise ManifestError(
             f"cannot write ASC MHL manifest {manifest_path}: {describe_os_error(exc)}",
             path=manifest_path,
             errno_=exc.errno,
         ) from exc
+    if raced is not None:
+        raise ManifestError(
+            f"cannot write ASC MHL manifest {manifest_path}: {raced} after this run read the "
+            "history; this run's generation was not written (made against the older history, "
+            "it would break the chain): run this again once that writer is done",
+            path=manifest_path,
+            errno_=errno.EEXIST,
+        )
     if on_uncarried is not None:
         final = IgnoreSpec(patterns)
         for path, hidden in (*uncarried.items(), *retired.items()):
             if path in uncarried or not final.excludes(path, is_dir=False):
                 on_uncarried(path, hidden)
     return manifest_path
+
+
+def another_writer(
+    folder: Path, history: History, sequence_number: int, *, own: str = ""
+) -> str | None:
+    """Who wrote into the ASC MHL history *folder* since *history* was read of it, where this
+    writer's generation is to be *sequence_number*: a manifest numbered that or later
+    (``NNNN_*.mhl``), or a chain file that no longer lists what *history* read, described
+    for a message ("another writer added generation 0023 (0023_x.mhl, by ascmhl 1.2 on
+    host, created ...)"); None when neither is there. Offload-ai's own writers never meet
+    here (they hold the copy root's lock: ``offload.lock``, ``offload.verify_lock``); a
+    folder or chain that cannot be read is no writer (the write then says its error).
+    *own*: this writer's manifest, once committed (not another's)."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return None
+    for name in names:
+        number = generation_number_of(name)
+        if number is not None and number >= sequence_number and name != own:
+            return (
+                f"another writer added generation {number:04d} ({name}"
+                f"{_written_by(folder / name)}) to this history"
+            )
+    try:
+        now = parse_chain(folder / CHAIN_FILE_NAME)
+    except (OSError, ValueError, ManifestError):
+        now = None
+    if now is not None and tuple(now) != tuple(history.chain):
+        return "another writer changed this history's chain file (ascmhl_chain.xml)"
+    return None
+
+
+def _written_by(manifest: Path) -> str:
+    """ ", by <tool> <version> on <host>, created <date>" as *manifest*'s creator info says
+    (read from its first 64 KiB), "" where it says none."""
+    try:
+        with open(manifest, "rb") as f:
+            head = f.read(64 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    tool = re.search(r'<tool version="([^"]*)">([^<]*)</tool>', head)
+    host = re.search(r"<hostname>([^<]*)</hostname>", head)
+    date = re.search(r"<creationdate>([^<]*)</creationdate>", head)
+    words = ""
+    if tool:
+        words += f", by {tool.group(2).strip()} {tool.group(1).strip()}".rstrip()
+    if host:
+        words += f" on {host.group(1).strip()}"
+    if date:
+        words += f", created {date.group(1).strip()}"
+    return words
 
 
 def first_unheld(

@@ -1,0 +1,235 @@
+"""``offload verify`` and ``offload copy --dry-run`` beside a live offload of the same copy
+root (offload.verify_lock, card.busy_now): real ``offload`` processes, held mid-write or
+mid-read by a FaultyFS stall rule, or a real process holding the copy root's lock.
+
+Each of these failed before: the dry run exited 0 ("would copy"), a plain check of the
+half-copied card exited 0 ("OK", the live run's partial called a LEFTOVER to delete), and
+``--append`` wrote its generation while the offload wrote its own (two at once: one of them
+"cannot write ASC MHL manifest ...: File exists", or the chain losing one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from support.ascmhl_judge import AscmhlJudge
+from support.faultyfs import FaultyFS
+from support.offload_cli import CLI, run_offload
+
+from .test_copy_root_lock import is_locked, start_holder, stop
+
+
+def _card(tmp_path: Path) -> Path:
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(3):
+        (card / "CLIPS" / f"C00{index}.MOV").write_bytes(os.urandom(300_000 + index))
+    return card
+
+
+def _start(*args: str | Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*CLI, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+
+
+def _generations(root: Path) -> list[str]:
+    return sorted(name for name in os.listdir(root / "ascmhl") if name.endswith(".mhl"))
+
+
+def test_verify_and_a_dry_run_during_a_live_offload_are_refused_naming_it(
+    tmp_path: Path, faulty_fs: FaultyFS
+) -> None:
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    root = fs.mountpoint / "A001"
+    (card / "CLIPS" / "C009.MOV").write_bytes(os.urandom(400_000))
+    held = fs.stall("write", path="A001/CLIPS/*C009*")
+    copy = _start("copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        assert [n for n in os.listdir(root / "CLIPS") if "C009" in n]  # its partial
+        before = _generations(root)
+        checks = {
+            "verify": run_offload("verify", "--report-dir", tmp_path / "r2", root),
+            "append": run_offload("verify", "--append", "--report-dir", tmp_path / "r2", root),
+            "dry-run": run_offload("copy", "--dry-run", card, fs.mountpoint),
+        }
+        as_json = run_offload("copy", "--dry-run", "--json", card, fs.mountpoint)
+        assert _generations(root) == before  # --append wrote nothing
+    finally:
+        fs.release(held)
+        _out, err = copy.communicate(timeout=120)
+    assert copy.returncode == 0, err
+    for name, done in checks.items():
+        assert done.returncode == 64, (name, done.stdout, done.stderr)
+        said = done.stderr
+        assert f"copy root {root} is in use by another offload (pid {copy.pid} on" in said, said
+        assert " copy --report-dir " in said, said  # the holder's command line
+        assert "LEFTOVER" not in said and "delete it" not in said and " OK" not in said, said
+        words = "nothing was written" if name == "dry-run" else "nothing was verified"
+        assert words in said, (name, said)
+    refused = [json.loads(x) for x in as_json.stdout.splitlines() if "offload_refused" in x]
+    assert as_json.returncode == 64 and len(refused) == 1, as_json.stdout + as_json.stderr
+    (error,) = refused[0]["errors"]
+    assert error["code"] == "copy-root-busy" and error["path"] == str(root), error
+    assert error["destination_index"] == 0, error
+    # The offload wrote its generation undisturbed; a check now appends the next one.
+    assert _generations(root) == [*before, _generations(root)[-1]] and len(before) == 1
+    after = run_offload("verify", "--append", "--report-dir", tmp_path / "r3", root)
+    assert after.returncode == 0, after.stderr
+    assert len(_generations(root)) == 3
+
+
+def test_a_check_that_appends_holds_the_copy_root_so_an_offload_waits_for_it(
+    tmp_path: Path, faulty_fs: FaultyFS
+) -> None:
+    """``offload verify --append`` holds the copy root's lock from before its reads to its
+    generation: an ``offload copy`` (or a second ``--append``) started meanwhile is refused
+    naming the check, and nothing it would write races the check's generation."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    root = fs.mountpoint / "A001"
+    (card / "CLIPS" / "C009.MOV").write_bytes(os.urandom(1000))  # a new card file to copy
+    held = fs.stall("read", path="A001/CLIPS/C001.MOV", times=1)  # the check's read alone
+    check = _start("verify", "--append", "--report-dir", tmp_path / "r1", root)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        assert is_locked(root)
+        copy = run_offload("copy", "--report-dir", tmp_path / "r2", card, fs.mountpoint)
+        second = run_offload("verify", "--append", "--report-dir", tmp_path / "r3", root)
+        # A plain check reads beside it: that hold writes no copy, only a generation.
+        plain = run_offload("verify", "--report-dir", tmp_path / "r3", root)
+    finally:
+        fs.release(held)
+        out, err = check.communicate(timeout=120)
+    assert check.returncode == 0, out + err
+    assert copy.returncode == 64, copy.stderr
+    assert f"is in use by another offload (pid {check.pid} on" in copy.stderr, copy.stderr
+    assert "verify --append" in copy.stderr, copy.stderr
+    assert second.returncode == 64 and f"(pid {check.pid} on" in second.stderr, second.stderr
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert not (root / "CLIPS" / "C009.MOV").exists()
+    assert len(_generations(root)) == 2  # the copy's first, the check's
+    assert not is_locked(root)
+    # Once it is over the offload runs and writes the next generation.
+    again = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r4", card, fs.mountpoint)
+    assert again.returncode == 0, again.stderr
+    assert [g[:4] for g in _generations(root)] == ["0001", "0002", "0003"]
+
+
+def test_a_killed_holder_does_not_refuse_a_check(tmp_path: Path) -> None:
+    """The lock is the holder's ``flock``: a run killed (SIGKILL) left it free, and the check
+    runs; while that holder lived the check was refused, naming its pid."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, dest)
+    assert first.returncode == 0, first.stderr
+    root = dest / "A001"
+    holder = start_holder(root)
+    try:
+        refused = run_offload("verify", "--append", "--report-dir", tmp_path / "r1", root)
+        below = run_offload("verify", "--report-dir", tmp_path / "r1", root / "CLIPS")
+    finally:
+        stop(holder)  # SIGKILL
+    assert refused.returncode == 64 and f"(pid {holder.pid} on" in refused.stderr, refused
+    # A folder inside a copy root being written is refused too (the lock above it).
+    assert below.returncode == 64 and f"copy root {root} is in use" in below.stderr, below
+    done = run_offload("verify", "--append", "--report-dir", tmp_path / "r2", root)
+    assert done.returncode == 0, done.stderr
+    assert len(_generations(root)) == 2
+
+
+def test_a_generation_another_writer_added_meanwhile_is_named_and_kept(
+    tmp_path: Path, faulty_fs: FaultyFS, judge: AscmhlJudge
+) -> None:
+    """A writer that takes no copy root lock (the reference tool, ``ascmhl create``) adds
+    generation 0002 while ``offload copy`` writes its own 0002: the copy writes none beside
+    it (two manifests of one number, or a chain that loses one, broke the history; or its
+    EEXIST was one bare line), says which writer, and the history stays whole. Failed
+    before: the copy wrote a second 0002 and rewrote the chain without ascmhl's entry."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    root = fs.mountpoint / "A001"
+    (card / "CLIPS" / "C009.MOV").write_bytes(os.urandom(1000))
+    held = fs.stall("write", path="A001/ascmhl/.0002_*.partial")
+    copy = _start("copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        other = judge.create(root, "xxh64")
+        assert other.returncode == 0, other.describe()
+    finally:
+        fs.release(held)
+        _out, err = copy.communicate(timeout=120)
+    ours = [g for g in _generations(root) if g.startswith("0002")]
+    assert len(ours) == 1, _generations(root)
+    said = " ".join(err.split())
+    assert copy.returncode == 1, said
+    assert "BUT NO MANIFEST" in said, said
+    assert f"another writer added generation 0002 ({ours[0]}, by ascmhl 1.2" in said, said
+    assert "this run's generation was not written" in said, said
+    checked = judge.verify(root)
+    assert checked.returncode == 0, checked.describe()
+    # ascmhl's 0002 records every file the copy verified (it hashed them all): a re-run
+    # needs no generation of its own, and passes.
+    again = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r2", card, fs.mountpoint)
+    assert again.returncode == 0, again.stderr
+    assert [g[:4] for g in _generations(root)] == ["0001", "0002"]
+
+
+def test_a_partial_a_live_writer_claims_is_never_advised_deleted(
+    tmp_path: Path, faulty_fs: FaultyFS
+) -> None:
+    """A writer no copy root lock stops (``pfndispatchcopy``, one file) writes into a copy
+    root while it is checked against its ledger (no manifest, whose ignore list would hide
+    the partial): its partial is a LEFTOVER said live, to leave alone (its claim is held),
+    never "or delete it" (failed before: the line advised deleting it)."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "r0"
+    first = run_offload("copy", "--quiet", "--mhl", "none", "--report-dir", reports, card, dest)
+    assert first.returncode == 0, first.stderr
+    root = dest / "A001"
+    reader = faulty_fs()
+    (reader.backing / "BIG.MOV").write_bytes(os.urandom(4 << 20))
+    held = reader.stall("read", path="BIG.MOV", offset=2 << 20)
+    source = reader.mountpoint / "BIG.MOV"
+    target = root / "CLIPS" / "BIG.MOV"
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offload.cli.pfndispatchcopy",
+            source,
+            target,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        reader.wait_stalled(held, timeout_s=60)
+        check = run_offload("verify", "--report-dir", tmp_path / "r1", root)
+    finally:
+        reader.release(held)
+        _out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    said = " ".join(check.stderr.split())
+    assert check.returncode == 0, said
+    assert "LEFTOVER (a file a live offload-ai writer is writing now" in said, said
+    assert "leave it" in said and "delete it" not in said, said

@@ -1,0 +1,89 @@
+"""``offload verify s3://`` and ``offload copy --dry-run`` beside a live offload of the same
+S3 copy root (``offload.verify_lock.guard_s3_check``, ``card.busy_now``): real ``offload``
+processes, a real S3 server process, the fault proxy holding a check mid-read.
+
+Failed before: the dry run and both checks ignored the live lock object (exit 0; the
+``--append`` check stored a generation while that offload ran), and a check that appends
+took no lock, so an offload started meanwhile was not refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+
+from s3.conftest import admin
+from s3.test_s3_cli import keys
+from s3.test_s3_copy_root_lock import LOCK, _foreign_lock
+from s3.test_s3_verify import copied
+from support.offload_cli import CLI, run_offload
+
+
+def via(endpoint: str) -> list[str]:
+    return ["--s3-endpoint", endpoint]
+
+
+def _generations(endpoint: str, bucket: str) -> list[str]:
+    return [k for k in keys(endpoint, bucket) if "/ascmhl/" in k and k.endswith(".mhl")]
+
+
+def test_checks_and_a_dry_run_beside_a_live_s3_offload_are_refused(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    root = copied(s3_server, bucket, tmp_path)  # s3://bucket/day1/A001
+    card = tmp_path / "A001"
+    endpoint = ("--s3-endpoint", s3_server.url)
+    _foreign_lock(s3_server.url, bucket, LOCK)  # another machine's live offload
+    before = keys(s3_server.url, bucket)
+    dry = run_offload("copy", "--dry-run", *endpoint, card, f"s3://{bucket}/day1")
+    plain = run_offload("verify", "--report-dir", tmp_path / "v", *endpoint, root)
+    append = run_offload("verify", "--append", "--report-dir", tmp_path / "v", *endpoint, root)
+    host = f"pid 1 on not-{socket.gethostname()}"
+    for name, done in (("dry-run", dry), ("verify", plain), ("append", append)):
+        assert done.returncode == 64, (name, done.stdout, done.stderr)
+        assert f"copy root {root} is in use by another offload ({host}" in done.stderr, done
+        if name != "dry-run":
+            assert "nothing was verified" in done.stderr and " OK" not in done.stderr, done
+    assert keys(s3_server.url, bucket) == before  # no generation, the lock untouched
+    # That offload over (its lock gone), the check appends, holding the lock meanwhile.
+    admin(s3_server.url).delete_object(Bucket=bucket, Key=LOCK)
+    done = run_offload("verify", "--append", "--report-dir", tmp_path / "v", *endpoint, root)
+    assert done.returncode == 0, done.stderr
+    assert len(_generations(s3_server.url, bucket)) == 2
+    assert LOCK not in keys(s3_server.url, bucket)  # released
+
+
+def test_a_check_that_appends_to_a_bucket_holds_its_lock(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """``offload verify --append s3://`` holds the copy root's lock object while it reads:
+    an ``offload copy`` into it started meanwhile is refused naming the check."""
+    root = copied(s3_server, bucket, tmp_path)
+    card = tmp_path / "A001"
+    proxy.hold("GET", "A001C002.mov")
+    check = subprocess.Popen(
+        [*CLI, "verify", "--append", "--report-dir", str(tmp_path / "v"), *via(proxy.url), root],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+    try:
+        assert proxy.held.wait(120), "the check never read the clip"
+        body = json.loads(admin(s3_server.url).get_object(Bucket=bucket, Key=LOCK)["Body"].read())
+        (card / "CLIPS" / "A001C009.mov").write_bytes(os.urandom(1000))
+        copy = run_offload(
+            "copy", "--report-dir", tmp_path / "r", "--s3-endpoint", s3_server.url, card,
+            f"s3://{bucket}/day1",
+        )  # fmt: skip
+    finally:
+        proxy.release()
+        _out, err = check.communicate(timeout=120)
+    assert check.returncode == 0, err
+    assert body["pid"] == check.pid and "verify --append" in body["command"], body
+    assert copy.returncode == 64, copy.stderr
+    assert f"is in use by another offload (pid {check.pid} on" in copy.stderr, copy.stderr
+    assert not [k for k in keys(s3_server.url, bucket) if "A001C009" in k]
+    assert len(_generations(s3_server.url, bucket)) == 2
+    assert LOCK not in keys(s3_server.url, bucket)
