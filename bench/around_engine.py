@@ -4,8 +4,13 @@ spawned to the interpreter's first line of the wrapper, then ``start_s``: that l
 job, which includes the wrapper importing the modules it measures, else loaded later or on
 the command's import thread), the engine, and the end (the job's return to the exit:
 manifests, JSON + CSV reports, the documents' wait, the summary), each as wall time and as
-the main thread's CPU (user and system) and minor page faults, plus every engine thread's
-CPU at its end.
+the main thread's CPU (user and system), minor page faults and fsyncs (their count and
+wall), plus every engine thread's CPU at its end. The rest of each span's wall is split in
+two (``_runq``: the main thread runnable but waiting for a CPU, the kernel's ``schedstat``;
+``_blocked``: neither running nor runnable, i.e. waiting for I/O such as an fsync, a lock or
+a sleep): whether the wall a span has beyond its CPU is the machine's load or the disk.
+``clips`` is the documents' probe of the clips (``media.probe_clips``), whose thread reads
+the card while the main thread waits.
 
 Why: on a card of small files the time around the engine is a large part of the run
 (docs/performance.md, "The small card's timeline in transfer mode": twenty-first pass;
@@ -42,6 +47,10 @@ _SPANS = (
     ("manifests", "offload.card", "", "_finish_destinations"),
     ("reports", "offload.report.job_report", "", "write_reports"),
     ("documents", "offload.report.job_report", "ReportsWritten", "finish_documents"),
+    # The HTML and PDF made (in the command past the report worker's size), and of that the
+    # clips' probe (the main thread waits for its thread's reads of the card).
+    ("render", "offload.report.documents", "", "render"),
+    ("clips", "offload.report.media", "", "probe_clips"),
 )
 
 
@@ -55,13 +64,47 @@ def _child() -> None:
 
     start = time.perf_counter()
     launched = time.time()  # against the parent's clock: the interpreter's own start
-    marks: list[tuple[str, float, float, float, int]] = []
+    marks: list[tuple[str, float, float, float, int, float, float, int]] = []
     threads: list[tuple[str, float, float]] = []
+    main_thread = threading.get_ident()
+    # The main thread's fsyncs so far: seconds (wall) and how many.
+    fsyncs = [0.0, 0]
+    original_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if threading.get_ident() != main_thread:
+            return original_fsync(fd)
+        began = time.perf_counter()
+        try:
+            return original_fsync(fd)
+        finally:
+            fsyncs[0] += time.perf_counter() - began
+            fsyncs[1] += 1
+
+    os.fsync = fsync
+
+    def run_delay() -> float:
+        """The main thread's time runnable but waiting for a CPU so far (the kernel's
+        ``schedstat``, seconds; 0 where it cannot be read)."""
+        try:
+            with open("/proc/thread-self/schedstat") as stat:
+                return int(stat.read().split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return 0.0
 
     def mark(name: str) -> None:
         usage = resource.getrusage(resource.RUSAGE_THREAD)
         marks.append(
-            (name, time.perf_counter() - start, usage.ru_utime, usage.ru_stime, usage.ru_minflt)
+            (
+                name,
+                time.perf_counter() - start,
+                usage.ru_utime,
+                usage.ru_stime,
+                usage.ru_minflt,
+                run_delay(),
+                fsyncs[0],
+                fsyncs[1],
+            )
         )
 
     def timed(owner: object, attribute: str, label: str) -> None:
@@ -120,7 +163,9 @@ def _child() -> None:
 
 def _row(record: dict[str, Any]) -> dict[str, float]:
     """One run's figures from the child's marks: seconds, CPU seconds, faults."""
-    marks = {name: (t, user, system, faults) for name, t, user, system, faults in record["marks"]}
+    # (seconds, user, system, faults, run-queue wait, fsyncs' seconds, fsyncs); a record of
+    # before the last three were kept has 0 for them
+    marks = {name: (*rest, 0.0, 0.0, 0)[:7] for name, *rest in record["marks"]}
     row: dict[str, float] = {}
 
     def span(key: str, first: str, last: str) -> None:
@@ -130,11 +175,21 @@ def _row(record: dict[str, Any]) -> dict[str, float]:
             row[f"{key}_user"] = b[1] - a[1]
             row[f"{key}_sys"] = b[2] - a[2]
             row[f"{key}_faults"] = b[3] - a[3]
+            # The main thread runnable, waiting for a CPU (other processes', other threads'
+            # turn), and neither running nor runnable: blocked (I/O: an fsync, a read;
+            # a lock; a sleep): the span's wall is its CPU plus these two.
+            row[f"{key}_runq"] = b[4] - a[4]
+            row[f"{key}_blocked"] = max(
+                0.0, row[f"{key}_s"] - row[f"{key}_user"] - row[f"{key}_sys"] - row[f"{key}_runq"]
+            )
+            # The main thread's fsyncs in the span (their wall: CPU and waits included).
+            row[f"{key}_fsync_s"] = b[5] - a[5]
+            row[f"{key}_fsyncs"] = b[6] - a[6]
 
     span("start", "start", "job<")  # the wrapper's own imports included (loaded up front)
     span("engine", "job<", "job>")
     span("end", "job>", "exit")
-    for label in ("plan", "manifests", "reports", "documents"):
+    for label in ("plan", "manifests", "reports", "documents", "render", "clips"):
         span(label, f"{label}<", f"{label}>")
     for name, user, system in record["threads"]:
         role = name.rstrip("0123456789").rstrip("-") or name
@@ -153,7 +208,9 @@ def main() -> int:
         destinations=3,
         pause=3.0,
         shown=("probe_us", "wall_s", "launch_s", "start_s", "engine_s", "end_s", "end_user",
-               "end_sys", "manifests_user", "reports_user", "reports_sys", "end_faults"),
+               "end_sys", "end_runq", "end_blocked", "manifests_user", "reports_user",
+               "reports_sys", "reports_runq", "reports_blocked", "end_fsync_s", "end_fsyncs",
+               "clips_s", "clips_blocked", "end_faults"),
     ).main()  # fmt: skip
 
 

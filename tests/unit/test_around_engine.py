@@ -106,7 +106,13 @@ def test_a_run_reports_the_spans_around_the_engine_and_cleans_up(tmp_path: Path)
     for key in (
         "launch_s", "start_s", "engine_s", "end_s", "end_user", "end_sys", "end_faults", "plan_s",
         "manifests_user", "reports_user", "documents_s", "thread reader", "thread commit",
+        "end_runq", "end_blocked", "end_fsync_s", "end_fsyncs",
     ):  # fmt: skip
         assert f"{key} " in medians, key
+    # The end's wall is its CPU, its wait for a CPU and its time blocked, none negative; the
+    # command's own fsyncs in it (its manifests and reports) are counted.
+    figures = dict(part.rsplit(" ", 1) for part in medians.strip().split(": ", 1)[1].split(", "))
+    assert float(figures["end_runq"]) >= 0 and float(figures["end_blocked"]) >= 0
+    assert float(figures["end_fsyncs"]) >= 4
     assert list(work.iterdir()) == []  # the copies, reports and marks all deleted
     assert sorted(p.name for p in (card / "DCIM").iterdir())[0] == "C0000.MP4"
