@@ -45,7 +45,6 @@ def test_a_fast_drive_failing_its_closes_after_the_release_leaves_the_other_to_f
     released, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--cascade-to", str(slow), str(card),
         str(fast0.mountpoint), str(fast1),
-        at_release=lambda: None,
     )  # fmt: skip
     assert fast0.fired(rule) >= 1
     assert "can be ejected" in released, released + rest

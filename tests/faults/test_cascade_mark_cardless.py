@@ -1,13 +1,14 @@
-"""The cascade's mark (``.offload/cascade-unsettled.json``) left on a fast copy root by a run
-killed mid-cascade, then a re-run without the card fed from that fast copy, then one with
-the card. The cardless re-run reads every fast copy whole as its source, against the card's
-digests its ledger records (so it trusts none of the marked entries unread), but records
-nothing in the fast copy's ledger (its source, not one of its destinations), so the entries the
-mark covers are still the unsettled ones: the mark stays, by design, and the next run with
-the card reads those copies back, records them anew and takes the mark back. Dropping it
-in the cardless run would let that run trust them on a read that proved only that the
-bytes matched as they were read (a source's read is not a read-back from the media: the
-page cache may answer it) and that no ledger records.
+"""The cascade's mark (``.offload/cascade-unsettled.json``) left on a fast copy root by a
+run killed mid-cascade, then a re-run without the card fed from that fast copy, then one
+with the card. The cardless re-run reads every fast copy whole as its source, against the
+card's digests its ledger records (so it trusts none of the marked entries unread: one
+damaged since, its size and mtime kept, fails and is not cascaded), but records nothing in
+the fast copy's ledger (its source, not one of its destinations), so the entries the mark
+covers are still the unsettled ones: the mark stays, by design, and the next run with the
+card reads those copies back, records them anew and takes the mark back. Dropping it in the
+cardless run would let that run trust them on a read that proved only that the bytes matched
+as they were read (a source's read is not a read-back from the media: the page cache may
+answer it) and that no ledger records.
 
 Real parts: the card on a tmpfs of its own (``cards``), the fast copy on the test's disk,
 the slow one a FaultyFS whose writes wait until the run is SIGKILLed at ``CARD RELEASED``,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -24,9 +26,9 @@ from pathlib import Path
 import pytest
 
 from offload import cascade_unsettled
-from support.cards import three_clip_card
+from support.cards import corrupt_keeping_size_and_mtime, three_clip_card
 from support.faultyfs import FaultyFS
-from support.offload_cli import CLI, newest_report, run_offload
+from support.offload_cli import copy_acting_at_release, newest_report, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -40,47 +42,57 @@ def test_a_cardless_re_run_keeps_the_mark_for_the_run_that_reads_the_fast_copies
     slow = faulty_fs()
     reports = tmp_path / "reports"
     stalled = slow.stall("write", path="A001/CLIPS/*")  # the lock is written before
-    args = ("copy", "--report-dir", reports, "--cascade-to", slow.mountpoint, card, fast)
+    args = (
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card), str(fast)
+    )  # fmt: skip
     mark = fast / "A001" / ".offload" / cascade_unsettled.UNSETTLED
 
-    # Killed once the card is released, the cascade's first write held: the mark stays.
-    with subprocess.Popen(
-        [*CLI, *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    ) as process:  # fmt: skip
-        assert process.stderr is not None
-        said = []
-        for line in process.stderr:
-            said.append(line)
-            if line.startswith("CARD RELEASED"):
-                break
-        assert said[-1].startswith("CARD RELEASED"), said
+    def kill_once_the_cascade_writes(process: subprocess.Popen[str]) -> None:
         slow.wait_stalled(stalled, timeout_s=60)
         process.kill()  # dies once the held write returns, before it runs a line more
         slow.release()
-        process.wait(timeout=60)
-    assert mark.is_file(), said
+
+    # Killed once the card is released, the cascade's first write held: the mark stays.
+    released, rest, code = copy_acting_at_release(*args, at_release=kill_once_the_cascade_writes)
+    assert released.startswith("CARD RELEASED"), rest
+    assert code == -signal.SIGKILL, rest
+    assert mark.is_file(), rest
     spans = cascade_unsettled.spans(fast / "A001")
     assert len(spans) == 1, spans
 
-    # Without the card: fed from the fast copy, every file of it read and checked.
+    # Without the card: fed from the fast copy, every file of it read and checked against
+    # the card's digests: a marked copy damaged since (its size and mtime kept, so its
+    # ledger entry would still vouch for it) fails, and nothing of it reaches the slow drive.
     ledger = fast / "A001" / ".offload" / "ledger.jsonl"
     recorded = ledger.read_bytes()
+    damaged = fast / "A001" / "CLIPS" / "A001C002.mov"
+    whole, st = damaged.read_bytes(), damaged.stat()
+    corrupt_keeping_size_and_mtime(damaged)
     gone = card.rename(card.with_name("A001-away"))
-    cardless = run_offload(*args)
-    assert cardless.returncode == 0, cardless.stderr
-    assert "is absent: the source is its fast copy" in " ".join(cardless.stderr.split())
+    cardless = run_offload("copy", *args)
+    said = " ".join(cardless.stderr.split())
+    assert cardless.returncode == 1, cardless.stderr
+    assert "is absent: the source is its fast copy" in said, said
+    assert (
+        f"ERROR: {damaged} does not match the card's digests (recorded in {fast / 'A001'} when "
+        "it was copied from the card); the copy changed since it was verified"
+    ) in said, said
     for name in ("A001C001.mov", "A001C002.mov", "A001C003.mov"):
         copy = slow.mountpoint / "A001" / "CLIPS" / name
-        assert copy.read_bytes() == (gone / "CLIPS" / name).read_bytes()
+        if name == damaged.name:
+            assert not copy.exists(), name
+        else:
+            assert copy.read_bytes() == (gone / "CLIPS" / name).read_bytes()
     # Nothing recorded in the source's ledger: the mark and what it covers are unchanged.
     assert ledger.read_bytes() == recorded
     assert cascade_unsettled.spans(fast / "A001") == spans
+    damaged.write_bytes(whole)  # put back as the card holds it, its mtime too
+    os.utime(damaged, ns=(st.st_atime_ns, st.st_mtime_ns))
 
     # With the card: the marked fast copies are read back (never trusted from the ledger
     # the killed run left), recorded anew, and the mark is taken back.
     gone.rename(card)
-    again = run_offload(*args)
+    again = run_offload("copy", *args)
     assert again.returncode == 0, again.stderr
     data = newest_report(reports)
     fast_index = next(

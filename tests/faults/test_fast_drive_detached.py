@@ -41,7 +41,7 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs)
     card, fast, slow, reports = drives.card, drives.fast, drives.slow, drives.reports
 
-    def pull_the_fast_drive() -> None:  # the cascade's writes wait for it
+    def pull_the_fast_drive(_process: object) -> None:  # the cascade's writes wait for it
         detach(fast.path)  # umount -l: the mount point is the folder below from now on
         slow.release(drives.stalled)
 
@@ -145,7 +145,7 @@ def test_a_fast_drive_that_is_the_copy_root_itself_gets_nothing_written_below_it
     for leftover in os.listdir(fast.path):  # lost+found: the copy root must be empty
         os.rmdir(fast.path / leftover)
 
-    def pull_the_fast_drive() -> None:
+    def pull_the_fast_drive(_process: object) -> None:
         detach(fast.path)
         slow.release(stalled)
 

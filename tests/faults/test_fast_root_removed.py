@@ -40,7 +40,7 @@ def test_a_fast_copy_root_removed_after_the_release_is_said_removed_not_unreacha
     card, fast, slow, stalled, reports = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs)
     root = fast.path / "C9"
 
-    def remove_the_fast_copy_root() -> None:  # the cascade's writes wait for it
+    def remove_the_fast_copy_root(_process: object) -> None:  # the cascade's writes wait for it
         shutil.rmtree(root)  # rm -rf: the drive stays mounted
         slow.release(stalled)
 
@@ -163,10 +163,10 @@ def test_a_fast_copy_root_removed_before_the_cascade_looks_at_it_is_said_removed
     for false in ("unmounted or pulled", "reconnect", "not reachable", "drive is gone"):
         assert false not in said, (false, err)
     removed = f"the folder {root} was removed during the run (its drive is still there)"
+    lines = [" ".join(line.split()) for line in err.split("ERROR: ")[1:]]
     for index in range(3):
         name = f"a{index}.mov"
         copy = root / name
-        lines = [" ".join(line.split()) for line in err.split("ERROR: ")[1:]]
         (fast_line,) = [line for line in lines if line.startswith(f"{name}: the copy {copy} ")]
         assert fast_line.startswith(
             f"{name}: the copy {copy} was verified, then {removed} before the cascade read "

@@ -57,7 +57,7 @@ def test_a_fast_drive_gone_after_the_release_keeps_the_release_and_says_where_th
     stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits until the drive is gone
     reports = tmp_path / "reports"
 
-    def pull_the_fast_drive() -> None:
+    def pull_the_fast_drive(_process: object) -> None:
         gone.kill()  # the cable pulled: ENOTCONN from now on
         slow.release(stalled)
 
@@ -104,7 +104,7 @@ def test_the_only_counting_drive_remounted_read_only_after_the_release_keeps_the
     stalled = slow.stall("write", path="C9/*.mov")
     reports = tmp_path / "reports"
 
-    def corrupt_the_fast_drive() -> None:
+    def corrupt_the_fast_drive(_process: object) -> None:
         trigger.write_text("offload-ai test: simulated corruption\n")
         slow.release(stalled)
 
@@ -152,7 +152,6 @@ def test_a_report_refused_in_the_way_names_the_destinations_holding_it_by_index(
     reports = tmp_path / "reports"
     released, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--cascade-to", str(nested), str(card), str(fast),
-        at_release=lambda: None,
     )  # fmt: skip
     assert "can be ejected" in released, f"{code}: {rest}"
     data = json.loads(sorted(reports.glob("C9_*.json"))[0].read_text())
@@ -255,7 +254,7 @@ def test_a_fast_copy_that_fails_its_read_after_the_release_keeps_the_card(
     )
     released, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
-        str(failing.mountpoint), str(fast), at_release=lambda: None,
+        str(failing.mountpoint), str(fast),
     )  # fmt: skip
     join()
     assert "can be ejected" in released, f"{code}: {rest}"
@@ -298,7 +297,7 @@ def test_a_fast_copy_cut_short_after_the_cascade_read_it_keeps_the_card(
     )
     released, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
-        str(failing.mountpoint), str(fast), at_release=lambda: None,
+        str(failing.mountpoint), str(fast),
     )  # fmt: skip
     join()
     assert "can be ejected" in released, f"{code}: {rest}"

@@ -24,7 +24,7 @@ from offload.cli.offload import main
 from offload.manifest import hash_file_plain, read_history, verify_tree
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS, signal_at_stalls
-from support.held_process import signal_while_held, start
+from support.held_process import start
 from support.signal_pipes import held_full, lines_up_to, one_page
 
 
@@ -875,12 +875,7 @@ def test_report_signalled_while_it_writes_the_pdf(
     job.write_bytes(saved.read_bytes())
     pdf = fs.stall("create", path="*.pdf*")
     process = start([OFFLOAD, "report", "--no-media", str(job)])
-    signal_while_held(
-        process,
-        signal.SIGTERM,
-        wait_held=lambda: fs.wait_stalled(pdf, timeout_s=60),
-        release=fs.release,
-    )
+    signal_at_stalls(fs, process, (pdf, [signal.SIGTERM]), pause_s=0.3)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, out + err
     assert "Traceback" not in err, err

@@ -38,7 +38,7 @@ def test_a_drive_lost_after_the_release_is_reported_and_every_other_report_writt
     released, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--s3-endpoint", proxy.url, "--cascade", str(card),
         str(healthy), str(drive.mountpoint), url,
-        at_release=drive.kill,  # the cable pulled: ENOTCONN from now on
+        at_release=lambda _process: drive.kill(),  # the cable pulled: ENOTCONN from now on
     )  # fmt: skip
     assert "can be ejected" in released, released + rest
     assert "Traceback" not in rest, rest
@@ -103,7 +103,7 @@ def test_a_close_error_as_the_cascade_drops_a_copys_cache_is_not_a_crash(  # typ
     reports = tmp_path / "reports"
     line, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--s3-endpoint", s3_server.url, "--cascade", str(card),
-        str(drive.mountpoint), f"s3://{bucket}/lost", at_release=lambda: None, line_starts="CARD ",
+        str(drive.mountpoint), f"s3://{bucket}/lost", line_starts="CARD ",
     )  # fmt: skip
     err = line + rest
     assert drive.fired(rule) == 1  # the fault fired
@@ -132,7 +132,8 @@ def test_the_only_drive_pulled_as_the_cascade_starts_is_reported_not_a_crash(  #
     reports = tmp_path / "reports"
     line, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--s3-endpoint", s3_server.url, "--cascade", str(card),
-        str(drive.mountpoint), f"s3://{bucket}/lost", at_release=drive.kill, line_starts="CARD ",
+        str(drive.mountpoint), f"s3://{bucket}/lost",
+        at_release=lambda _process: drive.kill(), line_starts="CARD ",
     )  # fmt: skip
     err = line + rest
     assert "Traceback" not in err, err

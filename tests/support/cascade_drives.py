@@ -4,7 +4,7 @@ of the card's files wait (a stall rule) until the test has made its fault, so th
 cascade is still feeding the slow drive when the fault comes; and the run's report folder.
 
     drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs)
-    def at_release() -> None:  # given to ``offload_cli.copy_acting_at_release``
+    def at_release(_process: object) -> None:  # given to ``offload_cli.copy_acting_at_release``
         make_the_fault()
         drives.slow.release(drives.stalled)
 """

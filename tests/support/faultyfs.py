@@ -39,10 +39,12 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .held_process import signal_while_held
 from .mounts import mount_entry, unmount
 
 DAEMON = Path(__file__).with_name("faultyfs_daemon.py")
@@ -644,14 +646,16 @@ def signal_at_stalls(
     *rule* of *fs* holds a call of *process*, send it each of *signals* (*pause_s* after
     each), then let that rule's calls go (a later step's stall then holds the next call it
     matches). Every stall of *fs* is let go at the end, whatever was raised, so that the
-    test can read what the process wrote with ``communicate``."""
+    test can read what the process wrote with ``communicate``. Each step is
+    ``held_process.signal_while_held`` on that rule."""
     try:
         for rule, signals in steps:
-            fs.wait_stalled(rule, timeout_s=timeout_s)
-            for number in signals:
-                process.send_signal(number)
-                if pause_s:
-                    time.sleep(pause_s)
-            fs.release(rule)
+            signal_while_held(
+                process,
+                *signals,
+                wait_held=partial(fs.wait_stalled, rule, timeout_s=timeout_s),
+                release=partial(fs.release, rule),
+                pause_s=pause_s,
+            )
     finally:
         fs.release()

@@ -30,15 +30,16 @@ def offload(*argv: str) -> tuple[int, str]:
 
 def copy_acting_at_release(
     *argv: str,
-    at_release: Callable[[], None],
+    at_release: Callable[[subprocess.Popen[str]], object] | None = None,
     timeout_s: float = 120.0,
     line_starts: str = "CARD RELEASED",
 ) -> tuple[str, str, int]:
     """Run ``offload copy *argv`` (a cascade) as a subprocess, 200 columns wide, and call
-    *at_release* as soon as its stderr prints the ``CARD RELEASED`` line (a drive pulled
-    then, say; *line_starts*: the start of the line awaited, ``"CARD "`` for that line or
-    ``CARD PASS DONE``). Returns that line ("" if none came), what stderr printed before it
-    and after it, and the exit code."""
+    *at_release* with that process as soon as its stderr prints the ``CARD RELEASED`` line
+    (a drive pulled then, say, or the process killed; None: nothing is done then;
+    *line_starts*: the start of the line awaited, ``"CARD "`` for that line or ``CARD PASS
+    DONE``). Returns that line ("" if none came), what stderr printed before it and after
+    it, and the exit code."""
     command = [sys.executable, "-m", "offload.cli.offload", "copy", *argv]
     env = {**os.environ, "COLUMNS": "200"}
     with subprocess.Popen(
@@ -49,7 +50,8 @@ def copy_acting_at_release(
         for line in process.stderr:
             if line.startswith(line_starts):
                 released = line
-                at_release()
+                if at_release is not None:
+                    at_release(process)
                 break
             seen.append(line)
         rest = "".join(seen) + process.stderr.read()

@@ -29,8 +29,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.errors import printable_name
-from offload.report.clips import Clip, empty_files, spans_told
-from offload.report.content import own_flags
+from offload.report.clips import Clip, empty_files_of, spans_told
+from offload.report.content import (
+    CLIP_DAMAGED,
+    EMPTY_FILES,
+    FLAG_KINDS,
+    FRAMES_DAMAGED,
+    FRAMES_MISSING,
+    SPANS_MISSING,
+    VIDEO_MISSING,
+    own_flags,
+)
 from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
@@ -47,61 +56,53 @@ _AS_ON_THE_CARD = (
 
 
 def card_content(
-    clips: Sequence[Clip], media: Mapping[int, MediaInfo] | None = None
+    clips: Sequence[Clip],
+    media: Mapping[int, MediaInfo] | None = None,
+    empty_of: Mapping[int, Sequence[tuple[str, str]]] | None = None,
 ) -> list[dict[str, Any]]:
     """The lines of *clips* (``group_clips``' rows, frames checked) and of their probing
     (*media*: ``probe_clips``' facts by row index; None or {}: not probed): for each kind
-    found, ``kind`` (``spans-missing``, ``frames-missing``, ``frames-damaged``,
-    ``empty-clip``, ``video-missing``, ``clip-damaged``), ``count`` (its rows) and
-    ``message`` (the terminal's line); [] when the card's clips are whole. One pass over
-    the rows, each counted under the kinds of its own ⚠ (``content.own_flags``: the one
+    found (``content.FLAG_KINDS``), ``kind``, ``count`` (its rows) and ``message`` (the
+    terminal's line); [] when the card's clips are whole. *empty_of*: each row's empty
+    files by the ``id`` of its clip (``clips.empty_files_of``, found once for the
+    documents: their rows and page 1 count the same); None: found here. One pass over the
+    rows, each counted under the kinds of its own ⚠ (``content.own_flags``: the one
     judgement of what is not whole, its row's and page 1's too), then one line a kind
-    found, in the order of the table at its end (kind, what its rows are called, its
-    words)."""
-    spans: list[Clip] = []
-    gaps: list[Clip] = []
-    damaged: list[Clip] = []
-    empty: list[tuple[str, str]] = []  # (path, what its name made it look like)
-    no_video: list[Clip] = []  # a GoPro recording's proxy or thumbnail alone
-    cut: list[tuple[Clip, str]] = []  # a probed clip's damage, as the report's row says it
+    found, in ``FLAG_KINDS``' order (``_LINES``: what its rows are called, its words). A
+    flag of a kind with no line raises KeyError: never a line silently left out."""
+    if empty_of is None:
+        empty_of = empty_files_of(clips)
     probed = media or {}
+    # A kind's rows: its clips; an empty file's (path, what its name made it look like);
+    # a probed clip's (clip, its damage as the report's row says it).
+    rows: dict[str, list[Any]] = {kind: [] for kind in FLAG_KINDS}
     for index, clip in enumerate(clips):
-        info = probed.get(index)
-        # An empty row's file, and the sound files of 0 bytes a clip claims (as one no clip
-        # claims): page 1's totals count the same (``empty_files``; none for most rows).
-        found = list(empty_files(clip)) if clip.kind == "empty" or clip.sidecars else []
+        found = empty_of.get(id(clip), ())
         # The row's own ⚠ decide which lines count it, as they decide its row's and page
         # 1's warnings (``own_flags``: the one judgement); most clips have none.
-        flags = own_flags(clip, info, found)
+        flags = own_flags(clip, probed.get(index), found)
         if not flags:
             continue
-        own = {flag.kind: flag for flag in flags}
-        if (flag := own.get("clip-damaged")) is not None:
-            cut.append((clip, flag.row))  # the probing's damage, as its row says it
-        if "spans-missing" in own:
-            spans.append(clip)
-        if "frames-missing" in own:
-            gaps.append(clip)
-        if "frames-damaged" in own:
-            damaged.append(clip)
-        if "video-missing" in own:
-            no_video.append(clip)
-        if "empty-clip" in own:
-            empty.extend(found)
-    kinds: tuple[tuple[str, str, Callable[[Any], str], Sequence[object]], ...] = (
-        ("spans-missing", "clips", _spans_missing, spans),
-        ("frames-missing", "sequences", _frames_missing, gaps),
-        ("frames-damaged", "sequences", _frames_damaged, damaged),
-        ("empty-clip", "files", _empty_clips, empty),
-        ("video-missing", "recordings", _videos_missing, no_video),
-        ("clip-damaged", "clips", _clips_damaged, cut),
-    )
-    return [_line(kind, len(rows), said(rows), noun) for kind, noun, said, rows in kinds if rows]
+        empty = iter(found)  # one EMPTY_FILES flag a file of *found*, in its order
+        for flag in flags:
+            rows[flag.kind].append(
+                next(empty)
+                if flag.kind == EMPTY_FILES
+                else (clip, flag.row)
+                if flag.kind == CLIP_DAMAGED
+                else clip
+            )
+    lines = []
+    for kind in FLAG_KINDS:
+        noun, said = _LINES[kind]
+        if found_rows := rows[kind]:
+            lines.append(_line(kind, len(found_rows), said(found_rows), noun))
+    return lines
 
 
 # The words of each kind's line before its "and N more": one function a kind, given that
-# kind's rows (never empty), in ``card_content``'s table; the first NAMED rows named each by
-# a function of its own, joined by ``_each``.
+# kind's rows (never empty), in ``_LINES``; the first NAMED rows named each by a function
+# of its own, joined by ``_each``.
 
 
 def _spans_missing(spans: list[Clip]) -> str:
@@ -186,7 +187,7 @@ def _bad_frames(clip: Clip) -> str:
 def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:
     more = (
         f"; and {count - NAMED} more {rows}, each named in the HTML/PDF report"
-        if count > NAMED and kind != "empty-clip"
+        if count > NAMED and kind != EMPTY_FILES
         else ""
     )
     return {
@@ -194,6 +195,18 @@ def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:
         "count": count,
         "message": f"CARD CONTENT: {what}{more} ({_AS_ON_THE_CARD}).",
     }
+
+
+#: Each kind's line (``content.FLAG_KINDS``): what its rows are called past NAMED ("and N
+#: more clips") and the function of its words.
+_LINES: dict[str, tuple[str, Callable[[Any], str]]] = {
+    SPANS_MISSING: ("clips", _spans_missing),
+    FRAMES_MISSING: ("sequences", _frames_missing),
+    FRAMES_DAMAGED: ("sequences", _frames_damaged),
+    EMPTY_FILES: ("files", _empty_clips),
+    VIDEO_MISSING: ("recordings", _videos_missing),
+    CLIP_DAMAGED: ("clips", _clips_damaged),
+}
 
 
 def _where(clip: Clip) -> str:

@@ -53,7 +53,7 @@ import itertools
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -868,6 +868,19 @@ def empty_files(clip: Clip) -> Iterator[tuple[str, str]]:
     elif clip.sidecars:
         for entry in empty_sound_sidecars(clip):
             yield str(entry["path"]), "sound file"
+
+
+def empty_files_of(clips: Iterable[Clip]) -> dict[int, list[tuple[str, str]]]:
+    """Each row of *clips* that has empty files (``empty_files``), by the ``id`` of its
+    clip: the one finding of them for a report's documents (``documents.render``), whose
+    rows, page 1 (``content.build_view``) and ``CARD CONTENT:`` lines
+    (``card_content.card_content``) read it. Most rows have none (no sidecar) and are not
+    in it."""
+    return {
+        id(clip): found
+        for clip in clips
+        if (clip.kind == "empty" or clip.sidecars) and (found := list(empty_files(clip)))
+    }
 
 
 def empty_sound_sidecars(clip: Clip) -> list[FileEntry]:

@@ -46,7 +46,7 @@ from offload.report.clips import (
     NO_VIDEO,
     Clip,
     FileEntry,
-    empty_files,
+    empty_files_of,
     empty_noun,
     spans_missing_why,
 )
@@ -670,8 +670,8 @@ def _clip_row(
     (``_row_states``), else worded here (*losses*: ``_file_states``); *all_read*: no file's
     ``source_error`` to give a line each (a folded row's files are fine, or failed as a card
     gone away fails: the row counts those); *empty*: its empty files (``clips.empty_files``,
-    found once by ``build_view``). Its ⚠ of its own (``own_flags``) come after what the
-    probing and the names tell of it."""
+    found once for the documents: ``clips.empty_files_of``). Its ⚠ of its own
+    (``own_flags``) come after what the probing and the names tell of it."""
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -788,12 +788,31 @@ def empty_words(clip: Clip) -> str:
     )
 
 
+# The kinds of a clip's own ⚠ (``Flag.kind``): each names the ``CARD CONTENT:`` line that
+# counts it, and goes as it is into ``--json``'s ``card_content``.
+SPANS_MISSING = "spans-missing"
+FRAMES_MISSING = "frames-missing"
+FRAMES_DAMAGED = "frames-damaged"
+EMPTY_FILES = "empty-clip"
+VIDEO_MISSING = "video-missing"
+CLIP_DAMAGED = "clip-damaged"
+
+#: Every kind of ``Flag``, in the order of their ``CARD CONTENT:`` lines
+#: (``card_content``, which has a line for each and for no other).
+FLAG_KINDS = (
+    SPANS_MISSING,
+    FRAMES_MISSING,
+    FRAMES_DAMAGED,
+    EMPTY_FILES,
+    VIDEO_MISSING,
+    CLIP_DAMAGED,
+)
+
+
 class Flag(NamedTuple):
     """A ⚠ of a clip's own (what the card holds, not how its copies went), as its row says
-    it (after "⚠ ") and as page 1 does (naming the clip or the file), and its kind: the
-    ``CARD CONTENT:`` line that counts it (``card_content``: ``clip-damaged``,
-    ``empty-clip``, ``video-missing``, ``spans-missing``, ``frames-missing``,
-    ``frames-damaged``)."""
+    it (after "⚠ ") and as page 1 does (naming the clip or the file), and its kind (one of
+    ``FLAG_KINDS``): the ``CARD CONTENT:`` line that counts it (``card_content``)."""
 
     row: str
     page: str
@@ -805,30 +824,31 @@ def own_flags(
 ) -> list[Flag]:
     """The ⚠ of *clip*'s own, in its row's order: damage the probing found (*info*), its
     empty files (*empty*: ``clips.empty_files``: an empty row's own, or the sound files of
-    0 bytes it claims), a GoPro recording's video absent, spans missing, a sequence's gaps
-    and bad frames. The one list of them: its row's ⚠ lines, page 1's warnings, the
+    0 bytes it claims; one ``EMPTY_FILES`` flag each, in *empty*'s order), a GoPro
+    recording's video absent, spans missing, a sequence's gaps and bad frames (one flag
+    each at most). The one list of them: its row's ⚠ lines, page 1's warnings, the
     summary's ``CARD CONTENT:`` lines (``card_content``, by each flag's ``kind``), and, past
     MAX_CLIP_ROWS, whether it keeps its row (a folded row says nothing of any one clip)."""
     flags: list[Flag] = []
     if info is not None and info.damage:
-        flags.append(Flag(info.damage, f"Clip {clip.name}: {info.damage}", "clip-damaged"))
+        flags.append(Flag(info.damage, f"Clip {clip.name}: {info.damage}", CLIP_DAMAGED))
     for path, _ in empty:
         if clip.kind == "empty":
             words = empty_words(clip)
-            flags.append(Flag(words, f"{path}: {words}", "empty-clip"))
+            flags.append(Flag(words, f"{path}: {words}", EMPTY_FILES))
         else:
             flags.append(
                 Flag(
                     f"{_member_name(clip, path)}: {EMPTY_SOUND_SIDECAR}",
                     f"{path}: {EMPTY_SOUND_SIDECAR} of {clip.name}",
-                    "empty-clip",
+                    EMPTY_FILES,
                 )
             )
     if clip.kind == "no-video":
-        flags.append(Flag(NO_VIDEO, f"{clip.primary['path']}: {NO_VIDEO}", "video-missing"))
+        flags.append(Flag(NO_VIDEO, f"{clip.primary['path']}: {NO_VIDEO}", VIDEO_MISSING))
     if clip.missing_spans:
         spans = _missing_spans_text(clip)
-        flags.append(Flag(spans, f"Clip {clip.name}: {spans}", "spans-missing"))
+        flags.append(Flag(spans, f"Clip {clip.name}: {spans}", SPANS_MISSING))
     if clip.kind == "sequence" and clip.gaps:
         ranges = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in clip.gaps[:10])
         more = " …" if len(clip.gaps) > 10 else ""
@@ -837,12 +857,12 @@ def own_flags(
                 f"GAPS: {clip.missing_frames} frame(s) missing: {ranges}{more}",
                 f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
                 "(not on the card: check with the camera department)",
-                "frames-missing",
+                FRAMES_MISSING,
             )
         )
     if clip.bad_frames:
         bad = _bad_frames_text(clip)
-        flags.append(Flag(bad, f"Sequence {clip.name}: {bad}", "frames-damaged"))
+        flags.append(Flag(bad, f"Sequence {clip.name}: {bad}", FRAMES_DAMAGED))
     return flags
 
 
@@ -966,7 +986,7 @@ def _media_rows(
     their own (``own_flags``: its row's ⚠ names it); each folded file named as a clip that
     is none (``not_video``, ``audio_only``) is counted as page 1's totals count it
     (``_folded_count``). *empty_of*: each clip's empty files by its ``id``
-    (``clips.empty_files``, found once by ``build_view``; a clip not in it has none).
+    (``clips.empty_files_of``, found once for the documents; a clip not in it has none).
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
@@ -1425,7 +1445,13 @@ def build_view(
     notes: list[str],
     *,
     generated: str = "",
+    empty_of: Mapping[int, Sequence[tuple[str, str]]] | None = None,
 ) -> ReportView:
+    """The documents' view of the job report *data*, its *clips* (``group_clips``' rows,
+    frames checked) and their probing (*media*, by row index; *notes*: what the probing
+    said). *empty_of*: each row's empty files by the ``id`` of its clip
+    (``clips.empty_files_of``, found once for the documents: ``CARD CONTENT:`` counts the
+    same); None: found here."""
     source = str(data.get("source") or "")
     card_name = os.path.basename(source.rstrip("/")) or source
     destinations = data.get("destinations", [])
@@ -1435,11 +1461,8 @@ def build_view(
     # Each row's empty files (an "empty" row's own, the sound files of 0 bytes a clip
     # claims: ``clips.empty_files``, as ``CARD CONTENT:`` counts them), found once: the
     # rows and page 1 read them here. Most clips have none (no sidecar).
-    empty_of = {
-        id(clip): found
-        for clip in clips
-        if (clip.kind == "empty" or clip.sidecars) and (found := list(empty_files(clip)))
-    }
+    if empty_of is None:
+        empty_of = empty_files_of(clips)
     rows = _media_rows(
         [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"],
         labels,
