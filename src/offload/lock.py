@@ -15,9 +15,10 @@ Contract:
   JSON body.
 * The lock is the ``flock``, never the file's existence: the kernel releases it when the
   holder's descriptor is closed, including when the process crashes or is SIGKILLed, so a
-  dead run never leaves a copy root locked (nor refused by its body left behind, below). The file stays (it is never unlinked: unlinking
-  a lock file lets two runs lock two different inodes); its body only describes the holder,
-  is written once the lock is taken and emptied on release.
+  dead run never leaves a copy root locked (nor refused by its body left behind, below).
+  The file stays (it is never unlinked: unlinking a lock file lets two runs lock two
+  different inodes); its body only describes the holder, is written once the lock is taken
+  and emptied on release.
 * Copy roots are independent: offloads into different copy roots of one drive run side by
   side. The same root named twice is locked once.
 * It creates the copy root and its ``.offload`` folder when missing (and fsyncs the new
