@@ -112,7 +112,7 @@ from offload.ledger import (
 )
 from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
 from offload.manifest_options import ManifestOptions, MhlKind, manifest_formats_problem
-from offload.model import DatedCopy
+from offload.model import dated_as_card
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
     AbsentFolders,
@@ -707,11 +707,12 @@ def plan_offload(
 
 def _dated_as_the_card(tree: SourceTree, card_dates: Mapping[str, int]) -> SourceTree:
     """*tree* (a fast copy standing for its absent card), each file *card_dates* names
-    dated as the card's file there (``model.DatedCopy``: read against its own date)."""
+    dated as the card's file there (``model.dated_as_card``: a ``DatedCopy``, read against
+    its own date, where the two differ)."""
     files = tuple(
         f
         if (date := card_dates.get(f.relative_path)) is None
-        else DatedCopy(f.path_text, f.relative_path, f.size_bytes, date, f.mtime_ns)
+        else dated_as_card(f.path_text, f.relative_path, f.size_bytes, date, f.mtime_ns)
         for f in tree.files
     )
     return tree._replace(files=files)
