@@ -1218,7 +1218,7 @@ def _plan(
                         else "card"
                         if other_card
                         else _unvouched(
-                            known.get(source_file.relative_path), source_file, algorithms
+                            known.get(source_file.relative_path), source_file, algorithms, ledger
                         )
                         if kind is CheckKind.ADOPT and known
                         else "",
@@ -1609,13 +1609,18 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
     return "revoked" if entry is not None and entry.state == "revoked" else ""
 
 
-def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str]) -> str:
+def _unvouched(
+    entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str], ledger: Ledger
+) -> str:
     """What the ledger's last *entry* of a path says when it does not vouch for the copy
     there of *source* (``ExistingCopy.ledger_entry``): "" (no entry), ``"revoked"``,
     ``"damaged"`` (a state no version writes: the line is damaged, no run revoked it),
-    ``"other"`` (another file: its size or date is not the source's), ``"digests"`` (this
-    file, without every digest asked for) or ``"unlike"`` (this file, the copy not as
-    recorded: another date, the partial it names still there, another S3 object)."""
+    ``"rounded"`` (the source's size, its date as a coarser filesystem rounds it:
+    ``Ledger.holds_date`` of *ledger*, the copy root's; an older version's cascade dated
+    its slow copies as the fast copy on exFAT, FAT, NTFS or a share), ``"other"`` (another
+    file: its size or date is not the source's), ``"digests"`` (this file, without every
+    digest asked for) or ``"unlike"`` (this file, the copy not as recorded: another date,
+    the partial it names still there, another S3 object)."""
     if entry is None:
         return ""
     if entry.state == "revoked":
@@ -1623,6 +1628,10 @@ def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequen
     if not entry.vouches:
         return "damaged"
     if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
+        if entry.size_bytes == source.size_bytes and ledger.holds_date(
+            source.mtime_ns, entry.mtime_ns
+        ):
+            return "rounded"
         return "other"
     return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"
 

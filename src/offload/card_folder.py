@@ -152,7 +152,9 @@ def refuse_another_cards_folder(
             continue
         standing = [e for e in entries.standing() if e.vouches]
         if standing:
-            message = _refusal(source, plan, plans, standing, card, buckets or {})
+            ledger = ledgers[at] if ledgers is not None else Ledger(plan.root)
+            rounded = _dated_by_a_cascade(standing, files, ledger, card)
+            message = _refusal(source, plan, plans, standing, card, buckets or {}, rounded)
             finding = PreflightItem(
                 PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
                 _shown(plan),
@@ -360,14 +362,50 @@ def _refusal(
     standing: Sequence[LedgerEntry],
     card: CardIdentity | None,
     buckets: Mapping[int, Listed],
+    rounded: bool = False,
 ) -> str:
+    """The refusal's line; *rounded*: the ledger's entries are the card files' as a coarser
+    filesystem dates them (``_dated_by_a_cascade``), whose --into re-run is named first."""
     folder = printable_name(as_on_the_drive(plan.root))
+    into = f"--into {shlex.quote(folder)}"
+    if rounded:
+        return (
+            f"{folder} holds another card's offload ({_whose(standing, card, rounded=True)}), "
+            "and cards that share a name must not share a folder: nothing was copied; if "
+            f"those are this card's copies, {into} adds it to that folder (each copy there "
+            f"read back and adopted with the card's dates); else {_way(source, plans, buckets)}"
+        )
     return (
         f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
         f"share a name must not share a folder: nothing was copied; "
-        f"{_way(source, plans, buckets)}, or --into {shlex.quote(folder)} to add it to that "
-        "folder"
+        f"{_way(source, plans, buckets)}, or {into} to add it to that folder"
     )
+
+
+def _dated_by_a_cascade(
+    standing: Sequence[LedgerEntry],
+    files: Sequence[SourceFile],
+    ledger: Ledger,
+    card: CardIdentity | None,
+) -> bool:
+    """Whether every entry of *standing* (none of them this card's at its size and date)
+    records a card file (*files*) at its path, of its size, dated as a coarser filesystem
+    dates it (``Ledger.holds_date``, *ledger* the copy root's: whole seconds or 2 s): what
+    an older version's cascade recorded of its slow copies, dated as the fast copy on
+    exFAT, FAT, NTFS or a share. Where any entry is another file, or every entry names a
+    known card (*card* known too: they are another card's), that cause is not named."""
+    if card is not None and all(e.card for e in standing):
+        return False
+    by_path = {f.relative_path: f for f in files}
+    for entry in standing:
+        file = by_path.get(entry.relative_path)
+        if (
+            file is None
+            or file.size_bytes != entry.size_bytes
+            or not ledger.holds_date(file.mtime_ns, entry.mtime_ns)
+        ):
+            return False
+    return True
 
 
 def _way(source: str, plans: Sequence[DestinationPlan], buckets: Mapping[int, Listed]) -> str:
@@ -394,9 +432,13 @@ def _words(paths: Sequence[str]) -> str:
     return " ".join(shlex.quote(printable_name(path)) for path in paths)
 
 
-def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
+def _whose(
+    standing: Sequence[LedgerEntry], card: CardIdentity | None, *, rounded: bool = False
+) -> str:
     """What the ledger says of the other offload: its card(s) and last date, or, its card
-    unknown, that none of its files is on this card at its size and date."""
+    unknown, that none of its files is on this card at its size and date (*rounded*: though
+    each is a card file's size and date as a coarser filesystem rounds it, the cause an
+    older version's cascade leaves, named first)."""
     count = plural(len(standing), "file")
     this = card.words() if card is not None else "unknown"
     last = max((e.recorded_at for e in standing), default=0.0)
@@ -406,10 +448,15 @@ def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
         named = ", ".join(describe_key(key) for key in cards[:2])
         more = f" and {len(cards) - 2} more" if len(cards) > 2 else ""
         return f"its ledger records {count} of {named}{more}{when}; this card: {this}"
+    if rounded:
+        return (
+            f"its ledger records {count}{when}, each of a card file's size and of its date as "
+            "exFAT, FAT, NTFS or a share rounds it: this card's copies cascaded by an older "
+            "version, dated as its fast copy; or another card of the same name"
+        )
     return (
         f"its ledger records {count}{when}, none on this card at its size and date: "
-        "another card of the same name, this card formatted and shot again, or this card's "
-        "copies cascaded by an older version, dated as its fast copy on exFAT, FAT, NTFS or a share"
+        "another card of the same name, or this card formatted and shot again"
     )
 
 
