@@ -1615,9 +1615,9 @@ def _unvouched(
     """What the ledger's last *entry* of a path says when it does not vouch for the copy
     there of *source* (``ExistingCopy.ledger_entry``): "" (no entry), ``"revoked"``,
     ``"damaged"`` (a state no version writes: the line is damaged, no run revoked it),
-    ``"rounded"`` (the source's size, its date as a coarser filesystem rounds it:
-    ``Ledger.holds_date`` of *ledger*, the copy root's; an older version's cascade dated
-    its slow copies as the fast copy on exFAT, FAT, NTFS or a share), ``"other"`` (another
+    ``"rounded"`` (the source's size, its date as a coarser filesystem rounds it: an older
+    version's cascade dated its slow copies as the fast copy on exFAT, FAT, NTFS or a
+    share, ``card_folder.rounded_by_a_cascade``, *ledger* the copy root's), ``"other"`` (another
     file: its size or date is not the source's), ``"digests"`` (this file, without every
     digest asked for) or ``"unlike"`` (this file, the copy not as recorded: another date,
     the partial it names still there, another S3 object)."""
@@ -1628,9 +1628,7 @@ def _unvouched(
     if not entry.vouches:
         return "damaged"
     if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
-        if entry.size_bytes == source.size_bytes and ledger.holds_date(
-            source.mtime_ns, entry.mtime_ns
-        ):
+        if card_folder.rounded_by_a_cascade(entry, source, ledger):
             return "rounded"
         return "other"
     return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"

@@ -389,23 +389,39 @@ def _dated_by_a_cascade(
     card: CardIdentity | None,
 ) -> bool:
     """Whether every entry of *standing* (none of them this card's at its size and date)
-    records a card file (*files*) at its path, of its size, dated as a coarser filesystem
-    dates it (``Ledger.holds_date``, *ledger* the copy root's: whole seconds or 2 s): what
-    an older version's cascade recorded of its slow copies, dated as the fast copy on
-    exFAT, FAT, NTFS or a share. Where any entry is another file, or every entry names a
+    records a card file (*files*) at its path as an older version's cascade recorded its
+    slow copies, dated as the fast copy on exFAT, FAT, NTFS or a share
+    (``rounded_by_a_cascade``). Where any entry is another file, or every entry names a
     known card (*card* known too: they are another card's), that cause is not named."""
     if card is not None and all(e.card for e in standing):
         return False
     by_path = {f.relative_path: f for f in files}
     for entry in standing:
         file = by_path.get(entry.relative_path)
-        if (
-            file is None
-            or file.size_bytes != entry.size_bytes
-            or not ledger.holds_date(file.mtime_ns, entry.mtime_ns)
-        ):
+        if file is None or not rounded_by_a_cascade(entry, file, ledger):
             return False
     return True
+
+
+# The finest date a coarse filesystem keeps (NTFS: 100 ns); exFAT's 10 ms, whole seconds
+# (a share, sshfs) and FAT's 2 s are multiples of it.
+_COARSEST_TICK_NS = 100
+
+
+def rounded_by_a_cascade(entry: LedgerEntry, file: SourceFile, ledger: Ledger) -> bool:
+    """Whether *entry* records the card's *file* as an older version's cascade recorded its
+    slow copies, dated as the fast copy on exFAT, FAT, NTFS or a share: the file's size, a
+    date other than the file's yet one such a filesystem keeps (a multiple of 100 ns) and
+    within what it rounds (``Ledger.holds_date``, *ledger* the copy root's). Another card's
+    entry of equal size shot within 2 s is told apart by its date's nanoseconds (kept by
+    the filesystems the card's copies are made on, ext4, APFS, XFS), all but one time in a
+    hundred."""
+    return (
+        entry.size_bytes == file.size_bytes
+        and entry.mtime_ns != file.mtime_ns
+        and entry.mtime_ns % _COARSEST_TICK_NS == 0
+        and ledger.holds_date(file.mtime_ns, entry.mtime_ns)
+    )
 
 
 def _way(source: str, plans: Sequence[DestinationPlan], buckets: Mapping[int, Listed]) -> str:

@@ -69,6 +69,8 @@ def test_the_same_card_or_no_sign_of_another_goes_on(
         ),  # another known card, even of equal files
         ([_entry("", size=11)], B, "none on this card at its size and date"),
         ([_entry(A, mtime_ns=20 + 5 * SECOND)], "", "none on this card at its size and date"),
+        # Within 2 s but to the nanosecond: another card's, no filesystem's rounding.
+        ([_entry(A, mtime_ns=21)], "", "none on this card at its size and date"),
     ],
 )
 def test_another_cards_folder_is_refused(
