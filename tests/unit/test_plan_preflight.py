@@ -22,6 +22,8 @@ from offload.plan import (
     preflight,
     scan_source,
 )
+from offload.plan.preflight.findings import Findings
+from offload.plan.preflight.paths import check_duplicates, check_writable, remove_probes
 from offload.plan.preflight.space import folder_bytes
 from support.requirements import require_root, require_tool, root_mark
 
@@ -118,6 +120,66 @@ def test_plan_default_into_and_single_file(tmp_path: Path) -> None:
         plan_destinations(tree, src, [], into=False)
     with pytest.raises(ValueError):
         plan_destinations(tree, tmp_path, [d], into=False)
+
+
+def probes_in(*folders: Path) -> list[Path]:
+    return [p for f in folders for p in f.iterdir() if p.name.startswith(".offload-probe")]
+
+
+def test_one_write_probe_a_destination_serves_the_same_folder_check(tmp_path: Path) -> None:
+    """The write check's probe (one a destination, kept) is what the same-folder check looks
+    for through the later destinations: three destinations, three probes, none made by the
+    same-folder check (before: one more a pair, made and removed there), and none there
+    while the free space and inodes are read (each takes an inode); all removed."""
+    src = card(tmp_path)
+    folders = dests(tmp_path, "a", "b", "c")
+    seen: list[int] = []
+
+    def space_of(_: Path) -> SpaceInfo:
+        seen.append(len(probes_in(*folders)))
+        return SpaceInfo(10**9, 4096)
+
+    report, plans = run(src, folders, space_of=space_of, reserve_bytes=0)
+    assert report.ok, report.errors
+    assert seen == [0, 0, 0], seen
+    assert probes_in(*folders) == []
+    # The two steps themselves: the write check keeps one probe a folder; the same-folder
+    # check only looks (no file made nor removed); remove_probes removes them all.
+    probes: dict[int, Path] = {}
+    out = Findings()
+    for plan in plans:
+        check_writable(plan, out, probe=True, keep=probes)  # type: ignore[arg-type]
+    assert not out.errors and sorted(probes) == [0, 1, 2]
+    kept = sorted(probes_in(*folders))
+    assert len(kept) == 3 and {p.parent for p in probes.values()} == set(folders)
+    usable = [(plan, None) for plan in plans]
+    assert check_duplicates(scan_source(src), usable, out, probes=probes) == set()  # type: ignore[arg-type]
+    assert sorted(probes_in(*folders)) == kept
+    remove_probes(probes)
+    assert probes == {} and probes_in(*folders) == []
+
+
+def test_a_ctrl_c_while_the_probes_are_kept_leaves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C (KeyboardInterrupt) in the same-folder check, the three probes made and
+    kept: all removed on the way out."""
+    src = card(tmp_path)
+    folders = dests(tmp_path, "a", "b", "c")
+    preflight_module = sys.modules[
+        "offload.plan.preflight"
+    ]  # the package: `preflight` is its function
+    real = preflight_module.check_duplicates
+
+    def interrupted(*args: object, **kw: object) -> set[int]:
+        real(*args, **kw)  # type: ignore[arg-type]
+        assert len(probes_in(*folders)) == 3
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(preflight_module, "check_duplicates", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(src, folders, space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
+    assert probes_in(*folders) == []
 
 
 # --- a clean run --------------------------------------------------------------------------------
