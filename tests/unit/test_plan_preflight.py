@@ -19,6 +19,7 @@ from offload.plan import (
     SpaceInfo,
     human_bytes,
     plan_destinations,
+    plan_file_targets,
     preflight,
     scan_source,
 )
@@ -834,3 +835,29 @@ def test_room_refusal_names_every_destination_printably(tmp_path: Path, tmpfs: o
     (space,) = [i for i in both.errors if i.code is C.INSUFFICIENT_SPACE]
     assert "\x1b" not in space.message, space.message
     assert f"{shared}/a\\x1b[2Ja" in space.message and f"{shared}/b\\x1b[2Jb" in space.message
+
+
+def test_two_folders_still_to_be_made_under_one_are_not_one_place(tmp_path: Path) -> None:
+    """A single file into x/new, still to be made (``--create-folders``), and y/new, there,
+    below one existing folder: x/new's write probe lies in that folder, above its
+    destination, so it tells nothing of whether the two are one place. Not refused as the
+    same file (its probe looked up at y/new/../../ would have been found: failed so before
+    the guard)."""
+    src = write(tmp_path / "card" / "a.mov", b"m" * 100)
+    parent = tmp_path / "drive"
+    (parent / "y" / "new").mkdir(parents=True)
+    tree = scan_source(src)
+    plans = plan_file_targets(
+        tree, [parent / "x" / "new" / "a.mov", parent / "y" / "new" / "a.mov"]
+    )
+    report = preflight(
+        tree,
+        plans,
+        filesystem_of=ext4,
+        space_of=lambda _: SpaceInfo(10**9, 4096),
+        reserve_bytes=0,
+        create_folders=True,
+    )
+    assert C.DEST_DUPLICATE not in codes(report.errors), report.errors
+    assert list(parent.iterdir()) == [parent / "y"]  # no probe left
+    assert list((parent / "y" / "new").iterdir()) == []

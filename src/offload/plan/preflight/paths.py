@@ -328,14 +328,18 @@ def _seen_through(a: DestinationPlan, b: DestinationPlan, probes: Mapping[int, P
     seen through destination *b*: one folder reached two ways that no identity tells (two
     FUSE or network mounts of one share, sshfs, NFS, SMB: each mount its own ``st_dev``,
     inode numbers of its own or the server's; a share and the folder it serves from this
-    host). The probe's place below *a*'s destination (its copy root, or the nearest folder
-    there) is looked up below *b*'s: one ``lstat``. False where *a* has no probe (not
-    probed, or not writable: the write check says why) or *b* cannot be looked in."""
+    host). The probe's place below *a*'s destination (in it, or in its copy root) is looked
+    up below *b*'s: one ``lstat``. False where *a* has no probe (not probed, or not
+    writable: the write check says why), where its probe lies above its destination (a
+    folder still to be made: a shared ancestor would not make the two one place), or where
+    *b* cannot be looked in."""
     probe = probes.get(a.index)
     if probe is None:
         return False
     below = os.path.relpath(probe, a.destination)
-    return os.path.lexists(os.path.normpath(os.path.join(b.destination, below)))
+    if below.startswith(os.pardir + os.sep):
+        return False
+    return os.path.lexists(os.path.join(b.destination, below))
 
 
 def check_duplicates(
