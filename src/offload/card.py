@@ -112,7 +112,7 @@ from offload.ledger import (
 )
 from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
 from offload.manifest_options import ManifestOptions, MhlKind, manifest_formats_problem
-from offload.model import DatedCopy
+from offload.model import dated_as_card
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
     AbsentFolders,
@@ -729,11 +729,12 @@ def plan_offload(
 
 def _dated_as_the_card(tree: SourceTree, card_dates: Mapping[str, int]) -> SourceTree:
     """*tree* (a fast copy standing for its absent card), each file *card_dates* names
-    dated as the card's file there (``model.DatedCopy``: read against its own date)."""
+    dated as the card's file there (``model.dated_as_card``: a ``DatedCopy``, read against
+    its own date, where the two differ)."""
     files = tuple(
         f
         if (date := card_dates.get(f.relative_path)) is None
-        else DatedCopy(f.path_text, f.relative_path, f.size_bytes, date, f.mtime_ns)
+        else dated_as_card(f.path_text, f.relative_path, f.size_bytes, date, f.mtime_ns)
         for f in tree.files
     )
     return tree._replace(files=files)
@@ -1239,7 +1240,7 @@ def _plan(
                         else "card"
                         if other_card
                         else _unvouched(
-                            known.get(source_file.relative_path), source_file, algorithms
+                            known.get(source_file.relative_path), source_file, algorithms, ledger
                         )
                         if kind is CheckKind.ADOPT and known
                         else "",
@@ -1630,13 +1631,18 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
     return "revoked" if entry is not None and entry.state == "revoked" else ""
 
 
-def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str]) -> str:
+def _unvouched(
+    entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str], ledger: Ledger
+) -> str:
     """What the ledger's last *entry* of a path says when it does not vouch for the copy
     there of *source* (``ExistingCopy.ledger_entry``): "" (no entry), ``"revoked"``,
     ``"damaged"`` (a state no version writes: the line is damaged, no run revoked it),
-    ``"other"`` (another file: its size or date is not the source's), ``"digests"`` (this
-    file, without every digest asked for) or ``"unlike"`` (this file, the copy not as
-    recorded: another date, the partial it names still there, another S3 object)."""
+    ``"rounded"`` (the source's size, its date as a coarser filesystem rounds it: an older
+    version's cascade dated its slow copies as the fast copy on exFAT, FAT, NTFS or a
+    share, ``card_folder.rounded_by_a_cascade``, *ledger* the copy root's), ``"other"`` (another
+    file: its size or date is not the source's), ``"digests"`` (this file, without every
+    digest asked for) or ``"unlike"`` (this file, the copy not as recorded: another date,
+    the partial it names still there, another S3 object)."""
     if entry is None:
         return ""
     if entry.state == "revoked":
@@ -1644,6 +1650,8 @@ def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequen
     if not entry.vouches:
         return "damaged"
     if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
+        if card_folder.rounded_by_a_cascade(entry, source, ledger):
+            return "rounded"
         return "other"
     return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"
 

@@ -152,7 +152,9 @@ def refuse_another_cards_folder(
             continue
         standing = [e for e in entries.standing() if e.vouches]
         if standing:
-            message = _refusal(source, plan, plans, standing, card, buckets or {})
+            ledger = ledgers[at] if ledgers is not None else Ledger(plan.root)
+            rounded = _dated_by_a_cascade(standing, files, ledger, card)
+            message = _refusal(source, plan, plans, standing, card, buckets or {}, rounded)
             finding = PreflightItem(
                 PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
                 _shown(plan),
@@ -360,13 +362,65 @@ def _refusal(
     standing: Sequence[LedgerEntry],
     card: CardIdentity | None,
     buckets: Mapping[int, Listed],
+    rounded: bool = False,
 ) -> str:
+    """The refusal's line; *rounded*: the ledger's entries are the card files' as a coarser
+    filesystem dates them (``_dated_by_a_cascade``), whose --into re-run is named first."""
     folder = printable_name(as_on_the_drive(plan.root))
+    into = f"--into {shlex.quote(folder)}"
+    if rounded:
+        return (
+            f"{folder} holds another card's offload ({_whose(standing, card, rounded=True)}), "
+            "and cards that share a name must not share a folder: nothing was copied; if "
+            f"those are this card's copies, {into} adds it to that folder (each copy there "
+            f"read back and adopted with the card's dates); else {_way(source, plans, buckets)}"
+        )
     return (
         f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
         f"share a name must not share a folder: nothing was copied; "
-        f"{_way(source, plans, buckets)}, or --into {shlex.quote(folder)} to add it to that "
-        "folder"
+        f"{_way(source, plans, buckets)}, or {into} to add it to that folder"
+    )
+
+
+def _dated_by_a_cascade(
+    standing: Sequence[LedgerEntry],
+    files: Sequence[SourceFile],
+    ledger: Ledger,
+    card: CardIdentity | None,
+) -> bool:
+    """Whether every entry of *standing* (none of them this card's at its size and date)
+    records a card file (*files*) at its path as an older version's cascade recorded its
+    slow copies, dated as the fast copy on exFAT, FAT, NTFS or a share
+    (``rounded_by_a_cascade``). Where any entry is another file, or every entry names a
+    known card (*card* known too: they are another card's), that cause is not named."""
+    if card is not None and all(e.card for e in standing):
+        return False
+    by_path = {f.relative_path: f for f in files}
+    for entry in standing:
+        file = by_path.get(entry.relative_path)
+        if file is None or not rounded_by_a_cascade(entry, file, ledger):
+            return False
+    return True
+
+
+# The finest date a coarse filesystem keeps (NTFS: 100 ns); exFAT's 10 ms, whole seconds
+# (a share, sshfs) and FAT's 2 s are multiples of it.
+_COARSEST_TICK_NS = 100
+
+
+def rounded_by_a_cascade(entry: LedgerEntry, file: SourceFile, ledger: Ledger) -> bool:
+    """Whether *entry* records the card's *file* as an older version's cascade recorded its
+    slow copies, dated as the fast copy on exFAT, FAT, NTFS or a share: the file's size, a
+    date other than the file's yet one such a filesystem keeps (a multiple of 100 ns) and
+    within what it rounds (``Ledger.holds_date``, *ledger* the copy root's). Another card's
+    entry of equal size shot within 2 s is told apart by its date's nanoseconds (kept by
+    the filesystems the card's copies are made on, ext4, APFS, XFS), all but one time in a
+    hundred."""
+    return (
+        entry.size_bytes == file.size_bytes
+        and entry.mtime_ns != file.mtime_ns
+        and entry.mtime_ns % _COARSEST_TICK_NS == 0
+        and ledger.holds_date(file.mtime_ns, entry.mtime_ns)
     )
 
 
@@ -394,9 +448,13 @@ def _words(paths: Sequence[str]) -> str:
     return " ".join(shlex.quote(printable_name(path)) for path in paths)
 
 
-def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
+def _whose(
+    standing: Sequence[LedgerEntry], card: CardIdentity | None, *, rounded: bool = False
+) -> str:
     """What the ledger says of the other offload: its card(s) and last date, or, its card
-    unknown, that none of its files is on this card at its size and date."""
+    unknown, that none of its files is on this card at its size and date (*rounded*: though
+    each is a card file's size and date as a coarser filesystem rounds it, the cause an
+    older version's cascade leaves, named first)."""
     count = plural(len(standing), "file")
     this = card.words() if card is not None else "unknown"
     last = max((e.recorded_at for e in standing), default=0.0)
@@ -406,10 +464,15 @@ def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
         named = ", ".join(describe_key(key) for key in cards[:2])
         more = f" and {len(cards) - 2} more" if len(cards) > 2 else ""
         return f"its ledger records {count} of {named}{more}{when}; this card: {this}"
+    if rounded:
+        return (
+            f"its ledger records {count}{when}, each of a card file's size and of its date as "
+            "exFAT, FAT, NTFS or a share rounds it: this card's copies cascaded by an older "
+            "version, dated as its fast copy; or another card of the same name"
+        )
     return (
         f"its ledger records {count}{when}, none on this card at its size and date: "
-        "another card of the same name, this card formatted and shot again, or this card's "
-        "copies cascaded by an older version, dated as its fast copy on exFAT, FAT, NTFS or a share"
+        "another card of the same name, or this card formatted and shot again"
     )
 
 

@@ -62,7 +62,7 @@ from offload.ledger import (
     removed_words,
 )
 from offload.manifest.history import ASCMHL_FOLDER
-from offload.model import DatedCopy, SourceFile
+from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import PreflightCode
@@ -961,11 +961,14 @@ def _cascade_tasks(
                 used[relative] = _Fed(position, len(candidates), index, chosen.status)
                 fed.append(
                     FileTask(
-                        # Dated as the card's file (``DatedCopy``): the slow copies get the
-                        # card's date and their ledgers record it, not the fast copy's,
+                        # Dated as the card's file (``model.dated_as_card``): the slow
+                        # copies get the card's date and their ledgers record it, not the
+                        # fast copy's,
                         # which exFAT, FAT or a share rounds (a re-run then found no entry
                         # of the card's date there and refused the folder as another card's).
-                        _fed_source(copy_path, relative, st, task.source.mtime_ns),
+                        dated_as_card(
+                            copy_path, relative, st.st_size, task.source.mtime_ns, st.st_mtime_ns
+                        ),
                         tuple(t if i in wanted else None for i, t in enumerate(task.targets)),
                         (),
                         reference,
@@ -977,15 +980,6 @@ def _cascade_tasks(
         if relative not in used:
             failures.extend((relative, i, str(task.targets[i]), why) for i in wanted)
     return fed, references, failures, used
-
-
-def _fed_source(copy_path: Path, relative: str, st: os.stat_result, date_ns: int) -> SourceFile:
-    """The source of a slow copy fed from the fast copy at *copy_path* (*st* its ``stat``):
-    dated *date_ns*, the card file's date (``DatedCopy``), checked when read against the
-    copy's own date; a plain ``SourceFile`` where the two are the same."""
-    if st.st_mtime_ns == date_ns:
-        return SourceFile(copy_path, relative, st.st_size, date_ns)
-    return DatedCopy(copy_path, relative, st.st_size, date_ns, st.st_mtime_ns)
 
 
 def _changed_since_verified(

@@ -126,11 +126,13 @@ class ExistingCopy(NamedTuple):
     ``ledger_entry`` (ADOPT): what the ledger's last entry for the path says, when it has
     one that did not vouch for this copy (the summary says why it was read back, never
     "without a record" then): ``"other"`` (it records another file: another size or date
-    than the card's), ``"digests"`` (this file, without every digest asked for), ``"unlike"``
-    (this file, but the copy is not as recorded), ``"revoked"``, ``"damaged"`` (a state no
-    version writes: read back like any unrecorded copy, never called revoked), ``"card"``
-    (recorded from another card: ``ledger.same_card``), ``"content"`` (this name, size and
-    date, another fingerprint: another file, ``offload.fingerprint``); "" for no entry.
+    than the card's), ``"rounded"`` (the card file's size, its date as a coarser filesystem
+    rounds it: an older version's cascade), ``"digests"`` (this file, without every digest
+    asked for), ``"unlike"`` (this file, but the copy is not as recorded), ``"revoked"``,
+    ``"damaged"`` (a state no version writes: read back like any unrecorded copy, never
+    called revoked), ``"card"`` (recorded from another card: ``ledger.same_card``),
+    ``"content"`` (this name, size and date, another fingerprint: another file,
+    ``offload.fingerprint``); "" for no entry.
 
     ``other_card`` (ADOPT): the ledger's entry of the path was recorded from another card,
     or records another file of this name, size and date (``"content"``): which and when, in

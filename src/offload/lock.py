@@ -15,9 +15,10 @@ Contract:
   JSON body.
 * The lock is the ``flock``, never the file's existence: the kernel releases it when the
   holder's descriptor is closed, including when the process crashes or is SIGKILLed, so a
-  dead run never leaves a copy root locked. The file stays (it is never unlinked: unlinking
-  a lock file lets two runs lock two different inodes); its body only describes the holder,
-  is written once the lock is taken and emptied on release.
+  dead run never leaves a copy root locked (nor refused by its body left behind, below).
+  The file stays (it is never unlinked: unlinking a lock file lets two runs lock two
+  different inodes); its body only describes the holder, is written once the lock is taken
+  and emptied on release.
 * Copy roots are independent: offloads into different copy roots of one drive run side by
   side. The same root named twice is locked once.
 * It creates the copy root and its ``.offload`` folder when missing (and fsyncs the new
@@ -29,12 +30,18 @@ Contract:
   copy anyway). ``flock`` on NFS is a POSIX lock the server sees; on SMB it may be local only.
 * A lock reached through another mount of the same folder (two sshfs mounts of one share,
   two computers' mounts of it) is another lock: both runs take it. Once taken, the body
-  already there is read: one naming a live process of this machine (``body_gone`` says it
-  is not over: it locked the folder through another path) refuses the copy root as busy;
-  one naming a process of another computer, container or boot, which cannot be asked, is
-  a warning (``warnings``) naming it, and the run goes on (a run killed there leaves its
-  body behind: refusing would refuse every later run). A killed run of this machine's is
-  over: its body is replaced silently.
+  already there is read: one naming a process of this machine proven to be the one that
+  wrote it (``body_alive``: its pid runs with the start time the body records; it locked
+  the folder through another path and never cleared the body) refuses the copy root as
+  busy. One naming a process whose end is not proven (``body_gone``) but that is not proven
+  to run either (another computer's, container's or boot's, which cannot be asked; or a pid
+  of this machine that runs now with no start recorded, an older version's body, or one
+  that cannot be read here, ``/proc`` with hidepid: maybe a pid given to another process
+  since a run crashed) is a warning (``warnings``) naming it, and the run goes on: refusing
+  would refuse every later run. A killed run of this machine's is over: its body is
+  replaced silently. So a dead run never leaves a copy root refused. Best effort: a run
+  that takes its lock through the other mount between this run's ``flock`` and its
+  body's write is not seen by either (each reads the body before the other wrote it).
 * Not thread-safe (one object per run); ``release()`` is idempotent.
 * ``busy_copy_root(roots)``: the same refusal for a copy root another offload holds now,
   asked without taking a lock, for a run refused before its locks (the preflight: a near-full
@@ -205,9 +212,13 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> No
     # The flock taken, the body may still name a live holder that flock does not reach: a
     # run writing into the same folder through another mount of a share (each mount's
     # flock its own: sshfs, most FUSE filesystems) or from another computer.
+    # Refused only when that process is proven to be the one that wrote the body
+    # (``body_alive``): a pid that runs but cannot be told from a later process given it
+    # (no start recorded, or one not comparable here) is a warning, never a refusal that
+    # would hold the copy root until an unrelated process exits.
     named = _read_body(fd)
     if named is not None and not body_gone(named):
-        if same_process_space(named.get("host"), named.get("pid_space")):
+        if body_alive(named):
             os.close(fd)
             raise _busy(root, describe_holder(named), outcome, unseen=True)
         locks.warnings.append(_unseen_holder(root, named))
@@ -223,11 +234,13 @@ def _busy(
     root: Path, holder: str, outcome: str = NOTHING_WRITTEN, *, unseen: bool = False
 ) -> CopyRootBusy:
     """The refusal of *root*, held by *holder* (described), its line saying *outcome*;
-    *unseen*: its lock file names a live process of this machine whose ``flock`` this path
-    does not see (it locked the folder through another mount of it)."""
+    *unseen*: the lock was taken, but the process its lock file names is proven to be the
+    one that wrote it (``body_alive``), still running, and never cleared it: its ``flock``
+    is not seen through this path (as through another mount of the same folder)."""
     how = (
-        "; its lock file names that live process, whose lock this path does not see: it "
-        "writes there through another mount of the same folder"
+        "; the process that wrote its lock file is still running and never cleared it, "
+        "though its lock is not seen through this path (as through another mount of the "
+        "same folder)"
         if unseen
         else ""
     )
@@ -239,11 +252,23 @@ def _busy(
 
 
 def _unseen_holder(root: Path, holder: Mapping[str, object]) -> str:
-    """The warning of a lock taken whose body names a holder of another computer, container
-    or boot (``same_process_space``: whether it still runs cannot be told from here), which
-    this ``flock`` may not reach (a network share's clients do not see each other's)."""
+    """The warning of a lock taken whose body names a holder not known to be over
+    (``body_gone``) nor proven to run (``body_alive``): one of another computer, container
+    or boot (whether it still runs cannot be told from here), whose ``flock`` this one may
+    not reach (a share's clients do not see each other's); or a pid of this machine that
+    runs but cannot be told from a process given that pid since (no start recorded: an
+    older version's body; or its start unreadable here: ``/proc`` mounted with hidepid)."""
+    described = describe_holder(holder)
+    if same_process_space(holder.get("host"), holder.get("pid_space")):
+        return (
+            f"copy root {root}: its lock file names another offload ({described}) whose pid "
+            "runs, but cannot be proven to be that offload (its start time is not recorded "
+            "or cannot be read here: the pid may have been given to another process since "
+            "a run crashed); if it is, stop one of the two runs, or they take each other's "
+            "files; that name is replaced now"
+        )
     return (
-        f"copy root {root}: its lock file names another offload ({describe_holder(holder)}) "
+        f"copy root {root}: its lock file names another offload ({described}) "
         "that this computer cannot see nor ask whether it still runs (a share's clients do "
         "not see each other's locks); if it does, stop one of the two runs, or they take "
         "each other's files; a run killed there leaves that name behind, replaced now"
@@ -339,6 +364,22 @@ def body_gone(holder: Mapping[str, object]) -> bool:
     return holder_gone(
         holder.get("host"), holder.get("pid"), holder.get("pid_space"), holder.get("pid_start")
     )
+
+
+def body_alive(holder: Mapping[str, object]) -> bool:
+    """Whether the holder a lock body names (``process_identity``'s fields) is proven to be
+    running now: it ran in this process space (``same_process_space``), and the process that
+    has its pid now started when the body records (``process_start``, read here, non-empty
+    and equal to its ``pid_start``). False whenever that cannot be proven (no start
+    recorded, a ``/proc`` that hides the process, another pid or time namespace): never the
+    converse of ``body_gone``, which says only what is proven over."""
+    pid, start = holder.get("pid"), holder.get("pid_start")
+    if not isinstance(pid, int) or pid <= 0 or not isinstance(start, str) or not start:
+        return False
+    if not same_process_space(holder.get("host"), holder.get("pid_space")):
+        return False
+    now = process_start(pid)
+    return bool(now) and now == start
 
 
 def _read_body(fd: int) -> dict[str, object] | None:

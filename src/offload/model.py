@@ -93,6 +93,23 @@ class DatedCopy(SourceFile):
 _set_seen = DatedCopy.__dict__["_seen"].__set__
 
 
+def dated_as_card(
+    path: str | os.PathLike[str],
+    relative_path: str,
+    size_bytes: int,
+    card_mtime_ns: int,
+    own_mtime_ns: int,
+) -> SourceFile:
+    """The source of a copy of a card file read in place of it (a cascade's fast copy),
+    dated *card_mtime_ns*, the card file's date: a ``DatedCopy`` checked when read against
+    its own date *own_mtime_ns* where the two differ, else a plain ``SourceFile`` (the one
+    rule of ``cascade``'s slow copies fed from a fast one and of ``card``'s re-run whose
+    source is that fast copy)."""
+    if own_mtime_ns == card_mtime_ns:
+        return SourceFile(path, relative_path, size_bytes, card_mtime_ns)
+    return DatedCopy(path, relative_path, size_bytes, card_mtime_ns, own_mtime_ns)
+
+
 class SourceSymlink(NamedTuple):
     """A symbolic link inside the source, copied as a link (never followed)."""
 

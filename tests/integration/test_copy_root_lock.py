@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from offload.ledger import Ledger
-from offload.lock import CopyRootBusy, lock_copy_roots, lock_path, other_holder
+from offload.lock import (
+    CopyRootBusy,
+    lock_copy_roots,
+    lock_path,
+    other_holder,
+    process_identity,
+    process_start,
+)
 from offload.plan.destination import plan_destinations
 from offload.plan.scan import scan_source
 from offload.plan.strays import stray_partials
@@ -535,7 +542,7 @@ def test_a_root_locked_through_another_mount_of_its_folder_is_refused(
     try:
         with pytest.raises(CopyRootBusy, match=f"pid {holder.pid}") as refused:
             lock_copy_roots([two / "A001"])
-        assert "whose lock this path does not see" in str(refused.value)
+        assert "still running and never cleared it" in str(refused.value)
     finally:
         stop(holder)
     # The holder killed (its body left behind): the lock is taken, nothing said.
@@ -557,3 +564,39 @@ def test_a_lock_body_of_another_computer_is_a_warning(tmp_path: Path) -> None:
         (warning,) = locks.warnings
         assert "pid 4242 on cart-2" in warning and "cannot see" in warning, warning
         assert json.loads(path.read_text())["pid"] == os.getpid()  # replaced by ours
+
+
+@pytest.mark.parametrize("recorded", ["none", "other-namespace"])
+def test_a_lock_body_naming_a_live_unrelated_process_is_a_warning(
+    tmp_path: Path, recorded: str
+) -> None:
+    """A crashed run's body left behind whose pid now belongs to an unrelated process (a
+    ``sleep`` here), its start not comparable: none recorded (an older version's body) or
+    one read in another time namespace. That process is not proven to be the one that
+    wrote the body: the lock is taken with a warning naming it. Failed before: refused
+    (CopyRootBusy) until that unrelated process exited."""
+    root = tmp_path / "dest" / "A001"
+    path = lock_path(root)
+    path.parent.mkdir(parents=True)
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        start = process_start(sleeper.pid)
+        body: dict[str, object] = {
+            **process_identity(),
+            "pid": sleeper.pid,
+            "started": "2026-12-05T09:00:00Z",
+            "command": "offload copy A001 /mnt/share",
+        }
+        if recorded == "none":
+            del body["pid_start"]
+        else:
+            assert start, "process_start cannot be read on this machine"
+            body["pid_start"] = "another-time-namespace:" + start.partition(":")[2]
+        path.write_text(json.dumps(body))
+        with lock_copy_roots([root]) as locks:
+            (warning,) = locks.warnings
+            assert f"pid {sleeper.pid}" in warning and "cannot be proven" in warning, warning
+            assert json.loads(path.read_text())["pid"] == os.getpid()  # replaced by ours
+    finally:
+        sleeper.kill()
+        sleeper.wait()

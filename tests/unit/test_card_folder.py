@@ -18,6 +18,7 @@ from offload.plan.destination import DestinationPlan
 A = '1234-AAAA "EOS_DIGITAL"'
 B = '5678-BBBB "EOS_DIGITAL"'
 CLIP = "DCIM/100CANON/MVI_0001.MOV"
+SECOND = 1_000_000_000
 
 
 def _entry(card: str, size: int = 10, mtime_ns: int = 20, path: str = CLIP) -> LedgerEntry:
@@ -67,6 +68,8 @@ def test_the_same_card_or_no_sign_of_another_goes_on(
             'of "EOS_DIGITAL", volume 1234-AAAA',
         ),  # another known card, even of equal files
         ([_entry("", size=11)], B, "none on this card at its size and date"),
+        ([_entry(A, mtime_ns=20 + 5 * SECOND)], "", "none on this card at its size and date"),
+        # Within 2 s but to the nanosecond: another card's, no filesystem's rounding.
         ([_entry(A, mtime_ns=21)], "", "none on this card at its size and date"),
     ],
 )
@@ -78,6 +81,26 @@ def test_another_cards_folder_is_refused(
     message = str(refused.value)
     assert "\n" not in message and words in message, message
     assert f"holds another card's offload ({'its ledger records 1 file'}" in message
+    assert f"--into /card {tmp_path / 'dest' / 'EOS_DIGITAL_2'} (" in message, message
+    # Never cascaded (another size, a date past any rounding, another known card): the
+    # older cascade's cause is not named (failed before: named on every such refusal).
+    assert "cascade" not in message, message
+
+
+@pytest.mark.parametrize("card", ["", B])
+def test_entries_of_the_card_files_rounded_dates_name_an_older_cascade(
+    tmp_path: Path, card: str
+) -> None:
+    """Each entry of a card file's size, its date as exFAT/FAT/a share rounds it (whole
+    seconds; the card file's 20 ns): what an older version's cascade recorded of its slow
+    copies. The refusal names that cause and the --into re-run that adopts them first,
+    this card unknown or known (entries of no card)."""
+    with pytest.raises(UsageError) as refused:
+        _check(tmp_path, [_entry("", mtime_ns=SECOND)], card)
+    message = str(refused.value)
+    assert "\n" not in message, message
+    assert "this card's copies cascaded by an older version, dated as its fast copy" in message
+    assert f"--into {tmp_path / 'dest' / 'EOS_DIGITAL'} adds it to that folder" in message
     assert f"--into /card {tmp_path / 'dest' / 'EOS_DIGITAL_2'} (" in message, message
 
 

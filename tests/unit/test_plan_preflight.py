@@ -19,9 +19,12 @@ from offload.plan import (
     SpaceInfo,
     human_bytes,
     plan_destinations,
+    plan_file_targets,
     preflight,
     scan_source,
 )
+from offload.plan.preflight.findings import Findings
+from offload.plan.preflight.paths import check_duplicates, check_writable, remove_probes
 from offload.plan.preflight.space import folder_bytes
 from support.requirements import require_root, require_tool, root_mark
 
@@ -118,6 +121,66 @@ def test_plan_default_into_and_single_file(tmp_path: Path) -> None:
         plan_destinations(tree, src, [], into=False)
     with pytest.raises(ValueError):
         plan_destinations(tree, tmp_path, [d], into=False)
+
+
+def probes_in(*folders: Path) -> list[Path]:
+    return [p for f in folders for p in f.iterdir() if p.name.startswith(".offload-probe")]
+
+
+def test_one_write_probe_a_destination_serves_the_same_folder_check(tmp_path: Path) -> None:
+    """The write check's probe (one a destination, kept) is what the same-folder check looks
+    for through the later destinations: three destinations, three probes, none made by the
+    same-folder check (before: one more a pair, made and removed there), and none there
+    while the free space and inodes are read (each takes an inode); all removed."""
+    src = card(tmp_path)
+    folders = dests(tmp_path, "a", "b", "c")
+    seen: list[int] = []
+
+    def space_of(_: Path) -> SpaceInfo:
+        seen.append(len(probes_in(*folders)))
+        return SpaceInfo(10**9, 4096)
+
+    report, plans = run(src, folders, space_of=space_of, reserve_bytes=0)
+    assert report.ok, report.errors
+    assert seen == [0, 0, 0], seen
+    assert probes_in(*folders) == []
+    # The two steps themselves: the write check keeps one probe a folder; the same-folder
+    # check only looks (no file made nor removed); remove_probes removes them all.
+    probes: dict[int, Path] = {}
+    out = Findings()
+    for plan in plans:
+        check_writable(plan, out, probe=True, keep=probes)  # type: ignore[arg-type]
+    assert not out.errors and sorted(probes) == [0, 1, 2]
+    kept = sorted(probes_in(*folders))
+    assert len(kept) == 3 and {p.parent for p in probes.values()} == set(folders)
+    usable = [(plan, None) for plan in plans]
+    assert check_duplicates(scan_source(src), usable, out, probes=probes) == set()  # type: ignore[arg-type]
+    assert sorted(probes_in(*folders)) == kept
+    remove_probes(probes)
+    assert probes == {} and probes_in(*folders) == []
+
+
+def test_a_ctrl_c_while_the_probes_are_kept_leaves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C (KeyboardInterrupt) in the same-folder check, the three probes made and
+    kept: all removed on the way out."""
+    src = card(tmp_path)
+    folders = dests(tmp_path, "a", "b", "c")
+    preflight_module = sys.modules[
+        "offload.plan.preflight"
+    ]  # the package: `preflight` is its function
+    real = preflight_module.check_duplicates
+
+    def interrupted(*args: object, **kw: object) -> set[int]:
+        real(*args, **kw)  # type: ignore[arg-type]
+        assert len(probes_in(*folders)) == 3
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(preflight_module, "check_duplicates", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(src, folders, space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
+    assert probes_in(*folders) == []
 
 
 # --- a clean run --------------------------------------------------------------------------------
@@ -772,3 +835,29 @@ def test_room_refusal_names_every_destination_printably(tmp_path: Path, tmpfs: o
     (space,) = [i for i in both.errors if i.code is C.INSUFFICIENT_SPACE]
     assert "\x1b" not in space.message, space.message
     assert f"{shared}/a\\x1b[2Ja" in space.message and f"{shared}/b\\x1b[2Jb" in space.message
+
+
+def test_two_folders_still_to_be_made_under_one_are_not_one_place(tmp_path: Path) -> None:
+    """A single file into x/new, still to be made (``--create-folders``), and y/new, there,
+    below one existing folder: x/new's write probe lies in that folder, above its
+    destination, so it tells nothing of whether the two are one place. Not refused as the
+    same file (its probe looked up at y/new/../../ would have been found: failed so before
+    the guard)."""
+    src = write(tmp_path / "card" / "a.mov", b"m" * 100)
+    parent = tmp_path / "drive"
+    (parent / "y" / "new").mkdir(parents=True)
+    tree = scan_source(src)
+    plans = plan_file_targets(
+        tree, [parent / "x" / "new" / "a.mov", parent / "y" / "new" / "a.mov"]
+    )
+    report = preflight(
+        tree,
+        plans,
+        filesystem_of=ext4,
+        space_of=lambda _: SpaceInfo(10**9, 4096),
+        reserve_bytes=0,
+        create_folders=True,
+    )
+    assert C.DEST_DUPLICATE not in codes(report.errors), report.errors
+    assert list(parent.iterdir()) == [parent / "y"]  # no probe left
+    assert list((parent / "y" / "new").iterdir()) == []

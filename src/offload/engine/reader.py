@@ -962,7 +962,8 @@ def _history_mismatch(
 
     from offload.report.words import local_time  # only for a mismatch's line
 
-    moment = local_time(source.mtime_ns // 1_000_000_000, seconds=True)
+    # The file's own date, as read: a DatedCopy's mtime_ns is its card's, not this file's.
+    moment = local_time(source.seen_mtime_ns // 1_000_000_000, seconds=True)
     exact = "".join("\\" + c if c in "\\*?[" else c for c in source.relative_path)
     return (
         f"source {source.path_text} does not match {which}: {name} "

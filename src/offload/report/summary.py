@@ -887,8 +887,10 @@ _UNVOUCHED = {
     "": "without a record in the destination's ledger (copied by another tool, by a run "
     "stopped before it recorded {them}, or the ledger not read: --no-resume)",
     "other": "where the destination's ledger records another file (its size or date is not "
-    "the card file's: another card offloaded into this copy root, the card's file changed, or "
-    "an older version's cascade dated it as its fast copy on exFAT, FAT, NTFS or a share)",
+    "the card file's: another card offloaded into this copy root, or the card's file changed)",
+    "rounded": "where the destination's ledger records the card file's size and its date as "
+    "exFAT, FAT, NTFS or a share rounds it (an older version's cascade dated it as its fast "
+    "copy there)",
     "digests": "recorded in the destination's ledger without every digest this run asks for",
     "unlike": "recorded in the destination's ledger, but no longer as recorded there",
     "card": "recorded in the destination's ledger from another card (its copy is not "

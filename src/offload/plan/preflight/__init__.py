@@ -57,6 +57,7 @@ from offload.plan.preflight.paths import (
     check_source_overlap,
     check_writable,
     existing_folder,
+    remove_probes,
     source_findings,
     unreadable_findings,
 )
@@ -298,6 +299,9 @@ def preflight(
     )
     checks: list[DestinationCheck] = []
     spell = Speller()  # the mount table read once for every path compared
+    # Each destination to probe for writing: its plan, the folder standing for it, and
+    # where among the errors its write check's error goes.
+    writable: list[tuple[DestinationPlan, Path | None, int]] = []
     for plan in plans:
         folder = existing_folder(plan, create_folders=create_folders)
         st = check_folder(plan, out, folder=folder)
@@ -310,9 +314,8 @@ def preflight(
             out.error(C.DEST_LOOKS_LIKE_CARD, plan.destination, refusal, plan.index)
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        check_writable(
-            plan, out, probe=probe_write, folder=None if folder == plan.destination else folder
-        )
+        # Written to after the other checks (below), its error put here.
+        writable.append((plan, None if folder == plan.destination else folder, len(out.errors)))
 
         fs = filesystem_of(folder)
         if fs.fstype == "unknown":
@@ -416,7 +419,18 @@ def preflight(
     usable = [
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]
-    duplicate = check_duplicates(tree, usable, out, spell, probe=probe_write)
+    # The write probes (one a destination) made once the free space and inodes were read
+    # (each probe takes an inode), kept while the same folder named twice is looked for
+    # through them, then removed: none left behind, an error or a Ctrl-C meanwhile too.
+    probes: dict[int, Path] = {}
+    try:
+        for plan, probed, at in reversed(writable):  # the later places first: each stays
+            found = Findings()
+            check_writable(plan, found, probe=probe_write, folder=probed, keep=probes)
+            out.errors[at:at] = found.errors
+        duplicate = check_duplicates(tree, usable, out, spell, probes=probes)
+    finally:
+        remove_probes(probes)
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
     check_remote_overlaps(remote, out)
     for plan in remote:

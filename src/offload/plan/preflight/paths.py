@@ -7,7 +7,7 @@ import contextlib
 import os
 import shlex
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from offload.destinations.s3url import display_path
@@ -104,24 +104,46 @@ def _in_filesystem(real: str, mount: MountEntry | None) -> tuple[int, str] | Non
     return mount.device, os.path.normpath(os.path.join(mount.root, below))
 
 
-def _probe_write(folder: Path) -> OSError | None:
-    """Create and delete a file in ``folder``: ``os.access`` alone trusts permission bits,
-    a real create also meets read-only mounts, full inode tables and FUSE refusals."""
-    probe = folder / f".offload-probe-{os.getpid()}-{os.urandom(4).hex()}"
+def _probe_write(
+    folder: Path, keep: dict[int, Path] | None = None, index: int = -1
+) -> OSError | None:
+    """Create a uniquely named file in ``folder`` (``O_EXCL``) and delete it: ``os.access``
+    alone trusts permission bits, a real create also meets read-only mounts, full inode
+    tables and FUSE refusals. With *keep*, the probe made is kept, entered in it at
+    *index* (a destination's) the instant it exists, for ``check_duplicates`` to look for
+    through the other destinations; the caller removes every one (``remove_probes``),
+    whatever happens meanwhile. Returns the create's or close's error, None once done."""
+    probe = folder / f".offload-probe-{os.getpid()}-{os.urandom(8).hex()}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         return exc
     try:
+        if keep is not None:
+            keep[index] = probe
         os.close(fd)
-        os.unlink(probe)
+        if keep is None:
+            os.unlink(probe)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+        if keep is not None:
+            keep.pop(index, None)
         return exc
     except BaseException:  # a Ctrl-C between the create and the delete: no probe left
         with contextlib.suppress(OSError):
             os.unlink(probe)
         raise
     return None
+
+
+def remove_probes(probes: dict[int, Path]) -> None:
+    """Delete every probe ``_probe_write`` kept in *probes* (and forget it). Never raises: a
+    probe already gone, or on a drive gone meanwhile, is left to that."""
+    while probes:
+        _index, probe = probes.popitem()
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
 
 
 def unreadable_findings(tree: SourceTree, out: Findings) -> None:
@@ -221,13 +243,22 @@ def check_folder(
 
 
 def check_writable(
-    plan: DestinationPlan, out: Findings, *, probe: bool, folder: Path | None = None
+    plan: DestinationPlan,
+    out: Findings,
+    *,
+    probe: bool,
+    folder: Path | None = None,
+    keep: dict[int, Path] | None = None,
 ) -> None:
+    """*plan*'s folder (or *folder*, the existing ancestor that stands for it) can be
+    written: with *probe*, a file created there (``_probe_write``; kept in *keep*, by
+    the destination's index, for ``check_duplicates``: the caller removes it), else
+    ``os.access``. An error recorded otherwise."""
     if folder is None:
         folder = plan.root if plan.creates_root and plan.root.is_dir() else plan.destination
     failure: OSError | None = None
     if probe:
-        failure = _probe_write(folder)
+        failure = _probe_write(folder, keep, plan.index)
     elif not os.access(folder, os.W_OK | os.X_OK):
         failure = PermissionError(13, "no write permission for this user, or a read-only mount")
     if failure is None:
@@ -292,24 +323,23 @@ def check_source_overlap(
         )
 
 
-def _seen_through(a: Path, b: Path) -> bool:
-    """Whether a file made in folder *a* is seen in folder *b*: one folder reached two ways
-    that no identity tells (two FUSE or network mounts of one share, sshfs, NFS, SMB: each
-    mount its own ``st_dev``, inode numbers of its own or the server's; a share and the
-    folder it serves from this host). An ``O_EXCL`` create of a uniquely named probe in *a*,
-    an ``lstat`` of its name in *b*, the probe removed (4 system calls a pair). False when
-    the probe cannot be made (the write check says why) or *b* cannot be looked in."""
-    name = f".offload-probe-{os.getpid()}-{os.urandom(8).hex()}"
-    probe = a / name
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
-    except OSError:
+def _seen_through(a: DestinationPlan, b: DestinationPlan, probes: Mapping[int, Path]) -> bool:
+    """Whether the probe ``check_writable`` kept for destination *a* (*probes*, by index) is
+    seen through destination *b*: one folder reached two ways that no identity tells (two
+    FUSE or network mounts of one share, sshfs, NFS, SMB: each mount its own ``st_dev``,
+    inode numbers of its own or the server's; a share and the folder it serves from this
+    host). The probe's place below *a*'s destination (in it, or in its copy root) is looked
+    up below *b*'s: one ``lstat``. False where *a* has no probe (not probed, or not
+    writable: the write check says why), where its probe lies above its destination (a
+    folder still to be made: a shared ancestor would not make the two one place), or where
+    *b* cannot be looked in."""
+    probe = probes.get(a.index)
+    if probe is None:
         return False
-    try:
-        return os.path.lexists(b / name)
-    finally:  # a Ctrl-C meanwhile too: no probe left
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
+    below = os.path.relpath(probe, a.destination)
+    if below.startswith(os.pardir + os.sep):
+        return False
+    return os.path.lexists(os.path.join(b.destination, below))
 
 
 def check_duplicates(
@@ -318,14 +348,17 @@ def check_duplicates(
     out: Findings,
     spell: Speller | None = None,
     *,
-    probe: bool = True,
+    probes: Mapping[int, Path] | None = None,
 ) -> set[int]:
     """The same folder named twice, or for a single file the same final file (also through
     symlinks, hard links, a folder named two ways or typed in another case where the
-    filesystem folds case, :func:`is_inside`; with *probe*, also two mounts of one share or
-    a share and its own folder, which no identity tells: a file made in one is seen in the
-    other, :func:`_seen_through`): an error each, the later one left out of further checks
-    (returned); and copies that would overlap."""
+    filesystem folds case, :func:`is_inside`; with *probes*, the probe files
+    ``check_writable`` kept, by destination index, also two mounts of one share or a share
+    and its own folder, which no identity tells: a file made in one is seen in the other,
+    :func:`_seen_through`; one probe a destination, looked up through each later one, never
+    removed here): an error each, the later one left out of further checks (returned); and
+    copies that would overlap."""
+    probes = probes or {}
     spell = spell or Speller()
     duplicate: set[int] = set()
     for i, (a, _) in enumerate(usable):
@@ -337,9 +370,7 @@ def check_duplicates(
             if tree.root_is_file:
                 name = tree.files[0].relative_path
                 a_target, b_target = a.target_for(name), b.target_for(name)
-                if _same_file(a_target, b_target, spell) or (
-                    probe and _seen_through(a.destination, b.destination)
-                ):
+                if _same_file(a_target, b_target, spell) or _seen_through(a, b, probes):
                     duplicate.add(b.index)
                     out.error(
                         C.DEST_DUPLICATE,
@@ -359,7 +390,7 @@ def check_duplicates(
                     "name each destination once",
                     b.index,
                 )
-            elif probe and _seen_through(a.destination, b.destination):
+            elif _seen_through(a, b, probes):
                 duplicate.add(b.index)
                 out.error(
                     C.DEST_DUPLICATE,
