@@ -33,6 +33,29 @@ from __future__ import annotations
 import time
 
 
+def name_part(name: str) -> str:
+    """*name* (a card folder's, a copy root's) as a name offload-ai gives its own files holds
+    it (an ASC MHL generation, a legacy MHL, the reports, a refused run's record): every
+    control character (C0 -- a tab, a line break, a carriage return, ESC, BEL --, DEL and
+    C1), line or paragraph separator (U+2028, U+2029), byte that is not UTF-8 (a lone
+    surrogate) and character XML cannot hold (U+FFFE, U+FFFF) made ``_``; anything else kept
+    (a format character such as U+202E too: the lines and documents that print a name
+    escape it, ``errors.CONTROL_ESCAPES``). The one rule of those names: ascmhl (1.2) reads
+    a generation's name with a line break as none ("does not conform to naming convention":
+    no history at all), and an XML manifest, the chain that lists it, cannot hold the rest.
+    The name is informational there (the folder's own name is kept as it is)."""
+    if name.isprintable():  # no control, separator nor surrogate: nearly every name
+        return name
+    return "".join("_" if _not_in_own_name(c) else c for c in name)
+
+
+def _not_in_own_name(char: str) -> bool:
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+        return True
+    return code in (0x2028, 0x2029, 0xFFFE, 0xFFFF)
+
+
 def root_own_names(
     root_name: str, *, card_name: str, ascmhl: bool = True, legacy: bool = False
 ) -> list[str]:
