@@ -332,6 +332,10 @@ def preflight(
         check_names(
             own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
+            may_keep_beside=None if needed is None else (
+                needed.get(plan.index, frozenset())
+                | (rechecked or {}).get(plan.index, frozenset())
+            ),
         )  # fmt: skip
         if writes_own_files:
             check_own_names(
