@@ -76,7 +76,8 @@ def test_every_own_name_after_a_card_folder_with_a_line_break_follows_the_rule(
         assert names and all(n.startswith(f"{SAFE}_") for n in names), names
     # ascmhl reads the history once the copy root's own path is one it can take (it cannot
     # match its ignore patterns below a path with a line break, nor read one that is not
-    # UTF-8: docs/design.md, "Own names"); the folder's name is informational in the names.
+    # UTF-8: the warning ascmhl-cannot-verify-root says so before the copy); the folder's
+    # name is informational in the names.
     moved = dest / "renamed"
     root.rename(moved)
     verdict = judge.verify(moved)
@@ -118,3 +119,42 @@ def test_offload_verify_refuses_a_manifest_name_ascmhl_does_not_read(
     assert judge.verify(root).returncode == 0
     code, err = _run("verify", "--report-dir", reports, root)
     assert code == 0, err
+
+
+def test_a_copy_root_ascmhl_cannot_verify_where_it_is_is_warned_before_the_copy(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """A card folder named with bytes that are not UTF-8, and one copied below a folder
+    whose name holds a line break: each copied (exit 0) with an ``ascmhl-cannot-verify-root``
+    warning before the copy (and in ``--dry-run``), which is true: ascmhl stops at the first
+    (UnicodeEncodeError) and calls the second's own files new (exit 21), and verifies each
+    once renamed, as the warning says; ``offload verify`` checks them where they are.
+    Failed before: copied with exit 0 and no word, ascmhl crashing on the copy."""
+    odd = Path(os.fsdecode(os.fsencode(tmp_path / "cards") + b"/\xff\xfeX"))
+    (odd / "CLIPS").mkdir(parents=True)
+    (odd / "CLIPS" / "A001.mov").write_bytes(os.urandom(3000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    lined = dest / "DAY\n2"
+    lined.mkdir()
+    reports = tmp_path / "reports"
+    for card, into, root in (
+        (odd, dest, dest / odd.name),
+        (tmp_path / "cards" / "A002", lined, lined / "A002"),
+    ):
+        if not card.exists():
+            (card / "CLIPS").mkdir(parents=True)
+            (card / "CLIPS" / "A002.mov").write_bytes(os.urandom(3000))
+        code, err = _run("copy", "--dry-run", "--report-dir", reports, card, into)
+        assert code == 0 and "ascmhl (1.2) cannot verify it there" in err, err
+        code, err = _run("copy", "--report-dir", reports, card, into)
+        assert code == 0, err
+        (line,) = [x for x in err.splitlines() if "cannot verify it there" in x]
+        assert line.startswith("WARNING: the path of the copy root"), line
+        assert judge.verify(root).returncode != 0
+        code, err = _run("verify", "--report-dir", reports, root)
+        assert code == 0, err
+        renamed = tmp_path / f"renamed-{card.name.isascii()}"
+        root.rename(renamed)
+        verdict = judge.verify(renamed)
+        assert verdict.returncode == 0, verdict.describe()

@@ -48,6 +48,7 @@ from offload.plan.preflight.names import (
     check_keys,
     check_names,
     check_own_names,
+    check_root_for_ascmhl,
     entries_of,
 )
 from offload.plan.preflight.paths import (
@@ -245,6 +246,11 @@ def preflight(
             out,
             name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
+            may_keep_beside=None
+            if needed is None
+            else (
+                needed.get(plan.index, frozenset()) | (rechecked or {}).get(plan.index, frozenset())
+            ),
         )
         check_file_sizes(part, on_drive, fs, out)
         to_write = None if needed is None else needed.get(plan.index, frozenset())
@@ -342,6 +348,8 @@ def preflight(
                 plan, fs, report_name(str(tree.root)), out,
                 ascmhl=ascmhl, legacy=legacy, single_file=tree.root if tree.root_is_file else None,
             )  # fmt: skip
+            if ascmhl:
+                check_root_for_ascmhl(plan, out)
         check_file_sizes(own, plan, fs, out)
         check_mtimes(
             own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())
