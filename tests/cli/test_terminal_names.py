@@ -151,7 +151,9 @@ def test_folders_named_with_brackets_and_control_characters_print_whole_and_esca
     # Each line read whole: one naming the test folder wraps where its path is long.
     assert run.whole_lines[-1].startswith(f"Report: {printable_name(str(reports))}/A001 "), run.text
 
-    listed = run_on_terminal("history", "--report-dir", reports, columns=160)
+    # Wide enough for the table to hold each destination whole (the report's own name holds
+    # "_" for each control character and byte that is not UTF-8: own_names.name_part).
+    listed = run_on_terminal("history", "--report-dir", reports, columns=240)
     assert listed.returncode == 0 and "Traceback" not in listed.text, listed.text
     assert holds(listed.text, f"Offloads and checks in {printable_name(str(reports))}"), listed.text
     assert listed.shows("A001 [b]\\x1b[2J\\xff"), listed.text
