@@ -362,8 +362,11 @@ def _kept_names_too_long(
     units = rules.max_name_utf16
     limit = name_max if units is None else min(name_max, units)
     for file in tree.files:
+        # A character is 4 bytes (2 UTF-16 units) at most; a name is no longer than its path.
+        if 4 * len(file.relative_path) + 7 <= limit and plan.file_name is None:
+            continue
         name = plan.file_name or file.relative_path.rpartition("/")[2]
-        if 4 * len(name) + 7 <= limit:  # a character is 4 bytes (2 UTF-16 units) at most
+        if 4 * len(name) + 7 <= limit:
             continue
         if may_keep_beside is not None and file.relative_path not in may_keep_beside:
             continue  # trusted from a ledger: its copy stays as it is, none kept beside
