@@ -49,6 +49,29 @@ def name_part(name: str) -> str:
     return "".join("_" if _not_in_own_name(c) else c for c in name)
 
 
+def ascmhl_path_problem(path: str) -> str | None:
+    """Why ascmhl (1.2) cannot verify a history at the absolute *path* (a copy root's),
+    though the history is whole: the path is not UTF-8 (it stops with a UnicodeEncodeError
+    as lxml opens a manifest), or holds a line break (its ignore patterns then match nothing
+    below it); None where neither. Its words complete "the path ... " (the preflight's
+    ``ascmhl-cannot-verify-root`` warning, ``offload verify``'s note)."""
+    if path.isprintable():
+        return None
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            "is not valid UTF-8, and ascmhl cannot open a manifest at such a path (it stops "
+            "with a UnicodeEncodeError)"
+        )
+    if "\n" in path:
+        return (
+            "holds a line break, below which ascmhl's ignore patterns match nothing (it "
+            "calls the copy's own .offload/ and ascmhl/ files new, exit 21)"
+        )
+    return None
+
+
 def _not_in_own_name(char: str) -> bool:
     code = ord(char)
     if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:

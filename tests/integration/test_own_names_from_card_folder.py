@@ -26,12 +26,13 @@ SAFE = "N_L_T_E_S_X_"
 
 
 def _run(*args: str | Path) -> tuple[int, str]:
-    err = io.StringIO()
+    """The command's exit code and what it printed, stdout then stderr."""
+    out, err = io.StringIO(), io.StringIO()
     code = main(
         [*map(str, args)],
-        Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False),
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
     )
-    return code, err.getvalue()
+    return code, out.getvalue() + err.getvalue()
 
 
 def test_name_part_is_the_one_rule() -> None:
@@ -128,8 +129,9 @@ def test_a_copy_root_ascmhl_cannot_verify_where_it_is_is_warned_before_the_copy(
     whose name holds a line break: each copied (exit 0) with an ``ascmhl-cannot-verify-root``
     warning before the copy (and in ``--dry-run``), which is true: ascmhl stops at the first
     (UnicodeEncodeError) and calls the second's own files new (exit 21), and verifies each
-    once renamed, as the warning says; ``offload verify`` checks them where they are.
-    Failed before: copied with exit 0 and no word, ascmhl crashing on the copy."""
+    once renamed, as the warning says; ``offload verify`` checks them where they are, and
+    its summary says ascmhl cannot. Failed before: copied with exit 0 and no word, ascmhl
+    crashing on the copy."""
     odd = Path(os.fsdecode(os.fsencode(tmp_path / "cards") + b"/\xff\xfeX"))
     (odd / "CLIPS").mkdir(parents=True)
     (odd / "CLIPS" / "A001.mov").write_bytes(os.urandom(3000))
@@ -154,6 +156,7 @@ def test_a_copy_root_ascmhl_cannot_verify_where_it_is_is_warned_before_the_copy(
         assert judge.verify(root).returncode != 0
         code, err = _run("verify", "--report-dir", reports, root)
         assert code == 0, err
+        assert "\nNot for ascmhl where it is: the path " in err, err
         renamed = tmp_path / f"renamed-{card.name.isascii()}"
         root.rename(renamed)
         verdict = judge.verify(renamed)

@@ -312,20 +312,11 @@ def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
     ``.offload/`` and ``ascmhl/`` files new, exit 21). The names of the history's files
     hold neither (``own_names.name_part``): the copy root renamed, or moved below a path
     of neither, ascmhl verifies it. No I/O."""
+    from offload.own_names import ascmhl_path_problem
+
     text = os.path.abspath(plan.root)
-    if text.isprintable():
-        return
-    if not is_utf8(text):
-        why = (
-            "is not valid UTF-8, and ascmhl cannot open a manifest at such a path (it stops "
-            "with a UnicodeEncodeError)"
-        )
-    elif "\n" in text:
-        why = (
-            "holds a line break, below which ascmhl's ignore patterns match nothing (it "
-            "calls the copy's own .offload/ and ascmhl/ files new, exit 21)"
-        )
-    else:
+    why = ascmhl_path_problem(text)
+    if why is None:
         return
     out.warning(
         C.ASCMHL_CANNOT_VERIFY_ROOT,
