@@ -576,8 +576,10 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
     With *check_chain* (the default, as the reference tool does on every load) each manifest
     listed in the chain must exist and have the listed C4 ID.
     Raises HistoryError for a manifest folder without a chain file (when it holds manifests),
-    a modified or missing manifest, malformed XML or two manifests with one sequence number;
-    ManifestError-wrapped OSError details are kept in the message.
+    a modified or missing manifest, a manifest the chain lists whose name holds a line break
+    where ascmhl reads no generation's name (:func:`generation_number_of`), malformed XML or
+    two manifests with one sequence number; ManifestError-wrapped OSError details are kept
+    in the message.
     """
     folder = root / ASCMHL_FOLDER
     try:
@@ -593,7 +595,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
         if check_chain:
             for entry in chain:
                 manifest = folder / entry.path
-                if generation_number_of(entry.path) is None and entry.path.endswith(".mhl"):
+                if "\n" in entry.path and generation_number_of(entry.path) is None:
                     raise HistoryError(_misnamed(folder, entry.path), path=manifest)
                 if not manifest.is_file():
                     raise HistoryError(f"missing ASC MHL manifest {manifest}", path=manifest)
