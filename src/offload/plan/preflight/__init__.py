@@ -100,6 +100,7 @@ def preflight(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_files: int = DEFAULT_BATCH_FILES,
     keep_both: bool = False,
+    remote_in_the_way: Mapping[int, AbstractSet[str]] | None = None,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -161,6 +162,10 @@ def preflight(
     checked for their names' lengths (:func:`.names.check_own_names`; a single file's copy
     root is the destination itself); False for the one-file copy of ``api.plan_file``
     (``pfndispatchcopy``), which writes none.
+
+    ``remote_in_the_way``, by an ``s3://`` destination's index: the card files (relative
+    paths) an object stands at the key of, which ``--keep-both`` (*keep_both*) may keep a
+    copy beside (:func:`.names.check_keys`: its key's length with `` (1)``).
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
@@ -436,6 +441,9 @@ def preflight(
             entries() if callable(entries) else entries,
             out,
             card_name=report_name(str(tree.root)),
+            kept_beside=(remote_in_the_way or {}).get(plan.index, frozenset())
+            if keep_both
+            else frozenset(),
         )
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 

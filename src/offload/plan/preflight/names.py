@@ -588,7 +588,12 @@ def _ignore_pattern(relative_path: str) -> str:
 
 
 def check_keys(
-    plan: DestinationPlan, entries: list[Entry], out: Findings, *, card_name: str = "source"
+    plan: DestinationPlan,
+    entries: list[Entry],
+    out: Findings,
+    *,
+    card_name: str = "source",
+    kept_beside: AbstractSet[str] = frozenset(),
 ) -> None:
     """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
     are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
@@ -599,8 +604,18 @@ def check_keys(
     (exFAT) cannot take, or a local path too long, is. And the keys offload-ai itself
     stores there (``s3own_keys``: its ledger, upload records, ASC MHL and reports, whose
     names *card_name* starts): the longest longer than ``MAX_KEY_BYTES``, one error
-    naming it (AWS would take the card's files, then refuse the ledger and manifests)."""
-    from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path, key_bytes
+    naming it (AWS would take the card's files, then refuse the ledger and manifests).
+    *kept_beside*: the card files an object stands at the key of, under ``--keep-both``:
+    one whose key with `` (1)`` (``s3url.keep_both_key``) would pass ``MAX_KEY_BYTES`` is
+    an error too, as a local kept name too long is (:func:`_kept_names_too_long`), not a
+    file failed once the rest is copied."""
+    from offload.destinations.s3url import (
+        MAX_KEY_BYTES,
+        S3_ROOT,
+        display_path,
+        keep_both_key,
+        key_bytes,
+    )
 
     root = str(plan.root)
     # The stand-in root /s3:/bucket/prefix: the key is what follows the bucket.
@@ -625,6 +640,21 @@ def check_keys(
             )
             continue
         size = head + key_bytes(relative)
+        if size <= MAX_KEY_BYTES and entry.relative_path in kept_beside:
+            kept = keep_both_key(f"{prefix}/{relative}" if prefix else relative, 1)
+            if key_bytes(kept) > MAX_KEY_BYTES:
+                out.error(
+                    C.PATH_TOO_LONG,
+                    Path(entry.source_path),
+                    f"'{printable_name(entry.relative_path)}': an object is at its key under "
+                    f"{display_path(plan.root)}: where it is not this card file, --keep-both "
+                    f"keeps the copy beside it as '{printable_name(kept.rpartition('/')[2])}', "
+                    f"which makes its key {key_bytes(kept)} bytes long (S3 keys are at most "
+                    f"{MAX_KEY_BYTES} bytes): leave it out with --ignore "
+                    f"{_ignore_pattern(entry.relative_path)}, copy to a shorter prefix, or "
+                    "move the object at that key away",
+                    plan.index,
+                )
         if size > MAX_KEY_BYTES:
             out.error(
                 C.PATH_TOO_LONG,
