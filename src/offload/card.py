@@ -966,6 +966,9 @@ def _plan(
     # whose size changed, "card" another card's, "revoked" one an earlier run revoked, ""
     # nothing: ``OffloadPlan.in_the_way``).
     in_the_way: dict[int, list[tuple[int, str, str]]] = {}
+    # The card files an object of another size stands at the key of, by S3 destination:
+    # --keep-both keeps their copies beside it (the preflight holds those keys' lengths).
+    occupied: dict[int, set[str]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
     # The files a symlink of the card leads to: a link is made only where such a file's
     # proven copy is at its own name (``link_targets``).
@@ -1129,6 +1132,8 @@ def _plan(
                     listing=listing,
                 )
                 if kind is None or kind is _IN_THE_WAY:
+                    if kind is _IN_THE_WAY and plan.index in backends:
+                        occupied.setdefault(plan.index, set()).add(source_file.relative_path)
                     if kind is _IN_THE_WAY and not may_replace:
                         in_the_way.setdefault(plan.index, []).append(
                             (
@@ -1322,6 +1327,19 @@ def _plan(
         batch_bytes=options.copy.closing_batch_bytes,
         batch_files=options.copy.batch_files,
         keep_both=policy is ExistingFilePolicy.KEEP_BOTH,
+        # An object at a card file's key, read back before the job: --keep-both may keep a
+        # copy beside it, whose key the preflight holds to S3's limit.
+        remote_in_the_way={
+            index: occupied.get(index, set())
+            | {
+                tasks[check.task_index].source.relative_path
+                for check in checks
+                if check.destination_index == index
+            }
+            for index in backends
+        }
+        if policy is ExistingFilePolicy.KEEP_BOTH
+        else None,
     )
     if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
         clashes = _s3().type_conflicts(tree, plans, backends)

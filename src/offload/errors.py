@@ -177,18 +177,60 @@ _DESTINATION_LOST_ERRNOS = frozenset(
 # The control characters a terminal acts on instead of showing (ESC starts a sequence that
 # moves the cursor, erases or recolours; a newline starts what reads as a line of its own):
 # C0, DEL and C1 (U+0080..U+009F, which some terminals take as 8-bit controls: U+009B is CSI).
-# Public: the PDF report spells them the same way (``report.pdf``), from this one table.
-CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+# And the characters that show nothing yet change what is shown (:class:`_Escapes`).
+# Public: the PDF report and the CSV cells spell them the same way (``report.pdf``,
+# ``report.csv_cells``), from this one table.
+
+
+class _Escapes(dict[int, "str | int"]):
+    """``str.translate``'s table of the characters a name is printed escaped for: C0, DEL
+    and C1 as listed (``\\xNN``, C1 ``\\u00NN``), and, looked up on first sight, every
+    Unicode format character (category Cf: the bidi overrides and isolates U+202A-U+202E,
+    U+2066-U+2069 -- ``bidi<U+202E>vom.exe`` shows as ``bidiexe.mov`` --, the zero-width
+    U+200B-U+200F, U+2060, the BOM U+FEFF, the soft hyphen U+00AD, the tags U+E0001...) and
+    the line and paragraph separators (Zl U+2028, Zp U+2029: a line break to many viewers),
+    as ``\\uNNNN`` (``\\UNNNNNNNN`` beyond U+FFFF, as Python writes them). Every other
+    character maps to itself. A subclass of dict so that ``translate`` stays C code for the
+    characters seen before; the category is asked once a character (``__missing__``), never
+    for the whole of Unicode at import. Callers skip it for a printable text
+    (``str.isprintable``: no Cc, Cf, Zl or Zp character), nearly every name."""
+
+    def __missing__(self, code: int) -> str | int:
+        import unicodedata
+
+        if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp"):
+            value: str | int = f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+        else:
+            value = code
+        self[code] = value
+        return value
+
+
+CONTROL_ESCAPES = _Escapes({code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)})
 CONTROL_ESCAPES.update({code: f"\\u{code:04x}" for code in range(0x80, 0xA0)})
-_CONTROLS_BUT_NEWLINE = {code: shown for code, shown in CONTROL_ESCAPES.items() if code != 0x0A}
+_CONTROLS_BUT_NEWLINE = _Escapes(
+    {code: shown for code, shown in CONTROL_ESCAPES.items() if code != 0x0A}
+)
+
+
+def escaped_invisible(text: str) -> str:
+    """*text* with its format characters and line/paragraph separators escaped as
+    :data:`CONTROL_ESCAPES` spells them, for a text whose C0/C1 controls a writer escaped
+    already its own way (a CSV cell: none is left for this to spell). Printable text is
+    returned as it is."""
+    return text if text.isprintable() else text.translate(CONTROL_ESCAPES)
 
 
 def printable_name(path: str) -> str:
     """A name (a path) as the terminal shows it, the one spelling of a name in every line
     printed (warnings, errors, the summary, the live view, ``--dry-run``): bytes that are not
     UTF-8 as ``\\xNN``, control characters as ``\\xNN`` (``\\x1b``, a newline ``\\x0a``; C1 as
-    ``\\u0085``), so a name can neither forge a line nor drive the terminal. Saved JSON keeps
-    the exact name (``json_text``); the HTML escapes its own way."""
+    ``\\u0085``), so a name can neither forge a line nor drive the terminal; a format character
+    or a line/paragraph separator as ``\\u202e`` (:data:`CONTROL_ESCAPES`), so a name cannot
+    show as another (``bidi<U+202E>vom.exe`` as ``bidiexe.mov``). Saved JSON keeps the exact
+    name (``json_text``); the HTML, the PDF and the CSV spell these the same way."""
+    if path.isprintable():  # no control, format or separator character, valid UTF-8
+        return path
     return os.fsencode(path).decode("utf-8", "backslashreplace").translate(CONTROL_ESCAPES)
 
 

@@ -1237,7 +1237,9 @@ def _legacy_patterns(
     (:func:`_card_files_listed_again`). A folder no pattern can list is left out, named in
     *outcome*."""
     name = destination.root.name
-    if not name.isascii():  # its ASCII form where only ASCII names are written (fusefat)
+    if not (name.isascii() and name.isprintable()):
+        # As the legacy MHL is named (``legacy_root_name``): by the one rule of own names
+        # (a line break as "_"), its ASCII form where only ASCII names are written (fusefat).
         from offload.manifest.legacy import legacy_root_name
 
         name = legacy_root_name(destination.root)

@@ -40,6 +40,52 @@ from __future__ import annotations
 import time
 
 
+def name_part(name: str) -> str:
+    """*name* (a card folder's, a copy root's) as a name offload-ai gives its own files holds
+    it (an ASC MHL generation, a legacy MHL, the reports, a refused run's record): every
+    control character (C0 -- a tab, a line break, a carriage return, ESC, BEL --, DEL and
+    C1), line or paragraph separator (U+2028, U+2029), byte that is not UTF-8 (a lone
+    surrogate) and character XML cannot hold (U+FFFE, U+FFFF) made ``_``; anything else kept
+    (a format character such as U+202E too: the lines and documents that print a name
+    escape it, ``errors.CONTROL_ESCAPES``). The one rule of those names: ascmhl (1.2) reads
+    a generation's name with a line break as none ("does not conform to naming convention":
+    no history at all), and an XML manifest, the chain that lists it, cannot hold the rest.
+    The name is informational there (the folder's own name is kept as it is)."""
+    if name.isprintable():  # no control, separator nor surrogate: nearly every name
+        return name
+    return "".join("_" if _not_in_own_name(c) else c for c in name)
+
+
+def ascmhl_path_problem(path: str) -> str | None:
+    """Why ascmhl (1.2) cannot verify a history at the absolute *path* (a copy root's),
+    though the history is whole: the path is not UTF-8 (it stops with a UnicodeEncodeError
+    as lxml opens a manifest), or holds a line break (its ignore patterns then match nothing
+    below it); None where neither. Its words complete "the path ... " (the preflight's
+    ``ascmhl-cannot-verify-root`` warning, ``offload verify``'s note)."""
+    if path.isprintable():
+        return None
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            "is not valid UTF-8, and ascmhl cannot open a manifest at such a path (it stops "
+            "with a UnicodeEncodeError)"
+        )
+    if "\n" in path:
+        return (
+            "holds a line break, below which ascmhl's ignore patterns match nothing (it "
+            "calls the copy's own .offload/ and ascmhl/ files new, exit 21)"
+        )
+    return None
+
+
+def _not_in_own_name(char: str) -> bool:
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+        return True
+    return code in (0x2028, 0x2029, 0xFFFE, 0xFFFF)
+
+
 def root_own_names(root_name: str, *, card_name: str, ascmhl: bool, legacy: bool) -> list[str]:
     """The longest paths, relative to a copy root named *root_name* ("/"-separated),
     offload-ai writes there whatever the destination: the reports of a card whose reports

@@ -561,3 +561,33 @@ def test_a_check_that_verified_no_file_is_never_called_verified(tmp_path: Path) 
     listed = _run("history", "--report-dir", reports, env={**os.environ, "COLUMNS": "200"})
     assert "1 checked by size only, none verified" in listed.stdout
     assert "verified, 1" not in listed.stdout
+
+
+def test_a_card_refused_for_its_long_folder_name_is_recorded_under_a_shorter_name(
+    tmp_path: Path,
+) -> None:
+    """A card folder of 240 bytes: its reports' names would pass 255 bytes, so the preflight
+    refuses it (exit 64); the refusal's record is named after it too, its card part cut and
+    marked with a hash (``refused.record_base``), so ``offload history`` lists it. Failed
+    before: "WARNING: this refusal is not in offload history: ... File name too long
+    (ENAMETOOLONG)", and nothing listed."""
+    card = tmp_path / ("B" * 230 + "\u00e9" * 5)  # 240 bytes, the last 10 two bytes each
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(1000))
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    refused = _run("copy", card, dest, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    assert "295 bytes" in refused.stderr, refused.stderr
+    assert "WARNING" not in refused.stderr, refused.stderr  # the record was written
+    (record,) = (reports / "refused").glob("*.json")
+    assert len(os.fsencode(record.name)) <= 255 - 26, record.name  # room for its temporary
+    assert record.name.startswith("B" * 180) and "~" in record.name, record.name
+    again = _run("copy", card, dest, "--report-dir", reports)
+    assert again.returncode == 64 and "WARNING" not in again.stderr, again.stderr
+    listed = _run("history", "--json", "--report-dir", reports)
+    assert listed.returncode == 0, listed.stderr
+    entries = json.loads(listed.stdout)
+    assert [e["kind"] for e in entries] == ["refused", "refused"], entries
+    assert {e["source"] for e in entries} == {str(card)}, entries
+    assert all(e["card"] == card.name for e in entries), entries

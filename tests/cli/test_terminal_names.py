@@ -37,6 +37,60 @@ def test_printable_name_and_text_escape_control_characters() -> None:
     assert printable_text("one\x1b[31m\ntwo\r\t") == "one\\x1b[31m\ntwo\\x0d\\x09"
 
 
+# Names that show as others: a bidi override (``bidi<U+202E>vom.exe`` shows as
+# ``bidiexe.mov``), a line separator, a zero-width space and a BOM, a tag beyond U+FFFF.
+INVISIBLE = {
+    "bidi\u202evom.exe": "bidi\\u202evom.exe",
+    "line\u2028para\u2029.mov": "line\\u2028para\\u2029.mov",
+    "zero\u200bwidth\ufeff.mov": "zero\\u200bwidth\\ufeff.mov",
+    "tag\U000e0041.mov": "tag\\U000e0041.mov",
+    "soft\u00adhyphen.mov": "soft\\u00adhyphen.mov",
+}
+
+
+def test_format_characters_and_separators_are_escaped_as_controls_are() -> None:
+    """Unicode format characters (Cf) and the line and paragraph separators (Zl, Zp) are
+    spelled ``\\uNNNN`` (``\\UNNNNNNNN`` beyond U+FFFF) on the terminal, in the HTML and in
+    the PDF, as the C1 controls are; other characters stay as they are. Failed before: all
+    printed raw (only C0 and C1 were escaped), so ``bidi<U+202E>vom.exe`` showed as
+    ``bidiexe.mov``."""
+    from offload.errors import printable_line
+    from offload.report.html import escape
+    from offload.report.pdf import latin1
+
+    for name, shown in INVISIBLE.items():
+        assert printable_name(name) == shown
+        assert printable_text(name + "\n") == shown + "\n"
+        assert printable_line(name) == shown
+        assert escape(name) == shown
+        assert latin1(name) == shown
+    # Printable names, a no-break space, a letter beyond U+FFFF and an emoji as they are.
+    for name in ("caf\u00e9\u00a0A.mov", "\U0001d49c.mov", "\U0001f3ac.mov"):
+        assert printable_name(name) == name
+
+
+def test_a_bidi_override_in_a_name_is_escaped_on_the_terminal(tmp_path: Path) -> None:
+    """A card file named with U+202E: the dry run's list and the copy's lines spell it
+    ``\\u202e``; the saved JSON keeps the exact name. Failed before: printed raw."""
+    card = tmp_path / "card"
+    (card / "N").mkdir(parents=True)
+    for n, name in enumerate(INVISIBLE):
+        (card / "N" / name).write_bytes(bytes([n]) * 10)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    dry = run("copy", "--dry-run", card, dest, reports=reports)
+    copied = run("copy", card, dest, reports=reports)
+    assert copied.returncode == 0, copied.stderr
+    for result in (dry, copied):
+        printed = result.stderr + result.stdout
+        assert not [c for c in printed if c in "\u202e\u2028\u2029\u200b\ufeff\U000e0041"]
+    assert "N/bidi\\u202evom.exe" in dry.stderr, dry.stderr
+    (report,) = reports.glob("card_*.json")
+    names = {f["path"] for f in json.loads(report.read_bytes())["files"]}
+    assert {f"N/{name}" for name in INVISIBLE} == names
+
+
 def test_names_with_control_characters_are_escaped_on_the_terminal(tmp_path: Path) -> None:
     """Failed before: the "not in the ASC MHL manifest" warning printed ESC and the newline
     raw (a forged ``WARNING:`` line); the dry run's list likewise."""
@@ -97,7 +151,9 @@ def test_folders_named_with_brackets_and_control_characters_print_whole_and_esca
     # Each line read whole: one naming the test folder wraps where its path is long.
     assert run.whole_lines[-1].startswith(f"Report: {printable_name(str(reports))}/A001 "), run.text
 
-    listed = run_on_terminal("history", "--report-dir", reports, columns=160)
+    # Wide enough for the table to hold each destination whole (the report's own name holds
+    # "_" for each control character and byte that is not UTF-8: own_names.name_part).
+    listed = run_on_terminal("history", "--report-dir", reports, columns=240)
     assert listed.returncode == 0 and "Traceback" not in listed.text, listed.text
     assert holds(listed.text, f"Offloads and checks in {printable_name(str(reports))}"), listed.text
     assert listed.shows("A001 [b]\\x1b[2J\\xff"), listed.text

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -28,6 +29,9 @@ NAMES = [
     "CLIPS/back\\slash.mov",
     "CLIPS/back\\x1bliteral.mov",  # the text "\x1b": must not read back as ESC
     os.fsdecode(b"CLIPS/odd\xff.mov"),  # not UTF-8
+    "CLIPS/bidi\u202evom.exe",  # RIGHT-TO-LEFT OVERRIDE: shows as "bidiexe.mov"
+    "CLIPS/line\u2028para\u2029zero\u200bbom\ufeff.mov",  # separators, zero-width
+    "CLIPS/tag\U000e0041.mov",  # a format character beyond U+FFFF
     "=HYPERLINK(1).mov",  # a formula, at the start of a relative_path cell
     "+1.mov",
     "-2.mov",
@@ -35,7 +39,7 @@ NAMES = [
     "'quoted.mov",
 ]
 
-_ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4})")
+_ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
 
 def decoded(text: str) -> str:
@@ -72,9 +76,11 @@ def make_card(root: Path) -> Path:
 
 def rows_of(data: bytes) -> list[list[str]]:
     """The CSV's rows, after checking the file itself: valid UTF-8, one line a row, no
-    control character but the line ends."""
+    control character but the line ends, no format character nor separator."""
     text = data.decode("utf-8")
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), repr(text)
+    # nor a format character or a separator (a bidi override: a name shown as another)
+    assert not [c for c in text if unicodedata.category(c) in ("Cf", "Zl", "Zp")], repr(text)
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert len(rows) == text.count("\n"), "a row spans lines"
     return rows
@@ -108,6 +114,8 @@ def test_copy_csv_keeps_every_name_and_breaks_nothing(tmp_path: Path) -> None:
     # A name of the text "\x1b" and a name with ESC: two different cells.
     assert cells["CLIPS/back\\x1bliteral.mov"] == "CLIPS/back\\\\x1bliteral.mov"
     assert cells["CLIPS/esc\x1b[2J\x1b[31mred.mov"] == "CLIPS/esc\\x1b[2J\\x1b[31mred.mov"
+    assert cells["CLIPS/bidi\u202evom.exe"] == "CLIPS/bidi\\u202evom.exe"
+    assert cells["CLIPS/tag\U000e0041.mov"] == "CLIPS/tag\\U000e0041.mov"
 
 
 def test_verify_csv_keeps_every_name_and_breaks_nothing(tmp_path: Path) -> None:

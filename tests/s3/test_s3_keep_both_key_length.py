@@ -1,8 +1,10 @@
 """``--keep-both`` never stores a copy under a key longer than S3's 1,024 bytes: a card file
 whose key is exactly 1,024 bytes, another object at that key, the name ``(1)`` would make
-1,028 bytes; that file fails with an error naming why (the run exits 1, nothing stored under
-the long key). A real S3 server process (moto stores such a key, as AWS does not), the real
-CLI. Failed before: exit 0, ``KEPT BOTH`` and the copy stored at 1,028 bytes."""
+1,028 bytes; the preflight refuses the run before the copy (exit 64), naming the kept name
+and what to do, as a local kept name past 255 bytes is refused (nothing stored; the object
+kept). A real S3 server process (moto stores such a key, as AWS does not), the real CLI.
+Failed before the copy-time guard: exit 0, ``KEPT BOTH`` and the copy stored at 1,028 bytes;
+before the preflight's check: exit 1, that file failed once the rest was copied."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from s3.conftest import admin
 from s3.test_s3_cli import keys, make_card, offload
 
 
-def test_keep_both_past_1024_bytes_fails_that_file_named(  # type: ignore[no-untyped-def]
+def test_keep_both_past_1024_bytes_is_refused_before_the_copy(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path: Path
 ) -> None:
     # day14/B001/ (11 bytes) + 4 folders of 201 bytes + a 209-byte name: 1,024 bytes.
@@ -31,12 +33,12 @@ def test_keep_both_past_1024_bytes_fails_that_file_named(  # type: ignore[no-unt
         str(card),
         f"s3://{bucket}/day14/B001",
     )
-    assert code == 1, err
+    assert code == 64, err
     assert "KEPT BOTH" not in out + err
-    assert f"'{'f' * 205} (1).bin', makes its key 1028 bytes long" in err, err
-    assert "S3 keys are at most 1024 bytes" in err
+    assert f"as '{'f' * 205} (1).bin', which makes its key 1028 bytes long" in err, err
+    assert "S3 keys are at most 1024 bytes" in err and "move the object at that key away" in err
     stored = keys(s3_server.url, bucket)
     assert max(len(k.encode()) for k in stored) == 1024
-    assert "day14/B001/B001.xml" in stored  # the other file copied
+    assert "day14/B001/B001.xml" not in stored  # refused before the copy
     body = admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read()
     assert body == b"theirs"

@@ -1695,12 +1695,31 @@ def _print_human(
             if report.folder_hashes_unchecked
             else ""
         )
+        + _ascmhl_path_note(where, report.reference, remote)
         + "".join(f"\n{_legacy_mhl_line(check)}" for check in report.legacy_mhls)
         + (
             f"\nRecorded in {printable_name(str(report.generation))}"
             if report.generation is not None
             else ""
         ),
+    )
+
+
+def _ascmhl_path_note(where: Path, reference: str, remote: bool) -> str:
+    """A line (a newline before it) where a local copy checked against its ASC MHL history
+    is at a path ascmhl (1.2) cannot verify it at (``own_names.ascmhl_path_problem``): this
+    check's OK is not ascmhl's, which the user may run next; "" elsewhere."""
+    if remote or reference != "ascmhl":
+        return ""
+    from offload.own_names import ascmhl_path_problem
+
+    text = os.path.abspath(where)
+    why = ascmhl_path_problem(text)
+    if why is None:
+        return ""
+    return (
+        f"\nNot for ascmhl where it is: the path {why}; rename the folder (to a UTF-8 name "
+        "without a line break) to verify it with ascmhl"
     )
 
 

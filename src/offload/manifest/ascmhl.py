@@ -109,7 +109,6 @@ from offload.manifest.xmltext import (
     iso_utc,
     to_utc,
     utc_from_ns,
-    xml_safe,
 )
 
 PROCESSES = ("transfer", "in-place", "flatten")
@@ -864,9 +863,11 @@ def write_generation(
         folder_dates=folder_dates,
         dates_from=folder_dates_from,
     )
-    # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
-    # that is not UTF-8, or not ASCII where only ASCII is written, must not cost the history.
-    root_name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root))))
+    # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl without
+    # a line break): a name that is not UTF-8, holds a line break, or is not ASCII where
+    # only ASCII is written, must not cost the history (``generation_file_name`` applies
+    # the one rule of own names, ``own_names.name_part``).
+    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
     if not root_name.isascii():
         from offload.plan.filesystem import writes_ascii_only
         from offload.plan.names import ascii_form

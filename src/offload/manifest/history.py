@@ -57,8 +57,12 @@ from offload.manifest.model import (
 ASCMHL_NAMESPACE = "urn:ASC:MHL:v2.0"
 DIRECTORY_NAMESPACE = "urn:ASC:MHL:DIRECTORY:v2.0"
 
-# ascmhl's history_file_name_regex, applied to the name without ".mhl"
-_GENERATION_NAME = re.compile(r"(\d{4,})(?:_(.+))?", re.DOTALL)
+# What ascmhl (1.2) reads as a generation's name, the name without ".mhl": its sequence
+# number (4 digits at least), then "_" and anything without a line break, a lone line break
+# at the very end allowed (its pattern is anchored with "$" and "." matches anything but
+# "\n"). A name with a newline elsewhere is no generation to it ("does not conform to naming
+# convention"): nor to offload verify, which must judge as it does.
+_GENERATION_NAME = re.compile(r"(\d{4,})(?:_[^\n]+)?\n?")
 
 
 def _local(tag: str) -> str:
@@ -589,8 +593,10 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
     With *check_chain* (the default, as the reference tool does on every load) each manifest
     listed in the chain must exist and have the listed C4 ID.
     Raises HistoryError for a manifest folder without a chain file (when it holds manifests),
-    a modified or missing manifest, malformed XML or two manifests with one sequence number;
-    ManifestError-wrapped OSError details are kept in the message.
+    a modified or missing manifest, a manifest the chain lists whose name holds a line break
+    where ascmhl reads no generation's name (:func:`generation_number_of`), malformed XML or
+    two manifests with one sequence number; ManifestError-wrapped OSError details are kept
+    in the message.
     """
     folder = root / ASCMHL_FOLDER
     try:
@@ -606,6 +612,8 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
         if check_chain:
             for entry in chain:
                 manifest = folder / entry.path
+                if "\n" in entry.path and generation_number_of(entry.path) is None:
+                    raise HistoryError(_misnamed(folder, entry.path), path=manifest)
                 if not manifest.is_file():
                     raise HistoryError(f"missing ASC MHL manifest {manifest}", path=manifest)
                 if c4_of_file(manifest) != entry.c4:
@@ -638,6 +646,24 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
     listed = {entry.path for entry in chain}
     unchained = tuple(name for _, name in names if name not in listed)
     return History(root, chain, tuple(generations), unchained)
+
+
+def _misnamed(folder: Path, name: str) -> str:
+    """Why a history whose chain lists the manifest *name*, which is no generation's name to
+    ascmhl (:func:`generation_number_of`: a line break in it), cannot be read as ascmhl
+    reads it, and what makes it readable (the manifest's C4 ID is of its bytes: the name
+    can change, the chain's ``<path>`` with it)."""
+    from offload.errors import printable_name
+
+    shown = printable_name(name)
+    fixed = printable_name(name.replace("\n", "_"))
+    return (
+        f"the ASC MHL history in {printable_name(str(folder))} lists the manifest "
+        f"'{shown}', whose name does not follow ASC MHL's naming convention (NNNN_<name>.mhl "
+        "without a line break; offload-ai wrote the card folder's line break there before "
+        '2026-12-05): ascmhl reads no generation from it ("does not conform to naming '
+        f"convention\"); rename it '{fixed}', and its <path> in {CHAIN_FILE_NAME} alike"
+    )
 
 
 def read_reference_hashes(root: Path) -> dict[str, dict[str, str]]:

@@ -23,7 +23,8 @@ GENERATION_TIME_FORMAT = "%Y-%m-%d_%H%M%S"
 def generation_file_name(sequence_number: int, root_name: str, created_at: datetime) -> str:
     """The file name of generation *sequence_number* of the history of a folder named
     *root_name* (its informational part), created at *created_at* (UTC):
-    ``NNNN_<root name>_<YYYY-MM-DD_HHMMSS>Z.mhl``, 4 digits at least."""
+    ``NNNN_<root name>_<YYYY-MM-DD_HHMMSS>Z.mhl``, 4 digits at least
+    (:func:`generation_name_at`)."""
     return generation_name_at(
         sequence_number, root_name, created_at.strftime(GENERATION_TIME_FORMAT)
     )
@@ -32,5 +33,9 @@ def generation_file_name(sequence_number: int, root_name: str, created_at: datet
 def generation_name_at(sequence_number: int, root_name: str, created: str) -> str:
     """:func:`generation_file_name` of a creation time already written as
     ``GENERATION_TIME_FORMAT`` writes it (*created*): for a caller that has no
-    ``datetime`` loaded (the preflight, ``offload.own_names``)."""
-    return f"{sequence_number:04d}_{root_name}_{created}Z.mhl"
+    ``datetime`` loaded (the preflight, ``offload.own_names``). *root_name* by the one rule
+    of offload-ai's own names (``own_names.name_part``: no line break, which ascmhl reads
+    as no generation's name, nor any character XML cannot hold)."""
+    from offload.own_names import name_part
+
+    return f"{sequence_number:04d}_{name_part(root_name)}_{created}Z.mhl"

@@ -87,20 +87,31 @@ def is_legacy_mhl_name(root_name: str, file_name: str) -> bool:
 
 
 def _root_names(root_name: str) -> list[str]:
-    """The root names a legacy MHL's name may start with: the folder's, and its ASCII form
-    (``names.ascii_form``), the one written where only ASCII names are (fusefat)."""
-    if root_name.isascii():
-        return [root_name]
-    from offload.plan.names import ascii_form
+    """The root names a legacy MHL's name may start with: the folder's by the one rule of
+    own names (``own_names.name_part``), its ASCII form (``names.ascii_form``), the one
+    written where only ASCII names are (fusefat), and the folder's name as it is (as
+    offload-ai wrote it before 2026-12-05, a line break or a tab kept)."""
+    from offload.own_names import name_part
 
-    return [root_name, ascii_form(root_name)]
+    names = [name_part(root_name)]
+    if not names[0].isascii():
+        from offload.plan.names import ascii_form
+
+        names.append(ascii_form(names[0]))
+    if root_name not in names:
+        names.append(root_name)
+    return names
 
 
 def legacy_root_name(root: Path) -> str:
     """The root name :func:`write_legacy_mhl` starts the name of *root*'s legacy MHL with:
-    the folder's own, or its ASCII form where only ASCII names are written (fusefat refuses
-    any other, EPERM). An ASC MHL ignore pattern naming the legacy MHLs must use it too."""
-    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
+    the folder's own by the one rule of own names (``own_names.name_part``: a line break,
+    a control character or a byte that is not UTF-8 as ``_``), or its ASCII form where only
+    ASCII names are written (fusefat refuses any other, EPERM). An ASC MHL ignore pattern
+    naming the legacy MHLs must use it too."""
+    from offload.own_names import name_part
+
+    root_name = name_part(os.path.basename(os.path.normpath(os.path.abspath(root))))
     if not root_name.isascii():
         from offload.plan.filesystem import writes_ascii_only
 

@@ -22,8 +22,11 @@ _TIME_PATTERN = r"\d{4}-\d{2}-\d{2}_\d{6}"
 def legacy_name_at(root_name: str, finished: str, number: int = 1) -> str:
     """The file name of the legacy MHL of a folder named *root_name* finished at *finished*
     (written as ``LEGACY_TIME_FORMAT`` writes it), *number* - 1 names of that second being
-    taken there: ``<root name>_<finished>.mhl`` for 1, else ``<root name>_<finished>_<N>.mhl``."""
-    stem = f"{root_name}_{finished}"
+    taken there: ``<root name>_<finished>.mhl`` for 1, else ``<root name>_<finished>_<N>.mhl``;
+    *root_name* by the one rule of offload-ai's own names (``own_names.name_part``)."""
+    from offload.own_names import name_part
+
+    stem = f"{name_part(root_name)}_{finished}"
     return f"{stem}.mhl" if number == 1 else f"{stem}_{number}.mhl"
 
 

@@ -151,10 +151,15 @@ def report_name(source: str, folders: Iterable[Path] = ()) -> str:
 
 
 def report_name_for(name: str, folders: Iterable[Path] = ()) -> str:
-    """*name* as a report's name may hold it: its :func:`ascii_form` when it is not ASCII
-    and any of *folders* is on a filesystem that takes only ASCII names (fusefat refuses
-    any other), else *name* itself. The one rule for ``offload copy``'s reports
-    (:func:`report_name`) and ``offload verify``'s."""
+    """*name* as a report's name may hold it: by the one rule of offload-ai's own names
+    (``own_names.name_part``: a line break, a control character, a byte that is not UTF-8
+    as ``_``), then its :func:`ascii_form` when it is not ASCII and any of *folders* is on
+    a filesystem that takes only ASCII names (fusefat refuses any other). The one rule for
+    ``offload copy``'s reports (:func:`report_name`) and ``offload verify``'s."""
+    if not name.isprintable():
+        from offload.own_names import name_part
+
+        name = name_part(name)
     if not name.isascii():
         from offload.plan.filesystem import writes_ascii_only
 

@@ -9,6 +9,10 @@ A cell's text is the exact string, written with these escapes (docs/json.md, "CS
   ``\\xNN``; a C1 control (U+0080-U+009F, which an 8-bit terminal obeys) as ``\\u00NN``;
 * a byte of a name that is not UTF-8 as ``\\xNN`` (always 80-FF, where no control's
   ``\\xNN`` is: the two never meet);
+* a Unicode format character (Cf: the bidi overrides such as U+202E, zero-width
+  characters, the BOM U+FEFF) or a line or paragraph separator (U+2028, U+2029) as
+  ``\\uNNNN`` (``\\UNNNNNNNN`` beyond U+FFFF), as the terminal spells it
+  (``errors.CONTROL_ESCAPES``): ``bidi<U+202E>vom.exe`` would show as ``bidiexe.mov``;
 * a cell that would start with ``=``, ``+``, ``-`` or ``@`` (a formula to a spreadsheet:
   OWASP's "CSV injection") gets a ``'`` in front, and so does one that starts with ``'``,
   so that a leading ``'`` is always this escape and is dropped to read the cell back.
@@ -22,6 +26,8 @@ quotes are left to the CSV quoting (RFC 4180), as before.
 from __future__ import annotations
 
 import re
+
+from offload.errors import escaped_invisible
 
 # Characters an escape is made for: a backslash, C0, DEL, C1, and the surrogates a name
 # that is not UTF-8 decodes to (surrogateescape: byte 0xNN is U+DCNN).
@@ -46,7 +52,7 @@ def cell(text: str) -> str:
     """*text* as a CSV cell (the module's escapes). Fast for the usual name: printable,
     without a backslash, not starting like a formula (three C calls, no regex)."""
     plain = text.isprintable() and "\\" not in text
-    escaped = text if plain else _ESCAPED.sub(_escape, text)
+    escaped = text if plain else escaped_invisible(_ESCAPED.sub(_escape, text))
     if escaped and escaped[0] in _LEADING:
         return "'" + escaped
     return escaped

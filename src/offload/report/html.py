@@ -80,7 +80,8 @@ def escape(text: str) -> str:
     """*text* for the page: HTML-escaped, and each control character a name may hold (a line
     break, a tab, BEL) spelled as the terminal spells it, ``\\x0a`` (``printable_line``). Put
     raw, a line break read as a space in a list item and BEL as nothing: ``new\\nline.mov``
-    read as another name, ``new line.mov``."""
+    read as another name, ``new line.mov``. So are a format character and a line or
+    paragraph separator (``\\u202e``: ``bidi<U+202E>vom.exe`` read as ``bidiexe.mov``)."""
     return _escape(text if text.isprintable() else printable_line(text))
 
 

@@ -87,8 +87,9 @@ _CHAR_WIDTHS = {font: _char_widths(font) for font in FONTS.values()}
 
 
 def latin1(text: str) -> str:
-    """*text* as the standard fonts can show it: the symbols above in words, a control
-    character as the terminal spells it (``\\x0a``), and any other character outside
+    """*text* as the standard fonts can show it: the symbols above in words, a control,
+    format or separator character as the terminal spells it (``\\x0a``, ``\\u202e``:
+    ``errors.CONTROL_ESCAPES``), and any other character outside
     Latin-1 and WinAnsi (``_WINANSI``) as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is.
@@ -106,7 +107,9 @@ def latin1(text: str) -> str:
     # Spelled as the terminal and the HTML spell them (``errors.printable_name``: ``\x0a``, C1 as
     # ``\u0085``): as ``?`` a name read as another ("new?line.mov"), beside the same line's
     # error naming it ``new\x0aline.mov``: ``errors.CONTROL_ESCAPES``, the terminal's table.
-    return _OUTSIDE.sub(_code, text).translate(CONTROL_ESCAPES)
+    # Escaped first: a format character (U+202E) or a separator (U+2028) is spelled as there
+    # too (``\\u202e``), not as a code of a character the fonts lack.
+    return _OUTSIDE.sub(_code, text.translate(CONTROL_ESCAPES))
 
 
 _OUTSIDE = re.compile(f"[^\x00-\xff{re.escape(''.join(sorted(_WINANSI)))}]")

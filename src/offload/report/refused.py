@@ -15,7 +15,8 @@ run's lock did, ``CopyRootBusy.errors``), and ``--reel`` where it was given
 for none was made. It goes in the ``refused/`` folder of the local report folder (one small
 JSON file, ``<card folder's name>_<start>Z.json`` named as the run's job reports would be,
 ``plan.names.report_name``: the folder's name, not ``--reel``, in ASCII on a report folder that
-takes no other, never over another), not beside the job
+takes no other, never over another; a card part too long for a name cut and marked with
+a hash, ``record_base``), not beside the job
 reports: a script that takes the newest ``*.json`` there as a run's job report still does.
 That folder is made as the report folder is, never more: a named report folder
 (``--report-dir``, ``$OFFLOAD_REPORT_DIR``) only where the folder it goes in exists (a
@@ -93,8 +94,8 @@ def write_refused_record(
     target = folder / REFUSED_FOLDER
     stamp = time.strftime("%Y-%m-%d_%H%M%S", time.gmtime(started))
     # Named as the run's job reports would be (``plan.names.report_name``): the card
-    # folder's name, in ASCII on a folder that takes no other (fusefat).
-    base = f"{report_name(str(record['source']), [folder])}_{stamp}Z"
+    # folder's name, in ASCII on a folder that takes no other (fusefat); cut to fit.
+    base = record_base(report_name(str(record["source"]), [folder]), stamp)
     data = (dumps(record, indent=1) + "\n").encode("utf-8")
     try:
         if parents:
@@ -114,6 +115,39 @@ def write_refused_record(
         from offload.errors import describe_os_error, printable_name
 
         return f"cannot write into {printable_name(str(target))}: {describe_os_error(exc)}"
+
+
+#: The widest number a record's name takes (``_999``: ``write_refused_record`` tries 999).
+_WIDEST_NUMBER = "_999"
+#: The bytes a name of a refused record may have: Linux's NAME_MAX, which a filesystem that
+#: counts UTF-16 units (exFAT) meets too (a unit is one byte of UTF-8 at least).
+_NAME_MAX = 255
+
+
+def record_base(card: str, stamp: str) -> str:
+    """The name of a refused record before its number and ``.json``: ``<card>_<stamp>Z``,
+    the card's part (*card*, ``plan.names.report_name``) cut where the name, at its widest
+    (``_999.json``) and under the temporary name it is written to first
+    (``atomic.widest_temp_name``), would pass 255 bytes, and ``~`` and 8 hex digits of the
+    SHA-256 of the whole part put after the cut (two long card names that start alike keep
+    names of their own). The record itself names the card whole (``source``); its file's
+    name is for a reader of the folder. Without the cut a card refused for its folder's
+    name (240 bytes: its reports' names too long) could not be recorded either
+    (ENAMETOOLONG), and ``offload history`` would not list the refusal."""
+    import os
+
+    from offload.manifest.atomic import widest_temp_name
+
+    tail = f"_{stamp}Z"
+    encoded = os.fsencode(card)
+    over = len(os.fsencode(widest_temp_name(f"{card}{tail}{_WIDEST_NUMBER}.json"))) - _NAME_MAX
+    if over <= 0:
+        return f"{card}{tail}"
+    import hashlib
+
+    mark = "~" + hashlib.sha256(encoded).hexdigest()[:8]
+    kept = encoded[: max(0, len(encoded) - over - len(mark))]
+    return f"{os.fsdecode(kept).encode('utf-8', 'ignore').decode('utf-8')}{mark}{tail}"
 
 
 def is_refused_record(data: Any) -> bool:

@@ -48,6 +48,7 @@ from offload.plan.preflight.names import (
     check_keys,
     check_names,
     check_own_names,
+    check_root_for_ascmhl,
     entries_of,
 )
 from offload.plan.preflight.paths import (
@@ -100,6 +101,7 @@ def preflight(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_files: int = DEFAULT_BATCH_FILES,
     keep_both: bool = False,
+    remote_in_the_way: Mapping[int, AbstractSet[str]] | None = None,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -162,6 +164,10 @@ def preflight(
     checked for their names' lengths (:func:`.names.check_own_names`; a single file's copy
     root is the destination itself); False for the one-file copy of ``api.plan_file``
     (``pfndispatchcopy`` and the library's single-file copy), which writes none.
+
+    ``remote_in_the_way``, by an ``s3://`` destination's index: the card files (relative
+    paths) an object stands at the key of, which ``--keep-both`` (*keep_both*) may keep a
+    copy beside (:func:`.names.check_keys`: its key's length with `` (1)``).
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
@@ -247,6 +253,11 @@ def preflight(
             out,
             name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
+            may_keep_beside=None
+            if needed is None
+            else (
+                needed.get(plan.index, frozenset()) | (rechecked or {}).get(plan.index, frozenset())
+            ),
         )
         check_file_sizes(part, on_drive, fs, out)
         to_write = None if needed is None else needed.get(plan.index, frozenset())
@@ -336,12 +347,18 @@ def preflight(
         check_names(
             own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
+            may_keep_beside=None if needed is None else (
+                needed.get(plan.index, frozenset())
+                | (rechecked or {}).get(plan.index, frozenset())
+            ),
         )  # fmt: skip
         if writes_own_files:
             check_own_names(
                 plan, fs, report_name(str(tree.root)), out,
                 ascmhl=ascmhl, legacy=legacy, single_file=tree.root if tree.root_is_file else None,
             )  # fmt: skip
+            if ascmhl:
+                check_root_for_ascmhl(plan, out)
         check_file_sizes(own, plan, fs, out)
         check_mtimes(
             own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())
@@ -434,7 +451,14 @@ def preflight(
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
     check_remote_overlaps(remote, out)
     for plan in remote:
-        check_keys(plan, entries() if callable(entries) else entries, out)
+        check_keys(
+            plan,
+            entries() if callable(entries) else entries,
+            out,
+            kept_beside=(remote_in_the_way or {}).get(plan.index, frozenset())
+            if keep_both
+            else frozenset(),
+        )
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 

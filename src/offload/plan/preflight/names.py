@@ -8,6 +8,7 @@ import shlex
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from enum import Enum
 from pathlib import Path
 from typing import NamedTuple
@@ -130,10 +131,15 @@ def check_names(
     *,
     name_headroom_bytes: int,
     keep_both: bool = False,
+    may_keep_beside: AbstractSet[str] | None = None,
 ) -> None:
     """The findings of the names of *tree* written on *plan* (``fs``'s rules) into *out*.
     *keep_both*: the run was given ``--keep-both``, which a card file's twin already there
-    (a name differing only by case or normalisation) is refused despite, said so.
+    (a name differing only by case or normalisation) is refused despite, said so, and a
+    card file whose name is taken there may be kept beside under a name too long
+    (:func:`_kept_names_too_long`; *may_keep_beside*: the card files, relative paths, the
+    run may write there, to copy or read back, None for every one: not a file a ledger
+    trusts, whose copy stays as it is).
     *entries*: the tree's entries (``entries_of``), or what makes them, asked only when
     the names are not all found to fit at once (``names_all_fit``). One ``pathconf`` of
     the destination, and a listing of each folder already there where the filesystem
@@ -146,6 +152,8 @@ def check_names(
         # checks; their NAME_MAX is that count, not bytes (exfat-fuse and ntfs-3g report
         # 255, and take 100 CJK characters, 300 bytes), and a unit is at most 3 bytes.
         name_max = max(name_max, 3 * rules.max_name_utf16)
+    if keep_both:
+        _kept_names_too_long(tree, plan, fs, out, name_max, may_keep_beside)
     if names_all_fit(tree, plan, rules, name_max):
         return
     listed = entries() if callable(entries) else entries
@@ -293,6 +301,100 @@ def check_names(
                 + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
+
+
+def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
+    """A warning (``ascmhl-cannot-verify-root``) where *plan*'s copy root is at a path
+    ascmhl (1.2) cannot verify a history at, though the history offload-ai writes there is
+    whole and ``offload verify`` checks it: a path that is not UTF-8 (ascmhl stops with a
+    UnicodeEncodeError as it opens the manifests: lxml takes no such file name), or holding
+    a line break (ascmhl's ignore patterns then match nothing below it: it calls the copy's
+    ``.offload/`` and ``ascmhl/`` files new, exit 21). The names of the history's files
+    hold neither (``own_names.name_part``): the copy root renamed, or moved below a path
+    of neither, ascmhl verifies it. No I/O."""
+    from offload.own_names import ascmhl_path_problem
+
+    text = os.path.abspath(plan.root)
+    why = ascmhl_path_problem(text)
+    if why is None:
+        return
+    out.warning(
+        C.ASCMHL_CANNOT_VERIFY_ROOT,
+        plan.root,
+        f"the path of the copy root {printable_name(text)} {why}: the ASC MHL history "
+        "written there is whole and offload verify checks it, but ascmhl (1.2) cannot "
+        "verify it there; to check it with ascmhl, rename the copy root (or the folder "
+        "above it) to a UTF-8 name without a line break first, or copy the card into such a "
+        "folder (--into)",
+        plan.index,
+    )
+
+
+def _kept_names_too_long(
+    tree: SourceTree,
+    plan: DestinationPlan,
+    fs: FilesystemInfo,
+    out: Findings,
+    name_max: int,
+    may_keep_beside: AbstractSet[str] | None,
+) -> None:
+    """``--keep-both``: a card file whose name is taken on the destination already, and the
+    name the copy would be kept under beside it (``naming.keep_both_text``, `` (1)`` before
+    the extension, the first not taken as the copy's commit picks it) is too long for the
+    filesystem (*name_max* bytes, or its UTF-16 units): an error naming that name, as any
+    name the filesystem refuses, before the copy. Else the file was copied, then failed
+    under its own name as its kept name was made (ENAMETOOLONG, nothing to do about it
+    said), and ``--dry-run`` said nothing. A name that fits with `` (1)`` (or whose own
+    length is refused already) costs a length check; only a name within 7 bytes (``
+    (9999)``) of the limit costs a look at the destination."""
+    from offload.destinations.naming import keep_both_text
+
+    rules = fs.rules
+    units = rules.max_name_utf16
+    limit = name_max if units is None else min(name_max, units)
+    for file in tree.files:
+        # A character is 4 bytes (2 UTF-16 units) at most; a name is no longer than its path.
+        if 4 * len(file.relative_path) + 7 <= limit and plan.file_name is None:
+            continue
+        name = plan.file_name or file.relative_path.rpartition("/")[2]
+        if 4 * len(name) + 7 <= limit:
+            continue
+        if may_keep_beside is not None and file.relative_path not in may_keep_beside:
+            continue  # trusted from a ledger: its copy stays as it is, none kept beside
+        if not any(
+            p.code is C.NAME_TOO_LONG for p in name_problems(name, rules, name_max_bytes=name_max)
+        ):
+            target = plan.target_text(file.relative_path)
+            if not os.path.lexists(target):
+                continue  # copied under its own name
+            attempt = 1
+            kept = keep_both_text(name, attempt)
+            folder = target[: len(target) - len(name)]
+            while attempt < 9999 and os.path.lexists(folder + kept):
+                attempt += 1
+                kept = keep_both_text(name, attempt)
+            too_long = [
+                p
+                for p in name_problems(kept, rules, name_max_bytes=name_max)
+                if p.code is C.NAME_TOO_LONG
+            ]
+            if too_long:
+                out.error(
+                    C.NAME_TOO_LONG,
+                    Path(file.path_text),
+                    f"{printable_name(target)} is taken: where what is there is not this "
+                    "card file, --keep-both keeps the copy beside it as "
+                    f"'{printable_name(kept)}', which {too_long[0].detail} on {fs.name} at "
+                    f"{plan.destination}: "
+                    + (
+                        f"leave it out with --ignore {_ignore_pattern(file.relative_path)}, "
+                        if not tree.root_is_file and plan.file_name is None
+                        else ""
+                    )
+                    + "move the file at that name away, or rename the card's file on the "
+                    "source (a write to the card)",
+                    plan.index,
+                )
 
 
 def _folder_at(plan: DestinationPlan, parent: str, prefix: str) -> Path:
@@ -489,6 +591,8 @@ def check_keys(
     plan: DestinationPlan,
     entries: list[Entry],
     out: Findings,
+    *,
+    kept_beside: AbstractSet[str] = frozenset(),
 ) -> None:
     """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
     are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
@@ -499,8 +603,18 @@ def check_keys(
     (exFAT) cannot take, or a local path too long, is. Not the keys offload-ai itself
     stores there (its ledger, upload records, ASC MHL and reports): every remote plan's
     destination was opened by ``s3card.open_s3_destinations``, which refused those before
-    the preflight's probe stored anything (``s3own_keys``), the one check of them."""
-    from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path, key_bytes
+    the preflight's probe stored anything (``s3own_keys``), the one check of them.
+    *kept_beside*: the card files an object stands at the key of, under ``--keep-both``:
+    one whose key with `` (1)`` (``s3url.keep_both_key``) would pass ``MAX_KEY_BYTES`` is
+    an error too, as a local kept name too long is (:func:`_kept_names_too_long`), not a
+    file failed once the rest is copied."""
+    from offload.destinations.s3url import (
+        MAX_KEY_BYTES,
+        S3_ROOT,
+        display_path,
+        keep_both_key,
+        key_bytes,
+    )
 
     root = str(plan.root)
     # The stand-in root /s3:/bucket/prefix: the key is what follows the bucket.
@@ -524,6 +638,21 @@ def check_keys(
             )
             continue
         size = head + key_bytes(relative)
+        if size <= MAX_KEY_BYTES and entry.relative_path in kept_beside:
+            kept = keep_both_key(f"{prefix}/{relative}" if prefix else relative, 1)
+            if key_bytes(kept) > MAX_KEY_BYTES:
+                out.error(
+                    C.PATH_TOO_LONG,
+                    Path(entry.source_path),
+                    f"'{printable_name(entry.relative_path)}': an object is at its key under "
+                    f"{display_path(plan.root)}: where it is not this card file, --keep-both "
+                    f"keeps the copy beside it as '{printable_name(kept.rpartition('/')[2])}', "
+                    f"which makes its key {key_bytes(kept)} bytes long (S3 keys are at most "
+                    f"{MAX_KEY_BYTES} bytes): leave it out with --ignore "
+                    f"{_ignore_pattern(entry.relative_path)}, copy to a shorter prefix, or "
+                    "move the object at that key away",
+                    plan.index,
+                )
         if size > MAX_KEY_BYTES:
             out.error(
                 C.PATH_TOO_LONG,
