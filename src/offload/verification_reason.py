@@ -224,9 +224,10 @@ def _twin_stands(twin: str, records: str) -> Reason:
         lambda spell: (
             f"the same name spelled {_spelling(twin)} ('{spell(twin)}') stands here, a file "
             f"recorded in {records} in its own right: two files whose names differ only in "
-            "how their accents are written (a filesystem that keeps both spellings apart: "
-            "Linux, exFAT), this one gone; that file is judged by its own record, never by "
-            "this one"
+            "how their accents are written (both kept by a filesystem that keeps the "
+            "spellings apart: Linux, exFAT; or that one recorded, with other bytes, after "
+            "this one was lost), this one gone; that file is judged by its own record, never "
+            "by this one"
         ),
     )
 

@@ -202,4 +202,6 @@ def test_a_lost_clip_whose_other_spelling_names_a_new_recorded_clip_is_missing(
     data = json.loads(out)
     assert data["missing"] == [NFD] and data["changed"] == [], data
     assert sorted(data["verified"]) == sorted([NFC, "x.mov"]), data
+    why = data["reasons"][NFD]
+    assert why["code"] == "twin-recorded" and "with other bytes" in why["text"], why
     assert judge.verify(dest / "T001").returncode == 10
