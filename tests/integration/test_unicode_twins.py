@@ -134,19 +134,22 @@ def test_a_twin_deleted_on_a_copy_checked_by_its_ledger_or_a_legacy_mhl_is_missi
         assert data["reasons"][gone]["code"] == "twin-recorded", (mhl, data["reasons"])
 
 
-def _recorded_again(judge: AscmhlJudge, card: Path, now: bytes) -> None:
+def _recorded_again(
+    judge: AscmhlJudge, card: Path, now: bytes, formats: tuple[str, str] = ("xxh64", "xxh64")
+) -> None:
     """*card* holding ``x.mov`` and ``café.mov`` decomposed (NFD), recorded by ``ascmhl
     create`` (generation 1); then the clip's name spelled composed (NFC), holding *now*,
     and recorded again by ``ascmhl create`` (generation 2, which reports the NFD spelling
-    missing: exit 10): no generation records the two spellings together."""
+    missing: exit 10): no generation records the two spellings together. *formats*: each
+    generation's hash format."""
     card.mkdir(parents=True)
     (card / NFD).write_bytes(BYTES[NFD])
     (card / "x.mov").write_bytes(BYTES["x.mov"])
-    made = judge.create(card, "xxh64")
+    made = judge.create(card, formats[0])
     assert made.returncode == 0, made.describe()
     (card / NFD).unlink()
     (card / NFC).write_bytes(now)
-    made = judge.create(card, "xxh64")
+    made = judge.create(card, formats[1])
     assert made.returncode == 10, made.describe()
     assert len(list((card / "ascmhl").glob("000[12]_*.mhl"))) == 2
 
@@ -205,3 +208,28 @@ def test_a_lost_clip_whose_other_spelling_names_a_new_recorded_clip_is_missing(
     why = data["reasons"][NFD]
     assert why["code"] == "twin-recorded" and "with other bytes" in why["text"], why
     assert judge.verify(dest / "T001").returncode == 10
+
+
+def test_a_renamed_clip_recorded_again_in_another_format_must_match_both_records(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Generation 1 records the NFD clip in md5 alone, generation 2 the NFC clip (other
+    bytes) in xxh64 alone: no format to tell them apart by, so the card's file is checked
+    against both records, and fails against the md5 of the old one (not copied, exit 1),
+    as ``offload verify`` of the card says CHANGED against it (exit 11): never passed
+    against its own record alone."""
+    card = tmp_path / "cards" / "T001"
+    _recorded_again(judge, card, b"other bytes under the new spelling\n", ("md5", "xxh64"))
+    dest = tmp_path / "X"
+    dest.mkdir()
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 1, err
+    [line] = [x for x in err.splitlines() if "md5" in x and "ERROR" in x]
+    assert NFC in line, line
+    assert not (dest / "T001" / NFC).exists()
+    assert (dest / "T001" / "x.mov").read_bytes() == BYTES["x.mov"]
+
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", card)
+    assert code == 11, err
+    data = json.loads(out)
+    assert [c["path"] for c in data["changed"]] == [NFC] and data["missing"] == [], data
