@@ -9,16 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from offload.errors import OffloadError, UsageError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
 from offload.report.words import listed
-
-if TYPE_CHECKING:
-    from offload.manifest.history import History
+from offload.respelling import spelled_as_listed
 
 
 def reference_formats(source_references: dict[str, dict[str, str]]) -> Sequence[str]:
@@ -131,9 +129,12 @@ def check_card_history(
     otherwise than the card lists it (composed, NFC, or decomposed, NFD: a history made on
     a Mac, the card listed on Linux, or the reverse) is that file of the card, expected and
     checked under the card's spelling (``respelling.spelled_as_listed``, the one rule of
-    every record: never where the card holds a file of the recorded spelling, nor where a
-    generation records the card's spelling beside it: a twin, so the record of a twin the
-    card lost is missing); None: as recorded.
+    every record: never where the card holds a file of the recorded spelling, nor where
+    the history holds the card's spelling as another file, ``History.two_files``: a
+    generation records it beside it (a twin) or its record's digests differ, so the record
+    of a file the card lost is missing). Where a later generation recorded the card's
+    spelling too (renamed, then recorded again), the file is checked against both records;
+    None: as recorded.
     """
     whose, holder = history_words(fast_copy=fast_copy)
     folder = source / ASCMHL_FOLDER
@@ -165,7 +166,7 @@ def check_card_history(
     # The recorded paths and their spellings on the card, made once for the checks below
     # (missing, respelled, OS files kept): each call of expected_file_paths builds the set.
     expected = history.expected_file_paths()
-    spell = _as_listed(names, expected, history)
+    spell = _as_listed(names, expected, history.two_files)
     spelled = {path: spell(path) for path in expected}
     missing = tuple(sorted(p for p in spelled.values() if not os.path.lexists(source / p)))
     warnings = tuple(
@@ -193,9 +194,18 @@ def check_card_history(
                 "that carries its history",
             ),
         )
+    hashes = history.reference_hashes()
     respelled = sorted(path for path, as_listed in spelled.items() if as_listed != path)
     if respelled:
         one = len(respelled) == 1
+        # Renamed since, then recorded again under the card's spelling: read against both.
+        again = sum(spelled[path] in hashes for path in respelled)
+        both = (
+            f" and against the one a later generation made of {holder}'s spelling"
+            f"{'' if again == len(respelled) else ', where one did'} (both must match)"
+            if again
+            else ""
+        )
         shown = listed([repr(printable_name(p)) for p in respelled], 3)
         warnings += (
             PreflightItem(
@@ -205,7 +215,7 @@ def check_card_history(
                 f"{holder} lists {'it' if one else 'them'} (composed, NFC, and decomposed, "
                 "NFD: the same name, respelled since by a system that respells names): "
                 f"{holder}'s {'file is' if one else 'files are'} checked against "
-                f"{'its record' if one else 'their records'} and copied under {holder}'s "
+                f"{'its record' if one else 'their records'}{both} and copied under {holder}'s "
                 "spelling, but ascmhl-debug verify compares names byte for byte and reports "
                 f"the recorded spelling missing (exit 10) on every copy that carries its "
                 "history (offload verify reads each against both spellings)",
@@ -220,28 +230,29 @@ def check_card_history(
             whose,
             folder,
         )
-    # A file recorded under its own spelling is checked against that record (the exact
-    # match wins), never against the one of its other spelling tied to it too.
-    hashes = history.reference_hashes()
-    references = {
-        spell(path): digests
-        for path, digests in hashes.items()
-        if spell(path) == path or spell(path) not in hashes
-    }
+    # A file is checked against the record of its name spelled otherwise tied to it
+    # (``spelled``) and, where a later generation recorded its own spelling too (renamed,
+    # then recorded again: the rule ties such records only where they agree), against that
+    # one as well: every format either records, the one of its own spelling first.
+    references: dict[str, dict[str, str]] = {}
+    for path, digests in hashes.items():
+        card = spelled.get(path, path)
+        tied = references.get(card, {})
+        references[card] = {**tied, **digests} if card == path else {**digests, **tied}
     return CardHistory(references, trusted=True, missing_from_card=missing, warnings=warnings)
 
 
 def _as_listed(
-    names: Callable[[], Collection[str]] | None, recorded: Collection[str], history: History
+    names: Callable[[], Collection[str]] | None,
+    recorded: Collection[str],
+    two_files: Callable[[str, str], bool],
 ) -> Callable[[str], str]:
-    """How each of *recorded* (*history*'s paths) is spelled on the card
+    """How each of *recorded* (the history's paths) is spelled on the card
     (:func:`check_card_history`'s *names*; ``respelling``'s one rule, twins told apart by
-    the history's generations)."""
+    *two_files*: the history's ``History.two_files``)."""
     if names is None:
         return str
-    from offload.respelling import spelled_as_listed
-
-    return spelled_as_listed(recorded, names(), twins=history.recorded_together)
+    return spelled_as_listed(recorded, names(), twins=two_files)
 
 
 def _recorded_left_out(

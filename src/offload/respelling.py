@@ -19,8 +19,10 @@ files: a file renamed to its other spelling after it was recorded (a copy moved 
 Mac) and recorded again under its new one (``offload verify --append``, or the copy of a
 card whose history spells it otherwise) has both spellings recorded, yet no generation
 records the two together; its file is tied to the record of its old spelling too, and
-read against both (``manifest.verify``). Twins are recorded together by the generation
-that found them both: never tied.
+read against both (``manifest.verify``; the card's check: ``card_history``). Twins are
+recorded together by the generation that found them both: never tied; nor are two records
+whose digests differ in a format both hold (a clip lost, another recorded under the other
+spelling since: the lost one's record is missing).
 
 The card's ASC MHL history (``card_history``), its legacy MHLs (``card_legacy_mhl``),
 ``offload verify`` against a history, a folder's record, a legacy MHL and the ledger
@@ -47,10 +49,10 @@ def respelled_pairs(
     it is, the name is no record as it is, and no other such record or name shares their
     composed form (the module's rule). Empty where every record is ASCII or on disk.
 
-    *twins* (an ASC MHL history's ``History.recorded_together``): a name recorded as it is
-    may be tied too, to a record of its other spelling that ``twins(record, name)`` says
-    no generation recorded beside it (the file renamed since, then recorded again under
-    its new spelling: the module's doc); never where one did (two files)."""
+    *twins* (an ASC MHL history's ``History.two_files``): a name recorded as it is may be
+    tied too, to a record of its other spelling where ``twins(record, name)`` says they
+    are not two files (the file renamed since, then recorded again under its new spelling:
+    no generation records both, their digests agree: the module's doc)."""
     from unicodedata import normalize  # here: a card of ASCII names never loads it
 
     absent: dict[str, str] = {}  # composed form → the one record of it names no file
@@ -68,15 +70,17 @@ def respelled_pairs(
     for name in names:
         if name.isascii():
             continue
-        recorded_too = name in recorded
-        if recorded_too and twins is None:
-            continue
+        apart = None  # a recorded name: whether it and a record of its other spelling are two
+        if name in recorded:
+            if twins is None:
+                continue  # its own record wins: nothing says it was renamed
+            apart = twins
         composed = normalize("NFC", name)
         other = absent.get(composed)
         if other is None or composed in doubled:
             continue
-        if recorded_too and (twins is None or twins(other, name)):
-            continue  # a twin recorded beside it: two files
+        if apart is not None and apart(other, name):
+            continue  # a twin recorded beside it, or a record unlike its: two files
         found[composed] = name if composed not in found else None
     return {name: absent[composed] for composed, name in found.items() if name is not None}
 

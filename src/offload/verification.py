@@ -64,6 +64,7 @@ from offload.manifest.verify import (
     reporting_cancels,
     split_leftovers,
 )
+from offload.respelling import respelled_pairs
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -367,12 +368,8 @@ def _respelled(recorded: Collection[str], on_disk: Collection[str]) -> dict[str,
     otherwise (the same once both are composed, NFC), mapped to that recorded path, by
     ``respelling``'s one rule (the rule of the card's records and of a check against a
     manifest): where no file of the recorded spelling is there and the file's own spelling
-    is not recorded (a twin's entry is never its). Nothing made where every recorded name
-    is ASCII."""
-    if all(p.isascii() for p in recorded):
-        return {}
-    from offload.respelling import respelled_pairs
-
+    is not recorded (a twin's entry is never its). Nothing composed where every recorded
+    name is ASCII."""
     return respelled_pairs(recorded, on_disk)
 
 

@@ -47,7 +47,7 @@ import dataclasses
 import os
 import stat
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -177,10 +177,7 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
 def _respelled(missing: Sequence[str], extra: Sequence[str]) -> dict[str, str]:
     """Each path of *missing* whose name stands among *extra* spelled otherwise (the same
     once both are composed, NFC), and that new path, each mapped to the other."""
-    news: dict[str, str] = {}
-    for path in extra:
-        if not path.isascii():
-            news.setdefault(unicodedata.normalize("NFC", path), path)
+    news = _by_composed(extra)
     pairs: dict[str, str] = {}
     for path in missing:
         other = None if path.isascii() else news.get(unicodedata.normalize("NFC", path))
@@ -188,6 +185,16 @@ def _respelled(missing: Sequence[str], extra: Sequence[str]) -> dict[str, str]:
             pairs[path] = other
             pairs[other] = path
     return pairs
+
+
+def _by_composed(paths: Iterable[str]) -> dict[str, str]:
+    """Each non-ASCII path of *paths* by its composed form (NFC), the first one of each
+    form kept; ASCII paths are left out, never composed."""
+    found: dict[str, str] = {}
+    for path in paths:
+        if not path.isascii():
+            found.setdefault(unicodedata.normalize("NFC", path), path)
+    return found
 
 
 def _twins_standing(report: VerifyReport) -> dict[str, str]:
@@ -198,11 +205,9 @@ def _twins_standing(report: VerifyReport) -> dict[str, str]:
     missing = [path for path in report.missing if not path.isascii()]
     if not missing:
         return {}
-    standing: dict[str, str] = {}
-    judged = (*report.verified, *(c.path for c in report.changed), *report.unreadable)
-    for path in judged:
-        if not path.isascii():
-            standing.setdefault(unicodedata.normalize("NFC", path), path)
+    standing = _by_composed(
+        (*report.verified, *(c.path for c in report.changed), *report.unreadable)
+    )
     twins: dict[str, str] = {}
     for path in missing:
         twin = standing.get(unicodedata.normalize("NFC", path))
@@ -219,9 +224,10 @@ def _twin_stands(twin: str, records: str) -> Reason:
         lambda spell: (
             f"the same name spelled {_spelling(twin)} ('{spell(twin)}') stands here, a file "
             f"recorded in {records} in its own right: two files whose names differ only in "
-            "how their accents are written (a filesystem that keeps both spellings apart: "
-            "Linux, exFAT), this one gone; that file is judged by its own record, never by "
-            "this one"
+            "how their accents are written (both kept by a filesystem that keeps the "
+            "spellings apart: Linux, exFAT; or that one recorded, with other bytes, after "
+            "this one was lost), this one gone; that file is judged by its own record, never "
+            "by this one"
         ),
     )
 

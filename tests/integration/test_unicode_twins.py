@@ -132,3 +132,104 @@ def test_a_twin_deleted_on_a_copy_checked_by_its_ledger_or_a_legacy_mhl_is_missi
         assert data["missing"] == [gone] and data["changed"] == [], (mhl, data)
         assert sorted(data["verified"]) == sorted([kept, "x.mov"]), (mhl, data)
         assert data["reasons"][gone]["code"] == "twin-recorded", (mhl, data["reasons"])
+
+
+def _recorded_again(
+    judge: AscmhlJudge, card: Path, now: bytes, formats: tuple[str, str] = ("xxh64", "xxh64")
+) -> None:
+    """*card* holding ``x.mov`` and ``café.mov`` decomposed (NFD), recorded by ``ascmhl
+    create`` (generation 1); then the clip's name spelled composed (NFC), holding *now*,
+    and recorded again by ``ascmhl create`` (generation 2, which reports the NFD spelling
+    missing: exit 10): no generation records the two spellings together. *formats*: each
+    generation's hash format."""
+    card.mkdir(parents=True)
+    (card / NFD).write_bytes(BYTES[NFD])
+    (card / "x.mov").write_bytes(BYTES["x.mov"])
+    made = judge.create(card, formats[0])
+    assert made.returncode == 0, made.describe()
+    (card / NFD).unlink()
+    (card / NFC).write_bytes(now)
+    made = judge.create(card, formats[1])
+    assert made.returncode == 10, made.describe()
+    assert len(list((card / "ascmhl").glob("000[12]_*.mhl"))) == 2
+
+
+def test_a_clip_renamed_and_recorded_again_is_checked_against_both_records(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The clip renamed to its other spelling (a copy moved through a Mac), its bytes the
+    same: the card's file is checked against both records (they agree), copied, the
+    warning says so; ``offload verify`` of the copy reads it against both and passes."""
+    card = tmp_path / "cards" / "T001"
+    _recorded_again(judge, card, BYTES[NFD])
+    dest = tmp_path / "X"
+    dest.mkdir()
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    assert "not on the card" not in err, err
+    [warning] = [x for x in err.splitlines() if "spelled otherwise" in x]
+    assert "checked against its record and against the one" in warning, warning
+    assert (dest / "T001" / NFC).read_bytes() == BYTES[NFD]
+
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", dest / "T001")
+    assert code == 0, err
+    data = json.loads(out)
+    assert sorted(data["verified"]) == sorted([NFC, "x.mov"]), data
+    assert data["missing"] == [] and data["changed"] == [], data
+
+
+def test_a_lost_clip_whose_other_spelling_names_a_new_recorded_clip_is_missing(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The clip recorded NFD lost, a different clip named NFC added and recorded by a
+    later generation: the two records disagree (xxh64 of other bytes), so they are two
+    files, never tied. Before, the card's check tied the old record to the new clip, then
+    dropped it (the new clip's own record won): the copy passed quietly (exit 0, a
+    ``card-history-respelled`` warning that the file "is checked against its record"),
+    ``offload verify`` said CHANGED (exit 11) and ``ascmhl verify`` one missing (exit 10).
+    Now the lost clip is missing from the card (exit 1) and from the copy (exit 10), the
+    new clip copied and verified against its own record."""
+    card = tmp_path / "cards" / "T001"
+    other = b"a different clip, added later\n"
+    _recorded_again(judge, card, other)
+    dest = tmp_path / "X"
+    dest.mkdir()
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 1, err
+    assert f"'{NFD}' is in the card's own ASC MHL history but not on the card" in err, err
+    assert "spelled otherwise" not in err, err
+    assert (dest / "T001" / NFC).read_bytes() == other
+
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", dest / "T001")
+    assert code == 10, err
+    data = json.loads(out)
+    assert data["missing"] == [NFD] and data["changed"] == [], data
+    assert sorted(data["verified"]) == sorted([NFC, "x.mov"]), data
+    why = data["reasons"][NFD]
+    assert why["code"] == "twin-recorded" and "with other bytes" in why["text"], why
+    assert judge.verify(dest / "T001").returncode == 10
+
+
+def test_a_renamed_clip_recorded_again_in_another_format_must_match_both_records(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Generation 1 records the NFD clip in md5 alone, generation 2 the NFC clip (other
+    bytes) in xxh64 alone: no format to tell them apart by, so the card's file is checked
+    against both records, and fails against the md5 of the old one (not copied, exit 1),
+    as ``offload verify`` of the card says CHANGED against it (exit 11): never passed
+    against its own record alone."""
+    card = tmp_path / "cards" / "T001"
+    _recorded_again(judge, card, b"other bytes under the new spelling\n", ("md5", "xxh64"))
+    dest = tmp_path / "X"
+    dest.mkdir()
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 1, err
+    [line] = [x for x in err.splitlines() if "md5" in x and "ERROR" in x]
+    assert NFC in line, line
+    assert not (dest / "T001" / NFC).exists()
+    assert (dest / "T001" / "x.mov").read_bytes() == BYTES["x.mov"]
+
+    code, out, err = run("verify", "--json", "--report-dir", tmp_path / "r", card)
+    assert code == 11, err
+    data = json.loads(out)
+    assert [c["path"] for c in data["changed"]] == [NFC] and data["missing"] == [], data

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
+
 from offload.respelling import respelled_pairs, spelled_as_listed
 
 NFC = unicodedata.normalize("NFC", "Clips/café.mov")
@@ -51,10 +53,24 @@ def test_a_history_ties_a_recorded_name_to_a_record_no_generation_holds_beside_i
     assert respelled_pairs({NFC}, {NFD}, twins=lambda a, b: True) == {NFD: NFC}
 
 
-def test_ascii_names_are_never_respelled_and_cost_no_composition() -> None:
+def test_ascii_names_are_never_respelled_and_cost_no_composition(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     kelvin = "Clips/\u212a.mov"  # KELVIN SIGN: composes to the ASCII "K"
     assert respelled_pairs({kelvin}, {"Clips/K.mov"}) == {}
-    assert respelled_pairs({"Clips/a.mov"}, {"Clips/b.mov"}) == {}
+
+    def composed(form: str, name: str) -> str:
+        raise AssertionError(f"composed {name!r}")
+
+    # Nothing composed: ASCII names alone, or a non-ASCII name whose record is on disk
+    # (without *twins*, or with it and no record absent).
+    # (Undone before pytest prints the test's result: its terminal writer composes too.)
+    with monkeypatch.context() as patched:
+        patched.setattr(unicodedata, "normalize", composed)
+        assert respelled_pairs({"Clips/a.mov"}, {"Clips/b.mov"}) == {}
+        assert respelled_pairs({"Clips/a.mov", NFC}, {"Clips/b.mov", NFC}) == {}
+        assert respelled_pairs({NFC, NFD}, {NFC, NFD}, twins=lambda a, b: False) == {}
+        assert spelled_as_listed({"Clips/a.mov"}, {NFD})("Clips/a.mov") == "Clips/a.mov"
 
 
 def test_a_history_says_which_spellings_one_generation_recorded_together() -> None:
@@ -75,3 +91,37 @@ def test_a_history_says_which_spellings_one_generation_recorded_together() -> No
     twins = History(Path("A"), (), (generation(1, NFC, NFD), generation(2, NFD)))
     assert twins.recorded_together(NFC, NFD) and twins.recorded_together(NFD, NFC)
     assert respelled_pairs({NFC, NFD}, {NFD}, twins=twins.recorded_together) == {}
+
+
+def test_a_history_says_two_records_of_a_name_s_spellings_are_two_files() -> None:
+    """``History.two_files``: recorded together by one generation, or recorded apart with
+    digests that differ in a format both hold (a clip lost, another recorded under the
+    other spelling since); records apart that agree, or share no format, are one file
+    renamed (read against both by the checks)."""
+    from pathlib import Path
+
+    from offload.manifest.history import History
+    from offload.manifest.model import FileRecord, Generation, HashRecord
+
+    def generation(number: int, *records: tuple[str, dict[str, str]]) -> Generation:
+        files = tuple(
+            FileRecord(p, 1, None, tuple(HashRecord(f, v, "original") for f, v in h.items()))
+            for p, h in records
+        )
+        return Generation(number, f"{number:04d}_A_x.mhl", files=files)
+
+    def history(old: dict[str, str], new: dict[str, str]) -> History:
+        return History(Path("A"), (), (generation(1, (NFC, old)), generation(2, (NFD, new))))
+
+    a, b = "0123456789abcdef", "fedcba9876543210"
+    assert not history({"xxh64": a}, {"xxh64": a}).two_files(NFC, NFD)
+    assert not history({"md5": a * 2}, {"xxh64": b}).two_files(NFC, NFD)
+    for one, other in ((NFC, NFD), (NFD, NFC)):
+        assert history({"xxh64": a}, {"xxh64": b}).two_files(one, other)
+        assert history({"xxh64": a, "md5": a * 2}, {"xxh64": b}).two_files(one, other)
+    together = History(Path("A"), (), (generation(1, (NFC, {"xxh64": a}), (NFD, {"xxh64": a})),))
+    assert together.two_files(NFC, NFD)
+    lost = history({"xxh64": a}, {"xxh64": b})
+    assert respelled_pairs({NFC, NFD}, {NFD}, twins=lost.two_files) == {}
+    renamed = history({"xxh64": a}, {"xxh64": a})
+    assert respelled_pairs({NFC, NFD}, {NFD}, twins=renamed.two_files) == {NFD: NFC}

@@ -307,6 +307,18 @@ class History:
             self._together = together
         return bool(self._together.get(one, 0) & self._together.get(other, 0))
 
+    def two_files(self, one: str, other: str) -> bool:
+        """Whether the files recorded at *one* and *other* (a name's two spellings, NFC and
+        NFD) are two files, never one renamed (``respelling``'s *twins*): one generation
+        records both (:meth:`recorded_together`), or their reference hashes disagree in a
+        format both hold (other bytes: a clip lost and another recorded under the other
+        spelling since, whose record says nothing of the lost one's)."""
+        if self.recorded_together(one, other):
+            return True
+        first = self.reference_hash_formats(one) or {}
+        second = self.reference_hash_formats(other) or {}
+        return any(second.get(name, value) != value for name, value in first.items())
+
     def _moves(self) -> dict[str, str]:
         """Old path → the path it was renamed to, files and folders, as the newest record
         of the old path says: a later generation that records the old path itself (not as

@@ -93,6 +93,7 @@ from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.nested_links import TreeRead, link_pattern_problems
 from offload.manifest.xmltext import xml_can_hold
 from offload.report.words import plural
+from offload.respelling import respelled_pairs, spelled_as_listed
 from offload.walk import walk_tree
 
 if TYPE_CHECKING:
@@ -1011,17 +1012,15 @@ def _respelled_records(
     """Each file of *disk* tied to a record of *history* of its name spelled otherwise (the
     same once both are composed, NFC; ``respelling``, the one rule: only where the record
     names no file on disk, and the file's own spelling is not recorded, or recorded by no
-    generation beside that record (renamed since, then recorded again: not a twin)),
-    mapped to that recorded path. *expected*: the history's ``expected_file_paths()``,
-    made once by the caller. Costs one look at each recorded path when every recorded name
-    is ASCII, and a set of the files' paths when some is not (docs/performance.md,
-    twenty-fifth pass)."""
+    generation beside that record and with no digest unlike its (renamed since, then
+    recorded again: ``History.two_files``)), mapped to that recorded path. *expected*: the
+    history's ``expected_file_paths()``, made once by the caller. Costs one look at each
+    recorded path when every recorded name is ASCII, and a set of the files' paths when
+    some is not (docs/performance.md, twenty-fifth pass)."""
     if all(p.isascii() for p in expected):
         return {}
-    from offload.respelling import respelled_pairs
-
     on_disk = {item.path for item in disk}
-    return respelled_pairs(expected, on_disk, twins=history.recorded_together)
+    return respelled_pairs(expected, on_disk, twins=history.two_files)
 
 
 def _other_record(
@@ -1157,8 +1156,6 @@ def _missing_folders(
         *tree.outside,
         *on_disk,
     }
-    from offload.respelling import spelled_as_listed
-
     # A folder recorded spelled otherwise (NFC, NFD) than it stands is there (the one
     # rule: a folder's twin recorded beside it is not it).
     spell = spelled_as_listed(recorded, present, twins=history.recorded_together)
@@ -1334,7 +1331,6 @@ def _verify_legacy(
     # What the card's reader of legacy MHLs calls outside is outside here too: a path from
     # a root (``/Volumes/...``, a Windows drive's ``D:\...``), whatever folder the MHL is in.
     from offload.card_legacy_mhl import from_a_root
-    from offload.respelling import spelled_as_listed
 
     # An entry naming its file from a root is tied to no file of the copy: never read,
     # named (``from_a_root``), the others checked, as the card's reader checks the rest of
