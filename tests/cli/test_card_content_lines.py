@@ -222,3 +222,40 @@ def test_report_into_a_read_only_folder_ends_on_one_line_saying_what_to_do(
     )
     assert [line for line in lines if line.startswith("ERROR:")] == lines[-1:]
     assert not target.exists() and not list(shown.iterdir())
+
+
+def test_report_to_a_file_made_after_the_check_says_to_name_a_new_one_or_overwrite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``offload report JOB.json --html x.html``, x.html made by someone else after the
+    check that refuses an existing file (while the documents were built): the write keeps
+    it (FileExistsError). Failed before: the line gave the read-only advice ("name a file
+    in a folder that can be written with --html FILE"), where the folder could be written
+    and the remedy is the existing file's, as the check's own line says: name a new file,
+    or pass --overwrite. Exit 1; the file kept as it was."""
+    from offload.report import cli as report_cli
+
+    card = flawed_card(tmp_path / "cards")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    [job] = sorted((tmp_path / "r").rglob("*.json"))
+    target = tmp_path / "x.html"
+    sweep = report_cli.remove_dead_temporaries
+
+    def made_meanwhile(folder: Path) -> str | None:  # after the check, before the writes
+        target.write_bytes(b"someone else's")
+        return sweep(folder)
+
+    monkeypatch.setattr(report_cli, "remove_dead_temporaries", made_meanwhile)
+
+    code, out, err = run("report", "--no-media", job, "--html", target)
+
+    assert code == 1, err
+    assert out == ""
+    assert err.splitlines()[-1] == (
+        f"ERROR: cannot write {target}: File exists (EEXIST); nothing was written there: "
+        "name a new file with --html FILE, or pass --overwrite to replace it"
+    )
+    assert target.read_bytes() == b"someone else's"

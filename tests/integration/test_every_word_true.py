@@ -1258,6 +1258,44 @@ def test_a_cancelled_rerun_says_which_copies_an_earlier_run_proved(
         assert line.startswith("CANCELLED: 0 of 5 files"), line
 
 
+def test_a_rerun_cancelled_before_any_new_copy_counts_the_earlier_copies_alone(
+    tmp_path: Path,
+) -> None:
+    """A re-run (3 copies trusted from the ledger, 2 new files) cancelled as its first new
+    file starts: no copy is verified now. Failed before: "(0 copies now, 3 verified earlier:
+    not re-read)", a count of copies verified now where there is none. Now only what is true
+    of the counts, as the line that says all are verified: "(all 3 copies verified earlier:
+    not re-read)"."""
+    from offload.engine.cancel import CancelToken
+    from offload.events import Event, FileStarted
+    from offload.report.summary import verdict_lines
+
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert offload(card, [dest]).exit_code == 0
+    for name in ("N1.mov", "N2.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(150_000))
+    token = CancelToken()
+
+    class CancelAtTheFirstNewFile:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileStarted):
+                token.cancel()
+
+    report = offload(card, [dest], sink=CancelAtTheFirstNewFile(), cancel=token)
+    assert report.job.cancelled
+    statuses = [d.status for f in report.job.files for d in f.destinations]
+    assert statuses.count(DestinationStatus.VERIFIED_EARLIER) == 3
+    assert DestinationStatus.VERIFIED not in statuses
+    [line] = [line for line in verdict_lines(report) if line.startswith("CANCELLED")]
+    assert line.startswith(
+        "CANCELLED: 3 of 5 files (600.0 kB) are verified on every destination "
+        "(all 3 copies verified earlier: not re-read); "
+    ), line
+    assert "now" not in line, line
+
+
 def test_failed_files_are_said_to_be_listed_where_they_are(tmp_path: Path) -> None:
     """The verdict points at the failures' list: the ERROR lines, printed after it. Failed
     before: "NOT ALL VERIFIED: 1 of 3 files failed ... (listed above)" with nothing above

@@ -10,8 +10,8 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple, NoReturn, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 if TYPE_CHECKING:
     import argparse
@@ -40,9 +40,10 @@ CANCELLED_AT_START = "cancelled before the command started: nothing was done"
 
 def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
     """The ``offload`` command: spawns ``offload copy``'s report worker, loads the command
-    and runs it. Every command's modules load here, in one place (``_load``): ``offload
-    copy``'s with its parser, any other command's with the parser of every command, which
-    imports them all (``parser.build_parser``), handed to the command built.
+    and runs it. Every command's modules load here, in one place (``_load``, then the
+    command's module): ``offload copy``'s with its parser, any other command's with the
+    parser of every command, which imports them all (``parser.build_parser``), handed to the
+    command built.
     *own_process*: the process is this command's alone (the console script, ``python -m
     offload``), so the command's modules are loaded with the cyclic collector off and then
     frozen, and a Ctrl-C meanwhile is acted on once they are loaded (``_loading``: one
@@ -57,7 +58,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
 
         stderr_reader_may_go()
     worker = None
-    loaded: _Loaded | None = None
+    loaded = None
     loading = _loading(own_process)
     with contextlib.ExitStack() as code_cache:
         try:
@@ -68,6 +69,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
                     code_cache.enter_context(generated_code_cache("command"))
                 worker = _report_worker(words, own_process=own_process)
                 loaded = _load(words)
+                from offload.cli.offload import main as command
         except (KeyboardInterrupt, RuntimeError) as exc:
             if not interrupted(exc):
                 raise
@@ -85,44 +87,34 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
                 keep=own_process,
             )
         assert loaded is not None, "loading ended neither interrupted nor loaded"
-        return loaded.command(
-            words,
-            report_worker=worker,
-            parsed=loaded.parsed,
-            parser=loaded.parser,
-            own_process=own_process,
+        parsed, parser = loaded
+        return command(
+            words, report_worker=worker, parsed=parsed, parser=parser, own_process=own_process
         )
 
 
-class _Loaded(NamedTuple):
-    """What ``_load`` loaded: the command's ``main``, and ``offload copy``'s arguments
-    parsed (*parsed*) or any other command line's parser (*parser*), either None."""
-
-    command: Callable[..., int]
-    parsed: argparse.Namespace | None
-    parser: argparse.ArgumentParser | None
-
-
-def _load(words: list[str]) -> _Loaded:
-    """Every module the command line *words* needs before its command runs, loaded (``main``
-    calls this under ``_loading``, the one place a command loads): ``offload copy``'s
-    arguments parsed and its card's first files asked for (``_copy_arguments``,
-    ``_read_card_ahead``), the command's module; for any other command line the parser of
-    every command, which imports each command's module (``verify_cmd``, ``history_cmd``,
-    ``report.cli``, ``bench.cli`` and what they import: most of those commands' start-up).
-    Before, those loaded after the guard, when ``main`` built its parser: a Ctrl-C then was a
+def _load(
+    words: list[str],
+) -> tuple[argparse.Namespace | None, argparse.ArgumentParser | None]:
+    """What the command line *words* needs before its command's module loads (``main``
+    calls this under ``_loading``, then imports that module, ``offload.cli.offload``, under
+    the same guard: the one place a command loads): for ``offload copy`` its arguments
+    parsed and its card's first files asked for (``_copy_arguments``, ``_read_card_ahead``);
+    for any other command line the parser of every command, which imports each command's
+    module (``verify_cmd``, ``history_cmd``, ``report.cli``, ``bench.cli`` and what they
+    import: most of those commands' start-up). Returns ``(parsed, parser)``: ``offload
+    copy``'s arguments parsed, and the other command lines' parser, either None. Before,
+    those loaded after the guard, when ``main`` built its parser: a Ctrl-C then was a
     KeyboardInterrupt traceback and a process killed by the signal."""
     parsed = _copy_arguments(words)
     if parsed is not None:
         _read_card_ahead(parsed)
-    from offload.cli.offload import main as command
-
     parser = None
     if words[:1] != ["copy"]:
         from offload.cli.parser import build_parser
 
         parser = build_parser()
-    return _Loaded(command, parsed, parser)
+    return parsed, parser
 
 
 class _loading:

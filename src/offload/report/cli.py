@@ -10,7 +10,8 @@ to are removed first, by the rules ``offload copy`` sweeps its report folder wit
 (``job_report.remove_dead_temporaries``: a report's name, its writer dead, no claim on it),
 and said in one ``WARNING:`` line. What the card itself holds that is not whole (a RED clip's
 span missing, an image sequence's frames missing or not whole, an empty clip file) is printed
-after, one ``CARD CONTENT:`` line a kind on stderr, the lines ``offload copy``'s summary
+before the documents are written (a document that cannot be written is then the last line
+said), one ``CARD CONTENT:`` line a kind on stderr, the lines ``offload copy``'s summary
 prints (``card_content``), from the grouping of the clips that makes the documents.
 
 Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
@@ -192,16 +193,22 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
             written.append(target)
             print(f"{suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
         except OSError as exc:
-            env.error(not_written(target, exc, option=f"--{suffix[1:]}"))
+            env.error(_not_written(target, exc, option=f"--{suffix[1:]}"))
             code = 1
     return code
 
 
-def not_written(target: Path, exc: OSError, *, option: str) -> str:
+def _not_written(target: Path, exc: OSError, *, option: str) -> str:
     """The one line of a document *target* that could not be written (*exc*): the path,
     why, that nothing was written there (``write_file_atomically`` leaves no partial under
-    its name) and what to do: *option* (``--html``, ``--pdf``) naming a file elsewhere."""
+    its name) and what to do with *option* (``--html``, ``--pdf``): for a file the user
+    named that appeared after the check that refuses an existing one (FileExistsError), the
+    check's own remedy, a new file or --overwrite; for any other error a file elsewhere."""
+    if isinstance(exc, FileExistsError):
+        remedy = f"name a new file with {option} FILE, or pass --overwrite to replace it"
+    else:
+        remedy = f"name a file in a folder that can be written with {option} FILE"
     return (
         f"cannot write {printable_name(str(target))}: {describe_os_error(exc)}; nothing was "
-        f"written there: name a file in a folder that can be written with {option} FILE"
+        f"written there: {remedy}"
     )

@@ -344,12 +344,12 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         # ledger, not re-read), and the transfer checks, never read back (not "verified").
         earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
         checked_n = by_state[DestinationStatus.TRANSFER_CHECKED]
-        proof = (
-            f" ({plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now, "
-            f"{earlier_n} verified earlier: not re-read)"
-            if earlier_n
-            else ""
+        # Those an earlier run verified: "(2 copies now, 3 verified earlier: not re-read)",
+        # with none now "(all 3 copies verified earlier: not re-read)", never "0 copies now".
+        counted = _now_and_earlier(
+            by_state[DestinationStatus.VERIFIED], earlier_n, earlier="verified earlier", joint=", "
         )
+        proof = f" ({counted}: not re-read)" if earlier_n else ""
         checked = (
             f"; {plural(checked_n, 'copy', 'copies')} transfer-checked only (never read back)"
             if checked_n
@@ -410,16 +410,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if reread_n == earlier_n
             else f"{reread_n} {_REREAD_WORDS}, {earlier_n - reread_n} not re-read"
         )
-        now_n = by_state[DestinationStatus.VERIFIED]
-        # Only what is true of the counts: a run that read back no copy says nothing of
-        # how copies were read back now (before: "0 copies now (full verification)").
-        counted = (
-            f"{plural(now_n, 'copy', 'copies')} now ({_verified_now(str(job.verify))}) and "
-            f"{earlier_n} earlier"
-            if now_n
-            else f"all {earlier_n} copies earlier"
-            if earlier_n > 1
-            else "its copy earlier"
+        counted = _now_and_earlier(
+            by_state[DestinationStatus.VERIFIED], earlier_n, proved=_verified_now(str(job.verify))
         )
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination, "
@@ -622,6 +614,23 @@ def _history_fates(report: OffloadReport) -> str:
         f"its manifests are carried into the ASC MHL history on {shown} and {kept}; not "
         f"into {', '.join(not_taken)}"
     )
+
+
+def _now_and_earlier(
+    now_n: int, earlier_n: int, *, proved: str = "", earlier: str = "earlier", joint: str = " and "
+) -> str:
+    """The copies verified on a verdict's line counted by what proved them: *now_n* read
+    back by this run (*proved*, when given, says how: ``_verified_now``) and *earlier_n* by
+    an earlier run, trusted from the ledger (worded *earlier*), the two joined by *joint*:
+    "2 copies now (full verification) and 3 earlier". A run that read back none says only
+    what is true of the counts, nothing of copies verified now nor of how: "all 3 copies
+    earlier", "1 copy earlier" (before: "0 copies now (full verification) and 3 earlier").
+    The line that says all are verified and the CANCELLED line's count both."""
+    if not now_n:
+        counted = f"all {earlier_n} copies" if earlier_n > 1 else plural(earlier_n, "copy")
+        return f"{counted} {earlier}"
+    said = f" ({proved})" if proved else ""
+    return f"{plural(now_n, 'copy', 'copies')} now{said}{joint}{earlier_n} {earlier}"
 
 
 def _verified_now(verify: str) -> str:
