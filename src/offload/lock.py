@@ -217,7 +217,7 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> No
     # (no start recorded, or one not comparable here) is a warning, never a refusal that
     # would hold the copy root until an unrelated process exits.
     named = _read_body(fd)
-    if named is not None and not body_gone(named):
+    if named is not None and not body_gone(named) and not _this_process(named):
         if body_alive(named):
             os.close(fd)
             raise _busy(root, describe_holder(named), outcome, unseen=True)
@@ -380,6 +380,16 @@ def body_alive(holder: Mapping[str, object]) -> bool:
         return False
     now = process_start(pid)
     return bool(now) and now == start
+
+
+def _this_process(holder: Mapping[str, object]) -> bool:
+    """Whether the holder a lock body names is this very process: an earlier job of it
+    that could not clear the body (its drive pulled, then plugged in again), whose lock
+    went with its descriptor. This process took the lock now, so no job of it holds it
+    through this path; the body is its own leftover, replaced in silence."""
+    return holder.get("pid") == os.getpid() and same_process_space(
+        holder.get("host"), holder.get("pid_space")
+    )
 
 
 def _read_body(fd: int) -> dict[str, object] | None:

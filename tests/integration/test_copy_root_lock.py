@@ -600,3 +600,22 @@ def test_a_lock_body_naming_a_live_unrelated_process_is_a_warning(
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_lock_body_naming_this_process_is_its_own_leftover_replaced_in_silence(
+    tmp_path: Path,
+) -> None:
+    """A job of this process that could not clear its body (its drive pulled mid-run, then
+    plugged in again) leaves a body naming this live process, proven by its start time; the
+    next job of the same process (the library, or the fault suite's in-process runs) took
+    the lock now, so no job of it holds it. Failed before: refused (CopyRootBusy) as a
+    holder through another mount (tests/faults/test_matrix.py's unplugged-mid-card runs)."""
+    root = tmp_path / "dest" / "A001"
+    path = lock_path(root)
+    path.parent.mkdir(parents=True)
+    body = {**process_identity(), "started": "2026-12-05T09:00:00Z", "command": "offload"}
+    assert body["pid"] == os.getpid()
+    path.write_text(json.dumps(body))
+    with lock_copy_roots([root]) as locks:
+        assert locks.warnings == []
+        assert json.loads(path.read_text())["pid"] == os.getpid()
