@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from offload.destinations.naming import partial_name
 from offload.lock import (
     UNSEEN,
     CopyRootBusy,
@@ -241,6 +242,7 @@ def test_a_partial_a_live_writer_claims_is_never_advised_deleted(
     try:
         reader.wait_stalled(held, timeout_s=60)
         check = run_offload("verify", "--report-dir", tmp_path / "r1", root)
+        as_json = run_offload("verify", "--json", "--report-dir", tmp_path / "r2", root)
     finally:
         reader.release(held)
         _out, err = writer.communicate(timeout=120)
@@ -249,6 +251,51 @@ def test_a_partial_a_live_writer_claims_is_never_advised_deleted(
     assert check.returncode == 0, said
     assert "LEFTOVER (a file a live offload-ai writer is writing now" in said, said
     assert "leave it" in said and "delete it" not in said, said
+    # --json, the saved report and its CSV say it too (decided once, during the check).
+    # Failed before: they listed a plain leftover, its reason nowhere.
+    _said_everywhere(as_json, tmp_path / "r2", "being-written", "is writing now")
+
+
+def _said_everywhere(
+    done: subprocess.CompletedProcess[str], reports: Path, code: str, words: str
+) -> None:
+    """*done* (``verify --json``) and the report it saved (JSON, CSV) give its one leftover
+    the reason *code*, whose text holds *words* and never "delete it"."""
+    data = json.loads(done.stdout)
+    (path,) = data["leftovers"]
+    assert data["reasons"][path]["code"] == code, data["reasons"]
+    text = data["reasons"][path]["text"]
+    assert words in text and "delete it" not in text, text
+    (saved,) = reports.glob("verify_*.json")
+    assert json.loads(saved.read_text())["reasons"][path]["code"] == code
+    (table,) = reports.glob("verify_*.csv")
+    (row,) = [line for line in table.read_text().splitlines() if ",leftover," in line]
+    assert words in row and "delete it" not in row, row
+
+
+def test_a_partial_whose_claim_cannot_be_asked_is_never_advised_deleted(
+    tmp_path: Path, faulty_fs: FaultyFS
+) -> None:
+    """On a filesystem without locks (NFSv3 without lockd: ``flock`` fails) whether a live
+    writer claims a partial cannot be told: its LEFTOVER line, ``--json``'s reason
+    (``cannot-tell``), the saved report and the CSV say so and never "or delete it".
+    Failed before: the line ended "or delete it", the JSON and CSV gave no reason."""
+    drive = faulty_fs(no_flock=True)
+    card = _card(tmp_path)
+    first = run_offload(
+        "copy", "--quiet", "--mhl", "none", "--report-dir", tmp_path / "r0", card,
+        drive.mountpoint,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    root = drive.mountpoint / "A001"
+    (root / "CLIPS" / partial_name("C009.MOV")).write_bytes(b"x" * 1000)
+    check = run_offload("verify", "--report-dir", tmp_path / "r1", root)
+    said = " ".join(check.stderr.split())
+    assert check.returncode == 0, said
+    assert "LEFTOVER (what an unfinished write of offload-ai left, or a write still" in said
+    assert "cannot be told here" in said and "delete it" not in said, said
+    as_json = run_offload("verify", "--json", "--report-dir", tmp_path / "r2", root)
+    _said_everywhere(as_json, tmp_path / "r2", "cannot-tell", "cannot be told here")
 
 
 def _live_body(pid: int, command: str) -> str:
