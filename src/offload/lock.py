@@ -43,7 +43,8 @@ Contract:
   that takes its lock through the other mount between this run's ``flock`` and its
   body's write is not seen by either (each reads the body before the other wrote it).
 * Not thread-safe (one object per run); ``release()`` is idempotent.
-* ``busy_copy_root(roots)``: the same refusal for a copy root another offload holds now,
+* ``busy_copy_root(roots)``: the same refusal for a copy root another offload holds now
+  (its ``flock``, or a live holder its body names through another mount: ``UNSEEN``),
   asked without taking a lock, for a run refused before its locks (the preflight: a near-full
   drive whose room the other run's partials take), so that it says the lock, not the room.
 * The body also names the token this process's partial files carry (``partials``,
@@ -75,6 +76,8 @@ from offload.json_text import STRICT
 from offload.ledger import STATE_FOLDER
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from offload.plan.codes import PreflightItem
 
 LOCK_NAME = "lock"
@@ -82,6 +85,9 @@ _BODY_WAIT_S = 0.5  # a holder writes its body right after it took the lock
 _COMMAND_MAX = 300  # characters of the holder's command line in the message
 # The key ``other_holder``'s answer has when the lock cannot be asked (its value: why).
 CANNOT_ASK = "cannot_ask"
+# The key ``other_holder``'s answer has (True) when the ``flock`` is free but the body names
+# a live holder of this machine that this path's ``flock`` does not see (``_lock_one``).
+UNSEEN = "unseen"
 # What a run refused by a lock did not do (``_busy``'s *outcome*): an offload's words.
 NOTHING_WRITTEN = "nothing was written"
 
@@ -165,11 +171,13 @@ def lock_copy_roots(
     command: Sequence[str] | None = None,
     source: str | None = None,
     outcome: str = NOTHING_WRITTEN,
+    role: str | None = None,
 ) -> CopyRootLocks:
-    """Lock every copy root in *roots* (see the module's contract). Raises CopyRootBusy,
-    its line saying *outcome* (what the refused run did not do)."""
+    """Lock every copy root in *roots* (see the module's contract), the body naming *role*
+    (``holder_body``). Raises CopyRootBusy, its line saying *outcome* (what the refused run
+    did not do)."""
     locks = CopyRootLocks()
-    body = holder_body(command, source)
+    body = holder_body(command, source, role=role)
     seen: set[str] = set()
     try:
         for root in roots:
@@ -217,10 +225,10 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> No
     # (no start recorded, or one not comparable here) is a warning, never a refusal that
     # would hold the copy root until an unrelated process exits.
     named = _read_body(fd)
+    if named is not None and _unseen_live_holder(named):
+        os.close(fd)
+        raise _busy(root, describe_holder(named), outcome, unseen=True)
     if named is not None and not body_gone(named) and not _this_process(named):
-        if body_alive(named):
-            os.close(fd)
-            raise _busy(root, describe_holder(named), outcome, unseen=True)
         locks.warnings.append(_unseen_holder(root, named))
     locks._held.append((root, fd))
     try:
@@ -228,6 +236,15 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> No
         os.pwrite(fd, body, 0)
     except OSError:
         pass  # the body only describes the holder; the lock is held
+
+
+def _unseen_live_holder(named: Mapping[str, object]) -> bool:
+    """Whether a lock body *named* (``_read_body``), found under a free ``flock``, names a
+    live holder of this machine that ``flock`` does not see (it locked the folder through
+    another mount of it): the one condition ``_lock_one`` refuses by and ``other_holder``
+    reports as ``UNSEEN``: proven to be the process that wrote it (``body_alive``), and not
+    this very process (``_this_process``: an earlier job of it that could not clear it)."""
+    return body_alive(named) and not _this_process(named)
 
 
 def _busy(
@@ -275,31 +292,38 @@ def _unseen_holder(root: Path, holder: Mapping[str, object]) -> str:
     )
 
 
-def busy_refusal(
-    root: Path, holder: Mapping[str, object], outcome: str = NOTHING_WRITTEN
-) -> CopyRootBusy:
-    """The refusal of a run that found *root*'s lock held by *holder* (``other_holder``'s
-    answer), its line saying *outcome*."""
-    return _busy(Path(root), describe_holder(holder or None), outcome)
-
-
-def busy_copy_root(roots: Sequence[Path], *, outcome: str = NOTHING_WRITTEN) -> CopyRootBusy | None:
+def busy_copy_root(
+    roots: Sequence[Path],
+    *,
+    outcome: str = NOTHING_WRITTEN,
+    skip: Callable[[Mapping[str, object]], bool] | None = None,
+) -> CopyRootBusy | None:
     """The refusal ``lock_copy_roots`` would raise for the first of *roots* whose lock
-    another offload holds now (``other_holder``), None when none is held or none can be
-    asked. Takes no lock and writes nothing: for a refusal found before the locks are taken
-    (the preflight's: that run's partials take room, its ledger changes; ``--dry-run``'s;
-    ``offload verify``'s, whose *outcome* words say what it did not do), which the other
-    run's hold explains, and which waiting for it may end."""
+    another offload holds now (``other_holder``: its ``flock``, or a live holder of this
+    machine its body names that this path's ``flock`` does not see, ``UNSEEN``), None when
+    none is held or none can be asked. A holder *skip* says yes to (its body) refuses
+    nothing (``offload verify``: another check's). Takes no lock and writes nothing: for a
+    refusal found before the locks are taken (the preflight's: that run's partials take
+    room, its ledger changes; ``--dry-run``'s; ``offload verify``'s, whose *outcome* words
+    say what it did not do), which the other run's hold explains, and which waiting for it
+    may end."""
     for root in roots:
         holder = other_holder(str(root))
-        if holder is not None and CANNOT_ASK not in holder:
-            return _busy(Path(root), describe_holder(holder or None), outcome)
+        if holder is None or CANNOT_ASK in holder:
+            continue
+        if skip is not None and skip(holder):
+            continue
+        unseen = holder.get(UNSEEN) is True
+        return _busy(Path(root), describe_holder(holder or None), outcome, unseen=unseen)
     return None
 
 
-def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
+def holder_body(
+    command: Sequence[str] | None, source: str | None, *, role: str | None = None
+) -> bytes:
     """The JSON body describing this run as a lock's holder (also an S3 copy root's lock
-    object, ``destinations/s3lock.py``)."""
+    object, ``destinations/s3lock.py``); *role*, when given, is its ``role`` (``"check"``:
+    an ``offload verify --append``, which writes no copy: ``verify_lock``)."""
     started = time.gmtime()
     holder = {
         **process_identity(),
@@ -314,6 +338,8 @@ def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
         # writes to leaves them alone while this lock is held (``other_holder``).
         "partials": run_token(),
     }
+    if role is not None:
+        holder["role"] = role
     return (STRICT.encode(holder) + "\n").encode("utf-8", "surrogateescape")
 
 
@@ -408,8 +434,12 @@ def other_holder(copy_root: str) -> dict[str, object] | None:
     else the holder's body (``holder_body``), ``{}`` when it does not say, ``{CANNOT_ASK:
     why}`` when the lock cannot be asked (no ``flock`` on that filesystem, a lock file that
     cannot be opened): a caller deciding whether files there are abandoned must take both as
-    "maybe live" (``plan/strays.py`` then goes by age where it cannot ask). Probes with
-    a shared ``flock`` held for an instant (``_take`` waits out such a probe). Never
+    "maybe live" (``plan/strays.py`` then goes by age where it cannot ask). A free
+    ``flock`` whose body names a live holder of this machine (``_unseen_live_holder``: it
+    locked the folder through another mount, whose ``flock`` this one does not see) is that
+    body with ``UNSEEN: True``, the holder ``_lock_one`` refuses. A held lock whose body is
+    empty (its holder has just taken it) is asked again for ``_BODY_WAIT_S``. Probes with a
+    shared ``flock`` held for an instant (``_take`` waits out such a probe). Never
     raises."""
     try:
         fd = os.open(
@@ -421,14 +451,25 @@ def other_holder(copy_root: str) -> dict[str, object] | None:
     except OSError as exc:
         return {CANNOT_ASK: describe_os_error(exc)}
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return _read_body(fd) or {}
+        deadline = time.monotonic() + _BODY_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held = _read_body(fd)
+                if held is not None or time.monotonic() >= deadline:
+                    return held or {}
+                time.sleep(0.05)  # a holder writes its body right after it took the lock
+                continue
+            break
+        named = _read_body(fd)
+        if named is not None and _unseen_live_holder(named):
+            return {**named, UNSEEN: True}
+        return None
     except OSError as exc:
         return {CANNOT_ASK: describe_os_error(exc)}
     finally:
         os.close(fd)  # and with it the probe's lock, if it was taken
-    return None
 
 
 def describe_holder(holder: object) -> str:

@@ -13,13 +13,16 @@ Contract:
 * ``guard_check(path, append=...)``, called before the check reads anything: raises
   ``CopyRootBusy`` (a UsageError: exit 64, "nothing was verified", the holder named as the
   lock names it: pid, host, start time, command line) when another offload holds the lock
-  (``lock.other_holder``, asked without taking it) of *path* or of a folder above it (a copy
-  root *path* is part of). A dead holder's lock is free (the kernel released its ``flock``);
-  a lock that cannot be asked (no ``flock`` there) refuses nothing. A plain check is not
-  refused by another check's hold (``offload verify --append``, by the command its lock
-  names): that one writes no copy, only its generation (atomically) and the ledger's
-  revocations (this check's own revocation then says it could not take the lock).
-* With *append*, it also takes *path*'s own lock (``lock.lock_copy_roots``) where *path*
+  (``lock.busy_copy_root``, asked without taking it: its ``flock``, or a live holder of
+  this machine its body names through another mount) of *path* or of a folder above it (a
+  copy root *path* is part of). A dead holder's lock is free (the kernel released its
+  ``flock``); a lock that cannot be asked (no ``flock`` there) refuses nothing. A plain
+  check is not refused by another check's hold (``offload verify --append``: its lock body's
+  ``role`` is ``CHECK_ROLE``): that one writes no copy, only its generation (atomically) and
+  the ledger's revocations (this check's own revocation then says it could not take the
+  lock).
+* With *append*, it also takes *path*'s own lock (``lock.lock_copy_roots``, role
+  ``CHECK_ROLE``) where *path*
   holds offload-ai's ``.offload`` folder, and returns the ``CopyRootLocks``, to be held until
   the generation is written and the ledger's revocation is done (``verify_revoke`` told it
   is held): an ``offload copy`` or another ``offload verify --append`` started meanwhile is
@@ -27,8 +30,10 @@ Contract:
   asked, not locked: locking would make a folder there. None when no lock was taken.
 * Never creates *path* or anything in it but the lock file in an existing ``.offload``.
 * ``guard_s3_check(url, settings, append=...)``: the same refusal for an S3 copy root whose
-  lock object a live offload holds (read, not taken). With *append* it takes that lock
-  (``destinations/s3lock.py``) where no lock object is there, held (refreshed) until the
+  lock object a live offload holds (read once, judged as ``acquire`` judges it, not taken;
+  a plain check beside another check's, ``CHECK_ROLE``, is not refused, as on a disk).
+  With *append* it takes that lock (``destinations/s3lock.py``, role ``CHECK_ROLE``, its
+  refusals saying "nothing was verified") where no lock object is there, held (refreshed) until the
   generation is stored and the revocation done (``s3revoke`` told it is held); a stale one,
   which a killed offload left, is not taken over (a check is no copy): refused, naming it.
 """
@@ -36,7 +41,6 @@ Contract:
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,14 +48,11 @@ from typing import TYPE_CHECKING
 from offload.destinations.s3url import parse_s3_url
 from offload.errors import UsageError
 from offload.lock import (
-    CANNOT_ASK,
-    NOTHING_WRITTEN,
     CopyRootBusy,
     CopyRootLocks,
-    busy_refusal,
+    busy_copy_root,
     describe_holder,
     lock_copy_roots,
-    other_holder,
 )
 from offload.state_names import STATE_FOLDER
 
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
 
 #: What a refused check did not do (``lock._busy``'s *outcome*).
 NOTHING_VERIFIED = "nothing was verified"
+#: The ``role`` a check's lock body names (``lock.holder_body``): it writes no copy.
+CHECK_ROLE = "check"
 
 
 def guard_check(path: Path, *, append: bool) -> CopyRootLocks | None:
@@ -72,32 +75,26 @@ def guard_check(path: Path, *, append: bool) -> CopyRootLocks | None:
         for folder in (Path(form), *Path(form).parents):
             if folder not in folders:
                 folders.append(folder)
-    for folder in folders:
-        holder = other_holder(str(folder))
-        if holder is None or CANNOT_ASK in holder:
-            continue
-        if not append and _a_check(holder):
-            continue  # a check appending its generation writes no copy: this one reads it
-        raise busy_refusal(folder, holder, NOTHING_VERIFIED)
+    # A check appending its generation writes no copy: a plain check reads beside it.
+    busy = busy_copy_root(folders, outcome=NOTHING_VERIFIED, skip=None if append else _a_check)
+    if busy is not None:
+        raise busy
     if not append or not os.path.isdir(os.path.join(path, STATE_FOLDER)):
         return None
-    return lock_copy_roots([path], outcome=NOTHING_VERIFIED)
+    return lock_copy_roots([path], outcome=NOTHING_VERIFIED, role=CHECK_ROLE)
 
 
-def _a_check(holder: Mapping[str, object]) -> bool:
-    """Whether the lock's holder (its body) is an ``offload verify`` (``--append``), by
-    the command line it recorded (its program, then ``verify``)."""
-    try:
-        words = shlex.split(str(holder.get("command", "")))
-    except ValueError:
-        return False
-    return len(words) > 1 and words[1] == "verify"
+def _a_check(holder: object) -> bool:
+    """Whether a lock's holder (its body: ``other_holder``'s answer, or an S3 lock object's)
+    is an ``offload verify --append``, by the role its body names (``CHECK_ROLE``)."""
+    return isinstance(holder, Mapping) and holder.get("role") == CHECK_ROLE
 
 
 def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[[], None] | None:
     """Refuse a check of the S3 copy root at *url* whose lock object a live offload holds
-    now (``S3CopyRootLock.live_refusal``: read and judged as ``acquire`` judges it, not
-    taken): CopyRootBusy, exit 64, nothing verified. With *append*, take that lock where no
+    now (read once, ``S3CopyRootLock.refusal`` judges it as ``acquire`` would, not taken;
+    a plain check is not refused by a check's lock, ``_a_check``): CopyRootBusy, exit 64,
+    nothing verified. With *append*, take that lock where no
     lock object is there (one a stale run left is not taken over: a check is no copy, and
     refuses, naming it), and return what releases it, to be called once the generation is
     stored and the revocation done; None when no lock was taken. A lock that cannot be read
@@ -112,15 +109,17 @@ def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[
         return None  # the check itself says why the bucket cannot be used
     try:
         backend = S3Backend(store)
-        lock = S3CopyRootLock(store, backend.key(backend.root))
-        found = read_lock(store, lock.key)
-        busy = lock.live_refusal() if found is not None else None
+        lock = S3CopyRootLock(
+            store, backend.key(backend.root), role=CHECK_ROLE, outcome=NOTHING_VERIFIED
+        )
+        found = read_lock(store, lock.key)  # read once: judged and named from this answer
     except OSError:
         store.close()
         return None
-    if busy is not None:
+    busy = lock.refusal(found)
+    if busy is not None and (append or not _a_check(found[0] if found else None)):
         store.close()
-        raise CopyRootBusy(busy.message.replace(NOTHING_WRITTEN, NOTHING_VERIFIED))
+        raise busy
     if not append:
         store.close()
         return None

@@ -111,23 +111,27 @@ def revoke_found_wrong(
     own.update((Path(p).as_posix(), False) for p in foreign if Path(p).as_posix() in wanted)
     ledger = Ledger(root)
     try:  # nothing to revoke: no lock taken, nothing written on the copy root
-        cards, meant = _to_revoke(ledger, ledger.load_entries(), wanted, checked_since, own)[:2]
+        cards, meant, records, unrecorded = _to_revoke(
+            ledger, ledger.load_entries(), wanted, checked_since, own
+        )
         if not cards:
             return Revocation(())
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
     try:
-        # *locked*: the caller holds it (``offload verify --append``, ``verify_lock``).
+        # *locked*: the caller holds it (``offload verify --append``, ``verify_lock``) since
+        # before the check's reads, so the ledger just read is the one under the lock.
         locks = CopyRootLocks() if locked else lock_copy_roots([root])
     except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
         return Revocation((), exc.message, meant=meant)
     except OSError as exc:
         return Revocation((), describe_os_error(exc), meant=meant)
     with locks:
-        try:  # read again under the lock: a run may have appended since
-            cards, meant, records, unrecorded = _to_revoke(
-                ledger, ledger.load_entries(), wanted, checked_since, own
-            )
+        try:
+            if not locked:  # read again under the lock just taken: a run may have appended
+                cards, meant, records, unrecorded = _to_revoke(
+                    ledger, ledger.load_entries(), wanted, checked_since, own
+                )
             if cards:
                 ledger.revoke(cards, records, by=REVOKED_BY_CHECK)
         except OSError as exc:

@@ -9,12 +9,29 @@ half-copied card exited 0 ("OK", the live run's partial called a LEFTOVER to del
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+import pytest
+
+from offload.destinations.naming import partial_name
+from offload.lock import (
+    UNSEEN,
+    CopyRootBusy,
+    busy_copy_root,
+    lock_copy_roots,
+    lock_path,
+    other_holder,
+    process_space,
+    process_start,
+)
+from offload.verify_lock import CHECK_ROLE, guard_check
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
 from support.offload_cli import CLI, run_offload
@@ -90,7 +107,7 @@ def test_verify_and_a_dry_run_during_a_live_offload_are_refused_naming_it(
     assert len(_generations(root)) == 3
 
 
-def test_a_check_that_appends_holds_the_copy_root_so_an_offload_waits_for_it(
+def test_a_check_that_appends_holds_the_copy_root_so_an_offload_is_refused(
     tmp_path: Path, faulty_fs: FaultyFS
 ) -> None:
     """``offload verify --append`` holds the copy root's lock from before its reads to its
@@ -225,6 +242,7 @@ def test_a_partial_a_live_writer_claims_is_never_advised_deleted(
     try:
         reader.wait_stalled(held, timeout_s=60)
         check = run_offload("verify", "--report-dir", tmp_path / "r1", root)
+        as_json = run_offload("verify", "--json", "--report-dir", tmp_path / "r2", root)
     finally:
         reader.release(held)
         _out, err = writer.communicate(timeout=120)
@@ -233,3 +251,157 @@ def test_a_partial_a_live_writer_claims_is_never_advised_deleted(
     assert check.returncode == 0, said
     assert "LEFTOVER (a file a live offload-ai writer is writing now" in said, said
     assert "leave it" in said and "delete it" not in said, said
+    # --json, the saved report and its CSV say it too (decided once, during the check).
+    # Failed before: they listed a plain leftover, its reason nowhere.
+    _said_everywhere(as_json, tmp_path / "r2", "being-written", "is writing now")
+
+
+def _said_everywhere(
+    done: subprocess.CompletedProcess[str], reports: Path, code: str, words: str
+) -> None:
+    """*done* (``verify --json``) and the report it saved (JSON, CSV) give its one leftover
+    the reason *code*, whose text holds *words* and never "delete it"."""
+    data = json.loads(done.stdout)
+    (path,) = data["leftovers"]
+    assert data["reasons"][path]["code"] == code, data["reasons"]
+    text = data["reasons"][path]["text"]
+    assert words in text and "delete it" not in text, text
+    (saved,) = reports.glob("verify_*.json")
+    assert json.loads(saved.read_text())["reasons"][path]["code"] == code
+    (table,) = reports.glob("verify_*.csv")
+    (row,) = [line for line in table.read_text().splitlines() if ",leftover," in line]
+    assert words in row and "delete it" not in row, row
+
+
+def test_a_partial_whose_claim_cannot_be_asked_is_never_advised_deleted(
+    tmp_path: Path, faulty_fs: FaultyFS
+) -> None:
+    """On a filesystem without locks (NFSv3 without lockd: ``flock`` fails) whether a live
+    writer claims a partial cannot be told: its LEFTOVER line, ``--json``'s reason
+    (``cannot-tell``), the saved report and the CSV say so and never "or delete it".
+    Failed before: the line ended "or delete it", the JSON and CSV gave no reason."""
+    drive = faulty_fs(no_flock=True)
+    card = _card(tmp_path)
+    first = run_offload(
+        "copy", "--quiet", "--mhl", "none", "--report-dir", tmp_path / "r0", card,
+        drive.mountpoint,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    root = drive.mountpoint / "A001"
+    (root / "CLIPS" / partial_name("C009.MOV")).write_bytes(b"x" * 1000)
+    check = run_offload("verify", "--report-dir", tmp_path / "r1", root)
+    said = " ".join(check.stderr.split())
+    assert check.returncode == 0, said
+    assert "LEFTOVER (what an unfinished write of offload-ai left, or a write still" in said
+    assert "cannot be told here" in said and "delete it" not in said, said
+    as_json = run_offload("verify", "--json", "--report-dir", tmp_path / "r2", root)
+    _said_everywhere(as_json, tmp_path / "r2", "cannot-tell", "cannot be told here")
+
+
+def _live_body(pid: int, command: str) -> str:
+    """A lock body naming the live process *pid* of this machine, as a run that locked the
+    folder through another mount of it wrote it (its ``flock`` not seen through this path)."""
+    return json.dumps(
+        {
+            "pid": pid,
+            "host": os.uname().nodename,
+            "pid_space": process_space(),
+            "pid_start": process_start(pid),
+            "started": "2026-12-05T09:00:00Z",
+            "command": command,
+        }
+    )
+
+
+def test_a_live_holder_through_another_mount_refuses_a_check_and_a_dry_run(
+    tmp_path: Path,
+) -> None:
+    """A copy root whose ``flock`` is free but whose lock file names a live process of this
+    machine (a run writing through another mount of the same folder, whose ``flock`` this
+    path does not see): ``offload copy`` refused it, and now a plain check, ``--append`` and
+    ``--dry-run`` (``busy_copy_root``, ``guard_check``) do too, naming it. Failed before:
+    ``other_holder`` answered None for a free ``flock``, and the check and the dry run went
+    on (exit 0)."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, dest)
+    assert first.returncode == 0, first.stderr
+    root = dest / "A001"
+    writer = subprocess.Popen(["sleep", "120"])
+    try:
+        lock_path(root).write_text(_live_body(writer.pid, "offload copy A001 /mnt/b"))
+        answer = other_holder(str(root))
+        assert answer is not None and answer.get(UNSEEN) is True, answer
+        busy = busy_copy_root([root])
+        assert busy is not None and f"(pid {writer.pid} on" in busy.message, busy
+        checks = {
+            "verify": run_offload("verify", "--report-dir", tmp_path / "r1", root),
+            "append": run_offload("verify", "--append", "--report-dir", tmp_path / "r1", root),
+            "dry-run": run_offload("copy", "--dry-run", card, dest),
+        }
+    finally:
+        writer.kill()
+        writer.wait()
+    for name, done in checks.items():
+        said = " ".join(done.stderr.split())
+        assert done.returncode == 64, (name, done.stdout, said)
+        assert f"copy root {root} is in use by another offload (pid {writer.pid} on" in said
+        words = "nothing was written" if name == "dry-run" else "nothing was verified"
+        assert words in said, (name, said)
+    # That process over, its body left behind is no holder: the check runs.
+    assert other_holder(str(root)) is None
+    done = run_offload("verify", "--report-dir", tmp_path / "r2", root)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_plain_check_reads_beside_a_check_that_appends_by_its_role(tmp_path: Path) -> None:
+    """A check that appends writes ``role: check`` into its lock body, and a plain check is
+    not refused by it, whatever the command line says (global options before ``verify``, a
+    wrapper); an offload's lock, or one with no role, still refuses it; a second
+    ``--append`` is refused by the check's lock. Failed before: the holder was recognised
+    by ``words[1] == "verify"`` alone (``offload --color never verify`` refused)."""
+    root = tmp_path / "A001"
+    (root / ".offload").mkdir(parents=True)
+    with lock_copy_roots([root], command=["offload", "--color", "never", "verify"], role="check"):
+        body = json.loads(lock_path(root).read_text())
+        assert body["role"] == CHECK_ROLE
+        assert guard_check(root, append=False) is None
+    with (
+        lock_copy_roots([root], command=["offload", "--color", "never", "verify"], role="check"),
+        pytest.raises(CopyRootBusy, match="nothing was verified"),
+    ):
+        guard_check(root, append=True)
+    with (
+        lock_copy_roots([root], command=["offload", "verify", "--append"]),  # no role
+        pytest.raises(CopyRootBusy, match="nothing was verified"),
+    ):
+        guard_check(root, append=False)
+
+
+def test_a_plain_check_waits_for_the_body_of_a_lock_just_taken(tmp_path: Path) -> None:
+    """A check that appends takes its lock, then writes its body: a plain check asking in
+    between waits for the body (``other_holder``, up to ``_BODY_WAIT_S``) and reads its
+    role, rather than refusing a lock that "does not say which one". Failed before: refused
+    at once."""
+    root = tmp_path / "A001"
+    (root / ".offload").mkdir(parents=True)
+    path = lock_path(root)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        body = json.loads(_live_body(os.getpid(), "offload verify --append A001"))
+        text = json.dumps({**body, "role": CHECK_ROLE}).encode()
+
+        def write_body() -> None:
+            time.sleep(0.1)
+            os.pwrite(fd, text, 0)
+
+        later = threading.Thread(target=write_body)
+        later.start()
+        try:
+            assert guard_check(root, append=False) is None
+        finally:
+            later.join()
+    finally:
+        os.close(fd)

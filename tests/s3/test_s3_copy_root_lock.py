@@ -265,6 +265,36 @@ def test_a_fresh_lock_of_another_host_refuses_and_a_stale_one_is_taken_over(  # 
         store.close()
 
 
+def test_a_refusal_says_what_the_refused_run_did_not_do(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """``S3CopyRootLock(outcome=...)``: the refusal of ``acquire`` (and ``refusal``) says
+    what the refused run did not do, "nothing was written" unless told otherwise (a check:
+    "nothing was verified"); *role* is written into the body. Failed before: every refusal
+    said "nothing was written", a check's patched by a text replace in one caller only."""
+    store = destination(s3_server.url, bucket, prefix="day1")
+    key = lock_key("day1/A001")
+    try:
+        held = S3CopyRootLock(store, "day1/A001", role="check")
+        held.acquire()
+        try:
+            body = json.loads(
+                admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read()
+            )
+            assert body["role"] == "check"
+            check = S3CopyRootLock(store, "day1/A001", outcome="nothing was verified")
+            with pytest.raises(CopyRootBusy) as refused:
+                check.acquire()
+            assert "; nothing was verified: wait for it" in refused.value.message
+            assert "nothing was written" not in refused.value.message
+            with pytest.raises(CopyRootBusy, match="; nothing was written: wait for it"):
+                S3CopyRootLock(store, "day1/A001").acquire()
+        finally:
+            held.release()
+    finally:
+        store.close()
+
+
 def test_the_holder_refreshes_its_lock_and_a_lost_lock_is_named(  # type: ignore[no-untyped-def]
     s3_server, bucket
 ) -> None:

@@ -57,8 +57,11 @@ def test_checks_and_a_dry_run_beside_a_live_s3_offload_are_refused(  # type: ign
 def test_a_check_that_appends_to_a_bucket_holds_its_lock(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
-    """``offload verify --append s3://`` holds the copy root's lock object while it reads:
-    an ``offload copy`` into it started meanwhile is refused naming the check."""
+    """``offload verify --append s3://`` holds the copy root's lock object while it reads,
+    its body's ``role`` "check": an ``offload copy`` into it started meanwhile, or a second
+    ``--append``, is refused naming the check ("nothing was verified" for the check); a
+    plain check reads beside it, as on a disk. Failed before: the plain check was refused
+    (exit 64)."""
     root = copied(s3_server, bucket, tmp_path)
     card = tmp_path / "A001"
     proxy.hold("GET", "A001C002.mov")
@@ -77,11 +80,20 @@ def test_a_check_that_appends_to_a_bucket_holds_its_lock(  # type: ignore[no-unt
             "copy", "--report-dir", tmp_path / "r", "--s3-endpoint", s3_server.url, card,
             f"s3://{bucket}/day1",
         )  # fmt: skip
+        direct = ("--s3-endpoint", s3_server.url)
+        plain = run_offload("verify", "--report-dir", tmp_path / "v2", *direct, root)
+        second = run_offload("verify", "--append", "--report-dir", tmp_path / "v3", *direct, root)
     finally:
         proxy.release()
         _out, err = check.communicate(timeout=120)
     assert check.returncode == 0, err
     assert body["pid"] == check.pid and "verify --append" in body["command"], body
+    assert body["role"] == "check", body
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert second.returncode == 64, second.stdout + second.stderr
+    said = " ".join(second.stderr.split())
+    assert f"is in use by another offload (pid {check.pid} on" in said, said
+    assert "nothing was verified" in said and "nothing was written" not in said, said
     assert copy.returncode == 64, copy.stderr
     assert f"is in use by another offload (pid {check.pid} on" in copy.stderr, copy.stderr
     assert not [k for k in keys(s3_server.url, bucket) if "A001C009" in k]

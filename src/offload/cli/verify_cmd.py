@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import io
 import os
 import posixpath
@@ -362,7 +363,7 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
     ):
         # A path in dangling or outside is missing too: its reason is that row's status.
         rows.extend(
-            (p, status, why(p) if key in ("missing", "extra", "unreadable") else "")
+            (p, status, why(p) if key in ("missing", "extra", "unreadable", "leftovers") else "")
             for p in data.get(key, ())
         )
     for path, status, detail in sorted(rows):
@@ -902,6 +903,10 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 report = cancelled_after_reads(report).report
             code = int(VerifyExit.CANCELLED)
             signals.cancelled = True
+        if report is not None and not remote:
+            # Whether a live writer writes each leftover partial, asked once, now: every
+            # output (the terminal, --json, the CSV, the saved report) says the same.
+            report = _with_leftover_reasons(report)
         written = _Written()
         try:
             # Nothing is left to cancel: a signal now is recorded, the report written in
@@ -1641,7 +1646,8 @@ def _print_human(
         why = report.reasons[path].text if path in report.reasons else ""
         env.warning(f"NEW (not in {records}{': ' + why if why else ''}) {_named(where, path)}")
     for path in report.leftovers:
-        words = _leftover_words(path, os.path.join(str(where), path))
+        claim = report.reasons.get(path)  # _with_leftover_reasons': a writer's, or cannot tell
+        words = claim.text if claim is not None else _leftover_words(path)
         env.warning(f"LEFTOVER ({words}) {_named(where, path)}")
     for path in report.dangling:
         env.warning(
@@ -1723,28 +1729,63 @@ def _ascmhl_path_note(where: Path, reference: str, remote: bool) -> str:
     )
 
 
-def _leftover_words(path: str, found: str = "") -> str:
-    """What a leftover is, and what to do with it. A partial says an offload into the copy
-    did not finish: a file it had not yet recorded is in no record, so it is not missing to
-    this check, and the check's OK does not say the copy is whole; the offload run again
-    finishes it and removes its partials. A partial its live writer claims now (*found*,
-    the file: ``destinations.claim.claimed``; a writer no copy root lock stops, such as
-    ``pfndispatchcopy``, or an offload into a copy root nested below the one checked) is
-    that write in progress: never to be deleted. The piece of a partial's name fusefat
-    leaves (``naming.is_partial_name`` false) is a damaged folder entry that may share its
-    clusters with a copy: unlinked through fusefat, it frees them under that copy (fsck.fat
-    then finds the copy's chain freed), so it is never to be deleted so."""
+#: A leftover partial's ``reasons`` codes (docs/json.md), decided once when the check is over
+#: (``_with_leftover_reasons``): its live writer claims it now; whether one does cannot be
+#: told (no locks on that filesystem, or it cannot be opened). A partial with neither code
+#: is one no writer claims: an unfinished write's.
+BEING_WRITTEN = "being-written"
+CANNOT_TELL = "cannot-tell"
+_LEFTOVER_REASONS = {
+    BEING_WRITTEN: (
+        "a file a live offload-ai writer is writing now (it holds its claim), not a file of "
+        "the card; not checked: leave it, and check again once that copy has finished (files "
+        "of the card may be missing here that no record names yet)"
+    ),
+    CANNOT_TELL: (
+        "what an unfinished write of offload-ai left, or a write still going on (whether a "
+        "live writer claims it cannot be told here: no locks on this filesystem, or it cannot "
+        "be opened), not a file of the card; not checked: files of the card may be missing "
+        "here that no record names: once no offload writes here, run that offload again to "
+        "finish it (it removes this)"
+    ),
+}
+
+
+def _with_leftover_reasons(report: VerifyReport) -> VerifyReport:
+    """*report* (a local copy root's check) with a reason for each leftover partial whose
+    live writer claims it now (``BEING_WRITTEN``: ``destinations.claim.claimed``; a writer
+    no copy root lock stops, such as ``pfndispatchcopy``, or an offload into a copy root
+    nested below the one checked: that write in progress, never to be deleted) or whose
+    claim cannot be asked (``CANNOT_TELL``: never said to delete). Asked once a file,
+    when the check is over, so that every output says the same."""
+    from offload.destinations.claim import claimed
+    from offload.destinations.naming import is_partial_name
+
+    reasons = dict(report.reasons)
+    for path in report.leftovers:
+        if path in reasons or not is_partial_name(posixpath.basename(path)):
+            continue
+        found = claimed(os.path.join(str(report.root), path))
+        code = BEING_WRITTEN if found else CANNOT_TELL if found is None else None
+        if code is not None:
+            reasons[path] = Reason(code, _LEFTOVER_REASONS[code])
+    if len(reasons) == len(report.reasons):
+        return report
+    return dataclasses.replace(report, reasons=reasons)
+
+
+def _leftover_words(path: str) -> str:
+    """What a leftover no writer claims is (``_with_leftover_reasons`` gave none), and what
+    to do with it. A partial says an offload into the copy did not finish: a file it had not
+    yet recorded is in no record, so it is not missing to this check, and the check's OK
+    does not say the copy is whole; the offload run again finishes it and removes its
+    partials. The piece of a partial's name fusefat leaves (``naming.is_partial_name``
+    false) is a damaged folder entry that may share its clusters with a copy: unlinked
+    through fusefat, it frees them under that copy (fsck.fat then finds the copy's chain
+    freed), so it is never to be deleted so."""
     from offload.destinations.naming import is_partial_name
 
     if is_partial_name(posixpath.basename(path)):
-        from offload.destinations.claim import claimed
-
-        if found and claimed(found):
-            return (
-                "a file a live offload-ai writer is writing now (it holds its claim), not a "
-                "file of the card; not checked: leave it, and check again once that copy has "
-                "finished (files of the card may be missing here that no record names yet)"
-            )
         return (
             "what an unfinished write of offload-ai left, not a file of the card; not checked: "
             "the offload writing it did not finish, so files of the card may be missing here "

@@ -19,8 +19,9 @@ Contract:
   ``stale_after_s`` by the service's clock (the answer's ``Date`` minus the object's
   ``LastModified``: no clock of ours is compared with the service's). A stale lock is taken
   over with ``If-Match`` on the ETag that was judged (two runs taking it over at once: one
-  wins); a live one raises ``CopyRootBusy`` (exit 64, one line naming the holder; nothing
-  was written).
+  wins); a live one raises ``CopyRootBusy`` (exit 64, one line naming the holder and what
+  the refused run did not do, *outcome*: "nothing was written" unless told otherwise, as
+  ``offload verify`` tells it). *role* is written into the body (``holder_body``).
 * While held, a thread rewrites it every ``heartbeat_s`` (``If-Match`` on our last ETag),
   so a run of hours is never judged stale. A refresh refused by the condition means another
   run judged us stale and took it (we were stopped longer than ``stale_after_s``): ``lost``
@@ -72,6 +73,7 @@ from typing import TYPE_CHECKING, Any
 
 from offload.json_text import STRICT
 from offload.lock import (
+    NOTHING_WRITTEN,
     CopyRootBusy,
     body_gone,
     describe_holder,
@@ -126,14 +128,17 @@ class S3CopyRootLock:
         source: str | None = None,
         heartbeat_s: float = HEARTBEAT_S,
         stale_after_s: float = STALE_AFTER_S,
+        role: str | None = None,
+        outcome: str = NOTHING_WRITTEN,
     ) -> None:
         self.store = store
+        self.outcome = outcome  # what a run refused by this lock did not do, in its line
         self.copy_root_key = copy_root_key
         self.key = lock_key(copy_root_key)
         self.root = store.display(copy_root_key)
         self.heartbeat_s = heartbeat_s
         self.stale_after_s = stale_after_s
-        holder = json.loads(holder_body(command, source))
+        holder = json.loads(holder_body(command, source, role=role))
         # This lock's own name for itself: the run token is the process's (two locks of one
         # process share it), and a lock read back must be told from any other (``_still``).
         self._nonce = os.urandom(8).hex()
@@ -170,7 +175,7 @@ class S3CopyRootLock:
             found = self._read()
             if found is None:
                 continue  # released between our put and our read: try again
-            refusal = self._refusal(found)
+            refusal = self.refusal(found)
             if refusal is not None:
                 raise refusal
             holder, etag, _age_s = found
@@ -180,7 +185,7 @@ class S3CopyRootLock:
         else:
             raise CopyRootBusy(
                 f"copy root {self.root} is being locked and unlocked by other offloads; "
-                "nothing was written: run this again once they finished",
+                f"{self.outcome}: run this again once they finished",
                 path=None,
             )
         store.locked_roots.add(self.copy_root_key)
@@ -217,10 +222,11 @@ class S3CopyRootLock:
         a live holder's ``CopyRootBusy``; None for no lock or a stale one (``acquire``
         would take that over). Writes nothing; raises OSError (the service, a lock that
         cannot be read)."""
-        return self._refusal(self._read())
+        return self.refusal(self._read())
 
-    def _refusal(self, found: tuple[object, str, float] | None) -> CopyRootBusy | None:
-        """The refusal for the lock *found* (``_read``): None when none or stale."""
+    def refusal(self, found: tuple[object, str, float] | None) -> CopyRootBusy | None:
+        """The refusal for the lock *found* (``read_lock``'s answer, read once by the
+        caller): None when none or stale. Reads nothing."""
         if found is None:
             return None
         holder, _etag, age_s = found
@@ -301,7 +307,7 @@ class S3CopyRootLock:
         free_in = max(0, int(self.stale_after_s - age_s + 0.999))
         return CopyRootBusy(
             f"copy root {self.root} is in use by another offload ({describe_holder(holder)}; "
-            f"lock refreshed {int(age_s)} s ago); nothing was written: wait for it to finish, "
+            f"lock refreshed {int(age_s)} s ago); {self.outcome}: wait for it to finish, "
             f"or stop it, and run this again (a run that was killed on another machine frees "
             f"it {free_in} s from now; deleting {self.store.display(self.key)} frees it at once)",
             path=None,

@@ -80,7 +80,8 @@ def revoke_unread(
 ) -> Revocation | None:
     """Revoke the S3 ledger's record of each object *report* found unreadable by its GET
     (see the module's contract); *locked*: the caller holds the copy root's lock
-    (``offload verify --append``, ``verify_lock``), which is then not looked at here."""
+    (``offload verify --append``, ``verify_lock``: held since before the check's reads), which
+    is then not looked at here, and the ledger read before it is not read again."""
     wanted = _get_failed(report)
     if not wanted:
         return None
@@ -95,41 +96,36 @@ def revoke_unread(
             return Revocation(())
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
-    if locked:
+    lock = None if locked else S3CopyRootLock(store, backend.key(backend.root))
+    if lock is not None:
         try:
-            cards, meant = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
-            if cards:
-                ledger.revoke(cards, by=REVOKED_BY_CHECK)
+            # A lock there, live or left by a run killed since, is not taken (nor taken
+            # over): a check is no copy, and where the service ignores If-None-Match (no
+            # probe ran) our put would replace a live run's lock.
+            found = read_lock(store, lock.key)
+            if found is not None:
+                return Revocation(
+                    (),
+                    f"the copy root's lock {store.display(lock.key)} is there "
+                    f"({describe_holder(found[0])}): an offload holds it, or one was stopped "
+                    "before it released it (the next offload copy there takes a stale one over)",
+                    meant=meant,
+                )
+            lock.acquire()
+        except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
+            return Revocation((), exc.message, meant=meant)
         except OSError as exc:
             return Revocation((), describe_os_error(exc), meant=meant)
-        return Revocation(meant)
-    lock = S3CopyRootLock(store, backend.key(backend.root))
     try:
-        # A lock there, live or left by a run killed since, is not taken (nor taken over):
-        # a check is no copy, and where the service ignores If-None-Match (no probe ran)
-        # our put would replace a live run's lock.
-        found = read_lock(store, lock.key)
-        if found is not None:
-            return Revocation(
-                (),
-                f"the copy root's lock {store.display(lock.key)} is there "
-                f"({describe_holder(found[0])}): an offload holds it, or one was stopped "
-                "before it released it (the next offload copy there takes a stale one over)",
-                meant=meant,
-            )
-        lock.acquire()
-    except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
-        return Revocation((), exc.message, meant=meant)
-    except OSError as exc:
-        return Revocation((), describe_os_error(exc), meant=meant)
-    try:  # read again under the lock: a run may have appended since
-        cards, meant = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
+        if lock is not None:  # read again under the lock just taken: a run may have appended
+            cards, meant = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
         if cards:
             ledger.revoke(cards, by=REVOKED_BY_CHECK)
     except OSError as exc:
         return Revocation((), describe_os_error(exc), meant=meant)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
     return Revocation(meant)
 
 

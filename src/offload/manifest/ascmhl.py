@@ -49,7 +49,6 @@ import functools
 import itertools
 import operator
 import os
-import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
@@ -76,7 +75,7 @@ from offload.manifest.digest import (
     sorted_formats,
 )
 from offload.manifest.dirhash import DirectoryHash, DirectoryHasher
-from offload.manifest.errors import ManifestError, UnsupportedTreeError
+from offload.manifest.errors import HistoryError, ManifestError, UnsupportedTreeError
 from offload.manifest.history import (
     ASCMHL_FOLDER,
     CHAIN_FILE_NAME,
@@ -84,6 +83,7 @@ from offload.manifest.history import (
     History,
     generation_number_of,
     parse_chain,
+    parse_manifest,
     read_history,
 )
 from offload.manifest.ignore import (
@@ -974,22 +974,20 @@ def another_writer(
 
 def _written_by(manifest: Path) -> str:
     """ ", by <tool> <version> on <host>, created <date>" as *manifest*'s creator info says
-    (read from its first 64 KiB), "" where it says none."""
+    (``history.parse_manifest``: XML unescaped, the creator info's own elements only), ""
+    where it says none or the manifest cannot be read or parsed."""
     try:
-        with open(manifest, "rb") as f:
-            head = f.read(64 * 1024).decode("utf-8", "replace")
-    except OSError:
+        found = parse_manifest(manifest, generation_number_of(manifest.name) or 0)
+    except (HistoryError, OSError):
         return ""
-    tool = re.search(r'<tool version="([^"]*)">([^<]*)</tool>', head)
-    host = re.search(r"<hostname>([^<]*)</hostname>", head)
-    date = re.search(r"<creationdate>([^<]*)</creationdate>", head)
     words = ""
+    tool = (found.tool_name or "").strip()
     if tool:
-        words += f", by {tool.group(2).strip()} {tool.group(1).strip()}".rstrip()
-    if host:
-        words += f" on {host.group(1).strip()}"
-    if date:
-        words += f", created {date.group(1).strip()}"
+        words += f", by {tool} {(found.tool_version or '').strip()}".rstrip()
+    if found.hostname and found.hostname.strip():
+        words += f" on {found.hostname.strip()}"
+    if found.creation_date and found.creation_date.strip():
+        words += f", created {found.creation_date.strip()}"
     return words
 
 
