@@ -403,10 +403,14 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
     assert (dest / "N001" / "good.mov").read_bytes() == good
 
     # A copy already there, no ledger: adopted only by reading it and the card file, whose
-    # size is not the one its MHL records: refused, the MHL named.
+    # size is not the one its MHL records: refused, the MHL named. The copy keeps the card
+    # file's dates (another tool's copy): one dated by its writing was this card's only
+    # when the runs above took under 2 s; under load the folder was refused as holding
+    # another card's files (exit 64, copy-root-of-other-files, "another modification time").
     there = tmp_path / "there"
     (there / "N001").mkdir(parents=True)
     (there / "N001" / "bad.mov").write_bytes(bad)
+    shutil.copystat(card / "bad.mov", there / "N001" / "bad.mov")
     code, _, err = offload_cli(
         "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(there)
     )
