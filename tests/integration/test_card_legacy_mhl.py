@@ -198,6 +198,9 @@ def test_a_copy_already_there_is_refused_naming_the_legacy_mhl(tmp_path: Path) -
     (dest / "A001" / "CLIPS").mkdir(parents=True)
     clip = card / "CLIPS" / "A001C002.mov"
     (dest / "A001" / "CLIPS" / "A001C002.mov").write_bytes(clip.read_bytes())
+    # A copy keeping the card file's dates: one dated by its writing is this card's only
+    # within 2 s of the card's making (else refused under load: copy-root-of-other-files).
+    shutil.copystat(clip, dest / "A001" / "CLIPS" / "A001C002.mov")
     code, _, err = offload_cli(
         "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
     )
