@@ -216,8 +216,14 @@ def test_objects_already_there_are_read_back_several_at_once(s3_server, bucket, 
     card = make_card(tmp_path, sizes)
     client = admin(s3_server.url)
     for relative in sizes:
+        # Dated as the card file (mtime metadata, rclone's way): by their upload alone the
+        # objects made the copy root this card's only within 2 s of making the card (else
+        # refused under load: copy-root-of-other-files, "another modification time").
         client.put_object(
-            Bucket=bucket, Key=f"day1/A001/{relative}", Body=(card / relative).read_bytes()
+            Bucket=bucket,
+            Key=f"day1/A001/{relative}",
+            Body=(card / relative).read_bytes(),
+            Metadata=mtime_metadata((card / relative).stat().st_mtime_ns),
         )
     proxy = FaultProxy(s3_server.port)
     try:
