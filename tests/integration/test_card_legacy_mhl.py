@@ -198,6 +198,9 @@ def test_a_copy_already_there_is_refused_naming_the_legacy_mhl(tmp_path: Path) -
     (dest / "A001" / "CLIPS").mkdir(parents=True)
     clip = card / "CLIPS" / "A001C002.mov"
     (dest / "A001" / "CLIPS" / "A001C002.mov").write_bytes(clip.read_bytes())
+    # A copy keeping the card file's dates: one dated by its writing is this card's only
+    # within 2 s of the card's making (else refused under load: copy-root-of-other-files).
+    shutil.copystat(clip, dest / "A001" / "CLIPS" / "A001C002.mov")
     code, _, err = offload_cli(
         "copy", "-q", "-t", "xxh64", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
     )
@@ -403,10 +406,14 @@ def test_a_size_only_record_of_another_size_fails_the_file_as_a_digest_would(
     assert (dest / "N001" / "good.mov").read_bytes() == good
 
     # A copy already there, no ledger: adopted only by reading it and the card file, whose
-    # size is not the one its MHL records: refused, the MHL named.
+    # size is not the one its MHL records: refused, the MHL named. The copy keeps the card
+    # file's dates (another tool's copy): one dated by its writing was this card's only
+    # when the runs above took under 2 s; under load the folder was refused as holding
+    # another card's files (exit 64, copy-root-of-other-files, "another modification time").
     there = tmp_path / "there"
     (there / "N001").mkdir(parents=True)
     (there / "N001" / "bad.mov").write_bytes(bad)
+    shutil.copystat(card / "bad.mov", there / "N001" / "bad.mov")
     code, _, err = offload_cli(
         "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(there)
     )

@@ -292,3 +292,30 @@ def test_a_folder_whose_ledger_lines_are_all_revoked_is_told_by_its_files(
     again = run("copy", first, dest, *report_dir, cwd=here)
     assert again.returncode != 64, again.stdout + again.stderr
     assert "holds files at this card's names" not in again.stderr
+
+
+def test_a_copy_of_the_cards_file_is_this_cards_within_2_s_of_its_date_only(
+    tmp_path: Path,
+) -> None:
+    """The rule tests that place a file at a card's name in a ledgerless folder named after
+    the card depend on: the card file's bytes there, dated 1.5 s from the card file (FAT
+    keeps 2 s), make the folder this card's (the copy read back, adopted: exit 0); dated
+    3 s from it, the folder is refused as maybe another card's (64, "of its size, another
+    modification time"). Such a test's file dated by its writing passed only when written
+    within 2 s of the card: under load (CI, 2 cores) it was refused."""
+    card = tmp_path / "cards" / "EOS_DIGITAL"
+    shoot(card, SECOND, b"card two ")
+    base = (card / FIRST_CLIP).stat().st_mtime_ns
+    outcomes: dict[int, tuple[int, list[str]]] = {}
+    for offset_ns in (1_500_000_000, 3_000_000_000):
+        dest = tmp_path / f"dest_{offset_ns}"
+        copy = dest / "EOS_DIGITAL" / FIRST_CLIP
+        copy.parent.mkdir(parents=True)
+        copy.write_bytes((card / FIRST_CLIP).read_bytes())
+        os.utime(copy, ns=(base + offset_ns, base + offset_ns))
+        done = run("copy", card, dest, "--report-dir", tmp_path / "reports", cwd=tmp_path)
+        outcomes[offset_ns] = (done.returncode, error_lines(done))
+    assert outcomes[1_500_000_000] == (0, []), outcomes
+    code, lines = outcomes[3_000_000_000]
+    assert code == 64 and len(lines) == 1, outcomes
+    assert f"('{FIRST_CLIP}': of its size, another modification time)" in lines[0], lines

@@ -741,6 +741,10 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     for name in ("C001.mov", "C002.mov"):
         (card / "CLIPS" / name).write_bytes(os.urandom(100_000))
         (fast / "CARD" / "CLIPS" / name).write_bytes(os.urandom(100_000))
+        # Dated as the card file (another tool's copy keeping its dates): the ledgerless
+        # folder is this card's, its files read back; dated by their writing, it was this
+        # card's only within 2 s (else refused under load: copy-root-of-other-files).
+        shutil.copystat(card / "CLIPS" / name, fast / "CARD" / "CLIPS" / name)
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 2, err
     (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
@@ -769,6 +773,8 @@ def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(
     for name in ("C001.mov", "C002.mov"):
         (card / "CLIPS" / name).write_bytes(os.urandom(100_000))
     (fast2 / "CARD" / "CLIPS" / "C001.mov").write_bytes(os.urandom(100_000))
+    # Dated as the card file, as above (else refused under load as another card's folder).
+    shutil.copystat(card / "CLIPS" / "C001.mov", fast2 / "CARD" / "CLIPS" / "C001.mov")
     code, out, err = cli(
         tmp_path, "--json", str(card), str(fast1), str(fast2), "--cascade-to", str(slow)
     )

@@ -244,8 +244,11 @@ def test_identical_files_already_there_are_read_back_and_adopted(
     dest = tmp_path / "dest"
     dest.mkdir()
     subprocess.run(["cp", "-r", str(card), str(dest)], check=True)  # no -p: other mtimes
-    options = OffloadOptions(incremental=resume)
-    report = offload(card, [dest], options=options)
+    # Into the folder named (--into): a folder named after the card holding copies of other
+    # dates is refused as maybe another card's (copy-root-of-other-files) unless they come
+    # within 2 s of the card's, which cp made them only when the machine was not loaded.
+    options = OffloadOptions(incremental=resume, into=True)
+    report = offload(card, [dest / "A001"], options=options)
     assert report.exit_code == 0
     for file in report.job.files:
         (result,) = file.destinations
@@ -255,7 +258,7 @@ def test_identical_files_already_there_are_read_back_and_adopted(
         copy = Path(result.final_path)
         assert copy.stat().st_mtime_ns == (card / file.relative_path).stat().st_mtime_ns
     # The adopted copies are now in the ledger: the next run trusts them.
-    again = offload(card, [dest])
+    again = offload(card, [dest / "A001"], options=OffloadOptions(into=True))
     assert {r.status for f in again.job.files for r in f.destinations} == {
         DestinationStatus.VERIFIED_EARLIER
     }
@@ -267,6 +270,9 @@ def test_a_different_file_of_the_same_size_is_refused_and_kept(tmp_path: Path) -
     (dest / "A001" / "CLIPS").mkdir(parents=True)
     other = os.urandom(200_000)
     (dest / "A001" / "CLIPS" / "C000.mov").write_bytes(other)
+    # Dated as the card file (else, its writing 2 s or more after the card's under load,
+    # the folder is refused as another card's: copy-root-of-other-files, exit 64).
+    shutil.copystat(card / "CLIPS" / "C000.mov", dest / "A001" / "CLIPS" / "C000.mov")
     report = offload(card, [dest])
     assert report.exit_code == 2
     (result,) = report.job.files[0].destinations
@@ -284,9 +290,12 @@ def test_a_run_that_wrote_no_copy_says_how_each_completed_one_was_proven(
     card = make_card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
-    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)  # copies to adopt
+    # Copies to adopt, dated as the card's files: of other dates (cp without -p), the folder
+    # was this card's only within 2 s of the card's making (copy-root-of-other-files).
+    subprocess.run(["cp", "-r", "--preserve=timestamps", str(card), str(dest)], check=True)
     foreign = dest / "A001" / "CLIPS" / "C002.mov"
     foreign.write_bytes(os.urandom(200_000))  # the card file's size, other content
+    shutil.copystat(card / "CLIPS" / "C002.mov", foreign)
     reports = tmp_path / "reports"
     adopted = run("copy", card, dest, "--report-dir", reports)
     assert adopted.returncode == 1, adopted.stderr
@@ -816,7 +825,9 @@ def test_preflight_and_plan_agree_on_what_is_copied(tmp_path: Path) -> None:
     (card / "CLIPS" / "NEW.mov").write_bytes(os.urandom(1000))
     dest = tmp_path / "dest"
     dest.mkdir()
-    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)
+    # Dated as the card's files (-p): of other dates, the folder named after the card was
+    # this card's only within 2 s of its making (else refused: copy-root-of-other-files).
+    subprocess.run(["cp", "-r", "--preserve=timestamps", str(card), str(dest)], check=True)
     (dest / "A001" / "CLIPS" / "NEW.mov").unlink()
     plan = plan_offload(card, [dest])
     to_copy = sum(1 for task in plan.tasks if task.targets[0] is not None)
@@ -834,7 +845,8 @@ def test_an_adopted_copy_records_how_it_was_read_back(tmp_path: Path) -> None:
     card = make_card(tmp_path, files=1)
     dest = tmp_path / "dest"
     dest.mkdir()
-    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)
+    # Dated as the card's (else refused under load as another card's folder, as above).
+    subprocess.run(["cp", "-r", "--preserve=timestamps", str(card), str(dest)], check=True)
     (result,) = offload(card, [dest]).job.files[0].destinations
     hasher = MediaHasher()
     try:
@@ -851,7 +863,8 @@ def test_a_copy_found_equal_whose_proof_cannot_be_recorded_is_failed(tmp_path: P
     card = make_card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
-    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)
+    # Dated as the card's (else refused under load as another card's folder, as above).
+    subprocess.run(["cp", "-r", "--preserve=timestamps", str(card), str(dest)], check=True)
     state = dest / "A001" / ".offload"
     state.mkdir()
     made = subprocess.run(["chattr", "+i", str(state)], capture_output=True, text=True)
@@ -1304,6 +1317,8 @@ def test_failed_files_are_said_to_be_listed_where_they_are(tmp_path: Path) -> No
     dest = tmp_path / "dest"
     (dest / "A001" / "CLIPS").mkdir(parents=True)
     (dest / "A001" / "CLIPS" / "C001.mov").write_bytes(os.urandom(200_000))
+    # Dated as the card file (else refused under load as another card's folder, exit 64).
+    shutil.copystat(card / "CLIPS" / "C001.mov", dest / "A001" / "CLIPS" / "C001.mov")
     result = run("copy", card, dest, "--report-dir", tmp_path / "reports")
     assert result.returncode == 1, result.stderr
     lines = result.stderr.splitlines()

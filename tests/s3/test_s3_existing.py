@@ -98,7 +98,12 @@ def test_a_different_object_is_refused_unless_overwrite_or_keep_both(
     key = "day1/A001/A001.xml"
     other = os.urandom(CARD["A001.xml"])
     client = admin(s3_server.url)
-    client.put_object(Bucket=bucket, Key=key, Body=other)
+    # Dated as the card file (mtime metadata): the copy root is this card's and the run reads
+    # the object back. Dated by its upload alone, it was this card's only when the put came
+    # within 2 s of making the card; under load the run was refused before any copy
+    # (copy-root-of-other-files, "another modification time").
+    dated = mtime_metadata((card / "A001.xml").stat().st_mtime_ns)
+    client.put_object(Bucket=bucket, Key=key, Body=other, Metadata=dated)
     url = f"s3://{bucket}/day1"
     report = offload(card, [url], options=options(s3_server.url))
     assert report.exit_code == 1  # one file of three failed
@@ -122,7 +127,9 @@ def test_overwrite_replaces_a_different_object(s3_server, bucket, tmp_path) -> N
     card = make_card(tmp_path)
     key = "day1/A001/A001.xml"
     client = admin(s3_server.url)
-    client.put_object(Bucket=bucket, Key=key, Body=os.urandom(CARD["A001.xml"]))
+    # Dated as the card file, as above: else refused under load as another card's.
+    dated = mtime_metadata((card / "A001.xml").stat().st_mtime_ns)
+    client.put_object(Bucket=bucket, Key=key, Body=os.urandom(CARD["A001.xml"]), Metadata=dated)
     url = f"s3://{bucket}/day1"
     report = offload(
         card, [url], options=options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE)
@@ -209,8 +216,14 @@ def test_objects_already_there_are_read_back_several_at_once(s3_server, bucket, 
     card = make_card(tmp_path, sizes)
     client = admin(s3_server.url)
     for relative in sizes:
+        # Dated as the card file (mtime metadata, rclone's way): by their upload alone the
+        # objects made the copy root this card's only within 2 s of making the card (else
+        # refused under load: copy-root-of-other-files, "another modification time").
         client.put_object(
-            Bucket=bucket, Key=f"day1/A001/{relative}", Body=(card / relative).read_bytes()
+            Bucket=bucket,
+            Key=f"day1/A001/{relative}",
+            Body=(card / relative).read_bytes(),
+            Metadata=mtime_metadata((card / relative).stat().st_mtime_ns),
         )
     proxy = FaultProxy(s3_server.port)
     try:

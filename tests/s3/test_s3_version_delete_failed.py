@@ -22,6 +22,7 @@ from offload.destinations.s3card import left_behind_notes
 from s3.conftest import admin, destination
 from s3.test_s3_cli import card_local_url
 from s3.test_s3_cli import offload as offload_cli
+from support.cards import mtime_metadata
 
 MiB = 1024 * 1024
 
@@ -39,8 +40,18 @@ def test_a_slowed_down_version_delete_after_a_failed_replacement_lays_no_marker(
     _versioned(s3_server.url, bucket)
     client = admin(s3_server.url)
     key = "day1/A001/CLIPS/A001C002.mov"
-    old = client.put_object(Bucket=bucket, Key=key, Body=b"x" * 300_000)
     card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C002.mov": 300_000})
+    # The user's object at the card file's key, of its size, dated by rclone's mtime metadata
+    # as the card file (a copy that kept its dates: the copy root is this card's, so the run
+    # goes on to replace it). Dated by its upload alone, it was this card's only when the
+    # machine took under 2 s between the put and making the card: under load the run was
+    # refused (exit 64, copy-root-of-other-files, "another modification time").
+    old = client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=b"x" * 300_000,
+        Metadata=mtime_metadata(card / "CLIPS" / "A001C002.mov"),
+    )
     proxy.intercept("GET", f"/{bucket}/{key}", flip=True, count=50)  # the copy won't confirm
     proxy.intercept("DELETE", "versionId=", status=503, code="SlowDown", count=200)
     code, out, err = offload_cli(

@@ -15,6 +15,7 @@ from s3.conftest import admin
 from s3.test_s3_cli import card_local_url
 from s3.test_s3_cli import offload as offload_cli
 from s3.test_s3_left_behind_commands import pasted
+from support.cards import mtime_metadata
 
 MiB = 1024 * 1024
 SIZES = {"CLIPS/A001C001.mov": 9 * MiB + 5, "CLIPS/A001C002.mov": 300_000}
@@ -163,8 +164,14 @@ def test_a_replacement_leaves_no_staging_object_behind_as_a_version(
     client = admin(s3_server.url)
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    # Dated as the card file (rclone's mtime metadata): dated by its upload alone, the
+    # object made the copy root this card's only within 2 s of making the card (else
+    # refused under load: copy-root-of-other-files, "another modification time").
     for relative, size in SIZES.items():
-        client.put_object(Bucket=bucket, Key=f"day1/A001/{relative}", Body=os.urandom(size))
+        dated = mtime_metadata(card / relative)
+        client.put_object(
+            Bucket=bucket, Key=f"day1/A001/{relative}", Body=os.urandom(size), Metadata=dated
+        )
     code, _out, err = offload_cli(
         tmp_path, "--s3-endpoint", s3_server.url, "--overwrite", str(card), str(local), url
     )
@@ -325,8 +332,14 @@ def test_a_replaced_object_is_said_to_stay_as_a_noncurrent_version(  # type: ign
     client = admin(s3_server.url)
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     key = "day1/A001/CLIPS/A001C002.mov"
-    other = client.put_object(Bucket=bucket, Key=key, Body=b"x" * SIZES["CLIPS/A001C002.mov"])
     card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    # Dated as the card file (rclone's mtime metadata): dated by its upload alone, the
+    # object made the copy root this card's only within 2 s of making the card (else
+    # refused under load: copy-root-of-other-files, "another modification time").
+    dated = mtime_metadata(card / "CLIPS" / "A001C002.mov")
+    other = client.put_object(
+        Bucket=bucket, Key=key, Body=b"x" * SIZES["CLIPS/A001C002.mov"], Metadata=dated
+    )
     code, out, err = offload_cli(
         tmp_path, "--s3-endpoint", s3_server.url, "--overwrite", str(card), str(local), url
     )
@@ -348,8 +361,14 @@ def test_a_replaced_object_on_a_bucket_without_versions_is_gone(  # type: ignore
 ) -> None:
     client = admin(s3_server.url)
     key = "day1/A001/CLIPS/A001C002.mov"
-    client.put_object(Bucket=bucket, Key=key, Body=b"x" * SIZES["CLIPS/A001C002.mov"])
     card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    # Dated as the card file (rclone's mtime metadata): dated by its upload alone, the
+    # object made the copy root this card's only within 2 s of making the card (else
+    # refused under load: copy-root-of-other-files, "another modification time").
+    dated = mtime_metadata(card / "CLIPS" / "A001C002.mov")
+    client.put_object(
+        Bucket=bucket, Key=key, Body=b"x" * SIZES["CLIPS/A001C002.mov"], Metadata=dated
+    )
     code, out, err = offload_cli(
         tmp_path, "--s3-endpoint", s3_server.url, "--overwrite", str(card), str(local), url
     )

@@ -13,6 +13,7 @@ import os
 from s3.conftest import admin, destination
 from s3.test_s3_cli import card_local_url
 from s3.test_s3_cli import offload as offload_cli
+from support.cards import mtime_metadata
 from support.tcpproxy import FaultProxy
 
 MiB = 1024 * 1024
@@ -30,8 +31,12 @@ def test_a_replacement_that_does_not_confirm_leaves_the_old_object_current(  # t
     _versioned(s3_server.url, bucket)
     client = admin(s3_server.url)
     key = "day1/A001/CLIPS/A001C002.mov"
-    old = client.put_object(Bucket=bucket, Key=key, Body=b"x" * 300_000)
     card, local, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C002.mov": 300_000})
+    # Dated as the card file (rclone's mtime metadata): dated by its upload alone, the
+    # object made the copy root this card's only within 2 s of making the card (else
+    # refused under load: copy-root-of-other-files, "another modification time").
+    dated = mtime_metadata(card / "CLIPS" / "A001C002.mov")
+    old = client.put_object(Bucket=bucket, Key=key, Body=b"x" * 300_000, Metadata=dated)
     # Every GET of the final key answers one byte flipped: the copy's confirming read-back
     # differs from the verified replacement (the staging key's GETs are not touched).
     proxy.intercept("GET", f"/{bucket}/{key}", flip=True, count=50)
