@@ -400,7 +400,7 @@ def _lost_what_to_do(
     elif code == errno.EROFS:
         what = "the destination turned read-only (often a drive's own reaction to errors): check it"
     elif code == errno.EIO and share:
-        what = f"the share could not read or write (EIO): {SHARE_EIO}"
+        what = f"the share could not read or write: {SHARE_EIO}"
     elif code == errno.EIO:
         what = "the drive could not read or write: check the drive and its cable"
     else:
@@ -444,7 +444,8 @@ class DriveUnreachable(UsageError):
 def drive_unreachable(exc: OSError, path: Path | str) -> DriveUnreachable | None:
     """The error to raise for *exc*, met looking at *path*, when its errno says the drive
     went away or fails (``_UNREACHABLE_ERRNOS``); None for any other error (the caller's
-    own message then)."""
+    own message then). An EIO on a network share (``on_network_share``) names the share
+    and its server, its disk and the network (``SHARE_EIO``), not a drive's cable."""
     if exc.errno not in _UNREACHABLE_ERRNOS:
         return None
     shown = printable_name(str(path))
@@ -545,7 +546,8 @@ def destination_io_error(
     DEVICE]: strerror (ERRNO)``, then what to do for a lost destination.
 
     Lost-device errnos (ENOSPC, EIO, ENOTCONN, EROFS, ...) give DestinationError (detach the
-    destination); anything else (EFBIG, ENAMETOOLONG, EEXIST, EACCES, EINVAL...) is limited to
+    destination; an EIO on a network share, ``on_network_share`` of *device*, says to check
+    the server, its disk and the network); anything else (EFBIG, ENAMETOOLONG, EEXIST, EACCES, EINVAL...) is limited to
     this file.
     """
     # The name as the terminal shows it (the report's path fields keep it exact).

@@ -110,3 +110,85 @@ def test_verify_file_whose_close_fails_is_not_counted_through_a_cache(
     assert report["unreadable"] == ["CLIP/f02.mov"]
     assert report["files_read_through_cache"] == 2
     assert report["reasons"]["CLIP/f02.mov"]["code"] == "read-error"
+
+
+def test_copy_to_a_share_whose_writes_fail_eio_names_the_server_not_a_cable(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The server's disk filled (sshfs answers EIO, not ENOSPC): the destination lost says
+    to check the server, its disk and the network, then run again. Before: "the drive
+    could not read or write: check the drive and its cable"."""
+    share = faulty_fs(subtype="sshfs")
+    card = _card(tmp_path / "cards", 3, MIB)
+    rule = share.fail("write", errno.EIO, path="A001/CLIP/*")
+    done = _run("copy", "--report-dir", str(tmp_path / "r"), str(card), str(share.mountpoint))
+    assert share.fired(rule) >= 1
+    said = done.stdout + done.stderr
+    assert done.returncode == 2, said
+    assert (
+        "Input/output error (EIO); the share could not read or write: check the server, "
+        "its disk and the network, then run the same command again" in said
+    ), said
+    assert "cable" not in said, said
+
+
+def test_verify_of_a_share_that_answers_eio_names_the_server(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A share whose server is gone before the check (every call EIO): one line naming the
+    share and what to check, exit 64. Before: "the drive holding ... cannot be read
+    (Input/output error): check the drive and its cable"."""
+    share = faulty_fs(subtype="sshfs")
+    (share.mountpoint / "A001").mkdir()
+    share.unplug()
+    done = _run("verify", "--report-dir", str(tmp_path / "r"), str(share.mountpoint / "A001"))
+    assert done.returncode == 64, done.stderr
+    assert "the share holding" in done.stderr, done.stderr
+    assert "check the server, its disk and the network" in done.stderr, done.stderr
+    assert "cable" not in done.stderr, done.stderr
+
+
+def test_copy_folder_removed_on_the_server_but_cached_is_said_vanished(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The copy folder removed on the server while the share's attribute cache still shows
+    it: its stat passes, the preflight's write probe in it gets ENOENT. The line says the
+    folder vanished (removed on the server, or the share's cache is stale): run again.
+    Before: "... is not writable: No such file or directory (ENOENT); mount it read-write
+    or fix its permissions" (no permission is at fault)."""
+    share = faulty_fs(subtype="sshfs")
+    (share.mountpoint / "FILL").mkdir()
+    card = _card(tmp_path / "cards", 2, MIB)
+    rule = share.fail("create", errno.ENOENT, path="FILL/.offload-probe-*")
+    done = _run(
+        "copy", "--report-dir", str(tmp_path / "r"), str(card), str(share.mountpoint / "FILL")
+    )
+    assert share.fired(rule) >= 1
+    assert done.returncode == 64, done.stderr
+    assert (
+        "the folder vanished (removed on the server, or the share's cache is stale)" in done.stderr
+    ), done.stderr
+    assert "run the same command again" in done.stderr, done.stderr
+    assert "permissions" not in done.stderr, done.stderr
+
+
+def test_ledger_gone_at_its_open_is_said_vanished_not_move_it_away(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The copy root's ledger seen there (the share's cache) and gone at its open (ENOENT):
+    the folder vanished, run again. Before: "cannot read .../ledger.jsonl: No such file or
+    directory (ENOENT); fix or move it away" (there is nothing to move)."""
+    share = faulty_fs(subtype="sshfs")
+    card = _card(tmp_path / "cards", 2, MIB)
+    reports = str(tmp_path / "r")
+    first = _run("copy", "-q", "--report-dir", reports, str(card), str(share.backing))
+    assert first.returncode == 0, first.stderr
+    rule = share.fail("open", errno.ENOENT, path="A001/.offload/ledger.jsonl")
+    done = _run("copy", "--report-dir", reports, str(card), str(share.mountpoint))
+    assert share.fired(rule) >= 1
+    assert done.returncode == 64, done.stderr
+    assert "ledger.jsonl" in done.stderr, done.stderr
+    assert (
+        "the folder vanished (removed on the server, or the share's cache is stale)" in done.stderr
+    ), done.stderr
+    assert "move it away" not in done.stderr, done.stderr
