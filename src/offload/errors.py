@@ -373,7 +373,7 @@ def read_error_words(exc: OSError, *, share: bool) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"{words}: give this user read access to it, {again}"
     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return f"{words}: its folder vanished while it was read, {again}"
+        return f"{words}: it vanished while it was read (removed or renamed meanwhile), {again}"
     return f"{words}: {again} once that is fixed"
 
 
@@ -547,8 +547,8 @@ def destination_io_error(
 
     Lost-device errnos (ENOSPC, EIO, ENOTCONN, EROFS, ...) give DestinationError (detach the
     destination; an EIO on a network share, ``on_network_share`` of *device*, says to check
-    the server, its disk and the network); anything else (EFBIG, ENAMETOOLONG, EEXIST, EACCES, EINVAL...) is limited to
-    this file.
+    the server, its disk and the network); anything else (EFBIG, ENAMETOOLONG, EEXIST,
+    EACCES, EINVAL...) is limited to this file.
     """
     # The name as the terminal shows it (the report's path fields keep it exact).
     shown = printable_name(str(path))
