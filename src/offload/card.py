@@ -57,6 +57,7 @@ from offload.errors import (
     describe_os_error,
     printable_name,
     unreachable_ancestor,
+    vanished,
 )
 from offload.events import (
     DestinationFull,
@@ -1829,7 +1830,9 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
     written) when it cannot be read: for a drive that went away (ENOTCONN, EIO, ENODEV),
     naming the drive to reconnect (the ledger is not at fault: moving it away would lose
     what it vouches for); for a copy root below a folder this user may not enter, naming
-    that folder (``closed_folder``)."""
+    that folder (``closed_folder``); for a ledger seen there and gone at its open (ENOENT,
+    ENOTDIR: its folder removed meanwhile, on a share's server or behind its stale cache),
+    that the folder vanished and to run again (``errors.vanished``), never "move it away"."""
     try:
         return ledger.load_entries()
     except OSError as exc:
@@ -1855,6 +1858,15 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
             ) from None
         if not local:
             raise UsageError(_s3_ledger_unreadable(ledger, exc), path=ledger.path) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            # Seen a moment ago (its ``exists`` passed), gone at its open: its folder
+            # vanished (removed on a share's server, a share's stale cache); the ledger is
+            # not at fault, and there is nothing to move away.
+            raise UsageError(
+                f"cannot read {ledger.path}: {vanished(ledger.path.parent.parent)}: "
+                f"{describe_os_error(exc)}; run the same command again",
+                path=ledger.path,
+            ) from None
         raise UsageError(
             f"cannot read {ledger.path}: {describe_os_error(exc)}; fix or move it away",
             path=ledger.path,

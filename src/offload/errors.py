@@ -365,10 +365,67 @@ def out_of_inodes(path: Path | str) -> bool:
         return bool(st.f_files) and st.f_favail == 0 and st.f_bavail > 0
 
 
-def _lost_what_to_do(code: int | None, *, service: bool = False, inodes_out: bool = False) -> str:
+def on_network_share(path: Path | str) -> bool:
+    """Whether *path* (or its nearest existing folder) is on a network share: its mount's
+    type is one of ``fs.below.NETWORK_FILESYSTEMS`` (NFS, SMB, sshfs, ...), whose EIO is
+    the server's or the network's, not a drive's or its cable's. Read from the mount table,
+    on an error only; never raises."""
+    # Here, not with the module: every command imports this module, few meet an error.
+    from offload.fs.below import NETWORK_FILESYSTEMS
+    from offload.plan.filesystem import detect_filesystem
+
+    return detect_filesystem(Path(path)).fstype in NETWORK_FILESYSTEMS
+
+
+#: What to do about an EIO on a network share (``on_network_share``), where a drive's is
+#: "check the drive and its cable": the server answered with an error, or is gone (sshfs
+#: answers EIO once its server died with ``-o reconnect``, or the server's disk filled).
+SHARE_EIO = "check the server, its disk and the network"
+
+
+def vanished(path: Path | str) -> str:
+    """Why a folder seen a moment before answers ENOENT now, in words: it vanished, removed
+    on the server or seen through a share's stale cache (sshfs keeps showing a folder
+    removed on its server) where *path* is on a network share, removed or renamed meanwhile
+    elsewhere. Never a permission or a file to move away: run the same command again (it
+    then sees what is there)."""
+    if on_network_share(path):
+        return "the folder vanished (removed on the server, or the share's cache is stale)"
+    return "the folder vanished (removed or renamed meanwhile)"
+
+
+def read_error_words(exc: OSError, *, share: bool) -> str:
+    """Why a file could not be read and what to do, for ``offload verify``'s UNREADABLE
+    (reason ``read-error``): ``describe_os_error``'s words, then by the errno: a drive or
+    share gone (``DRIVE_GONE_ERRNOS``): reconnect it; EIO on a network share (*share*):
+    the server, its disk and the network; EIO elsewhere: the drive and its cable (a file
+    that stays unreadable is damaged there); EACCES, EPERM: read access; each then the same
+    command again."""
+    words = describe_os_error(exc)
+    again = "then run the same command again"
+    if exc.errno in DRIVE_GONE_ERRNOS:
+        return f"{words}: the drive or share went away: reconnect it, {again}"
+    if exc.errno == errno.EIO and share:
+        return f"{words}: the share could not be read: {SHARE_EIO}, {again}"
+    if exc.errno == errno.EIO:
+        return (
+            f"{words}: the drive could not read it: check the drive and its cable, {again} "
+            "(a file that stays unreadable is damaged there)"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"{words}: give this user read access to it, {again}"
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return f"{words}: it vanished while it was read (removed or renamed meanwhile), {again}"
+    return f"{words}: {again} once that is fixed"
+
+
+def _lost_what_to_do(
+    code: int | None, *, service: bool = False, inodes_out: bool = False, share: bool = False
+) -> str:
     """What to do about a destination lost to *code* (the copies it verified are kept, and
     a re-run resumes from its ledger); *service*: an S3 service, not a drive; *inodes_out*:
-    an ENOSPC with free space left but no inode (``out_of_inodes``)."""
+    an ENOSPC with free space left but no inode (``out_of_inodes``); *share*: a network
+    share (``on_network_share``), whose EIO is its server's or the network's."""
     if service and code not in (errno.ENOSPC, errno.EDQUOT):
         what = (
             "the S3 service kept failing or could not be reached: check the endpoint, the "
@@ -384,6 +441,8 @@ def _lost_what_to_do(code: int | None, *, service: bool = False, inodes_out: boo
         what = "the destination is full: free space there (or choose a larger drive)"
     elif code == errno.EROFS:
         what = "the destination turned read-only (often a drive's own reaction to errors): check it"
+    elif code == errno.EIO and share:
+        what = f"the share could not read or write: {SHARE_EIO}"
     elif code == errno.EIO:
         what = "the drive could not read or write: check the drive and its cable"
     else:
@@ -427,12 +486,15 @@ class DriveUnreachable(UsageError):
 def drive_unreachable(exc: OSError, path: Path | str) -> DriveUnreachable | None:
     """The error to raise for *exc*, met looking at *path*, when its errno says the drive
     went away or fails (``_UNREACHABLE_ERRNOS``); None for any other error (the caller's
-    own message then)."""
+    own message then). An EIO on a network share (``on_network_share``) names the share
+    and its server, its disk and the network (``SHARE_EIO``), not a drive's cable."""
     if exc.errno not in _UNREACHABLE_ERRNOS:
         return None
     shown = printable_name(str(path))
     text = exc.strerror or os.strerror(exc.errno or 0)
-    if exc.errno == errno.EIO:
+    if exc.errno == errno.EIO and on_network_share(path):
+        what = f"the share holding {shown} cannot be read ({text}): {SHARE_EIO}"
+    elif exc.errno == errno.EIO:
         what = f"the drive holding {shown} cannot be read ({text}): check the drive and its cable"
     else:
         what = f"the drive holding {shown} is not reachable ({text}): reconnect it"
@@ -526,8 +588,9 @@ def destination_io_error(
     DEVICE]: strerror (ERRNO)``, then what to do for a lost destination.
 
     Lost-device errnos (ENOSPC, EIO, ENOTCONN, EROFS, ...) give DestinationError (detach the
-    destination); anything else (EFBIG, ENAMETOOLONG, EEXIST, EACCES, EINVAL...) is limited to
-    this file.
+    destination; an EIO on a network share, ``on_network_share`` of *device*, says to check
+    the server, its disk and the network); anything else (EFBIG, ENAMETOOLONG, EEXIST,
+    EACCES, EINVAL...) is limited to this file.
     """
     # The name as the terminal shows it (the report's path fields keep it exact).
     shown = printable_name(str(path))
@@ -550,7 +613,9 @@ def destination_io_error(
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).
         inodes_out = exc.errno == errno.ENOSPC and not service and out_of_inodes(path)
-        what = _lost_what_to_do(exc.errno, service=service, inodes_out=inodes_out)
+        # An EIO's advice depends on what answered it: a share's server or a drive.
+        share = exc.errno == errno.EIO and not service and on_network_share(device)
+        what = _lost_what_to_do(exc.errno, service=service, inodes_out=inodes_out, share=share)
         message = f"{message}; {what}"
         return DestinationError(message, path=path, errno_=exc.errno)
     return DestinationFileError(message, path=path, errno_=exc.errno)

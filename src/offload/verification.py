@@ -25,8 +25,10 @@ from offload.errors import (
     UsageError,
     describe_os_error,
     describe_os_error_below,
+    on_network_share,
     printable_name,
     reach,
+    read_error_words,
     shell_word,
 )
 from offload.ledger import (
@@ -59,6 +61,7 @@ from offload.manifest.verify import (
     FileDate,
     OnPlan,
     Proved,
+    Reason,
     cancelled_after_reads,
     cancelled_check,
     reporting_cancels,
@@ -504,13 +507,25 @@ def verify_path(
     # marks each (``_cache_reads_named``). Collected here, for this check alone: the
     # hasher's other users (a copy's re-verify of 50,000 files) keep no path.
     through_cache: list[Path] = []
+    # Why each file read from the media could not be read (its OSError): the reason of its
+    # UNREADABLE line (``_named``).
+    read_errors: dict[Path, OSError] = {}
 
     def from_media(path: Path, formats: Sequence[str]) -> dict[str, str]:
         before = media.through_cache
-        digests = media(path, formats)
+        try:
+            digests = media(path, formats)
+        except OSError as exc:
+            read_errors[path] = exc
+            raise
         if media.through_cache != before:  # the hasher's own rule (``CacheBypass``)
             through_cache.append(path)
         return digests
+
+    def named(report: VerifyReport) -> VerifyReport:
+        return _read_errors_named(
+            _cache_reads_named(report, through_cache, root), read_errors, root
+        )
 
     def hasher(path: Path, formats: Sequence[str]) -> dict[str, str]:
         digests = from_media(path, formats) if hash_file is None else hash_file(path, formats)
@@ -536,19 +551,19 @@ def verify_path(
             recorded_folder_dates,
         )  # fmt: skip
         if legacy is None:
-            return _cache_reads_named(report, through_cache, root), bypassed, cached
+            return named(report), bypassed, cached
         # A listed file the check did not read is read now, from the media as the others;
         # a cancel then is one after the check's reads (what they proved stands).
         try:
             report = legacy.judge(report, from_media if hash_file is None else hash_file)
         except KeyboardInterrupt as exc:
-            raise cancelled_after_reads(_cache_reads_named(report, through_cache, root)) from exc
-        return _cache_reads_named(report, through_cache, root), media.bypassed, media.through_cache
+            raise cancelled_after_reads(named(report)) from exc
+        return named(report), media.bypassed, media.through_cache
     except CheckCancelled as exc:  # what was read before the cancel, and how
         exc.files_read_from_media = media.bypassed
         exc.files_read_through_cache = media.through_cache
         if exc.report is not None:
-            exc.report = _cache_reads_named(exc.report, through_cache, root)
+            exc.report = named(exc.report)
         raise
     finally:
         media.close()
@@ -563,6 +578,33 @@ def _cache_reads_named(report: VerifyReport, through_cache: list[Path], root: Pa
         return report
     named = sorted({os.path.relpath(path, root) for path in through_cache})
     return dataclasses.replace(report, read_through_cache=tuple(named))
+
+
+#: The code of an UNREADABLE file's reason: the error its read from the media met.
+READ_ERROR = "read-error"
+
+
+def _read_errors_named(
+    report: VerifyReport, read_errors: dict[Path, OSError], root: Path
+) -> VerifyReport:
+    """*report* with a reason (``READ_ERROR``: ``errors.read_error_words``, the errno and
+    what to do: a share's server, a drive's cable, read access) for each unreadable file
+    whose read from the media met an OSError (*read_errors*, as asked, under *root*) and
+    that has no reason already (a symlink read through keeps its own). Whether *root* is
+    on a network share is looked up once, where there is such a file."""
+    if not read_errors or not report.unreadable:
+        return report
+    by_path = {
+        Path(os.path.relpath(path, root)).as_posix(): exc for path, exc in read_errors.items()
+    }
+    wanted = [p for p in report.unreadable if p in by_path and p not in report.reasons]
+    if not wanted:
+        return report
+    share = on_network_share(root)
+    reasons = dict(report.reasons)
+    for path in wanted:
+        reasons[path] = Reason(READ_ERROR, read_error_words(by_path[path], share=share))
+    return dataclasses.replace(report, reasons=reasons)
 
 
 def _legacy_mhls(

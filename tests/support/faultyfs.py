@@ -99,7 +99,9 @@ class FaultyFS:
     long after the first start, so a test blocked on a stalled call gets ECONNABORTED (and every
     later call ENOTCONN) instead of hanging: pytest-timeout cannot interrupt a FUSE call. The
     watchdog runs in the daemon, so the test process gets no extra thread. ``no_flock``:
-    ``flock`` on the mount fails ENOLCK (NFSv3 without lockd).
+    ``flock`` on the mount fails ENOLCK (NFSv3 without lockd). ``subtype``: the mount's
+    type is ``fuse.<subtype>``; ``"sshfs"`` makes it one the product takes for a network
+    share (``fs.below.NETWORK_FILESYSTEMS``), with this mount's faults.
     """
 
     def __init__(
@@ -111,6 +113,7 @@ class FaultyFS:
         rename_flags: str = "noreplace",
         watchdog_s: float | None = None,
         no_flock: bool = False,
+        subtype: str = "faultyfs",
     ) -> None:
         if rename_flags not in ("noreplace", "none"):
             raise ValueError("rename_flags is 'noreplace' or 'none'")
@@ -120,6 +123,7 @@ class FaultyFS:
         self.rename_flags = rename_flags
         self.watchdog_s = watchdog_s
         self.no_flock = no_flock
+        self.subtype = subtype
         self._proc: subprocess.Popen[bytes] | None = None
         self._control = ""
         self._log_path: Path | None = None
@@ -186,6 +190,7 @@ class FaultyFS:
             cmd.append("--direct-io")
         if self.no_flock:
             cmd.append("--no-flock")
+        cmd += ["--subtype", self.subtype]
         started = time.monotonic()
         if self.watchdog_s is not None:
             if self._deadline is None:  # a remount keeps the first start's deadline
@@ -245,7 +250,7 @@ class FaultyFS:
     def _unmount(self) -> None:
         # Only our own mount: a failed start must not unmount what lies below the mount point.
         entry = mount_entry(self.mountpoint)
-        if entry is not None and entry["fstype"] == "fuse.faultyfs":
+        if entry is not None and entry["fstype"] == f"fuse.{self.subtype}":
             unmount(self.mountpoint)
 
     def _reap(self) -> None:

@@ -1115,6 +1115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rename-flags", choices=("noreplace", "none"), default="noreplace")
     parser.add_argument("--watchdog-s", type=float, default=None)
     parser.add_argument("--no-flock", action="store_true")
+    parser.add_argument("--subtype", default="faultyfs")
     args = parser.parse_args(argv)
     if mfusepy.fuse_version_major != 3:
         print("faultyfs: needs libfuse 3 (Debian package fuse3)", file=sys.stderr)
@@ -1135,7 +1136,7 @@ def main(argv: list[str] | None = None) -> int:
         args.mountpoint,
         foreground=True,
         fsname="faultyfs",
-        subtype="faultyfs",
+        subtype=args.subtype,
     )
     return 0
 

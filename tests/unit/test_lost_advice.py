@@ -44,3 +44,24 @@ def test_an_s3_object_named_again_reads_as_english() -> None:
             f"cannot read back {url} on destination s3://authb/wo: cannot {said} "
             "(http://127.0.0.1:9002): AccessDenied Access Denied (EACCES)"
         ), error.message
+
+
+def test_an_unreadable_file_says_what_to_do_by_its_errno() -> None:
+    """``offload verify``'s reason ``read-error``: a share's EIO names its server, a drive's
+    its cable, a drive or share gone says reconnect, a permission read access; each ends
+    with running the command again. Before: an UNREADABLE line gave no reason at all."""
+    from offload.errors import read_error_words
+
+    share = read_error_words(OSError(errno.EIO, "Input/output error"), share=True)
+    assert share.startswith("Input/output error (EIO): the share could not be read: ")
+    assert "check the server, its disk and the network" in share and "cable" not in share
+    drive = read_error_words(OSError(errno.EIO, "Input/output error"), share=False)
+    assert "check the drive and its cable" in drive and "server" not in drive
+    gone = read_error_words(
+        OSError(errno.ENOTCONN, "Transport endpoint is not connected"), share=True
+    )
+    assert "(ENOTCONN): the drive or share went away: reconnect it" in gone
+    denied = read_error_words(PermissionError(errno.EACCES, "Permission denied"), share=False)
+    assert "give this user read access to it" in denied
+    for words in (share, drive, gone, denied):
+        assert "then run the same command again" in words

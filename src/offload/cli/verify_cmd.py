@@ -58,7 +58,14 @@ from offload.copy_legacy_mhl import MISMATCH as LEGACY_MISMATCH
 from offload.copy_legacy_mhl import LegacyMhlCheck
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
-from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
+from offload.errors import (
+    OffloadError,
+    UsageError,
+    describe_os_error,
+    on_network_share,
+    printable_name,
+    read_error_words,
+)
 from offload.ledger import (
     Ledger,
     LedgerEntries,
@@ -710,7 +717,7 @@ class _ReportInputs:
         (``_leaves_report``), recorded in *written*; a folder that refuses it is one line
         (its end, *after*), ``data["report"]`` then None."""
         if self.report_dir is None or not _leaves_report(
-            self.root, remote=self.remote, code=self.code
+            self.root, remote=self.remote, code=self.code, checked=self.report is not None
         ):
             return
         try:
@@ -1063,10 +1070,14 @@ def _came_after_report(signum: int) -> str:
     )
 
 
-def _leaves_report(root: Path, *, remote: bool, code: int) -> bool:
-    """Whether a run leaves a report: one that got as far as a folder (*root*), or on
-    ``s3://`` (*remote*) a bucket it may read (*code*: not a usage error)."""
-    return (code != VerifyExit.USAGE) if remote else os.path.isdir(root)
+def _leaves_report(root: Path, *, remote: bool, code: int, checked: bool = False) -> bool:
+    """Whether a run leaves a report: one that got as far as a folder (*root*), or that
+    *checked* it (a check's report: its share may have gone since, *root* no longer
+    answering), or on ``s3://`` (*remote*) a bucket it may read (*code*: not a usage
+    error)."""
+    if remote:
+        return code != VerifyExit.USAGE
+    return checked or os.path.isdir(root)
 
 
 def _report_and_summary(
@@ -1136,8 +1147,15 @@ def _revoke(
     """Revoke, in the ledger of the local copy root *root*, the record of each copy the
     check proved wrong (``verify_revoke``); None where there is no ledger. *locked*: this
     command holds *root*'s lock already (``--append``: ``verify_lock``)."""
-    if not (report.changed or report.unreadable) or not _has_ledger(root):
+    if not (report.changed or report.unreadable):
         return None
+    try:
+        if not ledger_path(root).is_file():
+            return None
+    except OSError as exc:
+        # Whether there is a ledger could not be looked at (a share whose server died
+        # mid-check: EIO): nothing can be revoked there, and a line says so.
+        return Revocation((), _ledger_unreachable(root, exc))
     return revoke_found_wrong(
         root,
         report.unreadable,  # a missing copy is trusted by no run: its entry stays
@@ -1149,6 +1167,13 @@ def _revoke(
         foreign=[p for p, why in report.reasons.items() if why.code == LEGACY_MISMATCH],
         locked=locked,
     )
+
+
+def _ledger_unreachable(root: Path, exc: OSError) -> str:
+    """Why nothing could be revoked where the copy root's ledger could not even be looked
+    at (*exc*): the errno and what to do (``errors.read_error_words``)."""
+    words = read_error_words(exc, share=on_network_share(root))
+    return f"its ledger could not be read or written: {words}"
 
 
 def _legacy_mhl_line(check: LegacyMhlCheck) -> str:

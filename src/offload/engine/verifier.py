@@ -115,7 +115,9 @@ class MediaHasher:
     the filesystem (``fs.below``: a FUSE filesystem's block device) dropped too, or the read
     recorded as through it. Owns one aligned buffer; use from one thread at a time;
     ``close()`` when done. *below*: shared by the hashers of one run (each filesystem's
-    device cache dropped once, not once per hasher). Raises OSError from the reads.
+    device cache dropped once, not once per hasher). Raises OSError from the reads and
+    from the file's close; ``bypassed`` and ``through_cache`` count only the files hashed
+    whole and closed (a file whose close failed counts neither way).
     """
 
     def __init__(
@@ -155,15 +157,17 @@ class MediaHasher:
                     if on_read is not None:
                         on_read(len(chunk))
                 digests = hasher.hexdigests()
-            # Read after the last read: a filesystem may refuse direct reads late.
-            self.last_bypass = media.cache_bypass
-            if media.cache_bypass.through_cache:
-                self.through_cache += 1
-            else:
-                self.bypassed += 1
-            return digests
         finally:
             media.close()
+        # Counted once the close succeeded: a close that fails (a share's FUSE flush: EIO)
+        # raises, and a file the caller then calls unreadable was read no way at all.
+        # Read after the last read: a filesystem may refuse direct reads late.
+        self.last_bypass = media.cache_bypass
+        if media.cache_bypass.through_cache:
+            self.through_cache += 1
+        else:
+            self.bypassed += 1
+        return digests
 
     def close(self) -> None:
         self._buffer.close()

@@ -4,6 +4,7 @@ copy stays out of the source and of the other copies; what the source's links le
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shlex
 import stat
@@ -11,7 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from offload.destinations.s3url import display_path
-from offload.errors import FULL_ERRNOS, describe_os_error, drive_unreachable, printable_name
+from offload.errors import (
+    FULL_ERRNOS,
+    describe_os_error,
+    drive_unreachable,
+    printable_name,
+    vanished,
+)
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mountinfo, within
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
@@ -253,7 +260,10 @@ def check_writable(
     """*plan*'s folder (or *folder*, the existing ancestor that stands for it) can be
     written: with *probe*, a file created there (``_probe_write``; kept in *keep*, by
     the destination's index, for ``check_duplicates``: the caller removes it), else
-    ``os.access``. An error recorded otherwise."""
+    ``os.access``. A refusal is an error: full (ENOSPC, EDQUOT), vanished (ENOENT,
+    ENOTDIR: ``dest-missing``, the folder removed since its stat passed, or a share's stale
+    cache showing one removed on the server: ``errors.vanished``, run again), else not
+    writable (a read-only mount, permissions)."""
     if folder is None:
         folder = plan.root if plan.creates_root and plan.root.is_dir() else plan.destination
     failure: OSError | None = None
@@ -262,6 +272,18 @@ def check_writable(
     elif not os.access(folder, os.W_OK | os.X_OK):
         failure = PermissionError(13, "no write permission for this user, or a read-only mount")
     if failure is None:
+        return
+    if failure.errno in (errno.ENOENT, errno.ENOTDIR):
+        # The folder was there a moment ago (its stat passed): it vanished, or a share's
+        # cache still shows it removed on the server (sshfs). No permission is at fault.
+        out.error(
+            C.DEST_MISSING,
+            folder,
+            f"destination {folder} cannot be written: {vanished(folder)}: "
+            f"{describe_os_error(failure)}; run the same command again",
+            plan.index,
+            errno=failure.errno,
+        )
         return
     # A drive full (ENOSPC: no room or no inode left; EDQUOT: this user's quota spent)
     # refuses the probe too, but remounting it or its permissions would not help.
