@@ -305,8 +305,9 @@ def check_names(
 
 def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
     """A warning (``ascmhl-cannot-verify-root``) where *plan*'s copy root is at a path
-    ascmhl (1.2) cannot verify a history at, though the history offload-ai writes there is
-    whole and ``offload verify`` checks it: a path that is not UTF-8 (ascmhl stops with a
+    ascmhl (1.2) cannot verify a history at, though the history offload-ai writes there
+    can be checked with ``offload verify`` (said before any is written: nothing of it is
+    claimed whole): a path that is not UTF-8 (ascmhl stops with a
     UnicodeEncodeError as it opens the manifests: lxml takes no such file name), or holding
     a line break (ascmhl's ignore patterns then match nothing below it: it calls the copy's
     ``.offload/`` and ``ascmhl/`` files new, exit 21). The names of the history's files
@@ -322,8 +323,8 @@ def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
         C.ASCMHL_CANNOT_VERIFY_ROOT,
         plan.root,
         f"the path of the copy root {printable_name(text)} {why}: the ASC MHL history "
-        "written there is whole and offload verify checks it, but ascmhl (1.2) cannot "
-        "verify it there; to check it with ascmhl, rename the copy root (or the folder "
+        "offload-ai writes there can be checked with offload verify, but ascmhl (1.2) "
+        "cannot verify it at this path; to check it with ascmhl, rename the copy root (or the folder "
         "above it) to a UTF-8 name without a line break first, or copy the card into such a "
         "folder (--into)",
         plan.index,
