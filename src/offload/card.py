@@ -967,8 +967,9 @@ def _plan(
     # whose size changed, "card" another card's, "revoked" one an earlier run revoked, ""
     # nothing: ``OffloadPlan.in_the_way``).
     in_the_way: dict[int, list[tuple[int, str, str]]] = {}
-    # The card files an object of another size stands at the key of, by S3 destination:
-    # --keep-both keeps their copies beside it (the preflight holds those keys' lengths).
+    # The card files an object stands at the key of (of another size; those read back are
+    # added with the checks), by S3 destination: --keep-both may keep their copies beside
+    # it (the preflight holds those keys' lengths; without --keep-both, unused).
     occupied: dict[int, set[str]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
     # The files a symlink of the card leads to: a link is made only where such a file's
@@ -1303,6 +1304,10 @@ def _plan(
             rechecked[check.destination_index].add(relative_path)
             if check.kind is CheckKind.REVERIFY and not check.changed:
                 expected_equal[check.destination_index].add(relative_path)
+        elif check.destination_index in backends:  # an object at its key, read back
+            occupied.setdefault(check.destination_index, set()).add(
+                tasks[check.task_index].source.relative_path
+            )
     # The S3 ones only compared with each other (the same bucket and prefix named twice).
     checked = preflight(
         tree,
@@ -1328,19 +1333,9 @@ def _plan(
         batch_bytes=options.copy.closing_batch_bytes,
         batch_files=options.copy.batch_files,
         keep_both=policy is ExistingFilePolicy.KEEP_BOTH,
-        # An object at a card file's key, read back before the job: --keep-both may keep a
-        # copy beside it, whose key the preflight holds to S3's limit.
-        remote_in_the_way={
-            index: occupied.get(index, set())
-            | {
-                tasks[check.task_index].source.relative_path
-                for check in checks
-                if check.destination_index == index
-            }
-            for index in backends
-        }
-        if policy is ExistingFilePolicy.KEEP_BOTH
-        else None,
+        # An object at a card file's key (of another size, or read back before the job):
+        # --keep-both may keep a copy beside it, whose key the preflight holds to S3's limit.
+        remote_in_the_way=occupied,
     )
     if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
         clashes = _s3().type_conflicts(tree, plans, backends)

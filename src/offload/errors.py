@@ -214,10 +214,13 @@ _CONTROLS_BUT_NEWLINE = _Escapes(
 
 
 def escaped_invisible(text: str) -> str:
-    """*text* with its format characters and line/paragraph separators escaped as
-    :data:`CONTROL_ESCAPES` spells them, for a text whose C0/C1 controls a writer escaped
-    already its own way (a CSV cell: none is left for this to spell). Printable text is
-    returned as it is."""
+    """*text* with every character :data:`CONTROL_ESCAPES` lists escaped as it spells them:
+    C0, DEL and C1 controls (``\\x0a``, ``\\u0085``), format characters and line/paragraph
+    separators (``\\u202e``). Printable text (``str.isprintable``: nearly every name, in
+    any script) is returned as it is, without a look-up a character. A CSV cell, whose
+    controls its writer escaped already its own way, gets only the rest spelled; the PDF's
+    ``latin1`` all of them. Not a name's bytes that are not UTF-8 (surrogates: left as
+    they are, for the caller to spell)."""
     return text if text.isprintable() else text.translate(CONTROL_ESCAPES)
 
 

@@ -15,6 +15,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from offload.cli.common import Environment
 from offload.cli.offload import main
 
@@ -77,3 +79,33 @@ def test_a_copy_its_ledger_trusts_is_no_reason_to_refuse(tmp_path: Path) -> None
     assert sorted(p.name for p in (dest / "K").iterdir() if p.suffix == ".mov") == sorted(
         ["B.mov", name]
     )
+
+
+def test_a_taken_name_whose_kept_name_fits_costs_no_look_at_the_destination(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 100-character name taken on the destination, its `` (1)`` to `` (3)`` too: its
+    kept name fits (every `` (n)`` below 10 is as long), so the preflight looks at none of
+    them (``--dry-run`` exits 0). Failed before: it searched the names the commit would
+    pick, one ``lstat`` a taken `` (n)`` (up to 9,999 a file), a copy of the commit's own
+    search."""
+    card = tmp_path / "K"
+    card.mkdir()
+    name = "A" * 96 + ".mov"
+    (card / name).write_bytes(os.urandom(300))
+    root = tmp_path / "dest" / "K"
+    root.mkdir(parents=True)
+    for taken in (name, *(f"{'A' * 96} ({n}).mov" for n in (1, 2, 3))):
+        (root / taken).write_bytes(b"theirs")
+    looked: list[str] = []
+    lexists = os.path.lexists
+
+    def counted(path: str | os.PathLike[str]) -> bool:
+        if " (" in os.fspath(path):
+            looked.append(os.fspath(path))
+        return lexists(path)
+
+    monkeypatch.setattr(os.path, "lexists", counted)
+    code, err = _copy(tmp_path, "--dry-run", "--into", "--keep-both", card, root)
+    assert code == 0, err
+    assert looked == [], looked

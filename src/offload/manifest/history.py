@@ -672,9 +672,10 @@ def _misnamed(folder: Path, name: str) -> str:
     return (
         f"the ASC MHL history in {printable_name(str(folder))} lists the manifest "
         f"'{shown}', whose name does not follow ASC MHL's naming convention (NNNN_<name>.mhl "
-        "without a line break; offload-ai wrote the card folder's line break there before "
-        '2026-12-05): ascmhl reads no generation from it ("does not conform to naming '
-        f"convention\"); rename it '{fixed}', and its <path> in {CHAIN_FILE_NAME} alike"
+        "without a line break; offload-ai 0.1.0 builds before 2026-12-05 kept a card "
+        "folder's line break there, another tool may write one): ascmhl reads no "
+        'generation from it ("does not conform to naming convention"); rename it '
+        f"'{fixed}', and its <path> in {CHAIN_FILE_NAME} alike"
     )
 
 

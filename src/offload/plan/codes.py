@@ -49,8 +49,8 @@ class PreflightCode(StrEnum):
     # and leaves it out; the copy root's own name, in no manifest, is not reported there).
     NAME_NOT_UTF8 = "name-not-utf8"
     # A warning: the copy root's path (its name, or a folder above it) is not UTF-8 or holds
-    # a line break: the ASC MHL history written there is whole, and offload verify checks
-    # it, but ascmhl (1.2) cannot verify a copy root at such a path (plan.preflight.names).
+    # a line break: the ASC MHL history offload-ai writes there can be checked with offload
+    # verify, but ascmhl (1.2) cannot verify a copy root at such a path (plan.preflight.names).
     ASCMHL_CANNOT_VERIFY_ROOT = "ascmhl-cannot-verify-root"
     # A file of the card this process may not open for reading (its permissions): refused
     # before the first byte, not failed once the rest is copied (docs/json.md).

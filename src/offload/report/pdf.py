@@ -28,7 +28,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from offload.errors import CONTROL_ESCAPES
+from offload.errors import escaped_invisible
 from offload.report.content import ClipRow, ReportView, State
 from offload.report.words import plural
 
@@ -108,8 +108,9 @@ def latin1(text: str) -> str:
     # ``\u0085``): as ``?`` a name read as another ("new?line.mov"), beside the same line's
     # error naming it ``new\x0aline.mov``: ``errors.CONTROL_ESCAPES``, the terminal's table.
     # Escaped first: a format character (U+202E) or a separator (U+2028) is spelled as there
-    # too (``\\u202e``), not as a code of a character the fonts lack.
-    return _OUTSIDE.sub(_code, text.translate(CONTROL_ESCAPES))
+    # too (``\\u202e``), not as a code of a character the fonts lack. A printable text (most
+    # names outside ASCII: accents, Japanese) is not translated (``escaped_invisible``).
+    return _OUTSIDE.sub(_code, escaped_invisible(text))
 
 
 _OUTSIDE = re.compile(f"[^\x00-\xff{re.escape(''.join(sorted(_WINANSI)))}]")

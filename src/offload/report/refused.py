@@ -90,12 +90,12 @@ def write_refused_record(
     from offload.json_text import dumps
     from offload.manifest.atomic import write_file_atomically
     from offload.plan.names import report_name
+    from offload.report.report_names import numbered_name
 
     target = folder / REFUSED_FOLDER
-    stamp = time.strftime("%Y-%m-%d_%H%M%S", time.gmtime(started))
     # Named as the run's job reports would be (``plan.names.report_name``): the card
     # folder's name, in ASCII on a folder that takes no other (fusefat); cut to fit.
-    base = record_base(report_name(str(record["source"]), [folder]), stamp)
+    base = record_base(report_name(str(record["source"]), [folder]), started)
     data = (dumps(record, indent=1) + "\n").encode("utf-8")
     try:
         if parents:
@@ -103,8 +103,8 @@ def write_refused_record(
         else:
             make_folder_durable(folder)
             make_folder_durable(target)
-        for number in range(1, 1000):
-            name = base if number == 1 else f"{base}_{number}"
+        for number in range(1, _MAX_RECORD + 1):
+            name = numbered_name(base, number)
             try:
                 write_file_atomically(target / f"{name}.json", data, replace=False)
             except FileExistsError:
@@ -117,18 +117,19 @@ def write_refused_record(
         return f"cannot write into {printable_name(str(target))}: {describe_os_error(exc)}"
 
 
-#: The widest number a record's name takes (``_999``: ``write_refused_record`` tries 999).
-_WIDEST_NUMBER = "_999"
-#: The bytes a name of a refused record may have: Linux's NAME_MAX, which a filesystem that
-#: counts UTF-16 units (exFAT) meets too (a unit is one byte of UTF-8 at least).
-_NAME_MAX = 255
+#: The highest number a record's name takes (``numbered_name``): ``write_refused_record``
+#: tries 1 (no number) to this.
+_MAX_RECORD = 999
 
 
-def record_base(card: str, stamp: str) -> str:
-    """The name of a refused record before its number and ``.json``: ``<card>_<stamp>Z``,
-    the card's part (*card*, ``plan.names.report_name``) cut where the name, at its widest
+def record_base(card: str, started: float) -> str:
+    """The name of a refused record before its number and ``.json``: ``<card>_<start>Z``
+    (``report_names.report_basename_for``, *started* in seconds since the epoch), the
+    card's part (*card*, ``plan.names.report_name``) cut where the name, at its widest
     (``_999.json``) and under the temporary name it is written to first
-    (``atomic.widest_temp_name``), would pass 255 bytes, and ``~`` and 8 hex digits of the
+    (``atomic.widest_temp_name``), would pass ``plan.names.NAME_MAX_BYTES`` (255; a
+    filesystem that counts UTF-16 units, exFAT, meets it too: a unit is one byte of UTF-8
+    at least), and ``~`` and 8 hex digits of the
     SHA-256 of the whole part put after the cut (two long card names that start alike keep
     names of their own). The record itself names the card whole (``source``); its file's
     name is for a reader of the folder. Without the cut a card refused for its folder's
@@ -137,17 +138,22 @@ def record_base(card: str, stamp: str) -> str:
     import os
 
     from offload.manifest.atomic import widest_temp_name
+    from offload.plan.names import NAME_MAX_BYTES
+    from offload.report.report_names import numbered_name, report_basename_for
 
-    tail = f"_{stamp}Z"
-    encoded = os.fsencode(card)
-    over = len(os.fsencode(widest_temp_name(f"{card}{tail}{_WIDEST_NUMBER}.json"))) - _NAME_MAX
+    whole = report_basename_for(card, started)
+    widest = widest_temp_name(f"{numbered_name(whole, _MAX_RECORD)}.json")
+    over = len(os.fsencode(widest)) - NAME_MAX_BYTES
     if over <= 0:
-        return f"{card}{tail}"
+        return whole
     import hashlib
 
+    tail = whole[len(card) :]  # _<start>Z
+    encoded = os.fsencode(card)
     mark = "~" + hashlib.sha256(encoded).hexdigest()[:8]
-    kept = encoded[: max(0, len(encoded) - over - len(mark))]
-    return f"{os.fsdecode(kept).encode('utf-8', 'ignore').decode('utf-8')}{mark}{tail}"
+    kept: bytes = encoded[: max(0, len(encoded) - over - len(mark))]
+    # A character cut in two, or a byte that is not UTF-8 (never left by report_name), dropped.
+    return f"{kept.decode('utf-8', 'ignore')}{mark}{tail}"
 
 
 def is_refused_record(data: Any) -> bool:

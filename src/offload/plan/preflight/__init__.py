@@ -167,7 +167,8 @@ def preflight(
 
     ``remote_in_the_way``, by an ``s3://`` destination's index: the card files (relative
     paths) an object stands at the key of, which ``--keep-both`` (*keep_both*) may keep a
-    copy beside (:func:`.names.check_keys`: its key's length with `` (1)``).
+    copy beside (:func:`.names.check_keys`: its key's length with `` (1)``); ignored
+    without *keep_both*.
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
@@ -229,7 +230,10 @@ def preflight(
         )
 
     def drive_check(
-        plan: DestinationPlan, mount: Path, part: SourceTree
+        plan: DestinationPlan,
+        mount: Path,
+        part: SourceTree,
+        may_keep_beside: AbstractSet[str] | None,
     ) -> DestinationCheck | None:
         """The checks of what *plan* puts on the drive mounted at *mount* below its copy
         root (*part* of the card: ``drives.split_tree``): its names, file sizes and dates
@@ -253,11 +257,7 @@ def preflight(
             out,
             name_headroom_bytes=name_headroom_bytes,
             keep_both=keep_both,
-            may_keep_beside=None
-            if needed is None
-            else (
-                needed.get(plan.index, frozenset()) | (rechecked or {}).get(plan.index, frozenset())
-            ),
+            may_keep_beside=may_keep_beside,
         )
         check_file_sizes(part, on_drive, fs, out)
         to_write = None if needed is None else needed.get(plan.index, frozenset())
@@ -344,13 +344,16 @@ def preflight(
         )
         own, on_drives = split_tree(tree, [r for r, _ in drives]) if drives else (tree, {})
         own_entries = entries_of(own) if drives else entries
+        # --keep-both: the files the run may write there (to copy or read back), built once
+        # for the copy root and the drives below it; without it, none (up to one a file).
+        may_keep_beside = (
+            needed.get(plan.index, frozenset()) | (rechecked or {}).get(plan.index, frozenset())
+            if keep_both and needed is not None
+            else None
+        )
         check_names(
             own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes,
-            keep_both=keep_both,
-            may_keep_beside=None if needed is None else (
-                needed.get(plan.index, frozenset())
-                | (rechecked or {}).get(plan.index, frozenset())
-            ),
+            keep_both=keep_both, may_keep_beside=may_keep_beside,
         )  # fmt: skip
         if writes_own_files:
             check_own_names(
@@ -429,7 +432,8 @@ def preflight(
                 below=tuple(
                     drive
                     for relative, mount in drives
-                    if (drive := drive_check(plan, mount, on_drives[relative])) is not None
+                    if (drive := drive_check(plan, mount, on_drives[relative], may_keep_beside))
+                    is not None
                 ),
             )
         )

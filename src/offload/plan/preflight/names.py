@@ -305,8 +305,9 @@ def check_names(
 
 def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
     """A warning (``ascmhl-cannot-verify-root``) where *plan*'s copy root is at a path
-    ascmhl (1.2) cannot verify a history at, though the history offload-ai writes there is
-    whole and ``offload verify`` checks it: a path that is not UTF-8 (ascmhl stops with a
+    ascmhl (1.2) cannot verify a history at, though the history offload-ai writes there
+    can be checked with ``offload verify`` (said before any is written: nothing of it is
+    claimed whole): a path that is not UTF-8 (ascmhl stops with a
     UnicodeEncodeError as it opens the manifests: lxml takes no such file name), or holding
     a line break (ascmhl's ignore patterns then match nothing below it: it calls the copy's
     ``.offload/`` and ``ascmhl/`` files new, exit 21). The names of the history's files
@@ -322,10 +323,10 @@ def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
         C.ASCMHL_CANNOT_VERIFY_ROOT,
         plan.root,
         f"the path of the copy root {printable_name(text)} {why}: the ASC MHL history "
-        "written there is whole and offload verify checks it, but ascmhl (1.2) cannot "
-        "verify it there; to check it with ascmhl, rename the copy root (or the folder "
-        "above it) to a UTF-8 name without a line break first, or copy the card into such a "
-        "folder (--into)",
+        "offload-ai writes there can be checked with offload verify, but ascmhl (1.2) "
+        "cannot verify it at this path; to check it with ascmhl, rename the copy root (or "
+        "the folder above it) to a UTF-8 name without a line break first, or copy the card "
+        "into such a folder (--into)",
         plan.index,
     )
 
@@ -338,15 +339,18 @@ def _kept_names_too_long(
     name_max: int,
     may_keep_beside: AbstractSet[str] | None,
 ) -> None:
-    """``--keep-both``: a card file whose name is taken on the destination already, and the
-    name the copy would be kept under beside it (``naming.keep_both_text``, `` (1)`` before
-    the extension, the first not taken as the copy's commit picks it) is too long for the
-    filesystem (*name_max* bytes, or its UTF-16 units): an error naming that name, as any
-    name the filesystem refuses, before the copy. Else the file was copied, then failed
-    under its own name as its kept name was made (ENAMETOOLONG, nothing to do about it
-    said), and ``--dry-run`` said nothing. A name that fits with `` (1)`` (or whose own
-    length is refused already) costs a length check; only a name within 7 bytes (``
-    (9999)``) of the limit costs a look at the destination."""
+    """``--keep-both``: a card file whose name is taken on the destination already, and
+    whose name with `` (1)`` (``naming.keep_both_text``, before the extension) is too long
+    for the filesystem (*name_max* bytes, or its UTF-16 units): an error naming that name,
+    as any name the filesystem refuses, before the copy. Every name the copy's commit may
+    keep it under (the first free of `` (1)`` to `` (9999)``) is at least that long: the
+    error holds whichever it picks. Else the file was copied, then failed under its own
+    name as its kept name was made (ENAMETOOLONG, nothing to do about it said), and
+    ``--dry-run`` said nothing. Not looked for: a name whose `` (1)`` fits with no byte to
+    spare and `` (1)`` to `` (9)`` taken too (`` (10)`` is one byte longer): that file
+    fails at its commit, as before. A name whose `` (1)`` fits (or whose own length
+    is refused already) costs length checks only; one whose `` (1)`` does not, one
+    ``lstat`` of its target."""
     from offload.destinations.naming import keep_both_text
 
     rules = fs.rules
@@ -354,47 +358,44 @@ def _kept_names_too_long(
     limit = name_max if units is None else min(name_max, units)
     for file in tree.files:
         # A character is 4 bytes (2 UTF-16 units) at most; a name is no longer than its path.
-        if 4 * len(file.relative_path) + 7 <= limit and plan.file_name is None:
+        if 4 * len(file.relative_path) + 4 <= limit and plan.file_name is None:
             continue
         name = plan.file_name or file.relative_path.rpartition("/")[2]
-        if 4 * len(name) + 7 <= limit:
+        if 4 * len(name) + 4 <= limit:
             continue
         if may_keep_beside is not None and file.relative_path not in may_keep_beside:
             continue  # trusted from a ledger: its copy stays as it is, none kept beside
-        if not any(
+        if any(
             p.code is C.NAME_TOO_LONG for p in name_problems(name, rules, name_max_bytes=name_max)
         ):
-            target = plan.target_text(file.relative_path)
-            if not os.path.lexists(target):
-                continue  # copied under its own name
-            attempt = 1
-            kept = keep_both_text(name, attempt)
-            folder = target[: len(target) - len(name)]
-            while attempt < 9999 and os.path.lexists(folder + kept):
-                attempt += 1
-                kept = keep_both_text(name, attempt)
-            too_long = [
-                p
-                for p in name_problems(kept, rules, name_max_bytes=name_max)
-                if p.code is C.NAME_TOO_LONG
-            ]
-            if too_long:
-                out.error(
-                    C.NAME_TOO_LONG,
-                    Path(file.path_text),
-                    f"{printable_name(target)} is taken: where what is there is not this "
-                    "card file, --keep-both keeps the copy beside it as "
-                    f"'{printable_name(kept)}', which {too_long[0].detail} on {fs.name} at "
-                    f"{plan.destination}: "
-                    + (
-                        f"leave it out with --ignore {_ignore_pattern(file.relative_path)}, "
-                        if not tree.root_is_file and plan.file_name is None
-                        else ""
-                    )
-                    + "move the file at that name away, or rename the card's file on the "
-                    "source (a write to the card)",
-                    plan.index,
-                )
+            continue  # refused for its own length already
+        kept = keep_both_text(name, 1)
+        too_long = [
+            p
+            for p in name_problems(kept, rules, name_max_bytes=name_max)
+            if p.code is C.NAME_TOO_LONG
+        ]
+        if not too_long:
+            continue  # kept beside under a name that fits, or copied under its own
+        target = plan.target_text(file.relative_path)
+        if not os.path.lexists(target):
+            continue  # copied under its own name
+        out.error(
+            C.NAME_TOO_LONG,
+            Path(file.path_text),
+            f"{printable_name(target)} is taken: where what is there is not this "
+            "card file, --keep-both keeps the copy beside it as "
+            f"'{printable_name(kept)}', which {too_long[0].detail} on {fs.name} at "
+            f"{plan.destination}: "
+            + (
+                f"leave it out with --ignore {_ignore_pattern(file.relative_path)}, "
+                if not tree.root_is_file and plan.file_name is None
+                else ""
+            )
+            + "move the file at that name away, or rename the card's file on the "
+            "source (a write to the card)",
+            plan.index,
+        )
 
 
 def _folder_at(plan: DestinationPlan, parent: str, prefix: str) -> Path:
