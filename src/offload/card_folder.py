@@ -412,10 +412,10 @@ def rounded_by_a_cascade(entry: LedgerEntry, file: SourceFile, ledger: Ledger) -
     """Whether *entry* records the card's *file* as an older version's cascade recorded its
     slow copies, dated as the fast copy on exFAT, FAT, NTFS or a share: the file's size, a
     date other than the file's yet one such a filesystem keeps (a multiple of 100 ns) and
-    within what it rounds (``Ledger.holds_date``, *ledger* the copy root's). Another card's
-    entry of equal size shot within 2 s is told apart by its date's nanoseconds (kept by
-    the filesystems the card's copies are made on, ext4, APFS, XFS), all but one time in a
-    hundred."""
+    within what it rounds (``Ledger.holds_date``, *ledger* the copy root's). A likely
+    cause, never a proof: another card's entry of equal size shot within 2 s passes too
+    where the card's own dates are multiples of 100 ns already (FAT and exFAT cards, most
+    camera cards), so every sentence naming this cause names another card beside it."""
     return (
         entry.size_bytes == file.size_bytes
         and entry.mtime_ns != file.mtime_ns

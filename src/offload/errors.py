@@ -418,7 +418,12 @@ def read_error_words(exc: OSError, *, share: bool) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"{words}: give this user read access to it, {again}"
     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return f"{words}: it vanished while it was read (removed or renamed meanwhile), {again}"
+        why = (
+            "removed on the server, or the share's cache is stale"
+            if share
+            else "removed or renamed meanwhile"
+        )
+        return f"{words}: it vanished while it was read ({why}), {again}"
     return f"{words}: {again} once that is fixed"
 
 

@@ -90,6 +90,9 @@ CANNOT_ASK = "cannot_ask"
 UNSEEN = "unseen"
 # What a run refused by a lock did not do (``_busy``'s *outcome*): an offload's words.
 NOTHING_WRITTEN = "nothing was written"
+#: The ``role`` a check's lock body names (``holder_body``): ``offload verify``'s (its
+#: ``--append``, its revocation), which writes no copy (``verify_lock``).
+CHECK_ROLE = "check"
 
 
 class CopyRootBusy(UsageError):
@@ -411,8 +414,10 @@ def body_alive(holder: Mapping[str, object]) -> bool:
 def _this_process(holder: Mapping[str, object]) -> bool:
     """Whether the holder a lock body names is this very process: an earlier job of it
     that could not clear the body (its drive pulled, then plugged in again), whose lock
-    went with its descriptor. This process took the lock now, so no job of it holds it
-    through this path; the body is its own leftover, replaced in silence."""
+    went with its descriptor; replaced in silence. A job of this process holding the same
+    folder through another mount at the same time would be taken for one too (not told
+    apart: the preflight refuses one folder named twice, and bodies of one process and
+    second are alike)."""
     return holder.get("pid") == os.getpid() and same_process_space(
         holder.get("host"), holder.get("pid_space")
     )

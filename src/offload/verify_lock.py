@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 from offload.destinations.s3url import parse_s3_url
 from offload.errors import UsageError
 from offload.lock import (
+    CHECK_ROLE,
     CopyRootBusy,
     CopyRootLocks,
     busy_copy_root,
@@ -63,8 +64,6 @@ if TYPE_CHECKING:
 
 #: What a refused check did not do (``lock._busy``'s *outcome*).
 NOTHING_VERIFIED = "nothing was verified"
-#: The ``role`` a check's lock body names (``lock.holder_body``): it writes no copy.
-CHECK_ROLE = "check"
 
 
 def guard_check(path: Path, *, append: bool) -> CopyRootLocks | None:

@@ -72,7 +72,7 @@ from offload.ledger import (
     LedgerEntry,
     final_path_of,
 )
-from offload.lock import CopyRootLocks, lock_copy_roots
+from offload.lock import CHECK_ROLE, CopyRootLocks, lock_copy_roots
 from offload.manifest import ChangedFile
 
 
@@ -121,7 +121,7 @@ def revoke_found_wrong(
     try:
         # *locked*: the caller holds it (``offload verify --append``, ``verify_lock``) since
         # before the check's reads, so the ledger just read is the one under the lock.
-        locks = CopyRootLocks() if locked else lock_copy_roots([root])
+        locks = CopyRootLocks() if locked else lock_copy_roots([root], role=CHECK_ROLE)
     except UsageError as exc:  # CopyRootBusy: another offload writes this copy root
         return Revocation((), exc.message, meant=meant)
     except OSError as exc:

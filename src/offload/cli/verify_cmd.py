@@ -1150,7 +1150,7 @@ def _revoke(
     if not (report.changed or report.unreadable):
         return None
     try:
-        if not ledger_path(root).is_file():
+        if not _has_ledger(root):
             return None
     except OSError as exc:
         # Whether there is a ledger could not be looked at (a share whose server died
@@ -1296,11 +1296,24 @@ def _reason_code(report: VerifyReport, path: str) -> str | None:
 
 
 def _has_ledger(root: Path) -> bool:
-    """Whether *root* is a copy root with offload-ai's ledger."""
+    """Whether *root* is a copy root with offload-ai's ledger: False where nothing (or no
+    regular file) stands at its name. Raises OSError where that cannot be looked at (a
+    share whose server died: EIO), which is no answer: a ledger may be there (not
+    ``Path.is_file``, which takes every error for "no", and from Python 3.14 on swallows
+    them all)."""
     try:
-        return ledger_path(root).is_file()
-    except OSError:
+        return stat.S_ISREG(os.stat(ledger_path(root)).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
         return False
+
+
+def _maybe_ledger(root: Path) -> bool:
+    """Whether *root* may hold a ledger: ``_has_ledger``, and True where that cannot be
+    looked at (the footer's warning that a copy found wrong was not revoked is kept)."""
+    try:
+        return _has_ledger(root)
+    except OSError:
+        return True
 
 
 def _ledger_entries(root: Path) -> LedgerEntries | None:
@@ -1533,7 +1546,7 @@ def _print_human(
     # the revocation's line, or as a copy whose size alone was compared (below, by_size).
     skip = said_why | unread_replaced | revoked
     if (set(c.path for c in report.changed) | set(report.unreadable)) - said_why - revoked and (
-        not remote and _has_ledger(where)
+        not remote and _maybe_ledger(where)
     ):
         # A copy found wrong whose record the check did not revoke (it could not: read-only
         # media, another offload at work; or the record was written since the check began,

@@ -45,6 +45,7 @@ from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import parse_s3_url
 from offload.errors import UsageError, describe_os_error
 from offload.ledger import REVOKED_BY_CHECK, LedgerEntries, final_path_of
+from offload.lock import CHECK_ROLE
 from offload.manifest import VerifyReport
 from offload.verify_revoke import Revocation
 
@@ -96,7 +97,7 @@ def revoke_unread(
             return Revocation(())
     except OSError as exc:
         return Revocation((), f"its ledger cannot be read: {describe_os_error(exc)}")
-    lock = None if locked else S3CopyRootLock(store, backend.key(backend.root))
+    lock = None if locked else S3CopyRootLock(store, backend.key(backend.root), role=CHECK_ROLE)
     if lock is not None:
         try:
             # A lock there, live or left by a run killed since, is not taken (nor taken

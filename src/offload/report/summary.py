@@ -345,11 +345,21 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
         checked_n = by_state[DestinationStatus.TRANSFER_CHECKED]
         # Those an earlier run verified: "(2 copies now, 3 verified earlier: not re-read)",
-        # with none now "(all 3 copies verified earlier: not re-read)", never "0 copies now".
-        counted = _now_and_earlier(
-            by_state[DestinationStatus.VERIFIED], earlier_n, earlier="verified earlier", joint=", "
+        # with none now "(3 copies verified earlier: not re-read)", never "0 copies now" nor
+        # "all" (other copies were cancelled).
+        proof = (
+            " ({}: not re-read)".format(
+                _now_and_earlier(
+                    by_state[DestinationStatus.VERIFIED],
+                    earlier_n,
+                    earlier="verified earlier",
+                    joint=", ",
+                    every=False,
+                )
+            )
+            if earlier_n
+            else ""
         )
-        proof = f" ({counted}: not re-read)" if earlier_n else ""
         checked = (
             f"; {plural(checked_n, 'copy', 'copies')} transfer-checked only (never read back)"
             if checked_n
@@ -617,7 +627,13 @@ def _history_fates(report: OffloadReport) -> str:
 
 
 def _now_and_earlier(
-    now_n: int, earlier_n: int, *, proved: str = "", earlier: str = "earlier", joint: str = " and "
+    now_n: int,
+    earlier_n: int,
+    *,
+    proved: str = "",
+    earlier: str = "earlier",
+    joint: str = " and ",
+    every: bool = True,
 ) -> str:
     """The copies verified on a verdict's line counted by what proved them: *now_n* read
     back by this run (*proved*, when given, says how: ``_verified_now``) and *earlier_n* by
@@ -625,10 +641,12 @@ def _now_and_earlier(
     "2 copies now (full verification) and 3 earlier". A run that read back none says only
     what is true of the counts, nothing of copies verified now nor of how: "all 3 copies
     earlier", "1 copy earlier" (before: "0 copies now (full verification) and 3 earlier").
-    The line that says all are verified and the CANCELLED line's count both."""
+    The line that says all are verified and the CANCELLED line's count both; *every*: the
+    counts are every copy of the run (that line), else "all" is not said (the CANCELLED
+    line's, beside copies cancelled)."""
     if not now_n:
-        counted = f"all {earlier_n} copies" if earlier_n > 1 else plural(earlier_n, "copy")
-        return f"{counted} {earlier}"
+        counted = plural(earlier_n, "copy", "copies")
+        return f"{'all ' if every and earlier_n > 1 else ''}{counted} {earlier}"
     said = f" ({proved})" if proved else ""
     return f"{plural(now_n, 'copy', 'copies')} now{said}{joint}{earlier_n} {earlier}"
 
@@ -898,8 +916,8 @@ _UNVOUCHED = {
     "other": "where the destination's ledger records another file (its size or date is not "
     "the card file's: another card offloaded into this copy root, or the card's file changed)",
     "rounded": "where the destination's ledger records the card file's size and its date as "
-    "exFAT, FAT, NTFS or a share rounds it (an older version's cascade dated it as its fast "
-    "copy there)",
+    "exFAT, FAT, NTFS or a share rounds it (probably an older version's cascade, which dated "
+    "it as its fast copy there, or another card of the same name)",
     "digests": "recorded in the destination's ledger without every digest this run asks for",
     "unlike": "recorded in the destination's ledger, but no longer as recorded there",
     "card": "recorded in the destination's ledger from another card (its copy is not "

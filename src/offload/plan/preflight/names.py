@@ -649,9 +649,13 @@ def check_keys(
                     f"{display_path(plan.root)}: where it is not this card file, --keep-both "
                     f"keeps the copy beside it as '{printable_name(kept.rpartition('/')[2])}', "
                     f"which makes its key {key_bytes(kept)} bytes long (S3 keys are at most "
-                    f"{MAX_KEY_BYTES} bytes): leave it out with --ignore "
-                    f"{_ignore_pattern(entry.relative_path)}, copy to a shorter prefix, or "
-                    "move the object at that key away",
+                    f"{MAX_KEY_BYTES} bytes): "
+                    + (
+                        f"leave it out with --ignore {_ignore_pattern(entry.relative_path)}, "
+                        if plan.file_name is None  # --ignore leaves out no single file
+                        else ""
+                    )
+                    + "copy to a shorter prefix, or move the object at that key away",
                     plan.index,
                 )
         if size > MAX_KEY_BYTES:
