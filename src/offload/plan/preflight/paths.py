@@ -392,7 +392,12 @@ def check_duplicates(
             if tree.root_is_file:
                 name = tree.files[0].relative_path
                 a_target, b_target = a.target_for(name), b.target_for(name)
-                if _same_file(a_target, b_target, spell) or _seen_through(a, b, probes):
+                # One folder through two mounts holds one file only under one name: the
+                # targets of a file copied under several names into one folder (dest1.bin,
+                # dest2.bin: pfndispatchcopy) are different files of one folder.
+                if _same_file(a_target, b_target, spell) or (
+                    a_target.name == b_target.name and _seen_through(a, b, probes)
+                ):
                     duplicate.add(b.index)
                     out.error(
                         C.DEST_DUPLICATE,
