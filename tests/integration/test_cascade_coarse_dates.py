@@ -11,7 +11,6 @@ without the card was refused ("its ledger does not record ... verified as it is 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Callable
@@ -19,22 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
 from support import mounts
+from support.offload_cli import copy_with_reports_in
 
 # A card file's date with a fraction of a second none of the three filesystems keeps whole
 # (NTFS keeps 100 ns: ...5700 is not a multiple of 100), an odd second FAT rounds too.
 CARD_DATE_NS = 1_796_465_389_715_387_573
 
 
-def cli(tmp: Path, *args: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        ["copy", "--report-dir", str(tmp / "reports"), *args],
-        Environment(stdout=out, stderr=err, install_signal_handlers=False),
-    )
-    return code, err.getvalue()
+cli = copy_with_reports_in
 
 
 def _card(cards: Path) -> Path:

@@ -10,23 +10,14 @@ with 5 files on disk."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
 from support.faultyfs import FaultyFS
+from support.offload_cli import copy_with_reports_in
 
-
-def cli(tmp: Path, *args: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        ["copy", "--report-dir", str(tmp / "reports"), *args],
-        Environment(stdout=out, stderr=err, install_signal_handlers=False),
-    )
-    return code, err.getvalue()
+cli = copy_with_reports_in
 
 
 def _card(tmp_path: Path) -> Path:

@@ -28,6 +28,17 @@ def offload(*argv: str) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
+def copy_with_reports_in(tmp: Path, *args: str) -> tuple[int, str]:
+    """Run ``offload copy --report-dir TMP/reports *args`` in this process: its exit code
+    and its stderr (the lines a test of the copy's words reads)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["copy", "--report-dir", str(tmp / "reports"), *args],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    return code, err.getvalue()
+
+
 def copy_acting_at_release(
     *argv: str,
     at_release: Callable[[subprocess.Popen[str]], object] | None = None,
