@@ -107,6 +107,44 @@ def test_verify_and_a_dry_run_during_a_live_offload_are_refused_naming_it(
     assert len(_generations(root)) == 3
 
 
+def test_a_check_of_the_drive_folder_above_a_live_offload_is_refused_naming_it(
+    tmp_path: Path, faulty_fs: FaultyFS, judge: AscmhlJudge
+) -> None:
+    """``offload verify DRIVE`` where DRIVE holds its own history (``ascmhl create``) and a
+    copy root an offload writes now: the check reads that copy's nested history, so it is
+    refused as a check of the copy root is. Failed before: exit 21, the live run's partial
+    called NEW, the half-copied card's files checked as if it were whole."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    drive = judge.create(fs.mountpoint, "xxh64")  # the drive's history; the copy's nested
+    assert drive.returncode == 0, drive.describe()
+    root = fs.mountpoint / "A001"
+    (card / "CLIPS" / "C009.MOV").write_bytes(os.urandom(400_000))
+    held = fs.stall("write", path="A001/CLIPS/*C009*")
+    copy = _start("copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        checks = [
+            run_offload("verify", *append, "--report-dir", tmp_path / "r2", fs.mountpoint)
+            for append in ((), ("--append",))
+        ]
+    finally:
+        fs.release(held)
+        _out, err = copy.communicate(timeout=120)
+    assert copy.returncode == 0, err
+    for done in checks:
+        said = " ".join(done.stderr.split())
+        assert done.returncode == 64, done.stdout + said
+        assert f"copy root {root} is in use by another offload (pid {copy.pid} on" in said
+        assert f"nothing was verified ({fs.mountpoint} holds it)" in said, said
+        assert "NEW" not in said and " OK" not in said, said
+    assert len(_generations(fs.mountpoint)) == 1  # --append wrote nothing
+    after = run_offload("verify", "--report-dir", tmp_path / "r3", fs.mountpoint)
+    assert after.returncode == 0, after.stdout + after.stderr
+
+
 def test_a_check_that_appends_holds_the_copy_root_so_an_offload_is_refused(
     tmp_path: Path, faulty_fs: FaultyFS
 ) -> None:
