@@ -246,6 +246,45 @@ def test_a_generation_another_writer_added_meanwhile_is_named_and_kept(
     assert [g[:4] for g in _generations(root)] == ["0001", "0002"]
 
 
+def test_a_check_whose_generation_another_writer_beat_keeps_its_results(
+    tmp_path: Path, faulty_fs: FaultyFS, judge: AscmhlJudge
+) -> None:
+    """``offload verify --append`` whose generation 0002 ``ascmhl create`` wrote first: the
+    check's results stand (its report, its summary), the line names that writer and says to
+    run it again, exit 11. Failed before: exit 11 with one ERROR line and no report, the
+    files it had read and matched recorded nowhere."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    root = fs.mountpoint / "A001"
+    held = fs.stall("write", path="A001/ascmhl/.0002_*.partial")
+    check = _start("verify", "--append", "--report-dir", tmp_path / "r1", root)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        other = judge.create(root, "xxh64")
+        assert other.returncode == 0, other.describe()
+    finally:
+        fs.release(held)
+        _out, err = check.communicate(timeout=120)
+    said = " ".join(err.split())
+    assert check.returncode == 11, said
+    ours = [g for g in _generations(root) if g.startswith("0002")]
+    assert len(ours) == 1, _generations(root)  # ascmhl's, ours not beside it
+    assert f"another writer added generation 0002 ({ours[0]}, by ascmhl 1.2" in said, said
+    assert "run this again" in said, said
+    assert "3 OK, 0 changed, 0 missing" in _out, _out  # the summary of what it read
+    (saved,) = (tmp_path / "r1").glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    assert data["exit_code"] == 11, data
+    assert len(data["verified"]) == 3 and data["generation"] is None, data
+    assert "another writer added generation 0002" in data["error"], data
+    assert judge.verify(root).returncode == 0
+    again = run_offload("verify", "--append", "--report-dir", tmp_path / "r2", root)
+    assert again.returncode == 0, again.stderr
+    assert [g[:4] for g in _generations(root)] == ["0001", "0002", "0003"]
+
+
 def test_a_partial_a_live_writer_claims_is_never_advised_deleted(
     tmp_path: Path, faulty_fs: FaultyFS
 ) -> None:
