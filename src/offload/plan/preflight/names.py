@@ -7,7 +7,7 @@ import os
 import shlex
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from enum import Enum
 from pathlib import Path
@@ -634,6 +634,7 @@ def check_keys(
     out: Findings,
     *,
     kept_beside: AbstractSet[str] = frozenset(),
+    kept_keys: Mapping[str, str] | None = None,
 ) -> None:
     """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
     are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
@@ -648,7 +649,9 @@ def check_keys(
     *kept_beside*: the card files an object stands at the key of, under ``--keep-both``:
     one whose key with `` (1)`` (``s3url.keep_both_key``) would pass ``MAX_KEY_BYTES`` is
     an error too, as a local kept name too long is (:func:`_kept_names_too_long`), not a
-    file failed once the rest is copied."""
+    file failed once the rest is copied; *kept_keys*: the key the upload would really keep
+    such a copy under, where known (``s3card.kept_keys``: a longer number than `` (1)``,
+    `` (10)`` a byte longer), checked instead of `` (1)``'s."""
     from offload.destinations.s3url import (
         MAX_KEY_BYTES,
         S3_ROOT,
@@ -680,7 +683,9 @@ def check_keys(
             continue
         size = head + key_bytes(relative)
         if size <= MAX_KEY_BYTES and entry.relative_path in kept_beside:
-            kept = keep_both_key(f"{prefix}/{relative}" if prefix else relative, 1)
+            kept = (kept_keys or {}).get(entry.relative_path) or keep_both_key(
+                f"{prefix}/{relative}" if prefix else relative, 1
+            )
             if key_bytes(kept) > MAX_KEY_BYTES:
                 out.error(
                     C.PATH_TOO_LONG,
