@@ -781,6 +781,25 @@ def _cascade() -> ModuleType:
     return cascade
 
 
+def _kept_keys(
+    plans: Sequence[DestinationPlan],
+    backends: Mapping[int, S3Backend],
+    occupied: Mapping[int, set[str]],
+    tree: SourceTree,
+) -> dict[int, dict[str, str]]:
+    """``--keep-both``: by destination index, the keys ``s3card.kept_keys`` finds the
+    uploads would keep copies under beside the objects in the way (*occupied*), where a
+    longer number than `` (1)`` may not fit S3's limit; asks nothing for any other."""
+    if not occupied:
+        return {}
+    paths = [file.relative_path for file in tree.files]
+    return {
+        plan.index: _s3().kept_keys(backends[plan.index], plan, occupied[plan.index], paths)
+        for plan in plans
+        if plan.index in occupied and plan.index in backends
+    }
+
+
 def _close(backends: dict[int, S3Backend]) -> None:
     for backend in backends.values():
         backend.close()
@@ -1334,8 +1353,12 @@ def _plan(
         batch_files=options.copy.batch_files,
         keep_both=policy is ExistingFilePolicy.KEEP_BOTH,
         # An object at a card file's key (of another size, or read back before the job):
-        # --keep-both may keep a copy beside it, whose key the preflight holds to S3's limit.
+        # --keep-both may keep a copy beside it, whose key the preflight holds to S3's limit,
+        # the key the upload would take where a longer number than " (1)" may not fit.
         remote_in_the_way=occupied,
+        remote_kept=_kept_keys(plans, backends, occupied, tree)
+        if policy is ExistingFilePolicy.KEEP_BOTH
+        else None,
     )
     if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
         clashes = _s3().type_conflicts(tree, plans, backends)

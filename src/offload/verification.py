@@ -59,6 +59,7 @@ from offload.manifest.links import LinkKind, classify_link
 from offload.manifest.verify import (
     CheckCancelled,
     FileDate,
+    GenerationNotWritten,
     OnPlan,
     Proved,
     Reason,
@@ -111,6 +112,20 @@ class UnreadableTreeError(UsageError):
     """A folder under PATH cannot be read: the check cannot be complete (exit 11)."""
 
     exit_code = VerifyExit.CHANGED  # type: ignore[assignment]
+
+
+class GenerationUnwrittenError(UnreadableTreeError):
+    """``--append``'s generation was not written once the check was over (another writer's
+    generation meanwhile, a write that failed: ``manifest.verify.GenerationNotWritten``):
+    exit 11, the request not met; ``report`` is the check's, which stands (written and
+    summed up as any check's, the line saying why no generation), with how many files it
+    read each way (``files_read_from_media``, ``files_read_through_cache``)."""
+
+    def __init__(self, message: str, report: VerifyReport, *, path: Path) -> None:
+        super().__init__(message, path=path)
+        self.report = report
+        self.files_read_from_media = 0
+        self.files_read_through_cache = 0
 
 
 def exit_code_of(report: VerifyReport) -> VerifyExit:
@@ -565,6 +580,11 @@ def verify_path(
         if exc.report is not None:
             exc.report = named(exc.report)
         raise
+    except GenerationUnwrittenError as exc:  # the check's results, and how it read them
+        exc.files_read_from_media = media.bypassed
+        exc.files_read_through_cache = media.through_cache
+        exc.report = named(exc.report)
+        raise
     finally:
         media.close()
 
@@ -681,6 +701,8 @@ def _verify_with(
                 "against; nothing was verified",
                 path=root,
             ) from None
+        except GenerationNotWritten as exc:  # the check's results stand
+            raise GenerationUnwrittenError(exc.message, exc.report, path=root) from None
         except ManifestError as exc:
             raise UnreadableTreeError(exc.message, path=root) from None
         except OSError as exc:  # the legacy MHL itself cannot be read

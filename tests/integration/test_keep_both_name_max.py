@@ -68,6 +68,29 @@ def test_a_kept_name_of_255_bytes_is_kept_beside(tmp_path: Path) -> None:
     assert (root / name).read_bytes() == b"theirs"
 
 
+def test_the_kept_name_the_run_will_use_is_the_one_checked(tmp_path: Path) -> None:
+    """A 251-byte name taken, and its `` (1)`` to `` (9)`` too (255 bytes each): the copy
+    would be kept as `` (10)``, 256 bytes: refused before the copy naming that name (exit
+    64, ``--dry-run`` too), nothing written. Failed before: the preflight checked `` (1)``
+    alone (it fits), the dry run exited 0 and the copy failed the file at its commit."""
+    card, name = _card(tmp_path, 247)  # 251 bytes; " (1)" makes 255, " (10)" 256
+    root = tmp_path / "dest" / "K"
+    root.mkdir(parents=True)
+    taken = [name, *(f"{'A' * 247} ({n}).mov" for n in range(1, 10))]
+    for other in taken:
+        (root / other).write_bytes(b"theirs")
+    for dry in (True, False):
+        code, err = _copy(tmp_path, *(["--dry-run"] if dry else []), "--into", "--keep-both",
+                          card, root)  # fmt: skip
+        assert code == 64, err
+        assert f"'{'A' * 247} (10).mov', which is 256 bytes long (limit 255)" in err, err
+    assert sorted(p.name for p in root.iterdir()) == sorted(taken)  # nothing written
+    (root / taken[-1]).unlink()  # " (9)" free again: kept there
+    code, err = _copy(tmp_path, "--into", "--keep-both", card, root)
+    assert code == 0, err
+    assert (root / taken[-1]).read_bytes() == (card / name).read_bytes()
+
+
 def test_a_copy_its_ledger_trusts_is_no_reason_to_refuse(tmp_path: Path) -> None:
     card, name = _card(tmp_path, 249)
     dest = tmp_path / "dest"

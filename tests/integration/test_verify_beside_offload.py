@@ -107,6 +107,44 @@ def test_verify_and_a_dry_run_during_a_live_offload_are_refused_naming_it(
     assert len(_generations(root)) == 3
 
 
+def test_a_check_of_the_drive_folder_above_a_live_offload_is_refused_naming_it(
+    tmp_path: Path, faulty_fs: FaultyFS, judge: AscmhlJudge
+) -> None:
+    """``offload verify DRIVE`` where DRIVE holds its own history (``ascmhl create``) and a
+    copy root an offload writes now: the check reads that copy's nested history, so it is
+    refused as a check of the copy root is. Failed before: exit 21, the live run's partial
+    called NEW, the half-copied card's files checked as if it were whole."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    drive = judge.create(fs.mountpoint, "xxh64")  # the drive's history; the copy's nested
+    assert drive.returncode == 0, drive.describe()
+    root = fs.mountpoint / "A001"
+    (card / "CLIPS" / "C009.MOV").write_bytes(os.urandom(400_000))
+    held = fs.stall("write", path="A001/CLIPS/*C009*")
+    copy = _start("copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        checks = [
+            run_offload("verify", *append, "--report-dir", tmp_path / "r2", fs.mountpoint)
+            for append in ((), ("--append",))
+        ]
+    finally:
+        fs.release(held)
+        _out, err = copy.communicate(timeout=120)
+    assert copy.returncode == 0, err
+    for done in checks:
+        said = " ".join(done.stderr.split())
+        assert done.returncode == 64, done.stdout + said
+        assert f"copy root {root} is in use by another offload (pid {copy.pid} on" in said
+        assert f"nothing was verified ({fs.mountpoint} holds it)" in said, said
+        assert "NEW" not in said and " OK" not in said, said
+    assert len(_generations(fs.mountpoint)) == 1  # --append wrote nothing
+    after = run_offload("verify", "--report-dir", tmp_path / "r3", fs.mountpoint)
+    assert after.returncode == 0, after.stdout + after.stderr
+
+
 def test_a_check_that_appends_holds_the_copy_root_so_an_offload_is_refused(
     tmp_path: Path, faulty_fs: FaultyFS
 ) -> None:
@@ -206,6 +244,45 @@ def test_a_generation_another_writer_added_meanwhile_is_named_and_kept(
     again = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r2", card, fs.mountpoint)
     assert again.returncode == 0, again.stderr
     assert [g[:4] for g in _generations(root)] == ["0001", "0002"]
+
+
+def test_a_check_whose_generation_another_writer_beat_keeps_its_results(
+    tmp_path: Path, faulty_fs: FaultyFS, judge: AscmhlJudge
+) -> None:
+    """``offload verify --append`` whose generation 0002 ``ascmhl create`` wrote first: the
+    check's results stand (its report, its summary), the line names that writer and says to
+    run it again, exit 11. Failed before: exit 11 with one ERROR line and no report, the
+    files it had read and matched recorded nowhere."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    root = fs.mountpoint / "A001"
+    held = fs.stall("write", path="A001/ascmhl/.0002_*.partial")
+    check = _start("verify", "--append", "--report-dir", tmp_path / "r1", root)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        other = judge.create(root, "xxh64")
+        assert other.returncode == 0, other.describe()
+    finally:
+        fs.release(held)
+        _out, err = check.communicate(timeout=120)
+    said = " ".join(err.split())
+    assert check.returncode == 11, said
+    ours = [g for g in _generations(root) if g.startswith("0002")]
+    assert len(ours) == 1, _generations(root)  # ascmhl's, ours not beside it
+    assert f"another writer added generation 0002 ({ours[0]}, by ascmhl 1.2" in said, said
+    assert "run this again" in said, said
+    assert "3 OK, 0 changed, 0 missing" in _out, _out  # the summary of what it read
+    (saved,) = (tmp_path / "r1").glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    assert data["exit_code"] == 11, data
+    assert len(data["verified"]) == 3 and data["generation"] is None, data
+    assert "another writer added generation 0002" in data["error"], data
+    assert judge.verify(root).returncode == 0
+    again = run_offload("verify", "--append", "--report-dir", tmp_path / "r2", root)
+    assert again.returncode == 0, again.stderr
+    assert [g[:4] for g in _generations(root)] == ["0001", "0002", "0003"]
 
 
 def test_a_partial_a_live_writer_claims_is_never_advised_deleted(

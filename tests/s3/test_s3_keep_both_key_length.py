@@ -42,3 +42,28 @@ def test_keep_both_past_1024_bytes_is_refused_before_the_copy(  # type: ignore[n
     assert "day14/B001/B001.xml" not in stored  # refused before the copy
     body = admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read()
     assert body == b"theirs"
+
+
+def test_the_kept_key_the_run_will_use_is_the_one_checked(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path
+) -> None:
+    """A card file's key of 1,020 bytes taken, and its `` (1)`` to `` (9)`` too (1,024
+    bytes each): the copy would be kept as `` (10)``, 1,025 bytes: refused before the copy
+    naming that name (exit 64), nothing stored. Failed before: the preflight checked
+    `` (1)`` alone (it fits): the run went on and failed that file at its commit."""
+    relative = "/".join(["d" * 200] * 4) + "/" + "f" * 201 + ".bin"
+    card = make_card(tmp_path, {relative: 3000, "B001.xml": 500})
+    card = card.rename(tmp_path / "B001")
+    key = f"day14/B001/{relative}"
+    assert len(key.encode()) == 1020
+    s3 = admin(s3_server.url)
+    taken = [key, *(f"{key[:-4]} ({n}).bin" for n in range(1, 10))]
+    for other in taken:
+        s3.put_object(Bucket=bucket, Key=other, Body=b"theirs")
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--into", "--keep-both", str(card),
+        f"s3://{bucket}/day14/B001",
+    )  # fmt: skip
+    assert code == 64, out + err
+    assert f"as '{'f' * 201} (10).bin', which makes its key 1025 bytes long" in err, err
+    assert sorted(keys(s3_server.url, bucket)) == sorted(taken)  # refused before the copy

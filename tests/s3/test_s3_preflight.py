@@ -116,6 +116,36 @@ def test_missing_bucket(s3_server) -> None:  # type: ignore[no-untyped-def]
     dest.close()
 
 
+def test_a_missing_bucket_is_named_by_copy_and_by_verify(s3_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``offload copy CARD s3://missing/x`` and ``offload verify s3://missing/x/A001``: one
+    line naming the bucket as missing (not a key: HeadBucket tells them apart), exit 64,
+    what to do for each command. Failed before: the check said to create the bucket and
+    that "nothing was written", a copy's words (a bucket made now holds no copy to check)."""
+    from s3.test_s3_cli import make_card, offload
+    from s3.test_s3_verify import verify
+
+    card = make_card(tmp_path)
+    where = f"({s3_server.url}): bucket 'no-such-bucket' does not exist;"
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, str(card), "s3://no-such-bucket/day1"
+    )
+    assert code == 64 and out == "", out + err
+    assert err == (
+        f"ERROR: s3://no-such-bucket/day1 {where} create it first (offload-ai never creates "
+        "buckets) or fix the URL or --s3-endpoint; nothing was written\n"
+    ), err
+    for append in ((), ("--append",)):
+        code, out, err = verify(tmp_path, s3_server.url, *append, "s3://no-such-bucket/day1/A001")
+        assert code == 64 and out == "", out + err
+        assert err == (
+            f"ERROR: s3://no-such-bucket/day1/A001 {where} check the bucket name in the URL "
+            "and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's "
+            "endpoint_url); nothing was verified\n"
+        ), err
+    buckets = [b["Name"] for b in admin(s3_server.url).list_buckets()["Buckets"]]
+    assert "no-such-bucket" not in buckets
+
+
 def test_no_network(s3_server) -> None:  # type: ignore[no-untyped-def]
     import socket
 

@@ -90,7 +90,12 @@ from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
 from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
-from offload.verification import VerifyExit, exit_code_of, verify_path
+from offload.verification import (
+    GenerationUnwrittenError,
+    VerifyExit,
+    exit_code_of,
+    verify_path,
+)
 from offload.verification_reason import REPLACED_SINCE_RECORDED
 from offload.verify_lock import guard_check, guard_s3_check
 from offload.verify_revoke import Revocation, revoke_found_wrong
@@ -103,7 +108,8 @@ NOT_LOOKED_FOR = ("missing", "extra", "dangling", "outside", "leftovers")
 EXIT_CODES_HELP = (
     "Exit codes: 0 all OK; 10 files (or folders the history records) missing (a recorded "
     "file whose name is a symlink leading nowhere or out of the copy too); 11 files "
-    "changed or unreadable (or a folder cannot be read); 21 only new files; 22 some "
+    "changed or unreadable (or a folder cannot be read, or --append could not write its "
+    "generation once the check was over, its results reported); 21 only new files; 22 some "
     "recorded files checked for size only (a legacy MHL entry with no hash offload-ai can "
     "recompute), or not at all (an --mhl-file entry naming its file from a root: "
     "/Volumes/..., D:\\...), none failed; 30 nothing to "
@@ -897,6 +903,12 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
         except OffloadError as exc:
             error = exc.message
             code = int(exc.exit_code)
+            if isinstance(exc, GenerationUnwrittenError):
+                # --append's generation alone is lost: the check's results stand, reported
+                # and summed up (its revocations made) below the line that says why.
+                report = exc.report
+                reads = exc.files_read_from_media
+                cached = exc.files_read_through_cache
         except KeyboardInterrupt as exc:
             if isinstance(exc, CheckCancelled):
                 # What it read before the cancel stands: those files' states, and the rest

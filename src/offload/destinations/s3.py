@@ -717,14 +717,16 @@ class S3Destination:
         return self.stat_key(key) is not None
 
     def free_key(
-        self, key: str, reserved: Container[str] = frozenset()
+        self, key: str, reserved: Container[str] = frozenset(), *, past_limit: bool = False
     ) -> tuple[str, tuple[str, ...]]:
         """*key* if nothing is stored there, else the first free ``name (n).ext`` (keep-both;
         a key cannot change once its upload started, so it is chosen before) that is not
         *reserved* (another file of the card takes it), and the keys tried before it, each
         found taken (a HEAD each, in order). Raises OSError (FileExistsError when no name
         is free; ENAMETOOLONG when the next name to try makes a key longer than S3's
-        ``MAX_KEY_BYTES``: that file fails, named, never stored under a key AWS refuses)."""
+        ``MAX_KEY_BYTES``: that file fails, named, never stored under a key AWS refuses;
+        with *past_limit*, that key is returned instead: the preflight's question, which
+        name the copy would take, ``s3card.kept_keys``)."""
         taken: list[str] = []
         candidate = key
         attempt = 0
@@ -738,6 +740,8 @@ class S3Destination:
                 raise FileExistsError(errno.EEXIST, f"no free name for {self.display(key)}")
             candidate = keep_both_key(key, attempt)
             size = key_bytes(candidate)
+            if size > MAX_KEY_BYTES and past_limit:
+                break
             if size > MAX_KEY_BYTES:
                 # A server that stores it (moto) would hold a key AWS refuses.
                 raise OSError(

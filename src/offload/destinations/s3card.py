@@ -54,11 +54,14 @@ from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3lock import S3CopyRootLock
 from offload.destinations.s3own_keys import CopyRootOwn
 from offload.destinations.s3url import (
+    MAX_KEY_BYTES,
     S3_ROOT,
     S3Url,
     display_path,
     is_s3_root,
     is_s3_url,
+    keep_both_key,
+    key_bytes,
     parse_s3_url,
     shown,
 )
@@ -1118,3 +1121,44 @@ __all__ = [
     "upload_history_changes",
     "write_s3_manifests",
 ]
+
+
+def kept_keys(
+    backend: S3Backend, plan: DestinationPlan, in_the_way: Iterable[str], card_paths: Iterable[str]
+) -> dict[str, str]:
+    """``--keep-both``: for each card file of *in_the_way* (an object at its key) whose key
+    with `` (1)`` fits S3's ``MAX_KEY_BYTES`` but with a longer number may not, the key the
+    copy would be kept under, found as the upload finds it (``S3Destination.free_key``:
+    the first free `` (n)``, a HEAD a key tried, the card files' own keys, of
+    *card_paths*, passed over), past the limit included, for the preflight to hold to it
+    (``check_keys``: `` (10)`` is a byte longer than `` (1)``). A key whose `` (9999)``
+    fits, or whose `` (1)`` does not (refused as it is), asks nothing; a search that fails
+    (the service) is left to the upload's, which names it."""
+    found: dict[str, str] = {}
+    reserved: frozenset[str] | None = None
+    for relative in in_the_way:
+        try:
+            key = backend.key(plan.target_text(relative))
+        except OSError:
+            continue  # a name S3 cannot hold: refused on its own
+        if key_bytes(keep_both_key(key, 9999)) <= MAX_KEY_BYTES:
+            continue
+        if key_bytes(keep_both_key(key, 1)) > MAX_KEY_BYTES:
+            continue
+        if reserved is None:
+            reserved = frozenset(_keys_of(backend, plan, card_paths))
+        try:
+            found[relative] = backend.store.free_key(key, reserved, past_limit=True)[0]
+        except OSError:
+            continue
+    return found
+
+
+def _keys_of(backend: S3Backend, plan: DestinationPlan, paths: Iterable[str]) -> Iterator[str]:
+    """The keys of the card files *paths* on *plan*'s destination (``reserve_names``'),
+    a name S3 cannot hold left out."""
+    for path in paths:
+        try:
+            yield backend.key(plan.target_text(path))
+        except OSError:
+            continue

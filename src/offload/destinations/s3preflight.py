@@ -153,6 +153,13 @@ def _refusal_text(
         code, status = _error_code(exc)
         said = f"{status} {code}" if code and code != str(status) else str(status or code or "?")
         if code in ("NoSuchBucket", "404") or (status == 404 and operation == "HeadBucket"):
+            if tail == NOTHING_VERIFIED:
+                # A check: a bucket made now holds no copy to check; the URL is wrong.
+                return (
+                    f"{where}: bucket {bucket!r} does not exist; check the bucket name in "
+                    "the URL and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL, or the "
+                    "profile's endpoint_url); " + tail
+                )
             return (
                 f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
                 "never creates buckets) or fix the URL or --s3-endpoint; " + tail
@@ -257,13 +264,21 @@ def _quick_client(store: S3Destination) -> S3Client:
     return store.preflight_client
 
 
+#: What a refused preflight did not do: a copy's (the probe's objects aside), a check's.
+NOTHING_WRITTEN = "nothing was written"
+NOTHING_VERIFIED = "nothing was verified"
+
+
 def check(store: S3Destination, *, writes: bool = True) -> None:
     """The read-only check (module docstring); *writes* False (``offload verify``): not the
-    ListMultipartUploads only a writer needs. Raises UsageError. Its client stays open for
+    ListMultipartUploads only a writer needs, and its line says "nothing was verified" and,
+    of a bucket that does not exist (HeadBucket 404: the bucket, never a key, which
+    HeadBucket does not ask), to check the URL and the endpoint, not to create it (a
+    bucket made now holds no copy to check). Raises UsageError. Its client stays open for
     ``probe`` (closed there, or by ``store.close``)."""
     quick = _quick_client(store)
     bucket = store.url.bucket
-    tail = "nothing was written"
+    tail = NOTHING_WRITTEN if writes else NOTHING_VERIFIED
     _ask(store, quick, "HeadBucket", lambda c: c.head_bucket(Bucket=bucket), tail=tail)
     _ask(
         store,

@@ -70,6 +70,7 @@ from offload.manifest.ascmhl import generation_tree, utc_now, write_generation
 from offload.manifest.coverage import Lister, is_local, local_lister, memoized
 from offload.manifest.digest import sorted_formats
 from offload.manifest.errors import (
+    HistoryError,
     ManifestError,
     NoHistoryError,
     UnsupportedTreeError,
@@ -915,6 +916,7 @@ def _verify_tree(
             raise CheckCancelled(merged) from exc
     generation: Path | None = None
     notes: tuple[str, ...] = ()
+    unwritten: ManifestError | None = None
     if append_generation and unreadable:
         # Said, not left to the absence of a "recorded in" line: the check was asked to
         # append one. A generation without the files not read would record part of it.
@@ -932,21 +934,30 @@ def _verify_tree(
             [f.relative_path for f in (*listed, *failed)] + directories,
             _generation_tree(root, history, ignore_patterns, lister),
         )
-        generation = proved.generation = write_generation(
-            root,
-            listed,
-            directories=directories,
-            creator=creator,
-            process="in-place",
-            ignore_patterns=[*ignore_patterns, *links.patterns],
-            now=now,
-            failed=failed,
-            hash_formats=generation_formats,
-            lister=lister,
-            folder_dates=history.folder_dates() if recorded_folder_dates else None,
-        )
-        # Said, as offload copy warns of a card's link left out: ascmhl will call it new.
-        notes = _left_out_notes(root, links.left_out)
+        try:
+            generation = proved.generation = write_generation(
+                root,
+                listed,
+                directories=directories,
+                creator=creator,
+                process="in-place",
+                ignore_patterns=[*ignore_patterns, *links.patterns],
+                now=now,
+                failed=failed,
+                hash_formats=generation_formats,
+                lister=lister,
+                folder_dates=history.folder_dates() if recorded_folder_dates else None,
+            )
+        except (HistoryError, UnsupportedTreeError):
+            raise  # the history or the tree refused it before anything was written
+        except ManifestError as exc:
+            # The check is over: its results stand, the generation alone is lost (another
+            # writer's meanwhile: ascmhl.another_writer; a write that failed). Raised once
+            # the report is made (GenerationNotWritten), not in place of it.
+            unwritten = exc
+        if unwritten is None:
+            # Said, as offload copy warns of a card's link left out: ascmhl will call it new.
+            notes = _left_out_notes(root, links.left_out)
     report = VerifyReport(
         root=root,
         reference=ReferenceKind.ASCMHL,
@@ -970,7 +981,20 @@ def _verify_tree(
             *_anchored_only_note(root, tree.anchored_only, expected_paths),
         ),
     )
+    if unwritten is not None:
+        raise GenerationNotWritten(unwritten, _merge(report, nested_reports)) from unwritten
     return _merge(report, nested_reports)
+
+
+class GenerationNotWritten(ManifestError):
+    """``--append``'s generation was not written once the check was over (another writer's
+    generation since the history was read, ``ascmhl.another_writer``; a write that failed):
+    the *error* ``write_generation`` raised, its message (which says why), path and errno,
+    and ``report``, the check's, which stands (the files' states, no generation)."""
+
+    def __init__(self, error: ManifestError, report: VerifyReport) -> None:
+        super().__init__(error.message, path=error.path, errno_=error.errno)
+        self.report = report
 
 
 def no_generation_while_unreadable(count: int) -> str:

@@ -102,6 +102,7 @@ def preflight(
     batch_files: int = DEFAULT_BATCH_FILES,
     keep_both: bool = False,
     remote_in_the_way: Mapping[int, AbstractSet[str]] | None = None,
+    remote_kept: Mapping[int, Mapping[str, str]] | None = None,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -168,7 +169,9 @@ def preflight(
     ``remote_in_the_way``, by an ``s3://`` destination's index: the card files (relative
     paths) an object stands at the key of, which ``--keep-both`` (*keep_both*) may keep a
     copy beside (:func:`.names.check_keys`: its key's length with `` (1)``); ignored
-    without *keep_both*.
+    without *keep_both*. ``remote_kept``, by the same index: the key the upload would
+    keep such a copy under, where a longer number than `` (1)`` may not fit
+    (``s3card.kept_keys``), held to S3's limit instead of `` (1)``'s.
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
@@ -462,6 +465,7 @@ def preflight(
             kept_beside=(remote_in_the_way or {}).get(plan.index, frozenset())
             if keep_both
             else frozenset(),
+            kept_keys=(remote_kept or {}).get(plan.index, {}),
         )
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 

@@ -7,7 +7,7 @@ import os
 import shlex
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from enum import Enum
 from pathlib import Path
@@ -21,9 +21,11 @@ from offload.plan.names import (
     NAME_MAX_BYTES,
     PATH_MAX_BYTES,
     Collision,
+    NameProblem,
     find_collisions,
     is_utf8,
     name_problems,
+    utf16_units,
 )
 from offload.plan.preflight.findings import C, Findings
 from offload.plan.scan import SourceTree
@@ -340,28 +342,45 @@ def _kept_names_too_long(
     may_keep_beside: AbstractSet[str] | None,
 ) -> None:
     """``--keep-both``: a card file whose name is taken on the destination already, and
-    whose name with `` (1)`` (``naming.keep_both_text``, before the extension) is too long
-    for the filesystem (*name_max* bytes, or its UTF-16 units): an error naming that name,
-    as any name the filesystem refuses, before the copy. Every name the copy's commit may
-    keep it under (the first free of `` (1)`` to `` (9999)``) is at least that long: the
-    error holds whichever it picks. Else the file was copied, then failed under its own
-    name as its kept name was made (ENAMETOOLONG, nothing to do about it said), and
-    ``--dry-run`` said nothing. Not looked for: a name whose `` (1)`` fits with no byte to
-    spare and `` (1)`` to `` (9)`` taken too (`` (10)`` is one byte longer): that file
-    fails at its commit, as before. A name whose `` (1)`` fits (or whose own length
-    is refused already) costs length checks only; one whose `` (1)`` does not, one
-    ``lstat`` of its target."""
+    whose name the copy's commit would keep it under is too long for the filesystem
+    (*name_max* bytes, or its UTF-16 units): an error naming that name, as any name the
+    filesystem refuses, before the copy. That name is the first free of `` (1)`` to
+    `` (9999)`` (``naming.keep_both_text``, before the extension; the commit's own search,
+    ``committer._free_name``, another card file's name passed over too); `` (1)`` too long
+    refuses whichever it picks (each is at least that long). Else the file was copied, then
+    failed under its own name as its kept name was made (ENAMETOOLONG, nothing to do about
+    it said), and ``--dry-run`` said nothing (before, `` (1)`` alone was checked: with
+    `` (1)`` to `` (9)`` taken, `` (10)``, one byte longer, failed at the commit). A name
+    whose `` (9999)`` fits (or whose own length is refused already) costs length checks
+    only; one whose `` (1)`` does not, one ``lstat`` of its target; one whose `` (1)`` fits
+    but not a longer number, the commit's search: an ``lstat`` of its target and of each
+    taken `` (n)``, until the first free one."""
     from offload.destinations.naming import keep_both_text
 
     rules = fs.rules
     units = rules.max_name_utf16
     limit = name_max if units is None else min(name_max, units)
+
+    def too_long(kept: str) -> list[NameProblem]:
+        found = name_problems(kept, rules, name_max_bytes=name_max)
+        return [p for p in found if p.code is C.NAME_TOO_LONG]
+
+    card_targets: set[str] | None = None  # the card files' targets, made once if asked
     for file in tree.files:
-        # A character is 4 bytes (2 UTF-16 units) at most; a name is no longer than its path.
-        if 4 * len(file.relative_path) + 4 <= limit and plan.file_name is None:
+        # A character is 4 bytes (2 UTF-16 units) at most; a name is no longer than its
+        # path; " (9999)", the longest kept name's addition, is 7 bytes.
+        if 4 * len(file.relative_path) + 7 <= limit and plan.file_name is None:
             continue
         name = plan.file_name or file.relative_path.rpartition("/")[2]
-        if 4 * len(name) + 4 <= limit:
+        if 4 * len(name) + 7 <= limit:
+            continue
+        # Exactly: room for " (9999)" in bytes and UTF-16 units (name_problems' measures)
+        # asks no more (a long ASCII name: two len() calls, no name_problems).
+        if name.isascii():
+            size = units_used = len(name)
+        else:
+            size, units_used = len(os.fsencode(name)), utf16_units(name)
+        if size + 7 <= name_max and (units is None or units_used + 7 <= units):
             continue
         if may_keep_beside is not None and file.relative_path not in may_keep_beside:
             continue  # trusted from a ledger: its copy stays as it is, none kept beside
@@ -370,22 +389,28 @@ def _kept_names_too_long(
         ):
             continue  # refused for its own length already
         kept = keep_both_text(name, 1)
-        too_long = [
-            p
-            for p in name_problems(kept, rules, name_max_bytes=name_max)
-            if p.code is C.NAME_TOO_LONG
-        ]
-        if not too_long:
-            continue  # kept beside under a name that fits, or copied under its own
+        refused = too_long(kept)
+        if not refused and not too_long(keep_both_text(name, 9999)):
+            continue  # kept beside under a name that fits, whichever, or copied as it is
         target = plan.target_text(file.relative_path)
         if not os.path.lexists(target):
             continue  # copied under its own name
+        if not refused:
+            # (1) fits, a longer number may not: the name the commit will pick, as it does.
+            if card_targets is None:
+                card_targets = {plan.target_text(f.relative_path) for f in tree.files}
+            picked = _kept_name(target, card_targets)
+            if picked is None:
+                continue  # no free name: the commit says so (FileExistsError)
+            kept, refused = picked, too_long(picked)
+            if not refused:
+                continue
         out.error(
             C.NAME_TOO_LONG,
             Path(file.path_text),
             f"{printable_name(target)} is taken: where what is there is not this "
             "card file, --keep-both keeps the copy beside it as "
-            f"'{printable_name(kept)}', which {too_long[0].detail} on {fs.name} at "
+            f"'{printable_name(kept)}', which {refused[0].detail} on {fs.name} at "
             f"{plan.destination}: "
             + (
                 f"leave it out with --ignore {_ignore_pattern(file.relative_path)}, "
@@ -396,6 +421,21 @@ def _kept_names_too_long(
             "source (a write to the card)",
             plan.index,
         )
+
+
+def _kept_name(target: str, card_targets: AbstractSet[str]) -> str | None:
+    """The name ``--keep-both`` keeps a copy beside the taken *target* under, as the
+    commit picks it (``committer._free_name``): the first `` (n)`` of 1 to 9999 nothing
+    stands at and no card file's target (*card_targets*) is; None when none is free."""
+    from offload.destinations.naming import keep_both_text
+
+    folder, _, name = target.rpartition("/")
+    for attempt in range(1, 10_000):
+        kept = keep_both_text(name, attempt)
+        path = f"{folder}/{kept}"
+        if path not in card_targets and not os.path.lexists(path):
+            return kept
+    return None
 
 
 def _folder_at(plan: DestinationPlan, parent: str, prefix: str) -> Path:
@@ -594,6 +634,7 @@ def check_keys(
     out: Findings,
     *,
     kept_beside: AbstractSet[str] = frozenset(),
+    kept_keys: Mapping[str, str] | None = None,
 ) -> None:
     """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
     are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
@@ -608,7 +649,9 @@ def check_keys(
     *kept_beside*: the card files an object stands at the key of, under ``--keep-both``:
     one whose key with `` (1)`` (``s3url.keep_both_key``) would pass ``MAX_KEY_BYTES`` is
     an error too, as a local kept name too long is (:func:`_kept_names_too_long`), not a
-    file failed once the rest is copied."""
+    file failed once the rest is copied; *kept_keys*: the key the upload would really keep
+    such a copy under, where known (``s3card.kept_keys``: a longer number than `` (1)``,
+    `` (10)`` a byte longer), checked instead of `` (1)``'s."""
     from offload.destinations.s3url import (
         MAX_KEY_BYTES,
         S3_ROOT,
@@ -640,7 +683,9 @@ def check_keys(
             continue
         size = head + key_bytes(relative)
         if size <= MAX_KEY_BYTES and entry.relative_path in kept_beside:
-            kept = keep_both_key(f"{prefix}/{relative}" if prefix else relative, 1)
+            kept = (kept_keys or {}).get(entry.relative_path) or keep_both_key(
+                f"{prefix}/{relative}" if prefix else relative, 1
+            )
             if key_bytes(kept) > MAX_KEY_BYTES:
                 out.error(
                     C.PATH_TOO_LONG,
