@@ -41,12 +41,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from offload.destinations.s3 import (
     STATE_PREFIX,
-    TLS_HINT,
     _error_code,
     _is_connection_error,
     _is_tls_error,
-    _tls_reason,
     error_answer,
+    tls_words,
 )
 from offload.destinations.s3config import credential_source, make_client, redact_secrets
 from offload.destinations.s3url import S3Url
@@ -206,10 +205,7 @@ def _refusal_text(
             + tail
         )
     if _is_tls_error(exc):
-        return (
-            f"{where}: the TLS certificate of the service is not trusted ({_tls_reason(exc)}); "
-            f"{TLS_HINT}; " + tail
-        )
+        return f"{where}: {tls_words(exc)}; " + tail
     if isinstance(exc, BotoCoreError) or _is_connection_error(exc):
         reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
         return (
@@ -263,7 +259,8 @@ def check(store: S3Destination, *, writes: bool = True) -> None:
     ``probe`` (closed there, or by ``store.close``)."""
     quick = _quick_client(store)
     bucket = store.url.bucket
-    tail = "nothing was written"
+    # What the refused command did not do: a copy wrote nothing, a check verified nothing.
+    tail = "nothing was written" if writes else "nothing was verified"
     _ask(store, quick, "HeadBucket", lambda c: c.head_bucket(Bucket=bucket), tail=tail)
     _ask(
         store,
