@@ -250,6 +250,16 @@ def never_written(check: ExistingCopy, policy: ExistingFilePolicy) -> bool:
     return check.kind is CheckKind.ADOPT and not check.changed and policy is ExistingFilePolicy.FAIL
 
 
+class SourceRead(NamedTuple):
+    """A card file read now for the copies to check against it: its *digests* ({} where it
+    could not be used), *error* (the line of why not; None: it could), and *how* the read
+    avoided the page cache (``MediaHasher.last_bypass``; NOT_READ where it was not read)."""
+
+    digests: dict[str, str]
+    error: str | None
+    how: CacheBypass = CacheBypass.NOT_READ
+
+
 class CheckOutcome:
     """What reading one existing copy proved.
 
@@ -268,6 +278,7 @@ class CheckOutcome:
         "error",
         "matched",
         "mismatch",
+        "source_cache_bypass",
         "source_digests",
         "source_error",
         "unreadable",
@@ -279,6 +290,7 @@ class CheckOutcome:
         self.matched = matched
         self.digests: dict[str, str] = {}  # of the copy, read from the media
         self.source_digests: dict[str, str] = {}  # of the source, read now
+        self.source_cache_bypass = CacheBypass.NOT_READ  # how that read avoided the cache
         # How the copy's read avoided the page cache (O_DIRECT, FADVISE; NONE: it may have
         # come from RAM; REMOTE: read through its destination's CopyReader, an object store).
         self.cache_bypass = CacheBypass.NOT_READ
@@ -353,7 +365,7 @@ def check_existing(
         return current
 
     source_lock = threading.Lock()
-    source_futures: dict[int, Future[tuple[dict[str, str], str | None]]] = {}
+    source_futures: dict[int, Future[SourceRead]] = {}
 
     def size_unlike(task_index: int) -> str | None:
         """The line of a card file of another size than its record (a legacy MHL's) gives
@@ -370,34 +382,39 @@ def check_existing(
             f"size {source.size_bytes} bytes, recorded {recorded_size} bytes",
         )
 
-    def read_source(task_index: int) -> tuple[dict[str, str], str | None]:
+    def read_source(task_index: int) -> SourceRead:
         source = sources[task_index]
         # (The stat below still catches a file changed since the scan, whose size is the
         # one size_unlike compares.)
         unlike = size_unlike(task_index)
         if unlike is not None:
-            return {}, unlike
+            return SourceRead({}, unlike)
         try:
             progress = _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
-            digests = hasher()(source.path, formats, progress)
+            media = hasher()
+            digests = media(source.path, formats, progress)
+            how = media.last_bypass  # this thread's hasher: the read just made
         except OSError as exc:
-            return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
+            return SourceRead({}, f"cannot read source {source.path}: {describe_os_error(exc)}")
         try:
             st = os.stat(source.path)
         except OSError as exc:
-            return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
+            return SourceRead({}, f"cannot read source {source.path}: {describe_os_error(exc)}")
         if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
-            return {}, f"source {source.path} changed since the scan"
+            return SourceRead({}, f"source {source.path} changed since the scan")
         if reference_digests is not None:
             for name, value in reference_digests(task_index).items():
                 if name in digests and digests[name] != value:
                     record = reference_records(task_index) if reference_records else ""
-                    return {}, unlike_record(
-                        source.path,
-                        record or HISTORY_WORDS,
-                        f"{name} {digests[name]}, recorded {value}",
+                    return SourceRead(
+                        {},
+                        unlike_record(
+                            source.path,
+                            record or HISTORY_WORDS,
+                            f"{name} {digests[name]}, recorded {value}",
+                        ),
                     )
-        return digests, None
+        return SourceRead(digests, None, how)
 
     # Imported only for copies to check: concurrent.futures loads logging (~7 ms of CPU),
     # which an offload with nothing already on its destinations never needs.
@@ -407,7 +424,7 @@ def check_existing(
     per_destination = {d: [c for c in checks if c.destination_index == d] for d in destinations}
     source_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offload-existing-src")
 
-    def source_future(task_index: int) -> Future[tuple[dict[str, str], str | None]]:
+    def source_future(task_index: int) -> Future[SourceRead]:
         with source_lock:
             future = source_futures.get(task_index)
             if future is None:
@@ -513,7 +530,7 @@ def _check_one(
     formats: Sequence[str],
     verify: str,
     hasher: Callable[[], MediaHasher],
-    source_future: Callable[[int], Future[tuple[dict[str, str], str | None]]],
+    source_future: Callable[[int], Future[SourceRead]],
     reader: CopyReader | None = None,
     on_read: Callable[[int], None] | None = None,
 ) -> CheckOutcome:
@@ -543,7 +560,9 @@ def _check_one(
     if outcome.cancelled:
         return outcome
     if needs_source(check.kind, verify):
-        outcome.source_digests, outcome.source_error = source_future(check.task_index).result()
+        read = source_future(check.task_index).result()
+        outcome.source_digests, outcome.source_error = read.digests, read.error
+        outcome.source_cache_bypass = read.how
     outcome.verify_s = time.monotonic() - started
     if outcome.error or outcome.source_error:
         return outcome
@@ -600,7 +619,14 @@ class SettledTasks:
     events', as it is found); ``found_wrong``: those copies, for the job report.
     """
 
-    __slots__ = ("found_wrong", "replace_tasks", "source_digests", "tasks", "warnings")
+    __slots__ = (
+        "found_wrong",
+        "replace_tasks",
+        "source_cache_bypass",
+        "source_digests",
+        "tasks",
+        "warnings",
+    )
 
     def __init__(self, tasks: list[FileTask], replace_tasks: list[FileTask]) -> None:
         self.tasks = tasks
@@ -608,6 +634,8 @@ class SettledTasks:
         self.warnings: list[tuple[str, str]] = []  # (message, path)
         self.found_wrong: list[FoundWrong] = []
         self.source_digests: dict[str, dict[str, str]] = {}  # by relative path
+        # How each of those reads avoided the page cache, by relative path.
+        self.source_cache_bypass: dict[str, CacheBypass] = {}
 
 
 def settle(
@@ -667,6 +695,7 @@ def settle(
             )
         elif outcome.source_digests:
             settled.source_digests[relative] = outcome.source_digests
+            settled.source_cache_bypass[relative] = outcome.source_cache_bypass
         if outcome is None:
             pass
         elif outcome.source_error:

@@ -190,6 +190,32 @@ def test_reverify_rereads_trusted_copies_and_recopies_a_bad_one(tmp_path: Path) 
     assert run("verify", dest / "A001").returncode == 0
 
 
+def test_a_full_rerun_of_transfer_checked_copies_records_its_read_of_the_card(
+    tmp_path: Path,
+) -> None:
+    """Copies transfer-checked, then the same offload in full mode: each copy is read back
+    and compared with the card read now, and the JSON says that read of the card was made
+    (``source_reread_digests`` equal to ``digests``, ``source_cache_bypass`` how it was
+    read), as for a copy the engine writes and re-reads. Failed before: "not-read" and {}
+    beside ``verified_mode`` "full" (black-box QA, local and S3 alike)."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", "--verify", "transfer", card, dest, "--report-dir", reports).returncode == 0
+    result = run("copy", card, dest, "--report-dir", reports)
+    assert result.returncode == 0, result.stderr
+    files = newest_report(reports)["files"]
+    assert files
+    for file in files:
+        (copy,) = file["destinations"]
+        assert (copy["action"], copy["verified_mode"]) == ("rechecked", "full"), copy
+        assert file["source_reread_digests"] == file["digests"] != {}, file
+        assert file["source_cache_bypass"] != "not-read", file
+    # Read from the disk's media (O_DIRECT or a dropped cache): no "through a cache" line.
+    assert "RE-READ THROUGH A CACHE" not in result.stdout + result.stderr
+
+
 def test_transfer_mode_records_transfer_checked_never_readback(tmp_path: Path) -> None:
     """Failed before: readback_digests equal to the in-flight digest and a `verified`
     ledger entry although nothing was read back."""

@@ -159,6 +159,20 @@ def test_verify_ok_then_corrupted_missing_new(s3_server, bucket, tmp_path) -> No
     assert f"NEW (not in the ASC MHL history) s3://{bucket}/day1/A001/notes.txt" in err
 
 
+def test_a_new_key_with_an_empty_part_is_named_under_its_copy_root(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """A key another client stored with an empty part right below the copy root
+    (``day1/A001//evil.txt``): NEW, named by its whole key. Failed before: the line ended in
+    a bare ``/evil.txt`` (a relative name starting with "/" joined by ``os.path.join``)."""
+    url = copied(s3_server, bucket, tmp_path)
+    admin(s3_server.url).put_object(Bucket=bucket, Key="day1/A001//evil.txt", Body=b"x")
+    code, _, err = verify(tmp_path, s3_server.url, url)
+    assert code == 21, err
+    new = [line for line in err.splitlines() if "evil.txt" in line]
+    assert new and all(f"s3://{bucket}/day1/A001//evil.txt" in line for line in new), err
+
+
 def test_verify_against_the_s3_ledger(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = copied(s3_server, bucket, tmp_path, "--mhl", "none")
     assert not [k for k in keys(s3_server.url, bucket) if "/ascmhl/" in k]
@@ -181,6 +195,8 @@ def test_verify_nothing_to_verify_against_and_bad_bucket(s3_server, bucket, tmp_
     code, _, err = verify(tmp_path, s3_server.url, "s3://nope-bucket/x")
     assert code == 64
     assert len(err.strip().splitlines()) == 1 and "does not exist" in err
+    # A check's refusal says what the check did not do (failed before: "nothing was written").
+    assert "nothing was verified" in err and "written" not in err, err
     code, _, err = verify(tmp_path, s3_server.url, "--append", f"s3://{bucket}/loose")
     assert code == 64 and "no ASC MHL history (ascmhl/) to append" in err, err
     # Neither a history nor a ledger there: never "check it against its ledger" (exit 30).

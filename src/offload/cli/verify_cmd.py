@@ -1149,8 +1149,9 @@ def _shown(name: str, digest: str | None) -> str | None:
 def _named(where: Path, path: str) -> str:
     """*path* (relative) under the checked root *where*, as printed: joined as text, not by
     pathlib, which would fold a bucket key's empty part (``a//b.mov``) into another key's
-    name (``a/b.mov``)."""
-    return printable_name(os.path.join(str(where), path))
+    name (``a/b.mov``), nor by ``os.path.join``, which drops *where* before a *path* that
+    starts with "/" (a key's empty part right below the root: ``A001//x.mov``)."""
+    return printable_name(f"{str(where).rstrip('/')}/{path}")
 
 
 def _revoke(

@@ -68,6 +68,7 @@ import hashlib
 import json
 import math
 import mimetypes
+import re
 import secrets
 import threading
 import time
@@ -140,14 +141,41 @@ TLS_HINT = (
     "certificate (a PEM file)"
 )
 
+# What OpenSSL says when the other end answered, but not in TLS (a plain HTTP service behind an
+# https:// endpoint): its first bytes are no TLS record. No certificate was ever looked at.
+_NOT_TLS_MARKERS = (
+    "WRONG_VERSION_NUMBER",
+    "wrong version number",
+    "record layer failure",
+    "packet length too long",
+    "http request",
+    "unknown protocol",
+)
+
+
+def tls_words(exc: BaseException) -> str:
+    """What a TLS failure (``_is_tls_error``) means and what to do, for a one-line error:
+    a service that does not answer in TLS at all (an ``https://`` endpoint of a plain HTTP
+    service: use ``http://``) told apart from a certificate this machine does not trust
+    (``TLS_HINT``). Names no URL (the caller names the endpoint)."""
+    reason = _tls_reason(exc)
+    if any(marker in str(exc) for marker in _NOT_TLS_MARKERS):
+        return (
+            f"the service does not answer in TLS ({reason}): it may serve plain HTTP; if so, "
+            "give its endpoint as http://, not https://"
+        )
+    return f"the TLS certificate of the service is not trusted ({reason}); {TLS_HINT}"
+
 
 def _tls_reason(exc: BaseException) -> str:
-    """What botocore says of a TLS failure, without its URL (named by the caller)."""
+    """What botocore says of a TLS failure, without its URL (named by the caller) and
+    without OpenSSL's source location (``(_ssl.c:1006)``)."""
     text = str(exc)
     for marker in ("[SSL", "certificate verify failed"):
         at = text.find(marker)
         if at >= 0:
-            return text[at:].split(")")[0].strip(" ('\"")
+            said = re.sub(r"\s*\(_ssl\.c:\d+\)", "", text[at:])
+            return said.split(")")[0].strip(" ('\"")
     return type(exc).__name__
 
 
@@ -281,8 +309,7 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
     if _is_tls_error(exc):
         return OSError(
             errno.ENOTCONN,
-            f"{operation} {place}: the TLS certificate of the service is not trusted "
-            f"({_tls_reason(exc)}); {TLS_HINT}",
+            f"{operation} {place}: {tls_words(exc)}",
         )
     if _is_connection_error(exc):
         return OSError(

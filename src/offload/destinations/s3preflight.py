@@ -41,12 +41,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from offload.destinations.s3 import (
     STATE_PREFIX,
-    TLS_HINT,
     _error_code,
     _is_connection_error,
     _is_tls_error,
-    _tls_reason,
     error_answer,
+    tls_words,
 )
 from offload.destinations.s3config import credential_source, make_client, redact_secrets
 from offload.destinations.s3url import S3Url
@@ -213,10 +212,7 @@ def _refusal_text(
             + tail
         )
     if _is_tls_error(exc):
-        return (
-            f"{where}: the TLS certificate of the service is not trusted ({_tls_reason(exc)}); "
-            f"{TLS_HINT}; " + tail
-        )
+        return f"{where}: {tls_words(exc)}; " + tail
     if isinstance(exc, BotoCoreError) or _is_connection_error(exc):
         reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
         return (
