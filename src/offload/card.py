@@ -2115,15 +2115,14 @@ def _run_locked(
             continue
         if not file.inflight_digests:
             file.inflight_digests = read_now
-        if full and file.source_cache_bypass is CacheBypass.NOT_READ:
+        proved = settled.source_cache_bypass.get(file.relative_path)
+        if full and proved is not None and file.source_cache_bypass is CacheBypass.NOT_READ:
             # The card file read now to check a copy an earlier run wrote from its own read:
             # the full mode's second read of the card for that copy, as the engine's re-read
             # is for one it writes (the JSON's source_reread_digests and source_cache_bypass;
             # a read through a cache is said as for the engine's).
             file.source_reread_digests = dict(read_now)
-            file.source_cache_bypass = settled.source_cache_bypass.get(
-                file.relative_path, CacheBypass.NOT_READ
-            )
+            file.source_cache_bypass = proved
     job_report.started_at = started_at
     job_report.elapsed_s = time.monotonic() - started
     report = OffloadReport(

@@ -634,7 +634,7 @@ class SettledTasks:
         self.warnings: list[tuple[str, str]] = []  # (message, path)
         self.found_wrong: list[FoundWrong] = []
         self.source_digests: dict[str, dict[str, str]] = {}  # by relative path
-        # How each of those reads avoided the page cache, by relative path.
+        # How each of those reads that proved a copy avoided the page cache, by relative path.
         self.source_cache_bypass: dict[str, CacheBypass] = {}
 
 
@@ -695,7 +695,9 @@ def settle(
             )
         elif outcome.source_digests:
             settled.source_digests[relative] = outcome.source_digests
-            settled.source_cache_bypass[relative] = outcome.source_cache_bypass
+            if outcome.matched and not outcome.error:
+                # The read proved a copy: the full mode's second read of that card file.
+                settled.source_cache_bypass[relative] = outcome.source_cache_bypass
         if outcome is None:
             pass
         elif outcome.source_error:

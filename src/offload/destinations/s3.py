@@ -158,8 +158,8 @@ def tls_words(exc: BaseException) -> str:
     a service that does not answer in TLS at all (an ``https://`` endpoint of a plain HTTP
     service: use ``http://``) told apart from a certificate this machine does not trust
     (``TLS_HINT``). Names no URL (the caller names the endpoint)."""
-    reason = _tls_reason(exc)
-    if any(marker in str(exc) for marker in _NOT_TLS_MARKERS):
+    reason = _tls_reason(exc)  # OpenSSL's words alone: the URL and key could hold a marker
+    if any(marker in reason for marker in _NOT_TLS_MARKERS):
         return (
             f"the service does not answer in TLS ({reason}): it may serve plain HTTP; if so, "
             "give its endpoint as http://, not https://"
