@@ -258,6 +258,11 @@ class OffloadPlan:
     # A cascade's card on no disk this machine names (``cascade.card_on_no_known_disk``,
     # asked once here): every local fast destination may be on its disk.
     card_disk_unknown: bool = False
+    # The source's volume as the scan found it (``report/volumes.volume_of``, looked up once
+    # here, beside the card's identity and ``devices``): the reports' ``source_volume``. Not
+    # looked up at the end: a card ejected on CARD RELEASED, or pulled, is no longer at its
+    # path then, and the volume there (the folder below its mount point) is another disk's.
+    source_volume: dict[str, Any] | None = None
     # By destination index: how many copies its ledger vouches for were matched to this
     # card's files by path, size and mtime alone (the card's identity unknown, or the entry
     # records none: ``ledger.same_card`` cannot tell another card's file from this one's).
@@ -453,6 +458,9 @@ class OffloadReport:
     # time, so a drive unmounted cleanly since (its path a folder below, or gone) is named as
     # gone (``report/volumes.add_volume_info``).
     destination_devices: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # The source's volume as the scan found it (``OffloadPlan.source_volume``); None: looked
+    # up when the report is made (``report/volumes.add_volume_info``).
+    source_volume: dict[str, Any] | None = None
     # Copies adopted (read back, equal) whose path the destination's ledger has an entry for
     # that did not vouch for them, by (relative path, destination index): what that entry
     # says (``ExistingCopy.ledger_entry``); the summary names it.
@@ -1419,12 +1427,25 @@ def _plan(
         stands_in_for=stands_in_for,
         card_disk_unknown=bool(options.cascade)
         and _cascade().card_on_no_known_disk(tree, devices, stands_in_for),
+        source_volume=_source_volume(source_path, card, stands_in_for),
         in_the_way={
             (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },
         trusted_unidentified=unidentified,
         trusted_fingerprinted=fingerprinted,
     )
+
+
+def _source_volume(
+    source: Path, card: CardIdentity | None, stands_in_for: Path | None
+) -> dict[str, Any]:
+    """The volume *source* is on now, as the reports' ``source_volume``. A fast copy
+    standing in for an absent card (*stands_in_for*) records that card (*card*), whose
+    label is never its own."""
+    from offload.report.volumes import volume_of
+
+    known = None if card is None or stands_in_for is not None else card.as_json()
+    return volume_of(source, card=known)
 
 
 _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name every one
@@ -2104,6 +2125,7 @@ def _run_locked(
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         missing_from_legacy_mhl=dict(plan.missing_from_legacy_mhl),
         cascade=tuple(sorted(slow)),
+        source_volume=plan.source_volume,
         destination_devices={
             c.index: (str(c.space_at or c.destination), c.st_dev)
             for c in plan.preflight.destinations
