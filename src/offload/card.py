@@ -1297,9 +1297,10 @@ def _plan(
     # The copies read back before the job may be written again (found wrong, or replaced by
     # the policy): the free space holds as many of the largest of them as the engine can
     # write at once beside their old copies (``space.rewrite_room``); a trusted one needs none.
-    # Those --reverify reads back (the ledger vouches for them; not found wrong by their
-    # size alone) are written again only if found wrong: no room is required for them, a
-    # warning says when it is short.
+    # Those --reverify reads back, and the transfer-checked ones a stricter --verify reads
+    # back (UPGRADE), are copies the ledger vouches for (not found wrong by their size
+    # alone): written again only if found wrong, no room is required for them, a warning
+    # says when it is short.
     rechecked: dict[int, set[str]] = {plan.index: set() for plan in local}
     expected_equal: dict[int, set[str]] = {plan.index: set() for plan in local}
     # A file no ledger vouches for, read back under the FAIL policy, is adopted or refused,
@@ -1310,7 +1311,7 @@ def _plan(
         if check.destination_index in rechecked and not never_written(check, policy):
             relative_path = tasks[check.task_index].source.relative_path
             rechecked[check.destination_index].add(relative_path)
-            if check.kind is CheckKind.REVERIFY and not check.changed:
+            if check.kind in _VOUCHED_FOR and not check.changed:
                 expected_equal[check.destination_index].add(relative_path)
         elif check.destination_index in backends:  # an object at its key, read back
             occupied.setdefault(check.destination_index, set()).add(
@@ -1446,6 +1447,11 @@ def _source_volume(
 
     known = None if card is None or stands_in_for is not None else card.as_json()
     return volume_of(source, card=known)
+
+
+# The copies read back that the ledger vouches for (``existing.CheckKind``): one it recorded
+# with a weaker proof than this run asks for, and one ``--reverify`` reads again.
+_VOUCHED_FOR = frozenset({CheckKind.UPGRADE, CheckKind.REVERIFY})
 
 
 _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name every one
