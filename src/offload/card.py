@@ -258,6 +258,11 @@ class OffloadPlan:
     # A cascade's card on no disk this machine names (``cascade.card_on_no_known_disk``,
     # asked once here): every local fast destination may be on its disk.
     card_disk_unknown: bool = False
+    # The source's volume as the scan found it (``report/volumes.volume_of``, looked up once
+    # here, beside the card's identity and ``devices``): the reports' ``source_volume``. Not
+    # looked up at the end: a card ejected on CARD RELEASED, or pulled, is no longer at its
+    # path then, and the volume there (the folder below its mount point) is another disk's.
+    source_volume: dict[str, Any] | None = None
     # By destination index: how many copies its ledger vouches for were matched to this
     # card's files by path, size and mtime alone (the card's identity unknown, or the entry
     # records none: ``ledger.same_card`` cannot tell another card's file from this one's).
@@ -453,6 +458,9 @@ class OffloadReport:
     # time, so a drive unmounted cleanly since (its path a folder below, or gone) is named as
     # gone (``report/volumes.add_volume_info``).
     destination_devices: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # The source's volume as the scan found it (``OffloadPlan.source_volume``); None: looked
+    # up when the report is made (``report/volumes.add_volume_info``).
+    source_volume: dict[str, Any] | None = None
     # Copies adopted (read back, equal) whose path the destination's ledger has an entry for
     # that did not vouch for them, by (relative path, destination index): what that entry
     # says (``ExistingCopy.ledger_entry``); the summary names it.
@@ -1308,9 +1316,10 @@ def _plan(
     # The copies read back before the job may be written again (found wrong, or replaced by
     # the policy): the free space holds as many of the largest of them as the engine can
     # write at once beside their old copies (``space.rewrite_room``); a trusted one needs none.
-    # Those --reverify reads back (the ledger vouches for them; not found wrong by their
-    # size alone) are written again only if found wrong: no room is required for them, a
-    # warning says when it is short.
+    # Those --reverify reads back, and the transfer-checked ones a stricter --verify reads
+    # back (UPGRADE), are copies the ledger vouches for (not found wrong by their size
+    # alone): written again only if found wrong, no room is required for them, a warning
+    # says when it is short.
     rechecked: dict[int, set[str]] = {plan.index: set() for plan in local}
     expected_equal: dict[int, set[str]] = {plan.index: set() for plan in local}
     # A file no ledger vouches for, read back under the FAIL policy, is adopted or refused,
@@ -1321,7 +1330,7 @@ def _plan(
         if check.destination_index in rechecked and not never_written(check, policy):
             relative_path = tasks[check.task_index].source.relative_path
             rechecked[check.destination_index].add(relative_path)
-            if check.kind is CheckKind.REVERIFY and not check.changed:
+            if check.kind in _VOUCHED_FOR and not check.changed:
                 expected_equal[check.destination_index].add(relative_path)
         elif check.destination_index in backends:  # an object at its key, read back
             occupied.setdefault(check.destination_index, set()).add(
@@ -1442,12 +1451,30 @@ def _plan(
         stands_in_for=stands_in_for,
         card_disk_unknown=bool(options.cascade)
         and _cascade().card_on_no_known_disk(tree, devices, stands_in_for),
+        source_volume=_source_volume(source_path, card, stands_in_for),
         in_the_way={
             (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },
         trusted_unidentified=unidentified,
         trusted_fingerprinted=fingerprinted,
     )
+
+
+def _source_volume(
+    source: Path, card: CardIdentity | None, stands_in_for: Path | None
+) -> dict[str, Any]:
+    """The volume *source* is on now, as the reports' ``source_volume``. A fast copy
+    standing in for an absent card (*stands_in_for*) records that card (*card*), whose
+    label is never its own."""
+    from offload.report.volumes import volume_of
+
+    known = None if card is None or stands_in_for is not None else card.as_json()
+    return volume_of(source, card=known)
+
+
+# The copies read back that the ledger vouches for (``existing.CheckKind``): one it recorded
+# with a weaker proof than this run asks for, and one ``--reverify`` reads again.
+_VOUCHED_FOR = frozenset({CheckKind.UPGRADE, CheckKind.REVERIFY})
 
 
 _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name every one
@@ -2139,6 +2166,7 @@ def _run_locked(
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         missing_from_legacy_mhl=dict(plan.missing_from_legacy_mhl),
         cascade=tuple(sorted(slow)),
+        source_volume=plan.source_volume,
         destination_devices={
             c.index: (str(c.space_at or c.destination), c.st_dev)
             for c in plan.preflight.destinations

@@ -25,7 +25,7 @@ import pytest
 from offload.ledger import Ledger
 from support.cascade_drives import tmpfs_card
 from support.faultyfs import FaultyFS
-from support.mounts import Ext4Loop, Mount
+from support.mounts import Ext4Loop, Mount, detach
 from support.offload_cli import CLI, copy_acting_at_release
 
 pytestmark = pytest.mark.fault
@@ -128,6 +128,42 @@ def test_the_only_counting_drive_remounted_read_only_after_the_release_keeps_the
         }
     ]
     assert " ".join(release["text"].split()) in " ".join(rest.split()), rest
+
+
+def test_a_card_ejected_on_card_released_is_described_as_it_was_read(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The card (on a tmpfs) is ejected (``umount -l``) when ``CARD RELEASED`` invites it,
+    while the cascade still feeds the slow drive: the report describes the card's volume as
+    the scan read it. Failed before: ``source_volume`` was the volume below the card's mount
+    point at the end (``/``, ``/dev/vda``), and the card release said "destination 1 is on
+    the card's own disk (/dev/vda)", while ``devices`` said no destination was on the
+    source's."""
+    card = tmpfs_card(tmpfs_mount, 3, 200_000)
+    fast = ext4_loop(32 << 20).path  # its image file is on the disk the tmp folder is on
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")
+    reports = tmp_path / "reports"
+
+    def eject_the_card(_process: object) -> None:
+        detach(card.parent)
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
+        str(fast), at_release=eject_the_card,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    data = json.loads(sorted(reports.glob("C9_*.json"))[0].read_text())
+    volume = data["source_volume"]
+    assert (volume["filesystem"], volume["mount_point"]) == ("tmpfs", str(card.parent)), volume
+    assert not any(group["source_on_device"] for group in data["devices"]), data["devices"]
+    text = data["card_release"]["text"]
+    assert "own disk" not in text, text
+    assert "own disk" not in rest, rest
 
 
 def test_a_report_refused_in_the_way_names_the_destinations_holding_it_by_index(

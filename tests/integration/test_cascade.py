@@ -26,6 +26,7 @@ from offload.ledger import Ledger, revoked_record
 from offload.manifest.history import read_history
 from offload.options import CopyOptions
 from offload.results import DestinationStatus
+from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
 
 
@@ -836,6 +837,33 @@ def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
         "/ascmhl/: the fast copy's (not the card's) ASC MHL history, to be carried and continued"
     ), reasons
     assert "the card's ASC MHL" not in json.dumps(report)
+
+
+def test_without_the_card_the_slow_history_is_the_fast_copys_then_its_own_verified(
+    tmp_path: Path, cards: Path, judge: AscmhlJudge
+) -> None:
+    """The slow copy's ASC MHL history after a re-run without the card, as decided
+    (docs/design.md, "Cascading copy"): a history travels with the content it records, so
+    the fast copy's generation (its transfer from the card: every file ``original``, dated
+    when the card was hashed) is carried byte for byte, and the slow copy's own generation
+    follows it, every file ``verified`` against those hashes: card → fast copy → slow copy,
+    as ``ascmhl create`` gives a folder copied with its history. No generation claims a
+    transfer into the slow folder but its own; the reference tool accepts it."""
+    card, fast, slow = released_and_stopped(tmp_path, cards)
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    carried, own = read_history(slow / card.name).generations
+    (fast_generation,) = read_history(fast / card.name).generations
+    folder = "ascmhl"
+    assert (slow / card.name / folder / carried.file_name).read_bytes() == (
+        fast / card.name / folder / fast_generation.file_name
+    ).read_bytes()
+    assert {h.action for f in carried.files for h in f.hashes} == {"original"}
+    assert {h.action for f in own.files for h in f.hashes} == {"verified"}
+    assert {f.path for f in own.files} == {f.path for f in carried.files}
+    result = judge.verify(slow / card.name)
+    assert result.clean, result.describe()
 
 
 def test_without_the_card_a_history_not_carried_on_is_named_as_the_fast_copys(

@@ -394,7 +394,7 @@ def report_data(
             "card_disk_unknown": report.card_disk_unknown,
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
-    add_volume_info(data, devices=report.destination_devices)
+    add_volume_info(data, devices=report.destination_devices, source_volume=report.source_volume)
     # May the card be formatted (docs/reports.md): from the facts above and each file's
     # copies (only the keys the rule reads: whole entries cost ~0.5 s at 50,000 files).
     facts = (

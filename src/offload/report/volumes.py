@@ -258,7 +258,10 @@ def _unmounted(at_start: tuple[str, int] | None) -> str | None:
 
 
 def add_volume_info(
-    data: dict[str, Any], *, devices: Mapping[int, tuple[str, int]] | None = None
+    data: dict[str, Any],
+    *,
+    devices: Mapping[int, tuple[str, int]] | None = None,
+    source_volume: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Add ``source_volume`` and, per destination, ``volume_label``, ``device``, ``disk``,
     ``filesystem``, ``mount_point`` and ``free_bytes_after`` to a job report dict (in place;
@@ -266,12 +269,24 @@ def add_volume_info(
     no longer answers (``unreachable``: why, else None): ENOTCONN-like errors, or, where
     *devices* gives a destination's folder and its device at the start (by index), the folder no
     longer on it (``_unmounted``). Called once the copies are done, so the free space is
-    "after"."""
+    "after". *source_volume*: the source's volume as the scan found it (``card.
+    OffloadPlan.source_volume``), taken as it is: the card may be ejected by now (CARD
+    RELEASED invites it), its path then on the disk below; looked up here without it."""
+    if source_volume is not None:
+        data["source_volume"] = dict(source_volume)
+        return _add_destination_volumes(data, devices)
     # A cascade re-run whose card is absent reads a fast copy of it (the ``card-absent``
     # warning): its card record, rebuilt from the ledger, is of a volume this run never saw,
     # so its label is never the source's.
     card = None if absent_card(data) is not None else data.get("card")
     data["source_volume"] = volume_of(data.get("source") or ".", card=card)
+    return _add_destination_volumes(data, devices)
+
+
+def _add_destination_volumes(
+    data: dict[str, Any], devices: Mapping[int, tuple[str, int]] | None
+) -> dict[str, Any]:
+    """``add_volume_info``'s part for each destination."""
     for destination in data.get("destinations", []):
         where = str(destination.get("copy_root") or destination.get("path") or ".")
         # A URL (s3://bucket/prefix) is on no local volume: every field unknown (null), never

@@ -761,8 +761,9 @@ def _warn_reverify_room(
     group: Sequence[tuple[DestinationPlan, DestinationCheck]], spare: int, out: Findings
 ) -> None:
     """Warn, for the destinations of one filesystem (*group*, *spare* bytes left once the
-    copy had its room), when writing again the copies ``--reverify`` reads back, should
-    they be found wrong, would not fit (``DestinationCheck.rewrite_if_wrong_bytes``)."""
+    copy had its room), when writing again the copies the ledger vouches for that this run
+    reads back (``--reverify``'s, or transfer-checked ones a stricter ``--verify`` reads),
+    should they be found wrong, would not fit (``DestinationCheck.rewrite_if_wrong_bytes``)."""
     wanted = sum(c.rewrite_if_wrong_bytes for _, c in group)
     if wanted <= spare:
         return
@@ -772,8 +773,9 @@ def _warn_reverify_room(
         out.warning(
             C.REVERIFY_ROOM_SHORT,
             plan.destination,
-            f"--reverify: {plan.destination} has room for the copy, but not for writing "
-            f"again the copies it reads back should any be found wrong (each is written "
+            f"{plan.destination} has room for the copy, but not for writing again the "
+            f"copies the ledger vouches for that it reads back should any be found wrong "
+            f"(--reverify, or a stricter --verify than they had; each is written "
             f"beside its old copy first: up to {human_bytes(wanted)}, "
             f"{human_bytes(max(0, spare))} spare); every copy is read back all the same: "
             "one found wrong is named, and if its new copy does not fit it fails there, the "
