@@ -223,6 +223,23 @@ def test_a_large_clip_pending_among_small_files_gives_no_absurd_eta() -> None:
     assert all(eta <= 3 * (end - t) for t, eta in early if t < 0.7 * end)
 
 
+def test_a_lane_resuming_after_a_wait_is_not_measured_on_its_trickle() -> None:
+    """The read of a 2 GiB clip among small files (a recorded run: ETA 61 s with 11 s left)
+    held back while the re-read catches up, then one small file read: its rate over the
+    window was that trickle. Here a lane at 100 MB/s for 9.9 s, standing still for 10 s, then
+    1 MB: its ETA rose to 37.6 s within 2 s with 9 MB left, on its way to 90 s (failed so
+    before the cap at 3 × its rate while it moved); it stays under 3 s."""
+    estimator = EtaEstimator()
+    estimator.reset(0.0)
+    shown = []
+    for step in range(0, 221):
+        t = step / 10
+        done = min(t, 9.9) * 100 * MB if t < 20 else 991 * MB
+        shown.append((t, estimator.estimate(t, [Lane("source", done, 1000 * MB)])))
+    after = [eta for t, eta in shown if t >= 20 and eta is not None]
+    assert after and max(after) < 3.0, max(after)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="open: the commits' per-file cost enters the ETA only once they have a rate of "
