@@ -710,6 +710,8 @@ class ProgressModel:
                     min(committed, dest_total) + min(commits, files) * COMMIT_WORK_BYTES,
                     dest_total + files * COMMIT_WORK_BYTES,
                     follows=key,
+                    files_done=min(commits, files),
+                    files_total=files,
                 )
             )
         return lanes
