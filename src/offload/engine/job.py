@@ -368,8 +368,9 @@ class CopyJob:
         self.devices = list(devices) if devices is not None else None
         self.sink = sink or NullSink()
         self.cancel = cancel or CancelToken()
+        count = len(self.destination_roots)
         for task in self.tasks:
-            if len(task.targets) != len(self.destination_roots):
+            if len(task.targets) != count:
                 raise ValueError("every task needs one target (or None) per destination")
 
     def run(self) -> JobReport:
