@@ -2563,9 +2563,9 @@ def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
     if report.card_gone is not None:
         return
     gone = card_presence.card_gone(plan.tree)
-    if gone is None and card_presence.came_back(
-        plan.tree, ((f.relative_path, f.source_error) for f in report.job.files)
-    ):
+    # The files that failed at the source alone (nearly always none: no pair made a file).
+    failed = ((f.relative_path, f.source_error) for f in report.job.files if f.source_error)
+    if gone is None and card_presence.came_back(plan.tree, failed):
         gone = card_presence.REMOUNTED  # back on its device number: its files tell
     if gone is None:
         return

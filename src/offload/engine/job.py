@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import operator
 import resource
 import threading
 import time
@@ -83,6 +84,8 @@ _SPARE_DESCRIPTORS_PER_DESTINATION = 6
 # Python 3.11, and ``_ResultBook.record`` asks it once a file and destination.
 _FAILED = DestinationStatus.FAILED
 _NOT_READ = CacheBypass.NOT_READ
+# A file's results in the order of the destinations (``_ResultBook.finish``).
+_BY_DESTINATION = operator.attrgetter("destination_index")
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
@@ -281,26 +284,45 @@ class _ResultBook:
         those the job never finished (so a report is complete, never silent)."""
         for ticket in tickets:
             result = self._results[ticket.sequence]
-            have = {d.destination_index for d in result.destinations}
-            for index, target in enumerate(ticket.task.targets):
-                if target is not None and index not in have:
-                    result.destinations.append(
-                        DestinationFileResult(
-                            destination_index=index,
-                            final_path=str(target),
-                            status=DestinationStatus.CANCELLED
-                            if cancelled
-                            else DestinationStatus.FAILED,
-                            error="cancelled before it was verified"
-                            if cancelled
-                            else "no outcome recorded (internal error)",
-                        )
-                    )
+            destinations = result.destinations
+            targets = ticket.task.targets
+            # A result for every destination (the usual end): nothing to add, and no set,
+            # loop or sort key made a file on the main thread, after the engine's threads
+            # stopped (docs/performance.md, "A few calls a file less": thirty-second pass).
+            # A file holds at most one result a destination (``record`` keeps the first; a
+            # plan presets one at most), so as many results as destinations is one for each.
+            if len(destinations) != len(targets):
+                _add_missing(destinations, targets, cancelled=cancelled)
             result.inflight_digests = self._selected_digests(ticket.inflight_digests)
             reread = ticket.source_reread_digests
             result.source_reread_digests = dict(reread) if reread else NO_DIGESTS
             result.source_cache_bypass = ticket.source_cache_bypass
-            result.destinations.sort(key=lambda d: d.destination_index)
+            if len(destinations) > 1:
+                destinations.sort(key=_BY_DESTINATION)
+
+
+def _add_missing(
+    destinations: list[DestinationFileResult],
+    targets: Sequence[str | None],
+    *,
+    cancelled: bool,
+) -> None:
+    """A result in *destinations* (one file's) for each destination of *targets* (its
+    targets, None where it is not copied) that has none: ``cancelled`` where the job was,
+    else failed (no outcome recorded: an internal error)."""
+    have = {d.destination_index for d in destinations}
+    for index, target in enumerate(targets):
+        if target is not None and index not in have:
+            destinations.append(
+                DestinationFileResult(
+                    destination_index=index,
+                    final_path=str(target),
+                    status=DestinationStatus.CANCELLED if cancelled else DestinationStatus.FAILED,
+                    error="cancelled before it was verified"
+                    if cancelled
+                    else "no outcome recorded (internal error)",
+                )
+            )
 
 
 class CopyJob:
@@ -346,8 +368,9 @@ class CopyJob:
         self.devices = list(devices) if devices is not None else None
         self.sink = sink or NullSink()
         self.cancel = cancel or CancelToken()
+        count = len(self.destination_roots)
         for task in self.tasks:
-            if len(task.targets) != len(self.destination_roots):
+            if len(task.targets) != count:
                 raise ValueError("every task needs one target (or None) per destination")
 
     def run(self) -> JobReport:

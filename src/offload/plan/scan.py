@@ -276,8 +276,9 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
 
     for item in walk_tree(root, on_error=unlistable, workers=SCAN_THREADS, lstat=True):
         rel = item.relative
+        entry = item.entry
         try:
-            st = item.entry.stat(follow_symlinks=False)
+            st = entry.stat(follow_symlinks=False)
         except OSError as exc:
             # A path too long to name (over PATH_MAX) cannot be lstat-ed, so its kind is
             # unknown: it is left out when the rules leave out a file or a folder of that
@@ -295,10 +296,12 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
             directories.append(rel)
             item.enter()
         elif stat.S_ISREG(mode):
-            # The entry's own path text: no Path a file (see SourceFile).
-            files.append(SourceFile(item.path, rel, st.st_size, st.st_mtime_ns))
+            # The entry's own path text (not ``WalkEntry.path``'s call): no Path a file (see
+            # SourceFile).
+            path_text = entry.path
+            files.append(SourceFile(path_text, rel, st.st_size, st.st_mtime_ns))
             # Readable by all (nearly every card file): no call (``_Reader.may_read``).
-            if mode & _READ_BY_ALL != _READ_BY_ALL and not reader.may_read(item.path, st):
+            if mode & _READ_BY_ALL != _READ_BY_ALL and not reader.may_read(path_text, st):
                 unreadable.append(rel)
         elif stat.S_ISLNK(mode):
             path = Path(item.path)
