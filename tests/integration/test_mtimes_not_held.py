@@ -78,3 +78,39 @@ def test_mtimes_exfat_cannot_hold_are_named_and_our_copies_trusted_after_a_replu
         assert after["T/future.bin"] != ("verified_earlier", "trusted")
         assert after["T/normal.bin"] == ("verified_earlier", "trusted")
         assert third.returncode != 0 or "T/old.bin" in third.stderr
+
+
+def test_the_date_exfat_fuse_will_show_is_the_one_it_shows_after_a_replug(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """QA (27f73e8e): on exfat-fuse the warning said a copy dated 2120 "will show 2107-12-31
+    23:59:59 (the latest date exFAT holds; exfat-fuse stores an unrelated earlier date
+    instead)", both at once; after a replug it showed 1992. Failed before. Now it names the
+    day exfat-fuse stores (128 years earlier, within a day: it keeps local time), and that
+    is the day the copy shows once the drive is mounted again."""
+    import datetime
+
+    card = tmp_path / "CARD"
+    card.mkdir()
+    dates = {"a2120.wav": FUTURE + 60 * 86400 * S, "a2200.wav": 7_258_118_400 * S}  # 2200-01-01
+    for name, mtime in dates.items():
+        (card / name).write_bytes(os.urandom(1000))
+        os.utime(card / name, ns=(mtime, mtime))
+    disk = exfat_loop(32 << 20)
+    done = run("copy", card, disk.path, "--report-dir", tmp_path / "reports")
+    assert done.returncode == 0, done.stderr
+    [warned] = [x for x in done.stderr.splitlines() if "do not keep the card's mtime" in x]
+    assert "2107-12-31 23:59:59" not in warned and "unrelated" not in warned, warned
+    said = {
+        name: datetime.date.fromisoformat(
+            warned.split(f"'{name}' dated ")[1].split("about ")[1][:10]
+        )
+        for name in dates
+    }
+    assert "once the drive is mounted again (exfat-fuse stores the year 128 years" in warned
+    with exfat_replugged(disk):
+        for name in dates:
+            shown = datetime.datetime.fromtimestamp(
+                (disk.path / "CARD" / name).stat().st_mtime, datetime.UTC
+            ).date()
+            assert abs((shown - said[name]).days) <= 1, (name, shown, said[name], warned)
