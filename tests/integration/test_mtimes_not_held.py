@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -114,3 +116,33 @@ def test_the_date_exfat_fuse_will_show_is_the_one_it_shows_after_a_replug(
                 (disk.path / "CARD" / name).stat().st_mtime, datetime.UTC
             ).date()
             assert abs((shown - said[name]).days) <= 1, (name, shown, said[name], warned)
+
+
+def test_pfndispatchcopy_warns_on_stderr_when_a_date_is_not_kept(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """QA (27f73e8e): ``pfndispatchcopy -v`` of a file dated 2120 (or 1965) to exFAT exited 0
+    in silence, where ``offload copy`` warns (``mtime-not-kept``). Failed before. Now the
+    same words on stderr, one ``WARNING:`` line; stdout stays Pomfort's lines (Silverstack
+    parses them), and a file of an ordinary date says nothing."""
+    disk = exfat_loop(32 << 20)
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    for name, mtime, shown in (
+        ("future.bin", FUTURE, "will show about 1992-01-01 once the drive is mounted again"),
+        ("old.bin", OLD, "will show 1980-01-01 00:00:00 (the earliest date exFAT holds)"),
+        ("normal.bin", NORMAL, None),
+    ):
+        source = tmp_path / name
+        source.write_bytes(os.urandom(1000))
+        os.utime(source, ns=(mtime, mtime))
+        done = subprocess.run(
+            [exe, "-v", source, disk.path / name], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert [x.split(" ")[0] for x in done.stdout.splitlines()][-2:] == ["hash", "INFO:"]
+        if shown is None:
+            assert done.stderr == "", done.stderr
+            continue
+        [line] = done.stderr.splitlines()
+        assert line.startswith("WARNING: 1 file(s) of the card are dated outside what exFAT"), line
+        assert f"'{name}' dated " in line and shown in line, line
