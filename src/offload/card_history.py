@@ -127,14 +127,15 @@ def _unreadable(
             f"{damaged}; nothing was copied. To offload {holder} without it (nothing is "
             f"written to {holder}): --ignore /{ASCMHL_FOLDER} copies its files, unchecked "
             "against that history, leaves the damaged folder out, and starts a fresh "
-            "history on each destination",
+            "history on each destination (where an ASC MHL is written)",
             path=source,
         )
     reason = f"it cannot be read ({why})"
     message = (
         f"{damaged}. It is left out as --ignore /{ASCMHL_FOLDER} asks: {holder}'s files are "
         f"not checked against it, it is not copied to the destinations (it stays on {holder} "
-        "as it is), and each destination starts a fresh history of its own"
+        "as it is), and the ASC MHL written on each destination, if any, starts a fresh "
+        "history there"
     )
     item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
     return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))

@@ -61,3 +61,12 @@ def test_a_damaged_card_history_is_refused_with_a_way_on_that_writes_nothing_to_
     [report] = [p for p in reports.glob("A001_*.json") if "--ignore" in p.read_text()]
     codes = [w["code"] for w in json.loads(report.read_text())["warnings"]]
     assert codes.count("card-history-untrusted") == 1, codes
+    # With no ASC MHL written (--mhl none) no history is started, and none is claimed.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    done = run("copy", "--mhl", "none", "--ignore", "/ascmhl", "--report-dir", reports, card, bare)
+    assert done.returncode == 0, done.stderr
+    assert not (bare / "A001" / "ascmhl").exists()
+    assert "the ASC MHL written on each destination, if any, starts" in " ".join(
+        done.stderr.split()
+    )
