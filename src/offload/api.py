@@ -69,6 +69,11 @@ _FAILS_ALONE = (  # in the order a destination's line says them: what cannot be 
 
 # A destination's findings that say nothing once it fails alone (one of ``_FAILS_ALONE``
 # among them): what the copy would need or be named there.
+# The preflight's warnings the single-file copy says on its destinations (``pfndispatchcopy``:
+# on stderr, ``WARNING: ...``, which Pomfort's stdout lines leave alone): its date not kept
+# there, as ``offload copy`` says it. (Those of a card's own files or folders do not apply.)
+_SAID_WARNINGS = frozenset({PreflightCode.MTIME_NOT_KEPT})
+
 _MOOT_WHEN_FAILED = frozenset(
     {
         PreflightCode.DEST_NOT_WRITABLE,
@@ -126,7 +131,7 @@ def plan_file(
     file exists and the policy is FAIL. Creates nothing. (``copy_with_multiple_destinations``
     plans with ``_plan_targets`` and reads an existing file back instead of refusing it.)
     """
-    targets, _ = _plan_targets(source, destinations, create_folders=create_folders)
+    targets, _, _ = _plan_targets(source, destinations, create_folders=create_folders)
     for target in targets:
         if existing is ExistingFilePolicy.FAIL and os.path.lexists(target):
             raise _already_exists(target)
@@ -139,7 +144,7 @@ def _plan_targets(
     *,
     create_folders: bool,
     keep_going: bool = False,
-) -> tuple[list[Path], dict[int, str]]:
+) -> tuple[list[Path], dict[int, str], list[str]]:
     """``plan_file`` but for the files already at the targets (not looked at): the final
     paths, and, with *keep_going*, the destinations that fail alone (``_FAILS_ALONE``: a
     read-only mount, no permission, ``dest-not-writable``; a file larger than its
@@ -148,7 +153,9 @@ def _plan_targets(
     index, with the preflight's lines naming the folder and what to do (for room: what is
     free and what the copy needs), each reason of one destination in one line, its being
     unwritable first. Those fail alone (``-k``); without *keep_going*, or for
-    any other error (a typo, an overlap), UsageError, nothing written."""
+    any other error (a typo, an overlap), UsageError, nothing written. Third: the
+    preflight's warnings the single-file copy says (``_SAID_WARNINGS``: a date the
+    destination's filesystem cannot hold, which ``offload copy`` says too)."""
     if not destinations:
         raise UsageError("no destination given; name at least one destination file or folder")
     try:
@@ -189,7 +196,8 @@ def _plan_targets(
             "\n".join(item.message for item in checked.errors) + "; nothing was written",
             path=checked.errors[0].path,
         )
-    return [plan.target_for(tree.files[0].relative_path) for plan in plans], failing
+    said = [item.message for item in checked.warnings if item.code in _SAID_WARNINGS]
+    return [plan.target_for(tree.files[0].relative_path) for plan in plans], failing, said
 
 
 def _already_exists(target: Path, detail: str = "") -> UsageError:
@@ -342,7 +350,7 @@ def _copy_planned(
     local = [i for i in range(len(destinations)) if i not in remote and i not in gone]
     # No destination at all is _plan_targets's error to raise; only S3 ones (or drives that
     # went away): nothing to plan.
-    paths, failing_local = (
+    paths, failing_local, preflight_warnings = (
         _plan_targets(
             source_path,
             [destinations[i] for i in local],
@@ -350,7 +358,7 @@ def _copy_planned(
             keep_going=True,
         )
         if local or not (remote or gone)
-        else ([], {})
+        else ([], {}, [])
     )
     planned = iter(paths)
     # A local destination that cannot be written (a read-only mount, no permission) or has
@@ -403,6 +411,7 @@ def _copy_planned(
     # What the S3 preflight's probe found weakening a guarantee (a HEAD check instead of
     # conditional writes, part checksums nobody checks): said before the copy, and reported.
     probed = [m for i in sorted(remote) for _, m in remote[i].backend.store.probe_findings]
+    probed += preflight_warnings  # the local destinations' (a date not kept)
     for message in probed:
         shown.emit(WarningIssued(message))
     task = FileTask(source_file, tuple(map(str, targets)))

@@ -109,6 +109,45 @@ def not_carried_warning(
     return PreflightItem(PreflightCode.CARD_HISTORY_NOT_CARRIED, folder, message)
 
 
+def _unreadable(
+    source: Path, folder: Path, why: str, ignore: IgnoreRules | None, whose: str, holder: str
+) -> CardHistory:
+    """A history that cannot be read (a manifest edited since, its chain file gone): raise
+    UsageError (nothing copied) naming the way on that writes nothing to the card, unless
+    the run's own ignore rules leave the folder out (``--ignore /ascmhl``): then it is not
+    trusted, as one recording paths outside the card is (a warning, the card's files not
+    checked against it, the folder not copied, each destination a fresh history).
+
+    Why not go on by default: a history that cannot be continued is a record someone must
+    look at; nor carry its folder as plain files: its place on each copy is the fresh
+    history's, and a damaged record copied is still damaged (it stays on the card)."""
+    damaged = f"{whose} ASC MHL history in {folder} cannot be read: {why}"
+    if ignore is None or not _left_out_by_the_user(ignore):
+        raise UsageError(
+            f"{damaged}; nothing was copied. To offload {holder} without it (nothing is "
+            f"written to {holder}): --ignore /{ASCMHL_FOLDER} copies its files, unchecked "
+            "against that history, leaves the damaged folder out, and starts a fresh "
+            "history on each destination (where an ASC MHL is written)",
+            path=source,
+        )
+    reason = f"it cannot be read ({why})"
+    message = (
+        f"{damaged}. It is left out as --ignore /{ASCMHL_FOLDER} asks: {holder}'s files are "
+        f"not checked against it, it is not copied to the destinations (it stays on {holder} "
+        "as it is), and the ASC MHL written on each destination, if any, starts a fresh "
+        "history there"
+    )
+    item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
+    return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
+
+
+def _left_out_by_the_user(ignore: IgnoreRules) -> bool:
+    """Whether *ignore*'s own patterns (``--ignore``), not the rule that always leaves the
+    root ``ascmhl/`` out of the scan for the manifests to carry, leave that folder out."""
+    own = IgnoreRules(ignore.patterns, exclude_root_ascmhl=False)
+    return own.excludes(ASCMHL_FOLDER, is_dir=True)
+
+
 def check_card_history(
     source: Path,
     *,
@@ -120,7 +159,8 @@ def check_card_history(
 
     A history that records paths outside the card is not trusted: a warning says so, the
     offload goes on without it and each destination starts a fresh history. Raises
-    UsageError (nothing copied) when the card carries a history that cannot be read.
+    UsageError (nothing copied) when the card carries a history that cannot be read,
+    unless *ignore*'s own patterns leave it out (``--ignore /ascmhl``: ``_unreadable``).
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
     without it): the messages name the history read, that copy's, never the card's.
     *ignore*: the scan's rules (from :func:`keep_recorded`): the recorded files a default
@@ -145,11 +185,7 @@ def check_card_history(
     try:
         history = read_history(source)
     except OffloadError as exc:
-        raise UsageError(
-            f"{whose} ASC MHL history in {folder} cannot be read: {exc.message}; nothing "
-            "was copied",
-            path=source,
-        ) from None
+        return _unreadable(source, folder, exc.message, ignore, whose, holder)
     if not history.exists:
         return CardHistory({}, trusted=False)
     escaping = history.escaping_paths()

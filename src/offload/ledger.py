@@ -389,7 +389,7 @@ class Ledger:
             from offload.plan.filesystem import detect_filesystem
 
             fs = detect_filesystem(self.copy_root)
-            self._mtimes = mtime_range(fs.on_device or fs.fstype)
+            self._mtimes = mtime_range(fs.on_device or fs.fstype, fs.fstype)
         held = self._mtimes
         if not isinstance(held, MtimeRange) or held.holds(mtime_ns):
             return False

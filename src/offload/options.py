@@ -102,7 +102,8 @@ class CopyOptions:
     device_concurrency: DeviceConcurrency = DeviceConcurrency.AUTO
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "algorithms", parse_algorithms(self.algorithms))
+        # A format only checked (xxh32) is the plan's, added to check a legacy MHL's record.
+        object.__setattr__(self, "algorithms", parse_algorithms(self.algorithms, checks=True))
         object.__setattr__(self, "verify", VerifyMode(self.verify))
         object.__setattr__(self, "existing", ExistingFilePolicy(self.existing))
         object.__setattr__(self, "device_concurrency", DeviceConcurrency(self.device_concurrency))

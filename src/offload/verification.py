@@ -222,9 +222,36 @@ def _recorded_below(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def _legacy_mhls_at(root: Path) -> list[str]:
+    """The names of the files at *root* named ``*.mhl`` (any case), sorted: legacy MHLs (an
+    ASC MHL history's are in ``ascmhl/``). Empty when *root* cannot be listed."""
+    try:
+        with os.scandir(root) as entries:
+            return sorted(
+                e.name for e in entries if e.name.lower().endswith(".mhl") and e.is_file()
+            )
+    except OSError:
+        return []
+
+
 def _recorded_elsewhere_hint(root: Path) -> str:
-    """What ``nothing to verify ROOT against`` adds: the copy root above *root* whose records
-    cover it, else the copies below it with records of their own, else nothing."""
+    """What ``nothing to verify ROOT against`` adds: the legacy MHLs at *root* (a
+    Silverstack or ShotPut copy: ``--mhl-file`` checks it against one), else the copy root
+    above *root* whose records cover it, else the copies below it with records of their
+    own, else nothing."""
+    legacy = _legacy_mhls_at(root)
+    if legacy:
+        commands = "; ".join(
+            f"offload verify --mhl-file {shell_word(root / name)} {shell_word(root)}"
+            for name in legacy[:_BELOW_NAMED]
+        )
+        more = (
+            f" ({len(legacy) - _BELOW_NAMED} more not named here)"
+            if len(legacy) > _BELOW_NAMED
+            else ""
+        )
+        which = "a legacy MHL" if len(legacy) == 1 else f"{len(legacy)} legacy MHLs"
+        return f"; it holds {which} at its root, checked when given: {commands}{more}"
     above = _recorded_above(root)
     if above is not None:
         return (

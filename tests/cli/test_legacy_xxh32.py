@@ -94,3 +94,61 @@ def test_a_file_checked_by_size_only_is_named_and_never_exit_0(tmp_path: Path) -
     side.write_bytes(b"<y/>")
     (root / "clip.mov").write_bytes(b"other")
     assert run("verify", "--mhl-file", mhl, root, reports=reports).returncode == 11
+
+
+def _card_listed_by(tmp_path: Path, element: str, digest: str) -> Path:
+    """A card of one clip a legacy MHL at its root lists with one *element* (``<md5>``, …;
+    ``null``: no hash), *digest* its text."""
+    card = tmp_path / f"card_{element}"
+    card.mkdir()
+    clip = card / "clip.mov"
+    clip.write_bytes(bytes(range(256)) * 40)
+    hashes = "<null></null>" if element == "null" else f"<{element}>{digest}</{element}>"
+    (card / f"{element}.mhl").write_text(
+        HEADER + entry("clip.mov", clip.stat().st_size, hashes) + "</hashlist>\n"
+    )
+    return card
+
+
+def test_copy_checks_a_card_against_each_hash_a_legacy_mhl_may_record(tmp_path: Path) -> None:
+    """QA (27f73e8e): ``offload copy`` of a card whose legacy MHL records ``<xxhash>`` (XXH32)
+    ended in a traceback (``UnknownHashError: unknown hash algorithm 'xxh32' for a copy``),
+    ``--dry-run`` and ``--into`` too: the plan added the format to check it and the copy's
+    options refused it. Failed before. Now every element a legacy MHL may carry copies, the
+    XXH32 computed in the single read (a changed file of the same size fails), and the
+    read-backs are still hashed with xxh64, never the 32 bits of XXH32."""
+    import hashlib
+
+    import xxhash
+
+    data = bytes(range(256)) * 40
+    as_recorded = {
+        "md5": hashlib.md5(data).hexdigest(),
+        "sha1": hashlib.sha1(data).hexdigest(),
+        "xxhash64": xxhash.xxh64(data).digest()[::-1].hex(),  # v1: little-endian
+        "xxhash64be": xxhash.xxh64(data).hexdigest(),
+        "null": "",
+    }
+    for element, digest in as_recorded.items():
+        card = _card_listed_by(tmp_path, element, digest)
+        for extra in ([], ["--dry-run"]):
+            dest = tmp_path / f"D_{element}{extra and '_dry'}"
+            dest.mkdir()
+            result = run("copy", *extra, card, dest, reports=tmp_path / "r")
+            assert result.returncode == 0, (element, extra, result.stderr)
+            assert "Traceback" not in result.stderr
+    card = _card_listed_by(tmp_path, "xxhash", xxh32_decimal(tmp_path / "card_md5" / "clip.mov"))
+    for extra in ([], ["--dry-run"], ["--into"]):
+        dest = tmp_path / f"X_{''.join(extra)}"
+        dest.mkdir()
+        result = run("copy", *extra, card, dest, reports=tmp_path / "r")
+        assert result.returncode == 0, (extra, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert "xxh64, xxh32" in result.stderr  # what the read computes, said
+    with (card / "clip.mov").open("r+b") as f:  # same size, other bytes
+        f.seek(100)
+        f.write(b"CORRUPT")
+    dest = tmp_path / "X_changed"
+    dest.mkdir()
+    result = run("copy", card, dest, reports=tmp_path / "r")
+    assert result.returncode != 0 and "xxhash.mhl" in result.stderr, result.stderr

@@ -345,3 +345,31 @@ def test_a_reason_naming_a_path_spells_it_once_in_the_csv(tmp_path: Path) -> Non
     (report,) = reports.glob("*.json")
     texts = [r["text"] for r in json.loads(report.read_text())["reasons"].values()]
     assert any(t.startswith("A\\x01\\B, the folder it was recorded in") for t in texts), texts
+
+
+def test_a_folder_holding_only_a_legacy_mhl_names_the_command_that_checks_it(
+    tmp_path: Path,
+) -> None:
+    """QA (27f73e8e): ``offload verify`` of a Silverstack shuttle copy (its files and a
+    legacy MHL at its root, no history, no ledger) said "no legacy MHL given" (exit 30),
+    naming neither the MHL there nor ``--mhl-file``. Failed before. The line names it in a
+    command that pastes as it is (a space in the path), and that command checks the copy."""
+    import hashlib
+
+    root = tmp_path / "DAY 1" / "A001"
+    root.mkdir(parents=True)
+    clip = b"the clip\n"
+    (root / "a.mov").write_bytes(clip)
+    mhl = root / "A001_2024-01-01_000000.mhl"
+    mhl.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1"><hash><file>a.mov'
+        f"</file><size>9</size><md5>{hashlib.md5(clip).hexdigest()}</md5></hash>"
+        "</hashlist>\n"
+    )
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+    assert code == 30, out + err
+    [line] = [x for x in err.splitlines() if x.startswith("ERROR: ")]
+    command = line.split("checked when given: ")[1]
+    assert command == f"offload verify --mhl-file {shlex.quote(str(mhl))} {shlex.quote(str(root))}"
+    code, out, err = run(*shlex.split(command)[1:], "--report-dir", tmp_path / "reports")
+    assert code == 0 and "1 OK" in out + err, out + err

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -78,3 +80,69 @@ def test_mtimes_exfat_cannot_hold_are_named_and_our_copies_trusted_after_a_replu
         assert after["T/future.bin"] != ("verified_earlier", "trusted")
         assert after["T/normal.bin"] == ("verified_earlier", "trusted")
         assert third.returncode != 0 or "T/old.bin" in third.stderr
+
+
+def test_the_date_exfat_fuse_will_show_is_the_one_it_shows_after_a_replug(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """QA (27f73e8e): on exfat-fuse the warning said a copy dated 2120 "will show 2107-12-31
+    23:59:59 (the latest date exFAT holds; exfat-fuse stores an unrelated earlier date
+    instead)", both at once; after a replug it showed 1992. Failed before. Now it names the
+    day exfat-fuse stores (128 years earlier, within a day: it keeps local time), and that
+    is the day the copy shows once the drive is mounted again."""
+    import datetime
+
+    card = tmp_path / "CARD"
+    card.mkdir()
+    dates = {"a2120.wav": FUTURE + 60 * 86400 * S, "a2200.wav": 7_258_118_400 * S}  # 2200-01-01
+    for name, mtime in dates.items():
+        (card / name).write_bytes(os.urandom(1000))
+        os.utime(card / name, ns=(mtime, mtime))
+    disk = exfat_loop(32 << 20)
+    done = run("copy", card, disk.path, "--report-dir", tmp_path / "reports")
+    assert done.returncode == 0, done.stderr
+    [warned] = [x for x in done.stderr.splitlines() if "do not keep the card's mtime" in x]
+    assert "2107-12-31 23:59:59" not in warned and "unrelated" not in warned, warned
+    said = {
+        name: datetime.date.fromisoformat(
+            warned.split(f"'{name}' dated ")[1].split("about ")[1][:10]
+        )
+        for name in dates
+    }
+    assert "once the drive is mounted again (exfat-fuse stores the year 128 years" in warned
+    with exfat_replugged(disk):
+        for name in dates:
+            shown = datetime.datetime.fromtimestamp(
+                (disk.path / "CARD" / name).stat().st_mtime, datetime.UTC
+            ).date()
+            assert abs((shown - said[name]).days) <= 1, (name, shown, said[name], warned)
+
+
+def test_pfndispatchcopy_warns_on_stderr_when_a_date_is_not_kept(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """QA (27f73e8e): ``pfndispatchcopy -v`` of a file dated 2120 (or 1965) to exFAT exited 0
+    in silence, where ``offload copy`` warns (``mtime-not-kept``). Failed before. Now the
+    same words on stderr, one ``WARNING:`` line; stdout stays Pomfort's lines (Silverstack
+    parses them), and a file of an ordinary date says nothing."""
+    disk = exfat_loop(32 << 20)
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    for name, mtime, shown in (
+        ("future.bin", FUTURE, "will show about 1992-01-01 once the drive is mounted again"),
+        ("old.bin", OLD, "will show 1980-01-01 00:00:00 (the earliest date exFAT holds)"),
+        ("normal.bin", NORMAL, None),
+    ):
+        source = tmp_path / name
+        source.write_bytes(os.urandom(1000))
+        os.utime(source, ns=(mtime, mtime))
+        done = subprocess.run(
+            [exe, "-v", source, disk.path / name], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert [x.split(" ")[0] for x in done.stdout.splitlines()][-2:] == ["hash", "INFO:"]
+        if shown is None:
+            assert done.stderr == "", done.stderr
+            continue
+        [line] = done.stderr.splitlines()
+        assert line.startswith("WARNING: 1 file(s) of the card are dated outside what exFAT"), line
+        assert f"'{name}' dated " in line and shown in line, line

@@ -4,6 +4,7 @@ the first three of a kind named and the rest counted (the HTML/PDF name every on
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -465,3 +466,46 @@ def test_an_empty_p2_audio_channel_is_an_empty_sound_file_on_a_real_copy(
     ) in text, text
     assert "1 empty file named as a sound file" in text, text
     assert "empty clip" not in text.lower(), text
+
+
+def test_camera_raw_clips_with_their_real_headers_are_clips_not_files_named_as_clips(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """QA (27f73e8e): a modern RED clip, whose R3D spans start as the camera writes them (a
+    block size, then ``RED2``), was "0 clips … 1 file named as a clip, not video": the sniff
+    knew no camera raw FFmpeg cannot read, so it took them for random bytes. Failed before.
+    Now an R3D (``RED2``) and an ARRIRAW frame (``ARRI`` and its byte-order mark
+    ``12 34 56 78``) are said to be camera raw, not probed, and counted as what they are;
+    random bytes named ``.R3D`` are still no video."""
+    import struct
+
+    from offload.report.sniff import NOT_MEDIA, not_media
+
+    card = tmp_path / "cards" / "A002"
+    clip = card / "A002_0202CD.RDM" / "A002_C001_0202CD.RDC"
+    clip.mkdir(parents=True)
+    for span in (1, 2):
+        (clip / f"A002_C001_0202CD_00{span}.R3D").write_bytes(
+            struct.pack(">I", 512) + b"RED2" + os.urandom(9000)
+        )
+    frames = card / "A002C004_250101_R1AB"
+    frames.mkdir()
+    for frame in range(1, 4):
+        header = b"ARRI" + bytes.fromhex("12345678") + (4096).to_bytes(4, "little")
+        (frames / f"A002C004_250101_R1AB.{frame:07d}.ari").write_bytes(header + os.urandom(5000))
+    junk = card / "JUNK" / "B001_C001_0101AB_001.R3D"
+    junk.parent.mkdir()
+    junk.write_bytes(os.urandom(9000))
+    r3d = clip / "A002_C001_0202CD_001.R3D"
+    ari = frames / "A002C004_250101_R1AB.0000001.ari"
+    assert not_media(r3d) == "not probed: RED R3D (REDCODE RAW), a camera raw FFmpeg cannot read"
+    assert not_media(ari) == "not probed: ARRIRAW, a camera raw FFmpeg cannot read"
+    assert not_media(junk) == NOT_MEDIA
+    red_one = tmp_path / "A001_C001_0101AB_001.R3D"  # the RED ONE's: FFmpeg's r3d demuxer
+    red_one.write_bytes(struct.pack(">I", 512) + b"RED1" + os.urandom(600))
+    assert not_media(red_one) is None
+    _, reports, _ = _copy_card(card, tmp_path)
+    text = _pdf_words(poppler, reports)
+    assert "1 clip, 1 image sequence" in text, text[:3000]
+    assert "1 file named as a clip, not video" in text, text[:3000]
+    assert "REDCODE RAW), a camera raw FFmpeg cannot read" in text, text

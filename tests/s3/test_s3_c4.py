@@ -68,3 +68,31 @@ def test_a_legacy_mhl_with_xxh32_checks_the_objects(s3_server, bucket, tmp_path)
     client.put_object(Bucket=bucket, Key=key, Body=bytes([body[0] ^ 1]) + body[1:])
     code, out, err = verify(tmp_path, s3_server.url, "--mhl-file", str(mhl), url)
     assert code == 11 and "CHANGED" in err and "A001.xml" in err, out + err
+
+
+def test_a_card_whose_legacy_mhl_records_xxh32_is_copied_to_s3(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The S3 side of a card carrying a legacy MHL in ``<xxhash>`` (XXH32) alone: copied
+    (a traceback before this pass: the copy refused the format its plan added), each
+    object's metadata holding the record's digest the read proved (as a card history's
+    digests are given up front), the bucket's ledger then vouching for every object
+    (``offload verify``: 0)."""
+    import xxhash
+
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 300_000, "A001.xml": 900})
+    entries = "".join(
+        f"<hash><file>{p.relative_to(card)}</file><size>{p.stat().st_size}</size>"
+        f"<xxhash>{xxhash.xxh32(p.read_bytes()).intdigest():010d}</xxhash></hash>"
+        for p in sorted(card.rglob("*"))
+        if p.is_file()
+    )
+    (card / "A001.mhl").write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?><hashlist version="1.1">{entries}</hashlist>'
+    )
+    url = f"s3://{bucket}/day2"
+    code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0 and "Traceback" not in err, out + err
+    head = admin(s3_server.url).head_object(Bucket=bucket, Key="day2/A001/A001.xml")
+    xml = (card / "A001.xml").read_bytes()  # the record's digest, proved by the read
+    assert head["Metadata"].get("offload-xxh32") == xxhash.xxh32(xml).hexdigest(), head
+    code, out, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 0, out + err

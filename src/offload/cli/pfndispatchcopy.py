@@ -28,7 +28,9 @@ on stderr (with or without ``-v``) saying what was proved there: read back from 
 cache, not from the disk (or, with ``--verify transfer``, not read back at all). Any other
 copy whose read-back went through a cache (a tmpfs destination, pages that could not be
 dropped, a network share's server) gets ``WARNING: DST: READ THROUGH A CACHE: ...``, as
-``offload copy``'s summary says it. With ``-v`` a copy
+``offload copy``'s summary says it; a file dated outside what a destination's filesystem
+holds (exFAT, FAT: 1980 to 2107) gets ``offload copy``'s ``mtime-not-kept`` line, ``WARNING:
+...``, on stderr. With ``-v`` a copy
 that is not written and read back now gets an ``INFO: DST ...`` line: one already at the
 destination (read back, equal to the source, kept) or one only transfer-checked
 (``--verify transfer``). Exit codes: 0 verified everywhere (transfer-checked only with

@@ -89,8 +89,10 @@ _BY_DESTINATION = operator.attrgetter("destination_index")
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
-    """The algorithm read-backs are hashed with: the fastest selected xxh, else xxh128."""
-    fast = [name for name in selected if ALGORITHMS[name].inline]
+    """The algorithm read-backs are hashed with: the fastest selected xxh, else xxh128;
+    never a format only checked against a legacy MHL (xxh32: not in ``ALGORITHMS``), whose
+    32 bits prove a copy less than the 64 or 128 of one chosen."""
+    fast = [name for name in selected if name in ALGORITHMS and ALGORITHMS[name].inline]
     if not fast:
         return _FAST_VERIFY_ALGORITHM
     return fastest(fast)

@@ -4,8 +4,9 @@ FAT and exFAT store a file's date as years since 1980 in 7 bits: 1980-01-01 00:0
 2107-12-31 23:59:59 (FAT in steps of 2 s). A card file dated outside that range (a camera
 whose clock was never set: 1970; a bad one: 2120) cannot keep its mtime there: the kernel's
 drivers clamp it to the nearest end, exfat-fuse clamps a date before 1980 to 1980-01-01 but
-stores one after 2107 as an unrelated date (2120 read back as 1991-12-31 once the drive is
-mounted again); until then the cached inode shows the time that was set. fusefat wraps the
+stores one after 2107 128 years earlier, within a day (2120-01-01 read back as 1991-12-31,
+2200 as 2071-12-31, once the drive is mounted again); until then the cached inode shows
+the time that was set. fusefat wraps the
 7-bit year at both ends and shows it at once: 1975 is stored as 2103, 2120 as 1992.
 
 So a copy's mtime on such a drive is not evidence of anything when the source's is out of
@@ -33,6 +34,9 @@ class MtimeRange(NamedTuple):
     # A date before the range is stored 128 years later (fusefat's 7-bit year wraps), not
     # clamped to the range's start; after the range it wraps 128 years earlier likewise.
     wraps: bool = False
+    # A date after the range alone is stored 128 years earlier, one before it clamped to
+    # the range's start (exfat-fuse; the kernel's exfat clamps both ends).
+    wraps_after: bool = False
 
     def holds(self, mtime_ns: int) -> bool:
         return self.lowest_ns <= mtime_ns <= self.highest_ns
@@ -68,10 +72,15 @@ class MtimeRange(NamedTuple):
             return f"{shown} ({self.name} stores the year 128 years off: its 7-bit year wraps)"
         if mtime_ns < self.lowest_ns:
             return f"{_date(self.lowest_ns)} (the earliest date {self.name} holds)"
-        return (
-            f"{_date(self.highest_ns)} (the latest date {self.name} holds; exfat-fuse stores "
-            "an unrelated earlier date instead)"
-        )
+        if self.wraps_after:
+            wrapped = _years_earlier(mtime_ns, 128)
+            # Within a day: exfat-fuse keeps local time (``stored_as``).
+            shown = "an unrelated date" if wrapped is None else f"about {_date(wrapped)[:10]}"
+            return (
+                f"{shown} once the drive is mounted again (exfat-fuse stores the year 128 "
+                "years earlier: its 7-bit year wraps)"
+            )
+        return f"{_date(self.highest_ns)} (the latest date {self.name} holds)"
 
 
 def _years_earlier(mtime_ns: int, years: int) -> int | None:
@@ -107,20 +116,22 @@ def describe(mtime_ns: int) -> str:
 _LOWEST_S = 315_532_800
 _HIGHEST_S = 4_354_819_199
 _EXFAT = MtimeRange("exFAT", _LOWEST_S * _NS, _HIGHEST_S * _NS + _NS - 1)
+_EXFAT_FUSE = _EXFAT._replace(wraps_after=True)
 _FAT = MtimeRange("FAT", _LOWEST_S * _NS, (_HIGHEST_S - 1) * _NS)
 # fusefat keeps FAT's 2 s steps but wraps the year at both ends instead of clamping it.
 _FUSEFAT = MtimeRange("FAT through fusefat", _FAT.lowest_ns, _FAT.highest_ns, wraps=True)
 _FAT_TYPES = frozenset({"vfat", "msdos", "fat", "umsdos"})
 
 
-def mtime_range(fstype: str) -> MtimeRange | None:
+def mtime_range(fstype: str, mounted_as: str = "") -> MtimeRange | None:
     """The range of *fstype* (``plan.filesystem.FilesystemInfo``'s ``on_device`` or the
     kernel's type: ``exfat``, ``vfat``, ``fuse.exfat``, ``fuse.fusefat``), or None: a
-    filesystem that holds every date a card holds."""
+    filesystem that holds every date a card holds. *mounted_as*: the kernel's type of the
+    mount (``fuseblk`` for exfat-fuse, whose dates after 2107 wrap: ``wraps_after``)."""
     fstype = fstype.lower()
     subtype = fstype[5:] if fstype.startswith("fuse.") else fstype
     if "exfat" in subtype:
-        return _EXFAT
+        return _EXFAT_FUSE if (mounted_as or fstype).startswith("fuse") else _EXFAT
     if fstype == "fuse.fusefat":
         return _FUSEFAT
     if fstype in _FAT_TYPES or (fstype.startswith("fuse.") and "fat" in subtype):

@@ -160,8 +160,13 @@ def resolve_algorithm(name: str) -> HashAlgorithm:
     return found
 
 
-def parse_algorithms(names: Iterable[str]) -> tuple[str, ...]:
+def parse_algorithms(names: Iterable[str], *, checks: bool = False) -> tuple[str, ...]:
     """Resolve names (each may be comma-separated) into unique canonical names, order kept.
+
+    *checks*: a format only checked against another tool's record (:data:`VERIFY_ONLY`)
+    is accepted beside at least one a copy may choose: the copy's formats once the plan
+    added one to check the card's legacy MHL (``<xxhash>``, XXH32) in the single read.
+    Otherwise (``-t``, the user's choice) it is refused as unknown for a copy.
 
     Raises UnknownHashError for an unknown name, ValueError if nothing is selected.
     """
@@ -171,7 +176,7 @@ def parse_algorithms(names: Iterable[str]) -> tuple[str, ...]:
             if not part.strip():
                 continue
             canonical = resolve_algorithm(part).name
-            if canonical not in ALGORITHMS:
+            if canonical not in ALGORITHMS and not checks:
                 raise UnknownHashError(
                     f"unknown hash algorithm {part.strip()!r} for a copy: it is only checked "
                     "against a legacy MHL's <xxhash>, which no manifest offload-ai writes "
@@ -179,7 +184,9 @@ def parse_algorithms(names: Iterable[str]) -> tuple[str, ...]:
                 )
             if canonical not in selected:
                 selected.append(canonical)
-    if not selected:
+    if not any(name in ALGORITHMS for name in selected):
+        if selected:  # only formats checked, never chosen: refused as -t refuses them
+            return parse_algorithms(selected)
         raise ValueError("no hash algorithm selected")
     return tuple(selected)
 

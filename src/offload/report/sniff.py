@@ -4,8 +4,10 @@
 
 None when the file starts like a picture or video format FFmpeg reads (ISO BMFF/QuickTime,
 MXF, MPEG-TS/PS, Matroska, AVI, DPX, Cineon, OpenEXR, TIFF/DNG, JPEG, PNG, JPEG 2000, Phantom
-Cine, ...), or when its extension names a format without a signature to check (TGA, DV):
-then PyAV decides, as before. Otherwise the reason it is not probed, for the report's row.
+Cine, RED R3D of the RED ONE (``RED1``), ...), or when its extension names a format without
+a signature to check (TGA, DV): then PyAV decides, as before. Otherwise the reason it is not
+probed, for the report's row: a camera raw FFmpeg cannot read, named by its signature
+(``camera_raw``: a clip all the same), else ``NOT_MEDIA`` (no clip, whatever its name).
 
     cut_off(path) -> None | CutOff
 
@@ -58,6 +60,15 @@ MAGIC = (
     b"ID3",  # MP3 (or another stream) behind an ID3v2 tag
     b"RF64", b"BW64",  # WAV past 4 GiB (EBU RF64, ITU BW64)
 )  # fmt: skip
+# Camera raw formats FFmpeg cannot read, by their signature: (offset, bytes, name). Their
+# files are clips (or frames) all the same, and the report counts them so (``camera_raw``).
+# R3D: a block's size, then its type; ``RED1`` (the RED ONE's, which FFmpeg's r3d demuxer
+# reads) is in ``_recognised``, ``RED2`` (every RED camera since) is not read by FFmpeg.
+# ARRIRAW (.ari, one file a frame): ``ARRI``, then the byte-order mark 0x12345678.
+CAMERA_RAW = (
+    (4, b"RED2", "RED R3D (REDCODE RAW)"),
+    (0, b"ARRI\x12\x34\x56\x78", "ARRIRAW"),
+)
 # Formats without a signature at a fixed place: FFmpeg decides.
 UNCHECKED_EXTENSIONS = frozenset({"tga", "dv", "dif"})
 
@@ -112,6 +123,9 @@ def not_media(path: str | Path, descriptor: int | None = None) -> str | None:
             return None
         if extension == "mxf" and MXF_PARTITION_KEY in header + os.read(descriptor, MXF_RUN_IN):
             return None
+        for offset, signature, name in CAMERA_RAW:
+            if header.startswith(signature, offset):
+                return camera_raw(name)
     except OSError:
         return None
     finally:
@@ -122,6 +136,13 @@ def not_media(path: str | Path, descriptor: int | None = None) -> str | None:
 #: Why a file whose first bytes are no format FFmpeg reads is not probed: the report counts
 #: a file named as a clip that says so as no clip (``content.not_video``).
 NOT_MEDIA = "not probed: its first bytes are no picture or video format FFmpeg reads"
+
+
+def camera_raw(name: str) -> str:
+    """Why a camera raw FFmpeg cannot read (*name*: ``CAMERA_RAW``'s) is not probed: a
+    clip without a thumbnail, counted as a clip (it is not ``NOT_MEDIA``)."""
+    return f"not probed: {name}, a camera raw FFmpeg cannot read"
+
 
 # The sizes of a BMP's info header (offset 14), one per version Windows and OS/2 defined.
 _BMP_INFO_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
@@ -161,7 +182,7 @@ def _phantom_cine(header: bytes) -> bool:
 
 
 def _recognised(header: bytes) -> bool:
-    if header[4:8] in ISO_BOXES or header.startswith(MAGIC):
+    if header[4:8] in ISO_BOXES or header.startswith(MAGIC) or header[4:8] == b"RED1":
         return True
     if header.startswith(MXF_PARTITION_KEY):
         return True

@@ -56,7 +56,7 @@ def check_mtimes(
     destination whose mtime its filesystem cannot hold (``fs.mtimes``), with what their
     copies will show: copied and verified, their content is the card's, their date is not.
     *to_write*: the relative paths written there (None: every file of *tree*). Never raises."""
-    held = mtime_range(fs.on_device or fs.fstype)
+    held = mtime_range(fs.on_device or fs.fstype, fs.fstype)
     if held is None:
         return
     outside = [

@@ -1,0 +1,72 @@
+"""A card whose own ASC MHL history is damaged (its chain file gone, a manifest edited
+since: ``read_history`` cannot read it). Refused by default (such a history cannot be
+continued), in a line that names the way on that writes nothing to the card:
+``--ignore /ascmhl`` copies the card's files, leaves the damaged folder out (it stays on the
+card as it is) and starts a fresh history on each destination, said in a warning. The card
+is a real copy root written by ``offload copy``, offloaded again by the real CLI."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from support.offload_cli import card_with_history, run_offload
+
+run = partial(run_offload, columns=250, timeout_s=120)
+
+
+def _damage(card: Path, how: str) -> None:
+    folder = card / "ascmhl"
+    if how == "chain-removed":
+        (folder / "ascmhl_chain.xml").unlink()
+    else:  # a manifest edited since (its hostname), which the chain's C4 ID gives away
+        [manifest] = folder.glob("0001_*.mhl")
+        text = manifest.read_text()
+        start = text.index("<hostname>") + len("<hostname>")
+        manifest.write_text(text[:start] + "edited-" + text[start:])
+
+
+@pytest.mark.parametrize("how", ["chain-removed", "manifest-edited"])
+def test_a_damaged_card_history_is_refused_with_a_way_on_that_writes_nothing_to_the_card(
+    tmp_path: Path, how: str
+) -> None:
+    """QA (27f73e8e): refused (exit 64) with no way on (chain removed) or "restore both from
+    a backup" (manifest edited), which a DIT holding only the card cannot do; ``--ignore
+    /ascmhl`` was refused the same. Failed before."""
+    card = card_with_history(tmp_path, {"C001.mov": 30_000})
+    _damage(card, how)
+    before = {p.name: p.read_bytes() for p in (card / "ascmhl").iterdir()}
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    refused = run("copy", "--report-dir", reports, card, dest, cwd=tmp_path)
+    assert refused.returncode == 64, refused.stderr
+    [line] = [x for x in refused.stderr.splitlines() if x.startswith("ERROR: ")]
+    assert "cannot be read" in line and "nothing was copied" in line, line
+    assert "--ignore /ascmhl" in line and "nothing is written to the card" in line, line
+    assert not (dest / "A001").exists()
+    done = run("copy", "--ignore", "/ascmhl", "--report-dir", reports, card, dest, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (dest / "A001" / "CLIPS" / "C001.mov").read_bytes() == (
+        card / "CLIPS" / "C001.mov"
+    ).read_bytes()
+    fresh = sorted(p.name for p in (dest / "A001" / "ascmhl").iterdir())
+    assert len(fresh) == 2 and fresh[0].startswith("0001_A001_"), fresh  # a new history
+    assert {p.name: p.read_bytes() for p in (card / "ascmhl").iterdir()} == before
+    said = " ".join(done.stderr.split())
+    assert "It is left out as --ignore /ascmhl asks: the card's files are not checked" in said
+    assert "CARD HISTORY NOT TRUSTED: it cannot be read" in said, said
+    [report] = [p for p in reports.glob("A001_*.json") if "--ignore" in p.read_text()]
+    codes = [w["code"] for w in json.loads(report.read_text())["warnings"]]
+    assert codes.count("card-history-untrusted") == 1, codes
+    # With no ASC MHL written (--mhl none) no history is started, and none is claimed.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    done = run("copy", "--mhl", "none", "--ignore", "/ascmhl", "--report-dir", reports, card, bare)
+    assert done.returncode == 0, done.stderr
+    assert not (bare / "A001" / "ascmhl").exists()
+    assert "the ASC MHL written on each destination, if any, starts" in " ".join(
+        done.stderr.split()
+    )
