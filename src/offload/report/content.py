@@ -388,13 +388,21 @@ def _file_states(
             fine = False
         copies: dict[Any, Any] = {}
         for d in entry.get("destinations", ()):
-            copies.setdefault(d.get("index"), d)  # the first copy of an index
+            index = d.get("index")
+            if index not in copies:  # the first copy of an index
+                copies[index] = d
         mine = []
-        explained = 0  # copies failed of a cause the row's words name for many files
+        # Copies not FOLDABLE, and of those the failures of a cause the row's words name
+        # for many files: counted here, not by a second pass over *mine* (a generator a
+        # file: ~0.3 µs of a 50,000-file card's ~2.5 µs a file here).
+        bad = explained = 0
         for index in indexes:
             copy = copies.get(index, _MISSING)
             state = describe(copy, reread=reread)
-            if state.level == "failed" and losses is not None:
+            level = state.level
+            if level not in FOLDABLE:
+                bad += 1
+            if level == "failed" and losses is not None:
                 error, path = str(copy.get("error") or ""), str(entry.get("path"))
                 cause = losses.cause(source_error, index, error, path)
                 if cause is not None:
@@ -417,7 +425,6 @@ def _file_states(
             )
             mine.append((state, beside))
         if fine:
-            bad = sum(1 for state, _beside in mine if state.level not in FOLDABLE)
             fine = bad == explained
         states.append(mine)
     return states, fine
@@ -1526,15 +1533,16 @@ def build_view(
     failed_files = 0  # files the card failed to read or some copy of which failed
     failed_on: set[int] = set()  # the destinations where some copy failed (``failed_words``)
     for entry in data.get("files", []):
-        file_failed = bool(entry.get("source_error"))
+        source_error = entry.get("source_error")  # read once (a view's read is a call)
+        file_failed = bool(source_error)
         card_bypass = entry.get("source_cache_bypass")
         if card_bypass in THROUGH_A_CACHE:
             card_cached += 1
             card_server += card_bypass == "server"
-        gone = losses.of_card(entry.get("source_error"))
+        gone = losses.of_card(source_error)
         gone_files += gone
-        if entry.get("source_error"):
-            error = str(entry["source_error"])
+        if source_error:
+            error = str(source_error)
             if gone:
                 gone_at.append(len(failed_lines))
             failed_lines.append(
@@ -1557,7 +1565,7 @@ def build_view(
                     else f"{entry['path']} on destination {label}: FAILED: {error}"
                 )
                 rel = str(entry["path"])
-                kind = losses.cause(entry.get("source_error"), index, recorded, rel)
+                kind = losses.cause(source_error, index, recorded, rel)
                 if kind == LOST:
                     of_loss[index].append(line)
                 elif kind == ALIKE:
@@ -1571,7 +1579,7 @@ def build_view(
                             f"error ({key[1]}), the first: {line}; the CSV and JSON reports "
                             "list each, with its error"
                         )
-                elif kind is None and not entry.get("source_error"):
+                elif kind is None and not source_error:
                     # An error of its own (e.g. a read-back that did not match, with its
                     # digests; a write refused): past LISTED_ALONE of a destination, one
                     # line counts the rest with an error recorded, in the place the first
