@@ -9,7 +9,10 @@ with pdftotext. Each test is a finding: it failed before its fix.
   raw: a list item showed a line break as a space (``new line.mov``, another name) and BEL
   as nothing; the PDF drew each as ``?``; the terminal spells it ``new\\x0aline.mov``.
 * A ``--verify transfer`` run was named "transfer verification" in the summary's table title
-  and under the documents' verdict: no copy of it is read back."""
+  and under the documents' verdict: no copy of it is read back.
+* A name that is not UTF-8 had its preflight warning say "its copy is verified" in the
+  Warnings of a ``--verify transfer`` run (COPIED, TRANSFER-CHECKED ONLY), as it did in a
+  failed or cancelled one: a warning written before the copy promised its outcome."""
 
 from __future__ import annotations
 
@@ -160,6 +163,30 @@ def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
         assert "; transfer check only (xxh64)" in flat, (where, flat)
         said = re.sub(r"(ascmhl|offload) verify|Verification", "", flat)
         assert not re.search("verif", said, re.IGNORECASE), (where, flat)
+
+
+def test_a_preflight_warning_promises_no_outcome_in_a_transfer_checked_run(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """A card file named by bytes that are not UTF-8, copied with ``--verify transfer``:
+    the HTML's and PDF's Warnings say what was known before the copy ("its copy is checked
+    like any other"), never that it is verified, while the verdict says TRANSFER-CHECKED
+    ONLY. Failed before: "... takes it as it is and its copy is verified, but ..."."""
+    card = tmp_path / "X"
+    one, reports = _card_and_destinations(card, 1_000, tmp_path, "one")
+    with open(os.fsencode(card) + b"/bad_\xff.txt", "wb") as handle:
+        handle.write(b"x")
+    done = run_offload("copy", "--verify", "transfer", "--report-dir", reports, card, one)
+    assert done.returncode == 0, done.stderr
+    (job,) = reports.glob("X_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    for where, text in (("terminal", done.stderr), ("HTML", page.text), ("PDF", pdf)):
+        flat = _flat(text)
+        assert "is not valid UTF-8" in flat, (where, flat)
+        assert "its copy is checked like any other" in flat, (where, flat)
+        assert "its copy is verified" not in flat, (where, flat)
+    assert "TRANSFER-CHECKED ONLY" in _flat(page.text)
 
 
 def test_the_summary_gives_the_runs_time_as_the_documents_do(
