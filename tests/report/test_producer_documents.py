@@ -12,7 +12,10 @@ with pdftotext. Each test is a finding: it failed before its fix.
   and under the documents' verdict: no copy of it is read back.
 * A name that is not UTF-8 had its preflight warning say "its copy is verified" in the
   Warnings of a ``--verify transfer`` run (COPIED, TRANSFER-CHECKED ONLY), as it did in a
-  failed or cancelled one: a warning written before the copy promised its outcome."""
+  failed or cancelled one: a warning written before the copy promised its outcome.
+* Copies of ours overwritten with other content of the same size, past twenty: page 1's
+  line and the folded row gave their shared error cut at its remedy's last ": "
+  ("--reverify replaces it)"), the reason lost, the brackets unbalanced."""
 
 from __future__ import annotations
 
@@ -226,3 +229,41 @@ def test_the_summarys_local_times_say_their_zone(
     assert f"(verified {berlin:%Y-%m-%d %H:%M} {berlin:%Z} by full verification" in said, said
     page = browser.open(job.with_suffix(".html"))
     assert f"Verified earlier ({moment:%Y-%m-%d %H:%M} UTC" in page.text, page.text
+
+
+def test_an_error_many_copies_share_is_given_whole_on_page_1(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """25 copies of ours (of 30) written over with other content of the same size: the same
+    offload again fails each ("already exists with other content; not overwritten (...)"),
+    and page 1 counts them in one line, the error's words whole and their brackets
+    balanced, as each of those files' row does. Failed before: "with the same error
+    (--reverify replaces it))", the reason lost."""
+    card = tmp_path / "NOTES"
+    card.mkdir()
+    for index in range(30):
+        (card / f"note_{index:04}.txt").write_bytes(os.urandom(100))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    assert run_offload("copy", "-q", "--report-dir", tmp_path / "r0", card, disk).returncode == 0
+    for copy in sorted((disk / "NOTES").glob("note_*.txt"))[5:]:
+        when = copy.stat().st_mtime_ns + 2_000_000_000  # a later date, as a write later gives
+        copy.write_bytes(os.urandom(100))
+        os.utime(copy, ns=(when, when))
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, card, disk)
+    assert done.returncode == 1, done.stderr
+    (job,) = reports.glob("NOTES_*.json")
+    page = _flat(browser.open(job.with_suffix(".html")).text)
+    pdf = _flat(pdf_text(poppler, job.with_suffix(".pdf")))
+    for where, text in (("HTML", page), ("PDF", pdf)):
+        line = re.search(
+            r"25 files FAILED on destination 1: .*? with the same error \((.*?)\), the first", text
+        )
+        assert line, (where, text)
+        assert line[1].startswith("already exists with other content; not overwritten ("), line[1]
+        assert line[1].count("(") == line[1].count(")"), line[1]
+        assert "(25 files failed so here" in text, (where, text)
+        # Each copy's row: its state the shared words, then the count.
+        row = "FAILED: already exists with other content; not overwritten (--overwrite"
+        assert row in text, (where, text)
