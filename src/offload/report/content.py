@@ -181,6 +181,9 @@ _KIND_LABELS = {
     "media": "files named as media in a folder",
     "audio": "audio take",
     "not-sound": "file named as an audio take",
+    # As page 1's totals count them (``_FOLDED_NOUNS``): never "clip".
+    "audio-only": "audio-only file named as a clip",
+    "not-video": "file named as a clip, not video",
     "no-video": "GoPro proxy/thumbnail only, video absent",
 }
 
@@ -740,8 +743,7 @@ def _clip_row(
         details.append(f"✖ CARD READ FAILED: {error}")
     return ClipRow(
         name=clip.name,
-        # A file named as an audio take that holds no sound format: not called one.
-        kind="not-sound" if not_sound(clip, info) else clip.kind,
+        kind=_row_kind(clip, info),
         folder=clip.folder,
         thumbnail=None if info is None else info.thumbnail,
         details=details,
@@ -762,6 +764,19 @@ def _clip_row(
         ),
         media_note=_media_note(clip, info),
     )
+
+
+def _row_kind(clip: Clip, info: MediaInfo | None) -> str:
+    """A row's kind (``ClipRow.kind``): its clip's, but for a file named as a clip or an
+    audio take that the totals count apart (``not_sound``, ``audio_only``, ``not_video``):
+    labelled as what they count it as, never "clip" or "audio take"."""
+    if not_sound(clip, info):
+        return "not-sound"
+    if audio_only(clip, info):
+        return "audio-only"
+    if not_video(clip, info):
+        return "not-video"
+    return clip.kind
 
 
 # What a file named as a clip that holds nothing says, on its row and on page 1.
@@ -1479,6 +1494,8 @@ def build_view(
                 "sequence",
                 "audio",
                 "not-sound",
+                "audio-only",
+                "not-video",
                 "empty",
                 "no-video",
                 "clips",
