@@ -15,7 +15,9 @@ with pdftotext. Each test is a finding: it failed before its fix.
   failed or cancelled one: a warning written before the copy promised its outcome.
 * Copies of ours overwritten with other content of the same size, past twenty: page 1's
   line and the folded row gave their shared error cut at its remedy's last ": "
-  ("--reverify replaces it)"), the reason lost, the brackets unbalanced."""
+  ("--reverify replaces it)"), the reason lost, the brackets unbalanced.
+* A multi-line ``--comment`` read ``line1\\x0aline2`` in the HTML and PDF: the DIT's own
+  free text keeps its line breaks."""
 
 from __future__ import annotations
 
@@ -267,3 +269,25 @@ def test_an_error_many_copies_share_is_given_whole_on_page_1(
         # Each copy's row: its state the shared words, then the count.
         row = "FAILED: already exists with other content; not overwritten (--overwrite"
         assert row in text, (where, text)
+
+
+def test_a_comment_keeps_its_line_breaks_and_escapes_other_controls(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """``--comment`` of two lines (and a tab): the HTML and the PDF show two lines, the tab
+    spelled ``\\x09`` as the terminal spells it (a name's line break stays ``\\x0a``:
+    ``test_a_name_with_a_control_character_reads_in_the_html_as_on_the_terminal``). Failed
+    before: ``Reel 2\\x0aRain``."""
+    card = tmp_path / "C9"
+    one, reports = _card_and_destinations(card, 1_000, tmp_path, "one")
+    comment = "Reel 2\nRain delay\t"
+    done = run_offload("copy", "--comment", comment, "--report-dir", reports, card, one)
+    assert done.returncode == 0, done.stderr
+    (job,) = reports.glob("C9_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    for where, text in (("HTML", page.text), ("PDF", pdf)):
+        lines = [line.strip() for line in text.splitlines()]
+        assert "\\x0a" not in text, (where, text)
+        assert any(line.endswith("Reel 2") for line in lines), (where, lines)
+        assert "Rain delay\\x09" in lines, (where, lines)
