@@ -16,6 +16,9 @@ with pdftotext. Each test is a finding: it failed before its fix.
 * Copies of ours overwritten with other content of the same size, past twenty: page 1's
   line and the folded row gave their shared error cut at its remedy's last ": "
   ("--reverify replaces it)"), the reason lost, the brackets unbalanced.
+* Copies trusted from the ledger's transfer-mode records, their rows "Transfer-checked
+  earlier", were counted "transfer-checked only (not read back)" in their destination's
+  result and the Totals, where copies verified earlier are counted apart.
 * A multi-line ``--comment`` read ``line1\\x0aline2`` in the HTML and PDF: the DIT's own
   free text keeps its line breaks."""
 
@@ -291,3 +294,31 @@ def test_a_comment_keeps_its_line_breaks_and_escapes_other_controls(
         assert "\\x0a" not in text, (where, text)
         assert any(line.endswith("Reel 2") for line in lines), (where, lines)
         assert "Rain delay\\x09" in lines, (where, lines)
+
+
+def test_copies_transfer_checked_earlier_are_counted_as_their_rows_say(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """A ``--verify transfer`` run again: each copy is trusted from the ledger's
+    transfer-mode record, its row "Transfer-checked earlier (…, never read back)", and the
+    destination's result and the Totals count them so, never as this run's "transfer-checked
+    only". Failed before: "3 transfer-checked only (not read back)" in both."""
+    card = tmp_path / "C5"
+    one, _ = _card_and_destinations(card, 2_000, tmp_path, "one")
+    for run in ("first", "again"):
+        done = run_offload(
+            "copy", "--verify", "transfer", "--report-dir", tmp_path / run, card, one
+        )
+        assert done.returncode == 0, done.stderr
+    (job,) = (tmp_path / "again").glob("C5_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    for where, text in (("HTML", page.text), ("PDF", pdf)):
+        flat = _flat(text)
+        assert len(re.findall(r"Transfer-checked earlier \(\d{4}-", flat)) == 3, (where, flat)
+        said = "3 transfer-checked earlier (trusted from the ledger, never read back)"
+        assert f"≈ {said}" in flat or f"~ {said}" in flat, (where, flat)  # HTML, PDF
+        assert (
+            "Copies: Transfer-checked earlier (trusted from the ledger, never read back) 3" in flat
+        )
+        assert "transfer-checked only (not read back)" not in flat.lower(), (where, flat)

@@ -277,6 +277,20 @@ _VERIFIED_NOW = {
     for bypass, through in _THROUGH_A_CACHE.items()
 }
 _TRANSFER_CHECKED = State("transfer_checked", "Transfer-checked only (not read back)")
+#: How a destination's result and the Totals count the copies of each kind of
+#: transfer-checked row: this run's, and those trusted from the ledger.
+TRANSFER_ONLY_COUNT = "transfer-checked only (not read back)"
+TRANSFER_EARLIER_COUNT = "transfer-checked earlier (trusted from the ledger, never read back)"
+
+
+def trusted_transfer(entry: Mapping[str, Any]) -> bool:
+    """A copy trusted from a transfer-mode record (*entry*: a file's destination entry): no
+    run read it back (reports before the ``transfer_checked`` status said so wrote it
+    ``verified_earlier``); shown, marked and counted as transfer-checked earlier."""
+    status = entry.get("status")
+    return (status == "transfer_checked" and entry.get("action") == "trusted") or (
+        status == "verified_earlier" and entry.get("verified_mode") == "transfer"
+    )
 
 
 def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> State:
@@ -288,16 +302,12 @@ def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> 
     if status == "transfer_checked" and entry.get("action") != "trusted":
         return _TRANSFER_CHECKED  # the words of most copies of a transfer-mode run
     mode = entry.get("verified_mode")
-    # Trusted from a transfer-mode record: no run read it back (reports before the status
-    # said so wrote it `verified_earlier`); shown, and marked, as transfer-checked.
-    trusted_transfer = (status == "transfer_checked" and entry.get("action") == "trusted") or (
-        status == "verified_earlier" and mode == "transfer"
-    )
-    if status == "verified_earlier" or trusted_transfer:
+    trusted = trusted_transfer(entry)
+    if status == "verified_earlier" or trusted:
         parts = []
         if entry.get("verified_at"):
             parts.append(when(entry["verified_at"]).replace(" UTC", "")[:16] + " UTC")
-        if trusted_transfer:
+        if trusted:
             parts.append("never read back")
             return State("transfer_checked", f"Transfer-checked earlier ({', '.join(parts)})")
         if mode:
@@ -577,7 +587,12 @@ def destination_label(destination: dict[str, Any]) -> str:
     return f"{int(destination.get('index', 0)) + 1}: {name}"
 
 
-def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
+def _destination_rows(
+    data: dict[str, Any], transfer_earlier: Mapping[tuple[int, str], int]
+) -> list[list[tuple[str, str]]]:
+    """Each destination's rows. *transfer_earlier*: its copies trusted from a
+    transfer-mode record, by (index, the status its summary counts them under), counted
+    apart in its result as their rows say them: "transfer-checked earlier"."""
     rows = []
     reread = reread_by_cascade(data)
     for d in data.get("destinations", []):
@@ -586,10 +601,14 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             if d.get("index") in reread
             else "verified earlier (not re-read)"
         )
+        index = int(d.get("index", 0))
+        trusted = transfer_earlier.get((index, "transfer_checked"), 0)
+        trusted_old = transfer_earlier.get((index, "verified_earlier"), 0)  # an older report
         counts = [
             (d.get("files_verified"), "verified now"),
-            (d.get("files_verified_earlier"), earlier),
-            (d.get("files_transfer_checked"), "transfer-checked only (not read back)"),
+            (int(d.get("files_verified_earlier") or 0) - trusted_old, earlier),
+            (int(d.get("files_transfer_checked") or 0) - trusted, TRANSFER_ONLY_COUNT),
+            (trusted + trusted_old, TRANSFER_EARLIER_COUNT),
             (d.get("files_failed"), "FAILED"),
             (d.get("files_cancelled"), "cancelled"),
             (
@@ -616,7 +635,8 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             result = f"≈ {result}"
         elif result:
             result = f"✔ {result}"
-        # copy_s and verify_s are each summed over the files, and the two phases run at once
+        # copy_s and verify_s are each summed over the files (copy_s with each batch's sync,
+        # which no file's counts: docs/reports.md), and the two phases run at once
         # (a batch is read back while the next is written): their sum is no wall time and
         # can exceed the job's elapsed time, so each is shown by its name.
         copying, reading = float(d.get("copy_s") or 0), float(d.get("verify_s") or 0)
@@ -1538,6 +1558,10 @@ def build_view(
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
     read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
+    # Copies trusted from a transfer-mode record, by (destination, the status they are
+    # counted under in its summary: ``transfer_checked``, or in a report before that status
+    # said so, ``verified_earlier``): "transfer-checked earlier" in its result and Totals.
+    transfer_earlier: Counter[tuple[int, str]] = Counter()
     cached = 0
     card_cached = card_server = 0  # card files the full mode re-read through a cache
     failed_files = 0  # files the card failed to read or some copy of which failed
@@ -1608,7 +1632,10 @@ def build_view(
                     dest.get("action") in ("copied", "replaced")
                     and status in ("verified", "transfer_checked")
                 )
-            # A copy trusted from a transfer-mode record was never read back: count it so.
+            # A copy trusted from a transfer-mode record was never read back: count it so,
+            # and apart, as its row says it ("Transfer-checked earlier", ``describe``).
+            if trusted_transfer(dest):
+                transfer_earlier[int(dest.get("index", 0)), str(status)] += 1
             if status == "verified_earlier" and dest.get("verified_mode") == "transfer":
                 statuses["transfer_checked"] += 1
             else:
@@ -1879,12 +1906,19 @@ def build_view(
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),
     ]
-    counted = {**statuses, "verified_earlier": statuses["verified_earlier"] - read_again}
+    trusted = sum(transfer_earlier.values())
+    counted = {
+        **statuses,
+        "verified_earlier": statuses["verified_earlier"] - read_again,
+        "transfer_checked": statuses["transfer_checked"] - trusted,
+    }
     for status in SEVERITY:
         if status == "verified_earlier" and read_again:
             totals.append((f"Copies: Verified earlier ({REREAD_BY_CASCADE})", str(read_again)))
         if counted.get(status):
             totals.append((f"Copies: {names.get(status, status)}", str(counted[status])))
+        if status == "transfer_checked" and trusted:
+            totals.append((f"Copies: {TRANSFER_EARLIER_COUNT.capitalize()}", str(trusted)))
     # One line per disk (a bucket's says "Bucket": no disk of this machine's): what was
     # detected and how its destinations read back.
     totals.extend(
@@ -1906,7 +1940,7 @@ def build_view(
         verdict_detail=detail,
         production=_production(data, card_name),
         card=card,
-        destinations=_destination_rows(data),
+        destinations=_destination_rows(data, transfer_earlier),
         problems=problems,
         warnings=warnings,
         notes=notes,
