@@ -626,7 +626,7 @@ def _destination_rows(
             d.get(key) for key in ("files_failed", "files_cancelled", "symlinks_failed")
         ):
             result = f"✖ {result}"
-        elif d.get("files_transfer_checked"):
+        elif d.get("files_transfer_checked") or trusted_old:  # none read back: never ✔
             result = f"≈ {result}"
         elif result:
             result = f"✔ {result}"
