@@ -8,6 +8,7 @@ import io
 import json
 import os
 import pty
+import shlex
 import signal
 import subprocess
 import sys
@@ -879,8 +880,44 @@ def test_report_signalled_while_it_writes_the_pdf(
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, out + err
     assert "Traceback" not in err, err
-    assert f"stopped by SIGTERM: {job.with_suffix('.html')} written, the rest not" in err, err
+    said = f"stopped by SIGTERM: {job.with_suffix('.html')} written, {job.with_suffix('.pdf')} not"
+    assert said in err, err
+    assert "run the same command again to write it" in err, err  # JOB.pdf: written again
     assert _reports_in(fs.mountpoint) == [job.with_suffix(".html").name, job.name]
+
+
+@pytest.mark.fault
+def test_report_stopped_after_a_named_html_says_how_to_write_the_named_pdf(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload report JOB.json --html o.html --pdf o.pdf`` stopped by a real Ctrl-C while
+    the PDF's creation is held by FaultyFS: the line names o.pdf as not written and gives
+    the command for it alone, which then writes it (exit 0). Failed before: "o.html
+    written, the rest not (...); run the same command again to write it", and the same
+    command again was refused: "o.html exists; nothing was written", exit 64."""
+    card = small_card(tmp_path / "cards")
+    code, err = copy(tmp_path, card, tmp_path / "disk")
+    assert code == 0, err
+    fs = faulty_fs()
+    [job] = (tmp_path / "reports").glob("*.json")
+    html, pdf = fs.mountpoint / "o.html", fs.mountpoint / "o.pdf"
+    stall = fs.stall("create", path="*.pdf*")
+    process = start(
+        [OFFLOAD, "report", "--no-media", str(job), "--html", str(html), "--pdf", str(pdf)]
+    )
+    signal_at_stalls(fs, process, (stall, [signal.SIGINT]), pause_s=0.3)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert f"stopped by Ctrl-C: {html} written, {pdf} not" in err, err
+    command = f"offload report {job} --pdf {pdf} --no-media"
+    assert err.rstrip().endswith(f"to write it: {command}"), err
+    assert _reports_in(fs.mountpoint) == ["o.html"]
+    fs.clear()
+    again = subprocess.run(
+        [OFFLOAD, *shlex.split(command)[1:]], capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0, again.stderr
+    assert _reports_in(fs.mountpoint) == ["o.html", "o.pdf"]
 
 
 def test_a_card_history_with_a_file_symlink_is_carried_and_continued(

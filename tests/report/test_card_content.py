@@ -133,6 +133,45 @@ def test_copy_prints_the_probings_damage_as_card_content(tmp_path: Path, media: 
     assert [(c["kind"], c["message"]) for c in job["card_content"]] == [("clip-damaged", said)]
 
 
+def _damaged_clips(card: Path) -> None:
+    """In *card*, two real clips (PyAV) damaged where their data still is: ``C0001.MOV``
+    with the 400 bytes after its ``moov`` header XORed (its index unreadable, its pictures
+    still in its ``mdat``), ``C0002.MP4`` with the first 30 kB of its ``mdat`` zeroed (its
+    index whole, no picture decodes)."""
+    for name in ("C0001.MOV", "C0002.MP4"):
+        data = bytearray(encode_clip(card, ClipSpec(name, seconds=3.0, width=320)).read_bytes())
+        box = data.index(b"moov" if name.endswith("MOV") else b"mdat") + 4
+        if name.endswith("MOV"):
+            data[box : box + 400] = bytes(b ^ 0xFF for b in data[box : box + 400])
+        else:
+            length = int.from_bytes(data[box - 8 : box - 4], "big") - 8
+            data[box : box + min(30_000, length)] = bytes(min(30_000, length))
+        (card / name).write_bytes(data)
+
+
+def test_clips_whose_index_or_pictures_cannot_be_read_are_said_damaged(
+    tmp_path: Path, media: Any, poppler: dict[str, str]
+) -> None:
+    """A real ``offload copy`` of ``_damaged_clips``: each is a ``clip-damaged`` CARD
+    CONTENT line and a page-1 warning in true words ("its index ... cannot be read, though
+    the file holds recorded data", "no picture decodes"), never "nothing recorded"; the
+    copies are verified all the same (they equal the card). Failed before: the MOV's row
+    said "no picture and no sound in this file (nothing recorded)", the MP4's showed its
+    frames and "not readable by FFmpeg" in its picture cell only: no warning, no line."""
+    card = tmp_path / "cards" / "A009"
+    _damaged_clips(card)
+    err, reports, _ = _copy_card(card, tmp_path)
+    [said] = _card_content_lines(err)
+    assert said.startswith("CARD CONTENT: 2 clips on the card are not whole"), err
+    assert "C0001.MOV: its index (the 'moov' box) cannot be read, though the file holds" in said
+    assert "C0002.MP4: no picture decodes: its index reads, but FFmpeg decodes none" in said
+    pdf = _pdf_words(poppler, reports)
+    assert "nothing recorded" not in pdf
+    assert "ALL COPIES VERIFIED" in pdf
+    assert "Clip C0001.MOV: its index (the 'moov' box) cannot be read" in pdf, pdf
+    assert "Clip C0002.MP4: no picture decodes" in pdf, pdf
+
+
 def _wav(path: Path, seconds: float = 0.5) -> None:
     """A real WAV (mono, 16 bit, 48 kHz) of silence."""
     import wave

@@ -68,6 +68,35 @@ def test_a_transfer_check_trusted_from_the_ledger_is_never_marked_verified(
     assert (state.level, state.mark, state.ascii_mark) == ("transfer_checked", "≈", "~")
 
 
+@pytest.mark.parametrize(
+    ("entry", "counted"),
+    [
+        (
+            {"status": "transfer_checked", "action": "trusted", "verified_mode": "transfer"},
+            "files_transfer_checked",
+        ),
+        # a report written before such a copy had its own status
+        ({"status": "verified_earlier", "verified_mode": "transfer"}, "files_verified_earlier"),
+    ],
+)
+def test_copies_trusted_from_a_transfer_record_are_counted_as_their_rows_say(
+    entry: dict[str, Any], counted: str
+) -> None:
+    """Every copy on destination 1 trusted from a transfer-mode record: its result and the
+    Totals say "transfer-checked earlier", as the rows do, marked ≈, never ✔. Failed
+    before: "≈ 3 transfer-checked only (not read back)", and for an older report "✔ 3
+    verified earlier (not re-read)"."""
+    data = job()
+    for file in data["files"]:
+        file["destinations"] = [{"index": 0, **entry}]
+    data["destinations"] = [{**data["destinations"][0], counted: 3}]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    said = "transfer-checked earlier (trusted from the ledger, never read back)"
+    assert dict(view.destinations[0])["Result"] == f"≈ 3 {said}"
+    assert (f"Copies: {said.capitalize()}", "3") in view.totals
+    assert not any(key.startswith("Copies: Transfer-checked only") for key, _ in view.totals)
+
+
 def job(**overrides: Any) -> dict[str, Any]:
     def dest_entries(*statuses: str) -> list[dict[str, Any]]:
         return [

@@ -383,6 +383,9 @@ def test_a_wav_named_mov_is_said_to_be_audio_and_not_counted_as_a_clip(
     assert ("Audio-only files named as clips", "1") in view.totals
     clips = dict(view.card)["Clips"]
     assert "2 clips, 0 image sequences, 1 audio-only file named as a clip" in clips
+    # Its row is labelled as the totals count it (failed before: "clip"); the clips' are.
+    assert rows["MVI_0005.MOV"].kind_label == "audio-only file named as a clip"
+    assert rows["MVI_0006.MOV"].kind_label == rows["MVI_0007.MP4"].kind_label == "clip"
 
 
 def test_an_mp4_cut_before_its_index_says_it_was_cut_off(tmp_path: Path, media: Any) -> None:
@@ -607,3 +610,6 @@ def test_a_file_named_as_a_clip_whose_bytes_are_not_video_is_not_counted_a_clip(
     assert "1 clip, 0 image sequences, 1 file named as a clip, not video" in view.verdict_detail
     rows = {row.name: row for row in view.clips}
     assert "no picture or video format" in str(rows["A001C002.mov"].media_note)
+    # Its row's label is what the totals count it as (failed before: "clip").
+    assert rows["A001C002.mov"].kind_label == "file named as a clip, not video"
+    assert rows["A001C001.mov"].kind_label == "clip"

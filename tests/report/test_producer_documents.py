@@ -9,7 +9,18 @@ with pdftotext. Each test is a finding: it failed before its fix.
   raw: a list item showed a line break as a space (``new line.mov``, another name) and BEL
   as nothing; the PDF drew each as ``?``; the terminal spells it ``new\\x0aline.mov``.
 * A ``--verify transfer`` run was named "transfer verification" in the summary's table title
-  and under the documents' verdict: no copy of it is read back."""
+  and under the documents' verdict: no copy of it is read back.
+* A name that is not UTF-8 had its preflight warning say "its copy is verified" in the
+  Warnings of a ``--verify transfer`` run (COPIED, TRANSFER-CHECKED ONLY), as it did in a
+  failed or cancelled one: a warning written before the copy promised its outcome.
+* Copies of ours overwritten with other content of the same size, past twenty: page 1's
+  line and the folded row gave their shared error cut at its remedy's last ": "
+  ("--reverify replaces it)"), the reason lost, the brackets unbalanced.
+* Copies trusted from the ledger's transfer-mode records, their rows "Transfer-checked
+  earlier", were counted "transfer-checked only (not read back)" in their destination's
+  result and the Totals, where copies verified earlier are counted apart.
+* A multi-line ``--comment`` read ``line1\\x0aline2`` in the HTML and PDF: the DIT's own
+  free text keeps its line breaks."""
 
 from __future__ import annotations
 
@@ -162,6 +173,30 @@ def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
         assert not re.search("verif", said, re.IGNORECASE), (where, flat)
 
 
+def test_a_preflight_warning_promises_no_outcome_in_a_transfer_checked_run(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """A card file named by bytes that are not UTF-8, copied with ``--verify transfer``:
+    the HTML's and PDF's Warnings say what was known before the copy ("its copy is checked
+    like any other"), never that it is verified, while the verdict says TRANSFER-CHECKED
+    ONLY. Failed before: "... takes it as it is and its copy is verified, but ..."."""
+    card = tmp_path / "X"
+    one, reports = _card_and_destinations(card, 1_000, tmp_path, "one")
+    with open(os.fsencode(card) + b"/bad_\xff.txt", "wb") as handle:
+        handle.write(b"x")
+    done = run_offload("copy", "--verify", "transfer", "--report-dir", reports, card, one)
+    assert done.returncode == 0, done.stderr
+    (job,) = reports.glob("X_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    for where, text in (("terminal", done.stderr), ("HTML", page.text), ("PDF", pdf)):
+        flat = _flat(text)
+        assert "is not valid UTF-8" in flat, (where, flat)
+        assert "its copy is checked like any other" in flat, (where, flat)
+        assert "its copy is verified" not in flat, (where, flat)
+    assert "TRANSFER-CHECKED ONLY" in _flat(page.text)
+
+
 def test_the_summary_gives_the_runs_time_as_the_documents_do(
     tmp_path: Path, browser: Browser
 ) -> None:
@@ -199,3 +234,91 @@ def test_the_summarys_local_times_say_their_zone(
     assert f"(verified {berlin:%Y-%m-%d %H:%M} {berlin:%Z} by full verification" in said, said
     page = browser.open(job.with_suffix(".html"))
     assert f"Verified earlier ({moment:%Y-%m-%d %H:%M} UTC" in page.text, page.text
+
+
+def test_an_error_many_copies_share_is_given_whole_on_page_1(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """25 copies of ours (of 30) written over with other content of the same size: the same
+    offload again fails each ("already exists with other content; not overwritten (...)"),
+    and page 1 counts them in one line, the error's words whole and their brackets
+    balanced, as each of those files' row does. Failed before: "with the same error
+    (--reverify replaces it))", the reason lost."""
+    card = tmp_path / "NOTES"
+    card.mkdir()
+    for index in range(30):
+        (card / f"note_{index:04}.txt").write_bytes(os.urandom(100))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    assert run_offload("copy", "-q", "--report-dir", tmp_path / "r0", card, disk).returncode == 0
+    for copy in sorted((disk / "NOTES").glob("note_*.txt"))[5:]:
+        when = copy.stat().st_mtime_ns + 2_000_000_000  # a later date, as a write later gives
+        copy.write_bytes(os.urandom(100))
+        os.utime(copy, ns=(when, when))
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, card, disk)
+    assert done.returncode == 1, done.stderr
+    (job,) = reports.glob("NOTES_*.json")
+    page = _flat(browser.open(job.with_suffix(".html")).text)
+    pdf = _flat(pdf_text(poppler, job.with_suffix(".pdf")))
+    for where, text in (("HTML", page), ("PDF", pdf)):
+        line = re.search(
+            r"25 files FAILED on destination 1: .*? with the same error \((.*?)\), the first", text
+        )
+        assert line, (where, text)
+        assert line[1].startswith("already exists with other content; not overwritten ("), line[1]
+        assert line[1].count("(") == line[1].count(")"), line[1]
+        assert "(25 files failed so here" in text, (where, text)
+        # Each copy's row: its state the shared words, then the count.
+        row = "FAILED: already exists with other content; not overwritten (--overwrite"
+        assert row in text, (where, text)
+
+
+def test_a_comment_keeps_its_line_breaks_and_escapes_other_controls(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """``--comment`` of two lines (and a tab): the HTML and the PDF show two lines, the tab
+    spelled ``\\x09`` as the terminal spells it (a name's line break stays ``\\x0a``:
+    ``test_a_name_with_a_control_character_reads_in_the_html_as_on_the_terminal``). Failed
+    before: ``Reel 2\\x0aRain``."""
+    card = tmp_path / "C9"
+    one, reports = _card_and_destinations(card, 1_000, tmp_path, "one")
+    comment = "Reel 2\nRain delay\t"
+    done = run_offload("copy", "--comment", comment, "--report-dir", reports, card, one)
+    assert done.returncode == 0, done.stderr
+    (job,) = reports.glob("C9_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    for where, text in (("HTML", page.text), ("PDF", pdf)):
+        lines = [line.strip() for line in text.splitlines()]
+        assert "\\x0a" not in text, (where, text)
+        assert any(line.endswith("Reel 2") for line in lines), (where, lines)
+        assert "Rain delay\\x09" in lines, (where, lines)
+
+
+def test_copies_transfer_checked_earlier_are_counted_as_their_rows_say(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """A ``--verify transfer`` run again: each copy is trusted from the ledger's
+    transfer-mode record, its row "Transfer-checked earlier (…, never read back)", and the
+    destination's result and the Totals count them so, never as this run's "transfer-checked
+    only". Failed before: "3 transfer-checked only (not read back)" in both."""
+    card = tmp_path / "C5"
+    one, _ = _card_and_destinations(card, 2_000, tmp_path, "one")
+    for run in ("first", "again"):
+        done = run_offload(
+            "copy", "--verify", "transfer", "--report-dir", tmp_path / run, card, one
+        )
+        assert done.returncode == 0, done.stderr
+    (job,) = (tmp_path / "again").glob("C5_*.json")
+    page = browser.open(job.with_suffix(".html"))
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    for where, text in (("HTML", page.text), ("PDF", pdf)):
+        flat = _flat(text)
+        assert len(re.findall(r"Transfer-checked earlier \(\d{4}-", flat)) == 3, (where, flat)
+        said = "3 transfer-checked earlier (trusted from the ledger, never read back)"
+        assert f"≈ {said}" in flat or f"~ {said}" in flat, (where, flat)  # HTML, PDF
+        assert (
+            "Copies: Transfer-checked earlier (trusted from the ledger, never read back) 3" in flat
+        )
+        assert "transfer-checked only (not read back)" not in flat.lower(), (where, flat)

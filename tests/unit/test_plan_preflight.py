@@ -640,7 +640,7 @@ def test_a_name_that_is_not_utf8_is_only_a_manifest_matter_where_bytes_are_store
     message = report.warnings[0].message
     assert "will not take" not in message and "rename it on the source" in message
     assert "'bad\\xff.wav' is not valid UTF-8: ext4 at" in message
-    assert "takes it as it is and its copy is verified" in message
+    assert "takes it as it is and its copy is checked like any other" in message
     assert "MHL" in message and "leaves it out" in message
 
     on_exfat, _ = run(src, [d], filesystem_of=exfat)

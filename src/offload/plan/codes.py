@@ -142,7 +142,7 @@ class PreflightCode(StrEnum):
     NOT_IN_MANIFEST = "not-in-manifest"
     # A warning before the copy: a file of the card whose name holds a control character
     # (one XML cannot hold; a name that is not UTF-8 has ``name-not-utf8``), on a
-    # destination whose manifests are written: it will be copied and verified there, and
+    # destination whose manifests are written: it will be copied and checked there, and
     # left out of them (then ``not-in-manifest``), one per file and destination (offload.card).
     NAME_NOT_IN_MANIFEST = "name-not-in-manifest"
     # Not a preflight finding: files already at their names on a destination that this run

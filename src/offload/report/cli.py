@@ -18,7 +18,9 @@ Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadab
 report, or not a valid one: a key of the wrong kind, ``report.validate``; an --html or --pdf
 path whose folder does not exist, or that exists, without --overwrite: nothing written); 130
 stopped by Ctrl-C, SIGTERM or SIGHUP (one line naming what was written and what was not;
-none is left half-written under its name, nor its temporary file).
+none is left half-written under its name, nor its temporary file; and what to do: the same
+command again, or, once a document --html or --pdf named is written, which a re-run would
+refuse, the command for the rest only).
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from offload.cli.common import Environment, handling_signals, path_value, signal_words
-from offload.errors import UsageError, describe_os_error, printable_line, printable_name
+from offload.errors import (
+    UsageError,
+    describe_os_error,
+    printable_line,
+    printable_name,
+    shell_word,
+)
 from offload.manifest.atomic import write_file_atomically
 from offload.report.documents import DocumentOptions, default_paper, render
 from offload.report.job_report import remove_dead_temporaries
@@ -119,18 +127,61 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def cmd_report(args: argparse.Namespace, env: Environment) -> int:
-    """The command; a signal stops it with one line and exit 130 (``_write_documents``)."""
+    """The command; a signal stops it with one line and exit 130 (``_stopped_line``)."""
     written: list[Path] = []
     try:
         with handling_signals(env, _stop):
             return _write_documents(args, env, written)
     except _Stopped as stop:
-        done = ", ".join(printable_name(str(path)) for path in written) if written else "nothing"
-        env.error(
-            f"stopped by {signal_words(stop.signum)}: {done} written, the rest not (nothing is "
-            "left half-written under its name); run the same command again to write it"
-        )
+        env.error(_stopped_line(args, signal_words(stop.signum), written))
         return 130
+
+
+def _targets(args: argparse.Namespace) -> dict[str, Path]:
+    """The documents *args* asks for, by suffix (``.html``, ``.pdf``) to the path each is
+    written to: the two beside JOB.json by default, else only those --html and --pdf name."""
+    html, pdf = args.html, args.pdf
+    if html is None and pdf is None:
+        return {".html": args.job.with_suffix(".html"), ".pdf": args.job.with_suffix(".pdf")}
+    return {suffix: path for suffix, path in ((".html", html), (".pdf", pdf)) if path is not None}
+
+
+def _stopped_line(args: argparse.Namespace, signal: str, written: list[Path]) -> str:
+    """The one line of a run stopped by *signal*: what was written (*written*), what was not,
+    and a next step that works. The documents beside JOB.json are written again by the same
+    command, so it is that; a document the user named is refused once it exists (without
+    --overwrite), so once one is written the next step is the command for the rest only,
+    with the same options."""
+    missing = [path for path in _targets(args).values() if path not in written]
+    shown = ", ".join(printable_name(str(path)) for path in written)
+    left = ", ".join(printable_name(str(path)) for path in missing)
+    them = "it" if len(missing) == 1 else "them"
+    if not written or (args.html is None and args.pdf is None):
+        step = f"run the same command again to write {them}"
+    else:
+        step = f"to write {them}: " + " ".join(_command_for(args, missing))
+    if written:
+        done = f"{shown} written, {left} not"
+    else:
+        done = f"{left} not written" if len(missing) == 1 else f"none of {left} written"
+    return f"stopped by {signal}: {done} (nothing is left half-written under its name); {step}"
+
+
+def _command_for(args: argparse.Namespace, paths: list[Path]) -> list[str]:
+    """``offload report`` writing only *paths* (of ``_targets``), with *args*' options."""
+    words = ["offload", "report", shell_word(args.job)]
+    for suffix, path in _targets(args).items():
+        if path in paths:
+            words += [f"--{suffix[1:]}", shell_word(path)]
+    if args.overwrite:
+        words.append("--overwrite")
+    if args.paper:
+        words += ["--paper", args.paper]
+    if args.no_media:
+        words.append("--no-media")
+    elif args.media_budget != ProbeBudget().total_s:
+        words += ["--media-budget", f"{args.media_budget:g}"]
+    return words
 
 
 def _write_documents(args: argparse.Namespace, env: Environment, written: list[Path]) -> int:
@@ -160,14 +211,7 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
     )
     # The same grouping of the clips makes the documents and the CARD CONTENT lines.
     html, draw_pdf, content = render(data, options)
-    targets = {
-        ".html": args.html or args.job.with_suffix(".html"),
-        ".pdf": args.pdf or args.job.with_suffix(".pdf"),
-    }
-    if args.html is not None and args.pdf is None:
-        targets.pop(".pdf")
-    elif args.pdf is not None and args.html is None:
-        targets.pop(".html")
+    targets = _targets(args)
     # Both drawn before anything is written (the PDF only when it is written).
     documents = {".html": html, **({".pdf": draw_pdf()} if ".pdf" in targets else {})}
     # A dead run's temporaries in the folders written to (a report killed mid-write), swept

@@ -181,6 +181,9 @@ _KIND_LABELS = {
     "media": "files named as media in a folder",
     "audio": "audio take",
     "not-sound": "file named as an audio take",
+    # As page 1's totals count them (``_FOLDED_NOUNS``): never "clip".
+    "audio-only": "audio-only file named as a clip",
+    "not-video": "file named as a clip, not video",
     "no-video": "GoPro proxy/thumbnail only, video absent",
 }
 
@@ -274,6 +277,10 @@ _VERIFIED_NOW = {
     for bypass, through in _THROUGH_A_CACHE.items()
 }
 _TRANSFER_CHECKED = State("transfer_checked", "Transfer-checked only (not read back)")
+#: How a destination's result and the Totals count the copies of each kind of
+#: transfer-checked row: this run's, and those trusted from the ledger.
+TRANSFER_ONLY_COUNT = "transfer-checked only (not read back)"
+TRANSFER_EARLIER_COUNT = "transfer-checked earlier (trusted from the ledger, never read back)"
 
 
 def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> State:
@@ -286,15 +293,16 @@ def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> 
         return _TRANSFER_CHECKED  # the words of most copies of a transfer-mode run
     mode = entry.get("verified_mode")
     # Trusted from a transfer-mode record: no run read it back (reports before the status
-    # said so wrote it `verified_earlier`); shown, and marked, as transfer-checked.
-    trusted_transfer = (status == "transfer_checked" and entry.get("action") == "trusted") or (
+    # said so wrote it `verified_earlier`); shown, and marked, as transfer-checked (and
+    # counted so, apart, by ``build_view``'s pass over the copies).
+    trusted = (status == "transfer_checked" and entry.get("action") == "trusted") or (
         status == "verified_earlier" and mode == "transfer"
     )
-    if status == "verified_earlier" or trusted_transfer:
+    if status == "verified_earlier" or trusted:
         parts = []
         if entry.get("verified_at"):
             parts.append(when(entry["verified_at"]).replace(" UTC", "")[:16] + " UTC")
-        if trusted_transfer:
+        if trusted:
             parts.append("never read back")
             return State("transfer_checked", f"Transfer-checked earlier ({', '.join(parts)})")
         if mode:
@@ -581,7 +589,12 @@ def destination_label(destination: dict[str, Any]) -> str:
     return f"{int(destination.get('index', 0)) + 1}: {name}"
 
 
-def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
+def _destination_rows(
+    data: dict[str, Any], transfer_earlier: Mapping[tuple[int, str], int]
+) -> list[list[tuple[str, str]]]:
+    """Each destination's rows. *transfer_earlier*: its copies trusted from a
+    transfer-mode record, by (index, the status its summary counts them under), counted
+    apart in its result as their rows say them: "transfer-checked earlier"."""
     rows = []
     reread = reread_by_cascade(data)
     for d in data.get("destinations", []):
@@ -590,10 +603,14 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             if d.get("index") in reread
             else "verified earlier (not re-read)"
         )
+        index = int(d.get("index", 0))
+        trusted = transfer_earlier.get((index, "transfer_checked"), 0)
+        trusted_old = transfer_earlier.get((index, "verified_earlier"), 0)  # an older report
         counts = [
             (d.get("files_verified"), "verified now"),
-            (d.get("files_verified_earlier"), earlier),
-            (d.get("files_transfer_checked"), "transfer-checked only (not read back)"),
+            (int(d.get("files_verified_earlier") or 0) - trusted_old, earlier),
+            (int(d.get("files_transfer_checked") or 0) - trusted, TRANSFER_ONLY_COUNT),
+            (trusted + trusted_old, TRANSFER_EARLIER_COUNT),
             (d.get("files_failed"), "FAILED"),
             (d.get("files_cancelled"), "cancelled"),
             (
@@ -616,11 +633,12 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             d.get(key) for key in ("files_failed", "files_cancelled", "symlinks_failed")
         ):
             result = f"✖ {result}"
-        elif d.get("files_transfer_checked"):
+        elif d.get("files_transfer_checked") or trusted_old:  # none read back: never ✔
             result = f"≈ {result}"
         elif result:
             result = f"✔ {result}"
-        # copy_s and verify_s are each summed over the files, and the two phases run at once
+        # copy_s and verify_s are each summed over the files (copy_s with each batch's sync,
+        # which no file's counts: docs/reports.md), and the two phases run at once
         # (a batch is read back while the next is written): their sum is no wall time and
         # can exceed the job's elapsed time, so each is shown by its name.
         copying, reading = float(d.get("copy_s") or 0), float(d.get("verify_s") or 0)
@@ -747,8 +765,7 @@ def _clip_row(
         details.append(f"✖ CARD READ FAILED: {error}")
     return ClipRow(
         name=clip.name,
-        # A file named as an audio take that holds no sound format: not called one.
-        kind="not-sound" if not_sound(clip, info) else clip.kind,
+        kind=_row_kind(clip, info),
         folder=clip.folder,
         thumbnail=None if info is None else info.thumbnail,
         details=details,
@@ -769,6 +786,19 @@ def _clip_row(
         ),
         media_note=_media_note(clip, info),
     )
+
+
+def _row_kind(clip: Clip, info: MediaInfo | None) -> str:
+    """A row's kind (``ClipRow.kind``): its clip's, but for a file named as a clip or an
+    audio take that the totals count apart (``not_sound``, ``audio_only``, ``not_video``):
+    labelled as what they count it as, never "clip" or "audio take"."""
+    if not_sound(clip, info):
+        return "not-sound"
+    if audio_only(clip, info):
+        return "audio-only"
+    if not_video(clip, info):
+        return "not-video"
+    return clip.kind
 
 
 # What a file named as a clip that holds nothing says, on its row and on page 1.
@@ -1486,6 +1516,8 @@ def build_view(
                 "sequence",
                 "audio",
                 "not-sound",
+                "audio-only",
+                "not-video",
                 "empty",
                 "no-video",
                 "clips",
@@ -1528,6 +1560,10 @@ def build_view(
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
     read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
+    # Copies trusted from a transfer-mode record, by (destination, the status they are
+    # counted under in its summary: ``transfer_checked``, or in a report before that status
+    # said so, ``verified_earlier``): "transfer-checked earlier" in its result and Totals.
+    transfer_earlier: Counter[tuple[int, str]] = Counter()
     cached = 0
     card_cached = card_server = 0  # card files the full mode re-read through a cache
     failed_files = 0  # files the card failed to read or some copy of which failed
@@ -1599,13 +1635,18 @@ def build_view(
                     dest.get("action") in ("copied", "replaced")
                     and status in ("verified", "transfer_checked")
                 )
-            # A copy trusted from a transfer-mode record was never read back: count it so.
+            # A copy trusted from a transfer-mode record was never read back: count it so,
+            # and apart, as its row says it ("Transfer-checked earlier": ``describe``'s test,
+            # spelled out here: a call a copy cost ~0.4 µs, 40 ms at 100,000 copies).
             if status == "verified_earlier" and dest.get("verified_mode") == "transfer":
                 statuses["transfer_checked"] += 1
+                transfer_earlier[dest.get("index", 0), "verified_earlier"] += 1
             else:
                 statuses[str(status)] += 1
                 if status == "verified_earlier" and read_by_cascade(dest, reread):
                     read_again += 1
+                elif status == "transfer_checked" and dest.get("action") == "trusted":
+                    transfer_earlier[dest.get("index", 0), "transfer_checked"] += 1
             # Verified now, or earlier by a run whose ledger entry says it read through a
             # cache.
             if (
@@ -1870,12 +1911,19 @@ def build_view(
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),
     ]
-    counted = {**statuses, "verified_earlier": statuses["verified_earlier"] - read_again}
+    trusted = sum(transfer_earlier.values())
+    counted = {
+        **statuses,
+        "verified_earlier": statuses["verified_earlier"] - read_again,
+        "transfer_checked": statuses["transfer_checked"] - trusted,
+    }
     for status in SEVERITY:
         if status == "verified_earlier" and read_again:
             totals.append((f"Copies: Verified earlier ({REREAD_BY_CASCADE})", str(read_again)))
         if counted.get(status):
             totals.append((f"Copies: {names.get(status, status)}", str(counted[status])))
+        if status == "transfer_checked" and trusted:
+            totals.append((f"Copies: {TRANSFER_EARLIER_COUNT.capitalize()}", str(trusted)))
     # One line per disk (a bucket's says "Bucket": no disk of this machine's): what was
     # detected and how its destinations read back.
     totals.extend(
@@ -1897,7 +1945,7 @@ def build_view(
         verdict_detail=detail,
         production=_production(data, card_name),
         card=card,
-        destinations=_destination_rows(data),
+        destinations=_destination_rows(data, transfer_earlier),
         problems=problems,
         warnings=warnings,
         notes=notes,

@@ -9,7 +9,7 @@ from html import escape as _escape
 
 from offload.errors import printable_line
 from offload.report.content import ClipRow, ReportView, State
-from offload.report.words import plural
+from offload.report.words import free_text_lines, plural
 
 CSS = """
 :root { --bad: #b00020; --ok: #1b5e20; --warn: #8a5a00; --line: #ccc; }
@@ -85,9 +85,13 @@ def escape(text: str) -> str:
     return _escape(text if text.isprintable() else printable_line(text))
 
 
-def _kv(rows: list[tuple[str, str]]) -> str:
+def _kv(rows: list[tuple[str, str]], *, free_text: bool = False) -> str:
+    """A block of *rows* (label, value). *free_text*: the values are the DIT's own words
+    (the Production block: ``--comment`` and the like), whose line breaks are theirs and
+    kept (``free_text_lines``); else a line break is a name's, spelled ``\x0a``."""
+    show = (lambda v: "<br>".join(map(escape, free_text_lines(v)))) if free_text else escape
     body = "".join(
-        f"<tr><th>{escape(k)}</th><td>{escape(v) if v else '&nbsp;'}</td></tr>" for k, v in rows
+        f"<tr><th>{escape(k)}</th><td>{show(v) if v else '&nbsp;'}</td></tr>" for k, v in rows
     )
     return f'<table class="kv">{body}</table>'
 
@@ -184,7 +188,7 @@ def render_html(view: ReportView) -> str:
 {problems}
 {_list(view.warnings, "warnings", "Warnings")}
 <div class="cols">
-<div><h2>Production</h2>{_kv(view.production)}</div>
+<div><h2>Production</h2>{_kv(view.production, free_text=True)}</div>
 <div><h2>Card</h2>{_kv(view.card)}</div>
 </div>
 <h2>Destinations</h2>

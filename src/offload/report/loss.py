@@ -278,10 +278,21 @@ def error_words(error: str, path: str) -> str:
 
 
 def _without_path(message: str, path: str | None) -> str:
-    """*message* with the path it names taken out: everything up to its last ``: `` before
-    the OS's words (``PATH: Input/output error (EIO)`` → ``Input/output error (EIO)``), or,
-    for a known *path*, whatever precedes its first mention (a message may name it again
-    in its remedy: ``... --ignore /PATH``)."""
+    """*message* with the path it names taken out, by that path's own text where it is
+    known: for a known *path* found in it, whatever precedes its first mention (a message
+    may name it again in its remedy: ``... --ignore /PATH``) and the path itself, then the
+    ``": "`` that joins the OS's words to it (``/D/A001/a.mov: Input/output error (EIO)``
+    → ``Input/output error (EIO)``), or the words that follow it whole (``/D/A001/a.mov
+    already exists with other content; not overwritten (...: --reverify replaces it)``:
+    never cut at a ``": "`` of the words themselves). Where the path is not named as it
+    is (a temporary file's, ``.a.mov.<pid>.<token>.partial``, which ends where a ``": "``
+    begins) or not known (a destination's ``lost_reason``): everything up to the last
+    ``": "`` (``PATH: Input/output error (EIO)`` → ``Input/output error (EIO)``)."""
     if path and path in message:
-        message = message[message.index(path) + len(path) :]
+        rest = message[message.index(path) + len(path) :]
+        if rest.startswith(": "):
+            return rest[2:]
+        if rest.startswith(" "):
+            return rest[1:]
+        return rest.partition(": ")[2]  # the rest of the path's own name, up to its ": "
     return message.rpartition(": ")[2]

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.report.clips import Clip, FileEntry, p2_audio
-from offload.report.sniff import cut_off, not_media, open_ahead
+from offload.report.sniff import cut_off, not_media, open_ahead, recorded_bytes
 
 CODEC_NAMES = {
     "h264": "H.264",
@@ -136,6 +136,9 @@ class MediaInfo:
 NO_PICTURE = "no picture in this file"
 #: What a file with no stream at all says (a recording stopped before its first frame).
 NOTHING_RECORDED = "no picture and no sound in this file (nothing recorded)"
+#: What an MP4/MOV whose index FFmpeg cannot read, though it holds recorded data (an
+#: ``mdat``), says instead of a thumbnail: never "nothing recorded".
+INDEX_UNREADABLE = "its index cannot be read: not readable as it is"
 #: What an MP4/MOV cut off before its index was written says instead of a thumbnail.
 CUT_BEFORE_INDEX = "cut off before its index was written: not readable as it is"
 #: ... cut while its index (a ``moov`` at the end) was written.
@@ -203,6 +206,12 @@ def _probe_media(path: Path, budget: ProbeBudget, *, picture: bool = True) -> Me
                 if container.streams.audio:
                     info.error = info.error or NO_PICTURE
                     info.audio_only = _misnamed(container, path)
+                elif recorded_bytes(path):  # data there, its index unreadable: damaged
+                    info.error = INDEX_UNREADABLE
+                    info.damage = (
+                        "its index (the 'moov' box) cannot be read, though the file holds "
+                        "recorded data, so no player can read it as it is; " + _REPAIR
+                    )
                 else:  # a recording stopped before its first frame: not "audio only"
                     info.error = info.error or NOTHING_RECORDED
                 return info
@@ -283,11 +292,15 @@ def _middle_of(lengths: Sequence[float]) -> tuple[int, float]:
     return 0, 0.0
 
 
+#: How ``_short_error`` begins FFmpeg's words.
+_FFMPEG = "not readable by FFmpeg: "
+
+
 def _short_error(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     # FFmpeg errors carry the path and an errno; the report shows the clip already.
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", text.split(": '")[0])
-    return f"not readable by FFmpeg: {text[:140]}"
+    return f"{_FFMPEG}{text[:140]}"
 
 
 def _misnamed(container: Any, path: Path) -> str:
@@ -683,14 +696,22 @@ def _middle_frame(
         except Exception:
             pass  # not seekable: decode from the start below
         else:
-            frame, failure = _decode_to(container, stream, target, info, deadline)
+            frame, failure, _ = _decode_to(container, stream, target, info, deadline)
             if frame is not None:
                 return frame
     try:
         container.seek(0)
     except Exception:
         pass  # not seekable: decode from where it stands
-    frame, failed = _decode_to(container, stream, target, info, deadline)
+    frame, failed, invalid = _decode_to(container, stream, target, info, deadline)
+    if frame is None and invalid and info.damage is None:
+        # Its index reads (frames, duration), its data does not: FFmpeg's "Invalid data"
+        # from the first frame on, not a codec it lacks (another error): damaged.
+        info.damage = (
+            "no picture decodes: its index reads, but FFmpeg decodes none of its pictures "
+            f"from its start to its middle ({(failed or '').removeprefix(_FFMPEG)}), so no player "
+            "shows it as it is"
+        )
     failure = failed or failure
     if frame is None and failure:
         info.error = info.error or failure
@@ -699,11 +720,14 @@ def _middle_frame(
 
 def _decode_to(
     container: Any, stream: Any, target: float, info: MediaInfo, deadline: float
-) -> tuple[Any, str | None]:
+) -> tuple[Any, str | None, bool]:
     """Decode from where the container stands to the first frame at or after *target*:
-    (the frame, or the last one decoded, or None; why decoding failed, if it did)."""
+    (the frame, or the last one decoded, or None; why decoding failed, if it did; whether
+    that failure was FFmpeg's "Invalid data", AVERROR_INVALIDDATA: data it cannot read,
+    not a decoder it lacks)."""
     frame = None
     failure = None
+    invalid = False
     began = time.monotonic()
     try:
         for count, decoded in enumerate(container.decode(stream), 1):
@@ -718,13 +742,14 @@ def _decode_to(
                 break
     except Exception as exc:  # damaged data: the frames before it stand
         failure = _short_error(exc)
+        invalid = type(exc).__name__ == "InvalidDataError"  # av.error's, not imported here
         if frame is not None:
             info.error = info.error or (
                 "data damaged before the middle: the last frame that decodes is shown"
             )
     if frame is not None and info.width is None:
         info.width, info.height = frame.width, frame.height
-    return frame, failure
+    return frame, failure, invalid
 
 
 def _rotation(frame: Any) -> int:

@@ -30,7 +30,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from offload.errors import escaped_invisible
 from offload.report.content import ClipRow, ReportView, State
-from offload.report.words import plural
+from offload.report.words import free_text_lines, plural
 
 # Streams binary, not ASCII85: a quarter smaller, and the encoding is pure Python where
 # reportlab's accelerator (rl-accel) is not installed. Read when a page or an image is made;
@@ -565,11 +565,14 @@ class PdfWriter:
         pairs = max(len(b[1]) for b in blocks)
         for index in range(pairs):
             cells: list[tuple[float, list[Segment]]] = []
-            for _, rows in blocks:
+            for name, rows in blocks:
                 if index < len(rows):
                     key, value = rows[index]
+                    # The DIT's own words keep their line breaks (a segment a line); a
+                    # card's name, a line break spelled \x0a (``latin1``).
+                    lines = free_text_lines(value) if name == "Production" else [value]
                     cells.append((label_w, [Segment(key, "B")]))
-                    cells.append((half - label_w, [Segment(value or " ")]))
+                    cells.append((half - label_w, [Segment(line or " ") for line in lines]))
                 else:
                     cells.append((label_w, []))
                     cells.append((half - label_w, []))

@@ -233,6 +233,44 @@ def cut_off(path: str | Path) -> CutOff | None:
     written; any box so cut: the file is not whole). None for anything else, a file that
     cannot be read, or a walk that finds a box size that cannot be (smaller than its
     header). Never raises."""
+    walked = _top_boxes(path)
+    if walked is None:
+        return None
+    boxes, size = walked
+    seen = [kind for kind, _ in boxes]
+    if not seen or seen[0] not in ISO_BOXES:
+        return None
+    if b"mdat" in seen and b"moov" not in seen and b"moof" not in seen:
+        return CutOff()
+    end = sum(length for _, length in boxes)
+    if end > size and len(seen) > 1:  # the last box runs past the end: cut while written
+        return CutOff(seen[-1].decode("ascii", "replace"), end - size)
+    return None
+
+
+def recorded_bytes(path: str | Path) -> int:
+    """How many bytes of recorded data (the payload of its top-level ``mdat`` boxes, as much
+    of them as the file holds) *path* holds, if it is an ISO BMFF/QuickTime file walked as
+    ``cut_off`` walks it; 0 for anything else, or a file that cannot be read. What tells a
+    file whose index cannot be read from one in which nothing was recorded. Never raises."""
+    walked = _top_boxes(path)
+    if walked is None or not walked[0] or walked[0][0][0] not in ISO_BOXES:
+        return 0
+    boxes, size = walked
+    total, offset = 0, 0
+    for kind, length in boxes:
+        if kind == b"mdat":
+            total += max(0, min(offset + length, size) - offset - 8)
+        offset += length
+    return total
+
+
+def _top_boxes(path: str | Path) -> tuple[list[tuple[bytes, int]], int] | None:
+    """The top-level boxes of *path* (type, length as its size field says, a last box
+    running to the end of the file measured so), walked from the start by their size
+    fields (``os.pread`` of each 16-byte header, nothing else read), and the file's size;
+    None for a file that cannot be read, a type that is not ASCII, a box size that cannot
+    be (smaller than its header) or more than ``_MAX_TOP_BOXES`` boxes. Never raises."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except (OSError, ValueError):
@@ -240,7 +278,7 @@ def cut_off(path: str | Path) -> CutOff | None:
     try:
         size = os.fstat(descriptor).st_size
         offset = 0
-        seen: list[bytes] = []
+        boxes: list[tuple[bytes, int]] = []
         for _ in range(_MAX_TOP_BOXES):
             if offset >= size:
                 break
@@ -260,7 +298,7 @@ def cut_off(path: str | Path) -> CutOff | None:
                 length = size - offset
             elif length < 8:
                 return None
-            seen.append(kind)
+            boxes.append((kind, length))
             offset += length
         else:
             return None
@@ -268,10 +306,4 @@ def cut_off(path: str | Path) -> CutOff | None:
         return None
     finally:
         os.close(descriptor)
-    if not seen or seen[0] not in ISO_BOXES:
-        return None
-    if b"mdat" in seen and b"moov" not in seen and b"moof" not in seen:
-        return CutOff()
-    if offset > size and len(seen) > 1:  # the last box runs past the end: cut while written
-        return CutOff(seen[-1].decode("ascii", "replace"), offset - size)
-    return None
+    return boxes, size

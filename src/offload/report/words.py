@@ -1,6 +1,7 @@
 """Counted nouns, the one place the reports and messages make them agree ("1 file",
 "2 files"), the state words the live view and the summary share, and the one wording of a
-local time (``local_time``: its zone named): no imports (``time``, built in, when a time is
+local time (``local_time``: its zone named), and the lines of the DIT's own free text
+(``free_text_lines``): no imports (``time``, built in, when a time is
 worded), so a command's first line can use it for free."""
 
 from __future__ import annotations
@@ -133,3 +134,10 @@ def local_time(timestamp: float, *, seconds: bool = False) -> str:
 
     shape = "%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z"
     return time.strftime(shape, time.localtime(timestamp))
+
+
+def free_text_lines(text: str) -> list[str]:
+    """*text*, the DIT's own free text, as its lines (a line break is ``\\n``, ``\\r\\n`` or
+    ``\\r``; any other control or format character stays in its line, for the page's
+    ``escape`` to spell as the terminal does)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

@@ -54,7 +54,8 @@ def check_mtimes(
 ) -> None:
     """A warning (``mtime-not-kept``) naming the files this run writes to *plan*'s
     destination whose mtime its filesystem cannot hold (``fs.mtimes``), with what their
-    copies will show: copied and verified, their content is the card's, their date is not.
+    copies will show: copied and checked as any file's (what the check found is the report's
+    to say: a warning speaks before any outcome), their date is not the card's.
     *to_write*: the relative paths written there (None: every file of *tree*). Never raises."""
     held = mtime_range(fs.on_device or fs.fstype, fs.fstype)
     if held is None:
@@ -77,7 +78,7 @@ def check_mtimes(
         Path(outside[0].path_text),
         f"{len(outside)} file(s) of the card are dated outside what {fs.name} at "
         f"{plan.destination} holds (1980-01-01 to 2107-12-31): their content is copied "
-        "and verified as any file's, but their copies there do not keep the card's mtime: "
+        "and checked as any file's, but their copies there do not keep the card's mtime: "
         f"{named}{more}",
         plan.index,
     )

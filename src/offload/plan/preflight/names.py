@@ -591,14 +591,16 @@ def _not_utf8_warning(
     kind: EntryKind = EntryKind.FILE,
 ) -> None:
     """What a name that is not UTF-8 really costs on a filesystem that stores bytes: it is
-    copied and verified as it is (a symlink, *kind*: copied as a link, which is never read
-    back), but an XML manifest (ASC MHL, legacy MHL) cannot hold it, so the manifests
-    written there leave it out (``manifests_writer``, which names it again after the copy)
-    while the job report lists it with its state."""
+    copied as it is and its copy checked like any other (a symlink, *kind*: copied as a
+    link, which is never read back), but an XML manifest (ASC MHL, legacy MHL) cannot hold
+    it, so the manifests written there leave it out (``manifests_writer``, which names it
+    again after the copy) while the job report lists it with its state."""
     copied = (
         "it is copied as a link (a link is never read back: not verified)"
         if kind is EntryKind.SYMLINK
-        else "its copy is verified"
+        # A preflight warning speaks before any outcome: the copy may yet be transfer-checked
+        # only (--verify transfer), fail or be cancelled; the report gives its state.
+        else "its copy is checked like any other"
     )
     out.warning(
         C.NAME_NOT_UTF8,
