@@ -51,6 +51,17 @@ def flawed_card(root: Path) -> Path:
     return card
 
 
+def flawed_card_copied(tmp_path: Path) -> Path:
+    """``flawed_card`` copied (exit 0) to ``D1`` with its reports in ``r``: its job report."""
+    card = flawed_card(tmp_path / "cards")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, err
+    [job] = sorted((tmp_path / "r").rglob("*.json"))
+    return job
+
+
 EXPECTED = [
     "CARD CONTENT: 1 clip on the card is missing a span (a gap in its numbers): "
     "A001_C001_0101XX.RDC/A001_C001_0101XX_001.R3D (+2 spans) has no "
@@ -132,12 +143,7 @@ def test_report_prints_the_cards_content_as_copy_does(tmp_path: Path) -> None:
     the same CARD CONTENT lines as the copy's summary, from the same grouping (before, it
     printed the documents' paths alone, and a DIT re-rendering a report saw nothing of the
     missing span)."""
-    card = flawed_card(tmp_path / "cards")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
-    assert code == 0, err
-    [job] = sorted((tmp_path / "r").rglob("*.json"))
+    job = flawed_card_copied(tmp_path)
 
     code, out, err = run("report", "--no-media", job)
 
@@ -198,12 +204,7 @@ def test_report_into_a_read_only_folder_ends_on_one_line_saying_what_to_do(
     file system (EROFS)" with no remedy, then the CARD CONTENT lines after it, as if the
     run had gone on to its end. Now the card's lines come first and the error is the last
     line: the path, why, that nothing was written there and what to do; exit 1."""
-    card = flawed_card(tmp_path / "cards")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
-    assert code == 0, err
-    [job] = sorted((tmp_path / "r").rglob("*.json"))
+    job = flawed_card_copied(tmp_path)
     shown = tmp_path / "shown"
     shown.mkdir()
     read_only = bind_mount(shown, tmp_path / "RO").path
@@ -235,12 +236,7 @@ def test_report_to_a_file_made_after_the_check_says_to_name_a_new_one_or_overwri
     or pass --overwrite. Exit 1; the file kept as it was."""
     from offload.report import cli as report_cli
 
-    card = flawed_card(tmp_path / "cards")
-    dest = tmp_path / "D1"
-    dest.mkdir()
-    code, _, err = run("copy", "--report-dir", tmp_path / "r", card, dest)
-    assert code == 0, err
-    [job] = sorted((tmp_path / "r").rglob("*.json"))
+    job = flawed_card_copied(tmp_path)
     target = tmp_path / "x.html"
     sweep = report_cli.remove_dead_temporaries
 

@@ -133,6 +133,33 @@ def test_ctrl_c_while_the_command_loads_says_nothing_was_copied(
     assert_cancelled_before_copy(process, dest, as_json=True, workers=workers, skip_if_copying=True)
 
 
+def _copy_cancelled_while_loading(
+    tmp_path: Path, script: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """``offload copy --json`` of a 3-file card run by *script* (``python -c``), whose
+    Ctrl-C lands while the command loads: it must be cancelled before the copy (exit 130,
+    no traceback, the one line, nothing in the destination). The process, and its one
+    stdout line (``offload_refused``)."""
+    card = make_card(tmp_path / "cards", 3)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", script, "copy", "--json", str(card), str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "ERROR: cancelled before the copy started: nothing was copied" in done.stderr
+    (line,) = done.stdout.splitlines()
+    refused: dict[str, Any] = json.loads(line)
+    assert refused["event"] == "offload_refused"
+    assert not list(dest.iterdir())
+    return done, refused
+
+
 _WRAPPED_CTRL_C = """
 import importlib.abc, sys
 
@@ -163,23 +190,8 @@ def test_a_ctrl_c_python_wrapped_in_another_error_while_loading_is_a_ctrl_c(
     deterministic here: the command's import raises as that Ctrl-C did."""
     from offload.cli.entry import interrupted
 
-    card = make_card(tmp_path / "cards", 3)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    done = subprocess.run(
-        [sys.executable, "-c", _WRAPPED_CTRL_C, "copy", "--json", str(card), str(dest)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
-    )
-    assert done.returncode == 130, done.stderr
-    assert "Traceback" not in done.stderr
-    assert "ERROR: cancelled before the copy started: nothing was copied" in done.stderr
-    (line,) = done.stdout.splitlines()
-    assert json.loads(line)["event"] == "offload_refused"
-    assert json.loads(line)["exit_code"] == 130
-    assert not list(dest.iterdir())
+    _, refused = _copy_cancelled_while_loading(tmp_path, _WRAPPED_CTRL_C)
+    assert refused["exit_code"] == 130
     # Other errors are not taken for a Ctrl-C.
     assert not interrupted(RuntimeError("Error calling __set_name__"))
     try:
@@ -220,22 +232,8 @@ def test_a_ctrl_c_that_lands_in_a_finaliser_while_loading_still_cancels(
     command loads is dropped by Python. The console script now records a Ctrl-C while it
     loads and acts on it once loaded: the one line, exit 130, nothing copied. Made
     deterministic here: the signal is raised from a finaliser during the command's import."""
-    card = make_card(tmp_path / "cards", 3)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    done = subprocess.run(
-        [sys.executable, "-c", _CTRL_C_IN_A_FINALISER, "copy", "--json", str(card), str(dest)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
-    )
-    assert done.returncode == 130, done.stderr
-    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
-    assert "ERROR: cancelled before the copy started: nothing was copied" in done.stderr
-    (line,) = done.stdout.splitlines()
-    assert json.loads(line)["event"] == "offload_refused"
-    assert not list(dest.iterdir())
+    done, _ = _copy_cancelled_while_loading(tmp_path, _CTRL_C_IN_A_FINALISER)
+    assert "Exception ignored" not in done.stderr
 
 
 #: A ``sitecustomize`` (on PYTHONPATH) that holds the import of the module

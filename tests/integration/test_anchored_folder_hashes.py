@@ -25,6 +25,26 @@ def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "reports"
 
 
+def _day2_copied_into_roll(tmp_path: Path, judge: AscmhlJudge, *clips: str) -> Path:
+    """``ROLL`` (``OLD/o.mov``) with its history made by ``ascmhl create -i /CLIPS/x.mov``,
+    then the card ``DAY2`` holding *clips* in ``CLIPS`` copied ``--into`` it (xxh128, the
+    format of ROLL's folder hashes), exit 0: ROLL's path."""
+    roll = tmp_path / "ROLL"
+    (roll / "OLD").mkdir(parents=True)
+    (roll / "OLD" / "o.mov").write_bytes(os.urandom(5_000))
+    made = judge.run("ascmhl", "create", "-i", "/CLIPS/x.mov", roll)
+    assert made.returncode == 0, made.describe()
+    card = tmp_path / "cards" / "DAY2"
+    (card / "CLIPS").mkdir(parents=True)
+    for clip in clips:
+        (card / "CLIPS" / clip).write_bytes(os.urandom(20_000))
+    code, output = offload(
+        "copy", "-t", "xxh128", "--allow-card-destination", "--into", str(card), str(roll)
+    )
+    assert code == 0, output
+    return roll
+
+
 def _newest(root: Path) -> str:
     return sorted((root / "ascmhl").glob("*.mhl"))[-1].read_text(encoding="utf-8")
 
@@ -47,19 +67,7 @@ def test_a_folder_holding_a_file_listed_again_past_an_anchored_pattern_gets_no_h
     ``x.mov`` is listed again (``!**/CLIPS/x.mov``), read by plain ``verify``, skipped by
     ``-dh``, so ``CLIPS`` gets no hash. Failed before: a ``CLIPS`` hash with ``x.mov``,
     ``ascmhl-debug verify -dh ROLL`` exit 12 (content and structure hash mismatch)."""
-    roll = tmp_path / "ROLL"
-    (roll / "OLD").mkdir(parents=True)
-    (roll / "OLD" / "o.mov").write_bytes(os.urandom(5_000))
-    made = judge.run("ascmhl", "create", "-i", "/CLIPS/x.mov", roll)
-    assert made.returncode == 0, made.describe()
-    card = tmp_path / "cards" / "DAY2"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "x.mov").write_bytes(os.urandom(20_000))
-    (card / "CLIPS" / "y.mov").write_bytes(os.urandom(20_000))
-    code, output = offload(
-        "copy", "-t", "xxh128", "--allow-card-destination", "--into", str(card), str(roll)
-    )
-    assert code == 0, output
+    roll = _day2_copied_into_roll(tmp_path, judge, "x.mov", "y.mov")
     patterns = read_history(roll).latest_ignore_patterns() or ()
     assert "/CLIPS/x.mov" in patterns and "!**/CLIPS/x.mov" in patterns, patterns
     assert "<directoryhash>" not in _newest(roll)
@@ -78,18 +86,7 @@ def test_verify_append_leaves_such_a_folder_unhashed_too(
     (no lister: ``write_generation`` hashed every folder it lists): ``CLIPS`` and the root
     get no hash, ``OLD`` does, and ``-dh`` matches it. Failed before: ``CLIPS`` and the root
     hashed with ``x.mov``, ``ascmhl-debug verify -dh`` exit 12."""
-    roll = tmp_path / "ROLL"
-    (roll / "OLD").mkdir(parents=True)
-    (roll / "OLD" / "o.mov").write_bytes(os.urandom(5_000))
-    made = judge.run("ascmhl", "create", "-i", "/CLIPS/x.mov", roll)
-    assert made.returncode == 0, made.describe()
-    card = tmp_path / "cards" / "DAY2"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "x.mov").write_bytes(os.urandom(20_000))
-    code, output = offload(
-        "copy", "-t", "xxh128", "--allow-card-destination", "--into", str(card), str(roll)
-    )
-    assert code == 0, output
+    roll = _day2_copied_into_roll(tmp_path, judge, "x.mov")
     code, output = offload("verify", "--append", str(roll))
     assert code == 0, output
     text = _newest(roll)

@@ -32,6 +32,18 @@ def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 NFD_NAME = unicodedata.normalize("NFD", "Café.mov")
 
 
+def _proxy_hidden_card(judge: AscmhlJudge, card: Path) -> Path:
+    """A card (``CLIPS/A.mov``, ``PROXY/p.mov``) whose own history ``ascmhl create -i
+    /PROXY/`` made: its list carries the anchored ``/PROXY/``, which hides ``p.mov``."""
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "PROXY").mkdir()
+    (card / "CLIPS" / "A.mov").write_bytes(os.urandom(20_000))
+    (card / "PROXY" / "p.mov").write_bytes(os.urandom(5_000))
+    made = judge.run("ascmhl", "create", "-h", "xxh64", "-i", "/PROXY/", card)
+    assert made.returncode == 0, made.describe()
+    return card
+
+
 def test_recorded_files_an_anchored_ignore_leaves_out_are_named(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
@@ -106,13 +118,7 @@ def test_a_card_file_only_a_carried_anchored_pattern_hides_is_said_new_to_ascmhl
     ``!`` can list again). ``ascmhl verify`` of the copy never applies the anchored pattern
     and calls it new (exit 21); ``offload verify`` passes over it with a note. Failed
     before: the warning and the summary said both checks pass over it."""
-    card = tmp_path / "cards" / "A003"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "PROXY").mkdir()
-    (card / "CLIPS" / "A.mov").write_bytes(os.urandom(20_000))
-    (card / "PROXY" / "p.mov").write_bytes(os.urandom(5_000))
-    made = judge.run("ascmhl", "create", "-h", "xxh64", "-i", "/PROXY/", card)
-    assert made.returncode == 0, made.describe()
+    card = _proxy_hidden_card(judge, tmp_path / "cards" / "A003")
     d1 = tmp_path / "D1"
     d1.mkdir()
     code, output = offload("copy", str(card), str(d1))
@@ -193,13 +199,7 @@ def test_the_summary_names_only_the_kinds_of_files_left_out_that_are_there(
     ``ascmhl verify`` (exit 21). No file there is one the ignore list hides for both checks,
     so the summary's line says nothing of such files. Failed before: it said the check
     "passes over those its ignore list hides"."""
-    card = tmp_path / "cards" / "A005"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "PROXY").mkdir()
-    (card / "CLIPS" / "A.mov").write_bytes(os.urandom(20_000))
-    (card / "PROXY" / "p.mov").write_bytes(os.urandom(5_000))
-    made = judge.run("ascmhl", "create", "-h", "xxh64", "-i", "/PROXY/", card)
-    assert made.returncode == 0, made.describe()
+    card = _proxy_hidden_card(judge, tmp_path / "cards" / "A005")
     (card / "CLIPS" / "b\x01.mov").write_bytes(os.urandom(5_000))
     d1 = tmp_path / "D1"
     d1.mkdir()

@@ -7,57 +7,46 @@ cannot mend (docs/design.md). Failed before: nothing said, exit 0."""
 
 from __future__ import annotations
 
-import io
 import os
-import re
 from pathlib import Path
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
+from support.ascmhl_chains import unlist_generation, unlisted_note
 from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import offload_streams as offload
 
 
-def offload(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_a_copy_onto_a_chain_that_does_not_list_a_manifest_says_so(
-    judge: AscmhlJudge, tmp_path: Path
-) -> None:
+def _copied_twice(tmp_path: Path, clips: int) -> tuple[Path, Path, Path]:
+    """A card ``A001`` of *clips* clips copied to ``disk`` (reports in ``jobs``), then again
+    with one more clip: two generations, their chain whole, nothing said of it. The card,
+    the destination and the reports' folder."""
     card = tmp_path / "A001"
     card.mkdir()
     destination = tmp_path / "disk"
     destination.mkdir()
     reports = tmp_path / "jobs"
-    for clip in ("C000.MOV", "C001.MOV", "C002.MOV"):
-        (card / clip).write_bytes(os.urandom(3_000))
-    for added in ("", "C003.MOV"):
+    for index in range(clips):
+        (card / f"C{index:03d}.MOV").write_bytes(os.urandom(3_000))
+    for added in ("", f"C{clips:03d}.MOV"):
         if added:
             (card / added).write_bytes(os.urandom(3_000))
         code, out, err = offload("copy", "-q", "--report-dir", reports, card, destination)
         assert code == 0, out + err
         assert "is not listed in ascmhl_chain.xml" not in err, err
+    return card, destination, reports
+
+
+def test_a_copy_onto_a_chain_that_does_not_list_a_manifest_says_so(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card, destination, reports = _copied_twice(tmp_path, 3)
     root = destination / "A001"
-    chain = root / "ascmhl" / "ascmhl_chain.xml"
-    text = chain.read_text()
-    entry = re.compile(r'\s*<hashlist sequencenr="2">.*?</hashlist>', re.DOTALL)
-    assert entry.search(text), text
-    chain.write_text(entry.sub("", text, count=1))
-    (manifest,) = (root / "ascmhl").glob("0002_*.mhl")
+    manifest = unlist_generation(root, 2)
 
     (card / "C004.MOV").write_bytes(os.urandom(3_000))
     code, out, err = offload("copy", "-q", "--report-dir", reports, card, destination)
 
     said = " ".join(err.split())
-    note = (
-        f"ASC MHL manifest {manifest} is not listed in ascmhl_chain.xml: no C4 ID vouches for "
-        "it (a manifest added since the chain was written, or its chain entry removed); its "
-        "records were used all the same, as ascmhl uses them"
-    )
+    note = unlisted_note(manifest)
     assert note in said, err
     # Not refused: the copy is made and its generation written on top, listed in the chain.
     assert (root / "C004.MOV").read_bytes() == (card / "C004.MOV").read_bytes()
@@ -72,24 +61,9 @@ def test_a_rerun_with_nothing_new_says_the_unlisted_manifest_once(
     # A run with nothing new to copy writes no generation; the chain's flaw is as true then
     # as when one is written. Before: said only by a run writing a generation (on_unvouched),
     # a re-run said nothing, and the stamp of a run that did say it kept later ones silent.
-    card = tmp_path / "A001"
-    card.mkdir()
-    destination = tmp_path / "disk"
-    destination.mkdir()
-    reports = tmp_path / "jobs"
-    for clip in ("C000.MOV", "C001.MOV"):
-        (card / clip).write_bytes(os.urandom(3_000))
-    for added in ("", "C002.MOV"):
-        if added:
-            (card / added).write_bytes(os.urandom(3_000))
-        code, out, err = offload("copy", "-q", "--report-dir", reports, card, destination)
-        assert code == 0, out + err
+    card, destination, reports = _copied_twice(tmp_path, 2)
     root = destination / "A001"
-    chain = root / "ascmhl" / "ascmhl_chain.xml"
-    text = chain.read_text()
-    entry = re.compile(r'\s*<hashlist sequencenr="2">.*?</hashlist>', re.DOTALL)
-    chain.write_text(entry.sub("", text, count=1))
-    (manifest,) = (root / "ascmhl").glob("0002_*.mhl")
+    manifest = unlist_generation(root, 2)
     note = f"ASC MHL manifest {manifest} is not listed in ascmhl_chain.xml: no C4 ID vouches"
 
     def rerun(added: str = "") -> str:

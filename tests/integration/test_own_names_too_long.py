@@ -33,16 +33,45 @@ def _card(folder: Path) -> Path:
     return folder
 
 
+def _copy_root(tmp_path: Path, length: int) -> Path:
+    """An empty copy root ``dest/RRR…`` whose name is *length* bytes."""
+    root = tmp_path / "dest" / ("R" * length)
+    root.mkdir(parents=True)
+    return root
+
+
+def _refusal(output: str) -> str:
+    """The preflight's line naming the own file whose name would be too long."""
+    return next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+
+
+def _refused_copy(*argv: str, into: Path) -> str:
+    """Run ``offload copy *argv``, which must be refused before the copy (exit 64, nothing
+    written into the empty folder *into*): the refusal's line."""
+    code, output = offload("copy", *argv)
+    assert code == 64, output
+    assert list(into.iterdir()) == [], output
+    return _refusal(output)
+
+
+def _pfndispatchcopy(*argv: str) -> tuple[int, str]:
+    """Run ``pfndispatchcopy *argv`` in this process: its exit code and its stderr."""
+    from offload.cli.common import Environment
+    from offload.cli.pfndispatchcopy import main
+
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    return main(list(argv), env), err.getvalue()
+
+
 def test_a_card_folder_too_long_for_its_reports_names_is_refused_before_the_copy(
     tmp_path: Path,
 ) -> None:
     card = _card(tmp_path / ("C" * 230))
     dest = tmp_path / "dest"
     dest.mkdir()
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 64, output  # before: 1, both files copied, no manifest, no report
-    assert list(dest.iterdir()) == [], output  # nothing copied
-    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    # before: exit 1, both files copied, no manifest, no report
+    line = _refused_copy(str(card), str(dest), into=dest)
     # the report (card name + "_<time>Z_9999.json", 264 bytes) under its temporary name
     assert "_9999.json, a file offload-ai writes for this copy, would have a name of 285 " in line
     assert "(limit 255)" in line, line
@@ -53,12 +82,9 @@ def test_a_copy_root_too_long_for_its_generation_name_is_refused_naming_the_mani
     tmp_path: Path,
 ) -> None:
     card = _card(tmp_path / "A001")
-    root = tmp_path / "dest" / ("R" * 220)
-    root.mkdir(parents=True)
-    code, output = offload("copy", "--into", str(card), str(root))
-    assert code == 64, output  # before: 1, files copied, the manifest refused
-    assert list(root.iterdir()) == [], output
-    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    root = _copy_root(tmp_path, 220)
+    # before: exit 1, files copied, the manifest refused
+    line = _refused_copy("--into", str(card), str(root), into=root)
     assert "_9999_" not in line and "Z.mhl, a file offload-ai writes" in line, line
     # 9999_<220 bytes>_<date>Z.mhl: 248 bytes, 274 under its temporary name
     assert "a name of 274 bytes (limit 255)" in line, line
@@ -88,8 +114,7 @@ def test_a_copy_root_too_long_for_a_generation_is_copied_when_no_ascmhl_history_
     # --mhl none writes no ASC MHL generation: the copy root's name, too long for one, is
     # no reason to refuse (the final review: before, exit 64 naming a .mhl never written).
     card = _card(tmp_path / "A001")
-    root = tmp_path / "dest" / ("R" * 220)
-    root.mkdir(parents=True)
+    root = _copy_root(tmp_path, 220)
     code, output = offload("copy", "--mhl", "none", "--into", str(card), str(root))
     assert code == 0, output
     assert not (root / "ascmhl").exists(), output
@@ -143,18 +168,12 @@ def test_a_single_file_whose_reports_fit_is_copied_with_its_manifest_and_report(
 
 def test_pfndispatchcopy_of_a_file_named_too_long_for_a_report_copies_it(tmp_path: Path) -> None:
     # pfndispatchcopy writes no report, manifest nor ledger: nothing of its own to refuse for.
-    from offload.cli.common import Environment
-    from offload.cli.pfndispatchcopy import main as pfn_main
-
     source = tmp_path / ("C" * 226 + ".mov")
     source.write_bytes(os.urandom(5_000))
     dest = tmp_path / "dest"
     dest.mkdir()
-    out, err = io.StringIO(), io.StringIO()
-    code = pfn_main(
-        [str(source), str(dest)], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    assert code == 0, err.getvalue()
+    code, err = _pfndispatchcopy(str(source), str(dest))
+    assert code == 0, err
     assert [p.name for p in dest.iterdir()] == [source.name]
 
 
@@ -165,12 +184,9 @@ def test_a_copy_root_too_long_for_its_legacy_mhl_name_is_refused_with_mhl_legacy
     # generation. Before: that name was not counted (the generation alone was, and not
     # with --mhl legacy): the files copied, then the legacy MHL refused (ENAMETOOLONG).
     card = _card(tmp_path / "A001")
-    root = tmp_path / "dest" / ("R" * 220)
-    root.mkdir(parents=True)
-    code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
-    assert code == 64, output  # before: 1, files copied, the legacy MHL refused
-    assert list(root.iterdir()) == [], output
-    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    root = _copy_root(tmp_path, 220)
+    # before: exit 1, files copied, the legacy MHL refused
+    line = _refused_copy("--mhl", "legacy", "--into", str(card), str(root), into=root)
     # <220 bytes>_<date>_<time>_2.mhl (one name of its second there before it): 244 bytes,
     # 270 under its temporary name
     assert "_2.mhl, a file offload-ai writes" in line and "/ascmhl/" not in line, line
@@ -187,8 +203,7 @@ def test_the_longest_copy_root_for_a_legacy_mhl_alone_is_copied_one_byte_more_re
     # 259: with --mhl legacy alone none is written, none counted). Before: counted with
     # "_9999", a number the writer never reaches, 203 to 207 bytes were refused.
     card = _card(tmp_path / "A001")
-    root = tmp_path / "dest" / ("R" * 205)
-    root.mkdir(parents=True)
+    root = _copy_root(tmp_path, 205)
     code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
     assert code == 0, output  # before: 64, "at least 3 bytes shorter"
     assert len(list(root.glob("*.mhl"))) == 1, output
@@ -219,8 +234,7 @@ def test_a_second_legacy_mhl_of_the_same_second_fits_the_longest_copy_root(
     from offload.manifest.legacy_names import LEGACY_TIME_FORMAT, legacy_name_at
 
     card = _card(tmp_path / "A001")
-    root = tmp_path / "dest" / ("R" * 205)
-    root.mkdir(parents=True)
+    root = _copy_root(tmp_path, 205)
     code, output = offload("copy", "--mhl", "legacy", "--into", str(card), str(root))
     assert code == 0, output
     (first,) = root.glob("*.mhl")
@@ -248,7 +262,7 @@ def test_on_exfat_the_refusal_counts_utf16_units_and_says_so(
     code, output = offload("copy", str(card), str(dest))
     assert code == 64, output
     assert not (dest / card.name).exists(), output
-    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    line = _refusal(output)
     assert "_9999.json, a file offload-ai writes" in line, line
     assert "a name of 275 UTF-16 units (limit 255 UTF-16 units)" in line, line
     # the filesystem as every preflight line names it (before: "exFAT allows 255", a name of
@@ -266,12 +280,8 @@ def test_a_single_file_into_a_folder_too_long_for_its_generation_is_refused(
     # its manifest refused (ENAMETOOLONG), exit 1.
     clip = tmp_path / "clip.mov"
     clip.write_bytes(os.urandom(10_000))
-    root = tmp_path / "dest" / ("R" * 220)
-    root.mkdir(parents=True)
-    code, output = offload("copy", str(clip), str(root))
-    assert code == 64, output
-    assert list(root.iterdir()) == [], output
-    line = next(line for line in output.splitlines() if "a file offload-ai writes" in line)
+    root = _copy_root(tmp_path, 220)
+    line = _refused_copy(str(clip), str(root), into=root)
     assert "Z.mhl, a file offload-ai writes" in line and "a name of 274 bytes" in line, line
 
 
@@ -280,16 +290,9 @@ def test_pfndispatchcopy_into_that_folder_writes_no_own_file_and_is_not_refused(
 ) -> None:
     # pfndispatchcopy writes no ledger, manifest nor report: the folder's name is no reason
     # to refuse it (the check above is ``offload copy``'s alone).
-    import io
-
-    from offload.cli.common import Environment
-    from offload.cli.pfndispatchcopy import main
-
     clip = tmp_path / "clip.mov"
     clip.write_bytes(os.urandom(10_000))
-    root = tmp_path / "dest" / ("R" * 220)
-    root.mkdir(parents=True)
-    err = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
-    assert main([str(clip), str(root / "clip.mov")], env) == 0, err.getvalue()
+    root = _copy_root(tmp_path, 220)
+    code, err = _pfndispatchcopy(str(clip), str(root / "clip.mov"))
+    assert code == 0, err
     assert [p.name for p in root.iterdir()] == ["clip.mov"]

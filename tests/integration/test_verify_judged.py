@@ -5,29 +5,19 @@ passed over against a legacy MHL as the ASC MHL history's ignore list passes it 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
 from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import offload_streams as offload
 
 
 @pytest.fixture(autouse=True)
 def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-
-
-def offload(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    return code, out.getvalue(), err.getvalue()
 
 
 def copied(tmp_path: Path, *options: str, links: dict[str, str] | None = None) -> Path:

@@ -9,23 +9,13 @@ nothing written), not on top of a gap. Failed before: "7 OK", exit 0, nothing sa
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import re
 from pathlib import Path
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
+from support.ascmhl_chains import unlist_generation, unlisted_note
 from support.ascmhl_judge import AscmhlJudge
-
-
-def offload(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    return code, out.getvalue(), err.getvalue()
+from support.offload_cli import offload_streams as offload
 
 
 def _three_generations(
@@ -45,17 +35,6 @@ def _three_generations(
     return root
 
 
-def _unlist(root: Path, number: int) -> Path:
-    """Remove generation *number*'s entry from the chain file; its manifest's path."""
-    chain = root / "ascmhl" / "ascmhl_chain.xml"
-    text = chain.read_text()
-    entry = re.compile(rf'\s*<hashlist sequencenr="{number}">.*?</hashlist>', re.DOTALL)
-    assert entry.search(text), text
-    chain.write_text(entry.sub("", text, count=1))
-    (manifest,) = (root / "ascmhl").glob(f"{number:04d}_*.mhl")
-    return manifest
-
-
 def _report(reports: Path) -> dict[str, object]:
     (saved,) = sorted(reports.glob("verify_*.json"))[-1:]
     data = json.loads(saved.read_text())
@@ -67,7 +46,7 @@ def test_a_manifest_the_chain_does_not_list_is_said_and_append_refuses(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
     root = _three_generations(judge, tmp_path)
-    manifest = _unlist(root, 3)
+    manifest = unlist_generation(root, 3)
     # The reference tool uses it in silence (a warning is the minimum here).
     assert judge.verify(root).clean
 
@@ -76,11 +55,7 @@ def test_a_manifest_the_chain_does_not_list_is_said_and_append_refuses(
 
     assert code == 0, out + err
     assert f"{root}: 7 OK, 0 changed, 0 missing, 0 new" in out, out
-    note = (
-        f"ASC MHL manifest {manifest} is not listed in ascmhl_chain.xml: no C4 ID vouches for "
-        "it (a manifest added since the chain was written, or its chain entry removed); its "
-        "records were used all the same, as ascmhl uses them"
-    )
+    note = unlisted_note(manifest)
     assert f"WARNING: {note}" in err, err
     assert _report(reports)["notes"] == [note]
 
@@ -101,7 +76,7 @@ def test_a_gap_in_the_sequence_numbers_is_said_and_append_still_appends(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
     root = _three_generations(judge, tmp_path, added=("", "C005.MOV"))
-    _unlist(root, 2).unlink()
+    unlist_generation(root, 2).unlink()
     assert judge.verify(root).clean  # the reference tool says nothing of it either
 
     reports = tmp_path / "reports"
@@ -129,7 +104,7 @@ def test_a_nested_history_s_chain_notes_are_said_too(judge: AscmhlJudge, tmp_pat
     history's, nested ones' too"). Failed before: the nested report, rebuilt with its paths
     under the root, lost its notes: nothing said, notes []."""
     inner = _three_generations(judge, tmp_path)
-    manifest = _unlist(inner, 3)
+    manifest = unlist_generation(inner, 3)
     outer = tmp_path
     for index in range(2):
         (outer / f"D{index:03d}.MOV").write_bytes(os.urandom(2_000))
@@ -140,10 +115,6 @@ def test_a_nested_history_s_chain_notes_are_said_too(judge: AscmhlJudge, tmp_pat
     code, out, err = offload("verify", "--report-dir", reports, outer)
 
     assert code == 0, out + err
-    note = (
-        f"ASC MHL manifest {manifest} is not listed in ascmhl_chain.xml: no C4 ID vouches for "
-        "it (a manifest added since the chain was written, or its chain entry removed); its "
-        "records were used all the same, as ascmhl uses them"
-    )
+    note = unlisted_note(manifest)
     assert f"WARNING: {note}" in err, err
     assert _report(reports)["notes"] == [note]

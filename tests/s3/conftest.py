@@ -95,12 +95,31 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFa
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+def new_bucket(endpoint: str) -> str:
+    """A new, empty bucket on the server at *endpoint* (made with a plain client, not the
+    code under test): its name."""
+    name = f"t-{secrets.token_hex(6)}"
+    admin(endpoint).create_bucket(Bucket=name)
+    return name
+
+
 @pytest.fixture
 def bucket(s3_server: S3Server) -> str:
     """A new, empty bucket on the server (made with a plain client, not the code under test)."""
-    name = f"t-{secrets.token_hex(6)}"
-    admin(s3_server.url).create_bucket(Bucket=name)
-    return name
+    return new_bucket(s3_server.url)
+
+
+@pytest.fixture(scope="module")
+def limited() -> Iterator[S3Server]:
+    """A server of the module's own that refuses a key longer than S3's 1,024 bytes, as AWS
+    does (``support.s3server``'s ``key-limit`` mode)."""
+    yield from serving("key-limit")
+
+
+@pytest.fixture
+def limited_bucket(limited: S3Server) -> str:
+    """A new, empty bucket on the ``limited`` server."""
+    return new_bucket(limited.url)
 
 
 _ADMIN_CLIENTS: dict[tuple[str, str | None, str | None], Any] = {}

@@ -14,8 +14,6 @@ with a 1,061-byte key (refused after the local copy)."""
 from __future__ import annotations
 
 import os
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,23 +21,11 @@ import pytest
 from offload.api import copy_with_multiple_destinations
 from offload.destinations.s3config import S3Settings
 from offload.errors import PreflightRefused
-from s3.conftest import FAST, S3Server, admin, serving
+from s3.conftest import FAST
 from s3.test_s3_file import keys, pfn
 from s3.test_s3_own_key_length import _prefix
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def limited() -> Iterator[S3Server]:
-    yield from serving("key-limit")
-
-
-@pytest.fixture
-def limited_bucket(limited: S3Server) -> str:
-    name = f"t-{secrets.token_hex(6)}"
-    admin(limited.url).create_bucket(Bucket=name)
-    return name
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from s3.conftest import S3Server, admin, destination, start_server, stop_server
+from s3.conftest import S3Server, admin, destination, new_bucket, start_server, stop_server
 from s3.test_s3_copied_records import KEY, _moved
 from s3.test_s3_dead_run_sweep import _dead_runs_upload
 from s3.test_s3_nested_roots import _uploads
@@ -50,8 +50,7 @@ def as_dit(iam_server, monkeypatch) -> tuple[S3Server, str, tuple[str, str]]:  #
     dit's key id and secret)."""
     server, key_id, secret = iam_server
     _use(monkeypatch, (key_id, secret))
-    bucket = f"t-{secrets.token_hex(6)}"
-    admin(server.url).create_bucket(Bucket=bucket)
+    bucket = new_bucket(server.url)
     return server, bucket, (key_id, secret)
 
 

@@ -10,27 +10,13 @@ refused)."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from s3.conftest import S3Server, admin, serving
+from s3.conftest import S3Server, admin
 from s3.test_s3_cli import keys, make_card, offload
-
-
-@pytest.fixture(scope="module")
-def limited() -> Iterator[S3Server]:
-    yield from serving("key-limit")
-
-
-@pytest.fixture
-def limited_bucket(limited: S3Server) -> str:
-    name = f"t-{secrets.token_hex(6)}"
-    admin(limited.url).create_bucket(Bucket=name)
-    return name
 
 
 def _prefix(size: int) -> str:

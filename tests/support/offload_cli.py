@@ -28,6 +28,15 @@ def offload(*argv: str) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
+def offload_streams(*argv: str | Path) -> tuple[int, str, str]:
+    """Run ``offload *argv`` in this process: its exit code, its stdout and its stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
 def copy_with_reports_in(tmp: Path, *args: str) -> tuple[int, str]:
     """Run ``offload copy --report-dir TMP/reports *args`` in this process: its exit code
     and its stderr (the lines a test of the copy's words reads)."""

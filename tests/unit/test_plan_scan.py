@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from offload.plan import IgnoreRules, ScanError, SpecialKind, scan_source
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
+from support.listings import act_after_listing, act_before_listing
 from support.requirements import require_tool
 
 NFC = unicodedata.normalize("NFC", "Caf\u00e9")
@@ -241,14 +242,12 @@ def test_folder_vanishing_mid_walk_is_an_error_not_an_empty_folder(
     # and the real os.scandir then really fails. The wrapper only chooses the moment.
     src = tmp_path / "card"
     write(src / "CLIPS" / "a.mov")
-    real_scandir = os.scandir
 
-    def dying_scandir(path: object) -> object:
-        if Path(str(path)) == src / "CLIPS":
+    def dying(folder: Path) -> None:
+        if folder == src / "CLIPS":
             shutil.rmtree(src / "CLIPS")
-        return real_scandir(path)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(os, "scandir", dying_scandir)
+    act_before_listing(monkeypatch, dying)
     with pytest.raises(ScanError) as info:
         scan_source(src)
     assert info.value.errno == errno.ENOENT
@@ -261,14 +260,7 @@ def test_file_vanishing_between_listing_and_lstat_is_an_error(
 ) -> None:
     src = tmp_path / "card"
     write(src / "a.mov")
-    real_scandir = os.scandir
-
-    def listing_then_removing(path: object) -> object:
-        entries = list(real_scandir(path))  # type: ignore[call-overload]
-        (src / "a.mov").unlink()
-        return _Listing(entries)
-
-    monkeypatch.setattr(os, "scandir", listing_then_removing)
+    act_after_listing(monkeypatch, lambda _: (src / "a.mov").unlink())
     with pytest.raises(ScanError) as info:
         scan_source(src)
     assert (info.value.errno, info.value.path, info.value.operation) == (
@@ -276,14 +268,6 @@ def test_file_vanishing_between_listing_and_lstat_is_an_error(
         src / "a.mov",
         "lstat",
     )
-
-
-class _Listing(list):  # type: ignore[type-arg]
-    def __enter__(self) -> _Listing:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 # --- ignore rules -------------------------------------------------------------------------------

@@ -19,12 +19,26 @@ from offload.destinations.s3unread import records_unread
 
 ENDPOINT = "http://key:S3cr/et@127.0.0.1:9000"
 OBJECT = "s3://rushes/day1/A001/.offload/ledger/0001.jsonl"
+AGAIN = "run the same command again"
 
 
 def _error(code: str, status: int) -> OSError:
     answer = {"Error": {"Code": code, "Message": "said by the service"}}
     answer["ResponseMetadata"] = {"HTTPStatusCode": status}  # type: ignore[assignment]
     return os_error(ClientError(answer, "GetObject"), "cannot read", OBJECT, ENDPOINT)  # type: ignore[arg-type]
+
+
+def _unread(exc: OSError, records: str) -> str:
+    """``records_unread``'s line for *records* of bucket ``rushes``, told to run again."""
+    return records_unread(
+        exc,
+        records,
+        client=None,
+        bucket="rushes",
+        again=AGAIN,
+        then=AGAIN,
+        outcome="nothing was copied",
+    )
 
 
 @pytest.mark.parametrize(
@@ -54,16 +68,7 @@ def test_one_line_names_the_object_the_code_and_what_to_do(
     code: str, status: int, advice: str
 ) -> None:
     exc = _error(code, status)
-    again = "run the same command again"
-    line = records_unread(
-        exc,
-        "the ledger s3://rushes/day1/A001/.offload/ledger",
-        client=None,
-        bucket="rushes",
-        again=again,
-        then=again,
-        outcome="nothing was copied",
-    )
+    line = _unread(exc, "the ledger s3://rushes/day1/A001/.offload/ledger")
     assert line.startswith(
         f"cannot read the ledger s3://rushes/day1/A001/.offload/ledger: cannot read {OBJECT} "
         f"(http://127.0.0.1:9000): {code} said by the service"
@@ -71,9 +76,9 @@ def test_one_line_names_the_object_the_code_and_what_to_do(
     assert line.endswith(f": {advice}"), line
     assert "S3cr" not in line and "key:" not in line, line
     # The advice is get_refused's, whose own words go on naming its GET as before.
-    shared = get_advice(exc, again=again, then=again)
+    shared = get_advice(exc, again=AGAIN, then=AGAIN)
     assert shared is not None and shared.split(";")[0].split(" may ")[-1] in line
-    refused = get_refused(exc, again=again, then=again)
+    refused = get_refused(exc, again=AGAIN, then=AGAIN)
     assert refused is not None and refused.endswith(shared), refused
 
 
@@ -82,19 +87,10 @@ def test_an_answer_that_is_no_outage_is_not_told_to_wait_for_the_service() -> No
     the endpoint and the network. No permissions section: these credentials were not
     refused. Failed before: "run the same command again once the service answers" (review
     of s3w34)."""
-    again = "run the same command again"
     exc = _error("InvalidRequest", 400)
-    assert get_advice(exc, again=again, then=again) is None
-    assert get_refused(exc, again=again, then=again) is None
-    line = records_unread(
-        exc,
-        "the ledger x",
-        client=None,
-        bucket="rushes",
-        again=again,
-        then=again,
-        outcome="nothing was copied",
-    )
+    assert get_advice(exc, again=AGAIN, then=AGAIN) is None
+    assert get_refused(exc, again=AGAIN, then=AGAIN) is None
+    line = _unread(exc, "the ledger x")
     assert line.endswith(
         ": check the bucket, the endpoint and the network, then run the same command again; "
         "nothing was copied"
@@ -109,17 +105,8 @@ def test_the_bucket_gone_is_said_once_and_neutrally() -> None:
     endpoint; not "the network", not "once the service answers", no permissions. Failed
     before: "the bucket no longer exists (ENODEV): the service answers that bucket 'rushes'
     does not exist: ...", the same said twice, the first claiming a deletion."""
-    again = "run the same command again"
     exc = _error("NoSuchBucket", 404)
-    line = records_unread(
-        exc,
-        "the ledger x",
-        client=None,
-        bucket="rushes",
-        again=again,
-        then=again,
-        outcome="nothing was copied",
-    )
+    line = _unread(exc, "the ledger x")
     assert line == (
         f"cannot read the ledger x: cannot read {OBJECT} (http://127.0.0.1:9000): "
         "NoSuchBucket: the service says the bucket does not exist (ENODEV): check the bucket "

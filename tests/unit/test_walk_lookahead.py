@@ -17,6 +17,7 @@ import offload.plan.scan as scan_module
 from offload.plan import ScanError, scan_source
 from offload.plan.ignore import IgnoreRules
 from offload.walk import walk_tree
+from support.listings import act_after_listing, act_before_listing, fail_listing
 
 
 def _card(root: Path) -> None:
@@ -83,14 +84,7 @@ def test_the_first_unlistable_folder_in_walk_order_is_named(
     for name in ["A", "B", "C", "D"]:
         (src / name / "sub").mkdir(parents=True)
         (src / name / "sub" / "f.mov").write_bytes(b"f")
-    real_scandir = os.scandir
-
-    def failing_scandir(path: object) -> object:
-        if Path(str(path)) in (src / "B", src / "D"):
-            raise OSError(errno.EIO, "Input/output error", str(path))
-        return real_scandir(path)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(os, "scandir", failing_scandir)
+    fail_listing(monkeypatch, src / "B", src / "D")
     with pytest.raises(ScanError) as info:
         scan_source(src)
     assert (info.value.errno, info.value.path, info.value.operation) == (
@@ -110,19 +104,16 @@ def test_a_folder_vanishing_below_the_root_is_a_list_folder_error(
     for name in ["A", "B", "C"]:
         (src / "DCIM" / name).mkdir(parents=True)
         (src / "DCIM" / name / "f.mov").write_bytes(b"f")
-    real_scandir = os.scandir
     lock = threading.RLock()  # rmtree lists with os.scandir too, in the same thread
     removed: set[Path] = set()
 
-    def dying_scandir(path: object) -> object:
-        folder = Path(str(path))
+    def dying(folder: Path) -> None:
         with lock:
             if folder == src / "DCIM" / "B" and folder not in removed:
                 removed.add(folder)
                 shutil.rmtree(folder)
-        return real_scandir(path)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(os, "scandir", dying_scandir)
+    act_before_listing(monkeypatch, dying)
     with pytest.raises(ScanError) as info:
         scan_source(src)
     assert (info.value.errno, info.value.path, info.value.operation) == (
@@ -141,14 +132,7 @@ def test_an_ignored_folder_that_cannot_be_listed_is_no_error(
     for name in ["A", "GONE", "Z"]:
         (src / name).mkdir(parents=True)
         (src / name / "f.mov").write_bytes(b"f")
-    real_scandir = os.scandir
-
-    def failing_scandir(path: object) -> object:
-        if Path(str(path)) == src / "GONE":
-            raise OSError(errno.EIO, "Input/output error", str(path))
-        return real_scandir(path)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(os, "scandir", failing_scandir)
+    fail_listing(monkeypatch, src / "GONE")
     tree = scan_source(src, ignore=IgnoreRules.default().adding(["GONE/"]))
     assert [f.relative_path for f in tree.files] == ["A/f.mov", "Z/f.mov"]
     assert tree.ignored == ("GONE",)
@@ -166,22 +150,12 @@ def test_a_file_vanishing_in_a_folder_listed_ahead_is_an_lstat_error(
     (src / "CLIPS").mkdir(parents=True)
     for name in ["a.mov", "b.mov", "c.mov"]:
         (src / "CLIPS" / name).write_bytes(b"x")
-    real_scandir = os.scandir
 
-    class _Listing(list):  # type: ignore[type-arg]
-        def __enter__(self) -> _Listing:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            return None
-
-    def listing_then_removing(path: object) -> object:
-        entries = list(real_scandir(path))  # type: ignore[call-overload]
-        if Path(str(path)) == src / "CLIPS":
+    def removing(folder: Path) -> None:
+        if folder == src / "CLIPS":
             (src / "CLIPS" / "b.mov").unlink()
-        return _Listing(entries)
 
-    monkeypatch.setattr(os, "scandir", listing_then_removing)
+    act_after_listing(monkeypatch, removing)
     with pytest.raises(ScanError) as info:
         scan_source(src)
     assert (info.value.errno, info.value.path, info.value.operation) == (
@@ -218,14 +192,7 @@ def test_an_error_other_than_an_os_error_in_a_listing_ahead_is_raised_by_the_wal
     for name in ["A", "B", "C"]:
         (src / name / "sub").mkdir(parents=True)
         (src / name / "sub" / "f.mov").write_bytes(b"f")
-    real_scandir = os.scandir
-
-    def exhausted_scandir(path: object) -> object:
-        if Path(str(path)) == src / "B":
-            raise MemoryError
-        return real_scandir(path)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(os, "scandir", exhausted_scandir)
+    fail_listing(monkeypatch, src / "B", error=lambda _: MemoryError())
     before = threading.active_count()
     outcome: list[BaseException | None] = []
 
