@@ -522,7 +522,9 @@ def verify_path(
     outside PATH, one that cannot be read or is not a legacy MHL); NoReferenceError (30)
     when there is nothing to verify against; UntrustedReferenceError (31) for a damaged or
     forged history; UnreadableTreeError (11) when a folder cannot be read or listing it
-    failed.
+    failed; GenerationUnwrittenError (11) when --append's generation was not written once
+    the check was over: its ``report`` is the one the check would have returned (reasons,
+    the copy's legacy MHLs judged), no generation, with how many files it read each way.
     """
     # A drive that went away (ENOTCONN, EIO): DriveUnreachable, one line, exit 64; any
     # other error of the path itself (ELOOP, ENAMETOOLONG, EACCES) one line too.
@@ -586,21 +588,30 @@ def verify_path(
     legacy = None
     if legacy_mhl is None and (hash_file is None or find_legacy is not None):
         legacy = _legacy_mhls(root, find_legacy)
-    try:
-        report, bypassed, cached = _verify_with(
-            root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,
-            append_generation, creator, now, own_links, on_plan, lister, file_date,
-            recorded_folder_dates,
-        )  # fmt: skip
-        if legacy is None:
-            return named(report), bypassed, cached
+
+    def judged(report: VerifyReport) -> VerifyReport:
         # A listed file the check did not read is read now, from the media as the others;
         # a cancel then is one after the check's reads (what they proved stands).
+        assert legacy is not None
         try:
-            report = legacy.judge(report, from_media if hash_file is None else hash_file)
+            return legacy.judge(report, from_media if hash_file is None else hash_file)
         except KeyboardInterrupt as exc:
             raise cancelled_after_reads(named(report)) from exc
-        return named(report), media.bypassed, media.through_cache
+
+    try:
+        try:
+            report, bypassed, cached = _verify_with(
+                root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,
+                append_generation, creator, now, own_links, on_plan, lister, file_date,
+                recorded_folder_dates,
+            )  # fmt: skip
+        except GenerationUnwrittenError as exc:
+            if legacy is not None:  # the check's report, the card's legacy MHLs judged too
+                exc.report = judged(exc.report)
+            raise
+        if legacy is None:
+            return named(report), bypassed, cached
+        return named(judged(report)), media.bypassed, media.through_cache
     except CheckCancelled as exc:  # what was read before the cancel, and how
         exc.files_read_from_media = media.bypassed
         exc.files_read_through_cache = media.through_cache

@@ -17,7 +17,9 @@ Contract:
   this machine its body names through another mount) of *path* or of a folder above it (a
   copy root *path* is part of), or of a copy root below *path* (``busy_below``: a drive's
   folder that holds several card copies, whose check reads each nested history, the one
-  being written too). A dead holder's lock is free (the kernel released its
+  being written too). Those looks hold nothing (check, then read): an offload started
+  right after them is not seen (a plain check takes no lock at all; ``--append`` holds
+  *path*'s own alone, below). A dead holder's lock is free (the kernel released its
   ``flock``); a lock that cannot be asked (no ``flock`` there) refuses nothing. A plain
   check is not refused by another check's hold (``offload verify --append``: its lock body's
   ``role`` is ``CHECK_ROLE``): that one writes no copy, only its generation (atomically) and
@@ -33,7 +35,9 @@ Contract:
 * Never creates *path* or anything in it but the lock file in an existing ``.offload``.
 * ``guard_s3_check(url, settings, append=...)``: the same refusal for an S3 copy root whose
   lock object a live offload holds (read once, judged as ``acquire`` judges it, not taken;
-  a plain check beside another check's, ``CHECK_ROLE``, is not refused, as on a disk).
+  a plain check beside another check's, ``CHECK_ROLE``, is not refused, as on a disk). Only
+  the URL's own lock object is read: a live offload of a copy root below the URL
+  (``s3://b/day1`` while ``day1/A001`` is written) is not looked for, so not refused.
   With *append* it takes that lock (``destinations/s3lock.py``, role ``CHECK_ROLE``, its
   refusals saying "nothing was verified") where no lock object is there, held (refreshed) until the
   generation is stored and the revocation done (``s3revoke`` told it is held); a stale one,
@@ -102,7 +106,9 @@ def busy_below(
     folder that cannot be listed is passed over (the check itself names it). Why: a check
     of a drive's folder reads the nested history of each card copy in it, one an offload
     writes now too (its files not copied yet in no record, its partials work in progress:
-    "OK" of a half-copied card), as a check of that copy root would (refused)."""
+    "OK" of a half-copied card), as a check of that copy root would (refused). A look, not
+    a hold: nothing is locked, so an offload that starts below *path* once this returned
+    is not seen (check, then read)."""
     outcome = f"{NOTHING_VERIFIED} ({printable_name(str(path))} holds it)"
     folders = [str(path)]
     while folders:
@@ -141,7 +147,9 @@ def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[
     lock object is there (one a stale run left is not taken over: a check is no copy, and
     refuses, naming it), and return what releases it, to be called once the generation is
     stored and the revocation done; None when no lock was taken. A lock that cannot be read
-    or taken refuses nothing (the check then says what the service does)."""
+    or taken refuses nothing (the check then says what the service does). Only *url*'s own
+    lock object is read, not those of copy roots below it (``s3://b/day1`` while
+    ``day1/A001`` is written is not refused; a disk's check looks below: ``busy_below``)."""
     from offload.destinations.s3 import S3Destination
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3lock import S3CopyRootLock, read_lock

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from offload.destinations.naming import partial_name
+from offload.ledger import Ledger, verified_entry
 from offload.lock import (
     UNSEEN,
     CopyRootBusy,
@@ -33,6 +34,7 @@ from offload.lock import (
 )
 from offload.verify_lock import CHECK_ROLE, guard_check
 from support.ascmhl_judge import AscmhlJudge
+from support.cards import legacy_mhl_card
 from support.faultyfs import FaultyFS
 from support.offload_cli import CLI, run_offload
 
@@ -283,6 +285,86 @@ def test_a_check_whose_generation_another_writer_beat_keeps_its_results(
     again = run_offload("verify", "--append", "--report-dir", tmp_path / "r2", root)
     assert again.returncode == 0, again.stderr
     assert [g[:4] for g in _generations(root)] == ["0001", "0002", "0003"]
+
+
+def _beaten_append(
+    fs: FaultyFS, judge: AscmhlJudge, root: Path, reports: Path, held: str
+) -> tuple[subprocess.Popen[str], str, str]:
+    """``offload verify --append`` of *root* (on *fs*) held by the stall rule *held* while
+    ``ascmhl create`` adds its own generation, then released: the check's process, its
+    stdout and its stderr (whitespace folded)."""
+    check = _start("verify", "--append", "--report-dir", reports, root)
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        other = judge.create(root, "xxh64")
+        assert other.returncode == 0, other.describe()
+    finally:
+        fs.release(held)
+        out, err = check.communicate(timeout=120)
+    return check, out, " ".join(err.split())
+
+
+def test_a_generation_ascmhl_adds_during_the_reads_is_never_built_on(
+    tmp_path: Path, faulty_fs: FaultyFS, judge: AscmhlJudge
+) -> None:
+    """``ascmhl create`` adds generation 0002 while ``offload verify --append`` reads the
+    files (not while it writes): the check's generation, decided against the history it
+    read, is not written on top of ascmhl's; exit 11, that writer named, the results kept.
+    Failed before: exit 0, "3 OK", and a 0003 on top of ascmhl's 0002, nothing said (the
+    writer read the history again at the write)."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    root = fs.mountpoint / "A001"
+    held = fs.stall("read", path="A001/CLIPS/C002.MOV", times=1)
+    check, out, said = _beaten_append(fs, judge, root, tmp_path / "r1", held)
+    assert check.returncode == 11, said
+    ascmhls = [g for g in _generations(root) if g.startswith("0002")]
+    assert [g[:4] for g in _generations(root)] == ["0001", "0002"], _generations(root)
+    assert f"another writer added generation 0002 ({ascmhls[0]}, by ascmhl 1.2" in said, said
+    assert "3 OK, 0 changed, 0 missing" in out, out
+    (saved,) = (tmp_path / "r1").glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    assert len(data["verified"]) == 3 and data["generation"] is None, data
+    assert judge.verify(root).returncode == 0
+
+
+def test_a_beaten_check_reports_what_a_plain_check_does(
+    tmp_path: Path, faulty_fs: FaultyFS, judge: AscmhlJudge
+) -> None:
+    """A beaten ``--append`` (ascmhl's generation first) of a copy holding the card's legacy
+    MHL and a copy its ledger revoked, left at its name: its report's reasons and the
+    legacy MHL's check are a plain check's. Failed before: both dropped (no
+    ``legacy_mhls``, no reason for the revoked copy) where the generation was not written."""
+    fs = faulty_fs()
+    clips = {f"C00{index}.MOV": os.urandom(200_000 + index) for index in range(3)}
+    card = legacy_mhl_card(tmp_path / "A001", clips, clips)
+    first = run_offload("copy", "--quiet", "--report-dir", tmp_path / "r0", card, fs.mountpoint)
+    assert first.returncode == 0, first.stderr
+    root = fs.mountpoint / "A001"
+    # A copy its offload found wrong and left at its name: new to the history, its reason
+    # the ledger's revocation.
+    new = "CLIPS/NEW.MOV"
+    (root / new).write_bytes(os.urandom(1000))
+    entry = verified_entry(
+        new, size_bytes=1000, mtime_ns=(root / new).stat().st_mtime_ns,
+        digests={"xxh64": "ab"}, partial_name="", final_name="", verify="full",
+    )  # fmt: skip
+    ledger = Ledger(root)
+    ledger.append([entry])
+    ledger.revoke({new: ""}, {new: entry})
+    plain = run_offload("verify", "--report-dir", tmp_path / "r1", root)
+    assert plain.returncode == 21, plain.stderr
+    held = fs.stall("write", path="A001/ascmhl/.0002_*.partial")
+    check, _out, said = _beaten_append(fs, judge, root, tmp_path / "r2", held)
+    assert check.returncode == 11, said
+    (expected,) = (tmp_path / "r1").glob("verify_*.json")
+    (beaten,) = (tmp_path / "r2").glob("verify_*.json")
+    want, got = json.loads(expected.read_text()), json.loads(beaten.read_text())
+    assert want["legacy_mhls"] and want["reasons"][new]["code"] == "revoked-copy", want
+    for key in ("legacy_mhls", "reasons", "verified", "extra"):
+        assert got[key] == want[key], (key, got[key], want[key])
 
 
 def test_a_partial_a_live_writer_claims_is_never_advised_deleted(

@@ -932,6 +932,64 @@ def test_verify_append_whose_chain_is_refused_takes_back_its_manifest_version(  
     assert listing.get("DeleteMarkers", []) == [], listing["DeleteMarkers"]
 
 
+def _beaten_append_report(tmp_path: Path, code: int, out: str, err: str) -> dict[str, Any]:
+    """The saved JSON report of an ``--append`` whose generation was not put under the
+    prefix once the check was over: exit 11, the check's results standing (every file
+    verified), no generation."""
+    assert code == 11, out + err
+    assert "nothing was appended" in err and "Traceback" not in err, err
+    (saved,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(saved.read_text())
+    assert data["exit_code"] == 11 and data["generation"] is None, data
+    assert data["verified"] == sorted(CARD), data
+    assert data["objects_read_back"] == len(CARD), data
+    return data
+
+
+def test_verify_append_whose_generation_cannot_be_written_locally_keeps_its_results(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, faulty_fs, monkeypatch
+) -> None:
+    """``--append`` whose generation cannot be written in its local staging mirror (ENOSPC
+    under TMPDIR, a real FUSE fault): one line naming that folder and what to do, exit 11,
+    the check's results reported, nothing stored under ``ascmhl/``. Failed before: a
+    TypeError traceback (the error rebuilt without its report)."""
+    import errno
+    import tempfile
+
+    url = copied(s3_server, bucket, tmp_path)
+    before = _ascmhl_keys(s3_server.url, bucket)
+    fs = faulty_fs()
+    fs.fail("write", errno.ENOSPC, path="*/A001/ascmhl/.0002_*")
+    monkeypatch.setattr(tempfile, "tempdir", str(fs.mountpoint))
+    code, out, err = verify(tmp_path, s3_server.url, "--append", url)
+    _beaten_append_report(tmp_path, code, out, err)
+    said = " ".join(err.split())
+    assert f"written in its local staging folder (under {fs.mountpoint}, TMPDIR)" in said, said
+    assert "No space left on device" in said and "set TMPDIR to another folder" in said, said
+    assert _ascmhl_keys(s3_server.url, bucket) == before
+
+
+def test_verify_append_whose_generation_cannot_be_stored_keeps_its_results(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append`` whose manifest's PUT is refused (AccessDenied, through the proxy): exit
+    11, the check's results reported as README says, no generation, nothing left under
+    ``ascmhl/``. Failed before: exit 11 with one line, no report ("nothing was appended")."""
+    from support.tcpproxy import FaultProxy
+
+    url = copied(s3_server, bucket, tmp_path)
+    before = _ascmhl_keys(s3_server.url, bucket)
+    proxy = FaultProxy(s3_server.port)
+    try:
+        proxy.intercept("PUT", "/ascmhl/0002_", status=403)
+        code, out, err = verify(tmp_path, proxy.url, "--append", url)
+    finally:
+        proxy.close()
+    _beaten_append_report(tmp_path, code, out, err)
+    assert "could not be stored" in err, err
+    assert _ascmhl_keys(s3_server.url, bucket) == before
+
+
 def test_a_copy_whose_chain_is_refused_leaves_no_orphan_generation(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:

@@ -126,10 +126,12 @@ def verify_s3(
     raises, its messages naming the URL; UsageError (64) when the bucket cannot be used
     (one line, from the preflight of a copy), *legacy_mhl* is a URL outside the copy root,
     or *append_generation* would drop a recorded object the check cannot read as a file;
-    UnreadableTreeError (11) when the generation cannot be stored; CheckCancelled for a
+    GenerationUnwrittenError (11) when the generation cannot be written in the mirror or
+    stored, carrying the check's report as it would have been returned (the generation
+    None) and the objects read back by a GET; CheckCancelled for a
     cancel in the check or after it (the generation's upload, the reads by key: those not
     yet read ``cancelled``, the generation only once stored)."""
-    from offload.verification import UnreadableTreeError, verify_path
+    from offload.verification import GenerationUnwrittenError, verify_path
 
     url = parse_s3_url(url_text)
     store = S3Destination(url, settings)
@@ -198,6 +200,16 @@ def verify_s3(
                 held = None if found is None else metadata.get(found[0])
                 return None if held is None else mtime_from_metadata(held)
 
+            # Why --append's generation is not under the prefix, the check over (written in
+            # the mirror it was not, or its upload failed): its results stand, reported as
+            # any check's (GenerationUnwrittenError, raised once the report is made).
+            unwritten: str | None = None
+
+            def shown(message: str) -> str:
+                if legacy is not None and legacy_mhl is not None and not is_s3_url(legacy_mhl):
+                    message = message.replace(str(legacy), legacy_mhl)  # named as given
+                return _at_url(message, root, url)
+
             try:
                 report, _, _ = verify_path(
                     root,
@@ -229,12 +241,18 @@ def verify_s3(
                 )
                 exc.files_read_from_media = read_back
                 raise
+            except GenerationUnwrittenError as exc:
+                # Not written in the mirror, which this process alone writes (no other
+                # writer): a local write under TMPDIR failed. Its paths are local, and true.
+                report = exc.report
+                unwritten = (
+                    f"{url}: checked, but the generation recording the check could not be "
+                    f"written in its local staging folder (under {tempfile.gettempdir()}, "
+                    f"TMPDIR): {exc.message}; nothing was appended: free space there (or "
+                    "set TMPDIR to another folder) and run this again"
+                )
             except OffloadError as exc:
-                message = exc.message
-                if legacy is not None and legacy_mhl is not None and not is_s3_url(legacy_mhl):
-                    message = message.replace(str(legacy), legacy_mhl)  # named as given
-                message = _at_url(message, root, url)
-                raise type(exc)(message) from None
+                raise type(exc)(shown(exc.message)) from None
             generation: Path | None = None
             # A recorded object the mirror holds no file for (its key is also a folder of
             # recorded objects, which the mirror holds; a name no file here can have) is
@@ -260,15 +278,14 @@ def verify_s3(
                             backend, backend.root, root, history, under=ASCMHL_FOLDER
                         )
                     except OSError as exc:
-                        left = "".join(
-                            f"; {note}" for note in left_behind_notes(store, in_report=False)
-                        )
-                        raise UnreadableTreeError(
+                        # What it left in the bucket is in the report's notes (``_left``).
+                        unwritten = (
                             f"{url}: checked, but the generation recording the check could "
-                            f"not be stored: {exc.strerror or exc}; nothing was appended" + left,
-                            path=str(url),
-                        ) from None
-                    generation = S3ShownPath(backend.root / report.generation.relative_to(root))
+                            f"not be stored: {exc.strerror or exc}; nothing was appended (run "
+                            "this again once the bucket takes it)"
+                        )
+                    else:
+                        generation = S3ShownPath(backend.root / report.generation.relative_to(root))
                 _read_by_key(store, url, unread, recorded, by_key, changed_by_key, still, sized)
             except KeyboardInterrupt as exc:
                 # A cancel after the mirror's check, as a local one after its reads: what
@@ -325,6 +342,10 @@ def verify_s3(
                     },
                 },
             )
+            if unwritten is not None:
+                beaten = GenerationUnwrittenError(unwritten, report, path=shown_root)
+                beaten.files_read_from_media = read_back
+                raise beaten
             return report, read_back
     finally:
         store.close()

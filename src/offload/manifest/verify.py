@@ -669,7 +669,9 @@ def verify_tree(
     HistoryError for an otherwise unusable one, UnsupportedTreeError for nested histories
     with *append_generation*, ValueError for bad arguments,
     ManifestError wrapping an OSError from the walk (an unreadable folder must not look
-    empty) or from writing the generation.
+    empty); GenerationNotWritten (a ManifestError) once the check is over when the
+    generation was not written (another writer's since the history was read, a write that
+    failed): its ``report`` is the check's, made as the returned one is (reasons included).
     """
     # Imported here: verification_reason reads this module's types at its own import.
     from offload.verification_reason import with_reasons
@@ -678,8 +680,8 @@ def verify_tree(
     # generation, the reasons) says what they proved, never "0 verified".
     proved = Proved()
     with reporting_cancels(root, proved):
-        return with_reasons(
-            _verify_tree(
+        try:
+            checked = _verify_tree(
                 root,
                 hash_file=hash_file,
                 formats=formats,
@@ -696,7 +698,10 @@ def verify_tree(
                 file_date=file_date,
                 recorded_folder_dates=recorded_folder_dates,
             )
-        )
+        except GenerationNotWritten as exc:  # the check's report, as any check's: reasons
+            exc.report = with_reasons(exc.report)
+            raise
+        return with_reasons(checked)
 
 
 def _verify_tree(
@@ -947,6 +952,11 @@ def _verify_tree(
                 hash_formats=generation_formats,
                 lister=lister,
                 folder_dates=history.folder_dates() if recorded_folder_dates else None,
+                # The history this check read and judged against, not one read again now:
+                # a generation another writer added meanwhile (ascmhl create during the
+                # reads) is met (ascmhl.another_writer), never built on; one half-written
+                # then (a manifest its chain does not list yet) is no damaged history.
+                history=history,
             )
         except (HistoryError, UnsupportedTreeError):
             raise  # the history or the tree refused it before anything was written
