@@ -21,8 +21,9 @@ from offload.engine.partial import PARTIAL_PREFIX
 from offload.errors import ExitCode, UsageError
 from offload.events import Event, FileStarted, SourceBytesRead
 from offload.hashing import new_hasher
+from offload.model import SourceFile
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
-from offload.results import CacheBypass, DestinationStatus
+from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 from support.cards import write_source_files
 from support.requirements import require_tool
 
@@ -248,6 +249,43 @@ def test_cancel_removes_partials(tmp_path: Path) -> None:
     for dest in dests:
         assert os.listdir(dest) == []
     assert set(threading.enumerate()) <= before  # every thread of the job was joined
+
+
+@pytest.mark.parametrize(
+    ("preset_at", "unneeded"), [(0, None), (1, None), (2, None), (0, 2), (2, 0)]
+)
+def test_a_cancelled_job_gives_a_file_with_a_preset_a_result_where_it_was_meant_to_go(
+    tmp_path: Path, preset_at: int, unneeded: int | None
+) -> None:
+    """One file verified earlier on one destination (its preset), to copy to the others but
+    *unneeded* (no target, no preset: not this job's), the job cancelled before it starts:
+    a result on each destination it was meant for, in their order, the preset kept and the
+    others cancelled (exit 130), none where it was not meant to go. The job's end adds the
+    missing results only where a file has fewer results than it was meant for (one at most
+    a destination); a count of its targets alone would leave the copy to make with no word.
+    """
+    source = make_file(tmp_path / "clip.bin", 300_000)
+    st = source.stat()
+    file = SourceFile(source, source.name, st.st_size, st.st_mtime_ns)
+    dests = dest_dirs(tmp_path, 3)
+    targets = tuple(
+        None if i in (preset_at, unneeded) else d / source.name for i, d in enumerate(dests)
+    )
+    preset = DestinationFileResult(
+        preset_at, str(dests[preset_at] / source.name), DestinationStatus.VERIFIED_EARLIER
+    )
+    cancel = CancelToken()
+    cancel.cancel()
+    task = FileTask(file, targets, (preset,))
+    report = CopyJob([task], dests, CopyOptions(), cancel=cancel).run()
+    assert report.exit_code is ExitCode.CANCELLED
+    assert [(d.destination_index, d.status) for d in report.files[0].destinations] == [
+        (i, DestinationStatus.VERIFIED_EARLIER if i == preset_at else DestinationStatus.CANCELLED)
+        for i in range(3)
+        if i != unneeded
+    ]
+    for i, dest in enumerate(dests):
+        assert os.listdir(dest) == [], i
 
 
 def test_sequential_path_matches_parallel(tmp_path: Path) -> None:
