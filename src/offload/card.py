@@ -2574,16 +2574,27 @@ def _finish_destinations(
         if wanted
         else {}
     )
-    for dest_plan in plan.plans:
-        if dest_plan.index in lost or dest_plan.index not in indexes:
-            continue
-        if dest_plan.index in plan.backends:  # an object store: no links, no folders
-            report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
-            continue
-        unproven = link_targets.unproven_targets(plan.tree.symlinks, targets, results, dest_plan)
-        report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
-        for error in _make_folders(plan.tree, dest_plan):
-            report.destination_error(dest_plan.index, error, "folders")
+    # The calls on local destinations are made on a worker (``interruptible.call``): one
+    # that hangs (a stalled FUSE drive) holds it, never the main thread, so each Ctrl-C
+    # reaches the handler at once and a second one stops the run (two during one hung call
+    # in the main thread were one: the kernel dropped the second, signals do not queue).
+    from offload import interruptible
+
+    def links_and_folders() -> None:
+        for dest_plan in plan.plans:
+            if dest_plan.index in lost or dest_plan.index not in indexes:
+                continue
+            if dest_plan.index in plan.backends:  # an object store: no links, no folders
+                report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
+                continue
+            unproven = link_targets.unproven_targets(
+                plan.tree.symlinks, targets, results, dest_plan
+            )
+            report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
+            for error in _make_folders(plan.tree, dest_plan):
+                report.destination_error(dest_plan.index, error, "folders")
+
+    interruptible.call("offload-folders", links_and_folders)
     report.directories = len(plan.tree.directories)
     records = _records(plan, report)
     records = dataclasses.replace(
@@ -2600,7 +2611,9 @@ def _finish_destinations(
 
     # No sink: the warnings are emitted below, each not-in-manifest one with the card paths
     # it names (``WarningIssued.relatives``), after every disk's manifests are written.
-    manifests = write_manifests(on_disks, plan.options.manifests)
+    manifests = interruptible.call(
+        "offload-manifests", lambda: write_manifests(on_disks, plan.options.manifests)
+    )
     disk_roots = {d.index: str(d.root) for d in on_disks.destinations}
     for outcome in manifests:
         where = disk_roots[outcome.destination_index]
@@ -2635,18 +2648,23 @@ def _finish_destinations(
                 for relative, unlisted in manifest.not_listed.items()
             )
     _note_links(report.symlinks, manifests)
-    for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
-        if (
-            dest_plan.index not in lost
-            and dest_plan.index not in plan.backends
-            and dest_plan.index in indexes
-        ):
+
+    def folder_times_set() -> None:
+        for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
+            if (
+                dest_plan.index in lost
+                or dest_plan.index in plan.backends
+                or dest_plan.index not in indexes
+            ):
+                continue
             for error, refused in _set_folder_times(plan.tree, dest_plan, folder_times):
                 if refused is None:  # the card's folder unread: was the card pulled since?
                     _check_card_present(plan, report)
                 report.destination_error(dest_plan.index, error, "folder-times")
                 if refused is not None:  # the destination's: its copies are as verified
                     report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
+
+    interruptible.call("offload-folder-times", folder_times_set)
     # The views' row of such a destination says it failed, as the summary's result will.
     for index in sorted(asked - lost):
         links = ("links",) if report.failed_links(index) else ()
