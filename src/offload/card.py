@@ -1991,9 +1991,9 @@ def _run_locked(
         kept: list[tuple[str, int]] = []
         removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept)
         if os.path.realpath(dest_plan.root) in held:
-            unlisted: list[str] = []
-            removed += _remove_stale_temps(dest_plan.root, unlisted)
-            for message in unlisted:
+            said: list[str] = []
+            removed += _remove_stale_temps(dest_plan.root, said)
+            for message in said:
                 sink.emit(WarningIssued(message, str(dest_plan.root)))
         if kept:  # never kept silently: on a lockless filesystem their room is not given back
             sink.emit(WarningIssued(_kept_partials_message(kept), str(dest_plan.root)))
@@ -3248,7 +3248,7 @@ def _unlink_each(paths: Iterable[str | Path]) -> int:
     return removed
 
 
-def _remove_stale_temps(root: Path, unlisted: list[str]) -> int:
+def _remove_stale_temps(root: Path, said: list[str]) -> int:
     """Delete the temporary files a run that died left while it wrote a manifest or a job
     report in the copy root *root* (``manifest.atomic``: a dot, the final name, the writer's
     pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
@@ -3257,8 +3257,11 @@ def _remove_stale_temps(root: Path, unlisted: list[str]) -> int:
     is refused, ``Ledger._rewrite``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
     manifests there now). Returns how many were deleted; one that cannot be is kept. A
-    folder that cannot be listed (whole) adds its line to *unlisted*
-    (``manifest.atomic.could_not_look``)."""
+    folder that cannot be listed (whole) adds its line to *said*
+    (``manifest.atomic.could_not_look``), and so do the report files deleted, in the words
+    the user's report folder's are said in (``job_report.dead_reports_removed``: README
+    promises one WARNING line; before, only the JSON's ``removed_stray_partials`` counted
+    them)."""
     from offload.manifest.layout import ASCMHL_FOLDER
     from offload.manifest_stamp import STAMP_NAME
 
@@ -3282,9 +3285,14 @@ def _remove_stale_temps(root: Path, unlisted: list[str]) -> int:
         from offload.manifest.atomic import could_not_look, stale_temp_files
 
         found = stale_temp_files(folder, is_ours)
-        removed += _unlink_each(found.paths)
+        gone = [path for path in found.paths if _unlink_each([path])]
+        removed += len(gone)
+        if gone and folder == root / STATE_FOLDER / "reports":
+            from offload.report.job_report import dead_reports_removed
+
+            said.append(dead_reports_removed(folder, [printable_name(p.name) for p in gone]))
         if found.unlisted is not None:  # never taken for "nothing left there"
-            unlisted.append(
+            said.append(
                 could_not_look(folder, "the unfinished files a killed run left", found.unlisted)
             )
     return removed
