@@ -2041,9 +2041,9 @@ def _run_locked(
         kept: list[tuple[str, int]] = []
         removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept)
         if os.path.realpath(dest_plan.root) in held:
-            unlisted: list[str] = []
-            removed += _remove_stale_temps(dest_plan.root, unlisted)
-            for message in unlisted:
+            said: list[str] = []
+            removed += _remove_stale_temps(dest_plan.root, said)
+            for message in said:
                 sink.emit(WarningIssued(message, str(dest_plan.root)))
         if kept:  # never kept silently: on a lockless filesystem their room is not given back
             sink.emit(WarningIssued(_kept_partials_message(kept), str(dest_plan.root)))
@@ -2637,16 +2637,27 @@ def _finish_destinations(
         if wanted
         else {}
     )
-    for dest_plan in plan.plans:
-        if dest_plan.index in lost or dest_plan.index not in indexes:
-            continue
-        if dest_plan.index in plan.backends:  # an object store: no links, no folders
-            report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
-            continue
-        unproven = link_targets.unproven_targets(plan.tree.symlinks, targets, results, dest_plan)
-        report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
-        for error in _make_folders(plan.tree, dest_plan):
-            report.destination_error(dest_plan.index, error, "folders")
+    # The calls on local destinations are made on a worker (``interruptible.call``): one
+    # that hangs (a stalled FUSE drive) holds it, never the main thread, so each Ctrl-C
+    # reaches the handler at once and a second one stops the run (two during one hung call
+    # in the main thread were one: the kernel dropped the second, signals do not queue).
+    from offload import interruptible
+
+    def links_and_folders() -> None:
+        for dest_plan in plan.plans:
+            if dest_plan.index in lost or dest_plan.index not in indexes:
+                continue
+            if dest_plan.index in plan.backends:  # an object store: no links, no folders
+                report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
+                continue
+            unproven = link_targets.unproven_targets(
+                plan.tree.symlinks, targets, results, dest_plan
+            )
+            report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
+            for error in _make_folders(plan.tree, dest_plan):
+                report.destination_error(dest_plan.index, error, "folders")
+
+    interruptible.call("offload-folders", links_and_folders)
     report.directories = len(plan.tree.directories)
     records = _records(plan, report)
     records = dataclasses.replace(
@@ -2663,7 +2674,9 @@ def _finish_destinations(
 
     # No sink: the warnings are emitted below, each not-in-manifest one with the card paths
     # it names (``WarningIssued.relatives``), after every disk's manifests are written.
-    manifests = write_manifests(on_disks, plan.options.manifests)
+    manifests = interruptible.call(
+        "offload-manifests", lambda: write_manifests(on_disks, plan.options.manifests)
+    )
     disk_roots = {d.index: str(d.root) for d in on_disks.destinations}
     for outcome in manifests:
         where = disk_roots[outcome.destination_index]
@@ -2698,18 +2711,23 @@ def _finish_destinations(
                 for relative, unlisted in manifest.not_listed.items()
             )
     _note_links(report.symlinks, manifests)
-    for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
-        if (
-            dest_plan.index not in lost
-            and dest_plan.index not in plan.backends
-            and dest_plan.index in indexes
-        ):
+
+    def folder_times_set() -> None:
+        for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
+            if (
+                dest_plan.index in lost
+                or dest_plan.index in plan.backends
+                or dest_plan.index not in indexes
+            ):
+                continue
             for error, refused in _set_folder_times(plan.tree, dest_plan, folder_times):
                 if refused is None:  # the card's folder unread: was the card pulled since?
                     _check_card_present(plan, report)
                 report.destination_error(dest_plan.index, error, "folder-times")
                 if refused is not None:  # the destination's: its copies are as verified
                     report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
+
+    interruptible.call("offload-folder-times", folder_times_set)
     # The views' row of such a destination says it failed, as the summary's result will.
     for index in sorted(asked - lost):
         links = ("links",) if report.failed_links(index) else ()
@@ -3293,7 +3311,7 @@ def _unlink_each(paths: Iterable[str | Path]) -> int:
     return removed
 
 
-def _remove_stale_temps(root: Path, unlisted: list[str]) -> int:
+def _remove_stale_temps(root: Path, said: list[str]) -> int:
     """Delete the temporary files a run that died left while it wrote a manifest or a job
     report in the copy root *root* (``manifest.atomic``: a dot, the final name, the writer's
     pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
@@ -3302,8 +3320,11 @@ def _remove_stale_temps(root: Path, unlisted: list[str]) -> int:
     is refused, ``Ledger._rewrite``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
     manifests there now). Returns how many were deleted; one that cannot be is kept. A
-    folder that cannot be listed (whole) adds its line to *unlisted*
-    (``manifest.atomic.could_not_look``)."""
+    folder that cannot be listed (whole) adds its line to *said*
+    (``manifest.atomic.could_not_look``), and so do the report files deleted, in the words
+    the user's report folder's are said in (``job_report.dead_reports_removed``: README
+    promises one WARNING line; before, only the JSON's ``removed_stray_partials`` counted
+    them)."""
     from offload.manifest.layout import ASCMHL_FOLDER
     from offload.manifest_stamp import STAMP_NAME
 
@@ -3327,9 +3348,14 @@ def _remove_stale_temps(root: Path, unlisted: list[str]) -> int:
         from offload.manifest.atomic import could_not_look, stale_temp_files
 
         found = stale_temp_files(folder, is_ours)
-        removed += _unlink_each(found.paths)
+        gone = [path for path in found.paths if _unlink_each([path])]
+        removed += len(gone)
+        if gone and folder == root / STATE_FOLDER / "reports":
+            from offload.report.job_report import dead_reports_removed
+
+            said.append(dead_reports_removed(folder, [printable_name(p.name) for p in gone]))
         if found.unlisted is not None:  # never taken for "nothing left there"
-            unlisted.append(
+            said.append(
                 could_not_look(folder, "the unfinished files a killed run left", found.unlisted)
             )
     return removed

@@ -49,7 +49,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
 from offload.errors import FULL_ERRNOS as FULL_ERRNOS
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, on_network_share, read_error_words
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
 from offload.ledger import Ledger, LedgerEntry, verified_entry
@@ -553,7 +553,10 @@ def _check_one(
             outcome.unreadable = True
             outcome.error = _unreadable_words(check, why)
         else:
-            outcome.error = f"cannot read {check.final_path}: {describe_os_error(exc)}"
+            # What to do, in ``offload verify``'s words for the same read (the drive and
+            # its cable for an EIO, the share's server for one on a share, ...).
+            share = exc.errno == errno.EIO and on_network_share(check.final_path)
+            outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
         # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
         # ECANCELED, and only once the job is cancelled.
         outcome.cancelled = exc.errno == errno.ECANCELED

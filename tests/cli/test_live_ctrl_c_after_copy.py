@@ -13,15 +13,20 @@ and failed).
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 
-from tests.support.faultyfs import FaultyFS
+from tests.support.faultyfs import FaultyFS, signal_at_stalls
 from tests.support.terminal import TerminalRun, run_on_terminal
 
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
 FILES = 5000  # a copy long enough that a Ctrl-C as the bar reaches 100 % can land on either side
 HELD_FILES = 20  # the card of the tests that hold the manifest step: no timing to rely on
 AFTER_COPY = "Ctrl-C after every copy finished"
@@ -142,3 +147,53 @@ def test_a_second_ctrl_c_while_finishing_stops_leaving_nothing_half_written(
     assert again.shows(f"All {HELD_FILES} files"), again.text
     assert again.shows(f"not re-read now: {HELD_FILES}"), again.text  # the ledger's, kept
     assert any(p.name.endswith(".mhl") for p in history.iterdir())
+
+
+@pytest.mark.fault
+def test_two_ctrl_c_while_one_manifest_call_hangs_stop_the_run(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Two Ctrl-C while a single call of the manifest step hangs on a destination (FaultyFS
+    holds its ``mkdir ascmhl``): the second stops the run, exit 130, as README says. Failed
+    before (exit 0, "nothing was cancelled"): the main thread was blocked in that FUSE call,
+    the first SIGINT stayed pending, and the kernel dropped the second (signals do not
+    queue); the slow calls of the finish now run on a worker while the main thread waits
+    for it in a wait each signal interrupts."""
+    card = _card(tmp_path, HELD_FILES)
+    drive, other = faulty_fs(), tmp_path / "disk"
+    other.mkdir()
+    held = drive.stall("mkdir", path=f"{card.name}/ascmhl")
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(other)]
+    process = subprocess.Popen(
+        [*argv, str(drive.mountpoint)], stdout=PIPE, stderr=PIPE, text=True, cwd=tmp_path
+    )
+    signal_at_stalls(drive, process, (held, [signal.SIGINT, signal.SIGINT]), pause_s=1.0)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "stopped by a further Ctrl-C while the manifests were written" in " ".join(err.split())
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+@pytest.mark.fault
+def test_a_second_ctrl_c_while_cancelling_is_said(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Two Ctrl-C 0.3 s apart while the card's read of a clip hangs (FaultyFS): the first
+    cancels, the second comes while the cancel is carried out (the partial files removed
+    first, as README says) and is said in one WARNING line and the reports' notes. Failed
+    before: exit 130 either way, the second never mentioned anywhere."""
+    card_fs = faulty_fs(direct_io=True)
+    (card_fs.mountpoint / "C1.mov").write_bytes(b"x" * (3 << 20))  # no small file read ahead
+    held = card_fs.stall("read", path="*C1.mov", offset=2 << 20)  # the copy's, mid-file
+    dest, reports = tmp_path / "disk", tmp_path / "r"
+    dest.mkdir()
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card_fs.mountpoint), str(dest)]
+    process = subprocess.Popen(argv, stdout=PIPE, stderr=PIPE, text=True, cwd=tmp_path)
+    signal_at_stalls(card_fs, process, (held, [signal.SIGINT, signal.SIGINT]), pause_s=0.3)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    said = " ".join(err.split())
+    assert "a further Ctrl-C came while the copy was being cancelled" in said, err
+    notes = _saved_report(reports)["notes"]
+    assert isinstance(notes, list)
+    assert any("a further Ctrl-C came while the copy was being cancelled" in n for n in notes)

@@ -164,6 +164,11 @@ def test_a_run_with_a_failed_copy_says_so_beside_its_full_bar(tmp_path: Path) ->
     assert run.returncode == 1, run.text
     assert len(frames(run)) == 1, run.text
     assert "FINISHED WITH FAILURES: 1 copy failed" in frames(run)[0], run.text
+    # The full bar says FAILED, in red, never "100.0%" (thirty-second pass: the bar read as
+    # all done and well; failed before).
+    [bar] = [line for line in run.lines if line.startswith("━")]
+    assert bar.endswith(" FAILED") and "100.0%" not in run.text, run.text
+    assert run.colour("━", "FAILED") == "red", run.text
     # The last frame comes once the JSON and CSV reports are written: nothing said to be
     # going on (before: "writing the reports…" above the summary of a run that had ended).
     assert "writing the" not in frames(run)[0], run.text
@@ -394,3 +399,22 @@ def test_an_html_report_not_written_is_a_line_of_the_summary_with_what_to_do(
     drive.remove(full)
     again = run_on_terminal("report", job, "--no-media")
     assert again.returncode == 0 and html.exists(), again.text
+
+
+@pytest.mark.fault
+def test_a_card_that_stops_answering_mid_copy_is_said_not_an_eta(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The card's read of a clip held 6 s mid-file (FaultyFS): once 3 s pass without a byte
+    from the card the view says so ("no data from the card for N s") and shows no ETA.
+    Failed before: "0.0 MB/s" beside an ETA of 00:01, then 00:11, nothing said."""
+    card_fs = faulty_fs(direct_io=True)
+    (card_fs.mountpoint / "C1.mov").write_bytes(b"x" * (4 << 20))
+    held = card_fs.stall("read", path="*C1.mov", offset=2 << 20, seconds=6.0, times=1)
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    run = run_on_terminal("copy", "--report-dir", tmp_path / "r", card_fs.mountpoint, dest)
+    assert run.returncode == 0, run.text
+    assert card_fs.fired(held) == 1
+    said = re.findall(rb"no data from the card for (\d+) s \xc2\xb7 ETA --:--", run.raw)
+    assert said and max(int(n) for n in said) >= 4, run.raw[-3000:]

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.support import mounts
+from tests.support.faultyfs import FaultyFS
 
 OFFLOAD = [sys.executable, "-m", "offload.cli.offload"]
 PFN = [sys.executable, "-m", "offload.cli.pfndispatchcopy"]
@@ -194,3 +195,37 @@ def test_a_ledger_that_alone_cannot_be_read_is_named_not_the_drive(
     assert "reconnect it" not in done.stderr
     ledger = fs.mountpoint / "C001" / ".offload" / "ledger.jsonl"
     assert f"cannot read {ledger}: Input/output error (EIO)" in done.stderr
+
+
+def test_a_drive_pulled_mid_copy_says_reconnect_it_naming_it_once(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    tmpfs_mount: Callable[..., mounts.Mount],
+) -> None:
+    """A destination unmounted lazily mid-copy (``umount -l``, what udisks does to a pulled
+    drive; FaultyFS holds the card's read of the second clip until then): its ERROR line
+    says what to do (reconnect it, run the same command again) and names the drive once.
+    Failed before: "destination D lost: destination D is gone: D no longer exists
+    (unplugged or unmounted?)", no next step, the path three times."""
+    card_fs = faulty_fs(direct_io=True)
+    (card_fs.mountpoint / "C1.mov").write_bytes(os.urandom(1 << 20))
+    (card_fs.mountpoint / "C2.mov").write_bytes(os.urandom(1 << 20))
+    drive, other = tmpfs_mount(64 << 20), tmp_path / "other"
+    other.mkdir()
+    held = card_fs.stall("read", path="*C2.mov", times=1)
+    process = subprocess.Popen(
+        [*OFFLOAD, "copy", "--report-dir", str(tmp_path / "r"), str(card_fs.mountpoint),
+         str(drive.path), str(other)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        card_fs.wait_stalled(held, timeout_s=60)
+        mounts.detach(drive.path)
+    finally:
+        card_fs.release(held)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, out + err
+    [line] = [x for x in err.splitlines() if x.startswith("ERROR:") and "gone" in x]
+    assert "reconnect it, then run the same command again" in line, line
+    copy = str(drive.path / card_fs.mountpoint.name / "C1.mov")  # the file's path aside
+    assert line.replace(copy, "C1").count(str(drive.path)) == 1, line

@@ -146,6 +146,11 @@ def test_killed_at_the_manifest_step_then_a_rerun_writes_them(
     assert code == 0, output
     if op != "create" or "reports" not in path:  # the history was cut short on D0
         assert "stopped before writing its manifests" in output, output
+    else:  # its report's partial removed and said once, as README promises (before: only
+        # counted, ``removed_stray_partials``, no line)
+        said = [line for line in output.splitlines() if "unfinished report file" in line]
+        assert len(said) == 1 and said[0].startswith("WARNING: "), output
+        assert str(roots[0] / ".offload" / "reports") in said[0], said
     for root in roots:
         assert temp_files(root) == [], root  # the dead run's temporary files swept
         verdict = judge.verify(root)
@@ -486,9 +491,14 @@ def test_a_pdf_report_killed_mid_write_in_the_report_folder_is_swept_by_the_next
         assert not any((reports / name).exists() for name in dead)
         for name in kept:
             assert (reports / name).exists(), name
-        said = [line for line in err.getvalue().splitlines() if "unfinished report" in line]
+        # The report folder's line (the copy root's own HTML temporary has one of its own).
+        said = [
+            line
+            for line in err.getvalue().splitlines()
+            if "unfinished report" in line and f"left in {reports}:" in line
+        ]
         assert len(said) == 1, err.getvalue()
-        assert all(name in said[0] for name in dead) and str(reports) in said[0], said
+        assert all(name in said[0] for name in dead), said
         assert not any(name in said[0] for name in kept), said
         saved = sorted(reports.glob("A001_*.json"))[-1]  # this run's (the killed one's before)
         assert any("unfinished report" in n for n in json.loads(saved.read_text())["notes"])

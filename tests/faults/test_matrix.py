@@ -371,8 +371,10 @@ def test_an_ext4_drive_unmounted_mid_card_keeps_its_partial_and_a_replugged_reru
     assert run.returncode == 1, said
     # Said once as the drive gone, not as copies missing (failed before: "cannot read back
     # .../C001.mov ...: No such file or directory (ENOENT)", a line a file, no drive named).
-    assert f"ERROR: destination {drive.path} lost" in said, said
-    assert f"destination {drive.path} is gone" in said, said
+    # One line naming the drive once, with what to do (thirty-second pass: before, "ERROR:
+    # destination D lost: destination D is gone: D ...", no next step).
+    assert f"ERROR: destination {drive.path} is gone: it " in said, said
+    assert "reconnect it, then run the same command again" in said, said
     assert "No such file or directory" not in said, said
     assert "Traceback" not in said, said
     assert os.listdir(drive.path) == []  # nothing on the host disk under the mount point

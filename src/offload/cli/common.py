@@ -476,7 +476,10 @@ class SignalsAfterCopy:
     as nobody asked for anything. Main thread only, like the handler.
 
     ``received``: the signal that set the token (None while none did), so that what the
-    command says of it names the signal that came (``signal_words``).
+    command says of it names the signal that came (``signal_words``). ``again``: a signal
+    that came while the copy was being cancelled (the token set already): it changes
+    nothing, the partial files must be removed first, but it is recorded so that the command
+    says it came (``offload._further_while_cancelling``; before, it was never mentioned).
 
     From ``holding`` on, the run's outcome is stated (``--json``'s ``job_report`` line
     being written: its exit code the command's from then on; without ``--json``, every
@@ -495,6 +498,7 @@ class SignalsAfterCopy:
         self.finishing = False
         self.previous: dict[int, Any] = {}  # filled by handling_signals
         self.received: int | None = None
+        self.again: int | None = None
         self.stopped_by: int | None = None
         self.holding = False
         self.further: int | None = None
@@ -505,6 +509,8 @@ class SignalsAfterCopy:
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.finishing:
+            if self._cancel.cancelled and signum != signal.SIGHUP:
+                self.again = signum  # the cancel under way: said at the end, never acted on
             self._set(signum)
         elif signum == signal.SIGHUP:
             return

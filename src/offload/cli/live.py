@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from types import TracebackType
 
@@ -60,8 +61,10 @@ class _Frame:
         signal: str = "Ctrl-C",
         refused: tuple[tuple[str, bool], ...] = (),
         written: bool = False,
+        quiet_s: float = 0.0,
     ) -> None:
         self.snap = snap
+        self.quiet_s = quiet_s
         self.signal = signal
         self.refused = refused
         self.written = written
@@ -89,7 +92,12 @@ class _Frame:
                 width=max(10, width - 8),
                 finished_style="bold red" if failed else "bar.finished",
             ),
-            Text(f"{snap.percent:5.1f}%"),  # rounded down: 100.0 only when all is done
+            # Failures: not "100.0%" beside the full bar, which read as all done and well
+            # (the bar's red alone says nothing on a terminal without colours, or to a
+            # reader who does not know it).
+            Text("FAILED", style="bold red")
+            if failed
+            else Text(f"{snap.percent:5.1f}%"),  # rounded down: 100.0 only when all is done
         )
         yield head
         status = "CANCELLING" if self.cancelled and not snap.finished else ""
@@ -115,10 +123,17 @@ class _Frame:
                     f"{snap.files_finished}/{files} files",
                     _bytes_words(snap, total_bytes) if byte_words else "",
                     _verified_earlier_words(snap),
-                    human_rate(source_rate),
-                    # While the manifests and reports are written the ETA (00:00: every
-                    # lane is done) says nothing; the words before say what is going on.
-                    "" if snap.finishing else _eta_words(snap, cancelled=self.cancelled),
+                    *(
+                        (_quiet_words(self.quiet_s),)
+                        if self.quiet_s >= QUIET_SAID_S and not self.cancelled
+                        else (
+                            human_rate(source_rate),
+                            # While the manifests and reports are written the ETA (00:00:
+                            # every lane is done) says nothing; the words before say what
+                            # is going on.
+                            "" if snap.finishing else _eta_words(snap, cancelled=self.cancelled),
+                        )
+                    ),
                 )
                 if part
             ),
@@ -283,6 +298,40 @@ def _finishing_words(step: str, *, interrupted: str, written: bool = False) -> s
     return "writing the reports…" if step == "reports" else "writing the manifests…"
 
 
+#: Seconds without a byte from the card, mid-copy, before the view says so instead of its
+#: rate and ETA (a stalled card showed "0.0 MB/s" and an ETA of 00:01, then 00:11).
+QUIET_SAID_S = 3.0
+
+
+def _quiet_words(quiet_s: float) -> str:
+    """What the view says of a copy that has read nothing from the card for *quiet_s*
+    seconds: true whether the card stopped answering or the copy waits on a destination
+    (then it asks the card for nothing), so it claims neither."""
+    return f"no data from the card for {int(quiet_s)} s · ETA --:--"
+
+
+class CardQuiet:
+    """How long the card has given the copy no byte (``ProgressSnapshot.source_bytes_read``
+    unchanged) while it is mid-copy: 0 otherwise (before the first byte, while copies
+    already there are read back, once every copy has its outcome). *clock*: for tests."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._read = -1
+        self._since = clock()
+
+    def seconds(self, snap: ProgressSnapshot) -> float:
+        now = self._clock()
+        if snap.source_bytes_read != self._read:
+            self._read, self._since = snap.source_bytes_read, now
+        copying = (
+            snap.files_started > 0  # a read under way (its bytes counted once it returns)
+            and snap.source_bytes_read < snap.total_bytes
+            and not (snap.finished or snap.finishing or snap.copies_over or snap.checking)
+        )
+        return now - self._since if copying else 0.0
+
+
 def _failures(snap: ProgressSnapshot) -> str:
     """What failed, in words ("2 copies failed, 1 destination lost"); empty when nothing
     did. Counted per destination, as the table's "failed" column: a file that failed on
@@ -313,6 +362,7 @@ def render(
     signal: str = "Ctrl-C",
     refused: tuple[tuple[str, bool], ...] = (),
     written: bool = False,
+    quiet_s: float = 0.0,
 ) -> RenderableType:
     """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
     cancel was asked for (shown as one only while a copy was left to cancel); *signal*: how
@@ -320,9 +370,17 @@ def render(
     card's files and the bytes of it the plan copies, as the command announced them, shown
     until the job's own plan is known (no bytes to copy: no byte words until then);
     *refused*: the reports not written (``LiveView.reports_written``), a line each;
-    *written*: the JSON and CSV reports are written (``reports_written`` was called)."""
+    *written*: the JSON and CSV reports are written (``reports_written`` was called);
+    *quiet_s*: seconds the card has given the copy no byte (``CardQuiet``), said from
+    ``QUIET_SAID_S`` on in place of the rate and ETA."""
     return _Frame(
-        snap, cancelled=cancelled, planned=planned, signal=signal, refused=refused, written=written
+        snap,
+        cancelled=cancelled,
+        planned=planned,
+        signal=signal,
+        refused=refused,
+        written=written,
+        quiet_s=quiet_s,
     )
 
 
@@ -346,15 +404,22 @@ class LiveView:
         self._refused: tuple[tuple[str, bool], ...] = ()
         self._written = False
         self._console = console
-        self._live = Live(
-            get_renderable=lambda: render(
-                model.snapshot(),
+        quiet = CardQuiet()
+
+        def frame() -> RenderableType:
+            snap = model.snapshot()
+            return render(
+                snap,
                 cancelled=bool(cancel is not None and cancel.cancelled),
                 planned=planned,
                 signal=signal(),
                 refused=self._refused,
                 written=self._written,
-            ),
+                quiet_s=quiet.seconds(snap),
+            )
+
+        self._live = Live(
+            get_renderable=frame,
             console=console,
             refresh_per_second=10,
             transient=False,

@@ -692,6 +692,8 @@ def _offload(
         noted = cancel.cancelled and not report.job.cancelled
         if noted:
             report.notes.append(signal_after_copy(signals.words()))
+        if report.job.cancelled and signals.again is not None:
+            report.notes.append(_further_while_cancelling(signals.again))
         plan.release_files()  # the reports reuse their memory (the run's peak is theirs)
 
         def late_signal() -> str | None:
@@ -727,6 +729,16 @@ def _offload(
             said_at_exit=lambda signum: _outcome_stated(signum, "once", as_json=args.json),
         )
     return code
+
+
+def _further_while_cancelling(signum: int) -> str:
+    """The note of a signal *signum* that came while the copy was being cancelled
+    (``SignalsAfterCopy.again``): it changed nothing, the cancel was under way."""
+    return (
+        f"a further {signal_words(signum)} came while the copy was being cancelled: it "
+        "changed nothing, the cancel was under way (its partial files are removed before "
+        "the run ends)"
+    )
 
 
 def _outcome_stated(signum: int, when: str, *, as_json: bool) -> str:

@@ -73,7 +73,7 @@ from offload.destinations.base import Closing, EntryInfo, Features, Partial, Rea
 from offload.destinations.claim import UNKNOWN_DEVICE, claim_again, claim_device
 from offload.destinations.naming import name_problem, partial_name
 from offload.destinations.shared_syncfs import SharedSyncfs, SharedSyncfsTable
-from offload.errors import DestinationError
+from offload.errors import DestinationError, printable_name
 from offload.fs.below import NOTHING_BELOW, CacheBelow, CachesBelow, cache_below
 from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
 from offload.fs.media import MediaReader, evict_and_prefetch
@@ -85,6 +85,7 @@ from offload.fs.ops import (
     mount_id,
     rename_noreplace,
 )
+from offload.remedies import RESUME
 from offload.results import CacheBypass
 
 if TYPE_CHECKING:
@@ -776,23 +777,28 @@ class LocalDestination(Closing):
             shared.close()
 
     def check_present(self) -> None:
+        """Raise DestinationError where the copy root is gone (no longer there, or now on
+        another device: the drive pulled, ``umount -l``), saying what to do; the root named
+        only where it is not the destination's own name (it was said three times)."""
         try:
             device = os.stat(self.root).st_dev
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 # The mount point itself is gone (udisks removes it): the drive is gone.
                 raise DestinationError(
-                    f"destination {self.device} is gone: {self.root} no longer exists "
-                    "(unplugged or unmounted?)",
-                    path=self.root,
+                    self._gone("no longer exists (unplugged or unmounted?)"), path=self.root
                 ) from exc
             raise
         if device != self.root_device:
             raise DestinationError(
-                f"destination {self.device} is gone: {self.root} is now on another device "
-                "(unmounted?)",
-                path=self.root,
+                self._gone("is now on another device (unmounted?)"), path=self.root
             )
+
+    def _gone(self, what: str) -> str:
+        """The line of a destination gone: *what* became of its root, and the one next step."""
+        root = printable_name(str(self.root))
+        named = "it" if root == printable_name(self.device) else root
+        return f"destination {self.device} is gone: {named} {what}; reconnect it{RESUME}"
 
     def _check_device(self, fd: int, st_dev: int, folder: str) -> CacheBelow | None:
         """For a partial (open as *fd*, in *folder*) on device *st_dev*, not the root's:

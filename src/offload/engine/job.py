@@ -241,6 +241,17 @@ class _ResultBook:
                 )
             )
 
+    def announce(self, index: int, ticket: FileTicket, event: Event) -> None:
+        """Emit *event* of *ticket*'s file on destination *index* unless ``record`` kept a
+        result for it there already; emitted under the lock ``record`` keeps a result
+        under, so a result recorded meanwhile is emitted after it: each file's events on a
+        destination stay in order (a ``copy`` phase never after its ``file_failed``)."""
+        with self._lock:
+            for earlier in self._results[ticket.sequence].destinations:
+                if earlier.destination_index == index:
+                    return
+            self._sink.emit(event)
+
     def fail_everywhere(
         self, ticket: FileTicket, error: SourceError, indexes: Sequence[int]
     ) -> None:
@@ -452,6 +463,7 @@ class CopyJob:
                     sink=self.sink,
                     cancel=self.cancel,
                     record=book.record,
+                    announce=book.announce,
                     ledger=self.ledgers[index],
                     read_back_gate=gates[index],
                     remedies=self.remedies,

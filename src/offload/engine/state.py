@@ -31,13 +31,16 @@ from offload.engine.cancel import CancelToken
 from offload.engine.devices import ReadBackGate
 from offload.engine.messages import FileTicket
 from offload.errors import DestinationError, OffloadError
-from offload.events import DestinationLost, EventSink
+from offload.events import DestinationLost, Event, EventSink
 from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.remedies import in_the_way
 from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 
 RecordResult = Callable[[FileTicket, DestinationFileResult], None]
+#: ``_ResultBook.announce``: emit a destination's event of a file unless that file already
+#: has its result there (index, ticket, event).
+Announce = Callable[[int, FileTicket, Event], None]
 
 # Batches waiting for the committer: the writer blocks (and with it, through the bounded
 # queues, the reader) while two are pending.
@@ -86,6 +89,7 @@ class DestinationState:
         sink: EventSink,
         cancel: CancelToken,
         record: RecordResult,
+        announce: Announce | None = None,
         ledger: Ledger | None = None,
         read_back_gate: ReadBackGate | None = None,
         remedies: Mapping[str, str] | None = None,
@@ -100,6 +104,7 @@ class DestinationState:
         self.sink = sink
         self.cancel = cancel
         self.record = record
+        self._announce = announce
         self.ledger = ledger
         # Shared with the other destinations on this disk when they read back in turn
         # (engine.devices); None: this destination reads back freely.
@@ -119,6 +124,17 @@ class DestinationState:
         self.batches: queue.Queue[list[Pending] | None] = queue.Queue(maxsize=_PENDING_BATCHES)
         self.copy_s = 0.0
         self.verify_s = 0.0
+
+    def announce(self, ticket: FileTicket, event: Event) -> None:
+        """Emit *event* of *ticket*'s file here (its ``copy`` phase) unless the file already
+        has its result here: the reader fails a file on every destination at once when the
+        card's read fails, maybe before this writer took it up, and a ``phase_changed`` after
+        its ``file_failed`` showed a failed file as copying (docs/json.md: each file's events
+        on a destination come in order). Without a book (``announce`` None), emitted."""
+        if self._announce is None:
+            self.sink.emit(event)
+        else:
+            self._announce(self.index, ticket, event)
 
     def in_the_way(self, target: str) -> str:
         """What to do about a file in the way of the copy to *target* (``remedies``). With

@@ -276,7 +276,7 @@ class DestinationWriter:
             except OSError as exc:
                 raise destination_io_error(exc, "reach", state.root, state.device) from exc
             if self._phase_events:
-                state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "copy"))
+                state.announce(ticket, PhaseChanged(state.index, ticket.relative_path, "copy"))
             try:
                 partial = destination.open_partial(
                     text,

@@ -98,7 +98,10 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
             # The cause once: the file's error names it where it says "destination failed
             # (REASON)"; else it is given before.
             reason = "" if (dest.lost_reason or "") in error else f" ({dest.lost_reason})"
-            lines.append(f"destination {root} lost{reason}: {error}")
+            if not reason and f"destination {root} " in error:
+                lines.append(error)  # it names the destination and says it is gone: once
+            else:
+                lines.append(f"destination {root} lost{reason}: {error}")
             continue
         if kind == ALIKE:
             key = (index, error_words(recorded, failure["path"]))

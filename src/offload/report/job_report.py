@@ -993,6 +993,20 @@ def write_reports(
 _REPORT_NAME = re.compile(r".+_\d{4}-\d{2}-\d{2}_\d{6}Z(?:_\d+)?\.(?:json|csv|html|pdf)", re.DOTALL)
 
 
+def dead_reports_removed(folder: Path | str, names: list[str]) -> str:
+    """The line that says the unfinished report files *names* (printable, at least one) of a
+    dead run were removed from *folder*: the user's report folder
+    (``remove_dead_temporaries``) and a copy root's ``.offload/reports/``
+    (``card._remove_stale_temps``) say it in the same words."""
+    shown = ", ".join(names[:3])
+    shown += f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return (
+        f"removed {len(names)} unfinished report file(s) that an offload killed while "
+        f"writing its reports left in {printable_name(str(folder))}: {shown} (its "
+        "finished reports are kept)"
+    )
+
+
 def remove_dead_temporaries(folder: Path) -> str | None:
     """Delete the temporary report files (``AtomicFile``'s ``.<report name>.<pid>.<hex>.partial``)
     that an offload killed while it wrote its reports (kill -9, a crash, a power cut) left in
@@ -1031,13 +1045,7 @@ def remove_dead_temporaries(folder: Path) -> str | None:
             removed.append(printable_name(path.name))
     lines = []
     if removed:
-        shown = ", ".join(removed[:3])
-        shown += f" and {len(removed) - 3} more" if len(removed) > 3 else ""
-        lines.append(
-            f"removed {len(removed)} unfinished report file(s) that an offload killed while "
-            f"writing its reports left in {printable_name(str(folder))}: {shown} (its "
-            "finished reports are kept)"
-        )
+        lines.append(dead_reports_removed(folder, removed))
     if found.unlisted is not None:  # never taken for "none left there"
         what = "the unfinished report files an offload killed while writing its reports left"
         lines.append(could_not_look(folder, what, found.unlisted))

@@ -1,0 +1,103 @@
+"""Slow calls on local filesystems that a signal must still stop: made on a worker thread,
+while the main thread waits for it in a wait every signal interrupts.
+
+Why: a call into a hung filesystem (a FUSE drive whose daemon stalls, a share gone) holds the
+thread that made it in the kernel, where a signal does not end it (FUSE, once it passed the
+interrupt on to its daemon, waits for the daemon's answer). Python runs its signal handlers
+on the main thread only, between bytecodes: with the main thread in such a call the first
+SIGINT stays pending, and the kernel drops a second one (standard signals do not queue), so
+"a second Ctrl-C stops the run" never happened while one manifest call hung. Here the call
+holds only the worker, which blocks the signals the commands handle: the kernel delivers each
+of them to the main thread, whose handler runs at once.
+
+What the handler raises (the KeyboardInterrupt of a stop) is then raised in the worker too
+(``PyThreadState_SetAsyncExc``), where it lands as it would have landed in the main thread:
+at the worker's next bytecode, once a hung call returns. So the steps unwind as before, their
+own clean-up included (a manifest step stopped between its generation and its chain file
+takes the generation back): a worker left running while the process exits would have cut
+them anywhere. The main thread waits for that unwinding (a further signal meanwhile changes
+nothing: the stop is under way; a SIGTERM's default, put back by the handler, still ends the
+process), then raises the stop.
+
+Only for calls the kernel may hold (files, folders): a network wait (an S3 request) stays on
+the main thread, where a signal interrupts the socket's wait itself (EINTR) and the stop's
+bounded clean-up runs at once; on a worker, with the signals blocked, it would wait for the
+socket's timeout before the stop could land."""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+#: The signals the commands handle (``cli.final_signals.HANDLED_SIGNALS``): blocked on the
+#: worker, so that the kernel never picks it, held in a call, to deliver one.
+_DELIVERED_TO_MAIN = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def call(name: str, function: Callable[[], T]) -> T:
+    """What *function* returns (or raises), made on a worker thread called *name* while the
+    calling thread waits. An exception a signal handler raises meanwhile is raised in the
+    worker too; once the worker has unwound, it comes out here. Off the main thread (an API
+    caller's thread) *function* is simply called: no handler runs there."""
+    if threading.current_thread() is not threading.main_thread():
+        return function()
+    worker = _Worker(name, function)
+    worker.start()
+    # Not ``join``: Python 3.11's, interrupted by a handler's exception, takes the thread
+    # for ended (bpo-45274's fix releases the lock the running thread still holds).
+    try:
+        worker.done.wait()  # a lock acquire: a signal runs its handler now, whose raise ends it
+    except BaseException as stop:
+        worker.stop(type(stop))
+        while not worker.done.is_set():
+            try:
+                worker.done.wait()
+            except BaseException:  # a further signal: the stop is under way already
+                continue
+        raise
+    return worker.result()
+
+
+class _Worker(threading.Thread, Generic[T]):
+    """The thread *function* runs on; ``outcome`` set once it returned or raised (under
+    ``_lock``, so that ``stop`` raises in it only while it still runs *function*)."""
+
+    def __init__(self, name: str, function: Callable[[], T]) -> None:
+        super().__init__(name=name, daemon=True)
+        self._function = function
+        self._lock = threading.Lock()
+        self.outcome: tuple[T | None, BaseException | None] | None = None
+        self.done = threading.Event()  # set once ``outcome`` is, as the thread's last step
+
+    def run(self) -> None:
+        result: tuple[T | None, BaseException | None] = (None, None)
+        try:
+            try:
+                signal.pthread_sigmask(signal.SIG_BLOCK, _DELIVERED_TO_MAIN)
+                result = (self._function(), None)
+            except BaseException as exc:  # handed to the caller, raised there
+                result = (None, exc)
+            with self._lock:
+                self.outcome = result
+        except BaseException as exc:  # the stop, landing as *function* ended: raised there
+            self.outcome = (None, exc)
+        self.done.set()  # no stop lands here: ``stop`` raises none once ``outcome`` is set
+
+    def stop(self, kind: type[BaseException]) -> None:
+        """Raise *kind* in the thread at its next bytecode, if it still runs *function*."""
+        with self._lock:
+            if self.outcome is None and self.ident is not None:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(self.ident), ctypes.py_object(kind)
+                )
+
+    def result(self) -> T:
+        value, failure = self.outcome or (None, None)
+        if failure is not None:
+            raise failure
+        return value  # type: ignore[return-value]
