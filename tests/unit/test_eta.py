@@ -239,6 +239,31 @@ def _stalled_s(shown: list[tuple[float, float]], end: float, poll_s: float = 0.1
     return poll_s * sum(1 for t, eta in shown if eta <= offload.eta.FLOOR_S and t < end - 1.0)
 
 
+def slow_card_full_verify(run: Run) -> float:
+    """Full verification, 4 × 256 MiB clips from a 20 MB/s card to a fast destination, 8 MiB
+    chunks: the card's 20 MB/s shared by the read of a clip and the re-read of the one
+    before (10 MB/s each), the last re-read alone; each clip read back 0.3 s after it is
+    written and committed 0.2 s after its re-read. The re-read (a follower) moves a chunk
+    every 0.8 s: one poll in 8."""
+    files, chunk = 4, 8 * MIB
+    _job(run, files=files, size=32 * chunk, destinations=1, verify="full")
+    t = 0.0
+    for index in range(files + 1):
+        rate = 20 * MB if index in (0, files) else 10 * MB
+        for _ in range(32):
+            t += chunk / rate
+            if index < files:
+                run.at(t, SourceBytesRead(chunk))
+                run.at(t, DestinationBytesWritten(0, chunk))
+                run.at(t + 0.3, BytesVerified(0, chunk))
+            if index > 0:
+                run.at(t, BytesVerified(-1, chunk))
+        if index > 0:
+            _verified(run, t + 0.2, 0, index - 1)
+    run.at(t + 0.3, JobFinished(0, False))
+    return t + 0.3
+
+
 _COMMITS_UNSEEN = pytest.mark.xfail(
     strict=True,
     reason="open: until commits in batches have a rate of their own they follow their bytes, "
@@ -252,13 +277,17 @@ _COMMITS_UNSEEN = pytest.mark.xfail(
         two_speeds,
         slow_source_reread,
         one_clip_among_small_files,
+        slow_card_full_verify,
         pytest.param(commits_in_batches, marks=_COMMITS_UNSEEN),
         pytest.param(clips_then_small_files, marks=_COMMITS_UNSEEN),
     ],
 )
 def test_no_eta_promises_an_end_much_earlier_than_the_real_one(scenario) -> None:  # type: ignore[no-untyped-def]
     """From a fifth of the job to 90 % of it no ETA is below 0.7 × the time really left, and
-    "0:01" is shown for less than a second before the job's last second."""
+    "0:01" is shown for less than a second before the job's last second. The slow card's
+    failed before a lane's moves were credited the time since its previous one (0.54 × the
+    time left: the read's and the re-read's pace measured on the polls they moved in, 8 ×
+    too fast)."""
     run = Run()
     end = scenario(run)
     shown = [(t, eta) for t, eta, _l, finished in run.play() if eta is not None and not finished]
