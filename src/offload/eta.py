@@ -7,8 +7,10 @@ that is done takes its share of the rate away, and the ETA then runs out while t
 is still working (the bar "stalled at 100 %"). So each lane's rate is measured on its own,
 and the ETA is the largest of remaining ÷ rate.
 
-A lane's rate is its progress over the last ``window_s`` seconds; while it made none there
-(a long flush), its average since its first move. A lane is measured from its first move on,
+A lane's rate is its progress over the last ``window_s`` seconds, from its move to where it
+was at the window's start (a lane moving in steps seconds apart is not measured on a step
+more or less than the window holds); while it made none there (a long flush), its average
+since its first move. A lane is measured from its first move on,
 once it has moved as far again (the first step of a lane that moves in steps, a batch of
 files committed at once, is the pipeline filling up, not a rate); between two steps it
 counts down at the rate it had up to the last one, and a late step counts against it. A
@@ -25,7 +27,13 @@ a few small files' bytes measured, and their rate from that near-zero denominato
 end a hundred times the job's length. A lane that follows none takes at most
 ``PACE_FACTOR`` times what it has left at its rate while it moved: its waits on others count
 against its rate, but a lane that resumes after one with a trickle (the read, once the
-re-read has caught up, with a small file) is not measured on that trickle alone. The
+re-read has caught up, with a small file) is not measured on that trickle alone. A lane's
+time "while it moved" credits each move with the time since its previous one (progress
+comes a chunk or an S3 part at a time: a 6 MB/s drive moves once in 13 polls), a gap longer
+than ``MOVE_GAP_S`` and than ``MOVE_GAP_FACTOR`` × its median gap counted only that long (a
+wait on others). Both bounds come from the lane's own past pace: they cut an ETA that a
+near-zero rate made absurd, and can cut a true one when a lane's pace slows down (then the
+ETA is low until its window's rate catches up); they are not guarantees. The
 predicted end (now + ETA) is smoothed over ``smoothing_s`` (less early in a job), or
 ``smoothing_earlier_s`` when it moves earlier (work done faster than foreseen, which no
 later batch undoes), so the ETA counts down instead of jumping with each batch; a lane that
@@ -61,10 +69,19 @@ SMOOTHING_EARLIER_S = 1.5
 # recorded runs and ran the ETA out more often before the end.
 TRAIL_GROWTH = 0.1
 # A lane that follows none takes at most this many times what it has left at its rate while
-# it moved (its waits left out). On the 18 recorded runs of 2026-12-05, 2 lowered the error
+# it moved (its long waits left out). On the 18 recorded runs of 2026-12-05, 2 lowered the error
 # median of 3 runs by 0.1 point more and 5 raised one's; 3 keeps most of a lane's waits (a
 # flush it really waits for) counted.
 PACE_FACTOR = 3.0
+# A lane's time "while it moved" is the time since its previous move, not the sample's
+# interval: progress comes in steps (an 8 MiB chunk written, a part buffered for S3), and a
+# lane slower than a step per few samples would otherwise look many times faster than it is
+# (a 6 MB/s drive measured at 3 × 6 MB/s: the ETA a third of the time left). A gap longer
+# than MOVE_GAP_FACTOR times the lane's usual one (the median of its last MOVE_GAPS), and
+# than MOVE_GAP_S, is a wait on others: it counts that much, the rest left out.
+MOVE_GAP_S = 2.0
+MOVE_GAP_FACTOR = 2.0
+MOVE_GAPS = 9
 _SAMPLE_S = 0.1  # samples are at least this far apart, however often the model is polled
 
 
@@ -119,12 +136,17 @@ class EtaEstimator:
         self._first: dict[str, tuple[float, float]] = {}  # each lane's first move: when, where
         self._done: dict[str, float] = {}  # each lane's progress at the last estimate
         self._moved: dict[str, float] = {}  # the last time each lane's progress changed
+        # Per lane, its moves (when, where) in the window and the last one before it.
+        self._steps: dict[str, deque[tuple[float, float]]] = {}
         self._end: float | None = None
         self._last = now
         self._busy: set[str] = set()  # the lanes with work left at the last estimate
         self._trails: dict[str, deque[tuple[float, float]]] = {}  # per follower, at its moves
-        # Per lane, the seconds between samples in which it moved and how far it moved then.
+        # Per lane, the seconds it spent moving (each move credited the time since its
+        # previous one, a wait capped) and how far it moved then.
         self._moving: dict[str, tuple[float, float]] = {}
+        self._last_step: dict[str, float] = {}  # the sample at which each lane last moved
+        self._gaps: dict[str, deque[float]] = {}  # each lane's last gaps between moves
         self._files: dict[str, int] = {}  # each lane's files at the last estimate
         self._files_moved: dict[str, float] = {}  # the last time a lane's files changed
 
@@ -139,6 +161,7 @@ class EtaEstimator:
             if self._done.get(lane.key) != lane.done:
                 self._done[lane.key] = lane.done
                 self._moved[lane.key] = now
+                self._steps.setdefault(lane.key, deque()).append((now, lane.done))
                 if lane.key not in self._first and lane.done > 0:
                     self._first[lane.key] = (now, lane.done)
             if self._files.get(lane.key) != lane.files_done:
@@ -150,6 +173,10 @@ class EtaEstimator:
             self._samples.append((now, done))
         while len(self._samples) > 2 and now - self._samples[1][0] >= self.window_s:
             self._samples.popleft()
+        oldest = self._samples[0][0]
+        for steps in self._steps.values():
+            while len(steps) > 1 and steps[1][0] <= oldest:
+                steps.popleft()
         ends: dict[str, float] = {}  # seconds left per lane
         totals = {lane.key: lane.total for lane in lanes}
         for lane in lanes:
@@ -221,6 +248,12 @@ class EtaEstimator:
         left = lane.total - lane.done
         then, sample = self._samples[0]
         before = sample.get(lane.key, 0.0)
+        steps = self._steps.get(lane.key)
+        if steps and then - self.window_s <= steps[0][0] <= then:
+            # Measured from its move to where it was at the window's start, not from that
+            # start: a lane moving in steps seconds apart would be measured on one step
+            # more or less than the time holds (a part every 4 s, 3 in a 10 s window).
+            then, before = steps[0]
         if then <= first[0]:  # it started within the window: measured from its first move
             then, before = first
         progress = lane.done - before
@@ -234,12 +267,12 @@ class EtaEstimator:
 
     def _pace(self, lane: Lane) -> float | None:
         """Seconds *lane* needs for what it has left at its own pace, its current wait left
-        out (an upper bound once what it waits for is there, not an estimate): for a lane
+        out (a bound from its past pace, once what it waits for is there): for a lane
         that counts files, its files left at its time per file from the job's start to its
         last move (its bytes are its leader's to wait for; a batch committed at once says
-        nothing of a file's time); else its work left at its rate while it moved (between
-        samples, from its start on), its waits on its leader left out. None before it has
-        moved."""
+        nothing of a file's time); else its work left at its rate while it moved (each move
+        credited the time since its previous one, from its start on: ``_count_moving``),
+        its waits on others left out. None before it has moved."""
         if lane.files_total > 0:
             moved = self._files_moved.get(lane.key)
             if moved is None or lane.files_done <= 0 or moved <= self._start:
@@ -254,14 +287,24 @@ class EtaEstimator:
     def _count_moving(
         self, now: float, previous: tuple[float, dict[str, float]], done: dict[str, float]
     ) -> None:
-        """Adds the time since the *previous* sample, and the progress, to each lane that
-        moved since: a lane's rate while it moves, its waits on others left out."""
+        """Adds to each lane that moved since the *previous* sample its progress and the time
+        since its previous move (the sample's interval for its first): a lane's rate while
+        it moves, a step's whole time counted (a lane moving by a chunk every second moves
+        all that second), its waits on others left out (a gap longer than ``MOVE_GAP_S`` and
+        than ``MOVE_GAP_FACTOR`` times its median gap counts only that long)."""
         then, before = previous
         for key, value in done.items():
             progress = value - before.get(key, 0.0)
-            if progress > 0:
-                seconds, total = self._moving.get(key, (0.0, 0.0))
-                self._moving[key] = (seconds + now - then, total + progress)
+            if progress <= 0:
+                continue
+            gap = now - self._last_step.get(key, then)
+            gaps = self._gaps.setdefault(key, deque(maxlen=MOVE_GAPS))
+            usual = sorted(gaps)[len(gaps) // 2] if gaps else 0.0
+            credit = min(gap, max(MOVE_GAP_S, MOVE_GAP_FACTOR * usual))
+            gaps.append(gap)
+            self._last_step[key] = now
+            seconds, total = self._moving.get(key, (0.0, 0.0))
+            self._moving[key] = (seconds + credit, total + progress)
 
     def _trail(
         self, now: float, lane: Lane, totals: dict[str, float], done: dict[str, float]

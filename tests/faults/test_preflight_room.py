@@ -440,6 +440,44 @@ def test_a_stricter_verify_on_a_nearly_full_drive_reads_the_transfer_checked_cop
     assert {f["destinations"][0]["status"] for f in data["files"]} == {"verified"}, data["files"]
 
 
+def test_a_transfer_checked_copy_found_wrong_by_a_stricter_verify_on_a_full_drive(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """As above, the copies transfer-checked only (``--verify transfer``), then one rots in
+    place (same size and date) and the drive is filled but for less than one clip: the
+    default (full) verify reads them back (``CheckKind.UPGRADE``), finds it, names it, and
+    its new copy fails for want of room: exit 1, the wrong copy left as it was, no partial,
+    ENOSPC said, the drive not lost. A plain re-run then refuses it as a file in the way,
+    naming ``--reverify`` and ``--keep-both``. (Pinned: no test ran this before.)"""
+    drive, card, reports, _filler = offloaded_then_filled(
+        tmp_path, ext4_loop, "--verify", "transfer"
+    )
+    copy = drive / card.name / "C0001.bin"
+    before = copy.stat()
+    with open(copy, "r+b") as f:
+        f.seek(1000)
+        f.write(b"\xff" * 16)
+        os.fsync(f.fileno())
+    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    rotten = copy.read_bytes()
+
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 1, output
+    assert "not enough free space" not in output, output
+    assert "copy no longer matches, copying it again" in output, output
+    assert "--overwrite replaces it once the new copy is verified" in output, output
+    assert "C0001.bin" in output and "No space left on device" in output, output
+    assert "LOST" not in output and " lost" not in output, output
+    assert copy.read_bytes() == rotten  # left as it was, not half-written
+    assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
+
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 1, output
+    said = " ".join(output.split())
+    assert "C0001.bin" in said and "--reverify" in said and "--keep-both" in said, output
+    assert copy.read_bytes() == rotten
+
+
 def test_a_copy_found_wrong_on_a_full_drive_never_calls_the_drive_lost_as_it_happens(
     tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
 ) -> None:

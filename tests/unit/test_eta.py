@@ -32,6 +32,7 @@ from offload.events import (
 from offload.progress import ProgressModel
 
 MB = 1_000_000
+MIB = 1 << 20
 
 
 class Run:
@@ -201,6 +202,132 @@ def one_clip_among_small_files(run: Run) -> float:
         end = max(end, t + 0.5, reread + 0.5)
     run.at(end + 0.05, JobFinished(0, False))
     return end + 0.05
+
+
+S3_SLOTS = 5  # part buffers: 4 parts in flight and one being filled
+S3_PART_S = 8 * MIB / (2 * MB)  # a part's upload over a 2 MB/s uplink
+
+
+def s3_parts_over_a_slow_uplink(run: Run) -> float:
+    """Transfer mode, one 36 × 8 MiB clip to S3 over a 2 MB/s uplink (4.2 s a part), 5 part
+    buffers: a part's bytes are counted when copied into its buffer, the next then waits
+    for a slot, so the source and the destination move by a whole part at once every 4.2 s
+    after a first burst of 5; the last 5 parts upload after the last byte is counted (21 s
+    that no event tells), then the file is verified."""
+    parts = 36
+    _job(run, files=1, size=parts * 8 * MIB, destinations=1, verify="transfer")
+    for index in range(parts):
+        t = 0.1 * (index + 1) if index < S3_SLOTS else (index - S3_SLOTS + 1) * S3_PART_S
+        run.at(t, SourceBytesRead(8 * MIB))
+        run.at(t, DestinationBytesWritten(0, 8 * MIB))
+    end = parts * S3_PART_S + 0.5
+    _verified(run, end, 0, 0)
+    run.at(end + 0.05, JobFinished(0, False))
+    return end + 0.05
+
+
+def _too_early(
+    shown: list[tuple[float, float]], left: Callable[[float], float], start: float, stop: float
+) -> list[tuple[float, float, float]]:
+    """(t, ETA, time left) of the ETAs from *start* to *stop* below 0.7 × the time left:
+    an end promised too early."""
+    return [(t, eta, left(t)) for t, eta in shown if start <= t <= stop and eta < 0.7 * left(t)]
+
+
+def _stalled_s(shown: list[tuple[float, float]], end: float, poll_s: float = 0.1) -> float:
+    """How long "0:01" (the floor) was shown more than a second before the *end*."""
+    return poll_s * sum(1 for t, eta in shown if eta <= offload.eta.FLOOR_S and t < end - 1.0)
+
+
+def slow_card_full_verify(run: Run) -> float:
+    """Full verification, 4 × 256 MiB clips from a 20 MB/s card to a fast destination, 8 MiB
+    chunks: the card's 20 MB/s shared by the read of a clip and the re-read of the one
+    before (10 MB/s each), the last re-read alone; each clip read back 0.3 s after it is
+    written and committed 0.2 s after its re-read. The re-read (a follower) moves a chunk
+    every 0.8 s: one poll in 8."""
+    files, chunk = 4, 8 * MIB
+    _job(run, files=files, size=32 * chunk, destinations=1, verify="full")
+    t = 0.0
+    for index in range(files + 1):
+        rate = 20 * MB if index in (0, files) else 10 * MB
+        for _ in range(32):
+            t += chunk / rate
+            if index < files:
+                run.at(t, SourceBytesRead(chunk))
+                run.at(t, DestinationBytesWritten(0, chunk))
+                run.at(t + 0.3, BytesVerified(0, chunk))
+            if index > 0:
+                run.at(t, BytesVerified(-1, chunk))
+        if index > 0:
+            _verified(run, t + 0.2, 0, index - 1)
+    run.at(t + 0.3, JobFinished(0, False))
+    return t + 0.3
+
+
+_COMMITS_UNSEEN = pytest.mark.xfail(
+    strict=True,
+    reason="open: until commits in batches have a rate of their own they follow their bytes, "
+    "whose rate counts no commit's cost (0.44-0.73 × the time left here)",
+)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        two_speeds,
+        slow_source_reread,
+        one_clip_among_small_files,
+        slow_card_full_verify,
+        pytest.param(commits_in_batches, marks=_COMMITS_UNSEEN),
+        pytest.param(clips_then_small_files, marks=_COMMITS_UNSEEN),
+    ],
+)
+def test_no_eta_promises_an_end_much_earlier_than_the_real_one(scenario) -> None:  # type: ignore[no-untyped-def]
+    """From a fifth of the job to 90 % of it no ETA is below 0.7 × the time really left, and
+    "0:01" is shown for less than a second before the job's last second. The slow card's
+    failed before a lane's moves were credited the time since its previous one (0.54 × the
+    time left: the read's and the re-read's pace measured on the polls they moved in, 8 ×
+    too fast)."""
+    run = Run()
+    end = scenario(run)
+    shown = [(t, eta) for t, eta, _l, finished in run.play() if eta is not None and not finished]
+    assert not _too_early(shown, lambda t: end - t, 0.2 * end, 0.9 * end)
+    assert _stalled_s(shown, end) < 1.0
+
+
+def test_a_slow_lane_moving_in_steps_is_measured_at_its_pace() -> None:
+    """A 6 MB/s drive: 8 MB written every 1.333 s (one synchronous chunk at a time), 600 MB,
+    polled at 10 Hz. Its counter changes in one poll out of 13: measured on those polls
+    alone its rate was 3 × too high, and the cap at 3 × its pace "while moving" cut a true
+    ETA to a third (85 s left: 29.7 s; 10 s left: 2.0 s; failed so before the time since
+    its previous move was counted); from a fifth to 90 % none is below 0.7 × the time left."""
+    estimator = EtaEstimator()
+    step, total = 8 * MB / (6 * MB), 600 * MB
+    end = total / (8 * MB) * step
+    shown = []
+    for tenth in range(int(end * 10)):
+        t = tenth / 10
+        done = min(int(t / step) * 8 * MB, total)
+        eta = estimator.estimate(t, [Lane("destination 0", done, total)])
+        if eta is not None:
+            shown.append((t, eta))
+    assert not _too_early(shown, lambda t: end - t, 0.2 * end, 0.9 * end)
+
+
+def test_s3_parts_over_a_slow_uplink_give_no_early_eta() -> None:
+    """The S3 run above through the progress model. Its last 21 s (5 parts uploaded after
+    the last byte is counted) no event tells; before them, no ETA from a fifth of the job
+    on is below 0.7 × the time left less those 21 s, and "0:01" is shown for less than a
+    part's upload before the last byte is counted. Failed before the time since a lane's
+    previous move and the move at the window's start were counted: ETA 6.5 s with 121 s
+    left, "0:01" shown for 58 s; with the first alone, 0.58 × the time left (a window
+    starting between two parts measured 3 parts in 9 s)."""
+    run = Run()
+    end = s3_parts_over_a_slow_uplink(run)
+    shown = [(t, eta) for t, eta, _l, finished in run.play() if eta is not None and not finished]
+    tail = S3_SLOTS * S3_PART_S + 0.55
+    assert not _too_early(shown, lambda t: end - t - tail, 0.2 * end, end - tail)
+    assert _stalled_s(shown, end - tail + 1.0) < S3_PART_S
 
 
 def test_a_large_clip_pending_among_small_files_gives_no_absurd_eta() -> None:

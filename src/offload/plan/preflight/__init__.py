@@ -146,11 +146,13 @@ def preflight(
     free space must hold the largest of them as well; a file the ledger alone vouches for is
     never written, and no room is kept for it. Without ``needed``, room is kept for the
     largest file already there. ``expected_equal``, by destination index, is which of the
-    ``rechecked`` ones the ledger vouches for (``--reverify``): written again only if found
-    wrong, their room is not required, and a warning (``reverify-room-short``) says when
-    the free space could not hold their new copies. ``listings``, by destination index:
-    the plan's listings of its folders (``fs.listing``), which answer the ``lstat`` of
-    each target (a name the plan already stat'ed: no call again).
+    ``rechecked`` ones the ledger vouches for (``--reverify``'s copies, and the
+    transfer-checked ones a stricter ``--verify`` reads back, ``CheckKind.UPGRADE``):
+    written again only if found wrong, their room is not required, and a warning
+    (``reverify-room-short``) says when the free space could not hold their new copies.
+    ``listings``, by destination index: the plan's listings of its folders
+    (``fs.listing``), which answer the ``lstat`` of each target (a name the plan already
+    stat'ed: no call again).
 
     ``remote`` are the plans of destinations that are no local folder (``s3://``: checked
     by their backend when opened, offload-ai's own keys there among it,

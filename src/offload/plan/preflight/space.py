@@ -224,11 +224,12 @@ def check_targets(
     keeps), so both take room at once, one file at a time. A file already there that this
     run only trusts (the ledger's) is never written: nothing is kept for it, so a re-run
     with nothing to copy needs no more than the reserve. Those of *may_rewrite* also in
-    *expected_equal* (the copies of ours ``--reverify`` reads back, which the ledger
-    vouches for) are written again only if the read-back finds them wrong: their room is
-    not required but given apart (``rewrite_if_wrong_bytes``), so that re-reading a full
-    drive is not refused for a rewrite that verified copies never need. *batch_bytes* and
-    *batch_files*: where the job's batches close (``rewrite_room``).
+    *expected_equal* (the copies of ours the ledger vouches for: those ``--reverify``
+    reads back, and the transfer-checked ones a stricter ``--verify`` reads back,
+    ``CheckKind.UPGRADE``) are written again only if the read-back finds them wrong: their
+    room is not required but given apart (``rewrite_if_wrong_bytes``), so that re-reading
+    a full drive is not refused for a rewrite that copies found as recorded never need.
+    *batch_bytes* and *batch_files*: where the job's batches close (``rewrite_room``).
 
     A folder grows with the names written into it (a large card folder takes many blocks;
     each name and, while it is copied, its partial's: ``folder_bytes``, by the kind of
