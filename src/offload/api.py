@@ -70,9 +70,25 @@ _FAILS_ALONE = (  # in the order a destination's line says them: what cannot be 
 # A destination's findings that say nothing once it fails alone (one of ``_FAILS_ALONE``
 # among them): what the copy would need or be named there.
 # The preflight's warnings the single-file copy says on its destinations (``pfndispatchcopy``:
-# on stderr, ``WARNING: ...``, which Pomfort's stdout lines leave alone): its date not kept
-# there, as ``offload copy`` says it. (Those of a card's own files or folders do not apply.)
-_SAID_WARNINGS = frozenset({PreflightCode.MTIME_NOT_KEPT})
+# on stderr, ``WARNING: ...``, which Pomfort's stdout lines leave alone), as ``offload copy``
+# says them: its date not kept there; a destination on the source's filesystem or disk (no
+# backup of it); a name Windows will not open; a filesystem or free space that cannot be
+# read (what was not checked); free inodes short on a FUSE filesystem (its numbers made up).
+# Not said: those of a card's own files, folders, history or legacy MHLs, of a ledger or of
+# manifests, which a single file's copy has none of (a name not UTF-8 warns only of a
+# manifest that cannot hold it); a destination folder holding the source (the warning of
+# the source's filesystem says it: one file is on its folder's filesystem); destinations
+# sharing a drive with each other, which name their folders (twice for two targets in one).
+_SAID_WARNINGS = frozenset(
+    {
+        PreflightCode.MTIME_NOT_KEPT,
+        PreflightCode.DEST_ON_SOURCE_DEVICE,
+        PreflightCode.NAME_RESERVED_WINDOWS,
+        PreflightCode.FILESYSTEM_UNKNOWN,
+        PreflightCode.FREE_SPACE_UNKNOWN,
+        PreflightCode.INSUFFICIENT_INODES,
+    }
+)
 
 _MOOT_WHEN_FAILED = frozenset(
     {
@@ -155,7 +171,8 @@ def _plan_targets(
     unwritable first. Those fail alone (``-k``); without *keep_going*, or for
     any other error (a typo, an overlap), UsageError, nothing written. Third: the
     preflight's warnings the single-file copy says (``_SAID_WARNINGS``: a date the
-    destination's filesystem cannot hold, which ``offload copy`` says too)."""
+    destination's filesystem cannot hold, a destination on the source's drive..., which
+    ``offload copy`` says too)."""
     if not destinations:
         raise UsageError("no destination given; name at least one destination file or folder")
     try:
@@ -196,7 +213,16 @@ def _plan_targets(
             "\n".join(item.message for item in checked.errors) + "; nothing was written",
             path=checked.errors[0].path,
         )
-    said = [item.message for item in checked.warnings if item.code in _SAID_WARNINGS]
+    # Not of a destination that fails alone: nothing is written there to warn about. Once
+    # each: targets in one folder share that folder's findings.
+    said = list(
+        dict.fromkeys(
+            item.message
+            for item in checked.warnings
+            if item.code in _SAID_WARNINGS
+            and not set(item.indices or (item.destination_index,)) <= failing.keys()
+        )
+    )
     return [plan.target_for(tree.files[0].relative_path) for plan in plans], failing, said
 
 

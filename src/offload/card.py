@@ -884,6 +884,7 @@ def _plan(
             source_path,
             fast_copy=stands_in_for is not None,
             ignore=options.ignore,
+            without_ascmhl=_mhl_without_ascmhl(options),
             names=lambda: frozenset(
                 [*(f.relative_path for f in tree.files), *(s.relative_path for s in tree.symlinks)]
             ),

@@ -100,7 +100,7 @@ def not_carried_warning(
         return None
     whose, _holder = history_words(fast_copy=fast_copy)
     folder = source / ASCMHL_FOLDER
-    writes = "only a legacy MHL" if mhl == "legacy" else "no manifest"
+    writes = _writes(mhl)
     message = (
         f"{whose} ASC MHL history ({printable_name(str(folder))}) is not carried to the "
         f"destinations: --mhl {mhl} writes {writes} there, so no destination will hold it; "
@@ -109,33 +109,59 @@ def not_carried_warning(
     return PreflightItem(PreflightCode.CARD_HISTORY_NOT_CARRIED, folder, message)
 
 
+def _writes(mhl: str) -> str:
+    """What a run of ``--mhl`` *mhl* (``legacy``, ``none``) writes on each destination."""
+    return "only a legacy MHL" if mhl == "legacy" else "no manifest"
+
+
+def _no_history(mhl: str) -> str:
+    """The words saying that a run of ``--mhl`` *mhl* (one writing no ASC MHL) starts no
+    history on the destinations, where one writing it starts a fresh one."""
+    return f"no destination gets an ASC MHL history (--mhl {mhl} writes {_writes(mhl)})"
+
+
 def _unreadable(
-    source: Path, folder: Path, why: str, ignore: IgnoreRules | None, whose: str, holder: str
+    source: Path,
+    folder: Path,
+    why: str,
+    ignore: IgnoreRules | None,
+    whose: str,
+    holder: str,
+    without_ascmhl: str | None,
 ) -> CardHistory:
     """A history that cannot be read (a manifest edited since, its chain file gone): raise
     UsageError (nothing copied) naming the way on that writes nothing to the card, unless
     the run's own ignore rules leave the folder out (``--ignore /ascmhl``): then it is not
     trusted, as one recording paths outside the card is (a warning, the card's files not
-    checked against it, the folder not copied, each destination a fresh history).
+    checked against it, the folder not copied, each destination a fresh history, or none
+    under *without_ascmhl*: ``check_card_history``).
 
     Why not go on by default: a history that cannot be continued is a record someone must
     look at; nor carry its folder as plain files: its place on each copy is the fresh
     history's, and a damaged record copied is still damaged (it stays on the card)."""
     damaged = f"{whose} ASC MHL history in {folder} cannot be read: {why}"
     if ignore is None or not _left_out_by_the_user(ignore):
+        fresh = (
+            "starts a fresh history on each destination"
+            if without_ascmhl is None
+            else f"writes no history on the destinations (--mhl {without_ascmhl})"
+        )
         raise UsageError(
             f"{damaged}; nothing was copied. To offload {holder} without it (nothing is "
             f"written to {holder}): --ignore /{ASCMHL_FOLDER} copies its files, unchecked "
-            "against that history, leaves the damaged folder out, and starts a fresh "
-            "history on each destination (where an ASC MHL is written)",
+            f"against that history, leaves the damaged folder out, and {fresh}",
             path=source,
         )
     reason = f"it cannot be read ({why})"
+    fresh = (
+        "the ASC MHL written on each destination starts a fresh history there"
+        if without_ascmhl is None
+        else _no_history(without_ascmhl)
+    )
     message = (
         f"{damaged}. It is left out as --ignore /{ASCMHL_FOLDER} asks: {holder}'s files are "
         f"not checked against it, it is not copied to the destinations (it stays on {holder} "
-        "as it is), and the ASC MHL written on each destination, if any, starts a fresh "
-        "history there"
+        f"as it is), and {fresh}"
     )
     item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
     return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
@@ -154,11 +180,14 @@ def check_card_history(
     fast_copy: bool = False,
     ignore: IgnoreRules | None = None,
     names: Callable[[], Collection[str]] | None = None,
+    without_ascmhl: str | None = None,
 ) -> CardHistory:
     """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
 
     A history that records paths outside the card is not trusted: a warning says so, the
-    offload goes on without it and each destination starts a fresh history. Raises
+    offload goes on without it and each destination starts a fresh history (the warning
+    says none is started under *without_ascmhl*: the ``--mhl`` word of a run that writes
+    no ASC MHL, ``legacy`` or ``none``; None: the run writes one). Raises
     UsageError (nothing copied) when the card carries a history that cannot be read,
     unless *ignore*'s own patterns leave it out (``--ignore /ascmhl``: ``_unreadable``).
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
@@ -185,17 +214,22 @@ def check_card_history(
     try:
         history = read_history(source)
     except OffloadError as exc:
-        return _unreadable(source, folder, exc.message, ignore, whose, holder)
+        return _unreadable(source, folder, exc.message, ignore, whose, holder, without_ascmhl)
     if not history.exists:
         return CardHistory({}, trusted=False)
     escaping = history.escaping_paths()
     if escaping:
         shown = listed([repr(printable_name(p)) for p in escaping], 5)
         reason = f"it records paths outside {holder} ({shown})"
+        fresh = (
+            "each destination starts a fresh history of its own"
+            if without_ascmhl is None
+            else _no_history(without_ascmhl)
+        )
         message = (
             f"{whose} ASC MHL history in {folder} is broken or forged: {reason}. It is "
             f"not trusted: {holder}'s files are not checked against it, it is not carried to "
-            "the destinations, and each destination starts a fresh history of its own"
+            f"the destinations, and {fresh}"
         )
         item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
         return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))

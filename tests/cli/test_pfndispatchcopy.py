@@ -21,6 +21,7 @@ from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main
 from offload.events import FileVerified
 from offload.report.words import PAGE_CACHE_CAUSES
+from support.pfn import other_lines, other_text
 from support.requirements import require_tool
 
 SPEED_LINE = re.compile(r"^INFO: copy speed (\d+) bytes in (\d+\.\d{5}) sec \((\d+\.\d) MB/sec\)$")
@@ -58,9 +59,35 @@ def test_verbose_lines_exactly(card: Path) -> None:
     assert lines[-2] == f"hash XXH64BE:{xxhsum(card)}"
     match = SPEED_LINE.match(lines[-1])
     assert match and int(match.group(1)) == card.stat().st_size
-    assert err == ""
+    # The three folders share the source's filesystem: the preflight's warning, nothing else.
+    assert other_lines(err) == [] and err.startswith("WARNING: destinations "), err
     for dest in dests:
         assert xxhsum(Path(dest)) == xxhsum(card)
+
+
+def test_a_destination_on_the_sources_drive_is_warned_of_on_stderr(card: Path) -> None:
+    """``offload copy`` warns of a destination on the source's filesystem (no backup of it);
+    the single-file copy said only a date not kept (its other preflight warnings were
+    dropped). Failed before. Now a ``WARNING:`` line on stderr naming the source file, not
+    a card, each folder once; stdout Pomfort's lines alone."""
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    d1, d2 = card.parent / "d1", card.parent / "d2"
+    done = subprocess.run(
+        [exe, "-v", card, d1 / card.name], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert [x.split(" ")[0] for x in done.stdout.splitlines()][-2:] == ["hash", "INFO:"]
+    assert done.stderr.splitlines() == [
+        f"WARNING: destination {d1} is on the same filesystem as the source: it is not a "
+        "backup of the source file"
+    ]
+    d3 = card.parent / "d3"
+    code, out, err = run([str(card), str(d2 / card.name), str(d3)])
+    assert code == 0 and out.startswith("hash XXH64BE:"), err
+    assert err.splitlines() == [
+        f"WARNING: destinations {d2} and {d3} are on the same filesystem as the source: they "
+        "are not backups of the source file"
+    ]
 
 
 def test_pomfort_invocation_with_noflush_and_f_size(card: Path) -> None:
@@ -87,7 +114,7 @@ def test_pomfort_invocation_with_noflush_and_f_size(card: Path) -> None:
     )
     assert code == 0, err
     assert f"hash XXH64BE:{xxhsum(card)}" in out.splitlines()
-    assert [line.split(": not flushed")[0] for line in err.splitlines()] == [
+    assert [line.split(": not flushed")[0] for line in other_lines(err)] == [
         f"WARNING: {d1}",
         f"WARNING: {d2}",
     ]
@@ -107,14 +134,14 @@ def test_a_noflush_destination_says_it_was_read_back_from_the_page_cache(card: P
         assert f"hash XXH64BE:{xxhsum(card)}" in lines
         if verbose:
             assert lines[0] == f"INFO: copying {card}..." and SPEED_LINE.match(lines[-1])
-        assert err.splitlines() == [
+        assert other_lines(err) == [
             f"WARNING: {kept}: not flushed (-noflush_dest): read back from the page cache, "
             "not from the disk; the bytes in memory match, the copy on the disk is not verified"
         ]
     Path(kept).unlink()
     code, _out, err = run(["--verify", "transfer", "-noflush_dest", kept, str(card), kept])
     assert code == 0
-    assert err == (
+    assert other_text(err) == (
         f"WARNING: {kept}: not flushed (-noflush_dest) and not read back (--verify transfer): "
         "transfer-checked only\n"
     )
@@ -154,13 +181,13 @@ def test_a_copy_read_back_through_the_page_cache_says_so(
         if verbose:
             assert SPEED_LINE.match(out.splitlines()[-1]), out
             assert not [line for line in out.splitlines() if "cache" in line], out
-        assert err.splitlines() == [f"WARNING: {memory}: {CACHED}"]
+        assert other_lines(err) == [f"WARNING: {memory}: {CACHED}"]
     code, out, err = run(["-v", str(card), str(disk), str(memory)])
     assert code == 0, err
     lines = out.splitlines()
     assert f"INFO: {disk} already holds this file: read back, verified (kept)" in lines
     assert f"INFO: {memory} already holds this file: read back through a cache (kept)" in lines
-    assert err.splitlines() == [f"WARNING: {memory}: {CACHED}"]
+    assert other_lines(err) == [f"WARNING: {memory}: {CACHED}"]
 
 
 def test_a_read_only_destination_too_small_says_it_is_not_writable_first(
@@ -273,7 +300,7 @@ def test_an_equal_copy_already_there_is_read_back_and_kept(card: Path) -> None:
     assert d2.read_bytes() == card.read_bytes()
     # Both there: nothing to write, both read back, the hash of the source as read.
     code, out, err = run([str(card), str(d1), str(d2)])
-    assert (code, err, out) == (0, "", f"hash XXH64BE:{xxhsum(card)}\n")
+    assert (code, other_text(err), out) == (0, "", f"hash XXH64BE:{xxhsum(card)}\n")
     # One in turn (the one-at-a-time path) too.
     from offload.api import copy_with_multiple_destinations
 
@@ -417,7 +444,7 @@ def test_a_signal_once_every_copy_is_verified_cancels_nothing(
     assert len(verified) == 3  # the signal was sent, once every copy was verified
     assert code == 0, err
     assert f"hash XXH64BE:{xxhsum(card)}" in out.splitlines()
-    assert err == (
+    assert other_text(err) == (
         f"WARNING: {words} came once every copy had its outcome: nothing was cancelled\n"
     )
     for dest in dests:

@@ -30,6 +30,7 @@ from offload.report.summary import verdict_lines
 from offload.results import DestinationStatus
 from support.cards import partials_under
 from support.faultyfs import FaultyFS
+from support.pfn import other_lines
 from support.terminal import ControllingTerminal
 
 pytestmark = pytest.mark.fault
@@ -1440,7 +1441,7 @@ def test_destination_without_room_fails_alone_in_pfndispatchcopy(
     d1, d2 = plain_dests(tmp_path, 2)
     result = _pfn("-v", source, d1, small, d2)
     assert result.returncode == 1, result.stderr
-    (line,) = result.stderr.splitlines()
+    (line,) = other_lines(result.stderr)
     assert line.startswith(f"ERROR: not enough free space: {small} has 2.1 MB free but the "), line
     assert line.endswith(
         f"; free space or choose a larger destination; {small / source.name} was not copied"
@@ -1457,7 +1458,7 @@ def test_destination_without_room_fails_alone_in_pfndispatchcopy(
     (d1 / source.name).unlink()
     result = _pfn(source, no_inode, d1)
     assert result.returncode == 1, result.stderr
-    (line,) = result.stderr.splitlines()
+    (line,) = other_lines(result.stderr)
     assert line.startswith(f"ERROR: out of inodes: {no_inode} has room for 0 more files"), line
     assert line.endswith(f"; {no_inode / source.name} was not copied"), line
     assert (d1 / source.name).read_bytes() == source.read_bytes()
@@ -1546,7 +1547,7 @@ def test_a_copy_of_another_date_on_a_read_only_drive_fails_in_clear_words(
     subprocess.run(["mount", "-o", "remount,ro", str(drive)], check=True)
     result = _pfn(source, d1, drive)
     assert result.returncode == 1, result.stderr
-    assert result.stderr.splitlines() == [
+    assert other_lines(result.stderr) == [
         f"ERROR: {copy} already holds this file (read back: equal to the source), but its "
         "date is not the source's and cannot be set: its drive is read-only (EROFS); remount "
         "it read-write and run the same command again, or leave this destination out"
@@ -1578,7 +1579,7 @@ def test_read_only_destination_fails_alone_in_pfndispatchcopy(
     d1, d2 = plain_dests(tmp_path, 2)
     result = _pfn(source, d1, read_only, d2)
     assert result.returncode == 1, result.stderr
-    assert result.stderr.splitlines() == [
+    assert other_lines(result.stderr) == [
         f"ERROR: destination {read_only} is not writable: Read-only file system (EROFS); "
         "mount it read-write or fix its permissions, or choose another destination; "
         f"{read_only / source.name} was not copied"

@@ -415,6 +415,26 @@ def test_a_forged_card_history_is_not_trusted(judge: AscmhlJudge, tmp_path: Path
     } in ignored, ignored
 
 
+@pytest.mark.parametrize(
+    ("mhl", "writes"), [("none", "no manifest"), ("legacy", "only a legacy MHL")]
+)
+def test_a_forged_card_history_under_a_run_writing_no_ascmhl_says_none_is_started(
+    judge: AscmhlJudge, tmp_path: Path, mhl: str, writes: str
+) -> None:
+    """The warning said "each destination starts a fresh history" under ``--mhl none`` and
+    ``legacy`` too, where no ASC MHL history is written at all. Failed before."""
+    card = small_card(tmp_path / "cards")
+    forge(card, judge)
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest, extra=("--mhl", mhl))
+    assert code == 0, err
+    said = " ".join(err.split())
+    assert "broken or forged" in said and "fresh history" not in said, said
+    expected = f"no destination gets an ASC MHL history (--mhl {mhl} writes {writes})"
+    assert expected in said, said
+    assert not (dest / card.name / "ascmhl").exists()
+
+
 # -- offload verify: reports and progress ------------------------------------------------------
 
 

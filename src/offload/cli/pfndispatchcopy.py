@@ -30,7 +30,9 @@ copy whose read-back went through a cache (a tmpfs destination, pages that could
 dropped, a network share's server) gets ``WARNING: DST: READ THROUGH A CACHE: ...``, as
 ``offload copy``'s summary says it; a file dated outside what a destination's filesystem
 holds (exFAT, FAT: 1980 to 2107) gets ``offload copy``'s ``mtime-not-kept`` line, ``WARNING:
-...``, on stderr. With ``-v`` a copy
+...``, on stderr, as do the preflight's other warnings that apply to one file (a destination
+on the source's filesystem or disk, a name Windows will not open...: ``api._SAID_WARNINGS``).
+With ``-v`` a copy
 that is not written and read back now gets an ``INFO: DST ...`` line: one already at the
 destination (read back, equal to the source, kept) or one only transfer-checked
 (``--verify transfer``). Exit codes: 0 verified everywhere (transfer-checked only with

@@ -24,12 +24,14 @@ Integrity, end to end:
   completions alone with that condition to the HEAD check (``complete_refused``); both are
   said in the report's notes.
 * the digests of the whole file go into the object's metadata
-  (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL), they are
-  the upload's metadata from its start; given as ``hashed`` (a direct copy from the card: they
+  (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL or legacy
+  MHL), they are the upload's metadata from its start, and those ``hashed`` adds (the run's
+  own algorithms) join them as below; given as ``hashed`` (a direct copy from the card: they
   are known only once the file was read), a PutObject waits for them before it is sent (no
   extra request), and a multipart object, whose metadata is fixed at its creation, is copied
   onto itself with them once complete (``_store_digests``: server-side, pinned to the
-  completed ETag); the object that results is the one read back.
+  completed ETag; not when every one was given up front); the object that results is the
+  one read back.
 
 Resume: a multipart upload in progress is recorded in a small JSON object under
 ``<prefix>/.offload/uploads/`` (S3 cannot return the metadata of an unfinished upload, so this
@@ -1345,8 +1347,10 @@ class S3Destination:
         file's digests when known up front (stored as ``offload-<name>`` metadata).
         *hashed*: resolves with them once the file was read (stored in the metadata then:
         module docstring), with None if the source failed (a PutObject not yet sent is then
-        not sent); with *digests* it only gates the PutObject; ignored with *staged*
-        (``promote`` stores them).
+        not sent); with *digests*, those it adds (the run's own algorithms beside a card's
+        reference: an XXH32-only legacy MHL and the run's xxh64) join them the same way (a
+        multipart object is copied onto itself only when they add one); ignored with
+        *staged* (``promote`` stores them).
         *staged*: upload to ``staging_key(key)`` instead (one PutObject: a staging key of
         its own), to be verified there and copied to *key* by ``promote`` (the replacement
         of an object: the object stays until its replacement is proven). *mtime_ns*: the
@@ -1376,7 +1380,6 @@ class S3Destination:
                 metadata=metadata,
                 replace=replace,
                 hashed=hashed,
-                store_hashed=not digests,
             )
         if upload.multipart:
             upload.start()
@@ -2571,15 +2574,14 @@ class S3Upload:
         replace: bool,
         final_key: str | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
-        store_hashed: bool = True,
     ) -> None:
         self.destination = destination
         # Resolves with the file's digests once it was read (None: never, the source
         # failed): the PutObject waits for it, and is not sent after a None; the digests are
-        # stored in the object's metadata (module docstring) unless not *store_hashed* (the
-        # metadata has them already). None here: nothing to wait for.
+        # stored in the object's metadata (module docstring), beside any given up front in
+        # *metadata* (a card's reference adds its own algorithm to the run's). None here:
+        # nothing to wait for.
         self._hashed = hashed
-        self._store_hashed = store_hashed
         # Set by ``discard``: a request not yet sent is not sent any more.
         self._aborted = threading.Event()
         self.key = key
@@ -2840,8 +2842,7 @@ class S3Upload:
                         errno.ECANCELED,
                         f"not uploaded: the source of {dest.display(self.key)} failed",
                     )
-                if self._store_hashed:
-                    self._add_digests(digests)
+                self._add_digests(digests)
                 if self._aborted.is_set():
                     raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
                 dest._stop_if_cancelled(f"{dest.display(self.key)} not stored")
@@ -3031,12 +3032,13 @@ class S3Upload:
         (the file fails here; ``discard`` deletes the object only while it is still ours), a
         cancel during a multipart copy leaves the completed object as it was."""
         dest = self.destination
-        if not self._store_hashed:
-            return  # the metadata has them from the start
         digests = self._wait_for_digests()
         if not digests or not self.etag:
             return
+        before = self.metadata
         self._add_digests(digests)
+        if self.metadata == before:
+            return  # given up front, every one (a cascade's): no copy to make
         completed_version = self.version_id
         etag, version = dest.copy_object(
             self.key,

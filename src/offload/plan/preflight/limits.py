@@ -73,12 +73,19 @@ def check_mtimes(
         for f in outside[:_NAMED]
     )
     more = f"; and {len(outside) - _NAMED} more" if len(outside) > _NAMED else ""
+    if tree.root_is_file:  # one source file (``pfndispatchcopy``): no card to count
+        what = "the source file is"
+        kept = "its content is copied and checked, but its copy there does not keep its mtime"
+    else:
+        what = f"{len(outside)} file(s) of the card are"
+        kept = (
+            "their content is copied and checked as any file's, but their copies there do "
+            "not keep the card's mtime"
+        )
     out.warning(
         C.MTIME_NOT_KEPT,
         Path(outside[0].path_text),
-        f"{len(outside)} file(s) of the card are dated outside what {fs.name} at "
-        f"{plan.destination} holds (1980-01-01 to 2107-12-31): their content is copied "
-        "and checked as any file's, but their copies there do not keep the card's mtime: "
-        f"{named}{more}",
+        f"{what} dated outside what {fs.name} at {plan.destination} holds (1980-01-01 to "
+        f"2107-12-31): {kept}: {named}{more}",
         plan.index,
     )

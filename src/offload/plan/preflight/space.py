@@ -424,14 +424,19 @@ def _on_the_source(
     source: Path,
     absent_card: Path | None,
     fast: AbstractSet[int] = frozenset(),
+    *,
+    one_file: bool = False,
 ) -> str:
     """The one warning of the *destinations* on the source's *shared* filesystem or disk,
     naming them all in one line. The source is the card, or, in a cascade re-run without its
     card (*absent_card*), the fast copy standing in for it: then what shares the drive is
     that copy, and a drive failure loses both copies. *fast*: a cascade's fast (not
     cascaded) destinations (indices); with its card, the card's pass does not release the
-    card on their copies (``cascade._release``), and the warning says so before the copy."""
+    card on their copies (``cascade._release``), and the warning says so before the copy.
+    *one_file*: the source is one file (``pfndispatchcopy``), named as such, not a card."""
     paths = [printable_name(str(p.destination)) for p in destinations]
+    if one_file:  # targets in one folder: that folder named once
+        paths = list(dict.fromkeys(paths))
     one = len(paths) == 1
     subject = f"destination {paths[0]} is" if one else f"destinations {join_paths(paths)} are"
     if absent_card is None:
@@ -452,7 +457,8 @@ def _on_the_source(
             else ""
         )
         backup = "it is not a backup" if one else "they are not backups"
-        return f"{subject} on the same {shared} as the source: {backup} of the card{release}"
+        of = "the source file" if one_file else "the card"
+        return f"{subject} on the same {shared} as the source: {backup} of {of}{release}"
     loses = (
         "one drive failure loses both copies, so it is not a backup of that copy"
         if one
@@ -497,9 +503,7 @@ def check_devices(
                 group[-1][0].index,
             )
         if dev == tree.root_dev:
-            _warn_on_the_source(
-                [p for p, _ in group], "filesystem", tree.root, absent_card, fast, out
-            )
+            _warn_on_the_source([p for p, _ in group], "filesystem", tree, absent_card, fast, out)
     # Destinations on one filesystem draw on the same free space, and so do the drives
     # mounted inside their copy roots (``DestinationCheck.below``) on theirs.
     by_room: dict[int, list[tuple[DestinationPlan, DestinationCheck]]] = defaultdict(list)
@@ -523,9 +527,7 @@ def check_devices(
                 on_source_disk.extend(p for p, _ in group)
     if on_source_disk:
         on_source_disk.sort(key=lambda p: p.index)
-        _warn_on_the_source(
-            on_source_disk, f"disk ({source_disk})", tree.root, absent_card, fast, out
-        )
+        _warn_on_the_source(on_source_disk, f"disk ({source_disk})", tree, absent_card, fast, out)
     for disk, group_plans in disks.items():
         devs = {c.st_dev for p in group_plans for c in checks if c.index == p.index}
         if len(devs) > 1:
@@ -542,7 +544,7 @@ def check_devices(
 def _warn_on_the_source(
     destinations: Sequence[DestinationPlan],
     shared: str,
-    source: Path,
+    tree: SourceTree,
     absent_card: Path | None,
     fast: AbstractSet[int],
     out: Findings,
@@ -553,7 +555,9 @@ def _warn_on_the_source(
     out.warning(
         C.DEST_ON_SOURCE_DEVICE,
         destinations[-1].destination,
-        _on_the_source(destinations, shared, source, absent_card, fast),
+        _on_the_source(
+            destinations, shared, tree.root, absent_card, fast, one_file=tree.root_is_file
+        ),
         destinations[-1].index,
         indices=tuple(p.index for p in destinations),
     )
