@@ -41,6 +41,7 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
+from offload.hashing.registry import algorithms_words
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import (
     NO_VIDEO,
@@ -667,7 +668,7 @@ def _destination_rows(
                 ("Volume", volume),
                 ("Free after", free_text),
                 ("Verification", str(data.get("verify") or "")),
-                ("Algorithms", ", ".join(data.get("algorithms") or [])),
+                ("Algorithms", algorithms_words(data.get("algorithms") or [])),
                 ("Result", result or "nothing copied"),
                 ("Time", phases),
                 (
@@ -1852,7 +1853,7 @@ def build_view(
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
         f"{plural(n_sequences, 'image sequence')}{audio} "
         f"→ {len(destinations)} destination(s); {run_check(str(data.get('verify')))} "
-        f"({', '.join(data.get('algorithms') or [])})"
+        f"({algorithms_words(data.get('algorithms') or [])})"
     )
 
     volume = data.get("source_volume") or {}
