@@ -212,6 +212,10 @@ class ReportView:
     # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry.
     ignored: list[str] = field(default_factory=list)
     ignored_count: int = 0
+    # The Production rows (labels) whose value is a name, not the DIT's own words (the Reel
+    # that fell back to the card's folder name): its line breaks are spelled ``\x0a``, as
+    # the Card block's, never made real (``free_text_lines`` is for the DIT's words only).
+    production_names: frozenset[str] = frozenset()
 
 
 _UNITS = ["B", "kB", "MB", "GB", "TB"]  # as the terminal writes them (rich: "kB")
@@ -559,6 +563,14 @@ def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
         ("Location", get("location")),
         ("Comment", get("comment")),
     ]
+
+
+def _production_names(data: dict[str, Any], card_name: str) -> frozenset[str]:
+    """The labels of ``_production``'s rows that show a name rather than the DIT's words:
+    the Reel when it is the card's folder name (the default the run records, or none
+    recorded, in an older report)."""
+    reel = (data.get("production") or {}).get("reel")
+    return frozenset({"Reel"}) if not reel or reel == card_name else frozenset()
 
 
 #: What the Volume row adds when its name is no label: ``volume_label_from`` "mount point"
@@ -1945,6 +1957,7 @@ def build_view(
         verdict_ok=ok,
         verdict_detail=detail,
         production=_production(data, card_name),
+        production_names=_production_names(data, card_name),
         card=card,
         destinations=_destination_rows(data, transfer_earlier),
         problems=problems,
