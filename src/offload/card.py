@@ -96,6 +96,7 @@ from offload.existing import (
 )
 from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
+from offload.hashing.registry import VERIFY_ONLY
 from offload.ledger import (
     LEDGER_NAME,
     REVOKED_BY_OFFLOAD,
@@ -922,7 +923,11 @@ def _plan(
     if extra:
         options = dataclasses.replace(
             options,
-            copy=dataclasses.replace(options.copy, algorithms=(*options.copy.algorithms, *extra)),
+            copy=dataclasses.replace(
+                options.copy,
+                algorithms=(*options.copy.algorithms, *extra),
+                checked_formats=tuple(f for f in extra if f in VERIFY_ONLY),
+            ),
         )
     # A fast copy standing in for the card: its own history is the record its files are
     # checked against, named so in a mismatch's line (``FileTask.reference_record``; "" is
