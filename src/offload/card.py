@@ -96,6 +96,7 @@ from offload.existing import (
 )
 from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
+from offload.hashing.registry import VERIFY_ONLY
 from offload.ledger import (
     LEDGER_NAME,
     REVOKED_BY_OFFLOAD,
@@ -888,6 +889,7 @@ def _plan(
             names=lambda: frozenset(
                 [*(f.relative_path for f in tree.files), *(s.relative_path for s in tree.symlinks)]
             ),
+            roots=[plan.root for plan in plans if plan.index not in backends],
         )
     )
     references = card_history.references if card_history is not None else {}
@@ -922,7 +924,11 @@ def _plan(
     if extra:
         options = dataclasses.replace(
             options,
-            copy=dataclasses.replace(options.copy, algorithms=(*options.copy.algorithms, *extra)),
+            copy=dataclasses.replace(
+                options.copy,
+                algorithms=(*options.copy.algorithms, *extra),
+                checked_formats=tuple(f for f in extra if f in VERIFY_ONLY),
+            ),
         )
     # A fast copy standing in for the card: its own history is the record its files are
     # checked against, named so in a mismatch's line (``FileTask.reference_record``; "" is

@@ -128,6 +128,7 @@ def _unreadable(
     whose: str,
     holder: str,
     without_ascmhl: str | None,
+    roots: Sequence[Path] = (),
 ) -> CardHistory:
     """A history that cannot be read (a manifest edited since, its chain file gone): raise
     UsageError (nothing copied) naming the way on that writes nothing to the card, unless
@@ -140,31 +141,61 @@ def _unreadable(
     look at; nor carry its folder as plain files: its place on each copy is the fresh
     history's, and a damaged record copied is still damaged (it stays on the card)."""
     damaged = f"{whose} ASC MHL history in {folder} cannot be read: {why}"
+    # What the destinations' ASC MHL does in its place: none under --mhl none/legacy, else
+    # a fresh history, or the one an earlier offload of this card carried there continued.
+    fresh = _fresh_or_continued(roots)
     if ignore is None or not _left_out_by_the_user(ignore):
-        fresh = (
-            "starts a fresh history on each destination"
+        instead = (
+            fresh[0]
             if without_ascmhl is None
             else f"writes no history on the destinations (--mhl {without_ascmhl})"
         )
         raise UsageError(
             f"{damaged}; nothing was copied. To offload {holder} without it (nothing is "
             f"written to {holder}): --ignore /{ASCMHL_FOLDER} copies its files, unchecked "
-            f"against that history, leaves the damaged folder out, and {fresh}",
+            f"against that history, leaves the damaged folder out, and {instead}",
             path=source,
         )
     reason = f"it cannot be read ({why})"
-    fresh = (
-        "the ASC MHL written on each destination starts a fresh history there"
+    instead = (
+        f"the ASC MHL written on each destination {fresh[1]}"
         if without_ascmhl is None
         else _no_history(without_ascmhl)
     )
     message = (
         f"{damaged}. It is left out as --ignore /{ASCMHL_FOLDER} asks: {holder}'s files are "
         f"not checked against it, it is not copied to the destinations (it stays on {holder} "
-        f"as it is), and {fresh}"
+        f"as it is), and {instead}"
     )
     item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
     return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
+
+
+def _fresh_or_continued(roots: Sequence[Path]) -> tuple[str, str]:
+    """What the ASC MHL written on the destinations does with the card's history left out,
+    as the refusal and the warning say it: a fresh history where a destination's copy root
+    (*roots*, the local ones) holds no ``ascmhl/`` yet, else the next generation of the one
+    an earlier offload of this card carried there (``continues the history already
+    there``), each such destination named."""
+    held = [root for root in roots if (root / ASCMHL_FOLDER).is_dir()]
+    if not held:
+        return (
+            "starts a fresh history on each destination (where an ASC MHL is written)",
+            "starts a fresh history there",
+        )
+    names = ", ".join(printable_name(str(root)) for root in held)
+    earlier = "an earlier offload of this card carried it there"
+    if len(held) == len(roots):
+        return (
+            f"continues the history already on each destination ({names}: {earlier})",
+            f"continues the history already there ({names}: {earlier})",
+        )
+    return (
+        f"continues the history already on {names} ({earlier}) and starts a fresh history "
+        "on each other destination (where an ASC MHL is written)",
+        f"continues the history already on {names} ({earlier}) and starts a fresh history "
+        "on each other one",
+    )
 
 
 def _left_out_by_the_user(ignore: IgnoreRules) -> bool:
@@ -181,8 +212,12 @@ def check_card_history(
     ignore: IgnoreRules | None = None,
     names: Callable[[], Collection[str]] | None = None,
     without_ascmhl: str | None = None,
+    roots: Sequence[Path] = (),
 ) -> CardHistory:
     """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
+
+    *roots*: the local destinations' copy roots, for the words of a history left out
+    (``_fresh_or_continued``: fresh there, or the one already there continued).
 
     A history that records paths outside the card is not trusted: a warning says so, the
     offload goes on without it and each destination starts a fresh history (the warning
@@ -214,7 +249,9 @@ def check_card_history(
     try:
         history = read_history(source)
     except OffloadError as exc:
-        return _unreadable(source, folder, exc.message, ignore, whose, holder, without_ascmhl)
+        return _unreadable(
+            source, folder, exc.message, ignore, whose, holder, without_ascmhl, roots
+        )
     if not history.exists:
         return CardHistory({}, trusted=False)
     escaping = history.escaping_paths()

@@ -100,10 +100,16 @@ class CopyOptions:
     # in parallel elsewhere (virtual disks included: measured faster here). See
     # docs/design.md, "Destinations that share a disk".
     device_concurrency: DeviceConcurrency = DeviceConcurrency.AUTO
+    # The formats of ``algorithms`` only checked against a legacy MHL's record (xxh32, for
+    # its ``<xxhash>``): set by the plan that adds them, never by a caller's choice.
+    checked_formats: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        # A format only checked (xxh32) is the plan's, added to check a legacy MHL's record.
+        # A format only checked (xxh32) is the plan's, added to check a legacy MHL's record
+        # (``checked_formats``); a caller choosing it is refused as ``-t`` refuses it.
         object.__setattr__(self, "algorithms", parse_algorithms(self.algorithms, checks=True))
+        chosen = [name for name in self.algorithms if name not in self.checked_formats]
+        parse_algorithms(chosen)  # raises UnknownHashError for a checked-only one
         object.__setattr__(self, "verify", VerifyMode(self.verify))
         object.__setattr__(self, "existing", ExistingFilePolicy(self.existing))
         object.__setattr__(self, "device_concurrency", DeviceConcurrency(self.device_concurrency))

@@ -238,7 +238,17 @@ def _recorded_elsewhere_hint(root: Path) -> str:
     """What ``nothing to verify ROOT against`` adds: the legacy MHLs at *root* (a
     Silverstack or ShotPut copy: ``--mhl-file`` checks it against one), else the copy root
     above *root* whose records cover it, else the copies below it with records of their
-    own, else nothing."""
+    own, else nothing. A copy root above comes first: its ledger and ASC MHL check every
+    file with a digest, where a legacy MHL may hold none (``<null>``: a size check)."""
+    above = _recorded_above(root)
+    covered = (
+        ""
+        if above is None
+        else (
+            f"; it is inside {printable_name(str(above))}, whose records cover it: "
+            f"offload verify {shell_word(above)}"
+        )
+    )
     legacy = _legacy_mhls_at(root)
     if legacy:
         commands = "; ".join(
@@ -251,13 +261,10 @@ def _recorded_elsewhere_hint(root: Path) -> str:
             else ""
         )
         which = "a legacy MHL" if len(legacy) == 1 else f"{len(legacy)} legacy MHLs"
-        return f"; it holds {which} at its root, checked when given: {commands}{more}"
-    above = _recorded_above(root)
-    if above is not None:
-        return (
-            f"; it is inside {printable_name(str(above))}, whose records cover it: "
-            f"offload verify {shell_word(above)}"
-        )
+        also = "; it also holds" if covered else "; it holds"
+        return f"{covered}{also} {which} at its root, checked when given: {commands}{more}"
+    if covered:
+        return covered
     below = _recorded_below(root)
     if not below:
         return ""

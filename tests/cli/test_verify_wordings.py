@@ -233,6 +233,29 @@ def test_a_folder_inside_a_copy_names_the_copy_root_to_verify(tmp_path: Path) ->
     ], err
 
 
+def test_a_folder_inside_a_copy_holding_a_legacy_mhl_names_the_copy_root_first(
+    tmp_path: Path,
+) -> None:
+    """Review of the card merge: a folder of a copy that holds a legacy MHL (``<null>``
+    only: a size check) got only the ``--mhl-file`` hint, no longer the copy root above
+    whose ledger and ASC MHL check every file by digest. Failed before; the copy root is
+    named first, the MHL as well."""
+    root = copied(tmp_path)
+    mhl = root / "CLIPS" / "S.mhl"
+    mhl.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1"><hash><file>'
+        "C001.MOV</file><size>50000</size><null></null></hash></hashlist>\n"
+    )
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root / "CLIPS")
+    assert code == 30, out + err
+    [line] = [x for x in err.splitlines() if x.startswith("ERROR: ")]
+    assert line.endswith(
+        f"; it is inside {root}, whose records cover it: offload verify {root}; it also holds "
+        f"a legacy MHL at its root, checked when given: offload verify --mhl-file {mhl} "
+        f"{root / 'CLIPS'}"
+    ), line
+
+
 def test_a_drive_holding_card_copies_names_the_copies_to_verify(tmp_path: Path) -> None:
     """Failed before (found in QA: ``offload verify`` of a shuttle drive's root holding 16
     card copies): ``offload verify DRIVE``, whose card copies each hold their own history

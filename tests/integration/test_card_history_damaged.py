@@ -70,3 +70,29 @@ def test_a_damaged_card_history_is_refused_with_a_way_on_that_writes_nothing_to_
     said = " ".join(done.stderr.split())
     assert "no destination gets an ASC MHL history (--mhl none writes no manifest)" in said
     assert "fresh history" not in said, said
+
+
+def test_a_history_left_out_continues_the_one_a_destination_already_holds(
+    tmp_path: Path,
+) -> None:
+    """Review of the card merge: where a destination already held an earlier offload of
+    this card (its history carried), ``--ignore /ascmhl`` adds the next generation to that
+    history, yet the warning said it "starts a fresh history there" and the release line
+    that the left-out folder "is on no destination". Failed before; each said true."""
+    card = card_with_history(tmp_path, {"C001.mov": 3_000})
+    dest, other, reports = tmp_path / "dest", tmp_path / "other", tmp_path / "reports"
+    dest.mkdir()
+    other.mkdir()
+    assert run("copy", "--report-dir", reports, card, dest, cwd=tmp_path).returncode == 0
+    _damage(card, "chain-removed")
+    (card / "CLIPS" / "C002.mov").write_bytes(b"new" * 1000)
+    args = ("copy", "--ignore", "/ascmhl", "--report-dir", reports, card, dest, other)
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "starts a fresh history there" not in said, said
+    assert f"continues the history already on {dest / 'A001'}" in said, said
+    assert "starts a fresh history on each other one" in said, said
+    assert "on no destination" not in said, said
+    held = sorted(p.name[:4] for p in (dest / "A001" / "ascmhl").glob("*.mhl"))
+    assert held == ["0001", "0002", "0003"], held

@@ -24,7 +24,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.manifest import hash_file_plain, read_history, verify_tree
 from support.ascmhl_judge import AscmhlJudge
-from support.faultyfs import FaultyFS, signal_at_stalls
+from support.faultyfs import FaultyFS, signal_at_stalls, signalled_at_stall
 from support.held_process import start
 from support.signal_pipes import held_full, lines_up_to, one_page
 
@@ -938,6 +938,29 @@ def test_report_stopped_after_a_named_html_says_how_to_write_the_named_pdf(
     )
     assert again.returncode == 0, again.stderr
     assert _reports_in(fs.mountpoint) == ["o.html", "o.pdf"]
+
+
+@pytest.mark.fault
+def test_report_stopped_while_a_named_documents_folder_is_synced_counts_it_written(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review of the report-words merge: a Ctrl-C during the folder's fsync after o.html's
+    rename left it under its name, yet the line said "o.html not written" and gave the same
+    command as the next step, which is refused (it exists, exit 64). Failed before; it is
+    counted written once renamed, and nothing is left to do."""
+    card = small_card(tmp_path / "cards")
+    code, err = copy(tmp_path, card, tmp_path / "disk")
+    assert code == 0, err
+    fs = faulty_fs()
+    [job] = (tmp_path / "reports").glob("*.json")
+    html = fs.mountpoint / "o.html"
+    stall = fs.stall("fsyncdir", path="*")
+    argv = [OFFLOAD, "report", "--no-media", str(job), "--html", str(html)]
+    done = signalled_at_stall(fs, stall, argv, signal.SIGINT, cwd=tmp_path)
+    assert done.returncode == 130, done.stdout + done.stderr
+    assert f"stopped by Ctrl-C: {html} written; nothing left to write" in done.stderr, done.stderr
+    assert "not written" not in done.stderr, done.stderr
+    assert _reports_in(fs.mountpoint) == ["o.html"]
 
 
 def test_a_card_history_with_a_file_symlink_is_carried_and_continued(

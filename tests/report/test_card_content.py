@@ -548,3 +548,31 @@ def test_camera_raw_clips_with_their_real_headers_are_clips_not_files_named_as_c
     assert "1 clip, 1 image sequence" in text, text[:3000]
     assert "1 file named as a clip, not video" in text, text[:3000]
     assert "REDCODE RAW), a camera raw FFmpeg cannot read" in text, text
+
+
+def test_a_format_only_checked_against_a_legacy_mhl_is_named_apart(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """Review of the card merge: a card whose legacy MHL holds only ``<xxhash>`` (XXH32)
+    was said "full verification, xxh64, xxh32" on the terminal and "Algorithms: xxh64,
+    xxh32" in the documents, as if XXH32 proved the read-back, which it never does. Failed
+    before; the checked-only format is named apart, in each."""
+    import xxhash
+
+    card = tmp_path / "cards" / "A010"
+    card.mkdir(parents=True)
+    clip = card / "C0001.MOV"
+    clip.write_bytes(os.urandom(5_000))
+    (card / "A010.mhl").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1"><hash>'
+        f"<file>C0001.MOV</file><size>5000</size>"
+        f"<xxhash>{xxhash.xxh32(clip.read_bytes()).intdigest():010d}</xxhash>"
+        "<hashdate>2024-01-01T00:00:00Z</hashdate></hash></hashlist>\n"
+    )
+    err, reports, _ = _copy_card(card, tmp_path)
+    apart = "xxh64; xxh32 checked against the card's legacy MHL only"
+    assert apart in " ".join(err.split()), err
+    assert "xxh64, xxh32" not in err
+    assert f"algorithms: {apart}" in _pdf_words(poppler, reports)
+    [html] = reports.glob("*.html")
+    assert apart.replace("'", "&#x27;") in html.read_text() or apart in html.read_text()

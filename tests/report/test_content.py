@@ -1380,6 +1380,19 @@ def test_files_the_card_failed_to_read_keep_their_own_lines_and_reasons() -> Non
             assert "does not match the card's own ASC MHL history" in state.text, state.text
 
 
+def test_of_the_loss_compares_both_sides_by_one_rule() -> None:
+    """Review of the report-words merge: the file's error kept its whole rest once its
+    path was out (``fsync: ...``) while the reason was cut at its last ``": "``, so the
+    same fsync error on a lost destination was not the loss. Failed before."""
+    from offload.report.loss import of_the_loss
+
+    reason = "/D/A001/x.mov: fsync: Input/output error (EIO)"
+    assert of_the_loss("/D/A001/y.mov: fsync: Input/output error (EIO)", "A001/y.mov", reason)
+    assert of_the_loss("/D/A001/y.mov: Input/output error (EIO)", "A001/y.mov", reason)
+    assert not of_the_loss("/D/A001/y.mov: fsync: No space left (ENOSPC)", "A001/y.mov", reason)
+    assert not of_the_loss("/D/A001/y.mov: error (EIO)", "A001/y.mov", reason)
+
+
 def test_a_bad_sector_of_the_card_is_not_said_to_be_a_lost_destinations() -> None:
     """Review of the reports merge: a file the card failed to read with EIO (a bad sector,
     the card still there) whose copy failed with that error on a destination lost with EIO

@@ -527,3 +527,66 @@ def test_a_phantom_cine_is_handed_to_ffmpeg_and_two_bytes_ci_are_not(tmp_path: P
     ):
         (tmp_path / name).write_bytes(head + bytes(2000))
         assert not_media(tmp_path / name) == refused, name
+
+
+def _mjpeg_with_pictures_zeroed(path: Path, zeroed: set[int], count: int = 50) -> Path:
+    """A real MJPEG MOV of *count* small pictures (PyAV), the data of those in *zeroed*
+    overwritten with zeros where they lie (its index whole): pictures FFmpeg refuses."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mjpeg", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuvj420p"
+        for index in range(count):
+            frame = av.VideoFrame(160, 90, "yuvj420p")
+            for plane in frame.planes:
+                plane.update(bytes([index * 5 % 256]) * plane.buffer_size)
+            frame.pts = index
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    with av.open(str(path)) as source:
+        places = [(p.pos, p.size) for p in source.demux(source.streams.video[0]) if p.size]
+    data = bytearray(path.read_bytes())
+    for index in zeroed:
+        pos, size = places[index]
+        data[pos : pos + size] = bytes(size)
+    path.write_bytes(data)
+    return path
+
+
+def test_one_bad_picture_does_not_make_a_clip_said_to_have_none(tmp_path: Path, media: Any) -> None:
+    """Review of the report-words merge: decoding stopped at the first picture FFmpeg
+    refused, so a clip whose first and middle pictures were damaged (48 of 50 decode) was
+    said to have none that decode, "no player shows it". Failed before; the bad pictures
+    are skipped and counted, the next one shown; "none" only when none decodes."""
+    clip = _mjpeg_with_pictures_zeroed(tmp_path / "C0001.MOV", {0, 25})
+    info = probe_file(clip)
+    assert info.thumbnail is not None
+    assert info.damage is not None and "none" not in info.damage, info.damage
+    assert info.damage.startswith("1 of the 2 pictures read around its middle does not decode")
+    every = _mjpeg_with_pictures_zeroed(tmp_path / "C0002.MOV", set(range(50)))
+    info = probe_file(every)
+    assert info.thumbnail is None
+    assert info.damage is not None
+    assert info.damage.startswith("no picture decodes: its index reads, but FFmpeg decodes none")
+
+
+def test_a_file_of_data_tracks_only_is_not_said_damaged(tmp_path: Path, media: Any) -> None:
+    """Review of the report-words merge: an MP4 whose index reads but holds only a data
+    track (no picture, no sound) was said damaged, "its index (the 'moov' box) cannot be
+    read". Failed before; it says what it holds."""
+    from fractions import Fraction
+
+    import av
+
+    path = tmp_path / "D0001.MP4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_data_stream("bin_data")
+        for index in range(10):
+            packet = av.Packet(b"x" * 100)
+            packet.stream, packet.pts, packet.dts = stream, index, index
+            packet.time_base = Fraction(1, 25)
+            out.mux(packet)
+    info = probe_file(path)
+    assert info.damage is None
+    assert info.error == "no picture and no sound in this file: it holds only 1 data track"

@@ -296,6 +296,26 @@ def test_a_comment_keeps_its_line_breaks_and_escapes_other_controls(
         assert "Rain delay\\x09" in lines, (where, lines)
 
 
+def test_a_reel_that_is_the_cards_name_keeps_its_line_break_spelled(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """Review of the report-words merge: the DIT's line breaks applied to the whole
+    Production block, so the Reel, which falls back to the card's folder name, showed a
+    ``\n`` in that name as a real line break (a card's names keep ``\x0a``). Failed
+    before; the Reel row spells it as the Card block does."""
+    card = tmp_path / "C9\nRAINDAY"
+    one, reports = _card_and_destinations(card, 1_000, tmp_path, "one")
+    done = run_offload("copy", "--report-dir", reports, card, one)
+    assert done.returncode == 0, done.stderr
+    (job,) = reports.glob("*.json")
+    page = browser.open(job.with_suffix(".html"))
+    pdf = pdf_text(poppler, job.with_suffix(".pdf"))
+    for where, text in (("HTML", page.text), ("PDF", pdf)):
+        named = [line for line in text.splitlines() if "RAINDAY" in line]
+        bad = [line for line in named if "C9\\x0aRAINDAY" not in line]
+        assert named and not bad, (where, bad)
+
+
 def test_copies_transfer_checked_earlier_are_counted_as_their_rows_say(
     tmp_path: Path, browser: Browser, poppler: dict[str, str]
 ) -> None:

@@ -479,10 +479,10 @@ def test_an_ignore_pattern_keeps_the_card_with_every_other_reason() -> None:
     assert not release.may_format
     assert release.text == (
         "Do not format the card: 1 of the card's entries was left out by an ignore pattern "
-        "(A001.xml first) and is on no destination; no destination is on a disk other than "
-        "the card's (destination 1 is on the card's own disk (/dev/sdb): no backup if that "
-        "disk fails; destination 2 is on the card's own disk (/dev/sdc): no backup if that "
-        "disk fails)."
+        "(A001.xml first) and was not copied from the card by this run; no destination is on "
+        "a disk other than the card's (destination 1 is on the card's own disk (/dev/sdb): "
+        "no backup if that disk fails; destination 2 is on the card's own disk (/dev/sdc): "
+        "no backup if that disk fails)."
     ), release.text
 
 

@@ -116,3 +116,16 @@ def test_xxh32_is_only_verified_never_chosen_with_t() -> None:
     assert hasher.hexdigest() == "02cc5d05"  # XXH32("") (xxhsum -H0)
     with pytest.raises(UnknownHashError, match="legacy MHL"):
         parse_algorithms(["xxh64,xxh32"])
+
+
+def test_a_python_caller_cannot_choose_xxh32_for_a_copy() -> None:
+    """Review of the card merge: CopyOptions accepted ("xxh32", "md5") from a Python
+    caller, which ``-t`` refuses; only the plan adds xxh32, to check a legacy MHL's
+    ``<xxhash>``. Failed before; refused with -t's one-line error, the plan's kept."""
+    from offload.hashing import UnknownHashError
+    from offload.options import CopyOptions
+
+    with pytest.raises(UnknownHashError, match="only checked against a legacy MHL"):
+        CopyOptions(algorithms=("xxh32", "md5"))
+    planned = CopyOptions(algorithms=("xxh64", "xxh32"), checked_formats=("xxh32",))
+    assert planned.algorithms == ("xxh64", "xxh32")

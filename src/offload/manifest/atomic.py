@@ -321,7 +321,13 @@ class AtomicFile:
         os.lseek(self._fd, 0, os.SEEK_SET)
         self._hasher = self._new_hasher()
 
-    def commit(self, *, replace: bool, sync_folder: bool = True) -> None:
+    def commit(
+        self,
+        *,
+        replace: bool,
+        sync_folder: bool = True,
+        renamed: Callable[[], None] | None = None,
+    ) -> None:
         """Flush, fsync, rename to the final name, fsync the folder.
 
         *replace*: overwrite an existing final file (the chain file); if False, raise
@@ -329,6 +335,8 @@ class AtomicFile:
         *sync_folder* False: the caller fsyncs the folder itself (``fs.ops.fsync_dir``),
         once for several files, before it calls them durable: until then the new name may
         be lost in a crash (the file's bytes are durable, the old file or none is seen).
+        *renamed*: called once the file is under its final name, before the folder's fsync
+        (a signal or an error there leaves it under that name: the caller counts it there).
         Raises OSError on any I/O failure; the temporary file is then removed on exit.
         """
         self._flush()
@@ -342,6 +350,8 @@ class AtomicFile:
             rename_noreplace(self.temp_path, self.final_path)
         self._committed = True
         self.digest = self._hasher.hexdigest()
+        if renamed is not None:
+            renamed()
         if sync_folder:
             fsync_dir(self.final_path.parent)
 
@@ -362,15 +372,20 @@ class AtomicFile:
 
 
 def write_file_atomically(
-    final_path: Path, data: bytes, *, replace: bool, sync_folder: bool = True
+    final_path: Path,
+    data: bytes,
+    *,
+    replace: bool,
+    sync_folder: bool = True,
+    renamed: Callable[[], None] | None = None,
 ) -> str:
-    """Write *data* to *final_path* atomically; return the C4 ID of *data*. *sync_folder*:
-    as ``AtomicFile.commit``.
+    """Write *data* to *final_path* atomically; return the C4 ID of *data*. *sync_folder*,
+    *renamed*: as ``AtomicFile.commit``.
 
     Raises OSError (FileExistsError when *replace* is False and the file exists).
     """
     with AtomicFile(final_path) as handle:
         handle.write_bytes(data)
-        handle.commit(replace=replace, sync_folder=sync_folder)
+        handle.commit(replace=replace, sync_folder=sync_folder, renamed=renamed)
     assert handle.digest is not None
     return handle.digest

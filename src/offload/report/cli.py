@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,8 @@ def _stopped_line(args: argparse.Namespace, signal: str, written: list[Path]) ->
     with the same options."""
     missing = [path for path in _targets(args).values() if path not in written]
     shown = ", ".join(printable_name(str(path)) for path in written)
+    if not missing:
+        return f"stopped by {signal}: {shown} written; nothing left to write"
     left = ", ".join(printable_name(str(path)) for path in missing)
     them = "it" if len(missing) == 1 else "them"
     if not written or (args.html is None and args.pdf is None):
@@ -233,11 +236,21 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
     for suffix, target in targets.items():
         try:
             replace = args.overwrite or target not in named
-            write_file_atomically(target, documents[suffix], replace=replace)
-            written.append(target)
+            # Counted once under its name (the rename), before the folder's fsync: a
+            # signal there must not call it "not written" and give a step it refuses.
+            write_file_atomically(
+                target, documents[suffix], replace=replace, renamed=partial(written.append, target)
+            )
             print(f"{suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
         except OSError as exc:
-            env.error(_not_written(target, exc, option=f"--{suffix[1:]}"))
+            if target in written:  # under its name; its folder's fsync failed
+                env.error(
+                    f"{printable_name(str(target))} was written, but its folder could not be "
+                    f"synced ({describe_os_error(exc)}): a crash now may lose its name; check "
+                    "the disk"
+                )
+            else:
+                env.error(_not_written(target, exc, option=f"--{suffix[1:]}"))
             code = 1
     return code
 

@@ -41,6 +41,7 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
+from offload.hashing.registry import algorithms_words
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import (
     NO_VIDEO,
@@ -211,6 +212,10 @@ class ReportView:
     # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry.
     ignored: list[str] = field(default_factory=list)
     ignored_count: int = 0
+    # The Production rows (labels) whose value is a name, not the DIT's own words (the Reel
+    # that fell back to the card's folder name): its line breaks are spelled ``\x0a``, as
+    # the Card block's, never made real (``free_text_lines`` is for the DIT's words only).
+    production_names: frozenset[str] = frozenset()
 
 
 _UNITS = ["B", "kB", "MB", "GB", "TB"]  # as the terminal writes them (rich: "kB")
@@ -560,6 +565,14 @@ def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
     ]
 
 
+def _production_names(data: dict[str, Any], card_name: str) -> frozenset[str]:
+    """The labels of ``_production``'s rows that show a name rather than the DIT's words:
+    the Reel when it is the card's folder name (the default the run records, or none
+    recorded, in an older report)."""
+    reel = (data.get("production") or {}).get("reel")
+    return frozenset({"Reel"}) if not reel or reel == card_name else frozenset()
+
+
 #: What the Volume row adds when its name is no label: ``volume_label_from`` "mount point"
 #: (report/volumes.py), a producer reading it as the drive's label would be misled.
 MOUNT_POINT_NAME = "no label read from the filesystem: the name shown is that of its mount folder"
@@ -667,7 +680,7 @@ def _destination_rows(
                 ("Volume", volume),
                 ("Free after", free_text),
                 ("Verification", str(data.get("verify") or "")),
-                ("Algorithms", ", ".join(data.get("algorithms") or [])),
+                ("Algorithms", algorithms_words(data.get("algorithms") or [])),
                 ("Result", result or "nothing copied"),
                 ("Time", phases),
                 (
@@ -1852,7 +1865,7 @@ def build_view(
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
         f"{plural(n_sequences, 'image sequence')}{audio} "
         f"→ {len(destinations)} destination(s); {run_check(str(data.get('verify')))} "
-        f"({', '.join(data.get('algorithms') or [])})"
+        f"({algorithms_words(data.get('algorithms') or [])})"
     )
 
     volume = data.get("source_volume") or {}
@@ -1944,6 +1957,7 @@ def build_view(
         verdict_ok=ok,
         verdict_detail=detail,
         production=_production(data, card_name),
+        production_names=_production_names(data, card_name),
         card=card,
         destinations=_destination_rows(data, transfer_earlier),
         problems=problems,

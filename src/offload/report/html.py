@@ -85,13 +85,22 @@ def escape(text: str) -> str:
     return _escape(text if text.isprintable() else printable_line(text))
 
 
-def _kv(rows: list[tuple[str, str]], *, free_text: bool = False) -> str:
+def _kv(
+    rows: list[tuple[str, str]], *, free_text: bool = False, names: frozenset[str] = frozenset()
+) -> str:
     """A block of *rows* (label, value). *free_text*: the values are the DIT's own words
     (the Production block: ``--comment`` and the like), whose line breaks are theirs and
-    kept (``free_text_lines``); else a line break is a name's, spelled ``\x0a``."""
-    show = (lambda v: "<br>".join(map(escape, free_text_lines(v)))) if free_text else escape
+    kept (``free_text_lines``), but for the rows labelled in *names* (a name standing in
+    for one, ``ReportView.production_names``); else a line break is a name's, spelled
+    ``\x0a``."""
+
+    def show(label: str, value: str) -> str:
+        if free_text and label not in names:
+            return "<br>".join(map(escape, free_text_lines(value)))
+        return escape(value)
+
     body = "".join(
-        f"<tr><th>{escape(k)}</th><td>{show(v) if v else '&nbsp;'}</td></tr>" for k, v in rows
+        f"<tr><th>{escape(k)}</th><td>{show(k, v) if v else '&nbsp;'}</td></tr>" for k, v in rows
     )
     return f'<table class="kv">{body}</table>'
 
@@ -188,7 +197,7 @@ def render_html(view: ReportView) -> str:
 {problems}
 {_list(view.warnings, "warnings", "Warnings")}
 <div class="cols">
-<div><h2>Production</h2>{_kv(view.production, free_text=True)}</div>
+<div><h2>Production</h2>{_kv(view.production, free_text=True, names=view.production_names)}</div>
 <div><h2>Card</h2>{_kv(view.card)}</div>
 </div>
 <h2>Destinations</h2>

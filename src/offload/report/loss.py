@@ -268,7 +268,11 @@ def of_the_loss(error: str, path: str, reason: str) -> bool:
         return False
     if reason in error:
         return True
-    return _without_path(error, path) == _without_path(reason, None)
+    # One rule for both sides: the file's words once its path is out, matched against
+    # the end of the reason after one of its ": " (the reason names its own file, whose
+    # path is not known here, so it is never cut inside the words themselves).
+    words = _without_path(error, path)
+    return bool(words) and (reason == words or reason.endswith(": " + words))
 
 
 def error_words(error: str, path: str) -> str:

@@ -44,7 +44,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -136,6 +136,9 @@ class MediaInfo:
 NO_PICTURE = "no picture in this file"
 #: What a file with no stream at all says (a recording stopped before its first frame).
 NOTHING_RECORDED = "no picture and no sound in this file (nothing recorded)"
+#: What a file whose index reads but whose tracks are data or subtitles only says: not
+#: damaged, just nothing to show (a camera's sidecar metadata track, a timed-text file).
+ONLY_OTHER_TRACKS = "no picture and no sound in this file: it holds only {what}"
 #: What an MP4/MOV whose index FFmpeg cannot read, though it holds recorded data (an
 #: ``mdat``), says instead of a thumbnail: never "nothing recorded".
 INDEX_UNREADABLE = "its index cannot be read: not readable as it is"
@@ -206,6 +209,10 @@ def _probe_media(path: Path, budget: ProbeBudget, *, picture: bool = True) -> Me
                 if container.streams.audio:
                     info.error = info.error or NO_PICTURE
                     info.audio_only = _misnamed(container, path)
+                elif container.streams:  # its index reads: data/subtitle tracks only
+                    info.error = info.error or ONLY_OTHER_TRACKS.format(
+                        what=_other_tracks(container.streams)
+                    )
                 elif recorded_bytes(path):  # data there, its index unreadable: damaged
                     info.error = INDEX_UNREADABLE
                     info.damage = (
@@ -242,6 +249,17 @@ def _probe_media(path: Path, budget: ProbeBudget, *, picture: bool = True) -> Me
                 f"no player can read it as it is; {_REPAIR}"
             )
     return info
+
+
+def _other_tracks(streams: Iterable[Any]) -> str:
+    """The kinds of tracks of a file without picture or sound, counted: "1 data track",
+    "2 subtitle tracks", "1 data track and 1 subtitle track"."""
+    kinds: dict[str, int] = {}
+    for stream in streams:
+        kind = str(getattr(stream, "type", None) or "other")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    words = [f"{n} {kind} track{'s' if n != 1 else ''}" for kind, n in kinds.items()]
+    return " and ".join(words)
 
 
 _REPAIR = "a repair tool (untrunc and the like) may rebuild it from a whole clip of the same camera"
@@ -684,8 +702,8 @@ def _middle_frame(
     often start far from 0), so the middle is that start plus half the duration; of a clip
     cut off (``data_s``), half the data that is there. A seek can land past a short clip's
     only keyframe, and then nothing decodes: decode from the start instead (bounded by the
-    clip's time budget). Data that fails to decode ends the decoding, never the probe: the
-    last frame that decoded is kept."""
+    clip's time budget). A picture that fails to decode is skipped and counted, never the
+    end of the probe (``_decode_to``); what did not decode is said in ``info.damage``."""
     start = _start_s(container)
     length = info.data_s if info.data_s is not None else (info.duration_s or 0.0)
     target = start + (length / 2 if offset is None else offset)
@@ -696,60 +714,118 @@ def _middle_frame(
         except Exception:
             pass  # not seekable: decode from the start below
         else:
-            frame, failure, _ = _decode_to(container, stream, target, info, deadline)
-            if frame is not None:
-                return frame
+            decoded = _decode_to(container, stream, target, info, deadline)
+            if decoded.frame is not None:
+                _say_bad_pictures(decoded, info, "read around its middle")
+                return decoded.frame
+            failure = decoded.failure
     try:
         container.seek(0)
     except Exception:
         pass  # not seekable: decode from where it stands
-    frame, failed, invalid = _decode_to(container, stream, target, info, deadline)
-    if frame is None and invalid and info.damage is None:
-        # Its index reads (frames, duration), its data does not: FFmpeg's "Invalid data"
-        # from the first frame on, not a codec it lacks (another error): damaged.
-        info.damage = (
-            "no picture decodes: its index reads, but FFmpeg decodes none of its pictures "
-            f"from its start to its middle ({(failed or '').removeprefix(_FFMPEG)}), so no player "
-            "shows it as it is"
-        )
-    failure = failed or failure
-    if frame is None and failure:
+    decoded = _decode_to(container, stream, target, info, deadline)
+    _say_bad_pictures(decoded, info, "read from its start to its middle")
+    failure = decoded.failure or failure
+    if decoded.frame is None and failure:
         info.error = info.error or failure
-    return frame
+    return decoded.frame
+
+
+#: Pictures that fail to decode one after another before the probe stops looking for one
+#: that does (each costs a read and a failed decode; the clip's time budget bounds it too).
+MAX_BAD_PICTURES = 60
+
+
+@dataclass
+class _Decoded:
+    """What ``_decode_to`` found: the frame (at or past the target, else the last one
+    decoded, else None); how many pictures decoded and how many FFmpeg refused as invalid
+    data (``bad``), the first of those at ``first_bad_s`` seconds; why decoding last
+    failed, if it did; whether it stopped at ``MAX_BAD_PICTURES`` refused in a row."""
+
+    frame: Any = None
+    good: int = 0
+    bad: int = 0
+    first_bad_s: float | None = None
+    failure: str | None = None
+    gave_up: bool = False
+
+
+def _say_bad_pictures(decoded: _Decoded, info: MediaInfo, where: str) -> None:
+    """*info*'s damage in true words when FFmpeg refused pictures as invalid data: none
+    decoded ("no picture decodes"), else how many of those read (*where*) did not."""
+    if not decoded.bad or info.damage is not None:
+        return
+    why = (decoded.failure or "").removeprefix(_FFMPEG)
+    if decoded.frame is None:
+        span = f"in its first {decoded.bad} pictures" if decoded.gave_up else where
+        info.damage = (
+            f"no picture decodes: its index reads, but FFmpeg decodes none of its pictures "
+            f"{span} ({why}), so no player shows it as it is"
+        )
+        return
+    first = "" if decoded.first_bad_s is None else f", the first at {decoded.first_bad_s:.2f} s"
+    info.damage = (
+        f"{decoded.bad} of the {decoded.bad + decoded.good} pictures {where} "
+        f"{'does' if decoded.bad == 1 else 'do'} not decode "
+        f"({why}{first}), so players show it with pictures missing or broken"
+    )
 
 
 def _decode_to(
     container: Any, stream: Any, target: float, info: MediaInfo, deadline: float
-) -> tuple[Any, str | None, bool]:
-    """Decode from where the container stands to the first frame at or after *target*:
-    (the frame, or the last one decoded, or None; why decoding failed, if it did; whether
-    that failure was FFmpeg's "Invalid data", AVERROR_INVALIDDATA: data it cannot read,
-    not a decoder it lacks)."""
-    frame = None
-    failure = None
-    invalid = False
+) -> _Decoded:
+    """Decode from where the container stands to the first frame at or after *target*,
+    packet by packet: a packet FFmpeg refuses as invalid data (AVERROR_INVALIDDATA: data it
+    cannot read, not a decoder it lacks) is counted and skipped, so one damaged picture does
+    not hide the rest; any other error, or reading the container failing, ends it."""
+    found = _Decoded()
     began = time.monotonic()
+    in_a_row = 0
     try:
-        for count, decoded in enumerate(container.decode(stream), 1):
-            frame = decoded
-            if decoded.time is None or decoded.time >= target - 1e-6:
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except Exception as exc:  # PyAV's error types, not imported here
+                found.failure = _short_error(exc)
+                if type(exc).__name__ != "InvalidDataError":
+                    break
+                found.bad += 1
+                in_a_row += 1
+                if found.first_bad_s is None and packet.pts is not None and packet.time_base:
+                    found.first_bad_s = float(packet.pts * packet.time_base)
+                if in_a_row >= MAX_BAD_PICTURES:
+                    found.gave_up = True
+                    break
+                if time.monotonic() > deadline:
+                    info.error = info.error or "per-clip time budget spent"
+                    break
+                continue
+            in_a_row = 0
+            done = False
+            for decoded in frames:
+                found.frame = decoded
+                found.good += 1
+                if decoded.time is None or decoded.time >= target - 1e-6:
+                    done = True
+                    break
+            if done:
                 break
             # One decode cannot be interrupted (a 12K frame takes ~0.3 s here): stop when
             # the next frame, as long as the ones so far took, would end past the budget.
             now = time.monotonic()
-            if now + (now - began) / count > deadline:
+            if found.good and now + (now - began) / found.good > deadline:
                 info.error = "per-clip time budget spent: frame before the middle shown"
                 break
-    except Exception as exc:  # damaged data: the frames before it stand
-        failure = _short_error(exc)
-        invalid = type(exc).__name__ == "InvalidDataError"  # av.error's, not imported here
-        if frame is not None:
-            info.error = info.error or (
-                "data damaged before the middle: the last frame that decodes is shown"
-            )
-    if frame is not None and info.width is None:
-        info.width, info.height = frame.width, frame.height
-    return frame, failure, invalid
+    except Exception as exc:  # reading the container failed: the frames before it stand
+        found.failure = _short_error(exc)
+    if found.frame is not None and found.failure and not found.bad:
+        info.error = info.error or (
+            "data damaged before the middle: the last frame that decodes is shown"
+        )
+    if found.frame is not None and info.width is None:
+        info.width, info.height = found.frame.width, found.frame.height
+    return found
 
 
 def _rotation(frame: Any) -> int:

@@ -569,8 +569,10 @@ class PdfWriter:
                 if index < len(rows):
                     key, value = rows[index]
                     # The DIT's own words keep their line breaks (a segment a line); a
-                    # card's name, a line break spelled \x0a (``latin1``).
-                    lines = free_text_lines(value) if name == "Production" else [value]
+                    # card's name, a line break spelled \x0a (``latin1``), also where it
+                    # stands in the Production block (``production_names``).
+                    words = name == "Production" and key not in self.view.production_names
+                    lines = free_text_lines(value) if words else [value]
                     cells.append((label_w, [Segment(key, "B")]))
                     cells.append((half - label_w, [Segment(line or " ") for line in lines]))
                 else:

@@ -565,7 +565,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         one = len(left_out) == 1
         kept.append(
             f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
-            f"ignore pattern ({left_out[0]} first) and {'is' if one else 'are'} on no destination"
+            f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
+            "the card by this run"
         )
     if failed_other is not None:
         if failed_others == 1:

@@ -17,6 +17,7 @@ from offload.card import OffloadReport
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
+from offload.hashing.registry import algorithms_words
 from offload.manifest.xmlchars import xml_can_hold
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.renamed_recheck import NOT_RECHECKED
@@ -151,7 +152,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
         # of its name, one named "RAID[/]" stopped the summary (MarkupError).
         title=Text(
             f"{printable_name(str(report.source))}: {run_check(str(job.verify))}, "
-            f"{', '.join(job.algorithms)}",
+            f"{algorithms_words(job.algorithms)}",
             style="table.title",
         ),
         title_justify="left",
