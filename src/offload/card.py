@@ -890,6 +890,7 @@ def _plan(
                 [*(f.relative_path for f in tree.files), *(s.relative_path for s in tree.symlinks)]
             ),
             roots=[plan.root for plan in plans if plan.index not in backends],
+            remote=sum(1 for plan in plans if plan.index in backends),
         )
     )
     references = card_history.references if card_history is not None else {}

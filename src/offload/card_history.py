@@ -129,6 +129,7 @@ def _unreadable(
     holder: str,
     without_ascmhl: str | None,
     roots: Sequence[Path] = (),
+    remote: int = 0,
 ) -> CardHistory:
     """A history that cannot be read (a manifest edited since, its chain file gone): raise
     UsageError (nothing copied) naming the way on that writes nothing to the card, unless
@@ -143,13 +144,9 @@ def _unreadable(
     damaged = f"{whose} ASC MHL history in {folder} cannot be read: {why}"
     # What the destinations' ASC MHL does in its place: none under --mhl none/legacy, else
     # a fresh history, or the one an earlier offload of this card carried there continued.
-    fresh = _fresh_or_continued(roots)
+    fresh = _fresh_or_continued(roots, remote)
     if ignore is None or not _left_out_by_the_user(ignore):
-        instead = (
-            fresh[0]
-            if without_ascmhl is None
-            else f"writes no history on the destinations (--mhl {without_ascmhl})"
-        )
+        instead = fresh[0] if without_ascmhl is None else _no_history(without_ascmhl)
         raise UsageError(
             f"{damaged}; nothing was copied. To offload {holder} without it (nothing is "
             f"written to {holder}): --ignore /{ASCMHL_FOLDER} copies its files, unchecked "
@@ -157,11 +154,7 @@ def _unreadable(
             path=source,
         )
     reason = f"it cannot be read ({why})"
-    instead = (
-        f"the ASC MHL written on each destination {fresh[1]}"
-        if without_ascmhl is None
-        else _no_history(without_ascmhl)
-    )
+    instead = _instead(fresh, without_ascmhl)
     message = (
         f"{damaged}. It is left out as --ignore /{ASCMHL_FOLDER} asks: {holder}'s files are "
         f"not checked against it, it is not copied to the destinations (it stays on {holder} "
@@ -171,12 +164,22 @@ def _unreadable(
     return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
 
 
-def _fresh_or_continued(roots: Sequence[Path]) -> tuple[str, str]:
+def _instead(fresh: tuple[str, str], without_ascmhl: str | None) -> str:
+    """What a warning says the destinations' ASC MHL does in place of a card history not
+    trusted: *fresh*'s (``_fresh_or_continued``) where one is written, none under
+    *without_ascmhl* (``--mhl legacy``, ``none``)."""
+    if without_ascmhl is not None:
+        return _no_history(without_ascmhl)
+    return f"the ASC MHL written on each destination, if any, {fresh[1]}"
+
+
+def _fresh_or_continued(roots: Sequence[Path], remote: int = 0) -> tuple[str, str]:
     """What the ASC MHL written on the destinations does with the card's history left out,
     as the refusal and the warning say it: a fresh history where a destination's copy root
     (*roots*, the local ones) holds no ``ascmhl/`` yet, else the next generation of the one
     an earlier offload of this card carried there (``continues the history already
-    there``), each such destination named."""
+    there``), each such destination named; *remote*: how many destinations are buckets
+    (not in *roots*), each of which starts its own."""
     held = [root for root in roots if (root / ASCMHL_FOLDER).is_dir()]
     if not held:
         return (
@@ -185,7 +188,7 @@ def _fresh_or_continued(roots: Sequence[Path]) -> tuple[str, str]:
         )
     names = ", ".join(printable_name(str(root)) for root in held)
     earlier = "an earlier offload of this card carried it there"
-    if len(held) == len(roots):
+    if len(held) == len(roots) and not remote:
         return (
             f"continues the history already on each destination ({names}: {earlier})",
             f"continues the history already there ({names}: {earlier})",
@@ -213,11 +216,13 @@ def check_card_history(
     names: Callable[[], Collection[str]] | None = None,
     without_ascmhl: str | None = None,
     roots: Sequence[Path] = (),
+    remote: int = 0,
 ) -> CardHistory:
     """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
 
-    *roots*: the local destinations' copy roots, for the words of a history left out
-    (``_fresh_or_continued``: fresh there, or the one already there continued).
+    *roots*: the local destinations' copy roots, *remote*: how many are buckets, for the
+    words of a history not trusted (``_fresh_or_continued``: fresh there, or the one
+    already there continued).
 
     A history that records paths outside the card is not trusted: a warning says so, the
     offload goes on without it and each destination starts a fresh history (the warning
@@ -250,7 +255,7 @@ def check_card_history(
         history = read_history(source)
     except OffloadError as exc:
         return _unreadable(
-            source, folder, exc.message, ignore, whose, holder, without_ascmhl, roots
+            source, folder, exc.message, ignore, whose, holder, without_ascmhl, roots, remote
         )
     if not history.exists:
         return CardHistory({}, trusted=False)
@@ -258,15 +263,11 @@ def check_card_history(
     if escaping:
         shown = listed([repr(printable_name(p)) for p in escaping], 5)
         reason = f"it records paths outside {holder} ({shown})"
-        fresh = (
-            "each destination starts a fresh history of its own"
-            if without_ascmhl is None
-            else _no_history(without_ascmhl)
-        )
+        instead = _instead(_fresh_or_continued(roots, remote), without_ascmhl)
         message = (
             f"{whose} ASC MHL history in {folder} is broken or forged: {reason}. It is "
             f"not trusted: {holder}'s files are not checked against it, it is not carried to "
-            f"the destinations, and {fresh}"
+            f"the destinations, and {instead}"
         )
         item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
         return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))

@@ -96,3 +96,21 @@ def test_a_history_left_out_continues_the_one_a_destination_already_holds(
     assert "on no destination" not in said, said
     held = sorted(p.name[:4] for p in (dest / "A001" / "ascmhl").glob("*.mhl"))
     assert held == ["0001", "0002", "0003"], held
+
+
+def test_a_bucket_beside_a_drive_holding_the_history_is_not_said_to_continue_it(
+    tmp_path: Path,
+) -> None:
+    """The words of a card history left out where one local copy root holds the history
+    an earlier offload carried and a bucket is a destination too: the bucket starts its
+    own, so never "continues the history already on each destination". Failed before (the
+    review of the merges: the bucket was not counted)."""
+    from offload.card_history import _fresh_or_continued
+
+    held = tmp_path / "RAID0" / "A001"
+    (held / "ascmhl").mkdir(parents=True)
+    alone = _fresh_or_continued([held])
+    beside_a_bucket = _fresh_or_continued([held], remote=1)
+    assert "each destination" in alone[0]
+    for words in beside_a_bucket:
+        assert "each destination" not in words and "fresh history on each other" in words

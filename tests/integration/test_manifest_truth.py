@@ -435,6 +435,27 @@ def test_a_forged_card_history_under_a_run_writing_no_ascmhl_says_none_is_starte
     assert not (dest / card.name / "ascmhl").exists()
 
 
+def test_a_forged_card_history_names_the_history_a_destination_already_holds(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A card offloaded once, its history then forged, offloaded again to the same drive:
+    the copy there continues the history the first offload wrote, and the warning says so.
+    Failed before (the read-only review of the merges): "each destination starts a fresh
+    history of its own" while RAID0's history went on from 0001 to 0002."""
+    card = small_card(tmp_path / "cards")
+    dest = tmp_path / "RAID0"
+    assert copy(tmp_path, card, dest)[0] == 0
+    forge(card, judge)
+    (card / "CLIPS" / "A001C003.mov").write_bytes(b"third clip")
+    code, err = copy(tmp_path, card, dest)
+    assert code == 0, err
+    said = " ".join(err.split())
+    assert "broken or forged" in said and "fresh history of its own" not in said, said
+    assert f"continues the history already there ({dest / card.name}" in said, said
+    held = sorted(p.name[:4] for p in (dest / card.name / "ascmhl").glob("*.mhl"))
+    assert held == ["0001", "0002"], held
+
+
 # -- offload verify: reports and progress ------------------------------------------------------
 
 

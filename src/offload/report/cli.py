@@ -241,7 +241,6 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
             write_file_atomically(
                 target, documents[suffix], replace=replace, renamed=partial(written.append, target)
             )
-            print(f"{suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
         except OSError as exc:
             if target in written:  # under its name; its folder's fsync failed
                 env.error(
@@ -252,6 +251,9 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
             else:
                 env.error(_not_written(target, exc, option=f"--{suffix[1:]}"))
             code = 1
+            continue
+        # Said apart from the write: an error saying it (a terminal gone) is no fsync's.
+        print(f"{suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
     return code
 
 
