@@ -468,10 +468,10 @@ class SignalsAfterCopy:
     further SIGTERM ends the process, even one blocked in a call a signal does not
     interrupt: a hung FUSE drive). ``stopped_by``: the signal that stopped it, so that the
     command restates the reports already written (their exit code 130, a note) before it
-    returns. So a run whose reports hang (a stalled bucket, a share gone) can always be
-    stopped, without a kill -9; what is cut short is under a temporary name, never
-    half-written under its final one. A SIGHUP
-    then (the terminal closed) changes nothing: the run writes its manifests and reports,
+    returns; a further SIGINT then changes nothing (the stop is under way). So a run whose
+    reports hang (a stalled bucket, a share gone) can always be stopped, without a kill -9;
+    what is cut short is under a temporary name, never half-written under its final one. A
+    SIGHUP then (the terminal closed) changes nothing: the run writes its manifests and reports,
     its output to a terminal that hung up dropped (``handling_signals``); nothing is recorded,
     as nobody asked for anything. Main thread only, like the handler.
 
@@ -516,6 +516,12 @@ class SignalsAfterCopy:
             return
         elif self.holding:
             self.further = signum  # the outcome is stated: the command says it came
+        elif self.stopped_by is not None:
+            # The stop is under way (a hung call waited out on a worker, its steps unwinding):
+            # a raise now would land in that unwinding, or leave the worker running
+            # (``interruptible.call``). A SIGTERM after a stop by SIGTERM never comes here:
+            # its default is back, and ends the process.
+            return
         elif signum == signal.SIGINT and not self._cancel.cancelled:
             self._set(signum)  # recorded; the command says so at the end
         elif signum == signal.SIGINT:
