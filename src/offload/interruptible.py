@@ -26,10 +26,11 @@ socket's timeout before the stop could land."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -42,15 +43,35 @@ _DELIVERED_TO_MAIN = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 
 
-def call(name: str, function: Callable[[], T]) -> T:
+#: How long a stop waits for the worker before it is said to wait (``telling``): a call
+#: that is not hung unwinds at once, and a line for it would only be noise.
+SAID_AFTER_S = 0.2
+
+_tellers: list[Callable[[tuple[str, ...]], None]] = []
+
+
+@contextlib.contextmanager
+def telling(tell: Callable[[tuple[str, ...]], None]) -> Iterator[None]:
+    """While in the block, *tell* is called with a ``call``'s *where* when a stop has waited
+    ``SAID_AFTER_S`` for its worker and waits on (a hung call): the command says so at once,
+    before, the run looked as if it went on writing. Called on the main thread, once per
+    stop, a further signal's raise in it dropped like any other."""
+    _tellers.append(tell)
+    try:
+        yield
+    finally:
+        _tellers.remove(tell)
+
+
+def call(name: str, function: Callable[[], T], where: tuple[str, ...] = ()) -> T:
     """What *function* returns (or raises), made on a worker thread called *name* while the
     calling thread waits. An exception a signal handler raises meanwhile (the stop) is raised
     in the worker too; once the worker has unwound, that same exception object comes out
     here, and the worker is never left running after ``call`` returned or raised: a further
     signal's exception while the stop is under way (in ``stop``, in the wait) is dropped, and
     a stop landing while the worker was being started keeps *function* from ever beginning.
-    Off the main thread (an API caller's thread) *function* is simply called: no handler runs
-    there."""
+    *where*: the paths its calls are made on, for ``telling``. Off the main thread (an API
+    caller's thread) *function* is simply called: no handler runs there."""
     if threading.current_thread() is not threading.main_thread():
         return function()
     worker = _Worker(name, function)
@@ -64,11 +85,17 @@ def call(name: str, function: Callable[[], T]) -> T:
     except BaseException as stop:
         # Nothing before this loop's ``try`` is a point where a handler runs (no call): every
         # further handler's raise from here on lands inside it and is dropped.
+        told = False
         while True:
             try:
                 worker.stop(type(stop))  # idempotent: the stop is raised in the worker once
                 if worker.settled():
                     break
+                if not told:
+                    told = True
+                    if not worker.done.wait(SAID_AFTER_S):
+                        for tell in tuple(_tellers):
+                            tell(where)
                 worker.done.wait()
             except BaseException:  # a further signal: the stop is under way already
                 continue
