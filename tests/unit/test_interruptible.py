@@ -13,8 +13,6 @@ from contextlib import contextmanager
 import pytest
 
 from offload import interruptible
-from offload.cli.common import SignalsAfterCopy
-from offload.engine.cancel import CancelToken
 
 
 class Stop(Exception):
@@ -172,16 +170,3 @@ def test_a_stop_after_the_function_returned_still_ends_the_worker_cleanly() -> N
         assert not workers("w-late") and escaped == []
     finally:
         threading.excepthook = previous_hook
-
-
-def test_the_command_s_handler_raises_the_stop_once() -> None:
-    """Failed before: every SIGINT after the stop raised again, in ``call``'s wait for the
-    worker (dropped there now) or, before that fix, out of it with the worker running."""
-    signals = SignalsAfterCopy(CancelToken())
-    signals.after_copy()
-    signals.handler(signal.SIGINT, None)  # recorded: the manifests and reports go on
-    with pytest.raises(KeyboardInterrupt):
-        signals.handler(signal.SIGINT, None)
-    assert signals.stopped_by == signal.SIGINT
-    signals.handler(signal.SIGINT, None)  # the stop is under way: nothing more
-    assert signals.stopped_by == signal.SIGINT

@@ -477,7 +477,7 @@ class SignalsAfterCopy:
 
     ``received``: the signal that set the token (None while none did), so that what the
     command says of it names the signal that came (``signal_words``). ``again``: a signal
-    that came while the copy was being cancelled (the token set already): it changes
+    that came while the copy was being cancelled by an earlier signal: it changes
     nothing, the partial files must be removed first, but it is recorded so that the command
     says it came (``offload._further_while_cancelling``; before, it was never mentioned).
 
@@ -499,6 +499,7 @@ class SignalsAfterCopy:
         self.previous: dict[int, Any] = {}  # filled by handling_signals
         self.received: int | None = None
         self.again: int | None = None
+        self._signalled = False  # a signal came during the copy
         self.stopped_by: int | None = None
         self.holding = False
         self.further: int | None = None
@@ -509,8 +510,12 @@ class SignalsAfterCopy:
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.finishing:
-            if self._cancel.cancelled and signum != signal.SIGHUP:
-                self.again = signum  # the cancel under way: said at the end, never acted on
+            # A signal came before (the token is then set): the cancel under way is ours,
+            # said at the end, never acted on. Not the token alone: a reader's failure
+            # sets it too, and the first signal after that is no "further" one.
+            if self._signalled and signum != signal.SIGHUP:
+                self.again = signum
+            self._signalled = True
             self._set(signum)
         elif signum == signal.SIGHUP:
             return
