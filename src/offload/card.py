@@ -2665,7 +2665,15 @@ def _finish_destinations(
             for error in _make_folders(plan.tree, dest_plan):
                 report.destination_error(dest_plan.index, error, "folders")
 
-    interruptible.call("offload-folders", links_and_folders)
+    def local_roots(chosen: Iterable[int]) -> tuple[str, ...]:
+        """The local destinations of *chosen*, for what a stop waiting on them says."""
+        return tuple(
+            str(p.root)
+            for p in plan.plans
+            if p.index in chosen and p.index not in lost and p.index not in plan.backends
+        )
+
+    interruptible.call("offload-folders", links_and_folders, local_roots(indexes))
     report.directories = len(plan.tree.directories)
     records = _records(plan, report)
     records = dataclasses.replace(
@@ -2683,7 +2691,9 @@ def _finish_destinations(
     # No sink: the warnings are emitted below, each not-in-manifest one with the card paths
     # it names (``WarningIssued.relatives``), after every disk's manifests are written.
     manifests = interruptible.call(
-        "offload-manifests", lambda: write_manifests(on_disks, plan.options.manifests)
+        "offload-manifests",
+        lambda: write_manifests(on_disks, plan.options.manifests),
+        tuple(str(d.root) for d in on_disks.destinations),
     )
     disk_roots = {d.index: str(d.root) for d in on_disks.destinations}
     for outcome in manifests:
@@ -2735,7 +2745,7 @@ def _finish_destinations(
                 if refused is not None:  # the destination's: its copies are as verified
                     report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
 
-    interruptible.call("offload-folder-times", folder_times_set)
+    interruptible.call("offload-folder-times", folder_times_set, local_roots(indexes))
     # The views' row of such a destination says it failed, as the summary's result will.
     for index in sorted(asked - lost):
         links = ("links",) if report.failed_links(index) else ()

@@ -26,10 +26,11 @@ socket's timeout before the stop could land."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -38,63 +39,126 @@ T = TypeVar("T")
 #: worker, so that the kernel never picks it, held in a call, to deliver one.
 _DELIVERED_TO_MAIN = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
+#: Bound once: the stop's call is then the first call after its flag is set.
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 
-def call(name: str, function: Callable[[], T]) -> T:
+
+#: How long a stop waits for the worker before it is said to wait (``telling``): a call
+#: that is not hung unwinds at once, and a line for it would only be noise.
+SAID_AFTER_S = 0.2
+
+_tellers: list[Callable[[tuple[str, ...]], None]] = []
+
+
+@contextlib.contextmanager
+def telling(tell: Callable[[tuple[str, ...]], None]) -> Iterator[None]:
+    """While in the block, *tell* is called with a ``call``'s *where* when a stop has waited
+    ``SAID_AFTER_S`` for its worker and waits on (a hung call): the command says so at once,
+    before, the run looked as if it went on writing. Called on the main thread, once per
+    stop, a further signal's raise in it dropped like any other."""
+    _tellers.append(tell)
+    try:
+        yield
+    finally:
+        _tellers.remove(tell)
+
+
+def call(name: str, function: Callable[[], T], where: tuple[str, ...] = ()) -> T:
     """What *function* returns (or raises), made on a worker thread called *name* while the
-    calling thread waits. An exception a signal handler raises meanwhile is raised in the
-    worker too; once the worker has unwound, it comes out here. Off the main thread (an API
+    calling thread waits. An exception a signal handler raises meanwhile (the stop) is raised
+    in the worker too; once the worker has unwound, that same exception object comes out
+    here, and the worker is never left running after ``call`` returned or raised: a further
+    signal's exception while the stop is under way (in ``stop``, in the wait) is dropped, and
+    a stop landing while the worker was being started keeps *function* from ever beginning.
+    *where*: the paths its calls are made on, for ``telling``. Off the main thread (an API
     caller's thread) *function* is simply called: no handler runs there."""
     if threading.current_thread() is not threading.main_thread():
         return function()
     worker = _Worker(name, function)
-    worker.start()
-    # Not ``join``: Python 3.11's, interrupted by a handler's exception, takes the thread
-    # for ended (bpo-45274's fix releases the lock the running thread still holds).
+    # Both inside the ``try``: ``Thread.start`` waits for the thread to begin, a wait a
+    # signal's handler interrupts like the other.
     try:
+        worker.start()
+        # Not ``join``: Python 3.11's, interrupted by a handler's exception, takes the thread
+        # for ended (bpo-45274's fix releases the lock the running thread still holds).
         worker.done.wait()  # a lock acquire: a signal runs its handler now, whose raise ends it
     except BaseException as stop:
-        worker.stop(type(stop))
-        while not worker.done.is_set():
+        # Nothing before this loop's ``try`` is a point where a handler runs (no call): every
+        # further handler's raise from here on lands inside it and is dropped.
+        told = False
+        while True:
             try:
+                worker.stop(type(stop))  # idempotent: the stop is raised in the worker once
+                if worker.settled():
+                    break
+                if not told:
+                    told = True
+                    if not worker.done.wait(SAID_AFTER_S):
+                        for tell in tuple(_tellers):
+                            tell(where)
                 worker.done.wait()
             except BaseException:  # a further signal: the stop is under way already
                 continue
-        raise
+        raise stop
     return worker.result()
 
 
 class _Worker(threading.Thread, Generic[T]):
-    """The thread *function* runs on; ``outcome`` set once it returned or raised (under
-    ``_lock``, so that ``stop`` raises in it only while it still runs *function*)."""
+    """The thread *function* runs on. ``outcome`` set once it returned or raised, ``done``
+    then (both under ``_lock``, so that ``stop`` raises in the thread only while it may still
+    run *function*, and at most once: a second raise would cut the first one's unwinding)."""
 
     def __init__(self, name: str, function: Callable[[], T]) -> None:
         super().__init__(name=name, daemon=True)
         self._function = function
         self._lock = threading.Lock()
+        self._began = False  # *function* may run: a stop from now on is raised in the thread
+        self._cancelled = False  # stopped before it began: *function* is never called
+        self._stop_sent = False
         self.outcome: tuple[T | None, BaseException | None] | None = None
         self.done = threading.Event()  # set once ``outcome`` is, as the thread's last step
 
     def run(self) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _DELIVERED_TO_MAIN)
+        with self._lock:
+            if self._cancelled:
+                return  # the caller stopped before the thread began: nothing ran, nobody waits
+            self._began = True
         result: tuple[T | None, BaseException | None] = (None, None)
         try:
             try:
-                signal.pthread_sigmask(signal.SIG_BLOCK, _DELIVERED_TO_MAIN)
                 result = (self._function(), None)
             except BaseException as exc:  # handed to the caller, raised there
                 result = (None, exc)
-            with self._lock:
-                self.outcome = result
-        except BaseException as exc:  # the stop, landing as *function* ended: raised there
-            self.outcome = (None, exc)
-        self.done.set()  # no stop lands here: ``stop`` raises none once ``outcome`` is set
+        except BaseException as exc:  # the stop, landing as *function*'s exception was kept
+            result = (None, exc)
+        # The stop (raised once, before ``outcome`` is set) may land anywhere up to ``done``
+        # being set, in ``Event.set`` itself: so again until both are.
+        while True:
+            try:
+                with self._lock:
+                    if self.outcome is None:
+                        self.outcome = result
+                self.done.set()
+                return
+            except BaseException as exc:  # the stop, landing as *function* ended
+                result = (None, exc)
 
     def stop(self, kind: type[BaseException]) -> None:
-        """Raise *kind* in the thread at its next bytecode, if it still runs *function*."""
+        """Raise *kind* in the thread at its next bytecode if it may still run *function*
+        (once: a further call changes nothing); before the thread began, keep *function*
+        from running at all."""
         with self._lock:
-            if self.outcome is None and self.ident is not None:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                    ctypes.c_ulong(self.ident), ctypes.py_object(kind)
-                )
+            if not self._began:
+                self._cancelled = True
+            elif self.outcome is None and not self._stop_sent and self.ident is not None:
+                thread, exception = ctypes.c_ulong(self.ident), ctypes.py_object(kind)
+                self._stop_sent = True  # no handler runs between this and the call
+                _set_async_exc(thread, exception)
+
+    def settled(self) -> bool:
+        """Whether the thread will do nothing more: ``done``, or stopped before it began."""
+        return self.done.is_set() or self._cancelled
 
     def result(self) -> T:
         value, failure = self.outcome or (None, None)

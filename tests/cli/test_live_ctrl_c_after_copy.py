@@ -23,6 +23,7 @@ from subprocess import PIPE
 
 import pytest
 
+from tests.support.ascmhl_chains import assert_history_whole
 from tests.support.faultyfs import FaultyFS, signal_at_stalls
 from tests.support.terminal import TerminalRun, run_on_terminal
 
@@ -31,6 +32,7 @@ FILES = 5000  # a copy long enough that a Ctrl-C as the bar reaches 100 % can la
 HELD_FILES = 20  # the card of the tests that hold the manifest step: no timing to rely on
 AFTER_COPY = "Ctrl-C after every copy finished"
 MANIFESTS = "writing the manifests"  # the view's words once every copy has its outcome
+STOPPING = "stopping: waiting for a call on"  # said at once while a stop waits for a call
 
 
 def _card(root: Path, files: int = FILES) -> Path:
@@ -170,8 +172,57 @@ def test_two_ctrl_c_while_one_manifest_call_hangs_stop_the_run(
     signal_at_stalls(drive, process, (held, [signal.SIGINT, signal.SIGINT]), pause_s=1.0)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, out + err
-    assert "stopped by a further Ctrl-C while the manifests were written" in " ".join(err.split())
+    said = " ".join(err.split())
+    assert "stopped by a further Ctrl-C while the manifests were written" in said
     assert "Traceback" not in err and "Exception ignored" not in err, err
+    # Said at once while the hung call was waited out (before: nothing with -q).
+    roots = f"{other / card.name}, {drive.mountpoint / card.name}"
+    assert f"{STOPPING} one of {roots} to return" in said, err
+    assert_history_whole(drive.mountpoint / card.name)
+
+
+@pytest.mark.fault
+def test_a_run_stopped_during_a_hung_manifest_call_says_so_on_its_view(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """As above, on a terminal, a further Ctrl-C after the stop too: while the call hangs,
+    the view says STOPPING and the line what the run waits for (before: "Ctrl-C after every
+    copy finished: nothing cancelled · writing the manifests and reports" though stopped).
+    The stall is let go only once the line is shown."""
+    card = _card(tmp_path, HELD_FILES)
+    drive, other = faulty_fs(), tmp_path / "disk"
+    other.mkdir()
+    held = drive.stall("mkdir", path=f"{card.name}/ascmhl")
+
+    def released(index: int) -> None:
+        if index == 0:
+            drive.wait_stalled(held, timeout_s=60)
+        if index == 3:
+            drive.release()
+
+    try:
+        run = run_on_terminal(
+            "copy",
+            "--report-dir",
+            tmp_path / "r",
+            card,
+            other,
+            drive.mountpoint,
+            interrupt_after=[MANIFESTS, AFTER_COPY, "STOPPING", STOPPING],
+            after_interrupt=released,
+            timeout_s=120,
+        )
+    finally:
+        drive.release()
+    assert run.returncode == 130, run.text
+    raw = " ".join(run.raw.decode(errors="replace").split())
+    assert "STOPPING: waiting for the step under way to end" in raw, run.text
+    roots = f"{other / card.name}, {drive.mountpoint / card.name}"
+    assert f"{STOPPING} one of {roots} to return; kill -9 ends it now" in raw, run.text
+    assert run.shows("stopped by a further Ctrl-C while the manifests were written"), run.text
+    assert "Traceback" not in raw, run.text
+    assert_history_whole(drive.mountpoint / card.name)
+    assert_history_whole(other / card.name)
 
 
 @pytest.mark.fault

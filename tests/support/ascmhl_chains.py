@@ -32,3 +32,16 @@ def unlist_generation(root: Path, number: int) -> Path:
     chain.write_text(chain_without(chain.read_text(), number))
     (manifest,) = (root / "ascmhl").glob(f"{number:04d}_*.mhl")
     return manifest
+
+
+def assert_history_whole(root: Path) -> None:
+    """*root*'s ascmhl/ (if any) holds no temporary ``.partial`` file and no generation its
+    chain file does not list: what a stopped run must leave."""
+    history = root / "ascmhl"
+    if not history.is_dir():
+        return
+    names = [path.name for path in history.iterdir()]
+    assert not [name for name in names if name.endswith(".partial")], names
+    chain = history / "ascmhl_chain.xml"
+    listed = set(re.findall(r"<path>(.*?)</path>", chain.read_text())) if chain.exists() else set()
+    assert {name for name in names if name.endswith(".mhl")} <= listed, (names, listed)

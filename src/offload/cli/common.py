@@ -468,16 +468,16 @@ class SignalsAfterCopy:
     further SIGTERM ends the process, even one blocked in a call a signal does not
     interrupt: a hung FUSE drive). ``stopped_by``: the signal that stopped it, so that the
     command restates the reports already written (their exit code 130, a note) before it
-    returns. So a run whose reports hang (a stalled bucket, a share gone) can always be
-    stopped, without a kill -9; what is cut short is under a temporary name, never
-    half-written under its final one. A SIGHUP
-    then (the terminal closed) changes nothing: the run writes its manifests and reports,
+    returns; a further SIGINT then changes nothing (the stop is under way). So a run whose
+    reports hang (a stalled bucket, a share gone) can always be stopped, without a kill -9;
+    what is cut short is under a temporary name, never half-written under its final one. A
+    SIGHUP then (the terminal closed) changes nothing: the run writes its manifests and reports,
     its output to a terminal that hung up dropped (``handling_signals``); nothing is recorded,
     as nobody asked for anything. Main thread only, like the handler.
 
     ``received``: the signal that set the token (None while none did), so that what the
     command says of it names the signal that came (``signal_words``). ``again``: a signal
-    that came while the copy was being cancelled (the token set already): it changes
+    that came while the copy was being cancelled by an earlier signal: it changes
     nothing, the partial files must be removed first, but it is recorded so that the command
     says it came (``offload._further_while_cancelling``; before, it was never mentioned).
 
@@ -499,6 +499,7 @@ class SignalsAfterCopy:
         self.previous: dict[int, Any] = {}  # filled by handling_signals
         self.received: int | None = None
         self.again: int | None = None
+        self._signalled = False  # a signal came during the copy
         self.stopped_by: int | None = None
         self.holding = False
         self.further: int | None = None
@@ -509,13 +510,23 @@ class SignalsAfterCopy:
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.finishing:
-            if self._cancel.cancelled and signum != signal.SIGHUP:
-                self.again = signum  # the cancel under way: said at the end, never acted on
+            # A signal came before (the token is then set): the cancel under way is ours,
+            # said at the end, never acted on. Not the token alone: a reader's failure
+            # sets it too, and the first signal after that is no "further" one.
+            if self._signalled and signum != signal.SIGHUP:
+                self.again = signum
+            self._signalled = True
             self._set(signum)
         elif signum == signal.SIGHUP:
             return
         elif self.holding:
             self.further = signum  # the outcome is stated: the command says it came
+        elif self.stopped_by is not None:
+            # The stop is under way (a hung call waited out on a worker, its steps unwinding):
+            # a raise now would land in that unwinding, or leave the worker running
+            # (``interruptible.call``). A SIGTERM after a stop by SIGTERM never comes here:
+            # its default is back, and ends the process.
+            return
         elif signum == signal.SIGINT and not self._cancel.cancelled:
             self._set(signum)  # recorded; the command says so at the end
         elif signum == signal.SIGINT:

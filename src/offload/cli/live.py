@@ -62,9 +62,11 @@ class _Frame:
         refused: tuple[tuple[str, bool], ...] = (),
         written: bool = False,
         quiet_s: float = 0.0,
+        stopping: bool = False,
     ) -> None:
         self.snap = snap
         self.quiet_s = quiet_s
+        self.stopping = stopping
         self.signal = signal
         self.refused = refused
         self.written = written
@@ -119,6 +121,7 @@ class _Frame:
                         snap.finishing or ("manifests" if snap.copies_over else ""),
                         interrupted=self.signal if self.interrupted else "",
                         written=self.written,
+                        stopping=self.stopping,
                     ),
                     f"{snap.files_finished}/{files} files",
                     _bytes_words(snap, total_bytes) if byte_words else "",
@@ -282,13 +285,19 @@ def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
     return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
 
 
-def _finishing_words(step: str, *, interrupted: str, written: bool = False) -> str:
+def _finishing_words(
+    step: str, *, interrupted: str, written: bool = False, stopping: bool = False
+) -> str:
     """What the run does once every copy has its outcome (``ProgressSnapshot.finishing``),
     and, after a signal then (*interrupted*: its words, "Ctrl-C", "SIGTERM"; "" none), that
     it cancelled nothing. *written*: the JSON and CSV reports are written (the view's last
-    frame, ``LiveView.reports_written``): nothing is said to be going on any more."""
+    frame, ``LiveView.reports_written``): nothing is said to be going on any more.
+    *stopping*: a further signal stopped the run (``SignalsAfterCopy.stopped_by``): it
+    waits for the step under way to end (a hung call), then restates its reports."""
     if not step:
         return ""
+    if stopping:
+        return "STOPPING: waiting for the step under way to end"
     after = f"{interrupted} after every copy finished: nothing cancelled" if interrupted else ""
     if written:
         return after
@@ -363,6 +372,7 @@ def render(
     refused: tuple[tuple[str, bool], ...] = (),
     written: bool = False,
     quiet_s: float = 0.0,
+    stopping: bool = False,
 ) -> RenderableType:
     """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
     cancel was asked for (shown as one only while a copy was left to cancel); *signal*: how
@@ -372,7 +382,8 @@ def render(
     *refused*: the reports not written (``LiveView.reports_written``), a line each;
     *written*: the JSON and CSV reports are written (``reports_written`` was called);
     *quiet_s*: seconds the card has given the copy no byte (``CardQuiet``), said from
-    ``QUIET_SAID_S`` on in place of the rate and ETA."""
+    ``QUIET_SAID_S`` on in place of the rate and ETA; *stopping*: a further signal stopped
+    the run once the copy was over (``SignalsAfterCopy.stopped_by``)."""
     return _Frame(
         snap,
         cancelled=cancelled,
@@ -381,6 +392,7 @@ def render(
         refused=refused,
         written=written,
         quiet_s=quiet_s,
+        stopping=stopping,
     )
 
 
@@ -388,7 +400,8 @@ class LiveView:
     """Context manager that shows the model on a terminal while the job runs. *planned*:
     the card's files and the bytes of it the plan copies, as the command announced them (its
     first frames come before the offload's own plan); *signal*: how the signal that set
-    *cancel* is named (``SignalsAfterCopy.words``)."""
+    *cancel* is named (``SignalsAfterCopy.words``); *stopping*: whether a further signal
+    stopped the run (``SignalsAfterCopy.stopped_by``)."""
 
     def __init__(
         self,
@@ -398,6 +411,7 @@ class LiveView:
         cancel: CancelToken | None = None,
         planned: tuple[int, int] = (0, 0),
         signal: Callable[[], str] = lambda: "Ctrl-C",
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self._model = model
         self._cancel = cancel
@@ -416,6 +430,7 @@ class LiveView:
                 refused=self._refused,
                 written=self._written,
                 quiet_s=quiet.seconds(snap),
+                stopping=stopping(),
             )
 
         self._live = Live(

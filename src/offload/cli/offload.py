@@ -664,6 +664,21 @@ def _offload(
         sink = FanoutSink(sink, _AfterCopySignals(signals))
         args.signals = signals  # ``main`` tells a second Ctrl-C after the copy by it
         live_view: LiveView | None = None
+
+        def tell_stopping(where: tuple[str, ...]) -> None:
+            """A stop waits for a hung call of the finish (``interruptible.telling``): said
+            at once, above the view or on stderr (``-q``, ``--json``)."""
+            if signals.stopped_by is None:
+                return
+            line = stopping_words(where)
+            if live_view is not None:
+                live_view.print_above(line)
+            else:
+                print(line, file=env.stderr, flush=True)
+
+        from offload import interruptible
+
+        view.enter_context(interruptible.telling(tell_stopping))
         # Whether a stop before the manifest step is over came while manifests were written.
         args.manifests_asked = bool(plan.options.manifests.kinds)
         try:
@@ -675,7 +690,14 @@ def _offload(
                 # only what is left (the first frames come before the offload's own plan).
                 planned = (plan.tree.file_count, bytes_to_copy)
                 live_view = view.enter_context(
-                    LiveView(model, console, cancel=cancel, planned=planned, signal=signals.words)
+                    LiveView(
+                        model,
+                        console,
+                        cancel=cancel,
+                        planned=planned,
+                        signal=signals.words,
+                        stopping=lambda: signals.stopped_by is not None,
+                    )
                 )
                 printer.view = live_view
                 report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
@@ -779,6 +801,19 @@ STOPPED_AFTER_COPY = (
     "the manifests not yet written and the reports are missing; run the same command again "
     "to write them"
 )
+
+
+def stopping_words(where: tuple[str, ...]) -> str:
+    """The line said at once when a stop waits for a call of the finish on the local
+    destinations *where* (a hung drive): the run is stopped, what it waits for, and what
+    ends it sooner. kill -9 leaves no file half-written under its final name (each is
+    written under a temporary one, then renamed), but skips the clean-up the stop runs."""
+    on = where[0] if len(where) == 1 else ("one of " + ", ".join(where) if where else "")
+    on = printable_line(on) if on else "a destination"
+    return (
+        f"stopping: waiting for a call on {on} to return; kill -9 ends it now, nothing "
+        "half-written is left under a final name"
+    )
 
 
 def stopped_after_copy(

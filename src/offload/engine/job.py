@@ -185,6 +185,12 @@ class _ResultBook:
         sink: EventSink,
     ) -> None:
         self._lock = threading.Lock()
+        # The files and destinations whose event ``announce`` emits right now (decided
+        # under the lock, emitted after it): a result ``record``ed for one of them waits for
+        # that emit before its own, so a file's events on a destination stay in order.
+        self._announcing: set[tuple[int, int]] = set()
+        self._announced = threading.Condition(self._lock)
+        self._waiting = 0  # ``record``s waiting on it (none, nearly always: no notify then)
         self._report = report
         self._selected = tuple(selected)
         self._sink = sink
@@ -226,6 +232,13 @@ class _ResultBook:
                 if earlier.destination_index == index:
                     return
             results.append(result)
+            if self._announcing:  # rare: only while a writer emits its phase event
+                while (ticket.sequence, index) in self._announcing:
+                    self._waiting += 1
+                    try:
+                        self._announced.wait()
+                    finally:
+                        self._waiting -= 1
         if result.status is _FAILED:
             self._sink.emit(
                 FileFailed(result.destination_index, ticket.relative_path, result.error or "failed")
@@ -243,14 +256,24 @@ class _ResultBook:
 
     def announce(self, index: int, ticket: FileTicket, event: Event) -> None:
         """Emit *event* of *ticket*'s file on destination *index* unless ``record`` kept a
-        result for it there already; emitted under the lock ``record`` keeps a result
-        under, so a result recorded meanwhile is emitted after it: each file's events on a
-        destination stay in order (a ``copy`` phase never after its ``file_failed``)."""
+        result for it there already. Decided under the lock ``record`` keeps a result
+        under, emitted after it (a slow sink, ``--json | less``, holds no other file's
+        ``record``); a result recorded for that file and destination meanwhile waits for
+        this emit before its own: each file's events on a destination stay in order (a
+        ``copy`` phase never after its ``file_failed``)."""
+        key = (ticket.sequence, index)
         with self._lock:
             for earlier in self._results[ticket.sequence].destinations:
                 if earlier.destination_index == index:
                     return
+            self._announcing.add(key)  # one writer a destination: never there already
+        try:
             self._sink.emit(event)
+        finally:
+            with self._lock:
+                self._announcing.discard(key)
+                if self._waiting:
+                    self._announced.notify_all()
 
     def fail_everywhere(
         self, ticket: FileTicket, error: SourceError, indexes: Sequence[int]
