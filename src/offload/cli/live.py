@@ -308,8 +308,11 @@ def _finishing_words(
 
 
 #: Seconds without a byte from the card, mid-copy, before the view says so instead of its
-#: rate and ETA (a stalled card showed "0.0 MB/s" and an ETA of 00:01, then 00:11).
-QUIET_SAID_S = 3.0
+#: rate and ETA (a stalled card showed "0.0 MB/s" and an ETA of 00:01, then 00:11). Not 3 s:
+#: the card gives bytes a chunk (8 MiB) at a time, so a healthy run whose slowest destination
+#: writes ~2 MB/s, which the reader waits on, goes ~4 s between two (the review of the merge);
+#: 10 s is a chunk slower than 0.8 MB/s.
+QUIET_SAID_S = 10.0
 
 
 def _quiet_words(quiet_s: float) -> str:
