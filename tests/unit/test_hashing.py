@@ -129,3 +129,16 @@ def test_a_python_caller_cannot_choose_xxh32_for_a_copy() -> None:
         CopyOptions(algorithms=("xxh32", "md5"))
     planned = CopyOptions(algorithms=("xxh64", "xxh32"), checked_formats=("xxh32",))
     assert planned.algorithms == ("xxh64", "xxh32")
+
+
+def test_the_reports_checked_only_formats_are_the_registrys() -> None:
+    """``report.words`` names the formats only checked against a legacy MHL without importing
+    the hashers (the report worker loads none): its set is the registry's."""
+    from offload.hashing.registry import VERIFY_ONLY
+    from offload.report.words import CHECKED_ONLY, algorithms_words
+
+    assert frozenset(VERIFY_ONLY) == CHECKED_ONLY
+    assert algorithms_words(("xxh64", "xxh32")) == (
+        "xxh64; xxh32 checked against the card's legacy MHL only"
+    )
+    assert algorithms_words(["xxh64", "md5"]) == "xxh64, md5"

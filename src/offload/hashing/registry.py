@@ -160,19 +160,6 @@ def resolve_algorithm(name: str) -> HashAlgorithm:
     return found
 
 
-def algorithms_words(names: Iterable[str]) -> str:
-    """The formats of a run as its reports name them: those chosen (which the manifests
-    record and the read-back may use) first, then apart any format only checked against a
-    legacy MHL's record (:data:`VERIFY_ONLY`), which never proves a copy: "xxh64; xxh32
-    checked against the card's legacy MHL only"."""
-    names = list(names)
-    chosen = [name for name in names if name not in VERIFY_ONLY]
-    checked = [name for name in names if name in VERIFY_ONLY]
-    if not checked:
-        return ", ".join(chosen)
-    return f"{', '.join(chosen)}; {', '.join(checked)} checked against the card's legacy MHL only"
-
-
 def parse_algorithms(names: Iterable[str], *, checks: bool = False) -> tuple[str, ...]:
     """Resolve names (each may be comma-separated) into unique canonical names, order kept.
 

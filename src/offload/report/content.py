@@ -41,7 +41,6 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
-from offload.hashing.registry import algorithms_words
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import (
     NO_VIDEO,
@@ -67,6 +66,7 @@ from offload.report.release import absent_card, card_release, destinations_named
 from offload.report.sniff import NOT_MEDIA
 from offload.report.words import (
     WARNING_LABELS,
+    algorithms_words,
     card_reread_through_a_cache,
     duration,
     failed_words,

@@ -17,7 +17,6 @@ from offload.card import OffloadReport
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
-from offload.hashing.registry import algorithms_words
 from offload.manifest.xmlchars import xml_can_hold
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.renamed_recheck import NOT_RECHECKED
@@ -29,6 +28,7 @@ from offload.report.words import (
     VERIFIED_EARLIER,
     VERIFIED_EARLIER_STYLE,
     WARNING_LABELS,
+    algorithms_words,
     are,
     card_reread_through_a_cache,
     duration,

@@ -1,8 +1,9 @@
 """Counted nouns, the one place the reports and messages make them agree ("1 file",
 "2 files"), the state words the live view and the summary share, and the one wording of a
 local time (``local_time``: its zone named), and the lines of the DIT's own free text
-(``free_text_lines``): no imports (``time``, built in, when a time is
-worded), so a command's first line can use it for free."""
+(``free_text_lines``), and the run's formats as the reports name them
+(``algorithms_words``): no imports (``time``, built in, when a time is worded), so a
+command's first line can use it for free, and the report worker loads no hasher."""
 
 from __future__ import annotations
 
@@ -141,3 +142,22 @@ def free_text_lines(text: str) -> list[str]:
     ``\\r``; any other control or format character stays in its line, for the page's
     ``escape`` to spell as the terminal does)."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+#: The formats a run only checks against a legacy MHL's record (XXH32, its ``<xxhash>``),
+#: never a proof of a copy: ``hashing.registry.VERIFY_ONLY``'s names, written here so that
+#: the report worker, which draws ``algorithms_words``, imports no hasher (xxhash); a test
+#: holds the two equal.
+CHECKED_ONLY = frozenset({"xxh32"})
+
+
+def algorithms_words(names: list[str] | tuple[str, ...]) -> str:
+    """The formats of a run as its reports name them: those chosen (which the manifests
+    record and the read-back may use) first, then apart any format only checked against a
+    legacy MHL's record (``CHECKED_ONLY``), which never proves a copy: "xxh64; xxh32
+    checked against the card's legacy MHL only"."""
+    chosen = [name for name in names if name not in CHECKED_ONLY]
+    checked = [name for name in names if name in CHECKED_ONLY]
+    if not checked:
+        return ", ".join(chosen)
+    return f"{', '.join(chosen)}; {', '.join(checked)} checked against the card's legacy MHL only"
