@@ -224,17 +224,11 @@ def test_a_generation_another_writer_added_meanwhile_is_named_and_kept(
     root = fs.mountpoint / "A001"
     (card / "CLIPS" / "C009.MOV").write_bytes(os.urandom(1000))
     held = fs.stall("write", path="A001/ascmhl/.0002_*.partial")
-    copy = _start("copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint)
-    try:
-        fs.wait_stalled(held, timeout_s=60)
-        other = judge.create(root, "xxh64")
-        assert other.returncode == 0, other.describe()
-    finally:
-        fs.release(held)
-        _out, err = copy.communicate(timeout=120)
+    copy, _out, said = _beaten(
+        fs, judge, root, held, "copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint
+    )
     ours = [g for g in _generations(root) if g.startswith("0002")]
     assert len(ours) == 1, _generations(root)
-    said = " ".join(err.split())
     assert copy.returncode == 1, said
     assert "BUT NO MANIFEST" in said, said
     assert f"another writer added generation 0002 ({ours[0]}, by ascmhl 1.2" in said, said
@@ -261,15 +255,7 @@ def test_a_check_whose_generation_another_writer_beat_keeps_its_results(
     assert first.returncode == 0, first.stderr
     root = fs.mountpoint / "A001"
     held = fs.stall("write", path="A001/ascmhl/.0002_*.partial")
-    check = _start("verify", "--append", "--report-dir", tmp_path / "r1", root)
-    try:
-        fs.wait_stalled(held, timeout_s=60)
-        other = judge.create(root, "xxh64")
-        assert other.returncode == 0, other.describe()
-    finally:
-        fs.release(held)
-        _out, err = check.communicate(timeout=120)
-    said = " ".join(err.split())
+    check, _out, said = _beaten_append(fs, judge, root, tmp_path / "r1", held)
     assert check.returncode == 11, said
     ours = [g for g in _generations(root) if g.startswith("0002")]
     assert len(ours) == 1, _generations(root)  # ascmhl's, ours not beside it
@@ -290,18 +276,25 @@ def test_a_check_whose_generation_another_writer_beat_keeps_its_results(
 def _beaten_append(
     fs: FaultyFS, judge: AscmhlJudge, root: Path, reports: Path, held: str
 ) -> tuple[subprocess.Popen[str], str, str]:
-    """``offload verify --append`` of *root* (on *fs*) held by the stall rule *held* while
-    ``ascmhl create`` adds its own generation, then released: the check's process, its
-    stdout and its stderr (whitespace folded)."""
-    check = _start("verify", "--append", "--report-dir", reports, root)
+    """``offload verify --append`` of *root* beaten by ``ascmhl create`` (``_beaten``)."""
+    return _beaten(fs, judge, root, held, "verify", "--append", "--report-dir", reports, root)
+
+
+def _beaten(
+    fs: FaultyFS, judge: AscmhlJudge, root: Path, held: str, *command: str | Path
+) -> tuple[subprocess.Popen[str], str, str]:
+    """The offload *command* writing *root*'s history (on *fs*) held by the stall rule *held*
+    while ``ascmhl create`` adds its own generation there, then released: the command's
+    process, its stdout and its stderr (whitespace folded)."""
+    started = _start(*command)
     try:
         fs.wait_stalled(held, timeout_s=60)
         other = judge.create(root, "xxh64")
         assert other.returncode == 0, other.describe()
     finally:
         fs.release(held)
-        out, err = check.communicate(timeout=120)
-    return check, out, " ".join(err.split())
+        out, err = started.communicate(timeout=120)
+    return started, out, " ".join(err.split())
 
 
 def test_a_generation_ascmhl_adds_during_the_reads_is_never_built_on(
