@@ -94,8 +94,9 @@ def test_a_file_the_copys_history_proves_but_the_cards_mhl_does_not_is_a_failure
     files it lists), and the copy's ledger record is not revoked (the copy is the one
     offloaded: the card's record says otherwise)."""
     one, two = os.urandom(40_000), os.urandom(30_000)
+    other = two[:-1] + bytes([two[-1] ^ 0xFF])  # never equal to two (b"x" was, 1 run in 256)
     card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
-        "A001C001.mov": one, "A001C002.mov": two[:-1] + b"x"
+        "A001C001.mov": one, "A001C002.mov": other
     })  # fmt: skip
     created = judge.create(card, "xxh64")
     assert created.clean, created.describe()
@@ -106,7 +107,7 @@ def test_a_file_the_copys_history_proves_but_the_cards_mhl_does_not_is_a_failure
     assert data["reference"] == "ascmhl"
     (changed,) = data["changed"]
     assert changed["path"] == "CLIPS/A001C002.mov" and changed["reason"] == "hash"
-    assert changed["expected"] == {"md5": hashlib.md5(two[:-1] + b"x").hexdigest()}
+    assert changed["expected"] == {"md5": hashlib.md5(other).hexdigest()}
     assert changed["actual"]["md5"] == hashlib.md5(two).hexdigest()
     assert data["reasons"]["CLIPS/A001C002.mov"]["code"] == "legacy-mhl-mismatch"
     assert "CLIPS/A001C002.mov" not in data["verified"]
