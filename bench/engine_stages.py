@@ -9,7 +9,13 @@ waits for room is the one that paces the copy; cutting the others' costs moves n
 but their idle time (docs/performance.md, "Which stage paces the 50,000-file card":
 twenty-fourth pass). Waits are wall time, but a wait of seconds against one of
 milliseconds says which way the pipeline leans even on a loaded machine; the CPU and the
-switches are the thread's own (``getrusage(RUSAGE_THREAD)`` at its end).
+switches are the thread's own (``getrusage(RUSAGE_THREAD)`` at its end), and so is
+``runq``: the time the thread was runnable but waited for a CPU (the kernel's
+``/proc/thread-self/schedstat``; 0 where it cannot be read). On a shared machine a thread's
+wall is its CPU, its waits for the stages around it, its ``runq`` (the machine's load, or
+the job's own threads outnumbering the cores) and the rest blocked in the kernel: a
+writer's 0.6 s of CPU in a 12 s engine with 10 s of ``runq`` is the load's engine, not the
+code's (docs/performance.md, "thirty-third pass").
 
 The waits, each summed over the run and over the destinations' threads (seconds, and how
 many calls):
@@ -106,6 +112,15 @@ def _child() -> None:
 
     writer.DestinationWriter.__init__ = init  # type: ignore[method-assign]
 
+    def run_delay() -> float:
+        """This thread's time runnable but waiting for a CPU since it started (the
+        kernel's ``schedstat``, seconds; 0 where it cannot be read)."""
+        try:
+            with open("/proc/thread-self/schedstat") as stat:
+                return int(stat.read().split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
     def costed(owner: type) -> None:
         original = owner.run
 
@@ -114,10 +129,11 @@ def _child() -> None:
                 original(self)
             finally:
                 usage = resource.getrusage(resource.RUSAGE_THREAD)
+                runq = run_delay()
                 with lock:
                     threads.append(
                         (self.name, usage.ru_utime, usage.ru_stime, usage.ru_nvcsw,
-                         usage.ru_nivcsw)
+                         usage.ru_nivcsw, runq)
                     )  # fmt: skip
 
         owner.run = run  # type: ignore[method-assign]
@@ -152,12 +168,12 @@ def _row(record: dict[str, Any]) -> dict[str, float]:
     for name, (seconds, calls) in record["waits"].items():
         row[f"{name} s"] = seconds
         row[f"{name} n"] = calls
-    for name, user, system, voluntary, involuntary in record["threads"]:
+    for name, user, system, voluntary, involuntary, runq in record["threads"]:
         role = name.rstrip("0123456789").rstrip("-") or name
         if role not in ("reader", "destination", "commit"):
             continue
         for key, value in (("user", user), ("sys", system), ("vcsw", voluntary),
-                           ("ivcsw", involuntary)):  # fmt: skip
+                           ("ivcsw", involuntary), ("runq", runq)):  # fmt: skip
             row[f"{role} {key}"] = row.get(f"{role} {key}", 0.0) + value
     return row
 

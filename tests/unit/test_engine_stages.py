@@ -30,6 +30,7 @@ def test_a_run_reports_every_stages_waits_and_threads_and_cleans_up(tmp_path: Pa
         "engine_s", "reader room s", "writer input s", "writer input n", "writer hand-off s",
         "committer input s", "committer input n", "reader user", "reader sys",
         "destination user", "destination vcsw", "commit sys", "commit ivcsw",
+        "reader runq", "destination runq", "commit runq",
     ):  # fmt: skip
         assert f"{key} " in medians, key
     # Two writers took the reader's messages (each its own: at least one pack and the end),
