@@ -11,6 +11,7 @@ Every way it can end has an exit code (:class:`VerifyExit`); errors are raised a
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -123,13 +124,46 @@ class GenerationUnwrittenError(UnreadableTreeError):
 
     def __init__(self, message: str, report: VerifyReport, *, path: Path) -> None:
         super().__init__(message, path=path)
-        self.report = report
+        # The report says it too (no pass, exit 11: ``VerifyReport.passed``), so that every
+        # output built from it, the saved report's ``passed`` first, says the same.
+        self.report = dataclasses.replace(report, generation_unwritten=message)
         self.files_read_from_media = 0
         self.files_read_through_cache = 0
 
 
+def unreadable_folder(root: Path, folder: Path, exc: OSError) -> UnreadableTreeError:
+    """The refusal of a check of *root* that cannot look into *folder* (*root* itself, or
+    a folder of its records) for *exc* (EACCES, EIO...): exit 11, nothing verified, and
+    what to do."""
+    where = "it" if folder == root else str(folder)
+    return UnreadableTreeError(
+        f"cannot verify {root}: {where} cannot be read ({describe_os_error(exc)}); nothing "
+        "was verified: give this user read access to it (or run offload verify as a user "
+        "who may read it; a drive that failed: mount it again), and run this again",
+        path=folder,
+    )
+
+
+def is_folder_at(root: Path, path: Path) -> bool:
+    """Whether a folder stands at *path* (under the copy root *root*; a link to one too):
+    False where nothing, or no folder, stands there (a link leading nowhere or looping).
+    A look that fails otherwise (EACCES in a folder this user may not search, EIO) is no
+    answer, never "no folder": :func:`unreadable_folder`'s refusal is raised (not
+    ``Path.is_dir``, which raises the bare OSError for EACCES, a traceback, and takes
+    other errors for "no")."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return False
+        raise unreadable_folder(root, path.parent, exc) from None
+
+
 def exit_code_of(report: VerifyReport) -> VerifyExit:
-    if report.changed or report.unreadable:
+    """The exit code of a check that ended with *report*: 0 exactly when it ``passed``."""
+    if report.changed or report.unreadable or report.generation_unwritten is not None:
         return VerifyExit.CHANGED
     if report.missing:
         return VerifyExit.MISSING
@@ -167,7 +201,9 @@ def _has_records(folder: Path) -> bool:
     """Whether *folder* holds an ASC MHL history or an offload-ai ledger of its own (its
     ``ascmhl/`` folder, its ``.offload/ledger.jsonl``): a copy root's records, by two
     ``stat`` calls, nothing read."""
-    return (folder / ASCMHL_FOLDER).is_dir() or ledger_path(folder).exists()
+    # os.path's, which answer no where a folder cannot be looked in (a folder above the
+    # one checked that this user may not search holds no records it can use).
+    return os.path.isdir(folder / ASCMHL_FOLDER) or os.path.exists(ledger_path(folder))
 
 
 def _recorded_above(root: Path) -> Path | None:
@@ -702,7 +738,7 @@ def _verify_with(
 ) -> tuple[VerifyReport, int, int]:
     """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how)."""
     report: VerifyReport | None = None
-    if legacy_mhl is not None or (root / ASCMHL_FOLDER).is_dir():
+    if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
         try:
             report = verify_tree(
                 root,
@@ -775,7 +811,7 @@ def _no_history_to_append(root: Path) -> str:
     check it against but a legacy MHL (``--mhl-file``), or the records of a copy root
     above or below it (``_recorded_elsewhere_hint``); ``ascmhl create`` starts a history."""
     head = f"{root} has no ASC MHL history (ascmhl/) to append a generation to"
-    if ledger_path(root).exists():
+    if os.path.exists(ledger_path(root)):
         return (
             f"{head}; run offload verify without --append to check it against its "
             "offload-ai ledger (or a legacy MHL: --mhl-file)"

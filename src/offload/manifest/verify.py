@@ -256,6 +256,10 @@ class VerifyReport:
     # from its folder, as it spells them (``\`` read as ``/``): tied to no file of the copy,
     # never read, never proved; the MHL's other entries are checked. No pass.
     from_a_root: tuple[str, ...] = ()
+    # Why ``--append``'s generation was not written once the check was over (another
+    # writer's meanwhile, a write that failed: ``verification.GenerationUnwrittenError``
+    # sets it); None when it was, or none was asked. The request not met: no pass (exit 11).
+    generation_unwritten: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -264,9 +268,13 @@ class VerifyReport:
         recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22;
         nor is an entry naming its file from a root (``from_a_root``: not checked at all).
         A check a cancel stopped (``stopped``; ``cancelled`` names what it had yet to read,
-        none when the cancel came after its reads) is none either."""
+        none when the cancel came after its reads) is none either, nor one whose ``--append``
+        generation was not written (``generation_unwritten``): every file may be OK, but
+        what was asked was not done. The one definition of a pass: ``exit_code_of`` is 0
+        exactly when this is true, and the report's ``passed`` is this."""
         return not (
-            self.changed
+            self.generation_unwritten is not None
+            or self.changed
             or self.missing
             or self.extra
             or self.unreadable

@@ -1,0 +1,88 @@
+"""Findings of a black-box QA pass of ``offload verify``, each
+run as the QA ran it: a real ``offload`` process over real files (an immutable folder made
+by ``chattr +i``; a folder root may not read once it drops its DAC capabilities), its exit
+code, stdout and the saved report read back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from support.offload_cli import newest_report, offloaded_card, run_offload
+
+
+@contextmanager
+def _immutable(folder: Path) -> Iterator[None]:
+    """*folder* made immutable (``chattr +i``: nothing in it can be made, root's writes
+    too) while the block runs; skips where the flag cannot be set (not root, a filesystem
+    without it)."""
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make {folder} immutable: {made.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_an_append_that_cannot_write_its_generation_is_no_pass(tmp_path: Path) -> None:
+    """``verify --append`` whose generation cannot be written (its ``ascmhl/`` immutable):
+    every file OK, exit 11, and ``passed`` false in ``--json`` and the saved report alike
+    (docs/json.md: true only when the exit code is 0); ``offload history`` words it by what
+    happened, never "changed or unreadable". Failed before: ``"passed": true`` with exit
+    11, and history's "changed or unreadable" for a check that found every file OK."""
+    root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    reports = tmp_path / "reports"
+    with _immutable(root / "ascmhl"):
+        shown = run_offload("verify", "--append", "--json", "--report-dir", reports, root)
+    assert shown.returncode == 11, shown.stderr
+    printed = json.loads(shown.stdout)
+    saved = newest_report(reports)
+    for data in (printed, saved):
+        assert (data["exit_code"], data["passed"]) == (11, False), data
+        assert len(data["verified"]) == 3 and data["generation"] is None, data
+        assert "cannot write ASC MHL manifest" in data["error"], data
+    listed = run_offload("history", "--json", "--report-dir", reports)
+    (entry,) = [e for e in json.loads(listed.stdout) if e["kind"] == "verify"]
+    assert entry["exit_code"] == 11, entry
+    assert entry["result"] == "verified, generation not written (--append)", entry
+    assert "cannot write ASC MHL manifest" in (entry["reason"] or ""), entry
+
+
+#: The prefix of a command run as root but without the capabilities that let root read any
+#: folder: permissions stop it (as ``nobody``, with the venv and tmp_path still its own).
+NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.parametrize("options", [(), ("--append",), ("--json",)])
+def test_a_copy_root_that_cannot_be_read_is_one_line_and_exit_11(
+    tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    """A copy root of mode 000, checked by a user whom permissions stop: one ERROR line
+    naming it and what to do, exit 11, nothing verified (``--json``: the document says
+    so). Failed before: a PermissionError traceback and exit 1 (``Path.is_dir`` of its
+    ``ascmhl/`` raises on EACCES)."""
+    root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    root.chmod(0)
+    try:
+        run = run_offload(
+            "verify", *options, "--report-dir", tmp_path / "reports", root, prefix=NO_DAC
+        )
+    finally:
+        root.chmod(0o755)
+    assert run.returncode == 11, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    said = f"cannot verify {root}: it cannot be read (Permission denied (EACCES))"
+    if options == ("--json",):
+        data = json.loads(run.stdout)
+        assert (data["exit_code"], data["passed"], data["verified"]) == (11, False, []), data
+        assert data["error"].startswith(said), data
+    else:
+        (line,) = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
+        assert line.startswith(f"ERROR: {said}"), run.stderr
+        assert "give this user read access" in line, line
