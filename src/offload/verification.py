@@ -646,7 +646,7 @@ def verify_path(
             report, bypassed, cached = _verify_with(
                 root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,
                 append_generation, creator, now, own_links, on_plan, lister, file_date,
-                recorded_folder_dates,
+                recorded_folder_dates, local=hash_file is None,
             )  # fmt: skip
         except GenerationUnwrittenError as exc:
             if legacy is not None:  # the check's report, the card's legacy MHLs judged too
@@ -735,8 +735,12 @@ def _verify_with(
     lister: Lister | None,
     file_date: FileDate | None = None,
     recorded_folder_dates: bool = False,
+    *,
+    local: bool = True,
 ) -> tuple[VerifyReport, int, int]:
-    """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how)."""
+    """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how);
+    *local*: *root* is the copy itself, not a mirror of one (an unwritten generation's
+    remedy names its folder then; the mirror's caller words its own)."""
     report: VerifyReport | None = None
     if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
         try:
@@ -767,7 +771,8 @@ def _verify_with(
             # its first generation was written) is no history: as without the folder.
         except HistoryError as exc:
             raise UntrustedReferenceError(
-                f"cannot verify {root}: {exc.message}; nothing was verified against it",
+                f"cannot verify {root}: {exc.message}; nothing was verified against it"
+                + _history_remedy(root, exc, legacy_mhl),
                 path=root,
             ) from None
         except (UnsupportedTreeError, ValueError) as exc:
@@ -783,7 +788,8 @@ def _verify_with(
                 path=root,
             ) from None
         except GenerationNotWritten as exc:  # the check's results stand
-            raise GenerationUnwrittenError(exc.message, exc.report, path=root) from None
+            said = exc.message + (_unwritten_remedy(root, exc) if local else "")
+            raise GenerationUnwrittenError(said, exc.report, path=root) from None
         except ManifestError as exc:
             raise UnreadableTreeError(exc.message, path=root) from None
         except OSError as exc:  # the legacy MHL itself cannot be read
@@ -802,6 +808,66 @@ def _verify_with(
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
     return report, media.bypassed, media.through_cache
+
+
+#: Words a refusal's message holds when it says what to do already (``_history_remedy``).
+_SAYS_WHAT_TO_DO = ("restore ", "run this again", "verify the copy without")
+
+
+def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> str:
+    """What to do (``; ...``) about a history *exc* refused as a reference for *root*'s
+    check, "" where its message says it already: a folder this user may not read (an
+    OSError: its errno) is made readable; a damaged or forged ASC MHL history is
+    restored from another copy of the card, or the copy checked against its ledger
+    meanwhile; a legacy MHL (*legacy_mhl*) that is not trusted is this copy's or not."""
+    if any(words in exc.message for words in _SAYS_WHAT_TO_DO):
+        return ""
+    if exc.errno is not None:
+        return (
+            f": give this user read access to {root / ASCMHL_FOLDER} (or mount the drive "
+            "again), and run this again"
+        )
+    if legacy_mhl is not None and exc.path is not None and Path(exc.path) == legacy_mhl:
+        return (
+            ": name this copy's own legacy MHL (--mhl-file), or verify the copy against "
+            "its ASC MHL history or ledger (without --mhl-file)"
+        )
+    ledger = (
+        f"; meanwhile offload verify checks the files against this copy root's offload-ai "
+        f"ledger once {ASCMHL_FOLDER}/ is moved aside (keep it)"
+        if os.path.exists(ledger_path(root))
+        else ""
+    )
+    return (
+        f": the files were not read, neither proven nor found wrong; restore "
+        f"{root / ASCMHL_FOLDER} from another copy of this card (or a backup) that "
+        f"ascmhl verify accepts, and run this again{ledger}"
+    )
+
+
+def _unwritten_remedy(root: Path, exc: GenerationNotWritten) -> str:
+    """What to do (``; ...``) about ``--append``'s generation not written in *root*'s
+    history (*exc*), "" where its message says it already (another writer's generation
+    meanwhile: run this again)."""
+    if any(words in exc.message for words in _SAYS_WHAT_TO_DO):
+        return ""
+    folder = root / ASCMHL_FOLDER
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = f"free space on the drive of {folder}"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = (
+            f"make {folder} writable (its permissions, an immutable flag: lsattr, a "
+            "read-only mount)"
+        )
+    else:
+        fix = f"once {folder} can be written"
+    return (
+        f"; no generation was appended (the check's results stand): {fix}, then run "
+        "offload verify --append again"
+        if not fix.startswith("once")
+        else f"; no generation was appended (the check's results stand): run offload "
+        f"verify --append again {fix}"
+    )
 
 
 def _no_history_to_append(root: Path) -> str:

@@ -6,6 +6,7 @@ code, stdout and the saved report read back."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,11 @@ def test_an_append_that_cannot_write_its_generation_is_no_pass(tmp_path: Path) -
         assert (data["exit_code"], data["passed"]) == (11, False), data
         assert len(data["verified"]) == 3 and data["generation"] is None, data
         assert "cannot write ASC MHL manifest" in data["error"], data
+        # What to do, said (QA finding 8; before: the write's error alone).
+        assert data["error"].endswith(
+            f"make {root / 'ascmhl'} writable (its permissions, an immutable flag: lsattr, a "
+            "read-only mount), then run offload verify --append again"
+        ), data
     listed = run_offload("history", "--json", "--report-dir", reports)
     (entry,) = [e for e in json.loads(listed.stdout) if e["kind"] == "verify"]
     assert entry["exit_code"] == 11, entry
@@ -86,3 +92,39 @@ def test_a_copy_root_that_cannot_be_read_is_one_line_and_exit_11(
         (line,) = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
         assert line.startswith(f"ERROR: {said}"), run.stderr
         assert "give this user read access" in line, line
+
+
+def test_each_refused_reference_says_what_to_do(tmp_path: Path) -> None:
+    """A chain file that is not XML, one missing, a folder at its name, and an
+    ``--mhl-file`` outside PATH: one ERROR line each that says what to do (restore the
+    history, or check against the ledger meanwhile; name this copy's MHL), and a folder at
+    the chain file's name is called a folder. Failed before: each line ended at "nothing was
+    verified against it" (or "is not inside PATH"), the folder called a "missing ASC MHL
+    chain file"."""
+    copy = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    chain = Path("ascmhl") / "ascmhl_chain.xml"
+    damage = {
+        "junk": lambda root: (root / chain).write_text("junk<"),
+        "gone": lambda root: (root / chain).unlink(),
+        "folder": lambda root: ((root / chain).unlink(), (root / chain).mkdir()),
+    }
+    restore = "from another copy of this card (or a backup) that ascmhl verify accepts"
+    for name, spoil in damage.items():
+        root = tmp_path / name
+        shutil.copytree(copy, root, symlinks=True)
+        spoil(root)
+        run = run_offload("verify", "--report-dir", tmp_path / "reports", root)
+        assert run.returncode == 31, run.stderr
+        (line,) = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
+        assert f"restore {root / 'ascmhl'} {restore}, and run this again" in line, line
+        assert "ledger once ascmhl/ is moved aside (keep it)" in line, line
+    assert "ascmhl_chain.xml is a folder, not the ASC MHL chain file" in line, line
+    outside = tmp_path / "elsewhere" / "A001.mhl"
+    outside.parent.mkdir()
+    outside.write_text(
+        '<?xml version="1.0"?><hashlist version="1.1"><hash><file>CLIPS/C000.mov</file>'
+        "<size>1</size><md5>00</md5></hash></hashlist>"
+    )
+    run = run_offload("verify", "--report-dir", tmp_path / "reports", "--mhl-file", outside, copy)
+    assert run.returncode == 64, run.stderr
+    assert "name this copy's own (--mhl-file PATH/.../NAME.mhl)" in run.stderr, run.stderr

@@ -1367,7 +1367,12 @@ def _verify_legacy(
     hash_list = read_legacy_mhl(legacy_mhl)
     base = os.path.relpath(os.path.abspath(legacy_mhl.parent), os.path.abspath(root))
     if base == os.pardir or base.startswith(os.pardir + os.sep):
-        raise ValueError(f"{legacy_mhl} is not inside {root}")
+        raise ValueError(
+            f"the legacy MHL {legacy_mhl} is not inside {root}: a legacy MHL records its "
+            "files from its own folder, so one outside the copy describes none of its "
+            "files; name this copy's own (--mhl-file PATH/.../NAME.mhl), or verify the copy "
+            "against its ASC MHL history or ledger (without --mhl-file)"
+        )
     prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
     spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
     # What the card's reader of legacy MHLs calls outside is outside here too: a path from
