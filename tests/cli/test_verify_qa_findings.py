@@ -128,3 +128,26 @@ def test_each_refused_reference_says_what_to_do(tmp_path: Path) -> None:
     run = run_offload("verify", "--report-dir", tmp_path / "reports", "--mhl-file", outside, copy)
     assert run.returncode == 64, run.stderr
     assert "name this copy's own (--mhl-file PATH/.../NAME.mhl)" in run.stderr, run.stderr
+
+
+def test_a_copy_unreadable_again_is_never_called_found_wrong(tmp_path: Path) -> None:
+    """A copy this user may not read (mode 000), checked twice: the first check revokes its
+    ledger record (documented); the second words it as unreadable, never "found wrong".
+    Failed before: "1 copy found wrong above was found wrong by an earlier check too"."""
+    root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    clip = root / "CLIPS" / "C000.mov"
+    clip.chmod(0)
+    try:
+        runs = [
+            run_offload("verify", "--report-dir", tmp_path / "reports", root, prefix=NO_DAC)
+            for _ in range(2)
+        ]
+    finally:
+        clip.chmod(0o644)
+    assert [run.returncode for run in runs] == [11, 11], runs[-1].stderr
+    said = " ".join(runs[1].stderr.split())
+    assert "found wrong above" not in said, said
+    assert (
+        "1 copy listed UNREADABLE above (not read now: neither proven nor found wrong) was "
+        "revoked by an earlier check" in said
+    ), said
