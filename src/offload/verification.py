@@ -11,6 +11,7 @@ Every way it can end has an exit code (:class:`VerifyExit`); errors are raised a
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -123,13 +124,46 @@ class GenerationUnwrittenError(UnreadableTreeError):
 
     def __init__(self, message: str, report: VerifyReport, *, path: Path) -> None:
         super().__init__(message, path=path)
-        self.report = report
+        # The report says it too (no pass, exit 11: ``VerifyReport.passed``), so that every
+        # output built from it, the saved report's ``passed`` first, says the same.
+        self.report = dataclasses.replace(report, generation_unwritten=message)
         self.files_read_from_media = 0
         self.files_read_through_cache = 0
 
 
+def unreadable_folder(root: Path, folder: Path, exc: OSError) -> UnreadableTreeError:
+    """The refusal of a check of *root* that cannot look into *folder* (*root* itself, or
+    a folder of its records) for *exc* (EACCES, EIO...): exit 11, nothing verified, and
+    what to do."""
+    where = "it" if folder == root else str(folder)
+    return UnreadableTreeError(
+        f"cannot verify {root}: {where} cannot be read ({describe_os_error(exc)}); nothing "
+        "was verified: give this user read access to it (or run offload verify as a user "
+        "who may read it; a drive that failed: mount it again), and run this again",
+        path=folder,
+    )
+
+
+def is_folder_at(root: Path, path: Path) -> bool:
+    """Whether a folder stands at *path* (under the copy root *root*; a link to one too):
+    False where nothing, or no folder, stands there (a link leading nowhere or looping).
+    A look that fails otherwise (EACCES in a folder this user may not search, EIO) is no
+    answer, never "no folder": :func:`unreadable_folder`'s refusal is raised (not
+    ``Path.is_dir``, which raises the bare OSError for EACCES, a traceback, and takes
+    other errors for "no")."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return False
+        raise unreadable_folder(root, path.parent, exc) from None
+
+
 def exit_code_of(report: VerifyReport) -> VerifyExit:
-    if report.changed or report.unreadable:
+    """The exit code of a check that ended with *report*: 0 exactly when it ``passed``."""
+    if report.changed or report.unreadable or report.generation_unwritten is not None:
         return VerifyExit.CHANGED
     if report.missing:
         return VerifyExit.MISSING
@@ -167,7 +201,9 @@ def _has_records(folder: Path) -> bool:
     """Whether *folder* holds an ASC MHL history or an offload-ai ledger of its own (its
     ``ascmhl/`` folder, its ``.offload/ledger.jsonl``): a copy root's records, by two
     ``stat`` calls, nothing read."""
-    return (folder / ASCMHL_FOLDER).is_dir() or ledger_path(folder).exists()
+    # os.path's, which answer no where a folder cannot be looked in (a folder above the
+    # one checked that this user may not search holds no records it can use).
+    return os.path.isdir(folder / ASCMHL_FOLDER) or os.path.exists(ledger_path(folder))
 
 
 def _recorded_above(root: Path) -> Path | None:
@@ -610,7 +646,7 @@ def verify_path(
             report, bypassed, cached = _verify_with(
                 root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,
                 append_generation, creator, now, own_links, on_plan, lister, file_date,
-                recorded_folder_dates,
+                recorded_folder_dates, local=hash_file is None,
             )  # fmt: skip
         except GenerationUnwrittenError as exc:
             if legacy is not None:  # the check's report, the card's legacy MHLs judged too
@@ -699,10 +735,14 @@ def _verify_with(
     lister: Lister | None,
     file_date: FileDate | None = None,
     recorded_folder_dates: bool = False,
+    *,
+    local: bool = True,
 ) -> tuple[VerifyReport, int, int]:
-    """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how)."""
+    """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how);
+    *local*: *root* is the copy itself, not a mirror of one (an unwritten generation's
+    remedy names its folder then; the mirror's caller words its own)."""
     report: VerifyReport | None = None
-    if legacy_mhl is not None or (root / ASCMHL_FOLDER).is_dir():
+    if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
         try:
             report = verify_tree(
                 root,
@@ -731,7 +771,8 @@ def _verify_with(
             # its first generation was written) is no history: as without the folder.
         except HistoryError as exc:
             raise UntrustedReferenceError(
-                f"cannot verify {root}: {exc.message}; nothing was verified against it",
+                f"cannot verify {root}: {exc.message}; nothing was verified against it"
+                + _history_remedy(root, exc, legacy_mhl),
                 path=root,
             ) from None
         except (UnsupportedTreeError, ValueError) as exc:
@@ -747,7 +788,8 @@ def _verify_with(
                 path=root,
             ) from None
         except GenerationNotWritten as exc:  # the check's results stand
-            raise GenerationUnwrittenError(exc.message, exc.report, path=root) from None
+            said = exc.message + (_unwritten_remedy(root, exc) if local else "")
+            raise GenerationUnwrittenError(said, exc.report, path=root) from None
         except ManifestError as exc:
             raise UnreadableTreeError(exc.message, path=root) from None
         except OSError as exc:  # the legacy MHL itself cannot be read
@@ -768,6 +810,66 @@ def _verify_with(
     return report, media.bypassed, media.through_cache
 
 
+#: Words a refusal's message holds when it says what to do already (``_history_remedy``).
+_SAYS_WHAT_TO_DO = ("restore ", "run this again", "verify the copy without")
+
+
+def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> str:
+    """What to do (``; ...``) about a history *exc* refused as a reference for *root*'s
+    check, "" where its message says it already: a folder this user may not read (an
+    OSError: its errno) is made readable; a damaged or forged ASC MHL history is
+    restored from another copy of the card, or the copy checked against its ledger
+    meanwhile; a legacy MHL (*legacy_mhl*) that is not trusted is this copy's or not."""
+    if any(words in exc.message for words in _SAYS_WHAT_TO_DO):
+        return ""
+    if exc.errno is not None:
+        return (
+            f": give this user read access to {root / ASCMHL_FOLDER} (or mount the drive "
+            "again), and run this again"
+        )
+    if legacy_mhl is not None and exc.path is not None and Path(exc.path) == legacy_mhl:
+        return (
+            ": name this copy's own legacy MHL (--mhl-file), or verify the copy against "
+            "its ASC MHL history or ledger (without --mhl-file)"
+        )
+    ledger = (
+        f"; meanwhile offload verify checks the files against this copy root's offload-ai "
+        f"ledger once {ASCMHL_FOLDER}/ is moved aside (keep it)"
+        if os.path.exists(ledger_path(root))
+        else ""
+    )
+    return (
+        f": the files were not read, neither proven nor found wrong; restore "
+        f"{root / ASCMHL_FOLDER} from another copy of this card (or a backup) that "
+        f"ascmhl verify accepts, and run this again{ledger}"
+    )
+
+
+def _unwritten_remedy(root: Path, exc: GenerationNotWritten) -> str:
+    """What to do (``; ...``) about ``--append``'s generation not written in *root*'s
+    history (*exc*), "" where its message says it already (another writer's generation
+    meanwhile: run this again)."""
+    if any(words in exc.message for words in _SAYS_WHAT_TO_DO):
+        return ""
+    folder = root / ASCMHL_FOLDER
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = f"free space on the drive of {folder}"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = (
+            f"make {folder} writable (its permissions, an immutable flag: lsattr, a "
+            "read-only mount)"
+        )
+    else:
+        fix = f"once {folder} can be written"
+    return (
+        f"; no generation was appended (the check's results stand): {fix}, then run "
+        "offload verify --append again"
+        if not fix.startswith("once")
+        else f"; no generation was appended (the check's results stand): run offload "
+        f"verify --append again {fix}"
+    )
+
+
 def _no_history_to_append(root: Path) -> str:
     """Why ``--append`` cannot check *root*, which has no ASC MHL history, and what can,
     by what is there: its offload-ai ledger (``offload verify`` without ``--append``); else
@@ -775,7 +877,7 @@ def _no_history_to_append(root: Path) -> str:
     check it against but a legacy MHL (``--mhl-file``), or the records of a copy root
     above or below it (``_recorded_elsewhere_hint``); ``ascmhl create`` starts a history."""
     head = f"{root} has no ASC MHL history (ascmhl/) to append a generation to"
-    if ledger_path(root).exists():
+    if os.path.exists(ledger_path(root)):
         return (
             f"{head}; run offload verify without --append to check it against its "
             "offload-ai ledger (or a legacy MHL: --mhl-file)"

@@ -181,7 +181,8 @@ def test_a_damaged_job_report_is_an_error_row_in_history_and_refused_by_report(
     assert entries["good.json"]["result"] == "verified" and entries["good.json"]["error"] is None
     for name in damaged:
         entry = entries[name]
-        assert entry["result"] == "not a valid report" and entry["kind"] is None, entry
+        # The documented machine value; the reason in words is the error's.
+        assert entry["result"] == "unreadable" and entry["kind"] is None, entry
         assert entry["error"].startswith("not a valid job report: "), entry
         assert entry["exit_code"] is None and entry["destinations"] == []
     assert "missing" in entries["schema-only.json"]["error"]

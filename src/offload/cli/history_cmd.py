@@ -18,6 +18,7 @@ went away (``| head``) ends the output quietly, as for ``offload verify``.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -93,7 +94,8 @@ class HistoryEntry:
     kind: str | None = None
     # A check's reference (ascmhl, legacy, ledger; None when nothing could be checked).
     reference: str | None = None
-    # A refused offload's reason: the refusal's own words, as its ERROR line gave them.
+    # A refused offload's reason: the refusal's own words, as its ERROR line gave them; a
+    # check's whose result is worded from its report's ``error`` (``_not_the_files``).
     reason: str | None = None
     # When the run started, in Unix seconds, as exactly as its report states it (``_moment``):
     # what orders the listing; not in ``--json``'s entries (their ``started`` says it).
@@ -185,6 +187,10 @@ def _moment(data: dict[str, Any]) -> float | None:
 
 
 def _entry(path: Path) -> HistoryEntry:
+    """The entry of the file at *path*: a run its report states, or a file that is no
+    readable report, whose ``result`` is then ``unreadable`` (one machine value, as
+    docs/json.md gives it) and whose ``error`` says why, in words: it cannot be read, is
+    not JSON, not one of our reports, or not in the shape of one."""
     base = HistoryEntry(str(path), None, None, None, [], "unreadable", None, None, None)
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
@@ -199,11 +205,11 @@ def _entry(path: Path) -> HistoryEntry:
     if is_refused_record(data):
         return _refused_entry(path, data, base)
     if not is_job_report(data):
-        base.result, base.error = "not a report", f"{path} is not an offload-ai report"
+        base.error = f"{path} is not an offload-ai report"
         return base
     problem = job_report_problem(data)
     if problem is not None:
-        base.result, base.error = "not a valid report", f"not a valid job report: {problem}"
+        base.error = f"not a valid job report: {problem}"
         return base
     source = data["source"]
     html, pdf = path.with_suffix(".html"), path.with_suffix(".pdf")
@@ -236,7 +242,7 @@ def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
     (``reason``). Nothing of a copy: none was made."""
     problem = refused_record_problem(data)
     if problem is not None:
-        base.result, base.error = "not a valid report", f"not a valid refused record: {problem}"
+        base.error = f"not a valid refused record: {problem}"
         return base
     codes = data["codes"]
     return HistoryEntry(
@@ -259,10 +265,15 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
     """An ``offload verify`` report: the folder checked, what the check found."""
     problem = verify_report_problem(data)
     if problem is not None:
-        base.result, base.error = "not a valid report", f"not a valid verify report: {problem}"
+        base.error = f"not a valid verify report: {problem}"
         return base
     code, totals = data["exit_code"], data["totals"]
     result = _VERIFY_RESULTS.get(code, "failed")
+    # An exit code stands for more than one outcome: the report's own reason words those
+    # that are not the files' states (``_not_the_files``), the ``why`` line giving it whole.
+    reason = _not_the_files(data)
+    if reason is not None:
+        result = reason
     if code == 130 and _stopped_after_check(data):
         # Stopped by a further signal once the check was over (its report restated): every
         # file was looked at, and the report's lists say what it found; not cancelled.
@@ -292,8 +303,37 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         files=checked + (totals.get("unverifiable") or 0),
         kind="verify",
         reference=data.get("reference"),
+        reason=data["error"] if reason is not None else None,
         moment=_moment(data),
     )
+
+
+def _not_the_files(data: dict[str, Any]) -> str | None:
+    """The result of a verify report whose exit code says something other than the files'
+    states, from what the report holds; None where the code's own words are true.
+    Exit 11 with no file changed or unreadable: ``--append``'s generation was not written
+    once the check was over (a check was made: ``reference`` set; its files' states
+    worded as exit_code_of would have without it), or no check at all (``reference`` null:
+    the folder could not be read). Exit 64 is a check refused before anything was read
+    (bad input, or a copy root another offload holds): its ``error`` says which."""
+    code, totals, error = data["exit_code"], data["totals"], data.get("error")
+    if not isinstance(error, str):
+        return None
+    if code == 64:
+        return "refused, nothing verified"
+    if code != 11 or totals.get("changed") or totals.get("unreadable"):
+        return None
+    if data.get("reference") is None:
+        return "not checked (cannot be read)"
+    for key, words in (
+        ("missing", "missing files"),
+        ("unverifiable", "verified, some by size only"),
+        ("from_a_root", "verified, some not checked"),
+        ("extra", "new files only"),
+    ):
+        if totals.get(key):
+            return f"{words}, generation not written (--append)"
+    return "verified, generation not written (--append)"
 
 
 def _stopped_after_check(data: dict[str, Any]) -> bool:
@@ -550,7 +590,9 @@ def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> i
         print(f"No offload reports in {printable_name(str(folder))} yet.", file=env.stdout)
         return 0
     # Not on a terminal: laid out for ``$COLUMNS``, else 160 columns.
-    console = Console(file=env.stdout, width=None if env.stdout.isatty() else columns_asked(160))
+    console = _ListingConsole(
+        file=env.stdout, width=None if env.stdout.isatty() else columns_asked(160)
+    )
     shown = "" if len(entries) == found else f" (the newest {len(entries)} of {found})"
     # Names as Text, never as rich markup ("[day1]" is a name, "[/b]" a closing tag).
     title = Text(f"Offloads and checks in {printable_name(str(folder))}{shown}")
@@ -560,6 +602,17 @@ def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> i
     else:
         console.print(listing)
     return 0
+
+
+class _ListingConsole(Console):
+    """The listing's console: a reader that went away (``| head -2``) ends its output
+    quietly, exit 0, as ``write_stdout_whole`` ends a document. rich's own answer
+    (``Console.on_broken_pipe``) raises SystemExit(1), past the command's ``except
+    BrokenPipeError``: exit 1, which says the listing failed."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # the rest dropped
+        raise BrokenPipeError(errno.EPIPE, "the listing's reader went away")
 
 
 #: The cells a table leaves its destinations at least, or the runs are blocks of lines
@@ -586,7 +639,18 @@ def _report_words(entry: HistoryEntry, folder: Path) -> str:
 
 
 def _started(entry: HistoryEntry) -> str:
-    return (entry.started or "?")[:19].replace("T", " ")
+    """When the run started, as the listing says it: in UTC to the second (its column says
+    "(UTC)"; a start stated with another offset, ``21:30:00+05:30``, converted: 16:00:00);
+    one stated without an offset is taken as UTC (as ``_moment`` orders it), one that does
+    not read as a date shown as it is."""
+    text = entry.started or "?"
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text[:19].replace("T", " ")
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
 class _Listing:

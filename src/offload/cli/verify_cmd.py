@@ -1604,9 +1604,14 @@ def _print_human(
             for verb, group in _by_proof(entries, unsized).items()
         }
         # Those an earlier check revoked, keeping which copy it was: judged against that
-        # record again (``verification.checked_wrong``), and trusted by no run.
-        earlier = _revoked_by_a_check(entries, unsized)
-        unvouched = len(unsized) - recorded - earlier + len(by_size) - by_size_recorded
+        # record again (``verification.checked_wrong``), and trusted by no run. Those this
+        # check could not read (EACCES, EIO) are said as unreadable, never found wrong.
+        unread = [path for path in report.unreadable if path not in skip]
+        earlier_unread = _revoked_by_a_check(entries, unread)
+        earlier = _revoked_by_a_check(entries, unsized) - earlier_unread
+        unvouched = (
+            len(unsized) - recorded - earlier - earlier_unread + len(by_size) - by_size_recorded
+        )
         parts = []
         for verb, count in by_size_vouched.items():
             if count:
@@ -1651,6 +1656,17 @@ def _print_human(
                 f"record of {'it' if one else 'them'} (keeping which copy it was): no "
                 f"`offload copy` trusts {'it' if one else 'them'}; "
                 + _replaced_by_reverify(earlier, untrusted=False)
+            )
+        if earlier_unread:
+            one = earlier_unread == 1
+            it = "it" if one else "them"
+            parts.append(
+                f"{plural(earlier_unread, 'copy', 'copies')} listed UNREADABLE above (not "
+                f"read now: neither proven nor found wrong) {'was' if one else 'were'} "
+                "revoked by an earlier check, which ended this copy root's ledger record "
+                f"of {it} (found wrong or unreadable then, keeping which copy it was): no "
+                f"`offload copy` trusts {it}; once {it} can be read, offload verify checks "
+                f"{it} again; " + _replaced_by_reverify(earlier_unread, untrusted=False)
             )
         if unvouched:
             parts.append(

@@ -599,6 +599,16 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     return tuple(patterns)
 
 
+def _what_stands(path: Path) -> str:
+    """What stands at *path*, which is no regular file (a chain file's name): "a folder",
+    "a symlink leading nowhere", "a special file"."""
+    if os.path.isdir(path):
+        return "a folder"
+    if os.path.islink(path):
+        return "a symlink leading nowhere"
+    return "a special file (not a regular file)"
+
+
 def read_history(root: Path, *, check_chain: bool = True) -> History:
     """Read the history in ``root/ascmhl`` (an empty History if there is none).
 
@@ -617,6 +627,13 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
         names = sorted(_manifest_names(folder))
         chain_path = folder / CHAIN_FILE_NAME
         if not chain_path.is_file():
+            if names and os.path.lexists(chain_path):
+                # Something else at its name (a folder, a link leading nowhere): said as
+                # what it is, never "missing", which sends the user looking for a file.
+                raise HistoryError(
+                    f"{chain_path} is {_what_stands(chain_path)}, not the ASC MHL chain file",
+                    path=chain_path,
+                )
             if names:
                 raise HistoryError(f"missing ASC MHL chain file {chain_path}", path=chain_path)
             return History(root, (), ())

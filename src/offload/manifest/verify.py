@@ -256,6 +256,10 @@ class VerifyReport:
     # from its folder, as it spells them (``\`` read as ``/``): tied to no file of the copy,
     # never read, never proved; the MHL's other entries are checked. No pass.
     from_a_root: tuple[str, ...] = ()
+    # Why ``--append``'s generation was not written once the check was over (another
+    # writer's meanwhile, a write that failed: ``verification.GenerationUnwrittenError``
+    # sets it); None when it was, or none was asked. The request not met: no pass (exit 11).
+    generation_unwritten: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -264,9 +268,13 @@ class VerifyReport:
         recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22;
         nor is an entry naming its file from a root (``from_a_root``: not checked at all).
         A check a cancel stopped (``stopped``; ``cancelled`` names what it had yet to read,
-        none when the cancel came after its reads) is none either."""
+        none when the cancel came after its reads) is none either, nor one whose ``--append``
+        generation was not written (``generation_unwritten``): every file may be OK, but
+        what was asked was not done. The one definition of a pass: ``exit_code_of`` is 0
+        exactly when this is true, and the report's ``passed`` is this."""
         return not (
-            self.changed
+            self.generation_unwritten is not None
+            or self.changed
             or self.missing
             or self.extra
             or self.unreadable
@@ -1359,7 +1367,12 @@ def _verify_legacy(
     hash_list = read_legacy_mhl(legacy_mhl)
     base = os.path.relpath(os.path.abspath(legacy_mhl.parent), os.path.abspath(root))
     if base == os.pardir or base.startswith(os.pardir + os.sep):
-        raise ValueError(f"{legacy_mhl} is not inside {root}")
+        raise ValueError(
+            f"the legacy MHL {legacy_mhl} is not inside {root}: a legacy MHL records its "
+            "files from its own folder, so one outside the copy describes none of its "
+            "files; name this copy's own (--mhl-file PATH/.../NAME.mhl), or verify the copy "
+            "against its ASC MHL history or ledger (without --mhl-file)"
+        )
     prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
     spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
     # What the card's reader of legacy MHLs calls outside is outside here too: a path from

@@ -1,0 +1,153 @@
+"""Findings of a black-box QA pass of ``offload verify``, each
+run as the QA ran it: a real ``offload`` process over real files (an immutable folder made
+by ``chattr +i``; a folder root may not read once it drops its DAC capabilities), its exit
+code, stdout and the saved report read back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from support.offload_cli import newest_report, offloaded_card, run_offload
+
+
+@contextmanager
+def _immutable(folder: Path) -> Iterator[None]:
+    """*folder* made immutable (``chattr +i``: nothing in it can be made, root's writes
+    too) while the block runs; skips where the flag cannot be set (not root, a filesystem
+    without it)."""
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make {folder} immutable: {made.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_an_append_that_cannot_write_its_generation_is_no_pass(tmp_path: Path) -> None:
+    """``verify --append`` whose generation cannot be written (its ``ascmhl/`` immutable):
+    every file OK, exit 11, and ``passed`` false in ``--json`` and the saved report alike
+    (docs/json.md: true only when the exit code is 0); ``offload history`` words it by what
+    happened, never "changed or unreadable". Failed before: ``"passed": true`` with exit
+    11, and history's "changed or unreadable" for a check that found every file OK."""
+    root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    reports = tmp_path / "reports"
+    with _immutable(root / "ascmhl"):
+        shown = run_offload("verify", "--append", "--json", "--report-dir", reports, root)
+    assert shown.returncode == 11, shown.stderr
+    printed = json.loads(shown.stdout)
+    saved = newest_report(reports)
+    for data in (printed, saved):
+        assert (data["exit_code"], data["passed"]) == (11, False), data
+        assert len(data["verified"]) == 3 and data["generation"] is None, data
+        assert "cannot write ASC MHL manifest" in data["error"], data
+        # What to do, said (QA finding 8; before: the write's error alone).
+        assert data["error"].endswith(
+            f"make {root / 'ascmhl'} writable (its permissions, an immutable flag: lsattr, a "
+            "read-only mount), then run offload verify --append again"
+        ), data
+    listed = run_offload("history", "--json", "--report-dir", reports)
+    (entry,) = [e for e in json.loads(listed.stdout) if e["kind"] == "verify"]
+    assert entry["exit_code"] == 11, entry
+    assert entry["result"] == "verified, generation not written (--append)", entry
+    assert "cannot write ASC MHL manifest" in (entry["reason"] or ""), entry
+
+
+#: The prefix of a command run as root but without the capabilities that let root read any
+#: folder: permissions stop it (as ``nobody``, with the venv and tmp_path still its own).
+NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.parametrize("options", [(), ("--append",), ("--json",)])
+def test_a_copy_root_that_cannot_be_read_is_one_line_and_exit_11(
+    tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    """A copy root of mode 000, checked by a user whom permissions stop: one ERROR line
+    naming it and what to do, exit 11, nothing verified (``--json``: the document says
+    so). Failed before: a PermissionError traceback and exit 1 (``Path.is_dir`` of its
+    ``ascmhl/`` raises on EACCES)."""
+    root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    root.chmod(0)
+    try:
+        run = run_offload(
+            "verify", *options, "--report-dir", tmp_path / "reports", root, prefix=NO_DAC
+        )
+    finally:
+        root.chmod(0o755)
+    assert run.returncode == 11, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    said = f"cannot verify {root}: it cannot be read (Permission denied (EACCES))"
+    if options == ("--json",):
+        data = json.loads(run.stdout)
+        assert (data["exit_code"], data["passed"], data["verified"]) == (11, False, []), data
+        assert data["error"].startswith(said), data
+    else:
+        (line,) = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
+        assert line.startswith(f"ERROR: {said}"), run.stderr
+        assert "give this user read access" in line, line
+
+
+def test_each_refused_reference_says_what_to_do(tmp_path: Path) -> None:
+    """A chain file that is not XML, one missing, a folder at its name, and an
+    ``--mhl-file`` outside PATH: one ERROR line each that says what to do (restore the
+    history, or check against the ledger meanwhile; name this copy's MHL), and a folder at
+    the chain file's name is called a folder. Failed before: each line ended at "nothing was
+    verified against it" (or "is not inside PATH"), the folder called a "missing ASC MHL
+    chain file"."""
+    copy = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    chain = Path("ascmhl") / "ascmhl_chain.xml"
+    damage = {
+        "junk": lambda root: (root / chain).write_text("junk<"),
+        "gone": lambda root: (root / chain).unlink(),
+        "folder": lambda root: ((root / chain).unlink(), (root / chain).mkdir()),
+    }
+    restore = "from another copy of this card (or a backup) that ascmhl verify accepts"
+    for name, spoil in damage.items():
+        root = tmp_path / name
+        shutil.copytree(copy, root, symlinks=True)
+        spoil(root)
+        run = run_offload("verify", "--report-dir", tmp_path / "reports", root)
+        assert run.returncode == 31, run.stderr
+        (line,) = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
+        assert f"restore {root / 'ascmhl'} {restore}, and run this again" in line, line
+        assert "ledger once ascmhl/ is moved aside (keep it)" in line, line
+    assert "ascmhl_chain.xml is a folder, not the ASC MHL chain file" in line, line
+    outside = tmp_path / "elsewhere" / "A001.mhl"
+    outside.parent.mkdir()
+    outside.write_text(
+        '<?xml version="1.0"?><hashlist version="1.1"><hash><file>CLIPS/C000.mov</file>'
+        "<size>1</size><md5>00</md5></hash></hashlist>"
+    )
+    run = run_offload("verify", "--report-dir", tmp_path / "reports", "--mhl-file", outside, copy)
+    assert run.returncode == 64, run.stderr
+    assert "name this copy's own (--mhl-file PATH/.../NAME.mhl)" in run.stderr, run.stderr
+
+
+def test_a_copy_unreadable_again_is_never_called_found_wrong(tmp_path: Path) -> None:
+    """A copy this user may not read (mode 000), checked twice: the first check revokes its
+    ledger record (documented); the second words it as unreadable, never "found wrong".
+    Failed before: "1 copy found wrong above was found wrong by an earlier check too"."""
+    root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    clip = root / "CLIPS" / "C000.mov"
+    clip.chmod(0)
+    try:
+        runs = [
+            run_offload("verify", "--report-dir", tmp_path / "reports", root, prefix=NO_DAC)
+            for _ in range(2)
+        ]
+    finally:
+        clip.chmod(0o644)
+    assert [run.returncode for run in runs] == [11, 11], runs[-1].stderr
+    said = " ".join(runs[1].stderr.split())
+    assert "found wrong above" not in said, said
+    assert (
+        "1 copy listed UNREADABLE above (not read now: neither proven nor found wrong) was "
+        "revoked by an earlier check" in said
+    ), said
