@@ -27,6 +27,7 @@ from offload.manifest.history import read_history
 from offload.options import CopyOptions
 from offload.results import DestinationStatus
 from support.ascmhl_judge import AscmhlJudge
+from support.cards import flip_bytes
 from support.faultyfs import FaultyFS
 
 
@@ -324,9 +325,7 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path, car
     class Damage:
         def emit(self, event: Event) -> None:
             if isinstance(event, CardReleased):
-                with open(damaged, "r+b") as handle:
-                    handle.seek(7)
-                    handle.write(b"\xff\x00")
+                flip_bytes(damaged, 7)
             if isinstance(event, WarningIssued):
                 warnings.append(event.message)
 
@@ -624,12 +623,10 @@ def stopped_at_release(card: Path, fast: Path, slow: Path) -> None:
 
 
 def alter_keeping_size_and_times(path: Path) -> None:
-    """Overwrite two bytes of *path* (at offset 100), its size and times kept: a change no
+    """Invert two bytes of *path* (at offset 100), its size and times kept: a change no
     look at the file's metadata sees."""
     st = path.stat()
-    with open(path, "r+b") as handle:
-        handle.seek(100)
-        handle.write(b"\x00\xff")
+    flip_bytes(path, 100)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 

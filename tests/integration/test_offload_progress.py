@@ -29,6 +29,7 @@ from offload.events import (
 from offload.options import CopyOptions
 from offload.progress import ProgressModel, ProgressSnapshot
 from offload.report.events_json import JsonLinesSink
+from support.cards import flip_bytes
 
 SIZE = 300_000
 
@@ -226,9 +227,7 @@ def test_a_file_fed_again_from_another_fast_copy_keeps_the_bar_below_one(tmp_pat
     class Damage:
         def emit(self, event: Event) -> None:
             if isinstance(event, CardReleased):
-                with open(fast[0] / card.name / victim, "r+b") as handle:
-                    handle.seek(7)
-                    handle.write(b"\xff\x00")
+                flip_bytes(fast[0] / card.name / victim, 7)
             recorder.emit(event)
 
     options = OffloadOptions(cascade=frozenset({2}), copy=CopyOptions(batch_files=1))

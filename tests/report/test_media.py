@@ -376,8 +376,18 @@ def test_locating_and_sniffing_a_clip_costs_one_stat_open_read_and_close(
             assert f'"{path}"' not in text, path
 
 
-def _open_descriptors() -> set[str]:
-    return set(os.listdir("/proc/self/fd"))
+def _open_descriptors(folder: Path) -> set[str]:
+    """This process's descriptors open on files in *folder*: not every one, which threads an
+    earlier test left in the process (an S3 client's, a prober's) open and close meanwhile."""
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed since the listing
+            continue
+        if target.startswith(f"{folder}/"):
+            found.add(fd)
+    return found
 
 
 def test_clips_are_opened_ahead_of_their_sniff_and_every_descriptor_closed(
@@ -406,16 +416,16 @@ def test_clips_are_opened_ahead_of_their_sniff_and_every_descriptor_closed(
         return path if path.exists() else None
 
     refused = "not probed: its first bytes are no picture or video format FFmpeg reads"
-    before = _open_descriptors()
+    before = _open_descriptors(tmp_path)
     results, notes = probe_clips(clips, locate)
-    assert _open_descriptors() == before
+    assert _open_descriptors(tmp_path) == before
     kinds = {str(c.primary["path"]).rsplit("/", 1)[-1]: results[i] for i, c in enumerate(clips)}
     assert kinds["C9999.MP4"].error == ("not probed: neither the card nor a verified copy is there")
     assert kinds["C0007.dv"].error != refused
     assert all(kinds[f"C{n:04d}.MP4"].error == refused for n in range(60))
     # Stopped by the quota (none is opened ahead past it).
     results, notes = probe_clips(clips, locate, ProbeBudget(max_looked_at=20))
-    assert _open_descriptors() == before
+    assert _open_descriptors(tmp_path) == before
     assert sum(info.error == refused for info in results.values()) == 20 - 1  # one .dv
     # Stopped by the time budget while a card reader hangs on a later clip's file, with
     # clips opened ahead of it: once the reader answers, the prober stops and closes them.
@@ -428,12 +438,12 @@ def test_clips_are_opened_ahead_of_their_sniff_and_every_descriptor_closed(
 
     results, notes = probe_clips(clips, hangs_at_the_40th, ProbeBudget(total_s=1.0))
     assert notes and "total time budget" in notes[0]
-    assert len(_open_descriptors() - before) > 0  # opened ahead, held while it hangs
+    assert len(_open_descriptors(tmp_path) - before) > 0  # opened ahead, held while it hangs
     release.set()
     deadline = time.monotonic() + 10
-    while _open_descriptors() != before and time.monotonic() < deadline:
+    while _open_descriptors(tmp_path) != before and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert _open_descriptors() == before
+    assert _open_descriptors(tmp_path) == before
 
 
 def test_a_header_opened_ahead_is_read_into_the_page_cache(tmp_path: Path) -> None:
@@ -459,9 +469,9 @@ def test_a_header_opened_ahead_is_read_into_the_page_cache(tmp_path: Path) -> No
         assert cached_pages(fd, 4096) == 1, f"dropped before: {dropped}"
     finally:
         os.close(fd)
-    before = _open_descriptors()
+    before = _open_descriptors(tmp_path)
     assert not_media(path, descriptor) is not None  # random bytes: refused
-    assert _open_descriptors() == before - {str(descriptor)}
+    assert _open_descriptors(tmp_path) == before - {str(descriptor)}
     assert open_ahead(tmp_path / "gone.MP4") is None
     assert open_ahead(tmp_path / "X.dv") is None  # a format the sniff leaves to FFmpeg
 

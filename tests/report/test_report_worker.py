@@ -146,12 +146,17 @@ def test_a_hung_worker_is_killed_and_the_documents_made_here(
 
 def test_an_interrupted_worker_ends_without_a_word(tmp_path: Path) -> None:
     """SIGINT ends the worker at once and quietly (no traceback, whatever its stderr), and
-    with the signal's status: the command sees a worker that failed."""
+    with the signal's status: the command sees a worker that failed. Sent once the worker
+    waits for its request (read(2) of its stdin: loaded, its handler set), not after a fixed
+    1 s: an interpreter slower to start than that (a loaded machine) took it in its start."""
     done = subprocess.run(
         [sys.executable, "-c", "import os, signal, subprocess, sys, time\n"
          "p = subprocess.Popen([sys.executable, '-m', 'offload.report.worker'],"
          " stdin=subprocess.PIPE, stderr=subprocess.PIPE)\n"
-         "time.sleep(1.0)\n"
+         "deadline = time.monotonic() + 30\n"
+         "while open(f'/proc/{p.pid}/syscall').read().split()[:2] != ['0', '0x0']:\n"
+         "    assert p.poll() is None and time.monotonic() < deadline\n"
+         "    time.sleep(0.01)\n"
          "p.send_signal(signal.SIGINT)\n"
          "print(p.wait(30), repr(p.stderr.read()))\n"],
         capture_output=True, text=True, check=False, timeout=60,

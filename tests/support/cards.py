@@ -83,6 +83,17 @@ def write_source_files(root: Path, sizes: Mapping[str, int]) -> list[SourceFile]
     return files
 
 
+def flip_bytes(path: Path, offset: int, count: int = 2) -> None:
+    """Invert *count* bytes of *path* at *offset* in place (its size kept, its times those of
+    a write): other bytes whatever they were. Writing fixed bytes instead is no change at all
+    when random content already holds them (1 run in 65,536 for two)."""
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        old = handle.read(count)
+        handle.seek(offset)
+        handle.write(bytes(b ^ 0xFF for b in old))
+
+
 def corrupt_keeping_size_and_mtime(path: Path) -> None:
     """Damage a file as bit rot does: one byte flipped in the middle, its size and mtime kept
     (what a ledger's size-and-mtime check cannot see; only a read-back can)."""

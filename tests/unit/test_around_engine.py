@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -46,7 +47,10 @@ def test_a_noted_mass_delete_is_waited_for_and_each_run_probes_a_create(tmp_path
     note.write_text(json.dumps({"freed": [[time.time() - FREED_WINDOW_S + 3, 50_000]]}))
     walks = walks_freed_inodes(tmp_path)  # ext4 without a journal: else nothing to wait for
     done, took = _run(tmp_path, "--rounds", "1")
-    assert ("waiting 3 s for inodes freed" in done.stdout) is walks
+    # What is left when the script looks, its interpreter started: 3 s less that start (over
+    # 0.5 s on a loaded machine: "waiting 2 s").
+    said = re.search(r"^waiting (\d+) s for inodes freed", done.stdout, re.MULTILINE)
+    assert (said is not None and 1 <= int(said[1]) <= 3) is walks, done.stdout
     assert took >= 2.5 or not walks
     run_line = next(line for line in done.stdout.splitlines() if line.startswith("installed ("))
     probe = float(run_line.split("probe_us ", 1)[1].split(",", 1)[0])

@@ -58,6 +58,18 @@ def workers(name: str) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == name and t.is_alive()]
 
 
+def ended(name: str) -> bool:
+    """Whether the workers called *name* have settled (``done`` set, or stopped before they
+    began: nothing more of theirs runs) and their threads then exit (given 10 s). Not ``not
+    workers(name)`` at once: ``done`` is the worker's last step, and ``call`` may come out
+    before its thread has exited (descheduled right after, as under load)."""
+    for worker in workers(name):
+        if not worker.settled():  # type: ignore[attr-defined]
+            return False
+        worker.join(10)
+    return not workers(name)
+
+
 def test_the_function_s_value_and_its_own_exception_come_back() -> None:
     assert interruptible.call("w", lambda: 42) == 42
     failure = ValueError("disk on fire")
@@ -91,7 +103,7 @@ def test_a_signal_s_stop_comes_out_as_the_same_object_once_the_worker_ended() ->
             interruptible.call("w-stop", stepping(steps))
         timer.join()
     assert caught.value is raised[0] and str(caught.value) == "stop 1"
-    assert not workers("w-stop")
+    assert ended("w-stop")
     count = len(steps)
     time.sleep(0.4)
     assert len(steps) == count
@@ -119,7 +131,7 @@ def test_a_further_signal_inside_the_stop_does_not_leave_the_worker_running(
             interruptible.call("w-further", stepping(steps))
         timer.join()
     assert len(raised) == 2 and caught.value is raised[0]
-    assert not workers("w-further")
+    assert ended("w-further")
     count = len(steps)
     time.sleep(0.4)
     assert len(steps) == count
@@ -140,7 +152,7 @@ def test_a_signal_as_the_worker_starts_does_not_leave_it_running(
     steps: list[float] = []
     with sigint_raising() as raised, pytest.raises(Stop) as caught:
         interruptible.call("w-start", stepping(steps))
-    assert caught.value is raised[0] and not workers("w-start")
+    assert caught.value is raised[0] and ended("w-start")
     count = len(steps)
     time.sleep(0.4)
     assert len(steps) == count
@@ -166,7 +178,6 @@ def test_a_stop_after_the_function_returned_still_ends_the_worker_cleanly() -> N
             with pytest.raises(Stop) as caught:
                 interruptible.call("w-late", returning)
         assert caught.value is raised[0]
-        time.sleep(0.1)
-        assert not workers("w-late") and escaped == []
+        assert ended("w-late") and escaped == []
     finally:
         threading.excepthook = previous_hook
