@@ -1289,6 +1289,7 @@ def _plan(
                         other_card=other_card,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
+                        recorded_when="" if recorded is None else "".join(proven_when(recorded)),
                     )
                 )
             tasks.append(
