@@ -2234,6 +2234,7 @@ def _run_locked(
         report.job.elapsed_s = time.monotonic() - started
         if report.job.cancelled:  # the cascade was cancelled: the slow ones are unfinished
             note_unfinished(report)
+    _say_dates_not_kept(plan, report, sink)
     # Each copy of ours found wrong, and what became of it (the cascade's included): in the
     # saved reports too, not only on the terminal as it was found.
     report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
@@ -2243,6 +2244,25 @@ def _run_locked(
         _s3().show_s3_paths(report, plan.backends)
     _note_unreachable(plan, report)
     return report
+
+
+def _say_dates_not_kept(plan: OffloadPlan, report: OffloadReport, sink: EventSink) -> None:
+    """A warning (``mtime-not-kept``) for each local destination whose filesystem shows a
+    copy written now with another date than its card file's (``dates_kept``): one ``stat``
+    a destination where this run verified copies, none a file."""
+    from offload.dates_kept import date_not_kept
+
+    for summary in report.job.destinations:
+        if summary.index in plan.backends or summary.lost:
+            continue
+        if not summary.files_verified + summary.files_transfer_checked:
+            continue
+        item = date_not_kept(
+            display_path(plan.plans[summary.index].root), summary.index, report.job.files
+        )
+        if item is not None:
+            report.warnings.append(item)
+            sink.emit(WarningIssued(item.message, str(item.path), item.code.value))
 
 
 def _note_unreachable(plan: OffloadPlan, report: OffloadReport) -> None:
