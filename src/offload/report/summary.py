@@ -928,6 +928,8 @@ _UNVOUCHED = {
     "rounded": "where the destination's ledger records the card file's size and its date as "
     "exFAT, FAT, NTFS or a share rounds it (probably an older version's cascade, which dated "
     "it as its fast copy there, or another card of the same name)",
+    "zone": "where the destination's ledger records the card file's size and its date off by "
+    "a time zone's offset (the same card read under another time zone)",
     "digests": "recorded in the destination's ledger without every digest this run asks for",
     "unlike": "recorded in the destination's ledger, but no longer as recorded there",
     "card": "recorded in the destination's ledger from another card (its copy is not "
