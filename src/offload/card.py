@@ -149,6 +149,9 @@ from offload.results import (
     JobReport,
     merge_job_reports,
 )
+from offload.zone_shift import SLACK_NS as ZONE_SLACK_NS
+from offload.zone_shift import warning_words as zone_shift_words
+from offload.zone_shift import zone_shift
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -971,6 +974,26 @@ def _plan(
     loaded = [
         _load_ledger(ledger) if options.incremental else LedgerEntries({}, {}) for ledger in ledgers
     ]
+    # This card read under another time zone than its copies were recorded under (FAT
+    # holds local time): every date off by one zone offset, the content fingerprints equal.
+    # Its copies are read back (their dates match no entry), never refused as another
+    # card's; one warning says why (``zone_shift``). One comparison on a usual re-run.
+    shifts = {
+        plan.index: shift
+        for plan, entries_there in zip(plans, loaded, strict=True)
+        if (shift := zone_shift(entries_there, tree.files)) is not None
+    }
+    zone_offsets = {index: offset for index, (offset, _count) in shifts.items()}
+    zone_warnings = [
+        PreflightItem(
+            PreflightCode.CARD_ZONE_SHIFTED,
+            plan.root,
+            zone_shift_words(display_path(plan.root), *shifts[plan.index]),
+            plan.index,
+        )
+        for plan in plans
+        if plan.index in shifts
+    ]
     # A copy root named after the card that holds another card's offload (cards sharing a
     # volume name: EOS_DIGITAL, NO NAME) is refused, before anything is written.
     card_folder.refuse_another_cards_folder(
@@ -981,6 +1004,9 @@ def _plan(
         str(source_path),
         backends,
         ledgers,
+        frozenset(
+            item.destination_index for item in zone_warnings if item.destination_index is not None
+        ),
     )
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
@@ -1282,13 +1308,18 @@ def _plan(
                         else "card"
                         if other_card
                         else _unvouched(
-                            known.get(source_file.relative_path), source_file, algorithms, ledger
+                            known.get(source_file.relative_path),
+                            source_file,
+                            algorithms,
+                            ledger,
+                            zone_offsets.get(plan.index),
                         )
                         if kind is CheckKind.ADOPT and known
                         else "",
                         other_card=other_card,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
+                        recorded_when="" if recorded is None else "".join(proven_when(recorded)),
                     )
                 )
             tasks.append(
@@ -1426,6 +1457,8 @@ def _plan(
     if not tree.root_is_file and any(entries):  # a card offload whose ledgers were read
         gone = _not_on_card_warnings(tree, plans, entries, card_key)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *gone))
+    if zone_warnings:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *zone_warnings))
     if unlisted := _unlisted_name_warnings(tree, plans, options):
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlisted))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
@@ -1704,7 +1737,11 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
 
 
 def _unvouched(
-    entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str], ledger: Ledger
+    entry: LedgerEntry | None,
+    source: SourceFile,
+    algorithms: Sequence[str],
+    ledger: Ledger,
+    zone_offset: int | None = None,
 ) -> str:
     """What the ledger's last *entry* of a path says when it does not vouch for the copy
     there of *source* (``ExistingCopy.ledger_entry``): "" (no entry), ``"revoked"``,
@@ -1714,7 +1751,8 @@ def _unvouched(
     share, ``card_folder.rounded_by_a_cascade``, *ledger* the copy root's), ``"other"`` (another
     file: its size or date is not the source's), ``"digests"`` (this file, without every
     digest asked for) or ``"unlike"`` (this file, the copy not as recorded: another date,
-    the partial it names still there, another S3 object)."""
+    the partial it names still there, another S3 object); ``"zone"`` (the source's size,
+    its date off by *zone_offset*, the card read under another time zone: ``zone_shift``)."""
     if entry is None:
         return ""
     if entry.state == "revoked":
@@ -1724,6 +1762,12 @@ def _unvouched(
     if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
         if card_folder.rounded_by_a_cascade(entry, source, ledger):
             return "rounded"
+        if (
+            zone_offset is not None
+            and entry.size_bytes == source.size_bytes
+            and abs(source.mtime_ns - entry.mtime_ns - zone_offset) <= ZONE_SLACK_NS
+        ):
+            return "zone"
         return "other"
     return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"
 
@@ -2233,6 +2277,7 @@ def _run_locked(
         report.job.elapsed_s = time.monotonic() - started
         if report.job.cancelled:  # the cascade was cancelled: the slow ones are unfinished
             note_unfinished(report)
+    _say_dates_not_kept(plan, report, sink)
     # Each copy of ours found wrong, and what became of it (the cascade's included): in the
     # saved reports too, not only on the terminal as it was found.
     report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
@@ -2242,6 +2287,25 @@ def _run_locked(
         _s3().show_s3_paths(report, plan.backends)
     _note_unreachable(plan, report)
     return report
+
+
+def _say_dates_not_kept(plan: OffloadPlan, report: OffloadReport, sink: EventSink) -> None:
+    """A warning (``mtime-not-kept``) for each local destination whose filesystem shows a
+    copy written now with another date than its card file's (``dates_kept``): one ``stat``
+    a destination where this run verified copies, none a file."""
+    from offload.dates_kept import date_not_kept
+
+    for summary in report.job.destinations:
+        if summary.index in plan.backends or summary.lost:
+            continue
+        if not summary.files_verified + summary.files_transfer_checked:
+            continue
+        item = date_not_kept(
+            display_path(plan.plans[summary.index].root), summary.index, report.job.files
+        )
+        if item is not None:
+            report.warnings.append(item)
+            sink.emit(WarningIssued(item.message, str(item.path), item.code.value))
 
 
 def _note_unreachable(plan: OffloadPlan, report: OffloadReport) -> None:

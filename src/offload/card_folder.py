@@ -108,6 +108,7 @@ def refuse_another_cards_folder(
     source: str,
     buckets: Mapping[int, Listed] | None = None,
     ledgers: Sequence[Ledger] | None = None,
+    zone_shifted: frozenset[int] = frozenset(),
 ) -> None:
     """Raise PreflightRefused (a UsageError, exit 64) when a copy root the plan named after
     the card (``creates_root``: no ``--into``, a folder source) holds, by its ledger
@@ -116,7 +117,9 @@ def refuse_another_cards_folder(
     and the way on (the command with --into and a free name, *source* the card's path;
     *buckets*: the bucket destinations by plan index, asked whether the name is free;
     *ledgers*, one a plan: where one holds no line, a local copy root's files are looked
-    at, ``Ledger.as_recorded``, and a bucket's objects, ``s3other_objects``)."""
+    at, ``Ledger.as_recorded``, and a bucket's objects, ``s3other_objects``; *zone_shifted*:
+    the plans' indices whose ledger records this card read under another time zone,
+    ``zone_shift``: never refused)."""
     if not any(plan.creates_root for plan in plans):
         return  # --into, or a single file: the user named the place
     key = "" if card is None else card.key
@@ -151,7 +154,7 @@ def refuse_another_cards_folder(
         if any(_this_cards_file(entries, f, key) for f in files):
             continue
         standing = [e for e in entries.standing() if e.vouches]
-        if standing:
+        if standing and plan.index not in zone_shifted:
             ledger = ledgers[at] if ledgers is not None else Ledger(plan.root)
             rounded = _dated_by_a_cascade(standing, files, ledger, card)
             message = _refusal(source, plan, plans, standing, card, buckets or {}, rounded)

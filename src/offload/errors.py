@@ -368,6 +368,33 @@ def out_of_inodes(path: Path | str) -> bool:
         return bool(st.f_files) and st.f_favail == 0 and st.f_bavail > 0
 
 
+# What some filesystems answer a write with once they are full, instead of ENOSPC: fusefat
+# EPERM (its create, mkdir and write alike), others EFBIG or EIO. Only with the filesystem's
+# own free space below two blocks (``full_in_other_words``) is such an error a full drive.
+_FULL_IN_OTHER_WORDS = frozenset({errno.EPERM, errno.EFBIG, errno.EIO})
+
+
+def full_in_other_words(code: int | None, path: Path | str) -> bool:
+    """Whether *code* (EPERM, EFBIG or EIO), raised by a write under *path*, is a full drive:
+    its filesystem (that of *path* or its nearest existing folder) has fewer than two blocks
+    free. False where it cannot tell (no ``statvfs``, a size of 0 blocks: fusefat on FAT32),
+    so a drive with room keeps its own error's advice. Asked on a failure only."""
+    if code not in _FULL_IN_OTHER_WORDS:
+        return False
+    where = os.path.abspath(path)
+    while True:
+        try:
+            st = os.statvfs(where)
+        except OSError:
+            parent = os.path.dirname(where)
+            if parent == where:
+                return False
+            where = parent
+            continue
+        block = max(st.f_bsize, st.f_frsize, 1)
+        return st.f_blocks > 0 and st.f_bavail * st.f_frsize < 2 * block
+
+
 def on_network_share(path: Path | str) -> bool:
     """Whether *path* (or its nearest existing folder) is on a network share: its mount's
     type is one of ``fs.below.NETWORK_FILESYSTEMS`` (NFS, SMB, sshfs, ...), whose EIO is
@@ -617,6 +644,15 @@ def destination_io_error(
         inside = text == device or text.startswith(device.rstrip("/") + "/")
         named = shown if inside else f"{shown} on destination {device}"
     message = f"cannot {operation} {named}: {words}"
+    if not service and full_in_other_words(exc.errno, path):
+        # A full drive whose filesystem says so otherwise (fusefat: EPERM): the error kept
+        # as it was answered, the advice a full drive's, the destination lost as on ENOSPC.
+        what = _lost_what_to_do(errno.ENOSPC)
+        message = (
+            f"{message} (its filesystem's answer when it is full: no free space is left "
+            f"there); {what}"
+        )
+        return DestinationError(message, path=path, errno_=exc.errno)
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).

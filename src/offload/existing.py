@@ -25,7 +25,9 @@ date given back); either one found wrong is a copy of ours found wrong, below.
 A copy that matches is VERIFIED now (``action`` ADOPTED or RECHECKED) and recorded in the
 ledger; one that does not match is reported and, for UPGRADE and REVERIFY (the copy is ours
 and provably wrong), copied again from the card and renamed over the bad one only once the
-new copy is verified. Nothing here deletes or rewrites a file's content.
+new copy is verified. A copy read back equal to its recorded digests while the card's file
+differs is not wrong: the card changed since it was verified; the copy is kept and the file
+fails (``card_changed_words``). Nothing here deletes or rewrites a file's content.
 """
 
 from __future__ import annotations
@@ -163,6 +165,10 @@ class ExistingCopy(NamedTuple):
     # The card file's fingerprint its ledger entry recorded and the planner read again and
     # matched (UPGRADE, REVERIFY of a copy as recorded; "" otherwise): its new entry keeps it.
     fingerprint: str = ""
+    # How and when the ledger's entry proved the copy, in words (``ledger.proven_when``:
+    # "verified on <date>"; "" without ``recorded``): the line of a card file that no longer
+    # matches a copy still as recorded (``card_changed_words``) says it.
+    recorded_when: str = ""
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -461,7 +467,16 @@ def check_existing(
             outcome.source_error = unlike
         else:
             progress = _ReadProgress(sink, check.destination_index, size)
-            outcome = _check_one(check, formats, verify, hasher, source_future, reader, progress)
+            outcome = _check_one(
+                check,
+                formats,
+                verify,
+                hasher,
+                source_future,
+                reader,
+                progress,
+                sources[check.task_index].path,
+            )
         if outcome.cancelled:
             return False
         if reader is not None and unlike is None and not found_wrong_unread(check):
@@ -533,6 +548,7 @@ def _check_one(
     source_future: Callable[[int], Future[SourceRead]],
     reader: CopyReader | None = None,
     on_read: Callable[[int], None] | None = None,
+    source_path: Path | str = "the card's file",
 ) -> CheckOutcome:
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
@@ -578,6 +594,15 @@ def _check_one(
         for name in formats:
             want = reference.get(name)
             if want is not None and outcome.digests.get(name) != want:
+                if reference is outcome.source_digests and _as_recorded(check, outcome):
+                    # The copy still holds what was verified; the card's file changed since
+                    # (bit rot, an edit with its date put back): the copy is kept, the file
+                    # fails, as a card file unlike its record on the card does.
+                    outcome.source_error = card_changed_words(
+                        check, source_path, name, outcome, want
+                    )
+                    outcome.source_digests = {}
+                    return outcome
                 outcome.mismatch = (
                     f"{check.final_path} differs from {label} "
                     f"({name} {outcome.digests.get(name)}, expected {want})"
@@ -595,6 +620,29 @@ def _check_one(
             return outcome
     outcome.matched = True
     return outcome
+
+
+def _as_recorded(check: ExistingCopy, outcome: CheckOutcome) -> bool:
+    """Whether the copy's read-back equals the digests its ledger entry recorded when it was
+    written (at least one of them compared, every one compared equal)."""
+    shared = [name for name in outcome.digests if name in check.recorded]
+    return bool(shared) and all(outcome.digests[name] == check.recorded[name] for name in shared)
+
+
+def card_changed_words(
+    check: ExistingCopy, source: Path | str, name: str, outcome: CheckOutcome, now: str
+) -> str:
+    """The failure of the card file *source* that differs from what was verified (*now*: its
+    *name* digest read now) while its copy at ``check.final_path`` still equals the ledger's
+    record of it: the card changed, not the copy, which is kept; what to do."""
+    when = check.recorded_when or "verified"
+    return (
+        f"{source} differs from what was {when} ({name} {now} now, "
+        f"{outcome.digests[name]} then); the copy {check.final_path} still matches that "
+        "record and is kept, not written over: check the card (a changed file, bit rot); to "
+        "copy the card's file as it is now too, copy the card with --into another folder or "
+        "to a new copy root"
+    )
 
 
 class FoundWrong(NamedTuple):

@@ -387,3 +387,32 @@ def test_two_cards_kept_both_in_one_folder_each_find_their_own_copies_again(
     # the same path still stands beside it, and B's plain run trusts every copy of its own.
     again = run("copy", second, dest, "--keep-both", "--report-dir", reports)
     assert_all_trusted(again, reports)
+
+
+def test_a_known_card_s_copies_verified_earlier_say_what_their_trust_rests_on(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """The card known (its volume serial read), a clip changed between its first and last
+    64 KiB, its date put back: trusted "verified earlier", as the README says such a change
+    is not told apart; the line saying so now says it for a known card too (failed before:
+    only "--reverify re-reads them", the card's words no caveat), and --reverify catches
+    it."""
+    card = exfat_loop(16 << 20, path=tmp_path / "reader" / "A001", serial=0x2B3C4D5E).path
+    clip = card / "CLIPS" / "A001C001.MOV"
+    clip.parent.mkdir(parents=True)
+    clip.write_bytes(os.urandom(1 << 20))
+    assert card_identity(card) is not None
+    assert copy_into_dest(tmp_path, card).returncode == 0
+    corrupt_keeping_size_and_mtime(clip)
+    again = copy_into_dest(tmp_path, card)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "verified earlier and trusted from the destination's ledger" in again.stderr
+    assert (
+        "trusted on each card file's name, size, date and, where recorded, its first and last "
+        "64 KiB, not on every byte: --reverify re-reads them" in again.stderr
+    ), again.stderr
+    checked = run(
+        "copy", "--reverify", card, tmp_path / "dest", "--report-dir", tmp_path / "reports"
+    )
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    assert "differs from what was verified on" in checked.stderr

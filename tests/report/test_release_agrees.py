@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from offload.report.summary import EARLIER_RESTS_ON
 from report.helpers import Browser, pdf_text, pdf_words
 from support.cards import three_clip_card
 from support.offload_cli import run_offload
@@ -188,7 +189,7 @@ def test_of_two_fast_copies_only_the_one_the_cascade_read_is_said_read(
     assert (
         "verified earlier and trusted from the destination's ledger: 6 (verified " in run.err
         and "), 3 of them read again now by the cascade and equal to the card's digests, 3 not "
-        "re-read now (--reverify re-reads them)."
+        f"re-read now ({EARLIER_RESTS_ON})."
         in run.err
     ), run.err
     assert "not re-read now: 6" not in run.err

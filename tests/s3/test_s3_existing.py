@@ -25,6 +25,7 @@ from offload.results import CacheBypass, CopyAction, DestinationStatus
 from s3.conftest import S3Server, admin, corrupt_in_place, serving
 from s3.test_s3_cli import CARD, keys, make_card
 from s3.test_s3_cli import offload as cli_offload
+from support.cards import corrupt_keeping_size_and_mtime
 from support.tcpproxy import FaultProxy
 
 MARKER = "offload-upload"
@@ -183,6 +184,32 @@ def test_reverify_rereads_and_uploads_a_corrupted_object_again(s3_server, bucket
     good = (card / "CLIPS/A001C002.mov").read_bytes()
     assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == good
     assert not any(k.endswith("(1).mov") for k in keys(s3_server.url, bucket))
+
+
+def test_reverify_keeps_an_object_as_verified_when_the_card_file_changed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """Failed before: the object, still as its ledger recorded it, was called wrong and
+    uploaded again with the card's changed bytes (exit 0)."""
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    assert offload(card, [url], options=options(s3_server.url)).exit_code == 0
+    key = "day1/A001/CLIPS/A001C002.mov"
+    client = admin(s3_server.url)
+    verified = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    corrupt_keeping_size_and_mtime(card / "CLIPS/A001C002.mov")
+    events = Events()
+    rerun = offload(
+        card, [url], options=dataclasses.replace(options(s3_server.url), reverify=True), sink=events
+    )
+    assert rerun.exit_code == 1  # the other files verified now
+    assert not [w for w in rerun.warnings if w.code.value == "copy-no-longer-matches"]
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == verified
+    states = {f.relative_path: f.destinations[0] for f in rerun.job.files}
+    changed = states["CLIPS/A001C002.mov"]
+    assert changed.status is DestinationStatus.FAILED
+    assert changed.error is not None and f"s3://{bucket}/{key} still matches" in changed.error
+    assert states["CLIPS/A001C001.mov"].status is DestinationStatus.VERIFIED
 
 
 def test_stricter_verify_upgrades_transfer_checked_objects(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]

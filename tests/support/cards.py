@@ -94,12 +94,13 @@ def flip_bytes(path: Path, offset: int, count: int = 2) -> None:
         handle.write(bytes(b ^ 0xFF for b in old))
 
 
-def corrupt_keeping_size_and_mtime(path: Path) -> None:
-    """Damage a file as bit rot does: one byte flipped in the middle, its size and mtime kept
-    (what a ledger's size-and-mtime check cannot see; only a read-back can)."""
+def corrupt_keeping_size_and_mtime(path: Path, at: int | None = None) -> None:
+    """Damage a file as bit rot does: one byte flipped in the middle (or at offset *at*), its
+    size and mtime kept (what a ledger's size-and-mtime check cannot see; only a read-back
+    can; nor can the card's fingerprint, its first and last 64 KiB, in a file over 128 KiB)."""
     st = path.stat()
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    data[len(data) // 2 if at is None else at] ^= 0xFF
     path.write_bytes(bytes(data))
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 

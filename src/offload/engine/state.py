@@ -183,6 +183,26 @@ class DestinationState:
             self.declare_lost(error)
         self.fail_all([pending], error)
 
+    def fail_unrecorded(self, victims: list[Pending], error: OffloadError) -> None:
+        """Record each of *victims*, published at its final name, failed because its ledger
+        line could not be written (*error*): whole there but vouched for by no record, each
+        said so ("copied to its name but not recorded ..."), never "not completed"; the
+        next run reads it back instead of trusting it (adopted if equal to the card)."""
+        for pending in victims:
+            final = pending.partial.final_path
+            self.record(
+                pending.ticket,
+                DestinationFileResult(
+                    destination_index=self.index,
+                    final_path=str(final),
+                    status=DestinationStatus.FAILED,
+                    error=f"{final} copied to its name but not recorded in the copy root's "
+                    f"ledger ({error.message}): the next run reads it back against the card "
+                    "(adopted if equal) instead of trusting it",
+                    bytes_written=pending.partial.bytes_written,
+                ),
+            )
+
     def fail_all(self, victims: list[Pending], error: OffloadError) -> None:
         """Discard these partials and record each file failed with *error* (the message names
         each file, also when the error that detached the destination named another one, and

@@ -101,6 +101,10 @@ class PreflightCode(StrEnum):
     # Card files dated outside what the destination's filesystem holds (FAT, exFAT: 1980 to
     # 2107): copied and verified, but their copies do not keep the card's mtime (fs.mtimes).
     MTIME_NOT_KEPT = "mtime-not-kept"
+    # This card read under another time zone than its copies were recorded under (FAT holds
+    # local time): every date off by one zone offset, names, sizes and fingerprints equal;
+    # its copies are read back, not trusted by date nor refused as another card's.
+    CARD_ZONE_SHIFTED = "card-zone-shifted"
     # What the preflight's probe found an S3 service to do (destinations.s3preflight): it
     # does not honour If-None-Match and --s3-head-check was given (a HEAD before each write,
     # racy); it stores data whose checksum is wrong (transfer mode: size-checked only).

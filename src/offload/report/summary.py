@@ -73,6 +73,15 @@ _READ_BACK = (DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER)
 _TO_BE_CARRIED = f"ASC MHL history, {HISTORY_TO_BE_CARRIED}"
 
 
+#: What a copy verified earlier and not re-read rests on, whatever the card's identity: the
+#: ledger's match of the card file's name, size and date, and of its fingerprint where the
+#: entry records one (``offload.fingerprint``), never of every byte; and what proves more.
+EARLIER_RESTS_ON = (
+    "trusted on each card file's name, size, date and, where recorded, its first and last "
+    "64 KiB, not on every byte: --reverify re-reads them"
+)
+
+
 def summary_table(report: OffloadReport) -> RenderableType:
     """A row per destination: what each file there is now, bytes written, speed, result; laid
     out when printed, for the console's width (``_Summary``)."""
@@ -503,7 +512,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             lines.append(
                 f"Copies verified now ({how}): {now}; verified "
                 f"earlier and trusted from the destination's ledger, not re-read now: "
-                f"{len(earlier)} ({_earlier_detail(earlier)}; --reverify re-reads them)."
+                f"{len(earlier)} ({_earlier_detail(earlier)}; {EARLIER_RESTS_ON})."
             )
         else:
             unread = len(earlier) - reread_n
@@ -511,7 +520,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
                 f"Copies verified now ({how}): {now}; verified earlier and trusted from the "
                 f"destination's ledger: {len(earlier)} ({_earlier_detail(earlier)}), "
                 f"{reread_n} of them {_REREAD_WORDS} and equal to the card's digests"
-                + (f", {unread} not re-read now (--reverify re-reads them)" if unread else "")
+                + (f", {unread} not re-read now ({EARLIER_RESTS_ON})" if unread else "")
                 + "."
             )
         cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
@@ -919,6 +928,8 @@ _UNVOUCHED = {
     "rounded": "where the destination's ledger records the card file's size and its date as "
     "exFAT, FAT, NTFS or a share rounds it (probably an older version's cascade, which dated "
     "it as its fast copy there, or another card of the same name)",
+    "zone": "where the destination's ledger records the card file's size and its date off by "
+    "a time zone's offset (the same card read under another time zone)",
     "digests": "recorded in the destination's ledger without every digest this run asks for",
     "unlike": "recorded in the destination's ledger, but no longer as recorded there",
     "card": "recorded in the destination's ledger from another card (its copy is not "

@@ -16,6 +16,7 @@ from offload.errors import (
     FULL_ERRNOS,
     describe_os_error,
     drive_unreachable,
+    full_in_other_words,
     printable_name,
     vanished,
 )
@@ -287,7 +288,8 @@ def check_writable(
         return
     # A drive full (ENOSPC: no room or no inode left; EDQUOT: this user's quota spent)
     # refuses the probe too, but remounting it or its permissions would not help.
-    if failure.errno in FULL_ERRNOS:
+    if failure.errno in FULL_ERRNOS or full_in_other_words(failure.errno, folder):
+        # (fusefat answers EPERM when full: ``full_in_other_words`` asks its free space.)
         remedy = "free space there or choose another destination"
         said = f"destination {folder} is full: {describe_os_error(failure)}; {remedy}"
     else:

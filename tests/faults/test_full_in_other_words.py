@@ -1,0 +1,95 @@
+"""A destination that fills up and says so in other words (fusefat answers EPERM when full,
+as its create, mkdir and write do): the failure is worded as a full drive, the error kept as
+the filesystem gave it; and the copies the ledger could not record are said to be whole at
+their names, read back by the next run, never "not completed" (they were).
+
+Failed before: "cannot record .../ledger.jsonl: Operation not permitted (EPERM)" with no
+remedy, each copy "not completed: the destination failed (...)"."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from faults.test_destination_faults import make_sources
+from offload.card import OffloadReport, offload
+from offload.errors import destination_io_error
+from offload.results import CopyAction, DestinationStatus
+from support.faultyfs import FaultyFS
+from support.mounts import Mount
+
+
+def fill(folder: Path) -> Path:
+    """Fill *folder*'s filesystem to its last byte; the filler's path."""
+    filler = folder / "filler"
+    with filler.open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError as exc:
+            assert exc.errno in (errno.ENOSPC, errno.EPERM), exc
+    return filler
+
+
+def test_a_full_fusefat_drive_s_eperm_is_worded_as_full(
+    fusefat_mount: Callable[..., Mount],
+) -> None:
+    drive = fusefat_mount(8 << 20).path
+    fill(drive)
+    try:
+        (drive / "clip.mov").write_bytes(b"x" * 10_000)
+    except OSError as exc:
+        assert exc.errno == errno.EPERM  # fusefat's word for "full"
+        error = destination_io_error(exc, "write", drive / "clip.mov", str(drive))
+    else:
+        raise AssertionError("fusefat took a write on a full drive")
+    assert "Operation not permitted (EPERM)" in error.message
+    assert "no free space is left there" in error.message
+    assert "the destination is full: free space there" in error.message
+
+
+def test_an_eperm_with_room_left_keeps_its_own_words(tmp_path: Path) -> None:
+    error = destination_io_error(
+        PermissionError(errno.EPERM, "Operation not permitted"),
+        "write",
+        tmp_path / "c",
+        str(tmp_path),
+    )
+    assert "full" not in error.message
+
+
+def test_copies_the_full_drive_s_ledger_could_not_record_are_said_whole_and_adopted_next(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], tmpfs_mount: Callable[..., Mount]
+) -> None:
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 4, size=200_000)
+    backing = tmpfs_mount(8 << 20).path
+    fs = faulty_fs(backing=backing / "b")
+    # The ledger's append held until the drive is full, then refused as fusefat refuses.
+    rule = fs.stall("write", path="A001/.offload/ledger.jsonl", then_errno=errno.EPERM, times=1)
+    done: list[OffloadReport] = []
+    run = threading.Thread(target=lambda: done.append(offload(card, [fs.mountpoint])))
+    run.start()
+    fs.wait_stalled(rule, timeout_s=60)
+    filler = fill(backing)
+    fs.release(rule)
+    run.join(120)
+    (report,) = done
+    assert report.exit_code == 2
+    results = [f.destination(0) for f in report.job.files]
+    for result in results:
+        assert result is not None and result.status is DestinationStatus.FAILED
+        assert result.error is not None and "not completed" not in result.error, result.error
+        assert "copied to its name but not recorded" in result.error, result.error
+        assert "the next run reads it back against the card" in result.error
+        assert "the destination is full: free space there" in result.error, result.error
+    for source in card.iterdir():
+        assert (fs.mountpoint / "A001" / source.name).read_bytes() == source.read_bytes()
+    os.unlink(filler)
+    again = offload(card, [fs.mountpoint])
+    assert again.exit_code == 0
+    assert {f.destination(0).action for f in again.job.files} == {CopyAction.ADOPTED}  # type: ignore[union-attr]
