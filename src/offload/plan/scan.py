@@ -43,8 +43,12 @@ class ScanError(OSError):
     def refusal(self, root: Path) -> str:
         """The one line that refuses a copy of *root* for this error, with what to do: for
         a permission, the remedies that leave the card as it is (read access, or --ignore
-        of that entry); for a path longer than Linux can name, --ignore of that entry (the
-        card is not at fault); else a check of the card and its reader."""
+        of that entry); for an entry whose lstat is refused, the folder that holds it, which
+        can be listed but not searched (no x permission: every entry in it is refused alike);
+        for a path longer than Linux can name, --ignore of that entry (the card is not at
+        fault); else a check of the card and its reader."""
+        if self.errno == errno.EACCES and self.operation == "lstat":
+            return _unsearchable_folder_refusal(self.path.parent, root)
         if self.errno in (errno.EACCES, errno.ENAMETOOLONG) and self.path != root:
             from offload.manifest.links import exact_pattern  # glob characters escaped
 
@@ -76,6 +80,25 @@ class ScanError(OSError):
             f"cannot read the source completely: {self}; nothing was copied "
             "(check the card and the reader)"
         )
+
+
+def _unsearchable_folder_refusal(folder: Path, root: Path) -> str:
+    """The refusal for a *folder* of the card (or the card's root) this user may list but
+    not search (``r`` without ``x``): the ``lstat`` of each entry in it is refused, so the
+    remedy is x permission on that folder or --ignore of the whole folder (an --ignore of
+    one entry in it cannot help: the others are refused alike)."""
+    leave_out = ""
+    if folder != root:
+        from offload.manifest.links import exact_pattern  # glob characters escaped
+
+        relative = os.path.relpath(folder, root)
+        pattern = shlex.quote("/" + exact_pattern(relative).removeprefix("**/") + "/")
+        leave_out = f", or leave it out with --ignore {pattern}"
+    return (
+        f"permission denied: folder {folder} can be listed but not searched, so the files in "
+        "it cannot be read; nothing was copied (give this user x (search) permission on it, "
+        f"or run as a user who may read the card{leave_out})"
+    )
 
 
 class SpecialKind(StrEnum):
