@@ -1,0 +1,37 @@
+"""Odd entries a hostile card may hold, each refused or left out in words that are true and
+a remedy that works (the QA pass on hostile cards, thirty-third pass): run through the real
+CLI on real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support.offload_cli import copy_with_reports_in, one_file_card
+
+
+def test_a_file_named_like_the_state_folder_at_the_card_root_is_refused_up_front(
+    tmp_path: Path,
+) -> None:
+    """Failed before: a file CARD/.offload passed the preflight (the default ``/.offload/``
+    leaves out folders only), the run ended exit 1 ("... already exists; --overwrite
+    replaces it ...": what exists is the state folder) and every run after was refused
+    ("exists and is a folder ... move it away", i.e. move the ledger)."""
+    card = one_file_card(tmp_path)
+    (card / ".offload").write_bytes(b"x")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    assert code == 64, said
+    assert said == (
+        f"ERROR: {card / '.offload'}: the card holds an entry named .offload at its root that "
+        "is not a folder, and its copy would take the name of offload-ai's own state folder "
+        "(.offload/: the ledger and the locks) in every copy root; nothing was copied (leave "
+        "it out with --ignore /.offload)\n"
+    )
+    assert list(dest.iterdir()) == []
+    # The remedy it names works, and the file left out is named before a format.
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest), "--ignore", "/.offload")
+    assert code == 0, said
+    assert (dest / "CARD" / "a.bin").read_bytes() == (card / "a.bin").read_bytes()
+    assert (dest / "CARD" / ".offload").is_dir()
+    assert "Do not format the card" in said and "(.offload first)" in said, said
