@@ -320,15 +320,16 @@ def describe_os_error_below(exc: OSError, root: Path | str) -> str:
 
 def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
     """Wrap an OS error raised while reading the source; a permission says what to do, and
-    a file whose open finds its path gone (ENOENT, ENOTDIR) that it was on the card at the
-    scan and is gone now, and what to do. Every message but a permission's ends with
-    ``describe_os_error``'s words (``card_presence`` tells a gone card's files by them)."""
-    if operation == "open" and exc.errno in (errno.ENOENT, errno.ENOTDIR):
+    a file whose path is gone (ENOENT, ENOTDIR) at any operation, its open, a stat, the
+    re-read of a source verification, that it was on the card at the scan and is gone now,
+    and what to do. Every message but a permission's ends with ``describe_os_error``'s words
+    (``card_presence`` tells a gone card's files by them)."""
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
         return SourceError(
             f"source {printable_name(str(path))} was on the card when it was scanned and is "
             "gone now (deleted, or the card changed or was pulled): unless it was deleted on "
             "purpose, put it, or the right card, back; then run the same command again (a "
-            "new scan: a file deleted on purpose is left out); cannot open it: "
+            f"new scan: a file deleted on purpose is left out); cannot {operation} it: "
             f"{describe_os_error(exc)}",
             path=path,
             errno_=exc.errno,
