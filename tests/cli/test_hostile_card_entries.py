@@ -4,6 +4,8 @@ CLI on real files."""
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 from support.offload_cli import copy_with_reports_in, one_file_card
@@ -35,3 +37,25 @@ def test_a_file_named_like_the_state_folder_at_the_card_root_is_refused_up_front
     assert (dest / "CARD" / "a.bin").read_bytes() == (card / "a.bin").read_bytes()
     assert (dest / "CARD" / ".offload").is_dir()
     assert "Do not format the card" in said and "(.offload first)" in said, said
+
+
+def test_a_source_that_is_no_card_folder_says_what_it_is(tmp_path: Path) -> None:
+    """Failed before: "cannot read the source completely: ... the source is a fifo ...
+    (check the card and the reader)", a remedy for a dying card given for a mistyped path."""
+    loop, fifo = tmp_path / "loop", tmp_path / "fifo"
+    loop.symlink_to("loop")
+    os.mkfifo(fifo)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock"))
+        for source, what in (
+            (loop, "a symbolic link that loops (it leads back to itself)"),
+            (fifo, "a fifo"),
+            (tmp_path / "sock", "a socket"),
+            (Path("/dev/zero"), "a character device"),
+        ):
+            code, said = copy_with_reports_in(tmp_path, str(source), str(tmp_path))
+            assert code == 64, said
+            assert said == (
+                f"ERROR: source {source} is {what}, not a card's folder or a file; nothing was "
+                "copied (give the card's folder, or one file of it, as SOURCE)\n"
+            )

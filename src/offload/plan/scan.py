@@ -26,13 +26,17 @@ class ScanError(OSError):
 
     ``filename`` (and ``path``) name the entry, ``errno``/``strerror`` come from the OS, and
     ``operation`` says what failed (``"stat"``, ``"lstat"``, ``"list folder"``, ``"readlink"``).
-    ``errno`` is ``None`` when the OS reported nothing (an unsupported root type).
+    ``errno`` is ``None`` when the OS reported nothing (an unsupported root type, whose
+    ``kind`` says what it is: a fifo, a character device...).
     """
 
-    def __init__(self, path: Path, operation: str, err: int | None, strerror: str) -> None:
+    def __init__(
+        self, path: Path, operation: str, err: int | None, strerror: str, kind: str = ""
+    ) -> None:
         super().__init__(err, strerror, str(path))
         self.path = path
         self.operation = operation
+        self.kind = kind or "neither a file nor a folder"
 
     def __str__(self) -> str:
         if self.errno is None:
@@ -47,6 +51,17 @@ class ScanError(OSError):
         can be listed but not searched (no x permission: every entry in it is refused alike);
         for a path longer than Linux can name, --ignore of that entry (the card is not at
         fault); else a check of the card and its reader."""
+        if self.path == root and (self.errno is None or self.errno == errno.ELOOP):
+            # SOURCE itself is no card (a mistyped path, a device): nothing to check there.
+            what = (
+                "a symbolic link that loops (it leads back to itself)"
+                if self.errno == errno.ELOOP
+                else f"a {self.kind}"
+            )
+            return (
+                f"source {self.path} is {what}, not a card's folder or a file; nothing was "
+                "copied (give the card's folder, or one file of it, as SOURCE)"
+            )
         if self.errno == errno.EACCES and self.operation == "lstat":
             return _unsearchable_folder_refusal(self.path.parent, root)
         if self.errno in (errno.EACCES, errno.ENAMETOOLONG) and self.path != root:
@@ -281,7 +296,9 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         )
     if not stat.S_ISDIR(root_st.st_mode):
         kind = _special_kind(root_st.st_mode)
-        raise ScanError(root, "scan", None, f"the source is a {kind}, not a file or folder")
+        raise ScanError(
+            root, "scan", None, f"the source is a {kind}, not a file or folder", kind=kind
+        )
 
     root_real = os.path.realpath(root)
     files: list[SourceFile] = []
