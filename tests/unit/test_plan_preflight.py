@@ -861,3 +861,26 @@ def test_two_folders_still_to_be_made_under_one_are_not_one_place(tmp_path: Path
     assert C.DEST_DUPLICATE not in codes(report.errors), report.errors
     assert list(parent.iterdir()) == [parent / "y"]  # no probe left
     assert list((parent / "y" / "new").iterdir()) == []
+
+
+def test_a_card_folder_name_refused_offers_into_a_folder_of_a_name_it_takes(
+    tmp_path: Path,
+) -> None:
+    """Failed before: only "choose another destination, or rename it on the source (a write
+    to the card)"; --into a folder of another name leaves the card as it is."""
+    src = tmp_path / "CARD:12 "
+    write(src / "a.mov")
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    messages = [i.message for i in report.errors]
+    assert messages and all(
+        f"copy its content into a folder of a name it takes with --into, the card left as it "
+        f"is (mkdir {d / 'CARD_12'} && offload copy --into '{src}' {d / 'CARD_12'}, with the "
+        "command's other options), choose another destination, or rename it on the source"
+        in message
+        for message in messages
+    ), messages
+    # The folder it names is one the filesystem takes.
+    (d / "CARD_12").mkdir()
+    report, _ = run(src, [d / "CARD_12"], filesystem_of=exfat, into=True)
+    assert report.ok, report.errors

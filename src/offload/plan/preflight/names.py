@@ -209,6 +209,10 @@ def check_names(
                 if typed
                 else "choose another destination, or rename it on the source (a write to the card)"
             )
+            if plan.creates_root and position == 0 and not typed:
+                # The copy root's own name (the card folder's): --into copies the card's
+                # content into a folder the user names, the card left as it is.
+                remedy = f"{_into_another_folder(plan, tree.root, rules)}, {remedy}"
             out.add(
                 is_error=problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode,
                 code=problem.code,
@@ -611,6 +615,29 @@ def _not_utf8_warning(
         "and the job report alone gives its state; rename it on the source if the manifest "
         "must list it",
         plan.index,
+    )
+
+
+def _into_another_folder(plan: DestinationPlan, source: Path, rules: NameRules) -> str:
+    """The way to copy a card whose folder's name *rules* refuse into a folder of a name
+    they take, the card untouched: ``--into`` a folder made for it, named as the card's with
+    each character they refuse (or none can type) made ``_``, trailing dots and spaces
+    dropped."""
+    name = "".join(
+        "_"
+        if c in rules.forbidden_chars
+        or not c.isprintable()  # a control character, a byte that is not UTF-8
+        or (rules.ascii_only and not c.isascii())
+        else c
+        for c in plan.root.name
+    )
+    if rules.forbid_trailing_dot_or_space:
+        name = name.rstrip(". ")
+    folder = shlex.quote(str(plan.destination / (name or "CARD")))
+    return (
+        f"copy its content into a folder of a name it takes with --into, the card left as "
+        f"it is (mkdir {folder} && offload copy --into {shlex.quote(str(source))} {folder}, "
+        "with the command's other options)"
     )
 
 
