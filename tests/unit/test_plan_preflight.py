@@ -884,3 +884,36 @@ def test_a_card_folder_name_refused_offers_into_a_folder_of_a_name_it_takes(
     (d / "CARD_12").mkdir()
     report, _ = run(src, [d / "CARD_12"], filesystem_of=exfat, into=True)
     assert report.ok, report.errors
+
+
+def test_nfc_nfd_twins_advice_names_no_ignore_pattern_that_leaves_both_out(
+    tmp_path: Path,
+) -> None:
+    """Failed before: "leave one out with --ignore '/CLIPS/café.mov'", a pattern that (beyond
+    ASCII) matches both spellings and leaves both out. The advice it gives now, run."""
+    import shlex
+
+    from offload.plan.ignore import IgnoreRules
+
+    src = tmp_path / "A001"
+    write(src / "CLIPS" / "caf\u00e9.mov", b"nfc")
+    write(src / "CLIPS" / "cafe\u0301.mov", b"nfd")
+    write(src / "CLIPS" / "other.mov", b"o")
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    [twins] = [w for w in report.warnings if w.code is C.NAME_NORMALISATION_COLLISION]
+    assert "leave one out" not in twins.message, twins.message
+    said = "no --ignore pattern leaves one out alone (one beyond ASCII matches both spellings: "
+    assert said in twins.message, twins.message
+    assert "choose a destination that keeps both (ext4, say)" in twins.message
+    pattern = twins.message.split("spellings: --ignore ")[1].split(" leaves both out")[0]
+    rules = IgnoreRules.default().adding([shlex.split(pattern)[0]])
+    tree = scan_source(src, ignore=rules)
+    assert sorted(tree.ignored) == sorted(["CLIPS/caf\u00e9.mov", "CLIPS/cafe\u0301.mov"])
+    assert [f.relative_path for f in tree.files] == ["CLIPS/other.mov"]
+    # Twins by case keep the pattern that leaves one out.
+    write(src / "DCIM" / "IMG.JPG")
+    write(src / "DCIM" / "img.jpg")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    [case] = [e for e in report.errors if e.code is C.NAME_CASE_COLLISION]
+    assert "leave one out with --ignore /DCIM/img.jpg" in case.message

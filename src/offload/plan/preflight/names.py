@@ -292,12 +292,20 @@ def check_names(
             # Leaving one out first, as for a name the filesystem refuses: a rename is a
             # write to the card, which the DIT may not be allowed to make.
             below = f"{parent}/"[len(prefix) :] if parent else None
-            leave = (
-                f"leave one out with --ignore {_ignore_pattern(below + collision.names[-1])}, "
-                "choose another destination, or "
-                if below is not None and not tree.root_is_file and plan.file_name is None
-                else ""
-            )
+            of_card = below is not None and not tree.root_is_file and plan.file_name is None
+            pattern = _ignore_pattern(below + collision.names[-1]) if of_card else ""
+            if of_card and not case and _one_spelling(collision.names):
+                # An --ignore pattern beyond ASCII matches both spellings, NFC and NFD
+                # (plan/ignore.py): it cannot leave one of them out alone.
+                leave = (
+                    "no --ignore pattern leaves one out alone (one beyond ASCII matches both "
+                    f"spellings: --ignore {pattern} leaves both out); choose a destination "
+                    "that keeps both (ext4, say), or "
+                )
+            elif of_card:
+                leave = f"leave one out with --ignore {pattern}, choose another destination, or "
+            else:
+                leave = ""
             out.add(
                 is_error=collision.is_error,
                 code=collision.code,
@@ -307,6 +315,12 @@ def check_names(
                 + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
+
+
+def _one_spelling(names: tuple[str, ...]) -> bool:
+    """Whether *names* are all one name in Unicode's composed spelling (NFC): the same
+    letters, composed or decomposed, which one --ignore pattern matches alike."""
+    return len({unicodedata.normalize("NFC", name) for name in names}) == 1
 
 
 def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
