@@ -292,8 +292,13 @@ def check_names(
             # Leaving one out first, as for a name the filesystem refuses: a rename is a
             # write to the card, which the DIT may not be allowed to make.
             below = f"{parent}/"[len(prefix) :] if parent else None
-            of_card = below is not None and not tree.root_is_file and plan.file_name is None
-            pattern = _ignore_pattern(below + collision.names[-1]) if of_card else ""
+            of_card = not tree.root_is_file and plan.file_name is None
+            pattern = (
+                _ignore_pattern(below + collision.names[-1])
+                if of_card and below is not None
+                else ""
+            )
+            of_card = bool(pattern)
             if of_card and not case and _one_spelling(collision.names):
                 # An --ignore pattern beyond ASCII matches both spellings, NFC and NFD
                 # (plan/ignore.py): it cannot leave one of them out alone.
