@@ -187,18 +187,22 @@ class _Escapes(dict[int, "str | int"]):
     and C1 as listed (``\\xNN``, C1 ``\\u00NN``), and, looked up on first sight, every
     Unicode format character (category Cf: the bidi overrides and isolates U+202A-U+202E,
     U+2066-U+2069 -- ``bidi<U+202E>vom.exe`` shows as ``bidiexe.mov`` --, the zero-width
-    U+200B-U+200F, U+2060, the BOM U+FEFF, the soft hyphen U+00AD, the tags U+E0001...) and
-    the line and paragraph separators (Zl U+2028, Zp U+2029: a line break to many viewers),
-    as ``\\uNNNN`` (``\\UNNNNNNNN`` beyond U+FFFF, as Python writes them). Every other
-    character maps to itself. A subclass of dict so that ``translate`` stays C code for the
-    characters seen before; the category is asked once a character (``__missing__``), never
-    for the whole of Unicode at import. Callers skip it for a printable text
-    (``str.isprintable``: no Cc, Cf, Zl or Zp character), nearly every name."""
+    U+200B-U+200F, U+2060, the BOM U+FEFF, the soft hyphen U+00AD, the tags U+E0001...), the
+    line and paragraph separators (Zl U+2028, Zp U+2029: a line break to many viewers) and
+    the noncharacters (U+FFFE, U+FFFF, U+FDD0-U+FDEF...), as ``\\uNNNN`` (``\\UNNNNNNNN``
+    beyond U+FFFF, as Python writes them). Every other character maps to itself. A subclass
+    of dict so that ``translate`` stays C code for the characters seen before; the category
+    is asked once a character (``__missing__``), never for the whole of Unicode at import.
+    Callers skip it for a printable text (``str.isprintable``: no Cc, Cf, Zl, Zp or Cn
+    character), nearly every name."""
 
     def __missing__(self, code: int) -> str | int:
         import unicodedata
 
-        if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp"):
+        # A noncharacter (U+FFFE, U+FFFF, U+FDD0-U+FDEF, the last two of each plane) is
+        # never text, XML holds none of U+FFFE/U+FFFF, and a terminal shows nothing of it.
+        noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+        if noncharacter or unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp"):
             value: str | int = f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
         else:
             value = code

@@ -59,3 +59,21 @@ def test_a_source_that_is_no_card_folder_says_what_it_is(tmp_path: Path) -> None
                 f"ERROR: source {source} is {what}, not a card's folder or a file; nothing was "
                 "copied (give the card's folder, or one file of it, as SOURCE)\n"
             )
+
+
+def test_a_noncharacter_in_a_name_is_escaped_and_not_called_a_control_character(
+    tmp_path: Path,
+) -> None:
+    """Failed before: U+FFFF printed raw, and "its name holds the control character" (it is
+    a noncharacter, which XML cannot hold)."""
+    card = one_file_card(tmp_path)
+    (card / "odd\uffff.mov").write_bytes(b"z")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    assert "\uffff" not in said, said
+    assert "odd\\uffff.mov" in said, said
+    assert "its name holds the character \\uffff, which an XML manifest cannot hold" in said
+    assert "control character" not in said, said
+    assert (dest / "CARD" / "odd\uffff.mov").read_bytes() == b"z"  # copied all the same
+    assert code == 0, said

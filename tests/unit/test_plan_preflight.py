@@ -917,3 +917,21 @@ def test_nfc_nfd_twins_advice_names_no_ignore_pattern_that_leaves_both_out(
     report, _ = run(src, [d], filesystem_of=exfat)
     [case] = [e for e in report.errors if e.code is C.NAME_CASE_COLLISION]
     assert "leave one out with --ignore /DCIM/img.jpg" in case.message
+
+
+def test_a_name_not_utf8_is_refused_once_in_one_spelling(tmp_path: Path) -> None:
+    """Failed before: "'CLIPS/bad\\xffname.mov': the name 'bad\\udcffname.mov' ...", two
+    spellings of one name, and fusefat (ASCII only) refused the file twice (not UTF-8, and
+    again for its surrogate escape "not ASCII")."""
+    src = tmp_path / "A001"
+    write(src / "CLIPS" / "ok.mov")
+    with open(os.fsencode(src / "CLIPS") + b"/bad\xffname.mov", "wb"):
+        pass
+    [d] = dests(tmp_path, "d")
+    for fs in (exfat, lambda _: FilesystemInfo("fuse.fusefat", Path("/media/x"), "/dev/sdc1")):
+        report, _ = run(src, [d], filesystem_of=fs)
+        [refused] = [e for e in report.errors if "bad" in e.message]
+        assert "'CLIPS/bad\\xffname.mov': the name 'bad\\xffname.mov' is not valid UTF-8" in (
+            refused.message
+        ), refused.message
+        assert "udc" not in refused.message

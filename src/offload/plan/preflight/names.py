@@ -184,7 +184,7 @@ def check_names(
                 continue
             # The card's path names the folder too: a name alone does not say which of the
             # card's folders holds it.
-            what = f"the name {name!r} {problem.detail}"
+            what = f"the name '{printable_name(name)}' {problem.detail}"
             if shown_path != name:
                 what = f"'{printable_name(shown_path)}': {what}"
             if problem.code is C.NAME_RESERVED_WINDOWS:
