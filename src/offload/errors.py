@@ -622,6 +622,15 @@ def destination_io_error(
         inside = text == device or text.startswith(device.rstrip("/") + "/")
         named = shown if inside else f"{shown} on destination {device}"
     message = f"cannot {operation} {named}: {words}"
+    if exc.errno == errno.EILSEQ and not service:
+        # ntfs-3g, exfat-fuse: a name that is not UTF-8 (or a character the filesystem
+        # refuses), which the preflight refuses where it knows the filesystem.
+        message = (
+            f"{message}; the destination's filesystem does not take this name as it is (a "
+            "byte that is not UTF-8, say): leave the file out with --ignore, choose another "
+            "destination (ext4 takes any name), or rename it on the source (a write to the "
+            "card)"
+        )
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).
