@@ -62,7 +62,11 @@ class ScanError(OSError):
                 f"source {self.path} is {what}, not a card's folder or a file; nothing was "
                 "copied (give the card's folder, or one file of it, as SOURCE)"
             )
-        if self.errno == errno.EACCES and self.operation == "lstat":
+        if (
+            self.errno == errno.EACCES
+            and self.operation == "lstat"
+            and not _may_search(self.path.parent)
+        ):
             return _unsearchable_folder_refusal(self.path.parent, root)
         if self.errno in (errno.EACCES, errno.ENAMETOOLONG) and self.path != root:
             from offload.manifest.links import exact_pattern  # glob characters escaped
@@ -95,6 +99,13 @@ class ScanError(OSError):
             f"cannot read the source completely: {self}; nothing was copied "
             "(check the card and the reader)"
         )
+
+
+def _may_search(folder: Path) -> bool:
+    """Whether this process may search *folder* (x permission, its effective ids): where it
+    may not, an entry's refused ``lstat`` is that folder's doing, not the entry's."""
+    effective = os.access in os.supports_effective_ids
+    return os.access(folder, os.X_OK, effective_ids=effective)
 
 
 def _unsearchable_folder_refusal(folder: Path, root: Path) -> str:
