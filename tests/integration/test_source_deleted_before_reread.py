@@ -47,3 +47,30 @@ def test_a_file_deleted_before_its_reread_is_said_to_be_gone(tmp_path: Path) -> 
     assert of_the_gone_card(error)
     assert report.exit_code == 1
     assert {d.status for d in gone.destinations} == {DestinationStatus.FAILED}
+
+
+def test_a_file_deleted_before_its_copy_already_there_is_read_is_said_to_be_gone(
+    tmp_path: Path,
+) -> None:
+    """A copy already at the destination that no ledger records is read against the card
+    file; that file deleted after the scan. Failed before: "cannot read source ...: No such
+    file or directory (ENOENT)" alone."""
+    import shutil
+
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for i in range(2):
+        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(20_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert run_offload(plan_offload(card, [dest])).exit_code == 0
+    shutil.rmtree(dest / "A001" / ".offload")  # the copies there, recorded nowhere
+    plan = plan_offload(card, [dest])
+    (card / "CLIPS" / "C001.mov").unlink()
+    report = run_offload(plan)
+
+    [gone] = [f for f in report.job.files if f.relative_path == "CLIPS/C001.mov"]
+    [error] = [d.error or "" for d in gone.destinations]
+    assert "was on the card when it was scanned and is gone now" in error, error
+    assert error.endswith("cannot read it: No such file or directory (ENOENT)"), error
+    assert report.exit_code == 1
