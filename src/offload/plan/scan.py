@@ -36,7 +36,7 @@ class ScanError(OSError):
         super().__init__(err, strerror, str(path))
         self.path = path
         self.operation = operation
-        self.kind = kind or "neither a file nor a folder"
+        self.kind = kind
 
     def __str__(self) -> str:
         if self.errno is None:
@@ -57,6 +57,8 @@ class ScanError(OSError):
                 "a symbolic link that loops (it leads back to itself)"
                 if self.errno == errno.ELOOP
                 else f"a {self.kind}"
+                if self.kind
+                else "neither a file nor a folder"
             )
             return (
                 f"source {self.path} is {what}, not a card's folder or a file; nothing was "

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
-from offload.errors import printable_name
+from offload.errors import printable_name, shell_word
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameFamily, NameRules
 from offload.plan.names import (
@@ -652,10 +652,10 @@ def _into_another_folder(plan: DestinationPlan, source: Path, rules: NameRules) 
     )
     if rules.forbid_trailing_dot_or_space:
         name = name.rstrip(". ")
-    folder = shlex.quote(str(plan.destination / (name or "CARD")))
+    folder = shell_word(plan.destination / (name or "CARD"))
     return (
         f"copy its content into a folder of a name it takes with --into, the card left as "
-        f"it is (mkdir {folder} && offload copy --into {shlex.quote(str(source))} {folder}, "
+        f"it is (mkdir {folder} && offload copy --into {shell_word(source)} {folder}, "
         "with the command's other options)"
     )
 
