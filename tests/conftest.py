@@ -307,6 +307,15 @@ def ext4_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.Ext4Loop]]:
 
 
 @pytest.fixture
+def ntfs_image(tmp_path: Path) -> Iterator[mounts.Mount]:
+    """NTFS through ntfs-3g straight from an image file (type ``fuse``, 16 MiB), at
+    *tmp_path*/ntfs."""
+    _skip_if(mounts.unavailable_reason("ntfs"))
+    with mounts.ntfs_image_mount(tmp_path / "ntfs", 16 << 20) as mount:
+        yield mount
+
+
+@pytest.fixture
 def ntfs_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
     """Factory: ``ntfs_loop(size_bytes=32 MiB, *, path=None)``: NTFS through ntfs-3g."""
     _skip_if(mounts.unavailable_reason("ntfs"))

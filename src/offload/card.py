@@ -866,6 +866,28 @@ def _refuse_root_entry_named_like_history(source_path: Path, options: OffloadOpt
     )
 
 
+def _refuse_root_entry_named_like_state(source_path: Path, options: OffloadOptions) -> None:
+    """Raise UsageError, before anything is copied, for a card entry at its root named
+    ``.offload`` that is not a folder (a file, a link): its copy would take the name of the
+    state folder every copy root holds (``ROOT/.offload/``, the ledger and the locks), so no
+    destination could hold both, and the copy would fail at the end and every run after it.
+    The default rule ``/.offload/`` leaves out a folder so named (an earlier offload's own
+    state), never a file. One ``lstat``; an entry the ignore rules leave out is not copied."""
+    entry = source_path / STATE_FOLDER
+    try:
+        mode = os.lstat(entry).st_mode
+    except OSError:
+        return  # none (or unreadable: the scan named it)
+    if stat.S_ISDIR(mode) or options.ignore.excludes(STATE_FOLDER, is_dir=False):
+        return
+    raise UsageError(
+        f"{printable_name(str(entry))}: the card holds an entry named {STATE_FOLDER} at its "
+        "root that is not a folder, and its copy would take the name of offload-ai's own "
+        f"state folder ({STATE_FOLDER}/: the ledger and the locks) in every copy root; "
+        f"nothing was copied (leave it out with --ignore /{STATE_FOLDER})"
+    )
+
+
 def _plan(
     source_path: Path,
     tree: SourceTree,
@@ -962,6 +984,7 @@ def _plan(
         raise UsageError(refused)
     if not tree.root_is_file:
         _refuse_root_entry_named_like_history(source_path, options)
+        _refuse_root_entry_named_like_state(source_path, options)
     # Which card this is (found once a run: a mount table read and one blkid): each entry
     # the run records names it, and an entry of another card vouches for nothing here.
     card_key = "" if card is None else card.key

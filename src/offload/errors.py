@@ -187,18 +187,22 @@ class _Escapes(dict[int, "str | int"]):
     and C1 as listed (``\\xNN``, C1 ``\\u00NN``), and, looked up on first sight, every
     Unicode format character (category Cf: the bidi overrides and isolates U+202A-U+202E,
     U+2066-U+2069 -- ``bidi<U+202E>vom.exe`` shows as ``bidiexe.mov`` --, the zero-width
-    U+200B-U+200F, U+2060, the BOM U+FEFF, the soft hyphen U+00AD, the tags U+E0001...) and
-    the line and paragraph separators (Zl U+2028, Zp U+2029: a line break to many viewers),
-    as ``\\uNNNN`` (``\\UNNNNNNNN`` beyond U+FFFF, as Python writes them). Every other
-    character maps to itself. A subclass of dict so that ``translate`` stays C code for the
-    characters seen before; the category is asked once a character (``__missing__``), never
-    for the whole of Unicode at import. Callers skip it for a printable text
-    (``str.isprintable``: no Cc, Cf, Zl or Zp character), nearly every name."""
+    U+200B-U+200F, U+2060, the BOM U+FEFF, the soft hyphen U+00AD, the tags U+E0001...), the
+    line and paragraph separators (Zl U+2028, Zp U+2029: a line break to many viewers) and
+    the noncharacters (U+FFFE, U+FFFF, U+FDD0-U+FDEF...), as ``\\uNNNN`` (``\\UNNNNNNNN``
+    beyond U+FFFF, as Python writes them). Every other character maps to itself. A subclass
+    of dict so that ``translate`` stays C code for the characters seen before; the category
+    is asked once a character (``__missing__``), never for the whole of Unicode at import.
+    Callers skip it for a printable text (``str.isprintable``: no Cc, Cf, Zl, Zp or Cn
+    character), nearly every name."""
 
     def __missing__(self, code: int) -> str | int:
         import unicodedata
 
-        if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp"):
+        # A noncharacter (U+FFFE, U+FFFF, U+FDD0-U+FDEF, the last two of each plane) is
+        # never text, XML holds none of U+FFFE/U+FFFF, and a terminal shows nothing of it.
+        noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+        if noncharacter or unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp"):
             value: str | int = f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
         else:
             value = code
@@ -320,15 +324,16 @@ def describe_os_error_below(exc: OSError, root: Path | str) -> str:
 
 def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
     """Wrap an OS error raised while reading the source; a permission says what to do, and
-    a file whose open finds its path gone (ENOENT, ENOTDIR) that it was on the card at the
-    scan and is gone now, and what to do. Every message but a permission's ends with
-    ``describe_os_error``'s words (``card_presence`` tells a gone card's files by them)."""
-    if operation == "open" and exc.errno in (errno.ENOENT, errno.ENOTDIR):
+    a file whose path is gone (ENOENT, ENOTDIR) at any operation, its open, a stat, the
+    re-read of a source verification, that it was on the card at the scan and is gone now,
+    and what to do. Every message but a permission's ends with ``describe_os_error``'s words
+    (``card_presence`` tells a gone card's files by them)."""
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
         return SourceError(
             f"source {printable_name(str(path))} was on the card when it was scanned and is "
             "gone now (deleted, or the card changed or was pulled): unless it was deleted on "
             "purpose, put it, or the right card, back; then run the same command again (a "
-            "new scan: a file deleted on purpose is left out); cannot open it: "
+            f"new scan: a file deleted on purpose is left out); cannot {operation} it: "
             f"{describe_os_error(exc)}",
             path=path,
             errno_=exc.errno,
@@ -653,6 +658,15 @@ def destination_io_error(
             f"there); {what}"
         )
         return DestinationError(message, path=path, errno_=exc.errno)
+    if exc.errno == errno.EILSEQ and not service:
+        # ntfs-3g, exfat-fuse: a name that is not UTF-8 (or a character the filesystem
+        # refuses), which the preflight refuses where it knows the filesystem.
+        message = (
+            f"{message}; the destination's filesystem does not take this name as it is (a "
+            "byte that is not UTF-8, say): leave the file out with --ignore, choose another "
+            "destination (ext4 takes any name), or rename it on the source (a write to the "
+            "card)"
+        )
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).

@@ -51,7 +51,12 @@ from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
 from offload.errors import FULL_ERRNOS as FULL_ERRNOS
-from offload.errors import describe_os_error, on_network_share, read_error_words
+from offload.errors import (
+    describe_os_error,
+    on_network_share,
+    read_error_words,
+    source_io_error,
+)
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
 from offload.ledger import Ledger, LedgerEntry, verified_entry
@@ -401,11 +406,12 @@ def check_existing(
             digests = media(source.path, formats, progress)
             how = media.last_bypass  # this thread's hasher: the read just made
         except OSError as exc:
-            return SourceRead({}, f"cannot read source {source.path}: {describe_os_error(exc)}")
+            # (A file gone since the scan is said so, with what to do: errors.source_io_error.)
+            return SourceRead({}, str(source_io_error(exc, "read", source.path)))
         try:
             st = os.stat(source.path)
         except OSError as exc:
-            return SourceRead({}, f"cannot read source {source.path}: {describe_os_error(exc)}")
+            return SourceRead({}, str(source_io_error(exc, "stat", source.path)))
         if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
             return SourceRead({}, f"source {source.path} changed since the scan")
         if reference_digests is not None:

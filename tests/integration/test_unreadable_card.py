@@ -149,3 +149,32 @@ def test_a_destination_below_a_folder_this_user_cannot_enter_names_that_folder(
         "run as a user who may write there, or choose another destination)\n"
     )
     assert list(closed.iterdir()) == []
+
+
+def test_a_folder_this_user_may_list_but_not_search_is_named_with_a_remedy_that_works(
+    place: Path,
+) -> None:
+    """Failed before: "cannot lstat .../NOX/inner.mov ... leave it out with --ignore
+    /NOX/inner.mov/", a pattern that does not help (each file in NOX is refused alike), the
+    cause (no x on NOX) never named."""
+    card, dest, reports = place / "card", place / "dest", str(place / "r")
+    (card / "NOX").mkdir()
+    for name in ("inner.mov", "two.mov"):
+        (card / "NOX" / name).write_bytes(b"a")
+        (card / "NOX" / name).chmod(0o644)
+    (card / "NOX").chmod(0o644)  # r without x: listed, not searched
+    done = as_nobody(place, "copy", str(card), str(dest), "--report-dir", reports)
+    assert done.returncode == 64, done.stderr
+    assert done.stderr == (
+        f"ERROR: permission denied: folder {card / 'NOX'} can be listed but not searched, so "
+        "the files in it cannot be read; nothing was copied (give this user x (search) "
+        "permission on it, or run as a user who may read the card, or leave it out with "
+        "--ignore /NOX/)\n"
+    )
+    assert os.listdir(dest) == []
+    again = as_nobody(
+        place, "copy", str(card), str(dest), "--report-dir", reports, "--ignore", "/NOX/"
+    )
+    assert again.returncode == 0, again.stderr
+    assert not (dest / "card" / "NOX").exists()
+    assert (dest / "card" / "CLIPS" / "C001.mov").is_file()

@@ -685,3 +685,21 @@ def test_a_legacy_mhl_entry_missing_its_keys_keeps_the_card_without_raising() ->
         report(VERIFIED, VERIFIED, missing_from_legacy_mhl=[{"path": "C/A001.MXF"}])
     )
     assert "C/A001.MXF" in named.text and "(in " not in named.text, named
+
+
+def test_card_files_named_like_offload_partials_keep_the_card_and_are_named() -> None:
+    """Failed before: left out by default, counted in "Ignored: N entries" alone, and the
+    card said free to format (a card file left out must never be silent before a format)."""
+    partial = {"path": "CLIPS/.offload-partial.x", "reason": ".offload-partial.*: a partial"}
+    piece = {"path": "CLIPS/.offload-part", "reason": ".offload-part: a piece"}
+    release = card_release(report(VERIFIED, VERIFIED, ignored=[partial, piece]))
+    assert not release.may_format
+    assert (
+        "2 of the card's entries are named like offload-ai's partial files "
+        "(CLIPS/.offload-partial.x first), left out by default and not copied from the card "
+        "by this run" in release.text
+    ), release.text
+    # A cascade re-run's fast copy standing in for the card: its partials are its own.
+    absent = report(VERIFIED, VERIFIED, ignored=[partial])
+    absent["warnings"] = [{"code": "card-absent", "path": "/media/A001"}]
+    assert "partial files" not in card_release(absent).text

@@ -530,6 +530,26 @@ def ntfs_loop(path: Path, size_bytes: int) -> Iterator[ExfatLoop]:
 
 
 @contextlib.contextmanager
+def ntfs_image_mount(path: Path, size_bytes: int) -> Iterator[Mount]:
+    """Make an NTFS image file beside ``path`` and mount it there with ``ntfs-3g`` straight
+    from the file, no loop device: the mount is type ``fuse`` (no subtype), its source the
+    image's path, unlike :func:`ntfs_loop`'s ``fuseblk``."""
+    reason = unavailable_reason("ntfs")
+    if reason:
+        raise MountError(reason)
+    path.mkdir(parents=True, exist_ok=True)
+    image = path.with_name(f"{path.name}.ntfs.img")
+    with open(image, "wb") as handle:
+        handle.truncate(size_bytes)
+    try:
+        _run("mkfs.ntfs", "-F", "-Q", str(image))
+        with _fuse_daemon(["ntfs-3g", "-o", "no_detach", str(image), str(path)], path):
+            yield Mount(path, "fuse", str(image))
+    finally:
+        image.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
 def fusefat_mount(
     path: Path, size_bytes: int, *, fat_bits: int | None = None, folders: tuple[str, ...] = ()
 ) -> Iterator[Mount]:

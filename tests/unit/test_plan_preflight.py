@@ -861,3 +861,77 @@ def test_two_folders_still_to_be_made_under_one_are_not_one_place(tmp_path: Path
     assert C.DEST_DUPLICATE not in codes(report.errors), report.errors
     assert list(parent.iterdir()) == [parent / "y"]  # no probe left
     assert list((parent / "y" / "new").iterdir()) == []
+
+
+def test_a_card_folder_name_refused_offers_into_a_folder_of_a_name_it_takes(
+    tmp_path: Path,
+) -> None:
+    """Failed before: only "choose another destination, or rename it on the source (a write
+    to the card)"; --into a folder of another name leaves the card as it is."""
+    src = tmp_path / "CARD:12 "
+    write(src / "a.mov")
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    messages = [i.message for i in report.errors]
+    assert messages and all(
+        f"copy its content into a folder of a name it takes with --into, the card left as it "
+        f"is (mkdir {d / 'CARD_12'} && offload copy --into '{src}' {d / 'CARD_12'}, with the "
+        "command's other options), choose another destination, or rename it on the source"
+        in message
+        for message in messages
+    ), messages
+    # The folder it names is one the filesystem takes.
+    (d / "CARD_12").mkdir()
+    report, _ = run(src, [d / "CARD_12"], filesystem_of=exfat, into=True)
+    assert report.ok, report.errors
+
+
+def test_nfc_nfd_twins_advice_names_no_ignore_pattern_that_leaves_both_out(
+    tmp_path: Path,
+) -> None:
+    """Failed before: "leave one out with --ignore '/CLIPS/café.mov'", a pattern that (beyond
+    ASCII) matches both spellings and leaves both out. The advice it gives now, run."""
+    import shlex
+
+    from offload.plan.ignore import IgnoreRules
+
+    src = tmp_path / "A001"
+    write(src / "CLIPS" / "caf\u00e9.mov", b"nfc")
+    write(src / "CLIPS" / "cafe\u0301.mov", b"nfd")
+    write(src / "CLIPS" / "other.mov", b"o")
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    [twins] = [w for w in report.warnings if w.code is C.NAME_NORMALISATION_COLLISION]
+    assert "leave one out" not in twins.message, twins.message
+    said = "no --ignore pattern leaves one out alone (one beyond ASCII matches both spellings: "
+    assert said in twins.message, twins.message
+    assert "choose a destination that keeps both (ext4, say)" in twins.message
+    pattern = twins.message.split("spellings: --ignore ")[1].split(" leaves both out")[0]
+    rules = IgnoreRules.default().adding([shlex.split(pattern)[0]])
+    tree = scan_source(src, ignore=rules)
+    assert sorted(tree.ignored) == sorted(["CLIPS/caf\u00e9.mov", "CLIPS/cafe\u0301.mov"])
+    assert [f.relative_path for f in tree.files] == ["CLIPS/other.mov"]
+    # Twins by case keep the pattern that leaves one out.
+    write(src / "DCIM" / "IMG.JPG")
+    write(src / "DCIM" / "img.jpg")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    [case] = [e for e in report.errors if e.code is C.NAME_CASE_COLLISION]
+    assert "leave one out with --ignore /DCIM/img.jpg" in case.message
+
+
+def test_a_name_not_utf8_is_refused_once_in_one_spelling(tmp_path: Path) -> None:
+    """Failed before: "'CLIPS/bad\\xffname.mov': the name 'bad\\udcffname.mov' ...", two
+    spellings of one name, and fusefat (ASCII only) refused the file twice (not UTF-8, and
+    again for its surrogate escape "not ASCII")."""
+    src = tmp_path / "A001"
+    write(src / "CLIPS" / "ok.mov")
+    with open(os.fsencode(src / "CLIPS") + b"/bad\xffname.mov", "wb"):
+        pass
+    [d] = dests(tmp_path, "d")
+    for fs in (exfat, lambda _: FilesystemInfo("fuse.fusefat", Path("/media/x"), "/dev/sdc1")):
+        report, _ = run(src, [d], filesystem_of=fs)
+        [refused] = [e for e in report.errors if "bad" in e.message]
+        assert "'CLIPS/bad\\xffname.mov': the name 'bad\\xffname.mov' is not valid UTF-8" in (
+            refused.message
+        ), refused.message
+        assert "udc" not in refused.message

@@ -1,4 +1,5 @@
-"""Which filesystem a FUSE block mount (``fuseblk``) really is: NTFS, exFAT or FAT.
+"""Which filesystem a FUSE block mount (``fuseblk``) really is: NTFS, exFAT or FAT (and a
+plain ``fuse`` mount of an image file, :func:`image_filesystem`).
 
 ntfs-3g and exfat-fuse both mount as ``fuseblk``, and their mountinfo line says nothing
 more (``fuseblk /dev/sdb1 rw,user_id=0,...``). Their names rules differ (NTFS holds
@@ -71,6 +72,35 @@ def _from_udev(rdev: int, udev: Path) -> str | None:
             found = line.partition("=")[2].strip().lower()
             return found if found in NAMES else None
     return None
+
+
+#: What ntfs-3g (and its lowntfs-3g) may put as a plain ``fuse`` mount's source or subtype.
+_NTFS_PROGRAMS = frozenset({"ntfs-3g", "lowntfs-3g"})
+
+
+def image_filesystem(source: str) -> str | None:
+    """The filesystem a plain ``fuse`` mount (no subtype) serves, where it can be told: ntfs-3g
+    mounting an image file (``ntfs-3g disk.img /mnt``) is type ``fuse`` with the image as its
+    source, and a program may name itself there (``ntfs-3g``). ``ntfs``, ``exfat`` or
+    ``vfat`` from the source's boot sector when it is a regular file or a block device (one
+    512-byte read), ``ntfs`` for a source naming ntfs-3g, else None. Never raises."""
+    if os.path.basename(source).lower() in _NTFS_PROGRAMS:
+        return "ntfs"
+    if not source.startswith("/"):
+        return None
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+            return None
+        return from_boot_sector(os.pread(fd, 512, 0))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def block_filesystem(

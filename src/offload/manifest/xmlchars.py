@@ -60,5 +60,11 @@ def unlisted_name_reason(relative: str, *, exact: bool = False) -> str:
     if any("\udc80" <= c <= "\udcff" for c in relative):
         return "its name is not valid UTF-8, which an XML manifest cannot hold"
     odd = next((c for c in relative if not xml_can_hold(c)), None)
-    shown = (odd if exact else printable_name(odd)) if odd is not None else "a character"
-    return f"its name holds the control character {shown}, which an XML manifest cannot hold"
+    if odd is None:
+        return "its name holds a character an XML manifest cannot hold"
+    import unicodedata  # only for a name XML cannot hold (the module imports only re)
+
+    shown = odd if exact else printable_name(odd)
+    # U+FFFE and U+FFFF are noncharacters, not controls (category Cn, not Cc).
+    what = "the control character" if unicodedata.category(odd) == "Cc" else "the character"
+    return f"its name holds {what} {shown}, which an XML manifest cannot hold"

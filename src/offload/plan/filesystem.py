@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.fs.fstype import NAMES, block_filesystem
+from offload.fs.fstype import NAMES, block_filesystem, image_filesystem
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 
@@ -135,7 +135,8 @@ class FilesystemInfo(NamedTuple):
     """The mount that holds a path: its type, mount point and source device.
 
     ``on_device``: for a ``fuseblk`` mount (ntfs-3g, exfat-fuse), the filesystem found on
-    its device (``ntfs``, ``exfat``, ``vfat``; :mod:`offload.fs.fstype`), else ``""``; its
+    its device (``ntfs``, ``exfat``, ``vfat``; :mod:`offload.fs.fstype`), for a plain
+    ``fuse`` one (ntfs-3g on an image file) the one found on its source, else ``""``; its
     rules and its name are then that filesystem's.
     """
 
@@ -276,6 +277,8 @@ def detect_filesystem(path: Path) -> FilesystemInfo:
         except OSError:
             st_dev = None
         on_device = block_filesystem(mount.source, st_dev) or ""
+    elif mount.fstype == "fuse":  # no subtype: ntfs-3g on an image file, say
+        on_device = image_filesystem(mount.source) or ""
     return FilesystemInfo(mount.fstype, Path(mount.mount_point), mount.source, on_device)
 
 

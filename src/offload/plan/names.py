@@ -97,7 +97,8 @@ def name_problems(
     if rules.forbid_control_chars:
         bad += sorted({c for c in name if ord(c) < 0x20})
     if rules.ascii_only:
-        bad += sorted({c for c in name if not c.isascii()})
+        # (A byte that is not UTF-8, a surrogate escape here, is NAME_NOT_UTF8's alone.)
+        bad += sorted({c for c in name if not c.isascii() and not "\udc80" <= c <= "\udcff"})
     if bad:
         shown = " ".join(map(_shown_char, bad))
         if rules.ascii_only and not name.isascii():

@@ -26,13 +26,17 @@ class ScanError(OSError):
 
     ``filename`` (and ``path``) name the entry, ``errno``/``strerror`` come from the OS, and
     ``operation`` says what failed (``"stat"``, ``"lstat"``, ``"list folder"``, ``"readlink"``).
-    ``errno`` is ``None`` when the OS reported nothing (an unsupported root type).
+    ``errno`` is ``None`` when the OS reported nothing (an unsupported root type, whose
+    ``kind`` says what it is: a fifo, a character device...).
     """
 
-    def __init__(self, path: Path, operation: str, err: int | None, strerror: str) -> None:
+    def __init__(
+        self, path: Path, operation: str, err: int | None, strerror: str, kind: str = ""
+    ) -> None:
         super().__init__(err, strerror, str(path))
         self.path = path
         self.operation = operation
+        self.kind = kind
 
     def __str__(self) -> str:
         if self.errno is None:
@@ -43,8 +47,29 @@ class ScanError(OSError):
     def refusal(self, root: Path) -> str:
         """The one line that refuses a copy of *root* for this error, with what to do: for
         a permission, the remedies that leave the card as it is (read access, or --ignore
-        of that entry); for a path longer than Linux can name, --ignore of that entry (the
-        card is not at fault); else a check of the card and its reader."""
+        of that entry); for an entry whose lstat is refused, the folder that holds it, which
+        can be listed but not searched (no x permission: every entry in it is refused alike);
+        for a path longer than Linux can name, --ignore of that entry (the card is not at
+        fault); else a check of the card and its reader."""
+        if self.path == root and (self.errno is None or self.errno == errno.ELOOP):
+            # SOURCE itself is no card (a mistyped path, a device): nothing to check there.
+            what = (
+                "a symbolic link that loops (it leads back to itself)"
+                if self.errno == errno.ELOOP
+                else f"a {self.kind}"
+                if self.kind
+                else "neither a file nor a folder"
+            )
+            return (
+                f"source {self.path} is {what}, not a card's folder or a file; nothing was "
+                "copied (give the card's folder, or one file of it, as SOURCE)"
+            )
+        if (
+            self.errno == errno.EACCES
+            and self.operation == "lstat"
+            and not _may_search(self.path.parent)
+        ):
+            return _unsearchable_folder_refusal(self.path.parent, root)
         if self.errno in (errno.EACCES, errno.ENAMETOOLONG) and self.path != root:
             from offload.manifest.links import exact_pattern  # glob characters escaped
 
@@ -76,6 +101,32 @@ class ScanError(OSError):
             f"cannot read the source completely: {self}; nothing was copied "
             "(check the card and the reader)"
         )
+
+
+def _may_search(folder: Path) -> bool:
+    """Whether this process may search *folder* (x permission, its effective ids): where it
+    may not, an entry's refused ``lstat`` is that folder's doing, not the entry's."""
+    effective = os.access in os.supports_effective_ids
+    return os.access(folder, os.X_OK, effective_ids=effective)
+
+
+def _unsearchable_folder_refusal(folder: Path, root: Path) -> str:
+    """The refusal for a *folder* of the card (or the card's root) this user may list but
+    not search (``r`` without ``x``): the ``lstat`` of each entry in it is refused, so the
+    remedy is x permission on that folder or --ignore of the whole folder (an --ignore of
+    one entry in it cannot help: the others are refused alike)."""
+    leave_out = ""
+    if folder != root:
+        from offload.manifest.links import exact_pattern  # glob characters escaped
+
+        relative = os.path.relpath(folder, root)
+        pattern = shlex.quote("/" + exact_pattern(relative).removeprefix("**/") + "/")
+        leave_out = f", or leave it out with --ignore {pattern}"
+    return (
+        f"permission denied: folder {folder} can be listed but not searched, so the files in "
+        "it cannot be read; nothing was copied (give this user x (search) permission on it, "
+        f"or run as a user who may read the card{leave_out})"
+    )
 
 
 class SpecialKind(StrEnum):
@@ -258,7 +309,9 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         )
     if not stat.S_ISDIR(root_st.st_mode):
         kind = _special_kind(root_st.st_mode)
-        raise ScanError(root, "scan", None, f"the source is a {kind}, not a file or folder")
+        raise ScanError(
+            root, "scan", None, f"the source is a {kind}, not a file or folder", kind=kind
+        )
 
     root_real = os.path.realpath(root)
     files: list[SourceFile] = []

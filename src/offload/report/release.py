@@ -28,11 +28,12 @@ destinations count then; S3 destinations count by bucket, but one whose endpoint
 host (the destination's ``endpoint``: a loopback address, ``localhost``, this host's name or
 one of its addresses, ``fs.below.this_host``) never counts: a MinIO or moto here stores on
 one of this machine's disks, maybe the card's, as a share it serves. A user ignore pattern that left
-card files out, or a card history that is not trusted (its missing-file check skipped),
-keeps the card. Anything else, and a report that does not say which disk a destination is
-on (older reports), keeps the card, with every reason (a destination that may be on the
-card's disk makes it "cannot tell whether any destination is on a disk other than the
-card's", never "no destination is").
+card files out, a card file named like offload-ai's partial files (left out by default), or a
+card history that is not trusted (its missing-file check skipped), keeps the card. Anything
+else, and a report that does not say which disk a destination is on (older reports), keeps
+the card, with every reason (a destination that may be on the card's disk makes it "cannot
+tell whether any destination is on a disk other than the card's", never "no destination
+is").
 
 A cascade re-run whose card is absent has a fast copy of it as its source (the
 ``card-absent`` warning; read only for what the run copies): that copy, verified there by
@@ -103,6 +104,22 @@ def user_ignored(entry: object) -> bool:
         return False
     reason = str(entry.get("reason") or "")
     return reason.startswith(_USER_IGNORE) and reason not in _TOOL_IGNORE
+
+
+# The reasons (plan/ignore.py, IgnoreRules.why) of a card file left out by default as an
+# offload-ai partial (or fusefat's piece of one's name): taken for a leftover of an
+# interrupted copy by its name alone, it is a file of the card all the same, and a format
+# would lose it; the answer names it (never in silence), as an entry a user's pattern left out.
+_PARTIAL_REASONS = tuple(f"{pattern}: " for pattern in TOOL_IGNORE_PATTERNS if pattern[0] != "/")
+
+
+def partial_ignored(entry: object) -> bool:
+    """Whether an entry of the job report's ``ignored`` list is a card file left out by
+    default because its name is an offload-ai partial file's (``.offload-partial.*``) or
+    the piece of one fusefat leaves (``.offload-part``)."""
+    return isinstance(entry, Mapping) and str(entry.get("reason") or "").startswith(
+        _PARTIAL_REASONS
+    )
 
 
 class CardRelease(NamedTuple):
@@ -567,6 +584,20 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
             f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
             "the card by this run"
+        )
+    # (A cascade re-run's fast copy standing in for the card holds the partials of the run
+    # cut short: its own, not the card's.)
+    partials = (
+        []
+        if absent_card(data)
+        else [str(e.get("path")) for e in data.get("ignored") or () if partial_ignored(e)]
+    )
+    if partials:
+        one = len(partials) == 1
+        kept.append(
+            f"{len(partials)} of the card's entries {'is' if one else 'are'} named like "
+            f"offload-ai's partial files ({partials[0]} first), left out by default and not "
+            "copied from the card by this run"
         )
     if failed_other is not None:
         if failed_others == 1:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
-from offload.errors import printable_name
+from offload.errors import printable_name, shell_word
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameFamily, NameRules
 from offload.plan.names import (
@@ -184,7 +184,7 @@ def check_names(
                 continue
             # The card's path names the folder too: a name alone does not say which of the
             # card's folders holds it.
-            what = f"the name {name!r} {problem.detail}"
+            what = f"the name '{printable_name(name)}' {problem.detail}"
             if shown_path != name:
                 what = f"'{printable_name(shown_path)}': {what}"
             if problem.code is C.NAME_RESERVED_WINDOWS:
@@ -209,6 +209,10 @@ def check_names(
                 if typed
                 else "choose another destination, or rename it on the source (a write to the card)"
             )
+            if plan.creates_root and position == 0 and not typed:
+                # The copy root's own name (the card folder's): --into copies the card's
+                # content into a folder the user names, the card left as it is.
+                remedy = f"{_into_another_folder(plan, tree.root, rules)}, {remedy}"
             out.add(
                 is_error=problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode,
                 code=problem.code,
@@ -288,12 +292,25 @@ def check_names(
             # Leaving one out first, as for a name the filesystem refuses: a rename is a
             # write to the card, which the DIT may not be allowed to make.
             below = f"{parent}/"[len(prefix) :] if parent else None
-            leave = (
-                f"leave one out with --ignore {_ignore_pattern(below + collision.names[-1])}, "
-                "choose another destination, or "
-                if below is not None and not tree.root_is_file and plan.file_name is None
+            of_card = not tree.root_is_file and plan.file_name is None
+            pattern = (
+                _ignore_pattern(below + collision.names[-1])
+                if of_card and below is not None
                 else ""
             )
+            of_card = bool(pattern)
+            if of_card and not case and _one_spelling(collision.names):
+                # An --ignore pattern beyond ASCII matches both spellings, NFC and NFD
+                # (plan/ignore.py): it cannot leave one of them out alone.
+                leave = (
+                    "no --ignore pattern leaves one out alone (one beyond ASCII matches both "
+                    f"spellings: --ignore {pattern} leaves both out); choose a destination "
+                    "that keeps both (ext4, say), or "
+                )
+            elif of_card:
+                leave = f"leave one out with --ignore {pattern}, choose another destination, or "
+            else:
+                leave = ""
             out.add(
                 is_error=collision.is_error,
                 code=collision.code,
@@ -303,6 +320,12 @@ def check_names(
                 + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
+
+
+def _one_spelling(names: tuple[str, ...]) -> bool:
+    """Whether *names* are all one name in Unicode's composed spelling (NFC): the same
+    letters, composed or decomposed, which one --ignore pattern matches alike."""
+    return len({unicodedata.normalize("NFC", name) for name in names}) == 1
 
 
 def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
@@ -611,6 +634,29 @@ def _not_utf8_warning(
         "and the job report alone gives its state; rename it on the source if the manifest "
         "must list it",
         plan.index,
+    )
+
+
+def _into_another_folder(plan: DestinationPlan, source: Path, rules: NameRules) -> str:
+    """The way to copy a card whose folder's name *rules* refuse into a folder of a name
+    they take, the card untouched: ``--into`` a folder made for it, named as the card's with
+    each character they refuse (or none can type) made ``_``, trailing dots and spaces
+    dropped."""
+    name = "".join(
+        "_"
+        if c in rules.forbidden_chars
+        or not c.isprintable()  # a control character, a byte that is not UTF-8
+        or (rules.ascii_only and not c.isascii())
+        else c
+        for c in plan.root.name
+    )
+    if rules.forbid_trailing_dot_or_space:
+        name = name.rstrip(". ")
+    folder = shell_word(plan.destination / (name or "CARD"))
+    return (
+        f"copy its content into a folder of a name it takes with --into, the card left as "
+        f"it is (mkdir {folder} && offload copy --into {shell_word(source)} {folder}, "
+        "with the command's other options)"
     )
 
 
