@@ -190,6 +190,11 @@ class OffloadOptions:
     # verified the card is released, then the slow ones are fed from a verified fast copy
     # and checked against the card's digests.
     cascade: frozenset[int] = frozenset()
+    # Prove each local destination writable by creating and deleting a probe file there
+    # (the preflight's, ``preflight.paths._probe_write``). False for ``--dry-run``, which
+    # writes nothing: its write access judged by ``os.access`` (permissions, a read-only
+    # mount), two mounts of one share not told apart (a warning says which may be).
+    probe_writes: bool = True
 
 
 class SymlinkStatus(StrEnum):
@@ -1349,6 +1354,7 @@ def _plan(
         tree,
         local,
         allow_card_destination=options.allow_card_destination,
+        probe_write=options.probe_writes,
         needed=needed,
         rechecked=rechecked,
         expected_equal=expected_equal,

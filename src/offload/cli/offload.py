@@ -201,6 +201,7 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         manifests=manifest_options(args, frozenset(kinds)),
         s3=_s3_settings(args),
         cascade=_cascade_destinations(args)[1],
+        probe_writes=not args.dry_run,  # a dry run writes nothing, not even a probe
         production=ProductionInfo(
             production=args.production,
             shoot_day=args.shoot_day,

@@ -300,9 +300,11 @@ def check_writable(
 
 def check_source_overlap(
     tree: SourceTree, plan: DestinationPlan, out: Findings, spell: Speller | None = None
-) -> None:
+) -> bool:
     """The destination inside the card, the copy over it, or the card inside the
-    destination (a warning); paths compared as *spell* spells them (:func:`is_inside`)."""
+    destination (a warning); paths compared as *spell* spells them (:func:`is_inside`).
+    Returns whether *plan* was refused for it (an error): its folder is then the card's
+    own, or the copy root is, and nothing may be written there, not even a write probe."""
     spell = spell or Speller()
     dest = plan.destination
     if not tree.root_is_file and is_inside(dest, tree.root, spell):
@@ -313,7 +315,7 @@ def check_source_overlap(
             "another drive",
             plan.index,
         )
-        return
+        return True
     if tree.root_is_file:
         target = plan.target_for(tree.files[0].relative_path)
         if _identity(target) == (tree.root_dev, tree.root_ino):
@@ -323,7 +325,7 @@ def check_source_overlap(
                 f"destination {target} is the source file itself; choose another destination",
                 plan.index,
             )
-            return
+            return True
         overlaps = False
     else:
         overlaps = is_inside(tree.root, plan.root, spell)
@@ -335,7 +337,8 @@ def check_source_overlap(
             "destination",
             plan.index,
         )
-    elif is_inside(tree.root, dest, spell):
+        return True
+    if is_inside(tree.root, dest, spell):
         out.warning(
             C.DEST_CONTAINS_SOURCE,
             dest,
@@ -343,6 +346,7 @@ def check_source_overlap(
             "drive, so this copy adds no safety there",
             plan.index,
         )
+    return False
 
 
 def _seen_through(a: DestinationPlan, b: DestinationPlan, probes: Mapping[int, Path]) -> bool:
@@ -437,6 +441,39 @@ def check_duplicates(
                     b.index,
                 )
     return duplicate
+
+
+def may_be_one_share(
+    usable: Sequence[tuple[DestinationPlan, DestinationCheck]],
+    duplicate: set[int],
+    out: Findings,
+) -> None:
+    """Without write probes (``--dry-run``): each pair of destinations :func:`check_duplicates`
+    told no more of, one of them on a network filesystem or a FUSE filesystem that is no
+    local drive's (not ``fuseblk``), may be one folder reached two ways (two mounts of one
+    share, a share and the folder it serves) that only a probe made in one and seen through
+    the other tells (:func:`_seen_through`): a warning each, saying the offload checks it.
+    Pairs of kernel filesystems on drives of this machine are told apart by identity."""
+    from offload.fs.below import NETWORK_FILESYSTEMS
+
+    def shared(check: DestinationCheck) -> bool:
+        fstype = (check.filesystem.fstype if check.filesystem else "").lower()
+        return fstype in NETWORK_FILESYSTEMS or fstype == "fuse" or fstype.startswith("fuse.")
+
+    kept = [(plan, check) for plan, check in usable if plan.index not in duplicate]
+    for i, (a, a_check) in enumerate(kept):
+        for b, b_check in kept[i + 1 :]:
+            if shared(a_check) or shared(b_check):
+                out.warning(
+                    C.DEST_MAYBE_DUPLICATE,
+                    b.destination,
+                    f"destinations {a.destination} and {b.destination} may be one folder "
+                    "reached two ways (a network share or FUSE mount is told apart from "
+                    "another path to its folder only by a file made in one and seen in the "
+                    "other): the dry run writes nothing, so it did not check; the offload "
+                    "does, and refuses them if they are",
+                    b.index,
+                )
 
 
 def check_remote_overlaps(remote: Sequence[DestinationPlan], out: Findings) -> None:
