@@ -63,10 +63,18 @@ def add_report_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("job", metavar="JOB.json", type=path_value)
     parser.add_argument(
-        "--html", type=path_value, metavar="OUT", help="HTML output (default JOB.html)"
+        "--html",
+        type=path_value,
+        metavar="OUT",
+        help="write the HTML report to OUT (with --html alone, no PDF is written; with "
+        "neither --html nor --pdf, both are written beside JOB.json: JOB.html and JOB.pdf)",
     )
     parser.add_argument(
-        "--pdf", type=path_value, metavar="OUT", help="PDF output (default JOB.pdf)"
+        "--pdf",
+        type=path_value,
+        metavar="OUT",
+        help="write the PDF report to OUT (with --pdf alone, no HTML is written; with "
+        "neither, both beside JOB.json)",
     )
     parser.add_argument(
         "--overwrite",
@@ -93,6 +101,11 @@ def add_report_parser(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
+# What to give instead of a file that is no job report (one missing, not JSON, another
+# JSON): the same words for each.
+_NAME_A_JOB_REPORT = "name a saved JSON job report (offload history lists the report folder's)"
+
+
 def load_job_report(path: Path) -> dict[str, Any]:
     """The job report at *path*; UsageError (one line, *path* escaped: ``printable_name``)
     for one that cannot be read or is not a valid job report."""
@@ -101,15 +114,15 @@ def load_job_report(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_bytes().decode("utf-8", "surrogateescape"))
     except OSError as exc:
         raise UsageError(
-            f"cannot read {shown}: {describe_os_error(exc)}; name a saved JSON job report "
-            "(offload history lists the report folder's)",
-            path=path,
+            f"cannot read {shown}: {describe_os_error(exc)}; {_NAME_A_JOB_REPORT}", path=path
         ) from None
     except ValueError as exc:
-        raise UsageError(f"{shown} is not JSON: {exc}", path=path) from None
+        raise UsageError(f"{shown} is not JSON ({exc}); {_NAME_A_JOB_REPORT}", path=path) from None
     if not isinstance(data, dict) or not is_job_report(data):
         raise UsageError(
-            f"{shown} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*)"
+            f"{shown} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*); "
+            f"{_NAME_A_JOB_REPORT}",
+            path=path,
         )
     problem = job_report_problem(data)
     if problem is not None:  # one line, never a traceback from the code that draws it
