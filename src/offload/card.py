@@ -705,8 +705,10 @@ def plan_offload(
         tree = _dated_as_the_card(tree, card_dates)
     if not tree.files and not tree.symlinks:
         raise UsageError(
-            f"source {source_path} holds no files to offload ({len(tree.directories)} "
-            f"folders, {len(tree.ignored)} ignored entries); nothing was written (check that "
+            f"source {source_path} holds no files to offload ("
+            f"{plural(len(tree.directories), 'folder')}, "
+            f"{plural(len(tree.ignored), 'ignored entry', 'ignored entries')}); nothing was "
+            "written (check that "
             "the card is mounted and is the right one)",
             path=source_path,
         )
