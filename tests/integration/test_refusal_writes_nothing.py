@@ -117,3 +117,20 @@ def test_a_dry_run_finds_a_read_only_destination_without_writing(
     done = run_offload("copy", "--dry-run", card, mount.path)
     assert done.returncode == 64, done.stderr
     assert f"destination {mount.path} is not writable" in done.stderr, done.stderr
+
+
+def test_the_same_destination_twice_via_dotdot_is_named_as_typed_without_a_write(
+    tmp_path: Path,
+) -> None:
+    """``d2`` and ``x/../d2``: named as typed, the folder resolved once; nothing written in
+    it. Failed before: "destinations /x/d2 and /x/d2 are the same folder", after a probe
+    made and deleted there."""
+    card = _card(tmp_path / "card")
+    (tmp_path / "x").mkdir()
+    (tmp_path / "d2").mkdir()
+    before = tree_state(tmp_path / "d2")
+    done = run_offload("copy", card, "d2", "x/../d2", cwd=tmp_path)
+    assert done.returncode == 64, done.stderr
+    said = f"destinations d2 and x/../d2 are the same folder, {tmp_path / 'd2'}: name each"
+    assert said in done.stderr, done.stderr
+    assert tree_state(tmp_path / "d2") == before

@@ -414,11 +414,18 @@ def check_duplicates(
                 b.destination, a.destination, spell
             ):
                 duplicate.add(b.index)
+                # As typed (``d2`` and ``x/../d2``), the folder resolved once where that
+                # differs: "/x/d2 and /x/d2" alone would not say which arguments are meant.
+                if a.destination == b.destination:
+                    named = f"{a.given or a.destination} and {b.given or b.destination}"
+                    resolved = f", {a.destination}" if a.given or b.given else ""
+                else:
+                    named, resolved = f"{a.as_typed()} and {b.as_typed()}", ""
                 out.error(
                     C.DEST_DUPLICATE,
                     b.destination,
-                    f"destinations {a.destination} and {b.destination} are the same folder: "
-                    "name each destination once",
+                    f"destinations {named} are the same folder{resolved}: name each "
+                    "destination once",
                     b.index,
                 )
             elif _seen_through(a, b, probes):
