@@ -470,7 +470,7 @@ def preflight(
             check_writable(plan, found, probe=probe, folder=probed, keep=probes)
             out.errors[at:at] = found.errors
         if probes:  # the pass above found nothing: this one adds what the probes show
-            duplicate |= check_duplicates(tree, usable, out, spell, probes=probes)
+            duplicate |= check_duplicates(tree, usable, out, spell, probes=probes, identity=False)
     finally:
         remove_probes(probes)
     if not probe_write:  # what only the probes tell, said as not checked

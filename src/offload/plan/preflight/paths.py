@@ -375,6 +375,7 @@ def check_duplicates(
     spell: Speller | None = None,
     *,
     probes: Mapping[int, Path] | None = None,
+    identity: bool = True,
 ) -> set[int]:
     """The same folder named twice, or for a single file the same final file (also through
     symlinks, hard links, a folder named two ways or typed in another case where the
@@ -383,7 +384,8 @@ def check_duplicates(
     and its own folder, which no identity tells: a file made in one is seen in the other,
     :func:`_seen_through`; one probe a destination, looked up through each later one, never
     removed here): an error each, the later one left out of further checks (returned); and
-    copies that would overlap."""
+    copies that would overlap. Without *identity*, only what the probes show (the second
+    pass, after one with *identity* and no probes found nothing: the preflight's)."""
     probes = probes or {}
     spell = spell or Speller()
     duplicate: set[int] = set()
@@ -399,7 +401,7 @@ def check_duplicates(
                 # One folder through two mounts holds one file only under one name: the
                 # targets of a file copied under several names into one folder (dest1.bin,
                 # dest2.bin: pfndispatchcopy) are different files of one folder.
-                if _same_file(a_target, b_target, spell) or (
+                if (identity and _same_file(a_target, b_target, spell)) or (
                     a_target.name == b_target.name and _seen_through(a, b, probes)
                 ):
                     duplicate.add(b.index)
@@ -410,8 +412,10 @@ def check_duplicates(
                         "destination once",
                         b.index,
                     )
-            elif is_inside(a.destination, b.destination, spell) and is_inside(
-                b.destination, a.destination, spell
+            elif (
+                identity
+                and is_inside(a.destination, b.destination, spell)
+                and is_inside(b.destination, a.destination, spell)
             ):
                 duplicate.add(b.index)
                 # As typed (``d2`` and ``x/../d2``), the folder resolved once where that
@@ -439,7 +443,9 @@ def check_duplicates(
                     "destination once",
                     b.index,
                 )
-            elif is_inside(b.root, a.root, spell) or is_inside(a.root, b.root, spell):
+            elif identity and (
+                is_inside(b.root, a.root, spell) or is_inside(a.root, b.root, spell)
+            ):
                 out.error(
                     C.DEST_OVERLAP,
                     b.destination,
