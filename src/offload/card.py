@@ -193,6 +193,11 @@ class OffloadOptions:
     # verified the card is released, then the slow ones are fed from a verified fast copy
     # and checked against the card's digests.
     cascade: frozenset[int] = frozenset()
+    # Prove each local destination writable by creating and deleting a probe file there
+    # (the preflight's, ``preflight.paths._probe_write``). False for ``--dry-run``, which
+    # writes nothing: its write access judged by ``os.access`` (permissions, a read-only
+    # mount), two mounts of one share not told apart (a warning says which may be).
+    probe_writes: bool = True
 
 
 class SymlinkStatus(StrEnum):
@@ -703,8 +708,10 @@ def plan_offload(
         tree = _dated_as_the_card(tree, card_dates)
     if not tree.files and not tree.symlinks:
         raise UsageError(
-            f"source {source_path} holds no files to offload ({len(tree.directories)} "
-            f"folders, {len(tree.ignored)} ignored entries); nothing was written (check that "
+            f"source {source_path} holds no files to offload ("
+            f"{plural(len(tree.directories), 'folder')}, "
+            f"{plural(len(tree.ignored), 'ignored entry', 'ignored entries')}); nothing was "
+            "written (check that "
             "the card is mounted and is the right one)",
             path=source_path,
         )
@@ -1403,6 +1410,7 @@ def _plan(
         tree,
         local,
         allow_card_destination=options.allow_card_destination,
+        probe_write=options.probe_writes,
         needed=needed,
         rechecked=rechecked,
         expected_equal=expected_equal,

@@ -383,6 +383,26 @@ def test_a_refused_offload_is_listed_with_its_reason_and_no_copy(tmp_path: Path)
     assert "".join(said.split()) in words, narrow.stdout
 
 
+def test_a_refusal_of_two_reasons_is_said_with_each_apart(tmp_path: Path) -> None:
+    """The why line of a refusal naming two problems keeps them apart ("; "). Failed
+    before: "... or create the folder destination .../M2 does not exist ...", glued."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(1000))
+    reports, one, two = tmp_path / "reports", tmp_path / "M1", tmp_path / "M2"
+    refused = _run("copy", card, one, two, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    table = _run("history", "--report-dir", reports, env={**os.environ, "COLUMNS": "250"})
+    assert table.returncode == 0, table.stderr
+    said = (
+        f"nothing was copied: destination {one} does not exist: check the drive is mounted, or "
+        f"create the folder; destination {two} does not exist"
+    )
+    # (Folded at the width: a long path may break anywhere, so compared without the spaces.)
+    assert "".join(said.split()) in "".join(table.stdout.split()), table.stdout
+    assert "createthefolderdestination" not in "".join(table.stdout.split()), table.stdout
+
+
 def test_a_refusal_and_an_offload_of_one_second_are_listed_in_the_order_they_started(
     tmp_path: Path,
 ) -> None:

@@ -393,3 +393,27 @@ def test_lines_printed_from_another_thread_never_leave_a_stale_frame() -> None:
     assert [line for line in lines if line.startswith("WARNING: ")] == [
         f"WARNING: warning {index}" for index in range(200)
     ]
+
+
+def test_a_rate_is_said_only_while_the_card_is_read() -> None:
+    """Mid-copy, a rate of 0.0 MB/s is no speed (nothing said: the quiet words come at 10
+    s); after a cancel no rate at all (nothing is read; the window's rate only fell). Failed
+    before (QA, "the first hour"): "36.2 MB of 96.2 MB read · 0.0 MB/s", and "CANCELLED ·
+    16.4 MB/s", then 10.9, while nothing was read."""
+    now = [0.0]
+    model = ProgressModel(clock=lambda: now[0])
+    model.emit(JobStarted(2, 100_000_000, ("/mnt/RAID1",), "full", ("xxh64",)))
+    model.emit(FileStarted("CLIPS/C001.mov", 50_000_000))
+    still = _print(render(model.snapshot()))  # no byte yet: a rate of 0
+    assert "MB/s" not in still, still
+    now[0] = 1.0
+    model.emit(DestinationBytesWritten(0, 20_000_000))
+    moving = model.snapshot()
+    assert moving.rate_bytes_s > 0
+    assert " MB/s" in _print(render(moving))  # while it is read: its rate
+    cancelled = _print(render(moving, cancelled=True))
+    assert "CANCELLING" in cancelled and "MB/s" not in cancelled, cancelled
+    now[0] = 2.0
+    model.emit(JobFinished(130, cancelled=True))
+    over = _print(render(model.snapshot(), cancelled=True))
+    assert "CANCELLED" in over and "MB/s" not in over, over

@@ -359,13 +359,14 @@ def test_subprocess_copy(card: Path) -> None:
 
 
 def test_subprocess_refusal_of_several_problems_marks_every_line(card: Path) -> None:
-    """A preflight naming several problems (a destination folder missing, another that
-    cannot be written) prints each as its own ``ERROR:`` line, as the README says: none
+    """A preflight naming several problems (a destination folder missing, another whose
+    folder is a file) prints each as its own ``ERROR:`` line, as the README says: none
     unmarked. (It named /proc's "0 bytes free" before: a size of 0 blocks is now unknown
-    free space, a warning.)"""
+    free space, a warning. /proc's refusal of the write probe is no longer one of them:
+    a run already refused writes no probe, and root's ``os.access`` passes /proc.)"""
     exe = Path(sys.executable).with_name("pfndispatchcopy")
     result = subprocess.run(
-        [str(exe), str(card), str(card.parent / "nosuch" / "ok.bin"), "/proc/x.bin"],
+        [str(exe), str(card), str(card.parent / "nosuch" / "ok.bin"), str(card / "x.bin")],
         capture_output=True,
         text=True,
     )

@@ -1632,10 +1632,11 @@ def test_read_only_destination_fails_alone_in_pfndispatchcopy(
 def test_offload_copy_onto_a_drive_out_of_inodes_says_full_not_read_only(
     tmp_path: Path, tmpfs_mount: Callable[..., object]
 ) -> None:
-    """``offload copy`` onto a tmpfs whose every inode is taken (free bytes left): the write
-    probe fails ENOSPC, and its line says the drive is full (free space there), not "not
-    writable ... mount it read-write or fix its permissions"; exit 64, nothing written.
-    Failed before: the read-only remedy for a full drive."""
+    """``offload copy`` onto a tmpfs whose every inode is taken (free bytes left): its line
+    says the drive is out of inodes (delete files there), not "not writable ... mount it
+    read-write or fix its permissions"; exit 64, nothing written. Failed before: the
+    read-only remedy for a full drive. (The inode count refuses it before any write: no
+    write probe is made then, so the probe's own "is full" line, ENOSPC, is not said.)"""
     full = Path(tmpfs_mount(8 * MIB, nr_inodes=8).path)  # type: ignore[attr-defined]
     for n in itertools.count():
         try:
@@ -1652,7 +1653,7 @@ def test_offload_copy_onto_a_drive_out_of_inodes_says_full_not_read_only(
     )
     said = err.getvalue()
     assert code == 64, said
-    assert f"destination {full} is full: No space left on device (ENOSPC)" in said, said
+    assert f"out of inodes: {full} has room for 0 more files and folders" in said, said
     assert "mount it read-write" not in said, said
     assert sorted(os.listdir(full)) == taken
 

@@ -610,7 +610,8 @@ def test_empty_card_is_refused_before_anything_is_written(tmp_path: Path) -> Non
     dest.mkdir()
     result = run("copy", card, dest, "--report-dir", tmp_path / "r")
     assert result.returncode == 64
-    assert f"source {card} holds no files to offload" in result.stderr
+    # One of each, in the singular (failed before: "(1 folders, 1 ignored entries)").
+    assert f"source {card} holds no files to offload (1 folder, 1 ignored entry)" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert list(dest.iterdir()) == []
     # No job report: the refusal's record alone, for offload history (report/refused.py).

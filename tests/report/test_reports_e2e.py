@@ -24,6 +24,7 @@ from report.helpers import (
     pdf_words,
 )
 from support import camera_cards
+from support.offload_cli import run_offload
 
 CLASH = "A001C001_261127_R1AB/A001C002_261127_R1AB.xml"
 SEEDED = "A001C001_261127_R1AB/A001C001_261127_R1AB.xml"
@@ -185,6 +186,25 @@ def test_offload_report_usage_errors(tmp_path: Path) -> None:
     assert code == 64 and "cannot read" in err
     # What to do (failed before: the error alone).
     assert "name a saved JSON job report (offload history lists the report folder's)" in err
+    # Not JSON, or JSON of another kind: the same advice (failed before: the parser's words
+    # alone, "is not JSON: Expecting value: line 1 column 1 (char 0)").
+    (tmp_path / "afile").write_text("some notes\n")
+    for wrong in (tmp_path / "afile", bad):
+        code, _, err = offload_cli(["report", str(wrong)])
+        assert code == 64 and err.count("\n") == 1, err
+        assert "name a saved JSON job report (offload history lists the report folder's)" in err
+
+
+def test_offload_report_help_says_which_documents_each_option_writes() -> None:
+    """Failed before: "--pdf OUT  PDF output (default JOB.pdf)", though ``--html X`` alone
+    writes no PDF (and ``--pdf Y`` alone no HTML)."""
+    done = run_offload("report", "--help")
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "write the HTML report to OUT (with --html alone, no PDF is written;" in said, said
+    assert "write the PDF report to OUT (with --pdf alone, no HTML is written;" in said, said
+    assert "both are written beside JOB.json: JOB.html and JOB.pdf" in said, said
+    assert "default JOB" not in said, said
 
 
 def test_offload_report_refuses_a_folder_that_does_not_exist(

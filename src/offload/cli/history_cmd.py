@@ -727,7 +727,9 @@ def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], fo
 
 def _why(entry: HistoryEntry) -> str | None:
     """Why an entry is what it is, on one line: a file that is no readable report, or a
-    refusal (its lines, the preflight's findings after its first, joined); None for a run."""
+    refusal (its first line, then the preflight's findings after it, each apart from the
+    next by "; "); None for a run."""
     if not (entry.error or entry.reason):
         return None
-    return printable_line(" ".join((entry.error or entry.reason or "").splitlines()))
+    first, *rest = [line for line in (entry.error or entry.reason or "").splitlines() if line]
+    return printable_line(" ".join([first, "; ".join(rest)]) if rest else first)

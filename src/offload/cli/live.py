@@ -130,7 +130,7 @@ class _Frame:
                         (_quiet_words(self.quiet_s),)
                         if self.quiet_s >= QUIET_SAID_S and not self.cancelled
                         else (
-                            human_rate(source_rate),
+                            _rate_words(snap, source_rate, cancelled=self.cancelled),
                             # While the manifests and reports are written the ETA (00:00:
                             # every lane is done) says nothing; the words before say what
                             # is going on.
@@ -313,6 +313,19 @@ def _finishing_words(
 #: writes ~2 MB/s, which the reader waits on, goes ~4 s between two (the review of the merge);
 #: 10 s is a chunk slower than 0.8 MB/s.
 QUIET_SAID_S = 10.0
+
+
+def _rate_words(snap: ProgressSnapshot, rate: float, *, cancelled: bool) -> str:
+    """The card's rate (*rate*, bytes a second), said only while the copy reads it: none
+    once a cancel was asked for, nor once every copy has its outcome (the manifests, the
+    reports, the last frame): nothing is read then, and the rate of the last seconds only
+    fell ("CANCELLED · 16.4 MB/s", then 10.9); none mid-copy where it is 0.0 MB/s (a pause
+    of the card or a wait on a destination, not a speed: from ``QUIET_SAID_S`` on the
+    quiet words say it)."""
+    if cancelled or snap.finished or snap.finishing or snap.copies_over:
+        return ""
+    words = human_rate(rate)
+    return "" if words == human_rate(0.0) else words
 
 
 def _quiet_words(quiet_s: float) -> str:

@@ -201,6 +201,7 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         manifests=manifest_options(args, frozenset(kinds)),
         s3=_s3_settings(args),
         cascade=_cascade_destinations(args)[1],
+        probe_writes=not args.dry_run,  # a dry run writes nothing, not even a probe
         production=ProductionInfo(
             production=args.production,
             shoot_day=args.shoot_day,
@@ -1147,6 +1148,13 @@ def _reports_and_summary(
     for note in report.notes:
         env.warning(note)
     for path in report.report_paths[:1]:
+        # Its HTML and PDF beside it, each only when written (as ``offload report`` names
+        # them; one not written has its REPORT NOT WRITTEN line above); the JSON's line
+        # stays the last, which scripts read.
+        for document in written.documents_written:
+            if document.with_suffix(".json") == Path(path):
+                kind = document.suffix[1:].upper()
+                print(f"{kind} report: {printable_name(str(document))}", file=env.stderr)
         print(f"Report: {printable_name(path)}", file=env.stderr)
     return exit_code
 

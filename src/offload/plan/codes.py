@@ -61,6 +61,9 @@ class PreflightCode(StrEnum):
 
     # Warnings: the copy may start, the user should know.
     DEST_SAME_DEVICE = "dest-same-device"
+    # ``--dry-run`` (no write probe): two destinations, one on a network share or a FUSE
+    # filesystem, that only a file made in one and seen in the other would tell apart.
+    DEST_MAYBE_DUPLICATE = "dest-maybe-duplicate"
     DEST_SAME_DISK = "dest-same-disk"
     DEST_ON_SOURCE_DEVICE = "dest-on-source-device"
     DEST_CONTAINS_SOURCE = "dest-contains-source"

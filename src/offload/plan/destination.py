@@ -30,6 +30,16 @@ class DestinationPlan:
     # A single-file source copied under a name of its own here (``pfndispatchcopy SRC
     # DEST/other.mov``): the final name of the file, in the folder ``root``.
     file_name: str | None = None
+    # The destination as the user typed it, where that is not ``destination`` (a relative
+    # path, ``..``): what a message about it names first (``as_typed``).
+    given: str | None = None
+
+    def as_typed(self) -> str:
+        """The destination as the user typed it, then as ``destination`` where that differs
+        (``d2 (/x/d2)``); ``destination`` alone where they are one."""
+        if self.given is None:
+            return str(self.destination)
+        return f"{self.given} ({self.destination})"
 
     def target_for(self, relative_path: str) -> Path:
         """The final path here of the entry at ``relative_path`` (``/``-separated)."""
@@ -119,7 +129,8 @@ def plan_destinations(
     for index, dest in enumerate(destinations):
         dest_abs = Path(os.path.abspath(dest))
         root = dest_abs / name if creates_root else dest_abs
-        plans.append(DestinationPlan(index, dest_abs, root, creates_root))
+        given = None if str(dest) == str(dest_abs) else str(dest)
+        plans.append(DestinationPlan(index, dest_abs, root, creates_root, given=given))
     return plans
 
 

@@ -16,7 +16,9 @@ prints (``card_content``), from the grouping of the clips that makes the documen
 
 Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
 report, or not a valid one: a key of the wrong kind, ``report.validate``; an --html or --pdf
-path whose folder does not exist, or that exists, without --overwrite: nothing written); 130
+path whose folder does not exist, or that exists, without --overwrite; a document that would
+be written over JOB.json itself, or --html and --pdf naming one file, with --overwrite too:
+nothing written); 130
 stopped by Ctrl-C, SIGTERM or SIGHUP (one line naming what was written and what was not;
 none is left half-written under its name, nor its temporary file; and what to do: the same
 command again, or, once a document --html or --pdf named is written, which a re-run would
@@ -61,10 +63,18 @@ def add_report_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("job", metavar="JOB.json", type=path_value)
     parser.add_argument(
-        "--html", type=path_value, metavar="OUT", help="HTML output (default JOB.html)"
+        "--html",
+        type=path_value,
+        metavar="OUT",
+        help="write the HTML report to OUT (with --html alone, no PDF is written; with "
+        "neither --html nor --pdf, both are written beside JOB.json: JOB.html and JOB.pdf)",
     )
     parser.add_argument(
-        "--pdf", type=path_value, metavar="OUT", help="PDF output (default JOB.pdf)"
+        "--pdf",
+        type=path_value,
+        metavar="OUT",
+        help="write the PDF report to OUT (with --pdf alone, no HTML is written; with "
+        "neither, both beside JOB.json)",
     )
     parser.add_argument(
         "--overwrite",
@@ -91,6 +101,11 @@ def add_report_parser(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
+# What to give instead of a file that is no job report (one missing, not JSON, another
+# JSON): the same words for each.
+_NAME_A_JOB_REPORT = "name a saved JSON job report (offload history lists the report folder's)"
+
+
 def load_job_report(path: Path) -> dict[str, Any]:
     """The job report at *path*; UsageError (one line, *path* escaped: ``printable_name``)
     for one that cannot be read or is not a valid job report."""
@@ -99,15 +114,15 @@ def load_job_report(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_bytes().decode("utf-8", "surrogateescape"))
     except OSError as exc:
         raise UsageError(
-            f"cannot read {shown}: {describe_os_error(exc)}; name a saved JSON job report "
-            "(offload history lists the report folder's)",
-            path=path,
+            f"cannot read {shown}: {describe_os_error(exc)}; {_NAME_A_JOB_REPORT}", path=path
         ) from None
     except ValueError as exc:
-        raise UsageError(f"{shown} is not JSON: {exc}", path=path) from None
+        raise UsageError(f"{shown} is not JSON ({exc}); {_NAME_A_JOB_REPORT}", path=path) from None
     if not isinstance(data, dict) or not is_job_report(data):
         raise UsageError(
-            f"{shown} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*)"
+            f"{shown} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*); "
+            f"{_NAME_A_JOB_REPORT}",
+            path=path,
         )
     problem = job_report_problem(data)
     if problem is not None:  # one line, never a traceback from the code that draws it
@@ -190,6 +205,7 @@ def _command_for(args: argparse.Namespace, paths: list[Path]) -> list[str]:
 def _write_documents(args: argparse.Namespace, env: Environment, written: list[Path]) -> int:
     """Build the documents and write them, each appended to *written* once under its name."""
     data = load_job_report(args.job)
+    _refuse_one_file_twice(args)
     for given in (args.html, args.pdf):
         # A folder is never made for a path given: a mistyped one is refused, as the other
         # commands refuse a --report-dir that is not a folder (exit 64, nothing written).
@@ -255,6 +271,43 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
         # Said apart from the write: an error saying it (a terminal gone) is no fsync's.
         print(f"{suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
     return code
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether *a* and *b* name one file: one existing file (``os.path.samefile``: through a
+    symlink or a hard link too), else the same path once resolved."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_one_file_twice(args: argparse.Namespace) -> None:
+    """UsageError (exit 64, one line, nothing written) for a document to be written over
+    JOB.json itself (``--html JOB.json``, a link to it, or the default ``JOB.html`` of a job
+    report named ``.html``: the run's only record would be lost, --overwrite or not), and
+    for --html and --pdf naming one file (one document would replace the other)."""
+    options = {".html": "--html", ".pdf": "--pdf"}
+    targets = _targets(args)
+    for suffix, target in targets.items():
+        if _same_file(target, args.job):
+            how = (
+                f"{options[suffix]} names it"
+                if target in (args.html, args.pdf)
+                else f"the default {suffix[1:].upper()} file beside it has its name"
+            )
+            raise UsageError(
+                f"{printable_name(str(target))} is the job report {printable_name(str(args.job))} "
+                f"itself ({how}): writing it would replace the run's record; nothing was written "
+                f"(name another file with {options[suffix]} OUT)",
+                path=target,
+            )
+    if len(targets) == 2 and _same_file(targets[".html"], targets[".pdf"]):
+        raise UsageError(
+            f"--html and --pdf both name {printable_name(str(targets['.html']))}: one would "
+            "replace the other; nothing was written (name two files)",
+            path=targets[".pdf"],
+        )
 
 
 def _not_written(target: Path, exc: OSError, *, option: str) -> str:

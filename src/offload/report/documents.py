@@ -215,14 +215,16 @@ def write_documents(
 
 
 def write_beside_json(
-    documents: Sequence[tuple[str, bytes]], json_paths: Sequence[Path]
+    documents: Sequence[tuple[str, bytes]],
+    json_paths: Sequence[Path],
+    published: list[Path] | None = None,
 ) -> list[str]:
     """Write each of *documents* (suffix, bytes) beside every JSON of *json_paths*, replacing
     an older one: every temporary file first, each handed to the kernel's writeback at once
     (``AtomicFile.start_writeback``), then each fsynced and renamed (on ext4 the first
     fsync's journal commit carries the blocks of all of them: the others need no commit of
     their own), then one fsync a folder. The notes of what failed (a file that fails is never
-    published; the others are)."""
+    published; the others are, each added to *published* once under its name)."""
     # Here, not with the module: the report worker, which only draws, then loads none of the
     # file writing's modules (ctypes, the hashers: ~3 ms of its start-up); the command has
     # them loaded by now (its manifests were written with them).
@@ -248,6 +250,9 @@ def write_beside_json(
                 handle.commit(replace=True, sync_folder=False)
             except OSError as exc:
                 notes.append(_cannot_write(target, exc))
+            else:
+                if published is not None:
+                    published.append(target)
             folders[target.parent] = None  # a failed rename may have happened all the same
     for folder in folders:
         try:
@@ -290,7 +295,7 @@ class PendingDocuments:
     a destination that refused its JSON report changes it). A plain class (a dataclass
     costs its creation at import)."""
 
-    __slots__ = ("_data", "_exit_code", "_options", "_worker", "card_content")
+    __slots__ = ("_data", "_exit_code", "_options", "_worker", "card_content", "published")
 
     def __init__(
         self,
@@ -309,6 +314,9 @@ class PendingDocuments:
         # The card's content not whole, from the documents' grouping, once ``finish`` has
         # them made (``card_content.card_content``); None: not known (nothing grouped).
         self.card_content: list[dict[str, Any]] | None = None
+        # The documents ``finish`` wrote beside the local JSON reports, under their names
+        # (what the summary's ``HTML report:``/``PDF report:`` lines name: only those).
+        self.published: list[Path] = []
         if worker is not None:
             # The worker makes them with the default options (the command's) on this paper.
             # *entries_follow*: its file entries are not sent now but as the JSON report's
@@ -386,7 +394,7 @@ class PendingDocuments:
                 f"cannot build the PDF report: {type(exc).__name__}: {exc} "
                 f"(offload report {shell_word(shown[0])} tries again)"
             )
-        notes.extend(write_beside_json(documents, list(map(Path, json_paths))))
+        notes.extend(write_beside_json(documents, list(map(Path, json_paths)), self.published))
         for suffix, content in documents:
             for name, put in remote:
                 target_name = name.removesuffix(".json") + suffix

@@ -658,6 +658,7 @@ class ReportsWritten:
         "destinations",
         "document_errors",
         "documents",
+        "documents_written",
         "exit_code",
         "ignored",
         "json_stored",
@@ -695,6 +696,9 @@ class ReportsWritten:
         # What ``finish_documents`` could not write (an HTML or PDF report), a line each:
         # the summary prints each on its own line, ``--json`` adds each to the notes.
         self.document_errors: list[str] = []
+        # The HTML and PDF reports ``finish_documents`` wrote beside the local JSON reports,
+        # under their names: the summary names each (never one that was not written).
+        self.documents_written: list[Path] = []
         # The card's content that is not whole (``card_content.card_content``: spans or
         # frames missing, frames damaged, empty clip files, clips their probing found not
         # whole), from the documents' grouping of its clips, once ``finish_documents`` has
@@ -767,6 +771,7 @@ class ReportsWritten:
         pending, json_paths, remote = documents
         notes = pending.finish(json_paths, remote)
         self.card_content = pending.card_content
+        self.documents_written += pending.published
         if notes:
             self.document_errors += notes
             # The note names the file and why; no errno is kept for a document's.

@@ -58,6 +58,7 @@ from offload.plan.preflight.paths import (
     check_source_overlap,
     check_writable,
     existing_folder,
+    may_be_one_share,
     remove_probes,
     source_findings,
     unreadable_findings,
@@ -107,8 +108,10 @@ def preflight(
     """Check that the planned copy can be done, before copying anything.
 
     Errors (:attr:`PreflightReport.errors`, the copy must not start): a destination missing,
-    not a folder, not writable (``os.access`` then, with ``probe_write``, a real
-    ``O_CREAT|O_EXCL`` create and delete of a probe file), inside the source, or whose copy
+    not a folder, not writable (``os.access``, or with ``probe_write`` a real
+    ``O_CREAT|O_EXCL`` create and delete of a probe file, made last and only when no other
+    check refused the run; never in a destination refused as inside the source, whose
+    write access is not checked), inside the source, or whose copy
     would overlap the source or another destination's copy; the same folder named twice; an
     existing entry of the wrong type at a target path; too little free space
     (``f_bavail * f_frsize``; destinations sharing a filesystem share it; a filesystem
@@ -185,7 +188,7 @@ def preflight(
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
-    probe files, which it removes.
+    probe files (with ``probe_write``, when nothing else refused the run), which it removes.
     """
     if not plans and not remote:
         raise ValueError("no destination planned")
@@ -324,14 +327,18 @@ def preflight(
         if st is None:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        check_source_overlap(tree, plan, out, spell)
+        # Inside the card, or the copy over it: no write check there (its folder is the
+        # card's; "mount it read-write" would be advice to write on the card).
+        overlaps = check_source_overlap(tree, plan, out, spell)
         refusal = None if allow_card_destination else _card_refusal(plan.destination)
         if refusal is not None:
             out.error(C.DEST_LOOKS_LIKE_CARD, plan.destination, refusal, plan.index)
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        # Written to after the other checks (below), its error put here.
-        writable.append((plan, None if folder == plan.destination else folder, len(out.errors)))
+        if not overlaps:
+            # Checked after the other checks (below), its error put here.
+            at = len(out.errors)
+            writable.append((plan, None if folder == plan.destination else folder, at))
 
         fs = filesystem_of(folder)
         if fs.fstype == "unknown":
@@ -445,18 +452,29 @@ def preflight(
     usable = [
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]
+    # The same folder named twice as the paths and identities tell, before anything is
+    # written: a check that refuses without writing.
+    duplicate = check_duplicates(tree, usable, out, spell)
     # The write probes (one a destination) made once the free space and inodes were read
     # (each probe takes an inode), kept while the same folder named twice is looked for
-    # through them, then removed: none left behind, an error or a Ctrl-C meanwhile too.
+    # through them (what no identity tells: two mounts of one share), then removed: none
+    # left behind, an error or a Ctrl-C meanwhile too. None once a check above refused the
+    # run (every check that refuses without writing comes first): a refused run writes
+    # nothing, not even a probe; write access is then judged by ``os.access``, as without
+    # *probe_write* (``--dry-run``).
+    probe = probe_write and not out.errors
     probes: dict[int, Path] = {}
     try:
         for plan, probed, at in reversed(writable):  # the later places first: each stays
             found = Findings()
-            check_writable(plan, found, probe=probe_write, folder=probed, keep=probes)
+            check_writable(plan, found, probe=probe, folder=probed, keep=probes)
             out.errors[at:at] = found.errors
-        duplicate = check_duplicates(tree, usable, out, spell, probes=probes)
+        if probes:  # the pass above found nothing: this one adds what the probes show
+            duplicate |= check_duplicates(tree, usable, out, spell, probes=probes, identity=False)
     finally:
         remove_probes(probes)
+    if not probe_write:  # what only the probes tell, said as not checked
+        may_be_one_share(usable, duplicate, out)
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
     check_remote_overlaps(remote, out)
     for plan in remote:

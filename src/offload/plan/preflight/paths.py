@@ -302,9 +302,11 @@ def check_writable(
 
 def check_source_overlap(
     tree: SourceTree, plan: DestinationPlan, out: Findings, spell: Speller | None = None
-) -> None:
+) -> bool:
     """The destination inside the card, the copy over it, or the card inside the
-    destination (a warning); paths compared as *spell* spells them (:func:`is_inside`)."""
+    destination (a warning); paths compared as *spell* spells them (:func:`is_inside`).
+    Returns whether *plan* was refused for it (an error): its folder is then the card's
+    own, or the copy root is, and nothing may be written there, not even a write probe."""
     spell = spell or Speller()
     dest = plan.destination
     if not tree.root_is_file and is_inside(dest, tree.root, spell):
@@ -315,7 +317,7 @@ def check_source_overlap(
             "another drive",
             plan.index,
         )
-        return
+        return True
     if tree.root_is_file:
         target = plan.target_for(tree.files[0].relative_path)
         if _identity(target) == (tree.root_dev, tree.root_ino):
@@ -325,7 +327,7 @@ def check_source_overlap(
                 f"destination {target} is the source file itself; choose another destination",
                 plan.index,
             )
-            return
+            return True
         overlaps = False
     else:
         overlaps = is_inside(tree.root, plan.root, spell)
@@ -337,7 +339,8 @@ def check_source_overlap(
             "destination",
             plan.index,
         )
-    elif is_inside(tree.root, dest, spell):
+        return True
+    if is_inside(tree.root, dest, spell):
         out.warning(
             C.DEST_CONTAINS_SOURCE,
             dest,
@@ -345,6 +348,7 @@ def check_source_overlap(
             "drive, so this copy adds no safety there",
             plan.index,
         )
+    return False
 
 
 def _seen_through(a: DestinationPlan, b: DestinationPlan, probes: Mapping[int, Path]) -> bool:
@@ -373,6 +377,7 @@ def check_duplicates(
     spell: Speller | None = None,
     *,
     probes: Mapping[int, Path] | None = None,
+    identity: bool = True,
 ) -> set[int]:
     """The same folder named twice, or for a single file the same final file (also through
     symlinks, hard links, a folder named two ways or typed in another case where the
@@ -381,7 +386,8 @@ def check_duplicates(
     and its own folder, which no identity tells: a file made in one is seen in the other,
     :func:`_seen_through`; one probe a destination, looked up through each later one, never
     removed here): an error each, the later one left out of further checks (returned); and
-    copies that would overlap."""
+    copies that would overlap. Without *identity*, only what the probes show (the second
+    pass, after one with *identity* and no probes found nothing: the preflight's)."""
     probes = probes or {}
     spell = spell or Speller()
     duplicate: set[int] = set()
@@ -397,7 +403,7 @@ def check_duplicates(
                 # One folder through two mounts holds one file only under one name: the
                 # targets of a file copied under several names into one folder (dest1.bin,
                 # dest2.bin: pfndispatchcopy) are different files of one folder.
-                if _same_file(a_target, b_target, spell) or (
+                if (identity and _same_file(a_target, b_target, spell)) or (
                     a_target.name == b_target.name and _seen_through(a, b, probes)
                 ):
                     duplicate.add(b.index)
@@ -408,15 +414,24 @@ def check_duplicates(
                         "destination once",
                         b.index,
                     )
-            elif is_inside(a.destination, b.destination, spell) and is_inside(
-                b.destination, a.destination, spell
+            elif (
+                identity
+                and is_inside(a.destination, b.destination, spell)
+                and is_inside(b.destination, a.destination, spell)
             ):
                 duplicate.add(b.index)
+                # As typed (``d2`` and ``x/../d2``), the folder resolved once where that
+                # differs: "/x/d2 and /x/d2" alone would not say which arguments are meant.
+                if a.destination == b.destination:
+                    named = f"{a.given or a.destination} and {b.given or b.destination}"
+                    resolved = f", {a.destination}" if a.given or b.given else ""
+                else:
+                    named, resolved = f"{a.as_typed()} and {b.as_typed()}", ""
                 out.error(
                     C.DEST_DUPLICATE,
                     b.destination,
-                    f"destinations {a.destination} and {b.destination} are the same folder: "
-                    "name each destination once",
+                    f"destinations {named} are the same folder{resolved}: name each "
+                    "destination once",
                     b.index,
                 )
             elif _seen_through(a, b, probes):
@@ -430,7 +445,9 @@ def check_duplicates(
                     "destination once",
                     b.index,
                 )
-            elif is_inside(b.root, a.root, spell) or is_inside(a.root, b.root, spell):
+            elif identity and (
+                is_inside(b.root, a.root, spell) or is_inside(a.root, b.root, spell)
+            ):
                 out.error(
                     C.DEST_OVERLAP,
                     b.destination,
@@ -439,6 +456,39 @@ def check_duplicates(
                     b.index,
                 )
     return duplicate
+
+
+def may_be_one_share(
+    usable: Sequence[tuple[DestinationPlan, DestinationCheck]],
+    duplicate: set[int],
+    out: Findings,
+) -> None:
+    """Without write probes (``--dry-run``): each pair of destinations :func:`check_duplicates`
+    told no more of, one of them on a network filesystem or a FUSE filesystem that is no
+    local drive's (not ``fuseblk``), may be one folder reached two ways (two mounts of one
+    share, a share and the folder it serves) that only a probe made in one and seen through
+    the other tells (:func:`_seen_through`): a warning each, saying the offload checks it.
+    Pairs of kernel filesystems on drives of this machine are told apart by identity."""
+    from offload.fs.below import NETWORK_FILESYSTEMS
+
+    def shared(check: DestinationCheck) -> bool:
+        fstype = (check.filesystem.fstype if check.filesystem else "").lower()
+        return fstype in NETWORK_FILESYSTEMS or fstype == "fuse" or fstype.startswith("fuse.")
+
+    kept = [(plan, check) for plan, check in usable if plan.index not in duplicate]
+    for i, (a, a_check) in enumerate(kept):
+        for b, b_check in kept[i + 1 :]:
+            if shared(a_check) or shared(b_check):
+                out.warning(
+                    C.DEST_MAYBE_DUPLICATE,
+                    b.destination,
+                    f"destinations {a.destination} and {b.destination} may be one folder "
+                    "reached two ways (a network share or FUSE mount is told apart from "
+                    "another path to its folder only by a file made in one and seen in the "
+                    "other): the dry run writes nothing, so it did not check; the offload "
+                    "does, and refuses them if they are",
+                    b.index,
+                )
 
 
 def check_remote_overlaps(remote: Sequence[DestinationPlan], out: Findings) -> None:
