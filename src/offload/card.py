@@ -3430,7 +3430,8 @@ def _remove_stale_temps(root: Path, said: list[str]) -> int:
     pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
     legacy MHL ``<root>_<date>_<time>.mhl``), in ``.offload/reports/`` and ``.offload/`` (the
     stamp of complete manifests, ``manifest_stamp``; the ledger written whole where appending
-    is refused, ``Ledger._rewrite``), each only when its
+    is refused, ``Ledger._rewrite``; the record of a generation being committed,
+    ``manifest.unchained_own``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
     manifests there now). Returns how many were deleted; one that cannot be is kept. A
     folder that cannot be listed (whole) adds its line to *said*
@@ -3439,6 +3440,7 @@ def _remove_stale_temps(root: Path, said: list[str]) -> int:
     promises one WARNING line; before, only the JSON's ``removed_stray_partials`` counted
     them)."""
     from offload.manifest.layout import ASCMHL_FOLDER
+    from offload.manifest.unchained_own import RECORD_NAME
     from offload.manifest_stamp import STAMP_NAME
 
     prefix = f"{root.name}_"
@@ -3446,7 +3448,7 @@ def _remove_stale_temps(root: Path, said: list[str]) -> int:
         (root / ASCMHL_FOLDER, lambda name: name.endswith((".mhl", ".xml"))),
         (root, lambda name: name.startswith(prefix) and name.endswith(".mhl")),
         (root / STATE_FOLDER / "reports", lambda name: True),
-        (root / STATE_FOLDER, lambda name: name in (STAMP_NAME, LEDGER_NAME)),
+        (root / STATE_FOLDER, lambda name: name in (STAMP_NAME, LEDGER_NAME, RECORD_NAME)),
     ]
     removed = 0
     for folder, is_ours in folders:

@@ -71,6 +71,7 @@ from offload.manifest import (
     ManifestFile,
     copy_history,
     read_history,
+    unchained_own,
     write_generation,
     write_legacy_mhl,
 )
@@ -803,6 +804,11 @@ def _write_on_destination(
     root = destination.root
     outcome = ManifestResult(destination.index)
     ascmhl = MhlKind.ASCMHL in options.kinds
+    # A generation a dead run renamed in and never chained: removed before anything below
+    # reads the history (never a live writer's: its record is claimed, unchained_own).
+    settled = unchained_own.settle(root, unchained_own.record_for(root))
+    if settled is not None:
+        outcome.warnings.append(settled)
     # The card's folders named like our state (cheap: the folders only); a file so named is
     # found while the generation's files are read (_representable).
     state_folders = (
@@ -1141,6 +1147,7 @@ def _write_after_carrying(
                         # An old history's flaw the copy cannot mend: said, not refused
                         # (docs/design.md, "a copy root whose chain does not vouch").
                         on_unvouched=outcome.warnings.extend,
+                        intent=unchained_own.record_for(root),
                     )
                 )
             )

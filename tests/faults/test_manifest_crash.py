@@ -80,15 +80,17 @@ def kill_when_stalled(
     report_dir: Path,
     *,
     then_errno: int | None = None,
+    command: tuple[str, ...] = ("copy",),
 ) -> None:
-    """Run ``offload copy --quiet *copy_args*`` as a subprocess, stall the FaultyFS operation
+    """Run ``offload copy --quiet *copy_args*`` (or *command*, ``("verify", "--append")``)
+    as a subprocess, stall the FaultyFS operation
     *op* on *path*, and SIGKILL the run once it is stalled there (the fault fires for real:
     waiting times out otherwise). The stalled operation, released after the kill, goes on
     (the kernel sent it before the process died), or fails with *then_errno*: as if the
     process had died before making it."""
     rule = fs.stall(op, path=path, then_errno=then_errno)
     process = subprocess.Popen(
-        [str(OFFLOAD), "copy", "--quiet", *map(str, copy_args)],
+        [str(OFFLOAD), *command, "--quiet", *map(str, copy_args)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "OFFLOAD_REPORT_DIR": str(report_dir)},
@@ -164,6 +166,112 @@ def test_killed_at_the_manifest_step_then_a_rerun_writes_them(
     assert code == 0, output
     assert "stopped before writing" not in output
     assert [sorted(os.listdir(root / "ascmhl")) for root in roots] == before
+
+
+def _chained(root: Path) -> list[str]:
+    """The manifests ``ascmhl_chain.xml`` of *root* lists, in its order."""
+    return re.findall(r"<path>([^<]*)</path>", (root / "ascmhl" / "ascmhl_chain.xml").read_text())
+
+
+def _manifests(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "ascmhl").glob("*.mhl"))
+
+
+def _left_unchained(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], command: tuple[str, ...]
+) -> tuple[Path, Path, str]:
+    """A copy root on FaultyFS holding one generation (an offload of card A001), then a run
+    of *command* (``copy`` of the card with a new clip, or ``verify --append``) SIGKILLed
+    while its chain file's temporary is written: its new generation renamed into
+    ``ascmhl/``, the chain listing the first alone; ``first copy``: the first offload so
+    killed, no chain file at all. (card, the copy root, that manifest)."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    if command == ("first copy",):  # killed in the first offload: no chain file yet
+        kill_when_stalled(
+            fs, "write", "A001/ascmhl/.ascmhl_chain.xml.*", [card, fs.mountpoint],
+            tmp_path / "reports",
+        )  # fmt: skip
+        assert not (root / "ascmhl" / "ascmhl_chain.xml").exists()
+        (orphan,) = _manifests(root)
+        return card, root, orphan
+    assert offload("copy", card, fs.mountpoint)[0] == 0
+    (first,) = _manifests(root)
+    if command == ("copy",):
+        (card / "CLIPS" / "C9.mov").write_bytes(os.urandom(100_000))
+        args = [card, fs.mountpoint]
+    else:
+        args = [root]
+    kill_when_stalled(
+        fs, "write", "A001/ascmhl/.ascmhl_chain.xml.*", args, tmp_path / "reports",
+        command=command,
+    )  # fmt: skip
+    assert _chained(root) == [first]
+    (orphan,) = set(_manifests(root)) - {first}
+    return card, root, orphan
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("command", [("first copy",), ("copy",), ("verify", "--append")])
+def test_killed_between_a_generation_and_its_chain_entry_the_next_run_removes_it(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    judge: AscmhlJudge,
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    """A run killed after its new generation was renamed into ``ascmhl/`` and before the
+    chain file listed it: the next run of the same command removes that manifest (the dead
+    run's own: its C4 ID is the one recorded in ``.offload/`` before the rename; no chain
+    ever vouched for it), says so in one line, and writes its own generation; ascmhl 1.2
+    finds the history whole. Failed before: the manifest stayed unlisted for good, every
+    run warned of it, ``verify --append`` refused (exit 31)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card, root, orphan = _left_unchained(tmp_path, faulty_fs, command)
+    first = command == ("first copy",)
+    if first:
+        command = ("copy",)
+    args = [card, root.parent] if command == ("copy",) else [root]
+    code, output = offload(*command, *args)
+    assert code == 0, output
+    said = [line for line in output.splitlines() if "removed ASC MHL manifest" in line]
+    assert len(said) == 1 and orphan in said[0], output
+    assert "not listed in" not in output, output
+    assert _chained(root) == _manifests(root) and len(_manifests(root)) in (1, 2)
+    assert not (root / ".offload" / "ascmhl-generation.json").exists()
+    if command == ("copy",):  # verify --append sweeps no dead run's temporary (a copy does)
+        assert temp_files(root) == []
+    assert judge.verify(root).clean
+    assert judge.info(root).clean
+    code, output = offload("verify", root)
+    assert code == 0 and "against ascmhl" in output and "not listed" not in output, output
+    if command == ("copy",) and not first:  # the new clip, in the re-run's generation
+        newest = (root / "ascmhl" / _manifests(root)[-1]).read_text()
+        assert "CLIPS/C9.mov" in newest
+
+
+@pytest.mark.timeout(120)
+def test_an_unlisted_manifest_not_provably_the_dead_runs_is_kept(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dead run's unlisted manifest changed since (its C4 ID no longer the recorded
+    one): it is no longer provably ours, so it is kept, warned of as any manifest the chain
+    does not list, and ``verify --append`` still refuses to build on it (exit 31)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card, root, orphan = _left_unchained(tmp_path, faulty_fs, ("copy",))
+    manifest = root / "ascmhl" / orphan
+    manifest.write_bytes(manifest.read_bytes() + b"\n")
+    kept = manifest.read_bytes()
+    code, output = offload("copy", card, root.parent)
+    assert code == 0, output
+    assert manifest.read_bytes() == kept
+    assert "is not listed in ascmhl_chain.xml" in output, output
+    code, output = offload("verify", "--append", root)
+    assert code == 31 and "does not list" in output, output
+    assert manifest.read_bytes() == kept
 
 
 _HASH_ENTRY = re.compile(

@@ -58,6 +58,7 @@ from typing import NamedTuple, cast
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
+from offload.manifest import unchained_own
 from offload.manifest.atomic import AtomicFile, write_file_atomically
 from offload.manifest.coverage import (
     Lister,
@@ -690,6 +691,7 @@ def write_generation(
     on_failed: Callable[[str], None] | None = None,
     tree: TreeRead | None = None,
     on_unvouched: Callable[[tuple[str, ...]], None] | None = None,
+    intent: Path | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -732,6 +734,11 @@ def write_generation(
     the chain does not list refuses the generation (``History.refuse_unchained``: every
     other writer, ``offload verify --append``, which refuses it before its reads too), a
     gap does not (the caller's report says its notes).
+    *intent*: where to record durably, before the manifest is renamed in, its name and C4
+    ID (``unchained_own.note``, cleared once the chain lists it or it is taken back): a
+    run killed between the manifest and the chain leaves that record, and the next writer
+    removes the manifest no chain lists (``unchained_own.settle``); None: no record (a
+    folder offload-ai keeps no state in: ``unchained_own.record_for``).
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -880,51 +887,62 @@ def write_generation(
     file_name = generation_file_name(sequence_number, root_name, plan.created_at)
     folder_path = root / ASCMHL_FOLDER
     manifest_path = folder_path / file_name
+    pending = unchained_own.Pending(intent)
+    committed = chained = False
     try:
         try:
-            folder_path.mkdir()
-        except FileExistsError:
-            pass
-        else:
-            fsync_dir(root)
-        with AtomicFile(manifest_path) as out:
-            _write_manifest(out, plan, shared)
-            # Another writer's generation since this history was read (a program that
-            # takes no copy root lock: ascmhl, a run on another machine over a share):
-            # this one, decided against the older history, is not written beside it.
-            raced = another_writer(folder_path, history, sequence_number)
-            if raced is None:
-                try:
-                    out.commit(replace=False)
-                except FileExistsError:  # that writer's manifest has our name: kept
-                    raced = another_writer(folder_path, history, sequence_number)
-                    if raced is None:
-                        raise
-        if raced is None:
-            assert out.digest is not None  # its C4 ID (AtomicFile's default hasher)
-            chain = (*history.chain, ChainEntry(sequence_number, file_name, out.digest))
             try:
-                # The chain as read, unless another writer changed it since (its entry
-                # would be lost): then ours is taken back, the chain left as it is.
-                raced = another_writer(folder_path, history, sequence_number, own=file_name)
+                folder_path.mkdir()
+            except FileExistsError:
+                pass
+            else:
+                fsync_dir(root)
+            with AtomicFile(manifest_path) as out:
+                _write_manifest(out, plan, shared)
+                # Another writer's generation since this history was read (a program that
+                # takes no copy root lock: ascmhl, a run on another machine over a share):
+                # this one, decided against the older history, is not written beside it.
+                raced = another_writer(folder_path, history, sequence_number)
                 if raced is None:
-                    write_file_atomically(
-                        folder_path / CHAIN_FILE_NAME,
-                        _chain_text(chain).encode("utf-8"),
-                        replace=True,
-                    )
-            except BaseException:
-                # a manifest the chain does not list would still be read as a generation
-                manifest_path.unlink(missing_ok=True)
-                raise
-            if raced is not None:
-                manifest_path.unlink(missing_ok=True)  # ours, which no chain lists
-    except OSError as exc:
-        raise ManifestError(
-            f"cannot write ASC MHL manifest {manifest_path}: {describe_os_error(exc)}",
-            path=manifest_path,
-            errno_=exc.errno,
-        ) from exc
+                    pending.note(file_name, out.written_digest())  # durable before it
+                    try:
+                        out.commit(replace=False)
+                    except FileExistsError:  # that writer's manifest has our name: kept
+                        raced = another_writer(folder_path, history, sequence_number)
+                        if raced is None:
+                            raise
+                    else:
+                        committed = True
+            if raced is None:
+                assert out.digest is not None  # its C4 ID (AtomicFile's default hasher)
+                chain = (*history.chain, ChainEntry(sequence_number, file_name, out.digest))
+                try:
+                    # The chain as read, unless another writer changed it since (its entry
+                    # would be lost): then ours is taken back, the chain left as it is.
+                    raced = another_writer(folder_path, history, sequence_number, own=file_name)
+                    if raced is None:
+                        write_file_atomically(
+                            folder_path / CHAIN_FILE_NAME,
+                            _chain_text(chain).encode("utf-8"),
+                            replace=True,
+                        )
+                        chained = True
+                except BaseException:
+                    # a manifest the chain does not list would still be read as a generation
+                    manifest_path.unlink(missing_ok=True)
+                    raise
+                if raced is not None:
+                    manifest_path.unlink(missing_ok=True)  # ours, which no chain lists
+        except OSError as exc:
+            raise ManifestError(
+                f"cannot write ASC MHL manifest {manifest_path}: {describe_os_error(exc)}",
+                path=manifest_path,
+                errno_=exc.errno,
+            ) from exc
+    finally:
+        # The record stays only for a manifest of ours left there unlisted (its take-back
+        # failed): the next writer's to remove.
+        pending.close(keep=committed and not chained and os.path.lexists(manifest_path))
     if raced is not None:
         raise ManifestError(
             f"cannot write ASC MHL manifest {manifest_path}: {raced} after this run read the "

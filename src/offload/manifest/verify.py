@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from offload.destinations.naming import is_partial_leftover
 from offload.errors import describe_os_error_below, printable_name
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
+from offload.manifest import unchained_own
 from offload.manifest.ascmhl import generation_tree, utc_now, write_generation
 from offload.manifest.coverage import Lister, is_local, local_lister, memoized
 from offload.manifest.digest import sorted_formats
@@ -739,6 +740,11 @@ def _verify_tree(
         return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within, on_plan, proved)
     if append_generation and creator is None:
         raise ValueError("append_generation needs a creator")
+    # A generation a dead --append (or copy) renamed in and never chained: removed before
+    # the history is read (never a live writer's: its record is claimed, unchained_own).
+    settled = None
+    if append_generation:
+        settled = unchained_own.settle(root, unchained_own.record_for(root))
     history = read_history(root)
     if not history.exists:
         raise NoHistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
@@ -965,6 +971,7 @@ def _verify_tree(
                 # reads) is met (ascmhl.another_writer), never built on; one half-written
                 # then (a manifest its chain does not list yet) is no damaged history.
                 history=history,
+                intent=unchained_own.record_for(root),
             )
         except (HistoryError, UnsupportedTreeError):
             raise  # the history or the tree refused it before anything was written
@@ -994,6 +1001,7 @@ def _verify_tree(
         recorded_as_is=frozenset(as_is & on_disk),
         # What the chain does not vouch for first: the records the check used.
         notes=(
+            *((settled,) if settled is not None else ()),
             *history.chain_notes(),
             *notes,
             *_anchored_only_note(root, tree.anchored_only, expected_paths),

@@ -62,13 +62,16 @@ DOCUMENT_PICTURES = 1000
 #: the fixed part of each report and manifest (headers, the destinations, devices, volumes).
 OWN_FILE_BASE = 8 * 1024
 #: the files and folders of our own a copy root holds: .offload/, .offload/reports/,
-#: ascmhl/ (3 folders); the lock (empty), the stamp, the chain file, the record of a carried
-#: card history (.offload/ascmhl-carried.json, which the stamp is written beside) and, while
-#: one is replaced, its temporary copy (one at a time) (5); ledger, generation, JSON, CSV,
-#: HTML, PDF (6); a legacy MHL and a report's temporary copy (2).
+#: ascmhl/ (3 folders); the lock (empty), the stamp (or, while a generation is committed, its
+#: record, .offload/ascmhl-generation.json: the stamp is removed before a generation is
+#: written and written again after it, the record gone by then), the chain file, the record
+#: of a carried card history (.offload/ascmhl-carried.json, which the stamp is written
+#: beside) and, while one is replaced, its temporary copy (one at a time) (5); ledger,
+#: generation, JSON, CSV, HTML, PDF (6); a legacy MHL and a report's temporary copy (2).
 OWN_ENTRIES = 17
 OWN_FOLDERS = 3
-#: stamp, chain file, carried-history record and one temporary copy: a block each
+#: stamp (or a generation's record), chain file, carried-history record and one temporary
+#: copy: a block each
 OWN_SMALL_FILES = 5
 
 #: Hex digits of each algorithm's digest (unknown: 64).

@@ -1,0 +1,190 @@
+"""A generation of ours renamed into ``ascmhl/`` whose chain entry its run never wrote.
+
+:func:`~offload.manifest.ascmhl.write_generation` commits the new manifest into
+``ROOT/ascmhl/`` and then rewrites ``ascmhl_chain.xml`` to list it. A run killed between the
+two (SIGKILL, a power cut) leaves a manifest no chain lists: a generation to every ASC MHL
+reader, vouched for by no C4 ID, which every later run warns of (``History.chain_notes``)
+and ``offload verify --append`` refuses to build on (``History.refuse_unchained``). Before
+the commit the writer records, durably, the manifest's name and C4 ID in the copy root's
+state (:func:`note`); once the chain lists it (or the manifest is taken back) the record is
+cleared (:func:`clear`). The next writer of that history (``offload copy``, ``offload
+verify --append``), under the copy root's lock and before it reads the history, settles
+what a dead run left (:func:`settle`).
+
+Why the manifest is removed, never chained: its run never finished its step, so no chain
+vouched for it, no report of that run said it was written, and what it records was
+decided against the history as it stood then. Chaining it now would have this run vouch
+for a record it did not decide and whose decision it cannot see again (the read-back's
+outcome is in the ledger, the choice of actions against the history is not). Removing it
+loses no proof: ``offload copy`` records what the ledger vouches for, as verified earlier
+with the date of that verification (``ascmhl.first_unheld``: a run stopped before its
+manifests), and ``verify --append`` writes the generation of the check it makes now.
+
+Contract:
+
+* :func:`record_for`: ``ROOT/.offload/ascmhl-generation.json`` where ``ROOT/.offload``
+  exists (a copy root), else None: nothing is made in a folder offload-ai keeps no state
+  in (a history another tool made), so a manifest left unlisted there stays as any other
+  (warned; refused for ``--append``). A bucket's generation is written in a temporary
+  staging folder, then uploaded, the chain last: a record there outlives no run, and a kill
+  between those uploads is not covered here.
+* :func:`note` (:class:`Pending` for ``write_generation``): the record written atomically
+  and fsynced (file and folder) before the manifest's rename, so it is durable before the
+  manifest can be, then claimed (a shared ``flock`` on it, ``destinations.claim``) until
+  the writer is done: the kernel drops it when the writer dies. Raises OSError.
+* :func:`clear`: never raises (a record left behind names a manifest the chain lists, or
+  none: the next :func:`settle` clears it).
+* :func:`settle`: acts only on a record no live writer claims (its claim's ``flock`` is
+  free: a record that cannot be asked, where the filesystem keeps no locks, is left), so a
+  writer that took no copy root lock (the lock could not be taken) is never undone while
+  it lives; it removes the recorded manifest only when all hold: it stands there, the
+  chain (or the folder without a chain) does not list it, its bytes' C4 ID is the recorded
+  one (ours, unchanged), and no manifest is numbered after it (nothing was built on it).
+  Then says so, in one line; the record is cleared in every case it can be judged (one
+  whose manifest is listed, gone, changed or built on names nothing of ours to undo).
+  Never raises: a record or folder that cannot be read is left for the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from offload.errors import describe_os_error, printable_name
+from offload.fs.ops import fsync_dir
+from offload.manifest.atomic import write_file_atomically
+from offload.manifest.history import c4_of_file, generation_number_of, parse_chain
+from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
+from offload.state_names import STATE_FOLDER
+
+#: ``<copy root>/.offload/<this>``: the generation being committed, until the chain lists it.
+RECORD_NAME = "ascmhl-generation.json"
+
+
+def record_for(root: Path) -> Path | None:
+    """Where a writer of ``root/ascmhl`` records its generation (module doc), or None."""
+    state = root / STATE_FOLDER
+    return state / RECORD_NAME if state.is_dir() else None
+
+
+def note(record: Path, manifest_name: str, c4: str) -> int | None:
+    """Record durably that the manifest *manifest_name* (of ``ascmhl/`` beside the record's
+    folder), whose bytes' C4 ID is *c4*, is about to be committed, and claim the record
+    (``destinations.claim``: a shared ``flock`` the kernel drops when the writer dies, so
+    :func:`settle` never takes a live writer's record for a dead one's). Returns the
+    claim's descriptor (for :func:`clear`), None when the record was removed before the
+    claim was granted (no record then). Raises OSError."""
+    from offload.destinations.claim import claim
+
+    data = json.dumps({"manifest": manifest_name, "c4": c4}, allow_nan=False).encode()
+    write_file_atomically(record, data, replace=True)
+    try:
+        fd = os.open(record, os.O_RDONLY | os.O_CLOEXEC)
+    except BaseException:
+        clear(record)  # unclaimed: not left for a settle to take for a dead writer's
+        raise
+    try:
+        if claim(fd):
+            return fd
+    except BaseException:
+        clear(record, fd)
+        raise
+    os.close(fd)
+    return None
+
+
+def clear(record: Path, fd: int | None = None) -> None:
+    """Remove the record (not fsynced: one that reappears after a crash names a manifest
+    the chain lists, or none, which :func:`settle` clears), then drop the claim *fd*.
+    Never raises."""
+    try:
+        record.unlink(missing_ok=True)
+    except OSError:
+        pass
+    if fd is not None:
+        os.close(fd)
+
+
+class Pending:
+    """One writer's record (*record*: :func:`record_for`, None for none): :meth:`note`
+    before the manifest's commit, :meth:`close` once the writer is done with it."""
+
+    def __init__(self, record: Path | None) -> None:
+        self._record = record
+        self._fd: int | None = None
+        self._noted = False
+
+    def note(self, manifest_name: str, c4: str) -> None:
+        """:func:`note`; one that cannot be written leaves the generation without a record
+        (the remedy of a kill to come, not this generation's: as where none is kept)."""
+        if self._record is None:
+            return
+        try:
+            self._fd = note(self._record, manifest_name, c4)
+        except OSError:
+            return  # nothing of this writer's left there
+        self._noted = True
+
+    def close(self, *, keep: bool) -> None:
+        """Remove the record, unless *keep* (the manifest it names stands unlisted: its
+        take-back failed), and drop the claim. Never raises."""
+        fd, self._fd = self._fd, None
+        if self._record is None or not self._noted or keep:
+            if fd is not None:
+                os.close(fd)
+            return
+        clear(self._record, fd)
+
+
+def settle(root: Path, record: Path | None) -> str | None:
+    """Undo what a dead writer left in ``root/ascmhl`` (module doc): the line that says it
+    removed the manifest, or None when there was nothing of ours to remove (or it could not
+    be: then the line says that, and the manifest stays)."""
+    if record is None:
+        return None
+    from offload.destinations.claim import claimed
+
+    if claimed(str(record)) is not False:
+        return None  # absent, a live writer's (claimed), or cannot tell (no locks there)
+    try:
+        data = json.loads(record.read_bytes())
+        name, c4 = str(data["manifest"]), str(data["c4"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable now: left for a run that can read it
+    folder = root / ASCMHL_FOLDER
+    number = generation_number_of(name)
+    manifest = folder / name
+    if number is None or "/" in name or not manifest.is_file():
+        clear(record)  # names no manifest there (never committed, or removed since)
+        return None
+    try:
+        chain = folder / CHAIN_FILE_NAME
+        listed = chain.exists() and any(entry.path == name for entry in parse_chain(chain))
+        later = any(
+            (n := generation_number_of(other)) is not None and n > number
+            for other in os.listdir(folder)
+        )
+        ours = not listed and not later and c4_of_file(manifest) == c4
+        if not ours:
+            clear(record)
+            return None
+        manifest.unlink()
+        fsync_dir(folder)
+    except Exception as exc:
+        why = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+        return (
+            f"could not settle ASC MHL manifest {printable_name(str(manifest))}, which an "
+            f"earlier run wrote and was stopped before {CHAIN_FILE_NAME} listed it ({why}); "
+            "left as it is, for the next run"
+        )
+    clear(record)
+    return (
+        f"removed ASC MHL manifest {printable_name(str(manifest))}: an earlier run wrote it "
+        f"and was stopped before {CHAIN_FILE_NAME} listed it (no chain ever vouched for it)"
+    )
+
+
+__all__ = ["RECORD_NAME", "clear", "note", "record_for", "settle"]

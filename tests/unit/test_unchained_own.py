@@ -1,0 +1,105 @@
+"""``manifest.unchained_own``: the record of a generation being committed, and the next
+writer's settling of what a dead one left. Real manifests (``write_generation``), the
+dead run's state made as a kill leaves it: the chain file as it was before the generation."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from offload.manifest import unchained_own
+from offload.manifest.ascmhl import write_generation
+from offload.manifest.history import c4_of_file, parse_chain
+from offload.manifest.model import CreatorInfo, ManifestFile
+
+CREATOR = CreatorInfo(tool_version="1", hostname="h")
+START = datetime(2026, 12, 5, tzinfo=UTC)
+
+
+def _generation(root: Path, second: int) -> Path:
+    moment = START + timedelta(seconds=second)
+    files = [ManifestFile("a.mov", 3, 0, {"xxh64": "0123456789abcdef"}, moment)]
+    return write_generation(
+        root, files, creator=CREATOR, now=lambda: moment, intent=unchained_own.record_for(root)
+    )
+
+
+def _killed_before_its_chain(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A copy root (``.offload/``) with generation 1, then generation 2 as a kill between
+    its rename and its chain leaves it: the chain listing generation 1 alone, the record
+    naming generation 2. (root, the record, generation 2's manifest)."""
+    root = tmp_path / "A001"
+    (root / ".offload").mkdir(parents=True)
+    (root / "a.mov").write_bytes(b"abc")
+    _generation(root, 0)
+    record = unchained_own.record_for(root)
+    assert record is not None and not record.exists()  # cleared once chained
+    chain = root / "ascmhl" / "ascmhl_chain.xml"
+    before = chain.read_bytes()
+    second = _generation(root, 1)
+    chain.write_bytes(before)
+    fd = unchained_own.note(record, second.name, c4_of_file(second))
+    assert fd is not None
+    os.close(fd)  # its writer gone: the kernel drops the claim
+    return root, record, second
+
+
+def test_the_dead_writers_manifest_is_removed_and_said(tmp_path: Path) -> None:
+    root, record, second = _killed_before_its_chain(tmp_path)
+    said = unchained_own.settle(root, record)
+    assert said is not None and str(second) in said and said.startswith("removed"), said
+    assert not second.exists() and not record.exists()
+    assert [e.path for e in parse_chain(root / "ascmhl" / "ascmhl_chain.xml")] == [
+        p.name for p in (root / "ascmhl").glob("*.mhl")
+    ]
+
+
+def test_a_live_writers_record_is_left(tmp_path: Path) -> None:
+    """A record a live writer claims (it took no copy root lock: the lock could not be
+    taken) names a manifest that writer is about to chain: left alone."""
+    root, record, second = _killed_before_its_chain(tmp_path)
+    fd = unchained_own.note(record, second.name, c4_of_file(second))
+    try:
+        assert unchained_own.settle(root, record) is None
+        assert second.exists() and record.exists()
+    finally:
+        unchained_own.clear(record, fd)
+    assert unchained_own.settle(root, record) is None and second.exists()  # no record now
+
+
+def test_a_manifest_something_was_built_on_is_kept(tmp_path: Path) -> None:
+    """A manifest numbered after the dead run's (another tool wrote on top of it): removing
+    ours would pull records from under it; it stays (warned of as any unlisted one)."""
+    root, record, second = _killed_before_its_chain(tmp_path)
+    later = root / "ascmhl" / second.name.replace("0002_", "0003_")
+    later.write_bytes(second.read_bytes())
+    assert unchained_own.settle(root, record) is None
+    assert second.exists() and later.exists() and not record.exists()
+
+
+def test_a_chained_or_gone_manifest_only_clears_the_record(tmp_path: Path) -> None:
+    root, record, second = _killed_before_its_chain(tmp_path)
+    saved = record.read_bytes()
+    second.unlink()  # never committed (killed before the rename)
+    assert unchained_own.settle(root, record) is None and not record.exists()
+    third = _generation(root, 2)  # chained: its record cleared by the writer itself
+    record.write_bytes(saved.replace(second.name.encode(), third.name.encode()))
+    assert unchained_own.settle(root, record) is None  # listed: not ours to undo
+    assert third.exists() and not record.exists()
+
+
+def test_an_unreadable_record_is_left_for_a_later_run(tmp_path: Path) -> None:
+    root, record, second = _killed_before_its_chain(tmp_path)
+    record.write_bytes(b"{not json")
+    assert unchained_own.settle(root, record) is None
+    assert second.exists() and record.exists()
+
+
+def test_no_record_is_kept_where_offload_keeps_no_state(tmp_path: Path) -> None:
+    root = tmp_path / "other"
+    root.mkdir()
+    (root / "a.mov").write_bytes(b"abc")
+    assert unchained_own.record_for(root) is None
+    _generation(root, 0)
+    assert not (root / ".offload").exists()
