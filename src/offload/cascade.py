@@ -309,6 +309,7 @@ def from_fast_copy(
     made it ``destination``: the warning says why."""
     entries = fast.entries
     algorithms = plan.options.copy.algorithms
+    _read_back_unfed(plan, card, fast)
     tasks = []
     # A file the copy's ledger records read back through a cache (RAM, a server's) when it
     # was verified there, or not at all: that read proved no media, so the copy does not
@@ -364,6 +365,50 @@ def from_fast_copy(
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
     return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
+
+
+def _read_back_unfed(plan: OffloadPlan, card: Path, fast: FastCopy) -> None:
+    """Read back, against the card's digests its ledger recorded, each file of the fast copy
+    *fast* that a cascade left unsettled there (``cascade_unsettled``: its drive gone, or the
+    run killed, before the cascade's end, so an entry may vouch for a copy that run found
+    bad) and that this plan does not feed (its slow copies are there already, so nothing
+    else of the run reads it): the copy stands for the card only once every file of it was
+    read by this run, never on a marked entry's word. Its pages are dropped first (read
+    from the media where the system lets it). Raises ``card_absent``'s UsageError (nothing
+    written) naming the first one that does not match or cannot be read."""
+    from offload import cascade_unsettled
+    from offload.manifest.verify import hash_file_plain
+
+    marked = cascade_unsettled.spans(fast.root)
+    if not marked:
+        return
+    for task in plan.tasks:
+        if any(target is not None for target in task.targets):
+            continue  # fed: read and checked against the card's digests by the run itself
+        relative = task.source.relative_path
+        entry = fast.entries.get(relative)
+        if entry is None or not cascade_unsettled.unsettled(entry, marked):
+            continue
+        path = fast.root / relative
+        names = [name for name in entry.digests if name in plan.options.copy.algorithms]
+        names = names or list(entry.digests)
+        _drop_cache(path)
+        try:
+            digests = hash_file_plain(path, names)
+        except OSError as exc:
+            why = f"{printable_name(str(path))} cannot be read ({exc.strerror or exc})"
+        else:
+            if all(
+                comparable_digest(n, digests[n]) == comparable_digest(n, entry.digests[n])
+                for n in names
+            ):
+                continue
+            why = (
+                f"{printable_name(str(path))} does not match the card's digests its ledger "
+                "recorded (read back now: a cascade that did not end with that drive there "
+                "left its copies unsettled, and this one changed since it was verified)"
+            )
+        raise card_absent(card, [why])
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
