@@ -223,6 +223,19 @@ def test_several_hashes_one_line_each(card: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "names", [["xxhash64be"], ["xxh64"], ["xxh64be"], ["xxh64", "xxh64be"], ["XXH64BE,xxh64"]]
+)
+def test_every_name_of_xxh64_is_labelled_big_endian_one_line(card: Path, names: list[str]) -> None:
+    """xxh64, xxh64be and xxhash64be are one digest, big-endian hex (as xxhsum -H1): one
+    line, Pomfort's label of that, XXH64BE; its bare XXH64 is the little-endian digest, and
+    xxhash64be printed XXH64 (and -t xxh64 -t xxh64be one line labelled XXH64) before."""
+    argv = [arg for name in names for arg in ("-t", name)]
+    code, out, _ = run([*argv, str(card), str(card.parent / "d1")])
+    assert code == 0
+    assert out.splitlines() == [f"hash XXH64BE:{xxhsum(card)}"]
+
+
+@pytest.mark.parametrize(
     ("argv", "needle"),
     [
         (["-t", "xxh32", "{src}", "{d1}"], "unknown hash algorithm 'xxh32'"),

@@ -86,7 +86,6 @@ from offload.errors import (
     reach,
 )
 from offload.events import Event, JobStarted, SourceBytesRead
-from offload.hashing.registry import parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.report.words import PAGE_CACHE
 from offload.results import (
@@ -187,11 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _hash_label(requested: str, canonical: str) -> str:
-    """Pomfort prints the name it was given, upper case (XXH64BE); ours default to that."""
-    if canonical == "xxh64" and requested.lower() in ("xxh64be", "xxh64"):
-        return "XXH64BE" if requested.lower() == "xxh64be" else "XXH64"
-    return canonical.upper()
+# Pomfort's label of the digest each canonical algorithm prints, where it is not the name
+# upper case: ours of xxh64 is big-endian hex (as ``xxhsum -H1``), Pomfort's XXH64BE (its bare
+# XXH64 is the little-endian digest, which offload-ai never prints).
+_LABELS = {"xxh64": "XXH64BE"}
+
+
+def _hash_label(canonical: str) -> str:
+    """The label of the ``hash`` line of *canonical*'s digest: by what is printed, never by
+    the alias asked for (xxh64, xxh64be and xxhash64be are one digest, one line)."""
+    return _LABELS.get(canonical, canonical.upper())
 
 
 class _VerboseProgress:
@@ -249,11 +253,7 @@ def main(
 def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = False) -> int:
     requested = args.hash or ["xxh64be"]
     algorithms = hash_algorithms(requested)
-    labels: dict[str, str] = {}
-    for item in requested:
-        for part in filter(None, (p.strip() for p in item.split(","))):
-            canonical = parse_algorithms([part])[0]
-            labels.setdefault(canonical, _hash_label(part, canonical))
+    labels = {canonical: _hash_label(canonical) for canonical in algorithms}
     try:
         options = CopyOptions(
             algorithms=algorithms,
