@@ -209,6 +209,22 @@ def test_a_read_only_destination_too_small_says_it_is_not_writable_first(
     assert good.read_bytes() == card.read_bytes()
 
 
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_a_symlink_to_the_source_is_one_error_line(card: Path, overwrite: list[str]) -> None:
+    """The destination a symlink to the source: one line, that it is the source file itself,
+    nothing written (before: a second ERROR line, that a symlink is in the way)."""
+    link = card.parent / "link.mov"
+    link.symlink_to(card)
+    whole = card.read_bytes()
+    code, out, err = run([*overwrite, str(card), str(link)])
+    assert (code, out) == (64, "")
+    assert err.splitlines() == [
+        f"ERROR: destination {link} is the source file itself; choose another destination; "
+        "nothing was written"
+    ]
+    assert card.read_bytes() == whole and link.is_symlink()
+
+
 def test_several_hashes_one_line_each(card: Path) -> None:
     code, out, _ = run(["-t", "md5", "-t", "sha1,xxh128", str(card), str(card.parent / "d1")])
     assert code == 0

@@ -324,7 +324,9 @@ def preflight(
         if st is None:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        check_source_overlap(tree, plan, out, spell)
+        if check_source_overlap(tree, plan, out, spell):
+            checks.append(DestinationCheck(plan.index, plan.destination))
+            continue
         refusal = None if allow_card_destination else _card_refusal(plan.destination)
         if refusal is not None:
             out.error(C.DEST_LOOKS_LIKE_CARD, plan.destination, refusal, plan.index)

@@ -300,9 +300,12 @@ def check_writable(
 
 def check_source_overlap(
     tree: SourceTree, plan: DestinationPlan, out: Findings, spell: Speller | None = None
-) -> None:
+) -> bool:
     """The destination inside the card, the copy over it, or the card inside the
-    destination (a warning); paths compared as *spell* spells them (:func:`is_inside`)."""
+    destination (a warning); paths compared as *spell* spells them (:func:`is_inside`).
+    True when the target is the source file itself (through a symlink, a hard link): the
+    destination's other checks would only say that again in other words (a symlink in the
+    way of the copy), so they are not run."""
     spell = spell or Speller()
     dest = plan.destination
     if not tree.root_is_file and is_inside(dest, tree.root, spell):
@@ -313,7 +316,7 @@ def check_source_overlap(
             "another drive",
             plan.index,
         )
-        return
+        return False
     if tree.root_is_file:
         target = plan.target_for(tree.files[0].relative_path)
         if _identity(target) == (tree.root_dev, tree.root_ino):
@@ -323,7 +326,7 @@ def check_source_overlap(
                 f"destination {target} is the source file itself; choose another destination",
                 plan.index,
             )
-            return
+            return True
         overlaps = False
     else:
         overlaps = is_inside(tree.root, plan.root, spell)
@@ -335,7 +338,8 @@ def check_source_overlap(
             "destination",
             plan.index,
         )
-    elif is_inside(tree.root, dest, spell):
+        return False
+    if is_inside(tree.root, dest, spell):
         out.warning(
             C.DEST_CONTAINS_SOURCE,
             dest,
@@ -343,6 +347,7 @@ def check_source_overlap(
             "drive, so this copy adds no safety there",
             plan.index,
         )
+    return False
 
 
 def _seen_through(a: DestinationPlan, b: DestinationPlan, probes: Mapping[int, Path]) -> bool:
