@@ -66,6 +66,7 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import PreflightCode
+from offload.report.cascade_words import NOT_FOUND_BAD
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -1184,7 +1185,7 @@ def _no_copy_reason(
 # found bad (no --overwrite), the drive must come back. Ends with _NO_LONGER_VOUCHES, which
 # _fail_damaged replaces when the drive's ledger could not be told either.
 _RECONNECT = (
-    "the copy was not found bad: reconnect that drive and run the same command again "
+    f"{NOT_FOUND_BAD}: reconnect that drive and run the same command again "
     "(its ledger no longer vouches for it)"
 )
 
