@@ -981,6 +981,7 @@ def _plan(
         str(source_path),
         backends,
         ledgers,
+        options.cascade,
     )
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
