@@ -36,7 +36,6 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -479,8 +478,10 @@ def run_cascade(
     feeders = [i for i in fast if i not in plan.backends]
     # What the slow destinations still need from the card, taken before it is released.
     folder_times = _folder_times(plan)
-    with tempfile.TemporaryDirectory(prefix="offload-cascade-") as staging:
-        history = _snapshot_history(plan, Path(staging))
+    from offload import cascade_staging
+
+    with cascade_staging.staging() as staging:
+        history = _snapshot_history(plan, staging)
         needed = any(t.targets[i] is not None for t in (*tasks, *replace_tasks) for i in slow)
         # Until the cascade ends with them still there, the fast copies' entries of this run
         # are unsettled: a drive gone meanwhile never hears of a revocation
