@@ -21,6 +21,7 @@ from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main
 from offload.events import FileVerified
 from offload.report.words import PAGE_CACHE_CAUSES
+from support.faultyfs import FaultyFS
 from support.pfn import other_lines, other_text
 from support.requirements import require_tool
 
@@ -478,3 +479,32 @@ def test_a_signal_once_every_copy_is_verified_cancels_nothing(
     )
     for dest in dests:
         assert Path(dest).read_bytes() == card.read_bytes()
+
+
+def test_verbose_progress_counts_the_bytes_written_to_a_stalled_destination(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``INFO: copied N of M bytes`` about once a second while the slowest destination is
+    written, N what it was written: a destination whose writes are slow (FaultyFS, 2 s a
+    write) gets its lines all along. Before: N counted the bytes read from the source, which
+    ran ahead of the writes, so no line came (the source read whole within the first
+    second)."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(24 << 20))
+    slow = faulty_fs()
+    slow.stall("write", seconds=2.0)  # 1 MiB a write (FUSE max_write), ~8 at once: 6 s
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    done = subprocess.run(
+        [exe, "-v", source, slow.mountpoint / "clip.mov", tmp_path / "fast.mov"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    counts = [
+        int(m.group(1))
+        for line in done.stdout.splitlines()
+        if (m := re.fullmatch(rf"INFO: copied (\d+) of {24 << 20} bytes", line))
+    ]
+    assert len(counts) >= 2, done.stdout
+    assert counts == sorted(counts) and counts[-1] < 24 << 20, counts
