@@ -424,6 +424,9 @@ class OffloadReport:
     # At the release: files not verified on every fast destination (the card is still needed
     # for them; 0: the card was released).
     card_pass_failed: int = 0
+    # By cascaded destination: how many of its files each fast destination (index) fed, as
+    # the cascade ended (a file fed again from another fast copy counts for that one).
+    cascade_fed_from: dict[int, dict[int, int]] = field(default_factory=dict)
     # A fast copy recorded as holding every file of the card, read back: a re-run without
     # the card is fed from it (offload.cascade.fast_copy_source).
     resumable_without_card: bool = False

@@ -68,6 +68,7 @@ from offload.plan.codes import PreflightCode
 from offload.report.cascade_words import NOT_FOUND_BAD
 from offload.results import (
     GOOD_STATUSES,
+    CopyAction,
     DestinationFileResult,
     DestinationStatus,
     FileResult,
@@ -494,6 +495,7 @@ def run_cascade(
         unrevoked: set[int] = set()
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
+        feeder: dict[str, int] = {}  # by path: the fast destination that fed it last
         roots = [p.destination for p in plan.plans]
         backends = [plan.backends.get(p.index) for p in plan.plans]
         copy = plan.options.copy
@@ -505,10 +507,13 @@ def run_cascade(
             # again from the next fast destination that holds it, if any.
             pending, tried = list(batch), dict[str, int]()
             damaged: list[tuple[str, int, str]] = []
+            again: dict[str, str] = {}  # the files to feed again, why the first copy failed
             while pending and not cancel.cancelled:
                 fed, references, failures, used = _cascade_tasks(
                     plan, pending, by_path, slow, feeders, tried, damaged
                 )
+                _say_fed_again(report, fed, again, sink)
+                feeder.update((path, chosen.destination) for path, chosen in used.items())
                 _record_failures(report, failures, sink)
                 if not fed:
                     break
@@ -527,9 +532,10 @@ def run_cascade(
                 # Cancelled too: a fast copy read whole and found different (or unreadable)
                 # before the cancel is revoked (``_fail_damaged``) before the mark is
                 # settled; only the feeding again from another fast copy is not done.
-                retry, found = _explain(
+                again, found = _explain(
                     job, fed, references, sink, used, plan.ledgers, feed_again=not job.cancelled
                 )
+                retry = set(again)
                 damaged.extend(found)
                 job.files = [f for f in job.files if f.relative_path not in retry]
                 tried = {path: used[path].position + 1 for path in retry}
@@ -541,6 +547,7 @@ def run_cascade(
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
             unrevoked |= _fail_damaged(plan, report, damaged, sink, marked)
+        report.cascade_fed_from = _fed_from(report, slow, feeder)
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
@@ -1332,16 +1339,18 @@ def _explain(
     ledgers: Sequence[Ledger] = (),
     *,
     feed_again: bool = True,
-) -> tuple[set[str], list[tuple[str, int, str]]]:
+) -> tuple[dict[str, str], list[tuple[str, int, str]]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
     a failure of that file on the slow destinations (named), never a card error. Returns
-    the files to feed again from another fast copy (one is left), and the fast copies that
-    no longer stand as verified: found damaged, or that failed their read (a read error, a
-    change while read: the drive may be failing), each (path, destination index, why).
+    the files to feed again from another fast copy (one is left), each with why the copy
+    that fed it failed (``_say_fed_again`` says it once the next copy is chosen), and the
+    fast copies that no longer stand as verified: found damaged, or that failed their read
+    (a read error, a change while read: the drive may be failing), each (path, destination
+    index, why).
     Without *feed_again* (a cancelled job) no file is fed again: the damaged are still found.
     Each fast copy root is classified once (``_lost_root``)."""
-    retry: set[str] = set()
+    retry: dict[str, str] = {}
     damaged: list[tuple[str, int, str]] = []
     lost: dict[int, OSError | None] = {}
     sources = {t.source.relative_path: t.source.path for t in tasks}
@@ -1413,13 +1422,7 @@ def _explain(
             damaged.append((file.relative_path, index, what))
         fed_by = used.get(file.relative_path, _NOT_FED)
         if feed_again and fed_by.position + 1 < fed_by.candidates:
-            retry.add(file.relative_path)
-            sink.emit(
-                WarningIssued(
-                    f"{file.relative_path}: fed again from another fast copy ({why})",
-                    str(copy_path),
-                )
-            )
+            retry[file.relative_path] = why  # said once the next copy is chosen
         file.source_error = None
         for result in file.destinations:
             if result.status is DestinationStatus.FAILED:
@@ -1432,6 +1435,40 @@ def _explain(
 # How a fast copy's failure in the cascade ends when its ledger entry was revoked, and what it
 # says instead when the ledger could not be written (``_fail_damaged``).
 _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
+
+
+def _say_fed_again(
+    report: OffloadReport, fed: Sequence[FileTask], again: Mapping[str, str], sink: EventSink
+) -> None:
+    """A warning for each file of *again* (path: why the fast copy that fed it failed) that
+    another fast copy now feeds (*fed*): that copy named, on the terminal and in the job
+    report's warnings. One no copy is left for fails on the slow destinations, said there."""
+    if not again:
+        return
+    for task in fed:
+        relative = task.source.relative_path
+        if relative in again:
+            source = task.source.path_text
+            said = f"{relative}: fed again from the fast copy {source} ({again[relative]})"
+            sink.emit(WarningIssued(said, source))
+            report.job.warnings.append(said)
+
+
+def _fed_from(
+    report: OffloadReport, slow: Sequence[int], feeder: Mapping[str, int]
+) -> dict[int, dict[int, int]]:
+    """By slow destination: how many of the files that have a result there each fast
+    destination fed (``OffloadReport.cascade_fed_from``)."""
+    counts: dict[int, dict[int, int]] = {index: {} for index in slow}
+    for file in report.job.files:
+        source = feeder.get(file.relative_path)
+        if source is None:
+            continue
+        for result in file.destinations:
+            index = result.destination_index
+            if index in counts and result.action is not CopyAction.TRUSTED:
+                counts[index][source] = counts[index].get(source, 0) + 1
+    return counts
 
 
 def _was_proved(status: DestinationStatus) -> str:

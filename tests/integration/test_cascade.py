@@ -25,6 +25,8 @@ from offload.fingerprint import SAMPLE
 from offload.ledger import Ledger, revoked_record
 from offload.manifest.history import read_history
 from offload.options import CopyOptions
+from offload.report.job_report import json_chunks, report_data
+from offload.report.validate import job_report_problem
 from offload.results import DestinationStatus
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
@@ -341,8 +343,24 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path, car
     assert "was verified, then changed: re-read for the cascade" in (bad.destination(0).error or "")  # type: ignore[union-attr]
     assert bad.destination(2).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
     assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
-    assert any("fed again from another fast copy" in w and str(damaged) in w for w in warnings)
+    # The warning names the copy that fed it again, and is in the job report's warnings;
+    # the report says which fast copy fed how many (failed before: "another fast copy", not
+    # in the report, and no fed_from).
+    (said,) = [w for w in warnings if "fed again" in w]
+    other = fast[1] / card.name / victim
+    assert said.startswith(f"{victim}: fed again from the fast copy {other} ("), said
+    assert str(damaged) in said, said
+    assert said in report.job.warnings
     assert report.job.destinations[2].files_verified == 4
+    data = json.loads(b"".join(json_chunks(report_data(report))))
+    assert job_report_problem(data) is None
+    fed_from = [d["fed_from"] for d in data["destinations"]]
+    first, second = (str(f / card.name) for f in fast)
+    assert fed_from == [
+        "card",
+        "card",
+        [{"copy_root": first, "files": 3}, {"copy_root": second, "files": 1}],
+    ], fed_from
 
 
 def _ctrl_c_at_release(
