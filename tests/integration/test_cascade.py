@@ -29,7 +29,9 @@ from offload.report.job_report import json_chunks, report_data
 from offload.report.validate import job_report_problem
 from offload.results import DestinationStatus
 from support.ascmhl_judge import AscmhlJudge
+from support.cards import three_clip_card
 from support.faultyfs import FaultyFS
+from support.offload_cli import run_offload
 
 
 def make_card(root: Path, files: int = 12, size: int = 200_000) -> Path:
@@ -1109,3 +1111,33 @@ def test_a_fast_copy_found_different_before_a_cancel_is_revoked_and_the_mark_set
     entry = Ledger(fast / card.name).load().get(victim)
     assert entry is None or not entry.vouches
     assert not (fast / card.name / ".offload" / "cascade-unsettled.json").exists()
+
+
+def test_a_re_run_without_the_card_says_a_fast_copy_changed_is_damaged_not_another_card(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The fast copy's last byte flipped (size and date kept) after a complete cascade; the
+    card gone. The slow copy's ledger fingerprint no longer matches the source, the fast
+    copy: said as that copy changed since it was verified (damaged), never "another card, or
+    this card shot again" (before), and the slow copy is kept as it is."""
+    card = three_clip_card(cards)
+    fast, slow, reports = tmp_path / "RAID", tmp_path / "SHUTTLE", tmp_path / "reports"
+    for folder in (fast, slow):
+        folder.mkdir()
+    args = ("--report-dir", reports, "--cascade-to", slow, card, fast)
+    assert run_offload("copy", *args).returncode == 0
+    damaged = fast / card.name / "CLIPS" / "A001C001.mov"
+    st = damaged.stat()
+    data = bytearray(damaged.read_bytes())
+    data[-1] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    os.utime(damaged, ns=(st.st_atime_ns, st.st_mtime_ns))
+    good = (card / "CLIPS" / "A001C001.mov").read_bytes()
+    card.rename(card.with_name("A001-away"))
+    again = run_offload("copy", *args)
+    said = " ".join(again.stderr.split())
+    assert again.returncode == 1, said
+    assert "another card, or this card shot again" not in said, said
+    assert "1 file of the fast copy is not the file" in said, said
+    assert "the fast copy changed since it was verified (damaged)" in said, said
+    assert (slow / card.name / "CLIPS" / "A001C001.mov").read_bytes() == good
