@@ -1141,3 +1141,13 @@ def test_a_re_run_without_the_card_says_a_fast_copy_changed_is_damaged_not_anoth
     assert "1 file of the fast copy is not the file" in said, said
     assert "the fast copy changed since it was verified (damaged)" in said, said
     assert (slow / card.name / "CLIPS" / "A001C001.mov").read_bytes() == good
+    # Its result: failed (its source, the fast copy, is damaged), the action what the run set
+    # out to do there, never "copied" (before: nothing was copied).
+    newest = max(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    (copy,) = next(
+        f["destinations"]
+        for f in json.loads(newest.read_text())["files"]
+        if f["path"].endswith("C001.mov")
+    )
+    assert (copy["status"], copy["action"]) == ("failed", "adopted"), copy
+    assert str(damaged) in copy["error"], copy
