@@ -432,6 +432,9 @@ class OffloadReport:
     # At the release: files not verified on every fast destination (the card is still needed
     # for them; 0: the card was released).
     card_pass_failed: int = 0
+    # By cascaded destination: how many of its files each fast destination (index) fed, as
+    # the cascade ended (a file fed again from another fast copy counts for that one).
+    cascade_fed_from: dict[int, dict[int, int]] = field(default_factory=dict)
     # A fast copy recorded as holding every file of the card, read back: a re-run without
     # the card is fed from it (offload.cascade.fast_copy_source).
     resumable_without_card: bool = False
@@ -1037,6 +1040,7 @@ def _plan(
         frozenset(
             item.destination_index for item in zone_warnings if item.destination_index is not None
         ),
+        options.cascade,
     )
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
@@ -1307,7 +1311,9 @@ def _plan(
                 # Recorded from another card, or of another file of this name, size and date:
                 # read back like any file no ledger vouches for, and its refusal says whose.
                 if foreign is not None and kind is CheckKind.ADOPT:
-                    other_card = _other_content_words(foreign, bool(sample))
+                    other_card = _other_content_words(
+                        foreign, bool(sample), fast_copy=stands_in_for is not None
+                    )
                 else:
                     other_card = (
                         _other_card_words(other, source_file.relative_path, card)
@@ -1473,7 +1479,9 @@ def _plan(
         found = _in_the_way_warnings(plans, in_the_way)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *found))
     if other_content:
-        unlike = _other_content_warnings(plans, other_content, options.copy.existing)
+        unlike = _other_content_warnings(
+            plans, other_content, options.copy.existing, fast_copy=stands_in_for is not None
+        )
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlike))
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
@@ -1880,15 +1888,25 @@ def _at_own_name(entry: LedgerEntry, relative_path: str) -> bool:
     return not entry.final_name or entry.final_name == relative_path.rpartition("/")[2]
 
 
-def _other_content_words(entry: LedgerEntry, read: bool) -> str:
+def _other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = False) -> str:
     """What a copy read back says of its path's entry that records another file of the
     card file's name, size and date (another fingerprint, *read* now; False: the card file
-    could not be read to compare)."""
+    could not be read to compare). *fast_copy*: the source is a cascade's fast copy standing
+    for its absent card, whose copies the ledgers record from the card: its file unlike the
+    recorded one is that copy changed since it was verified, never another card's."""
     verb, when = proven_when(entry)
     recorded = (
         "this copy root's ledger records a copy of a file of this name, size and date, "
         f"{verb} there{when}"
     )
+    if fast_copy:
+        if not read:
+            return f"{recorded}, and the fast copy's file could not be read to compare it"
+        return (
+            f"{recorded}, with other content: the first or last 64 KiB of the fast copy's "
+            "file, read now, differ from the card's file copied there (the fast copy changed "
+            "since it was verified: damaged)"
+        )
     if not read:
         return f"{recorded}, and this card's file could not be read to compare its content"
     return (
@@ -1901,6 +1919,8 @@ def _other_content_warnings(
     plans: Sequence[DestinationPlan],
     found: Mapping[int, Sequence[str]],
     policy: ExistingFilePolicy,
+    *,
+    fast_copy: bool = False,
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination (code ``ledger-other-content``): the card
     files whose name, size and date its ledger records with another fingerprint, so that
@@ -1921,6 +1941,24 @@ def _other_content_warnings(
             f" and {len(paths) - _NAMED_IN_THE_WAY} more" if len(paths) > _NAMED_IN_THE_WAY else ""
         )
         one = len(paths) == 1
+        if fast_copy:  # the source is a fast copy standing for its absent card
+            items.append(
+                PreflightItem(
+                    PreflightCode.LEDGER_OTHER_CONTENT,
+                    _finding_path(paths[0]),
+                    f"{plural(len(paths), 'file')} of the fast copy {'is' if one else 'are'} "
+                    f"not the {'file' if one else 'files'} {display_path(plan.root)}'s ledger "
+                    f"records at {'its name' if one else 'their names'} ({named}{more}), "
+                    "copied there from the card: the same name, size and modification time, "
+                    "other content (the first or last 64 KiB read from the fast copy now "
+                    "differ from those copied): the fast copy changed since it was verified "
+                    "(damaged), and it is checked against the card's digests its ledger "
+                    "recorded; the copy there is not trusted: it is read back, and kept as "
+                    "it is",
+                    plan.index,
+                )
+            )
+            continue
         items.append(
             PreflightItem(
                 PreflightCode.LEDGER_OTHER_CONTENT,

@@ -75,6 +75,7 @@ import os
 import shlex
 import stat
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Protocol
 
@@ -109,6 +110,7 @@ def refuse_another_cards_folder(
     buckets: Mapping[int, Listed] | None = None,
     ledgers: Sequence[Ledger] | None = None,
     zone_shifted: frozenset[int] = frozenset(),
+    cascade: AbstractSet[int] = frozenset(),
 ) -> None:
     """Raise PreflightRefused (a UsageError, exit 64) when a copy root the plan named after
     the card (``creates_root``: no ``--into``, a folder source) holds, by its ledger
@@ -119,7 +121,8 @@ def refuse_another_cards_folder(
     *ledgers*, one a plan: where one holds no line, a local copy root's files are looked
     at, ``Ledger.as_recorded``, and a bucket's objects, ``s3other_objects``; *zone_shifted*:
     the plans' indices whose ledger records this card read under another time zone,
-    ``zone_shift``: never refused)."""
+    ``zone_shift``: never refused; *cascade*: the plans fed in cascade, named with
+    ``--cascade-to`` in that command)."""
     if not any(plan.creates_root for plan in plans):
         return  # --into, or a single file: the user named the place
     key = "" if card is None else card.key
@@ -145,7 +148,7 @@ def refuse_another_cards_folder(
             else:
                 continue
             if others:
-                _refuse_other_files(plan, plans, others, source, buckets or {})
+                _refuse_other_files(plan, plans, others, source, buckets or {}, cascade)
             continue
         # A re-run: its first entry (known cards) or first card file (either unknown) is
         # this card's, so the usual re-run asks one entry; a refusal looks at them all.
@@ -157,7 +160,7 @@ def refuse_another_cards_folder(
         if standing and plan.index not in zone_shifted:
             ledger = ledgers[at] if ledgers is not None else Ledger(plan.root)
             rounded = _dated_by_a_cascade(standing, files, ledger, card)
-            message = _refusal(source, plan, plans, standing, card, buckets or {}, rounded)
+            message = _refusal(source, plan, plans, standing, card, buckets or {}, rounded, cascade)
             finding = PreflightItem(
                 PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
                 _shown(plan),
@@ -223,6 +226,7 @@ def _refuse_other_files(
     others: Sequence[tuple[str, str]],
     source: str,
     buckets: Mapping[int, Listed],
+    cascade: AbstractSet[int] = frozenset(),
 ) -> None:
     """Raise PreflightRefused (code ``copy-root-of-other-files``) for *plan*'s copy root,
     which no ledger line vouches for and where *others* (relative path, how it differs)
@@ -235,8 +239,8 @@ def _refuse_other_files(
         f"('{printable_name(first)}': {how}{more}) and no ledger says whose they are "
         "(another card of the same name's, or this card's copied without its dates): nothing "
         "was copied; "
-        f"{_way(source, plans, buckets)}, or --into {shlex.quote(folder)} to add it to that "
-        f"folder{_card_like(plan)} (each file there read back, none overwritten unasked)"
+        f"{_way(source, plans, buckets, cascade)}, or --into {shlex.quote(folder)} to add it "
+        f"to that folder{_card_like(plan)} (each file there read back, none overwritten unasked)"
     )
     finding = PreflightItem(
         PreflightCode.COPY_ROOT_OF_OTHER_FILES, _shown(plan), message, plan.index
@@ -366,6 +370,7 @@ def _refusal(
     card: CardIdentity | None,
     buckets: Mapping[int, Listed],
     rounded: bool = False,
+    cascade: AbstractSet[int] = frozenset(),
 ) -> str:
     """The refusal's line; *rounded*: the ledger's entries are the card files' as a coarser
     filesystem dates them (``_dated_by_a_cascade``), whose --into re-run is named first."""
@@ -376,12 +381,13 @@ def _refusal(
             f"{folder} holds another card's offload ({_whose(standing, card, rounded=True)}), "
             "and cards that share a name must not share a folder: nothing was copied; if "
             f"those are this card's copies, {into} adds it to that folder (each copy there "
-            f"read back and adopted with the card's dates); else {_way(source, plans, buckets)}"
+            "read back and adopted with the card's dates); else "
+            f"{_way(source, plans, buckets, cascade)}"
         )
     return (
         f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
         f"share a name must not share a folder: nothing was copied; "
-        f"{_way(source, plans, buckets)}, or {into} to add it to that folder"
+        f"{_way(source, plans, buckets, cascade)}, or {into} to add it to that folder"
     )
 
 
@@ -427,9 +433,16 @@ def rounded_by_a_cascade(entry: LedgerEntry, file: SourceFile, ledger: Ledger) -
     )
 
 
-def _way(source: str, plans: Sequence[DestinationPlan], buckets: Mapping[int, Listed]) -> str:
+def _way(
+    source: str,
+    plans: Sequence[DestinationPlan],
+    buckets: Mapping[int, Listed],
+    cascade: AbstractSet[int] = frozenset(),
+) -> str:
     """The way on of a refusal: the ``--into`` command with a free name (the local
-    folders made first), or, none found, the words of it."""
+    folders made first), or, none found, the words of it; the plans in *cascade* named
+    with ``--cascade-to``, as the user's command fed them (dropped, a slow drive would be
+    read from the card like a fast one, the card kept for it)."""
     free = _free_name(plans, buckets)
     if free is None:
         way = "copy this card into a folder of its own with --into (DEST naming that folder)"
@@ -439,9 +452,12 @@ def _way(source: str, plans: Sequence[DestinationPlan], buckets: Mapping[int, Li
         named = [display_path(p.destination / free if p.creates_root else p.root) for p in plans]
         local = [n for n, p in zip(named, plans, strict=True) if not is_s3_root(str(p.root))]
         make = f"mkdir {_words(local)} && " if local else ""
+        fed = [n for n, p in zip(named, plans, strict=True) if p.index not in cascade]
+        slow = [f" --cascade-to {_words([n])}" for n, p in zip(named, plans, strict=True)
+                if p.index in cascade]  # fmt: skip
         way = (
             f"copy this card into a folder of its own: {make}offload copy --into "
-            f"{_words([source, *named])} (with the command's other options)"
+            f"{_words([source, *fed])}{''.join(slow)} (with the command's other options)"
         )
     return way
 

@@ -36,7 +36,6 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -66,8 +65,10 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import PreflightCode
+from offload.report.cascade_words import NOT_FOUND_BAD
 from offload.results import (
     GOOD_STATUSES,
+    CopyAction,
     DestinationFileResult,
     DestinationStatus,
     FileResult,
@@ -309,6 +310,7 @@ def from_fast_copy(
     made it ``destination``: the warning says why."""
     entries = fast.entries
     algorithms = plan.options.copy.algorithms
+    _read_back_unfed(plan, card, fast)
     tasks = []
     # A file the copy's ledger records read back through a cache (RAM, a server's) when it
     # was verified there, or not at all: that read proved no media, so the copy does not
@@ -364,6 +366,50 @@ def from_fast_copy(
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
     return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
+
+
+def _read_back_unfed(plan: OffloadPlan, card: Path, fast: FastCopy) -> None:
+    """Read back, against the card's digests its ledger recorded, each file of the fast copy
+    *fast* that a cascade left unsettled there (``cascade_unsettled``: its drive gone, or the
+    run killed, before the cascade's end, so an entry may vouch for a copy that run found
+    bad) and that this plan does not feed (its slow copies are there already, so nothing
+    else of the run reads it): the copy stands for the card only once every file of it was
+    read by this run, never on a marked entry's word. Its pages are dropped first (read
+    from the media where the system lets it). Raises ``card_absent``'s UsageError (nothing
+    written) naming the first one that does not match or cannot be read."""
+    from offload import cascade_unsettled
+    from offload.manifest.verify import hash_file_plain
+
+    marked = cascade_unsettled.spans(fast.root)
+    if not marked:
+        return
+    for task in plan.tasks:
+        if any(target is not None for target in task.targets):
+            continue  # fed: read and checked against the card's digests by the run itself
+        relative = task.source.relative_path
+        entry = fast.entries.get(relative)
+        if entry is None or not cascade_unsettled.unsettled(entry, marked):
+            continue
+        path = fast.root / relative
+        names = [name for name in entry.digests if name in plan.options.copy.algorithms]
+        names = names or list(entry.digests)
+        _drop_cache(path)
+        try:
+            digests = hash_file_plain(path, names)
+        except OSError as exc:
+            why = f"{printable_name(str(path))} cannot be read ({exc.strerror or exc})"
+        else:
+            if all(
+                comparable_digest(n, digests[n]) == comparable_digest(n, entry.digests[n])
+                for n in names
+            ):
+                continue
+            why = (
+                f"{printable_name(str(path))} does not match the card's digests its ledger "
+                "recorded (read back now: a cascade that did not end with that drive there "
+                "left its copies unsettled, and this one changed since it was verified)"
+            )
+        raise card_absent(card, [why])
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
@@ -433,8 +479,10 @@ def run_cascade(
     feeders = [i for i in fast if i not in plan.backends]
     # What the slow destinations still need from the card, taken before it is released.
     folder_times = _folder_times(plan)
-    with tempfile.TemporaryDirectory(prefix="offload-cascade-") as staging:
-        history = _snapshot_history(plan, Path(staging))
+    from offload import cascade_staging
+
+    with cascade_staging.staging() as staging:
+        history = _snapshot_history(plan, staging)
         needed = any(t.targets[i] is not None for t in (*tasks, *replace_tasks) for i in slow)
         # Until the cascade ends with them still there, the fast copies' entries of this run
         # are unsettled: a drive gone meanwhile never hears of a revocation
@@ -447,6 +495,7 @@ def run_cascade(
         unrevoked: set[int] = set()
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
+        feeder: dict[str, int] = {}  # by path: the fast destination that fed it last
         roots = [p.destination for p in plan.plans]
         backends = [plan.backends.get(p.index) for p in plan.plans]
         copy = plan.options.copy
@@ -458,10 +507,13 @@ def run_cascade(
             # again from the next fast destination that holds it, if any.
             pending, tried = list(batch), dict[str, int]()
             damaged: list[tuple[str, int, str]] = []
+            again: dict[str, str] = {}  # the files to feed again, why the first copy failed
             while pending and not cancel.cancelled:
                 fed, references, failures, used = _cascade_tasks(
                     plan, pending, by_path, slow, feeders, tried, damaged
                 )
+                _say_fed_again(report, fed, again, sink)
+                feeder.update((path, chosen.destination) for path, chosen in used.items())
                 _record_failures(report, failures, sink)
                 if not fed:
                     break
@@ -480,9 +532,10 @@ def run_cascade(
                 # Cancelled too: a fast copy read whole and found different (or unreadable)
                 # before the cancel is revoked (``_fail_damaged``) before the mark is
                 # settled; only the feeding again from another fast copy is not done.
-                retry, found = _explain(
+                again, found = _explain(
                     job, fed, references, sink, used, plan.ledgers, feed_again=not job.cancelled
                 )
+                retry = set(again)
                 damaged.extend(found)
                 job.files = [f for f in job.files if f.relative_path not in retry]
                 tried = {path: used[path].position + 1 for path in retry}
@@ -494,6 +547,7 @@ def run_cascade(
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
             unrevoked |= _fail_damaged(plan, report, damaged, sink, marked)
+        report.cascade_fed_from = _fed_from(report, slow, feeder)
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
@@ -1139,7 +1193,7 @@ def _no_copy_reason(
 # found bad (no --overwrite), the drive must come back. Ends with _NO_LONGER_VOUCHES, which
 # _fail_damaged replaces when the drive's ledger could not be told either.
 _RECONNECT = (
-    "the copy was not found bad: reconnect that drive and run the same command again "
+    f"{NOT_FOUND_BAD}: reconnect that drive and run the same command again "
     "(its ledger no longer vouches for it)"
 )
 
@@ -1285,16 +1339,18 @@ def _explain(
     ledgers: Sequence[Ledger] = (),
     *,
     feed_again: bool = True,
-) -> tuple[set[str], list[tuple[str, int, str]]]:
+) -> tuple[dict[str, str], list[tuple[str, int, str]]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
     a failure of that file on the slow destinations (named), never a card error. Returns
-    the files to feed again from another fast copy (one is left), and the fast copies that
-    no longer stand as verified: found damaged, or that failed their read (a read error, a
-    change while read: the drive may be failing), each (path, destination index, why).
+    the files to feed again from another fast copy (one is left), each with why the copy
+    that fed it failed (``_say_fed_again`` says it once the next copy is chosen), and the
+    fast copies that no longer stand as verified: found damaged, or that failed their read
+    (a read error, a change while read: the drive may be failing), each (path, destination
+    index, why).
     Without *feed_again* (a cancelled job) no file is fed again: the damaged are still found.
     Each fast copy root is classified once (``_lost_root``)."""
-    retry: set[str] = set()
+    retry: dict[str, str] = {}
     damaged: list[tuple[str, int, str]] = []
     lost: dict[int, OSError | None] = {}
     sources = {t.source.relative_path: t.source.path for t in tasks}
@@ -1366,13 +1422,7 @@ def _explain(
             damaged.append((file.relative_path, index, what))
         fed_by = used.get(file.relative_path, _NOT_FED)
         if feed_again and fed_by.position + 1 < fed_by.candidates:
-            retry.add(file.relative_path)
-            sink.emit(
-                WarningIssued(
-                    f"{file.relative_path}: fed again from another fast copy ({why})",
-                    str(copy_path),
-                )
-            )
+            retry[file.relative_path] = why  # said once the next copy is chosen
         file.source_error = None
         for result in file.destinations:
             if result.status is DestinationStatus.FAILED:
@@ -1385,6 +1435,40 @@ def _explain(
 # How a fast copy's failure in the cascade ends when its ledger entry was revoked, and what it
 # says instead when the ledger could not be written (``_fail_damaged``).
 _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
+
+
+def _say_fed_again(
+    report: OffloadReport, fed: Sequence[FileTask], again: Mapping[str, str], sink: EventSink
+) -> None:
+    """A warning for each file of *again* (path: why the fast copy that fed it failed) that
+    another fast copy now feeds (*fed*): that copy named, on the terminal and in the job
+    report's warnings. One no copy is left for fails on the slow destinations, said there."""
+    if not again:
+        return
+    for task in fed:
+        relative = task.source.relative_path
+        if relative in again:
+            source = task.source.path_text
+            said = f"{relative}: fed again from the fast copy {source} ({again[relative]})"
+            sink.emit(WarningIssued(said, source))
+            report.job.warnings.append(said)
+
+
+def _fed_from(
+    report: OffloadReport, slow: Sequence[int], feeder: Mapping[str, int]
+) -> dict[int, dict[int, int]]:
+    """By slow destination: how many of the files that have a result there each fast
+    destination fed (``OffloadReport.cascade_fed_from``)."""
+    counts: dict[int, dict[int, int]] = {index: {} for index in slow}
+    for file in report.job.files:
+        source = feeder.get(file.relative_path)
+        if source is None:
+            continue
+        for result in file.destinations:
+            index = result.destination_index
+            if index in counts and result.action is not CopyAction.TRUSTED:
+                counts[index][source] = counts[index].get(source, 0) + 1
+    return counts
 
 
 def _was_proved(status: DestinationStatus) -> str:

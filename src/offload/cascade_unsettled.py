@@ -12,8 +12,9 @@ revocation written (``settle``). A later run that finds a mark (``spans``) does 
 a ledger entry recorded within one (``unsettled``): the copy is read back, as
 ``--reverify`` reads it, and its new entry, recorded later, is trusted again. A mark left
 by a run killed mid-cascade costs one read-back of those copies, never a trust. A re-run
-without the card fed from a marked copy root (its source) reads its copies but records
-nothing there: the mark stays for the next run that has it as a destination.
+without the card fed from a marked copy root (its source) reads its copies (those it does
+not feed read back first, ``cascade._read_back_unfed``) but records nothing there: the mark
+stays for the next run that has it as a destination.
 
 The file: ``{"spans": [[from, until], ...]}`` (Unix seconds), one span per cascade not
 settled; no spans when absent. Standard JSON only (RFC 8259, ``allow_nan=False``): an open

@@ -758,7 +758,15 @@ def settle(
         if outcome is None:
             pass
         elif outcome.source_error:
+            # The source (a card file, or a fast copy standing for its card) could not be
+            # used: the copy there is kept as it is, nothing written. ``action``: what the run
+            # set out to do there, as for a cancelled check (never ``copied``).
             result.error = outcome.source_error
+            result.action = (
+                CopyAction.ADOPTED
+                if check.kind is CheckKind.ADOPT and not check.changed
+                else CopyAction.RECHECKED
+            )
         elif outcome.matched:
             # VERIFIED once its proof is recorded (_record_proofs), else FAILED as it stands.
             result.error = _give_source_mtime(check, outcome, task)

@@ -21,6 +21,7 @@ from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main
 from offload.events import FileVerified
 from offload.report.words import PAGE_CACHE_CAUSES
+from support.faultyfs import FaultyFS
 from support.pfn import other_lines, other_text
 from support.requirements import require_tool
 
@@ -209,6 +210,22 @@ def test_a_read_only_destination_too_small_says_it_is_not_writable_first(
     assert good.read_bytes() == card.read_bytes()
 
 
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_a_symlink_to_the_source_is_one_error_line(card: Path, overwrite: list[str]) -> None:
+    """The destination a symlink to the source: one line, that it is the source file itself,
+    nothing written (before: a second ERROR line, that a symlink is in the way)."""
+    link = card.parent / "link.mov"
+    link.symlink_to(card)
+    whole = card.read_bytes()
+    code, out, err = run([*overwrite, str(card), str(link)])
+    assert (code, out) == (64, "")
+    assert err.splitlines() == [
+        f"ERROR: destination {link} is the source file itself; choose another destination; "
+        "nothing was written"
+    ]
+    assert card.read_bytes() == whole and link.is_symlink()
+
+
 def test_several_hashes_one_line_each(card: Path) -> None:
     code, out, _ = run(["-t", "md5", "-t", "sha1,xxh128", str(card), str(card.parent / "d1")])
     assert code == 0
@@ -220,6 +237,19 @@ def test_several_hashes_one_line_each(card: Path) -> None:
         "hash SHA1",
         "hash XXH128",
     ]
+
+
+@pytest.mark.parametrize(
+    "names", [["xxhash64be"], ["xxh64"], ["xxh64be"], ["xxh64", "xxh64be"], ["XXH64BE,xxh64"]]
+)
+def test_every_name_of_xxh64_is_labelled_big_endian_one_line(card: Path, names: list[str]) -> None:
+    """xxh64, xxh64be and xxhash64be are one digest, big-endian hex (as xxhsum -H1): one
+    line, Pomfort's label of that, XXH64BE; its bare XXH64 is the little-endian digest, and
+    xxhash64be printed XXH64 (and -t xxh64 -t xxh64be one line labelled XXH64) before."""
+    argv = [arg for name in names for arg in ("-t", name)]
+    code, out, _ = run([*argv, str(card), str(card.parent / "d1")])
+    assert code == 0
+    assert out.splitlines() == [f"hash XXH64BE:{xxhsum(card)}"]
 
 
 @pytest.mark.parametrize(
@@ -450,3 +480,32 @@ def test_a_signal_once_every_copy_is_verified_cancels_nothing(
     )
     for dest in dests:
         assert Path(dest).read_bytes() == card.read_bytes()
+
+
+def test_verbose_progress_counts_the_bytes_written_to_a_stalled_destination(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``INFO: copied N of M bytes`` about once a second while the slowest destination is
+    written, N what it was written: a destination whose writes are slow (FaultyFS, 2 s a
+    write) gets its lines all along. Before: N counted the bytes read from the source, which
+    ran ahead of the writes, so no line came (the source read whole within the first
+    second)."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(24 << 20))
+    slow = faulty_fs()
+    slow.stall("write", seconds=2.0)  # 1 MiB a write (FUSE max_write), ~8 at once: 6 s
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    done = subprocess.run(
+        [exe, "-v", source, slow.mountpoint / "clip.mov", tmp_path / "fast.mov"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    counts = [
+        int(m.group(1))
+        for line in done.stdout.splitlines()
+        if (m := re.fullmatch(rf"INFO: copied (\d+) of {24 << 20} bytes", line))
+    ]
+    assert len(counts) >= 2, done.stdout
+    assert counts == sorted(counts) and counts[-1] < 24 << 20, counts

@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -103,3 +104,49 @@ def test_a_cardless_re_run_keeps_the_mark_for_the_run_that_reads_the_fast_copies
     }
     assert statuses == {"verified"}, json.dumps(data["files"])
     assert not mark.exists()
+
+
+def test_a_cardless_re_run_reads_back_a_marked_copy_it_does_not_feed_before_trusting_it(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The first clip reached the slow drive before the run was killed; the fast copy of it,
+    marked unsettled, then damaged (size and mtime kept). The cardless re-run does not feed
+    that clip (the slow copy is there, trusted from its ledger), so nothing else reads the
+    fast copy of it: it is read back before the copy stands for the card. Found changed,
+    the copy cannot stand for it: refused, nothing written, no word that the card may go
+    (before: exit 0, "it may be formatted", the damaged copy counted as read now)."""
+    card = three_clip_card(cards)
+    fast = tmp_path / "RAID"
+    fast.mkdir()
+    slow = faulty_fs()
+    reports = tmp_path / "reports"
+    # The later clips' writes slowed (not held: the slow copies are published together).
+    slow.stall("write", path="A001/CLIPS/*A001C00[23].mov", seconds=1.0)
+    args = (
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card), str(fast)
+    )  # fmt: skip
+
+    first = slow.mountpoint / "A001" / "CLIPS" / "A001C001.mov"
+
+    def kill_once_the_first_clip_is_there(process: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + 30
+        while not first.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.kill()
+
+    _, rest, code = copy_acting_at_release(*args, at_release=kill_once_the_first_clip_is_there)
+    assert code == -signal.SIGKILL, rest
+    assert first.read_bytes() == (card / "CLIPS" / "A001C001.mov").read_bytes(), rest
+    assert cascade_unsettled.spans(fast / "A001"), rest
+
+    damaged = fast / "A001" / "CLIPS" / "A001C001.mov"
+    corrupt_keeping_size_and_mtime(damaged)
+    card.rename(card.with_name("A001-away"))
+    before = sorted(p.name for p in (slow.mountpoint / "A001" / "CLIPS").iterdir())
+    cardless = run_offload("copy", *args)
+    said = " ".join(cardless.stderr.split())
+    assert cardless.returncode == 64, said
+    assert "may be formatted" not in said, said
+    assert f"{damaged} does not match the card's digests its ledger recorded" in said, said
+    assert "nothing was written: insert the card and run the same command again" in said, said
+    assert sorted(p.name for p in (slow.mountpoint / "A001" / "CLIPS").iterdir()) == before

@@ -61,6 +61,9 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     said = " ".join(rest.split())
     assert "was on the card when it was scanned" not in said, rest
     assert "when the cascade checked the fast copies at its end" not in said, rest
+    # The summary's cascade sentence says the same (it said: re-run with --overwrite).
+    assert "--overwrite" not in said, rest
+    assert "its drive gone (listed below; not found bad): keep the card, reconnect" in said, rest
     for index in range(4):
         lines = [line for line in rest.splitlines() if line.startswith(f"ERROR: a{index}.mov:")]
         assert len(lines) == 2, lines  # the fast copy's and the slow destination's

@@ -319,3 +319,33 @@ def test_a_copy_of_the_cards_file_is_this_cards_within_2_s_of_its_date_only(
     code, lines = outcomes[3_000_000_000]
     assert code == 64 and len(lines) == 1, outcomes
     assert f"('{FIRST_CLIP}': of its size, another modification time)" in lines[0], lines
+
+
+def test_the_way_on_of_a_cascade_keeps_its_slow_drive_cascaded(tmp_path: Path) -> None:
+    """A second card of the name refused in a cascade (``--cascade-to SLOW``): the way on
+    names the slow drive with ``--cascade-to`` again, and following it feeds that drive from
+    the fast copy. Failed before: the suggested command gave SLOW as a plain destination (read
+    from the card like the fast one, the cascade dropped)."""
+    other, card = tmp_path / "r1" / "EOS_DIGITAL", tmp_path / "r2" / "EOS_DIGITAL"
+    shoot(other, FIRST, b"card one ")
+    shoot(card, SECOND, b"card two ")
+    fast, slow, reports = tmp_path / "fast", tmp_path / "slow", tmp_path / "reports"
+    for folder in (fast, slow):
+        folder.mkdir()
+    shutil.copytree(other, fast / "EOS_DIGITAL")  # another tool's copy, dates kept
+    cascade = ("--report-dir", reports, "--allow-card-destination", "--cascade-to")
+
+    refused = run("copy", *cascade, slow, card, fast)
+    assert refused.returncode == 64, refused.stdout + refused.stderr
+    (line,) = error_lines(refused)
+    free_fast, free_slow = fast / "EOS_DIGITAL_2", slow / "EOS_DIGITAL_2"
+    way = f"offload copy --into {card} {free_fast} --cascade-to {free_slow} ("
+    assert f"mkdir {free_fast} {free_slow} && {way}" in line, line
+
+    for folder in (free_fast, free_slow):
+        folder.mkdir()
+    apart = run("copy", *cascade[:-1], "--into", "--cascade-to", free_slow, card, free_fast)
+    assert apart.returncode == 0, apart.stdout + apart.stderr
+    assert f"Now feeding {free_slow} from those copies" in apart.stderr, apart.stderr
+    for name in SECOND:
+        assert (free_slow / name).read_bytes() == (card / name).read_bytes()

@@ -25,10 +25,13 @@ from offload.fingerprint import SAMPLE
 from offload.ledger import Ledger, revoked_record
 from offload.manifest.history import read_history
 from offload.options import CopyOptions
+from offload.report.job_report import json_chunks, report_data
+from offload.report.validate import job_report_problem
 from offload.results import DestinationStatus
 from support.ascmhl_judge import AscmhlJudge
-from support.cards import flip_bytes
+from support.cards import flip_bytes, three_clip_card
 from support.faultyfs import FaultyFS
+from support.offload_cli import run_offload
 
 
 def make_card(root: Path, files: int = 12, size: int = 200_000) -> Path:
@@ -340,8 +343,24 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path, car
     assert "was verified, then changed: re-read for the cascade" in (bad.destination(0).error or "")  # type: ignore[union-attr]
     assert bad.destination(2).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
     assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
-    assert any("fed again from another fast copy" in w and str(damaged) in w for w in warnings)
+    # The warning names the copy that fed it again, and is in the job report's warnings;
+    # the report says which fast copy fed how many (failed before: "another fast copy", not
+    # in the report, and no fed_from).
+    (said,) = [w for w in warnings if "fed again" in w]
+    other = fast[1] / card.name / victim
+    assert said.startswith(f"{victim}: fed again from the fast copy {other} ("), said
+    assert str(damaged) in said, said
+    assert said in report.job.warnings
     assert report.job.destinations[2].files_verified == 4
+    data = json.loads(b"".join(json_chunks(report_data(report))))
+    assert job_report_problem(data) is None
+    fed_from = [d["fed_from"] for d in data["destinations"]]
+    first, second = (str(f / card.name) for f in fast)
+    assert fed_from == [
+        "card",
+        "card",
+        [{"copy_root": first, "files": 3}, {"copy_root": second, "files": 1}],
+    ], fed_from
 
 
 def _ctrl_c_at_release(
@@ -1088,3 +1107,43 @@ def test_a_fast_copy_found_different_before_a_cancel_is_revoked_and_the_mark_set
     entry = Ledger(fast / card.name).load().get(victim)
     assert entry is None or not entry.vouches
     assert not (fast / card.name / ".offload" / "cascade-unsettled.json").exists()
+
+
+def test_a_re_run_without_the_card_says_a_fast_copy_changed_is_damaged_not_another_card(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The fast copy's last byte flipped (size and date kept) after a complete cascade; the
+    card gone. The slow copy's ledger fingerprint no longer matches the source, the fast
+    copy: said as that copy changed since it was verified (damaged), never "another card, or
+    this card shot again" (before), and the slow copy is kept as it is."""
+    card = three_clip_card(cards)
+    fast, slow, reports = tmp_path / "RAID", tmp_path / "SHUTTLE", tmp_path / "reports"
+    for folder in (fast, slow):
+        folder.mkdir()
+    args = ("--report-dir", reports, "--cascade-to", slow, card, fast)
+    assert run_offload("copy", *args).returncode == 0
+    damaged = fast / card.name / "CLIPS" / "A001C001.mov"
+    st = damaged.stat()
+    data = bytearray(damaged.read_bytes())
+    data[-1] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    os.utime(damaged, ns=(st.st_atime_ns, st.st_mtime_ns))
+    good = (card / "CLIPS" / "A001C001.mov").read_bytes()
+    card.rename(card.with_name("A001-away"))
+    again = run_offload("copy", *args)
+    said = " ".join(again.stderr.split())
+    assert again.returncode == 1, said
+    assert "another card, or this card shot again" not in said, said
+    assert "1 file of the fast copy is not the file" in said, said
+    assert "the fast copy changed since it was verified (damaged)" in said, said
+    assert (slow / card.name / "CLIPS" / "A001C001.mov").read_bytes() == good
+    # Its result: failed (its source, the fast copy, is damaged), the action what the run set
+    # out to do there, never "copied" (before: nothing was copied).
+    newest = max(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    (copy,) = next(
+        f["destinations"]
+        for f in json.loads(newest.read_text())["files"]
+        if f["path"].endswith("C001.mov")
+    )
+    assert (copy["status"], copy["action"]) == ("failed", "adopted"), copy
+    assert str(damaged) in copy["error"], copy

@@ -109,9 +109,9 @@ def test_a_fast_copy_changed_since_an_earlier_run_never_releases_the_card(
             "until the cascade has read them again" in run.err
         ), run.err
         # The cascade's sentence: not released, and why.
-        assert "the card NOT released" in run.err and "failed when it read it" in run.err
+        assert "the card NOT released" in run.err and "failed when the cascade read it" in run.err
         assert "The card was released" not in run.err, run.err
-        assert "the card NOT released" in run.html and "failed when it read it" in run.html
+        assert "the card NOT released" in run.html and "failed when the cascade read it" in run.html
     assert not (fast / card.name / ".offload" / "cascade-card.json").exists()
     cascade = run.report["cascade"]
     assert cascade["card_released_at"] is None and not cascade["card_released_after_reread"]

@@ -963,7 +963,7 @@ def test_the_cascade_sentence_names_two_destinations_as_the_release_rule_does() 
         "card_released_at": None,
         "fast_copies_on_card_disk": [0, 1],
     }
-    text = _cascade_text(data, fed=True, slow_failed=False, fast_failed=False)
+    text = _cascade_text(data, fed=True, slow_failed=False, fast_errors=())
     assert "destinations 1 and 2 are on the card's own filesystem or disk" in text, text
 
 

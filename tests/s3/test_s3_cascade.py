@@ -224,7 +224,7 @@ def test_a_bucket_verified_now_beside_a_fast_copy_read_in_ram_is_not_denied_a_re
     report = json.loads(written.read_text())
     assert report["cascade"]["card_released_at"] is None, report["cascade"]
     # The documents' sentence, from the saved JSON alone: the same words.
-    assert kept in _cascade_text(report, True, False, False)
+    assert kept in _cascade_text(report, True, False, ())
     # The bucket's copies were read back whole (verified), the tmpfs copies through RAM.
     for file in report["files"]:
         assert [d["status"] for d in file["destinations"]][:2] == ["verified", "verified"]

@@ -8,7 +8,8 @@ Usage (Pomfort's single-dash long flags, plus GNU-style aliases)::
 With ``-v`` it prints Pomfort's lines::
 
     INFO: copying SRC...
-    INFO: copied N of M bytes          (about once a second)
+    INFO: copied N of M bytes          (about once a second while a destination is
+                                       written: N the bytes written on the slowest one)
     hash XXH64BE:<hex>                 (one line per algorithm; always printed)
     INFO: copy speed B bytes in S.SSSSS sec (X.X MB/sec)
                                        (B 0, X 0.0 when no byte was copied: every copy was
@@ -85,8 +86,17 @@ from offload.errors import (
     printable_text,
     reach,
 )
-from offload.events import Event, JobStarted, SourceBytesRead
-from offload.hashing.registry import parse_algorithms
+from offload.events import (
+    DestinationBytesWritten,
+    DestinationFull,
+    DestinationLost,
+    Event,
+    FileCancelled,
+    FileFailed,
+    FileVerified,
+    FileVerifiedEarlier,
+    JobStarted,
+)
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.report.words import PAGE_CACHE
 from offload.results import (
@@ -187,24 +197,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _hash_label(requested: str, canonical: str) -> str:
-    """Pomfort prints the name it was given, upper case (XXH64BE); ours default to that."""
-    if canonical == "xxh64" and requested.lower() in ("xxh64be", "xxh64"):
-        return "XXH64BE" if requested.lower() == "xxh64be" else "XXH64"
-    return canonical.upper()
+# Pomfort's label of the digest each canonical algorithm prints, where it is not the name
+# upper case: ours of xxh64 is big-endian hex (as ``xxhsum -H1``), Pomfort's XXH64BE (its bare
+# XXH64 is the little-endian digest, which offload-ai never prints).
+_LABELS = {"xxh64": "XXH64BE"}
+
+
+def _hash_label(canonical: str) -> str:
+    """The label of the ``hash`` line of *canonical*'s digest: by what is printed, never by
+    the alias asked for (xxh64, xxh64be and xxhash64be are one digest, one line)."""
+    return _LABELS.get(canonical, canonical.upper())
+
+
+# A destination past these is no longer copying (its outcome known, or it is gone).
+_NO_LONGER_COPYING = (
+    FileVerified,
+    FileFailed,
+    FileCancelled,
+    FileVerifiedEarlier,
+    DestinationLost,
+    DestinationFull,
+)
 
 
 class _VerboseProgress:
     """Prints ``INFO: copying SRC...`` when the copy starts (after the input was checked: bad
-    input gets only its ERROR line) and ``INFO: copied N of M bytes`` about once a second."""
+    input gets only its ERROR line) and ``INFO: copied N of M bytes`` about once a second
+    while a destination is still being written: N the bytes written on the slowest
+    destination still copying (one that failed, or has the file already, no longer counts),
+    from its own clock, so that a destination that stalls (no event comes) still gets its
+    line each second. The read-back that follows the writes prints none. ``close`` stops
+    the clock."""
+
+    # What it is told: the written bytes, and when a destination is no longer copying.
+    accepts = frozenset({JobStarted, DestinationBytesWritten, *_NO_LONGER_COPYING})
 
     def __init__(self, env: Environment, total: int, source: str) -> None:
         self._env = env
         self._total = total
         self._source = source
-        self._copied = 0
         self._lock = threading.Lock()
-        self._last = time.monotonic()
+        self._written: dict[int, int] = {}  # by destination still copying
+        self._stop = threading.Event()
+        self._clock: threading.Thread | None = None
 
     def emit(self, event: Event) -> None:
         if isinstance(event, JobStarted):
@@ -213,17 +248,39 @@ class _VerboseProgress:
                 file=self._env.stdout,
                 flush=True,
             )
-            return
-        if not isinstance(event, SourceBytesRead):
+            with self._lock:
+                self._written = dict.fromkeys(range(len(event.destinations)), 0)
+            self._clock = threading.Thread(target=self._tick, name="pfn-progress", daemon=True)
+            self._clock.start()
             return
         with self._lock:
-            self._copied += event.nbytes
-            now = time.monotonic()
-            if now - self._last < PROGRESS_INTERVAL_S or self._copied >= self._total:
+            if isinstance(event, DestinationBytesWritten):
+                if event.destination_index in self._written:
+                    self._written[event.destination_index] += event.nbytes
+            elif isinstance(event, _NO_LONGER_COPYING):
+                self._written.pop(event.destination_index, None)
+
+    def _copied(self) -> int | None:
+        """The bytes written on the slowest destination still writing; None when none is
+        (every one written whole, or done)."""
+        with self._lock:
+            copied = min(self._written.values(), default=None)
+        return None if copied is None or copied >= self._total else copied
+
+    def _tick(self) -> None:
+        while not self._stop.wait(PROGRESS_INTERVAL_S):
+            copied = self._copied()
+            if copied is None:
                 return
-            self._last = now
-            copied = self._copied
-        print(f"INFO: copied {copied} of {self._total} bytes", file=self._env.stdout, flush=True)
+            print(
+                f"INFO: copied {copied} of {self._total} bytes", file=self._env.stdout, flush=True
+            )
+
+    def close(self) -> None:
+        """Stop the clock (the copy ended): no progress line after the outcome's."""
+        self._stop.set()
+        if self._clock is not None:
+            self._clock.join()
 
 
 def main(
@@ -249,11 +306,7 @@ def main(
 def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = False) -> int:
     requested = args.hash or ["xxh64be"]
     algorithms = hash_algorithms(requested)
-    labels: dict[str, str] = {}
-    for item in requested:
-        for part in filter(None, (p.strip() for p in item.split(","))):
-            canonical = parse_algorithms([part])[0]
-            labels.setdefault(canonical, _hash_label(part, canonical))
+    labels = {canonical: _hash_label(canonical) for canonical in algorithms}
     try:
         options = CopyOptions(
             algorithms=algorithms,
@@ -304,6 +357,9 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
         except OffloadError as error:
             env.error(error.message)
             return int(error.exit_code)
+        finally:
+            if sink is not None:
+                sink.close()  # its clock stopped: no progress line among the outcome's
         # Said while the handler is still ours: a signal now sets the token, which nothing
         # reads any more (never a KeyboardInterrupt, nor SIGTERM's default, cutting the
         # hash line a caller parses short or ending the run with another code than its).

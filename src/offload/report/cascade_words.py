@@ -20,6 +20,7 @@ for copies not read again: one answer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from offload.report.words import plural
@@ -58,6 +59,36 @@ def unread_words(*, other: bool, bucket: bool, how: str = "") -> str:
     return f"{text}, and {BUCKET_NEVER_STANDS}" if bucket else text
 
 
+#: The start of the reason a fast copy is failed with when its drive went away before the
+#: cascade read it (``cascade._RECONNECT``): how the reports tell it from a copy found bad.
+NOT_FOUND_BAD = "the copy was not found bad"
+
+
+def fast_unreachable(errors: Iterable[str | None]) -> bool:
+    """The failed fast copies' reasons (*errors*, at least one) all say their drive went away,
+    none that a copy was found bad (``fast_failed_words``)."""
+    said = list(errors)
+    return bool(said) and all(NOT_FOUND_BAD in (error or "") for error in said)
+
+
+def fast_failed_words(facts: CascadeFacts, *, since: bool = False) -> str:
+    """What became of the fast copy that failed, and what to do: a copy found changed or
+    unreadable is replaced by a re-run with the card and --overwrite; one whose drive went
+    away (``fast_unreachable``) was not found bad: that drive is reconnected and the same
+    command run again, no --overwrite. *since*: said after the release, "again"."""
+    read = "read it again" if since else "read it"
+    if facts.fast_unreachable:
+        return (
+            f"a copy there could not be read when the cascade {read} or checked the fast "
+            "copies at its end, its drive gone (listed below; not found bad): keep the card, "
+            "reconnect that drive and run the same command again"
+        )
+    return (
+        f"a copy there failed when the cascade {read} or checked the fast copies at its end "
+        "(listed below): keep the card, and re-run with it and --overwrite to replace that copy"
+    )
+
+
 class CascadeFacts(NamedTuple):
     """What a cascade did, as either report knows it."""
 
@@ -73,6 +104,9 @@ class CascadeFacts(NamedTuple):
     # could not read again, or found changed at its end (``cascade._fail_damaged``,
     # ``cascade._changed_since_verified``): the release no longer holds.
     fast_failed: bool = False
+    # Every copy failed on a fast destination failed because its drive went away (pulled,
+    # unmounted): not found bad, the drive to reconnect (``fast_failed_words``).
+    fast_unreachable: bool = False
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).
@@ -131,9 +165,8 @@ def cascade_sentence(facts: CascadeFacts) -> str:
         if facts.fast_failed:
             kept = (
                 f"The card's pass ended at {when}, the card NOT released: the fast copies an "
-                "earlier run verified were to be read again by the cascade, and a copy there "
-                "failed when it read it or checked the fast copies at its end (listed below): "
-                "keep the card, and re-run with it and --overwrite to replace that copy"
+                "earlier run verified were to be read again by the cascade, and "
+                + fast_failed_words(facts)
             )
         else:
             kept = (
@@ -185,11 +218,7 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             f"{facts.released_at or when}, once the cascade had read {read}"
         )
         if facts.fast_failed:  # another fast copy failed that read: the reports keep the card
-            return (
-                f"{released}; but a copy on a fast destination failed when the cascade read "
-                "it or checked the fast copies at its end (listed below): keep the card, and "
-                "re-run with it and --overwrite to replace that copy."
-            )
+            return f"{released}; but on a fast destination {fast_failed_words(facts)}."
         return f"{released}."
     if facts.fast_failed:
         # Released on what the fast copies were then; one of them failed since, when the
@@ -197,9 +226,7 @@ def cascade_sentence(facts: CascadeFacts) -> str:
         # otherwise be the last word.
         since = (
             f"The card was released at {when} (the fast destinations were then complete), "
-            "but since then a copy there failed when the cascade read it again or checked "
-            "the fast copies at its end (listed below): keep the card, and re-run with it and "
-            "--overwrite to replace that copy"
+            f"but since then {fast_failed_words(facts, since=True)}"
         )
         if facts.cancelled:
             return f"{since}; the cascade to {slow} was cancelled."

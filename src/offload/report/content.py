@@ -41,7 +41,7 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
-from offload.report.cascade_words import CascadeFacts, cascade_sentence
+from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
 from offload.report.clips import (
     NO_VIDEO,
     Clip,
@@ -1304,10 +1304,12 @@ def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_failed: bool) -> str:
+def _cascade_text(
+    data: dict[str, Any], fed: bool, slow_failed: bool, fast_errors: Sequence[str | None]
+) -> str:
     """The cascade's sentence (``cascade_words``, the terminal summary's), from the job
     report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, one failed
-    there; *fast_failed*, one failed on a fast destination. A report written before
+    there; *fast_errors*, the reasons of those failed on a fast destination. A report written before
     ``card_pass_ended_at`` existed set ``card_released_at`` whenever the pass ended: read so
     (it cannot tell a card kept after a transfer check)."""
     cascaded: dict[str, Any] = data["cascade"]
@@ -1335,7 +1337,8 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             cancelled=bool(data.get("cancelled")),
             fed=fed,
             slow_failed=slow_failed,
-            fast_failed=fast_failed,
+            fast_failed=bool(fast_errors),
+            fast_unreachable=fast_unreachable(fast_errors),
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             after_reread=bool(cascaded.get("card_released_after_reread")),
             released_at=when(cascaded.get("card_released_at")) or None,
@@ -1569,7 +1572,8 @@ def build_view(
     # (``FileEntryView``), and three passes were ~0.3 s at 50,000 files.
     cascaded: dict[str, Any] = data.get("cascade") or {}
     slow = set(cascaded.get("destinations") or [])
-    slow_fed = slow_failed = fast_failed = False
+    slow_fed = slow_failed = False
+    fast_errors: list[str | None] = []  # the failed fast copies' reasons (``cascade_words``)
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
     read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
@@ -1639,8 +1643,8 @@ def build_view(
                     if kind == GONE:
                         gone_at.append(len(failed_lines))
                     failed_lines.append(line)
-            if slow and dest.get("index") not in slow:
-                fast_failed = fast_failed or status == "failed"
+            if slow and dest.get("index") not in slow and status == "failed":
+                fast_errors.append(dest.get("error"))
             if slow and dest.get("index") in slow:
                 slow_failed = slow_failed or status == "failed"
                 # Fed: a copy the cascade wrote there (from a fast copy).
@@ -1734,7 +1738,7 @@ def build_view(
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
     if cascaded:
-        cascade = _cascade_text(data, slow_fed, slow_failed, fast_failed)
+        cascade = _cascade_text(data, slow_fed, slow_failed, fast_errors)
         warnings.append(f"Cascading copy: {cascade}")
     warnings.extend(str(note) for note in data.get("notes") or [])
     # The rows counted by kind in the same pass (one pass, not eight, over 50,000 clips).

@@ -349,6 +349,9 @@ def report_data(
                 "copy_s": round(d.copy_s, 6),
                 "verify_s": round(d.verify_s, 6),
                 "throughput_mb_s": round(d.throughput_mb_s, 3),
+                # Where its copies were read from: "card", or, cascaded, the fast copies
+                # (as --dry-run's), each with how many of its files it fed this run.
+                "fed_from": _fed_from(report, d.index),
             }
             for d in job.destinations
         ],
@@ -416,6 +419,18 @@ def report_data(
     )
     data["card_release"] = card_release(data, facts).as_json()
     return data
+
+
+def _fed_from(report: OffloadReport, index: int) -> str | list[dict[str, Any]]:
+    """Destination *index*'s ``fed_from``: "card", or, cascaded, [{``copy_root`` of a fast
+    copy, ``files`` it fed there}] (``OffloadReport.cascade_fed_from``; [] when none was)."""
+    if index not in report.cascade:
+        return "card"
+    fed = report.cascade_fed_from.get(index, {})
+    return [
+        {"copy_root": str(report.plans[source].root), "files": count}
+        for source, count in sorted(fed.items())
+    ]
 
 
 def failures(report: OffloadReport) -> list[dict[str, Any]]:

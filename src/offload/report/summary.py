@@ -20,7 +20,7 @@ from offload.existing import CHECK_CANCELLED
 from offload.manifest.xmlchars import xml_can_hold
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.renamed_recheck import NOT_RECHECKED
-from offload.report.cascade_words import CascadeFacts, cascade_sentence
+from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
 from offload.report.words import (
     PAGE_CACHE,
     TRANSFER_CHECKED,
@@ -256,7 +256,10 @@ def _result(dest: DestinationSummary, result: str, *, earlier: int = 0) -> Text:
     if dest.lost:
         return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
-        return Text("FAILED", style="bold red")
+        # As the live view's row (``cli/live.py``): "partly failed" where some copies there
+        # are good (a fast drive pulled mid-cascade: its copies verified before it went).
+        good = dest.files_verified + dest.files_verified_earlier + dest.files_transfer_checked
+        return Text("PARTLY\nFAILED" if dest.files_failed and good else "FAILED", style="bold red")
     if result == "ok" and dest.files_transfer_checked:
         # Two lines, as the "transfer-checked only" header: 80 columns keep it whole.
         return Text(TRANSFER_CHECKED.replace("-", "-\n"), style=TRANSFER_CHECKED_STYLE)
@@ -1082,6 +1085,12 @@ def _cascade_line(report: OffloadReport) -> str:
             fed=fed,
             slow_failed=slow_failed,
             fast_failed=fast_failed,
+            fast_unreachable=fast_unreachable(
+                d.error
+                for f in report.job.files
+                for d in f.destinations
+                if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
+            ),
             unproven=report.cascade_unproven,
             after_reread=report.card_released_after_reread,
             released_at=None

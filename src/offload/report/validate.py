@@ -276,6 +276,14 @@ _DESTINATION = obj(
         "copy_s": _o(nullable(NUM)),
         "verify_s": _o(nullable(NUM)),
         "throughput_mb_s": _o(nullable(NUM)),
+        # "card", or the fast copies that fed a cascaded destination (``job_report``).
+        "fed_from": _o(
+            either(
+                STR,
+                list_of(obj({"copy_root": STR, "files": COUNT})),
+                what='"card" or a list of {copy_root, files}',
+            )
+        ),
         **_VOLUME,
         "free_bytes_after": _o(nullable(COUNT)),
     }

@@ -52,6 +52,7 @@ from offload.plan.preflight.names import (
     entries_of,
 )
 from offload.plan.preflight.paths import (
+    Overlap,
     check_duplicates,
     check_folder,
     check_remote_overlaps,
@@ -329,13 +330,16 @@ def preflight(
             continue
         # Inside the card, or the copy over it: no write check there (its folder is the
         # card's; "mount it read-write" would be advice to write on the card).
-        overlaps = check_source_overlap(tree, plan, out, spell)
+        overlap = check_source_overlap(tree, plan, out, spell)
+        if overlap is Overlap.SOURCE_ITSELF:
+            checks.append(DestinationCheck(plan.index, plan.destination))
+            continue
         refusal = None if allow_card_destination else _card_refusal(plan.destination)
         if refusal is not None:
             out.error(C.DEST_LOOKS_LIKE_CARD, plan.destination, refusal, plan.index)
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        if not overlaps:
+        if overlap is Overlap.NONE:
             # Checked after the other checks (below), its error put here.
             at = len(out.errors)
             writable.append((plan, None if folder == plan.destination else folder, at))

@@ -4,6 +4,7 @@ copy stays out of the source and of the other copies; what the source's links le
 from __future__ import annotations
 
 import contextlib
+import enum
 import errno
 import os
 import shlex
@@ -300,13 +301,25 @@ def check_writable(
     out.error(C.DEST_NOT_WRITABLE, folder, said, plan.index, errno=failure.errno)
 
 
+class Overlap(enum.Enum):
+    """What :func:`check_source_overlap` found of a destination and the source."""
+
+    NONE = "none"  # no refusal (a warning at most)
+    #: Refused: the destination's folder is the card's own, or the copy root is, and nothing
+    #: may be written there, not even a write probe.
+    REFUSED = "refused"
+    #: Refused, the target being the source file itself (through a symlink, a hard link):
+    #: the destination's other checks would only say that again in other words (a symlink
+    #: in the way of the copy), so they are not run.
+    SOURCE_ITSELF = "source-itself"
+
+
 def check_source_overlap(
     tree: SourceTree, plan: DestinationPlan, out: Findings, spell: Speller | None = None
-) -> bool:
+) -> Overlap:
     """The destination inside the card, the copy over it, or the card inside the
     destination (a warning); paths compared as *spell* spells them (:func:`is_inside`).
-    Returns whether *plan* was refused for it (an error): its folder is then the card's
-    own, or the copy root is, and nothing may be written there, not even a write probe."""
+    Returns whether and how *plan* was refused for it (:class:`Overlap`)."""
     spell = spell or Speller()
     dest = plan.destination
     if not tree.root_is_file and is_inside(dest, tree.root, spell):
@@ -317,7 +330,7 @@ def check_source_overlap(
             "another drive",
             plan.index,
         )
-        return True
+        return Overlap.REFUSED
     if tree.root_is_file:
         target = plan.target_for(tree.files[0].relative_path)
         if _identity(target) == (tree.root_dev, tree.root_ino):
@@ -327,7 +340,7 @@ def check_source_overlap(
                 f"destination {target} is the source file itself; choose another destination",
                 plan.index,
             )
-            return True
+            return Overlap.SOURCE_ITSELF
         overlaps = False
     else:
         overlaps = is_inside(tree.root, plan.root, spell)
@@ -339,7 +352,7 @@ def check_source_overlap(
             "destination",
             plan.index,
         )
-        return True
+        return Overlap.REFUSED
     if is_inside(tree.root, dest, spell):
         out.warning(
             C.DEST_CONTAINS_SOURCE,
@@ -348,7 +361,7 @@ def check_source_overlap(
             "drive, so this copy adds no safety there",
             plan.index,
         )
-    return False
+    return Overlap.NONE
 
 
 def _seen_through(a: DestinationPlan, b: DestinationPlan, probes: Mapping[int, Path]) -> bool:
