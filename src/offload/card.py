@@ -149,6 +149,7 @@ from offload.results import (
     JobReport,
     merge_job_reports,
 )
+from offload.state_names import GENERATION_RECORD_NAME
 from offload.zone_shift import SLACK_NS as ZONE_SLACK_NS
 from offload.zone_shift import warning_words as zone_shift_words
 from offload.zone_shift import zone_shift
@@ -3478,7 +3479,6 @@ def _remove_stale_temps(root: Path, said: list[str]) -> int:
     promises one WARNING line; before, only the JSON's ``removed_stray_partials`` counted
     them)."""
     from offload.manifest.layout import ASCMHL_FOLDER
-    from offload.manifest.unchained_own import RECORD_NAME
     from offload.manifest_stamp import STAMP_NAME
 
     prefix = f"{root.name}_"
@@ -3486,7 +3486,10 @@ def _remove_stale_temps(root: Path, said: list[str]) -> int:
         (root / ASCMHL_FOLDER, lambda name: name.endswith((".mhl", ".xml"))),
         (root, lambda name: name.startswith(prefix) and name.endswith(".mhl")),
         (root / STATE_FOLDER / "reports", lambda name: True),
-        (root / STATE_FOLDER, lambda name: name in (STAMP_NAME, LEDGER_NAME, RECORD_NAME)),
+        (
+            root / STATE_FOLDER,
+            lambda name: name in (STAMP_NAME, LEDGER_NAME, GENERATION_RECORD_NAME),
+        ),
     ]
     removed = 0
     for folder, is_ours in folders:

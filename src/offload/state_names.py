@@ -9,6 +9,10 @@ too.
 """
 
 STATE_FOLDER = ".offload"
+#: ``<copy root>/.offload/<this>``: the record of an ASC MHL generation being committed, until
+#: the chain lists it (``manifest.unchained_own``); here so that the sweep of a dead run's
+#: temporaries (``card._remove_stale_temps``) names it without loading the manifests' modules.
+GENERATION_RECORD_NAME = "ascmhl-generation.json"
 # Our own state on a destination, partials of an interrupted run, and the piece of a partial's
 # name fusefat leaves as a folder entry of its own (``naming.is_partial_leftover``) are never
 # card content; the manifests carry the unanchored ones, so ``ascmhl verify`` hides them too.

@@ -56,10 +56,10 @@ from offload.fs.ops import fsync_dir
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.history import c4_of_file, generation_number_of, parse_chain
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
-from offload.state_names import STATE_FOLDER
+from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
 
 #: ``<copy root>/.offload/<this>``: the generation being committed, until the chain lists it.
-RECORD_NAME = "ascmhl-generation.json"
+RECORD_NAME = GENERATION_RECORD_NAME
 
 
 def record_for(root: Path) -> Path | None:
