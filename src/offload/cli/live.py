@@ -407,11 +407,10 @@ class CardQuiet:
         """The destination the quiet card's copy waits on: of those with a write in flight
         (``DestinationProgress.writing``) or bytes written since the card went quiet and in
         the last ``LANDED_LATELY_S``, the slowest; None when none is (then the card gives
-        nothing: ask it). Its pace is its
-        bytes between the first and the last change seen in the window (a slow drive's
-        bytes land a chunk at a time, seconds apart), said only while the time since its
-        last byte is within twice its mean time between two (a destination that stopped
-        has no pace)."""
+        nothing: ask it). Its pace is its bytes between the first and the last change seen
+        in the window (a slow drive's bytes land a chunk at a time, seconds apart), said
+        only while the time since its last byte is within twice its mean time between two,
+        or ``QUIET_SAID_S`` (a destination that stopped has no pace)."""
         now = self._clock()
         found: Waiting | None = None
         for dest in snap.destinations:
