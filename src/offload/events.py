@@ -134,6 +134,16 @@ class DestinationBytesWritten(Event):
 
 
 @dataclass(frozen=True)
+class DestinationWriting(Event):
+    """A write call of a large file's chunk starts on one destination (its
+    ``DestinationBytesWritten`` ends it): while it is in flight the copy may wait on that
+    destination, not on the card (a slow drive or link writes a chunk of 8 MiB for more than
+    10 s below 0.8 MB/s). Not made for the small files' writes, whose bytes come often."""
+
+    destination_index: int
+
+
+@dataclass(frozen=True)
 class BytesVerified(Event):
     """Bytes re-read for verification: a destination's (index ≥ 0) or the source's (-1)."""
 

@@ -22,6 +22,7 @@ from offload.events import (
     DestinationFull,
     DestinationLost,
     DestinationUnfinished,
+    DestinationWriting,
     Event,
     ExistingCopiesChecking,
     FileCancelled,
@@ -76,6 +77,10 @@ class DestinationProgress:
     # The steps that finish it which failed there once its copies had their outcomes
     # (``DestinationUnfinished``: ``links``, ``folders``, ``manifest``, ``folder-times``).
     unfinished: tuple[str, ...] = ()
+    # A write call of a large file's chunk is in flight there (``DestinationWriting`` until
+    # its ``DestinationBytesWritten``, its file's failure or the job's end): the copy may be
+    # waiting on this destination, not on the card (the live view's words).
+    writing: bool = False
 
 
 @dataclass
@@ -394,7 +399,9 @@ class ProgressModel:
         elif isinstance(event, SourceBytesRead):
             self._source_read += event.nbytes
         elif isinstance(event, DestinationBytesWritten):
-            self._destinations[event.destination_index].bytes_written += event.nbytes
+            dest = self._destinations[event.destination_index]
+            dest.bytes_written += event.nbytes
+            dest.writing = False
         elif isinstance(event, BytesVerified):
             if event.destination_index < 0:
                 self._source_verified += event.nbytes
@@ -442,6 +449,7 @@ class ProgressModel:
             dest = self._destinations[event.destination_index]
             dest.lost = event.message
             dest.phase = "lost"
+            dest.writing = False
         elif isinstance(event, DestinationFull):
             self._destinations[event.destination_index].full = event.message
         elif isinstance(event, DestinationUnfinished):
@@ -450,8 +458,11 @@ class ProgressModel:
             self._finished = True
             self._cancelled = event.cancelled
             for dest in self._destinations:
+                dest.writing = False
                 if dest.lost is None:
                     dest.phase = self._end_phase(dest, cancelled=event.cancelled)
+        elif isinstance(event, DestinationWriting):  # last: one a large file's chunk
+            self._destinations[event.destination_index].writing = True
 
     def _count_outcome(self, event: FileVerified | FileFailed | FileVerifiedEarlier) -> bool:
         """Count a file's outcome on a destination; one given before (a file fed again, a
@@ -467,6 +478,7 @@ class ProgressModel:
             dest.files_done -= 1
         if isinstance(event, FileFailed):
             dest.files_failed += 1
+            dest.writing = False  # a write that failed ends no other way
             failed, done = failed | bit, done & ~bit
         else:
             dest.files_done += 1
@@ -569,6 +581,8 @@ class ProgressModel:
         the jobs to come is done (or cancelled); one still to be fed keeps waiting. The work
         the job planned and did not do (a failed file's bytes never written, the rest of a
         lost destination) leaves the totals, so the fraction goes on from where it stands."""
+        for dest in self._destinations:
+            dest.writing = False  # its writer is over
         plan = self._job_plan
         if plan is not None and not cancelled:
             base_read, base_written, base_commits = self._job_base

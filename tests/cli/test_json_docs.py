@@ -34,7 +34,12 @@ DOC = (Path(__file__).parents[2] / "docs" / "json.md").read_text(encoding="utf-8
 # The lines the command writes itself, not from an engine event.
 COMMAND_LINES = {"progress", "job_report", "offload_refused", "report_refused"}
 # The per-chunk byte counts: folded into ``progress`` lines, named in the trace's section.
-BYTE_EVENTS = {"source_bytes_read", "destination_bytes_written", "bytes_verified"}
+BYTE_EVENTS = {
+    "source_bytes_read",
+    "destination_bytes_written",
+    "destination_writing",
+    "bytes_verified",
+}
 # Objects whose keys are data (an algorithm, a status, a path), not names of the format.
 DATA_KEYED = {
     "digests",

@@ -427,3 +427,31 @@ def test_a_card_that_stops_answering_mid_copy_is_said_not_an_eta(
         for n in re.findall(rb"no data from the card for (\d+) s \xc2\xb7 ETA --:--", run.raw)
     ]
     assert said and min(said) >= 10 and max(said) >= 11, run.raw[-3000:]
+
+
+@pytest.mark.fault
+def test_a_copy_waiting_on_a_slow_destination_names_it_not_the_card(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A destination writing ~0.3 MB/s (FaultyFS: each write of its first two 4 MiB chunks
+    held 0.4 s) beside a fast one: the reader runs its chunks ahead (6 of 4 MiB), then waits
+    on that destination, the card quiet 10 s and more a chunk. The view names the
+    destination the copy waits on, its pace once it has one and an ETA, never "no data from
+    the card". Failed before: "no data from the card for N s · ETA --:--"."""
+    slow = faulty_fs(direct_io=True)
+    card = clips_card(tmp_path / "cards", 1, 32 << 20, card="A001R2", clip="A001C{:03d}.mov")
+    fast = tmp_path / "fast"
+    fast.mkdir()
+    held = slow.stall("write", path="*.mov*", seconds=3.3, times=8)
+    run = run_on_terminal(
+        "copy", "-b", str(4 << 20), "--report-dir", tmp_path / "r", card, fast, slow.mountpoint
+    )
+    assert slow.fired(held) == 8
+    assert run.returncode == 0, run.text
+    assert b"no data from the card" not in run.raw, run.raw[-3000:]
+    flat = run.raw.replace(b"\r\n", b"")  # the words fold at the terminal's width
+    said = re.findall(rb"waiting on ([^:\s]+)(: [\d.]+ MB/s| \(pace not known yet\))", flat)
+    assert said, run.raw[-3000:]
+    assert {name for name, _ in said} == {str(slow.mountpoint).encode()}
+    paces = {float(pace[2:].split()[0]) for _, pace in said if pace.endswith(b"MB/s")}
+    assert paces and all(0.2 <= pace <= 0.4 for pace in paces), said

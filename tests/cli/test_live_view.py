@@ -6,10 +6,11 @@ import re
 
 from rich.console import Console
 
-from offload.cli.live import render
+from offload.cli.live import QUIET_SAID_S, CardQuiet, render
 from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
+    DestinationWriting,
     ExistingCopiesChecking,
     FileCancelled,
     FileFailed,
@@ -22,6 +23,7 @@ from offload.events import (
     OffloadFinishing,
     OffloadPlanned,
     PhaseChanged,
+    SourceBytesRead,
     WorkPlanned,
 )
 from offload.progress import ProgressModel
@@ -417,3 +419,59 @@ def test_a_rate_is_said_only_while_the_card_is_read() -> None:
     model.emit(JobFinished(130, cancelled=True))
     over = _print(render(model.snapshot(), cancelled=True))
     assert "CANCELLED" in over and "MB/s" not in over, over
+
+
+def test_a_quiet_card_names_the_slowest_destination_still_writing_never_the_card() -> None:
+    """The card gives no byte while the copy waits on destinations (a clock of its own, 1 s
+    a frame): the one with a write in flight and the lowest pace is named with its pace; one
+    whose bytes stopped landing is said so; none busy: "no data from the card". (The words
+    before: "no data from the card" whatever held the copy.)"""
+    now = [0.0]
+    model = ProgressModel(clock=lambda: now[0])
+    model.emit(JobStarted(2, 64 << 20, ("/mnt/FAST", "/Volumes/SLOW", "s3://b/p"), "full", ()))
+    model.emit(FileStarted("C1.mov", 64 << 20))
+    model.emit(SourceBytesRead(24 << 20))
+    quiet = CardQuiet(clock=lambda: now[0])
+
+    def frame() -> str:
+        snap = model.snapshot()
+        quiet_s = quiet.seconds(snap)
+        waiting = quiet.waiting(snap) if quiet_s >= QUIET_SAID_S else None
+        return _print(render(snap, quiet_s=quiet_s, waiting=waiting)).splitlines()[1]
+
+    frame()
+    model.emit(DestinationBytesWritten(0, 24 << 20))  # the fast one has all the card gave
+    for index in (1, 2):
+        model.emit(DestinationWriting(index))
+    for second in range(1, 40):
+        now[0] = float(second)
+        if second % 8 == 0:  # /Volumes/SLOW: 1 MiB in 8 s; the bucket 4 MiB
+            model.emit(DestinationBytesWritten(1, 1 << 20))
+            model.emit(DestinationBytesWritten(2, 4 << 20))
+            model.emit(DestinationWriting(1))
+            model.emit(DestinationWriting(2))
+        words = frame()
+        assert "no data from the card" not in words, words
+        if second < QUIET_SAID_S:
+            assert "waiting on" not in words and "MB/s" in words, words
+        elif second < 16:
+            assert "waiting on /Volumes/SLOW: 0.1 MB/s · ETA" in words, words
+    # Its writes end (its last bytes count as its own for LANDED_LATELY_S); the bucket's bytes
+    # go on landing, then stop too.
+    model.emit(DestinationBytesWritten(1, 1 << 20))
+    for second in range(40, 80):
+        now[0] = float(second)
+        if second < 56 and second % 8 == 0:
+            model.emit(DestinationBytesWritten(2, 4 << 20))
+            model.emit(DestinationWriting(2))
+        words = frame()
+        if 50 <= second < 56:
+            assert "waiting on s3://b/p: 0.5 MB/s" in words, words
+    model.emit(DestinationBytesWritten(2, 4 << 20))  # nothing in flight anywhere
+    now[0] = 90.0
+    assert "waiting on s3://b/p" in frame()  # its last bytes, just landed
+    now[0] = 101.0
+    assert "no data from the card for 101 s · ETA --:--" in frame()
+    model.emit(DestinationWriting(1))  # in flight, no byte for long: no pace said
+    now[0] = 102.0
+    assert "waiting on /Volumes/SLOW (no write done for 62 s) · ETA" in frame()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 
 from rich import filesize
@@ -63,9 +65,11 @@ class _Frame:
         written: bool = False,
         quiet_s: float = 0.0,
         stopping: bool = False,
+        waiting: Waiting | None = None,
     ) -> None:
         self.snap = snap
         self.quiet_s = quiet_s
+        self.waiting = waiting
         self.stopping = stopping
         self.signal = signal
         self.refused = refused
@@ -127,7 +131,7 @@ class _Frame:
                     _bytes_words(snap, total_bytes) if byte_words else "",
                     _verified_earlier_words(snap),
                     *(
-                        (_quiet_words(self.quiet_s),)
+                        (_quiet_words(self.quiet_s, self.waiting, snap, self.cancelled),)
                         if self.quiet_s >= QUIET_SAID_S and not self.cancelled
                         else (
                             _rate_words(snap, source_rate, cancelled=self.cancelled),
@@ -314,6 +318,10 @@ def _finishing_words(
 #: 10 s is a chunk slower than 0.8 MB/s.
 QUIET_SAID_S = 10.0
 
+#: How far back a destination's pace is measured (``CardQuiet.waiting``): a few of its
+#: chunks at the paces that make the card quiet (8 MiB lands every 10 to 30 s).
+PACE_WINDOW_S = 60.0
+
 
 def _rate_words(snap: ProgressSnapshot, rate: float, *, cancelled: bool) -> str:
     """The card's rate (*rate*, bytes a second), said only while the copy reads it: none
@@ -328,33 +336,127 @@ def _rate_words(snap: ProgressSnapshot, rate: float, *, cancelled: bool) -> str:
     return "" if words == human_rate(0.0) else words
 
 
-def _quiet_words(quiet_s: float) -> str:
+#: How lately a destination's bytes must have landed, with no write in flight there, to be
+#: one the quiet card's copy waits on (small files' writes say nothing before their bytes):
+#: a writer that finished the card's last chunk a moment after it stalled is not waited on
+#: for long (it was, a few seconds; a card of small files to a 0.3 MB/s drive lands a file
+#: of 1 MiB every ~3 s).
+LANDED_LATELY_S = 5.0
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The destination a quiet card's copy waits on (``CardQuiet.waiting``): its path (an
+    S3 destination's URL: no secret is in it), its pace while its bytes land (bytes a
+    second; None while not measured, or once it has written nothing for longer than its
+    pace explains), and the seconds since its last write done (None: none seen yet)."""
+
+    path: str
+    rate: float | None
+    since_s: float | None
+
+
+def _quiet_words(
+    quiet_s: float, waiting: Waiting | None, snap: ProgressSnapshot, cancelled: bool
+) -> str:
     """What the view says of a copy that has read nothing from the card for *quiet_s*
-    seconds: true whether the card stopped answering or the copy waits on a destination
-    (then it asks the card for nothing), so it claims neither."""
-    return f"no data from the card for {int(quiet_s)} s · ETA --:--"
+    seconds. A destination still writing (*waiting*: a write in flight there, or its bytes
+    advancing): the copy waits on it, the card is fine; it is named with its pace and the
+    ETA, which its lane's pace gives (``offload.eta``). Else "no data from the card": true
+    whether the card stopped answering or a destination's call hangs without a byte, so it
+    claims neither, and no ETA."""
+    if waiting is None:
+        return f"no data from the card for {int(quiet_s)} s · ETA --:--"
+    name = printable_name(waiting.path)
+    pace = (
+        f": {human_rate(waiting.rate)}"
+        if waiting.rate is not None
+        else " (pace not known yet)"
+        if waiting.since_s is None
+        else f" (no write done for {int(waiting.since_s)} s)"
+    )
+    return f"waiting on {name}{pace} · {_eta_words(snap, cancelled=cancelled)}"
 
 
 class CardQuiet:
     """How long the card has given the copy no byte (``ProgressSnapshot.source_bytes_read``
     unchanged) while it is mid-copy: 0 otherwise (before the first byte, while copies
-    already there are read back, once every copy has its outcome). *clock*: for tests."""
+    already there are read back, once every copy has its outcome); and, while it is quiet,
+    the destination the copy waits on (``waiting``). *clock*: for tests. Called at the
+    view's pace (10 a second), never per event: a few comparisons a destination a frame."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._read = -1
         self._since = clock()
+        # Per destination index: its bytes written as seen at the frames where they changed
+        # (time, bytes), the last PACE_WINDOW_S and the one before.
+        self._landed: dict[int, deque[tuple[float, int]]] = {}
 
     def seconds(self, snap: ProgressSnapshot) -> float:
         now = self._clock()
         if snap.source_bytes_read != self._read:
             self._read, self._since = snap.source_bytes_read, now
+        self._follow(snap, now)
         copying = (
             snap.files_started > 0  # a read under way (its bytes counted once it returns)
             and snap.source_bytes_read < snap.total_bytes
             and not (snap.finished or snap.finishing or snap.copies_over or snap.checking)
         )
         return now - self._since if copying else 0.0
+
+    def _follow(self, snap: ProgressSnapshot, now: float) -> None:
+        for dest in snap.destinations:
+            landed = self._landed.get(dest.index)
+            if landed is None:
+                self._landed[dest.index] = deque([(now, dest.bytes_written)])
+                continue
+            if landed[-1][1] != dest.bytes_written:
+                landed.append((now, dest.bytes_written))
+                while len(landed) > 2 and landed[1][0] <= now - PACE_WINDOW_S:
+                    landed.popleft()
+
+    def waiting(self, snap: ProgressSnapshot) -> Waiting | None:
+        """The destination the quiet card's copy waits on: of those with a write in flight
+        (``DestinationProgress.writing``) or bytes written since the card went quiet and in
+        the last ``LANDED_LATELY_S``, the slowest; None when none is (then the card gives
+        nothing: ask it). Its pace is its bytes between the first and the last change seen
+        in the window (a slow drive's bytes land a chunk at a time, seconds apart), said
+        only while the time since its last byte is within twice its mean time between two,
+        or ``QUIET_SAID_S`` (a destination that stopped has no pace)."""
+        now = self._clock()
+        found: Waiting | None = None
+        for dest in snap.destinations:
+            landed = self._landed.get(dest.index)
+            if landed is None or dest.lost is not None:
+                continue
+            last_t, last_b = landed[-1]
+            # Busy: a write in flight, or bytes landed since the card went quiet and lately
+            # (a small file's write is said by its bytes alone).
+            recent = len(landed) > 1 and last_t > max(self._since, now - LANDED_LATELY_S)
+            if not (dest.writing or recent):
+                continue
+            first_t, first_b = landed[0]
+            rate = None
+            steps = len(landed) - 1
+            if steps and last_t > first_t and last_b > first_b:
+                gap = (last_t - first_t) / steps
+                if now - last_t <= max(2 * gap, QUIET_SAID_S):
+                    rate = (last_b - first_b) / (last_t - first_t)
+            here = Waiting(dest.path, rate, now - last_t if steps else None)
+            if found is None or _slower(here, found):
+                found = here
+        return found
+
+
+def _slower(one: Waiting, other: Waiting) -> bool:
+    """Whether *one* holds the copy up more than *other*: no pace (nothing lands) before a
+    pace, else the lower pace."""
+    if one.rate is None or other.rate is None:
+        return one.rate is None and (
+            other.rate is not None or (one.since_s or 0.0) > (other.since_s or 0.0)
+        )
+    return one.rate < other.rate
 
 
 def _failures(snap: ProgressSnapshot) -> str:
@@ -389,6 +491,7 @@ def render(
     written: bool = False,
     quiet_s: float = 0.0,
     stopping: bool = False,
+    waiting: Waiting | None = None,
 ) -> RenderableType:
     """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
     cancel was asked for (shown as one only while a copy was left to cancel); *signal*: how
@@ -398,8 +501,9 @@ def render(
     *refused*: the reports not written (``LiveView.reports_written``), a line each;
     *written*: the JSON and CSV reports are written (``reports_written`` was called);
     *quiet_s*: seconds the card has given the copy no byte (``CardQuiet``), said from
-    ``QUIET_SAID_S`` on in place of the rate and ETA; *stopping*: a further signal stopped
-    the run once the copy was over (``SignalsAfterCopy.stopped_by``)."""
+    ``QUIET_SAID_S`` on in place of the rate and ETA; *waiting*: the destination the copy
+    waits on meanwhile (``CardQuiet.waiting``), named then instead of the card; *stopping*:
+    a further signal stopped the run once the copy was over (``SignalsAfterCopy.stopped_by``)."""
     return _Frame(
         snap,
         cancelled=cancelled,
@@ -409,6 +513,7 @@ def render(
         written=written,
         quiet_s=quiet_s,
         stopping=stopping,
+        waiting=waiting,
     )
 
 
@@ -438,6 +543,7 @@ class LiveView:
 
         def frame() -> RenderableType:
             snap = model.snapshot()
+            quiet_s = quiet.seconds(snap)
             return render(
                 snap,
                 cancelled=bool(cancel is not None and cancel.cancelled),
@@ -445,8 +551,9 @@ class LiveView:
                 signal=signal(),
                 refused=self._refused,
                 written=self._written,
-                quiet_s=quiet.seconds(snap),
+                quiet_s=quiet_s,
                 stopping=stopping(),
+                waiting=quiet.waiting(snap) if quiet_s >= QUIET_SAID_S else None,
             )
 
         self._live = Live(

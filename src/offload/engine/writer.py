@@ -58,7 +58,13 @@ from offload.errors import (
     OffloadError,
     destination_io_error,
 )
-from offload.events import DestinationBytesWritten, PhaseChanged, wanted, wanted_phase
+from offload.events import (
+    DestinationBytesWritten,
+    DestinationWriting,
+    PhaseChanged,
+    wanted,
+    wanted_phase,
+)
 from offload.options import ExistingFilePolicy
 
 
@@ -89,6 +95,7 @@ class DestinationWriter:
         # ``events.wanted_phase``; none of them under ``offload copy --quiet``).
         self._phase_events = wanted_phase(state.sink, "copy")
         self._written_events = wanted(state.sink, DestinationBytesWritten)
+        self._writing_events = wanted(state.sink, DestinationWriting)
         # Asked once, not a file: an enum member's look-up goes through ``EnumType``'s
         # Python ``__getattr__`` in Python 3.11 (docs/performance.md, "The committer:
         # fifteenth pass").
@@ -330,6 +337,10 @@ class DestinationWriter:
                 self._fail_own_files_if_lost()
 
     def _on_chunk(self, chunk: Chunk) -> None:
+        # Said before a large file's chunk (one event a chunk, ~8 MiB): a write on a slow
+        # destination takes seconds, and the live view names what the copy waits on.
+        if self._writing_events and self._current is not None:
+            self.state.sink.emit(DestinationWriting(self.state.index))
         self._write(chunk.data)
 
     def _write(self, data: memoryview) -> None:

@@ -1,8 +1,9 @@
 """``--json``: one JSON object per line on stdout for other programs (schema in docs/json.md).
 
 Every engine event becomes a line ``{"event": "<snake_case name>", "time": <unix s>, ...}``
-with the event's fields, except the per-chunk byte counts, which are folded into a
-``progress`` line at most every ``interval_s`` seconds.
+with the event's fields, except the per-chunk byte counts (and ``destination_writing``, a
+chunk's write starting), which are folded into a ``progress`` line at most every
+``interval_s`` seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
+    DestinationWriting,
     Event,
     JobFinished,
     OffloadFinished,
@@ -24,7 +26,7 @@ from offload.events import (
 from offload.json_text import ascii_only_for, dumps, write_whole
 from offload.progress import ProgressModel
 
-_BYTE_EVENTS = (SourceBytesRead, DestinationBytesWritten, BytesVerified)
+_BYTE_EVENTS = (SourceBytesRead, DestinationBytesWritten, DestinationWriting, BytesVerified)
 
 
 def event_name(event: Event) -> str:
@@ -105,6 +107,7 @@ class JsonLinesSink:
                         "files_transfer_checked": d.files_transfer_checked,
                         "files_verified_earlier": d.files_verified_earlier,
                         "lost": d.lost is not None,  # why: its destination_lost line
+                        "writing": d.writing,
                     }
                     for d in snap.destinations
                 ],
