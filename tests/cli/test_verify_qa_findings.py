@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from support.mounts import Mount
 from support.offload_cli import newest_report, offloaded_card, run_offload
 
 
@@ -58,6 +60,45 @@ def test_an_append_that_cannot_write_its_generation_is_no_pass(tmp_path: Path) -
     assert entry["exit_code"] == 11, entry
     assert entry["result"] == "verified, generation not written (--append)", entry
     assert "cannot write ASC MHL manifest" in (entry["reason"] or ""), entry
+
+
+def test_an_unwritten_generation_words_the_files_as_a_check_without_it(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """``verify --append`` of a copy in RAM (tmpfs: every file read through a cache) whose
+    generation cannot be written: ``offload history`` words the files as a plain check of
+    that copy would (``, 3 through a cache``), then the generation not written, from the
+    report's own ``generation_unwritten``; a report whose files were checked by size only
+    is "none verified"; one of a version before that key is still worded by its exit code.
+    Failed before: "verified, generation not written (--append)" for files only read
+    through a cache, and "verified, some by size only" for files none of which was read and
+    matched."""
+    copy = tmpfs_mount(16 << 20).path / "A001"
+    shutil.copytree(offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001", copy, symlinks=True)
+    reports = tmp_path / "reports"
+    with _immutable(copy / "ascmhl"):
+        shown = run_offload("verify", "--append", "--report-dir", reports, copy)
+    assert shown.returncode == 11, shown.stderr
+    saved = newest_report(reports)
+    assert saved["generation_unwritten"] is True, saved
+    assert saved["files_read_through_cache"] == 3, saved
+
+    def history_of(data: dict[str, Any]) -> str:
+        folder = tmp_path / f"as{len(list(tmp_path.glob('as*')))}"
+        folder.mkdir()
+        (folder / "verify.json").write_text(json.dumps(data))
+        listed = run_offload("history", "--json", "--report-dir", folder)
+        (entry,) = json.loads(listed.stdout)
+        assert entry["reason"] == data["error"], entry
+        return str(entry["result"])
+
+    unwritten = ", generation not written (--append)"
+    assert history_of(saved) == f"verified, 3 through a cache{unwritten}"
+    sized = {**saved, "files_read_through_cache": 0}
+    sized["totals"] = {**saved["totals"], "verified": 0, "unverifiable": 3}
+    assert history_of(sized) == f"3 checked by size only, none verified{unwritten}"
+    older = {key: value for key, value in saved.items() if key != "generation_unwritten"}
+    assert history_of(older) == f"verified{unwritten}"
 
 
 #: The prefix of a command run as root but without the capabilities that let root read any
