@@ -16,7 +16,6 @@ import os
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
-from enum import IntEnum
 from pathlib import Path
 
 from offload.copy_legacy_mhl import CopyLegacyMhls
@@ -69,30 +68,14 @@ from offload.manifest.verify import (
     reporting_cancels,
     split_leftovers,
 )
+from offload.manifest.verify import (
+    VerifyExit as VerifyExit,  # the exit codes of offload verify, named here too
+)
 from offload.respelling import respelled_pairs
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
-
-
-class VerifyExit(IntEnum):
-    """Exit codes of ``offload verify`` (those of ``ascmhl verify`` where they overlap)."""
-
-    OK = 0
-    MISSING = 10  # files recorded but gone
-    CHANGED = 11  # a size or hash differs, or a file could not be read
-    EXTRA = 21  # only new files the records do not know
-    # Some recorded files checked for presence and size only (a legacy MHL entry holding no
-    # hash offload-ai can recompute: ``<null>``, a value that is no digest), or not at all
-    # (an ``--mhl-file`` entry naming its file from a root): nothing failed, but the check
-    # proved less than a hash would. In ascmhl's band of incomplete checks (20
-    # a file not found, 21 new files), never 0: a script must not read it as "verified".
-    SIZE_ONLY = 22
-    NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
-    UNTRUSTED = 31  # the ASC MHL history is damaged or forged: not trusted, nothing verified
-    USAGE = 64  # bad arguments, PATH not a folder
-    CANCELLED = 130  # interrupted (Ctrl-C)
 
 
 class NoReferenceError(UsageError):
@@ -215,16 +198,9 @@ def is_folder_at(root: Path, path: Path) -> bool:
 
 
 def exit_code_of(report: VerifyReport) -> VerifyExit:
-    """The exit code of a check that ended with *report*: 0 exactly when it ``passed``."""
-    if report.changed or report.unreadable or report.generation_unwritten is not None:
-        return VerifyExit.CHANGED
-    if report.missing:
-        return VerifyExit.MISSING
-    if report.unverifiable or report.from_a_root:
-        return VerifyExit.SIZE_ONLY
-    if report.extra:
-        return VerifyExit.EXTRA
-    return VerifyExit.OK
+    """The exit code of a check that ended with *report* (``VerifyReport.exit_code``, the
+    one rule: 0 exactly when it ``passed``)."""
+    return report.exit_code
 
 
 def verify_against_ledger(
