@@ -16,7 +16,6 @@ import os
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
-from enum import IntEnum
 from pathlib import Path
 
 from offload.copy_legacy_mhl import CopyLegacyMhls
@@ -69,30 +68,14 @@ from offload.manifest.verify import (
     reporting_cancels,
     split_leftovers,
 )
+from offload.manifest.verify import (
+    VerifyExit as VerifyExit,  # the exit codes of offload verify, named here too
+)
 from offload.respelling import respelled_pairs
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
-
-
-class VerifyExit(IntEnum):
-    """Exit codes of ``offload verify`` (those of ``ascmhl verify`` where they overlap)."""
-
-    OK = 0
-    MISSING = 10  # files recorded but gone
-    CHANGED = 11  # a size or hash differs, or a file could not be read
-    EXTRA = 21  # only new files the records do not know
-    # Some recorded files checked for presence and size only (a legacy MHL entry holding no
-    # hash offload-ai can recompute: ``<null>``, a value that is no digest), or not at all
-    # (an ``--mhl-file`` entry naming its file from a root): nothing failed, but the check
-    # proved less than a hash would. In ascmhl's band of incomplete checks (20
-    # a file not found, 21 new files), never 0: a script must not read it as "verified".
-    SIZE_ONLY = 22
-    NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
-    UNTRUSTED = 31  # the ASC MHL history is damaged or forged: not trusted, nothing verified
-    USAGE = 64  # bad arguments, PATH not a folder
-    CANCELLED = 130  # interrupted (Ctrl-C)
 
 
 class NoReferenceError(UsageError):
@@ -134,14 +117,67 @@ class GenerationUnwrittenError(UnreadableTreeError):
 def unreadable_folder(root: Path, folder: Path, exc: OSError) -> UnreadableTreeError:
     """The refusal of a check of *root* that cannot look into *folder* (*root* itself, or
     a folder of its records) for *exc* (EACCES, EIO...): exit 11, nothing verified, and
-    what to do."""
+    what to do: for a read the disk failed (EIO), check the drive or verify another copy
+    of the card; otherwise make it readable to this user (or mount a drive gone again)."""
     where = "it" if folder == root else str(folder)
+    if exc.errno == errno.EIO:
+        fix = (
+            "the drive failed to read it: check the drive (its kernel log, a filesystem "
+            "check) and run this again, or verify another copy of this card"
+        )
+    else:
+        fix = (
+            "give this user read access to it (or run offload verify as a user who may "
+            "read it; a drive that failed: mount it again), and run this again"
+        )
     return UnreadableTreeError(
         f"cannot verify {root}: {where} cannot be read ({describe_os_error(exc)}); nothing "
-        "was verified: give this user read access to it (or run offload verify as a user "
-        "who may read it; a drive that failed: mount it again), and run this again",
+        f"was verified: {fix}",
         path=folder,
     )
+
+
+#: The errnos of a read refused to this user or failed by the disk (an ``OSError``, or a
+#: ``ManifestError``'s, a ``HistoryError``'s ``errno``): a folder or file that could not be
+#: read, never a history found damaged (exit 11 with what to do, not 31).
+_UNREAD = frozenset({errno.EACCES, errno.EPERM, errno.EIO})
+
+
+def _unread(root: Path, exc: OSError | ManifestError) -> UnreadableTreeError | None:
+    """The refusal (exit 11, :func:`unreadable_folder`) of *root*'s check for *exc*, a read
+    refused to this user or failed by the disk, naming the file or folder it failed on (its
+    OSError's ``filename``; the folder above it this user may not search, where that is
+    why); None for any other error."""
+    if exc.errno not in _UNREAD:
+        return None
+    cause = exc if isinstance(exc, OSError) else exc.__cause__
+    if not isinstance(cause, OSError):
+        cause = OSError(exc.errno, os.strerror(exc.errno or 0))
+    where = cause.filename if isinstance(cause.filename, str) else None
+    if where is None and isinstance(exc, ManifestError):
+        where = None if exc.path is None else str(exc.path)
+    named = Path(where) if where else root
+    try:
+        os.lstat(named)
+    except PermissionError:
+        # Its folder may not be searched (mode 644, 000): that folder is what to fix.
+        named = _unsearchable_above(named)
+    except OSError:
+        pass
+    return unreadable_folder(root, named, cause)
+
+
+def _unsearchable_above(root: Path) -> Path:
+    """The folder above *root* this user may not search (the first of its ancestors, from
+    the top, whose entry cannot be looked at), else *root*'s parent."""
+    for below in [*reversed(root.parents[:-1]), root]:
+        try:
+            os.lstat(below)
+        except PermissionError:
+            return below.parent
+        except OSError:
+            break
+    return root.parent
 
 
 def is_folder_at(root: Path, path: Path) -> bool:
@@ -162,16 +198,9 @@ def is_folder_at(root: Path, path: Path) -> bool:
 
 
 def exit_code_of(report: VerifyReport) -> VerifyExit:
-    """The exit code of a check that ended with *report*: 0 exactly when it ``passed``."""
-    if report.changed or report.unreadable or report.generation_unwritten is not None:
-        return VerifyExit.CHANGED
-    if report.missing:
-        return VerifyExit.MISSING
-    if report.unverifiable or report.from_a_root:
-        return VerifyExit.SIZE_ONLY
-    if report.extra:
-        return VerifyExit.EXTRA
-    return VerifyExit.OK
+    """The exit code of a check that ended with *report* (``VerifyReport.exit_code``, the
+    one rule: 0 exactly when it ``passed``)."""
+    return report.exit_code
 
 
 def verify_against_ledger(
@@ -575,6 +604,9 @@ def verify_path(
         found = reach(root)
     except DriveUnreachable:
         raise
+    except PermissionError as exc:
+        # A folder above PATH this user may not search: PATH cannot be read, not misnamed.
+        raise unreadable_folder(root, _unsearchable_above(root), exc) from None
     except OSError as exc:
         raise UsageError(
             f"cannot read {root}: {describe_os_error(exc)}; name the destination (or card) folder",
@@ -770,6 +802,9 @@ def _verify_with(
             # An ascmhl/ folder with no chain file and no manifest (a run stopped before
             # its first generation was written) is no history: as without the folder.
         except HistoryError as exc:
+            unread = _unread(root, exc)
+            if unread is not None:
+                raise unread from None
             raise UntrustedReferenceError(
                 f"cannot verify {root}: {exc.message}; nothing was verified against it"
                 + _history_remedy(root, exc, legacy_mhl),
@@ -791,7 +826,7 @@ def _verify_with(
             said = exc.message + (_unwritten_remedy(root, exc) if local else "")
             raise GenerationUnwrittenError(said, exc.report, path=root) from None
         except ManifestError as exc:
-            raise UnreadableTreeError(exc.message, path=root) from None
+            raise (_unread(root, exc) or UnreadableTreeError(exc.message, path=root)) from None
         except OSError as exc:  # the legacy MHL itself cannot be read
             raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
     if report is None:
@@ -802,8 +837,11 @@ def _verify_with(
         try:
             report = verify_against_ledger(root, hasher, on_plan)
         except OSError as exc:
-            raise UnreadableTreeError(
-                f"cannot verify {root}: {describe_os_error_below(exc, root)}", path=root
+            raise (
+                _unread(root, exc)
+                or UnreadableTreeError(
+                    f"cannot verify {root}: {describe_os_error_below(exc, root)}", path=root
+                )
             ) from None
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
@@ -823,9 +861,11 @@ def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> s
     if any(words in exc.message for words in _SAYS_WHAT_TO_DO):
         return ""
     if exc.errno is not None:
+        # Not read, not found wrong (those this user may not read, or the disk failed to,
+        # are exit 11: ``_history_unread``): a drive gone, a share's server away...
         return (
-            f": give this user read access to {root / ASCMHL_FOLDER} (or mount the drive "
-            "again), and run this again"
+            f": {root / ASCMHL_FOLDER} could not be read, not found wrong: mount the drive "
+            "again (or reach its server), and run this again"
         )
     if legacy_mhl is not None and exc.path is not None and Path(exc.path) == legacy_mhl:
         return (
@@ -834,7 +874,8 @@ def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> s
         )
     ledger = (
         f"; meanwhile offload verify checks the files against this copy root's offload-ai "
-        f"ledger once {ASCMHL_FOLDER}/ is moved aside (keep it)"
+        f"ledger once {ASCMHL_FOLDER}/ is moved out of the copy root (keep it: renamed "
+        "inside it, its files would be called new)"
         if os.path.exists(ledger_path(root))
         else ""
     )
@@ -852,22 +893,16 @@ def _unwritten_remedy(root: Path, exc: GenerationNotWritten) -> str:
     if any(words in exc.message for words in _SAYS_WHAT_TO_DO):
         return ""
     folder = root / ASCMHL_FOLDER
+    head = "; no generation was appended (the check's results stand): "
+    again = "offload verify --append again"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        fix = f"free space on the drive of {folder}"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        fix = (
-            f"make {folder} writable (its permissions, an immutable flag: lsattr, a "
-            "read-only mount)"
+        return f"{head}free space on the drive of {folder}, then run {again}"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"{head}make {folder} writable (its permissions, an immutable flag: lsattr, a "
+            f"read-only mount), then run {again}"
         )
-    else:
-        fix = f"once {folder} can be written"
-    return (
-        f"; no generation was appended (the check's results stand): {fix}, then run "
-        "offload verify --append again"
-        if not fix.startswith("once")
-        else f"; no generation was appended (the check's results stand): run offload "
-        f"verify --append again {fix}"
-    )
+    return f"{head}run {again} once {folder} can be written"
 
 
 def _no_history_to_append(root: Path) -> str:

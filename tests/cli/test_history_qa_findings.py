@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from support.offload_cli import CLI, run_offload
+from support.offload_cli import CLI, newest_report, offloaded_card, run_offload
+
+from ..integration.test_copy_root_lock import start_holder, stop
 
 
 def _verify_report(folder: Path, name: str, **changes: object) -> Path:
@@ -63,24 +65,19 @@ def test_history_gives_a_file_that_is_no_report_the_documented_result(tmp_path: 
 
 
 def test_history_words_a_refused_check_by_its_reason(tmp_path: Path) -> None:
-    """A check refused because another offload held the copy root (exit 64, its reason in
-    ``error``): listed as refused, the reason on its ``why`` line. Failed before: "usage
-    error", the reason nowhere."""
+    """A check refused because another offload held the copy root (a real holder of its
+    lock: exit 64, its reason in ``error``): listed as refused, the reason on its ``why``
+    line. Failed before: "usage error", the reason nowhere."""
+    root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
     reports = tmp_path / "reports"
-    busy = (
-        "copy root /copies/A001 is in use by another offload (pid 4242); nothing was "
-        "verified: wait for it to finish, or stop it, and run this again"
-    )
-    _verify_report(
-        reports,
-        "verify_A001.json",
-        exit_code=64,
-        passed=False,
-        reference=None,
-        error=busy,
-        totals={"verified": 0, "changed": 0, "unreadable": 0, "missing": 0, "extra": 0},
-        verified=[],
-    )
+    holder = start_holder(root)
+    try:
+        refused = run_offload("verify", "--report-dir", reports, root)
+    finally:
+        stop(holder)
+    assert refused.returncode == 64, refused.stderr
+    busy = newest_report(reports)["error"]
+    assert f"copy root {root} is in use by another offload (pid {holder.pid}" in busy, busy
     (entry,) = json.loads(run_offload("history", "--json", "--report-dir", reports).stdout)
     assert (entry["result"], entry["reason"]) == ("refused, nothing verified", busy), entry
     listed = run_offload("history", "--report-dir", reports, columns=200)

@@ -5,15 +5,20 @@ code, stdout and the saved report read back."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from offload.verification import unreadable_folder
+from support.mounts import Mount
 from support.offload_cli import newest_report, offloaded_card, run_offload
 
 
@@ -60,30 +65,88 @@ def test_an_append_that_cannot_write_its_generation_is_no_pass(tmp_path: Path) -
     assert "cannot write ASC MHL manifest" in (entry["reason"] or ""), entry
 
 
+def test_an_unwritten_generation_words_the_files_as_a_check_without_it(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """``verify --append`` of a copy in RAM (tmpfs: every file read through a cache) whose
+    generation cannot be written: ``offload history`` words the files as a plain check of
+    that copy would (``, 3 through a cache``), then the generation not written, from the
+    report's own ``generation_unwritten``; a report whose files were checked by size only
+    is "none verified"; one of a version before that key is still worded by its exit code.
+    Failed before: "verified, generation not written (--append)" for files only read
+    through a cache, and "verified, some by size only" for files none of which was read and
+    matched."""
+    copy = tmpfs_mount(16 << 20).path / "A001"
+    shutil.copytree(offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001", copy, symlinks=True)
+    reports = tmp_path / "reports"
+    with _immutable(copy / "ascmhl"):
+        shown = run_offload("verify", "--append", "--report-dir", reports, copy)
+    assert shown.returncode == 11, shown.stderr
+    saved = newest_report(reports)
+    assert saved["generation_unwritten"] is True, saved
+    assert saved["files_read_through_cache"] == 3, saved
+
+    def history_of(data: dict[str, Any]) -> str:
+        folder = tmp_path / f"as{len(list(tmp_path.glob('as*')))}"
+        folder.mkdir()
+        (folder / "verify.json").write_text(json.dumps(data))
+        listed = run_offload("history", "--json", "--report-dir", folder)
+        (entry,) = json.loads(listed.stdout)
+        assert entry["reason"] == data["error"], entry
+        return str(entry["result"])
+
+    unwritten = ", generation not written (--append)"
+    assert history_of(saved) == f"verified, 3 through a cache{unwritten}"
+    sized = {**saved, "files_read_through_cache": 0}
+    sized["totals"] = {**saved["totals"], "verified": 0, "unverifiable": 3}
+    assert history_of(sized) == f"3 checked by size only, none verified{unwritten}"
+    older = {key: value for key, value in saved.items() if key != "generation_unwritten"}
+    assert history_of(older) == f"verified{unwritten}"
+
+
 #: The prefix of a command run as root but without the capabilities that let root read any
 #: folder: permissions stop it (as ``nobody``, with the venv and tmp_path still its own).
 NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 
 
-@pytest.mark.parametrize("options", [(), ("--append",), ("--json",)])
-def test_a_copy_root_that_cannot_be_read_is_one_line_and_exit_11(
-    tmp_path: Path, options: tuple[str, ...]
+@pytest.mark.parametrize(
+    ("unread", "mode", "options"),
+    [
+        (".", 0, ()),
+        (".", 0, ("--append",)),
+        (".", 0, ("--json",)),
+        ("ascmhl", 0, ()),
+        ("ascmhl", 0o644, ()),
+        ("CLIPS", 0, ()),
+        (".offload", 0, ()),
+        ("..", 0, ()),
+    ],
+)
+def test_a_folder_that_cannot_be_read_is_one_line_and_exit_11(
+    tmp_path: Path, unread: str, mode: int, options: tuple[str, ...]
 ) -> None:
-    """A copy root of mode 000, checked by a user whom permissions stop: one ERROR line
-    naming it and what to do, exit 11, nothing verified (``--json``: the document says
-    so). Failed before: a PermissionError traceback and exit 1 (``Path.is_dir`` of its
-    ``ascmhl/`` raises on EACCES)."""
+    """A folder of a copy root (the root itself, its ``ascmhl/``, a folder of the card, its
+    ``.offload/`` where the ledger is the reference) or above it, at a mode that stops a
+    user whom permissions stop (000; 644: listed, not searched): one ERROR line naming it
+    and what to do, exit 11, nothing verified (``--json``: the document says so), and
+    ``offload history`` says it was not checked. Failed before: a PermissionError
+    traceback and exit 1 (the root); exit 31 "damaged or forged" (``ascmhl/``); the
+    error's words alone, no remedy (``CLIPS/``, ``.offload/``); exit 64 "name the
+    destination (or card) folder" (the folder above)."""
     root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
-    root.chmod(0)
+    if unread == ".offload":
+        (root / "ascmhl").rename(tmp_path / "ascmhl")  # the ledger is the reference
+    folder = Path(os.path.normpath(root / unread))
+    reports = tmp_path / "reports"
+    folder.chmod(mode)
     try:
-        run = run_offload(
-            "verify", *options, "--report-dir", tmp_path / "reports", root, prefix=NO_DAC
-        )
+        run = run_offload("verify", *options, "--report-dir", reports, root, prefix=NO_DAC)
     finally:
-        root.chmod(0o755)
+        folder.chmod(0o755)
     assert run.returncode == 11, run.stderr
     assert "Traceback" not in run.stderr, run.stderr
-    said = f"cannot verify {root}: it cannot be read (Permission denied (EACCES))"
+    where = "it" if folder == root else str(folder)
+    said = f"cannot verify {root}: {where} cannot be read (Permission denied (EACCES))"
     if options == ("--json",):
         data = json.loads(run.stdout)
         assert (data["exit_code"], data["passed"], data["verified"]) == (11, False, []), data
@@ -92,6 +155,12 @@ def test_a_copy_root_that_cannot_be_read_is_one_line_and_exit_11(
         (line,) = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
         assert line.startswith(f"ERROR: {said}"), run.stderr
         assert "give this user read access" in line, line
+    if unread == "..":  # PATH not reached (no folder seen there): no report, as when missing
+        assert not list(reports.glob("*.json")), run.stderr
+    else:
+        listed = run_offload("history", "--json", "--report-dir", reports)
+        (entry,) = json.loads(listed.stdout)
+        assert entry["result"] == "not checked (cannot be read)", entry
 
 
 def test_each_refused_reference_says_what_to_do(tmp_path: Path) -> None:
@@ -100,7 +169,8 @@ def test_each_refused_reference_says_what_to_do(tmp_path: Path) -> None:
     history, or check against the ledger meanwhile; name this copy's MHL), and a folder at
     the chain file's name is called a folder. Failed before: each line ended at "nothing was
     verified against it" (or "is not inside PATH"), the folder called a "missing ASC MHL
-    chain file"."""
+    chain file"; then the ledger's check was offered once ``ascmhl/`` was "moved aside",
+    which renamed inside the copy root gives exit 21 (its files new)."""
     copy = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
     chain = Path("ascmhl") / "ascmhl_chain.xml"
     damage = {
@@ -117,7 +187,11 @@ def test_each_refused_reference_says_what_to_do(tmp_path: Path) -> None:
         assert run.returncode == 31, run.stderr
         (line,) = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
         assert f"restore {root / 'ascmhl'} {restore}, and run this again" in line, line
-        assert "ledger once ascmhl/ is moved aside (keep it)" in line, line
+        assert "ledger once ascmhl/ is moved out of the copy root (keep it" in line, line
+    # Done as said (the damaged history kept, out of the copy root): the ledger's check
+    # passes. Renamed inside the copy root (QA's reading of "moved aside"), exit 21.
+    (root / "ascmhl").rename(tmp_path / "ascmhl.damaged")
+    assert run_offload("verify", "--report-dir", tmp_path / "reports", root).returncode == 0
     assert "ascmhl_chain.xml is a folder, not the ASC MHL chain file" in line, line
     outside = tmp_path / "elsewhere" / "A001.mhl"
     outside.parent.mkdir()
@@ -151,3 +225,11 @@ def test_a_copy_unreadable_again_is_never_called_found_wrong(tmp_path: Path) -> 
         "1 copy listed UNREADABLE above (not read now: neither proven nor found wrong) was "
         "revoked by an earlier check" in said
     ), said
+
+
+def test_a_folder_the_disk_failed_to_read_is_told_to_check_the_drive(tmp_path: Path) -> None:
+    """A folder whose read the disk failed (EIO) is told what fits a disk, never "give this
+    user read access". Failed before: the permissions' remedy for every errno."""
+    said = unreadable_folder(tmp_path, tmp_path / "CLIPS", OSError(errno.EIO, "I/O error"))
+    assert "check the drive" in said.message and "read access" not in said.message, said
+    assert said.exit_code == 11, said

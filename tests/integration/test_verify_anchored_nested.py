@@ -168,5 +168,7 @@ def test_append_is_refused_where_such_a_folder_holds_one_that_cannot_be_listed(
     assert run.returncode == 11, output  # before: 0 (11: a file or folder unread)
     # the folder named (before: the root alone, "cannot verify ROLL: Permission denied")
     locked = roll / "NEST" / "LOCKED"
-    assert f"ERROR: cannot verify {roll}: {locked}: Permission denied (EACCES)" in output, output
+    said = f"ERROR: cannot verify {roll}: {locked} cannot be read (Permission denied (EACCES))"
+    assert said in output, output
+    assert "give this user read access to it" in output, output  # and what to do
     assert sorted(p.name for p in (roll / "ascmhl").iterdir()) == before

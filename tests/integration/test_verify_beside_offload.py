@@ -264,7 +264,7 @@ def test_a_check_whose_generation_another_writer_beat_keeps_its_results(
     assert "3 OK, 0 changed, 0 missing" in _out, _out  # the summary of what it read
     (saved,) = (tmp_path / "r1").glob("verify_*.json")
     data = json.loads(saved.read_text())
-    assert data["exit_code"] == 11, data
+    assert (data["exit_code"], data["passed"], data["generation_unwritten"]) == (11, False, True)
     assert len(data["verified"]) == 3 and data["generation"] is None, data
     assert "another writer added generation 0002" in data["error"], data
     assert judge.verify(root).returncode == 0

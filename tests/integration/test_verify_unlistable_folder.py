@@ -59,4 +59,6 @@ def test_a_folder_the_check_cannot_list_is_named_in_its_error(
         pytest.skip(f"nobody cannot run this venv's python: {output[-200:]}")
     assert run.returncode == 11, output
     # before: "cannot verify ROOT: Permission denied (EACCES)"
-    assert f"ERROR: cannot verify {root}: {locked}: Permission denied (EACCES)" in output, output
+    said = f"ERROR: cannot verify {root}: {locked} cannot be read (Permission denied (EACCES))"
+    assert said in output, output
+    assert "give this user read access to it" in output, output  # and what to do

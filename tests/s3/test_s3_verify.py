@@ -941,6 +941,7 @@ def _beaten_append_report(tmp_path: Path, code: int, out: str, err: str) -> dict
     (saved,) = (tmp_path / "vreports").glob("verify_*.json")
     data = json.loads(saved.read_text())
     assert data["exit_code"] == 11 and data["generation"] is None, data
+    assert data["passed"] is False and data["generation_unwritten"] is True, data
     assert data["verified"] == sorted(CARD), data
     assert data["objects_read_back"] == len(CARD), data
     return data

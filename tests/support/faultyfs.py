@@ -571,6 +571,33 @@ class FaultyFS:
         """Block until ``count`` calls are held by stall rule ``rule_id``; TimeoutError if not."""
         self._wait(lambda s: s["rules"].get(rule_id, {}).get("waiting", 0) >= count, timeout_s)
 
+    def wait_stalled_while_working(
+        self, rule_id: str, process: subprocess.Popen[str], *, quiet_s: float = 60.0
+    ) -> None:
+        """Block until stall rule ``rule_id`` holds a call, however long *process* takes to
+        reach it while it works through this filesystem (a long walk on a loaded machine):
+        TimeoutError once no operation reached the daemon for *quiet_s* s, or *process*
+        exited first (a way to the stall that was missed, never waited out)."""
+        last, moved = -1, time.monotonic()
+        while True:
+            stats = self.stats()
+            if stats["rules"].get(rule_id, {}).get("waiting", 0) >= 1:
+                return
+            if process.poll() is not None:
+                raise TimeoutError(
+                    f"faultyfs: the process exited ({process.returncode}) before stall "
+                    f"rule {rule_id} held a call"
+                )
+            ops = sum(stats["ops"].values())
+            if ops != last:
+                last, moved = ops, time.monotonic()
+            elif time.monotonic() - moved > quiet_s:
+                raise TimeoutError(
+                    f"faultyfs: no operation for {quiet_s} s before stall rule {rule_id} "
+                    f"held a call ({ops} operations so far)"
+                )
+            time.sleep(0.05)
+
     def wait_fired(self, rule_id: str, *, count: int = 1, timeout_s: float = 10.0) -> None:
         """Block until rule ``rule_id`` fired ``count`` times; TimeoutError if not."""
         self._wait(lambda s: s["rules"].get(rule_id, {}).get("fired", 0) >= count, timeout_s)

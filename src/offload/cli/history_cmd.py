@@ -278,18 +278,13 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         # Stopped by a further signal once the check was over (its report restated): every
         # file was looked at, and the report's lists say what it found; not cancelled.
         result = "stopped after the check"
-    # A legacy MHL entry with no hash we know (exit 22; 0 in reports of earlier versions):
-    # said by what was done, never "verified" when no file was read and matched.
-    sized = totals.get("unverifiable")
-    if code in (0, 22) and sized:
-        if totals.get("verified"):
-            result = f"verified, {sized} by size only"
-        else:
-            result = f"{sized} checked by size only, none verified"
-    # Read, but through a cache (tmpfs, a network share's server...): not from the media.
-    cached = data.get("files_read_through_cache")
-    if code in (0, 22) and isinstance(cached, int) and cached > 0:
-        result += f", {cached} through a cache"
+    if code in (0, 22):
+        result = _files_result(code, data)
+    elif data.get("generation_unwritten") is True:
+        # --append's generation alone was not written: the files worded as a check without
+        # it would have had them (the same steps), then what was not done; ``error`` says why.
+        result = _files_result(_files_code(totals), data) + ", generation not written (--append)"
+        reason = result
     checked = sum(totals.get(key) or 0 for key in ("verified", "changed", "unreadable"))
     return HistoryEntry(
         report=str(path),
@@ -308,14 +303,50 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
     )
 
 
+def _files_code(totals: dict[str, Any]) -> int:
+    """The exit code a verify report's ``totals`` give by the files' states alone, in
+    ``verification.exit_code_of``'s order (an unwritten generation set aside)."""
+    for code, keys in (
+        (11, ("changed", "unreadable")),
+        (10, ("missing",)),
+        (22, ("unverifiable", "from_a_root")),
+        (21, ("extra",)),
+    ):
+        if any(totals.get(key) for key in keys):
+            return code
+    return 0
+
+
+def _files_result(code: int, data: dict[str, Any]) -> str:
+    """The result of a check whose files' states give exit *code*, said by what was done:
+    never "verified" where no file was read and matched, nor where a file was read through a
+    cache (the media's bytes unproven)."""
+    totals = data["totals"]
+    result = _VERIFY_RESULTS.get(code, "failed")
+    # A legacy MHL entry with no hash we know (exit 22; 0 in reports of earlier versions).
+    sized = totals.get("unverifiable")
+    if code in (0, 22) and sized:
+        if totals.get("verified"):
+            result = f"verified, {sized} by size only"
+        else:
+            result = f"{sized} checked by size only, none verified"
+    # Read, but through a cache (tmpfs, a network share's server...): not from the media.
+    cached = data.get("files_read_through_cache")
+    if code in (0, 22) and isinstance(cached, int) and cached > 0:
+        result += f", {cached} through a cache"
+    return result
+
+
 def _not_the_files(data: dict[str, Any]) -> str | None:
     """The result of a verify report whose exit code says something other than the files'
     states, from what the report holds; None where the code's own words are true.
     Exit 11 with no file changed or unreadable: ``--append``'s generation was not written
     once the check was over (a check was made: ``reference`` set; its files' states
-    worded as exit_code_of would have without it), or no check at all (``reference`` null:
-    the folder could not be read). Exit 64 is a check refused before anything was read
-    (bad input, or a copy root another offload holds): its ``error`` says which."""
+    worded as exit_code_of would have without it; inferred so only in reports of versions
+    before their ``generation_unwritten``, which says it), or no check at all
+    (``reference`` null: the folder could not be read). Exit 64 is a check refused before
+    anything was read (bad input, or a copy root another offload holds): its ``error`` says
+    which."""
     code, totals, error = data["exit_code"], data["totals"], data.get("error")
     if not isinstance(error, str):
         return None
@@ -325,6 +356,9 @@ def _not_the_files(data: dict[str, Any]) -> str | None:
         return None
     if data.get("reference") is None:
         return "not checked (cannot be read)"
+    if "generation_unwritten" in data:
+        # Said by the report itself (``_verify_entry``), never inferred from exit 11.
+        return None
     for key, words in (
         ("missing", "missing files"),
         ("unverifiable", "verified, some by size only"),

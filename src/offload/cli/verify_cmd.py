@@ -298,6 +298,9 @@ def report_dict(
         "generation": None
         if report is None or report.generation is None
         else str(report.generation),
+        # --append's generation not written once the check was over (``error`` says why):
+        # the lists are the check's results all the same; what ``offload history`` reads.
+        "generation_unwritten": report is not None and report.generation_unwritten is not None,
         # Beyond the files' states: on S3, objects of this run's it may have left there; a
         # signal that came once the check was over (appended later; docs/json.md).
         "notes": (list(report.notes) if report is not None else [])

@@ -59,7 +59,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -182,6 +182,25 @@ def naming_reason(code: str, words: Callable[[Callable[[str], str]], str]) -> Re
     return Reason(code, text, None if exact == text else exact)
 
 
+class VerifyExit(IntEnum):
+    """Exit codes of ``offload verify`` (those of ``ascmhl verify`` where they overlap)."""
+
+    OK = 0
+    MISSING = 10  # files recorded but gone
+    CHANGED = 11  # a size or hash differs, or a file could not be read
+    EXTRA = 21  # only new files the records do not know
+    # Some recorded files checked for presence and size only (a legacy MHL entry holding no
+    # hash offload-ai can recompute: ``<null>``, a value that is no digest), or not at all
+    # (an ``--mhl-file`` entry naming its file from a root): nothing failed, but the check
+    # proved less than a hash would. In ascmhl's band of incomplete checks (20
+    # a file not found, 21 new files), never 0: a script must not read it as "verified".
+    SIZE_ONLY = 22
+    NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
+    UNTRUSTED = 31  # the ASC MHL history is damaged or forged: not trusted, nothing verified
+    USAGE = 64  # bad arguments, PATH not a folder
+    CANCELLED = 130  # interrupted (Ctrl-C)
+
+
 @dataclass(frozen=True)
 class VerifyReport:
     """The outcome of :func:`verify_tree`. All path lists are sorted, relative, ``/``-separated.
@@ -263,27 +282,38 @@ class VerifyReport:
     generation_unwritten: str | None = None
 
     @property
+    def exit_code(self) -> VerifyExit:
+        """The exit code of a check that ended with this report, by what it holds: a check
+        a cancel stopped (``stopped``, ``cancelled``: 130, whatever it found before, as
+        ``offload verify`` exits); a file changed or unreadable, or ``--append``'s
+        generation not written (11); missing files (10); files checked by size only or not
+        at all (22); new files only (21); else 0. The one rule of the exit code and of
+        ``passed``."""
+        if self.stopped or self.cancelled:
+            return VerifyExit.CANCELLED
+        if self.changed or self.unreadable or self.generation_unwritten is not None:
+            return VerifyExit.CHANGED
+        if self.missing:
+            return VerifyExit.MISSING
+        if self.unverifiable or self.from_a_root:
+            return VerifyExit.SIZE_ONLY
+        if self.extra:
+            return VerifyExit.EXTRA
+        return VerifyExit.OK
+
+    @property
     def passed(self) -> bool:
         """True when every recorded file was read and matched its recorded hash, none is
-        missing, none unknown appeared. A legacy entry without a hash offload-ai can
-        recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22;
-        nor is an entry naming its file from a root (``from_a_root``: not checked at all).
-        A check a cancel stopped (``stopped``; ``cancelled`` names what it had yet to read,
-        none when the cancel came after its reads) is none either, nor one whose ``--append``
-        generation was not written (``generation_unwritten``): every file may be OK, but
-        what was asked was not done. The one definition of a pass: ``exit_code_of`` is 0
-        exactly when this is true, and the report's ``passed`` is this."""
-        return not (
-            self.generation_unwritten is not None
-            or self.changed
-            or self.missing
-            or self.extra
-            or self.unreadable
-            or self.unverifiable
-            or self.from_a_root
-            or self.cancelled
-            or self.stopped
-        )
+        missing, none unknown appeared: ``exit_code`` 0, by definition. A legacy entry
+        without a hash offload-ai can recompute (``unverifiable``: checked for its size
+        only) is no pass: exit 22; nor is an entry naming its file from a root
+        (``from_a_root``: not checked at all); nor a check a cancel stopped (``stopped``;
+        ``cancelled`` names what it had yet to read, none when the cancel came after its
+        reads), nor one whose ``--append`` generation was not written
+        (``generation_unwritten``): every file may be OK, but what was asked was not done.
+        The report's ``passed`` is this for the check's own code; a command a further
+        signal stopped after it is restated false (``verify_cmd``)."""
+        return self.exit_code == VerifyExit.OK
 
 
 class CheckCancelled(KeyboardInterrupt):
