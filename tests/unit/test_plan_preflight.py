@@ -889,31 +889,39 @@ def test_a_card_folder_name_refused_offers_into_a_folder_of_a_name_it_takes(
     assert report.ok, report.errors
 
 
-def test_nfc_nfd_twins_advice_names_no_ignore_pattern_that_leaves_both_out(
-    tmp_path: Path,
-) -> None:
-    """Failed before: "leave one out with --ignore '/CLIPS/café.mov'", a pattern that (beyond
-    ASCII) matches both spellings and leaves both out. The advice it gives now, run."""
+def test_nfc_nfd_twins_advice_names_an_ignore_pattern_for_each_twin(tmp_path: Path) -> None:
+    """Failed before: "no --ignore pattern leaves one out alone", untrue: a '?' for each
+    character beyond ASCII matches one spelling only (their lengths differ). Each pattern
+    offered, run through the real scan, leaves exactly its twin out."""
     import shlex
 
     from offload.plan.ignore import IgnoreRules
 
     src = tmp_path / "A001"
-    write(src / "CLIPS" / "caf\u00e9.mov", b"nfc")
-    write(src / "CLIPS" / "cafe\u0301.mov", b"nfd")
+    nfc, nfd = "caf\u00e9.mov", "cafe\u0301.mov"
+    write(src / "CLIPS" / nfc, b"nfc")
+    write(src / "CLIPS" / nfd, b"nfd")
     write(src / "CLIPS" / "other.mov", b"o")
     [d] = dests(tmp_path, "d")
     report, _ = run(src, [d], filesystem_of=exfat)
     [twins] = [w for w in report.warnings if w.code is C.NAME_NORMALISATION_COLLISION]
-    assert "leave one out" not in twins.message, twins.message
-    said = "no --ignore pattern leaves one out alone (one beyond ASCII matches both spellings: "
+    assert "no --ignore pattern" not in twins.message, twins.message
+    said = (
+        "leave one out with --ignore '/CLIPS/cafe?.mov' (only 'cafe\\u0301.mov') or --ignore "
+        "'/CLIPS/caf?.mov' (only 'caf\\xe9.mov'), choose a destination that keeps both"
+    )
     assert said in twins.message, twins.message
-    assert "choose a destination that keeps both (ext4, say)" in twins.message
-    pattern = twins.message.split("spellings: --ignore ")[1].split(" leaves both out")[0]
-    rules = IgnoreRules.default().adding([shlex.split(pattern)[0]])
-    tree = scan_source(src, ignore=rules)
-    assert sorted(tree.ignored) == sorted(["CLIPS/caf\u00e9.mov", "CLIPS/cafe\u0301.mov"])
-    assert [f.relative_path for f in tree.files] == ["CLIPS/other.mov"]
+    for name, pattern in ((nfc, "'/CLIPS/caf?.mov'"), (nfd, "'/CLIPS/cafe?.mov'")):
+        rules = IgnoreRules.default().adding(shlex.split(pattern))
+        tree = scan_source(src, ignore=rules)
+        assert sorted(tree.ignored) == [f"CLIPS/{name}"]
+        assert len(tree.files) == 2
+    # A third name of the NFD twin's length: '?' matches it too, no pattern picks that twin.
+    write(src / "CLIPS" / "cafeX.mov", b"x")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    [twins] = [w for w in report.warnings if w.code is C.NAME_NORMALISATION_COLLISION]
+    assert "no --ignore pattern leaves one of them out alone" in twins.message, twins.message
+    (src / "CLIPS" / "cafeX.mov").unlink()
     # Twins by case keep the pattern that leaves one out.
     write(src / "DCIM" / "IMG.JPG")
     write(src / "DCIM" / "img.jpg")

@@ -7,7 +7,7 @@ import os
 import shlex
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from enum import Enum
 from pathlib import Path
@@ -300,13 +300,27 @@ def check_names(
             )
             of_card = bool(pattern)
             if of_card and not case and _one_spelling(collision.names):
-                # An --ignore pattern beyond ASCII matches both spellings, NFC and NFD
-                # (plan/ignore.py): it cannot leave one of them out alone.
-                leave = (
-                    "no --ignore pattern leaves one out alone (one beyond ASCII matches both "
-                    f"spellings: --ignore {pattern} leaves both out); choose a destination "
-                    "that keeps both (ext4, say), or "
-                )
+                # A pattern beyond ASCII matches both spellings, NFC and NFD (plan/ignore.py);
+                # one with a '?' for each such character matches the twin of its length.
+                singles = [
+                    _single_out_pattern(below or "", name, names) for name in collision.names
+                ]
+                if all(singles):
+                    leave = (
+                        "leave one out with "
+                        + " or ".join(
+                            f"--ignore {p} (only {n!a})"
+                            for p, n in zip(singles, collision.names, strict=True)
+                        )
+                        + ", choose a destination that keeps both (ext4, say), or "
+                    )
+                else:
+                    leave = (
+                        "no --ignore pattern leaves one of them out alone (one beyond ASCII "
+                        "matches both spellings, one with a '?' for each such character "
+                        "another name in the folder too); choose a destination that keeps "
+                        "both (ext4, say), or "
+                    )
             elif of_card:
                 leave = f"leave one out with --ignore {pattern}, choose another destination, or "
             else:
@@ -320,6 +334,25 @@ def check_names(
                 + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
+
+
+def _single_out_pattern(below: str, name: str, listing: Iterable[str]) -> str:
+    """The ``--ignore`` argument (shell-quoted) that leaves *name*, in the card folder *below*
+    (``CLIPS/``, ``""`` at the root) whose entries are *listing*, out and no other entry of
+    that folder, or ``""`` where there is none. Each character of *name* beyond ASCII (or
+    not printable) is a ``?``, its other characters escaped: a pattern beyond ASCII matches
+    every Unicode spelling of a name (``plan/ignore.py``), so only a ``?`` for each such
+    character tells ``caf\xe9.mov`` (``caf?.mov``) from ``cafe\u0301.mov`` (``cafe?.mov``),
+    by their lengths. Checked against *listing* with the scan's own rules."""
+    from offload.manifest.links import exact_pattern
+    from offload.plan.ignore import IgnoreRules
+
+    folder = "/" + exact_pattern(below).removeprefix("**/") if below else "/"
+    escaped = exact_pattern(name).removeprefix("**/")
+    pattern = folder + "".join(c if c.isascii() and c.isprintable() else "?" for c in escaped)
+    rules = IgnoreRules.none().adding([pattern])
+    matched = [n for n in listing if rules.matches(below + n, is_dir=False)]
+    return shlex.quote(pattern) if matched == [name] else ""
 
 
 def _one_spelling(names: tuple[str, ...]) -> bool:
