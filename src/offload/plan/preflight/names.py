@@ -17,6 +17,7 @@ from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
 from offload.errors import printable_name, shell_word
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameFamily, NameRules
+from offload.plan.ignore import ignore_argument
 from offload.plan.names import (
     NAME_MAX_BYTES,
     PATH_MAX_BYTES,
@@ -218,7 +219,7 @@ def check_names(
                 code=problem.code,
                 path=Path(source),
                 message=f"{what}, which {where} will not take as it is: "
-                + (f"leave it out with --ignore {_ignore_pattern(shown_path)}, " if of_card else "")
+                + (f"leave it out with --ignore {ignore_argument(shown_path)}, " if of_card else "")
                 + remedy,
                 index=plan.index,
             )
@@ -294,7 +295,7 @@ def check_names(
             below = f"{parent}/"[len(prefix) :] if parent else None
             of_card = not tree.root_is_file and plan.file_name is None
             pattern = (
-                _ignore_pattern(below + collision.names[-1])
+                ignore_argument(below + collision.names[-1])
                 if of_card and below is not None
                 else ""
             )
@@ -469,7 +470,7 @@ def _kept_names_too_long(
             f"'{printable_name(kept)}', which {refused[0].detail} on {fs.name} at "
             f"{plan.destination}: "
             + (
-                f"leave it out with --ignore {_ignore_pattern(file.relative_path)}, "
+                f"leave it out with --ignore {ignore_argument(file.relative_path)}, "
                 if not tree.root_is_file and plan.file_name is None
                 else ""
             )
@@ -543,7 +544,7 @@ def _own_names_taken(
             f"only by case, which is one name on {fs.name} at {root}: the card's files "
             f"would be mixed into offload-ai's; copy the card to a drive that keeps case "
             f"apart (ext4, XFS, btrfs), or leave it out with --ignore "
-            f"{_ignore_pattern(name)}",
+            f"{ignore_argument(name)}",
             plan.index,
         )
 
@@ -693,22 +694,6 @@ def _into_another_folder(plan: DestinationPlan, source: Path, rules: NameRules) 
     )
 
 
-def _ignore_pattern(relative_path: str) -> str:
-    """The ``--ignore`` argument that leaves exactly *relative_path* out, shell-quoted (as
-    ``paths.unreadable_findings`` names a file the user cannot read). A character no one
-    can type as printed (a byte that is not UTF-8, printed ``\xff``; a control character,
-    printed ``\x07``) is a ``?`` there, which matches it: the escape as printed would be
-    taken as those four characters, and match nothing."""
-    import shlex
-
-    from offload.manifest.links import exact_pattern  # its escaping of glob characters
-
-    pattern = "/" + exact_pattern(relative_path).removeprefix("**/")
-    if not pattern.isprintable():
-        pattern = "".join(c if c.isprintable() else "?" for c in pattern)
-    return shlex.quote(pattern)
-
-
 def check_keys(
     plan: DestinationPlan,
     entries: list[Entry],
@@ -757,7 +742,7 @@ def check_keys(
                 Path(entry.source_path),
                 f"'{shown}': its name is not valid UTF-8, which S3 keys must be: "
                 f"{display_path(plan.root)} cannot hold it; leave it out with --ignore "
-                f"{_ignore_pattern(entry.relative_path)}, choose another destination, or "
+                f"{ignore_argument(entry.relative_path)}, choose another destination, or "
                 "rename it on the source (a write to the card)",
                 plan.index,
             )
@@ -777,7 +762,7 @@ def check_keys(
                     f"which makes its key {key_bytes(kept)} bytes long (S3 keys are at most "
                     f"{MAX_KEY_BYTES} bytes): "
                     + (
-                        f"leave it out with --ignore {_ignore_pattern(entry.relative_path)}, "
+                        f"leave it out with --ignore {ignore_argument(entry.relative_path)}, "
                         if plan.file_name is None  # --ignore leaves out no single file
                         else ""
                     )
