@@ -252,6 +252,25 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     return shlex.quote(printable_name(os.fspath(path)))
 
 
+def pasteable_word(path: str | os.PathLike[str]) -> str:
+    """*path* as one word of a command a message suggests, which pasted into bash names that
+    very path: :func:`shell_word` where the name prints as it is; else bash's ``$'...'``
+    quoting, each control character or byte that is not UTF-8 written ``\\xNN``, which bash
+    turns back into that byte (``shell_word``'s printed escape would be four characters)."""
+    text = os.fspath(path)
+    if printable_name(text) == text:
+        return shell_word(text)
+    out = []
+    for char in text:
+        if char in "\\'":
+            out.append("\\" + char)
+        elif char.isprintable() and not 0xDC80 <= ord(char) <= 0xDCFF:
+            out.append(char)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in os.fsencode(char))
+    return "$'" + "".join(out) + "'"
+
+
 def printable_text(text: str) -> str:
     """A message of one or more lines as printed on the terminal: :func:`printable_name`'s
     escapes but for the newlines the message means (a name within it printed raw, not

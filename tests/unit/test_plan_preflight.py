@@ -876,17 +876,41 @@ def test_a_card_folder_name_refused_offers_into_a_folder_of_a_name_it_takes(
     [d] = dests(tmp_path, "d")
     report, _ = run(src, [d], filesystem_of=exfat)
     messages = [i.message for i in report.errors]
-    assert messages and all(
+    command = (
         f"copy its content into a folder of a name it takes with --into, the card left as it "
         f"is (mkdir {d / 'CARD_12'} && offload copy --into '{src}' {d / 'CARD_12'}, with the "
         "command's other options), choose another destination, or rename it on the source"
-        in message
-        for message in messages
-    ), messages
+    )
+    # Once for the name's two problems (a colon, a trailing space); failed before: twice.
+    assert len(messages) == 2 and sum(command in m for m in messages) == 1, messages
+    assert any("copy its content into a folder with --into (above)" in m for m in messages)
     # The folder it names is one the filesystem takes.
     (d / "CARD_12").mkdir()
     report, _ = run(src, [d / "CARD_12"], filesystem_of=exfat, into=True)
     assert report.ok, report.errors
+
+
+def test_the_into_command_names_the_card_as_bash_takes_it_back_and_a_name_that_fits(
+    tmp_path: Path,
+) -> None:
+    """Failed before: a control character in the card's folder printed as a literal
+    '\\x01' (the pasted command named no such path), and a card folder name too long got a
+    suggested folder just as long. The command, run by bash, names the card."""
+    src = tmp_path / "CARD\x01"
+    write(src / "a.mov")
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    [message] = [i.message for i in report.errors]
+    word = f"$'{src}'".replace("\x01", "\\x01")
+    assert f"offload copy --into {word} {d / 'CARD_'}," in message, message
+    said = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert said.stdout == os.fsencode(src)
+    # A name longer than the destination takes (here 155 bytes: 100 held back).
+    long = tmp_path / ("x" * 200)
+    write(long / "a.mov")
+    report, _ = run(long, [d], name_headroom_bytes=100)
+    [message] = [i.message for i in report.errors if "--into" in i.message]
+    assert f"mkdir {d / ('x' * 155)} &&" in message, message
 
 
 def test_nfc_nfd_twins_advice_names_an_ignore_pattern_for_each_twin(tmp_path: Path) -> None:

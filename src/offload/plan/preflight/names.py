@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
-from offload.errors import printable_name, shell_word
+from offload.errors import pasteable_word, printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameFamily, NameRules
 from offload.plan.ignore import ignore_argument
@@ -173,6 +173,7 @@ def check_names(
         named.append((parent, name, entry.source_path, entry.relative_path, entry.kind))
 
     folders: dict[str, list[str]] = defaultdict(list)
+    into_said = False
     for position, (parent, name, source, shown_path, kind) in enumerate(named):
         folders[parent].append(name)
         for problem in name_problems(name, rules, name_max_bytes=name_max):
@@ -212,8 +213,14 @@ def check_names(
             )
             if plan.creates_root and position == 0 and not typed:
                 # The copy root's own name (the card folder's): --into copies the card's
-                # content into a folder the user names, the card left as it is.
-                remedy = f"{_into_another_folder(plan, tree.root, rules)}, {remedy}"
+                # content into a folder the user names, the card left as it is; the command
+                # once, at the name's first problem ('CARD:12 ': a colon, a trailing space).
+                remedy = (
+                    f"{_into_another_folder(plan, tree.root, rules, name_max)}, {remedy}"
+                    if not into_said
+                    else f"copy its content into a folder with --into (above), {remedy}"
+                )
+                into_said = True
             out.add(
                 is_error=problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode,
                 code=problem.code,
@@ -671,11 +678,15 @@ def _not_utf8_warning(
     )
 
 
-def _into_another_folder(plan: DestinationPlan, source: Path, rules: NameRules) -> str:
+def _into_another_folder(
+    plan: DestinationPlan, source: Path, rules: NameRules, name_max: int
+) -> str:
     """The way to copy a card whose folder's name *rules* refuse into a folder of a name
     they take, the card untouched: ``--into`` a folder made for it, named as the card's with
-    each character they refuse (or none can type) made ``_``, trailing dots and spaces
-    dropped."""
+    each character they refuse (or none can type) made ``_``, shortened to what the
+    filesystem takes (*name_max* bytes, its count of UTF-16 units), trailing dots and spaces
+    dropped. The paths are written as bash takes them back (``pasteable_word``: a control
+    character in the card's path is ``$'\\x01'``, not a printed escape naming no path)."""
     name = "".join(
         "_"
         if c in rules.forbidden_chars
@@ -684,12 +695,17 @@ def _into_another_folder(plan: DestinationPlan, source: Path, rules: NameRules) 
         else c
         for c in plan.root.name
     )
+    units = rules.max_name_utf16
+    while name and (
+        len(os.fsencode(name)) > name_max or (units is not None and utf16_units(name) > units)
+    ):
+        name = name[:-1]
     if rules.forbid_trailing_dot_or_space:
         name = name.rstrip(". ")
-    folder = shell_word(plan.destination / (name or "CARD"))
+    folder = pasteable_word(plan.destination / (name or "CARD"))
     return (
         f"copy its content into a folder of a name it takes with --into, the card left as "
-        f"it is (mkdir {folder} && offload copy --into {shell_word(source)} {folder}, "
+        f"it is (mkdir {folder} && offload copy --into {pasteable_word(source)} {folder}, "
         "with the command's other options)"
     )
 
