@@ -884,6 +884,13 @@ def test_a_card_folder_name_refused_offers_into_a_folder_of_a_name_it_takes(
     # Once for the name's two problems (a colon, a trailing space); failed before: twice.
     assert len(messages) == 2 and sum(command in m for m in messages) == 1, messages
     assert any("copy its content into a folder with --into (above)" in m for m in messages)
+    # Two destinations: one command naming both folders, once (failed before: one each).
+    [d2] = dests(tmp_path, "d2")
+    report, _ = run(src, [d, d2], filesystem_of=exfat)
+    both = f"{d / 'CARD_12'} {d2 / 'CARD_12'}"
+    messages = [i.message for i in report.errors]
+    assert sum("&& offload copy" in m for m in messages) == 1, messages
+    assert sum(f"(mkdir {both} && offload copy --into '{src}' {both}," in m for m in messages) == 1
     # The folder it names is one the filesystem takes.
     (d / "CARD_12").mkdir()
     report, _ = run(src, [d / "CARD_12"], filesystem_of=exfat, into=True)

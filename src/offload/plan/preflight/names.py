@@ -173,7 +173,6 @@ def check_names(
         named.append((parent, name, entry.source_path, entry.relative_path, entry.kind))
 
     folders: dict[str, list[str]] = defaultdict(list)
-    into_said = False
     for position, (parent, name, source, shown_path, kind) in enumerate(named):
         folders[parent].append(name)
         for problem in name_problems(name, rules, name_max_bytes=name_max):
@@ -215,12 +214,15 @@ def check_names(
                 # The copy root's own name (the card folder's): --into copies the card's
                 # content into a folder the user names, the card left as it is; the command
                 # once, at the name's first problem ('CARD:12 ': a colon, a trailing space).
-                remedy = (
-                    f"{_into_another_folder(plan, tree.root, rules, name_max)}, {remedy}"
-                    if not into_said
-                    else f"copy its content into a folder with --into (above), {remedy}"
-                )
-                into_said = True
+                if plan.index not in out.into_commands:
+                    source_word, folder_word = _into_another_folder(
+                        plan, tree.root, rules, name_max
+                    )
+                    said = _into_words(source_word, [folder_word])
+                    out.into_commands[plan.index] = (source_word, folder_word, said)
+                    remedy = f"{said}, {remedy}"
+                else:
+                    remedy = f"{_INTO_ABOVE}, {remedy}"
             out.add(
                 is_error=problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode,
                 code=problem.code,
@@ -680,12 +682,13 @@ def _not_utf8_warning(
 
 def _into_another_folder(
     plan: DestinationPlan, source: Path, rules: NameRules, name_max: int
-) -> str:
+) -> tuple[str, str]:
     """The way to copy a card whose folder's name *rules* refuse into a folder of a name
     they take, the card untouched: ``--into`` a folder made for it, named as the card's with
     each character they refuse (or none can type) made ``_``, shortened to what the
     filesystem takes (*name_max* bytes, its count of UTF-16 units), trailing dots and spaces
-    dropped. The paths are written as bash takes them back (``pasteable_word``: a control
+    dropped: the card's path and that folder's, as command words. The paths are written as
+    bash takes them back (``pasteable_word``: a control
     character in the card's path is ``$'\\x01'``, not a printed escape naming no path)."""
     name = "".join(
         "_"
@@ -702,12 +705,40 @@ def _into_another_folder(
         name = name[:-1]
     if rules.forbid_trailing_dot_or_space:
         name = name.rstrip(". ")
-    folder = pasteable_word(plan.destination / (name or "CARD"))
+    return pasteable_word(source), pasteable_word(plan.destination / (name or "CARD"))
+
+
+def _into_words(source: str, folders: list[str]) -> str:
+    named = " ".join(folders)
     return (
         f"copy its content into a folder of a name it takes with --into, the card left as "
-        f"it is (mkdir {folder} && offload copy --into {pasteable_word(source)} {folder}, "
-        "with the command's other options)"
+        f"it is (mkdir {named} && offload copy --into {source} {named}, with the command's "
+        "other options)"
     )
+
+
+def one_into_command(out: Findings) -> None:
+    """Where the card folder's name is refused on several destinations, the ``--into``
+    command once, naming each destination's folder, in the first one's finding; the others
+    point to it (the run takes every destination at once: one command, not one for each)."""
+    if len(out.into_commands) < 2:
+        return
+    indices = sorted(out.into_commands)
+    source = out.into_commands[indices[0]][0]
+    combined = _into_words(source, [out.into_commands[i][1] for i in indices])
+    for items in (out.errors, out.warnings):
+        for position, item in enumerate(items):
+            at = item.destination_index
+            said = out.into_commands.get(at) if at is not None else None
+            if said is None or said[2] not in item.message:
+                continue
+            now = combined if at == indices[0] else _INTO_ABOVE
+            items[position] = item._replace(message=item.message.replace(said[2], now))
+            if now == combined:
+                combined = _INTO_ABOVE  # said once
+
+
+_INTO_ABOVE = "copy its content into a folder with --into (above)"
 
 
 def check_keys(
