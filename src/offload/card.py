@@ -55,6 +55,7 @@ from offload.errors import (
     UsageError,
     closed_folder,
     describe_os_error,
+    name_refused_advice,
     printable_name,
     unreachable_ancestor,
     vanished,
@@ -3568,7 +3569,8 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
     """Create every folder (empty ones too) and make the new names durable."""
     errors = []
     created: set[Path] = set()
-    for folder in [plan.target_for(d) for d in tree.directories]:
+    for on_card in tree.directories:
+        folder = plan.target_for(on_card)
         # os.path.isdir, not Path.is_dir: a drive gone since its copies (ENOTCONN, EIO)
         # must reach makedirs, whose error is recorded against it, not end the run.
         if os.path.isdir(folder):
@@ -3577,7 +3579,10 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
             os.makedirs(folder, exist_ok=True)
             created.add(folder.parent)
         except OSError as exc:
-            errors.append(f"cannot create folder {folder}: {exc.strerror or exc}")
+            line = f"cannot create folder {folder}: {exc.strerror or exc}"
+            if exc.errno == errno.EILSEQ:
+                line = f"{line}; {name_refused_advice(str(on_card), folder=True)}"
+            errors.append(line)
     for parent in sorted(created, key=lambda p: len(p.parts), reverse=True):
         try:
             fsync_dir(parent)

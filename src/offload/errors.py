@@ -252,6 +252,25 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     return shlex.quote(printable_name(os.fspath(path)))
 
 
+def pasteable_word(path: str | os.PathLike[str]) -> str:
+    """*path* as one word of a command a message suggests, which pasted into bash names that
+    very path: :func:`shell_word` where the name prints as it is; else bash's ``$'...'``
+    quoting, each control character or byte that is not UTF-8 written ``\\xNN``, which bash
+    turns back into that byte (``shell_word``'s printed escape would be four characters)."""
+    text = os.fspath(path)
+    if printable_name(text) == text:
+        return shell_word(text)
+    out = []
+    for char in text:
+        if char in "\\'":
+            out.append("\\" + char)
+        elif char.isprintable() and not 0xDC80 <= ord(char) <= 0xDCFF:
+            out.append(char)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in os.fsencode(char))
+    return "$'" + "".join(out) + "'"
+
+
 def printable_text(text: str) -> str:
     """A message of one or more lines as printed on the terminal: :func:`printable_name`'s
     escapes but for the newlines the message means (a name within it printed raw, not
@@ -619,8 +638,32 @@ def _once(path: str, shown: str, device: str, words: str) -> tuple[str, str]:
     return shown, words
 
 
+def name_refused_advice(card_path: str | None, *, folder: bool = False) -> str:
+    """What to do about a name a destination's filesystem refused (EILSEQ: ntfs-3g,
+    exfat-fuse): the ``--ignore`` that leaves the file (*folder*: the folder) out, from
+    *card_path*, its path on the card, where known, another destination, or a rename."""
+    kind = "folder" if folder else "file"
+    if card_path:
+        from offload.plan.ignore import ignore_argument
+
+        leave = f"leave the {kind} out with --ignore {ignore_argument(card_path)}"
+    else:
+        leave = f"leave the {kind} out with --ignore and its path on the card"
+    return (
+        "the destination's filesystem does not take this name as it is (a byte that is not "
+        f"UTF-8, say): {leave}, choose another destination (ext4 takes any name), or rename "
+        "it on the source (a write to the card)"
+    )
+
+
 def destination_io_error(
-    exc: OSError, operation: str, path: Path | str, device: str
+    exc: OSError,
+    operation: str,
+    path: Path | str,
+    device: str,
+    *,
+    card_path: str | None = None,
+    folder: bool = False,
 ) -> OffloadError:
     """Wrap an OS error raised on a destination, choosing the scope from the errno. The
     message names *path* and, where *path* is not inside it (an S3 stand-in, a *device*
@@ -630,7 +673,9 @@ def destination_io_error(
     Lost-device errnos (ENOSPC, EIO, ENOTCONN, EROFS, ...) give DestinationError (detach the
     destination; an EIO on a network share, ``on_network_share`` of *device*, says to check
     the server, its disk and the network); anything else (EFBIG, ENAMETOOLONG, EEXIST,
-    EACCES, EINVAL...) is limited to this file.
+    EACCES, EINVAL...) is limited to this file. A name the filesystem refuses (EILSEQ) says
+    how to leave the file (*folder*: the folder) out: ``--ignore`` with *card_path*, its
+    path on the card, where the caller knows it.
     """
     # The name as the terminal shows it (the report's path fields keep it exact).
     shown = printable_name(str(path))
@@ -661,12 +706,7 @@ def destination_io_error(
     if exc.errno == errno.EILSEQ and not service:
         # ntfs-3g, exfat-fuse: a name that is not UTF-8 (or a character the filesystem
         # refuses), which the preflight refuses where it knows the filesystem.
-        message = (
-            f"{message}; the destination's filesystem does not take this name as it is (a "
-            "byte that is not UTF-8, say): leave the file out with --ignore, choose another "
-            "destination (ext4 takes any name), or rename it on the source (a write to the "
-            "card)"
-        )
+        message = f"{message}; {name_refused_advice(card_path, folder=folder)}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).

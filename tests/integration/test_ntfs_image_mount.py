@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from offload.errors import destination_io_error
 from offload.plan.filesystem import detect_filesystem
+from support.faultyfs import FaultyFS
 from support.mounts import Mount
 from support.offload_cli import copy_with_reports_in
 
@@ -47,4 +49,31 @@ def test_a_name_ntfs_3g_refuses_at_its_create_says_what_to_do(ntfs_image: Mount)
     assert raised.value.errno == errno.EILSEQ
     error = destination_io_error(raised.value, "create", os.fsdecode(target), str(ntfs_image.path))
     assert "(EILSEQ); the destination's filesystem does not take this name as it is" in str(error)
-    assert "leave the file out with --ignore, choose another destination" in str(error)
+    assert "leave the file out with --ignore and its path on the card, choose another" in str(error)
+
+
+def test_eilseq_through_the_engine_names_the_file_or_folder_and_its_pattern(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Failed before: "leave the file out with --ignore" with no pattern, and "the file" for
+    a folder's mkdir. A real copy to a FUSE destination answering EILSEQ at a rename and at
+    a mkdir (as ntfs-3g does for a name it cannot store)."""
+    fs = faulty_fs()
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "ok.mov").write_bytes(b"ok")
+    (card / "CLIPS" / "C[1].mov").write_bytes(b"one")
+    (card / "NEW").mkdir()
+    (card / "NEW" / "n.mov").write_bytes(b"n")
+    fs.fail("rename", errno.EILSEQ, path="*C[[]1].mov")
+    fs.fail("mkdir", errno.EILSEQ, path="*/NEW")
+    code, said = copy_with_reports_in(tmp_path, str(card), str(fs.mountpoint))
+    assert code != 0, said
+    assert "leave the file out with --ignore '/CLIPS/C\\[1].mov', choose another" in said, said
+    assert "leave the folder out with --ignore /NEW, choose another" in said, said
+    assert "--ignore, choose" not in said, said
+    assert (
+        f"cannot create folder {fs.mountpoint / 'A001' / 'NEW'}: Invalid or incomplete "
+        "multibyte or wide character; the destination's filesystem does not take this name "
+        "as it is (a byte that is not UTF-8, say): leave the folder out with --ignore /NEW,"
+    ) in said, said

@@ -876,44 +876,83 @@ def test_a_card_folder_name_refused_offers_into_a_folder_of_a_name_it_takes(
     [d] = dests(tmp_path, "d")
     report, _ = run(src, [d], filesystem_of=exfat)
     messages = [i.message for i in report.errors]
-    assert messages and all(
+    command = (
         f"copy its content into a folder of a name it takes with --into, the card left as it "
         f"is (mkdir {d / 'CARD_12'} && offload copy --into '{src}' {d / 'CARD_12'}, with the "
         "command's other options), choose another destination, or rename it on the source"
-        in message
-        for message in messages
-    ), messages
+    )
+    # Once for the name's two problems (a colon, a trailing space); failed before: twice.
+    assert len(messages) == 2 and sum(command in m for m in messages) == 1, messages
+    assert any("copy its content into a folder with --into (above)" in m for m in messages)
+    # Two destinations: one command naming both folders, once (failed before: one each).
+    [d2] = dests(tmp_path, "d2")
+    report, _ = run(src, [d, d2], filesystem_of=exfat)
+    both = f"{d / 'CARD_12'} {d2 / 'CARD_12'}"
+    messages = [i.message for i in report.errors]
+    assert sum("&& offload copy" in m for m in messages) == 1, messages
+    assert sum(f"(mkdir {both} && offload copy --into '{src}' {both}," in m for m in messages) == 1
     # The folder it names is one the filesystem takes.
     (d / "CARD_12").mkdir()
     report, _ = run(src, [d / "CARD_12"], filesystem_of=exfat, into=True)
     assert report.ok, report.errors
 
 
-def test_nfc_nfd_twins_advice_names_no_ignore_pattern_that_leaves_both_out(
+def test_the_into_command_names_the_card_as_bash_takes_it_back_and_a_name_that_fits(
     tmp_path: Path,
 ) -> None:
-    """Failed before: "leave one out with --ignore '/CLIPS/café.mov'", a pattern that (beyond
-    ASCII) matches both spellings and leaves both out. The advice it gives now, run."""
+    """Failed before: a control character in the card's folder printed as a literal
+    '\\x01' (the pasted command named no such path), and a card folder name too long got a
+    suggested folder just as long. The command, run by bash, names the card."""
+    src = tmp_path / "CARD\x01"
+    write(src / "a.mov")
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    [message] = [i.message for i in report.errors]
+    word = f"$'{src}'".replace("\x01", "\\x01")
+    assert f"offload copy --into {word} {d / 'CARD_'}," in message, message
+    said = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert said.stdout == os.fsencode(src)
+    # A name longer than the destination takes (here 155 bytes: 100 held back).
+    long = tmp_path / ("x" * 200)
+    write(long / "a.mov")
+    report, _ = run(long, [d], name_headroom_bytes=100)
+    [message] = [i.message for i in report.errors if "--into" in i.message]
+    assert f"mkdir {d / ('x' * 155)} &&" in message, message
+
+
+def test_nfc_nfd_twins_advice_names_an_ignore_pattern_for_each_twin(tmp_path: Path) -> None:
+    """Failed before: "no --ignore pattern leaves one out alone", untrue: a '?' for each
+    character beyond ASCII matches one spelling only (their lengths differ). Each pattern
+    offered, run through the real scan, leaves exactly its twin out."""
     import shlex
 
     from offload.plan.ignore import IgnoreRules
 
     src = tmp_path / "A001"
-    write(src / "CLIPS" / "caf\u00e9.mov", b"nfc")
-    write(src / "CLIPS" / "cafe\u0301.mov", b"nfd")
+    nfc, nfd = "caf\u00e9.mov", "cafe\u0301.mov"
+    write(src / "CLIPS" / nfc, b"nfc")
+    write(src / "CLIPS" / nfd, b"nfd")
     write(src / "CLIPS" / "other.mov", b"o")
     [d] = dests(tmp_path, "d")
     report, _ = run(src, [d], filesystem_of=exfat)
     [twins] = [w for w in report.warnings if w.code is C.NAME_NORMALISATION_COLLISION]
-    assert "leave one out" not in twins.message, twins.message
-    said = "no --ignore pattern leaves one out alone (one beyond ASCII matches both spellings: "
+    assert "no --ignore pattern" not in twins.message, twins.message
+    said = (
+        "leave one out with --ignore '/CLIPS/cafe?.mov' (only 'cafe\\u0301.mov') or --ignore "
+        "'/CLIPS/caf?.mov' (only 'caf\\xe9.mov'), choose a destination that keeps both"
+    )
     assert said in twins.message, twins.message
-    assert "choose a destination that keeps both (ext4, say)" in twins.message
-    pattern = twins.message.split("spellings: --ignore ")[1].split(" leaves both out")[0]
-    rules = IgnoreRules.default().adding([shlex.split(pattern)[0]])
-    tree = scan_source(src, ignore=rules)
-    assert sorted(tree.ignored) == sorted(["CLIPS/caf\u00e9.mov", "CLIPS/cafe\u0301.mov"])
-    assert [f.relative_path for f in tree.files] == ["CLIPS/other.mov"]
+    for name, pattern in ((nfc, "'/CLIPS/caf?.mov'"), (nfd, "'/CLIPS/cafe?.mov'")):
+        rules = IgnoreRules.default().adding(shlex.split(pattern))
+        tree = scan_source(src, ignore=rules)
+        assert sorted(tree.ignored) == [f"CLIPS/{name}"]
+        assert len(tree.files) == 2
+    # A third name of the NFD twin's length: '?' matches it too, no pattern picks that twin.
+    write(src / "CLIPS" / "cafeX.mov", b"x")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    [twins] = [w for w in report.warnings if w.code is C.NAME_NORMALISATION_COLLISION]
+    assert "no --ignore pattern leaves one of them out alone" in twins.message, twins.message
+    (src / "CLIPS" / "cafeX.mov").unlink()
     # Twins by case keep the pattern that leaves one out.
     write(src / "DCIM" / "IMG.JPG")
     write(src / "DCIM" / "img.jpg")

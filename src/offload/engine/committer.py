@@ -325,7 +325,9 @@ class DestinationCommitter:
         error = (
             exc
             if isinstance(exc, DestinationError)
-            else self._io_error(exc, operation, pending.partial.final_path)
+            else self._io_error(
+                exc, operation, pending.partial.final_path, pending.ticket.relative_path
+            )
         )
         if isinstance(error, CancelledError):
             state.destination.remove_partial(pending.partial)
@@ -514,7 +516,9 @@ class DestinationCommitter:
                     path=partial.final_path,
                 ) from exc
             except OSError as exc:
-                raise self._io_error(exc, "rename", partial.final_path) from exc
+                raise self._io_error(
+                    exc, "rename", partial.final_path, pending.ticket.relative_path
+                ) from exc
         except OffloadError as error:
             state.destination.remove_partial(partial)
             if isinstance(error, CancelledError):
@@ -533,14 +537,16 @@ class DestinationCommitter:
                 result.final_path = chosen
         return True
 
-    def _io_error(self, exc: OSError, operation: str, path: Path) -> OffloadError:
+    def _io_error(
+        self, exc: OSError, operation: str, path: Path, card_path: str | None = None
+    ) -> OffloadError:
         """``destination_io_error``, except for a step the destination stopped because the job
         was cancelled (ECANCELED while the token is set; ``destinations.base``): that is the
         job's cancel, and the file is cancelled, not failed."""
         state = self.state
         if exc.errno == errno.ECANCELED and state.cancel.cancelled:
             return CancelledError(f"cancelled: {exc.strerror or exc}", path=path)
-        return destination_io_error(exc, operation, path, state.device)
+        return destination_io_error(exc, operation, path, state.device, card_path=card_path)
 
     def _prefetch_read_backs(self, batch: list[Pending]) -> None:
         """Evict the batch's small files from the cache and start reading them back from the

@@ -304,8 +304,11 @@ class DestinationWriter:
                             gone, "reach", state.root, state.device
                         ) from gone
                 # Named as the OS named it (the partial, or a folder it needed).
-                where = exc.filename or text
-                raise destination_io_error(exc, "create", where, state.device) from exc
+                where = os.fsdecode(exc.filename) if exc.filename else text
+                card_path, of_folder = _on_the_card(where, text, ticket.relative_path)
+                raise destination_io_error(
+                    exc, "create", where, state.device, card_path=card_path, folder=of_folder
+                ) from exc
             if not known:
                 self._known_folders.add(folder)
             if partial.created_dirs:
@@ -419,3 +422,17 @@ class DestinationWriter:
         for pending in self._batch:
             remove(pending.partial)
         self._batch, self._batch_bytes = [], 0
+
+
+def _on_the_card(where: str, target: str, relative_path: str) -> tuple[str | None, bool]:
+    """What a create that failed at *where* was making, on the card: the card path of the
+    file (*target*'s, *relative_path*) or of the folder above it *where* names (the
+    destination's folders below the copy root are the card's, name for name), and whether
+    it is a folder; None for the path where *target* does not end with *relative_path*
+    (a lone file copied under another name)."""
+    if not target.startswith(where.rstrip("/") + "/"):
+        return relative_path, False  # the file itself (its partial, beside it)
+    root = target[: -len(relative_path)] if target.endswith("/" + relative_path) else None
+    if root is None or not where.startswith(root) or len(where) <= len(root):
+        return None, True
+    return where[len(root) :], True

@@ -21,6 +21,7 @@ or ``st_dev`` names it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -47,14 +48,25 @@ def from_boot_sector(sector: bytes) -> str | None:
     return None
 
 
-def _read_boot_sector(device: str) -> bytes | None:
+def _first_sector(path: str, *, images: bool) -> bytes | None:
+    """The first 512 bytes of *path* when it is a block device (or, *images*, a regular
+    file), else None; never raises. Looked at before it is opened: opening a FIFO waits for
+    (or releases) its writer, a character device's open can act (a tape rewinds), and
+    ``/dev/fuse`` or ``/dev/zero`` are no volume. A link is followed to its end first (a
+    ``/dev/block/MAJ:MIN`` link), the end opened without following one, and the descriptor
+    confirmed to be the file looked at (``st_dev``, ``st_ino``)."""
     try:
-        fd = os.open(device, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        real = os.path.realpath(path)
+        st = os.lstat(real)
+        if not (stat.S_ISBLK(st.st_mode) or (images and stat.S_ISREG(st.st_mode))):
+            return None
+        fd = os.open(real, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW)
     except OSError:
         return None
     try:
-        if not stat.S_ISBLK(os.fstat(fd).st_mode):
-            return None
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
+            return None  # replaced between the look and the open
         return os.pread(fd, 512, 0)
     except OSError:
         return None
@@ -78,29 +90,36 @@ def _from_udev(rdev: int, udev: Path) -> str | None:
 _NTFS_PROGRAMS = frozenset({"ntfs-3g", "lowntfs-3g"})
 
 
+UNREADABLE = "?"
+"""What :func:`image_filesystem` says of an image it found but could not read (root's
+``0600`` image, the DIT a user): the filesystem could not be told, as a ``fuseblk`` mount's
+whose device is unreadable."""
+
+
 def image_filesystem(source: str) -> str | None:
     """The filesystem a plain ``fuse`` mount (no subtype) serves, where it can be told: ntfs-3g
     mounting an image file (``ntfs-3g disk.img /mnt``) is type ``fuse`` with the image as its
     source, and a program may name itself there (``ntfs-3g``). ``ntfs``, ``exfat`` or
     ``vfat`` from the source's boot sector when it is a regular file or a block device (one
-    512-byte read), ``ntfs`` for a source naming ntfs-3g, else None. Never raises."""
+    512-byte read; nothing else is opened: a FIFO, ``/dev/fuse``, a folder), ``ntfs`` for a
+    source naming ntfs-3g; :data:`UNREADABLE` for an image or device this user may not read
+    (or whose read fails); else None. Never raises."""
     if os.path.basename(source).lower() in _NTFS_PROGRAMS:
         return "ntfs"
     if not source.startswith("/"):
         return None
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
-    except OSError:
+        st = os.stat(source)
+    except OSError as exc:
+        # Not there (a program's own words): no image. Not reachable (EACCES on a folder
+        # above it, EIO): an image may be there, unread.
+        return None if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP) else UNREADABLE
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode)):
         return None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
-            return None
-        return from_boot_sector(os.pread(fd, 512, 0))
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    sector = _first_sector(source, images=True)
+    if sector is None:
+        return UNREADABLE
+    return from_boot_sector(sector)
 
 
 def block_filesystem(
@@ -124,7 +143,7 @@ def block_filesystem(
         rdev = st_dev
         device = f"/dev/block/{os.major(st_dev)}:{os.minor(st_dev)}"
     if device:
-        sector = _read_boot_sector(device)
+        sector = _first_sector(device, images=False)
         found = from_boot_sector(sector) if sector else None
         if found is not None:
             return found

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.fs.fstype import NAMES, block_filesystem, image_filesystem
+from offload.fs.fstype import NAMES, UNREADABLE, block_filesystem, image_filesystem
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 
@@ -138,15 +138,22 @@ class FilesystemInfo(NamedTuple):
     its device (``ntfs``, ``exfat``, ``vfat``; :mod:`offload.fs.fstype`), for a plain
     ``fuse`` one (ntfs-3g on an image file) the one found on its source, else ``""``; its
     rules and its name are then that filesystem's.
+
+    ``image_unread``: a plain ``fuse`` mount whose source is an image (or device) this user
+    may not read: which filesystem it serves could not be told, and it gets the rules NTFS,
+    exFAT and FAT share, as a ``fuseblk`` mount whose device is unread.
     """
 
     fstype: str
     mount_point: Path | None = None
     source: str = ""
     on_device: str = ""
+    image_unread: bool = False
 
     @property
     def rules(self) -> NameRules:
+        if self.image_unread:
+            return rules_for_fstype("fuseblk")
         return rules_for_fstype(self.on_device or self.fstype)
 
     @property
@@ -158,7 +165,10 @@ class FilesystemInfo(NamedTuple):
     def name(self) -> str:
         """The filesystem as messages name it: ``NTFS`` or ``exFAT`` for a FUSE block mount
         of one (``FUSE block filesystem`` when its device could not be read), else the
-        kernel's type (``ext4``, ``fuse.fusefat``)."""
+        kernel's type (``ext4``, ``fuse.fusefat``); a plain ``fuse`` mount of an image this
+        user cannot read says so."""
+        if self.image_unread:
+            return f"FUSE filesystem of an image this user cannot read ({self.fstype})"
         return filesystem_name(self.fstype, self.on_device)
 
 
@@ -278,8 +288,27 @@ def detect_filesystem(path: Path) -> FilesystemInfo:
             st_dev = None
         on_device = block_filesystem(mount.source, st_dev) or ""
     elif mount.fstype == "fuse":  # no subtype: ntfs-3g on an image file, say
-        on_device = image_filesystem(mount.source) or ""
-    return FilesystemInfo(mount.fstype, Path(mount.mount_point), mount.source, on_device)
+        on_device = _image_of(mount)
+    return FilesystemInfo(
+        mount.fstype,
+        Path(mount.mount_point),
+        mount.source,
+        "" if on_device == UNREADABLE else on_device,
+        image_unread=on_device == UNREADABLE,
+    )
+
+
+# A plain fuse mount's source read once per mount (its source and device number: a new
+# mount has a new device), not at each of the many callers that want its type alone.
+_IMAGES: dict[tuple[str, int], str] = {}
+
+
+def _image_of(mount: MountEntry) -> str:
+    key = (mount.source, mount.device)
+    found = _IMAGES.get(key)
+    if found is None:
+        found = _IMAGES[key] = image_filesystem(mount.source) or ""
+    return found
 
 
 def writes_ascii_only(path: Path) -> bool:

@@ -97,6 +97,22 @@ ROOT_ASCMHL_PATTERN = "/ascmhl/"
 HISTORY_TO_BE_CARRIED = "to be carried and continued"
 
 
+def ignore_argument(relative_path: str) -> str:
+    """The ``--ignore`` argument that leaves exactly *relative_path* (a path on the card)
+    out, anchored at the card's root and shell-quoted. A character no one can type as
+    printed (a byte that is not UTF-8, printed ``\\xff``; a control character, printed
+    ``\\x07``) is a ``?`` there, which matches it: the escape as printed would be taken as
+    those four characters, and match nothing."""
+    import shlex
+
+    from offload.manifest.links import exact_pattern  # its escaping of glob characters
+
+    pattern = "/" + exact_pattern(relative_path).removeprefix("**/")
+    if not pattern.isprintable():
+        pattern = "".join(c if c.isprintable() else "?" for c in pattern)
+    return shlex.quote(pattern)
+
+
 def _check(pattern: str) -> None:
     if not pattern or not pattern.strip("/"):
         raise ValueError(f"empty ignore pattern: {pattern!r}")

@@ -50,6 +50,7 @@ from offload.plan.preflight.names import (
     check_own_names,
     check_root_for_ascmhl,
     entries_of,
+    one_into_command,
 )
 from offload.plan.preflight.paths import (
     Overlap,
@@ -453,6 +454,7 @@ def preflight(
                 ),
             )
         )
+    one_into_command(out)  # the card folder's --into remedy: one command for all
     usable = [
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]

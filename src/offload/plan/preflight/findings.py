@@ -116,6 +116,10 @@ class Findings:
     def __init__(self) -> None:
         self.errors: list[PreflightItem] = []
         self.warnings: list[PreflightItem] = []
+        # The --into remedy each destination refusing the card folder's name was given:
+        # its index -> (the card's path, the folder, as command words; the words said),
+        # which names.one_into_command makes one command for every destination.
+        self.into_commands: dict[int, tuple[str, str, str]] = {}
 
     def error(
         self,

@@ -7,16 +7,17 @@ import os
 import shlex
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from enum import Enum
 from pathlib import Path
 from typing import NamedTuple
 
 from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
-from offload.errors import printable_name, shell_word
+from offload.errors import pasteable_word, printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameFamily, NameRules
+from offload.plan.ignore import ignore_argument
 from offload.plan.names import (
     NAME_MAX_BYTES,
     PATH_MAX_BYTES,
@@ -211,14 +212,23 @@ def check_names(
             )
             if plan.creates_root and position == 0 and not typed:
                 # The copy root's own name (the card folder's): --into copies the card's
-                # content into a folder the user names, the card left as it is.
-                remedy = f"{_into_another_folder(plan, tree.root, rules)}, {remedy}"
+                # content into a folder the user names, the card left as it is; the command
+                # once, at the name's first problem ('CARD:12 ': a colon, a trailing space).
+                if plan.index not in out.into_commands:
+                    source_word, folder_word = _into_another_folder(
+                        plan, tree.root, rules, name_max
+                    )
+                    said = _into_words(source_word, [folder_word])
+                    out.into_commands[plan.index] = (source_word, folder_word, said)
+                    remedy = f"{said}, {remedy}"
+                else:
+                    remedy = f"{_INTO_ABOVE}, {remedy}"
             out.add(
                 is_error=problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode,
                 code=problem.code,
                 path=Path(source),
                 message=f"{what}, which {where} will not take as it is: "
-                + (f"leave it out with --ignore {_ignore_pattern(shown_path)}, " if of_card else "")
+                + (f"leave it out with --ignore {ignore_argument(shown_path)}, " if of_card else "")
                 + remedy,
                 index=plan.index,
             )
@@ -294,19 +304,33 @@ def check_names(
             below = f"{parent}/"[len(prefix) :] if parent else None
             of_card = not tree.root_is_file and plan.file_name is None
             pattern = (
-                _ignore_pattern(below + collision.names[-1])
+                ignore_argument(below + collision.names[-1])
                 if of_card and below is not None
                 else ""
             )
             of_card = bool(pattern)
             if of_card and not case and _one_spelling(collision.names):
-                # An --ignore pattern beyond ASCII matches both spellings, NFC and NFD
-                # (plan/ignore.py): it cannot leave one of them out alone.
-                leave = (
-                    "no --ignore pattern leaves one out alone (one beyond ASCII matches both "
-                    f"spellings: --ignore {pattern} leaves both out); choose a destination "
-                    "that keeps both (ext4, say), or "
-                )
+                # A pattern beyond ASCII matches both spellings, NFC and NFD (plan/ignore.py);
+                # one with a '?' for each such character matches the twin of its length.
+                singles = [
+                    _single_out_pattern(below or "", name, names) for name in collision.names
+                ]
+                if all(singles):
+                    leave = (
+                        "leave one out with "
+                        + " or ".join(
+                            f"--ignore {p} (only {n!a})"
+                            for p, n in zip(singles, collision.names, strict=True)
+                        )
+                        + ", choose a destination that keeps both (ext4, say), or "
+                    )
+                else:
+                    leave = (
+                        "no --ignore pattern leaves one of them out alone (one beyond ASCII "
+                        "matches both spellings, one with a '?' for each such character "
+                        "another name in the folder too); choose a destination that keeps "
+                        "both (ext4, say), or "
+                    )
             elif of_card:
                 leave = f"leave one out with --ignore {pattern}, choose another destination, or "
             else:
@@ -320,6 +344,25 @@ def check_names(
                 + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
+
+
+def _single_out_pattern(below: str, name: str, listing: Iterable[str]) -> str:
+    """The ``--ignore`` argument (shell-quoted) that leaves *name*, in the card folder *below*
+    (``CLIPS/``, ``""`` at the root) whose entries are *listing*, out and no other entry of
+    that folder, or ``""`` where there is none. Each character of *name* beyond ASCII (or
+    not printable) is a ``?``, its other characters escaped: a pattern beyond ASCII matches
+    every Unicode spelling of a name (``plan/ignore.py``), so only a ``?`` for each such
+    character tells ``caf\xe9.mov`` (``caf?.mov``) from ``cafe\u0301.mov`` (``cafe?.mov``),
+    by their lengths. Checked against *listing* with the scan's own rules."""
+    from offload.manifest.links import exact_pattern
+    from offload.plan.ignore import IgnoreRules
+
+    folder = "/" + exact_pattern(below).removeprefix("**/") if below else "/"
+    escaped = exact_pattern(name).removeprefix("**/")
+    pattern = folder + "".join(c if c.isascii() and c.isprintable() else "?" for c in escaped)
+    rules = IgnoreRules.none().adding([pattern])
+    matched = [n for n in listing if rules.matches(below + n, is_dir=False)]
+    return shlex.quote(pattern) if matched == [name] else ""
 
 
 def _one_spelling(names: tuple[str, ...]) -> bool:
@@ -436,7 +479,7 @@ def _kept_names_too_long(
             f"'{printable_name(kept)}', which {refused[0].detail} on {fs.name} at "
             f"{plan.destination}: "
             + (
-                f"leave it out with --ignore {_ignore_pattern(file.relative_path)}, "
+                f"leave it out with --ignore {ignore_argument(file.relative_path)}, "
                 if not tree.root_is_file and plan.file_name is None
                 else ""
             )
@@ -510,7 +553,7 @@ def _own_names_taken(
             f"only by case, which is one name on {fs.name} at {root}: the card's files "
             f"would be mixed into offload-ai's; copy the card to a drive that keeps case "
             f"apart (ext4, XFS, btrfs), or leave it out with --ignore "
-            f"{_ignore_pattern(name)}",
+            f"{ignore_argument(name)}",
             plan.index,
         )
 
@@ -637,11 +680,16 @@ def _not_utf8_warning(
     )
 
 
-def _into_another_folder(plan: DestinationPlan, source: Path, rules: NameRules) -> str:
+def _into_another_folder(
+    plan: DestinationPlan, source: Path, rules: NameRules, name_max: int
+) -> tuple[str, str]:
     """The way to copy a card whose folder's name *rules* refuse into a folder of a name
     they take, the card untouched: ``--into`` a folder made for it, named as the card's with
-    each character they refuse (or none can type) made ``_``, trailing dots and spaces
-    dropped."""
+    each character they refuse (or none can type) made ``_``, shortened to what the
+    filesystem takes (*name_max* bytes, its count of UTF-16 units), trailing dots and spaces
+    dropped: the card's path and that folder's, as command words. The paths are written as
+    bash takes them back (``pasteable_word``: a control
+    character in the card's path is ``$'\\x01'``, not a printed escape naming no path)."""
     name = "".join(
         "_"
         if c in rules.forbidden_chars
@@ -650,30 +698,47 @@ def _into_another_folder(plan: DestinationPlan, source: Path, rules: NameRules) 
         else c
         for c in plan.root.name
     )
+    units = rules.max_name_utf16
+    while name and (
+        len(os.fsencode(name)) > name_max or (units is not None and utf16_units(name) > units)
+    ):
+        name = name[:-1]
     if rules.forbid_trailing_dot_or_space:
         name = name.rstrip(". ")
-    folder = shell_word(plan.destination / (name or "CARD"))
+    return pasteable_word(source), pasteable_word(plan.destination / (name or "CARD"))
+
+
+def _into_words(source: str, folders: list[str]) -> str:
+    named = " ".join(folders)
     return (
         f"copy its content into a folder of a name it takes with --into, the card left as "
-        f"it is (mkdir {folder} && offload copy --into {shell_word(source)} {folder}, "
-        "with the command's other options)"
+        f"it is (mkdir {named} && offload copy --into {source} {named}, with the command's "
+        "other options)"
     )
 
 
-def _ignore_pattern(relative_path: str) -> str:
-    """The ``--ignore`` argument that leaves exactly *relative_path* out, shell-quoted (as
-    ``paths.unreadable_findings`` names a file the user cannot read). A character no one
-    can type as printed (a byte that is not UTF-8, printed ``\xff``; a control character,
-    printed ``\x07``) is a ``?`` there, which matches it: the escape as printed would be
-    taken as those four characters, and match nothing."""
-    import shlex
+def one_into_command(out: Findings) -> None:
+    """Where the card folder's name is refused on several destinations, the ``--into``
+    command once, naming each destination's folder, in the first one's finding; the others
+    point to it (the run takes every destination at once: one command, not one for each)."""
+    if len(out.into_commands) < 2:
+        return
+    indices = sorted(out.into_commands)
+    source = out.into_commands[indices[0]][0]
+    combined = _into_words(source, [out.into_commands[i][1] for i in indices])
+    for items in (out.errors, out.warnings):
+        for position, item in enumerate(items):
+            at = item.destination_index
+            said = out.into_commands.get(at) if at is not None else None
+            if said is None or said[2] not in item.message:
+                continue
+            now = combined if at == indices[0] else _INTO_ABOVE
+            items[position] = item._replace(message=item.message.replace(said[2], now))
+            if now == combined:
+                combined = _INTO_ABOVE  # said once
 
-    from offload.manifest.links import exact_pattern  # its escaping of glob characters
 
-    pattern = "/" + exact_pattern(relative_path).removeprefix("**/")
-    if not pattern.isprintable():
-        pattern = "".join(c if c.isprintable() else "?" for c in pattern)
-    return shlex.quote(pattern)
+_INTO_ABOVE = "copy its content into a folder with --into (above)"
 
 
 def check_keys(
@@ -724,7 +789,7 @@ def check_keys(
                 Path(entry.source_path),
                 f"'{shown}': its name is not valid UTF-8, which S3 keys must be: "
                 f"{display_path(plan.root)} cannot hold it; leave it out with --ignore "
-                f"{_ignore_pattern(entry.relative_path)}, choose another destination, or "
+                f"{ignore_argument(entry.relative_path)}, choose another destination, or "
                 "rename it on the source (a write to the card)",
                 plan.index,
             )
@@ -744,7 +809,7 @@ def check_keys(
                     f"which makes its key {key_bytes(kept)} bytes long (S3 keys are at most "
                     f"{MAX_KEY_BYTES} bytes): "
                     + (
-                        f"leave it out with --ignore {_ignore_pattern(entry.relative_path)}, "
+                        f"leave it out with --ignore {ignore_argument(entry.relative_path)}, "
                         if plan.file_name is None  # --ignore leaves out no single file
                         else ""
                     )
