@@ -2281,7 +2281,7 @@ def _run_locked(
         warnings=list(plan.preflight.warnings),
         removed_partials=removed,
         production=_production_fields(plan),
-        ignored=_ignored_with_reasons(plan),
+        ignored=ignored_with_reasons(plan),
         card_symlinks=len(plan.tree.symlinks),
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
@@ -3154,7 +3154,10 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
     )
 
 
-def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
+def ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
+    """Each entry the plan's scan left out (``tree.ignored``) and why (``IgnoreRules.why``):
+    the report's ``ignored``; the cascade's record of the card's pass keeps those that keep
+    the card."""
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
     history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
     fate = _history_fate(plan)

@@ -122,6 +122,28 @@ def partial_ignored(entry: object) -> bool:
     )
 
 
+def keeps_card(entry: object) -> bool:
+    """Whether an entry of the job report's ``ignored`` list is a card entry left out that
+    keeps the card (``user_ignored``, ``partial_ignored``): the entries a cascade's card
+    pass records (``cascade.CARD_PASS_RECORD``) for a re-run without the card to name."""
+    return user_ignored(entry) or partial_ignored(entry)
+
+
+def card_left_out(data: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The card entries the card's own run left out (``keeps_card``: path, size, reason) that
+    a cascade re-run without its card read from the fast copy's record of the card's pass
+    (the ``card-absent`` warning's ``card_left_out``): its fast copy never held them. Empty
+    where the source is the card; None where the record (or the report, older than that
+    key) does not say: whether the card's run left any out is unknown."""
+    for warning in data.get("warnings") or ():
+        if isinstance(warning, Mapping) and warning.get("code") == "card-absent":
+            entries = warning.get("card_left_out")
+            if not isinstance(entries, list):
+                return None
+            return [e for e in entries if isinstance(e, Mapping)]
+    return []
+
+
 class CardRelease(NamedTuple):
     """``may_format``: the card may be formatted (see the module's rule); ``text``: the one
     sentence saying so, or "Do not format the card: <the reasons>"; ``index_files``: the card's
@@ -575,29 +597,42 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             "the card's own ASC MHL history is not trusted, so whether files it lists are "
             "missing from the card was not checked"
         )
-    left_out = [
-        str(entry.get("path")) for entry in data.get("ignored") or () if user_ignored(entry)
-    ]
+    # A cascade re-run without its card: the card's run left these out (its fast copy's record
+    # of the card's pass lists them), never copied anywhere; of the fast copy's own ignored
+    # entries, a user's pattern's count too, not its partials (those of a run cut short are
+    # its own, not the card's).
+    absent = absent_card(data) is not None
+    by_card = card_left_out(data)
+    if by_card is None:
+        kept.append(
+            "the fast copy's record of the card's pass does not list the card's entries its run "
+            "left out (written by an older offload-ai): whether any was is unknown"
+        )
+    own = data.get("ignored") or ()
+    card_entries = [*(by_card or ()), *(() if absent else own)]
+    left_out = list(
+        dict.fromkeys(
+            str(entry.get("path"))
+            for entry in [*card_entries, *(own if absent else ())]
+            if user_ignored(entry)
+        )
+    )
+    # Not copied by this run, nor by the card's run whose fast copy stands in for the card.
+    by_whom = "the card's run (its fast copy does not hold it)" if absent else "this run"
     if left_out:
         one = len(left_out) == 1
         kept.append(
             f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
             f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
-            "the card by this run"
+            f"the card by {by_whom}"
         )
-    # (A cascade re-run's fast copy standing in for the card holds the partials of the run
-    # cut short: its own, not the card's.)
-    partials = (
-        []
-        if absent_card(data)
-        else [str(e.get("path")) for e in data.get("ignored") or () if partial_ignored(e)]
-    )
+    partials = [str(e.get("path")) for e in card_entries if partial_ignored(e)]
     if partials:
         one = len(partials) == 1
         kept.append(
             f"{len(partials)} of the card's entries {'is' if one else 'are'} named like "
             f"offload-ai's partial files ({partials[0]} first), left out by default and not "
-            "copied from the card by this run"
+            f"copied from the card by {by_whom}"
         )
     if failed_other is not None:
         if failed_others == 1:
