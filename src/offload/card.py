@@ -149,6 +149,7 @@ from offload.results import (
     JobReport,
     merge_job_reports,
 )
+from offload.state_names import FOREIGN_STATE_REASON
 from offload.zone_shift import SLACK_NS as ZONE_SLACK_NS
 from offload.zone_shift import warning_words as zone_shift_words
 from offload.zone_shift import zone_shift
@@ -3161,9 +3162,21 @@ def ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
     history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
     fate = _history_fate(plan)
-    return [
+    found = [
         (path, rules.why(path, history=history, history_fate=fate)) for path in plan.tree.ignored
     ]
+    # The root's ``.offload/`` left out by the tool's rule is ours only with a ledger in it
+    # (a copy root of ours offloaded again); one without is not known to be ours: said so,
+    # and it keeps the card (``report.release.foreign_state``). One ``lstat``.
+    ours = f"/{STATE_FOLDER}/: "
+    for at, (path, reason) in enumerate(found):
+        if (
+            path == STATE_FOLDER
+            and reason.startswith(ours)
+            and not os.path.lexists(plan.source / STATE_FOLDER / LEDGER_NAME)
+        ):
+            found[at] = (path, FOREIGN_STATE_REASON)
+    return found
 
 
 def _history_fate(plan: OffloadPlan) -> str:

@@ -72,7 +72,12 @@ from offload.fs.below import (
     share_host,
     this_host,
 )
-from offload.state_names import THROUGH_A_CACHE, TOOL_IGNORE_PATTERNS
+from offload.state_names import (
+    FOREIGN_STATE_REASON,
+    STATE_FOLDER,
+    THROUGH_A_CACHE,
+    TOOL_IGNORE_PATTERNS,
+)
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
@@ -122,11 +127,33 @@ def partial_ignored(entry: object) -> bool:
     )
 
 
+def foreign_state(entry: object) -> bool:
+    """Whether an entry of the job report's ``ignored`` list is the source's root folder
+    named like offload-ai's state folder that holds no ledger (``FOREIGN_STATE_REASON``):
+    not known to be ours, left out all the same, so it keeps the card."""
+    return isinstance(entry, Mapping) and entry.get("reason") == FOREIGN_STATE_REASON
+
+
 def keeps_card(entry: object) -> bool:
     """Whether an entry of the job report's ``ignored`` list is a card entry left out that
-    keeps the card (``user_ignored``, ``partial_ignored``): the entries a cascade's card
-    pass records (``cascade.CARD_PASS_RECORD``) for a re-run without the card to name."""
-    return user_ignored(entry) or partial_ignored(entry)
+    keeps the card (``user_ignored``, ``partial_ignored``, ``foreign_state``): the entries
+    a cascade's card pass records (``cascade.CARD_PASS_RECORD``) for a re-run without the
+    card to name."""
+    return user_ignored(entry) or partial_ignored(entry) or foreign_state(entry)
+
+
+def _our_copy(ignored: Iterable[object]) -> bool:
+    """The source holds offload-ai's own state with its ledger at its root (its ``.offload``
+    left out by the tool's rule, not ``foreign_state``): a copy root of ours offloaded
+    again, whose partial-named files are leftovers of an interrupted run of ours."""
+    ours = f"/{STATE_FOLDER}/: "
+    return any(
+        isinstance(e, Mapping)
+        and e.get("path") == STATE_FOLDER
+        and str(e.get("reason") or "").startswith(ours)
+        and not foreign_state(e)
+        for e in ignored
+    )
 
 
 def card_left_out(data: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
@@ -627,12 +654,30 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             f"the card by {by_whom}"
         )
     partials = [str(e.get("path")) for e in card_entries if partial_ignored(e)]
-    if partials:
+    if partials and not absent and _our_copy(own):
+        one = len(partials) == 1
+        kept.append(
+            f"{len(partials)} of the source's entries {'is' if one else 'are'} named like "
+            f"offload-ai's partial files ({partials[0]} first): the source is a copy of ours "
+            f"(it holds offload-ai's state and ledger, {STATE_FOLDER}/), so "
+            f"{'it is a leftover' if one else 'they are leftovers'} of an interrupted run of "
+            f"offload-ai, left out by default and not copied by this run: delete "
+            f"{'it' if one else 'them'} on the source, or leave {'it' if one else 'them'} out "
+            "knowingly"
+        )
+    elif partials:
         one = len(partials) == 1
         kept.append(
             f"{len(partials)} of the card's entries {'is' if one else 'are'} named like "
             f"offload-ai's partial files ({partials[0]} first), left out by default and not "
             f"copied from the card by {by_whom}"
+        )
+    if any(foreign_state(e) for e in card_entries):
+        kept.append(
+            f"the card's folder {STATE_FOLDER}/ holds no offload-ai ledger: not known to be "
+            "offload-ai's state, it was left out (every copy root needs that name for its own) "
+            f"and not copied by {by_whom}; look at what it holds and copy it by hand if it "
+            "is the card's"
         )
     if failed_other is not None:
         if failed_others == 1:
