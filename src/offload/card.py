@@ -150,7 +150,7 @@ from offload.results import (
     JobReport,
     merge_job_reports,
 )
-from offload.state_names import GENERATION_RECORD_NAME
+from offload.state_names import FOREIGN_STATE_REASON, GENERATION_RECORD_NAME
 from offload.zone_shift import SLACK_NS as ZONE_SLACK_NS
 from offload.zone_shift import warning_words as zone_shift_words
 from offload.zone_shift import zone_shift
@@ -2283,7 +2283,7 @@ def _run_locked(
         warnings=list(plan.preflight.warnings),
         removed_partials=removed,
         production=_production_fields(plan),
-        ignored=_ignored_with_reasons(plan),
+        ignored=ignored_with_reasons(plan),
         card_symlinks=len(plan.tree.symlinks),
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
@@ -3156,13 +3156,28 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
     )
 
 
-def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
+def ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
+    """Each entry the plan's scan left out (``tree.ignored``) and why (``IgnoreRules.why``):
+    the report's ``ignored``; the cascade's record of the card's pass keeps those that keep
+    the card."""
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
     history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
     fate = _history_fate(plan)
-    return [
+    found = [
         (path, rules.why(path, history=history, history_fate=fate)) for path in plan.tree.ignored
     ]
+    # The root's ``.offload/`` left out by the tool's rule is ours only with a ledger in it
+    # (a copy root of ours offloaded again); one without is not known to be ours: said so,
+    # and it keeps the card (``report.release.foreign_state``). One ``lstat``.
+    ours = f"/{STATE_FOLDER}/: "
+    for at, (path, reason) in enumerate(found):
+        if (
+            path == STATE_FOLDER
+            and reason.startswith(ours)
+            and not os.path.lexists(plan.source / STATE_FOLDER / LEDGER_NAME)
+        ):
+            found[at] = (path, FOREIGN_STATE_REASON)
+    return found
 
 
 def _history_fate(plan: OffloadPlan) -> str:

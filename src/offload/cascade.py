@@ -122,9 +122,12 @@ def check_cascade(plan: OffloadPlan) -> None:
 
 
 # In ``<copy root>/.offload/`` of each fast local copy that holds every file of the card,
-# verified, at the release: the card's path and its file list's size. A re-run without the
-# card feeds the slow destinations from a copy whose record matches what it holds.
+# verified, at the release: the card's path and its file list's size, and (``version`` 2)
+# the card's entries its run left out that keep the card (``left_out``: path, size,
+# reason; ``report.release.keeps_card``). A re-run without the card feeds the slow
+# destinations from a copy whose record matches what it holds, and names those entries.
 CARD_PASS_RECORD = "cascade-card.json"
+CARD_PASS_RECORD_VERSION = 2
 
 
 class FastCopy(NamedTuple):
@@ -138,7 +141,9 @@ class FastCopy(NamedTuple):
     ``dates``: by relative path, the card file's date its ledger records where the copy
     shows another (exFAT, FAT, a share: whole seconds; NTFS 100 ns), which the plan gives
     the file (``model.DatedCopy``, ``plan_offload``'s *card_dates*): the slow copies get
-    the card's date, as when the card feeds them."""
+    the card's date, as when the card feeds them. ``left_out``: the card's entries its run
+    left out that keep the card (path, size or None, reason), as its record lists them;
+    None where the record (an older one) does not."""
 
     root: Path
     files: int
@@ -146,6 +151,7 @@ class FastCopy(NamedTuple):
     entries: dict[str, LedgerEntry]
     all_full: bool
     dates: dict[str, int]
+    left_out: tuple[tuple[str, int | None, str], ...] | None = None
 
 
 def fast_copy_source(
@@ -214,7 +220,24 @@ def _not_complete(
         if entry.mtime_ns != file.mtime_ns:
             dates[file.relative_path] = entry.mtime_ns
     card = cards.pop() if len(cards) == 1 else ""
-    return FastCopy(root, tree.file_count, card, entries, all_full, dates)
+    return FastCopy(root, tree.file_count, card, entries, all_full, dates, _left_out(record))
+
+
+def _left_out(record: dict[str, object]) -> tuple[tuple[str, int | None, str], ...] | None:
+    """The card's entries its run left out, as the record of its pass lists them
+    (``_record_card_pass``); None for a record older than that list, or one unreadable."""
+    entries = record.get("left_out")
+    if record.get("version") != CARD_PASS_RECORD_VERSION or not isinstance(entries, list):
+        return None
+    found = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            return None
+        size = entry.get("size")
+        found.append(
+            (entry["path"], size if isinstance(size, int) else None, str(entry.get("reason")))
+        )
+    return tuple(found)
 
 
 def _verified_entries(
@@ -361,11 +384,30 @@ def from_fast_copy(
             "read of the card"
             if read_once
             else ""
-        ),
+        )
+        + _left_out_words(fast.left_out),
         through_a_cache=through_a_cache,
+        card_left_out=fast.left_out,
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
     return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
+
+
+def _left_out_words(left_out: tuple[tuple[str, int | None, str], ...] | None) -> str:
+    """The ``card-absent`` warning's words for the card's entries its run left out (the
+    record's ``left_out``): named, as the card is kept for them."""
+    if left_out is None:
+        return (
+            "; its record of the card's pass does not list the card's entries that run left "
+            "out (an older offload-ai wrote it): keep the card"
+        )
+    if not left_out:
+        return ""
+    one = len(left_out) == 1
+    return (
+        f"; the card's run left out {len(left_out)} of its entries ({left_out[0][0]}"
+        f"{'' if one else ' first'}), never copied: keep the card for {'it' if one else 'them'}"
+    )
 
 
 def _read_back_unfed(plan: OffloadPlan, card: Path, fast: FastCopy) -> None:
@@ -838,14 +880,20 @@ def _record_card_pass(
     remove an older one from the others but *keep* (their copy no longer stands for the
     card; one in *keep* is left as it is). True: one was recorded (a re-run without the card
     can be fed from it)."""
-    record = json.dumps(
-        {
-            "card": str(plan.source),
-            "files": plan.tree.file_count,
-            "bytes": plan.tree.total_bytes,
-            "released_at": time.time(),
-        },
-        allow_nan=False,
+    record = (
+        json.dumps(
+            {
+                "version": CARD_PASS_RECORD_VERSION,
+                "card": str(plan.source),
+                "files": plan.tree.file_count,
+                "bytes": plan.tree.total_bytes,
+                "released_at": time.time(),
+                "left_out": _card_left_out(plan),
+            },
+            allow_nan=False,
+        )
+        if complete
+        else ""
     )
     recorded = False
     for index in fast:
@@ -880,6 +928,28 @@ def _record_card_pass(
                 )
             )
     return recorded
+
+
+def _card_left_out(plan: OffloadPlan) -> list[dict[str, object]]:
+    """The card's entries this run left out that keep the card (``report.release.keeps_card``:
+    a user's pattern's, a name like offload-ai's partial files): path, size (None for a
+    folder, or an entry gone since) and reason, for the record of the card's pass, so that
+    a re-run without the card still names them (it scans the fast copy, which never held
+    them)."""
+    from offload.card import ignored_with_reasons
+    from offload.report.release import keeps_card
+
+    found: list[dict[str, object]] = []
+    for path, reason in ignored_with_reasons(plan):
+        if not keeps_card({"path": path, "reason": reason}):
+            continue
+        try:
+            st = os.lstat(plan.source.joinpath(*path.split("/")))
+            size = None if stat.S_ISDIR(st.st_mode) else st.st_size
+        except OSError:
+            size = None
+        found.append({"path": path, "size": size, "reason": reason})
+    return found
 
 
 def _folder_times(plan: OffloadPlan) -> dict[Path, int]:

@@ -17,6 +17,15 @@ GENERATION_RECORD_NAME = "ascmhl-generation.json"
 # name fusefat leaves as a folder entry of its own (``naming.is_partial_leftover``) are never
 # card content; the manifests carry the unanchored ones, so ``ascmhl verify`` hides them too.
 TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*", ".offload-part")
+# Why a source's root folder named like our state folder is left out when it holds no
+# ledger (``card.ignored_with_reasons``): not known to be ours, maybe the card's own content;
+# left out all the same (every copy root needs that name), so it keeps the card, named in
+# the format line (``report.release.foreign_state``).
+FOREIGN_STATE_REASON = (
+    f"/{STATE_FOLDER}/: a folder named like offload-ai's state folder that holds no "
+    "offload-ai ledger (ledger.jsonl): not known to be offload-ai's state, maybe the card's "
+    "own content; left out, as every copy root needs that name for its own state"
+)
 # The read-backs that went through a cache (results.CacheBypass values): the only ones an
 # entry records, under its ``cache_bypass`` key.
 THROUGH_A_CACHE = frozenset({"none", "server"})

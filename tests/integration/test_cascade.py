@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from offload.fingerprint import SAMPLE
 from offload.ledger import Ledger, revoked_record
 from offload.manifest.history import read_history
 from offload.options import CopyOptions
+from offload.plan import IgnoreRules
 from offload.report.job_report import json_chunks, report_data
 from offload.report.validate import job_report_problem
 from offload.results import DestinationStatus
@@ -626,9 +628,10 @@ def released_and_stopped(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path]
     return card, fast, slow
 
 
-def stopped_at_release(card: Path, fast: Path, slow: Path) -> None:
+def stopped_at_release(card: Path, fast: Path, slow: Path, *ignore: str) -> dict[str, Any]:
     """Offload *card* cascaded from *fast* to *slow*, cancelled (as by Ctrl-C) right at the
-    card's release: the fast copy holds the card and its record, the slow one nothing yet."""
+    card's release: the fast copy holds the card and its record, the slow one nothing yet.
+    *ignore*: the ``--ignore`` patterns of the run. Returns its job report's data."""
     cancel = CancelToken()
 
     class StopAtRelease:
@@ -636,9 +639,11 @@ def stopped_at_release(card: Path, fast: Path, slow: Path) -> None:
             if isinstance(event, CardReleased):
                 cancel.cancel()
 
-    options = OffloadOptions(cascade=frozenset({1}))
+    options = OffloadOptions(cascade=frozenset({1}), ignore=IgnoreRules.default().adding(ignore))
     first = offload(card, [fast, slow], options=options, sink=StopAtRelease(), cancel=cancel)
     assert first.exit_code == 130 and first.card_released_at is not None
+    data: dict[str, Any] = json.loads(b"".join(json_chunks(report_data(first))))
+    return data
 
 
 def alter_keeping_size_and_times(path: Path) -> None:
@@ -647,6 +652,40 @@ def alter_keeping_size_and_times(path: Path) -> None:
     st = path.stat()
     flip_bytes(path, 100)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_without_the_card_the_card_files_its_run_left_out_keep_it(
+    tmp_path: Path,
+    cards: Path,
+) -> None:
+    """The card's run left out a card file named like our partials and one the user's
+    ``--ignore`` matched, then was stopped at the release (its line names them beside the
+    cancel); the card gone, the same command again feeds the slow destination from the fast
+    copy. Those two files were never copied: the card is kept and both are named. Failed
+    before (review of hostilefix57): the cancelled run's line named the cancel alone; the
+    re-run exit 0, "It may be formatted", neither file named (the record forgot them)."""
+    card = make_card(cards, files=4)
+    (card / "CLIPS" / ".offload-partial.x").write_bytes(b"12345")
+    (card / "CLIPS" / "take.tmp").write_bytes(b"scratch")
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    cancelled = stopped_at_release(card, fast, slow, "*.tmp")["card_release"]["text"]
+    # The card's run, cancelled, names them beside the cancel (before: the cancel alone).
+    assert "CLIPS/.offload-partial.x" in cancelled and "CLIPS/take.tmp" in cancelled, cancelled
+    card.rename(card.with_name("gone"))
+    args = ("--ignore", "*.tmp", str(card), str(fast), "--cascade-to", str(slow))
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    assert not (slow / card.name / "CLIPS" / ".offload-partial.x").exists()
+    data = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    release = data["card_release"]
+    assert release["may_format"] is False and "may be formatted" not in release["text"], release
+    assert "Do not format the card" in release["text"], release
+    assert "CLIPS/.offload-partial.x" in release["text"], release
+    assert "CLIPS/take.tmp" in release["text"], release
+    assert "CLIPS/.offload-partial.x" in err and "CLIPS/take.tmp" in err, err
+    assert job_report_problem(data) is None
 
 
 def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(

@@ -699,7 +699,27 @@ def test_card_files_named_like_offload_partials_keep_the_card_and_are_named() ->
         "(CLIPS/.offload-partial.x first), left out by default and not copied from the card "
         "by this run" in release.text
     ), release.text
-    # A cascade re-run's fast copy standing in for the card: its partials are its own.
+    # A cascade re-run's fast copy standing in for the card: its partials are its own; the
+    # card's are those its record of the card's pass lists (``card_left_out``).
     absent = report(VERIFIED, VERIFIED, ignored=[partial])
-    absent["warnings"] = [{"code": "card-absent", "path": "/media/A001"}]
+    absent["warnings"] = [{"code": "card-absent", "path": "/media/A001", "card_left_out": []}]
     assert "partial files" not in card_release(absent).text
+    absent["warnings"][0]["card_left_out"] = [{**piece, "size": 5}]
+    release = card_release(absent)
+    assert not release.may_format
+    assert (
+        "1 of the card's entries is named like offload-ai's partial files (CLIPS/.offload-part "
+        "first), left out by default and not copied from the card by the card's run" in release.text
+    ), release.text
+
+
+def test_a_card_absent_rerun_whose_record_lists_nothing_left_out_keeps_the_card() -> None:
+    """A fast copy's record of the card's pass written before it listed the card's entries
+    left out (or a report older than ``card_left_out``): whether the card's run left any out
+    is unknown, so the card is kept and the line says why. Failed before: "may be
+    formatted" (review of hostilefix57)."""
+    absent = report(VERIFIED, VERIFIED)
+    absent["warnings"] = [{"code": "card-absent", "path": "/media/A001"}]
+    release = card_release(absent)
+    assert not release.may_format
+    assert "does not list the card's entries its run left out" in release.text, release.text

@@ -175,6 +175,11 @@ class PreflightItem(NamedTuple):
     a reader of the report need not read it back from the message's words; None where a
     finding counts nothing. ``errno``: the error a probe met, when one made the finding (a
     write probe refused ``ENOSPC``: the drive is full, not read-only); in no report.
+    ``card_left_out`` (``card-absent`` only): the card's entries its own run left out (path,
+    size, or None for a folder, and the ignore rules' reason: a user's pattern, a name like
+    offload-ai's partial files), from the fast copy's record of the card's pass
+    (``cascade.CARD_PASS_RECORD``): never copied, each keeps the card; None where that
+    record, written by an older offload-ai, does not list them.
     """
 
     code: PreflightCode
@@ -185,11 +190,13 @@ class PreflightItem(NamedTuple):
     indices: tuple[int, ...] = ()
     counted: int | None = None
     errno: int | None = None
+    card_left_out: tuple[tuple[str, int | None, str], ...] | None = None
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,
         ``path`` (text or None), ``message``, and each of ``through_a_cache``, ``indices``
-        and ``count`` (``counted``) when it is set (``indices``: when not empty)."""
+        and ``count`` (``counted``) when it is set (``indices``: when not empty); and
+        ``card_left_out`` on ``card-absent`` (a list, or null where the record does not say)."""
         found: dict[str, object] = {
             "code": self.code.value,
             "path": None if self.path is None else str(self.path),
@@ -199,6 +206,15 @@ class PreflightItem(NamedTuple):
             found["through_a_cache"] = self.through_a_cache
         if self.indices:
             found["indices"] = list(self.indices)
+        if self.code is PreflightCode.CARD_ABSENT:
+            found["card_left_out"] = (
+                None
+                if self.card_left_out is None
+                else [
+                    {"path": path, "size": size, "reason": reason}
+                    for path, size, reason in self.card_left_out
+                ]
+            )
         if self.counted is not None:
             found["count"] = self.counted
         return found

@@ -72,7 +72,12 @@ from offload.fs.below import (
     share_host,
     this_host,
 )
-from offload.state_names import THROUGH_A_CACHE, TOOL_IGNORE_PATTERNS
+from offload.state_names import (
+    FOREIGN_STATE_REASON,
+    STATE_FOLDER,
+    THROUGH_A_CACHE,
+    TOOL_IGNORE_PATTERNS,
+)
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
@@ -120,6 +125,50 @@ def partial_ignored(entry: object) -> bool:
     return isinstance(entry, Mapping) and str(entry.get("reason") or "").startswith(
         _PARTIAL_REASONS
     )
+
+
+def foreign_state(entry: object) -> bool:
+    """Whether an entry of the job report's ``ignored`` list is the source's root folder
+    named like offload-ai's state folder that holds no ledger (``FOREIGN_STATE_REASON``):
+    not known to be ours, left out all the same, so it keeps the card."""
+    return isinstance(entry, Mapping) and entry.get("reason") == FOREIGN_STATE_REASON
+
+
+def keeps_card(entry: object) -> bool:
+    """Whether an entry of the job report's ``ignored`` list is a card entry left out that
+    keeps the card (``user_ignored``, ``partial_ignored``, ``foreign_state``): the entries
+    a cascade's card pass records (``cascade.CARD_PASS_RECORD``) for a re-run without the
+    card to name."""
+    return user_ignored(entry) or partial_ignored(entry) or foreign_state(entry)
+
+
+def _our_copy(ignored: Iterable[object]) -> bool:
+    """The source holds offload-ai's own state with its ledger at its root (its ``.offload``
+    left out by the tool's rule, not ``foreign_state``): a copy root of ours offloaded
+    again, whose partial-named files are leftovers of an interrupted run of ours."""
+    ours = f"/{STATE_FOLDER}/: "
+    return any(
+        isinstance(e, Mapping)
+        and e.get("path") == STATE_FOLDER
+        and str(e.get("reason") or "").startswith(ours)
+        and not foreign_state(e)
+        for e in ignored
+    )
+
+
+def card_left_out(data: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The card entries the card's own run left out (``keeps_card``: path, size, reason) that
+    a cascade re-run without its card read from the fast copy's record of the card's pass
+    (the ``card-absent`` warning's ``card_left_out``): its fast copy never held them. Empty
+    where the source is the card; None where the record (or the report, older than that
+    key) does not say: whether the card's run left any out is unknown."""
+    for warning in data.get("warnings") or ():
+        if isinstance(warning, Mapping) and warning.get("code") == "card-absent":
+            entries = warning.get("card_left_out")
+            if not isinstance(entries, list):
+                return None
+            return [e for e in entries if isinstance(e, Mapping)]
+    return []
 
 
 class CardRelease(NamedTuple):
@@ -433,12 +482,77 @@ def facts_of(entries: Iterable[Mapping[str, Any]]) -> Iterator[FileFacts]:
         )  # fmt: skip
 
 
+def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
+    """The reasons the card's entries left out keep the card (a user's pattern, a name like
+    offload-ai's partial files, a root ``.offload/`` not known to be ours), each naming the
+    first: the card's own (the job report's ``ignored``), or, in a cascade re-run without its
+    card, those its run left out (``card_left_out``) and the fast copy's user-ignored ones.
+    Said whatever else keeps the card, a cancel too: never silent before a format."""
+    kept: list[str] = []
+    # A cascade re-run without its card: the card's run left these out (its fast copy's record
+    # of the card's pass lists them), never copied anywhere; of the fast copy's own ignored
+    # entries, a user's pattern's count too, not its partials (those of a run cut short are
+    # its own, not the card's).
+    absent = absent_card(data) is not None
+    by_card = card_left_out(data)
+    if by_card is None:
+        kept.append(
+            "the fast copy's record of the card's pass does not list the card's entries its run "
+            "left out (written by an older offload-ai): whether any was is unknown"
+        )
+    own = data.get("ignored") or ()
+    card_entries = [*(by_card or ()), *(() if absent else own)]
+    left_out = list(
+        dict.fromkeys(
+            str(entry.get("path"))
+            for entry in [*card_entries, *(own if absent else ())]
+            if user_ignored(entry)
+        )
+    )
+    # Not copied by this run, nor by the card's run whose fast copy stands in for the card.
+    by_whom = "the card's run (its fast copy does not hold it)" if absent else "this run"
+    if left_out:
+        one = len(left_out) == 1
+        kept.append(
+            f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
+            f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
+            f"the card by {by_whom}"
+        )
+    partials = [str(e.get("path")) for e in card_entries if partial_ignored(e)]
+    if partials and not absent and _our_copy(own):
+        one = len(partials) == 1
+        kept.append(
+            f"{len(partials)} of the source's entries {'is' if one else 'are'} named like "
+            f"offload-ai's partial files ({partials[0]} first): the source is a copy of ours "
+            f"(it holds offload-ai's state and ledger, {STATE_FOLDER}/), so "
+            f"{'it is a leftover' if one else 'they are leftovers'} of an interrupted run of "
+            f"offload-ai, left out by default and not copied by this run: delete "
+            f"{'it' if one else 'them'} on the source, or leave {'it' if one else 'them'} out "
+            "knowingly"
+        )
+    elif partials:
+        one = len(partials) == 1
+        kept.append(
+            f"{len(partials)} of the card's entries {'is' if one else 'are'} named like "
+            f"offload-ai's partial files ({partials[0]} first), left out by default and not "
+            f"copied from the card by {by_whom}"
+        )
+    if any(foreign_state(e) for e in card_entries):
+        kept.append(
+            f"the card's folder {STATE_FOLDER}/ holds no offload-ai ledger: not known to be "
+            "offload-ai's state, it was left out (every copy root needs that name for its own) "
+            f"and not copied by {by_whom}; look at what it holds and copy it by hand if it "
+            "is the card's"
+        )
+    return kept
+
+
 def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = None) -> CardRelease:
     """The answer for the job report *data*, its files read once, in order: *files*, else
     ``facts_of(data["files"])`` (``report_data`` makes them from the results). Never raises
     on a report missing keys: a missing fact keeps the card. The card kept, the sentence
-    gives every reason that holds (a cancel or a lost destination alone), the destinations'
-    disks after the files' reasons."""
+    gives every reason that holds (a lost destination alone; a cancel with the entries left
+    out, ``_left_out_reasons``), the destinations' disks after the files' reasons."""
 
     def keep(reason: str, index_files: tuple[str, ...] = ()) -> CardRelease:
         return CardRelease(False, f"Do not format the card: {reason}.", index_files)
@@ -449,11 +563,19 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             # Released at its pass (CARD RELEASED ... can be ejected), then cancelled: the
             # two lines agree once this says why the card is still kept (QA).
             return keep(
-                "the offload was cancelled before the cascade finished: the card was released "
-                "(its fast copies verified, it could be ejected), but the cascaded "
-                "destinations' copies are unfinished: run the same command to finish them"
+                "; ".join(
+                    [
+                        "the offload was cancelled before the cascade finished: the card was "
+                        "released (its fast copies verified, it could be ejected), but the "
+                        "cascaded destinations' copies are unfinished: run the same command to "
+                        "finish them",
+                        *_left_out_reasons(data),
+                    ]
+                )
             )
-        return keep("the offload was cancelled before it finished")
+        return keep(
+            "; ".join(["the offload was cancelled before it finished", *_left_out_reasons(data)])
+        )
     lost = [d for d in data.get("destinations") or [] if d.get("lost")]
     if lost:
         return keep(f"destination {int(lost[0].get('index', 0)) + 1} was lost")
@@ -575,30 +697,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             "the card's own ASC MHL history is not trusted, so whether files it lists are "
             "missing from the card was not checked"
         )
-    left_out = [
-        str(entry.get("path")) for entry in data.get("ignored") or () if user_ignored(entry)
-    ]
-    if left_out:
-        one = len(left_out) == 1
-        kept.append(
-            f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
-            f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
-            "the card by this run"
-        )
-    # (A cascade re-run's fast copy standing in for the card holds the partials of the run
-    # cut short: its own, not the card's.)
-    partials = (
-        []
-        if absent_card(data)
-        else [str(e.get("path")) for e in data.get("ignored") or () if partial_ignored(e)]
-    )
-    if partials:
-        one = len(partials) == 1
-        kept.append(
-            f"{len(partials)} of the card's entries {'is' if one else 'are'} named like "
-            f"offload-ai's partial files ({partials[0]} first), left out by default and not "
-            "copied from the card by this run"
-        )
+    kept.extend(_left_out_reasons(data))
     if failed_other is not None:
         if failed_others == 1:
             kept.append(f"a copy failed: {failed_other}")
