@@ -125,3 +125,19 @@ def test_a_keep_both_copy_the_ledger_could_not_record_is_named_by_its_own_name(
     assert again.exit_code == 0
     names = sorted(p.name for p in (fs.mountpoint / "A001").glob("f0*"))
     assert names == ["f0 (1).bin", "f0 (2).bin", "f0.bin"], names
+
+
+def test_a_read_back_eio_on_a_full_drive_keeps_the_drive_s_advice(
+    tmpfs_mount: Callable[..., Mount],
+) -> None:
+    """A read-back (or a reach, a rename) asks for no room: its EIO on a drive the run just
+    filled is the drive's or its cable's. Failed before: worded "the destination is full"."""
+    drive = tmpfs_mount(1 << 20).path
+    fill(drive)
+    eio = OSError(errno.EIO, "Input/output error")
+    for operation in ("read back", "reach", "rename"):
+        error = destination_io_error(eio, operation, drive / "clip.mov", str(drive))
+        assert "no free space" not in error.message, error.message
+        assert "check the drive and its cable" in error.message, error.message
+    written = destination_io_error(eio, "write", drive / "clip.mov", str(drive))
+    assert "the destination is full: free space there" in written.message
