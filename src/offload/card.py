@@ -1016,7 +1016,7 @@ def _plan(
     shifts = {
         plan.index: shift
         for plan, entries_there in zip(plans, loaded, strict=True)
-        if (shift := zone_shift(entries_there, tree.files)) is not None
+        if (shift := zone_shift(entries_there, tree.files, card_key)) is not None
     }
     zone_offsets = {index: offset for index, (offset, _count) in shifts.items()}
     zone_warnings = [

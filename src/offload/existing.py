@@ -25,9 +25,11 @@ date given back); either one found wrong is a copy of ours found wrong, below.
 A copy that matches is VERIFIED now (``action`` ADOPTED or RECHECKED) and recorded in the
 ledger; one that does not match is reported and, for UPGRADE and REVERIFY (the copy is ours
 and provably wrong), copied again from the card and renamed over the bad one only once the
-new copy is verified. A copy read back equal to its recorded digests while the card's file
-differs is not wrong: the card changed since it was verified; the copy is kept and the file
-fails (``card_changed_words``). Nothing here deletes or rewrites a file's content.
+new copy is verified. A card file read now that differs from any destination's record of it
+fails on every destination and is written nowhere (its bytes now are bytes nothing
+verified): a copy equal to its record is kept (the card changed, not the copy), one unlike
+it is found wrong, revoked and kept (``card_changed_words``). Nothing here deletes or
+rewrites a file's content.
 """
 
 from __future__ import annotations
@@ -235,6 +237,9 @@ class _Revoking(NamedTuple):
     result: DestinationFileResult
     unread: bool
     kept: bool = False
+    # Not written again: its card file is unlike its record (``CheckOutcome.card_unlike``),
+    # so the card's bytes are bytes nothing verified; its (FAILED) result says so.
+    stays: bool = False
 
 
 def _whose(check: ExistingCopy) -> str:
@@ -284,6 +289,7 @@ class CheckOutcome:
     __slots__ = (
         "cache_bypass",
         "cancelled",
+        "card_unlike",
         "check",
         "digests",
         "error",
@@ -311,6 +317,10 @@ class CheckOutcome:
         self.mismatch: str | None = None  # what differed, for the report
         self.verify_s = 0.0
         self.cancelled = False  # the read stopped at the job's cancel (ECANCELED): proves nothing
+        # The card's file read now differs from a record of it (any destination's ledger
+        # entry of this card file): what differed, in words (``card_unlike_words``); "" not.
+        # The file fails on every destination then, and nothing of it is written.
+        self.card_unlike = ""
 
 
 SOURCE_INDEX = -1  # BytesVerified's index for the source
@@ -454,6 +464,14 @@ def check_existing(
         ):
             source_future(check.task_index)
 
+    # The ledgers' records of each card file (every destination's copy of ours that has
+    # one): a card file read now is compared with all of them, not only with the record of
+    # the copy it is read for (a copy found wrong elsewhere is no proof of the card).
+    card_records: dict[int, list[ExistingCopy]] = {}
+    for check in checks:
+        if check.recorded and check.kind is not CheckKind.ADOPT:
+            card_records.setdefault(check.task_index, []).append(check)
+
     outcomes: dict[int, CheckOutcome] = {}
     order = {id(c): i for i, c in enumerate(checks)}
 
@@ -482,6 +500,7 @@ def check_existing(
                 reader,
                 progress,
                 sources[check.task_index].path,
+                card_records.get(check.task_index, ()),
             )
         if outcome.cancelled:
             return False
@@ -555,6 +574,7 @@ def _check_one(
     reader: CopyReader | None = None,
     on_read: Callable[[int], None] | None = None,
     source_path: Path | str = "the card's file",
+    card_records: Sequence[ExistingCopy] = (),
 ) -> CheckOutcome:
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
@@ -591,6 +611,10 @@ def _check_one(
     outcome.verify_s = time.monotonic() - started
     if outcome.error or outcome.source_error:
         return outcome
+    if outcome.source_digests:
+        unlike = _card_unlike(outcome.source_digests, card_records, formats)
+        if unlike is not None:
+            return _card_changed(check, outcome, source_path, *unlike)
     references: list[tuple[str, Mapping[str, str]]] = []
     if check.recorded:
         references.append(("the digests recorded when it was written", check.recorded))
@@ -600,15 +624,6 @@ def _check_one(
         for name in formats:
             want = reference.get(name)
             if want is not None and outcome.digests.get(name) != want:
-                if reference is outcome.source_digests and _as_recorded(check, outcome):
-                    # The copy still holds what was verified; the card's file changed since
-                    # (bit rot, an edit with its date put back): the copy is kept, the file
-                    # fails, as a card file unlike its record on the card does.
-                    outcome.source_error = card_changed_words(
-                        check, source_path, name, outcome, want
-                    )
-                    outcome.source_digests = {}
-                    return outcome
                 outcome.mismatch = (
                     f"{check.final_path} differs from {label} "
                     f"({name} {outcome.digests.get(name)}, expected {want})"
@@ -635,20 +650,84 @@ def _as_recorded(check: ExistingCopy, outcome: CheckOutcome) -> bool:
     return bool(shared) and all(outcome.digests[name] == check.recorded[name] for name in shared)
 
 
-def card_changed_words(
-    check: ExistingCopy, source: Path | str, name: str, outcome: CheckOutcome, now: str
-) -> str:
-    """The failure of the card file *source* that differs from what was verified (*now*: its
-    *name* digest read now) while its copy at ``check.final_path`` still equals the ledger's
-    record of it: the card changed, not the copy, which is kept; what to do."""
-    when = check.recorded_when or "verified"
+def _card_unlike(
+    now: Mapping[str, str], records: Sequence[ExistingCopy], formats: Sequence[str]
+) -> tuple[ExistingCopy, str, str] | None:
+    """The first record of the card file (a copy's ledger entry, *records*) that its digests
+    read *now* differ from: (that copy's check, the digest's name, its value now); None
+    when every record agrees with the card."""
+    for record in records:
+        for name in formats:
+            then = record.recorded.get(name)
+            if then is not None and now.get(name, then) != then:
+                return record, name, now[name]
+    return None
+
+
+def card_unlike_words(record: ExistingCopy, source: Path | str, name: str, now: str) -> str:
+    """How the card file *source* differs from *record*'s ledger entry of it (*now*: its
+    *name* digest read now): the card changed since it was verified (its entry proven in
+    full mode: the card was read twice then, and both reads agreed), or, for an entry made
+    from one read of the card (destination, transfer), a disagreement either read may be
+    the cause of (a flaky reader)."""
+    then = record.recorded[name]
+    when = record.recorded_when or "verified"
+    if record.recorded_mode == "full":
+        return f"{source} differs from what was {when} ({name} {now} now, {then} then)"
     return (
-        f"{source} differs from what was {when} ({name} {now} now, "
-        f"{outcome.digests[name]} then); the copy {check.final_path} still matches that "
-        "record and is kept, not written over: check the card (a changed file, bit rot); to "
-        "copy the card's file as it is now too, copy the card with --into another folder or "
-        "to a new copy root"
+        f"{source} and the record of it disagree ({name} {now} read now, {then} recorded "
+        f"when it was {when} from one read of the card): one read of either may have been wrong"
     )
+
+
+#: What to do about a card file unlike its record (``card_unlike_words``).
+CARD_UNLIKE_REMEDY = (
+    "check the card (a changed file, bit rot, or a flaky reader: read it again); to copy the "
+    "card's file as it is now too, copy the card with --into another folder or to a new "
+    "copy root"
+)
+
+
+def card_changed_words(check: ExistingCopy, card_unlike: str) -> str:
+    """The failure, on *check*'s destination, of a card file unlike its record
+    (*card_unlike*: ``card_unlike_words``): what became of the copy there (nothing was
+    written over it: the card's bytes now are bytes nothing verified) and what to do."""
+    return f"{card_unlike}; {_copy_kept_words(check)}: {CARD_UNLIKE_REMEDY}"
+
+
+def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False) -> str:
+    if wrong:
+        return (
+            f"the copy {check.final_path} is unlike its own record too (found wrong, its "
+            "ledger entry revoked) and is kept, not written over with the card's bytes, "
+            "which nothing verified"
+        )
+    if check.kind is CheckKind.ADOPT:
+        return f"{check.final_path} is kept as it is, neither adopted nor written over"
+    return f"the copy {check.final_path} still matches that record and is kept, not written over"
+
+
+def _card_changed(
+    check: ExistingCopy,
+    outcome: CheckOutcome,
+    source: Path | str,
+    record: ExistingCopy,
+    name: str,
+    now: str,
+) -> CheckOutcome:
+    """*outcome* for a card file whose digests read now differ from *record*'s (a SOURCE
+    error for the file on every destination): a copy as its own record is kept, one unlike
+    it is found wrong (``mismatch``), and neither is written with the card's bytes."""
+    outcome.card_unlike = card_unlike_words(record, source, name, now)
+    outcome.source_digests = {}
+    if check.recorded and check.kind is not CheckKind.ADOPT and not _as_recorded(check, outcome):
+        got = next((n for n, v in check.recorded.items() if outcome.digests.get(n, v) != v), name)
+        outcome.mismatch = (
+            f"{check.final_path} differs from the digests recorded when it was written "
+            f"({got} {outcome.digests.get(got)}, expected {check.recorded.get(got)})"
+        )
+    outcome.source_error = card_changed_words(check, outcome.card_unlike)
+    return outcome
 
 
 class FoundWrong(NamedTuple):
@@ -730,6 +809,9 @@ def settle(
     proofs: dict[int, list[_Proven]] = {}
     # The copies of ours whose ledger entries are revoked, by destination: together below.
     revoking: dict[int, list[_Revoking]] = {}
+    # The card files found unlike their record (by any destination's read of the card):
+    # none of their copies is written again, on any destination.
+    card_unlike = {o.check.task_index: o.card_unlike for o in outcomes if o.card_unlike}
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -757,7 +839,7 @@ def settle(
                 settled.source_cache_bypass[relative] = outcome.source_cache_bypass
         if outcome is None:
             pass
-        elif outcome.source_error:
+        elif outcome.source_error and not outcome.mismatch:
             # The source (a card file, or a fast copy standing for its card) could not be
             # used: the copy there is kept as it is, nothing written. ``action``: what the run
             # set out to do there, as for a cancelled check (never ``copied``).
@@ -815,15 +897,22 @@ def settle(
             # job, under a keep-both name): no record ties a copy to one inode (a file
             # written over ours since looks the same), and keep-both asks that nothing in
             # the way be lost.
-            kept = policy is ExistingFilePolicy.KEEP_BOTH
+            stays = check.task_index in card_unlike
+            kept = policy is ExistingFilePolicy.KEEP_BOTH and not stays
             reason = outcome.mismatch or outcome.error or "differs"
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
-            doing = (
-                "kept as it is (--keep-both), copying it again beside it"
-                if kept
-                else "copying it again"
-            )
+            if stays:
+                doing = "not copied again (the card's file is unlike its record too)"
+                result.action = CopyAction.RECHECKED
+                result.error = (
+                    f"{card_unlike[check.task_index]}; "
+                    f"{_copy_kept_words(check, wrong=True)}: {CARD_UNLIKE_REMEDY}"
+                )
+            elif kept:
+                doing = "kept as it is (--keep-both), copying it again beside it"
+            else:
+                doing = "copying it again"
             settled.warnings.append(
                 (f"copy no longer matches, {doing}: {reason}", str(check.final_path))
             )
@@ -840,7 +929,7 @@ def settle(
             assert ledgers[check.destination_index] is not None  # only a ledger's entry
             # makes a copy ours to recheck: revoked below, then copied again.
             revoking.setdefault(check.destination_index, []).append(
-                _Revoking(check, relative, result, unread=False, kept=kept)
+                _Revoking(check, relative, result, unread=False, kept=kept, stays=stays)
             )
             continue
         presets[check.task_index].append(result)
@@ -858,6 +947,8 @@ def settle(
                 item.result.error = (
                     f"cannot revoke {item.relative} in its ledger: {describe_os_error(failure)}"
                 )
+                presets[item.check.task_index].append(item.result)
+            elif item.stays:
                 presets[item.check.task_index].append(item.result)
             elif item.kept:
                 targets[item.check.task_index][index] = str(item.check.final_path)

@@ -60,12 +60,21 @@ def _shifted(offsets: Counter[int | None]) -> bool:
     return offset is not None and count >= _NEARLY_EVERY * offsets.total()
 
 
-def zone_shift(entries: LedgerEntries, files: Sequence[SourceFile]) -> tuple[int, int] | None:
+def zone_shift(
+    entries: LedgerEntries, files: Sequence[SourceFile], card: str = ""
+) -> tuple[int, int] | None:
     """The offset (ns, card date minus recorded date) by which every, or nearly every, card
     file of *files* with a standing entry of its size at its path in *entries* is dated,
-    and how many are, when it is a time zone's and up to three of them read now have the
-    fingerprint their entries recorded; else None (no entry, the dates match, differ
-    otherwise, no entry records a fingerprint, or one read differs)."""
+    and how many are, when it is a time zone's, those files are nearly every entry the
+    ledger holds (of the card *card*, its ``CardIdentity.key``, when it is known and the
+    ledger records it; at least three, or all of them), and up to three of them read now
+    have the fingerprint their entries recorded; else None (no entry, the dates match,
+    differ otherwise, too few of the ledger's files are on the card shifted, no entry
+    records a fingerprint, or one read differs).
+
+    Nearly every file of the LEDGER, not only of the card's files it records: another card
+    of the same folder name that shares one file with this one (a camera's setup file,
+    dated an hour apart) is not this card read under another zone."""
     if not entries.latest:
         return None
     offsets: Counter[int | None] = Counter()
@@ -86,6 +95,8 @@ def zone_shift(entries: LedgerEntries, files: Sequence[SourceFile]) -> tuple[int
     if not _shifted(offsets):
         return None
     ((offset, count),) = offsets.most_common(1)
+    if not _most_of_the_ledger(entries, card, count):
+        return None
     read = 0
     for file, recorded, its_offset in candidates:
         if its_offset != offset:
@@ -96,6 +107,16 @@ def zone_shift(entries: LedgerEntries, files: Sequence[SourceFile]) -> tuple[int
         if read == _FINGERPRINTS_READ:
             break
     return (offset, count) if read and offset is not None else None
+
+
+def _most_of_the_ledger(entries: LedgerEntries, card: str, count: int) -> bool:
+    """Whether *count* card files shifted by one offset are nearly every standing entry of
+    *entries* (those of *card* where the ledger records it: another card's beside them
+    are not this card's) and at least three, or all of them. Walked on a shift only."""
+    vouching = [e for e in entries.latest.values() if e.vouches]
+    own = [e for e in vouching if e.card == card] if card else []
+    recorded = len(own or vouching)
+    return count >= _NEARLY_EVERY * recorded and count >= min(_FINGERPRINTS_READ, recorded)
 
 
 def offset_words(offset_ns: int) -> str:

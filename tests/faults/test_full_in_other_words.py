@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from faults.test_destination_faults import make_sources
-from offload.card import OffloadReport, offload
+from offload.card import OffloadOptions, OffloadReport, offload
 from offload.errors import destination_io_error
+from offload.options import CopyOptions, ExistingFilePolicy
 from offload.results import CopyAction, DestinationStatus
 from support.faultyfs import FaultyFS
 from support.mounts import Mount
@@ -93,3 +94,50 @@ def test_copies_the_full_drive_s_ledger_could_not_record_are_said_whole_and_adop
     again = offload(card, [fs.mountpoint])
     assert again.exit_code == 0
     assert {f.destination(0).action for f in again.job.files} == {CopyAction.ADOPTED}  # type: ignore[union-attr]
+
+
+def test_a_keep_both_copy_the_ledger_could_not_record_is_named_by_its_own_name(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Under ``--keep-both`` the copy is published as ``f0 (1).bin``: the failure of its
+    ledger line names that file, not the other file at the planned name, and says truly that
+    no later run reads it back (the next one writes ``f0 (2).bin``). Failed before:
+    "<...>/f0.bin copied to its name but not recorded ... the next run reads it back", the
+    result's path f0.bin."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 2)
+    fs = faulty_fs(backing=tmp_path / "b")
+    assert offload(card, [fs.mountpoint]).exit_code == 0
+    (card / "f0.bin").write_bytes(os.urandom(20_000))  # another f0.bin: kept beside the first
+    fs.fail("write", path="A001/.offload/ledger.jsonl", times=1)
+    keep_both = OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.KEEP_BOTH))
+    report = offload(card, [fs.mountpoint], options=keep_both)
+    result = next(f for f in report.job.files if f.relative_path == "f0.bin").destination(0)
+    beside = fs.mountpoint / "A001" / "f0 (1).bin"
+    assert beside.read_bytes() == (card / "f0.bin").read_bytes()
+    assert result is not None and result.status is DestinationStatus.FAILED
+    assert result.final_path == str(beside), result.final_path
+    assert result.error is not None and result.error.startswith(str(beside)), result.error
+    assert result.action is CopyAction.COPIED
+    assert "copied beside" in result.error and "no later run reads it back" in result.error
+    # As said: the next run does not look at it, and writes another copy beside it.
+    again = offload(card, [fs.mountpoint], options=keep_both)
+    assert again.exit_code == 0
+    names = sorted(p.name for p in (fs.mountpoint / "A001").glob("f0*"))
+    assert names == ["f0 (1).bin", "f0 (2).bin", "f0.bin"], names
+
+
+def test_a_read_back_eio_on_a_full_drive_keeps_the_drive_s_advice(
+    tmpfs_mount: Callable[..., Mount],
+) -> None:
+    """A read-back (or a reach, a rename) asks for no room: its EIO on a drive the run just
+    filled is the drive's or its cable's. Failed before: worded "the destination is full"."""
+    drive = tmpfs_mount(1 << 20).path
+    fill(drive)
+    eio = OSError(errno.EIO, "Input/output error")
+    for operation in ("read back", "reach", "rename"):
+        error = destination_io_error(eio, operation, drive / "clip.mov", str(drive))
+        assert "no free space" not in error.message, error.message
+        assert "check the drive and its cable" in error.message, error.message
+    written = destination_io_error(eio, "write", drive / "clip.mov", str(drive))
+    assert "the destination is full: free space there" in written.message

@@ -1,9 +1,10 @@
 """A card file that changed since its copies were verified (bit rot, an edit with its date put
 back), while a copy still holds what was verified: ``--reverify`` keeps that copy and fails
-the file, saying the card changed; only a copy unlike both the card and its record is
-copied again. Failed before: the intact copy was called wrong ("copy no longer matches ...
-differs from the source") and replaced by the card's new bytes, "All 1 file ... verified",
-and ``offload verify`` of the copy then said CHANGED."""
+the file, saying the card changed; a copy unlike its record then is found wrong but not
+written again with the card's bytes, which nothing verified. Failed before: the intact copy
+was called wrong ("copy no longer matches ... differs from the source") and replaced by the
+card's new bytes, "All 1 file ... verified", and ``offload verify`` of the copy then said
+CHANGED."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from integration.test_field_filesystems import run, write
 from support.cards import corrupt_keeping_size_and_mtime
+from support.offload_cli import newest_report
 
 CLIP = "CLIPS/C.mov"
 
@@ -38,16 +40,52 @@ def test_reverify_keeps_a_copy_as_verified_when_the_card_file_changed(tmp_path: 
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_reverify_still_copies_again_a_copy_unlike_the_card_and_its_record(
-    tmp_path: Path,
-) -> None:
+def test_reverify_writes_no_copy_with_the_changed_card_bytes(tmp_path: Path) -> None:
+    """A copy unlike both its record and the card, while the card file is unlike its record
+    too, is found wrong but NOT written again: the card's bytes now are bytes nothing
+    verified. Failed before: it was rewritten with them (on D2 while D1 kept the verified
+    copy), marked verified, and the next plain run said "All ... verified", exit 0."""
+    card, reports = tmp_path / "C", tmp_path / "reports"
+    one, two = tmp_path / "D1", tmp_path / "D2"
+    write(card / CLIP, os.urandom(1 << 20))
+    one.mkdir()
+    two.mkdir()
+    assert run("copy", card, one, two, "--report-dir", reports).returncode == 0
+    verified = (one / "C" / CLIP).read_bytes()
+    corrupt_keeping_size_and_mtime(card / CLIP, at=500_000)
+    corrupt_keeping_size_and_mtime(two / "C" / CLIP, at=100)  # the copy rotted too, elsewhere
+    damaged = (two / "C" / CLIP).read_bytes()
+    result = run("copy", "--reverify", card, one, two, "--report-dir", reports)
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out  # the one file failed everywhere
+    assert (one / "C" / CLIP).read_bytes() == verified
+    assert (two / "C" / CLIP).read_bytes() == damaged, "written with bytes nothing verified"
+    assert "copying it again" not in out, out
+    lines = [x for x in result.stderr.splitlines() if "differs from what was verified on" in x]
+    assert any(str(one / "C" / CLIP) in x and "still matches that record" in x for x in lines)
+    assert any(str(two / "C" / CLIP) in x and "found wrong" in x for x in lines), out
+    # Nothing was written on either drive: neither result says "copied".
+    (file,) = newest_report(reports)["files"]
+    assert [d["action"] for d in file["destinations"]] == ["rechecked", "rechecked"], file
+    again = run("copy", card, one, two, "--report-dir", reports)
+    assert again.returncode != 0, again.stdout + again.stderr
+    assert "0 are verified on every destination" in again.stdout + again.stderr
+
+
+def test_a_record_from_one_card_read_does_not_blame_the_card(tmp_path: Path) -> None:
+    """A record made from one read of the card (``--verify destination``) may itself be the
+    wrong read (a flaky reader): the line says the card's file and the record disagree,
+    never that the card changed. Failed before: "differs from what was verified ... check
+    the card (a changed file, bit rot)"."""
     card, dest, reports = tmp_path / "C", tmp_path / "D", tmp_path / "reports"
     write(card / CLIP, os.urandom(1 << 20))
     dest.mkdir()
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    done = run("copy", "--verify", "destination", card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stdout + done.stderr
     corrupt_keeping_size_and_mtime(card / CLIP)
-    corrupt_keeping_size_and_mtime(dest / "C" / CLIP, at=600_000)  # the copy rotted too, elsewhere
     result = run("copy", "--reverify", card, dest, "--report-dir", reports)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "copy no longer matches, copying it again" in result.stderr
-    assert (dest / "C" / CLIP).read_bytes() == (card / CLIP).read_bytes()
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    line = next(x for x in result.stderr.splitlines() if str(card / CLIP) in x)
+    assert "and the record of it disagree" in line and "may have been wrong" in line, line
+    assert "differs from what was" not in line, line

@@ -80,3 +80,28 @@ def test_a_card_of_other_content_moved_by_hours_is_still_refused(tmp_path: Path)
     again = run("copy", card, dest, "--report-dir", reports)
     assert again.returncode == 64, again.stdout + again.stderr
     assert "holds another card's offload" in again.stderr
+
+
+def test_another_card_sharing_one_file_an_hour_off_is_still_refused(tmp_path: Path) -> None:
+    """Another card of the same folder name that shares only its setup file with the first
+    (the same bytes, dated 1 h later): one shifted file of the ledger's three is not the
+    same card read under another zone. Failed before: "the same card read under another
+    time zone (... 1 files)", card B copied into card A's folder, exit 0."""
+    first, dest, reports = tmp_path / "a" / "CARD", tmp_path / "dest", tmp_path / "reports"
+    setup = os.urandom(4_000)
+    for name in ("CLIPS/A001.mov", "CLIPS/A002.mov"):
+        write(first / name, os.urandom(200_000))
+    write(first / "SETUP/cam.cfg", setup)
+    dest.mkdir()
+    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
+    other = tmp_path / "b" / "CARD"
+    for name in ("CLIPS/B001.mov", "CLIPS/B002.mov"):
+        write(other / name, os.urandom(200_000))
+    write(other / "SETUP/cam.cfg", setup)
+    st = (first / "SETUP/cam.cfg").stat()
+    os.utime(other / "SETUP/cam.cfg", ns=(st.st_atime_ns, st.st_mtime_ns + 3600 * 10**9))
+    again = run("copy", other, dest, "--report-dir", reports)
+    out = again.stdout + again.stderr
+    assert again.returncode == 64, out
+    assert "another time zone" not in out, out
+    assert not (dest / "CARD" / "CLIPS" / "B001.mov").exists()

@@ -180,7 +180,7 @@ class DestinationCommitter:
             except OSError as exc:
                 error = destination_io_error(exc, "record", state.ledger.path, state.device)
                 state.declare_lost(error)
-                state.fail_unrecorded([p for p, _ in done], error)  # at their names, whole
+                state.fail_unrecorded(done, error)  # at their names (keep-both's too), whole
                 return
         record = state.record
         # Each result says how this run proved it (the JSON and CSV ``verified_mode``, as a

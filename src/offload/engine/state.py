@@ -183,23 +183,40 @@ class DestinationState:
             self.declare_lost(error)
         self.fail_all([pending], error)
 
-    def fail_unrecorded(self, victims: list[Pending], error: OffloadError) -> None:
-        """Record each of *victims*, published at its final name, failed because its ledger
-        line could not be written (*error*): whole there but vouched for by no record, each
-        said so ("copied to its name but not recorded ..."), never "not completed"; the
-        next run reads it back instead of trusting it (adopted if equal to the card)."""
-        for pending in victims:
-            final = pending.partial.final_path
+    def fail_unrecorded(
+        self, done: list[tuple[Pending, DestinationFileResult]], error: OffloadError
+    ) -> None:
+        """Record each file of *done* (its result as published: its final name, a keep-both
+        name included, and its action) failed because its ledger line could not be written
+        (*error*): whole there but vouched for by no record, each said so by the name it
+        was published under ("copied to its name but not recorded ..."), never "not
+        completed". A copy at its planned name is read back by the next run instead of
+        trusted (adopted if equal to the card); one written beside another file
+        (``--keep-both``) is not: no later run looks at it, which its words say."""
+        for pending, result in done:
+            final = result.final_path
+            if pending.target is None or str(pending.target) == pending.final:
+                what = (
+                    f"{final} copied to its name but not recorded in the copy root's ledger "
+                    f"({error.message}): the next run reads it back against the card "
+                    "(adopted if equal) instead of trusting it"
+                )
+            else:
+                what = (
+                    f"{final} copied beside {pending.final} (--keep-both) but not recorded in "
+                    f"the copy root's ledger ({error.message}): no later run reads it back or "
+                    "vouches for it (one with --keep-both writes another copy beside it); "
+                    "remove it once the card's file is verified elsewhere"
+                )
             self.record(
                 pending.ticket,
                 DestinationFileResult(
                     destination_index=self.index,
-                    final_path=str(final),
+                    final_path=final,
                     status=DestinationStatus.FAILED,
-                    error=f"{final} copied to its name but not recorded in the copy root's "
-                    f"ledger ({error.message}): the next run reads it back against the card "
-                    "(adopted if equal) instead of trusting it",
+                    error=what,
                     bytes_written=pending.partial.bytes_written,
+                    action=result.action,
                 ),
             )
 
