@@ -74,11 +74,20 @@ def test_a_marked_fast_copy_found_damaged_is_passed_over_for_the_next_one(
 
 def test_a_cardless_re_run_reports_the_fast_copy_that_fed_it(tmp_path: Path, cards: Path) -> None:
     """The job report's ``fed_from`` of a slow destination a cardless re-run fed names the
-    fast copy that stood for the card and the files it fed. Failed before: ``"card"``, the
-    card the run never read."""
+    fast copy that stood for the card and the files it fed; its --dry-run's, the paths it
+    would feed. Failed before: ``"card"`` in both, the card the run never read."""
     card, f1, _f2, slow, reports = _cascaded(tmp_path, cards)
     (slow / "A001" / "CLIPS" / "A001C002.mov").unlink()
-    run = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, f1, _f2)
+    args = ("--cascade-to", slow, card, f1, _f2)
+    dry = run_offload("copy", "--dry-run", "--json", *args)
+    assert dry.returncode == 0, dry.stderr
+    (planned,) = (
+        d for d in json.loads(dry.stdout)["destinations"] if d["copy_root"] == str(slow / "A001")
+    )
+    assert planned["fed_from"] == [
+        {"copy_root": str(f1 / "A001"), "paths": ["CLIPS/A001C002.mov"]}
+    ], planned
+    run = run_offload("copy", "--report-dir", reports, *args)
     assert run.returncode == 0, run.stderr
     assert _fed_from(reports, slow) == [{"copy_root": str(f1 / "A001"), "files": 1}]
 
