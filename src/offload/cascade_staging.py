@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 PREFIX = "offload-cascade-"
@@ -54,13 +54,12 @@ def staging() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix=PREFIX) as folder:
         fd = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            try:
+            with suppress(OSError):  # (unnamed, a folder is judged by its flock alone)
                 os.write(fd, json.dumps(process_identity()).encode("utf-8"))
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError:
+            with suppress(OSError):
                 # No lock on this filesystem (ENOLCK: NFS without lockd; EOPNOTSUPP): the
                 # run goes on; the sweep judges its folder by the lock file's words.
-                pass
+                fcntl.flock(fd, fcntl.LOCK_EX)
             yield Path(folder)
         finally:
             os.close(fd)
