@@ -632,6 +632,8 @@ def plan_offload(
     stands_for: str | None = None,
     stands_in_for: Path | None = None,
     card_dates: Mapping[str, int] | None = None,
+    dry_run: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> OffloadPlan:
     """Scan, plan and preflight an offload; decide what each destination still needs.
 
@@ -644,6 +646,9 @@ def plan_offload(
     *card_dates*: by relative path, the card file's date where that fast copy shows another
     (``FastCopy.dates``): the file is planned with the card's date (``model.DatedCopy``),
     which its copies get and their ledgers record, and read against its own.
+    *dry_run*, *say*: that re-run's read-back of a fast copy's marked files is skipped (a
+    dry run: the plan says it would be made), or announced on *say* before it starts
+    (``cascade.fast_copy_source``).
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
     the preflight finds an error; the message names every problem, one per line. A preflight
@@ -659,21 +664,20 @@ def plan_offload(
         # verified is the source of the slow destinations (or UsageError, nothing written).
         # Its --verify is decided before the plan (``fast_copy_options``): the planner judges
         # the slow copies' ledger entries by what this run proves.
-        cascade = _cascade()
-        fast = cascade.fast_copy_source(source_path, destinations, options)
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
-        planned = cascade.fast_copy_options(options, fast)
-        plan = plan_offload(
-            fast.root,
-            slow,
-            planned,
-            stands_for=fast.card,
-            stands_in_for=source_path,
-            card_dates=fast.dates,
-        )
-        read_once = planned.copy.verify is not options.copy.verify
-        return cascade.from_fast_copy(  # type: ignore[no-any-return]
-            plan, source_path, fast, read_once=read_once
+
+        def plan_from(fast: Any, planned: OffloadOptions) -> OffloadPlan:
+            return plan_offload(
+                fast.root,
+                slow,
+                planned,
+                stands_for=fast.card,
+                stands_in_for=source_path,
+                card_dates=fast.dates,
+            )
+
+        return _cascade().fast_copy_source(  # type: ignore[no-any-return]
+            source_path, destinations, options, plan_from, dry_run=dry_run, say=say
         )
     # The card's own history vouches for the OS files it records: they are copied.
     options = dataclasses.replace(options, ignore=keep_recorded(source_path, options.ignore))

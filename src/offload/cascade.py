@@ -155,16 +155,27 @@ class FastCopy(NamedTuple):
 
 
 def fast_copy_source(
-    source: Path, destinations: Sequence[Path | str], options: OffloadOptions
-) -> FastCopy:
-    """For a cascade re-run whose card *source* is gone: the first fast local copy that
-    holds the card complete and verified (``FastCopy``): the run records the card its
-    ledger records, not the fast copy's own volume, and trusts the slow destinations'
-    entries of it. Complete: its record
-    of the card's pass (``CARD_PASS_RECORD``) names this card and the files and bytes it
-    holds now; verified: its ledger records every one of them verified, with the digests
-    asked for (the card's, read when it was copied). Raises ``card_absent``'s UsageError
-    (nothing written) when no fast copy qualifies."""
+    source: Path,
+    destinations: Sequence[Path | str],
+    options: OffloadOptions,
+    plan: Callable[[FastCopy, OffloadOptions], OffloadPlan],
+    *,
+    dry_run: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> OffloadPlan:
+    """For a cascade re-run whose card *source* is gone: the plan (``from_fast_copy``) fed
+    from the first fast local copy that holds the card complete and verified (``FastCopy``):
+    the run records the card its ledger records, not the fast copy's own volume, and trusts
+    the slow destinations' entries of it. Complete: its record of the card's pass
+    (``CARD_PASS_RECORD``) names this card and the files and bytes it holds now; verified:
+    its ledger records every one of them verified, with the digests asked for (the card's,
+    read when it was copied), and each file a cascade left marked unsettled there that the
+    plan does not feed read back now and found equal (``_read_back_unfed``). A copy that
+    fails any of this is passed over, the next one tried, and the plan's ``card-absent``
+    warning names each copy passed over and why. *plan*: makes the plan of a candidate, its
+    options those of ``fast_copy_options``. *dry_run*: nothing read back (the warning says
+    what would be); *say*: told a line before a read-back starts. Raises ``card_absent``'s
+    UsageError (nothing written) when no fast copy qualifies."""
     names = [str(d) for d in destinations]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     algorithms = options.copy.algorithms
@@ -173,10 +184,24 @@ def fast_copy_source(
         if index in options.cascade or is_s3_url(name):
             continue
         root = _copy_root(source, name, into=options.into)
-        why = _not_complete(source, root, ignore, algorithms)
-        if not isinstance(why, str):
-            return why
-        looked.append(f"{root}: {why}")
+        fast = _not_complete(source, root, ignore, algorithms)
+        if isinstance(fast, str):
+            looked.append(f"{root}: {fast}")
+            continue
+        planned = fast_copy_options(options, fast)
+        candidate = plan(fast, planned)
+        read = _read_back_unfed(candidate, fast, dry_run=dry_run, say=say)
+        if read.why is not None:
+            looked.append(f"{root}: {read.why}")
+            continue
+        return from_fast_copy(
+            candidate,
+            source,
+            fast,
+            read_once=planned.copy.verify is not options.copy.verify,
+            passed_over=looked,
+            read_back=read,
+        )
     raise card_absent(source, looked)
 
 
@@ -323,22 +348,32 @@ def fast_copy_options(options: OffloadOptions, fast: FastCopy) -> OffloadOptions
 
 
 def from_fast_copy(
-    plan: OffloadPlan, card: Path, fast: FastCopy, *, read_once: bool = False
+    plan: OffloadPlan,
+    card: Path,
+    fast: FastCopy,
+    *,
+    read_once: bool = False,
+    passed_over: Sequence[str] = (),
+    read_back: ReadBack | None = None,
 ) -> OffloadPlan:
     """The plan of a cascade re-run without its card (*plan*: an ordinary offload of the fast
     copy *fast* to the slow destinations, made with ``fast_copy_options``): each file is
     checked against the card's digests the copy's ledger recorded, and a warning says
     plainly that the card is absent and which copy is the source (the terminal, the
     reports, --dry-run). *read_once*: ``--verify full`` was asked and ``fast_copy_options``
-    made it ``destination``: the warning says why."""
+    made it ``destination``: the warning says why. *passed_over*: each fast copy tried
+    first and why it could not stand for the card (``fast_copy_source``), named in the
+    warning; *read_back*: what ``_read_back_unfed`` read of this copy (a read through a
+    cache counts as one, as a ledger entry that says so does)."""
     entries = fast.entries
     algorithms = plan.options.copy.algorithms
-    _read_back_unfed(plan, card, fast)
+    read_back = read_back or ReadBack()
     tasks = []
     # A file the copy's ledger records read back through a cache (RAM, a server's) when it
     # was verified there, or not at all: that read proved no media, so the copy does not
-    # count as a backup of the card (report/release._stand_in_disk reads this).
-    through_a_cache = False
+    # count as a backup of the card (report/release._stand_in_disk reads this); so with a
+    # marked file read back now through a cache (``_read_back_unfed``).
+    through_a_cache = read_back.through_a_cache > 0
     for task in plan.tasks:
         entry = entries.get(task.source.relative_path)
         through_a_cache |= entry is None or entry.cache_bypass in THROUGH_A_CACHE
@@ -385,7 +420,13 @@ def from_fast_copy(
             if read_once
             else ""
         )
-        + _left_out_words(fast.left_out),
+        + _left_out_words(fast.left_out)
+        + read_back.words(fast.root)
+        + (
+            "; passed over: " + "; ".join(passed_over) + " (it cannot stand for the card)"
+            if passed_over
+            else ""
+        ),
         through_a_cache=through_a_cache,
         card_left_out=fast.left_out,
     )
@@ -410,48 +451,103 @@ def _left_out_words(left_out: tuple[tuple[str, int | None, str], ...] | None) ->
     )
 
 
-def _read_back_unfed(plan: OffloadPlan, card: Path, fast: FastCopy) -> None:
+class ReadBack(NamedTuple):
+    """What ``_read_back_unfed`` did with a fast copy's marked files. ``why``: why the copy
+    cannot stand for the card (a file unlike the card's digests or unreadable), None when
+    it can; ``read``: files read back; ``through_a_cache``: of those, read through a cache
+    that could not be dropped (``MediaHasher``: a FUSE filesystem's, a share's server);
+    ``not_read``: files a --dry-run would have read back."""
+
+    why: str | None = None
+    read: int = 0
+    through_a_cache: int = 0
+    not_read: int = 0
+
+    def words(self, root: Path) -> str:
+        """The clause of the ``card-absent`` warning (a leading "; "), "" for none."""
+        if self.not_read:
+            return (
+                f"; {self.not_read} files of {root} a cascade left marked unsettled would be "
+                "read back first and checked against the card's digests (not read: --dry-run)"
+            )
+        if not self.read:
+            return ""
+        cached = (
+            f", {self.through_a_cache} of them through a cache (not from the media)"
+            if self.through_a_cache
+            else ""
+        )
+        return (
+            f"; {self.read} files a cascade left marked unsettled there read back now{cached}, "
+            "each equal to the card's digests"
+        )
+
+
+def _read_back_unfed(
+    plan: OffloadPlan,
+    fast: FastCopy,
+    *,
+    dry_run: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> ReadBack:
     """Read back, against the card's digests its ledger recorded, each file of the fast copy
     *fast* that a cascade left unsettled there (``cascade_unsettled``: its drive gone, or the
     run killed, before the cascade's end, so an entry may vouch for a copy that run found
     bad) and that this plan does not feed (its slow copies are there already, so nothing
     else of the run reads it): the copy stands for the card only once every file of it was
-    read by this run, never on a marked entry's word. Its pages are dropped first (read
-    from the media where the system lets it). Raises ``card_absent``'s UsageError (nothing
-    written) naming the first one that does not match or cannot be read."""
+    read by this run, never on a marked entry's word. Read as ``offload verify`` and the
+    checks of copies already there read (``MediaHasher``: O_DIRECT or its pages dropped,
+    the cache below the filesystem too), one after another; a read that could not avoid a
+    cache is counted (``ReadBack.through_a_cache``). *say* is told a line before the first
+    read (a large copy takes a while); *dry_run*: nothing read, the files counted. The
+    first file that does not match or cannot be read ends it (``ReadBack.why``)."""
     from offload import cascade_unsettled
-    from offload.manifest.verify import hash_file_plain
+    from offload.engine.verifier import MediaHasher
+    from offload.fs.below import CachesBelow
 
     marked = cascade_unsettled.spans(fast.root)
     if not marked:
-        return
+        return ReadBack()
+    to_read: list[tuple[Path, LedgerEntry]] = []
     for task in plan.tasks:
         if any(target is not None for target in task.targets):
             continue  # fed: read and checked against the card's digests by the run itself
         relative = task.source.relative_path
         entry = fast.entries.get(relative)
-        if entry is None or not cascade_unsettled.unsettled(entry, marked):
-            continue
-        path = fast.root / relative
-        names = [name for name in entry.digests if name in plan.options.copy.algorithms]
-        names = names or list(entry.digests)
-        _drop_cache(path)
-        try:
-            digests = hash_file_plain(path, names)
-        except OSError as exc:
-            why = f"{printable_name(str(path))} cannot be read ({exc.strerror or exc})"
-        else:
-            if all(
+        if entry is not None and cascade_unsettled.unsettled(entry, marked):
+            to_read.append((fast.root / relative, entry))
+    if not to_read:
+        return ReadBack()
+    if dry_run:
+        return ReadBack(not_read=len(to_read))
+    if say is not None:
+        say(
+            f"reading back {len(to_read)} files of the fast copy {printable_name(str(fast.root))}"
+            " that a cascade left marked unsettled, before it stands for the card"
+        )
+    hasher = MediaHasher(below=CachesBelow())
+    try:
+        for path, entry in to_read:
+            names = [name for name in entry.digests if name in plan.options.copy.algorithms]
+            names = names or list(entry.digests)
+            try:
+                digests = hasher(path, names)
+            except OSError as exc:
+                why = f"{printable_name(str(path))} cannot be read ({exc.strerror or exc})"
+                return ReadBack(why, hasher.bypassed + hasher.through_cache, hasher.through_cache)
+            if not all(
                 comparable_digest(n, digests[n]) == comparable_digest(n, entry.digests[n])
                 for n in names
             ):
-                continue
-            why = (
-                f"{printable_name(str(path))} does not match the card's digests its ledger "
-                "recorded (read back now: a cascade that did not end with that drive there "
-                "left its copies unsettled, and this one changed since it was verified)"
-            )
-        raise card_absent(card, [why])
+                why = (
+                    f"{printable_name(str(path))} does not match the card's digests its ledger "
+                    "recorded (read back now: a cascade that did not end with that drive there "
+                    "left its copies unsettled, and this one changed since it was verified)"
+                )
+                return ReadBack(why, hasher.bypassed + hasher.through_cache, hasher.through_cache)
+    finally:
+        hasher.close()
+    return ReadBack(None, hasher.bypassed + hasher.through_cache, hasher.through_cache)
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:

@@ -7,6 +7,7 @@ wait until the run is killed, the real CLI as a child process, a real ``flock``.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from offload import cascade_staging
+from offload import cascade_staging, lock
 from support.cards import three_clip_card
 from support.faultyfs import FaultyFS
 from support.offload_cli import copy_acting_at_release, run_offload
@@ -24,9 +25,9 @@ from support.offload_cli import copy_acting_at_release, run_offload
 pytestmark = pytest.mark.fault
 
 
-def _aged(folder: Path) -> None:
-    """*folder* dated two hours back: as the next run finds it, later."""
-    past = time.time() - 7200
+def _aged(folder: Path, seconds: float = 7200) -> None:
+    """*folder* dated *seconds* (two hours) back: as the next run finds it, later."""
+    past = time.time() - seconds
     os.utime(folder, (past, past))
 
 
@@ -72,11 +73,59 @@ def test_a_live_runs_scratch_folder_is_kept_and_an_old_unlocked_one_removed(
     fd = os.open(live / cascade_staging.LOCK, os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # as a running cascade holds it
-        for folder in (live, old):
-            _aged(folder)
+        _aged(live)
+        _aged(old, 8 * 86400)  # older than a week: no run of an earlier version lives so long
         cascade_staging.sweep(str(tmp_path))
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, fresh.name])
     finally:
         os.close(fd)
     cascade_staging.sweep(str(tmp_path))  # its run ended: its lock free
     assert not live.exists() and fresh.exists()
+
+
+def test_a_cascade_whose_scratch_folder_cannot_be_locked_runs_without_the_lock(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """$TMPDIR on a filesystem whose ``flock`` fails ENOLCK (NFS without lockd): the cascade
+    runs without the lock, its lock file naming it, and removes its folder at the end. Failed
+    before: the ENOLCK raised out of the cascade after the card's pass: a traceback, exit 1,
+    no report."""
+    scratch = faulty_fs(no_flock=True)
+    card = three_clip_card(cards)
+    fast, slow, reports = tmp_path / "RAID", tmp_path / "SHUTTLE", tmp_path / "reports"
+    fast.mkdir()
+    slow.mkdir()
+    run = run_offload(
+        "copy", "--report-dir", reports, "--cascade-to", slow, card, fast,
+        env={"TMPDIR": str(scratch.mountpoint)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    assert list(reports.glob("*.json")), run.stderr
+    assert list(scratch.mountpoint.glob(f"{cascade_staging.PREFIX}*")) == []
+
+
+def _locked_by(folder: Path, **holder: object) -> None:
+    """*folder* a scratch folder whose lock file names *holder* (no ``flock`` held), aged."""
+    folder.mkdir()
+    identity = {**lock.process_identity(), **holder}
+    (folder / cascade_staging.LOCK).write_text(json.dumps(identity))
+    _aged(folder)
+
+
+def test_a_scratch_folder_named_by_another_host_or_this_boot_is_judged_by_its_holder(
+    tmp_path: Path,
+) -> None:
+    """A lock file naming another host (a $TMPDIR shared over NFS, whose locks that host
+    alone sees) is kept, its ``flock`` free here; one of this host's earlier boot is removed;
+    an old folder without a lock file is kept for a week (an S3 cascade of an earlier
+    version runs for hours). Failed before: the other host's live run's folder removed."""
+    other_host, earlier_boot, unlocked = (
+        tmp_path / f"{cascade_staging.PREFIX}{n}" for n in ("host", "boot", "old")
+    )
+    _locked_by(other_host, host="another-cart")
+    _locked_by(earlier_boot, pid_space="0-earlier-boot/4026531836")
+    unlocked.mkdir()
+    _aged(unlocked)
+    cascade_staging.sweep(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([other_host.name, unlocked.name])

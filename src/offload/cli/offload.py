@@ -480,7 +480,10 @@ def cmd_copy(
         env.warning(no_cascade)
     with full_collections_paused():
         try:
-            plan = plan_offload(args.source, destinations, options)
+            # (A cascade re-run without its card may read a fast copy's marked files back
+            # first: said on stderr before it starts, unless -q, skipped by a dry run.)
+            say = None if args.quiet else _say(env)
+            plan = plan_offload(args.source, destinations, options, dry_run=args.dry_run, say=say)
         except UsageError as error:
             if not args.dry_run:
                 _record_refusal(args, env, reports_folder, destinations, started_at, error)
@@ -511,6 +514,15 @@ def cmd_copy(
             loader.close()
             if worker is not None:  # reaped, killed first if still running (an error, Ctrl-C)
                 worker.close()
+
+
+def _say(env: Environment) -> Callable[[str], None]:
+    """A plain line on stderr (no WARNING: a step under way, not a problem)."""
+
+    def say(line: str) -> None:
+        print(printable_line(line), file=env.stderr, flush=True)
+
+    return say
 
 
 def _record_refusal(

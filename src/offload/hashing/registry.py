@@ -119,8 +119,10 @@ ALIASES: dict[str, str] = {
 }
 
 SAME_DIGEST_NOTE = (
-    "xxh64 and xxh64be are one algorithm and print the same canonical digest (XXH64, "
-    "big-endian hex, as xxhsum -H1)"
+    "xxh64, xxh64be and xxhash64be are one algorithm (XXH64, seed 0) and give one digest, "
+    "canonical big-endian hex as xxhsum -H1 prints it, labelled XXH64BE where a label is "
+    "printed (pfndispatchcopy's hash line, as Pomfort's: its bare XXH64 label is the "
+    "little-endian rendering, never printed)"
 )
 
 

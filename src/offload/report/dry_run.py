@@ -16,7 +16,7 @@ the files no fast destination will hold (they cannot be cascaded).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -485,6 +485,22 @@ def _group(stream: Any, title: str, lines: Iterable[str]) -> None:
         print(f"    ... {len(items) - _LISTED} more (--json lists all)", file=stream)
 
 
+def _fed_from(
+    plan: OffloadPlan, item: DestinationDryRun, by_index: Mapping[int, DestinationDryRun]
+) -> str | list[dict[str, Any]]:
+    """A destination's ``fed_from`` (docs/json.md): "card"; a cascaded one's fast copies and
+    the paths each feeds; in a cascade re-run without its card (``plan.stands_in_for``), the
+    fast copy standing for it and the paths it feeds there, never "card"."""
+    if plan.stands_in_for is not None:
+        return [{"copy_root": str(plan.source), "paths": item.copy}] if item.copy else []
+    if item.cascade_pass != 2:
+        return "card"
+    return [
+        {"copy_root": by_index[feeder].copy_root, "paths": paths}
+        for feeder, paths in item.fed_from.items()
+    ]
+
+
 def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, Any]:
     by_index = {item.index: item for item in results}  # a cascade's feeders (``fed_from``)
     return {
@@ -522,12 +538,7 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "reclaimable_bytes": item.reclaimable_bytes,
                 "free_after_bytes": item.free_after_bytes,
                 "cascade_pass": item.cascade_pass,
-                "fed_from": "card"
-                if item.cascade_pass != 2
-                else [
-                    {"copy_root": by_index[feeder].copy_root, "paths": paths}
-                    for feeder, paths in item.fed_from.items()
-                ],
+                "fed_from": _fed_from(plan, item, by_index),
                 "not_cascaded": [{"path": p, "why": why} for p, why in item.not_cascaded],
             }
             for item in results

@@ -33,6 +33,7 @@ from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER, lost_error_of
 from offload.manifest.atomic import AtomicFile
 from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
+from offload.plan.codes import PreflightCode
 from offload.report.csv_cells import cell
 from offload.report.documents import PendingDocuments
 from offload.report.left_behind import left_behind_json
@@ -43,7 +44,7 @@ from offload.report.report_names import REPORT_SUFFIXES as REPORT_SUFFIXES
 from offload.report.report_names import numbered_name as numbered_name
 from offload.report.report_names import report_basename_for as report_basename_for
 from offload.report.volumes import add_volume_info
-from offload.results import DestinationFileResult, DestinationStatus, FileResult
+from offload.results import CopyAction, DestinationFileResult, DestinationStatus, FileResult
 
 if TYPE_CHECKING:
     from offload.report.worker import DocumentWorker
@@ -422,14 +423,25 @@ def report_data(
 
 
 def _fed_from(report: OffloadReport, index: int) -> str | list[dict[str, Any]]:
-    """Destination *index*'s ``fed_from``: "card", or, cascaded, [{``copy_root`` of a fast
-    copy, ``files`` it fed there}] (``OffloadReport.cascade_fed_from``; [] when none was)."""
+    """Destination *index*'s ``fed_from``: "card"; cascaded, [{``copy_root`` of a fast copy,
+    ``files`` it fed there}] (``OffloadReport.cascade_fed_from``; [] when none was); in a
+    cascade re-run without its card (a ``card-absent`` warning: the source is the fast copy
+    standing for it, ``cascade.fast_copy_source``), that copy and the files this run wrote
+    or read back there from it (its copies trusted from a ledger were fed by no one now)."""
+    if any(w.code is PreflightCode.CARD_ABSENT for w in report.warnings):
+        fed = sum(
+            1
+            for f in report.job.files
+            for d in f.destinations
+            if d.destination_index == index and d.action is not CopyAction.TRUSTED
+        )
+        return [{"copy_root": report.source, "files": fed}] if fed else []
     if index not in report.cascade:
         return "card"
-    fed = report.cascade_fed_from.get(index, {})
+    fed_by = report.cascade_fed_from.get(index, {})
     return [
         {"copy_root": str(report.plans[source].root), "files": count}
-        for source, count in sorted(fed.items())
+        for source, count in sorted(fed_by.items())
     ]
 
 

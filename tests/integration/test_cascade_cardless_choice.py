@@ -1,0 +1,131 @@
+"""Which fast copy a cascade re-run without its card is fed from, and what it says of it.
+
+Real parts: the card on a tmpfs of its own (``cards``), two fast copies and a slow one on
+the test's disk, the real CLI as a child process. A first run cascades the card whole (exit
+0); the card is then moved away, a fast copy marked unsettled by hand (the mark a cascade
+killed mid-way leaves, ``cascade_unsettled``) and damaged (size and mtime kept)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from offload import cascade_unsettled
+from support.cards import corrupt_keeping_size_and_mtime, three_clip_card
+from support.faultyfs import FaultyFS
+from support.offload_cli import newest_report, run_offload
+
+
+def _cascaded(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path, Path, Path]:
+    """The card cascaded to F1 and F2 (fast) and S (slow), exit 0; then moved away: the
+    card's path, F1, F2, S and the report folder."""
+    card = three_clip_card(cards, size=150_000)
+    f1, f2, slow, reports = (tmp_path / n for n in ("F1", "F2", "S", "reports"))
+    for folder in (f1, f2, slow):
+        folder.mkdir()
+    first = run_offload(
+        "copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    card.rename(card.with_name("A001-away"))
+    return card, f1, f2, slow, reports
+
+
+def _mark(copy_root: Path) -> None:
+    """Mark *copy_root* unsettled for all of time, as a killed cascade leaves it."""
+    mark = copy_root / ".offload" / cascade_unsettled.UNSETTLED
+    mark.write_text(json.dumps({"spans": [[0, 4e9]]}))
+
+
+def _fed_from(reports: Path, slow: Path) -> object:
+    data = newest_report(reports)
+    root = str(slow / "A001")
+    return next(d["fed_from"] for d in data["destinations"] if d["copy_root"] == root)
+
+
+def test_a_marked_fast_copy_found_damaged_is_passed_over_for_the_next_one(
+    tmp_path: Path, cards: Path
+) -> None:
+    """F1 marked and damaged since: its read-back fails, so F2 stands for the card (exit 0,
+    the slow copy's missing clip fed from F2), and the words name F1 as passed over and the
+    damaged file. Failed before: exit 64, the first qualifying copy's read-back refusing the
+    run although F2 could stand for the card (with ``F2 F1``: exit 0)."""
+    card, f1, f2, slow, reports = _cascaded(tmp_path, cards)
+    _mark(f1 / "A001")
+    damaged = f1 / "A001" / "CLIPS" / "A001C001.mov"
+    corrupt_keeping_size_and_mtime(damaged)
+    (slow / "A001" / "CLIPS" / "A001C003.mov").unlink()
+    run = run_offload(
+        "copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2
+    )  # fmt: skip
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 0, said
+    assert f"the source is its fast copy {f2 / 'A001'}" in said, said
+    assert f"reading back 2 files of the fast copy {f1 / 'A001'}" in said, said
+    assert (
+        f"passed over: {f1 / 'A001'}: {damaged} does not match the card's digests its ledger "
+        "recorded"
+    ) in said, said
+    moved = card.with_name("A001-away") / "CLIPS" / "A001C003.mov"
+    assert (slow / "A001" / "CLIPS" / "A001C003.mov").read_bytes() == moved.read_bytes()
+    assert _fed_from(reports, slow) == [{"copy_root": str(f2 / "A001"), "files": 1}]
+
+
+def test_a_cardless_re_run_reports_the_fast_copy_that_fed_it(tmp_path: Path, cards: Path) -> None:
+    """The job report's ``fed_from`` of a slow destination a cardless re-run fed names the
+    fast copy that stood for the card and the files it fed; its --dry-run's, the paths it
+    would feed. Failed before: ``"card"`` in both, the card the run never read."""
+    card, f1, _f2, slow, reports = _cascaded(tmp_path, cards)
+    (slow / "A001" / "CLIPS" / "A001C002.mov").unlink()
+    args = ("--cascade-to", slow, card, f1, _f2)
+    dry = run_offload("copy", "--dry-run", "--json", *args)
+    assert dry.returncode == 0, dry.stderr
+    (planned,) = (
+        d for d in json.loads(dry.stdout)["destinations"] if d["copy_root"] == str(slow / "A001")
+    )
+    assert planned["fed_from"] == [
+        {"copy_root": str(f1 / "A001"), "paths": ["CLIPS/A001C002.mov"]}
+    ], planned
+    run = run_offload("copy", "--report-dir", reports, *args)
+    assert run.returncode == 0, run.stderr
+    assert _fed_from(reports, slow) == [{"copy_root": str(f1 / "A001"), "files": 1}]
+
+
+def test_a_dry_run_says_it_would_read_a_marked_copy_back_and_reads_nothing(
+    tmp_path: Path, cards: Path
+) -> None:
+    """--dry-run of a cardless re-run fed from a marked copy: the marked files it does not
+    feed are not read (no "reading back" line), the plan says they would be. Failed before:
+    read whole, silently, at plan time."""
+    card, f1, f2, slow, _reports = _cascaded(tmp_path, cards)
+    _mark(f1 / "A001")
+    run = run_offload("copy", "--dry-run", "--cascade-to", slow, card, f1, f2)
+    said = " ".join(run.stdout.split() + run.stderr.split())
+    assert run.returncode == 0, said
+    assert "reading back" not in said, said
+    assert (
+        f"3 files of {f1 / 'A001'} a cascade left marked unsettled would be read back first"
+    ) in said, said
+
+
+def test_a_marked_copy_read_back_through_a_cache_is_said_so(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The read-back of a marked fast copy reads as ``offload verify`` does: on a FUSE
+    filesystem with no block device below (its backing files' pages stay cached), the read
+    cannot avoid a cache, and the ``card-absent`` warning says so (``through_a_cache``: not
+    counted as a backup). Failed before: a page-cache drop and a plain read, called a
+    read-back, the copy counted as read from its media."""
+    card, f1, _f2, slow, reports = _cascaded(tmp_path, cards)
+    over = faulty_fs(backing=f1)  # the same fast copy, through FUSE
+    _mark(over.mountpoint / "A001")
+    run = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, over.mountpoint)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 0, said
+    assert (
+        "3 files a cascade left marked unsettled there read back now, 3 of them through a cache"
+        in said
+    ), said
+    warning = next(w for w in newest_report(reports)["warnings"] if w["code"] == "card-absent")
+    assert warning["through_a_cache"] is True, warning
