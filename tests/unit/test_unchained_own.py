@@ -10,6 +10,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from offload.lock import process_identity
 from offload.manifest import unchained_own
 from offload.manifest.ascmhl import write_generation
@@ -75,6 +77,7 @@ def test_a_live_writers_record_is_left(tmp_path: Path) -> None:
     """A record a live writer claims (it took no copy root lock: the lock could not be
     taken) names a manifest that writer is about to chain: left alone."""
     root, record, second = _killed_before_its_chain(tmp_path)
+    record.unlink()  # the live writer's own record instead
     fd = unchained_own.note(record, second.name, c4_of_file(second))
     try:
         assert unchained_own.settle(root, record) is None
@@ -146,3 +149,15 @@ def test_a_writer_not_proven_over_keeps_its_manifest_and_is_named(tmp_path: Path
         assert said is not None and said.startswith("left") and str(second) in said, said
         assert f"pid {writer['pid']}" in said, said
         assert second.exists() and record.exists()
+
+
+def test_a_record_left_for_an_unlisted_manifest_is_not_replaced(tmp_path: Path) -> None:
+    """A record a settle left (its writer not proven over) names a manifest that stands
+    unlisted: the next writer's note keeps it (its remedy) and writes none of its own.
+    Failed before: replaced, the dead run's manifest lost its remedy silently."""
+    root, record, second = _killed_before_its_chain(tmp_path)
+    kept = record.read_bytes()
+    with pytest.raises(FileExistsError):
+        unchained_own.note(record, "0003_A001_2026-12-05_000002Z.mhl", "c4x")
+    assert record.read_bytes() == kept
+    assert unchained_own.settle(root, record) is not None and not second.exists()

@@ -88,9 +88,15 @@ def note(record: Path, manifest_name: str, c4: str) -> int | None:
     (``destinations.claim``: a shared ``flock`` the kernel drops when the writer dies, so
     :func:`settle` never takes a live writer's record for a dead one's). Returns the
     claim's descriptor (for :func:`clear`), None when the record was removed before the
-    claim was granted (no record then). Raises OSError."""
+    claim was granted (no record then). Raises OSError: FileExistsError where the record
+    there names a manifest that stands unlisted (a dead run's a settle left: its remedy is
+    kept, and this generation goes without one, as where none is kept; the settle said so)
+    or cannot be read."""
     from offload.destinations.claim import claim
     from offload.lock import process_identity
+
+    if _names_an_unlisted_manifest(record):
+        raise FileExistsError(f"{record} names a manifest that stands unlisted")
 
     # Who writes it: settle acts only once that process is proven over (a flock is local
     # to one computer on a share: another's claim is not seen there).
@@ -110,6 +116,29 @@ def note(record: Path, manifest_name: str, c4: str) -> int | None:
         raise
     os.close(fd)
     return None
+
+
+def _names_an_unlisted_manifest(record: Path) -> bool:
+    """Whether the record at *record* names a manifest that stands in ``ascmhl/`` and its
+    chain does not list, or cannot be read (a dead run's remedy, maybe: not replaced)."""
+    try:
+        name = str(json.loads(record.read_bytes())["manifest"])
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    except (ValueError, KeyError, TypeError):
+        return False  # names nothing: replacing it loses no remedy
+    folder = record.parent.parent / ASCMHL_FOLDER
+    try:
+        if "/" in name or not stat.S_ISREG(os.stat(folder / name).st_mode):
+            return False
+        chain = folder / CHAIN_FILE_NAME
+        return not (chain.exists() and any(e.path == name for e in parse_chain(chain)))
+    except FileNotFoundError:
+        return False
+    except Exception:
+        return True  # cannot be told: kept
 
 
 def clear(record: Path, fd: int | None = None) -> None:
@@ -141,7 +170,7 @@ class Pending:
         try:
             self._fd = note(self._record, manifest_name, c4)
         except OSError:
-            return  # nothing of this writer's left there
+            return  # nothing of this writer's left there (another's record kept)
         self._noted = True
 
     def close(self, *, keep: bool) -> None:
