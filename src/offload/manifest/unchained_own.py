@@ -235,14 +235,13 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
                 clear(record)  # chained: nothing of ours to undo
             return None
         if not over:
-            from offload.lock import describe_holder
-
+            writer = f"pid {data.get('pid', '?')} on {printable_name(str(data.get('host', '?')))}"
             return (
                 f"left ASC MHL manifest {printable_name(str(manifest))}, which "
-                f"{CHAIN_FILE_NAME} does not list: the run that is writing it "
-                f"({describe_holder(data)}) is not known to be over (another computer's, or "
-                "one still running); once it is, the next offload copy or verify --append on "
-                "its computer removes the manifest if it is still unlisted"
+                f"{CHAIN_FILE_NAME} does not list: the run that is writing it ({writer}) is "
+                "not known to be over (another computer's, or one still running); once it "
+                "is, the next offload copy or verify --append on its computer removes the "
+                "manifest if it is still unlisted"
             )
         later = any(
             (n := generation_number_of(other)) is not None and n > number
