@@ -1417,12 +1417,16 @@ def _plan(
             occupied.setdefault(check.destination_index, set()).add(
                 tasks[check.task_index].source.relative_path
             )
+    # A file at a folder of objects, a folder at an object: refused as on a disk. Asked
+    # first: a run refused writes nothing, the local write probes neither (the preflight
+    # makes them only when nothing else refuses it).
+    clashes = _s3().type_conflicts(tree, plans, backends) if backends else ()
     # The S3 ones only compared with each other (the same bucket and prefix named twice).
     checked = preflight(
         tree,
         local,
         allow_card_destination=options.allow_card_destination,
-        probe_write=options.probe_writes,
+        probe_write=options.probe_writes and not clashes,
         needed=needed,
         rechecked=rechecked,
         expected_equal=expected_equal,
@@ -1451,8 +1455,7 @@ def _plan(
         if policy is ExistingFilePolicy.KEEP_BOTH
         else None,
     )
-    if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
-        clashes = _s3().type_conflicts(tree, plans, backends)
+    if clashes:
         checked = dataclasses.replace(checked, errors=(*checked.errors, *clashes))
     if checked.errors:
         # Another offload writing into a copy root here explains a refusal for want of room

@@ -774,6 +774,7 @@ def _verify_with(
     *local*: *root* is the copy itself, not a mirror of one (an unwritten generation's
     remedy names its folder then; the mirror's caller words its own)."""
     report: VerifyReport | None = None
+    settled: str | None = None
     if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
         try:
             report = verify_tree(
@@ -795,6 +796,7 @@ def _verify_with(
                 ignore_patterns=[STATE_FOLDER if append_generation else f"/{STATE_FOLDER}/"],
             )
         except NoHistoryError as exc:
+            settled = exc.settled  # a dead run's manifest removed: maybe the whole history
             if legacy_mhl is not None:
                 raise NoReferenceError(
                     f"nothing to verify {root} against: {exc.message}", path=root
@@ -806,13 +808,16 @@ def _verify_with(
             if unread is not None:
                 raise unread from None
             raise UntrustedReferenceError(
-                f"cannot verify {root}: {exc.message}; nothing was verified against it"
+                _settled_first(exc)
+                + f"cannot verify {root}: {exc.message}; nothing was verified against it"
                 + _history_remedy(root, exc, legacy_mhl),
                 path=root,
             ) from None
         except (UnsupportedTreeError, ValueError) as exc:
             raise UsageError(
-                f"cannot verify {root}: {getattr(exc, 'message', str(exc))}", path=root
+                (_settled_first(exc) if isinstance(exc, UnsupportedTreeError) else "")
+                + f"cannot verify {root}: {getattr(exc, 'message', str(exc))}",
+                path=root,
             ) from None
         except LegacyMhlUnreadableError as exc:
             # Bad input, not a damaged copy: nothing was checked (11 would say the
@@ -826,14 +831,17 @@ def _verify_with(
             said = exc.message + (_unwritten_remedy(root, exc) if local else "")
             raise GenerationUnwrittenError(said, exc.report, path=root) from None
         except ManifestError as exc:
-            raise (_unread(root, exc) or UnreadableTreeError(exc.message, path=root)) from None
+            raise (
+                _unread(root, exc)
+                or UnreadableTreeError(_settled_first(exc) + exc.message, path=root)
+            ) from None
         except OSError as exc:  # the legacy MHL itself cannot be read
             raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
     if report is None:
         if append_generation:
             # The ledger or a legacy MHL can be checked, but a generation needs a
             # history to join: say how to check it instead, by what is there.
-            raise UsageError(_no_history_to_append(root), path=root)
+            raise UsageError(_no_history_to_append(root, settled), path=root)
         try:
             report = verify_against_ledger(root, hasher, on_plan)
         except OSError as exc:
@@ -905,13 +913,30 @@ def _unwritten_remedy(root: Path, exc: GenerationNotWritten) -> str:
     return f"{head}run {again} once {folder} can be written"
 
 
-def _no_history_to_append(root: Path) -> str:
+def _settled_first(exc: ManifestError) -> str:
+    """What the check's settle did before *exc* refused it (``ManifestError.settled``), as
+    the start of the refusal's line: never left unsaid."""
+    return f"{exc.settled}; then " if exc.settled is not None else ""
+
+
+def _no_history_to_append(root: Path, settled: str | None = None) -> str:
     """Why ``--append`` cannot check *root*, which has no ASC MHL history, and what can,
     by what is there: its offload-ai ledger (``offload verify`` without ``--append``); else
     no record at all of its own (never an offload's copy, nor ascmhl's), so nothing to
     check it against but a legacy MHL (``--mhl-file``), or the records of a copy root
-    above or below it (``_recorded_elsewhere_hint``); ``ascmhl create`` starts a history."""
+    above or below it (``_recorded_elsewhere_hint``); ``ascmhl create`` starts a history.
+    *settled*: the check's settle removed a dead run's manifest, the only one there (a
+    first offload stopped before its chain): said, and ``offload copy`` named, which
+    writes the generation from the ledger."""
+    if settled is not None and settled.startswith("removed") and os.path.exists(ledger_path(root)):
+        return (
+            f"{settled}; no ASC MHL history is left in {root} to append a generation to: run "
+            "offload copy again (it writes the generation from the ledger), or offload "
+            "verify without --append to check it against its offload-ai ledger"
+        )
     head = f"{root} has no ASC MHL history (ascmhl/) to append a generation to"
+    if settled is not None:
+        head = f"{settled}; then {head}"
     if os.path.exists(ledger_path(root)):
         return (
             f"{head}; run offload verify without --append to check it against its "

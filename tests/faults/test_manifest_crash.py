@@ -22,6 +22,8 @@ import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.manifest import unchained_own
+from offload.manifest.history import c4_of_file
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
 
@@ -179,12 +181,12 @@ def _manifests(root: Path) -> list[str]:
 
 def _left_unchained(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS], command: tuple[str, ...]
-) -> tuple[Path, Path, str]:
+) -> tuple[Path, Path, str, FaultyFS]:
     """A copy root on FaultyFS holding one generation (an offload of card A001), then a run
     of *command* (``copy`` of the card with a new clip, or ``verify --append``) SIGKILLed
     while its chain file's temporary is written: its new generation renamed into
     ``ascmhl/``, the chain listing the first alone; ``first copy``: the first offload so
-    killed, no chain file at all. (card, the copy root, that manifest)."""
+    killed, no chain file at all. (card, the copy root, that manifest, the FaultyFS)."""
     card = make_card(tmp_path / "card")
     fs = faulty_fs()
     root = fs.mountpoint / card.name
@@ -195,7 +197,7 @@ def _left_unchained(
         )  # fmt: skip
         assert not (root / "ascmhl" / "ascmhl_chain.xml").exists()
         (orphan,) = _manifests(root)
-        return card, root, orphan
+        return card, root, orphan, fs
     assert offload("copy", card, fs.mountpoint)[0] == 0
     (first,) = _manifests(root)
     if command == ("copy",):
@@ -209,7 +211,7 @@ def _left_unchained(
     )  # fmt: skip
     assert _chained(root) == [first]
     (orphan,) = set(_manifests(root)) - {first}
-    return card, root, orphan
+    return card, root, orphan, fs
 
 
 @pytest.mark.timeout(120)
@@ -228,7 +230,7 @@ def test_killed_between_a_generation_and_its_chain_entry_the_next_run_removes_it
     finds the history whole. Failed before: the manifest stayed unlisted for good, every
     run warned of it, ``verify --append`` refused (exit 31)."""
     monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card, root, orphan = _left_unchained(tmp_path, faulty_fs, command)
+    card, root, orphan, _fs = _left_unchained(tmp_path, faulty_fs, command)
     first = command == ("first copy",)
     if first:
         command = ("copy",)
@@ -261,7 +263,7 @@ def test_an_unlisted_manifest_not_provably_the_dead_runs_is_kept(
     one): it is no longer provably ours, so it is kept, warned of as any manifest the chain
     does not list, and ``verify --append`` still refuses to build on it (exit 31)."""
     monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card, root, orphan = _left_unchained(tmp_path, faulty_fs, ("copy",))
+    card, root, orphan, _fs = _left_unchained(tmp_path, faulty_fs, ("copy",))
     manifest = root / "ascmhl" / orphan
     manifest.write_bytes(manifest.read_bytes() + b"\n")
     kept = manifest.read_bytes()
@@ -272,6 +274,121 @@ def test_an_unlisted_manifest_not_provably_the_dead_runs_is_kept(
     code, output = offload("verify", "--append", root)
     assert code == 31 and "does not list" in output, output
     assert manifest.read_bytes() == kept
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("command", [("copy",), ("verify", "--append")])
+def test_a_dead_runs_manifest_that_cannot_be_asked_is_left_and_the_run_ends_whole(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    """The dead run's unlisted manifest cannot be stat'ed (EIO) when the next run settles
+    it: that run says it could not settle it, leaves it, and ends as any run does (its
+    summary; a copy's job report). Failed before: Path.is_file raised, the run died after
+    copying with a traceback (exit 1), no summary and no report."""
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(reports))
+    card, root, orphan, fs = _left_unchained(tmp_path, faulty_fs, ("copy",))
+    before = set(reports.glob("*")) if reports.exists() else set()
+    fs.fail("getattr", errno.EIO, path=f"A001/ascmhl/{orphan}")
+    args = [card, root.parent] if command == ("copy",) else [root]
+    code, output = offload(*command, *args)
+    assert "Traceback" not in output and "Report: " in output, (code, output)
+    assert f"could not settle ASC MHL manifest {root / 'ascmhl' / orphan}" in output, output
+    if command == ("copy",):
+        assert set(reports.glob("*")) - before, output  # its job report
+    fs.clear()
+    assert (root / "ascmhl" / orphan).exists()
+    assert (root / ".offload" / "ascmhl-generation.json").exists()  # for the next run
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("another_unlisted", [False, True])
+def test_verify_append_refused_after_its_settle_says_what_it_removed(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    monkeypatch: pytest.MonkeyPatch,
+    another_unlisted: bool,
+) -> None:
+    """``verify --append`` removes the dead run's manifest and is then refused: no history
+    left (the first offload killed before its chain: exit 64, offload copy named, which
+    writes the generation from the ledger), or another unlisted manifest, not ours (exit
+    31: the dead run's a second generation). The refusal says the removal. Failed before:
+    the line went only into a finished report's notes; ascmhl/ was emptied, nothing said."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    killed = ("copy",) if another_unlisted else ("first copy",)
+    card, root, orphan, _fs = _left_unchained(tmp_path, faulty_fs, killed)
+    if another_unlisted:  # numbered before ours: nothing built on ours
+        (root / "ascmhl" / "0001_A001_2026-12-05_000000Z.mhl").write_bytes(b"<hashlist/>")
+    code, output = offload("verify", "--append", root)
+    assert not (root / "ascmhl" / orphan).exists()
+    assert f"removed ASC MHL manifest {root / 'ascmhl' / orphan}" in output, output
+    if another_unlisted:
+        assert code == 31, output  # refused: the history is not one to build on
+    else:
+        assert code == 64 and "run offload copy again" in output, output
+        code, output = offload("copy", card, root.parent)
+        assert code == 0 and _chained(root) == _manifests(root) != [], output
+
+
+@pytest.mark.timeout(120)
+def test_killed_after_the_chain_before_the_record_was_cleared_keeps_the_generation(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    judge: AscmhlJudge,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run SIGKILLed after its chain listed its generation, while the record's unlink is
+    stalled: the record names a chained manifest with its true C4 ID. The re-run keeps it
+    (chained: no dead run's leftover), says no removal, clears the record; ascmhl 1.2 finds
+    the history whole."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    assert offload("copy", card, fs.mountpoint)[0] == 0
+    (card / "CLIPS" / "C9.mov").write_bytes(os.urandom(100_000))
+    record = root / ".offload" / "ascmhl-generation.json"
+    kill_when_stalled(
+        fs, "unlink", "A001/.offload/ascmhl-generation.json", [card, fs.mountpoint],
+        tmp_path / "reports", then_errno=errno.EIO,
+    )  # fmt: skip
+    manifests = _manifests(root)
+    assert record.exists() and len(manifests) == 2 and _chained(root) == manifests
+    code, output = offload("copy", card, fs.mountpoint)
+    assert code == 0 and "removed ASC MHL manifest" not in output, output
+    assert set(manifests) <= set(_manifests(root)) and _chained(root) == _manifests(root)
+    assert not record.exists()
+    assert judge.verify(root).clean
+
+
+@pytest.mark.timeout(120)
+def test_a_live_writers_manifest_is_kept_by_a_run_that_cannot_see_its_claim(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The reviewer's repro: a writer through a FaultyFS mount (its flock local to that
+    mount, as on sshfs or NFS with local_lock, where another computer cannot see it) holds
+    its record's claim between its manifest's rename and its chain entry; a settle through
+    the backing folder does not see the claim. The record names a writer not proven over:
+    the manifest stays, and the line names that writer. Failed before: removed."""
+    root = tmp_path / "backing" / "A001"
+    (root / ".offload").mkdir(parents=True)
+    fs = faulty_fs(backing=tmp_path / "backing")
+    seen = fs.mountpoint / "A001"
+    (seen / "ascmhl").mkdir()
+    manifest = seen / "ascmhl" / "0001_A001_2026-12-05_000000Z.mhl"
+    manifest.write_bytes(b"<hashlist/>")
+    record = unchained_own.record_for(seen)
+    assert record is not None
+    fd = unchained_own.note(record, manifest.name, c4_of_file(manifest))
+    try:
+        said = unchained_own.settle(root, unchained_own.record_for(root))
+        assert said is not None and said.startswith("left") and f"pid {os.getpid()}" in said
+        assert (root / "ascmhl" / manifest.name).exists()
+    finally:
+        unchained_own.clear(record, fd)
 
 
 _HASH_ENTRY = re.compile(

@@ -27,6 +27,7 @@ from s3.test_s3_cli import CARD, keys, make_card
 from s3.test_s3_cli import offload as cli_offload
 from support.cards import corrupt_keeping_size_and_mtime
 from support.tcpproxy import FaultProxy
+from support.untouched import tree_state
 
 MARKER = "offload-upload"
 
@@ -678,3 +679,24 @@ def test_an_adopted_object_copied_on_a_suspended_bucket_is_not_said_stored_twice
     assert f"s3://{bucket}/day1: 1 object of an earlier run of offload-ai" in note, note
     assert "whose versioning is suspended" in note, note
     assert "is gone, unless it was stored while the bucket kept versions" in note, note
+
+
+def test_a_type_clash_in_the_bucket_writes_no_probe_on_a_local_destination(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A card folder where the bucket has an object, beside a good local destination: the
+    run is refused (exit 64) and the local one is not even probed (its folder's times
+    unchanged), as for any other refusal (tests/integration/test_refusal_writes_nothing.py).
+    Failed before: the clash was looked for after the preflight had made and removed its
+    write probe there."""
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 5000})
+    admin(s3_server.url).put_object(Bucket=bucket, Key="day1/CLIPS", Body=b"another's")
+    good = tmp_path / "good"
+    good.mkdir()
+    before = tree_state(good)
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--into", str(card), str(good), url
+    )
+    assert code == 64 and "exists and is a file, where the copy puts a folder" in err, err
+    assert tree_state(good) == before

@@ -4,10 +4,15 @@ dead run's state made as a kill leaves it: the chain file as it was before the g
 
 from __future__ import annotations
 
-import os
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from offload.lock import process_identity
 from offload.manifest import unchained_own
 from offload.manifest.ascmhl import write_generation
 from offload.manifest.history import c4_of_file, parse_chain
@@ -39,10 +44,23 @@ def _killed_before_its_chain(tmp_path: Path) -> tuple[Path, Path, Path]:
     before = chain.read_bytes()
     second = _generation(root, 1)
     chain.write_bytes(before)
-    fd = unchained_own.note(record, second.name, c4_of_file(second))
-    assert fd is not None
-    os.close(fd)  # its writer gone: the kernel drops the claim
+    _noted_by_a_dead_process(record, second.name, c4_of_file(second))
     return root, record, second
+
+
+def _noted_by_a_dead_process(record: Path, name: str, c4: str) -> None:
+    """The record as ``note`` writes it, by a process that then exits (its writer gone:
+    the kernel drops the claim, and its pid is over)."""
+    subprocess.run([sys.executable, "-c", _NOTE, str(record), name, c4], check=True, timeout=60)
+
+
+_NOTE = """
+import sys
+from pathlib import Path
+from offload.lock import process_identity
+from offload.manifest import unchained_own
+assert unchained_own.note(Path(sys.argv[1]), sys.argv[2], sys.argv[3]) is not None
+"""
 
 
 def test_the_dead_writers_manifest_is_removed_and_said(tmp_path: Path) -> None:
@@ -59,6 +77,7 @@ def test_a_live_writers_record_is_left(tmp_path: Path) -> None:
     """A record a live writer claims (it took no copy root lock: the lock could not be
     taken) names a manifest that writer is about to chain: left alone."""
     root, record, second = _killed_before_its_chain(tmp_path)
+    record.unlink()  # the live writer's own record instead
     fd = unchained_own.note(record, second.name, c4_of_file(second))
     try:
         assert unchained_own.settle(root, record) is None
@@ -103,3 +122,42 @@ def test_no_record_is_kept_where_offload_keeps_no_state(tmp_path: Path) -> None:
     assert unchained_own.record_for(root) is None
     _generation(root, 0)
     assert not (root / ".offload").exists()
+
+
+def test_a_record_naming_its_chained_manifest_only_clears_the_record(tmp_path: Path) -> None:
+    """Killed after the chain listed its generation, before the record was cleared: the
+    record names that manifest with its true C4 ID; listed, it is no dead run's leftover."""
+    root, record, _second = _killed_before_its_chain(tmp_path)
+    assert unchained_own.settle(root, record) is not None  # the history whole again
+    third = _generation(root, 2)
+    _noted_by_a_dead_process(record, third.name, c4_of_file(third))
+    assert unchained_own.settle(root, record) is None
+    assert third.exists() and not record.exists()
+    listed = [e.path for e in parse_chain(root / "ascmhl" / "ascmhl_chain.xml")]
+    assert third.name in listed
+
+
+def test_a_writer_not_proven_over_keeps_its_manifest_and_is_named(tmp_path: Path) -> None:
+    """A record of another computer (a share, where its claim is not seen here), or of a
+    process that still runs: its manifest may be between its rename and its chain entry;
+    kept, the record too, and named. Failed before: removed (the claim's flock was free)."""
+    root, record, second = _killed_before_its_chain(tmp_path)
+    data = json.loads(record.read_bytes())
+    for writer in ({"host": "cart-b", "pid": 4242}, process_identity()):
+        record.write_text(json.dumps({**data, **writer}))
+        said = unchained_own.settle(root, record)
+        assert said is not None and said.startswith("left") and str(second) in said, said
+        assert f"pid {writer['pid']}" in said, said
+        assert second.exists() and record.exists()
+
+
+def test_a_record_left_for_an_unlisted_manifest_is_not_replaced(tmp_path: Path) -> None:
+    """A record a settle left (its writer not proven over) names a manifest that stands
+    unlisted: the next writer's note keeps it (its remedy) and writes none of its own.
+    Failed before: replaced, the dead run's manifest lost its remedy silently."""
+    root, record, second = _killed_before_its_chain(tmp_path)
+    kept = record.read_bytes()
+    with pytest.raises(FileExistsError):
+        unchained_own.note(record, "0003_A001_2026-12-05_000002Z.mhl", "c4x")
+    assert record.read_bytes() == kept
+    assert unchained_own.settle(root, record) is not None and not second.exists()

@@ -11,10 +11,15 @@ from offload.errors import ErrorScope, ExitCode, OffloadError
 
 
 class ManifestError(OffloadError):
-    """A manifest could not be written or read (bad input, unsupported tree, I/O failure)."""
+    """A manifest could not be written or read (bad input, unsupported tree, I/O failure).
+
+    ``settled``: what the writer's settle of a dead run's unchained manifest did before this
+    was raised (``unchained_own.settle``'s line: "removed ..."), for the refusal to say too;
+    None when it did nothing."""
 
     scope = ErrorScope.DESTINATION
     exit_code = ExitCode.PARTIAL
+    settled: str | None = None
 
 
 class HistoryError(ManifestError):

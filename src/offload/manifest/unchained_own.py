@@ -28,27 +28,37 @@ Contract:
   (warned; refused for ``--append``). A bucket's generation is written in a temporary
   staging folder, then uploaded, the chain last: a record there outlives no run, and a kill
   between those uploads is not covered here.
-* :func:`note` (:class:`Pending` for ``write_generation``): the record written atomically
-  and fsynced (file and folder) before the manifest's rename, so it is durable before the
-  manifest can be, then claimed (a shared ``flock`` on it, ``destinations.claim``) until
+* :func:`note` (:class:`Pending` for ``write_generation``): the record (the manifest's name
+  and C4 ID, and its writer: ``lock.process_identity``) written atomically and fsynced
+  (file and folder) before the manifest's rename, so it is durable before the manifest can
+  be, then claimed (a shared ``flock`` on it, ``destinations.claim``) until
   the writer is done: the kernel drops it when the writer dies. Raises OSError.
 * :func:`clear`: never raises (a record left behind names a manifest the chain lists, or
   none: the next :func:`settle` clears it).
 * :func:`settle`: acts only on a record no live writer claims (its claim's ``flock`` is
-  free: a record that cannot be asked, where the filesystem keeps no locks, is left), so a
-  writer that took no copy root lock (the lock could not be taken) is never undone while
-  it lives; it removes the recorded manifest only when all hold: it stands there, the
-  chain (or the folder without a chain) does not list it, its bytes' C4 ID is the recorded
-  one (ours, unchanged), and no manifest is numbered after it (nothing was built on it).
-  Then says so, in one line; the record is cleared in every case it can be judged (one
-  whose manifest is listed, gone, changed or built on names nothing of ours to undo).
-  Never raises: a record or folder that cannot be read is left for the next run.
+  free, asked through a read-write descriptor, as NFS's POSIX locks need, and held
+  exclusively through the judgment and the unlink: a record that cannot be asked, where the
+  filesystem keeps no locks, is left), so a writer that took no copy root lock (the lock
+  could not be taken) is never undone while it lives; and only on one whose writer is
+  proven over (``lock.body_gone``: this computer's boot and pid namespace, its pid gone or
+  reused), since a ``flock`` is local to one computer on most shares (sshfs, FUSE, NFS with
+  ``local_lock``): another computer's record is left whole, and a manifest it names that
+  stands unlisted is named in a line (``left ...``). It removes the recorded manifest only
+  when all hold: it stands there, the chain (or the folder without a chain) does not list
+  it, its bytes' C4 ID is the recorded one (ours, unchanged), and no manifest is numbered
+  after it (nothing was built on it). Then says so, in one line; the record is cleared in
+  every case it can be judged (one whose manifest is listed, gone, changed or built on
+  names nothing of ours to undo). Never raises: a record or folder that cannot be read is
+  left for the next run (a manifest that cannot be examined: said, ``could not settle``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from offload.errors import describe_os_error, printable_name
@@ -65,7 +75,11 @@ RECORD_NAME = GENERATION_RECORD_NAME
 def record_for(root: Path) -> Path | None:
     """Where a writer of ``root/ascmhl`` records its generation (module doc), or None."""
     state = root / STATE_FOLDER
-    return state / RECORD_NAME if state.is_dir() else None
+    try:
+        is_dir = stat.S_ISDIR(os.stat(state).st_mode)
+    except OSError:  # absent, or cannot be asked now (EIO): no record kept this run
+        return None
+    return state / RECORD_NAME if is_dir else None
 
 
 def note(record: Path, manifest_name: str, c4: str) -> int | None:
@@ -74,10 +88,20 @@ def note(record: Path, manifest_name: str, c4: str) -> int | None:
     (``destinations.claim``: a shared ``flock`` the kernel drops when the writer dies, so
     :func:`settle` never takes a live writer's record for a dead one's). Returns the
     claim's descriptor (for :func:`clear`), None when the record was removed before the
-    claim was granted (no record then). Raises OSError."""
+    claim was granted (no record then). Raises OSError: FileExistsError where the record
+    there names a manifest that stands unlisted (a dead run's a settle left: its remedy is
+    kept, and this generation goes without one, as where none is kept; the settle said so)
+    or cannot be read."""
     from offload.destinations.claim import claim
+    from offload.lock import process_identity
 
-    data = json.dumps({"manifest": manifest_name, "c4": c4}, allow_nan=False).encode()
+    if _names_an_unlisted_manifest(record):
+        raise FileExistsError(f"{record} names a manifest that stands unlisted")
+
+    # Who writes it: settle acts only once that process is proven over (a flock is local
+    # to one computer on a share: another's claim is not seen there).
+    fields = {"manifest": manifest_name, "c4": c4, **process_identity()}
+    data = json.dumps(fields, allow_nan=False).encode()
     write_file_atomically(record, data, replace=True)
     try:
         fd = os.open(record, os.O_RDONLY | os.O_CLOEXEC)
@@ -92,6 +116,29 @@ def note(record: Path, manifest_name: str, c4: str) -> int | None:
         raise
     os.close(fd)
     return None
+
+
+def _names_an_unlisted_manifest(record: Path) -> bool:
+    """Whether the record at *record* names a manifest that stands in ``ascmhl/`` and its
+    chain does not list, or cannot be read (a dead run's remedy, maybe: not replaced)."""
+    try:
+        name = str(json.loads(record.read_bytes())["manifest"])
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    except (ValueError, KeyError, TypeError):
+        return False  # names nothing: replacing it loses no remedy
+    folder = record.parent.parent / ASCMHL_FOLDER
+    try:
+        if "/" in name or not stat.S_ISREG(os.stat(folder / name).st_mode):
+            return False
+        chain = folder / CHAIN_FILE_NAME
+        return not (chain.exists() and any(e.path == name for e in parse_chain(chain)))
+    except FileNotFoundError:
+        return False
+    except Exception:
+        return True  # cannot be told: kept
 
 
 def clear(record: Path, fd: int | None = None) -> None:
@@ -123,7 +170,7 @@ class Pending:
         try:
             self._fd = note(self._record, manifest_name, c4)
         except OSError:
-            return  # nothing of this writer's left there
+            return  # nothing of this writer's left there (another's record kept)
         self._noted = True
 
     def close(self, *, keep: bool) -> None:
@@ -139,51 +186,100 @@ class Pending:
 
 def settle(root: Path, record: Path | None) -> str | None:
     """Undo what a dead writer left in ``root/ascmhl`` (module doc): the line that says it
-    removed the manifest, or None when there was nothing of ours to remove (or it could not
-    be: then the line says that, and the manifest stays)."""
+    removed the manifest, or that it left one it could not judge or remove (then the
+    manifest stays), None when there was nothing of ours to remove. Never raises."""
     if record is None:
         return None
-    from offload.destinations.claim import claimed
-
-    if claimed(str(record)) is not False:
-        return None  # absent, a live writer's (claimed), or cannot tell (no locks there)
     try:
-        data = json.loads(record.read_bytes())
-        name, c4 = str(data["manifest"]), str(data["c4"])
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable now: left for a run that can read it
+        # Read-write: NFS turns flock into a POSIX lock, whose exclusive kind a read-only
+        # descriptor cannot take (EBADF: "cannot tell" for good there).
+        fd = os.open(record, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None  # absent, or not writable (then nothing there is): left as it is
+    try:
+        # Held through the judgment and the unlink: a writer cannot claim the record in
+        # between (``destinations.claim.remove_unclaimed``'s rule).
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return None  # a live writer's (claimed), or cannot tell (no locks there)
+        try:
+            if not os.path.samestat(os.fstat(fd), os.lstat(record)):
+                return None  # replaced since it was opened: the next run judges the new one
+            data = json.loads(os.pread(fd, 64 * 1024, 0))
+            name, c4 = str(data["manifest"]), str(data["c4"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # unreadable now: left for a run that can read it
+        return _judge(root, record, data, name, c4)
+    finally:
+        os.close(fd)  # and with it the lock
+
+
+def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str) -> str | None:
+    """:func:`settle`'s judgment of the record (*data*, naming *name* and *c4*), its lock
+    held. Never raises."""
     folder = root / ASCMHL_FOLDER
     number = generation_number_of(name)
     manifest = folder / name
-    if number is None or "/" in name or not manifest.is_file():
-        clear(record)  # names no manifest there (never committed, or removed since)
-        return None
+    # Its writer may live on (another computer's, whose claim this one does not see on a
+    # share), between its rename and its chain: nothing of its record is touched then.
+    over = _writer_over(data)
     try:
+        if number is None or "/" in name or not stat.S_ISREG(os.stat(manifest).st_mode):
+            if over:
+                clear(record)  # names no manifest there (never committed, or removed since)
+            return None
         chain = folder / CHAIN_FILE_NAME
-        listed = chain.exists() and any(entry.path == name for entry in parse_chain(chain))
+        if chain.exists() and any(entry.path == name for entry in parse_chain(chain)):
+            if over:
+                clear(record)  # chained: nothing of ours to undo
+            return None
+        if not over:
+            writer = f"pid {data.get('pid', '?')} on {printable_name(str(data.get('host', '?')))}"
+            return (
+                f"left ASC MHL manifest {printable_name(str(manifest))}, which "
+                f"{CHAIN_FILE_NAME} does not list: the run that is writing it ({writer}) is "
+                "not known to be over (another computer's, or one still running); once it "
+                "is, the next offload copy or verify --append on its computer removes the "
+                "manifest if it is still unlisted"
+            )
         later = any(
             (n := generation_number_of(other)) is not None and n > number
             for other in os.listdir(folder)
         )
-        ours = not listed and not later and c4_of_file(manifest) == c4
-        if not ours:
-            clear(record)
+        if later or c4_of_file(manifest) != c4:
+            clear(record)  # built on, or changed: no longer provably ours
             return None
         manifest.unlink()
         fsync_dir(folder)
+    except FileNotFoundError:
+        if over:
+            clear(record)  # gone meanwhile: nothing of ours left there
+        return None
     except Exception as exc:
         why = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
-        return (
-            f"could not settle ASC MHL manifest {printable_name(str(manifest))}, which an "
-            f"earlier run wrote and was stopped before {CHAIN_FILE_NAME} listed it ({why}); "
-            "left as it is, for the next run"
-        )
+        return _could_not(manifest, why)
     clear(record)
     return (
         f"removed ASC MHL manifest {printable_name(str(manifest))}: an earlier run wrote it "
         f"and was stopped before {CHAIN_FILE_NAME} listed it (no chain ever vouched for it)"
+    )
+
+
+def _writer_over(data: Mapping[str, object]) -> bool:
+    """Whether the writer the record names (``lock.process_identity``'s fields) is proven
+    over: a process of this machine's boot and pid namespace whose pid is gone or reused
+    (``lock.body_gone``). A record of another computer, or one naming no writer, is not."""
+    from offload.lock import body_gone
+
+    return body_gone(data)
+
+
+def _could_not(manifest: Path, why: str) -> str:
+    return (
+        f"could not settle ASC MHL manifest {printable_name(str(manifest))}, which an "
+        f"earlier run wrote and was stopped before {CHAIN_FILE_NAME} listed it ({why}); "
+        "left as it is, for the next run"
     )
 
 

@@ -718,6 +718,11 @@ def verify_tree(
     # A cancel after the reads (the missing files and folders, the nested histories, the
     # generation, the reasons) says what they proved, never "0 verified".
     proved = Proved()
+    # A generation a dead --append (or copy) renamed in and never chained: removed before
+    # the history is read (never a live writer's: its record is claimed, unchained_own).
+    settled = None
+    if append_generation and legacy_mhl is None:
+        settled = unchained_own.settle(root, unchained_own.record_for(root))
     with reporting_cancels(root, proved):
         try:
             checked = _verify_tree(
@@ -736,9 +741,13 @@ def verify_tree(
                 proved=proved,
                 file_date=file_date,
                 recorded_folder_dates=recorded_folder_dates,
+                settled=settled,
             )
         except GenerationNotWritten as exc:  # the check's report, as any check's: reasons
             exc.report = with_reasons(exc.report)
+            raise
+        except ManifestError as exc:  # a refusal: what the settle did is said with it
+            exc.settled = settled
             raise
         return with_reasons(checked)
 
@@ -760,9 +769,11 @@ def _verify_tree(
     proved: Proved,
     file_date: FileDate | None = None,
     recorded_folder_dates: bool = False,
+    settled: str | None = None,
 ) -> VerifyReport:
     """:func:`verify_tree` without the reasons (a nested history's check: they are looked
-    for once, on the merged report), keeping what it proves in *proved* as it goes."""
+    for once, on the merged report), keeping what it proves in *proved* as it goes;
+    *settled*: the line of :func:`verify_tree`'s settle (a note of the report)."""
     within = _within(root, copy_root, own_links)
     if legacy_mhl is not None:
         if append_generation:
@@ -770,11 +781,6 @@ def _verify_tree(
         return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within, on_plan, proved)
     if append_generation and creator is None:
         raise ValueError("append_generation needs a creator")
-    # A generation a dead --append (or copy) renamed in and never chained: removed before
-    # the history is read (never a live writer's: its record is claimed, unchained_own).
-    settled = None
-    if append_generation:
-        settled = unchained_own.settle(root, unchained_own.record_for(root))
     history = read_history(root)
     if not history.exists:
         raise NoHistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
