@@ -147,7 +147,8 @@ def _unread(root: Path, exc: OSError | ManifestError) -> UnreadableTreeError | N
     """The refusal (exit 11, :func:`unreadable_folder`) of *root*'s check for *exc*, a read
     refused to this user or failed by the disk, naming the file or folder it failed on (its
     OSError's ``filename``; the folder above it this user may not search, where that is
-    why); None for any other error."""
+    why), after what the check's settle did first (``ManifestError.settled``); None for any
+    other error."""
     if exc.errno not in _UNREAD:
         return None
     cause = exc if isinstance(exc, OSError) else exc.__cause__
@@ -164,7 +165,11 @@ def _unread(root: Path, exc: OSError | ManifestError) -> UnreadableTreeError | N
         named = _unsearchable_above(named)
     except OSError:
         pass
-    return unreadable_folder(root, named, cause)
+    refusal = unreadable_folder(root, named, cause)
+    if isinstance(exc, ManifestError) and exc.settled is not None:
+        # What the check's settle did first is never left unsaid (``_settled_first``).
+        return UnreadableTreeError(_settled_first(exc) + refusal.message, path=refusal.path)
+    return refusal
 
 
 def _unsearchable_above(root: Path) -> Path:
