@@ -99,15 +99,20 @@ def _dead(folder: str) -> bool:
         holder = _holder(fd)
         if holder is not None and holder.get("host") != os.uname().nodename:
             return False  # another machine's, through a shared $TMPDIR: never ours to judge
-        if holder is not None and _boot(holder) not in ("", _boot(None)):
-            return True  # this machine restarted since: no process of it lives
+        # The lock first, always: a held one is a live run's whatever its body says (two
+        # carts of one default host name share an NFS $TMPDIR: the other's boot is not
+        # ours, its run alive).
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False  # a live run's
         except OSError:
-            # The lock cannot be asked here: only a holder proven gone is dead.
-            return holder is not None and _gone(holder)
+            # The lock cannot be asked here: only a holder proven gone is dead, or one of an
+            # earlier boot of this machine (both boots known), no process of which lives.
+            if holder is None:
+                return False
+            boot, own = _boot(holder), _boot(None)
+            return _gone(holder) or (bool(boot) and bool(own) and boot != own)
         return True
     finally:
         os.close(fd)

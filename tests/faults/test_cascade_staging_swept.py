@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -129,3 +130,36 @@ def test_a_scratch_folder_named_by_another_host_or_this_boot_is_judged_by_its_ho
     _aged(unlocked)
     cascade_staging.sweep(str(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([other_host.name, unlocked.name])
+
+
+def test_a_scratch_folder_of_an_earlier_boot_whose_lock_is_held_is_kept(tmp_path: Path) -> None:
+    """The lock is asked before the body's boot is: a folder whose body names another boot
+    of this host name (a second cart of the same default name on an NFS $TMPDIR) but whose
+    flock a live process holds is a live run's. Failed before (the review of revfix5_57):
+    removed, the boot rule asked first."""
+    folder = tmp_path / f"{cascade_staging.PREFIX}held"
+    _locked_by(folder, pid_space="0-earlier-boot/4026531836")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+            str(folder / cascade_staging.LOCK),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        _aged(folder)
+        cascade_staging.sweep(str(tmp_path))
+        assert folder.is_dir()
+    finally:
+        holder.kill()
+        holder.communicate(timeout=10)  # reaped, its pipe closed
+    cascade_staging.sweep(str(tmp_path))
+    assert not folder.exists()  # its holder gone, the flock free: a dead run's

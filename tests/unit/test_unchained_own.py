@@ -161,3 +161,28 @@ def test_a_record_left_for_an_unlisted_manifest_is_not_replaced(tmp_path: Path) 
         unchained_own.note(record, "0003_A001_2026-12-05_000002Z.mhl", "c4x")
     assert record.read_bytes() == kept
     assert unchained_own.settle(root, record) is not None and not second.exists()
+
+
+@pytest.mark.parametrize(
+    "space",
+    ["00000000-dead-boot/4026531836", "own-boot/another-pid-namespace"],
+    ids=["earlier boot, same host", "same boot, other pid namespace"],
+)
+def test_a_writer_of_this_host_s_earlier_boot_or_other_namespace_is_over_on_a_local_disk(
+    tmp_path: Path, space: str
+) -> None:
+    """A run cut off by a power cut (its record names an earlier boot of this host) or run
+    in a container (another pid namespace on this kernel): on a disk of this machine its
+    record's flock is free, so no process of this kernel writes there: the manifest is
+    removed. Failed before (the review of revfix4_57): "left … not known to be over" for
+    good, the remedy lost, as ``lock.body_gone`` alone proves none of them over."""
+    from offload.lock import process_space
+
+    root, record, second = _killed_before_its_chain(tmp_path)
+    data = json.loads(record.read_bytes())
+    boot = process_space().split("/")[0]
+    pid_space = space.replace("own-boot", boot)
+    record.write_text(json.dumps({**data, "pid": 4_000_000, "pid_space": pid_space}))
+    said = unchained_own.settle(root, record)
+    assert said is not None and said.startswith("removed") and str(second) in said, said
+    assert not second.exists() and not record.exists()

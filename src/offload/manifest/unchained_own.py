@@ -223,7 +223,7 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
     manifest = folder / name
     # Its writer may live on (another computer's, whose claim this one does not see on a
     # share), between its rename and its chain: nothing of its record is touched then.
-    over = _writer_over(data)
+    over = _writer_over(data, record)
     try:
         if number is None or "/" in name or not stat.S_ISREG(os.stat(manifest).st_mode):
             if over:
@@ -235,14 +235,7 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
                 clear(record)  # chained: nothing of ours to undo
             return None
         if not over:
-            writer = f"pid {data.get('pid', '?')} on {printable_name(str(data.get('host', '?')))}"
-            return (
-                f"left ASC MHL manifest {printable_name(str(manifest))}, which "
-                f"{CHAIN_FILE_NAME} does not list: the run that is writing it ({writer}) is "
-                "not known to be over (another computer's, or one still running); once it "
-                "is, the next offload copy or verify --append on its computer removes the "
-                "manifest if it is still unlisted"
-            )
+            return _not_over_words(manifest, record, data)
         later = any(
             (n := generation_number_of(other)) is not None and n > number
             for other in os.listdir(folder)
@@ -266,13 +259,47 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
     )
 
 
-def _writer_over(data: Mapping[str, object]) -> bool:
+def _writer_over(data: Mapping[str, object], record: Path) -> bool:
     """Whether the writer the record names (``lock.process_identity``'s fields) is proven
-    over: a process of this machine's boot and pid namespace whose pid is gone or reused
-    (``lock.body_gone``). A record of another computer, or one naming no writer, is not."""
-    from offload.lock import body_gone
+    over, the record's flock being free (the caller holds it now): a process of this
+    machine's boot and pid namespace whose pid is gone or reused (``lock.body_gone``); or,
+    the record on a disk of this machine (not a network share, where another computer's
+    claim is not seen), a writer of this host name of another boot (a power cut, a restart)
+    or another pid namespace (a container): every process of this kernel that writes there
+    takes that flock, so a free one proves none does. A record of another host name, or on
+    a share, or naming no writer, is not."""
+    from offload.errors import on_network_share
+    from offload.lock import body_gone, process_space
 
-    return body_gone(data)
+    if body_gone(data):
+        return True
+    if data.get("host") != os.uname().nodename or on_network_share(record):
+        return False
+    own, theirs = process_space(), data.get("pid_space")
+    return bool(own) and isinstance(theirs, str) and bool(theirs) and theirs != own
+
+
+def _not_over_words(manifest: Path, record: Path, data: Mapping[str, object]) -> str:
+    """The line of a manifest left as it is, its writer not proven over: a run still going
+    on this machine (the next run removes it once it is over), or one this machine cannot
+    judge (another computer's, or on a share): then what to do by hand."""
+    from offload.lock import same_process_space
+
+    writer = f"pid {data.get('pid', '?')} on {printable_name(str(data.get('host', '?')))}"
+    head = (
+        f"left ASC MHL manifest {printable_name(str(manifest))}, which {CHAIN_FILE_NAME} "
+        f"does not list: the run that wrote it ({writer})"
+    )
+    if same_process_space(data.get("host"), data.get("pid_space")):
+        return (
+            f"{head} is still running; once it is over, the next offload copy or verify "
+            "--append removes the manifest if it is still unlisted"
+        )
+    return (
+        f"{head} cannot be judged from this computer (another computer's, or on a share): "
+        f"once no run writes there, remove that manifest and {printable_name(str(record))} "
+        "by hand, or run offload copy or verify --append again on that run's computer"
+    )
 
 
 def _could_not(manifest: Path, why: str) -> str:
