@@ -120,8 +120,8 @@ ALIASES: dict[str, str] = {
 
 SAME_DIGEST_NOTE = (
     "xxh64, xxh64be and xxhash64be are one algorithm (XXH64, seed 0) and give one digest, "
-    "canonical big-endian hex as xxhsum -H1 prints it, labelled XXH64BE where a label is "
-    "printed (pfndispatchcopy's hash line, as Pomfort's: its bare XXH64 label is the "
+    "canonical big-endian hex as xxhsum -H1 prints it (ASC MHL's xxh64 element; labelled "
+    "XXH64BE on pfndispatchcopy's hash line, as Pomfort's: its bare XXH64 label is the "
     "little-endian rendering, never printed)"
 )
 
