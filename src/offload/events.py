@@ -138,9 +138,12 @@ class DestinationWriting(Event):
     """A write call of a large file's chunk starts on one destination (its
     ``DestinationBytesWritten`` ends it): while it is in flight the copy may wait on that
     destination, not on the card (a slow drive or link writes a chunk of 8 MiB for more than
-    10 s below 0.8 MB/s). Not made for the small files' writes, whose bytes come often."""
+    10 s below 0.8 MB/s). Not made for the small files' writes, whose bytes come often.
+    *relative_path*: the file the chunk is of (only that file's failure ends the write;
+    another's, a read-back of an earlier file found wrong, does not); "" when not said."""
 
     destination_index: int
+    relative_path: str = ""
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,9 @@ class ProgressModel:
         self._cancelled = False
         self._checking = False  # before the job: existing copies being read back
         self._source_failed = False  # a FileFailed(-1) in the offload's running job
+        # Per destination index: the file of the chunk write in flight there
+        # (``DestinationWriting.relative_path``), whose failure alone ends that write.
+        self._writing_file: dict[int, str] = {}
         self._shown = 0.0  # the highest fraction a snapshot gave (ProgressSnapshot.fraction_floor)
         self._finishing = ""  # OffloadFinishing's step
         self._copies_over = False  # ProgressSnapshot.copies_over
@@ -463,6 +466,7 @@ class ProgressModel:
                     dest.phase = self._end_phase(dest, cancelled=event.cancelled)
         elif isinstance(event, DestinationWriting):  # last: one a large file's chunk
             self._destinations[event.destination_index].writing = True
+            self._writing_file[event.destination_index] = event.relative_path
 
     def _count_outcome(self, event: FileVerified | FileFailed | FileVerifiedEarlier) -> bool:
         """Count a file's outcome on a destination; one given before (a file fed again, a
@@ -478,7 +482,10 @@ class ProgressModel:
             dest.files_done -= 1
         if isinstance(event, FileFailed):
             dest.files_failed += 1
-            dest.writing = False  # a write that failed ends no other way
+            # A write that failed ends no other way; another file's failure there (a
+            # read-back of an earlier file found wrong) leaves the write in flight.
+            if self._writing_file.get(index, path) in ("", path):
+                dest.writing = False
             failed, done = failed | bit, done & ~bit
         else:
             dest.files_done += 1

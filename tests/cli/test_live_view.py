@@ -476,4 +476,44 @@ def test_a_quiet_card_names_the_slowest_destination_still_writing_never_the_card
     assert "no data from the card for 101 s · ETA --:--" in frame()
     model.emit(DestinationWriting(1))  # in flight, no byte for long: no pace said
     now[0] = 102.0
-    assert "waiting on /Volumes/SLOW (no write done for 62 s) · ETA" in frame()
+    assert "waiting on /Volumes/SLOW (no write done for 62 s) · ETA --:--" in frame()
+
+
+def test_a_failure_of_another_file_there_leaves_the_write_in_flight() -> None:
+    """A read-back of an earlier file found wrong (its FileFailed) while a chunk of the next
+    is being written there: the write is still in flight (before: any failure there said no
+    write was, and the quiet card was blamed); its own file's failure ends it."""
+    model = ProgressModel(clock=lambda: 0.0)
+    model.emit(JobStarted(2, 64 << 20, ("/mnt/A",), "full", ()))
+    model.emit(DestinationWriting(0, "C2.mov"))
+    model.emit(FileFailed(0, "C1.mov", "read-back mismatch"))
+    assert model.snapshot().destinations[0].writing
+    model.emit(FileFailed(0, "C2.mov", "write failed"))
+    assert not model.snapshot().destinations[0].writing
+
+
+def test_a_destination_with_no_pace_gets_no_eta() -> None:
+    """A destination whose write hangs (in flight, no byte landing for long) has no pace:
+    the ETA is "--:--", not one that grows with the wait (before: "(no write done for
+    81 s) · ETA 1:19:25", and more each frame)."""
+    now = [0.0]
+    model = ProgressModel(clock=lambda: now[0])
+    model.emit(JobStarted(1, 1 << 30, ("/Volumes/SLOW",), "full", ()))
+    model.emit(FileStarted("C1.mov", 1 << 30))
+    quiet = CardQuiet(clock=lambda: now[0])
+
+    def frame() -> str:
+        snap = model.snapshot()
+        quiet_s = quiet.seconds(snap)
+        waiting = quiet.waiting(snap) if quiet_s >= QUIET_SAID_S else None
+        return _print(render(snap, quiet_s=quiet_s, waiting=waiting)).splitlines()[1]
+
+    for second in range(1, 60):  # a healthy 1 MB/s: an ETA is known
+        now[0] = float(second)
+        model.emit(DestinationWriting(0, "C1.mov"))
+        model.emit(SourceBytesRead(1 << 20))
+        model.emit(DestinationBytesWritten(0, 1 << 20))
+        frame()
+    model.emit(DestinationWriting(0, "C1.mov"))  # the write that hangs
+    now[0] = 140.0
+    assert "waiting on /Volumes/SLOW (no write done for 81 s) · ETA --:--" in frame()

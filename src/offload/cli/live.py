@@ -362,9 +362,9 @@ def _quiet_words(
     """What the view says of a copy that has read nothing from the card for *quiet_s*
     seconds. A destination still writing (*waiting*: a write in flight there, or its bytes
     advancing): the copy waits on it, the card is fine; it is named with its pace and the
-    ETA, which its lane's pace gives (``offload.eta``). Else "no data from the card": true
-    whether the card stopped answering or a destination's call hangs without a byte, so it
-    claims neither, and no ETA."""
+    ETA, which its lane's pace gives (``offload.eta``); "ETA --:--" while it has no pace.
+    Else "no data from the card": true whether the card stopped answering or a
+    destination's call hangs without a byte, so it claims neither, and no ETA."""
     if waiting is None:
         return f"no data from the card for {int(quiet_s)} s · ETA --:--"
     name = printable_name(waiting.path)
@@ -375,7 +375,10 @@ def _quiet_words(
         if waiting.since_s is None
         else f" (no write done for {int(waiting.since_s)} s)"
     )
-    return f"waiting on {name}{pace} · {_eta_words(snap, cancelled=cancelled)}"
+    # No pace (none measured yet, or nothing lands): no ETA either; the lane's pace would
+    # only stretch it ("no write done for 383 s · ETA 4:25:28").
+    eta = _eta_words(snap, cancelled=cancelled) if waiting.rate is not None else "ETA --:--"
+    return f"waiting on {name}{pace} · {eta}"
 
 
 class CardQuiet:

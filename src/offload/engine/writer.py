@@ -342,8 +342,9 @@ class DestinationWriter:
     def _on_chunk(self, chunk: Chunk) -> None:
         # Said before a large file's chunk (one event a chunk, ~8 MiB): a write on a slow
         # destination takes seconds, and the live view names what the copy waits on.
-        if self._writing_events and self._current is not None:
-            self.state.sink.emit(DestinationWriting(self.state.index))
+        current = self._current
+        if self._writing_events and current is not None:
+            self.state.sink.emit(DestinationWriting(self.state.index, current.ticket.relative_path))
         self._write(chunk.data)
 
     def _write(self, data: memoryview) -> None:
