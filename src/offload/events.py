@@ -126,6 +126,17 @@ class SourceBytesRead(Event):
 
 
 @dataclass(frozen=True)
+class SourceWaiting(Event):
+    """The reader waits for a free buffer (*waiting* True: every one is still held by a
+    destination's writer or the hashers), or has one again (False: it goes on to read the
+    card). Said only where it had to wait, never per chunk otherwise: between a False and
+    the next True the reader is in a card read, so a quiet card is the card's doing (the
+    live view's words), not a destination's."""
+
+    waiting: bool
+
+
+@dataclass(frozen=True)
 class DestinationBytesWritten(Event):
     """Bytes of the current file written on one destination."""
 

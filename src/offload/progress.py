@@ -37,6 +37,7 @@ from offload.events import (
     OffloadPlanned,
     PhaseChanged,
     SourceBytesRead,
+    SourceWaiting,
     WorkPlanned,
 )
 
@@ -126,6 +127,9 @@ class ProgressSnapshot:
     # back then (``verified_earlier``), or transfer-checked only.
     copies_verified_earlier: int = 0
     copies_transfer_checked_earlier: int = 0
+    # The reader waits for a free buffer (``SourceWaiting``: True), or is in a card read
+    # (False: it had one again); None where not said (no wait yet in this job).
+    source_waiting: bool | None = None
 
     @property
     def fraction(self) -> float:
@@ -258,6 +262,7 @@ class ProgressModel:
         # Per destination index: the file of the chunk write in flight there
         # (``DestinationWriting.relative_path``), whose failure alone ends that write.
         self._writing_file: dict[int, str] = {}
+        self._source_waiting: bool | None = None  # SourceWaiting's, this job's
         self._shown = 0.0  # the highest fraction a snapshot gave (ProgressSnapshot.fraction_floor)
         self._finishing = ""  # OffloadFinishing's step
         self._copies_over = False  # ProgressSnapshot.copies_over
@@ -467,6 +472,8 @@ class ProgressModel:
         elif isinstance(event, DestinationWriting):  # last: one a large file's chunk
             self._destinations[event.destination_index].writing = True
             self._writing_file[event.destination_index] = event.relative_path
+        elif isinstance(event, SourceWaiting):  # only where the reader had to wait
+            self._source_waiting = event.waiting
 
     def _count_outcome(self, event: FileVerified | FileFailed | FileVerifiedEarlier) -> bool:
         """Count a file's outcome on a destination; one given before (a file fed again, a
@@ -590,6 +597,7 @@ class ProgressModel:
         lost destination) leaves the totals, so the fraction goes on from where it stands."""
         for dest in self._destinations:
             dest.writing = False  # its writer is over
+        self._source_waiting = None  # so is its reader
         plan = self._job_plan
         if plan is not None and not cancelled:
             base_read, base_written, base_commits = self._job_base
@@ -817,6 +825,7 @@ class ProgressModel:
                 copies_verified_earlier=self._earlier[0],
                 copies_transfer_checked_earlier=self._earlier[1],
                 bytes_read_back=self._checked_bytes() if self._checking else self._checked_read,
+                source_waiting=self._source_waiting,
             )
             self._shown = snap.fraction
             return snap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rich.console import Console
 
@@ -24,6 +25,7 @@ from offload.events import (
     OffloadPlanned,
     PhaseChanged,
     SourceBytesRead,
+    SourceWaiting,
     WorkPlanned,
 )
 from offload.progress import ProgressModel
@@ -517,3 +519,70 @@ def test_a_destination_with_no_pace_gets_no_eta() -> None:
     model.emit(DestinationWriting(0, "C1.mov"))  # the write that hangs
     now[0] = 140.0
     assert "waiting on /Volumes/SLOW (no write done for 81 s) · ETA --:--" in frame()
+
+
+def _quiet_frames(model: ProgressModel, now: list[float]) -> Callable[[], str]:
+    """The live view's second line at the model's fake clock *now*, as the view makes it."""
+    quiet = CardQuiet(clock=lambda: now[0])
+
+    def frame() -> str:
+        snap = model.snapshot()
+        quiet_s = quiet.seconds(snap)
+        waiting = quiet.waiting(snap) if quiet_s >= QUIET_SAID_S else None
+        return _print(render(snap, quiet_s=quiet_s, waiting=waiting)).splitlines()[1]
+
+    return frame
+
+
+def test_a_card_read_that_hangs_is_the_cards_even_while_a_slow_destination_writes() -> None:
+    """The reader had to wait for a buffer, got one, and its card read hangs while the slow
+    destination still writes the chunks queued before: from QUIET_SAID_S into that read the
+    card is named (before: "waiting on /Volumes/SLOW: 0.1 MB/s · ETA ..." for as long as the
+    queued chunks took, ~140 s at 0.3 MB/s, then "no data from the card for 182 s")."""
+    now = [0.0]
+    model = ProgressModel(clock=lambda: now[0])
+    model.emit(JobStarted(1, 64 << 20, ("/Volumes/SLOW",), "full", ()))
+    model.emit(FileStarted("C1.mov", 64 << 20))
+    model.emit(SourceBytesRead(24 << 20))
+    frame = _quiet_frames(model, now)
+    frame()
+    model.emit(SourceWaiting(True))
+    model.emit(DestinationWriting(0, "C1.mov"))
+    for second in range(1, 60):
+        now[0] = float(second)
+        if second == 5:
+            model.emit(SourceWaiting(False))  # a buffer again: the card read that hangs
+        if second % 4 == 0:  # the queued chunks land, 1 MiB every 4 s
+            model.emit(DestinationBytesWritten(0, 1 << 20))
+            model.emit(DestinationWriting(0, "C1.mov"))
+        words = frame()
+        # The view sees the read start at the last frame that saw the wait (a frame early).
+        if second >= 4 + QUIET_SAID_S:
+            assert f"no data from the card for {second} s · ETA --:--" in words, words
+        elif second >= QUIET_SAID_S:
+            assert "waiting on /Volumes/SLOW" in words, words
+
+
+def test_a_flush_that_holds_the_copy_is_the_destinations_never_the_card() -> None:
+    """The reader waits for a buffer while no destination writes (one flushes: its writer's
+    fsync holds the chunks queued to it): the destinations are named, the one flushing
+    where the model knows it, never the card (before: "no data from the card for 36 s"
+    while a FaultyFS fsync stall held a destination)."""
+    now = [0.0]
+    model = ProgressModel(clock=lambda: now[0])
+    model.emit(JobStarted(2, 64 << 20, ("/mnt/FAST", "/Volumes/SLOW"), "full", ()))
+    model.emit(FileStarted("C1.mov", 64 << 20))
+    model.emit(SourceBytesRead(24 << 20))
+    frame = _quiet_frames(model, now)
+    frame()
+    model.emit(SourceWaiting(True))
+    for second in range(1, 40):
+        now[0] = float(second)
+        if second == 12:
+            model.emit(PhaseChanged(1, "C0.mov", "flush"))
+        words = frame()
+        assert "no data from the card" not in words, words
+        if QUIET_SAID_S <= second < 12:
+            assert "waiting on the destinations (flushing or reading back) · ETA --:--" in words
+        elif second >= 12:
+            assert "waiting on /Volumes/SLOW (flushing or reading back) · ETA --:--" in words

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,16 @@ def test_a_pool_hands_out_the_buffer_given_back_last() -> None:
     for chunk in held:
         chunk.hand_out(0)
     assert pool.close() is None
+
+
+def test_the_pool_says_only_the_waits_it_makes() -> None:
+    """``acquire``'s *on_wait* hears True before it blocks and False once a buffer came back
+    (the live view's ``SourceWaiting``), and nothing where a buffer was free."""
+    pool = ChunkPool(count=1, chunk_size=4096)
+    said: list[bool] = []
+    first = pool.acquire(CancelToken(), said.append)
+    assert said == []
+    threading.Timer(0.2, pool.give_back, (first,)).start()
+    second = pool.acquire(CancelToken(), said.append)
+    assert said == [True, False]
+    pool.give_back(second)

@@ -354,6 +354,9 @@ class Waiting:
     path: str
     rate: float | None
     since_s: float | None
+    # No destination writes while the reader waits for a free buffer: they flush, or read
+    # their copies back (*path*: the one in that phase, "" when none is known).
+    flushing: bool = False
 
 
 def _quiet_words(
@@ -367,6 +370,9 @@ def _quiet_words(
     destination's call hangs without a byte, so it claims neither, and no ETA."""
     if waiting is None:
         return f"no data from the card for {int(quiet_s)} s · ETA --:--"
+    if waiting.flushing:
+        who = printable_name(waiting.path) if waiting.path else "the destinations"
+        return f"waiting on {who} (flushing or reading back) · ETA --:--"
     name = printable_name(waiting.path)
     pace = (
         f": {human_rate(waiting.rate)}"
@@ -392,6 +398,9 @@ class CardQuiet:
         self._clock = clock
         self._read = -1
         self._since = clock()
+        # Since when the reader is in a card read as the frames saw it (the last frame where
+        # it waited for a buffer, or took the card's bytes).
+        self._read_from = self._since
         # Per destination index: its bytes written as seen at the frames where they changed
         # (time, bytes), the last PACE_WINDOW_S and the one before.
         self._landed: dict[int, deque[tuple[float, int]]] = {}
@@ -400,6 +409,9 @@ class CardQuiet:
         now = self._clock()
         if snap.source_bytes_read != self._read:
             self._read, self._since = snap.source_bytes_read, now
+        # Waiting for a buffer (or not said): no card read in flight yet.
+        waits = snap.source_waiting is not False
+        self._read_from = now if waits else max(self._read_from, self._since)
         self._follow(snap, now)
         copying = (
             snap.files_started > 0  # a read under way (its bytes counted once it returns)
@@ -426,8 +438,15 @@ class CardQuiet:
         nothing: ask it). Its pace is its bytes between the first and the last change seen
         in the window (a slow drive's bytes land a chunk at a time, seconds apart), said
         only while the time since its last byte is within twice its mean time between two,
-        or ``QUIET_SAID_S`` (a destination that stopped has no pace)."""
+        or ``QUIET_SAID_S`` (a destination that stopped has no pace). A destination is named
+        only while the reader may wait for a buffer (``ProgressSnapshot.source_waiting``):
+        once a card read has been in flight ``QUIET_SAID_S``, None (the destinations may
+        still write the chunks queued before it: the card is what hangs). The reader waiting
+        for a buffer while none writes: the destinations flush or read back (``flushing``),
+        the one in that phase named where only one is."""
         now = self._clock()
+        if snap.source_waiting is False and now - self._read_from >= QUIET_SAID_S:
+            return None  # a card read in flight that long: the card's doing
         found: Waiting | None = None
         for dest in snap.destinations:
             landed = self._landed.get(dest.index)
@@ -449,6 +468,11 @@ class CardQuiet:
             here = Waiting(dest.path, rate, now - last_t if steps else None)
             if found is None or _slower(here, found):
                 found = here
+        if found is None and snap.source_waiting:
+            # The reader waits for a buffer no writer gives back: a flush or a read-back
+            # holds one of them (the writer's batch close, the committer), never the card.
+            busy = [d.path for d in snap.destinations if d.phase in ("flush", "verify")]
+            return Waiting(busy[0] if len(busy) == 1 else "", None, None, flushing=True)
         return found
 
 

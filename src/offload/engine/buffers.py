@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError
@@ -91,21 +92,33 @@ class ChunkPool:
             self._free.put(Chunk(self, buffer))
         self._sequence = 0
 
-    def acquire(self, cancel: CancelToken) -> Chunk:
-        """A free chunk; blocks while every chunk is in use.
+    def acquire(self, cancel: CancelToken, on_wait: Callable[[bool], None] | None = None) -> Chunk:
+        """A free chunk; blocks while every chunk is in use. *on_wait*: told True before it
+        blocks and False once it has a chunk (or is cancelled), only when it had to wait.
 
         Raises CancelledError if the token is set while waiting. Only the reader calls this.
         """
+        try:
+            chunk = self._free.get_nowait()
+        except queue.Empty:
+            if on_wait is not None:
+                on_wait(True)
+            try:
+                chunk = self._wait(cancel)
+            finally:
+                if on_wait is not None:
+                    on_wait(False)
+        chunk.sequence = self._sequence
+        self._sequence += 1
+        return chunk
+
+    def _wait(self, cancel: CancelToken) -> Chunk:
         while True:
             try:
-                chunk = self._free.get(timeout=CANCEL_POLL_S)
+                return self._free.get(timeout=CANCEL_POLL_S)
             except queue.Empty:
                 if cancel.cancelled:
                     raise CancelledError("cancelled") from None
-                continue
-            chunk.sequence = self._sequence
-            self._sequence += 1
-            return chunk
 
     def give_back(self, chunk: Chunk) -> None:
         self._free.put(chunk)

@@ -46,6 +46,7 @@ from offload.events import (
     FileStarted,
     PhaseChanged,
     SourceBytesRead,
+    SourceWaiting,
     wanted,
     wanted_phase,
 )
@@ -123,6 +124,9 @@ class SourceReader:
         self._copy_phase_events = wanted_phase(sink, "copy")
         self._verify_phase_events = wanted_phase(sink, "verify")
         self._read_events = wanted(sink, SourceBytesRead)
+        # Told to the pools: where the reader waits for a free buffer (the live view says
+        # whom the copy waits on); None where no sink takes it.
+        self._on_wait = self._say_waiting if wanted(sink, SourceWaiting) else None
         self._verified_events = wanted(sink, BytesVerified)
 
     def run(self, tickets: Sequence[FileTicket]) -> None:
@@ -186,6 +190,9 @@ class SourceReader:
                     step()
                 except BaseException as exc:
                     self._bug(exc)
+
+    def _say_waiting(self, waiting: bool) -> None:
+        self._sink.emit(SourceWaiting(waiting))
 
     def _bug(self, exc: BaseException) -> None:
         """An unexpected error on a reader-side thread: kept (the job re-raises the first
@@ -442,7 +449,7 @@ class SourceReader:
         waits for a free buffer."""
         if pack.due(size, active):
             pack.send()
-            pack.start(self._small_pool.acquire(self._cancel), active)
+            pack.start(self._small_pool.acquire(self._cancel, self._on_wait), active)
         chunk = pack.chunk
         assert chunk is not None
         start = pack.used
@@ -485,7 +492,7 @@ class SourceReader:
         pool = self._pool
         chunk_size = pool.chunk_size
         while True:
-            chunk = pool.acquire(self._cancel)
+            chunk = pool.acquire(self._cancel, self._on_wait)
             try:
                 n, direct = read_at(fd, chunk.writable, offset, direct=direct)
             except OSError as exc:

@@ -22,11 +22,18 @@ from offload.events import (
     JobFinished,
     OffloadFinished,
     SourceBytesRead,
+    SourceWaiting,
 )
 from offload.json_text import ascii_only_for, dumps, write_whole
 from offload.progress import ProgressModel
 
-_BYTE_EVENTS = (SourceBytesRead, DestinationBytesWritten, DestinationWriting, BytesVerified)
+_BYTE_EVENTS = (
+    SourceBytesRead,
+    SourceWaiting,
+    DestinationBytesWritten,
+    DestinationWriting,
+    BytesVerified,
+)
 
 
 def event_name(event: Event) -> str:
