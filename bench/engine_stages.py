@@ -71,10 +71,10 @@ def _child() -> None:
 
     acquire = buffers.ChunkPool.acquire
 
-    def timed_acquire(self: Any, cancel: Any) -> Any:
+    def timed_acquire(self: Any, cancel: Any, on_wait: Any = None) -> Any:
         since = time.perf_counter()
         try:
-            return acquire(self, cancel)
+            return acquire(self, cancel, on_wait)
         finally:
             waited("reader room", since)
 
