@@ -38,6 +38,7 @@ BYTE_EVENTS = {
     "source_bytes_read",
     "destination_bytes_written",
     "destination_writing",
+    "source_waiting",
     "bytes_verified",
 }
 # Objects whose keys are data (an algorithm, a status, a path), not names of the format.
