@@ -454,4 +454,6 @@ def test_a_copy_waiting_on_a_slow_destination_names_it_not_the_card(
     assert said, run.raw[-3000:]
     assert {name for name, _ in said} == {str(slow.mountpoint).encode()}
     paces = {float(pace[2:].split()[0]) for _, pace in said if pace.endswith(b"MB/s")}
-    assert paces and all(0.2 <= pace <= 0.4 for pace in paces), said
+    # ~0.3 MB/s, a frame's reading of the 60 s window between two held writes up to 0.5 on a
+    # loaded machine (a CI run's), never the fast destination's or the card's pace.
+    assert paces and all(0.2 <= pace <= 0.6 for pace in paces), said
