@@ -398,10 +398,17 @@ def out_of_inodes(path: Path | str) -> bool:
 _FULL_IN_OTHER_WORDS = frozenset({errno.EPERM, errno.EFBIG, errno.EIO})
 
 # The destination operations that ask for room (``destination_io_error``'s words): only their
-# failure can be a full drive's in other words. A read-back, a reach (stat) or a rename of a
-# whole file asks for none: an EIO there on a drive the run just filled is the drive's or its
-# cable's, and says so.
+# failure can be a full drive's in other words. A read-back or a reach (stat) asks for none:
+# an EIO there on a drive the run just filled is the drive's or its cable's, and says so.
 _WRITE_SIDE = frozenset({"create", "write", "record", "mkdir", "probe", "flush", "name"})
+
+
+def _asks_for_room(operation: str, code: int | None) -> bool:
+    """Whether *operation* failing with *code* may be a full drive's answer. A rename may
+    ask for room too: on FAT/exFAT a longer name takes more directory entries, maybe a new
+    cluster, and fusefat answers a full drive with EPERM; an EIO at a rename stays the
+    drive's (or its cable's), as at a read-back."""
+    return operation in _WRITE_SIDE or (operation == "rename" and code == errno.EPERM)
 
 
 def full_in_other_words(code: int | None, path: Path | str) -> bool:
@@ -700,7 +707,11 @@ def destination_io_error(
         inside = text == device or text.startswith(device.rstrip("/") + "/")
         named = shown if inside else f"{shown} on destination {device}"
     message = f"cannot {operation} {named}: {words}"
-    if not service and operation in _WRITE_SIDE and full_in_other_words(exc.errno, path):
+    if (
+        not service
+        and _asks_for_room(operation, exc.errno)
+        and full_in_other_words(exc.errno, path)
+    ):
         # A full drive whose filesystem says so otherwise (fusefat: EPERM): the error kept
         # as it was answered, the advice a full drive's, the destination lost as on ENOSPC.
         what = _lost_what_to_do(errno.ENOSPC)

@@ -956,6 +956,7 @@ def settle(
                 replace.setdefault(item.check.task_index, {})[index] = str(item.check.final_path)
     for index, proven in proofs.items():
         _record_proofs(ledgers[index], proven, proven_mode)
+    _write_nowhere(checks, card_unlike, targets, presets)
     for index, task in enumerate(tasks):
         settled.tasks.append(
             dataclasses.replace(task, targets=tuple(targets[index]), preset=tuple(presets[index]))
@@ -971,6 +972,48 @@ def settle(
                 )
             )
     return settled
+
+
+def _write_nowhere(
+    checks: Sequence[ExistingCopy],
+    card_unlike: dict[int, str],
+    targets: dict[int, list[str | None]],
+    presets: dict[int, list[DestinationFileResult]],
+) -> None:
+    """Take every target of the card files in *card_unlike* (by task index: unlike their
+    record on some destination): the card's bytes now are bytes nothing verified, so none is
+    written anywhere, a destination with no copy yet (added to the run) included. Each
+    target taken is a FAILED result with the card-unlike words; ``action`` is what the run
+    meant to do there (``copied`` where no copy was checked, as for any failed copy)."""
+    if not card_unlike:
+        return  # the usual run: nothing to look up
+    checked = {(c.task_index, c.destination_index): c for c in checks}
+    for index, unlike in card_unlike.items():
+        wanted = targets[index]
+        for destination, target in enumerate(wanted):
+            if target is None:
+                continue
+            wanted[destination] = None
+            check = checked.get((index, destination))
+            action = CopyAction.COPIED
+            if check is not None:
+                action = (
+                    CopyAction.ADOPTED
+                    if check.kind is CheckKind.ADOPT and not check.changed
+                    else CopyAction.RECHECKED
+                )
+            presets[index].append(
+                DestinationFileResult(
+                    destination_index=destination,
+                    final_path=target,
+                    status=DestinationStatus.FAILED,
+                    action=action,
+                    error=(
+                        f"{unlike}; not copied to {target} (the card's bytes now are bytes "
+                        f"nothing verified): {CARD_UNLIKE_REMEDY}"
+                    ),
+                )
+            )
 
 
 # ``FULL_ERRNOS`` (``offload.errors``): a destination that is full, in the job that writes

@@ -141,3 +141,18 @@ def test_a_read_back_eio_on_a_full_drive_keeps_the_drive_s_advice(
         assert "check the drive and its cable" in error.message, error.message
     written = destination_io_error(eio, "write", drive / "clip.mov", str(drive))
     assert "the destination is full: free space there" in written.message
+
+
+def test_a_rename_s_eperm_on_a_full_drive_is_worded_as_full(
+    tmpfs_mount: Callable[..., Mount],
+) -> None:
+    """On FAT/exFAT a longer name takes more directory entries, maybe a new cluster: a rename
+    can ask for room, and fusefat says "full" with EPERM. Its EIO at a rename stays the
+    drive's (above). Failed before: the EPERM at a rename on a full drive had no full
+    drive's words."""
+    drive = tmpfs_mount(1 << 20).path
+    fill(drive)
+    eperm = PermissionError(errno.EPERM, "Operation not permitted")
+    error = destination_io_error(eperm, "rename", drive / "clip.mov", str(drive))
+    assert "no free space is left there" in error.message, error.message
+    assert "the destination is full: free space there" in error.message, error.message

@@ -89,3 +89,33 @@ def test_a_record_from_one_card_read_does_not_blame_the_card(tmp_path: Path) -> 
     line = next(x for x in result.stderr.splitlines() if str(card / CLIP) in x)
     assert "and the record of it disagree" in line and "may have been wrong" in line, line
     assert "differs from what was" not in line, line
+
+
+def test_reverify_writes_no_copy_of_a_changed_card_file_to_a_new_destination(
+    tmp_path: Path,
+) -> None:
+    """A destination with no copy yet (added to the run) gets none of a card file unlike its
+    record on another destination: the card's bytes now are bytes nothing verified. Failed
+    before: D1 failed ("differs from what was verified ... check the card") while D3 was
+    written with the changed bytes, "verified", action ``copied``."""
+    card, reports = tmp_path / "C", tmp_path / "reports"
+    one, three = tmp_path / "D1", tmp_path / "D3"
+    write(card / CLIP, os.urandom(1 << 20))
+    one.mkdir()
+    three.mkdir()
+    assert run("copy", card, one, "--report-dir", reports).returncode == 0
+    corrupt_keeping_size_and_mtime(card / CLIP)
+    result = run("copy", "--reverify", card, one, three, "--report-dir", reports)
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out  # the one file failed everywhere
+    assert not (three / "C" / CLIP).exists(), "written with bytes nothing verified"
+    assert not [p for p in (three / "C").rglob("*") if p.is_file() and "CLIPS" in str(p)], out
+    (file,) = newest_report(reports)["files"]
+    first, new = file["destinations"]
+    assert (first["status"], first["action"]) == ("failed", "rechecked"), first
+    assert (new["status"], new["action"]) == ("failed", "copied"), new
+    assert "differs from what was verified on" in new["error"], new
+    assert f"not copied to {three / 'C' / CLIP}" in new["error"], new
+    assert "check the card" in new["error"], new
+    line = next(x for x in result.stderr.splitlines() if f"not copied to {three}" in x)
+    assert str(card / CLIP) in line, line
