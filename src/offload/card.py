@@ -867,12 +867,8 @@ def _refuse_root_entry_named_like_history(source_path: Path, options: OffloadOpt
         return
     from offload.manifest.layout import ASCMHL_FOLDER
 
-    entry = source_path / ASCMHL_FOLDER
-    try:
-        mode = os.lstat(entry).st_mode
-    except OSError:
-        return  # none (or unreadable: the scan named it)
-    if stat.S_ISDIR(mode) or options.ignore.excludes(ASCMHL_FOLDER, is_dir=False):
+    entry = _root_entry_not_a_folder(source_path, ASCMHL_FOLDER, options)
+    if entry is None:
         return
     raise UsageError(
         f"{printable_name(str(entry))}: the card holds an entry named {ASCMHL_FOLDER} at its "
@@ -889,12 +885,8 @@ def _refuse_root_entry_named_like_state(source_path: Path, options: OffloadOptio
     destination could hold both, and the copy would fail at the end and every run after it.
     The default rule ``/.offload/`` leaves out a folder so named (an earlier offload's own
     state), never a file. One ``lstat``; an entry the ignore rules leave out is not copied."""
-    entry = source_path / STATE_FOLDER
-    try:
-        mode = os.lstat(entry).st_mode
-    except OSError:
-        return  # none (or unreadable: the scan named it)
-    if stat.S_ISDIR(mode) or options.ignore.excludes(STATE_FOLDER, is_dir=False):
+    entry = _root_entry_not_a_folder(source_path, STATE_FOLDER, options)
+    if entry is None:
         return
     raise UsageError(
         f"{printable_name(str(entry))}: the card holds an entry named {STATE_FOLDER} at its "
@@ -902,6 +894,20 @@ def _refuse_root_entry_named_like_state(source_path: Path, options: OffloadOptio
         f"state folder ({STATE_FOLDER}/: the ledger and the locks) in every copy root; "
         f"nothing was copied (leave it out with --ignore /{STATE_FOLDER})"
     )
+
+
+def _root_entry_not_a_folder(source_path: Path, name: str, options: OffloadOptions) -> Path | None:
+    """The card's entry *name* at its root when it stands there, is not a folder (a file, a
+    link) and the ignore rules do not leave it out; else None (none there, or unreadable:
+    the scan named it). One ``lstat``."""
+    entry = source_path / name
+    try:
+        mode = os.lstat(entry).st_mode
+    except OSError:
+        return None
+    if stat.S_ISDIR(mode) or options.ignore.excludes(name, is_dir=False):
+        return None
+    return entry
 
 
 def _plan(

@@ -379,17 +379,22 @@ def out_of_inodes(path: Path | str) -> bool:
     left for an unprivileged writer while it still has free space: its ENOSPC means "no
     more files", not "no more bytes". False when it cannot tell (nothing there to ask, no
     fixed number of inodes: ``f_files`` 0)."""
+    st = _statvfs_nearest(path)
+    return st is not None and bool(st.f_files) and st.f_favail == 0 and st.f_bavail > 0
+
+
+def _statvfs_nearest(path: Path | str) -> os.statvfs_result | None:
+    """``statvfs`` of *path*, else of its nearest existing folder above; None when none
+    answers."""
     where = os.path.abspath(path)
     while True:
         try:
-            st = os.statvfs(where)
+            return os.statvfs(where)
         except OSError:
             parent = os.path.dirname(where)
             if parent == where:
-                return False
+                return None
             where = parent
-            continue
-        return bool(st.f_files) and st.f_favail == 0 and st.f_bavail > 0
 
 
 # What some filesystems answer a write with once they are full, instead of ENOSPC: fusefat
@@ -418,18 +423,11 @@ def full_in_other_words(code: int | None, path: Path | str) -> bool:
     so a drive with room keeps its own error's advice. Asked on a failure only."""
     if code not in _FULL_IN_OTHER_WORDS:
         return False
-    where = os.path.abspath(path)
-    while True:
-        try:
-            st = os.statvfs(where)
-        except OSError:
-            parent = os.path.dirname(where)
-            if parent == where:
-                return False
-            where = parent
-            continue
-        block = max(st.f_bsize, st.f_frsize, 1)
-        return st.f_blocks > 0 and st.f_bavail * st.f_frsize < 2 * block
+    st = _statvfs_nearest(path)
+    if st is None:
+        return False
+    block = max(st.f_bsize, st.f_frsize, 1)
+    return st.f_blocks > 0 and st.f_bavail * st.f_frsize < 2 * block
 
 
 def on_network_share(path: Path | str) -> bool:
