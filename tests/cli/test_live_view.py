@@ -433,14 +433,7 @@ def test_a_quiet_card_names_the_slowest_destination_still_writing_never_the_card
     model.emit(JobStarted(2, 64 << 20, ("/mnt/FAST", "/Volumes/SLOW", "s3://b/p"), "full", ()))
     model.emit(FileStarted("C1.mov", 64 << 20))
     model.emit(SourceBytesRead(24 << 20))
-    quiet = CardQuiet(clock=lambda: now[0])
-
-    def frame() -> str:
-        snap = model.snapshot()
-        quiet_s = quiet.seconds(snap)
-        waiting = quiet.waiting(snap) if quiet_s >= QUIET_SAID_S else None
-        return _print(render(snap, quiet_s=quiet_s, waiting=waiting)).splitlines()[1]
-
+    frame = _quiet_frames(model, now)
     frame()
     model.emit(DestinationBytesWritten(0, 24 << 20))  # the fast one has all the card gave
     for index in (1, 2):
@@ -502,14 +495,7 @@ def test_a_destination_with_no_pace_gets_no_eta() -> None:
     model = ProgressModel(clock=lambda: now[0])
     model.emit(JobStarted(1, 1 << 30, ("/Volumes/SLOW",), "full", ()))
     model.emit(FileStarted("C1.mov", 1 << 30))
-    quiet = CardQuiet(clock=lambda: now[0])
-
-    def frame() -> str:
-        snap = model.snapshot()
-        quiet_s = quiet.seconds(snap)
-        waiting = quiet.waiting(snap) if quiet_s >= QUIET_SAID_S else None
-        return _print(render(snap, quiet_s=quiet_s, waiting=waiting)).splitlines()[1]
-
+    frame = _quiet_frames(model, now)
     for second in range(1, 60):  # a healthy 1 MB/s: an ETA is known
         now[0] = float(second)
         model.emit(DestinationWriting(0, "C1.mov"))

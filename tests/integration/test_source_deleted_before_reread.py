@@ -5,7 +5,6 @@ real engine: the file is deleted by the sink when the engine announces that file
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from offload.card import plan_offload, run_offload
@@ -13,15 +12,13 @@ from offload.engine.reader import SOURCE_INDEX
 from offload.events import Event, PhaseChanged
 from offload.report.loss import of_the_gone_card
 from offload.results import DestinationStatus
+from support.cards import clips_card
 
 
 def test_a_file_deleted_before_its_reread_is_said_to_be_gone(tmp_path: Path) -> None:
     """Failed before: "cannot re-read source .../C001.mov: No such file or directory
     (ENOENT)" alone, no word of the file being gone nor what to do."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for i in range(3):
-        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(50_000))
+    card = clips_card(tmp_path, 3, 50_000)
     dest = tmp_path / "dest"
     dest.mkdir()
     plan = plan_offload(card, [dest])
@@ -57,10 +54,7 @@ def test_a_file_deleted_before_its_copy_already_there_is_read_is_said_to_be_gone
     file or directory (ENOENT)" alone."""
     import shutil
 
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for i in range(2):
-        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(20_000))
+    card = clips_card(tmp_path, 2, 20_000)
     dest = tmp_path / "dest"
     dest.mkdir()
     assert run_offload(plan_offload(card, [dest])).exit_code == 0
