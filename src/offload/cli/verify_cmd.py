@@ -1285,8 +1285,14 @@ def _not_revoked_words(
     unreadable = (
         frozenset() if report is None else frozenset(Path(p).as_posix() for p in report.unreadable)
     )
-    unread = sum(1 for copy in revocation.meant if copy in unreadable)
-    changed = len(revocation.meant) - unread
+    meant = revocation.meant
+    if not meant and report is not None:
+        # The ledger could not be read: which copies it records is unknown, so the sentence
+        # names what the check found (changed or unread), never "proved wrong" of copies
+        # it only could not read.
+        meant = (*(Path(c.path).as_posix() for c in report.changed), *unreadable)
+    unread = sum(1 for copy in meant if copy in unreadable)
+    changed = len(meant) - unread
     if changed and unread:
         which = (
             f"the {plural(changed, 'copy', 'copies')} found changed and the "
@@ -1297,7 +1303,7 @@ def _not_revoked_words(
     elif unread:
         which = f"the {plural(unread, 'copy', 'copies')} it could not read"
     else:
-        which = "the copies this check proved wrong"
+        which = "the copies this check found changed or could not read"
     return (
         f"the copy root's ledger record of {which} was not revoked: {revocation.error}; "
         f"a plain `offload copy` of the card still trusts such a copy that kept {kept} "
