@@ -610,3 +610,32 @@ def test_a_probe_object_given_back_with_other_bytes_of_its_size_says_no_sizes(  
     assert "the service gave back other bytes for the probe object" in line, line
     assert "than it had just stored; offload-ai cannot verify a copy there" in line, line
     assert "bytes, not" not in line, line
+
+
+def test_a_session_token_refused_is_named_and_what_to_do_said(  # type: ignore[no-untyped-def]
+    auth_server, monkeypatch, tmp_path
+) -> None:
+    """Valid key id and secret with a session token the service does not know (as an expired
+    one): the server answers the HEAD 400 with no body. The line says the session token was
+    refused and to get new temporary credentials; never the token. Failed before (QA): "the
+    service refused HeadBucket (400: Bad Request)", naming neither cause nor remedy."""
+    from s3.test_s3_cli import offload
+
+    server, key_id, secret = auth_server
+    token = "FwoGZXIvYXdzEXPIRED" + secrets.token_hex(16)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(b"x" * 1000)
+    code, out, err = offload(tmp_path, "--s3-endpoint", server.url, str(card), "s3://rushes/t")
+    assert code == 64, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"ERROR: s3://rushes/t ({server.url}): the service refused the "), line
+    assert "session token (AWS_SESSION_TOKEN, or the profile's) has expired or is not valid" in line
+    assert "get new temporary credentials" in line and line.endswith("nothing was written")
+    assert "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)" in line, line
+    assert token not in out + err and secret not in out + err
+    monkeypatch.delenv("AWS_SESSION_TOKEN")  # the check's own client signs without it
+    _nothing_written(server.url, "rushes")

@@ -398,6 +398,24 @@ def credential_source(client: Any) -> str | None:
     return f"the AWS chain's {method!r} provider (profile {name!r})"
 
 
+def signs_with_session_token(client: Any) -> bool:
+    """Whether the credentials *client* signs with carry a session token (temporary
+    credentials: ``AWS_SESSION_TOKEN``, a profile's ``aws_session_token``, sso, an assumed
+    role), which can expire or be revoked while the key id stays valid. False for a client
+    ``make_client`` did not make, or no credentials; never raises."""
+    try:
+        made = _SESSIONS.get(client)
+    except TypeError:
+        return False
+    if made is None:
+        return False
+    try:
+        found = made[0].get_credentials()
+        return bool(found is not None and found.get_frozen_credentials().token)
+    except Exception:
+        return False
+
+
 def _is_aws(endpoint: str) -> bool:
     host = (urlsplit(endpoint).hostname or "").lower()
     return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))

@@ -47,7 +47,12 @@ from offload.destinations.s3 import (
     error_answer,
     tls_words,
 )
-from offload.destinations.s3config import credential_source, make_client, redact_secrets
+from offload.destinations.s3config import (
+    credential_source,
+    make_client,
+    redact_secrets,
+    signs_with_session_token,
+)
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
 
@@ -126,6 +131,13 @@ def refusal(
     )
 
 
+#: The error codes S3 services give a request signed with a session token that expired or
+#: that the service does not know (AWS, MinIO, Ceph and moto spell them so).
+_TOKEN_REFUSED = frozenset(
+    {"ExpiredToken", "ExpiredTokenException", "InvalidToken", "TokenRefreshRequired"}
+)
+
+
 def attempts_made(exc: BaseException) -> int:
     """The times botocore sent the request that raised *exc*: the first and its retries
     (the answer's ``RetryAttempts``, what was done, which the retry quota may hold below
@@ -162,6 +174,25 @@ def _refusal_text(
             return (
                 f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
                 "never creates buckets) or fix the URL or --s3-endpoint; " + tail
+            )
+        if code in _TOKEN_REFUSED or (
+            status == 400
+            and operation == "HeadBucket"
+            and code in ("", "400")
+            and (
+                signs_with_session_token(store.preflight_client)
+                or signs_with_session_token(store.client)
+            )
+        ):
+            # AWS answers a HEAD signed with an expired or revoked session token 400 with
+            # no body (a HEAD has none): no code to tell it by but the token itself.
+            source = credential_source(store.preflight_client) or credential_source(store.client)
+            came = f" from {source}" if source else ""
+            return (
+                f"{where}: the service refused the credentials{came} ({said} on {operation}): "
+                "their session token (AWS_SESSION_TOKEN, or the profile's) has expired or is "
+                "not valid; get new temporary credentials (aws sso login, a new assumed "
+                "role or session token) and run the same command again; " + tail
             )
         if code in (
             "AccessDenied",
