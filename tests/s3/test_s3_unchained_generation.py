@@ -124,3 +124,25 @@ def test_a_record_left_after_the_chain_is_deleted_and_the_generation_kept(  # ty
     assert not [m for m in said if "ASC MHL manifest" in m], said  # nothing of ours to undo
     assert generation in _manifests(s3_server.url, bucket)
     assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_another_computers_record_is_left_and_its_manifest_named(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    # As if written by a run on another computer: S3 has no lock to prove it over.
+    client = admin(s3_server.url)
+    record = json.loads(client.get_object(Bucket=bucket, Key=RECORD)["Body"].read())
+    record.update(host="elsewhere", pid_space="another-boot/1")
+    client.put_object(Bucket=bucket, Key=RECORD, Body=json.dumps(record).encode())
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    said = [
+        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
+    ]
+    left = [m for m in said if m.startswith("left ASC MHL manifest")]
+    assert len(left) == 1 and f"s3://{bucket}/{orphan}" in left[0], said
+    assert "cannot be judged from this computer" in left[0] and f"s3://{bucket}/{RECORD}" in left[0]
+    assert orphan in _manifests(s3_server.url, bucket) and RECORD in keys(s3_server.url, bucket)
+    assert code != 0  # as before: a first generation no chain lists is not built on
