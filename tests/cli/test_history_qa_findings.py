@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from support.lock_holder import start_holder, stop
 from support.offload_cli import CLI, newest_report, offloaded_card, run_offload
-
-from ..integration.test_copy_root_lock import start_holder, stop
 
 
 def _verify_report(folder: Path, name: str, **changes: object) -> Path:

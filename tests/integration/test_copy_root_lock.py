@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from offload.plan.scan import scan_source
 from offload.plan.strays import stray_partials
 from support.faultyfs import FaultyFS
 from support.held_process import signal_while_held, start
+from support.lock_holder import is_locked, start_holder, stop
 from support.mounts import Mount
 
 MIB = 1024 * 1024
@@ -77,45 +77,6 @@ def settled_listing(root: Path, *, quiet_s: float = 5.0, timeout_s: float = 120)
         elif time.monotonic() - since >= quiet_s:
             return now
     raise TimeoutError(f"{root} kept changing")
-
-
-def is_locked(copy_root: Path) -> bool:
-    fd = os.open(lock_path(copy_root), os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
-
-
-HOLDER = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from offload.lock import lock_copy_roots
-    locks = lock_copy_roots([Path(p) for p in sys.argv[1:]], command=["offload", "copy", "A001"])
-    print("locked", flush=True)
-    time.sleep(120)
-    """
-)
-
-
-def stop(holder: subprocess.Popen[str]) -> None:
-    holder.send_signal(signal.SIGKILL)
-    holder.wait()
-    if holder.stdout is not None:
-        holder.stdout.close()
-
-
-def start_holder(*roots: Path) -> subprocess.Popen[str]:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, *map(str, roots)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None
-    assert holder.stdout.readline() == "locked\n"
-    return holder
 
 
 def test_a_second_run_is_refused_until_the_holder_is_killed(tmp_path: Path) -> None:

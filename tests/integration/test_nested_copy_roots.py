@@ -24,8 +24,9 @@ import pytest
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.ledger import Ledger
 from support.faultyfs import FaultyFS
+from support.lock_holder import stop
 
-from .test_copy_root_lock import make_card, offload_cli, run, stop
+from .test_copy_root_lock import make_card, offload_cli, run
 
 MIB = 1024 * 1024
 # Nested ASC MHL histories are refused (each copy root's ascmhl/ inside the other's): not what

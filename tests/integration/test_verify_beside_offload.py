@@ -36,9 +36,8 @@ from offload.verify_lock import CHECK_ROLE, guard_check
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import legacy_mhl_card
 from support.faultyfs import FaultyFS
+from support.lock_holder import is_locked, start_holder, stop
 from support.offload_cli import CLI, run_offload
-
-from .test_copy_root_lock import is_locked, start_holder, stop
 
 
 def _card(tmp_path: Path) -> Path:

@@ -257,7 +257,9 @@ def test_refused_before_the_first_byte_nothing_written_anywhere(  # type: ignore
     assert keys(s3_server.url, bucket) == []
 
 
-def _offload_process(tmp: Path, endpoint: str, *args: str) -> subprocess.Popen[str]:
+def _offload_process(
+    tmp: Path, endpoint: str, *args: str, command: str = "copy"
+) -> subprocess.Popen[str]:
     # ``--report-dir`` makes its own folder, never the folders above it.
     tmp.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
@@ -265,7 +267,7 @@ def _offload_process(tmp: Path, endpoint: str, *args: str) -> subprocess.Popen[s
             sys.executable,
             "-m",
             "offload.cli.offload",
-            "copy",
+            command,
             "--report-dir",
             str(tmp / "reports"),
             "--s3-endpoint",

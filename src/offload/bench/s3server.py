@@ -23,12 +23,19 @@ from typing import Any
 HOST = "127.0.0.1"
 
 
+#: The environment variable naming, in a server process, the read end of its watchdog pipe
+#: (``start_local_server``): EOF there means the process that started it is gone.
+WATCHDOG_ENV = "OFFLOAD_S3SERVER_WATCHDOG_FD"
+
+
 @dataclass
 class LocalServer:
-    """A server process listening on ``HOST:port``."""
+    """A server process listening on ``HOST:port``; *watchdog*: the write end of its
+    watchdog pipe (``start_local_server``), closed by ``stop_local_server``."""
 
     port: int
     process: subprocess.Popen[bytes]
+    watchdog: int | None = None
 
     @property
     def url(self) -> str:
@@ -72,18 +79,32 @@ def start_local_server(
     """Start ``command(port)`` on a free port and return once it accepts connections.
 
     Its output is discarded; it runs in a session of its own (a Ctrl-C of ours does not reach
-    it). Raises RuntimeError naming *what* if it exits or does not listen within *timeout_s*.
+    it). It is handed the read end of a pipe whose write end only this process holds (its
+    descriptor in ``WATCHDOG_ENV``): a server that watches it (``serve_moto``) exits once
+    this process is gone, killed too (SIGKILL: the kernel closes the write end), so a
+    pytest session or a bench killed mid-run leaves no server behind; before, each one it
+    had started ran on for good. A pipe, not ``PR_SET_PDEATHSIG``: that follows the thread
+    that started the child, and needs a ``preexec_fn``, unsafe in a process with threads.
+    Raises RuntimeError naming *what* if it exits or does not listen within *timeout_s*.
     """
     port = free_port()
-    process = subprocess.Popen(
-        list(command(port)),
-        env=dict(env) if env is not None else None,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    server = LocalServer(port, process)
+    watched, watchdog = os.pipe()  # neither inherited but as pass_fds says
+    try:
+        process = subprocess.Popen(
+            list(command(port)),
+            env={**(os.environ if env is None else env), WATCHDOG_ENV: str(watched)},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            pass_fds=(watched,),
+        )
+    except BaseException:
+        os.close(watchdog)
+        raise
+    finally:
+        os.close(watched)
+    server = LocalServer(port, process, watchdog)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -98,7 +119,8 @@ def start_local_server(
 
 
 def stop_local_server(server: LocalServer) -> None:
-    """SIGTERM the server by its PID, SIGKILL it if it has not exited within 10 s."""
+    """SIGTERM the server by its PID, SIGKILL it if it has not exited within 10 s; then
+    close its watchdog pipe."""
     if server.process.poll() is None:
         os.kill(server.process.pid, signal.SIGTERM)
         try:
@@ -106,6 +128,32 @@ def stop_local_server(server: LocalServer) -> None:
         except subprocess.TimeoutExpired:
             os.kill(server.process.pid, signal.SIGKILL)
             server.process.wait(10)
+    watchdog, server.watchdog = server.watchdog, None
+    if watchdog is not None:
+        os.close(watchdog)
+
+
+def exit_with_starter() -> None:
+    """In a server process ``start_local_server`` started: exit at once (``os._exit``: its
+    threads serve nothing more) once the process that started it is gone, the watchdog
+    pipe's write end closed (EOF). Watched on a daemon thread; nothing where the
+    environment names no pipe (a server started by hand)."""
+    import threading
+
+    named = os.environ.pop(WATCHDOG_ENV, "")
+    if not named.isdigit():
+        return
+    fd = int(named)
+
+    def watch() -> None:
+        try:
+            while os.read(fd, 1):
+                pass
+        except OSError:
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, name="s3server-watchdog", daemon=True).start()
 
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -117,6 +165,7 @@ def serve_moto(host: str, port: int, wrap: Callable[[WsgiApp], WsgiApp]) -> None
 
     Prints ``READY`` before it listens. Needs moto's server extra (``moto[server]``).
     """
+    exit_with_starter()
     os.environ.setdefault("MOTO_PORT", str(port))
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,

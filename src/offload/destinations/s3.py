@@ -2596,6 +2596,11 @@ class S3Upload:
         self.part_size = part_size_for(size_bytes, settings) if self.multipart else size_bytes
         self.upload_id: str | None = None
         self.bytes_written = 0
+        # Told each part's bytes (each PutObject's) once the service holds them (sent and
+        # answered, or a resumed part matched), on the part's thread: what the live view's
+        # pace and the ETA count as landed (``S3Partial.on_sent``). ``bytes_written``
+        # counts what is buffered: up to ``parallel_parts`` + 1 parts ahead of the link.
+        self.on_sent: Callable[[int], None] | None = None
         self.etag: str | None = None  # of the completed object
         # Its VersionId, when the bucket keeps versions (None: it keeps none; "null":
         # versioning suspended, the object is the key's only, unnamed version).
@@ -2874,6 +2879,7 @@ class S3Upload:
                         self.unanswered = ("PutObject", why, md5)
                         raise
                     etag, version = found
+                self._sent(len(data))
                 return {"ETag": etag, "VersionId": version}
             finally:
                 dest._slots.release()
@@ -2922,6 +2928,7 @@ class S3Upload:
             entry["ETag"] = existing.etag
             self._resumed.append(number)  # list.append: safe from the part threads
             self._resumed_bytes.append(length)
+            self._sent(length)
             return entry
         attempts = max(1, dest.settings.part_attempts)
         for attempt in range(attempts):
@@ -2948,8 +2955,15 @@ class S3Upload:
                 operation = f"cannot upload part {number} of"
                 raise self._gone(exc, operation) or dest._error(exc, operation, self.key) from exc
             entry["ETag"] = answer["ETag"]
+            self._sent(length)
             return entry
         raise AssertionError("unreachable")
+
+    def _sent(self, nbytes: int) -> None:
+        """Tell ``on_sent`` that *nbytes* more are on the service."""
+        told = self.on_sent
+        if told is not None:
+            told(nbytes)
 
     @staticmethod
     def _matches(existing: _ExistingPart, body: bytes | bytearray, value: str) -> bool:
@@ -3148,6 +3162,7 @@ class S3Upload:
         not sent; a part in flight stops at its next block (``s3body``) and is waited for.
         Never raises; safe more than once."""
         dest = self.destination
+        self.on_sent = None  # a part answered from now on counts for no copy
         self._aborted.set()
         futures, self._futures = self._futures, []
         stored: str | None = None

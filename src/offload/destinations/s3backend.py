@@ -29,7 +29,7 @@ import errno
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future
 from pathlib import Path, PurePosixPath
 
@@ -94,6 +94,17 @@ class S3Partial:
 
     def write(self, data: memoryview) -> None:
         self.upload.write(data)
+
+    @property
+    def on_sent(self) -> Callable[[int], None] | None:
+        """Called with each part's bytes once the service holds them (``S3Upload.on_sent``;
+        ``S3Backend.says_bytes_sent``): the engine's ``DestinationBytesWritten`` for an
+        upload, so the live view's pace is the link's, not the card's."""
+        return self.upload.on_sent
+
+    @on_sent.setter
+    def on_sent(self, told: Callable[[int], None] | None) -> None:
+        self.upload.on_sent = told
 
     def set_mtime(self, mtime_ns: int) -> None:
         """Nothing: an object's LastModified is its upload time, which cannot be set
@@ -230,6 +241,10 @@ class S3Backend(Closing):
     ``existing``: the job's policy (the upload needs it before the engine's publish step:
     the object is published when it is sealed).
     """
+
+    #: Its partials say their bytes once sent (``S3Partial.on_sent``): the engine counts
+    #: those as written, not what ``write`` buffered (parts ahead of the link).
+    says_bytes_sent = True
 
     def __init__(
         self,

@@ -35,7 +35,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from offload.destinations import s3commands, s3own_keys
+from offload.destinations import s3commands, s3own_keys, s3unchained
 from offload.destinations.base import EntryInfo
 from offload.destinations.s3 import (
     TAKE_BACK_BUDGET_S,
@@ -75,6 +75,7 @@ from offload.events import (
 )
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
+from offload.manifest.history import generation_number_of
 from offload.options import ExistingFilePolicy
 from offload.plan.codes import PreflightCode, PreflightItem
 
@@ -526,6 +527,9 @@ def write_s3_manifests(
                 # The legacy MHLs too, asked for or not: a generation written now ignores
                 # those an earlier run stored (manifests_writer._legacy_patterns).
                 before = _download_history(backend, destination.root, root, legacy=True)
+                # A generation a dead run stored and never chained: removed before the
+                # history is read (s3unchained), said among the manifests' warnings.
+                settled = s3unchained.settle(backend, destination.root, root, before)
                 # Only the folders the bucket holds: those above an object the manifest lists.
                 holding = _folders_holding(f.relative_path for f in destination.files)
                 directories = tuple(d for d in records.directories if d in holding)
@@ -541,6 +545,8 @@ def write_s3_manifests(
                     options,
                 )
                 for outcome in outcomes:
+                    if settled is not None:
+                        outcome.warnings.append(settled)
                     uploaded = upload_history_changes(backend, destination.root, root, before)
                     outcome.written = [display_path(p) for p in uploaded]
                     if outcome.error:  # the staging folder stands for the copy root
@@ -660,6 +666,9 @@ def upload_history_changes(
     it), and the error raised is still the upload's. Raises OSError."""
     uploaded: list[Path] = []
     stored: list[tuple[str, str, str | None]] = []  # new objects: key, ETag, VersionId
+    # Before a new generation's manifest, the intent a SIGKILL cannot take back with it
+    # (s3unchained): the next writer removes that manifest if no chain lists it.
+    intent = s3unchained.Intent(backend.store, s3unchained.record_key(backend, copy_root))
     try:
         for folder, _, names in sorted(os.walk(staging / under if under else staging)):
             for name in sorted(names):
@@ -671,6 +680,12 @@ def upload_history_changes(
                 target = copy_root / relative
                 key = backend.key(target)
                 replace = relative in before
+                if (
+                    not replace
+                    and relative == f"{ASCMHL_FOLDER}/{name}"
+                    and generation_number_of(name) is not None
+                ):
+                    intent.note(name, s3unchained.c4_of_bytes(data))
                 etag, version = backend.store.put_small_own(key, data, replace=replace)
                 if not replace and relative.startswith(f"{ASCMHL_FOLDER}/"):
                     stored.append((key, etag, version))
@@ -679,7 +694,11 @@ def upload_history_changes(
         # The chain (changed, stored last) not stored: take back the new manifests. A chain
         # stored whole names them; none is stored after it, so nothing to undo then.
         backend.store.take_back(list(reversed(stored)))
+        # The intent kept while a manifest it names may stand there (its delete failed).
+        left = {item.key for item in backend.store.left_behind}
+        intent.close(keep=any(key in left for key, _, _ in stored))
         raise
+    intent.close(keep=False)
     return uploaded
 
 

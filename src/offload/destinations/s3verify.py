@@ -69,7 +69,7 @@ from typing import Any, NamedTuple
 
 from offload import copy_legacy_mhl
 from offload.card_legacy_mhl import legacy_mhl_paths
-from offload.destinations import s3commands
+from offload.destinations import s3commands, s3unchained
 from offload.destinations.s3 import (
     UNREADABLE_ERRNOS,
     S3Destination,
@@ -146,6 +146,13 @@ def verify_s3(
             root = Path(staging) / name
             root.mkdir()
             keys, odd, history, pending = _mirror(backend, root)
+            # A generation a dead --append (or copy) stored and never chained: removed
+            # before the history is read (s3unchained), the line a note of the report.
+            settled = (
+                s3unchained.settle(backend, backend.root, root, history)
+                if append_generation and legacy_mhl is None
+                else None
+            )
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
             recorded = _recorded(root, legacy) if pending or odd else {}
             if pending:
@@ -237,7 +244,7 @@ def verify_s3(
                     exc.report,
                     root=shown_root,
                     generation=None,
-                    **_left(store, exc.report, root, url),
+                    **_left(store, exc.report, root, url, settled),
                 )
                 exc.files_read_from_media = read_back
                 raise
@@ -304,7 +311,7 @@ def verify_s3(
                         unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                         cancelled=tuple(sorted(p for p in unread if p not in judged)),
                         generation=generation,
-                        **_left(store, report, root, url),
+                        **_left(store, report, root, url, settled),
                     )
                 )
                 stopped.files_read_from_media = read_back + read_by_get()
@@ -325,7 +332,7 @@ def verify_s3(
                 unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
-                **_left(store, report, root, url),
+                **_left(store, report, root, url, settled),
                 reasons={
                     **_bucket_reasons(
                         {p: why for p, why in report.reasons.items() if p not in compared}, odd
@@ -356,14 +363,17 @@ def _at_url(text: str, root: Path, url: S3Url) -> str:
     return text.replace(str(root), str(url))
 
 
-def _left(store: S3Destination, report: VerifyReport, root: Path, url: S3Url) -> dict[str, Any]:
-    """The report's ``notes`` and ``left_behind``: *report*'s own notes (the check's: a
-    legacy MHL of the copy that could not be read, a manifest its chain does not list),
-    each path of the mirror (*root*) in them named by its *url*, and the objects of this
-    run's it may have left in the bucket (the note names ten, ``left_behind`` each one)."""
+def _left(
+    store: S3Destination, report: VerifyReport, root: Path, url: S3Url, settled: str | None
+) -> dict[str, Any]:
+    """The report's ``notes`` and ``left_behind``: *settled* (``s3unchained.settle``'s line,
+    first, as a local check's), *report*'s own notes (the check's: a legacy MHL of the copy
+    that could not be read, a manifest its chain does not list), each path of the mirror
+    (*root*) in them named by its *url*, and the objects of this run's it may have left in
+    the bucket (the note names ten, ``left_behind`` each one)."""
     own = tuple(_at_url(note, root, url) for note in report.notes)
     return {
-        "notes": (*own, *left_behind_notes(store)),
+        "notes": (*((settled,) if settled else ()), *own, *left_behind_notes(store)),
         "left_behind": tuple(left_behind_entries(store)),
     }
 

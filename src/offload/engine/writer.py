@@ -95,6 +95,16 @@ class DestinationWriter:
         # ``events.wanted_phase``; none of them under ``offload copy --quiet``).
         self._phase_events = wanted_phase(state.sink, "copy")
         self._written_events = wanted(state.sink, DestinationBytesWritten)
+        # A backend whose write buffers ahead of its link (S3: up to parallel_parts + 1
+        # parts) says its bytes itself once sent (``S3Partial.on_sent``, from its part
+        # threads); a chunk's write then ends with 0 bytes (its write no longer in flight):
+        # before, an upload's first parts counted at the card's speed, its pace overstated.
+        self._sent_said = self._written_events and getattr(
+            state.destination, "says_bytes_sent", False
+        )
+        index = state.index
+        sink = state.sink
+        self._on_sent = lambda nbytes: sink.emit(DestinationBytesWritten(index, nbytes))
         self._writing_events = wanted(state.sink, DestinationWriting)
         # Asked once, not a file: an enum member's look-up goes through ``EnumType``'s
         # Python ``__getattr__`` in Python 3.11 (docs/performance.md, "The committer:
@@ -313,6 +323,8 @@ class DestinationWriter:
                 self._known_folders.add(folder)
             if partial.created_dirs:
                 self._created_folders.update(map(str, partial.created_dirs))
+            if self._sent_said:
+                partial.on_sent = self._on_sent  # type: ignore[attr-defined]
             self._current = Pending(ticket, partial, time.monotonic(), text)
         except OffloadError as error:
             state.fail(ticket, text, error)
@@ -369,7 +381,8 @@ class DestinationWriter:
             self._fail_own_files_if_lost()
             return
         if self._written_events:
-            self.state.sink.emit(DestinationBytesWritten(self.state.index, len(data)))
+            said = 0 if self._sent_said else len(data)
+            self.state.sink.emit(DestinationBytesWritten(self.state.index, said))
 
     def _on_end(self, ticket: FileTicket) -> None:
         current = self._current

@@ -26,8 +26,9 @@ Contract:
   exists (a copy root), else None: nothing is made in a folder offload-ai keeps no state
   in (a history another tool made), so a manifest left unlisted there stays as any other
   (warned; refused for ``--append``). A bucket's generation is written in a temporary
-  staging folder, then uploaded, the chain last: a record there outlives no run, and a kill
-  between those uploads is not covered here.
+  staging folder, then uploaded, the chain last: a record there outlives no run; a kill
+  between those uploads is covered by an object of the same name under the copy root's
+  ``.offload/`` (``destinations.s3unchained``, which says what it did in these words).
 * :func:`note` (:class:`Pending` for ``write_generation``): the record (the manifest's name
   and C4 ID, and its writer: ``lock.process_identity``) written atomically and fsynced
   (file and folder) before the manifest's rename, so it is durable before the manifest can
@@ -235,7 +236,7 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
                 clear(record)  # chained: nothing of ours to undo
             return None
         if not over:
-            return _not_over_words(manifest, record, data)
+            return not_over_words(manifest, record, data)
         later = any(
             (n := generation_number_of(other)) is not None and n > number
             for other in os.listdir(folder)
@@ -251,8 +252,14 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
         return None
     except Exception as exc:
         why = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
-        return _could_not(manifest, why)
+        return could_not_words(manifest, why)
     clear(record)
+    return removed_words(manifest)
+
+
+def removed_words(manifest: Path | str) -> str:
+    """The line of a dead writer's unchained *manifest* removed (a path, or an S3 object's
+    URL: ``destinations.s3unchained``)."""
     return (
         f"removed ASC MHL manifest {printable_name(str(manifest))}: an earlier run wrote it "
         f"and was stopped before {CHAIN_FILE_NAME} listed it (no chain ever vouched for it)"
@@ -279,10 +286,11 @@ def _writer_over(data: Mapping[str, object], record: Path) -> bool:
     return bool(own) and isinstance(theirs, str) and bool(theirs) and theirs != own
 
 
-def _not_over_words(manifest: Path, record: Path, data: Mapping[str, object]) -> str:
+def not_over_words(manifest: Path | str, record: Path | str, data: Mapping[str, object]) -> str:
     """The line of a manifest left as it is, its writer not proven over: a run still going
     on this machine (the next run removes it once it is over), or one this machine cannot
-    judge (another computer's, or on a share): then what to do by hand."""
+    judge (another computer's, or on a share): then what to do by hand. *manifest* and
+    *record*: paths, or an S3 copy root's objects' URLs (``destinations.s3unchained``)."""
     from offload.lock import same_process_space
 
     writer = f"pid {data.get('pid', '?')} on {printable_name(str(data.get('host', '?')))}"
@@ -302,7 +310,9 @@ def _not_over_words(manifest: Path, record: Path, data: Mapping[str, object]) ->
     )
 
 
-def _could_not(manifest: Path, why: str) -> str:
+def could_not_words(manifest: Path | str, why: str) -> str:
+    """The line of a dead writer's unchained *manifest* that could not be judged or removed
+    (*why*): left as it is."""
     return (
         f"could not settle ASC MHL manifest {printable_name(str(manifest))}, which an "
         f"earlier run wrote and was stopped before {CHAIN_FILE_NAME} listed it ({why}); "
@@ -310,4 +320,13 @@ def _could_not(manifest: Path, why: str) -> str:
     )
 
 
-__all__ = ["RECORD_NAME", "clear", "note", "record_for", "settle"]
+__all__ = [
+    "RECORD_NAME",
+    "clear",
+    "could_not_words",
+    "not_over_words",
+    "note",
+    "record_for",
+    "removed_words",
+    "settle",
+]

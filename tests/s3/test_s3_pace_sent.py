@@ -1,0 +1,58 @@
+"""An upload's bytes count as written once the service holds them, not once buffered: the
+live view's pace of an S3 destination (``CardQuiet``), its ETA lane and the progress
+trace follow the link from the upload's first second (``S3Partial.on_sent``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from offload.card import OffloadOptions, offload
+from offload.destinations.s3config import S3Settings
+from offload.events import DestinationBytesWritten, Event
+from offload.options import CopyOptions
+from s3.test_s3_cli import make_card
+
+MiB = 1024 * 1024
+PART = 5 * MiB
+CLIP = "CLIPS/A001C001.mov"
+CARD = {CLIP: 6 * PART + 7}  # 7 parts: more than the 5 buffers (4 parts in flight + 1)
+LINK = 4 * MiB  # bytes a second through the proxy: a part takes 1.25 s
+
+
+class _Landed:
+    """A sink noting when each destination byte count came, from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: list[tuple[float, int]] = []
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, DestinationBytesWritten) and event.nbytes:
+            with self._lock:
+                self.counts.append((time.monotonic(), event.nbytes))
+
+
+def test_an_uploads_bytes_count_as_they_reach_the_service(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    card = make_card(tmp_path, CARD)
+    settings = S3Settings(endpoint_url=proxy.url, region="us-east-1", part_size=PART)
+    proxy.throttle(LINK)
+    landed = _Landed()
+    started = time.monotonic()
+    report = offload(
+        card,
+        [f"s3://{bucket}/day1"],
+        options=OffloadOptions(copy=CopyOptions(), s3=settings),
+        sink=landed,
+    )
+    assert all(f.ok for f in report.job.files)
+    assert sum(n for _, n in landed.counts) == CARD[CLIP]  # every byte, once
+    # Never more counted than the link could carry by then (one part of slack: a part's
+    # bytes count at its answer). Before, 5 parts (25 MiB) counted within the first second,
+    # as fast as the card was read: a pace of ~100 MB/s on a 4 MiB/s link.
+    total = 0
+    for at, nbytes in landed.counts:
+        total += nbytes
+        assert total <= LINK * (at - started) + PART, (total, at - started)

@@ -1,0 +1,75 @@
+"""The suite's S3 server process dies with the process that started it: a pytest session
+SIGKILLed mid-run (a CI timeout, a Ctrl-\\ of a developer) left every server it had started
+running, a moto process each, for good (``bench.s3server.start_local_server``'s watchdog)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+from s3.conftest import TESTS
+
+# A parent that starts the suite's server as the fixture does, says its pid and port, then
+# waits to be killed.
+PARENT = textwrap.dedent(
+    """
+    import sys, time
+    from s3.conftest import start_server
+    server = start_server()
+    print(server.process.pid, server.port, flush=True)
+    time.sleep(300)
+    """
+)
+
+
+def _gone(pid: int, timeout_s: float) -> bool:
+    """Whether the process *pid* (not our child: reaped by whoever adopted it) is gone
+    within *timeout_s* (a zombie left to be reaped counts as gone)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                if f.read().rpartition(b")")[2].split()[0] == b"Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_server_dies_when_its_starter_is_sigkilled() -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, env=env
+    )
+    server_pid = 0
+    try:
+        assert parent.stdout is not None
+        server_pid, port = map(int, parent.stdout.readline().split())
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # listening
+        parent.send_signal(signal.SIGKILL)
+        assert parent.wait(10) == -signal.SIGKILL
+        assert _gone(server_pid, 15), f"the S3 server (pid {server_pid}) outlived its starter"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            pass
+        else:
+            raise AssertionError(f"port {port} still accepts connections")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+        if server_pid and not _gone(server_pid, 0.1):
+            os.kill(server_pid, signal.SIGKILL)  # the leak this test is about: never left

@@ -1,0 +1,148 @@
+"""An S3 copy root's generation stored, its chain never (the run SIGKILLed between the two
+uploads): the next run removes that manifest and writes its own generation, so the history a
+download gives back passes ``ascmhl-debug verify`` (``destinations.s3unchained``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+
+from s3.conftest import admin
+from s3.test_s3_cli import keys, make_card, offload
+from s3.test_s3_faults import _offload_process, stop_while_held
+from s3.test_s3_verify import download_prefix, verify
+
+CARD = {"CLIPS/A001C001.mov": 300_000, "A001.xml": 900}
+HISTORY = "day1/A001/ascmhl/"
+RECORD = "day1/A001/.offload/ascmhl-generation.json"
+
+
+def _manifests(endpoint: str, bucket: str) -> list[str]:
+    return [k for k in keys(endpoint, bucket) if k.startswith(HISTORY) and k.endswith(".mhl")]
+
+
+def _killed_before_the_chain(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, *args: str, command: str = "copy"
+) -> str:
+    """A run of ``offload COMMAND ARGS`` SIGKILLed while the PUT of ``s3://bucket/day1/A001``'s
+    chain is held (its manifest stored); returns that manifest's key."""
+    before = set(_manifests(s3_server.url, bucket))
+    proxy.hold("PUT", f"/{bucket}/{HISTORY}ascmhl_chain.xml")
+    process = _offload_process(tmp_path / "killed", proxy.url, *args, command=command)
+    stop_while_held(proxy, process, signal.SIGKILL, "the chain's upload")
+    assert process.returncode == -signal.SIGKILL
+    stored = set(_manifests(s3_server.url, bucket)) - before
+    assert len(stored) == 1
+    assert RECORD in keys(s3_server.url, bucket)  # the intent, stored before the manifest
+    return stored.pop()
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-generation", "second-generation"])
+def test_a_generation_stored_unchained_by_a_killed_run_is_removed_by_the_next(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, judge, first
+) -> None:
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    if not first:  # a history of one generation, then a clip more
+        assert offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)[0] == 0
+        (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    # Said as the manifests' warning, in the local record's words, naming the object.
+    said = [
+        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
+    ]
+    removed = [m for m in said if m.startswith("removed ASC MHL manifest")]
+    assert removed == [
+        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
+        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
+    ], said
+    assert not [m for m in said if "does not list" in m], said  # nothing left to warn of
+    # Every generation chained, the orphan gone; the intent record gone with this run's.
+    stored = _manifests(s3_server.url, bucket)
+    assert orphan not in stored and len(stored) == (1 if first else 2)
+    assert RECORD not in keys(s3_server.url, bucket)
+    chain = admin(s3_server.url).get_object(Bucket=bucket, Key=f"{HISTORY}ascmhl_chain.xml")
+    listed = chain["Body"].read()
+    assert all(key.rpartition("/")[2].encode() in listed for key in stored)
+    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
+    result = judge.verify(copy)
+    assert result.clean, result.describe()
+
+
+def test_a_generation_an_append_stored_unchained_is_removed_by_the_next_append(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, judge
+) -> None:
+    url = f"s3://{bucket}/day1"
+    assert (
+        offload(tmp_path, "--s3-endpoint", s3_server.url, str(make_card(tmp_path, CARD)), url)[0]
+        == 0
+    )
+    root = f"{url}/A001"
+    orphan = _killed_before_the_chain(
+        s3_server, bucket, proxy, tmp_path, "--append", root, command="verify"
+    )
+    # Its lock left, which a check does not take over: deleted by hand, as its line says.
+    admin(s3_server.url).delete_object(Bucket=bucket, Key="day1/A001/.offload/lock")
+    code, out, _ = verify(tmp_path, s3_server.url, "--append", "--json", root)
+    assert code == 0, out[-3000:]
+    notes = json.loads(out)["notes"]
+    assert notes[0] == (
+        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
+        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
+    ), notes
+    stored = _manifests(s3_server.url, bucket)
+    assert orphan not in stored and len(stored) == 2
+    assert RECORD not in keys(s3_server.url, bucket)
+    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
+    result = judge.verify(copy)
+    assert result.clean, result.describe()
+
+
+def test_a_record_left_after_the_chain_is_deleted_and_the_generation_kept(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    # The record's delete refused once the chain is stored (as a kill at that moment
+    # leaves it): it names a manifest the chain lists. A process of its own, over by then.
+    proxy.intercept("DELETE", f"/{bucket}/{RECORD}", status=403)
+    first = _offload_process(tmp_path / "first", proxy.url, str(card), url)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    (generation,) = _manifests(s3_server.url, bucket)
+    assert RECORD in keys(s3_server.url, bucket)
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    said = [
+        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
+    ]
+    assert not [m for m in said if "ASC MHL manifest" in m], said  # nothing of ours to undo
+    assert generation in _manifests(s3_server.url, bucket)
+    assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_another_computers_record_is_left_and_its_manifest_named(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    # As if written by a run on another computer: S3 has no lock to prove it over.
+    client = admin(s3_server.url)
+    record = json.loads(client.get_object(Bucket=bucket, Key=RECORD)["Body"].read())
+    record.update(host="elsewhere", pid_space="another-boot/1")
+    client.put_object(Bucket=bucket, Key=RECORD, Body=json.dumps(record).encode())
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    said = [
+        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
+    ]
+    left = [m for m in said if m.startswith("left ASC MHL manifest")]
+    assert len(left) == 1 and f"s3://{bucket}/{orphan}" in left[0], said
+    assert "cannot be judged from this computer" in left[0] and f"s3://{bucket}/{RECORD}" in left[0]
+    assert orphan in _manifests(s3_server.url, bucket) and RECORD in keys(s3_server.url, bucket)
+    assert code != 0  # as before: a first generation no chain lists is not built on
