@@ -1339,7 +1339,7 @@ def _plan(
                         final_path=Path(final),
                         kind=kind,
                         recorded={} if recorded is None else dict(recorded.digests),
-                        recorded_mode="" if recorded is None else recorded.verify,
+                        recorded_mode="" if named is None else named.verify,
                         changed=""
                         if changed is None or not options.reverify
                         else _found_wrong_words(
@@ -1367,7 +1367,8 @@ def _plan(
                         other_card=other_card,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
-                        recorded_when="" if recorded is None else "".join(proven_when(recorded)),
+                        recorded_when="" if named is None else "".join(proven_when(named)),
+                        card_recorded={} if named is None else dict(named.digests),
                     )
                 )
             tasks.append(
