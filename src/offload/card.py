@@ -3078,7 +3078,7 @@ class _PlannedWorkAnnouncer:
         )
 
     def emit(self, event: Event) -> None:
-        if self._rewrites and isinstance(event, DestinationLost) and event.errno in FULL_ERRNOS:
+        if self._rewrites and isinstance(event, DestinationLost) and event.full:
             # Filled, not lost: said so (the live row's "full"), never as a loss.
             message = remedies.rewrite_failed(event.message)
             event = DestinationFull(event.destination_index, message, event.errno)

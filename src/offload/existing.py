@@ -1072,15 +1072,17 @@ def settle_rewrites(report: JobReport) -> None:
     """Word what failed in *report*, the job that writes again the copies of ours found
     wrong (``SettledTasks.replace_tasks``): each failure names ``--overwrite``, the remedy
     that works (``remedies.rewrite_failed``). A destination this job lost for want of room
-    (ENOSPC, EDQUOT) is not lost: the main job's copies there stand, only the rewrites
+    (``DestinationSummary.lost_full``: ENOSPC, EDQUOT, or fusefat's EPERM with no free space
+    left) is not lost: the main job's copies there stand, only the rewrites
     failed (each its file's failure); the full drive stopped them, and nothing more is
     written there in this job anyway (its ``DestinationLost`` event is not passed on:
     ``card._PlannedWorkAnnouncer``). Any other loss (a drive gone) stays a loss. A rewrite
     keeps ``action`` ``copied``: the copy of ours it replaced is named by its own warning
     (``copy-no-longer-matches``), and ``replaced`` is for what ``--overwrite`` replaced."""
     for summary in report.destinations:
-        if summary.lost and summary.lost_errno in FULL_ERRNOS:
+        if summary.lost and summary.lost_full:
             summary.lost, summary.lost_reason, summary.lost_errno = False, None, None
+            summary.lost_full = False
             summary.lost_at = None
         elif summary.lost_reason:
             summary.lost_reason = remedies.rewrite_failed(summary.lost_reason)

@@ -156,3 +156,40 @@ def test_a_rename_s_eperm_on_a_full_drive_is_worded_as_full(
     error = destination_io_error(eperm, "rename", drive / "clip.mov", str(drive))
     assert "no free space is left there" in error.message, error.message
     assert "the destination is full: free space there" in error.message, error.message
+
+
+def test_a_rewrite_that_fills_a_drive_answering_eperm_does_not_lose_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """``--reverify`` writes again a copy of ours found wrong; the drive fills as it does and
+    answers as fusefat does (EPERM, its free space gone): the rewrite fails as on ENOSPC
+    (``existing.settle_rewrites``), the drive not lost, the copies the run verified there
+    standing. Failed before: the destination was reported lost (its EPERM not taken for
+    full), though only the rewrite failed."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 3, size=200_000)
+    backing = tmpfs_mount(8 << 20).path
+    fs = faulty_fs(backing=backing / "b")
+    assert offload(card, [fs.mountpoint]).exit_code == 0
+    with (fs.mountpoint / "A001" / "f0.bin").open("r+b") as f:
+        f.truncate(1000)  # found wrong by its size: written again by the rewrite job
+    rule = fs.stall("write", path="A001/.offload-partial.*f0.bin", then_errno=errno.EPERM)
+    reverify = OffloadOptions(copy=CopyOptions(), reverify=True)
+    done: list[OffloadReport] = []
+    run = threading.Thread(
+        target=lambda: done.append(offload(card, [fs.mountpoint], options=reverify))
+    )
+    run.start()
+    fs.wait_stalled(rule, timeout_s=60)
+    filler = fill(backing)
+    fs.release(rule)
+    run.join(120)
+    os.unlink(filler)
+    (report,) = done
+    assert not report.job.destinations[0].lost, report.job.destinations[0]
+    results = {f.relative_path: f.destination(0) for f in report.job.files}
+    rewrite = results.pop("f0.bin")
+    assert rewrite is not None and rewrite.status is DestinationStatus.FAILED
+    assert rewrite.error is not None and "the destination is full" in rewrite.error, rewrite
+    assert "--overwrite replaces it" in rewrite.error, rewrite.error
+    assert {r.status for r in results.values() if r is not None} == {DestinationStatus.VERIFIED}

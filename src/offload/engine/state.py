@@ -153,7 +153,8 @@ class DestinationState:
                 return
             self.lost = error
             self.lost_at = time.time()
-        self.sink.emit(DestinationLost(self.index, error.message, error.errno))
+        full = isinstance(error, DestinationError) and error.full
+        self.sink.emit(DestinationLost(self.index, error.message, error.errno, full))
 
     def internal_error(self, exc: BaseException) -> None:
         """A bug in either thread: detach the destination rather than block the reader."""
