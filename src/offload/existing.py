@@ -183,6 +183,10 @@ class ExistingCopy(NamedTuple):
     # ``recorded`` is empty): a copy found wrong is written again only from a card file that
     # still reads as this (``rewrite_reference``). Empty for a copy no entry makes ours.
     card_recorded: Mapping[str, str] = MappingProxyType({})
+    # ADOPT under --keep-both of a copy an earlier run kept beside the file at the planned
+    # name (``card._kept_copy``; *final_path* is the kept one): that planned name, where the
+    # new copy goes beside that file if this one is found different; "" otherwise.
+    beside: str = ""
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -921,7 +925,10 @@ def settle(
                     f"({remedies.in_the_way(_whose(check))})"
                 )
             else:
-                targets[check.task_index][check.destination_index] = str(check.final_path)
+                # (Beside the file at the planned name, never beside a kept copy found
+                # different: the committer takes the first free name from there.)
+                where = check.beside or str(check.final_path)
+                targets[check.task_index][check.destination_index] = where
                 continue
         else:
             # Our own copy, provably wrong (or unreadable): say so by name, stop trusting it
@@ -990,8 +997,8 @@ def settle(
                 if item.kept:
                     targets[item.check.task_index][index] = str(item.check.final_path)
                 else:
-                    where = replace.setdefault(item.check.task_index, {})
-                    where[index] = str(item.check.final_path)
+                    again = replace.setdefault(item.check.task_index, {})
+                    again[index] = str(item.check.final_path)
     for index, proven in proofs.items():
         _record_proofs(ledgers[index], proven, proven_mode)
     _write_nowhere(checks, card_unlike, targets, presets)

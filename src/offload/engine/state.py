@@ -220,9 +220,9 @@ class DestinationState:
             else:
                 what = (
                     f"{final} copied beside {pending.final} (--keep-both) but {unrecorded}: "
-                    "no later run reads it back or vouches for it (one with --keep-both "
-                    "writes another copy beside it); remove it once the card's file is "
-                    "verified elsewhere"
+                    "the next run with --keep-both reads it back against the card (adopted "
+                    "if equal) instead of writing another copy beside it; no run without "
+                    "--keep-both looks at it"
                 )
             self.record(
                 pending.ticket,
