@@ -43,7 +43,7 @@ from offload.card_legacy_mhl import (
     keep_listed,
     trusted_copy_unlike,
 )
-from offload.destinations.naming import under_another_name
+from offload.destinations.naming import keep_both_text, under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -1079,6 +1079,8 @@ def _plan(
     # it (the preflight holds those keys' lengths; without --keep-both, unused).
     occupied: dict[int, set[str]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
+    keep_both = options.copy.existing is ExistingFilePolicy.KEEP_BOTH
+    card_paths: frozenset[str] | None = None  # the card's files, once a kept copy is looked for
     # The files a symlink of the card leads to: a link is made only where such a file's
     # proven copy is at its own name (``link_targets``).
     linked = frozenset(link_targets.card_targets(tree).values())
@@ -1240,6 +1242,24 @@ def _plan(
                     absent=not_there,
                     listing=listing,
                 )
+                # --keep-both, another file at the name: a copy an earlier run kept beside
+                # it, whose ledger line could not be written, is read back (adopted if equal
+                # to the card) instead of another copy written beside both.
+                beside = ""
+                if (
+                    kind is _IN_THE_WAY
+                    and keep_both
+                    and plan.index not in backends
+                    and changed is None
+                    and found_wrong is None
+                ):
+                    if card_paths is None:
+                        card_paths = frozenset(f.relative_path for f in tree.files)
+                    kept_there = _kept_copy(
+                        final, source_file.relative_path, source_file.size_bytes, card_paths
+                    )
+                    if kept_there is not None:
+                        beside, final, kind = final, kept_there, CheckKind.ADOPT
                 if kind is None or kind is _IN_THE_WAY:
                     if kind is _IN_THE_WAY and plan.index in backends:
                         occupied.setdefault(plan.index, set()).add(source_file.relative_path)
@@ -1339,7 +1359,7 @@ def _plan(
                         final_path=Path(final),
                         kind=kind,
                         recorded={} if recorded is None else dict(recorded.digests),
-                        recorded_mode="" if recorded is None else recorded.verify,
+                        recorded_mode="" if named is None else named.verify,
                         changed=""
                         if changed is None or not options.reverify
                         else _found_wrong_words(
@@ -1351,7 +1371,9 @@ def _plan(
                         # A plain run: its refusal, if it differs, names --reverify.
                         revoked_word=kept_word if changed is None else "",
                         found_wrong_before=found_wrong is not None,
-                        ledger_entry="content"
+                        ledger_entry=""
+                        if beside
+                        else "content"
                         if foreign is not None and other_card
                         else "card"
                         if other_card
@@ -1364,10 +1386,12 @@ def _plan(
                         )
                         if kind is CheckKind.ADOPT and known
                         else "",
-                        other_card=other_card,
+                        other_card="" if beside else other_card,
+                        beside=beside,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
-                        recorded_when="" if recorded is None else "".join(proven_when(recorded)),
+                        recorded_when="" if named is None else "".join(proven_when(named)),
+                        card_recorded={} if named is None else dict(named.digests),
                     )
                 )
             tasks.append(
@@ -1770,6 +1794,34 @@ def _existing_copy_kind(
     if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
         return CheckKind.ADOPT
     return _IN_THE_WAY  # the engine's existing-file policy decides
+
+
+def _kept_copy(
+    final: str, relative_path: str, size_bytes: int, card_paths: frozenset[str]
+) -> str | None:
+    """``--keep-both``, another file at *final*: the copy an earlier run may have kept
+    beside it under a keep-both name (``name (n).ext``, ``keep_both_text``: the first of
+    them, in the committer's order, that is a regular file of the card file's size), for
+    its read-back against the card (ADOPT: equal, it is adopted there and recorded by that
+    name, so no third copy is written; found different, the new copy goes beside the file
+    at *final* as before, ``ExistingCopy.beside``). A kept copy whose ledger line could not
+    be written is recorded nowhere: without this, each run with --keep-both wrote one more.
+    Names of the card's own files (*card_paths*) are passed over, as the committer passes
+    over them. None when no such file is there; a few ``lstat`` calls, only for a file in
+    the way under --keep-both."""
+    folder, _, name = relative_path.rpartition("/")
+    for attempt in range(1, 10_000):
+        kept = keep_both_text(name, attempt)
+        if (f"{folder}/{kept}" if folder else kept) in card_paths:
+            continue
+        candidate = str(Path(final).with_name(kept))
+        try:
+            st = os.lstat(candidate)
+        except OSError:
+            return None  # the first free name: the committer would have kept it here
+        if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
+            return candidate
+    return None
 
 
 def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:
@@ -2665,6 +2717,7 @@ def _kept_beside(
         for copy in file.destinations:
             if (
                 copy.status in good
+                and copy.action is not CopyAction.ADOPTED  # kept by an earlier run
                 and copy.final_path
                 and under_another_name(copy.final_path, file.relative_path)
                 and (file.relative_path, copy.destination_index) not in named
@@ -3077,7 +3130,7 @@ class _PlannedWorkAnnouncer:
         )
 
     def emit(self, event: Event) -> None:
-        if self._rewrites and isinstance(event, DestinationLost) and event.errno in FULL_ERRNOS:
+        if self._rewrites and isinstance(event, DestinationLost) and event.full:
             # Filled, not lost: said so (the live row's "full"), never as a loss.
             message = remedies.rewrite_failed(event.message)
             event = DestinationFull(event.destination_index, message, event.errno)

@@ -138,9 +138,20 @@ def _utc_ns(mtime_ns: int) -> str:
 
 
 class DestinationError(OffloadError):
-    """A destination is lost (full, gone, failing): it is detached, the others go on."""
+    """A destination is lost (full, gone, failing): it is detached, the others go on.
+
+    ``full``: its filesystem said it has no room, in ENOSPC's or EDQUOT's words
+    (``FULL_ERRNOS``) or in other words (``full_in_other_words``: fusefat's EPERM with its
+    free space gone, which ``destination_io_error`` marks ``answered_full``)."""
 
     scope = ErrorScope.DESTINATION
+    # Set by ``destination_io_error`` where the errno is not a full drive's own but the
+    # filesystem's free space says it is (the errno is kept as the filesystem gave it).
+    answered_full = False
+
+    @property
+    def full(self) -> bool:
+        return self.answered_full or self.errno in FULL_ERRNOS
 
 
 class DestinationFileError(OffloadError):
@@ -717,7 +728,9 @@ def destination_io_error(
             f"{message} (its filesystem's answer when it is full: no free space is left "
             f"there); {what}"
         )
-        return DestinationError(message, path=path, errno_=exc.errno)
+        full = DestinationError(message, path=path, errno_=exc.errno)
+        full.answered_full = True
+        return full
     if exc.errno == errno.EILSEQ and not service:
         # ntfs-3g, exfat-fuse: a name that is not UTF-8 (or a character the filesystem
         # refuses), which the preflight refuses where it knows the filesystem.

@@ -226,11 +226,13 @@ class FileVerifiedEarlier(Event):
 @dataclass(frozen=True)
 class DestinationLost(Event):
     """A destination failed as a whole; the others go on (``errno``: the OS error that lost
-    it, None when none did)."""
+    it, None when none did; ``full``: it was lost for want of room, ``DestinationError.full``,
+    fusefat's EPERM with no free space left included)."""
 
     destination_index: int
     message: str
     errno: int | None = None
+    full: bool = False
 
 
 @dataclass(frozen=True)

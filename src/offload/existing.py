@@ -173,9 +173,20 @@ class ExistingCopy(NamedTuple):
     # matched (UPGRADE, REVERIFY of a copy as recorded; "" otherwise): its new entry keeps it.
     fingerprint: str = ""
     # How and when the ledger's entry proved the copy, in words (``ledger.proven_when``:
-    # "verified on <date>"; "" without ``recorded``): the line of a card file that no longer
-    # matches a copy still as recorded (``card_changed_words``) says it.
+    # "verified on <date>"; "" without a record): the line of a card file that no longer
+    # matches a copy still as recorded (``card_changed_words``), or a rewrite's
+    # (``rewrite_reference``), says it. ``recorded_mode``, and this, are of the entry that
+    # makes the copy ours: ``recorded``'s, or that of a copy of ours that changed.
     recorded_when: str = ""
+    # The digests the ledger recorded of the card file when it proved the copy there (its
+    # entry's: ``recorded``'s, or that of a copy of ours that changed since, whose
+    # ``recorded`` is empty): a copy found wrong is written again only from a card file that
+    # still reads as this (``rewrite_reference``). Empty for a copy no entry makes ours.
+    card_recorded: Mapping[str, str] = MappingProxyType({})
+    # ADOPT under --keep-both of a copy an earlier run kept beside the file at the planned
+    # name (``card._kept_copy``; *final_path* is the kept one): that planned name, where the
+    # new copy goes beside that file if this one is found different; "" otherwise.
+    beside: str = ""
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -695,6 +706,30 @@ def card_changed_words(check: ExistingCopy, card_unlike: str) -> str:
     return f"{card_unlike}; {_copy_kept_words(check)}: {CARD_UNLIKE_REMEDY}"
 
 
+def rewrite_reference(check: ExistingCopy) -> str:
+    """The ``FileTask.reference_origin`` of the card file whose copy of ours *check* found
+    wrong, when the copy is written again (over it, or beside it with ``--keep-both``): the
+    engine reads the card file for the new copy and checks it against the ledger's record
+    of it (``ExistingCopy.card_recorded``) before a byte is committed anywhere, so a card
+    file changed since it was offloaded (bit rot, an edit with its date put back) is not
+    trusted as the source of the rewrite where no check read it (a copy wrong by its size
+    alone, ``--verify destination`` or ``transfer``). Unlike it, the file fails on every
+    destination its job writes, nothing written, in the engine's line ``<card file> does
+    not match <this>: <digest> read, <recorded> expected``: whether the card changed (the
+    record proven in full mode, the card read twice then) or either read may have been
+    wrong (``card_unlike_words``), and what to do."""
+    when = check.recorded_when or "verified"
+    if check.recorded_mode == "full":
+        how = f"its copy {when}: the card's file changed since"
+    else:
+        how = f"its copy {when} from one read of the card: either read may have been wrong"
+    return (
+        f"the ledger's record of it ({how}; nothing was written from it: check the card, a "
+        "changed file, bit rot, or a flaky reader: read it again; --overwrite would copy it "
+        "as it is now)"
+    )
+
+
 def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False) -> str:
     if wrong:
         return (
@@ -812,6 +847,9 @@ def settle(
     # The card files found unlike their record (by any destination's read of the card):
     # none of their copies is written again, on any destination.
     card_unlike = {o.check.task_index: o.card_unlike for o in outcomes if o.card_unlike}
+    # The card files whose copies of ours found wrong are written again: by task index, the
+    # check whose record the card file must still read as (``rewrite_reference``).
+    rewritten: dict[int, ExistingCopy] = {}
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -887,7 +925,10 @@ def settle(
                     f"({remedies.in_the_way(_whose(check))})"
                 )
             else:
-                targets[check.task_index][check.destination_index] = str(check.final_path)
+                # (Beside the file at the planned name, never beside a kept copy found
+                # different: the committer takes the first free name from there.)
+                where = check.beside or str(check.final_path)
+                targets[check.task_index][check.destination_index] = where
                 continue
         else:
             # Our own copy, provably wrong (or unreadable): say so by name, stop trusting it
@@ -950,13 +991,27 @@ def settle(
                 presets[item.check.task_index].append(item.result)
             elif item.stays:
                 presets[item.check.task_index].append(item.result)
-            elif item.kept:
-                targets[item.check.task_index][index] = str(item.check.final_path)
             else:
-                replace.setdefault(item.check.task_index, {})[index] = str(item.check.final_path)
+                if item.check.card_recorded:
+                    rewritten.setdefault(item.check.task_index, item.check)
+                if item.kept:
+                    targets[item.check.task_index][index] = str(item.check.final_path)
+                else:
+                    again = replace.setdefault(item.check.task_index, {})
+                    again[index] = str(item.check.final_path)
     for index, proven in proofs.items():
         _record_proofs(ledgers[index], proven, proven_mode)
     _write_nowhere(checks, card_unlike, targets, presets)
+    if rewritten:  # (no look-up a task in the usual run, which rewrites nothing)
+        tasks = list(tasks)
+        for index, check in rewritten.items():
+            # A card file its own ASC MHL history records is checked against that already.
+            if not tasks[index].reference_digests:
+                tasks[index] = dataclasses.replace(
+                    tasks[index],
+                    reference_digests=dict(check.card_recorded),
+                    reference_origin=rewrite_reference(check),
+                )
     for index, task in enumerate(tasks):
         settled.tasks.append(
             dataclasses.replace(task, targets=tuple(targets[index]), preset=tuple(presets[index]))
@@ -1024,15 +1079,17 @@ def settle_rewrites(report: JobReport) -> None:
     """Word what failed in *report*, the job that writes again the copies of ours found
     wrong (``SettledTasks.replace_tasks``): each failure names ``--overwrite``, the remedy
     that works (``remedies.rewrite_failed``). A destination this job lost for want of room
-    (ENOSPC, EDQUOT) is not lost: the main job's copies there stand, only the rewrites
+    (``DestinationSummary.lost_full``: ENOSPC, EDQUOT, or fusefat's EPERM with no free space
+    left) is not lost: the main job's copies there stand, only the rewrites
     failed (each its file's failure); the full drive stopped them, and nothing more is
     written there in this job anyway (its ``DestinationLost`` event is not passed on:
     ``card._PlannedWorkAnnouncer``). Any other loss (a drive gone) stays a loss. A rewrite
     keeps ``action`` ``copied``: the copy of ours it replaced is named by its own warning
     (``copy-no-longer-matches``), and ``replaced`` is for what ``--overwrite`` replaced."""
     for summary in report.destinations:
-        if summary.lost and summary.lost_errno in FULL_ERRNOS:
+        if summary.lost and summary.lost_full:
             summary.lost, summary.lost_reason, summary.lost_errno = False, None, None
+            summary.lost_full = False
             summary.lost_at = None
         elif summary.lost_reason:
             summary.lost_reason = remedies.rewrite_failed(summary.lost_reason)

@@ -196,6 +196,9 @@ class DestinationSummary:
     lost: bool = False
     lost_reason: str | None = None
     lost_errno: int | None = None  # the OS error that lost it, if one did (not reported)
+    # Lost for want of room (``DestinationError.full``: ENOSPC, EDQUOT, or a filesystem's
+    # other words for it, fusefat's EPERM); not reported.
+    lost_full: bool = False
     lost_at: float | None = None  # when it was lost (Unix seconds), if it was
     files_verified: int = 0
     files_transfer_checked: int = 0
@@ -348,6 +351,7 @@ def merge_job_reports(into: JobReport, other: JobReport) -> None:
             if extra.lost and not summary.lost:
                 summary.lost, summary.lost_reason = True, extra.lost_reason
                 summary.lost_errno, summary.lost_at = extra.lost_errno, extra.lost_at
+                summary.lost_full = extra.lost_full
         summary.count(into.files)
     into.finished_at = max(into.finished_at, other.finished_at)
     into.cancelled = into.cancelled or other.cancelled

@@ -21,10 +21,12 @@ from pathlib import Path
 from offload.copy_legacy_mhl import CopyLegacyMhls
 from offload.engine.verifier import MediaHasher
 from offload.errors import (
+    DRIVE_GONE_ERRNOS,
     DriveUnreachable,
     UsageError,
     describe_os_error,
     describe_os_error_below,
+    drive_unreachable,
     on_network_share,
     printable_name,
     reach,
@@ -170,6 +172,20 @@ def _unread(root: Path, exc: OSError | ManifestError) -> UnreadableTreeError | N
         # What the check's settle did first is never left unsaid (``_settled_first``).
         return UnreadableTreeError(_settled_first(exc) + refusal.message, path=refusal.path)
     return refusal
+
+
+def _gone(root: Path, exc: HistoryError) -> DriveUnreachable | None:
+    """The refusal of *root*'s check for *exc*, a history that could not be read because
+    its drive or share went away (``DRIVE_GONE_ERRNOS``: a killed FUSE program or sshfs,
+    ENOTCONN; a share's handle gone stale, ESTALE): as for a PATH whose drive is gone
+    before the check (exit 64, "the drive holding PATH is not reachable (...): reconnect
+    it"), never a damaged history (31): nothing was found wrong. None for any other error."""
+    if exc.errno not in DRIVE_GONE_ERRNOS:
+        return None
+    cause = exc.__cause__
+    if not isinstance(cause, OSError):
+        cause = OSError(exc.errno, os.strerror(exc.errno or 0))
+    return drive_unreachable(cause, root)
 
 
 def _unsearchable_above(root: Path) -> Path:
@@ -809,7 +825,7 @@ def _verify_with(
             # An ascmhl/ folder with no chain file and no manifest (a run stopped before
             # its first generation was written) is no history: as without the folder.
         except HistoryError as exc:
-            unread = _unread(root, exc)
+            unread = _unread(root, exc) or _gone(root, exc)
             if unread is not None:
                 raise unread from None
             raise UntrustedReferenceError(
@@ -861,17 +877,13 @@ def _verify_with(
     return report, media.bypassed, media.through_cache
 
 
-#: Words a refusal's message holds when it says what to do already (``_history_remedy``).
-_SAYS_WHAT_TO_DO = ("restore ", "run this again", "verify the copy without")
-
-
 def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> str:
     """What to do (``; ...``) about a history *exc* refused as a reference for *root*'s
     check, "" where its message says it already: a folder this user may not read (an
     OSError: its errno) is made readable; a damaged or forged ASC MHL history is
     restored from another copy of the card, or the copy checked against its ledger
     meanwhile; a legacy MHL (*legacy_mhl*) that is not trusted is this copy's or not."""
-    if any(words in exc.message for words in _SAYS_WHAT_TO_DO):
+    if exc.says_what_to_do:  # set where it was raised
         return ""
     if exc.errno is not None:
         # Not read, not found wrong (those this user may not read, or the disk failed to,
@@ -903,7 +915,7 @@ def _unwritten_remedy(root: Path, exc: GenerationNotWritten) -> str:
     """What to do (``; ...``) about ``--append``'s generation not written in *root*'s
     history (*exc*), "" where its message says it already (another writer's generation
     meanwhile: run this again)."""
-    if any(words in exc.message for words in _SAYS_WHAT_TO_DO):
+    if exc.says_what_to_do:
         return ""
     folder = root / ASCMHL_FOLDER
     head = "; no generation was appended (the check's results stand): "

@@ -124,3 +124,5 @@ def test_the_refusal_of_an_mhl_from_a_root_prints_its_name_safely_and_a_way_on(
     assert code == 31, err
     assert "\x1b" not in err, err
     assert "verify the copy without --mhl-file" in " ".join(err.split()), err
+    # Its own way on alone (``ManifestError.says_what_to_do``), not a second one after it.
+    assert "name this copy's own legacy MHL" not in " ".join(err.split()), err

@@ -396,3 +396,22 @@ def test_a_folder_holding_only_a_legacy_mhl_names_the_command_that_checks_it(
     assert command == f"offload verify --mhl-file {shlex.quote(str(mhl))} {shlex.quote(str(root))}"
     code, out, err = run(*shlex.split(command)[1:], "--report-dir", tmp_path / "reports")
     assert code == 0 and "1 OK" in out + err, out + err
+
+
+def test_a_refusal_that_names_its_remedy_gets_no_second_one(tmp_path: Path) -> None:
+    """A history error whose message says what to do already (``ManifestError.
+    says_what_to_do``, set where it is raised) is refused with that remedy alone: the
+    manifest the chain does not list under ``--append`` (restore the chain file), never also
+    the default one of a damaged history (restore ascmhl/ from another copy of this card)."""
+    root = copied(tmp_path)
+    (manifest,) = (root / "ascmhl").glob("0001_*.mhl")
+    unlisted = manifest.with_name("0002_" + manifest.name.partition("_")[2])
+    shutil.copyfile(manifest, unlisted)
+
+    code, out, err = run("verify", "--append", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 31, out + err
+    (line,) = [x for x in err.splitlines() if x.startswith("ERROR:")]
+    assert "restore the chain file from a backup" in line, line
+    assert "from another copy of this card" not in line, line
+    assert line.count("restore") == 1, line

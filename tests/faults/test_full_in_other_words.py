@@ -119,12 +119,29 @@ def test_a_keep_both_copy_the_ledger_could_not_record_is_named_by_its_own_name(
     assert result.final_path == str(beside), result.final_path
     assert result.error is not None and result.error.startswith(str(beside)), result.error
     assert result.action is CopyAction.COPIED
-    assert "copied beside" in result.error and "no later run reads it back" in result.error
-    # As said: the next run does not look at it, and writes another copy beside it.
+    assert "copied beside" in result.error, result.error
+    assert "the next run with --keep-both reads it back" in result.error, result.error
+    # As said: the next run recognises its own kept copy (the card file's size, read back
+    # and found equal: adopted, recorded by its name) and writes no third one. Failed
+    # before: it wrote "f0 (2).bin".
     again = offload(card, [fs.mountpoint], options=keep_both)
     assert again.exit_code == 0
     names = sorted(p.name for p in (fs.mountpoint / "A001").glob("f0*"))
-    assert names == ["f0 (1).bin", "f0 (2).bin", "f0.bin"], names
+    assert names == ["f0 (1).bin", "f0.bin"], names
+    adopted = next(f for f in again.job.files if f.relative_path == "f0.bin").destination(0)
+    assert adopted is not None and adopted.final_path == str(beside), adopted
+    assert (adopted.status, adopted.action) == (DestinationStatus.VERIFIED, CopyAction.ADOPTED)
+    # Its read-back digests are the report's, as any verified copy's.
+    assert (
+        adopted.digests
+        and adopted.digests
+        == next(f for f in again.job.files if f.relative_path == "f0.bin").inflight_digests
+    )
+    # Recorded now by its own name: the run after trusts it.
+    third = offload(card, [fs.mountpoint], options=keep_both)
+    trusted = next(f for f in third.job.files if f.relative_path == "f0.bin").destination(0)
+    assert trusted is not None and trusted.action is CopyAction.TRUSTED, trusted
+    assert trusted.final_path == str(beside), trusted
 
 
 def test_a_read_back_eio_on_a_full_drive_keeps_the_drive_s_advice(
@@ -156,3 +173,61 @@ def test_a_rename_s_eperm_on_a_full_drive_is_worded_as_full(
     error = destination_io_error(eperm, "rename", drive / "clip.mov", str(drive))
     assert "no free space is left there" in error.message, error.message
     assert "the destination is full: free space there" in error.message, error.message
+
+
+def test_a_rewrite_that_fills_a_drive_answering_eperm_does_not_lose_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """``--reverify`` writes again a copy of ours found wrong; the drive fills as it does and
+    answers as fusefat does (EPERM, its free space gone): the rewrite fails as on ENOSPC
+    (``existing.settle_rewrites``), the drive not lost, the copies the run verified there
+    standing. Failed before: the destination was reported lost (its EPERM not taken for
+    full), though only the rewrite failed."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 3, size=200_000)
+    backing = tmpfs_mount(8 << 20).path
+    fs = faulty_fs(backing=backing / "b")
+    assert offload(card, [fs.mountpoint]).exit_code == 0
+    with (fs.mountpoint / "A001" / "f0.bin").open("r+b") as f:
+        f.truncate(1000)  # found wrong by its size: written again by the rewrite job
+    rule = fs.stall("write", path="A001/.offload-partial.*f0.bin", then_errno=errno.EPERM)
+    reverify = OffloadOptions(copy=CopyOptions(), reverify=True)
+    done: list[OffloadReport] = []
+    run = threading.Thread(
+        target=lambda: done.append(offload(card, [fs.mountpoint], options=reverify))
+    )
+    run.start()
+    fs.wait_stalled(rule, timeout_s=60)
+    filler = fill(backing)
+    fs.release(rule)
+    run.join(120)
+    os.unlink(filler)
+    (report,) = done
+    assert not report.job.destinations[0].lost, report.job.destinations[0]
+    results = {f.relative_path: f.destination(0) for f in report.job.files}
+    rewrite = results.pop("f0.bin")
+    assert rewrite is not None and rewrite.status is DestinationStatus.FAILED
+    assert rewrite.error is not None and "the destination is full" in rewrite.error, rewrite
+    assert "--overwrite replaces it" in rewrite.error, rewrite.error
+    assert {r.status for r in results.values() if r is not None} == {DestinationStatus.VERIFIED}
+
+
+def test_a_kept_name_of_the_card_file_s_size_found_different_is_kept_too(tmp_path: Path) -> None:
+    """The control: ``f0 (1).bin`` of the card file's size but other content (another
+    file, not our kept copy) is read back, found different and kept as it is; the new copy
+    goes beside the file at the planned name, the first free name (``f0 (2).bin``), never
+    beside the kept one (``f0 (1) (1).bin``)."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 2, size=10_000)  # f1.bin stays: the same card
+    (tmp_path / "D").mkdir()
+    assert offload(card, [tmp_path / "D"]).exit_code == 0
+    folder = tmp_path / "D" / "A001"
+    (card / "f0.bin").write_bytes(os.urandom(20_000))  # another f0.bin: kept beside the first
+    other = os.urandom(20_000)
+    (folder / "f0 (1).bin").write_bytes(other)
+    keep_both = OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.KEEP_BOTH))
+    report = offload(card, [tmp_path / "D"], options=keep_both)
+    assert report.exit_code == 0
+    assert (folder / "f0 (1).bin").read_bytes() == other
+    assert (folder / "f0 (2).bin").read_bytes() == (card / "f0.bin").read_bytes()
+    assert sorted(p.name for p in folder.glob("f0*")) == ["f0 (1).bin", "f0 (2).bin", "f0.bin"]

@@ -195,3 +195,26 @@ def test_ledger_gone_at_its_open_is_said_vanished_not_move_it_away(
         "the folder vanished (removed on the server, or the share's cache is stale)" in done.stderr
     ), done.stderr
     assert "move it away" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("code", [errno.ENOTCONN, errno.ESTALE])
+def test_verify_of_a_share_gone_while_its_history_is_read_says_reconnect(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], code: int
+) -> None:
+    """The share's server gone (sshfs killed: ENOTCONN; its handle stale: ESTALE) as the ASC
+    MHL history is read: the check stops as for a drive gone (exit 64, "not reachable ...:
+    reconnect it"), never as a damaged history (31). Failed before: exit 31, "could not be
+    read, not found wrong"."""
+    share = faulty_fs(subtype="sshfs")
+    card = _card(tmp_path / "cards", 1, MIB)
+    copied = _run("copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(share.backing))
+    assert copied.returncode == 0, copied.stderr
+    rule = share.fail("read", code, path="A001/ascmhl/*")
+    done = _run("verify", "--report-dir", str(tmp_path / "r"), str(share.mountpoint / "A001"))
+    assert share.fired(rule) >= 1
+    said = done.stdout + done.stderr
+    assert done.returncode == 64, said
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("ERROR:")]
+    assert str(share.mountpoint / "A001") in line, line
+    assert "is not reachable" in line and "reconnect it" in line, line
+    assert "damaged" not in line and "restore" not in line, line

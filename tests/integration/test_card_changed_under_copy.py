@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from integration.test_field_filesystems import run, write
 from support.cards import corrupt_keeping_size_and_mtime
 from support.offload_cli import newest_report
@@ -119,3 +121,60 @@ def test_reverify_writes_no_copy_of_a_changed_card_file_to_a_new_destination(
     assert "check the card" in new["error"], new
     line = next(x for x in result.stderr.splitlines() if f"not copied to {three}" in x)
     assert str(card / CLIP) in line, line
+
+
+def _copied_then_card_changed(tmp_path: Path, *verify: str) -> tuple[Path, Path, Path, Path]:
+    """A card copied (with *verify*), then its clip changed keeping its size and date (bit
+    rot): the card, the destination, the reports folder and the copy."""
+    card, dest, reports = tmp_path / "C", tmp_path / "D", tmp_path / "reports"
+    write(card / CLIP, os.urandom(1 << 20))
+    dest.mkdir()
+    done = run("copy", *verify, card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stdout + done.stderr
+    corrupt_keeping_size_and_mtime(card / CLIP)
+    return card, dest, reports, dest / "C" / CLIP
+
+
+@pytest.mark.parametrize("how", ["size", "destination"])
+def test_a_copy_found_wrong_is_not_written_again_from_a_card_unlike_its_record(
+    tmp_path: Path, how: str
+) -> None:
+    """Where no check reads the card file (a copy wrong by its size alone; ``--verify
+    destination``, which reads the copy against its record only), the rewrite of a copy of
+    ours found wrong is checked against the ledger's record of the card file as it reads the
+    card: unlike it, nothing is written and the line says so. Failed before: the copy was
+    written again from the card's changed bytes, "verified", exit 0."""
+    verify = ("--verify", "destination") if how == "destination" else ()
+    card, dest, reports, copy = _copied_then_card_changed(tmp_path, *verify)
+    if how == "size":
+        with copy.open("r+b") as f:
+            f.truncate(1000)
+    else:
+        corrupt_keeping_size_and_mtime(copy, at=100)
+    wrong = copy.read_bytes()
+    result = run("copy", "--reverify", *verify, card, dest, "--report-dir", reports)
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    assert copy.read_bytes() == wrong, "written again with bytes nothing verified"
+    line = next(x for x in result.stderr.splitlines() if "does not match the ledger's" in x)
+    assert str(card / CLIP) in line and "check the card" in line, line
+    (file,) = newest_report(reports)["files"]
+    (result_there,) = file["destinations"]
+    assert result_there["status"] == "failed", result_there
+    assert "does not match the ledger's record" in result_there["error"], result_there
+    assert "--overwrite would copy it as it is now" in result_there["error"], result_there
+
+
+def test_a_copy_found_wrong_is_written_again_from_a_card_as_recorded(tmp_path: Path) -> None:
+    """The control: a card file still as its record, the copy wrong by its size is written
+    again and verified."""
+    card, dest, reports = tmp_path / "C", tmp_path / "D", tmp_path / "reports"
+    data = os.urandom(1 << 20)
+    write(card / CLIP, data)
+    dest.mkdir()
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    with (dest / "C" / CLIP).open("r+b") as f:
+        f.truncate(1000)
+    result = run("copy", "--reverify", card, dest, "--report-dir", reports)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (dest / "C" / CLIP).read_bytes() == data

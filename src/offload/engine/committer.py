@@ -158,10 +158,11 @@ class DestinationCommitter:
                 # The renames may not survive a power cut: nothing here is called good, and
                 # the ledger never vouches for them (a drive unplugged here and plugged back
                 # may show them at their final names: a later run reads them back).
+                # Each said so at the name it was published under, never "not completed".
                 folder = exc.filename or state.root
                 error = destination_io_error(exc, "fsync folder", folder, state.device)
                 state.declare_lost(error)
-                state.fail_all([p for p, _ in done], error)
+                state.fail_unrecorded(done, error, durable=False)
                 return
         if state.ledger is not None and not self._gone([p for p, _ in done]):
             # Recorded only now, once the names it vouches for are durable: a line written

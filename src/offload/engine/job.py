@@ -39,7 +39,7 @@ from offload.engine.reader import (
 )
 from offload.engine.state import BATCHES_HELD, DestinationState
 from offload.engine.writer import DestinationWriter
-from offload.errors import SourceError
+from offload.errors import DestinationError, SourceError
 from offload.events import (
     Event,
     EventSink,
@@ -568,6 +568,7 @@ class CopyJob:
                 lost=state.lost is not None,
                 lost_reason=None if state.lost is None else state.lost.message,
                 lost_errno=None if state.lost is None else state.lost.errno,
+                lost_full=isinstance(state.lost, DestinationError) and state.lost.full,
                 lost_at=state.lost_at,
                 copy_s=state.copy_s,
                 verify_s=state.verify_s,

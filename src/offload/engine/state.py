@@ -153,7 +153,8 @@ class DestinationState:
                 return
             self.lost = error
             self.lost_at = time.time()
-        self.sink.emit(DestinationLost(self.index, error.message, error.errno))
+        full = isinstance(error, DestinationError) and error.full
+        self.sink.emit(DestinationLost(self.index, error.message, error.errno, full))
 
     def internal_error(self, exc: BaseException) -> None:
         """A bug in either thread: detach the destination rather than block the reader."""
@@ -184,7 +185,11 @@ class DestinationState:
         self.fail_all([pending], error)
 
     def fail_unrecorded(
-        self, done: list[tuple[Pending, DestinationFileResult]], error: OffloadError
+        self,
+        done: list[tuple[Pending, DestinationFileResult]],
+        error: OffloadError,
+        *,
+        durable: bool = True,
     ) -> None:
         """Record each file of *done* (its result as published: its final name, a keep-both
         name included, and its action) failed because its ledger line could not be written
@@ -192,21 +197,32 @@ class DestinationState:
         was published under ("copied to its name but not recorded ..."), never "not
         completed". A copy at its planned name is read back by the next run instead of
         trusted (adopted if equal to the card); one written beside another file
-        (``--keep-both``) is not: no later run looks at it, which its words say."""
+        (``--keep-both``) is not: no later run looks at it, which its words say.
+
+        *durable* False: what failed is the fsync of the folders after the renames (*error*),
+        so no line was written either, and the name may not survive a power cut: said so,
+        the copy still named where it is (the renames happened: a drive plugged back in may
+        well show it there)."""
         for pending, result in done:
             final = result.final_path
+            if durable:
+                unrecorded = f"not recorded in the copy root's ledger ({error.message})"
+            else:
+                unrecorded = (
+                    f"that name may not survive a power cut ({error.message}), and it is not "
+                    "recorded in the copy root's ledger"
+                )
             if pending.target is None or str(pending.target) == pending.final:
                 what = (
-                    f"{final} copied to its name but not recorded in the copy root's ledger "
-                    f"({error.message}): the next run reads it back against the card "
-                    "(adopted if equal) instead of trusting it"
+                    f"{final} copied to its name but {unrecorded}: the next run reads it back "
+                    "against the card (adopted if equal) instead of trusting it"
                 )
             else:
                 what = (
-                    f"{final} copied beside {pending.final} (--keep-both) but not recorded in "
-                    f"the copy root's ledger ({error.message}): no later run reads it back or "
-                    "vouches for it (one with --keep-both writes another copy beside it); "
-                    "remove it once the card's file is verified elsewhere"
+                    f"{final} copied beside {pending.final} (--keep-both) but {unrecorded}: "
+                    "the next run with --keep-both reads it back against the card (adopted "
+                    "if equal) instead of writing another copy beside it; no run without "
+                    "--keep-both looks at it"
                 )
             self.record(
                 pending.ticket,

@@ -950,6 +950,7 @@ def write_generation(
             "it would break the chain): run this again once that writer is done",
             path=manifest_path,
             errno_=errno.EEXIST,
+            says_what_to_do=True,
         )
     if on_uncarried is not None:
         final = IgnoreSpec(patterns)

@@ -7,6 +7,8 @@ reports that destination's manifest as failed and the other destinations carry o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from offload.errors import ErrorScope, ExitCode, OffloadError
 
 
@@ -15,11 +17,27 @@ class ManifestError(OffloadError):
 
     ``settled``: what the writer's settle of a dead run's unchained manifest did before this
     was raised (``unchained_own.settle``'s line: "removed ..."), for the refusal to say too;
-    None when it did nothing."""
+    None when it did nothing.
+
+    ``says_what_to_do``: its message names the remedy already (restore the history from a
+    backup, run this again once another writer is done, verify without ``--mhl-file``), set
+    where it is raised: a caller that words a refusal of it adds no remedy of its own
+    (``verification._history_remedy``)."""
 
     scope = ErrorScope.DESTINATION
     exit_code = ExitCode.PARTIAL
     settled: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        errno_: int | None = None,
+        says_what_to_do: bool = False,
+    ) -> None:
+        super().__init__(message, path=path, errno_=errno_)
+        self.says_what_to_do = says_what_to_do
 
 
 class HistoryError(ManifestError):

@@ -186,6 +186,7 @@ class History:
             "chain, would record a check made against it; restore the chain file from a "
             f"backup, or {instead}",
             path=folder,
+            says_what_to_do=True,
         )
 
     def latest_ignore_patterns(self) -> tuple[str, ...] | None:
@@ -657,6 +658,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                         f"chain file (which, cannot be told); restore both from a backup of "
                         f"{folder} (only their original bytes agree)",
                         path=manifest,
+                        says_what_to_do=True,
                     )
         generations: list[Generation] = []
         for number, name in names:

@@ -1055,7 +1055,12 @@ class GenerationNotWritten(ManifestError):
     and ``report``, the check's, which stands (the files' states, no generation)."""
 
     def __init__(self, error: ManifestError, report: VerifyReport) -> None:
-        super().__init__(error.message, path=error.path, errno_=error.errno)
+        super().__init__(
+            error.message,
+            path=error.path,
+            errno_=error.errno,
+            says_what_to_do=error.says_what_to_do,
+        )
         self.report = report
 
 
@@ -1437,6 +1442,7 @@ def _verify_legacy(
             "--mhl-file (against its ASC MHL history or its ledger), or check that MHL where "
             "the files it names are",
             path=legacy_mhl,
+            says_what_to_do=True,
         )
     escaping = sorted(
         e.path
