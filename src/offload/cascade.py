@@ -855,6 +855,8 @@ def _release(
         on_card_disk=tuple(display_path(plan.plans[i].destination) for i in sorted(on_card)),
         kept_by_its_disk=report.card_kept_by_its_disk,
         card_disk_unknown=report.card_disk_unknown,
+        ignored=len(report.ignored),
+        left_out=_release_left_out(report),
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier
@@ -1024,6 +1026,20 @@ def _record_card_pass(
                 )
             )
     return recorded
+
+
+def _release_left_out(report: OffloadReport) -> str:
+    """The card release's words for the card's entries this run (or, without the card, the
+    card's run: the ``card-absent`` warning's record) left out that keep the card, as the
+    release at the run's end gives them (``report.release.left_out_words``); "" when none."""
+    from offload.report.release import left_out_words
+
+    return left_out_words(
+        {
+            "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
+            "warnings": [w.as_report_dict() for w in report.warnings],
+        }
+    )
 
 
 def _card_left_out(plan: OffloadPlan) -> list[dict[str, object]]:

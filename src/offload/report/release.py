@@ -482,6 +482,14 @@ def facts_of(entries: Iterable[Mapping[str, Any]]) -> Iterator[FileFacts]:
         )  # fmt: skip
 
 
+def left_out_words(data: Mapping[str, Any]) -> str:
+    """The card release's words for the card's entries left out that keep the card
+    (``_left_out_reasons``, "; "-joined; "" when none), of the job report *data* or of as much
+    of it as a run knows before its end (its ``ignored`` and ``warnings``): the live ``CARD
+    RELEASED`` line says them as the release at the end will."""
+    return "; ".join(_left_out_reasons(data))
+
+
 def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
     """The reasons the card's entries left out keep the card (a user's pattern, a name like
     offload-ai's partial files, a root ``.offload/`` not known to be ours), each naming the
