@@ -686,6 +686,7 @@ def run_cascade(
             # After the retries: they choose among the copies.
             unrevoked |= _fail_damaged(plan, report, damaged, sink, marked)
         report.cascade_fed_from = _fed_from(report, slow, feeder)
+        report.cascade_feeder = feeder
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
