@@ -437,6 +437,9 @@ class OffloadReport:
     # By cascaded destination: how many of its files each fast destination (index) fed, as
     # the cascade ended (a file fed again from another fast copy counts for that one).
     cascade_fed_from: dict[int, dict[int, int]] = field(default_factory=dict)
+    # By file (relative path): the fast destination (index) that fed it to the cascaded ones
+    # last, as the cascade ended: the CSV's ``fed_from`` of each cascaded copy.
+    cascade_feeder: dict[str, int] = field(default_factory=dict)
     # A fast copy recorded as holding every file of the card, read back: a re-run without
     # the card is fed from it (offload.cascade.fast_copy_source).
     resumable_without_card: bool = False

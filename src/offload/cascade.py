@@ -47,7 +47,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import DRIVE_GONE_ERRNOS, UsageError, printable_name
-from offload.events import CardReleased, EventSink, FileFailed, WarningIssued
+from offload.events import CardReleased, DestinationLost, EventSink, FileFailed, WarningIssued
 from offload.existing import settle_rewrites
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
@@ -686,6 +686,7 @@ def run_cascade(
             # After the retries: they choose among the copies.
             unrevoked |= _fail_damaged(plan, report, damaged, sink, marked)
         report.cascade_fed_from = _fed_from(report, slow, feeder)
+        report.cascade_feeder = feeder
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
@@ -855,6 +856,8 @@ def _release(
         on_card_disk=tuple(display_path(plan.plans[i].destination) for i in sorted(on_card)),
         kept_by_its_disk=report.card_kept_by_its_disk,
         card_disk_unknown=report.card_disk_unknown,
+        ignored=len(report.ignored),
+        left_out=_release_left_out(report),
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier
@@ -1024,6 +1027,20 @@ def _record_card_pass(
                 )
             )
     return recorded
+
+
+def _release_left_out(report: OffloadReport) -> str:
+    """The card release's words for the card's entries this run (or, without the card, the
+    card's run: the ``card-absent`` warning's record) left out that keep the card, as the
+    release at the run's end gives them (``report.release.left_out_words``); "" when none."""
+    from offload.report.release import left_out_words
+
+    return left_out_words(
+        {
+            "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
+            "warnings": [w.as_report_dict() for w in report.warnings],
+        }
+    )
 
 
 def _card_left_out(plan: OffloadPlan) -> list[dict[str, object]]:
@@ -1775,7 +1792,36 @@ def _fail_damaged(
             result.verified_at = None
             result.verified_mode = None
             sink.emit(FileFailed(index, relative, why))
+    _declare_gone(plan, report, {i for _r, i, why in damaged if NOT_FOUND_BAD in why}, sink)
     if damaged:
         for summary in report.job.destinations:
             summary.count(report.job.files)
     return unrevoked
+
+
+def _declare_gone(
+    plan: OffloadPlan, report: OffloadReport, indexes: AbstractSet[int], sink: EventSink
+) -> None:
+    """Each fast destination of *indexes* (copies the cascade failed because their drive
+    went away: ``NOT_FOUND_BAD``) whose drive is still gone is lost, as the engine declares
+    a destination whose drive goes mid-job (``engine.state.DestinationWriter.declare_lost``):
+    ``lost``, its reason and time in the reports, a ``DestinationLost`` on *sink* (the live
+    view's row says LOST). Its row said FAILED or PARTLY FAILED where a run without a cascade
+    says LOST for the same fact, and page 1 and the ``ERROR`` lines named each copy apart.
+    The reason is the words its copies' failures give (``_drive_gone``), so that the
+    reports count them as of the loss (``report.loss.of_the_loss``). A drive gone whose
+    copies the cascade did not read keeps them verified and is not made lost here (its
+    report refused says it): the card's release stands on them. Never raises."""
+    summaries = {d.index: d for d in report.job.destinations}
+    for index in sorted(indexes):
+        summary = summaries.get(index)
+        if summary is None or summary.lost or not 0 <= index < len(plan.ledgers):
+            continue
+        ledger = plan.ledgers[index]
+        root = _lost_root({}, ledger, index)
+        gone = _drive_gone(Path(ledger.copy_root), root)
+        if gone is None:  # back, or its folder removed with the drive there: not a drive gone
+            continue
+        summary.lost, summary.lost_reason, summary.lost_at = True, gone, time.time()
+        summary.lost_errno = root.errno if root is not None else None
+        sink.emit(DestinationLost(index, gone, summary.lost_errno))

@@ -307,7 +307,12 @@ class CardReleased(Event):
     copy in a bucket never stands for the card), so the card's pass cannot release it
     (``without_card`` false when no other copy stands for the card); ``card_disk_unknown``:
     the card is on no disk this machine names, so ``on_card_disk`` holds every local fast
-    destination, each of which may be on its disk (``cascade.card_disk_unknown``)."""
+    destination, each of which may be on its disk (``cascade.card_disk_unknown``).
+    ``ignored``: how many of the card's entries the run left out, not copied (the summary's
+    "Ignored (not copied)" count; the report lists them); ``left_out``: the card release's
+    words for those that keep the card (``report.release.left_out_words``: a user's
+    ``--ignore`` pattern's, a name like offload-ai's partial files; "" when none): a card
+    ejected on this line must not be formatted before they are copied."""
 
     source: str
     destinations: tuple[str, ...]  # the fast ones, done
@@ -326,6 +331,8 @@ class CardReleased(Event):
     on_card_disk: tuple[str, ...] = ()
     kept_by_its_disk: bool = False
     card_disk_unknown: bool = False
+    ignored: int = 0
+    left_out: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,11 @@ that reported them failed). The cascade's mark on the drive (``cascade_unsettled
 before its first read and taken back only at its end with the drive there, has the re-run
 read them back instead.
 
+And the drive is LOST, in the words a run without a cascade gives a drive gone mid-run: its
+row said FAILED (terminal, JSON, HTML/PDF), each of its copies had an ``ERROR`` line and a
+page-1 line of its own, and the card's release no longer named the entries --ignore left
+out.
+
 Real parts: the card on a tmpfs, the fast drive an ext4 loop detached with ``umount2
 (MNT_DETACH)``, the slow one a FaultyFS whose writes wait for the detach, the real CLI as a
 subprocess."""
@@ -24,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from report.helpers import pdf_words
 from support.cascade_drives import cascade_drives
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount, detach
@@ -40,14 +46,16 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
 ) -> None:
     drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs)
     card, fast, slow, reports = drives.card, drives.fast, drives.slow, drives.reports
+    (card / "PROXY").mkdir()
+    (card / "PROXY" / "a0.mp4").write_bytes(b"proxy")
 
     def pull_the_fast_drive(_process: object) -> None:  # the cascade's writes wait for it
         detach(fast.path)  # umount -l: the mount point is the folder below from now on
         slow.release(drives.stalled)
 
     released, rest, code = copy_acting_at_release(
-        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
-        str(fast.path), at_release=pull_the_fast_drive,
+        "--report-dir", str(reports), "--ignore", "/PROXY", "--cascade-to",
+        str(slow.mountpoint), str(card), str(fast.path), at_release=pull_the_fast_drive,
     )  # fmt: skip
     assert "can be ejected" in released, f"{code}: {rest}"
     assert "Traceback" not in rest, rest
@@ -64,18 +72,38 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     # The summary's cascade sentence says the same (it said: re-run with --overwrite).
     assert "--overwrite" not in said, rest
     assert "its drive gone (listed below; not found bad): keep the card, reconnect" in said, rest
-    for index in range(4):
-        lines = [line for line in rest.splitlines() if line.startswith(f"ERROR: a{index}.mov:")]
-        assert len(lines) == 2, lines  # the fast copy's and the slow destination's
-        assert all("reconnect that drive" in line for line in lines), lines
-        assert not any("--overwrite" in line for line in lines), lines
+    gone = f"the drive holding {fast.path / 'C9'} is not reachable"
+    # LOST, as without a cascade: the summary's row, one ERROR line and a count for its
+    # copies (a line each before), the slow destination's line a file.
+    assert "LOST: the drive holding" in said, rest  # its path folds in the column
+    errors = [line for line in rest.splitlines() if line.startswith("ERROR: ")]
+    assert errors[0].startswith(f"ERROR: destination {fast.path} lost: a0.mov: the copy"), errors
+    assert errors[1].startswith(f"ERROR: ... and 3 more files on {fast.path} failed: same cause")
+    slow_lines = [line for line in errors if ": not cascaded: the fast copy" in line]
+    assert len(slow_lines) == 4, errors
+    assert all("reconnect that drive" in line for line in errors[:1] + slow_lines), errors
+    assert not any("--overwrite" in line for line in errors), errors
+    assert not any("cannot write the report" in line for line in errors), errors
+    # The release names the entry left out, not the loss alone.
+    release = (
+        "Do not format the card: destination 1 was lost; 1 of the card's entries was left "
+        "out by an ignore pattern (PROXY first)"
+    )
+    assert release in said, rest
     (local,) = sorted(reports.glob("C9_*.json"))
     data = json.loads(local.read_text())
     assert code == data["exit_code"] != 0, rest
-    refused = [r["index"] for r in data["reports_refused"]]
-    assert refused == [0], data["reports_refused"]
-    results = {d["copy_root"]: d["result"] for d in data["destinations"]}
-    assert results[str(fast.path / "C9")] == "failed", results
+    assert data["reports_refused"] == [], data["reports_refused"]  # lost: none written there
+    (lost, _slow) = data["destinations"]
+    assert (lost["lost"], lost["result"]) == (True, "failed"), lost
+    assert lost["lost_reason"].startswith(gone) and lost["lost_at"], lost
+    assert data["card_release"]["text"].startswith(release), data["card_release"]
+    # The HTML/PDF: its row LOST with the reason, page 1's LOST line, each copy so worded.
+    pdf = " ".join(pdf_words({"pdftotext": "pdftotext"}, local.with_suffix(".pdf")).split())
+    assert "Destination 1: ext4-0 LOST at " in pdf, pdf
+    assert "Result: XX LOST: the drive holding" in pdf, pdf  # its path folds in the column
+    assert "not verified here" not in pdf, pdf
+    assert pdf.count("the destination was lost (the cause is under Problems)") == 4, pdf
 
     # The drive back (the run's last descriptor on it closed): its copies are read back, not
     # trusted from a ledger the failed run could not tell.
@@ -162,4 +190,6 @@ def test_a_fast_drive_that_is_the_copy_root_itself_gets_nothing_written_below_it
     (local,) = sorted(reports.glob("C9_*.json"))
     data = json.loads(local.read_text())
     assert code == data["exit_code"] != 0, rest
-    assert [r["index"] for r in data["reports_refused"]] == [0], data["reports_refused"]
+    # Lost (its copies failed with it gone): no report tried there, none refused.
+    assert data["reports_refused"] == [], data["reports_refused"]
+    assert data["destinations"][0]["lost"], data["destinations"][0]

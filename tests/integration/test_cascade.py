@@ -144,6 +144,35 @@ def test_human_output_says_the_card_can_be_ejected(tmp_path: Path, cards: Path) 
     assert f"; {slow} was then fed from the fast copies." in err  # one: "was" (failed before)
 
 
+def test_the_card_released_line_says_what_was_not_taken_from_the_card(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The DIT ejects the card on ``CARD RELEASED``: what the run left out of it is said
+    there, in the summary's and the card release's words. Failed before: the line said
+    "can be ejected" alone; the clip --ignore left out was named only at the run's end."""
+    card = make_card(cards, files=2)
+    (card / "CLIPS" / "C00" / "A003C900.tmp").write_bytes(b"take")
+    (card / ".DS_Store").write_bytes(b"finder")  # left out by default: no reason to keep it
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--ignore", "*.tmp", str(card), str(fast), "--cascade-to", str(slow))
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD RELEASED")]
+    left_out = (
+        "1 of the card's entries was left out by an ignore pattern (CLIPS/C00/A003C900.tmp "
+        "first) and was not copied from the card by this run"
+    )
+    said = " ".join(err.split())
+    assert "Ignored (not copied): 2 entries (listed in the report)." in said, err  # summary
+    assert f"Do not format the card: {left_out}" in said, err  # the release at the end
+    assert line.endswith(
+        f"Ignored (not copied): 2 entries (listed in the report); do not format the card: "
+        f"{left_out}."
+    ), line
+
+
 def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(
     tmp_path: Path, cards: Path
 ) -> None:

@@ -7,6 +7,7 @@ killed mid-way leaves, ``cascade_unsettled``) and damaged (size and mtime kept).
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,13 @@ def _fed_from(reports: Path, slow: Path) -> object:
     data = newest_report(reports)
     root = str(slow / "A001")
     return next(d["fed_from"] for d in data["destinations"] if d["copy_root"] == root)
+
+
+def _csv_fed_from(reports: Path) -> list[dict[tuple[str, str], str]]:
+    """The CSV written by each run, in order: its ``fed_from`` cell by (file, destination)."""
+    tables = sorted(reports.glob("*.csv"), key=lambda p: p.stat().st_mtime_ns)
+    rows = (csv.DictReader(t.read_text(encoding="utf-8").splitlines()) for t in tables)
+    return [{(r["relative_path"], r["destination"]): r["fed_from"] for r in t} for t in rows]
 
 
 def test_a_marked_fast_copy_found_damaged_is_passed_over_for_the_next_one(
@@ -90,6 +98,18 @@ def test_a_cardless_re_run_reports_the_fast_copy_that_fed_it(tmp_path: Path, car
     run = run_offload("copy", "--report-dir", reports, *args)
     assert run.returncode == 0, run.stderr
     assert _fed_from(reports, slow) == [{"copy_root": str(f1 / "A001"), "files": 1}]
+    # The CSV says it a copy (failed before: no such column). The card's run: each slow copy
+    # from F1 (the first fast copy), the fast ones from the card (empty); the re-run: the
+    # copy it fed, from F1 standing for the card, the others trusted from ledgers (empty).
+    with_card, without = _csv_fed_from(reports)
+    clips = [f"CLIPS/A001C00{n}.mov" for n in (1, 2, 3)]
+    assert with_card == {
+        **{(clip, str(dest)): "" for clip in clips for dest in (f1, _f2)},
+        **{(clip, str(slow)): str(f1 / "A001") for clip in clips},
+    }, with_card
+    assert {key: fed for key, fed in without.items() if fed} == {
+        ("CLIPS/A001C002.mov", str(slow)): str(f1 / "A001")
+    }, without
 
 
 def test_a_dry_run_says_it_would_read_a_marked_copy_back_and_reads_nothing(

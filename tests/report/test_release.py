@@ -86,6 +86,19 @@ def test_a_lost_destination_or_a_cancel_keeps_the_card() -> None:
     assert not card_release(report(VERIFIED, VERIFIED, cancelled=True)).may_format
 
 
+def test_a_lost_destination_still_names_the_entries_left_out() -> None:
+    """Failed before: "destination 2 was lost." alone, the clip --ignore left out unsaid
+    (a fast drive pulled mid-cascade, lost since this pass, said no more of a card that
+    held a clip no destination has)."""
+    clip = {"path": "A002C001.MXF", "reason": "matches ignore pattern *.MXF"}
+    data = report(VERIFIED, VERIFIED, ignored=[clip])
+    data["destinations"][1]["lost"] = True
+    assert card_release(data).text.startswith(
+        "Do not format the card: destination 2 was lost; 1 of the card's entries was left out "
+        "by an ignore pattern (A002C001.MXF first)"
+    ), card_release(data).text
+
+
 def test_a_cancel_after_the_cascade_released_the_card_says_why_it_is_kept() -> None:
     """Ctrl-C after ``CARD RELEASED ... can be ejected``: the card is kept, and the line
     says why (the cascaded copies unfinished), never a bare "cancelled before it finished"

@@ -186,6 +186,7 @@ def _csv_rows_before(report: Any) -> str:
                     cell(file.source_error or ""),
                     *production,
                     "",  # not_in_manifest: these reports have no manifests
+                    "",  # fed_from: no cascade
                 ]
             )
     return out.getvalue()
@@ -206,6 +207,8 @@ class _Report:
     def __init__(self, files: list[FileResult], roots: list[str], production: dict[str, str]):
         self.job = _Job(files, roots)
         self.production = production
+        self.warnings: list[object] = []  # no card-absent: the source is the card
+        self.cascade: tuple[int, ...] = ()  # no cascade: no copy fed from a fast copy
 
     def not_in_manifest(self) -> dict[int, dict[str, str]]:
         return {}

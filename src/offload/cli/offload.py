@@ -320,8 +320,29 @@ class _ReportModulesLoader:
 def card_released_line(event: CardReleased) -> str:
     """The terminal's line when a cascade's card pass is over: whether the card can be
     *ejected* (the cascade no longer reads it), never whether it may be formatted (that is
-    the report's rule, report/release.py). A copy only transfer-checked is never called
-    verified; after the cascade, only the fast copies it read are said read again."""
+    the report's rule, report/release.py), then what was not taken from the card
+    (``_not_taken``). A copy only transfer-checked is never called verified; after the
+    cascade, only the fast copies it read are said read again."""
+    return _card_pass_words(event) + _not_taken(event)
+
+
+def _not_taken(event: CardReleased) -> str:
+    """What the card's pass did not take from the card, in the words the summary and the
+    card release at the end give it: the entries ignored ("Ignored (not copied): N entries
+    (listed in the report)"), and those of them that keep the card ("do not format the
+    card: ..."). A DIT ejects the card on this line: a clip left out by ``--ignore`` was
+    said only at the run's end, maybe hours later. "" when nothing was left out."""
+    said = []
+    if event.ignored:
+        entries = plural(event.ignored, "entry", "entries")
+        said.append(f"Ignored (not copied): {entries} (listed in the report)")
+    if event.left_out:
+        said.append(f"do not format the card: {event.left_out}")
+    return f" {'; '.join(said)}." if said else ""
+
+
+def _card_pass_words(event: CardReleased) -> str:
+    """``card_released_line`` without what was left out of the card."""
     fast = ", ".join(event.destinations)
     unread = event.files_transfer_checked
     cached = event.files_read_through_cache

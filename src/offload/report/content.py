@@ -108,7 +108,9 @@ FOLDABLE = GOOD | {"cancelled"}
 # failed for it, its line (which counts them) stands for them, and their rows fold, worded
 # ``GONE_COPY`` (a card of 3,000 files pulled at its 1,096th: a PDF of 166 pages).
 MAX_LOSS_LINES = LISTED_ALONE
-LOST_COPY = "FAILED: not verified here: the destination was lost (the cause is under Problems)"
+# Never "not verified here": a cascade's fast copy was verified, then its drive went (lost
+# when the cascade came to read it, ``cascade._declare_gone``).
+LOST_COPY = "FAILED: the destination was lost (the cause is under Problems)"
 GONE_COPY = "FAILED: not verified here: the card went away (the cause is under Problems)"
 # Warnings of the run (the JSON's ``warnings``) shown per code on page 1; past this many of one
 # code (a damaged destination gives one ``copy-no-longer-matches`` per copy), the rest are

@@ -18,6 +18,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
@@ -80,9 +81,12 @@ CSV_COLUMNS = (
     "cache_bypass",
     "source_error",
     *PRODUCTION_FIELDS,
-    # Empty, or why the copy is in no manifest there (a name XML cannot hold): last, so a
-    # reader of the earlier columns by position reads them as before.
+    # Empty, or why the copy is in no manifest there (a name XML cannot hold): after the
+    # columns before it, so a reader of the earlier columns by position reads them as before.
     "not_in_manifest",
+    # Empty, or the copy root of the fast copy a cascade fed this copy from (the JSON's
+    # destination ``fed_from`` a file, ``_fed_from_cells``): last, for the same reason.
+    "fed_from",
 )
 # A name that is not valid UTF-8 is held as lone surrogates (os.fsdecode): in JSON they are
 # written as \udcXX escapes (json_text: json.loads and os.fsencode give the original bytes
@@ -108,6 +112,7 @@ def _iso_second(second: int) -> str:
 
 
 _VERIFIED = DestinationStatus.VERIFIED
+_TRUSTED = CopyAction.TRUSTED
 
 
 def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
@@ -566,6 +571,7 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
     files = report.job.files
     # The copies the manifests leave out, by destination (none on an ordinary card).
     left = report.not_in_manifest()
+    fed_to, fed_cell = _fed_from_cells(report)
     prefixes = {index: f"{report.plans[index].root}/" for index in left}
     # A row's line written out: at 50,000 files a list of 23 cells a copy handed to the csv
     # writer was ~0.5 s of CPU. The same text as csv.writer's (``_field``; the enums' text
@@ -579,6 +585,7 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
             head = f"{_field(cell(file.relative_path))},{file.size_bytes!s},"
             head += f"{iso_date(mtime_ns / 1e9)},{mtime_ns!s},"
             tail = f"{_field(cell(file.source_error or ''))},{production},"
+            fed_file = fed_cell(file.relative_path) if fed_to else ""
             for dest in file.destinations:
                 index = dest.destination_index
                 note = ""
@@ -589,6 +596,7 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                 status = dest.status
                 verified_at = dest.verified_at
                 error = dest.error
+                fed = fed_file if index in fed_to and dest.action is not _TRUSTED else ""
                 lines.append(
                     f"{head}{index!s},{roots.get(index, '')},{status._value_},"
                     f"{dest.action._value_},{'' if verified_at is None else iso_date(verified_at)},"
@@ -596,9 +604,28 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                     f"{'' if not error else _field(cell(error))},{digests},"
                     f"{_field(_digests_text(dest.digests)) if status is _VERIFIED else ''},"
                     f"{_field(_digests_text(dest.recorded_digests))},"
-                    f"{dest.cache_bypass._value_},{tail}{note}\n"
+                    f"{dest.cache_bypass._value_},{tail}{note},{fed}\n"
                 )
         yield "".join(lines)
+
+
+def _fed_from_cells(report: OffloadReport) -> tuple[AbstractSet[int], Callable[[str], str]]:
+    """The CSV's ``fed_from`` cells, as the JSON's destination ``fed_from`` counts them
+    (``_fed_from``): the destinations whose copies may have one, and a file's cell (by its
+    path) there: the copy root of the fast copy a cascade fed it from (the one that fed it
+    last), "" where none did; in a cascade re-run without its card, every destination, the
+    fast copy standing for it (the run's source). A copy trusted from a ledger (fed by no
+    one now), one read from the card, and every copy of a run without a cascade: "" (no
+    destination there: a set's look-up a row, no call; a file's cell made once, not a
+    copy's: docs/performance.md, "The CSV's fed_from")."""
+    if any(w.code is PreflightCode.CARD_ABSENT for w in report.warnings):
+        source = _field(cell(report.source))
+        return frozenset(d.index for d in report.job.destinations), lambda _path: source
+    if not report.cascade:
+        return frozenset(), str
+    feeder = report.cascade_feeder
+    roots = {i: _field(cell(str(report.plans[i].root))) for i in set(feeder.values())}
+    return frozenset(report.cascade), lambda path: roots.get(feeder.get(path, -1), "")
 
 
 # What the csv module quotes in a cell (QUOTE_MINIMAL, "," and '"', line ends; "\r" in

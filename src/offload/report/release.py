@@ -482,6 +482,14 @@ def facts_of(entries: Iterable[Mapping[str, Any]]) -> Iterator[FileFacts]:
         )  # fmt: skip
 
 
+def left_out_words(data: Mapping[str, Any]) -> str:
+    """The card release's words for the card's entries left out that keep the card
+    (``_left_out_reasons``, "; "-joined; "" when none), of the job report *data* or of as much
+    of it as a run knows before its end (its ``ignored`` and ``warnings``): the live ``CARD
+    RELEASED`` line says them as the release at the end will."""
+    return "; ".join(_left_out_reasons(data))
+
+
 def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
     """The reasons the card's entries left out keep the card (a user's pattern, a name like
     offload-ai's partial files, a root ``.offload/`` not known to be ours), each naming the
@@ -551,8 +559,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     """The answer for the job report *data*, its files read once, in order: *files*, else
     ``facts_of(data["files"])`` (``report_data`` makes them from the results). Never raises
     on a report missing keys: a missing fact keeps the card. The card kept, the sentence
-    gives every reason that holds (a lost destination alone; a cancel with the entries left
-    out, ``_left_out_reasons``), the destinations' disks after the files' reasons."""
+    gives every reason that holds (a lost destination, or a cancel, with the entries left
+    out alone, ``_left_out_reasons``), the destinations' disks after the files' reasons."""
 
     def keep(reason: str, index_files: tuple[str, ...] = ()) -> CardRelease:
         return CardRelease(False, f"Do not format the card: {reason}.", index_files)
@@ -578,7 +586,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     lost = [d for d in data.get("destinations") or [] if d.get("lost")]
     if lost:
-        return keep(f"destination {int(lost[0].get('index', 0)) + 1} was lost")
+        # The entries left out keep the card too, whatever else does (a drive pulled
+        # mid-cascade said only this, the card's entries left out by --ignore unsaid).
+        was_lost = f"destination {int(lost[0].get('index', 0)) + 1} was lost"
+        return keep("; ".join([was_lost, *_left_out_reasons(data)]))
     independent, reasons = _independent(data)
     # A destination whose report was refused for a reason that may mean its disk failed since
     # its copies were read back (report/refusal.py: EROFS, EIO, a drive gone) does not count.

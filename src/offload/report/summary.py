@@ -257,7 +257,8 @@ def _result(dest: DestinationSummary, result: str, *, earlier: int = 0) -> Text:
         return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
         # As the live view's row (``cli/live.py``): "partly failed" where some copies there
-        # are good (a fast drive pulled mid-cascade: its copies verified before it went).
+        # are good (a fast copy the cascade found changed, the others standing; a fast drive
+        # pulled mid-cascade is LOST, ``cascade._declare_gone``).
         good = dest.files_verified + dest.files_verified_earlier + dest.files_transfer_checked
         return Text("PARTLY\nFAILED" if dest.files_failed and good else "FAILED", style="bold red")
     if result == "ok" and dest.files_transfer_checked:
