@@ -65,6 +65,7 @@ from offload.errors import OffloadError, describe_os_error, names_path, printabl
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
+from offload.history_formats import InKnownFormats
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
@@ -1049,7 +1050,16 @@ def _write_after_carrying(
         # (the ledger) and its manifests never recorded (it stopped in between: killed,
         # power cut, a drive that stalled) are recorded now, as verified earlier.
         kinds, gaps = _kinds_lacking(
-            destination, kinds, plan, history, patterns, legacy, state_folders, records, carried
+            destination,
+            kinds,
+            plan,
+            history,
+            patterns,
+            legacy,
+            state_folders,
+            records,
+            carried,
+            hasher,
         )
         if MhlKind.ASCMHL not in kinds:  # no generation: its on_unvouched says nothing
             outcome.warnings.extend(unvouched)
@@ -1106,7 +1116,22 @@ def _write_after_carrying(
     links = _linked_files(records, destination, plan, hasher, outcome, options.now())
     directories = [d for d in records.directories if xml_can_hold(d)]
     named_like_state: set[str] = set()
-    listed = _representable(destination.files, links.listed, root, outcome, named_like_state)
+    listed: Iterable[ManifestFile] = _representable(
+        destination.files, links.listed, root, outcome, named_like_state
+    )
+    if ascmhl and history is not None and destination.lister is None:
+        # A file the history knows only in formats this run did not hash: its copy here
+        # hashed in them too, so the generation compares it (verified, or failed and
+        # warned of) instead of recording a second original (history_formats).
+        listed = InKnownFormats(
+            listed,
+            root,
+            history,
+            hasher,
+            lambda relative, message: _leave_out(
+                outcome, relative, message, content="its copy could not be checked again"
+            ),
+        )
     state = _nested_state(
         destination.root,
         state_folders | named_like_state,
@@ -1407,6 +1432,7 @@ def _kinds_lacking(
     state_folders: set[str],
     records: OffloadRecords,
     carried: CarriedHistory,
+    hasher: MediaHasher,
 ) -> tuple[set[MhlKind], list[str]]:
     """The manifests among *kinds* that do not yet hold what a manifest written now would,
     on a destination where this run verified nothing new, each with a warning naming the
@@ -1456,6 +1482,12 @@ def _kinds_lacking(
             unheld = first_unheld(destination.files, history, ignore_patterns=None)
             if unheld is not None:
                 listed, state = as_written()
+                if destination.lister is None:
+                    # a file known only in formats not hashed now: held when its copy's
+                    # digest in them is one the history records (history_formats)
+                    listed = InKnownFormats(
+                        listed, root, history, hasher, lambda _path, _message: None
+                    )
                 unheld = first_unheld(
                     listed,
                     history,

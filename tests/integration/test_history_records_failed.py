@@ -286,3 +286,54 @@ def test_the_footer_of_a_transfer_checked_replaced_copy_does_not_call_it_verifie
         "read back); `offload copy --reverify` reads it back"
     ), footer
     assert "verified" not in footer, footer
+
+
+def test_a_file_replaced_and_hashed_in_a_new_format_is_recorded_failed_and_said(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The history records the clip in md5; the clip is replaced and copied again with
+    ``-t xxh64 --overwrite``: the copy is hashed in md5 too, recorded ``failed`` (as ascmhl
+    create would) and warned of, and both verifiers agree. Failed before: a second
+    ``xxh64 original``, exit 0 with no warning, then verify exit 11 with nothing said."""
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    clip = card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF"
+    assert copy("-t", "md5", "--report-dir", reports / "1", card, dest).returncode == 0
+    clip.write_bytes(os.urandom(50_000))
+    replaced = copy("-t", "xxh64", "--overwrite", "--report-dir", reports / "2", card, dest)
+    assert replaced.returncode == 0, replaced.stderr
+    [line] = [x for x in replaced.stderr.splitlines() if "now records" in x]
+    assert "XDROOT/Clip/A001C001_2612041W.MXF as failed" in line, line
+    root = dest / "SONY_VENICE"
+    [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
+    text = second.read_text()
+    assert '<md5 action="failed"' in text, text
+    assert text.count('action="original"') == 0, text
+    assert judge.verify(root).returncode == 11
+    # A re-run that replaces nothing says nothing of it, nor writes a generation.
+    again = copy("-t", "xxh64", "--report-dir", reports / "3", card, dest)
+    assert again.returncode == 0, again.stderr
+    assert "now records" not in again.stderr, again.stderr
+    assert not list((root / "ascmhl").glob("0003_*.mhl"))
+    assert verify(root).returncode == 11
+
+
+def test_a_known_file_copied_in_a_new_format_is_verified_in_its_recorded_one_too(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``-t xxh64``, then a re-run with ``-t md5``: the new generation records each file
+    ``xxh64 verified`` and ``md5 verified`` (as ``ascmhl create -h md5`` over an xxh64
+    history does), never a second ``original``. Failed before: ``md5 action="original"``
+    for files the history knows."""
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    assert copy("-t", "xxh64", "--report-dir", reports / "1", card, dest).returncode == 0
+    again = copy("-t", "md5", "--report-dir", reports / "2", card, dest)
+    assert again.returncode == 0, again.stderr
+    assert "now records" not in again.stderr, again.stderr
+    root = dest / "SONY_VENICE"
+    [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
+    text = second.read_text()
+    assert text.count('<xxh64 action="verified"') == 2, text
+    assert text.count('<md5 action="verified"') == 2, text
+    assert 'action="original"' not in text, text
+    assert judge.verify(root).clean
+    assert verify(root).returncode == 0
