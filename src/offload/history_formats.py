@@ -56,6 +56,16 @@ class InKnownFormats(Iterable[ManifestFile]):
         self._read: dict[str, ManifestFile | None] = {}
         self._knows = history.knows_files()
 
+    def read_again(self) -> dict[str, tuple[str, ...]]:
+        """The files whose copies were read again and listed with digests added: path →
+        the formats added (those the history knows it in, which this run's ledger entry
+        for it does not hold)."""
+        return {
+            path: tuple(name for name in found.digests if name in added)
+            for path, found in self._read.items()
+            if found is not None and (added := self._history.reference_hash_formats(path) or {})
+        }
+
     def __iter__(self) -> Iterator[ManifestFile]:
         if not self._knows:
             yield from self._files

@@ -760,15 +760,38 @@ def write_manifests(
     return results
 
 
-def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
+def _recorded_failed_warning(
+    root: Path, paths: list[str], read_again: Mapping[str, Sequence[str]] | None = None
+) -> str:
     """The warning for the files a generation just written on *root* records as ``failed``
     (``write_generation``'s *on_failed*): copies it records (verified, or transfer-checked
     only under ``--verify transfer``, by this run or an earlier one and trusted: each later
     generation records them so again) whose content is not what an earlier generation
     recorded at their path, which ASC MHL keeps as their reference. Worded as what the run
-    recorded, never "verified": the writer does not know which of them were read back."""
+    recorded, never "verified": the writer does not know which of them were read back.
+    *read_again*: those of *paths* whose copies were read again in the history's formats
+    (``history_formats``), with those formats: their ledger entries hold this run's formats
+    alone, so ``offload verify``, which reads the history's, cannot tie them to the version
+    the ledger records and revokes their records (the next ``offload copy`` reads them
+    back), said of them instead of the rest's promise."""
     one = len(paths) == 1
     shown = shortened([printable_name(p) for p in paths], 3)
+    again = read_again or {}
+    kept = [p for p in paths if p not in again]
+    if not kept:
+        after = f" ({_untied_words(again)})"
+    else:
+        after = (
+            " (offload verify adds the version the copy root's ledger records there, and "
+            f"does not revoke {'its record' if one else 'their records'} while the copy is "
+            "that version"
+            + (
+                f"; but {shortened([printable_name(p) for p in again], 3)}: " + _untied_words(again)
+                if again
+                else ""
+            )
+            + ")"
+        )
     return (
         f"the ASC MHL history on {printable_name(str(root))} now records {shown} as "
         f"failed: {'the copy' if one else 'the copies'} there, as this run recorded "
@@ -777,9 +800,22 @@ def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
         f"{'its' if one else 'their'} path (a file replaced "
         "there: ASC MHL keeps a path's first record as its reference and cannot record a new "
         "version of it), so ascmhl-debug verify and offload verify of this copy report "
-        f"{'it' if one else 'them'} as a hash mismatch (exit 11) from now on (offload verify "
-        f"adds the version the copy root's ledger records there, and does not revoke "
-        f"{'its record' if one else 'their records'} while the copy is that version)"
+        f"{'it' if one else 'them'} as a hash mismatch (exit 11) from now on{after}"
+    )
+
+
+def _untied_words(read_again: Mapping[str, Sequence[str]]) -> str:
+    """Why ``offload verify`` revokes the ledger records of the copies *read_again* (path
+    → the history's formats they were read again in): the ledger holds this run's formats
+    alone."""
+    one = len(read_again) == 1
+    formats = ", ".join(dict.fromkeys(f for names in read_again.values() for f in names))
+    them, records = ("it", "that record") if one else ("them", "those records")
+    return (
+        f"this run's ledger records {'the copy' if one else 'the copies'} without the "
+        f"history's {formats}, read in it again for this generation alone, so offload "
+        f"verify cannot tie {them} to {records} and revokes {them}: the next offload copy "
+        f"reads {'the copy' if one else 'them'} back against the card"
     )
 
 
@@ -1119,11 +1155,12 @@ def _write_after_carrying(
     listed: Iterable[ManifestFile] = _representable(
         destination.files, links.listed, root, outcome, named_like_state
     )
+    in_known: InKnownFormats | None = None
     if ascmhl and history is not None and destination.lister is None:
         # A file the history knows only in formats this run did not hash: its copy here
         # hashed in them too, so the generation compares it (verified, or failed and
         # warned of) instead of recording a second original (history_formats).
-        listed = InKnownFormats(
+        listed = in_known = InKnownFormats(
             listed,
             root,
             history,
@@ -1178,7 +1215,12 @@ def _write_after_carrying(
             )
             if unlike:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.HISTORY_RECORDS_FAILED
-                outcome.warnings.append(_recorded_failed_warning(root, unlike))
+                added = in_known.read_again() if in_known is not None else {}
+                outcome.warnings.append(
+                    _recorded_failed_warning(
+                        root, unlike, {p: added[p] for p in unlike if p in added}
+                    )
+                )
             if destination.lister is None:  # the folders above a local copy root: its disk's
                 _enclosing_warnings(root, [f.relative_path for f in listed], outcome)
         if MhlKind.LEGACY in kinds:

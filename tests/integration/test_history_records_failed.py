@@ -303,6 +303,13 @@ def test_a_file_replaced_and_hashed_in_a_new_format_is_recorded_failed_and_said(
     assert replaced.returncode == 0, replaced.stderr
     [line] = [x for x in replaced.stderr.splitlines() if "now records" in x]
     assert "XDROOT/Clip/A001C001_2612041W.MXF as failed" in line, line
+    # Its ledger entry holds xxh64 alone: offload verify, reading md5, revokes it; said so.
+    assert "does not revoke" not in line, line
+    assert (
+        "this run's ledger records the copy without the history's md5, read in it again "
+        "for this generation alone, so offload verify cannot tie it to that record and "
+        "revokes it: the next offload copy reads the copy back against the card"
+    ) in line, line
     root = dest / "SONY_VENICE"
     [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
     text = second.read_text()
