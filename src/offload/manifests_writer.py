@@ -1165,9 +1165,9 @@ def _write_after_carrying(
             root,
             history,
             hasher,
-            lambda relative, message: _leave_out(
-                outcome, relative, message, content="its copy could not be checked again"
-            ),
+            # a warning alone: an earlier generation records the file (never "not in
+            # a manifest", the not-in-manifest code's words)
+            lambda relative, message: _leave_out(outcome, relative, message),
         )
     state = _nested_state(
         destination.root,
@@ -1524,17 +1524,21 @@ def _kinds_lacking(
             unheld = first_unheld(destination.files, history, ignore_patterns=None)
             if unheld is not None:
                 listed, state = as_written()
+                dropped: list[str] = []  # copies it could not read again: not held
                 if destination.lister is None:
                     # a file known only in formats not hashed now: held when its copy's
-                    # digest in them is one the history records (history_formats)
+                    # digest in them is one the history records (history_formats); one
+                    # it could not read again is left to the generation, which says so
                     listed = InKnownFormats(
-                        listed, root, history, hasher, lambda _path, _message: None
+                        listed, root, history, hasher, lambda path, _message: dropped.append(path)
                     )
                 unheld = first_unheld(
                     listed,
                     history,
                     ignore_patterns=[*patterns, *legacy, *state, *plan.ignored.values()],
                 )
+                if unheld is None and dropped:
+                    unheld = dropped[0]
             if unheld is None and _newest_is_the_cards(history, records, carried):
                 lacking.add(MhlKind.ASCMHL)
                 gaps.append(

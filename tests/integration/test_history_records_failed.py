@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -344,3 +345,36 @@ def test_a_known_file_copied_in_a_new_format_is_verified_in_its_recorded_one_too
     assert 'action="original"' not in text, text
     assert judge.verify(root).clean
     assert verify(root).returncode == 0
+
+
+def test_a_copy_read_again_in_the_historys_format_that_changed_is_left_out_and_said(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The history records the clip in md5 alone (the xxh64 run's generation lost: a run
+    killed between its ledger and its manifests), the ledger vouches for its copy in xxh64,
+    and the copy changed since (a byte flipped, its date kept). The nothing-new re-run reads
+    the copy again in md5 for its generation, finds it no longer what was verified, and
+    leaves it out of the generation with a warning naming it; ascmhl verify of the copy
+    still fails it against the md5 record."""
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    assert copy("-t", "md5", "--report-dir", reports / "1", card, dest).returncode == 0
+    root = dest / "SONY_VENICE"
+    shutil.copytree(root / "ascmhl", tmp_path / "history-1")
+    assert copy("-t", "xxh64", "--report-dir", reports / "2", card, dest).returncode == 0
+    shutil.rmtree(root / "ascmhl")
+    shutil.copytree(tmp_path / "history-1", root / "ascmhl")
+    (root / ".offload" / "manifests-complete.json").unlink(missing_ok=True)
+    clip = root / "XDROOT" / "Clip" / "A001C001_2612041W.MXF"
+    before = clip.stat()
+    flipped = bytearray(clip.read_bytes())
+    flipped[10] ^= 1
+    clip.write_bytes(bytes(flipped))
+    os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns))
+    again = copy("-t", "xxh64", "--report-dir", reports / "3", card, dest)
+    [line] = [x for x in again.stderr.splitlines() if "is not in the new ASC MHL" in x]
+    assert f"{clip} is not in the new ASC MHL generation" in line, line
+    assert "it no longer holds what this run verified (xxh64 differs)" in line, line
+    [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
+    assert "A001C001_2612041W.MXF" not in second.read_text()
+    assert '<md5 action="verified"' in second.read_text()  # the files it could read
+    assert judge.verify(root).returncode == 11
