@@ -58,8 +58,8 @@ class InKnownFormats(Iterable[ManifestFile]):
 
     def read_again(self) -> dict[str, tuple[str, ...]]:
         """The files whose copies were read again and listed with digests added: path →
-        the formats added (those the history knows it in, which this run's ledger entry
-        for it does not hold)."""
+        the formats added (those the history knows it in, which the ledger entry the
+        copy was listed by does not hold)."""
         return {
             path: tuple(name for name in found.digests if name in added)
             for path, found in self._read.items()

@@ -770,7 +770,7 @@ def _recorded_failed_warning(
     recorded at their path, which ASC MHL keeps as their reference. Worded as what the run
     recorded, never "verified": the writer does not know which of them were read back.
     *read_again*: those of *paths* whose copies were read again in the history's formats
-    (``history_formats``), with those formats: their ledger entries hold this run's formats
+    (``history_formats``), with those formats: their ledger entries hold other formats
     alone, so ``offload verify``, which reads the history's, cannot tie them to the version
     the ledger records and revokes their records (the next ``offload copy`` reads them
     back), said of them instead of the rest's promise."""
@@ -806,13 +806,13 @@ def _recorded_failed_warning(
 
 def _untied_words(read_again: Mapping[str, Sequence[str]]) -> str:
     """Why ``offload verify`` revokes the ledger records of the copies *read_again* (path
-    → the history's formats they were read again in): the ledger holds this run's formats
+    → the history's formats they were read again in): the ledger holds other formats
     alone."""
     one = len(read_again) == 1
     formats = ", ".join(dict.fromkeys(f for names in read_again.values() for f in names))
     them, records = ("it", "that record") if one else ("them", "those records")
     return (
-        f"this run's ledger records {'the copy' if one else 'the copies'} without the "
+        f"the copy root's ledger records {'the copy' if one else 'the copies'} without the "
         f"history's {formats}, read in it again for this generation alone, so offload "
         f"verify cannot tie {them} to {records} and revokes {them}: the next offload copy "
         f"reads {'the copy' if one else 'them'} back against the card"

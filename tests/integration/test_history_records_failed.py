@@ -307,7 +307,7 @@ def test_a_file_replaced_and_hashed_in_a_new_format_is_recorded_failed_and_said(
     # Its ledger entry holds xxh64 alone: offload verify, reading md5, revokes it; said so.
     assert "does not revoke" not in line, line
     assert (
-        "this run's ledger records the copy without the history's md5, read in it again "
+        "the copy root's ledger records the copy without the history's md5, read in it again "
         "for this generation alone, so offload verify cannot tie it to that record and "
         "revokes it: the next offload copy reads the copy back against the card"
     ) in line, line
