@@ -43,6 +43,7 @@ from offload.card_legacy_mhl import (
     keep_listed,
     trusted_copy_unlike,
 )
+from offload.card_nested_history import check_nested_histories, with_nested_histories
 from offload.destinations.naming import keep_both_text, under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -960,6 +961,18 @@ def _plan(
             ignore=options.ignore,
         )
     )
+    # ASC MHL histories nested in the card's folders: their records checked as a legacy
+    # MHL's are (an ASC MHL one over a legacy MHL's for the same path), never carried.
+    if not tree.root_is_file:
+        legacy = with_nested_histories(
+            legacy,
+            check_nested_histories(
+                source_path,
+                [f.relative_path for f in tree.files],
+                fast_copy=stands_in_for is not None,
+                writes_ascmhl=options.manifests.writes_ascmhl,
+            ),
+        )
     # The files a legacy MHL records: its name, for a mismatch's line; each such file's task
     # is made with it (``FileTask.reference_record``), each one it records a digest of in
     # ``references``, each one it records a size of (a ``<null>`` record's too) in

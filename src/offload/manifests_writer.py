@@ -65,6 +65,7 @@ from offload.errors import OffloadError, describe_os_error, names_path, printabl
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
+from offload.history_formats import InKnownFormats
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
@@ -759,15 +760,38 @@ def write_manifests(
     return results
 
 
-def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
+def _recorded_failed_warning(
+    root: Path, paths: list[str], read_again: Mapping[str, Sequence[str]] | None = None
+) -> str:
     """The warning for the files a generation just written on *root* records as ``failed``
     (``write_generation``'s *on_failed*): copies it records (verified, or transfer-checked
     only under ``--verify transfer``, by this run or an earlier one and trusted: each later
     generation records them so again) whose content is not what an earlier generation
     recorded at their path, which ASC MHL keeps as their reference. Worded as what the run
-    recorded, never "verified": the writer does not know which of them were read back."""
+    recorded, never "verified": the writer does not know which of them were read back.
+    *read_again*: those of *paths* whose copies were read again in the history's formats
+    (``history_formats``), with those formats: their ledger entries hold other formats
+    alone, so ``offload verify``, which reads the history's, cannot tie them to the version
+    the ledger records and revokes their records (the next ``offload copy`` reads them
+    back), said of them instead of the rest's promise."""
     one = len(paths) == 1
     shown = shortened([printable_name(p) for p in paths], 3)
+    again = read_again or {}
+    kept = [p for p in paths if p not in again]
+    if not kept:
+        after = f" ({_untied_words(again)})"
+    else:
+        after = (
+            " (offload verify adds the version the copy root's ledger records there, and "
+            f"does not revoke {'its record' if one else 'their records'} while the copy is "
+            "that version"
+            + (
+                f"; but {shortened([printable_name(p) for p in again], 3)}: " + _untied_words(again)
+                if again
+                else ""
+            )
+            + ")"
+        )
     return (
         f"the ASC MHL history on {printable_name(str(root))} now records {shown} as "
         f"failed: {'the copy' if one else 'the copies'} there, as this run recorded "
@@ -776,9 +800,22 @@ def _recorded_failed_warning(root: Path, paths: list[str]) -> str:
         f"{'its' if one else 'their'} path (a file replaced "
         "there: ASC MHL keeps a path's first record as its reference and cannot record a new "
         "version of it), so ascmhl-debug verify and offload verify of this copy report "
-        f"{'it' if one else 'them'} as a hash mismatch (exit 11) from now on (offload verify "
-        f"adds the version the copy root's ledger records there, and does not revoke "
-        f"{'its record' if one else 'their records'} while the copy is that version)"
+        f"{'it' if one else 'them'} as a hash mismatch (exit 11) from now on{after}"
+    )
+
+
+def _untied_words(read_again: Mapping[str, Sequence[str]]) -> str:
+    """Why ``offload verify`` revokes the ledger records of the copies *read_again* (path
+    → the history's formats they were read again in): the ledger holds other formats
+    alone."""
+    one = len(read_again) == 1
+    formats = ", ".join(dict.fromkeys(f for names in read_again.values() for f in names))
+    them, records = ("it", "that record") if one else ("them", "those records")
+    return (
+        f"the copy root's ledger records {'the copy' if one else 'the copies'} without the "
+        f"history's {formats}, read in it again for this generation alone, so offload "
+        f"verify cannot tie {them} to {records} and revokes {them}: the next offload copy "
+        f"reads {'the copy' if one else 'them'} back against the card"
     )
 
 
@@ -1049,7 +1086,16 @@ def _write_after_carrying(
         # (the ledger) and its manifests never recorded (it stopped in between: killed,
         # power cut, a drive that stalled) are recorded now, as verified earlier.
         kinds, gaps = _kinds_lacking(
-            destination, kinds, plan, history, patterns, legacy, state_folders, records, carried
+            destination,
+            kinds,
+            plan,
+            history,
+            patterns,
+            legacy,
+            state_folders,
+            records,
+            carried,
+            hasher,
         )
         if MhlKind.ASCMHL not in kinds:  # no generation: its on_unvouched says nothing
             outcome.warnings.extend(unvouched)
@@ -1106,7 +1152,23 @@ def _write_after_carrying(
     links = _linked_files(records, destination, plan, hasher, outcome, options.now())
     directories = [d for d in records.directories if xml_can_hold(d)]
     named_like_state: set[str] = set()
-    listed = _representable(destination.files, links.listed, root, outcome, named_like_state)
+    listed: Iterable[ManifestFile] = _representable(
+        destination.files, links.listed, root, outcome, named_like_state
+    )
+    in_known: InKnownFormats | None = None
+    if ascmhl and history is not None and destination.lister is None:
+        # A file the history knows only in formats this run did not hash: its copy here
+        # hashed in them too, so the generation compares it (verified, or failed and
+        # warned of) instead of recording a second original (history_formats).
+        listed = in_known = InKnownFormats(
+            listed,
+            root,
+            history,
+            hasher,
+            # a warning alone: an earlier generation records the file (never "not in
+            # a manifest", the not-in-manifest code's words)
+            lambda relative, message: _leave_out(outcome, relative, message),
+        )
     state = _nested_state(
         destination.root,
         state_folders | named_like_state,
@@ -1153,7 +1215,12 @@ def _write_after_carrying(
             )
             if unlike:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.HISTORY_RECORDS_FAILED
-                outcome.warnings.append(_recorded_failed_warning(root, unlike))
+                added = in_known.read_again() if in_known is not None else {}
+                outcome.warnings.append(
+                    _recorded_failed_warning(
+                        root, unlike, {p: added[p] for p in unlike if p in added}
+                    )
+                )
             if destination.lister is None:  # the folders above a local copy root: its disk's
                 _enclosing_warnings(root, [f.relative_path for f in listed], outcome)
         if MhlKind.LEGACY in kinds:
@@ -1407,6 +1474,7 @@ def _kinds_lacking(
     state_folders: set[str],
     records: OffloadRecords,
     carried: CarriedHistory,
+    hasher: MediaHasher,
 ) -> tuple[set[MhlKind], list[str]]:
     """The manifests among *kinds* that do not yet hold what a manifest written now would,
     on a destination where this run verified nothing new, each with a warning naming the
@@ -1456,11 +1524,21 @@ def _kinds_lacking(
             unheld = first_unheld(destination.files, history, ignore_patterns=None)
             if unheld is not None:
                 listed, state = as_written()
+                dropped: list[str] = []  # copies it could not read again: not held
+                if destination.lister is None:
+                    # a file known only in formats not hashed now: held when its copy's
+                    # digest in them is one the history records (history_formats); one
+                    # it could not read again is left to the generation, which says so
+                    listed = InKnownFormats(
+                        listed, root, history, hasher, lambda path, _message: dropped.append(path)
+                    )
                 unheld = first_unheld(
                     listed,
                     history,
                     ignore_patterns=[*patterns, *legacy, *state, *plan.ignored.values()],
                 )
+                if unheld is None and dropped:
+                    unheld = dropped[0]
             if unheld is None and _newest_is_the_cards(history, records, carried):
                 lacking.add(MhlKind.ASCMHL)
                 gaps.append(

@@ -55,7 +55,11 @@ from offload.manifest import (
     verify_tree,
 )
 from offload.manifest.coverage import Lister
-from offload.manifest.errors import LegacyMhlUnreadableError
+from offload.manifest.errors import (
+    LegacyMhlUnreadableError,
+    MissingChainError,
+    MissingManifestError,
+)
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
 from offload.manifest.verify import (
@@ -92,6 +96,30 @@ class UntrustedReferenceError(UsageError):
     malformed XML) or forged (paths outside the folder): nothing was verified (exit 31)."""
 
     exit_code = VerifyExit.UNTRUSTED  # type: ignore[assignment]
+
+
+class NoChainReferenceError(UntrustedReferenceError):
+    """Manifests without the chain file: not trusted, nothing verified (exit 32, as
+    ``ascmhl verify``)."""
+
+    exit_code = VerifyExit.NO_CHAIN
+
+
+class MissingManifestReferenceError(UntrustedReferenceError):
+    """A manifest the chain file lists is gone: not trusted, nothing verified (exit 33, as
+    ``ascmhl verify``)."""
+
+    exit_code = VerifyExit.MISSING_MANIFEST
+
+
+def _refusal_of(exc: HistoryError) -> type[UntrustedReferenceError]:
+    """The refusal a damaged history *exc* makes of a check: its exit code
+    ``ascmhl verify``'s where they overlap (no chain file 32, a manifest gone 33), else 31."""
+    if isinstance(exc, MissingChainError):
+        return NoChainReferenceError
+    if isinstance(exc, MissingManifestError):
+        return MissingManifestReferenceError
+    return UntrustedReferenceError
 
 
 class UnreadableTreeError(UsageError):
@@ -614,10 +642,12 @@ def verify_path(
     that cannot be met (--append without a history or with nested histories, a legacy MHL
     outside PATH, one that cannot be read or is not a legacy MHL); NoReferenceError (30)
     when there is nothing to verify against; UntrustedReferenceError (31) for a damaged or
-    forged history; UnreadableTreeError (11) when a folder cannot be read or listing it
-    failed; GenerationUnwrittenError (11) when --append's generation was not written once
-    the check was over: its ``report`` is the one the check would have returned (reasons,
-    the copy's legacy MHLs judged), no generation, with how many files it read each way.
+    forged history (32 for manifests without their chain file, 33 for a manifest the chain
+    lists gone, as ascmhl verify); UnreadableTreeError (11) when a folder cannot be read
+    or listing it failed; GenerationUnwrittenError (11) when --append's generation was not
+    written once the check was over: its ``report`` is the one the check would have
+    returned (reasons, the copy's legacy MHLs judged), no generation, with how many files
+    it read each way.
     """
     # A drive that went away (ENOTCONN, EIO): DriveUnreachable, one line, exit 64; any
     # other error of the path itself (ELOOP, ENAMETOOLONG, EACCES) one line too.
@@ -828,7 +858,7 @@ def _verify_with(
             unread = _unread(root, exc) or _gone(root, exc)
             if unread is not None:
                 raise unread from None
-            raise UntrustedReferenceError(
+            raise _refusal_of(exc)(
                 _settled_first(exc)
                 + f"cannot verify {root}: {exc.message}; nothing was verified against it"
                 + _history_remedy(root, exc, legacy_mhl),

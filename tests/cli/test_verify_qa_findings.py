@@ -184,7 +184,8 @@ def test_each_refused_reference_says_what_to_do(tmp_path: Path) -> None:
         shutil.copytree(copy, root, symlinks=True)
         spoil(root)
         run = run_offload("verify", "--report-dir", tmp_path / "reports", root)
-        assert run.returncode == 31, run.stderr
+        # ascmhl-debug verify's codes where they overlap: no chain file 32, else 31
+        assert run.returncode == (32 if name == "gone" else 31), run.stderr
         (line,) = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
         assert f"restore {root / 'ascmhl'} {restore}, and run this again" in line, line
         assert "ledger once ascmhl/ is moved out of the copy root (keep it" in line, line

@@ -7,6 +7,7 @@ reference tool itself (its ``create``), and its ``verify`` judges what offload-a
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,43 @@ def offload(*argv: str | Path) -> tuple[int, str]:
 def create(judge: AscmhlJudge, root: Path, *options: str) -> None:
     done = judge.run("ascmhl", "create", "-h", "xxh64", *options, root)
     assert done.returncode == 0, done.describe()
+
+
+def test_a_file_a_nested_history_records_otherwise_is_not_called_verified(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A card whose subfolder holds its own history (``ascmhl create`` of the subfolder,
+    then of the card): a byte of a file it records flipped, its date kept. ascmhl-debug
+    verify of the card reports the mismatch; the offload fails that file, naming the nested
+    history, and verifies the rest. Failed before: "All 5 files ... are verified on every
+    destination", the nested history's records never read."""
+    card = tmp_path / "NS"
+    (card / "sub").mkdir(parents=True)
+    clip = card / "sub" / "a.mov"
+    clip.write_bytes(bytes(range(250)) * 2)
+    (card / "b.mov").write_bytes(b"b" * 500)
+    create(judge, card / "sub")
+    create(judge, card)
+    before = clip.stat()
+    flipped = bytearray(clip.read_bytes())
+    flipped[10] ^= 1
+    clip.write_bytes(bytes(flipped))
+    os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert judge.verify(card).returncode == 11
+    dest = tmp_path / "D"
+    dest.mkdir()
+    # The dry run exits as the run does, and says why (failed before: exit 0).
+    code, out = offload("copy", "--dry-run", card, dest)
+    assert code == 1, out
+    assert "The offload would exit 1: 1 warning names a step that would fail" in out, out
+    assert "holds a nested ASC MHL history ('sub/ascmhl')" in out, out
+    code, out = offload("copy", card, dest)
+    assert code == 1, out
+    assert "holds a nested ASC MHL history ('sub/ascmhl')" in out, out
+    assert "verified on every destination" not in out.replace("4 are verified", ""), out
+    assert "1 of 5 files failed" in out, out
+    [line] = [x for x in out.splitlines() if x.startswith("ERROR: source ")]
+    assert "sub/a.mov does not match the ASC MHL history 'sub/ascmhl' on the card" in line
 
 
 # --- renames recorded by the card's history (<previousPath>) -------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -286,3 +287,94 @@ def test_the_footer_of_a_transfer_checked_replaced_copy_does_not_call_it_verifie
         "read back); `offload copy --reverify` reads it back"
     ), footer
     assert "verified" not in footer, footer
+
+
+def test_a_file_replaced_and_hashed_in_a_new_format_is_recorded_failed_and_said(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The history records the clip in md5; the clip is replaced and copied again with
+    ``-t xxh64 --overwrite``: the copy is hashed in md5 too, recorded ``failed`` (as ascmhl
+    create would) and warned of, and both verifiers agree. Failed before: a second
+    ``xxh64 original``, exit 0 with no warning, then verify exit 11 with nothing said."""
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    clip = card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF"
+    assert copy("-t", "md5", "--report-dir", reports / "1", card, dest).returncode == 0
+    clip.write_bytes(os.urandom(50_000))
+    replaced = copy("-t", "xxh64", "--overwrite", "--report-dir", reports / "2", card, dest)
+    assert replaced.returncode == 0, replaced.stderr
+    [line] = [x for x in replaced.stderr.splitlines() if "now records" in x]
+    assert "XDROOT/Clip/A001C001_2612041W.MXF as failed" in line, line
+    # Its ledger entry holds xxh64 alone: offload verify, reading md5, revokes it; said so.
+    assert "does not revoke" not in line, line
+    assert (
+        "the copy root's ledger records the copy without the history's md5, read in it again "
+        "for this generation alone, so offload verify cannot tie it to that record and "
+        "revokes it: the next offload copy reads the copy back against the card"
+    ) in line, line
+    root = dest / "SONY_VENICE"
+    [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
+    text = second.read_text()
+    assert '<md5 action="failed"' in text, text
+    assert text.count('action="original"') == 0, text
+    assert judge.verify(root).returncode == 11
+    # A re-run that replaces nothing says nothing of it, nor writes a generation.
+    again = copy("-t", "xxh64", "--report-dir", reports / "3", card, dest)
+    assert again.returncode == 0, again.stderr
+    assert "now records" not in again.stderr, again.stderr
+    assert not list((root / "ascmhl").glob("0003_*.mhl"))
+    assert verify(root).returncode == 11
+
+
+def test_a_known_file_copied_in_a_new_format_is_verified_in_its_recorded_one_too(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``-t xxh64``, then a re-run with ``-t md5``: the new generation records each file
+    ``xxh64 verified`` and ``md5 verified`` (as ``ascmhl create -h md5`` over an xxh64
+    history does), never a second ``original``. Failed before: ``md5 action="original"``
+    for files the history knows."""
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    assert copy("-t", "xxh64", "--report-dir", reports / "1", card, dest).returncode == 0
+    again = copy("-t", "md5", "--report-dir", reports / "2", card, dest)
+    assert again.returncode == 0, again.stderr
+    assert "now records" not in again.stderr, again.stderr
+    root = dest / "SONY_VENICE"
+    [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
+    text = second.read_text()
+    assert text.count('<xxh64 action="verified"') == 2, text
+    assert text.count('<md5 action="verified"') == 2, text
+    assert 'action="original"' not in text, text
+    assert judge.verify(root).clean
+    assert verify(root).returncode == 0
+
+
+def test_a_copy_read_again_in_the_historys_format_that_changed_is_left_out_and_said(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The history records the clip in md5 alone (the xxh64 run's generation lost: a run
+    killed between its ledger and its manifests), the ledger vouches for its copy in xxh64,
+    and the copy changed since (a byte flipped, its date kept). The nothing-new re-run reads
+    the copy again in md5 for its generation, finds it no longer what was verified, and
+    leaves it out of the generation with a warning naming it; ascmhl verify of the copy
+    still fails it against the md5 record."""
+    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    assert copy("-t", "md5", "--report-dir", reports / "1", card, dest).returncode == 0
+    root = dest / "SONY_VENICE"
+    shutil.copytree(root / "ascmhl", tmp_path / "history-1")
+    assert copy("-t", "xxh64", "--report-dir", reports / "2", card, dest).returncode == 0
+    shutil.rmtree(root / "ascmhl")
+    shutil.copytree(tmp_path / "history-1", root / "ascmhl")
+    (root / ".offload" / "manifests-complete.json").unlink(missing_ok=True)
+    clip = root / "XDROOT" / "Clip" / "A001C001_2612041W.MXF"
+    before = clip.stat()
+    flipped = bytearray(clip.read_bytes())
+    flipped[10] ^= 1
+    clip.write_bytes(bytes(flipped))
+    os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns))
+    again = copy("-t", "xxh64", "--report-dir", reports / "3", card, dest)
+    [line] = [x for x in again.stderr.splitlines() if "is not in the new ASC MHL" in x]
+    assert f"{clip} is not in the new ASC MHL generation" in line, line
+    assert "it no longer holds what this run verified (xxh64 differs)" in line, line
+    [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
+    assert "A001C001_2612041W.MXF" not in second.read_text()
+    assert '<md5 action="verified"' in second.read_text()  # the files it could read
+    assert judge.verify(root).returncode == 11

@@ -68,6 +68,8 @@ _VERIFY_RESULTS = {
     22: "verified, some by size only",
     30: "nothing to verify against",
     31: "history damaged or forged",
+    32: "history damaged (no chain file)",
+    33: "history damaged (a manifest gone)",
     64: "usage error",
     130: "cancelled",
 }

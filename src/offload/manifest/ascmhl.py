@@ -1,7 +1,8 @@
 """ASC MHL v2.0 writer: appends one generation (manifest + chain entry) to ``ROOT/ascmhl/``.
 
 What a generation records, and why (the reference tool ``ascmhl`` 1.2 decides the same way,
-``commands.seal_file_path`` and ``generator.MHLGenerationCreationSession``):
+``commands.seal_file_path`` and ``generator.MHLGenerationCreationSession``, given the
+digests it computes: the history's formats for a known file as well as those asked for):
 
 * A path the history does not know yet (no ``original`` hash anywhere): every format is
   written with ``action="original"``.
@@ -10,7 +11,11 @@ What a generation records, and why (the reference tool ``ascmhl`` 1.2 decides th
   format was verified in this generation (they were computed in the same pass over the same
   bytes), left out when a format failed (a hash of bytes known to be wrong is no reference),
   and ``original`` when the file has no format in common with the history (nothing could
-  be compared; the new format is the first of its kind for the path).
+  be compared). The reference tool never meets that case, as it hashes a known file in the
+  history's formats too; nor does a local copy root of ours, whose caller adds the digests
+  of the copy in those formats first (:mod:`offload.history_formats`). Given digests in new
+  formats alone (an S3 copy root's, not read back for it), this writes a second
+  ``original``, and the path's first record stays its reference for every verifier.
 * Files passed as *failed* (the copy tool found the copy bad): ascmhl writes ``failed`` only
   as the result of comparing with a recorded hash, so such a file is written only when it is
   known to the history and at least one format differs from it; then with the actions above.
@@ -1057,7 +1062,9 @@ def _held(item: ManifestFile, history: History) -> bool:
         return False  # recorded "original" now
     compared = [fmt for fmt in digests if fmt in known]
     if not compared:
-        return False  # no format in common: "original" in a new generation
+        # no format in common: nothing to compare (the caller adds the copy's digests in
+        # the history's formats where it can read it: offload.history_formats)
+        return False
     recorded = history.recorded_hash_values(item.relative_path)
     return all(digests[fmt] in recorded.get(fmt, ()) for fmt in compared)
 

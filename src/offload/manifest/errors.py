@@ -64,3 +64,13 @@ class NoHistoryError(HistoryError):
 class UntrustedHistoryError(HistoryError):
     """A history that records paths outside its own root (absolute, or leading up through
     ``..``): broken or forged. Nothing it says is trusted."""
+
+
+class MissingChainError(HistoryError):
+    """Manifests stand in ``ascmhl/`` but no chain file does (``ascmhl verify``: exit 32,
+    ``NoMHLChainException``; ``offload verify`` exits the same)."""
+
+
+class MissingManifestError(HistoryError):
+    """The chain file lists a manifest that is not in ``ascmhl/`` (``ascmhl verify``: exit
+    33, ``MissingMHLManifestException``; ``offload verify`` exits the same)."""

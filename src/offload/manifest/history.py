@@ -43,7 +43,12 @@ from offload.hashing.c4 import C4Hasher
 from offload.hashing.registry import comparable_digest
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.digest import is_ascmhl_format
-from offload.manifest.errors import HistoryError, UntrustedHistoryError
+from offload.manifest.errors import (
+    HistoryError,
+    MissingChainError,
+    MissingManifestError,
+    UntrustedHistoryError,
+)
 from offload.manifest.layout import ASCMHL_FOLDER as ASCMHL_FOLDER
 from offload.manifest.layout import CHAIN_FILE_NAME as CHAIN_FILE_NAME
 from offload.manifest.model import (
@@ -636,7 +641,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                     path=chain_path,
                 )
             if names:
-                raise HistoryError(f"missing ASC MHL chain file {chain_path}", path=chain_path)
+                raise MissingChainError(f"missing ASC MHL chain file {chain_path}", path=chain_path)
             return History(root, (), ())
         chain = parse_chain(chain_path)
         if check_chain:
@@ -645,7 +650,9 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                 if "\n" in entry.path and generation_number_of(entry.path) is None:
                     raise HistoryError(_misnamed(folder, entry.path), path=manifest)
                 if not manifest.is_file():
-                    raise HistoryError(f"missing ASC MHL manifest {manifest}", path=manifest)
+                    raise MissingManifestError(
+                        f"missing ASC MHL manifest {manifest}", path=manifest
+                    )
                 if c4_of_file(manifest) != entry.c4:
                     # Only the original bytes of both agree: nothing can rebuild them, and
                     # re-making the chain over an edit would make the edit look genuine.

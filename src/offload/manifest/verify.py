@@ -197,6 +197,8 @@ class VerifyExit(IntEnum):
     SIZE_ONLY = 22
     NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
     UNTRUSTED = 31  # the ASC MHL history is damaged or forged: not trusted, nothing verified
+    NO_CHAIN = 32  # manifests without the chain file: nothing verified (ascmhl's 32)
+    MISSING_MANIFEST = 33  # a manifest the chain lists is gone: nothing verified (ascmhl's 33)
     USAGE = 64  # bad arguments, PATH not a folder
     CANCELLED = 130  # interrupted (Ctrl-C)
 

@@ -75,6 +75,9 @@ class PreflightCode(StrEnum):
     # The card's own ASC MHL history (offload.card_history.check_card_history).
     CARD_HISTORY_FILE_MISSING = "card-history-file-missing"  # recorded, not on the card
     CARD_HISTORY_UNTRUSTED = "card-history-untrusted"  # paths outside the card: forged
+    # A folder of the card holds an ASC MHL history of its own: checked, but no ASC MHL
+    # manifest can be written (exit 1, as the run's manifest step refuses it).
+    CARD_NESTED_HISTORY = "card-nested-history"
     # Hex in upper case: checked (the same bytes), but ascmhl verify rejects the history.
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
     # Names recorded NFC, listed NFD (or the reverse): checked, but ascmhl verify misses them.

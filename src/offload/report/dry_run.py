@@ -250,6 +250,7 @@ _FAILS_THE_RUN = frozenset(
         PreflightCode.SYMLINK_UNSUPPORTED,
         PreflightCode.CARD_HISTORY_FILE_MISSING,
         PreflightCode.LEGACY_MHL_FILE_MISSING,
+        PreflightCode.CARD_NESTED_HISTORY,  # no ASC MHL manifest: the manifest step fails
     }
 )
 

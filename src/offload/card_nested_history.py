@@ -1,0 +1,134 @@
+"""ASC MHL histories nested in a card's folders, checked while the card is read.
+
+A card folder made with ``ascmhl create`` over a subfolder first (``ascmhl create sub``,
+then ``ascmhl create .``) holds a history of its own in ``sub/ascmhl/``: the reference tool
+records ``sub``'s files there, not in the root history, and ``ascmhl verify`` of the card
+checks them against it. The root history alone is the card's history offload-ai carries
+(:mod:`offload.card_history`); a nested one is copied as files, and a generation of ours
+refuses to list a tree that holds one (``manifest.ascmhl``). Its records are checked all
+the same, as a legacy MHL's are (:mod:`offload.card_legacy_mhl`): each file it records with
+a hash is checked against it while read, in the format it records (hashed in flight too),
+and a mismatch fails the file on every destination, its line naming that history. The root
+history stays the authority for a path it records itself. A nested history that cannot be
+read, or records paths outside its folder, is named in a warning and checks nothing.
+
+A card without a folder named ``ascmhl`` below its root costs one search of the scanned
+names joined, and reads and imports nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from offload.card_history import history_words
+from offload.card_legacy_mhl import CardLegacyMhls
+from offload.errors import OffloadError, printable_name
+from offload.manifest.layout import ASCMHL_FOLDER
+from offload.plan.codes import PreflightCode, PreflightItem
+from offload.report.words import listed
+
+_MARK = "/" + ASCMHL_FOLDER + "/"
+
+
+def nested_history_roots(relative_paths: Sequence[str]) -> list[str]:
+    """The folders below the card's root (relative, ``/``-separated) holding a folder named
+    ``ascmhl`` among *relative_paths* (the scan's files), shallowest first; [] at once when
+    no path has such a folder below the root."""
+    if _MARK not in "\n".join(relative_paths):
+        return []
+    roots: set[str] = set()
+    for path in relative_paths:
+        at = path.find(_MARK)
+        while at > 0:
+            roots.add(path[:at])
+            at = path.find(_MARK, at + 1)
+    return sorted(roots, key=lambda r: (r.count("/"), r))
+
+
+def check_nested_histories(
+    source: Path,
+    relative_paths: Sequence[str],
+    *,
+    fast_copy: bool = False,
+    writes_ascmhl: bool = False,
+) -> CardLegacyMhls:
+    """Read the nested histories among *relative_paths* of *source* (module doc):
+    ``references`` and ``records`` (the words naming the history of each path, for the
+    mismatch line) keyed by card path, a deeper history's record over a shallower one's;
+    ``warnings`` for one that checks nothing, and, when the run *writes_ascmhl*, one
+    ``card-nested-history`` saying before the copy what its manifest step will refuse
+    (no ASC MHL generation on any destination: the run's exit 1, ``--dry-run``'s too).
+    Never raises for a history that cannot be read."""
+    roots = nested_history_roots(relative_paths)
+    if not roots:
+        return CardLegacyMhls({}, {})
+    from offload.manifest.history import read_history
+
+    holder = history_words(fast_copy=fast_copy)[1]
+    references: dict[str, dict[str, str]] = {}
+    records: dict[str, str] = {}
+    warnings: list[PreflightItem] = []
+    if writes_ascmhl:
+        shown = listed([repr(printable_name(f"{r}/{ASCMHL_FOLDER}")) for r in roots], 3)
+        one = len(roots) == 1
+        what = "a nested ASC MHL history" if one else "nested ASC MHL histories"
+        warnings.append(
+            PreflightItem(
+                PreflightCode.CARD_NESTED_HISTORY,
+                source / roots[0] / ASCMHL_FOLDER,
+                f"{holder} holds {what} ({shown}): the files "
+                f"{'it records are' if one else 'they record are'} checked against "
+                f"{'it' if one else 'them'} as they are read, but no ASC MHL manifest can "
+                "be written on any destination (nested histories are not supported), so the "
+                "offload will end with exit 1: offload each of those folders as a card of "
+                "its own (its history is then extended on the copy), or pass --mhl legacy "
+                "or --mhl none",
+            )
+        )
+    for root in roots:
+        folder = source / root / ASCMHL_FOLDER
+        named = f"the ASC MHL history '{printable_name(root + '/' + ASCMHL_FOLDER)}' on {holder}"
+        try:
+            history = read_history(source / root)
+        except OffloadError as exc:
+            warnings.append(_unchecked(folder, named, f"it cannot be read ({exc.message})"))
+            continue
+        escaping = history.escaping_paths()
+        if escaping:
+            shown = listed([repr(printable_name(p)) for p in escaping], 5)
+            warnings.append(
+                _unchecked(folder, named, f"it records paths outside {root}/ ({shown})")
+            )
+            continue
+        for path, digests in history.reference_hashes().items():
+            references[f"{root}/{path}"] = digests
+            records[f"{root}/{path}"] = named
+    return CardLegacyMhls(references, records, warnings=tuple(warnings))
+
+
+def _unchecked(folder: Path, named: str, why: str) -> PreflightItem:
+    return PreflightItem(
+        PreflightCode.CARD_HISTORY_UNTRUSTED,
+        folder,
+        f"{named} is not checked: {why}; the files it records are copied and verified "
+        "against the card as any other file, not against it",
+    )
+
+
+def with_nested_histories(
+    legacy: CardLegacyMhls | None, nested: CardLegacyMhls
+) -> CardLegacyMhls | None:
+    """*legacy* (the card's legacy MHLs) with *nested*'s records added, a nested ASC MHL
+    history's record of a path over a legacy MHL's (its size too: the history's digests
+    decide); *legacy* itself when *nested* found no history."""
+    if not nested.records and not nested.warnings:
+        return legacy
+    if legacy is None:
+        return nested
+    return legacy._replace(
+        references={**legacy.references, **nested.references},
+        records={**legacy.records, **nested.records},
+        warnings=(*legacy.warnings, *nested.warnings),
+        sizes={p: n for p, n in legacy.sizes.items() if p not in nested.records},
+    )

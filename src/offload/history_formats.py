@@ -1,0 +1,121 @@
+"""A copy root's files that its ASC MHL history knows only in formats this run did not compute.
+
+ASC MHL keeps a path's first record as its reference; a generation can only say a file is
+``verified`` or ``failed`` by comparing a hash in a format the history holds for it. A run
+hashing in other formats (``-t xxh64`` over a history made with ``-t md5``) would otherwise
+record the file ``original`` a second time, and a replaced file would be called the new
+reference while ``ascmhl verify`` and ``offload verify`` still compare it against the first
+one (exit 11, no warning). The reference tool computes the history's formats too
+(``ascmhl create -h xxh64`` over an md5 history writes ``md5 verified`` and
+``xxh64 verified``); so does this: each such copy is read once more on the destination, in
+the formats the history knows for it plus one this run verified it in, and listed with
+those digests added. The generation then records it ``verified`` or ``failed``
+(``manifest.ascmhl``), and a replaced file is warned of as every ``failed`` one is.
+
+A copy that cannot be read now, or no longer holds what this run verified (its digest in
+the run's format differs), is left out of the generation with a warning: its bytes there
+are nothing a generation can vouch for. Only local copy roots are read (an S3 copy root's
+objects are not read back here); a history that knows no file costs nothing, one that
+does a dictionary look-up a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from offload.errors import describe_os_error
+from offload.hashing.registry import comparable_digest
+from offload.manifest.ascmhl import canonical_digests
+from offload.manifest.history import History
+from offload.manifest.model import ManifestFile
+
+Hasher = Callable[[Path, Sequence[str]], dict[str, str]]
+
+
+class InKnownFormats(Iterable[ManifestFile]):
+    """*files* (listed on the copy root *root*, whose history is *history*) with each one the
+    history knows and shares no format with given the digests of its copy there in the
+    history's formats (module doc). Iterable any number of times; each such copy is read
+    once (its result kept: few files, only those whose formats changed). *on_left_out*
+    gets ``(relative path, message)`` for a copy left out, once."""
+
+    def __init__(
+        self,
+        files: Iterable[ManifestFile],
+        root: Path,
+        history: History,
+        hasher: Hasher,
+        on_left_out: Callable[[str, str], None],
+    ) -> None:
+        self._files = files
+        self._root = root
+        self._history = history
+        self._hasher = hasher
+        self._on_left_out = on_left_out
+        self._read: dict[str, ManifestFile | None] = {}
+        self._knows = history.knows_files()
+
+    def read_again(self) -> dict[str, tuple[str, ...]]:
+        """The files whose copies were read again and listed with digests added: path →
+        the formats added (those the history knows it in, which the ledger entry the
+        copy was listed by does not hold)."""
+        return {
+            path: tuple(name for name in found.digests if name in added)
+            for path, found in self._read.items()
+            if found is not None and (added := self._history.reference_hash_formats(path) or {})
+        }
+
+    def __iter__(self) -> Iterator[ManifestFile]:
+        if not self._knows:
+            yield from self._files
+            return
+        reference = self._history.reference_hash_formats
+        for item in self._files:
+            known = reference(item.relative_path)
+            if known is None or not known.keys().isdisjoint(item.digests):
+                yield item  # unknown (original), or compared in a format both hold
+                continue
+            digests = canonical_digests(item.digests)
+            if not digests or not known.keys().isdisjoint(digests):
+                yield item  # an alias's digest (xxh64be) in a known format: compared
+                continue
+            path = item.relative_path
+            if path not in self._read:
+                self._read[path] = self._with_known(item, digests, sorted(known))
+            found = self._read[path]
+            if found is not None:
+                yield found
+
+    def _with_known(
+        self, item: ManifestFile, digests: dict[str, str], known: list[str]
+    ) -> ManifestFile | None:
+        """*item* with its copy's digests in the *known* formats; None (said) when the copy
+        cannot be read or no longer holds what was verified."""
+        check = next(iter(digests))  # a format the run verified the copy in
+        path = self._root / item.relative_path
+        try:
+            read = self._hasher(path, [*known, check])
+        except OSError as exc:
+            self._leave_out(
+                item.relative_path,
+                f"it could not be read again to hash it in the format the ASC MHL history "
+                f"there records it in ({', '.join(known)}): {describe_os_error(exc)}",
+            )
+            return None
+        if comparable_digest(check, read[check]) != comparable_digest(check, digests[check]):
+            self._leave_out(
+                item.relative_path,
+                f"read again to hash it in the format the ASC MHL history there records it "
+                f"in ({', '.join(known)}), it no longer holds what this run verified "
+                f"({check} differs)",
+            )
+            return None
+        return item._replace(digests={**digests, **{name: read[name] for name in known}})
+
+    def _leave_out(self, relative: str, why: str) -> None:
+        self._on_left_out(
+            relative,
+            f"{self._root / relative} is not in the new ASC MHL generation: {why}; "
+            f"offload verify {self._root} says what it holds now",
+        )
