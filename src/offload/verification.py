@@ -348,6 +348,25 @@ def _legacy_mhls_at(root: Path) -> list[str]:
         return []
 
 
+def _stopped_offload_hint(root: Path) -> str:
+    """What ``nothing to verify ROOT against`` adds where *root* holds offload-ai's own
+    folder (``.offload/``: its lock, upload records) but no ledger: an offload of it was
+    stopped (killed, a power cut) before it recorded a single copy, or its ledger was
+    deleted; the same offload run again finishes it (it reads back what it finds). "" where
+    there is no such folder (or it cannot be looked at: no claim then)."""
+    try:
+        if not (root / STATE_FOLDER).is_dir():
+            return ""
+    except OSError:
+        return ""
+    return (
+        f"; its {STATE_FOLDER}/ folder is there, holding no ledger: an offload of it was "
+        "stopped (killed, a power cut) before it recorded a copy, or its ledger was "
+        "deleted: run that offload again, the same command: it finishes the copy and reads "
+        "back what it finds"
+    )
+
+
 def _recorded_elsewhere_hint(root: Path) -> str:
     """What ``nothing to verify ROOT against`` adds: the legacy MHLs at *root* (a
     Silverstack or ShotPut copy: ``--mhl-file`` checks it against one), else the copy root
@@ -402,7 +421,7 @@ def _against_ledger(
     """:func:`verify_against_ledger`, keeping what it proves in *proved* as it goes."""
     ledger = Ledger(root)
     if not ledger.path.exists():
-        hint = _recorded_elsewhere_hint(root)
+        hint = _stopped_offload_hint(root) or _recorded_elsewhere_hint(root)
         raise NoReferenceError(
             f"nothing to verify {root} against: no ASC MHL history "
             f"({ASCMHL_FOLDER}/), no legacy MHL given and no offload-ai ledger{hint}",

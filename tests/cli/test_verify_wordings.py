@@ -415,3 +415,29 @@ def test_a_refusal_that_names_its_remedy_gets_no_second_one(tmp_path: Path) -> N
     assert "restore the chain file from a backup" in line, line
     assert "from another copy of this card" not in line, line
     assert line.count("restore") == 1, line
+
+
+def test_a_copy_root_whose_offload_stopped_before_its_ledger_says_run_it_again(
+    tmp_path: Path,
+) -> None:
+    """A copy root as an offload killed before its first ledger line leaves it: the copies
+    (or partials) and offload-ai's ``.offload/`` folder (its lock), no ledger, no history.
+    Failed before (QA): only "nothing to verify against ... no offload-ai ledger", exit 30,
+    with no word of the stopped offload or of running it again."""
+    root = copied(tmp_path)
+    shutil.rmtree(root / "ascmhl")
+    for entry in (root / ".offload").iterdir():
+        if entry.name != "lock":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 30, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [
+        f"ERROR: nothing to verify {root} against: no ASC MHL history (ascmhl/), no legacy MHL "
+        "given and no offload-ai ledger; its .offload/ folder is there, holding no ledger: an "
+        "offload of it was stopped (killed, a power cut) before it recorded a copy, or its "
+        "ledger was deleted: run that offload again, the same command: it finishes the copy "
+        "and reads back what it finds"
+    ], err
