@@ -62,7 +62,6 @@ def _results(count: int) -> list[FileResult]:
         files.append(
             FileResult(
                 relative,
-                f"/card/{relative}",
                 1000,
                 1764800000_000000000 + i,
                 {"xxh64": f"{i:016x}"},
@@ -79,7 +78,6 @@ def _snapshot(file: FileResult) -> FileResult:
     """*file* as it is now, sharing nothing that can change: its copies copied."""
     return FileResult(
         file.relative_path,
-        file.source_path,
         file.size_bytes,
         file.mtime_ns,
         dict(file.inflight_digests),

@@ -587,7 +587,6 @@ def _copy_in_turn(
             files=[
                 FileResult(
                     relative_path=source.relative_path,
-                    source_path=str(source.path),
                     size_bytes=source.size_bytes,
                     mtime_ns=source.mtime_ns,
                 )

@@ -372,8 +372,9 @@ class OffloadPlan:
     def release_files(self) -> None:
         """Forget the per-file parts of the plan once ``run_offload`` has returned: the
         engine's tasks (one with its targets a file) and the scanned tree's files. Its report
-        holds all that the reports and the summary read (each result shares the scan's and
-        the task's path strings), and these (~10 MiB at 50,000 files) would otherwise stay
+        holds all that the reports and the summary read (each result shares the scan's
+        relative path and the task's target path strings; the source file's own path is
+        freed with the tree's files), and these (~10 MiB at 50,000 files) would otherwise stay
         alive beside the reports while they are made, the run's peak memory (``offload
         copy`` calls this). The tree's folders, links and ignored entries are kept; its file
         count is 0 after this, and the plan cannot be run again."""

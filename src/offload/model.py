@@ -19,7 +19,7 @@ class SourceFile:
     The path is held as text (``path_text``; ``path`` makes a ``Path`` of it on each call): a
     card of 50,000 files keeps one of these per file from the scan to the end of the job, and
     a ``Path`` (its parts list and their strings) cost ~350 B more a file than its text. The
-    job's results share the same string (``FileResult.source_path``).
+    job's results do not hold it (``FileResult``: it is freed with the scan's tree).
     """
 
     path_text: str

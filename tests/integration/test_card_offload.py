@@ -495,7 +495,7 @@ def test_a_drive_replaced_mid_batch_at_its_mount_point_is_a_lost_destination(
     assert lost.lost and "is gone" in (lost.lost_reason or ""), lost.lost_reason
     assert lost.files_verified == 0
     for file in report.job.files:
-        assert file.destinations[0].status is DestinationStatus.FAILED, file.source_path
+        assert file.destinations[0].status is DestinationStatus.FAILED, file.relative_path
     # Nothing of the run on what is at the mount point now (the root filesystem's folder,
     # or the other drive): no copy, no partial, no ledger, no manifest.
     below = sorted(str(path.relative_to(point)) for path in point.rglob("*") if not path.is_dir())

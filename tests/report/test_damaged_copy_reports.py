@@ -82,7 +82,7 @@ def test_a_copy_found_damaged_and_replaced_is_in_every_saved_report(
 
 
 def _result(status: DestinationStatus, error: str | None = None) -> FileResult:
-    file = FileResult("CLIPS/C001.mov", "/card/CLIPS/C001.mov", 10, 0)
+    file = FileResult("CLIPS/C001.mov", 10, 0)
     file.destinations.append(
         DestinationFileResult(
             destination_index=0, final_path="/d/A001/CLIPS/C001.mov", status=status, error=error

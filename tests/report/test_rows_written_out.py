@@ -81,7 +81,7 @@ def copies(draw: st.DrawFn, index: int) -> DestinationFileResult:
 
 @st.composite
 def results(draw: st.DrawFn) -> FileResult:
-    file = FileResult(draw(TEXT), draw(TEXT), 0, draw(st.integers(-(10**18), 2 * 10**18)))
+    file = FileResult(draw(TEXT), 0, draw(st.integers(-(10**18), 2 * 10**18)))
     odd_file: Any = file  # True and 3.0: json's path
     odd_file.size_bytes = draw(st.one_of(st.integers(0, 2**63), st.just(True), st.just(3.0)))
     file.inflight_digests = draw(DIGESTS)
@@ -118,7 +118,7 @@ def test_entries_are_json_dumps_of_file_entry(files: list[FileResult]) -> None:
 
 def test_the_values_json_writes_apart_are_written_as_json_does() -> None:
     """The cases that take json's path (or must not), each met for sure."""
-    file = FileResult('a"b\\c\nd\u2028\udcff\U0001f600', "/card/x", 7, 1_700_000_000_123_456_789)
+    file = FileResult('a"b\\c\nd\u2028\udcff\U0001f600', 7, 1_700_000_000_123_456_789)
     file.inflight_digests = {"xxh64": "00ff"}
     odd: list[dict[str, Any]] = [
         {"copy_s": math.nan},

@@ -85,7 +85,7 @@ def test_reports_written_into_several_folders_are_identical(
 
 
 def test_results_share_one_read_only_empty_digests() -> None:
-    file = FileResult("a", "/card/a", 1, 0)
+    file = FileResult("a", 1, 0)
     copy = DestinationFileResult(0, "/d/a", DestinationStatus.TRANSFER_CHECKED)
     assert file.inflight_digests is NO_DIGESTS and copy.recorded_digests is NO_DIGESTS
     assert json.dumps(copy.digests) == "{}" and copy.digests == {}

@@ -41,7 +41,6 @@ def _file(n: int, copies: list[DestinationFileResult], name: str | None = None) 
     relative = name or f"DCIM/{n // 10:03d}/C{n:05d}.MP4"
     return FileResult(
         relative_path=relative,
-        source_path=f"/card/{relative}",
         size_bytes=n * 3,
         mtime_ns=1_700_000_000_000_000_000 + n,
         inflight_digests={"xxh64": f"{n:016x}"} if n % 7 else {},

@@ -70,7 +70,7 @@ def _kept_both_copy(tmp_path: Path) -> tuple[Path, Ledger, LedgerEntry, JobRepor
         0, str(root / "CLIPS" / "b (1).mov"), DestinationStatus.VERIFIED, bytes_written=10
     )
     file = FileResult(
-        "CLIPS/b.mov", "/card/CLIPS/b.mov", 10, 20_000_000_000,
+        "CLIPS/b.mov", 10, 20_000_000_000,
         inflight_digests={"xxh64": "ab"}, destinations=[copy],
     )  # fmt: skip
     job = JobReport(

@@ -203,14 +203,12 @@ class _ResultBook:
         for ticket in tickets:
             task = ticket.task
             source = task.source
-            # By position (relative path, the scan's path string, shared, size, mtime, the
-            # in-flight and re-read digests, no source error, not read, its results): a
-            # dataclass's keywords, and its default factories' Python calls, were ~0.5 µs a
-            # file before the job's first byte (docs/performance.md, "The 50,000-file card's
-            # copy phase: twentieth pass").
+            # By position (relative path, size, mtime, the in-flight and re-read digests,
+            # no source error, not read, its results): a dataclass's keywords, and its
+            # default factories' Python calls, were ~0.5 µs a file before the job's first
+            # byte (docs/performance.md, "The 50,000-file card's copy phase: twentieth pass").
             result = FileResult(
                 source.relative_path,
-                source.path_text,
                 source.size_bytes,
                 source.mtime_ns,
                 NO_DIGESTS,
