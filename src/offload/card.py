@@ -300,6 +300,35 @@ class OffloadPlan:
             if any(t is not None and (i, d) not in in_the_way for d, t in enumerate(task.targets)):
                 yield task
 
+    def root_devices(self) -> dict[int, int]:
+        """By destination index, the device (``st_dev``) the preflight saw at each local
+        destination's folder (``CopyJob``'s ``root_devices``): the one every later look
+        compares with. Not given for a folder the preflight did not look at itself (a drive
+        mounted at the copy root, ``space_at``: the folder was that drive)."""
+        return {
+            c.index: c.st_dev
+            for c in self.preflight.destinations
+            if c.st_dev is not None and c.space_at is None and c.index not in self.backends
+        }
+
+    def moved_since_plan(self) -> frozenset[int]:
+        """The local destinations whose folder is no longer on the device the preflight saw
+        there (``root_devices``), or no longer there: a drive pulled since, its empty mount
+        point a folder of the disk below, where not even a copy root's lock is made (its
+        job loses it at its first file). One ``stat`` a destination; never raises."""
+        moved, devices = set(), self.root_devices()
+        for dest_plan in self.plans:
+            seen = devices.get(dest_plan.index)
+            if seen is None:
+                continue
+            try:
+                now = os.stat(dest_plan.destination).st_dev
+            except OSError:
+                now = None
+            if now != seen:
+                moved.add(dest_plan.index)
+        return frozenset(moved)
+
     def in_the_way_remedies(self) -> dict[str, str]:
         """By target, what the engine's refusal of a copy of ours in the way there says to
         do (``--reverify`` replaces it), as the planner's warning says (``CopyJob``'s
@@ -2095,7 +2124,9 @@ def run_offload(
     """
     guarded = isolated(_s3().S3PathSink(sink) if plan.backends and sink else sink)
     # Local copy roots have a lock file (a flock), S3 copy roots a lock object (s3lock.py).
-    roots = [p.root for p in plan.plans if p.index not in plan.backends]
+    # Not in a destination pulled since the plan: its lock would be made on the disk below.
+    moved = plan.moved_since_plan()
+    roots = [p.root for p in plan.plans if p.index not in plan.backends and p.index not in moved]
     s3_locks: list[Any] = []
     report: OffloadReport | None = None
     try:
@@ -2241,6 +2272,7 @@ def _run_locked(
         destinations=backends,
         devices=plan.devices,
         remedies=plan.in_the_way_remedies(),
+        root_devices=plan.root_devices(),
     ).run()
     if first_replace and not job_report.cancelled:
         again = CopyJob(
@@ -2255,6 +2287,7 @@ def _run_locked(
                 for b in backends
             ],
             devices=plan.devices,
+            root_devices=plan.root_devices(),
         ).run()
         settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)
