@@ -8,20 +8,27 @@ into the bare mount point, each copy "verified", exit 0. Now the device the pref
 the one every check compares with: the destination is lost at its first file, nothing lands
 on the disk below, and the run exits 1.
 
-Real parts: a tmpfs detached between ``plan_offload`` and ``run_offload`` (the moment the CLI
-prints its "Offloading" line).
+A ``--report-dir`` drive pulled during the run: before the fix the local reports were
+written to the disk below with no warning. Now they are not written, a warning says so.
+
+Real parts: tmpfs mounts detached between ``plan_offload`` and ``run_offload`` (the moment
+the CLI prints its "Offloading" line), or while FaultyFS holds the card's read (the copy
+running in a real subprocess).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from offload.card import plan_offload, run_offload
 from offload.results import GOOD_STATUSES
 from support.cards import clips_card
+from support.faultyfs import FaultyFS
 from support.mounts import Mount, detach
+from support.offload_cli import CLI
 
 
 def test_a_drive_pulled_after_the_plan_is_lost_never_written_below(
@@ -39,3 +46,31 @@ def test_a_drive_pulled_after_the_plan_is_lost_never_written_below(
     assert lost.root == str(drive.path)
     assert "is now on another device" in (lost.lost_reason or ""), lost.lost_reason
     assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
+
+
+def test_a_report_folder_pulled_mid_run_gets_no_report_and_a_warning(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    tmpfs_mount: Callable[..., Mount],
+) -> None:
+    """Failed before: exit 0, no warning, the JSON/CSV/HTML/PDF in the bare mount point."""
+    card_fs = faulty_fs(direct_io=True)
+    (card_fs.mountpoint / "C1.mov").write_bytes(os.urandom(1 << 16))
+    reports, dest = tmpfs_mount(16 << 20), tmp_path / "dest"
+    dest.mkdir()
+    held = card_fs.stall("read", path="*C1.mov", times=1)
+    process = subprocess.Popen(
+        [*CLI, "copy", "--report-dir", str(reports.path), str(card_fs.mountpoint), str(dest)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    try:
+        card_fs.wait_stalled(held, timeout_s=60)
+        detach(reports.path)
+    finally:
+        card_fs.release(held)
+    out, err = process.communicate(timeout=120)
+    assert os.listdir(reports.path) == [], out + err  # nothing on the disk below
+    [line] = [x for x in err.splitlines() if "cannot write the local report" in x]
+    assert "is on another filesystem than when the run began" in line, line
+    assert (dest / card_fs.mountpoint.name / "C1.mov").is_file()

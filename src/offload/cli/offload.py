@@ -46,6 +46,7 @@ from offload.cli.common import (
     keep_signals_to_exit,
     local_report_dir,
     manifest_options,
+    report_folder_device,
     signal_words,
 )
 from offload.cli.parser import build_parser
@@ -469,6 +470,12 @@ def cmd_copy(
     options = _copy_options(args)
     # A mistyped --report-dir is refused now (exit 64), not made whole after the copy.
     reports_folder = local_report_dir(args.report_dir)
+    # The named folder's device now: one unmounted by the end gets no report (a warning).
+    args.report_device = (
+        report_folder_device(reports_folder)
+        if args.report_dir is not None or os.environ.get("OFFLOAD_REPORT_DIR")
+        else None
+    )
     destinations = _cascade_destinations(args)[0]
     # --cascade feeds the s3:// destinations in cascade; without one there is nothing to
     # cascade: said before the copy and in the reports (a note), never a silent plain offload.
@@ -1051,6 +1058,7 @@ def _reports_and_summary(
             worker=worker,
             into=written,
             local_parents=args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR"),
+            local_device=getattr(args, "report_device", None),
         )
         if view[0] is not None:
             view[0].reports_written(
