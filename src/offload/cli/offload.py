@@ -1080,8 +1080,6 @@ def _reports_and_summary(
     if json_sink is not None:
         restate_late_signal()  # before the HTML and PDF are written: they carry it too
         written.finish_documents()
-        if written.local_error:
-            report.notes.append(written.local_error)
         report.notes.extend(written.document_errors)
         restate_late_signal()
         for refused in written.refusals:  # each report not written, before the verdict
@@ -1153,8 +1151,6 @@ def _reports_and_summary(
     # release and below every other line, it went unseen.
     for note in written.document_errors:
         print(f"REPORT NOT WRITTEN: {printable_line(note)}", file=env.stderr)
-    if written.local_error:
-        report.notes.append(written.local_error)
     restate_late_signal()
     # Every report final, stating the exit code: no signal stops the run from here.
     args.signals.holding = True

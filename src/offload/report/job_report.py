@@ -1009,6 +1009,16 @@ def write_reports(
             )
     json_file.release()
     table.release()
+    if result.local_error is not None:
+        # The saved reports say it too (docs/json.md, ``notes``): every JSON written so far
+        # restated with the note, and the HTML and PDF made from that data, never from the
+        # worker's first (only on this failure: a rewrite of each JSON, the documents made
+        # here).
+        problems = result.restate(result.exit_code, [result.local_error])
+        # After: the data's notes may be the report's own list.
+        report.notes.extend([result.local_error, *problems])
+        data = result.data
+        documents.restate(data)
     # HTML + PDF beside each JSON, after all of them are safe (probing reads media files),
     # built once: the same bytes go to the local folders and to the buckets. A failure is a
     # note: `offload report JOB.json` writes them again.
