@@ -759,7 +759,8 @@ def _offload(
         # never a stop (nor, once the handler is put back, a KeyboardInterrupt or SIGTERM's
         # default landing in these lines with another exit code than the outcome's).
         late = late_signal()
-        if late is not None and late not in report.notes:  # after the reports were restated
+        # Not said again where the reports were restated with it.
+        if late is not None and not any(n.startswith(late) for n in report.notes):
             env.warning(late)
         # The process ends next: a signal from here to its exit is recorded as above, and
         # named by the entry point as the process ends (``final_signals.say_at_exit``).
@@ -967,6 +968,14 @@ def signal_after_copy(signal: str) -> str:
     )
 
 
+#: What a note of a signal during the reports adds once the HTML and PDF reports were made
+#: without it (``_reports_and_summary``): they are not made again for it.
+DOCUMENTS_BEFORE_SIGNAL = (
+    "; the HTML and PDF reports, made before it came, do not say it (`offload report "
+    "JOB.json` makes them again from the JSON report, which does)"
+)
+
+
 def signal_during_reports(signal: str) -> str:
     """The warning of a run whose *signal* came while its reports were written, after
     every copy had finished (``signal_after_copy``'s words)."""
@@ -1071,15 +1080,23 @@ def _reports_and_summary(
     assert exit_code == written.exit_code, "the reports must state the process's exit code"
     failed = failures(report)
 
+    documents_made = False  # the HTML and PDF written: a note from now on is not in them
+
     def restate_late_signal() -> None:
         note = late_signal()
-        if note is not None and note not in report.notes:
-            report.notes.append(note)
-            report.notes.extend(written.restate(exit_code, [note]))
+        if note is None or any(n.startswith(note) for n in report.notes):
+            return
+        if documents_made:
+            # Not made again for it: at 50,000 files that would be seconds more at the end,
+            # for a note that changes no copy's state; the JSON, restated, says it.
+            note += DOCUMENTS_BEFORE_SIGNAL
+        report.notes.append(note)
+        report.notes.extend(written.restate(exit_code, [note]))
 
     if json_sink is not None:
         restate_late_signal()  # before the HTML and PDF are written: they carry it too
         written.finish_documents()
+        documents_made = True
         report.notes.extend(written.document_errors)
         restate_late_signal()
         for refused in written.refusals:  # each report not written, before the verdict
@@ -1139,6 +1156,7 @@ def _reports_and_summary(
     # recorded by now is in them too (made again here from the restated data).
     restate_late_signal()
     written.finish_documents()
+    documents_made = True
     # What the card itself holds that is not whole (a span or frames missing, frames
     # damaged, an empty clip file), a line a kind: found by the documents' grouping of the
     # clips (the report worker's), so known only now; the copies are what the lines above
