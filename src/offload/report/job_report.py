@@ -385,7 +385,7 @@ def report_data(
     # The destinations grouped by the disk they share, and how each group read back.
     names = [d.root for d in job.destinations]
     data["devices"] = [
-        {**entry, "summary": describe_devices(entry, names)}
+        {**entry, "summary": describe_devices(entry, names, read_back=job.verify != "transfer")}
         for entry in (group.as_json() for group in job.devices)
     ]
     if report.cascade:  # a cascading copy: which destinations were fed from a fast copy
