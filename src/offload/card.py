@@ -282,6 +282,9 @@ class OffloadPlan:
     # entry records none) were also matched by the card file's fingerprint, read now
     # (``offload.fingerprint``: its first and last 64 KiB; not counted above).
     trusted_fingerprinted: Mapping[int, int] = field(default_factory=dict)
+    # By index, the device (``st_dev``) of each local destination's folder as the plan ends
+    # (``_destination_devices``): a drive pulled from then on is lost, never written below.
+    destination_devices: Mapping[int, int] = field(default_factory=dict)
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -301,18 +304,13 @@ class OffloadPlan:
                 yield task
 
     def root_devices(self) -> dict[int, int]:
-        """By destination index, the device (``st_dev``) the preflight saw at each local
-        destination's folder (``CopyJob``'s ``root_devices``): the one every later look
-        compares with. Not given for a folder the preflight did not look at itself (a drive
-        mounted at the copy root, ``space_at``: the folder was that drive)."""
-        return {
-            c.index: c.st_dev
-            for c in self.preflight.destinations
-            if c.st_dev is not None and c.space_at is None and c.index not in self.backends
-        }
+        """By destination index, the device (``st_dev``) each local destination's folder was
+        on when the plan was made (``destination_devices``; ``CopyJob``'s ``root_devices``):
+        the one every later look compares with."""
+        return dict(self.destination_devices)
 
     def moved_since_plan(self) -> frozenset[int]:
-        """The local destinations whose folder is no longer on the device the preflight saw
+        """The local destinations whose folder is no longer on the device the plan saw
         there (``root_devices``), or no longer there: a drive pulled since, its empty mount
         point a folder of the disk below, where not even a copy root's lock is made (its
         job loses it at its first file). One ``stat`` a destination; never raises."""
@@ -322,7 +320,7 @@ class OffloadPlan:
             if seen is None:
                 continue
             try:
-                now = os.stat(dest_plan.destination).st_dev
+                now = os.stat(f"{dest_plan.destination}/").st_dev
             except OSError:
                 now = None
             if now != seen:
@@ -1581,7 +1579,27 @@ def _plan(
         },
         trusted_unidentified=unidentified,
         trusted_fingerprinted=fingerprinted,
+        destination_devices=_destination_devices(plans, backends),
     )
+
+
+def _destination_devices(
+    plans: Sequence[DestinationPlan], backends: Mapping[int, Any]
+) -> dict[int, int]:
+    """By index, the device of each local destination's folder now, once every check of
+    the plan is done (``OffloadPlan.destination_devices``). Asked of ``<folder>/``: an
+    automount point's own name would give the automount's device, not the drive's. A folder
+    not there yet (``--create-folders``) or that cannot be looked at is left out: its job
+    takes the device it finds. One ``stat`` a destination."""
+    devices = {}
+    for plan in plans:
+        if plan.index in backends:
+            continue
+        try:
+            devices[plan.index] = os.stat(f"{plan.destination}/").st_dev
+        except OSError:
+            pass
+    return devices
 
 
 def _source_volume(

@@ -4,8 +4,8 @@ the empty mount point is a folder of the disk below, where nothing may be writte
 A destination pulled between the plan and the first write: before the fix the destination
 took its root's device when the job opened it, after the preflight, so it compared every
 later look with the disk below: every copy, the ASC MHL history and the ledger were written
-into the bare mount point, each copy "verified", exit 0. Now the device the preflight saw is
-the one every check compares with: the destination is lost at its first file, nothing lands
+into the bare mount point, each copy "verified", exit 0. Now the device the plan saw is the
+one every check compares with: the destination is lost at its first file, nothing lands
 on the disk below, and the run exits 1.
 
 A ``--report-dir`` drive pulled during the run: before the fix the local reports were

@@ -378,11 +378,11 @@ class CopyJob:
     runs, by ``options.device_concurrency``); recorded in the report.
     ``remedies``: by target, what the refusal of a file in the way there says to do where
     it is not ``remedies.in_the_way()``'s (a copy of ours: ``--reverify`` replaces it).
-    ``root_devices``: by destination index, the device (``st_dev``) the plan's preflight saw
-    at that root, which the ``LocalDestination`` made for it compares every later look with
-    (a root on another device when the job starts: a drive pulled since, its empty mount
-    point the disk below, is lost at its first file, nothing written there); a root not
-    given is taken as the job finds it.
+    ``root_devices``: by destination index, the device (``st_dev``) the plan saw at that
+    root (``OffloadPlan.destination_devices``), which the ``LocalDestination`` made for it
+    compares every later look with (a root on another device when the job starts: a drive
+    pulled since, its empty mount point the disk below, is lost at its first file, nothing
+    written there); a root not given is taken as the job finds it.
     """
 
     def __init__(
