@@ -283,6 +283,9 @@ class OffloadPlan:
     # entry records none) were also matched by the card file's fingerprint, read now
     # (``offload.fingerprint``: its first and last 64 KiB; not counted above).
     trusted_fingerprinted: Mapping[int, int] = field(default_factory=dict)
+    # By index, the device (``st_dev``) of each local destination's folder as the plan ends
+    # (``_destination_devices``): a drive pulled from then on is lost, never written below.
+    destination_devices: Mapping[int, int] = field(default_factory=dict)
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -300,6 +303,30 @@ class OffloadPlan:
         for i, task in enumerate(self.tasks):
             if any(t is not None and (i, d) not in in_the_way for d, t in enumerate(task.targets)):
                 yield task
+
+    def root_devices(self) -> dict[int, int]:
+        """By destination index, the device (``st_dev``) each local destination's folder was
+        on when the plan was made (``destination_devices``; ``CopyJob``'s ``root_devices``):
+        the one every later look compares with."""
+        return dict(self.destination_devices)
+
+    def moved_since_plan(self) -> frozenset[int]:
+        """The local destinations whose folder is no longer on the device the plan saw
+        there (``root_devices``), or no longer there: a drive pulled since, its empty mount
+        point a folder of the disk below, where not even a copy root's lock is made (its
+        job loses it at its first file). One ``stat`` a destination; never raises."""
+        moved, devices = set(), self.root_devices()
+        for dest_plan in self.plans:
+            seen = devices.get(dest_plan.index)
+            if seen is None:
+                continue
+            try:
+                now = os.stat(f"{dest_plan.destination}/").st_dev
+            except OSError:
+                now = None
+            if now != seen:
+                moved.add(dest_plan.index)
+        return frozenset(moved)
 
     def in_the_way_remedies(self) -> dict[str, str]:
         """By target, what the engine's refusal of a copy of ours in the way there says to
@@ -1593,7 +1620,27 @@ def _plan(
         },
         trusted_unidentified=unidentified,
         trusted_fingerprinted=fingerprinted,
+        destination_devices=_destination_devices(plans, backends),
     )
+
+
+def _destination_devices(
+    plans: Sequence[DestinationPlan], backends: Mapping[int, Any]
+) -> dict[int, int]:
+    """By index, the device of each local destination's folder now, once every check of
+    the plan is done (``OffloadPlan.destination_devices``). Asked of ``<folder>/``: an
+    automount point's own name would give the automount's device, not the drive's. A folder
+    not there yet (``--create-folders``) or that cannot be looked at is left out: its job
+    takes the device it finds. One ``stat`` a destination."""
+    devices = {}
+    for plan in plans:
+        if plan.index in backends:
+            continue
+        try:
+            devices[plan.index] = os.stat(f"{plan.destination}/").st_dev
+        except OSError:
+            pass
+    return devices
 
 
 def _source_volume(
@@ -2164,7 +2211,9 @@ def run_offload(
     """
     guarded = isolated(_s3().S3PathSink(sink) if plan.backends and sink else sink)
     # Local copy roots have a lock file (a flock), S3 copy roots a lock object (s3lock.py).
-    roots = [p.root for p in plan.plans if p.index not in plan.backends]
+    # Not in a destination pulled since the plan: its lock would be made on the disk below.
+    moved = plan.moved_since_plan()
+    roots = [p.root for p in plan.plans if p.index not in plan.backends and p.index not in moved]
     s3_locks: list[Any] = []
     report: OffloadReport | None = None
     try:
@@ -2310,6 +2359,7 @@ def _run_locked(
         destinations=backends,
         devices=plan.devices,
         remedies=plan.in_the_way_remedies(),
+        root_devices=plan.root_devices(),
     ).run()
     if first_replace and not job_report.cancelled:
         again = CopyJob(
@@ -2324,6 +2374,7 @@ def _run_locked(
                 for b in backends
             ],
             devices=plan.devices,
+            root_devices=plan.root_devices(),
         ).run()
         settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)

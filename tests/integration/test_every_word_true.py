@@ -434,7 +434,10 @@ def test_local_report_folder_that_cannot_be_written_is_a_warning(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert "WARNING: cannot write the local report" in result.stderr
     on_dest = next((dest / "A001" / ".offload" / "reports").glob("*.json"))
-    assert json.loads(on_dest.read_text())["exit_code"] == 0
+    saved = json.loads(on_dest.read_text())
+    assert saved["exit_code"] == 0
+    # Said once in the saved report too (failed before: ``notes: []``).
+    assert sum("cannot write the local report" in n for n in saved["notes"]) == 1
 
 
 def test_each_report_not_written_has_its_own_json_line_naming_the_file_and_why(

@@ -2,7 +2,8 @@
 gone by the end of the run: the end-of-run write makes the named folder if missing, never
 the folders above it (``cli.common.local_report_dir``'s rule), so nothing of the drive's
 path is rebuilt on the disk below; the run says its local report was not written (a
-warning: the copies are not affected) and the destination's report is written. Real card,
+warning: the copies are not affected) and the destination's report is written, saying so
+in its notes (JSON, HTML). Real card,
 destination and CLI in-process; the drive's removal happens right after the copy (the
 real ``run_offload`` returns, then its folder is removed), before the reports."""
 
@@ -52,4 +53,10 @@ def test_a_named_report_folder_whose_drive_went_away_is_not_rebuilt(
     assert f"cannot write the local report into {folder}" in said, said
     assert "No such file or directory" in said or "ENOENT" in said, said
     (on_dest,) = (dest / "A001" / ".offload" / "reports").glob("*.json")
-    assert json.loads(on_dest.read_text())["exit_code"] == 0
+    saved = json.loads(on_dest.read_text())
+    assert saved["exit_code"] == 0
+    # The saved reports say it too (failed before: ``notes: []``, the HTML silent).
+    [note] = [n for n in saved["notes"] if "cannot write the local report" in n]
+    assert str(folder) in note
+    html = " ".join(on_dest.with_suffix(".html").read_text().split())
+    assert f"cannot write the local report into {folder}" in html

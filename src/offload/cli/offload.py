@@ -46,6 +46,7 @@ from offload.cli.common import (
     keep_signals_to_exit,
     local_report_dir,
     manifest_options,
+    report_folder_device,
     signal_words,
 )
 from offload.cli.parser import build_parser
@@ -490,6 +491,12 @@ def cmd_copy(
     options = _copy_options(args)
     # A mistyped --report-dir is refused now (exit 64), not made whole after the copy.
     reports_folder = local_report_dir(args.report_dir)
+    # The named folder's device now: one unmounted by the end gets no report (a warning).
+    args.report_device = (
+        report_folder_device(reports_folder)
+        if args.report_dir is not None or os.environ.get("OFFLOAD_REPORT_DIR")
+        else None
+    )
     destinations = _cascade_destinations(args)[0]
     # --cascade feeds the s3:// destinations in cascade; without one there is nothing to
     # cascade: said before the copy and in the reports (a note), never a silent plain offload.
@@ -773,7 +780,8 @@ def _offload(
         # never a stop (nor, once the handler is put back, a KeyboardInterrupt or SIGTERM's
         # default landing in these lines with another exit code than the outcome's).
         late = late_signal()
-        if late is not None and late not in report.notes:  # after the reports were restated
+        # Not said again where the reports were restated with it.
+        if late is not None and not any(n.startswith(late) for n in report.notes):
             env.warning(late)
         # The process ends next: a signal from here to its exit is recorded as above, and
         # named by the entry point as the process ends (``final_signals.say_at_exit``).
@@ -981,6 +989,14 @@ def signal_after_copy(signal: str) -> str:
     )
 
 
+#: What a note of a signal during the reports adds once the HTML and PDF reports were made
+#: without it (``_reports_and_summary``): they are not made again for it.
+DOCUMENTS_BEFORE_SIGNAL = (
+    "; the HTML and PDF reports, made before it came, do not say it (`offload report "
+    "JOB.json` makes them again from the JSON report, which does)"
+)
+
+
 def signal_during_reports(signal: str) -> str:
     """The warning of a run whose *signal* came while its reports were written, after
     every copy had finished (``signal_after_copy``'s words)."""
@@ -1072,6 +1088,7 @@ def _reports_and_summary(
             worker=worker,
             into=written,
             local_parents=args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR"),
+            local_device=getattr(args, "report_device", None),
         )
         if view[0] is not None:
             view[0].reports_written(
@@ -1084,17 +1101,23 @@ def _reports_and_summary(
     assert exit_code == written.exit_code, "the reports must state the process's exit code"
     failed = failures(report)
 
+    documents_made = False  # the HTML and PDF written: a note from now on is not in them
+
     def restate_late_signal() -> None:
         note = late_signal()
-        if note is not None and note not in report.notes:
-            report.notes.append(note)
-            report.notes.extend(written.restate(exit_code, [note]))
+        if note is None or any(n.startswith(note) for n in report.notes):
+            return
+        if documents_made:
+            # Not made again for it: at 50,000 files that would be seconds more at the end,
+            # for a note that changes no copy's state; the JSON, restated, says it.
+            note += DOCUMENTS_BEFORE_SIGNAL
+        report.notes.append(note)
+        report.notes.extend(written.restate(exit_code, [note]))
 
     if json_sink is not None:
         restate_late_signal()  # before the HTML and PDF are written: they carry it too
         written.finish_documents()
-        if written.local_error:
-            report.notes.append(written.local_error)
+        documents_made = True
         report.notes.extend(written.document_errors)
         restate_late_signal()
         for refused in written.refusals:  # each report not written, before the verdict
@@ -1154,6 +1177,7 @@ def _reports_and_summary(
     # recorded by now is in them too (made again here from the restated data).
     restate_late_signal()
     written.finish_documents()
+    documents_made = True
     # What the card itself holds that is not whole (a span or frames missing, frames
     # damaged, an empty clip file), a line a kind: found by the documents' grouping of the
     # clips (the report worker's), so known only now; the copies are what the lines above
@@ -1166,8 +1190,6 @@ def _reports_and_summary(
     # release and below every other line, it went unseen.
     for note in written.document_errors:
         print(f"REPORT NOT WRITTEN: {printable_line(note)}", file=env.stderr)
-    if written.local_error:
-        report.notes.append(written.local_error)
     restate_late_signal()
     # Every report final, stating the exit code: no signal stops the run from here.
     args.signals.holding = True

@@ -697,7 +697,11 @@ class LocalDestination(Closing):
     """A folder on a local (or mounted network) filesystem; see the module docstring.
 
     ``root``: the folder whose device must stay the same while the job runs (unmounted or
-    replaced: the destination is gone). ``features``: None to probe them.
+    replaced: the destination is gone). ``root_device``: the device (``st_dev``) the plan
+    saw there, which every later look compares with; a root found on another one now (a
+    drive pulled between the plan and the job: its empty mount point is the disk below) is
+    gone at the first ``check_present``, before anything is written. None: the device the
+    root is on now. ``features``: None to probe them.
     ``syncfs_table``: the job's syncfs rounds (``destinations.shared_syncfs``), which own
     their descriptors; None: this destination opens a descriptor of its own on its
     filesystem, which ``close`` closes (or the collector: a destination not closed keeps
@@ -711,6 +715,7 @@ class LocalDestination(Closing):
         root: Path,
         *,
         device: str | None = None,
+        root_device: int | None = None,
         write_call_size: int = 256 * 1024,
         direct_writes: bool = True,
         features: Features | None = None,
@@ -718,7 +723,10 @@ class LocalDestination(Closing):
     ) -> None:
         self.root = Path(root)
         self.device = device or str(root)
-        self.root_device = os.stat(self.root).st_dev
+        now = os.stat(self.root).st_dev  # raises for a drive that no longer answers
+        # The plan's device, not the one found now: taken late, it would be the disk below
+        # a drive pulled meanwhile, and every check would then compare with that disk.
+        self.root_device = now if root_device is None else root_device
         if features is None:
             features, magic = _probe(self.root)
         else:  # a caller's (the tests switch features off): the filesystem still decides

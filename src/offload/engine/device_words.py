@@ -19,10 +19,12 @@ SERIAL = "serial"  # a group's destinations read back one at a time
 PARALLEL = "parallel"  # ... all at once
 
 
-def describe(entry: Mapping[str, Any], names: Sequence[str]) -> str:
+def describe(entry: Mapping[str, Any], names: Sequence[str], *, read_back: bool = True) -> str:
     """One line for a group (``DeviceGroup.as_json`` form; *names* by destination index):
     what was detected and what was chosen, e.g. "dest A and dest B share /dev/sdb
-    (rotational, usb): read-backs one at a time (a spinning disk shared by 2 ...)"."""
+    (rotational, usb): read-backs one at a time (a spinning disk shared by 2 ...)". Without
+    *read_back* (``--verify transfer``: no copy of the run is read back), what was detected
+    and that its copies are not read back: no words of read-backs that never ran."""
     members = [
         names[i] if i < len(names) else f"destination {i + 1}" for i in entry["destinations"]
     ]
@@ -38,5 +40,10 @@ def describe(entry: Mapping[str, Any], names: Sequence[str]) -> str:
         detected.append(f"reports rotational={int(entry['rotational'])}")
     if entry.get("source_on_device"):
         detected.append("the source too")
+    if not read_back:
+        return (
+            f"{who} {entry['device']} ({', '.join(detected)}): its copies are not read back "
+            "(--verify transfer)"
+        )
     how = "one at a time" if entry["read_backs"] == SERIAL else "in parallel"
     return f"{who} {entry['device']} ({', '.join(detected)}): read-backs {how} ({entry['reason']})"

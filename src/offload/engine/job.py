@@ -376,6 +376,11 @@ class CopyJob:
     runs, by ``options.device_concurrency``); recorded in the report.
     ``remedies``: by target, what the refusal of a file in the way there says to do where
     it is not ``remedies.in_the_way()``'s (a copy of ours: ``--reverify`` replaces it).
+    ``root_devices``: by destination index, the device (``st_dev``) the plan saw at that
+    root (``OffloadPlan.destination_devices``), which the ``LocalDestination`` made for it
+    compares every later look with (a root on another device when the job starts: a drive
+    pulled since, its empty mount point the disk below, is lost at its first file, nothing
+    written there); a root not given is taken as the job finds it.
     """
 
     def __init__(
@@ -390,9 +395,11 @@ class CopyJob:
         destinations: Sequence[Destination | None] | None = None,
         devices: Sequence[DeviceGroup] | None = None,
         remedies: Mapping[str, str] | None = None,
+        root_devices: Mapping[int, int] | None = None,
     ) -> None:
         self.tasks = list(tasks)
         self.remedies = remedies or {}
+        self.root_devices = root_devices or {}
         self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
         self.destination_roots = [Path(root) for root in destination_roots]
         self.destinations = list(destinations) if destinations is not None else None
@@ -445,7 +452,9 @@ class CopyJob:
         # One syncfs at a time for the local destinations that share a filesystem.
         syncfs_table = SharedSyncfsTable()
         backends: list[Destination] = [
-            backend if backend is not None else _local(root, devices[index], options, syncfs_table)
+            backend
+            if backend is not None
+            else _local(root, devices[index], options, syncfs_table, self.root_devices.get(index))
             for index, (root, backend) in enumerate(zip(self.destination_roots, given, strict=True))
         ]
         # A backend may name itself better than its root (s3://bucket/prefix).
@@ -577,15 +586,20 @@ class CopyJob:
 
 
 def _local(
-    root: Path, device: str, options: CopyOptions, syncfs_table: SharedSyncfsTable
+    root: Path,
+    device: str,
+    options: CopyOptions,
+    syncfs_table: SharedSyncfsTable,
+    root_device: int | None,
 ) -> Destination:
-    """The local destination on *root*; a drive that cannot be reached when the job starts
-    (its OSError) is an ``UnreachableDestination``: lost at its first file, the others
-    written."""
+    """The local destination on *root* (on *root_device* as the plan saw it, if known); a
+    drive that cannot be reached when the job starts (its OSError) is an
+    ``UnreachableDestination``: lost at its first file, the others written."""
     try:
         return LocalDestination(
             root,
             device=device,
+            root_device=root_device,
             write_call_size=options.write_call_size,
             direct_writes=options.direct_writes,
             syncfs_table=syncfs_table,

@@ -1948,7 +1948,9 @@ def build_view(
     totals.extend(
         (
             f"{'Bucket' if entry.get('kind') == 'remote' else 'Disk'} {entry.get('device')}",
-            describe_devices(entry, list(labels.values())),
+            describe_devices(
+                entry, list(labels.values()), read_back=data.get("verify") != "transfer"
+            ),
         )
         for entry in data.get("devices") or []
         if entry.get("destinations")

@@ -408,8 +408,10 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     names = [item.copy_root for item in results]
     if plan.devices:
         print("\nDisks (how each group of destinations would read back):", file=err)
+    read_back = plan.options.copy.verify is not VerifyMode.TRANSFER
     for group in plan.devices:
-        print(f"  {printable_text(describe_devices(group.as_json(), names))}", file=err)
+        line = describe_devices(group.as_json(), names, read_back=read_back)
+        print(f"  {printable_text(line)}", file=err)
     for warning in plan.preflight.warnings:
         env.warning(warning.message)
     for path in plan.tree.ignored[:_LISTED]:
@@ -517,7 +519,14 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
         "notes": unidentified_trust_notes(plan),
         "cascade": _cascade_dict(plan, results),
         "devices": [
-            {**entry, "summary": describe_devices(entry, [item.copy_root for item in results])}
+            {
+                **entry,
+                "summary": describe_devices(
+                    entry,
+                    [item.copy_root for item in results],
+                    read_back=plan.options.copy.verify is not VerifyMode.TRANSFER,
+                ),
+            }
             for entry in (group.as_json() for group in plan.devices)
         ],
         "destinations": [

@@ -390,7 +390,7 @@ def report_data(
     # The destinations grouped by the disk they share, and how each group read back.
     names = [d.root for d in job.destinations]
     data["devices"] = [
-        {**entry, "summary": describe_devices(entry, names)}
+        {**entry, "summary": describe_devices(entry, names, read_back=job.verify != "transfer")}
         for entry in (group.as_json() for group in job.devices)
     ]
     if report.cascade:  # a cascading copy: which destinations were fed from a fast copy
@@ -856,11 +856,14 @@ def write_reports(
     worker: DocumentWorker | None = None,
     into: ReportsWritten | None = None,
     local_parents: bool = True,
+    local_device: int | None = None,
 ) -> ReportsWritten:
     """Write JSON + CSV into every destination not lost (a local folder, or a
     ``report_folders`` one: S3), then locally (if *local_dir*: made with the folders above
     it only if *local_parents*, the default folder; one the user named is made if missing,
-    never its parents: gone since, its report is not written, ``local_error``), then the
+    never its parents: gone since, its report is not written, ``local_error``; nor where
+    *local_device*, the device it was on when the run began (``cli.common.
+    report_folder_device``), is no longer its own: a drive unmounted since), then the
     HTML and PDF reports
     beside each JSON. With a report *worker* (``report/worker.py``, the command's) they are
     handed to it and written by the result's ``finish_documents``, which the caller must
@@ -1016,6 +1019,8 @@ def write_reports(
     result.paths = [str(p) for p in written]
     if local_dir is not None:
         try:
+            if local_device is not None:
+                _still_on(local_dir, local_device)
             local = _write_pair(
                 local_dir, base, json_file, table, result.exit_code, parents=local_parents
             )
@@ -1031,6 +1036,16 @@ def write_reports(
             )
     json_file.release()
     table.release()
+    if result.local_error is not None:
+        # The saved reports say it too (docs/json.md, ``notes``): every JSON written so far
+        # restated with the note, and the HTML and PDF made from that data, never from the
+        # worker's first (only on this failure: a rewrite of each JSON, the documents made
+        # here).
+        problems = result.restate(result.exit_code, [result.local_error])
+        # After: the data's notes may be the report's own list.
+        report.notes.extend([result.local_error, *problems])
+        data = result.data
+        documents.restate(data)
     # HTML + PDF beside each JSON, after all of them are safe (probing reads media files),
     # built once: the same bytes go to the local folders and to the buckets. A failure is a
     # note: `offload report JOB.json` writes them again.
@@ -1249,6 +1264,25 @@ def _document_put(folder: RemoteReportFolder, name: str) -> Callable[[str, bytes
         folder.put(f"{name}{suffix}", content, replace=False)
 
     return put
+
+
+def _still_on(folder: Path, device: int) -> None:
+    """Raise OSError (ENODEV) where *folder* (not there yet: the folder it is to be made
+    in) is no longer on *device*, the one it was on when the run began: its drive unmounted
+    since (``umount -l``, a pulled drive), its path a folder of the disk below, where a
+    report would be written unseen. Any other failure to look is left to the write."""
+    where = folder if os.path.lexists(folder) else folder.parent
+    try:
+        now = os.stat(where).st_dev
+    except OSError:
+        return
+    if now != device:
+        raise OSError(
+            errno.ENODEV,
+            f"{printable_name(str(where))} is on another filesystem than when the run "
+            "began (its drive unmounted or pulled?)",
+            str(where),
+        )
 
 
 def _write_pair(

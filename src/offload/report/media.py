@@ -473,10 +473,7 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
         info.width = context.width or None
         info.height = context.height or None
         rate = video.average_rate or video.guessed_rate
-        single_image = names[0].endswith("_pipe") or names[0] in (
-            "image2",
-            "exr_pipe",
-        )
+        single_image = _single_image(names)
         # The picture's own duration: the container's is its longest stream's (sound
         # recorded past the last frame counted frames that are not there).
         video_s = (
@@ -691,6 +688,12 @@ def _audio_of(path: Path, budget: ProbeBudget) -> tuple[int, int] | None:
         return None
 
 
+def _single_image(names: list[str]) -> bool:
+    """Whether a container of FFmpeg format *names* is one picture (a frame file of an image
+    sequence, a still): no index, no rate of its own."""
+    return names[0].endswith("_pipe") or names[0] in ("image2", "exr_pipe")
+
+
 def _middle_frame(
     container: Any, stream: Any, info: MediaInfo, deadline: float, offset: float | None = None
 ) -> Any:
@@ -705,6 +708,7 @@ def _middle_frame(
     clip's time budget). A picture that fails to decode is skipped and counted, never the
     end of the probe (``_decode_to``); what did not decode is said in ``info.damage``."""
     start = _start_s(container)
+    still = _single_image(str(container.format.name).split(","))
     length = info.data_s if info.data_s is not None else (info.duration_s or 0.0)
     target = start + (length / 2 if offset is None else offset)
     failure = None
@@ -716,7 +720,7 @@ def _middle_frame(
         else:
             decoded = _decode_to(container, stream, target, info, deadline)
             if decoded.frame is not None:
-                _say_bad_pictures(decoded, info, "read around its middle")
+                _say_bad_pictures(decoded, info, "read around its middle", still)
                 return decoded.frame
             failure = decoded.failure
     try:
@@ -724,7 +728,7 @@ def _middle_frame(
     except Exception:
         pass  # not seekable: decode from where it stands
     decoded = _decode_to(container, stream, target, info, deadline)
-    _say_bad_pictures(decoded, info, "read from its start to its middle")
+    _say_bad_pictures(decoded, info, "read from its start to its middle", still)
     failure = decoded.failure or failure
     if decoded.frame is None and failure:
         info.error = info.error or failure
@@ -751,12 +755,19 @@ class _Decoded:
     gave_up: bool = False
 
 
-def _say_bad_pictures(decoded: _Decoded, info: MediaInfo, where: str) -> None:
+def _say_bad_pictures(decoded: _Decoded, info: MediaInfo, where: str, still: bool) -> None:
     """*info*'s damage in true words when FFmpeg refused pictures as invalid data: none
-    decoded ("no picture decodes"), else how many of those read (*where*) did not."""
+    decoded ("no picture decodes"), else how many of those read (*where*) did not. A
+    *still* (a frame file of an image sequence) has no index: its one picture is said."""
     if not decoded.bad or info.damage is not None:
         return
     why = (decoded.failure or "").removeprefix(_FFMPEG)
+    if decoded.frame is None and still:
+        info.damage = (
+            "no picture decodes: the frame file read opens, but FFmpeg cannot decode its "
+            f"picture ({why}), so no player shows it as it is"
+        )
+        return
     if decoded.frame is None:
         span = f"in its first {decoded.bad} pictures" if decoded.gave_up else where
         info.damage = (

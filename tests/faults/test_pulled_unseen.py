@@ -1,0 +1,76 @@
+"""Drives pulled where no check looked (``umount -l``, what udisks does to a pulled drive):
+the empty mount point is a folder of the disk below, where nothing may be written unseen.
+
+A destination pulled between the plan and the first write: before the fix the destination
+took its root's device when the job opened it, after the preflight, so it compared every
+later look with the disk below: every copy, the ASC MHL history and the ledger were written
+into the bare mount point, each copy "verified", exit 0. Now the device the plan saw is the
+one every check compares with: the destination is lost at its first file, nothing lands
+on the disk below, and the run exits 1.
+
+A ``--report-dir`` drive pulled during the run: before the fix the local reports were
+written to the disk below with no warning. Now they are not written, a warning says so.
+
+Real parts: tmpfs mounts detached between ``plan_offload`` and ``run_offload`` (the moment
+the CLI prints its "Offloading" line), or while FaultyFS holds the card's read (the copy
+running in a real subprocess).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from offload.card import plan_offload, run_offload
+from offload.results import GOOD_STATUSES
+from support.cards import clips_card
+from support.faultyfs import FaultyFS
+from support.mounts import Mount, detach
+from support.offload_cli import CLI
+
+
+def test_a_drive_pulled_after_the_plan_is_lost_never_written_below(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    card = clips_card(tmp_path, 5, 20_000)
+    ok, drive = tmp_path / "ok", tmpfs_mount(64 << 20)
+    ok.mkdir()
+    plan = plan_offload(card, [ok, drive.path])
+    detach(drive.path)
+    report = run_offload(plan)
+    assert os.listdir(drive.path) == []  # the bare mount point: nothing written below
+    assert report.exit_code == 1
+    [lost] = [d for d in report.job.destinations if d.lost]
+    assert lost.root == str(drive.path)
+    assert "is now on another device" in (lost.lost_reason or ""), lost.lost_reason
+    assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
+
+
+def test_a_report_folder_pulled_mid_run_gets_no_report_and_a_warning(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    tmpfs_mount: Callable[..., Mount],
+) -> None:
+    """Failed before: exit 0, no warning, the JSON/CSV/HTML/PDF in the bare mount point."""
+    card_fs = faulty_fs(direct_io=True)
+    (card_fs.mountpoint / "C1.mov").write_bytes(os.urandom(1 << 16))
+    reports, dest = tmpfs_mount(16 << 20), tmp_path / "dest"
+    dest.mkdir()
+    held = card_fs.stall("read", path="*C1.mov", times=1)
+    process = subprocess.Popen(
+        [*CLI, "copy", "--report-dir", str(reports.path), str(card_fs.mountpoint), str(dest)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    try:
+        card_fs.wait_stalled(held, timeout_s=60)
+        detach(reports.path)
+    finally:
+        card_fs.release(held)
+    out, err = process.communicate(timeout=120)
+    assert os.listdir(reports.path) == [], out + err  # nothing on the disk below
+    [line] = [x for x in err.splitlines() if "cannot write the local report" in x]
+    assert "is on another filesystem than when the run began" in line, line
+    assert (dest / card_fs.mountpoint.name / "C1.mov").is_file()
