@@ -126,23 +126,115 @@ def test_a_record_left_after_the_chain_is_deleted_and_the_generation_kept(  # ty
     assert RECORD not in keys(s3_server.url, bucket)
 
 
-def test_another_computers_record_is_left_and_its_manifest_named(  # type: ignore[no-untyped-def]
+def _said(out: str) -> list[str]:
+    """The warnings of a ``--json`` run's output."""
+    return [
+        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
+    ]
+
+
+def _rewrite_record(endpoint: str, bucket: str, **fields: object) -> None:
+    """The generation record with *fields* changed (a value None: the field removed)."""
+    client = admin(endpoint)
+    record = json.loads(client.get_object(Bucket=bucket, Key=RECORD)["Body"].read())
+    record.update(fields)
+    record = {k: v for k, v in record.items() if v is not None}
+    client.put_object(Bucket=bucket, Key=RECORD, Body=json.dumps(record).encode())
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [{"pid_space": "another-boot/1"}, {"host": "elsewhere", "pid_space": "another-boot/1"}],
+    ids=["after-a-power-cut", "another-computer"],
+)
+def test_a_record_written_under_a_lock_since_taken_over_is_settled(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, judge, writer
+) -> None:
+    # The killed run's record as a run of another boot (a power cut, a new container) or
+    # computer leaves it: its pid proves nothing, but the lock it names (its nonce) is not
+    # the one this run took over, so that run is over. Before: left for good ("run ... again
+    # on that run's computer", exit 1 for a first generation, every re-run).
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    _rewrite_record(s3_server.url, bucket, **writer)
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    removed = [m for m in _said(out) if "ASC MHL manifest" in m]
+    assert removed == [
+        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
+        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
+    ]
+    assert orphan not in _manifests(s3_server.url, bucket)
+    assert RECORD not in keys(s3_server.url, bucket)
+    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
+    result = judge.verify(copy)
+    assert result.clean, result.describe()
+
+
+def test_a_record_of_a_run_that_held_no_lock_is_left_and_its_manifest_named(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
     card = make_card(tmp_path, CARD)
     url = f"s3://{bucket}/day1"
     orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
-    # As if written by a run on another computer: S3 has no lock to prove it over.
-    client = admin(s3_server.url)
-    record = json.loads(client.get_object(Bucket=bucket, Key=RECORD)["Body"].read())
-    record.update(host="elsewhere", pid_space="another-boot/1")
-    client.put_object(Bucket=bucket, Key=RECORD, Body=json.dumps(record).encode())
+    # Another computer's run that held no lock (its lock could not be taken): nothing
+    # proves it over.
+    _rewrite_record(s3_server.url, bucket, host="elsewhere", pid_space="another-boot/1", lock=None)
     code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
-    said = [
-        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
-    ]
-    left = [m for m in said if m.startswith("left ASC MHL manifest")]
-    assert len(left) == 1 and f"s3://{bucket}/{orphan}" in left[0], said
+    left = [m for m in _said(out) if m.startswith("left ASC MHL manifest")]
+    assert len(left) == 1 and f"s3://{bucket}/{orphan}" in left[0], out[-2000:]
     assert "cannot be judged from this computer" in left[0] and f"s3://{bucket}/{RECORD}" in left[0]
     assert orphan in _manifests(s3_server.url, bucket) and RECORD in keys(s3_server.url, bucket)
     assert code != 0  # as before: a first generation no chain lists is not built on
+
+
+def test_a_record_naming_a_chained_manifest_is_removed_whoever_wrote_it(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # A record left after its chain (its delete refused), of a writer nothing proves over:
+    # before, it stayed, and every later generation went without a record of its own (its
+    # If-None-Match PUT refused, silently).
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    proxy.intercept("DELETE", f"/{bucket}/{RECORD}", status=403)
+    first = _offload_process(tmp_path / "first", proxy.url, str(card), url)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    _rewrite_record(s3_server.url, bucket, host="elsewhere", pid_space="another-boot/1", lock=None)
+    (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    assert not [m for m in _said(out) if "ASC MHL manifest" in m]
+    assert len(_manifests(s3_server.url, bucket)) == 2
+    assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_a_run_whose_lock_was_taken_over_never_stores_its_chain(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # The rule that settles a record written under another lock holds only if its writer,
+    # its lock taken over, never stores the chain after: it reads the lock back first.
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    lock = "day1/A001/.offload/lock"
+    proxy.hold("GET", f"/{bucket}/{lock}")  # the read-back before the chain
+    process = _offload_process(tmp_path / "taken", proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(60), "the lock was never read back before the chain"
+        client = admin(s3_server.url)
+        body = json.loads(client.get_object(Bucket=bucket, Key=lock)["Body"].read())
+        body.update(lock="another-run", pid=1, host="elsewhere")
+        client.put_object(Bucket=bucket, Key=lock, Body=json.dumps(body).encode())
+        proxy.release()
+        out, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    assert "is no longer this run's: the chain was not stored" in out, out[-3000:]
+    # Nothing of a generation stored: the manifest taken back, its record deleted.
+    assert _manifests(s3_server.url, bucket) == []
+    assert not [k for k in keys(s3_server.url, bucket) if k.startswith(HISTORY)]
+    assert RECORD not in keys(s3_server.url, bucket)
