@@ -238,3 +238,31 @@ def test_a_run_whose_lock_was_taken_over_never_stores_its_chain(  # type: ignore
     assert _manifests(s3_server.url, bucket) == []
     assert not [k for k in keys(s3_server.url, bucket) if k.startswith(HISTORY)]
     assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_a_manifest_put_that_raised_after_the_service_stored_it_keeps_its_record(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
+) -> None:
+    # The manifest's PUT stored, its answer lost, its retries answered 503: the run cannot
+    # know it is there, so no take-back deletes it. Before, its record was deleted all the
+    # same: an unchained manifest no record named, every re-run "BUT NO MANIFEST".
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    manifest = f"/{bucket}/{HISTORY}0001_"
+    proxy.lose_answer("PUT", manifest, go_down=False)
+    proxy.intercept("PUT", manifest, status=503, code="SlowDown", count=50)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    first = _offload_process(tmp_path / "first", proxy.url, str(card), url)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 1, err
+    (orphan,) = _manifests(s3_server.url, bucket)
+    assert RECORD in keys(s3_server.url, bucket)
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    assert [m for m in _said(out) if "ASC MHL manifest" in m] == [
+        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
+        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
+    ]
+    assert orphan not in _manifests(s3_server.url, bucket)
+    assert RECORD not in keys(s3_server.url, bucket)

@@ -674,6 +674,7 @@ def upload_history_changes(
     # Before a new generation's manifest, the intent a SIGKILL cannot take back with it
     # (s3unchained): the next writer removes that manifest if no chain lists it.
     intent = s3unchained.Intent(backend.store, s3unchained.record_key(backend, copy_root), lock)
+    sending: str | None = None  # a manifest's key whose PUT was sent and not answered yet
     try:
         for folder, _, names in sorted(os.walk(staging / under if under else staging)):
             for name in sorted(names):
@@ -691,6 +692,7 @@ def upload_history_changes(
                     and generation_number_of(name) is not None
                 ):
                     intent.note(name, s3unchained.c4_of_bytes(data))
+                    sending = key
                 chain = relative == f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}"
                 if chain and stored and lock is not None and not lock.still_ours():
                     raise OSError(
@@ -699,6 +701,7 @@ def upload_history_changes(
                         "the chain was not stored",
                     )
                 etag, version = backend.store.put_small_own(key, data, replace=replace)
+                sending = None
                 if not replace and relative.startswith(f"{ASCMHL_FOLDER}/"):
                     stored.append((key, etag, version))
                 uploaded.append(target)
@@ -706,9 +709,12 @@ def upload_history_changes(
         # The chain (changed, stored last) not stored: take back the new manifests. A chain
         # stored whole names them; none is stored after it, so nothing to undo then.
         backend.store.take_back(list(reversed(stored)))
-        # The intent kept while a manifest it names may stand there (its delete failed).
+        # The intent kept while a manifest it names may stand there: its delete failed, or
+        # its PUT raised with no answer (the service may have stored it: a lost answer,
+        # 503s after storing, a Ctrl-C mid-PUT), which no take-back knows of. A record
+        # naming a manifest that is not there is dropped by the next settle.
         left = {item.key for item in backend.store.left_behind}
-        intent.close(keep=any(key in left for key, _, _ in stored))
+        intent.close(keep=sending is not None or any(key in left for key, _, _ in stored))
         raise
     intent.close(keep=False)
     return uploaded

@@ -21,7 +21,8 @@ Contract:
   remedy is kept, and this generation goes without one, as where none is kept); one that
   cannot be stored leaves the generation without a record. :meth:`Intent.close` deletes it
   (its own version by id on a bucket that keeps versions, ``S3Destination.delete_own``)
-  unless told to keep it (the manifest it names stands unlisted: its take-back failed).
+  unless told to keep it (the manifest it names may stand unlisted: its take-back failed,
+  or its PUT raised with no answer, which the service may have stored).
   Never raise.
 * The record names the copy root's lock its writer held (``S3CopyRootLock.nonce``, where
   it held one), and ``upload_history_changes`` stores no chain once that lock is no longer
