@@ -37,7 +37,8 @@ Contract:
   removes the recorded manifest only when all hold: it was downloaded (it stands there),
   the chain as downloaded (or the folder without a chain) does not list it, its bytes' C4
   ID is the recorded one (read by a GET, which must give back the bytes downloaded), no
-  manifest is numbered after it; the delete is conditional on that GET's ETag.
+  manifest is numbered after it; the delete is conditional on that GET's ETag (If-Match,
+  or a HEAD just before where the service ignores it: ``S3Destination.delete_key``).
   On a bucket that keeps versions that delete lays a delete marker: the manifest stays a
   noncurrent version, which no listing or download shows. The record is deleted (on the
   ETag read: never a newer writer's) in every case it can be judged; the staged history
