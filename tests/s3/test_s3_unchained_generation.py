@@ -275,3 +275,32 @@ def test_a_manifest_put_that_raised_after_the_service_stored_it_keeps_its_record
     ]
     assert len(_only_chained(s3_server.url, bucket, orphan)) == 1
     assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_a_manifest_step_failing_after_its_settle_says_what_it_removed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # The orphan removed, then this run's own manifest refused (403): before, the step's
+    # error replaced its outcome, and the removal went unsaid.
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    proxy.intercept("PUT", f"/{bucket}/{HISTORY}0001_", status=403)
+    code, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), url)
+    assert code != 0
+    assert f"removed ASC MHL manifest s3://{bucket}/{orphan}" in out + err, out[-3000:]
+
+
+def test_an_append_refused_after_its_settle_says_what_it_removed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # A first copy killed before its chain: the append's settle removes its manifest, and
+    # then no history is left to append to (64). Before, the refusal said nothing of it.
+    url = f"s3://{bucket}/day1"
+    card = make_card(tmp_path, CARD)
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    admin(s3_server.url).delete_object(Bucket=bucket, Key="day1/A001/.offload/lock")
+    code, out, err = verify(tmp_path, s3_server.url, "--append", f"{url}/A001")
+    assert code == 64, out + err
+    assert f"removed ASC MHL manifest s3://{bucket}/{orphan}" in out + err, out + err
+    assert orphan not in _manifests(s3_server.url, bucket)

@@ -523,6 +523,7 @@ def write_s3_manifests(
         with tempfile.TemporaryDirectory(prefix="offload-s3-mhl-") as staging:
             # Named as the copy root: the manifest's file name carries the root's name.
             root = Path(staging) / (destination.root.name or backend.store.url.bucket)
+            settled: str | None = None
             try:
                 root.mkdir()
                 # The legacy MHLs too, asked for or not: a generation written now ignores
@@ -567,6 +568,8 @@ def write_s3_manifests(
                     results.append(outcome)
             except (OSError, OffloadError) as exc:
                 message = redact_secrets(getattr(exc, "message", None) or str(exc))
+                if settled is not None:  # what the settle did is never left unsaid
+                    message = f"{settled}; then {message}"
                 results.append(
                     ManifestResult(
                         destination.index,
