@@ -10,7 +10,7 @@ import time
 
 from offload.card import OffloadOptions, offload
 from offload.destinations.s3config import S3Settings
-from offload.events import DestinationBytesWritten, Event
+from offload.events import DestinationBytesWritten, DestinationWriting, Event
 from offload.options import CopyOptions
 from s3.test_s3_cli import make_card
 
@@ -59,3 +59,40 @@ def test_an_uploads_bytes_count_as_they_reach_the_service(  # type: ignore[no-un
     for at, nbytes in landed.counts:
         total += nbytes
         assert total <= LINK * (at - started) + PART, (total, at - started)
+
+
+class _Said:
+    """A sink keeping each ``DestinationWriting`` and each 0-byte ``DestinationBytesWritten``
+    (the end of a write in flight), in order, from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.said: list[str] = []
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, DestinationWriting) or (
+            isinstance(event, DestinationBytesWritten) and not event.nbytes
+        ):
+            with self._lock:
+                self.said.append(type(event).__name__)
+
+
+def test_a_zero_byte_event_only_ends_a_write_said_in_flight(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    # Before: one 0-byte event a chunk, a small file's too (no DestinationWriting said for
+    # it): ~50,000 events more through the fan-out on a card of 50,000 files.
+    small = {f"CLIPS/A001C{n:03d}.xml": 900 for n in range(20)}
+    card = make_card(tmp_path, {**small, CLIP: 2 * PART + 7})
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", part_size=PART)
+    sink = _Said()
+    report = offload(
+        card,
+        [f"s3://{bucket}/day1"],
+        options=OffloadOptions(copy=CopyOptions(), s3=settings),
+        sink=sink,
+    )
+    assert all(f.ok for f in report.job.files)
+    assert sink.said.count("DestinationWriting") >= 2  # the clip's chunks
+    # Each 0 ends one write said in flight, none more (one writer thread a destination).
+    assert sink.said == ["DestinationWriting", "DestinationBytesWritten"] * (len(sink.said) // 2)
