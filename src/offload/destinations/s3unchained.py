@@ -166,7 +166,16 @@ def settle(
             drop_record()
             return None
         if not over:
-            return not_over_words(shown, store.display(key), data)
+            return not_over_words(
+                shown,
+                store.display(key),
+                data,
+                # A run of another computer, boot or container that held no lock: a re-run
+                # anywhere proves nothing more (the local rule's free flock has no twin).
+                unjudged="held no lock of the copy root, and ran on another computer, boot "
+                "or container: nothing proves it over",
+                again=False,
+            )
         later = any(
             (n := generation_number_of(other)) is not None and n > number
             for other in os.listdir(folder)
