@@ -1,6 +1,7 @@
-"""An upload's bytes count as written once the service holds them, not once buffered: the
-live view's pace of an S3 destination (``CardQuiet``), its ETA lane and the progress
-trace follow the link from the upload's first second (``S3Partial.on_sent``)."""
+"""An upload's bytes count as written once the service holds them, not once buffered: an
+S3 destination's ``DestinationBytesWritten`` events (whence the live view's pace, its ETA
+lane and the progress trace are computed) follow the link from the upload's first second
+(``S3Partial.on_sent``). The events are asserted, not those views."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 
 from offload.card import OffloadOptions, offload
 from offload.destinations.s3config import S3Settings
-from offload.events import DestinationBytesWritten, Event
+from offload.events import DestinationBytesWritten, DestinationWriting, Event
 from offload.options import CopyOptions
 from s3.test_s3_cli import make_card
 
@@ -40,7 +41,6 @@ def test_an_uploads_bytes_count_as_they_reach_the_service(  # type: ignore[no-un
     settings = S3Settings(endpoint_url=proxy.url, region="us-east-1", part_size=PART)
     proxy.throttle(LINK)
     landed = _Landed()
-    started = time.monotonic()
     report = offload(
         card,
         [f"s3://{bucket}/day1"],
@@ -49,6 +49,9 @@ def test_an_uploads_bytes_count_as_they_reach_the_service(  # type: ignore[no-un
     )
     assert all(f.ok for f in report.job.files)
     assert sum(n for _, n in landed.counts) == CARD[CLIP]  # every byte, once
+    # From the clip's first part on the link: the preflight's time before it would loosen
+    # the bound (under load, by seconds: the old pace could pass).
+    started = min(at for at, method, target in proxy.arrivals if method == "PUT" and CLIP in target)
     # Never more counted than the link could carry by then (one part of slack: a part's
     # bytes count at its answer). Before, 5 parts (25 MiB) counted within the first second,
     # as fast as the card was read: a pace of ~100 MB/s on a 4 MiB/s link.
@@ -56,3 +59,40 @@ def test_an_uploads_bytes_count_as_they_reach_the_service(  # type: ignore[no-un
     for at, nbytes in landed.counts:
         total += nbytes
         assert total <= LINK * (at - started) + PART, (total, at - started)
+
+
+class _Said:
+    """A sink keeping each ``DestinationWriting`` and each 0-byte ``DestinationBytesWritten``
+    (the end of a write in flight), in order, from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.said: list[str] = []
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, DestinationWriting) or (
+            isinstance(event, DestinationBytesWritten) and not event.nbytes
+        ):
+            with self._lock:
+                self.said.append(type(event).__name__)
+
+
+def test_a_zero_byte_event_only_ends_a_write_said_in_flight(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    # Before: one 0-byte event a chunk, a small file's too (no DestinationWriting said for
+    # it): ~50,000 events more through the fan-out on a card of 50,000 files.
+    small = {f"CLIPS/A001C{n:03d}.xml": 900 for n in range(20)}
+    card = make_card(tmp_path, {**small, CLIP: 2 * PART + 7})
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", part_size=PART)
+    sink = _Said()
+    report = offload(
+        card,
+        [f"s3://{bucket}/day1"],
+        options=OffloadOptions(copy=CopyOptions(), s3=settings),
+        sink=sink,
+    )
+    assert all(f.ok for f in report.job.files)
+    assert sink.said.count("DestinationWriting") >= 2  # the clip's chunks
+    # Each 0 ends one write said in flight, none more (one writer thread a destination).
+    assert sink.said == ["DestinationWriting", "DestinationBytesWritten"] * (len(sink.said) // 2)

@@ -186,3 +186,28 @@ def test_runs_on_a_service_without_conditional_deletes_leave_no_record_and_name_
             o["Key"] for o in listed.get("Contents", []) if "/.offload/uploads/" in o["Key"]
         ]
     assert not admin(endpoint).list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+@pytest.mark.parametrize("versioned", [False, True], ids=["plain", "versioned"])
+def test_a_delete_on_an_etag_the_service_would_ignore_leaves_an_object_replaced_since(  # type: ignore[no-untyped-def]
+    no_conditional_delete, versioned
+) -> None:
+    """``delete_key(key, etag=)`` (the generation record and a dead run's unchained manifest
+    of ``s3unchained.settle``, on the ETag its GET judged) on a service whose probe found it
+    ignores ``If-Match`` on a DELETE: an object stored there since is left (a HEAD judges),
+    the one judged deleted. Failed before: the If-Match went out and was ignored, deleting
+    (or, versioned, hiding under a delete marker) the newer object."""
+    bucket = f"t-no-conditional-delete-{'v' if versioned else 'p'}"
+    with _head_checked(no_conditional_delete, bucket) as (store, client):
+        if versioned:
+            client.put_bucket_versioning(
+                Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+            )
+        key = "cards/A001/.offload/ascmhl-generation.json"
+        judged = client.put_object(Bucket=bucket, Key=key, Body=b"judged")["ETag"]
+        client.put_object(Bucket=bucket, Key=key, Body=b"a newer writer's")
+        assert store.delete_key(key, etag=judged) is False
+        assert stored(client, bucket, key) == b"a newer writer's"
+        newer = client.head_object(Bucket=bucket, Key=key)["ETag"]
+        assert store.delete_key(key, etag=newer) is True
+        assert stored(client, bucket, key) is None

@@ -73,3 +73,28 @@ def test_the_server_dies_when_its_starter_is_sigkilled() -> None:
             parent.stdout.close()
         if server_pid and not _gone(server_pid, 0.1):
             os.kill(server_pid, signal.SIGKILL)  # the leak this test is about: never left
+
+
+def test_a_starter_with_its_stdin_closed_starts_the_server() -> None:
+    # The pipe's read end was fd 0 there, which the child's stdin=DEVNULL replaced: the
+    # server read EOF at once and exited ("exited at start"). Failed before.
+    script = textwrap.dedent(
+        """
+        import os
+        os.close(0)
+        from offload.bench.s3server import stop_local_server
+        from s3.conftest import start_server
+        server = start_server()
+        assert server.process.poll() is None
+        stop_local_server(server)
+        print("started", flush=True)
+        """
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout == "started\n", done.stderr[-2000:]

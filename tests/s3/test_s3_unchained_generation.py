@@ -24,6 +24,18 @@ def _manifests(endpoint: str, bucket: str) -> list[str]:
     return [k for k in keys(endpoint, bucket) if k.startswith(HISTORY) and k.endswith(".mhl")]
 
 
+def _only_chained(endpoint: str, bucket: str, orphan: str) -> list[str]:
+    """The manifests stored, each listed by the chain; *orphan* among them only as a new
+    generation of the same name (made in the same second: stored with If-None-Match, so
+    only once the orphan was deleted). Returns them."""
+    stored = _manifests(endpoint, bucket)
+    if stored:
+        chain = admin(endpoint).get_object(Bucket=bucket, Key=f"{HISTORY}ascmhl_chain.xml")
+        listed = chain["Body"].read()
+        assert all(key.rpartition("/")[2].encode() in listed for key in stored), orphan
+    return stored
+
+
 def _killed_before_the_chain(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path, *args: str, command: str = "copy"
 ) -> str:
@@ -63,12 +75,9 @@ def test_a_generation_stored_unchained_by_a_killed_run_is_removed_by_the_next(  
     ], said
     assert not [m for m in said if "does not list" in m], said  # nothing left to warn of
     # Every generation chained, the orphan gone; the intent record gone with this run's.
-    stored = _manifests(s3_server.url, bucket)
-    assert orphan not in stored and len(stored) == (1 if first else 2)
+    stored = _only_chained(s3_server.url, bucket, orphan)
+    assert len(stored) == (1 if first else 2)
     assert RECORD not in keys(s3_server.url, bucket)
-    chain = admin(s3_server.url).get_object(Bucket=bucket, Key=f"{HISTORY}ascmhl_chain.xml")
-    listed = chain["Body"].read()
-    assert all(key.rpartition("/")[2].encode() in listed for key in stored)
     copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
     result = judge.verify(copy)
     assert result.clean, result.describe()
@@ -95,8 +104,8 @@ def test_a_generation_an_append_stored_unchained_is_removed_by_the_next_append( 
         f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
         "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
     ), notes
-    stored = _manifests(s3_server.url, bucket)
-    assert orphan not in stored and len(stored) == 2
+    stored = _only_chained(s3_server.url, bucket, orphan)
+    assert len(stored) == 2
     assert RECORD not in keys(s3_server.url, bucket)
     copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
     result = judge.verify(copy)
@@ -126,23 +135,173 @@ def test_a_record_left_after_the_chain_is_deleted_and_the_generation_kept(  # ty
     assert RECORD not in keys(s3_server.url, bucket)
 
 
-def test_another_computers_record_is_left_and_its_manifest_named(  # type: ignore[no-untyped-def]
+def _said(out: str) -> list[str]:
+    """The warnings of a ``--json`` run's output."""
+    return [
+        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
+    ]
+
+
+def _rewrite_record(endpoint: str, bucket: str, **fields: object) -> None:
+    """The generation record with *fields* changed (a value None: the field removed)."""
+    client = admin(endpoint)
+    record = json.loads(client.get_object(Bucket=bucket, Key=RECORD)["Body"].read())
+    record.update(fields)
+    record = {k: v for k, v in record.items() if v is not None}
+    client.put_object(Bucket=bucket, Key=RECORD, Body=json.dumps(record).encode())
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [{"pid_space": "another-boot/1"}, {"host": "elsewhere", "pid_space": "another-boot/1"}],
+    ids=["after-a-power-cut", "another-computer"],
+)
+def test_a_record_written_under_a_lock_since_taken_over_is_settled(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, judge, writer
+) -> None:
+    # The killed run's record as a run of another boot (a power cut, a new container) or
+    # computer leaves it: its pid proves nothing, but the lock it names (its nonce) is not
+    # the one this run took over, so that run is over. Before: left for good ("run ... again
+    # on that run's computer", exit 1 for a first generation, every re-run).
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    _rewrite_record(s3_server.url, bucket, **writer)
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    removed = [m for m in _said(out) if "ASC MHL manifest" in m]
+    assert removed == [
+        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
+        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
+    ]
+    assert len(_only_chained(s3_server.url, bucket, orphan)) == 1
+    assert RECORD not in keys(s3_server.url, bucket)
+    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
+    result = judge.verify(copy)
+    assert result.clean, result.describe()
+
+
+def test_a_record_of_a_run_that_held_no_lock_is_left_and_its_manifest_named(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
     card = make_card(tmp_path, CARD)
     url = f"s3://{bucket}/day1"
     orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
-    # As if written by a run on another computer: S3 has no lock to prove it over.
-    client = admin(s3_server.url)
-    record = json.loads(client.get_object(Bucket=bucket, Key=RECORD)["Body"].read())
-    record.update(host="elsewhere", pid_space="another-boot/1")
-    client.put_object(Bucket=bucket, Key=RECORD, Body=json.dumps(record).encode())
+    # Another computer's run that held no lock (its lock could not be taken): nothing
+    # proves it over.
+    _rewrite_record(s3_server.url, bucket, host="elsewhere", pid_space="another-boot/1", lock=None)
     code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
-    said = [
-        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
-    ]
-    left = [m for m in said if m.startswith("left ASC MHL manifest")]
-    assert len(left) == 1 and f"s3://{bucket}/{orphan}" in left[0], said
-    assert "cannot be judged from this computer" in left[0] and f"s3://{bucket}/{RECORD}" in left[0]
+    left = [m for m in _said(out) if m.startswith("left ASC MHL manifest")]
+    assert len(left) == 1 and f"s3://{bucket}/{orphan}" in left[0], out[-2000:]
+    assert "held no lock of the copy root" in left[0] and f"s3://{bucket}/{RECORD}" in left[0]
+    assert "again on that run's computer" not in left[0]  # no re-run proves it over
     assert orphan in _manifests(s3_server.url, bucket) and RECORD in keys(s3_server.url, bucket)
     assert code != 0  # as before: a first generation no chain lists is not built on
+
+
+def test_a_record_naming_a_chained_manifest_is_removed_whoever_wrote_it(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # A record left after its chain (its delete refused), of a writer nothing proves over:
+    # before, it stayed, and every later generation went without a record of its own (its
+    # If-None-Match PUT refused, silently).
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    proxy.intercept("DELETE", f"/{bucket}/{RECORD}", status=403)
+    first = _offload_process(tmp_path / "first", proxy.url, str(card), url)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    _rewrite_record(s3_server.url, bucket, host="elsewhere", pid_space="another-boot/1", lock=None)
+    (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    assert not [m for m in _said(out) if "ASC MHL manifest" in m]
+    assert len(_manifests(s3_server.url, bucket)) == 2
+    assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_a_run_whose_lock_was_taken_over_never_stores_its_chain(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # The rule that settles a record written under another lock holds only if its writer,
+    # its lock taken over, never stores the chain after: it reads the lock back first.
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    lock = "day1/A001/.offload/lock"
+    proxy.hold("GET", f"/{bucket}/{lock}")  # the read-back before the chain
+    process = _offload_process(tmp_path / "taken", proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(60), "the lock was never read back before the chain"
+        client = admin(s3_server.url)
+        body = json.loads(client.get_object(Bucket=bucket, Key=lock)["Body"].read())
+        body.update(lock="another-run", pid=1, host="elsewhere")
+        client.put_object(Bucket=bucket, Key=lock, Body=json.dumps(body).encode())
+        proxy.release()
+        out, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    assert "is no longer this run's: the chain was not stored" in out, out[-3000:]
+    # Nothing of a generation stored: the manifest taken back, its record deleted.
+    assert _manifests(s3_server.url, bucket) == []
+    assert not [k for k in keys(s3_server.url, bucket) if k.startswith(HISTORY)]
+    assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_a_manifest_put_that_raised_after_the_service_stored_it_keeps_its_record(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
+) -> None:
+    # The manifest's PUT stored, its answer lost, its retries answered 503: the run cannot
+    # know it is there, so no take-back deletes it. Before, its record was deleted all the
+    # same: an unchained manifest no record named, every re-run "BUT NO MANIFEST".
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    manifest = f"/{bucket}/{HISTORY}0001_"
+    proxy.lose_answer("PUT", manifest, go_down=False)
+    proxy.intercept("PUT", manifest, status=503, code="SlowDown", count=50)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    first = _offload_process(tmp_path / "first", proxy.url, str(card), url)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 1, err
+    (orphan,) = _manifests(s3_server.url, bucket)
+    assert RECORD in keys(s3_server.url, bucket)
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    assert [m for m in _said(out) if "ASC MHL manifest" in m] == [
+        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
+        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
+    ]
+    assert len(_only_chained(s3_server.url, bucket, orphan)) == 1
+    assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_a_manifest_step_failing_after_its_settle_says_what_it_removed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # The orphan removed, then this run's own manifest refused (403): before, the step's
+    # error replaced its outcome, and the removal went unsaid.
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    proxy.intercept("PUT", f"/{bucket}/{HISTORY}0001_", status=403)
+    code, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), url)
+    assert code != 0
+    assert f"removed ASC MHL manifest s3://{bucket}/{orphan}" in out + err, out[-3000:]
+
+
+def test_an_append_refused_after_its_settle_says_what_it_removed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # A first copy killed before its chain: the append's settle removes its manifest, and
+    # then no history is left to append to (64). Before, the refusal said nothing of it.
+    url = f"s3://{bucket}/day1"
+    card = make_card(tmp_path, CARD)
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    admin(s3_server.url).delete_object(Bucket=bucket, Key="day1/A001/.offload/lock")
+    code, out, err = verify(tmp_path, s3_server.url, "--append", f"{url}/A001")
+    assert code == 64, out + err
+    assert f"removed ASC MHL manifest s3://{bucket}/{orphan}" in out + err, out + err
+    assert orphan not in _manifests(s3_server.url, bucket)

@@ -10,6 +10,7 @@ time and peak memory of the server are read from ``/proc/<pid>``.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import signal
 import socket
@@ -88,7 +89,16 @@ def start_local_server(
     Raises RuntimeError naming *what* if it exits or does not listen within *timeout_s*.
     """
     port = free_port()
-    watched, watchdog = os.pipe()  # neither inherited but as pass_fds says
+    raw, watchdog = os.pipe()  # neither inherited but as pass_fds says
+    # Above 2: a starter with stdin (or stdout, stderr) closed gets fd 0 (1, 2) from pipe(),
+    # which the child's stdin=DEVNULL (stdout, stderr) would replace: EOF at once, exit.
+    try:
+        watched = fcntl.fcntl(raw, fcntl.F_DUPFD_CLOEXEC, 3)
+    except BaseException:
+        os.close(watchdog)
+        raise
+    finally:
+        os.close(raw)
     try:
         process = subprocess.Popen(
             list(command(port)),
@@ -108,6 +118,7 @@ def start_local_server(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            os.close(watchdog)
             raise RuntimeError(f"{what} exited at start (exit {process.returncode})")
         try:
             with socket.create_connection((HOST, port), timeout=0.5):

@@ -976,15 +976,20 @@ class S3Destination:
     ) -> bool:
         """Delete *key* (only if it still has *etag*, where given), on *client* if given (else
         the destination's). Returns False where another object is under the key now (412,
-        or a HEAD shows another ETag where the service cannot delete on a condition): left
+        or a HEAD shows another ETag where the service cannot delete on a condition: 501,
+        or ``conditional_delete`` False, whose If-Match would be ignored): left
         as it is; True once nothing of *etag* is there (deleted, or gone already). Raises
         OSError."""
         client = client or self.client
         try:
             if etag:
+                # Where the service ignores If-Match on a DELETE (``conditional_delete``
+                # False) it would delete whatever is there: a HEAD judges instead (racy by
+                # one request's time).
                 try:
-                    client.delete_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
-                    return True
+                    if self.conditional_delete:
+                        client.delete_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
+                        return True
                 except Exception as exc:
                     code, status = _error_code(exc)
                     if code == "PreconditionFailed" or status == 412:

@@ -51,7 +51,7 @@ from offload.destinations.s3config import (
     settings_from_env,
 )
 from offload.destinations.s3ledger import S3Ledger
-from offload.destinations.s3lock import S3CopyRootLock
+from offload.destinations.s3lock import S3CopyRootLock, held_lock
 from offload.destinations.s3own_keys import CopyRootOwn
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
@@ -76,6 +76,7 @@ from offload.events import (
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
 from offload.manifest.history import generation_number_of
+from offload.manifest.layout import CHAIN_FILE_NAME
 from offload.options import ExistingFilePolicy
 from offload.plan.codes import PreflightCode, PreflightItem
 
@@ -522,6 +523,7 @@ def write_s3_manifests(
         with tempfile.TemporaryDirectory(prefix="offload-s3-mhl-") as staging:
             # Named as the copy root: the manifest's file name carries the root's name.
             root = Path(staging) / (destination.root.name or backend.store.url.bucket)
+            settled: str | None = None
             try:
                 root.mkdir()
                 # The legacy MHLs too, asked for or not: a generation written now ignores
@@ -566,6 +568,8 @@ def write_s3_manifests(
                     results.append(outcome)
             except (OSError, OffloadError) as exc:
                 message = redact_secrets(getattr(exc, "message", None) or str(exc))
+                if settled is not None:  # what the settle did is never left unsaid
+                    message = f"{settled}; then {message}"
                 results.append(
                     ManifestResult(
                         destination.index,
@@ -666,9 +670,14 @@ def upload_history_changes(
     it), and the error raised is still the upload's. Raises OSError."""
     uploaded: list[Path] = []
     stored: list[tuple[str, str, str | None]] = []  # new objects: key, ETag, VersionId
+    # The copy root's lock this run holds: the record names it, and the chain is stored
+    # only while it is still ours (a run that took it over settles our record as over).
+    lock = held_lock(backend.store, backend.key(copy_root))
+    lock = lock if lock is not None and lock.held else None
     # Before a new generation's manifest, the intent a SIGKILL cannot take back with it
     # (s3unchained): the next writer removes that manifest if no chain lists it.
-    intent = s3unchained.Intent(backend.store, s3unchained.record_key(backend, copy_root))
+    intent = s3unchained.Intent(backend.store, s3unchained.record_key(backend, copy_root), lock)
+    sending: str | None = None  # a manifest's key whose PUT was sent and not answered yet
     try:
         for folder, _, names in sorted(os.walk(staging / under if under else staging)):
             for name in sorted(names):
@@ -686,7 +695,16 @@ def upload_history_changes(
                     and generation_number_of(name) is not None
                 ):
                     intent.note(name, s3unchained.c4_of_bytes(data))
+                    sending = key
+                chain = relative == f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}"
+                if chain and stored and lock is not None and not lock.still_ours():
+                    raise OSError(
+                        lock.lost
+                        or f"the lock of copy root {lock.root} is no longer this run's: "
+                        "the chain was not stored",
+                    )
                 etag, version = backend.store.put_small_own(key, data, replace=replace)
+                sending = None
                 if not replace and relative.startswith(f"{ASCMHL_FOLDER}/"):
                     stored.append((key, etag, version))
                 uploaded.append(target)
@@ -694,9 +712,12 @@ def upload_history_changes(
         # The chain (changed, stored last) not stored: take back the new manifests. A chain
         # stored whole names them; none is stored after it, so nothing to undo then.
         backend.store.take_back(list(reversed(stored)))
-        # The intent kept while a manifest it names may stand there (its delete failed).
+        # The intent kept while a manifest it names may stand there: its delete failed, or
+        # its PUT raised with no answer (the service may have stored it: a lost answer,
+        # 503s after storing, a Ctrl-C mid-PUT), which no take-back knows of. A record
+        # naming a manifest that is not there is dropped by the next settle.
         left = {item.key for item in backend.store.left_behind}
-        intent.close(keep=any(key in left for key, _, _ in stored))
+        intent.close(keep=sending is not None or any(key in left for key, _, _ in stored))
         raise
     intent.close(keep=False)
     return uploaded

@@ -105,8 +105,9 @@ _DELETED = "the lock was deleted"
 
 # The locks this process holds now, (bucket, key): a lock found with this host and pid that is
 # not among them is a leftover of an earlier run of this process (its release failed: the
-# service was lost), not a live one (a library caller runs offloads one after the other).
-_HELD: set[tuple[str, str]] = set()
+# service was lost), not a live one (a library caller runs offloads one after the other);
+# and the lock itself, which ``held_lock`` gives the writers of that copy root's history.
+_HELD: dict[tuple[str, str], S3CopyRootLock] = {}
 _HELD_LOCK = threading.Lock()
 
 
@@ -156,6 +157,21 @@ class S3CopyRootLock:
     def held(self) -> bool:
         return self._etag is not None and self.lost is None
 
+    @property
+    def nonce(self) -> str:
+        """This lock's own name (its body's ``lock``): no other lock, of any run, has it."""
+        return self._nonce
+
+    def still_ours(self) -> bool:
+        """Whether this lock is held now: not ``lost`` and, read back (one GET), the object
+        there still holds our nonce (a takeover since the last beat is seen). Racy by one
+        round trip. Raises OSError (the service)."""
+        if not self.held:
+            return False
+        found = self._read()
+        holder = None if found is None else found[0]
+        return isinstance(holder, dict) and holder.get("lock") == self._nonce
+
     def _body(self) -> bytes:
         holder = {**self._holder, "refreshed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         return (STRICT.encode(holder) + "\n").encode("utf-8", "surrogateescape")
@@ -190,7 +206,7 @@ class S3CopyRootLock:
             )
         store.locked_roots.add(self.copy_root_key)
         with _HELD_LOCK:
-            _HELD.add((store.url.bucket, self.key))
+            _HELD[(store.url.bucket, self.key)] = self
         self._thread = threading.Thread(target=self._beat, name="s3-lock", daemon=True)
         self._thread.start()
 
@@ -376,7 +392,8 @@ class S3CopyRootLock:
         """Stop refreshing, delete the lock while it is ours. Never raises."""
         self.store.locked_roots.discard(self.copy_root_key)
         with _HELD_LOCK:
-            _HELD.discard((self.store.url.bucket, self.key))
+            if _HELD.get((self.store.url.bucket, self.key)) is self:
+                del _HELD[(self.store.url.bucket, self.key)]
         if not self._stop_beating():
             # A refresh stuck on the network: the lock goes stale on its own.
             self._name_left(
@@ -468,6 +485,13 @@ class S3CopyRootLock:
                     )
                 return False
         return True
+
+
+def held_lock(store: S3Destination, copy_root_key: str) -> S3CopyRootLock | None:
+    """The lock of the copy root at *copy_root_key* in *store*'s bucket that this process
+    acquired and has not released (by any store object), ``lost`` or not; None if none."""
+    with _HELD_LOCK:
+        return _HELD.get((store.url.bucket, lock_key(copy_root_key)))
 
 
 def read_lock(store: S3Destination, key: str) -> tuple[object, str, float] | None:

@@ -21,16 +21,24 @@ Contract:
   remedy is kept, and this generation goes without one, as where none is kept); one that
   cannot be stored leaves the generation without a record. :meth:`Intent.close` deletes it
   (its own version by id on a bucket that keeps versions, ``S3Destination.delete_own``)
-  unless told to keep it (the manifest it names stands unlisted: its take-back failed).
+  unless told to keep it (the manifest it names may stand unlisted: its take-back failed,
+  or its PUT raised with no answer, which the service may have stored).
   Never raise.
-* :func:`settle`: acts only on a record whose writer is proven over (``lock.body_gone``:
-  this computer's boot and pid namespace, its pid gone or reused). S3 has no ``flock``
-  to prove another computer's run over, so such a record is left whole, and a manifest it
-  names that stands unlisted is named in a line (``left ...``: what to do by hand). It
+* The record names the copy root's lock its writer held (``S3CopyRootLock.nonce``, where
+  it held one), and ``upload_history_changes`` stores no chain once that lock is no longer
+  its own (``still_ours``, read just before the chain's PUT: racy by that round trip).
+* :func:`settle`: acts only on a record whose writer is proven over: ``lock.body_gone``
+  (this computer's boot and pid namespace, its pid gone or reused), or a record naming
+  another lock than the one this run holds now (``s3lock.held_lock``): its writer released
+  or lost it, whichever computer, boot (a power cut) or container it ran in. A record of a
+  writer that held no lock and is not proven so is left whole, and a manifest it
+  names that stands unlisted is named in a line (``left ...``: what to do by hand). A
+  record naming a manifest the chain lists is deleted whoever wrote it. It
   removes the recorded manifest only when all hold: it was downloaded (it stands there),
   the chain as downloaded (or the folder without a chain) does not list it, its bytes' C4
   ID is the recorded one (read by a GET, which must give back the bytes downloaded), no
-  manifest is numbered after it; the delete is conditional on that GET's ETag.
+  manifest is numbered after it; the delete is conditional on that GET's ETag (If-Match,
+  or a HEAD just before where the service ignores it: ``S3Destination.delete_key``).
   On a bucket that keeps versions that delete lays a delete marker: the manifest stays a
   noncurrent version, which no listing or download shows. The record is deleted (on the
   ETag read: never a newer writer's) in every case it can be judged; the staged history
@@ -43,11 +51,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend
+from offload.destinations.s3lock import S3CopyRootLock, held_lock
 from offload.errors import describe_os_error
 from offload.hashing.c4 import C4Hasher
 from offload.lock import body_gone, process_identity
@@ -75,17 +84,21 @@ def c4_of_bytes(data: bytes) -> str:
 
 
 class Intent:
-    """One upload's intent object at *key* in *store* (module doc)."""
+    """One upload's intent object at *key* in *store* (module doc), written under *lock*
+    (the copy root's lock this run holds: its nonce goes in the record), if any."""
 
-    def __init__(self, store: S3Destination, key: str) -> None:
+    def __init__(self, store: S3Destination, key: str, lock: S3CopyRootLock | None = None) -> None:
         self._store = store
         self._key = key
+        self._lock = lock
         self._stored: tuple[str, str | None] | None = None  # ETag, VersionId
 
     def note(self, manifest_name: str, c4: str) -> None:
         """Store the record naming *manifest_name* (of ``ascmhl/``) and *c4*, before the
         manifest. Never raises."""
-        fields = {"manifest": manifest_name, "c4": c4, **process_identity()}
+        fields: dict[str, object] = {"manifest": manifest_name, "c4": c4, **process_identity()}
+        if self._lock is not None:
+            fields["lock"] = self._lock.nonce
         data = json.dumps(fields, allow_nan=False).encode()
         try:
             self._stored = self._store.put_small_own(self._key, data, replace=False)
@@ -125,7 +138,7 @@ def settle(
         name, c4 = str(data["manifest"]), str(data["c4"])
     except (ValueError, KeyError, TypeError):
         return None  # names nothing we can judge: left as it is
-    over = body_gone(data)
+    over = _writer_over(data, held_lock(store, backend.key(copy_root)))
     folder = staging / ASCMHL_FOLDER
     local = folder / name
 
@@ -148,11 +161,21 @@ def settle(
     try:
         chain = folder / CHAIN_FILE_NAME
         if chain.exists() and any(entry.path == name for entry in parse_chain(chain)):
-            if over:
-                drop_record()  # chained: nothing of ours to undo
+            # Chained: nothing to undo, over or not (its writer's own delete of it finds
+            # it gone); left, it would refuse every later generation's record.
+            drop_record()
             return None
         if not over:
-            return not_over_words(shown, store.display(key), data)
+            return not_over_words(
+                shown,
+                store.display(key),
+                data,
+                # A run of another computer, boot or container that held no lock: a re-run
+                # anywhere proves nothing more (the local rule's free flock has no twin).
+                unjudged="held no lock of the copy root, and ran on another computer, boot "
+                "or container: nothing proves it over",
+                again=False,
+            )
         later = any(
             (n := generation_number_of(other)) is not None and n > number
             for other in os.listdir(folder)
@@ -176,6 +199,26 @@ def settle(
     _unstage(local, before)
     drop_record()
     return removed_words(shown)
+
+
+def _writer_over(data: Mapping[str, object], lock: S3CopyRootLock | None) -> bool:
+    """Whether the writer a record names is proven over: a process of this computer's boot
+    and pid namespace that is gone (``lock.body_gone``), or one that wrote it under another
+    lock of this copy root (its ``lock``: that lock's nonce) than the one this run holds
+    now (*lock*, not ``lost``): that writer released its lock or lost it, and a writer
+    never stores its chain once its lock is not its own (``S3CopyRootLock.still_ours``,
+    read just before: racy by one round trip), whichever computer, boot or container it
+    ran in."""
+    if body_gone(data):
+        return True
+    theirs = data.get("lock")
+    return (
+        lock is not None
+        and lock.held
+        and isinstance(theirs, str)
+        and bool(theirs)
+        and theirs != lock.nonce
+    )
 
 
 def _unstage(local: Path, before: MutableMapping[str, bytes]) -> None:

@@ -159,7 +159,10 @@ def verify_s3(
                 _place_clashes(root, pending, recorded, keys, odd)
             if append_generation and (root / ASCMHL_FOLDER).is_dir():
                 # (Without a history verify_path refuses --append itself.)
-                _refuse_append_dropping(url, recorded, odd)
+                try:
+                    _refuse_append_dropping(url, recorded, odd)
+                except OffloadError as exc:
+                    raise type(exc)(_settled_first(settled, exc.message)) from None
             sizes = {key: size for key, size in keys.values()}
             read_back = 0  # objects hashed from a GET in this run
             # Why each object listed was not read (its GET failed): the local verify keeps
@@ -259,7 +262,9 @@ def verify_s3(
                     "set TMPDIR to another folder) and run this again"
                 )
             except OffloadError as exc:
-                raise type(exc)(shown(exc.message)) from None
+                # What the settle did first is never left unsaid (the local check's
+                # ``ManifestError.settled``): a removed manifest may have been the history.
+                raise type(exc)(_settled_first(settled, shown(exc.message))) from None
             generation: Path | None = None
             # A recorded object the mirror holds no file for (its key is also a folder of
             # recorded objects, which the mirror holds; a name no file here can have) is
@@ -376,6 +381,12 @@ def _left(
         "notes": (*((settled,) if settled else ()), *own, *left_behind_notes(store)),
         "left_behind": tuple(left_behind_entries(store)),
     }
+
+
+def _settled_first(settled: str | None, message: str) -> str:
+    """*message* of a refusal after ``s3unchained.settle`` said *settled*: that line first,
+    as the local check says its own (``verification._settled_first``)."""
+    return f"{settled}; then {message}" if settled is not None else message
 
 
 def _refuse_append_dropping(

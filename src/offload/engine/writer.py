@@ -355,12 +355,14 @@ class DestinationWriter:
         # Said before a large file's chunk (one event a chunk, ~8 MiB): a write on a slow
         # destination takes seconds, and the live view names what the copy waits on.
         current = self._current
-        if self._writing_events and current is not None:
+        writing = self._writing_events and current is not None
+        if writing and current is not None:  # (narrowed for the type checker)
             self.state.sink.emit(DestinationWriting(self.state.index, current.ticket.relative_path))
-        self._write(chunk.data)
+        self._write(chunk.data, writing=writing)
 
-    def _write(self, data: memoryview) -> None:
-        """Write *data* to the file being written (nothing if it failed here already)."""
+    def _write(self, data: memoryview, *, writing: bool = False) -> None:
+        """Write *data* to the file being written (nothing if it failed here already);
+        *writing*: a ``DestinationWriting`` was said for it, which its byte event ends."""
         current = self._current
         if current is None:
             return  # the file already failed here, or the destination is lost
@@ -380,9 +382,15 @@ class DestinationWriter:
             self.state.fail_pending(current, error)
             self._fail_own_files_if_lost()
             return
-        if self._written_events:
-            said = 0 if self._sent_said else len(data)
-            self.state.sink.emit(DestinationBytesWritten(self.state.index, said))
+        if not self._written_events:
+            return
+        if not self._sent_said:
+            self.state.sink.emit(DestinationBytesWritten(self.state.index, len(data)))
+        elif writing:
+            # Its bytes said as sent (``on_sent``): a 0 only to end the DestinationWriting
+            # said for it; a small file's write, said none, says nothing (one event less a
+            # file through the fan-out and the progress lock).
+            self.state.sink.emit(DestinationBytesWritten(self.state.index, 0))
 
     def _on_end(self, ticket: FileTicket) -> None:
         current = self._current

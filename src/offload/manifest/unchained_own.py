@@ -286,11 +286,20 @@ def _writer_over(data: Mapping[str, object], record: Path) -> bool:
     return bool(own) and isinstance(theirs, str) and bool(theirs) and theirs != own
 
 
-def not_over_words(manifest: Path | str, record: Path | str, data: Mapping[str, object]) -> str:
+def not_over_words(
+    manifest: Path | str,
+    record: Path | str,
+    data: Mapping[str, object],
+    *,
+    unjudged: str = "cannot be judged from this computer (another computer's, or on a share)",
+    again: bool = True,
+) -> str:
     """The line of a manifest left as it is, its writer not proven over: a run still going
     on this machine (the next run removes it once it is over), or one this machine cannot
-    judge (another computer's, or on a share): then what to do by hand. *manifest* and
-    *record*: paths, or an S3 copy root's objects' URLs (``destinations.s3unchained``)."""
+    judge (*unjudged*: why, by default another computer's, or on a share): then what to do
+    by hand (or, *again*, to run it again on that run's computer). *manifest* and
+    *record*: paths, or an S3 copy root's objects' URLs (``destinations.s3unchained``, with
+    its own *unjudged*, not *again*)."""
     from offload.lock import same_process_space
 
     writer = f"pid {data.get('pid', '?')} on {printable_name(str(data.get('host', '?')))}"
@@ -303,11 +312,14 @@ def not_over_words(manifest: Path | str, record: Path | str, data: Mapping[str, 
             f"{head} is still running; once it is over, the next offload copy or verify "
             "--append removes the manifest if it is still unlisted"
         )
-    return (
-        f"{head} cannot be judged from this computer (another computer's, or on a share): "
+    by_hand = (
+        f"{head} {unjudged}: "
         f"once no run writes there, remove that manifest and {printable_name(str(record))} "
-        "by hand, or run offload copy or verify --append again on that run's computer"
+        "by hand"
     )
+    if not again:
+        return by_hand
+    return f"{by_hand}, or run offload copy or verify --append again on that run's computer"
 
 
 def could_not_words(manifest: Path | str, why: str) -> str:
