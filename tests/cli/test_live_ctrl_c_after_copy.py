@@ -308,10 +308,11 @@ def test_a_cancel_waiting_on_a_hung_card_read_says_so_and_what_ends_it(
 def test_a_cancel_waiting_on_a_hung_destination_write_names_it(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    """Ctrl-C while a destination's write of a clip hangs (FaultyFS, no timeout), ``-q``:
+    """Ctrl-C while a destination's write of a clip hangs (FaultyFS, no timeout), ``--json``:
     the card's reader stops at once, the cancel waits for that write, and a line on stderr
-    says so, naming the destination, not the card, and what ends it. Failed before: nothing
-    was said until the write returned."""
+    says so, naming the destination, not the card, and what ends it; stdout's
+    ``cancel_waiting`` line says the same. Failed before: nothing was said until the write
+    returned."""
     card = tmp_path / "card"
     card.mkdir()
     (card / "C1.mov").write_bytes(b"x" * (3 << 20))
@@ -321,7 +322,7 @@ def test_a_cancel_waiting_on_a_hung_destination_write_names_it(
         [
             OFFLOAD,
             "copy",
-            "-q",
+            "--json",
             "--report-dir",
             str(tmp_path / "r"),
             str(card),
@@ -347,3 +348,5 @@ def test_a_cancel_waiting_on_a_hung_destination_write_names_it(
     assert line.startswith(f"{waits} (none for 5 s: that drive may hang)"), line + err
     assert "to end it sooner, disconnect the drive or stop its driver" in line, line
     assert "the card" not in line, line
+    (said,) = [json.loads(x) for x in out.splitlines() if '"cancel_waiting"' in x]
+    assert said["card"] is False and said["destinations"] == [0], said
