@@ -801,40 +801,50 @@ class _CancelWaitingSaid:
     a destination that has not returned), with *tell* (above the live view, or on stderr),
     and keeps the words for a further Ctrl-C's line (``_further_said_at_once``)."""
 
-    accepts = frozenset({CancelWaiting})
+    accepts = frozenset({CancelWaiting, CardReleased})
 
     def __init__(self, plan: OffloadPlan, tell: Callable[[str], None]) -> None:
         self._plan = plan
         self._tell = tell
         self.words = ""  # what the cancel waits for, once said
+        # The card's pass is over (``CardReleased``): a later job's reader (the cascade's)
+        # reads the fast copies, not the card.
+        self._card_done = False
 
     def emit(self, event: Event) -> None:
-        if isinstance(event, CancelWaiting):
-            self.words = cancel_waiting_words(self._plan, event)
+        if isinstance(event, CardReleased):
+            self._card_done = True
+        elif isinstance(event, CancelWaiting):
+            self.words = cancel_waiting_words(self._plan, event, card_done=self._card_done)
             self._tell(f"cancelling: {self.words}")
 
 
-def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting) -> str:
+def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: bool) -> str:
     """What a cancel still waits for, and what ends it: a call blocked in the kernel (a
     hung card reader, a FUSE filesystem) is not ended by kill -9 either (the process stays,
     a zombie holding its copy roots' locks, until the call returns), so the words say what
-    does end it: the card pulled, the drive disconnected, or the driver stopped."""
+    does end it: the card pulled, the drive disconnected, or the driver stopped.
+    *card_done*: the card's pass is over, so the reader's call is on the fast copies the
+    cascade reads, not on the card."""
     on: list[str] = []
-    if event.card:
+    if event.card and card_done:
+        on.append("the fast copies the cascade reads")
+    elif event.card:
         on.append(f"the card {printable_name(str(plan.source))}")
     for index in event.destinations:
         backend = plan.backends.get(index)
         root = backend.device if backend is not None else str(plan.plans[index].destination)
         on.append(f"destination {index + 1} ({printable_name(root)})")
     what = " and ".join(on) or "a call"
-    hung = "the card" if event.card and not event.destinations else "it"
+    card = event.card and not card_done
+    hung = "the card" if card and not event.destinations else "it"
     if event.destinations and not event.card:
         hung = "that drive" if len(event.destinations) == 1 else "those drives"
     return (
         f"waiting for a call on {what} to return (none for {int(CANCEL_WAITING_S)} s: "
         f"{hung} may hang); the partial files are removed once it does; kill -9 ends the "
         "run only once that call returns: to end it sooner, "
-        + ("pull the card" if event.card else "disconnect the drive")
+        + ("pull the card" if card else "disconnect the drive")
         + " or stop its driver (the same command run again removes what is left)"
     )
 
