@@ -2293,7 +2293,10 @@ def _run_locked(
         if dest_plan.index in plan.backends:
             continue
         kept: list[tuple[str, int]] = []
-        removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept)
+        failed: list[tuple[str, OSError]] = []
+        removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept, failed)
+        if failed:  # never kept silently: README promises a re-run cleans the partials
+            sink.emit(WarningIssued(_unremoved_partials_message(failed), str(dest_plan.root)))
         if os.path.realpath(dest_plan.root) in held:
             said: list[str] = []
             removed += _remove_stale_temps(dest_plan.root, said)
@@ -3546,18 +3549,39 @@ def _kept_partials_message(kept: Sequence[tuple[str, int]]) -> str:
     )
 
 
+def _unremoved_partials_message(failed: Sequence[tuple[str, OSError]]) -> str:
+    """The warning for partials of earlier runs this run could not remove (the drive
+    refused to stat or unlink them: EIO of a filesystem damaged by a power cut, EROFS)."""
+    folders = sorted({os.path.dirname(path) for path, _ in failed})
+    where = folders[0] if len(folders) == 1 else f"{folders[0]} and {len(folders) - 1} more"
+    return (
+        f"{plural(len(failed), 'partial file')} of earlier runs could not be removed from "
+        f"{printable_name(where)} ({describe_os_error(failed[0][1])}): "
+        + (
+            "it is kept, still taking its room"
+            if len(failed) == 1
+            else "they are kept, still taking their room"
+        )
+        + "; check that drive's filesystem (a power cut may have damaged it: fsck, or "
+        "chkdsk for NTFS), then run the same command again to remove "
+        + ("it" if len(failed) == 1 else "them")
+    )
+
+
 def _remove_stray_partials(
     tree: SourceTree,
     plan: DestinationPlan,
     ledger: Ledger,
     held: Collection[str],
     kept: list[tuple[str, int]] | None = None,
+    failed: list[tuple[str, OSError]] | None = None,
 ) -> int:
     """Delete the partial files an interrupted run left in the folders this offload writes
     to (only those: with --into, DEST may hold much else), and only those whose writer is
     provably gone (``plan.strays``: another live run into a copy root nested with ours
     writes there too; *held*: the real paths of the copy roots this run has locked);
-    returns how many. *kept* gets those kept only because no lock can say (``plan.strays``).
+    returns how many. *kept* gets those kept only because no lock can say (``plan.strays``);
+    *failed* those the drive refused to stat or unlink, with the error.
 
     A partial that the ledger's last entry for its file names is the ledger's proof that the
     rename never happened (a run of a version that recorded a file before renaming it was
@@ -3571,7 +3595,7 @@ def _remove_stray_partials(
     deletes it as an ordinary stray). If the ledger cannot be read or the revocation cannot
     be written, those partials are kept (they cost space, never a wrong "verified").
     """
-    strays = [path for path, _ in stray_partials(tree, plan, held=held, kept=kept)]
+    strays = [path for path, _ in stray_partials(tree, plan, held=held, kept=kept, failed=failed)]
     if not strays:
         return 0
     try:
@@ -3597,7 +3621,7 @@ def _remove_stray_partials(
             )
         except OSError:
             keep.update(path for path in strays if path in proofs)
-    return remove_strays(path for path in strays if path not in keep)
+    return remove_strays((path for path in strays if path not in keep), failed)
 
 
 def _unlink_each(paths: Iterable[str | Path]) -> int:

@@ -336,6 +336,17 @@ class CardReleased(Event):
 
 
 @dataclass(frozen=True)
+class CancelWaiting(Event):
+    """A cancelled job still waits, ``CANCEL_WAITING_S`` after the cancel, for calls that have
+    not returned: the card's (*card*: the reader's, a read or an open) and those of the
+    destinations *destinations* (indexes: a write, a read-back, the removal of a partial).
+    Said once a job; nothing else stops a thread blocked in a call (a hung card or drive)."""
+
+    card: bool
+    destinations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class JobFinished(Event):
     """A copy job ended: its exit code, and whether it was cancelled."""
 

@@ -230,7 +230,7 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> No
     named = _read_body(fd)
     if named is not None and _unseen_live_holder(named):
         os.close(fd)
-        raise _busy(root, describe_holder(named), outcome, unseen=True)
+        raise _busy(root, named, outcome, unseen=True)
     if named is not None and not body_gone(named) and not _this_process(named):
         locks.warnings.append(_unseen_holder(root, named))
     locks._held.append((root, fd))
@@ -251,12 +251,18 @@ def _unseen_live_holder(named: Mapping[str, object]) -> bool:
 
 
 def _busy(
-    root: Path, holder: str, outcome: str = NOTHING_WRITTEN, *, unseen: bool = False
+    root: Path,
+    holder: Mapping[str, object] | None,
+    outcome: str = NOTHING_WRITTEN,
+    *,
+    unseen: bool = False,
 ) -> CopyRootBusy:
-    """The refusal of *root*, held by *holder* (described), its line saying *outcome*;
-    *unseen*: the lock was taken, but the process its lock file names is proven to be the
-    one that wrote it (``body_alive``), still running, and never cleared it: its ``flock``
-    is not seen through this path (as through another mount of the same folder)."""
+    """The refusal of *root*, held by *holder* (its lock body, ``_read_body``), its line
+    saying *outcome*; *unseen*: the lock was taken, but the process its lock file names is
+    proven to be the one that wrote it (``body_alive``), still running, and never cleared
+    it: its ``flock`` is not seen through this path (as through another mount of the same
+    folder). A holder proven to be that process and stuck (``stuck_words``: killed but not
+    ended, or blocked in a call) is said so, with what ends it: "stop it" would not."""
     how = (
         "; the process that wrote its lock file is still running and never cleared it, "
         "though its lock is not seen through this path (as through another mount of the "
@@ -264,10 +270,47 @@ def _busy(
         if unseen
         else ""
     )
+    stuck = stuck_words(holder) if holder is not None else ""
+    then = stuck or "wait for it to finish, or stop it, and run this again"
     return CopyRootBusy(
-        f"copy root {root} is in use by another offload ({holder}{how}); {outcome}: "
-        "wait for it to finish, or stop it, and run this again",
+        f"copy root {root} is in use by another offload ({describe_holder(holder)}{how}); "
+        f"{outcome}: {then}",
         path=root,
+    )
+
+
+def stuck_words(holder: Mapping[str, object]) -> str:
+    """What ends the hold of *holder* (a lock body) where its process is proven to be the
+    one that wrote it (``body_alive``) and is stuck, by ``/proc/<pid>/stat``'s state: a
+    zombie (``Z``: killed, or ended, while a thread of it is still in a call that has not
+    returned; the lock goes only with that thread), or blocked in a call (``D``); "" for
+    any other (one that runs: waiting for it, or stopping it, ends the hold). A hung card
+    reader or drive (a FUSE filesystem's daemon that does not answer) holds such a call: no
+    signal ends it, kill -9 included; the device gone, or its driver stopped, does."""
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or not body_alive(holder):
+        return ""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return ""
+    if state == b"Z":
+        said = (
+            "that process was killed, or has ended, but a call of it on a card or drive "
+            "has not returned (a hung card reader or drive), and the lock goes only with it"
+        )
+    elif state == b"D":
+        said = (
+            "that process is blocked in a call on a card or drive that has not returned (a "
+            "hung card reader or drive): no signal ends it before that call returns, kill -9 "
+            "included"
+        )
+    else:
+        return ""
+    return (
+        f"{said}; pull the card or disconnect that drive, or stop its stuck driver (a FUSE "
+        "filesystem's daemon), then run this again"
     )
 
 
@@ -317,7 +360,7 @@ def busy_copy_root(
         if skip is not None and skip(holder):
             continue
         unseen = holder.get(UNSEEN) is True
-        return _busy(Path(root), describe_holder(holder or None), outcome, unseen=unseen)
+        return _busy(Path(root), holder or None, outcome, unseen=unseen)
     return None
 
 
@@ -367,23 +410,23 @@ def _command_line() -> list[str]:
     return argv
 
 
-def _take(fd: int) -> tuple[bool, str]:
-    """Take the exclusive lock of *fd* without waiting for a holder: (True, "") once taken,
-    (False, the holder described) when another run holds it. A lock held while its body does
-    not describe a live holder (a run that has just taken it, or ``other_holder``'s instant
-    probe; the body then is empty, or names a run killed while it held the lock, which
-    never emptied it) is tried again for ``_BODY_WAIT_S``. Raises OSError (no locks on that
-    filesystem)."""
+def _take(fd: int) -> tuple[bool, dict[str, object] | None]:
+    """Take the exclusive lock of *fd* without waiting for a holder: (True, None) once
+    taken, (False, the holder's body, ``_read_body``) when another run holds it. A lock held
+    while its body does not describe a live holder (a run that has just taken it, or
+    ``other_holder``'s instant probe; the body then is empty, or names a run killed while it
+    held the lock, which never emptied it) is tried again for ``_BODY_WAIT_S``. Raises
+    OSError (no locks on that filesystem)."""
     deadline = time.monotonic() + _BODY_WAIT_S
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True, ""
+            return True, None
         except BlockingIOError:
             pass
         holder = _read_body(fd)
         if (holder is not None and not body_gone(holder)) or time.monotonic() >= deadline:
-            return False, describe_holder(holder)
+            return False, holder
         time.sleep(0.05)
 
 

@@ -218,7 +218,8 @@ def test_a_run_stopped_during_a_hung_manifest_call_says_so_on_its_view(
     raw = " ".join(run.raw.decode(errors="replace").split())
     assert "STOPPING: waiting for the step under way to end" in raw, run.text
     roots = f"{other / card.name}, {drive.mountpoint / card.name}"
-    assert f"{STOPPING} one of {roots} to return; kill -9 ends it now" in raw, run.text
+    # kill -9 does not end a call blocked in the kernel: never said to end it "now".
+    assert f"{STOPPING} one of {roots} to return; kill -9 ends the run once that call" in raw
     assert run.shows("stopped by a further Ctrl-C while the manifests were written"), run.text
     assert "Traceback" not in raw, run.text
     assert_history_whole(drive.mountpoint / card.name)
@@ -245,6 +246,107 @@ def test_a_second_ctrl_c_while_cancelling_is_said(
     assert process.returncode == 130, out + err
     said = " ".join(err.split())
     assert "a further Ctrl-C came while the copy was being cancelled" in said, err
+    # Said at once too, not only at the end (the hung read let go 0.3 s after it).
+    assert said.index("a further Ctrl-C changes nothing: the copy is being cancelled (") < (
+        said.index("CANCELLED:")
+    ), err
     notes = _saved_report(reports)["notes"]
     assert isinstance(notes, list)
     assert any("a further Ctrl-C came while the copy was being cancelled" in n for n in notes)
+
+
+@pytest.mark.fault
+def test_a_cancel_waiting_on_a_hung_card_read_says_so_and_what_ends_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Ctrl-C while the card's read of a clip hangs (FaultyFS, no timeout), on an 80-column
+    terminal: the view said only "CANCELLING · ... · ETA --:--" for as long as the read
+    hung, and a second Ctrl-C printed nothing at the time (QA: 25 s). Now a line says what
+    the cancel waits for (a call on the card) and what ends it: kill -9 only once the call
+    returns (a zombie holds the copy root's lock until then), so pull the card or stop its
+    driver; a further Ctrl-C is answered at once, before the read returns. Failed before:
+    neither line came, the run timed out waiting for them."""
+    card_fs = faulty_fs(direct_io=True)
+    (card_fs.mountpoint / "C1.mov").write_bytes(b"x" * (3 << 20))
+    card_fs.stall("read", path="*C1.mov", offset=2 << 20)
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    waits = f"cancelling: waiting for a call on the card {card_fs.mountpoint} to return"
+    further = "a further Ctrl-C changes nothing: the copy is being cancelled"
+
+    def released(index: int) -> None:
+        if index == 2:  # the further Ctrl-C was answered while the read still hung
+            card_fs.release()
+
+    try:
+        run = run_on_terminal(
+            "copy",
+            "--report-dir",
+            tmp_path / "r",
+            card_fs.mountpoint,
+            dest,
+            columns=80,
+            interrupt_after=["no data from the card", waits, further],
+            after_interrupt=released,
+            timeout_s=60,
+        )
+    finally:
+        card_fs.release()
+    assert run.returncode == 130, run.text
+    raw = " ".join(run.raw.decode(errors="replace").split())
+    assert (
+        f"{waits} (none for 5 s: the card may hang); the partial files are removed once it "
+        "does; kill -9 ends the run only once that call returns: to end it sooner, pull the "
+        "card or stop its driver" in raw
+    ), run.text
+    assert f"{further} (its partial files are removed before the run ends); waiting" in raw
+    assert "Traceback" not in raw, run.text
+    assert not list((dest / card_fs.mountpoint.name).rglob(".offload-partial.*"))
+
+
+@pytest.mark.fault
+def test_a_cancel_waiting_on_a_hung_destination_write_names_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Ctrl-C while a destination's write of a clip hangs (FaultyFS, no timeout), ``--json``:
+    the card's reader stops at once, the cancel waits for that write, and a line on stderr
+    says so, naming the destination, not the card, and what ends it; stdout's
+    ``cancel_waiting`` line says the same. Failed before: nothing was said until the write
+    returned."""
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "C1.mov").write_bytes(b"x" * (3 << 20))
+    drive = faulty_fs(direct_io=True)
+    held = drive.stall("write", path="*C1.mov")
+    process = subprocess.Popen(
+        [
+            OFFLOAD,
+            "copy",
+            "--json",
+            "--report-dir",
+            str(tmp_path / "r"),
+            str(card),
+            str(drive.mountpoint),
+        ],
+        stdout=PIPE,
+        stderr=PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert process.stderr is not None
+    waits = f"cancelling: waiting for a call on destination 1 ({drive.mountpoint}) to return"
+    try:
+        drive.wait_stalled(held, timeout_s=30)
+        process.send_signal(signal.SIGINT)
+        line = process.stderr.readline()  # said while the write still hangs
+        while line and not line.startswith("cancelling:"):
+            line = process.stderr.readline()
+    finally:
+        drive.release()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert line.startswith(f"{waits} (none for 5 s: that drive may hang)"), line + err
+    assert "to end it sooner, disconnect the drive or stop its driver" in line, line
+    assert "the card" not in line, line
+    (said,) = [json.loads(x) for x in out.splitlines() if '"cancel_waiting"' in x]
+    assert said["card"] is False and said["destinations"] == [0], said

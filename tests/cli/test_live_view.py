@@ -572,3 +572,29 @@ def test_a_flush_that_holds_the_copy_is_the_destinations_never_the_card() -> Non
             assert "waiting on the destinations (flushing or reading back) · ETA --:--" in words
         elif second >= 12:
             assert "waiting on /Volumes/SLOW (flushing or reading back) · ETA --:--" in words
+
+
+def test_a_quiet_cards_status_line_fits_80_columns() -> None:
+    """At 80 columns "0/12 files · 12.3 GB of 34.5 GB read · no data from the card for 125
+    s · ETA --:--" is 82 characters and wrapped (QA): the ETA it cannot give is left out where
+    it would wrap, kept where there is room. Failed before: the line folded onto a third."""
+    now = [0.0]
+    model = ProgressModel(clock=lambda: now[0])
+    model.emit(JobStarted(12, 34_500_000_000, ("/mnt/D1", "/mnt/D2", "/mnt/D3"), "full", ()))
+    for index in range(5):
+        model.emit(FileStarted(f"C000{index}.MP4", 2_875_000_000))
+    model.emit(SourceBytesRead(12_340_000_000))
+    quiet = CardQuiet(clock=lambda: now[0])
+    quiet.seconds(model.snapshot())
+    now[0] = 125.0
+    snap = model.snapshot()
+    quiet_s = quiet.seconds(snap)
+    for width, eta in ((80, False), (120, True)):
+        console = Console(width=width, record=True, color_system=None, force_terminal=False)
+        console.print(render(snap, quiet_s=quiet_s, waiting=None))
+        lines = console.export_text().splitlines()
+        assert lines[2].startswith("#  destination"), lines  # not folded onto a third
+        status = lines[1].rstrip()
+        assert "no data from the card for 125 s" in status, status
+        assert status.endswith(" · ETA --:--") is eta, status
+        assert len(status) <= width, status

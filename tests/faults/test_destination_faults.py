@@ -379,3 +379,36 @@ def test_a_partial_whose_claim_fails_leaves_no_descriptor_and_no_file(
     else:
         pytest.fail("every create failed")
     assert claim_failed
+
+
+@pytest.mark.parametrize("op", ["unlink", "getattr"])
+def test_a_stray_partial_the_drive_will_not_remove_is_said_kept(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], op: str
+) -> None:
+    """A re-run after a power cut on a damaged drive (ntfs-3g answering EIO) could not stat
+    or unlink the partial the killed run left, and said nothing, though README promises the
+    same command cleans the partials. Now one WARNING line names how many were kept, where,
+    and why, and the copy itself goes on. Failed before: no such line."""
+    from support.cards import clips_card
+    from support.offload_cli import offload_streams
+
+    card = clips_card(tmp_path, 2, 20_000)
+    drive = faulty_fs()
+    folder = drive.mountpoint / card.name / "CLIPS"
+    folder.mkdir(parents=True)
+    stray = folder / ".offload-partial.dead010.C001.mov"  # a killed run's: no lock holds it
+    stray.write_bytes(b"half a clip")
+    drive.fail(op, errno.EIO, path="*/.offload-partial.dead010.*")
+
+    code, _, err = offload_streams("copy", "--report-dir", tmp_path / "r", card, drive.mountpoint)
+
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "could not be removed" in line]
+    assert said == [
+        f"WARNING: 1 partial file of earlier runs could not be removed from {folder} "
+        "(Input/output error (EIO)): it is kept, still taking its room; check that drive's "
+        "filesystem (a power cut may have damaged it: fsck, or chkdsk for NTFS), then run "
+        "the same command again to remove it"
+    ], err
+    drive.clear()
+    assert stray.exists()

@@ -580,3 +580,45 @@ def test_a_lock_body_naming_this_process_is_its_own_leftover_replaced_in_silence
     with lock_copy_roots([root]) as locks:
         assert locks.warnings == []
         assert json.loads(path.read_text())["pid"] == os.getpid()
+
+
+@pytest.mark.fault
+def test_a_killed_holder_stuck_in_a_hung_card_read_is_said_with_what_ends_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """An offload killed (kill -9) while its read of the card hangs (FaultyFS, no timeout)
+    stays a zombie holding the copy root's lock until that read returns (QA: 631 s): the
+    next run's refusal said "wait for it to finish, or stop it", neither of which ends it.
+    Now it says the holder was killed, that a call of it has not returned, and what ends
+    it: the card pulled or its driver stopped. Failed before: the line said to stop it."""
+    card_fs = faulty_fs(direct_io=True)
+    (card_fs.mountpoint / "C1.mov").write_bytes(b"x" * (3 << 20))
+    held = card_fs.stall("read", path="*C1.mov", offset=2 << 20)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    holder = subprocess.Popen(
+        offload_cli("-q", "--report-dir", tmp_path / "r1", card_fs.mountpoint, dest),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        card_fs.wait_stalled(held, timeout_s=60)
+        holder.kill()
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{holder.pid}/stat").read_bytes().rpartition(b")")[2].split()[0] != b"Z":
+            assert time.monotonic() < deadline, "the killed holder never became a zombie"
+            time.sleep(0.05)
+        refused = run(offload_cli("--report-dir", tmp_path / "r2", card_fs.mountpoint, dest))
+    finally:
+        card_fs.release()
+        holder.wait(timeout=60)
+    assert refused.returncode == 64, refused.stderr
+    message = next(line for line in refused.stderr.splitlines() if "in use by another" in line)
+    assert f"(pid {holder.pid} on {socket.gethostname()}" in message, message
+    assert (
+        "nothing was written: that process was killed, or has ended, but a call of it on a "
+        "card or drive has not returned (a hung card reader or drive), and the lock goes "
+        "only with it; pull the card or disconnect that drive, or stop its stuck driver (a "
+        "FUSE filesystem's daemon), then run this again"
+    ) in message, message
+    assert "wait for it to finish" not in message, message

@@ -492,7 +492,9 @@ class SignalsAfterCopy:
     command says of it names the signal that came (``signal_words``). ``again``: a signal
     that came while the copy was being cancelled by an earlier signal: it changes
     nothing, the partial files must be removed first, but it is recorded so that the command
-    says it came (``offload._further_while_cancelling``; before, it was never mentioned).
+    says it came (``offload._further_while_cancelling``; before, it was never mentioned),
+    and ``on_again`` (set by the command) is called then, on a thread of its own (never in
+    the handler: a print there could land in one under way), to say at once what it does.
 
     From ``holding`` on, the run's outcome is stated (``--json``'s ``job_report`` line
     being written: its exit code the command's from then on; without ``--json``, every
@@ -517,6 +519,7 @@ class SignalsAfterCopy:
         self.holding = False
         self.further: int | None = None
         self.kept = False
+        self.on_again: Callable[[], None] | None = None
 
     def after_copy(self) -> None:
         self.finishing = True
@@ -528,6 +531,10 @@ class SignalsAfterCopy:
             # sets it too, and the first signal after that is no "further" one.
             if self._signalled and signum != signal.SIGHUP:
                 self.again = signum
+                if self.on_again is not None:
+                    threading.Thread(
+                        target=self.on_again, name="offload-again", daemon=True
+                    ).start()
             self._signalled = True
             self._set(signum)
         elif signum == signal.SIGHUP:

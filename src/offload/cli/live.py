@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from rich import filesize
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.live import Live
 from rich.progress_bar import ProgressBar
@@ -117,32 +118,37 @@ class _Frame:
             # read copies back, or nothing at all: "0 bytes of N read" promised bytes never read).
             byte_words = bool(total_bytes)
         yield Text(
-            " · ".join(
-                part
-                for part in (
-                    status,
-                    _finishing_words(
-                        snap.finishing or ("manifests" if snap.copies_over else ""),
-                        interrupted=self.signal if self.interrupted else "",
-                        written=self.written,
-                        stopping=self.stopping,
-                    ),
-                    f"{snap.files_finished}/{files} files",
-                    _bytes_words(snap, total_bytes) if byte_words else "",
-                    _verified_earlier_words(snap),
-                    *(
-                        (_quiet_words(self.quiet_s, self.waiting, snap, self.cancelled),)
-                        if self.quiet_s >= QUIET_SAID_S and not self.cancelled
-                        else (
-                            _rate_words(snap, source_rate, cancelled=self.cancelled),
-                            # While the manifests and reports are written the ETA (00:00:
-                            # every lane is done) says nothing; the words before say what
-                            # is going on.
-                            "" if snap.finishing else _eta_words(snap, cancelled=self.cancelled),
-                        )
-                    ),
-                )
-                if part
+            _fitted(
+                [
+                    part
+                    for part in (
+                        status,
+                        _finishing_words(
+                            snap.finishing or ("manifests" if snap.copies_over else ""),
+                            interrupted=self.signal if self.interrupted else "",
+                            written=self.written,
+                            stopping=self.stopping,
+                        ),
+                        f"{snap.files_finished}/{files} files",
+                        _bytes_words(snap, total_bytes) if byte_words else "",
+                        _verified_earlier_words(snap),
+                        *(
+                            (_quiet_words(self.quiet_s, self.waiting, snap, self.cancelled),)
+                            if self.quiet_s >= QUIET_SAID_S and not self.cancelled
+                            else (
+                                _rate_words(snap, source_rate, cancelled=self.cancelled),
+                                # While the manifests and reports are written the ETA (00:00:
+                                # every lane is done) says nothing; the words before say what
+                                # is going on.
+                                ""
+                                if snap.finishing
+                                else _eta_words(snap, cancelled=self.cancelled),
+                            )
+                        ),
+                    )
+                    if part
+                ],
+                width,
             ),
             overflow="fold",
         )
@@ -287,6 +293,21 @@ def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
             "it starts)"
         )
     return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
+
+
+#: The ETA of a status line that has none to give: its words say why (a quiet card...).
+_NO_ETA = " · ETA --:--"
+
+
+def _fitted(parts: list[str], width: int) -> str:
+    """The status line of *parts* (joined by " · "), fitted to *width* where it can be
+    without losing a fact: an ETA not known (``--:--``) says nothing the words before it do
+    not, so it is left out of a line it would wrap (at 80 columns, "... · no data from the
+    card for 25 s · ETA --:--" wrapped by two characters)."""
+    line = " · ".join(parts)
+    if cell_len(line) > width and line.endswith(_NO_ETA):
+        return line[: -len(_NO_ETA)]
+    return line
 
 
 def _finishing_words(

@@ -52,9 +52,10 @@ from offload.cli.common import (
 from offload.cli.parser import build_parser
 from offload.destinations.s3limits import MAX_PART_SIZE, MIN_PART_SIZE
 from offload.destinations.s3url import is_s3_url, parse_s3_url
-from offload.engine.cancel import CancelToken
+from offload.engine.cancel import CANCEL_WAITING_S, CancelToken
 from offload.errors import UsageError, printable_line, printable_name, shell_word
 from offload.events import (
+    CancelWaiting,
     CardReleased,
     Event,
     EventSink,
@@ -702,20 +703,25 @@ def _offload(
     # The live view stays up while the JSON and CSV reports are written, so its last frame
     # says which of them could not be (``_reports_and_summary`` closes it before the summary).
     with cancel_on_signals(env, cancel) as signals, contextlib.ExitStack() as view:
-        sink = FanoutSink(sink, _AfterCopySignals(signals))
+
+        def tell(line: str) -> None:
+            """A line said at once, above the view, or on stderr (``-q``, ``--json``)."""
+            if live_view is not None:
+                live_view.print_above(line)
+            else:
+                print(line, file=env.stderr, flush=True)
+
+        waiting = _CancelWaitingSaid(plan, tell)
+        signals.on_again = lambda: tell(_further_said_at_once(signals, waiting))
+        sink = FanoutSink(sink, _AfterCopySignals(signals), waiting)
         args.signals = signals  # ``main`` tells a second Ctrl-C after the copy by it
         live_view: LiveView | None = None
 
         def tell_stopping(where: tuple[str, ...]) -> None:
             """A stop waits for a hung call of the finish (``interruptible.telling``): said
             at once, above the view or on stderr (``-q``, ``--json``)."""
-            if signals.stopped_by is None:
-                return
-            line = stopping_words(where)
-            if live_view is not None:
-                live_view.print_above(line)
-            else:
-                print(line, file=env.stderr, flush=True)
+            if signals.stopped_by is not None:
+                tell(stopping_words(where))
 
         from offload import interruptible
 
@@ -819,6 +825,70 @@ def _outcome_stated(signum: int, when: str, *, as_json: bool) -> str:
     )
 
 
+class _CancelWaitingSaid:
+    """Says at once what a cancel still waits for (``CancelWaiting``: a call on the card or
+    a destination that has not returned), with *tell* (above the live view, or on stderr),
+    and keeps the words for a further Ctrl-C's line (``_further_said_at_once``)."""
+
+    accepts = frozenset({CancelWaiting, CardReleased})
+
+    def __init__(self, plan: OffloadPlan, tell: Callable[[str], None]) -> None:
+        self._plan = plan
+        self._tell = tell
+        self.words = ""  # what the cancel waits for, once said
+        # The card's pass is over (``CardReleased``): a later job's reader (the cascade's)
+        # reads the fast copies, not the card.
+        self._card_done = False
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, CardReleased):
+            self._card_done = True
+        elif isinstance(event, CancelWaiting):
+            self.words = cancel_waiting_words(self._plan, event, card_done=self._card_done)
+            self._tell(f"cancelling: {self.words}")
+
+
+def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: bool) -> str:
+    """What a cancel still waits for, and what ends it: a call blocked in the kernel (a
+    hung card reader, a FUSE filesystem) is not ended by kill -9 either (the process stays,
+    a zombie holding its copy roots' locks, until the call returns), so the words say what
+    does end it: the card pulled, the drive disconnected, or the driver stopped.
+    *card_done*: the card's pass is over, so the reader's call is on the fast copies the
+    cascade reads, not on the card."""
+    on: list[str] = []
+    if event.card and card_done:
+        on.append("the fast copies the cascade reads")
+    elif event.card:
+        on.append(f"the card {printable_name(str(plan.source))}")
+    for index in event.destinations:
+        backend = plan.backends.get(index)
+        root = backend.device if backend is not None else str(plan.plans[index].destination)
+        on.append(f"destination {index + 1} ({printable_name(root)})")
+    what = " and ".join(on) or "a call"
+    card = event.card and not card_done
+    hung = "the card" if card and not event.destinations else "it"
+    if event.destinations and not event.card:
+        hung = "that drive" if len(event.destinations) == 1 else "those drives"
+    return (
+        f"waiting for a call on {what} to return (none for {int(CANCEL_WAITING_S)} s: "
+        f"{hung} may hang); the partial files are removed once it does; kill -9 ends the "
+        "run only once that call returns: to end it sooner, "
+        + ("pull the card" if card else "disconnect the drive")
+        + " or stop its driver (the same command run again removes what is left)"
+    )
+
+
+def _further_said_at_once(signals: SignalsAfterCopy, waiting: _CancelWaitingSaid) -> str:
+    """The line a further signal during the cancel gets at once (``SignalsAfterCopy``'s
+    ``on_again``): what it does (nothing: the cancel is under way), and what the cancel
+    waits for once said."""
+    line = (
+        f"a further {signal_words(signals.again)} changes nothing: the copy is being "
+        "cancelled (its partial files are removed before the run ends)"
+    )
+    return f"{line}; {waiting.words}" if waiting.words else line
+
+
 class _AfterCopySignals:
     """Tells the signal handler the copy is over at ``OffloadFinishing`` (the last copy job
     ended uncancelled; the manifests come next): from there a second Ctrl-C or a SIGTERM
@@ -849,12 +919,15 @@ def stopping_words(where: tuple[str, ...]) -> str:
     """The line said at once when a stop waits for a call of the finish on the local
     destinations *where* (a hung drive): the run is stopped, what it waits for, and what
     ends it sooner. kill -9 leaves no file half-written under its final name (each is
-    written under a temporary one, then renamed), but skips the clean-up the stop runs."""
+    written under a temporary one, then renamed), but skips the clean-up the stop runs; nor
+    does it end a call blocked in the kernel (a hung FUSE or USB drive) before that call
+    returns (``cancel_waiting_words``)."""
     on = where[0] if len(where) == 1 else ("one of " + ", ".join(where) if where else "")
     on = printable_line(on) if on else "a destination"
     return (
-        f"stopping: waiting for a call on {on} to return; kill -9 ends it now, nothing "
-        "half-written is left under a final name"
+        f"stopping: waiting for a call on {on} to return; kill -9 ends the run once that "
+        "call returns (a hung drive: disconnect it or stop its driver to end it sooner), "
+        "nothing half-written is left under a final name"
     )
 
 

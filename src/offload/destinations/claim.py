@@ -118,17 +118,19 @@ def claimed(path: str) -> bool | None:
     return False
 
 
-def remove_unclaimed(path: str) -> bool:
+def remove_unclaimed(path: str, failed: list[tuple[str, OSError]] | None = None) -> bool:
     """Unlink the partial at *path* unless a live writer claims it, holding the exclusive
     lock while it is unlinked; True when it was removed. Where no lock can be taken (no
     locks there, or it cannot be opened) it is unlinked all the same: the caller judged it a
-    stray by the other rules (``plan/strays.py``). Never raises."""
+    stray by the other rules (``plan/strays.py``). Never raises: *failed*, when given, gets
+    the partial and the error where the drive refused to look at or unlink it (EIO of a
+    damaged NTFS, EROFS), not where it is gone or a writer claims it."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return False
     except OSError:
-        return _unlink(path)
+        return _unlink(path, failed)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -138,16 +140,24 @@ def remove_unclaimed(path: str) -> bool:
             pass
         try:
             same = os.path.samestat(os.fstat(fd), os.lstat(path))
-        except OSError:
+        except FileNotFoundError:
             return False
-        return same and _unlink(path)
+        except OSError as exc:
+            if failed is not None:
+                failed.append((path, exc))
+            return False
+        return same and _unlink(path, failed)
     finally:
         os.close(fd)
 
 
-def _unlink(path: str) -> bool:
+def _unlink(path: str, failed: list[tuple[str, OSError]] | None = None) -> bool:
     try:
         os.unlink(path)
-    except OSError:
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if failed is not None:
+            failed.append((path, exc))
         return False  # kept: the next run tries again
     return True

@@ -5,6 +5,12 @@ from __future__ import annotations
 # How often a blocked wait looks at the cancel token.
 CANCEL_POLL_S = 0.1
 
+#: Seconds a cancelled job's threads may take to stop before the job says what it waits
+#: for (``events.CancelWaiting``): each looks at the token every ``CANCEL_POLL_S`` and
+#: between its calls, and a call of a working card or drive returns well within this (a
+#: chunk of 8 MiB written at 2 MB/s: 4 s).
+CANCEL_WAITING_S = 5.0
+
 
 class CancelToken:
     """Set once (Ctrl-C, SIGTERM, a caller) and seen by every thread of the job.

@@ -28,7 +28,7 @@ from offload.destinations.local import LocalDestination
 from offload.destinations.shared_syncfs import SharedSyncfsTable
 from offload.destinations.unreachable import UnreachableDestination
 from offload.engine.buffers import ChunkPool
-from offload.engine.cancel import CancelToken
+from offload.engine.cancel import CANCEL_WAITING_S, CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations, read_back_gates
 from offload.engine.messages import FileTask, FileTicket, VerdictBoard
 from offload.engine.reader import (
@@ -41,6 +41,7 @@ from offload.engine.state import BATCHES_HELD, DestinationState
 from offload.engine.writer import DestinationWriter
 from offload.errors import DestinationError, SourceError
 from offload.events import (
+    CancelWaiting,
     Event,
     EventSink,
     FileFailed,
@@ -552,6 +553,10 @@ class CopyJob:
         Waits on each thread's own "done" event, not on join(): on Python 3.11 a
         KeyboardInterrupt inside join() marks a still-running thread as stopped.
         """
+        cancelled_at: float | None = None
+        told = not wanted(self.sink, CancelWaiting)
+        # The reader first: while it runs, the writers wait for it (``_tell_waiting``).
+        threads = sorted(threads, key=lambda t: t.name != "reader")
         for thread in threads:
             while True:
                 try:
@@ -559,7 +564,30 @@ class CopyJob:
                         break
                 except KeyboardInterrupt:
                     self.cancel.cancel()
+                if told or not self.cancel.cancelled:
+                    continue
+                now = time.monotonic()
+                if cancelled_at is None:
+                    cancelled_at = now
+                elif now - cancelled_at >= CANCEL_WAITING_S:
+                    told = True
+                    self._tell_waiting(threads)
             thread.join()
+
+    def _tell_waiting(self, threads: Sequence[_SignallingThread]) -> None:
+        """Say which of *threads* a cancel still waits for (``CancelWaiting``): each polls
+        the token between its calls, so the reader still running is in a call on the card
+        that has not returned. A destination's writer waits for the reader's end of the
+        file under way before its own (its partial removed then): one still running is
+        named only once the reader is done, when it is in a call of its own."""
+        left = [t.name for t in threads if not t.done.is_set()]
+        card = "reader" in left
+        destinations = tuple(
+            int(name.rpartition("-")[2])
+            for name in left
+            if name.startswith("destination-") and not card
+        )
+        self.sink.emit(CancelWaiting(card, destinations))
 
     @staticmethod
     def _summaries(

@@ -63,7 +63,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from offload.destinations.naming import is_partial_leftover
+from offload.destinations.naming import is_partial_leftover, is_partial_name
 from offload.errors import describe_os_error_below, printable_name
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
 from offload.manifest import unchained_own
@@ -518,7 +518,9 @@ def _walk(
     """Regular files (and symlinks to files inside the copy, followed as the reference does)
     and folders under *root*, skipping what *spec* ignores and what *within* names as the
     caller's own. Symlinks to folders are not followed; those leading nowhere, and those
-    reaching a file outside the copy (:class:`_Within`), are listed apart. With
+    reaching a file outside the copy (:class:`_Within`), are listed apart. A partial of
+    offload-ai's (``naming.is_partial_name``) is listed whatever *spec* says (the caller
+    names it a leftover). With
     *split_nested* a folder holding an ``ascmhl`` folder is listed as a nested history root
     and not entered; with *walked* too (what plain ``ascmhl verify`` skips:
     :func:`~offload.manifest.ignore.verify_skips` of the same list), a folder *spec* skips
@@ -542,7 +544,14 @@ def _walk(
             is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
         except OSError:
             is_dir = False  # a symlink loop: isdir is False for ascmhl too
-        if spec.matches(relative, is_dir=is_dir):
+        if spec.matches(relative, is_dir=is_dir) and (
+            # A partial of ours is listed whatever the ignore list says (``offload copy``'s
+            # generations name partials there, for plain ascmhl): it tells that the copy
+            # may lack card files no record names, which the caller must say. The piece of
+            # a name fusefat leaves after a rename that succeeded tells no such thing: a
+            # list that names it hides it.
+            is_dir or not is_partial_name(entry.name)
+        ):
             if (
                 split_nested
                 and walked is not None

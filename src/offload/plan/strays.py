@@ -72,13 +72,16 @@ def stray_partials(
     *,
     held: Collection[str] = (),
     kept: list[tuple[str, int]] | None = None,
+    failed: list[tuple[str, OSError]] | None = None,
 ) -> list[tuple[str, int]]:
     """Each abandoned partial file (see the module's docstring) in the folders *plan* writes
     *tree*'s files to, with the bytes it holds on its filesystem (``st_blocks``: what
     removing it gives back); a folder that is not there or cannot be listed has none (the
     copy says what is wrong with it). *held*: the real paths of the copy roots this run
     holds the lock of. *kept*, when given, gets each partial (and its bytes) kept only
-    because no lock above it can be asked and it is younger than ``UNASKABLE_STALE_S``."""
+    because no lock above it can be asked and it is younger than ``UNASKABLE_STALE_S``.
+    *failed*, when given, gets each partial the drive refused to stat (EIO: a damaged
+    filesystem), with the error: it is kept, and the caller says so."""
     try:
         os.lstat(plan.root)
     except FileNotFoundError:
@@ -115,7 +118,11 @@ def stray_partials(
                 continue  # maybe a live run's: never removed, never counted as room
             try:
                 st = entry.stat(follow_symlinks=False)
-            except OSError:
+            except FileNotFoundError:
+                continue  # gone since it was listed
+            except OSError as exc:
+                if failed is not None:
+                    failed.append((entry.path, exc))
                 continue
             if not entry.is_file(follow_symlinks=False):
                 continue
@@ -161,8 +168,9 @@ def _live_tokens(
         current = parent
 
 
-def remove_strays(paths: Iterable[str]) -> int:
+def remove_strays(paths: Iterable[str], failed: list[tuple[str, OSError]] | None = None) -> int:
     """Delete each of the stray partials *paths* (``stray_partials``' answer) but one a live
     writer claimed since (``claim.remove_unclaimed``); returns how many were deleted. Never
-    raises: one that cannot be deleted is kept, the next run tries again."""
-    return sum(remove_unclaimed(path) for path in paths)
+    raises: one that cannot be deleted is kept (in *failed*, with the error, when given: the
+    caller says so), the next run tries again."""
+    return sum(remove_unclaimed(path, failed) for path in paths)
