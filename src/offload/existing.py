@@ -848,8 +848,10 @@ def settle(
     # none of their copies is written again, on any destination.
     card_unlike = {o.check.task_index: o.card_unlike for o in outcomes if o.card_unlike}
     # The card files whose copies of ours found wrong are written again: by task index, the
-    # check whose record the card file must still read as (``rewrite_reference``).
-    rewritten: dict[int, ExistingCopy] = {}
+    # checks whose records the card file must still read as (``rewrite_reference``).
+    rewritten: dict[int, list[ExistingCopy]] = {}
+    # ... and those whose records of the card disagree: written again nowhere.
+    _records_disagree(tasks, outcomes, card_unlike)
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -993,7 +995,7 @@ def settle(
                 presets[item.check.task_index].append(item.result)
             else:
                 if item.check.card_recorded:
-                    rewritten.setdefault(item.check.task_index, item.check)
+                    rewritten.setdefault(item.check.task_index, []).append(item.check)
                 if item.kept:
                     targets[item.check.task_index][index] = str(item.check.final_path)
                 else:
@@ -1004,13 +1006,18 @@ def settle(
     _write_nowhere(checks, card_unlike, targets, presets)
     if rewritten:  # (no look-up a task in the usual run, which rewrites nothing)
         tasks = list(tasks)
-        for index, check in rewritten.items():
+        for index, found in rewritten.items():
             # A card file its own ASC MHL history records is checked against that already.
             if not tasks[index].reference_digests:
+                # Every record agrees where they share a digest (``_records_disagree``):
+                # the card must read as all of them.
+                reference: dict[str, str] = {}
+                for check in found:
+                    reference.update(check.card_recorded)
                 tasks[index] = dataclasses.replace(
                     tasks[index],
-                    reference_digests=dict(check.card_recorded),
-                    reference_origin=rewrite_reference(check),
+                    reference_digests=reference,
+                    reference_origin=rewrite_reference(found[0]),
                 )
     for index, task in enumerate(tasks):
         settled.tasks.append(
@@ -1027,6 +1034,46 @@ def settle(
                 )
             )
     return settled
+
+
+def _found_wrong(check: ExistingCopy, outcome: CheckOutcome) -> bool:
+    """Whether *outcome* finds *check*'s copy of ours wrong, to be written again (``settle``'s
+    last branch): read, neither proven nor unreadable, its source usable, and ours."""
+    return not (
+        (outcome.source_error and not outcome.mismatch)
+        or outcome.matched
+        or outcome.unreadable
+        or (check.kind is CheckKind.ADOPT and not check.changed)
+    )
+
+
+def _records_disagree(
+    tasks: Sequence[FileTask], outcomes: Sequence[CheckOutcome], card_unlike: dict[int, str]
+) -> None:
+    """Add to *card_unlike* (by task index, its words) each card file whose copies found
+    wrong on two destinations come with ledger records of the card file that disagree on
+    a digest both recorded (``ExistingCopy.card_recorded``; one destination offloaded it
+    before the card changed, another after): the card's bytes cannot read as both, so
+    none of its copies is written again, on any destination. Checked before anything is
+    written, whatever the order of the destinations (one record alone as the rewrite's
+    reference would pass or fail the card by which destination came first)."""
+    seen: dict[int, ExistingCopy] = {}
+    for outcome in outcomes:
+        check = outcome.check
+        index = check.task_index
+        if not check.card_recorded or index in card_unlike or not _found_wrong(check, outcome):
+            continue
+        first = seen.setdefault(index, check)
+        for name, then in first.card_recorded.items():
+            other = check.card_recorded.get(name)
+            if other is not None and other != then:
+                card_unlike[index] = (
+                    f"{tasks[index].source.path_text}: the destinations' records of it disagree "
+                    f"({name} {then} recorded with {first.final_path}, {other} with "
+                    f"{check.final_path}): the card changed between those offloads, or one "
+                    "read of it was wrong"
+                )
+                break
 
 
 def _write_nowhere(
