@@ -185,7 +185,8 @@ class ExistingCopy(NamedTuple):
     card_recorded: Mapping[str, str] = MappingProxyType({})
     # ADOPT under --keep-both of a copy an earlier run kept beside the file at the planned
     # name (``card._kept_copy``; *final_path* is the kept one): that planned name, where the
-    # new copy goes beside that file if this one is found different; "" otherwise.
+    # new copy goes beside that file if this one is found different or cannot be read (a
+    # read error of a file nothing says is ours is not the card file's failure); "" otherwise.
     beside: str = ""
 
 
@@ -879,6 +880,13 @@ def settle(
                 settled.source_cache_bypass[relative] = outcome.source_cache_bypass
         if outcome is None:
             pass
+        elif check.beside and (outcome.error or outcome.source_error) and not outcome.cancelled:
+            # A file at a keep-both name that could not be read (another tool's, a bad
+            # sector; or the card file could not be read to compare it): nothing says it is
+            # ours, so it is not the card file's failure: the new copy is kept beside the
+            # file at the planned name, as any file in the way (the engine reads the card).
+            targets[check.task_index][check.destination_index] = check.beside
+            continue
         elif outcome.source_error and not outcome.mismatch:
             # The source (a card file, or a fast copy standing for its card) could not be
             # used: the copy there is kept as it is, nothing written. ``action``: what the run

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from faults.test_destination_faults import make_sources
 from offload.card import OffloadOptions, OffloadReport, offload
 from offload.errors import destination_io_error
@@ -218,16 +220,48 @@ def test_a_kept_name_of_the_card_file_s_size_found_different_is_kept_too(tmp_pat
     goes beside the file at the planned name, the first free name (``f0 (2).bin``), never
     beside the kept one (``f0 (1) (1).bin``)."""
     card = tmp_path / "cards" / "A001"
-    make_sources(card, 2, size=10_000)  # f1.bin stays: the same card
     (tmp_path / "D").mkdir()
-    assert offload(card, [tmp_path / "D"]).exit_code == 0
-    folder = tmp_path / "D" / "A001"
-    (card / "f0.bin").write_bytes(os.urandom(20_000))  # another f0.bin: kept beside the first
-    other = os.urandom(20_000)
-    (folder / "f0 (1).bin").write_bytes(other)
-    keep_both = OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.KEEP_BOTH))
-    report = offload(card, [tmp_path / "D"], options=keep_both)
+    folder, other = _another_file_at_the_kept_name(card, tmp_path / "D")
+    report = offload(card, [tmp_path / "D"], options=KEEP_BOTH)
     assert report.exit_code == 0
     assert (folder / "f0 (1).bin").read_bytes() == other
     assert (folder / "f0 (2).bin").read_bytes() == (card / "f0.bin").read_bytes()
     assert sorted(p.name for p in folder.glob("f0*")) == ["f0 (1).bin", "f0 (2).bin", "f0.bin"]
+
+
+KEEP_BOTH = OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.KEEP_BOTH))
+
+
+def _another_file_at_the_kept_name(card: Path, destination: Path) -> tuple[Path, bytes]:
+    """A card offloaded to *destination*, then another ``f0.bin`` on it (of 20,000 bytes:
+    kept beside the first under --keep-both), and a file of that size but other content at
+    ``f0 (1).bin`` there (not our kept copy): the copy's folder and that file's bytes."""
+    make_sources(card, 2, size=10_000)  # f1.bin stays: the same card
+    assert offload(card, [destination]).exit_code == 0
+    folder = destination / card.name
+    (card / "f0.bin").write_bytes(os.urandom(20_000))
+    other = os.urandom(20_000)
+    (folder / "f0 (1).bin").write_bytes(other)
+    return folder, other
+
+
+@pytest.mark.parametrize("err", [errno.EIO, errno.EACCES], ids=["EIO", "EACCES"])
+def test_an_unreadable_file_at_the_kept_name_keeps_the_card_file_beside_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], err: int
+) -> None:
+    """``f0 (1).bin`` of the card file's size that cannot be read (another tool's file, a
+    bad sector) is neither adopted nor the card file's failure: the new copy is kept beside
+    the file at the planned name as before, at ``f0 (2).bin``. Failed before: f0.bin failed
+    there (exit 1, action ``copied``, an error naming the foreign file), nothing written."""
+    card = tmp_path / "cards" / "A001"
+    fs = faulty_fs(backing=tmp_path / "b")
+    folder, other = _another_file_at_the_kept_name(card, fs.mountpoint)
+    fs.fail("read", err, path="A001/f0 (1).bin")
+    report = offload(card, [fs.mountpoint], options=KEEP_BOTH)
+    result = next(f for f in report.job.files if f.relative_path == "f0.bin").destination(0)
+    assert report.exit_code == 0, result
+    assert result is not None and result.status is DestinationStatus.VERIFIED, result
+    assert result.final_path == str(folder / "f0 (2).bin"), result
+    assert (folder / "f0 (2).bin").read_bytes() == (card / "f0.bin").read_bytes()
+    fs.clear()
+    assert (folder / "f0 (1).bin").read_bytes() == other
