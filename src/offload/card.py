@@ -1271,8 +1271,13 @@ def _plan(
                 ):
                     if card_paths is None:
                         card_paths = frozenset(f.relative_path for f in tree.files)
+                    entry = known.get(source_file.relative_path) if known else None
                     kept_there = _kept_copy(
-                        final, source_file.relative_path, source_file.size_bytes, card_paths
+                        final,
+                        source_file,
+                        card_paths,
+                        # (Another card file's kept copy at that path: never ours.)
+                        recorded_name="" if entry is None else entry.final_name,
                     )
                     if kept_there is not None:
                         beside, final, kind = final, kept_there, CheckKind.ADOPT
@@ -1813,29 +1818,41 @@ def _existing_copy_kind(
 
 
 def _kept_copy(
-    final: str, relative_path: str, size_bytes: int, card_paths: frozenset[str]
+    final: str, source_file: SourceFile, card_paths: frozenset[str], *, recorded_name: str = ""
 ) -> str | None:
-    """``--keep-both``, another file at *final*: the copy an earlier run may have kept
-    beside it under a keep-both name (``name (n).ext``, ``keep_both_text``: the first of
-    them, in the committer's order, that is a regular file of the card file's size), for
-    its read-back against the card (ADOPT: equal, it is adopted there and recorded by that
-    name, so no third copy is written; found different, the new copy goes beside the file
-    at *final* as before, ``ExistingCopy.beside``). A kept copy whose ledger line could not
-    be written is recorded nowhere: without this, each run with --keep-both wrote one more.
-    Names of the card's own files (*card_paths*) are passed over, as the committer passes
-    over them. None when no such file is there; a few ``lstat`` calls, only for a file in
-    the way under --keep-both."""
-    folder, _, name = relative_path.rpartition("/")
+    """``--keep-both``, another file at *final* of a size other than the card file's: the
+    copy an earlier run may have kept beside it under a keep-both name (``name (n).ext`` of
+    *final*'s own name, ``keep_both_text``, as the committer chose it: the first of them, in
+    its order, that is a regular file of the card file's size and date, a copy of ours
+    having the card file's date), for its read-back against the card (ADOPT: equal, it is
+    adopted there and recorded by that name, so no third copy is written; found different
+    or unreadable, the new copy goes beside the file at *final* as before,
+    ``ExistingCopy.beside``). A kept copy whose ledger line could not be written is
+    recorded nowhere: without this, each run with --keep-both wrote one more. Passed over:
+    names of the card's own files (*card_paths*), as the committer passes over them, and
+    *recorded_name*, the name the ledger's entry of this path records (another card file's
+    kept copy: that of this card file would have matched its entry). A file of another size
+    or date is passed over too (another tool's ``name (1).ext``: never adopted as ours,
+    never read back each run). None when the first free name comes first; a few ``lstat``
+    calls, only for a file in the way under --keep-both on a disk. (A file at *final* of
+    the card file's size is read back there instead, ``_existing_copy_kind``: found
+    different, another copy is written beside it, this function not asked.)"""
+    folder = source_file.relative_path.rpartition("/")[0]
+    name = Path(final).name
     for attempt in range(1, 10_000):
         kept = keep_both_text(name, attempt)
-        if (f"{folder}/{kept}" if folder else kept) in card_paths:
+        if kept == recorded_name or (f"{folder}/{kept}" if folder else kept) in card_paths:
             continue
         candidate = str(Path(final).with_name(kept))
         try:
             st = os.lstat(candidate)
         except OSError:
             return None  # the first free name: the committer would have kept it here
-        if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
+        if (
+            stat.S_ISREG(st.st_mode)
+            and st.st_size == source_file.size_bytes
+            and st.st_mtime_ns == source_file.mtime_ns
+        ):
             return candidate
     return None
 

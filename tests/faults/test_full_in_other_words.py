@@ -102,8 +102,8 @@ def test_a_keep_both_copy_the_ledger_could_not_record_is_named_by_its_own_name(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
     """Under ``--keep-both`` the copy is published as ``f0 (1).bin``: the failure of its
-    ledger line names that file, not the other file at the planned name, and says truly that
-    no later run reads it back (the next one writes ``f0 (2).bin``). Failed before:
+    ledger line names that file, not the other file at the planned name (of another size),
+    and says truly that the next run with --keep-both reads it back. Failed before:
     "<...>/f0.bin copied to its name but not recorded ... the next run reads it back", the
     result's path f0.bin."""
     card = tmp_path / "cards" / "A001"
@@ -265,3 +265,28 @@ def test_an_unreadable_file_at_the_kept_name_keeps_the_card_file_beside_it(
     assert (folder / "f0 (2).bin").read_bytes() == (card / "f0.bin").read_bytes()
     fs.clear()
     assert (folder / "f0 (1).bin").read_bytes() == other
+
+
+def test_a_keep_both_copy_beside_a_file_of_its_size_is_not_promised_a_read_back(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The file in the way has the card file's size: the next run reads that file back at
+    its own name (found different: another copy beside it), never looks for the kept copy;
+    its unrecorded failure says so. Failed before: "the next run with --keep-both reads it
+    back ... instead of writing another copy beside it", and the next run wrote f0 (2).bin."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 2)
+    fs = faulty_fs(backing=tmp_path / "b")
+    assert offload(card, [fs.mountpoint]).exit_code == 0
+    (card / "f0.bin").write_bytes(os.urandom(10_000))  # another f0.bin of the same size
+    fs.fail("write", path="A001/.offload/ledger.jsonl", times=1)
+    report = offload(card, [fs.mountpoint], options=KEEP_BOTH)
+    result = next(f for f in report.job.files if f.relative_path == "f0.bin").destination(0)
+    assert result is not None and result.error is not None, result
+    assert "copied beside" in result.error, result.error
+    assert "the next run with --keep-both reads it back" not in result.error, result.error
+    assert "no later run reads it back or vouches for it" in result.error, result.error
+    again = offload(card, [fs.mountpoint], options=KEEP_BOTH)  # as said: a third copy
+    assert again.exit_code == 0
+    names = sorted(p.name for p in (fs.mountpoint / "A001").glob("f0*"))
+    assert names == ["f0 (1).bin", "f0 (2).bin", "f0.bin"], names
