@@ -726,8 +726,8 @@ def rewrite_reference(check: ExistingCopy) -> str:
         how = f"its copy {when} from one read of the card: either read may have been wrong"
     return (
         f"the ledger's record of it ({how}; nothing was written from it: check the card, a "
-        "changed file, bit rot, or a flaky reader: read it again; --overwrite would copy it "
-        "as it is now)"
+        "changed file, bit rot, or a flaky reader: read it again; a run with --overwrite and "
+        "without --reverify would copy it as it is now)"
     )
 
 
@@ -964,8 +964,13 @@ def settle(
                 doing = "kept as it is (--keep-both), copying it again beside it"
             else:
                 doing = "copying it again"
+            said = reason
+            if check.card_recorded and not stays:
+                # Not yet written: the card is checked against its record as it is read
+                # (``rewrite_reference``); unlike it, nothing is (the file's failure says so).
+                said = f"{reason} (only from the card's file as the ledger recorded it)"
             settled.warnings.append(
-                (f"copy no longer matches, {doing}: {reason}", str(check.final_path))
+                (f"copy no longer matches, {doing}: {said}", str(check.final_path))
             )
             settled.found_wrong.append(
                 FoundWrong(

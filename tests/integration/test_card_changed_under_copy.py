@@ -162,7 +162,19 @@ def test_a_copy_found_wrong_is_not_written_again_from_a_card_unlike_its_record(
     (result_there,) = file["destinations"]
     assert result_there["status"] == "failed", result_there
     assert "does not match the ledger's record" in result_there["error"], result_there
-    assert "--overwrite would copy it as it is now" in result_there["error"], result_there
+    # The remedy it names works as said: --overwrite with --reverify checks the card against
+    # the same record (fails again); a run with --overwrite and without --reverify copies it.
+    # Failed before: "--overwrite would copy it as it is now", which --reverify refutes.
+    remedy = "a run with --overwrite and without --reverify would copy it as it is now"
+    assert remedy in result_there["error"], result_there
+    again = run("copy", "--reverify", "--overwrite", *verify, card, dest, "--report-dir", reports)
+    assert again.returncode == 2 and copy.read_bytes() == wrong, again.stdout + again.stderr
+    # Its warning, said before the copy, does not promise a copy the record may refuse.
+    warned = next(x for x in result.stderr.splitlines() if "copy no longer matches" in x)
+    assert "only from the card's file as the ledger recorded it" in warned, warned
+    done = run("copy", "--overwrite", *verify, card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert copy.read_bytes() == (card / CLIP).read_bytes()
 
 
 def test_a_copy_found_wrong_is_written_again_from_a_card_as_recorded(tmp_path: Path) -> None:
