@@ -1412,7 +1412,9 @@ def _plan(
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
                         recorded_when="" if named is None else "".join(proven_when(named)),
-                        card_recorded={} if named is None else dict(named.digests),
+                        # The entry's own mapping, not a copy: read only (``settle``
+                        # merges into a new dict), and no bytes added to every check.
+                        card_recorded=NO_DIGESTS if named is None else named.digests,
                     )
                 )
             tasks.append(
@@ -2732,13 +2734,19 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
     return items
 
 
+# A copy in the KEPT BOTH line kept by an earlier run (its ledger line unwritten), found
+# and adopted by this one.
+EARLIER_KEPT = " (kept so by an earlier run, read back and adopted now)"
+
+
 def _kept_beside(
     plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
 ) -> list[PreflightItem]:
     """One warning (``existing-kept-beside``) per destination where ``--keep-both`` wrote
     card files beside a file already at their names, under a name of their own (``name
     (1).ext``): naming where each new copy went (up to three, and the count), so the user
-    is told where it is, in the terminal (``KEPT BOTH: ...``) and the JSON. Not the copies
+    is told where it is, in the terminal (``KEPT BOTH: ...``) and the JSON; a copy an
+    earlier run kept so, adopted now (``_kept_copy``), is named too, as such. Not the copies
     of ours found wrong, whose own warning (``copy-no-longer-matches``) names the new copy
     beside each. Only copies verified or transfer-checked: a failed one is its entry's."""
     if plan.options.copy.existing is not ExistingFilePolicy.KEEP_BOTH:
@@ -2750,7 +2758,6 @@ def _kept_beside(
         for copy in file.destinations:
             if (
                 copy.status in good
-                and copy.action is not CopyAction.ADOPTED  # kept by an earlier run
                 and copy.final_path
                 and under_another_name(copy.final_path, file.relative_path)
                 and (file.relative_path, copy.destination_index) not in named
@@ -2764,14 +2771,18 @@ def _kept_beside(
             copies,
             lambda kept: (
                 f"{printable_name(kept[0])} as {printable_name(display_path(kept[1].final_path))}"
+                + (EARLIER_KEPT if kept[1].action is CopyAction.ADOPTED else "")
             ),
         )
         count = len(copies)
+        # (Adopted: an earlier run's kept copy its ledger line missed, ``_kept_copy``.)
+        now = any(kept.action is not CopyAction.ADOPTED for _, kept in copies)
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_KEPT_BESIDE,
                 _finding_path(copies[0][1].final_path),
-                f"{plural(count, 'card file')} copied to {display_path(plan.plans[index].root)} "
+                f"{plural(count, 'card file')} {'copied to' if now else 'found on'} "
+                f"{display_path(plan.plans[index].root)} "
                 f"beside a file already at {'its name' if count == 1 else 'their names'}, "
                 f"which {'was' if count == 1 else 'were'} kept as it is (--keep-both): "
                 f"{shown}",

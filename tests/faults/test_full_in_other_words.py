@@ -9,7 +9,10 @@ remedy, each copy "not completed: the destination failed (...)"."""
 from __future__ import annotations
 
 import errno
+import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +20,13 @@ from pathlib import Path
 import pytest
 
 from faults.test_destination_faults import make_sources
-from offload.card import OffloadOptions, OffloadReport, offload
+from offload.card import EARLIER_KEPT, OffloadOptions, OffloadReport, offload
 from offload.errors import destination_io_error
+from offload.events import DestinationFull, DestinationLost
 from offload.options import CopyOptions, ExistingFilePolicy
+from offload.plan import PreflightCode
 from offload.results import CopyAction, DestinationStatus
+from support.event_log import EventLog
 from support.faultyfs import FaultyFS
 from support.mounts import Mount
 
@@ -139,6 +145,11 @@ def test_a_keep_both_copy_the_ledger_could_not_record_is_named_by_its_own_name(
         and adopted.digests
         == next(f for f in again.job.files if f.relative_path == "f0.bin").inflight_digests
     )
+    # Named in the KEPT BOTH line, as kept by an earlier run. Failed before: left out.
+    (kept_line,) = [
+        w.message for w in again.warnings if w.code is PreflightCode.EXISTING_KEPT_BESIDE
+    ]
+    assert f"f0.bin as {beside}{EARLIER_KEPT}" in kept_line, kept_line
     # Recorded now by its own name: the run after trusts it.
     third = offload(card, [fs.mountpoint], options=keep_both)
     trusted = next(f for f in third.job.files if f.relative_path == "f0.bin").destination(0)
@@ -195,8 +206,9 @@ def test_a_rewrite_that_fills_a_drive_answering_eperm_does_not_lose_it(
     rule = fs.stall("write", path="A001/.offload-partial.*f0.bin", then_errno=errno.EPERM)
     reverify = OffloadOptions(copy=CopyOptions(), reverify=True)
     done: list[OffloadReport] = []
+    log = EventLog()
     run = threading.Thread(
-        target=lambda: done.append(offload(card, [fs.mountpoint], options=reverify))
+        target=lambda: done.append(offload(card, [fs.mountpoint], options=reverify, sink=log))
     )
     run.start()
     fs.wait_stalled(rule, timeout_s=60)
@@ -212,6 +224,34 @@ def test_a_rewrite_that_fills_a_drive_answering_eperm_does_not_lose_it(
     assert rewrite.error is not None and "the destination is full" in rewrite.error, rewrite
     assert "--overwrite replaces it" in rewrite.error, rewrite.error
     assert {r.status for r in results.values() if r is not None} == {DestinationStatus.VERIFIED}
+    # As it happened: the drive said full (fusefat's errno), never lost.
+    (full,) = [e for e in log.events if isinstance(e, DestinationFull)]
+    assert (full.destination_index, full.errno) == (0, errno.EPERM), full
+    assert "--overwrite replaces it" in full.message, full
+    assert not [e for e in log.events if isinstance(e, DestinationLost)], log.events
+
+
+def test_a_destination_lost_for_want_of_room_says_full_in_its_json_line(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """``--json``'s ``destination_lost`` of a drive that filled as fusefat does (EPERM, no
+    free space left) carries ``full`` true and fusefat's errno (1)."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 3, size=200_000)
+    backing = tmpfs_mount(8 << 20).path
+    fs = faulty_fs(backing=backing / "b")
+    rule = fs.stall("write", path="A001/.offload-partial.*f1.bin", then_errno=errno.EPERM)
+    command = [str(Path(sys.executable).with_name("offload")), "copy", "--json"]
+    command += [str(card), str(fs.mountpoint), "--report-dir", str(tmp_path / "reports")]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    fs.wait_stalled(rule, timeout_s=60)
+    filler = fill(backing)
+    fs.release(rule)
+    output, _ = run.communicate(timeout=120)
+    os.unlink(filler)
+    events = [json.loads(x) for x in output.splitlines() if x.startswith("{")]
+    (lost,) = [e for e in events if e["event"] == "destination_lost"]
+    assert lost["full"] is True and lost["errno"] == errno.EPERM, lost
 
 
 def test_a_kept_name_of_the_card_file_s_size_found_different_is_kept_too(tmp_path: Path) -> None:
