@@ -275,13 +275,17 @@ KEEP_BOTH = OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.KEEP_BOT
 def _another_file_at_the_kept_name(card: Path, destination: Path) -> tuple[Path, bytes]:
     """A card offloaded to *destination*, then another ``f0.bin`` on it (of 20,000 bytes:
     kept beside the first under --keep-both), and a file of that size but other content at
-    ``f0 (1).bin`` there (not our kept copy): the copy's folder and that file's bytes."""
+    ``f0 (1).bin`` there, dated as the card file (not our kept copy, though it looks like
+    one by size and date): the copy's folder and that file's bytes."""
     make_sources(card, 2, size=10_000)  # f1.bin stays: the same card
     assert offload(card, [destination]).exit_code == 0
     folder = destination / card.name
     (card / "f0.bin").write_bytes(os.urandom(20_000))
     other = os.urandom(20_000)
     (folder / "f0 (1).bin").write_bytes(other)
+    # Dated as the card file (as a kept copy of ours is): read back, not passed over.
+    mtime_ns = (card / "f0.bin").stat().st_mtime_ns
+    os.utime(folder / "f0 (1).bin", ns=(mtime_ns, mtime_ns))
     return folder, other
 
 
