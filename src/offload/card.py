@@ -359,6 +359,14 @@ class OffloadPlan:
         return [c for c in self.checks_to_read if c.found_wrong_before and (rewrites or c.ours)]
 
     @property
+    def kept_to_read(self) -> list[ExistingCopy]:
+        """Of ``checks_to_read``, the copies an earlier ``--keep-both`` run may have kept
+        beside a file in the way (``ExistingCopy.beside``, ``_kept_copy``): adopted if equal
+        to the card, else the card file is copied beside that file. Not in
+        ``files_to_copy``: whether it is written is known only once it is read back."""
+        return [c for c in self.checks_to_read if c.beside]
+
+    @property
     def copies_to_replace(self) -> int:
         """Copies of ours whose size changed since their ledger recorded them, which this
         run (``--reverify``) copies again from the card and renames over the bad ones."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from faults.test_destination_faults import make_sources
+from integration.test_field_filesystems import run as run_cli
 from offload.card import EARLIER_KEPT, OffloadOptions, OffloadReport, offload
 from offload.errors import destination_io_error
 from offload.events import DestinationFull, DestinationLost
@@ -334,3 +335,17 @@ def test_a_keep_both_copy_beside_a_file_of_its_size_is_not_promised_a_read_back(
     assert again.exit_code == 0
     names = sorted(p.name for p in (fs.mountpoint / "A001").glob("f0*"))
     assert names == ["f0 (1).bin", "f0 (2).bin", "f0.bin"], names
+
+
+def test_the_opening_line_says_a_kept_name_read_back_may_be_copied_beside(tmp_path: Path) -> None:
+    """The "Offloading" line counts the kept name to read back, and says the card file is
+    copied beside the file in the way if it differs (with its size). Failed before: "0 to
+    copy (0 bytes), 1 copy already there to read back", then 20 kB written."""
+    card = tmp_path / "cards" / "A001"
+    (tmp_path / "D").mkdir()
+    _another_file_at_the_kept_name(card, tmp_path / "D")
+    done = run_cli("copy", "--keep-both", card, tmp_path / "D", "--report-dir", tmp_path / "r")
+    assert done.returncode == 0, done.stdout + done.stderr
+    opening = next(x for x in done.stderr.splitlines() if x.startswith("Offloading"))
+    assert "1 copy already there to read back, beside a file in the way" in opening, opening
+    assert "copied beside that file if different (20.0 kB)" in opening, opening
