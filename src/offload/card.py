@@ -386,6 +386,14 @@ class OffloadPlan:
         return [c for c in self.checks_to_read if c.found_wrong_before and (rewrites or c.ours)]
 
     @property
+    def kept_to_read(self) -> list[ExistingCopy]:
+        """Of ``checks_to_read``, the copies an earlier ``--keep-both`` run may have kept
+        beside a file in the way (``ExistingCopy.beside``, ``_kept_copy``): adopted if equal
+        to the card, else the card file is copied beside that file. Not in
+        ``files_to_copy``: whether it is written is known only once it is read back."""
+        return [c for c in self.checks_to_read if c.beside]
+
+    @property
     def copies_to_replace(self) -> int:
         """Copies of ours whose size changed since their ledger recorded them, which this
         run (``--reverify``) copies again from the card and renames over the bad ones."""
@@ -1299,8 +1307,13 @@ def _plan(
                 ):
                     if card_paths is None:
                         card_paths = frozenset(f.relative_path for f in tree.files)
+                    entry = known.get(source_file.relative_path) if known else None
                     kept_there = _kept_copy(
-                        final, source_file.relative_path, source_file.size_bytes, card_paths
+                        final,
+                        source_file,
+                        card_paths,
+                        # (Another card file's kept copy at that path: never ours.)
+                        recorded_name="" if entry is None else entry.final_name,
                     )
                     if kept_there is not None:
                         beside, final, kind = final, kept_there, CheckKind.ADOPT
@@ -1435,7 +1448,9 @@ def _plan(
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
                         recorded_when="" if named is None else "".join(proven_when(named)),
-                        card_recorded={} if named is None else dict(named.digests),
+                        # The entry's own mapping, not a copy: read only (``settle``
+                        # merges into a new dict), and no bytes added to every check.
+                        card_recorded=NO_DIGESTS if named is None else named.digests,
                     )
                 )
             tasks.append(
@@ -1861,29 +1876,41 @@ def _existing_copy_kind(
 
 
 def _kept_copy(
-    final: str, relative_path: str, size_bytes: int, card_paths: frozenset[str]
+    final: str, source_file: SourceFile, card_paths: frozenset[str], *, recorded_name: str = ""
 ) -> str | None:
-    """``--keep-both``, another file at *final*: the copy an earlier run may have kept
-    beside it under a keep-both name (``name (n).ext``, ``keep_both_text``: the first of
-    them, in the committer's order, that is a regular file of the card file's size), for
-    its read-back against the card (ADOPT: equal, it is adopted there and recorded by that
-    name, so no third copy is written; found different, the new copy goes beside the file
-    at *final* as before, ``ExistingCopy.beside``). A kept copy whose ledger line could not
-    be written is recorded nowhere: without this, each run with --keep-both wrote one more.
-    Names of the card's own files (*card_paths*) are passed over, as the committer passes
-    over them. None when no such file is there; a few ``lstat`` calls, only for a file in
-    the way under --keep-both."""
-    folder, _, name = relative_path.rpartition("/")
+    """``--keep-both``, another file at *final* of a size other than the card file's: the
+    copy an earlier run may have kept beside it under a keep-both name (``name (n).ext`` of
+    *final*'s own name, ``keep_both_text``, as the committer chose it: the first of them, in
+    its order, that is a regular file of the card file's size and date, a copy of ours
+    having the card file's date), for its read-back against the card (ADOPT: equal, it is
+    adopted there and recorded by that name, so no third copy is written; found different
+    or unreadable, the new copy goes beside the file at *final* as before,
+    ``ExistingCopy.beside``). A kept copy whose ledger line could not be written is
+    recorded nowhere: without this, each run with --keep-both wrote one more. Passed over:
+    names of the card's own files (*card_paths*), as the committer passes over them, and
+    *recorded_name*, the name the ledger's entry of this path records (another card file's
+    kept copy: that of this card file would have matched its entry). A file of another size
+    or date is passed over too (another tool's ``name (1).ext``: never adopted as ours,
+    never read back each run). None when the first free name comes first; a few ``lstat``
+    calls, only for a file in the way under --keep-both on a disk. (A file at *final* of
+    the card file's size is read back there instead, ``_existing_copy_kind``: found
+    different, another copy is written beside it, this function not asked.)"""
+    folder = source_file.relative_path.rpartition("/")[0]
+    name = Path(final).name
     for attempt in range(1, 10_000):
         kept = keep_both_text(name, attempt)
-        if (f"{folder}/{kept}" if folder else kept) in card_paths:
+        if kept == recorded_name or (f"{folder}/{kept}" if folder else kept) in card_paths:
             continue
         candidate = str(Path(final).with_name(kept))
         try:
             st = os.lstat(candidate)
         except OSError:
             return None  # the first free name: the committer would have kept it here
-        if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
+        if (
+            stat.S_ISREG(st.st_mode)
+            and st.st_size == source_file.size_bytes
+            and st.st_mtime_ns == source_file.mtime_ns
+        ):
             return candidate
     return None
 
@@ -2770,13 +2797,19 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
     return items
 
 
+# A copy in the KEPT BOTH line kept by an earlier run (its ledger line unwritten), found
+# and adopted by this one.
+EARLIER_KEPT = " (kept so by an earlier run, read back and adopted now)"
+
+
 def _kept_beside(
     plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
 ) -> list[PreflightItem]:
     """One warning (``existing-kept-beside``) per destination where ``--keep-both`` wrote
     card files beside a file already at their names, under a name of their own (``name
     (1).ext``): naming where each new copy went (up to three, and the count), so the user
-    is told where it is, in the terminal (``KEPT BOTH: ...``) and the JSON. Not the copies
+    is told where it is, in the terminal (``KEPT BOTH: ...``) and the JSON; a copy an
+    earlier run kept so, adopted now (``_kept_copy``), is named too, as such. Not the copies
     of ours found wrong, whose own warning (``copy-no-longer-matches``) names the new copy
     beside each. Only copies verified or transfer-checked: a failed one is its entry's."""
     if plan.options.copy.existing is not ExistingFilePolicy.KEEP_BOTH:
@@ -2788,7 +2821,6 @@ def _kept_beside(
         for copy in file.destinations:
             if (
                 copy.status in good
-                and copy.action is not CopyAction.ADOPTED  # kept by an earlier run
                 and copy.final_path
                 and under_another_name(copy.final_path, file.relative_path)
                 and (file.relative_path, copy.destination_index) not in named
@@ -2802,14 +2834,18 @@ def _kept_beside(
             copies,
             lambda kept: (
                 f"{printable_name(kept[0])} as {printable_name(display_path(kept[1].final_path))}"
+                + (EARLIER_KEPT if kept[1].action is CopyAction.ADOPTED else "")
             ),
         )
         count = len(copies)
+        # (Adopted: an earlier run's kept copy its ledger line missed, ``_kept_copy``.)
+        now = any(kept.action is not CopyAction.ADOPTED for _, kept in copies)
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_KEPT_BESIDE,
                 _finding_path(copies[0][1].final_path),
-                f"{plural(count, 'card file')} copied to {display_path(plan.plans[index].root)} "
+                f"{plural(count, 'card file')} {'copied to' if now else 'found on'} "
+                f"{display_path(plan.plans[index].root)} "
                 f"beside a file already at {'its name' if count == 1 else 'their names'}, "
                 f"which {'was' if count == 1 else 'were'} kept as it is (--keep-both): "
                 f"{shown}",

@@ -237,7 +237,8 @@ class DestinationLost(Event):
 
 @dataclass(frozen=True)
 class DestinationFull(Event):
-    """A destination filled up (``errno``: ENOSPC or EDQUOT) while copies of ours found wrong
+    """A destination filled up (``errno``: ENOSPC, EDQUOT, or fusefat's EPERM with no free
+    space left: ``DestinationSummary.lost_full``) while copies of ours found wrong
     were written again there (``existing.settle_rewrites``): those rewrites fail (each its
     ``FileFailed``), the copies already verified there stand, so it is not lost: nothing
     more is written there in that job."""

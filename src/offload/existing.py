@@ -185,7 +185,8 @@ class ExistingCopy(NamedTuple):
     card_recorded: Mapping[str, str] = MappingProxyType({})
     # ADOPT under --keep-both of a copy an earlier run kept beside the file at the planned
     # name (``card._kept_copy``; *final_path* is the kept one): that planned name, where the
-    # new copy goes beside that file if this one is found different; "" otherwise.
+    # new copy goes beside that file if this one is found different or cannot be read (a
+    # read error of a file nothing says is ours is not the card file's failure); "" otherwise.
     beside: str = ""
 
 
@@ -725,8 +726,8 @@ def rewrite_reference(check: ExistingCopy) -> str:
         how = f"its copy {when} from one read of the card: either read may have been wrong"
     return (
         f"the ledger's record of it ({how}; nothing was written from it: check the card, a "
-        "changed file, bit rot, or a flaky reader: read it again; --overwrite would copy it "
-        "as it is now)"
+        "changed file, bit rot, or a flaky reader: read it again; a run with --overwrite and "
+        "without --reverify would copy it as it is now)"
     )
 
 
@@ -848,8 +849,10 @@ def settle(
     # none of their copies is written again, on any destination.
     card_unlike = {o.check.task_index: o.card_unlike for o in outcomes if o.card_unlike}
     # The card files whose copies of ours found wrong are written again: by task index, the
-    # check whose record the card file must still read as (``rewrite_reference``).
-    rewritten: dict[int, ExistingCopy] = {}
+    # checks whose records the card file must still read as (``rewrite_reference``).
+    rewritten: dict[int, list[ExistingCopy]] = {}
+    # ... and those whose records of the card disagree: written again nowhere.
+    _records_disagree(tasks, outcomes, card_unlike)
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -877,6 +880,13 @@ def settle(
                 settled.source_cache_bypass[relative] = outcome.source_cache_bypass
         if outcome is None:
             pass
+        elif check.beside and (outcome.error or outcome.source_error) and not outcome.cancelled:
+            # A file at a keep-both name that could not be read (another tool's, a bad
+            # sector; or the card file could not be read to compare it): nothing says it is
+            # ours, so it is not the card file's failure: the new copy is kept beside the
+            # file at the planned name, as any file in the way (the engine reads the card).
+            targets[check.task_index][check.destination_index] = check.beside
+            continue
         elif outcome.source_error and not outcome.mismatch:
             # The source (a card file, or a fast copy standing for its card) could not be
             # used: the copy there is kept as it is, nothing written. ``action``: what the run
@@ -954,8 +964,13 @@ def settle(
                 doing = "kept as it is (--keep-both), copying it again beside it"
             else:
                 doing = "copying it again"
+            said = reason
+            if check.card_recorded and not stays:
+                # Not yet written: the card is checked against its record as it is read
+                # (``rewrite_reference``); unlike it, nothing is (the file's failure says so).
+                said = f"{reason} (only from the card's file as the ledger recorded it)"
             settled.warnings.append(
-                (f"copy no longer matches, {doing}: {reason}", str(check.final_path))
+                (f"copy no longer matches, {doing}: {said}", str(check.final_path))
             )
             settled.found_wrong.append(
                 FoundWrong(
@@ -993,7 +1008,7 @@ def settle(
                 presets[item.check.task_index].append(item.result)
             else:
                 if item.check.card_recorded:
-                    rewritten.setdefault(item.check.task_index, item.check)
+                    rewritten.setdefault(item.check.task_index, []).append(item.check)
                 if item.kept:
                     targets[item.check.task_index][index] = str(item.check.final_path)
                 else:
@@ -1004,13 +1019,18 @@ def settle(
     _write_nowhere(checks, card_unlike, targets, presets)
     if rewritten:  # (no look-up a task in the usual run, which rewrites nothing)
         tasks = list(tasks)
-        for index, check in rewritten.items():
+        for index, found in rewritten.items():
             # A card file its own ASC MHL history records is checked against that already.
             if not tasks[index].reference_digests:
+                # Every record agrees where they share a digest (``_records_disagree``):
+                # the card must read as all of them.
+                reference: dict[str, str] = {}
+                for check in found:
+                    reference.update(check.card_recorded)
                 tasks[index] = dataclasses.replace(
                     tasks[index],
-                    reference_digests=dict(check.card_recorded),
-                    reference_origin=rewrite_reference(check),
+                    reference_digests=reference,
+                    reference_origin=rewrite_reference(found[0]),
                 )
     for index, task in enumerate(tasks):
         settled.tasks.append(
@@ -1027,6 +1047,46 @@ def settle(
                 )
             )
     return settled
+
+
+def _found_wrong(check: ExistingCopy, outcome: CheckOutcome) -> bool:
+    """Whether *outcome* finds *check*'s copy of ours wrong, to be written again (``settle``'s
+    last branch): read, neither proven nor unreadable, its source usable, and ours."""
+    return not (
+        (outcome.source_error and not outcome.mismatch)
+        or outcome.matched
+        or outcome.unreadable
+        or (check.kind is CheckKind.ADOPT and not check.changed)
+    )
+
+
+def _records_disagree(
+    tasks: Sequence[FileTask], outcomes: Sequence[CheckOutcome], card_unlike: dict[int, str]
+) -> None:
+    """Add to *card_unlike* (by task index, its words) each card file whose copies found
+    wrong on two destinations come with ledger records of the card file that disagree on
+    a digest both recorded (``ExistingCopy.card_recorded``; one destination offloaded it
+    before the card changed, another after): the card's bytes cannot read as both, so
+    none of its copies is written again, on any destination. Checked before anything is
+    written, whatever the order of the destinations (one record alone as the rewrite's
+    reference would pass or fail the card by which destination came first)."""
+    seen: dict[int, ExistingCopy] = {}
+    for outcome in outcomes:
+        check = outcome.check
+        index = check.task_index
+        if not check.card_recorded or index in card_unlike or not _found_wrong(check, outcome):
+            continue
+        first = seen.setdefault(index, check)
+        for name, then in first.card_recorded.items():
+            other = check.card_recorded.get(name)
+            if other is not None and other != then:
+                card_unlike[index] = (
+                    f"{tasks[index].source.path_text}: the destinations' records of it disagree "
+                    f"({name} {then} recorded with {first.final_path}, {other} with "
+                    f"{check.final_path}): the card changed between those offloads, or one "
+                    "read of it was wrong"
+                )
+                break
 
 
 def _write_nowhere(

@@ -162,7 +162,19 @@ def test_a_copy_found_wrong_is_not_written_again_from_a_card_unlike_its_record(
     (result_there,) = file["destinations"]
     assert result_there["status"] == "failed", result_there
     assert "does not match the ledger's record" in result_there["error"], result_there
-    assert "--overwrite would copy it as it is now" in result_there["error"], result_there
+    # The remedy it names works as said: --overwrite with --reverify checks the card against
+    # the same record (fails again); a run with --overwrite and without --reverify copies it.
+    # Failed before: "--overwrite would copy it as it is now", which --reverify refutes.
+    remedy = "a run with --overwrite and without --reverify would copy it as it is now"
+    assert remedy in result_there["error"], result_there
+    again = run("copy", "--reverify", "--overwrite", *verify, card, dest, "--report-dir", reports)
+    assert again.returncode == 2 and copy.read_bytes() == wrong, again.stdout + again.stderr
+    # Its warning, said before the copy, does not promise a copy the record may refuse.
+    warned = next(x for x in result.stderr.splitlines() if "copy no longer matches" in x)
+    assert "only from the card's file as the ledger recorded it" in warned, warned
+    done = run("copy", "--overwrite", *verify, card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert copy.read_bytes() == (card / CLIP).read_bytes()
 
 
 def test_a_copy_found_wrong_is_written_again_from_a_card_as_recorded(tmp_path: Path) -> None:
@@ -178,3 +190,40 @@ def test_a_copy_found_wrong_is_written_again_from_a_card_as_recorded(tmp_path: P
     result = run("copy", "--reverify", card, dest, "--report-dir", reports)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (dest / "C" / CLIP).read_bytes() == data
+
+
+@pytest.mark.parametrize("order", ["D1 D2", "D2 D1"])
+def test_a_rewrite_is_refused_when_the_destinations_record_the_card_differently(
+    tmp_path: Path, order: str
+) -> None:
+    """D1 recorded the card file as it was; the card then changed (its size and date kept),
+    and D2, added to a later run, recorded the changed bytes (D1 was trusted by its ledger
+    then). Both copies found wrong by size under ``--reverify``: the two records of the card
+    disagree, so neither copy is written again, whatever the order of the destinations, and
+    the line says the records disagree. Failed before: by order, exit 2 with D2's line
+    blaming D1's record; or exit 0, D1 rewritten with bytes unlike its own record."""
+    card, reports = tmp_path / "C", tmp_path / "reports"
+    one, two = tmp_path / "D1", tmp_path / "D2"
+    write(card / CLIP, os.urandom(1 << 20))
+    one.mkdir()
+    two.mkdir()
+    assert run("copy", card, one, "--report-dir", reports).returncode == 0
+    corrupt_keeping_size_and_mtime(card / CLIP)
+    assert run("copy", card, one, two, "--report-dir", reports).returncode == 0
+    copies = {name: tmp_path / name / "C" / CLIP for name in ("D1", "D2")}
+    for copy in copies.values():
+        with copy.open("r+b") as f:
+            f.truncate(1000)
+    wrong = {name: copy.read_bytes() for name, copy in copies.items()}
+    dests = [tmp_path / name for name in order.split()]
+    verify = ("--verify", "destination")
+    result = run("copy", "--reverify", *verify, card, *dests, "--report-dir", reports)
+    out = result.stdout + result.stderr
+    assert result.returncode == 2, out
+    for name, copy in copies.items():
+        assert copy.read_bytes() == wrong[name], f"{name} written again: {out}"
+    (file,) = newest_report(reports)["files"]
+    for there in file["destinations"]:
+        assert there["status"] == "failed", there
+        assert "records of it disagree" in there["error"], there
+        assert "check the card" in there["error"], there

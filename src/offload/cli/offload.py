@@ -588,6 +588,30 @@ def _record_refusal(
         env.warning(f"this refusal is not in offload history: {problem}")
 
 
+def _kept_to_read(plan: OffloadPlan) -> str:
+    """The "Offloading" line's words for the copies to read back that an earlier
+    ``--keep-both`` run may have kept beside a file in the way (``OffloadPlan.kept_to_read``):
+    "" for none (only ``--keep-both`` plans one). Counted apart from "to copy", as
+    ``_found_wrong_before``'s: the line said "0 to copy (0 bytes)", then the run wrote the
+    card file beside that file where the read-back found the kept one different."""
+    if plan.options.copy.existing is not ExistingFilePolicy.KEEP_BOTH:
+        return ""
+    kept = plan.kept_to_read
+    if not kept:
+        return ""
+    size = sum(plan.tasks[c.task_index].source.size_bytes for c in kept)
+    one = len(kept) == 1
+    which = (
+        ("" if one else " each")
+        if len(kept) == len(plan.checks_to_read)
+        else f" {len(kept)} of them"
+    )
+    return (
+        f",{which} beside a file in the way, as an earlier run with --keep-both kept "
+        f"{'it' if one else 'them'}: copied beside that file if different ({human_bytes(size)})"
+    )
+
+
 def _found_wrong_before(plan: OffloadPlan) -> str:
     """The "Offloading" line's words for the copies to read back that were found wrong
     before and are copied again if still wrong (``OffloadPlan.found_wrong_before``): "" for
@@ -668,6 +692,7 @@ def _offload(
         f"({human_bytes(bytes_to_copy)}), "
         f"{plural(len(plan.checks_to_read), 'copy', 'copies')} already there to read back"
         + _found_wrong_before(plan)
+        + _kept_to_read(plan)
         + (
             f", {plural(plan.copies_to_replace, 'copy', 'copies')} of ours whose size "
             "changed to copy again (see the warnings)"

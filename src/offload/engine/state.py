@@ -20,7 +20,9 @@ the writer (``engine.writer``) and the committer (``engine.committer``). The rul
 
 from __future__ import annotations
 
+import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -197,7 +199,8 @@ class DestinationState:
         was published under ("copied to its name but not recorded ..."), never "not
         completed". A copy at its planned name is read back by the next run instead of
         trusted (adopted if equal to the card); one written beside another file
-        (``--keep-both``) is not: no later run looks at it, which its words say.
+        (``--keep-both``) is read back by the next run with --keep-both only where that
+        run looks for it (``_found_beside``), which its words say.
 
         *durable* False: what failed is the fsync of the folders after the renames (*error*),
         so no line was written either, and the name may not survive a power cut: said so,
@@ -217,12 +220,19 @@ class DestinationState:
                     f"{final} copied to its name but {unrecorded}: the next run reads it back "
                     "against the card (adopted if equal) instead of trusting it"
                 )
-            else:
+            elif self._found_beside(pending):
                 what = (
                     f"{final} copied beside {pending.final} (--keep-both) but {unrecorded}: "
                     "the next run with --keep-both reads it back against the card (adopted "
                     "if equal) instead of writing another copy beside it; no run without "
                     "--keep-both looks at it"
+                )
+            else:
+                what = (
+                    f"{final} copied beside {pending.final} (--keep-both) but {unrecorded}: "
+                    "no later run reads it back or vouches for it (one with --keep-both "
+                    "writes another copy beside it); remove it once the card's file is "
+                    "verified elsewhere"
                 )
             self.record(
                 pending.ticket,
@@ -235,6 +245,22 @@ class DestinationState:
                     action=result.action,
                 ),
             )
+
+    def _found_beside(self, pending: Pending) -> bool:
+        """Whether the next run with --keep-both looks for *pending*'s copy, kept beside the
+        file at its planned name (``card._kept_copy``): only where it has the card file's
+        date (mtimes kept) and the file in the way is not a regular file of the card file's
+        size (one that is, that run reads back at its own name instead, and found different,
+        writes another copy beside it). An ``lstat`` only on this failure's path."""
+        if not self.options.preserve_mtime:
+            return False
+        try:
+            st = os.lstat(pending.final)
+        except OSError:
+            return False  # not known: not promised
+        return not (
+            stat.S_ISREG(st.st_mode) and st.st_size == pending.ticket.task.source.size_bytes
+        )
 
     def fail_all(self, victims: list[Pending], error: OffloadError) -> None:
         """Discard these partials and record each file failed with *error* (the message names
