@@ -31,6 +31,9 @@ BOOKKEEPING = (
     "/.offload/reports/",
     "/.offload/lock",
     "/.offload/probe/",
+    # The record of a generation being stored, before its manifest (deleted once its chain
+    # is): part of the manifests' writing, as ``ascmhl/`` is.
+    "/.offload/ascmhl-generation.json",
     "/ascmhl/",
 )
 
