@@ -2918,6 +2918,7 @@ def _finish_destinations(
         codes, named = warning_codes(outcome), left_out_by_warning(outcome)
         for event in warning_events(outcome, where, codes, named):
             sink.emit(event)
+    _fail_found_wrong(plan, report, manifests, sink)
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.manifests.extend(manifests)
@@ -2969,6 +2970,50 @@ def _finish_destinations(
         steps = (*links, *report.failed_steps.get(index, ()))
         if steps:
             sink.emit(DestinationUnfinished(index, steps))
+
+
+def _fail_found_wrong(
+    plan: OffloadPlan, report: OffloadReport, manifests: Sequence[ManifestResult], sink: EventSink
+) -> None:
+    """Each copy a manifest step found no longer what was verified
+    (``ManifestResult.found_wrong``: read again in the history's formats): failed on its
+    destination (its ``FileFailed`` after its ``FileVerified``: the later event is its
+    outcome), its ledger entry revoked (the next run does not trust it), as a copy of ours
+    found wrong is (``copy-no-longer-matches``); the destinations' counts made again."""
+    roots = {p.index: p.root for p in plan.plans}
+    changed = False
+    for manifest in manifests:
+        index = manifest.destination_index
+        if not manifest.found_wrong or index not in roots:
+            continue
+        wanted = {
+            str(roots[index] / relative): error for relative, error in manifest.found_wrong.items()
+        }
+        revoke: list[str] = []
+        for file in report.job.files:
+            result = file.destination(index)
+            if result is None or result.final_path not in wanted:
+                continue
+            result.status = DestinationStatus.FAILED
+            result.verified_at = result.verified_mode = None  # nothing stands proved
+            result.error = wanted[result.final_path]
+            revoke.append(file.relative_path)
+            sink.emit(FileFailed(index, file.relative_path, result.error))
+            changed = True
+        ledger = plan.ledgers[index]
+        if revoke and ledger is not None:
+            try:
+                ledger.revoke(dict.fromkeys(revoke, ledger.card))
+            except OSError as exc:
+                report.destination_error(
+                    index,
+                    f"cannot revoke the ledger entries of the copies found wrong there "
+                    f"({describe_os_error(exc)}): the next offload copy may trust them",
+                    "manifest",
+                )
+    if changed:
+        for summary in report.job.destinations:
+            summary.count(report.job.files)
 
 
 # The words of a file of the card left out of the manifests, before the copy

@@ -12,9 +12,12 @@ the formats the history knows for it plus one this run verified it in, and liste
 those digests added. The generation then records it ``verified`` or ``failed``
 (``manifest.ascmhl``), and a replaced file is warned of as every ``failed`` one is.
 
-A copy that cannot be read now, or no longer holds what this run verified (its digest in
-the run's format differs), is left out of the generation with a warning: its bytes there
-are nothing a generation can vouch for. Only local copy roots are read (an S3 copy root's
+A copy that cannot be read now, or no longer holds what was verified (its digest in the
+format this run or the ledger entry it was trusted by verified it in differs), is left
+out of the generation and *on_left_out* is told: its bytes there are nothing a generation
+can vouch for, and the copy writer fails it on that destination and revokes its ledger
+entry (``ManifestResult.found_wrong``), so the run never calls it verified and the next
+one does not trust it. Only local copy roots are read (an S3 copy root's
 objects are not read back here); a history that knows no file costs nothing, one that
 does a dictionary look-up a file.
 """
@@ -38,7 +41,9 @@ class InKnownFormats(Iterable[ManifestFile]):
     history knows and shares no format with given the digests of its copy there in the
     history's formats (module doc). Iterable any number of times; each such copy is read
     once (its result kept: few files, only those whose formats changed). *on_left_out*
-    gets ``(relative path, message)`` for a copy left out, once."""
+    gets ``(relative path, message)`` for a copy left out, once; the message names it left
+    out of *manifests* (the new ones this iterable is listed in: a legacy MHL too, where
+    written from it)."""
 
     def __init__(
         self,
@@ -47,12 +52,15 @@ class InKnownFormats(Iterable[ManifestFile]):
         history: History,
         hasher: Hasher,
         on_left_out: Callable[[str, str], None],
+        *,
+        manifests: str = "ASC MHL generation",
     ) -> None:
         self._files = files
         self._root = root
         self._history = history
         self._hasher = hasher
         self._on_left_out = on_left_out
+        self._manifests = manifests
         self._read: dict[str, ManifestFile | None] = {}
         self._knows = history.knows_files()
 
@@ -107,7 +115,7 @@ class InKnownFormats(Iterable[ManifestFile]):
             self._leave_out(
                 item.relative_path,
                 f"read again to hash it in the format the ASC MHL history there records it "
-                f"in ({', '.join(known)}), it no longer holds what this run verified "
+                f"in ({', '.join(known)}), it no longer holds what was verified "
                 f"({check} differs)",
             )
             return None
@@ -116,6 +124,7 @@ class InKnownFormats(Iterable[ManifestFile]):
     def _leave_out(self, relative: str, why: str) -> None:
         self._on_left_out(
             relative,
-            f"{self._root / relative} is not in the new ASC MHL generation: {why}; "
-            f"offload verify {self._root} says what it holds now",
+            f"copy FAILED: {self._root / relative} is not in the new {self._manifests}: "
+            f"{why}; its ledger entry is revoked, so the next offload copy does not trust "
+            f"it; offload verify {self._root} says what it holds now",
         )

@@ -164,6 +164,10 @@ class ManifestResult:
     card's own ASC MHL history stands whole in this destination's history once this run is
     done (carried by it, or there already and followed), not taken back: what the summary
     says of where the card's history went, never inferred from the copies' states.
+    ``found_wrong``: the copies (relative path → the error naming it) that the generation's
+    read in the history's formats found no longer what was verified, or could not read
+    (:mod:`offload.history_formats`): each also in ``left_out`` and ``warnings``; the card
+    layer fails each one on this destination and revokes its ledger entry.
     """
 
     destination_index: int
@@ -176,6 +180,7 @@ class ManifestResult:
     coded: dict[int, PreflightCode] = field(default_factory=dict)
     not_listed: dict[str, Unlisted] = field(default_factory=dict)
     carried: bool = False
+    found_wrong: dict[str, str] = field(default_factory=dict)
 
 
 def not_written(where: object, why: str, *, lasting: bool = False) -> str:
@@ -593,6 +598,15 @@ def _leave_out(
     outcome.warnings.append(message)
     if content is not None:
         outcome.not_listed[relative] = Unlisted(content, message)
+
+
+def _found_wrong(outcome: ManifestResult, relative: str, message: str) -> None:
+    """The copy *relative* was read again for the generation in the history's formats and
+    is not what was verified (or could not be read): left out of the manifests, named in
+    a warning, and in ``found_wrong`` so the card layer fails it and revokes its ledger
+    entry (a copy found wrong is never left "verified")."""
+    _leave_out(outcome, relative, message)
+    outcome.found_wrong[relative] = message
 
 
 def _leave_link_out(
@@ -1165,9 +1179,13 @@ def _write_after_carrying(
             root,
             history,
             hasher,
-            # a warning alone: an earlier generation records the file (never "not in
-            # a manifest", the not-in-manifest code's words)
-            lambda relative, message: _leave_out(outcome, relative, message),
+            # an earlier generation records the file (never "not in a manifest", the
+            # not-in-manifest code's words); its copy is failed and revoked (card layer)
+            functools.partial(_found_wrong, outcome),
+            # the legacy MHL is written from the same list: it leaves the copy out too
+            manifests="ASC MHL generation or legacy MHL"
+            if MhlKind.LEGACY in kinds
+            else "ASC MHL generation",
         )
     state = _nested_state(
         destination.root,
