@@ -969,6 +969,7 @@ def _plan(
             check_nested_histories(
                 source_path,
                 [f.relative_path for f in tree.files],
+                entries=[*tree.directories, *(link.relative_path for link in tree.symlinks)],
                 fast_copy=stands_in_for is not None,
                 writes_ascmhl=options.manifests.writes_ascmhl,
             ),

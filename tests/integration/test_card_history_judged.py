@@ -73,6 +73,39 @@ def test_a_file_a_nested_history_records_otherwise_is_not_called_verified(
     assert "sub/a.mov does not match the ASC MHL history 'sub/ascmhl' on the card" in line
 
 
+@pytest.mark.parametrize("kind", ["symlink", "empty"])
+def test_a_folder_named_ascmhl_below_the_root_is_refused_by_the_dry_run_as_by_the_run(
+    judge: AscmhlJudge, tmp_path: Path, kind: str
+) -> None:
+    """``sub/ascmhl`` a symlink to another folder's history (never followed by the scan),
+    or an empty folder: ascmhl reads either as a nested history, and the manifest step
+    refuses the card. The dry run now says so and exits 1, as the run does; the empty
+    folder is named for what it is, not "a nested ASC MHL history". Failed before: the dry
+    run exited 0 with no warning, the run 1 ("BUT NO MANIFEST")."""
+    card = tmp_path / "NS"
+    (card / "sub").mkdir(parents=True)
+    (card / "sub" / "a.mov").write_bytes(b"a" * 500)
+    if kind == "symlink":
+        other = tmp_path / "elsewhere" / "other"
+        other.mkdir(parents=True)
+        (other / "c.mov").write_bytes(b"c" * 500)
+        create(judge, other)
+        (card / "sub" / "ascmhl").symlink_to(other / "ascmhl")
+        words = "holds a nested ASC MHL history ('sub/ascmhl')"
+    else:
+        (card / "sub" / "ascmhl").mkdir()
+        words = "holds a folder named ascmhl (which ascmhl reads as a history) ('sub/ascmhl')"
+    dest = tmp_path / "D"
+    dest.mkdir()
+    code, out = offload("copy", "--dry-run", card, dest)
+    assert code == 1, out
+    assert words in out, out
+    code, out = offload("copy", card, dest)
+    assert code == 1, out
+    assert words in out, out
+    assert "nested ASC MHL histories are not supported: sub" in out, out
+
+
 # --- renames recorded by the card's history (<previousPath>) -------------------------------
 
 
