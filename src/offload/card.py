@@ -1560,6 +1560,11 @@ def _plan(
         not_kept = _s3().folders_not_kept(tree, plans, backends)
         probed = _s3().probe_warnings(plans, backends)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *probed, *not_kept))
+    if legacy is not None and legacy.history_missing and card_history is not None:
+        # A file a history nested in the card's folders records and the card lost: a lost
+        # clip, as one its root history records (exit 1, ``missing_from_card``).
+        lost = {*card_history.missing_from_card, *legacy.history_missing}
+        card_history = card_history._replace(missing_from_card=tuple(sorted(lost)))
     has_history = card_history is not None and card_history.trusted
     devices = group_destinations(
         [p.destination for p in plans],

@@ -6,7 +6,10 @@ records ``sub``'s files there, not in the root history, and ``ascmhl verify`` of
 checks them against it. The root history alone is the card's history offload-ai carries
 (:mod:`offload.card_history`); a nested one is copied as files, and a generation of ours
 refuses to list a tree that holds one (``manifest.ascmhl``). Its records are checked all
-the same, as a legacy MHL's are (:mod:`offload.card_legacy_mhl`): each file it records with
+the same, by the card's root history's checks (``card_history.recorded_on_card``): a file
+it records that the card lost is missing from the card (a ``card-history-file-missing``
+warning naming that history, exit 1), a name it spells otherwise (NFC/NFD) is the card's
+file; and as a legacy MHL's are (:mod:`offload.card_legacy_mhl`): each file it records with
 a hash is checked against it while read, in the format it records (hashed in flight too),
 and a mismatch fails the file on every destination, its line naming that history. The root
 history stays the authority for a path it records itself. A nested history that cannot be
@@ -23,10 +26,11 @@ nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
-from offload.card_history import history_words
+from offload.card_history import history_words, recorded_on_card
 from offload.card_legacy_mhl import CardLegacyMhls
 from offload.errors import OffloadError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER, holds_history_folder
@@ -85,6 +89,7 @@ def check_nested_histories(
     references: dict[str, dict[str, str]] = {}
     records: dict[str, str] = {}
     warnings: list[PreflightItem] = []
+    missing: list[str] = []
     histories = 0  # the roots whose ascmhl folder reads as a history with a generation
     for root in roots:
         folder = source / root / ASCMHL_FOLDER
@@ -102,12 +107,33 @@ def check_nested_histories(
                 _unchecked(folder, named, f"it records paths outside {root}/ ({shown})")
             )
             continue
-        for path, digests in history.reference_hashes().items():
-            references[f"{root}/{path}"] = digests
-            records[f"{root}/{path}"] = named
+        # The checks of the card's own history (card_history.recorded_on_card): each
+        # recorded file under the card's spelling of its name (NFC/NFD), one it lost named.
+        inside = root + "/"
+        _, lost, found = recorded_on_card(
+            history,
+            source / root,
+            functools.partial(_below, relative_paths, inside),
+        )
+        for path, digests in found.items():
+            references[inside + path] = digests
+            records[inside + path] = named
+        missing.extend(inside + path for path in lost)
+        warnings.extend(
+            PreflightItem(
+                PreflightCode.CARD_HISTORY_FILE_MISSING,
+                source / root / path,
+                f"'{printable_name(inside + path)}' is in {named} but not on {holder} "
+                f"({'deleted or lost since' if fast_copy else 'deleted in camera, or lost'}): "
+                "it cannot be offloaded",
+            )
+            for path in lost
+        )
     if writes_ascmhl:
         warnings.insert(0, _refused_warning(source, roots, holder, histories == len(roots)))
-    return CardLegacyMhls(references, records, warnings=tuple(warnings))
+    return CardLegacyMhls(
+        references, records, warnings=tuple(warnings), history_missing=tuple(sorted(missing))
+    )
 
 
 def _refused_warning(
@@ -139,6 +165,11 @@ def _refused_warning(
     )
 
 
+def _below(relative_paths: Sequence[str], inside: str) -> list[str]:
+    """The paths of *relative_paths* below the folder *inside* (``sub/``), from it."""
+    return [p[len(inside) :] for p in relative_paths if p.startswith(inside)]
+
+
 def _unchecked(folder: Path, named: str, why: str) -> PreflightItem:
     return PreflightItem(
         PreflightCode.CARD_HISTORY_UNTRUSTED,
@@ -154,7 +185,7 @@ def with_nested_histories(
     """*legacy* (the card's legacy MHLs) with *nested*'s records added, a nested ASC MHL
     history's record of a path over a legacy MHL's (its size too: the history's digests
     decide); *legacy* itself when *nested* found no history."""
-    if not nested.records and not nested.warnings:
+    if not nested.records and not nested.warnings and not nested.history_missing:
         return legacy
     if legacy is None:
         return nested
@@ -162,5 +193,6 @@ def with_nested_histories(
         references={**legacy.references, **nested.references},
         records={**legacy.records, **nested.records},
         warnings=(*legacy.warnings, *nested.warnings),
+        history_missing=nested.history_missing,
         sizes={p: n for p, n in legacy.sizes.items() if p not in nested.records},
     )
