@@ -339,6 +339,9 @@ def test_a_known_file_copied_in_a_new_format_is_verified_in_its_recorded_one_too
     again = copy("-t", "md5", "--report-dir", reports / "2", card, dest)
     assert again.returncode == 0, again.stderr
     assert "now records" not in again.stderr, again.stderr
+    # The read the user did not ask for is said (failed before: nothing said).
+    assert "2 copies on " in again.stderr, again.stderr
+    assert "were read once more at the manifest step, one at a time" in again.stderr
     root = dest / "SONY_VENICE"
     [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
     text = second.read_text()
