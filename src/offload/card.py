@@ -1005,6 +1005,7 @@ def _plan(
             check_nested_histories(
                 source_path,
                 [f.relative_path for f in tree.files],
+                entries=[*tree.directories, *(link.relative_path for link in tree.symlinks)],
                 fast_copy=stands_in_for is not None,
                 writes_ascmhl=options.manifests.writes_ascmhl,
             ),
@@ -1602,6 +1603,11 @@ def _plan(
         not_kept = _s3().folders_not_kept(tree, plans, backends)
         probed = _s3().probe_warnings(plans, backends)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *probed, *not_kept))
+    if legacy is not None and legacy.history_missing and card_history is not None:
+        # A file a history nested in the card's folders records and the card lost: a lost
+        # clip, as one its root history records (exit 1, ``missing_from_card``).
+        lost = {*card_history.missing_from_card, *legacy.history_missing}
+        card_history = card_history._replace(missing_from_card=tuple(sorted(lost)))
     has_history = card_history is not None and card_history.trusted
     devices = group_destinations(
         [p.destination for p in plans],
@@ -3009,6 +3015,7 @@ def _finish_destinations(
         codes, named = warning_codes(outcome), left_out_by_warning(outcome)
         for event in warning_events(outcome, where, codes, named):
             sink.emit(event)
+    _fail_found_wrong(plan, report, manifests, sink)
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.manifests.extend(manifests)
@@ -3060,6 +3067,50 @@ def _finish_destinations(
         steps = (*links, *report.failed_steps.get(index, ()))
         if steps:
             sink.emit(DestinationUnfinished(index, steps))
+
+
+def _fail_found_wrong(
+    plan: OffloadPlan, report: OffloadReport, manifests: Sequence[ManifestResult], sink: EventSink
+) -> None:
+    """Each copy a manifest step found no longer what was verified
+    (``ManifestResult.found_wrong``: read again in the history's formats): failed on its
+    destination (its ``FileFailed`` after its ``FileVerified``: the later event is its
+    outcome), its ledger entry revoked (the next run does not trust it), as a copy of ours
+    found wrong is (``copy-no-longer-matches``); the destinations' counts made again."""
+    roots = {p.index: p.root for p in plan.plans}
+    changed = False
+    for manifest in manifests:
+        index = manifest.destination_index
+        if not manifest.found_wrong or index not in roots:
+            continue
+        wanted = {
+            str(roots[index] / relative): error for relative, error in manifest.found_wrong.items()
+        }
+        revoke: list[str] = []
+        for file in report.job.files:
+            result = file.destination(index)
+            if result is None or result.final_path not in wanted:
+                continue
+            result.status = DestinationStatus.FAILED
+            result.verified_at = result.verified_mode = None  # nothing stands proved
+            result.error = wanted[result.final_path]
+            revoke.append(file.relative_path)
+            sink.emit(FileFailed(index, file.relative_path, result.error))
+            changed = True
+        ledger = plan.ledgers[index]
+        if revoke and ledger is not None:
+            try:
+                ledger.revoke(dict.fromkeys(revoke, ledger.card))
+            except OSError as exc:
+                report.destination_error(
+                    index,
+                    f"cannot revoke the ledger entries of the copies found wrong there "
+                    f"({describe_os_error(exc)}): the next offload copy may trust them",
+                    "manifest",
+                )
+    if changed:
+        for summary in report.job.destinations:
+            summary.count(report.job.files)
 
 
 # The words of a file of the card left out of the manifests, before the copy

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from offload.errors import OffloadError, UsageError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER
@@ -17,6 +17,9 @@ from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
 from offload.report.words import listed
 from offload.respelling import spelled_as_listed
+
+if TYPE_CHECKING:
+    from offload.manifest.history import History
 
 
 def reference_formats(source_references: dict[str, dict[str, str]]) -> Sequence[str]:
@@ -273,10 +276,8 @@ def check_card_history(
         return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
     # The recorded paths and their spellings on the card, made once for the checks below
     # (missing, respelled, OS files kept): each call of expected_file_paths builds the set.
-    expected = history.expected_file_paths()
-    spell = _as_listed(names, expected, history.two_files)
-    spelled = {path: spell(path) for path in expected}
-    missing = tuple(sorted(p for p in spelled.values() if not os.path.lexists(source / p)))
+    spelled, missing, references = recorded_on_card(history, source, names)
+    expected = spelled.keys()  # the recorded paths it expects
     warnings = tuple(
         PreflightItem(
             PreflightCode.CARD_HISTORY_FILE_MISSING,
@@ -302,11 +303,11 @@ def check_card_history(
                 "that carries its history",
             ),
         )
-    hashes = history.reference_hashes()
     respelled = sorted(path for path, as_listed in spelled.items() if as_listed != path)
     if respelled:
         one = len(respelled) == 1
         # Renamed since, then recorded again under the card's spelling: read against both.
+        hashes = history.reference_hashes()
         again = sum(spelled[path] in hashes for path in respelled)
         both = (
             f" and against the one a later generation made of {holder}'s spelling"
@@ -338,16 +339,33 @@ def check_card_history(
             whose,
             folder,
         )
+    return CardHistory(references, trusted=True, missing_from_card=missing, warnings=warnings)
+
+
+def recorded_on_card(
+    history: History, source: Path, names: Callable[[], Collection[str]] | None
+) -> tuple[dict[str, str], tuple[str, ...], dict[str, dict[str, str]]]:
+    """What *history* (read from the folder *source*, whose files *names* gives, from
+    *source*: None, as recorded) records of that folder's files, as the card spells them:
+    ``(spelled, missing, references)``. *spelled*: each path it expects → its spelling on
+    the card (``_as_listed``); *missing*: those spellings the card has no entry at, sorted;
+    *references*: the digests each file is checked against, by its card spelling. The
+    checks of the card's own history and of one nested in its folders
+    (``card_nested_history``) alike."""
+    expected = history.expected_file_paths()
+    spell = _as_listed(names, expected, history.two_files)
+    spelled = {path: spell(path) for path in expected}
+    missing = tuple(sorted(p for p in spelled.values() if not os.path.lexists(source / p)))
     # A file is checked against the record of its name spelled otherwise tied to it
     # (``spelled``) and, where a later generation recorded its own spelling too (renamed,
     # then recorded again: the rule ties such records only where they agree), against that
     # one as well: every format either records, the one of its own spelling first.
     references: dict[str, dict[str, str]] = {}
-    for path, digests in hashes.items():
+    for path, digests in history.reference_hashes().items():
         card = spelled.get(path, path)
         tied = references.get(card, {})
         references[card] = {**tied, **digests} if card == path else {**digests, **tied}
-    return CardHistory(references, trusted=True, missing_from_card=missing, warnings=warnings)
+    return spelled, missing, references
 
 
 def _as_listed(
@@ -437,7 +455,7 @@ def _shown(paths: set[str]) -> str:
 
 
 def _os_files_kept(
-    recorded: set[str], ignore: IgnoreRules, whose: str, holder: str, folder: Path
+    recorded: Collection[str], ignore: IgnoreRules, whose: str, holder: str, folder: Path
 ) -> tuple[PreflightItem, ...]:
     """The warning naming the recorded files a default pattern names that *ignore* keeps."""
     defaults = IgnoreRules(DEFAULT_IGNORE_PATTERNS)

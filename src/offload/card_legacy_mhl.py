@@ -48,7 +48,9 @@ class CardLegacyMhls(NamedTuple):
     source no longer has, sorted (each a warning, and the offload's exit code 1: a clip the
     card's own record lists and it lost, as for its ASC MHL history); ``missing_in``: the
     path of the MHL (from the source's root) that lists each of them, in the same order.
-    ``warnings``: the findings in the
+    ``history_missing``: the files an ASC MHL history nested in the card's folders
+    records that the card no longer has (``card_nested_history``: the offload's
+    ``missing_from_card``, as its own history's, exit 1). ``warnings``: the findings in the
     preflight's form (a missing file; an MHL that cannot be read or lists paths outside the
     source, one each: not a failure, its files are then not checked against it).
     """
@@ -59,6 +61,7 @@ class CardLegacyMhls(NamedTuple):
     warnings: tuple[PreflightItem, ...] = ()
     missing_in: tuple[str, ...] = ()
     sizes: Mapping[str, int] = MappingProxyType({})
+    history_missing: tuple[str, ...] = ()
 
 
 def legacy_mhl_paths(relative_paths: Sequence[str]) -> list[str]:

@@ -12,9 +12,12 @@ the formats the history knows for it plus one this run verified it in, and liste
 those digests added. The generation then records it ``verified`` or ``failed``
 (``manifest.ascmhl``), and a replaced file is warned of as every ``failed`` one is.
 
-A copy that cannot be read now, or no longer holds what this run verified (its digest in
-the run's format differs), is left out of the generation with a warning: its bytes there
-are nothing a generation can vouch for. Only local copy roots are read (an S3 copy root's
+A copy that cannot be read now, or no longer holds what was verified (its digest in the
+format this run or the ledger entry it was trusted by verified it in differs), is left
+out of the generation and *on_left_out* is told: its bytes there are nothing a generation
+can vouch for, and the copy writer fails it on that destination and revokes its ledger
+entry (``ManifestResult.found_wrong``), so the run never calls it verified and the next
+one does not trust it. Only local copy roots are read (an S3 copy root's
 objects are not read back here); a history that knows no file costs nothing, one that
 does a dictionary look-up a file.
 """
@@ -38,7 +41,11 @@ class InKnownFormats(Iterable[ManifestFile]):
     history knows and shares no format with given the digests of its copy there in the
     history's formats (module doc). Iterable any number of times; each such copy is read
     once (its result kept: few files, only those whose formats changed). *on_left_out*
-    gets ``(relative path, message)`` for a copy left out, once."""
+    gets ``(relative path, message)`` for a copy left out, once; the message names it left
+    out of *manifests* (the new ones this iterable is listed in: a legacy MHL too, where
+    written from it). *reads*: the reads of another instance over the same copy root and
+    history (the nothing-new check's, then the generation's): a copy one of them read is
+    not read again, and one it left out is told to this one's *on_left_out* too."""
 
     def __init__(
         self,
@@ -47,13 +54,20 @@ class InKnownFormats(Iterable[ManifestFile]):
         history: History,
         hasher: Hasher,
         on_left_out: Callable[[str, str], None],
+        *,
+        manifests: str = "ASC MHL generation",
+        reads: dict[str, ManifestFile | str] | None = None,
     ) -> None:
         self._files = files
         self._root = root
         self._history = history
         self._hasher = hasher
         self._on_left_out = on_left_out
-        self._read: dict[str, ManifestFile | None] = {}
+        self._manifests = manifests
+        # path → the copy listed with the known digests, or why it is left out: shared
+        # (*reads*) by every instance over one copy root, so each copy is read once
+        self._read: dict[str, ManifestFile | str] = {} if reads is None else reads
+        self._said: set[str] = set()
         self._knows = history.knows_files()
 
     def read_again(self) -> dict[str, tuple[str, ...]]:
@@ -63,7 +77,8 @@ class InKnownFormats(Iterable[ManifestFile]):
         return {
             path: tuple(name for name in found.digests if name in added)
             for path, found in self._read.items()
-            if found is not None and (added := self._history.reference_hash_formats(path) or {})
+            if not isinstance(found, str)
+            and (added := self._history.reference_hash_formats(path) or {})
         }
 
     def __iter__(self) -> Iterator[ManifestFile]:
@@ -84,38 +99,38 @@ class InKnownFormats(Iterable[ManifestFile]):
             if path not in self._read:
                 self._read[path] = self._with_known(item, digests, sorted(known))
             found = self._read[path]
-            if found is not None:
+            if not isinstance(found, str):
                 yield found
+            elif path not in self._said:
+                self._said.add(path)
+                self._on_left_out(path, self._left_out(path, found))
 
     def _with_known(
         self, item: ManifestFile, digests: dict[str, str], known: list[str]
-    ) -> ManifestFile | None:
-        """*item* with its copy's digests in the *known* formats; None (said) when the copy
-        cannot be read or no longer holds what was verified."""
+    ) -> ManifestFile | str:
+        """*item* with its copy's digests in the *known* formats; why it is left out (a few
+        words) when the copy cannot be read or no longer holds what was verified."""
         check = next(iter(digests))  # a format the run verified the copy in
         path = self._root / item.relative_path
         try:
             read = self._hasher(path, [*known, check])
         except OSError as exc:
-            self._leave_out(
-                item.relative_path,
+            return (
                 f"it could not be read again to hash it in the format the ASC MHL history "
-                f"there records it in ({', '.join(known)}): {describe_os_error(exc)}",
+                f"there records it in ({', '.join(known)}): {describe_os_error(exc)}"
             )
-            return None
         if comparable_digest(check, read[check]) != comparable_digest(check, digests[check]):
-            self._leave_out(
-                item.relative_path,
+            return (
                 f"read again to hash it in the format the ASC MHL history there records it "
-                f"in ({', '.join(known)}), it no longer holds what this run verified "
-                f"({check} differs)",
+                f"in ({', '.join(known)}), it no longer holds what was verified "
+                f"({check} differs)"
             )
-            return None
         return item._replace(digests={**digests, **{name: read[name] for name in known}})
 
-    def _leave_out(self, relative: str, why: str) -> None:
-        self._on_left_out(
-            relative,
-            f"{self._root / relative} is not in the new ASC MHL generation: {why}; "
-            f"offload verify {self._root} says what it holds now",
+    def _left_out(self, relative: str, why: str) -> str:
+        """The warning naming the copy *relative* left out for the reason *why*."""
+        return (
+            f"copy FAILED: {self._root / relative} is not in the new {self._manifests}: "
+            f"{why}; its ledger entry is revoked, so the next offload copy does not trust "
+            f"it; offload verify {self._root} says what it holds now"
         )

@@ -164,6 +164,10 @@ class ManifestResult:
     card's own ASC MHL history stands whole in this destination's history once this run is
     done (carried by it, or there already and followed), not taken back: what the summary
     says of where the card's history went, never inferred from the copies' states.
+    ``found_wrong``: the copies (relative path → the error naming it) that the generation's
+    read in the history's formats found no longer what was verified, or could not read
+    (:mod:`offload.history_formats`): each also in ``left_out`` and ``warnings``; the card
+    layer fails each one on this destination and revokes its ledger entry.
     """
 
     destination_index: int
@@ -176,6 +180,7 @@ class ManifestResult:
     coded: dict[int, PreflightCode] = field(default_factory=dict)
     not_listed: dict[str, Unlisted] = field(default_factory=dict)
     carried: bool = False
+    found_wrong: dict[str, str] = field(default_factory=dict)
 
 
 def not_written(where: object, why: str, *, lasting: bool = False) -> str:
@@ -593,6 +598,15 @@ def _leave_out(
     outcome.warnings.append(message)
     if content is not None:
         outcome.not_listed[relative] = Unlisted(content, message)
+
+
+def _found_wrong(outcome: ManifestResult, relative: str, message: str) -> None:
+    """The copy *relative* was read again for the generation in the history's formats and
+    is not what was verified (or could not be read): left out of the manifests, named in
+    a warning, and in ``found_wrong`` so the card layer fails it and revokes its ledger
+    entry (a copy found wrong is never left "verified")."""
+    _leave_out(outcome, relative, message)
+    outcome.found_wrong[relative] = message
 
 
 def _leave_link_out(
@@ -1075,6 +1089,9 @@ def _write_after_carrying(
     # notes of the same history), and never stamped complete, so a re-run comes here to say
     # it.
     unvouched: list[str] = list(history.chain_notes()) if history is not None else []
+    # The copies read again in the history's formats (history_formats), shared by the
+    # nothing-new check and the generation: each read once, not once by each.
+    reads: dict[str, ManifestFile | str] = {}
     legacy = _legacy_patterns(
         options, destination, records.directories, _hiding(history, patterns), outcome
     )
@@ -1096,6 +1113,7 @@ def _write_after_carrying(
             records,
             carried,
             hasher,
+            reads,
         )
         if MhlKind.ASCMHL not in kinds:  # no generation: its on_unvouched says nothing
             outcome.warnings.extend(unvouched)
@@ -1165,9 +1183,14 @@ def _write_after_carrying(
             root,
             history,
             hasher,
-            # a warning alone: an earlier generation records the file (never "not in
-            # a manifest", the not-in-manifest code's words)
-            lambda relative, message: _leave_out(outcome, relative, message),
+            # an earlier generation records the file (never "not in a manifest", the
+            # not-in-manifest code's words); its copy is failed and revoked (card layer)
+            functools.partial(_found_wrong, outcome),
+            # the legacy MHL is written from the same list: it leaves the copy out too
+            manifests="ASC MHL generation or legacy MHL"
+            if MhlKind.LEGACY in kinds
+            else "ASC MHL generation",
+            reads=reads,
         )
     state = _nested_state(
         destination.root,
@@ -1223,6 +1246,8 @@ def _write_after_carrying(
                 )
             if destination.lister is None:  # the folders above a local copy root: its disk's
                 _enclosing_warnings(root, [f.relative_path for f in listed], outcome)
+            if reads:  # a read the user did not ask for: said, with what it cost
+                outcome.warnings.append(_read_again_note(root, reads))
         if MhlKind.LEGACY in kinds:
             empty: list[str] = []
             outcome.written.append(
@@ -1258,6 +1283,20 @@ def _write_after_carrying(
         if written is not None:
             _stamp(root, written)
     return outcome
+
+
+def _read_again_note(root: Path, reads: Mapping[str, ManifestFile | str]) -> str:
+    """What the generation on *root* read beyond the copy (``history_formats``): how many
+    copies and why; a full read of each, after the copy, one at a time."""
+    count = len(reads)
+    return (
+        f"{count} cop{'y' if count == 1 else 'ies'} on {root} that its ASC MHL history "
+        f"knows only in formats this run did not compute (-t) {'was' if count == 1 else 'were'} "
+        "read once more at the manifest step, one at a time, to hash "
+        f"{'it' if count == 1 else 'them'} in the history's formats for its generation (as "
+        "ascmhl create does): a full read of each beyond the copy's, which a Ctrl-C does "
+        "not stop"
+    )
 
 
 def _enclosing_warnings(root: Path, paths: Sequence[str], outcome: ManifestResult) -> None:
@@ -1475,6 +1514,7 @@ def _kinds_lacking(
     records: OffloadRecords,
     carried: CarriedHistory,
     hasher: MediaHasher,
+    reads: dict[str, ManifestFile | str],
 ) -> tuple[set[MhlKind], list[str]]:
     """The manifests among *kinds* that do not yet hold what a manifest written now would,
     on a destination where this run verified nothing new, each with a warning naming the
@@ -1488,7 +1528,8 @@ def _kinds_lacking(
     ignore *legacy*. *patterns*: the requested ignore patterns (the copy root's state
     last); *legacy*: the legacy MHLs' pattern, when one is or stands there (each as
     :func:`_write_on_destination` passes them); *carried*: what this run (or a dead one it
-    finishes) carried of the card's history there."""
+    finishes) carried of the card's history there; *reads*: the copies read again in the
+    history's formats, shared with the generation's (each read once)."""
     requested = [*patterns, *legacy, *plan.ignored.values()]
     root = destination.root
     scratch = ManifestResult(destination.index)  # the warnings are the generation's, if any
@@ -1530,7 +1571,12 @@ def _kinds_lacking(
                     # digest in them is one the history records (history_formats); one
                     # it could not read again is left to the generation, which says so
                     listed = InKnownFormats(
-                        listed, root, history, hasher, lambda path, _message: dropped.append(path)
+                        listed,
+                        root,
+                        history,
+                        hasher,
+                        lambda path, _message: dropped.append(path),
+                        reads=reads,
                     )
                 unheld = first_unheld(
                     listed,

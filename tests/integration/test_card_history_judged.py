@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,94 @@ def test_a_file_a_nested_history_records_otherwise_is_not_called_verified(
     assert "1 of 5 files failed" in out, out
     [line] = [x for x in out.splitlines() if x.startswith("ERROR: source ")]
     assert "sub/a.mov does not match the ASC MHL history 'sub/ascmhl' on the card" in line
+
+
+def test_a_file_a_nested_history_records_and_the_card_lost_is_missing(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``ascmhl create NS/sub; ascmhl create NS; rm NS/sub/a.mov``: ascmhl-debug verify of
+    the card exits 10; the offload names the lost clip (exit 1, its dry run too), as for
+    one the card's root history records. Failed before: "all verified", exit 0."""
+    card = tmp_path / "NS"
+    (card / "sub").mkdir(parents=True)
+    (card / "sub" / "a.mov").write_bytes(b"a" * 500)
+    (card / "sub" / "b.mov").write_bytes(b"b" * 500)
+    create(judge, card / "sub")
+    create(judge, card)
+    (card / "sub" / "a.mov").unlink()
+    assert judge.verify(card).returncode == 10
+    dest = tmp_path / "D"
+    dest.mkdir()
+    words = "'sub/a.mov' is in the ASC MHL history 'sub/ascmhl' on the card but not on the card"
+    for dry in (("--dry-run",), ()):
+        code, out = offload("copy", *dry, "--mhl", "legacy", card, dest)
+        assert code == 1, out
+        assert words in out, out
+
+
+def test_a_file_a_nested_history_records_respelled_and_changed_is_not_verified(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A nested history records ``sub/café.mov`` composed (NFC); the card lists it
+    decomposed (NFD, renamed by a system that respells names) and a byte of it flipped,
+    its date kept. The file is checked against the record of its other spelling, as for
+    the card's root history: failed, naming that history. Failed before: verified, exit 0
+    (the record looked up by the exact spelling alone)."""
+    card = tmp_path / "NS"
+    (card / "sub").mkdir(parents=True)
+    composed = unicodedata.normalize("NFC", "café.mov")
+    clip = card / "sub" / composed
+    clip.write_bytes(bytes(range(250)) * 2)
+    (card / "b.mov").write_bytes(b"b" * 500)
+    create(judge, card / "sub")
+    create(judge, card)
+    respelled = card / "sub" / unicodedata.normalize("NFD", composed)
+    clip.rename(respelled)
+    before = respelled.stat()
+    flipped = bytearray(respelled.read_bytes())
+    flipped[10] ^= 1
+    respelled.write_bytes(bytes(flipped))
+    os.utime(respelled, ns=(before.st_atime_ns, before.st_mtime_ns))
+    dest = tmp_path / "D"
+    dest.mkdir()
+    code, out = offload("copy", "--mhl", "legacy", card, dest)
+    assert code == 1, out
+    assert "1 of 5 files failed" in out, out  # the two clips and the histories' files
+    [line] = [x for x in out.splitlines() if x.startswith("ERROR: source ")]
+    assert "does not match the ASC MHL history 'sub/ascmhl' on the card" in line, line
+
+
+@pytest.mark.parametrize("kind", ["symlink", "empty"])
+def test_a_folder_named_ascmhl_below_the_root_is_refused_by_the_dry_run_as_by_the_run(
+    judge: AscmhlJudge, tmp_path: Path, kind: str
+) -> None:
+    """``sub/ascmhl`` a symlink to another folder's history (never followed by the scan),
+    or an empty folder: ascmhl reads either as a nested history, and the manifest step
+    refuses the card. The dry run now says so and exits 1, as the run does; the empty
+    folder is named for what it is, not "a nested ASC MHL history". Failed before: the dry
+    run exited 0 with no warning, the run 1 ("BUT NO MANIFEST")."""
+    card = tmp_path / "NS"
+    (card / "sub").mkdir(parents=True)
+    (card / "sub" / "a.mov").write_bytes(b"a" * 500)
+    if kind == "symlink":
+        other = tmp_path / "elsewhere" / "other"
+        other.mkdir(parents=True)
+        (other / "c.mov").write_bytes(b"c" * 500)
+        create(judge, other)
+        (card / "sub" / "ascmhl").symlink_to(other / "ascmhl")
+        words = "holds a nested ASC MHL history ('sub/ascmhl')"
+    else:
+        (card / "sub" / "ascmhl").mkdir()
+        words = "holds a folder named ascmhl (which ascmhl reads as a history) ('sub/ascmhl')"
+    dest = tmp_path / "D"
+    dest.mkdir()
+    code, out = offload("copy", "--dry-run", card, dest)
+    assert code == 1, out
+    assert words in out, out
+    code, out = offload("copy", card, dest)
+    assert code == 1, out
+    assert words in out, out
+    assert "nested ASC MHL histories are not supported: sub" in out, out
 
 
 # --- renames recorded by the card's history (<previousPath>) -------------------------------

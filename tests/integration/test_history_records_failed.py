@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from support.ascmhl_judge import AscmhlJudge
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -337,6 +339,9 @@ def test_a_known_file_copied_in_a_new_format_is_verified_in_its_recorded_one_too
     again = copy("-t", "md5", "--report-dir", reports / "2", card, dest)
     assert again.returncode == 0, again.stderr
     assert "now records" not in again.stderr, again.stderr
+    # The read the user did not ask for is said (failed before: nothing said).
+    assert "2 copies on " in again.stderr, again.stderr
+    assert "were read once more at the manifest step, one at a time" in again.stderr
     root = dest / "SONY_VENICE"
     [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
     text = second.read_text()
@@ -347,15 +352,20 @@ def test_a_known_file_copied_in_a_new_format_is_verified_in_its_recorded_one_too
     assert verify(root).returncode == 0
 
 
-def test_a_copy_read_again_in_the_historys_format_that_changed_is_left_out_and_said(
-    judge: AscmhlJudge, tmp_path: Path
+@pytest.mark.parametrize("mhl", ["ascmhl", "both"])
+def test_a_copy_read_again_in_the_historys_format_that_changed_is_failed_and_revoked(
+    judge: AscmhlJudge, tmp_path: Path, mhl: str
 ) -> None:
     """The history records the clip in md5 alone (the xxh64 run's generation lost: a run
     killed between its ledger and its manifests), the ledger vouches for its copy in xxh64,
     and the copy changed since (a byte flipped, its date kept). The nothing-new re-run reads
     the copy again in md5 for its generation, finds it no longer what was verified, and
     leaves it out of the generation with a warning naming it; ascmhl verify of the copy
-    still fails it against the md5 record."""
+    still fails it against the md5 record. The copy is failed there (exit 1, never "verified
+    on every destination") and its ledger entry revoked: the next run reads it back. Failed
+    before: exit 0, "All 2 files ... verified", and every re-run warned again and wrote
+    another identical generation. With ``--mhl both`` the legacy MHL leaves it out too, and
+    the warning names both (failed before: it named the generation alone)."""
     card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
     assert copy("-t", "md5", "--report-dir", reports / "1", card, dest).returncode == 0
     root = dest / "SONY_VENICE"
@@ -370,11 +380,33 @@ def test_a_copy_read_again_in_the_historys_format_that_changed_is_left_out_and_s
     flipped[10] ^= 1
     clip.write_bytes(bytes(flipped))
     os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns))
-    again = copy("-t", "xxh64", "--report-dir", reports / "3", card, dest)
-    [line] = [x for x in again.stderr.splitlines() if "is not in the new ASC MHL" in x]
-    assert f"{clip} is not in the new ASC MHL generation" in line, line
-    assert "it no longer holds what this run verified (xxh64 differs)" in line, line
+    again = copy("-t", "xxh64", "--mhl", mhl, "--report-dir", reports / "3", card, dest)
+    assert again.returncode == 1, again.stderr
+    [line] = [x for x in again.stderr.splitlines() if x.startswith("WARNING: copy FAILED: ")]
+    manifests = "ASC MHL generation" + (" or legacy MHL" if mhl == "both" else "")
+    assert f"copy FAILED: {clip} is not in the new {manifests}: " in line, line
+    assert bool(list(root.glob("*.mhl"))) is (mhl == "both")
+    for legacy in root.glob("*.mhl"):
+        assert "A001C001_2612041W.MXF" not in legacy.read_text()
+        assert "MEDIAPRO.XML" in legacy.read_text()
+    assert "it no longer holds what was verified (xxh64 differs)" in line, line
+    assert "its ledger entry is revoked" in line, line
+    assert "NOT ALL VERIFIED: 1 of 2 files failed" in again.stderr, again.stderr
+    [report] = (reports / "3").glob("*.json")
+    [clip_result] = [
+        f for f in json.loads(report.read_text())["files"] if f["path"].endswith(".MXF")
+    ]
+    assert [d["status"] for d in clip_result["destinations"]] == ["failed"], clip_result
     [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
     assert "A001C001_2612041W.MXF" not in second.read_text()
     assert '<md5 action="verified"' in second.read_text()  # the files it could read
     assert judge.verify(root).returncode == 11
+    # The next run does not trust it: it reads the copy back, finds it wrong and says so
+    # (no generation, no warning again); --reverify then replaces it.
+    third = copy("-t", "xxh64", "--report-dir", reports / "4", card, dest)
+    assert third.returncode == 1, third.stderr
+    assert f"ERROR: {clip} already exists with other content" in third.stderr, third.stderr
+    assert "is not in the new ASC MHL generation" not in third.stderr, third.stderr
+    assert not list((root / "ascmhl").glob("0003_*.mhl"))
+    mended = copy("-t", "xxh64", "--reverify", "--report-dir", reports / "5", card, dest)
+    assert mended.returncode == 0, mended.stderr

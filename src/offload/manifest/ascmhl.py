@@ -99,6 +99,7 @@ from offload.manifest.ignore import (
     merge_patterns,
 )
 from offload.manifest.layout import generation_file_name as generation_file_name
+from offload.manifest.layout import holds_history_folder
 from offload.manifest.links import exact_pattern, exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
 from offload.manifest.nested_links import (
@@ -1234,7 +1235,7 @@ def _collect_folders(
         while path and parent not in folders:
             folders.add(parent)
             parent = parent.rpartition("/")[0]
-    nested.update(f for f in folders if f and os.path.isdir(root / f / ASCMHL_FOLDER))
+    nested.update(f for f in folders if f and holds_history_folder(root / f))
     refused = sorted(n for n in nested if not spec.excludes(n, is_dir=True))
     if refused:
         raise UnsupportedTreeError(

@@ -7,13 +7,24 @@ history's files (``offload.own_names``) its writer.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
 
 ASCMHL_FOLDER = "ascmhl"
 CHAIN_FILE_NAME = "ascmhl_chain.xml"
+
+
+def holds_history_folder(folder: Path | str) -> bool:
+    """Whether *folder* holds an ASC MHL history as ascmhl reads one: an entry named
+    ``ascmhl`` that is a folder, or a symlink leading to one (followed, as ascmhl's
+    ``os.path.isdir`` does), manifests or chain file in it or not. The one rule of a
+    nested history, for the card's check before the copy (``card_nested_history``) and
+    the generation's refusal after it (``ascmhl``), so a dry run and a run agree."""
+    return os.path.isdir(os.path.join(folder, ASCMHL_FOLDER))
 
 
 #: How a generation's file name writes its creation time (UTC), ``strftime``'s format.
