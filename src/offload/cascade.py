@@ -68,7 +68,6 @@ from offload.plan.codes import PreflightCode
 from offload.report.cascade_words import NOT_FOUND_BAD
 from offload.results import (
     GOOD_STATUSES,
-    CopyAction,
     DestinationFileResult,
     DestinationStatus,
     FileResult,
@@ -651,7 +650,6 @@ def run_cascade(
                     plan, pending, by_path, slow, feeders, tried, damaged
                 )
                 _say_fed_again(report, fed, again, sink)
-                feeder.update((path, chosen.destination) for path, chosen in used.items())
                 _record_failures(report, failures, sink)
                 if not fed:
                     break
@@ -667,6 +665,7 @@ def run_cascade(
                     remedies=plan.in_the_way_remedies(),
                 ).run()
                 _proven_copies(job, references, used, matched)  # before _explain's rewrite
+                feeder.update(_read_whole(job, used))  # before _explain's rewrite too
                 # Cancelled too: a fast copy read whole and found different (or unreadable)
                 # before the cancel is revoked (``_fail_damaged``) before the mark is
                 # settled; only the feeding again from another fast copy is not done.
@@ -685,7 +684,6 @@ def run_cascade(
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
             unrevoked |= _fail_damaged(plan, report, damaged, sink, marked)
-        report.cascade_fed_from = _fed_from(report, slow, feeder)
         report.cascade_feeder = feeder
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
@@ -1513,6 +1511,19 @@ def _proven_copies(
             matched.add((file.relative_path, used[file.relative_path].destination))
 
 
+def _read_whole(job: JobReport, used: Mapping[str, _Fed]) -> Iterator[tuple[str, int]]:
+    """Each file of the cascade's *job* read whole from the fast copy that fed it, as (path,
+    that copy's destination index): the reports' ``fed_from`` (``OffloadReport
+    .cascade_feeder``). Not a file whose read failed (its source error: the copy could not
+    be read, its drive gone, or differed from the card; fed again from another copy, that
+    one is named if read whole), nor one cancelled before its read ended (no digest of it
+    yet). Before ``_explain``, which makes the job's digests the card's."""
+    for file in job.files:
+        fed_by = used.get(file.relative_path)
+        if fed_by is not None and file.source_error is None and file.inflight_digests:
+            yield file.relative_path, fed_by.destination
+
+
 def _explain(
     job: JobReport,
     tasks: Sequence[FileTask],
@@ -1635,23 +1646,6 @@ def _say_fed_again(
             said = f"{relative}: fed again from the fast copy {source} ({again[relative]})"
             sink.emit(WarningIssued(said, source))
             report.job.warnings.append(said)
-
-
-def _fed_from(
-    report: OffloadReport, slow: Sequence[int], feeder: Mapping[str, int]
-) -> dict[int, dict[int, int]]:
-    """By slow destination: how many of the files that have a result there each fast
-    destination fed (``OffloadReport.cascade_fed_from``)."""
-    counts: dict[int, dict[int, int]] = {index: {} for index in slow}
-    for file in report.job.files:
-        source = feeder.get(file.relative_path)
-        if source is None:
-            continue
-        for result in file.destinations:
-            index = result.destination_index
-            if index in counts and result.action is not CopyAction.TRUSTED:
-                counts[index][source] = counts[index].get(source, 0) + 1
-    return counts
 
 
 def _was_proved(status: DestinationStatus) -> str:
