@@ -786,6 +786,8 @@ def _release(
     back (verified earlier, trusted from the ledger): the release waits for the cascade's
     read of those (``_release_after_reread``); empty when the card was released now or a
     file failed."""
+    from offload.report.summary import history_meant
+
     report.card_pass_ended_at = time.time()
     verified = failed = unread = unheld = cached = 0
     # The local fast copies that hold every file of the card read back from their media
@@ -866,6 +868,7 @@ def _release(
         card_disk_unknown=report.card_disk_unknown,
         ignored=len(report.ignored),
         left_out=_release_left_out(report),
+        ignored_history=history_meant(report.ignored),
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier

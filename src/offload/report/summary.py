@@ -5,7 +5,7 @@ zero on every destination is left out, except "verified now" and "failed"."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from rich import box, filesize
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -577,20 +577,31 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     lines.extend(_not_in_manifest_lines(report))
     lines.extend(_replaced_lines(report))
     if report.ignored:
-        # The source's ascmhl/ left out of the scan, which the run meant to carry (its reason
-        # says so, plan/ignore.py): where it was carried is the outcome's (_history_fates).
-        meant = any(reason.endswith(_TO_BE_CARRIED) for _, reason in report.ignored)
-        lines.append(
-            f"Ignored (not copied): {plural(len(report.ignored), 'entry', 'entries')} (listed "
-            "in the report)"
-            + (
-                f"{', one of them' if len(report.ignored) > 1 else ': it is'} the source's "
-                f"ASC MHL history, not copied as a folder of the card: {_history_fates(report)}."
-                if meant
-                else "."
-            )
-        )
+        # Where the history the run meant to carry was carried is the outcome's.
+        meant = history_meant(report.ignored)
+        fates = _history_fates(report) if meant else ""
+        lines.append(ignored_words(len(report.ignored), meant, fates) + ".")
     return lines
+
+
+def history_meant(ignored: Iterable[tuple[str, str]]) -> bool:
+    """The source's ``ascmhl/``, left out of the scan, which the run meant to carry, is one
+    of the *ignored* entries ((path, reason): its reason says so, plan/ignore.py)."""
+    return any(reason.endswith(_TO_BE_CARRIED) for _, reason in ignored)
+
+
+def ignored_words(count: int, history: bool, fates: str = "") -> str:
+    """The words for the *count* entries the run left out, the summary's line and the
+    ``CARD RELEASED`` line's alike (``cli/offload._not_taken``), without the full stop:
+    "Ignored (not copied): N entries (listed in the report)", then, when the source's ASC
+    MHL history is one of them (*history*: ``history_meant``), that it is and was not
+    copied as a folder of the card, with where it was carried (*fates*, the summary's;
+    "" at the card's release, when the cascaded destinations have none yet)."""
+    said = f"Ignored (not copied): {plural(count, 'entry', 'entries')} (listed in the report)"
+    if not history:
+        return said
+    said += f"{', one of them' if count > 1 else ': it is'} the source's ASC MHL history, "
+    return said + "not copied as a folder of the card" + (f": {fates}" if fates else "")
 
 
 def _history_fates(report: OffloadReport) -> str:
