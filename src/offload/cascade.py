@@ -1852,7 +1852,5 @@ def _declare_gone(
         if gone is None:  # back, or its folder removed with the drive there: not a drive gone
             continue
         words = gone.strerror or str(gone)
-        summary.lost, summary.lost_reason = True, words
-        summary.lost_at = gone_at.get(index) or time.time()
-        summary.lost_errno = gone.errno
-        sink.emit(DestinationLost(index, words, summary.lost_errno))
+        summary.mark_lost(words, gone.errno, gone_at.get(index) or time.time())
+        sink.emit(DestinationLost(index, words, gone.errno))
