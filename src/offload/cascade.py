@@ -1120,8 +1120,8 @@ def _cascade_tasks(
     per path fed (``_Fed``). *tried*: per path, how many candidates earlier attempts used
     up. A fast copy found gone or of another size than the card's file is added to
     *damaged* (``_fail_damaged``: no longer reported verified); a fast destination whose
-    drive is first found gone, to *gone_at* with the time (its ``lost_at``). Each fast copy root is
-    classified once (``_lost_root``), when a copy of it is first found missing."""
+    drive is first found gone, to *gone_at* with the time (its ``lost_at``). Each fast copy
+    root is classified once (``_lost_root``), when a copy of it is first found missing."""
     fed: list[FileTask] = []
     references: dict[str, dict[str, str]] = {}
     failures: list[tuple[str, int, str, str]] = []
