@@ -786,7 +786,7 @@ def _release(
     back (verified earlier, trusted from the ledger): the release waits for the cascade's
     read of those (``_release_after_reread``); empty when the card was released now or a
     file failed."""
-    from offload.report.summary import history_meant
+    from offload.plan.ignore import history_meant
 
     report.card_pass_ended_at = time.time()
     verified = failed = unread = unheld = cached = 0

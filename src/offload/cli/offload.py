@@ -73,8 +73,7 @@ from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, 
 from offload.plan import IgnoreRules, human_bytes
 from offload.plan.codes import PreflightCode
 from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words, unread_words
-from offload.report.summary import ignored_words
-from offload.report.words import plural
+from offload.report.words import ignored_words, plural
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ zero on every destination is left out, except "verified now" and "failed"."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from rich import box, filesize
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -18,7 +18,7 @@ from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
 from offload.manifest.xmlchars import xml_can_hold
-from offload.plan.ignore import HISTORY_TO_BE_CARRIED
+from offload.plan.ignore import history_meant
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
 from offload.report.words import (
@@ -33,6 +33,7 @@ from offload.report.words import (
     card_reread_through_a_cache,
     duration,
     failed_words,
+    ignored_words,
     local_time,
     plural,
     run_check,
@@ -67,10 +68,6 @@ _COUNT_COLUMNS = (
 _ALWAYS = {"files_verified", "files_failed"}
 # The states of a copy read back, by this run or by the earlier one its ledger recorded.
 _READ_BACK = (DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER)
-
-
-# How an ignored entry's reason ends for a history the run meant to carry (plan/ignore.py).
-_TO_BE_CARRIED = f"ASC MHL history, {HISTORY_TO_BE_CARRIED}"
 
 
 #: What a copy verified earlier and not re-read rests on, whatever the card's identity: the
@@ -582,26 +579,6 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         fates = _history_fates(report) if meant else ""
         lines.append(ignored_words(len(report.ignored), meant, fates) + ".")
     return lines
-
-
-def history_meant(ignored: Iterable[tuple[str, str]]) -> bool:
-    """The source's ``ascmhl/``, left out of the scan, which the run meant to carry, is one
-    of the *ignored* entries ((path, reason): its reason says so, plan/ignore.py)."""
-    return any(reason.endswith(_TO_BE_CARRIED) for _, reason in ignored)
-
-
-def ignored_words(count: int, history: bool, fates: str = "") -> str:
-    """The words for the *count* entries the run left out, the summary's line and the
-    ``CARD RELEASED`` line's alike (``cli/offload._not_taken``), without the full stop:
-    "Ignored (not copied): N entries (listed in the report)", then, when the source's ASC
-    MHL history is one of them (*history*: ``history_meant``), that it is and was not
-    copied as a folder of the card, with where it was carried (*fates*, the summary's;
-    "" at the card's release, when the cascaded destinations have none yet)."""
-    said = f"Ignored (not copied): {plural(count, 'entry', 'entries')} (listed in the report)"
-    if not history:
-        return said
-    said += f"{', one of them' if count > 1 else ': it is'} the source's ASC MHL history, "
-    return said + "not copied as a folder of the card" + (f": {fates}" if fates else "")
 
 
 def _history_fates(report: OffloadReport) -> str:
