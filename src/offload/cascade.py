@@ -68,7 +68,6 @@ from offload.plan.codes import PreflightCode
 from offload.report.cascade_words import NOT_FOUND_BAD
 from offload.results import (
     GOOD_STATUSES,
-    CopyAction,
     DestinationFileResult,
     DestinationStatus,
     FileResult,
@@ -634,6 +633,9 @@ def run_cascade(
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
         feeder: dict[str, int] = {}  # by path: the fast destination that fed it last
+        # By fast destination: when its drive was first found gone (its ``lost_at``), not
+        # when ``_declare_gone`` runs, after the batch and its retries.
+        gone_at: dict[int, float] = {}
         roots = [p.destination for p in plan.plans]
         backends = [plan.backends.get(p.index) for p in plan.plans]
         copy = plan.options.copy
@@ -648,10 +650,9 @@ def run_cascade(
             again: dict[str, str] = {}  # the files to feed again, why the first copy failed
             while pending and not cancel.cancelled:
                 fed, references, failures, used = _cascade_tasks(
-                    plan, pending, by_path, slow, feeders, tried, damaged
+                    plan, pending, by_path, slow, feeders, tried, damaged, gone_at
                 )
                 _say_fed_again(report, fed, again, sink)
-                feeder.update((path, chosen.destination) for path, chosen in used.items())
                 _record_failures(report, failures, sink)
                 if not fed:
                     break
@@ -667,11 +668,19 @@ def run_cascade(
                     remedies=plan.in_the_way_remedies(),
                 ).run()
                 _proven_copies(job, references, used, matched)  # before _explain's rewrite
+                feeder.update(_read_whole(job, used))  # before _explain's rewrite too
                 # Cancelled too: a fast copy read whole and found different (or unreadable)
                 # before the cancel is revoked (``_fail_damaged``) before the mark is
                 # settled; only the feeding again from another fast copy is not done.
                 again, found = _explain(
-                    job, fed, references, sink, used, plan.ledgers, feed_again=not job.cancelled
+                    job,
+                    fed,
+                    references,
+                    sink,
+                    used,
+                    plan.ledgers,
+                    feed_again=not job.cancelled,
+                    gone_at=gone_at,
                 )
                 retry = set(again)
                 damaged.extend(found)
@@ -684,8 +693,7 @@ def run_cascade(
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
-            unrevoked |= _fail_damaged(plan, report, damaged, sink, marked)
-        report.cascade_fed_from = _fed_from(report, slow, feeder)
+            unrevoked |= _fail_damaged(plan, report, damaged, sink, marked, gone_at)
         report.cascade_feeder = feeder
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
@@ -693,7 +701,7 @@ def run_cascade(
         # report says what each copy is).
         changed = _changed_since_verified(plan, report, feeders)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
-        unrevoked |= _fail_damaged(plan, report, changed, sink, marked)
+        unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at)
         matched.difference_update((relative, index) for relative, index, _why in changed)
         _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
@@ -778,6 +786,8 @@ def _release(
     back (verified earlier, trusted from the ledger): the release waits for the cascade's
     read of those (``_release_after_reread``); empty when the card was released now or a
     file failed."""
+    from offload.plan.ignore import history_meant
+
     report.card_pass_ended_at = time.time()
     verified = failed = unread = unheld = cached = 0
     # The local fast copies that hold every file of the card read back from their media
@@ -858,6 +868,7 @@ def _release(
         card_disk_unknown=report.card_disk_unknown,
         ignored=len(report.ignored),
         left_out=_release_left_out(report),
+        ignored_history=history_meant(report.ignored),
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier
@@ -1097,6 +1108,7 @@ def _cascade_tasks(
     feeders: list[int],
     tried: Mapping[str, int],
     damaged: list[tuple[str, int, str]],
+    gone_at: dict[int, float],
 ) -> tuple[
     list[FileTask],
     dict[str, dict[str, str]],
@@ -1107,8 +1119,9 @@ def _cascade_tasks(
     digests by path, the slow targets that cannot be fed: (path, index, target, why), and
     per path fed (``_Fed``). *tried*: per path, how many candidates earlier attempts used
     up. A fast copy found gone or of another size than the card's file is added to
-    *damaged* (``_fail_damaged``: no longer reported verified). Each fast copy root is
-    classified once (``_lost_root``), when a copy of it is first found missing."""
+    *damaged* (``_fail_damaged``: no longer reported verified); a fast destination whose
+    drive is first found gone, to *gone_at* with the time (its ``lost_at``). Each fast copy
+    root is classified once (``_lost_root``), when a copy of it is first found missing."""
     fed: list[FileTask] = []
     references: dict[str, dict[str, str]] = {}
     failures: list[tuple[str, int, str, str]] = []
@@ -1160,13 +1173,15 @@ def _cascade_tasks(
             index = chosen.destination_index
             ledger = plan.ledgers[index]
             root = _lost_root(lost, ledger, index) if st is None else None
-            gone = _drive_gone(copy_path, root, error) if st is None else None
+            drive = _drive_gone(copy_path, root, error) if st is None else None
+            gone = drive.strerror if drive is not None else None
             removed = root is not None and root.errno == errno.ENOENT
             if removed:
                 found = f"gone: {removed_words(ledger.copy_root)}"
                 why = f"not cascaded: the copy {copy_path} {proved} but is {found}"
             if found and gone:  # the drive was pulled: the copy was not found bad
                 why = _not_fed_from_gone(copy_path, gone)
+                gone_at.setdefault(index, time.time())
                 damaged.append(
                     (
                         relative,
@@ -1410,21 +1425,26 @@ def _lost_root(
     return lost[index]
 
 
-def _drive_gone(copy_path: Path, root: OSError | None, error: OSError | None = None) -> str | None:
-    """Why the drive holding the fast copy *copy_path* no longer answers ("its drive is gone
-    (Transport endpoint is not connected)": the copy's own *error*, else a ``stat`` now), or
-    is no longer there (*root*, ``_lost_root``'s, not ENOENT: ``Ledger.lost_error``'s
-    words); None when it answers (the copy is there, missing or unreadable on a drive that
-    is still there, its folder removed) or fails otherwise (EIO). Never raises."""
+def _drive_gone(
+    copy_path: Path, root: OSError | None, error: OSError | None = None
+) -> OSError | None:
+    """The error saying why the drive holding the fast copy *copy_path* no longer answers
+    (its ``strerror`` "its drive is gone (Transport endpoint is not connected)", its errno
+    that error's: the copy's own *error*, else a ``stat`` now), or is no longer there
+    (*root*, ``_lost_root``'s, not ENOENT: ``Ledger.lost_error``'s words and ENODEV); None
+    when it answers (the copy is there, missing or unreadable on a drive that is still
+    there, its folder removed) or fails otherwise (EIO). The words and the errno of one
+    error, so that ``destination_lost`` never gives ENODEV with ENOTCONN's words. Never
+    raises."""
     if error is None:
         try:
             os.stat(copy_path)
         except OSError as exc:
             error = exc
     if error is not None and error.errno in DRIVE_GONE_ERRNOS:
-        return f"its drive is gone ({error.strerror or error})"
+        return OSError(error.errno, f"its drive is gone ({error.strerror or error})")
     if root is not None and root.errno != errno.ENOENT:
-        return root.strerror
+        return root
     return None
 
 
@@ -1513,6 +1533,19 @@ def _proven_copies(
             matched.add((file.relative_path, used[file.relative_path].destination))
 
 
+def _read_whole(job: JobReport, used: Mapping[str, _Fed]) -> Iterator[tuple[str, int]]:
+    """Each file of the cascade's *job* read whole from the fast copy that fed it, as (path,
+    that copy's destination index): the reports' ``fed_from`` (``OffloadReport
+    .cascade_feeder``). Not a file whose read failed (its source error: the copy could not
+    be read, its drive gone, or differed from the card; fed again from another copy, that
+    one is named if read whole), nor one cancelled before its read ended (no digest of it
+    yet). Before ``_explain``, which makes the job's digests the card's."""
+    for file in job.files:
+        fed_by = used.get(file.relative_path)
+        if fed_by is not None and file.source_error is None and file.inflight_digests:
+            yield file.relative_path, fed_by.destination
+
+
 def _explain(
     job: JobReport,
     tasks: Sequence[FileTask],
@@ -1522,6 +1555,7 @@ def _explain(
     ledgers: Sequence[Ledger] = (),
     *,
     feed_again: bool = True,
+    gone_at: dict[int, float] | None = None,
 ) -> tuple[dict[str, str], list[tuple[str, int, str]]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
@@ -1532,10 +1566,12 @@ def _explain(
     (a read error, a change while read: the drive may be failing), each (path, destination
     index, why).
     Without *feed_again* (a cancelled job) no file is fed again: the damaged are still found.
+    A fast destination whose drive is first found gone here is added to *gone_at*, dated now.
     Each fast copy root is classified once (``_lost_root``)."""
     retry: dict[str, str] = {}
     damaged: list[tuple[str, int, str]] = []
     lost: dict[int, OSError | None] = {}
+    gone_at = {} if gone_at is None else gone_at
     sources = {t.source.relative_path: t.source.path for t in tasks}
     for file in job.files:
         read = dict(file.inflight_digests)
@@ -1583,13 +1619,15 @@ def _explain(
             index, proved = fed_by.destination, _was_proved(fed_by.status)
             ledger = ledgers[index] if 0 <= index < len(ledgers) else None
             root = _lost_root(lost, ledger, index)
-            gone = _drive_gone(copy_path, root) if copy_path is not None else None
+            drive = _drive_gone(copy_path, root) if copy_path is not None else None
+            gone = drive.strerror if drive is not None else None
             if ledger is not None and root is not None and root.errno == errno.ENOENT:
                 removed = removed_words(ledger.copy_root)  # the drive answers: no copy
                 why = f"{file.relative_path}: not cascaded from {copy_path}: {removed}"
                 what = _removed_what(file.relative_path, copy_path, proved, ledger)
             elif gone:  # one reason, the drive's: never the card's words (its source error)
                 why = f"{file.relative_path}: {_not_fed_from_gone(copy_path, gone)}"
+                gone_at.setdefault(index, time.time())  # after its job: the first time known
                 what = (
                     f"{file.relative_path}: the copy {copy_path} {proved}, then could not be "
                     f"read when the cascade came to it: {gone}; {_RECONNECT}"
@@ -1635,23 +1673,6 @@ def _say_fed_again(
             said = f"{relative}: fed again from the fast copy {source} ({again[relative]})"
             sink.emit(WarningIssued(said, source))
             report.job.warnings.append(said)
-
-
-def _fed_from(
-    report: OffloadReport, slow: Sequence[int], feeder: Mapping[str, int]
-) -> dict[int, dict[int, int]]:
-    """By slow destination: how many of the files that have a result there each fast
-    destination fed (``OffloadReport.cascade_fed_from``)."""
-    counts: dict[int, dict[int, int]] = {index: {} for index in slow}
-    for file in report.job.files:
-        source = feeder.get(file.relative_path)
-        if source is None:
-            continue
-        for result in file.destinations:
-            index = result.destination_index
-            if index in counts and result.action is not CopyAction.TRUSTED:
-                counts[index][source] = counts[index].get(source, 0) + 1
-    return counts
 
 
 def _was_proved(status: DestinationStatus) -> str:
@@ -1741,6 +1762,7 @@ def _fail_damaged(
     damaged: list[tuple[str, int, str]],
     sink: EventSink,
     marked: AbstractSet[int] = frozenset(),
+    gone_at: Mapping[int, float] | None = None,
 ) -> set[int]:
     """A fast copy found damaged by the cascade's re-read, or that failed that read, is no
     longer reported verified; a FileFailed on *sink* says so (the progress counts it failed
@@ -1792,7 +1814,8 @@ def _fail_damaged(
             result.verified_at = None
             result.verified_mode = None
             sink.emit(FileFailed(index, relative, why))
-    _declare_gone(plan, report, {i for _r, i, why in damaged if NOT_FOUND_BAD in why}, sink)
+    gone = {i for _r, i, why in damaged if NOT_FOUND_BAD in why}
+    _declare_gone(plan, report, gone, sink, gone_at or {})
     if damaged:
         for summary in report.job.destinations:
             summary.count(report.job.files)
@@ -1800,7 +1823,11 @@ def _fail_damaged(
 
 
 def _declare_gone(
-    plan: OffloadPlan, report: OffloadReport, indexes: AbstractSet[int], sink: EventSink
+    plan: OffloadPlan,
+    report: OffloadReport,
+    indexes: AbstractSet[int],
+    sink: EventSink,
+    gone_at: Mapping[int, float],
 ) -> None:
     """Each fast destination of *indexes* (copies the cascade failed because their drive
     went away: ``NOT_FOUND_BAD``) whose drive is still gone is lost, as the engine declares
@@ -1811,7 +1838,9 @@ def _declare_gone(
     The reason is the words its copies' failures give (``_drive_gone``), so that the
     reports count them as of the loss (``report.loss.of_the_loss``). A drive gone whose
     copies the cascade did not read keeps them verified and is not made lost here (its
-    report refused says it): the card's release stands on them. Never raises."""
+    report refused says it): the card's release stands on them. Its ``lost_at`` is when the
+    cascade first found it gone (*gone_at*, by index; now if not known), its errno that of
+    the error its words are (``_drive_gone``). Never raises."""
     summaries = {d.index: d for d in report.job.destinations}
     for index in sorted(indexes):
         summary = summaries.get(index)
@@ -1822,6 +1851,6 @@ def _declare_gone(
         gone = _drive_gone(Path(ledger.copy_root), root)
         if gone is None:  # back, or its folder removed with the drive there: not a drive gone
             continue
-        summary.lost, summary.lost_reason, summary.lost_at = True, gone, time.time()
-        summary.lost_errno = root.errno if root is not None else None
-        sink.emit(DestinationLost(index, gone, summary.lost_errno))
+        words = gone.strerror or str(gone)
+        summary.mark_lost(words, gone.errno, gone_at.get(index) or time.time())
+        sink.emit(DestinationLost(index, words, gone.errno))

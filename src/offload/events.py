@@ -334,6 +334,9 @@ class CardReleased(Event):
     card_disk_unknown: bool = False
     ignored: int = 0
     left_out: str = ""
+    # One of the ignored entries is the source's ASC MHL history, which the run carries into
+    # the destinations' histories: the line says so, as the summary does.
+    ignored_history: bool = False
 
 
 @dataclass(frozen=True)

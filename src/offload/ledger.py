@@ -988,13 +988,17 @@ def lost_error_of(copy_root: Path, seen: int | None, *, remedy: bool = True) -> 
         return OSError(
             errno.ENOENT, removed_words(copy_root) + (todo if remedy else ""), str(copy_root)
         )
+    # Another filesystem at the path may be the drive itself, re-plugged (a new device
+    # number): "went away during the run" is true either way, "unmounted or pulled?" not.
     where = (
-        "is no longer there" if _device_of(copy_root) is None else "is on another filesystem now"
+        "is no longer there (its drive unmounted or pulled?)"
+        if _device_of(copy_root) is None
+        else "is on another filesystem now (its drive went away during the run)"
     )
     return OSError(
         errno.ENODEV,
-        f"the drive holding {copy_root} is not reachable: the copy root {where} "
-        "(its drive unmounted or pulled?)" + (": reconnect it" if remedy else ""),
+        f"the drive holding {copy_root} is not reachable: the copy root {where}"
+        + (": reconnect it" if remedy else ""),
         str(copy_root),
     )
 

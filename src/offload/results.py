@@ -217,6 +217,18 @@ class DestinationSummary:
     copy_s: float = 0.0
     verify_s: float = 0.0
 
+    def mark_lost(
+        self, reason: str | None, errno: int | None, at: float | None, *, full: bool = False
+    ) -> None:
+        """Record this destination lost: *reason* (the reports' ``lost_reason``), the OS
+        error number that lost it (*errno*, None when none did), when (*at*, Unix seconds)
+        and whether for want of room (*full*). The one place the five ``lost`` fields are
+        set together: the engine's summary of a destination given up, a cascade's job
+        merged in (``merge_job_reports``), a cascade's fast drive found gone
+        (``cascade._declare_gone``)."""
+        self.lost, self.lost_reason, self.lost_errno = True, reason, errno
+        self.lost_at, self.lost_full = at, full
+
     @property
     def throughput_mb_s(self) -> float:
         busy = self.copy_s + self.verify_s
@@ -355,9 +367,9 @@ def merge_job_reports(into: JobReport, other: JobReport) -> None:
             summary.copy_s += extra.copy_s
             summary.verify_s += extra.verify_s
             if extra.lost and not summary.lost:
-                summary.lost, summary.lost_reason = True, extra.lost_reason
-                summary.lost_errno, summary.lost_at = extra.lost_errno, extra.lost_at
-                summary.lost_full = extra.lost_full
+                summary.mark_lost(
+                    extra.lost_reason, extra.lost_errno, extra.lost_at, full=extra.lost_full
+                )
         summary.count(into.files)
     into.finished_at = max(into.finished_at, other.finished_at)
     into.cancelled = into.cancelled or other.cancelled

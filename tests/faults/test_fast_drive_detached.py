@@ -20,6 +20,7 @@ subprocess."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -118,6 +119,44 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     statuses = {f["destinations"][0]["status"] for f in data["files"]}
     assert statuses == {"verified"}, statuses
     assert not (fast.path / "C9" / ".offload" / "cascade-unsettled.json").exists()
+
+
+def test_a_fast_drive_lost_with_many_copies_is_never_said_lost_before_they_were_verified(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """25 files (past ``MAX_LOSS_LINES``: page 1 counts the loss's in one line). Failed
+    before: that line said they FAILED "before their copies there were verified", false for
+    a fast drive whose copies were verified before ``CARD RELEASED``; and the CSV's
+    ``fed_from`` (and the JSON's count of it) named the fast copy on slow rows that failed
+    because that copy could not be read."""
+    drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=25, size=20_000)
+    fast, slow, reports = drives.fast, drives.slow, drives.reports
+
+    def pull_the_fast_drive(_process: object) -> None:
+        detach(fast.path)
+        slow.release(drives.stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(drives.card),
+        str(fast.path), at_release=pull_the_fast_drive,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert "Traceback" not in rest, rest
+    (local,) = sorted(reports.glob("C9_*.json"))
+    data = json.loads(local.read_text())
+    assert data["destinations"][0]["lost"], data["destinations"][0]
+    pdf = " ".join(pdf_words({"pdftotext": "pdftotext"}, local.with_suffix(".pdf")).split())
+    assert "25 files FAILED on destination 1: ext4-0, lost at " in pdf, pdf
+    assert "before their copies there were verified" not in pdf, pdf
+    # No slow copy names a fast copy it was not read from: none was read whole.
+    with local.with_suffix(".csv").open(newline="") as table:
+        rows = [row for row in csv.DictReader(table) if row["destination_index"] == "1"]
+    assert len(rows) == 25 and all(row["status"] == "failed" for row in rows), rows
+    assert [row["fed_from"] for row in rows] == [""] * 25, rows
+    assert data["destinations"][1]["fed_from"] == [], data["destinations"][1]
 
 
 def test_a_plain_destination_detached_after_its_copies_gets_no_folder_made_below_its_mount(

@@ -33,7 +33,7 @@ from offload.results import DestinationStatus
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import flip_bytes, three_clip_card
 from support.faultyfs import FaultyFS
-from support.offload_cli import run_offload
+from support.offload_cli import card_with_history, run_offload
 
 
 def make_card(root: Path, files: int = 12, size: int = 200_000) -> Path:
@@ -171,6 +171,27 @@ def test_the_card_released_line_says_what_was_not_taken_from_the_card(
         f"Ignored (not copied): 2 entries (listed in the report); do not format the card: "
         f"{left_out}."
     ), line
+
+
+def test_the_card_pass_line_says_the_history_is_among_the_entries_left_out(tmp_path: Path) -> None:
+    """The card's ASC MHL history is left out of the scan and carried as manifests: the
+    ``CARD ...`` line's count of the entries left out says so, as the summary's does.
+    Failed before: "Ignored (not copied): N entries (listed in the report)." alone, the
+    summary then naming the history (review LOW)."""
+    card = card_with_history(tmp_path, {"A001C001.mov": 10_000})
+    (card / ".DS_Store").write_bytes(b"finder")
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
+    words = (
+        "entries (listed in the report), one of them the source's ASC MHL history, not copied "
+        "as a folder of the card"
+    )
+    assert line.endswith(f" {words}.") and " Ignored (not copied): " in line, line
+    assert f"{words}: " in " ".join(err.split()), err  # the summary's, with where it went
 
 
 def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(

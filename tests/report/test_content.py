@@ -1215,8 +1215,7 @@ def test_a_lost_destination_counts_the_files_it_took_in_one_line() -> None:
         "Destination 2: SHUTTLE LOST at 2026-11-30 10:02:33 UTC: cannot rename "
         "/mnt/SHUTTLE/A001R1AB/a/f0.bin: Input/output error (EIO)",
         f"{count - 1:,} files FAILED on destination 2: SHUTTLE, lost at 2026-11-30 10:02:33 UTC "
-        "before their copies there were verified (the line above gives the cause): the CSV and "
-        "JSON reports list each, with its error",
+        "(the line above gives the cause): the CSV and JSON reports list each, with its error",
         "Destination 2: SHUTTLE: FAILED: /mnt/SHUTTLE/A001R1AB/b/f1.bin does not match the source",
     ]
     assert len(view.problems) == 3  # the lines page 1 shows

@@ -147,7 +147,8 @@ def test_the_values_json_writes_apart_are_written_as_json_does() -> None:
 
 # The CSV's rows as the csv module wrote them before they were written out (2026-12-02): the
 # reference the rows written out must equal, on any results.
-def _csv_rows_before(report: Any) -> str:
+def _csv_rows_before(report: Any, fed: Any = None) -> str:
+    """*fed*: a copy's ``fed_from`` cell's text, (file, copy) -> text; None: no cascade."""
     import csv
     import io
 
@@ -186,7 +187,7 @@ def _csv_rows_before(report: Any) -> str:
                     cell(file.source_error or ""),
                     *production,
                     "",  # not_in_manifest: these reports have no manifests
-                    "",  # fed_from: no cascade
+                    "" if fed is None else cell(fed(file, dest)),
                 ]
             )
     return out.getvalue()
@@ -203,12 +204,19 @@ class _Job:
         self.destinations = [_Destination(i, r) for i, r in enumerate(roots)]
 
 
+class _Plan:
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+
 class _Report:
     def __init__(self, files: list[FileResult], roots: list[str], production: dict[str, str]):
         self.job = _Job(files, roots)
         self.production = production
         self.warnings: list[object] = []  # no card-absent: the source is the card
         self.cascade: tuple[int, ...] = ()  # no cascade: no copy fed from a fast copy
+        self.cascade_feeder: dict[str, int] = {}
+        self.plans = [_Plan(root) for root in roots]
 
     def not_in_manifest(self) -> dict[int, dict[str, str]]:
         return {}
@@ -256,3 +264,29 @@ def test_a_csv_field_is_the_csv_writers(text: str) -> None:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(["a", text, "b"])
     assert f"a,{_field(text)},b\n" == out.getvalue()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(results(), max_size=4), st.one_of(TEXT, CSV_TEXT), st.booleans())
+def test_csv_fed_from_cells_are_the_csv_writers(
+    files: list[FileResult], fast: str, every: bool
+) -> None:
+    """A cascade (destination 1 fed from destination 0's copies): the ``fed_from`` cell of a
+    copy the fast copy root fed, which holds a comma, a quote and a line end, is the csv
+    writer's; "" for a copy trusted from a ledger and for a file it did not feed. Before,
+    the rows were compared only with ``fed_from`` empty (review LOW)."""
+    from offload.report.job_report import csv_text
+
+    files = [f for f in files if _valid(f)]
+    report: Any = _Report(files, [f'RAID, "A"\n{fast}', "SHUTTLE"], {})
+    report.cascade = (1,)
+    fed_files = files if every else files[::2]
+    report.cascade_feeder = {f.relative_path: 0 for f in fed_files}
+    fed_paths = {f.relative_path for f in fed_files}
+
+    def fed(file: FileResult, dest: DestinationFileResult) -> str:
+        if dest.destination_index != 1 or dest.action is CopyAction.TRUSTED:
+            return ""
+        return report.plans[0].root if file.relative_path in fed_paths else ""
+
+    assert csv_text(report) == _csv_rows_before(report, fed)

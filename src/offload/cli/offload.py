@@ -75,7 +75,7 @@ from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, 
 from offload.plan import IgnoreRules, human_bytes
 from offload.plan.codes import PreflightCode
 from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words, unread_words
-from offload.report.words import plural
+from offload.report.words import ignored_words, plural
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:
@@ -336,8 +336,7 @@ def _not_taken(event: CardReleased) -> str:
     said only at the run's end, maybe hours later. "" when nothing was left out."""
     said = []
     if event.ignored:
-        entries = plural(event.ignored, "entry", "entries")
-        said.append(f"Ignored (not copied): {entries} (listed in the report)")
+        said.append(ignored_words(event.ignored, event.ignored_history))
     if event.left_out:
         said.append(f"do not format the card: {event.left_out}")
     return f" {'; '.join(said)}." if said else ""

@@ -600,14 +600,12 @@ class CopyJob:
                 index=state.index,
                 root=str(state.root),
                 device=state.device,
-                lost=state.lost is not None,
-                lost_reason=None if state.lost is None else state.lost.message,
-                lost_errno=None if state.lost is None else state.lost.errno,
-                lost_full=isinstance(state.lost, DestinationError) and state.lost.full,
-                lost_at=state.lost_at,
                 copy_s=state.copy_s,
                 verify_s=state.verify_s,
             )
+            if state.lost is not None:
+                full = isinstance(state.lost, DestinationError) and state.lost.full
+                summary.mark_lost(state.lost.message, state.lost.errno, state.lost_at, full=full)
             summary.count(report.files)
             summaries.append(summary)
         return summaries

@@ -97,6 +97,13 @@ ROOT_ASCMHL_PATTERN = "/ascmhl/"
 HISTORY_TO_BE_CARRIED = "to be carried and continued"
 
 
+def history_meant(ignored: Iterable[tuple[str, str]]) -> bool:
+    """The source's ``ascmhl/``, left out of the scan, which the run means to carry, is one
+    of the *ignored* entries ((path, reason): its reason says so, ``IgnoreRules.why``)."""
+    suffix = f"ASC MHL history, {HISTORY_TO_BE_CARRIED}"
+    return any(reason.endswith(suffix) for _, reason in ignored)
+
+
 def ignore_argument(relative_path: str) -> str:
     """The ``--ignore`` argument that leaves exactly *relative_path* (a path on the card)
     out, anchored at the card's root and shell-quoted. A character no one can type as

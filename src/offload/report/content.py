@@ -1698,10 +1698,11 @@ def build_view(
         if len(taken) <= MAX_LOSS_LINES:
             problems.extend(taken)
             continue
+        # Never "before their copies there were verified": a cascade's fast drive is lost
+        # with copies verified before the card's release (``cascade._declare_gone``).
         problems.append(
-            f"{len(taken):,} files FAILED on destination {label}, lost{at} before their "
-            "copies there were verified (the line above gives the cause): the CSV and JSON "
-            "reports list each, with its error"
+            f"{len(taken):,} files FAILED on destination {label}, lost{at} (the line above "
+            "gives the cause): the CSV and JSON reports list each, with its error"
         )
     problems.extend(failed_lines[:MAX_PROBLEM_LINES])
     if len(failed_lines) > MAX_PROBLEM_LINES:

@@ -294,6 +294,7 @@ def report_data(
     """``job_report_dict`` with ``files`` as ``FileEntries`` (made when read): what
     ``write_reports`` streams into the JSON and builds the HTML/PDF reports from."""
     job = report.job
+    fed_from = _fed_from(report)
     states = {state.value: 0 for state in DestinationStatus}
     # Counted by member, each member's text read once (an enum's ``value`` is a property:
     # read a copy, ~21 ms at 50,000 files; this ~10 ms).
@@ -357,7 +358,7 @@ def report_data(
                 "throughput_mb_s": round(d.throughput_mb_s, 3),
                 # Where its copies were read from: "card", or, cascaded, the fast copies
                 # (as --dry-run's), each with how many of its files it fed this run.
-                "fed_from": _fed_from(report, d.index),
+                "fed_from": fed_from[d.index],
             }
             for d in job.destinations
         ],
@@ -427,27 +428,34 @@ def report_data(
     return data
 
 
-def _fed_from(report: OffloadReport, index: int) -> str | list[dict[str, Any]]:
-    """Destination *index*'s ``fed_from``: "card"; cascaded, [{``copy_root`` of a fast copy,
-    ``files`` it fed there}] (``OffloadReport.cascade_fed_from``; [] when none was); in a
-    cascade re-run without its card (a ``card-absent`` warning: the source is the fast copy
-    standing for it, ``cascade.fast_copy_source``), that copy and the files this run wrote
-    or read back there from it (its copies trusted from a ledger were fed by no one now)."""
-    if any(w.code is PreflightCode.CARD_ABSENT for w in report.warnings):
-        fed = sum(
-            1
-            for f in report.job.files
-            for d in f.destinations
-            if d.destination_index == index and d.action is not CopyAction.TRUSTED
-        )
-        return [{"copy_root": report.source, "files": fed}] if fed else []
-    if index not in report.cascade:
-        return "card"
-    fed_by = report.cascade_fed_from.get(index, {})
-    return [
-        {"copy_root": str(report.plans[source].root), "files": count}
-        for source, count in sorted(fed_by.items())
-    ]
+def _fed_from(report: OffloadReport) -> dict[int, str | list[dict[str, Any]]]:
+    """Each destination's ``fed_from`` (by index): "card"; cascaded, [{``copy_root`` of a
+    fast copy, ``files`` it fed there}] ([] when none did); in a cascade re-run without its
+    card, that run's source and the files this run wrote or read back from it. Counted by
+    the CSV's rule (``_fed_from_rule``): the JSON's count is its cells'. One pass over the
+    files."""
+    fed_to, fed_root = _fed_from_rule(report)
+    counts: dict[int, Counter[str]] = {index: Counter() for index in fed_to}
+    if fed_to:
+        for file in report.job.files:
+            root = fed_root(file.relative_path)
+            if not root:
+                continue
+            for dest in file.destinations:
+                index = dest.destination_index
+                if index in counts and dest.action is not _TRUSTED:
+                    counts[index][root] += 1
+    order = {str(plan.root): position for position, plan in enumerate(report.plans)}
+    fed: dict[int, str | list[dict[str, Any]]] = {}
+    for d in report.job.destinations:
+        if d.index not in counts:
+            fed[d.index] = "card"
+            continue
+        fed[d.index] = [
+            {"copy_root": root, "files": count}
+            for root, count in sorted(counts[d.index].items(), key=lambda i: order.get(i[0], -1))
+        ]
+    return fed
 
 
 def failures(report: OffloadReport) -> list[dict[str, Any]]:
@@ -609,23 +617,40 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
         yield "".join(lines)
 
 
-def _fed_from_cells(report: OffloadReport) -> tuple[AbstractSet[int], Callable[[str], str]]:
-    """The CSV's ``fed_from`` cells, as the JSON's destination ``fed_from`` counts them
-    (``_fed_from``): the destinations whose copies may have one, and a file's cell (by its
-    path) there: the copy root of the fast copy a cascade fed it from (the one that fed it
-    last), "" where none did; in a cascade re-run without its card, every destination, the
-    fast copy standing for it (the run's source). A copy trusted from a ledger (fed by no
-    one now), one read from the card, and every copy of a run without a cascade: "" (no
-    destination there: a set's look-up a row, no call; a file's cell made once, not a
-    copy's: docs/performance.md, "The CSV's fed_from")."""
+def _fed_from_rule(report: OffloadReport) -> tuple[AbstractSet[int], Callable[[str], str]]:
+    """The one rule of ``fed_from``, the CSV's cells and the JSON's counts alike: the
+    destinations whose copies may have one, and a file's feeder there (by its path): the
+    copy root of the fast copy a cascade read it from whole (the one that fed it last:
+    ``OffloadReport.cascade_feeder``, which holds no file whose read of it failed or was
+    cancelled), "" where none did; in a cascade re-run without its card, on every
+    destination, the fast copy standing for it (the run's source). A copy trusted from a
+    ledger (``action`` trusted: fed by no one now) has none: the callers skip it. A run
+    without a cascade: no destination (a set's look-up a row, no call)."""
     if any(w.code is PreflightCode.CARD_ABSENT for w in report.warnings):
-        source = _field(cell(report.source))
+        source = report.source
         return frozenset(d.index for d in report.job.destinations), lambda _path: source
     if not report.cascade:
         return frozenset(), str
     feeder = report.cascade_feeder
-    roots = {i: _field(cell(str(report.plans[i].root))) for i in set(feeder.values())}
+    roots = {i: str(report.plans[i].root) for i in set(feeder.values())}
     return frozenset(report.cascade), lambda path: roots.get(feeder.get(path, -1), "")
+
+
+def _fed_from_cells(report: OffloadReport) -> tuple[AbstractSet[int], Callable[[str], str]]:
+    """The CSV's ``fed_from`` cells by ``_fed_from_rule``: its destinations, and a file's
+    cell (by its path), quoted once a copy root, not once a file (docs/performance.md,
+    "The CSV's fed_from")."""
+    fed_to, fed_root = _fed_from_rule(report)
+    quoted: dict[str, str] = {"": ""}
+
+    def fed_cell(path: str) -> str:
+        root = fed_root(path)
+        text = quoted.get(root)
+        if text is None:
+            text = quoted[root] = _field(cell(root))
+        return text
+
+    return fed_to, fed_cell
 
 
 # What the csv module quotes in a cell (QUOTE_MINIMAL, "," and '"', line ends; "\r" in

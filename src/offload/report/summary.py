@@ -18,7 +18,7 @@ from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
 from offload.manifest.xmlchars import xml_can_hold
-from offload.plan.ignore import HISTORY_TO_BE_CARRIED
+from offload.plan.ignore import history_meant
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
 from offload.report.words import (
@@ -33,6 +33,7 @@ from offload.report.words import (
     card_reread_through_a_cache,
     duration,
     failed_words,
+    ignored_words,
     local_time,
     plural,
     run_check,
@@ -67,10 +68,6 @@ _COUNT_COLUMNS = (
 _ALWAYS = {"files_verified", "files_failed"}
 # The states of a copy read back, by this run or by the earlier one its ledger recorded.
 _READ_BACK = (DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER)
-
-
-# How an ignored entry's reason ends for a history the run meant to carry (plan/ignore.py).
-_TO_BE_CARRIED = f"ASC MHL history, {HISTORY_TO_BE_CARRIED}"
 
 
 #: What a copy verified earlier and not re-read rests on, whatever the card's identity: the
@@ -577,19 +574,10 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     lines.extend(_not_in_manifest_lines(report))
     lines.extend(_replaced_lines(report))
     if report.ignored:
-        # The source's ascmhl/ left out of the scan, which the run meant to carry (its reason
-        # says so, plan/ignore.py): where it was carried is the outcome's (_history_fates).
-        meant = any(reason.endswith(_TO_BE_CARRIED) for _, reason in report.ignored)
-        lines.append(
-            f"Ignored (not copied): {plural(len(report.ignored), 'entry', 'entries')} (listed "
-            "in the report)"
-            + (
-                f"{', one of them' if len(report.ignored) > 1 else ': it is'} the source's "
-                f"ASC MHL history, not copied as a folder of the card: {_history_fates(report)}."
-                if meant
-                else "."
-            )
-        )
+        # Where the history the run meant to carry was carried is the outcome's.
+        meant = history_meant(report.ignored)
+        fates = _history_fates(report) if meant else ""
+        lines.append(ignored_words(len(report.ignored), meant, fates) + ".")
     return lines
 
 

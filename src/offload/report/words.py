@@ -34,6 +34,20 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
 
 
+def ignored_words(count: int, history: bool, fates: str = "") -> str:
+    """The words for the *count* entries the run left out, the summary's line and the
+    ``CARD RELEASED`` line's alike (``cli/offload._not_taken``), without the full stop:
+    "Ignored (not copied): N entries (listed in the report)", then, when the source's ASC
+    MHL history is one of them (*history*: ``plan.ignore.history_meant``), that it is and
+    was not copied as a folder of the card, with where it was carried (*fates*, the
+    summary's; "" at the card's release, when the cascaded destinations have none yet)."""
+    said = f"Ignored (not copied): {plural(count, 'entry', 'entries')} (listed in the report)"
+    if not history:
+        return said
+    said += f"{', one of them' if count > 1 else ': it is'} the source's ASC MHL history, "
+    return said + "not copied as a folder of the card" + (f": {fates}" if fates else "")
+
+
 def listed(items: list[str], limit: int) -> str:
     """The first *limit* of *items*, joined by commas, then how many more there are:
     ``a, b, c and 4 more`` (the one spelling of a shortened list: the documents' clip
