@@ -471,9 +471,6 @@ class OffloadReport:
     # At the release: files not verified on every fast destination (the card is still needed
     # for them; 0: the card was released).
     card_pass_failed: int = 0
-    # By cascaded destination: how many of its files each fast destination (index) fed, as
-    # the cascade ended (a file fed again from another fast copy counts for that one).
-    cascade_fed_from: dict[int, dict[int, int]] = field(default_factory=dict)
     # By file (relative path): the fast destination (index) that fed it to the cascaded ones
     # last, as the cascade ended: the CSV's ``fed_from`` of each cascaded copy.
     cascade_feeder: dict[str, int] = field(default_factory=dict)
