@@ -665,6 +665,7 @@ def run_cascade(
                     destinations=backends,
                     devices=plan.devices,
                     remedies=plan.in_the_way_remedies(),
+                    root_devices=plan.root_devices(),  # a slow drive pulled since: lost
                 ).run()
                 _proven_copies(job, references, used, matched)  # before _explain's rewrite
                 # Cancelled too: a fast copy read whole and found different (or unreadable)

@@ -23,7 +23,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from offload.card import plan_offload, run_offload
+from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.results import GOOD_STATUSES
 from support.cards import clips_card
 from support.faultyfs import FaultyFS
@@ -45,6 +45,24 @@ def test_a_drive_pulled_after_the_plan_is_lost_never_written_below(
     [lost] = [d for d in report.job.destinations if d.lost]
     assert lost.root == str(drive.path)
     assert "is now on another device" in (lost.lost_reason or ""), lost.lost_reason
+    assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
+
+
+def test_a_cascade_drive_pulled_after_the_plan_is_lost_never_written_below(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """Failed before: the cascade's job took the disk below as the drive, a full copy there,
+    exit 0."""
+    card = clips_card(tmp_path, 5, 20_000)
+    fast, slow = tmp_path / "fast", tmpfs_mount(64 << 20)
+    fast.mkdir()
+    plan = plan_offload(card, [fast, slow.path], OffloadOptions(cascade=frozenset({1})))
+    detach(slow.path)
+    report = run_offload(plan)
+    assert os.listdir(slow.path) == []  # the bare mount point: nothing written below
+    assert report.exit_code == 1
+    [lost] = [d for d in report.job.destinations if d.lost]
+    assert lost.root == str(slow.path)
     assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
 
 
