@@ -22,7 +22,11 @@ import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from offload import card as card_module
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.results import GOOD_STATUSES
 from support.cards import clips_card
@@ -45,6 +49,30 @@ def test_a_drive_pulled_after_the_plan_is_lost_never_written_below(
     [lost] = [d for d in report.job.destinations if d.lost]
     assert lost.root == str(drive.path)
     assert "is now on another device" in (lost.lost_reason or ""), lost.lost_reason
+    assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
+
+
+def test_a_drive_pulled_while_the_plan_ends_is_lost_never_written_below(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pulled after the preflight looked at it, before the plan's last look (here while the
+    destinations are grouped by device). Failed before: the plan took the disk below as the
+    drive, a full copy there, exit 0."""
+    card = clips_card(tmp_path, 5, 20_000)
+    ok, drive = tmp_path / "ok", tmpfs_mount(64 << 20)
+    ok.mkdir()
+    group = card_module.group_destinations
+
+    def pulled_then_grouped(*args: Any, **kwargs: Any) -> Any:
+        detach(drive.path)  # only the moment is chosen here; the unmount is real
+        return group(*args, **kwargs)
+
+    monkeypatch.setattr(card_module, "group_destinations", pulled_then_grouped)
+    report = run_offload(plan_offload(card, [ok, drive.path]))
+    assert os.listdir(drive.path) == []  # the bare mount point: nothing written below
+    assert report.exit_code == 1
+    [lost] = [d for d in report.job.destinations if d.lost]
+    assert lost.root == str(drive.path)
     assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
 
 
