@@ -316,14 +316,17 @@ class OffloadPlan:
         """The local destinations whose folder is no longer on the device the plan saw
         there (``root_devices``), or no longer there: a drive pulled since, its empty mount
         point a folder of the disk below, where not even a copy root's lock is made (its
-        job loses it at its first file). One ``stat`` a destination; never raises."""
+        job loses it at its first file); a drive mounted at the copy root itself likewise
+        (``Ledger.root_lost``). Two ``stat`` calls a destination; never raises."""
         moved, devices = set(), self.root_devices()
         for dest_plan in self.plans:
-            seen = devices.get(dest_plan.index)
+            i = dest_plan.index
+            seen = devices.get(i)
             if seen is None:
                 continue
-            if folder_device(dest_plan.destination) != seen:
-                moved.add(dest_plan.index)
+            # A drive mounted at the copy root itself (DEST/A001): DEST stays where it was.
+            if folder_device(dest_plan.destination) != seen or self.ledgers[i].root_lost():
+                moved.add(i)
         return frozenset(moved)
 
     def in_the_way_remedies(self) -> dict[str, str]:

@@ -76,6 +76,27 @@ def test_a_drive_pulled_while_the_plan_ends_is_lost_never_written_below(
     assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
 
 
+def test_a_drive_mounted_at_the_copy_root_pulled_after_the_plan_is_lost_never_written_below(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """The drive mounted at ``DEST/A001`` itself, DEST on the disk below. Failed before: the
+    copies written into the bare mount point, DEST never moved."""
+    card = clips_card(tmp_path, 5, 20_000)
+    ok, dest = tmp_path / "ok", tmp_path / "dest"
+    ok.mkdir()
+    dest.mkdir()
+    drive = tmpfs_mount(64 << 20, path=dest / card.name)
+    plan = plan_offload(card, [ok, dest])
+    detach(drive.path)
+    report = run_offload(plan)
+    assert os.listdir(drive.path) == []  # the bare mount point: nothing written below
+    assert report.exit_code == 1
+    [lost] = [d for d in report.job.destinations if d.lost]
+    assert lost.root == str(dest)
+    assert f"{drive.path} is now on another device" in (lost.lost_reason or ""), lost.lost_reason
+    assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
+
+
 def test_a_cascade_drive_pulled_after_the_plan_is_lost_never_written_below(
     tmp_path: Path, tmpfs_mount: Callable[..., Mount]
 ) -> None:
