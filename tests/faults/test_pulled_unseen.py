@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from offload import api
 from offload import card as card_module
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.results import GOOD_STATUSES
@@ -113,6 +114,35 @@ def test_a_cascade_drive_pulled_after_the_plan_is_lost_never_written_below(
     [lost] = [d for d in report.job.destinations if d.lost]
     assert lost.root == str(slow.path)
     assert all(f.destinations[0].status in GOOD_STATUSES for f in report.job.files)
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_a_drive_pulled_after_a_file_copy_is_planned_is_lost_never_written_below(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    monkeypatch: pytest.MonkeyPatch,
+    parallel: bool,
+) -> None:
+    """``copy_with_multiple_destinations`` (pfndispatchcopy's): the drive pulled once its
+    targets are planned. Failed before: the file written into the bare mount point, exit 0."""
+    source = tmp_path / "C001.mov"
+    source.write_bytes(os.urandom(1 << 16))
+    ok, drive = tmp_path / "ok", tmpfs_mount(16 << 20)
+    ok.mkdir()
+    plan_targets = api._plan_targets
+
+    def planned_then_pulled(*args: Any, **kwargs: Any) -> Any:
+        planned = plan_targets(*args, **kwargs)
+        detach(drive.path)  # only the moment is chosen here; the unmount is real
+        return planned
+
+    monkeypatch.setattr(api, "_plan_targets", planned_then_pulled)
+    report = api.copy_with_multiple_destinations(source, [ok, drive.path], parallel=parallel)
+    assert os.listdir(drive.path) == []  # the bare mount point: nothing written below
+    assert report.exit_code == 1
+    [copied, pulled] = report.files[0].destinations
+    assert copied.status in GOOD_STATUSES
+    assert "is now on another device" in (pulled.error or ""), pulled.error
 
 
 def test_a_report_folder_pulled_mid_run_gets_no_report_and_a_warning(
