@@ -145,6 +145,29 @@ def test_a_drive_pulled_after_a_file_copy_is_planned_is_lost_never_written_below
     assert "is now on another device" in (pulled.error or ""), pulled.error
 
 
+def _copy_changing_reports(
+    card_fs: FaultyFS, reports: Path, dest: Path, change: Callable[[], object]
+) -> tuple[str, str]:
+    """``offload copy --report-dir REPORTS`` of *card_fs* (one clip) to *dest*, *change*
+    made while FaultyFS holds the card's read (the run under way); its stdout and stderr."""
+    (card_fs.mountpoint / "C1.mov").write_bytes(os.urandom(1 << 16))
+    dest.mkdir()
+    held = card_fs.stall("read", path="*C1.mov", times=1)
+    process = subprocess.Popen(
+        [*CLI, "copy", "--report-dir", str(reports), str(card_fs.mountpoint), str(dest)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=dest.parent,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    try:
+        card_fs.wait_stalled(held, timeout_s=60)
+        change()
+    finally:
+        card_fs.release(held)
+    out, err = process.communicate(timeout=120)
+    assert (dest / card_fs.mountpoint.name / "C1.mov").is_file()
+    return out, err
+
+
 def test_a_report_folder_pulled_mid_run_gets_no_report_and_a_warning(
     tmp_path: Path,
     faulty_fs: Callable[..., FaultyFS],
@@ -152,22 +175,29 @@ def test_a_report_folder_pulled_mid_run_gets_no_report_and_a_warning(
 ) -> None:
     """Failed before: exit 0, no warning, the JSON/CSV/HTML/PDF in the bare mount point."""
     card_fs = faulty_fs(direct_io=True)
-    (card_fs.mountpoint / "C1.mov").write_bytes(os.urandom(1 << 16))
-    reports, dest = tmpfs_mount(16 << 20), tmp_path / "dest"
-    dest.mkdir()
-    held = card_fs.stall("read", path="*C1.mov", times=1)
-    process = subprocess.Popen(
-        [*CLI, "copy", "--report-dir", str(reports.path), str(card_fs.mountpoint), str(dest)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
-    try:
-        card_fs.wait_stalled(held, timeout_s=60)
-        detach(reports.path)
-    finally:
-        card_fs.release(held)
-    out, err = process.communicate(timeout=120)
+    reports = tmpfs_mount(16 << 20)
+    out, err = _copy_changing_reports(
+        card_fs, reports.path, tmp_path / "dest", lambda: detach(reports.path)
+    )
     assert os.listdir(reports.path) == [], out + err  # nothing on the disk below
     [line] = [x for x in err.splitlines() if "cannot write the local report" in x]
     assert "is on another filesystem than when the run began" in line, line
-    assert (dest / card_fs.mountpoint.name / "C1.mov").is_file()
+
+
+def test_a_report_folder_made_during_the_run_on_its_own_drive_gets_its_report(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    tmpfs_mount: Callable[..., Mount],
+) -> None:
+    """A ``--report-dir`` not there at the start, a drive mounted there meanwhile: the
+    folder it was to be made in never moved. Failed before: refused as 'unmounted or
+    pulled' (the start looked at its parent, the end at the folder)."""
+    card_fs, reports = faulty_fs(direct_io=True), tmp_path / "reports"
+    out, err = _copy_changing_reports(
+        card_fs, reports, tmp_path / "dest", lambda: tmpfs_mount(16 << 20, path=reports)
+    )
+    assert "cannot write the local report" not in err, err
+    assert sorted(p.suffix for p in reports.iterdir() if p.suffix in (".json", ".csv")) == [
+        ".csv",
+        ".json",
+    ], out + err
