@@ -14,7 +14,7 @@ import errno
 import os
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ from offload.errors import (
     unreachable_ancestor,
 )
 from offload.events import EventSink, WarningIssued, isolated
+from offload.fs.devices import nearest_folder_device
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
 from offload.plan import ScanError, plan_file_targets, preflight, scan_source
@@ -374,6 +375,15 @@ def _copy_planned(
         if i not in remote and (error := unreachable_ancestor(d)) is not None
     }
     local = [i for i in range(len(destinations)) if i not in remote and i not in gone]
+    # Each local destination's device now, before the preflight looks (its folder, or the
+    # nearest one above that the file's folders will be made in): the job compares every
+    # later look with it, so a drive pulled from now on is lost, never written below its
+    # bare mount point (sampled when the job opens it, that would be the disk below).
+    root_devices = {
+        i: found[1]
+        for i in local
+        if (found := nearest_folder_device(Path(os.path.abspath(destinations[i])))) is not None
+    }
     # No destination at all is _plan_targets's error to raise; only S3 ones (or drives that
     # went away): nothing to plan.
     paths, failing_local, preflight_warnings = (
@@ -463,7 +473,7 @@ def _copy_planned(
             ) from None
     roots = [remote[i].backend.root if i in remote else t.parent for i, t in enumerate(targets)]
     if parallel is False and len(targets) > 1:
-        report = _copy_in_turn(task, roots, backends, options, shown, cancel)
+        report = _copy_in_turn(task, roots, backends, options, shown, cancel, root_devices)
     else:
         report = CopyJob(
             [task],
@@ -473,6 +483,7 @@ def _copy_planned(
             cancel=cancel,
             destinations=backends,
             remedies=remedies.one_file(task.targets),
+            root_devices=root_devices,
         ).run()
     file = report.files[0]
     if not file.inflight_digests and source_digests:  # every copy adopted: the source as read
@@ -539,9 +550,11 @@ def _copy_in_turn(
     options: CopyOptions,
     sink: EventSink | None,
     cancel: CancelToken | None,
+    root_devices: Mapping[int, int],
 ) -> JobReport:
     """Sequential path: one job per destination, the source read once for each; a
     destination whose result is known (*task*'s preset: an adopted copy) gets no job.
+    *root_devices*: by index, each local destination's device as planned (``CopyJob``'s).
 
     A cancel between two destinations (or before the first) stops there: every destination
     not started is reported ``cancelled`` (exit code 130), like a cancelled parallel job.
@@ -566,6 +579,7 @@ def _copy_in_turn(
             cancel=cancel,
             destinations=[backends[index]],
             remedies=remedies.one_file((target,)),
+            root_devices={0: root_devices[index]} if index in root_devices else None,
         ).run()
         done += 1
         for result in report.files[0].destinations:

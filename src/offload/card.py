@@ -96,6 +96,7 @@ from offload.existing import (
     settle,
     settle_rewrites,
 )
+from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import VERIFY_ONLY
@@ -283,8 +284,9 @@ class OffloadPlan:
     # entry records none) were also matched by the card file's fingerprint, read now
     # (``offload.fingerprint``: its first and last 64 KiB; not counted above).
     trusted_fingerprinted: Mapping[int, int] = field(default_factory=dict)
-    # By index, the device (``st_dev``) of each local destination's folder as the plan ends
-    # (``_destination_devices``): a drive pulled from then on is lost, never written below.
+    # By index, the device (``st_dev``) of each local destination's folder as the preflight
+    # first saw it, else as the plan ends (``_destination_devices``): a drive pulled from
+    # then on is lost, never written below.
     destination_devices: Mapping[int, int] = field(default_factory=dict)
 
     def _copied(self) -> Iterator[FileTask]:
@@ -314,18 +316,17 @@ class OffloadPlan:
         """The local destinations whose folder is no longer on the device the plan saw
         there (``root_devices``), or no longer there: a drive pulled since, its empty mount
         point a folder of the disk below, where not even a copy root's lock is made (its
-        job loses it at its first file). One ``stat`` a destination; never raises."""
+        job loses it at its first file); a drive mounted at the copy root itself likewise
+        (``Ledger.root_lost``). Two ``stat`` calls a destination; never raises."""
         moved, devices = set(), self.root_devices()
         for dest_plan in self.plans:
-            seen = devices.get(dest_plan.index)
+            i = dest_plan.index
+            seen = devices.get(i)
             if seen is None:
                 continue
-            try:
-                now = os.stat(f"{dest_plan.destination}/").st_dev
-            except OSError:
-                now = None
-            if now != seen:
-                moved.add(dest_plan.index)
+            # A drive mounted at the copy root itself (DEST/A001): DEST stays where it was.
+            if folder_device(dest_plan.destination) != seen or self.ledgers[i].root_lost():
+                moved.add(i)
         return frozenset(moved)
 
     def in_the_way_remedies(self) -> dict[str, str]:
@@ -1638,26 +1639,30 @@ def _plan(
         },
         trusted_unidentified=unidentified,
         trusted_fingerprinted=fingerprinted,
-        destination_devices=_destination_devices(plans, backends),
+        destination_devices=_destination_devices(plans, backends, checked),
     )
 
 
 def _destination_devices(
-    plans: Sequence[DestinationPlan], backends: Mapping[int, Any]
+    plans: Sequence[DestinationPlan], backends: Mapping[int, Any], checked: PreflightReport
 ) -> dict[int, int]:
-    """By index, the device of each local destination's folder now, once every check of
-    the plan is done (``OffloadPlan.destination_devices``). Asked of ``<folder>/``: an
-    automount point's own name would give the automount's device, not the drive's. A folder
-    not there yet (``--create-folders``) or that cannot be looked at is left out: its job
-    takes the device it finds. One ``stat`` a destination."""
+    """By index, the device each local destination's folder was on when the plan was made
+    (``OffloadPlan.destination_devices``): the one the preflight first saw there
+    (``DestinationCheck.folder_dev``), else the one there now, once every check is done.
+    A drive pulled in between keeps its own device here: the folder on the disk below now
+    is another, so the destination is lost, never written below. A folder not there yet or
+    that cannot be looked at is left out: its job takes the device it finds. One ``stat``
+    a destination (``fs.devices.folder_device``)."""
+    seen = {c.index: c.folder_dev for c in checked.destinations if c.folder_dev is not None}
     devices = {}
     for plan in plans:
         if plan.index in backends:
             continue
-        try:
-            devices[plan.index] = os.stat(f"{plan.destination}/").st_dev
-        except OSError:
-            pass
+        device = seen.get(plan.index)
+        if device is None:
+            device = folder_device(plan.destination)
+        if device is not None:
+            devices[plan.index] = device
     return devices
 
 

@@ -666,6 +666,7 @@ def run_cascade(
                     destinations=backends,
                     devices=plan.devices,
                     remedies=plan.in_the_way_remedies(),
+                    root_devices=plan.root_devices(),  # a slow drive pulled since: lost
                 ).run()
                 _proven_copies(job, references, used, matched)  # before _explain's rewrite
                 feeder.update(_read_whole(job, used))  # before _explain's rewrite too

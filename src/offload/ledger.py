@@ -615,6 +615,14 @@ class Ledger:
                 self._root_device = device
             return device is not None and device == self._root_device
 
+    @property
+    def root_device(self) -> int | None:
+        """The copy root's device (``st_dev``) when the ledger first saw it there (at its
+        making, at the plan: a drive mounted at the copy root is that drive's); None: not
+        seen yet."""
+        with self._lock:
+            return self._root_device
+
     def root_lost(self) -> bool:
         """The copy root was seen (at the ledger's making or an append) and is no longer
         there, or is on another filesystem now: a drive gone since (``umount -l``), its

@@ -881,7 +881,8 @@ def test_copy_signalled_while_its_html_and_pdf_are_written(
         assert said in err, err
         # The HTML and PDF were being made as it came: made without it, as the note says
         # (failed before: the note said nothing of them, the documents silent).
-        unsaid = "the HTML and PDF reports, made before it came, do not say it"
+        # Failed before: 'made before it came', where it came while they were made.
+        unsaid = "the HTML and PDF reports were made without it"
         for data in reports:
             assert data["exit_code"] == 0 and data["cancelled"] is False, data
             assert any(said in note and unsaid in note for note in data["notes"]), data["notes"]

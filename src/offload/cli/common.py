@@ -271,17 +271,16 @@ def local_report_dir(given: Path | None) -> Path:
     return folder
 
 
-def report_folder_device(folder: Path) -> int | None:
-    """The device (``st_dev``) of the report folder the user named (``local_report_dir``),
-    or, not made yet, of the folder it is to be made in, as the run begins: the one its
-    reports are written to at the end (``write_reports``' *local_device*: a drive
-    unmounted meanwhile leaves its mount point a folder of the disk below, where the report
-    is then not written, a warning). None when it cannot be looked at. One ``stat``."""
-    where = folder if os.path.lexists(folder) else Path(os.path.abspath(folder)).parent
-    try:
-        return os.stat(where).st_dev
-    except OSError:
-        return None
+def report_folder_device(folder: Path) -> tuple[Path, int] | None:
+    """The folder looked at for the report folder the user named (``local_report_dir``):
+    itself, or, not made yet, the one it is to be made in, and its device as the run
+    begins (``fs.devices.nearest_folder_device``): the end looks at that same folder
+    (``write_reports``' *local_device*: a drive unmounted meanwhile leaves its mount point
+    a folder of the disk below, where the report is then not written, a warning). None
+    when it cannot be looked at. One ``stat`` (two for a folder not made yet)."""
+    from offload.fs.devices import nearest_folder_device  # not on every command's start
+
+    return nearest_folder_device(Path(os.path.abspath(folder)))
 
 
 def default_report_dir() -> Path:

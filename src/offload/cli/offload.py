@@ -1088,9 +1088,10 @@ def signal_after_copy(signal: str) -> str:
 
 #: What a note of a signal during the reports adds once the HTML and PDF reports were made
 #: without it (``_reports_and_summary``): they are not made again for it.
-DOCUMENTS_BEFORE_SIGNAL = (
-    "; the HTML and PDF reports, made before it came, do not say it (`offload report "
-    "JOB.json` makes them again from the JSON report, which does)"
+# The signal came while (or after) the HTML and PDF were made: they were made without it.
+DOCUMENTS_WITHOUT_SIGNAL = (
+    "; the HTML and PDF reports were made without it (`offload report JOB.json` makes them "
+    "again from the JSON report, which says it)"
 )
 
 
@@ -1204,10 +1205,11 @@ def _reports_and_summary(
         note = late_signal()
         if note is None or any(n.startswith(note) for n in report.notes):
             return
-        if documents_made:
+        if documents_made and written.documents_written:
             # Not made again for it: at 50,000 files that would be seconds more at the end,
-            # for a note that changes no copy's state; the JSON, restated, says it.
-            note += DOCUMENTS_BEFORE_SIGNAL
+            # for a note that changes no copy's state; the JSON, restated, says it. None
+            # written (each refused): nothing to say of them.
+            note += DOCUMENTS_WITHOUT_SIGNAL
         report.notes.append(note)
         report.notes.extend(written.restate(exit_code, [note]))
 

@@ -75,6 +75,7 @@ from offload.destinations.naming import name_problem, partial_name
 from offload.destinations.shared_syncfs import SharedSyncfs, SharedSyncfsTable
 from offload.errors import DestinationError, printable_name
 from offload.fs.below import NOTHING_BELOW, CacheBelow, CachesBelow, cache_below
+from offload.fs.devices import folder_device
 from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
 from offload.fs.media import MediaReader, evict_and_prefetch
 from offload.fs.ops import (
@@ -701,7 +702,9 @@ class LocalDestination(Closing):
     saw there, which every later look compares with; a root found on another one now (a
     drive pulled between the plan and the job: its empty mount point is the disk below) is
     gone at the first ``check_present``, before anything is written. None: the device the
-    root is on now. ``features``: None to probe them.
+    root is on now. ``copy_root``: a folder below the root on another device as the plan
+    saw it (a drive mounted at the copy root, ``DEST/A001``) and that device, which
+    ``check_present`` compares too. ``features``: None to probe them.
     ``syncfs_table``: the job's syncfs rounds (``destinations.shared_syncfs``), which own
     their descriptors; None: this destination opens a descriptor of its own on its
     filesystem, which ``close`` closes (or the collector: a destination not closed keeps
@@ -716,6 +719,7 @@ class LocalDestination(Closing):
         *,
         device: str | None = None,
         root_device: int | None = None,
+        copy_root: tuple[Path, int] | None = None,
         write_call_size: int = 256 * 1024,
         direct_writes: bool = True,
         features: Features | None = None,
@@ -727,6 +731,9 @@ class LocalDestination(Closing):
         # The plan's device, not the one found now: taken late, it would be the disk below
         # a drive pulled meanwhile, and every check would then compare with that disk.
         self.root_device = now if root_device is None else root_device
+        # A drive mounted at the copy root itself (DEST/A001), and its device as the plan saw
+        # it: pulled, its bare mount point is a folder of DEST's disk, DEST never moved.
+        self._copy_root = copy_root
         if features is None:
             features, magic = _probe(self.root)
         else:  # a caller's (the tests switch features off): the filesystem still decides
@@ -801,10 +808,19 @@ class LocalDestination(Closing):
             raise DestinationError(
                 self._gone("is now on another device (unmounted?)"), path=self.root
             )
+        if self._copy_root is not None:
+            copy_root, seen = self._copy_root
+            now = folder_device(copy_root)
+            if now != seen:
+                what = "no longer exists" if now is None else "is now on another device"
+                raise DestinationError(
+                    self._gone(f"{what} (unmounted?)", copy_root), path=copy_root
+                )
 
-    def _gone(self, what: str) -> str:
-        """The line of a destination gone: *what* became of its root, and the one next step."""
-        root = printable_name(str(self.root))
+    def _gone(self, what: str, where: Path | None = None) -> str:
+        """The line of a destination gone: *what* became of its root (or of *where*, the
+        drive mounted at its copy root), and the one next step."""
+        root = printable_name(str(where or self.root))
         named = "it" if root == printable_name(self.device) else root
         return f"destination {self.device} is gone: {named} {what}; reconnect it{RESUME}"
 

@@ -415,6 +415,21 @@ class CopyJob:
             if len(task.targets) != count:
                 raise ValueError("every task needs one target (or None) per destination")
 
+    def _mounted_copy_root(self, index: int) -> tuple[Path, int] | None:
+        """The copy root of destination *index* and its device as the plan saw it, where
+        that is another device than the destination's (a drive mounted at ``DEST/A001``
+        itself, or a btrfs subvolume there): its ``LocalDestination`` compares it too, so a
+        drive pulled there is lost before anything is written into its bare mount point
+        (``DEST`` itself never moved). None elsewhere: no second ``stat`` a check."""
+        ledger = self.ledgers[index] if index < len(self.ledgers) else None
+        root_device = self.root_devices.get(index)
+        if ledger is None or root_device is None:
+            return None
+        seen = ledger.root_device
+        if seen is None or seen == root_device:
+            return None
+        return ledger.copy_root, seen
+
     def run(self) -> JobReport:
         options, prefetch_files = _fit_batches_to_open_file_limit(
             self.options, len(self.destination_roots)
@@ -455,7 +470,14 @@ class CopyJob:
         backends: list[Destination] = [
             backend
             if backend is not None
-            else _local(root, devices[index], options, syncfs_table, self.root_devices.get(index))
+            else _local(
+                root,
+                devices[index],
+                options,
+                syncfs_table,
+                self.root_devices.get(index),
+                self._mounted_copy_root(index),
+            )
             for index, (root, backend) in enumerate(zip(self.destination_roots, given, strict=True))
         ]
         # A backend may name itself better than its root (s3://bucket/prefix).
@@ -617,15 +639,18 @@ def _local(
     options: CopyOptions,
     syncfs_table: SharedSyncfsTable,
     root_device: int | None,
+    copy_root: tuple[Path, int] | None,
 ) -> Destination:
-    """The local destination on *root* (on *root_device* as the plan saw it, if known); a
-    drive that cannot be reached when the job starts (its OSError) is an
-    ``UnreachableDestination``: lost at its first file, the others written."""
+    """The local destination on *root* (on *root_device* as the plan saw it, if known; a
+    drive mounted at its copy root: *copy_root*, that folder and its device); a drive that
+    cannot be reached when the job starts (its OSError) is an ``UnreachableDestination``:
+    lost at its first file, the others written."""
     try:
         return LocalDestination(
             root,
             device=device,
             root_device=root_device,
+            copy_root=copy_root,
             write_call_size=options.write_call_size,
             direct_writes=options.direct_writes,
             syncfs_table=syncfs_table,

@@ -26,6 +26,36 @@ MOUNTINFO = Path("/proc/self/mountinfo")
 _MAX_LAYERS = 8
 
 
+def folder_device(path: Path | str) -> int | None:
+    """The device (``st_dev``) the folder *path* is on now; None when it cannot be looked at
+    (not there, not a folder, its drive gone). Asked of ``<path>/``: a stat of an autofs
+    mount point's own name does not mount it and gives the automount's device, not the
+    drive's. The one form every comparison of a folder's device uses (a drive pulled: its
+    empty mount point is on the disk below)."""
+    try:
+        return os.stat(f"{path}/").st_dev
+    except OSError:
+        return None
+
+
+def nearest_folder_device(path: Path) -> tuple[Path, int] | None:
+    """The folder looked at for *path* and its device (``folder_device``'s form): *path*
+    itself if it is a folder, else its nearest ancestor that is (a folder still to be
+    created is made on that one's filesystem). None when that one cannot be looked at (a
+    drive that does not answer: never its parent's device, which would be the disk below).
+    A ``stat`` a level."""
+    folder = path
+    while True:
+        try:
+            return folder, os.stat(f"{folder}/").st_dev
+        except (FileNotFoundError, NotADirectoryError):
+            if folder.parent == folder:
+                return None
+            folder = folder.parent
+        except OSError:
+            return None
+
+
 def unescape_escapes(text: str) -> str:
     """*text* with the escapes of mountinfo (octal: ``\\040``) and udev (hex: ``\\x20``, in
     ``/dev/disk/by-label`` names and blkid's ``ID_FS_LABEL_ENC``) turned back into their

@@ -28,6 +28,7 @@ from offload._version import __version__
 from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import describe_os_error, printable_name
+from offload.fs.devices import folder_device
 from offload.fs.ops import fsync_dir, make_folder_durable, make_folders_durable
 from offload.json_text import STRICT as _STRICT
 from offload.json_text import encoded as _json_encoded
@@ -881,14 +882,14 @@ def write_reports(
     worker: DocumentWorker | None = None,
     into: ReportsWritten | None = None,
     local_parents: bool = True,
-    local_device: int | None = None,
+    local_device: tuple[Path, int] | None = None,
 ) -> ReportsWritten:
     """Write JSON + CSV into every destination not lost (a local folder, or a
     ``report_folders`` one: S3), then locally (if *local_dir*: made with the folders above
     it only if *local_parents*, the default folder; one the user named is made if missing,
     never its parents: gone since, its report is not written, ``local_error``; nor where
-    *local_device*, the device it was on when the run began (``cli.common.
-    report_folder_device``), is no longer its own: a drive unmounted since), then the
+    *local_device*, the folder looked at and its device when the run began (``cli.common.
+    report_folder_device``), is no longer that one's: a drive unmounted since), then the
     HTML and PDF reports
     beside each JSON. With a report *worker* (``report/worker.py``, the command's) they are
     handed to it and written by the result's ``finish_documents``, which the caller must
@@ -1045,7 +1046,7 @@ def write_reports(
     if local_dir is not None:
         try:
             if local_device is not None:
-                _still_on(local_dir, local_device)
+                _still_on(*local_device)
             local = _write_pair(
                 local_dir, base, json_file, table, result.exit_code, parents=local_parents
             )
@@ -1291,22 +1292,20 @@ def _document_put(folder: RemoteReportFolder, name: str) -> Callable[[str, bytes
     return put
 
 
-def _still_on(folder: Path, device: int) -> None:
-    """Raise OSError (ENODEV) where *folder* (not there yet: the folder it is to be made
-    in) is no longer on *device*, the one it was on when the run began: its drive unmounted
-    since (``umount -l``, a pulled drive), its path a folder of the disk below, where a
-    report would be written unseen. Any other failure to look is left to the write."""
-    where = folder if os.path.lexists(folder) else folder.parent
-    try:
-        now = os.stat(where).st_dev
-    except OSError:
-        return
-    if now != device:
+def _still_on(looked_at: Path, device: int) -> None:
+    """Raise OSError (ENODEV) where the folder *looked_at* as the run began (the report
+    folder, or, not there then, the folder it is to be made in: ``cli.common.
+    report_folder_device``) is no longer on *device*, the one it was on then: its drive
+    unmounted since (``umount -l``, a pulled drive), its path a folder of the disk below,
+    where a report would be written unseen. Any other failure to look is left to the
+    write."""
+    now = folder_device(looked_at)
+    if now is not None and now != device:
         raise OSError(
             errno.ENODEV,
-            f"{printable_name(str(where))} is on another filesystem than when the run "
+            f"{printable_name(str(looked_at))} is on another filesystem than when the run "
             "began (its drive unmounted or pulled?)",
-            str(where),
+            str(looked_at),
         )
 
 

@@ -20,6 +20,7 @@ from functools import cache, partial
 from itertools import chain
 from pathlib import Path
 
+from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
 from offload.plan.cardlike import camera_card_volume, destination_card_sign
@@ -329,6 +330,10 @@ def preflight(
         if st is None:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
+        # The drive's device as first seen, of '<folder>/' (an automount point's own name
+        # gives the automount's): a drive pulled before the plan ends is not taken for the
+        # disk below its mount point (``DestinationCheck.folder_dev``).
+        folder_dev = folder_device(plan.destination)
         # Inside the card, or the copy over it: no write check there (its folder is the
         # card's; "mount it read-write" would be advice to write on the card).
         overlap = check_source_overlap(tree, plan, out, spell)
@@ -430,6 +435,7 @@ def preflight(
                 index=plan.index,
                 destination=plan.destination,
                 st_dev=st.st_dev,
+                folder_dev=folder_dev,
                 filesystem=fs,
                 free_bytes=space.free_bytes if space else None,
                 block_size=block,

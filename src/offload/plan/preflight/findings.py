@@ -35,6 +35,10 @@ class DestinationCheck:
     checks of the drives mounted inside the copy root (``DEST/A006/CLIPS``,
     ``drives.mounted_below``), one each, counting what lands on that drive (its files and
     bytes, its room and inodes, ``space_at`` its mount point); this check counts the rest.
+    ``folder_dev``: the device of ``<destination>/`` as the preflight first looked at it
+    (None: not there, or not looked at), which the plan's devices keep
+    (``card._destination_devices``): a drive pulled while the plan is made is lost, its
+    empty mount point never taken for it.
     """
 
     index: int
@@ -58,6 +62,7 @@ class DestinationCheck:
     rewrite_if_wrong_bytes: int = 0
     space_at: Path | None = None
     below: tuple[DestinationCheck, ...] = ()
+    folder_dev: int | None = None
 
 
 @dataclass(frozen=True)
