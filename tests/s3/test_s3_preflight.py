@@ -638,4 +638,7 @@ def test_a_session_token_refused_is_named_and_what_to_do_said(  # type: ignore[n
     assert "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)" in line, line
     assert token not in out + err and secret not in out + err
     monkeypatch.delenv("AWS_SESSION_TOKEN")  # the check's own client signs without it
-    _nothing_written(server.url, "rushes")
+    # The module's server and bucket are shared: nothing under this run's prefix, no upload.
+    client = admin(server.url)
+    assert "Contents" not in client.list_objects_v2(Bucket="rushes", Prefix="t/")
+    assert not client.list_multipart_uploads(Bucket="rushes", Prefix="t/").get("Uploads")
