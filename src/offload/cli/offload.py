@@ -83,6 +83,7 @@ if TYPE_CHECKING:
 
     from offload.cli.live import LiveView
     from offload.destinations.s3config import S3Settings
+    from offload.existing import ExistingCopy
     from offload.progress import ProgressModel
     from offload.progress_trace import ProgressTraceWriter
     from offload.report.events_json import JsonLinesSink
@@ -598,17 +599,25 @@ def _kept_to_read(plan: OffloadPlan) -> str:
     kept = plan.kept_to_read
     if not kept:
         return ""
-    size = sum(plan.tasks[c.task_index].source.size_bytes for c in kept)
-    one = len(kept) == 1
-    which = (
-        ("" if one else " each")
-        if len(kept) == len(plan.checks_to_read)
-        else f" {len(kept)} of them"
-    )
+    size, one, which = _some_checks(plan, kept)
     return (
         f",{which} beside a file in the way, as an earlier run with --keep-both kept "
         f"{'it' if one else 'them'}: copied beside that file if different ({human_bytes(size)})"
     )
+
+
+def _some_checks(plan: OffloadPlan, some: Sequence[ExistingCopy]) -> tuple[int, bool, str]:
+    """Of *some* of the plan's copies to read back (``ExistingCopy``): their card files'
+    bytes, whether there is one, and the "Offloading" line's word for which of the copies to
+    read back they are ("" for the one, " each" for all of them, " N of them")."""
+    size = sum(plan.tasks[c.task_index].source.size_bytes for c in some)
+    one = len(some) == 1
+    which = (
+        ("" if one else " each")
+        if len(some) == len(plan.checks_to_read)
+        else f" {len(some)} of them"
+    )
+    return size, one, which
 
 
 def _found_wrong_before(plan: OffloadPlan) -> str:
@@ -619,14 +628,8 @@ def _found_wrong_before(plan: OffloadPlan) -> str:
     again = plan.found_wrong_before
     if not again:
         return ""
-    size = sum(plan.tasks[c.task_index].source.size_bytes for c in again)
-    one = len(again) == 1
+    size, one, which = _some_checks(plan, again)
     beside = " beside it" if one else " beside them"
-    which = (
-        ("" if one else " each")
-        if len(again) == len(plan.checks_to_read)
-        else f" {len(again)} of them"
-    )
     return (
         f",{which} found wrong before (by offload verify or an earlier offload): copied again"
         f"{beside if plan.options.copy.existing is ExistingFilePolicy.KEEP_BOTH else ''} if "
