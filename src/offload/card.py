@@ -101,6 +101,7 @@ from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import VERIFY_ONLY
 from offload.ledger import (
+    DATE_SLACK_NS,
     LEDGER_NAME,
     REVOKED_BY_OFFLOAD,
     STATE_FOLDER,
@@ -1886,23 +1887,23 @@ def _existing_copy_kind(
 def _kept_copy(
     final: str, source_file: SourceFile, card_paths: frozenset[str], *, recorded_name: str = ""
 ) -> str | None:
-    """``--keep-both``, another file at *final* of a size other than the card file's: the
-    copy an earlier run may have kept beside it under a keep-both name (``name (n).ext`` of
-    *final*'s own name, ``keep_both_text``, as the committer chose it: the first of them, in
-    its order, that is a regular file of the card file's size and date, a copy of ours
-    having the card file's date), for its read-back against the card (ADOPT: equal, it is
-    adopted there and recorded by that name, so no third copy is written; found different
-    or unreadable, the new copy goes beside the file at *final* as before,
-    ``ExistingCopy.beside``). A kept copy whose ledger line could not be written is
-    recorded nowhere: without this, each run with --keep-both wrote one more. Passed over:
-    names of the card's own files (*card_paths*), as the committer passes over them, and
-    *recorded_name*, the name the ledger's entry of this path records (another card file's
-    kept copy: that of this card file would have matched its entry). A file of another size
-    or date is passed over too (another tool's ``name (1).ext``: never adopted as ours,
-    never read back each run). None when the first free name comes first; a few ``lstat``
-    calls, only for a file in the way under --keep-both on a disk. (A file at *final* of
-    the card file's size is read back there instead, ``_existing_copy_kind``: found
-    different, another copy is written beside it, this function not asked.)"""
+    """``--keep-both``, another file at *final* of a size other than the card file's: the copy an
+    earlier run may have kept beside it under a keep-both name (``name (n).ext`` of *final*'s
+    own name, ``keep_both_text``, as the committer chose it: the first of them, in its order,
+    that is a regular file of the card file's size and date (within the ledger's 2 s,
+    ``DATE_SLACK_NS``: FAT's steps), a copy of ours having the card file's date), for its
+    read-back against the card (ADOPT: equal, it is adopted there and recorded by that name, so
+    no third copy is written; found different or unreadable, the new copy goes beside the file
+    at *final* as before, ``ExistingCopy.beside``). A kept copy whose ledger line could not be
+    written is recorded nowhere: without this, each run with --keep-both wrote one more. Passed
+    over: names of the card's own files (*card_paths*), as the committer passes over them, and
+    *recorded_name*, the name the ledger's entry of this path records (another card file's kept
+    copy: that of this card file would have matched its entry). A file of another size or date
+    is passed over too (another tool's ``name (1).ext``: never adopted as ours, never read back
+    each run). None when the first free name comes first; a few ``lstat`` calls, only for a file
+    in the way under --keep-both on a disk. (A file at *final* of the card file's size is read
+    back there instead, ``_existing_copy_kind``: found different, another copy is written beside
+    it, this function not asked.)"""
     folder = source_file.relative_path.rpartition("/")[0]
     name = Path(final).name
     for attempt in range(1, 10_000):
@@ -1917,7 +1918,10 @@ def _kept_copy(
         if (
             stat.S_ISREG(st.st_mode)
             and st.st_size == source_file.size_bytes
-            and st.st_mtime_ns == source_file.mtime_ns
+            # Within the ledger's tolerance (FAT keeps dates in 2 s steps; exFAT and fusefat
+            # round too): an exact test passed over our own kept copy there, and each run
+            # wrote one more. The read-back decides whether it is the card file.
+            and abs(st.st_mtime_ns - source_file.mtime_ns) <= DATE_SLACK_NS
         ):
             return candidate
     return None
