@@ -131,6 +131,7 @@ class InKnownFormats(Iterable[ManifestFile]):
         """The warning naming the copy *relative* left out for the reason *why*."""
         return (
             f"copy FAILED: {self._root / relative} is not in the new {self._manifests}: "
-            f"{why}; its ledger entry is revoked, so the next offload copy does not trust "
-            f"it; offload verify {self._root} says what it holds now"
+            f"{why}; its ledger entry is revoked (unless a warning below says it could not "
+            f"be), so the next offload copy does not trust it; offload verify {self._root} "
+            "says what it holds now"
         )
