@@ -617,8 +617,10 @@ def test_a_killed_holder_stuck_in_a_hung_card_read_is_said_with_what_ends_it(
     assert f"(pid {holder.pid} on {socket.gethostname()}" in message, message
     assert (
         "nothing was written: that process was killed, or has ended, but a call of it on a "
-        "card or drive has not returned (a hung card reader or drive), and the lock goes "
-        "only with it; pull the card or disconnect that drive, or stop its stuck driver (a "
-        "FUSE filesystem's daemon), then run this again"
+        "card or drive has not returned, and the lock goes only with it: a slow drive still "
+        "writing its cache returns by itself (wait a few minutes; do not disconnect a drive "
+        "that may be writing, which can damage its filesystem); a hung card reader or drive "
+        "does not: pull the card, disconnect a drive that no longer works, or stop its stuck "
+        "driver (a FUSE filesystem's daemon), then run this again"
     ) in message, message
     assert "wait for it to finish" not in message, message

@@ -893,13 +893,30 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
         on.append(f"destination {index + 1} ({printable_name(root)})")
     what = " and ".join(on) or "a call"
     card = event.card and not card_done
-    hung = "the card" if card and not event.destinations else "it"
+    waited = f"waiting for a call on {what} to return (none for {int(CANCEL_WAITING_S)} s: "
     if event.destinations and not event.card:
-        hung = "that drive" if len(event.destinations) == 1 else "those drives"
+        # A destination's call may be a long, healthy write or flush (gigabytes of cache
+        # going to a slow USB disk): never advise pulling a drive that may be writing, which
+        # can damage its filesystem and every copy on it; a bucket's call ends at its timeout.
+        if all(index in plan.backends for index in event.destinations):
+            return (
+                waited + "the service has not answered); the partial uploads are removed "
+                "once it does, or once its timeout ends the wait (the same command run again "
+                "removes what is left)"
+            )
+        drives = "that drive" if len(event.destinations) == 1 else "those drives"
+        return (
+            waited + f"{drives} may still be writing or flushing its cache, which a slow "
+            "drive takes long to do, or may hang); the partial files are removed once it "
+            "does; kill -9 ends the run only once that call returns; do not disconnect a "
+            "drive that may be writing (it can damage its filesystem and the copies on it): "
+            "only one that no longer works, or stop its driver (the same command run again "
+            "removes what is left)"
+        )
+    hung = "the card" if card and not event.destinations else "it"
     return (
-        f"waiting for a call on {what} to return (none for {int(CANCEL_WAITING_S)} s: "
-        f"{hung} may hang); the partial files are removed once it does; kill -9 ends the "
-        "run only once that call returns: to end it sooner, "
+        waited + f"{hung} may hang); the partial files are removed once it does; kill -9 "
+        "ends the run only once that call returns: to end it sooner, "
         + ("pull the card" if card else "disconnect the drive")
         + " or stop its driver (the same command run again removes what is left)"
     )
