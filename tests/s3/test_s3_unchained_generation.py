@@ -317,6 +317,7 @@ def test_a_run_whose_lock_was_lost_before_its_manifests_stores_nothing(  # type:
     # manifest, and a chain over the new holder's, with no If-Match.
     from threading import Thread
 
+    from offload.destinations import s3lock
     from offload.destinations.s3lock import S3CopyRootLock
 
     monkeypatch.setitem(S3CopyRootLock.__init__.__kwdefaults__, "heartbeat_s", 0.2)
@@ -342,7 +343,10 @@ def test_a_run_whose_lock_was_lost_before_its_manifests_stores_nothing(  # type:
         chain_key = f"{HISTORY}ascmhl_chain.xml"
         theirs = client.get_object(Bucket=bucket, Key=chain_key)["Body"].read() + b"<!-- b -->\n"
         client.put_object(Bucket=bucket, Key=chain_key, Body=theirs)
-        time.sleep(1.5)  # a beat or more: the takeover seen
+        deadline = time.monotonic() + 60
+        while not any(held.lost for held in list(s3lock._HELD.values())):  # a beat saw it
+            assert time.monotonic() < deadline, "no heartbeat saw the takeover"
+            time.sleep(0.1)
     finally:
         proxy.release()
         run.join(120)
