@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -305,3 +306,114 @@ def test_an_append_refused_after_its_settle_says_what_it_removed(  # type: ignor
     assert code == 64, out + err
     assert f"removed ASC MHL manifest s3://{bucket}/{orphan}" in out + err, out + err
     assert orphan not in _manifests(s3_server.url, bucket)
+
+
+def test_a_run_whose_lock_was_lost_before_its_manifests_stores_nothing(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
+) -> None:
+    # Its lock taken over during the copy (a laptop asleep past the stale time), a beat
+    # failing says so (``lost``) before the manifest step. Before: that lock was treated as
+    # none, so the run stored a record without its nonce ("held no lock", false), its
+    # manifest, and a chain over the new holder's, with no If-Match.
+    from threading import Thread
+
+    from offload.destinations import s3lock
+    from offload.destinations.s3lock import S3CopyRootLock
+
+    monkeypatch.setitem(S3CopyRootLock.__init__.__kwdefaults__, "heartbeat_s", 0.2)
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    assert offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)[0] == 0
+    (first,) = _manifests(s3_server.url, bucket)
+    (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))
+    proxy.hold("PUT", f"/{bucket}/day1/A001/CLIPS/A001C002.mov")
+    done: list[tuple[int, str, str]] = []
+    run = Thread(
+        target=lambda: done.append(offload(tmp_path, "--s3-endpoint", proxy.url, str(card), url))
+    )
+    run.start()
+    try:
+        assert proxy.held.wait(60), "the clip's upload never started"
+        # The new holder: its lock, and a chain of its own.
+        client = admin(s3_server.url)
+        lock = "day1/A001/.offload/lock"
+        body = json.loads(client.get_object(Bucket=bucket, Key=lock)["Body"].read())
+        body.update(lock="another-run", pid=1, host="elsewhere")
+        client.put_object(Bucket=bucket, Key=lock, Body=json.dumps(body).encode())
+        chain_key = f"{HISTORY}ascmhl_chain.xml"
+        theirs = client.get_object(Bucket=bucket, Key=chain_key)["Body"].read() + b"<!-- b -->\n"
+        client.put_object(Bucket=bucket, Key=chain_key, Body=theirs)
+        deadline = time.monotonic() + 60
+        while not any(held.lost for held in list(s3lock._HELD.values())):  # a beat saw it
+            assert time.monotonic() < deadline, "no heartbeat saw the takeover"
+            time.sleep(0.1)
+    finally:
+        proxy.release()
+        run.join(120)
+    code, out, err = done[0]
+    assert code != 0
+    assert "was taken over by another offload" in out + err, (out + err)[-3000:]
+    assert _manifests(s3_server.url, bucket) == [first]
+    assert client.get_object(Bucket=bucket, Key=chain_key)["Body"].read() == theirs
+    assert RECORD not in keys(s3_server.url, bucket)
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-generation", "second-generation"])
+def test_a_chain_put_that_raised_after_the_service_stored_it_keeps_its_manifest(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch, judge, first
+) -> None:
+    # The chain stored, its answer lost, its retries answered 503. Before, the run took back
+    # the manifest the stored chain names: a history that fails to verify.
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    if not first:
+        assert offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)[0] == 0
+        (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))
+    chain = f"/{bucket}/{HISTORY}ascmhl_chain.xml"
+    proxy.lose_answer("PUT", chain, go_down=False)
+    proxy.intercept("PUT", chain, status=503, code="SlowDown", count=50)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    run = _offload_process(tmp_path / "lost", proxy.url, str(card), url)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err[-3000:]
+    assert len(_manifests(s3_server.url, bucket)) == (1 if first else 2)
+    assert RECORD not in keys(s3_server.url, bucket)
+    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
+    result = judge.verify(copy)
+    assert result.clean, result.describe()
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, out[-2000:]
+    assert not [m for m in _said(out) if "ASC MHL" in m or "lock" in m], _said(out)
+
+
+def test_a_chain_another_writer_stored_meanwhile_is_never_overwritten(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    # Another chain stored while ours was on its way (a writer that holds no lock, or one
+    # that took ours over after the lock's read-back): the PUT is on If-Match of the chain
+    # this run read. Before: stored over it, its generation listed nowhere.
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    assert offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)[0] == 0
+    (first,) = _manifests(s3_server.url, bucket)
+    (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))
+    chain_key = f"{HISTORY}ascmhl_chain.xml"
+    proxy.hold("PUT", f"/{bucket}/{chain_key}")
+    process = _offload_process(tmp_path / "raced", proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(60), "the chain's upload never started"
+        client = admin(s3_server.url)
+        theirs = client.get_object(Bucket=bucket, Key=chain_key)["Body"].read() + b"<!-- b -->\n"
+        client.put_object(Bucket=bucket, Key=chain_key, Body=theirs)
+        proxy.release()
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0, err[-3000:]
+    assert f"s3://{bucket}/{chain_key}" in out, out[-3000:]  # the chain's error, named
+    assert client.get_object(Bucket=bucket, Key=chain_key)["Body"].read() == theirs
+    assert _manifests(s3_server.url, bucket) == [first]  # ours taken back
+    assert RECORD not in keys(s3_server.url, bucket)

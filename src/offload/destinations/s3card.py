@@ -27,6 +27,7 @@ stays out of every other command's start-up).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import shlex
 import tempfile
@@ -667,17 +668,27 @@ def upload_history_changes(
     generation. That clean-up is bounded (``S3Destination.take_back``: short timeouts, a
     few seconds in all), so a cancel stays prompt against a service that stopped answering;
     what it could not delete is in the store's ``left_behind`` (``left_behind_notes`` names
-    it), and the error raised is still the upload's. Raises OSError."""
+    it), and the error raised is still the upload's. A chain's PUT that raised is checked
+    (``_chain_is``): stored, nothing is taken back and the call succeeds (a cancel is still
+    raised); not known, the manifests stay with their record for the next run's settle. A
+    changed chain is stored only over the one read (``_put_chain``: If-Match). A copy root's
+    lock this run holds that is ``lost`` already: OSError before anything is stored.
+    Raises OSError."""
     uploaded: list[Path] = []
     stored: list[tuple[str, str, str | None]] = []  # new objects: key, ETag, VersionId
     # The copy root's lock this run holds: the record names it, and the chain is stored
     # only while it is still ours (a run that took it over settles our record as over).
     lock = held_lock(backend.store, backend.key(copy_root))
+    if lock is not None and lock.lost is not None:
+        # Taken over (or deleted) while this run was away: nothing is stored, not even the
+        # record, which without the lock's nonce would say "held no lock".
+        raise OSError(lock.lost)
     lock = lock if lock is not None and lock.held else None
     # Before a new generation's manifest, the intent a SIGKILL cannot take back with it
     # (s3unchained): the next writer removes that manifest if no chain lists it.
     intent = s3unchained.Intent(backend.store, s3unchained.record_key(backend, copy_root), lock)
     sending: str | None = None  # a manifest's key whose PUT was sent and not answered yet
+    chain_sent: tuple[str, bytes] | None = None  # the chain's key and bytes, PUT unanswered
     try:
         for folder, _, names in sorted(os.walk(staging / under if under else staging)):
             for name in sorted(names):
@@ -703,12 +714,34 @@ def upload_history_changes(
                         or f"the lock of copy root {lock.root} is no longer this run's: "
                         "the chain was not stored",
                     )
-                etag, version = backend.store.put_small_own(key, data, replace=replace)
+                if chain:
+                    chain_sent = (key, data)
+                if chain and replace:
+                    etag, version = _put_chain(backend, key, data, before[relative])
+                else:
+                    etag, version = backend.store.put_small_own(key, data, replace=replace)
                 sending = None
+                chain_sent = None
                 if not replace and relative.startswith(f"{ASCMHL_FOLDER}/"):
                     stored.append((key, etag, version))
                 uploaded.append(target)
-    except BaseException:
+    except BaseException as exc:
+        stored_anyway = chain_sent is not None and _chain_is(backend, *chain_sent)
+        if stored_anyway:
+            # The chain's PUT raised, yet the chain there is ours (stored, its answer lost;
+            # 503s after storing; a Ctrl-C mid-PUT): it names the new manifests, so they stay
+            # and the record goes, as after a success. Only a cancel is said as one.
+            intent.close(keep=False)
+            if not isinstance(exc, Exception):
+                raise
+            uploaded.append(copy_root / f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}")
+            return uploaded
+        if chain_sent is not None and stored_anyway is None:
+            # Not known whether the chain was stored (its read-back failed too): the manifests
+            # stay with their record, which the next run settles (chained: the record goes;
+            # not: the manifest goes). Taking them back could leave a chain naming none.
+            intent.close(keep=True)
+            raise
         # The chain (changed, stored last) not stored: take back the new manifests. A chain
         # stored whole names them; none is stored after it, so nothing to undo then.
         backend.store.take_back(list(reversed(stored)))
@@ -721,6 +754,57 @@ def upload_history_changes(
         raise
     intent.close(keep=False)
     return uploaded
+
+
+def _put_chain(
+    backend: S3Backend, key: str, data: bytes, downloaded: bytes
+) -> tuple[str, str | None]:
+    """Store *data* as the chain at *key* only over the chain this run read (*downloaded*):
+    its ETag taken from a GET of the same bytes now, then the PUT on If-Match of that ETag
+    (where the service ignores If-Match: a HEAD just before, racy; ``S3Destination._put``).
+    Another writer's chain stored since is never overwritten. Returns the ETag and VersionId.
+    Raises OSError (the chain changed since it was read: EBADMSG; the service)."""
+    found = backend.store.get_small_tagged(key)
+    if found is None or found[0] != downloaded:
+        raise OSError(
+            errno.EBADMSG,
+            f"cannot store {backend.store.display(key)}: the chain changed since this run "
+            "read it (another offload wrote a generation meanwhile); run `offload verify` on "
+            "the copy root once no other offload runs there",
+        )
+    return backend.store._put(key, data, metadata={}, replace=True, pinned=found[1])
+
+
+def _chain_is(backend: S3Backend, key: str, data: bytes) -> bool | None:
+    """Whether the chain at *key* is *data* now: one GET on the clean-up's client (short
+    timeouts, no retry), on a thread waited for at most ``CHAIN_CHECK_S`` (a cancel or a
+    failure asks: a service that stopped answering must not hold the run). None: not known
+    (the GET failed, or had not answered in time, or a Ctrl-C cut the wait). Never raises."""
+    found: list[bool] = []
+
+    def check() -> None:
+        client = backend.store._quick_client()
+        body = client.get_object(Bucket=backend.store.url.bucket, Key=key)["Body"].read()
+        found.append(body == data)
+
+    def guarded() -> None:
+        try:
+            check()
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "NoSuchKey":
+                found.append(False)  # no chain there: ours was not stored
+
+    worker = threading.Thread(target=guarded, name="s3-chain-check", daemon=True)
+    worker.start()
+    try:
+        worker.join(CHAIN_CHECK_S)
+    except KeyboardInterrupt:
+        return None
+    return found[0] if found else None
+
+
+# How long a failed or cancelled chain PUT waits to learn whether the chain was stored.
+CHAIN_CHECK_S = 3.0
 
 
 class S3ReportFolder:

@@ -22,11 +22,15 @@ Contract:
   cannot be stored leaves the generation without a record. :meth:`Intent.close` deletes it
   (its own version by id on a bucket that keeps versions, ``S3Destination.delete_own``)
   unless told to keep it (the manifest it names may stand unlisted: its take-back failed,
-  or its PUT raised with no answer, which the service may have stored).
+  its PUT raised with no answer, which the service may have stored, or the chain's PUT
+  raised and no GET could tell whether that chain was stored).
   Never raise.
 * The record names the copy root's lock its writer held (``S3CopyRootLock.nonce``, where
-  it held one), and ``upload_history_changes`` stores no chain once that lock is no longer
-  its own (``still_ours``, read just before the chain's PUT: racy by that round trip).
+  it held one), and ``upload_history_changes`` stores nothing once that lock is known
+  ``lost`` (a heartbeat found it taken over or deleted: no record, which would say "held no
+  lock"), and no chain once it is no longer its own (``still_ours``, read just before the
+  chain's PUT: racy by that round trip); a chain replaced is stored on If-Match of the
+  chain it read, never over another writer's.
 * :func:`settle`: acts only on a record whose writer is proven over: ``lock.body_gone``
   (this computer's boot and pid namespace, its pid gone or reused), or a record naming
   another lock than the one this run holds now (``s3lock.held_lock``): its writer released
