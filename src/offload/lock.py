@@ -262,7 +262,7 @@ def _busy(
     proven to be the one that wrote it (``body_alive``), still running, and never cleared
     it: its ``flock`` is not seen through this path (as through another mount of the same
     folder). A holder proven to be that process and stuck (``stuck_words``: killed but not
-    ended, or blocked in a call) is said so, with what ends it: "stop it" would not."""
+    ended, a call of it not returned) is said so, with what ends it: "stop it" would not."""
     how = (
         "; the process that wrote its lock file is still running and never cleared it, "
         "though its lock is not seen through this path (as through another mount of the "
