@@ -40,7 +40,7 @@ class InKnownFormats(Iterable[ManifestFile]):
     """*files* (listed on the copy root *root*, whose history is *history*) with each one the
     history knows and shares no format with given the digests of its copy there in the
     history's formats (module doc). Iterable any number of times; each such copy is read
-    once (its result kept: few files, only those whose formats changed). *on_left_out*
+    once (its result kept: every such file, all of them after a ``-t`` change). *on_left_out*
     gets ``(relative path, message)`` for a copy left out, once; the message names it left
     out of *manifests* (the new ones this iterable is listed in: a legacy MHL too, where
     written from it). *reads*: the reads of another instance over the same copy root and
