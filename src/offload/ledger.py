@@ -109,6 +109,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.fs.devices import nearest_folder_device
 from offload.fs.listing import FolderListings
 from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
@@ -1022,16 +1023,9 @@ def _removed(copy_root: Path, seen: int | None) -> bool:
         pass
     except OSError:
         return False
-    above = Path(os.path.abspath(copy_root)).parent
-    while True:
-        try:
-            return _device_of_or_raise(above) == seen
-        except (FileNotFoundError, NotADirectoryError):
-            if above.parent == above:
-                return False
-            above = above.parent
-        except OSError:
-            return False
+    # The nearest folder above that is there, asked as every device comparison asks.
+    found = nearest_folder_device(Path(os.path.abspath(copy_root)).parent)
+    return found is not None and found[1] == seen
 
 
 def _device_of_or_raise(path: Path) -> int:
