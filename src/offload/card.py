@@ -86,6 +86,7 @@ from offload.existing import (
     FULL_ERRNOS,
     HISTORY_WORDS,
     CheckKind,
+    CheckOutcome,
     ExistingCopy,
     FoundWrong,
     check_existing,
@@ -460,6 +461,9 @@ class OffloadReport:
     # that history was not trusted, if it was not.
     missing_from_card: list[str] = field(default_factory=list)
     card_history_untrusted: str | None = None
+    # The copies read back now hashed in their copy root's history's formats too, with
+    # those digests (``history_formats``): by destination index, path in the copy root.
+    read_back: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
     # Files a legacy MHL on the card lists that the card no longer has: path → the MHL's
     # path on the card (a clip lost as much as one its history lists: exit code 1 too).
     missing_from_legacy_mhl: dict[str, str] = field(default_factory=dict)
@@ -2355,8 +2359,17 @@ def _run_locked(
     slow = plan.options.cascade
     if plan.checks_to_read:
         sink.emit(_checking_event(plan, _offload_planned(plan, plan.tasks, slow)))
+    checks = plan.checks
+    if checks and plan.options.manifests.writes_ascmhl:
+        # A copy its copy root's history knows only in other formats (a -t change) is
+        # hashed in them too as it is read back: the generation then reads it no more.
+        checks = _history_formats().with_history_formats(
+            checks,
+            {p.index: p.root for p in plan.plans if p.index not in plan.backends},
+            copy.algorithms,
+        )
     outcomes = check_existing(
-        plan.checks,
+        checks,
         [task.source for task in plan.tasks],
         algorithms=copy.algorithms,
         verify=copy.verify.value,
@@ -2369,11 +2382,16 @@ def _run_locked(
     )
     settled = settle(
         plan.tasks,
-        plan.checks,
+        checks,
         outcomes,
         plan.ledgers,
         verify=copy.verify.value,
         policy=copy.existing,
+    )
+    read_back = (
+        _read_back_in_history_formats(outcomes, {p.index: p.root for p in plan.plans})
+        if checks is not plan.checks
+        else {}
     )
     for message, path in settled.warnings:  # each a copy of ours found wrong
         sink.emit(WarningIssued(message, path, PreflightCode.COPY_NO_LONGER_MATCHES.value))
@@ -2460,6 +2478,7 @@ def _run_locked(
         production=_production_fields(plan),
         ignored=ignored_with_reasons(plan),
         card_symlinks=len(plan.tree.symlinks),
+        read_back=read_back,
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         missing_from_legacy_mhl=dict(plan.missing_from_legacy_mhl),
@@ -3564,6 +3583,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
                 anything_new=files.anything_new,
                 links=links,
                 state_stamp=index not in plan.backends,  # S3: its state is a staging copy
+                read_back=report.read_back.get(index, {}),
             )
         )
     return OffloadRecords(
@@ -3951,3 +3971,27 @@ def _set_folder_times(
             if exc.errno in WHOLE_FILESYSTEM_ERRNOS:
                 whole = (folder, exc)
     return errors
+
+
+def _history_formats() -> ModuleType:
+    """The copy roots' histories' formats (``history_formats``), imported only for a run
+    with copies to read back that writes ASC MHL."""
+    from offload import history_formats
+
+    return history_formats
+
+
+def _read_back_in_history_formats(
+    outcomes: Sequence[CheckOutcome], roots: Mapping[int, Path]
+) -> dict[int, dict[str, dict[str, str]]]:
+    """The digests in its copy root's history's formats of each copy read back now and found
+    equal (``CheckOutcome.history_digests``), by destination index and path relative to
+    that copy root (``DestinationRecords.read_back``)."""
+    found: dict[int, dict[str, dict[str, str]]] = {}
+    for outcome in outcomes:
+        check = outcome.check
+        if not outcome.history_digests or not outcome.matched or outcome.error:
+            continue
+        relative = check.final_path.relative_to(roots[check.destination_index]).as_posix()
+        found.setdefault(check.destination_index, {})[relative] = outcome.history_digests
+    return found

@@ -239,6 +239,9 @@ class DestinationRecords:
     links: tuple[LinkToRecord, ...] = ()
     lister: Lister | None = None
     state_stamp: bool = False
+    # The copies this run read back hashed in the history's formats too, with those digests,
+    # by path (``history_formats``: listed in them, not read again).
+    read_back: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1191,6 +1194,7 @@ def _write_after_carrying(
             if MhlKind.LEGACY in kinds
             else "ASC MHL generation",
             reads=reads,
+            read_back=destination.read_back,
         )
     state = _nested_state(
         destination.root,
@@ -1246,8 +1250,11 @@ def _write_after_carrying(
                 )
             if destination.lister is None:  # the folders above a local copy root: its disk's
                 _enclosing_warnings(root, [f.relative_path for f in listed], outcome)
-            if reads:  # a read the user did not ask for: said, with what it cost
-                outcome.warnings.append(_read_again_note(root, reads))
+            # a read the user did not ask for: said, with what it cost (not the copies
+            # hashed in those formats as they were read back: read_back)
+            read_now = len(reads.keys() - destination.read_back.keys())
+            if read_now:
+                outcome.warnings.append(_read_again_note(root, read_now))
         if MhlKind.LEGACY in kinds:
             empty: list[str] = []
             outcome.written.append(
@@ -1285,10 +1292,9 @@ def _write_after_carrying(
     return outcome
 
 
-def _read_again_note(root: Path, reads: Mapping[str, ManifestFile | str]) -> str:
+def _read_again_note(root: Path, count: int) -> str:
     """What the generation on *root* read beyond the copy (``history_formats``): how many
-    copies and why; a full read of each, after the copy, one at a time."""
-    count = len(reads)
+    copies (*count*) and why; a full read of each, after the copy, one at a time."""
     return (
         f"{count} cop{'y' if count == 1 else 'ies'} on {root} that its ASC MHL history "
         f"knows only in formats this run did not compute (-t) {'was' if count == 1 else 'were'} "
