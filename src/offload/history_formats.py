@@ -33,6 +33,7 @@ does a dictionary look-up a file.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -174,6 +175,11 @@ class InKnownFormats(Iterable[ManifestFile]):
         try:
             read = self._hasher(path, [*known, check])
         except OSError as exc:
+            if exc.errno == errno.ECANCELED:
+                # An object store's read stopped by the run's cancel says nothing of the
+                # copy: listed as the run verified it (an original in its formats), never
+                # failed for it.
+                return item
             return (
                 f"it could not be read again to hash it in the format the ASC MHL history "
                 f"there records it in ({', '.join(known)}): {describe_os_error(exc)}"

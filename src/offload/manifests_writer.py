@@ -65,7 +65,7 @@ from offload.errors import OffloadError, describe_os_error, names_path, printabl
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
-from offload.history_formats import InKnownFormats
+from offload.history_formats import Hasher, InKnownFormats
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
@@ -242,6 +242,10 @@ class DestinationRecords:
     # The copies this run read back hashed in the history's formats too, with those digests,
     # by path (``history_formats``: listed in them, not read again).
     read_back: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # How a copy not on the local filesystem at ``root`` is read to hash it in the history's
+    # formats (an S3 copy root's objects, by their staging path: ``s3card``); None with a
+    # ``lister``: not read (``history_formats``).
+    read_copy: Hasher | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1177,7 +1181,8 @@ def _write_after_carrying(
         destination.files, links.listed, root, outcome, named_like_state
     )
     in_known: InKnownFormats | None = None
-    if ascmhl and history is not None and destination.lister is None:
+    read_copy = _copy_hasher(destination, hasher)
+    if ascmhl and history is not None and read_copy is not None:
         # A file the history knows only in formats this run did not hash: its copy here
         # hashed in them too, so the generation compares it (verified, or failed and
         # warned of) instead of recording a second original (history_formats).
@@ -1185,7 +1190,7 @@ def _write_after_carrying(
             listed,
             root,
             history,
-            hasher,
+            read_copy,
             # an earlier generation records the file (never "not in a manifest", the
             # not-in-manifest code's words); its copy is failed and revoked (card layer)
             functools.partial(_found_wrong, outcome),
@@ -1290,6 +1295,15 @@ def _write_after_carrying(
         if written is not None:
             _stamp(root, written)
     return outcome
+
+
+def _copy_hasher(destination: DestinationRecords, hasher: MediaHasher) -> Hasher | None:
+    """How *destination*'s copies are read to hash them in its history's formats
+    (``history_formats``): a local copy root's from the disk by *hasher*, an S3 copy root's
+    through its ``read_copy``; None where they are not read."""
+    if destination.lister is None:
+        return hasher
+    return destination.read_copy
 
 
 def _read_again_note(root: Path, count: int) -> str:
@@ -1572,7 +1586,8 @@ def _kinds_lacking(
             if unheld is not None:
                 listed, state = as_written()
                 dropped: list[str] = []  # copies it could not read again: not held
-                if destination.lister is None:
+                read_copy = _copy_hasher(destination, hasher)
+                if read_copy is not None:
                     # a file known only in formats not hashed now: held when its copy's
                     # digest in them is one the history records (history_formats); one
                     # it could not read again is left to the generation, which says so
@@ -1580,7 +1595,7 @@ def _kinds_lacking(
                         listed,
                         root,
                         history,
-                        hasher,
+                        read_copy,
                         lambda path, _message: dropped.append(path),
                         reads=reads,
                     )
