@@ -43,7 +43,11 @@ from offload.card_legacy_mhl import (
     keep_listed,
     trusted_copy_unlike,
 )
-from offload.card_nested_history import check_nested_histories, with_nested_histories
+from offload.card_nested_history import (
+    check_nested_histories,
+    keep_nested_recorded,
+    with_nested_histories,
+)
 from offload.destinations.naming import keep_both_text, under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -749,7 +753,11 @@ def plan_offload(
         if not tree.root_is_file:
             # The OS files a legacy MHL on the card lists are copied too, as its history's
             # are: the scan is made again only when such a file was left out.
-            kept = keep_listed(source_path, [f.relative_path for f in tree.files], options.ignore)
+            # So are those a history nested in its folders records (card_nested_history).
+            scanned = [f.relative_path for f in tree.files]
+            kept = keep_nested_recorded(
+                source_path, scanned, keep_listed(source_path, scanned, options.ignore)
+            )
             if kept is not options.ignore:
                 options = dataclasses.replace(options, ignore=kept)
                 ignore = kept.adding(TOOL_IGNORE_PATTERNS)
@@ -1011,6 +1019,7 @@ def _plan(
                 entries=[*tree.directories, *(link.relative_path for link in tree.symlinks)],
                 fast_copy=stands_in_for is not None,
                 writes_ascmhl=options.manifests.writes_ascmhl,
+                ignore=options.ignore,
             ),
         )
     # The files a legacy MHL records: its name, for a mismatch's line; each such file's task
