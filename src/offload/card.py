@@ -1308,11 +1308,18 @@ def _plan(
                     listing=listing,
                 )
                 # --keep-both, another file at the name: a copy an earlier run kept beside
-                # it, whose ledger line could not be written, is read back (adopted if equal
-                # to the card) instead of another copy written beside both.
+                # it, whose ledger line could not be written (or a ledger not read:
+                # --no-resume), is read back (adopted if equal to the card) instead of
+                # another copy written beside both. So too where the file at the name has
+                # the card file's size and no record makes it ours (a same-size file is not
+                # our copy unless read back equal: the kept copy is read instead of it).
                 beside = ""
+                entry = known.get(source_file.relative_path) if known else None
                 if (
-                    kind is _IN_THE_WAY
+                    (
+                        kind is _IN_THE_WAY
+                        or (kind is CheckKind.ADOPT and recorded is None and entry is None)
+                    )
                     and keep_both
                     and plan.index not in backends
                     and changed is None
@@ -1320,7 +1327,6 @@ def _plan(
                 ):
                     if card_paths is None:
                         card_paths = frozenset(f.relative_path for f in tree.files)
-                    entry = known.get(source_file.relative_path) if known else None
                     kept_there = _kept_copy(
                         final,
                         source_file,
@@ -1914,9 +1920,11 @@ def _kept_copy(
     copy: that of this card file would have matched its entry). A file of another size or date
     is passed over too (another tool's ``name (1).ext``: never adopted as ours, never read back
     each run). None when the first free name comes first; a few ``lstat`` calls, only for a file
-    in the way under --keep-both on a disk. (A file at *final* of the card file's size is read
-    back there instead, ``_existing_copy_kind``: found different, another copy is written beside
-    it, this function not asked.)"""
+    in the way under --keep-both on a disk. Asked too where the file at *final* has the card
+    file's size and no ledger entry of this path (``--no-resume``, or none written): the kept
+    copy found is read back instead of it (found different, the new copy goes beside the file
+    at *final*, which is kept unread); no kept copy, the file at *final* is read back
+    (``_existing_copy_kind``)."""
     folder = source_file.relative_path.rpartition("/")[0]
     name = Path(final).name
     for attempt in range(1, 10_000):
