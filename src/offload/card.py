@@ -1314,19 +1314,23 @@ def _plan(
                 # the card file's size and no record makes it ours (a same-size file is not
                 # our copy unless read back equal: the kept copy is read instead of it).
                 beside = ""
-                entry = known.get(source_file.relative_path) if known else None
                 if (
-                    (
+                    keep_both  # (first: nothing more is asked of a file without it)
+                    and (
                         kind is _IN_THE_WAY
-                        or (kind is CheckKind.ADOPT and recorded is None and entry is None)
+                        or (
+                            kind is CheckKind.ADOPT
+                            and recorded is None
+                            and not (known and source_file.relative_path in known)
+                        )
                     )
-                    and keep_both
                     and plan.index not in backends
                     and changed is None
                     and found_wrong is None
                 ):
                     if card_paths is None:
                         card_paths = frozenset(f.relative_path for f in tree.files)
+                    entry = known.get(source_file.relative_path) if known else None
                     kept_there = _kept_copy(
                         final,
                         source_file,
