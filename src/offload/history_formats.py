@@ -12,14 +12,14 @@ the formats the history knows for it plus one this run verified it in, and liste
 those digests added. The generation then records it ``verified`` or ``failed``
 (``manifest.ascmhl``), and a replaced file is warned of as every ``failed`` one is.
 
-A copy this run reads back anyway (a copy already there adopted or re-checked:
-``existing.check_existing``; after a ``-t`` change every copy the ledger lacks the new
-format for) is hashed in those formats in that same read (:func:`with_history_formats`:
-the history read once at the start, for the destinations with copies to read back), which
-a Ctrl-C stops as any read-back; the manifest step takes those digests (*read_back*) and
-reads it no more. A copy is still read once more at the manifest step where this run did
-not read it back: one trusted from the ledger (its generation lost: nothing new, a
-manifest gap) and one written now (the engine's read-back hashes the run's formats alone).
+A copy this run reads back because its ledger entry lacks a format of the run (a ``-t``
+change: ``existing.check_existing``'s ADOPT, ``ledger_entry`` "digests") is hashed in those
+formats in that same read (:func:`with_history_formats`: the history read once at the
+start, for the destinations with such a copy), which a Ctrl-C stops as any read-back; the
+manifest step takes those digests (*read_back*) and reads it no more. A copy is still read
+once more at the manifest step otherwise: one trusted from the ledger (its generation lost:
+nothing new, a manifest gap), one adopted without a ledger entry, and one written now (the
+engine's read-back hashes the run's formats alone).
 
 A copy that cannot be read now, or no longer holds what was verified (its digest in the
 format this run or the ledger entry it was trusted by verified it in differs), is left
@@ -57,9 +57,18 @@ def with_history_formats(
     root, by destination index) whose ASC MHL history records its path in formats none of
     which the run hashes in (*algorithms*): the copy's read-back hashes it in them too
     (module doc). A history that cannot be read adds nothing (the manifest step names its
-    problem); nor does one that knows no file. Reads each such history once."""
+    problem); nor does one that knows no file. Reads the history of a destination only where
+    a copy to read back there is one its ledger records without a format this run hashes
+    (``ledger_entry`` "digests": a ``-t`` change), once: a history of 5,000 files costs ~50 ms
+    of CPU to read, which a ``--reverify`` run would otherwise pay twice (here and at the
+    manifest step, which reads it again after carrying the card's); elsewhere such a copy
+    is read again at the manifest step."""
     computed = {resolve_algorithm(name).name for name in algorithms}
-    indexes = {c.destination_index for c in checks if c.destination_index in roots}
+    indexes = {
+        c.destination_index
+        for c in checks
+        if c.destination_index in roots and c.ledger_entry == "digests"
+    }
     known_by_root: dict[int, Callable[[str], dict[str, str] | None]] = {}
     for index in indexes:
         try:
