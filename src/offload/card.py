@@ -43,7 +43,11 @@ from offload.card_legacy_mhl import (
     keep_listed,
     trusted_copy_unlike,
 )
-from offload.card_nested_history import check_nested_histories, with_nested_histories
+from offload.card_nested_history import (
+    check_nested_histories,
+    keep_nested_recorded,
+    with_nested_histories,
+)
 from offload.destinations.naming import keep_both_text, under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -86,6 +90,7 @@ from offload.existing import (
     FULL_ERRNOS,
     HISTORY_WORDS,
     CheckKind,
+    CheckOutcome,
     ExistingCopy,
     FoundWrong,
     check_existing,
@@ -460,6 +465,9 @@ class OffloadReport:
     # that history was not trusted, if it was not.
     missing_from_card: list[str] = field(default_factory=list)
     card_history_untrusted: str | None = None
+    # The copies read back now hashed in their copy root's history's formats too, with
+    # those digests (``history_formats``): by destination index, path in the copy root.
+    read_back: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
     # Files a legacy MHL on the card lists that the card no longer has: path → the MHL's
     # path on the card (a clip lost as much as one its history lists: exit code 1 too).
     missing_from_legacy_mhl: dict[str, str] = field(default_factory=dict)
@@ -745,7 +753,11 @@ def plan_offload(
         if not tree.root_is_file:
             # The OS files a legacy MHL on the card lists are copied too, as its history's
             # are: the scan is made again only when such a file was left out.
-            kept = keep_listed(source_path, [f.relative_path for f in tree.files], options.ignore)
+            # So are those a history nested in its folders records (card_nested_history).
+            scanned = [f.relative_path for f in tree.files]
+            kept = keep_nested_recorded(
+                source_path, scanned, keep_listed(source_path, scanned, options.ignore)
+            )
             if kept is not options.ignore:
                 options = dataclasses.replace(options, ignore=kept)
                 ignore = kept.adding(TOOL_IGNORE_PATTERNS)
@@ -1007,6 +1019,7 @@ def _plan(
                 entries=[*tree.directories, *(link.relative_path for link in tree.symlinks)],
                 fast_copy=stands_in_for is not None,
                 writes_ascmhl=options.manifests.writes_ascmhl,
+                ignore=options.ignore,
             ),
         )
     # The files a legacy MHL records: its name, for a mismatch's line; each such file's task
@@ -1295,12 +1308,22 @@ def _plan(
                     listing=listing,
                 )
                 # --keep-both, another file at the name: a copy an earlier run kept beside
-                # it, whose ledger line could not be written, is read back (adopted if equal
-                # to the card) instead of another copy written beside both.
+                # it, whose ledger line could not be written (or a ledger not read:
+                # --no-resume), is read back (adopted if equal to the card) instead of
+                # another copy written beside both. So too where the file at the name has
+                # the card file's size and no record makes it ours (a same-size file is not
+                # our copy unless read back equal: the kept copy is read instead of it).
                 beside = ""
                 if (
-                    kind is _IN_THE_WAY
-                    and keep_both
+                    keep_both  # (first: nothing more is asked of a file without it)
+                    and (
+                        kind is _IN_THE_WAY
+                        or (
+                            kind is CheckKind.ADOPT
+                            and recorded is None
+                            and not (known and source_file.relative_path in known)
+                        )
+                    )
                     and plan.index not in backends
                     and changed is None
                     and found_wrong is None
@@ -1901,9 +1924,11 @@ def _kept_copy(
     copy: that of this card file would have matched its entry). A file of another size or date
     is passed over too (another tool's ``name (1).ext``: never adopted as ours, never read back
     each run). None when the first free name comes first; a few ``lstat`` calls, only for a file
-    in the way under --keep-both on a disk. (A file at *final* of the card file's size is read
-    back there instead, ``_existing_copy_kind``: found different, another copy is written beside
-    it, this function not asked.)"""
+    in the way under --keep-both on a disk. Asked too where the file at *final* has the card
+    file's size and no ledger entry of this path (``--no-resume``, or none written): the kept
+    copy found is read back instead of it (found different, the new copy goes beside the file
+    at *final*, which is kept unread); no kept copy, the file at *final* is read back
+    (``_existing_copy_kind``)."""
     folder = source_file.relative_path.rpartition("/")[0]
     name = Path(final).name
     for attempt in range(1, 10_000):
@@ -2355,8 +2380,17 @@ def _run_locked(
     slow = plan.options.cascade
     if plan.checks_to_read:
         sink.emit(_checking_event(plan, _offload_planned(plan, plan.tasks, slow)))
+    checks = plan.checks
+    if checks and plan.options.manifests.writes_ascmhl:
+        # A copy its copy root's history knows only in other formats (a -t change) is
+        # hashed in them too as it is read back: the generation then reads it no more.
+        checks = _history_formats().with_history_formats(
+            checks,
+            {p.index: p.root for p in plan.plans if p.index not in plan.backends},
+            copy.algorithms,
+        )
     outcomes = check_existing(
-        plan.checks,
+        checks,
         [task.source for task in plan.tasks],
         algorithms=copy.algorithms,
         verify=copy.verify.value,
@@ -2369,11 +2403,16 @@ def _run_locked(
     )
     settled = settle(
         plan.tasks,
-        plan.checks,
+        checks,
         outcomes,
         plan.ledgers,
         verify=copy.verify.value,
         policy=copy.existing,
+    )
+    read_back = (
+        _read_back_in_history_formats(outcomes, {p.index: p.root for p in plan.plans})
+        if checks is not plan.checks
+        else {}
     )
     for message, path in settled.warnings:  # each a copy of ours found wrong
         sink.emit(WarningIssued(message, path, PreflightCode.COPY_NO_LONGER_MATCHES.value))
@@ -2460,6 +2499,7 @@ def _run_locked(
         production=_production_fields(plan),
         ignored=ignored_with_reasons(plan),
         card_symlinks=len(plan.tree.symlinks),
+        read_back=read_back,
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         missing_from_legacy_mhl=dict(plan.missing_from_legacy_mhl),
@@ -3564,6 +3604,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
                 anything_new=files.anything_new,
                 links=links,
                 state_stamp=index not in plan.backends,  # S3: its state is a staging copy
+                read_back=report.read_back.get(index, {}),
             )
         )
     return OffloadRecords(
@@ -3951,3 +3992,27 @@ def _set_folder_times(
             if exc.errno in WHOLE_FILESYSTEM_ERRNOS:
                 whole = (folder, exc)
     return errors
+
+
+def _history_formats() -> ModuleType:
+    """The copy roots' histories' formats (``history_formats``), imported only for a run
+    with copies to read back that writes ASC MHL."""
+    from offload import history_formats
+
+    return history_formats
+
+
+def _read_back_in_history_formats(
+    outcomes: Sequence[CheckOutcome], roots: Mapping[int, Path]
+) -> dict[int, dict[str, dict[str, str]]]:
+    """The digests in its copy root's history's formats of each copy read back now and found
+    equal (``CheckOutcome.history_digests``), by destination index and path relative to
+    that copy root (``DestinationRecords.read_back``)."""
+    found: dict[int, dict[str, dict[str, str]]] = {}
+    for outcome in outcomes:
+        check = outcome.check
+        if not outcome.history_digests or not outcome.matched or outcome.error:
+            continue
+        relative = check.final_path.relative_to(roots[check.destination_index]).as_posix()
+        found.setdefault(check.destination_index, {})[relative] = outcome.history_digests
+    return found

@@ -7,7 +7,7 @@ the manifest model) is imported only for a card that has one.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -277,7 +277,6 @@ def check_card_history(
     # The recorded paths and their spellings on the card, made once for the checks below
     # (missing, respelled, OS files kept): each call of expected_file_paths builds the set.
     spelled, missing, references = recorded_on_card(history, source, names)
-    expected = spelled.keys()  # the recorded paths it expects
     warnings = tuple(
         PreflightItem(
             PreflightCode.CARD_HISTORY_FILE_MISSING,
@@ -288,50 +287,10 @@ def check_card_history(
         )
         for path in missing
     )
-    upper_case = history.upper_case_originals()
-    if upper_case:
-        paths = sorted(upper_case)
-        shown = listed([repr(printable_name(p)) for p in paths], 3)
-        warnings += (
-            PreflightItem(
-                PreflightCode.CARD_HISTORY_UPPER_CASE,
-                folder,
-                f"{whose} own ASC MHL history records the hashes of {shown} in "
-                f"upper-case hex: {holder}'s files are checked against them (the same "
-                "digests), but ascmhl verify compares the text and reports each as a hash "
-                f"mismatch (exit 11), as offload verify does, on {holder} and on every copy "
-                "that carries its history",
-            ),
-        )
-    respelled = sorted(path for path, as_listed in spelled.items() if as_listed != path)
-    if respelled:
-        one = len(respelled) == 1
-        # Renamed since, then recorded again under the card's spelling: read against both.
-        hashes = history.reference_hashes()
-        again = sum(spelled[path] in hashes for path in respelled)
-        both = (
-            f" and against the one a later generation made of {holder}'s spelling"
-            f"{'' if again == len(respelled) else ', where one did'} (both must match)"
-            if again
-            else ""
-        )
-        shown = listed([repr(printable_name(p)) for p in respelled], 3)
-        warnings += (
-            PreflightItem(
-                PreflightCode.CARD_HISTORY_RESPELLED,
-                folder,
-                f"{whose} own ASC MHL history records {shown} spelled otherwise than "
-                f"{holder} lists {'it' if one else 'them'} (composed, NFC, and decomposed, "
-                "NFD: the same name, respelled since by a system that respells names): "
-                f"{holder}'s {'file is' if one else 'files are'} checked against "
-                f"{'its record' if one else 'their records'}{both} and copied under {holder}'s "
-                "spelling, but ascmhl-debug verify compares names byte for byte and reports "
-                f"the recorded spelling missing (exit 10) on every copy that carries its "
-                "history (offload verify reads each against both spellings)",
-            ),
-        )
+    warnings += recorded_warnings(
+        history, spelled, f"{whose} own ASC MHL history", holder, folder, ignore
+    )
     if ignore is not None:
-        warnings += _os_files_kept(expected, ignore, whose, holder, folder)
         warnings += _recorded_left_out(
             [p for p, card in spelled.items() if card not in missing],
             ignore,
@@ -366,6 +325,70 @@ def recorded_on_card(
         tied = references.get(card, {})
         references[card] = {**tied, **digests} if card == path else {**digests, **tied}
     return spelled, missing, references
+
+
+def recorded_warnings(
+    history: History,
+    spelled: Mapping[str, str],
+    named: str,
+    holder: str,
+    folder: Path,
+    ignore: IgnoreRules | None,
+    prefix: str = "",
+) -> tuple[PreflightItem, ...]:
+    """The warnings of what *history* (named *named*: "the card's own ASC MHL history", or a
+    nested one's words, ``card_nested_history``; its folder *folder*) records that ascmhl
+    verify of a copy judges otherwise than offload-ai checks it: hashes in upper-case hex,
+    paths spelled otherwise than *holder* lists them (*spelled*: ``recorded_on_card``'s),
+    and operating-system files a default pattern names that *ignore* keeps (None: not
+    asked). *prefix*: the history's folder below the card's root (``sub/``), which the
+    paths named are shown under. One rule for the card's root history and a nested one."""
+    warnings: tuple[PreflightItem, ...] = ()
+    upper_case = history.upper_case_originals()
+    if upper_case:
+        paths = sorted(prefix + p for p in upper_case)
+        shown = listed([repr(printable_name(p)) for p in paths], 3)
+        warnings += (
+            PreflightItem(
+                PreflightCode.CARD_HISTORY_UPPER_CASE,
+                folder,
+                f"{named} records the hashes of {shown} in "
+                f"upper-case hex: {holder}'s files are checked against them (the same "
+                "digests), but ascmhl verify compares the text and reports each as a hash "
+                f"mismatch (exit 11), as offload verify does, on {holder} and on every copy "
+                "that carries its history",
+            ),
+        )
+    respelled = sorted(path for path, as_listed in spelled.items() if as_listed != path)
+    if respelled:
+        one = len(respelled) == 1
+        # Renamed since, then recorded again under the card's spelling: read against both.
+        hashes = history.reference_hashes()
+        again = sum(spelled[path] in hashes for path in respelled)
+        both = (
+            f" and against the one a later generation made of {holder}'s spelling"
+            f"{'' if again == len(respelled) else ', where one did'} (both must match)"
+            if again
+            else ""
+        )
+        shown = listed([repr(printable_name(prefix + p)) for p in respelled], 3)
+        warnings += (
+            PreflightItem(
+                PreflightCode.CARD_HISTORY_RESPELLED,
+                folder,
+                f"{named} records {shown} spelled otherwise than "
+                f"{holder} lists {'it' if one else 'them'} (composed, NFC, and decomposed, "
+                "NFD: the same name, respelled since by a system that respells names): "
+                f"{holder}'s {'file is' if one else 'files are'} checked against "
+                f"{'its record' if one else 'their records'}{both} and copied under {holder}'s "
+                "spelling, but ascmhl-debug verify compares names byte for byte and reports "
+                f"the recorded spelling missing (exit 10) on every copy that carries its "
+                "history (offload verify reads each against both spellings)",
+            ),
+        )
+    if ignore is not None:
+        warnings += _os_files_kept([prefix + p for p in spelled], ignore, named, holder, folder)
+    return warnings
 
 
 def _as_listed(
@@ -455,9 +478,10 @@ def _shown(paths: set[str]) -> str:
 
 
 def _os_files_kept(
-    recorded: Collection[str], ignore: IgnoreRules, whose: str, holder: str, folder: Path
+    recorded: Collection[str], ignore: IgnoreRules, named: str, holder: str, folder: Path
 ) -> tuple[PreflightItem, ...]:
-    """The warning naming the recorded files a default pattern names that *ignore* keeps."""
+    """The warning naming the recorded files (by card path) a default pattern names that
+    *ignore* keeps; *named*: the history recording them, in words."""
     defaults = IgnoreRules(DEFAULT_IGNORE_PATTERNS)
     kept = sorted(
         p
@@ -472,7 +496,7 @@ def _os_files_kept(
             PreflightCode.CARD_HISTORY_OS_FILES_KEPT,
             folder,
             f"{shown}: operating-system files the default ignore patterns leave out, "
-            f"but {whose} own ASC MHL history records them: copied, as {holder} held them "
+            f"but {named} records them: copied, as {holder} held them "
             "(without them ascmhl-debug verify -dh of a copy reports its folder hashes as "
             "mismatched); --ignore NAME leaves one out all the same",
         ),

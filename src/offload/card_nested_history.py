@@ -27,14 +27,16 @@ nothing.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from offload.card_history import history_words, recorded_on_card
+from offload.card_history import history_words, recorded_on_card, recorded_warnings
 from offload.card_legacy_mhl import CardLegacyMhls
 from offload.errors import OffloadError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER, holds_history_folder
 from offload.plan.codes import PreflightCode, PreflightItem
+from offload.plan.ignore import IgnoreRules
 from offload.report.words import listed
 
 _MARK = "/" + ASCMHL_FOLDER + "/"
@@ -65,6 +67,38 @@ def nested_history_roots(
     return sorted(roots, key=lambda r: (r.count("/"), r))
 
 
+def keep_nested_recorded(
+    source: Path, relative_paths: Sequence[str], rules: IgnoreRules
+) -> IgnoreRules:
+    """*rules*, but that no default pattern leaves out a file a nested history among
+    *relative_paths* (the scan's files, made with *rules*) records and *source* holds (as
+    ``card_history.keep_recorded`` for the card's root history: ``ascmhl create`` of a
+    subfolder on a Mac records its ``._*`` files, and a copy without them fails
+    ``ascmhl-debug verify`` of that folder, exit 10). *rules* itself (the same object) when
+    none is hidden, so the caller scans again only when the rules changed. A card without
+    a nested history costs one search of its names. Never raises for a history."""
+    roots = nested_history_roots(relative_paths)
+    if not roots:
+        return rules
+    from offload.manifest.history import read_history
+
+    hidden: list[str] = []
+    for root in roots:
+        try:
+            history = read_history(source / root)
+        except (OffloadError, OSError):
+            continue  # check_nested_histories names it
+        if history.escaping_paths():
+            continue
+        inside = root + "/"
+        hidden.extend(
+            inside + path
+            for path in sorted(history.expected_file_paths())
+            if rules.excludes(inside + path, is_dir=False) and os.path.lexists(source / root / path)
+        )
+    return rules.keeping(hidden) if hidden else rules
+
+
 def check_nested_histories(
     source: Path,
     relative_paths: Sequence[str],
@@ -72,14 +106,17 @@ def check_nested_histories(
     entries: Sequence[str] = (),
     fast_copy: bool = False,
     writes_ascmhl: bool = False,
+    ignore: IgnoreRules | None = None,
 ) -> CardLegacyMhls:
     """Read the nested histories among *relative_paths* of *source* (module doc):
     ``references`` and ``records`` (the words naming the history of each path, for the
     mismatch line) keyed by card path, a deeper history's record over a shallower one's;
     ``warnings`` for one that checks nothing, and, when the run *writes_ascmhl*, one
     ``card-nested-history`` saying before the copy what its manifest step will refuse
-    (no ASC MHL generation on any destination: the run's exit 1, ``--dry-run``'s too).
-    Never raises for a history that cannot be read."""
+    (no ASC MHL generation on any destination: the run's exit 1, ``--dry-run``'s too);
+    and the card's root history's warnings (``card_history.recorded_warnings``: upper-case
+    hex, names respelled, OS files *ignore*, the run's rules, keeps). Never raises for a
+    history that cannot be read."""
     roots = nested_history_roots(relative_paths, source, entries)
     if not roots:
         return CardLegacyMhls({}, {})
@@ -110,11 +147,14 @@ def check_nested_histories(
         # The checks of the card's own history (card_history.recorded_on_card): each
         # recorded file under the card's spelling of its name (NFC/NFD), one it lost named.
         inside = root + "/"
-        _, lost, found = recorded_on_card(
+        spelled, lost, found = recorded_on_card(
             history,
             source / root,
             functools.partial(_below, relative_paths, inside),
         )
+        # ... and the root history's warnings of what ascmhl verify judges otherwise (one
+        # rule: card_history.recorded_warnings), its paths named from the card's root.
+        warnings.extend(recorded_warnings(history, spelled, named, holder, folder, ignore, inside))
         for path, digests in found.items():
             references[inside + path] = digests
             records[inside + path] = named

@@ -188,6 +188,11 @@ class ExistingCopy(NamedTuple):
     # new copy goes beside that file if this one is found different or cannot be read (a
     # read error of a file nothing says is ours is not the card file's failure); "" otherwise.
     beside: str = ""
+    # The formats the copy root's ASC MHL history records this path in, where it shares
+    # none with the run's (a ``-t`` change: ``history_formats.with_history_formats``): the
+    # copy is hashed in them too in the same read, never compared (``CheckOutcome.
+    # history_digests``), so the manifest step lists it in them without reading it again.
+    history_formats: tuple[str, ...] = ()
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -305,6 +310,7 @@ class CheckOutcome:
         "check",
         "digests",
         "error",
+        "history_digests",
         "matched",
         "mismatch",
         "source_cache_bypass",
@@ -318,6 +324,10 @@ class CheckOutcome:
         self.check = check
         self.matched = matched
         self.digests: dict[str, str] = {}  # of the copy, read from the media
+        # Of the copy, in its ExistingCopy.history_formats, from the same read: compared
+        # with nothing here (the generation compares them with the history), and kept out
+        # of ``digests``, so neither the ledger nor the reports hold them.
+        self.history_digests: dict[str, str] = {}
         self.source_digests: dict[str, str] = {}  # of the source, read now
         self.source_cache_bypass = CacheBypass.NOT_READ  # how that read avoided the cache
         # How the copy's read avoided the page cache (O_DIRECT, FADVISE; NONE: it may have
@@ -593,14 +603,17 @@ def _check_one(
     if found_wrong_unread(check):
         outcome.mismatch = check.changed  # its size proves it: nothing to read
         return outcome
+    hashed = [*formats, *check.history_formats] if check.history_formats else formats
     try:
         if reader is not None:
-            outcome.digests = reader.hash_copy(check.final_path, formats)
+            outcome.digests = reader.hash_copy(check.final_path, hashed)
             outcome.cache_bypass = CacheBypass.REMOTE
         else:
             media = hasher()
-            outcome.digests = media(check.final_path, formats, on_read)
+            outcome.digests = media(check.final_path, hashed, on_read)
             outcome.cache_bypass = media.last_bypass
+        for name in check.history_formats:
+            outcome.history_digests[name] = outcome.digests.pop(name)
     except OSError as exc:
         why = None if reader is None else reader.unreadable(exc, check.final_path)
         if why is not None:

@@ -12,6 +12,15 @@ the formats the history knows for it plus one this run verified it in, and liste
 those digests added. The generation then records it ``verified`` or ``failed``
 (``manifest.ascmhl``), and a replaced file is warned of as every ``failed`` one is.
 
+A copy this run reads back because its ledger entry lacks a format of the run (a ``-t``
+change: ``existing.check_existing``'s ADOPT, ``ledger_entry`` "digests") is hashed in those
+formats in that same read (:func:`with_history_formats`: the history read once at the
+start, for the destinations with such a copy), which a Ctrl-C stops as any read-back; the
+manifest step takes those digests (*read_back*) and reads it no more. A copy is still read
+once more at the manifest step otherwise: one trusted from the ledger (its generation lost:
+nothing new, a manifest gap), one adopted without a ledger entry, and one written now (the
+engine's read-back hashes the run's formats alone).
+
 A copy that cannot be read now, or no longer holds what was verified (its digest in the
 format this run or the ledger entry it was trusted by verified it in differs), is left
 out of the generation and *on_left_out* is told: its bytes there are nothing a generation
@@ -24,16 +33,66 @@ does a dictionary look-up a file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import errno
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from offload.errors import describe_os_error
-from offload.hashing.registry import comparable_digest
+from offload.errors import OffloadError, describe_os_error
+from offload.hashing.registry import comparable_digest, resolve_algorithm
 from offload.manifest.ascmhl import canonical_digests
-from offload.manifest.history import History
+from offload.manifest.history import History, read_history
 from offload.manifest.model import ManifestFile
 
+if TYPE_CHECKING:
+    from offload.existing import ExistingCopy
+
 Hasher = Callable[[Path, Sequence[str]], dict[str, str]]
+
+
+def with_history_formats(
+    checks: Sequence[ExistingCopy], roots: Mapping[int, Path], algorithms: Sequence[str]
+) -> list[ExistingCopy]:
+    """*checks* with the ``history_formats`` of each copy under one of *roots* (a local copy
+    root, by destination index) whose ASC MHL history records its path in formats none of
+    which the run hashes in (*algorithms*): the copy's read-back hashes it in them too
+    (module doc). A history that cannot be read adds nothing (the manifest step names its
+    problem); nor does one that knows no file. Reads the history of a destination only where
+    a copy to read back there is one its ledger records without a format this run hashes
+    (``ledger_entry`` "digests": a ``-t`` change), once: a history of 5,000 files costs ~50 ms
+    of CPU to read, which a ``--reverify`` run would otherwise pay twice (here and at the
+    manifest step, which reads it again after carrying the card's); elsewhere such a copy
+    is read again at the manifest step."""
+    computed = {resolve_algorithm(name).name for name in algorithms}
+    indexes = {
+        c.destination_index
+        for c in checks
+        if c.destination_index in roots and c.ledger_entry == "digests"
+    }
+    known_by_root: dict[int, Callable[[str], dict[str, str] | None]] = {}
+    for index in indexes:
+        try:
+            history = read_history(roots[index])
+        except (OffloadError, OSError, ValueError):
+            continue  # the manifest step reads it again and names its problem
+        if history.knows_files():
+            known_by_root[index] = history.reference_hash_formats
+    if not known_by_root:
+        return list(checks)
+    made: list[ExistingCopy] = []
+    for check in checks:
+        known = known_by_root.get(check.destination_index)
+        if known is not None:
+            try:
+                relative = check.final_path.relative_to(roots[check.destination_index])
+            except ValueError:  # not under its copy root: no path its history records
+                made.append(check)
+                continue
+            formats = known(relative.as_posix())
+            if formats and computed.isdisjoint(formats):
+                check = check._replace(history_formats=tuple(sorted(formats)))
+        made.append(check)
+    return made
 
 
 class InKnownFormats(Iterable[ManifestFile]):
@@ -45,7 +104,10 @@ class InKnownFormats(Iterable[ManifestFile]):
     out of *manifests* (the new ones this iterable is listed in: a legacy MHL too, where
     written from it). *reads*: the reads of another instance over the same copy root and
     history (the nothing-new check's, then the generation's): a copy one of them read is
-    not read again, and one it left out is told to this one's *on_left_out* too."""
+    not read again, and one it left out is told to this one's *on_left_out* too.
+    *read_back*: path → the digests of its copy in the history's formats that this run's
+    read-back of it computed (``CheckOutcome.history_digests``, of a copy found equal):
+    listed with those, not read again (module doc)."""
 
     def __init__(
         self,
@@ -57,6 +119,7 @@ class InKnownFormats(Iterable[ManifestFile]):
         *,
         manifests: str = "ASC MHL generation",
         reads: dict[str, ManifestFile | str] | None = None,
+        read_back: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._files = files
         self._root = root
@@ -68,6 +131,7 @@ class InKnownFormats(Iterable[ManifestFile]):
         # (*reads*) by every instance over one copy root, so each copy is read once
         self._read: dict[str, ManifestFile | str] = {} if reads is None else reads
         self._said: set[str] = set()
+        self._read_back = read_back or {}
         self._knows = history.knows_files()
 
     def read_again(self) -> dict[str, tuple[str, ...]]:
@@ -97,7 +161,12 @@ class InKnownFormats(Iterable[ManifestFile]):
                 continue
             path = item.relative_path
             if path not in self._read:
-                self._read[path] = self._with_known(item, digests, sorted(known))
+                hashed = self._read_back.get(path)
+                self._read[path] = (
+                    item._replace(digests={**digests, **{n: hashed[n] for n in known}})
+                    if hashed is not None and known.keys() <= hashed.keys()
+                    else self._with_known(item, digests, sorted(known))
+                )
             found = self._read[path]
             if not isinstance(found, str):
                 yield found
@@ -115,6 +184,11 @@ class InKnownFormats(Iterable[ManifestFile]):
         try:
             read = self._hasher(path, [*known, check])
         except OSError as exc:
+            if exc.errno == errno.ECANCELED:
+                # An object store's read stopped by the run's cancel says nothing of the
+                # copy: listed as the run verified it (an original in its formats), never
+                # failed for it.
+                return item
             return (
                 f"it could not be read again to hash it in the format the ASC MHL history "
                 f"there records it in ({', '.join(known)}): {describe_os_error(exc)}"

@@ -65,7 +65,7 @@ from offload.errors import OffloadError, describe_os_error, names_path, printabl
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
-from offload.history_formats import InKnownFormats
+from offload.history_formats import Hasher, InKnownFormats
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
@@ -239,6 +239,13 @@ class DestinationRecords:
     links: tuple[LinkToRecord, ...] = ()
     lister: Lister | None = None
     state_stamp: bool = False
+    # The copies this run read back hashed in the history's formats too, with those digests,
+    # by path (``history_formats``: listed in them, not read again).
+    read_back: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # How a copy not on the local filesystem at ``root`` is read to hash it in the history's
+    # formats (an S3 copy root's objects, by their staging path: ``s3card``); None with a
+    # ``lister``: not read (``history_formats``).
+    read_copy: Hasher | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1174,7 +1181,8 @@ def _write_after_carrying(
         destination.files, links.listed, root, outcome, named_like_state
     )
     in_known: InKnownFormats | None = None
-    if ascmhl and history is not None and destination.lister is None:
+    read_copy = _copy_hasher(destination, hasher)
+    if ascmhl and history is not None and read_copy is not None:
         # A file the history knows only in formats this run did not hash: its copy here
         # hashed in them too, so the generation compares it (verified, or failed and
         # warned of) instead of recording a second original (history_formats).
@@ -1182,7 +1190,7 @@ def _write_after_carrying(
             listed,
             root,
             history,
-            hasher,
+            read_copy,
             # an earlier generation records the file (never "not in a manifest", the
             # not-in-manifest code's words); its copy is failed and revoked (card layer)
             functools.partial(_found_wrong, outcome),
@@ -1191,6 +1199,7 @@ def _write_after_carrying(
             if MhlKind.LEGACY in kinds
             else "ASC MHL generation",
             reads=reads,
+            read_back=destination.read_back,
         )
     state = _nested_state(
         destination.root,
@@ -1246,8 +1255,11 @@ def _write_after_carrying(
                 )
             if destination.lister is None:  # the folders above a local copy root: its disk's
                 _enclosing_warnings(root, [f.relative_path for f in listed], outcome)
-            if reads:  # a read the user did not ask for: said, with what it cost
-                outcome.warnings.append(_read_again_note(root, reads))
+            # a read the user did not ask for: said, with what it cost (not the copies
+            # hashed in those formats as they were read back: read_back)
+            read_now = len(reads.keys() - destination.read_back.keys())
+            if read_now:
+                outcome.warnings.append(_read_again_note(root, read_now))
         if MhlKind.LEGACY in kinds:
             empty: list[str] = []
             outcome.written.append(
@@ -1285,10 +1297,18 @@ def _write_after_carrying(
     return outcome
 
 
-def _read_again_note(root: Path, reads: Mapping[str, ManifestFile | str]) -> str:
+def _copy_hasher(destination: DestinationRecords, hasher: MediaHasher) -> Hasher | None:
+    """How *destination*'s copies are read to hash them in its history's formats
+    (``history_formats``): a local copy root's from the disk by *hasher*, an S3 copy root's
+    through its ``read_copy``; None where they are not read."""
+    if destination.lister is None:
+        return hasher
+    return destination.read_copy
+
+
+def _read_again_note(root: Path, count: int) -> str:
     """What the generation on *root* read beyond the copy (``history_formats``): how many
-    copies and why; a full read of each, after the copy, one at a time."""
-    count = len(reads)
+    copies (*count*) and why; a full read of each, after the copy, one at a time."""
     return (
         f"{count} cop{'y' if count == 1 else 'ies'} on {root} that its ASC MHL history "
         f"knows only in formats this run did not compute (-t) {'was' if count == 1 else 'were'} "
@@ -1566,7 +1586,8 @@ def _kinds_lacking(
             if unheld is not None:
                 listed, state = as_written()
                 dropped: list[str] = []  # copies it could not read again: not held
-                if destination.lister is None:
+                read_copy = _copy_hasher(destination, hasher)
+                if read_copy is not None:
                     # a file known only in formats not hashed now: held when its copy's
                     # digest in them is one the history records (history_formats); one
                     # it could not read again is left to the generation, which says so
@@ -1574,7 +1595,7 @@ def _kinds_lacking(
                         listed,
                         root,
                         history,
-                        hasher,
+                        read_copy,
                         lambda path, _message: dropped.append(path),
                         reads=reads,
                     )

@@ -72,6 +72,39 @@ def test_a_file_a_nested_history_records_otherwise_is_not_called_verified(
     assert "1 of 5 files failed" in out, out
     [line] = [x for x in out.splitlines() if x.startswith("ERROR: source ")]
     assert "sub/a.mov does not match the ASC MHL history 'sub/ascmhl' on the card" in line
+    # A history, not an MHL (failed before: "since that MHL recorded it").
+    assert "changed since that history recorded it" in line, line
+    assert "copy the version the history records" in line, line
+
+
+def test_a_nested_history_is_warned_of_as_the_root_one_and_its_os_files_copied(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """``ascmhl create -h md5`` of ``NS/sub`` on a Mac (its ``._a.mov`` recorded), its md5
+    written in upper-case hex: the offload copies ``sub/._a.mov`` as it
+    does a file the root history records, and warns of both as for the root history, naming
+    the nested one; ascmhl-debug verify of the copy's ``sub`` then judges it as the card's.
+    Failed before: ``sub/._a.mov`` left out (ascmhl-debug verify of the copy: exit 10,
+    missing), no warning of either, "all verified"."""
+    from integration.test_digest_encodings import upper_case_history
+
+    card = tmp_path / "NS"
+    (card / "sub").mkdir(parents=True)
+    (card / "sub" / "a.mov").write_bytes(os.urandom(500))
+    (card / "sub" / "._a.mov").write_bytes(os.urandom(300))
+    upper_case_history(card / "sub", judge)  # (the card's root holds no history)
+    dest = tmp_path / "D"
+    dest.mkdir()
+    code, out = offload("copy", "--mhl", "legacy", card, dest)
+    named = "the ASC MHL history 'sub/ascmhl' on the card"
+    assert f"{named} records the hashes of 'sub/._a.mov', 'sub/a.mov' in upper-case hex" in out
+    assert (
+        "'sub/._a.mov': operating-system files the default ignore patterns leave out, but "
+        f"{named} records them: copied"
+    ) in out, out
+    assert code == 0, out
+    assert (dest / "NS" / "sub" / "._a.mov").read_bytes() == (card / "sub" / "._a.mov").read_bytes()
+    assert judge.verify(dest / "NS" / "sub").returncode == judge.verify(card / "sub").returncode
 
 
 def test_a_file_a_nested_history_records_and_the_card_lost_is_missing(
@@ -127,6 +160,11 @@ def test_a_file_a_nested_history_records_respelled_and_changed_is_not_verified(
     assert "1 of 5 files failed" in out, out  # the two clips and the histories' files
     [line] = [x for x in out.splitlines() if x.startswith("ERROR: source ")]
     assert "does not match the ASC MHL history 'sub/ascmhl' on the card" in line, line
+    # Warned of as for the root history (failed before: nothing said).
+    assert (
+        f"the ASC MHL history 'sub/ascmhl' on the card records 'sub/{composed}' spelled "
+        "otherwise than the card lists it"
+    ) in out, out
 
 
 @pytest.mark.parametrize("kind", ["symlink", "empty"])

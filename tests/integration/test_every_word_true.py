@@ -1791,6 +1791,37 @@ def test_keep_both_finds_its_own_copy_under_the_keep_both_name_after_its_date_ch
     assert copy["action"] == ("rechecked" if reverify else "adopted"), copy
 
 
+def test_keep_both_over_a_same_size_file_adopts_its_kept_copy_not_a_third(tmp_path: Path) -> None:
+    """Another file of the card file's size holds its name; --keep-both keeps it and writes
+    the copy beside it ("C001 (1).mov"). A re-run with --no-resume (the ledger not read)
+    reads the kept copy back and adopts it: nothing written, the file in the way untouched.
+    Failed before: the same-size file was read back, found different, and a third copy
+    "C001 (2).mov" written beside both (the kept copy looked for only beside a file of
+    another size)."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest" / "A001"
+    (dest / "CLIPS").mkdir(parents=True)
+    clip = card / "CLIPS" / "C001.mov"
+    other = dest / "CLIPS" / "C001.mov"
+    other.write_bytes(os.urandom(clip.stat().st_size))  # the card file's size, not its bytes
+    reports = tmp_path / "reports"
+    done = run("copy", "--keep-both", "--into", card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in other.parent.iterdir() if p.name.startswith("C001"))
+    assert names == ["C001 (1).mov", "C001.mov"], names
+    before = other.read_bytes()
+    again = run("copy", "--keep-both", "--no-resume", "--into", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    after = sorted(p.name for p in other.parent.iterdir() if p.name.startswith("C001"))
+    assert after == names  # no third copy
+    assert other.read_bytes() == before
+    entry = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    copy = entry["CLIPS/C001.mov"]
+    assert copy["status"] == "verified", copy
+    assert copy["final_path"] == str(other.parent / "C001 (1).mov"), copy
+    assert copy["action"] == "adopted", copy
+
+
 def test_reverify_never_replaces_a_file_its_ledger_does_not_record_for_this_card_file(
     tmp_path: Path,
 ) -> None:

@@ -333,15 +333,15 @@ def test_a_known_file_copied_in_a_new_format_is_verified_in_its_recorded_one_too
     """``-t xxh64``, then a re-run with ``-t md5``: the new generation records each file
     ``xxh64 verified`` and ``md5 verified`` (as ``ascmhl create -h md5`` over an xxh64
     history does), never a second ``original``. Failed before: ``md5 action="original"``
-    for files the history knows."""
+    for files the history knows. The copies are read back (the ledger lacks md5) and hashed
+    in xxh64 in that same read: the manifest step reads none again. Failed before (the
+    thirty-fifth pass): "2 copies ... were read once more at the manifest step"."""
     card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
     assert copy("-t", "xxh64", "--report-dir", reports / "1", card, dest).returncode == 0
     again = copy("-t", "md5", "--report-dir", reports / "2", card, dest)
     assert again.returncode == 0, again.stderr
     assert "now records" not in again.stderr, again.stderr
-    # The read the user did not ask for is said (failed before: nothing said).
-    assert "2 copies on " in again.stderr, again.stderr
-    assert "were read once more at the manifest step, one at a time" in again.stderr
+    assert "read once more" not in again.stderr, again.stderr
     root = dest / "SONY_VENICE"
     [second] = sorted((root / "ascmhl").glob("0002_*.mhl"))
     text = second.read_text()

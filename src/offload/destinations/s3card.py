@@ -32,7 +32,7 @@ import os
 import shlex
 import tempfile
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -541,6 +541,7 @@ def write_s3_manifests(
                     root=root,
                     destination=root,
                     lister=_store_lister(backend, destination.root, directories),
+                    read_copy=_object_hasher(backend, destination.root, root),
                 )
                 # No sink: its warnings name the staging folder until renamed below.
                 outcomes = write_manifests(
@@ -578,6 +579,21 @@ def write_s3_manifests(
                     )
                 )
     return results
+
+
+def _object_hasher(
+    backend: S3Backend, copy_root: Path, staged: Path
+) -> Callable[[Path, Sequence[str]], dict[str, str]]:
+    """How the generation reads the object of a file its history knows only in other
+    formats (``history_formats``): by the file's path under the staging folder *staged*,
+    the object at that path under *copy_root*, streamed and hashed (its ETag and metadata
+    noted nowhere: the ledger's entries are written already). Raises OSError."""
+
+    def hash_object(path: Path, formats: Sequence[str]) -> dict[str, str]:
+        key = backend.key(copy_root / path.relative_to(staged))
+        return backend.store.read_back(key, formats)[0]
+
+    return hash_object
 
 
 def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[str]) -> Lister:

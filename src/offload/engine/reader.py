@@ -957,7 +957,8 @@ def _history_mismatch(
     source: SourceFile, name: str, read: str, recorded: str, record: str = ""
 ) -> str:
     """The one line for a card file whose digest is not the one the card's own ASC MHL
-    history records (or *record*, in words: a legacy MHL on the card): the file, what
+    history records (or *record*, in words: a legacy MHL on the card, or a history nested
+    in its folders): the file, what
     changed (its content: the digests; its size and date now), why it may have (a sidecar
     rewritten by an app since, e.g. an edited .xml or .json, or damage: both possible,
     neither proved) and the ways on (its recorded version from a copy the record verified,
@@ -965,7 +966,10 @@ def _history_mismatch(
     fails the file on every destination."""
     import shlex
 
-    which, short = (record, "MHL") if record else ("the card's own ASC MHL history", "history")
+    which = record or "the card's own ASC MHL history"
+    # An ASC MHL history (the card's root one, or one nested in its folders, whose words
+    # name it: card_nested_history) is a "history", a legacy MHL an "MHL".
+    short = "history" if "ASC MHL" in which else "MHL"
 
     from offload.report.words import local_time  # only for a mismatch's line
 

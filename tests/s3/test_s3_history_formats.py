@@ -1,0 +1,54 @@
+"""A ``-t`` change on an ``s3://`` copy root: the new generation records each file the
+history knows in the history's format too (``verified``, or ``failed`` for a file replaced
+there), as ``ascmhl create -h`` over that history does, never a second ``original`` whose
+first record stays the reference for ``ascmhl verify`` (``offload.history_formats``). The
+suite's S3 server, the real CLI entry point."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from s3.conftest import admin
+from s3.test_s3_cli import keys, offload
+
+
+def _generation(endpoint: str, bucket: str, number: str) -> str:
+    (key,) = [k for k in keys(endpoint, bucket) if re.search(rf"/ascmhl/{number}_", k)]
+    return admin(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+
+
+def test_a_format_change_records_the_historys_format_verified_on_a_bucket(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``-t md5``, then ``-t xxh64`` to the same bucket: each object is read back (the
+    ledger lacks xxh64) and the generation records it ``md5 verified`` and ``xxh64
+    verified``. Failed before: ``xxh64 action="original"`` beside the md5 original, and
+    no md5 in the second generation. A clip then replaced on the card and copied with
+    ``-t sha1 --overwrite`` is recorded ``failed`` in the history's formats and warned of
+    (failed before: ``sha1 original``, nothing said)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for name in ("A001C001.mov", "A001C002.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(40_000))
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "-t", "md5", str(card), url)
+    assert code == 0, err
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "-t", "xxh64", str(card), url)
+    assert code == 0, err
+    text = _generation(s3_server.url, bucket, "0002")
+    assert 'action="original"' not in text, text
+    assert text.count('<md5 action="verified"') == 2, text
+    assert text.count('<xxh64 action="verified"') == 2, text
+    # The camera rewrites a clip; copied again over the object in a third format.
+    (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(40_000))
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "-t", "sha1", "--overwrite", str(card), url
+    )
+    assert code == 0, err
+    text = _generation(s3_server.url, bucket, "0003")
+    assert 'action="original"' not in text, text
+    assert text.count('<sha1 action="verified"') == 1, text  # the clip kept as it was
+    assert text.count('action="failed"') == 2, text  # md5 and xxh64 of the replaced clip
+    assert "now records CLIPS/A001C002.mov as failed" in err, err
+    assert f"copies on {url}/A001 that its ASC MHL history knows only" in err, err
