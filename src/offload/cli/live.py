@@ -142,9 +142,7 @@ class _Frame:
                                 # is going on. Nor while a cancel is carried out, or once it
                                 # is: nothing is left to copy, so no end to estimate (it said
                                 # "CANCELLING · ... · ETA --:--", an ETA not known yet).
-                                ""
-                                if snap.finishing or self.cancelled
-                                else _eta_words(snap),
+                                "" if snap.finishing or self.cancelled else _eta_words(snap),
                             )
                         ),
                     )
