@@ -1194,7 +1194,7 @@ def _cascade_tasks(
                 found = f"gone: {removed_words(ledger.copy_root)}"
                 why = f"not cascaded: the copy {copy_path} {proved} but is {found}"
             if found and gone:  # the drive was pulled: the copy was not found bad
-                why = _not_fed_from_gone(copy_path, gone)
+                why = _not_fed_from_gone(ledger.copy_root, gone)
                 gone_at.setdefault(index, time.time())
                 damaged.append(
                     (
@@ -1410,11 +1410,14 @@ _RECONNECT = (
 )
 
 
-def _not_fed_from_gone(copy_path: Path | None, gone: str) -> str:
-    """A slow destination's one reason for a file not fed because the fast copy's drive is
-    gone (*gone*: ``_drive_gone``'s words): never the card's words, nor --overwrite."""
+def _not_fed_from_gone(root: Path | str | None, gone: str) -> str:
+    """A slow destination's one reason for a file not fed because its fast copy's drive is
+    gone (*root*: that fast copy root; *gone*: ``_drive_gone``'s words): never the card's
+    words, nor --overwrite. The file's own path is not in it (the line begins with it):
+    the files of one drive gone fail alike, so that past ``LISTED_ALONE`` of them one line
+    counts the rest (``report.loss.alike_counts``) instead of a line each."""
     return (
-        f"not cascaded: the fast copy {copy_path} could not be read, {gone}: reconnect that "
+        f"not cascaded: its fast copy in {root} could not be read, {gone}: reconnect that "
         "drive and run the same command again"
     )
 
@@ -1685,7 +1688,7 @@ def _unread_copy(
         )
     if gone:  # one reason, the drive's: never the card's words (its source error)
         return _Unread(
-            f"{relative}: {_not_fed_from_gone(copy_path, gone)}",
+            f"{relative}: {_not_fed_from_gone(ledger.copy_root if ledger else copy_path, gone)}",
             f"{relative}: the copy {copy_path} {proved}, then could not be read when the "
             f"cascade came to it: {gone}; {_RECONNECT}",
             True,
