@@ -47,7 +47,16 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import DRIVE_GONE_ERRNOS, UsageError, printable_name
-from offload.events import CardReleased, DestinationLost, EventSink, FileFailed, WarningIssued
+from offload.events import (
+    CardReleased,
+    DestinationLost,
+    Event,
+    EventSink,
+    FileFailed,
+    WarningIssued,
+    accepts_of,
+    phases_of,
+)
 from offload.existing import settle_rewrites
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
@@ -660,7 +669,11 @@ def run_cascade(
                     fed,
                     roots,
                     dataclasses.replace(copy, existing=policy),
-                    sink=_PlannedWorkAnnouncer(sink, fed, rewrites=rewrites),
+                    sink=_PlannedWorkAnnouncer(
+                        _FastCopyFailures(sink, fed, used, plan.ledgers, gone_at),
+                        fed,
+                        rewrites=rewrites,
+                    ),
                     cancel=cancel,
                     ledgers=plan.ledgers,
                     destinations=backends,
@@ -1181,7 +1194,7 @@ def _cascade_tasks(
                 found = f"gone: {removed_words(ledger.copy_root)}"
                 why = f"not cascaded: the copy {copy_path} {proved} but is {found}"
             if found and gone:  # the drive was pulled: the copy was not found bad
-                why = _not_fed_from_gone(copy_path, gone)
+                why = _not_fed_from_gone(ledger.copy_root, gone)
                 gone_at.setdefault(index, time.time())
                 damaged.append(
                     (
@@ -1397,11 +1410,14 @@ _RECONNECT = (
 )
 
 
-def _not_fed_from_gone(copy_path: Path | None, gone: str) -> str:
-    """A slow destination's one reason for a file not fed because the fast copy's drive is
-    gone (*gone*: ``_drive_gone``'s words): never the card's words, nor --overwrite."""
+def _not_fed_from_gone(root: Path | str | None, gone: str) -> str:
+    """A slow destination's one reason for a file not fed because its fast copy's drive is
+    gone (*root*: that fast copy root; *gone*: ``_drive_gone``'s words): never the card's
+    words, nor --overwrite. The file's own path is not in it (the line begins with it):
+    the files of one drive gone fail alike, so that past ``LISTED_ALONE`` of them one line
+    counts the rest (``report.loss.alike_counts``) instead of a line each."""
     return (
-        f"not cascaded: the fast copy {copy_path} could not be read, {gone}: reconnect that "
+        f"not cascaded: its fast copy in {root} could not be read, {gone}: reconnect that "
         "drive and run the same command again"
     )
 
@@ -1617,31 +1633,13 @@ def _explain(
             # Verified when the card was read, unreadable now: the report must not go on
             # calling it verified, nor the card's release count it (report/release.py).
             fed_by = used.get(file.relative_path, _NOT_FED)
-            index, proved = fed_by.destination, _was_proved(fed_by.status)
-            ledger = ledgers[index] if 0 <= index < len(ledgers) else None
-            root = _lost_root(lost, ledger, index)
-            drive = _drive_gone(copy_path, root) if copy_path is not None else None
-            gone = drive.strerror if drive is not None else None
-            if ledger is not None and root is not None and root.errno == errno.ENOENT:
-                removed = removed_words(ledger.copy_root)  # the drive answers: no copy
-                why = f"{file.relative_path}: not cascaded from {copy_path}: {removed}"
-                what = _removed_what(file.relative_path, copy_path, proved, ledger)
-            elif gone:  # one reason, the drive's: never the card's words (its source error)
-                why = f"{file.relative_path}: {_not_fed_from_gone(copy_path, gone)}"
-                gone_at.setdefault(index, time.time())  # after its job: the first time known
-                what = (
-                    f"{file.relative_path}: the copy {copy_path} {proved}, then could not be "
-                    f"read when the cascade came to it: {gone}; {_RECONNECT}"
-                )
-            else:
-                why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
-                what = (
-                    f"{file.relative_path}: the copy {copy_path} {proved}, then failed its "
-                    f"read for the cascade ({file.source_error}); check that drive (offload "
-                    "verify) and re-run with the card and --overwrite to replace it (its "
-                    "ledger no longer vouches for it)"
-                )
-            damaged.append((file.relative_path, index, what))
+            unread = _unread_copy(
+                file.relative_path, copy_path, file.source_error, fed_by, ledgers, lost
+            )
+            if unread.gone:
+                gone_at.setdefault(fed_by.destination, time.time())  # the first time known
+            why = unread.why
+            damaged.append((file.relative_path, fed_by.destination, unread.what))
         fed_by = used.get(file.relative_path, _NOT_FED)
         if feed_again and fed_by.position + 1 < fed_by.candidates:
             retry[file.relative_path] = why  # said once the next copy is chosen
@@ -1652,6 +1650,102 @@ def _explain(
     for summary in job.destinations:
         summary.count(job.files)
     return retry, damaged
+
+
+class _Unread(NamedTuple):
+    """Why a fast copy the cascade could not read was not fed (``_unread_copy``): the slow
+    destinations' reason (*why*), the fast copy's own (*what*), and whether its drive is
+    gone (*gone*)."""
+
+    why: str
+    what: str
+    gone: bool
+
+
+def _unread_copy(
+    relative: str,
+    copy_path: Path | None,
+    error: str,
+    fed_by: _Fed,
+    ledgers: Sequence[Ledger],
+    lost: dict[int, OSError | None],
+) -> _Unread:
+    """The words of a fast copy of *relative* at *copy_path* whose read for the cascade
+    failed with the engine's *error* (a source error: worded as the card's), fed by
+    *fed_by*: its copy root removed (the drive answers), its drive gone, or the read's own
+    error. *lost*: ``_lost_root``'s cache. One stat at most; never raises."""
+    index, proved = fed_by.destination, _was_proved(fed_by.status)
+    ledger = ledgers[index] if 0 <= index < len(ledgers) else None
+    root = _lost_root(lost, ledger, index)
+    drive = _drive_gone(copy_path, root) if copy_path is not None else None
+    gone = drive.strerror if drive is not None else None
+    if ledger is not None and root is not None and root.errno == errno.ENOENT:
+        removed = removed_words(ledger.copy_root)  # the drive answers: no copy
+        return _Unread(
+            f"{relative}: not cascaded from {copy_path}: {removed}",
+            _removed_what(relative, copy_path, proved, ledger),
+            False,
+        )
+    if gone:  # one reason, the drive's: never the card's words (its source error)
+        return _Unread(
+            f"{relative}: {_not_fed_from_gone(ledger.copy_root if ledger else copy_path, gone)}",
+            f"{relative}: the copy {copy_path} {proved}, then could not be read when the "
+            f"cascade came to it: {gone}; {_RECONNECT}",
+            True,
+        )
+    return _Unread(
+        f"{relative}: not cascaded from {copy_path}: {error}",
+        f"{relative}: the copy {copy_path} {proved}, then failed its read for the cascade "
+        f"({error}); check that drive (offload verify) and re-run with the card and "
+        "--overwrite to replace it (its ledger no longer vouches for it)",
+        False,
+    )
+
+
+class _FastCopyFailures:
+    """The cascade job's sink: a file whose fast copy could not be read is announced failed
+    (``FileFailed``, the source's and each slow destination's) in the words ``_explain``
+    gives the report (``_unread_copy``: its drive gone, its copy root removed), not the
+    engine's, which take the source for the card ("was on the card when it was scanned and
+    is gone now ... put it, or the right card, back"). A drive found gone is dated in
+    *gone_at* now, when found (its ``lost_at``). Everything else passes through."""
+
+    def __init__(
+        self,
+        sink: EventSink,
+        tasks: Sequence[FileTask],
+        used: Mapping[str, _Fed],
+        ledgers: Sequence[Ledger],
+        gone_at: dict[int, float],
+    ) -> None:
+        self._sink = sink
+        self.accepts = accepts_of([sink])
+        self.phases = phases_of([sink])
+        self._sources = {t.source.relative_path: t.source.path for t in tasks}
+        self._used, self._ledgers, self._gone_at = used, ledgers, gone_at
+        self._lost: dict[int, OSError | None] = {}
+        self._said: dict[str, str] = {}  # by path: the words of its source's failure
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, FileFailed):
+            relative = event.relative_path
+            if event.destination_index == -1 and relative not in self._said:
+                fed_by = self._used.get(relative, _NOT_FED)
+                unread = _unread_copy(
+                    relative,
+                    self._sources.get(relative),
+                    event.message,
+                    fed_by,
+                    self._ledgers,
+                    self._lost,
+                )
+                if unread.gone:
+                    self._gone_at.setdefault(fed_by.destination, time.time())
+                self._said[relative] = unread.why
+            said = self._said.get(relative)
+            if said is not None:
+                event = FileFailed(event.destination_index, relative, said)
+        self._sink.emit(event)
 
 
 # How a fast copy's failure in the cascade ends when its ledger entry was revoked, and what it

@@ -63,6 +63,23 @@ def telling(tell: Callable[[tuple[str, ...]], None]) -> Iterator[None]:
         _tellers.remove(tell)
 
 
+@contextlib.contextmanager
+def signals_to_main() -> Iterator[None]:
+    """While in the block, the signals the commands handle are blocked on the calling
+    thread, then its mask is put back: the threads it starts meanwhile keep them blocked
+    for good, and so do the threads those start (a thread is made with its creator's
+    mask). The kernel then delivers each of them to the main thread, whose handler runs at
+    once, never to an engine thread held in a call on a hung drive or share (where a
+    filesystem that answers an interrupted call with EINTR, a CIFS or NFS mount, would fail
+    a call Python does not retry: ``fs.ops``' ``ctypes`` calls). A signal that comes while
+    in the block is delivered as the mask is put back."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _DELIVERED_TO_MAIN)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def call(name: str, function: Callable[[], T], where: tuple[str, ...] = ()) -> T:
     """What *function* returns (or raises), made on a worker thread called *name* while the
     calling thread waits. An exception a signal handler raises meanwhile (the stop) is raised

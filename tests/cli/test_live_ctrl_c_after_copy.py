@@ -25,6 +25,7 @@ import pytest
 
 from tests.support.ascmhl_chains import assert_history_whole
 from tests.support.faultyfs import FaultyFS, signal_at_stalls
+from tests.support.held_process import line_starting
 from tests.support.terminal import TerminalRun, run_on_terminal
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
@@ -304,6 +305,40 @@ def test_a_cancel_waiting_on_a_hung_card_read_says_so_and_what_ends_it(
     assert not list((dest / card_fs.mountpoint.name).rglob(".offload-partial.*"))
 
 
+def _cancel_waiting_on_hung_writes(
+    tmp_path: Path, drives: list[FaultyFS]
+) -> tuple[str, str, dict[str, object]]:
+    """``offload copy --json`` of a one-clip card to *drives*, each holding its write of the
+    clip (FaultyFS, no timeout), sent a real SIGINT once every write is held: the
+    ``cancelling:`` line said on stderr while they still hang, all of stderr, and stdout's
+    ``cancel_waiting`` line (exit 130 asserted)."""
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "C1.mov").write_bytes(b"x" * (3 << 20))
+    held = [drive.stall("write", path="*C1.mov") for drive in drives]
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "--json", "--report-dir", str(tmp_path / "r"), str(card)]
+        + [str(drive.mountpoint) for drive in drives],
+        stdout=PIPE,
+        stderr=PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert process.stderr is not None
+    try:
+        for drive, rule in zip(drives, held, strict=True):
+            drive.wait_stalled(rule, timeout_s=30)
+        process.send_signal(signal.SIGINT)
+        line = line_starting(process.stderr, "cancelling:")  # while the writes still hang
+    finally:
+        for drive in drives:
+            drive.release()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    (said,) = [json.loads(x) for x in out.splitlines() if '"cancel_waiting"' in x]
+    return line, line + err, said
+
+
 @pytest.mark.fault
 def test_a_cancel_waiting_on_a_hung_destination_write_names_it(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
@@ -313,45 +348,37 @@ def test_a_cancel_waiting_on_a_hung_destination_write_names_it(
     says so, naming the destination, not the card, and what ends it; stdout's
     ``cancel_waiting`` line says the same. Failed before: nothing was said until the write
     returned."""
-    card = tmp_path / "card"
-    card.mkdir()
-    (card / "C1.mov").write_bytes(b"x" * (3 << 20))
     drive = faulty_fs(direct_io=True)
-    held = drive.stall("write", path="*C1.mov")
-    process = subprocess.Popen(
-        [
-            OFFLOAD,
-            "copy",
-            "--json",
-            "--report-dir",
-            str(tmp_path / "r"),
-            str(card),
-            str(drive.mountpoint),
-        ],
-        stdout=PIPE,
-        stderr=PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert process.stderr is not None
+    line, err, said = _cancel_waiting_on_hung_writes(tmp_path, [drive])
     waits = f"cancelling: waiting for a call on destination 1 ({drive.mountpoint}) to return"
-    try:
-        drive.wait_stalled(held, timeout_s=30)
-        process.send_signal(signal.SIGINT)
-        line = process.stderr.readline()  # said while the write still hangs
-        while line and not line.startswith("cancelling:"):
-            line = process.stderr.readline()
-    finally:
-        drive.release()
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, out + err
     # Failed before (review): "that drive may hang ... to end it sooner, disconnect the
     # drive": a slow drive's long flush waits so too, and pulling it mid-write can damage it.
     assert line.startswith(
         f"{waits} (none for 5 s: that drive may still be writing or flushing its cache"
-    ), line + err
+    ), err
+    assert "removed once it does; kill -9 ends the run only once that call returns;" in line
     assert "do not disconnect a drive that may be writing" in line, line
     assert "to end it sooner" not in line, line
     assert "the card" not in line, line
-    (said,) = [json.loads(x) for x in out.splitlines() if '"cancel_waiting"' in x]
     assert said["card"] is False and said["destinations"] == [0], said
+
+
+@pytest.mark.fault
+def test_a_cancel_waiting_on_two_hung_destinations_names_both_calls(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Ctrl-C while both destinations' writes hang: the line names both, as two calls, in
+    the plural throughout. Failed before: "waiting for a call on destination 1 (...) and
+    destination 2 (...) ...: those drives may still be writing or flushing its cache ...
+    removed once it does; kill -9 ends the run only once that call returns" (one call, one
+    cache, for two drives)."""
+    drives = [faulty_fs(direct_io=True), faulty_fs(direct_io=True)]
+    line, err, said = _cancel_waiting_on_hung_writes(tmp_path, drives)
+    on = " and ".join(f"destination {n} ({d.mountpoint})" for n, d in enumerate(drives, 1))
+    assert line.startswith(
+        f"cancelling: waiting for calls on {on} to return (none for 5 s: those drives may "
+        "still be writing or flushing their caches, which a slow drive takes long to do, or "
+        "may hang); the partial files are removed once they do; kill -9 ends the run only "
+        "once those calls return; do not disconnect a drive that may be writing"
+    ), err
+    assert said["card"] is False and said["destinations"] == [0, 1], said

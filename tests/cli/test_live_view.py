@@ -63,9 +63,12 @@ def test_live_view_fits_80_columns_without_cutting_headers() -> None:
     assert "current file" in _text(120) and "current file" not in _text(80)
 
 
-def test_live_view_says_cancelling() -> None:
-    assert "CANCELLING" in _text(80, cancelled=True)
-    assert "ETA --:--" in _text(80, cancelled=True)
+def test_live_view_says_cancelling_without_an_eta() -> None:
+    """An ETA has no meaning once a cancel was asked for: nothing is left to copy. Failed
+    before: "CANCELLING · ... · ETA --:--" (as if the end were only not known yet)."""
+    text = _text(80, cancelled=True)
+    assert "CANCELLING" in text and "ETA" not in text, text
+    assert "ETA" in _text(80), _text(80)
 
 
 def _print(renderable: object) -> str:
@@ -421,6 +424,7 @@ def test_a_rate_is_said_only_while_the_card_is_read() -> None:
     model.emit(JobFinished(130, cancelled=True))
     over = _print(render(model.snapshot(), cancelled=True))
     assert "CANCELLED" in over and "MB/s" not in over, over
+    assert "ETA" not in cancelled and "ETA" not in over, (cancelled, over)
 
 
 def test_a_quiet_card_names_the_slowest_destination_still_writing_never_the_card() -> None:

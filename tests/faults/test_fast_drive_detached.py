@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 
+from offload.report.loss import LISTED_ALONE
 from report.helpers import pdf_words
 from support.cascade_drives import cascade_drives
 from support.faultyfs import FaultyFS
@@ -80,7 +81,7 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     errors = [line for line in rest.splitlines() if line.startswith("ERROR: ")]
     assert errors[0].startswith(f"ERROR: destination {fast.path} lost: a0.mov: the copy"), errors
     assert errors[1].startswith(f"ERROR: ... and 3 more files on {fast.path} failed: same cause")
-    slow_lines = [line for line in errors if ": not cascaded: the fast copy" in line]
+    slow_lines = [line for line in errors if ": not cascaded: its fast copy in" in line]
     assert len(slow_lines) == 4, errors
     assert all("reconnect that drive" in line for line in errors[:1] + slow_lines), errors
     assert not any("--overwrite" in line for line in errors), errors
@@ -232,3 +233,38 @@ def test_a_fast_drive_that_is_the_copy_root_itself_gets_nothing_written_below_it
     # Lost (its copies failed with it gone): no report tried there, none refused.
     assert data["reports_refused"] == [], data["reports_refused"]
     assert data["destinations"][0]["lost"], data["destinations"][0]
+
+
+def test_more_than_twenty_files_not_cascaded_from_a_drive_gone_are_counted_in_one_line(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The fast drive detached at ``CARD RELEASED`` with 25 files to feed the slow one: its
+    25 "not cascaded" reasons are one error, so the first is listed and one line counts
+    the rest, as other long lists are (``LISTED_ALONE``). Failed before: 20 lines, each
+    naming its own fast copy's path (so no two alike), then "... and 5 more files on SLOW
+    failed (the reports list each)"."""
+    files = LISTED_ALONE + 5
+    drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=files, size=1000)
+
+    def pull_the_fast_drive(_process: object) -> None:
+        detach(drives.fast.path)
+        drives.slow.release(drives.stalled)
+
+    _released, rest, code = copy_acting_at_release(
+        "--report-dir", str(drives.reports), "--cascade-to", str(drives.slow.mountpoint),
+        str(drives.card), str(drives.fast.path), at_release=pull_the_fast_drive,
+    )  # fmt: skip
+    assert code == 2, rest
+    slow = [line for line in rest.splitlines() if str(drives.slow.mountpoint) in line]
+    root = drives.fast.path / "C9"
+    not_cascaded = [line for line in rest.splitlines() if ": not cascaded: " in line]
+    assert not_cascaded == [
+        f"ERROR: a0.mov: not cascaded: its fast copy in {root} could not be read, the drive "
+        f"holding {root} is not reachable: the copy root is no longer there (its drive "
+        "unmounted or pulled?): reconnect that drive and run the same command again"
+    ], rest
+    more = f"ERROR: ... and {files - 1} more files on {drives.slow.mountpoint} failed: same error"
+    assert any(line.startswith(more) for line in slow), rest

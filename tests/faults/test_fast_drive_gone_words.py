@@ -9,17 +9,19 @@ retries, after every failure of its loss."""
 from __future__ import annotations
 
 import errno
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from offload.card import OffloadOptions, offload
 from offload.events import CardReleased, DestinationLost, Event, FileFailed
 from offload.results import DestinationStatus
-from support.cascade_drives import tmpfs_card
+from support.cascade_drives import cascade_drives, tmpfs_card
 from support.faultyfs import FaultyFS
-from support.mounts import Mount
+from support.mounts import Ext4Loop, Mount, detach
 
 pytestmark = pytest.mark.fault
 
@@ -34,14 +36,17 @@ class _AtRelease:
         self.act, self.watched = act, watched
         self.lost: list[DestinationLost] = []
         self.failed_at: list[float] = []
+        self.failures: list[FileFailed] = []  # every destination's, the source's (-1) too
 
     def emit(self, event: Event) -> None:
         if isinstance(event, CardReleased):
             self.act()
         elif isinstance(event, DestinationLost):
             self.lost.append(event)
-        elif isinstance(event, FileFailed) and event.destination_index == self.watched:
-            self.failed_at.append(time.time())
+        elif isinstance(event, FileFailed):
+            self.failures.append(event)
+            if event.destination_index == self.watched:
+                self.failed_at.append(time.time())
 
 
 def test_a_fast_drive_gone_at_the_release_is_lost_with_its_errno_at_its_first_failure(
@@ -100,3 +105,44 @@ def test_a_fast_drive_that_answers_again_is_not_lost_and_its_copy_says_reconnect
     assert fed.status is DestinationStatus.FAILED and "reconnect" in (fed.error or ""), fed
     others = [f for f in report.job.files if f.relative_path != "a0.mov"]
     assert all(f.ok for f in others), [f.destinations for f in others]
+
+
+def test_a_fast_drive_pulled_while_the_cascade_reads_it_is_never_said_the_card(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The fast drive (ext4) detached (``umount -l``) once the cascade is reading it, the
+    slow drive's first write held meanwhile: the copies the cascade had not opened yet
+    cannot be read, and each is announced failed at once (``FileFailed``: the ``--json``
+    ``file_failed`` lines, the live view) in the report's words, the fast copy's drive
+    gone, never the card's. Failed before: "source .../ext4-0/C9/a14.mov was on the card
+    when it was scanned and is gone now (deleted, or the card changed or was pulled):
+    unless it was deleted on purpose, put it, or the right card, back" (the source is the
+    fast copy; the card was released and may be formatted)."""
+    drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=20, size=1 << 20)
+
+    def pull_while_read() -> None:
+        drives.slow.wait_stalled(drives.stalled, timeout_s=30)  # the cascade is under way
+        detach(drives.fast.path)
+        drives.slow.release(drives.stalled)
+
+    sink = _AtRelease(lambda: threading.Thread(target=pull_while_read).start(), watched=1)
+    offload(
+        drives.card,
+        [drives.fast.path, drives.slow.mountpoint],
+        options=OffloadOptions(cascade=frozenset({1})),
+        sink=sink,
+    )
+    unread = [f for f in sink.failures if f.destination_index == -1]
+    assert unread, sink.failures  # the cascade's own reads failed (not only its planning)
+    gone = f"the drive holding {drives.fast.path / 'C9'} is not reachable"
+    for failed in sink.failures:
+        assert "on the card" not in failed.message and "card back" not in failed.message, failed
+    root = drives.fast.path / "C9"
+    for failed in unread:
+        assert failed.message.startswith(
+            f"{failed.relative_path}: not cascaded: its fast copy in {root} could not be "
+            f"read, {gone}"
+        ), failed

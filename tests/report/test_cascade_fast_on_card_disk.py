@@ -161,7 +161,7 @@ def test_the_live_view_never_forecasts_a_release_that_cannot_come() -> None:
         model.emit(OffloadPlanned(1, ("fast", "slow"), 10, (10, 10), (1, 1), (1,), kept))
         snap = dataclasses.replace(model.snapshot(), card_eta_s=5.0)
         assert snap.card_kept is kept
-        said = _eta_words(snap, cancelled=False)
+        said = _eta_words(snap)
         assert said.startswith(words), said
         assert ("not released" in said) is kept, said
         # A whole phrase, never one ending mid-sentence ("…, then the cascade": QA).

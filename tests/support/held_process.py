@@ -45,3 +45,12 @@ def signal_while_held(
                 time.sleep(pause_s)
     finally:
         release()
+
+
+def line_starting(stream: IO[str], prefix: str) -> str:
+    """The first line *stream* gives that starts with *prefix*, read as the process writes it
+    (so while what holds it still does); "" if the stream ends first."""
+    line = stream.readline()
+    while line and not line.startswith(prefix):
+        line = stream.readline()
+    return line

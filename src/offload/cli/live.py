@@ -133,16 +133,16 @@ class _Frame:
                         _bytes_words(snap, total_bytes) if byte_words else "",
                         _verified_earlier_words(snap),
                         *(
-                            (_quiet_words(self.quiet_s, self.waiting, snap, self.cancelled),)
+                            (_quiet_words(self.quiet_s, self.waiting, snap),)
                             if self.quiet_s >= QUIET_SAID_S and not self.cancelled
                             else (
                                 _rate_words(snap, source_rate, cancelled=self.cancelled),
                                 # While the manifests and reports are written the ETA (00:00:
                                 # every lane is done) says nothing; the words before say what
-                                # is going on.
-                                ""
-                                if snap.finishing
-                                else _eta_words(snap, cancelled=self.cancelled),
+                                # is going on. Nor while a cancel is carried out, or once it
+                                # is: nothing is left to copy, so no end to estimate (it said
+                                # "CANCELLING · ... · ETA --:--", an ETA not known yet).
+                                "" if snap.finishing or self.cancelled else _eta_words(snap),
                             )
                         ),
                     )
@@ -279,10 +279,11 @@ def _earlier_words(snap: ProgressSnapshot) -> str:
     )
 
 
-def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
+def _eta_words(snap: ProgressSnapshot) -> str:
     """The ETA; during a cascade's card pass, the card's release's (the offload's end
-    depends on the cascaded destinations' speed, known only once they are fed)."""
-    if snap.card_eta_s is not None and not cancelled:
+    depends on the cascaded destinations' speed, known only once they are fed). Never
+    once a cancel was asked for (the frame leaves it out): nothing is left to finish."""
+    if snap.card_eta_s is not None:
         if snap.card_kept:  # its fast copies on its own disk: no release
             return (
                 f"card's pass done in {human_eta(snap.card_eta_s)} (not released: its fast "
@@ -292,7 +293,7 @@ def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
             f"card released in {human_eta(snap.card_eta_s)}, then the cascade (its ETA once "
             "it starts)"
         )
-    return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
+    return f"ETA {human_eta(snap.eta_s)}"
 
 
 #: The ETA of a status line that has none to give: its words say why (a quiet card...).
@@ -380,9 +381,7 @@ class Waiting:
     flushing: bool = False
 
 
-def _quiet_words(
-    quiet_s: float, waiting: Waiting | None, snap: ProgressSnapshot, cancelled: bool
-) -> str:
+def _quiet_words(quiet_s: float, waiting: Waiting | None, snap: ProgressSnapshot) -> str:
     """What the view says of a copy that has read nothing from the card for *quiet_s*
     seconds. A destination still writing (*waiting*: a write in flight there, or its bytes
     advancing): the copy waits on it, the card is fine; it is named with its pace and the
@@ -404,7 +403,7 @@ def _quiet_words(
     )
     # No pace (none measured yet, or nothing lands): no ETA either; the lane's pace would
     # only stretch it ("no write done for 383 s · ETA 4:25:28").
-    eta = _eta_words(snap, cancelled=cancelled) if waiting.rate is not None else "ETA --:--"
+    eta = _eta_words(snap) if waiting.rate is not None else "ETA --:--"
     return f"waiting on {name}{pace} · {eta}"
 
 

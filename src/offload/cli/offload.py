@@ -891,32 +891,43 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
         backend = plan.backends.get(index)
         root = backend.device if backend is not None else str(plan.plans[index].destination)
         on.append(f"destination {index + 1} ({printable_name(root)})")
-    what = " and ".join(on) or "a call"
+    what = " and ".join(on) or "a destination"
     card = event.card and not card_done
-    waited = f"waiting for a call on {what} to return (none for {int(CANCEL_WAITING_S)} s: "
+    # One call a thread: several destinations waited for are several calls, said so.
+    many = len(on) > 1
+    calls, them = ("calls", "those calls return") if many else ("a call", "that call returns")
+    waited = f"waiting for {calls} on {what} to return (none for {int(CANCEL_WAITING_S)} s: "
     if event.destinations and not event.card:
         # A destination's call may be a long, healthy write or flush (gigabytes of cache
         # going to a slow USB disk): never advise pulling a drive that may be writing, which
         # can damage its filesystem and every copy on it; a bucket's call ends at its timeout.
         if all(index in plan.backends for index in event.destinations):
-            return (
-                waited + "the service has not answered); the partial uploads are removed "
-                "once it does, or once its timeout ends the wait (the same command run again "
-                "removes what is left)"
+            service = "the services have" if many else "the service has"
+            once = (
+                "they do, or once their timeouts end"
+                if many
+                else "it does, or once its timeout ends"
             )
-        drives = "that drive" if len(event.destinations) == 1 else "those drives"
+            return (
+                waited + f"{service} not answered); the partial uploads are removed once "
+                f"{once} the wait (the same command run again removes what is left)"
+            )
+        if many:
+            drives = "those drives may still be writing or flushing their caches"
+            done = "they do"
+        else:
+            drives, done = "that drive may still be writing or flushing its cache", "it does"
         return (
-            waited + f"{drives} may still be writing or flushing its cache, which a slow "
-            "drive takes long to do, or may hang); the partial files are removed once it "
-            "does; kill -9 ends the run only once that call returns; do not disconnect a "
-            "drive that may be writing (it can damage its filesystem and the copies on it): "
-            "only one that no longer works, or stop its driver (the same command run again "
-            "removes what is left)"
+            waited + f"{drives}, which a slow drive takes long to do, or may hang); the "
+            f"partial files are removed once {done}; kill -9 ends the run only once {them}; "
+            "do not disconnect a drive that may be writing (it can damage its "
+            "filesystem and the copies on it): only one that no longer works, or stop its "
+            "driver (the same command run again removes what is left)"
         )
     hung = "the card" if card and not event.destinations else "it"
     return (
         waited + f"{hung} may hang); the partial files are removed once it does; kill -9 "
-        "ends the run only once that call returns: to end it sooner, "
+        f"ends the run only once {them}: to end it sooner, "
         + ("pull the card" if card else "disconnect the drive")
         + " or stop its driver (the same command run again removes what is left)"
     )

@@ -543,8 +543,13 @@ class CopyJob:
         ]
         bodies.append(("reader", lambda: reader.run(tickets)))
         threads = [_SignallingThread(name, body) for name, body in bodies]
-        for thread in threads:
-            thread.start()
+        # Made with the handled signals blocked, as every thread they make is (committers,
+        # hashers, the re-read's, a bucket's pool): the signals go to the main thread.
+        from offload.interruptible import signals_to_main
+
+        with signals_to_main():
+            for thread in threads:
+                thread.start()
         self._join(threads)
         # The backends the job made are the job's to close (a caller's are the caller's:
         # ``destinations.base``, "Lifetime"), then the table their descriptors belong to.
