@@ -180,6 +180,7 @@ _DESTINATION_LOST_ERRNOS = frozenset(
         errno.ESHUTDOWN,
         errno.ENOMEDIUM,
         errno.ECONNABORTED,
+        errno.ECONNREFUSED,  # an S3 endpoint that refuses connections: the server down
     )
     if code is not None
 )

@@ -202,18 +202,35 @@ def _unread(root: Path, exc: OSError | ManifestError) -> UnreadableTreeError | N
     return refusal
 
 
-def _gone(root: Path, exc: HistoryError) -> DriveUnreachable | None:
-    """The refusal of *root*'s check for *exc*, a history that could not be read because
-    its drive or share went away (``DRIVE_GONE_ERRNOS``: a killed FUSE program or sshfs,
-    ENOTCONN; a share's handle gone stale, ESTALE): as for a PATH whose drive is gone
-    before the check (exit 64, "the drive holding PATH is not reachable (...): reconnect
-    it"), never a damaged history (31): nothing was found wrong. None for any other error."""
+def _gone(root: Path, exc: OSError | ManifestError) -> DriveUnreachable | None:
+    """The refusal of *root*'s check for *exc*, a read of its history, its manifests, its
+    ledger, its folders or files' entries that failed because its drive or share went away
+    (``DRIVE_GONE_ERRNOS``: a killed FUSE program or sshfs, ENOTCONN; a share's handle gone
+    stale, ESTALE): as for a PATH whose drive is gone before the check (exit 64, "the drive
+    holding PATH is not reachable (...): reconnect it"), after what the check's settle did
+    first (``ManifestError.settled``); never a damaged history (31) nor a copy that could
+    not be read (11): nothing was found wrong, nor failed to be read by the drive. The one
+    rule of every branch of the check (``_refused_read``). None for any other error."""
     if exc.errno not in DRIVE_GONE_ERRNOS:
         return None
-    cause = exc.__cause__
+    cause = exc if isinstance(exc, OSError) else exc.__cause__
     if not isinstance(cause, OSError):
         cause = OSError(exc.errno, os.strerror(exc.errno or 0))
-    return drive_unreachable(cause, root)
+    refusal = drive_unreachable(cause, root)
+    if refusal is not None and isinstance(exc, ManifestError) and exc.settled is not None:
+        # What the check's settle did first is never left unsaid (``_settled_first``).
+        return DriveUnreachable(
+            _settled_first(exc) + refusal.message, path=root, errno_=refusal.errno
+        )
+    return refusal
+
+
+def _refused_read(root: Path, exc: OSError | ManifestError) -> UsageError | None:
+    """The refusal of *root*'s check for *exc*, a read that failed, by its errno alone, the
+    same in each branch of the check (its history, a manifest, the tree's listing, its
+    ledger): refused to this user or failed by the disk, exit 11 (``_unread``); its drive
+    or share gone, exit 64 (``_gone``). None for any other error (the branch's own words)."""
+    return _unread(root, exc) or _gone(root, exc)
 
 
 def _unsearchable_above(root: Path) -> Path:
@@ -243,7 +260,7 @@ def is_folder_at(root: Path, path: Path) -> bool:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return False
-        raise unreadable_folder(root, path.parent, exc) from None
+        raise _gone(root, exc) or unreadable_folder(root, path.parent, exc) from None
 
 
 def exit_code_of(report: VerifyReport) -> VerifyExit:
@@ -874,7 +891,7 @@ def _verify_with(
             # An ascmhl/ folder with no chain file and no manifest (a run stopped before
             # its first generation was written) is no history: as without the folder.
         except HistoryError as exc:
-            unread = _unread(root, exc) or _gone(root, exc)
+            unread = _refused_read(root, exc)
             if unread is not None:
                 raise unread from None
             raise _refusal_of(exc)(
@@ -902,7 +919,7 @@ def _verify_with(
             raise GenerationUnwrittenError(said, exc.report, path=root) from None
         except ManifestError as exc:
             raise (
-                _unread(root, exc)
+                _refused_read(root, exc)
                 or UnreadableTreeError(_settled_first(exc) + exc.message, path=root)
             ) from None
         except OSError as exc:  # the legacy MHL itself cannot be read
@@ -916,7 +933,7 @@ def _verify_with(
             report = verify_against_ledger(root, hasher, on_plan)
         except OSError as exc:
             raise (
-                _unread(root, exc)
+                _refused_read(root, exc)
                 or UnreadableTreeError(
                     f"cannot verify {root}: {describe_os_error_below(exc, root)}", path=root
                 )

@@ -144,8 +144,12 @@ def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[
     now (read once, ``S3CopyRootLock.refusal`` judges it as ``acquire`` would, not taken;
     a plain check is not refused by a check's lock, ``_a_check``): CopyRootBusy, exit 64,
     nothing verified. With *append*, take that lock where no
-    lock object is there (one a stale run left is not taken over: a check is no copy, and
-    refuses, naming it), and return what releases it, to be called once the generation is
+    lock object is there, or where the one there is a stale check's (an ``offload verify
+    --append`` killed before it released it, judged stale as ``acquire`` judges it: taken
+    over, as a disk's lock of a dead holder is; its unchained generation, if any, is
+    settled by the check: ``s3unchained``); a stale copy's is not taken over (a check is no
+    copy: its takeover sweeps that run's objects) and refuses, naming it; and return what
+    releases it, to be called once the generation is
     stored and the revocation done; None when no lock was taken. A lock that cannot be read
     or taken refuses nothing (the check then says what the service does). Only *url*'s own
     lock object is read, not those of copy roots below it (``s3://b/day1`` while
@@ -174,7 +178,7 @@ def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[
     if not append:
         store.close()
         return None
-    if found is not None:
+    if found is not None and not _a_check(found[0]):
         store.close()
         raise CopyRootBusy(
             f"the copy root's lock {store.display(lock.key)} is there "

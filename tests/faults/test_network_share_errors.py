@@ -197,6 +197,32 @@ def test_ledger_gone_at_its_open_is_said_vanished_not_move_it_away(
     assert "move it away" not in done.stderr, done.stderr
 
 
+def _verify_of_a_share_gone(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], mhl: str, op: str, path: str, code: int
+) -> None:
+    """A copy (``--mhl`` *mhl*) on an sshfs share whose *op* on *path* fails with *code* as
+    ``offload verify`` checks it: refused as a drive gone (exit 64, "not reachable ...:
+    reconnect it"), never as a damaged history (31) nor as a copy that could not be read
+    (11)."""
+    share = faulty_fs(subtype="sshfs")
+    card = _card(tmp_path / "cards", 1, MIB)
+    reports = str(tmp_path / "r")
+    copied = _run(
+        "copy", "-q", "--mhl", mhl, "--report-dir", reports, str(card), str(share.backing)
+    )
+    assert copied.returncode == 0, copied.stderr
+    rule = share.fail(op, code, path=path)
+    done = _run("verify", "--report-dir", reports, str(share.mountpoint / "A001"))
+    assert share.fired(rule) >= 1
+    said = done.stdout + done.stderr
+    assert done.returncode == 64, said
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("ERROR:")]
+    assert str(share.mountpoint / "A001") in line, line
+    assert "is not reachable" in line and "reconnect it" in line, line
+    assert "damaged" not in line and "restore" not in line, line
+    assert "cannot be read" not in line and "cannot verify" not in line, line
+
+
 @pytest.mark.parametrize("code", [errno.ENOTCONN, errno.ESTALE])
 def test_verify_of_a_share_gone_while_its_history_is_read_says_reconnect(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS], code: int
@@ -205,16 +231,28 @@ def test_verify_of_a_share_gone_while_its_history_is_read_says_reconnect(
     MHL history is read: the check stops as for a drive gone (exit 64, "not reachable ...:
     reconnect it"), never as a damaged history (31). Failed before: exit 31, "could not be
     read, not found wrong"."""
-    share = faulty_fs(subtype="sshfs")
-    card = _card(tmp_path / "cards", 1, MIB)
-    copied = _run("copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(share.backing))
-    assert copied.returncode == 0, copied.stderr
-    rule = share.fail("read", code, path="A001/ascmhl/*")
-    done = _run("verify", "--report-dir", str(tmp_path / "r"), str(share.mountpoint / "A001"))
-    assert share.fired(rule) >= 1
-    said = done.stdout + done.stderr
-    assert done.returncode == 64, said
-    (line,) = [x for x in done.stderr.splitlines() if x.startswith("ERROR:")]
-    assert str(share.mountpoint / "A001") in line, line
-    assert "is not reachable" in line and "reconnect it" in line, line
-    assert "damaged" not in line and "restore" not in line, line
+    _verify_of_a_share_gone(tmp_path, faulty_fs, "ascmhl", "read", "A001/ascmhl/*", code)
+
+
+@pytest.mark.parametrize(
+    ("mhl", "op", "path", "code"),
+    [
+        # The check against the history: its ascmhl/ folder looked at, the tree listed.
+        ("ascmhl", "getattr", "A001/ascmhl", errno.ENOTCONN),
+        ("ascmhl", "readdir", "A001/CLIP", errno.ESTALE),
+        # The check against the ledger: the ledger read, the tree listed.
+        ("none", "read", "A001/.offload/*", errno.ENOTCONN),
+        ("none", "readdir", "A001/CLIP", errno.ENOTCONN),
+    ],
+    ids=["history-folder", "history-listing", "ledger-read", "ledger-listing"],
+)
+def test_verify_of_a_share_gone_in_any_branch_of_the_check_says_reconnect(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], mhl: str, op: str, path: str, code: int
+) -> None:
+    """One rule for every branch of the check (``verification._refused_read``): the share
+    gone as the check looks at the history's folder, lists the tree against a manifest or
+    against the ledger, or reads the ledger is a drive gone (exit 64, reconnect it), as it
+    is while the history is read. Failed before: exit 11, "cannot verify PATH: ...:
+    Transport endpoint is not connected (ENOTCONN)" (and "cannot be read ... mount it
+    again" for the history's folder)."""
+    _verify_of_a_share_gone(tmp_path, faulty_fs, mhl, op, path, code)

@@ -145,17 +145,14 @@ def test_a_drive_pulled_after_a_file_copy_is_planned_is_lost_never_written_below
     assert "is now on another device" in (pulled.error or ""), pulled.error
 
 
-def _copy_changing_reports(
-    card_fs: FaultyFS, reports: Path, dest: Path, change: Callable[[], object]
+def _run_changing_reports(
+    card_fs: FaultyFS, argv: list[str], cwd: Path, change: Callable[[], object]
 ) -> tuple[str, str]:
-    """``offload copy --report-dir REPORTS`` of *card_fs* (one clip) to *dest*, *change*
-    made while FaultyFS holds the card's read (the run under way); its stdout and stderr."""
-    (card_fs.mountpoint / "C1.mov").write_bytes(os.urandom(1 << 16))
-    dest.mkdir()
+    """``offload *argv*`` (one that reads ``C1.mov`` through *card_fs*), *change* made while
+    FaultyFS holds that read (the run under way); its stdout and stderr."""
     held = card_fs.stall("read", path="*C1.mov", times=1)
     process = subprocess.Popen(
-        [*CLI, "copy", "--report-dir", str(reports), str(card_fs.mountpoint), str(dest)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=dest.parent,
+        [*CLI, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
         env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
     try:
@@ -163,9 +160,36 @@ def _copy_changing_reports(
         change()
     finally:
         card_fs.release(held)
-    out, err = process.communicate(timeout=120)
+    return process.communicate(timeout=120)
+
+
+def _copy_changing_reports(
+    card_fs: FaultyFS, reports: Path, dest: Path, change: Callable[[], object]
+) -> tuple[str, str]:
+    """``offload copy --report-dir REPORTS`` of *card_fs* (one clip) to *dest*, *change*
+    made while FaultyFS holds the card's read (the run under way); its stdout and stderr."""
+    (card_fs.mountpoint / "C1.mov").write_bytes(os.urandom(1 << 16))
+    dest.mkdir()
+    argv = ["copy", "--report-dir", str(reports), str(card_fs.mountpoint), str(dest)]
+    out, err = _run_changing_reports(card_fs, argv, dest.parent, change)
     assert (dest / card_fs.mountpoint.name / "C1.mov").is_file()
     return out, err
+
+
+def _verify_changing_reports(
+    tmp_path: Path, copy_fs: FaultyFS, reports: Path, change: Callable[[], object]
+) -> tuple[str, str]:
+    """``offload verify --report-dir REPORTS`` of a copy (one clip) on *copy_fs*, *change*
+    made while FaultyFS holds the copy's read (the check under way); its stdout and
+    stderr."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "C1.mov").write_bytes(os.urandom(1 << 16))
+    argv = ["copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(copy_fs.mountpoint)]
+    copied = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=120)
+    assert copied.returncode == 0, copied.stderr
+    argv = ["verify", "--report-dir", str(reports), str(copy_fs.mountpoint / "A001")]
+    return _run_changing_reports(copy_fs, argv, tmp_path, change)
 
 
 def test_a_report_folder_pulled_mid_run_gets_no_report_and_a_warning(
@@ -201,3 +225,44 @@ def test_a_report_folder_made_during_the_run_on_its_own_drive_gets_its_report(
         ".csv",
         ".json",
     ], out + err
+
+
+def test_a_verify_report_folder_pulled_mid_check_gets_no_report_and_a_warning(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    tmpfs_mount: Callable[..., Mount],
+) -> None:
+    """``offload verify``'s report folder follows ``offload copy``'s rule: its drive pulled
+    during the check (the bare mount point left, a folder of the disk below), the report is
+    not written there; one line says why. Failed before: the JSON and CSV in the bare mount
+    point, no line."""
+    copy_fs, reports = faulty_fs(direct_io=True), tmpfs_mount(16 << 20)
+    out, err = _verify_changing_reports(
+        tmp_path, copy_fs, reports.path, lambda: detach(reports.path)
+    )
+    assert os.listdir(reports.path) == [], out + err  # nothing on the disk below
+    [line] = [x for x in err.splitlines() if "cannot write the verify report" in x]
+    assert "is on another filesystem than when the run began" in line, line
+    assert "1 OK" in out + err, out + err  # the check itself stands
+
+
+def test_a_verify_report_folder_whose_mount_point_went_with_its_drive_is_not_made_below(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    tmpfs_mount: Callable[..., Mount],
+) -> None:
+    """A named report folder inside a drive pulled during the check, its mount point
+    removed too (udisks removes ``/media/USER/DRIVE``): made if missing, never the folders
+    above it, as ``offload copy``'s (``common.local_report_dir``). Failed before: the whole
+    path made again on the disk below, the report written there."""
+    copy_fs, drive = faulty_fs(direct_io=True), tmpfs_mount(16 << 20)
+    reports = drive.path / "reports"
+
+    def pulled() -> None:
+        detach(drive.path)
+        drive.path.rmdir()
+
+    out, err = _verify_changing_reports(tmp_path, copy_fs, reports, pulled)
+    assert not drive.path.exists(), out + err
+    [line] = [x for x in err.splitlines() if "cannot write the verify report" in x]
+    assert str(reports) in line, line

@@ -23,6 +23,7 @@ from offload.lock import CopyRootBusy, process_space
 from s3.conftest import S3Server, admin, destination, serving
 from s3.test_s3_cli import keys, make_card, offload
 from s3.test_s3_faults import CARD, _offload_process, report_of, statuses
+from s3.test_s3_verify import verify
 from support.tcpproxy import FaultProxy
 
 LOCK = "day1/A001/.offload/lock"
@@ -686,3 +687,22 @@ def test_a_held_s3_copy_root_beside_another_preflight_error_is_in_the_json_error
     assert "copy-root-busy" in recorded["codes"] and message in recorded["message"]
     assert _card_keys(s3_server.url, bucket) == []
     assert keys(s3_server.url, bucket) == [LOCK]  # the other run's lock, untouched
+
+
+def test_a_copy_root_whose_killed_run_left_no_ledger_is_told_to_run_it_again(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """An S3 copy root as a run killed before its first ledger record leaves it (its lock
+    object, a copy, no ledger, no history): ``offload verify`` says what it says of a local
+    copy root holding ``.offload/`` but no ledger: run that offload again (exit 30).
+    Failed before: only "nothing to verify against ... no offload-ai ledger"."""
+    _, url = _run_a_killed_mid_upload(tmp_path, bucket, proxy)
+    held = keys(s3_server.url, bucket)
+    assert LOCK in held and not [k for k in held if "/ledger/" in k or "/ascmhl/" in k], held
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 30, err
+    (line,) = [x for x in err.splitlines() if x.startswith("ERROR:")]
+    assert f"nothing to verify {url}/A001 against" in line, line
+    assert "an offload of it was stopped (killed, a power cut) before it recorded a copy" in line
+    assert "run that offload again, the same command" in line, line
+    assert "offload-s3-verify" not in line, line  # the URL, never the mirror

@@ -161,8 +161,10 @@ def test_server_gone_for_good_is_a_destination_lost_error(s3_server, bucket, pro
         upload_.write(memoryview(data)[3 * MiB :])
         upload_.complete()
     upload_.discard()
-    assert caught.value.errno == errno.ENOTCONN
+    # The proxy's listener closed: the retries' connections are refused, and said so.
+    assert caught.value.errno == errno.ECONNREFUSED
     assert "s3://" in str(caught.value) and "cannot be reached" in str(caught.value)
+    assert "the connection was refused" in str(caught.value)
     dest.close()
 
 

@@ -99,3 +99,35 @@ def test_a_check_that_appends_to_a_bucket_holds_its_lock(  # type: ignore[no-unt
     assert not [k for k in keys(s3_server.url, bucket) if "A001C009" in k]
     assert len(_generations(s3_server.url, bucket)) == 2
     assert LOCK not in keys(s3_server.url, bucket)
+
+
+def test_the_lock_of_a_killed_check_is_taken_over_by_the_next_append(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """An ``offload verify --append s3://`` SIGKILLed mid-check leaves its lock object (a
+    check's, its holder gone on this host): the next ``--append`` takes it over, as a
+    disk's lock of a dead holder is, appends, and releases it.
+    Failed before: exit 64, "left by an offload stopped before it released it; nothing was
+    verified: the next offload copy there takes it over, or delete it": a check refused
+    for a check's lock that nothing else was going to remove."""
+    root = copied(s3_server, bucket, tmp_path)
+    proxy.hold("GET", "A001C002.mov")
+    check = subprocess.Popen(
+        [*CLI, "verify", "--append", "--report-dir", str(tmp_path / "v"), *via(proxy.url), root],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proxy.held.wait(120), "the check never read the clip"
+        check.kill()
+        check.communicate(timeout=60)
+    finally:
+        proxy.release()
+    assert LOCK in keys(s3_server.url, bucket)  # a SIGKILLed check cannot delete it
+    direct = via(s3_server.url)
+    done = run_offload("verify", "--append", "--report-dir", tmp_path / "v2", *direct, root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Recorded in" in done.stdout, done.stdout
+    assert len(_generations(s3_server.url, bucket)) == 2
+    assert LOCK not in keys(s3_server.url, bucket)  # released

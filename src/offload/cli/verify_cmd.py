@@ -51,6 +51,7 @@ from offload.cli.common import (
     local_report_dir,
     manifest_options,
     path_text,
+    report_folder_device,
     signal_words,
     write_stdout_whole,
 )
@@ -397,12 +398,27 @@ def write_report(
     *,
     written: _Written | None = None,
     reasons: Mapping[str, Reason] | None = None,
+    named: bool = False,
+    device: tuple[Path, int] | None = None,
 ) -> Path:
     """Write ``verify_<root>_<stamp>Z[_N].json`` and its ``.csv``; never over an existing
     report. Returns the JSON's path, also given to *written* as soon as the JSON is there.
     *reasons*: the check's (``VerifyReport.reasons``), whose ``exact`` words the CSV gives.
-    Raises OSError."""
-    folder.mkdir(parents=True, exist_ok=True)
+    *named*: a folder the user named (``--report-dir``, ``$OFFLOAD_REPORT_DIR``), made if
+    missing but never the folders above it (``common.local_report_dir``'s rule, as
+    ``offload copy``'s); else the default one, made with its parents. *device*: the folder
+    looked at as the check began and its device (``common.report_folder_device``): one
+    no longer on it (its drive pulled, its bare mount point a folder of the disk below)
+    gets no report (``fs.devices.still_on``, the copy's check). Raises OSError."""
+    from offload.fs.devices import still_on
+    from offload.fs.ops import make_folder_durable
+
+    if device is not None:
+        still_on(*device)
+    if named:
+        make_folder_durable(folder)  # gone since (a drive pulled): ENOENT, never made below
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
     from offload.plan.names import report_name_for  # as offload copy names its reports
 
     name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
@@ -688,7 +704,8 @@ class _ReportInputs:
     the mirror's; *remote*: ``s3://``) and *checked*, the root as the report names it;
     its exit *code* and *error* (None: none); when it *started*; the files it *reads*
     from the media, *bytes_read*, and those read through the cache (*cached*); the
-    *report_dir* it is written into (None: the input was refused, no report); and the
+    *report_dir* it is written into (None: the input was refused, no report), whether the
+    user *named* it and its *device* as the check began (``write_report``); and the
     ledger's *revocation* (None: none was tried). ``_report_and_summary`` and
     ``_stopped_while_revoking`` build and write the report from it alike."""
 
@@ -704,6 +721,8 @@ class _ReportInputs:
     cached: int
     report_dir: Path | None
     revocation: Revocation | None
+    named: bool = False
+    device: tuple[Path, int] | None = None
 
     def report_data(self) -> dict[str, Any]:
         """The report's document (``report_dict``), finished now."""
@@ -739,6 +758,8 @@ class _ReportInputs:
                 self.started,
                 written=written,
                 reasons=self.report.reasons if self.report is not None else None,
+                named=self.named,
+                device=self.device,
             )
         except OSError as exc:
             data["report"] = None
@@ -810,6 +831,8 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     remote = is_s3_url(args.path)
     root = Path(args.path) if remote else _local_root(args.path)
     report_dir = args.report_dir or default_report_dir()
+    named_reports = args.report_dir is not None or bool(os.environ.get("OFFLOAD_REPORT_DIR"))
+    report_device: tuple[Path, int] | None = None
     # Bad input known before anything is read (64): no check, no report, and with --json
     # the document still says why.
     refused: str | None = None
@@ -828,6 +851,9 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
             )
         # A named report folder is made if missing, never the folders above it.
         local_report_dir(args.report_dir)
+        if named_reports:
+            # Its device now: one pulled by the end gets no report below (a line says so).
+            report_device = report_folder_device(report_dir)
     except UsageError as exc:
         refused = exc.message
     verifier = _verifier(args, creator)
@@ -972,6 +998,8 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 cached=cached,
                 report_dir=report_dir if refused is None else None,
                 revocation=revocation,
+                named=named_reports,
+                device=report_device,
             )
             if further is not None:
                 return _stopped_while_revoking(

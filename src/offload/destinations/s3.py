@@ -58,7 +58,8 @@ the others in flight on a bounded executor); a writer that needs a buffer waits 
 finish.
 
 Errors are raised as ``OSError`` with an errno the engine scopes (``destination_io_error``):
-the service unreachable after botocore's retries is ENOTCONN (the destination is lost), an
+the service unreachable after botocore's retries is ENOTCONN, ECONNREFUSED where the endpoint
+refused the connection (the destination is lost either way), an
 existing key EEXIST, a refused credential EACCES... Messages name the ``s3://`` URL and never
 hold a credential.
 """
@@ -251,7 +252,8 @@ def answer_lost() -> bool:
 def os_error(exc: BaseException, operation: str, where: str, endpoint: str | None) -> OSError:
     """Map a botocore error onto an OSError whose errno the engine scopes.
 
-    ENOTCONN (lost): unreachable after the retries. EIO (lost): the service kept failing
+    ENOTCONN (lost): unreachable after the retries; ECONNREFUSED (lost) where the endpoint
+    refused the connection (the server down, a wrong port). EIO (lost): the service kept failing
     (5xx). ENODEV (lost): the bucket is gone. EEXIST: the key exists (412). EACCES: refused
     credentials or permission. ENOSPC: a quota. EFBIG, ENAMETOOLONG: too large, key too long.
     EBADMSG: data refused for a bad checksum after every retry. EINVAL: anything else.
@@ -313,6 +315,14 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
             errno.ENOTCONN,
             f"{operation} {place}: {tls_words(exc)}",
         )
+    if _is_refused(exc):
+        # Said as it happened: ENOTCONN's label, "Transport endpoint is not connected", is
+        # not what a connection refused is (the server down, a wrong port).
+        return ConnectionRefusedError(
+            errno.ECONNREFUSED,
+            f"{operation} {place}: the service cannot be reached: the connection was refused "
+            "(nothing answers at the endpoint's port: the server is down, or the port is wrong)",
+        )
     if _is_connection_error(exc):
         return OSError(
             errno.ENOTCONN,
@@ -321,13 +331,39 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
     return OSError(errno.EIO, f"{operation} {place}: {exc}")
 
 
+def _is_refused(exc: BaseException) -> bool:
+    """Whether *exc*, botocore's, is a connection the endpoint refused (ECONNREFUSED: no
+    request sent): a ``ConnectionRefusedError`` in what it wraps (botocore's ``error``
+    keyword, urllib3's cause). A few steps; never raises."""
+    from botocore.exceptions import EndpointConnectionError
+
+    if not isinstance(exc, EndpointConnectionError):
+        return False
+    seen: list[BaseException] = []
+    cause: object = getattr(exc, "kwargs", {}).get("error")
+    while isinstance(cause, BaseException) and cause not in seen and len(seen) < 8:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 # The errnos of a GET that failed without saying anything of the object's bytes (``os_error``):
 # refused (credentials, an archive storage class), or the service failing or out of reach.
 # Not ENOENT (the object is gone) nor a cancel, nor ENODEV (the bucket gone: said as it is).
 # The one set of every reader of objects the listing shows (``get_refused``; ``s3verify``'s
 # records).
 UNREADABLE_ERRNOS = frozenset(
-    {errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTCONN, errno.ETIMEDOUT, errno.ECONNRESET}
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EIO,
+        errno.ENOTCONN,
+        errno.ECONNREFUSED,
+        errno.ETIMEDOUT,
+        errno.ECONNRESET,
+    }
 )
 
 

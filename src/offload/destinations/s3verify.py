@@ -5,7 +5,9 @@ The same checks as a local verify (``offload.verification.verify_path``), run on
 
 * the ASC MHL histories (every ``ascmhl/`` folder under the prefix) as downloaded,
 * ``.offload/ledger.jsonl`` built from the S3 ledger (``<prefix>/.offload/ledger/``), the
-  reference when there is no history,
+  reference when there is no history (no ledger but other objects of ours under
+  ``.offload/``, the lock an offload killed before its first record left: the folder
+  alone, so the check tells to run that offload again, as for a local copy root),
 * one empty sparse file per object, of the object's size (names and sizes as listed; no
   data is downloaded for it),
 
@@ -543,9 +545,11 @@ def _mirror(
     odd: dict[str, Reason] = {}
     history: dict[str, bytes] = {}
     listed: list[_Listed] = []
+    state_seen = False  # an object of ours under <prefix>/.offload/ (a lock, a report)
     for info in store.list_keys(prefix):
         relative = info.key[len(prefix) :]
         if relative.startswith(state):
+            state_seen = True
             continue  # our own state: the ledger is staged below from S3Ledger
         if relative.endswith("/") and info.size_bytes == 0:
             continue  # a "folder" marker some tools write
@@ -605,6 +609,11 @@ def _mirror(
             # folds back to them): every copy the bucket's ledger vouches for.
             for entry in entries.standing():
                 handle.write(entry_line(entry) + "\n")
+    elif state_seen:
+        # Our .offload/ there, no ledger in it (an offload killed before its first record
+        # left its lock): the mirror holds the folder alone, so that the check says what a
+        # local copy root's says (``verification._stopped_offload_hint``: run it again).
+        (root / STATE_FOLDER).mkdir(exist_ok=True)
     return keys, odd, history, pending
 
 

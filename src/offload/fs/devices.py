@@ -14,6 +14,7 @@ path, no device is opened.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -36,6 +37,25 @@ def folder_device(path: Path | str) -> int | None:
         return os.stat(f"{path}/").st_dev
     except OSError:
         return None
+
+
+def still_on(looked_at: Path, device: int) -> None:
+    """Raise OSError (ENODEV) where the folder *looked_at* as a run began (a report folder
+    the user named, or, not there then, the folder it is to be made in: ``cli.common.
+    report_folder_device``) is no longer on *device*, the one it was on then: its drive
+    unmounted since (``umount -l``, a pulled drive), its path a folder of the disk below,
+    where a report would be written unseen. Any other failure to look is left to the
+    write. The one check of ``offload copy``'s local reports and ``offload verify``'s."""
+    now = folder_device(looked_at)
+    if now is not None and now != device:
+        from offload.errors import printable_name  # this module imports no offload module
+
+        raise OSError(
+            errno.ENODEV,
+            f"{printable_name(str(looked_at))} is on another filesystem than when the run "
+            "began (its drive unmounted or pulled?)",
+            str(looked_at),
+        )
 
 
 def nearest_folder_device(path: Path) -> tuple[Path, int] | None:

@@ -28,7 +28,7 @@ from offload._version import __version__
 from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import describe_os_error, printable_name
-from offload.fs.devices import folder_device
+from offload.fs.devices import still_on
 from offload.fs.ops import fsync_dir, make_folder_durable, make_folders_durable
 from offload.json_text import STRICT as _STRICT
 from offload.json_text import encoded as _json_encoded
@@ -1046,7 +1046,7 @@ def write_reports(
     if local_dir is not None:
         try:
             if local_device is not None:
-                _still_on(*local_device)
+                still_on(*local_device)
             local = _write_pair(
                 local_dir, base, json_file, table, result.exit_code, parents=local_parents
             )
@@ -1290,23 +1290,6 @@ def _document_put(folder: RemoteReportFolder, name: str) -> Callable[[str, bytes
         folder.put(f"{name}{suffix}", content, replace=False)
 
     return put
-
-
-def _still_on(looked_at: Path, device: int) -> None:
-    """Raise OSError (ENODEV) where the folder *looked_at* as the run began (the report
-    folder, or, not there then, the folder it is to be made in: ``cli.common.
-    report_folder_device``) is no longer on *device*, the one it was on then: its drive
-    unmounted since (``umount -l``, a pulled drive), its path a folder of the disk below,
-    where a report would be written unseen. Any other failure to look is left to the
-    write."""
-    now = folder_device(looked_at)
-    if now is not None and now != device:
-        raise OSError(
-            errno.ENODEV,
-            f"{printable_name(str(looked_at))} is on another filesystem than when the run "
-            "began (its drive unmounted or pulled?)",
-            str(looked_at),
-        )
 
 
 def _write_pair(
