@@ -956,7 +956,7 @@ def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> s
     return (
         f": the files were not read, neither proven nor found wrong; restore "
         f"{root / ASCMHL_FOLDER} from another copy of this card (or a backup) that "
-        f"ascmhl verify accepts, and run this again{ledger}"
+        f"ascmhl-debug verify accepts, and run this again{ledger}"
     )
 
 

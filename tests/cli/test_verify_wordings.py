@@ -137,7 +137,7 @@ def test_partial_leftovers_are_named_as_ours_not_new(tmp_path: Path) -> None:
     ``.offload-part`` piece of one fusefat leaves after renames) is no file of the card:
     every output names it a leftover, not a new file; nothing reads or records it (not in
     an --append generation); exit 0 when all else is verified. The ASC MHL history's own
-    ignore list hides the fusefat piece (as ``ascmhl verify`` reads it), never a partial,
+    ignore list hides the fusefat piece (as ``ascmhl-debug verify`` reads it), never a partial,
     which says the copy may lack card files no record names, whatever a list says (QA: a
     partial left in a copy root ``offload copy`` wrote: "12 OK", ``leftovers: []``, failed
     before). The fusefat piece is never to be deleted through fusefat. Failed before:
