@@ -3858,15 +3858,11 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
     return errors
 
 
-# The filesystems whose root folder takes no time: setting one kills fusefat's daemon.
-_ROOT_TAKES_NO_TIME = frozenset({"fuse.fusefat"})
-
-
 def _fusefat_roots(root: Path) -> set[Path]:
     """The folders of copy root *root* (itself included) that are the root of a drive in
-    ``_ROOT_TAKES_NO_TIME``, spelled from *root*. Never raises; reads the mount table twice,
-    and once more for each drive mounted below *root*."""
-    from offload.plan.filesystem import detect_filesystem
+    ``filesystem.ROOT_TAKES_NO_TIME``, spelled from *root*. Never raises; reads the mount
+    table twice, and once more for each drive mounted below *root*."""
+    from offload.plan.filesystem import ROOT_TAKES_NO_TIME, detect_filesystem
     from offload.plan.preflight.drives import mounted_below
 
     found = {path for _, path in mounted_below(root)}
@@ -3875,7 +3871,7 @@ def _fusefat_roots(root: Path) -> set[Path]:
             found.add(root)
     except OSError:
         pass
-    return {path for path in found if detect_filesystem(path).fstype in _ROOT_TAKES_NO_TIME}
+    return {path for path in found if detect_filesystem(path).fstype in ROOT_TAKES_NO_TIME}
 
 
 #: The errors setting a folder's time that the whole destination filesystem answers, not one

@@ -22,7 +22,15 @@ from offload.errors import (
     vanished,
 )
 from offload.plan.destination import DestinationPlan
-from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mountinfo, within
+from offload.plan.filesystem import (
+    MOUNTINFO,
+    ROOT_TAKES_NO_TIME,
+    MountEntry,
+    detect_filesystem,
+    find_mount,
+    parse_mountinfo,
+    within,
+)
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
@@ -124,8 +132,12 @@ class KeptProbes(dict[int, Path]):
 
 
 def _folder_times(folder: Path) -> tuple[int, int] | None:
+    """*folder*'s times to put back after its probe; None where none are (a drive's root
+    folder on a filesystem whose root takes no time: setting it kills fusefat's daemon)."""
     try:
         st = os.stat(folder)
+        if os.path.ismount(folder) and detect_filesystem(folder).fstype in ROOT_TAKES_NO_TIME:
+            return None
     except OSError:
         return None  # the create will say why (or the folder vanished: nothing to put back)
     return st.st_atime_ns, st.st_mtime_ns
