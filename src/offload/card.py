@@ -58,6 +58,8 @@ from offload.errors import (
     describe_os_error,
     name_refused_advice,
     printable_name,
+    refusal_lines,
+    unexpanded_tilde,
     unreachable_ancestor,
     vanished,
 )
@@ -737,7 +739,7 @@ def plan_offload(
             )
         raise UsageError(
             f"source {printable_name(str(source_path))} does not exist; nothing was copied "
-            "(check the path, and that the card is mounted)",
+            f"(check the path, and that the card is mounted){unexpanded_tilde(source_path)}",
             path=source_path,
         )
     try:
@@ -1564,9 +1566,8 @@ def _plan(
         if backends:
             held += _s3().busy_copy_root(plans, backends)
         errors = [*checked.errors, *held]
-        lines = "\n".join(f"{item.message}" for item in errors)
         raise PreflightRefused(
-            f"preflight refused the offload; nothing was copied:\n{lines}",
+            refusal_lines([item.message for item in errors]),
             errors=[item.as_dict() for item in errors],
             warnings=[item.as_dict() for item in checked.warnings],
         )

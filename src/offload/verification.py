@@ -32,6 +32,7 @@ from offload.errors import (
     reach,
     read_error_words,
     shell_word,
+    unexpanded_tilde,
 )
 from offload.ledger import (
     STATE_FOLDER,
@@ -684,7 +685,8 @@ def verify_path(
         ) from None
     if found is None and not os.path.islink(root):
         raise UsageError(
-            f"{root} does not exist; name the destination (or card) folder (is the drive mounted?)",
+            f"{root} does not exist; name the destination (or card) folder (is the drive "
+            f"mounted?){unexpanded_tilde(root)}",
             path=root,
         )
     if found is None or not stat.S_ISDIR(found.st_mode):

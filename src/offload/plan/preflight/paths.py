@@ -19,6 +19,7 @@ from offload.errors import (
     drive_unreachable,
     full_in_other_words,
     printable_name,
+    unexpanded_tilde,
     vanished,
 )
 from offload.plan.destination import DestinationPlan
@@ -276,7 +277,7 @@ def check_folder(
             if plan.file_name is not None
             else f"destination {dest} does not exist: check the drive is mounted, or create "
             "the folder"
-        )
+        ) + unexpanded_tilde(dest)
         out.error(C.DEST_MISSING, dest, message, plan.index)
         return None
     except OSError as exc:
