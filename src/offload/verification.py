@@ -409,10 +409,12 @@ def _recorded_elsewhere_hint(root: Path) -> str:
         f" ({len(below) - _BELOW_NAMED} more not named here)" if len(below) > _BELOW_NAMED else ""
     )
     if len(below) == 1:
-        return f"; 1 folder below it holds records of its own: {commands}"
+        return (
+            f"; 1 folder below it holds records of its own, not checked: check it with: {commands}"
+        )
     return (
-        f"; {len(below)} folders below it hold records of their own, each checked on its "
-        f"own: {commands}{more}"
+        f"; {len(below)} folders below it hold records of their own, none checked: check "
+        f"each with: {commands}{more}"
     )
 
 
