@@ -30,6 +30,7 @@ from offload.errors import (
     describe_os_error,
     printable_name,
     reach,
+    unexpanded_tilde,
     unreachable_ancestor,
 )
 from offload.events import EventSink, WarningIssued, isolated
@@ -115,7 +116,9 @@ def _stat_source(source: Path) -> os.stat_result:
             f"cannot read source {shown}: {describe_os_error(exc)}", path=source
         ) from None
     if st is None:
-        raise UsageError(f"source {shown} does not exist; check the path", path=source)
+        raise UsageError(
+            f"source {shown} does not exist; check the path{unexpanded_tilde(source)}", path=source
+        )
     if stat.S_ISDIR(st.st_mode):
         raise UsageError(
             f"source {shown} is a folder; pfndispatchcopy copies one file "

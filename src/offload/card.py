@@ -62,6 +62,8 @@ from offload.errors import (
     describe_os_error,
     name_refused_advice,
     printable_name,
+    refusal_lines,
+    unexpanded_tilde,
     unreachable_ancestor,
     vanished,
 )
@@ -745,7 +747,7 @@ def plan_offload(
             )
         raise UsageError(
             f"source {printable_name(str(source_path))} does not exist; nothing was copied "
-            "(check the path, and that the card is mounted)",
+            f"(check the path, and that the card is mounted){unexpanded_tilde(source_path)}",
             path=source_path,
         )
     try:
@@ -1587,9 +1589,8 @@ def _plan(
         if backends:
             held += _s3().busy_copy_root(plans, backends)
         errors = [*checked.errors, *held]
-        lines = "\n".join(f"{item.message}" for item in errors)
         raise PreflightRefused(
-            f"preflight refused the offload; nothing was copied:\n{lines}",
+            refusal_lines([item.message for item in errors]),
             errors=[item.as_dict() for item in errors],
             warnings=[item.as_dict() for item in checked.warnings],
         )
@@ -3162,9 +3163,10 @@ def _fail_found_wrong(
 # The words of a file of the card left out of the manifests, before the copy
 # (``_unlisted_name_warnings``) and after it (``_not_in_manifest``).
 _IN_NO_MANIFEST = "in no manifest there, ASC MHL or legacy"
-_CALLED_NEW = "ascmhl verify and offload verify of the copy call it a new file (exit 21)"
+_CALLED_NEW = "ascmhl-debug verify and offload verify of the copy call it a new file (exit 21)"
 _PASSED_OVER = (
-    "ascmhl verify and offload verify of the copy pass over it: the manifests' ignore list hides it"
+    "ascmhl-debug verify and offload verify of the copy pass over it: the manifests' ignore "
+    "list hides it"
 )
 
 
@@ -3898,15 +3900,11 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
     return errors
 
 
-# The filesystems whose root folder takes no time: setting one kills fusefat's daemon.
-_ROOT_TAKES_NO_TIME = frozenset({"fuse.fusefat"})
-
-
 def _fusefat_roots(root: Path) -> set[Path]:
     """The folders of copy root *root* (itself included) that are the root of a drive in
-    ``_ROOT_TAKES_NO_TIME``, spelled from *root*. Never raises; reads the mount table twice,
-    and once more for each drive mounted below *root*."""
-    from offload.plan.filesystem import detect_filesystem
+    ``filesystem.ROOT_TAKES_NO_TIME``, spelled from *root*. Never raises; reads the mount
+    table twice, and once more for each drive mounted below *root*."""
+    from offload.plan.filesystem import ROOT_TAKES_NO_TIME, detect_filesystem
     from offload.plan.preflight.drives import mounted_below
 
     found = {path for _, path in mounted_below(root)}
@@ -3915,7 +3913,7 @@ def _fusefat_roots(root: Path) -> set[Path]:
             found.add(root)
     except OSError:
         pass
-    return {path for path in found if detect_filesystem(path).fstype in _ROOT_TAKES_NO_TIME}
+    return {path for path in found if detect_filesystem(path).fstype in ROOT_TAKES_NO_TIME}
 
 
 #: The errors setting a folder's time that the whole destination filesystem answers, not one

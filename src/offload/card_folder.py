@@ -234,13 +234,14 @@ def _refuse_other_files(
     folder = printable_name(as_on_the_drive(plan.root))
     first, how = others[0]
     more = f" and {plural(len(others) - 1, 'other')}" if len(others) > 1 else ""
+    into, those = _add_to(source, plans, cascade)
     message = (
         f"{folder} holds files at this card's names that are not this card's "
         f"('{printable_name(first)}': {how}{more}) and no ledger says whose they are "
         "(another card of the same name's, or this card's copied without its dates): nothing "
         "was copied; "
-        f"{_way(source, plans, buckets, cascade)}, or --into {shlex.quote(folder)} to add it "
-        f"to that folder{_card_like(plan)} (each file there read back, none overwritten unasked)"
+        f"{_way(source, plans, buckets, cascade)}, or {into} to add it to "
+        f"{those}{_card_like(plan)} (each file there read back, none overwritten unasked)"
     )
     finding = PreflightItem(
         PreflightCode.COPY_ROOT_OF_OTHER_FILES, _shown(plan), message, plan.index
@@ -375,20 +376,44 @@ def _refusal(
     """The refusal's line; *rounded*: the ledger's entries are the card files' as a coarser
     filesystem dates them (``_dated_by_a_cascade``), whose --into re-run is named first."""
     folder = printable_name(as_on_the_drive(plan.root))
-    into = f"--into {shlex.quote(folder)}"
+    into, those = _add_to(source, plans, cascade)
     if rounded:
         return (
             f"{folder} holds another card's offload ({_whose(standing, card, rounded=True)}), "
             "and cards that share a name must not share a folder: nothing was copied; if "
-            f"those are this card's copies, {into} adds it to that folder (each copy there "
+            f"those are this card's copies, {into} adds it to {those} (each copy there "
             "read back and adopted with the card's dates); else "
             f"{_way(source, plans, buckets, cascade)}"
         )
     return (
         f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
         f"share a name must not share a folder: nothing was copied; "
-        f"{_way(source, plans, buckets, cascade)}, or {into} to add it to that folder"
+        f"{_way(source, plans, buckets, cascade)}, or {into} to add it to {those}"
     )
+
+
+def _add_to(
+    source: str, plans: Sequence[DestinationPlan], cascade: AbstractSet[int] = frozenset()
+) -> tuple[str, str]:
+    """The refusal's other way on, adding the card to the copy root it names on purpose, and
+    the folder(s) it adds it to, in words: ``--into FOLDER`` where the run has one
+    destination; with several, the whole command, naming each destination's copy root (the
+    run takes them all at once: one ``--into`` folder alone would leave the others out, a
+    command that cannot work), the local ones not there yet made first (``--into`` takes
+    an existing folder), the plans in *cascade* after ``--cascade-to`` as in ``_way``."""
+    named = [as_on_the_drive(p.root) for p in plans]
+    if len(plans) == 1:
+        return f"--into {shlex.quote(printable_name(named[0]))}", "that folder"
+    pairs = list(zip(named, plans, strict=True))
+    absent = [n for n, p in pairs if not is_s3_root(str(p.root)) and not os.path.isdir(p.root)]
+    make = f"mkdir {_words(absent)} && " if absent else ""
+    fed = [n for n, p in pairs if p.index not in cascade]
+    slow = "".join(f" --cascade-to {_words([n])}" for n, p in pairs if p.index in cascade)
+    command = (
+        f"{make}offload copy --into {_words([source, *fed])}{slow} (with the command's other "
+        "options)"
+    )
+    return command, "those folders"
 
 
 def _dated_by_a_cascade(

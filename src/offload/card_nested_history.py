@@ -2,7 +2,7 @@
 
 A card folder made with ``ascmhl create`` over a subfolder first (``ascmhl create sub``,
 then ``ascmhl create .``) holds a history of its own in ``sub/ascmhl/``: the reference tool
-records ``sub``'s files there, not in the root history, and ``ascmhl verify`` of the card
+records ``sub``'s files there, not in the root history, and ``ascmhl-debug verify`` of the card
 checks them against it. The root history alone is the card's history offload-ai carries
 (:mod:`offload.card_history`); a nested one is copied as files, and a generation of ours
 refuses to list a tree that holds one (``manifest.ascmhl``). Its records are checked all

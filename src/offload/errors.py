@@ -98,6 +98,19 @@ class PreflightRefused(UsageError):
         return self._warnings
 
 
+#: How a preflight refusal begins (``refusal_lines``).
+REFUSED = "preflight refused the offload; nothing was copied"
+
+
+def refusal_lines(reasons: Sequence[str]) -> str:
+    """A preflight refusal's message for *reasons* (each one line): one reason on one line
+    after :data:`REFUSED` (the project's rule: one refusal, one line), several each on a
+    line of its own below it, so that each stays readable."""
+    if len(reasons) == 1:
+        return f"{REFUSED}: {reasons[0]}"
+    return "\n".join((f"{REFUSED}:", *reasons))
+
+
 class CancelledError(OffloadError):
     """The job was cancelled (Ctrl-C); partial files were removed."""
 
@@ -595,6 +608,28 @@ def reach(path: Path | str) -> os.stat_result | None:
         return None
     except OSError as exc:
         raise drive_unreachable(exc, path) or exc from None
+
+
+def unexpanded_tilde(path: Path | str) -> str:
+    """A hint for *path*, which does not exist, when a ``~`` no shell expanded is why: a
+    quoted ``~`` (``offload copy '~/A001' D``) reaches the program as it is and is read from
+    the current folder (``<cwd>/~/A001``). Said as ``"; ..."`` after the error's words,
+    naming the path the user likely meant; empty when no part of *path* begins with ``~``
+    or the first that does is there (a folder really named so)."""
+    parts = Path(os.path.abspath(path)).parts
+    for at, part in enumerate(parts):
+        if not part.startswith("~"):
+            continue
+        if os.path.lexists(os.path.join(*parts[: at + 1])):
+            return ""
+        meant = os.path.expanduser(os.path.join(*parts[at:]))
+        said = f"; {part} was not expanded (the shell leaves a quoted ~ as it is)"
+        if meant.startswith("~"):  # ~name of no user here: no path to offer
+            return f"{said}: write the path without quotes around {part}"
+        return (
+            f"{said}: did you mean {printable_name(meant)}? write it without quotes around {part}"
+        )
+    return ""
 
 
 def unreachable_ancestor(path: Path | str) -> DriveUnreachable | None:

@@ -34,7 +34,7 @@ generation here records:
   foreign file at the name the card's copy was refused or kept beside, ``--keep-both``);
 * every other symlink (to a folder, dangling, looping, leading out of the card) is not
   recorded and is named in the generation's own ``<ignore>`` list by a pattern that matches
-  it alone, so ``ascmhl verify`` (and ``-dh``, which crashes on such a link otherwise) skips
+  it alone, so ``ascmhl-debug verify`` (and ``-dh``, which crashes on such a link otherwise) skips
   it; no hash of content that is not the card's is ever claimed
   (:mod:`offload.manifest.links`); a warning names each. ascmhl matches that pattern
   (``**/<path>``) at any depth of the copy root, so one that would also hide another path
@@ -458,7 +458,7 @@ def _covered_links(
         if always.excludes(path, is_dir=False):
             states[path] = (
                 LinkState.IGNORED,
-                f"{newest} hides it: no hash is recorded for it, ascmhl verify skips it",
+                f"{newest} hides it: no hash is recorded for it, ascmhl-debug verify skips it",
             )
         elif history.reference_hash_formats(path) is None or spec.excludes(path, is_dir=False):
             return None
@@ -472,7 +472,7 @@ def _covered_links(
             return None
         states[path] = (
             LinkState.IGNORED,
-            f"{newest} ignores it: no hash is recorded for it, ascmhl verify skips it",
+            f"{newest} ignores it: no hash is recorded for it, ascmhl-debug verify skips it",
         )
     return states
 
@@ -493,7 +493,7 @@ def _left_out_states(
             states[path] = (
                 LinkState.IGNORED,
                 "the ignore list of the newest manifest there hides it: no hash is recorded "
-                "for it, ascmhl verify skips it",
+                "for it, ascmhl-debug verify skips it",
             )
         else:
             states[path] = (state, note)
@@ -565,7 +565,7 @@ def _ignore_links(
             relative,
             link_shown,
             f"{why}; it is copied as a link, and the manifest there ignores it (no hash is "
-            "recorded for it, ascmhl verify skips it)",
+            "recorded for it, ascmhl-debug verify skips it)",
             LinkState.IGNORED,
         )
     return patterns
@@ -714,8 +714,8 @@ def _leave_finder_file_out(
         outcome,
         relative,
         f"{printable_name(relative)} on {root} is in no manifest there{when}: "
-        f"{FINDER_FILE_REASON}; its copy is in the job report with its state (ascmhl verify and "
-        "offload verify of the copy pass over it)",
+        f"{FINDER_FILE_REASON}; its copy is in the job report with its state (ascmhl-debug "
+        "verify and offload verify of the copy pass over it)",
         content=FINDER_FILE_REASON,
     )
 
@@ -732,7 +732,7 @@ def _leave_name_out(
         outcome,
         relative,
         f"{printable_name(relative)} on {root} is not in the ASC MHL manifest{when}: {why}; "
-        "its copy is in the job report with its state (ascmhl verify and offload verify of "
+        "its copy is in the job report with its state (ascmhl-debug verify and offload verify of "
         "the copy call it a new file, exit 21; ascmhl diff lists it as new)",
         content=why,
     )
@@ -1021,7 +1021,7 @@ def _generation_written(root: Path, outcome: ManifestResult, carried: CarriedHis
 def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult, whose: str) -> bool:
     """No generation of ours follows the card's history carried to *root*: it is taken
     back, so that no history is left there without one (its ignore list hides our state;
-    the card's would leave ``ascmhl verify`` to call ``.offload/`` new files). Whether it
+    the card's would leave ``ascmhl-debug verify`` to call ``.offload/`` new files). Whether it
     was. *whose*: whose history it is, in words ("the card's", "the fast copy's", or "the"
     where it is not known)."""
     taken_back = False
@@ -1030,7 +1030,7 @@ def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult, who
     except OffloadError as exc:
         note = (
             f"{whose} ASC MHL history carried there could not be taken back ("
-            f"{exc.message}): without a generation of offload-ai after it, ascmhl verify "
+            f"{exc.message}): without a generation of offload-ai after it, ascmhl-debug verify "
             f"calls the files of {STATE_FOLDER}/ new"
         )
     else:
@@ -1040,7 +1040,7 @@ def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult, who
         outcome.written = [p for p in outcome.written if p not in taken]
         note = (
             f"{whose} ASC MHL history is not left there either: without a generation of "
-            f"offload-ai after it, ascmhl verify would call the files of {STATE_FOLDER}/ new"
+            f"offload-ai after it, ascmhl-debug verify would call the files of {STATE_FOLDER}/ new"
         )
     if outcome.error is not None:
         outcome.error = f"{outcome.error}; {note}"
@@ -1322,7 +1322,7 @@ def _read_again_note(root: Path, count: int) -> str:
 def _enclosing_warnings(root: Path, paths: Sequence[str], outcome: ManifestResult) -> None:
     """A warning (code ``enclosing-history-hides``) for each folder above *root* whose ASC
     MHL history's ignore list hides one of *paths* (the files the generation just written
-    there records) from ``ascmhl verify`` of that folder (:mod:`offload.manifest.enclosing`):
+    there records) from ``ascmhl-debug verify`` of that folder (:mod:`offload.manifest.enclosing`):
     a damaged copy of such a file would pass that check; one (``enclosing-history-unread``)
     for each whose list could not be read: whether it hides any is not known."""
     from offload.manifest.enclosing import Unread, enclosing_hides
@@ -1360,7 +1360,7 @@ def _legacy_patterns(
     """The ignore pattern of the legacy MHLs at the copy root, for a generation written now:
     when this run writes one, or when one of ours stands there already (an earlier run's
     ``--mhl legacy`` or ``both``). Not card content: a generation that does not name them
-    leaves each a new file to ``ascmhl verify`` (exit 21) and to ``offload verify``. A card
+    leaves each a new file to ``ascmhl-debug verify`` (exit 21) and to ``offload verify``. A card
     entry of such a name (the card was itself a copy root, a copy tool wrote its legacy MHL
     onto the card, a note so named in a clip folder, a folder ``DAY2_2024.mhl/`` of clips)
     is the card's, recorded as such: the pattern hides a name at any depth, folders
@@ -1405,7 +1405,7 @@ def _legacy_patterns(
             f"{printable_name(path)} on {destination.root}: the card's folder, copied (the "
             "job report has its files, each with its state), is not in the ASC MHL manifest "
             f"there: the pattern {pattern} that hides the copy root's legacy MHLs hides it "
-            f"too, and {why}; ascmhl verify does not check it",
+            f"too, and {why}; ascmhl-debug verify does not check it",
             content=f"the pattern {pattern} that hides the copy root's legacy MHLs hides it "
             f"too, and {why}",
         )
@@ -1418,7 +1418,7 @@ def _card_files_listed_again(patterns: Sequence[str], destination: DestinationRe
     names the root's alone; then those that list the card's folders so named again), each
     file of the card on *destination* that the first hides too: ``!`` and the file's exact
     pattern, which matches no legacy MHL of ours (none has a card file's name). Without
-    them such a file is copied and verified but in no generation, so neither ``ascmhl
+    them such a file is copied and verified but in no generation, so neither ``ascmhl-debug
     verify`` nor ``offload verify`` ever checks its copy. A file in a folder left hidden
     stays hidden with it (ascmhl does not walk into an ignored one)."""
     spec = IgnoreSpec(patterns)
@@ -1458,7 +1458,7 @@ def _listed_again_past_history(
         (item.relative_path for item in listed if item.relative_path not in left_out),
     )
     if hidden:
-        # plain ascmhl verify walks a folder only an anchored pattern hides (it never applies
+        # plain ascmhl-debug verify walks a folder only an anchored pattern hides (it never applies
         # one): it calls such a file new, where offload verify passes it over
         walked = verify_skips(ignored_for_good(latest, requested))
         anchored: list[str] = []
@@ -1470,7 +1470,7 @@ def _listed_again_past_history(
                 both,
                 "in a folder the ignore list carried from the card's ASC MHL history hides, "
                 "which no pattern can list again",
-                "ascmhl verify and offload verify pass over {it}",
+                "ascmhl-debug verify and offload verify pass over {it}",
                 False,
             ),
             (anchored, ANCHORED_ONLY_REASON, ANCHORED_ONLY_CHECKS, True),
@@ -1766,7 +1766,7 @@ def _nested_state(
             f"{printable_name(path)} on {root}: the card's own "
             f"{printable_name(path.rpartition('/')[2])}, copied (the job report has its "
             "files, each with its state), is not in the ASC MHL manifest there: the pattern that "
-            f"hides the copy root's own state hides it too, and {why}; ascmhl verify does "
+            f"hides the copy root's own state hides it too, and {why}; ascmhl-debug verify does "
             "not check it",
             content=f"the pattern that hides the copy root's own state hides it too, and {why}",
         )

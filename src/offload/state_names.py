@@ -15,7 +15,7 @@ STATE_FOLDER = ".offload"
 GENERATION_RECORD_NAME = "ascmhl-generation.json"
 # Our own state on a destination, partials of an interrupted run, and the piece of a partial's
 # name fusefat leaves as a folder entry of its own (``naming.is_partial_leftover``) are never
-# card content; the manifests carry the unanchored ones, so ``ascmhl verify`` hides them too.
+# card content; the manifests carry the unanchored ones, so ``ascmhl-debug verify`` hides them too.
 TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*", ".offload-part")
 # Why a source's root folder named like our state folder is left out when it holds no
 # ledger (``card.ignored_with_reasons``): not known to be ours, maybe the card's own content;

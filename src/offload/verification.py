@@ -32,6 +32,7 @@ from offload.errors import (
     reach,
     read_error_words,
     shell_word,
+    unexpanded_tilde,
 )
 from offload.ledger import (
     STATE_FOLDER,
@@ -425,10 +426,12 @@ def _recorded_elsewhere_hint(root: Path) -> str:
         f" ({len(below) - _BELOW_NAMED} more not named here)" if len(below) > _BELOW_NAMED else ""
     )
     if len(below) == 1:
-        return f"; 1 folder below it holds records of its own: {commands}"
+        return (
+            f"; 1 folder below it holds records of its own, not checked: check it with: {commands}"
+        )
     return (
-        f"; {len(below)} folders below it hold records of their own, each checked on its "
-        f"own: {commands}{more}"
+        f"; {len(below)} folders below it hold records of their own, none checked: check "
+        f"each with: {commands}{more}"
     )
 
 
@@ -701,7 +704,8 @@ def verify_path(
         ) from None
     if found is None and not os.path.islink(root):
         raise UsageError(
-            f"{root} does not exist; name the destination (or card) folder (is the drive mounted?)",
+            f"{root} does not exist; name the destination (or card) folder (is the drive "
+            f"mounted?){unexpanded_tilde(root)}",
             path=root,
         )
     if found is None or not stat.S_ISDIR(found.st_mode):
@@ -973,7 +977,7 @@ def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> s
     return (
         f": the files were not read, neither proven nor found wrong; restore "
         f"{root / ASCMHL_FOLDER} from another copy of this card (or a backup) that "
-        f"ascmhl verify accepts, and run this again{ledger}"
+        f"ascmhl-debug verify accepts, and run this again{ledger}"
     )
 
 

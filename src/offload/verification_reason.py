@@ -32,7 +32,7 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
 * **changed**, against the ASC MHL history: a copy the copy root's ledger records as a newer version
   verified (or transfer-checked) there (its size the ledger entry's, not the history's record's, and
   any digest read the entry's): a file replaced since, by ``offload copy --overwrite``, whose new
-  version ASC MHL cannot record (a path's first record stays its reference), so ascmhl verify
+  version ASC MHL cannot record (a path's first record stays its reference), so ascmhl-debug verify
   reports it changed as well (``replaced-since-recorded``, :data:`REPLACED_SINCE`; the entry's own
   proof named: verified, or transfer-checked, never read back); the check does not revoke that entry
   (``verify_revoke``).
@@ -104,7 +104,7 @@ REPLACED_SINCE_RECORDED = "replaced-since-recorded"
 REPLACED_SINCE = (
     "the copy root's ledger records {which}, {proved} there{when} (a file replaced "
     "since the history first recorded it: offload copy --overwrite); ASC MHL keeps a path's "
-    "first record as its reference and cannot record a new version, so ascmhl verify reports "
+    "first record as its reference and cannot record a new version, so ascmhl-debug verify reports "
     "it as a hash mismatch too (exit 11); this check does not revoke the ledger's record"
 )
 

@@ -10,15 +10,10 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from offload.cli.parser import build_parser
 from offload.cli.pfndispatchcopy import build_parser as build_pfndispatchcopy_parser
-
-REPO = Path(__file__).resolve().parents[2]
-#: The user's documents (docs/performance.md is the measurements' log, not a reference).
-DOCUMENTS = ["README.md", *(f"docs/{name}" for name in ("json.md", "reports.md", "s3.md"))]
-DOCUMENTS += ["docs/reliability.md", "docs/design.md"]
+from support.documents import documents_text
 
 
 def _options(parser: argparse.ArgumentParser) -> Iterator[tuple[str, ...]]:
@@ -32,7 +27,7 @@ def _options(parser: argparse.ArgumentParser) -> Iterator[tuple[str, ...]]:
 
 
 def test_every_documented_short_option_has_its_long_form_documented() -> None:
-    text = "\n".join((REPO / name).read_text(encoding="utf-8") for name in DOCUMENTS)
+    text = documents_text()
     spellings = set(_options(build_parser())) | set(_options(build_pfndispatchcopy_parser()))
     missing = []
     for option in sorted(spellings):

@@ -60,3 +60,63 @@ def test_pfndispatchcopy_names_a_source_it_cannot_look_at_in_one_line(
     assert "Traceback" not in done.stderr
     assert f"cannot read source {tmp_path / path}: " in done.stderr and errno_name in done.stderr
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def _home_and_card(tmp_path: Path) -> tuple[Path, Path]:
+    """A home folder holding a card ``A001`` and a destination ``D``, and a working folder
+    beside it, where a quoted ``~`` is read as a folder named ``~``."""
+    home, here = tmp_path / "home", tmp_path / "here"
+    (home / "A001" / "CLIPS").mkdir(parents=True)
+    (home / "A001" / "CLIPS" / "c.mov").write_bytes(b"clip")
+    (home / "D").mkdir()
+    here.mkdir()
+    return home, here
+
+
+@pytest.mark.parametrize(
+    ("argv", "typed"),
+    [
+        (["copy", "~/A001", "{home}/D"], "source {here}/~/A001 does not exist;"),
+        (["copy", "{home}/A001", "~/D"], "destination {here}/~/D does not exist:"),
+        (["verify", "~/A001"], "{here}/~/A001 does not exist;"),
+    ],
+    ids=["copy-source", "copy-destination", "verify"],
+)
+def test_a_quoted_tilde_is_said_not_expanded_with_the_path_meant(
+    tmp_path: Path, argv: list[str], typed: str
+) -> None:
+    """``offload copy '~/A001' D``: the shell leaves a quoted ``~`` as it is. Failed before:
+    "/cwd/~/A001 does not exist" and no hint that ``~`` was not expanded; the destination's
+    refusal took two lines. Now one line, naming the path meant ($HOME's)."""
+    home, here = _home_and_card(tmp_path)
+    words = {"home": home, "here": here}
+    command = [part.format(**words) for part in argv]
+    done = subprocess.run(
+        [*OFFLOAD, *command, "--report-dir", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=here,
+        env={**os.environ, "HOME": str(home)},
+    )
+    assert done.returncode == 64, done.stderr
+    (line,) = done.stderr.splitlines()
+    meant = home / next(part for part in argv if part.startswith("~")).removeprefix("~/")
+    assert typed.format(**words) in line, line
+    assert line.endswith(
+        f"; ~ was not expanded (the shell leaves a quoted ~ as it is): did you mean {meant}? "
+        "write it without quotes around ~"
+    ), line
+    assert not (here / "~").exists() and os.listdir(home / "D") == []
+
+
+def test_a_tilde_folder_that_is_there_gets_no_hint(tmp_path: Path) -> None:
+    """A folder really named ``~`` in the working folder: its missing card is said missing,
+    without the hint (the ``~`` was not the user's home)."""
+    _, here = _home_and_card(tmp_path)
+    (here / "~").mkdir()
+    done = run([*PFN, "~/x.mov", "out.mov"], here)
+    assert done.returncode == 64, done.stderr
+    assert done.stderr.splitlines() == [
+        f"ERROR: source {here}/~/x.mov does not exist; check the path"
+    ], done.stderr

@@ -178,7 +178,7 @@ def test_each_refused_reference_says_what_to_do(tmp_path: Path) -> None:
         "gone": lambda root: (root / chain).unlink(),
         "folder": lambda root: ((root / chain).unlink(), (root / chain).mkdir()),
     }
-    restore = "from another copy of this card (or a backup) that ascmhl verify accepts"
+    restore = "from another copy of this card (or a backup) that ascmhl-debug verify accepts"
     for name, spoil in damage.items():
         root = tmp_path / name
         shutil.copytree(copy, root, symlinks=True)

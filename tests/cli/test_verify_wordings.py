@@ -137,7 +137,7 @@ def test_partial_leftovers_are_named_as_ours_not_new(tmp_path: Path) -> None:
     ``.offload-part`` piece of one fusefat leaves after renames) is no file of the card:
     every output names it a leftover, not a new file; nothing reads or records it (not in
     an --append generation); exit 0 when all else is verified. The ASC MHL history's own
-    ignore list hides the fusefat piece (as ``ascmhl verify`` reads it), never a partial,
+    ignore list hides the fusefat piece (as ``ascmhl-debug verify`` reads it), never a partial,
     which says the copy may lack card files no record names, whatever a list says (QA: a
     partial left in a copy root ``offload copy`` wrote: "12 OK", ``leftovers: []``, failed
     before). The fusefat piece is never to be deleted through fusefat. Failed before:
@@ -266,6 +266,8 @@ def test_a_drive_holding_card_copies_names_the_copies_to_verify(tmp_path: Path) 
     card copies): ``offload verify DRIVE``, whose card copies each hold their own history
     and ledger (DRIVE/A001, and one a folder deeper, DRIVE/DAY_02/A002), said only "nothing
     to verify against" (exit 30), naming none of them; ascmhl-debug verify says as little.
+    Then (QA, first hour) "each checked on its own: offload verify ...", though none was
+    checked: now "none checked: check each with: ...".
     A hidden folder (a Mac's .Spotlight-V100) is not looked into."""
     drive = tmp_path / "SHUTTLE"
     for card, folder in (("A001", drive), ("A002", drive / "DAY_02"), ("A003", drive)):
@@ -285,14 +287,15 @@ def test_a_drive_holding_card_copies_names_the_copies_to_verify(tmp_path: Path) 
     assert lines == [
         f"ERROR: nothing to verify {drive} against: no ASC MHL history (ascmhl/), no legacy "
         "MHL given and no offload-ai ledger; 3 folders below it hold records of their own, "
-        f"each checked on its own: offload verify {drive / 'A001'}; offload verify "
+        f"none checked: check each with: offload verify {drive / 'A001'}; offload verify "
         f"{drive / 'A003'}; offload verify {drive / 'DAY_02' / 'A002'}"
     ], err
     # One copy below: named alone.
     code, out, err = run("verify", "--report-dir", tmp_path / "reports", drive / "DAY_02")
     assert code == 30, out + err
     assert err.splitlines()[0].endswith(
-        f"; 1 folder below it holds records of its own: offload verify {drive / 'DAY_02' / 'A002'}"
+        "; 1 folder below it holds records of its own, not checked: check it with: offload "
+        f"verify {drive / 'DAY_02' / 'A002'}"
     ), err
 
 
@@ -313,7 +316,7 @@ def test_the_commands_suggested_for_exit_30_paste_as_one_path_each(tmp_path: Pat
 
     code, out, err = run("verify", "--report-dir", tmp_path / "reports", drive)
     assert code == 30, out + err
-    commands = err.splitlines()[0].split("each checked on its own: ", 1)[1]
+    commands = err.splitlines()[0].split("check each with: ", 1)[1]
     words = shlex.shlex(commands, posix=True, punctuation_chars=";")
     words.whitespace_split = True
     assert list(words) == [

@@ -7,7 +7,7 @@ Broadcast WAVs, a Mac's volume files, more names and a deep path; Venice X-OCN, 
 chapters past 9, GoPro MAX 360 chapters, Canon RAW Light clip folders, a 0-byte take,
 names of 255 bytes, hidden files and 300 sidecars in a folder) is
 copied to three destinations with full verification; then every destination's ASC MHL
-history must pass ``ascmhl verify`` (1.2; the first's with its folder hashes too), every copy
+history must pass ``ascmhl-debug verify`` (1.2; the first's with its folder hashes too), every copy
 must hash as the card did with ``xxhsum -H1`` and ``md5sum``, the OS's junk must be left out
 and listed, and the report must group the files as a DIT would.
 """
@@ -301,7 +301,7 @@ def test_card_files_named_like_the_legacy_mhls_are_in_the_history_and_checked(
     copy tool that wrote one onto the card, or an earlier copy root offloaded again) and a
     note named ``DAY2_notes.mhl`` in a clip folder, offloaded with a legacy MHL: the
     generation's pattern that hides the copy root's own legacy MHLs (``DAY2_*.mhl``) hid
-    both card files too, at any depth, with no warning, so neither ``ascmhl verify`` nor
+    both card files too, at any depth, with no warning, so neither ``ascmhl-debug verify`` nor
     ``offload verify`` saw a change to their copies (both exit 0); so did a generation
     written after an earlier run's legacy MHL. Each must be listed, checked, and a re-run
     with nothing new must write no generation. So must the clips in a card *folder* so
@@ -353,9 +353,9 @@ def test_a_dangling_link_in_a_folder_named_like_the_legacy_mhls_stays_ignored_on
     clip, a note so named (``DAY2_x.mhl``) and a dangling link (``gone``), offloaded again.
     Once a run adds the legacy MHLs' pattern after a history that ignores the link (``--mhl
     ascmhl``, then ``both``), the folder's ``!`` pattern came after the link's carried one and
-    listed it again: ``ascmhl verify`` found it new (exit 21). With links the re-runs write
+    listed it again: ``ascmhl-debug verify`` found it new (exit 21). With links the re-runs write
     generations again, and each re-scoped the history's own ``DAY2_*.mhl`` below the folder,
-    after the note's ``!``: the note hidden, a changed copy of it passed ``ascmhl verify``.
+    after the note's ``!``: the note hidden, a changed copy of it passed ``ascmhl-debug verify``.
     Now the link stays ignored and the note checked, run after run."""
     card = camera_cards.write_card(
         tmp_path / "cards" / "DAY2",
@@ -479,7 +479,7 @@ def test_a_days_cards_on_an_exfat_shuttle_pass_the_field_tools_after_a_replug(
 ) -> None:
     """A day's cards offloaded to an exFAT shuttle drive (exfat-fuse over a loop device) and
     a folder, with every hash the legacy MHL records and both manifests; then the drive
-    unplugged and plugged in again: ``ascmhl verify -dh``, ``xxhsum -H1``, ``md5sum`` and
+    unplugged and plugged in again: ``ascmhl-debug verify -dh``, ``xxhsum -H1``, ``md5sum`` and
     ``sha1sum`` on both, ``offload verify --mhl-file`` (the legacy MHL) on the shuttle,
     must all agree with what the card's files hash to, and the same command again must
     write nothing and trust every copy (verified earlier)."""
@@ -551,7 +551,7 @@ def test_no_default_ignore_copies_os_files_and_names_each_finder_file_no_manifes
             f"{root / path} will be copied like the card's other files, but it will be in no "
             "manifest there, ASC MHL or legacy (ASC MHL leaves every .DS_Store out" in output
         ), output
-    assert output.count("ascmhl verify and offload verify of the copy pass over it") == 2
+    assert output.count("ascmhl-debug verify and offload verify of the copy pass over it") == 2
     for run in ("copy", "re-run"):
         code, output = offload("copy", str(card), str(destination), "--no-default-ignore")
         assert code == 0, output
@@ -566,7 +566,7 @@ def test_no_default_ignore_copies_os_files_and_names_each_finder_file_no_manifes
         for warning in data["warnings"]:
             if warning["code"] == "not-in-manifest":  # what a check does: passes over it
                 assert warning["message"].endswith(
-                    "ascmhl verify and offload verify of the copy pass over it: the "
+                    "ascmhl-debug verify and offload verify of the copy pass over it: the "
                     "manifests' ignore list hides it"
                 ), warning
         assert "calls it new" not in output and "passes over them" in output, output

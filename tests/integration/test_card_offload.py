@@ -233,6 +233,26 @@ def test_usage_errors_exit_64(card: Path, dests: list[Path]) -> None:
     assert os.listdir(dests[0]) == []
 
 
+def test_one_refusal_is_one_line_several_a_line_each_below_the_first(
+    card: Path, dests: list[Path]
+) -> None:
+    """The project's rule: one refusal, one line. Failed before: a lone reason came on a
+    second line below "preflight refused the offload; nothing was copied:". Several keep a
+    line each below that one, so that each stays readable."""
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    one, two = dests[0] / "one", dests[1] / "two"
+    assert main(["copy", str(card), str(one), str(two)], env) == 64
+    assert err.getvalue().splitlines() == [
+        "ERROR: preflight refused the offload; nothing was copied:",
+        *(
+            f"ERROR: destination {missing} does not exist: check the drive is mounted, or "
+            "create the folder"
+            for missing in (one, two)
+        ),
+    ]
+
+
 def test_a_line_break_in_a_typed_path_stays_in_its_one_line(card: Path, dests: list[Path]) -> None:
     """Failed before: the refusal printed the path raw, so its second half came out as an
     ERROR line of its own ("ERROR: name does not exist: check the drive is mounted"); the
@@ -242,9 +262,8 @@ def test_a_line_break_in_a_typed_path_stays_in_its_one_line(card: Path, dests: l
     typed = dests[0] / "bad\nname"
     assert main(["copy", str(card), str(typed)], env) == 64
     assert err.getvalue().splitlines() == [
-        "ERROR: preflight refused the offload; nothing was copied:",
-        f"ERROR: destination {dests[0]}/bad\\x0aname does not exist: check the drive is mounted, "
-        "or create the folder",
+        "ERROR: preflight refused the offload; nothing was copied: destination "
+        f"{dests[0]}/bad\\x0aname does not exist: check the drive is mounted, or create the folder",
     ]
     assert os.listdir(dests[0]) == []
     err.truncate(0), err.seek(0)

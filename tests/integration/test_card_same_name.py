@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -349,3 +350,46 @@ def test_the_way_on_of_a_cascade_keeps_its_slow_drive_cascaded(tmp_path: Path) -
     assert f"Now feeding {free_slow} from those copies" in apart.stderr, apart.stderr
     for name in SECOND:
         assert (free_slow / name).read_bytes() == (card / name).read_bytes()
+
+
+def test_the_way_to_add_the_card_to_its_folders_names_each_destination_and_works(
+    tmp_path: Path,
+) -> None:
+    """Two destinations, the first holding another card's offload in ``RAID1/EOS_DIGITAL``,
+    the second no folder of the name yet. Failed before: the other way on named the first
+    destination's folder alone ("or --into RAID1/EOS_DIGITAL to add it to that folder"), a
+    command that leaves RAID2 out. Now the whole command, each destination's folder named
+    (the one not there made first), and run as printed it adds the card to both (its clip
+    names not the other card's: none in the way)."""
+    other, card = tmp_path / "r1" / "EOS_DIGITAL", tmp_path / "r2" / "EOS_DIGITAL"
+    second = {OTHER_CLIP: SECOND[OTHER_CLIP]}
+    shoot(other, FIRST, b"card one ")
+    shoot(card, second, b"card two ")
+    raid1, raid2, reports = tmp_path / "RAID1", tmp_path / "RAID2", tmp_path / "reports"
+    for folder in (raid1, raid2):
+        folder.mkdir()
+    assert run("copy", "--report-dir", reports, other, raid1).returncode == 0
+
+    refused = run("copy", "--report-dir", reports, card, raid1, raid2)
+    assert refused.returncode == 64, refused.stdout + refused.stderr
+    (line,) = error_lines(refused)
+    ours = [raid1 / "EOS_DIGITAL", raid2 / "EOS_DIGITAL"]
+    add = f"mkdir {ours[1]} && offload copy --into {card} {ours[0]} {ours[1]}"
+    assert line.endswith(f"or {add} (with the command's other options) to add it to those folders")
+    assert not ours[1].exists()
+
+    bin_folder = os.path.dirname(sys.executable)  # where this venv's offload is
+    added = subprocess.run(
+        f"{add} --report-dir {reports}",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": f"{bin_folder}:{os.environ['PATH']}"},
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    for root in ours:
+        for name in second:
+            assert (root / name).read_bytes() == (card / name).read_bytes()
+    for name in FIRST:
+        assert (ours[0] / name).read_bytes() == (other / name).read_bytes()

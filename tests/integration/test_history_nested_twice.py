@@ -2,7 +2,7 @@
 ``RAID/A001/EXTRA/C001`` another card's copy inside it, then a single file copied into
 ``RAID`` (a root history above both).
 
-``ascmhl verify`` of ``RAID`` (``ascmhl`` 1.2) checks both nested histories' files with
+``ascmhl-debug verify`` of ``RAID`` (``ascmhl`` 1.2) checks both nested histories' files with
 ``RAID``'s list alone, so each one's dangling link needs its exact pattern there. Failed
 before: the search for nested histories stopped at ``A001``, so ``C001``'s link got none
 and was a new file to ``ascmhl-debug verify RAID`` (exit 21)."""

@@ -132,7 +132,7 @@ def test_offload_verify_of_a_replaced_index_file_says_why_and_keeps_its_record(
             "the copy root's ledger records a version of this size (its content not read "
             "against that record), verified there on" in line
         ), line
-        assert "ascmhl verify reports it as a hash mismatch too (exit 11)" in line, line
+        assert "ascmhl-debug verify reports it as a hash mismatch too (exit 11)" in line, line
         said = checked.stderr.replace("does not revoke", "").replace("not revoked", "")
         assert "revoked" not in said, checked.stderr
         # Its size alone compared: nothing proved the copy intact, so the footer's line of
@@ -360,7 +360,7 @@ def test_a_copy_read_again_in_the_historys_format_that_changed_is_failed_and_rev
     killed between its ledger and its manifests), the ledger vouches for its copy in xxh64,
     and the copy changed since (a byte flipped, its date kept). The nothing-new re-run reads
     the copy again in md5 for its generation, finds it no longer what was verified, and
-    leaves it out of the generation with a warning naming it; ascmhl verify of the copy
+    leaves it out of the generation with a warning naming it; ascmhl-debug verify of the copy
     still fails it against the md5 record. The copy is failed there (exit 1, never "verified
     on every destination") and its ledger entry revoked: the next run reads it back. Failed
     before: exit 0, "All 2 files ... verified", and every re-run warned again and wrote

@@ -60,7 +60,7 @@ def test_a_link_replaced_by_a_file_on_a_re_run_is_listed_and_verified(
 ) -> None:
     """Before: the first run's ``**/CLIPS/take.mov`` (a dangling link then) was carried into
     the re-run's generation, so the real take copied and verified there was left out of the
-    manifest and ``ascmhl verify`` never looked at it (and passed)."""
+    manifest and ``ascmhl-debug verify`` never looked at it (and passed)."""
     card = tmp_path / "cards" / "A001"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "A001C001.mov").write_bytes(os.urandom(50_000))

@@ -4,7 +4,7 @@ A card copied ``--into`` a folder that holds other copies: the pattern written f
 its links ascmhl cannot hash (``**/<path>``) matches that path at any depth, and ascmhl 1.2
 matches it against every path of the root, the nested histories' files included. Before,
 the pattern was checked against this card's own files alone, so it could hide another
-copy's file: ``ascmhl verify`` of the root then skipped it (a damaged copy passed). Now the
+copy's file: ``ascmhl-debug verify`` of the root then skipped it (a damaged copy passed). Now the
 pattern is checked against every path standing in the tree and every path a history there
 records; a link whose pattern would hide one is left out, named (ascmhl calls it new).
 """
@@ -66,7 +66,7 @@ def _day2_into_a_roll_holding_a001(tmp_path: Path, dangling: str) -> tuple[Path,
 def test_a_link_pattern_never_hides_a_nested_copys_file(judge: AscmhlJudge, tmp_path: Path) -> None:
     """``ROLL/A001`` is a copy root of its own (its history records ``CLIPS/take.mov``);
     DAY2, copied ``--into ROLL``, has a dangling link ``CLIPS/take.mov``, whose pattern
-    ``**/CLIPS/take.mov`` would hide ``A001/CLIPS/take.mov`` from ``ascmhl verify ROLL``.
+    ``**/CLIPS/take.mov`` would hide ``A001/CLIPS/take.mov`` from ``ascmhl-debug verify ROLL``.
     Failed before: the pattern was written and the damaged copy in A001 passed (exit 0)."""
     roll, output = _day2_into_a_roll_holding_a001(tmp_path, "CLIPS/take.mov")
     assert "**/CLIPS/take.mov" not in _patterns(roll)
@@ -80,7 +80,7 @@ def test_a_link_pattern_never_hides_a_file_an_earlier_card_into_the_root_recorde
 ) -> None:
     """DAY1 copied ``--into ROLL`` (the root history records ``SOUND/take.wav``), then DAY2
     with a dangling link ``take.wav``: ``**/take.wav`` would hide DAY1's file. Failed
-    before: written, and ``ascmhl verify ROLL`` passed with DAY1's copy damaged. Its other
+    before: written, and ``ascmhl-debug verify ROLL`` passed with DAY1's copy damaged. Its other
     link, whose pattern hides nothing, is still ignored."""
     roll = tmp_path / "RAID" / "ROLL"
     roll.mkdir(parents=True)
@@ -109,7 +109,7 @@ def test_a_link_pattern_that_hides_nothing_else_is_still_written(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
     """The same root holding another copy, DAY2's dangling link with a name nothing else
-    has: ignored as before, and ``ascmhl verify`` of the root is clean."""
+    has: ignored as before, and ``ascmhl-debug verify`` of the root is clean."""
     roll, _ = _day2_into_a_roll_holding_a001(tmp_path, "CLIPS/other.mov")
     assert "**/CLIPS/other.mov" in _patterns(roll)
     verdict = judge.verify(roll)
@@ -166,7 +166,7 @@ def test_an_ignored_folder_that_cannot_be_listed_leaves_the_links_patterns_writt
     """The copy root holds ``.Spotlight-V100`` only root may enter (a macOS volume's), and
     the card, copied ``--into`` it by ``nobody``, a dangling link. The generation's list
     ignores that folder, and ascmhl's ``verify`` does not walk it, so no pattern can hide a
-    path in it: the link is ignored by its pattern and ``ascmhl verify`` of the root is
+    path in it: the link is ignored by its pattern and ``ascmhl-debug verify`` of the root is
     clean. Failed before: the tree's walk entered the folder, could not list it, and left
     the link out ("could not be read whole"), on every run."""
     card, root = _place_card_and_root(place, ".Spotlight-V100")
@@ -199,9 +199,9 @@ def test_an_ignored_folder_that_cannot_be_listed_leaves_a_nested_copys_link_igno
     """``ROLL/A001`` is a copy of its own with a dangling link ``CLIPS/dangling``, ROLL holds
     ``.Spotlight-V100`` only root may enter, and ``nobody`` copies a card without links
     ``--into`` ROLL: the root generation ignores the nested link (``**/A001/CLIPS/dangling``,
-    ``nested_links``' own read of the tree), and ``ascmhl verify`` of ROLL is clean. Failed
+    ``nested_links``' own read of the tree), and ``ascmhl-debug verify`` of ROLL is clean. Failed
     before: the walk entered the ignored folder, could not list it, and no pattern was
-    due (the link then new to ``ascmhl verify`` of the root, exit 21)."""
+    due (the link then new to ``ascmhl-debug verify`` of the root, exit 21)."""
     first = _card(place, "A001", {"CLIPS/take.mov": 30_000}, {"CLIPS/dangling": "GONE.mov"})
     root = place / "ROLL"
     root.mkdir()
@@ -232,13 +232,13 @@ def test_a_carried_anchored_pattern_leaves_the_folder_it_names_in_the_tree(
 ) -> None:
     """``ROLL/NEST/DAY/A001`` is a copy of its own (its history records ``CLIPS/take.mov``),
     and ROLL's history was made by ``ascmhl create -i NEST/DAY/``: its list, carried, holds
-    an anchored pattern, which plain ``ascmhl verify`` matches against absolute paths, so
+    an anchored pattern, which plain ``ascmhl-debug verify`` matches against absolute paths, so
     never (it walks NEST/DAY). DAY2, copied ``--into ROLL``, has a dangling link
     ``CLIPS/take.mov``: its pattern would hide the nested copy's file, so the link is left
-    out and ``ascmhl verify ROLL`` still checks that file. Failed before: the tree's walk
+    out and ``ascmhl-debug verify ROLL`` still checks that file. Failed before: the tree's walk
     skipped NEST/DAY as the carried pattern said, the pattern was written, and the damaged
     nested copy passed. A001 has a dangling link ``CLIPS/lost.mov`` its own list ignores:
-    ROLL's newest list ignores it too (``**/NEST/DAY/A001/CLIPS/lost.mov``), so ``ascmhl
+    ROLL's newest list ignores it too (``**/NEST/DAY/A001/CLIPS/lost.mov``), so ``ascmhl-debug
     verify ROLL``, which walks NEST/DAY, calls only DAY2's link left out new. Failed before:
     the nested histories were searched with the anchored pattern applied, A001 was never
     found, and verify of ROLL called the link new (exit 21)."""
@@ -267,10 +267,10 @@ def test_an_anchored_pattern_naming_a_nested_copys_folder_leaves_it_searched(
 ) -> None:
     """``ROLL/NEST/A001`` is a copy of its own with a dangling link ``CLIPS/lost.mov`` its
     list ignores, and ROLL's history was made by ``ascmhl create -i /NEST/``. DAY2, copied
-    ``--into ROLL``, is the rest of the root. Plain ``ascmhl verify`` never applies the
+    ``--into ROLL``, is the rest of the root. Plain ``ascmhl-debug verify`` never applies the
     anchored pattern, so it walks NEST: A001's link's pattern is copied up into ROLL's list.
     Failed before: the root was judged whole with the anchored pattern applied, so the nested
-    histories were not searched, and ``ascmhl verify ROLL`` called A001's link new
+    histories were not searched, and ``ascmhl-debug verify ROLL`` called A001's link new
     (exit 21). ``verify -dh`` roots the pattern at ROLL and skips NEST: the root is whole as
     it recomputes the root hash, which the generation records and it matches (a pass later
     had left the root unhashed, judging the hash with plain ``verify``'s walk)."""

@@ -7,7 +7,7 @@ out), a manifest that read through the link recorded the foreign content's hash 
 card's, and both judges accepted it (QA, December 2026: ``link.mov`` listed with the hash of
 a 6-byte foreign file, ``offload verify`` saying OK, ``--keep-both`` exiting 0). Now such a
 link is not made (the card layer knows why, and says so: exit 1), or, made, is left out of
-the manifest (no hash claimed; ``ascmhl verify`` calls it new). Real files, the real CLI,
+the manifest (no hash claimed; ``ascmhl-debug verify`` calls it new). Real files, the real CLI,
 ``ascmhl`` 1.2 as the judge.
 """
 
@@ -170,7 +170,7 @@ def test_a_made_link_that_leads_to_no_verified_copy_is_left_out_of_the_manifest(
 ) -> None:
     """The card's link leads to a file the scan leaves out (``--ignore '*.tmp'``): a link of
     the card, made; on the destination a foreign ``take.tmp`` stands at that name. Before,
-    the manifest listed the link with the foreign file's hash and ``ascmhl verify`` passed."""
+    the manifest listed the link with the foreign file's hash and ``ascmhl-debug verify`` passed."""
     card = tmp_path / "CARD"
     card.mkdir()
     (card / "clip.mov").write_bytes(os.urandom(10_000))

@@ -4,7 +4,7 @@ on every destination, and on a copy of a destination moved elsewhere (post's mac
 A link to a file of the card is listed with the content it leads to (what ascmhl computes by
 following it); every other link (to a folder, dangling, looping, out of the card by an
 absolute target or by ``../..``) is copied as a link and named in the generation's own
-ignore list, so that ``ascmhl verify`` and ``verify -dh`` skip it and no hash of content
+ignore list, so that ``ascmhl-debug verify`` and ``verify -dh`` skip it and no hash of content
 that is not the card's is ever recorded.
 """
 
@@ -206,11 +206,11 @@ def test_a_link_whose_pattern_would_hide_a_file_is_left_out_not_hiding_it(
 def test_a_link_named_like_a_folder_above_the_copy_root_is_left_out_not_hiding_the_tree(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
-    """A dangling link ``RAID0`` at the card's root, copied to ``.../RAID0/A006``: ascmhl verify
-    matches ``**/RAID0`` against absolute paths, so every path below the copy root matched it.
-    Before, the pattern was written: ascmhl skipped the whole tree and checked nothing (exit
-    20, "could not find single file", on a good copy). Now the link is left out, named, and
-    every file is checked."""
+    """A dangling link ``RAID0`` at the card's root, copied to ``.../RAID0/A006``: ascmhl-debug
+    verify matches ``**/RAID0`` against absolute paths, so every path below the copy root
+    matched it. Before, the pattern was written: ascmhl skipped the whole tree and checked
+    nothing (exit 20, "could not find single file", on a good copy). Now the link is left
+    out, named, and every file is checked."""
     root, output = offload_a_dangling_link(tmp_path / "A006", "CLIPS/clip.mov", "RAID0")
     assert "would also hide CLIPS/clip.mov" in output
     assert "**/RAID0" not in (read_history(root).latest_ignore_patterns() or ())

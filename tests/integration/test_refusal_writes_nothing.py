@@ -9,6 +9,7 @@ read-write; ``offload copy --dry-run CARD DEST`` made and removed one in DEST.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -80,9 +81,8 @@ def test_a_read_only_card_is_not_said_to_need_mounting_read_write(
     err = _refused(tmp_path, card, card / "PRIVATE")
     errors = [line for line in err.splitlines() if line.startswith("ERROR:")]
     assert errors == [
-        "ERROR: preflight refused the offload; nothing was copied:",
-        f"ERROR: destination {card / 'PRIVATE'} is inside the source {card}: choose a "
-        "destination on another drive",
+        "ERROR: preflight refused the offload; nothing was copied: destination "
+        f"{card / 'PRIVATE'} is inside the source {card}: choose a destination on another drive",
     ], err
 
 
@@ -134,3 +134,31 @@ def test_the_same_destination_twice_via_dotdot_is_named_as_typed_without_a_write
     said = f"destinations d2 and x/../d2 are the same folder, {tmp_path / 'd2'}: name each"
     assert said in done.stderr, done.stderr
     assert tree_state(tmp_path / "d2") == before
+
+
+def test_a_probe_refused_elsewhere_leaves_a_healthy_copy_roots_dates(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """``offload copy cards/A002 RO RAID2``, RO a read-only mount, RAID2 holding the card's
+    copy of an earlier run (its copy root dated as the card folder): exit 64, "nothing was
+    copied", and every folder of RAID2 keeps its modification time (its change time is the
+    kernel's: no program can set it back). Failed before: the write probe made and deleted
+    in RAID2/A002 (and in RAID2) left the refusal's time as their date."""
+    card = _card(tmp_path / "cards")
+    raid2 = tmp_path / "RAID2"
+    raid2.mkdir()
+    done = run_offload("copy", "--report-dir", tmp_path / "reports", card, raid2)
+    assert done.returncode == 0, done.stderr
+    dated = {".": 1_000_000_000_000_000_000, "A002": os.stat(card).st_mtime_ns}
+    os.utime(raid2, ns=(dated["."], dated["."]))
+    assert os.stat(raid2 / "A002").st_mtime_ns == dated["A002"]
+    read_only = tmpfs_mount(1 << 20).path
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
+    before = {path: st[0] for path, st in tree_state(raid2).items()}
+
+    done = run_offload("copy", "--report-dir", tmp_path / "reports", card, read_only, raid2)
+
+    assert done.returncode == 64, done.stderr
+    assert f"destination {read_only} is not writable" in done.stderr, done.stderr
+    assert {path: st[0] for path, st in tree_state(raid2).items()} == before
+    assert {name: os.stat(raid2 / name).st_mtime_ns for name in dated} == dated

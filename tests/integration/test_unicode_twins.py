@@ -8,7 +8,7 @@ says, and the twin still there is judged by its own record alone. Before:
 * the card's own history listing both twins, one deleted from the card: ``offload copy``
   tied the lost twin's record to the other twin, exit 0, a ``card-history-respelled``
   warning and no word of the lost clip; ``offload verify`` of the copy then said CHANGED
-  (exit 11) where ``ascmhl verify`` says 1 missing (exit 10);
+  (exit 11) where ``ascmhl-debug verify`` says 1 missing (exit 10);
 * a copy of a card with both twins, one twin deleted on the copy: ``offload verify`` read
   the other twin against both records and said CHANGED with the lost twin's hash, "0
   missing", exit 11 (either twin deleted), and ``--append`` wrote a generation listing no
@@ -186,7 +186,7 @@ def test_a_lost_clip_whose_other_spelling_names_a_new_recorded_clip_is_missing(
     files, never tied. Before, the card's check tied the old record to the new clip, then
     dropped it (the new clip's own record won): the copy passed quietly (exit 0, a
     ``card-history-respelled`` warning that the file "is checked against its record"),
-    ``offload verify`` said CHANGED (exit 11) and ``ascmhl verify`` one missing (exit 10).
+    ``offload verify`` said CHANGED (exit 11) and ``ascmhl-debug verify`` one missing (exit 10).
     Now the lost clip is missing from the card (exit 1) and from the copy (exit 10), the
     new clip copied and verified against its own record."""
     card = tmp_path / "cards" / "T001"

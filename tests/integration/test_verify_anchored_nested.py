@@ -2,10 +2,10 @@
 holding a nested history (``ROLL/NEST/A001``, ROLL's history made by ``ascmhl create -i
 /NEST/``).
 
-Plain ``ascmhl verify`` (1.2) matches an anchored pattern against absolute paths, so never:
+Plain ``ascmhl-debug verify`` (1.2) matches an anchored pattern against absolute paths, so never:
 it walks ``NEST`` and checks ``A001``'s files against ``A001``'s history. The check's own
 walk applies the pattern at the root and skipped ``NEST``, so it never found that history:
-a damaged clip there passed ``offload verify ROLL`` (exit 0) while ``ascmhl verify ROLL``
+a damaged clip there passed ``offload verify ROLL`` (exit 0) while ``ascmhl-debug verify ROLL``
 failed, and ``--append`` wrote a generation on a tree holding a nested history, which it
 refuses wherever it sees one. Now such a folder is searched for nested histories (as
 ascmhl walks it; nothing else in it is read), each checked against its own history."""
@@ -101,7 +101,7 @@ def test_an_unrecorded_file_in_such_a_folder_is_named_in_a_note(
     tmp_path: Path, judge: AscmhlJudge
 ) -> None:
     """A file no history records in ``NEST``: this check applies ``/NEST/`` at the root (as
-    ``ascmhl create`` did) and passes it over, plain ``ascmhl verify`` lists it as new
+    ``ascmhl create`` did) and passes it over, plain ``ascmhl-debug verify`` lists it as new
     (exit 21); the report's note says so. Failed before: nothing said (exit 0, no note)."""
     roll = _roll(tmp_path, judge)
     (roll / "NEST" / "stray.txt").write_bytes(b"not in any history\n")
@@ -113,7 +113,7 @@ def test_an_unrecorded_file_in_such_a_folder_is_named_in_a_note(
     assert (
         f"WARNING: NEST/stray.txt on {roll}: in a folder only an anchored pattern of the "
         "history's ignore list names, so not checked here (as ascmhl create and verify -dh "
-        "apply it); plain ascmhl verify never applies an anchored pattern and lists it as "
+        "apply it); plain ascmhl-debug verify never applies an anchored pattern and lists it as "
         "new (exit 21)"
     ) in " ".join(output.split()), output
     (roll / "NEST" / "stray.txt").unlink()

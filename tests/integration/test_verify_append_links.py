@@ -4,7 +4,7 @@ so the reference tool (``ascmhl`` 1.2) judges the copy as the check did.
 A symlink the history does not record that leads outside the copy, nowhere (dangling or
 looping) or to a folder is not read and counts against nothing; the appended generation
 ignores each by a pattern naming that path alone (as ``offload copy`` does for such a link of
-a card). Failed before: the generation neither listed nor ignored them, so ``ascmhl verify``
+a card). Failed before: the generation neither listed nor ignored them, so ``ascmhl-debug verify``
 called them new files (exit 21) right after our check said OK (exit 0).
 
 A recorded file whose name is now such a link is missing (exit 10): the generation does not
@@ -123,7 +123,7 @@ def test_a_recorded_file_now_a_link_out_or_nowhere_stays_missing_in_the_chain(
 
 def root_with_an_anchored_pattern(tmp_path: Path, judge: AscmhlJudge) -> Path:
     """``tmp_path/R``: a folder whose history ``ascmhl create -i NEST/DAY/`` made (its list
-    carries the anchored ``/NEST/DAY/``, which plain ``ascmhl verify`` matches against
+    carries the anchored ``/NEST/DAY/``, which plain ``ascmhl-debug verify`` matches against
     absolute paths, so never: it walks ``NEST/DAY``; our check's walk skips it), a clip
     of its own in ``CLIPS``, the folder ``NEST/DAY`` to put more in."""
     root = tmp_path / "R"
@@ -139,7 +139,7 @@ def test_a_links_pattern_hides_no_nested_copys_file_in_a_folder_an_anchored_patt
     tmp_path: Path, judge: AscmhlJudge
 ) -> None:
     """A nested copy in a folder only an anchored pattern names (``NEST/DAY``): plain
-    ``ascmhl verify`` walks that folder and checks the nested history, so this check finds
+    ``ascmhl-debug verify`` walks that folder and checks the nested history, so this check finds
     it too and ``--append`` is refused there (exit 64), as beside any nested history; no
     generation, so no ``**/CLIPS/A001.MOV`` for the dangling link at the root to hide the
     nested copy's clip. Failed before the check searched such folders: the generation was
@@ -209,7 +209,7 @@ def test_a_links_pattern_hides_no_file_standing_in_a_folder_an_anchored_pattern_
         "ascmhl will list it as a new file",
         f"NEST/DAY/CLIPS/take.MOV on {root}: in a folder only an anchored pattern of the "
         "history's ignore list names, so not checked here (as ascmhl create and verify -dh "
-        "apply it); plain ascmhl verify never applies an anchored pattern and lists it as "
+        "apply it); plain ascmhl-debug verify never applies an anchored pattern and lists it as "
         "new (exit 21)",
     ], report["notes"]
 
@@ -218,12 +218,12 @@ def test_append_is_refused_beside_an_unreadable_nested_copy_an_anchored_pattern_
     tmp_path: Path, judge: AscmhlJudge
 ) -> None:
     """A nested copy in ``NEST/DAY`` (a folder only an anchored pattern names, which plain
-    ``ascmhl verify`` walks) whose history cannot be read, and dangling links at the root
+    ``ascmhl-debug verify`` walks) whose history cannot be read, and dangling links at the root
     (``own.MOV``, whose ``**/own.MOV`` would hide the recorded ``CLIPS/own.MOV``, and
     ``CLIPS/gone.MOV``): ``--append`` is refused (exit 64) naming the nested folder, as
     beside any nested history, and nothing is appended. Before, the check's walk skipped
     the folder, the generation was written and each link left out was named in a note
-    (the tree not read whole): ascmhl verify then checked a nested copy this check never
+    (the tree not read whole): ascmhl-debug verify then checked a nested copy this check never
     looked at. Where the tree cannot be read whole otherwise (a folder that cannot be
     listed), the notes are ``offload copy``'s: ``test_link_patterns_whole_tree.py``."""
     root = root_with_an_anchored_pattern(tmp_path, judge)

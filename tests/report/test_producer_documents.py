@@ -151,7 +151,7 @@ def test_a_transfer_checked_run_is_worded_as_no_verification_anywhere(
     the PDF's line under the verdict name the run's check "transfer check only", as the
     verdict ("TRANSFER-CHECKED ONLY") and every copy's state do; no word of them says
     verified or verification (but the Verification column's heading, the commands
-    ``ascmhl verify``/``offload verify`` a note names and the option ``--verify transfer``;
+    ``ascmhl-debug verify``/``offload verify`` a note names and the option ``--verify transfer``;
     the summary's table keeps its "verified now" column, 0). Failed before: "transfer
     verification, xxh64" and "2 destination(s); transfer verification (xxh64)"."""
     card = tmp_path / "C7"

@@ -1,5 +1,5 @@
 """A carried link pattern on an S3 copy root never hides another copy's object from
-``ascmhl verify`` of the prefix downloaded.
+``ascmhl-debug verify`` of the prefix downloaded.
 
 An object store holds no symlink (a card's link fails there; ``aws s3 sync`` down makes
 none), so an exact pattern (``**/<path>``) an S3 root history carries, written for a link
@@ -7,7 +7,7 @@ on a disk, can only hide real files there. Before, such patterns were kept as th
 on S3 (the nested histories cannot be read from the staging root): a card's own history
 carried to ``s3://b/shoot`` with ``**/CLIPS/take.mov``, then a copy root ``shoot/A001``
 whose ``CLIPS/take.mov`` is a real clip, then another card ``--into shoot``: its
-generation carried the pattern, and ``ascmhl verify`` of the downloaded ``shoot`` skipped
+generation carried the pattern, and ``ascmhl-debug verify`` of the downloaded ``shoot`` skipped
 A001's clip: with that copy damaged it named only DAY1's empty ``CLIPS`` folder, which no
 bucket holds (exit 10), never the clip. Now a carried pattern that would hide an object
 standing under the copy root's prefix is dropped, and the damaged clip is a hash

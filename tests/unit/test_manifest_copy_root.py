@@ -45,7 +45,7 @@ def test_what_the_list_hides_stays_hidden_below_a_nested_state_folder_for_ascmhl
     agree on every entry below a nested ``.offload`` brought back: what the list hides
     elsewhere (ascmhl's defaults, a user's ``*.tmp``, our state, partials) stays hidden there.
     Failed before: ``!**/OLD/.offload`` brought ``OLD/.offload/.DS_Store`` back for pathspec
-    while IgnoreSpec hid it (a new file to ``ascmhl verify``, a ``-dh`` mismatch)."""
+    while IgnoreSpec hid it (a new file to ``ascmhl-debug verify``, a ``-dh`` mismatch)."""
     import pathspec
     from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 

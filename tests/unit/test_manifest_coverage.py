@@ -66,10 +66,10 @@ def test_links(tmp_path: Path) -> None:
 
 def test_an_anchored_pattern_is_applied_as_each_ascmhl_walk_applies_it(tmp_path: Path) -> None:
     """Both take the generation's raw list. ``whole_folders`` (the folder hashes) applies it
-    as ``ascmhl verify -dh`` does (``ignore.directory_hash_skips``): an anchored pattern
+    as ``ascmhl-debug verify -dh`` does (``ignore.directory_hash_skips``): an anchored pattern
     (``/A/extra``, ``NEST/DAY/``) at the root, so ``A`` is whole (``NEST``, standing and not
     listed, still breaks the root). ``whole_as_walked`` (the nested histories' search)
-    applies it as plain ``ascmhl verify`` does (``ignore.verify_skips``): an anchored pattern
+    applies it as plain ``ascmhl-debug verify`` does (``ignore.verify_skips``): an anchored pattern
     never, so ``A`` is not whole. An unanchored one (``extra``, ``**/extra``) hides it for
     both. Before, ``whole_folders`` applied it as plain verify: ``A`` got no hash, which
     ``-dh`` would have matched."""
@@ -109,7 +109,7 @@ def test_a_listed_file_an_anchored_pattern_names_leaves_its_folder_unhashed(
 def test_a_local_lister_of_the_same_folder_otherwise_spelled_is_local(tmp_path: Path) -> None:
     """``coverage.is_local`` compared the two paths' text: a lister of the copy root given
     as ``X/..`` or through a symlink to it was not local, so ``write_generation`` skipped
-    the nested histories' links (none added, ascmhl verify of the root: a new file).
+    the nested histories' links (none added, ascmhl-debug verify of the root: a new file).
     The same folder is the same file on the same device, however spelled; another folder
     (even of the same name) is not, nor one that cannot be looked up."""
     from offload.manifest.coverage import is_local, memoized

@@ -171,7 +171,7 @@ def test_the_files_screen_gives_the_verdicts_of_the_rules_one_by_one(
 
 
 def test_verify_skips_keeps_what_plain_ascmhl_verify_applies() -> None:
-    """Plain ``ascmhl verify`` matches anchored patterns against absolute paths, so never: a
+    """Plain ``ascmhl-debug verify`` matches anchored patterns against absolute paths, so never: a
     walk that must see what it sees skips only the others (``!`` ones all kept)."""
     spec = verify_skips(
         ["/NEST/DAY/", "NEST/A001/", "dir/**", "*/x", "PROXY/", "**/A/B/", "**/X", "!/NEST/"]
@@ -183,7 +183,7 @@ def test_verify_skips_keeps_what_plain_ascmhl_verify_applies() -> None:
 
 
 def test_directory_hash_skips_roots_anchored_patterns_after_the_others() -> None:
-    """``ascmhl verify -dh`` (1.2) prefixes each pattern holding a ``/`` with the root's
+    """``ascmhl-debug verify -dh`` (1.2) prefixes each pattern holding a ``/`` with the root's
     absolute path, after the list as written, but for one starting with ``**``, a name with
     a trailing ``/`` alone and ``name/**`` (kept as written: ``name/**`` then never
     matches an absolute path); a ``!`` one is never rooted."""

@@ -95,11 +95,11 @@ def test_pattern_hides_what_ends_with_the_path_or_crosses_the_root() -> None:
         ["sub/x", "x2", "y", "a/b2", "z/a/b/c", "a"],
         Path("/media/Card"),
     )
-    # "**/x" hides sub/x; "**/Card/y" hides y below /media/Card (ascmhl verify matches
+    # "**/x" hides sub/x; "**/Card/y" hides y below /media/Card (ascmhl-debug verify matches
     # absolute paths); "**/a/b" hides z/a/b/c (what is below an ignored folder is ignored)
     assert found == {"x": "sub/x", "Card/y": "y", "a/b": "z/a/b/c"}
     assert pattern_hides(["x"], ["x1/x2", "xx"], Path("/media/Card")) == {}
-    # "**/RAID0" and "**/mnt/RAID0" match every path below /mnt/RAID0/A001 (ascmhl verify
+    # "**/RAID0" and "**/mnt/RAID0" match every path below /mnt/RAID0/A001 (ascmhl-debug verify
     # matches absolute paths): they would hide the whole tree
     assert pattern_hides(
         ["RAID0", "mnt/RAID0", "RAID0/A001/x", "A001x"], ["CLIPS/a.mov"], Path("/mnt/RAID0/A001")

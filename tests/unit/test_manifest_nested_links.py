@@ -144,7 +144,7 @@ def test_a_carried_pattern_elsewhere_hides_no_nested_link_from_being_due(tmp_pat
     """The copy renamed away, DAY2's copy of the same name with a dangling link at the same
     relative path: the carried ``**/A001/CLIPS/dangling`` (dropped: it hides DAY2's link)
     must not keep DAY2's link from its own pattern. Before, the candidates were judged with
-    it still in the list: neither pattern was written (ascmhl verify of the root: 21)."""
+    it still in the list: neither pattern was written (ascmhl-debug verify of the root: 21)."""
     root = tmp_path / "RAID"
     for card in (root / "A001_first", root / "DAY2" / "A001"):
         (card / "CLIPS").mkdir(parents=True)
@@ -159,7 +159,7 @@ def test_a_carried_pattern_elsewhere_hides_no_nested_link_from_being_due(tmp_pat
 def test_a_tree_listed_elsewhere_keeps_the_carried_patterns_as_they_are(tmp_path: Path) -> None:
     """An S3 destination: the nested histories are found among the bucket's keys, but the
     local staging root holds the root's history alone, so none can be read there. Before,
-    the carried ``**/A001/CLIPS/dangling`` was then judged stale and dropped (ascmhl verify
+    the carried ``**/A001/CLIPS/dangling`` was then judged stale and dropped (ascmhl-debug verify
     of the bucket's copy would list the link as new); now nested_links is not asked."""
     root = tmp_path / "staging"
     root.mkdir()
@@ -202,7 +202,7 @@ def test_a_tree_listed_elsewhere_drops_a_carried_pattern_that_hides_a_real_file_
 ) -> None:
     """An S3 copy root holds no link (an object store has none; ``aws s3 sync`` down makes
     none): a carried exact pattern whose path (or a path below it) is an object there
-    hides a real file from ``ascmhl verify`` of the downloaded root (another copy's clip in
+    hides a real file from ``ascmhl-debug verify`` of the downloaded root (another copy's clip in
     a nested copy root). Before, every carried pattern was kept on such a tree; now one
     that would hide a file standing there (not a link) is dropped, the others kept."""
     root = tmp_path / "staging"
@@ -243,7 +243,7 @@ def test_a_tree_listed_elsewhere_drops_a_carried_pattern_that_hides_a_real_file_
 def test_a_history_nested_in_a_nested_one_has_its_links_scoped_to_the_root(
     tmp_path: Path,
 ) -> None:
-    """``ascmhl verify`` of the root walks into a nested history's folders and checks a
+    """``ascmhl-debug verify`` of the root walks into a nested history's folders and checks a
     history nested there (a card copied into ``A001/EXTRA``) with the root's list too.
     Failed before: the search stopped at ``A001``, so ``C001``'s dangling link got no
     pattern at the root (new to ascmhl, exit 21)."""

@@ -12,14 +12,14 @@ from offload.card import _not_in_manifest
 
 
 def test_a_hidden_file_is_passed_over_and_an_unholdable_name_called_new() -> None:
-    """Failed before: both said "call it a new file (exit 21)"; ascmhl verify and offload
+    """Failed before: both said "call it a new file (exit 21)"; ascmhl-debug verify and offload
     verify pass over a file the ignore list hides (found in QA: a .DS_Store)."""
     hidden = _not_in_manifest(Path("/d/A001/.DS_Store"), "why", 0, hidden=True, anchored_only=False)
     assert hidden.message.endswith(
-        "no manifest vouches for it; ascmhl verify and offload verify of the copy pass over "
+        "no manifest vouches for it; ascmhl-debug verify and offload verify of the copy pass over "
         "it: the manifests' ignore list hides it"
     ), hidden.message
     odd = _not_in_manifest(Path("/d/A001/a\x01b.mov"), "why", 0, hidden=False, anchored_only=False)
     assert odd.message.endswith(
-        "ascmhl verify and offload verify of the copy call it a new file (exit 21)"
+        "ascmhl-debug verify and offload verify of the copy call it a new file (exit 21)"
     ), odd.message

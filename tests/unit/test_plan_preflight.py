@@ -24,7 +24,12 @@ from offload.plan import (
     scan_source,
 )
 from offload.plan.preflight.findings import Findings
-from offload.plan.preflight.paths import check_duplicates, check_writable, remove_probes
+from offload.plan.preflight.paths import (
+    KeptProbes,
+    check_duplicates,
+    check_writable,
+    remove_probes,
+)
 from offload.plan.preflight.space import folder_bytes
 from support.requirements import require_root, require_tool, root_mark
 
@@ -145,8 +150,11 @@ def test_one_write_probe_a_destination_serves_the_same_folder_check(tmp_path: Pa
     assert seen == [0, 0, 0], seen
     assert probes_in(*folders) == []
     # The two steps themselves: the write check keeps one probe a folder; the same-folder
-    # check only looks (no file made nor removed); remove_probes removes them all.
-    probes: dict[int, Path] = {}
+    # check only looks (no file made nor removed); remove_probes removes them all and gives
+    # each folder its dates back.
+    for at, folder in enumerate(folders, 1):
+        os.utime(folder, ns=(at * 10**18, at * 10**18))
+    probes = KeptProbes()
     out = Findings()
     for plan in plans:
         check_writable(plan, out, probe=True, keep=probes)  # type: ignore[arg-type]
@@ -158,6 +166,7 @@ def test_one_write_probe_a_destination_serves_the_same_folder_check(tmp_path: Pa
     assert sorted(probes_in(*folders)) == kept
     remove_probes(probes)
     assert probes == {} and probes_in(*folders) == []
+    assert [os.stat(folder).st_mtime_ns for folder in folders] == [10**18, 2 * 10**18, 3 * 10**18]
 
 
 def test_a_ctrl_c_while_the_probes_are_kept_leaves_none(

@@ -118,7 +118,7 @@ EXIT_CODES_HELP = (
     "paths outside PATH, --append over a manifest the chain does "
     "not list; an --mhl-file naming every file from a "
     "root): not trusted, nothing verified; 32 its manifests stand without their chain "
-    "file, 33 a manifest the chain file lists is gone (as ascmhl verify): nothing "
+    "file, 33 a manifest the chain file lists is gone (as ascmhl-debug verify): nothing "
     "verified; 64 usage "
     "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL), nothing "
     "verified; 130 interrupted. A report (JSON and CSV) is written into the report folder "
@@ -167,7 +167,8 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "--append",
         action="store_true",
         help="append an in-place generation recording this check to the "
-        "ASC MHL history (like ascmhl verify/create); on s3:// it is stored under the prefix",
+        "ASC MHL history (as ascmhl create does; ascmhl-debug verify writes none); on s3:// it "
+        "is stored under the prefix",
     )
     verify.add_argument(
         "--json", action="store_true", help="print the report as JSON on stdout (docs/json.md)"
@@ -1531,7 +1532,7 @@ def _print_human(
                 f"{k} {_shown(k, changed.actual.get(k))} (recorded {_shown(k, v)}"
                 + (
                     ": the same digest in upper-case hex, which ASC MHL tools compare as "
-                    "text, so ascmhl verify rejects it too"
+                    "text, so ascmhl-debug verify rejects it too"
                     if v != v.lower() and changed.actual.get(k) == v.lower() and k != "c4"
                     else ""
                 )

@@ -29,12 +29,12 @@ digests it computes: the history's formats for a known file as well as those ask
   is how such a path is listed and checked again instead of hidden for good.
 * Folder hashes cover what is written (plus empty folders), with every digest of each file
   (those of failed formats included, as ascmhl hashes what is on disk). A file left out is
-  not hashed into its folder: if it is on disk all the same, ``ascmhl verify -dh`` will
+  not hashed into its folder: if it is on disk all the same, ``ascmhl-debug verify -dh`` will
   rightly report the folder. Given a *lister* (what stands in each folder), only the folders
   the generation lists whole get a hash (:mod:`offload.manifest.coverage`): a folder that
   also holds files this generation does not list (another card's, in a shared copy root)
   gets none, nor does any folder above it, the root included. A generation without a root
-  hash writes an empty ``<roothash>`` (``ascmhl verify -dh`` crashes on a generation without
+  hash writes an empty ``<roothash>`` (``ascmhl-debug verify -dh`` crashes on a generation without
   one) and hashes its folders only in formats an earlier generation's root hash has (``-dh``
   takes its formats from the root hashes and crashes on a folder hash in another): none
   when no earlier generation has a root hash.
@@ -489,7 +489,7 @@ def _select_formats(
 
 def _rooted_formats(formats: Sequence[str], history: History) -> tuple[str, ...]:
     """The formats among *formats* that a root hash of *history* has: those a generation
-    without a root hash may hash its folders in. ``ascmhl verify -dh`` (1.2) hashes the
+    without a root hash may hash its folders in. ``ascmhl-debug verify -dh`` (1.2) hashes the
     tree in the formats of the history's root hashes alone (c4 when there are none) and
     crashes on a folder hash in any other format."""
     rooted = {
@@ -807,9 +807,9 @@ def write_generation(
         # no link: nested_links.hiding_elsewhere)
         local = is_local(lister, root)
         lister = memoized(lister)  # whole_folders and nested_links both list the root
-        # judged with the list this generation carries: the folder hashes as ascmhl verify
+        # judged with the list this generation carries: the folder hashes as ascmhl-debug verify
         # -dh applies it (whole_folders: an anchored pattern at the root, after the others),
-        # the nested histories' search as plain ascmhl verify walks (whole_as_walked: an
+        # the nested histories' search as plain ascmhl-debug verify walks (whole_as_walked: an
         # anchored pattern never, so a nested copy in a folder one names is searched; one
         # set where no anchored pattern makes them differ, asked of a local tree alone)
         paths = [e.path for e in recorded]
@@ -836,7 +836,7 @@ def write_generation(
                 hiding_elsewhere(
                     root,
                     {p: v for p, v in carried.retirable.items() if p not in uncarried},
-                    # what the list hides for good (the walk skips what ascmhl verify does)
+                    # what the list hides for good (the walk skips what ascmhl-debug verify does)
                     carried.for_good(),
                     lister,
                 ),
@@ -850,7 +850,7 @@ def write_generation(
     elif has_anchored(patterns):
         # No lister: the caller walked the tree itself (offload verify --append), and what
         # it lists is what stands as its walk applies the list (anchored patterns at the
-        # root, in the list's order); ascmhl verify -dh puts them after the others, so a
+        # root, in the list's order); ascmhl-debug verify -dh puts them after the others, so a
         # file listed past one by a ! pattern is one it skips: judged on the local tree
         hashed = whole_folders(folders, [e.path for e in recorded], patterns, local_lister(root))
     if "" not in hashed:
@@ -1096,7 +1096,7 @@ def hidden_by_carried(
     such file's exact pattern, to follow every other pattern of the list (each names its
     path alone); *hidden*: those in a folder the list hides, which no ``!`` can list again
     (ascmhl does not walk into an ignored folder). Without this, such a file is copied and
-    verified but in no generation: neither ``ascmhl verify`` nor ``offload verify`` ever
+    verified but in no generation: neither ``ascmhl-debug verify`` nor ``offload verify`` ever
     checks its copy. A file *requested* (with ascmhl's defaults) hides by itself is left to
     the caller (a card folder named like our state: ``copy_root``). ``([], [])`` at once
     when *latest* carries no such pattern (every one ascmhl's defaults, asked for again, an
@@ -1129,7 +1129,7 @@ def hidden_again_below(patterns: Sequence[str]) -> tuple[str, ...]:
     The merge keeps a pattern's first place, so one the history carries (a dangling link's
     exact pattern in a card folder named like the legacy MHLs, written before a run that
     adds the legacy MHLs' pattern and the folder's ``!``) would stand before the ``!`` and
-    be undone by it: the link listed again, which ``ascmhl verify`` then finds new."""
+    be undone by it: the link listed again, which ``ascmhl-debug verify`` then finds new."""
     brought_back = [
         (index, pattern[1:])
         for index, pattern in enumerate(patterns)
@@ -1179,7 +1179,7 @@ class _Carried:
     def hiding(
         self, root: Path, recorded: Sequence[_Entry], folders: Iterable[str]
     ) -> dict[str, str]:
-        """The retirable paths whose pattern would hide a recorded file or folder (as ascmhl
+        """The retirable paths whose pattern would hide a recorded file or folder (as ascmhl-debug
         ``verify`` matches it too: below *root*'s absolute path), each with a path it hides."""
         if not self.retirable:
             return {}
@@ -1199,7 +1199,7 @@ def ignored_for_good(latest: Sequence[str], requested: Sequence[str]) -> tuple[s
 def generation_tree(
     root: Path, history: History, requested: Sequence[str], lister: Lister
 ) -> TreeRead:
-    """The copy root's tree as plain ``ascmhl verify`` of *root* walks it once a generation
+    """The copy root's tree as plain ``ascmhl-debug verify`` of *root* walks it once a generation
     over *history* asked to ignore *requested* is written (:class:`~offload.manifest.
     nested_links.TreeRead`, read when first asked): its walk skips what that generation's
     list hides for good (:func:`ignored_for_good`), an anchored pattern never. The tree a

@@ -4,7 +4,7 @@ a generation written there, and nothing of the card.
 A copy root holds offload-ai's state (``.offload/``: ledger, lock, reports) and, after a run
 that died, partials (``.offload-partial.*``). The reference tool (``ascmhl`` 1.2, with
 pathspec) matches every ignore pattern against the *absolute* path of each entry it walks
-(leading ``/`` dropped): an anchored pattern (``/.offload/``) never matches in ``ascmhl
+(leading ``/`` dropped): an anchored pattern (``/.offload/``) never matches in ``ascmhl-debug
 verify``, so the state is hidden by its name, unanchored (:data:`COPY_ROOT_STATE`). A name
 pattern hides that name at any depth, and no pattern without the root's absolute path tells
 the root's own ``.offload`` from one deeper in the card (an earlier copy root copied onto it,
@@ -21,7 +21,7 @@ followed by every hiding pattern before it scoped below that path (:func:`scoped
 ``**/<path>/**/`` and the pattern (``.DS_Store``, ``ascmhl``, the partials, a user's
 ``*.tmp``), so that what the list hides elsewhere in the card stays hidden in there too, for
 ascmhl as for offload-ai (a ``.DS_Store`` Finder makes in the folder is no new file to
-``ascmhl verify``).
+``ascmhl-debug verify``).
 
 ``!**/N`` matches ``N`` at any depth: it brings back ``X/N`` too, itself a nested entry.
 ascmhl ``create``, ``diff`` and ``verify -dh`` also add, for a pattern with a ``/`` that does
@@ -43,7 +43,7 @@ from offload.manifest.links import exact_pattern
 PARTIALS = ".offload-partial.*"
 
 #: What every copy root holds besides the card, as an ASC MHL ignore list hides it: our state
-#: and the partials of a run that died. Unanchored: ascmhl verify matches anchored patterns
+#: and the partials of a run that died. Unanchored: ascmhl-debug verify matches anchored patterns
 #: against absolute paths, where they never match.
 COPY_ROOT_STATE = (STATE_FOLDER, PARTIALS)
 

@@ -118,7 +118,7 @@ def whole_folders(
 ) -> set[str]:
     """The folders among *folders* (relative, ``""`` the root) that a generation listing
     *files* (relative paths) and *folders* lists whole (module doc), as judged with the
-    generation's own ignore list *patterns*, the raw list, applied as ``ascmhl verify -dh``
+    generation's own ignore list *patterns*, the raw list, applied as ``ascmhl-debug verify -dh``
     applies it, which recomputes the folder hashes (:func:`~offload.manifest.ignore.
     directory_hash_skips`: an anchored pattern at the root, after every other one). A
     listed file or folder that ``-dh`` skips (one an anchored pattern names that a later
@@ -136,7 +136,7 @@ def whole_as_walked(
     patterns: Iterable[str],
     lister: Lister,
 ) -> set[str]:
-    """The folders among *folders* in which plain ``ascmhl verify`` of the root walks nothing
+    """The folders among *folders* in which plain ``ascmhl-debug verify`` of the root walks nothing
     a generation listing *files* and *folders* does not list, *patterns* applied as it
     applies them (:func:`~offload.manifest.ignore.verify_skips`: an anchored pattern never,
     so a folder holding what one names is not whole): where no nested history can stand

@@ -14,7 +14,7 @@ files), so the copy's generation is written as it is and the caller names each s
 
 Contract: :func:`enclosing_hides` names, for a copy root and the paths its new generation
 records, each folder above the root holding a history (``<folder>/ascmhl`` a folder) whose
-newest ignore list, applied as plain ``ascmhl verify`` applies it (an anchored pattern
+newest ignore list, applied as plain ``ascmhl-debug verify`` applies it (an anchored pattern
 never: :func:`~offload.manifest.ignore.verify_skips`), excludes one of those paths, with the
 first such path and how many there are (:class:`Hidden`); and each such history whose list
 cannot be read (:class:`Unread`: whether it hides files of the copy is not known, so the
@@ -38,7 +38,7 @@ from offload.manifest.layout import ASCMHL_FOLDER
 
 
 class Hidden(NamedTuple):
-    """The files of a copy an enclosing history's ignore list hides from ``ascmhl verify``
+    """The files of a copy an enclosing history's ignore list hides from ``ascmhl-debug verify``
     of its folder."""
 
     folder: Path  # the enclosing folder (holding the history)

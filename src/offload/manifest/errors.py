@@ -67,10 +67,10 @@ class UntrustedHistoryError(HistoryError):
 
 
 class MissingChainError(HistoryError):
-    """Manifests stand in ``ascmhl/`` but no chain file does (``ascmhl verify``: exit 32,
+    """Manifests stand in ``ascmhl/`` but no chain file does (``ascmhl-debug verify``: exit 32,
     ``NoMHLChainException``; ``offload verify`` exits the same)."""
 
 
 class MissingManifestError(HistoryError):
-    """The chain file lists a manifest that is not in ``ascmhl/`` (``ascmhl verify``: exit
+    """The chain file lists a manifest that is not in ``ascmhl/`` (``ascmhl-debug verify``: exit
     33, ``MissingMHLManifestException``; ``offload verify`` exits the same)."""

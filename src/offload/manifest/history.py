@@ -83,7 +83,7 @@ def _text(element: ET.Element | None) -> str:
 def _reference_text(fmt: str, value: str) -> str:
     # The reference a file is checked against, by the one comparison rule (hex
     # case-insensitively, a C4 ID exactly), around it no whitespace (never part of a
-    # digest). offload verify still fails hex recorded in upper case, as ascmhl verify does
+    # digest). offload verify still fails hex recorded in upper case, as ascmhl-debug verify does
     # (History.upper_case_originals).
     return comparable_digest(fmt, value.strip())
 
@@ -270,7 +270,7 @@ class History:
 
     def upper_case_originals(self) -> dict[str, dict[str, str]]:
         """path → {format → text} of the ``original`` hashes recorded in hex that is not
-        lower case, as written. The reference tool compares the text: ``ascmhl verify``
+        lower case, as written. The reference tool compares the text: ``ascmhl-debug verify``
         reports each as a hash mismatch (exit 11) whatever the bytes. Empty for a history
         any ASC MHL tool wrote (they write lower case). A C4 ID is never in it (base58)."""
         found: dict[str, dict[str, str]] = {}

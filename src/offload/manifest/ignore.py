@@ -56,7 +56,7 @@ def finder_files(paths: Sequence[str], joined: str | None = None) -> list[str]:
 
 
 #: Why a card file is in no manifest where only an anchored pattern carried from the card's
-#: history hides its folder: plain ``ascmhl verify`` never applies one (it matches against
+#: history hides its folder: plain ``ascmhl-debug verify`` never applies one (it matches against
 #: absolute paths), so it walks the folder and calls the file new, where ``offload verify``
 #: applies it at the root (as ``ascmhl create`` did) and passes it over, with a note.
 ANCHORED_ONLY_REASON = (
@@ -68,7 +68,7 @@ ANCHORED_ONLY_REASON = (
 #: pronoun (``it``, ``them``): the one sentence the manifests writer's warning, the report's
 #: ``not-in-manifest`` warning and the summary's line give.
 ANCHORED_ONLY_CHECKS = (
-    "ascmhl verify, which never applies an anchored pattern, calls {it} new (exit 21); "
+    "ascmhl-debug verify, which never applies an anchored pattern, calls {it} new (exit 21); "
     "offload verify passes over {it}, naming {it} in a note"
 )
 
@@ -453,7 +453,7 @@ def ascmhl_ignore_patterns(patterns: Iterable[str]) -> list[str]:
 
 
 def verify_skips(patterns: Iterable[str]) -> IgnoreSpec:
-    """The spec of what plain ``ascmhl verify`` of a root skips for an ignore list
+    """The spec of what plain ``ascmhl-debug verify`` of a root skips for an ignore list
     *patterns*: the list without the positive patterns it never applies there, each anchored
     one (a leading ``/``, or a ``/`` inside other than a leading ``**/``; a trailing ``/``
     does not anchor), which it matches against absolute paths (module doc), so it walks
@@ -465,7 +465,7 @@ def verify_skips(patterns: Iterable[str]) -> IgnoreSpec:
 
 
 def directory_hash_skips(patterns: Iterable[str]) -> IgnoreSpec:
-    """The spec of what ``ascmhl verify -dh`` of a root (1.2; ``create`` and ``diff`` build
+    """The spec of what ``ascmhl-debug verify -dh`` of a root (1.2; ``create`` and ``diff`` build
     the same list) skips for the root history's ignore list *patterns*: the list as written,
     matched against absolute paths, where an anchored pattern, ``!`` ones included, never
     matches, then each positive pattern it roots at the root's absolute path
@@ -483,7 +483,7 @@ def directory_hash_skips(patterns: Iterable[str]) -> IgnoreSpec:
 
 def has_anchored(patterns: Iterable[str]) -> bool:
     """Whether *patterns* hold an anchored pattern, ``!`` ones included (module doc): the
-    one kind the writer (at the root, in order), plain ``ascmhl verify`` (never) and
+    one kind the writer (at the root, in order), plain ``ascmhl-debug verify`` (never) and
     ``verify -dh`` (a positive one at the root, after the others) apply differently;
     without one, :class:`IgnoreSpec`, :func:`verify_skips` and :func:`directory_hash_skips`
     agree."""

@@ -140,7 +140,7 @@ def exact_pattern(relative: str) -> str:
     """An ignore pattern (gitwildmatch) that matches *relative* and, below a root, nothing
     but paths ending with it: ``**/`` then the path with every glob character escaped.
 
-    The leading ``**/`` is needed because ascmhl ``verify`` matches patterns against absolute
+    The leading ``**/`` is needed because ascmhl-debug ``verify`` matches patterns against absolute
     paths (``offload.manifest.ignore``); :func:`pattern_hides` tells whether such a pattern
     would also hide another path of the tree.
     """
@@ -177,7 +177,7 @@ def pattern_hides(
     ignored: Iterable[str], listed: Iterable[str], root: Path, *, itself: bool = False
 ) -> dict[str, str]:
     """Which of the *ignored* paths' :func:`exact_pattern` would also match a *listed* path
-    (a file or folder the manifest records), relative to the root or as ascmhl ``verify``
+    (a file or folder the manifest records), relative to the root or as ascmhl-debug ``verify``
     sees it (absolute, below *root*): ``{ignored path: listed path it would hide}``.
 
     ``**/L`` matches a path holding L's segments in a row, from the start or after a ``/``,

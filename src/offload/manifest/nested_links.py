@@ -39,7 +39,7 @@ hide a file standing there (a store holds no link): those alone are dropped ther
 The tree a pattern must not hide (every path standing, every path a history records) is read
 once a generation, :class:`TreeRead`: the manifests writer reads it for the card's own
 links' patterns and hands it to this module through ``write_generation``. Its walk enters no
-link, no history folder and no folder the generation's list ignores as plain ``ascmhl
+link, no history folder and no folder the generation's list ignores as plain ``ascmhl-debug
 verify`` applies it (an anchored pattern never: :func:`~offload.manifest.ignore.
 verify_skips`; it walks none of those folders, so a pattern hides nothing in one; one only
 root may enter, a volume's ``.Spotlight-V100``, leaves the tree readable whole): a folder
@@ -49,7 +49,7 @@ recorded by the generation, so checked as the card's).
 
 Cost: nothing where the generation lists its root whole (no nested history can stand
 there). Else one listing of each folder not listed whole and not ignored, the nested
-histories' folders included (a history nested in a nested one is checked by ``ascmhl
+histories' folders included (a history nested in a nested one is checked by ``ascmhl-debug
 verify`` of the root with the root's list too), and the ``<processinfo>`` of each one's
 newest generation;
 only when some pattern is due, or an exact pattern is carried (or the card has a link to
@@ -101,13 +101,13 @@ def nested_links(
 ) -> NestedLinks:
     """For a generation at *root* whose ignore list is *patterns*, *carried* its carried
     exact patterns (path -> pattern) it may drop, which lists the folders *whole* whole as
-    plain ``ascmhl verify`` walks them (``""`` the root; :func:`~offload.manifest.coverage.
+    plain ``ascmhl-debug verify`` walks them (``""`` the root; :func:`~offload.manifest.coverage.
     whole_as_walked`, not the folder hashes' ``whole_folders``, which apply an anchored
     pattern) and records the paths *recorded* (files and folders) over the root's
     *history*, *lister* telling what stands in a folder: the patterns to add and the
     carried paths to drop (module contract). *read*: the tree as the generation's caller
     read it already (:class:`TreeRead`), not read again. Every search applies *patterns* as
-    plain ``ascmhl verify`` does (:func:`~offload.manifest.ignore.verify_skips`: an
+    plain ``ascmhl-debug verify`` does (:func:`~offload.manifest.ignore.verify_skips`: an
     anchored pattern never), so a folder an anchored pattern names is searched and its
     links judged, as ascmhl walks and checks it."""
     if "" in whole:
@@ -150,12 +150,12 @@ def hiding_elsewhere(
     would hide a file standing there, each with such a path (its own path included: what
     stands there is no link). An object store holds no link, and ``aws s3 sync`` down makes
     none, so such a pattern, written for a link on a disk (a card's own history carried, a
-    copy root uploaded by another tool), only hides a real file from ``ascmhl verify`` of
+    copy root uploaded by another tool), only hides a real file from ``ascmhl-debug verify`` of
     the downloaded root: another copy's clip at that path. The nested histories there cannot
     be read (the staging root holds the root's alone), so a path only they record, gone from
     the store, is not known: such a pattern is kept. Entries the lister calls links are
     passed over, and folders *patterns* (what the generation's list hides whatever it drops)
-    ignore as plain ``ascmhl verify`` applies them are not entered (ascmhl does not walk
+    ignore as plain ``ascmhl-debug verify`` applies them are not entered (ascmhl does not walk
     them; :func:`~offload.manifest.ignore.verify_skips`). Nothing (every pattern kept) when
     a folder cannot be listed. Costs no request more than the generation's whole-folder
     check: the store's lister lists the prefix once."""
@@ -170,10 +170,10 @@ def hiding_elsewhere(
 
 def _nested_histories(patterns: Iterable[str], whole: Collection[str], lister: Lister) -> list[str]:
     """The folders below the root holding an ``ascmhl`` folder (a nested history), found by
-    listing each folder not listed whole and not ignored by *patterns* as plain ``ascmhl
+    listing each folder not listed whole and not ignored by *patterns* as plain ``ascmhl-debug
     verify`` applies them (:func:`~offload.manifest.ignore.verify_skips`: it walks a folder
     an anchored pattern names, so one is searched), never entering a link or a history's
-    folder. A nested history's own folders are searched too: ``ascmhl verify`` of the root
+    folder. A nested history's own folders are searched too: ``ascmhl-debug verify`` of the root
     walks them and checks a history nested in a nested one (a card copied into
     ``A001/EXTRA``) with the root's list alone, as every other nested history's files."""
     spec = verify_skips(patterns)
@@ -270,7 +270,7 @@ class TreeRead:
     passed over) and links and history folders; give the generation's memoized lister, so
     the folders its other checks list are listed once. *patterns*: what the generation's
     list hides whatever it drops (not a carried exact pattern, which it may drop), the raw
-    list: the walk applies it as plain ``ascmhl verify`` does (:func:`~offload.manifest.
+    list: the walk applies it as plain ``ascmhl-debug verify`` does (:func:`~offload.manifest.
     ignore.verify_skips`: an anchored pattern never, so what it names is read). Reads every
     nested history, as ascmhl's ``verify`` of the root does; the nested ones from the local
     disk at *root*, so a lister of another tree (an object store's keys) with a nested
@@ -351,7 +351,7 @@ def link_pattern_problems(
        (*listed_hides*: ``pattern_hides(candidates, listed, root)``, made by the caller,
        ``offload copy`` once for its plan), that path named (:func:`hides_words`);
     2. XML cannot hold its name (``unlisted_name_reason``);
-    3. with *tree* (the copy root's tree as plain ``ascmhl verify`` walks it), where that
+    3. with *tree* (the copy root's tree as plain ``ascmhl-debug verify`` walks it), where that
        tree cannot be read whole: why (:func:`no_pattern_shown`: no pattern is shown to
        hide nothing);
     4. its pattern would hide another path standing in that tree or recorded by a history
@@ -397,7 +397,7 @@ def _whole_tree(
     lister: Lister, patterns: Iterable[str], *, links: bool = True
 ) -> tuple[list[str], list[str]]:
     """Every path standing below the root (files, folders, links, or no link unless
-    *links*; links, history folders and folders *patterns* ignore as plain ``ascmhl
+    *links*; links, history folders and folders *patterns* ignore as plain ``ascmhl-debug
     verify`` applies them not entered (:func:`~offload.manifest.ignore.verify_skips`): a
     folder so ignored is a path, its content none) and the folders holding a history (``""`` left
     out). Raises OSError if a folder entered cannot be listed. The generation's list hides

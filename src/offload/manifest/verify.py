@@ -38,7 +38,7 @@ check runs is ``missing``. A folder the history records (a
 ascmhl reports it. A folder below the root holding an ``ascmhl`` folder of its own is a
 nested history: its files are checked against that history (as ascmhl's child histories),
 their paths prefixed with the folder's; one in a folder the history's list names by an
-anchored pattern alone is found and checked too, since plain ``ascmhl verify`` walks that
+anchored pattern alone is found and checked too, since plain ``ascmhl-debug verify`` walks that
 folder (:func:`_search_skipped`), and ``append_generation`` is refused beside it as
 beside any nested history (``UnsupportedTreeError``). A legacy MHL has no ignore list:
 against one, a link it does not list that is not a file of the card
@@ -183,7 +183,7 @@ def naming_reason(code: str, words: Callable[[Callable[[str], str]], str]) -> Re
 
 
 class VerifyExit(IntEnum):
-    """Exit codes of ``offload verify`` (those of ``ascmhl verify`` where they overlap)."""
+    """Exit codes of ``offload verify`` (those of ``ascmhl-debug verify`` where they overlap)."""
 
     OK = 0
     MISSING = 10  # files recorded but gone
@@ -491,7 +491,7 @@ class _Tree:
     # Symlinks to files outside the copy (or into its state): their bytes are not the copy's.
     outside: list[str] = field(default_factory=list)
     # Files (and links that are not to a folder) in folders only an anchored pattern names,
-    # outside any nested history: never read here, walked by plain ascmhl verify.
+    # outside any nested history: never read here, walked by plain ascmhl-debug verify.
     anchored_only: list[str] = field(default_factory=list)
 
 
@@ -522,7 +522,7 @@ def _walk(
     offload-ai's (``naming.is_partial_name``) is listed whatever *spec* says (the caller
     names it a leftover). With
     *split_nested* a folder holding an ``ascmhl`` folder is listed as a nested history root
-    and not entered; with *walked* too (what plain ``ascmhl verify`` skips:
+    and not entered; with *walked* too (what plain ``ascmhl-debug verify`` skips:
     :func:`~offload.manifest.ignore.verify_skips` of the same list), a folder *spec* skips
     but *walked* does not (only an anchored pattern names it: ascmhl walks it and checks
     the histories nested there) is searched for nested histories alone
@@ -598,7 +598,7 @@ def _walk(
 
 
 def _search_skipped(root: Path, folder: str, walked: IgnoreSpec, tree: _Tree) -> None:
-    """Search *folder*, a folder the check's own list skips but plain ``ascmhl verify`` walks
+    """Search *folder*, a folder the check's own list skips but plain ``ascmhl-debug verify`` walks
     (an anchored pattern names it: ascmhl matches those against absolute paths, so never),
     as ascmhl walks it (*walked*: what it skips), never through a link: each nested history
     there (a folder holding an ``ascmhl`` folder, not entered) goes to ``tree.nested``, as
@@ -678,7 +678,7 @@ def verify_tree(
     The generation lists what this check read, not what is missing (as ``ascmhl create``),
     and ignores, by an exact pattern (:func:`offload.manifest.links.exact_pattern`), each
     symlink the history does not record that is ``outside`` or ``dangling`` or leads to a
-    folder, as ``offload copy`` does, so that ``ascmhl verify`` skips them as this check did;
+    folder, as ``offload copy`` does, so that ``ascmhl-debug verify`` skips them as this check did;
     never one whose path the history records (its pattern would hide the loss from every
     later check) nor one whose pattern would hide a recorded or listed path.
 
@@ -837,7 +837,7 @@ def _verify_tree(
         # record: the same name, respelled by a Mac or a Linux copy of a Mac's names.
         expected_paths = history.expected_file_paths()
         respelled = _respelled_records(expected_paths, disk, history)
-        # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
+        # Hex recorded in upper case is a mismatch, as for ascmhl-debug verify (it compares the
         # text): a history the reference tool rejects is never called good here.
         upper_case = history.upper_case_originals()
         # First what will be read (a size that differs is changed unread, unless the
@@ -1092,7 +1092,7 @@ def _anchored_only_note(
 ) -> tuple[str, ...]:
     """The note naming the files of *paths* (``_Tree.anchored_only``) that the history does
     not record (*recorded*): this check, applying the list's anchored pattern at the root
-    as ``ascmhl create`` did, skips them; plain ``ascmhl verify`` never applies it, walks
+    as ``ascmhl create`` did, skips them; plain ``ascmhl-debug verify`` never applies it, walks
     them and lists each as a new file (exit 21). Said, not counted: the history's own list
     names them."""
     unrecorded = sorted(p for p in paths if p not in recorded)
@@ -1103,7 +1103,7 @@ def _anchored_only_note(
     return (
         f"{first}{more} on {printable_name(str(root))}: in a folder only an anchored pattern "
         "of the history's ignore list names, so not checked here (as ascmhl create and "
-        "verify -dh apply it); plain ascmhl verify never applies an anchored pattern and "
+        "verify -dh apply it); plain ascmhl-debug verify never applies an anchored pattern and "
         f"lists {'them' if more else 'it'} as new (exit 21)",
     )
 
@@ -1173,13 +1173,13 @@ def _unrecorded_link_patterns(
     whole: TreeRead | None = None,
 ) -> LinkPatterns:
     """The exact ignore patterns an appended generation holds for *links* (symlinks not read:
-    outside the copy, leading nowhere, to a folder) so that ``ascmhl verify`` skips them as
+    outside the copy, leading nowhere, to a folder) so that ``ascmhl-debug verify`` skips them as
     this check did, instead of calling them new: one for each link whose path the history
     does not record (a recorded one is missing, and a pattern would hide that from every
     later check, ours and ascmhl's, which leaves ignored paths out of its missing ones), whose
     name XML can hold, and whose pattern hides no path the history records or the generation
     lists (*listed*), as ascmhl matches it (:func:`~offload.manifest.links.pattern_hides`),
-    nor, with *whole* (the copy root's tree as plain ``ascmhl verify`` walks it:
+    nor, with *whole* (the copy root's tree as plain ``ascmhl-debug verify`` walks it:
     :func:`_generation_tree`), any other path standing in the tree or recorded by a history
     there, as ``offload copy`` judges a card's links: a file in a folder only an anchored
     pattern names (this check's walk skips it, ascmhl's walks it), a nested history's file
@@ -1242,7 +1242,7 @@ def _hashed_folders(history: History) -> int:
 def _missing_folders(
     root: Path, history: History, tree: _Tree, on_disk: set[str], spec: IgnoreSpec
 ) -> list[str]:
-    """The folders the history records that the walk did not meet, as ascmhl ``verify``
+    """The folders the history records that the walk did not meet, as ascmhl-debug ``verify``
     finds them: a recorded path is there when the walk met any entry of that name (a
     folder, a link to one, a nested history's root; a file where a folder was is ``extra``,
     not also missing). One the ignore patterns exclude, or below a nested history that is

@@ -78,9 +78,9 @@ class PreflightCode(StrEnum):
     # A folder of the card holds an ASC MHL history of its own: checked, but no ASC MHL
     # manifest can be written (exit 1, as the run's manifest step refuses it).
     CARD_NESTED_HISTORY = "card-nested-history"
-    # Hex in upper case: checked (the same bytes), but ascmhl verify rejects the history.
+    # Hex in upper case: checked (the same bytes), but ascmhl-debug verify rejects the history.
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
-    # Names recorded NFC, listed NFD (or the reverse): checked, but ascmhl verify misses them.
+    # Names recorded NFC, listed NFD (or the reverse): checked, but ascmhl-debug verify misses them.
     CARD_HISTORY_RESPELLED = "card-history-respelled"
     # Files a default ignore pattern names (OS files) that the card's history records: copied.
     CARD_HISTORY_OS_FILES_KEPT = "card-history-os-files-kept"
@@ -92,7 +92,7 @@ class PreflightCode(StrEnum):
     # A verified copy a new generation records as failed: unlike its path's first record.
     HISTORY_RECORDS_FAILED = "history-records-failed"
     # A folder above the copy root whose ASC MHL history's ignore list hides files the copy's
-    # new generation records from ascmhl verify of that folder (manifest.enclosing).
+    # new generation records from ascmhl-debug verify of that folder (manifest.enclosing).
     ENCLOSING_HISTORY_HIDES = "enclosing-history-hides"
     # Such a folder's history whose ignore list could not be read: what it hides is not known.
     ENCLOSING_HISTORY_UNREAD = "enclosing-history-unread"

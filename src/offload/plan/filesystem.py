@@ -265,6 +265,12 @@ def find_mount(path: Path, mounts: list[MountEntry]) -> MountEntry | None:
     return best
 
 
+#: The filesystems whose root folder takes no time: setting one kills fusefat's daemon (the
+#: copy root's folder times, ``card._set_folder_times``; the write probe's folder given its
+#: times back, ``preflight.paths``).
+ROOT_TAKES_NO_TIME = frozenset({"fuse.fusefat"})
+
+
 def detect_filesystem(path: Path) -> FilesystemInfo:
     """Find the filesystem type of the mount holding ``path`` from ``/proc/self/mountinfo``.
 

@@ -54,6 +54,7 @@ from offload.plan.preflight.names import (
     one_into_command,
 )
 from offload.plan.preflight.paths import (
+    KeptProbes,
     Overlap,
     check_duplicates,
     check_folder,
@@ -475,7 +476,7 @@ def preflight(
     # nothing, not even a probe; write access is then judged by ``os.access``, as without
     # *probe_write* (``--dry-run``).
     probe = probe_write and not out.errors
-    probes: dict[int, Path] = {}
+    probes = KeptProbes()
     try:
         for plan, probed, at in reversed(writable):  # the later places first: each stays
             found = Findings()

@@ -380,7 +380,7 @@ def check_root_for_ascmhl(plan: DestinationPlan, out: Findings) -> None:
     a line break (ascmhl's ignore patterns then match nothing below it: it calls the copy's
     ``.offload/`` and ``ascmhl/`` files new, exit 21). The names of the history's files
     hold neither (``own_names.name_part``): the copy root renamed, or moved below a path
-    of neither, ascmhl verifies it. No I/O."""
+    of neither, ascmhl-debug verify checks it. No I/O."""
     from offload.own_names import ascmhl_path_problem
 
     text = os.path.abspath(plan.root)

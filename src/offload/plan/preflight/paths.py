@@ -19,10 +19,19 @@ from offload.errors import (
     drive_unreachable,
     full_in_other_words,
     printable_name,
+    unexpanded_tilde,
     vanished,
 )
 from offload.plan.destination import DestinationPlan
-from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mountinfo, within
+from offload.plan.filesystem import (
+    MOUNTINFO,
+    ROOT_TAKES_NO_TIME,
+    MountEntry,
+    detect_filesystem,
+    find_mount,
+    parse_mountinfo,
+    within,
+)
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
@@ -113,46 +122,88 @@ def _in_filesystem(real: str, mount: MountEntry | None) -> tuple[int, str] | Non
     return mount.device, os.path.normpath(os.path.join(mount.root, below))
 
 
-def _probe_write(
-    folder: Path, keep: dict[int, Path] | None = None, index: int = -1
-) -> OSError | None:
+class KeptProbes(dict[int, Path]):
+    """The probes ``_probe_write`` kept, by destination index, and the times (access,
+    modification; ns) each probed folder had before its probe, which ``remove_probes``
+    puts back (:func:`_put_back`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: dict[Path, tuple[int, int] | None] = {}
+
+
+def _folder_times(folder: Path) -> tuple[int, int] | None:
+    """*folder*'s times to put back after its probe; None where none are (a drive's root
+    folder on a filesystem whose root takes no time: setting it kills fusefat's daemon)."""
+    try:
+        st = os.stat(folder)
+        if os.path.ismount(folder) and detect_filesystem(folder).fstype in ROOT_TAKES_NO_TIME:
+            return None
+    except OSError:
+        return None  # the create will say why (or the folder vanished: nothing to put back)
+    return st.st_atime_ns, st.st_mtime_ns
+
+
+def _put_back(folder: Path, times: tuple[int, int] | None) -> None:
+    """Give *folder* its *times* of before the probe again. Why: a probe made and deleted
+    changes its folder's modification time, and a refused run ("nothing was copied") would
+    otherwise leave a copy root dated as the card folder (an earlier run set it) dated as
+    the refusal. The change time no program can set back. A file another program made or
+    removed there in the instant of the probe would have its date undone with it: the
+    folder's date, never its contents. Never raises."""
+    if times is not None:
+        with contextlib.suppress(OSError):
+            os.utime(folder, ns=times)
+
+
+def _probe_write(folder: Path, keep: KeptProbes | None = None, index: int = -1) -> OSError | None:
     """Create a uniquely named file in ``folder`` (``O_EXCL``) and delete it: ``os.access``
     alone trusts permission bits, a real create also meets read-only mounts, full inode
     tables and FUSE refusals. With *keep*, the probe made is kept, entered in it at
     *index* (a destination's) the instant it exists, for ``check_duplicates`` to look for
     through the other destinations; the caller removes every one (``remove_probes``),
-    whatever happens meanwhile. Returns the create's or close's error, None once done."""
+    whatever happens meanwhile. The folder gets its times of before the probe back once the
+    probe is gone (:func:`_put_back`). Returns the create's or close's error, None once
+    done."""
     probe = folder / f".offload-probe-{os.getpid()}-{os.urandom(8).hex()}"
+    times = _folder_times(folder)
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         return exc
     try:
         if keep is not None:
+            keep.times[probe] = times
             keep[index] = probe
         os.close(fd)
         if keep is None:
             os.unlink(probe)
+            _put_back(folder, times)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(probe)
+        _put_back(folder, times)
         if keep is not None:
             keep.pop(index, None)
+            keep.times.pop(probe, None)
         return exc
     except BaseException:  # a Ctrl-C between the create and the delete: no probe left
         with contextlib.suppress(OSError):
             os.unlink(probe)
+        _put_back(folder, times)
         raise
     return None
 
 
-def remove_probes(probes: dict[int, Path]) -> None:
-    """Delete every probe ``_probe_write`` kept in *probes* (and forget it). Never raises: a
-    probe already gone, or on a drive gone meanwhile, is left to that."""
+def remove_probes(probes: KeptProbes) -> None:
+    """Delete every probe ``_probe_write`` kept in *probes* (and forget it), the last made
+    first, each folder given its times of before its probe back. Never raises: a probe
+    already gone, or on a drive gone meanwhile, is left to that."""
     while probes:
         _index, probe = probes.popitem()
         with contextlib.suppress(OSError):
             os.unlink(probe)
+        _put_back(probe.parent, probes.times.pop(probe, None))
 
 
 def unreadable_findings(tree: SourceTree, out: Findings) -> None:
@@ -226,7 +277,7 @@ def check_folder(
             if plan.file_name is not None
             else f"destination {dest} does not exist: check the drive is mounted, or create "
             "the folder"
-        )
+        ) + unexpanded_tilde(dest)
         out.error(C.DEST_MISSING, dest, message, plan.index)
         return None
     except OSError as exc:
@@ -257,7 +308,7 @@ def check_writable(
     *,
     probe: bool,
     folder: Path | None = None,
-    keep: dict[int, Path] | None = None,
+    keep: KeptProbes | None = None,
 ) -> None:
     """*plan*'s folder (or *folder*, the existing ancestor that stands for it) can be
     written: with *probe*, a file created there (``_probe_write``; kept in *keep*, by
