@@ -96,7 +96,7 @@ def not_carried_warning(
     not trusted has its own warning, which says it is not carried) goes to no destination
     because the run writes no ASC MHL there (*mhl*: the ``--mhl`` value asked, ``legacy``
     or ``none``; the history is carried only into an ASC MHL history of ours, which hides
-    our own files from ``ascmhl verify``, and its folder is no card content to copy): never
+    our own files from ``ascmhl-debug verify``, and its folder is no card content to copy): never
     dropped silently. None when there is no such history. Coded
     ``card-history-not-carried``, as a destination's history that keeps its own is."""
     if not history.trusted:
@@ -354,7 +354,7 @@ def recorded_warnings(
                 folder,
                 f"{named} records the hashes of {shown} in "
                 f"upper-case hex: {holder}'s files are checked against them (the same "
-                "digests), but ascmhl verify compares the text and reports each as a hash "
+                "digests), but ascmhl-debug verify compares the text and reports each as a hash "
                 f"mismatch (exit 11), as offload verify does, on {holder} and on every copy "
                 "that carries its history",
             ),
@@ -415,7 +415,7 @@ def _recorded_left_out(
     card) that *ignore* leaves out (not copied) and that a check of a copy reports missing
     (exit 10), each check named for the files it reports. The copy's generation writes the
     history's *latest* list and the run's patterns at any depth alone
-    (``ascmhl.ignored_for_good``): ``ascmhl verify`` matches its anchored patterns against
+    (``ascmhl.ignored_for_good``): ``ascmhl-debug verify`` matches its anchored patterns against
     absolute paths, so never (``verify_skips``), and misses a file one left out
     (``--ignore /CLIPS/sub/``, the way a file the card cannot read is left out);
     ``offload verify`` applies the same list at the root (``IgnoreSpec``), so it passes over
@@ -452,22 +452,22 @@ def _recorded_left_out(
 
 def _who_misses(theirs: set[str], ours: set[str], one: bool) -> str:
     """Which checks of a copy report the left-out files missing (:func:`_recorded_left_out`):
-    *theirs* ``ascmhl verify``'s, *ours* ``offload verify``'s (a subset of *theirs*: the
+    *theirs* ``ascmhl-debug verify``'s, *ours* ``offload verify``'s (a subset of *theirs*: the
     list without its anchored positive patterns hides no path the whole list shows), *one*: a
     single file."""
     each = "each copy that carries that history"
     it = "it" if one else "them"
     if theirs == ours:
-        return f"ascmhl verify and offload verify of {each} report {it} missing (exit 10)"
+        return f"ascmhl-debug verify and offload verify of {each} report {it} missing (exit 10)"
     if not ours:
         return (
-            f"ascmhl verify of {each} reports {it} missing (exit 10); offload verify, which "
+            f"ascmhl-debug verify of {each} reports {it} missing (exit 10); offload verify, which "
             f"applies the carried anchored pattern at the root, passes over {it}"
         )
     # Each checks some: name each one's files (an anchored pattern the history carries,
-    # which offload verify applies at the root and ascmhl verify never, tells them apart).
+    # which offload verify applies at the root and ascmhl-debug verify never, tells them apart).
     return (
-        f"ascmhl verify of {each} reports {_shown(theirs)} missing (exit 10), offload "
+        f"ascmhl-debug verify of {each} reports {_shown(theirs)} missing (exit 10), offload "
         f"verify {_shown(ours)}"
     )
 

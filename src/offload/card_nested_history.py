@@ -152,7 +152,7 @@ def check_nested_histories(
             source / root,
             functools.partial(_below, relative_paths, inside),
         )
-        # ... and the root history's warnings of what ascmhl verify judges otherwise (one
+        # ... and the root history's warnings of what ascmhl-debug verify judges otherwise (one
         # rule: card_history.recorded_warnings), its paths named from the card's root.
         warnings.extend(recorded_warnings(history, spelled, named, holder, folder, ignore, inside))
         for path, digests in found.items():

@@ -4,7 +4,7 @@ ASC MHL keeps a path's first record as its reference; a generation can only say 
 ``verified`` or ``failed`` by comparing a hash in a format the history holds for it. A run
 hashing in other formats (``-t xxh64`` over a history made with ``-t md5``) would otherwise
 record the file ``original`` a second time, and a replaced file would be called the new
-reference while ``ascmhl verify`` and ``offload verify`` still compare it against the first
+reference while ``ascmhl-debug verify`` and ``offload verify`` still compare it against the first
 one (exit 11, no warning). The reference tool computes the history's formats too
 (``ascmhl create -h xxh64`` over an md5 history writes ``md5 verified`` and
 ``xxh64 verified``); so does this: each such copy is read once more on the destination, in

@@ -101,21 +101,21 @@ class UntrustedReferenceError(UsageError):
 
 class NoChainReferenceError(UntrustedReferenceError):
     """Manifests without the chain file: not trusted, nothing verified (exit 32, as
-    ``ascmhl verify``)."""
+    ``ascmhl-debug verify``)."""
 
     exit_code = VerifyExit.NO_CHAIN
 
 
 class MissingManifestReferenceError(UntrustedReferenceError):
     """A manifest the chain file lists is gone: not trusted, nothing verified (exit 33, as
-    ``ascmhl verify``)."""
+    ``ascmhl-debug verify``)."""
 
     exit_code = VerifyExit.MISSING_MANIFEST
 
 
 def _refusal_of(exc: HistoryError) -> type[UntrustedReferenceError]:
     """The refusal a damaged history *exc* makes of a check: its exit code
-    ``ascmhl verify``'s where they overlap (no chain file 32, a manifest gone 33), else 31."""
+    ``ascmhl-debug verify``'s where they overlap (no chain file 32, a manifest gone 33), else 31."""
     if isinstance(exc, MissingChainError):
         return NoChainReferenceError
     if isinstance(exc, MissingManifestError):
@@ -682,7 +682,7 @@ def verify_path(
     outside PATH, one that cannot be read or is not a legacy MHL); NoReferenceError (30)
     when there is nothing to verify against; UntrustedReferenceError (31) for a damaged or
     forged history (32 for manifests without their chain file, 33 for a manifest the chain
-    lists gone, as ascmhl verify); UnreadableTreeError (11) when a folder cannot be read
+    lists gone, as ascmhl-debug verify); UnreadableTreeError (11) when a folder cannot be read
     or listing it failed; GenerationUnwrittenError (11) when --append's generation was not
     written once the check was over: its ``report`` is the one the check would have
     returned (reasons, the copy's legacy MHLs judged), no generation, with how many files

@@ -4,8 +4,8 @@ way the preflight says to leave out a file the card cannot read) and ``*.tmp`` (
 any depth), a decomposed (NFD) name among the clips.
 
 The copy's generation carries the card's history and the run's patterns at any depth alone:
-an anchored one is matched by ``ascmhl verify`` against absolute paths, so never. So the
-files the history records that ``/CLIPS/sub/`` left out are missing to ``ascmhl verify``
+an anchored one is matched by ``ascmhl-debug verify`` against absolute paths, so never. So the
+files the history records that ``/CLIPS/sub/`` left out are missing to ``ascmhl-debug verify``
 (exit 10) and to ``offload verify`` of each copy, where the recorded ``x.tmp`` is not (its
 pattern is carried). Before, the copy said every destination was ``ok`` and nothing said
 its verify would fail; now a ``card-history-files-ignored`` warning names those files."""
@@ -67,7 +67,7 @@ def test_recorded_files_an_anchored_ignore_leaves_out_are_named(
     flat = " ".join(output.split())
     assert (
         "WARNING: 'CLIPS/sub/B.mov': the card's own ASC MHL history records it, but this "
-        "run's ignore patterns leave it out (not copied): ascmhl verify and offload verify "
+        "run's ignore patterns leave it out (not copied): ascmhl-debug verify and offload verify "
         "of each copy that carries that history report it missing (exit 10)"
     ) in flat, output
     assert "x.tmp" not in flat.split("WARNING: 'CLIPS/sub/B.mov'")[1].split("WARNING")[0]
@@ -115,7 +115,7 @@ def test_a_card_file_only_a_carried_anchored_pattern_hides_is_said_new_to_ascmhl
 ) -> None:
     """The card's own history made by ``ascmhl create -i /PROXY/``: its ``PROXY/p.mov`` is
     copied, and left out of the copy's manifest (the carried list hides its folder, which no
-    ``!`` can list again). ``ascmhl verify`` of the copy never applies the anchored pattern
+    ``!`` can list again). ``ascmhl-debug verify`` of the copy never applies the anchored pattern
     and calls it new (exit 21); ``offload verify`` passes over it with a note. Failed
     before: the warning and the summary said both checks pass over it."""
     card = _proxy_hidden_card(judge, tmp_path / "cards" / "A003")
@@ -124,13 +124,13 @@ def test_a_card_file_only_a_carried_anchored_pattern_hides_is_said_new_to_ascmhl
     code, output = offload("copy", str(card), str(d1))
     assert code == 0, output
     flat = " ".join(output.split())
-    assert "(ascmhl verify and offload verify pass over it)" not in flat, output
+    assert "(ascmhl-debug verify and offload verify pass over it)" not in flat, output
     assert (
-        "(ascmhl verify, which never applies an anchored pattern, calls it new (exit 21); "
+        "(ascmhl-debug verify, which never applies an anchored pattern, calls it new (exit 21); "
         "offload verify passes over it, naming it in a note)"
     ) in flat, output
     assert (
-        "Of the checks of the copy against its manifest, ascmhl verify, which never applies "
+        "Of the checks of the copy against its manifest, ascmhl-debug verify, which never applies "
         "an anchored pattern, calls it new (exit 21); offload verify passes over it, naming "
         "it in a note."
     ) in flat, output
@@ -156,7 +156,7 @@ def test_only_ascmhl_is_named_where_the_carried_list_holds_the_anchored_pattern(
     """The card's history records ``PROXY/x.mov`` (its first generation) and its newest list
     holds ``/PROXY/`` (its second, ``ascmhl create -i /PROXY/``, which writes it and exits
     10 naming ``PROXY``, the folder it left out); ``--ignore /PROXY/``
-    leaves the file out. The copy carries ``/PROXY/``: ``ascmhl verify`` never applies it
+    leaves the file out. The copy carries ``/PROXY/``: ``ascmhl-debug verify`` never applies it
     and reports the file missing (exit 10), ``offload verify`` applies it at the root and
     passes over it (exit 0). Failed before: the warning said both report it missing."""
     card = tmp_path / "cards" / "A004"
@@ -179,10 +179,10 @@ def test_only_ascmhl_is_named_where_the_carried_list_holds_the_anchored_pattern(
     flat = " ".join(output.split())
     assert (
         "WARNING: 'PROXY/x.mov': the card's own ASC MHL history records it, but this run's "
-        "ignore patterns leave it out (not copied): ascmhl verify of each copy that carries "
+        "ignore patterns leave it out (not copied): ascmhl-debug verify of each copy that carries "
         "that history reports it missing (exit 10)"
     ) in flat, output
-    assert "ascmhl verify and offload verify of each copy" not in flat, output
+    assert "ascmhl-debug verify and offload verify of each copy" not in flat, output
     copy = d1 / "A004"
     verdict = judge.verify(copy)
     assert verdict.returncode == 10, verdict.describe()
@@ -196,7 +196,7 @@ def test_the_summary_names_only_the_kinds_of_files_left_out_that_are_there(
 ) -> None:
     """``PROXY/p.mov`` in a folder only the card's carried ``/PROXY/`` hides, and
     ``CLIPS/b\\x01.mov``, a name XML cannot hold: both are in no manifest, both new to
-    ``ascmhl verify`` (exit 21). No file there is one the ignore list hides for both checks,
+    ``ascmhl-debug verify`` (exit 21). No file there is one the ignore list hides for both checks,
     so the summary's line says nothing of such files. Failed before: it said the check
     "passes over those its ignore list hides"."""
     card = _proxy_hidden_card(judge, tmp_path / "cards" / "A005")
@@ -209,8 +209,8 @@ def test_the_summary_names_only_the_kinds_of_files_left_out_that_are_there(
     line = flat.split("NOT IN THE MANIFEST on")[1]
     assert "passes over those its ignore list hides" not in line, output
     assert (
-        "A check of the copy against its manifest (ascmhl verify, offload verify) calls it "
-        "new (exit 21). The file in a folder only an anchored pattern hides: ascmhl verify, "
+        "A check of the copy against its manifest (ascmhl-debug verify, offload verify) calls it "
+        "new (exit 21). The file in a folder only an anchored pattern hides: ascmhl-debug verify, "
         "which never applies an anchored pattern, calls it new (exit 21); offload verify "
         "passes over it, naming it in a note."
     ) in line, output

@@ -348,7 +348,7 @@ def test_a_card_history_is_not_left_on_a_destination_without_a_generation_of_our
 ) -> None:
     """The card has a nested history, which offload-ai refuses to write a generation for:
     the card's history is not left on the destination either (its ignore list does not
-    hide .offload/, so ascmhl verify called our state new files while offload verify said
+    hide .offload/, so ascmhl-debug verify called our state new files while offload verify said
     OK). Now neither tool finds an ASC MHL history there; offload verify checks the ledger."""
     card = tmp_path / "A"
     (card / "N" / "in").mkdir(parents=True)
@@ -386,7 +386,7 @@ def test_a_card_history_is_not_carried_where_every_file_failed(
 ) -> None:
     """Every file of the card fails (its bytes differ from the card's own history): nothing
     is verified on the destination, no generation of ours is written, and the card's history
-    is not carried there either (before, it was, and ascmhl verify called .offload/ new)."""
+    is not carried there either (before, it was, and ascmhl-debug verify called .offload/ new)."""
     card = tmp_path / "B"
     card.mkdir()
     (card / "a.mov").write_bytes(b"clip\n")

@@ -1,7 +1,7 @@
 """A ``-t`` change on an ``s3://`` copy root: the new generation records each file the
 history knows in the history's format too (``verified``, or ``failed`` for a file replaced
 there), as ``ascmhl create -h`` over that history does, never a second ``original`` whose
-first record stays the reference for ``ascmhl verify`` (``offload.history_formats``). The
+first record stays the reference for ``ascmhl-debug verify`` (``offload.history_formats``). The
 suite's S3 server, the real CLI entry point."""
 
 from __future__ import annotations

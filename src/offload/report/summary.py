@@ -814,7 +814,7 @@ def _check_words(paths: dict[str, str], anchored: set[str]) -> str:
     a name XML cannot hold is found new (exit 21); a file the manifest's ignore list hides
     (in a card folder the card's history ignores) is passed over, never checked; one of
     *anchored* (``OffloadReport.anchored_only``: only an anchored pattern hides its folder)
-    is new to ``ascmhl verify`` and passed over by ``offload verify``
+    is new to ``ascmhl-debug verify`` and passed over by ``offload verify``
     (``ignore.ANCHORED_ONLY_CHECKS``), said in a sentence of its own after the others'."""
     others = [path for path in paths if path not in anchored]
     said = _others_words(others) if others else ""
@@ -834,7 +834,7 @@ def _others_words(paths: Sequence[str]) -> str:
     """:func:`_check_words` of *paths*, none of them in a folder only an anchored pattern
     hides."""
     new = sum(1 for path in paths if not xml_can_hold(path))
-    tools = "A check of the copy against its manifest (ascmhl verify, offload verify)"
+    tools = "A check of the copy against its manifest (ascmhl-debug verify, offload verify)"
     if new == len(paths):
         return f"{tools} calls {'it' if new == 1 else 'them'} new (exit 21)."
     if not new:
