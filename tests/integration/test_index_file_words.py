@@ -12,7 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
-from support.offload_cli import copy_quietly
+from support.camera_cards import SONY_XAVC, write_card
+from support.offload_cli import copy_quietly, newest_report, run_offload
 
 
 def test_an_index_file_unlike_the_one_on_a_destination_is_not_said_changed_on_the_card(
@@ -42,3 +43,37 @@ def test_an_index_file_unlike_the_one_on_a_destination_is_not_said_changed_on_th
             "already on a destination (a camera rewrites it whenever it records more) and was "
             "not replaced"
         ) in text, text
+
+
+def test_an_index_file_refused_beside_another_failed_file_is_named_and_counted(
+    tmp_path: Path,
+) -> None:
+    """A Sony card that shot more (its ``MEDIAPRO.XML`` rewritten at a new size) and one
+    of its clip's metadata files differing at the same size, offloaded again to the same 2
+    destinations: 4 copies failed, 2 of each. Failed before: "Do not format the card: 2
+    copies failed (…C0001M01.XML first)", the index file unnamed and
+    ``index_files_changed`` empty."""
+    card = write_card(tmp_path / "cards" / "SONY", SONY_XAVC)
+    reports = tmp_path / "reports"
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    first = run_offload("copy", "-q", "--report-dir", reports, card, *dests, timeout_s=120)
+    assert first.returncode == 0, first.stderr
+    m4root = card / "PRIVATE" / "M4ROOT"
+    (m4root / "CLIP" / "C0003.MP4").write_bytes(os.urandom(3000))
+    (m4root / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>3 clips</MediaProfile>")
+    sidecar = m4root / "CLIP" / "C0001M01.XML"
+    sidecar.write_bytes(os.urandom(sidecar.stat().st_size))
+    again = run_offload("copy", "-q", "--report-dir", reports, card, *dests, timeout_s=120)
+    assert again.returncode == 1, again.stderr
+    data = newest_report(reports)
+    release = data["card_release"]
+    assert release["index_files_changed"] == ["PRIVATE/M4ROOT/MEDIAPRO.XML"], release
+    said = (
+        "Do not format the card: 4 copies failed: 2 of 1 other file "
+        "(PRIVATE/M4ROOT/CLIP/C0001M01.XML) and 2 of the card's index file "
+        "PRIVATE/M4ROOT/MEDIAPRO.XML, which differs from the one already on a destination"
+    )
+    for text in (release["text"], again.stderr):
+        assert said in text, text
