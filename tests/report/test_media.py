@@ -306,7 +306,7 @@ def test_an_audio_take_of_several_files_is_described_whole(tmp_path: Path, media
     for name, channels in zip(take, (2, 1, 1), strict=True):
         (tmp_path / name).write_bytes(_wav(name, channels))
     clips = group_clips([{"path": name, "size_bytes": 1} for name in take])
-    assert [c.name for c in clips] == ["250101-T001_LR.WAV (+2 tracks)"]
+    assert [c.name for c in clips] == ["250101-T001_Tr1.WAV (+2 tracks)"]
     results, _ = probe_clips(clips, lambda c: tmp_path / str(c.primary["path"]))
     assert results[0].audio == "3 files, 48 kHz, 4 ch"
     assert results[0].duration_s
