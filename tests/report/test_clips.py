@@ -59,6 +59,21 @@ def test_unpadded_frame_numbers_are_one_sequence_and_padded_widths_stay_apart() 
     assert shot.kind == "sequence" and shot.frames == 119 and shot.gaps == [(50, 50)]
 
 
+def test_a_lone_frame_of_another_padding_is_never_a_file_of_that_sequence() -> None:
+    """``plate.0099.dpx`` beside ``plate.00100.dpx`` and ``plate.00101.dpx``: a frame of
+    another width is another sequence's (a lone one a file of its own), never listed under
+    ``plate.[00100-00101].dpx`` as if it were part of it; the folder's other files still
+    are. Failed before: "+ plate.0099.dpx" under that sequence (its name starts with the
+    sequence's, and it was the folder's only clip)."""
+    frames = ("misc/plate.0099.dpx", "misc/plate.00100.dpx", "misc/plate.00101.dpx")
+    for extra in ((), ("misc/notes.txt",)):
+        rows = {c.name: c for c in group_clips(files(*frames, *extra))}
+        assert sorted(rows) == ["plate.0099.dpx", "plate.[00100-00101].dpx"], rows
+        assert rows["plate.0099.dpx"].kind == "file"
+        sequence = rows["plate.[00100-00101].dpx"]
+        assert [str(e["path"]) for e in sequence.sidecars] == list(extra), sequence
+
+
 def test_arriraw_folder_per_clip() -> None:
     clips = group_clips(
         files(

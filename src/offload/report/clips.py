@@ -589,6 +589,14 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             singles.append(entry)  # the card's, never a clip's sidecar nor a folder's
             continue
         owner = owners.find(entry)
+        # A file whose name starts with a sequence's may be a frame of another padding (a
+        # clip's sidecars are not asked: one test).
+        if (
+            owner is not None
+            and owner.kind == "sequence"
+            and _frame_of_another_sequence(entry, owner)
+        ):
+            owner = None
         if owner is None:
             loose.append(entry)
         else:
@@ -607,6 +615,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             and len(in_folder) == 1
             and not _in_dcim(folder)
             and not _of_another_recording(entry, in_folder[0])
+            and not _frame_of_another_sequence(entry, in_folder[0])
         ):
             in_folder[0].attach(entry)
         else:
@@ -812,6 +821,21 @@ def _of_another_recording(entry: FileEntry, clip: Clip) -> bool:
     stem = _split(str(entry["path"]))[1]
     recording = _recording_of(stem, _GOPRO.match(stem))
     return recording is not None and recording != clip.stem
+
+
+def _frame_of_another_sequence(entry: FileEntry, clip: Clip) -> bool:
+    """Whether *entry* is named as a frame of the image sequence *clip* (its prefix and
+    suffix) without being one: padded to another width (``plate.0099.dpx`` beside
+    ``plate.[00100-00101].dpx``), it is another sequence's, never a file of the folder's
+    only clip (QA: listed under that sequence, it read as part of it)."""
+    if clip.kind != "sequence":
+        return False
+    folder, name = _path_split(str(entry["path"]))
+    frame = _frame(folder, name)
+    if frame is None:
+        return False
+    own = _frame(clip.folder, _path_split(str(clip.primary["path"]))[1])
+    return own is not None and (frame[0], frame[2]) == (own[0], own[2])
 
 
 def _gopro_chapters(clip: Clip) -> tuple[tuple[str, ...], bool]:
