@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from support.camera_cards import SONY_XAVC, write_card
+from support.camera_cards import AVCHD, SONY_XAVC, write_card
 from support.offload_cli import copy_quietly, newest_report, run_offload
 
 
@@ -77,3 +77,27 @@ def test_an_index_file_refused_beside_another_failed_file_is_named_and_counted(
     )
     for text in (release["text"], again.stderr):
         assert said in text, text
+
+
+def test_an_avchd_cards_playlists_are_its_index_files(tmp_path: Path) -> None:
+    """An AVCHD card that recorded another clip: its playlist (``PLAYLIST/00000.MPL``, a
+    play item a clip) and the playlist's ``BACKUP`` copy rewritten, offloaded again to the
+    same destination. Failed before: "2 copies failed (…BACKUP/PLAYLIST/00000.MPL
+    first)", the generic words of a failed copy, ``index_files_changed`` empty."""
+    card = write_card(tmp_path / "cards" / "AVCHD", AVCHD)
+    reports, dest = tmp_path / "reports", tmp_path / "dest"
+    dest.mkdir()
+    assert copy_quietly(card, dest, reports).returncode == 0
+    bdmv = card / "PRIVATE" / "AVCHD" / "BDMV"
+    (bdmv / "STREAM" / "00002.MTS").write_bytes(os.urandom(3008))
+    (bdmv / "CLIPINF" / "00002.CPI").write_bytes(b"clip info of 00002")
+    playlists = ("BACKUP/PLAYLIST/00000.MPL", "PLAYLIST/00000.MPL")
+    for playlist in playlists:
+        (bdmv / playlist).write_bytes(b"MPLS0100 3 play items")
+    again = copy_quietly(card, dest, reports)
+    assert again.returncode == 1, again.stderr
+    release = newest_report(reports)["card_release"]
+    named = [f"PRIVATE/AVCHD/BDMV/{playlist}" for playlist in playlists]
+    assert release["index_files_changed"] == named, release
+    said = f"only the card's index files {', '.join(named)} differ from the ones"
+    assert said in release["text"], release

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from offload.report.release import card_release
+from offload.report.release import card_release, index_file
 
 
 def report(*statuses: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -783,3 +783,15 @@ def test_every_failed_copy_is_counted_and_every_index_file_named(
     assert "copies failed" not in release.text.replace(f"{total} copies failed", ""), release
     if ignored:
         assert "CLIPS/x.tmp" in release.text, release.text
+
+
+def test_which_files_are_a_cameras_index_files() -> None:
+    """By name (Canon, P2, Sony, XDCAM), and an AVCHD card's playlists by their folder,
+    case-insensitively; not the files no source says a camera rewrites as it records."""
+    for path in ("CONTENTS/CLIPS001/INDEX.MIF", "XDROOT/mediapro.xml",
+                 "PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL",
+                 "PRIVATE/AVCHD/BDMV/BACKUP/playlist/00001.mpl"):  # fmt: skip
+        assert index_file(path), path
+    for path in ("PRIVATE/AVCHD/BDMV/INDEX.BDM", "PRIVATE/AVCHD/BDMV/MOVIEOBJ.BDM",
+                 "PRIVATE/M4ROOT/STATUS.BIN", "MISC/00000.MPL", "PLAYLIST/A.MPLX"):  # fmt: skip
+        assert not index_file(path), path

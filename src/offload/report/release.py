@@ -82,12 +82,36 @@ from offload.state_names import (
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
 INDEX_FILES = frozenset({"INDEX.MIF", "LASTCLIP.TXT", "MEDIAPRO.XML", "CUEUP.XML", "DISCMETA.XML"})
+# And an AVCHD card's playlists (``BDMV/PLAYLIST/00000.MPL`` and its ``BACKUP/PLAYLIST``
+# copy): a play item a clip, appended as the camera records. (Its ``INDEX.BDM`` and
+# ``MOVIEOBJ.BDM``, and Sony's ``M4ROOT/STATUS.BIN``, are not: no source found says a
+# camera rewrites them as it records, and the line must be true.)
+_INDEX_FOLDER_FILES = {("PLAYLIST", ".MPL")}
+
+
+def index_file(path: str) -> bool:
+    """Whether *path* (``/``-separated, below the card) is a camera's index file: one it
+    rewrites whenever it records more (``INDEX_FILES`` by name, an AVCHD playlist by its
+    folder and extension; compared case-insensitively)."""
+    folder, name = posixpath.split(path.upper())
+    if name in INDEX_FILES:
+        return True
+    return (posixpath.basename(folder), posixpath.splitext(name)[1]) in _INDEX_FOLDER_FILES
+
+
 # A copy on these is no backup: the filesystem lives in memory.
 _MEMORY_FILESYSTEMS = MEMORY_FILESYSTEMS
 _GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
 # NETWORK_FILESYSTEMS (fs/below.py, imported above for this module's readers): shares a
 # client reads from a server, never from a disk; they do not count.
-__all__ = ["NETWORK_FILESYSTEMS", "CardRelease", "card_release", "facts_of", "user_ignored"]
+__all__ = [
+    "NETWORK_FILESYSTEMS",
+    "CardRelease",
+    "card_release",
+    "facts_of",
+    "index_file",
+    "user_ignored",
+]
 # How a read-back avoided the page cache (results.CacheBypass) that proves it read the media:
 # ``none`` (pages were still cached: the read may have come from RAM), ``server`` (a network
 # share's server answered, maybe from its cache) and a missing value prove nothing about
@@ -197,7 +221,7 @@ class CardRelease(NamedTuple):
 def _index_refusal(path: str, error: str | None) -> bool:
     """A failed copy of a camera's index file refused because the destination holds
     another one (the writer's and the committer's words: "... already exists ...")."""
-    return posixpath.basename(path).upper() in INDEX_FILES and "already exists" in (error or "")
+    return index_file(path) and "already exists" in (error or "")
 
 
 def _index_words(index_files: Sequence[str]) -> str:
@@ -688,7 +712,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             continue
         fewest_copies = fewest_disks = fewest_on_disks = fewest_buckets = 0
         not_safe_count += 1
-        if posixpath.basename(path).upper() not in INDEX_FILES:
+        if not index_file(path):
             others_unsafe += 1
         if not_safe is None:
             not_safe = path
