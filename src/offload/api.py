@@ -116,6 +116,16 @@ def _stat_source(source: Path) -> os.stat_result:
             f"cannot read source {shown}: {describe_os_error(exc)}", path=source
         ) from None
     if st is None:
+        try:  # the link is there, what it names is not (QA: said "does not exist")
+            target = printable_name(os.readlink(source))
+        except OSError:  # no link (or gone since): nothing at all there
+            target = None
+        if target is not None:
+            raise UsageError(
+                f"source {shown} is a symlink that leads nowhere (dangling: its target "
+                f"{target} does not exist); name the file itself",
+                path=source,
+            )
         raise UsageError(
             f"source {shown} does not exist; check the path{unexpanded_tilde(source)}", path=source
         )

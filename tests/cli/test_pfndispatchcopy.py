@@ -262,7 +262,8 @@ def test_every_name_of_xxh64_is_labelled_big_endian_one_line(card: Path, names: 
         (["{src}"], "the following arguments are required"),
         (["-f_size", "12", "{src}", "{d1}"], "-f_size says 12"),
         (["{src}", "{src}"], "is the source file itself"),
-        (["{missing}", "{d1}"], "does not exist"),
+        (["{missing}", "{d1}"], "does not exist; check the path"),
+        (["{dangling}", "{d1}"], "is a symlink that leads nowhere (dangling: its target gone"),
         (["{src}", "{nowhere}"], "does not exist; create it"),
         (["--bogus", "{src}", "{d1}"], "unrecognized arguments"),
         (["-noflush_dest", "/elsewhere", "{src}", "{d1}"], "is not one of the destinations"),
@@ -274,7 +275,10 @@ def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
         "d1": str(card.parent / "d1"),
         "missing": str(card.parent / "missing.mov"),
         "nowhere": str(card.parent / "nowhere" / "x.mov"),
+        "dangling": str(card.parent / "dangling.mov"),
     }
+    # Failed before (QA): a dangling link said "does not exist; check the path".
+    os.symlink("gone.mov", values["dangling"])
     code, _out, err = run([a.format(**values) for a in argv])
     assert code == 64
     assert err.startswith("ERROR: ") and needle in err and err.count("\n") == 1

@@ -60,7 +60,7 @@ ROWS: dict[str, list[tuple[str, str]]] = {
         ("audio", "S01T01.WAV"),
         ("audio", "S01T02.WAV"),
         ("audio", "S02T01_1.WAV (+2 tracks)"),
-        ("audio", "ZOOM0001_LR.WAV (+2 tracks)"),
+        ("audio", "ZOOM0001_Tr1.WAV (+2 tracks)"),
         ("file", "250101.CSV"),
     ],
     # a clip folder's MXF is a clip; an ARRIRAW clip folder one sequence (its XML beside it)
@@ -123,7 +123,7 @@ ROWS: dict[str, list[tuple[str, str]]] = {
     "SOUND_BWF": [
         ("audio", "Sc12A-T03.WAV"),
         ("audio", "Sc12A-T04.WAV"),
-        ("audio", "ZOOM0007_LR.WAV (+2 tracks)"),
+        ("audio", "ZOOM0007_Tr1.WAV (+2 tracks)"),
         ("file", "261203.CSV"),
     ],
 }

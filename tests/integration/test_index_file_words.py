@@ -12,7 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
-from support.offload_cli import copy_quietly
+from support.camera_cards import AVCHD, SONY_XAVC, write_card
+from support.offload_cli import copy_quietly, newest_report, run_offload
 
 
 def test_an_index_file_unlike_the_one_on_a_destination_is_not_said_changed_on_the_card(
@@ -42,3 +43,61 @@ def test_an_index_file_unlike_the_one_on_a_destination_is_not_said_changed_on_th
             "already on a destination (a camera rewrites it whenever it records more) and was "
             "not replaced"
         ) in text, text
+
+
+def test_an_index_file_refused_beside_another_failed_file_is_named_and_counted(
+    tmp_path: Path,
+) -> None:
+    """A Sony card that shot more (its ``MEDIAPRO.XML`` rewritten at a new size) and one
+    of its clip's metadata files differing at the same size, offloaded again to the same 2
+    destinations: 4 copies failed, 2 of each. Failed before: "Do not format the card: 2
+    copies failed (…C0001M01.XML first)", the index file unnamed and
+    ``index_files_changed`` empty."""
+    card = write_card(tmp_path / "cards" / "SONY", SONY_XAVC)
+    reports = tmp_path / "reports"
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    first = run_offload("copy", "-q", "--report-dir", reports, card, *dests, timeout_s=120)
+    assert first.returncode == 0, first.stderr
+    m4root = card / "PRIVATE" / "M4ROOT"
+    (m4root / "CLIP" / "C0003.MP4").write_bytes(os.urandom(3000))
+    (m4root / "MEDIAPRO.XML").write_bytes(b"<MediaProfile>3 clips</MediaProfile>")
+    sidecar = m4root / "CLIP" / "C0001M01.XML"
+    sidecar.write_bytes(os.urandom(sidecar.stat().st_size))
+    again = run_offload("copy", "-q", "--report-dir", reports, card, *dests, timeout_s=120)
+    assert again.returncode == 1, again.stderr
+    data = newest_report(reports)
+    release = data["card_release"]
+    assert release["index_files_changed"] == ["PRIVATE/M4ROOT/MEDIAPRO.XML"], release
+    said = (
+        "Do not format the card: 4 copies failed: 2 of 1 other file "
+        "(PRIVATE/M4ROOT/CLIP/C0001M01.XML) and 2 of the card's index file "
+        "PRIVATE/M4ROOT/MEDIAPRO.XML, which differs from the one already on a destination"
+    )
+    for text in (release["text"], again.stderr):
+        assert said in text, text
+
+
+def test_an_avchd_cards_playlists_are_its_index_files(tmp_path: Path) -> None:
+    """An AVCHD card that recorded another clip: its playlist (``PLAYLIST/00000.MPL``, a
+    play item a clip) and the playlist's ``BACKUP`` copy rewritten, offloaded again to the
+    same destination. Failed before: "2 copies failed (…BACKUP/PLAYLIST/00000.MPL
+    first)", the generic words of a failed copy, ``index_files_changed`` empty."""
+    card = write_card(tmp_path / "cards" / "AVCHD", AVCHD)
+    reports, dest = tmp_path / "reports", tmp_path / "dest"
+    dest.mkdir()
+    assert copy_quietly(card, dest, reports).returncode == 0
+    bdmv = card / "PRIVATE" / "AVCHD" / "BDMV"
+    (bdmv / "STREAM" / "00002.MTS").write_bytes(os.urandom(3008))
+    (bdmv / "CLIPINF" / "00002.CPI").write_bytes(b"clip info of 00002")
+    playlists = ("BACKUP/PLAYLIST/00000.MPL", "PLAYLIST/00000.MPL")
+    for playlist in playlists:
+        (bdmv / playlist).write_bytes(b"MPLS0100 3 play items")
+    again = copy_quietly(card, dest, reports)
+    assert again.returncode == 1, again.stderr
+    release = newest_report(reports)["card_release"]
+    named = [f"PRIVATE/AVCHD/BDMV/{playlist}" for playlist in playlists]
+    assert release["index_files_changed"] == named, release
+    said = f"only the card's index files {', '.join(named)} differ from the ones"
+    assert said in release["text"], release

@@ -59,6 +59,21 @@ def test_unpadded_frame_numbers_are_one_sequence_and_padded_widths_stay_apart() 
     assert shot.kind == "sequence" and shot.frames == 119 and shot.gaps == [(50, 50)]
 
 
+def test_a_lone_frame_of_another_padding_is_never_a_file_of_that_sequence() -> None:
+    """``plate.0099.dpx`` beside ``plate.00100.dpx`` and ``plate.00101.dpx``: a frame of
+    another width is another sequence's (a lone one a file of its own), never listed under
+    ``plate.[00100-00101].dpx`` as if it were part of it; the folder's other files still
+    are. Failed before: "+ plate.0099.dpx" under that sequence (its name starts with the
+    sequence's, and it was the folder's only clip)."""
+    frames = ("misc/plate.0099.dpx", "misc/plate.00100.dpx", "misc/plate.00101.dpx")
+    for extra in ((), ("misc/notes.txt",)):
+        rows = {c.name: c for c in group_clips(files(*frames, *extra))}
+        assert sorted(rows) == ["plate.0099.dpx", "plate.[00100-00101].dpx"], rows
+        assert rows["plate.0099.dpx"].kind == "file"
+        sequence = rows["plate.[00100-00101].dpx"]
+        assert [str(e["path"]) for e in sequence.sidecars] == list(extra), sequence
+
+
 def test_arriraw_folder_per_clip() -> None:
     clips = group_clips(
         files(
@@ -254,13 +269,28 @@ def test_sound_recorder_takes_are_audio_rows_with_their_tracks() -> None:
         "S01T01.WAV": ("audio", []),  # polyphonic: every track in one file
         "S01T02.WAV": ("audio", []),
         "S02T01_1.WAV (+2 tracks)": ("audio", ["S02T01_2.WAV", "S02T01_3.WAV"]),
-        "ZOOM0001_LR.WAV (+2 tracks)": ("audio", ["ZOOM0001_Tr1.WAV", "ZOOM0001_Tr2.WAV"]),
+        # Named after its first track, never its _LR mix, which sorts first by name (QA).
+        "ZOOM0001_Tr1.WAV (+2 tracks)": ("audio", ["ZOOM0001_Tr2.WAV", "ZOOM0001_LR.WAV"]),
         "250101.CSV": ("file", []),  # the recorder's sound report
     }
     assert all(not c.sidecars for c in clips)
     # A WAV beside a clip with its name is still that clip's sidecar (Blackmagic, scratch).
     clip = group_clips(files("A001C001.mov", "A001C001.wav"))
     assert by_name(clip) == {"A001C001.mov": ["A001C001.wav"]}
+
+
+def test_a_take_is_named_after_its_first_numbered_track() -> None:
+    """Numbered tracks before named ones, by number: Zoom ``_Tr2`` before ``_Tr10`` and
+    both before ``_LR`` and ``_MS``; Sound Devices ``_1`` before ``_A``. Failed before:
+    "ZOOM0001_LR.WAV (+3 tracks)", "ZOOM0001_Tr10.WAV" before ``_Tr2``."""
+    zoom = [f"ZOOM0001/ZOOM0001_{t}.WAV" for t in ("MS", "LR", "Tr10", "Tr2", "Tr1_2", "Tr1")]
+    ((take,),) = [group_clips(files(*zoom))]
+    assert take.name == "ZOOM0001_Tr1.WAV (+5 tracks)", take.name
+    assert [str(e["path"])[18:-4] for e in take.files] == [
+        "Tr1", "Tr1_2", "Tr2", "Tr10", "LR", "MS"
+    ]  # fmt: skip
+    ((sound,),) = [group_clips(files("S02T01_A.WAV", "S02T01_2.WAV", "S02T01_1.WAV"))]
+    assert sound.name == "S02T01_1.WAV (+2 tracks)", sound.name
 
 
 def test_canon_xf_clip_in_several_files_is_one_clip() -> None:

@@ -79,7 +79,7 @@ def test_an_audio_take_of_several_files_is_described_whole(
     }
     camera_cards.write_card(card, layout)
     for text in _texts(tmp_path, card, browser, poppler):
-        assert "250101-T001_LR.WAV (+2 tracks)" in text
+        assert "250101-T001_Tr1.WAV (+2 tracks)" in text
         assert "Audio 3 files, 48 kHz, 4 ch" in text
         assert "250101-T002_Tr1.WAV (+1 track)" in text and "(+1 tracks)" not in text
         assert "Audio 2 files, 48 kHz, 2 ch" in text

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from offload.demo import ClipSpec, encode_clip, write_sequence
 from offload.report.clips import group_clips
 from offload.report.media import MediaInfo, ProbeBudget, probe_clips, probe_file
@@ -304,7 +306,7 @@ def test_an_audio_take_of_several_files_is_described_whole(tmp_path: Path, media
     for name, channels in zip(take, (2, 1, 1), strict=True):
         (tmp_path / name).write_bytes(_wav(name, channels))
     clips = group_clips([{"path": name, "size_bytes": 1} for name in take])
-    assert [c.name for c in clips] == ["250101-T001_LR.WAV (+2 tracks)"]
+    assert [c.name for c in clips] == ["250101-T001_Tr1.WAV (+2 tracks)"]
     results, _ = probe_clips(clips, lambda c: tmp_path / str(c.primary["path"]))
     assert results[0].audio == "3 files, 48 kHz, 4 ch"
     assert results[0].duration_s
@@ -476,9 +478,12 @@ def test_a_header_opened_ahead_is_read_into_the_page_cache(tmp_path: Path) -> No
     assert open_ahead(tmp_path / "X.dv") is None  # a format the sniff leaves to FFmpeg
 
 
-def _iphone_clip(path: Path, codec: str, pix_fmt: str, frames: int = 24) -> Path:
+def _iphone_clip(
+    path: Path, codec: str, pix_fmt: str, frames: int = 24, *, sound: bool = False
+) -> Path:
     """A 1 s 24 fps MOV as an iPhone records it (ProRes 422 HQ, or HEVC Main 10), frames
-    that change (so each one is encoded, none skipped)."""
+    that change (so each one is encoded, none skipped); with *sound*, 1 s of 48 kHz stereo
+    PCM beside them."""
     import av
 
     with av.open(str(path), "w") as container:
@@ -488,6 +493,13 @@ def _iphone_clip(path: Path, codec: str, pix_fmt: str, frames: int = 24) -> Path
             stream.codec_context.profile = "HQ"
         else:
             stream.codec_context.options = {"x265-params": "log-level=error"}
+        if sound:
+            audio = container.add_stream("pcm_s16le", rate=48_000, layout="stereo")
+            samples = av.AudioFrame(format="s16", layout="stereo", samples=48_000)
+            samples.sample_rate = 48_000
+            samples.planes[0].update(bytes(samples.planes[0].buffer_size))
+            for packet in [*audio.encode(samples), *audio.encode()]:
+                container.mux(packet)
         for n in range(frames):
             frame = av.VideoFrame(320, 180, "rgb24")
             frame.planes[0].update(bytes([(n * 10) % 256]) * frame.planes[0].buffer_size)
@@ -511,6 +523,32 @@ def test_iphone_prores_and_hevc_clips_are_probed(tmp_path: Path, media: Any) -> 
         assert info.frames == 24
         assert info.duration_s is not None and abs(info.duration_s - 1.0) < 0.05
         assert info.thumbnail is not None
+
+
+@pytest.mark.parametrize(
+    "name, tag",
+    [("A001_08151234_C009.braw", b"brxq"), ("A001C001_230101AB_CANON.CRM", b"CRAW")],
+)
+def test_a_clip_ffmpeg_cannot_decode_keeps_its_facts_and_says_why(
+    tmp_path: Path, media: Any, name: str, tag: bytes
+) -> None:
+    """A QuickTime clip whose codec FFmpeg has no decoder for (Blackmagic RAW, Canon Cinema
+    RAW Light: a ProRes MOV's codec tag rewritten) keeps its codec tag, size, rate, length
+    and sound, and says FFmpeg cannot decode it. Failed before: "not readable by FFmpeg:
+    'NoneType' object has no attribute 'name'", every fact lost."""
+    made = _iphone_clip(tmp_path / "made.mov", "prores_ks", "yuv422p10le", sound=True)
+    data = made.read_bytes()
+    assert data.count(b"apch") == 1
+    clip = tmp_path / name
+    clip.write_bytes(data.replace(b"apch", tag))
+    info = probe_file(clip)
+    assert info.error == (
+        f"not decodable by FFmpeg: it has no decoder for this clip's codec ('{tag.decode()}')"
+    ), info
+    assert info.codec == f"'{tag.decode()}' (codec tag)", info
+    assert (info.width, info.height, info.frame_rate, info.frames) == (320, 180, "24", 24)
+    assert info.audio == "1 track, 48 kHz, 2 ch", info
+    assert info.thumbnail is None
 
 
 def cine_header(*, header_size: int = 44, compression: int = 0, images: int = 1) -> bytes:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from offload.report.release import card_release
+import pytest
+
+from offload.report.release import card_release, index_file
 
 
 def report(*statuses: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -736,3 +738,60 @@ def test_a_card_absent_rerun_whose_record_lists_nothing_left_out_keeps_the_card(
     release = card_release(absent)
     assert not release.may_format
     assert "does not list the card's entries its run left out" in release.text, release.text
+
+
+@pytest.mark.parametrize("ignored", [False, True], ids=["alone", "beside-ignored"])
+@pytest.mark.parametrize("index", [0, 1, 2], ids=lambda n: f"index{n}")
+@pytest.mark.parametrize("others", [(), (1,), (2,), (1, 2)], ids=lambda o: f"others{o}")
+def test_every_failed_copy_is_counted_and_every_index_file_named(
+    others: tuple[int, ...], index: int, ignored: bool
+) -> None:
+    """Every combination of other files' failed copies (*others*: how many copies of each
+    file failed, of 2), index files refused on both destinations (*index*) and another
+    reason keeping the card (an entry left out by --ignore): the line counts every failed
+    copy, names the first failed file and every index file, and ``index_files`` lists
+    them. Failed before: beside another failure, "3 copies failed" of 6, the index file
+    unnamed and ``index_files`` empty (QA, a Sony card's MEDIAPRO.XML)."""
+    data = report(VERIFIED, VERIFIED)
+    failed = {"status": "failed", "error": "already exists with other content"}
+    for n, copies in enumerate(others):
+        data["files"].append({"path": f"CLIPS/C{n}.MXF", "destinations": [
+            {"index": i, **(failed if i < copies else VERIFIED)} for i in (0, 1)]})  # fmt: skip
+    names = ["M4ROOT/MEDIAPRO.XML", "CONTENTS/CLIPS001/INDEX.MIF"][:index]
+    for name in names:
+        data["files"].append({"path": name, "destinations": [
+            {"index": i, "status": "failed", "error": "INDEX.MIF already exists"}
+            for i in (0, 1)]})  # fmt: skip
+    if ignored:
+        data["ignored"] = [{"path": "CLIPS/x.tmp", "reason": "matches ignore pattern *.tmp"}]
+    release = card_release(data)
+    total = sum(others) + 2 * index
+    assert release.may_format == (not total and not ignored), release
+    assert release.index_files == tuple(names), release
+    for name in names:
+        assert name in release.text, release.text
+    if others:
+        assert "CLIPS/C0.MXF" in release.text, release.text
+    if others and index:
+        assert f" {total} copies failed: {sum(others)} of {len(others)} other file" in (
+            release.text
+        ), release.text
+    elif total == 1:
+        assert " a copy failed" in release.text, release.text
+    elif total and (others or ignored):
+        assert f" {total} copies failed" in release.text, release.text
+    assert "copies failed" not in release.text.replace(f"{total} copies failed", ""), release
+    if ignored:
+        assert "CLIPS/x.tmp" in release.text, release.text
+
+
+def test_which_files_are_a_cameras_index_files() -> None:
+    """By name (Canon, P2, Sony, XDCAM), and an AVCHD card's playlists by their folder,
+    case-insensitively; not the files no source says a camera rewrites as it records."""
+    for path in ("CONTENTS/CLIPS001/INDEX.MIF", "XDROOT/mediapro.xml",
+                 "PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL",
+                 "PRIVATE/AVCHD/BDMV/BACKUP/playlist/00001.mpl"):  # fmt: skip
+        assert index_file(path), path
+    for path in ("PRIVATE/AVCHD/BDMV/INDEX.BDM", "PRIVATE/AVCHD/BDMV/MOVIEOBJ.BDM",
+                 "PRIVATE/M4ROOT/STATUS.BIN", "MISC/00000.MPL", "PLAYLIST/A.MPLX"):  # fmt: skip
+        assert not index_file(path), path

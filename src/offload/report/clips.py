@@ -589,6 +589,14 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             singles.append(entry)  # the card's, never a clip's sidecar nor a folder's
             continue
         owner = owners.find(entry)
+        # A file whose name starts with a sequence's may be a frame of another padding (a
+        # clip's sidecars are not asked: one test).
+        if (
+            owner is not None
+            and owner.kind == "sequence"
+            and _frame_of_another_sequence(entry, owner)
+        ):
+            owner = None
         if owner is None:
             loose.append(entry)
         else:
@@ -607,6 +615,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             and len(in_folder) == 1
             and not _in_dcim(folder)
             and not _of_another_recording(entry, in_folder[0])
+            and not _frame_of_another_sequence(entry, in_folder[0])
         ):
             in_folder[0].attach(entry)
         else:
@@ -690,6 +699,7 @@ def _audio_takes(
     added to *empty* (``group_clips`` makes each an "empty" row of its own), never a take
     nor a track of one."""
     takes: dict[tuple[str, str], list[FileEntry]] = {}
+    suffixes: dict[int, str] = {}  # each file's track part of its name ("Tr1", "LR", "")
     remaining: list[FileEntry] = []
     for entry in entries:
         folder, stem, ext = _split(str(entry["path"]))
@@ -700,11 +710,32 @@ def _audio_takes(
             empty.append(entry)
             continue
         track = _TRACK.match(stem)
-        takes.setdefault((folder, track["take"] if track else stem), []).append(entry)
+        take = track["take"] if track else stem
+        takes.setdefault((folder, take), []).append(entry)
+        suffixes[id(entry)] = stem[len(take) + 1 :]
     for (folder, take), members in _split_lettered(takes):
         folder = folders.setdefault(folder, folder)
-        rows.append(_recording_row(members, "audio", "track", folder, take))
+        if len(members) > 1:
+            members.sort(key=lambda entry: _track_order(suffixes[id(entry)], entry))
+        rows.append(_recording_row(members, "audio", "track", folder, take, ordered=True))
     return remaining
+
+
+# A track's part of its file's name (``_TRACK``, after its take's): a number (Sound Devices
+# ``1``, Zoom ``Tr1``, its stereo pair ``Tr1_2``) sorts before a name (``A``, ``LR``, ``MS``).
+_TRACK_NUMBER = re.compile(r"(?:Tr)?(\d+)(.*)", re.IGNORECASE)
+
+
+def _track_order(suffix: str, entry: FileEntry) -> tuple[int, int, str, str]:
+    """Where a file of a take (*suffix*: its track part of its name, after its take's)
+    sorts among its tracks: numbered tracks first, by number (``_Tr2`` before ``_Tr10``),
+    then the named ones (``_A``, ``_LR``, ``_MS``), by path: a take is named after its
+    first track (docs/reports.md; QA: a Zoom take was named after its ``_LR`` pair, which
+    sorts before ``_Tr1`` by name)."""
+    number = _TRACK_NUMBER.fullmatch(suffix)
+    if number is None:
+        return (1, 0, "", str(entry["path"]))
+    return (0, int(number[1]), number[2].upper(), str(entry["path"]))
 
 
 # What a GoPro writes beside a recording's video: its low-resolution proxy (``GL010042.LRV``)
@@ -790,6 +821,21 @@ def _of_another_recording(entry: FileEntry, clip: Clip) -> bool:
     stem = _split(str(entry["path"]))[1]
     recording = _recording_of(stem, _GOPRO.match(stem))
     return recording is not None and recording != clip.stem
+
+
+def _frame_of_another_sequence(entry: FileEntry, clip: Clip) -> bool:
+    """Whether *entry* is named as a frame of the image sequence *clip* (its prefix and
+    suffix) without being one: padded to another width (``plate.0099.dpx`` beside
+    ``plate.[00100-00101].dpx``), it is another sequence's, never a file of the folder's
+    only clip (QA: listed under that sequence, it read as part of it)."""
+    if clip.kind != "sequence":
+        return False
+    folder, name = _path_split(str(entry["path"]))
+    frame = _frame(folder, name)
+    if frame is None:
+        return False
+    own = _frame(clip.folder, _path_split(str(clip.primary["path"]))[1])
+    return own is not None and (frame[0], frame[2]) == (own[0], own[2])
 
 
 def _gopro_chapters(clip: Clip) -> tuple[tuple[str, ...], bool]:
@@ -908,17 +954,24 @@ _PLURALS = {"span": "spans", "track": "tracks", "lens": "lenses"}
 
 
 def _recording_row(
-    members: list[FileEntry], kind: str, part: str | None, folder: str, key: str
+    members: list[FileEntry],
+    kind: str,
+    part: str | None,
+    folder: str,
+    key: str,
+    *,
+    ordered: bool = False,
 ) -> Clip:
-    """The row of one recording's *members* (sorted here; the first is its primary), named
-    after the first with the number of the others (*part*: "span", "track", "lens"; None:
-    told from the first's name, ``_part``); *key* is the base name its sidecars match.
+    """The row of one recording's *members* (sorted here by path unless *ordered*: the
+    caller sorted them; the first is its primary), named after the first with the number
+    of the others (*part*: "span", "track", "lens"; None: told from the first's name,
+    ``_part``); *key* is the base name its sidecars match.
 
     The first is named from the row's *folder*: its file name, or, for a recording whose
     files are in folders of their own under it (an XDCAM EX take's clip folders, shown in
     ``CLPR``), its path from there (``FISH0046_01/FISH0046_01.MP4``), so that the name is
     found where the row says it is."""
-    if len(members) > 1:
+    if len(members) > 1 and not ordered:
         members.sort(key=lambda e: str(e["path"]))
     path = str(members[0]["path"])
     prefix = f"{folder}/" if folder else ""

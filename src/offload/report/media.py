@@ -51,7 +51,13 @@ from pathlib import Path
 from typing import Any
 
 from offload.report.clips import Clip, FileEntry, p2_audio
-from offload.report.sniff import cut_off, not_media, open_ahead, recorded_bytes
+from offload.report.sniff import (
+    cut_off,
+    not_media,
+    open_ahead,
+    recorded_bytes,
+    video_sample_entry,
+)
 
 CODEC_NAMES = {
     "h264": "H.264",
@@ -134,6 +140,9 @@ class MediaInfo:
 
 #: What a file without a video stream (a sound file) says instead of a thumbnail.
 NO_PICTURE = "no picture in this file"
+#: What a clip whose codec FFmpeg has no decoder for says (BRAW, Canon Cinema RAW Light):
+#: its index read, its picture not; ``tag``: " ('brxq')", the track's codec tag, or "".
+NO_DECODER = "not decodable by FFmpeg: it has no decoder for this clip's codec{tag}"
 #: What a file with no stream at all says (a recording stopped before its first frame).
 NOTHING_RECORDED = "no picture and no sound in this file (nothing recorded)"
 #: What a file whose index reads but whose tracks are data or subtitles only says: not
@@ -224,7 +233,7 @@ def _probe_media(path: Path, budget: ProbeBudget, *, picture: bool = True) -> Me
                 return info
             stream = container.streams.video[0]
             _check_end(container, stream, path, info)
-            if picture:
+            if picture and stream.codec_context is not None:
                 _thumbnail(container, stream, info, budget, deadline)
     except Exception as exc:  # PyAV raises many types (FFmpegError, ValueError, ...)
         cut = cut_off(path)
@@ -469,9 +478,22 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
     if container.streams.video:
         video = container.streams.video[0]
         context = video.codec_context
-        info.codec = _codec_label(context.name, getattr(context, "profile", None))
-        info.width = context.width or None
-        info.height = context.height or None
+        if context is None:
+            # FFmpeg has no decoder for its codec (Blackmagic RAW, Canon Cinema RAW Light):
+            # PyAV gives no codec context, so the track's sample description says what it
+            # holds; the rate, length and sound are read as for any clip (QA: the row said
+            # "'NoneType' object has no attribute 'name'", its facts lost).
+            entry = video_sample_entry(info.read_from) if info.read_from else None
+            if entry is not None:
+                info.codec = f"{entry.tag.strip()!r} (codec tag)"
+                info.width, info.height = entry.width or None, entry.height or None
+            info.error = NO_DECODER.format(
+                tag=f" ({entry.tag.strip()!r})" if entry is not None else ""
+            )
+        else:
+            info.codec = _codec_label(context.name, getattr(context, "profile", None))
+            info.width = context.width or None
+            info.height = context.height or None
         rate = video.average_rate or video.guessed_rate
         single_image = _single_image(names)
         # The picture's own duration: the container's is its longest stream's (sound

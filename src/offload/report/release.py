@@ -82,12 +82,36 @@ from offload.state_names import (
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
 INDEX_FILES = frozenset({"INDEX.MIF", "LASTCLIP.TXT", "MEDIAPRO.XML", "CUEUP.XML", "DISCMETA.XML"})
+# And an AVCHD card's playlists (``BDMV/PLAYLIST/00000.MPL`` and its ``BACKUP/PLAYLIST``
+# copy): a play item a clip, appended as the camera records. (Its ``INDEX.BDM`` and
+# ``MOVIEOBJ.BDM``, and Sony's ``M4ROOT/STATUS.BIN``, are not: no source found says a
+# camera rewrites them as it records, and the line must be true.)
+_INDEX_FOLDER_FILES = {("PLAYLIST", ".MPL")}
+
+
+def index_file(path: str) -> bool:
+    """Whether *path* (``/``-separated, below the card) is a camera's index file: one it
+    rewrites whenever it records more (``INDEX_FILES`` by name, an AVCHD playlist by its
+    folder and extension; compared case-insensitively)."""
+    folder, name = posixpath.split(path.upper())
+    if name in INDEX_FILES:
+        return True
+    return (posixpath.basename(folder), posixpath.splitext(name)[1]) in _INDEX_FOLDER_FILES
+
+
 # A copy on these is no backup: the filesystem lives in memory.
 _MEMORY_FILESYSTEMS = MEMORY_FILESYSTEMS
 _GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
 # NETWORK_FILESYSTEMS (fs/below.py, imported above for this module's readers): shares a
 # client reads from a server, never from a disk; they do not count.
-__all__ = ["NETWORK_FILESYSTEMS", "CardRelease", "card_release", "facts_of", "user_ignored"]
+__all__ = [
+    "NETWORK_FILESYSTEMS",
+    "CardRelease",
+    "card_release",
+    "facts_of",
+    "index_file",
+    "user_ignored",
+]
 # How a read-back avoided the page cache (results.CacheBypass) that proves it read the media:
 # ``none`` (pages were still cached: the read may have come from RAM), ``server`` (a network
 # share's server answered, maybe from its cache) and a missing value prove nothing about
@@ -197,7 +221,21 @@ class CardRelease(NamedTuple):
 def _index_refusal(path: str, error: str | None) -> bool:
     """A failed copy of a camera's index file refused because the destination holds
     another one (the writer's and the committer's words: "... already exists ...")."""
-    return posixpath.basename(path).upper() in INDEX_FILES and "already exists" in (error or "")
+    return index_file(path) and "already exists" in (error or "")
+
+
+def _index_words(index_files: Sequence[str]) -> str:
+    """The card's index files refused (``_index_refusal``), named, with what that means and
+    what to do: the words that follow "of" in the card release line."""
+    one = len(index_files) == 1
+    return (
+        f"the card's index {'file' if one else 'files'} {', '.join(index_files)}, which "
+        f"{'differs' if one else 'differ'} from the {'one' if one else 'ones'} already on a "
+        f"destination (a camera rewrites {'it' if one else 'them'} whenever it records more) "
+        f"and {'was' if one else 'were'} not replaced (run the same offload again with "
+        "--overwrite to replace only the files that differ from the card, once the new copy "
+        "is verified)"
+    )
 
 
 def _bucket(device: str) -> str | None:
@@ -609,6 +647,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     none_counts = not (independent or stand_in)
     failed_other: str | None = None  # the first copy failed (not an index file refused)
     failed_others = 0  # how many copies failed so
+    failed_files: set[str] = set()  # and of how many files
+    index_refused = 0  # copies of an index file refused (``index_files``: their paths)
     source_error: str | None = None
     index_files: list[str] = []
     not_safe: str | None = None  # a file with no verified copy on another disk
@@ -651,10 +691,12 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                     now = now or status == "verified" or index in reread
             elif status == "failed":
                 if _index_refusal(path, message):
+                    index_refused += 1
                     if path not in index_files:
                         index_files.append(path)
                 else:
                     failed_others += 1
+                    failed_files.add(path)
                     if failed_other is None:
                         failed_other = path
             elif status in _GOOD:
@@ -670,7 +712,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             continue
         fewest_copies = fewest_disks = fewest_on_disks = fewest_buckets = 0
         not_safe_count += 1
-        if posixpath.basename(path).upper() not in INDEX_FILES:
+        if not index_file(path):
             others_unsafe += 1
         if not_safe is None:
             not_safe = path
@@ -709,11 +751,26 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             "missing from the card was not checked"
         )
     kept.extend(_left_out_reasons(data))
-    if failed_other is not None:
+    if failed_other is not None and index_files:
+        # Both: every failed copy counted (the report's totals count them all), the index
+        # files named apart, their reason another (QA: "3 copies failed" of 6, the index
+        # file unnamed).
+        other_files = len(failed_files)
+        first = f"{failed_other}{' first' if other_files > 1 else ''}"
+        kept.append(
+            f"{failed_others + index_refused} copies failed: {failed_others} of "
+            f"{_count(other_files, 'other file')} ({first}) "
+            f"and {index_refused} of {_index_words(index_files)}"
+        )
+    elif failed_other is not None:
         if failed_others == 1:
             kept.append(f"a copy failed: {failed_other}")
         else:
             kept.append(f"{failed_others} copies failed ({failed_other} first)")
+    elif index_files and kept:
+        # Another reason keeps the card: the index files are said beside it, never unsaid.
+        some = "a copy" if index_refused == 1 else f"{index_refused} copies"
+        kept.append(f"{some} failed, of {_index_words(index_files)}")
     if any(s.get("status") == "failed" for s in data.get("symlinks") or []):
         kept.append("a symlink of the card could not be made on a destination")
     # A report a destination refused keeps no card by itself, it is said: in the way (a file
@@ -762,7 +819,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if kept:
         # Each reason of its own; the destinations' disks after them (a file failed, or the
         # card's files left out, says nothing of where the other copies are).
-        return keep("; ".join([*kept, *([disks_reason] if disks_reason else [])]))
+        return keep(
+            "; ".join([*kept, *([disks_reason] if disks_reason else [])]), tuple(index_files)
+        )
     if index_files:
         one = len(index_files) == 1
         others = (

@@ -307,3 +307,94 @@ def _top_boxes(path: str | Path) -> tuple[list[tuple[bytes, int]], int] | None:
     finally:
         os.close(descriptor)
     return boxes, size
+
+
+# The index (``moov``) of a clip of hours is a few MB; one larger is not read for a label.
+_MAX_INDEX_BYTES = 64 << 20
+# Boxes on the way from ``moov`` to a track's sample descriptions.
+_TO_STSD = (b"trak", b"mdia", b"minf", b"stbl", b"stsd")
+
+
+class SampleEntry(NamedTuple):
+    """A QuickTime/ISO BMFF video track's first sample description (``video_sample_entry``):
+    its codec tag (``brxq``, ``CRAW``) and the picture's size as the track states it."""
+
+    tag: str
+    width: int
+    height: int
+
+
+def video_sample_entry(path: str | Path) -> SampleEntry | None:
+    """The first video track's sample description of an ISO BMFF/QuickTime *path*, read
+    from its index (the top-level ``moov``, up to 64 MiB): what a clip whose codec FFmpeg
+    has no decoder for (Blackmagic RAW, Canon Cinema RAW Light) states, which PyAV gives no
+    access to without one. None for anything else, or a file that cannot be read. Never
+    raises."""
+    walked = _top_boxes(path)
+    if walked is None or not walked[0] or walked[0][0][0] not in ISO_BOXES:
+        return None
+    offset = 0
+    for kind, length in walked[0]:
+        if kind == b"moov":
+            break
+        offset += length
+    else:
+        return None
+    if length > _MAX_INDEX_BYTES:
+        return None
+    try:
+        with open(path, "rb") as file:
+            file.seek(offset)
+            index = file.read(length)
+    except OSError:
+        return None
+    for trak in _children(index, 8, len(index)):
+        if index[trak[0] : trak[0] + 4] != b"trak":
+            continue
+        if _handler(index, trak) != b"vide":
+            continue
+        found = _descend(index, trak, _TO_STSD[1:])
+        if found is None:
+            return None
+        start = found[0] + 4 + 8  # after its type, version, flags and entry count
+        entry = index[start : start + 36]
+        if len(entry) < 36:
+            return None
+        tag = entry[4:8].decode("latin-1")
+        width = int.from_bytes(entry[32:34], "big")
+        height = int.from_bytes(entry[34:36], "big")
+        return SampleEntry(tag, width, height)
+    return None
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """The boxes in *data*[start:end], each as (the offset of its type, its end); a box
+    whose size cannot be ends the list."""
+    boxes = []
+    while start + 8 <= end:
+        length = int.from_bytes(data[start : start + 4], "big")
+        if length < 8 or start + length > end:
+            break
+        boxes.append((start + 4, start + length))
+        start += length
+    return boxes
+
+
+def _descend(data: bytes, box: tuple[int, int], path: tuple[bytes, ...]) -> tuple[int, int] | None:
+    """The box at *path* below *box* ((its type's offset, its end), ``_children``)."""
+    for kind in path:
+        for child in _children(data, box[0] + 4, box[1]):
+            if data[child[0] : child[0] + 4] == kind:
+                box = child
+                break
+        else:
+            return None
+    return box
+
+
+def _handler(data: bytes, trak: tuple[int, int]) -> bytes | None:
+    """A track's handler type (``vide``, ``soun``), from its ``mdia/hdlr``."""
+    hdlr = _descend(data, trak, (b"mdia", b"hdlr"))
+    if hdlr is None:
+        return None
+    return data[hdlr[0] + 12 : hdlr[0] + 16]  # after version, flags and pre_defined
