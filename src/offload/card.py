@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import os
 import stat
 import time
@@ -269,6 +270,10 @@ class OffloadPlan:
     # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
     # its card): the source's ASC MHL history is that copy's, and is named so.
     stands_in_for: Path | None = None
+    # In that re-run, the other fast copies' roots of the command line, in its order: a file
+    # the source is found unlike the card's digests in is fed from the next that holds it
+    # (``cascade_refeed``).
+    other_fast_copies: tuple[Path, ...] = ()
     # A cascade's card on no disk this machine names (``cascade.card_on_no_known_disk``,
     # asked once here): every local fast destination may be on its disk.
     card_disk_unknown: bool = False
@@ -846,6 +851,22 @@ def _cascade() -> ModuleType:
     from offload import cascade
 
     return cascade
+
+
+def _refeed(
+    plan: OffloadPlan,
+    job: JobReport,
+    tasks: Sequence[FileTask],
+    run: Callable[[list[FileTask]], JobReport],
+    sink: EventSink,
+) -> list[str]:
+    """``cascade_refeed.refeed`` for a cascade re-run without its card (its source a fast
+    copy); nothing (not imported) for any other run."""
+    if plan.stands_in_for is None:
+        return []
+    from offload.cascade_refeed import refeed
+
+    return refeed(plan, job, tasks, run, sink)
 
 
 def _kept_keys(
@@ -2403,6 +2424,25 @@ def _run_locked(
         remedies=plan.in_the_way_remedies(),
         root_devices=plan.root_devices(),
     ).run()
+
+    def feed_again(tasks: list[FileTask], *, rewrites: bool = False) -> JobReport:
+        # A file the fast copy standing for the card was found unlike the card in, fed
+        # from the next fast copy (``cascade_refeed``), as its first job fed it.
+        policy = ExistingFilePolicy.OVERWRITE if rewrites else copy.existing
+        return CopyJob(
+            tasks,
+            roots,
+            dataclasses.replace(copy, existing=policy),
+            sink=_PlannedWorkAnnouncer(sink, tasks, rewrites=rewrites),
+            cancel=cancel,
+            ledgers=plan.ledgers,
+            destinations=[b.with_policy(policy) if b is not None else None for b in backends],
+            devices=plan.devices,
+            remedies=plan.in_the_way_remedies(),
+            root_devices=plan.root_devices(),
+        ).run()
+
+    unlike_card = _refeed(plan, job_report, first_tasks, feed_again, sink)
     if first_replace and not job_report.cancelled:
         again = CopyJob(
             first_replace,
@@ -2418,6 +2458,9 @@ def _run_locked(
             devices=plan.devices,
             root_devices=plan.root_devices(),
         ).run()
+        unlike_card += _refeed(
+            plan, again, first_replace, functools.partial(feed_again, rewrites=True), sink
+        )
         settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)
     # On a filesystem whose renames damage other files of a folder (fusefat), the copies
@@ -2478,6 +2521,7 @@ def _run_locked(
     )
     report.notes.extend(unidentified_trust_notes(plan))
     report.notes.extend(rechecked)
+    report.folder_errors.extend(unlike_card)  # a fast copy standing for the card: no row
     _check_card_present(plan, report)  # before the card's folders are read (and again there)
     if job_report.cancelled:
         if slow:

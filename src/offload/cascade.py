@@ -193,7 +193,12 @@ def fast_copy_source(
         if read.why is not None:
             looked.append(f"{root}: {read.why}")
             continue
-        return from_fast_copy(
+        others = tuple(
+            _copy_root(source, other, into=options.into)
+            for i, other in enumerate(names)
+            if i not in options.cascade and i != index and not is_s3_url(other)
+        )
+        plan_from_copy = from_fast_copy(
             candidate,
             source,
             fast,
@@ -201,6 +206,8 @@ def fast_copy_source(
             passed_over=looked,
             read_back=read,
         )
+        # A file found unlike the card there is fed from the next (``cascade_refeed``).
+        return dataclasses.replace(plan_from_copy, other_fast_copies=others)
     raise card_absent(source, looked)
 
 

@@ -744,7 +744,8 @@ def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
 ) -> None:
     """The card gone, the re-run feeds the slow destination from the fast copy, checked
     against the card's digests its ledger recorded: a copy altered since (same size and
-    time) fails that file on the slow destination, named; the others are verified."""
+    time) fails that file on the slow destination, named as the fast copy's (no other holds
+    it), and there (cascade_refeed); the others are verified."""
     card, fast, slow = released_and_stopped(tmp_path, cards)
     victim = fast / card.name / "CLIPS" / "C00" / "A003C001.mov"
     alter_keeping_size_and_times(victim)
@@ -752,7 +753,8 @@ def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 1, err
     assert f"the card {card} is absent: the source is its fast copy {fast / card.name}" in err
-    assert f"{victim} does not match the card's digests" in err
+    assert f"the fast copy {victim} was verified by an earlier run, then changed" in err
+    assert f"not fed: the fast copy {victim} no longer matches the card's digests" in err
     assert not (slow / card.name / "CLIPS" / "C00" / "A003C001.mov").exists()
     for other in ("A003C000.mov", "A003C002.mov", "A003C003.mov"):
         copied = slow / card.name / "CLIPS" / "C00" / other
