@@ -2826,6 +2826,13 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
             if copy.action is CopyAction.REPLACED:
                 by_destination.setdefault(copy.destination_index, []).append(copy)
     items = []
+    # A cascade re-run without its card: the copies came from its fast copy, never the card.
+    by = (
+        "the card's"
+        if plan.stands_in_for is None
+        else f"copies from the card's fast copy {printable_name(str(plan.source))} (the card "
+        "is absent; each checked against the card's digests its ledger recorded)"
+    )
     for index, copies in sorted(by_destination.items()):
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
         names = _up_to_three(copies, lambda c: printable_name(display_path(c.final_path)))
@@ -2845,7 +2852,7 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
                 PreflightCode.EXISTING_REPLACED,
                 _finding_path(copies[0].final_path),
                 f"{plural(count, 'file')} already on {display_path(plan.plans[index].root)} "
-                f"{'was' if count == 1 else 'were'} replaced by the card's "
+                f"{'was' if count == 1 else 'were'} replaced by {by} "
                 f"(--overwrite), {how}: {names}; what was there before {before}",
                 index,
             )

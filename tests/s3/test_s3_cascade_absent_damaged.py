@@ -94,3 +94,29 @@ def test_a_damaged_fast_copy_without_the_card_and_no_other_fails_the_file_in_its
     assert again["digests"] == row["digests"], again  # the card's, not the damaged copy's
     assert [d["status"] for d in again["destinations"]] == ["failed"], again
     assert any("its ledger no longer vouches for it" in e for e in data["folder_errors"]), data
+
+
+def test_an_object_replaced_without_the_card_is_said_replaced_from_the_fast_copy(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, cards
+) -> None:
+    card = cards / "C003"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / CLIP).write_bytes(os.urandom(200_000))
+    (card / "CLIPS" / "C003C001.mov").write_bytes(os.urandom(200_000))
+    fast = tmp_path / "fast1" / "d18"
+    fast.mkdir(parents=True)
+    command = ["--s3-endpoint", s3_server.url, "--cascade", str(card), str(fast)]
+    code, said = copy_with_reports_in(tmp_path, *command, f"s3://{bucket}/day18")
+    assert code == 0, said
+    # The bucket's copy root forgets its copies, and a file not ours takes one's name.
+    client = admin(s3_server.url)
+    for key in [o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]]:
+        if "/.offload/" in key:
+            client.delete_object(Bucket=bucket, Key=key)
+    client.put_object(Bucket=bucket, Key=f"day18/C003/{CLIP}", Body=b"not ours")
+    card.rename(cards / "away")
+    code, said = copy_with_reports_in(tmp_path, "--overwrite", *command, f"s3://{bucket}/day18")
+    assert code == 0, said
+    (line,) = [line for line in said.splitlines() if line.startswith("REPLACED")]
+    assert "replaced by the card's" not in line, line
+    assert f"replaced by copies from the card's fast copy {fast / 'C003'} (the card" in line, line
