@@ -840,7 +840,8 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     """The only fast destination refuses every file (other files already there): no fast
     copy exists, so nothing can feed the slow one. Failed before: the live line said "Now
     feeding SH from those copies.", the summary "SH was then fed from the fast copies." and
-    the HTML "destination(s) 2 were fed from a verified copy on a fast destination"."""
+    the HTML "destination(s) 2 were fed from a verified copy on a fast destination"; then
+    the HTML's "(the failures are listed below)", a warning after its Problems list."""
     card = cards / "CARD"
     (card / "CLIPS").mkdir(parents=True)
     fast, slow = tmp_path / "L1", tmp_path / "SH"
@@ -864,6 +865,10 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     text = _html_text(tmp_path, str(reports[-1]))
     assert "were fed" not in text
     assert "no copy reached destination 2 from the fast copies" in text
+    # The documents list the failures under Problems, before this warning (QA: "listed
+    # below" there); the terminal's ERROR lines come below its sentence.
+    assert "(the failures are listed under Problems)" in text, text
+    assert "(the failures are listed below)" in err, err
 
 
 def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(
