@@ -2564,6 +2564,7 @@ def _run_locked(
             cancel=cancel,
             finish=finish_slow,
         )
+        _recount_trusted(plan, report)  # a trusted copy the cascade failed is not counted
         report.job.elapsed_s = time.monotonic() - started
         if report.job.cancelled:  # the cascade was cancelled: the slow ones are unfinished
             note_unfinished(report)
@@ -2707,7 +2708,9 @@ def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
     sink.emit(OffloadFinishing("manifests"))
 
 
-def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
+def unidentified_trust_notes(
+    plan: OffloadPlan, failed: Mapping[int, int] | None = None
+) -> list[str]:
     """What the copies of this card's files that ledgers vouched for without this card's
     identity (unknown, or the entries name none) rest on: their "verified earlier", why,
     and what proves more (the summary, ``--json`` and every report carry the run's notes).
@@ -2716,7 +2719,16 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
     matched by the card file's fingerprint too (``trusted_fingerprinted``) another, each
     saying what was compared and naming every destination it concerns with its count
     (``_trusted_where``): one note, however many destinations (three destinations gave
-    three notes, the same 500 characters but the folder and the count)."""
+    three notes, the same 500 characters but the folder and the count). *failed*: by
+    destination, the copies trusted so that the run failed since (a cascade found them
+    changed, ``trusted_failed``): not counted, where the destination's trusted copies are of
+    one kind (with both kinds there, which one failed is not known: counted as planned)."""
+    alone_counts = dict(plan.trusted_unidentified)
+    fingerprinted_counts = dict(plan.trusted_fingerprinted)
+    for index, count in (failed or {}).items():
+        kinds = [c for c in (alone_counts, fingerprinted_counts) if c.get(index)]
+        if len(kinds) == 1:
+            kinds[0][index] = max(0, kinds[0][index] - count)
     if plan.card is None:
         why = (
             "this card's identity is unknown (no volume UUID or serial could be read for it: "
@@ -2732,14 +2744,14 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
         "card's files to compare"
     )
     notes = []
-    alone = _trusted_where(plan, plan.trusted_unidentified)
+    alone = _trusted_where(plan, alone_counts)
     if alone:
         notes.append(
             f"{alone} matched to this card's files by path, size and modification time "
             f"alone: {why}, so another card's file of the same name, size and time would be "
             f"trusted as well; {reverify}"
         )
-    fingerprinted = _trusted_where(plan, plan.trusted_fingerprinted)
+    fingerprinted = _trusted_where(plan, fingerprinted_counts)
     if fingerprinted:
         notes.append(
             f"{fingerprinted} matched to this card's files by path, size, modification time "
@@ -2748,6 +2760,38 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
             f"differs only between those bytes would be trusted as well; {reverify}"
         )
     return notes
+
+
+def trusted_failed(report: OffloadReport) -> dict[int, int]:
+    """By destination, the copies trusted from its ledger (``CopyAction.TRUSTED``) that the
+    run failed since (a cascade's read found one changed, ``cascade._fail_damaged``)."""
+    failed: dict[int, int] = {}
+    for file in report.job.files:
+        for result in file.destinations:
+            if result.status is DestinationStatus.FAILED and result.action is CopyAction.TRUSTED:
+                failed[result.destination_index] = failed.get(result.destination_index, 0) + 1
+    return failed
+
+
+def _recount_trusted(plan: OffloadPlan, report: OffloadReport) -> None:
+    """Once the cascade is over: the notes of ``unidentified_trust_notes`` no longer count a
+    trusted copy the run failed since (QA: "8 copies (3 on fast1 ...) trusted" beside "verified
+    earlier: 7", the copy the cascade found changed counted). Nothing when none failed so."""
+    if not (plan.trusted_unidentified or plan.trusted_fingerprinted):
+        return  # no such note (the card's identity known): no look at the files
+    failed = trusted_failed(report)
+    if not failed:
+        return
+    before, after = unidentified_trust_notes(plan), unidentified_trust_notes(plan, failed)
+    if before == after:
+        return
+    notes: list[str] = []
+    for note in report.notes:  # the new notes where the first old one stood
+        if note not in before:
+            notes.append(note)
+        elif note == before[0]:
+            notes.extend(after)
+    report.notes[:] = notes
 
 
 def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int]) -> str:

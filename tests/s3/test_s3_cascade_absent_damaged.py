@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from s3.conftest import admin
 from support.offload_cli import copy_with_reports_in
 
@@ -120,3 +122,32 @@ def test_an_object_replaced_without_the_card_is_said_replaced_from_the_fast_copy
     (line,) = [line for line in said.splitlines() if line.startswith("REPLACED")]
     assert "replaced by the card's" not in line, line
     assert f"replaced by copies from the card's fast copy {fast / 'C003'} (the card" in line, line
+
+
+def test_a_trusted_fast_copy_the_cascade_failed_is_not_counted_trusted(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, cards
+) -> None:
+    """With the card: fast1's copy damaged in place, its object deleted, the cascade reads it,
+    fails it there and feeds the bucket from fast2. Failed before: the summary said 7
+    copies verified earlier, the closing note "8 copies (3 on fast1 ...) trusted ... matched
+    by fingerprint", counting the copy the same run failed."""
+    card = cards / "C003"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(1, 4):
+        (card / "CLIPS" / f"C003C00{index}.mov").write_bytes(os.urandom(2_000_000))
+    fast1, fast2 = tmp_path / "fast1" / "d18", tmp_path / "fast2" / "d18"
+    fast1.mkdir(parents=True)
+    fast2.mkdir(parents=True)
+    url = f"s3://{bucket}/day18"
+    command = ["--s3-endpoint", s3_server.url, "--cascade", str(card), str(fast1), str(fast2), url]
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 0, said
+    admin(s3_server.url).delete_object(Bucket=bucket, Key=f"day18/C003/{CLIP}")
+    _damage_in_place(fast1 / "C003" / CLIP)
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 1, said
+    said = " ".join(said.split())
+    if "matched to this card's files by path, size" not in said:
+        pytest.skip("the card's identity was read: no note of copies matched by fingerprint")
+    assert f"3 on {fast1 / 'C003'}" not in said, said
+    assert f"2 on {fast1 / 'C003'}" in said, said
