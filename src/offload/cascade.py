@@ -173,8 +173,11 @@ def fast_copy_source(
     fails any of this is passed over, the next one tried, and the plan's ``card-absent``
     warning names each copy passed over and why. *plan*: makes the plan of a candidate, its
     options those of ``fast_copy_options``. *dry_run*: nothing read back (the warning says
-    what would be); *say*: told a line before a read-back starts. Raises ``card_absent``'s
-    UsageError (nothing written) when no fast copy qualifies."""
+    what would be); *say*: told a line before a read-back starts. The plan names the other
+    fast local copies (``OffloadPlan.other_fast_copies``, in the command line's order): a
+    file this copy is read unlike the card's digests in is fed from the next of them that
+    holds it (``cascade_refeed``). Raises ``card_absent``'s UsageError (nothing written) when
+    no fast copy qualifies."""
     names = [str(d) for d in destinations]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     algorithms = options.copy.algorithms
