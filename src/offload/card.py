@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import os
 import stat
 import time
@@ -276,6 +277,10 @@ class OffloadPlan:
     # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
     # its card): the source's ASC MHL history is that copy's, and is named so.
     stands_in_for: Path | None = None
+    # In that re-run, the other fast copies' roots of the command line, in its order: a file
+    # the source is found unlike the card's digests in is fed from the next that holds it
+    # (``cascade_refeed``).
+    other_fast_copies: tuple[Path, ...] = ()
     # A cascade's card on no disk this machine names (``cascade.card_on_no_known_disk``,
     # asked once here): every local fast destination may be on its disk.
     card_disk_unknown: bool = False
@@ -860,6 +865,22 @@ def _cascade() -> ModuleType:
     from offload import cascade
 
     return cascade
+
+
+def _refeed(
+    plan: OffloadPlan,
+    job: JobReport,
+    tasks: Sequence[FileTask],
+    run: Callable[[list[FileTask]], JobReport],
+    sink: EventSink,
+) -> list[str]:
+    """``cascade_refeed.refeed`` for a cascade re-run without its card (its source a fast
+    copy); nothing (not imported) for any other run."""
+    if plan.stands_in_for is None:
+        return []
+    from offload.cascade_refeed import refeed
+
+    return refeed(plan, job, tasks, run, sink)
 
 
 def _kept_keys(
@@ -2443,6 +2464,25 @@ def _run_locked(
         remedies=plan.in_the_way_remedies(),
         root_devices=plan.root_devices(),
     ).run()
+
+    def feed_again(tasks: list[FileTask], *, rewrites: bool = False) -> JobReport:
+        # A file the fast copy standing for the card was found unlike the card in, fed
+        # from the next fast copy (``cascade_refeed``), as its first job fed it.
+        policy = ExistingFilePolicy.OVERWRITE if rewrites else copy.existing
+        return CopyJob(
+            tasks,
+            roots,
+            dataclasses.replace(copy, existing=policy),
+            sink=_PlannedWorkAnnouncer(sink, tasks, rewrites=rewrites),
+            cancel=cancel,
+            ledgers=plan.ledgers,
+            destinations=[b.with_policy(policy) if b is not None else None for b in backends],
+            devices=plan.devices,
+            remedies=plan.in_the_way_remedies(),
+            root_devices=plan.root_devices(),
+        ).run()
+
+    unlike_card = _refeed(plan, job_report, first_tasks, feed_again, sink)
     if first_replace and not job_report.cancelled:
         again = CopyJob(
             first_replace,
@@ -2458,6 +2498,9 @@ def _run_locked(
             devices=plan.devices,
             root_devices=plan.root_devices(),
         ).run()
+        unlike_card += _refeed(
+            plan, again, first_replace, functools.partial(feed_again, rewrites=True), sink
+        )
         settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)
     # On a filesystem whose renames damage other files of a folder (fusefat), the copies
@@ -2519,6 +2562,7 @@ def _run_locked(
     )
     report.notes.extend(unidentified_trust_notes(plan))
     report.notes.extend(rechecked)
+    report.folder_errors.extend(unlike_card)  # a fast copy standing for the card: no row
     _check_card_present(plan, report)  # before the card's folders are read (and again there)
     if job_report.cancelled:
         if slow:
@@ -2561,6 +2605,7 @@ def _run_locked(
             cancel=cancel,
             finish=finish_slow,
         )
+        _recount_trusted(plan, report)  # a trusted copy the cascade failed is not counted
         report.job.elapsed_s = time.monotonic() - started
         if report.job.cancelled:  # the cascade was cancelled: the slow ones are unfinished
             note_unfinished(report)
@@ -2704,7 +2749,9 @@ def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
     sink.emit(OffloadFinishing("manifests"))
 
 
-def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
+def unidentified_trust_notes(
+    plan: OffloadPlan, failed: Mapping[int, int] | None = None
+) -> list[str]:
     """What the copies of this card's files that ledgers vouched for without this card's
     identity (unknown, or the entries name none) rest on: their "verified earlier", why,
     and what proves more (the summary, ``--json`` and every report carry the run's notes).
@@ -2713,7 +2760,16 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
     matched by the card file's fingerprint too (``trusted_fingerprinted``) another, each
     saying what was compared and naming every destination it concerns with its count
     (``_trusted_where``): one note, however many destinations (three destinations gave
-    three notes, the same 500 characters but the folder and the count)."""
+    three notes, the same 500 characters but the folder and the count). *failed*: by
+    destination, the copies trusted so that the run failed since (a cascade found them
+    changed, ``trusted_failed``): not counted, where the destination's trusted copies are of
+    one kind (with both kinds there, which one failed is not known: counted as planned)."""
+    alone_counts = dict(plan.trusted_unidentified)
+    fingerprinted_counts = dict(plan.trusted_fingerprinted)
+    for index, count in (failed or {}).items():
+        kinds = [c for c in (alone_counts, fingerprinted_counts) if c.get(index)]
+        if len(kinds) == 1:
+            kinds[0][index] = max(0, kinds[0][index] - count)
     if plan.card is None:
         why = (
             "this card's identity is unknown (no volume UUID or serial could be read for it: "
@@ -2729,14 +2785,14 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
         "card's files to compare"
     )
     notes = []
-    alone = _trusted_where(plan, plan.trusted_unidentified)
+    alone = _trusted_where(plan, alone_counts)
     if alone:
         notes.append(
             f"{alone} matched to this card's files by path, size and modification time "
             f"alone: {why}, so another card's file of the same name, size and time would be "
             f"trusted as well; {reverify}"
         )
-    fingerprinted = _trusted_where(plan, plan.trusted_fingerprinted)
+    fingerprinted = _trusted_where(plan, fingerprinted_counts)
     if fingerprinted:
         notes.append(
             f"{fingerprinted} matched to this card's files by path, size, modification time "
@@ -2745,6 +2801,38 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
             f"differs only between those bytes would be trusted as well; {reverify}"
         )
     return notes
+
+
+def trusted_failed(report: OffloadReport) -> dict[int, int]:
+    """By destination, the copies trusted from its ledger (``CopyAction.TRUSTED``) that the
+    run failed since (a cascade's read found one changed, ``cascade._fail_damaged``)."""
+    failed: dict[int, int] = {}
+    for file in report.job.files:
+        for result in file.destinations:
+            if result.status is DestinationStatus.FAILED and result.action is CopyAction.TRUSTED:
+                failed[result.destination_index] = failed.get(result.destination_index, 0) + 1
+    return failed
+
+
+def _recount_trusted(plan: OffloadPlan, report: OffloadReport) -> None:
+    """Once the cascade is over: the notes of ``unidentified_trust_notes`` no longer count a
+    trusted copy the run failed since (QA: "8 copies (3 on fast1 ...) trusted" beside "verified
+    earlier: 7", the copy the cascade found changed counted). Nothing when none failed so."""
+    if not (plan.trusted_unidentified or plan.trusted_fingerprinted):
+        return  # no such note (the card's identity known): no look at the files
+    failed = trusted_failed(report)
+    if not failed:
+        return
+    before, after = unidentified_trust_notes(plan), unidentified_trust_notes(plan, failed)
+    if before == after:
+        return
+    notes: list[str] = []
+    for note in report.notes:  # the new notes where the first old one stood
+        if note not in before:
+            notes.append(note)
+        elif note == before[0]:
+            notes.extend(after)
+    report.notes[:] = notes
 
 
 def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int]) -> str:
@@ -2823,6 +2911,13 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
             if copy.action is CopyAction.REPLACED:
                 by_destination.setdefault(copy.destination_index, []).append(copy)
     items = []
+    # A cascade re-run without its card: the copies came from its fast copy, never the card.
+    by = (
+        "the card's"
+        if plan.stands_in_for is None
+        else f"copies from the card's fast copy {printable_name(str(plan.source))} (the card "
+        "is absent; each checked against the card's digests its ledger recorded)"
+    )
     for index, copies in sorted(by_destination.items()):
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
         names = _up_to_three(copies, lambda c: printable_name(display_path(c.final_path)))
@@ -2842,7 +2937,7 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
                 PreflightCode.EXISTING_REPLACED,
                 _finding_path(copies[0].final_path),
                 f"{plural(count, 'file')} already on {display_path(plan.plans[index].root)} "
-                f"{'was' if count == 1 else 'were'} replaced by the card's "
+                f"{'was' if count == 1 else 'were'} replaced by {by} "
                 f"(--overwrite), {how}: {names}; what was there before {before}",
                 index,
             )

@@ -182,8 +182,11 @@ def fast_copy_source(
     fails any of this is passed over, the next one tried, and the plan's ``card-absent``
     warning names each copy passed over and why. *plan*: makes the plan of a candidate, its
     options those of ``fast_copy_options``. *dry_run*: nothing read back (the warning says
-    what would be); *say*: told a line before a read-back starts. Raises ``card_absent``'s
-    UsageError (nothing written) when no fast copy qualifies."""
+    what would be); *say*: told a line before a read-back starts. The plan names the other
+    fast local copies (``OffloadPlan.other_fast_copies``, in the command line's order): a
+    file this copy is read unlike the card's digests in is fed from the next of them that
+    holds it (``cascade_refeed``). Raises ``card_absent``'s UsageError (nothing written) when
+    no fast copy qualifies."""
     names = [str(d) for d in destinations]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     algorithms = options.copy.algorithms
@@ -202,7 +205,12 @@ def fast_copy_source(
         if read.why is not None:
             looked.append(f"{root}: {read.why}")
             continue
-        return from_fast_copy(
+        others = tuple(
+            _copy_root(source, other, into=options.into)
+            for i, other in enumerate(names)
+            if i not in options.cascade and i != index and not is_s3_url(other)
+        )
+        plan_from_copy = from_fast_copy(
             candidate,
             source,
             fast,
@@ -210,6 +218,8 @@ def fast_copy_source(
             passed_over=looked,
             read_back=read,
         )
+        # A file found unlike the card there is fed from the next (``cascade_refeed``).
+        return dataclasses.replace(plan_from_copy, other_fast_copies=others)
     raise card_absent(source, looked)
 
 

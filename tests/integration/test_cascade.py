@@ -744,7 +744,8 @@ def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
 ) -> None:
     """The card gone, the re-run feeds the slow destination from the fast copy, checked
     against the card's digests its ledger recorded: a copy altered since (same size and
-    time) fails that file on the slow destination, named; the others are verified."""
+    time) fails that file on the slow destination, named as the fast copy's (no other holds
+    it), and there (cascade_refeed); the others are verified."""
     card, fast, slow = released_and_stopped(tmp_path, cards)
     victim = fast / card.name / "CLIPS" / "C00" / "A003C001.mov"
     alter_keeping_size_and_times(victim)
@@ -752,7 +753,8 @@ def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 1, err
     assert f"the card {card} is absent: the source is its fast copy {fast / card.name}" in err
-    assert f"{victim} does not match the card's digests" in err
+    assert f"the fast copy {victim} was verified by an earlier run, then changed" in err
+    assert f"not fed: the fast copy {victim} no longer matches the card's digests" in err
     assert not (slow / card.name / "CLIPS" / "C00" / "A003C001.mov").exists()
     for other in ("A003C000.mov", "A003C002.mov", "A003C003.mov"):
         copied = slow / card.name / "CLIPS" / "C00" / other
@@ -838,7 +840,8 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     """The only fast destination refuses every file (other files already there): no fast
     copy exists, so nothing can feed the slow one. Failed before: the live line said "Now
     feeding SH from those copies.", the summary "SH was then fed from the fast copies." and
-    the HTML "destination(s) 2 were fed from a verified copy on a fast destination"."""
+    the HTML "destination(s) 2 were fed from a verified copy on a fast destination"; then
+    the HTML's "(the failures are listed below)", a warning after its Problems list."""
     card = cards / "CARD"
     (card / "CLIPS").mkdir(parents=True)
     fast, slow = tmp_path / "L1", tmp_path / "SH"
@@ -862,6 +865,10 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     text = _html_text(tmp_path, str(reports[-1]))
     assert "were fed" not in text
     assert "no copy reached destination 2 from the fast copies" in text
+    # The documents list the failures under Problems, before this warning (QA: "listed
+    # below" there); the terminal's ERROR lines come below its sentence.
+    assert "(the failures are listed under Problems)" in text, text
+    assert "(the failures are listed below)" in err, err
 
 
 def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(

@@ -120,6 +120,34 @@ def test_a_cancel_after_the_cascade_released_the_card_says_why_it_is_kept() -> N
     )
 
 
+def test_a_lost_cascaded_destination_says_the_fast_copies_hold_every_file() -> None:
+    """A cascade whose card was released at its pass (every file verified on the fast
+    destination) and whose cascaded destination was then lost: the last words say what the
+    terminal's CARD RELEASED line said. Failed before: "destination 2 was lost." alone (QA:
+    the documents' headline never said a re-run needs no card)."""
+    data = report(VERIFIED, FAILED)
+    data["destinations"][1]["lost"] = True
+    data["cascade"] = {"destinations": [1], "card_released_at": "2026-12-05T05:00:00Z"}
+    assert card_release(data).text == (
+        "Do not format the card: destination 2 was lost; every file is verified on "
+        "destination 1 (the card was released at its pass), so the same command finishes "
+        "destination 2 from it without the card."
+    )
+    # Not so when the fast copy failed since, the card was not released, or a fast
+    # destination was the one lost.
+    failed = report(FAILED, FAILED)
+    failed["destinations"][1]["lost"] = True
+    failed["cascade"] = data["cascade"]
+    kept = report(VERIFIED, FAILED)
+    kept["destinations"][1]["lost"] = True
+    kept["cascade"] = {"destinations": [1], "card_released_at": None}
+    fast_lost = report(FAILED, VERIFIED)
+    fast_lost["destinations"][0]["lost"] = True
+    fast_lost["cascade"] = data["cascade"]
+    for other in (failed, kept, fast_lost):
+        assert "without the card" not in card_release(other).text, other
+
+
 CACHED = {"status": "verified", "cache_bypass": "none"}
 FAILED = {"status": "failed", "error": "I/O error"}
 

@@ -133,6 +133,10 @@ class CascadeFacts(NamedTuple):
     # A fast destination is a bucket: its copy may be read back whole, yet never stands for
     # the card (``unread_words``).
     bucket: bool = False
+    # Where the slow destinations' failures are listed, from where the sentence stands: the
+    # terminal's ERROR lines come below it; the documents' Problems list comes before their
+    # warnings (QA: "listed below", a bullet after that list).
+    failures_listed: str = "listed below"
 
 
 def cascade_sentence(facts: CascadeFacts) -> str:
@@ -146,7 +150,8 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             "still needed)."
         )
     if facts.slow_failed:
-        unfed = f"no copy reached {slow} from the fast copies (the failures are listed below)"
+        listed = facts.failures_listed
+        unfed = f"no copy reached {slow} from the fast copies (the failures are {listed})"
     else:
         unfed = f"{slow} needed nothing from the fast copies"
     verb = "was" if facts.slow_count == 1 else "were"

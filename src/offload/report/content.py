@@ -1343,6 +1343,7 @@ def _cascade_text(
             fast_unreachable=fast_unreachable(fast_errors),
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             after_reread=bool(cascaded.get("card_released_after_reread")),
+            failures_listed="listed under Problems",  # the list before the warnings
             released_at=when(cascaded.get("card_released_at")) or None,
             reread=_numbered(reread),
             not_reread=_numbered(not_reread),
