@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
+import itertools
 import os
 import stat
 import time
@@ -3671,6 +3672,28 @@ class _RecordedFiles(Collection["ManifestFile"]):
         return any(item == recorded for recorded in self)
 
 
+class _CardPaths:
+    """The relative paths of *tree*'s files, links and folders, as a set made when first
+    asked (``OffloadRecords.card_paths``: asked only of what no generation lists, which a
+    clean copy root holds none of, so 50,000 paths are not gathered for nothing)."""
+
+    def __init__(self, tree: SourceTree) -> None:
+        self._tree: SourceTree | None = tree
+        self._paths: frozenset[str] = frozenset()
+
+    def __contains__(self, path: object) -> bool:
+        if self._tree is not None:
+            tree, self._tree = self._tree, None
+            self._paths = frozenset(
+                itertools.chain(
+                    (f.relative_path for f in tree.files),
+                    (link.relative_path for link in tree.symlinks),
+                    tree.directories,
+                )
+            )
+        return path in self._paths
+
+
 def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
     """What the manifests of each destination not lost record (manifests_writer's inputs)."""
     from offload.manifests_writer import DestinationRecords, LinkToRecord, OffloadRecords
@@ -3713,6 +3736,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
         started_at=report.job.started_at,
         destinations=tuple(destinations),
         fast_copy=plan.stands_in_for is not None,
+        card_paths=_CardPaths(plan.tree),
     )
 
 

@@ -53,7 +53,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -267,6 +267,10 @@ class OffloadRecords:
     started_at: float
     destinations: tuple[DestinationRecords, ...]
     fast_copy: bool = False
+    # The card's paths (files, links, folders), relative: what stands in a copy root and
+    # is the card's though its generation does not list it (a failed copy, a name XML
+    # cannot hold, a link left out: each named by a warning of its own), never foreign.
+    card_paths: Container[str] = frozenset()
     # Each folder's date (ns, by relative path) where the card may have changed since its
     # folders were timed (a cascade's slow destinations, written after the card's release,
     # take the times taken before it); None: each folder is dated as the card holds it now.
@@ -825,6 +829,34 @@ def _recorded_failed_warning(
     )
 
 
+def _foreign_warning(root: Path, foreign: Sequence[str]) -> str:
+    """The warning for what stands in the copy root *root* that is not the card's and that
+    no manifest records (``manifest.foreign``: *foreign*, relative, a folder's ending in
+    ``/``): this run did not copy it, so it is neither hashed nor recorded; plain ``ascmhl
+    verify`` and ``offload verify`` of the copy root call it new (exit 21), though every
+    copy of the card there is as this run left it."""
+    one = len(foreign) == 1
+    shown = shortened([printable_name(p) for p in foreign], 3)
+    files = sum(not p.endswith("/") for p in foreign)
+    kind = (
+        ("file" if one else "files")
+        if files == len(foreign)
+        else ("folder" if one else "folders")
+        if not files
+        else ("entry" if one else "entries")
+    )
+    return (
+        f"{printable_name(str(root))} holds {len(foreign)} {kind} that "
+        f"{'is' if one else 'are'} not the card's ({shown}): this run did not copy "
+        f"{'it' if one else 'them'}, and {'it is' if one else 'they are'} in no manifest of "
+        f"this run nor recorded by the copy root's ASC MHL history, so ascmhl-debug verify "
+        f"and offload verify of {printable_name(str(root))} call "
+        f"{'it' if one else 'them'} new (exit 21) until {'it is' if one else 'they are'} "
+        f"moved out of it or recorded there (ascmhl create); the card's copies there keep "
+        "the states this run gave them"
+    )
+
+
 def _untied_words(read_again: Mapping[str, Sequence[str]]) -> str:
     """Why ``offload verify`` revokes the ledger records of the copies *read_again* (path
     → the history's formats they were read again in): the ledger holds other formats
@@ -1215,6 +1247,7 @@ def _write_after_carrying(
         else []
     )
     unlike: list[str] = []  # files this generation records as failed (replaced there)
+    foreign: list[str] = []  # what stands there that is not the card's, in no manifest
     try:
         if ascmhl:
             outcome.written.append(
@@ -1242,9 +1275,14 @@ def _write_after_carrying(
                         # (docs/design.md, "a copy root whose chain does not vouch").
                         on_unvouched=outcome.warnings.extend,
                         intent=unchained_own.record_for(root),
+                        on_foreign=foreign.extend,
+                        expected=records.card_paths,
                     )
                 )
             )
+            if foreign:
+                outcome.coded[len(outcome.warnings)] = PreflightCode.FOREIGN_IN_COPY_ROOT
+                outcome.warnings.append(_foreign_warning(root, foreign))
             if unlike:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.HISTORY_RECORDS_FAILED
                 added = in_known.read_again() if in_known is not None else {}

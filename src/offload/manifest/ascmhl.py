@@ -54,7 +54,7 @@ import functools
 import itertools
 import operator
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
@@ -82,6 +82,7 @@ from offload.manifest.digest import (
 )
 from offload.manifest.dirhash import DirectoryHash, DirectoryHasher
 from offload.manifest.errors import HistoryError, ManifestError, UnsupportedTreeError
+from offload.manifest.foreign import foreign_entries
 from offload.manifest.history import (
     ASCMHL_FOLDER,
     CHAIN_FILE_NAME,
@@ -97,6 +98,7 @@ from offload.manifest.ignore import (
     IgnoreSpec,
     has_anchored,
     merge_patterns,
+    verify_skips,
 )
 from offload.manifest.layout import generation_file_name as generation_file_name
 from offload.manifest.layout import holds_history_folder
@@ -698,6 +700,8 @@ def write_generation(
     tree: TreeRead | None = None,
     on_unvouched: Callable[[tuple[str, ...]], None] | None = None,
     intent: Path | None = None,
+    on_foreign: Callable[[list[str]], None] | None = None,
+    expected: Container[str] = frozenset(),
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -799,6 +803,7 @@ def write_generation(
     formats = _select_formats(recorded, hash_formats)
     hashed = folders
     retired: dict[str, str] = {}  # the nested links' carried patterns dropped
+    foreign: list[str] = []  # what ascmhl verify will call new (on_foreign)
     if lister is not None:
         # nested histories are read from the local tree: one listed elsewhere (an object
         # store's keys beside a local staging root holding the root's history alone) would
@@ -847,6 +852,19 @@ def write_generation(
             patterns = carried.patterns(retired={*uncarried, *retired})
             hashed = whole_folders(folders, paths, patterns, lister)
         patterns += tuple(beside.added)
+        if on_foreign is not None:
+            foreign = foreign_entries(
+                folders,
+                # without an anchored pattern, whole as -dh and as plain verify walk are one
+                whole_as_walked(folders, paths, patterns, lister)
+                if has_anchored(patterns)
+                else hashed,
+                paths,
+                verify_skips(patterns),
+                lister,
+                known=lambda path: history.reference_hash_formats(path) is not None,
+                expected=expected,
+            )
     elif has_anchored(patterns):
         # No lister: the caller walked the tree itself (offload verify --append), and what
         # it lists is what stands as its walk applies the list (anchored patterns at the
@@ -963,6 +981,8 @@ def write_generation(
         for path, hidden in (*uncarried.items(), *retired.items()):
             if path in uncarried or not final.excludes(path, is_dir=False):
                 on_uncarried(path, hidden)
+    if foreign and on_foreign is not None:
+        on_foreign(foreign)
     return manifest_path
 
 

@@ -91,6 +91,10 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_NOT_CARRIED = "card-history-not-carried"
     # A verified copy a new generation records as failed: unlike its path's first record.
     HISTORY_RECORDS_FAILED = "history-records-failed"
+    # Not a preflight finding: what stands in a copy root that is not the card's and that no
+    # manifest records (put there by hand, another tool's), which the generation just
+    # written does not list: ascmhl verify of the copy root calls it new (manifest.foreign).
+    FOREIGN_IN_COPY_ROOT = "foreign-in-copy-root"
     # A folder above the copy root whose ASC MHL history's ignore list hides files the copy's
     # new generation records from ascmhl-debug verify of that folder (manifest.enclosing).
     ENCLOSING_HISTORY_HIDES = "enclosing-history-hides"

@@ -1,0 +1,117 @@
+"""What stands in a copy root that is not the card's (a note, another camera's clip, a folder
+put there by hand before the offload): the run does not copy, hash or record it, but says
+so, since ``ascmhl-debug verify`` and ``offload verify`` of that copy root call it new (exit
+21) right after a run that said every copy was verified.
+
+Before: exit 0 and not a word; the first check of the copy failed (the QA repro)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from offload.manifest import read_history
+from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import offload_streams
+
+CODE = "foreign-in-copy-root"
+
+
+def card_and_copy_root(tmp: Path) -> tuple[Path, Path]:
+    """A card A001 and its copy root DEST/A001, which already holds what is not the card's:
+    two files and a folder of files (foreign), and what no check calls new (an empty
+    folder, a folder of Finder files alone, a .DS_Store, a dead run's partial)."""
+    card = tmp / "CARD" / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A001C001.mov").write_bytes(b"a" * 20_000)
+    (card / "CLIPS" / "A001C002.mov").write_bytes(b"b" * 3_000)
+    (card / "notes.md").write_bytes(b"the card's")
+    root = tmp / "DEST" / "A001"
+    (root / "CLIPS").mkdir(parents=True)
+    (root / "notes.txt").write_text("by hand\n")
+    (root / "CLIPS" / "B002C001.mov").write_bytes(b"x" * 5_000)
+    (root / "DAY2" / "SUB").mkdir(parents=True)
+    (root / "DAY2" / "SUB" / "take.mov").write_bytes(b"y" * 100)
+    (root / "EMPTY").mkdir()
+    (root / "FINDER").mkdir()
+    (root / "FINDER" / ".DS_Store").write_bytes(b"finder")
+    (root / "CLIPS" / ".DS_Store").write_bytes(b"finder")
+    (root / "CLIPS" / ".offload-partial.A001C009.mov.1234").write_bytes(b"p" * 10)
+    return card, root
+
+
+def new_files(result_text: str) -> set[str]:
+    return set(re.findall(r"found new file (\S+)", result_text))
+
+
+def test_what_is_not_the_cards_is_warned_of_and_ascmhl_calls_it_new(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card, root = card_and_copy_root(tmp_path)
+    code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
+    assert code == 0, err  # the card's copies are verified: the exit code stays
+    (warning,) = [
+        event
+        for line in out.splitlines()
+        if (event := json.loads(line))["event"] == "warning_issued" and event["code"] == CODE
+    ]
+    message = warning["message"]
+    assert warning["path"] == str(root)
+    assert message.startswith(
+        f"{root} holds 3 entries that are not the card's (CLIPS/B002C001.mov, DAY2/, notes.txt)"
+    )
+    assert "in no manifest of this run" in message
+    assert "ascmhl-debug verify and offload verify" in message and "(exit 21)" in message
+    (report,) = (tmp_path / "reports").glob("A001_*.json")
+    saved = [w for w in json.loads(report.read_text())["warnings"] if w["code"] == CODE]
+    assert [w["message"] for w in saved] == [message]
+    (html,) = (tmp_path / "reports").glob("A001_*.html")
+    assert "not the card&#x27;s" in html.read_text() or "not the card's" in html.read_text()
+
+    # Not hashed nor recorded: the generation lists the card's files alone.
+    (generation,) = read_history(root).generations
+    assert sorted(f.path for f in generation.files) == [
+        "CLIPS/A001C001.mov",
+        "CLIPS/A001C002.mov",
+        "notes.md",
+    ]
+    # The warning is true: the reference tool calls exactly those new (DAY2/ by its file).
+    verdict = judge.verify(root)
+    assert verdict.returncode == 21, verdict.describe()
+    assert new_files(verdict.stdout + verdict.stderr) == {
+        "CLIPS/B002C001.mov",
+        "DAY2/SUB/take.mov",
+        "notes.txt",
+    }
+    code, _, _ = offload_streams("verify", root)
+    assert code == 21
+
+    # Recorded by ascmhl create, they are no longer foreign: a run writing a generation
+    # (a new clip on the card) says nothing of them.
+    assert judge.create(root).returncode == 0
+    (card / "CLIPS" / "A001C003.mov").write_bytes(b"c" * 2_000)
+    code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
+    assert code == 0, err
+    assert CODE not in out
+    assert judge.verify(root).returncode == 0
+
+
+def test_a_card_file_left_out_of_the_manifest_is_not_foreign(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy the run failed stands at the card's name (a file of another size there, kept):
+    that copy's own warnings name it, not this one."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card, root = card_and_copy_root(tmp_path)
+    for name in ("notes.txt", "CLIPS/B002C001.mov"):
+        (root / name).unlink()
+    (root / "DAY2" / "SUB" / "take.mov").unlink()
+    (root / "notes.md").write_bytes(b"another size, kept")  # the card's copy there fails
+    code, out, err = offload_streams("copy", "--into", card, root)
+    assert code == 1, out + err
+    assert "notes.md" in err
+    assert "not the card's" not in out + err
