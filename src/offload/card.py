@@ -3061,9 +3061,11 @@ def _finish_destinations(
         codes, named = warning_codes(outcome), left_out_by_warning(outcome)
         for event in warning_events(outcome, where, codes, named):
             sink.emit(event)
-    _fail_found_wrong(plan, report, manifests, sink)
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
+    # A bucket's objects are read again for its generation too (s3card._object_hasher):
+    # those found wrong there are failed and revoked in its ledger as a disk's are.
+    _fail_found_wrong(plan, report, manifests, sink)
     report.manifests.extend(manifests)
     roots = {p.index: p.root for p in plan.plans}
     for manifest in manifests:

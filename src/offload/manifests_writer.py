@@ -65,7 +65,7 @@ from offload.errors import OffloadError, describe_os_error, names_path, printabl
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
-from offload.history_formats import Hasher, InKnownFormats
+from offload.history_formats import Hasher, InKnownFormats, Reads
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
@@ -78,6 +78,7 @@ from offload.manifest import (
 )
 from offload.manifest.ascmhl import (
     SharedWork,
+    canonical_digests,
     first_unheld,
     generation_tree,
     hidden_by_carried,
@@ -1098,7 +1099,7 @@ def _write_after_carrying(
     unvouched: list[str] = list(history.chain_notes()) if history is not None else []
     # The copies read again in the history's formats (history_formats), shared by the
     # nothing-new check and the generation: each read once, not once by each.
-    reads: dict[str, ManifestFile | str] = {}
+    reads: Reads = {}
     legacy = _legacy_patterns(
         options, destination, records.directories, _hiding(history, patterns), outcome
     )
@@ -1200,6 +1201,10 @@ def _write_after_carrying(
             else "ASC MHL generation",
             reads=reads,
             read_back=destination.read_back,
+            # an object store's copy verified now and unreadable now stays verified (an
+            # object's GET failing says nothing of it: history_formats.CopyUnread), said
+            verified_since=datetime.fromtimestamp(records.started_at, UTC),
+            on_unread=lambda _path, message: outcome.warnings.append(message),
         )
     state = _nested_state(
         destination.root,
@@ -1534,7 +1539,7 @@ def _kinds_lacking(
     records: OffloadRecords,
     carried: CarriedHistory,
     hasher: MediaHasher,
-    reads: dict[str, ManifestFile | str],
+    reads: Reads,
 ) -> tuple[set[MhlKind], list[str]]:
     """The manifests among *kinds* that do not yet hold what a manifest written now would,
     on a destination where this run verified nothing new, each with a warning naming the
@@ -1586,7 +1591,10 @@ def _kinds_lacking(
             if unheld is not None:
                 listed, state = as_written()
                 dropped: list[str] = []  # copies it could not read again: not held
-                read_copy = _copy_hasher(destination, hasher)
+                # A local copy only: an object store's is read by the generation this
+                # gap writes (once: the next run finds it held), never here at each
+                # nothing-new run (a bucket has no stamp that would settle it).
+                read_copy = hasher if destination.lister is None else None
                 if read_copy is not None:
                     # a file known only in formats not hashed now: held when its copy's
                     # digest in them is one the history records (history_formats); one
@@ -1615,6 +1623,14 @@ def _kinds_lacking(
                     "before writing its manifests; a new generation records the transfer of "
                     "every file verified there, those verified by an earlier run with the "
                     "digests and dates of that verification (not re-read now)"
+                )
+            elif unheld is not None and _in_other_formats(destination, history, unheld):
+                lacking.add(MhlKind.ASCMHL)
+                gaps.append(
+                    f"the ASC MHL history on {root} records {printable_name(unheld)} only in "
+                    "formats this run did not compute (-t): a new generation records each "
+                    "such file in them too, its copy read once more there (as ascmhl create "
+                    "does), the others with the digests and dates of their verification"
                 )
             elif unheld is not None:
                 lacking.add(MhlKind.ASCMHL)
@@ -1689,6 +1705,19 @@ def _kinds_lacking(
                 "the digests and dates of that verification (not re-read now)"
             )
     return lacking, gaps
+
+
+def _in_other_formats(destination: DestinationRecords, history: History, relative: str) -> bool:
+    """Whether *history* records the file *relative*, copied to *destination* (an object
+    store's: a local copy's is read in ``_kinds_lacking``), in formats none of which its
+    digests are in (``history_formats``): the gap is that format change, nothing lost."""
+    if destination.lister is None:
+        return False
+    known = history.reference_hash_formats(relative)
+    if not known:
+        return False
+    digests = next((f.digests for f in destination.files if f.relative_path == relative), {})
+    return known.keys().isdisjoint(canonical_digests(digests))
 
 
 def _ignored_by_newest(history: History, relative: str) -> bool:
