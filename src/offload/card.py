@@ -1313,7 +1313,7 @@ def _plan(
                 # another copy written beside both. So too where the file at the name has
                 # the card file's size and no record makes it ours (a same-size file is not
                 # our copy unless read back equal: the kept copy is read instead of it).
-                beside = ""
+                beside, at_name = "", False
                 if (
                     keep_both  # (first: nothing more is asked of a file without it)
                     and (
@@ -1339,6 +1339,7 @@ def _plan(
                         recorded_name="" if entry is None else entry.final_name,
                     )
                     if kept_there is not None:
+                        at_name = kind is CheckKind.ADOPT  # read back in turn if need be
                         beside, final, kind = final, kept_there, CheckKind.ADOPT
                 if kind is None or kind is _IN_THE_WAY:
                     if kind is _IN_THE_WAY and plan.index in backends:
@@ -1468,6 +1469,7 @@ def _plan(
                         else "",
                         other_card="" if beside else other_card,
                         beside=beside,
+                        beside_at_name=bool(beside) and at_name,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
                         recorded_when="" if named is None else "".join(proven_when(named)),
@@ -1926,8 +1928,9 @@ def _kept_copy(
     each run). None when the first free name comes first; a few ``lstat`` calls, only for a file
     in the way under --keep-both on a disk. Asked too where the file at *final* has the card
     file's size and no ledger entry of this path (``--no-resume``, or none written): the kept
-    copy found is read back instead of it (found different, the new copy goes beside the file
-    at *final*, which is kept unread); no kept copy, the file at *final* is read back
+    copy found is read back first; found different or unreadable, the file at *final* is
+    read back in turn and adopted if equal (``ExistingCopy.beside_at_name``), else the new
+    copy goes beside both; no kept copy, the file at *final* is read back
     (``_existing_copy_kind``)."""
     folder = source_file.relative_path.rpartition("/")[0]
     name = Path(final).name
@@ -2401,6 +2404,16 @@ def _run_locked(
         sink=sink,
         readers=plan.backends,
     )
+    # A file at a card file's name adopted in its kept copy's place (``beside_at_name``):
+    # settled as the check of the copy that was read equal.
+    ids = {id(c) for c in checks}
+    instead = {
+        (o.check.task_index, o.check.destination_index): o.check
+        for o in outcomes
+        if id(o.check) not in ids
+    }
+    if instead:
+        checks = [instead.get((c.task_index, c.destination_index), c) for c in checks]
     settled = settle(
         plan.tasks,
         checks,

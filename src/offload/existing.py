@@ -188,6 +188,11 @@ class ExistingCopy(NamedTuple):
     # new copy goes beside that file if this one is found different or cannot be read (a
     # read error of a file nothing says is ours is not the card file's failure); "" otherwise.
     beside: str = ""
+    # The file at *beside* has the card file's size and no ledger entry makes it another's
+    # (``card._kept_copy`` asked where it would have been read back, ADOPT): read back in
+    # turn when this kept copy is not the card file's, and adopted if equal, before a new
+    # copy is written beside both (``check_existing``).
+    beside_at_name: bool = False
     # The formats the copy root's ASC MHL history records this path in, where it shares
     # none with the run's (a ``-t`` change: ``history_formats.with_history_formats``): the
     # copy is hashed in them too in the same read, never compared (``CheckOutcome.
@@ -526,6 +531,27 @@ def check_existing(
             )
         if outcome.cancelled:
             return False
+        if check.beside_at_name and not outcome.matched and not outcome.source_error:
+            # The kept copy is not the card file's (or unread): the file at the name is
+            # read back before a new copy goes beside both; adopted if equal (the check
+            # then is its), else the kept copy's outcome stands (written beside the file
+            # at the name, as before). Its bytes are beyond the planned reads' total.
+            at_name = check._replace(final_path=Path(check.beside), beside="", beside_at_name=False)
+            second = _check_one(
+                at_name,
+                formats,
+                verify,
+                hasher,
+                source_future,
+                reader,
+                _ReadProgress(sink, check.destination_index, size),
+                sources[check.task_index].path,
+                card_records.get(check.task_index, ()),
+            )
+            if second.cancelled:
+                return False
+            if second.matched:
+                outcome = second
         if reader is not None and unlike is None and not found_wrong_unread(check):
             # read whole, then counted
             progress(size)
