@@ -1264,7 +1264,9 @@ def _write_after_carrying(
             # hashed in those formats as they were read back: read_back)
             read_now = len(reads.keys() - destination.read_back.keys())
             if read_now:
-                outcome.warnings.append(_read_again_note(root, read_now))
+                outcome.warnings.append(
+                    _read_again_note(root, read_now, stoppable=destination.lister is not None)
+                )
         if MhlKind.LEGACY in kinds:
             empty: list[str] = []
             outcome.written.append(
@@ -1311,9 +1313,22 @@ def _copy_hasher(destination: DestinationRecords, hasher: MediaHasher) -> Hasher
     return destination.read_copy
 
 
-def _read_again_note(root: Path, count: int) -> str:
+def _read_again_note(root: Path, count: int, *, stoppable: bool = False) -> str:
     """What the generation on *root* read beyond the copy (``history_formats``): how many
-    copies (*count*) and why; a full read of each, after the copy, one at a time."""
+    copies (*count*) and why; a full read of each, after the copy, one at a time.
+    *stoppable*: an object store's reads, which a cancel stops (each object not yet read
+    then listed in the run's formats only); a disk's are not stopped."""
+    if stoppable:
+        return (
+            f"{count} object{'' if count == 1 else 's'} on {root} that its ASC MHL history "
+            f"knows only in formats this run did not compute (-t) "
+            f"{'was' if count == 1 else 'were'} read once more at the manifest step, one at "
+            f"a time, to hash {'it' if count == 1 else 'them'} in the history's formats for "
+            "its generation (as ascmhl create does): a full GET of each beyond the copy's "
+            "read-back; a Ctrl-C stops them, and an object not read by then is listed in "
+            "this run's formats only (a second original, beside the one ascmhl verify "
+            "compares against)"
+        )
     return (
         f"{count} cop{'y' if count == 1 else 'ies'} on {root} that its ASC MHL history "
         f"knows only in formats this run did not compute (-t) {'was' if count == 1 else 'were'} "
