@@ -132,7 +132,9 @@ class InKnownFormats(Iterable[ManifestFile]):
     not read again, and one it left out is told to this one's *on_left_out* too.
     *read_back*: path → the digests of its copy in the history's formats that this run's
     read-back of it computed (``CheckOutcome.history_digests``, of a copy found equal):
-    listed with those, not read again (module doc)."""
+    listed with those, not read again (module doc), unless the history now knows it in a
+    format more. *read_now*: the paths whose copies an instance over that copy root read,
+    shared as *reads* is (what the manifest step's note counts)."""
 
     def __init__(
         self,
@@ -147,6 +149,7 @@ class InKnownFormats(Iterable[ManifestFile]):
         read_back: Mapping[str, Mapping[str, str]] | None = None,
         verified_since: datetime | None = None,
         on_unread: Callable[[str, str], None] | None = None,
+        read_now: set[str] | None = None,
     ) -> None:
         self._files = files
         self._root = root
@@ -160,6 +163,9 @@ class InKnownFormats(Iterable[ManifestFile]):
         self._said: set[str] = set()
         self._since = verified_since
         self._on_unread = on_unread
+        # the paths whose copies were read here (a full read each, shared as *reads* is):
+        # what the manifest step's note counts, never those listed from *read_back*
+        self.read_now: set[str] = set() if read_now is None else read_now
         self._read_back = read_back or {}
         self._knows = history.knows_files()
 
@@ -194,7 +200,7 @@ class InKnownFormats(Iterable[ManifestFile]):
                 self._read[path] = (
                     item._replace(digests={**digests, **{n: hashed[n] for n in known}})
                     if hashed is not None and known.keys() <= hashed.keys()
-                    else self._with_known(item, digests, sorted(known))
+                    else self._read_copy(item, digests, sorted(known))
                 )
             found = self._read[path]
             if isinstance(found, Unread):
@@ -207,6 +213,13 @@ class InKnownFormats(Iterable[ManifestFile]):
             elif path not in self._said:
                 self._said.add(path)
                 self._on_left_out(path, self._left_out(path, found))
+
+    def _read_copy(
+        self, item: ManifestFile, digests: dict[str, str], known: list[str]
+    ) -> ManifestFile | str | Unread:
+        """:meth:`_with_known`, its path noted in ``read_now``."""
+        self.read_now.add(item.relative_path)
+        return self._with_known(item, digests, known)
 
     def _with_known(
         self, item: ManifestFile, digests: dict[str, str], known: list[str]

@@ -1100,6 +1100,7 @@ def _write_after_carrying(
     # The copies read again in the history's formats (history_formats), shared by the
     # nothing-new check and the generation: each read once, not once by each.
     reads: Reads = {}
+    read_now: set[str] = set()  # the copies read for them: what the note counts
     legacy = _legacy_patterns(
         options, destination, records.directories, _hiding(history, patterns), outcome
     )
@@ -1122,6 +1123,7 @@ def _write_after_carrying(
             carried,
             hasher,
             reads,
+            read_now,
         )
         if MhlKind.ASCMHL not in kinds:  # no generation: its on_unvouched says nothing
             outcome.warnings.extend(unvouched)
@@ -1200,6 +1202,7 @@ def _write_after_carrying(
             if MhlKind.LEGACY in kinds
             else "ASC MHL generation",
             reads=reads,
+            read_now=read_now,
             read_back=destination.read_back,
             # an object store's copy verified now and unreadable now stays verified (an
             # object's GET failing says nothing of it: history_formats.CopyUnread), said
@@ -1262,10 +1265,9 @@ def _write_after_carrying(
                 _enclosing_warnings(root, [f.relative_path for f in listed], outcome)
             # a read the user did not ask for: said, with what it cost (not the copies
             # hashed in those formats as they were read back: read_back)
-            read_now = len(reads.keys() - destination.read_back.keys())
             if read_now:
                 outcome.warnings.append(
-                    _read_again_note(root, read_now, stoppable=destination.lister is not None)
+                    _read_again_note(root, len(read_now), stoppable=destination.lister is not None)
                 )
         if MhlKind.LEGACY in kinds:
             empty: list[str] = []
@@ -1555,6 +1557,7 @@ def _kinds_lacking(
     carried: CarriedHistory,
     hasher: MediaHasher,
     reads: Reads,
+    read_now: set[str],
 ) -> tuple[set[MhlKind], list[str]]:
     """The manifests among *kinds* that do not yet hold what a manifest written now would,
     on a destination where this run verified nothing new, each with a warning naming the
@@ -1569,7 +1572,8 @@ def _kinds_lacking(
     last); *legacy*: the legacy MHLs' pattern, when one is or stands there (each as
     :func:`_write_on_destination` passes them); *carried*: what this run (or a dead one it
     finishes) carried of the card's history there; *reads*: the copies read again in the
-    history's formats, shared with the generation's (each read once)."""
+    history's formats, shared with the generation's (each read once); *read_now*: the
+    paths of those read, likewise shared."""
     requested = [*patterns, *legacy, *plan.ignored.values()]
     root = destination.root
     scratch = ManifestResult(destination.index)  # the warnings are the generation's, if any
@@ -1621,6 +1625,7 @@ def _kinds_lacking(
                         read_copy,
                         lambda path, _message: dropped.append(path),
                         reads=reads,
+                        read_now=read_now,
                     )
                 unheld = first_unheld(
                     listed,
