@@ -2392,6 +2392,7 @@ def _run_locked(
             {p.index: p.root for p in plan.plans if p.index not in plan.backends},
             copy.algorithms,
         )
+    instead: dict[int, ExistingCopy] = {}  # existing.check_existing's *instead*
     outcomes = check_existing(
         checks,
         [task.source for task in plan.tasks],
@@ -2403,17 +2404,10 @@ def _run_locked(
         reference_sizes=lambda index: plan.tasks[index].reference_size,
         sink=sink,
         readers=plan.backends,
+        instead=instead,
     )
-    # A file at a card file's name adopted in its kept copy's place (``beside_at_name``):
-    # settled as the check of the copy that was read equal.
-    ids = {id(c) for c in checks}
-    instead = {
-        (o.check.task_index, o.check.destination_index): o.check
-        for o in outcomes
-        if id(o.check) not in ids
-    }
-    if instead:
-        checks = [instead.get((c.task_index, c.destination_index), c) for c in checks]
+    if instead:  # a file at a card file's name read equal in its kept copy's place: settled
+        checks = [instead.get(id(c), c) for c in checks]  # as the check of that file
     settled = settle(
         plan.tasks,
         checks,

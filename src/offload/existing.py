@@ -376,6 +376,7 @@ def check_existing(
     on_outcome: Callable[[CheckOutcome], None] | None = None,
     sink: EventSink | None = None,
     readers: Mapping[int, CopyReader] | None = None,
+    instead: dict[int, ExistingCopy] | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -393,6 +394,9 @@ def check_existing(
     (``FileTask.reference_record``; "": the card's own ASC MHL history). *reference_sizes*:
     by task, the size that record gives the file (``FileTask.reference_size``), None for
     none: a source of another size differs from it as for a digest, and fails unread.
+    *instead*: where a check's file at its name was read equal in its place
+    (``ExistingCopy.beside_at_name``), ``id`` of that check → the check of that file (its
+    outcome's ``check``), for the caller to settle in its place; nothing else is put there.
     """
     sink = sink or NullSink()
     if not checks:
@@ -552,6 +556,8 @@ def check_existing(
                 return False
             if second.matched:
                 outcome = second
+                if instead is not None:
+                    instead[id(check)] = at_name  # one key a check: no lock needed
         if reader is not None and unlike is None and not found_wrong_unread(check):
             # read whole, then counted
             progress(size)
