@@ -1337,7 +1337,7 @@ def _plan(
                 # another copy written beside both. So too where the file at the name has
                 # the card file's size and no record makes it ours (a same-size file is not
                 # our copy unless read back equal: the kept copy is read instead of it).
-                beside = ""
+                beside, at_name = "", False
                 if (
                     keep_both  # (first: nothing more is asked of a file without it)
                     and (
@@ -1363,6 +1363,7 @@ def _plan(
                         recorded_name="" if entry is None else entry.final_name,
                     )
                     if kept_there is not None:
+                        at_name = kind is CheckKind.ADOPT  # read back in turn if need be
                         beside, final, kind = final, kept_there, CheckKind.ADOPT
                 if kind is None or kind is _IN_THE_WAY:
                     if kind is _IN_THE_WAY and plan.index in backends:
@@ -1492,6 +1493,7 @@ def _plan(
                         else "",
                         other_card="" if beside else other_card,
                         beside=beside,
+                        beside_at_name=bool(beside) and at_name,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
                         recorded_when="" if named is None else "".join(proven_when(named)),
@@ -1949,8 +1951,9 @@ def _kept_copy(
     each run). None when the first free name comes first; a few ``lstat`` calls, only for a file
     in the way under --keep-both on a disk. Asked too where the file at *final* has the card
     file's size and no ledger entry of this path (``--no-resume``, or none written): the kept
-    copy found is read back instead of it (found different, the new copy goes beside the file
-    at *final*, which is kept unread); no kept copy, the file at *final* is read back
+    copy found is read back first; found different or unreadable, the file at *final* is
+    read back in turn and adopted if equal (``ExistingCopy.beside_at_name``), else the new
+    copy goes beside both; no kept copy, the file at *final* is read back
     (``_existing_copy_kind``)."""
     folder = source_file.relative_path.rpartition("/")[0]
     name = Path(final).name
@@ -2412,6 +2415,7 @@ def _run_locked(
             {p.index: p.root for p in plan.plans if p.index not in plan.backends},
             copy.algorithms,
         )
+    instead: dict[int, ExistingCopy] = {}  # existing.check_existing's *instead*
     outcomes = check_existing(
         checks,
         [task.source for task in plan.tasks],
@@ -2423,7 +2427,10 @@ def _run_locked(
         reference_sizes=lambda index: plan.tasks[index].reference_size,
         sink=sink,
         readers=plan.backends,
+        instead=instead,
     )
+    if instead:  # a file at a card file's name read equal in its kept copy's place: settled
+        checks = [instead.get(id(c), c) for c in checks]  # as the check of that file
     settled = settle(
         plan.tasks,
         checks,
@@ -3158,9 +3165,11 @@ def _finish_destinations(
         codes, named = warning_codes(outcome), left_out_by_warning(outcome)
         for event in warning_events(outcome, where, codes, named):
             sink.emit(event)
-    _fail_found_wrong(plan, report, manifests, sink)
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
+    # A bucket's objects are read again for its generation too (s3card._object_hasher):
+    # those found wrong there are failed and revoked in its ledger as a disk's are.
+    _fail_found_wrong(plan, report, manifests, sink)
     report.manifests.extend(manifests)
     roots = {p.index: p.root for p in plan.plans}
     for manifest in manifests:

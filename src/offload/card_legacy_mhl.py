@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from offload.card_history import history_words
+from offload.engine.messages import MhlRecord
 from offload.errors import describe_os_error, printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
@@ -264,7 +265,8 @@ def check_legacy_mhls(
     if ignore is not None:
         warnings += _os_files_kept(source, listed, ignore, holder)
     records = {
-        path: f"the legacy MHL '{printable_name(f.mhl)}' on {holder}" for path, f in listed.items()
+        path: MhlRecord(f"the legacy MHL '{printable_name(f.mhl)}' on {holder}")
+        for path, f in listed.items()
     }
     missing = tuple(sorted(p for p in listed if not os.path.lexists(source / p)))
     warnings += [

@@ -188,6 +188,11 @@ class ExistingCopy(NamedTuple):
     # new copy goes beside that file if this one is found different or cannot be read (a
     # read error of a file nothing says is ours is not the card file's failure); "" otherwise.
     beside: str = ""
+    # The file at *beside* has the card file's size and no ledger entry makes it another's
+    # (``card._kept_copy`` asked where it would have been read back, ADOPT): read back in
+    # turn when this kept copy is not the card file's, and adopted if equal, before a new
+    # copy is written beside both (``check_existing``).
+    beside_at_name: bool = False
     # The formats the copy root's ASC MHL history records this path in, where it shares
     # none with the run's (a ``-t`` change: ``history_formats.with_history_formats``): the
     # copy is hashed in them too in the same read, never compared (``CheckOutcome.
@@ -371,6 +376,7 @@ def check_existing(
     on_outcome: Callable[[CheckOutcome], None] | None = None,
     sink: EventSink | None = None,
     readers: Mapping[int, CopyReader] | None = None,
+    instead: dict[int, ExistingCopy] | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -388,6 +394,9 @@ def check_existing(
     (``FileTask.reference_record``; "": the card's own ASC MHL history). *reference_sizes*:
     by task, the size that record gives the file (``FileTask.reference_size``), None for
     none: a source of another size differs from it as for a digest, and fails unread.
+    *instead*: where a check's file at its name was read equal in its place
+    (``ExistingCopy.beside_at_name``), ``id`` of that check → the check of that file (its
+    outcome's ``check``), for the caller to settle in its place; nothing else is put there.
     """
     sink = sink or NullSink()
     if not checks:
@@ -526,6 +535,29 @@ def check_existing(
             )
         if outcome.cancelled:
             return False
+        if check.beside_at_name and not outcome.matched and not outcome.source_error:
+            # The kept copy is not the card file's (or unread): the file at the name is
+            # read back before a new copy goes beside both; adopted if equal (the check
+            # then is its), else the kept copy's outcome stands (written beside the file
+            # at the name, as before). Its bytes are beyond the planned reads' total.
+            at_name = check._replace(final_path=Path(check.beside), beside="", beside_at_name=False)
+            second = _check_one(
+                at_name,
+                formats,
+                verify,
+                hasher,
+                source_future,
+                reader,
+                _ReadProgress(sink, check.destination_index, size),
+                sources[check.task_index].path,
+                card_records.get(check.task_index, ()),
+            )
+            if second.cancelled:
+                return False
+            if second.matched:
+                outcome = second
+                if instead is not None:
+                    instead[id(check)] = at_name  # one key a check: no lock needed
         if reader is not None and unlike is None and not found_wrong_unread(check):
             # read whole, then counted
             progress(size)

@@ -26,15 +26,20 @@ format this run or the ledger entry it was trusted by verified it in differs), i
 out of the generation and *on_left_out* is told: its bytes there are nothing a generation
 can vouch for, and the copy writer fails it on that destination and revokes its ledger
 entry (``ManifestResult.found_wrong``), so the run never calls it verified and the next
-one does not trust it. Only local copy roots are read (an S3 copy root's
-objects are not read back here); a history that knows no file costs nothing, one that
-does a dictionary look-up a file.
+one does not trust it. An object store's copy (an S3 copy root's, read through
+``DestinationRecords.read_copy``) is never hashed in those formats as it is read back: every
+such object is read at the manifest step; one that this run verified and whose read fails
+for a reason that says nothing of it (:class:`CopyUnread`) is listed as the run verified it,
+with a warning. A history that knows no file costs nothing, one that does a dictionary
+look-up a file.
 """
 
 from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +53,26 @@ if TYPE_CHECKING:
     from offload.existing import ExistingCopy
 
 Hasher = Callable[[Path, Sequence[str]], dict[str, str]]
+
+
+class CopyUnread(OSError):
+    """A *Hasher*'s failure that leaves the copy unread, not wrong: an object store's GET
+    refused or its service failing (``S3Backend.unreadable``, whose words are its
+    ``strerror``), where a disk's read error may be the medium's own."""
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A copy this run verified that could not be read again (:class:`CopyUnread`): listed
+    as this run verified it (*item*, in the run's formats only), *why* in a warning."""
+
+    item: ManifestFile
+    why: str
+
+
+# path → the copy listed with the known digests, why it is left out, or why it is listed
+# unread: shared by the instances over one copy root (``InKnownFormats``'s *reads*)
+Reads = dict[str, "ManifestFile | str | Unread"]
 
 
 def with_history_formats(
@@ -107,7 +132,9 @@ class InKnownFormats(Iterable[ManifestFile]):
     not read again, and one it left out is told to this one's *on_left_out* too.
     *read_back*: path → the digests of its copy in the history's formats that this run's
     read-back of it computed (``CheckOutcome.history_digests``, of a copy found equal):
-    listed with those, not read again (module doc)."""
+    listed with those, not read again (module doc), unless the history now knows it in a
+    format more. *read_now*: the paths whose copies an instance over that copy root read,
+    shared as *reads* is (what the manifest step's note counts)."""
 
     def __init__(
         self,
@@ -118,8 +145,11 @@ class InKnownFormats(Iterable[ManifestFile]):
         on_left_out: Callable[[str, str], None],
         *,
         manifests: str = "ASC MHL generation",
-        reads: dict[str, ManifestFile | str] | None = None,
+        reads: Reads | None = None,
         read_back: Mapping[str, Mapping[str, str]] | None = None,
+        verified_since: datetime | None = None,
+        on_unread: Callable[[str, str], None] | None = None,
+        read_now: set[str] | None = None,
     ) -> None:
         self._files = files
         self._root = root
@@ -129,8 +159,13 @@ class InKnownFormats(Iterable[ManifestFile]):
         self._manifests = manifests
         # path → the copy listed with the known digests, or why it is left out: shared
         # (*reads*) by every instance over one copy root, so each copy is read once
-        self._read: dict[str, ManifestFile | str] = {} if reads is None else reads
+        self._read: Reads = {} if reads is None else reads
         self._said: set[str] = set()
+        self._since = verified_since
+        self._on_unread = on_unread
+        # the paths whose copies were read here (a full read each, shared as *reads* is):
+        # what the manifest step's note counts, never those listed from *read_back*
+        self.read_now: set[str] = set() if read_now is None else read_now
         self._read_back = read_back or {}
         self._knows = history.knows_files()
 
@@ -141,7 +176,7 @@ class InKnownFormats(Iterable[ManifestFile]):
         return {
             path: tuple(name for name in found.digests if name in added)
             for path, found in self._read.items()
-            if not isinstance(found, str)
+            if isinstance(found, ManifestFile)
             and (added := self._history.reference_hash_formats(path) or {})
         }
 
@@ -165,20 +200,34 @@ class InKnownFormats(Iterable[ManifestFile]):
                 self._read[path] = (
                     item._replace(digests={**digests, **{n: hashed[n] for n in known}})
                     if hashed is not None and known.keys() <= hashed.keys()
-                    else self._with_known(item, digests, sorted(known))
+                    else self._read_copy(item, digests, sorted(known))
                 )
             found = self._read[path]
-            if not isinstance(found, str):
+            if isinstance(found, Unread):
+                yield found.item
+                if path not in self._said and self._on_unread is not None:
+                    self._said.add(path)
+                    self._on_unread(path, self._unread(path, found.why, sorted(known)))
+            elif not isinstance(found, str):
                 yield found
             elif path not in self._said:
                 self._said.add(path)
                 self._on_left_out(path, self._left_out(path, found))
 
+    def _read_copy(
+        self, item: ManifestFile, digests: dict[str, str], known: list[str]
+    ) -> ManifestFile | str | Unread:
+        """:meth:`_with_known`, its path noted in ``read_now``."""
+        self.read_now.add(item.relative_path)
+        return self._with_known(item, digests, known)
+
     def _with_known(
         self, item: ManifestFile, digests: dict[str, str], known: list[str]
-    ) -> ManifestFile | str:
+    ) -> ManifestFile | str | Unread:
         """*item* with its copy's digests in the *known* formats; why it is left out (a few
-        words) when the copy cannot be read or no longer holds what was verified."""
+        words) when the copy cannot be read or no longer holds what was verified; *item*
+        as it is (:class:`Unread`) when a copy this run verified (its hash date not before
+        *verified_since*) could not be read for a reason that says nothing of it."""
         check = next(iter(digests))  # a format the run verified the copy in
         path = self._root / item.relative_path
         try:
@@ -189,6 +238,12 @@ class InKnownFormats(Iterable[ManifestFile]):
                 # copy: listed as the run verified it (an original in its formats), never
                 # failed for it.
                 return item
+            if (
+                isinstance(exc, CopyUnread)
+                and self._since is not None
+                and item.hash_date >= self._since
+            ):
+                return Unread(item, exc.strerror or describe_os_error(exc))
             return (
                 f"it could not be read again to hash it in the format the ASC MHL history "
                 f"there records it in ({', '.join(known)}): {describe_os_error(exc)}"
@@ -200,6 +255,17 @@ class InKnownFormats(Iterable[ManifestFile]):
                 f"({check} differs)"
             )
         return item._replace(digests={**digests, **{name: read[name] for name in known}})
+
+    def _unread(self, relative: str, why: str, known: list[str]) -> str:
+        """The warning naming the copy *relative*, verified by this run, that could not be
+        read again in the *known* formats for the reason *why*."""
+        return (
+            f"{self._root / relative} could not be read again to hash it in the format the "
+            f"ASC MHL history there records it in ({', '.join(known)}): {why}; this run "
+            f"verified it, so it stays verified and the new {self._manifests} lists it in "
+            "this run's formats only, as a new original beside the one the history holds "
+            "(ascmhl verify and offload verify still compare it against that one)"
+        )
 
     def _left_out(self, relative: str, why: str) -> str:
         """The warning naming the copy *relative* left out for the reason *why*."""

@@ -65,7 +65,7 @@ from offload.errors import OffloadError, describe_os_error, names_path, printabl
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
-from offload.history_formats import Hasher, InKnownFormats
+from offload.history_formats import Hasher, InKnownFormats, Reads
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
@@ -78,6 +78,7 @@ from offload.manifest import (
 )
 from offload.manifest.ascmhl import (
     SharedWork,
+    canonical_digests,
     first_unheld,
     generation_tree,
     hidden_by_carried,
@@ -1130,7 +1131,8 @@ def _write_after_carrying(
     unvouched: list[str] = list(history.chain_notes()) if history is not None else []
     # The copies read again in the history's formats (history_formats), shared by the
     # nothing-new check and the generation: each read once, not once by each.
-    reads: dict[str, ManifestFile | str] = {}
+    reads: Reads = {}
+    read_now: set[str] = set()  # the copies read for them: what the note counts
     legacy = _legacy_patterns(
         options, destination, records.directories, _hiding(history, patterns), outcome
     )
@@ -1153,6 +1155,7 @@ def _write_after_carrying(
             carried,
             hasher,
             reads,
+            read_now,
         )
         if MhlKind.ASCMHL not in kinds:  # no generation: its on_unvouched says nothing
             outcome.warnings.extend(unvouched)
@@ -1231,7 +1234,12 @@ def _write_after_carrying(
             if MhlKind.LEGACY in kinds
             else "ASC MHL generation",
             reads=reads,
+            read_now=read_now,
             read_back=destination.read_back,
+            # an object store's copy verified now and unreadable now stays verified (an
+            # object's GET failing says nothing of it: history_formats.CopyUnread), said
+            verified_since=datetime.fromtimestamp(records.started_at, UTC),
+            on_unread=lambda _path, message: outcome.warnings.append(message),
         )
     state = _nested_state(
         destination.root,
@@ -1295,9 +1303,10 @@ def _write_after_carrying(
                 _enclosing_warnings(root, [f.relative_path for f in listed], outcome)
             # a read the user did not ask for: said, with what it cost (not the copies
             # hashed in those formats as they were read back: read_back)
-            read_now = len(reads.keys() - destination.read_back.keys())
             if read_now:
-                outcome.warnings.append(_read_again_note(root, read_now))
+                outcome.warnings.append(
+                    _read_again_note(root, len(read_now), stoppable=destination.lister is not None)
+                )
         if MhlKind.LEGACY in kinds:
             empty: list[str] = []
             outcome.written.append(
@@ -1344,9 +1353,22 @@ def _copy_hasher(destination: DestinationRecords, hasher: MediaHasher) -> Hasher
     return destination.read_copy
 
 
-def _read_again_note(root: Path, count: int) -> str:
+def _read_again_note(root: Path, count: int, *, stoppable: bool = False) -> str:
     """What the generation on *root* read beyond the copy (``history_formats``): how many
-    copies (*count*) and why; a full read of each, after the copy, one at a time."""
+    copies (*count*) and why; a full read of each, after the copy, one at a time.
+    *stoppable*: an object store's reads, which a cancel stops (each object not yet read
+    then listed in the run's formats only); a disk's are not stopped."""
+    if stoppable:
+        return (
+            f"{count} object{'' if count == 1 else 's'} on {root} that its ASC MHL history "
+            f"knows only in formats this run did not compute (-t) "
+            f"{'was' if count == 1 else 'were'} read once more at the manifest step, one at "
+            f"a time, to hash {'it' if count == 1 else 'them'} in the history's formats for "
+            "its generation (as ascmhl create does): a full GET of each beyond the copy's "
+            "read-back; a Ctrl-C stops them, and an object not read by then is listed in "
+            "this run's formats only (a second original, beside the one ascmhl verify "
+            "compares against)"
+        )
     return (
         f"{count} cop{'y' if count == 1 else 'ies'} on {root} that its ASC MHL history "
         f"knows only in formats this run did not compute (-t) {'was' if count == 1 else 'were'} "
@@ -1572,7 +1594,8 @@ def _kinds_lacking(
     records: OffloadRecords,
     carried: CarriedHistory,
     hasher: MediaHasher,
-    reads: dict[str, ManifestFile | str],
+    reads: Reads,
+    read_now: set[str],
 ) -> tuple[set[MhlKind], list[str]]:
     """The manifests among *kinds* that do not yet hold what a manifest written now would,
     on a destination where this run verified nothing new, each with a warning naming the
@@ -1587,7 +1610,8 @@ def _kinds_lacking(
     last); *legacy*: the legacy MHLs' pattern, when one is or stands there (each as
     :func:`_write_on_destination` passes them); *carried*: what this run (or a dead one it
     finishes) carried of the card's history there; *reads*: the copies read again in the
-    history's formats, shared with the generation's (each read once)."""
+    history's formats, shared with the generation's (each read once); *read_now*: the
+    paths of those read, likewise shared."""
     requested = [*patterns, *legacy, *plan.ignored.values()]
     root = destination.root
     scratch = ManifestResult(destination.index)  # the warnings are the generation's, if any
@@ -1624,7 +1648,10 @@ def _kinds_lacking(
             if unheld is not None:
                 listed, state = as_written()
                 dropped: list[str] = []  # copies it could not read again: not held
-                read_copy = _copy_hasher(destination, hasher)
+                # A local copy only: an object store's is read by the generation this
+                # gap writes (once: the next run finds it held), never here at each
+                # nothing-new run (a bucket has no stamp that would settle it).
+                read_copy = hasher if destination.lister is None else None
                 if read_copy is not None:
                     # a file known only in formats not hashed now: held when its copy's
                     # digest in them is one the history records (history_formats); one
@@ -1636,6 +1663,7 @@ def _kinds_lacking(
                         read_copy,
                         lambda path, _message: dropped.append(path),
                         reads=reads,
+                        read_now=read_now,
                     )
                 unheld = first_unheld(
                     listed,
@@ -1653,6 +1681,14 @@ def _kinds_lacking(
                     "before writing its manifests; a new generation records the transfer of "
                     "every file verified there, those verified by an earlier run with the "
                     "digests and dates of that verification (not re-read now)"
+                )
+            elif unheld is not None and _in_other_formats(destination, history, unheld):
+                lacking.add(MhlKind.ASCMHL)
+                gaps.append(
+                    f"the ASC MHL history on {root} records {printable_name(unheld)} only in "
+                    "formats this run did not compute (-t): a new generation records each "
+                    "such file in them too, its copy read once more there (as ascmhl create "
+                    "does), the others with the digests and dates of their verification"
                 )
             elif unheld is not None:
                 lacking.add(MhlKind.ASCMHL)
@@ -1727,6 +1763,19 @@ def _kinds_lacking(
                 "the digests and dates of that verification (not re-read now)"
             )
     return lacking, gaps
+
+
+def _in_other_formats(destination: DestinationRecords, history: History, relative: str) -> bool:
+    """Whether *history* records the file *relative*, copied to *destination* (an object
+    store's: a local copy's is read in ``_kinds_lacking``), in formats none of which its
+    digests are in (``history_formats``): the gap is that format change, nothing lost."""
+    if destination.lister is None:
+        return False
+    known = history.reference_hash_formats(relative)
+    if not known:
+        return False
+    digests = next((f.digests for f in destination.files if f.relative_path == relative), {})
+    return known.keys().isdisjoint(canonical_digests(digests))
 
 
 def _ignored_by_newest(history: History, relative: str) -> bool:

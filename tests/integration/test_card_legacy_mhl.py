@@ -745,3 +745,27 @@ def test_a_copy_read_back_for_an_md5_only_legacy_mhl_is_trusted_from_then_on(
         for name in data:
             assert read.get(copies[name], 0) <= HEADER_BYTES, (again, read)
             assert read.get(cards[name], 0) <= 2 * 64 * 1024, (again, read)
+
+
+def test_a_legacy_mhl_in_a_folder_named_asc_mhl_is_still_called_an_mhl(tmp_path: Path) -> None:
+    """A legacy MHL whose path holds "ASC MHL" (a folder "ASC MHL exports") is an MHL in the
+    mismatch's line, by the kind of record, not by its words. Failed before: "since that
+    history recorded it" (chosen by the substring "ASC MHL" in the record's words)."""
+    card = tmp_path / "cards" / "A001"
+    folder = card / "ASC MHL exports"
+    folder.mkdir(parents=True)
+    data = os.urandom(5_000)
+    (folder / "C001.mov").write_bytes(data)
+    _mhl(
+        folder / "day.mhl",
+        _hash("C001.mov", len(data), f"    <md5>{hashlib.md5(data + b'x').hexdigest()}</md5>\n"),
+    )
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "-t", "md5", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 1, err
+    (line,) = [x for x in err.splitlines() if "does not match the legacy MHL" in x]
+    assert "its content changed since that MHL recorded it" in line, line
+    assert "copy the version the MHL records" in line, line

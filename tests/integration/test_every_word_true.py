@@ -1822,6 +1822,36 @@ def test_keep_both_over_a_same_size_file_adopts_its_kept_copy_not_a_third(tmp_pa
     assert copy["action"] == "adopted", copy
 
 
+def test_keep_both_no_resume_adopts_an_equal_copy_at_its_name_beside_a_different_kept_copy(
+    tmp_path: Path,
+) -> None:
+    """The card file's copy at its name (a ``cp -p``), and beside it a ``name (1).ext`` of
+    its size and date but other bytes; --keep-both --no-resume (no ledger entry read): the
+    kept-copy candidate is read back, found different, then the file at the name is read
+    back and adopted: nothing written, both files as they were. Failed before: "C001
+    (2).mov" written, the equal file at the name called a file in the way, never read."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest" / "A001"
+    (dest / "CLIPS").mkdir(parents=True)
+    clip = card / "CLIPS" / "C001.mov"
+    at_name = dest / "CLIPS" / "C001.mov"
+    shutil.copy2(clip, at_name)
+    beside = dest / "CLIPS" / "C001 (1).mov"
+    beside.write_bytes(os.urandom(clip.stat().st_size))
+    os.utime(beside, ns=(clip.stat().st_atime_ns, clip.stat().st_mtime_ns))
+    before = beside.read_bytes()
+    reports = tmp_path / "reports"
+    done = run("copy", "--keep-both", "--no-resume", "--into", card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in at_name.parent.iterdir() if p.name.startswith("C001"))
+    assert names == ["C001 (1).mov", "C001.mov"], names  # no third copy
+    assert beside.read_bytes() == before and at_name.read_bytes() == clip.read_bytes()
+    entry = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    copy = entry["CLIPS/C001.mov"]
+    assert (copy["status"], copy["action"]) == ("verified", "adopted"), copy
+    assert copy["final_path"] == str(at_name), copy
+
+
 def test_reverify_never_replaces_a_file_its_ledger_does_not_record_for_this_card_file(
     tmp_path: Path,
 ) -> None:

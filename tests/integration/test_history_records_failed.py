@@ -391,6 +391,9 @@ def test_a_copy_read_again_in_the_historys_format_that_changed_is_failed_and_rev
         assert "MEDIAPRO.XML" in legacy.read_text()
     assert "it no longer holds what was verified (xxh64 differs)" in line, line
     assert "its ledger entry is revoked" in line, line
+    # The note counts the copies the manifest step read (both files), as they were read.
+    flat = " ".join(again.stderr.split())
+    assert f"2 copies on {root} that its ASC MHL history knows only" in flat, flat
     assert "NOT ALL VERIFIED: 1 of 2 files failed" in again.stderr, again.stderr
     [report] = (reports / "3").glob("*.json")
     [clip_result] = [

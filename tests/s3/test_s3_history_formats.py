@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 from s3.conftest import admin
 from s3.test_s3_cli import keys, offload
+from support.tcpproxy import FaultProxy
 
 
 def _generation(endpoint: str, bucket: str, number: str) -> str:
     (key,) = [k for k in keys(endpoint, bucket) if re.search(rf"/ascmhl/{number}_", k)]
     return admin(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+
+
+def card_of_two(tmp_path: Path) -> Path:
+    """A card ``A001`` of two 40 kB clips."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for name in ("A001C001.mov", "A001C002.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(40_000))
+    return card
 
 
 def test_a_format_change_records_the_historys_format_verified_on_a_bucket(  # type: ignore[no-untyped-def]
@@ -27,10 +38,7 @@ def test_a_format_change_records_the_historys_format_verified_on_a_bucket(  # ty
     no md5 in the second generation. A clip then replaced on the card and copied with
     ``-t sha1 --overwrite`` is recorded ``failed`` in the history's formats and warned of
     (failed before: ``sha1 original``, nothing said)."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for name in ("A001C001.mov", "A001C002.mov"):
-        (card / "CLIPS" / name).write_bytes(os.urandom(40_000))
+    card = card_of_two(tmp_path)
     url = f"s3://{bucket}/day1"
     code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "-t", "md5", str(card), url)
     assert code == 0, err
@@ -51,4 +59,58 @@ def test_a_format_change_records_the_historys_format_verified_on_a_bucket(  # ty
     assert text.count('<sha1 action="verified"') == 1, text  # the clip kept as it was
     assert text.count('action="failed"') == 2, text  # md5 and xxh64 of the replaced clip
     assert "now records CLIPS/A001C002.mov as failed" in err, err
-    assert f"copies on {url}/A001 that its ASC MHL history knows only" in err, err
+    flat = " ".join(err.split())
+    assert f"objects on {url}/A001 that its ASC MHL history knows only" in flat, err
+    # A bucket's GETs stop at a cancel (failed before: "which a Ctrl-C does not stop").
+    assert "a Ctrl-C stops them" in flat and "does not stop" not in flat, err
+
+
+def test_a_history_lacking_the_runs_format_gets_one_generation_not_a_read_each_run(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``-t md5``, then ``-t xxh64`` (the ledger now holds xxh64), then the bucket's
+    ``ascmhl/`` put back as the first run left it (the second's generation lost): the next
+    nothing-new run writes the generation it lacks, reading each object once (said), and
+    the runs after it read nothing. Failed before: every such run GET each object at its
+    manifest step, wrote no generation and said nothing."""
+    card = card_of_two(tmp_path)
+    url = f"s3://{bucket}/day1"
+    client = admin(s3_server.url)
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "-t", "md5", str(card), url)
+    assert code == 0, err
+    first = {
+        k: client.get_object(Bucket=bucket, Key=k)["Body"].read()
+        for k in keys(s3_server.url, bucket)
+        if "/ascmhl/" in k
+    }
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "-t", "xxh64", str(card), url)
+    assert code == 0, err
+    for k in keys(s3_server.url, bucket):
+        if "/ascmhl/" in k:
+            client.delete_object(Bucket=bucket, Key=k)
+    for k, body in first.items():
+        client.put_object(Bucket=bucket, Key=k, Body=body)
+    clips = {f"/{bucket}/day1/A001/CLIPS/{n}" for n in ("A001C001.mov", "A001C002.mov")}
+    reads, said = [], []
+    for _ in range(3):
+        proxy = FaultProxy(s3_server.port)
+        try:
+            code, _, err = offload(
+                tmp_path, "--s3-endpoint", proxy.url, "-t", "xxh64", str(card), url
+            )
+            methods, targets = proxy.stats.methods, proxy.targets
+        finally:
+            proxy.close()
+        assert code == 0, err
+        reads.append(
+            sum(
+                m == "GET" and t.split("?")[0] in clips
+                for m, t in zip(methods, targets, strict=True)
+            )
+        )
+        said.append("only in formats this run did not compute" in " ".join(err.split()))
+    assert reads == [2, 0, 0]
+    assert said == [True, False, False]
+    text = _generation(s3_server.url, bucket, "0002")
+    assert text.count('<md5 action="verified"') == 2, text
+    assert text.count('<xxh64 action="verified"') == 2, text

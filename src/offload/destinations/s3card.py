@@ -74,6 +74,7 @@ from offload.events import (
     JobStarted,
     OffloadPlanned,
 )
+from offload.history_formats import CopyUnread
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
 from offload.manifest.history import generation_number_of
@@ -587,11 +588,20 @@ def _object_hasher(
     """How the generation reads the object of a file its history knows only in other
     formats (``history_formats``): by the file's path under the staging folder *staged*,
     the object at that path under *copy_root*, streamed and hashed (its ETag and metadata
-    noted nowhere: the ledger's entries are written already). Raises OSError."""
+    noted nowhere: the ledger's entries are written already). Raises OSError: a
+    ``CopyUnread`` where the GET was refused or the service kept failing."""
 
     def hash_object(path: Path, formats: Sequence[str]) -> dict[str, str]:
-        key = backend.key(copy_root / path.relative_to(staged))
-        return backend.store.read_back(key, formats)[0]
+        copy = copy_root / path.relative_to(staged)
+        try:
+            return backend.store.read_back(backend.key(copy), formats)[0]
+        except OSError as exc:
+            # a GET refused or a service failing says nothing of the object: told apart
+            # from one that no longer holds what was verified (history_formats.CopyUnread)
+            words = None if exc.errno == errno.ECANCELED else backend.unreadable(exc, copy)
+            if words is None:
+                raise
+            raise CopyUnread(exc.errno, words) from exc
 
     return hash_object
 

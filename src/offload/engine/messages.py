@@ -99,6 +99,15 @@ class FileTask:
 )
 
 
+class MhlRecord(str):
+    """Words naming a legacy MHL (v1) as the record a card file is checked against
+    (``FileTask.reference_record``, ``offload.card_legacy_mhl``): the kind of record, for
+    the mismatch's line ("that MHL"), where any other record is an ASC MHL history ("that
+    history"), whatever its words hold (an MHL's path may hold "ASC MHL")."""
+
+    __slots__ = ()
+
+
 class VerdictBoard:
     """Where the reader publishes its verdicts on a job's files: one condition for the job.
 

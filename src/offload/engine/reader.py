@@ -28,6 +28,7 @@ from offload.engine.messages import (
     EndFile,
     FileTicket,
     Finish,
+    MhlRecord,
     StartFile,
 )
 from offload.engine.pack import Pack
@@ -967,9 +968,9 @@ def _history_mismatch(
     import shlex
 
     which = record or "the card's own ASC MHL history"
-    # An ASC MHL history (the card's root one, or one nested in its folders, whose words
-    # name it: card_nested_history) is a "history", a legacy MHL an "MHL".
-    short = "history" if "ASC MHL" in which else "MHL"
+    # A legacy MHL is an "MHL" (its kind: MhlRecord); any other record is an ASC MHL
+    # history (the card's root one, one nested in its folders, a fast copy's): a "history".
+    short = "MHL" if isinstance(record, MhlRecord) else "history"
 
     from offload.report.words import local_time  # only for a mismatch's line
 
