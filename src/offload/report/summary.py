@@ -89,7 +89,10 @@ class _Summary:
     """The summary table fitted to the width it is printed in: every count, "written",
     "speed" and "result" whole (rich squeezed them first: "resu" on 80 columns), and the
     destination column the room left, each path stacked there at its "/" (its last folder
-    whole when it fits) instead of cut mid-name."""
+    whole when it fits) instead of cut mid-name. Where the other columns leave the
+    destination less than its header's width (a terminal under ~80 columns), a block of
+    lines a destination instead (``_blocks``): rich squeezed the table then, the result
+    one letter a line at 70 columns, gone at 60, and headers and counts cut ("fail…")."""
 
     def __init__(self, report: OffloadReport) -> None:
         self._report = report
@@ -98,7 +101,10 @@ class _Summary:
         probe = _table(self._report, lambda root: "", options.max_width)
         unbounded = options.update_width(1 << 20)  # the columns' own widths, not clamped
         others = Measurement.get(console, unbounded, probe).maximum - len("destination")
-        room = max(len("destination"), options.max_width - others)
+        if options.max_width - others < len("destination"):
+            yield from _blocks(self._report)
+            return
+        room = options.max_width - others
         yield _table(self._report, lambda root: _stacked(root, room), options.max_width)
 
 
@@ -198,6 +204,32 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
             ),
         )
     return table
+
+
+def _blocks(report: OffloadReport) -> Iterator[Text]:
+    """The summary table's content on a terminal too narrow for the table: its title, then
+    a block a destination (its path; its result whole on a line of its own, the verdict
+    being the point; its counts, "written" and "speed", each named by its column's header),
+    then the table's caption; every line wraps at a space, never inside a word or a
+    number."""
+    table = _table(report, lambda root: root, 1 << 20)
+    yield table.title if isinstance(table.title, Text) else Text(str(table.title or ""))
+    headers = [_one_line(str(column.header)) for column in table.columns]
+    columns = [list(column.cells) for column in table.columns]
+    for row in zip(*columns, strict=True):
+        path, *counts, result = (c if isinstance(c, Text) else Text(str(c)) for c in row)
+        yield path
+        yield Text("  result: ") + Text(_one_line(result.plain), style=result.style)
+        named = zip(headers[1:-1], counts, strict=True)
+        yield Text("  " + " · ".join(f"{name}: {count.plain}" for name, count in named))
+    if table.caption:
+        yield Text(str(table.caption))
+
+
+def _one_line(words: str) -> str:
+    """A header or result stacked for the table (at its spaces, "transfer-" over "checked")
+    on one line again."""
+    return words.replace("-\n", "-").replace("\n", " ")
 
 
 def _missing_line(lists: str, paths: Sequence[str]) -> str:
