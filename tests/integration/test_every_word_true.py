@@ -217,6 +217,41 @@ def test_a_full_rerun_of_transfer_checked_copies_records_its_read_of_the_card(
     assert "RE-READ THROUGH A CACHE" not in result.stdout + result.stderr
 
 
+def test_a_rerun_says_what_the_earlier_run_proved_of_each_copy_it_trusts_or_reads(
+    tmp_path: Path,
+) -> None:
+    """Copies transfer-checked, trusted by a second transfer run, read back by a full run,
+    then re-read by --reverify: each run's words say what the earlier run proved. Failed
+    before: the full run said the transfer-checked copies were "read back again now" (no
+    run had read them back), and the trust note called them "proven by an earlier run"."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+
+    def said(*args: str) -> str:
+        result = run("copy", *args, card, dest, "--report-dir", reports)
+        assert result.returncode == 0, result.stderr
+        return " ".join(result.stderr.split())  # the summary's lines, unwrapped
+
+    said("--verify", "transfer")
+    trusted = said("--verify", "transfer")
+    assert "as transfer-checked only (never read back) by an earlier run were" in trusted
+    assert "proven" not in trusted and "verified (read back) by an earlier" not in trusted
+    upgraded = said()
+    assert (
+        "3 copies were transfer-checked only by an earlier run (never read back then): read "
+        "back now for the first time and matched." in upgraded
+    ), upgraded
+    assert "read back again" not in upgraded, upgraded
+    reverified = said("--reverify")
+    assert (
+        "3 copies were verified by an earlier run (read back then): read back again now and "
+        "matched." in reverified
+    ), reverified
+    assert "transfer-checked" not in reverified, reverified
+
+
 def test_transfer_mode_records_transfer_checked_never_readback(tmp_path: Path) -> None:
     """Failed before: readback_digests equal to the in-flight digest and a `verified`
     ledger entry although nothing was read back."""

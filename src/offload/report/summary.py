@@ -589,10 +589,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     if actions[CopyAction.ADOPTED]:
         lines.append(_adopted_line(report, actions[CopyAction.ADOPTED]))
     if actions[CopyAction.RECHECKED]:
-        lines.append(
-            f"{_copies_were(actions[CopyAction.RECHECKED])} recorded by an earlier run: read "
-            "back again now and matched."
-        )
+        lines.extend(_rechecked_lines(report))
     for dest in job.destinations:
         if dest.files_resumed:
             lines.append(
@@ -1047,6 +1044,36 @@ def _no_bytes_written(job: JobReport) -> str:
     ]
     done = ", ".join(part for part in parts if part)
     return done if made else f"no new copy completed: {done}"
+
+
+def _rechecked_lines(report: OffloadReport) -> list[str]:
+    """A line for the copies an earlier run recorded that this run read back and found
+    equal (``action`` rechecked), a line for each proof that run recorded
+    (``OffloadReport.rechecked_from``): "read back again" only of copies an earlier run
+    had read back; one it only transfer-checked is read back now for the first time (all
+    were "read back again now", a ``--verify transfer`` run's copies too)."""
+    earlier: Counter[str] = Counter()
+    for file in report.job.files:
+        for d in file.destinations:
+            if d.status is DestinationStatus.VERIFIED and d.action is CopyAction.RECHECKED:
+                mode = report.rechecked_from.get((file.relative_path, d.destination_index), "")
+                earlier["transfer" if mode == "transfer" else "read" if mode else ""] += 1
+    lines = []
+    if earlier["transfer"]:
+        lines.append(
+            f"{_copies_were(earlier['transfer'])} transfer-checked only by an earlier run "
+            "(never read back then): read back now for the first time and matched."
+        )
+    if earlier["read"]:
+        lines.append(
+            f"{_copies_were(earlier['read'])} verified by an earlier run (read back then): "
+            "read back again now and matched."
+        )
+    if earlier[""]:
+        lines.append(
+            f"{_copies_were(earlier[''])} recorded by an earlier run: read back now and matched."
+        )
+    return lines
 
 
 def _copies_were(count: int) -> str:
