@@ -2467,6 +2467,9 @@ def _run_locked(
     report = OffloadReport(
         source=str(plan.source),
         card=plan.card,
+        # The card's folders as the scan found them, known before the copy: a cancelled run,
+        # which never reaches the folders' step, said 0 (JSON ``totals.folders``).
+        directories=len(plan.tree.directories),
         plans=plan.plans,
         job=job_report,
         warnings=list(plan.preflight.warnings),
@@ -3030,7 +3033,6 @@ def _finish_destinations(
         )
 
     interruptible.call("offload-folders", links_and_folders, local_roots(indexes))
-    report.directories = len(plan.tree.directories)
     records = _records(plan, report)
     records = dataclasses.replace(
         records,

@@ -560,7 +560,8 @@ def test_a_full_disk_refusing_a_report_or_its_pdf_has_its_json_line(
 def test_cancel_writes_the_job_report(
     tmp_path: Path, signum: int, faulty_fs: Callable[..., Any]
 ) -> None:
-    """Failed before: a cancelled offload wrote no report at all.
+    """Failed before: a cancelled offload wrote no report at all; then, that its
+    ``totals.folders`` was 0.
 
     The destination (a FaultyFS drive) holds the last clip's writes until the signal is
     sent: unheld, the copy (160 MB) could end before a late signal (exit 0 whenever the
@@ -586,6 +587,9 @@ def test_cancel_writes_the_job_report(
     assert process.returncode == 130, stderr
     report = newest_report(reports)
     assert report["cancelled"] is True and report["exit_code"] == 130
+    # The card's one folder, CLIPS, as the scan found it (failed before: 0, set only by
+    # the folders' step that a cancel skips).
+    assert report["totals"]["folders"] == 1, report["totals"]
     states = [d["status"] for f in report["files"] for d in f["destinations"]]
     assert "verified" in states and "cancelled" in states
     assert set(states) <= {"verified", "cancelled"}
