@@ -772,6 +772,26 @@ def shutil_remove(dests: list[Path]) -> None:
         shutil.rmtree(dest / "A001")
 
 
+def test_a_destinations_speed_is_its_bytes_over_its_wall_span(tmp_path: Path) -> None:
+    """Two destinations, full verification: each one's ``throughput_mb_s`` is its bytes
+    written over ``span_s``, the wall time from its first write to its last copy done,
+    which is within the run's elapsed time; the speed is never below the job's own. Failed
+    before: the bytes over ``copy_s + verify_s``, which overlap (a batch is read back while
+    the next is written): 128 MB/s said of a destination the job wrote at 190 MB/s."""
+    card = make_card(tmp_path, files=12, size=2_000_000)
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, *dests, "--report-dir", reports).returncode == 0
+    report = newest_report(reports)
+    job_speed = report["totals"]["bytes"] / report["elapsed_s"] / 1e6
+    for d in report["destinations"]:
+        assert 0 < d["span_s"] <= report["elapsed_s"], d
+        assert d["throughput_mb_s"] == pytest.approx(d["bytes_written"] / d["span_s"] / 1e6, 1e-3)
+        assert d["throughput_mb_s"] >= job_speed, (d, job_speed)
+
+
 def test_rerun_summary_shows_no_bogus_speed(tmp_path: Path) -> None:
     """Failed before: a re-run that copied nothing showed thousands of MB/s."""
     card = make_card(tmp_path)
