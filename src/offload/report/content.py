@@ -140,7 +140,7 @@ class State(NamedTuple):
             "verified": "OK",
             "verified_earlier": "OK",
             "transfer_checked": "~",
-            "failed": "XX",
+            "failed": "×",  # Latin-1 (pdf._REPLACEMENTS': "XX" read as a placeholder)
             "cancelled": "--",
         }.get(self.level, "?")
 
