@@ -175,6 +175,11 @@ def test_reverify_rereads_trusted_copies_and_recopies_a_bad_one(tmp_path: Path) 
     result = run("copy", "--reverify", card, dest, "--report-dir", reports)
     assert result.returncode == 0, result.stderr
     assert "no longer matches" in result.stderr and str(bad) in result.stderr
+    # The summary says what became of it, as the saved reports do (failed before: only the
+    # WARNING as it was found, "copying it again", then an "ok" row).
+    summary = " ".join(result.stderr.split())
+    assert f"COPY FOUND DAMAGED: {bad} differs from the digests recorded" in summary, summary
+    assert "; replaced by a new copy from the card, verified now (read back)" in summary
     assert bad.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
     report = newest_report(reports)
     states = {f["path"]: f["destinations"][0] for f in report["files"]}

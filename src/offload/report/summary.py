@@ -18,6 +18,7 @@ from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
 from offload.manifest.xmlchars import xml_can_hold
+from offload.plan.codes import PreflightCode
 from offload.plan.ignore import history_meant
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
@@ -602,6 +603,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     lines.extend(_link_lines(report))
     lines.extend(_not_in_manifest_lines(report))
     lines.extend(_replaced_lines(report))
+    lines.extend(_damaged_lines(report))
     if report.ignored:
         # Where the history the run meant to carry was carried is the outcome's.
         meant = history_meant(report.ignored)
@@ -885,6 +887,34 @@ def _replaced_lines(report: OffloadReport) -> list[str]:
         for w in report.warnings
         if w.code == code
     ]
+
+
+# How every ``copy-no-longer-matches`` warning begins (``existing.found_wrong_warnings``).
+_FOUND_DAMAGED = "copy found damaged: "
+# Lines of those named at most, as page 1 of the HTML/PDF (``content._capped_warnings``).
+_DAMAGED_SHOWN = 20
+
+
+def _damaged_lines(report: OffloadReport) -> list[str]:
+    """A ``COPY FOUND DAMAGED:`` line per copy of ours this run found wrong (``--reverify``,
+    a stricter --verify), saying what became of it: replaced by a new copy (verified now or
+    transfer-checked), kept beside one (--keep-both) or NOT replaced, the job report's
+    ``copy-no-longer-matches`` warning; 20 at most, then a count. Before, only the WARNING
+    printed as it was found ("copying it again") and the saved reports said so; the
+    summary said nothing of it, an "ok" row beside it."""
+    code = PreflightCode.COPY_NO_LONGER_MATCHES.value
+    found = [w for w in report.warnings if w.code == code]
+    lines = [
+        f"COPY FOUND DAMAGED: {printable_line(w.message.removeprefix(_FOUND_DAMAGED))}"
+        for w in found[:_DAMAGED_SHOWN]
+    ]
+    if len(found) > _DAMAGED_SHOWN:
+        more = len(found) - _DAMAGED_SHOWN
+        lines.append(
+            f"… and {plural(more, 'more copy', 'more copies')} found damaged: every one is "
+            "in the JSON report."
+        )
+    return lines
 
 
 def _link_lines(report: OffloadReport) -> list[str]:
