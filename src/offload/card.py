@@ -298,6 +298,10 @@ class OffloadPlan:
     # entry records none) were also matched by the card file's fingerprint, read now
     # (``offload.fingerprint``: its first and last 64 KiB; not counted above).
     trusted_fingerprinted: Mapping[int, int] = field(default_factory=dict)
+    # Of the copies counted in ``trusted_unidentified`` (key False) and
+    # ``trusted_fingerprinted`` (True), how many their ledger records as transfer-checked
+    # only, never read back: the notes say what the earlier run proved, not "proven".
+    trusted_transfer_only: Mapping[bool, int] = field(default_factory=dict)
     # By index, the device (``st_dev``) of each local destination's folder as the preflight
     # first saw it, else as the plan ends (``_destination_devices``): a drive pulled from
     # then on is lost, never written below.
@@ -534,6 +538,11 @@ class OffloadReport:
     # that did not vouch for them, by (relative path, destination index): what that entry
     # says (``ExistingCopy.ledger_entry``); the summary names it.
     adopted_entries: dict[tuple[str, int], str] = field(default_factory=dict)
+    # The copies an earlier run recorded that this run read back again (a stricter --verify,
+    # --reverify), by (relative path, destination index): the mode the earlier run proved
+    # each by, as its ledger recorded it (``ExistingCopy.recorded_mode``: ``transfer``,
+    # ``destination``, ``full``); the summary says what that run proved, not "again".
+    rechecked_from: dict[tuple[str, int], str] = field(default_factory=dict)
 
     # What failed on a destination beyond its files (a folder, its manifests, its folder
     # times or its report could not be written there), by destination index: each message
@@ -1178,6 +1187,7 @@ def _plan(
     # read and matched (``OffloadPlan.trusted_fingerprinted``); and the card files that a
     # ledger entry of their name, size and mtime records with another fingerprint.
     fingerprinted: dict[int, int] = {}
+    transfer_only: dict[bool, int] = {}  # OffloadPlan.trusted_transfer_only
     other_content: dict[int, list[str]] = {}
     # A card's first offload (no ledger entry, each copy root absent, no bucket): every
     # file is copied to its target on each destination, what the loop below finds for each
@@ -1424,6 +1434,9 @@ def _plan(
                     if card is None or not recorded.card:
                         counts = fingerprinted if recorded.fingerprint else unidentified
                         counts[plan.index] = counts.get(plan.index, 0) + 1
+                        if not proof_satisfies(recorded.verify, VerifyMode.DESTINATION):
+                            sealed = bool(recorded.fingerprint)
+                            transfer_only[sealed] = transfer_only.get(sealed, 0) + 1
                     preset.append(
                         DestinationFileResult(
                             destination_index=plan.index,
@@ -1688,6 +1701,7 @@ def _plan(
         },
         trusted_unidentified=unidentified,
         trusted_fingerprinted=fingerprinted,
+        trusted_transfer_only=transfer_only,
         destination_devices=_destination_devices(plans, backends, checked),
     )
 
@@ -2544,6 +2558,9 @@ def _run_locked(
     report = OffloadReport(
         source=str(plan.source),
         card=plan.card,
+        # The card's folders as the scan found them, known before the copy: a cancelled run,
+        # which never reaches the folders' step, said 0 (JSON ``totals.folders``).
+        directories=len(plan.tree.directories),
         plans=plan.plans,
         job=job_report,
         warnings=list(plan.preflight.warnings),
@@ -2566,6 +2583,11 @@ def _run_locked(
             (plan.tasks[c.task_index].source.relative_path, c.destination_index): c.ledger_entry
             for c in plan.checks
             if c.ledger_entry
+        },
+        rechecked_from={
+            (plan.tasks[c.task_index].source.relative_path, c.destination_index): c.recorded_mode
+            for c in plan.checks
+            if c.recorded_mode
         },
     )
     report.notes.extend(unidentified_trust_notes(plan))
@@ -2793,14 +2815,14 @@ def unidentified_trust_notes(
         "card's files to compare"
     )
     notes = []
-    alone = _trusted_where(plan, alone_counts)
+    alone = _trusted_where(plan, alone_counts, False)
     if alone:
         notes.append(
             f"{alone} matched to this card's files by path, size and modification time "
             f"alone: {why}, so another card's file of the same name, size and time would be "
             f"trusted as well; {reverify}"
         )
-    fingerprinted = _trusted_where(plan, fingerprinted_counts)
+    fingerprinted = _trusted_where(plan, fingerprinted_counts, True)
     if fingerprinted:
         notes.append(
             f"{fingerprinted} matched to this card's files by path, size, modification time "
@@ -2843,13 +2865,17 @@ def _recount_trusted(plan: OffloadPlan, report: OffloadReport) -> None:
     report.notes[:] = notes
 
 
-def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int]) -> str:
+def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int], fingerprinted: bool) -> str:
     """The subject of a note of ``unidentified_trust_notes``, its verb included: the copies
-    trusted so (*counts*: how many by destination index) and where. One destination:
-    ``<root>: 3 copies trusted from its ledger as proven by an earlier run were``; several
-    with one count: ``3 copies on each of <root>, <root> and <root>, trusted from their
-    ledgers as proven by an earlier run, were``; several counts: ``6 copies (3 on <root>, 2
-    on <root> and 1 on <root>), trusted ... were``. "" when there are none."""
+    trusted so (*counts*: how many by destination index; *fingerprinted*: the note's kind,
+    ``OffloadPlan.trusted_transfer_only``'s key) and where. One destination: ``<root>: 3
+    copies trusted from its ledger as verified by an earlier run were``; several with one
+    count: ``3 copies on each of <root>, <root> and <root>, trusted from their ledgers as
+    verified by an earlier run, were``; several counts: ``6 copies (3 on <root>, 2 on
+    <root> and 1 on <root>), trusted ... were``. What the earlier run proved as its ledger
+    records it (``_earlier_proof``): "verified", "transfer-checked only (never read back)"
+    or both, counted (they said "proven" of copies no run read back). "" when there are
+    none."""
     where = [
         (printable_name(display_path(p.root)), counts[p.index])
         for p in plan.plans
@@ -2859,11 +2885,11 @@ def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int]) -> str:
         return ""
     total = sum(count for _, count in where)
     verb = "was" if total == 1 else "were"
+    proof = _earlier_proof(total, plan.trusted_transfer_only.get(fingerprinted, 0))
     if len(where) == 1:
         ((root, count),) = where
         return (
-            f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven by "
-            f"an earlier run {verb}"
+            f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as {proof} {verb}"
         )
     roots = join_paths([root for root, _ in where])
     if len({count for _, count in where}) == 1:
@@ -2873,7 +2899,20 @@ def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int]) -> str:
     else:
         each = join_paths([f"{count} on {root}" for root, count in where])
         copies = f"{plural(total, 'copy', 'copies')} ({each})"
-    return f"{copies}, trusted from their ledgers as proven by an earlier run, {verb}"
+    return f"{copies}, trusted from their ledgers as {proof}, {verb}"
+
+
+def _earlier_proof(total: int, transfer_only: int) -> str:
+    """What an earlier run proved of *total* copies trusted from their ledgers, of which
+    *transfer_only* it only transfer-checked, in the words of a note's subject."""
+    if not transfer_only:
+        return "verified (read back) by an earlier run"
+    if transfer_only == total:
+        return "transfer-checked only (never read back) by an earlier run"
+    return (
+        f"verified (read back) or, {transfer_only} of them, transfer-checked only (never "
+        "read back) by an earlier run"
+    )
 
 
 def note_unfinished(report: OffloadReport) -> None:
@@ -3138,7 +3177,6 @@ def _finish_destinations(
         )
 
     interruptible.call("offload-folders", links_and_folders, local_roots(indexes))
-    report.directories = len(plan.tree.directories)
     records = _records(plan, report)
     records = dataclasses.replace(
         records,

@@ -240,9 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             *("--author-name", "Demo DIT", "--author-role", "DIT", "--location", "Stage 4"),
         ]
     )
-    reports = sorted((out / "reports").glob("*.html"))
-    if reports:
-        print(f"\nHTML report: {reports[-1]}\nPDF report:  {reports[-1].with_suffix('.pdf')}")
+    # The command's own last lines name its HTML and PDF reports (on stderr): said once
+    # (the demo printed them again, aligned otherwise).
     return code
 
 

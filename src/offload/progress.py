@@ -112,6 +112,9 @@ class ProgressSnapshot:
     # and the bytes that check read back (the sources' and the copies'), during it and after.
     checking: bool = False
     bytes_read_back: int = 0
+    # Of ``bytes_read_back``, the card's: what the check read of the card to compare the
+    # copies with (full mode), during it and after; the rest is the copies' (the rows').
+    card_bytes_checked: int = 0
     # A cascade's card pass: seconds to the card's release (``eta_s`` is None then: the
     # cascaded destinations' speed, which decides the offload's end, is not known yet).
     card_eta_s: float | None = None
@@ -271,6 +274,7 @@ class ProgressModel:
         # total, and the bytes it read back (the source's and the copies').
         self._checked: tuple[int, int] = (0, 0)
         self._checked_read = 0
+        self._checked_card = 0  # of those, the source's (ProgressSnapshot.card_bytes_checked)
         # During the check: the copy work known before it (ExistingCopiesChecking), in the
         # total so the check alone never fills the bar.
         self._copy_after_check = 0
@@ -296,12 +300,14 @@ class ProgressModel:
             # copies known before it, and those it found wrong are added now.
             checked = self._check_work() if self._checking else (0, 0)
             checked_bytes = self._checked_bytes() if self._checking else 0
+            checked_card = self._source_verified if self._checking else 0
             per_destination = (
                 [d.bytes_verified for d in self._destinations] if self._checking else []
             )
             shown = self._shown
             self._reset()
             self._checked, self._checked_read, self._shown = checked, checked_bytes, shown
+            self._checked_card = checked_card
             self._offload = True
             self._cascaded = frozenset(event.cascaded)
             self._card_kept = event.card_kept
@@ -825,6 +831,7 @@ class ProgressModel:
                 copies_verified_earlier=self._earlier[0],
                 copies_transfer_checked_earlier=self._earlier[1],
                 bytes_read_back=self._checked_bytes() if self._checking else self._checked_read,
+                card_bytes_checked=self._source_verified if self._checking else self._checked_card,
                 source_waiting=self._source_waiting,
             )
             self._shown = snap.fraction

@@ -121,6 +121,31 @@ def test_the_summary_fits_80_columns_without_cutting_a_header_or_a_name(tmp_path
     assert not [line for line in run.lines if line.split()[-1:] == ["ok"]], run.text
 
 
+@pytest.mark.parametrize("columns", [70, 60])
+def test_a_terminal_too_narrow_for_the_summary_table_keeps_every_word_whole(
+    tmp_path: Path, columns: int
+) -> None:
+    """A re-run onto a new drive beside one copied before, on 70 and 60 columns: the
+    summary is a block of lines a destination, its result whole on a line of its own and
+    nothing cut. Failed before: the table squeezed, "result" one letter a line at 70
+    columns ("verified earlier" one letter a line), gone at 60, "fail…", "verifi…"."""
+    card = make_card(tmp_path / "cards", files=2, size=100_000)
+    raid1, raid2 = tmp_path / "mnt" / "RAID1", tmp_path / "mnt" / "RAID2"
+    raid1.mkdir(parents=True)
+    raid2.mkdir()
+    reports = tmp_path / "reports"
+    assert run_on_terminal("copy", "-q", "--report-dir", reports, card, raid1).returncode == 0
+    run = run_on_terminal(
+        "copy", "-q", "--report-dir", reports, card, raid1, raid2, columns=columns
+    )
+    assert run.returncode == 0, run.text
+    assert "…" not in run.text, run.text
+    results = [line.strip() for line in run.lines if line.startswith("  result: ")]
+    assert results == ["result: verified earlier", "result: ok"], run.text
+    counts = " ".join(run.whole_lines)
+    assert "verified now: 0 · verified earlier (not re-read): 2 · failed: 0" in counts, counts
+
+
 def test_a_transfer_checked_destination_is_never_called_done_nor_shown_green(
     tmp_path: Path,
 ) -> None:

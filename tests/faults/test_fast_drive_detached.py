@@ -103,7 +103,7 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     # The HTML/PDF: its row LOST with the reason, page 1's LOST line, each copy so worded.
     pdf = " ".join(pdf_words({"pdftotext": "pdftotext"}, local.with_suffix(".pdf")).split())
     assert "Destination 1: ext4-0 LOST at " in pdf, pdf
-    assert "Result: XX LOST: the drive holding" in pdf, pdf  # its path folds in the column
+    assert "Result: × LOST: the drive holding" in pdf, pdf  # its path folds in the column
     assert "not verified here" not in pdf, pdf
     assert pdf.count("the destination was lost (the cause is under Problems)") == 4, pdf
 

@@ -376,7 +376,10 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
     assert "not enough free space" not in output
     assert "(--reverify, or a stricter --verify" in output, output
     assert "not for writing again the copies" in output, output
-    assert "3 copies were recorded by an earlier run: read back again now and matched" in output
+    assert (
+        "3 copies were verified by an earlier run (read back then): read back again now and matched"
+        in (output)
+    )
 
     copy = drive / card.name / "C0001.bin"
     before = copy.stat()

@@ -177,9 +177,9 @@ def test_a_source_of_unknown_identity_keeps_the_quick_check(
     (note,) = [n for n in newest_report(reports)["notes"] if "modification time alone" in n]
     assert note == planned, (note, planned)
     assert note.startswith(
-        f"{root}: 2 copies trusted from its ledger as proven by an earlier run were matched to "
-        "this card's files by path, size and modification time alone: this card's identity "
-        "is unknown"
+        f"{root}: 2 copies trusted from its ledger as verified (read back) by an earlier run "
+        "were matched to this card's files by path, size and modification time alone: this "
+        "card's identity is unknown"
     ), note
     assert "another card's file of the same name, size and time would be trusted" in note
     assert "--reverify" in note

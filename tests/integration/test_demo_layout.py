@@ -35,6 +35,11 @@ def test_the_readme_says_where_make_demo_leaves_the_card_copies_and_reports(
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    # Each report named once, by the command (failed before: the demo named the HTML and
+    # PDF again, aligned otherwise).
+    said = (done.stdout + done.stderr).splitlines()
+    for kind in ("HTML report:", "PDF report:"):
+        assert len([line for line in said if line.startswith(kind)]) == 1, said[-8:]
     out = tmp_path / "demo-output"
     paragraph = readme_paragraph()
     named = re.findall(r"`(demo-output/[^`]*)`", paragraph)

@@ -175,6 +175,11 @@ def test_reverify_rereads_trusted_copies_and_recopies_a_bad_one(tmp_path: Path) 
     result = run("copy", "--reverify", card, dest, "--report-dir", reports)
     assert result.returncode == 0, result.stderr
     assert "no longer matches" in result.stderr and str(bad) in result.stderr
+    # The summary says what became of it, as the saved reports do (failed before: only the
+    # WARNING as it was found, "copying it again", then an "ok" row).
+    summary = " ".join(result.stderr.split())
+    assert f"COPY FOUND DAMAGED: {bad} differs from the digests recorded" in summary, summary
+    assert "; replaced by a new copy from the card, verified now (read back)" in summary
     assert bad.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
     report = newest_report(reports)
     states = {f["path"]: f["destinations"][0] for f in report["files"]}
@@ -215,6 +220,41 @@ def test_a_full_rerun_of_transfer_checked_copies_records_its_read_of_the_card(
         assert file["source_cache_bypass"] in {"o_direct", "fadvise"}, file
     # Read from the disk's media (O_DIRECT or a dropped cache): no "through a cache" line.
     assert "RE-READ THROUGH A CACHE" not in result.stdout + result.stderr
+
+
+def test_a_rerun_says_what_the_earlier_run_proved_of_each_copy_it_trusts_or_reads(
+    tmp_path: Path,
+) -> None:
+    """Copies transfer-checked, trusted by a second transfer run, read back by a full run,
+    then re-read by --reverify: each run's words say what the earlier run proved. Failed
+    before: the full run said the transfer-checked copies were "read back again now" (no
+    run had read them back), and the trust note called them "proven by an earlier run"."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+
+    def said(*args: str) -> str:
+        result = run("copy", *args, card, dest, "--report-dir", reports)
+        assert result.returncode == 0, result.stderr
+        return " ".join(result.stderr.split())  # the summary's lines, unwrapped
+
+    said("--verify", "transfer")
+    trusted = said("--verify", "transfer")
+    assert "as transfer-checked only (never read back) by an earlier run were" in trusted
+    assert "proven" not in trusted and "verified (read back) by an earlier" not in trusted
+    upgraded = said()
+    assert (
+        "3 copies were transfer-checked only by an earlier run (never read back then): read "
+        "back now for the first time and matched." in upgraded
+    ), upgraded
+    assert "read back again" not in upgraded, upgraded
+    reverified = said("--reverify")
+    assert (
+        "3 copies were verified by an earlier run (read back then): read back again now and "
+        "matched." in reverified
+    ), reverified
+    assert "transfer-checked" not in reverified, reverified
 
 
 def test_transfer_mode_records_transfer_checked_never_readback(tmp_path: Path) -> None:
@@ -525,7 +565,8 @@ def test_a_full_disk_refusing_a_report_or_its_pdf_has_its_json_line(
 def test_cancel_writes_the_job_report(
     tmp_path: Path, signum: int, faulty_fs: Callable[..., Any]
 ) -> None:
-    """Failed before: a cancelled offload wrote no report at all.
+    """Failed before: a cancelled offload wrote no report at all; then, that its
+    ``totals.folders`` was 0.
 
     The destination (a FaultyFS drive) holds the last clip's writes until the signal is
     sent: unheld, the copy (160 MB) could end before a late signal (exit 0 whenever the
@@ -551,6 +592,9 @@ def test_cancel_writes_the_job_report(
     assert process.returncode == 130, stderr
     report = newest_report(reports)
     assert report["cancelled"] is True and report["exit_code"] == 130
+    # The card's one folder, CLIPS, as the scan found it (failed before: 0, set only by
+    # the folders' step that a cancel skips).
+    assert report["totals"]["folders"] == 1, report["totals"]
     states = [d["status"] for f in report["files"] for d in f["destinations"]]
     assert "verified" in states and "cancelled" in states
     assert set(states) <= {"verified", "cancelled"}
@@ -731,6 +775,26 @@ def shutil_remove(dests: list[Path]) -> None:
 
     for dest in dests:
         shutil.rmtree(dest / "A001")
+
+
+def test_a_destinations_speed_is_its_bytes_over_its_wall_span(tmp_path: Path) -> None:
+    """Two destinations, full verification: each one's ``throughput_mb_s`` is its bytes
+    written over ``span_s``, the wall time from its first write to its last copy done,
+    which is within the run's elapsed time; the speed is never below the job's own. Failed
+    before: the bytes over ``copy_s + verify_s``, which overlap (a batch is read back while
+    the next is written): 128 MB/s said of a destination the job wrote at 190 MB/s."""
+    card = make_card(tmp_path, files=12, size=2_000_000)
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, *dests, "--report-dir", reports).returncode == 0
+    report = newest_report(reports)
+    job_speed = report["totals"]["bytes"] / report["elapsed_s"] / 1e6
+    for d in report["destinations"]:
+        assert 0 < d["span_s"] <= report["elapsed_s"], d
+        assert d["throughput_mb_s"] == pytest.approx(d["bytes_written"] / d["span_s"] / 1e6, 1e-3)
+        assert d["throughput_mb_s"] >= job_speed, (d, job_speed)
 
 
 def test_rerun_summary_shows_no_bogus_speed(tmp_path: Path) -> None:

@@ -142,10 +142,10 @@ def test_a_rerun_of_the_same_card_trusts_its_copies_and_says_what_was_compared(
     assert note == planned
     root = tmp_path / "dest" / "A001"
     assert note.startswith(
-        f"{root}: 3 copies trusted from its ledger as proven by an earlier run were matched to "
-        "this card's files by path, size, modification time and content fingerprint (the "
-        "first and last 64 KiB of each card file, the whole file up to 128 KiB, read now and "
-        "equal to what was copied): this card's identity is unknown"
+        f"{root}: 3 copies trusted from its ledger as verified (read back) by an earlier run "
+        "were matched to this card's files by path, size, modification time and content "
+        "fingerprint (the first and last 64 KiB of each card file, the whole file up to 128 "
+        "KiB, read now and equal to what was copied): this card's identity is unknown"
     ), note
     assert "alone" not in note
     assert "content fingerprint" in " ".join(again.stderr.split()), again.stderr
@@ -244,8 +244,8 @@ def test_copies_trusted_on_several_destinations_are_one_note_naming_each(
     (note,) = newest_report(reports)["notes"]
     assert note.startswith(
         f"3 copies on each of {roots[0]}, {roots[1]} and {roots[2]}, trusted from their "
-        "ledgers as proven by an earlier run, were matched to this card's files by path, "
-        "size, modification time and content fingerprint"
+        "ledgers as verified (read back) by an earlier run, were matched to this card's "
+        "files by path, size, modification time and content fingerprint"
     ), note
     assert " ".join(again.stderr.split()).count("this card's identity is unknown") == 1
 
@@ -259,6 +259,6 @@ def test_copies_trusted_on_several_destinations_are_one_note_naming_each(
     assert note == planned
     assert note.startswith(
         f"8 copies (3 on {roots[0]}, 3 on {roots[1]} and 2 on {roots[2]}), trusted from "
-        "their ledgers as proven by an earlier run, were matched"
+        "their ledgers as verified (read back) by an earlier run, were matched"
     ), note
     assert " ".join(last.stderr.split()).count("this card's identity is unknown") == 1

@@ -20,6 +20,6 @@ from offload.results import DestinationSummary
 )
 def test_a_slow_destinations_speed_is_never_zero(written: int, seconds: float, shown: str) -> None:
     dest = DestinationSummary(index=0, root="s3://b/p", device="s3://b/p")
-    dest.bytes_written, dest.copy_s = written, seconds
+    dest.bytes_written, dest.span_s = written, seconds
     assert dest.throughput_mb_s == pytest.approx(written / seconds / 1e6 if seconds else 0, 0.01)
     assert _speed(dest) == shown

@@ -234,20 +234,25 @@ def _state(dest: DestinationProgress, *, full: bool) -> Text:
 
 def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
     """The bytes read: while the copies already there are read back (``--reverify``), those
-    read back of all to read back (sources and copies); once the offload's jobs run, the
-    card's bytes read of what they read, and what the check read back beside them (only
-    that when nothing is left to copy: never "0 bytes of 0 bytes"). Nothing to read at all
-    (a resume whose every copy an earlier run proved): that, and why, as far as known."""
+    read of all to read (the copies, and the card where it is read to compare: said so);
+    once the offload's jobs run, the card's bytes read of what they read, and what the check
+    read back beside them, the copies' (the rows' sum) apart from the card's ("52.0 MB read
+    back" stood beside a row's 26.0 MB: it counted the card's re-read too), only that when
+    nothing is left to copy (never "0 bytes of 0 bytes"). Nothing to read at all (a resume
+    whose every copy an earlier run proved): that, and why, as far as known."""
     if snap.checking:
-        return (
-            f"{filesize.decimal(snap.work_done)} of {filesize.decimal(snap.work_total)} read back"
-        )
+        card = " (the copies, and the card to compare)" if snap.card_bytes_checked else ""
+        done, total = filesize.decimal(snap.work_done), filesize.decimal(snap.work_total)
+        return f"{done} of {total} read back{card}"
     if not total_bytes and not snap.bytes_read_back and not snap.source_bytes_read:
         return "nothing to read" + _earlier_words(snap)
     read = f"{filesize.decimal(snap.source_bytes_read)} of {filesize.decimal(total_bytes)} read"
     if not snap.bytes_read_back:
         return read
-    back = f"{filesize.decimal(snap.bytes_read_back)} read back"
+    copies = snap.bytes_read_back - snap.card_bytes_checked
+    back = f"{filesize.decimal(copies)} read back"
+    if snap.card_bytes_checked:
+        back += f" · {filesize.decimal(snap.card_bytes_checked)} of the card re-read"
     return f"{back} · {read}" if total_bytes else back
 
 

@@ -95,7 +95,10 @@ class DestinationCommitter:
                 if state.lost is not None:
                     state.fail_all(batch, state.lost)
                     continue
+                if state.first_write is None:  # batches come in the writer's order
+                    state.first_write = batch[0].started
                 self._flush_batch(batch)
+                state.last_done = time.monotonic()
             except BaseException as exc:  # a bug must not leave the writer blocked on us
                 state.internal_error(exc)
                 for pending in batch:

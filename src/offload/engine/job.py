@@ -629,6 +629,9 @@ class CopyJob:
                 device=state.device,
                 copy_s=state.copy_s,
                 verify_s=state.verify_s,
+                span_s=0.0
+                if state.first_write is None
+                else max(0.0, state.last_done - state.first_write),
             )
             if state.lost is not None:
                 full = isinstance(state.lost, DestinationError) and state.lost.full

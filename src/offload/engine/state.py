@@ -9,8 +9,8 @@ the writer (``engine.writer``) and the committer (``engine.committer``). The rul
 * ``batches`` carries finished files from the writer to the committer (at most two batches
   wait): a ``Pending`` belongs to the writer until it is put there, then to the committer.
   Whoever owns a Pending is the only one that may touch it (write, sync, discard, fail it).
-* ``copy_s`` and ``verify_s`` are written by the committer only and read by the job after
-  both threads stopped.
+* ``copy_s``, ``verify_s``, ``first_write`` and ``last_done`` are written by the committer
+  only and read by the job after both threads stopped.
 * ``read_back_gate`` is shared with the other destinations on the same disk (thread-safe;
   held by the committer only while it reads back, ``engine.devices``).
 * ``destination`` (the backend) is safe for both threads by its contract
@@ -126,6 +126,13 @@ class DestinationState:
         self.batches: queue.Queue[list[Pending] | None] = queue.Queue(maxsize=_PENDING_BATCHES)
         self.copy_s = 0.0
         self.verify_s = 0.0
+        # The wall span of this destination's work (``time.monotonic()``): when the first
+        # file the committer took was started by the writer, and when the committer last
+        # finished a batch (synced, read back, published, recorded). Its speed is the bytes
+        # written over this span (``DestinationSummary.span_s``): copy_s and verify_s are
+        # summed over files, and the writer and the read-back run at once.
+        self.first_write: float | None = None
+        self.last_done = 0.0
 
     def announce(self, ticket: FileTicket, event: Event) -> None:
         """Emit *event* of *ticket*'s file here (its ``copy`` phase) unless the file already

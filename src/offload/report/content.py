@@ -140,7 +140,7 @@ class State(NamedTuple):
             "verified": "OK",
             "verified_earlier": "OK",
             "transfer_checked": "~",
-            "failed": "XX",
+            "failed": "×",  # Latin-1 (pdf._REPLACEMENTS': "XX" read as a placeholder)
             "cancelled": "--",
         }.get(self.level, "?")
 
@@ -655,7 +655,9 @@ def _destination_rows(
         # copy_s and verify_s are each summed over the files (copy_s with each batch's sync,
         # which no file's counts: docs/reports.md), and the two phases run at once
         # (a batch is read back while the next is written): their sum is no wall time and
-        # can exceed the job's elapsed time, so each is shown by its name.
+        # can exceed the job's elapsed time, so each is shown by its name, after the wall
+        # span from the first write there to the last copy done (``span_s``, which the
+        # "Speed" divides the bytes written by; a report older than it has the phases alone).
         copying, reading = float(d.get("copy_s") or 0), float(d.get("verify_s") or 0)
         phases = ", ".join(
             f"{duration(seconds)} {what}"
@@ -663,7 +665,10 @@ def _destination_rows(
             if seconds
         )
         if copying and reading:
-            phases += " (overlapping)"
+            phases += ", overlapping" if d.get("span_s") else " (overlapping)"
+        if d.get("span_s"):
+            span = f"{duration(float(d['span_s']))} from first write to last copy done"
+            phases = f"{span} ({phases})" if phases else span
         free = d.get("free_bytes_after")
         total = d.get("total_bytes")
         free_text = human_bytes(free)

@@ -2,7 +2,7 @@
 
 A4 or Letter, portrait. Rows never split across pages: each row's height is measured before
 it is drawn, and a row that does not fit starts a new page under a repeated table header.
-States are words and marks (``OK``, ``~``, ``XX``, ``--``) with a heavy bar beside failed
+States are words and marks (``OK``, ``~``, ``×``, ``--``) with a heavy bar beside failed
 rows, so a black-and-white print says what the colour says. The standard fonts are Latin-1:
 other characters are written as their codes (``<U+65E5>``; the HTML report keeps them).
 Every page's footer says "page N/M": M is a form drawn once the last page is known
@@ -53,7 +53,9 @@ HEADING_H = 10.5  # a section's heading, from the cursor to under its rule (``he
 _PAGES_FORM = "page_count"
 _REPLACEMENTS = {
     "✔": "OK",
-    "✖": "XX",
+    # The multiplication sign, a Latin-1 glyph of the standard fonts: "XX" read as a
+    # placeholder left in ("XX FAILED", "Result: XX 5 verified earlier").
+    "✖": "×",
     "≈": "~",
     "⚠": "!!",
     "→": "->",

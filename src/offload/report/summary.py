@@ -18,6 +18,7 @@ from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
 from offload.manifest.xmlchars import xml_can_hold
+from offload.plan.codes import PreflightCode
 from offload.plan.ignore import history_meant
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
@@ -89,7 +90,10 @@ class _Summary:
     """The summary table fitted to the width it is printed in: every count, "written",
     "speed" and "result" whole (rich squeezed them first: "resu" on 80 columns), and the
     destination column the room left, each path stacked there at its "/" (its last folder
-    whole when it fits) instead of cut mid-name."""
+    whole when it fits) instead of cut mid-name. Where the other columns leave the
+    destination less than its header's width (a terminal under ~80 columns), a block of
+    lines a destination instead (``_blocks``): rich squeezed the table then, the result
+    one letter a line at 70 columns, gone at 60, and headers and counts cut ("fail…")."""
 
     def __init__(self, report: OffloadReport) -> None:
         self._report = report
@@ -98,7 +102,10 @@ class _Summary:
         probe = _table(self._report, lambda root: "", options.max_width)
         unbounded = options.update_width(1 << 20)  # the columns' own widths, not clamped
         others = Measurement.get(console, unbounded, probe).maximum - len("destination")
-        room = max(len("destination"), options.max_width - others)
+        if options.max_width - others < len("destination"):
+            yield from _blocks(self._report)
+            return
+        room = options.max_width - others
         yield _table(self._report, lambda root: _stacked(root, room), options.max_width)
 
 
@@ -198,6 +205,32 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
             ),
         )
     return table
+
+
+def _blocks(report: OffloadReport) -> Iterator[Text]:
+    """The summary table's content on a terminal too narrow for the table: its title, then
+    a block a destination (its path; its result whole on a line of its own, the verdict
+    being the point; its counts, "written" and "speed", each named by its column's header),
+    then the table's caption; every line wraps at a space, never inside a word or a
+    number."""
+    table = _table(report, lambda root: root, 1 << 20)
+    yield table.title if isinstance(table.title, Text) else Text(str(table.title or ""))
+    headers = [_one_line(str(column.header)) for column in table.columns]
+    columns = [list(column.cells) for column in table.columns]
+    for row in zip(*columns, strict=True):
+        path, *counts, result = (c if isinstance(c, Text) else Text(str(c)) for c in row)
+        yield path
+        yield Text("  result: ") + Text(_one_line(result.plain), style=result.style)
+        named = zip(headers[1:-1], counts, strict=True)
+        yield Text("  " + " · ".join(f"{name}: {count.plain}" for name, count in named))
+    if table.caption:
+        yield Text(str(table.caption))
+
+
+def _one_line(words: str) -> str:
+    """A header or result stacked for the table (at its spaces, "transfer-" over "checked")
+    on one line again."""
+    return words.replace("-\n", "-").replace("\n", " ")
 
 
 def _missing_line(lists: str, paths: Sequence[str]) -> str:
@@ -557,10 +590,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     if actions[CopyAction.ADOPTED]:
         lines.append(_adopted_line(report, actions[CopyAction.ADOPTED]))
     if actions[CopyAction.RECHECKED]:
-        lines.append(
-            f"{_copies_were(actions[CopyAction.RECHECKED])} recorded by an earlier run: read "
-            "back again now and matched."
-        )
+        lines.extend(_rechecked_lines(report))
     for dest in job.destinations:
         if dest.files_resumed:
             lines.append(
@@ -573,6 +603,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     lines.extend(_link_lines(report))
     lines.extend(_not_in_manifest_lines(report))
     lines.extend(_replaced_lines(report))
+    lines.extend(_damaged_lines(report))
     if report.ignored:
         # Where the history the run meant to carry was carried is the outcome's.
         meant = history_meant(report.ignored)
@@ -858,6 +889,34 @@ def _replaced_lines(report: OffloadReport) -> list[str]:
     ]
 
 
+# How every ``copy-no-longer-matches`` warning begins (``existing.found_wrong_warnings``).
+_FOUND_DAMAGED = "copy found damaged: "
+# Lines of those named at most, as page 1 of the HTML/PDF (``content._capped_warnings``).
+_DAMAGED_SHOWN = 20
+
+
+def _damaged_lines(report: OffloadReport) -> list[str]:
+    """A ``COPY FOUND DAMAGED:`` line per copy of ours this run found wrong (``--reverify``,
+    a stricter --verify), saying what became of it: replaced by a new copy (verified now or
+    transfer-checked), kept beside one (--keep-both) or NOT replaced, the job report's
+    ``copy-no-longer-matches`` warning; 20 at most, then a count. Before, only the WARNING
+    printed as it was found ("copying it again") and the saved reports said so; the
+    summary said nothing of it, an "ok" row beside it."""
+    code = PreflightCode.COPY_NO_LONGER_MATCHES.value
+    found = [w for w in report.warnings if w.code == code]
+    lines = [
+        f"COPY FOUND DAMAGED: {printable_line(w.message.removeprefix(_FOUND_DAMAGED))}"
+        for w in found[:_DAMAGED_SHOWN]
+    ]
+    if len(found) > _DAMAGED_SHOWN:
+        more = len(found) - _DAMAGED_SHOWN
+        lines.append(
+            f"… and {plural(more, 'more copy', 'more copies')} found damaged: every one is "
+            "in the JSON report."
+        )
+    return lines
+
+
 def _link_lines(report: OffloadReport) -> list[str]:
     """A line per destination that could not hold some of the card's symlinks: the files
     may all be verified, the copy is still not the card's (exit 1)."""
@@ -1015,6 +1074,36 @@ def _no_bytes_written(job: JobReport) -> str:
     ]
     done = ", ".join(part for part in parts if part)
     return done if made else f"no new copy completed: {done}"
+
+
+def _rechecked_lines(report: OffloadReport) -> list[str]:
+    """A line for the copies an earlier run recorded that this run read back and found
+    equal (``action`` rechecked), a line for each proof that run recorded
+    (``OffloadReport.rechecked_from``): "read back again" only of copies an earlier run
+    had read back; one it only transfer-checked is read back now for the first time (all
+    were "read back again now", a ``--verify transfer`` run's copies too)."""
+    earlier: Counter[str] = Counter()
+    for file in report.job.files:
+        for d in file.destinations:
+            if d.status is DestinationStatus.VERIFIED and d.action is CopyAction.RECHECKED:
+                mode = report.rechecked_from.get((file.relative_path, d.destination_index), "")
+                earlier["transfer" if mode == "transfer" else "read" if mode else ""] += 1
+    lines = []
+    if earlier["transfer"]:
+        lines.append(
+            f"{_copies_were(earlier['transfer'])} transfer-checked only by an earlier run "
+            "(never read back then): read back now for the first time and matched."
+        )
+    if earlier["read"]:
+        lines.append(
+            f"{_copies_were(earlier['read'])} verified by an earlier run (read back then): "
+            "read back again now and matched."
+        )
+    if earlier[""]:
+        lines.append(
+            f"{_copies_were(earlier[''])} recorded by an earlier run: read back now and matched."
+        )
+    return lines
 
 
 def _copies_were(count: int) -> str:

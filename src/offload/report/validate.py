@@ -275,6 +275,7 @@ _DESTINATION = obj(
         },
         "copy_s": _o(nullable(NUM)),
         "verify_s": _o(nullable(NUM)),
+        "span_s": _o(nullable(NUM)),
         "throughput_mb_s": _o(nullable(NUM)),
         # "card", or the fast copies that fed a cascaded destination (``job_report``).
         "fed_from": _o(
