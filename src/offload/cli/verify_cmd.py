@@ -800,6 +800,8 @@ def _verifier(args: argparse.Namespace, creator: CreatorInfo | None) -> Verifier
                 creator=creator,
                 on_file=on_file,
                 on_plan=on_plan,
+                # Its preflight's look made by the lock's guard, first (``guard_s3_check``).
+                checked=True,
             )
             return report, objects, 0
 
