@@ -3673,9 +3673,12 @@ class _RecordedFiles(Collection["ManifestFile"]):
                 # A copy trusted from the ledger: the digests of the verification that
                 # proved it, never this run's read of the card for another destination
                 # (which may differ between the fingerprint's bytes: nothing read it there).
+                # A file failed at the source (read unlike its record) with a copy verified
+                # against its record: that copy's read-back, never the card's read, which
+                # no copy holds (``existing.settle``).
                 result.recorded_digests
                 if result.action is CopyAction.TRUSTED
-                else file.inflight_digests or result.digests,
+                else (file.source_error is None and file.inflight_digests) or result.digests,
                 date[1] if date is not None and date[0] == when else self._hash_date(when),
             )
 

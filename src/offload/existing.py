@@ -26,10 +26,11 @@ A copy that matches is VERIFIED now (``action`` ADOPTED or RECHECKED) and record
 ledger; one that does not match is reported and, for UPGRADE and REVERIFY (the copy is ours
 and provably wrong), copied again from the card and renamed over the bad one only once the
 new copy is verified. A card file read now that differs from any destination's record of it
-fails on every destination and is written nowhere (its bytes now are bytes nothing
-verified): a copy equal to its record is kept (the card changed, not the copy), one unlike
-it is found wrong, revoked and kept (``card_changed_words``). Nothing here deletes or
-rewrites a file's content.
+fails at the source (``FileTask.source_error``) and is written nowhere (its bytes now are
+bytes nothing verified): a copy of ours equal to its record is verified against it, at
+destination level (the card changed, not the copy; the card was not proven), one unlike it
+is found wrong, revoked and kept (``card_changed_words``). Nothing here deletes or rewrites
+a file's content.
 """
 
 from __future__ import annotations
@@ -752,6 +753,13 @@ def card_changed_words(check: ExistingCopy, card_unlike: str) -> str:
     return f"{card_unlike}; {_copy_kept_words(check)}: {CARD_UNLIKE_REMEDY}"
 
 
+def card_file_words(card_unlike: str) -> str:
+    """The failure of the card's file itself (its ``FileResult.source_error``) read unlike
+    its record (*card_unlike*: ``card_unlike_words``): nothing of it was written, and what
+    to do. Its copies' results say what became of each (one as its record: verified)."""
+    return f"{card_unlike}; nothing was written from it: {CARD_UNLIKE_REMEDY}"
+
+
 def rewrite_reference(check: ExistingCopy) -> str:
     """The ``FileTask.reference_origin`` of the card file whose copy of ours *check* found
     wrong, when the copy is written again (over it, or beside it with ``--keep-both``): the
@@ -797,11 +805,18 @@ def _card_changed(
     now: str,
 ) -> CheckOutcome:
     """*outcome* for a card file whose digests read now differ from *record*'s (a SOURCE
-    error for the file on every destination): a copy as its own record is kept, one unlike
-    it is found wrong (``mismatch``), and neither is written with the card's bytes."""
+    error for the file, ``settle``: nothing of it is written anywhere): a copy of ours as
+    its own record is ``matched`` (it holds what was offloaded: verified against its
+    record, at destination level, the card not proven), one unlike it is found wrong
+    (``mismatch``), any other (an adopted file, a copy whose date changed, compared with
+    the card alone) kept as it is, failed, and none is written with the card's bytes."""
     outcome.card_unlike = card_unlike_words(record, source, name, now)
     outcome.source_digests = {}
-    if check.recorded and check.kind is not CheckKind.ADOPT and not _as_recorded(check, outcome):
+    ours = check.recorded and check.kind is not CheckKind.ADOPT
+    if ours and _as_recorded(check, outcome):
+        outcome.matched = True
+        return outcome
+    if ours:
         got = next((n for n, v in check.recorded.items() if outcome.digests.get(n, v) != v), name)
         outcome.mismatch = (
             f"{check.final_path} differs from the digests recorded when it was written "
@@ -893,6 +908,9 @@ def settle(
     # The card files found unlike their record (by any destination's read of the card):
     # none of their copies is written again, on any destination.
     card_unlike = {o.check.task_index: o.card_unlike for o in outcomes if o.card_unlike}
+    # ... those of them the card's read found so: the card file's own failure (a
+    # ``source_error``, whatever became of its copies: one as its record is verified).
+    card_read_unlike = dict(card_unlike) if card_unlike else card_unlike
     # The card files whose copies of ours found wrong are written again: by task index, the
     # checks whose records the card file must still read as (``rewrite_reference``).
     rewritten: dict[int, list[ExistingCopy]] = {}
@@ -944,10 +962,13 @@ def settle(
             )
         elif outcome.matched:
             # VERIFIED once its proof is recorded (_record_proofs), else FAILED as it stands.
+            # A copy as its record while the card's file reads unlike it: proven against
+            # what was offloaded, not against the card (destination level, whatever --verify).
             result.error = _give_source_mtime(check, outcome, task)
             if result.error is None:
+                mode = "destination" if outcome.card_unlike else proven_mode
                 proofs.setdefault(check.destination_index, []).append(
-                    _Proven(check, outcome, result, _proof(check, outcome, task, proven_mode))
+                    _Proven(check, outcome, result, _proof(check, outcome, task, mode))
                 )
         elif outcome.unreadable:
             # Neither proven nor found wrong (an object store refused the read, or kept
@@ -1060,7 +1081,7 @@ def settle(
                     again = replace.setdefault(item.check.task_index, {})
                     again[index] = str(item.check.final_path)
     for index, proven in proofs.items():
-        _record_proofs(ledgers[index], proven, proven_mode)
+        _record_proofs(ledgers[index], proven)
     _write_nowhere(checks, card_unlike, targets, presets)
     if rewritten:  # (no look-up a task in the usual run, which rewrites nothing)
         tasks = list(tasks)
@@ -1078,11 +1099,13 @@ def settle(
                     reference_origin=rewrite_reference(found[0]),
                 )
     for index, task in enumerate(tasks):
-        settled.tasks.append(
-            dataclasses.replace(task, targets=tuple(targets[index]), preset=tuple(presets[index]))
-            if index in targets
-            else task
-        )
+        if index in targets:
+            task = dataclasses.replace(
+                task, targets=tuple(targets[index]), preset=tuple(presets[index])
+            )
+            if index in card_read_unlike:  # (none in the usual run)
+                task = dataclasses.replace(task, source_error=card_file_words(card_unlike[index]))
+        settled.tasks.append(task)
         if index in replace:
             settled.replace_tasks.append(
                 dataclasses.replace(
@@ -1348,9 +1371,9 @@ class _Proven(NamedTuple):
     entry: LedgerEntry
 
 
-def _record_proofs(ledger: Ledger | None, proven: Sequence[_Proven], mode: str) -> None:
+def _record_proofs(ledger: Ledger | None, proven: Sequence[_Proven]) -> None:
     """Record the proofs durably, _PROOFS_AT_ONCE at a time, and mark each copy whose proof
-    is recorded VERIFIED by *mode*; one whose proof could not be recorded stays FAILED
+    is recorded VERIFIED by its entry's mode; one whose proof could not be recorded stays FAILED
     (nothing would vouch for it on the next run), with the reason. No ledger: each copy is
     VERIFIED by the read-back just made, with nothing to record."""
     for start in range(0, len(proven), _PROOFS_AT_ONCE):
@@ -1372,7 +1395,7 @@ def _record_proofs(ledger: Ledger | None, proven: Sequence[_Proven], mode: str) 
             # The time its ledger entry records (the manifests' hashdate is that entry's
             # on a later run): the report and the ledger say one time for one proof.
             result.verified_at = item.entry.recorded_at
-            result.verified_mode = mode
+            result.verified_mode = item.entry.verify
             result.verify_s = outcome.verify_s
             result.action = (
                 CopyAction.ADOPTED

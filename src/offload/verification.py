@@ -271,7 +271,10 @@ def exit_code_of(report: VerifyReport) -> VerifyExit:
 
 
 def verify_against_ledger(
-    root: Path, hash_file: HashFile, on_plan: OnPlan | None = None
+    root: Path,
+    hash_file: HashFile,
+    on_plan: OnPlan | None = None,
+    on_error: Callable[[Path, OSError], None] | None = None,
 ) -> VerifyReport:
     """Compare the files under *root* with the digests offload-ai recorded in its ledger.
 
@@ -280,7 +283,9 @@ def verify_against_ledger(
     leads nowhere, in ``outside`` when it reaches a file outside the copy or into its own
     state (:func:`offload.manifest.links.classify_link`). *on_plan(files, bytes)*: called
     once, before the first read, with what will be read (``verify_tree``). Its ``reasons``
-    are filled, as ``verify_tree``'s (``offload.verification_reason``).
+    are filled, as ``verify_tree``'s (``offload.verification_reason``). *on_error(path,
+    exc)*: told of each file whose ``stat`` failed (UNREADABLE: the reason of its line,
+    ``_read_errors_named``, as a failed read's).
 
     A cancel once the reads are over (the new files, the reasons) raises the
     ``CheckCancelled`` of what they proved (``manifest.verify.reporting_cancels``), as one
@@ -290,7 +295,7 @@ def verify_against_ledger(
     """
     proved = Proved(ReferenceKind.LEDGER)
     with reporting_cancels(root, proved):
-        return _against_ledger(root, hash_file, on_plan, proved)
+        return _against_ledger(root, hash_file, on_plan, proved, on_error)
 
 
 def _has_records(folder: Path) -> bool:
@@ -436,7 +441,11 @@ def _recorded_elsewhere_hint(root: Path) -> str:
 
 
 def _against_ledger(
-    root: Path, hash_file: HashFile, on_plan: OnPlan | None, proved: Proved
+    root: Path,
+    hash_file: HashFile,
+    on_plan: OnPlan | None,
+    proved: Proved,
+    on_error: Callable[[Path, OSError], None] | None = None,
 ) -> VerifyReport:
     """:func:`verify_against_ledger`, keeping what it proves in *proved* as it goes."""
     ledger = Ledger(root)
@@ -491,6 +500,8 @@ def _against_ledger(
             actual_size = os.stat(root / relative).st_size
         except OSError as exc:
             note(relative, exc)
+            if on_error is not None and not isinstance(exc, FileNotFoundError):
+                on_error(root / relative, exc)
             continue
         if actual_size != size:
             changed.append(ChangedFile(relative, ChangeReason.SIZE, size, actual_size))
@@ -770,6 +781,7 @@ def verify_path(
                 root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,
                 append_generation, creator, now, own_links, on_plan, lister, file_date,
                 recorded_folder_dates, local=hash_file is None,
+                on_error=read_errors.__setitem__,
             )  # fmt: skip
         except GenerationUnwrittenError as exc:
             if legacy is not None:  # the check's report, the card's legacy MHLs judged too
@@ -860,6 +872,7 @@ def _verify_with(
     recorded_folder_dates: bool = False,
     *,
     local: bool = True,
+    on_error: Callable[[Path, OSError], None] | None = None,
 ) -> tuple[VerifyReport, int, int]:
     """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how);
     *local*: *root* is the copy itself, not a mirror of one (an unwritten generation's
@@ -934,7 +947,7 @@ def _verify_with(
             # history to join: say how to check it instead, by what is there.
             raise UsageError(_no_history_to_append(root, settled), path=root)
         try:
-            report = verify_against_ledger(root, hasher, on_plan)
+            report = verify_against_ledger(root, hasher, on_plan, on_error)
         except OSError as exc:
             raise (
                 _refused_read(root, exc)

@@ -33,7 +33,9 @@ Contract:
   refused, naming this check. A folder without ``.offload`` (a history another tool made) is
   asked, not locked: locking would make a folder there. None when no lock was taken.
 * Never creates *path* or anything in it but the lock file in an existing ``.offload``.
-* ``guard_s3_check(url, settings, append=...)``: the same refusal for an S3 copy root whose
+* ``guard_s3_check(url, settings, append=...)``: first the preflight's look of the bucket,
+  as ``offload copy``'s (``s3preflight.check``, its quick client: a service out of reach
+  refused in seconds, UsageError); then the same refusal for an S3 copy root whose
   lock object a live offload holds (read once, judged as ``acquire`` judges it, not taken;
   a plain check beside another check's, ``CHECK_ROLE``, is not refused, as on a disk). Only
   the URL's own lock object is read: a live offload of a copy root below the URL
@@ -162,6 +164,15 @@ def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[
         store = S3Destination(parse_s3_url(url), settings)
     except (OSError, UsageError):
         return None  # the check itself says why the bucket cannot be used
+    try:
+        # First the preflight's look, as ``offload copy``'s (``s3preflight.check``: its quick
+        # client, two attempts, short timeouts): a service out of reach is refused in
+        # seconds, its line the check's (UsageError, exit 64), not after the lock's read
+        # went through the store's own nine attempts and their back-off (~10 s).
+        store.check(writes=False)
+    except BaseException:
+        store.close()
+        raise
     try:
         backend = S3Backend(store)
         lock = S3CopyRootLock(

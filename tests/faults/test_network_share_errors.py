@@ -256,3 +256,31 @@ def test_verify_of_a_share_gone_in_any_branch_of_the_check_says_reconnect(
     Transport endpoint is not connected (ENOTCONN)" (and "cannot be read ... mount it
     again" for the history's folder)."""
     _verify_of_a_share_gone(tmp_path, faulty_fs, mhl, op, path, code)
+
+
+def test_verify_ledger_only_says_an_unreadable_copy_is_not_found_wrong(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A ledger-only check (``--mhl none``: no ASC MHL) whose stat of one copy fails
+    ENOTCONN lists it UNREADABLE; the line about the ledger's record, which it could not
+    revoke, says "listed UNREADABLE above", never "found wrong"; the UNREADABLE line gives the
+    stat's error. Failed before: "this copy root's ledger still records 1 copy found wrong
+    above, not revoked", and the UNREADABLE line gave no reason."""
+    drive = faulty_fs()
+    card = _card(tmp_path / "cards", 3, 1000)
+    reports = tmp_path / "r"
+    copied = _run(
+        "copy", "-q", "--mhl", "none", "--report-dir", str(reports), str(card), str(drive.backing)
+    )
+    assert copied.returncode == 0, copied.stderr
+    drive.fail("getattr", errno.ENOTCONN, path="A001/CLIP/f02.mov")
+    done = _run("verify", "--report-dir", str(reports), str(drive.mountpoint / "A001"))
+    assert done.returncode != 0, done.stdout + done.stderr
+    [unread] = [x for x in done.stderr.splitlines() if x.startswith("ERROR: UNREADABLE")]
+    assert "f02.mov" in unread, done.stderr
+    # Its line says why (README: "Each UNREADABLE line says why"), as a failed read's does.
+    # Failed before too: "ERROR: UNREADABLE <path>", nothing else (the stat's error lost).
+    assert "ENOTCONN" in unread, unread
+    assert "found wrong above" not in done.stderr, done.stderr
+    [line] = [x for x in done.stderr.splitlines() if "still records" in x]
+    assert "1 copy listed UNREADABLE above (not read now: neither proven nor found" in line, line

@@ -1,10 +1,11 @@
 """A card file that changed since its copies were verified (bit rot, an edit with its date put
-back), while a copy still holds what was verified: ``--reverify`` keeps that copy and fails
-the file, saying the card changed; a copy unlike its record then is found wrong but not
-written again with the card's bytes, which nothing verified. Failed before: the intact copy
-was called wrong ("copy no longer matches ... differs from the source") and replaced by the
-card's new bytes, "All 1 file ... verified", and ``offload verify`` of the copy then said
-CHANGED."""
+back), while a copy still holds what was verified: ``--reverify`` keeps that copy, verified
+against its record (at destination level: the card was not proven), and fails the card's
+file at the source, saying the card changed (exit 1); a copy unlike its record then is found
+wrong but not written again with the card's bytes, which nothing verified. Failed before:
+the intact copy was called wrong ("copy no longer matches ... differs from the source") and
+replaced by the card's new bytes, "All 1 file ... verified", and ``offload verify`` of the
+copy then said CHANGED."""
 
 from __future__ import annotations
 
@@ -30,13 +31,16 @@ def test_reverify_keeps_a_copy_as_verified_when_the_card_file_changed(tmp_path: 
     corrupt_keeping_size_and_mtime(card / CLIP)
     result = run("copy", "--reverify", card, dest, "--report-dir", reports)
     out = result.stdout + result.stderr
-    assert result.returncode == 2, out  # the one file failed: nothing verified
+    assert result.returncode == 1, out  # the copy verified, the card's file failed
     assert copy.read_bytes() == verified
     assert "no longer matches" not in out and "copying it again" not in out, out
     line = next(x for x in result.stderr.splitlines() if "differs from what was verified on" in x)
-    assert str(card / CLIP) in line and str(copy) in line, line
-    assert "still matches that record and is kept, not written over" in line, line
+    assert line.startswith("ERROR: ") and str(card / CLIP) in line, line
     assert "check the card" in line and "--into" in line, line
+    (file,) = newest_report(reports)["files"]
+    assert file["source_error"] and str(card / CLIP) in file["source_error"], file
+    (there,) = file["destinations"]
+    assert (there["status"], there["verified_mode"]) == ("verified", "destination"), there
     # The copy is still what every record of it says: its ledger and ASC MHL agree.
     checked = run("verify", dest / "C")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -59,16 +63,16 @@ def test_reverify_writes_no_copy_with_the_changed_card_bytes(tmp_path: Path) -> 
     damaged = (two / "C" / CLIP).read_bytes()
     result = run("copy", "--reverify", card, one, two, "--report-dir", reports)
     out = result.stdout + result.stderr
-    assert result.returncode == 2, out  # the one file failed everywhere
+    assert result.returncode == 1, out  # D1's copy verified against its record
     assert (one / "C" / CLIP).read_bytes() == verified
     assert (two / "C" / CLIP).read_bytes() == damaged, "written with bytes nothing verified"
     assert "copying it again" not in out, out
     lines = [x for x in result.stderr.splitlines() if "differs from what was verified on" in x]
-    assert any(str(one / "C" / CLIP) in x and "still matches that record" in x for x in lines)
     assert any(str(two / "C" / CLIP) in x and "found wrong" in x for x in lines), out
     # Nothing was written on either drive: neither result says "copied".
     (file,) = newest_report(reports)["files"]
     assert [d["action"] for d in file["destinations"]] == ["rechecked", "rechecked"], file
+    assert [d["status"] for d in file["destinations"]] == ["verified", "failed"], file
     again = run("copy", card, one, two, "--report-dir", reports)
     assert again.returncode != 0, again.stdout + again.stderr
     assert "0 are verified on every destination" in again.stdout + again.stderr
@@ -87,7 +91,7 @@ def test_a_record_from_one_card_read_does_not_blame_the_card(tmp_path: Path) -> 
     corrupt_keeping_size_and_mtime(card / CLIP)
     result = run("copy", "--reverify", card, dest, "--report-dir", reports)
     out = result.stdout + result.stderr
-    assert result.returncode == 2, out
+    assert result.returncode == 1, out  # the copy as its record: verified
     line = next(x for x in result.stderr.splitlines() if str(card / CLIP) in x)
     assert "and the record of it disagree" in line and "may have been wrong" in line, line
     assert "differs from what was" not in line, line
@@ -109,12 +113,12 @@ def test_reverify_writes_no_copy_of_a_changed_card_file_to_a_new_destination(
     corrupt_keeping_size_and_mtime(card / CLIP)
     result = run("copy", "--reverify", card, one, three, "--report-dir", reports)
     out = result.stdout + result.stderr
-    assert result.returncode == 2, out  # the one file failed everywhere
+    assert result.returncode == 1, out  # D1's copy verified against its record
     assert not (three / "C" / CLIP).exists(), "written with bytes nothing verified"
     assert not [p for p in (three / "C").rglob("*") if p.is_file() and "CLIPS" in str(p)], out
     (file,) = newest_report(reports)["files"]
     first, new = file["destinations"]
-    assert (first["status"], first["action"]) == ("failed", "rechecked"), first
+    assert (first["status"], first["action"]) == ("verified", "rechecked"), first
     assert (new["status"], new["action"]) == ("failed", "copied"), new
     assert "differs from what was verified on" in new["error"], new
     assert f"not copied to {three / 'C' / CLIP}" in new["error"], new
@@ -227,3 +231,45 @@ def test_a_rewrite_is_refused_when_the_destinations_record_the_card_differently(
         assert there["status"] == "failed", there
         assert "records of it disagree" in there["error"], there
         assert "check the card" in there["error"], there
+
+
+@pytest.mark.parametrize("mode", ["full", "destination"])
+def test_reverify_verifies_a_copy_as_recorded_whatever_the_card_and_the_mode(
+    tmp_path: Path, mode: str
+) -> None:
+    """The card file changed since the offload (its size and date kept), D1's copy rotted,
+    D2's still holds what was offloaded. Both ``--verify`` modes say the same: D2's copy is
+    verified (read back now equal to its record: proven against the offload, not the card,
+    so at destination level), D1's failed, and the card's file failed at the source (exit 1,
+    do not format the card); D2's ASC MHL history records its copy as it is, never failed.
+    Failed before: full mode failed D2's copy too ("2 copies failed"); ``--verify
+    destination`` recorded D2's copy ``failed`` in its history with the card's new digest
+    (a WARNING said so), and ``offload verify`` of D2 then called the good copy a mismatch."""
+    card, reports = tmp_path / "C", tmp_path / "reports"
+    one, two = tmp_path / "D1", tmp_path / "D2"
+    write(card / CLIP, os.urandom(300 << 10))
+    write(card / "CLIPS/B.mov", os.urandom(1000))
+    one.mkdir()
+    two.mkdir()
+    assert run("copy", card, one, two, "--report-dir", reports).returncode == 0
+    offloaded = (two / "C" / CLIP).read_bytes()
+    corrupt_keeping_size_and_mtime(card / CLIP)
+    corrupt_keeping_size_and_mtime(one / "C" / CLIP, at=100)
+    verify = ("--verify", mode)
+    result = run("copy", "--reverify", *verify, card, one, two, "--report-dir", reports)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert (two / "C" / CLIP).read_bytes() == offloaded
+    assert "records CLIPS/C.mov as failed" not in out, out
+    (file,) = (f for f in newest_report(reports)["files"] if f["path"] == CLIP)
+    assert str(card / CLIP) in file["source_error"] and "check the card" in file["source_error"]
+    first, second = file["destinations"]
+    assert first["status"] == "failed", first
+    assert (second["status"], second["action"]) == ("verified", "rechecked"), second
+    assert second["verified_mode"] == "destination", second
+    assert "Do not format the card" in out, out
+    # D2's records (ledger, ASC MHL) hold its copy as what it is: offload verify agrees.
+    checked = run("verify", two / "C")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    newest = sorted((two / "C" / "ascmhl").glob("0002_*.mhl"))
+    assert not newest or 'action="failed"' not in newest[0].read_text(), newest[0].read_text()

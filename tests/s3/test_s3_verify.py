@@ -27,6 +27,7 @@ from s3.conftest import admin
 from s3.test_s3_cli import CARD, keys, make_card, offload
 from s3.test_s3_shared_root import hashed_folders
 from support.ascmhl_chains import chain_without, unlisted_note
+from support.service_gone import resetting_endpoint
 
 # The module-scoped server that checks credentials (its IAM authentication on).
 auth_server = test_s3_preflight.auth_server
@@ -1267,3 +1268,16 @@ def test_verify_names_a_manifest_the_chain_does_not_list_by_its_url(  # type: ig
     assert f"on top of ASC MHL manifest {manifest}, which ascmhl_chain.xml" in err, err
     assert "offload-s3-verify" not in err, err
     assert set(keys(s3_server.url, bucket)) == before
+
+
+def test_verify_refuses_a_service_out_of_reach_as_quickly_as_copy(tmp_path: Path) -> None:
+    """The first call of ``offload verify s3://`` is the preflight's, as ``offload copy``'s
+    (its quick client: two attempts): the lock object's read, through the store's own
+    client (nine attempts and their back-off), came first before, ~10 s to refuse an
+    endpoint out of reach (11 connections where copy makes 2)."""
+    with resetting_endpoint() as (url, taken):
+        code, out, err = verify(tmp_path, url, "s3://rushes/day1")
+    assert code == 64 and out == "", err
+    assert len(err.strip().splitlines()) == 1 and "cannot be reached" in err, err
+    assert "nothing was verified" in err, err
+    assert taken[0] == 2, taken

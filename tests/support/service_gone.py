@@ -57,3 +57,35 @@ def service_back(port: int) -> Iterator[FaultProxy]:
         yield again
     finally:
         again.close()
+
+
+@contextmanager
+def resetting_endpoint() -> Iterator[tuple[str, list[int]]]:
+    """An endpoint on 127.0.0.1 whose every connection is accepted and reset at once (a
+    service out of reach, as botocore sees it), and the count of connections it took, so
+    a test counts a client's attempts with no clock: ``(url, [count])``."""
+    import socket
+    import struct
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    taken = [0]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # closed: the test is over
+            taken[0] += 1
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()  # a reset, not an answer
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", taken
+    finally:
+        listener.close()
+        thread.join(timeout=5)

@@ -1228,7 +1228,7 @@ def _reports_and_summary(
     report.report_paths = written.paths
     exit_code = report.exit_code
     assert exit_code == written.exit_code, "the reports must state the process's exit code"
-    failed = failures(report)
+    failed = failures(report, exit_code=exit_code)
 
     documents_made = False  # the HTML and PDF written: a note from now on is not in them
 

@@ -801,6 +801,8 @@ def _verifier(args: argparse.Namespace, creator: CreatorInfo | None) -> Verifier
                 creator=creator,
                 on_file=on_file,
                 on_plan=on_plan,
+                # Its preflight's look made by the lock's guard, first (``guard_s3_check``).
+                checked=True,
             )
             return report, objects, 0
 
@@ -1622,7 +1624,9 @@ def _print_human(
             for c in report.changed
             if c.reason is not ChangeReason.SIZE and c.path not in skip
         ]
-        unsized += [path for path in report.unreadable if path not in skip]
+        # Those this check could not read (EACCES, EIO, ENOTCONN): said apart, as unreadable
+        # (neither proven nor found wrong), never as found wrong.
+        unread = [path for path in report.unreadable if path not in skip]
         # A copy replaced since the history's record whose size alone was compared (that of
         # the version the ledger records there): neither proved intact nor proved wrong, so
         # never "found wrong" (the words of the copies above); its record rightly stands.
@@ -1643,15 +1647,19 @@ def _print_human(
             verb: _recorded_in_ledger(entries, group) - _redated_copies(where, entries, group)
             for verb, group in _by_proof(entries, unsized).items()
         }
+        # The same counts of the copies this check could not read.
+        unread_recorded = _recorded_in_ledger(entries, unread)
+        unread_redated = _redated_copies(where, entries, unread)
+        unread_vouched = {
+            verb: _recorded_in_ledger(entries, group) - _redated_copies(where, entries, group)
+            for verb, group in _by_proof(entries, unread).items()
+        }
         # Those an earlier check revoked, keeping which copy it was: judged against that
-        # record again (``verification.checked_wrong``), and trusted by no run. Those this
-        # check could not read (EACCES, EIO) are said as unreadable, never found wrong.
-        unread = [path for path in report.unreadable if path not in skip]
+        # record again (``verification.checked_wrong``), and trusted by no run.
         earlier_unread = _revoked_by_a_check(entries, unread)
-        earlier = _revoked_by_a_check(entries, unsized) - earlier_unread
-        unvouched = (
-            len(unsized) - recorded - earlier - earlier_unread + len(by_size) - by_size_recorded
-        )
+        earlier = _revoked_by_a_check(entries, unsized)
+        unvouched = len(unsized) - recorded - earlier + len(by_size) - by_size_recorded
+        unread_unvouched = len(unread) - unread_recorded - earlier_unread
         parts = []
         for verb, count in by_size_vouched.items():
             if count:
@@ -1678,6 +1686,13 @@ def _print_human(
                 f"{'its' if one else 'their'} date since this copy root's ledger recorded "
                 f"{'it' if one else 'them'}: " + _replaced_by_reverify(redated)
             )
+        if unread_redated:
+            one = unread_redated == 1
+            parts.append(
+                f"{plural(unread_redated, 'copy', 'copies')} listed UNREADABLE above changed "
+                f"{'its' if one else 'their'} date since this copy root's ledger recorded "
+                f"{'it' if one else 'them'}: " + _replaced_by_reverify(unread_redated)
+            )
         if not (revocation is not None and revocation.error):  # else said above
             parts.extend(
                 f"this copy root's ledger still records {plural(count, 'copy', 'copies')} "
@@ -1686,6 +1701,14 @@ def _print_human(
                 "record with no digest in common with the ledger's, may be): "
                 + _trusted_until_reverify(count, verb, each=False)
                 for verb, count in vouched.items()
+                if count
+            )
+            parts.extend(
+                f"this copy root's ledger still records {plural(count, 'copy', 'copies')} "
+                "listed UNREADABLE above (not read now: neither proven nor found wrong), not "
+                "revoked (one whose size and date could not be read, or whose ledger could not be "
+                "written, is not): " + _trusted_until_reverify(count, verb, each=True)
+                for verb, count in unread_vouched.items()
                 if count
             )
         if earlier:
@@ -1715,6 +1738,14 @@ def _print_human(
                 "ledger (a copy found damaged and kept beside its new copy by --keep-both, or "
                 "one it never recorded): no `offload copy` trusts "
                 f"{'it' if unvouched == 1 else 'them'}"
+            )
+        if unread_unvouched:
+            one = unread_unvouched == 1
+            parts.append(
+                f"{plural(unread_unvouched, 'unreadable copy', 'unreadable copies')} "
+                f"{'is' if one else 'are'} not vouched for by this copy root's ledger (a copy "
+                "kept beside its new copy by --keep-both, or one it never recorded): no "
+                f"`offload copy` trusts {'it' if one else 'them'}"
             )
         if ours:
             parts.append(

@@ -114,6 +114,7 @@ def verify_s3(
     creator: CreatorInfo | None = None,
     on_file: Callable[[Path, int], None] | None = None,
     on_plan: Callable[[int, int], None] | None = None,
+    checked: bool = False,
 ) -> tuple[VerifyReport, int]:
     """Verify the copy root at *url_text*; returns the report (its ``root`` and its
     ``generation`` print as URLs) and how many objects were read back by a GET (each
@@ -124,9 +125,12 @@ def verify_s3(
     check under the prefix, as ``verify_path`` does in a folder (not when a file could not
     be read; refused, before anything is read, where a recorded object is one the mirror
     cannot hold: ``_refuse_append_dropping``). *on_file*, *on_plan*: progress, as for
-    ``verify_path`` (the sizes the objects were listed with). Raises what ``verify_path``
-    raises, its messages naming the URL; UsageError (64) when the bucket cannot be used
-    (one line, from the preflight of a copy), *legacy_mhl* is a URL outside the copy root,
+    ``verify_path`` (the sizes the objects were listed with). *checked*: the preflight's
+    look (``store.check``) was made already, by ``verify_lock.guard_s3_check`` (not made
+    twice: each is a client of its own, ~75 ms of CPU to make, and two requests). Raises
+    what ``verify_path`` raises, its messages naming the URL; UsageError (64) when the
+    bucket cannot be used (one line, from the preflight of a copy), *legacy_mhl* is a URL
+    outside the copy root,
     or *append_generation* would drop a recorded object the check cannot read as a file;
     GenerationUnwrittenError (11) when the generation cannot be written in the mirror or
     stored, carrying the check's report as it would have been returned (the generation
@@ -140,7 +144,8 @@ def verify_s3(
     try:
         # Reads, and --append stores small objects: no multipart upload is listed, resumed
         # or aborted, so a service without ListMultipartUploads (s3rver) can be checked.
-        store.check(writes=False)
+        if not checked:
+            store.check(writes=False)
         backend = S3Backend(store)
         shown_root = S3ShownPath(s3_root(url))
         with tempfile.TemporaryDirectory(prefix="offload-s3-verify-") as staging:

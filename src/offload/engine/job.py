@@ -205,16 +205,18 @@ class _ResultBook:
             task = ticket.task
             source = task.source
             # By position (relative path, size, mtime, the in-flight and re-read digests,
-            # no source error, not read, its results): a dataclass's keywords, and its
-            # default factories' Python calls, were ~0.5 µs a file before the job's first
-            # byte (docs/performance.md, "The 50,000-file card's copy phase: twentieth pass").
+            # the source error known before the copy (None: the usual task, the reader's
+            # ``fail_everywhere`` sets one found now), not read, its results): a dataclass's
+            # keywords, and its default factories' Python calls, were ~0.5 µs a file before
+            # the job's first byte (docs/performance.md, "The 50,000-file card's copy
+            # phase: twentieth pass").
             result = FileResult(
                 source.relative_path,
                 source.size_bytes,
                 source.mtime_ns,
                 NO_DIGESTS,
                 NO_DIGESTS,
-                None,
+                task.source_error,
                 _NOT_READ,
                 list(task.preset),
             )
@@ -455,6 +457,10 @@ class CopyJob:
             )
         )
         for task in self.tasks:  # results known before copying count as done
+            if task.source_error is not None:  # (its copies' results are presets)
+                self.sink.emit(
+                    FileFailed(SOURCE_INDEX, task.source.relative_path, task.source_error)
+                )
             for preset in task.preset:
                 event = preset_event(task.source.relative_path, preset)
                 if event is not None:

@@ -51,6 +51,11 @@ class FileTask:
     # the file, None when it gives none: a read of another size fails the file as a digest
     # unlike it does (``offload.card_legacy_mhl``: a ``<null>`` record is checked by it).
     reference_size: int | None
+    # A failure of the card's file known before the copy (``existing.settle``: it read
+    # unlike its ledger's record while a copy there still matched that record): the file's
+    # ``FileResult.source_error`` from the start, announced with the presets, its targets
+    # none (nothing of it is written). None: the usual task.
+    source_error: str | None
 
     def __init__(
         self,
@@ -61,6 +66,7 @@ class FileTask:
         reference_origin: str = "",
         reference_record: str = "",
         reference_size: int | None = None,
+        source_error: str | None = None,
     ) -> None:
         for target in targets:
             if target is not None and type(target) is not str:
@@ -73,6 +79,7 @@ class FileTask:
         _set_reference_origin(self, reference_origin)
         _set_reference_record(self, reference_record)
         _set_reference_size(self, reference_size)
+        _set_source_error(self, source_error)
 
 
 # The slots' own setters, bound once (as ``model.SourceFile``'s: past the frozen class's
@@ -85,6 +92,7 @@ class FileTask:
     _set_reference_origin,
     _set_reference_record,
     _set_reference_size,
+    _set_source_error,
 ) = (
     FileTask.__dict__[name].__set__
     for name in (
@@ -95,6 +103,7 @@ class FileTask:
         "reference_origin",
         "reference_record",
         "reference_size",
+        "source_error",
     )
 )
 
