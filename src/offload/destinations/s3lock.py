@@ -71,6 +71,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from offload.interruptible import signals_unblocked
 from offload.json_text import STRICT
 from offload.lock import (
     NOTHING_WRITTEN,
@@ -332,6 +333,7 @@ class S3CopyRootLock:
     # -- holding it -----------------------------------------------------------------------
 
     def _beat(self) -> None:
+        signals_unblocked()  # a bucket's thread (it may start a credential helper)
         while not self._stop.wait(self.heartbeat_s):
             if not self._refresh():
                 return
