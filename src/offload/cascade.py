@@ -1672,6 +1672,26 @@ class _Unread(NamedTuple):
     gone: bool
 
 
+#: A fast copy's file removed after the card's pass, its folder and drive still there.
+_AGAIN = "run again with the card to copy it anew"
+_FILE_REMOVED = (
+    "the fast copy's file is gone (removed since the card's pass; its folder and drive are "
+    f"there); {_AGAIN}"
+)
+
+
+def _file_removed(copy_path: Path) -> bool:
+    """Whether the fast copy *copy_path* is no longer there (ENOENT, ENOTDIR: removed, or a
+    folder on its path replaced), its drive answering: the engine's error for it then
+    speaks of the card ("was on the card when it was scanned ... put it back"), its
+    source. One stat; never raises."""
+    try:
+        os.stat(copy_path)
+    except OSError as exc:
+        return exc.errno in (errno.ENOENT, errno.ENOTDIR)
+    return False
+
+
 def _unread_copy(
     relative: str,
     copy_path: Path | None,
@@ -1682,8 +1702,9 @@ def _unread_copy(
 ) -> _Unread:
     """The words of a fast copy of *relative* at *copy_path* whose read for the cascade
     failed with the engine's *error* (a source error: worded as the card's), fed by
-    *fed_by*: its copy root removed (the drive answers), its drive gone, or the read's own
-    error. *lost*: ``_lost_root``'s cache. One stat at most; never raises."""
+    *fed_by*: its copy root removed (the drive answers), its drive gone, its file removed,
+    or the read's own error. *lost*: ``_lost_root``'s cache. Two stats at most (a failure
+    path); never raises."""
     index, proved = fed_by.destination, _was_proved(fed_by.status)
     ledger = ledgers[index] if 0 <= index < len(ledgers) else None
     root = _lost_root(lost, ledger, index)
@@ -1702,6 +1723,13 @@ def _unread_copy(
             f"{relative}: the copy {copy_path} {proved}, then could not be read when the "
             f"cascade came to it: {gone}; {_RECONNECT}",
             True,
+        )
+    if copy_path is not None and _file_removed(copy_path):  # never the card's words
+        return _Unread(
+            f"{relative}: not cascaded from {copy_path}: {_FILE_REMOVED}",
+            f"{relative}: the copy {copy_path} {proved}, then was removed before the cascade "
+            f"read it (its folder and drive are there); {_AGAIN}",
+            False,
         )
     return _Unread(
         f"{relative}: not cascaded from {copy_path}: {error}",

@@ -72,12 +72,25 @@ def signals_to_main() -> Iterator[None]:
     once, never to an engine thread held in a call on a hung drive or share (where a
     filesystem that answers an interrupted call with EINTR, a CIFS or NFS mount, would fail
     a call Python does not retry: ``fs.ops``' ``ctypes`` calls). A signal that comes while
-    in the block is delivered as the mask is put back."""
+    in the block is delivered as the mask is put back. Only for threads that make local
+    calls: a process started from a masked thread is masked too (``signals_unblocked``)."""
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _DELIVERED_TO_MAIN)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def signals_unblocked() -> None:
+    """Unblock, on the calling thread, the signals ``signals_to_main`` blocks: the first
+    call of every thread that talks to a bucket (as a ``ThreadPoolExecutor``'s
+    ``initializer``). Such a thread waits on the network, where a signal only interrupts a
+    wait Python retries, never on a hung drive; and it may start a process that must stop
+    when the run is stopped: botocore starts a ``credential_process`` helper (aws-vault,
+    an MFA or SSO script) from the thread signing a request, once credentials near their
+    expiry, and waits for it with no timeout. A child keeps, through exec, the mask of the
+    thread that started it: started masked, Ctrl-C, SIGTERM and SIGHUP never reached it."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _DELIVERED_TO_MAIN)
 
 
 def call(name: str, function: Callable[[], T], where: tuple[str, ...] = ()) -> T:

@@ -189,16 +189,25 @@ def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[
     if not append:
         store.close()
         return None
-    if found is not None and not _a_check(found[0]):
-        store.close()
-        raise CopyRootBusy(
+
+    def not_a_check(holder: object) -> CopyRootBusy | None:
+        """The refusal for a stale lock that is not a check's: never taken over."""
+        if _a_check(holder):
+            return None
+        return CopyRootBusy(
             f"the copy root's lock {store.display(lock.key)} is there "
-            f"({describe_holder(found[0])}), left by an offload stopped before it released "
+            f"({describe_holder(holder)}), left by an offload stopped before it released "
             f"it; {NOTHING_VERIFIED}: the next offload copy there takes it over, or delete it "
             "once that offload is known to be over, and run this again"
         )
+
+    refused = not_a_check(found[0]) if found is not None else None
+    if refused is not None:
+        store.close()
+        raise refused
     try:
-        lock.acquire()
+        # Judged again as it is taken over: another lock may have replaced the one read.
+        lock.acquire(keep=not_a_check)
     except OSError:
         store.close()
         return None

@@ -189,3 +189,48 @@ def test_a_fast_copy_root_removed_before_the_cascade_looks_at_it_is_said_removed
     for index in range(3):
         name = f"a{index}.mov"
         assert (slow / "C9" / name).read_bytes() == (card / name).read_bytes()
+
+
+def test_a_single_fast_copy_removed_mid_cascade_is_said_gone_never_in_the_cards_words(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """One fast copy's file removed (``rm``) while the cascade's first write to the slow
+    destination waits, its folder and drive there; more files than the cascade reads ahead,
+    the last one removed. Failed before: its failures (``FileFailed``: the terminal's,
+    ``--json``'s ``file_failed``, the report's) carried the engine's words for the card
+    ("was on the card when it was scanned ... put it, or the right card, back"). Now: the
+    fast copy's file is gone, and the remedy, which works: the same command with the card."""
+    card, fast, slow, stalled, reports = cascade_drives(
+        tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=6, size=3 << 20
+    )
+    copy = fast.path / "C9" / "a5.mov"
+    command = [*CLI, "copy", "--report-dir", str(reports), "--cascade-to"]
+    with subprocess.Popen(
+        [*command, str(slow.mountpoint), str(card), str(fast.path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    ) as process:  # fmt: skip
+        slow.wait_stalled(stalled, timeout_s=60)
+        copy.unlink()  # rm: the folder and the drive stay
+        slow.release(stalled)
+        _out, err = process.communicate(timeout=120)
+    assert process.returncode != 0 and "Traceback" not in err, err
+    said = " ".join(err.split())
+    gone = f"a5.mov: not cascaded from {copy}: the fast copy's file is gone (removed since"
+    assert gone in said, err
+    errors = [
+        d.get("error") or "" for f in newest_report(reports)["files"] for d in f["destinations"]
+    ]
+    assert any(e.startswith(gone) for e in errors), errors
+    for false in ("on the card when it was scanned", "right card", "drive is gone"):
+        assert false not in said and false not in json.dumps(errors), (false, err, errors)
+
+    again = run_offload(
+        "copy", "--report-dir", reports, "--cascade-to", slow.mountpoint, card, fast.path
+    )
+    assert again.returncode == 0, again.stderr
+    assert copy.read_bytes() == (card / "a5.mov").read_bytes()
+    assert (slow.mountpoint / "C9" / "a5.mov").read_bytes() == copy.read_bytes()

@@ -73,3 +73,40 @@ def test_a_cancel_waiting_on_a_stopped_service_says_the_service_has_not_answered
     assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
     listed = client.list_objects_v2(Bucket=bucket, Prefix="day1/A001/C1")
     assert not listed.get("Contents"), listed
+
+
+def test_a_cancel_waiting_on_a_bucket_and_a_drive_words_each_by_its_kind(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    """Failed before: a bucket waited for with a drive was worded as a drive ("those drives
+    may still be writing or flushing their caches", "disconnect"), the service's silence
+    unsaid. A real plan to the suite's S3 server and a local drive."""
+    from offload.card import OffloadOptions, plan_offload
+    from offload.cli.offload import cancel_waiting_words
+    from offload.destinations.s3config import S3Settings
+    from offload.events import CancelWaiting
+
+    card, drive = tmp_path / "A001", tmp_path / "drive"
+    card.mkdir()
+    drive.mkdir()
+    (card / "C1.mov").write_bytes(b"x" * 1000)
+    url = f"s3://{new_bucket(s3_server.url)}/day1"
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
+    plan = plan_offload(card, [url, drive], OffloadOptions(s3=settings))
+    try:
+        said = cancel_waiting_words(
+            plan, CancelWaiting(card=False, destinations=(0, 1)), card_done=False
+        )
+    finally:
+        for backend in plan.backends.values():
+            backend.store.close()
+    assert said == (
+        f"waiting for calls on destination 1 ({url}) and destination 2 ({drive}) to return "
+        "(none for 5 s: on destination 1, its service has not answered; on destination 2, it "
+        "may still be writing or flushing its cache, which a slow drive takes long to do, or "
+        "may hang); the partial uploads are removed once the service answers, or once its "
+        "timeout ends the wait, the partial files once the drive's call returns; kill -9 "
+        "ends the run only once the drive's call returns; do not disconnect a drive that may "
+        "be writing (it can damage its filesystem and the copies on it): only one that no "
+        "longer works, or stop its driver (the same command run again removes what is left)"
+    ), said

@@ -131,3 +131,52 @@ def test_the_lock_of_a_killed_check_is_taken_over_by_the_next_append(  # type: i
     assert "Recorded in" in done.stdout, done.stdout
     assert len(_generations(s3_server.url, bucket)) == 2
     assert LOCK not in keys(s3_server.url, bucket)  # released
+
+
+def test_a_copys_stale_lock_swapped_in_before_the_takeover_is_not_taken_over(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """A check's stale lock read by ``guard_s3_check`` (it may be taken over), then, while
+    the check's first put of its own lock is held by the proxy, replaced by a stale copy's
+    lock (its run token: a takeover would sweep that run's objects): the check refuses,
+    the copy's lock left as it is. Failed before: ``acquire`` read the lock again and took
+    over whatever stale lock it found, of any role, then swept it."""
+    import threading
+
+    from offload.destinations.s3config import S3Settings
+    from offload.lock import CHECK_ROLE, CopyRootBusy, holder_body
+    from offload.verify_lock import guard_s3_check
+    from support.pids import a_pid_not_running
+
+    root = copied(s3_server, bucket, tmp_path)
+    client = admin(s3_server.url)
+    # This host's holders, their pid one no process has: provably gone, stale.
+    dead = {"pid": a_pid_not_running(), "pid_start": None}
+    check_lock = json.dumps({**json.loads(holder_body(None, None, role=CHECK_ROLE)), **dead})
+    copy = {**json.loads(holder_body(["offload", "copy"], None)), **dead, "token": "0123abcd"}
+    copy_lock = json.dumps(copy).encode()
+    client.put_object(Bucket=bucket, Key=LOCK, Body=check_lock)
+    settings = S3Settings(endpoint_url=proxy.url, region="us-east-1", max_attempts=3)
+    outcome: list[object] = []
+
+    def check() -> None:
+        try:
+            outcome.append(guard_s3_check(root, settings, append=True))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    proxy.hold("PUT", "/.offload/lock HTTP")  # the check's put of its own lock
+    worker = threading.Thread(target=check)
+    worker.start()
+    try:
+        assert proxy.held.wait(30), f"the check never put its lock: {outcome}"
+        client.put_object(Bucket=bucket, Key=LOCK, Body=copy_lock)  # between the two reads
+    finally:
+        proxy.release()
+        worker.join(60)
+    (refused,) = outcome
+    if callable(refused):
+        refused()  # the lock taken before: release it
+    assert isinstance(refused, CopyRootBusy), refused
+    assert "left by an offload stopped before it released it" in refused.message, refused
+    assert client.get_object(Bucket=bucket, Key=LOCK)["Body"].read() == copy_lock

@@ -912,6 +912,32 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
                 waited + f"{service} not answered); the partial uploads are removed once "
                 f"{once} the wait (the same command run again removes what is left)"
             )
+        buckets = [index for index in event.destinations if index in plan.backends]
+        if buckets:  # buckets and drives: each worded by its kind
+            disks = [index for index in event.destinations if index not in plan.backends]
+            named = [" and ".join(f"destination {i + 1}" for i in x) for x in (buckets, disks)]
+            service, answer = (
+                ("their services have", "the services answer, or once their timeouts end")
+                if len(buckets) > 1
+                else ("its service has", "the service answers, or once its timeout ends")
+            )
+            drives = (
+                "they may still be writing or flushing their caches"
+                if len(disks) > 1
+                else "it may still be writing or flushing its cache"
+            )
+            disk_calls = (
+                "the drives' calls return" if len(disks) > 1 else "the drive's call returns"
+            )
+            return (
+                waited + f"on {named[0]}, {service} not answered; on {named[1]}, {drives}, "
+                "which a slow drive takes long to do, or may hang); the partial uploads are "
+                f"removed once {answer} the wait, the partial files once {disk_calls}; "
+                f"kill -9 ends the run only once {disk_calls}; "
+                "do not disconnect a drive that may be writing (it can damage its "
+                "filesystem and the copies on it): only one that no longer works, or stop its "
+                "driver (the same command run again removes what is left)"
+            )
         if many:
             drives = "those drives may still be writing or flushing their caches"
             done = "they do"

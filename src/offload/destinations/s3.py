@@ -97,6 +97,7 @@ from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, reco
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
+from offload.interruptible import signals_unblocked
 from offload.json_text import STRICT
 
 if TYPE_CHECKING:
@@ -554,16 +555,22 @@ class S3Destination:
         self._put_refused: set[str] = set()
         self._slots = threading.BoundedSemaphore(self.settings.parallel_parts + 1)
         self._executor = ThreadPoolExecutor(
-            max_workers=self.settings.parallel_parts, thread_name_prefix="s3-part"
+            max_workers=self.settings.parallel_parts,
+            thread_name_prefix="s3-part",
+            initializer=signals_unblocked,
         )
         # Clean-ups (aborts, deletes) run on a thread of their own: the engine calls them while
         # it handles an error, and an exception raised there (and kept by botocore or urllib3)
         # would otherwise chain to that error and pin, through its traceback, the engine's
         # pooled buffers.
-        self._cleanup = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-cleanup")
+        self._cleanup = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="s3-cleanup", initializer=signals_unblocked
+        )
         # Read-backs fetched ahead (``fetch``): as many at once as parts in flight.
         self._reads = ThreadPoolExecutor(
-            max_workers=self.settings.parallel_parts, thread_name_prefix="s3-read"
+            max_workers=self.settings.parallel_parts,
+            thread_name_prefix="s3-read",
+            initializer=signals_unblocked,
         )
         self._lock = threading.Lock()
         # Each version of ours the service would not let us delete: on a versioned bucket,
@@ -1296,6 +1303,7 @@ class S3Destination:
         failures: dict[int, str] = {}
 
         def work() -> None:
+            signals_unblocked()  # a bucket's thread (it may start a credential helper)
             try:
                 client = self._quick_client()
             except Exception as exc:

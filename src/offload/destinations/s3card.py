@@ -75,6 +75,7 @@ from offload.events import (
     OffloadPlanned,
 )
 from offload.history_formats import CopyUnread
+from offload.interruptible import signals_unblocked
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
 from offload.manifest.history import generation_number_of
@@ -257,6 +258,7 @@ def release_locks(locks: Sequence[S3CopyRootLock], *, budget_s: float | None = N
     released: list[S3CopyRootLock] = []
 
     def work() -> None:
+        signals_unblocked()  # a bucket's thread (it may start a credential helper)
         for lock in reversed(locks):
             lock.release()
             released.append(lock)  # list.append: atomic, read by the waiting thread
@@ -814,6 +816,7 @@ def _chain_is(backend: S3Backend, key: str, data: bytes) -> bool | None:
         found.append(body == data)
 
     def guarded() -> None:
+        signals_unblocked()  # a bucket's thread (it may start a credential helper)
         try:
             check()
         except Exception as exc:

@@ -66,11 +66,12 @@ import json
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from offload.interruptible import signals_unblocked
 from offload.json_text import STRICT
 from offload.lock import (
     NOTHING_WRITTEN,
@@ -178,8 +179,11 @@ class S3CopyRootLock:
 
     # -- taking it ------------------------------------------------------------------------
 
-    def acquire(self) -> None:
-        """Take the lock, or raise CopyRootBusy (a live holder) or OSError (the service)."""
+    def acquire(self, keep: Callable[[object], CopyRootBusy | None] | None = None) -> None:
+        """Take the lock, or raise CopyRootBusy (a live holder) or OSError (the service).
+        *keep*: the refusal for a stale holder this lock must not take over (the holder as
+        read just before the takeover: a caller's own earlier read may be out of date),
+        None to take it over; without *keep*, any stale holder is taken over."""
         store = self.store
         for _attempt in range(3):
             try:
@@ -195,6 +199,9 @@ class S3CopyRootLock:
             if refusal is not None:
                 raise refusal
             holder, etag, _age_s = found
+            kept = keep(holder) if keep is not None else None
+            if kept is not None:
+                raise kept
             if self._take_over(etag):
                 self._sweep(holder)
                 break
@@ -332,6 +339,7 @@ class S3CopyRootLock:
     # -- holding it -----------------------------------------------------------------------
 
     def _beat(self) -> None:
+        signals_unblocked()  # a bucket's thread (it may start a credential helper)
         while not self._stop.wait(self.heartbeat_s):
             if not self._refresh():
                 return

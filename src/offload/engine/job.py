@@ -549,12 +549,20 @@ class CopyJob:
         ]
         bodies.append(("reader", lambda: reader.run(tickets)))
         threads = [_SignallingThread(name, body) for name, body in bodies]
-        # Made with the handled signals blocked, as every thread they make is (committers,
-        # hashers, the re-read's, a bucket's pool): the signals go to the main thread.
+        # The reader's and each local destination's made with the handled signals blocked,
+        # as every thread they make is (committers, hashers, the re-read's): the signals go
+        # to the main thread, never to one held in a call on a hung card or drive. A
+        # bucket's not: it waits on the network, and a process it starts (botocore's
+        # credential helper) would keep the mask (``interruptible.signals_unblocked``).
         from offload.interruptible import signals_to_main
 
+        local = [isinstance(b, LocalDestination | UnreachableDestination) for b in backends]
         with signals_to_main():
-            for thread in threads:
+            for thread, masked in zip(threads, [*local, True], strict=True):
+                if masked:
+                    thread.start()
+        for thread, masked in zip(threads, [*local, True], strict=True):
+            if not masked:
                 thread.start()
         self._join(threads)
         # The backends the job made are the job's to close (a caller's are the caller's:

@@ -132,6 +132,9 @@ class DocumentWorker:
                     (os.POSIX_SPAWN_DUP2, answer_w, 1),
                     (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
                 ],
+                # No signal blocked, whichever thread spawns it: a child keeps its starting
+                # thread's mask through exec (``interruptible.signals_unblocked``).
+                setsigmask=(),
             )
         except OSError:
             for fd in (request_r, request_w, answer_r, answer_w):

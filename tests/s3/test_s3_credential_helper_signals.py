@@ -1,0 +1,115 @@
+"""A credential helper an upload starts (botocore's ``credential_process``, refreshing
+credentials about to expire: aws-vault, granted, saml2aws, an MFA or SSO script) is started
+with no signal blocked, so Ctrl-C, SIGTERM and SIGHUP stop it as they stop the run: a child
+keeps, through exec, the mask of the thread that started it, and the engine's threads that
+make local calls block the three (``interruptible.signals_to_main``). botocore waits for the
+helper with no timeout. A real ``offload copy`` to the suite's real S3 server, its
+credentials from a real helper process that records its mask (``/proc/self/status``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from s3.conftest import new_bucket
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+#: SIGHUP, SIGINT, SIGTERM as bits of a ``SigBlk`` mask.
+HANDLED_BITS = sum(1 << (int(s) - 1) for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM))
+
+#: Credentials that expire in five minutes: botocore refreshes them (starts the helper again)
+#: before each request it signs. Each records its mask; the first started once *sleep*
+#: exists sleeps, as a helper waiting for a person (an MFA code) does.
+HELPER = """\
+import datetime, json, os, sys, time
+log, sleep, key, secret = sys.argv[1:5]
+status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines())
+try:
+    os.rename(sleep, sleep + ".taken")  # the first helper since *sleep* was made sleeps
+    sleeping = True
+except FileNotFoundError:
+    sleeping = False
+with open(log, "a") as f:
+    f.write(json.dumps({"pid": os.getpid(), "blocked": int(status["SigBlk"], 16),
+                        "sleeping": sleeping}) + "\\n")
+if sleeping:
+    time.sleep(120)
+until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+print(json.dumps({"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret,
+                  "Expiration": until.strftime("%Y-%m-%dT%H:%M:%SZ")}))
+"""
+
+
+def _helpers(log: Path) -> list[dict[str, int]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_credential_helper_an_upload_starts_has_no_signal_blocked_and_ctrl_c_ends_the_run(
+    s3_server: object, tmp_path: Path
+) -> None:
+    """Failed before: the helpers started from the engine's threads had SigBlk 4003
+    (SIGHUP, SIGINT, SIGTERM blocked); the Ctrl-C to the process group left the helper
+    asleep and ``offload`` waiting for it."""
+    url_base: str = s3_server.url  # type: ignore[attr-defined]
+    bucket = new_bucket(url_base)
+    helper = tmp_path / "helper.py"
+    helper.write_text(HELPER)
+    log, sleep = tmp_path / "helpers.log", tmp_path / "sleep"
+    key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+    Path(os.environ["AWS_CONFIG_FILE"]).write_text(
+        "[default]\nregion = us-east-1\n"
+        f"credential_process = {sys.executable} {helper} {log} {sleep} {key} {secret}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_ACCESS_KEY_ID", "_ACCESS_KEY"))}
+    card = tmp_path / "A001"
+    card.mkdir()
+    for n in range(3):
+        (card / f"C{n}.mov").write_bytes(os.urandom(20 << 20))  # multipart: parts on the pool
+    options = ["--json", "--s3-endpoint", url_base, "--report-dir", str(tmp_path / "r")]
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", *options, str(card), f"s3://{bucket}/day1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # a process group of its own: Ctrl-C reaches it and its helpers
+    )
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:  # the upload under way: its requests are the engine's
+            event = json.loads(line)
+            if event["event"] == "progress" and event["destinations"][0]["bytes_written"]:
+                break
+        started = len(_helpers(log))
+        sleep.touch()
+        deadline = time.monotonic() + 30
+        while not any(h["sleeping"] for h in _helpers(log)):
+            assert time.monotonic() < deadline, "no helper started after the upload began"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    helpers = _helpers(log)
+    assert len(helpers) > started, helpers
+    blocked = [h for h in helpers if h["blocked"] & HANDLED_BITS]
+    assert not blocked, f"helpers started with SIGHUP/SIGINT/SIGTERM blocked: {blocked}"
+    assert process.returncode == 130, out[-2000:] + err
+    assert not [h for h in helpers if _alive(h["pid"])], helpers
