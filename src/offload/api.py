@@ -107,6 +107,24 @@ _MOOT_WHEN_FAILED = frozenset(
 )
 
 
+def _dangling_end(source: Path) -> tuple[str, str] | None:
+    """For *source*, a symlink whose chain of links ends at nothing: its target as it reads,
+    and the last link's target, the path that does not exist (the same where the first
+    target is no link). None where *source* is no link (or gone since)."""
+    try:
+        target = os.readlink(source)
+    except OSError:
+        return None
+    end, place = target, os.path.join(os.path.dirname(source), target)
+    for _ in range(40):  # the kernel's limit of links followed (ELOOP: said before)
+        try:
+            end = os.readlink(place)
+        except OSError:  # not a link (nothing there): the chain ends here
+            break
+        place = os.path.join(os.path.dirname(place), end)
+    return target, end
+
+
 def _stat_source(source: Path) -> os.stat_result:
     shown = printable_name(str(source))  # a name's control characters escaped, one line
     try:
@@ -116,14 +134,19 @@ def _stat_source(source: Path) -> os.stat_result:
             f"cannot read source {shown}: {describe_os_error(exc)}", path=source
         ) from None
     if st is None:
-        try:  # the link is there, what it names is not (QA: said "does not exist")
-            target = printable_name(os.readlink(source))
-        except OSError:  # no link (or gone since): nothing at all there
-            target = None
-        if target is not None:
+        # The link is there, what it names is not (QA: said "does not exist").
+        missing = _dangling_end(source)
+        if missing is not None:
+            target, end = missing
+            gone = (
+                f"its target {printable_name(target)} does not exist"
+                if end == target
+                else f"its target {printable_name(target)} is a symlink too, and the last "
+                f"one's target {printable_name(end)} does not exist"
+            )
             raise UsageError(
-                f"source {shown} is a symlink that leads nowhere (dangling: its target "
-                f"{target} does not exist); name the file itself",
+                f"source {shown} is a symlink that leads nowhere (dangling: {gone}); name the "
+                "file itself",
                 path=source,
             )
         raise UsageError(

@@ -72,7 +72,6 @@ message without an example name (it could not be told free).
 from __future__ import annotations
 
 import os
-import shlex
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -81,7 +80,7 @@ from typing import Protocol
 
 from offload.card_identity import CardIdentity, describe_key
 from offload.destinations.s3url import display_path, is_s3_root
-from offload.errors import PreflightRefused, printable_name
+from offload.errors import PreflightRefused, pasteable_word, printable_name
 from offload.fs.listing import caseless
 from offload.ledger import Ledger, LedgerEntries, LedgerEntry, revoked_record, same_card
 from offload.model import SourceFile
@@ -403,7 +402,7 @@ def _add_to(
     an existing folder), the plans in *cascade* after ``--cascade-to`` as in ``_way``."""
     named = [as_on_the_drive(p.root) for p in plans]
     if len(plans) == 1:
-        return f"--into {shlex.quote(printable_name(named[0]))}", "that folder"
+        return f"--into {pasteable_word(named[0])}", "that folder"
     pairs = list(zip(named, plans, strict=True))
     absent = [n for n, p in pairs if not is_s3_root(str(p.root)) and not os.path.isdir(p.root)]
     make = f"mkdir {_words(absent)} && " if absent else ""
@@ -488,8 +487,10 @@ def _way(
 
 
 def _words(paths: Sequence[str]) -> str:
-    """*paths* as a shell command's arguments."""
-    return " ".join(shlex.quote(printable_name(path)) for path in paths)
+    """*paths* as a shell command's arguments, each one that names that very path pasted
+    into bash (``pasteable_word``: a control character as ``$'\\x01'``, never the
+    printed escape, which ``mkdir`` would take as four characters of a name)."""
+    return " ".join(pasteable_word(path) for path in paths)
 
 
 def _whose(

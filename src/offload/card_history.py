@@ -337,12 +337,12 @@ def recorded_warnings(
     prefix: str = "",
 ) -> tuple[PreflightItem, ...]:
     """The warnings of what *history* (named *named*: "the card's own ASC MHL history", or a
-    nested one's words, ``card_nested_history``; its folder *folder*) records that ascmhl
-    verify of a copy judges otherwise than offload-ai checks it: hashes in upper-case hex,
-    paths spelled otherwise than *holder* lists them (*spelled*: ``recorded_on_card``'s),
-    and operating-system files a default pattern names that *ignore* keeps (None: not
-    asked). *prefix*: the history's folder below the card's root (``sub/``), which the
-    paths named are shown under. One rule for the card's root history and a nested one."""
+    nested one's words, ``card_nested_history``; its folder *folder*) records that ascmhl-debug
+    verify of a copy judges otherwise than offload-ai checks it: hashes in upper-case hex, paths
+    spelled otherwise than *holder* lists them (*spelled*: ``recorded_on_card``'s), and
+    operating-system files a default pattern names that *ignore* keeps (None: not asked).
+    *prefix*: the history's folder below the card's root (``sub/``), which the paths named are
+    shown under. One rule for the card's root history and a nested one."""
     warnings: tuple[PreflightItem, ...] = ()
     upper_case = history.upper_case_originals()
     if upper_case:

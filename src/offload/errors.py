@@ -614,22 +614,28 @@ def unexpanded_tilde(path: Path | str) -> str:
     """A hint for *path*, which does not exist, when a ``~`` no shell expanded is why: a
     quoted ``~`` (``offload copy '~/A001' D``) reaches the program as it is and is read from
     the current folder (``<cwd>/~/A001``). Said as ``"; ..."`` after the error's words,
-    naming the path the user likely meant; empty when no part of *path* begins with ``~``
-    or the first that does is there (a folder really named so)."""
-    parts = Path(os.path.abspath(path)).parts
-    for at, part in enumerate(parts):
-        if not part.startswith("~"):
-            continue
-        if os.path.lexists(os.path.join(*parts[: at + 1])):
+    naming the path the user likely meant. Only for a ``~`` that began the word as typed:
+    *path* itself starts with ``~``, or (a caller that made it absolute) its first part
+    below the current folder does; a shell expands no ``~`` mid-path (``/mnt/RAID/~root``
+    is a folder's name). Empty otherwise, or when that ``~`` folder is there (a folder
+    really named so)."""
+    typed = os.fspath(path)
+    if not typed.startswith("~"):
+        here = Path(os.getcwd()).parts
+        parts = Path(os.path.abspath(typed)).parts
+        if parts[: len(here)] != here or len(parts) == len(here):
             return ""
-        meant = os.path.expanduser(os.path.join(*parts[at:]))
-        said = f"; {part} was not expanded (the shell leaves a quoted ~ as it is)"
-        if meant.startswith("~"):  # ~name of no user here: no path to offer
-            return f"{said}: write the path without quotes around {part}"
-        return (
-            f"{said}: did you mean {printable_name(meant)}? write it without quotes around {part}"
-        )
-    return ""
+        typed = os.path.join(*parts[len(here) :])
+        if not typed.startswith("~"):
+            return ""
+    part = Path(typed).parts[0]
+    if os.path.lexists(part):
+        return ""
+    meant = os.path.expanduser(typed)
+    said = f"; {part} was not expanded (the shell leaves a quoted ~ as it is)"
+    if meant.startswith("~"):  # ~name of no user here: no path to offer
+        return f"{said}: write the path without quotes around {part}"
+    return f"{said}: did you mean {printable_name(meant)}? write it without quotes around {part}"
 
 
 def unreachable_ancestor(path: Path | str) -> DriveUnreachable | None:

@@ -110,6 +110,28 @@ def test_a_quoted_tilde_is_said_not_expanded_with_the_path_meant(
     assert not (here / "~").exists() and os.listdir(home / "D") == []
 
 
+@pytest.mark.parametrize("name", ["~root", "~backup", "~"])
+def test_a_tilde_mid_path_gets_no_hint(tmp_path: Path, name: str) -> None:
+    """Review of the fixcards59 merge: a shell expands a ``~`` only at the start of a word,
+    yet ``offload copy CARD /mnt/RAID/~root`` was told "~root was not expanded ...: did you
+    mean /root?" (``/x/~backup``: ``/var/backups``). Failed before; the missing destination
+    is said missing, no hint."""
+    home, here = _home_and_card(tmp_path)
+    missing = tmp_path / "RAID" / name / "D"
+    done = subprocess.run(
+        [*OFFLOAD, "copy", str(home / "A001"), str(missing), "--report-dir", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=here,
+        env={**os.environ, "HOME": str(home)},
+    )
+    assert done.returncode == 64, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert f"destination {missing} does not exist:" in line, line
+    assert "expanded" not in line and "did you mean" not in line, line
+
+
 def test_a_tilde_folder_that_is_there_gets_no_hint(tmp_path: Path) -> None:
     """A folder really named ``~`` in the working folder: its missing card is said missing,
     without the hint (the ``~`` was not the user's home)."""

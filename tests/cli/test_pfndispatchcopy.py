@@ -264,6 +264,13 @@ def test_every_name_of_xxh64_is_labelled_big_endian_one_line(card: Path, names: 
         (["{src}", "{src}"], "is the source file itself"),
         (["{missing}", "{d1}"], "does not exist; check the path"),
         (["{dangling}", "{d1}"], "is a symlink that leads nowhere (dangling: its target gone"),
+        # Review of fixcards59: a -> b -> nowhere said "its target b does not exist" while b
+        # is there, a dangling link itself. Failed before.
+        (
+            ["{chain}", "{d1}"],
+            "(dangling: its target dangling.mov is a symlink too, and the last one's target "
+            "gone.mov does not exist); name the file itself",
+        ),
         (["{src}", "{nowhere}"], "does not exist; create it"),
         (["--bogus", "{src}", "{d1}"], "unrecognized arguments"),
         (["-noflush_dest", "/elsewhere", "{src}", "{d1}"], "is not one of the destinations"),
@@ -276,9 +283,11 @@ def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
         "missing": str(card.parent / "missing.mov"),
         "nowhere": str(card.parent / "nowhere" / "x.mov"),
         "dangling": str(card.parent / "dangling.mov"),
+        "chain": str(card.parent / "chain.mov"),
     }
     # Failed before (QA): a dangling link said "does not exist; check the path".
     os.symlink("gone.mov", values["dangling"])
+    os.symlink("dangling.mov", values["chain"])
     code, _out, err = run([a.format(**values) for a in argv])
     assert code == 64
     assert err.startswith("ERROR: ") and needle in err and err.count("\n") == 1

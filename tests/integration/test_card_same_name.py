@@ -393,3 +393,38 @@ def test_the_way_to_add_the_card_to_its_folders_names_each_destination_and_works
             assert (root / name).read_bytes() == (card / name).read_bytes()
     for name in FIRST:
         assert (ours[0] / name).read_bytes() == (other / name).read_bytes()
+
+
+def test_the_way_on_for_a_name_with_a_control_character_works_pasted_into_bash(
+    tmp_path: Path,
+) -> None:
+    """Review of the fixcards59 merge: the ``mkdir && --into`` way on spelled its paths with
+    ``printable_name``, so for a card named ``EOS\\x01D`` the pasted ``mkdir`` made a folder
+    literally named ``EOS\\x01D`` (backslash, x, 0, 1) and ``offload copy`` then said
+    "source does not exist". Failed before; the command, run by bash as printed (the report
+    folder added), makes the free folder and offloads the card into it."""
+    name = "EOS\x01D"
+    other, card = tmp_path / "r1" / name, tmp_path / "r2" / name
+    shoot(other, FIRST, b"card one ")
+    shoot(card, SECOND, b"card two ")
+    dest, reports, here = tmp_path / "dest", tmp_path / "reports", tmp_path / "here"
+    for folder in (dest, here):
+        folder.mkdir()
+    shutil.copytree(other, dest / name)  # another tool's copy, dates kept
+    refused = run("copy", card, dest, "--report-dir", reports, cwd=here)
+    assert refused.returncode == 64, refused.stdout + refused.stderr
+    (line,) = error_lines(refused)
+    command = line.split("; ")[-1].partition("mkdir ")[2].partition(" (with")[0]
+    assert command and "offload copy --into" in command, line
+    bin_folder = os.path.dirname(sys.executable)
+    done = subprocess.run(
+        ["bash", "-c", f"mkdir {command} --report-dir {reports}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=here,
+        env={**os.environ, "PATH": f"{bin_folder}:{os.environ['PATH']}"},
+    )
+    assert done.returncode == 0, (command, done.stderr)
+    assert tree(dest / f"{name}_2")[OTHER_CLIP] == (card / OTHER_CLIP).read_bytes()
+    assert sorted(os.listdir(dest)) == [name, f"{name}_2"]

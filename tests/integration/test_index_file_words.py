@@ -39,7 +39,7 @@ def test_an_index_file_unlike_the_one_on_a_destination_is_not_said_changed_on_th
     for text in (release["text"], done.stderr):
         assert "changed since the last offload" not in text, text
         assert (
-            "only the card's index file CONTENTS/CLIPS001/INDEX.MIF differs from the one "
+            "the card's index file CONTENTS/CLIPS001/INDEX.MIF differs from the one "
             "already on a destination (a camera rewrites it whenever it records more) and was "
             "not replaced"
         ) in text, text
@@ -99,5 +99,8 @@ def test_an_avchd_cards_playlists_are_its_index_files(tmp_path: Path) -> None:
     release = newest_report(reports)["card_release"]
     named = [f"PRIVATE/AVCHD/BDMV/{playlist}" for playlist in playlists]
     assert release["index_files_changed"] == named, release
-    said = f"only the card's index files {', '.join(named)} differ from the ones"
+    said = f"the card's index files {', '.join(named)} differ from the ones"
     assert said in release["text"], release
+    # The destination on the card's disk (said below): the clips are no safer than the
+    # index, never "only the card's index files" (review of fixcards59).
+    assert "only the card's" not in release["text"], release

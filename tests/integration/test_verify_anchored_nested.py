@@ -112,9 +112,9 @@ def test_an_unrecorded_file_in_such_a_folder_is_named_in_a_note(
     assert code == 0, output
     assert (
         f"WARNING: NEST/stray.txt on {roll}: in a folder only an anchored pattern of the "
-        "history's ignore list names, so not checked here (as ascmhl create and verify -dh "
-        "apply it); plain ascmhl-debug verify never applies an anchored pattern and lists it as "
-        "new (exit 21)"
+        "history's ignore list names, so not checked here (as ascmhl create and "
+        "ascmhl-debug verify -dh apply it); plain ascmhl-debug verify never applies an anchored "
+        "pattern and lists it as new (exit 21)"
     ) in " ".join(output.split()), output
     (roll / "NEST" / "stray.txt").unlink()
     code, output = offload("verify", str(roll))

@@ -208,9 +208,9 @@ def test_a_links_pattern_hides_no_file_standing_in_a_folder_an_anchored_pattern_
         "generation: an ignore pattern for it would also hide NEST/DAY/CLIPS/take.MOV; "
         "ascmhl will list it as a new file",
         f"NEST/DAY/CLIPS/take.MOV on {root}: in a folder only an anchored pattern of the "
-        "history's ignore list names, so not checked here (as ascmhl create and verify -dh "
-        "apply it); plain ascmhl-debug verify never applies an anchored pattern and lists it as "
-        "new (exit 21)",
+        "history's ignore list names, so not checked here (as ascmhl create and "
+        "ascmhl-debug verify -dh apply it); plain ascmhl-debug verify never applies an anchored "
+        "pattern and lists it as new (exit 21)",
     ], report["notes"]
 
 

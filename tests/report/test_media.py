@@ -551,6 +551,52 @@ def test_a_clip_ffmpeg_cannot_decode_keeps_its_facts_and_says_why(
     assert info.thumbnail is None
 
 
+def _box(kind: bytes, *body: bytes) -> bytes:
+    """One ISO BMFF box: its 32-bit size, its type, then *body*."""
+    data = b"".join(body)
+    return (8 + len(data)).to_bytes(4, "big") + kind + data
+
+
+def _video_trak(tag: bytes) -> bytes:
+    """A ``trak`` whose handler is ``vide`` and whose one sample description has codec *tag*
+    and a 320x180 picture (the fields ``video_sample_entry`` reads, the rest zeros)."""
+    hdlr = _box(b"hdlr", bytes(8), b"vide", bytes(12))
+    entry = (86).to_bytes(4, "big") + tag + bytes(24) + (320).to_bytes(2, "big")
+    entry += (180).to_bytes(2, "big") + bytes(50)
+    stsd = _box(b"stsd", bytes(4), (1).to_bytes(4, "big"), entry)
+    return _box(b"trak", _box(b"mdia", hdlr, _box(b"minf", _box(b"stbl", stsd))))
+
+
+def test_an_index_of_a_million_empty_boxes_is_given_up_on_in_little_time_and_memory(
+    tmp_path: Path,
+) -> None:
+    """Review of the fixfirstB59 merge: ``video_sample_entry`` read the whole ``moov`` (up
+    to 64 MiB) and listed every box in it, so a ``moov`` of millions of empty ``free`` boxes
+    before one ``brxq`` track took seconds and hundreds of MB for one clip. Failed before
+    (1M boxes: ~2 s of CPU, ~130 MB); only box headers are read now, at most 4096 of them.
+    The same track without the boxes in front is read."""
+    import tracemalloc
+
+    from offload.report.sniff import SampleEntry, video_sample_entry
+
+    ftyp = _box(b"ftyp")
+    good = tmp_path / "A001_08151234_C009.braw"
+    good.write_bytes(ftyp + _box(b"moov", _video_trak(b"brxq")))
+    assert video_sample_entry(good) == SampleEntry("brxq", 320, 180)
+    hostile = tmp_path / "A001_08151234_C010.braw"
+    hostile.write_bytes(ftyp + _box(b"moov", _box(b"free") * 1_000_000, _video_trak(b"brxq")))
+    tracemalloc.start()
+    cpu = time.thread_time()
+    try:
+        found = video_sample_entry(hostile)
+        cpu = time.thread_time() - cpu
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (cpu < 0.5, peak < 1 << 20) == (True, True), (cpu, peak)
+    assert found is None
+
+
 def cine_header(*, header_size: int = 44, compression: int = 0, images: int = 1) -> bytes:
     """A Phantom Cine file's 44-byte header (little-endian): type ``CI``, header size,
     compression, version 1, first movie image, total image count, first image number, image

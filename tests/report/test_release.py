@@ -823,3 +823,79 @@ def test_which_files_are_a_cameras_index_files() -> None:
     for path in ("PRIVATE/AVCHD/BDMV/INDEX.BDM", "PRIVATE/AVCHD/BDMV/MOVIEOBJ.BDM",
                  "PRIVATE/M4ROOT/STATUS.BIN", "MISC/00000.MPL", "PLAYLIST/A.MPLX"):  # fmt: skip
         assert not index_file(path), path
+
+
+def _index_file(*errors: str | None) -> dict[str, Any]:
+    """``CONTENTS/CLIPS001/INDEX.MIF`` failed on each destination with *errors* in turn
+    (None: verified there)."""
+    return {"path": "CONTENTS/CLIPS001/INDEX.MIF", "destinations": [
+        {"index": i, "status": "failed", "error": error} if error else {"index": i, **VERIFIED}
+        for i, error in enumerate(errors)]}  # fmt: skip
+
+
+REFUSED_INDEX = "INDEX.MIF already exists"
+
+
+def test_overwrite_is_not_advised_beside_a_clip_already_there_with_other_content() -> None:
+    """Review of the fixcards59 merge: A001C001.MXF failed "already exists with other
+    content" on destination 1, INDEX.MIF refused on both: the line advised --overwrite,
+    which applies to the whole run and would replace that clip (maybe another card's) too.
+    Failed before; now it says so instead."""
+    conflict = {"status": "failed", "error": "A001C001.MXF already exists with other content"}
+    data = report(conflict, VERIFIED)
+    data["files"].append(_index_file(REFUSED_INDEX, REFUSED_INDEX))
+    release = card_release(data)
+    assert release.text == (
+        "Do not format the card: 3 copies failed: 1 of 1 other file (A001C001.MXF) and 2 of "
+        "the card's index file CONTENTS/CLIPS001/INDEX.MIF, which differs from the one "
+        "already on a destination (a camera rewrites it whenever it records more) and was not "
+        "replaced (--overwrite would replace A001C001.MXF too, which is already there with "
+        "other content: check it first)."
+    ), release.text
+    # Another failure (no conflict): the advice stays.
+    data["files"][0]["destinations"][0]["error"] = "Input/output error"
+    assert "run the same offload again with --overwrite" in card_release(data).text
+
+
+def test_an_index_file_refused_and_failed_otherwise_is_named_once() -> None:
+    """Review of the fixcards59 merge: an index file failed for another reason on one
+    destination and refused on the other was named twice, as an "other file" and as the
+    card's index file. Failed before; it is another failed file, both copies counted."""
+    data = report(VERIFIED, VERIFIED)
+    data["files"].append(_index_file("Input/output error", REFUSED_INDEX))
+    release = card_release(data)
+    assert release.text.count("INDEX.MIF") == 1, release.text
+    assert release.text == (
+        "Do not format the card: 2 copies failed (CONTENTS/CLIPS001/INDEX.MIF first)."
+    ), release.text
+    assert release.index_files == ()
+
+
+def test_index_files_refused_on_the_cards_disk_say_why_the_clips_are_not_safe() -> None:
+    """Review of the fixcards59 merge: both destinations on the card's disk, 00000.MPL
+    refused: "only the card's index file ... differs" and no word of the disks, so "only"
+    was false. Failed before; the disks' reason comes first and "only" is gone, as it is
+    when a clip is not verified."""
+    data = report(VERIFIED, VERIFIED)
+    for device in data["devices"]:
+        device["source_on_device"] = True
+    playlist = _index_file(REFUSED_INDEX, REFUSED_INDEX)
+    playlist["path"] = "PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL"
+    data["files"].append(playlist)
+    release = card_release(data)
+    assert release.text.startswith(
+        "Do not format the card: no destination is on a disk other than the card's ("
+    ), release.text
+    assert "; the card's index file PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL differs" in (
+        release.text
+    ), release.text
+    assert "only the card" not in release.text, release.text
+    assert release.index_files == ("PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL",)
+    data = report(TRUSTED_TRANSFER, TRUSTED_TRANSFER)
+    data["files"].append(_index_file(REFUSED_INDEX, REFUSED_INDEX))
+    release = card_release(data)
+    assert release.text.startswith(
+        "Do not format the card: 1 of 2 files (A001C001.MXF first) is only transfer-checked "
+        "(never read back) on a disk other than the card's; the other files are listed below "
+        "with their state; the card's index file CONTENTS/CLIPS001/INDEX.MIF differs"
+    ), release.text

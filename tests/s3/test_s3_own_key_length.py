@@ -51,6 +51,9 @@ def test_a_prefix_too_long_for_the_ledger_is_refused_up_front(  # type: ignore[n
     assert "path-too-long" in err or "too long for offload-ai's own objects" in err
     assert "/A001/.offload/ledger/" in err and "1054 bytes long" in err, err
     assert "at least 30 bytes shorter" in err, err
+    # One refusal, one line (review of the fixfirstB59 merge: it took two; failed before).
+    (line,) = err.splitlines()
+    assert line.startswith("ERROR: preflight refused the offload; nothing was copied: "), err
     assert keys(limited.url, limited_bucket) == []  # nothing written
 
 

@@ -169,6 +169,37 @@ def test_one_write_probe_a_destination_serves_the_same_folder_check(tmp_path: Pa
     assert [os.stat(folder).st_mtime_ns for folder in folders] == [10**18, 2 * 10**18, 3 * 10**18]
 
 
+def test_a_folder_changed_while_its_probe_is_kept_keeps_that_change_s_date(
+    tmp_path: Path,
+) -> None:
+    """Review of the fixcards59 merge: the probed folders' times were put back long after
+    each probe (every destination probed, ``check_duplicates`` run), undoing a change
+    another process made meanwhile (its file there, the folder dated as it left it), and
+    put back even where the probe's delete failed. Failed before (the folder dated 2001
+    again); now put back only where the folder still has the time the probe's create gave
+    it and the delete succeeded."""
+    src = card(tmp_path)
+    changed, removed, quiet = dests(tmp_path, "changed", "removed", "quiet")
+    _, plans = run(src, [changed, removed, quiet], space_of=lambda _: SpaceInfo(10**9, 4096))
+    old = 10**18  # 2001
+    for folder in (changed, removed, quiet):
+        os.utime(folder, ns=(old, old))
+    probes = KeptProbes()
+    out = Findings()
+    for plan in plans:
+        check_writable(plan, out, probe=True, keep=probes)  # type: ignore[arg-type]
+    assert not out.errors and sorted(probes) == [0, 1, 2]
+    (changed / "A001.MXF").write_bytes(b"another process's file")  # meanwhile
+    os.utime(changed, ns=(old + 1, old + 5))  # a coarse clock's time, surely other than ours
+    os.unlink(probes[1])  # the delete will fail (someone removed it)
+    os.utime(removed, ns=(old + 1, old + 7))
+    remove_probes(probes)
+    assert probes == {} and probes_in(changed, removed, quiet) == []
+    assert os.stat(changed).st_mtime_ns != old
+    assert os.stat(removed).st_mtime_ns == old + 7
+    assert os.stat(quiet).st_mtime_ns == old
+
+
 def test_a_ctrl_c_while_the_probes_are_kept_leaves_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -66,7 +66,7 @@ from offload.destinations.s3url import (
     parse_s3_url,
     shown,
 )
-from offload.errors import OffloadError, PreflightRefused
+from offload.errors import OffloadError, PreflightRefused, refusal_lines
 from offload.events import (
     Event,
     EventSink,
@@ -152,10 +152,7 @@ def _refuse_long_own_keys(url: S3Url, text: str, index: int, own_keys: CopyRootO
     item = PreflightItem(
         PreflightCode.PATH_TOO_LONG, None, s3own_keys.refusal(text, url.bucket, too_long), index
     )
-    raise PreflightRefused(
-        f"preflight refused the offload; nothing was copied:\n{item.message}",
-        errors=[item.as_dict()],
-    )
+    raise PreflightRefused(refusal_lines([item.message]), errors=[item.as_dict()])
 
 
 def close_all(backends: Mapping[int, S3Backend]) -> None:

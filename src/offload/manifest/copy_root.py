@@ -116,8 +116,9 @@ def unhide_nested_state(
         if first.startswith("!") and rest in brought_back:
             hidden_again.append(path)
             result.hidden[path] = (
-                f"ascmhl create, diff and verify -dh turn the pattern that lists {rest} into "
-                f"one that hides {path}, so it is hidden for every ascmhl command"
+                f"ascmhl create and diff, and ascmhl-debug verify -dh, turn the pattern "
+                f"that lists {rest} into one that hides {path}, so it is hidden for every "
+                "ascmhl command"
             )
     # after every re-inclusion: the last matching pattern wins
     result.patterns.extend(exact_pattern(path) for path in hidden_again)

@@ -1103,8 +1103,8 @@ def _anchored_only_note(
     return (
         f"{first}{more} on {printable_name(str(root))}: in a folder only an anchored pattern "
         "of the history's ignore list names, so not checked here (as ascmhl create and "
-        "verify -dh apply it); plain ascmhl-debug verify never applies an anchored pattern and "
-        f"lists {'them' if more else 'it'} as new (exit 21)",
+        "ascmhl-debug verify -dh apply it); plain ascmhl-debug verify never applies an "
+        f"anchored pattern and lists {'them' if more else 'it'} as new (exit 21)",
     )
 
 

@@ -198,9 +198,9 @@ def card_left_out(data: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
 class CardRelease(NamedTuple):
     """``may_format``: the card may be formatted (see the module's rule); ``text``: the one
     sentence saying so, or "Do not format the card: <the reasons>"; ``index_files``: the card's
-    index files refused because an older one is on a destination, when those are the run's
-    only failures (else empty); ``earlier_only``: of the files the answer counts safe, those
-    whose every copy that counts was verified by an earlier run only (trusted from the
+    index files refused because another one is on a destination, and failed for no other reason
+    (named whatever else keeps the card); ``earlier_only``: of the files the answer counts safe,
+    those whose every copy that counts was verified by an earlier run only (trusted from the
     ledger, not read back by this run): the sentence says so, never a plain "may be
     formatted"."""
 
@@ -224,17 +224,52 @@ def _index_refusal(path: str, error: str | None) -> bool:
     return index_file(path) and "already exists" in (error or "")
 
 
-def _index_words(index_files: Sequence[str]) -> str:
+def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str:
     """The card's index files refused (``_index_refusal``), named, with what that means and
-    what to do: the words that follow "of" in the card release line."""
+    what to do: the words that follow "of" in the card release line. *conflict*: another
+    file failed as already there with other content; ``--overwrite`` applies to the whole
+    run and would replace it too (maybe another card's clip), so it is not advised then."""
     one = len(index_files) == 1
+    advice = (
+        f"--overwrite would replace {conflict} too, which is already there with other "
+        "content: check it first"
+        if conflict is not None
+        else "run the same offload again with --overwrite to replace only the files that "
+        "differ from the card, once the new copy is verified"
+    )
     return (
         f"the card's index {'file' if one else 'files'} {', '.join(index_files)}, which "
         f"{'differs' if one else 'differ'} from the {'one' if one else 'ones'} already on a "
         f"destination (a camera rewrites {'it' if one else 'them'} whenever it records more) "
-        f"and {'was' if one else 'were'} not replaced (run the same offload again with "
-        "--overwrite to replace only the files that differ from the card, once the new copy "
-        "is verified)"
+        f"and {'was' if one else 'were'} not replaced ({advice})"
+    )
+
+
+def _not_safe_words(
+    unsafe: int,
+    count: int,
+    first: str,
+    transfer_only: bool,
+    cached_only: bool,
+    reasons: Sequence[str],
+) -> str:
+    """Why *unsafe* of the *count* files (*first* the first) keep the card: no copy that
+    counts on a disk other than the card's, and how they fall short (never read back, read
+    back only through the page cache, not verified); why a destination holding a copy did
+    not count (*reasons*: in memory, maybe on the card's disk), the first."""
+    what = (
+        "only transfer-checked (never read back)"
+        if transfer_only
+        else "read back only through the page cache (cache_bypass none, by this run or "
+        "by the earlier run the ledger records: the read-back may have come from memory, "
+        "not the disk)"
+        if cached_only
+        else "not verified"
+    )
+    why = f"; {reasons[0]}" if reasons else ""
+    return (
+        f"{unsafe} of {count} files ({first} first) "
+        f"{'is' if unsafe == 1 else 'are'} {what} on a disk other than the card's{why}"
     )
 
 
@@ -693,9 +728,13 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     failed_others = 0  # how many copies failed so
     failed_files: set[str] = set()  # and of how many files
     index_refused = 0  # copies of an index file refused (``index_files``: their paths)
+    # The first other file failed as already there with other content: --overwrite would
+    # replace it too, so never advised beside it.
+    conflict: str | None = None
     source_error: str | None = None
     index_files: list[str] = []
     not_safe: str | None = None  # a file with no verified copy on another disk
+    other_not_safe: str | None = None  # of them, the first that is no index file
     not_safe_count = 0
     transfer_only = False
     cached_only = False  # a file read back only through the page cache (cache_bypass none)
@@ -718,6 +757,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         now = False  # a copy that counts was read back by this run
         cached = False  # read back on a disk off the card, but maybe from RAM
         unread = False  # a copy in a good state never read back (transfer-checked)
+        refused = failed = 0  # this file's copies refused as an index file, failed otherwise
         for index, status, mode, message, bypass in copies:
             # Verified now, reading the media (not the page cache), or earlier by a run that
             # read it back (not a transfer check), not through a cache (its ledger entry says
@@ -735,16 +775,24 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                     now = now or status == "verified" or index in reread
             elif status == "failed":
                 if _index_refusal(path, message):
-                    index_refused += 1
-                    if path not in index_files:
-                        index_files.append(path)
+                    refused += 1
                 else:
-                    failed_others += 1
-                    failed_files.add(path)
-                    if failed_other is None:
-                        failed_other = path
+                    failed += 1
+                    if conflict is None and "already exists" in (message or ""):
+                        conflict = path
             elif status in _GOOD:
                 unread = True
+        # A file is named once: an index file also failed otherwise is another failed file
+        # (all its failed copies counted there), not one refused only for being older.
+        if failed:
+            failed_others += failed + refused
+            failed_files.add(path)
+            if failed_other is None:
+                failed_other = path
+        elif refused:
+            index_refused += refused
+            if path not in index_files:
+                index_files.append(path)
         if disks:
             held = set(disks)
             in_buckets = sum(1 for disk in held if disk.startswith("bucket "))
@@ -758,6 +806,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         not_safe_count += 1
         if not index_file(path):
             others_unsafe += 1
+            if other_not_safe is None:
+                other_not_safe = path
         if not_safe is None:
             not_safe = path
         transfer_only = transfer_only or unread
@@ -804,7 +854,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         kept.append(
             f"{failed_others + index_refused} copies failed: {failed_others} of "
             f"{_count(other_files, 'other file')} ({first}) "
-            f"and {index_refused} of {_index_words(index_files)}"
+            f"and {index_refused} of {_index_words(index_files, conflict)}"
         )
     elif failed_other is not None:
         if failed_others == 1:
@@ -868,14 +918,26 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     if index_files:
         one = len(index_files) == 1
+        safe_others = not others_unsafe and not none_counts
         others = (
             "all clips are safe (every other file is verified on a disk other than the card's"
             f"{_earlier_words(earlier_only, count, ', ')})"
-            if not others_unsafe and not none_counts
+            if safe_others
             else "the other files are listed below with their state"
         )
+        # Why the other files are not safe, before the index files: never "only the index
+        # files" while a clip has no copy that counts.
+        why_not = (
+            [disks_reason]
+            if disks_reason is not None
+            else [_not_safe_words(others_unsafe, count, other_not_safe, transfer_only,
+                                  cached_only, reasons)]
+            if other_not_safe is not None
+            else []
+        )  # fmt: skip
         return keep(
-            f"{others}; only the card's index {'file' if one else 'files'} "
+            "; ".join([*why_not, others])
+            + f"; {'only ' if safe_others else ''}the card's index {'file' if one else 'files'} "
             f"{', '.join(index_files)} {'differs' if one else 'differ'} from the "
             f"{'one' if one else 'ones'} already on a destination (a camera rewrites "
             f"{'it' if one else 'them'} whenever it records more) and {'was' if one else 'were'} "
@@ -890,21 +952,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if disks_reason is not None:
         return keep(disks_reason)
     if not_safe is not None:
-        what = (
-            "only transfer-checked (never read back)"
-            if transfer_only
-            else "read back only through the page cache (cache_bypass none, by this run or "
-            "by the earlier run the ledger records: the read-back may have come from memory, "
-            "not the disk)"
-            if cached_only
-            else "not verified"
-        )
-        # Why a destination holding a copy did not count (in memory, maybe on the card's disk).
-        why = f"; {reasons[0]}" if reasons else ""
         return keep(
-            f"{not_safe_count} of {count} files ({not_safe} first) "
-            f"{'is' if not_safe_count == 1 else 'are'} {what} on a disk other than the "
-            f"card's{why}"
+            _not_safe_words(not_safe_count, count, not_safe, transfer_only, cached_only, reasons)
         )
     where = _where(
         copies=fewest_copies,

@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # Enough for six transport-stream packets (their sync bytes are the format's only sign).
 HEADER_BYTES = 1024
@@ -311,6 +314,10 @@ def _top_boxes(path: str | Path) -> tuple[list[tuple[bytes, int]], int] | None:
 
 # The index (``moov``) of a clip of hours is a few MB; one larger is not read for a label.
 _MAX_INDEX_BYTES = 64 << 20
+# Box headers read in all to find a clip's sample description: a real index has a few
+# dozen boxes on the way (tracks, their media, sample tables); a file of millions of empty
+# boxes (a hostile or broken one) is given up on, not walked.
+_MAX_INDEX_BOXES = 4096
 # Boxes on the way from ``moov`` to a track's sample descriptions.
 _TO_STSD = (b"trak", b"mdia", b"minf", b"stbl", b"stsd")
 
@@ -324,12 +331,56 @@ class SampleEntry(NamedTuple):
     height: int
 
 
+class _Index:
+    """Box headers of one open file read with ``os.pread`` (8 bytes each, never a box's
+    body), at most ``_MAX_INDEX_BOXES`` of them over the whole walk: then ``spent``."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.left = _MAX_INDEX_BOXES
+        self.spent = False
+
+    def read(self, offset: int, count: int) -> bytes:
+        return os.pread(self.descriptor, count, offset)
+
+    def children(self, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+        """The boxes in [*start*, *end*) of the file, each as (its type, the offset of its
+        body, its end), one header read per box as it is asked for; a box whose size
+        cannot be ends them, and so does the walk's budget running out."""
+        while start + 8 <= end:
+            if self.left <= 0:
+                self.spent = True
+                return
+            self.left -= 1
+            header = self.read(start, 8)
+            if len(header) < 8:
+                return
+            length = int.from_bytes(header[:4], "big")
+            if length < 8 or start + length > end:
+                return
+            yield header[4:8], start + 8, start + length
+            start += length
+
+    def descend(self, box: tuple[int, int], path: tuple[bytes, ...]) -> tuple[int, int] | None:
+        """The (body offset, end) of the box at *path* below the body *box*; None if one
+        on the way is missing."""
+        for kind in path:
+            for child, body, end in self.children(*box):
+                if child == kind:
+                    box = (body, end)
+                    break
+            else:
+                return None
+        return box
+
+
 def video_sample_entry(path: str | Path) -> SampleEntry | None:
     """The first video track's sample description of an ISO BMFF/QuickTime *path*, read
-    from its index (the top-level ``moov``, up to 64 MiB): what a clip whose codec FFmpeg
-    has no decoder for (Blackmagic RAW, Canon Cinema RAW Light) states, which PyAV gives no
-    access to without one. None for anything else, or a file that cannot be read. Never
-    raises."""
+    from its index (the top-level ``moov``, up to 64 MiB; only box headers are read, at most
+    ``_MAX_INDEX_BOXES`` of them, and the sample description itself): what a clip whose
+    codec FFmpeg has no decoder for (Blackmagic RAW, Canon Cinema RAW Light) states, which
+    PyAV gives no access to without one. None for anything else, a file that cannot be
+    read, or an index with more boxes than that before its video track's. Never raises."""
     walked = _top_boxes(path)
     if walked is None or not walked[0] or walked[0][0][0] not in ISO_BOXES:
         return None
@@ -343,21 +394,27 @@ def video_sample_entry(path: str | Path) -> SampleEntry | None:
     if length > _MAX_INDEX_BYTES:
         return None
     try:
-        with open(path, "rb") as file:
-            file.seek(offset)
-            index = file.read(length)
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        return _first_video_entry(_Index(descriptor), (offset + 8, offset + length))
     except OSError:
         return None
-    for trak in _children(index, 8, len(index)):
-        if index[trak[0] : trak[0] + 4] != b"trak":
+    finally:
+        os.close(descriptor)
+
+
+def _first_video_entry(index: _Index, moov: tuple[int, int]) -> SampleEntry | None:
+    """``video_sample_entry`` of the ``moov`` body *moov* of *index*'s file."""
+    for kind, body, end in index.children(*moov):
+        if kind != b"trak" or _handler(index, (body, end)) != b"vide":
             continue
-        if _handler(index, trak) != b"vide":
-            continue
-        found = _descend(index, trak, _TO_STSD[1:])
+        found = index.descend((body, end), _TO_STSD[1:])
         if found is None:
             return None
-        start = found[0] + 4 + 8  # after its type, version, flags and entry count
-        entry = index[start : start + 36]
+        start = found[0] + 8  # after its version, flags and entry count
+        entry = index.read(start, 36) if start + 36 <= found[1] else b""
         if len(entry) < 36:
             return None
         tag = entry[4:8].decode("latin-1")
@@ -367,34 +424,9 @@ def video_sample_entry(path: str | Path) -> SampleEntry | None:
     return None
 
 
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
-    """The boxes in *data*[start:end], each as (the offset of its type, its end); a box
-    whose size cannot be ends the list."""
-    boxes = []
-    while start + 8 <= end:
-        length = int.from_bytes(data[start : start + 4], "big")
-        if length < 8 or start + length > end:
-            break
-        boxes.append((start + 4, start + length))
-        start += length
-    return boxes
-
-
-def _descend(data: bytes, box: tuple[int, int], path: tuple[bytes, ...]) -> tuple[int, int] | None:
-    """The box at *path* below *box* ((its type's offset, its end), ``_children``)."""
-    for kind in path:
-        for child in _children(data, box[0] + 4, box[1]):
-            if data[child[0] : child[0] + 4] == kind:
-                box = child
-                break
-        else:
-            return None
-    return box
-
-
-def _handler(data: bytes, trak: tuple[int, int]) -> bytes | None:
+def _handler(index: _Index, trak: tuple[int, int]) -> bytes | None:
     """A track's handler type (``vide``, ``soun``), from its ``mdia/hdlr``."""
-    hdlr = _descend(data, trak, (b"mdia", b"hdlr"))
-    if hdlr is None:
+    hdlr = index.descend(trak, (b"mdia", b"hdlr"))
+    if hdlr is None or hdlr[0] + 12 > hdlr[1]:
         return None
-    return data[hdlr[0] + 12 : hdlr[0] + 16]  # after version, flags and pre_defined
+    return index.read(hdlr[0] + 8, 4)  # after version, flags and pre_defined

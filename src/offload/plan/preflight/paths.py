@@ -123,13 +123,13 @@ def _in_filesystem(real: str, mount: MountEntry | None) -> tuple[int, str] | Non
 
 
 class KeptProbes(dict[int, Path]):
-    """The probes ``_probe_write`` kept, by destination index, and the times (access,
-    modification; ns) each probed folder had before its probe, which ``remove_probes``
-    puts back (:func:`_put_back`)."""
+    """The probes ``_probe_write`` kept, by destination index, and for each the times
+    (access, modification; ns) its folder had before it and the folder's modification time
+    right after its create, which ``remove_probes`` uses (:func:`_remove_probe`)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.times: dict[Path, tuple[int, int] | None] = {}
+        self.times: dict[Path, tuple[tuple[int, int] | None, int | None]] = {}
 
 
 def _folder_times(folder: Path) -> tuple[int, int] | None:
@@ -142,6 +142,30 @@ def _folder_times(folder: Path) -> tuple[int, int] | None:
     except OSError:
         return None  # the create will say why (or the folder vanished: nothing to put back)
     return st.st_atime_ns, st.st_mtime_ns
+
+
+def _mtime(folder: Path) -> int | None:
+    """*folder*'s modification time (ns); None where it cannot be read."""
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _remove_probe(probe: Path, before: tuple[int, int] | None, made: int | None) -> None:
+    """Delete *probe* and give its folder its times *before* the probe back, only where the
+    folder still has *made*, its modification time right after the probe's create (nothing
+    else changed it since: a file another process made or removed meanwhile keeps the date
+    it gave), and the delete succeeded (a probe left there keeps its folder's date too).
+    Never raises."""
+    folder = probe.parent
+    unchanged = made is not None and _mtime(folder) == made
+    try:
+        os.unlink(probe)
+    except OSError:
+        return
+    if unchanged:
+        _put_back(folder, before)
 
 
 def _put_back(folder: Path, times: tuple[int, int] | None) -> None:
@@ -163,47 +187,44 @@ def _probe_write(folder: Path, keep: KeptProbes | None = None, index: int = -1) 
     *index* (a destination's) the instant it exists, for ``check_duplicates`` to look for
     through the other destinations; the caller removes every one (``remove_probes``),
     whatever happens meanwhile. The folder gets its times of before the probe back once the
-    probe is gone (:func:`_put_back`). Returns the create's or close's error, None once
-    done."""
+    probe is gone, where nothing else changed it since the create (:func:`_remove_probe`).
+    Returns the create's or close's error, None once done."""
     probe = folder / f".offload-probe-{os.getpid()}-{os.urandom(8).hex()}"
     times = _folder_times(folder)
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         return exc
+    made = None
     try:
+        made = _mtime(folder)  # right after the create: a later change is another's
         if keep is not None:
-            keep.times[probe] = times
+            keep.times[probe] = (times, made)
             keep[index] = probe
         os.close(fd)
         if keep is None:
-            os.unlink(probe)
-            _put_back(folder, times)
+            _remove_probe(probe, times, made)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
-        _put_back(folder, times)
+        _remove_probe(probe, times, made)
         if keep is not None:
             keep.pop(index, None)
             keep.times.pop(probe, None)
         return exc
     except BaseException:  # a Ctrl-C between the create and the delete: no probe left
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
-        _put_back(folder, times)
+        _remove_probe(probe, times, made)
         raise
     return None
 
 
 def remove_probes(probes: KeptProbes) -> None:
     """Delete every probe ``_probe_write`` kept in *probes* (and forget it), the last made
-    first, each folder given its times of before its probe back. Never raises: a probe
-    already gone, or on a drive gone meanwhile, is left to that."""
+    first, each folder given its times of before its probe back where nothing else changed
+    it meanwhile (:func:`_remove_probe`; the last made first, so two probes of one folder
+    each find the time the other left). Never raises: a probe already gone, or on a drive
+    gone meanwhile, is left to that."""
     while probes:
         _index, probe = probes.popitem()
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
-        _put_back(probe.parent, probes.times.pop(probe, None))
+        _remove_probe(probe, *probes.times.pop(probe, (None, None)))
 
 
 def unreadable_findings(tree: SourceTree, out: Findings) -> None:
