@@ -264,7 +264,7 @@ class InKnownFormats(Iterable[ManifestFile]):
             f"ASC MHL history there records it in ({', '.join(known)}): {why}; this run "
             f"verified it, so it stays verified and the new {self._manifests} lists it in "
             "this run's formats only, as a new original beside the one the history holds "
-            "(ascmhl verify and offload verify still compare it against that one)"
+            "(ascmhl-debug verify and offload verify still compare it against that one)"
         )
 
     def _left_out(self, relative: str, why: str) -> str:

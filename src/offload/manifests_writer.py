@@ -1366,7 +1366,7 @@ def _read_again_note(root: Path, count: int, *, stoppable: bool = False) -> str:
             f"a time, to hash {'it' if count == 1 else 'them'} in the history's formats for "
             "its generation (as ascmhl create does): a full GET of each beyond the copy's "
             "read-back; a Ctrl-C stops them, and an object not read by then is listed in "
-            "this run's formats only (a second original, beside the one ascmhl verify "
+            "this run's formats only (a second original, beside the one ascmhl-debug verify "
             "compares against)"
         )
     return (

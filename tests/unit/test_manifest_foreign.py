@@ -1,4 +1,4 @@
-"""``manifest.foreign.foreign_entries``: what plain ``ascmhl verify`` of a copy root will call
+"""``manifest.foreign.foreign_entries``: what plain ``ascmhl-debug verify`` of a copy root will call
 new, judged from the listings of the folders a generation does not list whole (a real tree,
 the local lister the writer uses)."""
 

@@ -803,7 +803,7 @@ def write_generation(
     formats = _select_formats(recorded, hash_formats)
     hashed = folders
     retired: dict[str, str] = {}  # the nested links' carried patterns dropped
-    foreign: list[str] = []  # what ascmhl verify will call new (on_foreign)
+    foreign: list[str] = []  # what ascmhl-debug verify will call new (on_foreign)
     if lister is not None:
         # nested histories are read from the local tree: one listed elsewhere (an object
         # store's keys beside a local staging root holding the root's history alone) would

@@ -1,8 +1,8 @@
 """What stands in a copy root that a generation does not list and no history records: the
-entries plain ``ascmhl verify`` (1.2) of that root will call new files (exit 21), and
+entries plain ``ascmhl-debug verify`` (1.2) of that root will call new files (exit 21), and
 ``offload verify`` too, right after a run that verified every copy of the card.
 
-``ascmhl verify`` walks the root as its newest generation's ignore list lets it (a folder it
+``ascmhl-debug verify`` walks the root as its newest generation's ignore list lets it (a folder it
 ignores is not entered, a link to a folder is never entered) and calls *new* each file (a
 link to a file, a dangling link) for which no generation records an ``original`` hash; a
 folder is never new itself. So an entry of a folder the generation lists is *foreign* when
@@ -18,7 +18,7 @@ it is:
   not this one, and it is not named. A folder of *expected* (a card folder the generation
   does not list) is entered and its foreign entries named one by one.
 
-Only folders that are not whole as plain ``ascmhl verify`` walks them are looked at
+Only folders that are not whole as plain ``ascmhl-debug verify`` walks them are looked at
 (:func:`~offload.manifest.coverage.whole_as_walked`, or ``whole_folders`` where the list
 holds no anchored pattern: the same): a folder listed whole holds nothing unlisted that the
 walk sees. Their listings are the ones the generation's own checks made, through its
@@ -48,7 +48,7 @@ def foreign_entries(
 ) -> list[str]:
     """The foreign entries (module doc) of the generation's *folders* (relative, ``""`` the
     root) that are not *whole*, given the *files* it lists and *spec*, its ignore list as
-    plain ``ascmhl verify`` applies it (``ignore.verify_skips``): relative paths, a folder's
+    plain ``ascmhl-debug verify`` applies it (``ignore.verify_skips``): relative paths, a folder's
     with a trailing ``/``, sorted. Empty, with no listing asked, where every folder is whole."""
     scanned = sorted(f for f in folders if f not in whole)
     if not scanned:

@@ -93,7 +93,7 @@ class PreflightCode(StrEnum):
     HISTORY_RECORDS_FAILED = "history-records-failed"
     # Not a preflight finding: what stands in a copy root that is not the card's and that no
     # manifest records (put there by hand, another tool's), which the generation just
-    # written does not list: ascmhl verify of the copy root calls it new (manifest.foreign).
+    # written does not list: ascmhl-debug verify of the copy root calls it new (manifest.foreign).
     FOREIGN_IN_COPY_ROOT = "foreign-in-copy-root"
     # A folder above the copy root whose ASC MHL history's ignore list hides files the copy's
     # new generation records from ascmhl-debug verify of that folder (manifest.enclosing).
