@@ -833,9 +833,9 @@ def _recorded_failed_warning(
 def _foreign_warning(root: Path, foreign: Sequence[str]) -> str:
     """The warning for what stands in the copy root *root* that is not the card's and that
     no manifest records (``manifest.foreign``: *foreign*, relative, a folder's ending in
-    ``/``): this run did not copy it, so it is neither hashed nor recorded; plain ``ascmhl
-    verify`` and ``offload verify`` of the copy root call it new (exit 21), though every
-    copy of the card there is as this run left it."""
+    ``/``): this run did not copy it, so it is neither hashed nor recorded; plain
+    ``ascmhl-debug verify`` and ``offload verify`` of the copy root call it new (exit 21),
+    though every copy of the card there is as this run left it."""
     one = len(foreign) == 1
     shown = shortened([printable_name(p) for p in foreign], 3)
     files = sum(not p.endswith("/") for p in foreign)
