@@ -170,6 +170,7 @@ from offload.zone_shift import zone_shift
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from offload.cascade_refeed import Revoker
     from offload.destinations.base import EntryInfo
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
@@ -874,14 +875,26 @@ def _refeed(
     tasks: Sequence[FileTask],
     run: Callable[[list[FileTask]], JobReport],
     sink: EventSink,
+    revoker: Revoker | None,
 ) -> list[str]:
     """``cascade_refeed.refeed`` for a cascade re-run without its card (its source a fast
-    copy); nothing (not imported) for any other run."""
-    if plan.stands_in_for is None:
+    copy, *revoker* its ``Revoker``); nothing (not imported) for any other run."""
+    if revoker is None:
         return []
     from offload.cascade_refeed import refeed
 
-    return refeed(plan, job, tasks, run, sink)
+    return refeed(plan, job, tasks, run, sink, revoker)
+
+
+def _revoker(plan: OffloadPlan) -> Revoker | None:
+    """For a cascade re-run without its card: what revokes a fast copy found unlike the card
+    as its read fails (``cascade_refeed.Revoker``, the jobs' ``on_source_failed``); None
+    (not imported) for any other run."""
+    if plan.stands_in_for is None:
+        return None
+    from offload.cascade_refeed import Revoker
+
+    return Revoker(plan)
 
 
 def _kept_keys(
@@ -2447,6 +2460,8 @@ def _run_locked(
         first_replace = _cascade().without_slow(first_replace, slow)
     everything = _offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow)
     sink.emit(everything)
+    revoker = _revoker(plan)
+    found_unlike = revoker.found_unlike if revoker is not None else None
     job_report = CopyJob(
         first_tasks,
         roots,
@@ -2464,6 +2479,7 @@ def _run_locked(
         devices=plan.devices,
         remedies=plan.in_the_way_remedies(),
         root_devices=plan.root_devices(),
+        on_source_failed=found_unlike,
     ).run()
 
     def feed_again(tasks: list[FileTask], *, rewrites: bool = False) -> JobReport:
@@ -2481,9 +2497,10 @@ def _run_locked(
             devices=plan.devices,
             remedies=plan.in_the_way_remedies(),
             root_devices=plan.root_devices(),
+            on_source_failed=found_unlike,
         ).run()
 
-    unlike_card = _refeed(plan, job_report, first_tasks, feed_again, sink)
+    unlike_card = _refeed(plan, job_report, first_tasks, feed_again, sink, revoker)
     if first_replace and not job_report.cancelled:
         again = CopyJob(
             first_replace,
@@ -2498,10 +2515,20 @@ def _run_locked(
             ],
             devices=plan.devices,
             root_devices=plan.root_devices(),
+            on_source_failed=found_unlike,
         ).run()
-        unlike_card += _refeed(
-            plan, again, first_replace, functools.partial(feed_again, rewrites=True), sink
-        )
+        unlike_card += [
+            line  # a file both copied and rewritten is read twice: said once
+            for line in _refeed(
+                plan,
+                again,
+                first_replace,
+                functools.partial(feed_again, rewrites=True),
+                sink,
+                revoker,
+            )
+            if line not in unlike_card
+        ]
         settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)
     # On a filesystem whose renames damage other files of a folder (fusefat), the copies
