@@ -180,6 +180,7 @@ def refeed(
     run: Callable[[list[FileTask]], JobReport],
     sink: EventSink,
     revoker: Revoker,
+    feeds: dict[str, str],
 ) -> list[str]:
     """After *job* (the run of *tasks*, in a plan whose source stands for its absent card):
     each file read unlike the card's digests is failed on its fast copy (revoked there) and
@@ -187,7 +188,9 @@ def refeed(
     one no copy is left for fails on the slow destinations, named. Returns the lines for
     ``folder_errors`` (each fast copy found unlike the card). Nothing for a plan fed from
     the card. A cancelled job feeds nothing again, but each copy found unlike the card is
-    said (*revoker* revoked it as its read failed, before the cancel could stop the run)."""
+    said (*revoker* revoked it as its read failed, before the cancel could stop the run).
+    *feeds*: by path, the copy root of each file fed again (its last feed; none for one no
+    copy fed), for the reports' ``fed_from`` and the ``existing-replaced`` warning."""
     if plan.stands_in_for is None:
         return []
     if not any(file.source_error for file in job.files):
@@ -224,10 +227,12 @@ def refeed(
                 sink.emit(WarningIssued(line, str(copy)))
             found = None if current.cancelled else _next_copy(plan, task, after, revoker)
             if found is None:
+                feeds.pop(relative, None)
                 _fail_unfed(file, task, copy, cancelled=current.cancelled)
                 continue
             position, path = found
             fed_from[relative] = (plan.other_fast_copies[position], position + 1)
+            feeds[relative] = str(plan.other_fast_copies[position])
             said = f"{relative}: fed again from the fast copy {path} ({copy} no longer matches)"
             sink.emit(WarningIssued(said, str(path)))
             job.warnings.append(said)

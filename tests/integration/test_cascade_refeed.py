@@ -154,8 +154,25 @@ def test_a_file_fed_again_keeps_its_other_destinations_results(tmp_path: Path, c
     statuses = [d["status"] for d in _row(data)["destinations"]]
     assert len(statuses) == 2, _row(data)
     assert sorted(statuses) == ["verified", "verified_earlier"], _row(data)
-    slow_a = data["destinations"][0]
+    slow_a, slow_b = data["destinations"]
     assert slow_a["files_verified"] + slow_a.get("files_verified_earlier", 0) == 3, slow_a
+    # slowB's one copy came from fast2 (before: fast1, the copy found damaged).
+    assert slow_b["fed_from"] == [{"copy_root": str(folders[1] / "C003"), "files": 1}], slow_b
+
+
+def test_a_replaced_copy_names_the_fast_copy_that_fed_it(tmp_path: Path, cards: Path) -> None:
+    """Card absent, --overwrite over a file not ours at the victim's name on the slow copy
+    root (which forgot its copies): the existing-replaced warning names fast2, the copy
+    that fed it, fast1 having been found damaged. Failed before (review of fixcascade59):
+    "replaced by copies from the card's fast copy .../fast1/C003", the damaged one."""
+    _card, (_fast1, fast2, slow), command = _cascaded(tmp_path, cards)
+    shutil.rmtree(slow / "C003" / STATE_FOLDER)
+    (slow / "C003" / VICTIM).write_bytes(b"not ours")
+    code, said = copy_with_reports_in(tmp_path, "--overwrite", *command)
+    assert code == 1, said
+    (line,) = [line for line in said.splitlines() if line.startswith("REPLACED")]
+    said = " ".join(said[said.index(line) :].split())
+    assert f"replaced by copies from the card's fast copy {fast2 / 'C003'} (the card" in said
 
 
 def test_a_folder_no_ledger_vouches_for_is_never_read_nor_written(
