@@ -28,6 +28,7 @@ from offload.events import EventSink, WarningIssued
 from offload.hashing.registry import comparable_digest
 from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
 from offload.model import dated_as_card
+from offload.report.words import FED_IN_THE_CARDS_PLACE
 from offload.results import DestinationStatus, FileResult, JobReport, merge_job_reports
 
 if TYPE_CHECKING:
@@ -213,13 +214,13 @@ def refeed(
             digest = f"{name} {file.inflight_digests[name]} ≠ {task.reference_digests[name]}"
             if words is None:  # no ledger of that copy vouched for it: nothing written there
                 line = (
-                    f"{relative}: the fast copy {copy} does not match the card's digests: read "
-                    f"to feed the cascade in the card's place, {digest}"
+                    f"{relative}: the fast copy {copy} does not match the card's digests: "
+                    f"{FED_IN_THE_CARDS_PLACE}, {digest}"
                 )
             else:
                 line = (
                     f"{relative}: the fast copy {copy} was verified by an earlier run, then "
-                    f"changed: read to feed the cascade in the card's place, {digest} (the "
+                    f"changed: {FED_IN_THE_CARDS_PLACE}, {digest} (the "
                     f"card's digests its ledger recorded); it failed there and {words}"
                 )
             if line not in errors:

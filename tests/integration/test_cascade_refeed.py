@@ -6,9 +6,11 @@ written to. Real files, the real CLI or ``offload`` in this process, a real SIGK
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ import pytest
 
 from offload.card import OffloadOptions, offload
 from offload.cascade import CARD_PASS_RECORD
+from offload.cli.common import Environment
+from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
 from offload.events import Event, FileFailed
 from offload.ledger import STATE_FOLDER, Ledger
@@ -209,3 +213,29 @@ def test_another_cards_copy_of_the_same_name_is_left_alone(tmp_path: Path, cards
     assert json.loads(record.read_text()) == data
     assert not _revoked_in(fast2 / "C003")
     assert f"the fast copy {fast2 / 'C003' / VICTIM}" not in said, said
+
+
+def test_history_and_the_pdf_say_a_fast_copy_failed(tmp_path: Path, cards: Path) -> None:
+    """The damaged fast copy, failed DURING the copy (every copy of the run good, fed from
+    fast2), is worded so by ``offload history`` and the PDF's headline. Failed before
+    (review of fixcascade59): "verified, partly earlier, then a step FAILED" and "FAILED
+    AFTER THE COPIES", the words of a manifest or folder failing after them."""
+    _card, _folders, command = _cascaded(tmp_path, cards)
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 1, said
+    reports = tmp_path / "reports"
+    out = io.StringIO()
+    main(["history", "--json", "--report-dir", str(reports)], Environment(stdout=out))
+    entry = json.loads(out.getvalue())[0]
+    assert "then a step FAILED" not in entry["result"], entry
+    assert entry["result"].endswith(
+        "but a fast copy it was fed from FAILED (found unlike the card)"
+    )
+    pdf = max(reports.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext is not None
+    text = subprocess.run(
+        [pdftotext, "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    first = " ".join(text.split())
+    assert "A FAST COPY FAILED" in first and "FAILED AFTER THE COPIES" not in first, first
