@@ -15,6 +15,7 @@ import itertools
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -170,6 +171,7 @@ from offload.zone_shift import zone_shift
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from offload.cascade_refeed import Revoker
     from offload.destinations.base import EntryInfo
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
@@ -496,6 +498,10 @@ class OffloadReport:
     # By file (relative path): the fast destination (index) that fed it to the cascaded ones
     # last, as the cascade ended: the CSV's ``fed_from`` of each cascaded copy.
     cascade_feeder: dict[str, int] = field(default_factory=dict)
+    # A cascade re-run without its card: by file (relative path), the other fast copy's root
+    # that fed it, its source found unlike the card (``cascade_refeed``); a file not here
+    # was fed from the run's source.
+    fed_again_from: dict[str, str] = field(default_factory=dict)
     # A fast copy recorded as holding every file of the card, read back: a re-run without
     # the card is fed from it (offload.cascade.fast_copy_source).
     resumable_without_card: bool = False
@@ -883,14 +889,27 @@ def _refeed(
     tasks: Sequence[FileTask],
     run: Callable[[list[FileTask]], JobReport],
     sink: EventSink,
+    revoker: Revoker | None,
+    feeds: dict[str, str],
 ) -> list[str]:
     """``cascade_refeed.refeed`` for a cascade re-run without its card (its source a fast
-    copy); nothing (not imported) for any other run."""
-    if plan.stands_in_for is None:
+    copy, *revoker* its ``Revoker``); nothing (not imported) for any other run."""
+    if revoker is None:
         return []
     from offload.cascade_refeed import refeed
 
-    return refeed(plan, job, tasks, run, sink)
+    return refeed(plan, job, tasks, run, sink, revoker, feeds)
+
+
+def _revoker(plan: OffloadPlan) -> Revoker | None:
+    """For a cascade re-run without its card: what revokes a fast copy found unlike the card
+    as its read fails (``cascade_refeed.Revoker``, the jobs' ``on_source_failed``); None
+    (not imported) for any other run."""
+    if plan.stands_in_for is None:
+        return None
+    from offload.cascade_refeed import Revoker
+
+    return Revoker(plan)
 
 
 def _kept_keys(
@@ -2468,6 +2487,9 @@ def _run_locked(
         first_replace = _cascade().without_slow(first_replace, slow)
     everything = _offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow)
     sink.emit(everything)
+    revoker = _revoker(plan)
+    fed_again_from: dict[str, str] = {}  # by path: the other fast copy that fed it
+    found_unlike = revoker.found_unlike if revoker is not None else None
     job_report = CopyJob(
         first_tasks,
         roots,
@@ -2485,6 +2507,7 @@ def _run_locked(
         devices=plan.devices,
         remedies=plan.in_the_way_remedies(),
         root_devices=plan.root_devices(),
+        on_source_failed=found_unlike,
     ).run()
 
     def feed_again(tasks: list[FileTask], *, rewrites: bool = False) -> JobReport:
@@ -2502,9 +2525,10 @@ def _run_locked(
             devices=plan.devices,
             remedies=plan.in_the_way_remedies(),
             root_devices=plan.root_devices(),
+            on_source_failed=found_unlike,
         ).run()
 
-    unlike_card = _refeed(plan, job_report, first_tasks, feed_again, sink)
+    unlike_card = _refeed(plan, job_report, first_tasks, feed_again, sink, revoker, fed_again_from)
     if first_replace and not job_report.cancelled:
         again = CopyJob(
             first_replace,
@@ -2519,10 +2543,21 @@ def _run_locked(
             ],
             devices=plan.devices,
             root_devices=plan.root_devices(),
+            on_source_failed=found_unlike,
         ).run()
-        unlike_card += _refeed(
-            plan, again, first_replace, functools.partial(feed_again, rewrites=True), sink
-        )
+        unlike_card += [
+            line  # a file both copied and rewritten is read twice: said once
+            for line in _refeed(
+                plan,
+                again,
+                first_replace,
+                functools.partial(feed_again, rewrites=True),
+                sink,
+                revoker,
+                fed_again_from,
+            )
+            if line not in unlike_card
+        ]
         settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)
     # On a filesystem whose renames damage other files of a folder (fusefat), the copies
@@ -2593,6 +2628,7 @@ def _run_locked(
     report.notes.extend(unidentified_trust_notes(plan))
     report.notes.extend(rechecked)
     report.folder_errors.extend(unlike_card)  # a fast copy standing for the card: no row
+    report.fed_again_from = fed_again_from
     _check_card_present(plan, report)  # before the card's folders are read (and again there)
     if job_report.cancelled:
         if slow:
@@ -2947,25 +2983,42 @@ def _up_to_three(items: Sequence[_Named], name: Callable[[_Named], str]) -> str:
     return ", ".join(name(item) for item in items[:3]) + more
 
 
+def _fed_by(roots: Counter[str]) -> str:
+    """The fast copies that fed a destination's replacing copies in a run without its card
+    (``_replaced``), by root and how many each when more than one did."""
+    if len(roots) == 1:
+        (root,) = roots
+        named = f"the card's fast copy {printable_name(root)}"
+    else:
+        named = "the card's fast copies " + ", ".join(
+            f"{printable_name(root)} ({count})" for root, count in roots.items()
+        )
+    return (
+        f"copies from {named} (the card is absent; each checked against the card's digests "
+        "its ledger recorded)"
+    )
+
+
 def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
     """One warning (``existing-replaced``) per destination where copies took the place of
     files already at their names (``CopyAction.REPLACED``: ``--overwrite``; the copies of
     ours found wrong and written again are ``copied``, named by their own warnings),
     naming up to three and counting them."""
     by_destination: dict[int, list[DestinationFileResult]] = {}
+    fed: dict[int, Counter[str]] = {}  # a run without its card: by destination, each feed
     for file in report.job.files:
         for copy in file.destinations:
             if copy.action is CopyAction.REPLACED:
                 by_destination.setdefault(copy.destination_index, []).append(copy)
+                if plan.stands_in_for is not None:
+                    root = report.fed_again_from.get(file.relative_path, str(plan.source))
+                    fed.setdefault(copy.destination_index, Counter())[root] += 1
     items = []
-    # A cascade re-run without its card: the copies came from its fast copy, never the card.
-    by = (
-        "the card's"
-        if plan.stands_in_for is None
-        else f"copies from the card's fast copy {printable_name(str(plan.source))} (the card "
-        "is absent; each checked against the card's digests its ledger recorded)"
-    )
     for index, copies in sorted(by_destination.items()):
+        # A cascade re-run without its card: the copies came from its fast copies, each
+        # file's as it was fed (the source, or the next copy where that one was found
+        # unlike the card), never the card.
+        by = "the card's" if plan.stands_in_for is None else _fed_by(fed[index])
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
         names = _up_to_three(copies, lambda c: printable_name(display_path(c.final_path)))
         checked = sum(1 for c in copies if c.status is DestinationStatus.TRANSFER_CHECKED)

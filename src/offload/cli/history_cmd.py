@@ -53,6 +53,7 @@ from offload.report.validate import (
     job_report_problem,
     verify_report_problem,
 )
+from offload.report.words import fast_copies_failed
 from offload.results import KEPT_BESIDE
 
 #: How the note of a check stopped once it was over begins in the reports of versions
@@ -464,6 +465,10 @@ def _beside_words(count: int | None) -> str:
 #: Every copy of the run good, and a step after them failed (exit 1): a manifest, a
 #: folder, its times, a report, a link of the card (the job report's ``folder_errors``).
 _THEN_FAILED = ", then a step FAILED"
+#: A cascade re-run without its card whose source, a fast copy, was found unlike the card
+#: as the run read it (``report.words.fast_copies_failed``): every copy it made good, that
+#: fast copy failed DURING the copy, not after.
+_FAST_COPY_FAILED = ", but a fast copy it was fed from FAILED (found unlike the card)"
 
 
 def _proved(data: dict[str, Any]) -> str:
@@ -492,6 +497,8 @@ def _proved(data: dict[str, Any]) -> str:
                 or any(link.get("status") == "failed" for link in data.get("symlinks") or [])
             )
         ):
+            if fast_copies_failed(data.get("folder_errors")):
+                return f"{_states(data, counts)}{_FAST_COPY_FAILED}"
             return f"{_states(data, counts)}{_THEN_FAILED}"
         return "partly failed"
     if code != 0:

@@ -184,8 +184,11 @@ class _ResultBook:
         tickets: Sequence[FileTicket],
         selected: Sequence[str],
         sink: EventSink,
+        on_source_failed: Callable[[FileTask, Mapping[str, str]], None] | None = None,
     ) -> None:
         self._lock = threading.Lock()
+        # Told of each file the source failed, before its failure is announced (``CopyJob``).
+        self._on_source_failed = on_source_failed
         # The files and destinations whose event ``announce`` emits right now (decided
         # under the lock, emitted after it): a result ``record``ed for one of them waits for
         # that emit before its own, so a file's events on a destination stay in order.
@@ -281,6 +284,10 @@ class _ResultBook:
     ) -> None:
         with self._lock:
             self._results[ticket.sequence].source_error = error.message
+        if self._on_source_failed is not None:
+            # Before the failure is announced: what it does (a cascade's revocation of a fast
+            # copy found damaged) is done, durably, whatever cancels or kills the run next.
+            self._on_source_failed(ticket.task, dict(ticket.inflight_digests or {}))
         self._sink.emit(FileFailed(SOURCE_INDEX, ticket.relative_path, error.message))
         for index in indexes:
             target = ticket.task.targets[index]
@@ -384,6 +391,9 @@ class CopyJob:
     compares every later look with (a root on another device when the job starts: a drive
     pulled since, its empty mount point the disk below, is lost at its first file, nothing
     written there); a root not given is taken as the job finds it.
+    ``on_source_failed``: called in the reader's thread with each file the source failed
+    and the digests its read computed (none for a read that failed before its end), before
+    that failure is announced or the reader goes on; it must not raise.
     """
 
     def __init__(
@@ -399,8 +409,10 @@ class CopyJob:
         devices: Sequence[DeviceGroup] | None = None,
         remedies: Mapping[str, str] | None = None,
         root_devices: Mapping[int, int] | None = None,
+        on_source_failed: Callable[[FileTask, Mapping[str, str]], None] | None = None,
     ) -> None:
         self.tasks = list(tasks)
+        self.on_source_failed = on_source_failed
         self.remedies = remedies or {}
         self.root_devices = root_devices or {}
         self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
@@ -445,7 +457,7 @@ class CopyJob:
         )
         board = VerdictBoard()
         tickets = [FileTicket(task, sequence, board) for sequence, task in enumerate(self.tasks)]
-        book = _ResultBook(report, tickets, options.algorithms, self.sink)
+        book = _ResultBook(report, tickets, options.algorithms, self.sink, self.on_source_failed)
         devices = [str(root) for root in self.destination_roots]
         self.sink.emit(
             JobStarted(

@@ -70,6 +70,7 @@ from offload.report.words import (
     card_reread_through_a_cache,
     duration,
     failed_words,
+    fast_copies_failed,
     plural,
     run_check,
 )
@@ -1810,6 +1811,19 @@ def build_view(
         verdict, ok = (
             "✖ STOPPED AFTER THE COPIES (exit 130), while the reports were written: those "
             f"not written before the stop are missing (see the notes); {_at_the_stop(statuses)}",
+            False,
+        )
+    elif (
+        problems
+        and proved
+        and not (failed_lines or missing or lost_clips or unfinished or lost)
+        and fast_copies_failed(data.get("folder_errors"))
+    ):
+        # A cascade re-run without its card whose source, a fast copy, was found unlike the
+        # card as it was read: failed during the copy, not after it (the copies are good).
+        verdict, ok = (
+            f"✖ A FAST COPY FAILED: {plural(len(problems), 'problem')}, listed first below; "
+            f"the copies: {proved[1]}",
             False,
         )
     elif problems and proved and not (failed_lines or missing or lost_clips or unfinished or lost):

@@ -640,12 +640,18 @@ def _fed_from_rule(report: OffloadReport) -> tuple[AbstractSet[int], Callable[[s
     copy root of the fast copy a cascade read it from whole (the one that fed it last:
     ``OffloadReport.cascade_feeder``, which holds no file whose read of it failed or was
     cancelled), "" where none did; in a cascade re-run without its card, on every
-    destination, the fast copy standing for it (the run's source). A copy trusted from a
+    destination, the fast copy standing for it (the run's source), or the next one that fed
+    a file that copy was found unlike the card in (``OffloadReport.fed_again_from``). A
+    copy trusted from a
     ledger (``action`` trusted: fed by no one now) has none: the callers skip it. A run
     without a cascade: no destination (a set's look-up a row, no call)."""
     if any(w.code is PreflightCode.CARD_ABSENT for w in report.warnings):
         source = report.source
-        return frozenset(d.index for d in report.job.destinations), lambda _path: source
+        again = report.fed_again_from  # a file its source was found unlike the card in
+        everywhere = frozenset(d.index for d in report.job.destinations)
+        if again:
+            return everywhere, lambda path: again.get(path, source)
+        return everywhere, lambda _path: source
     if not report.cascade:
         return frozenset(), str
     feeder = report.cascade_feeder

@@ -7,6 +7,22 @@ command's first line can use it for free, and the report worker loads no hasher.
 
 from __future__ import annotations
 
+#: In a cascade re-run without its card, the words of each ``folder_errors`` line naming a
+#: fast copy found unlike the card as the run read it to feed the cascade
+#: (``cascade_refeed``): what ``fast_copies_failed`` finds in a job report.
+FED_IN_THE_CARDS_PLACE = "read to feed the cascade in the card's place"
+
+
+def fast_copies_failed(folder_errors: object) -> int:
+    """How many fast copies a job report's cascade re-run without its card found unlike the
+    card as it read them, by its ``folder_errors`` (``FED_IN_THE_CARDS_PLACE``): a copy
+    failed DURING the copy, the run's source, which no row shows; 0 for any other report."""
+    if not isinstance(folder_errors, list):
+        return 0
+    return sum(
+        1 for line in folder_errors if isinstance(line, str) and FED_IN_THE_CARDS_PLACE in line
+    )
+
 
 def failed_words(files: int, total: int, destinations: int) -> str:
     """What failed, as the terminal's ``NOT ALL VERIFIED`` line and the HTML/PDF verdict

@@ -1,0 +1,241 @@
+"""A cascade re-run without its card whose fast copy is found unlike the card's digests
+(``cascade_refeed``): the copy is revoked as its read fails (a cancel or a kill after that
+read leaves no ledger vouching for it), the file fed again keeps its other destinations'
+results, and only a fast copy whose ledger vouches for the file is read in its place or
+written to. Real files, the real CLI or ``offload`` in this process, a real SIGKILL."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import signal
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.card import OffloadOptions, offload
+from offload.cascade import CARD_PASS_RECORD
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.engine.cancel import CancelToken
+from offload.events import Event, FileFailed
+from offload.ledger import STATE_FOLDER, Ledger
+from support.cards import clips_card, corrupt_keeping_size_and_mtime
+from support.faultyfs import FaultyFS
+from support.offload_cli import copy_with_reports_in, newest_report, run_script
+
+VICTIM = "CLIPS/C003C002.mov"
+
+
+def _cascaded(
+    tmp_path: Path, cards: Path, slow: int = 1, *, damage: bool = True
+) -> tuple[Path, list[Path], list[str]]:
+    """A 3-clip card ``C003`` cascaded by the CLI to fast1 and fast2 (the card feeds them)
+    and *slow* slow destinations; then the victim's slow copies deleted, fast1's copy of it
+    damaged (size and date kept) unless not to *damage*, and the card moved away. Returns
+    the card's path (gone), the destinations and the command's arguments."""
+    card = clips_card(cards, 3, 300_000, card="C003", clip="C003C{:03d}.mov")
+    folders = [tmp_path / name for name in ("fast1", "fast2", "slowA", "slowB")[: 2 + slow]]
+    for folder in folders:
+        folder.mkdir()
+    command = [str(card), *map(str, folders[:2])]
+    for folder in folders[2:]:
+        command += ["--cascade-to", str(folder)]
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 0, said
+    (folders[-1] / "C003" / VICTIM).unlink()
+    if damage:
+        corrupt_keeping_size_and_mtime(folders[0] / "C003" / VICTIM)
+    card.rename(cards / "away")
+    return card, folders, command
+
+
+def _revoked_in(root: Path) -> bool:
+    entry = Ledger(root).load().get(VICTIM)
+    return entry is not None and entry.state == "revoked"
+
+
+def _card_back_then_copy_to(tmp_path: Path, card: Path, fast1: Path) -> None:
+    """The card back, ``offload copy CARD fast1``: the damaged copy is read back, never
+    trusted on the ledger's word."""
+    (card.parent / "away").rename(card)
+    code, said = copy_with_reports_in(tmp_path, str(card), str(fast1))
+    assert "may be formatted" not in said, said
+    assert code != 0, said
+
+
+def test_a_cancel_once_the_damaged_copy_failed_leaves_it_revoked(
+    tmp_path: Path, cards: Path
+) -> None:
+    """Failed before (review of fixcascade59): revoked only after the whole job, never for
+    a cancelled one: fast1's ledger kept vouching for the damaged copy, its record of the
+    card's pass stood, and the card's next run said it "may be formatted"."""
+    card, (fast1, fast2, slow), _ = _cascaded(tmp_path, cards)
+    cancel = CancelToken()
+
+    class CancelAtTheFailure:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileFailed) and event.destination_index < 0:
+                cancel.cancel()
+
+    options = OffloadOptions(cascade=frozenset({2}))
+    report = offload(
+        card, [fast1, fast2, slow], options=options, sink=CancelAtTheFailure(), cancel=cancel
+    )
+    assert report.exit_code == 130
+    root = fast1 / "C003"
+    assert _revoked_in(root)
+    assert not (root / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    (line,) = [e for e in report.folder_errors if VICTIM in e]
+    assert "its ledger no longer vouches for it" in line, line
+    _card_back_then_copy_to(tmp_path, card, fast1)
+
+
+_KILLED_AT_THE_FAILURE = """
+import os, signal, sys
+from pathlib import Path
+from offload.card import OffloadOptions, offload
+from offload.events import FileFailed
+
+class KillAtTheFailure:
+    def emit(self, event):
+        if isinstance(event, FileFailed) and event.destination_index < 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+card, *folders = map(Path, sys.argv[1:])
+offload(card, folders, options=OffloadOptions(cascade=frozenset({2})), sink=KillAtTheFailure())
+"""
+
+
+def test_a_kill_once_the_damaged_copy_failed_leaves_it_revoked(tmp_path: Path, cards: Path) -> None:
+    """A real SIGKILL of the run as the damaged read's failure is announced: the revocation
+    is on the disk already. Failed before as the cancel above."""
+    card, folders, _ = _cascaded(tmp_path, cards)
+    killed = run_script(_KILLED_AT_THE_FAILURE, card, *folders)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _revoked_in(folders[0] / "C003")
+    _card_back_then_copy_to(tmp_path, card, folders[0])
+
+
+@pytest.mark.timeout(120)
+def test_an_io_error_on_the_fast_copy_revokes_nothing(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """fast1 (its bytes good) read through a FaultyFS mount whose reads of the victim fail
+    EIO: a read that computed no digest is no mismatch, so nothing is revoked and its record
+    of the card's pass stands; the file fails in the engine's words."""
+    card, (fast1, fast2, slow), _ = _cascaded(tmp_path, cards, damage=False)
+    drive = faulty_fs(backing=fast1)
+    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    code, said = copy_with_reports_in(
+        tmp_path, str(card), str(drive.mountpoint), str(fast2), "--cascade-to", str(slow)
+    )
+    assert code != 0, said
+    assert "no longer vouches" not in said and "was verified by an earlier run" not in said, said
+    entry = Ledger(fast1 / "C003").load()[VICTIM]
+    assert entry.state == "verified", entry
+    assert (fast1 / "C003" / STATE_FOLDER / CARD_PASS_RECORD).exists()
+
+
+def _row(data: dict[str, Any]) -> dict[str, Any]:
+    (row,) = [f for f in data["files"] if f["path"] == VICTIM]
+    return row
+
+
+def test_a_file_fed_again_keeps_its_other_destinations_results(tmp_path: Path, cards: Path) -> None:
+    """Two slow destinations, the victim verified on slowA already, gone from slowB. Failed
+    before (review of fixcascade59): fed again without its results known before the copy,
+    its row held slowB's alone and slowA counted 2 of the card's 3 files."""
+    _card, folders, command = _cascaded(tmp_path, cards, slow=2)
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 1, said
+    assert f"fed again from the fast copy {folders[1] / 'C003' / VICTIM}" in said, said
+    data = newest_report(tmp_path / "reports")
+    statuses = [d["status"] for d in _row(data)["destinations"]]
+    assert len(statuses) == 2, _row(data)
+    assert sorted(statuses) == ["verified", "verified_earlier"], _row(data)
+    slow_a, slow_b = data["destinations"]
+    assert slow_a["files_verified"] + slow_a.get("files_verified_earlier", 0) == 3, slow_a
+    # slowB's one copy came from fast2 (before: fast1, the copy found damaged).
+    assert slow_b["fed_from"] == [{"copy_root": str(folders[1] / "C003"), "files": 1}], slow_b
+
+
+def test_a_replaced_copy_names_the_fast_copy_that_fed_it(tmp_path: Path, cards: Path) -> None:
+    """Card absent, --overwrite over a file not ours at the victim's name on the slow copy
+    root (which forgot its copies): the existing-replaced warning names fast2, the copy
+    that fed it, fast1 having been found damaged. Failed before (review of fixcascade59):
+    "replaced by copies from the card's fast copy .../fast1/C003", the damaged one."""
+    _card, (_fast1, fast2, slow), command = _cascaded(tmp_path, cards)
+    shutil.rmtree(slow / "C003" / STATE_FOLDER)
+    (slow / "C003" / VICTIM).write_bytes(b"not ours")
+    code, said = copy_with_reports_in(tmp_path, "--overwrite", *command)
+    assert code == 1, said
+    (line,) = [line for line in said.splitlines() if line.startswith("REPLACED")]
+    said = " ".join(said[said.index(line) :].split())
+    assert f"replaced by copies from the card's fast copy {fast2 / 'C003'} (the card" in said
+
+
+def test_a_folder_no_ledger_vouches_for_is_never_read_nor_written(
+    tmp_path: Path, cards: Path
+) -> None:
+    """fast2's ledger gone and its copy damaged too: it is not fed from (nothing vouches for
+    it), nothing is written there, and no line says it was verified. Failed before (review
+    of fixcascade59): fast2 was read, got a ledger of one revoked line, and was said
+    "verified by an earlier run, then changed"."""
+    _card, (fast1, fast2, slow), command = _cascaded(tmp_path, cards)
+    shutil.rmtree(fast2 / "C003" / STATE_FOLDER)
+    corrupt_keeping_size_and_mtime(fast2 / "C003" / VICTIM)
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 1, said
+    assert not (fast2 / "C003" / STATE_FOLDER).exists()
+    assert f"the fast copy {fast2 / 'C003' / VICTIM} was verified" not in said, said
+    assert f"not fed: the fast copy {fast1 / 'C003' / VICTIM} no longer matches" in said, said
+    assert _revoked_in(fast1 / "C003")
+    assert not (slow / "C003" / VICTIM).exists()
+
+
+def test_another_cards_copy_of_the_same_name_is_left_alone(tmp_path: Path, cards: Path) -> None:
+    """fast2's record of the card's pass names another card (a copy of another card with
+    the same folder name): never fed from, its record and ledger untouched. Failed before:
+    fast2 was read, revoked and its record removed."""
+    _card, (_fast1, fast2, _slow), command = _cascaded(tmp_path, cards)
+    record = fast2 / "C003" / STATE_FOLDER / CARD_PASS_RECORD
+    data = json.loads(record.read_text())
+    data["card"] = str(cards / "another" / "C003")
+    record.write_text(json.dumps(data))
+    corrupt_keeping_size_and_mtime(fast2 / "C003" / VICTIM)
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 1, said
+    assert json.loads(record.read_text()) == data
+    assert not _revoked_in(fast2 / "C003")
+    assert f"the fast copy {fast2 / 'C003' / VICTIM}" not in said, said
+
+
+def test_history_and_the_pdf_say_a_fast_copy_failed(tmp_path: Path, cards: Path) -> None:
+    """The damaged fast copy, failed DURING the copy (every copy of the run good, fed from
+    fast2), is worded so by ``offload history`` and the PDF's headline. Failed before
+    (review of fixcascade59): "verified, partly earlier, then a step FAILED" and "FAILED
+    AFTER THE COPIES", the words of a manifest or folder failing after them."""
+    _card, _folders, command = _cascaded(tmp_path, cards)
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 1, said
+    reports = tmp_path / "reports"
+    out = io.StringIO()
+    main(["history", "--json", "--report-dir", str(reports)], Environment(stdout=out))
+    entry = json.loads(out.getvalue())[0]
+    assert "then a step FAILED" not in entry["result"], entry
+    assert entry["result"].endswith(
+        "but a fast copy it was fed from FAILED (found unlike the card)"
+    )
+    pdf = max(reports.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext is not None
+    text = subprocess.run(
+        [pdftotext, "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    first = " ".join(text.split())
+    assert "A FAST COPY FAILED" in first and "FAILED AFTER THE COPIES" not in first, first
