@@ -37,6 +37,13 @@ def test_reverify_keeps_a_copy_as_verified_when_the_card_file_changed(tmp_path: 
     line = next(x for x in result.stderr.splitlines() if "differs from what was verified on" in x)
     assert line.startswith("ERROR: ") and str(card / CLIP) in line, line
     assert "check the card" in line and "--into" in line, line
+    # No destination failed: the verdicts say the card did (they said "1 of 1 file failed on
+    # at least one destination", the terminal and the HTML/PDF alike).
+    said = "1 of 1 file failed as the card was read (no copy failed)"
+    assert f"NOT ALL VERIFIED: {said}" in result.stderr, result.stderr
+    html = max(reports.glob("*.html"), key=lambda path: path.stat().st_mtime_ns)
+    assert f"FAILED: {said}" in html.read_text(encoding="utf-8")
+    assert "at least one destination" not in out + html.read_text(encoding="utf-8"), out
     (file,) = newest_report(reports)["files"]
     assert file["source_error"] and str(card / CLIP) in file["source_error"], file
     (there,) = file["destinations"]

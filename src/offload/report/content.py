@@ -1836,8 +1836,11 @@ def build_view(
             False,
         )
     elif problems:
+        # A file counts failed by its card read or a copy's "failed": with no copy failed,
+        # every failed file failed at the card (``failed_words``' *card_only*).
+        said = failed_words(failed_files, len(data.get("files") or ()), len(failed_on), True)
         verdict, ok = (
-            f"✖ FAILED: {failed_words(failed_files, len(data.get('files') or ()), len(failed_on))}"
+            f"✖ FAILED: {said}"
             f"{'; ' if failed_files else ''}{plural(len(problems), 'problem')}, listed first below",
             False,
         )

@@ -513,9 +513,12 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             for d in f.destinations
             if d.status is DestinationStatus.FAILED
         }
+        # No copy failed where every failed file failed at the card (``failed_words``).
+        card_only = all(f.source_error for f in job.files if not f.ok)
+        said = failed_words(failed_files, total, len(failed_on), card_only)
         lines.append(
             "NOT ALL VERIFIED: "
-            f"{failed_words(failed_files, total, len(failed_on)) or '0 files failed'} (listed "
+            f"{said or '0 files failed'} (listed "
             f"below); {verified_everywhere} {are(verified_everywhere)} verified on every "
             f"destination{speed}."
         )

@@ -24,13 +24,20 @@ def fast_copies_failed(folder_errors: object) -> int:
     )
 
 
-def failed_words(files: int, total: int, destinations: int) -> str:
+def failed_words(files: int, total: int, destinations: int, card_only: bool = False) -> str:
     """What failed, as the terminal's ``NOT ALL VERIFIED`` line and the HTML/PDF verdict
     count it: "2,690 of 3,000 files failed on 1 destination" (*files* of *total*, on the
     *destinations* where some copy failed: "on at least one destination" where not known,
-    0), or "" for no file failed."""
+    0), or "" for no file failed. *card_only*: no copy failed, each of those files failed
+    at the card (its file unreadable, or unlike what was offloaded before): "1 of 1 file
+    failed as the card was read (no copy failed)" — no destination is said to have failed."""
     if not files:
         return ""
+    if card_only and not destinations:
+        return (
+            f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed as the card "
+            "was read (no copy failed)"
+        )
     on = (
         f"on {destinations:,} destination{'' if destinations == 1 else 's'}"
         if destinations
