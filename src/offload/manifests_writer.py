@@ -857,6 +857,17 @@ def _foreign_warning(root: Path, foreign: Sequence[str]) -> str:
     )
 
 
+def _foreign_unread_warning(root: Path, why: str) -> str:
+    """The warning for a look for what is not the card's in the copy root *root*
+    (``manifest.foreign``) that failed (*why*: an unexpected error): the generation is
+    written all the same, but what ``ascmhl-debug verify`` of it may call new is not known."""
+    return (
+        f"could not look for files not the card's in {printable_name(str(root))}: {why}; "
+        "the generation was written, but ascmhl-debug verify and offload verify of it may "
+        "call files this run did not copy new (exit 21)"
+    )
+
+
 def _untied_words(read_again: Mapping[str, Sequence[str]]) -> str:
     """Why ``offload verify`` revokes the ledger records of the copies *read_again* (path
     → the history's formats they were read again in): the ledger holds other formats
@@ -1248,6 +1259,7 @@ def _write_after_carrying(
     )
     unlike: list[str] = []  # files this generation records as failed (replaced there)
     foreign: list[str] = []  # what stands there that is not the card's, in no manifest
+    unread: list[str] = []  # why that could not be looked for
     try:
         if ascmhl:
             outcome.written.append(
@@ -1277,12 +1289,16 @@ def _write_after_carrying(
                         intent=unchained_own.record_for(root),
                         on_foreign=foreign.extend,
                         expected=records.card_paths,
+                        on_foreign_unread=unread.append,
                     )
                 )
             )
             if foreign:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.FOREIGN_IN_COPY_ROOT
                 outcome.warnings.append(_foreign_warning(root, foreign))
+            for why in unread:
+                outcome.coded[len(outcome.warnings)] = PreflightCode.FOREIGN_IN_COPY_ROOT
+                outcome.warnings.append(_foreign_unread_warning(root, why))
             if unlike:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.HISTORY_RECORDS_FAILED
                 added = in_known.read_again() if in_known is not None else {}

@@ -115,3 +115,34 @@ def test_a_card_file_left_out_of_the_manifest_is_not_foreign(
     assert code == 1, out + err
     assert "notes.md" in err
     assert "not the card's" not in out + err
+
+
+def test_a_foreign_folder_deeper_than_the_recursion_limit_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder put there by hand 1,100 levels deep (one-letter names). Before: the look
+    recursed once a level, RecursionError inside write_generation: a traceback, exit 1, no
+    generation 0002 and no reports of that run."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = tmp_path / "CARD" / "A001"
+    card.mkdir(parents=True)
+    (card / "C001.mov").write_bytes(b"a" * 1_000)
+    (tmp_path / "DEST").mkdir()
+    assert offload_streams("copy", card, tmp_path / "DEST")[0] == 0
+    root = tmp_path / "DEST" / "A001"
+    deep = root
+    for _ in range(1_100):  # pathlib's and os's makedirs recurse too
+        deep = deep / "a"
+        deep.mkdir()
+    (deep / "f.txt").write_text("by hand\n")
+    (card / "C002.mov").write_bytes(b"b" * 1_000)
+    code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
+    assert code == 0, err[-2_000:]
+    assert [g.sequence_number for g in read_history(root).generations] == [1, 2]
+    (warning,) = [
+        event
+        for line in out.splitlines()
+        if (event := json.loads(line))["event"] == "warning_issued" and event["code"] == CODE
+    ]
+    assert warning["message"].startswith(f"{root} holds 1 folder that is not the card's (a/)")
+    assert len(list((tmp_path / "reports").glob("A001_*.json"))) == 2

@@ -702,6 +702,7 @@ def write_generation(
     intent: Path | None = None,
     on_foreign: Callable[[list[str]], None] | None = None,
     expected: Container[str] = frozenset(),
+    on_foreign_unread: Callable[[str], None] | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -714,6 +715,13 @@ def write_generation(
     folders are left out, and the patterns are recorded. *hash_formats*: the formats to hash
     folders with (every recorded file must have them); by default those all files share.
     *now* gives the creation time (aware datetime) used in the file name and dates.
+    *on_foreign*: called, once the generation is written, with what stands in *root* that
+    it does not list, no generation records and *expected* does not hold
+    (:func:`~offload.manifest.foreign.foreign_entries`: what plain ``ascmhl-debug verify``
+    calls new), if anything; only with a *lister*. *expected*: the caller's own paths left
+    out (a card's files whose copy stands at its path but is not listed: each said
+    otherwise). *on_foreign_unread*: called, once the generation is written, with why that
+    look failed (an unexpected error: the look never costs the generation).
     *on_uncarried*: called, once the generation is written, with each path whose carried
     exact pattern was dropped and a path that pattern would have hidden (one this
     generation records; for a pattern :mod:`~offload.manifest.nested_links` drops, one
@@ -804,6 +812,7 @@ def write_generation(
     hashed = folders
     retired: dict[str, str] = {}  # the nested links' carried patterns dropped
     foreign: list[str] = []  # what ascmhl verify will call new (on_foreign)
+    unread = ""  # why foreign_entries failed (on_foreign_unread)
     if lister is not None:
         # nested histories are read from the local tree: one listed elsewhere (an object
         # store's keys beside a local staging root holding the root's history alone) would
@@ -819,6 +828,10 @@ def write_generation(
         # set where no anchored pattern makes them differ, asked of a local tree alone)
         paths = [e.path for e in recorded]
         hashed = whole_folders(folders, paths, patterns, lister)
+        # as plain ascmhl-debug verify walks (None: no anchored pattern, so as hashed)
+        walked = (
+            whole_as_walked(folders, paths, patterns, lister) if has_anchored(patterns) else None
+        )
         # the links nested histories ignore, ignored here too (paths below a nested
         # folder, which this generation does not list: no folder's wholeness changes with
         # them); a carried pattern dropped may be a link's in a folder it lists: judged again
@@ -827,9 +840,7 @@ def write_generation(
                 root,
                 patterns,
                 carried.retirable,
-                whole_as_walked(folders, paths, patterns, lister)
-                if has_anchored(patterns)
-                else hashed,
+                walked if walked is not None else hashed,
                 [*paths, *folders],
                 history,
                 lister,
@@ -851,20 +862,24 @@ def write_generation(
         if retired:
             patterns = carried.patterns(retired={*uncarried, *retired})
             hashed = whole_folders(folders, paths, patterns, lister)
+            if walked is not None:
+                walked = whole_as_walked(folders, paths, patterns, lister)
         patterns += tuple(beside.added)
         if on_foreign is not None:
-            foreign = foreign_entries(
-                folders,
-                # without an anchored pattern, whole as -dh and as plain verify walk are one
-                whole_as_walked(folders, paths, patterns, lister)
-                if has_anchored(patterns)
-                else hashed,
-                paths,
-                verify_skips(patterns),
-                lister,
-                known=lambda path: history.reference_hash_formats(path) is not None,
-                expected=expected,
-            )
+            try:
+                foreign = foreign_entries(
+                    folders,
+                    # without an anchored pattern, whole as -dh and as plain verify walk
+                    # are one
+                    walked if walked is not None else hashed,
+                    paths,
+                    verify_skips(patterns),
+                    lister,
+                    known=lambda path: history.reference_hash_formats(path) is not None,
+                    expected=expected,
+                )
+            except Exception as exc:  # a look that must never cost the generation
+                unread = f"{type(exc).__name__}: {exc}"
     elif has_anchored(patterns):
         # No lister: the caller walked the tree itself (offload verify --append), and what
         # it lists is what stands as its walk applies the list (anchored patterns at the
@@ -983,6 +998,8 @@ def write_generation(
                 on_uncarried(path, hidden)
     if foreign and on_foreign is not None:
         on_foreign(foreign)
+    if unread and on_foreign_unread is not None:
+        on_foreign_unread(unread)
     return manifest_path
 
 

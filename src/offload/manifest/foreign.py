@@ -24,7 +24,10 @@ holds no anchored pattern: the same): a folder listed whole holds nothing unlist
 walk sees. Their listings are the ones the generation's own checks made, through its
 memoized lister: a clean copy root is not listed again; only a folder no generation lists
 (foreign content) is listed here, and only until its first foreign file. A folder that
-cannot be listed is not named: nothing is said of what is not known.
+cannot be listed is not named: nothing is said of what is not known. The walk keeps its own
+stack (no recursion): a folder put there by hand may be deeper than Python's recursion limit.
+The caller (``write_generation``) turns any other error of this look into a warning of its
+own: it never costs the generation.
 """
 
 from __future__ import annotations
@@ -54,49 +57,41 @@ def foreign_entries(
     if not scanned:
         return []
     listed = set(files)
-    found: list[str] = []
-
-    def foreign_file(path: str) -> bool:
-        return path not in listed and path not in expected and not known(path)
-
-    def holds_new(folder: str) -> bool:
+    found: set[str] = set()
+    named: set[str] = set()  # the foreign folders named already: not listed further
+    # An explicit stack, never recursion: a folder put there by hand may be deeper than
+    # Python's recursion limit (a thousand levels of one-letter names). Each item: a folder
+    # and the foreign folder it lies in ("": none, its foreign entries are named one by one).
+    pending: list[tuple[str, str]] = [(folder, "") for folder in reversed(scanned)]
+    while pending:
+        folder, within = pending.pop()
+        if within and within in named:
+            continue  # its folder is named already: the first foreign file ends its walk
         entries = _listing(lister, folder)
-        if entries is None or any(e.name == ASCMHL_FOLDER and e.is_dir for e in entries):
-            return False
-        for entry in entries:
-            path = f"{folder}/{entry.name}"
-            if spec.matches(path, is_dir=entry.is_dir):
-                continue
-            if not entry.is_dir:
-                if foreign_file(path):
-                    return True
-            elif not entry.is_link and holds_new(path):
-                return True
-        return False
-
-    def scan(folder: str, entries: Iterable[Entry]) -> None:
+        if entries is None:
+            continue
+        if within and any(e.name == ASCMHL_FOLDER and e.is_dir for e in entries):
+            continue  # a nested history: its files are judged against it, not this one
         prefix = f"{folder}/" if folder else ""
+        below: list[tuple[str, str]] = []
         for entry in entries:
             path = prefix + entry.name
             if spec.matches(path, is_dir=entry.is_dir):
                 continue
             if not entry.is_dir:
-                if foreign_file(path):
-                    found.append(path)
-            elif entry.is_link or path in folders:
+                if path not in listed and not known(path) and path not in expected:
+                    if within:
+                        named.add(within)
+                        break
+                    found.add(path)
+            elif entry.is_link or (not within and path in folders):
                 continue  # never entered; or a folder of the generation, scanned on its own
-            elif path in expected:
-                inner = _listing(lister, path)
-                if inner is not None:
-                    scan(path, inner)
-            elif holds_new(path):
-                found.append(path + "/")
-
-    for folder in scanned:
-        entries = _listing(lister, folder)
-        if entries is not None:
-            scan(folder, entries)
-    return sorted(found)
+            elif within or path not in expected:
+                below.append((path, within or path))
+            else:  # a card folder the generation does not list: entered, named one by one
+                below.append((path, ""))
+        pending.extend(reversed(below))
+    return sorted(found | {f"{folder}/" for folder in named})
 
 
 def _listing(lister: Lister, folder: str) -> list[Entry] | None:
