@@ -242,6 +242,12 @@ class DestinationRecords:
     # The copies this run read back hashed in the history's formats too, with those digests,
     # by path (``history_formats``: listed in them, not read again).
     read_back: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The card's paths (files, links, folders), relative, whose copy there stands at that
+    # path: what is the card's though the generation does not list it (a failed copy, a
+    # name XML cannot hold, a link left out: each named by a warning of its own), never
+    # foreign; not a card file --keep-both put at another name (what stands at its own
+    # name is not its copy).
+    card_paths: Container[str] = frozenset()
     # How a copy not on the local filesystem at ``root`` is read to hash it in the history's
     # formats (an S3 copy root's objects, by their staging path: ``s3card``); None with a
     # ``lister``: not read (``history_formats``).
@@ -267,10 +273,6 @@ class OffloadRecords:
     started_at: float
     destinations: tuple[DestinationRecords, ...]
     fast_copy: bool = False
-    # The card's paths (files, links, folders), relative: what stands in a copy root and
-    # is the card's though its generation does not list it (a failed copy, a name XML
-    # cannot hold, a link left out: each named by a warning of its own), never foreign.
-    card_paths: Container[str] = frozenset()
     # Each folder's date (ns, by relative path) where the card may have changed since its
     # folders were timed (a cascade's slow destinations, written after the card's release,
     # take the times taken before it); None: each folder is dated as the card holds it now.
@@ -1288,7 +1290,7 @@ def _write_after_carrying(
                         on_unvouched=outcome.warnings.extend,
                         intent=unchained_own.record_for(root),
                         on_foreign=foreign.extend,
-                        expected=records.card_paths,
+                        expected=destination.card_paths,
                         on_foreign_unread=unread.append,
                     )
                 )

@@ -43,6 +43,16 @@ def card_and_copy_root(tmp: Path) -> tuple[Path, Path]:
     return card, root
 
 
+def foreign_warning(out: str) -> dict[str, str]:
+    """The one foreign-in-copy-root warning of a --json run's output."""
+    (warning,) = [
+        event
+        for line in out.splitlines()
+        if (event := json.loads(line))["event"] == "warning_issued" and event["code"] == CODE
+    ]
+    return warning
+
+
 def new_files(result_text: str) -> set[str]:
     return set(re.findall(r"found new file (\S+)", result_text))
 
@@ -54,11 +64,7 @@ def test_what_is_not_the_cards_is_warned_of_and_ascmhl_calls_it_new(
     card, root = card_and_copy_root(tmp_path)
     code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
     assert code == 0, err  # the card's copies are verified: the exit code stays
-    (warning,) = [
-        event
-        for line in out.splitlines()
-        if (event := json.loads(line))["event"] == "warning_issued" and event["code"] == CODE
-    ]
+    warning = foreign_warning(out)
     message = warning["message"]
     assert warning["path"] == str(root)
     assert message.startswith(
@@ -135,14 +141,48 @@ def test_a_foreign_folder_deeper_than_the_recursion_limit_is_named(
         deep = deep / "a"
         deep.mkdir()
     (deep / "f.txt").write_text("by hand\n")
+    try:
+        run_again_past_a_deep_folder(card, root, tmp_path)
+    finally:
+        # shutil.rmtree recurses too: pytest's clean-up of this folder would fail, later
+        (deep / "f.txt").unlink()
+        while deep != root:
+            deep.rmdir()
+            deep = deep.parent
+
+
+def run_again_past_a_deep_folder(card: Path, root: Path, tmp_path: Path) -> None:
     (card / "C002.mov").write_bytes(b"b" * 1_000)
     code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
     assert code == 0, err[-2_000:]
     assert [g.sequence_number for g in read_history(root).generations] == [1, 2]
-    (warning,) = [
-        event
-        for line in out.splitlines()
-        if (event := json.loads(line))["event"] == "warning_issued" and event["code"] == CODE
-    ]
+    warning = foreign_warning(out)
     assert warning["message"].startswith(f"{root} holds 1 folder that is not the card's (a/)")
     assert len(list((tmp_path / "reports").glob("A001_*.json"))) == 2
+
+
+def test_the_file_keep_both_kept_at_the_cards_name_is_named(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--keep-both: a file not the card's stood at CLIPS/a.mov, kept; the card's copy went to
+    CLIPS/a (1).mov. Before: the card's paths counted CLIPS/a.mov as the card's own left out,
+    so no word of it, while ascmhl-debug verify said "found new file CLIPS/a.mov", exit 21."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = tmp_path / "CARD" / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "b.mov").write_bytes(b"b" * 1_000)
+    (tmp_path / "DEST").mkdir()
+    assert offload_streams("copy", card, tmp_path / "DEST")[0] == 0
+    root = tmp_path / "DEST" / "A001"
+    (card / "CLIPS" / "a.mov").write_bytes(b"a" * 1_000)
+    (root / "CLIPS" / "a.mov").write_bytes(b"not the card's")
+    code, out, err = offload_streams("copy", "--json", "--keep-both", card, tmp_path / "DEST")
+    assert code == 0, err
+    assert (root / "CLIPS" / "a (1).mov").read_bytes() == b"a" * 1_000
+    warning = foreign_warning(out)
+    assert warning["message"].startswith(
+        f"{root} holds 1 file that is not the card's (CLIPS/a.mov)"
+    )
+    verdict = judge.verify(root)
+    assert verdict.returncode == 21, verdict.describe()
+    assert new_files(verdict.stdout + verdict.stderr) == {"CLIPS/a.mov"}
