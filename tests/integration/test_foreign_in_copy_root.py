@@ -186,3 +186,32 @@ def test_the_file_keep_both_kept_at_the_cards_name_is_named(
     verdict = judge.verify(root)
     assert verdict.returncode == 21, verdict.describe()
     assert new_files(verdict.stdout + verdict.stderr) == {"CLIPS/a.mov"}
+
+
+def test_what_only_an_anchored_pattern_hides_is_worded_apart(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy root made by ascmhl create -i /PROXY/ holds PROXY/p.mov; a card copied --into
+    it. Before: the warning said offload verify calls PROXY/ new (exit 21) and ascmhl create
+    would record it; offload verify exits 0 (a note) and ascmhl create never records it."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    root = tmp_path / "R"
+    (root / "PROXY").mkdir(parents=True)
+    (root / "PROXY" / "p.mov").write_bytes(b"p" * 100)
+    (root / "keep.mov").write_bytes(b"k" * 100)
+    assert judge.run("ascmhl", "create", "-i", "/PROXY/", str(root)).returncode == 0
+    card = tmp_path / "C2"
+    card.mkdir()
+    (card / "new.mov").write_bytes(b"n" * 1_000)
+    code, out, err = offload_streams(
+        "copy", "--json", "--allow-card-destination", "--into", card, root
+    )
+    assert code == 0, err
+    message = foreign_warning(out)["message"]
+    assert message.startswith(f"{root} holds 1 folder that is not the card's (PROXY/), hidden ")
+    assert "offload verify passes over it, naming it in a note" in message
+    assert "offload verify of" not in message and "recorded there" not in message
+    assert offload_streams("verify", root)[0] == 0
+    verdict = judge.verify(root)
+    assert verdict.returncode == 21, verdict.describe()
+    assert new_files(verdict.stdout + verdict.stderr) == {"PROXY/p.mov"}

@@ -24,7 +24,9 @@ def judged(root: Path, listed: list[str], folders: set[str], **kwargs: object) -
     lister = memoized(local_lister(root))
     whole = whole_folders(folders, listed, PATTERNS, lister)
     kwargs.setdefault("known", lambda path: False)
-    return foreign_entries(folders, whole, listed, verify_skips(PATTERNS), lister, **kwargs)  # type: ignore[arg-type]
+    found = foreign_entries(folders, whole, listed, verify_skips(PATTERNS), lister, **kwargs)  # type: ignore[arg-type]
+    assert found.anchored_only == []
+    return found.entries
 
 
 def test_only_what_ascmhl_verify_calls_new_is_foreign(tmp_path: Path) -> None:
@@ -70,4 +72,4 @@ def test_a_copy_root_listed_whole_is_not_listed_again(tmp_path: Path) -> None:
     found = foreign_entries(
         {"", "CLIPS"}, whole, listed, verify_skips(PATTERNS), counting, known=lambda p: False
     )
-    assert found == [] and asked == []
+    assert found == ([], []) and asked == []

@@ -82,7 +82,7 @@ from offload.manifest.digest import (
 )
 from offload.manifest.dirhash import DirectoryHash, DirectoryHasher
 from offload.manifest.errors import HistoryError, ManifestError, UnsupportedTreeError
-from offload.manifest.foreign import foreign_entries
+from offload.manifest.foreign import Foreign, foreign_entries
 from offload.manifest.history import (
     ASCMHL_FOLDER,
     CHAIN_FILE_NAME,
@@ -700,7 +700,7 @@ def write_generation(
     tree: TreeRead | None = None,
     on_unvouched: Callable[[tuple[str, ...]], None] | None = None,
     intent: Path | None = None,
-    on_foreign: Callable[[list[str]], None] | None = None,
+    on_foreign: Callable[[Foreign], None] | None = None,
     expected: Container[str] = frozenset(),
     on_foreign_unread: Callable[[str], None] | None = None,
 ) -> Path:
@@ -811,7 +811,7 @@ def write_generation(
     formats = _select_formats(recorded, hash_formats)
     hashed = folders
     retired: dict[str, str] = {}  # the nested links' carried patterns dropped
-    foreign: list[str] = []  # what ascmhl verify will call new (on_foreign)
+    foreign = Foreign([], [])  # what ascmhl verify will call new (on_foreign)
     unread = ""  # why foreign_entries failed (on_foreign_unread)
     if lister is not None:
         # nested histories are read from the local tree: one listed elsewhere (an object
@@ -877,6 +877,8 @@ def write_generation(
                     lister,
                     known=lambda path: history.reference_hash_formats(path) is not None,
                     expected=expected,
+                    # as offload verify walks: the list as written
+                    checked=IgnoreSpec(patterns) if walked is not None else None,
                 )
             except Exception as exc:  # a look that must never cost the generation
                 unread = f"{type(exc).__name__}: {exc}"
@@ -996,7 +998,7 @@ def write_generation(
         for path, hidden in (*uncarried.items(), *retired.items()):
             if path in uncarried or not final.excludes(path, is_dir=False):
                 on_uncarried(path, hidden)
-    if foreign and on_foreign is not None:
+    if (foreign.entries or foreign.anchored_only) and on_foreign is not None:
         on_foreign(foreign)
     if unread and on_foreign_unread is not None:
         on_foreign_unread(unread)

@@ -18,6 +18,14 @@ it is:
   not this one, and it is not named. A folder of *expected* (a card folder the generation
   does not list) is entered and its foreign entries named one by one.
 
+A foreign entry in a folder the list as written hides (*checked*: the list as ``offload
+verify``, ``ascmhl create`` and ``verify -dh`` apply it) but plain ``ascmhl verify`` walks
+(an anchored pattern's folder, ``/PROXY/``: it never applies one) is *anchored-only*, kept
+apart (:attr:`Foreign.anchored_only`): ``offload verify`` passes over it with a note, and
+neither it nor ``ascmhl create`` would ever record it. A file only an anchored pattern for
+that file hides is left out: ``offload verify`` passes over it without a word, so no
+sentence of ours would be true of it.
+
 Only folders that are not whole as plain ``ascmhl verify`` walks them are looked at
 (:func:`~offload.manifest.coverage.whole_as_walked`, or ``whole_folders`` where the list
 holds no anchored pattern: the same): a folder listed whole holds nothing unlisted that the
@@ -33,10 +41,19 @@ own: it never costs the generation.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Container, Iterable
+from typing import NamedTuple
 
 from offload.manifest.coverage import Entry, Lister
 from offload.manifest.ignore import IgnoreSpec
 from offload.manifest.layout import ASCMHL_FOLDER
+
+
+class Foreign(NamedTuple):
+    """What :func:`foreign_entries` found: relative paths, a folder's with a trailing ``/``,
+    sorted."""
+
+    entries: list[str]  # what plain ascmhl verify and offload verify both call new
+    anchored_only: list[str]  # what only plain ascmhl verify calls new (module doc)
 
 
 def foreign_entries(
@@ -48,23 +65,30 @@ def foreign_entries(
     *,
     known: Callable[[str], bool],
     expected: Container[str] = frozenset(),
-) -> list[str]:
+    checked: IgnoreSpec | None = None,
+) -> Foreign:
     """The foreign entries (module doc) of the generation's *folders* (relative, ``""`` the
     root) that are not *whole*, given the *files* it lists and *spec*, its ignore list as
-    plain ``ascmhl verify`` applies it (``ignore.verify_skips``): relative paths, a folder's
-    with a trailing ``/``, sorted. Empty, with no listing asked, where every folder is whole."""
+    plain ``ascmhl verify`` applies it (``ignore.verify_skips``); *checked*: that list as
+    ``offload verify`` applies it (None: as *spec*). Empty, with no listing asked, where
+    every folder is whole."""
     scanned = sorted(f for f in folders if f not in whole)
     if not scanned:
-        return []
+        return Foreign([], [])
     listed = set(files)
     found: set[str] = set()
-    named: set[str] = set()  # the foreign folders named already: not listed further
+    apart: set[str] = set()  # anchored-only
+    # the foreign folders named already (not listed further), each anchored-only or not: the
+    # flag of its top, which every folder in it shares (one the list as written hides below
+    # a top it does not is passed over: what offload verify notes apart)
+    named: dict[str, bool] = {}
     # An explicit stack, never recursion: a folder put there by hand may be deeper than
-    # Python's recursion limit (a thousand levels of one-letter names). Each item: a folder
-    # and the foreign folder it lies in ("": none, its foreign entries are named one by one).
-    pending: list[tuple[str, str]] = [(folder, "") for folder in reversed(scanned)]
+    # Python's recursion limit (a thousand levels of one-letter names). Each item: a folder,
+    # the foreign folder it lies in ("": none, its foreign entries are named one by one),
+    # and whether the list as written hides it (anchored-only).
+    pending: list[tuple[str, str, bool]] = [(folder, "", False) for folder in reversed(scanned)]
     while pending:
-        folder, within = pending.pop()
+        folder, within, hidden = pending.pop()
         if within and within in named:
             continue  # its folder is named already: the first foreign file ends its walk
         entries = _listing(lister, folder)
@@ -73,25 +97,36 @@ def foreign_entries(
         if within and any(e.name == ASCMHL_FOLDER and e.is_dir for e in entries):
             continue  # a nested history: its files are judged against it, not this one
         prefix = f"{folder}/" if folder else ""
-        below: list[tuple[str, str]] = []
+        below: list[tuple[str, str, bool]] = []
         for entry in entries:
             path = prefix + entry.name
             if spec.matches(path, is_dir=entry.is_dir):
                 continue
+            # a folder the list as written hides, or what lies in one: anchored-only
+            skipped = checked is not None and checked.matches(path, is_dir=entry.is_dir)
             if not entry.is_dir:
+                if skipped and not hidden:
+                    continue  # a file only an anchored pattern for it hides (module doc)
                 if path not in listed and not known(path) and path not in expected:
                     if within:
-                        named.add(within)
+                        named[within] = hidden
                         break
-                    found.add(path)
+                    (apart if hidden else found).add(path)
             elif entry.is_link or (not within and path in folders):
                 continue  # never entered; or a folder of the generation, scanned on its own
-            elif within or path not in expected:
-                below.append((path, within or path))
+            elif within:
+                if skipped and not hidden:
+                    continue  # what offload verify notes apart: not this folder's to name
+                below.append((path, within, hidden))
+            elif path not in expected or skipped:
+                below.append((path, path, hidden or skipped))
             else:  # a card folder the generation does not list: entered, named one by one
-                below.append((path, ""))
+                below.append((path, "", hidden))
         pending.extend(reversed(below))
-    return sorted(found | {f"{folder}/" for folder in named})
+    return Foreign(
+        sorted({*found, *(f"{f}/" for f, hidden in named.items() if not hidden)}),
+        sorted({*apart, *(f"{f}/" for f, hidden in named.items() if hidden)}),
+    )
 
 
 def _listing(lister: Lister, folder: str) -> list[Entry] | None:
