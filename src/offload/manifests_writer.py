@@ -851,8 +851,15 @@ def _foreign_warning(root: Path, foreign: Foreign) -> str:
             f"copy {'it' if one else 'them'}, and {'it is' if one else 'they are'} in no "
             "manifest of this run nor recorded by the copy root's ASC MHL history, so "
             f"ascmhl-debug verify and offload verify of {where} call "
-            f"{'it' if one else 'them'} new (exit 21) until {'it is' if one else 'they are'} "
-            "moved out of it or recorded there (ascmhl create)"
+            f"{'it' if one else 'them'} new (exit 21)"
+            + (
+                " until moved out of it (offload verify --append, which records what it "
+                "finds new, refuses a copy root holding nested histories)"
+                if foreign.nested
+                else f" until {'it is' if one else 'they are'} moved out of it or recorded "
+                f"there (offload verify --append {where}, which reads "
+                f"{'it' if one else 'them'} and records {'it' if one else 'them'} as found now)"
+            )
         )
     if foreign.anchored_only:
         found = foreign.anchored_only

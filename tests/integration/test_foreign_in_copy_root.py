@@ -96,9 +96,11 @@ def test_what_is_not_the_cards_is_warned_of_and_ascmhl_calls_it_new(
     code, _, _ = offload_streams("verify", root)
     assert code == 21
 
-    # Recorded by ascmhl create, they are no longer foreign: a run writing a generation
-    # (a new clip on the card) says nothing of them.
-    assert judge.create(root).returncode == 0
+    # Recorded as the warning says (offload verify --append), they are no longer foreign: a
+    # run writing a generation (a new clip on the card) says nothing of them.
+    assert f"recorded there (offload verify --append {root}," in message
+    assert offload_streams("verify", "--append", root)[0] == 21  # new, and now recorded
+    assert offload_streams("verify", root)[0] == 0
     (card / "CLIPS" / "A001C003.mov").write_bytes(b"c" * 2_000)
     code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
     assert code == 0, err

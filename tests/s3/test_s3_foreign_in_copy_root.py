@@ -44,3 +44,9 @@ def test_objects_not_the_cards_are_warned_of(s3_server, bucket, tmp_path, judge)
     assert verdict.returncode == 21, verdict.describe()
     found = set(re.findall(r"found new file (\S+)", verdict.stdout + verdict.stderr))
     assert found == {"CLIPS/B002C001.mov", "notes.txt"}
+
+    # The way on the warning names works on S3 too: recorded, then nothing is new.
+    assert f"recorded there (offload verify --append {url}," in saved["message"]
+    assert verify(tmp_path, s3_server.url, "--append", url)[0] == 21  # new, now recorded
+    code, out, _ = verify(tmp_path, s3_server.url, url)
+    assert code == 0, out

@@ -26,6 +26,8 @@ def judged(root: Path, listed: list[str], folders: set[str], **kwargs: object) -
     kwargs.setdefault("known", lambda path: False)
     found = foreign_entries(folders, whole, listed, verify_skips(PATTERNS), lister, **kwargs)  # type: ignore[arg-type]
     assert found.anchored_only == []
+    # a nested history met: offload verify --append of the root refuses, the warning says
+    assert found.nested == (root / "NESTED" / "ascmhl").is_dir()
     return found.entries
 
 
@@ -72,4 +74,4 @@ def test_a_copy_root_listed_whole_is_not_listed_again(tmp_path: Path) -> None:
     found = foreign_entries(
         {"", "CLIPS"}, whole, listed, verify_skips(PATTERNS), counting, known=lambda p: False
     )
-    assert found == ([], []) and asked == []
+    assert found == ([], [], False) and asked == []

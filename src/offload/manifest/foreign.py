@@ -54,6 +54,8 @@ class Foreign(NamedTuple):
 
     entries: list[str]  # what plain ascmhl verify and offload verify both call new
     anchored_only: list[str]  # what only plain ascmhl verify calls new (module doc)
+    # a nested history was met (offload verify --append of the root refuses to write then)
+    nested: bool = False
 
 
 def foreign_entries(
@@ -82,6 +84,7 @@ def foreign_entries(
     # flag of its top, which every folder in it shares (one the list as written hides below
     # a top it does not is passed over: what offload verify notes apart)
     named: dict[str, bool] = {}
+    nested = False
     # An explicit stack, never recursion: a folder put there by hand may be deeper than
     # Python's recursion limit (a thousand levels of one-letter names). Each item: a folder,
     # the foreign folder it lies in ("": none, its foreign entries are named one by one),
@@ -95,6 +98,7 @@ def foreign_entries(
         if entries is None:
             continue
         if within and any(e.name == ASCMHL_FOLDER and e.is_dir for e in entries):
+            nested = True
             continue  # a nested history: its files are judged against it, not this one
         prefix = f"{folder}/" if folder else ""
         below: list[tuple[str, str, bool]] = []
@@ -126,6 +130,7 @@ def foreign_entries(
     return Foreign(
         sorted({*found, *(f"{f}/" for f, hidden in named.items() if not hidden)}),
         sorted({*apart, *(f"{f}/" for f, hidden in named.items() if hidden)}),
+        nested,
     )
 
 
