@@ -217,3 +217,32 @@ def test_what_only_an_anchored_pattern_hides_is_worded_apart(
     verdict = judge.verify(root)
     assert verdict.returncode == 21, verdict.describe()
     assert new_files(verdict.stdout + verdict.stderr) == {"PROXY/p.mov"}
+
+
+def test_a_file_a_nested_history_does_not_record_is_named(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DEST/A001/OTHER holds a history of its own (ascmhl create), then OTHER/late.mov is put
+    there. Before: the nested folder was passed over whole: exit 0 and no word, while
+    ascmhl-debug verify and offload verify of DEST/A001 said late.mov is new (exit 21)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = tmp_path / "CARD" / "A001"
+    card.mkdir(parents=True)
+    (card / "C001.mov").write_bytes(b"a" * 1_000)
+    (tmp_path / "DEST").mkdir()
+    assert offload_streams("copy", card, tmp_path / "DEST")[0] == 0
+    root = tmp_path / "DEST" / "A001"
+    (root / "OTHER").mkdir()
+    (root / "OTHER" / "x.mov").write_bytes(b"x" * 100)
+    assert judge.create(root / "OTHER").returncode == 0
+    (root / "OTHER" / "late.mov").write_bytes(b"l" * 100)
+    (card / "C002.mov").write_bytes(b"b" * 1_000)
+    code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
+    assert code == 0, err
+    message = foreign_warning(out)["message"]
+    assert message.startswith(f"{root} holds 1 file that is not the card's (OTHER/late.mov)")
+    assert "refuses a copy root holding nested histories" in message
+    verdict = judge.verify(root)
+    assert verdict.returncode == 21, verdict.describe()
+    assert new_files(verdict.stdout + verdict.stderr) == {"OTHER/late.mov"}
+    assert offload_streams("verify", root)[0] == 21

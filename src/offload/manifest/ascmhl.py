@@ -879,6 +879,7 @@ def write_generation(
                     expected=expected,
                     # as offload verify walks: the list as written
                     checked=IgnoreSpec(patterns) if walked is not None else None,
+                    nested_known=functools.partial(_nested_known, root) if local else None,
                 )
             except Exception as exc:  # a look that must never cost the generation
                 unread = f"{type(exc).__name__}: {exc}"
@@ -1003,6 +1004,27 @@ def write_generation(
     if unread and on_foreign_unread is not None:
         on_foreign_unread(unread)
     return manifest_path
+
+
+def _nested_known(root: Path, folder: str) -> Callable[[str], bool] | None:
+    """What the nested history at *folder* (below *root*) records, or its own newest list
+    hides, by path from *root* (``foreign_entries``' *nested_known*: ascmhl verify of the
+    root judges a nested folder's files against its history, offload verify with its list
+    too); None where that history cannot be read."""
+    try:
+        nested = read_history(root / folder, check_chain=False)
+    except (OSError, HistoryError):
+        return None
+    own = IgnoreSpec(nested.latest_ignore_patterns() or ())
+    cut = len(folder) + 1
+
+    def known(path: str) -> bool:
+        inner = path[cut:]
+        return own.matches(inner, is_dir=False) or (
+            nested.reference_hash_formats(inner) is not None
+        )
+
+    return known
 
 
 def another_writer(

@@ -14,9 +14,13 @@ it is:
   a failed copy, a name XML cannot hold, a link left out);
 * a real folder (not a link) the generation does not list that holds, at any depth, such a
   file: named once, as the folder (``OTHER/``), the first such file found ending its walk.
-  One holding an ``ascmhl`` folder is a nested history: its files are judged against it,
-  not this one, and it is not named. A folder of *expected* (a card folder the generation
-  does not list) is entered and its foreign entries named one by one.
+  One holding an ``ascmhl`` folder is a nested history: not named itself, its files are
+  judged against that history (``ascmhl verify`` of the root does, with the root's list;
+  ``offload verify`` with the nested list too: a file either hides is not named), and each
+  it does not record named one by one (``OTHER/late.mov``); where that history cannot be
+  read (an S3 copy root's staging holds the root's alone), they are not named. A folder
+  of *expected* (a card folder the generation does not list) is entered and its foreign
+  entries named one by one.
 
 A foreign entry in a folder the list as written hides (*checked*: the list as ``offload
 verify``, ``ascmhl create`` and ``verify -dh`` apply it) but plain ``ascmhl verify`` walks
@@ -47,6 +51,10 @@ from offload.manifest.coverage import Entry, Lister
 from offload.manifest.ignore import IgnoreSpec
 from offload.manifest.layout import ASCMHL_FOLDER
 
+#: How the files of a folder are judged: what its history records (by path from the root),
+#: and what the list as written hides there (None: nothing apart from the walk's list).
+_Judge = tuple[Callable[[str], bool], IgnoreSpec | None]
+
 
 class Foreign(NamedTuple):
     """What :func:`foreign_entries` found: relative paths, a folder's with a trailing ``/``,
@@ -68,12 +76,15 @@ def foreign_entries(
     known: Callable[[str], bool],
     expected: Container[str] = frozenset(),
     checked: IgnoreSpec | None = None,
+    nested_known: Callable[[str], Callable[[str], bool] | None] | None = None,
 ) -> Foreign:
     """The foreign entries (module doc) of the generation's *folders* (relative, ``""`` the
     root) that are not *whole*, given the *files* it lists and *spec*, its ignore list as
     plain ``ascmhl verify`` applies it (``ignore.verify_skips``); *checked*: that list as
-    ``offload verify`` applies it (None: as *spec*). Empty, with no listing asked, where
-    every folder is whole."""
+    ``offload verify`` applies it (None: as *spec*). *nested_known*: for a nested history's
+    folder, what its history records (or hides by its own list) by path from the root, or
+    None where it cannot be read (then its files are not named); None: nested histories are
+    not looked into. Empty, with no listing asked, where every folder is whole."""
     scanned = sorted(f for f in folders if f not in whole)
     if not scanned:
         return Foreign([], [])
@@ -89,19 +100,28 @@ def foreign_entries(
     # Python's recursion limit (a thousand levels of one-letter names). Each item: a folder,
     # the foreign folder it lies in ("": none, its foreign entries are named one by one),
     # and whether the list as written hides it (anchored-only).
-    pending: list[tuple[str, str, bool]] = [(folder, "", False) for folder in reversed(scanned)]
+    root_judge: _Judge = (known, checked)
+    pending: list[tuple[str, str, bool, _Judge]] = [
+        (folder, "", False, root_judge) for folder in reversed(scanned)
+    ]
     while pending:
-        folder, within, hidden = pending.pop()
+        folder, within, hidden, (known, checked) = pending.pop()
         if within and within in named:
             continue  # its folder is named already: the first foreign file ends its walk
         entries = _listing(lister, folder)
         if entries is None:
             continue
         if within and any(e.name == ASCMHL_FOLDER and e.is_dir for e in entries):
+            # a nested history: its files are judged against it (ascmhl verify of the root
+            # does, with the root's list; offload verify with its own list too), one by one
             nested = True
-            continue  # a nested history: its files are judged against it, not this one
+            its = nested_known(folder) if nested_known is not None else None
+            if its is not None:
+                pending.append((folder, "", False, (its, None)))
+            continue
         prefix = f"{folder}/" if folder else ""
-        below: list[tuple[str, str, bool]] = []
+        below: list[tuple[str, str, bool, _Judge]] = []
+        judge: _Judge = (known, checked)
         for entry in entries:
             path = prefix + entry.name
             if spec.matches(path, is_dir=entry.is_dir):
@@ -121,11 +141,11 @@ def foreign_entries(
             elif within:
                 if skipped and not hidden:
                     continue  # what offload verify notes apart: not this folder's to name
-                below.append((path, within, hidden))
+                below.append((path, within, hidden, judge))
             elif path not in expected or skipped:
-                below.append((path, path, hidden or skipped))
+                below.append((path, path, hidden or skipped, judge))
             else:  # a card folder the generation does not list: entered, named one by one
-                below.append((path, "", hidden))
+                below.append((path, "", hidden, judge))
         pending.extend(reversed(below))
     return Foreign(
         sorted({*found, *(f"{f}/" for f, hidden in named.items() if not hidden)}),
