@@ -246,3 +246,21 @@ def test_a_file_a_nested_history_does_not_record_is_named(
     assert verdict.returncode == 21, verdict.describe()
     assert new_files(verdict.stdout + verdict.stderr) == {"OTHER/late.mov"}
     assert offload_streams("verify", root)[0] == 21
+
+
+def test_another_card_copied_into_the_root_is_not_foreign(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two cards copied --into one copy root: the first card's files, recorded by its
+    generation, are not foreign to the second's run (the README's promise, held end to end)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    root = tmp_path / "DEST" / "DAY1"
+    root.mkdir(parents=True)
+    for name in ("A001", "B001"):
+        card = tmp_path / name
+        (card / name).mkdir(parents=True)
+        (card / name / f"{name}C001.mov").write_bytes(name.encode() * 300)
+        code, out, err = offload_streams("copy", "--json", "--into", card, root)
+        assert code == 0, err
+        assert CODE not in out
+    assert judge.verify(root).returncode == 0
