@@ -124,6 +124,8 @@ def foreign_entries(
         judge: _Judge = (known, checked)
         for entry in entries:
             path = prefix + entry.name
+            if not entry.is_dir and (path in listed or known(path)):
+                continue  # never foreign, ignored or not: asked first, the usual case
             if spec.matches(path, is_dir=entry.is_dir):
                 continue
             # a folder the list as written hides, or what lies in one: anchored-only
@@ -131,7 +133,7 @@ def foreign_entries(
             if not entry.is_dir:
                 if skipped and not hidden:
                     continue  # a file only an anchored pattern for it hides (module doc)
-                if path not in listed and not known(path) and path not in expected:
+                if path not in expected:
                     if within:
                         named[within] = hidden
                         break
