@@ -5,8 +5,13 @@ the local lister the writer uses)."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from offload.manifest import CreatorInfo, ManifestFile, read_history
+from offload.manifest.ascmhl import write_generation
 from offload.manifest.coverage import local_lister, memoized, whole_folders
 from offload.manifest.foreign import foreign_entries
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, verify_skips
@@ -75,3 +80,32 @@ def test_a_copy_root_listed_whole_is_not_listed_again(tmp_path: Path) -> None:
         {"", "CLIPS"}, whole, listed, verify_skips(PATTERNS), counting, known=lambda p: False
     )
     assert found == ([], [], False) and asked == []
+
+
+class _Broken:
+    """An *expected* whose every question fails: an error the look did not foresee."""
+
+    def __contains__(self, path: object) -> bool:
+        raise RuntimeError("the card's paths could not be gathered")
+
+
+def test_an_error_of_the_look_never_costs_the_generation(tmp_path: Path) -> None:
+    """Before: any error inside the look (a RecursionError of a deep folder) escaped
+    write_generation before the manifest was written: no generation, no reports."""
+    touch(tmp_path, "one.mov")
+    touch(tmp_path, "notes.txt")  # foreign: the look asks the broken *expected* of it
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    unread: list[str] = []
+    written = write_generation(
+        tmp_path,
+        [ManifestFile("one.mov", 1, 0, {"xxh64": "0" * 16}, when)],
+        creator=CreatorInfo(tool_version="0.1.0", hostname="host"),
+        now=lambda: when,
+        lister=local_lister(tmp_path),
+        on_foreign=lambda found: pytest.fail(f"nothing known to be foreign: {found}"),
+        expected=_Broken(),
+        on_foreign_unread=unread.append,
+    )
+    assert written.is_file()
+    assert [g.sequence_number for g in read_history(tmp_path).generations] == [1]
+    assert unread == ["RuntimeError: the card's paths could not be gathered"]
