@@ -3642,20 +3642,20 @@ class _RecordedFiles(Collection["ManifestFile"]):
         """The relative path of each card file whose copy there the engine put (or was to
         put) at another name than its own (``--keep-both``: ``CLIPS/a (1).mov`` beside a
         file kept at ``CLIPS/a.mov``), whatever became of it."""
-        index, prefix = self._index, self._prefix
+        index, root, prefix = self._index, self._root, self._prefix
         for file in self._files:
             result = file.destination(index)
             if result is None:
                 continue
             path = result.final_path
             relative = file.relative_path
-            if (
-                path.startswith(prefix)
-                and path[len(prefix) :] != relative
-                and "//" not in path  # else perhaps another spelling of its own path
-                and "/./" not in path
-            ):
-                yield relative
+            if path == prefix + relative:
+                continue  # the engine's f"{root}/{relative}": its own name
+            try:
+                if _relative_to(path, root, prefix, file) != relative:
+                    yield relative
+            except ValueError:  # not below the root as spelled: not known to be elsewhere
+                continue
 
     def _listed(self) -> Iterator[tuple[FileResult, DestinationFileResult, str]]:
         # ``_verified`` and ``_relative_to`` written out (~1 µs a file in calls alone at
