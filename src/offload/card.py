@@ -3741,6 +3741,25 @@ class _RecordedFiles(Collection["ManifestFile"]):
         made and kept by this first read, for the generation and the stamp after it."""
         return (item.relative_path for item in self)
 
+    def elsewhere(self) -> Iterator[str]:
+        """The relative path of each card file whose copy there the engine put (or was to
+        put) at another name than its own (``--keep-both``: ``CLIPS/a (1).mov`` beside a
+        file kept at ``CLIPS/a.mov``), whatever became of it."""
+        index, root, prefix = self._index, self._root, self._prefix
+        for file in self._files:
+            result = file.destination(index)
+            if result is None:
+                continue
+            path = result.final_path
+            relative = file.relative_path
+            if path == prefix + relative:
+                continue  # the engine's f"{root}/{relative}": its own name
+            try:
+                if _relative_to(path, root, prefix, file) != relative:
+                    yield relative
+            except ValueError:  # not below the root as spelled: not known to be elsewhere
+                continue
+
     def _listed(self) -> Iterator[tuple[FileResult, DestinationFileResult, str]]:
         # ``_verified`` and ``_relative_to`` written out (~1 µs a file in calls alone at
         # 50,000 files). The same files, in order.
@@ -3776,25 +3795,32 @@ class _RecordedFiles(Collection["ManifestFile"]):
 
 
 class _CardPaths:
-    """The relative paths of *tree*'s files, links and folders, as a set made when first
-    asked (``OffloadRecords.card_paths``: asked only of what no generation lists, which a
-    clean copy root holds none of, so 50,000 paths are not gathered for nothing)."""
+    """The relative paths of *tree*'s files, links and folders whose copy on one destination
+    stands (or was to stand) at that path, as a set made when first asked
+    (``DestinationRecords.card_paths``: asked only of what no generation lists and no
+    history records, which a clean copy root holds none of, so 50,000 paths are not
+    gathered for nothing). A file *files* (that destination's) put at another name
+    (``--keep-both``: ``a (1).mov``) is left out: what stands at its own name is not its
+    copy. Made before it is kept, so a second caller never sees half of it."""
 
-    def __init__(self, tree: SourceTree) -> None:
-        self._tree: SourceTree | None = tree
-        self._paths: frozenset[str] = frozenset()
+    def __init__(self, tree: SourceTree, files: _RecordedFiles) -> None:
+        self._tree = tree
+        self._files = files
+        self._paths: frozenset[str] | None = None
 
     def __contains__(self, path: object) -> bool:
-        if self._tree is not None:
-            tree, self._tree = self._tree, None
-            self._paths = frozenset(
+        paths = self._paths
+        if paths is None:
+            tree = self._tree
+            elsewhere = set(self._files.elsewhere())
+            paths = self._paths = frozenset(
                 itertools.chain(
-                    (f.relative_path for f in tree.files),
+                    (f.relative_path for f in tree.files if f.relative_path not in elsewhere),
                     (link.relative_path for link in tree.symlinks),
                     tree.directories,
                 )
             )
-        return path in self._paths
+        return path in paths
 
 
 def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
@@ -3828,6 +3854,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
                 links=links,
                 state_stamp=index not in plan.backends,  # S3: its state is a staging copy
                 read_back=report.read_back.get(index, {}),
+                card_paths=_CardPaths(plan.tree, files),
             )
         )
     return OffloadRecords(
@@ -3839,7 +3866,6 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
         started_at=report.job.started_at,
         destinations=tuple(destinations),
         fast_copy=plan.stands_in_for is not None,
-        card_paths=_CardPaths(plan.tree),
     )
 
 

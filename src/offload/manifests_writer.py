@@ -92,6 +92,7 @@ from offload.manifest.copy_root import (
 )
 from offload.manifest.coverage import Lister, local_lister, memoized
 from offload.manifest.errors import UnsupportedTreeError
+from offload.manifest.foreign import Foreign
 from offload.manifest.history import (
     CHAIN_FILE_NAME,
     CarriedHistory,
@@ -243,6 +244,12 @@ class DestinationRecords:
     # The copies this run read back hashed in the history's formats too, with those digests,
     # by path (``history_formats``: listed in them, not read again).
     read_back: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The card's paths (files, links, folders), relative, whose copy there stands at that
+    # path: what is the card's though the generation does not list it (a failed copy, a
+    # name XML cannot hold, a link left out: each named by a warning of its own), never
+    # foreign; not a card file --keep-both put at another name (what stands at its own
+    # name is not its copy).
+    card_paths: Container[str] = frozenset()
     # How a copy not on the local filesystem at ``root`` is read to hash it in the history's
     # formats (an S3 copy root's objects, by their staging path: ``s3card``); None with a
     # ``lister``: not read (``history_formats``).
@@ -268,10 +275,6 @@ class OffloadRecords:
     started_at: float
     destinations: tuple[DestinationRecords, ...]
     fast_copy: bool = False
-    # The card's paths (files, links, folders), relative: what stands in a copy root and
-    # is the card's though its generation does not list it (a failed copy, a name XML
-    # cannot hold, a link left out: each named by a warning of its own), never foreign.
-    card_paths: Container[str] = frozenset()
     # Each folder's date (ns, by relative path) where the card may have changed since its
     # folders were timed (a cascade's slow destinations, written after the card's release,
     # take the times taken before it); None: each folder is dated as the card holds it now.
@@ -830,31 +833,74 @@ def _recorded_failed_warning(
     )
 
 
-def _foreign_warning(root: Path, foreign: Sequence[str]) -> str:
+def _foreign_warning(root: Path, foreign: Foreign) -> str:
     """The warning for what stands in the copy root *root* that is not the card's and that
-    no manifest records (``manifest.foreign``: *foreign*, relative, a folder's ending in
-    ``/``): this run did not copy it, so it is neither hashed nor recorded; plain
-    ``ascmhl-debug verify`` and ``offload verify`` of the copy root call it new (exit 21),
-    though every copy of the card there is as this run left it."""
-    one = len(foreign) == 1
-    shown = shortened([printable_name(p) for p in foreign], 3)
-    files = sum(not p.endswith("/") for p in foreign)
+    no manifest records (``manifest.foreign``: relative paths, a folder's ending in ``/``):
+    this run did not copy it, so it is neither hashed nor recorded; plain
+    ``ascmhl-debug verify`` and ``offload verify`` of the copy root call ``foreign.entries``
+    new (exit 21), though every copy of the card there is as this run left it;
+    ``foreign.anchored_only``, in a folder only an anchored pattern hides, plain
+    ``ascmhl-debug verify`` alone (``ignore.ANCHORED_ONLY_CHECKS``)."""
+    where = printable_name(str(root))
+    parts = []
+    if foreign.entries:
+        found = foreign.entries
+        one = len(found) == 1
+        parts.append(
+            f"{where} holds {_foreign_count(found)} that {'is' if one else 'are'} not the "
+            f"card's ({shortened([printable_name(p) for p in found], 3)}): this run did not "
+            f"copy {'it' if one else 'them'}, and {'it is' if one else 'they are'} in no "
+            "manifest of this run nor recorded by the copy root's ASC MHL history, so "
+            f"ascmhl-debug verify and offload verify of {where} call "
+            f"{'it' if one else 'them'} new (exit 21)"
+            + (
+                " until moved out of it (offload verify --append, which records what it "
+                "finds new, refuses a copy root holding nested histories)"
+                if foreign.nested
+                else f" until {'it is' if one else 'they are'} moved out of it or recorded "
+                f"there (offload verify --append {where}, which reads "
+                f"{'it' if one else 'them'} and records {'it' if one else 'them'} as found now)"
+            )
+        )
+    if foreign.anchored_only:
+        found = foreign.anchored_only
+        one = len(found) == 1
+        parts.append(
+            f"{'it' if parts else where} holds {_foreign_count(found)}"
+            f"{' more' if parts else ''} that {'is' if one else 'are'} not the card's "
+            f"({shortened([printable_name(p) for p in found], 3)}), "
+            "hidden only by an anchored pattern of the copy root's ASC MHL history (a folder "
+            "it names, or in one: neither offload verify --append nor ascmhl create records "
+            "what lies there): "
+            f"this run did not copy {'it' if one else 'them'}; "
+            + ANCHORED_ONLY_CHECKS.format(it="it" if one else "them")
+        )
+    return "; ".join(parts) + "; the card's copies there keep the states this run gave them"
+
+
+def _foreign_count(found: Sequence[str]) -> str:
+    """How many entries *found* (relative paths, a folder's ending in ``/``) are, in words:
+    ``2 files``, ``1 folder``, ``3 entries``."""
+    one = len(found) == 1
+    files = sum(not p.endswith("/") for p in found)
     kind = (
         ("file" if one else "files")
-        if files == len(foreign)
+        if files == len(found)
         else ("folder" if one else "folders")
         if not files
         else ("entry" if one else "entries")
     )
+    return f"{len(found)} {kind}"
+
+
+def _foreign_unread_warning(root: Path, why: str) -> str:
+    """The warning for a look for what is not the card's in the copy root *root*
+    (``manifest.foreign``) that failed (*why*: an unexpected error): the generation is
+    written all the same, but what ``ascmhl-debug verify`` of it may call new is not known."""
     return (
-        f"{printable_name(str(root))} holds {len(foreign)} {kind} that "
-        f"{'is' if one else 'are'} not the card's ({shown}): this run did not copy "
-        f"{'it' if one else 'them'}, and {'it is' if one else 'they are'} in no manifest of "
-        f"this run nor recorded by the copy root's ASC MHL history, so ascmhl-debug verify "
-        f"and offload verify of {printable_name(str(root))} call "
-        f"{'it' if one else 'them'} new (exit 21) until {'it is' if one else 'they are'} "
-        f"moved out of it or recorded there (ascmhl create); the card's copies there keep "
-        "the states this run gave them"
+        f"could not look for files not the card's in {printable_name(str(root))}: {why}; "
+        "the generation was written, but ascmhl-debug verify and offload verify of it may "
+        "call files this run did not copy new (exit 21)"
     )
 
 
@@ -1255,7 +1301,8 @@ def _write_after_carrying(
         else []
     )
     unlike: list[str] = []  # files this generation records as failed (replaced there)
-    foreign: list[str] = []  # what stands there that is not the card's, in no manifest
+    foreign: list[Foreign] = []  # what stands there that is not the card's, in no manifest
+    unread: list[str] = []  # why that could not be looked for
     try:
         if ascmhl:
             outcome.written.append(
@@ -1283,14 +1330,18 @@ def _write_after_carrying(
                         # (docs/design.md, "a copy root whose chain does not vouch").
                         on_unvouched=outcome.warnings.extend,
                         intent=unchained_own.record_for(root),
-                        on_foreign=foreign.extend,
-                        expected=records.card_paths,
+                        on_foreign=foreign.append,
+                        expected=destination.card_paths,
+                        on_foreign_unread=unread.append,
                     )
                 )
             )
             if foreign:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.FOREIGN_IN_COPY_ROOT
-                outcome.warnings.append(_foreign_warning(root, foreign))
+                outcome.warnings.append(_foreign_warning(root, foreign[0]))
+            for why in unread:
+                outcome.coded[len(outcome.warnings)] = PreflightCode.FOREIGN_IN_COPY_ROOT
+                outcome.warnings.append(_foreign_unread_warning(root, why))
             if unlike:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.HISTORY_RECORDS_FAILED
                 added = in_known.read_again() if in_known is not None else {}

@@ -43,6 +43,16 @@ def card_and_copy_root(tmp: Path) -> tuple[Path, Path]:
     return card, root
 
 
+def foreign_warning(out: str) -> dict[str, str]:
+    """The one foreign-in-copy-root warning of a --json run's output."""
+    (warning,) = [
+        event
+        for line in out.splitlines()
+        if (event := json.loads(line))["event"] == "warning_issued" and event["code"] == CODE
+    ]
+    return warning
+
+
 def new_files(result_text: str) -> set[str]:
     return set(re.findall(r"found new file (\S+)", result_text))
 
@@ -54,11 +64,7 @@ def test_what_is_not_the_cards_is_warned_of_and_ascmhl_calls_it_new(
     card, root = card_and_copy_root(tmp_path)
     code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
     assert code == 0, err  # the card's copies are verified: the exit code stays
-    (warning,) = [
-        event
-        for line in out.splitlines()
-        if (event := json.loads(line))["event"] == "warning_issued" and event["code"] == CODE
-    ]
+    warning = foreign_warning(out)
     message = warning["message"]
     assert warning["path"] == str(root)
     assert message.startswith(
@@ -90,9 +96,11 @@ def test_what_is_not_the_cards_is_warned_of_and_ascmhl_calls_it_new(
     code, _, _ = offload_streams("verify", root)
     assert code == 21
 
-    # Recorded by ascmhl create, they are no longer foreign: a run writing a generation
-    # (a new clip on the card) says nothing of them.
-    assert judge.create(root).returncode == 0
+    # Recorded as the warning says (offload verify --append), they are no longer foreign: a
+    # run writing a generation (a new clip on the card) says nothing of them.
+    assert f"recorded there (offload verify --append {root}," in message
+    assert offload_streams("verify", "--append", root)[0] == 21  # new, and now recorded
+    assert offload_streams("verify", root)[0] == 0
     (card / "CLIPS" / "A001C003.mov").write_bytes(b"c" * 2_000)
     code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
     assert code == 0, err
@@ -115,3 +123,144 @@ def test_a_card_file_left_out_of_the_manifest_is_not_foreign(
     assert code == 1, out + err
     assert "notes.md" in err
     assert "not the card's" not in out + err
+
+
+def test_a_foreign_folder_deeper_than_the_recursion_limit_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder put there by hand 1,100 levels deep (one-letter names). Before: the look
+    recursed once a level, RecursionError inside write_generation: a traceback, exit 1, no
+    generation 0002 and no reports of that run."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = tmp_path / "CARD" / "A001"
+    card.mkdir(parents=True)
+    (card / "C001.mov").write_bytes(b"a" * 1_000)
+    (tmp_path / "DEST").mkdir()
+    assert offload_streams("copy", card, tmp_path / "DEST")[0] == 0
+    root = tmp_path / "DEST" / "A001"
+    deep = root
+    for _ in range(1_100):  # pathlib's and os's makedirs recurse too
+        deep = deep / "a"
+        deep.mkdir()
+    (deep / "f.txt").write_text("by hand\n")
+    try:
+        run_again_past_a_deep_folder(card, root, tmp_path)
+    finally:
+        # shutil.rmtree recurses too: pytest's clean-up of this folder would fail, later
+        (deep / "f.txt").unlink()
+        while deep != root:
+            deep.rmdir()
+            deep = deep.parent
+
+
+def run_again_past_a_deep_folder(card: Path, root: Path, tmp_path: Path) -> None:
+    (card / "C002.mov").write_bytes(b"b" * 1_000)
+    code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
+    assert code == 0, err[-2_000:]
+    assert [g.sequence_number for g in read_history(root).generations] == [1, 2]
+    warning = foreign_warning(out)
+    assert warning["message"].startswith(f"{root} holds 1 folder that is not the card's (a/)")
+    assert len(list((tmp_path / "reports").glob("A001_*.json"))) == 2
+
+
+def test_the_file_keep_both_kept_at_the_cards_name_is_named(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--keep-both: a file not the card's stood at CLIPS/a.mov, kept; the card's copy went to
+    CLIPS/a (1).mov. Before: the card's paths counted CLIPS/a.mov as the card's own left out,
+    so no word of it, while ascmhl-debug verify said "found new file CLIPS/a.mov", exit 21."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = tmp_path / "CARD" / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "b.mov").write_bytes(b"b" * 1_000)
+    (tmp_path / "DEST").mkdir()
+    assert offload_streams("copy", card, tmp_path / "DEST")[0] == 0
+    root = tmp_path / "DEST" / "A001"
+    (card / "CLIPS" / "a.mov").write_bytes(b"a" * 1_000)
+    (root / "CLIPS" / "a.mov").write_bytes(b"not the card's")
+    code, out, err = offload_streams("copy", "--json", "--keep-both", card, tmp_path / "DEST")
+    assert code == 0, err
+    assert (root / "CLIPS" / "a (1).mov").read_bytes() == b"a" * 1_000
+    warning = foreign_warning(out)
+    assert warning["message"].startswith(
+        f"{root} holds 1 file that is not the card's (CLIPS/a.mov)"
+    )
+    verdict = judge.verify(root)
+    assert verdict.returncode == 21, verdict.describe()
+    assert new_files(verdict.stdout + verdict.stderr) == {"CLIPS/a.mov"}
+
+
+def test_what_only_an_anchored_pattern_hides_is_worded_apart(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy root made by ascmhl create -i /PROXY/ holds PROXY/p.mov; a card copied --into
+    it. Before: the warning said offload verify calls PROXY/ new (exit 21) and ascmhl create
+    would record it; offload verify exits 0 (a note) and ascmhl create never records it."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    root = tmp_path / "R"
+    (root / "PROXY").mkdir(parents=True)
+    (root / "PROXY" / "p.mov").write_bytes(b"p" * 100)
+    (root / "keep.mov").write_bytes(b"k" * 100)
+    assert judge.run("ascmhl", "create", "-i", "/PROXY/", str(root)).returncode == 0
+    card = tmp_path / "C2"
+    card.mkdir()
+    (card / "new.mov").write_bytes(b"n" * 1_000)
+    code, out, err = offload_streams(
+        "copy", "--json", "--allow-card-destination", "--into", card, root
+    )
+    assert code == 0, err
+    message = foreign_warning(out)["message"]
+    assert message.startswith(f"{root} holds 1 folder that is not the card's (PROXY/), hidden ")
+    assert "offload verify passes over it, naming it in a note" in message
+    assert "offload verify of" not in message and "recorded there" not in message
+    assert offload_streams("verify", root)[0] == 0
+    verdict = judge.verify(root)
+    assert verdict.returncode == 21, verdict.describe()
+    assert new_files(verdict.stdout + verdict.stderr) == {"PROXY/p.mov"}
+
+
+def test_a_file_a_nested_history_does_not_record_is_named(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DEST/A001/OTHER holds a history of its own (ascmhl create), then OTHER/late.mov is put
+    there. Before: the nested folder was passed over whole: exit 0 and no word, while
+    ascmhl-debug verify and offload verify of DEST/A001 said late.mov is new (exit 21)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = tmp_path / "CARD" / "A001"
+    card.mkdir(parents=True)
+    (card / "C001.mov").write_bytes(b"a" * 1_000)
+    (tmp_path / "DEST").mkdir()
+    assert offload_streams("copy", card, tmp_path / "DEST")[0] == 0
+    root = tmp_path / "DEST" / "A001"
+    (root / "OTHER").mkdir()
+    (root / "OTHER" / "x.mov").write_bytes(b"x" * 100)
+    assert judge.create(root / "OTHER").returncode == 0
+    (root / "OTHER" / "late.mov").write_bytes(b"l" * 100)
+    (card / "C002.mov").write_bytes(b"b" * 1_000)
+    code, out, err = offload_streams("copy", "--json", card, tmp_path / "DEST")
+    assert code == 0, err
+    message = foreign_warning(out)["message"]
+    assert message.startswith(f"{root} holds 1 file that is not the card's (OTHER/late.mov)")
+    assert "refuses a copy root holding nested histories" in message
+    verdict = judge.verify(root)
+    assert verdict.returncode == 21, verdict.describe()
+    assert new_files(verdict.stdout + verdict.stderr) == {"OTHER/late.mov"}
+    assert offload_streams("verify", root)[0] == 21
+
+
+def test_another_card_copied_into_the_root_is_not_foreign(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two cards copied --into one copy root: the first card's files, recorded by its
+    generation, are not foreign to the second's run (the README's promise, held end to end)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    root = tmp_path / "DEST" / "DAY1"
+    root.mkdir(parents=True)
+    for name in ("A001", "B001"):
+        card = tmp_path / name
+        (card / name).mkdir(parents=True)
+        (card / name / f"{name}C001.mov").write_bytes(name.encode() * 300)
+        code, out, err = offload_streams("copy", "--json", "--into", card, root)
+        assert code == 0, err
+        assert CODE not in out
+    assert judge.verify(root).returncode == 0

@@ -44,3 +44,27 @@ def test_objects_not_the_cards_are_warned_of(s3_server, bucket, tmp_path, judge)
     assert verdict.returncode == 21, verdict.describe()
     found = set(re.findall(r"found new file (\S+)", verdict.stdout + verdict.stderr))
     assert found == {"CLIPS/B002C001.mov", "notes.txt"}
+
+    # The way on the warning names works on S3 too: recorded, then nothing is new.
+    assert f"recorded there (offload verify --append {url}," in saved["message"]
+    assert verify(tmp_path, s3_server.url, "--append", url)[0] == 21  # new, now recorded
+    code, out, _ = verify(tmp_path, s3_server.url, url)
+    assert code == 0, out
+
+
+def test_the_object_keep_both_kept_at_the_cards_name_is_named(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """--keep-both on S3: an object not the card's at CLIPS/a.mov, kept; the card's copy at
+    CLIPS/a (1).mov. The object kept is named, as on a disk."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "b.mov").write_bytes(b"b" * 1_000)
+    endpoint = ("--s3-endpoint", s3_server.url)
+    assert offload(tmp_path, *endpoint, str(card), f"s3://{bucket}/r4")[0] == 0
+    (card / "CLIPS" / "a.mov").write_bytes(b"a" * 1_000)
+    admin(s3_server.url).put_object(Bucket=bucket, Key="r4/A001/CLIPS/a.mov", Body=b"by hand")
+    code, _, err = offload(tmp_path, *endpoint, "--keep-both", str(card), f"s3://{bucket}/r4")
+    assert code == 0, err
+    url = f"s3://{bucket}/r4/A001"
+    assert f"WARNING: {url} holds 1 file that is not the card's (CLIPS/a.mov)" in err

@@ -5,8 +5,13 @@ the local lister the writer uses)."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from offload.manifest import CreatorInfo, ManifestFile, read_history
+from offload.manifest.ascmhl import write_generation
 from offload.manifest.coverage import local_lister, memoized, whole_folders
 from offload.manifest.foreign import foreign_entries
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, verify_skips
@@ -24,7 +29,11 @@ def judged(root: Path, listed: list[str], folders: set[str], **kwargs: object) -
     lister = memoized(local_lister(root))
     whole = whole_folders(folders, listed, PATTERNS, lister)
     kwargs.setdefault("known", lambda path: False)
-    return foreign_entries(folders, whole, listed, verify_skips(PATTERNS), lister, **kwargs)  # type: ignore[arg-type]
+    found = foreign_entries(folders, whole, listed, verify_skips(PATTERNS), lister, **kwargs)  # type: ignore[arg-type]
+    assert found.anchored_only == []
+    # a nested history met: offload verify --append of the root refuses, the warning says
+    assert found.nested == (root / "NESTED" / "ascmhl").is_dir()
+    return found.entries
 
 
 def test_only_what_ascmhl_verify_calls_new_is_foreign(tmp_path: Path) -> None:
@@ -70,4 +79,33 @@ def test_a_copy_root_listed_whole_is_not_listed_again(tmp_path: Path) -> None:
     found = foreign_entries(
         {"", "CLIPS"}, whole, listed, verify_skips(PATTERNS), counting, known=lambda p: False
     )
-    assert found == [] and asked == []
+    assert found == ([], [], False) and asked == []
+
+
+class _Broken:
+    """An *expected* whose every question fails: an error the look did not foresee."""
+
+    def __contains__(self, path: object) -> bool:
+        raise RuntimeError("the card's paths could not be gathered")
+
+
+def test_an_error_of_the_look_never_costs_the_generation(tmp_path: Path) -> None:
+    """Before: any error inside the look (a RecursionError of a deep folder) escaped
+    write_generation before the manifest was written: no generation, no reports."""
+    touch(tmp_path, "one.mov")
+    touch(tmp_path, "notes.txt")  # foreign: the look asks the broken *expected* of it
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    unread: list[str] = []
+    written = write_generation(
+        tmp_path,
+        [ManifestFile("one.mov", 1, 0, {"xxh64": "0" * 16}, when)],
+        creator=CreatorInfo(tool_version="0.1.0", hostname="host"),
+        now=lambda: when,
+        lister=local_lister(tmp_path),
+        on_foreign=lambda found: pytest.fail(f"nothing known to be foreign: {found}"),
+        expected=_Broken(),
+        on_foreign_unread=unread.append,
+    )
+    assert written.is_file()
+    assert [g.sequence_number for g in read_history(tmp_path).generations] == [1]
+    assert unread == ["RuntimeError: the card's paths could not be gathered"]

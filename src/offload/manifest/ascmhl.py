@@ -82,7 +82,7 @@ from offload.manifest.digest import (
 )
 from offload.manifest.dirhash import DirectoryHash, DirectoryHasher
 from offload.manifest.errors import HistoryError, ManifestError, UnsupportedTreeError
-from offload.manifest.foreign import foreign_entries
+from offload.manifest.foreign import Foreign, foreign_entries
 from offload.manifest.history import (
     ASCMHL_FOLDER,
     CHAIN_FILE_NAME,
@@ -700,8 +700,9 @@ def write_generation(
     tree: TreeRead | None = None,
     on_unvouched: Callable[[tuple[str, ...]], None] | None = None,
     intent: Path | None = None,
-    on_foreign: Callable[[list[str]], None] | None = None,
+    on_foreign: Callable[[Foreign], None] | None = None,
     expected: Container[str] = frozenset(),
+    on_foreign_unread: Callable[[str], None] | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -714,6 +715,13 @@ def write_generation(
     folders are left out, and the patterns are recorded. *hash_formats*: the formats to hash
     folders with (every recorded file must have them); by default those all files share.
     *now* gives the creation time (aware datetime) used in the file name and dates.
+    *on_foreign*: called, once the generation is written, with what stands in *root* that
+    it does not list, no generation records and *expected* does not hold
+    (:func:`~offload.manifest.foreign.foreign_entries`: what plain ``ascmhl-debug verify``
+    calls new), if anything; only with a *lister*. *expected*: the caller's own paths left
+    out (a card's files whose copy stands at its path but is not listed: each said
+    otherwise). *on_foreign_unread*: called, once the generation is written, with why that
+    look failed (an unexpected error: the look never costs the generation).
     *on_uncarried*: called, once the generation is written, with each path whose carried
     exact pattern was dropped and a path that pattern would have hidden (one this
     generation records; for a pattern :mod:`~offload.manifest.nested_links` drops, one
@@ -803,7 +811,8 @@ def write_generation(
     formats = _select_formats(recorded, hash_formats)
     hashed = folders
     retired: dict[str, str] = {}  # the nested links' carried patterns dropped
-    foreign: list[str] = []  # what ascmhl-debug verify will call new (on_foreign)
+    foreign = Foreign([], [])  # what ascmhl-debug verify will call new (on_foreign)
+    unread = ""  # why foreign_entries failed (on_foreign_unread)
     if lister is not None:
         # nested histories are read from the local tree: one listed elsewhere (an object
         # store's keys beside a local staging root holding the root's history alone) would
@@ -819,6 +828,10 @@ def write_generation(
         # set where no anchored pattern makes them differ, asked of a local tree alone)
         paths = [e.path for e in recorded]
         hashed = whole_folders(folders, paths, patterns, lister)
+        # as plain ascmhl-debug verify walks (None: no anchored pattern, so as hashed)
+        walked = (
+            whole_as_walked(folders, paths, patterns, lister) if has_anchored(patterns) else None
+        )
         # the links nested histories ignore, ignored here too (paths below a nested
         # folder, which this generation does not list: no folder's wholeness changes with
         # them); a carried pattern dropped may be a link's in a folder it lists: judged again
@@ -827,9 +840,7 @@ def write_generation(
                 root,
                 patterns,
                 carried.retirable,
-                whole_as_walked(folders, paths, patterns, lister)
-                if has_anchored(patterns)
-                else hashed,
+                walked if walked is not None else hashed,
                 [*paths, *folders],
                 history,
                 lister,
@@ -851,20 +862,27 @@ def write_generation(
         if retired:
             patterns = carried.patterns(retired={*uncarried, *retired})
             hashed = whole_folders(folders, paths, patterns, lister)
+            if walked is not None:
+                walked = whole_as_walked(folders, paths, patterns, lister)
         patterns += tuple(beside.added)
         if on_foreign is not None:
-            foreign = foreign_entries(
-                folders,
-                # without an anchored pattern, whole as -dh and as plain verify walk are one
-                whole_as_walked(folders, paths, patterns, lister)
-                if has_anchored(patterns)
-                else hashed,
-                paths,
-                verify_skips(patterns),
-                lister,
-                known=lambda path: history.reference_hash_formats(path) is not None,
-                expected=expected,
-            )
+            try:
+                foreign = foreign_entries(
+                    folders,
+                    # without an anchored pattern, whole as -dh and as plain verify walk
+                    # are one
+                    walked if walked is not None else hashed,
+                    paths,
+                    verify_skips(patterns),
+                    lister,
+                    known=lambda path: history.reference_hash_formats(path) is not None,
+                    expected=expected,
+                    # as offload verify walks: the list as written
+                    checked=IgnoreSpec(patterns) if walked is not None else None,
+                    nested_known=functools.partial(_nested_known, root) if local else None,
+                )
+            except Exception as exc:  # a look that must never cost the generation
+                unread = f"{type(exc).__name__}: {exc}"
     elif has_anchored(patterns):
         # No lister: the caller walked the tree itself (offload verify --append), and what
         # it lists is what stands as its walk applies the list (anchored patterns at the
@@ -981,9 +999,32 @@ def write_generation(
         for path, hidden in (*uncarried.items(), *retired.items()):
             if path in uncarried or not final.excludes(path, is_dir=False):
                 on_uncarried(path, hidden)
-    if foreign and on_foreign is not None:
+    if (foreign.entries or foreign.anchored_only) and on_foreign is not None:
         on_foreign(foreign)
+    if unread and on_foreign_unread is not None:
+        on_foreign_unread(unread)
     return manifest_path
+
+
+def _nested_known(root: Path, folder: str) -> Callable[[str], bool] | None:
+    """What the nested history at *folder* (below *root*) records, or its own newest list
+    hides, by path from *root* (``foreign_entries``' *nested_known*: ascmhl-debug verify of the
+    root judges a nested folder's files against its history, offload verify with its list
+    too); None where that history cannot be read."""
+    try:
+        nested = read_history(root / folder, check_chain=False)
+    except (OSError, HistoryError):
+        return None
+    own = IgnoreSpec(nested.latest_ignore_patterns() or ())
+    cut = len(folder) + 1
+
+    def known(path: str) -> bool:
+        inner = path[cut:]
+        return own.matches(inner, is_dir=False) or (
+            nested.reference_hash_formats(inner) is not None
+        )
+
+    return known
 
 
 def another_writer(
