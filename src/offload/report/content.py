@@ -1500,6 +1500,15 @@ def _proved(
     )
 
 
+def _not_good(entry: Mapping[str, Any]) -> bool:
+    """Whether the job report's file *entry* is not good for a reason other than its card
+    read (``source_error``): a copy in a state not ``GOOD``, or no copy at all."""
+    if entry.get("source_error"):
+        return False
+    destinations = entry.get("destinations") or ()
+    return not destinations or any(d.get("status") not in GOOD for d in destinations)
+
+
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -1836,9 +1845,14 @@ def build_view(
             False,
         )
     elif problems:
-        # A file counts failed by its card read or a copy's "failed": with no copy failed,
-        # every failed file failed at the card (``failed_words``' *card_only*).
-        said = failed_words(failed_files, len(data.get("files") or ()), len(failed_on), True)
+        # As the terminal's line decides it (``summary``): no copy failed and every file not
+        # good failed at the card (``failed_words``' *card_only*); read from a fast copy in a
+        # cascade re-run without its card (*stand_in*).
+        files = data.get("files") or ()
+        card_only = bool(failed_files) and not failed_on and not any(_not_good(f) for f in files)
+        said = failed_words(
+            failed_files, len(files), len(failed_on), card_only, absent_card(data) is not None
+        )
         verdict, ok = (
             f"✖ FAILED: {said}"
             f"{'; ' if failed_files else ''}{plural(len(problems), 'problem')}, listed first below",

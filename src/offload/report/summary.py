@@ -515,7 +515,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         }
         # No copy failed where every failed file failed at the card (``failed_words``).
         card_only = all(f.source_error for f in job.files if not f.ok)
-        said = failed_words(failed_files, total, len(failed_on), card_only)
+        stand_in = any(w.code == PreflightCode.CARD_ABSENT for w in report.warnings)
+        said = failed_words(failed_files, total, len(failed_on), card_only, stand_in)
         lines.append(
             "NOT ALL VERIFIED: "
             f"{said or '0 files failed'} (listed "

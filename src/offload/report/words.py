@@ -24,18 +24,23 @@ def fast_copies_failed(folder_errors: object) -> int:
     )
 
 
-def failed_words(files: int, total: int, destinations: int, card_only: bool = False) -> str:
+def failed_words(
+    files: int, total: int, destinations: int, card_only: bool = False, stand_in: bool = False
+) -> str:
     """What failed, as the terminal's ``NOT ALL VERIFIED`` line and the HTML/PDF verdict
     count it: "2,690 of 3,000 files failed on 1 destination" (*files* of *total*, on the
     *destinations* where some copy failed: "on at least one destination" where not known,
     0), or "" for no file failed. *card_only*: no copy failed, each of those files failed
     at the card (its file unreadable, or unlike what was offloaded before): "1 of 1 file
-    failed as the card was read (no copy failed)" — no destination is said to have failed."""
+    failed as the card was read (no copy failed)" — no destination is said to have failed;
+    *stand_in*: the run's source was a fast copy standing in for the absent card (a cascade
+    re-run without it), which is what was read, not the card."""
     if not files:
         return ""
     if card_only and not destinations:
+        read = "the fast copy standing in for the card" if stand_in else "the card"
         return (
-            f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed as the card "
+            f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed as {read} "
             "was read (no copy failed)"
         )
     on = (

@@ -1,0 +1,25 @@
+"""``report.words.failed_words``: the count of what failed in the terminal's ``NOT ALL
+VERIFIED`` line and the HTML/PDF verdict. Where no copy failed, only the read of the source:
+it names what was read (the card, or the fast copy standing in for it in a cascade re-run
+without its card) and that no copy failed; it never says "on at least one destination" of a
+run where none failed (it did: "1 of 1 file failed on at least one destination")."""
+
+from __future__ import annotations
+
+from offload.report.words import failed_words
+
+
+def test_copies_that_failed_are_counted_by_destination() -> None:
+    assert failed_words(2, 10, 1) == "2 of 10 files failed on 1 destination"
+    assert failed_words(2, 10, 3, card_only=True) == "2 of 10 files failed on 3 destinations"
+    assert failed_words(1, 10, 0) == "1 of 10 files failed on at least one destination"
+    assert failed_words(0, 10, 0, card_only=True) == ""
+
+
+def test_no_copy_failed_names_what_was_read() -> None:
+    assert failed_words(1, 1, 0, card_only=True) == (
+        "1 of 1 file failed as the card was read (no copy failed)"
+    )
+    assert failed_words(2, 5, 0, card_only=True, stand_in=True) == (
+        "2 of 5 files failed as the fast copy standing in for the card was read (no copy failed)"
+    )
