@@ -25,6 +25,7 @@ from offload.card import OffloadOptions, OffloadReport, offload, plan_offload, r
 from offload.cli.common import Environment
 from offload.cli.offload import main as offload_main
 from offload.engine.partial import PARTIAL_PREFIX
+from offload.errors import refusal_lines
 from offload.options import CopyOptions, VerifyMode
 from offload.report.summary import verdict_lines
 from offload.results import DestinationStatus
@@ -1529,7 +1530,8 @@ def test_two_destinations_on_one_small_drive_the_first_given_gets_the_room(
     assert error["message"].startswith(
         f"not enough free space: {b} shares one filesystem with {a}, given the room first ("
     ), error["message"]
-    assert f"ERROR: {error['message']}" in err.getvalue().splitlines()
+    # One refusal, one line (``errors.refusal_lines``).
+    assert f"ERROR: {refusal_lines([error['message']])}" in err.getvalue().splitlines()
     assert os.listdir(b) == [] and os.listdir(a) == []
 
 
