@@ -107,6 +107,17 @@ class Revoker:
         if root is not None and _unlike_read(digests, task) is not None:
             self.words(root, task)
 
+    def unlike_at_source(self, task: FileTask, digests: Mapping[str, str]) -> str | None:
+        """The existing copies' check read *task*'s file, in the fast copy that is the run's
+        source, as *digests*, unlike the card's (``existing.check_existing``'s
+        *on_source_unlike*): revoked there as ``found_unlike`` does (the same vetting, once
+        a file); the words of it (``it failed there and ...``), None where nothing was."""
+        root = self._root_of(task)
+        if root is None or _unlike_read(digests, task) is None:
+            return None
+        words = self.words(root, task)
+        return None if words is None else f"it failed there and {words}"
+
     def words(self, root: Path, task: FileTask) -> str | None:
         """What became of the ledger of *root* for *task*'s file: revoked once (the first
         call), the same words after; None where its ledger never vouched for it (nothing
