@@ -61,13 +61,16 @@ class Revoker:
     leaves no ledger vouching for it (a later run reads it back, and the card is not called
     formattable on its word). Only where that copy's ledger vouched for the file with the
     card's digests (``vouches``): a folder no ledger vouches for is written nothing.
-    Thread-safe: each file once (``words``), whichever read found it."""
+    Thread-safe (the copy job's reader and re-read threads, the existing copies' source
+    reader): each file once (``words``), whichever read found it, a root's revocations one
+    at a time."""
 
     def __init__(self, plan: OffloadPlan) -> None:
         self._plan = plan
         self._lock = threading.Lock()
         self._said: dict[tuple[Path, str], str | None] = {}
         self._entries: dict[Path, dict[str, LedgerEntry] | None] = {}
+        self._root_locks: dict[Path, threading.Lock] = {}
 
     def roots(self) -> tuple[Path, ...]:
         return (self._plan.source, *self._plan.other_fast_copies)
@@ -126,10 +129,19 @@ class Revoker:
         with self._lock:
             if key in self._said:
                 return self._said[key]
-        vouched = self.vouches(root, task)
-        said = _revoke(self._plan, root, task.source.relative_path) if vouched else None
-        with self._lock:
-            return self._said.setdefault(key, said)
+            root_lock = self._root_locks.setdefault(root, threading.Lock())
+        # One revocation of a root at a time (the reader's thread and the re-read's may find
+        # files of it at once): each appends to that ledger and removes its record, and a
+        # file found by both is revoked once.
+        with root_lock:
+            with self._lock:
+                if key in self._said:
+                    return self._said[key]
+            vouched = self.vouches(root, task)
+            said = _revoke(self._plan, root, task.source.relative_path) if vouched else None
+            with self._lock:
+                self._said[key] = said
+            return said
 
 
 def _card_entries(root: Path, plan: OffloadPlan) -> dict[str, LedgerEntry] | None:
