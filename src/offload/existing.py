@@ -946,7 +946,8 @@ def settle(
     # ``source_error``, whatever became of its copies: one as its record is verified).
     card_read_unlike = dict(card_unlike) if card_unlike else card_unlike
     # ... those a fast copy standing for its absent card read so: their words the line.
-    card_absent = {o.check.task_index for o in outcomes if o.card_absent}
+    # (Looked for only where a card file is unlike: no pass over the usual run's outcomes.)
+    card_absent = {o.check.task_index for o in outcomes if o.card_absent} if card_unlike else ()
     # The card files whose copies of ours found wrong are written again: by task index, the
     # checks whose records the card file must still read as (``rewrite_reference``).
     rewritten: dict[int, list[ExistingCopy]] = {}
