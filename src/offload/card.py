@@ -2449,6 +2449,9 @@ def _run_locked(
             copy.algorithms,
         )
     instead: dict[int, ExistingCopy] = {}  # existing.check_existing's *instead*
+    # Made before the check: a fast copy standing for the card read unlike it there is
+    # revoked as it is found, as in the copy job (``cascade_refeed``).
+    revoker = _revoker(plan)
     outcomes = check_existing(
         checks,
         [task.source for task in plan.tasks],
@@ -2461,6 +2464,11 @@ def _run_locked(
         sink=sink,
         readers=plan.backends,
         instead=instead,
+        on_source_unlike=(
+            None
+            if revoker is None
+            else lambda index, digests: revoker.unlike_at_source(plan.tasks[index], digests)
+        ),
     )
     if instead:  # a file at a card file's name read equal in its kept copy's place: settled
         checks = [instead.get(id(c), c) for c in checks]  # as the check of that file
@@ -2487,7 +2495,6 @@ def _run_locked(
         first_replace = _cascade().without_slow(first_replace, slow)
     everything = _offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow)
     sink.emit(everything)
-    revoker = _revoker(plan)
     fed_again_from: dict[str, str] = {}  # by path: the other fast copy that fed it
     found_unlike = revoker.found_unlike if revoker is not None else None
     job_report = CopyJob(

@@ -61,13 +61,16 @@ class Revoker:
     leaves no ledger vouching for it (a later run reads it back, and the card is not called
     formattable on its word). Only where that copy's ledger vouched for the file with the
     card's digests (``vouches``): a folder no ledger vouches for is written nothing.
-    Thread-safe: each file once (``words``), whichever read found it."""
+    Thread-safe (the copy job's reader and re-read threads, the existing copies' source
+    reader): each file once (``words``), whichever read found it, a root's revocations one
+    at a time."""
 
     def __init__(self, plan: OffloadPlan) -> None:
         self._plan = plan
         self._lock = threading.Lock()
         self._said: dict[tuple[Path, str], str | None] = {}
         self._entries: dict[Path, dict[str, LedgerEntry] | None] = {}
+        self._root_locks: dict[Path, threading.Lock] = {}
 
     def roots(self) -> tuple[Path, ...]:
         return (self._plan.source, *self._plan.other_fast_copies)
@@ -107,6 +110,17 @@ class Revoker:
         if root is not None and _unlike_read(digests, task) is not None:
             self.words(root, task)
 
+    def unlike_at_source(self, task: FileTask, digests: Mapping[str, str]) -> str | None:
+        """The existing copies' check read *task*'s file, in the fast copy that is the run's
+        source, as *digests*, unlike the card's (``existing.check_existing``'s
+        *on_source_unlike*): revoked there as ``found_unlike`` does (the same vetting, once
+        a file); the words of it (``it failed there and ...``), None where nothing was."""
+        root = self._root_of(task)
+        if root is None or _unlike_read(digests, task) is None:
+            return None
+        words = self.words(root, task)
+        return None if words is None else f"it failed there and {words}"
+
     def words(self, root: Path, task: FileTask) -> str | None:
         """What became of the ledger of *root* for *task*'s file: revoked once (the first
         call), the same words after; None where its ledger never vouched for it (nothing
@@ -115,10 +129,19 @@ class Revoker:
         with self._lock:
             if key in self._said:
                 return self._said[key]
-        vouched = self.vouches(root, task)
-        said = _revoke(self._plan, root, task.source.relative_path) if vouched else None
-        with self._lock:
-            return self._said.setdefault(key, said)
+            root_lock = self._root_locks.setdefault(root, threading.Lock())
+        # One revocation of a root at a time (the reader's thread and the re-read's may find
+        # files of it at once): each appends to that ledger and removes its record, and a
+        # file found by both is revoked once.
+        with root_lock:
+            with self._lock:
+                if key in self._said:
+                    return self._said[key]
+            vouched = self.vouches(root, task)
+            said = _revoke(self._plan, root, task.source.relative_path) if vouched else None
+            with self._lock:
+                self._said[key] = said
+            return said
 
 
 def _card_entries(root: Path, plan: OffloadPlan) -> dict[str, LedgerEntry] | None:

@@ -297,6 +297,9 @@ class SourceRead(NamedTuple):
     digests: dict[str, str]
     error: str | None
     how: CacheBypass = CacheBypass.NOT_READ
+    # Read whole and unlike its reference digests (*error* says how): the source's own
+    # failure, whatever its copies hold (``check_existing``'s *on_source_unlike*).
+    unlike: bool = False
 
 
 class CheckOutcome:
@@ -312,6 +315,7 @@ class CheckOutcome:
     __slots__ = (
         "cache_bypass",
         "cancelled",
+        "card_absent",
         "card_unlike",
         "check",
         "digests",
@@ -349,6 +353,9 @@ class CheckOutcome:
         # entry of this card file): what differed, in words (``card_unlike_words``); "" not.
         # The file fails on every destination then, and nothing of it is written.
         self.card_unlike = ""
+        # ``card_unlike`` is a fast copy's standing in for its absent card (the source),
+        # unlike the card's digests: the source's whole line, what to do included.
+        self.card_absent = False
 
 
 SOURCE_INDEX = -1  # BytesVerified's index for the source
@@ -378,6 +385,7 @@ def check_existing(
     sink: EventSink | None = None,
     readers: Mapping[int, CopyReader] | None = None,
     instead: dict[int, ExistingCopy] | None = None,
+    on_source_unlike: Callable[[int, Mapping[str, str]], str | None] | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -398,6 +406,14 @@ def check_existing(
     *instead*: where a check's file at its name was read equal in its place
     (``ExistingCopy.beside_at_name``), ``id`` of that check → the check of that file (its
     outcome's ``check``), for the caller to settle in its place; nothing else is put there.
+    *on_source_unlike*: given where the source stands in for an absent card (a fast copy,
+    ``cascade_refeed.Revoker.unlike_at_source``): called with the task index and the digests
+    read, in the source's reading thread, as a source reads unlike its reference digests,
+    before any copy is compared with it (so the fast copy is revoked before a cancel, a kill
+    or a power loss could leave its ledger vouching for it); its words (what became of that
+    copy's ledger, None: nothing) end the source's error. A copy of ours then is settled as
+    for a card file unlike its record (``CheckOutcome.card_unlike``): one as its own record
+    is verified at destination level, the failure the source's, nothing written anywhere.
     """
     sink = sink or NullSink()
     if not checks:
@@ -460,14 +476,20 @@ def check_existing(
             for name, value in reference_digests(task_index).items():
                 if name in digests and digests[name] != value:
                     record = reference_records(task_index) if reference_records else ""
-                    return SourceRead(
-                        {},
-                        unlike_record(
-                            source.path,
-                            record or HISTORY_WORDS,
-                            f"{name} {digests[name]}, recorded {value}",
-                        ),
+                    said = unlike_record(
+                        source.path,
+                        record or HISTORY_WORDS,
+                        f"{name} {digests[name]}, recorded {value}",
                     )
+                    if on_source_unlike is None:
+                        return SourceRead({}, said)
+                    # The file's whole line: its card is absent, so the card's remedy
+                    # (``CARD_UNLIKE_REMEDY``) is none of it.
+                    words = on_source_unlike(task_index, digests) or ": re-run with the card"
+                    said = f"{said}; nothing was written from it" + (
+                        words if words.startswith(":") else f"; {words}"
+                    )
+                    return SourceRead({}, said, how, unlike=True)
         return SourceRead(digests, None, how)
 
     # Imported only for copies to check: concurrent.futures loads logging (~7 ms of CPU),
@@ -533,6 +555,7 @@ def check_existing(
                 progress,
                 sources[check.task_index].path,
                 card_records.get(check.task_index, ()),
+                stands_in=on_source_unlike is not None,
             )
         if outcome.cancelled:
             return False
@@ -630,7 +653,12 @@ def _check_one(
     on_read: Callable[[int], None] | None = None,
     source_path: Path | str = "the card's file",
     card_records: Sequence[ExistingCopy] = (),
+    *,
+    stands_in: bool = False,
 ) -> CheckOutcome:
+    """*stands_in*: the source stands in for an absent card (``check_existing``'s
+    *on_source_unlike*): read unlike its reference, a copy is settled as for a card file
+    unlike its record (``_card_changed``), not failed with the source's error."""
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
     if found_wrong_unread(check):
@@ -666,13 +694,18 @@ def _check_one(
         read = source_future(check.task_index).result()
         outcome.source_digests, outcome.source_error = read.digests, read.error
         outcome.source_cache_bypass = read.how
+        if read.unlike and stands_in and not outcome.error:
+            assert read.error is not None
+            outcome.card_absent = True
+            return _card_changed(check, outcome, read.error)
     outcome.verify_s = time.monotonic() - started
     if outcome.error or outcome.source_error:
         return outcome
     if outcome.source_digests:
         unlike = _card_unlike(outcome.source_digests, card_records, formats)
         if unlike is not None:
-            return _card_changed(check, outcome, source_path, *unlike)
+            record, name, now = unlike
+            return _card_changed(check, outcome, card_unlike_words(record, source_path, name, now))
     references: list[tuple[str, Mapping[str, str]]] = []
     if check.recorded:
         references.append(("the digests recorded when it was written", check.recorded))
@@ -796,33 +829,34 @@ def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False) -> str:
     return f"the copy {check.final_path} still matches that record and is kept, not written over"
 
 
-def _card_changed(
-    check: ExistingCopy,
-    outcome: CheckOutcome,
-    source: Path | str,
-    record: ExistingCopy,
-    name: str,
-    now: str,
-) -> CheckOutcome:
-    """*outcome* for a card file whose digests read now differ from *record*'s (a SOURCE
+def _card_changed(check: ExistingCopy, outcome: CheckOutcome, card_unlike: str) -> CheckOutcome:
+    """*outcome* for a card file whose digests read now differ from a record of it (how, in
+    words: *card_unlike*, ``card_unlike_words``; or a fast copy standing in for its card
+    unlike the card's digests, ``check_existing``'s *on_source_unlike*) (a SOURCE
     error for the file, ``settle``: nothing of it is written anywhere): a copy of ours as
     its own record is ``matched`` (it holds what was offloaded: verified against its
     record, at destination level, the card not proven), one unlike it is found wrong
     (``mismatch``), any other (an adopted file, a copy whose date changed, compared with
     the card alone) kept as it is, failed, and none is written with the card's bytes."""
-    outcome.card_unlike = card_unlike_words(record, source, name, now)
+    outcome.card_unlike = card_unlike
     outcome.source_digests = {}
+    outcome.source_error = None
     ours = check.recorded and check.kind is not CheckKind.ADOPT
     if ours and _as_recorded(check, outcome):
         outcome.matched = True
         return outcome
     if ours:
-        got = next((n for n, v in check.recorded.items() if outcome.digests.get(n, v) != v), name)
+        unequal = (n for n, v in check.recorded.items() if outcome.digests.get(n, v) != v)
+        got = next(unequal, next(iter(check.recorded)))
         outcome.mismatch = (
             f"{check.final_path} differs from the digests recorded when it was written "
             f"({got} {outcome.digests.get(got)}, expected {check.recorded.get(got)})"
         )
-    outcome.source_error = card_changed_words(check, outcome.card_unlike)
+    outcome.source_error = (
+        f"{card_unlike}; {_copy_kept_words(check)}"
+        if outcome.card_absent
+        else card_changed_words(check, card_unlike)
+    )
     return outcome
 
 
@@ -911,6 +945,9 @@ def settle(
     # ... those of them the card's read found so: the card file's own failure (a
     # ``source_error``, whatever became of its copies: one as its record is verified).
     card_read_unlike = dict(card_unlike) if card_unlike else card_unlike
+    # ... those a fast copy standing for its absent card read so: their words the line.
+    # (Looked for only where a card file is unlike: no pass over the usual run's outcomes.)
+    card_absent = {o.check.task_index for o in outcomes if o.card_absent} if card_unlike else ()
     # The card files whose copies of ours found wrong are written again: by task index, the
     # checks whose records the card file must still read as (``rewrite_reference``).
     rewritten: dict[int, list[ExistingCopy]] = {}
@@ -1104,7 +1141,10 @@ def settle(
                 task, targets=tuple(targets[index]), preset=tuple(presets[index])
             )
             if index in card_read_unlike:  # (none in the usual run)
-                task = dataclasses.replace(task, source_error=card_file_words(card_unlike[index]))
+                words = card_unlike[index]
+                if index not in card_absent:
+                    words = card_file_words(words)
+                task = dataclasses.replace(task, source_error=words)
         settled.tasks.append(task)
         if index in replace:
             settled.replace_tasks.append(

@@ -32,10 +32,11 @@ VICTIM = "CLIPS/C003C002.mov"
 
 
 def _cascaded(
-    tmp_path: Path, cards: Path, slow: int = 1, *, damage: bool = True
+    tmp_path: Path, cards: Path, slow: int = 1, *, damage: bool = True, drop_slow: bool = True
 ) -> tuple[Path, list[Path], list[str]]:
     """A 3-clip card ``C003`` cascaded by the CLI to fast1 and fast2 (the card feeds them)
-    and *slow* slow destinations; then the victim's slow copies deleted, fast1's copy of it
+    and *slow* slow destinations; then the victim's slow copies deleted (unless not to
+    *drop_slow*: the last one kept), fast1's copy of it
     damaged (size and date kept) unless not to *damage*, and the card moved away. Returns
     the card's path (gone), the destinations and the command's arguments."""
     card = clips_card(cards, 3, 300_000, card="C003", clip="C003C{:03d}.mov")
@@ -47,7 +48,8 @@ def _cascaded(
         command += ["--cascade-to", str(folder)]
     code, said = copy_with_reports_in(tmp_path, *command)
     assert code == 0, said
-    (folders[-1] / "C003" / VICTIM).unlink()
+    if drop_slow:
+        (folders[-1] / "C003" / VICTIM).unlink()
     if damage:
         corrupt_keeping_size_and_mtime(folders[0] / "C003" / VICTIM)
     card.rename(cards / "away")
@@ -119,6 +121,29 @@ def test_a_kill_once_the_damaged_copy_failed_leaves_it_revoked(tmp_path: Path, c
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert _revoked_in(folders[0] / "C003")
     _card_back_then_copy_to(tmp_path, card, folders[0])
+
+
+@pytest.mark.timeout(120)
+def test_a_damaged_fast_copy_found_by_the_existing_copies_check_is_revoked(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``--reverify`` without the card, slow's copy intact: the existing copies' check reads
+    the damaged fast1 unlike the card's digests; fast1 is revoked there (its record of the
+    card's pass gone), slow's copy is verified against its own record (destination level),
+    the failure the source's. Then the card back: the damaged copy is never trusted.
+    Failed before: nothing revoked, slow's copy failed with the source's error, and the
+    card then called formattable on fast1's word (exit 0)."""
+    card, (fast1, _fast2, slow), _ = _cascaded(tmp_path, cards, drop_slow=False)
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(card), str(fast1), "--cascade-to", str(slow)
+    )
+    assert code != 0, said
+    assert _revoked_in(fast1 / "C003"), said
+    assert not (fast1 / "C003" / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
+    assert result["status"] == "verified", result
+    assert result["verified_mode"] == "destination", result
+    _card_back_then_copy_to(tmp_path, card, fast1)
 
 
 @pytest.mark.timeout(120)

@@ -19,7 +19,7 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import PARTIAL_PREFIX
 from offload.errors import ExitCode, UsageError
-from offload.events import Event, FileStarted, SourceBytesRead
+from offload.events import Event, FileFailed, FileStarted, SourceBytesRead
 from offload.hashing import new_hasher
 from offload.model import SourceFile
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
@@ -533,3 +533,32 @@ def test_a_stopped_job_leaves_no_descriptor_open(tmp_path: Path, how: str) -> No
     # in this process may open descriptors of their own meanwhile: only the job's are looked at)
     leaked = {path for path in open_descriptors() - before if str(tmp_path) in path}
     assert not leaked, sorted(leaked)[:5]
+
+
+def test_a_source_failed_hook_that_raises_is_the_jobs_warning(tmp_path: Path) -> None:
+    """A source read unlike its reference digests, the job's ``on_source_failed`` raising
+    (a bug, not an OSError): the file's failure is announced all the same (FileFailed,
+    every destination failed) and the error is the job's warning. Failed before: the
+    reader's thread died with the error, the failure never announced."""
+    source = make_file(tmp_path / "clip.bin", 300_000)
+    st = source.stat()
+    file = SourceFile(source, source.name, st.st_size, st.st_mtime_ns)
+    dests = dest_dirs(tmp_path, 2)
+    task = FileTask(file, tuple(d / source.name for d in dests), (), {"xxh64": "0" * 16})
+    events: list[Event] = []
+
+    class Recorder:
+        def emit(self, event: Event) -> None:
+            events.append(event)
+
+    def hook(task: FileTask, digests: Any) -> None:
+        raise RuntimeError("boom")
+
+    report = CopyJob([task], dests, CopyOptions(), sink=Recorder(), on_source_failed=hook).run()
+    assert report.exit_code is ExitCode.FAILED
+    assert [d.status for d in report.files[0].destinations] == [DestinationStatus.FAILED] * 2
+    assert any(isinstance(e, FileFailed) and e.destination_index == -1 for e in events), events
+    (warning,) = [w for w in report.warnings if "RuntimeError: boom" in w]
+    assert "re-run with the card and --reverify" in warning
+    for dest in dests:
+        assert os.listdir(dest) == []

@@ -287,7 +287,20 @@ class _ResultBook:
         if self._on_source_failed is not None:
             # Before the failure is announced: what it does (a cascade's revocation of a fast
             # copy found damaged) is done, durably, whatever cancels or kills the run next.
-            self._on_source_failed(ticket.task, dict(ticket.inflight_digests or {}))
+            try:
+                self._on_source_failed(ticket.task, dict(ticket.inflight_digests or {}))
+            except Exception as exc:  # a bug: the job's warning, never the reader's death
+                # (which would leave the file without its failure and the job without a
+                # reader: every destination waiting on it).
+                said = (
+                    f"{ticket.relative_path}: what was to be done as its source failed (a "
+                    f"cascade: revoke the fast copy found unlike the card) raised "
+                    f"{type(exc).__name__}: {exc}; it may not be done: re-run with the card "
+                    "and --reverify"
+                )
+                with self._lock:
+                    self._report.warnings.append(said)
+                self._sink.emit(WarningIssued(said, ticket.task.source.path_text))
         self._sink.emit(FileFailed(SOURCE_INDEX, ticket.relative_path, error.message))
         for index in indexes:
             target = ticket.task.targets[index]
@@ -391,9 +404,13 @@ class CopyJob:
     compares every later look with (a root on another device when the job starts: a drive
     pulled since, its empty mount point the disk below, is lost at its first file, nothing
     written there); a root not given is taken as the job finds it.
-    ``on_source_failed``: called in the reader's thread with each file the source failed
-    and the digests its read computed (none for a read that failed before its end), before
-    that failure is announced or the reader goes on; it must not raise.
+    ``on_source_failed``: called with each file the source failed and the digests its read
+    computed (none for a read that failed before its end), before that failure is announced
+    or the reading thread goes on: from the reader's thread, and from the source re-read's
+    threads (``--verify full``'s second read of the source, ``reader._reread_one``), so
+    from several threads at once: it must be thread-safe. One that raises is a bug: its
+    error is the job's warning (``JobReport.warnings``, a WarningIssued), and the file's
+    failure is announced all the same.
     """
 
     def __init__(
