@@ -1679,20 +1679,14 @@ def _print_human(
                 f"read), changed {'its' if one else 'their'} date since the ledger recorded "
                 f"{'it' if one else 'them'}: " + _replaced_by_reverify(by_size_redated)
             )
-        if redated:
-            one = redated == 1
-            parts.append(
-                f"{plural(redated, 'copy', 'copies')} found wrong above changed "
-                f"{'its' if one else 'their'} date since this copy root's ledger recorded "
-                f"{'it' if one else 'them'}: " + _replaced_by_reverify(redated)
-            )
-        if unread_redated:
-            one = unread_redated == 1
-            parts.append(
-                f"{plural(unread_redated, 'copy', 'copies')} listed UNREADABLE above changed "
-                f"{'its' if one else 'their'} date since this copy root's ledger recorded "
-                f"{'it' if one else 'them'}: " + _replaced_by_reverify(unread_redated)
-            )
+        for count, listed in ((redated, "found wrong"), (unread_redated, "listed UNREADABLE")):
+            if count:
+                one = count == 1
+                parts.append(
+                    f"{plural(count, 'copy', 'copies')} {listed} above changed "
+                    f"{'its' if one else 'their'} date since this copy root's ledger recorded "
+                    f"{'it' if one else 'them'}: " + _replaced_by_reverify(count)
+                )
         if not (revocation is not None and revocation.error):  # else said above
             parts.extend(
                 f"this copy root's ledger still records {plural(count, 'copy', 'copies')} "
