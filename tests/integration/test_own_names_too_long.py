@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from offload.errors import REFUSED
 from support.mounts import ExfatLoop
 from support.offload_cli import offload
 
@@ -138,7 +139,8 @@ def test_a_single_file_too_long_for_its_reports_names_is_refused_before_the_copy
     lines = [line for line in output.splitlines() if "a file offload-ai writes" in line]
     assert len(lines) == 1, output
     (line,) = lines
-    assert line.startswith(f"ERROR: {str(dest)[:40]}…"), line  # the report, elided
+    # one refusal, one line (``errors.refusal_lines``); the report's path elided
+    assert line.startswith(f"ERROR: {REFUSED}: {str(dest)[:40]}…"), line
     assert "_9999.json, a file offload-ai writes for this copy" in line, line
     # the report (file name + "_<time>Z_9999.json", 259 bytes) under its temporary name
     assert "would have a name of 285 bytes (limit 255)" in line, line

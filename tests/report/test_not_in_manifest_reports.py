@@ -132,7 +132,7 @@ def test_the_dry_run_and_the_preflight_name_a_file_the_manifest_will_leave_out(
     expected = (
         f"WARNING: {printed} will be copied like the card's other files, but it will be in no "
         "manifest there, ASC MHL or legacy (its name holds the control character \\x01, which "
-        "an XML manifest cannot hold): the job report alone gives its state, and ascmhl "
+        "an XML manifest cannot hold): the job report alone gives its state, and ascmhl-debug "
         "verify and offload verify of the copy call it a new file (exit 21); rename it on the "
         "source if the manifest must list it"
     )

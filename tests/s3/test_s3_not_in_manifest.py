@@ -116,7 +116,8 @@ def test_a_name_that_is_not_utf8_is_refused_before_the_copy_to_a_bucket(  # type
     local.mkdir()
     url = f"s3://{bucket}/day1"
     expected = (
-        "ERROR: 'CLIPS/C003\\xfftake.mov': its name is not valid UTF-8, which S3 keys must be: "
+        "ERROR: preflight refused the offload; nothing was copied: "  # one line (refusal_lines)
+        "'CLIPS/C003\\xfftake.mov': its name is not valid UTF-8, which S3 keys must be: "
         f"{url}/B002 cannot hold it; leave it out with --ignore '/CLIPS/C003?take.mov', "
         "choose another destination, or rename it on the source (a write to the card)"
     )

@@ -138,8 +138,9 @@ def test_a_failed_head_before_a_record_delete_says_so(s3_server, bucket, proxy) 
         store._delete_record_unchanged("cards/.offload/uploads/x.json", '"abc"')
         (left,) = store.left_behind
         assert left.reason == (
-            "its HEAD before the delete failed (the service cannot be reached "
-            "(EndpointConnectionError)); a later run deletes it"
+            "its HEAD before the delete failed (the service cannot be reached: the connection "
+            "was refused (nothing answers at the endpoint's port: the server is down, or the "
+            "port is wrong)); a later run deletes it"
         ), left.reason
     finally:
         store.close()
