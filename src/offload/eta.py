@@ -39,12 +39,7 @@ predicted end (now + ETA) is smoothed over ``smoothing_s`` (less early in a job)
 later batch undoes), so the ETA counts down instead of jumping with each batch; a lane that
 leaves with work left (a lost destination) moves it at once. No ETA until every lane with
 work left has been measured for ``warmup_s`` (or follows one that has); never less than
-``floor_s`` while work remains (0:00 means done). No ETA either while a lane that counts
-files (a destination's commits) has many files left, far smaller than the ones it has done
-lately, and their own weight a fair share of its work left (a card's clips committed, its
-thousands of small files to come): what such a file costs beyond its bytes nothing measured
-so far tells, and the rate of the large ones promised an end up to twice too early; it comes
-back once the lane has done enough of the small ones to be measured on them.
+``floor_s`` while work remains (0:00 means done).
 
 No I/O, no threads: ``ProgressModel`` calls ``estimate`` under its lock, at whatever pace its
 renderers poll; samples are spaced by time, so the pace hardly changes the estimate.
@@ -53,7 +48,6 @@ Measured on recorded runs in docs/performance.md ("ETA").
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -88,16 +82,6 @@ PACE_FACTOR = 3.0
 MOVE_GAP_S = 2.0
 MOVE_GAP_FACTOR = 2.0
 MOVE_GAPS = 9
-# No ETA while a lane that counts files has at least UNMEASURED_FILES files left, on average
-# SIZE_GAP times smaller than the median of its last UNMEASURED_FILES (their moves' mean
-# sizes), whose own weight (``Lane.file_work`` each) is FILE_SHARE or more of its work left:
-# the files' cost is then a guess (256 KiB at a clip's rate: 0.57 × the time left on a card
-# of clips then 2,000 small files, 27 % of the job added at once when they came), and the
-# lane is measured on them once UNMEASURED_FILES of them are done. The share keeps an ETA on
-# a card of long clips with a few hundred small files at its end, whose cost hardly moves it.
-UNMEASURED_FILES = 64
-SIZE_GAP = 8.0
-FILE_SHARE = 0.25
 _SAMPLE_S = 0.1  # samples are at least this far apart, however often the model is polled
 
 
@@ -119,8 +103,6 @@ class Lane:
     # whole copy, then moves by the clip's bytes at once); its time per file does.
     files_done: int = 0
     files_total: int = 0
-    # The work each file counts in ``done`` and ``total`` beyond its bytes (a commit's cost).
-    file_work: float = 0.0
 
 
 class EtaEstimator:
@@ -167,9 +149,6 @@ class EtaEstimator:
         self._gaps: dict[str, deque[float]] = {}  # each lane's last gaps between moves
         self._files: dict[str, int] = {}  # each lane's files at the last estimate
         self._files_moved: dict[str, float] = {}  # the last time a lane's files changed
-        # Per lane that counts files, (files, work) at its moves: its last
-        # UNMEASURED_FILES files' moves, and the one before them.
-        self._file_marks: dict[str, deque[tuple[int, float]]] = {}
 
     def estimate(self, now: float, lanes: list[Lane]) -> float | None:
         """Seconds left at *now*, or None while no rate is known. *lanes* with nothing left
@@ -188,10 +167,6 @@ class EtaEstimator:
             if self._files.get(lane.key) != lane.files_done:
                 self._files[lane.key] = lane.files_done
                 self._files_moved[lane.key] = now
-                marks = self._file_marks.setdefault(lane.key, deque([(0, 0.0)]))
-                marks.append((lane.files_done, lane.done))
-                while len(marks) > 2 and marks[1][0] <= lane.files_done - UNMEASURED_FILES:
-                    marks.popleft()
         if not self._samples or now - self._samples[-1][0] >= _SAMPLE_S:
             if self._samples:
                 self._count_moving(now, self._samples[-1], done)
@@ -245,10 +220,6 @@ class EtaEstimator:
         if not self._busy:
             self._end = now
             return 0.0
-        if any(self._unmeasured(lane) for lane in lanes):
-            self._end = None  # shown afresh once measured, not smoothed from the guess
-            self._last = now
-            return None
         raw = max(ends.values())  # 0 when the lanes left wait on finished ones: the floor
         end = now + raw
         if self._end is None:
@@ -293,33 +264,6 @@ class EtaEstimator:
         # it had up to it; once the next step is late, the gap counts against its rate.
         at_step = moved + left * (moved - then) / progress - now
         return at_step if at_step > 0 else left * (now - then) / progress
-
-    def _unmeasured(self, lane: Lane) -> bool:
-        """Whether *lane* (one that counts files) has at least ``UNMEASURED_FILES`` files
-        left, on average ``SIZE_GAP`` times smaller than the ones it has done lately (the
-        median of its last ``UNMEASURED_FILES`` files' sizes, each move's files at their mean
-        size), whose own weight is ``FILE_SHARE`` or more of its work left: the time of those
-        files is not measured yet."""
-        left_files = lane.files_total - lane.files_done
-        marks = self._file_marks.get(lane.key)
-        if left_files < UNMEASURED_FILES or lane.files_done <= 0 or not marks:
-            return False
-        left = lane.total - lane.done
-        if left_files * lane.file_work < FILE_SHARE * left:
-            return False
-        sizes = sorted(
-            ((work - before) / (files - first), files - first)
-            for (first, before), (files, work) in itertools.pairwise(marks)
-            if files > first
-        )
-        half, seen = sum(count for _size, count in sizes) / 2, 0
-        recent = sizes[-1][0] if sizes else 0.0
-        for size, count in sizes:
-            seen += count
-            if seen >= half:
-                recent = size  # the weighted median
-                break
-        return left / left_files * SIZE_GAP < recent
 
     def _pace(self, lane: Lane) -> float | None:
         """Seconds *lane* needs for what it has left at its own pace, its current wait left

@@ -747,7 +747,6 @@ class ProgressModel:
                     follows=key,
                     files_done=min(commits, files),
                     files_total=files,
-                    file_work=COMMIT_WORK_BYTES,
                 )
             )
         return lanes
