@@ -49,7 +49,7 @@ class Case:
     verify: str
 
 
-# name: (full-size spec, --quick spec); "mixed" is built by _mixed_card.
+# name: (full-size spec, --quick spec); "mixed" and "clips-then-small" are built below.
 _CARDS: dict[str, tuple[DatasetSpec, DatasetSpec]] = {
     "clips": (
         DatasetSpec("eta-clips-4x512MiB", "card", 512 << 20, count=4),
@@ -57,6 +57,10 @@ _CARDS: dict[str, tuple[DatasetSpec, DatasetSpec]] = {
     ),
     "small": (
         DatasetSpec("eta-small-3000x100KB", "card", 100_000, count=3000),
+        DatasetSpec("eta-small-500x100KB", "card", 100_000, count=500),
+    ),
+    "small-5000": (
+        DatasetSpec("eta-small-5000x100KB", "card", 100_000, count=5000),
         DatasetSpec("eta-small-500x100KB", "card", 100_000, count=500),
     ),
     "sequence": (
@@ -77,6 +81,10 @@ CASES = (
     Case("clips, disk + tmpfs + FUSE, full", "clips", ("disk", "tmpfs", "fuse"), "full"),
     Case("mixed card, tmpfs + FUSE, full", "mixed", ("tmpfs", "fuse"), "full"),
     Case("small files, disk + FUSE, transfer", "small", ("disk", "fuse"), "transfer"),
+    # The QA card of issue 14 (clips, then many small files: the commits' per-file cost
+    # comes late) and many small files to two fast destinations.
+    Case("clips then small files, 2 × tmpfs, full", "clips-then-small", ("tmpfs", "tmpfs"), "full"),
+    Case("small files (5,000), 2 × tmpfs, full", "small-5000", ("tmpfs", "tmpfs"), "full"),
 )
 
 
@@ -102,9 +110,36 @@ def _mixed_card(data_dir: Path, quick: bool) -> Path:
     return card
 
 
+def _clips_then_small_card(data_dir: Path, quick: bool) -> Path:
+    """A card whose clips all come first in the scan's order (``CLIPS/``), then its many
+    small files (``META/``, 100 per folder): nothing of the small files' cost is seen while
+    the clips are copied."""
+    clips, clip_size, small = (2, 32 << 20, 200) if quick else (3, 200 << 20, 2000)
+    home = data_dir / f"eta-clips-then-small-{clips}x{clip_size}-{small}"
+    card = home / "CARD"
+    marker = home / ".done"
+    if marker.exists():
+        return card
+    shutil.rmtree(home, ignore_errors=True)
+    (card / "CLIPS").mkdir(parents=True)
+    for clip in range(clips):
+        with (card / "CLIPS" / f"A001C{clip + 1:03d}.mov").open("wb") as out:
+            for _ in range(clip_size >> 20):
+                out.write(os.urandom(1 << 20))
+    for index in range(small):
+        folder = card / "META" / f"{index // 100:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"M{index:05d}.xml").write_bytes(os.urandom(100_000))
+    os.sync()
+    marker.touch()
+    return card
+
+
 def _card(name: str, data_dir: Path, quick: bool) -> Path:
     if name == "mixed":
         return _mixed_card(data_dir, quick)
+    if name == "clips-then-small":
+        return _clips_then_small_card(data_dir, quick)
     return ensure_dataset(_CARDS[name][1 if quick else 0], data_dir).root
 
 
