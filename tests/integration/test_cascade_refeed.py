@@ -24,36 +24,18 @@ from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
 from offload.events import Event, FileFailed
 from offload.ledger import STATE_FOLDER, Ledger
-from support.cards import clips_card, corrupt_keeping_size_and_mtime
+from support.cardless_cascade import VICTIM, cascaded_then_card_away
+from support.cards import corrupt_keeping_size_and_mtime
 from support.faultyfs import FaultyFS
 from support.offload_cli import copy_with_reports_in, newest_report, run_script
-
-VICTIM = "CLIPS/C003C002.mov"
 
 
 def _cascaded(
     tmp_path: Path, cards: Path, slow: int = 1, *, damage: bool = True, drop_slow: bool = True
 ) -> tuple[Path, list[Path], list[str]]:
-    """A 3-clip card ``C003`` cascaded by the CLI to fast1 and fast2 (the card feeds them)
-    and *slow* slow destinations; then the victim's slow copies deleted (unless not to
-    *drop_slow*: the last one kept), fast1's copy of it
-    damaged (size and date kept) unless not to *damage*, and the card moved away. Returns
-    the card's path (gone), the destinations and the command's arguments."""
-    card = clips_card(cards, 3, 300_000, card="C003", clip="C003C{:03d}.mov")
-    folders = [tmp_path / name for name in ("fast1", "fast2", "slowA", "slowB")[: 2 + slow]]
-    for folder in folders:
-        folder.mkdir()
-    command = [str(card), *map(str, folders[:2])]
-    for folder in folders[2:]:
-        command += ["--cascade-to", str(folder)]
-    code, said = copy_with_reports_in(tmp_path, *command)
-    assert code == 0, said
-    if drop_slow:
-        (folders[-1] / "C003" / VICTIM).unlink()
-    if damage:
-        corrupt_keeping_size_and_mtime(folders[0] / "C003" / VICTIM)
-    card.rename(cards / "away")
-    return card, folders, command
+    """``cascaded_then_card_away``: the card's path (gone), the destinations, the command."""
+    run = cascaded_then_card_away(tmp_path, cards, slow, damage=damage, drop_slow=drop_slow)
+    return run.card, run.folders, run.command
 
 
 def _revoked_in(root: Path) -> bool:
@@ -152,7 +134,10 @@ def test_an_io_error_on_the_fast_copy_revokes_nothing(
 ) -> None:
     """fast1 (its bytes good) read through a FaultyFS mount whose reads of the victim fail
     EIO: a read that computed no digest is no mismatch, so nothing is revoked and its record
-    of the card's pass stands; the file fails in the engine's words."""
+    of the card's pass stands; the file fails in the engine's words. The card is not read:
+    the summary's and the PDF's reasons to keep it, and the PDF's problem line, name the
+    fast copy standing in for it. Failed before (review of fixcascade59): "Do not format
+    the card: a file of the card failed as it was read" and "Card read FAILED"."""
     card, (fast1, fast2, slow), _ = _cascaded(tmp_path, cards, damage=False)
     drive = faulty_fs(backing=fast1)
     drive.fail("read", path=f"*{Path(VICTIM).name}")
@@ -164,6 +149,26 @@ def test_an_io_error_on_the_fast_copy_revokes_nothing(
     entry = Ledger(fast1 / "C003").load()[VICTIM]
     assert entry.state == "verified", entry
     assert (fast1 / "C003" / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    kept = "a file of the fast copy standing in for the card failed as it was read: CLIPS/"
+    page = _newest_pdf_words(tmp_path / "reports")
+    for words in (" ".join(said.split()), page):
+        assert "of the card failed" not in words and "ard read FAILED" not in words, words
+        assert kept in words, words
+    source = drive.mountpoint / "C003" / VICTIM
+    problem = "Read of the fast copy standing in for the card FAILED: cannot read bytes"
+    assert f"{problem} 0–299,999 (one read request) of source {source}" in page, page
+
+
+def _newest_pdf_words(reports: Path, *pages: str) -> str:
+    """The text of the newest PDF report in *reports* (``pdftotext`` given *pages*: "-l",
+    "1" for page 1), its white space folded to single spaces."""
+    pdf = max(reports.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext is not None
+    text = subprocess.run(
+        [pdftotext, *pages, str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return " ".join(text.split())
 
 
 def _row(data: dict[str, Any]) -> dict[str, Any]:
@@ -256,11 +261,5 @@ def test_history_and_the_pdf_say_a_fast_copy_failed(tmp_path: Path, cards: Path)
     assert entry["result"].endswith(
         "but a fast copy it was fed from FAILED (found unlike the card)"
     )
-    pdf = max(reports.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)
-    pdftotext = shutil.which("pdftotext")
-    assert pdftotext is not None
-    text = subprocess.run(
-        [pdftotext, "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    first = " ".join(text.split())
+    first = _newest_pdf_words(reports, "-l", "1")
     assert "A FAST COPY FAILED" in first and "FAILED AFTER THE COPIES" not in first, first

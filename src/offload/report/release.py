@@ -72,6 +72,7 @@ from offload.fs.below import (
     share_host,
     this_host,
 )
+from offload.report.words import what_was_read
 from offload.state_names import (
     FOREIGN_STATE_REASON,
     STATE_FOLDER,
@@ -818,8 +819,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if source_error is not None:
         # A source error is any failure the card's file met as it was read: unreadable,
         # changed while read, a second read that differs, or refuted by the card's own
-        # ASC MHL history (the card was read then): not "could not be read".
-        kept.append(f"a file of the card failed as it was read: {source_error}")
+        # ASC MHL history (the card was read then): not "could not be read". Without the
+        # card, its fast copy was read: that copy's drive failed (``what_was_read``).
+        read = what_was_read(absent_card(data) is not None)
+        kept.append(f"a file of {read} failed as it was read: {source_error}")
     if data.get("missing_from_card"):
         kept.append(
             "files its own ASC MHL history lists are missing from it: "

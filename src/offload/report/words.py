@@ -24,6 +24,15 @@ def fast_copies_failed(folder_errors: object) -> int:
     )
 
 
+def what_was_read(stand_in: bool) -> str:
+    """What a run read as its source, in the words that say a file failed there: the card,
+    or (*stand_in*: a cascade re-run without its card, ``cascade.fast_copy_source``) the
+    fast copy standing in for it, whose drive is then what failed, never the card, which
+    was not read. The one rule of ``failed_words``, the card's release (``release``) and
+    the documents' problem lines (``content``)."""
+    return "the fast copy standing in for the card" if stand_in else "the card"
+
+
 def failed_words(
     files: int, total: int, destinations: int, card_only: bool = False, stand_in: bool = False
 ) -> str:
@@ -38,9 +47,9 @@ def failed_words(
     if not files:
         return ""
     if card_only and not destinations:
-        read = "the fast copy standing in for the card" if stand_in else "the card"
         return (
-            f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed as {read} "
+            f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed as "
+            f"{what_was_read(stand_in)} "
             "was read (no copy failed)"
         )
     on = (
