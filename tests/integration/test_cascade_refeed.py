@@ -22,10 +22,11 @@ from offload.cascade import CARD_PASS_RECORD
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
-from offload.events import Event, FileFailed
+from offload.events import Event, FileFailed, WarningIssued
 from offload.ledger import STATE_FOLDER, Ledger
 from support.cardless_cascade import VICTIM, cascaded_then_card_away
 from support.cards import corrupt_keeping_size_and_mtime
+from support.event_log import EventLog
 from support.faultyfs import FaultyFS
 from support.offload_cli import copy_with_reports_in, newest_report, run_script
 
@@ -129,6 +130,62 @@ def test_a_damaged_fast_copy_found_by_the_existing_copies_check_is_revoked(
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("slow_damaged", [False, True], ids=["slow-intact", "slow-damaged"])
+def test_reverify_without_the_card_reads_the_next_fast_copy_in_the_damaged_ones_place(
+    tmp_path: Path, cards: Path, slow_damaged: bool
+) -> None:
+    """``--reverify`` without the card, fast1 damaged, fast2 good: the existing copies'
+    check revokes fast1 and reads fast2 in its place, as the copy job feeds from it; slow's
+    copy is verified against that read, or, damaged too, written again from fast2 (the
+    reports name fast2 as what fed it). fast1's line is said once (its ERROR; not again as
+    a reason to keep the card), and the same command then runs from fast2, exit 0.
+    Failed before (review of fixcascade59): fast2 was never read, the file failed ("re-run
+    with the card"), a damaged slow copy was kept damaged ("check the card")."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False)
+    fast1, fast2, slow = (folder / "C003" for folder in run.folders)
+    if slow_damaged:
+        corrupt_keeping_size_and_mtime(slow / VICTIM, at=10)
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *run.command)
+    assert code == 1, said
+    assert _revoked_in(fast1), said
+    words = " ".join(said.split())
+    assert f"read from the fast copy {fast2 / VICTIM} in its place" in words, said
+    assert words.count(f"the fast copy {fast1 / VICTIM} was verified by an earlier run") == 1
+    assert "found unlike the card's digests (named below)" in words, said
+    assert "check the card" not in words and "from the card," not in words, said
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "verified", result
+    assert {"copy_root": str(fast2), "files": 1} in data["destinations"][0]["fed_from"]
+    assert (slow / VICTIM).read_bytes() == (fast2 / VICTIM).read_bytes()
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *run.command)
+    assert code == 0, said
+
+
+@pytest.mark.timeout(120)
+def test_a_damaged_fast_copy_is_said_once_as_it_is_found(tmp_path: Path, cards: Path) -> None:
+    """The copy job reads the damaged fast1: its line is a live event (``--json``'s
+    ``warning_issued``, code ``fast-copy-unlike-card``) before the read's failure is
+    announced, the one line of the report's ``folder_errors``. Failed before (review of
+    fixcascade59): no code, sent after the job."""
+    run = cascaded_then_card_away(tmp_path, cards)
+    log = EventLog()
+    report = offload(
+        run.card,
+        run.folders,
+        options=OffloadOptions(cascade=frozenset({2})),
+        sink=log,
+    )
+    assert report.exit_code == 1
+    said = [e for e in log.events if isinstance(e, WarningIssued) and VICTIM in e.message]
+    (found,) = [e for e in said if e.code == "fast-copy-unlike-card"]
+    assert found.path == str(run.fast1 / VICTIM), found
+    failed = next(e for e in log.events if isinstance(e, FileFailed) and e.destination_index < 0)
+    assert log.events.index(found) < log.events.index(failed)
+    assert report.folder_errors == [found.message]
+
+
+@pytest.mark.timeout(120)
 def test_an_io_error_on_the_fast_copy_revokes_nothing(
     tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
@@ -179,11 +236,15 @@ def _row(data: dict[str, Any]) -> dict[str, Any]:
 def test_a_file_fed_again_keeps_its_other_destinations_results(tmp_path: Path, cards: Path) -> None:
     """Two slow destinations, the victim verified on slowA already, gone from slowB. Failed
     before (review of fixcascade59): fed again without its results known before the copy,
-    its row held slowB's alone and slowA counted 2 of the card's 3 files."""
+    its row held slowB's alone and slowA counted 2 of the card's 3 files. The damaged
+    fast1 is said once by the terminal (its ERROR line). Failed before (its review): three
+    times, a WARNING, the reason to keep the card and the ERROR."""
     _card, folders, command = _cascaded(tmp_path, cards, slow=2)
     code, said = copy_with_reports_in(tmp_path, *command)
     assert code == 1, said
     assert f"fed again from the fast copy {folders[1] / 'C003' / VICTIM}" in said, said
+    damaged = f"the fast copy {folders[0] / 'C003' / VICTIM} was verified by an earlier run"
+    assert " ".join(said.split()).count(damaged) == 1, said
     data = newest_report(tmp_path / "reports")
     statuses = [d["status"] for d in _row(data)["destinations"]]
     assert len(statuses) == 2, _row(data)

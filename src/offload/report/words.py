@@ -13,14 +13,25 @@ from __future__ import annotations
 FED_IN_THE_CARDS_PLACE = "read to feed the cascade in the card's place"
 
 
+#: The same, for a fast copy read by the existing copies' check (``--reverify``) in the
+#: card's place and found unlike it (``cascade_refeed.Revoker.unlike_at_source``).
+CHECKED_IN_THE_CARDS_PLACE = "read in the card's place to check the copies already there"
+
+
 def fast_copies_failed(folder_errors: object) -> int:
     """How many fast copies a job report's cascade re-run without its card found unlike the
-    card as it read them, by its ``folder_errors`` (``FED_IN_THE_CARDS_PLACE``): a copy
-    failed DURING the copy, the run's source, which no row shows; 0 for any other report."""
+    card as it read them, by its ``folder_errors`` (``FED_IN_THE_CARDS_PLACE``,
+    ``CHECKED_IN_THE_CARDS_PLACE``): a copy failed DURING the copy, the run's source, which
+    no row shows; 0 for any other report."""
     if not isinstance(folder_errors, list):
         return 0
-    return sum(
-        1 for line in folder_errors if isinstance(line, str) and FED_IN_THE_CARDS_PLACE in line
+    return sum(1 for line in folder_errors if fast_copy_failed(line))
+
+
+def fast_copy_failed(line: object) -> bool:
+    """Whether the ``folder_errors`` *line* is one of ``fast_copies_failed``."""
+    return isinstance(line, str) and (
+        FED_IN_THE_CARDS_PLACE in line or CHECKED_IN_THE_CARDS_PLACE in line
     )
 
 
