@@ -840,11 +840,15 @@ def rewrite_reference(check: ExistingCopy) -> str:
     )
 
 
-def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False) -> str:
+def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False, absent: bool = False) -> str:
+    """What became of *check*'s copy where its source read unlike its record: kept as it
+    is. *wrong*: unlike its own record too; *absent*: the source was a fast copy standing
+    in for the absent card (the card was not read)."""
     if wrong:
+        read = "the fast copy's" if absent else "the card's"
         return (
             f"the copy {check.final_path} is unlike its own record too (found wrong, its "
-            "ledger entry revoked) and is kept, not written over with the card's bytes, "
+            f"ledger entry revoked) and is kept, not written over with {read} bytes, "
             "which nothing verified"
         )
     if check.kind is CheckKind.ADOPT:
@@ -1079,7 +1083,17 @@ def settle(
             reason = outcome.mismatch or outcome.error or "differs"
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
-            if stays:
+            if stays and check.task_index in card_absent:
+                # Its source a fast copy standing in for the absent card: the card's remedy
+                # (``CARD_UNLIKE_REMEDY``) is none of it; the source's words say what to do.
+                doing = "not copied again (the fast copy standing in for the card is unlike "
+                doing += "the card's digests too)"
+                result.action = CopyAction.RECHECKED
+                result.error = (
+                    f"{card_unlike[check.task_index]}; "
+                    f"{_copy_kept_words(check, wrong=True, absent=True)}"
+                )
+            elif stays:
                 doing = "not copied again (the card's file is unlike its record too)"
                 result.action = CopyAction.RECHECKED
                 result.error = (

@@ -163,6 +163,31 @@ def test_reverify_without_the_card_reads_the_next_fast_copy_in_the_damaged_ones_
 
 
 @pytest.mark.timeout(120)
+def test_reverify_without_the_card_and_no_other_fast_copy_keeps_a_damaged_slow_copy_in_its_words(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``--reverify`` without the card, fast1 alone named (damaged) and slow's copy damaged
+    too: nothing to feed it from, so it is kept, in words naming the fast copy's bytes, and
+    the card's remedies are none of it. Failed before (review of fixcascade59): "not
+    written over with the card's bytes ... check the card (a changed file, bit rot, or a
+    flaky reader: read it again); to copy the card's file as it is now too, copy the card
+    with --into another folder", "the card's file is unlike its record too"."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(slow / "C003" / VICTIM, at=10)
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), str(fast1), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    words = " ".join(said.split())
+    for card_words in ("check the card", "copy the card with --into", "the card's file is"):
+        assert card_words not in words, said
+    assert "not written over with the fast copy's bytes, which nothing verified" in words
+    assert "(the fast copy standing in for the card is unlike the card's digests too)" in words
+    assert _revoked_in(fast1 / "C003"), said
+
+
+@pytest.mark.timeout(120)
 def test_a_damaged_fast_copy_is_said_once_as_it_is_found(tmp_path: Path, cards: Path) -> None:
     """The copy job reads the damaged fast1: its line is a live event (``--json``'s
     ``warning_issued``, code ``fast-copy-unlike-card``) before the read's failure is
