@@ -2494,6 +2494,7 @@ def _run_locked(
         plan.ledgers,
         verify=copy.verify.value,
         policy=copy.existing,
+        stand_in=plan.stands_in_for is not None,
     )
     read_back = (
         _read_back_in_history_formats(outcomes, {p.index: p.root for p in plan.plans})

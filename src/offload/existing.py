@@ -840,6 +840,15 @@ def rewrite_reference(check: ExistingCopy) -> str:
     )
 
 
+def _rewrite_source(stand_in: bool) -> str:
+    """What a copy of ours found wrong is written again from, on the condition it reads as
+    recorded (``rewrite_reference``): the card's file, or, *stand_in*, a fast copy's file
+    standing in for the absent card (the card is not read)."""
+    if stand_in:
+        return "a fast copy's file that reads as the card's digests its ledger recorded"
+    return "the card's file as the ledger recorded it"
+
+
 def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False, absent: bool = False) -> str:
     """What became of *check*'s copy where its source read unlike its record: kept as it
     is. *wrong*: unlike its own record too; *absent*: the source was a fast copy standing
@@ -939,9 +948,12 @@ def settle(
     *,
     verify: str,
     policy: ExistingFilePolicy,
+    stand_in: bool = False,
 ) -> SettledTasks:
     """Turn the outcomes into preset results, targets and re-copies; record proven copies in
     their destination's ledger (durably) and revoke the entries of copies proven wrong.
+    *stand_in*: the tasks' source is a fast copy standing in for the absent card (a cascade
+    re-run without it), which is what a copy found wrong is written again from.
 
     A check without an outcome (cancelled before it was reached) becomes a CANCELLED result.
     Raises nothing for I/O: a ledger that cannot be written makes that copy FAILED. A
@@ -1108,7 +1120,7 @@ def settle(
             if check.card_recorded and not stays:
                 # Not yet written: the card is checked against its record as it is read
                 # (``rewrite_reference``); unlike it, nothing is (the file's failure says so).
-                said = f"{reason} (only from the card's file as the ledger recorded it)"
+                said = f"{reason} (only from {_rewrite_source(stand_in)})"
             settled.warnings.append(
                 (f"copy no longer matches, {doing}: {said}", str(check.final_path))
             )

@@ -140,7 +140,8 @@ def test_reverify_without_the_card_reads_the_next_fast_copy_in_the_damaged_ones_
     reports name fast2 as what fed it). fast1's line is said once (its ERROR; not again as
     a reason to keep the card), and the same command then runs from fast2, exit 0.
     Failed before (review of fixcascade59): fast2 was never read, the file failed ("re-run
-    with the card"), a damaged slow copy was kept damaged ("check the card")."""
+    with the card"), a damaged slow copy was kept damaged ("check the card"); then its
+    rewrite was announced "(only from the card's file as the ledger recorded it)"."""
     run = cascaded_then_card_away(tmp_path, cards, drop_slow=False)
     fast1, fast2, slow = (folder / "C003" for folder in run.folders)
     if slow_damaged:
@@ -153,6 +154,7 @@ def test_reverify_without_the_card_reads_the_next_fast_copy_in_the_damaged_ones_
     assert words.count(f"the fast copy {fast1 / VICTIM} was verified by an earlier run") == 1
     assert "found unlike the card's digests (named below)" in words, said
     assert "check the card" not in words and "from the card," not in words, said
+    assert "the card's file" not in words, said
     data = newest_report(tmp_path / "reports")
     (result,) = _row(data)["destinations"]
     assert result["status"] == "verified", result
