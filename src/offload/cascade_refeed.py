@@ -7,7 +7,10 @@ destinations from the next fast copy of the command line (``OffloadPlan.other_fa
 that holds it at the card's size, read against the same digests. One found unlike them
 too is failed so, and the next tried. With none left, the file fails on the slow
 destinations in words naming the fast copies (never the card's read: the card was not
-read), its digests in the reports the card's (docs/design.md, "Cascading copy").
+read), its digests in the reports the card's (docs/design.md, "Cascading copy"). The
+existing copies' check (``--reverify``) follows the same rule as it reads the source
+(``Revoker.unlike_at_source``, ``read_in_place``). Each copy found so is said once, as it
+is found (``Revoker.found``).
 
 The same rule as a cascade with its card (``cascade._explain``/``_fail_damaged``), for the
 run whose source is the fast copy itself (so it is no destination of the plan: its failure
@@ -78,7 +81,7 @@ class Revoker:
         # The existing copies' check: by path, the position of the next fast copy to try,
         # and the copy root read in the source's place (``unlike_at_source``).
         self._next_at_check: dict[str, int] = {}
-        self.read_in_place: dict[str, Path] = {}
+        self.in_place_roots: dict[str, Path] = {}
 
     def roots(self) -> tuple[Path, ...]:
         return (self._plan.source, *self._plan.other_fast_copies)
@@ -166,7 +169,7 @@ class Revoker:
         revoked and said there as ``found_unlike`` does (the same vetting, once a file).
         Then the next fast copy of the command line whose ledger vouches for the file
         (``_next_copy``, as the copy job's ``refeed``) is read in its place (``instead``,
-        its root in ``read_in_place``); with none left, the words of what became of that
+        its root in ``in_place_roots``); with none left, the words of what became of that
         copy's ledger (``it failed there and ...``), None where nothing was."""
         from offload.existing import SourceUnlike
 
@@ -181,7 +184,7 @@ class Revoker:
             position, path = found
             with self._lock:
                 self._next_at_check[relative] = position + 1
-                self.read_in_place[relative] = self._plan.other_fast_copies[position]
+                self.in_place_roots[relative] = self._plan.other_fast_copies[position]
             said = (
                 f"{relative}: read from the fast copy {path} in its place ({path_text} no "
                 "longer matches)"
@@ -189,7 +192,7 @@ class Revoker:
             self._sink.emit(WarningIssued(said, str(path)))
             return SourceUnlike(None, str(path))
         with self._lock:
-            self.read_in_place.pop(relative, None)
+            self.in_place_roots.pop(relative, None)
         words = self.words(root, task)
         return SourceUnlike(None if words is None else f"it failed there and {words}")
 
@@ -376,11 +379,11 @@ def read_in_place(
     another fast copy in the source's place (``Revoker.unlike_at_source``) fed from that
     copy: a copy of it found wrong is written again from there, not from the copy found
     unlike the card. *feeds* (``refeed``'s) gets that copy's root, by path."""
-    if not revoker.read_in_place:
+    if not revoker.in_place_roots:
         return list(tasks)
     out = []
     for task in tasks:
-        root = revoker.read_in_place.get(task.source.relative_path)
+        root = revoker.in_place_roots.get(task.source.relative_path)
         if root is None:
             out.append(task)
             continue
