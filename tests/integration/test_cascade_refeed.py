@@ -24,7 +24,7 @@ from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
 from offload.events import Event, FileFailed, WarningIssued
 from offload.ledger import STATE_FOLDER, Ledger
-from support.cardless_cascade import VICTIM, cascaded_then_card_away
+from support.cardless_cascade import VICTIM, away, cascaded_then_card_away
 from support.cards import corrupt_keeping_size_and_mtime
 from support.event_log import EventLog
 from support.faultyfs import FaultyFS
@@ -47,7 +47,7 @@ def _revoked_in(root: Path) -> bool:
 def _card_back_then_copy_to(tmp_path: Path, card: Path, fast1: Path) -> None:
     """The card back, ``offload copy CARD fast1``: the damaged copy is read back, never
     trusted on the ledger's word."""
-    (card.parent / "away").rename(card)
+    away(card).rename(card)
     code, said = copy_with_reports_in(tmp_path, str(card), str(fast1))
     assert "may be formatted" not in said, said
     assert code != 0, said

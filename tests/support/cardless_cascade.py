@@ -17,10 +17,28 @@ from support.offload_cli import copy_with_reports_in
 VICTIM = "CLIPS/C003C002.mov"
 
 
+def away(card: Path) -> Path:
+    """Where ``cascade_then_card_away`` moved *card*: ``<name>-away`` beside it."""
+    return card.with_name(f"{card.name}-away")
+
+
+def cascade_then_card_away(tmp_path: Path, card: Path, fast: list[Path], slow: list[Path]) -> None:
+    """``offload copy CARD FAST... --cascade-to SLOW...`` by the CLI in this process (reports
+    in ``tmp_path/reports``; the folders made), exit 0; then the card moved ``away``."""
+    for folder in (*fast, *slow):
+        folder.mkdir()
+    command = [str(card), *map(str, fast)]
+    for folder in slow:
+        command += ["--cascade-to", str(folder)]
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 0, said
+    card.rename(away(card))
+
+
 class CardlessCascade(NamedTuple):
     """A card cascaded then moved away (``cascaded_then_card_away``)."""
 
-    card: Path  # its path, gone (moved to ``away`` beside it)
+    card: Path  # its path, gone (moved ``away``)
     folders: list[Path]  # fast1, fast2, then the slow destinations
     command: list[str]  # the first run's arguments (the card, the fast, --cascade-to each slow)
 
@@ -35,21 +53,17 @@ def cascaded_then_card_away(
 ) -> CardlessCascade:
     """A 3-clip card ``C003`` cascaded by the CLI (in this process, reports in
     ``tmp_path/reports``) to fast1 and fast2 (the card feeds them) and *slow* slow
-    destinations, exit 0; then the ``VICTIM``'s last slow copy deleted (unless not to
-    *drop_slow*), fast1's copy of it damaged (size and date kept) unless not to *damage*,
-    and the card moved away."""
+    destinations (``cascade_then_card_away``); then the ``VICTIM``'s last slow copy deleted
+    (unless not to *drop_slow*) and fast1's copy of it damaged (size and date kept) unless
+    not to *damage*."""
     card = clips_card(cards, 3, 300_000, card="C003", clip="C003C{:03d}.mov")
     folders = [tmp_path / name for name in ("fast1", "fast2", "slowA", "slowB")[: 2 + slow]]
-    for folder in folders:
-        folder.mkdir()
-    command = [str(card), *map(str, folders[:2])]
-    for folder in folders[2:]:
-        command += ["--cascade-to", str(folder)]
-    code, said = copy_with_reports_in(tmp_path, *command)
-    assert code == 0, said
+    cascade_then_card_away(tmp_path, card, folders[:2], folders[2:])
     if drop_slow:
         (folders[-1] / "C003" / VICTIM).unlink()
     if damage:
         corrupt_keeping_size_and_mtime(folders[0] / "C003" / VICTIM)
-    card.rename(cards / "away")
+    command = [str(card), *map(str, folders[:2])]
+    for folder in folders[2:]:
+        command += ["--cascade-to", str(folder)]
     return CardlessCascade(card, folders, command)
