@@ -901,15 +901,25 @@ def _refeed(
     return refeed(plan, job, tasks, run, sink, revoker, feeds)
 
 
-def _revoker(plan: OffloadPlan) -> Revoker | None:
+def _revoker(plan: OffloadPlan, sink: EventSink) -> Revoker | None:
     """For a cascade re-run without its card: what revokes a fast copy found unlike the card
-    as its read fails (``cascade_refeed.Revoker``, the jobs' ``on_source_failed``); None
-    (not imported) for any other run."""
+    as its read fails, and says so on *sink* (``cascade_refeed.Revoker``, the jobs'
+    ``on_source_failed``, the existing copies' check's *on_source_unlike*); None (not
+    imported) for any other run."""
     if plan.stands_in_for is None:
         return None
     from offload.cascade_refeed import Revoker
 
-    return Revoker(plan)
+    return Revoker(plan, sink)
+
+
+def _read_in_place(
+    tasks: Sequence[FileTask], revoker: Revoker, feeds: dict[str, str]
+) -> list[FileTask]:
+    """``cascade_refeed.read_in_place`` (imported only for a run without its card)."""
+    from offload.cascade_refeed import read_in_place
+
+    return read_in_place(tasks, revoker, feeds)
 
 
 def _kept_keys(
@@ -2451,7 +2461,7 @@ def _run_locked(
     instead: dict[int, ExistingCopy] = {}  # existing.check_existing's *instead*
     # Made before the check: a fast copy standing for the card read unlike it there is
     # revoked as it is found, as in the copy job (``cascade_refeed``).
-    revoker = _revoker(plan)
+    revoker = _revoker(plan, sink)
     outcomes = check_existing(
         checks,
         [task.source for task in plan.tasks],
@@ -2467,18 +2477,24 @@ def _run_locked(
         on_source_unlike=(
             None
             if revoker is None
-            else lambda index, digests: revoker.unlike_at_source(plan.tasks[index], digests)
+            else lambda index, digests, path: revoker.unlike_at_source(
+                plan.tasks[index], digests, path
+            )
         ),
     )
     if instead:  # a file at a card file's name read equal in its kept copy's place: settled
         checks = [instead.get(id(c), c) for c in checks]  # as the check of that file
+    fed_again_from: dict[str, str] = {}  # by path: the other fast copy that fed it
     settled = settle(
-        plan.tasks,
+        # A file the check read from another fast copy in the source's place is fed from
+        # there (``cascade_refeed.read_in_place``).
+        plan.tasks if revoker is None else _read_in_place(plan.tasks, revoker, fed_again_from),
         checks,
         outcomes,
         plan.ledgers,
         verify=copy.verify.value,
         policy=copy.existing,
+        stand_in=plan.stands_in_for is not None,
     )
     read_back = (
         _read_back_in_history_formats(outcomes, {p.index: p.root for p in plan.plans})
@@ -2495,7 +2511,6 @@ def _run_locked(
         first_replace = _cascade().without_slow(first_replace, slow)
     everything = _offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow)
     sink.emit(everything)
-    fed_again_from: dict[str, str] = {}  # by path: the other fast copy that fed it
     found_unlike = revoker.found_unlike if revoker is not None else None
     job_report = CopyJob(
         first_tasks,
@@ -2634,7 +2649,9 @@ def _run_locked(
     )
     report.notes.extend(unidentified_trust_notes(plan))
     report.notes.extend(rechecked)
-    report.folder_errors.extend(unlike_card)  # a fast copy standing for the card: no row
+    # A fast copy standing for the card found unlike it, by the check or a copy job (each
+    # said as it was found): no row.
+    report.folder_errors.extend(unlike_card if revoker is None else revoker.lines())
     report.fed_again_from = fed_again_from
     _check_card_present(plan, report)  # before the card's folders are read (and again there)
     if job_report.cancelled:
@@ -3116,7 +3133,13 @@ def _found_wrong(
 ) -> list[PreflightItem]:
     """The report's warnings for the copies of ours found wrong (``existing``), an S3
     copy's path shown as its URL."""
-    items = found_wrong_warnings(found, report.job.files)
+    fed_by = None
+    if plan.stands_in_for is not None:  # a re-run without its card: a fast copy fed it
+
+        def fed_by(path: str) -> str:
+            return f"the fast copy {report.fed_again_from.get(path, str(plan.source))}"
+
+    items = found_wrong_warnings(found, report.job.files, fed_by)
     return [
         item._replace(path=_s3().S3ShownPath(item.path))
         if item.destination_index in plan.backends and item.path is not None

@@ -7,7 +7,10 @@ destinations from the next fast copy of the command line (``OffloadPlan.other_fa
 that holds it at the card's size, read against the same digests. One found unlike them
 too is failed so, and the next tried. With none left, the file fails on the slow
 destinations in words naming the fast copies (never the card's read: the card was not
-read), its digests in the reports the card's (docs/design.md, "Cascading copy").
+read), its digests in the reports the card's (docs/design.md, "Cascading copy"). The
+existing copies' check (``--reverify``) follows the same rule as it reads the source
+(``Revoker.unlike_at_source``, ``read_in_place``). Each copy found so is said once, as it
+is found (``Revoker.found``).
 
 The same rule as a cascade with its card (``cascade._explain``/``_fail_damaged``), for the
 run whose source is the fast copy itself (so it is no destination of the plan: its failure
@@ -24,15 +27,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.engine.messages import FileTask
-from offload.events import EventSink, WarningIssued
+from offload.events import EventSink, NullSink, WarningIssued
 from offload.hashing.registry import comparable_digest
 from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
 from offload.model import dated_as_card
-from offload.report.words import FED_IN_THE_CARDS_PLACE
+from offload.report.words import CHECKED_IN_THE_CARDS_PLACE, FED_IN_THE_CARDS_PLACE
 from offload.results import DestinationStatus, FileResult, JobReport, merge_job_reports
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan
+    from offload.existing import SourceUnlike
 
 
 def _unlike_read(digests: Mapping[str, str], task: FileTask) -> str | None:
@@ -63,24 +67,70 @@ class Revoker:
     card's digests (``vouches``): a folder no ledger vouches for is written nothing.
     Thread-safe (the copy job's reader and re-read threads, the existing copies' source
     reader): each file once (``words``), whichever read found it, a root's revocations one
-    at a time."""
+    at a time. Each copy found so is said once, as it is found (``found``: a live
+    ``WarningIssued`` on *sink*, the line ``lines`` gives the run's ``folder_errors``)."""
 
-    def __init__(self, plan: OffloadPlan) -> None:
+    def __init__(self, plan: OffloadPlan, sink: EventSink | None = None) -> None:
         self._plan = plan
+        self._sink = sink or NullSink()
         self._lock = threading.Lock()
         self._said: dict[tuple[Path, str], str | None] = {}
+        self._lines: dict[tuple[Path, str], str] = {}  # in the order found
         self._entries: dict[Path, dict[str, LedgerEntry] | None] = {}
         self._root_locks: dict[Path, threading.Lock] = {}
+        # The existing copies' check: by path, the position of the next fast copy to try,
+        # and the copy root read in the source's place (``unlike_at_source``).
+        self._next_at_check: dict[str, int] = {}
+        self.in_place_roots: dict[str, Path] = {}
 
     def roots(self) -> tuple[Path, ...]:
         return (self._plan.source, *self._plan.other_fast_copies)
 
-    def _root_of(self, task: FileTask) -> Path | None:
-        path = Path(task.source.path_text)
+    def _root_of(self, task: FileTask, path_text: str | None = None) -> Path | None:
+        """The fast copy whose file *task* reads (or *path_text* is), None for none."""
+        path = Path(task.source.path_text if path_text is None else path_text)
         for root in self.roots():
             if path == root / task.source.relative_path:
                 return root
         return None
+
+    def root_read(self, task: FileTask) -> Path:
+        """The fast copy *task* reads its file from (the run's source by default)."""
+        return self._root_of(task) or self._plan.source
+
+    def next_position(self, root: Path) -> int:
+        """The position in ``other_fast_copies`` of the copy to try after *root*."""
+        others = self._plan.other_fast_copies
+        return others.index(root) + 1 if root in others else 0
+
+    def lines(self) -> list[str]:
+        """Each fast copy found unlike the card (``found``), in the order found: the run's
+        ``folder_errors`` lines for them."""
+        with self._lock:
+            return list(self._lines.values())
+
+    def found(self, root: Path, task: FileTask, digests: Mapping[str, str], how: str) -> str | None:
+        """The fast copy *root* read *task*'s file as *digests* (*how*: to what end, in
+        words): where unlike the card's digests, revoked (``words``) and its line made and
+        said as a live ``WarningIssued`` the first time; that line (None: not unlike)."""
+        name = _unlike_read(digests, task)
+        if name is None:
+            return None
+        key = (root, task.source.relative_path)
+        with self._lock:
+            if key in self._lines:
+                return self._lines[key]
+        words = self.words(root, task)
+        line = _unlike_line(root / task.source.relative_path, task, name, digests, how, words)
+        with self._lock:
+            if key in self._lines:
+                return self._lines[key]
+            self._lines[key] = line
+        from offload.plan.codes import PreflightCode
+
+        code = PreflightCode.FAST_COPY_UNLIKE_CARD.value
+        self._sink.emit(WarningIssued(line, str(root / task.source.relative_path), code))
+        return line
 
     def vouches(self, root: Path, task: FileTask) -> bool:
         """Whether the fast copy *root* is this card's (its record of the card's pass names
@@ -107,19 +157,44 @@ class Revoker:
         """A read of *task*'s file failed with *digests*: revoked where read unlike the card
         in a fast copy whose ledger vouched for it (``CopyJob.on_source_failed``)."""
         root = self._root_of(task)
-        if root is not None and _unlike_read(digests, task) is not None:
-            self.words(root, task)
+        if root is not None:
+            self.found(root, task, digests, FED_IN_THE_CARDS_PLACE)
 
-    def unlike_at_source(self, task: FileTask, digests: Mapping[str, str]) -> str | None:
-        """The existing copies' check read *task*'s file, in the fast copy that is the run's
-        source, as *digests*, unlike the card's (``existing.check_existing``'s
-        *on_source_unlike*): revoked there as ``found_unlike`` does (the same vetting, once
-        a file); the words of it (``it failed there and ...``), None where nothing was."""
-        root = self._root_of(task)
-        if root is None or _unlike_read(digests, task) is None:
+    def unlike_at_source(
+        self, task: FileTask, digests: Mapping[str, str], path_text: str
+    ) -> SourceUnlike | None:
+        """The existing copies' check read *task*'s file at *path_text*, in a fast copy
+        standing for the card (the run's source, or the one read in its place), as
+        *digests*, unlike the card's (``existing.check_existing``'s *on_source_unlike*):
+        revoked and said there as ``found_unlike`` does (the same vetting, once a file).
+        Then the next fast copy of the command line whose ledger vouches for the file
+        (``_next_copy``, as the copy job's ``refeed``) is read in its place (``instead``,
+        its root in ``in_place_roots``); with none left, the words of what became of that
+        copy's ledger (``it failed there and ...``), None where nothing was."""
+        from offload.existing import SourceUnlike
+
+        root = self._root_of(task, path_text)
+        if root is None or self.found(root, task, digests, CHECKED_IN_THE_CARDS_PLACE) is None:
             return None
+        relative = task.source.relative_path
+        with self._lock:
+            after = max(self._next_at_check.get(relative, 0), self.next_position(root))
+        found = _next_copy(self._plan, task, after, self)
+        if found is not None:
+            position, path = found
+            with self._lock:
+                self._next_at_check[relative] = position + 1
+                self.in_place_roots[relative] = self._plan.other_fast_copies[position]
+            said = (
+                f"{relative}: read from the fast copy {path} in its place ({path_text} no "
+                "longer matches)"
+            )
+            self._sink.emit(WarningIssued(said, str(path)))
+            return SourceUnlike(None, str(path))
+        with self._lock:
+            self.in_place_roots.pop(relative, None)
         words = self.words(root, task)
-        return None if words is None else f"it failed there and {words}"
+        return SourceUnlike(None if words is None else f"it failed there and {words}")
 
     def words(self, root: Path, task: FileTask) -> str | None:
         """What became of the ledger of *root* for *task*'s file: revoked once (the first
@@ -142,6 +217,24 @@ class Revoker:
             with self._lock:
                 self._said[key] = said
             return said
+
+
+def _unlike_line(
+    copy: Path, task: FileTask, name: str, digests: Mapping[str, str], how: str, words: str | None
+) -> str:
+    """The line of the fast copy's file *copy* read unlike the card's digest *name* (*how*:
+    to what end it was read), *words*: what became of its ledger (None: no ledger of it
+    vouched for the file, nothing written there)."""
+    relative = task.source.relative_path
+    digest = f"{name} {digests[name]} ≠ {task.reference_digests[name]}"
+    if words is None:
+        return (
+            f"{relative}: the fast copy {copy} does not match the card's digests: {how}, {digest}"
+        )
+    return (
+        f"{relative}: the fast copy {copy} was verified by an earlier run, then changed: "
+        f"{how}, {digest} (the card's digests its ledger recorded); it failed there and {words}"
+    )
 
 
 def _card_entries(root: Path, plan: OffloadPlan) -> dict[str, LedgerEntry] | None:
@@ -231,24 +324,14 @@ def refeed(
             if task is None or name is None:
                 continue
             relative = file.relative_path
-            root, after = fed_from.get(relative, (plan.source, 0))
+            # The copy the file was read from: the source, the one the existing copies'
+            # check read in its place, or the last this loop fed it from.
+            root = revoker.root_read(task)
+            root, after = fed_from.get(relative, (root, revoker.next_position(root)))
             copy = root / relative
-            words = revoker.words(root, task)
-            digest = f"{name} {file.inflight_digests[name]} ≠ {task.reference_digests[name]}"
-            if words is None:  # no ledger of that copy vouched for it: nothing written there
-                line = (
-                    f"{relative}: the fast copy {copy} does not match the card's digests: "
-                    f"{FED_IN_THE_CARDS_PLACE}, {digest}"
-                )
-            else:
-                line = (
-                    f"{relative}: the fast copy {copy} was verified by an earlier run, then "
-                    f"changed: {FED_IN_THE_CARDS_PLACE}, {digest} (the "
-                    f"card's digests its ledger recorded); it failed there and {words}"
-                )
-            if line not in errors:
-                errors.append(line)
-                sink.emit(WarningIssued(line, str(copy)))
+            line = revoker.found(root, task, file.inflight_digests, FED_IN_THE_CARDS_PLACE)
+            if line is not None and line not in errors:
+                errors.append(line)  # said as it was found (``Revoker.found``)
             found = None if current.cancelled else _next_copy(plan, task, after, revoker)
             if found is None:
                 feeds.pop(relative, None)
@@ -260,19 +343,7 @@ def refeed(
             said = f"{relative}: fed again from the fast copy {path} ({copy} no longer matches)"
             sink.emit(WarningIssued(said, str(path)))
             job.warnings.append(said)
-            st = os.stat(path)
-            again.append(
-                FileTask(
-                    dated_as_card(path, relative, st.st_size, task.source.mtime_ns, st.st_mtime_ns),
-                    task.targets,
-                    task.preset,  # its other destinations' results stand
-                    task.reference_digests,
-                    reference_origin="the card's digests (recorded in the fast copies' ledgers "
-                    "when they were copied from the card); the copy changed since it was verified",
-                    reference_record=task.reference_record,
-                    reference_size=task.reference_size,
-                )
-            )
+            again.append(fed_from_copy(task, path))
         for summary in job.destinations:
             summary.count(job.files)
         if not again:
@@ -281,6 +352,47 @@ def refeed(
         current = run(again)
         job.files = [f for f in job.files if f.relative_path not in retried]
         merge_job_reports(job, current)
+
+
+def fed_from_copy(task: FileTask, path: Path) -> FileTask:
+    """*task* fed from the fast copy's file *path* instead (another fast copy of the card,
+    its ledger vouching for the file: ``_next_copy``), checked against the same card's
+    digests as it is read; its other destinations' results (``preset``) stand."""
+    st = os.stat(path)
+    relative = task.source.relative_path
+    return FileTask(
+        dated_as_card(path, relative, st.st_size, task.source.mtime_ns, st.st_mtime_ns),
+        task.targets,
+        task.preset,
+        task.reference_digests,
+        reference_origin="the card's digests (recorded in the fast copies' ledgers when they "
+        "were copied from the card); the copy changed since it was verified",
+        reference_record=task.reference_record,
+        reference_size=task.reference_size,
+    )
+
+
+def read_in_place(
+    tasks: Sequence[FileTask], revoker: Revoker, feeds: dict[str, str]
+) -> list[FileTask]:
+    """*tasks* (the plan's), each one whose file the existing copies' check read from
+    another fast copy in the source's place (``Revoker.unlike_at_source``) fed from that
+    copy: a copy of it found wrong is written again from there, not from the copy found
+    unlike the card. *feeds* (``refeed``'s) gets that copy's root, by path."""
+    if not revoker.in_place_roots:
+        return list(tasks)
+    out = []
+    for task in tasks:
+        root = revoker.in_place_roots.get(task.source.relative_path)
+        if root is None:
+            out.append(task)
+            continue
+        feeds[task.source.relative_path] = str(root)
+        try:
+            out.append(fed_from_copy(task, root / task.source.relative_path))
+        except OSError:
+            out.append(task)  # gone since: read where it was, and failed there as it is read
+    return out
 
 
 def _fail_unfed(file: FileResult, task: FileTask, copy: Path, *, cancelled: bool) -> None:

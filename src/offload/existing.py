@@ -302,6 +302,17 @@ class SourceRead(NamedTuple):
     unlike: bool = False
 
 
+class SourceUnlike(NamedTuple):
+    """What ``check_existing``'s *on_source_unlike* answers for a source read unlike its
+    reference digests (a fast copy standing in for an absent card): *instead*, the path of
+    another fast copy of the file to read in its place (checked against the same digests,
+    the copies then compared with that read); or, None, *words*: what became of that copy's
+    ledger, ending the source's error (None: nothing)."""
+
+    words: str | None
+    instead: str | None = None
+
+
 class CheckOutcome:
     """What reading one existing copy proved.
 
@@ -385,7 +396,7 @@ def check_existing(
     sink: EventSink | None = None,
     readers: Mapping[int, CopyReader] | None = None,
     instead: dict[int, ExistingCopy] | None = None,
-    on_source_unlike: Callable[[int, Mapping[str, str]], str | None] | None = None,
+    on_source_unlike: Callable[[int, Mapping[str, str], str], SourceUnlike | None] | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -407,13 +418,16 @@ def check_existing(
     (``ExistingCopy.beside_at_name``), ``id`` of that check → the check of that file (its
     outcome's ``check``), for the caller to settle in its place; nothing else is put there.
     *on_source_unlike*: given where the source stands in for an absent card (a fast copy,
-    ``cascade_refeed.Revoker.unlike_at_source``): called with the task index and the digests
-    read, in the source's reading thread, as a source reads unlike its reference digests,
-    before any copy is compared with it (so the fast copy is revoked before a cancel, a kill
-    or a power loss could leave its ledger vouching for it); its words (what became of that
-    copy's ledger, None: nothing) end the source's error. A copy of ours then is settled as
-    for a card file unlike its record (``CheckOutcome.card_unlike``): one as its own record
-    is verified at destination level, the failure the source's, nothing written anywhere.
+    ``cascade_refeed.Revoker.unlike_at_source``): called with the task index, the digests
+    read and the path read, in the source's reading thread, as a source reads unlike its
+    reference digests, before any copy is compared with it (so the fast copy is revoked
+    before a cancel, a kill or a power loss could leave its ledger vouching for it). Its
+    ``SourceUnlike``: another fast copy to read in its place (read and judged so in turn,
+    the copies compared with the first read equal to the reference digests), or the words
+    (what became of that copy's ledger, None: nothing) ending the source's error. A copy of
+    ours then is settled as for a card file unlike its record (``CheckOutcome.card_unlike``):
+    one as its own record is verified at destination level, the failure the source's,
+    nothing written anywhere.
     """
     sink = sink or NullSink()
     if not checks:
@@ -451,41 +465,50 @@ def check_existing(
             f"size {source.size_bytes} bytes, recorded {recorded_size} bytes",
         )
 
-    def read_source(task_index: int) -> SourceRead:
+    def read_source(
+        task_index: int, path: str | None = None, progress: _ReadProgress | None = None
+    ) -> SourceRead:
+        """Read the source of *task_index* (or *path*: another fast copy of it, read in the
+        place of one found unlike its reference digests, ``on_source_unlike``, its bytes
+        counted in the first read's *progress*: the planned work is one read)."""
         source = sources[task_index]
         # (The stat below still catches a file changed since the scan, whose size is the
         # one size_unlike compares.)
         unlike = size_unlike(task_index)
         if unlike is not None:
             return SourceRead({}, unlike)
+        read, seen_mtime_ns = source.path, source.seen_mtime_ns
         try:
-            progress = _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
+            if path is not None:  # its date is its own: the one before this read
+                read, seen_mtime_ns = Path(path), os.stat(path).st_mtime_ns
+            progress = progress or _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
             media = hasher()
-            digests = media(source.path, formats, progress)
+            digests = media(read, formats, progress)
             how = media.last_bypass  # this thread's hasher: the read just made
         except OSError as exc:
             # (A file gone since the scan is said so, with what to do: errors.source_io_error.)
-            return SourceRead({}, str(source_io_error(exc, "read", source.path)))
+            return SourceRead({}, str(source_io_error(exc, "read", read)))
         try:
-            st = os.stat(source.path)
+            st = os.stat(read)
         except OSError as exc:
-            return SourceRead({}, str(source_io_error(exc, "stat", source.path)))
-        if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
-            return SourceRead({}, f"source {source.path} changed since the scan")
+            return SourceRead({}, str(source_io_error(exc, "stat", read)))
+        if st.st_size != source.size_bytes or st.st_mtime_ns != seen_mtime_ns:
+            return SourceRead({}, f"source {read} changed since the scan")
         if reference_digests is not None:
             for name, value in reference_digests(task_index).items():
                 if name in digests and digests[name] != value:
                     record = reference_records(task_index) if reference_records else ""
                     said = unlike_record(
-                        source.path,
-                        record or HISTORY_WORDS,
-                        f"{name} {digests[name]}, recorded {value}",
+                        read, record or HISTORY_WORDS, f"{name} {digests[name]}, recorded {value}"
                     )
                     if on_source_unlike is None:
                         return SourceRead({}, said)
+                    answer = on_source_unlike(task_index, digests, str(read))
+                    if answer is not None and answer.instead is not None:
+                        return read_source(task_index, answer.instead, progress)
                     # The file's whole line: its card is absent, so the card's remedy
                     # (``CARD_UNLIKE_REMEDY``) is none of it.
-                    words = on_source_unlike(task_index, digests) or ": re-run with the card"
+                    words = (answer.words if answer else None) or ": re-run with the card"
                     said = f"{said}; nothing was written from it" + (
                         words if words.startswith(":") else f"; {words}"
                     )
@@ -817,11 +840,24 @@ def rewrite_reference(check: ExistingCopy) -> str:
     )
 
 
-def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False) -> str:
+def _rewrite_source(stand_in: bool) -> str:
+    """What a copy of ours found wrong is written again from, on the condition it reads as
+    recorded (``rewrite_reference``): the card's file, or, *stand_in*, a fast copy's file
+    standing in for the absent card (the card is not read)."""
+    if stand_in:
+        return "a fast copy's file that reads as the card's digests its ledger recorded"
+    return "the card's file as the ledger recorded it"
+
+
+def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False, absent: bool = False) -> str:
+    """What became of *check*'s copy where its source read unlike its record: kept as it
+    is. *wrong*: unlike its own record too; *absent*: the source was a fast copy standing
+    in for the absent card (the card was not read)."""
     if wrong:
+        read = "the fast copy's" if absent else "the card's"
         return (
             f"the copy {check.final_path} is unlike its own record too (found wrong, its "
-            "ledger entry revoked) and is kept, not written over with the card's bytes, "
+            f"ledger entry revoked) and is kept, not written over with {read} bytes, "
             "which nothing verified"
         )
     if check.kind is CheckKind.ADOPT:
@@ -912,9 +948,12 @@ def settle(
     *,
     verify: str,
     policy: ExistingFilePolicy,
+    stand_in: bool = False,
 ) -> SettledTasks:
     """Turn the outcomes into preset results, targets and re-copies; record proven copies in
     their destination's ledger (durably) and revoke the entries of copies proven wrong.
+    *stand_in*: the tasks' source is a fast copy standing in for the absent card (a cascade
+    re-run without it), which is what a copy found wrong is written again from.
 
     A check without an outcome (cancelled before it was reached) becomes a CANCELLED result.
     Raises nothing for I/O: a ledger that cannot be written makes that copy FAILED. A
@@ -1056,7 +1095,17 @@ def settle(
             reason = outcome.mismatch or outcome.error or "differs"
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
-            if stays:
+            if stays and check.task_index in card_absent:
+                # Its source a fast copy standing in for the absent card: the card's remedy
+                # (``CARD_UNLIKE_REMEDY``) is none of it; the source's words say what to do.
+                doing = "not copied again (the fast copy standing in for the card is unlike "
+                doing += "the card's digests too)"
+                result.action = CopyAction.RECHECKED
+                result.error = (
+                    f"{card_unlike[check.task_index]}; "
+                    f"{_copy_kept_words(check, wrong=True, absent=True)}"
+                )
+            elif stays:
                 doing = "not copied again (the card's file is unlike its record too)"
                 result.action = CopyAction.RECHECKED
                 result.error = (
@@ -1071,7 +1120,7 @@ def settle(
             if check.card_recorded and not stays:
                 # Not yet written: the card is checked against its record as it is read
                 # (``rewrite_reference``); unlike it, nothing is (the file's failure says so).
-                said = f"{reason} (only from the card's file as the ledger recorded it)"
+                said = f"{reason} (only from {_rewrite_source(stand_in)})"
             settled.warnings.append(
                 (f"copy no longer matches, {doing}: {said}", str(check.final_path))
             )
@@ -1270,19 +1319,23 @@ def settle_rewrites(report: JobReport) -> None:
 
 
 def found_wrong_warnings(
-    found: Sequence[FoundWrong], files: Sequence[FileResult]
+    found: Sequence[FoundWrong],
+    files: Sequence[FileResult],
+    fed_by: Callable[[str], str] | None = None,
 ) -> list[PreflightItem]:
     """The job report's warnings (code ``copy-no-longer-matches``) for the copies of ours
     *found* wrong, each saying what became of it by the end of the run (*files*: the run's
-    results): replaced by a new copy (verified now, or transfer-checked only), or not
-    replaced (why). The terminal said so as each was found; the saved reports (JSON, HTML,
-    PDF) say it here, so that whoever reads them sees that a copy was damaged."""
+    results): replaced by a new copy (verified now, or transfer-checked only) from the card
+    (or, *fed_by* given, by a file's path: what fed it, a fast copy standing for the absent
+    card), or not replaced (why). The terminal said so as each was found; the saved reports
+    (JSON, HTML, PDF) say it here, so that whoever reads them sees that a copy was damaged."""
     if not found:
         return []
     from offload.plan import PreflightCode, PreflightItem
 
     wanted = {f.relative_path for f in found}
     results = {f.relative_path: f for f in files if f.relative_path in wanted}
+    fed = fed_by or (lambda _path: "the card")
     items = []
     for wrong in found:
         file = results.get(wrong.relative_path)
@@ -1292,9 +1345,11 @@ def found_wrong_warnings(
         elif result is None:
             became = "it was not copied again"
         elif result.status is DestinationStatus.VERIFIED:
-            became = "replaced by a new copy from the card, verified now (read back)"
+            became = f"replaced by a new copy from {fed(wrong.relative_path)}, verified now "
+            became += "(read back)"
         elif result.status is DestinationStatus.TRANSFER_CHECKED:
-            became = "replaced by a new copy from the card, transfer-checked only (never read back)"
+            became = f"replaced by a new copy from {fed(wrong.relative_path)}, "
+            became += "transfer-checked only (never read back)"
         elif result.status is DestinationStatus.FAILED:
             became = f"NOT replaced: {result.error or 'copying it again failed'}"
         else:

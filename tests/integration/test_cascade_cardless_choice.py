@@ -1,8 +1,9 @@
 """Which fast copy a cascade re-run without its card is fed from, and what it says of it.
 
 Real parts: the card on a tmpfs of its own (``cards``), two fast copies and a slow one on
-the test's disk, the real CLI as a child process. A first run cascades the card whole (exit
-0); the card is then moved away, a fast copy marked unsettled by hand (the mark a cascade
+the test's disk, the real CLI (the first run in this process, ``cascade_then_card_away``;
+the re-runs as a child process). A first run cascades the card whole (exit 0); the card is
+then moved away, a fast copy marked unsettled by hand (the mark a cascade
 killed mid-way leaves, ``cascade_unsettled``) and damaged (size and mtime kept)."""
 
 from __future__ import annotations
@@ -13,23 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from offload import cascade_unsettled
+from support.cardless_cascade import away, cascade_then_card_away
 from support.cards import corrupt_keeping_size_and_mtime, three_clip_card
 from support.faultyfs import FaultyFS
 from support.offload_cli import newest_report, run_offload
 
 
 def _cascaded(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path, Path, Path]:
-    """The card cascaded to F1 and F2 (fast) and S (slow), exit 0; then moved away: the
-    card's path, F1, F2, S and the report folder."""
+    """The card cascaded to F1 and F2 (fast) and S (slow), then moved away
+    (``cascade_then_card_away``): the card's path, F1, F2, S and the report folder."""
     card = three_clip_card(cards, size=150_000)
     f1, f2, slow, reports = (tmp_path / n for n in ("F1", "F2", "S", "reports"))
-    for folder in (f1, f2, slow):
-        folder.mkdir()
-    first = run_offload(
-        "copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2
-    )  # fmt: skip
-    assert first.returncode == 0, first.stderr
-    card.rename(card.with_name("A001-away"))
+    cascade_then_card_away(tmp_path, card, [f1, f2], [slow])
     return card, f1, f2, slow, reports
 
 
@@ -75,7 +71,7 @@ def test_a_marked_fast_copy_found_damaged_is_passed_over_for_the_next_one(
         f"passed over: {f1 / 'A001'}: {damaged} does not match the card's digests its ledger "
         "recorded"
     ) in said, said
-    moved = card.with_name("A001-away") / "CLIPS" / "A001C003.mov"
+    moved = away(card) / "CLIPS" / "A001C003.mov"
     assert (slow / "A001" / "CLIPS" / "A001C003.mov").read_bytes() == moved.read_bytes()
     assert _fed_from(reports, slow) == [{"copy_root": str(f2 / "A001"), "files": 1}]
 

@@ -22,38 +22,21 @@ from offload.cascade import CARD_PASS_RECORD
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
-from offload.events import Event, FileFailed
+from offload.events import Event, FileFailed, WarningIssued
 from offload.ledger import STATE_FOLDER, Ledger
-from support.cards import clips_card, corrupt_keeping_size_and_mtime
+from support.cardless_cascade import VICTIM, away, cascaded_then_card_away
+from support.cards import corrupt_keeping_size_and_mtime
+from support.event_log import EventLog
 from support.faultyfs import FaultyFS
 from support.offload_cli import copy_with_reports_in, newest_report, run_script
-
-VICTIM = "CLIPS/C003C002.mov"
 
 
 def _cascaded(
     tmp_path: Path, cards: Path, slow: int = 1, *, damage: bool = True, drop_slow: bool = True
 ) -> tuple[Path, list[Path], list[str]]:
-    """A 3-clip card ``C003`` cascaded by the CLI to fast1 and fast2 (the card feeds them)
-    and *slow* slow destinations; then the victim's slow copies deleted (unless not to
-    *drop_slow*: the last one kept), fast1's copy of it
-    damaged (size and date kept) unless not to *damage*, and the card moved away. Returns
-    the card's path (gone), the destinations and the command's arguments."""
-    card = clips_card(cards, 3, 300_000, card="C003", clip="C003C{:03d}.mov")
-    folders = [tmp_path / name for name in ("fast1", "fast2", "slowA", "slowB")[: 2 + slow]]
-    for folder in folders:
-        folder.mkdir()
-    command = [str(card), *map(str, folders[:2])]
-    for folder in folders[2:]:
-        command += ["--cascade-to", str(folder)]
-    code, said = copy_with_reports_in(tmp_path, *command)
-    assert code == 0, said
-    if drop_slow:
-        (folders[-1] / "C003" / VICTIM).unlink()
-    if damage:
-        corrupt_keeping_size_and_mtime(folders[0] / "C003" / VICTIM)
-    card.rename(cards / "away")
-    return card, folders, command
+    """``cascaded_then_card_away``: the card's path (gone), the destinations, the command."""
+    run = cascaded_then_card_away(tmp_path, cards, slow, damage=damage, drop_slow=drop_slow)
+    return run.card, run.folders, run.command
 
 
 def _revoked_in(root: Path) -> bool:
@@ -64,7 +47,7 @@ def _revoked_in(root: Path) -> bool:
 def _card_back_then_copy_to(tmp_path: Path, card: Path, fast1: Path) -> None:
     """The card back, ``offload copy CARD fast1``: the damaged copy is read back, never
     trusted on the ledger's word."""
-    (card.parent / "away").rename(card)
+    away(card).rename(card)
     code, said = copy_with_reports_in(tmp_path, str(card), str(fast1))
     assert "may be formatted" not in said, said
     assert code != 0, said
@@ -147,12 +130,98 @@ def test_a_damaged_fast_copy_found_by_the_existing_copies_check_is_revoked(
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("slow_damaged", [False, True], ids=["slow-intact", "slow-damaged"])
+def test_reverify_without_the_card_reads_the_next_fast_copy_in_the_damaged_ones_place(
+    tmp_path: Path, cards: Path, slow_damaged: bool
+) -> None:
+    """``--reverify`` without the card, fast1 damaged, fast2 good: the existing copies'
+    check revokes fast1 and reads fast2 in its place, as the copy job feeds from it; slow's
+    copy is verified against that read, or, damaged too, written again from fast2 (the
+    reports name fast2 as what fed it). fast1's line is said once (its ERROR; not again as
+    a reason to keep the card), and the same command then runs from fast2, exit 0.
+    Failed before (review of fixcascade59): fast2 was never read, the file failed ("re-run
+    with the card"), a damaged slow copy was kept damaged ("check the card"); then its
+    rewrite was announced "(only from the card's file as the ledger recorded it)"."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False)
+    fast1, fast2, slow = (folder / "C003" for folder in run.folders)
+    if slow_damaged:
+        corrupt_keeping_size_and_mtime(slow / VICTIM, at=10)
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *run.command)
+    assert code == 1, said
+    assert _revoked_in(fast1), said
+    words = " ".join(said.split())
+    assert f"read from the fast copy {fast2 / VICTIM} in its place" in words, said
+    assert words.count(f"the fast copy {fast1 / VICTIM} was verified by an earlier run") == 1
+    assert "found unlike the card's digests (named below)" in words, said
+    assert "check the card" not in words and "from the card," not in words, said
+    assert "the card's file" not in words, said
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "verified", result
+    assert {"copy_root": str(fast2), "files": 1} in data["destinations"][0]["fed_from"]
+    assert (slow / VICTIM).read_bytes() == (fast2 / VICTIM).read_bytes()
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *run.command)
+    assert code == 0, said
+
+
+@pytest.mark.timeout(120)
+def test_reverify_without_the_card_and_no_other_fast_copy_keeps_a_damaged_slow_copy_in_its_words(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``--reverify`` without the card, fast1 alone named (damaged) and slow's copy damaged
+    too: nothing to feed it from, so it is kept, in words naming the fast copy's bytes, and
+    the card's remedies are none of it. Failed before (review of fixcascade59): "not
+    written over with the card's bytes ... check the card (a changed file, bit rot, or a
+    flaky reader: read it again); to copy the card's file as it is now too, copy the card
+    with --into another folder", "the card's file is unlike its record too"."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(slow / "C003" / VICTIM, at=10)
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), str(fast1), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    words = " ".join(said.split())
+    for card_words in ("check the card", "copy the card with --into", "the card's file is"):
+        assert card_words not in words, said
+    assert "not written over with the fast copy's bytes, which nothing verified" in words
+    assert "(the fast copy standing in for the card is unlike the card's digests too)" in words
+    assert _revoked_in(fast1 / "C003"), said
+
+
+@pytest.mark.timeout(120)
+def test_a_damaged_fast_copy_is_said_once_as_it_is_found(tmp_path: Path, cards: Path) -> None:
+    """The copy job reads the damaged fast1: its line is a live event (``--json``'s
+    ``warning_issued``, code ``fast-copy-unlike-card``) before the read's failure is
+    announced, the one line of the report's ``folder_errors``. Failed before (review of
+    fixcascade59): no code, sent after the job."""
+    run = cascaded_then_card_away(tmp_path, cards)
+    log = EventLog()
+    report = offload(
+        run.card,
+        run.folders,
+        options=OffloadOptions(cascade=frozenset({2})),
+        sink=log,
+    )
+    assert report.exit_code == 1
+    said = [e for e in log.events if isinstance(e, WarningIssued) and VICTIM in e.message]
+    (found,) = [e for e in said if e.code == "fast-copy-unlike-card"]
+    assert found.path == str(run.fast1 / VICTIM), found
+    failed = next(e for e in log.events if isinstance(e, FileFailed) and e.destination_index < 0)
+    assert log.events.index(found) < log.events.index(failed)
+    assert report.folder_errors == [found.message]
+
+
+@pytest.mark.timeout(120)
 def test_an_io_error_on_the_fast_copy_revokes_nothing(
     tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
     """fast1 (its bytes good) read through a FaultyFS mount whose reads of the victim fail
     EIO: a read that computed no digest is no mismatch, so nothing is revoked and its record
-    of the card's pass stands; the file fails in the engine's words."""
+    of the card's pass stands; the file fails in the engine's words. The card is not read:
+    the summary's and the PDF's reasons to keep it, and the PDF's problem line, name the
+    fast copy standing in for it. Failed before (review of fixcascade59): "Do not format
+    the card: a file of the card failed as it was read" and "Card read FAILED"."""
     card, (fast1, fast2, slow), _ = _cascaded(tmp_path, cards, damage=False)
     drive = faulty_fs(backing=fast1)
     drive.fail("read", path=f"*{Path(VICTIM).name}")
@@ -164,6 +233,26 @@ def test_an_io_error_on_the_fast_copy_revokes_nothing(
     entry = Ledger(fast1 / "C003").load()[VICTIM]
     assert entry.state == "verified", entry
     assert (fast1 / "C003" / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    kept = "a file of the fast copy standing in for the card failed as it was read: CLIPS/"
+    page = _newest_pdf_words(tmp_path / "reports")
+    for words in (" ".join(said.split()), page):
+        assert "of the card failed" not in words and "ard read FAILED" not in words, words
+        assert kept in words, words
+    source = drive.mountpoint / "C003" / VICTIM
+    problem = "Read of the fast copy standing in for the card FAILED: cannot read bytes"
+    assert f"{problem} 0–299,999 (one read request) of source {source}" in page, page
+
+
+def _newest_pdf_words(reports: Path, *pages: str) -> str:
+    """The text of the newest PDF report in *reports* (``pdftotext`` given *pages*: "-l",
+    "1" for page 1), its white space folded to single spaces."""
+    pdf = max(reports.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext is not None
+    text = subprocess.run(
+        [pdftotext, *pages, str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return " ".join(text.split())
 
 
 def _row(data: dict[str, Any]) -> dict[str, Any]:
@@ -174,11 +263,15 @@ def _row(data: dict[str, Any]) -> dict[str, Any]:
 def test_a_file_fed_again_keeps_its_other_destinations_results(tmp_path: Path, cards: Path) -> None:
     """Two slow destinations, the victim verified on slowA already, gone from slowB. Failed
     before (review of fixcascade59): fed again without its results known before the copy,
-    its row held slowB's alone and slowA counted 2 of the card's 3 files."""
+    its row held slowB's alone and slowA counted 2 of the card's 3 files. The damaged
+    fast1 is said once by the terminal (its ERROR line). Failed before (its review): three
+    times, a WARNING, the reason to keep the card and the ERROR."""
     _card, folders, command = _cascaded(tmp_path, cards, slow=2)
     code, said = copy_with_reports_in(tmp_path, *command)
     assert code == 1, said
     assert f"fed again from the fast copy {folders[1] / 'C003' / VICTIM}" in said, said
+    damaged = f"the fast copy {folders[0] / 'C003' / VICTIM} was verified by an earlier run"
+    assert " ".join(said.split()).count(damaged) == 1, said
     data = newest_report(tmp_path / "reports")
     statuses = [d["status"] for d in _row(data)["destinations"]]
     assert len(statuses) == 2, _row(data)
@@ -256,11 +349,5 @@ def test_history_and_the_pdf_say_a_fast_copy_failed(tmp_path: Path, cards: Path)
     assert entry["result"].endswith(
         "but a fast copy it was fed from FAILED (found unlike the card)"
     )
-    pdf = max(reports.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)
-    pdftotext = shutil.which("pdftotext")
-    assert pdftotext is not None
-    text = subprocess.run(
-        [pdftotext, "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    first = " ".join(text.split())
+    first = _newest_pdf_words(reports, "-l", "1")
     assert "A FAST COPY FAILED" in first and "FAILED AFTER THE COPIES" not in first, first

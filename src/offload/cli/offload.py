@@ -241,6 +241,8 @@ class _WarningPrinter:
                 self._named.add(event.path)
             elif self._said_before(event):
                 return
+            elif event.code == PreflightCode.FAST_COPY_UNLIKE_CARD.value:
+                return  # its ERROR line at the end says it (the report's ``folder_errors``)
             self._print(f"WARNING: {event.message}")
         elif isinstance(event, CardReleased):
             self._print(card_released_line(event))

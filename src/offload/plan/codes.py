@@ -150,6 +150,11 @@ class PreflightCode(StrEnum):
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)
     # found wrong, with what became of it (offload.existing.found_wrong_warnings).
     COPY_NO_LONGER_MATCHES = "copy-no-longer-matches"
+    # Not a preflight finding: a cascade re-run without its card read a fast copy standing
+    # in for it unlike the card's digests (offload.cascade_refeed.Revoker.found), said live
+    # as it is found; the job report's ``folder_errors`` holds the same line (the terminal
+    # says it there, once).
+    FAST_COPY_UNLIKE_CARD = "fast-copy-unlike-card"
     # Not a preflight finding: a file of the card copied to a destination but left out of
     # its manifests (a name XML cannot hold: offload.manifests_writer), one per file and
     # destination, ``path`` the copy: verified or not as its entry says, in no manifest.

@@ -73,6 +73,7 @@ from offload.report.words import (
     fast_copies_failed,
     plural,
     run_check,
+    what_was_read,
 )
 from offload.state_names import THROUGH_A_CACHE
 
@@ -1603,6 +1604,10 @@ def build_view(
     card_cached = card_server = 0  # card files the full mode re-read through a cache
     failed_files = 0  # files the card failed to read or some copy of which failed
     failed_on: set[int] = set()  # the destinations where some copy failed (``failed_words``)
+    # Without its card, a cascade re-run read a fast copy of it: that read failed, not the
+    # card's (``what_was_read``).
+    stand_in = absent_card(data) is not None
+    read_failed = f"read of {what_was_read(True)} FAILED" if stand_in else "card read FAILED"
     for entry in data.get("files", []):
         source_error = entry.get("source_error")  # read once (a view's read is a call)
         file_failed = bool(source_error)
@@ -1617,9 +1622,9 @@ def build_view(
             if gone:
                 gone_at.append(len(failed_lines))
             failed_lines.append(
-                f"Card read FAILED: {error}"
+                f"{read_failed[0].upper()}{read_failed[1:]}: {error}"
                 if names_path(error, entry["path"])
-                else f"{entry['path']}: card read FAILED: {error}"
+                else f"{entry['path']}: {read_failed}: {error}"
             )
         for dest in entry.get("destinations", []):
             status = dest.get("status")

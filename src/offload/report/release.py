@@ -72,6 +72,7 @@ from offload.fs.below import (
     share_host,
     this_host,
 )
+from offload.report.words import fast_copies_failed, fast_copy_failed, plural, what_was_read
 from offload.state_names import (
     FOREIGN_STATE_REASON,
     STATE_FOLDER,
@@ -818,8 +819,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if source_error is not None:
         # A source error is any failure the card's file met as it was read: unreadable,
         # changed while read, a second read that differs, or refuted by the card's own
-        # ASC MHL history (the card was read then): not "could not be read".
-        kept.append(f"a file of the card failed as it was read: {source_error}")
+        # ASC MHL history (the card was read then): not "could not be read". Without the
+        # card, its fast copy was read: that copy's drive failed (``what_was_read``).
+        read = what_was_read(absent_card(data) is not None)
+        kept.append(f"a file of {read} failed as it was read: {source_error}")
     if data.get("missing_from_card"):
         kept.append(
             "files its own ASC MHL history lists are missing from it: "
@@ -879,6 +882,16 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     # A folder's time is no copy: the copies there are as verified, the date alone differs.
     said.update(str(r.get("message")) for r in unset if r.get("index") is not None)
     folder_errors = [e for e in data.get("folder_errors") or () if str(e) not in said]
+    # A fast copy standing for the absent card found unlike it: its own line says it whole
+    # (the terminal's ERROR, the documents' problem), counted here, not said again.
+    failed_copies = fast_copies_failed(folder_errors)
+    if failed_copies:
+        kept.append(
+            f"{plural(failed_copies, 'fast copy', 'fast copies')} standing in for it "
+            f"{'was' if failed_copies == 1 else 'were'} found unlike the card's digests "
+            "(named below)"
+        )
+    folder_errors = [e for e in folder_errors if not fast_copy_failed(e)]
     if folder_errors:
         kept.append(f"{folder_errors[0]}")
     # The cascade's verdict (its CARD line and sentence, ``cascade_words``): it did not

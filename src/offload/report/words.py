@@ -13,15 +13,35 @@ from __future__ import annotations
 FED_IN_THE_CARDS_PLACE = "read to feed the cascade in the card's place"
 
 
+#: The same, for a fast copy read by the existing copies' check (``--reverify``) in the
+#: card's place and found unlike it (``cascade_refeed.Revoker.unlike_at_source``).
+CHECKED_IN_THE_CARDS_PLACE = "read in the card's place to check the copies already there"
+
+
 def fast_copies_failed(folder_errors: object) -> int:
     """How many fast copies a job report's cascade re-run without its card found unlike the
-    card as it read them, by its ``folder_errors`` (``FED_IN_THE_CARDS_PLACE``): a copy
-    failed DURING the copy, the run's source, which no row shows; 0 for any other report."""
+    card as it read them, by its ``folder_errors`` (``FED_IN_THE_CARDS_PLACE``,
+    ``CHECKED_IN_THE_CARDS_PLACE``): a copy failed DURING the copy, the run's source, which
+    no row shows; 0 for any other report."""
     if not isinstance(folder_errors, list):
         return 0
-    return sum(
-        1 for line in folder_errors if isinstance(line, str) and FED_IN_THE_CARDS_PLACE in line
+    return sum(1 for line in folder_errors if fast_copy_failed(line))
+
+
+def fast_copy_failed(line: object) -> bool:
+    """Whether the ``folder_errors`` *line* is one of ``fast_copies_failed``."""
+    return isinstance(line, str) and (
+        FED_IN_THE_CARDS_PLACE in line or CHECKED_IN_THE_CARDS_PLACE in line
     )
+
+
+def what_was_read(stand_in: bool) -> str:
+    """What a run read as its source, in the words that say a file failed there: the card,
+    or (*stand_in*: a cascade re-run without its card, ``cascade.fast_copy_source``) the
+    fast copy standing in for it, whose drive is then what failed, never the card, which
+    was not read. The one rule of ``failed_words``, the card's release (``release``) and
+    the documents' problem lines (``content``)."""
+    return "the fast copy standing in for the card" if stand_in else "the card"
 
 
 def failed_words(
@@ -38,9 +58,9 @@ def failed_words(
     if not files:
         return ""
     if card_only and not destinations:
-        read = "the fast copy standing in for the card" if stand_in else "the card"
         return (
-            f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed as {read} "
+            f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed as "
+            f"{what_was_read(stand_in)} "
             "was read (no copy failed)"
         )
     on = (
