@@ -3273,15 +3273,17 @@ def _finish_destinations(
     for manifest in manifests:
         if manifest.error:
             report.destination_error(manifest.destination_index, manifest.error, "manifest")
-        # The warnings the job report lists as well as the run's output (docs/json.md).
         index = manifest.destination_index
+        # The warnings the job report lists as well as the run's output (docs/json.md).
+        root = roots.get(index)
+        # a bucket's copy root named by its s3:// URL, as the run's output names it
+        shown = None if root is None else _finding_path(str(root))
         report.warnings.extend(
-            PreflightItem(code, roots.get(index), manifest.warnings[at], index)
+            PreflightItem(code, shown, manifest.warnings[at], index)
             for at, code in manifest.coded.items()
         )
         # The card's files copied there that its manifests leave out: named in every saved
         # report, never only on the terminal (the copy's own state is its entry's).
-        root = roots.get(index)
         if root is not None:
             report.warnings.extend(
                 _not_in_manifest(

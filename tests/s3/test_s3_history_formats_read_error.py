@@ -99,7 +99,8 @@ def test_an_object_unreadable_at_the_manifest_step_after_its_read_back_stays_ver
 ) -> None:
     """As above, but C001's GETs at the manifest step answered 500: a read error says
     nothing of an object this run read back equal: verified, listed in xxh64 only, and a
-    warning says so (failed before: called FAILED)."""
+    warning says so (failed before: called FAILED), coded ``history-formats-unread`` (failed
+    before: its ``code`` null)."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     card = card_of_two(tmp_path)
     url = f"s3://{bucket}/day1"
@@ -123,6 +124,10 @@ def test_an_object_unreadable_at_the_manifest_step_after_its_read_back_stays_ver
     assert "copy FAILED" not in err, err
     assert f"{url}/A001/{CLIP} could not be read again" in err, err
     assert _result(tmp_path)["status"] == "verified"
+    # Its warning has a report code, as every warning after the copy (null before).
+    report = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    (warned,) = [w for w in report["warnings"] if "could not be read again" in w["message"]]
+    assert (warned["code"], warned["path"]) == ("history-formats-unread", f"{url}/A001"), warned
     text = _generation(s3_server.url, bucket, "0002")
     assert text.count('<md5 action="verified"') == 1, text  # C002's
     assert text.count('<xxh64 action="original"') == 1, text  # C001's, in the run's format
