@@ -30,7 +30,6 @@ import dataclasses
 import errno
 import os
 import shlex
-import tempfile
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -82,6 +81,7 @@ from offload.manifest.history import generation_number_of
 from offload.manifest.layout import CHAIN_FILE_NAME
 from offload.options import ExistingFilePolicy
 from offload.plan.codes import PreflightCode, PreflightItem
+from offload.run_scratch import MHL_PREFIX, scratch
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
@@ -521,7 +521,8 @@ def write_s3_manifests(
         backend = backends.get(destination.index)
         if backend is None:
             continue
-        with tempfile.TemporaryDirectory(prefix="offload-s3-mhl-") as staging:
+        # (a run killed here leaves it: the next one sweeps it, run_scratch)
+        with scratch(MHL_PREFIX) as staging:
             # Named as the copy root: the manifest's file name carries the root's name.
             root = Path(staging) / (destination.root.name or backend.store.url.bucket)
             settled: str | None = None
