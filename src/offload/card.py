@@ -147,6 +147,7 @@ from offload.plan.destination import copy_root_name
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
+from offload.plan.preflight.paths import remove_stale_probes
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report import loss
 from offload.report.refusal import refusal_entry
@@ -2420,6 +2421,10 @@ def _run_locked(
         removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept, failed)
         if failed:  # never kept silently: README promises a re-run cleans the partials
             sink.emit(WarningIssued(_unremoved_partials_message(failed), str(dest_plan.root)))
+        # A killed run's write probes (its pid gone, a minute old: no lock needed), where
+        # the preflight makes them: the copy root, or the folder given above it.
+        for folder in dict.fromkeys((dest_plan.root, dest_plan.destination)):
+            remove_stale_probes(folder)
         if os.path.realpath(dest_plan.root) in held:
             said: list[str] = []
             removed += _remove_stale_temps(dest_plan.root, said)
