@@ -177,6 +177,7 @@ if TYPE_CHECKING:
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
     from offload.destinations.s3ledger import S3Ledger
+    from offload.manifest.history import History
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.model import SourceFile
@@ -2448,10 +2449,13 @@ def _run_locked(
     if checks and plan.options.manifests.writes_ascmhl:
         # A copy its copy root's history knows only in other formats (a -t change) is
         # hashed in them too as it is read back: the generation then reads it no more.
+        copy_roots = {p.index: p.root for p in plan.plans}
         checks = _history_formats().with_history_formats(
             checks,
-            {p.index: p.root for p in plan.plans if p.index not in plan.backends},
+            copy_roots,
             copy.algorithms,
+            functools.partial(_history_of, plan, copy_roots),
+            adopting=plan.backends.keys(),
         )
     instead: dict[int, ExistingCopy] = {}  # existing.check_existing's *instead*
     # Made before the check: a fast copy standing for the card read unlike it there is
@@ -4260,6 +4264,18 @@ def _history_formats() -> ModuleType:
     from offload import history_formats
 
     return history_formats
+
+
+def _history_of(plan: OffloadPlan, roots: Mapping[int, Path], index: int) -> History:
+    """The ASC MHL history of destination *index*'s copy root: read there, or downloaded
+    from its bucket (``s3card.history_of``)."""
+    backend = plan.backends.get(index)
+    if backend is None:
+        from offload.manifest.history import read_history
+
+        return read_history(roots[index])
+    history: History = _s3().history_of(backend, roots[index])
+    return history
 
 
 def _read_back_in_history_formats(

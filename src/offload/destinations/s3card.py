@@ -86,6 +86,7 @@ from offload.run_scratch import MHL_PREFIX, scratch
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
     from offload.manifest.coverage import Entry, Lister
+    from offload.manifest.history import History
     from offload.manifest_options import ManifestOptions
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.plan.destination import DestinationPlan
@@ -646,6 +647,21 @@ def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[s
         return [Entry(n, d, False) for n, d in sorted(children.get(folder, set()))]
 
     return entries
+
+
+def history_of(backend: S3Backend, copy_root: Path) -> History:
+    """The ASC MHL history of the ``s3://`` copy root *copy_root* as its bucket holds it
+    now: its ``ascmhl/`` objects downloaded into a scratch folder (removed on return) and
+    read there. Its copies' read-back hashes in its formats a copy it knows only in others
+    (``history_formats.with_history_formats``), so the manifest step, which downloads it
+    again to write the generation, reads those objects no more. Raises OSError, HistoryError."""
+    from offload.manifest.history import read_history
+
+    with scratch(MHL_PREFIX) as staging:
+        root = Path(staging) / (copy_root.name or backend.store.url.bucket)
+        root.mkdir()
+        _download_history(backend, copy_root, root)
+        return read_history(root)
 
 
 def _download_history(
