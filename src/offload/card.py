@@ -147,6 +147,7 @@ from offload.plan.destination import copy_root_name
 from offload.plan.ignore import HISTORY_TO_BE_CARRIED
 from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
+from offload.plan.preflight.paths import remove_stale_probes
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report import loss
 from offload.report.refusal import refusal_entry
@@ -176,6 +177,7 @@ if TYPE_CHECKING:
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
     from offload.destinations.s3ledger import S3Ledger
+    from offload.manifest.history import History
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.model import SourceFile
@@ -2430,6 +2432,10 @@ def _run_locked(
         removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept, failed)
         if failed:  # never kept silently: README promises a re-run cleans the partials
             sink.emit(WarningIssued(_unremoved_partials_message(failed), str(dest_plan.root)))
+        # A killed run's write probes (its pid gone, a minute old: no lock needed), where
+        # the preflight makes them: the copy root, or the folder given above it.
+        for folder in dict.fromkeys((dest_plan.root, dest_plan.destination)):
+            remove_stale_probes(folder)
         if os.path.realpath(dest_plan.root) in held:
             said: list[str] = []
             removed += _remove_stale_temps(dest_plan.root, said)
@@ -2453,10 +2459,13 @@ def _run_locked(
     if checks and plan.options.manifests.writes_ascmhl:
         # A copy its copy root's history knows only in other formats (a -t change) is
         # hashed in them too as it is read back: the generation then reads it no more.
+        copy_roots = {p.index: p.root for p in plan.plans}
         checks = _history_formats().with_history_formats(
             checks,
-            {p.index: p.root for p in plan.plans if p.index not in plan.backends},
+            copy_roots,
             copy.algorithms,
+            functools.partial(_history_of, plan, copy_roots),
+            adopting=plan.backends.keys(),
         )
     instead: dict[int, ExistingCopy] = {}  # existing.check_existing's *instead*
     # Made before the check: a fast copy standing for the card read unlike it there is
@@ -3296,15 +3305,17 @@ def _finish_destinations(
     for manifest in manifests:
         if manifest.error:
             report.destination_error(manifest.destination_index, manifest.error, "manifest")
-        # The warnings the job report lists as well as the run's output (docs/json.md).
         index = manifest.destination_index
+        # The warnings the job report lists as well as the run's output (docs/json.md).
+        root = roots.get(index)
+        # a bucket's copy root named by its s3:// URL, as the run's output names it
+        shown = None if root is None else _finding_path(str(root))
         report.warnings.extend(
-            PreflightItem(code, roots.get(index), manifest.warnings[at], index)
+            PreflightItem(code, shown, manifest.warnings[at], index)
             for at, code in manifest.coded.items()
         )
         # The card's files copied there that its manifests leave out: named in every saved
         # report, never only on the terminal (the copy's own state is its entry's).
-        root = roots.get(index)
         if root is not None:
             report.warnings.extend(
                 _not_in_manifest(
@@ -4276,6 +4287,18 @@ def _history_formats() -> ModuleType:
     from offload import history_formats
 
     return history_formats
+
+
+def _history_of(plan: OffloadPlan, roots: Mapping[int, Path], index: int) -> History:
+    """The ASC MHL history of destination *index*'s copy root: read there, or downloaded
+    from its bucket (``s3card.history_of``)."""
+    backend = plan.backends.get(index)
+    if backend is None:
+        from offload.manifest.history import read_history
+
+        return read_history(roots[index])
+    history: History = _s3().history_of(backend, roots[index])
+    return history
 
 
 def _read_back_in_history_formats(

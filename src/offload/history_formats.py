@@ -18,26 +18,29 @@ formats in that same read (:func:`with_history_formats`: the history read once a
 start, for the destinations with such a copy), which a Ctrl-C stops as any read-back; the
 manifest step takes those digests (*read_back*) and reads it no more. A copy is still read
 once more at the manifest step otherwise: one trusted from the ledger (its generation lost:
-nothing new, a manifest gap), one adopted without a ledger entry, and one written now (the
-engine's read-back hashes the run's formats alone).
+nothing new, a manifest gap), one adopted without a ledger entry on a disk (its history is
+not read at the start for it), and one written now (the engine's read-back hashes the run's
+formats alone).
 
 A copy that cannot be read now, or no longer holds what was verified (its digest in the
 format this run or the ledger entry it was trusted by verified it in differs), is left
 out of the generation and *on_left_out* is told: its bytes there are nothing a generation
 can vouch for, and the copy writer fails it on that destination and revokes its ledger
 entry (``ManifestResult.found_wrong``), so the run never calls it verified and the next
-one does not trust it. An object store's copy (an S3 copy root's, read through
-``DestinationRecords.read_copy``) is never hashed in those formats as it is read back: every
-such object is read at the manifest step; one that this run verified and whose read fails
-for a reason that says nothing of it (:class:`CopyUnread`) is listed as the run verified it,
-with a warning. A history that knows no file costs nothing, one that does a dictionary
-look-up a file.
+one does not trust it. An object store's copy (an S3 copy root's) is hashed in those
+formats as it is read back likewise, its history downloaded at the start
+(``s3card.history_of``), also for a copy adopted without a ledger entry (a few small GETs
+against a full GET of each object); one read at the manifest step (through
+``DestinationRecords.read_copy``) that this run verified and whose read fails for a reason
+that says nothing of it (:class:`CopyUnread`) is listed as the run verified it, with a
+warning (``history-formats-unread``). A history that knows no file costs nothing, one that
+does a dictionary look-up a file.
 """
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -76,28 +79,42 @@ Reads = dict[str, "ManifestFile | str | Unread"]
 
 
 def with_history_formats(
-    checks: Sequence[ExistingCopy], roots: Mapping[int, Path], algorithms: Sequence[str]
+    checks: Sequence[ExistingCopy],
+    roots: Mapping[int, Path],
+    algorithms: Sequence[str],
+    read: Callable[[int], History] | None = None,
+    adopting: Collection[int] = (),
 ) -> list[ExistingCopy]:
-    """*checks* with the ``history_formats`` of each copy under one of *roots* (a local copy
-    root, by destination index) whose ASC MHL history records its path in formats none of
+    """*checks* with the ``history_formats`` of each copy under one of *roots* (a copy
+    root, by destination index; *read* reads the history of one, ``read_history`` of its
+    root by default: an ``s3://`` one's is downloaded) whose ASC MHL history records its
+    path in formats none of
     which the run hashes in (*algorithms*): the copy's read-back hashes it in them too
     (module doc). A history that cannot be read adds nothing (the manifest step names its
     problem); nor does one that knows no file. Reads the history of a destination only where
     a copy to read back there is one its ledger records without a format this run hashes
-    (``ledger_entry`` "digests": a ``-t`` change), once: a history of 5,000 files costs ~50 ms
+    (``ledger_entry`` "digests": a ``-t`` change), or, on one of *adopting* (the buckets:
+    a history is a few small GETs, a copy read again a full one), any copy adopted (ADOPT:
+    without a ledger entry vouching for it), once: a history of 5,000 files costs ~50 ms
     of CPU to read, which a ``--reverify`` run would otherwise pay twice (here and at the
     manifest step, which reads it again after carrying the card's); elsewhere such a copy
     is read again at the manifest step."""
+    from offload.existing import CheckKind
+
     computed = {resolve_algorithm(name).name for name in algorithms}
     indexes = {
         c.destination_index
         for c in checks
-        if c.destination_index in roots and c.ledger_entry == "digests"
+        if c.destination_index in roots
+        and (
+            c.ledger_entry == "digests"
+            or (c.destination_index in adopting and c.kind is CheckKind.ADOPT)
+        )
     }
     known_by_root: dict[int, Callable[[str], dict[str, str] | None]] = {}
     for index in indexes:
         try:
-            history = read_history(roots[index])
+            history = read_history(roots[index]) if read is None else read(index)
         except (OffloadError, OSError, ValueError):
             continue  # the manifest step reads it again and names its problem
         if history.knows_files():

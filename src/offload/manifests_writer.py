@@ -624,6 +624,13 @@ def _found_wrong(outcome: ManifestResult, relative: str, message: str) -> None:
     outcome.found_wrong[relative] = message
 
 
+def _coded_warning(outcome: ManifestResult, code: PreflightCode, message: str) -> None:
+    """*message* added to *outcome*'s warnings with its report *code* (``coded``: the JSON
+    report's and ``warning_issued``'s ``code``)."""
+    outcome.coded[len(outcome.warnings)] = code
+    outcome.warnings.append(message)
+
+
 def _leave_link_out(
     outcome: ManifestResult, relative: str, shown: str, note: str, state: LinkState
 ) -> None:
@@ -1285,7 +1292,9 @@ def _write_after_carrying(
             # an object store's copy verified now and unreadable now stays verified (an
             # object's GET failing says nothing of it: history_formats.CopyUnread), said
             verified_since=datetime.fromtimestamp(records.started_at, UTC),
-            on_unread=lambda _path, message: outcome.warnings.append(message),
+            on_unread=lambda _path, message: _coded_warning(
+                outcome, PreflightCode.HISTORY_FORMATS_UNREAD, message
+            ),
         )
     state = _nested_state(
         destination.root,

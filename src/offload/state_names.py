@@ -16,7 +16,15 @@ GENERATION_RECORD_NAME = "ascmhl-generation.json"
 # Our own state on a destination, partials of an interrupted run, and the piece of a partial's
 # name fusefat leaves as a folder entry of its own (``naming.is_partial_leftover``) are never
 # card content; the manifests carry the unanchored ones, so ``ascmhl-debug verify`` hides them too.
-TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*", ".offload-part")
+# So is the preflight's write probe (``preflight.paths._probe_write``), which a run killed in
+# the instant between its create and its delete leaves (the next run's start sweeps it).
+PROBE_PREFIX = ".offload-probe-"
+TOOL_IGNORE_PATTERNS = (
+    f"/{STATE_FOLDER}/",
+    ".offload-partial.*",
+    ".offload-part",
+    f"{PROBE_PREFIX}*",
+)
 # Why a source's root folder named like our state folder is left out when it holds no
 # ledger (``card.ignored_with_reasons``): not known to be ours, maybe the card's own content;
 # left out all the same (every copy root needs that name), so it keeps the card, named in

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from offload.verification import unreadable_folder
+from support.deep_folders import folders_deep
 from support.mounts import Mount
 from support.offload_cli import newest_report, offloaded_card, run_offload
 
@@ -234,3 +235,18 @@ def test_a_folder_the_disk_failed_to_read_is_told_to_check_the_drive(tmp_path: P
     said = unreadable_folder(tmp_path, tmp_path / "CLIPS", OSError(errno.EIO, "I/O error"))
     assert "check the drive" in said.message and "read access" not in said.message, said
     assert said.exit_code == 11, said
+
+
+def test_an_append_over_a_folder_1100_levels_deep_records_it(tmp_path: Path) -> None:
+    """A file 1,100 folders down in a copy root: ``verify --append`` records it (exit 21:
+    new, now recorded) and the next check passes. Failed before: a RecursionError traceback
+    (``IgnoreSpec._folder_excluded`` called itself a level at a time)."""
+    root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
+    with folders_deep(root, 1100) as deep:
+        (deep / "late.txt").write_bytes(b"late")
+        reports = tmp_path / "reports"
+        appended = run_offload("verify", "--append", "--report-dir", reports, root)
+        assert appended.returncode == 21, appended.stderr[-3000:]
+        assert "Traceback" not in appended.stderr, appended.stderr[-3000:]
+        checked = run_offload("verify", "--report-dir", reports, root)
+        assert checked.returncode == 0, checked.stderr[-3000:]

@@ -8,14 +8,18 @@ Before: exit 0 and not a word; the first check of the copy failed (the QA repro)
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from offload.manifest import read_history
 from support.ascmhl_judge import AscmhlJudge
+from support.deep_folders import folders_deep
 from support.offload_cli import offload_streams
+from support.pids import a_pid_not_running
 
 CODE = "foreign-in-copy-root"
 
@@ -23,7 +27,8 @@ CODE = "foreign-in-copy-root"
 def card_and_copy_root(tmp: Path) -> tuple[Path, Path]:
     """A card A001 and its copy root DEST/A001, which already holds what is not the card's:
     two files and a folder of files (foreign), and what no check calls new (an empty
-    folder, a folder of Finder files alone, a .DS_Store, a dead run's partial)."""
+    folder, a folder of Finder files alone, a .DS_Store, a dead run's partial, a killed
+    run's write probe: failed before, named as foreign and called new by both checks)."""
     card = tmp / "CARD" / "A001"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "A001C001.mov").write_bytes(b"a" * 20_000)
@@ -40,6 +45,8 @@ def card_and_copy_root(tmp: Path) -> tuple[Path, Path]:
     (root / "FINDER" / ".DS_Store").write_bytes(b"finder")
     (root / "CLIPS" / ".DS_Store").write_bytes(b"finder")
     (root / "CLIPS" / ".offload-partial.A001C009.mov.1234").write_bytes(b"p" * 10)
+    # a run killed between its write probe's create and delete (young: the sweep keeps it)
+    (root / f".offload-probe-{a_pid_not_running()}-00ff00ff00ff00ff").write_bytes(b"")
     return card, root
 
 
@@ -138,19 +145,9 @@ def test_a_foreign_folder_deeper_than_the_recursion_limit_is_named(
     (tmp_path / "DEST").mkdir()
     assert offload_streams("copy", card, tmp_path / "DEST")[0] == 0
     root = tmp_path / "DEST" / "A001"
-    deep = root
-    for _ in range(1_100):  # pathlib's and os's makedirs recurse too
-        deep = deep / "a"
-        deep.mkdir()
-    (deep / "f.txt").write_text("by hand\n")
-    try:
+    with folders_deep(root, 1_100, "a") as deep:
+        (deep / "f.txt").write_text("by hand\n")
         run_again_past_a_deep_folder(card, root, tmp_path)
-    finally:
-        # shutil.rmtree recurses too: pytest's clean-up of this folder would fail, later
-        (deep / "f.txt").unlink()
-        while deep != root:
-            deep.rmdir()
-            deep = deep.parent
 
 
 def run_again_past_a_deep_folder(card: Path, root: Path, tmp_path: Path) -> None:
@@ -264,3 +261,23 @@ def test_another_card_copied_into_the_root_is_not_foreign(
         assert code == 0, err
         assert CODE not in out
     assert judge.verify(root).returncode == 0
+
+
+def test_the_start_sweeps_a_killed_runs_write_probe(tmp_path: Path) -> None:
+    """The probes a killed run's preflight left in the copy root: removed by the next run's
+    start once its pid runs nothing and it is a minute old; a young one (a run making it
+    now, on a shared drive) and one of a pid that runs are kept. Failed before: each stayed."""
+    card, root = card_and_copy_root(tmp_path)
+    assert offload_streams("copy", "-q", "--report-dir", tmp_path / "r", card, root.parent)[0] == 0
+    dead = a_pid_not_running()
+    stale, young, running = (
+        root / f".offload-probe-{dead}-{'1' * 16}",
+        root / f".offload-probe-{dead}-{'2' * 16}",
+        root / f".offload-probe-{os.getpid()}-{'3' * 16}",
+    )
+    for probe in (stale, young, running):
+        probe.write_bytes(b"")
+    for probe in (stale, running):
+        os.utime(probe, (time.time() - 3600,) * 2)
+    assert offload_streams("copy", "-q", "--report-dir", tmp_path / "r", card, root.parent)[0] == 0
+    assert (stale.exists(), young.exists(), running.exists()) == (False, True, True)

@@ -59,12 +59,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_a_credential_helper_an_upload_starts_has_no_signal_blocked_and_ctrl_c_ends_the_run(
+def _uploading_with_a_sleeping_helper(
     s3_server: object, tmp_path: Path
-) -> None:
-    """Failed before: the helpers started from the engine's threads had SigBlk 4003
-    (SIGHUP, SIGINT, SIGTERM blocked); the Ctrl-C to the process group left the helper
-    asleep and ``offload`` waiting for it."""
+) -> tuple[subprocess.Popen[str], Path]:
+    """A real ``offload copy --json`` of three multipart clips, its credentials from
+    *HELPER*, started in a process group of its own, once its upload is under way and a
+    helper it started since sleeps (as one waiting for an MFA code does); and the helpers' log."""
     url_base: str = s3_server.url  # type: ignore[attr-defined]
     bucket = new_bucket(url_base)
     helper = tmp_path / "helper.py"
@@ -95,12 +95,26 @@ def test_a_credential_helper_an_upload_starts_has_no_signal_blocked_and_ctrl_c_e
             event = json.loads(line)
             if event["event"] == "progress" and event["destinations"][0]["bytes_written"]:
                 break
-        started = len(_helpers(log))
         sleep.touch()
         deadline = time.monotonic() + 30
         while not any(h["sleeping"] for h in _helpers(log)):
             assert time.monotonic() < deadline, "no helper started after the upload began"
             time.sleep(0.05)
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return process, log
+
+
+def test_a_credential_helper_an_upload_starts_has_no_signal_blocked_and_ctrl_c_ends_the_run(
+    s3_server: object, tmp_path: Path
+) -> None:
+    """Failed before: the helpers started from the engine's threads had SigBlk 4003
+    (SIGHUP, SIGINT, SIGTERM blocked); the Ctrl-C to the process group left the helper
+    asleep and ``offload`` waiting for it."""
+    process, log = _uploading_with_a_sleeping_helper(s3_server, tmp_path)
+    try:
         os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
         out, err = process.communicate(timeout=30)
     finally:
@@ -108,8 +122,42 @@ def test_a_credential_helper_an_upload_starts_has_no_signal_blocked_and_ctrl_c_e
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
     helpers = _helpers(log)
-    assert len(helpers) > started, helpers
+    assert len(helpers) > 1, helpers
     blocked = [h for h in helpers if h["blocked"] & HANDLED_BITS]
     assert not blocked, f"helpers started with SIGHUP/SIGINT/SIGTERM blocked: {blocked}"
     assert process.returncode == 130, out[-2000:] + err
     assert not [h for h in helpers if _alive(h["pid"])], helpers
+
+
+def test_a_cancel_waiting_for_a_credential_helper_names_the_helper_not_the_service(
+    s3_server: object, tmp_path: Path
+) -> None:
+    """A SIGINT to ``offload`` alone (``kill -INT``: the helper, asleep, not signalled):
+    the cancel waits for the helper, which botocore waits for with no timeout. Failed
+    before: "the service has not answered ...; ... once its timeout ends" (the request
+    never reached the service, and no timeout ends that wait)."""
+    process, log = _uploading_with_a_sleeping_helper(s3_server, tmp_path)
+    assert process.stdout is not None
+    try:
+        process.send_signal(signal.SIGINT)
+        for line in process.stdout:
+            if json.loads(line)["event"] == "cancel_waiting":
+                break
+        (sleeper,) = [h for h in _helpers(log) if h["sleeping"]]
+        os.kill(sleeper["pid"], signal.SIGTERM)  # the person ends the helper
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    said = " ".join(err.split())
+    assert process.returncode == 130, out[-2000:] + err
+    assert (
+        "cancelling: waiting for a call on destination 1 (s3://" in said
+        and "(none for 5 s: the credential helper (the AWS profile's credential_process) "
+        "that the requests of destination 1 wait for has not answered, and nothing times it "
+        "out: it may be waiting for someone (an MFA code, a login): answer it or end it); the "
+        "partial uploads are removed once it answers or is ended"
+        in said
+    ), said
+    assert "service has not answered" not in said, said

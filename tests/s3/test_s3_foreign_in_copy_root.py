@@ -35,6 +35,7 @@ def test_objects_not_the_cards_are_warned_of(s3_server, bucket, tmp_path, judge)
     ]
     assert saved["message"].startswith(message)
     assert "/tmp" not in saved["message"]  # the staging folder never named
+    assert saved["path"] == url  # its s3:// URL (was /s3:/..., the stand-in path)
 
     code, out, _ = verify(tmp_path, s3_server.url, url)
     assert code == 21

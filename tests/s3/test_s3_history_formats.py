@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from s3.conftest import admin
 from s3.test_s3_cli import keys, offload
 from support.tcpproxy import FaultProxy
@@ -60,7 +62,9 @@ def test_a_format_change_records_the_historys_format_verified_on_a_bucket(  # ty
     assert text.count('action="failed"') == 2, text  # md5 and xxh64 of the replaced clip
     assert "now records CLIPS/A001C002.mov as failed" in err, err
     flat = " ".join(err.split())
-    assert f"objects on {url}/A001 that its ASC MHL history knows only" in flat, err
+    # The clip kept was hashed in the history's formats by its read-back; the one written
+    # now (the engine's read-back hashes the run's formats alone) is read once more.
+    assert f"1 object on {url}/A001 that its ASC MHL history knows only" in flat, err
     # A bucket's GETs stop at a cancel (failed before: "which a Ctrl-C does not stop").
     assert "a Ctrl-C stops them" in flat and "does not stop" not in flat, err
 
@@ -112,5 +116,50 @@ def test_a_history_lacking_the_runs_format_gets_one_generation_not_a_read_each_r
     assert reads == [2, 0, 0]
     assert said == [True, False, False]
     text = _generation(s3_server.url, bucket, "0002")
+    assert text.count('<md5 action="verified"') == 2, text
+    assert text.count('<xxh64 action="verified"') == 2, text
+
+
+def _clip_gets(tmp_path: Path, s3_server, bucket: str, *args: str) -> tuple[int, str, int]:  # type: ignore[no-untyped-def]
+    """``offload copy *args*`` through a fault proxy: its exit code, stderr, and how many
+    GETs of the card's clips' objects it made (the server's request log, as the proxy saw)."""
+    clips = {f"/{bucket}/day1/A001/CLIPS/{n}" for n in ("A001C001.mov", "A001C002.mov")}
+    proxy = FaultProxy(s3_server.port)
+    try:
+        code, _, err = offload(tmp_path, "--s3-endpoint", proxy.url, *args)
+        methods, targets = proxy.stats.methods, proxy.targets
+    finally:
+        proxy.close()
+    gets = sum(
+        m == "GET" and t.split("?")[0] in clips for m, t in zip(methods, targets, strict=True)
+    )
+    return code, err, gets
+
+
+@pytest.mark.parametrize("ledger", ["kept", "lost"])
+def test_a_format_change_reads_each_object_at_the_manifest_step_no_more(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, ledger: str
+) -> None:
+    """``-t md5``, then ``-t xxh64`` (*ledger* "lost": the bucket's ledger objects deleted
+    first, so the objects are adopted without a ledger entry): each object's read-back
+    hashes it in md5 too (the history's format), and the manifest step lists it with that
+    digest, reading it no more, as on a disk. 4 GETs of the 2 objects: the read-back's, and
+    the read of each after its metadata is given xxh64 (``complete_adopted``). Failed
+    before: 6 (the manifest step read each again, and said so)."""
+    card = card_of_two(tmp_path)
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "-t", "md5", str(card), url)
+    assert code == 0, err
+    if ledger == "lost":
+        client = admin(s3_server.url)
+        for key in keys(s3_server.url, bucket):
+            if "/.offload/ledger/" in key:
+                client.delete_object(Bucket=bucket, Key=key)
+    code, err, gets = _clip_gets(tmp_path, s3_server, bucket, "-t", "xxh64", str(card), url)
+    assert code == 0, err
+    assert "read once more at the manifest step" not in " ".join(err.split()), err
+    assert gets == 4, err
+    text = _generation(s3_server.url, bucket, "0002")
+    assert 'action="original"' not in text, text
     assert text.count('<md5 action="verified"') == 2, text
     assert text.count('<xxh64 action="verified"') == 2, text

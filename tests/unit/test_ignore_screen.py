@@ -142,7 +142,7 @@ def test_the_scans_default_rules_are_decided_by_a_files_last_name_alone() -> Non
     screen = rules.spec._file_screen
     assert screen is not None and screen.names_only
     assert screen.names >= {".DS_Store", "Thumbs.db", "System Volume Information"}
-    assert set(screen.prefixes) == {"._", ".Trash-", ".offload-partial."}
+    assert set(screen.prefixes) == {"._", ".Trash-", ".offload-partial.", ".offload-probe-"}
 
 
 def test_name_forms_of_the_kept_translations() -> None:

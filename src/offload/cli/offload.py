@@ -877,6 +877,31 @@ class _CancelWaitingSaid:
             self._tell(f"cancelling: {self.words}")
 
 
+def _helper_waited(plan: OffloadPlan, index: int) -> bool:
+    """Whether destination *index* is a bucket whose credential helper is running now."""
+    backend = plan.backends.get(index)
+    return backend is not None and backend.store.credential_helper_waited()
+
+
+def _helper_words(helped: Sequence[int], buckets: Sequence[int]) -> str:
+    """Why a cancel waits on the buckets *buckets*, *helped* among them waiting for their
+    credential helper: botocore starts the AWS profile's ``credential_process`` to sign a
+    request and waits for it with no timeout, so that request never reached the service
+    and no timeout of the service's ends the wait (``s3helpers``)."""
+    whose = " and ".join(f"destination {i + 1}" for i in helped)
+    words = (
+        "the credential helper (the AWS profile's credential_process) that the requests of "
+        f"{whose} wait for has not answered, and nothing times it out: it may be waiting "
+        "for someone (an MFA code, a login): answer it or end it"
+    )
+    others = [i for i in buckets if i not in helped]
+    if others:
+        rest = " and ".join(f"destination {i + 1}" for i in others)
+        have = "services have" if len(others) > 1 else "service has"
+        words += f"; the {have} of {rest} not answered, a timeout ending that wait"
+    return words
+
+
 def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: bool) -> str:
     """What a cancel still waits for, and what ends it: a call blocked in the kernel (a
     hung card reader, a FUSE filesystem) is not ended by kill -9 either (the process stays,
@@ -903,6 +928,13 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
         # A destination's call may be a long, healthy write or flush (gigabytes of cache
         # going to a slow USB disk): never advise pulling a drive that may be writing, which
         # can damage its filesystem and every copy on it; a bucket's call ends at its timeout.
+        helped = [i for i in event.destinations if _helper_waited(plan, i)]
+        if helped and all(index in plan.backends for index in event.destinations):
+            return (
+                waited + _helper_words(helped, event.destinations) + "); the partial "
+                "uploads are removed once it answers or is ended (the same command run "
+                "again removes what is left)"
+            )
         if all(index in plan.backends for index in event.destinations):
             service = "the services have" if many else "the service has"
             once = (
@@ -923,6 +955,9 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
                 if len(buckets) > 1
                 else ("its service has", "the service answers, or once its timeout ends")
             )
+            said = f"on {named[0]}, {service} not answered"
+            if helped:
+                said, answer = _helper_words(helped, buckets), "the helper answers or is ended"
             drives = (
                 "they may still be writing or flushing their caches"
                 if len(disks) > 1
@@ -932,7 +967,7 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
                 "the drives' calls return" if len(disks) > 1 else "the drive's call returns"
             )
             return (
-                waited + f"on {named[0]}, {service} not answered; on {named[1]}, {drives}, "
+                waited + f"{said}; on {named[1]}, {drives}, "
                 "which a slow drive takes long to do, or may hang); the partial uploads are "
                 f"removed once {answer} the wait, the partial files once {disk_calls}; "
                 f"kill -9 ends the run only once {disk_calls}; "

@@ -30,7 +30,6 @@ import dataclasses
 import errno
 import os
 import shlex
-import tempfile
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -82,10 +81,12 @@ from offload.manifest.history import generation_number_of
 from offload.manifest.layout import CHAIN_FILE_NAME
 from offload.options import ExistingFilePolicy
 from offload.plan.codes import PreflightCode, PreflightItem
+from offload.run_scratch import MHL_PREFIX, scratch
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
     from offload.manifest.coverage import Entry, Lister
+    from offload.manifest.history import History
     from offload.manifest_options import ManifestOptions
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.plan.destination import DestinationPlan
@@ -521,7 +522,8 @@ def write_s3_manifests(
         backend = backends.get(destination.index)
         if backend is None:
             continue
-        with tempfile.TemporaryDirectory(prefix="offload-s3-mhl-") as staging:
+        # (a run killed here leaves it: the next one sweeps it, run_scratch)
+        with scratch(MHL_PREFIX) as staging:
             # Named as the copy root: the manifest's file name carries the root's name.
             root = Path(staging) / (destination.root.name or backend.store.url.bucket)
             settled: str | None = None
@@ -645,6 +647,21 @@ def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[s
         return [Entry(n, d, False) for n, d in sorted(children.get(folder, set()))]
 
     return entries
+
+
+def history_of(backend: S3Backend, copy_root: Path) -> History:
+    """The ASC MHL history of the ``s3://`` copy root *copy_root* as its bucket holds it
+    now: its ``ascmhl/`` objects downloaded into a scratch folder (removed on return) and
+    read there. Its copies' read-back hashes in its formats a copy it knows only in others
+    (``history_formats.with_history_formats``), so the manifest step, which downloads it
+    again to write the generation, reads those objects no more. Raises OSError, HistoryError."""
+    from offload.manifest.history import read_history
+
+    with scratch(MHL_PREFIX) as staging:
+        root = Path(staging) / (copy_root.name or backend.store.url.bucket)
+        root.mkdir()
+        _download_history(backend, copy_root, root)
+        return read_history(root)
 
 
 def _download_history(

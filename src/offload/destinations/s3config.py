@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 # S3's multipart limits and the part checksums: a module of their own, which the command's
 # parser reads without loading this one (a copy with no s3:// destination never does).
+from offload.destinations import s3helpers
 from offload.destinations.s3limits import CHECKSUMS as CHECKSUMS
 from offload.destinations.s3limits import MAX_PART_SIZE as MAX_PART_SIZE
 from offload.destinations.s3limits import MAX_PARTS as MAX_PARTS
@@ -333,6 +334,7 @@ def make_client(settings: S3Settings) -> S3Client:
         ) from None
     except ConfigParseError as exc:
         raise UsageError(_unparsable(exc, config, credentials)) from None
+    helpers = s3helpers.watch(core)  # what a cancel waits for, said (s3helpers)
     client = _client(session, settings, path_style=bool(settings.endpoint_url))
     endpoint = client.meta.endpoint_url or ""
     if not settings.endpoint_url and not _is_aws(endpoint) and settings.addressing_style is None:
@@ -340,6 +342,7 @@ def make_client(settings: S3Settings) -> S3Client:
         # hand: an S3-compatible service, reached path-style as one named by --s3-endpoint is.
         client = _client(session, settings, path_style=True)
     _SESSIONS[client] = (session, settings.profile, config, credentials)
+    s3helpers.remember(client, helpers)
     return client
 
 

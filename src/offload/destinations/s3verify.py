@@ -103,6 +103,7 @@ from offload.manifest.verify import (
     hash_file_plain,
     naming_reason,
 )
+from offload.run_scratch import VERIFY_PREFIX, scratch
 
 
 def verify_s3(
@@ -148,7 +149,8 @@ def verify_s3(
             store.check(writes=False)
         backend = S3Backend(store)
         shown_root = S3ShownPath(s3_root(url))
-        with tempfile.TemporaryDirectory(prefix="offload-s3-verify-") as staging:
+        # (a check killed here leaves it: the next one sweeps it, run_scratch)
+        with scratch(VERIFY_PREFIX) as staging:
             name = PurePosixPath(url.prefix).name or url.bucket
             root = Path(staging) / name
             root.mkdir()

@@ -109,6 +109,7 @@ KNOWN_TRANSLATIONS: dict[str, str] = {
     "/.offload": r"^\.offload(?:/|$)",
     ".offload-partial.*": r"^(?:.+/)?\.offload\-partial\.[^/]*(?:/|$)",
     ".offload-part": r"^(?:.+/)?\.offload\-part(?:/|$)",
+    ".offload-probe-*": r"^(?:.+/)?\.offload\-probe\-[^/]*(?:/|$)",
 }
 
 
@@ -302,11 +303,27 @@ class IgnoreSpec:
         return not any(self._folder_excluded(head) for head in heads if head)
 
     def _folder_excluded(self, folder: str) -> bool:
-        cached = self._folder_cache.get(folder)
-        if cached is None:
-            cached = self.excludes(folder, is_dir=True)
-            self._folder_cache[folder] = cached
-        return cached
+        """:meth:`excludes` of *folder* as a folder, cached. Iterative: the folders above it
+        not judged yet are judged from the top down, each once the one above it is known
+        (a call a level would stop at Python's recursion limit ~1,000 levels deep)."""
+        cache = self._folder_cache
+        cached = cache.get(folder)
+        if cached is not None:
+            return cached
+        pending = [folder]  # not judged yet, the deepest first
+        excluded = False  # the judged folder above them (none: the root)
+        head = folder.rpartition("/")[0]
+        while head:
+            known = cache.get(head)
+            if known is not None:
+                excluded = known
+                break
+            pending.append(head)
+            head = head.rpartition("/")[0]
+        for path in reversed(pending):
+            excluded = excluded or self.matches(path, is_dir=True)
+            cache[path] = excluded
+        return excluded
 
 
 # pathspec's translation of a pattern without a ``/`` (but a trailing one): the pattern's

@@ -91,6 +91,10 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_NOT_CARRIED = "card-history-not-carried"
     # A verified copy a new generation records as failed: unlike its path's first record.
     HISTORY_RECORDS_FAILED = "history-records-failed"
+    # A copy this run verified (an object store's) that could not be read again at the
+    # manifest step in the formats its history records it in: listed in the run's formats
+    # only, still verified (history_formats.Unread).
+    HISTORY_FORMATS_UNREAD = "history-formats-unread"
     # Not a preflight finding: what stands in a copy root that is not the card's and that no
     # manifest records (put there by hand, another tool's), which the generation just
     # written does not list: ascmhl-debug verify of the copy root calls it new (manifest.foreign).

@@ -82,6 +82,8 @@ TOOL_IGNORE_REASONS: dict[str, str] = {
     "content",
     ".offload-part": "a piece of an offload-ai partial file's name that fusefat left as a "
     "folder entry of its own, not the card's content",
+    ".offload-probe-*": "a write probe an offload-ai run killed during its checks left, not "
+    "the card's content",
 }
 
 #: The pattern that :attr:`IgnoreRules.exclude_root_ascmhl` adds: the ASC MHL history folder at

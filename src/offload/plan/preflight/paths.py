@@ -9,6 +9,7 @@ import errno
 import os
 import shlex
 import stat
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from offload.plan.filesystem import (
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
+from offload.state_names import PROBE_PREFIX
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -189,7 +191,7 @@ def _probe_write(folder: Path, keep: KeptProbes | None = None, index: int = -1) 
     whatever happens meanwhile. The folder gets its times of before the probe back once the
     probe is gone, where nothing else changed it since the create (:func:`_remove_probe`).
     Returns the create's or close's error, None once done."""
-    probe = folder / f".offload-probe-{os.getpid()}-{os.urandom(8).hex()}"
+    probe = folder / f"{PROBE_PREFIX}{os.getpid()}-{os.urandom(8).hex()}"
     times = _folder_times(folder)
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -214,6 +216,44 @@ def _probe_write(folder: Path, keep: KeptProbes | None = None, index: int = -1) 
         _remove_probe(probe, times, made)
         raise
     return None
+
+
+# A probe lives for the instant between its create and its delete: one this old whose
+# process is gone is a killed run's.
+_PROBE_STALE_S = 60.0
+
+
+def remove_stale_probes(folder: Path) -> int:
+    """Delete the write probes (:func:`_probe_write`) in *folder* that runs killed between
+    their create and their delete left: a probe's name carries its maker's pid; one whose pid
+    runs no process here and that was not changed in the last minute is a dead run's (a pid
+    of another host, on a shared drive, runs nothing here: its probe, past that minute, was
+    never to outlive it either). Returns how many were deleted. Never raises: a folder that
+    cannot be listed, a probe that cannot be deleted, is left as it is."""
+    from offload.lock import holder_gone, process_space
+
+    removed, host, space = 0, os.uname().nodename, process_space()
+    try:
+        with os.scandir(folder) as entries:
+            probes = [e for e in entries if e.name.startswith(PROBE_PREFIX)]
+    except OSError:
+        return 0
+    for entry in probes:
+        pid_text = entry.name[len(PROBE_PREFIX) :].partition("-")[0]
+        try:
+            pid = int(pid_text)
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if time.time() - entry.stat(follow_symlinks=False).st_mtime < _PROBE_STALE_S:
+                continue
+            # (judged in this process space: the name holds no other; lock.holder_gone)
+            if not holder_gone(host, pid, space):
+                continue
+            os.unlink(entry.path)
+        except (ValueError, OSError):
+            continue
+        removed += 1
+    return removed
 
 
 def remove_probes(probes: KeptProbes) -> None:
