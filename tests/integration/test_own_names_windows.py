@@ -23,13 +23,17 @@ def test_reports_of_a_card_named_as_windows_refuses_follow_the_drives_rules(
     report into .../reports: No such file or directory", the destination FAILED though its
     copy was verified, and again at every re-run), fusefat refused it too, and on NTFS the
     reports were named with a ':' Windows cannot open. Now each report is named
-    ``W_12 _<date>Z``, the same on every drive and in the local report folder: exit 0."""
+    ``W_12 _<date>Z``, the same on every drive and in the local report folder: exit 0; and
+    the refused run's record in a local report folder on exFAT is written (it was lost)."""
     card = tmp_path / CARD_NAME
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "W.MOV").write_bytes(os.urandom(5000))
     drives = [exfat_loop().path, ntfs_loop().path, fusefat_mount().path]
-    refused = run("copy", card, *drives, "--report-dir", tmp_path / "r0")
+    local = exfat_loop().path  # the local report folder on exFAT too: the refusal's record
+    refused = run("copy", card, *drives, "--report-dir", local)
     assert refused.returncode == 64, refused.stdout + refused.stderr
+    [record] = (local / "refused").iterdir()
+    assert record.name.startswith("W_12 _"), record
     into = [drive / "W_12" for drive in drives]
     assert " ".join(map(str, into)) in refused.stderr, refused.stderr
     for folder in into:
