@@ -20,6 +20,7 @@ from pathlib import Path
 from offload.fs.mtimes import mtime_range
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.results import CopyAction, DestinationStatus, FileResult
+from offload.zone_shift import ZONE_STEP_NS
 
 _NS = 1_000_000_000
 # FAT stores a date in steps of 2 s: a copy within that of its card file's date kept it.
@@ -31,7 +32,13 @@ _ASKED_AT_MOST = 3
 
 def shift_words(shift_ns: int) -> str:
     """*shift_ns* (the copy's date minus its card file's) in words: ``5 h later``, ``5 h 30
-    min earlier``, ``42 s later``."""
+    min earlier``, ``42 s later``. A shift within FAT's 2 s of a whole quarter hour is a
+    time zone's (``zone_shift.ZONE_STEP_NS``) and said as one: a card file dated at an odd
+    second shows 4:59:59 later under a 5 h zone (FAT keeps 2 s steps), said ``5 h later``,
+    not ``4 h 59 min``."""
+    quarter = round(shift_ns / ZONE_STEP_NS) * ZONE_STEP_NS
+    if quarter and abs(shift_ns - quarter) <= _GRANULARITY_NS:
+        shift_ns = quarter
     seconds = round(abs(shift_ns) / _NS)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)

@@ -260,6 +260,65 @@ def test_a_rerun_with_nothing_new_fits_where_a_whole_ledger_and_generation_would
     assert len(os.listdir(copy_root / ".offload" / "reports")) == 8  # two runs' reports
 
 
+def test_a_rerun_onto_a_tmpfs_left_with_5_inodes_creates_its_reports_alone(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """QA's case: a finished card's re-run onto a tmpfs with 5 free inodes (nr_inodes) was
+    refused "out of inodes ... the copy creates 17: short by 12", though it makes its 4
+    reports alone (the folders, ledger, lock, stamp and chain are there, no generation is
+    written). Failed before: exit 64. Now it passes and creates 4; with 4 free it is
+    refused, naming 5 (a report's temporary copy kept), nothing written."""
+    drive = tmpfs_mount(16 * MIB, nr_inodes=400).path
+    card = make_card(tmp_path / "card", 30, 1000)
+    reports = tmp_path / "reports"
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    filler = drive / "filler"
+    filler.mkdir()
+    for free in (4, 5):
+        while os.statvfs(drive).f_favail > free:
+            (filler / str(os.statvfs(drive).f_favail)).touch()
+        code, output = offload("copy", card, drive, "--report-dir", reports)
+        if free == 4:
+            assert code == 64 and "the copy creates 5: short by 1" in output, output
+            (filler / str(os.statvfs(drive).f_favail + 1)).unlink()
+        else:
+            assert code == 0, output
+    assert os.statvfs(drive).f_favail == 1  # its 4 reports
+    assert len(os.listdir(drive / card.name / ".offload" / "reports")) == 8
+
+
+def test_a_rerun_onto_exfat_1m_clusters_nearly_full_needs_its_reports_alone(
+    tmp_path: Path, exfat_loop: Callable[..., ExfatLoop], judge: AscmhlJudge
+) -> None:
+    """QA's case: exFAT with 1 MiB clusters and 4 free (4.2 MB): a finished card's re-run
+    was refused "needs 13.6 MB: short by 9.4 MB" (a whole ledger, the folders, stamp, chain
+    and lock again), though it writes 4 reports of a cluster each. Failed before: exit 64.
+    Now it passes and takes 4 clusters; with 3 it is refused."""
+    drive = exfat_loop(48 * MIB, cluster="1M").path
+    card = make_card(tmp_path / "card", 20, 3000)
+    reports = tmp_path / "reports"
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0, output
+
+    def free() -> int:
+        st = os.statvfs(drive)
+        return st.f_bavail * st.f_frsize // MIB
+
+    for clusters in (3, 4):
+        with open(drive / f"filler{clusters}", "wb") as out:
+            out.write(bytes((free() - clusters) * MIB))
+        assert free() == clusters
+        code, output = offload("copy", card, drive, "--report-dir", reports)
+        if clusters == 3:
+            assert code == 64 and "not enough free space" in output, output
+            (drive / "filler3").unlink()
+        else:
+            assert code == 0, output
+    assert free() == 0
+    assert judge.verify(drive / card.name).clean
+
+
 def test_few_inodes_reported_by_a_fuse_filesystem_warn_and_the_copy_starts(
     tmp_path: Path,
     ext4_loop: Callable[..., Ext4Loop],

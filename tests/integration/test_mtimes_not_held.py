@@ -148,3 +148,38 @@ def test_pfndispatchcopy_warns_on_stderr_when_a_date_is_not_kept(
         assert line.startswith("WARNING: the source file is dated outside what exFAT"), line
         assert "card" not in line, line
         assert f"'{name}' dated " in line and shown in line, line
+
+
+def test_the_manifest_records_the_card_files_date_where_the_drive_shows_another(
+    tmp_path: Path, exfat_loop: Any, judge: Any
+) -> None:
+    """What README's "Manifests" says: an ASC MHL generation's ``lastmodificationdate`` is
+    the card file's date (as the ledger and reports give it), also where the drive cannot
+    hold it (exFAT: 1965 shown as 1980, 2120 as another date; the ``mtime-not-kept``
+    warning says what it shows), and the reference tool accepts the copy root so, read
+    after a replug (the dates the disk holds)."""
+    import re
+
+    card = tmp_path / "CARD"
+    (card / "T").mkdir(parents=True)
+    for name, mtime in (("old.bin", OLD), ("future.bin", FUTURE)):
+        (card / "T" / name).write_bytes(os.urandom(1000))
+        os.utime(card / "T" / name, ns=(mtime, mtime))
+    disk = exfat_loop(32 << 20)
+    done = run("copy", card, disk.path, "--report-dir", tmp_path / "reports")
+    assert done.returncode == 0, done.stderr
+    root = disk.path / "CARD"
+    [generation] = (root / "ascmhl").glob("0001_*.mhl")
+    recorded = dict(
+        (path, date)
+        for date, path in re.findall(
+            r'lastmodificationdate="([^"]+)">(T/[a-z]+\.bin)</path>', generation.read_text()
+        )
+    )
+    assert recorded == {
+        "T/old.bin": "1965-01-01T00:00:00+00:00",
+        "T/future.bin": "2120-01-01T00:00:00+00:00",
+    }, recorded
+    with exfat_replugged(disk):  # what the disk holds, not exfat-fuse's memory of the set date
+        assert (root / "T" / "old.bin").stat().st_mtime_ns != OLD
+        assert judge.verify(root).returncode == 0

@@ -83,3 +83,45 @@ def test_the_reserve_holds_what_an_offload_writes_of_its_own(
         # Close to it: the margins of the per-file sizes, and the fixed part of each file.
         assert estimate.bytes - taken <= 0.4 * taken + 20 * BLOCK, (taken, estimate.bytes)
         assert entries <= OWN_ENTRIES
+
+
+@pytest.mark.parametrize("extra", [(), ("--mhl", "both")])
+def test_the_reserve_of_a_rerun_holds_what_it_writes_of_its_own(
+    tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    """A re-run's reserve counts what the copy root holds already (``present_own``): the
+    folders, ledger, lock, stamp and chain are not made again. What a re-run with nothing
+    new (its reports alone) and one with 10 new files (a generation, ledger lines) write of
+    their own stays within it, in blocks and entries."""
+    from offload.plan.preflight.space import present_own
+
+    card = tmp_path / "card" / "A001"
+    card.mkdir(parents=True)
+    for i in range(300):
+        (card / f"C{i:04d}_xxxxxxxxxxxx.bin").write_bytes(os.urandom(50))
+    dest = tmp_path / "d"
+    dest.mkdir()
+    argv = ("copy", *extra, str(card), str(dest), "--report-dir", str(tmp_path / "r"))
+    assert offload(*argv)[0] == 0
+    root = dest / card.name
+    for new in (0, 10):
+        for i in range(new):
+            (card / f"N{i:04d}.bin").write_bytes(os.urandom(50))
+        tree = scan_source(card)
+        ledger_paths = [f.relative_path for f in tree.files if f.relative_path.startswith("N")]
+        estimate = own_files(
+            tree,
+            BLOCK,
+            copy_roots=[str(root)],
+            manifests=2 if "both" in extra else 1,
+            ledger_paths=ledger_paths,
+            generation=bool(new),
+            present=present_own(root),
+        )
+        taken, entries = ours(root)
+        code, output = offload(*argv)
+        assert code == 0, output
+        now_taken, now_entries = ours(root)
+        assert now_taken - taken <= estimate.bytes, (now_taken - taken, estimate.bytes)
+        assert now_entries - entries <= estimate.inodes, (now_entries - entries, estimate)
+        assert estimate.inodes <= (5 if not new else 9), estimate  # not OWN_ENTRIES again

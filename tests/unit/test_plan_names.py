@@ -350,6 +350,20 @@ def test_ascii_form_of_the_names_offload_chooses() -> None:
     assert all(ascii_form(n).isascii() for n in ("ß", "Ø", "ﬁ", "\u0301"))
 
 
+@given(st.text(min_size=1, max_size=40))
+def test_a_name_offload_chooses_holds_nothing_its_drives_refuse(part: str) -> None:
+    """The card's part of a report's name (``own_name_in``) under the rules of exFAT/NTFS
+    and fusefat together: no character either refuses is left (each is ``_``), and a name
+    POSIX takes as it is is left alone where only POSIX rules apply."""
+    from offload.plan.names import own_name_in
+
+    windows, fusefat = rules_for_fstype("exfat"), rules_for_fstype("fuse.fusefat")
+    made = own_name_in(part, [windows, fusefat])
+    assert made.isascii() and windows.forbidden_chars.isdisjoint(made), made
+    assert own_name_in(part, [rules_for_fstype("ext4")]) == part
+    assert own_name_in("W:12 ", [rules_for_fstype("fuseblk")]) == "W_12 "
+
+
 # The card's names all at once (``preflight.names.names_all_fit``): trees of plain names,
 # one of them at most odd (what a check names: a trailing dot or space, a character a rule
 # forbids, a control character, one not ASCII or not UTF-8, a long or reserved name).

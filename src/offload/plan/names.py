@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from offload.plan.codes import PreflightCode
-from offload.plan.filesystem import NameFamily, NameRules
+from offload.plan.filesystem import WINDOWS_FORBIDDEN, NameFamily, NameRules
 
 NAME_MAX_BYTES = 255  # Linux NAME_MAX: every filesystem we write to refuses longer names
 PATH_MAX_BYTES = 4096  # Linux PATH_MAX, counting the terminating NUL
@@ -154,19 +154,38 @@ def report_name(source: str, folders: Iterable[Path] = ()) -> str:
 def report_name_for(name: str, folders: Iterable[Path] = ()) -> str:
     """*name* as a report's name may hold it: by the one rule of offload-ai's own names
     (``own_names.name_part``: a line break, a control character, a byte that is not UTF-8
-    as ``_``), then its :func:`ascii_form` when it is not ASCII and any of *folders* is on
-    a filesystem that takes only ASCII names (fusefat refuses any other). The one rule for
-    ``offload copy``'s reports (:func:`report_name`) and ``offload verify``'s."""
+    as ``_``), then by the name rules of the filesystem of each of *folders*
+    (:func:`own_name_in`): every character one of them refuses (``:`` on exFAT, NTFS, FAT)
+    as ``_``, and its :func:`ascii_form` when one takes only ASCII names (fusefat). One name
+    for every folder, the strictest's. The one rule for ``offload copy``'s reports
+    (:func:`report_name`), a refused run's record and ``offload verify``'s."""
     if not name.isprintable():
         from offload.own_names import name_part
 
         name = name_part(name)
-    if not name.isascii():
-        from offload.plan.filesystem import writes_ascii_only
+    if name.isascii() and WINDOWS_FORBIDDEN.isdisjoint(name):
+        return name  # nearly every card's name: no filesystem's rules to ask
+    from offload.plan.filesystem import detect_filesystem
 
-        if any(writes_ascii_only(folder) for folder in folders):
-            return ascii_form(name)
-    return name
+    return own_name_in(name, [detect_filesystem(folder).rules for folder in folders])
+
+
+def own_name_in(part: str, rules: Iterable[NameRules]) -> str:
+    """*part* of a name offload-ai chooses itself (a card's or a copy root's name, followed
+    in the name by more: ``<part>_<date>Z.json``), as every one of *rules*' filesystems takes
+    it: each character one of them refuses (``NameRules.forbidden_chars``: ``: * ? " < > |
+    \\`` on exFAT, NTFS and FAT) ``_``, as the preflight's ``--into`` remedy names a folder,
+    then its :func:`ascii_form` where one takes only ASCII (fusefat). A trailing dot or
+    space is kept: it is not the name's end. ntfs-3g takes ``:`` itself, but Windows cannot
+    open such a file: NTFS's rules are Windows'. Never used on the card's names (copied as
+    they are, or refused: :func:`name_problems`)."""
+    rules = list(rules)
+    refused = frozenset().union(*(r.forbidden_chars for r in rules))
+    if not refused.isdisjoint(part):
+        part = "".join("_" if c in refused else c for c in part)
+    if not part.isascii() and any(r.ascii_only for r in rules):
+        part = ascii_form(part)
+    return part
 
 
 def _simple_upper(name: str) -> str:

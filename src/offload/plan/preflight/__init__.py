@@ -74,6 +74,7 @@ from offload.plan.preflight.space import (
     check_targets,
     folder_entries,
     own_files,
+    present_own,
 )
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
@@ -239,6 +240,7 @@ def preflight(
             manifests=manifests,
             ledger_paths=ledger_paths,
             generation=generation,
+            present=present_own(plan.root),
         )
 
     def drive_check(

@@ -78,6 +78,55 @@ OWN_SMALL_FILES = 5
 DIGEST_HEX = {"xxh64": 16, "xxh3": 16, "xxh128": 32, "md5": 32, "sha1": 40, "sha256": 64, "c4": 90}
 
 
+#: The reports a run writes into each copy root: JSON, CSV, HTML and PDF.
+REPORT_FILES = 4
+
+
+class OwnPresent(NamedTuple):
+    """What of offload-ai's own files a copy root holds already (:func:`present_own`): a
+    re-run makes none of these again. *folders*: how many of ``.offload/``,
+    ``.offload/reports/`` and ``ascmhl/`` are there; *lock*: whether the lock file is;
+    *stamp_chain*: how many of the manifests' stamp and the chain file are; *ledger_bytes*:
+    the ledger's size, None where there is none."""
+
+    folders: int
+    lock: bool
+    stamp_chain: int
+    ledger_bytes: int | None
+
+
+def present_own(root: Path) -> OwnPresent | None:
+    """What of offload-ai's own folders and files *root* (a local copy root) holds now; one
+    that cannot be looked at counts as to be made (the room kept is then the most). None
+    where *root* has no ``.offload/`` (a first offload: everything counted, ``OWN_ENTRIES``
+    inodes, as before any was written)."""
+    from offload.ledger import LEDGER_NAME, STATE_FOLDER
+    from offload.lock import LOCK_NAME
+    from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
+    from offload.manifest_stamp import STAMP_NAME
+
+    state = root / STATE_FOLDER
+    if not os.path.isdir(state):
+        return None
+
+    def size(path: Path) -> int | None:
+        try:
+            return os.lstat(path).st_size
+        except OSError:
+            return None
+
+    folders = (state, state / "reports", root / ASCMHL_FOLDER)
+    return OwnPresent(
+        sum(os.path.isdir(folder) for folder in folders),
+        size(state / LOCK_NAME) is not None,
+        sum(
+            size(path) is not None
+            for path in (state / STAMP_NAME, root / ASCMHL_FOLDER / CHAIN_FILE_NAME)
+        ),
+        size(state / LEDGER_NAME),
+    )
+
+
 class OwnFiles(NamedTuple):
     """What offload-ai's own files take on one destination: bytes (each file rounded up to
     the allocation unit) and inodes (files and folders to create)."""
@@ -95,6 +144,7 @@ def own_files(
     manifests: int = 1,
     ledger_paths: Iterable[str] | None = None,
     generation: bool = True,
+    present: OwnPresent | None = None,
 ) -> OwnFiles:
     """The room offload-ai's own files take in a copy root after an offload of *tree* (every
     file of the card is listed in them, copied in this run or not): the ledger, *manifests*
@@ -109,7 +159,17 @@ def own_files(
     appends a line for on that destination (a path given twice, two lines), None: every file
     of the card. *generation*: whether a new manifest may be written there (False: a re-run
     that writes none, its manifests found complete); one that is written lists the whole
-    card, so it is counted whole."""
+    card, so it is counted whole.
+
+    *present*: what of those the copy root holds already (``present_own``; None: nothing,
+    a first offload, counted as ever), which this run does not make again: a folder there takes
+    nothing, the ledger there only the blocks its new lines add, the lock there nothing,
+    the stamp and the chain there nothing more than the temporary copy each is replaced
+    through while a generation is written (one at a time: a block and an inode, kept).
+    Without a generation (a re-run that copies and reads back nothing there) no manifest,
+    stamp, chain nor carried history's record is written: the four reports alone are new
+    (and the ledger, lock and folders if gone), and a temporary copy of a report restated.
+    Inodes are counted the same way with *present*; without it, ``OWN_ENTRIES``."""
     n = tree.file_count + len(tree.symlinks)
     # The bytes of the paths: those of their text joined, encoded once (a path's bytes
     # are its characters' alone), not an encoding a path.
@@ -147,10 +207,29 @@ def own_files(
     # The rows of both documents and the pictures counted as one file; the other one's
     # fixed part as a file of its own (0).
     pictured = documents + THUMBNAIL_BYTES * pictures
-    sizes = [ledger, *[manifest] * manifests, report, table, pictured, 0]
+    sizes = [*[manifest] * manifests, report, table, pictured, 0]
+    if present is None:
+        taken = sum(_round_up(OWN_FILE_BASE + size, block) for size in [ledger, *sizes])
+        taken += (OWN_FOLDERS + OWN_SMALL_FILES) * block
+        return OwnFiles(taken, OWN_ENTRIES)
     taken = sum(_round_up(OWN_FILE_BASE + size, block) for size in sizes)
-    taken += (OWN_FOLDERS + OWN_SMALL_FILES) * block
-    return OwnFiles(taken, OWN_ENTRIES)
+    # The small files (OWN_SMALL_FILES): the lock, if gone; with a generation also the
+    # stamp (or its record) and the chain if gone, the carried history's record, and the
+    # temporary copy of the one replaced.
+    small = 0 if present.lock else 1
+    if generation:
+        small += (2 - present.stamp_chain) + 2
+    new_folders = OWN_FOLDERS - present.folders
+    # 1: a report's temporary copy, beside it while it is restated
+    entries = new_folders + small + manifests + REPORT_FILES + 1
+    if present.ledger_bytes is None:
+        taken += _round_up(OWN_FILE_BASE + ledger, block)
+        entries += 1
+    else:  # appended to: the blocks its new lines take beyond those it holds
+        held = present.ledger_bytes
+        taken += _round_up(held + ledger, block) - _round_up(held, block)
+    taken += (new_folders + small) * block
+    return OwnFiles(taken, entries)
 
 
 def _encoded_length(paths: Iterable[str]) -> int:
