@@ -1,5 +1,6 @@
 """The end of an ``offload copy`` (reports, summary): made with the cyclic collector paused,
-the engine's tasks released first, and everything as it would be otherwise."""
+the engine's tasks released first, and everything as it would be otherwise; its job with the
+young generation collected less often."""
 
 from __future__ import annotations
 
@@ -13,21 +14,24 @@ import pytest
 
 from offload.card import OffloadOptions, plan_offload
 from offload.cli.common import Environment
-from offload.cli.offload import collector_paused, main
+from offload.cli.offload import _JOB_YOUNG, collector_paused, main, young_collections_spaced
 
 
-class _Watched(io.StringIO):
+class WatchedStdout(io.StringIO):
     """The command's stdout, noting whether the collector ran when each ``--json`` line was
     written (a real stream: the lines are read back after)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.enabled_at: dict[str, bool] = {}
+        self.thresholds_at: dict[str, tuple[int, int, int]] = {}
 
     def write(self, text: str) -> int:
         for line in text.splitlines():
             if line.startswith("{"):
-                self.enabled_at.setdefault(json.loads(line)["event"], gc.isenabled())
+                event = json.loads(line)["event"]
+                self.enabled_at.setdefault(event, gc.isenabled())
+                self.thresholds_at.setdefault(event, gc.get_threshold())
         return super().write(text)
 
 
@@ -46,8 +50,9 @@ def test_the_reports_are_made_with_the_collector_paused_and_it_runs_again_after(
     card = _card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
-    out = _Watched()
+    out = WatchedStdout()
     assert gc.isenabled()
+    before = gc.get_threshold()
     code = main(
         ["copy", "--json", "--verify", "transfer", "--report-dir", str(tmp_path / "R"),
          str(card), str(dest)],
@@ -58,6 +63,11 @@ def test_the_reports_are_made_with_the_collector_paused_and_it_runs_again_after(
     assert out.enabled_at["job_started"] is True
     assert out.enabled_at["job_report"] is False
     assert gc.isenabled()
+    # The job's young generation collected every _JOB_YOUNG allocations, the oldest not at
+    # all (``full_collections_paused``); the thresholds as they were once the command is over.
+    assert out.thresholds_at["job_started"][0] == max(before[0], _JOB_YOUNG)
+    assert out.thresholds_at["job_started"][1] == before[1]
+    assert gc.get_threshold() == before
     line = json.loads(out.getvalue().splitlines()[-1])
     assert line["event"] == "job_report"
     report = json.loads(Path(line["reports"][0]).read_text())
@@ -80,6 +90,22 @@ def test_collector_paused_restores_what_it_found_also_on_errors() -> None:
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+def test_young_collections_spaced_restores_the_thresholds_also_on_errors() -> None:
+    before = gc.get_threshold()
+    with young_collections_spaced():
+        assert gc.get_threshold() == (max(before[0], _JOB_YOUNG), *before[1:])
+    assert gc.get_threshold() == before
+    with pytest.raises(KeyError), young_collections_spaced():
+        raise KeyError("x")
+    assert gc.get_threshold() == before
+    gc.set_threshold(_JOB_YOUNG * 2, *before[1:])
+    try:
+        with young_collections_spaced():  # a caller's higher threshold is never lowered
+            assert gc.get_threshold()[0] == _JOB_YOUNG * 2
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_release_files_forgets_the_tasks_and_the_files_and_keeps_the_rest(
