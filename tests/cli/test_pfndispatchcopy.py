@@ -274,6 +274,14 @@ def test_every_name_of_xxh64_is_labelled_big_endian_one_line(card: Path, names: 
         (["{src}", "{nowhere}"], "does not exist; create it"),
         (["--bogus", "{src}", "{d1}"], "unrecognized arguments"),
         (["-noflush_dest", "/elsewhere", "{src}", "{d1}"], "is not one of the destinations"),
+        # QA pfn60: a destination name or path too long was a traceback (ENAMETOOLONG from
+        # Path.is_dir), exit 1; then two lines ("cannot inspect ... check the drive" too).
+        # Failed before.
+        (["{src}", "{d1}/{long}.mov"], "is 256 bytes long (limit 255)"),
+        (["--create-folders", "{src}", "{d1}/{long}.mov"], "is 256 bytes long (limit 255)"),
+        (["{src}", "{d1}/{long}xxxx/x.mov"], "has a name longer than its filesystem takes"),
+        (["{src}", "{deep}/x.mov"], "bytes long (limit 4096): name a shallower destination"),
+        (["--create-folders", "{src}", "{deep}/x.mov"], "bytes long (limit 4096)"),
     ],
 )
 def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
@@ -284,6 +292,8 @@ def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
         "nowhere": str(card.parent / "nowhere" / "x.mov"),
         "dangling": str(card.parent / "dangling.mov"),
         "chain": str(card.parent / "chain.mov"),
+        "long": "N" * 252,
+        "deep": str(card.parent / "d1" / "/".join(["N" * 200] * 21)),
     }
     # Failed before (QA): a dangling link said "does not exist; check the path".
     os.symlink("gone.mov", values["dangling"])

@@ -156,9 +156,20 @@ def plan_file_targets(tree: SourceTree, targets: Sequence[Path]) -> list[Destina
     plans: list[DestinationPlan] = []
     for index, target in enumerate(targets):
         target_abs = Path(os.path.abspath(target))
-        if target_abs.is_dir():
+        if _is_folder(target_abs):
             plans.append(DestinationPlan(index, target_abs, target_abs, False))
         else:
             folder = target_abs.parent
             plans.append(DestinationPlan(index, folder, folder, False, file_name=target_abs.name))
     return plans
+
+
+def _is_folder(path: Path) -> bool:
+    """Whether *path* is a folder now; False when it cannot be asked (a name or path too
+    long, ENAMETOOLONG: Python 3.11's ``Path.is_dir`` raises it; EACCES, ELOOP...): it is
+    then planned as a file's path, and the preflight names what is wrong with it, one line
+    (a name too long there, ``name-too-long``; a path too long, ``path-too-long``)."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False

@@ -32,6 +32,7 @@ from offload.plan.filesystem import (
     parse_mountinfo,
     within,
 )
+from offload.plan.names import PATH_MAX_BYTES
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
@@ -302,6 +303,9 @@ def check_folder(
         out.error(C.DEST_MISSING, dest, message, plan.index)
         return None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # no such folder can be: not the drive's fault
+            out.error(C.PATH_TOO_LONG, dest, _too_long(dest), plan.index)
+            return None
         gone = drive_unreachable(exc, dest)
         out.error(
             C.DEST_UNREADABLE,
@@ -321,6 +325,21 @@ def check_folder(
         )
         return None
     return st
+
+
+def _too_long(folder: Path) -> str:
+    """The line of a destination *folder* the system refuses to look up (ENAMETOOLONG): a
+    path longer than Linux takes, or a folder name longer than its filesystem's."""
+    size = len(os.fsencode(folder)) + 1
+    if size > PATH_MAX_BYTES:
+        return (
+            f"destination folder {folder} is {size} bytes long (limit {PATH_MAX_BYTES}): "
+            "name a shallower destination"
+        )
+    return (
+        f"destination folder {folder} has a name longer than its filesystem takes: name "
+        "another destination"
+    )
 
 
 def check_writable(

@@ -4,6 +4,7 @@ that share a filesystem or disk with one another or with the source."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections import defaultdict
@@ -282,7 +283,9 @@ def check_targets(
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
-            return exc
+            # A name or path too long (ENAMETOOLONG): nothing can be there, and the name
+            # and path checks say what is wrong, one line; not "cannot inspect" besides.
+            return None if exc.errno == errno.ENAMETOOLONG else exc
 
     def conflict(target: Path | str, mode: int, wanted: str) -> None:
         out.error(
