@@ -216,7 +216,7 @@ def _plan_targets(
         tree = scan_source(source)
     except ScanError as exc:
         raise UsageError(f"cannot read source {source}: {exc}", path=exc.path) from None
-    plans = plan_file_targets(tree, [Path(d) for d in destinations])
+    plans = plan_file_targets(tree, [str(d) for d in destinations])  # str: keeps a final /
     # The single-file path writes no manifest or report on the destination: the reserve is
     # a margin for the filesystem's own metadata, and no name of its own is checked.
     checked = preflight(
@@ -340,13 +340,13 @@ def copy_with_multiple_destinations(
 ) -> JobReport:
     """Copy one file to every destination with one read of the source; verify; report.
 
-    *destinations* are file paths (or existing folders, which receive the file under its own
-    name), or ``s3://bucket/key`` objects (``s3://bucket/folder/``: under the source's name;
-    *s3*: the endpoint, profile and upload settings, default from the environment as the
-    CLI's; docs/s3.md). ``parallel=None`` picks the path automatically: one destination is
-    one job either way; several are written in parallel from a single read unless
-    ``parallel=False``, which copies to each destination in turn (reading the source once per
-    destination).
+    *destinations* are file paths (or folders, existing ones or any written with a trailing
+    ``/``, which receive the file under its own name), or ``s3://bucket/key`` objects
+    (``s3://bucket/folder/``: under the source's name; *s3*: the endpoint, profile and
+    upload settings, default from the environment as the CLI's; docs/s3.md).
+    ``parallel=None`` picks the path automatically: one destination is one job either way;
+    several are written in parallel from a single read unless ``parallel=False``, which
+    copies to each destination in turn (reading the source once per destination).
     A file already at a local target (``options.existing`` FAIL) is read back with the source
     and kept when equal (verified now, ``action`` ``adopted``: the same call after a cancelled
     one completes it), else refused. Raises UsageError for bad input (nothing written);

@@ -304,6 +304,26 @@ def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
     assert os.listdir(card.parent / "d1") == []
 
 
+def test_a_destination_ending_in_a_slash_is_a_folder(card: Path) -> None:
+    """QA pfn60: ``SRC newdir/`` wrote a FILE named ``newdir``, exit 0 (``--create-folders``
+    too), where cp says "Not a directory". A trailing / is a folder: a missing one refused,
+    made with --create-folders, the file in it under the source's name. Failed before."""
+    folder = card.parent / "newdir"
+    code, _out, err = run([str(card), f"{folder}/"])
+    assert code == 64 and not folder.exists(), err
+    assert other_lines(err) == [
+        f"ERROR: destination folder {folder} does not exist; create it or pass "
+        "--create-folders; nothing was written"
+    ]
+    code, out, err = run(["--create-folders", str(card), f"{folder}/", f"{card.parent}/d1/"])
+    assert code == 0 and other_lines(err) == [], err
+    assert os.listdir(folder) == os.listdir(card.parent / "d1") == [card.name]
+    assert out == f"hash XXH64BE:{xxhsum(folder / card.name)}\n"
+    # -noflush_dest names it as it was typed, or as the file it holds.
+    code, _out, err = run(["-noflush_dest", f"{folder}/{card.name}", str(card), f"{folder}/"])
+    assert code == 0 and "not flushed (-noflush_dest)" in err
+
+
 def test_verbose_bad_input_prints_only_the_error(card: Path) -> None:
     code, out, err = run(["-v", str(card), str(card.parent / "nowhere" / "x.mov")])
     assert code == 64 and out == "" and err.startswith("ERROR: ")

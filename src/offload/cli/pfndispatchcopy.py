@@ -135,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DST",
         nargs="+",
         type=path_text,
-        help="destination file path, or an existing folder, or s3://bucket/key "
-        "(s3://bucket/folder/: under the source's name; docs/s3.md)",
+        help="destination file path, or a folder (an existing one, or one written with a "
+        "trailing /: the file goes in it under the source's name; --create-folders makes a "
+        "missing one), or s3://bucket/key (s3://bucket/folder/ likewise; docs/s3.md)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print Pomfort's INFO lines")
     add_hash_option(parser, "xxh64be")
@@ -519,8 +520,9 @@ def _noflush_indexes(
     def key(path: str) -> str:
         absolute = Path(os.path.abspath(path))
         # isdir, not Path.is_dir: a drive that went away (ENOTCONN) is no folder here, and
-        # the copy's own planning names it.
-        return str(absolute / Path(source).name) if os.path.isdir(absolute) else str(absolute)
+        # the copy's own planning names it. A trailing / is a folder, made or not yet.
+        folder = os.path.isdir(absolute) or path.endswith("/")
+        return str(absolute / Path(source).name) if folder else str(absolute)
 
     keys = [key(d) for d in destinations]
     indexes = set()
