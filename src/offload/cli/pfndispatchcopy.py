@@ -43,7 +43,9 @@ room or cannot hold a file that large among them), others verified, 2 nothing ve
 64 usage error or bad input (nothing written; a file already at a destination that differs
 from the source), 130 cancelled (partials removed; the same command again completes it; a
 Ctrl-C, SIGTERM or closed terminal once every copy had its outcome cancels nothing: a
-WARNING line says so, the exit code is the outcome's).
+WARNING line says so, the exit code is the outcome's). A stdout that cannot be written (a
+full device, ``>&-``) changes no exit code: a ``WARNING: stdout could not be written
+(...): its hash line is this one: hash ...`` line on stderr gives each hash line lost.
 """
 
 from __future__ import annotations
@@ -292,8 +294,13 @@ def main(
     a stderr or stdout reader that went away ends the text, never the run
     (``reader_gone.py``)."""
     if own_process:
-        from offload.cli.reader_gone import stderr_reader_may_go, stdout_reader_may_go
+        from offload.cli.reader_gone import (
+            standard_streams_open,
+            stderr_reader_may_go,
+            stdout_reader_may_go,
+        )
 
+        standard_streams_open()  # >&-: on /dev/null, its loss said (``_say_outcome``)
         stderr_reader_may_go()
         stdout_reader_may_go()
     env = env or Environment()
@@ -425,9 +432,11 @@ def _say_outcome(
         )
         return int(ExitCode.CANCELLED)
     good = [r for r in file.destinations if r.status in GOOD_STATUSES]
+    hashes = []
     if file.source_error is None and good:
         for name, digest in file.inflight_digests.items():
-            print(f"hash {labels.get(name, name.upper())}:{digest}", file=env.stdout)
+            hashes.append(f"hash {labels.get(name, name.upper())}:{digest}")
+            print(hashes[-1], file=env.stdout)
     # Every destination failed: no copy made, no speed to claim (the ERROR lines say why).
     if args.verbose and good:
         if all(r.action not in WRITTEN_ACTIONS for r in good):
@@ -443,7 +452,23 @@ def _say_outcome(
             )
         print(line, file=env.stdout)
     env.stdout.flush()
+    _say_stdout_lost(env, hashes)
     return int(report.exit_code)
+
+
+def _say_stdout_lost(env: Environment, hashes: list[str]) -> None:
+    """Where stdout could not be written (``>/dev/full``, ``>&-``: ``reader_gone.lost``),
+    a WARNING line on stderr saying so, with each hash line that was lost: the copy's
+    outcome, and its exit code, stand (its INFO lines are words about it, lost)."""
+    from offload.cli.reader_gone import lost
+
+    why = lost(env.stdout)
+    if why is None:
+        return
+    if not hashes:
+        env.warning(f"stdout could not be written ({why}): its lines are lost")
+    for line in hashes:
+        env.warning(f"stdout could not be written ({why}): its hash line is this one: {line}")
 
 
 def signal_after_every_copy(signal: str) -> str:
