@@ -52,9 +52,6 @@ if TYPE_CHECKING:
     from offload.destinations.s3config import S3Settings
     from offload.destinations.s3file import S3FileTarget
 
-# Room kept free beyond the file itself: metadata, the partial's name, block rounding.
-_FREE_SPACE_MARGIN = 1024 * 1024
-
 # The preflight's errors that, with ``-k`` (``pfndispatchcopy``), fail their destination
 # alone: it cannot be written (a read-only mount, no permission), or the file does not fit
 # there (larger than its filesystem holds in one file, FAT's 4 GiB - 1 byte; free space,
@@ -217,12 +214,14 @@ def _plan_targets(
     except ScanError as exc:
         raise UsageError(f"cannot read source {source}: {exc}", path=exc.path) from None
     plans = plan_file_targets(tree, [str(d) for d in destinations])  # str: keeps a final /
-    # The single-file path writes no manifest or report on the destination: the reserve is
-    # a margin for the filesystem's own metadata, and no name of its own is checked.
+    # The single-file path writes no manifest, report or ledger on the destination: no room
+    # kept for them (the file is counted in the drive's allocation units, each folder
+    # --create-folders makes as one unit, its name's room in its folder as the card's are),
+    # and no name of its own checked. A hidden margin refused a file that fits (cp copies it).
     checked = preflight(
         tree,
         plans,
-        reserve_bytes=_FREE_SPACE_MARGIN,
+        reserve_bytes=0,
         writes_own_files=False,  # no report, manifest or ledger: no own names to check
         allow_card_destination=True,
         create_folders=create_folders,

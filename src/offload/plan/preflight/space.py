@@ -274,6 +274,14 @@ def check_targets(
                     plan.index,
                 )
                 return DestinationCheck(plan.index, plan.destination)
+    elif plan.file_name is not None:
+        # One file under a name of its own (``pfndispatchcopy --create-folders``): each
+        # folder above it still to make takes a block and an inode, as a card's folders do.
+        folder = plan.root
+        while not os.path.lexists(folder) and folder != folder.parent:
+            needed += block
+            inodes += 1
+            folder = folder.parent
 
     def existing(target: Path | str) -> os.stat_result | OSError | None:
         if not root_exists:
