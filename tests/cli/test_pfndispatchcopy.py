@@ -232,6 +232,22 @@ def test_the_free_space_check_counts_the_file_alone(
     assert (drive / "a.mov").read_bytes() == source.read_bytes()
 
 
+def test_a_read_only_destination_in_a_refused_copy_says_read_only(
+    card: Path, tmpfs_mount: Callable[..., Any]
+) -> None:
+    """QA pfn60: in a copy refused for another reason (a destination named twice: no write
+    probe is made then, ``os.access`` judges), a read-only tmpfs was labelled EACCES, "no
+    write permission for this user, or a read-only mount". Now EROFS, as the probe says
+    it. Failed before."""
+    read_only = Path(tmpfs_mount(8 * 1024 * 1024).path)
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
+    twice = str(card.parent / "d1" / card.name)
+    code, _, err = run([str(card), twice, str(read_only / card.name), twice])
+    assert code == 64, err
+    (line,) = [line for line in err.splitlines() if str(read_only) in line]
+    assert "Read-only file system (EROFS)" in line and "EACCES" not in line, line
+
+
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
 def test_a_symlink_to_the_source_is_one_error_line(card: Path, overwrite: list[str]) -> None:
     """The destination a symlink to the source: one line, that it is the source file itself,

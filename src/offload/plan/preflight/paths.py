@@ -327,6 +327,19 @@ def check_folder(
     return st
 
 
+def _access_refused(folder: Path) -> OSError:
+    """Why ``os.access`` refused writing in *folder*: a read-only mount (EROFS, as the
+    write probe would say it: the remedy is to remount it) where ``statvfs`` says so, else
+    no permission (EACCES)."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        return OSError(errno.EROFS, os.strerror(errno.EROFS))
+    return PermissionError(errno.EACCES, "no write permission for this user, or a read-only mount")
+
+
 def _too_long(folder: Path) -> str:
     """The line of a destination *folder* the system refuses to look up (ENAMETOOLONG): a
     path longer than Linux takes, or a folder name longer than its filesystem's."""
@@ -363,7 +376,7 @@ def check_writable(
     if probe:
         failure = _probe_write(folder, keep, plan.index)
     elif not os.access(folder, os.W_OK | os.X_OK):
-        failure = PermissionError(13, "no write permission for this user, or a read-only mount")
+        failure = _access_refused(folder)
     if failure is None:
         return
     if failure.errno in (errno.ENOENT, errno.ENOTDIR):
