@@ -320,6 +320,9 @@ def test_every_name_of_xxh64_is_labelled_big_endian_one_line(card: Path, names: 
         (["{src}", "{d1}/{long}xxxx/x.mov"], "has a name longer than its filesystem takes"),
         (["{src}", "{deep}/x.mov"], "bytes long (limit 4096): name a shallower destination"),
         (["--create-folders", "{src}", "{deep}/x.mov"], "bytes long (limit 4096)"),
+        # QA pfn60: a lone destination starting with '-' (not there yet) got argparse's
+        # "arguments are required: DST", not the leading-dash line. Failed before.
+        (["{src}", "-x.mov"], "-x.mov is no option of pfndispatchcopy, but a word starting"),
     ],
 )
 def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:

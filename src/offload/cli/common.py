@@ -74,14 +74,20 @@ class UsageParser(argparse.ArgumentParser):
         for at, word in enumerate(words):
             if word == "--":
                 return None
-            if not _unknown_option(word, known) or not os.path.lexists(word):
+            if not _unknown_option(word, known):
+                continue
+            # One not there yet (a destination file, ``pfndispatchcopy SRC -x.mov``) is
+            # told by a file name's marks, which no option has: a '.' or a '/'.
+            there = os.path.lexists(word)
+            if not there and "." not in word and "/" not in word:
                 continue
             prog = self.prog.split()
             dotted = [*prog, *words[:at], f"./{word}", *words[at + 1 :]]
             later = [w for w in words[at + 1 :] if w.startswith("-")]
             dashed = f" ({_command([*prog, *words[:at], '--', *words[at:]])})" if not later else ""
+            named = "names a path here" if there else f"is no option of {self.prog}"
             return (
-                f"{printable_name(word)} names a path here, but a word starting with '-' is "
+                f"{printable_name(word)} {named}, but a word starting with '-' is "
                 f"read as an option: write ./{printable_name(word)} ({_command(dotted)}), or "
                 f"put -- after the options, before the paths{dashed}; nothing was done"
             )
