@@ -248,6 +248,60 @@ def test_a_read_only_destination_in_a_refused_copy_says_read_only(
     assert "Read-only file system (EROFS)" in line and "EACCES" not in line, line
 
 
+def test_a_refused_destination_and_the_warnings_are_said_before_the_copy_ends(
+    card: Path, tmpfs_mount: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA pfn60: what the preflight knows (a read-only destination failing alone, the
+    warning of a destination on the source's drive) came on stderr only once every copy
+    was done (a FAT drive's 4 GiB refusal after 46 s). Now as soon as known, each once.
+    Failed before (nothing on stderr while the good copy was verified)."""
+    read_only = Path(tmpfs_mount(8 * 1024 * 1024).path)
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert isinstance(env.stderr, io.StringIO)
+    emit = pfndispatchcopy._VerboseProgress.emit
+    during: list[str] = []
+
+    def emit_and_look(self: Any, event: Any) -> None:
+        emit(self, event)
+        if isinstance(event, FileVerified):  # the good copy verified, the outcome to come
+            during.append(env.stderr.getvalue())
+
+    monkeypatch.setattr(pfndispatchcopy._VerboseProgress, "emit", emit_and_look)
+    good = card.parent / "d1" / card.name
+    code = main(["-v", str(card), str(good), str(read_only / card.name)], env)
+    assert code == 1
+    (seen,) = during
+    refusal = f"ERROR: destination {read_only} is not writable: Read-only file system"
+    assert refusal in seen and "on the same filesystem as the source" in seen, seen
+    final = env.stderr.getvalue()
+    assert final.count(refusal) == 1 and final.count("on the same filesystem") == 1, final
+
+
+def test_a_source_that_changed_mid_copy_is_said_once(
+    card: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA pfn60: a source that changed mid-copy gave the same ERROR once per destination:
+    it is the source's, said once. Failed before (three lines)."""
+    emit = pfndispatchcopy._VerboseProgress.emit
+    grown: list[bool] = []
+
+    def emit_and_grow(self: Any, event: Any) -> None:
+        emit(self, event)
+        if not grown and type(event).__name__ == "DestinationBytesWritten":
+            grown.append(True)
+            with card.open("ab") as source:  # another program writes to it
+                source.write(b"more")
+
+    monkeypatch.setattr(pfndispatchcopy._VerboseProgress, "emit", emit_and_grow)
+    targets = [str(card.parent / f"d{i}" / card.name) for i in (1, 2, 3)]
+    code, out, err = run(["-v", "-b", "65536", str(card), *targets])
+    assert code == 2 and grown, err
+    errors = [line for line in other_lines(err) if line.startswith("ERROR: ")]
+    assert len(errors) == 1 and str(card) in errors[0], err
+    assert "hash " not in out
+
+
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
 def test_a_symlink_to_the_source_is_one_error_line(card: Path, overwrite: list[str]) -> None:
     """The destination a symlink to the source: one line, that it is the source file itself,

@@ -16,7 +16,9 @@ With ``-v`` it prints Pomfort's lines::
                                        already there, read back and kept; S the time taken;
                                        no line when every destination failed)
 
-Errors go to stderr as ``ERROR: ...`` lines naming the destination and file; a destination
+Errors go to stderr as ``ERROR: ...`` lines naming the destination and file, each as soon
+as the copy knows it (a destination refused before the copy: at its start; a failure in
+the same words on every destination, the source's, once: ``_SaidAtOnce``); a destination
 that cannot be written (a read-only mount, no permission), has no room for the file (the
 preflight's line: what is free there, what the copy needs, what to do) or cannot hold a file
 that large (FAT: 4 GiB - 1 byte; the preflight's line) is such a line naming its folder
@@ -98,6 +100,7 @@ from offload.events import (
     FileVerified,
     FileVerifiedEarlier,
     JobStarted,
+    WarningIssued,
 )
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.report.words import PAGE_CACHE
@@ -286,6 +289,44 @@ class _VerboseProgress:
             self._clock.join()
 
 
+class _SaidAtOnce:
+    """Says on stderr, as soon as the copy knows it, what would otherwise wait for the end
+    (a FAT drive refused for a 4 GiB file after a long copy to the others): each warning
+    (``WARNING:``: the preflight's, a date not kept...) and each destination's failure
+    (``ERROR:``, its line as the outcome would give it), then hands every event to *then*
+    (``-v``'s progress). ``_say_outcome`` says none of them again (``warned``,
+    ``failed``). A failure in the same words on several (the source's: it changed, its
+    drive went away) is said once."""
+
+    def __init__(self, env: Environment, then: _VerboseProgress | None) -> None:
+        self._env = env
+        self._then = then
+        self._lock = threading.Lock()
+        self.warned: set[str] = set()
+        self.failed: dict[int, str] = {}  # destination index -> the line said
+        self.accepts = frozenset({WarningIssued, FileFailed}) | (
+            then.accepts if then is not None else frozenset()
+        )
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, WarningIssued):
+            with self._lock:
+                if event.message in self.warned:
+                    return
+                self.warned.add(event.message)
+                self._env.warning(event.message)
+            return
+        if isinstance(event, FileFailed) and event.destination_index >= 0:
+            with self._lock:
+                # A source's failure comes once per destination, in the same words (they
+                # name no destination): said once.
+                if event.message not in self.failed.values():
+                    self._env.error_line(event.message)
+                self.failed[event.destination_index] = event.message
+        if self._then is not None and type(event) in self._then.accepts:
+            self._then.emit(event)
+
+
 def main(
     argv: Sequence[str] | None = None, env: Environment | None = None, *, own_process: bool = False
 ) -> int:
@@ -338,6 +379,7 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
     size = found.st_size if found is not None and stat.S_ISREG(found.st_mode) else 0
     cancel = CancelToken()
     sink = _VerboseProgress(env, size, args.source) if args.verbose else None
+    said = _SaidAtOnce(env, sink)
     started = time.monotonic()
     with cancel_on_signals(env, cancel) as signals:
         try:
@@ -347,7 +389,7 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
                 options=options,
                 expected_size=args.f_size,
                 create_folders=args.create_folders,
-                sink=sink,
+                sink=said,
                 cancel=cancel,
                 # Only for an s3:// destination: reading the AWS config file's profile
                 # (its max_attempts) imports botocore, ~30 ms a local copy has no use for.
@@ -373,7 +415,7 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
         # hash line a caller parses short or ending the run with another code than its).
         signals.after_copy()
         signals.holding = True  # a signal from here on is recorded (``further``) and said
-        code = _say_outcome(args, env, report, signals, options, labels, started)
+        code = _say_outcome(args, env, report, signals, options, labels, started, said)
         # A signal that came while the outcome was stated said; one from here to the exit
         # named as the process ends.
         keep_signals_to_exit(env, signals, _outcome_said, keep=own_process)
@@ -397,10 +439,13 @@ def _say_outcome(
     options: CopyOptions,
     labels: dict[str, str],
     started: float,
+    said: _SaidAtOnce,
 ) -> int:
-    """The warnings, errors and the hash line of the copy's *report*; its exit code."""
-    for message in report.warnings:  # the S3 probe's findings, a subscriber that failed
-        env.warning(message)
+    """The warnings, errors and the hash line of the copy's *report*, but those *said*
+    already; its exit code."""
+    for message in report.warnings:  # a subscriber that failed (the rest said at once)
+        if message not in said.warned:
+            env.warning(message)
     file = report.files[0]
     if report.cancelled and not any(
         result.status is DestinationStatus.CANCELLED for result in file.destinations
@@ -410,14 +455,18 @@ def _say_outcome(
         # line a caller parses included), never "cancelled ... run the same command again".
         env.warning(signal_after_every_copy(signals.words()))
         report = dataclasses.replace(report, cancelled=False)
+    source_said: set[str] = set()
     for result in file.destinations:
         if result.status is DestinationStatus.CANCELLED:
             # The engine's reason names no file (a card's report names it beside it).
             env.error_line(f"{printable_name(result.final_path)}: {result.error or 'cancelled'}")
         elif result.status not in GOOD_STATUSES:
-            env.error_line(
-                result.error or f"{printable_name(result.final_path)}: {result.status.value}"
-            )
+            failure = result.error or f"{printable_name(result.final_path)}: {result.status.value}"
+            if said.failed.get(result.destination_index) == failure or failure in source_said:
+                continue  # said as it came; a source's failure, the same on each, once
+            env.error_line(failure)
+            if file.source_error is not None:
+                source_said.add(failure)
         elif result.destination_index in options.noflush_destinations:
             env.warning(_not_flushed(result))
         else:
