@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -686,3 +687,20 @@ def test_verbose_progress_counts_the_bytes_written_to_a_stalled_destination(
     ]
     assert len(counts) >= 2, done.stdout
     assert counts == sorted(counts) and counts[-1] < 24 << 20, counts
+
+
+def test_a_source_whose_drive_goes_away_mid_copy_says_reconnect_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """QA pfn60: a source whose drive went away mid-copy (ENOTCONN: its FUSE program gone)
+    failed with the bare errno's words on each destination; the preflight's line for the
+    same drive says "reconnect it". Now that too, once."""
+    fs = faulty_fs()
+    source = fs.mountpoint / "A001C008.mov"
+    source.write_bytes(os.urandom(4 * 1024 * 1024))
+    fs.fail("read", errno.ENOTCONN, path="*.mov", offset=1024 * 1024)
+    targets = [str(tmp_path / f"d{i}" / source.name) for i in (1, 2)]
+    code, out, err = run(["--create-folders", "-b", "262144", str(source), *targets])
+    assert code == 2 and out == "", err
+    errors = [line for line in other_lines(err) if line.startswith("ERROR: ")]
+    assert len(errors) == 1 and "reconnect it" in errors[0], err
