@@ -387,8 +387,16 @@ def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceErr
         if exc.errno == errno.EACCES
         else ""
     )
+    # Its drive gone (ENOTCONN...): what to do, as the preflight's line for it says, before
+    # the errno's words (which end the message: ``card_presence`` reads them).
+    gone = (
+        ": the drive holding it went away: reconnect it, then run the same command again"
+        if exc.errno in DRIVE_GONE_ERRNOS
+        else ""
+    )
     return SourceError(
-        f"cannot {operation} source {printable_name(str(path))}: {describe_os_error(exc)}{advice}",
+        f"cannot {operation} source {printable_name(str(path))}{gone}: "
+        f"{describe_os_error(exc)}{advice}",
         path=path,
         errno_=exc.errno,
     )

@@ -153,3 +153,80 @@ def test_a_pfndispatchcopy_whose_stdout_reader_went_away_copies_and_exits_its_ow
     assert first == f"INFO: copying {source}...\n"
     assert code == 0 and other_text(errors) == "", errors
     assert all(copy.read_bytes() == source.read_bytes() for copy in copies)
+
+
+def _shell(command: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """*command* run by ``sh`` in *tmp_path*, ``$P`` the ``pfndispatchcopy`` console script,
+    ``$O`` ``offload``'s: the redirections (``>/dev/full``, ``>&-``) its own."""
+    return subprocess.run(
+        ["sh", "-c", command],
+        cwd=tmp_path,
+        env={**os.environ, "P": PFNDISPATCHCOPY, "O": OFFLOAD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize(
+    ("redirect", "why"),
+    [(">/dev/full", "No space left on device"), (">&-", "it was closed")],
+)
+def test_a_pfndispatchcopy_whose_stdout_cannot_be_written_says_its_hash_on_stderr(
+    tmp_path: Path, redirect: str, why: str
+) -> None:
+    """QA pfn60: stdout on a full device or closed. The copy verified, exit 0, and the hash
+    line that could not be written said on stderr, not silently lost. Failed before: an
+    OSError (ENOSPC) or AttributeError ('NoneType' ... 'flush') traceback, exit 1 ("some
+    destination failed", none had)."""
+    source = tmp_path / "A001C005.mov"
+    source.write_bytes(bytes(range(256)) * 1000)
+    (tmp_path / "d").mkdir()
+    done = _shell(f'"$P" -v -t md5 -t xxh64 {source.name} d/ {redirect} 2>err', tmp_path)
+    errors = other_text((tmp_path / "err").read_text())
+    assert done.returncode == 0, errors
+    assert (tmp_path / "d" / source.name).read_bytes() == source.read_bytes()
+    said = f"WARNING: stdout could not be written ({why}): its hash line is this one: hash "
+    md5, xxh64 = errors.splitlines()
+    assert md5.startswith(f"{said}MD5:") and xxh64.startswith(f"{said}XXH64BE:"), errors
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("redirect", ["2>/dev/full", "2>&-"])
+def test_a_pfndispatchcopy_whose_stderr_cannot_be_written_prints_its_hash_line(
+    tmp_path: Path, redirect: str
+) -> None:
+    """QA pfn60: ``2>/dev/full`` ended a verified copy with exit 1 and no hash line on
+    stdout ("lost sys.stderr"). Failed before."""
+    source = tmp_path / "A001C006.mov"
+    source.write_bytes(bytes(range(256)) * 1000)
+    (tmp_path / "d").mkdir()
+    done = _shell(f'"$P" {source.name} d/ {redirect}', tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("hash XXH64BE:"), done.stdout
+    assert (tmp_path / "d" / source.name).read_bytes() == source.read_bytes()
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize(
+    ("redirect", "why"),
+    [(">/dev/full", "No space left on device"), (">&-", "it was closed")],
+)
+def test_offloads_stdout_that_cannot_be_written_is_said_lost_not_a_failure(
+    tmp_path: Path, redirect: str, why: str
+) -> None:
+    """QA pfn60: ``offload copy --json`` and ``offload verify`` with stdout on a full device
+    or closed. Each exits with its own code (0), and one WARNING line says stdout's text is
+    lost. Failed before: ``copy --json >/dev/full`` lost its lines silently, exit 0;
+    ``>&-``, and ``verify`` either way, a traceback, exit 1."""
+    _card(tmp_path)
+    (tmp_path / "dest").mkdir()
+    said = (
+        f"WARNING: stdout could not be written ({why}): what this command writes there is "
+        "lost; its exit code and its reports still give its outcome"
+    )
+    for command in ("copy --json --report-dir r card dest", "verify --report-dir r dest/card"):
+        done = _shell(f'"$O" {command} {redirect}', tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert said in done.stderr.splitlines() and "Traceback" not in done.stderr
+    assert (tmp_path / "dest" / "card" / "CLIPS" / "C019.mov").read_bytes() == bytes([19]) * 2000

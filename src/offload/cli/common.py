@@ -74,14 +74,20 @@ class UsageParser(argparse.ArgumentParser):
         for at, word in enumerate(words):
             if word == "--":
                 return None
-            if not _unknown_option(word, known) or not os.path.lexists(word):
+            if not _unknown_option(word, known):
+                continue
+            # One not there yet (a destination file, ``pfndispatchcopy SRC -x.mov``) is
+            # told by a file name's marks, which no option has: a '.' or a '/'.
+            there = os.path.lexists(word)
+            if not there and "." not in word and "/" not in word:
                 continue
             prog = self.prog.split()
             dotted = [*prog, *words[:at], f"./{word}", *words[at + 1 :]]
             later = [w for w in words[at + 1 :] if w.startswith("-")]
             dashed = f" ({_command([*prog, *words[:at], '--', *words[at:]])})" if not later else ""
+            named = "names a path here" if there else f"is no option of {self.prog}"
             return (
-                f"{printable_name(word)} names a path here, but a word starting with '-' is "
+                f"{printable_name(word)} {named}, but a word starting with '-' is "
                 f"read as an option: write ./{printable_name(word)} ({_command(dotted)}), or "
                 f"put -- after the options, before the paths{dashed}; nothing was done"
             )
@@ -296,7 +302,7 @@ class Environment:
     streams by default, as they are when it is made. A plain class: a dataclass cost
     ~0.3 ms to create at every start-up."""
 
-    __slots__ = ("install_signal_handlers", "stderr", "stdout")
+    __slots__ = ("install_signal_handlers", "stderr", "stdout", "stdout_lost_said")
 
     def __init__(
         self,
@@ -307,6 +313,7 @@ class Environment:
         self.stdout = sys.stdout if stdout is None else stdout
         self.stderr = sys.stderr if stderr is None else stderr
         self.install_signal_handlers = install_signal_handlers
+        self.stdout_lost_said = False
 
     def error(self, message: str) -> None:
         """``ERROR: ...`` on stderr, every line of *message* so marked (a refusal that
@@ -331,15 +338,35 @@ def write_stdout_whole(env: Environment, text: str) -> None:
     short). A reader that went away (``| head``) is not an error: the rest is dropped, and
     the process's stdout then points at /dev/null, since Python flushes it again at exit
     (a second ``BrokenPipeError``, "Exception ignored")."""
+    from offload.cli.reader_gone import lost
     from offload.json_text import write_whole
 
     try:
         write_whole(env.stdout, text)
-    except BrokenPipeError:
+    except OSError as exc:
         if env.stdout is sys.stdout:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             os.close(devnull)
+        if not isinstance(exc, BrokenPipeError):
+            say_stdout_lost(env, exc.strerror or str(exc))
+        return
+    if (why := lost(env.stdout)) is not None:  # closed (>&-): its text went to /dev/null
+        say_stdout_lost(env, why)
+
+
+def say_stdout_lost(env: Environment, why: str) -> None:
+    """Once per command: a WARNING line on stderr that stdout could not be written (*why*:
+    "No space left on device", "it was closed"), so what it was to carry is known lost,
+    never silently; the command's outcome and exit code are its own (its reports hold it).
+    A reader gone (``| head``) asked for no more: not said (``write_stdout_whole``)."""
+    if env.stdout_lost_said:
+        return
+    env.stdout_lost_said = True
+    env.warning(
+        f"stdout could not be written ({why}): what this command writes there is lost; its "
+        "exit code and its reports still give its outcome"
+    )
 
 
 def signal_words(signum: int | None) -> str:

@@ -54,8 +54,9 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     and no cache is read or written."""
     words = list(sys.argv[1:] if argv is None else argv)
     if own_process:  # a terminal's reader gone (``2>&1 | head``) ends no command
-        from offload.cli.reader_gone import stderr_reader_may_go
+        from offload.cli.reader_gone import standard_streams_open, stderr_reader_may_go
 
+        standard_streams_open()  # >&-, 2>&-: on /dev/null, never None, the loss said
         stderr_reader_may_go()
     worker = None
     loaded = None

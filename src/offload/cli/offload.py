@@ -1460,7 +1460,12 @@ def _json_sink(env: Environment, model: ProgressModel | None) -> JsonLinesSink:
     from offload.report.events_json import JsonLinesSink
 
     assert model is not None, "--json writes progress lines: it has a progress model"
-    return JsonLinesSink(env.stdout, progress=model)
+    from offload.cli.common import say_stdout_lost
+    from offload.cli.reader_gone import lost
+
+    if (why := lost(env.stdout)) is not None:  # closed (>&-): the lines go to /dev/null
+        say_stdout_lost(env, why)
+    return JsonLinesSink(env.stdout, progress=model, on_lost=lambda w: say_stdout_lost(env, w))
 
 
 def _open_progress_trace(

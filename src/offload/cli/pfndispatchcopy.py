@@ -16,7 +16,9 @@ With ``-v`` it prints Pomfort's lines::
                                        already there, read back and kept; S the time taken;
                                        no line when every destination failed)
 
-Errors go to stderr as ``ERROR: ...`` lines naming the destination and file; a destination
+Errors go to stderr as ``ERROR: ...`` lines naming the destination and file, each as soon
+as the copy knows it (a destination refused before the copy: at its start; a failure in
+the same words on every destination, the source's, once: ``_SaidAtOnce``); a destination
 that cannot be written (a read-only mount, no permission), has no room for the file (the
 preflight's line: what is free there, what the copy needs, what to do) or cannot hold a file
 that large (FAT: 4 GiB - 1 byte; the preflight's line) is such a line naming its folder
@@ -43,7 +45,9 @@ room or cannot hold a file that large among them), others verified, 2 nothing ve
 64 usage error or bad input (nothing written; a file already at a destination that differs
 from the source), 130 cancelled (partials removed; the same command again completes it; a
 Ctrl-C, SIGTERM or closed terminal once every copy had its outcome cancels nothing: a
-WARNING line says so, the exit code is the outcome's).
+WARNING line says so, the exit code is the outcome's). A stdout that cannot be written (a
+full device, ``>&-``) changes no exit code: a ``WARNING: stdout could not be written
+(...): its hash line is this one: hash ...`` line on stderr gives each hash line lost.
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ from offload.events import (
     FileVerified,
     FileVerifiedEarlier,
     JobStarted,
+    WarningIssued,
 )
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.report.words import PAGE_CACHE
@@ -135,8 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DST",
         nargs="+",
         type=path_text,
-        help="destination file path, or an existing folder, or s3://bucket/key "
-        "(s3://bucket/folder/: under the source's name; docs/s3.md)",
+        help="destination file path, or a folder (an existing one, or one written with a "
+        "trailing /: the file goes in it under the source's name; --create-folders makes a "
+        "missing one), or s3://bucket/key (s3://bucket/folder/ likewise; docs/s3.md)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print Pomfort's INFO lines")
     add_hash_option(parser, "xxh64be")
@@ -283,6 +289,44 @@ class _VerboseProgress:
             self._clock.join()
 
 
+class _SaidAtOnce:
+    """Says on stderr, as soon as the copy knows it, what would otherwise wait for the end
+    (a FAT drive refused for a 4 GiB file after a long copy to the others): each warning
+    (``WARNING:``: the preflight's, a date not kept...) and each destination's failure
+    (``ERROR:``, its line as the outcome would give it), then hands every event to *then*
+    (``-v``'s progress). ``_say_outcome`` says none of them again (``warned``,
+    ``failed``). A failure in the same words on several (the source's: it changed, its
+    drive went away) is said once."""
+
+    def __init__(self, env: Environment, then: _VerboseProgress | None) -> None:
+        self._env = env
+        self._then = then
+        self._lock = threading.Lock()
+        self.warned: set[str] = set()
+        self.failed: dict[int, str] = {}  # destination index -> the line said
+        self.accepts = frozenset({WarningIssued, FileFailed}) | (
+            then.accepts if then is not None else frozenset()
+        )
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, WarningIssued):
+            with self._lock:
+                if event.message in self.warned:
+                    return
+                self.warned.add(event.message)
+                self._env.warning(event.message)
+            return
+        if isinstance(event, FileFailed) and event.destination_index >= 0:
+            with self._lock:
+                # A source's failure comes once per destination, in the same words (they
+                # name no destination): said once.
+                if event.message not in self.failed.values():
+                    self._env.error_line(event.message)
+                self.failed[event.destination_index] = event.message
+        if self._then is not None and type(event) in self._then.accepts:
+            self._then.emit(event)
+
+
 def main(
     argv: Sequence[str] | None = None, env: Environment | None = None, *, own_process: bool = False
 ) -> int:
@@ -291,8 +335,13 @@ def main(
     a stderr or stdout reader that went away ends the text, never the run
     (``reader_gone.py``)."""
     if own_process:
-        from offload.cli.reader_gone import stderr_reader_may_go, stdout_reader_may_go
+        from offload.cli.reader_gone import (
+            standard_streams_open,
+            stderr_reader_may_go,
+            stdout_reader_may_go,
+        )
 
+        standard_streams_open()  # >&-: on /dev/null, its loss said (``_say_outcome``)
         stderr_reader_may_go()
         stdout_reader_may_go()
     env = env or Environment()
@@ -330,6 +379,7 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
     size = found.st_size if found is not None and stat.S_ISREG(found.st_mode) else 0
     cancel = CancelToken()
     sink = _VerboseProgress(env, size, args.source) if args.verbose else None
+    said = _SaidAtOnce(env, sink)
     started = time.monotonic()
     with cancel_on_signals(env, cancel) as signals:
         try:
@@ -339,7 +389,7 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
                 options=options,
                 expected_size=args.f_size,
                 create_folders=args.create_folders,
-                sink=sink,
+                sink=said,
                 cancel=cancel,
                 # Only for an s3:// destination: reading the AWS config file's profile
                 # (its max_attempts) imports botocore, ~30 ms a local copy has no use for.
@@ -365,7 +415,7 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
         # hash line a caller parses short or ending the run with another code than its).
         signals.after_copy()
         signals.holding = True  # a signal from here on is recorded (``further``) and said
-        code = _say_outcome(args, env, report, signals, options, labels, started)
+        code = _say_outcome(args, env, report, signals, options, labels, started, said)
         # A signal that came while the outcome was stated said; one from here to the exit
         # named as the process ends.
         keep_signals_to_exit(env, signals, _outcome_said, keep=own_process)
@@ -389,10 +439,13 @@ def _say_outcome(
     options: CopyOptions,
     labels: dict[str, str],
     started: float,
+    said: _SaidAtOnce,
 ) -> int:
-    """The warnings, errors and the hash line of the copy's *report*; its exit code."""
-    for message in report.warnings:  # the S3 probe's findings, a subscriber that failed
-        env.warning(message)
+    """The warnings, errors and the hash line of the copy's *report*, but those *said*
+    already; its exit code."""
+    for message in report.warnings:  # a subscriber that failed (the rest said at once)
+        if message not in said.warned:
+            env.warning(message)
     file = report.files[0]
     if report.cancelled and not any(
         result.status is DestinationStatus.CANCELLED for result in file.destinations
@@ -402,14 +455,18 @@ def _say_outcome(
         # line a caller parses included), never "cancelled ... run the same command again".
         env.warning(signal_after_every_copy(signals.words()))
         report = dataclasses.replace(report, cancelled=False)
+    source_said: set[str] = set()
     for result in file.destinations:
         if result.status is DestinationStatus.CANCELLED:
             # The engine's reason names no file (a card's report names it beside it).
             env.error_line(f"{printable_name(result.final_path)}: {result.error or 'cancelled'}")
         elif result.status not in GOOD_STATUSES:
-            env.error_line(
-                result.error or f"{printable_name(result.final_path)}: {result.status.value}"
-            )
+            failure = result.error or f"{printable_name(result.final_path)}: {result.status.value}"
+            if said.failed.get(result.destination_index) == failure or failure in source_said:
+                continue  # said as it came; a source's failure, the same on each, once
+            env.error_line(failure)
+            if file.source_error is not None:
+                source_said.add(failure)
         elif result.destination_index in options.noflush_destinations:
             env.warning(_not_flushed(result))
         else:
@@ -424,9 +481,11 @@ def _say_outcome(
         )
         return int(ExitCode.CANCELLED)
     good = [r for r in file.destinations if r.status in GOOD_STATUSES]
+    hashes = []
     if file.source_error is None and good:
         for name, digest in file.inflight_digests.items():
-            print(f"hash {labels.get(name, name.upper())}:{digest}", file=env.stdout)
+            hashes.append(f"hash {labels.get(name, name.upper())}:{digest}")
+            print(hashes[-1], file=env.stdout)
     # Every destination failed: no copy made, no speed to claim (the ERROR lines say why).
     if args.verbose and good:
         if all(r.action not in WRITTEN_ACTIONS for r in good):
@@ -442,7 +501,23 @@ def _say_outcome(
             )
         print(line, file=env.stdout)
     env.stdout.flush()
+    _say_stdout_lost(env, hashes)
     return int(report.exit_code)
+
+
+def _say_stdout_lost(env: Environment, hashes: list[str]) -> None:
+    """Where stdout could not be written (``>/dev/full``, ``>&-``: ``reader_gone.lost``),
+    a WARNING line on stderr saying so, with each hash line that was lost: the copy's
+    outcome, and its exit code, stand (its INFO lines are words about it, lost)."""
+    from offload.cli.reader_gone import lost
+
+    why = lost(env.stdout)
+    if why is None:
+        return
+    if not hashes:
+        env.warning(f"stdout could not be written ({why}): its lines are lost")
+    for line in hashes:
+        env.warning(f"stdout could not be written ({why}): its hash line is this one: {line}")
 
 
 def signal_after_every_copy(signal: str) -> str:
@@ -519,8 +594,9 @@ def _noflush_indexes(
     def key(path: str) -> str:
         absolute = Path(os.path.abspath(path))
         # isdir, not Path.is_dir: a drive that went away (ENOTCONN) is no folder here, and
-        # the copy's own planning names it.
-        return str(absolute / Path(source).name) if os.path.isdir(absolute) else str(absolute)
+        # the copy's own planning names it. A trailing / is a folder, made or not yet.
+        folder = os.path.isdir(absolute) or path.endswith("/")
+        return str(absolute / Path(source).name) if folder else str(absolute)
 
     keys = [key(d) for d in destinations]
     indexes = set()

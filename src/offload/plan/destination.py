@@ -141,11 +141,15 @@ def copy_root_name(tree: SourceTree, *, into: bool) -> str:
     return "" if tree.root_is_file or into else tree.root.name
 
 
-def plan_file_targets(tree: SourceTree, targets: Sequence[Path]) -> list[DestinationPlan]:
+def plan_file_targets(tree: SourceTree, targets: Sequence[Path | str]) -> list[DestinationPlan]:
     """Plan a single-file source onto explicit targets, as ``cp SRC DEST`` does: a target
-    that is an existing folder receives the file under its own name; any other target is the
-    final file path (its folder is the destination). Nothing is touched on disk beyond
-    telling folders from other paths; the preflight checks the rest.
+    that is an existing folder receives the file under its own name; so does one written
+    with a trailing ``/`` (``newdir/``: a folder, as for ``s3://bucket/folder/``), which is
+    planned as ``newdir/<source name>``, so that a folder missing there is refused, or made
+    with ``create_folders``, never taken for the file's own name (``cp`` refuses it too:
+    "Not a directory"). Any other target is the final file path (its folder is the
+    destination). Nothing is touched on disk beyond telling folders from other paths; the
+    preflight checks the rest.
 
     Raises ``ValueError`` when the tree is not a single file or there is no target.
     """
@@ -156,9 +160,23 @@ def plan_file_targets(tree: SourceTree, targets: Sequence[Path]) -> list[Destina
     plans: list[DestinationPlan] = []
     for index, target in enumerate(targets):
         target_abs = Path(os.path.abspath(target))
-        if target_abs.is_dir():
+        if _is_folder(target_abs):
             plans.append(DestinationPlan(index, target_abs, target_abs, False))
+        elif str(target).endswith("/"):  # a folder to be, Path() would drop the slash
+            name = tree.files[0].relative_path
+            plans.append(DestinationPlan(index, target_abs, target_abs, False, file_name=name))
         else:
             folder = target_abs.parent
             plans.append(DestinationPlan(index, folder, folder, False, file_name=target_abs.name))
     return plans
+
+
+def _is_folder(path: Path) -> bool:
+    """Whether *path* is a folder now; False when it cannot be asked (a name or path too
+    long, ENAMETOOLONG: Python 3.11's ``Path.is_dir`` raises it; EACCES, ELOOP...): it is
+    then planned as a file's path, and the preflight names what is wrong with it, one line
+    (a name too long there, ``name-too-long``; a path too long, ``path-too-long``)."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False

@@ -12,6 +12,7 @@ import dataclasses
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from offload.events import (
@@ -49,8 +50,18 @@ class JsonLinesSink:
     """Writes events as JSON lines, each valid JSON whatever the names and the stream's
     encoding (``json_text``). Thread-safe (one lock around each write)."""
 
-    def __init__(self, stream: TextIO, *, progress: ProgressModel, interval_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        progress: ProgressModel,
+        interval_s: float = 0.5,
+        on_lost: Callable[[str], None] | None = None,
+    ) -> None:
         self._stream = stream
+        # Told once why the lines are lost from here on (a write error, ENOSPC, not a
+        # reader gone): its caller says so on stderr, never silence.
+        self._on_lost = on_lost
         self._progress = progress
         self._interval_s = interval_s
         self._lock = threading.Lock()
@@ -71,8 +82,11 @@ class JsonLinesSink:
                 write_whole(self._stream, line + "\n")  # a signal cuts no line short
             except UnicodeError:
                 raise
-            except (OSError, ValueError):  # a pipe closed, or the stream closed
+            except (OSError, ValueError) as exc:  # a pipe closed, or the stream closed
                 self._broken = True
+                lost = isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError)
+                if lost and self._on_lost is not None:
+                    self._on_lost(getattr(exc, "strerror", None) or str(exc))
 
     def emit(self, event: Event) -> None:
         self._progress.emit(event)

@@ -33,6 +33,7 @@ from offload.plan.filesystem import (
     parse_mountinfo,
     within,
 )
+from offload.plan.names import PATH_MAX_BYTES
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
@@ -342,6 +343,9 @@ def check_folder(
         out.error(C.DEST_MISSING, dest, message, plan.index)
         return None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # no such folder can be: not the drive's fault
+            out.error(C.PATH_TOO_LONG, dest, _too_long(dest), plan.index)
+            return None
         gone = drive_unreachable(exc, dest)
         out.error(
             C.DEST_UNREADABLE,
@@ -361,6 +365,34 @@ def check_folder(
         )
         return None
     return st
+
+
+def _access_refused(folder: Path) -> OSError:
+    """Why ``os.access`` refused writing in *folder*: a read-only mount (EROFS, as the
+    write probe would say it: the remedy is to remount it) where ``statvfs`` says so, else
+    no permission (EACCES)."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        return OSError(errno.EROFS, os.strerror(errno.EROFS))
+    return PermissionError(errno.EACCES, "no write permission for this user, or a read-only mount")
+
+
+def _too_long(folder: Path) -> str:
+    """The line of a destination *folder* the system refuses to look up (ENAMETOOLONG): a
+    path longer than Linux takes, or a folder name longer than its filesystem's."""
+    size = len(os.fsencode(folder)) + 1
+    if size > PATH_MAX_BYTES:
+        return (
+            f"destination folder {folder} is {size} bytes long (limit {PATH_MAX_BYTES}): "
+            "name a shallower destination"
+        )
+    return (
+        f"destination folder {folder} has a name longer than its filesystem takes: name "
+        "another destination"
+    )
 
 
 def check_writable(
@@ -384,7 +416,7 @@ def check_writable(
     if probe:
         failure = _probe_write(folder, keep, plan.index)
     elif not os.access(folder, os.W_OK | os.X_OK):
-        failure = PermissionError(13, "no write permission for this user, or a read-only mount")
+        failure = _access_refused(folder)
     if failure is None:
         return
     if failure.errno in (errno.ENOENT, errno.ENOTDIR):

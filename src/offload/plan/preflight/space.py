@@ -4,6 +4,7 @@ that share a filesystem or disk with one another or with the source."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections import defaultdict
@@ -352,6 +353,14 @@ def check_targets(
                     plan.index,
                 )
                 return DestinationCheck(plan.index, plan.destination)
+    elif plan.file_name is not None:
+        # One file under a name of its own (``pfndispatchcopy --create-folders``): each
+        # folder above it still to make takes a block and an inode, as a card's folders do.
+        folder = plan.root
+        while not os.path.lexists(folder) and folder != folder.parent:
+            needed += block
+            inodes += 1
+            folder = folder.parent
 
     def existing(target: Path | str) -> os.stat_result | OSError | None:
         if not root_exists:
@@ -361,7 +370,9 @@ def check_targets(
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
-            return exc
+            # A name or path too long (ENAMETOOLONG): nothing can be there, and the name
+            # and path checks say what is wrong, one line; not "cannot inspect" besides.
+            return None if exc.errno == errno.ENAMETOOLONG else exc
 
     def conflict(target: Path | str, mode: int, wanted: str) -> None:
         out.error(
