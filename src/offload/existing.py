@@ -1054,6 +1054,9 @@ def settle(
             stays = check.task_index in card_unlike
             kept = policy is ExistingFilePolicy.KEEP_BOTH and not stays
             reason = outcome.mismatch or outcome.error or "differs"
+            # A read that failed proves nothing of the bytes (EACCES: an intact copy): said
+            # as unread, never as no longer matching (what --reverify does is the same).
+            unread = _kept_words(check, outcome) == COULD_NOT_READ
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
             if stays:
@@ -1072,9 +1075,15 @@ def settle(
                 # Not yet written: the card is checked against its record as it is read
                 # (``rewrite_reference``); unlike it, nothing is (the file's failure says so).
                 said = f"{reason} (only from the card's file as the ledger recorded it)"
-            settled.warnings.append(
-                (f"copy no longer matches, {doing}: {said}", str(check.final_path))
+            what = (
+                "copy could not be read back (not found damaged; --reverify writes a new copy "
+                "in place of a copy of ours it cannot read)"
+                if unread and not kept and not stays
+                else "copy could not be read back (not found damaged)"
+                if unread
+                else "copy no longer matches"
             )
+            settled.warnings.append((f"{what}, {doing}: {said}", str(check.final_path)))
             settled.found_wrong.append(
                 FoundWrong(
                     relative,
@@ -1303,7 +1312,10 @@ def found_wrong_warnings(
             PreflightItem(
                 PreflightCode.COPY_NO_LONGER_MATCHES,
                 Path(wrong.final_path),  # an S3 stand-in: the card layer shows its URL
-                shown(f"copy found damaged: {wrong.reason}; {became}"),
+                shown(
+                    f"{UNREAD_FOUND if wrong.unread == COULD_NOT_READ else 'copy found damaged: '}"
+                    f"{wrong.reason}; {became}"
+                ),
                 wrong.destination_index,
             )
         )
@@ -1316,7 +1328,14 @@ def _kept_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
     without reading it."""
     if found_wrong_unread(check):
         return "is not the copy its ledger recorded (its size changed: not read back)"
-    return "could not be read back" if outcome.error and not outcome.mismatch else ""
+    return COULD_NOT_READ if outcome.error and not outcome.mismatch else ""
+
+
+#: What a copy of ours is whose read-back failed (:func:`_kept_words`): unread, not wrong.
+COULD_NOT_READ = "could not be read back"
+#: How the ``copy-no-longer-matches`` warning of such a copy begins (the summary's
+#: ``COPY UNREADABLE`` line; every other one begins "copy found damaged: ").
+UNREAD_FOUND = "copy could not be read back (not found damaged): "
 
 
 def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str:
