@@ -55,6 +55,7 @@ from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
 from offload.errors import FULL_ERRNOS as FULL_ERRNOS
 from offload.errors import (
+    OffloadError,
     describe_os_error,
     on_network_share,
     read_error_words,
@@ -62,6 +63,7 @@ from offload.errors import (
 )
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
+from offload.hashing.registry import comparable_digest
 from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
@@ -78,6 +80,7 @@ from offload.results import (
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from offload.manifest.history import History
     from offload.plan import PreflightItem
 
 
@@ -274,6 +277,53 @@ def _whose(check: ExistingCopy) -> str:
     if check.revoked_word:
         return check.revoked_word
     return "revoked" if check.ledger_entry == "revoked" else ""
+
+
+def _recorded_as_card(
+    check: ExistingCopy,
+    outcome: CheckOutcome,
+    ledgers: Sequence[Ledger | None],
+    histories: dict[int, History | None],
+) -> str:
+    """For a file in the way no ledger vouches for (an ADOPT copy of no other card, read
+    different from the card): the digest its local copy root's ASC MHL history records at
+    its path (``format value``) where every format the history and the card's read now share
+    is equal, the history's record being the card's content (its ledger deleted or lost: the
+    copy is damaged, not another file); else "" (nothing says so: any file in the way). The
+    history is read once a destination (*histories*), only here; one that cannot be read
+    says nothing."""
+    if check.other_card or _whose(check) or not outcome.source_digests or not outcome.digests:
+        return ""
+    ledger = ledgers[check.destination_index]
+    root = getattr(ledger, "copy_root", None)
+    if not isinstance(root, Path):
+        return ""
+    index = check.destination_index
+    if index not in histories:
+        from offload.manifest.history import read_history
+
+        try:
+            histories[index] = read_history(root)
+        except (OffloadError, OSError, ValueError):
+            histories[index] = None
+    history = histories[index]
+    if history is None:
+        return ""
+    try:
+        relative = Path(check.final_path).relative_to(root).as_posix()
+    except ValueError:
+        return ""
+    known = history.reference_hash_formats(relative)
+    if not known:
+        return ""
+    shared = [name for name in outcome.source_digests if name in known]
+    if not shared or any(
+        comparable_digest(name, known[name])
+        != comparable_digest(name, outcome.source_digests[name])
+        for name in shared
+    ):
+        return ""
+    return f"{shared[0]} {known[shared[0]]}"
 
 
 def found_wrong_unread(check: ExistingCopy) -> bool:
@@ -953,6 +1003,9 @@ def settle(
     rewritten: dict[int, list[ExistingCopy]] = {}
     # ... and those whose records of the card disagree: written again nowhere.
     _records_disagree(tasks, outcomes, card_unlike)
+    # Each copy root's ASC MHL history, read only for a file in the way found different
+    # (``_recorded_as_card``), once a destination.
+    histories: dict[int, History | None] = {}
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -1031,6 +1084,17 @@ def settle(
                 result.error = (
                     f"{check.final_path} already exists with other content; "
                     f"{check.other_card}; not overwritten ({remedies.another_card()})"
+                )
+            elif policy is ExistingFilePolicy.FAIL and (
+                recorded := _recorded_as_card(check, outcome, ledgers, histories)
+            ):
+                # No ledger vouches for it (deleted, lost), but the copy root's own history
+                # records the card's content at its path: a damaged copy, not another file.
+                result.error = (
+                    f"{check.final_path} differs from what this copy root's ASC MHL history "
+                    f"records for it ({recorded}, the card's file as read now): the copy "
+                    "there is damaged; not overwritten, as no ledger entry there records it "
+                    f"as ours ({remedies.in_the_way()})"
                 )
             elif policy is ExistingFilePolicy.FAIL:
                 result.error = (
