@@ -16,7 +16,7 @@ import os
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -3726,6 +3726,8 @@ class _RecordedFiles(Collection["ManifestFile"]):
         self._finished_at = finished_at
         self._date: tuple[float, datetime] | None = None  # the last one made, reused
         self._made: list[ManifestFile] | None = None  # once first read (the class doc)
+        # the relative paths of the copies trusted from the ledger, made with the list
+        self._trusted: set[str] = set()
 
     def _verified(self) -> Iterator[tuple[FileResult, DestinationFileResult]]:
         for file in self._files:
@@ -3754,10 +3756,25 @@ class _RecordedFiles(Collection["ManifestFile"]):
             made = self._made = list(self._make())
         return iter(made)
 
+    def trusted(self) -> _TrustedPaths:
+        """The relative paths (as ``__iter__`` gives them) of the copies trusted from the
+        ledger: neither read nor hashed by this run (``DestinationRecords.trusted``)."""
+        return _TrustedPaths(self)
+
+    def trusted_paths(self) -> set[str]:
+        """:meth:`trusted`'s paths, the files made first (once)."""
+        if self._made is None:
+            self._made = list(self._make())
+        return self._trusted
+
     def _make(self) -> Iterator[ManifestFile]:
         from offload.manifest.model import ManifestFile
 
+        trusted = self._trusted
+        trusted.clear()
         for file, result, relative in self._listed():
+            if result.action is CopyAction.TRUSTED:
+                trusted.add(relative)
             when = result.verified_at or self._finished_at
             date = self._date
             yield ManifestFile(
@@ -3835,6 +3852,17 @@ class _RecordedFiles(Collection["ManifestFile"]):
         return any(item == recorded for recorded in self)
 
 
+class _TrustedPaths(Container[str]):
+    """The paths of *files*' copies trusted from the ledger (``_RecordedFiles.trusted``),
+    gathered when first asked (with the files' records, which the manifests make anyway)."""
+
+    def __init__(self, files: _RecordedFiles) -> None:
+        self._files = files
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._files.trusted_paths()
+
+
 class _CardPaths:
     """The relative paths of *tree*'s files, links and folders whose copy on one destination
     stands (or was to stand) at that path, as a set made when first asked
@@ -3896,6 +3924,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
                 state_stamp=index not in plan.backends,  # S3: its state is a staging copy
                 read_back=report.read_back.get(index, {}),
                 card_paths=_CardPaths(plan.tree, files),
+                trusted=files.trusted(),
             )
         )
     return OffloadRecords(

@@ -55,6 +55,7 @@ from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
 from offload.errors import FULL_ERRNOS as FULL_ERRNOS
 from offload.errors import (
+    OffloadError,
     describe_os_error,
     on_network_share,
     read_error_words,
@@ -62,6 +63,7 @@ from offload.errors import (
 )
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
+from offload.hashing.registry import comparable_digest
 from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
@@ -78,6 +80,7 @@ from offload.results import (
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from offload.manifest.history import History
     from offload.plan import PreflightItem
 
 
@@ -274,6 +277,53 @@ def _whose(check: ExistingCopy) -> str:
     if check.revoked_word:
         return check.revoked_word
     return "revoked" if check.ledger_entry == "revoked" else ""
+
+
+def _recorded_as_card(
+    check: ExistingCopy,
+    outcome: CheckOutcome,
+    ledgers: Sequence[Ledger | None],
+    histories: dict[int, History | None],
+) -> str:
+    """For a file in the way no ledger vouches for (an ADOPT copy of no other card, read
+    different from the card): the digest its local copy root's ASC MHL history records at
+    its path (``format value``) where every format the history and the card's read now share
+    is equal, the history's record being the card's content (its ledger deleted or lost: the
+    copy is damaged, not another file); else "" (nothing says so: any file in the way). The
+    history is read once a destination (*histories*), only here; one that cannot be read
+    says nothing."""
+    if check.other_card or _whose(check) or not outcome.source_digests or not outcome.digests:
+        return ""
+    ledger = ledgers[check.destination_index]
+    root = getattr(ledger, "copy_root", None)
+    if not isinstance(root, Path):
+        return ""
+    index = check.destination_index
+    if index not in histories:
+        from offload.manifest.history import read_history
+
+        try:
+            histories[index] = read_history(root)
+        except (OffloadError, OSError, ValueError):
+            histories[index] = None
+    history = histories[index]
+    if history is None:
+        return ""
+    try:
+        relative = Path(check.final_path).relative_to(root).as_posix()
+    except ValueError:
+        return ""
+    known = history.reference_hash_formats(relative)
+    if not known:
+        return ""
+    shared = [name for name in outcome.source_digests if name in known]
+    if not shared or any(
+        comparable_digest(name, known[name])
+        != comparable_digest(name, outcome.source_digests[name])
+        for name in shared
+    ):
+        return ""
+    return f"{shared[0]} {known[shared[0]]}"
 
 
 def found_wrong_unread(check: ExistingCopy) -> bool:
@@ -992,6 +1042,9 @@ def settle(
     rewritten: dict[int, list[ExistingCopy]] = {}
     # ... and those whose records of the card disagree: written again nowhere.
     _records_disagree(tasks, outcomes, card_unlike)
+    # Each copy root's ASC MHL history, read only for a file in the way found different
+    # (``_recorded_as_card``), once a destination.
+    histories: dict[int, History | None] = {}
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -1071,6 +1124,17 @@ def settle(
                     f"{check.final_path} already exists with other content; "
                     f"{check.other_card}; not overwritten ({remedies.another_card()})"
                 )
+            elif policy is ExistingFilePolicy.FAIL and (
+                recorded := _recorded_as_card(check, outcome, ledgers, histories)
+            ):
+                # No ledger vouches for it (deleted, lost), but the copy root's own history
+                # records the card's content at its path: a damaged copy, not another file.
+                result.error = (
+                    f"{check.final_path} differs from what this copy root's ASC MHL history "
+                    f"records for it ({recorded}, the card's file as read now): the copy "
+                    "there is damaged; not overwritten, as no ledger entry there records it "
+                    f"as ours ({remedies.in_the_way()})"
+                )
             elif policy is ExistingFilePolicy.FAIL:
                 result.error = (
                     f"{check.final_path} already exists with other content; not overwritten "
@@ -1093,6 +1157,9 @@ def settle(
             stays = check.task_index in card_unlike
             kept = policy is ExistingFilePolicy.KEEP_BOTH and not stays
             reason = outcome.mismatch or outcome.error or "differs"
+            # A read that failed proves nothing of the bytes (EACCES: an intact copy): said
+            # as unread, never as no longer matching (what --reverify does is the same).
+            unread = _kept_words(check, outcome) == COULD_NOT_READ
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
             if stays and check.task_index in card_absent:
@@ -1121,9 +1188,15 @@ def settle(
                 # Not yet written: the card is checked against its record as it is read
                 # (``rewrite_reference``); unlike it, nothing is (the file's failure says so).
                 said = f"{reason} (only from {_rewrite_source(stand_in)})"
-            settled.warnings.append(
-                (f"copy no longer matches, {doing}: {said}", str(check.final_path))
+            what = (
+                "copy could not be read back (not found damaged; --reverify writes a new copy "
+                "in place of a copy of ours it cannot read)"
+                if unread and not kept and not stays
+                else "copy could not be read back (not found damaged)"
+                if unread
+                else "copy no longer matches"
             )
+            settled.warnings.append((f"{what}, {doing}: {said}", str(check.final_path)))
             settled.found_wrong.append(
                 FoundWrong(
                     relative,
@@ -1358,7 +1431,10 @@ def found_wrong_warnings(
             PreflightItem(
                 PreflightCode.COPY_NO_LONGER_MATCHES,
                 Path(wrong.final_path),  # an S3 stand-in: the card layer shows its URL
-                shown(f"copy found damaged: {wrong.reason}; {became}"),
+                shown(
+                    f"{UNREAD_FOUND if wrong.unread == COULD_NOT_READ else 'copy found damaged: '}"
+                    f"{wrong.reason}; {became}"
+                ),
                 wrong.destination_index,
             )
         )
@@ -1371,7 +1447,14 @@ def _kept_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
     without reading it."""
     if found_wrong_unread(check):
         return "is not the copy its ledger recorded (its size changed: not read back)"
-    return "could not be read back" if outcome.error and not outcome.mismatch else ""
+    return COULD_NOT_READ if outcome.error and not outcome.mismatch else ""
+
+
+#: What a copy of ours is whose read-back failed (:func:`_kept_words`): unread, not wrong.
+COULD_NOT_READ = "could not be read back"
+#: How the ``copy-no-longer-matches`` warning of such a copy begins (the summary's
+#: ``COPY UNREADABLE`` line; every other one begins "copy found damaged: ").
+UNREAD_FOUND = "copy could not be read back (not found damaged): "
 
 
 def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str:

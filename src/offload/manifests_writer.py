@@ -8,11 +8,12 @@ its own, which is continued, the card's generations it lacks named in a warning;
 when no generation of this run follows it: only ours hides ``.offload/``), then append a
 ``transfer`` generation (when this run
 copied anything there, or when the history does not yet hold every symlink there as a new
-generation would: a link the card gained since) listing every file verified on this
-destination, now or by an earlier run (those with the digests and the date of that
-verification, from the ledger), so that its folder hashes describe complete folders; a
-folder that also holds what this offload did not verify there (another card's files in a
-shared ``--into`` root) gets no folder hash (:mod:`offload.manifest.coverage`); and/or
+generation would: a link the card gained since) listing what this run hashed there, and
+of the files an earlier run verified (trusted from the ledger, not read now) those the
+history does not record yet, with the digests and the date of that verification
+(:func:`_hashed_now`); a folder it does not list whole (a file trusted and left out,
+another card's files in a shared ``--into`` root) gets no folder hash
+(:mod:`offload.manifest.coverage`); and/or
 write a legacy MHL. Copied files are not re-read: their digests are the copy's in-flight
 digests, every one of which was matched against the read-back (only what symlinks lead to is
 read here, see below). Failures here never touch the copies; they are reported per
@@ -81,6 +82,7 @@ from offload.manifest.ascmhl import (
     canonical_digests,
     first_unheld,
     generation_tree,
+    held,
     hidden_by_carried,
     ignored_for_good,
     retirable_patterns,
@@ -254,6 +256,10 @@ class DestinationRecords:
     # formats (an S3 copy root's objects, by their staging path: ``s3card``); None with a
     # ``lister``: not read (``history_formats``).
     read_copy: Hasher | None = None
+    # The paths (relative, as in ``files``) of the copies trusted from the ledger: neither
+    # read nor hashed by this run. A generation written now lists one only where its
+    # history does not hold it as it would record it (:func:`_hashed_now`).
+    trusted: Container[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1259,9 +1265,10 @@ def _write_after_carrying(
             outcome.left_out.extend(planned.left_out)
             outcome.warnings.extend(planned.warnings)
             outcome.links.update(planned.links)
-    # The generation lists the whole tree as it stands on this destination: files copied
-    # now and files an earlier run verified (skipped now, with the digests and the date
-    # of that verification), so its folder hashes describe the complete folders.
+    # The generation lists what this run hashed (copied, read back, read again now), and
+    # of the files an earlier run verified (trusted from the ledger, not read now) those
+    # its history does not hold yet, with the digests and the date of that verification
+    # (_hashed_now); the legacy MHL lists them all.
     links = _linked_files(records, destination, plan, hasher, outcome, options.now())
     directories = [d for d in records.directories if xml_can_hold(d)]
     named_like_state: set[str] = set()
@@ -1296,6 +1303,11 @@ def _write_after_carrying(
                 outcome, PreflightCode.HISTORY_FORMATS_UNREAD, message
             ),
         )
+    generation_files = (
+        _hashed_now(listed, destination.trusted, history, reads)
+        if history is not None and history.knows_files()
+        else listed
+    )
     state = _nested_state(
         destination.root,
         state_folders | named_like_state,
@@ -1318,7 +1330,7 @@ def _write_after_carrying(
                 str(
                     write_generation(
                         root,
-                        listed,
+                        generation_files,
                         directories=directories,
                         creator=creator,
                         process="transfer",
@@ -1402,6 +1414,37 @@ def _write_after_carrying(
         if written is not None:
             _stamp(root, written)
     return outcome
+
+
+def _hashed_now(
+    files: Iterable[ManifestFile], trusted: Container[str], history: History, reads: Reads
+) -> Iterator[ManifestFile]:
+    """*files* as a generation written now lists them: each but a copy trusted from the
+    ledger (in *trusted*, not read again for the history's formats: *reads*) that *history*
+    holds already as it would be recorded (``ascmhl.held``: its digests recorded there for
+    its path). A generation records what its run hashed: ASC MHL's ``verified`` is a hash
+    computed by the generation's process and found equal to a record, and this run computed
+    none of such a copy; the earlier generations that record it stay its record, which
+    ``ascmhl-debug verify`` and ``offload verify`` check it against (a path's reference is
+    its first record in any generation). A trusted copy the history does not hold (an
+    earlier run's ``--mhl none``, a history removed or lost before its generation) is
+    listed, as ``original`` where the history does not know its path, with the digests and
+    date of the verification that proved it (else that check would call it new); its
+    folders get no folder hash where it is left out (``coverage``: not listed whole)."""
+    reference = history.reference_hash_formats
+    for item in files:
+        path = item.relative_path
+        if path in trusted and path not in reads:
+            # The usual re-run first: every digest the path's reference (~1 µs a file, where
+            # held is ~3 µs); else held's whole test (a digest recorded later, spelling).
+            known = reference(path)
+            if known is not None and all(
+                known.get(name) == value for name, value in item.digests.items()
+            ):
+                continue
+            if held(item, history):
+                continue
+        yield item
 
 
 def _copy_hasher(destination: DestinationRecords, hasher: MediaHasher) -> Hasher | None:
@@ -1738,9 +1781,11 @@ def _kinds_lacking(
                     f"the ASC MHL history on {root} holds {_whose(records)[0]} own "
                     "generations only, "
                     "though its ledger records files verified there: an earlier run stopped "
-                    "before writing its manifests; a new generation records the transfer of "
-                    "every file verified there, those verified by an earlier run with the "
-                    "digests and dates of that verification (not re-read now)"
+                    "before writing its manifests; a new generation records the transfer "
+                    "(its ignore list hiding the copy root's state); the copies it verified, "
+                    "not re-read now, stay recorded by those generations, and a file they do "
+                    "not record is listed with the digests and date of the earlier run's "
+                    "verification, from its ledger"
                 )
             elif unheld is not None and _in_other_formats(destination, history, unheld):
                 lacking.add(MhlKind.ASCMHL)
@@ -1748,7 +1793,7 @@ def _kinds_lacking(
                     f"the ASC MHL history on {root} records {printable_name(unheld)} only in "
                     "formats this run did not compute (-t): a new generation records each "
                     "such file in them too, its copy read once more there (as ascmhl create "
-                    "does), the others with the digests and dates of their verification"
+                    "does), the others, not read now, left to the records the history holds"
                 )
             elif unheld is not None:
                 lacking.add(MhlKind.ASCMHL)
@@ -1790,9 +1835,9 @@ def _kinds_lacking(
                         "or the history was changed since)"
                     )
                 gaps.append(
-                    f"{what}: {why}; a new generation records every "
-                    "file verified there, those verified by an earlier run with the digests "
-                    "and dates of that verification (not re-read now)"
+                    f"{what}: {why}; a new generation records each file verified there "
+                    "that the history does not record, with the digests and date of the "
+                    "earlier run's verification, from its ledger (not re-read now)"
                 )
         if (
             MhlKind.ASCMHL not in lacking

@@ -182,7 +182,8 @@ def test_a_local_copy_that_cannot_be_read_is_still_found_wrong_and_copied_again(
     """The local counterpart, unchanged: ``--reverify`` of a copy on a drive whose read
     fails (EIO from a real FUSE filesystem, once) is a copy of ours found wrong, named so
     and copied again, renamed over it once verified (a disk's read error is the copy's
-    own), never "unreadable, not found wrong"."""
+    own), never "unreadable, not found wrong"; said as a copy that could not be read back,
+    never as one that no longer matches."""
     import errno
 
     card = make_card(tmp_path, CARD)
@@ -195,7 +196,10 @@ def test_a_local_copy_that_cannot_be_read_is_still_found_wrong_and_copied_again(
     assert code == 0, err
     flat = " ".join(err.split())
     copy = drive.mountpoint / "A001/CLIPS/A001C001.mov"
-    assert f"WARNING: copy no longer matches, copying it again: cannot read {copy}:" in flat, flat
+    assert (
+        "WARNING: copy could not be read back (not found damaged; --reverify writes a new "
+        f"copy in place of a copy of ours it cannot read), copying it again: cannot read {copy}:"
+    ) in flat, flat
     assert "unreadable, not found wrong" not in flat, flat
     result = _clip_result(_last_report(tmp_path))
     assert result["status"] == "verified" and result["action"] == "copied", result

@@ -50,3 +50,14 @@ def write_one_destination(
     )
     (result,) = write_manifests(records, ManifestOptions())
     return result
+
+
+def listed_actions(root: Path) -> list[dict[str, set[str]]]:
+    """What each generation of *root*'s ASC MHL history lists, oldest first: path → the
+    actions of its hash elements."""
+    from offload.manifest import read_history
+
+    return [
+        {record.path: {entry.action or "" for entry in record.hashes} for record in gen.files}
+        for gen in read_history(root).generations
+    ]

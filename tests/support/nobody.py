@@ -24,3 +24,13 @@ def folder_nobody_may_write() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(dir="/tmp") as folder:
         Path(folder).chmod(0o777)
         yield Path(folder)
+
+
+#: The ``setpriv`` prefix of a command run as root without the capabilities that let root
+#: read any file (``CAP_DAC_OVERRIDE``, ``CAP_DAC_READ_SEARCH``): a file's mode 000 stops it
+#: as it stops a user, while root still owns what it made.
+WITHOUT_DAC = [
+    "setpriv",
+    "--inh-caps=-dac_override,-dac_read_search",
+    "--bounding-set=-dac_override,-dac_read_search",
+]

@@ -1100,7 +1100,7 @@ def first_unheld(
     (the caller passes what it would write)."""
     spec: IgnoreSpec | None = None
     for item in files:
-        if _held(item, history):
+        if held(item, history):
             continue
         if ignore_patterns is None:
             return item.relative_path
@@ -1112,10 +1112,13 @@ def first_unheld(
     return None
 
 
-def _held(item: ManifestFile, history: History) -> bool:
+def held(item: ManifestFile, history: History) -> bool:
     """Whether *history* records *item* as :func:`first_unheld` asks (a file without an
     ASC MHL digest, which :func:`write_generation` refuses, counts as held: no generation
-    could record it)."""
+    could record it): known to it, in a format *item* has, every such digest of *item*
+    one a generation there records for its path. The manifests writer's test too of a copy
+    trusted from the ledger that a generation written now leaves out (it hashed nothing of
+    it: ``manifests_writer._hashed_now``)."""
     digests = canonical_digests(item.digests)
     if not digests:
         return True

@@ -16,7 +16,7 @@ from rich.text import Text
 from offload.card import OffloadReport
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
-from offload.existing import CHECK_CANCELLED
+from offload.existing import CHECK_CANCELLED, UNREAD_FOUND
 from offload.manifest.xmlchars import xml_can_hold
 from offload.plan.codes import PreflightCode
 from offload.plan.ignore import history_meant
@@ -895,6 +895,8 @@ def _replaced_lines(report: OffloadReport) -> list[str]:
 
 # How every ``copy-no-longer-matches`` warning begins (``existing.found_wrong_warnings``).
 _FOUND_DAMAGED = "copy found damaged: "
+# How the line of a copy whose read-back failed begins (``existing.UNREAD_FOUND``).
+_UNREAD_LINE = "COPY UNREADABLE (not found damaged): "
 # Lines of those named at most, as page 1 of the HTML/PDF (``content._capped_warnings``).
 _DAMAGED_SHOWN = 20
 
@@ -908,15 +910,19 @@ def _damaged_lines(report: OffloadReport) -> list[str]:
     summary said nothing of it, an "ok" row beside it."""
     code = PreflightCode.COPY_NO_LONGER_MATCHES.value
     found = [w for w in report.warnings if w.code == code]
+    # A copy whose read-back failed (EACCES: an intact copy) is named unreadable, never
+    # damaged (``existing.UNREAD_FOUND``).
     lines = [
-        f"COPY FOUND DAMAGED: {printable_line(w.message.removeprefix(_FOUND_DAMAGED))}"
+        f"{_UNREAD_LINE}{printable_line(w.message.removeprefix(UNREAD_FOUND))}"
+        if w.message.startswith(UNREAD_FOUND)
+        else f"COPY FOUND DAMAGED: {printable_line(w.message.removeprefix(_FOUND_DAMAGED))}"
         for w in found[:_DAMAGED_SHOWN]
     ]
     if len(found) > _DAMAGED_SHOWN:
         more = len(found) - _DAMAGED_SHOWN
         lines.append(
-            f"… and {plural(more, 'more copy', 'more copies')} found damaged: every one is "
-            "in the JSON report."
+            f"… and {plural(more, 'more copy', 'more copies')} found damaged or unreadable: "
+            "every one is in the JSON report."
         )
     return lines
 
