@@ -53,6 +53,7 @@ from offload.destinations.s3config import (
     redact_secrets,
     signs_with_session_token,
 )
+from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_EXPIRED, refused_credentials
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
 
@@ -131,13 +132,6 @@ def refusal(
     )
 
 
-#: The error codes S3 services give a request signed with a session token that expired or
-#: that the service does not know (AWS, MinIO, Ceph and moto spell them so).
-_TOKEN_REFUSED = frozenset(
-    {"ExpiredToken", "ExpiredTokenException", "InvalidToken", "TokenRefreshRequired"}
-)
-
-
 def attempts_made(exc: BaseException) -> int:
     """The times botocore sent the request that raised *exc*: the first and its retries
     (the answer's ``RetryAttempts``, what was done, which the retry quota may hold below
@@ -175,7 +169,8 @@ def _refusal_text(
                 f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
                 "never creates buckets) or fix the URL or --s3-endpoint; " + tail
             )
-        if code in _TOKEN_REFUSED or (
+        refused = refused_credentials(code, status)
+        if refused == "token" or (
             status == 400
             and operation == "HeadBucket"
             and code in ("", "400")
@@ -190,17 +185,9 @@ def _refusal_text(
             came = f" from {source}" if source else ""
             return (
                 f"{where}: the service refused the credentials{came} ({said} on {operation}): "
-                "their session token (AWS_SESSION_TOKEN, or the profile's) has expired or is "
-                "not valid; get new temporary credentials (aws sso login, a new assumed "
-                "role or session token) and run the same command again; " + tail
+                f"{TOKEN_EXPIRED}; {TOKEN_ADVICE} and run the same command again; " + tail
             )
-        if code in (
-            "AccessDenied",
-            "InvalidAccessKeyId",
-            "SignatureDoesNotMatch",
-            "403",
-            "401",
-        ) or status in (401, 403):
+        if refused == "denied":
             source = credential_source(store.preflight_client) or credential_source(store.client)
             if operation == "GetObject" and (code in ("AccessDenied", "403") or status == 403):
                 # Only the probe reads here (``_probe_read``), an object it had just stored.
