@@ -33,6 +33,7 @@ of them says so: only trying tells.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -150,6 +151,19 @@ def _refusal_text(
     where = _where(store)
     bucket = store.url.bucket
     if isinstance(exc, NoCredentialsError):
+        profile = store.settings.profile
+        if profile and all(
+            os.environ.get(v) for v in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        ):
+            # botocore's chain skips the variables once a profile is named (as the AWS CLI
+            # does): "set AWS_ACCESS_KEY_ID" would name what is set already.
+            return (
+                f"{where}: no AWS credentials found in profile {profile!r} (--s3-profile or "
+                "AWS_PROFILE); AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set but not "
+                "used once a profile is named: give the profile credentials (in "
+                "~/.aws/credentials, or the file AWS_SHARED_CREDENTIALS_FILE names), or name "
+                "no profile to use the variables; " + tail
+            )
         return (
             f"{where}: no AWS credentials found; set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, or name a profile (--s3-profile or AWS_PROFILE); " + tail
@@ -168,6 +182,16 @@ def _refusal_text(
             return (
                 f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
                 "never creates buckets) or fix the URL or --s3-endpoint; " + tail
+            )
+        meta = getattr(store.preflight_client, "meta", None)
+        signed = getattr(meta, "region_name", None) or store.settings.region or "none set"
+        region = _bucket_region(exc, code, status, signed)
+        if region is not None:
+            return (
+                f"{where}: bucket {bucket!r} is in region {region!r}, not the one the "
+                f"requests were signed for ({signed}) ({said} on {operation}); set "
+                f"AWS_REGION={region} (or the profile's region) and run the same command "
+                "again; " + tail
             )
         refused = refused_credentials(code, status)
         if refused == "token" or (
@@ -238,6 +262,27 @@ def _refusal_text(
             "(--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url); " + tail
         )
     return f"{where}: {operation} failed: {exc}; " + tail
+
+
+#: The answers of a request sent to (or signed for) another region than the bucket's:
+#: 301 PermanentRedirect (AWS, Wasabi), 400 AuthorizationHeaderMalformed (the signature's
+#: region wrong), 400 IllegalLocationConstraintException; a HEAD's have no body (no code:
+#: its status only).
+_WRONG_REGION = frozenset(
+    {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
+)
+
+
+def _bucket_region(exc: BaseException, code: str, status: int, signed: str) -> str | None:
+    """The bucket's region an answer to a request sent to, or signed for, another region
+    (*signed*) names: the header ``x-amz-bucket-region`` (where it is not *signed*), or
+    the error's ``Region``, on a 301, a 400 or a ``_WRONG_REGION`` code; else None."""
+    if code not in _WRONG_REGION and status not in (301, 400):
+        return None
+    response = getattr(exc, "response", None) or {}
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    region = headers.get("x-amz-bucket-region") or response.get("Error", {}).get("Region")
+    return str(region) if region and region != signed else None
 
 
 def _ask(
