@@ -796,6 +796,17 @@ def destination_io_error(
         # ntfs-3g, exfat-fuse: a name that is not UTF-8 (or a character the filesystem
         # refuses), which the preflight refuses where it knows the filesystem.
         message = f"{message}; {name_refused_advice(card_path, folder=folder)}"
+    if exc.errno == errno.EACCES and service and operation == "read back":
+        # The credentials may store but not read (a policy without s3:GetObject, a KMS key
+        # they may not use): no copy is verified there until they may. What the read-back
+        # stored is deleted as any copy not verified is (``remove_partial``), unless the
+        # service refused that too, which ``left_behind`` then names.
+        message = (
+            f"{message}; the credentials may store objects there but not read them back "
+            "(s3:GetObject, or the KMS key they are encrypted with): use credentials that "
+            "may, then run the same command again to copy it again (this upload is deleted, "
+            "as any copy not verified is, unless the report's left_behind names it)"
+        )
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).
