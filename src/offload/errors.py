@@ -194,6 +194,7 @@ _DESTINATION_LOST_ERRNOS = frozenset(
         errno.ENOMEDIUM,
         errno.ECONNABORTED,
         errno.ECONNREFUSED,  # an S3 endpoint that refuses connections: the server down
+        errno.EKEYEXPIRED,  # an S3 session token expired: every later request refused too
     )
     if code is not None
 )
@@ -526,10 +527,28 @@ def _lost_what_to_do(
     code: int | None, *, service: bool = False, inodes_out: bool = False, share: bool = False
 ) -> str:
     """What to do about a destination lost to *code* (the copies it verified are kept, and
-    a re-run resumes from its ledger); *service*: an S3 service, not a drive; *inodes_out*:
+    a re-run resumes from its ledger); *service*: an S3 service, not a drive (its own words
+    for a session token expired, EKEYEXPIRED; the bucket not found, ENODEV; credentials
+    refused, EACCES; a service failing or out of reach otherwise); *inodes_out*:
     an ENOSPC with free space left but no inode (``out_of_inodes``); *share*: a network
     share (``on_network_share``), whose EIO is its server's or the network's."""
-    if service and code not in (errno.ENOSPC, errno.EDQUOT):
+    if service and code == errno.EKEYEXPIRED:
+        from offload.destinations.s3credentials import TOKEN_ADVICE
+
+        what = TOKEN_ADVICE
+    elif service and code == errno.ENODEV:
+        # The service answered NoSuchBucket: no outage, a bucket deleted or another one
+        # than meant (a mistyped URL or endpoint); the words of a ledger so unread.
+        what = (
+            "check the bucket name in the URL and the endpoint (--s3-endpoint, "
+            "AWS_ENDPOINT_URL, or the profile's endpoint_url)"
+        )
+    elif service and code == errno.EACCES:
+        what = (
+            "the service refused the credentials: check them (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
+            "--s3-profile) and the permissions listed in docs/s3.md"
+        )
+    elif service and code not in (errno.ENOSPC, errno.EDQUOT):
         what = (
             "the S3 service kept failing or could not be reached: check the endpoint, the "
             "network and the service's status"
@@ -785,6 +804,17 @@ def destination_io_error(
         # ntfs-3g, exfat-fuse: a name that is not UTF-8 (or a character the filesystem
         # refuses), which the preflight refuses where it knows the filesystem.
         message = f"{message}; {name_refused_advice(card_path, folder=folder)}"
+    if exc.errno == errno.EACCES and service and operation == "read back":
+        # The credentials may store but not read (a policy without s3:GetObject, a KMS key
+        # they may not use): no copy is verified there until they may. What the read-back
+        # stored is deleted as any copy not verified is (``remove_partial``), unless the
+        # service refused that too, which ``left_behind`` then names.
+        message = (
+            f"{message}; the credentials may store objects there but not read them back "
+            "(s3:GetObject, or the KMS key they are encrypted with): use credentials that "
+            "may, then run the same command again to copy it again (this upload is deleted, "
+            "as any copy not verified is, unless the report's left_behind names it)"
+        )
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).

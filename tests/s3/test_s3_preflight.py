@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -642,3 +643,71 @@ def test_a_session_token_refused_is_named_and_what_to_do_said(  # type: ignore[n
     client = admin(server.url)
     assert "Contents" not in client.list_objects_v2(Bucket="rushes", Prefix="t/")
     assert not client.list_multipart_uploads(Bucket="rushes", Prefix="t/").get("Uploads")
+
+
+def test_a_profile_without_credentials_says_the_variables_set_are_not_used(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--s3-profile virt`` (a profile with settings and no credentials) while
+    AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are exported (the suite's ``aws_env``):
+    botocore ignores the variables once a profile is named. Failed before: "no AWS
+    credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile",
+    both set, a profile named."""
+    from s3.test_s3_cli import offload
+
+    Path(os.environ["AWS_CONFIG_FILE"]).write_text("[profile virt]\nregion = us-east-1\n")
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(b"x" * 1000)
+    url = f"s3://{bucket}/p"
+    argv = ["--s3-endpoint", s3_server.url, "--s3-profile", "virt", str(card), url]
+    code, out, err = offload(tmp_path, *argv)
+    assert code == 64, out + err
+    assert err.strip() == (
+        f"ERROR: {url} ({s3_server.url}): no AWS credentials found in profile 'virt' "
+        "(--s3-profile or AWS_PROFILE); AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set "
+        "but not used once a profile is named: give the profile credentials (in "
+        "~/.aws/credentials, or the file AWS_SHARED_CREDENTIALS_FILE names), or name no "
+        "profile to use the variables; nothing was written"
+    ), err
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "code", "headers", "elements"),
+    [
+        ("HEAD", 301, "PermanentRedirect", {"x-amz-bucket-region": "eu-west-3"}, ""),
+        ("HEAD", 400, "", {"x-amz-bucket-region": "eu-west-3"}, ""),
+        ("GET", 400, "AuthorizationHeaderMalformed", {}, "<Region>eu-west-3</Region>"),
+    ],
+)
+@pytest.mark.parametrize("command", ["copy", "verify"])
+def test_a_bucket_in_another_region_is_named_with_the_setting_to_use(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, method, status, code, headers, elements, command
+) -> None:
+    """A bucket in another region than the requests are signed for: AWS and Wasabi answer
+    HeadBucket ``301`` with ``x-amz-bucket-region`` (no body), a request whose signature
+    names another region ``400 AuthorizationHeaderMalformed`` with the expected ``Region``
+    in its body (a HEAD's, no body: its header). Failed before: "the service refused
+    HeadBucket (301: Moved Permanently)", the region unnamed, nothing said what to do."""
+    from s3.test_s3_cli import offload
+    from s3.test_s3_verify import verify
+
+    proxy.intercept(method, f"/{bucket}", status=status, code=code, headers=headers,
+                    elements=elements, count=100)  # fmt: skip
+    url = f"s3://{bucket}/p"
+    if command == "copy":
+        card = tmp_path / "A001"
+        card.mkdir()
+        (card / "clip.mov").write_bytes(b"x" * 1000)
+        exit_code, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), url)
+        tail = "nothing was written"
+    else:
+        exit_code, out, err = verify(tmp_path, proxy.url, f"{url}/A001")
+        tail = "nothing was verified"
+    assert exit_code == 64, out + err
+    assert err.strip().endswith(
+        f"bucket {bucket!r} is in region 'eu-west-3', not the one the requests were signed for "
+        f"(us-east-1) ({status if method == 'HEAD' else f'{status} {code}'} on "
+        f"{'HeadBucket' if method == 'HEAD' else 'ListObjectsV2'}); set AWS_REGION=eu-west-3 "
+        f"(or the profile's region) and run the same command again; {tail}"
+    ), err

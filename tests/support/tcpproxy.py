@@ -51,6 +51,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 _SLOW_DOWN = (
@@ -68,6 +69,8 @@ class _Intercept:
     code: str
     flip: bool
     count: int
+    headers: tuple[tuple[str, str], ...] = ()  # more header lines of the answer
+    elements: str = ""  # more XML elements of the error, after its Message
 
 
 @dataclass
@@ -178,14 +181,26 @@ class FaultProxy:
         code: str = "AccessDenied",
         flip: bool = False,
         count: int = 1,
+        headers: Mapping[str, str] | None = None,
+        elements: str = "",
     ) -> None:
-        """The next *count* matching requests: answered *status* (an S3 error *code*), or,
-        with *flip*, forwarded with one byte of their answer's body flipped (for requests
-        without ``Expect: 100-continue`` whose answer has a Content-Length, such as a GET)."""
+        """The next *count* matching requests: answered *status* (an S3 error *code*, with
+        the header lines *headers* and the XML *elements* after its Message; a HEAD's
+        answer has no body, as a server's), or, with *flip*, forwarded with one byte of
+        their answer's body flipped (for requests without ``Expect: 100-continue`` whose
+        answer has a Content-Length, such as a GET)."""
         with self._lock:
             self._intercepts.append(
                 _Intercept(
-                    method, path_part.encode(), header.lower().encode(), status, code, flip, count
+                    method,
+                    path_part.encode(),
+                    header.lower().encode(),
+                    status,
+                    code,
+                    flip,
+                    count,
+                    tuple((headers or {}).items()),
+                    elements,
                 )
             )
 
@@ -517,10 +532,13 @@ class FaultProxy:
         if rule.status is not None:
             error = (
                 f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{rule.code}</Code>'
-                f"<Message>intercepted by the test proxy</Message></Error>"
+                f"<Message>intercepted by the test proxy</Message>{rule.elements}</Error>"
             ).encode()
+            extra = "".join(f"{name}: {value}\r\n" for name, value in rule.headers)
+            if rule.method == "HEAD":
+                error = b""
             return (
-                f"HTTP/1.1 {rule.status} Error\r\nContent-Type: application/xml\r\n"
+                f"HTTP/1.1 {rule.status} Error\r\nContent-Type: application/xml\r\n{extra}"
                 f"Content-Length: {len(error)}\r\n\r\n"
             ).encode() + error
         answer_head, data = self._side_request(head, body)

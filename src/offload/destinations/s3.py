@@ -93,6 +93,7 @@ from offload.destinations.s3config import (
     require_boto3,
 )
 from offload.destinations.s3copied import sweep_copy
+from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_EXPIRED, refused_credentials
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
@@ -255,7 +256,8 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
 
     ENOTCONN (lost): unreachable after the retries; ECONNREFUSED (lost) where the endpoint
     refused the connection (the server down, a wrong port). EIO (lost): the service kept failing
-    (5xx). ENODEV (lost): the bucket is gone. EEXIST: the key exists (412). EACCES: refused
+    (5xx). ENODEV (lost): the bucket is gone. EKEYEXPIRED (lost): the session token expired
+    or is not valid (``s3credentials``). EEXIST: the key exists (412). EACCES: refused
     credentials or permission. ENOSPC: a quota. EFBIG, ENAMETOOLONG: too large, key too long.
     EBADMSG: data refused for a bad checksum after every retry. EINVAL: anything else.
 
@@ -287,10 +289,12 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
                 errno.ENODEV,
                 f"{operation} {place}: NoSuchBucket: the service says the bucket does not exist",
             )
-        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch") or status in (
-            401,
-            403,
-        ):
+        refused = refused_credentials(code, status)
+        if refused == "token":
+            # Every later request signed with it is refused too: the destination is lost
+            # (``errors._DESTINATION_LOST_ERRNOS``), its advice new credentials.
+            return OSError(errno.EKEYEXPIRED, f"{operation} {place}: {code}: {TOKEN_EXPIRED}")
+        if refused == "denied":
             return PermissionError(errno.EACCES, message)
         if code in ("QuotaExceeded", "StorageQuotaExceeded") or status == 507:
             return OSError(errno.ENOSPC, message)
@@ -351,7 +355,8 @@ def _is_refused(exc: BaseException) -> bool:
 
 
 # The errnos of a GET that failed without saying anything of the object's bytes (``os_error``):
-# refused (credentials, an archive storage class), or the service failing or out of reach.
+# refused (credentials, their session token, an archive storage class), or the service failing
+# or out of reach.
 # Not ENOENT (the object is gone) nor a cancel, nor ENODEV (the bucket gone: said as it is).
 # The one set of every reader of objects the listing shows (``get_refused``; ``s3verify``'s
 # records).
@@ -364,6 +369,7 @@ UNREADABLE_ERRNOS = frozenset(
         errno.ECONNREFUSED,
         errno.ETIMEDOUT,
         errno.ECONNRESET,
+        errno.EKEYEXPIRED,
     }
 )
 
@@ -371,7 +377,8 @@ UNREADABLE_ERRNOS = frozenset(
 def get_failure(exc: OSError) -> str | None:
     """The kind of a GET that failed with *exc* (``os_error``'s) saying nothing of the
     object's bytes: ``"archived"`` (InvalidObjectState: an archive storage class),
-    ``"refused"`` (access denied to these credentials), ``"service"`` (the service kept
+    ``"refused"`` (access denied to these credentials), ``"token"`` (their session token
+    expired or is not valid: ``s3credentials``), ``"service"`` (the service kept
     failing or could not be reached: another of ``UNREADABLE_ERRNOS``); None for any other
     failure (the object or the bucket gone, a request refused for another reason, a
     cancel). The one test of the kind for ``get_advice``, ``get_refused`` and
@@ -382,6 +389,8 @@ def get_failure(exc: OSError) -> str | None:
         return "archived"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "refused"
+    if exc.errno == errno.EKEYEXPIRED:
+        return "token"
     return "service"
 
 
@@ -438,6 +447,8 @@ def _advice(kind: str, *, again: str, then: str, credentials: str) -> str:
             f"{credentials} may list it but not read it (s3:GetObject, or the KMS key it is "
             f"encrypted with); {again} with credentials that may"
         )
+    if kind == "token":
+        return f"{TOKEN_EXPIRED}: {TOKEN_ADVICE}, then {again}"
     return f"{again} once the service answers"
 
 

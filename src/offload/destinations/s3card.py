@@ -65,7 +65,7 @@ from offload.destinations.s3url import (
     parse_s3_url,
     shown,
 )
-from offload.errors import OffloadError, PreflightRefused, refusal_lines
+from offload.errors import OffloadError, PreflightRefused, describe_os_error, refusal_lines
 from offload.events import (
     Event,
     EventSink,
@@ -571,7 +571,12 @@ def write_s3_manifests(
                             sink.emit(event)
                     results.append(outcome)
             except (OSError, OffloadError) as exc:
-                message = redact_secrets(getattr(exc, "message", None) or str(exc))
+                # An OSError in words, its errno named ("... (EINVAL)"), not str()'s
+                # "[Errno 22] ..." (the store's errors carry no path of their own).
+                message = redact_secrets(
+                    getattr(exc, "message", None)
+                    or (describe_os_error(exc) if isinstance(exc, OSError) else str(exc))
+                )
                 if settled is not None:  # what the settle did is never left unsaid
                     message = f"{settled}; then {message}"
                 results.append(

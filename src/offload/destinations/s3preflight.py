@@ -33,6 +33,7 @@ of them says so: only trying tells.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -53,6 +54,7 @@ from offload.destinations.s3config import (
     redact_secrets,
     signs_with_session_token,
 )
+from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_EXPIRED, refused_credentials
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
 
@@ -131,13 +133,6 @@ def refusal(
     )
 
 
-#: The error codes S3 services give a request signed with a session token that expired or
-#: that the service does not know (AWS, MinIO, Ceph and moto spell them so).
-_TOKEN_REFUSED = frozenset(
-    {"ExpiredToken", "ExpiredTokenException", "InvalidToken", "TokenRefreshRequired"}
-)
-
-
 def attempts_made(exc: BaseException) -> int:
     """The times botocore sent the request that raised *exc*: the first and its retries
     (the answer's ``RetryAttempts``, what was done, which the retry quota may hold below
@@ -156,6 +151,19 @@ def _refusal_text(
     where = _where(store)
     bucket = store.url.bucket
     if isinstance(exc, NoCredentialsError):
+        profile = store.settings.profile
+        if profile and all(
+            os.environ.get(v) for v in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        ):
+            # botocore's chain skips the variables once a profile is named (as the AWS CLI
+            # does): "set AWS_ACCESS_KEY_ID" would name what is set already.
+            return (
+                f"{where}: no AWS credentials found in profile {profile!r} (--s3-profile or "
+                "AWS_PROFILE); AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set but not "
+                "used once a profile is named: give the profile credentials (in "
+                "~/.aws/credentials, or the file AWS_SHARED_CREDENTIALS_FILE names), or name "
+                "no profile to use the variables; " + tail
+            )
         return (
             f"{where}: no AWS credentials found; set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, or name a profile (--s3-profile or AWS_PROFILE); " + tail
@@ -175,7 +183,18 @@ def _refusal_text(
                 f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
                 "never creates buckets) or fix the URL or --s3-endpoint; " + tail
             )
-        if code in _TOKEN_REFUSED or (
+        meta = getattr(store.preflight_client, "meta", None)
+        signed = getattr(meta, "region_name", None) or store.settings.region or "none set"
+        region = _bucket_region(exc, code, status, signed)
+        if region is not None:
+            return (
+                f"{where}: bucket {bucket!r} is in region {region!r}, not the one the "
+                f"requests were signed for ({signed}) ({said} on {operation}); set "
+                f"AWS_REGION={region} (or the profile's region) and run the same command "
+                "again; " + tail
+            )
+        refused = refused_credentials(code, status)
+        if refused == "token" or (
             status == 400
             and operation == "HeadBucket"
             and code in ("", "400")
@@ -190,17 +209,9 @@ def _refusal_text(
             came = f" from {source}" if source else ""
             return (
                 f"{where}: the service refused the credentials{came} ({said} on {operation}): "
-                "their session token (AWS_SESSION_TOKEN, or the profile's) has expired or is "
-                "not valid; get new temporary credentials (aws sso login, a new assumed "
-                "role or session token) and run the same command again; " + tail
+                f"{TOKEN_EXPIRED}; {TOKEN_ADVICE} and run the same command again; " + tail
             )
-        if code in (
-            "AccessDenied",
-            "InvalidAccessKeyId",
-            "SignatureDoesNotMatch",
-            "403",
-            "401",
-        ) or status in (401, 403):
+        if refused == "denied":
             source = credential_source(store.preflight_client) or credential_source(store.client)
             if operation == "GetObject" and (code in ("AccessDenied", "403") or status == 403):
                 # Only the probe reads here (``_probe_read``), an object it had just stored.
@@ -251,6 +262,27 @@ def _refusal_text(
             "(--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url); " + tail
         )
     return f"{where}: {operation} failed: {exc}; " + tail
+
+
+#: The answers of a request sent to (or signed for) another region than the bucket's:
+#: 301 PermanentRedirect (AWS, Wasabi), 400 AuthorizationHeaderMalformed (the signature's
+#: region wrong), 400 IllegalLocationConstraintException; a HEAD's have no body (no code:
+#: its status only).
+_WRONG_REGION = frozenset(
+    {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
+)
+
+
+def _bucket_region(exc: BaseException, code: str, status: int, signed: str) -> str | None:
+    """The bucket's region an answer to a request sent to, or signed for, another region
+    (*signed*) names: the header ``x-amz-bucket-region`` (where it is not *signed*), or
+    the error's ``Region``, on a 301, a 400 or a ``_WRONG_REGION`` code; else None."""
+    if code not in _WRONG_REGION and status not in (301, 400):
+        return None
+    response = getattr(exc, "response", None) or {}
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    region = headers.get("x-amz-bucket-region") or response.get("Error", {}).get("Region")
+    return str(region) if region and region != signed else None
 
 
 def _ask(

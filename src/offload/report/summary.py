@@ -417,13 +417,25 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             for d in f.destinations
             if d.status is DestinationStatus.CANCELLED and d.error == CHECK_CANCELLED
         )
+        # What the clean-up could not remove on S3 (``report.left_behind``: an object never
+        # verified, an upload whose abort failed, a record, the lock), which its notes name:
+        # "partial files removed" is then said only of what it did remove.
+        left = len(report.left_behind)
+        removed = (
+            "partial files removed"
+            if not left
+            else "partial files removed where the clean-up could, but "
+            f"{plural(left, 'object or upload', 'objects or uploads')} may be left in the "
+            "bucket (each named, with the command that removes it, in the report's notes "
+            "and left_behind)"
+        )
         what = (
-            f"partial files removed{kept}"
+            f"{removed}{kept}"
             if not untouched
             else f"{untouched} of them already there and kept as "
             f"{'it was' if untouched == 1 else 'they were'}, not read back"
             if untouched == cancelled
-            else f"partial files removed{kept}; {untouched} of them already there and kept "
+            else f"{removed}{kept}; {untouched} of them already there and kept "
             f"as {'it was' if untouched == 1 else 'they were'}, not read back"
         )
         lines.append(
