@@ -26,7 +26,7 @@ from offload.errors import PreflightRefused, UsageError
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
-from support.mounts import ExfatLoop, Ext4Loop, Mount
+from support.mounts import ExfatLoop, Ext4Loop, Mount, leave_free_inodes
 
 pytestmark = pytest.mark.fault
 
@@ -258,15 +258,6 @@ def test_a_rerun_with_nothing_new_fits_where_a_whole_ledger_and_generation_would
     assert len(list((copy_root / "ascmhl").glob("*.mhl"))) == 1  # no generation written
     assert judge.verify(copy_root).clean
     assert len(os.listdir(copy_root / ".offload" / "reports")) == 8  # two runs' reports
-
-
-def leave_free_inodes(drive: Path, free: int) -> None:
-    """Fill *drive* with empty files in ``drive/filler`` (made if gone) until *free* inodes
-    are left."""
-    filler = drive / "filler"
-    filler.mkdir(exist_ok=True)
-    while os.statvfs(drive).f_favail > free:
-        (filler / str(os.statvfs(drive).f_favail)).touch()
 
 
 def test_a_rerun_onto_a_tmpfs_left_with_5_inodes_creates_its_reports_alone(
