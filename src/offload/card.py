@@ -128,6 +128,7 @@ from offload.ledger import (
 )
 from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
 from offload.manifest_options import ManifestOptions, MhlKind, manifest_formats_problem
+from offload.manifest_stamp import stamp_options
 from offload.model import dated_as_card
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
@@ -1636,6 +1637,15 @@ def _plan(
         remote_kept=_kept_keys(plans, backends, occupied, tree)
         if policy is ExistingFilePolicy.KEEP_BOTH
         else None,
+        # Whether a re-run's stamp still holds (no generation written): the options the
+        # manifest step stamps (``_records``: the same source, patterns and history).
+        stamp_options=stamp_options(
+            kinds=[str(kind) for kind in options.manifests.kinds],
+            algorithms=options.copy.algorithms,
+            ignore_patterns=(*options.ignore.patterns, *TOOL_IGNORE_PATTERNS),
+            source=source_path,
+            card_has_history=card_history is not None and card_history.trusted,
+        ),
     )
     if clashes:
         checked = dataclasses.replace(checked, errors=(*checked.errors, *clashes))

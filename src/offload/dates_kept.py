@@ -20,11 +20,9 @@ from pathlib import Path
 from offload.fs.mtimes import mtime_range
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.results import CopyAction, DestinationStatus, FileResult
-from offload.zone_shift import ZONE_STEP_NS
+from offload.zone_shift import SLACK_NS, as_zone_offset
 
 _NS = 1_000_000_000
-# FAT stores a date in steps of 2 s: a copy within that of its card file's date kept it.
-_GRANULARITY_NS = 2 * _NS
 _FAT = mtime_range("vfat")
 # Copies asked at most a destination (one answers; a few more where copies vanished since).
 _ASKED_AT_MOST = 3
@@ -33,12 +31,10 @@ _ASKED_AT_MOST = 3
 def shift_words(shift_ns: int) -> str:
     """*shift_ns* (the copy's date minus its card file's) in words: ``5 h later``, ``5 h 30
     min earlier``, ``42 s later``. A shift within FAT's 2 s of a whole quarter hour is a
-    time zone's (``zone_shift.ZONE_STEP_NS``) and said as one: a card file dated at an odd
-    second shows 4:59:59 later under a 5 h zone (FAT keeps 2 s steps), said ``5 h later``,
-    not ``4 h 59 min``."""
-    quarter = round(shift_ns / ZONE_STEP_NS) * ZONE_STEP_NS
-    if quarter and abs(shift_ns - quarter) <= _GRANULARITY_NS:
-        shift_ns = quarter
+    time zone's (``zone_shift.as_zone_offset``: at most 14 h) and said as one: a card file
+    dated at an odd second shows 4:59:59 later under a 5 h zone (FAT keeps 2 s steps), said
+    ``5 h later``, not ``4 h 59 min``; a shift no zone has (14:59:59) is said as it is."""
+    shift_ns = as_zone_offset(shift_ns) or shift_ns
     seconds = round(abs(shift_ns) / _NS)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -73,7 +69,8 @@ def date_not_kept(
         except OSError:
             continue  # gone since, or the drive: others say so
         shift = shown - file.mtime_ns
-        if abs(shift) < _GRANULARITY_NS:
+        # FAT stores a date in steps of 2 s: a copy within that of its card file's kept it.
+        if abs(shift) < SLACK_NS:
             return None
         return PreflightItem(
             PreflightCode.MTIME_NOT_KEPT,

@@ -178,14 +178,15 @@ def _line(relative: str, size: int, mtime_ns: int, digests: Mapping[str, str]) -
 def media_state(
     root: Path,
     *,
-    files: Iterable[ManifestFile],
+    files: Iterable[ManifestFile] | None,
     options: Mapping[str, Any],
     legacy: bool,
 ) -> dict[str, Any]:
     """What a stamp of the copy root *root* records now: the identities of the ledger, of
     each file in ``ascmhl/``, of the newest legacy MHL (*legacy*: one is asked for), the
-    *options* (JSON values) and a fingerprint of *files*. Raises OSError when the media
-    cannot be read (then no stamp is trusted, nor written)."""
+    *options* (JSON values, :func:`stamp_options`) and a fingerprint of *files* (None: left
+    out, the preflight's question before the copy, :func:`stamp_matches`). Raises OSError
+    when the media cannot be read (then no stamp is trusted, nor written)."""
     state: dict[str, Any] = {
         "version": _VERSION,
         "offload_ai": __version__,
@@ -199,7 +200,8 @@ def media_state(
 
         newest = newest_legacy_mhl(root)
         state["legacy"] = None if newest is None else [newest.name, *_identity(os.stat(newest))]
-    state["files"] = _files_fingerprint(files)
+    if files is not None:
+        state[_FILES] = _files_fingerprint(files)
     return state
 
 
@@ -209,15 +211,54 @@ def _encode(state: Mapping[str, Any]) -> bytes:
     )
 
 
+def stamp_options(
+    *,
+    kinds: Iterable[str],
+    algorithms: Iterable[str],
+    ignore_patterns: Iterable[str],
+    source: Path,
+    card_has_history: bool,
+) -> dict[str, Any]:
+    """The options a stamp records (:func:`media_state`'s *options*): those that decide what
+    a manifest would record. One place, for the manifest step that writes and checks the
+    stamp and for the preflight that asks whether a re-run will write a generation."""
+    return {
+        "kinds": sorted(kinds),
+        "algorithms": list(algorithms),
+        "ignore_patterns": list(ignore_patterns),
+        "source": os.fsdecode(source),
+        "card_has_history": card_has_history,
+    }
+
+
+#: The field of a stamp only the manifest step can compute (the files' digests, which the
+#: ledgers give once the copy is done).
+_FILES = "files"
+
+
 def stamp_matches(root: Path, state: Mapping[str, Any]) -> bool:
     """Whether the stamp of *root* records exactly *state* (:func:`media_state` now). False
-    when there is none, it cannot be read, or any field differs."""
+    when there is none, it cannot be read, or any field differs.
+
+    A *state* without ``files`` (the preflight's, before the copy: :func:`media_state` with
+    ``files=None``) is compared with every other field of the stamp: True means the stamp
+    still holds for this run but perhaps for its files, which a re-run that copies and
+    reads back nothing there leaves as they were (the ledger's identity is compared)."""
     try:
         with open(stamp_path(root), "rb") as handle:
             recorded = handle.read(1 << 20)
     except OSError:
         return False
-    return recorded == _encode(state)
+    if _FILES in state:
+        return recorded == _encode(state)
+    try:
+        found = json.loads(recorded.decode("utf-8", "surrogateescape"))
+    except ValueError:
+        return False
+    if not isinstance(found, dict) or _FILES not in found:
+        return False
+    del found[_FILES]
+    return _encode(found) == _encode(state)
 
 
 def write_stamp(root: Path, state: Mapping[str, Any]) -> None:

@@ -125,7 +125,13 @@ from offload.manifest.nested_links import TreeRead, link_pattern_problems, why_u
 from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
-from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
+from offload.manifest_stamp import (
+    media_state,
+    remove_stamp,
+    stamp_matches,
+    stamp_options,
+    write_stamp,
+)
 from offload.plan.codes import PreflightCode
 from offload.report.words import listed as shortened
 from offload.report.words import plural
@@ -1665,13 +1671,13 @@ def _media_state(
         return media_state(
             destination.root,
             files=destination.files,
-            options={
-                "kinds": sorted(str(kind) for kind in options.kinds),
-                "algorithms": list(records.algorithms),
-                "ignore_patterns": list(records.ignore_patterns),
-                "source": os.fsdecode(records.source),
-                "card_has_history": records.card_has_history,
-            },
+            options=stamp_options(
+                kinds=[str(kind) for kind in options.kinds],
+                algorithms=records.algorithms,
+                ignore_patterns=records.ignore_patterns,
+                source=records.source,
+                card_has_history=records.card_has_history,
+            ),
             legacy=MhlKind.LEGACY in options.kinds,
         )
     except OSError:

@@ -42,9 +42,10 @@ _FINGERPRINTS_READ = 3
 _DECIDED_AFTER = 16
 
 
-def _as_zone_offset(delta_ns: int) -> int | None:
+def as_zone_offset(delta_ns: int) -> int | None:
     """*delta_ns* as a zone offset (a whole quarter hour, within FAT's 2 s, not 0, at most
-    14 h), or None."""
+    14 h), or None. One rule for every place that tells a zone's shift from another
+    (``dates_kept.shift_words`` too)."""
     steps = round(delta_ns / ZONE_STEP_NS)
     offset = steps * ZONE_STEP_NS
     if steps == 0 or abs(offset) > MOST_NS or abs(delta_ns - offset) > SLACK_NS:
@@ -86,7 +87,7 @@ def zone_shift(
         delta = file.mtime_ns - entry.mtime_ns
         if not offsets and abs(delta) <= SLACK_NS:
             return None  # the usual re-run: the first file's date is its entry's
-        offset = _as_zone_offset(delta)
+        offset = as_zone_offset(delta)
         offsets[offset] += 1
         if offsets.total() == _DECIDED_AFTER and not _shifted(offsets):
             return None  # dates that differ otherwise (another card): no need to go on

@@ -26,7 +26,7 @@ from offload.errors import PreflightRefused, UsageError
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
-from support.mounts import ExfatLoop, Ext4Loop, Mount
+from support.mounts import ExfatLoop, Ext4Loop, Mount, leave_free_inodes
 
 pytestmark = pytest.mark.fault
 
@@ -276,8 +276,7 @@ def test_a_rerun_onto_a_tmpfs_left_with_5_inodes_creates_its_reports_alone(
     filler = drive / "filler"
     filler.mkdir()
     for free in (4, 5):
-        while os.statvfs(drive).f_favail > free:
-            (filler / str(os.statvfs(drive).f_favail)).touch()
+        leave_free_inodes(drive, free)
         code, output = offload("copy", card, drive, "--report-dir", reports)
         if free == 4:
             assert code == 64 and "the copy creates 5: short by 1" in output, output
@@ -286,6 +285,34 @@ def test_a_rerun_onto_a_tmpfs_left_with_5_inodes_creates_its_reports_alone(
             assert code == 0, output
     assert os.statvfs(drive).f_favail == 1  # its 4 reports
     assert len(os.listdir(drive / card.name / ".offload" / "reports")) == 8
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [("--mhl", "both"), ("--ignore", "*.tmp")],
+    ids=["legacy-mhl-added", "ignore-changed"],
+)
+def test_a_rerun_that_changes_its_manifest_options_counts_the_generation_it_writes(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount], changed: tuple[str, ...]
+) -> None:
+    """A finished card's re-run whose options change what its manifests record (a legacy
+    MHL asked for, other ignore patterns) no longer matches the stamp: it writes a new
+    generation (and the legacy MHL). With 5 inodes free it must be refused up front, not
+    start and lose its report to ENOSPC. Failed before: the preflight took the stamp's
+    presence for "no generation", counted 5, the copy started (exit 0, a report not
+    written)."""
+    drive = tmpfs_mount(16 * MIB, nr_inodes=400).path
+    card = make_card(tmp_path / "card", 30, 1000)
+    reports = tmp_path / "reports"
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    copy_root = drive / card.name
+    before = sorted(os.listdir(copy_root / "ascmhl"))
+    leave_free_inodes(drive, 5)
+    code, output = offload("copy", *changed, card, drive, "--report-dir", reports)
+    assert code == 64 and "out of inodes" in output, output
+    assert sorted(os.listdir(copy_root / "ascmhl")) == before  # nothing written
+    assert len(os.listdir(copy_root / ".offload" / "reports")) == 4
 
 
 def test_a_rerun_onto_exfat_1m_clusters_nearly_full_needs_its_reports_alone(

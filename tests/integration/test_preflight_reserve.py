@@ -8,12 +8,14 @@ destinations, short and long names, one and four algorithms."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from offload.plan.preflight.space import OWN_ENTRIES, own_files
 from offload.plan.scan import scan_source
+from support.mounts import Mount, leave_free_inodes
 from support.offload_cli import offload
 
 BLOCK = 4096
@@ -125,3 +127,47 @@ def test_the_reserve_of_a_rerun_holds_what_it_writes_of_its_own(
         assert now_taken - taken <= estimate.bytes, (now_taken - taken, estimate.bytes)
         assert now_entries - entries <= estimate.inodes, (now_entries - entries, estimate)
         assert estimate.inodes <= (5 if not new else 9), estimate  # not OWN_ENTRIES again
+
+
+@pytest.mark.parametrize("extra", [(), ("--mhl", "both")], ids=["same-options", "legacy-added"])
+def test_a_rerun_with_exactly_its_estimated_inodes_free_writes_everything(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount], extra: tuple[str, ...]
+) -> None:
+    """The estimate against the run's peak, not what is left after it: a re-run with one
+    new file (a generation, a ledger line, the chain's and stamp's temporary copies, a
+    report restated through a temporary copy) onto a tmpfs left with exactly the inodes
+    the preflight counts (``own_files`` with ``present_own``, and the new copy's) passes
+    and writes every manifest and report; one inode fewer is refused up front. Also with
+    a legacy MHL asked for the first time (a kind the stamp did not record)."""
+    from offload.plan.preflight.space import present_own
+
+    drive = tmpfs_mount(16 << 20, nr_inodes=600).path
+    card = tmp_path / "card" / "A001"
+    card.mkdir(parents=True)
+    for i in range(40):
+        (card / f"C{i:04d}.bin").write_bytes(os.urandom(50))
+    reports = tmp_path / "r"
+    assert offload("copy", str(card), str(drive), "--report-dir", str(reports))[0] == 0
+    root = drive / card.name
+    (card / "N0001.bin").write_bytes(os.urandom(50))
+    estimate = own_files(
+        scan_source(card),
+        BLOCK,
+        copy_roots=[str(root)],
+        manifests=2 if extra else 1,
+        ledger_paths=["N0001.bin"],
+        generation=True,
+        present=present_own(root),
+    )
+    argv = ("copy", *extra, str(card), str(drive), "--report-dir", str(reports))
+    leave_free_inodes(drive, estimate.inodes)  # one short: the new copy's own
+    code, output = offload(*argv)
+    assert code == 64 and "out of inodes" in output, output
+    (drive / "filler" / os.listdir(drive / "filler")[0]).unlink()
+    assert os.statvfs(drive).f_favail == estimate.inodes + 1
+    code, output = offload(*argv)
+    assert code == 0, output
+    assert "NOT WRITTEN" not in output, output
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    assert len(list(root.glob("*.mhl"))) == (1 if extra else 0)
+    assert len(os.listdir(root / ".offload" / "reports")) == 8

@@ -214,6 +214,15 @@ class Mount:
         return is_mounted(self.path)
 
 
+def leave_free_inodes(drive: Path, free: int) -> None:
+    """Fill *drive* with empty files in ``drive/filler`` (made if gone) until *free* inodes
+    are left (``f_favail``: a filesystem with a fixed number, tmpfs with ``nr_inodes``)."""
+    filler = drive / "filler"
+    filler.mkdir(exist_ok=True)
+    while os.statvfs(drive).f_favail > free:
+        (filler / str(os.statvfs(drive).f_favail)).touch()
+
+
 @dataclass(frozen=True)
 class Extent:
     """One FIEMAP extent of a file: byte offsets in the file and in the device (image)."""

@@ -144,10 +144,12 @@ def ascii_form(name: str) -> str:
 
 def report_name(source: str, folders: Iterable[Path] = ()) -> str:
     """The card's part of the name of a run's reports and of a refused run's record
-    (``<this>_<start, UTC>Z``): *source*'s last name (``source`` for a root), in its
-    :func:`ascii_form` when any of *folders* is on a filesystem that takes only ASCII names
-    (fusefat refuses any other: the report would be lost for its name alone). Never the
-    run's ``--reel``: the card folder's name, as the reports have always been named."""
+    (``<this>_<start, UTC>Z``): *source*'s last name (``source`` for a root), as every one
+    of *folders*' filesystems takes it (:func:`report_name_for`, :func:`own_name_in`: each
+    character one refuses as ``_``, ``:`` on exFAT, NTFS, FAT or an SMB/CIFS share; its
+    :func:`ascii_form` where one takes only ASCII names, fusefat: the report would be lost
+    for its name alone). Never the run's ``--reel``: the card folder's name, as the reports
+    have always been named."""
     return report_name_for(os.path.basename(source.rstrip("/")) or "source", folders)
 
 
@@ -155,10 +157,11 @@ def report_name_for(name: str, folders: Iterable[Path] = ()) -> str:
     """*name* as a report's name may hold it: by the one rule of offload-ai's own names
     (``own_names.name_part``: a line break, a control character, a byte that is not UTF-8
     as ``_``), then by the name rules of the filesystem of each of *folders*
-    (:func:`own_name_in`): every character one of them refuses (``:`` on exFAT, NTFS, FAT)
-    as ``_``, and its :func:`ascii_form` when one takes only ASCII names (fusefat). One name
-    for every folder, the strictest's. The one rule for ``offload copy``'s reports
-    (:func:`report_name`), a refused run's record and ``offload verify``'s."""
+    (:func:`own_name_in`): every character one of them refuses (``:`` on exFAT, NTFS, FAT,
+    SMB/CIFS) as ``_``, and its :func:`ascii_form` when one takes only ASCII names
+    (fusefat). One name for every folder, the strictest's. The one rule for ``offload
+    copy``'s reports (:func:`report_name`), a refused run's record and ``offload
+    verify``'s."""
     if not name.isprintable():
         from offload.own_names import name_part
 
@@ -174,11 +177,12 @@ def own_name_in(part: str, rules: Iterable[NameRules]) -> str:
     """*part* of a name offload-ai chooses itself (a card's or a copy root's name, followed
     in the name by more: ``<part>_<date>Z.json``), as every one of *rules*' filesystems takes
     it: each character one of them refuses (``NameRules.forbidden_chars``: ``: * ? " < > |
-    \\`` on exFAT, NTFS and FAT) ``_``, as the preflight's ``--into`` remedy names a folder,
-    then its :func:`ascii_form` where one takes only ASCII (fusefat). A trailing dot or
-    space is kept: it is not the name's end. ntfs-3g takes ``:`` itself, but Windows cannot
-    open such a file: NTFS's rules are Windows'. Never used on the card's names (copied as
-    they are, or refused: :func:`name_problems`)."""
+    \\`` on exFAT, NTFS, FAT and SMB/CIFS shares, Windows' rules) ``_``, as the
+    preflight's ``--into`` remedy names a folder, then its :func:`ascii_form` where one
+    takes only ASCII (fusefat). A trailing dot or space is kept: it is not the name's end.
+    ntfs-3g takes ``:`` itself, but Windows cannot open such a file: NTFS's rules are
+    Windows'. Never used on the card's names (copied as they are, or refused:
+    :func:`name_problems`)."""
     rules = list(rules)
     refused = frozenset().union(*(r.forbidden_chars for r in rules))
     if not refused.isdisjoint(part):

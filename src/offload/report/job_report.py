@@ -730,10 +730,11 @@ def csv_chunks(report: OffloadReport) -> Iterator[bytes]:
 
 def report_basename(report: OffloadReport, *, folders: Sequence[Path] = ()) -> str:
     """``<card folder's name>_<start, UTC>Z``: one name for the report in every folder, so
-    the name in its ASCII form (:func:`~offload.plan.names.ascii_form`, ``Café`` ->
-    ``Cafe``) when any of the *folders* is on a filesystem that takes only ASCII
-    names (fusefat refuses any other: the destination's report would be lost, and the
-    destination failed, for the name alone)."""
+    the name as every one of the *folders*' filesystems takes it
+    (:func:`~offload.plan.names.own_name_in`: each character one refuses as ``_``, ``W:12``
+    as ``W_12`` on exFAT, NTFS, FAT or an SMB/CIFS share; its ASCII form,
+    ``Café`` -> ``Cafe``, where one takes only ASCII names, fusefat): else the
+    destination's report would be lost, and the destination failed, for the name alone."""
     from offload.plan.names import report_name
 
     return report_basename_for(report_name(report.source, folders), report.job.started_at)

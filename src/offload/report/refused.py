@@ -14,10 +14,12 @@ run's lock did, ``CopyRootBusy.errors``), and ``--reel`` where it was given
 (``offload history`` names the card by it, as a job report's); it claims nothing of any copy,
 for none was made. It goes in the ``refused/`` folder of the local report folder (one small
 JSON file, ``<card folder's name>_<start>Z.json`` named as the run's job reports would be,
-``plan.names.report_name``: the folder's name, not ``--reel``, in ASCII on a report folder that
-takes no other, never over another; a card part too long for a name cut and marked with
-a hash, ``record_base``), not beside the job
-reports: a script that takes the newest ``*.json`` there as a run's job report still does.
+``plan.names.report_name``: the folder's name, not ``--reel``, as the report folder's
+filesystem takes it, ``plan.names.own_name_in``: each character it refuses as ``_`` on
+exFAT, NTFS, FAT or an SMB/CIFS share, in ASCII where it takes no other; never over
+another; a card part too long for a name cut and marked with a hash, ``record_base``),
+not beside the job reports: a script that takes the newest ``*.json`` there as a run's job
+report still does.
 That folder is made as the report folder is, never more: a named report folder
 (``--report-dir``, ``$OFFLOAD_REPORT_DIR``) only where the folder it goes in exists (a
 report drive unmounted since the run began is never made again on the disk below), the
@@ -94,7 +96,8 @@ def write_refused_record(
 
     target = folder / REFUSED_FOLDER
     # Named as the run's job reports would be (``plan.names.report_name``): the card
-    # folder's name, in ASCII on a folder that takes no other (fusefat); cut to fit.
+    # folder's name as the folder's filesystem takes it (``own_name_in``: a character it
+    # refuses as ``_``, ASCII where it takes no other, fusefat); cut to fit.
     base = record_base(report_name(str(record["source"]), [folder]), started)
     data = (dumps(record, indent=1) + "\n").encode("utf-8")
     try:

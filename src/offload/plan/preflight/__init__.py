@@ -109,6 +109,7 @@ def preflight(
     keep_both: bool = False,
     remote_in_the_way: Mapping[int, AbstractSet[str]] | None = None,
     remote_kept: Mapping[int, Mapping[str, str]] | None = None,
+    stamp_options: Mapping[str, object] | None = None,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -183,6 +184,13 @@ def preflight(
     keep such a copy under, where a longer number than `` (1)`` may not fit
     (``s3card.kept_keys``), held to S3's limit instead of `` (1)``'s.
 
+    ``stamp_options``: what this run's manifests record (``manifest_stamp.stamp_options``):
+    with ``needed``, a destination this run copies and reads back nothing on is counted
+    without a new generation only when its stamp still holds for this run
+    (``manifest_stamp.stamp_matches`` on all but the files' digests, the manifest step's
+    own predicate: a legacy MHL asked for, other algorithms or ignore patterns, another
+    version's stamp all write one); None: a generation is counted there.
+
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
     the fast copy, not with the card, which is not there. ``cascade_fast``: a cascade's fast
@@ -218,9 +226,20 @@ def preflight(
             )
         return reserves[block]
 
-    def _own_files_of_run(plan: DestinationPlan, block: int) -> OwnFiles:
-        from offload.manifest_stamp import stamp_path  # light: already loaded by the plan
+    def stamp_holds(root: Path) -> bool:
+        """Whether the stamp of *root* holds for this run but for its files (False when
+        unsure: no options given, the media unreadable)."""
+        from offload.manifest_stamp import media_state, stamp_matches  # loaded by the plan
 
+        if stamp_options is None:
+            return False
+        try:
+            now = media_state(root, files=None, options=stamp_options, legacy=legacy)
+        except OSError:
+            return False
+        return stamp_matches(root, now)
+
+    def _own_files_of_run(plan: DestinationPlan, block: int) -> OwnFiles:
         assert needed is not None
         to_write = needed.get(plan.index, frozenset())
         reread = (rechecked or {}).get(plan.index, frozenset())
@@ -229,9 +248,10 @@ def preflight(
         # that copy (removed) holds.
         ledger_paths = chain(to_write, reread, reread)
         # Nothing written or read back there: a generation only when the manifests were not
-        # found complete by an earlier run (no stamp: a run killed before its manifests, a
-        # copy root with links, an earlier version's).
-        generation = bool(to_write or reread) or not stamp_path(plan.root).exists()
+        # found complete by an earlier run for what this run records (no stamp: a run
+        # killed before its manifests, a copy root with links; a stamp of other options,
+        # kinds or version: the manifest step writes a generation, a legacy MHL if asked).
+        generation = bool(to_write or reread) or not stamp_holds(plan.root)
         return own_files(
             tree,
             block,
