@@ -76,6 +76,9 @@ class Revoker:
         self._lock = threading.Lock()
         self._said: dict[tuple[Path, str], str | None] = {}
         self._lines: dict[tuple[Path, str], str] = {}  # in the order found
+        # Found by the existing copies' check with no other copy to read in its place: the
+        # file's own failure names that copy and its ledger's fate (``unlike_at_source``).
+        self._in_file_failure: set[tuple[Path, str]] = set()
         self._entries: dict[Path, dict[str, LedgerEntry] | None] = {}
         self._root_locks: dict[Path, threading.Lock] = {}
         # The existing copies' check: by path, the position of the next fast copy to try,
@@ -105,9 +108,10 @@ class Revoker:
 
     def lines(self) -> list[str]:
         """Each fast copy found unlike the card (``found``), in the order found: the run's
-        ``folder_errors`` lines for them."""
+        ``folder_errors`` lines for them; none for one the file's own failure says whole
+        (``unlike_at_source`` with no copy left to read: said once, its live event kept)."""
         with self._lock:
-            return list(self._lines.values())
+            return [line for key, line in self._lines.items() if key not in self._in_file_failure]
 
     def found(self, root: Path, task: FileTask, digests: Mapping[str, str], how: str) -> str | None:
         """The fast copy *root* read *task*'s file as *digests* (*how*: to what end, in
@@ -170,7 +174,8 @@ class Revoker:
         Then the next fast copy of the command line whose ledger vouches for the file
         (``_next_copy``, as the copy job's ``refeed``) is read in its place (``instead``,
         its root in ``in_place_roots``); with none left, the words of what became of that
-        copy's ledger (``it failed there and ...``), None where nothing was."""
+        copy's ledger (``it failed there and ...``), None where nothing was: the file's
+        failure then names that copy, so ``lines`` leaves its line out (said once)."""
         from offload.existing import SourceUnlike
 
         root = self._root_of(task, path_text)
@@ -193,6 +198,7 @@ class Revoker:
             return SourceUnlike(None, str(path))
         with self._lock:
             self.in_place_roots.pop(relative, None)
+            self._in_file_failure.add((root, relative))  # its failure names it (``lines``)
         words = self.words(root, task)
         return SourceUnlike(None if words is None else f"it failed there and {words}")
 

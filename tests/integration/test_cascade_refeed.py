@@ -187,6 +187,44 @@ def test_reverify_without_the_card_and_no_other_fast_copy_keeps_a_damaged_slow_c
     assert "not written over with the fast copy's bytes, which nothing verified" in words
     assert "(the fast copy standing in for the card is unlike the card's digests too)" in words
     assert _revoked_in(fast1 / "C003"), said
+    # fast1's failure is said once as an ERROR (the file's), the release not counting it
+    # again; the COPY FOUND DAMAGED line says why slow's copy was not replaced.
+    errors = [line for line in said.splitlines() if line.startswith("ERROR:")]
+    assert sum("no longer vouches for it" in line for line in errors) == 1, said
+    assert "found unlike the card's digests (named below)" not in words, said
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("both", [False, True], ids=["fast1-damaged", "both-damaged"])
+def test_reverify_without_the_card_says_the_last_damaged_fast_copy_once(
+    tmp_path: Path, cards: Path, both: bool
+) -> None:
+    """``--reverify`` without the card, slow's copy intact: fast1 damaged and named alone,
+    or fast1 and fast2 both damaged and named. The last fast copy read is named by the
+    file's own failure (an ERROR), not again as a folder's error nor in the release's
+    count; a first one (fast1 before fast2) keeps its own line, counted there. Failed
+    before (review of fixcasc60): fast1 (fast2) said twice (three times), counted again."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False)
+    fast1, fast2, slow = run.folders
+    named = [str(fast1)]
+    if both:
+        corrupt_keeping_size_and_mtime(fast2 / "C003" / VICTIM)
+        named.append(str(fast2))
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), *named, "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    words = " ".join(said.split())
+    last = fast2 if both else fast1
+    assert words.count(f"{last / 'C003' / VICTIM} was verified by an earlier run") == 0, said
+    assert words.count("no longer vouches for it") == (2 if both else 1), said
+    counted = "1 fast copy standing in for it was found unlike the card's digests (named below)"
+    assert (counted in words) is both, said
+    if both:
+        assert words.count(f"{fast1 / 'C003' / VICTIM} was verified by an earlier run") == 1
+    data = newest_report(tmp_path / "reports")
+    assert len(data["folder_errors"]) == (1 if both else 0), data["folder_errors"]
+    assert _revoked_in(fast1 / "C003") and _revoked_in(last / "C003"), said
 
 
 @pytest.mark.timeout(120)
