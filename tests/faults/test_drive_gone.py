@@ -229,3 +229,31 @@ def test_a_drive_pulled_mid_copy_says_reconnect_it_naming_it_once(
     assert "reconnect it, then run the same command again" in line, line
     copy = str(drive.path / card_fs.mountpoint.name / "C1.mov")  # the file's path aside
     assert line.replace(copy, "C1").count(str(drive.path)) == 1, line
+
+
+def test_a_drive_gone_as_the_planner_looks_for_its_disk_says_reconnect_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A FUSE drive whose daemon dies after the planner's first looks at it: the look for
+    its disk (``disk_of_mount``, from ``preflight.space.check_devices`` by
+    ``plan.filesystem.disk_of``) raises the one line "the drive holding PATH is not
+    reachable (ENOTCONN): reconnect it" (exit 64). Failed before (review of fixcasc60):
+    ``Path.exists`` raised ENOTCONN bare, a traceback out of planning. The daemon is
+    stopped by the fixture's own kill, nothing writing to it."""
+    from offload.errors import DriveUnreachable, ExitCode
+    from offload.fs.devices import disk_of_mount
+    from offload.plan.filesystem import disk_of
+
+    drive = faulty_fs()
+    (drive.mountpoint / "C9").mkdir()
+    st_dev = os.stat(drive.mountpoint).st_dev  # the planner's earlier look, answered
+    drive.kill()
+    for look in (
+        lambda: disk_of_mount(drive.mountpoint / "C9"),
+        lambda: disk_of(st_dev, drive.mountpoint / "C9"),
+    ):
+        with pytest.raises(DriveUnreachable) as caught:
+            look()
+        assert GONE in str(caught.value), caught.value
+        assert str(drive.mountpoint) in str(caught.value), caught.value
+        assert caught.value.exit_code == ExitCode.USAGE == 64
