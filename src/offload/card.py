@@ -916,12 +916,22 @@ def _revoker(plan: OffloadPlan, sink: EventSink) -> Revoker | None:
 
 
 def _read_in_place(
-    tasks: Sequence[FileTask], revoker: Revoker, feeds: dict[str, str]
+    tasks: Sequence[FileTask],
+    revoker: Revoker,
+    feeds: dict[str, str],
+    checks: Sequence[ExistingCopy],
+    outcomes: Sequence[CheckOutcome | None],
 ) -> list[FileTask]:
-    """``cascade_refeed.read_in_place`` (imported only for a run without its card)."""
+    """``cascade_refeed.read_in_place`` (imported only for a run without its card), told
+    the files the check read the source of (*outcomes* of *checks*: digests read)."""
     from offload.cascade_refeed import read_in_place
 
-    return read_in_place(tasks, revoker, feeds)
+    read = {
+        tasks[check.task_index].source.relative_path
+        for check, outcome in zip(checks, outcomes, strict=True)
+        if outcome is not None and outcome.source_digests
+    }
+    return read_in_place(tasks, revoker, feeds, read)
 
 
 def _kept_keys(
@@ -2497,7 +2507,9 @@ def _run_locked(
     settled = settle(
         # A file the check read from another fast copy in the source's place is fed from
         # there (``cascade_refeed.read_in_place``).
-        plan.tasks if revoker is None else _read_in_place(plan.tasks, revoker, fed_again_from),
+        plan.tasks
+        if revoker is None
+        else _read_in_place(plan.tasks, revoker, fed_again_from, checks, outcomes),
         checks,
         outcomes,
         plan.ledgers,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -328,6 +328,8 @@ def refeed(
             task = by_path.get(file.relative_path)
             name = _unlike(file, task) if task is not None else None
             if task is None or name is None:
+                if file.source_error:  # its read failed otherwise (EIO): nothing came from
+                    feeds.pop(file.relative_path, None)  # the copy fed from (``fed_from``)
                 continue
             relative = file.relative_path
             # The copy the file was read from: the source, the one the existing copies'
@@ -379,12 +381,14 @@ def fed_from_copy(task: FileTask, path: Path) -> FileTask:
 
 
 def read_in_place(
-    tasks: Sequence[FileTask], revoker: Revoker, feeds: dict[str, str]
+    tasks: Sequence[FileTask], revoker: Revoker, feeds: dict[str, str], read: Collection[str]
 ) -> list[FileTask]:
     """*tasks* (the plan's), each one whose file the existing copies' check read from
     another fast copy in the source's place (``Revoker.unlike_at_source``) fed from that
     copy: a copy of it found wrong is written again from there, not from the copy found
-    unlike the card. *feeds* (``refeed``'s) gets that copy's root, by path."""
+    unlike the card. *feeds* (``refeed``'s) gets that copy's root, by path, where the
+    check's read of it succeeded (*read*: the paths it read digests of): one that failed
+    there (EIO) fed nothing (the reports' ``fed_from``)."""
     if not revoker.in_place_roots:
         return list(tasks)
     out = []
@@ -393,7 +397,8 @@ def read_in_place(
         if root is None:
             out.append(task)
             continue
-        feeds[task.source.relative_path] = str(root)
+        if task.source.relative_path in read:
+            feeds[task.source.relative_path] = str(root)
         try:
             out.append(fed_from_copy(task, root / task.source.relative_path))
         except OSError:

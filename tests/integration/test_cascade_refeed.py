@@ -403,3 +403,33 @@ def test_history_and_the_pdf_say_a_fast_copy_failed(tmp_path: Path, cards: Path)
     )
     first = _newest_pdf_words(reports, "-l", "1")
     assert "A FAST COPY FAILED" in first and "FAILED AFTER THE COPIES" not in first, first
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("slow_held", [False, True], ids=["copy-job", "existing-check"])
+def test_a_fast_copy_whose_read_failed_is_not_said_to_have_fed_anything(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], slow_held: bool
+) -> None:
+    """fast1 damaged, fast2 (its bytes good) read through a FaultyFS mount whose reads of
+    the victim fail EIO: the run tries fast2 in fast1's place (the copy job's feed, or the
+    existing copies' check's read), which fails; nothing came from it, so no destination's
+    ``fed_from`` names it. Failed before (review of fixcasc60): ``fed_from`` listed it, its
+    root recorded before its read."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=not slow_held)
+    fast1, fast2, slow = run.folders
+    drive = faulty_fs(backing=fast2)
+    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    code, said = copy_with_reports_in(
+        tmp_path,
+        "--reverify",
+        str(run.card),
+        str(fast1),
+        str(drive.mountpoint),
+        "--cascade-to",
+        str(slow),
+    )
+    assert code == 1, said
+    data = newest_report(tmp_path / "reports")
+    fed = [entry for d in data["destinations"] for entry in d.get("fed_from") or ()]
+    assert all(entry["copy_root"] != str(drive.mountpoint / "C003") for entry in fed), fed
+    assert _revoked_in(fast1 / "C003"), said
