@@ -2616,6 +2616,8 @@ def _run_locked(
         # so the views stop calling a Ctrl-C from now on a cancel.
         _copies_complete(plan, sink)
     job_report.warnings.extend(guarded.warnings)
+    if revoker is not None:  # the check's reads in a damaged fast copy's place (kept)
+        job_report.warnings.extend(revoker.in_place_said)
     full = copy.verify.value == "full"
     for file in job_report.files:
         read_now = settled.source_digests.get(file.relative_path)

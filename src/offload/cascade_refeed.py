@@ -85,6 +85,9 @@ class Revoker:
         # and the copy root read in the source's place (``unlike_at_source``).
         self._next_at_check: dict[str, int] = {}
         self.in_place_roots: dict[str, Path] = {}
+        #: Each such read's line, said live and kept for the job report's warnings (as the
+        #: copy job's "fed again from" is: JSON, HTML, PDF), in the order read.
+        self.in_place_said: list[str] = []
 
     def roots(self) -> tuple[Path, ...]:
         return (self._plan.source, *self._plan.other_fast_copies)
@@ -187,13 +190,14 @@ class Revoker:
         found = _next_copy(self._plan, task, after, self)
         if found is not None:
             position, path = found
-            with self._lock:
-                self._next_at_check[relative] = position + 1
-                self.in_place_roots[relative] = self._plan.other_fast_copies[position]
             said = (
                 f"{relative}: read from the fast copy {path} in its place ({path_text} no "
                 "longer matches)"
             )
+            with self._lock:
+                self._next_at_check[relative] = position + 1
+                self.in_place_roots[relative] = self._plan.other_fast_copies[position]
+                self.in_place_said.append(said)
             self._sink.emit(WarningIssued(said, str(path)))
             return SourceUnlike(None, str(path))
         with self._lock:
