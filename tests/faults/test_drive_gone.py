@@ -231,6 +231,40 @@ def test_a_drive_pulled_mid_copy_says_reconnect_it_naming_it_once(
     assert line.replace(copy, "C1").count(str(drive.path)) == 1, line
 
 
+def test_a_drive_killed_during_planning_says_reconnect_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload copy`` to a FUSE drive whose daemon dies during planning: held as the
+    preflight removes its write probe (its last write there, nothing left to sync), the
+    daemon is stopped by the fixture's own kill; the planner's next looks (its disk,
+    ``preflight.space.check_devices``) refuse the run in one line naming the drive, exit
+    64, nothing copied. Failed before (review of fixcasc60): a traceback (ENOTCONN raised
+    bare by ``Path.exists`` in ``fs.devices.disk_of_mount``)."""
+    card = tmp_path / "card" / "C2"
+    card.mkdir(parents=True)
+    (card / "A.mov").write_bytes(os.urandom(300_000))
+    drive = faulty_fs()
+    held = drive.stall("unlink", path="*.offload-probe-*")
+    process = subprocess.Popen(
+        [*OFFLOAD, "copy", str(card), str(drive.mountpoint)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    try:
+        drive.wait_stalled_while_working(held, process)
+        drive.kill()
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+    assert "Traceback" not in stderr, stderr
+    assert process.returncode == 64, stderr
+    assert f"the drive holding {drive.mountpoint}" in stderr and "reconnect it" in stderr
+
+
 def test_a_drive_gone_as_the_planner_looks_for_its_disk_says_reconnect_it(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
