@@ -917,12 +917,22 @@ def _revoker(plan: OffloadPlan, sink: EventSink) -> Revoker | None:
 
 
 def _read_in_place(
-    tasks: Sequence[FileTask], revoker: Revoker, feeds: dict[str, str]
+    tasks: Sequence[FileTask],
+    revoker: Revoker,
+    feeds: dict[str, str],
+    checks: Sequence[ExistingCopy],
+    outcomes: Sequence[CheckOutcome | None],
 ) -> list[FileTask]:
-    """``cascade_refeed.read_in_place`` (imported only for a run without its card)."""
+    """``cascade_refeed.read_in_place`` (imported only for a run without its card), told
+    the files the check read the source of (*outcomes* of *checks*: digests read)."""
     from offload.cascade_refeed import read_in_place
 
-    return read_in_place(tasks, revoker, feeds)
+    read = {
+        tasks[check.task_index].source.relative_path
+        for check, outcome in zip(checks, outcomes, strict=True)
+        if outcome is not None and outcome.source_digests
+    }
+    return read_in_place(tasks, revoker, feeds, read)
 
 
 def _kept_keys(
@@ -2507,7 +2517,9 @@ def _run_locked(
     settled = settle(
         # A file the check read from another fast copy in the source's place is fed from
         # there (``cascade_refeed.read_in_place``).
-        plan.tasks if revoker is None else _read_in_place(plan.tasks, revoker, fed_again_from),
+        plan.tasks
+        if revoker is None
+        else _read_in_place(plan.tasks, revoker, fed_again_from, checks, outcomes),
         checks,
         outcomes,
         plan.ledgers,
@@ -2614,6 +2626,8 @@ def _run_locked(
         # so the views stop calling a Ctrl-C from now on a cancel.
         _copies_complete(plan, sink)
     job_report.warnings.extend(guarded.warnings)
+    if revoker is not None:  # the check's reads in a damaged fast copy's place (kept)
+        job_report.warnings.extend(revoker.in_place_said)
     full = copy.verify.value == "full"
     for file in job_report.files:
         read_now = settled.source_digests.get(file.relative_path)

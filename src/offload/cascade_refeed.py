@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,12 +76,18 @@ class Revoker:
         self._lock = threading.Lock()
         self._said: dict[tuple[Path, str], str | None] = {}
         self._lines: dict[tuple[Path, str], str] = {}  # in the order found
+        # Found by the existing copies' check with no other copy to read in its place: the
+        # file's own failure names that copy and its ledger's fate (``unlike_at_source``).
+        self._in_file_failure: set[tuple[Path, str]] = set()
         self._entries: dict[Path, dict[str, LedgerEntry] | None] = {}
         self._root_locks: dict[Path, threading.Lock] = {}
         # The existing copies' check: by path, the position of the next fast copy to try,
         # and the copy root read in the source's place (``unlike_at_source``).
         self._next_at_check: dict[str, int] = {}
         self.in_place_roots: dict[str, Path] = {}
+        #: Each such read's line, said live and kept for the job report's warnings (as the
+        #: copy job's "fed again from" is: JSON, HTML, PDF), in the order read.
+        self.in_place_said: list[str] = []
 
     def roots(self) -> tuple[Path, ...]:
         return (self._plan.source, *self._plan.other_fast_copies)
@@ -105,9 +111,10 @@ class Revoker:
 
     def lines(self) -> list[str]:
         """Each fast copy found unlike the card (``found``), in the order found: the run's
-        ``folder_errors`` lines for them."""
+        ``folder_errors`` lines for them; none for one the file's own failure says whole
+        (``unlike_at_source`` with no copy left to read: said once, its live event kept)."""
         with self._lock:
-            return list(self._lines.values())
+            return [line for key, line in self._lines.items() if key not in self._in_file_failure]
 
     def found(self, root: Path, task: FileTask, digests: Mapping[str, str], how: str) -> str | None:
         """The fast copy *root* read *task*'s file as *digests* (*how*: to what end, in
@@ -170,7 +177,8 @@ class Revoker:
         Then the next fast copy of the command line whose ledger vouches for the file
         (``_next_copy``, as the copy job's ``refeed``) is read in its place (``instead``,
         its root in ``in_place_roots``); with none left, the words of what became of that
-        copy's ledger (``it failed there and ...``), None where nothing was."""
+        copy's ledger (``it failed there and ...``), None where nothing was: the file's
+        failure then names that copy, so ``lines`` leaves its line out (said once)."""
         from offload.existing import SourceUnlike
 
         root = self._root_of(task, path_text)
@@ -182,17 +190,19 @@ class Revoker:
         found = _next_copy(self._plan, task, after, self)
         if found is not None:
             position, path = found
-            with self._lock:
-                self._next_at_check[relative] = position + 1
-                self.in_place_roots[relative] = self._plan.other_fast_copies[position]
             said = (
                 f"{relative}: read from the fast copy {path} in its place ({path_text} no "
                 "longer matches)"
             )
+            with self._lock:
+                self._next_at_check[relative] = position + 1
+                self.in_place_roots[relative] = self._plan.other_fast_copies[position]
+                self.in_place_said.append(said)
             self._sink.emit(WarningIssued(said, str(path)))
             return SourceUnlike(None, str(path))
         with self._lock:
             self.in_place_roots.pop(relative, None)
+            self._in_file_failure.add((root, relative))  # its failure names it (``lines``)
         words = self.words(root, task)
         return SourceUnlike(None if words is None else f"it failed there and {words}")
 
@@ -322,6 +332,8 @@ def refeed(
             task = by_path.get(file.relative_path)
             name = _unlike(file, task) if task is not None else None
             if task is None or name is None:
+                if file.source_error:  # its read failed otherwise (EIO): nothing came from
+                    feeds.pop(file.relative_path, None)  # the copy fed from (``fed_from``)
                 continue
             relative = file.relative_path
             # The copy the file was read from: the source, the one the existing copies'
@@ -373,12 +385,14 @@ def fed_from_copy(task: FileTask, path: Path) -> FileTask:
 
 
 def read_in_place(
-    tasks: Sequence[FileTask], revoker: Revoker, feeds: dict[str, str]
+    tasks: Sequence[FileTask], revoker: Revoker, feeds: dict[str, str], read: Collection[str]
 ) -> list[FileTask]:
     """*tasks* (the plan's), each one whose file the existing copies' check read from
     another fast copy in the source's place (``Revoker.unlike_at_source``) fed from that
     copy: a copy of it found wrong is written again from there, not from the copy found
-    unlike the card. *feeds* (``refeed``'s) gets that copy's root, by path."""
+    unlike the card. *feeds* (``refeed``'s) gets that copy's root, by path, where the
+    check's read of it succeeded (*read*: the paths it read digests of): one that failed
+    there (EIO) fed nothing (the reports' ``fed_from``)."""
     if not revoker.in_place_roots:
         return list(tasks)
     out = []
@@ -387,7 +401,8 @@ def read_in_place(
         if root is None:
             out.append(task)
             continue
-        feeds[task.source.relative_path] = str(root)
+        if task.source.relative_path in read:
+            feeds[task.source.relative_path] = str(root)
         try:
             out.append(fed_from_copy(task, root / task.source.relative_path))
         except OSError:

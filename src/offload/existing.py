@@ -1162,23 +1162,23 @@ def settle(
             unread = _kept_words(check, outcome) == COULD_NOT_READ
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
-            if stays and check.task_index in card_absent:
-                # Its source a fast copy standing in for the absent card: the card's remedy
-                # (``CARD_UNLIKE_REMEDY``) is none of it; the source's words say what to do.
-                doing = "not copied again (the fast copy standing in for the card is unlike "
-                doing += "the card's digests too)"
-                result.action = CopyAction.RECHECKED
-                result.error = (
-                    f"{card_unlike[check.task_index]}; "
-                    f"{_copy_kept_words(check, wrong=True, absent=True)}"
+            if stays:
+                # Its source a fast copy standing in for the absent card (``card_absent``):
+                # the card's remedy (``CARD_UNLIKE_REMEDY``) is none of it; the source's
+                # words say what to do.
+                absent = check.task_index in card_absent
+                unlike = (
+                    "the fast copy standing in for the card is unlike the card's digests too"
+                    if absent
+                    else "the card's file is unlike its record too"
                 )
-            elif stays:
-                doing = "not copied again (the card's file is unlike its record too)"
+                doing = f"not copied again ({unlike})"
                 result.action = CopyAction.RECHECKED
-                result.error = (
-                    f"{card_unlike[check.task_index]}; "
-                    f"{_copy_kept_words(check, wrong=True)}: {CARD_UNLIKE_REMEDY}"
+                result.error = f"{card_unlike[check.task_index]}; " + _copy_kept_words(
+                    check, wrong=True, absent=absent
                 )
+                if not absent:
+                    result.error += f": {CARD_UNLIKE_REMEDY}"
             elif kept:
                 doing = "kept as it is (--keep-both), copying it again beside it"
             else:

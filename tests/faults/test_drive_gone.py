@@ -229,3 +229,65 @@ def test_a_drive_pulled_mid_copy_says_reconnect_it_naming_it_once(
     assert "reconnect it, then run the same command again" in line, line
     copy = str(drive.path / card_fs.mountpoint.name / "C1.mov")  # the file's path aside
     assert line.replace(copy, "C1").count(str(drive.path)) == 1, line
+
+
+def test_a_drive_killed_during_planning_says_reconnect_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload copy`` to a FUSE drive whose daemon dies during planning: held as the
+    preflight removes its write probe (its last write there, nothing left to sync), the
+    daemon is stopped by the fixture's own kill; the planner's next looks (its disk,
+    ``preflight.space.check_devices``) refuse the run in one line naming the drive, exit
+    64, nothing copied. Failed before (review of fixcasc60): a traceback (ENOTCONN raised
+    bare by ``Path.exists`` in ``fs.devices.disk_of_mount``)."""
+    card = tmp_path / "card" / "C2"
+    card.mkdir(parents=True)
+    (card / "A.mov").write_bytes(os.urandom(300_000))
+    drive = faulty_fs()
+    held = drive.stall("unlink", path="*.offload-probe-*")
+    process = subprocess.Popen(
+        [*OFFLOAD, "copy", str(card), str(drive.mountpoint)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    try:
+        drive.wait_stalled_while_working(held, process)
+        drive.kill()
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+    assert "Traceback" not in stderr, stderr
+    assert process.returncode == 64, stderr
+    assert f"the drive holding {drive.mountpoint}" in stderr and "reconnect it" in stderr
+
+
+def test_a_drive_gone_as_the_planner_looks_for_its_disk_says_reconnect_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A FUSE drive whose daemon dies after the planner's first looks at it: the look for
+    its disk (``disk_of_mount``, from ``preflight.space.check_devices`` by
+    ``plan.filesystem.disk_of``) raises the one line "the drive holding PATH is not
+    reachable (ENOTCONN): reconnect it" (exit 64). Failed before (review of fixcasc60):
+    ``Path.exists`` raised ENOTCONN bare, a traceback out of planning. The daemon is
+    stopped by the fixture's own kill, nothing writing to it."""
+    from offload.errors import DriveUnreachable, ExitCode
+    from offload.fs.devices import disk_of_mount
+    from offload.plan.filesystem import disk_of
+
+    drive = faulty_fs()
+    (drive.mountpoint / "C9").mkdir()
+    st_dev = os.stat(drive.mountpoint).st_dev  # the planner's earlier look, answered
+    drive.kill()
+    for look in (
+        lambda: disk_of_mount(drive.mountpoint / "C9"),
+        lambda: disk_of(st_dev, drive.mountpoint / "C9"),
+    ):
+        with pytest.raises(DriveUnreachable) as caught:
+            look()
+        assert GONE in str(caught.value), caught.value
+        assert str(drive.mountpoint) in str(caught.value), caught.value
+        assert caught.value.exit_code == ExitCode.USAGE == 64

@@ -21,6 +21,8 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.errors import reach
+
 SYS = Path("/sys")
 MOUNTINFO = Path("/proc/self/mountinfo")
 # A loop over a file on a loop over a file...: deeper than this is treated as unknown.
@@ -230,9 +232,12 @@ def disk_of_mount(path: Path | str) -> BlockDevice | None:
     """:func:`disk_of_source` of the mount holding *path* (the longest mount point of
     /proc/self/mountinfo above its real path, the last of stacked ones): the disk of a
     filesystem whose own ``st_dev`` is anonymous (btrfs, a FUSE block mount), None off
-    Linux or when the mount's source is on no disk sysfs knows."""
+    Linux or when the mount's source is on no disk sysfs knows. A drive gone since the
+    planner last looked at *path* (a FUSE program killed: ENOTCONN) raises
+    ``errors.DriveUnreachable`` (its one line, exit 64), never a bare OSError."""
     current = Path(os.path.abspath(path))
-    while not current.exists() and current.parent != current:
+    # ``errors.reach``, not ``Path.exists``: that raises ENOTCONN bare (a traceback).
+    while reach(current) is None and current.parent != current:
         current = current.parent
     real = os.path.realpath(current)
     try:

@@ -784,7 +784,7 @@ def _clip_row(
         () if all_read else {str(e["source_error"]) for e in clip.files if e.get("source_error")}
     )
     for error in sorted(source_errors):
-        details.append(f"✖ CARD READ FAILED: {error}")
+        details.append(f"{_read_failed(losses)}: {error}")
     return ClipRow(
         name=clip.name,
         kind=_row_kind(clip, info),
@@ -1090,7 +1090,7 @@ def _media_rows(
         row.details = [
             f"{what} ({plural(len(entries), 'file')} with their sidecars), "
             "each listed in the JSON/CSV report",
-            *_gone_details(entries),
+            *_gone_details(entries, losses),
         ]
         rows.append(row)
     return rows
@@ -1150,7 +1150,7 @@ def _own_row_or_tallied(
     states, fine = _file_states(clip.files, indexes, reread, losses)
     if not fine:
         row_states = _row_states(clip.files, states, len(indexes))
-        return _clip_row(clip, info, labels, reread, row_states)
+        return _clip_row(clip, info, labels, reread, row_states, losses=losses)
     tallies = tallied.get(clip.folder)
     if tallies is None:
         tallies = tallied[clip.folder] = [_Tally() for _ in indexes]
@@ -1185,14 +1185,24 @@ def _folded_row(
     return row
 
 
-def _gone_details(entries: list[FileEntry]) -> list[str]:
+def _read_failed(losses: Losses | None) -> str:
+    """A row's mark of a file whose read failed: the card's, or the fast copy's standing in
+    for it (*losses*' ``stand_in``: the card was not read, ``what_was_read``)."""
+    if losses is not None and losses.stand_in:
+        return f"✖ READ OF {what_was_read(True).upper()} FAILED"
+    return "✖ CARD READ FAILED"
+
+
+def _gone_details(entries: list[FileEntry], losses: Losses | None) -> list[str]:
     """A folded row's line for its files the card gone away failed (the only files with a
-    ``source_error`` a folded row holds: ``_file_states``), or none."""
+    ``source_error`` a folded row holds: ``_file_states``), or none (*losses*: the run's,
+    whose ``stand_in`` says what went away)."""
     gone = sum(1 for entry in entries if entry.get("source_error"))
     if not gone:
         return []
+    went = what_was_read(losses is not None and losses.stand_in)
     return [
-        f"✖ CARD READ FAILED: {gone} of {plural(len(entries), 'file')}: the card went away "
+        f"{_read_failed(losses)}: {gone} of {plural(len(entries), 'file')}: {went} went away "
         "(the cause is under Problems)"
     ]
 
@@ -1266,7 +1276,7 @@ def _file_rows(
         row = _folded_row(folder, count, "folder", entries, labels, reread, tallied[folder])
         row.details = [
             f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report",
-            *_gone_details(entries),
+            *_gone_details(entries, losses),
         ]
         rows.append(row)
     return rows
@@ -1529,7 +1539,8 @@ def build_view(
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
     reread = reread_by_cascade(data)
-    losses = Losses.of_report(data)
+    # Without its card, a cascade re-run read a fast copy: a read failed is that copy's.
+    losses = Losses.of_report(data)._replace(stand_in=absent_card(data) is not None)
     # Each row's empty files (an "empty" row's own, the sound files of 0 bytes a clip
     # claims: ``clips.empty_files``, as ``CARD CONTENT:`` counts them), found once: the
     # rows and page 1 read them here. Most clips have none (no sidecar).

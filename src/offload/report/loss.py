@@ -80,6 +80,9 @@ class Losses(NamedTuple):
     #: (destination index, ``error_words``) → how many copies failed so there, for each
     #: such error of more than ``LISTED_ALONE`` copies of a destination not lost.
     alike: Mapping[tuple[int, str], int] = {}
+    #: The source read was a fast copy standing in for the absent card (a cascade re-run
+    #: without it): a read failed, or gone away, is that copy's (``words.what_was_read``).
+    stand_in: bool = False
 
     @classmethod
     def of_report(cls, data: Mapping[str, Any]) -> Losses:
