@@ -29,9 +29,11 @@ can vouch for, and the copy writer fails it on that destination and revokes its 
 entry (``ManifestResult.found_wrong``), so the run never calls it verified and the next
 one does not trust it. An object store's copy (an S3 copy root's) is hashed in those
 formats as it is read back likewise, its history downloaded at the start
-(``s3card.history_of``), also for a copy adopted without a ledger entry (a few small GETs
-against a full GET of each object); one read at the manifest step (through
-``DestinationRecords.read_copy``) that this run verified and whose read fails for a reason
+(``s3card.history_of``), also for a copy adopted without a ledger entry (a LIST and a GET
+a manifest, ~10 MB a generation at 50,000 files, against a full GET of each object; the
+manifest step downloads again only what changed since, ``S3Backend.history_read``); one
+read at the manifest step (through ``DestinationRecords.read_copy``) that this run
+verified and whose read fails for a reason
 that says nothing of it (:class:`CopyUnread`) is listed as the run verified it, with a
 warning (``history-formats-unread``). A history that knows no file costs nothing, one that
 does a dictionary look-up a file.
@@ -94,7 +96,8 @@ def with_history_formats(
     problem); nor does one that knows no file. Reads the history of a destination only where
     a copy to read back there is one its ledger records without a format this run hashes
     (``ledger_entry`` "digests": a ``-t`` change), or, on one of *adopting* (the buckets:
-    a history is a few small GETs, a copy read again a full one), any copy adopted (ADOPT:
+    a history is a GET a manifest, downloaded once a run, a copy read again a full GET of
+    it), any copy adopted (ADOPT:
     without a ledger entry vouching for it), once: a history of 5,000 files costs ~50 ms
     of CPU to read, which a ``--reverify`` run would otherwise pay twice (here and at the
     manifest step, which reads it again after carrying the card's); elsewhere such a copy

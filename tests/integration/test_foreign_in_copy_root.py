@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from offload.manifest import read_history
+from offload.plan.preflight.paths import probe_stem
 from support.ascmhl_judge import AscmhlJudge
 from support.deep_folders import folders_deep
 from support.offload_cli import offload_streams
@@ -265,15 +266,16 @@ def test_another_card_copied_into_the_root_is_not_foreign(
 
 def test_the_start_sweeps_a_killed_runs_write_probe(tmp_path: Path) -> None:
     """The probes a killed run's preflight left in the copy root: removed by the next run's
-    start once its pid runs nothing and it is a minute old; a young one (a run making it
-    now, on a shared drive) and one of a pid that runs are kept. Failed before: each stayed."""
+    start once its pid runs nothing here and it is a minute old; a young one (a run making
+    it now, on a shared drive) and one of a pid that runs are kept. Failed before: each
+    stayed."""
     card, root = card_and_copy_root(tmp_path)
     assert offload_streams("copy", "-q", "--report-dir", tmp_path / "r", card, root.parent)[0] == 0
     dead = a_pid_not_running()
     stale, young, running = (
-        root / f".offload-probe-{dead}-{'1' * 16}",
-        root / f".offload-probe-{dead}-{'2' * 16}",
-        root / f".offload-probe-{os.getpid()}-{'3' * 16}",
+        root / f"{probe_stem(dead)}{'1' * 16}",
+        root / f"{probe_stem(dead)}{'2' * 16}",
+        root / f"{probe_stem()}{'3' * 16}",
     )
     for probe in (stale, young, running):
         probe.write_bytes(b"")
@@ -281,3 +283,27 @@ def test_the_start_sweeps_a_killed_runs_write_probe(tmp_path: Path) -> None:
         os.utime(probe, (time.time() - 3600,) * 2)
     assert offload_streams("copy", "-q", "--report-dir", tmp_path / "r", card, root.parent)[0] == 0
     assert (stale.exists(), young.exists(), running.exists()) == (False, True, True)
+
+
+def test_the_probe_sweep_leaves_another_hosts_live_probe(tmp_path: Path) -> None:
+    """Review of the fixs3v60 merge: a probe's name held a pid alone, judged against this
+    machine's processes, so another host's live probe on a shared drive (its preflight
+    holding it past a minute, or the server's clock behind) was deleted, and that host
+    missed that two of its destinations are one share. Failed before (the foreign and the
+    older version's probes, an hour old, their pid running nothing here, were deleted). Now
+    a probe names its process space: this one's dead probe goes, any other only at a week."""
+    from offload.plan.preflight.paths import remove_stale_probes
+
+    dead = a_pid_not_running()
+    own, foreign, older, ancient = (
+        tmp_path / f"{probe_stem(dead)}{'1' * 16}",
+        tmp_path / f".offload-probe-{dead}-0123456789ab-{'2' * 16}",  # another host's
+        tmp_path / f".offload-probe-{dead}-{'3' * 16}",  # an older version's name
+        tmp_path / f".offload-probe-{dead}-{'4' * 16}",
+    )
+    for probe in (own, foreign, older, ancient):
+        probe.write_bytes(b"")
+        os.utime(probe, (time.time() - 3600,) * 2)
+    os.utime(ancient, (time.time() - 8 * 86400,) * 2)
+    assert remove_stale_probes(tmp_path) == 2
+    assert [p.exists() for p in (own, foreign, older, ancient)] == [False, True, True, False]

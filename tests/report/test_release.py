@@ -756,6 +756,22 @@ def test_card_files_named_like_offload_partials_keep_the_card_and_are_named() ->
     ), release.text
 
 
+def test_card_files_named_like_offload_write_probes_are_named_as_probes() -> None:
+    """Review of the fixs3v60 merge: a card holding ``.offload-probe-*`` was told "named like
+    offload-ai's partial files". Failed before. A probe alone is named as a write probe; a
+    probe and a partial as either."""
+    probe = {"path": "CLIPS/.offload-probe-99999-abc", "reason": ".offload-probe-*: a probe"}
+    partial = {"path": "CLIPS/.offload-partial.x", "reason": ".offload-partial.*: a partial"}
+    alone = card_release(report(VERIFIED, VERIFIED, ignored=[probe]))
+    assert not alone.may_format
+    assert (
+        "1 of the card's entries is named like offload-ai's write probes "
+        "(CLIPS/.offload-probe-99999-abc first), left out by default" in alone.text
+    ), alone.text
+    both = card_release(report(VERIFIED, VERIFIED, ignored=[probe, partial])).text
+    assert "2 of the card's entries are named like offload-ai's partial files or write " in both
+
+
 def test_a_card_absent_rerun_whose_record_lists_nothing_left_out_keeps_the_card() -> None:
     """A fast copy's record of the card's pass written before it listed the card's entries
     left out (or a report older than ``card_left_out``): whether the card's run left any out

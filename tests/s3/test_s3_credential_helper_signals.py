@@ -17,38 +17,12 @@ import time
 from pathlib import Path
 
 from s3.conftest import new_bucket
+from support.credential_helper import helpers as started_helpers
+from support.credential_helper import use_helper
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 #: SIGHUP, SIGINT, SIGTERM as bits of a ``SigBlk`` mask.
 HANDLED_BITS = sum(1 << (int(s) - 1) for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM))
-
-#: Credentials that expire in five minutes: botocore refreshes them (starts the helper again)
-#: before each request it signs. Each records its mask; the first started once *sleep*
-#: exists sleeps, as a helper waiting for a person (an MFA code) does.
-HELPER = """\
-import datetime, json, os, sys, time
-log, sleep, key, secret = sys.argv[1:5]
-status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines())
-try:
-    os.rename(sleep, sleep + ".taken")  # the first helper since *sleep* was made sleeps
-    sleeping = True
-except FileNotFoundError:
-    sleeping = False
-with open(log, "a") as f:
-    f.write(json.dumps({"pid": os.getpid(), "blocked": int(status["SigBlk"], 16),
-                        "sleeping": sleeping}) + "\\n")
-if sleeping:
-    time.sleep(120)
-until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
-print(json.dumps({"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret,
-                  "Expiration": until.strftime("%Y-%m-%dT%H:%M:%SZ")}))
-"""
-
-
-def _helpers(log: Path) -> list[dict[str, int]]:
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
 
 
 def _alive(pid: int) -> bool:
@@ -67,14 +41,7 @@ def _uploading_with_a_sleeping_helper(
     helper it started since sleeps (as one waiting for an MFA code does); and the helpers' log."""
     url_base: str = s3_server.url  # type: ignore[attr-defined]
     bucket = new_bucket(url_base)
-    helper = tmp_path / "helper.py"
-    helper.write_text(HELPER)
-    log, sleep = tmp_path / "helpers.log", tmp_path / "sleep"
-    key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
-    Path(os.environ["AWS_CONFIG_FILE"]).write_text(
-        "[default]\nregion = us-east-1\n"
-        f"credential_process = {sys.executable} {helper} {log} {sleep} {key} {secret}\n"
-    )
+    log, sleep = use_helper(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_ACCESS_KEY_ID", "_ACCESS_KEY"))}
     card = tmp_path / "A001"
     card.mkdir()
@@ -97,7 +64,7 @@ def _uploading_with_a_sleeping_helper(
                 break
         sleep.touch()
         deadline = time.monotonic() + 30
-        while not any(h["sleeping"] for h in _helpers(log)):
+        while not any(h["sleeping"] for h in started_helpers(log)):
             assert time.monotonic() < deadline, "no helper started after the upload began"
             time.sleep(0.05)
     except BaseException:
@@ -121,7 +88,7 @@ def test_a_credential_helper_an_upload_starts_has_no_signal_blocked_and_ctrl_c_e
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-    helpers = _helpers(log)
+    helpers = started_helpers(log)
     assert len(helpers) > 1, helpers
     blocked = [h for h in helpers if h["blocked"] & HANDLED_BITS]
     assert not blocked, f"helpers started with SIGHUP/SIGINT/SIGTERM blocked: {blocked}"
@@ -143,7 +110,7 @@ def test_a_cancel_waiting_for_a_credential_helper_names_the_helper_not_the_servi
         for line in process.stdout:
             if json.loads(line)["event"] == "cancel_waiting":
                 break
-        (sleeper,) = [h for h in _helpers(log) if h["sleeping"]]
+        (sleeper,) = [h for h in started_helpers(log) if h["sleeping"]]
         os.kill(sleeper["pid"], signal.SIGTERM)  # the person ends the helper
         out, err = process.communicate(timeout=30)
     finally:

@@ -48,7 +48,8 @@ def test_a_killed_runs_history_staging_is_swept_by_the_next_run_a_live_ones_kept
             process.kill()
             process.communicate()
     (killed,) = _staged(tmp)
-    with scratch(MHL_PREFIX) as live:  # a live run's, held meanwhile
+    with scratch(MHL_PREFIX) as work:  # a live run's, held meanwhile
+        live = work.parent
         hour_ago = time.time() - 3600  # neither changed within the last minute
         for folder in (killed, live):
             os.utime(folder, (hour_ago, hour_ago))
@@ -56,3 +57,21 @@ def test_a_killed_runs_history_staging_is_swept_by_the_next_run_a_live_ones_kept
         assert code == 0, err
         assert _staged(tmp) == [live], "the killed run's staging folder was not swept"
     assert _staged(tmp) == []
+
+
+def test_a_copy_root_named_like_the_staging_lock_is_staged_and_verified(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path
+) -> None:
+    """Review of the fixs3v60 merge: the staging folder held its ``.lock`` beside the
+    ``<copy root name>`` folder the manifest step and ``offload verify`` make in it, so a
+    copy root named ``.lock`` could not be staged (FileExistsError). Failed before. A copy
+    into ``s3://<bucket>/.lock`` and its re-run (which reads the history in), then a verify."""
+    from s3.test_s3_verify import verify
+
+    card = make_card(tmp_path, {"CLIPS/C001.mov": 2_000})
+    url = f"s3://{bucket}/.lock"
+    for _ in range(2):
+        code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "--into", str(card), url)
+        assert code == 0, err
+    code, out, err = verify(tmp_path, s3_server.url, url)
+    assert code == 0, out + err

@@ -884,29 +884,66 @@ class _CancelWaitingSaid:
             self._tell(f"cancelling: {self.words}")
 
 
-def _helper_waited(plan: OffloadPlan, index: int) -> bool:
-    """Whether destination *index* is a bucket whose credential helper is running now."""
+def _helper_wait(plan: OffloadPlan, index: int) -> str:
+    """What of destination *index*'s calls waits for its credential helper
+    (``s3helpers.helper_wait``): "helper", "maybe", or "" (no helper running; not a bucket)."""
+    from offload.destinations.s3helpers import helper_wait
+
     backend = plan.backends.get(index)
-    return backend is not None and backend.store.credential_helper_waited()
+    client = getattr(backend.store, "client", None) if backend is not None else None
+    return helper_wait(client) if client is not None else ""
 
 
-def _helper_words(helped: Sequence[int], buckets: Sequence[int]) -> str:
-    """Why a cancel waits on the buckets *buckets*, *helped* among them waiting for their
-    credential helper: botocore starts the AWS profile's ``credential_process`` to sign a
-    request and waits for it with no timeout, so that request never reached the service
-    and no timeout of the service's ends the wait (``s3helpers``)."""
-    whose = " and ".join(f"destination {i + 1}" for i in helped)
+def _names(indexes: Sequence[int]) -> str:
+    return " and ".join(f"destination {i + 1}" for i in indexes)
+
+
+def _helper_words(helped: Sequence[int], maybe: Sequence[int], buckets: Sequence[int]) -> str:
+    """Why a cancel waits on the buckets *buckets*: those *helped* and *maybe* have a
+    credential helper running, botocore signing a request of each with the helper's
+    credentials and waiting for it with no timeout (that request never reached the service,
+    and no timeout of the service's ends the wait); those *maybe* have requests of other
+    threads on the wire too (``s3helpers``), which wait for the service as the others'."""
     words = (
         "the credential helper (the AWS profile's credential_process) that the requests of "
-        f"{whose} wait for has not answered, and nothing times it out: it may be waiting "
-        "for someone (an MFA code, a login): answer it or end it"
+        f"{_names([*helped, *maybe])} wait for has not answered, and nothing times it out: it "
+        "may be waiting for someone (an MFA code, a login): answer it or end it"
     )
-    others = [i for i in buckets if i not in helped]
-    if others:
-        rest = " and ".join(f"destination {i + 1}" for i in others)
-        have = "services have" if len(others) > 1 else "service has"
-        words += f"; the {have} of {rest} not answered, a timeout ending that wait"
+    if maybe:
+        words += (
+            f"; the service of {_names(maybe)} may not have answered others of its requests"
+            if len(maybe) == 1
+            else f"; the services of {_names(maybe)} may not have answered others of their requests"
+        ) + " either, a timeout ending that wait"
+    others = [i for i in buckets if i not in helped and i not in maybe]
+    if len(others) == 1:
+        words += f"; the service of {_names(others)} has not answered, a timeout ending that wait"
+    elif others:
+        words += (
+            f"; the services of {_names(others)} have not answered, their timeouts ending that wait"
+        )
     return words
+
+
+def _uploads_removed(
+    helped: Sequence[int], maybe: Sequence[int], buckets: Sequence[int], *, named: bool = False
+) -> str:
+    """When the partial uploads of *buckets* are removed (:func:`_helper_words`' buckets):
+    once the helpers answer or are ended, and the services waited for answer or time out.
+    *named*: the helper named, not "it" (other words come between)."""
+    helpers = len(helped) + len(maybe)
+    services = [i for i in buckets if i not in helped]  # (maybe: its helper and its service)
+    helper = "the helper answers or is ended" if helpers == 1 else "the helpers answer or are ended"
+    if not services:
+        if named:
+            return helper
+        return "it answers or is ended" if helpers == 1 else "they answer or are ended"
+    service = (
+        f"the service of {_names(services)} answers, or its timeout ends"
+        if len(services) == 1
+        else f"the services of {_names(services)} answer, or their timeouts end"
+    )
+    return f"{helper}, and once {service}"
 
 
 def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: bool) -> str:
@@ -935,12 +972,15 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
         # A destination's call may be a long, healthy write or flush (gigabytes of cache
         # going to a slow USB disk): never advise pulling a drive that may be writing, which
         # can damage its filesystem and every copy on it; a bucket's call ends at its timeout.
-        helped = [i for i in event.destinations if _helper_waited(plan, i)]
-        if helped and all(index in plan.backends for index in event.destinations):
+        waits = {i: _helper_wait(plan, i) for i in event.destinations}
+        helped = [i for i in event.destinations if waits[i] == "helper"]
+        maybe = [i for i in event.destinations if waits[i] == "maybe"]
+        buckets = [index for index in event.destinations if index in plan.backends]
+        if (helped or maybe) and len(buckets) == len(event.destinations):
             return (
-                waited + _helper_words(helped, event.destinations) + "); the partial "
-                "uploads are removed once it answers or is ended (the same command run "
-                "again removes what is left)"
+                waited + _helper_words(helped, maybe, buckets) + "); the partial uploads are "
+                f"removed once {_uploads_removed(helped, maybe, buckets)} (the same command "
+                "run again removes what is left)"
             )
         if all(index in plan.backends for index in event.destinations):
             service = "the services have" if many else "the service has"
@@ -953,7 +993,6 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
                 waited + f"{service} not answered); the partial uploads are removed once "
                 f"{once} the wait (the same command run again removes what is left)"
             )
-        buckets = [index for index in event.destinations if index in plan.backends]
         if buckets:  # buckets and drives: each worded by its kind
             disks = [index for index in event.destinations if index not in plan.backends]
             named = [" and ".join(f"destination {i + 1}" for i in x) for x in (buckets, disks)]
@@ -963,8 +1002,10 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
                 else ("its service has", "the service answers, or once its timeout ends")
             )
             said = f"on {named[0]}, {service} not answered"
-            if helped:
-                said, answer = _helper_words(helped, buckets), "the helper answers or is ended"
+            if helped or maybe:
+                said = _helper_words(helped, maybe, buckets)
+                # (the drives' clause comes between: the helper named again)
+                answer = _uploads_removed(helped, maybe, buckets, named=True)
             drives = (
                 "they may still be writing or flushing their caches"
                 if len(disks) > 1
@@ -976,7 +1017,8 @@ def cancel_waiting_words(plan: OffloadPlan, event: CancelWaiting, *, card_done: 
             return (
                 waited + f"{said}; on {named[1]}, {drives}, "
                 "which a slow drive takes long to do, or may hang); the partial uploads are "
-                f"removed once {answer} the wait, the partial files once {disk_calls}; "
+                f"removed once {answer}{'' if helped or maybe else ' the wait'}, the partial "
+                f"files once {disk_calls}; "
                 f"kill -9 ends the run only once {disk_calls}; "
                 "do not disconnect a drive that may be writing (it can damage its "
                 "filesystem and the copies on it): only one that no longer works, or stop its "

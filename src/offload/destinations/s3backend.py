@@ -285,6 +285,10 @@ class S3Backend(Closing):
         # whole, pinned to that ETag (``replacement_etag``).
         self._replaced_etags: dict[str, str] = {}
         self._ahead = _ReadAhead(store)
+        # key -> (ETag, bytes) of the copy root's ASC MHL history objects ``history_of``
+        # downloaded at the start: the manifest step GETs only those listed with another
+        # ETag, or new (``s3card._download_history``), and drops them.
+        self.history_read: dict[str, tuple[str, bytes]] = {}
 
     @property
     def root(self) -> Path:

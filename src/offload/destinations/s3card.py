@@ -532,6 +532,7 @@ def write_s3_manifests(
                 # The legacy MHLs too, asked for or not: a generation written now ignores
                 # those an earlier run stored (manifests_writer._legacy_patterns).
                 before = _download_history(backend, destination.root, root, legacy=True)
+                backend.history_read.clear()  # (the start's: not needed again this run)
                 # A generation a dead run stored and never chained: removed before the
                 # history is read (s3unchained), said among the manifests' warnings.
                 settled = s3unchained.settle(backend, destination.root, root, before)
@@ -658,8 +659,10 @@ def history_of(backend: S3Backend, copy_root: Path) -> History:
     """The ASC MHL history of the ``s3://`` copy root *copy_root* as its bucket holds it
     now: its ``ascmhl/`` objects downloaded into a scratch folder (removed on return) and
     read there. Its copies' read-back hashes in its formats a copy it knows only in others
-    (``history_formats.with_history_formats``), so the manifest step, which downloads it
-    again to write the generation, reads those objects no more. Raises OSError, HistoryError."""
+    (``history_formats.with_history_formats``), so the manifest step reads those copies no
+    more; the objects downloaded are kept, with their ETags, in ``backend.history_read``, so
+    the manifest step downloads only those changed since, or new. Raises OSError,
+    HistoryError."""
     from offload.manifest.history import read_history
 
     with scratch(MHL_PREFIX) as staging:
@@ -675,7 +678,9 @@ def _download_history(
     """Copy ``<copy root>/ascmhl/*`` from the store into *staging*; returns what it held.
     *legacy*: the legacy MHLs at the copy root too (``<root name>_*.mhl``: the manifest step
     writes one when the newest does not list every file verified there, and a generation
-    ignores those there)."""
+    ignores those there). An object downloaded earlier in the run (``S3Backend.history_read``,
+    with the ETag of its GET) that the listing shows with that ETag still is not downloaded
+    again; each one downloaded is kept there."""
     held: dict[str, bytes] = {}
     if legacy:
         under = backend.key(copy_root / ASCMHL_FOLDER)[: -len(ASCMHL_FOLDER)]  # the root's
@@ -687,7 +692,14 @@ def _download_history(
     prefix = backend.key(copy_root / ASCMHL_FOLDER) + "/"
     for info in backend.store.list_keys(prefix):
         relative = info.key[len(prefix) :]
-        data = backend.store.get_small(info.key) or b""
+        known = backend.history_read.get(info.key)
+        if known is not None and info.etag and known[0] == info.etag:
+            data = known[1]  # as downloaded at the start, unchanged since (its ETag)
+        else:
+            found = backend.store.get_small_tagged(info.key)
+            data = b"" if found is None else found[0]
+            if found is not None and found[1]:
+                backend.history_read[info.key] = (found[1], data)
         target = staging / ASCMHL_FOLDER / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

@@ -10,6 +10,14 @@ not answered, its timeout ending the wait" would be false twice over. :func:`wat
 for a client's session, the helper processes it starts; :func:`helper_waited` tells whether
 one of them is running now. A client botocore made otherwise (no such provider, another
 botocore's internals) is left alone and never said to wait for a helper.
+
+The helper runs on the one thread signing a request (botocore refreshes on one thread; the
+others keep sending theirs with the credentials they have), so a running helper does not say
+that every call of the client waits for it: :func:`remember` also counts, a thread each, the
+client's requests on the wire (``before-send`` to ``response-received``, each attempt), and
+:func:`helper_wait` says "maybe" where another thread's request is on the wire meanwhile (a
+hung network call, which its timeout ends). A response's body read after its headers is not
+counted (its service has answered; its read timeout ends the wait).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import weakref
+from contextlib import suppress
 from typing import Any
 
 # client → the helper processes its session started (the running ones, and the last one)
@@ -53,10 +62,35 @@ def watch(session: Any) -> list[subprocess.Popen[bytes]]:
     return started
 
 
+# client → the threads (idents) with a request of it on the wire now, and how many each
+_SENDING: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
+
+
 def remember(client: Any, started: list[subprocess.Popen[bytes]]) -> None:
-    """*client*'s helpers are those *started* (:func:`watch`) keeps."""
+    """*client*'s helpers are those *started* (:func:`watch`) keeps; from now on its
+    requests on the wire are counted, a thread each (module docstring)."""
+    sending: dict[int, int] = {}
     with _LOCK:
         _STARTED[client] = started
+        _SENDING[client] = sending
+
+    def sent(**_: Any) -> None:  # (returns None: a value would stand in for the response)
+        me = threading.get_ident()
+        with _LOCK:
+            sending[me] = sending.get(me, 0) + 1
+
+    def answered(**_: Any) -> None:
+        me = threading.get_ident()
+        with _LOCK:
+            left = sending.get(me, 0) - 1
+            if left > 0:
+                sending[me] = left
+            else:
+                sending.pop(me, None)
+
+    with suppress(Exception):  # a client without these events: nothing counted
+        client.meta.events.register("before-send.s3", sent, unique_id="offload-sent")
+        client.meta.events.register("response-received.s3", answered, unique_id="offload-answered")
 
 
 def helper_waited(client: Any) -> bool:
@@ -64,3 +98,14 @@ def helper_waited(client: Any) -> bool:
     of that client waits for it: botocore starts one only to sign a request)."""
     with _LOCK:
         return any(p.poll() is None for p in _STARTED.get(client, ()))
+
+
+def helper_wait(client: Any) -> str:
+    """What a cancel waiting on *client*'s calls waits for, of its credential helper:
+    ``"helper"`` a helper it started runs and no request of it is on the wire (every call
+    left waits for the helper), ``"maybe"`` one runs and another thread's request is on the
+    wire (that call waits for the service), ``""`` none runs."""
+    if not helper_waited(client):
+        return ""
+    with _LOCK:
+        return "maybe" if _SENDING.get(client) else "helper"

@@ -75,6 +75,7 @@ from offload.fs.below import (
 from offload.report.words import fast_copies_failed, fast_copy_failed, plural, what_was_read
 from offload.state_names import (
     FOREIGN_STATE_REASON,
+    PROBE_PREFIX,
     STATE_FOLDER,
     THROUGH_A_CACHE,
     TOOL_IGNORE_PATTERNS,
@@ -143,10 +144,26 @@ def user_ignored(entry: object) -> bool:
 _PARTIAL_REASONS = tuple(f"{pattern}: " for pattern in TOOL_IGNORE_PATTERNS if pattern[0] != "/")
 
 
+_PROBE_REASON = f"{PROBE_PREFIX}*: "
+
+
+def _named_like(reasons: Iterable[str]) -> str:
+    """What of offload-ai's the entries left out for *reasons* (``partial_ignored``'s) are
+    named like: its partial files, its write probes (``preflight.paths._probe_write``), or
+    both."""
+    probes = partials = False
+    for reason in reasons:
+        probe = reason.startswith(_PROBE_REASON)
+        probes, partials = probes or probe, partials or not probe
+    if probes and partials:
+        return "offload-ai's partial files or write probes"
+    return "offload-ai's write probes" if probes else "offload-ai's partial files"
+
+
 def partial_ignored(entry: object) -> bool:
     """Whether an entry of the job report's ``ignored`` list is a card file left out by
-    default because its name is an offload-ai partial file's (``.offload-partial.*``) or
-    the piece of one fusefat leaves (``.offload-part``)."""
+    default because its name is an offload-ai partial file's (``.offload-partial.*``), the
+    piece of one fusefat leaves (``.offload-part``) or a write probe's (``.offload-probe-*``)."""
     return isinstance(entry, Mapping) and str(entry.get("reason") or "").startswith(
         _PARTIAL_REASONS
     )
@@ -643,12 +660,14 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
             f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
             f"the card by {by_whom}"
         )
-    partials = [str(e.get("path")) for e in card_entries if partial_ignored(e)]
+    ours = [e for e in card_entries if partial_ignored(e)]
+    partials = [str(e.get("path")) for e in ours]
+    like = _named_like(str(e.get("reason")) for e in ours)
     if partials and not absent and _our_copy(own):
         one = len(partials) == 1
         kept.append(
             f"{len(partials)} of the source's entries {'is' if one else 'are'} named like "
-            f"offload-ai's partial files ({partials[0]} first): the source is a copy of ours "
+            f"{like} ({partials[0]} first): the source is a copy of ours "
             f"(it holds offload-ai's state and ledger, {STATE_FOLDER}/), so "
             f"{'it is a leftover' if one else 'they are leftovers'} of an interrupted run of "
             f"offload-ai, left out by default and not copied by this run: delete "
@@ -659,7 +678,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
         one = len(partials) == 1
         kept.append(
             f"{len(partials)} of the card's entries {'is' if one else 'are'} named like "
-            f"offload-ai's partial files ({partials[0]} first), left out by default and not "
+            f"{like} ({partials[0]} first), left out by default and not "
             f"copied from the card by {by_whom}"
         )
     if any(foreign_state(e) for e in card_entries):

@@ -192,7 +192,7 @@ def _probe_write(folder: Path, keep: KeptProbes | None = None, index: int = -1) 
     whatever happens meanwhile. The folder gets its times of before the probe back once the
     probe is gone, where nothing else changed it since the create (:func:`_remove_probe`).
     Returns the create's or close's error, None once done."""
-    probe = folder / f"{PROBE_PREFIX}{os.getpid()}-{os.urandom(8).hex()}"
+    probe = folder / f"{probe_stem()}{os.urandom(8).hex()}"
     times = _folder_times(folder)
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -222,33 +222,65 @@ def _probe_write(folder: Path, keep: KeptProbes | None = None, index: int = -1) 
 # A probe lives for the instant between its create and its delete: one this old whose
 # process is gone is a killed run's.
 _PROBE_STALE_S = 60.0
+# One not provably this process space's (another host's or container's, or an older
+# version's, whose name holds only a pid): a week old, as the cascade's folders without a
+# lock (``cascade_staging``); no preflight holds its probes that long.
+_PROBE_FOREIGN_S = 7 * 86400.0
+
+
+def probe_stem(pid: int | None = None) -> str:
+    """The start of a write probe's name: ``.offload-probe-<pid>-<space>-``, where
+    *space* (12 hex digits) is a hash of this host's name and ``lock.process_space`` (its
+    boot and pid namespace): where the pid counts, so that a sweep judges only the probes of
+    its own process space by their pid (another host's pid, on a shared drive, runs nothing
+    here yet its probe may be alive). A process space unknown here (no ``/proc``) gives
+    ``x``, which no sweep takes for its own. *pid*: this process's by default."""
+    pid = os.getpid() if pid is None else pid
+    return f"{PROBE_PREFIX}{pid}-{_own_probe_space() or 'x'}-"
+
+
+def _own_probe_space() -> str:
+    """This process space's tag of a probe name (:func:`probe_stem`), "" when unknown."""
+    import hashlib
+
+    from offload.lock import process_space
+
+    space = process_space()
+    if not space:
+        return ""
+    return hashlib.sha256(f"{os.uname().nodename}\0{space}".encode()).hexdigest()[:12]
 
 
 def remove_stale_probes(folder: Path) -> int:
     """Delete the write probes (:func:`_probe_write`) in *folder* that runs killed between
-    their create and their delete left: a probe's name carries its maker's pid; one whose pid
-    runs no process here and that was not changed in the last minute is a dead run's (a pid
-    of another host, on a shared drive, runs nothing here: its probe, past that minute, was
-    never to outlive it either). Returns how many were deleted. Never raises: a folder that
-    cannot be listed, a probe that cannot be deleted, is left as it is."""
+    their create and their delete left: a probe's name carries its maker's pid and process
+    space (:func:`probe_stem`); one of this process space whose pid runs no process and that
+    was not changed in the last minute is a dead run's. Any other (another host's or
+    container's on a shared drive, whose pid cannot be asked here and whose server's clock
+    may make a live probe look old; an older version's, named by a pid alone) only once a
+    week old. Returns how many were deleted. Never raises: a folder that cannot be listed, a
+    probe that cannot be deleted, is left as it is."""
     from offload.lock import holder_gone, process_space
 
-    removed, host, space = 0, os.uname().nodename, process_space()
+    removed, host, space, own = 0, os.uname().nodename, process_space(), _own_probe_space()
     try:
         with os.scandir(folder) as entries:
             probes = [e for e in entries if e.name.startswith(PROBE_PREFIX)]
     except OSError:
         return 0
     for entry in probes:
-        pid_text = entry.name[len(PROBE_PREFIX) :].partition("-")[0]
+        pid_text, _, rest = entry.name[len(PROBE_PREFIX) :].partition("-")
+        tag, _, _ = rest.partition("-")
         try:
             pid = int(pid_text)
             if not entry.is_file(follow_symlinks=False):
                 continue
-            if time.time() - entry.stat(follow_symlinks=False).st_mtime < _PROBE_STALE_S:
-                continue
-            # (judged in this process space: the name holds no other; lock.holder_gone)
-            if not holder_gone(host, pid, space):
+            age = time.time() - entry.stat(follow_symlinks=False).st_mtime
+            ours = bool(own) and tag == own and len(rest) > len(own) + 1
+            if ours:
+                if age < _PROBE_STALE_S or not holder_gone(host, pid, space):
+                    continue
+            elif age < _PROBE_FOREIGN_S:
                 continue
             os.unlink(entry.path)
         except (ValueError, OSError):
