@@ -655,14 +655,6 @@ class S3Destination:
         HEAD (for the lock, a read) just before instead, racy."""
         return self._conditional
 
-    def credential_helper_waited(self) -> bool:
-        """Whether a credential helper (the AWS profile's ``credential_process``) this
-        destination's client started is running now: a request waits for it, not for the
-        service, and nothing times it out (``s3helpers``)."""
-        from offload.destinations.s3helpers import helper_waited
-
-        return helper_waited(self.client)
-
     def _conditional_refused(self) -> None:
         with self._lock:
             self._conditional = False
