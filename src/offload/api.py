@@ -40,7 +40,6 @@ from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
 from offload.plan import ScanError, plan_file_targets, preflight, scan_source
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.results import (
-    GOOD_STATUSES,
     DestinationFileResult,
     DestinationStatus,
     DestinationSummary,
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
     from offload.destinations.base import Destination
     from offload.destinations.s3config import S3Settings
     from offload.destinations.s3file import S3FileTarget
-    from offload.existing import CheckOutcome, ExistingCopy
 
 # The preflight's errors that, with ``-k`` (``pfndispatchcopy``), fail their destination
 # alone: it cannot be written (a read-only mount, no permission), or the file does not fit
@@ -289,33 +287,12 @@ def _adopt_existing(
     file path keeps no ledger (nothing of ours beside the file in a folder another tool may
     own), so each such copy is proven by reading it, never trusted.
     """
-    checks, outcomes = _read_back(task, existing, options, sink, cancel)
-    for outcome in outcomes:
-        if outcome.source_error:
-            raise UsageError(f"{outcome.source_error}; nothing was written", path=task.source.path)
-        if outcome.error:
-            raise _already_exists(
-                outcome.check.final_path, f" and cannot be read back ({outcome.error})"
-            )
-        if not outcome.matched:
-            raise _already_exists(outcome.check.final_path, " with other content")
-    return _settled(task, existing, checks, outcomes, options)
-
-
-def _read_back(
-    task: FileTask,
-    indexes: Sequence[int],
-    options: CopyOptions,
-    sink: EventSink,
-    cancel: CancelToken,
-) -> tuple[list[ExistingCopy], list[CheckOutcome]]:
-    """The copies at *task*'s targets *indexes* read back with the source (``ADOPT``)."""
-    from offload.existing import CheckKind, ExistingCopy, check_existing
+    from offload.existing import CheckKind, ExistingCopy, check_existing, settle
 
     checks = [
         ExistingCopy(task_index=0, destination_index=i, final_path=Path(t), kind=CheckKind.ADOPT)
         for i, t in enumerate(task.targets)
-        if i in indexes and t is not None
+        if i in existing and t is not None
     ]
     outcomes = check_existing(
         checks,
@@ -325,22 +302,17 @@ def _read_back(
         cancel=cancel,
         sink=sink,
     )
-    return checks, outcomes
-
-
-def _settled(
-    task: FileTask,
-    indexes: Sequence[int],
-    checks: list[ExistingCopy],
-    outcomes: list[CheckOutcome],
-    options: CopyOptions,
-) -> tuple[FileTask, dict[str, str]]:
-    """*task* with the copies *checks* proved (read equal) as preset results (verified,
-    ``adopted``) and no target at *indexes*; the source's digests as read."""
-    from offload.existing import settle
-
+    for outcome in outcomes:
+        if outcome.source_error:
+            raise UsageError(f"{outcome.source_error}; nothing was written", path=task.source.path)
+        if outcome.error:
+            raise _already_exists(
+                outcome.check.final_path, f" and cannot be read back ({outcome.error})"
+            )
+        if not outcome.matched:
+            raise _already_exists(outcome.check.final_path, " with other content")
     unchecked = dataclasses.replace(
-        task, targets=tuple(None if i in indexes else t for i, t in enumerate(task.targets))
+        task, targets=tuple(None if i in existing else t for i, t in enumerate(task.targets))
     )
     settled = settle(
         [unchecked],
@@ -351,52 +323,6 @@ def _settled(
         policy=ExistingFilePolicy.FAIL,
     )
     return settled.tasks[0], settled.source_digests.get(task.source.relative_path, {})
-
-
-def _adopt_late(
-    report: JobReport,
-    task: FileTask,
-    candidates: Sequence[int],
-    options: CopyOptions,
-    sink: EventSink,
-    cancel: CancelToken | None,
-) -> None:
-    """A copy that failed because its final name was taken meanwhile (another
-    ``pfndispatchcopy`` of the same source to the same target, a dispatcher running several
-    into one folder: README) by a file of the source's size: that file read back with the
-    source, and, read equal, *report*'s result there is the existing-equal case (verified,
-    ``adopted``, kept), as the same command run again would find it. Read unlike, or
-    unreadable, the failure stands as it was (never another program's file taken for ours)."""
-    size = task.source.size_bytes
-    late = []
-    for index in candidates:
-        try:
-            st = os.lstat(str(task.targets[index]))
-        except (OSError, ValueError):
-            continue
-        if stat.S_ISREG(st.st_mode) and st.st_size == size:
-            late.append(index)
-    if not late or report.cancelled or report.files[0].source_error is not None:
-        return
-    checks, outcomes = _read_back(task, late, options, sink, cancel or CancelToken())
-    proved = [
-        (check, outcome)
-        for check, outcome in zip(checks, outcomes, strict=False)
-        if outcome.matched and not outcome.error and not outcome.source_error
-    ]
-    if not proved:
-        return
-    adopted, _ = _settled(
-        task,
-        [check.destination_index for check, _ in proved],
-        [check for check, _ in proved],
-        [outcome for _, outcome in proved],
-        options,
-    )
-    file = report.files[0]
-    for result in adopted.preset:
-        if result.status in GOOD_STATUSES:
-            file.destinations[result.destination_index] = result
 
 
 def copy_with_multiple_destinations(
@@ -594,18 +520,6 @@ def _copy_planned(
             remedies=remedies.one_file(task.targets),
             root_devices=root_devices,
         ).run()
-    # A final name another copy of the same source took meanwhile: kept when read equal.
-    if options.existing is ExistingFilePolicy.FAIL:
-        failed = [
-            r.destination_index
-            for r in report.files[0].destinations
-            if r.status is DestinationStatus.FAILED
-            and r.destination_index not in remote
-            and r.destination_index not in gone
-            and r.destination_index not in refused
-        ]
-        if failed:
-            _adopt_late(report, task, failed, options, shown, cancel)
     file = report.files[0]
     if not file.inflight_digests and source_digests:  # every copy adopted: the source as read
         file.inflight_digests = {n: source_digests[n] for n in options.algorithms}

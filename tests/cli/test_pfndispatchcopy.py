@@ -575,45 +575,6 @@ def test_a_file_that_appears_at_the_target_during_the_copy_is_refused_naming_ove
     assert target.read_bytes() == b"another program's file"
 
 
-@pytest.mark.parametrize("same", [True, False], ids=["same-file", "another-file"])
-def test_a_copy_of_the_same_source_that_took_the_name_meanwhile_is_read_back_and_kept(
-    tmp_path: Path, same: bool
-) -> None:
-    """QA pfn60: two copies of one source to one target at once (a dispatcher runs several
-    into one folder): the loser exited 2, "already exists ... (or a name differing only by
-    case); not overwritten", though the file there held the source. Now the file that took
-    the name meanwhile is read back: equal to the source, kept (verified, ``adopted``: exit
-    0, ``-v``'s "already holds this file" line); another file of the same size, the failure
-    stands. Failed before (the same-file case)."""
-    from offload.api import copy_with_multiple_destinations
-    from offload.events import Event, JobStarted
-    from offload.results import CopyAction, DestinationStatus
-
-    source = tmp_path / "x.bin"
-    source.write_bytes(os.urandom(300_000))
-    target = tmp_path / "p2" / "x.bin"
-    target.parent.mkdir()
-    other = tmp_path / "d1" / "x.bin"
-    other.parent.mkdir()
-
-    class OtherCopy:  # the other pfndispatchcopy, publishing first
-        def emit(self, event: Event) -> None:
-            if isinstance(event, JobStarted):
-                target.write_bytes(source.read_bytes() if same else os.urandom(300_000))
-
-    report = copy_with_multiple_destinations(source, [other, target], sink=OtherCopy())
-    result = report.files[0].destinations[1]
-    if same:
-        assert result.status is DestinationStatus.VERIFIED, result.error
-        assert result.action is CopyAction.ADOPTED and int(report.exit_code) == 0
-    else:
-        assert result.status is DestinationStatus.FAILED and int(report.exit_code) == 1
-        error = result.error or ""
-        assert "already exists" in error and "differing only by case" not in error, error
-    assert other.read_bytes() == source.read_bytes()
-    assert (target.read_bytes() == source.read_bytes()) is same
-
-
 @pytest.mark.parametrize(
     ("signum", "words"),
     [
