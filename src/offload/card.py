@@ -1660,6 +1660,12 @@ def _plan(
             errors=[item.as_dict() for item in errors],
             warnings=[item.as_dict() for item in checked.warnings],
         )
+    if torn := [
+        PreflightItem(PreflightCode.LEDGER_TORN_LINE, ledger.path, ledger.torn_words(), plan.index)
+        for plan, ledger in zip(plans, ledgers, strict=True)
+        if ledger.torn_line
+    ]:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *torn))
     if backends and tree.symlinks:
         links = _s3_link_warnings(tree, [plan for plan in plans if plan.index in backends])
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *links))

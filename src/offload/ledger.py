@@ -417,6 +417,31 @@ def _final_text(root: str, relative_path: str, final_name: str) -> str:
     return f"{root}/{folder}/{final_name}" if folder else f"{root}/{final_name}"
 
 
+def _torn(last: str) -> str:
+    """*last*, a ledger's last line, when a run stopped while writing it: no newline at its
+    end and no entry this version reads (a complete line always ends in one); else ""."""
+    if not last or last.endswith("\n"):
+        return ""
+    try:
+        LedgerEntry(**json.loads(last))
+    except (ValueError, TypeError):
+        return last
+    return ""
+
+
+def _fragment_path(fragment: str) -> str:
+    """The relative path a torn line's fragment records, where its text holds all of it
+    (``"relative_path"`` comes first in every line); else ""."""
+    head = '{"relative_path": '
+    if not fragment.startswith(head):
+        return ""
+    try:
+        value, _ = json.JSONDecoder().raw_decode(fragment, len(head))
+    except ValueError:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
 def _identity_of(path: str) -> tuple[int, int] | None:
     """The (inode, change time in ns) of the file at *path* (``stat``), or None when it
     cannot be stat'ed (the entry then records none: the quick check alone)."""
@@ -449,6 +474,9 @@ class Ledger:
         self._mtimes: MtimeRange | bool | None = False  # not looked up yet
         self._rewrites = False  # appending was refused: each append writes it whole
         self._keeps_identity: bool | None = None  # not looked up yet (``keeps_identity``)
+        # The ledger's last line when a run stopped while writing it (no newline, no entry):
+        # set by a read of the whole ledger (``load_entries``); "" none.
+        self.torn_line = ""
         # The copy root's filesystem (``st_dev``) when first seen (``_check_root``): a root
         # found on another one later is a drive unmounted since, never written below.
         self._root_device = _device_of(copy_root)
@@ -485,10 +513,27 @@ class Ledger:
     def _lines(self) -> Iterator[str]:
         """The ledger's lines, oldest first (none when there is no ledger yet). Raises
         OSError."""
+        self.torn_line = ""
         if not self.path.exists():
             return
+        last = ""
         with open(self.path, encoding="utf-8", errors="surrogateescape") as handle:
-            yield from handle
+            for last in handle:
+                yield last
+        self.torn_line = _torn(last)
+
+    def torn_words(self) -> str:
+        """What a run says once of a ledger whose last line is torn (``torn_line``): that a
+        run stopped while writing it, which copy it was recording where its fragment names
+        it, and what becomes of that copy (read back by ``offload copy``, never trusted)."""
+        path = _fragment_path(self.torn_line)
+        which = f" (it was recording {path})" if path else ""
+        return (
+            f"{self.path} ends in an incomplete line{which}: a run stopped while writing it, "
+            "and that line vouches for nothing; `offload copy` of the card reads "
+            f"{'that copy' if path else 'the copy it was recording'} back (adopted if equal "
+            "to the card's file, else refused), never trusting it"
+        )
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Append entries and fsync. Raises OSError (the destination is then not trustworthy).
