@@ -417,6 +417,17 @@ def _final_text(root: str, relative_path: str, final_name: str) -> str:
     return f"{root}/{folder}/{final_name}" if folder else f"{root}/{final_name}"
 
 
+def _torn_tail(fd: int) -> str:
+    """``_torn`` of the last line of the ledger open on *fd*: one ``pread`` of its last byte
+    (a newline: none), else of its last line (up to 1 MiB)."""
+    size = os.fstat(fd).st_size
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return ""
+    start = max(0, size - (1 << 20))
+    tail = os.pread(fd, size - start, start).rpartition(b"\n")[2]
+    return _torn(tail.decode("utf-8", "surrogateescape"))
+
+
 def _torn(last: str) -> str:
     """*last*, a ledger's last line, when a run stopped while writing it: no newline at its
     end and no entry this version reads (a complete line always ends in one); else ""."""
@@ -516,11 +527,9 @@ class Ledger:
         self.torn_line = ""
         if not self.path.exists():
             return
-        last = ""
         with open(self.path, encoding="utf-8", errors="surrogateescape") as handle:
-            for last in handle:
-                yield last
-        self.torn_line = _torn(last)
+            yield from handle  # (in C: a Python loop a line was ~2 ms more at 50,000)
+            self.torn_line = _torn_tail(handle.fileno())
 
     def torn_words(self) -> str:
         """What a run says once of a ledger whose last line is torn (``torn_line``): that a
