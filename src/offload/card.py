@@ -1280,8 +1280,8 @@ def _plan(
                     # then), without its call (a card's first offload: every file)
                     targets.append(final)
                     continue
-                recorded = (
-                    ledger.recorded(
+                found_file = (
+                    ledger.recorded_file(
                         source_file.relative_path,
                         size_bytes=source_file.size_bytes,
                         mtime_ns=source_file.mtime_ns,
@@ -1292,6 +1292,14 @@ def _plan(
                     if known
                     else None
                 )
+                recorded, other_file = found_file if found_file is not None else (None, "")
+                # Not the very file recorded (``ledger.same_file``): a clone of it (another
+                # inode) vouched for by nothing, read back like a copy no ledger vouches for
+                # (--reverify reads every copy its ledger records back: as ours, then); our
+                # file written or changed since (its inode, another change time) re-read as
+                # --reverify re-reads a copy of ours (replaced if it differs).
+                if other_file == "clone" and not options.reverify:
+                    recorded = None
                 # A copy of ours (the ledger records this card file at that name) that is no
                 # longer as recorded: --reverify takes it up as ours; a plain run only names it.
                 changed = (
@@ -1372,7 +1380,9 @@ def _plan(
                     final,
                     source_file.size_bytes,
                     verify=verify,
-                    reverify=options.reverify or cascade_unsettled.unsettled(recorded, marked),
+                    reverify=options.reverify
+                    or other_file == "touched"
+                    or cascade_unsettled.unsettled(recorded, marked),
                     backend=backends.get(plan.index),
                     # Its size changed: found wrong by that alone (--reverify). With --keep-both
                     # too it is kept as it is and the new copy written beside it (``settle``):
@@ -1682,6 +1692,12 @@ def _plan(
             errors=[item.as_dict() for item in errors],
             warnings=[item.as_dict() for item in checked.warnings],
         )
+    if torn := [
+        PreflightItem(PreflightCode.LEDGER_TORN_LINE, ledger.path, ledger.torn_words(), plan.index)
+        for plan, ledger in zip(plans, ledgers, strict=True)
+        if ledger.torn_line
+    ]:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *torn))
     if backends and tree.symlinks:
         links = _s3_link_warnings(tree, [plan for plan in plans if plan.index in backends])
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *links))
@@ -2075,8 +2091,11 @@ def _unvouched(
     version's cascade dated its slow copies as the fast copy on exFAT, FAT, NTFS or a
     share, ``card_folder.rounded_by_a_cascade``, *ledger* the copy root's), ``"other"`` (another
     file: its size or date is not the source's), ``"digests"`` (this file, without every
-    digest asked for) or ``"unlike"`` (this file, the copy not as recorded: another date,
-    the partial it names still there, another S3 object); ``"zone"`` (the source's size,
+    digest asked for), ``"clone"`` or ``"touched"`` (this file, the copy there as recorded
+    but another file than the one recorded, or that file changed since: ``Ledger.other_file``)
+    or ``"unlike"`` (this file,
+    the copy not as recorded: another date, the partial it names still there, another S3
+    object); ``"zone"`` (the source's size,
     its date off by *zone_offset*, the card read under another time zone: ``zone_shift``)."""
     if entry is None:
         return ""
@@ -2094,7 +2113,9 @@ def _unvouched(
         ):
             return "zone"
         return "other"
-    return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"
+    if any(name not in entry.digests for name in algorithms):
+        return "digests"
+    return ledger.other_file(entry) or "unlike"
 
 
 def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:

@@ -1136,9 +1136,11 @@ def settle(
                     f"as ours ({remedies.in_the_way()})"
                 )
             elif policy is ExistingFilePolicy.FAIL:
+                # A clone of a copy of ours (``ledger.same_file``): its entry's words.
+                clone = _NOT_THE_FILE_VERIFIED.get(check.ledger_entry, "")
                 result.error = (
-                    f"{check.final_path} already exists with other content; not overwritten "
-                    f"({remedies.in_the_way(_whose(check))})"
+                    f"{check.final_path} already exists with other content{clone}; not "
+                    f"overwritten ({remedies.in_the_way(_whose(check))})"
                 )
             else:
                 # (Beside the file at the planned name, never beside a kept copy found
@@ -1480,6 +1482,14 @@ def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str
     return f"{kept}; the run was cancelled before the new copy beside it was verified"
 
 
+# What a refusal of a copy read back adds where its ledger's entry records another file of
+# that name, size and date (``Ledger.other_file``).
+_NOT_THE_FILE_VERIFIED = {
+    "clone": " (read back: not the file an earlier run verified there, a copy of it?)",
+    "touched": " (read back: written or changed since an earlier run verified it there)",
+}
+
+
 def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTask) -> str | None:
     """Give an adopted local copy the source's mtime (as a copy of ours has); returns an
     error message, or None: one that has it already needs none (a read-only drive may hold
@@ -1558,7 +1568,9 @@ def _record_proofs(ledger: Ledger | None, proven: Sequence[_Proven]) -> None:
         batch = proven[start : start + _PROOFS_AT_ONCE]
         try:
             if ledger is not None:
-                ledger.append([item.entry for item in batch])
+                # Each proof records which file it read (``Ledger.identified``): the
+                # adopted copy's date was set just before (a new change time).
+                ledger.append([ledger.identified(item.entry) for item in batch])
         except OSError as exc:
             for item in batch:
                 item.result.error = (

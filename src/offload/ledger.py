@@ -45,6 +45,18 @@ without it (written by a version before the key, or a copy re-checked without re
 the card file and whose entry had none) is
 trusted on the quick check alone, and the run's note says so.
 
+Which copy: on a filesystem that keeps a file's inode number and change time across
+mounts (``IDENTITY_KEPT``), an entry of a copy records both as ``stat`` gave them once the
+copy was at its name (``inode``, ``ctime_ns``: ``Ledger.append_verified``, after the
+renames; ``Ledger.identified``, for a copy adopted or re-checked), and vouches only for that
+very file (``same_file``): a clone of the copy root (``cp -a``, ``rsync -a``: its ledger
+copied along, each file's name, size and date kept) or a file put in its place has
+another inode, and is read back like a copy no ledger vouches for; our copy written over in
+place (or its metadata changed) keeps its inode, another change time, and is re-read as
+ours (``recorded_file``). The same drive mounted again, at any path, keeps both. An entry
+without them (another filesystem, an older version's) is trusted on the quick check alone,
+as before; an older version skips a line with them.
+
 Which entry of a path: the last line, as every version reads it, but for the entries of
 other cards still standing beside it (``fold_lines``): two cards ``--keep-both``ed into
 one folder each keep their own copy's entry ("clip.mov" of one, "clip (1).mov" of the
@@ -170,6 +182,13 @@ class LedgerEntry:
     # cascade's re-read, the re-read after fusefat's renames or its cancel): the words of a
     # re-run that meets the copy say which.
     revoked_by: str = ""
+    # Which file object the copy verified is (``Ledger.identified``): its inode number and
+    # change time (ns) as ``stat`` gave them once the copy was at its name, on a filesystem
+    # that keeps both across mounts (``IDENTITY_KEPT``); 0 when not recorded (another
+    # filesystem, an S3 copy root, or the entry is older than the keys). A clone of the
+    # copy (``cp -a``, ``rsync -a``) or a file put in its place has another.
+    inode: int = 0
+    ctime_ns: int = 0
 
     @property
     def vouches(self) -> bool:
@@ -182,7 +201,23 @@ class LedgerEntry:
 
 # The keys a line holds only when set (an older version skips a line with one: see the
 # module's compatibility rule).
-_WHEN_SET = ("cache_bypass", "card", "fingerprint", "revoked_copy", "revoked_by")
+_WHEN_SET = (
+    "cache_bypass",
+    "card",
+    "fingerprint",
+    "revoked_copy",
+    "revoked_by",
+    "inode",
+    "ctime_ns",
+)
+
+# The filesystems (``detect_filesystem``: the type, or a FUSE drive's own) that keep a
+# file's inode number and change time as they were across an unmount and a mount: a copy's
+# entry records both there (``Ledger.identified``). Found with real mounts (ext4, xfs,
+# btrfs, ntfs-3g: both kept; a cp -a or rsync -a clone has others). Not exfat-fuse nor
+# fusefat (an inode number is the order a mount looked files up in, the change time the
+# modification time), nor a network share: nothing recorded there, the quick check alone.
+IDENTITY_KEPT = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "ntfs", "ntfs3", "tmpfs"})
 
 # Who revoked a copy, on the line carrying its record (``LedgerEntry.revoked_by``).
 REVOKED_BY_CHECK = ""
@@ -218,6 +253,8 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
         or ended.relative_path != entry.relative_path
         or type(ended.size_bytes) is not int
         or type(ended.mtime_ns) is not int
+        or type(ended.inode) is not int
+        or type(ended.ctime_ns) is not int
         or not isinstance(ended.digests, dict)
         or not all(type(v) is str for v in (ended.card, ended.final_name, ended.fingerprint))
     ):
@@ -299,6 +336,8 @@ _LINE_FIELDS = (
     "fingerprint",
     "revoked_copy",
     "revoked_by",
+    "inode",
+    "ctime_ns",
 )
 
 
@@ -325,6 +364,8 @@ def entry_line(entry: LedgerEntry) -> str:
         or type(digests) is not dict
         or fields["revoked_copy"]  # a record in the line: rare (a revocation's)
         or fields["revoked_by"]
+        or type(fields["inode"]) is not int
+        or type(fields["ctime_ns"]) is not int
     ):
         return STRICT.encode(entry_fields(entry))
     quote = encode_basestring
@@ -347,9 +388,79 @@ def entry_line(entry: LedgerEntry) -> str:
             line = f'{line}, "card": {quote(card)}'
         if fingerprint:  # likewise
             line = f'{line}, "fingerprint": {quote(fingerprint)}'
+        if fields["inode"]:  # likewise (both recorded together: ``Ledger.identified``)
+            line = f'{line}, "inode": {fields["inode"]!r}'
+        if fields["ctime_ns"]:
+            line = f'{line}, "ctime_ns": {fields["ctime_ns"]!r}'
     except TypeError:
         return STRICT.encode(entry_fields(entry))
     return line + "}"
+
+
+def same_file(entry: LedgerEntry, st: os.stat_result) -> bool:
+    """Whether the file *st* is the very one *entry* recorded, where it recorded which
+    (``Ledger.identified``: the inode number and change time ``stat`` gave then): a clone
+    (``cp -a``, ``rsync -a``: a new inode, a new change time), a file put in its place, one
+    whose metadata changed since (``chmod``, a link added) is not. An entry recording none
+    (another filesystem, a version before the keys): True, the quick check alone."""
+    if not entry.inode:
+        return True
+    return st.st_ino == entry.inode and st.st_ctime_ns == entry.ctime_ns
+
+
+def _final_text(root: str, relative_path: str, final_name: str) -> str:
+    """The path of the copy at *relative_path* under the copy root *root* (text), named
+    *final_name* where it got another name (``final_path_of``, as text)."""
+    if not final_name:
+        return f"{root}/{relative_path}"
+    folder = relative_path.rpartition("/")[0]
+    return f"{root}/{folder}/{final_name}" if folder else f"{root}/{final_name}"
+
+
+def _torn_tail(fd: int) -> str:
+    """``_torn`` of the last line of the ledger open on *fd*: one ``pread`` of its last byte
+    (a newline: none), else of its last line (up to 1 MiB)."""
+    size = os.fstat(fd).st_size
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return ""
+    start = max(0, size - (1 << 20))
+    tail = os.pread(fd, size - start, start).rpartition(b"\n")[2]
+    return _torn(tail.decode("utf-8", "surrogateescape"))
+
+
+def _torn(last: str) -> str:
+    """*last*, a ledger's last line, when a run stopped while writing it: no newline at its
+    end and no entry this version reads (a complete line always ends in one); else ""."""
+    if not last or last.endswith("\n"):
+        return ""
+    try:
+        LedgerEntry(**json.loads(last))
+    except (ValueError, TypeError):
+        return last
+    return ""
+
+
+def _fragment_path(fragment: str) -> str:
+    """The relative path a torn line's fragment records, where its text holds all of it
+    (``"relative_path"`` comes first in every line); else ""."""
+    head = '{"relative_path": '
+    if not fragment.startswith(head):
+        return ""
+    try:
+        value, _ = json.JSONDecoder().raw_decode(fragment, len(head))
+    except ValueError:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _identity_of(path: str) -> tuple[int, int] | None:
+    """The (inode, change time in ns) of the file at *path* (``stat``), or None when it
+    cannot be stat'ed (the entry then records none: the quick check alone)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_ino, st.st_ctime_ns
 
 
 def ledger_path(copy_root: Path) -> Path:
@@ -373,6 +484,10 @@ class Ledger:
         self._lock = threading.Lock()
         self._mtimes: MtimeRange | bool | None = False  # not looked up yet
         self._rewrites = False  # appending was refused: each append writes it whole
+        self._keeps_identity: bool | None = None  # not looked up yet (``keeps_identity``)
+        # The ledger's last line when a run stopped while writing it (no newline, no entry):
+        # set by a read of the whole ledger (``load_entries``); "" none.
+        self.torn_line = ""
         # The copy root's filesystem (``st_dev``) when first seen (``_check_root``): a root
         # found on another one later is a drive unmounted since, never written below.
         self._root_device = _device_of(copy_root)
@@ -409,10 +524,25 @@ class Ledger:
     def _lines(self) -> Iterator[str]:
         """The ledger's lines, oldest first (none when there is no ledger yet). Raises
         OSError."""
+        self.torn_line = ""
         if not self.path.exists():
             return
         with open(self.path, encoding="utf-8", errors="surrogateescape") as handle:
-            yield from handle
+            yield from handle  # (in C: a Python loop a line was ~2 ms more at 50,000)
+            self.torn_line = _torn_tail(handle.fileno())
+
+    def torn_words(self) -> str:
+        """What a run says once of a ledger whose last line is torn (``torn_line``): that a
+        run stopped while writing it, which copy it was recording where its fragment names
+        it, and what becomes of that copy (read back by ``offload copy``, never trusted)."""
+        path = _fragment_path(self.torn_line)
+        which = f" (it was recording {path})" if path else ""
+        return (
+            f"{self.path} ends in an incomplete line{which}: a run stopped while writing it, "
+            "and that line vouches for nothing; `offload copy` of the card reads "
+            f"{'that copy' if path else 'the copy it was recording'} back (adopted if equal "
+            "to the card's file, else refused), never trusting it"
+        )
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Append entries and fsync. Raises OSError (the destination is then not trustworthy).
@@ -504,9 +634,43 @@ class Ledger:
     def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
         """``append`` of the ``verified_entry`` of each record, recorded at *recorded_at*
         (a batch's lines are written and made durable together): each line made at once
-        (``verified_lines``), no entry object a file. A subclass that stores its entries
-        elsewhere (``S3Ledger``) makes them entries and appends those."""
-        self._append_lines(verified_lines(records, recorded_at, self.card))
+        (``verified_lines``), no entry object a file, each recording its copy's inode and
+        change time where this filesystem keeps them (``identified``: one ``stat`` of its
+        final name a file, after its rename). A subclass that stores its entries elsewhere
+        (``S3Ledger``) makes them entries and appends those."""
+        records = list(records)
+        identities = None
+        if self.keeps_identity():
+            root = self._root_text
+            identities = [
+                _identity_of(_final_text(root, record.relative_path, record.final_name))
+                for record in records
+            ]
+        self._append_lines(verified_lines(records, recorded_at, self.card, identities))
+
+    def keeps_identity(self) -> bool:
+        """Whether the copy root's filesystem keeps a file's inode number and change time
+        across mounts (``IDENTITY_KEPT``), looked up once (``detect_filesystem``)."""
+        kept = self._keeps_identity
+        if kept is None:
+            from offload.plan.filesystem import detect_filesystem
+
+            fs = detect_filesystem(self.copy_root)
+            kept = self._keeps_identity = (fs.on_device or fs.fstype) in IDENTITY_KEPT
+        return kept
+
+    def identified(self, entry: LedgerEntry) -> LedgerEntry:
+        """*entry* (a copy's, verified or transfer-checked, just proven) recording which file
+        its copy is: its inode number and change time as ``stat`` gives them now, where
+        this filesystem keeps them (``keeps_identity``); else, or when the copy cannot be
+        stat'ed, *entry* itself. Once recorded, a run trusts the entry only for that very
+        file (``same_file``)."""
+        if not entry.vouches or not self.keeps_identity():
+            return entry
+        found = _identity_of(_final_text(self._root_text, entry.relative_path, entry.final_name))
+        if found is None:
+            return entry
+        return replace(entry, inode=found[0], ctime_ns=found[1])
 
     def _append_lines(self, lines: Iterable[str]) -> None:
         """``append`` of lines already made (``entry_line``, ``verified_lines``: one JSON
@@ -696,12 +860,44 @@ class Ledger:
         algorithms: Sequence[str],
         entries: dict[str, LedgerEntry],
         listing: FolderListings | None = None,
+        any_file: bool = False,
     ) -> LedgerEntry | None:
         """The entry of a copy this ledger recorded (verified or transfer-checked, by any
         mode) that is still there as recorded (a regular file of the recorded size and
-        mtime), or None. Its digests are what the copy held when it was recorded: a
+        mtime, the very file it recorded: ``same_file``; *any_file*: or another of that
+        size and mtime, for a run that reads every such copy back, ``--reverify``), or None.
+        Its digests are what the copy held when it was recorded: a
         stricter run can read the copy back against them. *listing*: the plan's listings
         of this copy root's folders, which answer the ``lstat``s (``_at_its_name``)."""
+        found = self.recorded_file(
+            relative_path,
+            size_bytes=size_bytes,
+            mtime_ns=mtime_ns,
+            algorithms=algorithms,
+            entries=entries,
+            listing=listing,
+        )
+        if found is None:
+            return None
+        entry, other = found
+        return entry if any_file or not other else None
+
+    def recorded_file(
+        self,
+        relative_path: str,
+        *,
+        size_bytes: int,
+        mtime_ns: int,
+        algorithms: Sequence[str],
+        entries: dict[str, LedgerEntry],
+        listing: FolderListings | None = None,
+    ) -> tuple[LedgerEntry, str] | None:
+        """``recorded``'s entry of a copy there as recorded (its size and mtime), whichever
+        file it is, and how that file is not the one the entry recorded (``same_file``):
+        "" it is (or the entry records none), ``"clone"`` another inode (a clone of it,
+        ``cp -a``, ``rsync -a``, or a file put in its place: not ours), ``"touched"`` its
+        inode, another change time (written or its metadata changed since: ours, changed).
+        None: no such entry, or the copy is not there as recorded."""
         entry = recorded_entry(
             entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
         )
@@ -710,7 +906,9 @@ class Ledger:
         st = self._at_its_name(entry, listing)
         if st is None or not self.as_recorded(st, size_bytes, mtime_ns):
             return None
-        return entry
+        if same_file(entry, st):
+            return entry, ""
+        return entry, "touched" if st.st_ino == entry.inode else "clone"
 
     def changed_copy(
         self,
@@ -790,6 +988,22 @@ class Ledger:
         if st is None:
             return None
         return ended, st.st_size
+
+    def other_file(self, entry: LedgerEntry) -> str:
+        """How the copy at the name *entry* records, as recorded (its size and date), is not
+        the file it recorded (``same_file``), for the words of a copy read back then:
+        ``"clone"`` (another inode: a clone of it, ``cp -a``, ``rsync -a``, or a file put in
+        its place), ``"touched"`` (its inode, another change time: written or its metadata
+        changed since); "" when it is that file, nothing is there or it cannot be looked at.
+        One ``lstat``."""
+        st = self._at_its_name(entry)
+        if (
+            st is None
+            or not self.as_recorded(st, entry.size_bytes, entry.mtime_ns)
+            or same_file(entry, st)
+        ):
+            return ""
+        return "touched" if st.st_ino == entry.inode else "clone"
 
     def _at_its_name(
         self, entry: LedgerEntry, listing: FolderListings | None = None
@@ -960,8 +1174,11 @@ class VerifiedCopy(NamedTuple):
     # The card file's fingerprint, from the bytes the copy read (``offload.fingerprint``).
     fingerprint: str = ""
 
-    def entry(self, recorded_at: float, card: str = "") -> LedgerEntry:
-        """Its ``verified_entry``, recorded at *recorded_at* from the card *card*."""
+    def entry(
+        self, recorded_at: float, card: str = "", identity: tuple[int, int] | None = None
+    ) -> LedgerEntry:
+        """Its ``verified_entry``, recorded at *recorded_at* from the card *card*, of the
+        file *identity* (inode, change time: ``Ledger.identified``; None: not recorded)."""
         return verified_entry(
             self.relative_path,
             size_bytes=self.size_bytes,
@@ -974,6 +1191,7 @@ class VerifiedCopy(NamedTuple):
             recorded_at=recorded_at,
             card=card,
             fingerprint=self.fingerprint,
+            identity=identity,
         )
 
 
@@ -1064,7 +1282,10 @@ def verified_line(record: VerifiedCopy, recorded_at: float, card: str = "") -> s
 
 
 def verified_lines(
-    records: Iterable[VerifiedCopy], recorded_at: float, card: str = ""
+    records: Iterable[VerifiedCopy],
+    recorded_at: float,
+    card: str = "",
+    identities: Sequence[tuple[int, int] | None] | None = None,
 ) -> list[str]:
     """``entry_line`` of each record's ``verified_entry`` (recorded at *recorded_at* from the
     card *card*), byte for byte, without making the entries: the committer writes one a file
@@ -1073,9 +1294,16 @@ def verified_lines(
     "The 50,000-file card: tenth pass"). What a batch's lines share is written once: the
     time (a float's ``repr``, ~7,000 instructions), the card, and the text after the names
     for each mode and cache bypass ("The committer: fifteenth pass"). Values of other types
-    go through the entry."""
+    go through the entry.*identities*: each record's
+    file's (inode, change time) where recorded (``Ledger.identified``; None: not)."""
+    records = list(records)
+    if identities is None:
+        identities = [None] * len(records)
     if type(recorded_at) is not float or not math.isfinite(recorded_at) or type(card) is not str:
-        return [entry_line(record.entry(recorded_at, card)) for record in records]
+        return [
+            entry_line(record.entry(recorded_at, card, identity))
+            for record, identity in zip(records, identities, strict=True)
+        ]
     quote = encode_basestring
     at = repr(recorded_at)
     ends = f', "card": {quote(card)}' if card else ""  # the card only when known
@@ -1083,7 +1311,7 @@ def verified_lines(
     # final name (None: a value the direct path does not know).
     shared: dict[tuple[object, object], tuple[str, str] | None] = {}
     lines: list[str] = []
-    for record in records:
+    for record, identity in zip(records, identities, strict=True):
         (
             relative_path,
             size_bytes,
@@ -1102,7 +1330,7 @@ def verified_lines(
         except TypeError:
             parts = None
         if parts is None or type(size_bytes) is not int or type(mtime_ns) is not int:
-            lines.append(entry_line(record.entry(recorded_at, card)))
+            lines.append(entry_line(record.entry(recorded_at, card, identity)))
             continue
         state, tail = parts
         try:
@@ -1113,10 +1341,16 @@ def verified_lines(
                 f'"digests": {{{listed}}}, "partial_name": {quote(partial_name)}, '
                 f'"final_name": {quote(final_name)}{tail}'
                 # Written only when set (entry_fields); always text when set (a tuple's).
-                + (f', "fingerprint": {quote(fingerprint)}}}' if fingerprint else "}")
+                + (f', "fingerprint": {quote(fingerprint)}' if fingerprint else "")
+                # (Two integers from ``stat``: ``Ledger.identified``.)
+                + (
+                    f', "inode": {identity[0]!r}, "ctime_ns": {identity[1]!r}}}'
+                    if identity
+                    else "}"
+                )
             )
         except TypeError:
-            lines.append(entry_line(record.entry(recorded_at, card)))
+            lines.append(entry_line(record.entry(recorded_at, card, identity)))
     return lines
 
 
@@ -1150,13 +1384,16 @@ def verified_entry(
     recorded_at: float | None = None,
     card: str = "",
     fingerprint: str = "",
+    identity: tuple[int, int] | None = None,
 ) -> LedgerEntry:
     """The entry for a copy proven by *verify*: ``transfer_checked`` for "transfer" (never
     read back), else ``verified``; *cache_bypass* is how it was read back (results.CacheBypass
     value), kept only when that went through a cache (``THROUGH_A_CACHE``); *recorded_at*
     when it was proven (default: now); *card* the card it was copied from
     (``CardIdentity.key``; "" unknown); *fingerprint* the card file's, as the copy read it
-    (``offload.fingerprint``; "" not recorded)."""
+    (``offload.fingerprint``; "" not recorded); *identity* its copy's inode and change time
+    (``Ledger.identified``; None not recorded)."""
+    inode, ctime_ns = identity or (0, 0)
     return LedgerEntry(
         relative_path=relative_path,
         state="transfer_checked" if verify == "transfer" else "verified",
@@ -1170,4 +1407,6 @@ def verified_entry(
         cache_bypass=cache_bypass if cache_bypass in THROUGH_A_CACHE else "",
         card=card,
         fingerprint=fingerprint,
+        inode=inode,
+        ctime_ns=ctime_ns,
     )

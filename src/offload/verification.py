@@ -461,6 +461,8 @@ def _against_ledger(
     # under a name of its own, --keep-both): every copy the ledger vouches for, and each
     # copy an earlier check found wrong (``checked_wrong``).
     entries = checked_wrong(ledger.load_entries().standing())
+    # Its last line torn (a run stopped while writing it): said once, in the report's notes.
+    torn = (ledger.torn_words(),) if ledger.torn_line else ()
     recorded: dict[str, tuple[int, dict[str, str]]] = {}
     for entry in entries:
         final = entry.relative_path.rsplit("/", 1)
@@ -557,6 +559,7 @@ def _against_ledger(
         # Those read against the record of their name spelled otherwise, still there: one
         # that vanished while checked (``note``: dropped from on_disk) is missing instead.
         respelled={p: r for p, r in respelled.items() if p in on_disk},
+        notes=torn,
     )
     return with_reasons(report)
 

@@ -89,6 +89,9 @@ class Revocation(NamedTuple):
     # them up as ours (``Ledger.found_wrong_copy``).
     unrecorded: tuple[str, ...] = ()
     meant: tuple[str, ...] = ()
+    # Those of *revoked* whose entry recorded a copy transfer-checked only (``verify``
+    # "transfer": never read back), which the warning calls so, never "verified earlier".
+    transfer_checked: tuple[str, ...] = ()
 
 
 def revoke_found_wrong(
@@ -136,7 +139,14 @@ def revoke_found_wrong(
                 ledger.revoke(cards, records, by=REVOKED_BY_CHECK)
         except OSError as exc:
             return Revocation((), describe_os_error(exc), meant=meant)
-    return Revocation(meant, unrecorded=unrecorded)
+    transfer = tuple(
+        sorted(
+            final_path_of(Path(), entry).as_posix()
+            for entry in records.values()
+            if entry.verify == "transfer"
+        )
+    )
+    return Revocation(meant, unrecorded=unrecorded, transfer_checked=transfer)
 
 
 def _to_revoke(

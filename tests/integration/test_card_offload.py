@@ -25,6 +25,7 @@ from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.progress import ProgressModel
 from offload.results import CopyAction, DestinationStatus
 from support import mounts
+from support.cards import corrupt_keeping_size_and_mtime
 from support.requirements import require_tool
 
 NFC = unicodedata.normalize("NFC", "Szene_é")
@@ -364,11 +365,7 @@ def test_transfer_checked_copy_is_not_trusted_by_a_stricter_run(tmp_path: Path) 
     transfer = OffloadOptions(copy=CopyOptions(verify=VerifyMode.TRANSFER))
     assert offload(card, [dest], options=transfer).exit_code == 0
     copy = dest / "CARD" / "a.mov"
-    data = bytearray(copy.read_bytes())
-    data[5] ^= 1
-    stat = copy.stat()
-    copy.write_bytes(bytes(data))
-    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    corrupt_keeping_size_and_mtime(copy, at=5)  # bit rot: no metadata changed
     # The same transfer run trusts its own kind of proof, and says it is no more than that...
     trusted = offload(card, [dest], options=transfer).job.files[0].destinations[0]
     assert (trusted.status, trusted.action) == (

@@ -20,7 +20,7 @@ from offload.engine.cancel import CancelToken
 from offload.events import CardReleased, Event
 from offload.ledger import Ledger
 from offload.report.summary import verdict_lines
-from support.cards import three_clip_card
+from support.cards import ledger_sees_no_write, three_clip_card
 from support.offload_cli import run_offload
 
 CLIP = "CLIPS/A001C002.mov"
@@ -52,7 +52,7 @@ def _copy(tmp_path: Path, *args: str | Path, json_lines: bool = False) -> Run:
 
 def _tamper(path: Path) -> None:
     """Change a byte of *path* and give it back its dates: the ledger's size and date still
-    match, only a read finds it."""
+    match, only a read finds it (and, as bit rot, its change time: ``ledger_sees_no_write``)."""
     st = path.stat()
     with open(path, "r+b") as handle:
         handle.seek(1000)
@@ -60,6 +60,7 @@ def _tamper(path: Path) -> None:
         handle.seek(1000)
         handle.write(bytes([byte[0] ^ 0x5A]))
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    ledger_sees_no_write(path, st.st_ctime_ns)
 
 
 def _statuses(data: dict[str, Any], path: str) -> dict[int, str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from support.ascmhl_judge import AscmhlJudge
+from support.cards import corrupt_keeping_size_and_mtime
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -375,11 +376,7 @@ def test_a_copy_read_again_in_the_historys_format_that_changed_is_failed_and_rev
     shutil.copytree(tmp_path / "history-1", root / "ascmhl")
     (root / ".offload" / "manifests-complete.json").unlink(missing_ok=True)
     clip = root / "XDROOT" / "Clip" / "A001C001_2612041W.MXF"
-    before = clip.stat()
-    flipped = bytearray(clip.read_bytes())
-    flipped[10] ^= 1
-    clip.write_bytes(bytes(flipped))
-    os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns))
+    corrupt_keeping_size_and_mtime(clip, at=10)
     again = copy("-t", "xxh64", "--mhl", mhl, "--report-dir", reports / "3", card, dest)
     assert again.returncode == 1, again.stderr
     [line] = [x for x in again.stderr.splitlines() if x.startswith("WARNING: copy FAILED: ")]

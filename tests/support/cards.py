@@ -6,6 +6,7 @@ of clips of one size (``clips_card``); a card whose clips a legacy MHL (v1) reco
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -97,12 +98,41 @@ def flip_bytes(path: Path, offset: int, count: int = 2) -> None:
 def corrupt_keeping_size_and_mtime(path: Path, at: int | None = None) -> None:
     """Damage a file as bit rot does: one byte flipped in the middle (or at offset *at*), its
     size and mtime kept (what a ledger's size-and-mtime check cannot see; only a read-back
-    can; nor can the card's fingerprint, its first and last 64 KiB, in a file over 128 KiB)."""
+    can; nor can the card's fingerprint, its first and last 64 KiB, in a file over 128 KiB).
+    Bit rot changes no metadata: the write's new change time is put in the ledger entries
+    that record the file (``ledger_sees_no_write``), as the file's own were."""
     st = path.stat()
     data = bytearray(path.read_bytes())
     data[len(data) // 2 if at is None else at] ^= 0xFF
     path.write_bytes(bytes(data))
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    ledger_sees_no_write(path, st.st_ctime_ns)
+
+
+def ledger_sees_no_write(path: Path, ctime_ns: int) -> None:
+    """The ledger of the copy root above *path* (the nearest folder holding
+    ``.offload/ledger.jsonl``), its lines recording *path*'s inode with the change time
+    *ctime_ns* given its change time now: a file changed without a write through the
+    filesystem (bit rot, a flipped bit in the medium) keeps the one recorded."""
+    st = path.stat()
+    for root in path.parents:
+        ledger = root / ".offload" / "ledger.jsonl"
+        if ledger.is_file():
+            break
+    else:
+        return
+    lines = []
+    for line in ledger.read_text(errors="surrogateescape").splitlines(keepends=True):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            lines.append(line)
+            continue
+        if entry.get("inode") == st.st_ino and entry.get("ctime_ns") == ctime_ns:
+            entry["ctime_ns"] = st.st_ctime_ns
+            line = json.dumps(entry, ensure_ascii=False) + "\n"
+        lines.append(line)
+    ledger.write_text("".join(lines), errors="surrogateescape")
 
 
 def partials_under(root: Path) -> list[str]:

@@ -470,6 +470,20 @@ def exfat_replugged(loop: ExfatLoop) -> Iterator[ExfatLoop]:
         _detach_if_backed_by(device, loop.image)
 
 
+@contextlib.contextmanager
+def ext4_remounted(loop: Ext4Loop, path: Path) -> Iterator[Ext4Loop]:
+    """*loop*'s filesystem unmounted and its image mounted again at *path* (the drive
+    plugged in elsewhere: what the kernel kept in memory gone, what the disk holds read
+    anew); unmounted from there at the end."""
+    unmount(loop.path)
+    path.mkdir(parents=True, exist_ok=True)
+    _run("mount", "-o", "loop", str(loop.image), str(path))
+    try:
+        yield Ext4Loop(path, "ext4", (mount_entry(path) or {}).get("source", ""), loop.image)
+    finally:
+        unmount(path)
+
+
 def _detach_if_backed_by(device: str, image: Path) -> None:
     """Detach loop *device* if it still holds *image*. Marked autoclear, it went with its
     FUSE daemon, and the kernel may since have given the same number to another test's image

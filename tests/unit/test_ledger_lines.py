@@ -22,6 +22,7 @@ from offload.ledger import (
     same_card,
     verified_entry,
     verified_line,
+    verified_lines,
 )
 
 # Names as a card may hold them: quotes, backslashes, control characters, non-ASCII, and
@@ -29,6 +30,12 @@ from offload.ledger import (
 _NAMES = st.text(
     alphabet=st.characters(blacklist_categories=()),
     max_size=40,
+)
+
+
+# A copy's inode number and change time (``Ledger.identified``), or none recorded.
+_IDENTITIES = st.none() | st.tuples(
+    st.integers(min_value=1, max_value=2**64), st.integers(min_value=1, max_value=2**63)
 )
 
 
@@ -48,6 +55,7 @@ def _encoded(entry: LedgerEntry) -> str:
     etag=_NAMES,
     card=_NAMES,
     fingerprint=st.just("") | _NAMES,
+    identity=_IDENTITIES,
 )
 def test_a_line_is_the_encoders_text(
     relative: str,
@@ -61,6 +69,7 @@ def test_a_line_is_the_encoders_text(
     etag: str,
     card: str,
     fingerprint: str,
+    identity: tuple[int, int] | None,
 ) -> None:
     entry = verified_entry(
         relative,
@@ -73,6 +82,7 @@ def test_a_line_is_the_encoders_text(
         cache_bypass=bypass,
         card=card,
         fingerprint=fingerprint,
+        identity=identity,
     )
     for candidate in (
         entry,
@@ -138,6 +148,7 @@ def test_the_template_writes_every_field_of_an_entry() -> None:
     recorded_at=st.floats(allow_nan=False, allow_infinity=False),
     card=st.just("") | _NAMES,
     fingerprint=st.just("") | _NAMES,
+    identity=_IDENTITIES,
 )
 def test_a_verified_line_is_its_entrys_line(
     relative: str,
@@ -151,6 +162,7 @@ def test_a_verified_line_is_its_entrys_line(
     recorded_at: float,
     card: str,
     fingerprint: str,
+    identity: tuple[int, int] | None,
 ) -> None:
     """The committer's line made without an entry (``verified_line``) is the line of the
     entry ``verified_entry`` makes of the same values, recorded at the same time, byte for
@@ -165,8 +177,12 @@ def test_a_verified_line_is_its_entrys_line(
         "cache_bypass": bypass,
         "fingerprint": fingerprint,
     }
-    entry = replace(verified_entry(relative, **values), recorded_at=recorded_at, card=card)  # type: ignore[arg-type]
-    line = verified_line(VerifiedCopy(relative, **values), recorded_at, card)  # type: ignore[arg-type]
+    entry = replace(
+        verified_entry(relative, **values, identity=identity),  # type: ignore[arg-type]
+        recorded_at=recorded_at,
+        card=card,
+    )
+    (line,) = verified_lines([VerifiedCopy(relative, **values)], recorded_at, card, [identity])  # type: ignore[arg-type]
     assert line == entry_line(entry) == _encoded(entry)
 
 

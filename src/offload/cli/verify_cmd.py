@@ -1278,12 +1278,21 @@ def _revoked_words(revocation: Revocation, *, remote: bool = False) -> str:
             f"next `offload copy` of the card reads {'it' if one else 'them'} back against "
             "the card"
         )
+    # How the ledger proved them: a copy never read back was never "verified".
+    transfer = len(revocation.transfer_checked)
+    earlier = (
+        "verified earlier"
+        if not transfer
+        else "transfer-checked earlier"
+        if transfer == count
+        else "verified (or transfer-checked) earlier"
+    )
     if revocation.unrecorded:
         unrecorded = len(revocation.unrecorded)
         return (
             "this check revoked this copy root's ledger record of the "
             f"{plural(count, 'copy', 'copies')} it found changed or unreadable: no `offload "
-            f"copy` trusts {'it' if one else 'them'} as verified earlier any more; for "
+            f"copy` trusts {'it' if one else 'them'} as {earlier} any more; for "
             f"{plural(unrecorded, 'copy', 'copies')} of a path two cards' copies of which "
             "were both found wrong, the ledger keeps no record of which copy it revoked, "
             "and `offload copy --reverify` does not replace "
@@ -1295,7 +1304,7 @@ def _revoked_words(revocation: Revocation, *, remote: bool = False) -> str:
         "this check revoked this copy root's ledger record of the "
         f"{plural(count, 'copy', 'copies')} it found changed or unreadable: "
         "no `offload copy` trusts "
-        f"{'it' if one else 'them'} as verified earlier any more; `offload copy --reverify` "
+        f"{'it' if one else 'them'} as {earlier} any more; `offload copy --reverify` "
         f"of the card reads {'it' if one else 'them'} back against the card and replaces "
         f"{'it if it differs' if one else 'those that differ'} once the new "
         f"{'copy is' if one else 'copies are'} verified (the ledger keeps which copy it "

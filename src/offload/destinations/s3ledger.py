@@ -101,6 +101,30 @@ class S3Ledger(Ledger):
         """Entries, each with its ETag, stored as one new object (``append``)."""
         self.append(record.entry(recorded_at) for record in records)
 
+    def identified(self, entry: LedgerEntry) -> LedgerEntry:
+        """*entry* itself: an object is told by its ETag (``_with_etag``), no inode."""
+        return entry
+
+    def recorded_file(
+        self,
+        relative_path: str,
+        *,
+        size_bytes: int,
+        mtime_ns: int,
+        algorithms: Sequence[str],
+        entries: dict[str, LedgerEntry],
+        listing: FolderListings | None = None,
+    ) -> tuple[LedgerEntry, str] | None:
+        """``recorded``'s entry, the object told by its ETag alone: always "" (that one)."""
+        entry = self.recorded(
+            relative_path,
+            size_bytes=size_bytes,
+            mtime_ns=mtime_ns,
+            algorithms=algorithms,
+            entries=entries,
+        )
+        return None if entry is None else (entry, "")
+
     def _with_etag(self, entry: LedgerEntry) -> LedgerEntry:
         """*entry* with the ETag of the object it records, as this run proved it (uploaded
         directly, or read back whole: ``S3Backend.known_etag``)."""
@@ -129,9 +153,11 @@ class S3Ledger(Ledger):
         algorithms: Sequence[str],
         entries: dict[str, LedgerEntry],
         listing: FolderListings | None = None,
+        any_file: bool = False,
     ) -> LedgerEntry | None:
         """As ``Ledger.recorded``, against the object at the key (its one listing of the
-        copy root, ``_listed``); *listing* is a local folder's and is not used."""
+        copy root, ``_listed``); *listing* is a local folder's and *any_file* a disk's
+        (an object is told by its ETag): neither is used."""
         entry = recorded_entry(
             entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
         )

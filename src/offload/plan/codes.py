@@ -139,6 +139,9 @@ class PreflightCode(StrEnum):
     # fingerprint (offload.fingerprint: another card, or the card shot again): their copies
     # there are not trusted but read back; named before the copy, one a destination.
     LEDGER_OTHER_CONTENT = "ledger-other-content"
+    # A destination's ledger ends in a line a run stopped writing (killed, a power cut, a
+    # drive pulled): named once before the copy, with the copy it recorded (offload.ledger).
+    LEDGER_TORN_LINE = "ledger-torn-line"
     # An error: the copy root named after the card (no --into) holds another card's
     # offload, none of this card's (cards sharing a volume name: offload.card_folder).
     COPY_ROOT_OF_ANOTHER_CARD = "copy-root-of-another-card"

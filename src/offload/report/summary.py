@@ -1005,6 +1005,10 @@ _UNVOUCHED = {
     "a time zone's offset (the same card read under another time zone)",
     "digests": "recorded in the destination's ledger without every digest this run asks for",
     "unlike": "recorded in the destination's ledger, but no longer as recorded there",
+    "clone": "recorded in the destination's ledger, but not the file an earlier run verified "
+    "there (a copy of that file, made with its name, size and date?)",
+    "touched": "recorded in the destination's ledger, but written or changed since an earlier "
+    "run verified {them} there (another change time, the name, size and date kept)",
     "card": "recorded in the destination's ledger from another card (its copy is not "
     "trusted for this one)",
     "content": "where the destination's ledger records another file of the same name, size and "
