@@ -403,10 +403,18 @@ def test_reverify_repairs_a_copy_found_wrong_after_a_change_of_hash_format(
     code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
     assert code == 11 and json.loads(out)["revoked"] == ["CLIPS/C001.MOV"], out + err
 
-    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "jobs", card, root.parent)
+    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "plain", card, root.parent)
     assert code == 1, out + err
     (failed,) = [e for e in map(json.loads, out.splitlines()) if e["event"] == "file_failed"]
     assert "--reverify replaces it" in failed["message"], failed
+    # Refused, nothing written: it was read back as a file to adopt, never "copied" (failed
+    # before too: docs/json.md's `action`).
+    (saved,) = (tmp_path / "plain").glob("*.json")
+    refused = next(
+        f for f in json.loads(saved.read_text())["files"] if f["path"] == failed["relative_path"]
+    )
+    assert [(d["status"], d["action"]) for d in refused["destinations"]] == [("failed", "adopted")]
+
     code, out, err = run(
         "copy", "--reverify", "--quiet", "--report-dir", tmp_path / "jobs", card, root.parent
     )
