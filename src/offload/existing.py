@@ -1117,6 +1117,9 @@ def settle(
                         _Revoking(check, relative, result, unread=True)
                     )
         elif check.kind is CheckKind.ADOPT and not check.changed:
+            # Refused or unreadable, nothing written: what the run set out to do there was
+            # to adopt it (never ``copied``; docs/json.md). Kept beside: the main job's.
+            result.action = CopyAction.ADOPTED
             if outcome.error:
                 result.error = outcome.error
             elif policy is ExistingFilePolicy.FAIL and check.other_card:

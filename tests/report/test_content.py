@@ -97,6 +97,23 @@ def test_copies_trusted_from_a_transfer_record_are_counted_as_their_rows_say(
     assert not any(key.startswith("Copies: Transfer-checked only") for key, _ in view.totals)
 
 
+def test_a_destination_with_copies_verified_earlier_is_not_said_ok() -> None:
+    """1 copy verified now, 2 verified earlier (not re-read): the Result says the summary's
+    word, "verified earlier", never ✔ (the PDF's "OK", which README keeps for a destination
+    whose every copy was verified now). Failed before: "✔ 1 verified now, 2 verified
+    earlier (not re-read)"."""
+    data = job()
+    data["destinations"] = [
+        {**data["destinations"][0], "files_verified": 1, "files_verified_earlier": 2},
+        {**data["destinations"][1], "files_verified": 3},
+    ]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert dict(view.destinations[0])["Result"] == (
+        "Verified earlier: 1 verified now, 2 verified earlier (not re-read)"
+    )
+    assert dict(view.destinations[1])["Result"] == "✔ 3 verified now"
+
+
 def job(**overrides: Any) -> dict[str, Any]:
     def dest_entries(*statuses: str) -> list[dict[str, Any]]:
         return [

@@ -52,11 +52,17 @@ def test_two_verified_copies_on_two_other_disks() -> None:
 
 
 def test_one_verified_copy_is_enough_but_says_it_is_one_backup() -> None:
-    release = card_release(report(VERIFIED, TRUSTED_TRANSFER))
+    """Destination 2's copy, transfer-checked only, is named as not counted. Failed before:
+    the answer never mentioned it."""
+    data = report(VERIFIED, TRUSTED_TRANSFER)
+    data["destinations"][1]["copy_root"] = "/mnt/b/A001"
+    release = card_release(data)
     assert release.may_format
     assert release.text == (
         "The card may be formatted: every file is verified (read back) on 1 disk other than "
-        "the card's. That is one backup: keep the card if your production wants two."
+        "the card's. That is one backup: keep the card if your production wants two. Not "
+        "counted: destination 2 (/mnt/b/A001) holds 1 copy transfer-checked only (never read "
+        "back); --verify destination reads it back."
     )
 
 

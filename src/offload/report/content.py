@@ -65,6 +65,7 @@ from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
 from offload.report.words import (
+    VERIFIED_EARLIER,
     WARNING_LABELS,
     algorithms_words,
     card_reread_through_a_cache,
@@ -623,9 +624,10 @@ def _destination_rows(
         index = int(d.get("index", 0))
         trusted = transfer_earlier.get((index, "transfer_checked"), 0)
         trusted_old = transfer_earlier.get((index, "verified_earlier"), 0)  # an older report
+        earlier_count = int(d.get("files_verified_earlier") or 0) - trusted_old
         counts = [
             (d.get("files_verified"), "verified now"),
-            (int(d.get("files_verified_earlier") or 0) - trusted_old, earlier),
+            (earlier_count, earlier),
             (int(d.get("files_transfer_checked") or 0) - trusted, TRANSFER_ONLY_COUNT),
             (trusted + trusted_old, TRANSFER_EARLIER_COUNT),
             (d.get("files_failed"), "FAILED"),
@@ -652,6 +654,11 @@ def _destination_rows(
             result = f"✖ {result}"
         elif d.get("files_transfer_checked") or trusted_old:  # none read back: never ✔
             result = f"≈ {result}"
+        elif result and earlier_count and d.get("index") not in reread:
+            # Some copies there only an earlier run read back, trusted from the ledger: the
+            # summary's word for it (``summary._result``), never ✔ (the PDF's "OK"), which
+            # says every copy there was verified now.
+            result = f"{VERIFIED_EARLIER.capitalize()}: {result}"
         elif result:
             result = f"✔ {result}"
         # copy_s and verify_s are each summed over the files (copy_s with each batch's sync,

@@ -65,6 +65,7 @@ import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from offload.destinations.s3url import display_path
 from offload.fs.below import (
     MEMORY_FILESYSTEMS,
     NETWORK_FILESYSTEMS,
@@ -764,6 +765,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     # the ledger, not read back by this run; the fast copy standing in for an absent card is
     # one): the answer rests on the ledger for them, and says so.
     earlier_only = 0
+    # Destination index -> its good copies never read back (transfer-checked, now or by an
+    # earlier run), which the answer does not count: a release names them (QA: a third
+    # destination's 12 such copies went unsaid beside "at least 2 destinations").
+    unread_on: dict[int, int] = {}
     # The least a file has off the card: copies, storages (disks and buckets), and of them
     # disks, and buckets.
     fewest_copies = fewest_disks = len(independent) + bool(stand_in)
@@ -802,6 +807,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                         conflict = path
             elif status in _GOOD:
                 unread = True
+                unread_on[index] = unread_on.get(index, 0) + 1
         # A file is named once: an index file also failed otherwise is another failed file
         # (all its failed copies counted there), not one refused only for being older.
         if failed:
@@ -1034,6 +1040,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
+    if unread_on:
+        text += " " + _unread_words(data, unread_on)
     if unset:
         text += " " + _times_not_set(data, unset)
     if unwritten:
@@ -1042,6 +1050,26 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         why = "; ".join(uncounted)
         text += f" {why[0].upper()}{why[1:]}."
     return CardRelease(True, text, earlier_only=earlier_only)
+
+
+def _unread_words(data: Mapping[str, Any], unread_on: Mapping[int, int]) -> str:
+    """The destinations holding copies never read back (*unread_on*: index -> how many),
+    not counted by a release: "Not counted: destination 3 (/mnt/d3/A001) holds 12 copies
+    transfer-checked only (never read back); --verify destination reads them back." """
+    destinations = {
+        int(d.get("index", -1)): d
+        for d in data.get("destinations") or ()
+        if isinstance(d, Mapping) and isinstance(d.get("index"), int)
+    }
+    parts = []
+    for index in sorted(unread_on):
+        root = str(destinations.get(index, {}).get("copy_root") or "")
+        where = f"destination {index + 1}" + (f" ({display_path(root)})" if root else "")
+        count = unread_on[index]
+        copies = f"{count} cop{'y' if count == 1 else 'ies'}"
+        parts.append(f"{where} holds {copies} transfer-checked only (never read back)")
+    them = "it" if len(unread_on) == 1 and sum(unread_on.values()) == 1 else "them"
+    return f"Not counted: {'; '.join(parts)}; --verify destination reads {them} back."
 
 
 def _earlier_words(
