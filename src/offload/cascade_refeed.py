@@ -86,8 +86,11 @@ class Revoker:
         self._next_at_check: dict[str, int] = {}
         self.in_place_roots: dict[str, Path] = {}
         #: Each such read's line, said live and kept for the job report's warnings (as the
-        #: copy job's "fed again from" is: JSON, HTML, PDF), in the order read.
+        #: copy job's "fed again from" is: JSON, HTML, PDF), in the order read; one whose
+        #: read then failed (EIO) reworded by ``read_in_place`` (``tried_in_place``).
         self.in_place_said: list[str] = []
+        # By path, the last such line and its words should that read fail.
+        self._in_place_tried: dict[str, tuple[str, str]] = {}
 
     def roots(self) -> tuple[Path, ...]:
         return (self._plan.source, *self._plan.other_fast_copies)
@@ -198,6 +201,7 @@ class Revoker:
                 self._next_at_check[relative] = position + 1
                 self.in_place_roots[relative] = self._plan.other_fast_copies[position]
                 self.in_place_said.append(said)
+                self._in_place_tried[relative] = (said, tried_in_place(relative, path, path_text))
             self._sink.emit(WarningIssued(said, str(path)))
             return SourceUnlike(None, str(path))
         with self._lock:
@@ -205,6 +209,14 @@ class Revoker:
             self._in_file_failure.add((root, relative))  # its failure names it (``lines``)
         words = self.words(root, task)
         return SourceUnlike(None if words is None else f"it failed there and {words}")
+
+    def read_failed(self, relative: str) -> None:
+        """The check's read of *relative* in the fast copy ``unlike_at_source`` last named
+        failed (EIO): its kept line says it was tried, not read (nothing came from it)."""
+        with self._lock:
+            said, tried = self._in_place_tried.pop(relative, (None, ""))
+            if said is not None:
+                self.in_place_said[self.in_place_said.index(said)] = tried
 
     def words(self, root: Path, task: FileTask) -> str | None:
         """What became of the ledger of *root* for *task*'s file: revoked once (the first
@@ -324,6 +336,8 @@ def refeed(
         return []  # the usual run: one look a file, nothing built
     by_path = {task.source.relative_path: task for task in tasks}
     fed_from: dict[str, tuple[Path, int]] = {}  # by path: the copy root, the next to try
+    # By path, the last feed's line (in job.warnings) and its words should that read fail.
+    fed_said: dict[str, tuple[str, str]] = {}
     errors: list[str] = []
     current = job
     while True:
@@ -334,6 +348,9 @@ def refeed(
             if task is None or name is None:
                 if file.source_error:  # its read failed otherwise (EIO): nothing came from
                     feeds.pop(file.relative_path, None)  # the copy fed from (``fed_from``)
+                    said, tried = fed_said.pop(file.relative_path, (None, ""))
+                    if said is not None:  # nor was it fed from there: tried
+                        job.warnings[job.warnings.index(said)] = tried
                 continue
             relative = file.relative_path
             # The copy the file was read from: the source, the one the existing copies'
@@ -355,6 +372,7 @@ def refeed(
             said = f"{relative}: fed again from the fast copy {path} ({copy} no longer matches)"
             sink.emit(WarningIssued(said, str(path)))
             job.warnings.append(said)
+            fed_said[relative] = (said, tried_in_place(relative, path, str(copy)))
             again.append(fed_from_copy(task, path))
         for summary in job.destinations:
             summary.count(job.files)
@@ -364,6 +382,15 @@ def refeed(
         current = run(again)
         job.files = [f for f in job.files if f.relative_path not in retried]
         merge_job_reports(job, current)
+
+
+def tried_in_place(relative: str, path: Path, unlike: str) -> str:
+    """The kept line of a fast copy's file *path* read in the place of *unlike* (its copy
+    found unlike the card) whose read then failed: tried, nothing read from it."""
+    return (
+        f"{relative}: tried the fast copy {path} in its place ({unlike} no longer matches): "
+        "its read failed"
+    )
 
 
 def fed_from_copy(task: FileTask, path: Path) -> FileTask:
@@ -403,6 +430,8 @@ def read_in_place(
             continue
         if task.source.relative_path in read:
             feeds[task.source.relative_path] = str(root)
+        else:
+            revoker.read_failed(task.source.relative_path)
         try:
             out.append(fed_from_copy(task, root / task.source.relative_path))
         except OSError:

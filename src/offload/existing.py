@@ -1168,9 +1168,10 @@ def settle(
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
             if stays:
-                # Its source a fast copy standing in for the absent card (``card_absent``):
-                # the card's remedy (``CARD_UNLIKE_REMEDY``) is none of it; the source's
-                # words say what to do.
+                # Its source found unlike its record: the card's own file (then the card's
+                # remedy, ``CARD_UNLIKE_REMEDY``, is appended) or, without the card
+                # (``card_absent``), a fast copy standing in for it, where that remedy is
+                # none of it: the source's words say what to do.
                 absent = check.task_index in card_absent
                 unlike = (
                     "the fast copy standing in for the card is unlike the card's digests too"

@@ -236,29 +236,65 @@ def stamp_options(
 _FILES = "files"
 
 
-def stamp_matches(root: Path, state: Mapping[str, Any]) -> bool:
-    """Whether the stamp of *root* records exactly *state* (:func:`media_state` now). False
-    when there is none, it cannot be read, or any field differs.
-
-    A *state* without ``files`` (the preflight's, before the copy: :func:`media_state` with
-    ``files=None``) is compared with every other field of the stamp: True means the stamp
-    still holds for this run but perhaps for its files, which a re-run that copies and
-    reads back nothing there leaves as they were (the ledger's identity is compared)."""
+def _recorded(root: Path) -> bytes | None:
     try:
         with open(stamp_path(root), "rb") as handle:
-            recorded = handle.read(1 << 20)
+            return handle.read(1 << 20)
     except OSError:
+        return None
+
+
+def stamp_matches(root: Path, state: Mapping[str, Any]) -> bool:
+    """Whether the stamp of *root* records exactly *state* (:func:`media_state` now, with
+    its files). False when there is none, it cannot be read, or any field differs."""
+    recorded = _recorded(root)
+    return recorded is not None and recorded == _encode(state)
+
+
+def stamp_spares_manifests(root: Path, state: Mapping[str, Any]) -> bool:
+    """Whether a re-run that copies and reads back nothing on *root* writes no manifest
+    there, as far as its stamp tells before the copy (the preflight's question: *state* is
+    :func:`media_state` with ``files=None``). False (a generation counted) when there is no
+    stamp, it cannot be read or is another version's, or a field but the options or the
+    files' fingerprint differs (the ledger, ``ascmhl/``, the legacy MHL asked for).
+
+    Options differ without a manifest written where the manifest step's full check, which
+    a stamp that does not match sends it to (``manifests_writer._kinds_lacking``), finds
+    the manifests holding every file: other ignore patterns (a file left out now is held
+    still; one brought back is copied, which counts a generation anyway), algorithms the
+    stamp records (in any order, or fewer of them), kinds it records (fewer: a legacy MHL
+    no longer asked for is not compared). A kind or an algorithm it does not record may
+    write one (a new kind's generation or legacy MHL): False."""
+    recorded = _recorded(root)
+    if recorded is None:
         return False
-    if _FILES in state:
-        return recorded == _encode(state)
     try:
         found = json.loads(recorded.decode("utf-8", "surrogateescape"))
     except ValueError:
         return False
-    if not isinstance(found, dict) or _FILES not in found:
+    if not isinstance(found, dict) or _FILES not in found or _FILES in state:
         return False
-    del found[_FILES]
-    return _encode(found) == _encode(state)
+    now = dict(state)
+    then = dict(found)
+    del then[_FILES]
+    options_now = now.pop("options", None)
+    options_then = then.pop("options", None)
+    if not isinstance(options_now, dict) or not isinstance(options_then, dict):
+        return False
+    if "legacy" not in now:  # not asked now: whatever the stamp recorded of it
+        then.pop("legacy", None)
+    if _encode(now) != _encode(then):
+        return False
+    narrower = ("kinds", "algorithms")
+    for name in narrower:
+        asked, had = options_now.get(name), options_then.get(name)
+        if not isinstance(asked, list) or not isinstance(had, list):
+            return False
+        if not {json.dumps(v) for v in asked} <= {json.dumps(v) for v in had}:
+            return False
+    rest_now = {k: v for k, v in options_now.items() if k not in (*narrower, "ignore_patterns")}
+    rest_then = {k: v for k, v in options_then.items() if k not in (*narrower, "ignore_patterns")}
+    return _encode(rest_now) == _encode(rest_then)
 
 
 def write_stamp(root: Path, state: Mapping[str, Any]) -> None:

@@ -287,32 +287,61 @@ def test_a_rerun_onto_a_tmpfs_left_with_5_inodes_creates_its_reports_alone(
     assert len(os.listdir(drive / card.name / ".offload" / "reports")) == 8
 
 
-@pytest.mark.parametrize(
-    "changed",
-    [("--mhl", "both"), ("--ignore", "*.tmp")],
-    ids=["legacy-mhl-added", "ignore-changed"],
-)
-def test_a_rerun_that_changes_its_manifest_options_counts_the_generation_it_writes(
-    tmp_path: Path, tmpfs_mount: Callable[..., Mount], changed: tuple[str, ...]
+def test_a_rerun_that_asks_for_a_new_manifest_kind_counts_the_generation_it_writes(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
 ) -> None:
-    """A finished card's re-run whose options change what its manifests record (a legacy
-    MHL asked for, other ignore patterns) no longer matches the stamp: it writes a new
-    generation (and the legacy MHL). With 5 inodes free it must be refused up front, not
+    """A finished card's re-run asking for a legacy MHL its stamp does not record writes a
+    new generation and the legacy MHL. With 5 inodes free it must be refused up front, not
     start and lose its report to ENOSPC. Failed before: the preflight took the stamp's
     presence for "no generation", counted 5, the copy started (exit 0, a report not
     written)."""
+    rerun, copy_root, before = _finished_card_with_5_inodes_free(tmp_path, tmpfs_mount, [])
+    code, output = offload("copy", "--mhl", "both", *rerun)
+    assert code == 64 and "out of inodes" in output, output
+    assert sorted(os.listdir(copy_root / "ascmhl")) == before  # nothing written
+    assert len(os.listdir(copy_root / ".offload" / "reports")) == 4
+
+
+@pytest.mark.parametrize(
+    ("first", "changed"),
+    [
+        ([], ["--ignore", "*.tmp"]),
+        ([], ["--ignore", "C0001.bin"]),
+        (["-t", "xxh64,md5"], ["-t", "md5,xxh64"]),
+        (["-t", "xxh64,md5"], ["-t", "md5"]),
+    ],
+    ids=["ignore-changed", "ignore-a-clip", "hashes-reordered", "fewer-hashes"],
+)
+def test_a_rerun_whose_other_options_write_no_manifest_needs_its_reports_alone(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount], first: list[str], changed: list[str]
+) -> None:
+    """A finished card's re-run with other ignore patterns, or hash types its stamp records
+    (another order, fewer), does not match the stamp, but the manifest step's full check
+    finds every file held and writes no generation: with 5 inodes free it needs its 4
+    reports alone. Failed before: exit 64, "the copy creates 8: short by 3" (any stamp
+    difference counted a generation)."""
+    rerun, copy_root, before = _finished_card_with_5_inodes_free(tmp_path, tmpfs_mount, first)
+    code, output = offload("copy", *changed, *rerun)
+    assert code == 0, output
+    assert sorted(os.listdir(copy_root / "ascmhl")) == before  # no generation written
+    assert len(os.listdir(copy_root / ".offload" / "reports")) == 8
+
+
+def _finished_card_with_5_inodes_free(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount], options: list[str]
+) -> tuple[list[object], Path, list[str]]:
+    """A 30-file card offloaded (with *options*) onto a small tmpfs, filled until 5 inodes
+    are free: the arguments of its re-run (card, drive, report folder), its copy root and
+    the listing of its ``ascmhl/``."""
     drive = tmpfs_mount(16 * MIB, nr_inodes=400).path
     card = make_card(tmp_path / "card", 30, 1000)
     reports = tmp_path / "reports"
-    code, output = offload("copy", card, drive, "--report-dir", reports)
+    code, output = offload("copy", *options, card, drive, "--report-dir", reports)
     assert code == 0, output
     copy_root = drive / card.name
     before = sorted(os.listdir(copy_root / "ascmhl"))
     leave_free_inodes(drive, 5)
-    code, output = offload("copy", *changed, card, drive, "--report-dir", reports)
-    assert code == 64 and "out of inodes" in output, output
-    assert sorted(os.listdir(copy_root / "ascmhl")) == before  # nothing written
-    assert len(os.listdir(copy_root / ".offload" / "reports")) == 4
+    return [card, drive, "--report-dir", reports], copy_root, before
 
 
 def test_a_rerun_onto_exfat_1m_clusters_nearly_full_needs_its_reports_alone(

@@ -436,3 +436,12 @@ def test_a_fast_copy_whose_read_failed_is_not_said_to_have_fed_anything(
     fed = [entry for d in data["destinations"] for entry in d.get("fed_from") or ()]
     assert all(entry["copy_root"] != str(drive.mountpoint / "C003") for entry in fed), fed
     assert _revoked_in(fast1 / "C003"), said
+    # Nor is it said to have been read or fed from: tried, its read failed. Failed before
+    # (review of revfix1_60): the warnings kept "read from / fed again from" beside its EIO.
+    tried = drive.mountpoint / "C003" / VICTIM
+    kept = [w["message"] for w in data["warnings"] if w["code"] == "job-warning"]
+    assert not any(f"from the fast copy {tried}" in w for w in kept), kept
+    assert any(
+        f"tried the fast copy {tried} in its place" in w and w.endswith("its read failed")
+        for w in kept
+    ), kept

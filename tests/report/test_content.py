@@ -1306,6 +1306,16 @@ def test_a_card_gone_away_stands_for_the_files_it_failed() -> None:
     assert len(build_view(few, group_clips(few["files"]), {}, []).problems) == 1 + 2 * (
         MAX_LOSS_LINES + 1
     )
+    # A cascade re-run without its card: the fast copy standing in for it went away, in
+    # each folded cell as on the row's line. Failed before (review of revfix1_60): each
+    # cell said "the card went away" beside "READ OF THE FAST COPY ... FAILED".
+    data["warnings"] = [{"code": "card-absent", "path": "/media/A001", "message": "..."}]
+    folded = build_view(data, group_clips(data["files"]), {}, []).clips[1]
+    assert folded.states[0][1].text == (
+        "FAILED: not verified here: the fast copy standing in for the card went away "
+        "(the cause is under Problems)"
+    )
+    assert "READ OF THE FAST COPY STANDING IN FOR THE CARD FAILED" in folded.details[-1]
 
 
 def test_folders_of_one_cause_past_the_limit_are_one_line() -> None:

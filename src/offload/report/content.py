@@ -115,6 +115,18 @@ MAX_LOSS_LINES = LISTED_ALONE
 # when the cascade came to read it, ``cascade._declare_gone``).
 LOST_COPY = "FAILED: the destination was lost (the cause is under Problems)"
 GONE_COPY = "FAILED: not verified here: the card went away (the cause is under Problems)"
+
+
+def gone_copy(stand_in: bool) -> str:
+    """``GONE_COPY`` in the words of what was read (``what_was_read``): the fast copy a
+    cascade re-run without its card reads in its place (*stand_in*) went away, not the
+    card, as the folded row's own line and page 1 say."""
+    return (
+        f"FAILED: not verified here: {what_was_read(stand_in)} went away "
+        "(the cause is under Problems)"
+    )
+
+
 # Warnings of the run (the JSON's ``warnings``) shown per code on page 1; past this many of one
 # code (a damaged destination gives one ``copy-no-longer-matches`` per copy), the rest are
 # counted in one line: page 1 stays a page, the JSON lists them all.
@@ -357,7 +369,7 @@ def clip_states(
 
 _MISSING = {"status": "missing"}
 _LOST = State("failed", LOST_COPY)
-_GONE = State("failed", GONE_COPY)
+_GONE = {stand_in: State("failed", gone_copy(stand_in)) for stand_in in (False, True)}
 
 
 @functools.lru_cache(maxsize=64)
@@ -392,8 +404,9 @@ def _file_states(
     card read every file or failed only as a card gone away fails (a row that may be
     folded). *losses*: the run's (``Losses.of_report``); a failure of a destination's loss
     is worded ``LOST_COPY``, a failed copy of a file the card gone away failed
-    ``GONE_COPY``, one of an error many copies of its destination share (``Losses.alike``)
-    that error and their count (``_alike``). One
+    ``GONE_COPY`` (``gone_copy``: the fast copy standing in for it, *losses*'
+    ``stand_in``), one of an error many copies of its destination share
+    (``Losses.alike``) that error and their count (``_alike``). One
     read of each file's copies: the documents of a 50,000-file card read them
     once for this and once for the page-1 counts (``build_view``), where they were read
     three times (a view's copies are made each time they are read)."""
@@ -425,7 +438,7 @@ def _file_states(
                 cause = losses.cause(source_error, index, error, path)
                 if cause is not None:
                     state = (
-                        _GONE
+                        _GONE[losses.stand_in]
                         if cause == GONE
                         else _LOST
                         if cause == LOST

@@ -186,10 +186,11 @@ def preflight(
 
     ``stamp_options``: what this run's manifests record (``manifest_stamp.stamp_options``):
     with ``needed``, a destination this run copies and reads back nothing on is counted
-    without a new generation only when its stamp still holds for this run
-    (``manifest_stamp.stamp_matches`` on all but the files' digests, the manifest step's
-    own predicate: a legacy MHL asked for, other algorithms or ignore patterns, another
-    version's stamp all write one); None: a generation is counted there.
+    without a new generation only when its stamp tells that the manifest step writes none
+    (``manifest_stamp.stamp_spares_manifests``: a kind or an algorithm the stamp does not
+    record, another version's stamp, a ledger or history changed since may write one;
+    other ignore patterns, fewer kinds or algorithms, another order do not); None: a
+    generation is counted there.
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
@@ -227,9 +228,9 @@ def preflight(
         return reserves[block]
 
     def stamp_holds(root: Path) -> bool:
-        """Whether the stamp of *root* holds for this run but for its files (False when
-        unsure: no options given, the media unreadable)."""
-        from offload.manifest_stamp import media_state, stamp_matches  # loaded by the plan
+        """Whether the stamp of *root* tells that this run writes no manifest there but for
+        its files (False when unsure: no options given, the media unreadable)."""
+        from offload.manifest_stamp import media_state, stamp_spares_manifests  # by the plan
 
         if stamp_options is None:
             return False
@@ -237,7 +238,7 @@ def preflight(
             now = media_state(root, files=None, options=stamp_options, legacy=legacy)
         except OSError:
             return False
-        return stamp_matches(root, now)
+        return stamp_spares_manifests(root, now)
 
     def _own_files_of_run(plan: DestinationPlan, block: int) -> OwnFiles:
         assert needed is not None
@@ -249,8 +250,9 @@ def preflight(
         ledger_paths = chain(to_write, reread, reread)
         # Nothing written or read back there: a generation only when the manifests were not
         # found complete by an earlier run for what this run records (no stamp: a run
-        # killed before its manifests, a copy root with links; a stamp of other options,
-        # kinds or version: the manifest step writes a generation, a legacy MHL if asked).
+        # killed before its manifests, a copy root with links; a stamp lacking a kind or an
+        # algorithm asked now, or another version's: the manifest step may write a
+        # generation, a legacy MHL if asked). Other ignore patterns write none.
         generation = bool(to_write or reread) or not stamp_holds(plan.root)
         return own_files(
             tree,
