@@ -15,18 +15,21 @@ import os
 from pathlib import Path
 
 from s3.conftest import admin
+from support.cards import ledger_sees_no_write
 from support.offload_cli import copy_with_reports_in
 
 CLIP = "CLIPS/C003C002.mov"
 
 
 def _damage_in_place(path: Path) -> None:
-    """Four bytes written over in the middle of *path*, its size and date as they were."""
+    """Four bytes written over in the middle of *path*, its size and date as they were, and
+    (as bit rot: no write through the filesystem) its change time as its ledger records it."""
     st = os.stat(path)
     with open(path, "r+b") as handle:
         handle.seek(1_000_000)
         handle.write(b"XXXX")
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    ledger_sees_no_write(path, st.st_ctime_ns)
 
 
 def test_a_damaged_fast_copy_without_the_card_is_revoked_and_the_other_feeds(  # type: ignore[no-untyped-def]
