@@ -960,13 +960,10 @@ class Ledger:
         re-read, its re-read after fusefat's renames or the cancel of that re-read,
         ``LedgerEntry.revoked_by``): the last entry of *relative_path* is a ``revoked``
         line carrying the entry it ended (``revoked_record``), that entry records a copy of
-        this very card file (its size and mtime, with a digest in at least one format: not
-        necessarily *algorithms*, a run with ``-t`` records only its own) from this run's
-        card (``same_card``), its rename happened and a regular file is at the name it
-        records. Returns that entry and the file's size now; None otherwise (a plain
-        ``revoked`` line: which copy it ended is not recorded). *algorithms* is kept for the
-        callers' symmetry with ``changed_copy``; the entry's digests are never this proof
-        (nothing here reads the card): its fingerprint is, checked by the caller.
+        this very card file (``recorded_entry``'s conditions: its size, mtime and every
+        digest asked for) from this run's card (``same_card``), its rename happened and a
+        regular file is at the name it records. Returns that entry and the file's size now;
+        None otherwise (a plain ``revoked`` line: which copy it ended is not recorded).
 
         What makes it ours is ``changed_copy``'s proof (offload-ai wrote that name from this
         card file), and the revocation's: the copy there was found not the one recorded (or
@@ -974,18 +971,15 @@ class Ledger:
         ``--reverify`` replaces it, and only where this holds (docs/design.md, "A copy
         ``offload verify`` found wrong"; ``verification_reason.REVOKED_COPY_KEPT``)."""
         ended = revoked_record(entries.get(relative_path))
-        if ended is None or not same_card(ended, self.card) or not ended.digests:
+        if ended is None or not same_card(ended, self.card):
             return None
-        # Not the digests asked for: an entry records those its run computed, so after a run
-        # with ``-t md5`` an xxh64 run would take its own copy as another's, its refusal
-        # never naming --reverify and --reverify refusing to repair it.
         if (
             recorded_entry(
                 {relative_path: ended},
                 relative_path,
                 size_bytes=size_bytes,
                 mtime_ns=mtime_ns,
-                algorithms=(),
+                algorithms=algorithms,
             )
             is None
         ):
