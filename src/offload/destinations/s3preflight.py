@@ -54,7 +54,12 @@ from offload.destinations.s3config import (
     redact_secrets,
     signs_with_session_token,
 )
-from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_EXPIRED, refused_credentials
+from offload.destinations.s3credentials import (
+    TOKEN_ADVICE,
+    TOKEN_EXPIRED,
+    refused_credentials,
+    unrenewed,
+)
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
 
@@ -150,6 +155,10 @@ def _refusal_text(
 
     where = _where(store)
     bucket = store.url.bucket
+    lapsed = unrenewed(exc)
+    if lapsed is not None:
+        # A BotoCoreError, but no failure of the service or the network.
+        return f"{where}: {lapsed}; {TOKEN_ADVICE} and run the same command again; " + tail
     if isinstance(exc, NoCredentialsError):
         profile = store.settings.profile
         if profile and all(
