@@ -458,7 +458,9 @@ def _advice(kind: str, *, again: str, then: str, credentials: str) -> str:
             f"encrypted with); {again} with credentials that may"
         )
     if kind == "token":
-        return f"{TOKEN_EXPIRED}: {TOKEN_ADVICE}, then {again}"
+        # What happened is the error's own words already ("ExpiredToken: <TOKEN_EXPIRED>",
+        # or the credentials not renewed), which every caller's line quotes: said once.
+        return f"{TOKEN_ADVICE}, then {again}"
     return f"{again} once the service answers"
 
 
