@@ -528,8 +528,9 @@ def _lost_what_to_do(
 ) -> str:
     """What to do about a destination lost to *code* (the copies it verified are kept, and
     a re-run resumes from its ledger); *service*: an S3 service, not a drive (its own words
-    for a session token expired, EKEYEXPIRED; the bucket not found, ENODEV; credentials
-    refused, EACCES; a service failing or out of reach otherwise); *inodes_out*:
+    for a session token expired or credentials not renewed, EKEYEXPIRED; the bucket not
+    found, ENODEV; a service failing or out of reach otherwise: EACCES, credentials refused,
+    loses no destination, ``_DESTINATION_LOST_ERRNOS``); *inodes_out*:
     an ENOSPC with free space left but no inode (``out_of_inodes``); *share*: a network
     share (``on_network_share``), whose EIO is its server's or the network's."""
     if service and code == errno.EKEYEXPIRED:
@@ -542,11 +543,6 @@ def _lost_what_to_do(
         what = (
             "check the bucket name in the URL and the endpoint (--s3-endpoint, "
             "AWS_ENDPOINT_URL, or the profile's endpoint_url)"
-        )
-    elif service and code == errno.EACCES:
-        what = (
-            "the service refused the credentials: check them (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
-            "--s3-profile) and the permissions listed in docs/s3.md"
         )
     elif service and code not in (errno.ENOSPC, errno.EDQUOT):
         what = (

@@ -497,6 +497,29 @@ def test_a_path_that_starts_with_a_dash_is_named_with_the_ways_to_write_it(
         assert (here / "DEST" / "-A001" / "A001" / "note.txt").read_text() == "hi\n"
 
 
+def test_an_option_value_that_starts_with_a_dash_is_named_with_option_equals_value(
+    card: Path, tmp_path: Path
+) -> None:
+    """``--ignore -x.tmp``: argparse will not take a word starting with '-' as an option's
+    value. Refused in one line (64) saying to write ``--ignore=-x.tmp``, which works.
+    Failed before: "-x.tmp is no option of offload ... write ./-x.tmp ... or --ignore --
+    -x.tmp", both wrong (a pattern ``./-x.tmp``; ``--`` is no value either)."""
+    (tmp_path / "DEST").mkdir()
+    words = ["copy", "--ignore", "-x.tmp", str(card), "DEST"]
+    result = run(*words, reports=tmp_path / "reports", cwd=tmp_path)
+    assert result.returncode == 64, result.stdout + result.stderr
+    (line,) = errors(result.stderr)
+    assert line == (
+        "ERROR: -x.tmp is read as an option, not as the value of --ignore: write "
+        f"--ignore=-x.tmp (offload copy --ignore=-x.tmp {card} DEST); nothing was done"
+    ), line
+    assert list((tmp_path / "DEST").iterdir()) == []
+    done = run(
+        "copy", "--ignore=-x.tmp", str(card), "DEST", reports=tmp_path / "reports", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_outcomes_known_before_the_copy_come_file_by_file_before_any_file_started(
     tmp_path: Path,
 ) -> None:

@@ -8,6 +8,7 @@ credentials from a real helper process that records its mask (``/proc/self/statu
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -17,8 +18,8 @@ import time
 from pathlib import Path
 
 from s3.conftest import new_bucket
+from support.credential_helper import failing, use_helper
 from support.credential_helper import helpers as started_helpers
-from support.credential_helper import use_helper
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 #: SIGHUP, SIGINT, SIGTERM as bits of a ``SigBlk`` mask.
@@ -128,3 +129,82 @@ def test_a_cancel_waiting_for_a_credential_helper_names_the_helper_not_the_servi
         in said
     ), said
     assert "service has not answered" not in said, said
+
+
+def test_a_credential_helper_failing_mid_run_says_the_session_expired_and_what_to_do(
+    s3_server: object, tmp_path: Path
+) -> None:
+    """The profile's helper (an ``aws sso login`` session, a ``credential_process``) exits 1
+    once the upload is under way, as one whose session expired does: botocore raises
+    CredentialRetrievalError, no ClientError. The destination is lost as for a session token
+    expired (EKEYEXPIRED), its line naming the helper's failure and to get new credentials.
+    Failed before: "LOST ... (EIO); the S3 service kept failing", a service that never
+    failed."""
+    url_base: str = s3_server.url  # type: ignore[attr-defined]
+    bucket = new_bucket(url_base)
+    use_helper(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_ACCESS_KEY_ID", "_ACCESS_KEY"))}
+    card = tmp_path / "A001"
+    card.mkdir()
+    for n in range(3):
+        (card / f"C{n}.mov").write_bytes(os.urandom(20 << 20))
+    options = ["--json", "--s3-endpoint", url_base, "--report-dir", str(tmp_path / "r")]
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", *options, str(card), f"s3://{bucket}/day1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            event = json.loads(line)
+            if event["event"] == "progress" and event["destinations"][0]["bytes_written"]:
+                break
+        failing(tmp_path).touch()
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 2, out[-2000:] + err
+    (lost,) = [e for e in map(json.loads, out.splitlines()) if e["event"] == "destination_lost"]
+    assert lost["errno"] == errno.EKEYEXPIRED, lost
+    message = lost["message"]
+    assert (
+        "the credentials could not be got or renewed (Error when retrieving credentials from "
+        "custom-process: Error loading SSO Token: Token for offload-test has expired) "
+        "(EKEYEXPIRED); get new temporary credentials (aws sso login, a new assumed role or "
+        "session token), then run the same command again to resume"
+    ) in message, message
+    assert "EIO" not in message and "kept failing" not in message, message
+
+
+def test_a_credential_helper_failing_at_the_start_is_said_so_not_as_the_endpoint(
+    s3_server: object, tmp_path: Path
+) -> None:
+    """The helper fails as the client is made (botocore gets the credentials then): exit
+    64, one line naming the helper's failure and what to do. Failed before: two lines,
+    "cannot use the S3 endpoint '...': Error when retrieving credentials ..." and
+    "ERROR: ; give a URL such as https://s3.example.com", the endpoint blamed."""
+    url_base: str = s3_server.url  # type: ignore[attr-defined]
+    use_helper(tmp_path)
+    failing(tmp_path).touch()
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_ACCESS_KEY_ID", "_ACCESS_KEY"))}
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "C0.mov").write_bytes(b"x" * 1000)
+    url = f"s3://{new_bucket(url_base)}/day1"  # a bucket that exists: only the helper fails
+    done = subprocess.run(
+        [OFFLOAD, "copy", "--s3-endpoint", url_base, str(card), url],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 64, done.stdout + done.stderr
+    assert done.stderr.strip() == (
+        "ERROR: the credentials could not be got or renewed (Error when "
+        "retrieving credentials from custom-process: Error loading SSO Token: Token for "
+        "offload-test has expired); get new temporary credentials (aws sso login, a new "
+        "assumed role or session token) and run the same command again"
+    ), done.stderr

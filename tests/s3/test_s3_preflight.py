@@ -22,6 +22,9 @@ from s3.conftest import S3Server, admin, destination, start_server, stop_server
 from support.s3_iam import client as iam_client
 from support.s3_iam import first_user, make_user
 
+#: The endpoint a PermanentRedirect names in its body (AWS's, for a bucket in eu-west-3).
+EU_ENDPOINT = "rushes.s3.eu-west-3.amazonaws.com"
+
 
 @pytest.fixture(scope="module")
 def auth_server() -> Iterator[tuple[S3Server, str, str]]:
@@ -673,25 +676,34 @@ def test_a_profile_without_credentials_says_the_variables_set_are_not_used(  # t
 
 
 @pytest.mark.parametrize(
-    ("method", "status", "code", "headers", "elements"),
+    ("method", "status", "code", "headers", "elements", "region"),
     [
-        ("HEAD", 301, "PermanentRedirect", {"x-amz-bucket-region": "eu-west-3"}, ""),
-        ("HEAD", 400, "", {"x-amz-bucket-region": "eu-west-3"}, ""),
-        ("GET", 400, "AuthorizationHeaderMalformed", {}, "<Region>eu-west-3</Region>"),
+        ("HEAD", 301, "PermanentRedirect", {"x-amz-bucket-region": "eu-west-3"}, "", None),
+        ("HEAD", 301, "PermanentRedirect", {"x-amz-bucket-region": "eu-west-3"}, "", "eu-west-3"),
+        ("HEAD", 400, "", {"x-amz-bucket-region": "eu-west-3"}, "", None),
+        ("GET", 400, "AuthorizationHeaderMalformed", {}, "<Region>eu-west-3</Region>", None),
+        ("GET", 301, "PermanentRedirect", {"x-amz-bucket-region": "eu-west-3"},
+         f"<Endpoint>{EU_ENDPOINT}</Endpoint>", "eu-west-3"),
     ],
-)
+)  # fmt: skip
 @pytest.mark.parametrize("command", ["copy", "verify"])
-def test_a_bucket_in_another_region_is_named_with_the_setting_to_use(  # type: ignore[no-untyped-def]
-    s3_server, bucket, proxy, tmp_path, method, status, code, headers, elements, command
-) -> None:
-    """A bucket in another region than the requests are signed for: AWS and Wasabi answer
+def test_a_bucket_in_another_region_is_named_with_the_endpoint_to_use(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch, method, status, code, headers, elements,
+    region, command
+) -> None:  # fmt: skip
+    """A bucket in another region than the endpoint given serves: AWS and Wasabi answer
     HeadBucket ``301`` with ``x-amz-bucket-region`` (no body), a request whose signature
     names another region ``400 AuthorizationHeaderMalformed`` with the expected ``Region``
-    in its body (a HEAD's, no body: its header). Failed before: "the service refused
-    HeadBucket (301: Moved Permanently)", the region unnamed, nothing said what to do."""
+    in its body. botocore asks again itself, signed for that region, at the same endpoint:
+    the line names the region and says to give its endpoint as well as the region, with
+    AWS_REGION already that region too (*region*). Failed before: "not the one the requests
+    were signed for (us-east-1) ... set AWS_REGION=eu-west-3" (botocore's second request was
+    signed for eu-west-3), and with AWS_REGION=eu-west-3 the bare "(301: Moved Permanently)"."""
     from s3.test_s3_cli import offload
     from s3.test_s3_verify import verify
 
+    if region:
+        monkeypatch.setenv("AWS_REGION", region)
     proxy.intercept(method, f"/{bucket}", status=status, code=code, headers=headers,
                     elements=elements, count=100)  # fmt: skip
     url = f"s3://{bucket}/p"
@@ -705,9 +717,38 @@ def test_a_bucket_in_another_region_is_named_with_the_setting_to_use(  # type: i
         exit_code, out, err = verify(tmp_path, proxy.url, f"{url}/A001")
         tail = "nothing was verified"
     assert exit_code == 64, out + err
+    named = f" (the service names {EU_ENDPOINT})" if "<Endpoint>" in elements else ""
     assert err.strip().endswith(
-        f"bucket {bucket!r} is in region 'eu-west-3', not the one the requests were signed for "
-        f"(us-east-1) ({status if method == 'HEAD' else f'{status} {code}'} on "
-        f"{'HeadBucket' if method == 'HEAD' else 'ListObjectsV2'}); set AWS_REGION=eu-west-3 "
-        f"(or the profile's region) and run the same command again; {tail}"
+        f"bucket {bucket!r} is in region 'eu-west-3', which this endpoint does not serve "
+        f"({status if method == 'HEAD' else f'{status} {code}'} on "
+        f"{'HeadBucket' if method == 'HEAD' else 'ListObjectsV2'}); give region eu-west-3's "
+        f"endpoint{named} (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url) "
+        f"and set AWS_REGION=eu-west-3 (or the profile's region), and run the same command "
+        f"again; {tail}"
     ), err
+    assert "signed for" not in err, err
+    if method == "HEAD":
+        # botocore's own second request, re-signed for the region the answer named.
+        assert proxy.stats.methods.count("HEAD") == 2, proxy.targets
+
+
+def test_a_400_with_a_code_and_a_region_header_is_no_question_of_region(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """A 400 InvalidRequest that carries ``x-amz-bucket-region`` of another region (AWS puts
+    the header on most answers about a bucket): the service's own words, no region advice.
+    Failed before: "bucket ... is in region 'eu-west-3' ... set AWS_REGION=eu-west-3"."""
+    from s3.test_s3_cli import offload
+
+    proxy.intercept("GET", f"/{bucket}", status=400, code="InvalidRequest",
+                    headers={"x-amz-bucket-region": "eu-west-3"}, count=100)  # fmt: skip
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(b"x" * 1000)
+    exit_code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, str(card), f"s3://{bucket}/p"
+    )
+    assert exit_code == 64, out + err
+    assert "region" not in err and "the service refused ListObjectsV2 (400 InvalidRequest" in err, (
+        err
+    )

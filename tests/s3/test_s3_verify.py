@@ -244,18 +244,27 @@ def test_verify_on_a_service_without_list_multipart_uploads(  # type: ignore[no-
             "it (s3:GetObject, or the KMS key it is encrypted with); check it again with "
             "credentials that may; it is not verified",
         ),
+        (
+            "ExpiredToken",
+            "its GET failed (ExpiredToken: the session token (AWS_SESSION_TOKEN, or the "
+            "profile's) has expired or is not valid): get new temporary credentials (aws sso "
+            "login, a new assumed role or session token), then check it again; it is not "
+            "verified",
+        ),
     ],
 )
 def test_an_object_listed_but_not_readable_is_unreadable_saying_what_to_do(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path, proxy, code: str, words: str
 ) -> None:
     """An object the listing shows whose GET is refused (an archived object: 403
-    InvalidObjectState; a credential that may list but not read: 403 AccessDenied):
-    UNREADABLE (exit 11), never OK, its reason on its line, in the CSV and the JSON
-    (code ``get-failed``) saying why and what reads it. Failed before: ``UNREADABLE
-    s3://...`` alone, no reason, nothing said of what to do."""
+    InvalidObjectState; a credential that may list but not read: 403 AccessDenied; a
+    session token that expired: 400 ExpiredToken): UNREADABLE (exit 11), never OK, its
+    reason on its line, in the CSV and the JSON (code ``get-failed``) saying why and what
+    reads it, once. Failed before: ``UNREADABLE s3://...`` alone, no reason, nothing said of
+    what to do; for ExpiredToken, "has expired or is not valid" said twice."""
     url = copied(s3_server, bucket, tmp_path)
-    proxy.intercept("GET", "/day1/A001/A001.xml HTTP", status=403, code=code, count=100)
+    status = 400 if code == "ExpiredToken" else 403
+    proxy.intercept("GET", "/day1/A001/A001.xml HTTP", status=status, code=code, count=100)
 
     exit_code, out, _ = verify(tmp_path, proxy.url, "--json", url)
     shown_code, _, err = verify(tmp_path, proxy.url, url)

@@ -2,7 +2,8 @@
 script that records its pid and signal mask, gives the suite's credentials expiring in five
 minutes (so botocore starts it again before each request it signs) and, the first time it
 starts once a *sleep* file exists, sleeps as a helper waiting for a person (an MFA code)
-does."""
+does; once a *fail* file exists, exits 1 as a helper whose session expired (``aws sso
+login`` needed) does."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 HELPER = """\
 import datetime, json, os, sys, time
-log, sleep, key, secret = sys.argv[1:5]
+log, sleep, key, secret, fail = sys.argv[1:6]
 status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines())
 try:
     os.rename(sleep, sleep + ".taken")  # the first helper since *sleep* was made sleeps
@@ -25,6 +26,8 @@ with open(log, "a") as f:
                         "sleeping": sleeping}) + "\\n")
 if sleeping:
     time.sleep(120)
+if os.path.exists(fail):
+    sys.exit("Error loading SSO Token: Token for offload-test has expired")
 until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
 print(json.dumps({"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret,
                   "Expiration": until.strftime("%Y-%m-%dT%H:%M:%SZ")}))
@@ -34,17 +37,25 @@ print(json.dumps({"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret,
 def use_helper(folder: Path) -> tuple[Path, Path]:
     """Make the default profile of ``$AWS_CONFIG_FILE`` (the S3 tests' own, ``aws_env``)
     take its credentials from *HELPER*, given the environment's keys: the helpers' log and
-    the file whose making puts the next helper to sleep. The caller drops the keys from the
-    environment of the process that is to use the profile."""
+    the file whose making puts the next helper to sleep (and ``failing(folder)``, whose
+    making makes every later helper fail). The caller drops the keys from the environment
+    of the process that is to use the profile."""
     helper = folder / "helper.py"
     helper.write_text(HELPER)
     log, sleep = folder / "helpers.log", folder / "sleep"
     key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
     Path(os.environ["AWS_CONFIG_FILE"]).write_text(
         "[default]\nregion = us-east-1\n"
-        f"credential_process = {sys.executable} {helper} {log} {sleep} {key} {secret}\n"
+        f"credential_process = {sys.executable} {helper} {log} {sleep} {key} {secret} "
+        f"{failing(folder)}\n"
     )
     return log, sleep
+
+
+def failing(folder: Path) -> Path:
+    """The file whose making, in *folder* (``use_helper``'s), makes every helper started
+    since exit 1, as one whose SSO session or token expired does."""
+    return folder / "fail"
 
 
 def helpers(log: Path) -> list[dict[str, int]]:

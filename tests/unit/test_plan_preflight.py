@@ -732,6 +732,16 @@ def test_long_names_and_paths_on_every_filesystem(tmp_path: Path) -> None:
     assert set(codes(report.errors)) == {C.PATH_TOO_LONG}
 
 
+def test_a_destination_folder_name_too_long_is_name_too_long(tmp_path: Path) -> None:
+    """A destination folder whose own name is 300 bytes, its path well within 4,096: the
+    system refuses to look it up (ENAMETOOLONG). Review of fixpfn60: reported under
+    ``path-too-long`` with a name's words. Failed before."""
+    dest = tmp_path / ("N" * 300)
+    report, _ = run(card(tmp_path), [dest])
+    assert [(i.code, i.path) for i in report.errors] == [(C.NAME_TOO_LONG, dest)]
+    assert "has a name longer than its filesystem takes" in report.errors[0].message
+
+
 # --- source findings ----------------------------------------------------------------------------
 
 

@@ -76,6 +76,21 @@ class UsageParser(argparse.ArgumentParser):
                 return None
             if not _unknown_option(word, known):
                 continue
+            if at and words[at - 1] in _value_options(self):
+                # ``--ignore -x.tmp``: the value of the option before it, which argparse
+                # will not take when it starts with '-'; neither ./ nor -- gives it there.
+                option = words[at - 1]
+                joined = [
+                    *self.prog.split(),
+                    *words[: at - 1],
+                    f"{option}={word}",
+                    *words[at + 1 :],
+                ]
+                return (
+                    f"{printable_name(word)} is read as an option, not as the value of "
+                    f"{option}: write {option}={printable_name(word)} ({_command(joined)}); "
+                    "nothing was done"
+                )
             # One not there yet (a destination file, ``pfndispatchcopy SRC -x.mov``) is
             # told by a file name's marks, which no option has: a '.' or a '/'.
             there = os.path.lexists(word)
@@ -102,6 +117,19 @@ def _unknown_option(word: str, known: set[str]) -> bool:
     if word in known or word.split("=", 1)[0] in known:
         return False
     return word[1] == "-" or word[:2] not in known
+
+
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of *parser* and its subcommands' parsers that takes a value
+    (``--ignore PATTERN``; not a flag, ``nargs`` 0)."""
+    known: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                known |= _value_options(sub)
+        elif action.option_strings and action.nargs != 0:
+            known.update(action.option_strings)
+    return known
 
 
 def _option_strings(parser: argparse.ArgumentParser) -> set[str]:

@@ -93,7 +93,12 @@ from offload.destinations.s3config import (
     require_boto3,
 )
 from offload.destinations.s3copied import sweep_copy
-from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_EXPIRED, refused_credentials
+from offload.destinations.s3credentials import (
+    TOKEN_ADVICE,
+    TOKEN_EXPIRED,
+    refused_credentials,
+    unrenewed,
+)
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
@@ -274,6 +279,11 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
     from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
 
     place = f"{where} ({redact_endpoint(endpoint)})"
+    lapsed = unrenewed(exc)
+    if lapsed is not None:
+        # An SSO session or a credential_process that expired mid-run: every later request
+        # fails the same, as for a session token refused (EKEYEXPIRED, lost; its advice).
+        return OSError(errno.EKEYEXPIRED, f"{operation} {place}: {lapsed}")
     if isinstance(exc, NoCredentialsError):
         return PermissionError(errno.EACCES, f"{operation} {place}: no AWS credentials found")
     if isinstance(exc, ClientError):
@@ -448,7 +458,9 @@ def _advice(kind: str, *, again: str, then: str, credentials: str) -> str:
             f"encrypted with); {again} with credentials that may"
         )
     if kind == "token":
-        return f"{TOKEN_EXPIRED}: {TOKEN_ADVICE}, then {again}"
+        # What happened is the error's own words already ("ExpiredToken: <TOKEN_EXPIRED>",
+        # or the credentials not renewed), which every caller's line quotes: said once.
+        return f"{TOKEN_ADVICE}, then {again}"
     return f"{again} once the service answers"
 
 

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from offload.destinations import s3helpers
+
 # S3's multipart limits and the part checksums: a module of their own, which the command's
 # parser reads without loading this one (a copy with no s3:// destination never does).
-from offload.destinations import s3helpers
+from offload.destinations.s3credentials import TOKEN_ADVICE, unrenewed
 from offload.destinations.s3limits import CHECKSUMS as CHECKSUMS
 from offload.destinations.s3limits import MAX_PART_SIZE as MAX_PART_SIZE
 from offload.destinations.s3limits import MAX_PARTS as MAX_PARTS
@@ -461,6 +463,13 @@ def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client
             "the AWS config file"
         ) from None
     except (BotoCoreError, ValueError) as exc:
+        lapsed = unrenewed(exc)
+        if lapsed is not None:
+            # botocore gets the credentials as it makes the client: a credential_process or
+            # an SSO session failing is no fault of the endpoint.
+            raise UsageError(
+                f"{redact_secrets(lapsed)}; {TOKEN_ADVICE} and run the same command again"
+            ) from None
         # Named without its user:password part, also where botocore's message quotes it.
         shown = redact_endpoint(settings.endpoint_url)
         reason = redact_secrets(str(exc).replace(settings.endpoint_url or "", shown))

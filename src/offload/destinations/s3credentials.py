@@ -7,7 +7,9 @@ session token that expired or that the service does not know (``TOKEN_REFUSED``:
 MinIO, Ceph and moto spell them so), ``"denied"`` for credentials or a signature refused
 (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, any 401 or 403), else None.
 ``TOKEN_EXPIRED`` and ``TOKEN_ADVICE`` are the words of the first: what happened and what
-to do. Pure; imports nothing (``errors`` reads the words)."""
+to do. ``unrenewed(exc)`` is the words of credentials botocore could not get or renew (an
+``aws sso login`` session or a ``credential_process`` failing mid-run: no answer of the
+service, no ClientError), else None. Pure; imports nothing (``errors`` reads the words)."""
 
 from __future__ import annotations
 
@@ -46,10 +48,34 @@ def refused_credentials(code: str, status: int) -> Literal["token", "denied"] | 
     return None
 
 
+#: botocore's exceptions for credentials it could not get or renew (by name: this module
+#: imports nothing): a ``credential_process`` failing, an SSO token expired or unreadable.
+UNRENEWED = frozenset(
+    {
+        "CredentialRetrievalError",
+        "TokenRetrievalError",
+        "UnauthorizedSSOTokenError",
+        "SSOTokenLoadError",
+    }
+)
+
+
+def unrenewed(exc: BaseException) -> str | None:
+    """What *exc* says, on one line, if it is one of ``UNRENEWED`` (or a subclass), with
+    what happened: "the credentials could not be got or renewed (<its words>)"; else
+    None. Its words name the provider (custom-process, sso), never a secret."""
+    if not any(cls.__name__ in UNRENEWED for cls in type(exc).__mro__):
+        return None
+    words = " ".join(str(exc).split()) or type(exc).__name__
+    return f"the credentials could not be got or renewed ({words})"
+
+
 __all__ = [
     "CREDENTIALS_DENIED",
     "TOKEN_ADVICE",
     "TOKEN_EXPIRED",
     "TOKEN_REFUSED",
+    "UNRENEWED",
     "refused_credentials",
+    "unrenewed",
 ]

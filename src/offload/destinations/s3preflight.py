@@ -54,7 +54,12 @@ from offload.destinations.s3config import (
     redact_secrets,
     signs_with_session_token,
 )
-from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_EXPIRED, refused_credentials
+from offload.destinations.s3credentials import (
+    TOKEN_ADVICE,
+    TOKEN_EXPIRED,
+    refused_credentials,
+    unrenewed,
+)
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
 
@@ -150,6 +155,10 @@ def _refusal_text(
 
     where = _where(store)
     bucket = store.url.bucket
+    lapsed = unrenewed(exc)
+    if lapsed is not None:
+        # A BotoCoreError, but no failure of the service or the network.
+        return f"{where}: {lapsed}; {TOKEN_ADVICE} and run the same command again; " + tail
     if isinstance(exc, NoCredentialsError):
         profile = store.settings.profile
         if profile and all(
@@ -187,11 +196,22 @@ def _refusal_text(
         signed = getattr(meta, "region_name", None) or store.settings.region or "none set"
         region = _bucket_region(exc, code, status, signed)
         if region is not None:
+            # botocore has already asked again itself, signed for *region* (its S3 region
+            # redirector): what is left wrong is where it asks, the endpoint given.
+            if store.settings.endpoint_url:
+                named = str(exc.response.get("Error", {}).get("Endpoint", "") or "").strip()
+                hint = f" (the service names {named})" if named else ""
+                return (
+                    f"{where}: bucket {bucket!r} is in region {region!r}, which this endpoint "
+                    f"does not serve ({said} on {operation}); give region {region}'s endpoint"
+                    f"{hint} (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url) "
+                    f"and set AWS_REGION={region} (or the profile's region), and run the same "
+                    "command again; " + tail
+                )
             return (
-                f"{where}: bucket {bucket!r} is in region {region!r}, not the one the "
-                f"requests were signed for ({signed}) ({said} on {operation}); set "
-                f"AWS_REGION={region} (or the profile's region) and run the same command "
-                "again; " + tail
+                f"{where}: bucket {bucket!r} is in region {region!r} ({said} on "
+                f"{operation}); set AWS_REGION={region} (or the profile's region) and run "
+                "the same command again; " + tail
             )
         refused = refused_credentials(code, status)
         if refused == "token" or (
@@ -275,14 +295,20 @@ _WRONG_REGION = frozenset(
 
 def _bucket_region(exc: BaseException, code: str, status: int, signed: str) -> str | None:
     """The bucket's region an answer to a request sent to, or signed for, another region
-    (*signed*) names: the header ``x-amz-bucket-region`` (where it is not *signed*), or
-    the error's ``Region``, on a 301, a 400 or a ``_WRONG_REGION`` code; else None."""
-    if code not in _WRONG_REGION and status not in (301, 400):
+    names: the header ``x-amz-bucket-region`` or the error's ``Region``, on a
+    ``_WRONG_REGION`` code or a 301; on a 400 with no code (a HEAD's) only where that region
+    is not *signed* (the client's): AWS puts the header on a HEAD refused for an expired
+    token too. Else None: a 400 ExpiredToken or InvalidRequest carrying the header is no
+    question of region."""
+    no_code = code in ("", str(status))
+    if not (code in _WRONG_REGION or status == 301 or (status == 400 and no_code)):
         return None
     response = getattr(exc, "response", None) or {}
     headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
     region = headers.get("x-amz-bucket-region") or response.get("Error", {}).get("Region")
-    return str(region) if region and region != signed else None
+    if not region or (status == 400 and no_code and region == signed):
+        return None
+    return str(region)
 
 
 def _ask(

@@ -376,7 +376,10 @@ def check_folder(
         return None
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:  # no such folder can be: not the drive's fault
-            out.error(C.PATH_TOO_LONG, dest, _too_long(dest), plan.index)
+            # Within PATH_MAX it is a name too long for the filesystem: its own code.
+            too_long = len(os.fsencode(dest)) + 1 > PATH_MAX_BYTES
+            code = C.PATH_TOO_LONG if too_long else C.NAME_TOO_LONG
+            out.error(code, dest, _too_long(dest), plan.index)
             return None
         gone = drive_unreachable(exc, dest)
         out.error(
