@@ -983,7 +983,9 @@ class SettledTasks:
     def __init__(self, tasks: list[FileTask], replace_tasks: list[FileTask]) -> None:
         self.tasks = tasks
         self.replace_tasks = replace_tasks
-        self.warnings: list[tuple[str, str]] = []  # (message, path)
+        # (message, path, code): ``copy-no-longer-matches``, or ``copy-unreadable`` for a
+        # copy whose read-back failed (not found damaged).
+        self.warnings: list[tuple[str, str, str]] = []
         self.found_wrong: list[FoundWrong] = []
         self.source_digests: dict[str, dict[str, str]] = {}  # by relative path
         # How each of those reads that proved a copy avoided the page cache, by relative path.
@@ -1198,7 +1200,8 @@ def settle(
                 if unread
                 else "copy no longer matches"
             )
-            settled.warnings.append((f"{what}, {doing}: {said}", str(check.final_path)))
+            code = UNREADABLE_CODE if unread else FOUND_WRONG_CODE
+            settled.warnings.append((f"{what}, {doing}: {said}", str(check.final_path), code))
             settled.found_wrong.append(
                 FoundWrong(
                     relative,
@@ -1398,9 +1401,10 @@ def found_wrong_warnings(
     files: Sequence[FileResult],
     fed_by: Callable[[str], str] | None = None,
 ) -> list[PreflightItem]:
-    """The job report's warnings (code ``copy-no-longer-matches``) for the copies of ours
-    *found* wrong, each saying what became of it by the end of the run (*files*: the run's
-    results): replaced by a new copy (verified now, or transfer-checked only) from the card
+    """The job report's warnings (code ``copy-no-longer-matches``; ``copy-unreadable`` for
+    a copy whose read-back failed, not found damaged) for the copies of ours *found* wrong,
+    each saying what became of it by the end of the run (*files*: the run's results):
+    replaced by a new copy (verified now, or transfer-checked only) from the card
     (or, *fed_by* given, by a file's path: what fed it, a fast copy standing for the absent
     card), or not replaced (why). The terminal said so as each was found; the saved reports
     (JSON, HTML, PDF) say it here, so that whoever reads them sees that a copy was damaged."""
@@ -1429,13 +1433,13 @@ def found_wrong_warnings(
             became = f"NOT replaced: {result.error or 'copying it again failed'}"
         else:
             became = "NOT replaced: the run was cancelled before the new copy was verified"
+        unread = wrong.unread == COULD_NOT_READ
         items.append(
             PreflightItem(
-                PreflightCode.COPY_NO_LONGER_MATCHES,
+                PreflightCode.COPY_UNREADABLE if unread else PreflightCode.COPY_NO_LONGER_MATCHES,
                 Path(wrong.final_path),  # an S3 stand-in: the card layer shows its URL
                 shown(
-                    f"{UNREAD_FOUND if wrong.unread == COULD_NOT_READ else 'copy found damaged: '}"
-                    f"{wrong.reason}; {became}"
+                    f"{UNREAD_FOUND if unread else 'copy found damaged: '}{wrong.reason}; {became}"
                 ),
                 wrong.destination_index,
             )
@@ -1457,6 +1461,10 @@ COULD_NOT_READ = "could not be read back"
 #: How the ``copy-no-longer-matches`` warning of such a copy begins (the summary's
 #: ``COPY UNREADABLE`` line; every other one begins "copy found damaged: ").
 UNREAD_FOUND = "copy could not be read back (not found damaged): "
+#: The codes of the warnings of a copy of ours found wrong, and of one whose read-back failed
+#: (``PreflightCode``'s values; what readers tell them apart by, never the words).
+FOUND_WRONG_CODE = "copy-no-longer-matches"
+UNREADABLE_CODE = "copy-unreadable"
 
 
 def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str:

@@ -6,6 +6,7 @@ copy from the card written in its place, verified, and said so."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from support.nobody import WITHOUT_DAC
@@ -42,3 +43,10 @@ def test_a_copy_reverify_cannot_read_is_unreadable_not_damaged(tmp_path: Path) -
         and "replaced by a new copy from the card, verified now" in flat
     ), flat
     assert copy.read_bytes() == (tmp_path / "A001" / "CLIPS" / "A001C001.mov").read_bytes()
+    # ``offload history`` tells it apart by the warning's code, never its words: an intact
+    # copy it could not read and replaced is no damaged copy.
+    listed = run_offload("history", "--json", "--report-dir", tmp_path / "jobs")
+    assert listed.returncode == 0, listed.stderr
+    results = [entry["result"] for entry in json.loads(listed.stdout)]
+    assert "verified, 1 unreadable copy replaced" in results, results
+    assert not any("damaged" in result for result in results), results
