@@ -1090,9 +1090,9 @@ def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHi
         )
     return (
         f"{whose} ASC MHL history ({source}) is not carried on to {root}: {why}. The "
-        "history there is continued by offload-ai's generations, which list every file "
-        f"verified there, those {whose} later generations record included (each checked "
-        f"against {whose} history while it was read); {whose} own generations stay on "
+        "history there is continued by offload-ai's generations, each listing the files "
+        f"its run hashed there (those {whose} later generations record are checked "
+        f"against {whose} history as they are read); {whose} own generations stay on "
         f"{holder} (offload into a new folder to carry them whole)"
     )
 
