@@ -384,6 +384,7 @@ class CheckOutcome:
         "history_digests",
         "matched",
         "mismatch",
+        "read_failed",
         "source_cache_bypass",
         "source_digests",
         "source_error",
@@ -405,6 +406,10 @@ class CheckOutcome:
         # come from RAM; REMOTE: read through its destination's CopyReader, an object store).
         self.cache_bypass = CacheBypass.NOT_READ
         self.error: str | None = None
+        # The copy's failed read in words without a remedy ("cannot read <path>: <why>"):
+        # said of a copy replaced meanwhile, for which ``error``'s "give this user read
+        # access to it, then run the same command again" is no longer what to do.
+        self.read_failed: str | None = None
         self.unreadable = False
         self.source_error: str | None = None
         self.mismatch: str | None = None  # what differed, for the report
@@ -758,6 +763,7 @@ def _check_one(
             # its cable for an EIO, the share's server for one on a share, ...).
             share = exc.errno == errno.EIO and on_network_share(check.final_path)
             outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
+            outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
         # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
         # ECANCELED, and only once the job is cancelled.
         outcome.cancelled = exc.errno == errno.ECANCELED
@@ -1160,10 +1166,14 @@ def settle(
             # the way be lost.
             stays = check.task_index in card_unlike
             kept = policy is ExistingFilePolicy.KEEP_BOTH and not stays
-            reason = outcome.mismatch or outcome.error or "differs"
             # A read that failed proves nothing of the bytes (EACCES: an intact copy): said
             # as unread, never as no longer matching (what --reverify does is the same).
             unread = _kept_words(check, outcome) == COULD_NOT_READ
+            # Replaced by a new copy: the read error's remedy (read access, then again) is
+            # not what to do any more.
+            replaced = unread and not kept and not stays
+            failed = (outcome.read_failed or outcome.error) if replaced else outcome.error
+            reason = outcome.mismatch or failed or "differs"
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
             if stays:
@@ -1192,10 +1202,11 @@ def settle(
                 # Not yet written: the card is checked against its record as it is read
                 # (``rewrite_reference``); unlike it, nothing is (the file's failure says so).
                 said = f"{reason} (only from {_rewrite_source(stand_in)})"
+            who = _WHO_REPLACES.get(check.kind, "--reverify")
             what = (
-                "copy could not be read back (not found damaged; --reverify writes a new copy "
-                "in place of a copy of ours it cannot read)"
-                if unread and not kept and not stays
+                f"copy could not be read back (not found damaged; {who} writes a new copy in "
+                "place of a copy of ours it cannot read)"
+                if replaced
                 else "copy could not be read back (not found damaged)"
                 if unread
                 else "copy no longer matches"
@@ -1454,6 +1465,14 @@ def _kept_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
     if found_wrong_unread(check):
         return "is not the copy its ledger recorded (its size changed: not read back)"
     return COULD_NOT_READ if outcome.error and not outcome.mismatch else ""
+
+
+#: Which run writes a new copy in place of a copy of ours it cannot read, by the check's
+#: kind (README: "--reverify", and a run asking more than the ledger records).
+_WHO_REPLACES = {
+    CheckKind.REVERIFY: "--reverify",
+    CheckKind.UPGRADE: "a run that asks a stricter --verify than its ledger records",
+}
 
 
 #: What a copy of ours is whose read-back failed (:func:`_kept_words`): unread, not wrong.
