@@ -384,6 +384,7 @@ class CheckOutcome:
         "history_digests",
         "matched",
         "mismatch",
+        "read_damaged",
         "read_failed",
         "source_cache_bypass",
         "source_digests",
@@ -410,6 +411,9 @@ class CheckOutcome:
         # said of a copy replaced meanwhile, for which ``error``'s "give this user read
         # access to it, then run the same command again" is no longer what to do.
         self.read_failed: str | None = None
+        # That read failed with a local disk's I/O error (EIO, EBADMSG; not a network
+        # share's, whose EIO may be the server's or the network's): evidence of damage.
+        self.read_damaged = False
         self.unreadable = False
         self.source_error: str | None = None
         self.mismatch: str | None = None  # what differed, for the report
@@ -764,6 +768,7 @@ def _check_one(
             share = exc.errno == errno.EIO and on_network_share(check.final_path)
             outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
             outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
+            outcome.read_damaged = exc.errno in (errno.EIO, errno.EBADMSG) and not share
         # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
         # ECANCELED, and only once the job is cancelled.
         outcome.cancelled = exc.errno == errno.ECANCELED
@@ -1169,9 +1174,11 @@ def settle(
             # A read that failed proves nothing of the bytes (EACCES: an intact copy): said
             # as unread, never as no longer matching (what --reverify does is the same).
             unread = _kept_words(check, outcome) == COULD_NOT_READ
-            # Replaced by a new copy: the read error's remedy (read access, then again) is
-            # not what to do any more.
-            replaced = unread and not kept and not stays
+            # A local disk's I/O error: evidence of damage, said as what it is.
+            failing = _kept_words(check, outcome) == IO_ERROR
+            # Replaced by a new copy: the read error's remedy (read access, the drive and
+            # its cable, then again) is not what to do any more.
+            replaced = (unread or failing) and not kept and not stays
             failed = (outcome.read_failed or outcome.error) if replaced else outcome.error
             reason = outcome.mismatch or failed or "differs"
             if check.changed and not found_wrong_unread(check):
@@ -1206,9 +1213,11 @@ def settle(
             what = (
                 f"copy could not be read back (not found damaged; {who} writes a new copy in "
                 "place of a copy of ours it cannot read)"
-                if replaced
+                if replaced and unread
                 else "copy could not be read back (not found damaged)"
                 if unread
+                else f"copy {IO_ERROR}"
+                if failing
                 else "copy no longer matches"
             )
             code = UNREADABLE_CODE if unread else FOUND_WRONG_CODE
@@ -1464,7 +1473,9 @@ def _kept_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
     without reading it."""
     if found_wrong_unread(check):
         return "is not the copy its ledger recorded (its size changed: not read back)"
-    return COULD_NOT_READ if outcome.error and not outcome.mismatch else ""
+    if not outcome.error or outcome.mismatch:
+        return ""
+    return IO_ERROR if outcome.read_damaged else COULD_NOT_READ
 
 
 #: Which run writes a new copy in place of a copy of ours it cannot read, by the check's
@@ -1477,6 +1488,9 @@ _WHO_REPLACES = {
 
 #: What a copy of ours is whose read-back failed (:func:`_kept_words`): unread, not wrong.
 COULD_NOT_READ = "could not be read back"
+#: What a copy of ours is whose read-back failed with a local disk's I/O error (EIO,
+#: EBADMSG): evidence of damage, a copy found wrong (``copy-no-longer-matches``).
+IO_ERROR = "could not be read back: I/O error (the disk may be failing)"
 #: How the ``copy-no-longer-matches`` warning of such a copy begins (the summary's
 #: ``COPY UNREADABLE`` line; every other one begins "copy found damaged: ").
 UNREAD_FOUND = "copy could not be read back (not found damaged): "
