@@ -2553,8 +2553,8 @@ def _run_locked(
         if checks is not plan.checks
         else {}
     )
-    for message, path in settled.warnings:  # each a copy of ours found wrong
-        sink.emit(WarningIssued(message, path, PreflightCode.COPY_NO_LONGER_MATCHES.value))
+    for message, path, code in settled.warnings:  # each a copy of ours found wrong or unread
+        sink.emit(WarningIssued(message, path, code))
     roots = [p.destination for p in plan.plans]
     backends = [plan.backends.get(p.index) for p in plan.plans]
     first_tasks, first_replace = settled.tasks, settled.replace_tasks

@@ -384,6 +384,8 @@ class CheckOutcome:
         "history_digests",
         "matched",
         "mismatch",
+        "read_damaged",
+        "read_failed",
         "source_cache_bypass",
         "source_digests",
         "source_error",
@@ -405,6 +407,13 @@ class CheckOutcome:
         # come from RAM; REMOTE: read through its destination's CopyReader, an object store).
         self.cache_bypass = CacheBypass.NOT_READ
         self.error: str | None = None
+        # The copy's failed read in words without a remedy ("cannot read <path>: <why>"):
+        # said of a copy replaced meanwhile, for which ``error``'s "give this user read
+        # access to it, then run the same command again" is no longer what to do.
+        self.read_failed: str | None = None
+        # That read failed with a local disk's I/O error (EIO, EBADMSG; not a network
+        # share's, whose EIO may be the server's or the network's): evidence of damage.
+        self.read_damaged = False
         self.unreadable = False
         self.source_error: str | None = None
         self.mismatch: str | None = None  # what differed, for the report
@@ -758,6 +767,8 @@ def _check_one(
             # its cable for an EIO, the share's server for one on a share, ...).
             share = exc.errno == errno.EIO and on_network_share(check.final_path)
             outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
+            outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
+            outcome.read_damaged = exc.errno in (errno.EIO, errno.EBADMSG) and not share
         # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
         # ECANCELED, and only once the job is cancelled.
         outcome.cancelled = exc.errno == errno.ECANCELED
@@ -983,7 +994,9 @@ class SettledTasks:
     def __init__(self, tasks: list[FileTask], replace_tasks: list[FileTask]) -> None:
         self.tasks = tasks
         self.replace_tasks = replace_tasks
-        self.warnings: list[tuple[str, str]] = []  # (message, path)
+        # (message, path, code): ``copy-no-longer-matches``, or ``copy-unreadable`` for a
+        # copy whose read-back failed (not found damaged).
+        self.warnings: list[tuple[str, str, str]] = []
         self.found_wrong: list[FoundWrong] = []
         self.source_digests: dict[str, dict[str, str]] = {}  # by relative path
         # How each of those reads that proved a copy avoided the page cache, by relative path.
@@ -1161,10 +1174,16 @@ def settle(
             # the way be lost.
             stays = check.task_index in card_unlike
             kept = policy is ExistingFilePolicy.KEEP_BOTH and not stays
-            reason = outcome.mismatch or outcome.error or "differs"
             # A read that failed proves nothing of the bytes (EACCES: an intact copy): said
             # as unread, never as no longer matching (what --reverify does is the same).
             unread = _kept_words(check, outcome) == COULD_NOT_READ
+            # A local disk's I/O error: evidence of damage, said as what it is.
+            failing = _kept_words(check, outcome) == IO_ERROR
+            # Replaced by a new copy: the read error's remedy (read access, the drive and
+            # its cable, then again) is not what to do any more.
+            replaced = (unread or failing) and not kept and not stays
+            failed = (outcome.read_failed or outcome.error) if replaced else outcome.error
+            reason = outcome.mismatch or failed or "differs"
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
             if stays:
@@ -1194,15 +1213,19 @@ def settle(
                 # Not yet written: the card is checked against its record as it is read
                 # (``rewrite_reference``); unlike it, nothing is (the file's failure says so).
                 said = f"{reason} (only from {_rewrite_source(stand_in)})"
+            who = _WHO_REPLACES.get(check.kind, "--reverify")
             what = (
-                "copy could not be read back (not found damaged; --reverify writes a new copy "
-                "in place of a copy of ours it cannot read)"
-                if unread and not kept and not stays
+                f"copy could not be read back (not found damaged; {who} writes a new copy in "
+                "place of a copy of ours it cannot read)"
+                if replaced and unread
                 else "copy could not be read back (not found damaged)"
                 if unread
+                else f"copy {IO_ERROR}"
+                if failing
                 else "copy no longer matches"
             )
-            settled.warnings.append((f"{what}, {doing}: {said}", str(check.final_path)))
+            code = UNREADABLE_CODE if unread else FOUND_WRONG_CODE
+            settled.warnings.append((f"{what}, {doing}: {said}", str(check.final_path), code))
             settled.found_wrong.append(
                 FoundWrong(
                     relative,
@@ -1402,9 +1425,10 @@ def found_wrong_warnings(
     files: Sequence[FileResult],
     fed_by: Callable[[str], str] | None = None,
 ) -> list[PreflightItem]:
-    """The job report's warnings (code ``copy-no-longer-matches``) for the copies of ours
-    *found* wrong, each saying what became of it by the end of the run (*files*: the run's
-    results): replaced by a new copy (verified now, or transfer-checked only) from the card
+    """The job report's warnings (code ``copy-no-longer-matches``; ``copy-unreadable`` for
+    a copy whose read-back failed, not found damaged) for the copies of ours *found* wrong,
+    each saying what became of it by the end of the run (*files*: the run's results):
+    replaced by a new copy (verified now, or transfer-checked only) from the card
     (or, *fed_by* given, by a file's path: what fed it, a fast copy standing for the absent
     card), or not replaced (why). The terminal said so as each was found; the saved reports
     (JSON, HTML, PDF) say it here, so that whoever reads them sees that a copy was damaged."""
@@ -1433,13 +1457,13 @@ def found_wrong_warnings(
             became = f"NOT replaced: {result.error or 'copying it again failed'}"
         else:
             became = "NOT replaced: the run was cancelled before the new copy was verified"
+        unread = wrong.unread == COULD_NOT_READ
         items.append(
             PreflightItem(
-                PreflightCode.COPY_NO_LONGER_MATCHES,
+                PreflightCode.COPY_UNREADABLE if unread else PreflightCode.COPY_NO_LONGER_MATCHES,
                 Path(wrong.final_path),  # an S3 stand-in: the card layer shows its URL
                 shown(
-                    f"{UNREAD_FOUND if wrong.unread == COULD_NOT_READ else 'copy found damaged: '}"
-                    f"{wrong.reason}; {became}"
+                    f"{UNREAD_FOUND if unread else 'copy found damaged: '}{wrong.reason}; {became}"
                 ),
                 wrong.destination_index,
             )
@@ -1453,14 +1477,31 @@ def _kept_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
     without reading it."""
     if found_wrong_unread(check):
         return "is not the copy its ledger recorded (its size changed: not read back)"
-    return COULD_NOT_READ if outcome.error and not outcome.mismatch else ""
+    if not outcome.error or outcome.mismatch:
+        return ""
+    return IO_ERROR if outcome.read_damaged else COULD_NOT_READ
+
+
+#: Which run writes a new copy in place of a copy of ours it cannot read, by the check's
+#: kind (README: "--reverify", and a run asking more than the ledger records).
+_WHO_REPLACES = {
+    CheckKind.REVERIFY: "--reverify",
+    CheckKind.UPGRADE: "a run that asks a stricter --verify than its ledger records",
+}
 
 
 #: What a copy of ours is whose read-back failed (:func:`_kept_words`): unread, not wrong.
 COULD_NOT_READ = "could not be read back"
+#: What a copy of ours is whose read-back failed with a local disk's I/O error (EIO,
+#: EBADMSG): evidence of damage, a copy found wrong (``copy-no-longer-matches``).
+IO_ERROR = "could not be read back: I/O error (the disk may be failing)"
 #: How the ``copy-no-longer-matches`` warning of such a copy begins (the summary's
 #: ``COPY UNREADABLE`` line; every other one begins "copy found damaged: ").
 UNREAD_FOUND = "copy could not be read back (not found damaged): "
+#: The codes of the warnings of a copy of ours found wrong, and of one whose read-back failed
+#: (``PreflightCode``'s values; what readers tell them apart by, never the words).
+FOUND_WRONG_CODE = "copy-no-longer-matches"
+UNREADABLE_CODE = "copy-unreadable"
 
 
 def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str:

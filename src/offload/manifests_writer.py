@@ -1090,9 +1090,9 @@ def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHi
         )
     return (
         f"{whose} ASC MHL history ({source}) is not carried on to {root}: {why}. The "
-        "history there is continued by offload-ai's generations, which list every file "
-        f"verified there, those {whose} later generations record included (each checked "
-        f"against {whose} history while it was read); {whose} own generations stay on "
+        "history there is continued by offload-ai's generations, each listing the files "
+        f"its run hashed there (those {whose} later generations record are checked "
+        f"against {whose} history as they are read); {whose} own generations stay on "
         f"{holder} (offload into a new folder to carry them whole)"
     )
 
@@ -1786,12 +1786,13 @@ def _kinds_lacking(
                 gaps.append(
                     f"the ASC MHL history on {root} holds {_whose(records)[0]} own "
                     "generations only, "
-                    "though its ledger records files verified there: an earlier run stopped "
+                    "though its ledger records files copied there: an earlier run stopped "
                     "before writing its manifests; a new generation records the transfer "
-                    "(its ignore list hiding the copy root's state); the copies it verified, "
-                    "not re-read now, stay recorded by those generations, and a file they do "
-                    "not record is listed with the digests and date of the earlier run's "
-                    "verification, from its ledger"
+                    "(its ignore list hiding the copy root's state); a file those generations "
+                    "record, not re-read now, stays recorded by them alone (the card's record "
+                    "of its file, not of the copy there), and a file they do not record is "
+                    "listed with the digests and date its ledger records for the earlier "
+                    "run's check (verified, or transfer-checked only)"
                 )
             elif unheld is not None and _in_other_formats(destination, history, unheld):
                 lacking.add(MhlKind.ASCMHL)
@@ -1808,7 +1809,7 @@ def _kinds_lacking(
                     "as verified, though its ledger does"
                     if history.exists
                     else f"there is no ASC MHL history on {root}, though its ledger records "
-                    f"files verified there ({printable_name(unheld)}, ...)"
+                    f"files copied there ({printable_name(unheld)}, ...)"
                 )
                 if (
                     history.exists
@@ -1841,9 +1842,10 @@ def _kinds_lacking(
                         "or the history was changed since)"
                     )
                 gaps.append(
-                    f"{what}: {why}; a new generation records each file verified there "
-                    "that the history does not record, with the digests and date of the "
-                    "earlier run's verification, from its ledger (not re-read now)"
+                    f"{what}: {why}; a new generation records each file its ledger records "
+                    "there that the history does not record, with the digests and date the "
+                    "ledger records for the earlier run's check (verified, or "
+                    "transfer-checked only; not re-read now)"
                 )
         if (
             MhlKind.ASCMHL not in lacking

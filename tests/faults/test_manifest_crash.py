@@ -514,6 +514,8 @@ def test_card_history_carried_but_no_transfer_generation_is_completed(
     code, output = offload("copy", card, dest)
     assert code == 0, output
     assert "holds the card's own generations only" in output, output
+    flat = " ".join(output.split())  # the card's generations, not of the copies there
+    assert "(the card's record of its file, not of the copy there)" in flat, flat
     manifests = sorted((root / "ascmhl").glob("*.mhl"))
     assert len(manifests) == 2
     assert manifests[0].read_bytes() == next((card / "ascmhl").glob("*.mhl")).read_bytes()

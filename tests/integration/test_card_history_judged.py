@@ -304,6 +304,11 @@ def test_a_card_history_grown_since_an_offload_leaves_the_destination_history_co
     assert code == 0, out
     assert "manifest not written" not in out
     assert "is not carried on to" in out and card_later in out, out
+    # A generation lists what its run hashed (a.mov, trusted, is in none of ours since the
+    # first): never "every file verified there".
+    flat = " ".join(out.split())
+    assert "list every file verified there" not in flat, flat
+    assert "each listing the files its run hashed there" in flat, flat
     copy = raid / "C4"
     history = read_history(copy)
     assert [g.tool_name for g in history.generations] == ["ascmhl", "offload-ai", "offload-ai"]

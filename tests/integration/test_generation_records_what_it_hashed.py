@@ -90,5 +90,24 @@ def test_copies_no_history_records_are_listed_original_from_the_ledger(
     assert code == 0, err
     (only,) = listed_actions(dest / card.name)
     assert only == {path: {"original"} for path in CLIPS}
-    assert "digests and date of the earlier run's verification, from its ledger" in err
+    assert "with the digests and date the ledger records for the earlier run's check" in err
     judged_clean(judge, dest / card.name, 3)
+
+
+def test_transfer_checked_copies_no_history_records_are_not_called_verified(
+    tmp_path: Path,
+) -> None:
+    """``--verify transfer --mhl none``, then a transfer re-run: the gap's warning says what
+    the ledger records (files copied there, the earlier run's check), never "files verified
+    there" nor "the earlier run's verification" of copies only transfer-checked."""
+    card = three_clip_card(tmp_path / "cards")
+    dest = tmp_path / "T"
+    dest.mkdir()
+    transfer = ("--verify", "transfer")
+    code, err = copy_with_reports_in(tmp_path, *transfer, "--mhl", "none", str(card), str(dest))
+    assert code == 0, err
+    code, err = copy_with_reports_in(tmp_path, *transfer, str(card), str(dest))
+    assert code == 0, err
+    flat = " ".join(err.split())
+    assert "files verified there" not in flat and "run's verification" not in flat, flat
+    assert "ledger records files copied there" in flat, flat

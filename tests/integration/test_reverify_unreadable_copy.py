@@ -6,8 +6,10 @@ copy from the card written in its place, verified, and said so."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from support.cards import clips_card
 from support.nobody import WITHOUT_DAC
 from support.offload_cli import offloaded_card, run_offload
 from support.requirements import require_root, require_tool
@@ -42,3 +44,41 @@ def test_a_copy_reverify_cannot_read_is_unreadable_not_damaged(tmp_path: Path) -
         and "replaced by a new copy from the card, verified now" in flat
     ), flat
     assert copy.read_bytes() == (tmp_path / "A001" / "CLIPS" / "A001C001.mov").read_bytes()
+    # ``offload history`` tells it apart by the warning's code, never its words: an intact
+    # copy it could not read and replaced is no damaged copy.
+    listed = run_offload("history", "--json", "--report-dir", tmp_path / "jobs")
+    assert listed.returncode == 0, listed.stderr
+    results = [entry["result"] for entry in json.loads(listed.stdout)]
+    assert "verified, 1 unreadable copy replaced" in results, results
+    assert not any("damaged" in result for result in results), results
+
+
+def test_a_transfer_checked_copy_a_full_run_cannot_read_is_replaced_in_its_words(
+    tmp_path: Path,
+) -> None:
+    """A plain (full) run upgrading a transfer-checked copy of ours it cannot read: named
+    unreadable, replaced, in the words of that run (not --reverify's), and without the read
+    error's remedy (read access, then again) once replaced. Before: "--reverify writes a new
+    copy ..." and "give this user read access to it, then run the same command again" beside
+    "replaced by a new copy from the card"."""
+    require_root("a mode that stops root once its capabilities are dropped")
+    require_tool("setpriv")
+    card = clips_card(tmp_path, 2, 40_000, clip="A001C{:03d}.mov")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    jobs = tmp_path / "jobs"
+    first = run_offload("copy", "-q", "--verify", "transfer", "--report-dir", jobs, card, disk)
+    assert first.returncode == 0, first.stderr
+    copy = disk / "A001" / "CLIPS" / "A001C001.mov"
+    copy.chmod(0)
+    done = run_offload("copy", "--report-dir", jobs, card, disk, prefix=WITHOUT_DAC)
+    flat = " ".join(done.stderr.split())
+    assert done.returncode == 0, done.stderr
+    assert (
+        "copy could not be read back (not found damaged; a run that asks a stricter --verify "
+        "than its ledger records writes a new copy in place of a copy of ours it cannot "
+        f"read), copying it again: cannot read {copy}: Permission denied"
+    ) in flat, flat
+    assert "--reverify writes" not in flat and "give this user read access" not in flat, flat
+    assert "replaced by a new copy from the card, verified now" in flat, flat
+    assert copy.read_bytes() == (card / "CLIPS" / "A001C001.mov").read_bytes()

@@ -176,14 +176,15 @@ def test_an_object_already_there_whose_get_is_refused_is_unreadable_not_adopted(
 
 
 @pytest.mark.fault
-def test_a_local_copy_that_cannot_be_read_is_still_found_wrong_and_copied_again(
+def test_a_local_copy_whose_read_fails_with_eio_is_found_damaged_and_copied_again(
     tmp_path, faulty_fs
 ) -> None:  # type: ignore[no-untyped-def]
-    """The local counterpart, unchanged: ``--reverify`` of a copy on a drive whose read
-    fails (EIO from a real FUSE filesystem, once) is a copy of ours found wrong, named so
-    and copied again, renamed over it once verified (a disk's read error is the copy's
-    own), never "unreadable, not found wrong"; said as a copy that could not be read back,
-    never as one that no longer matches."""
+    """The local counterpart: ``--reverify`` of a copy on a drive whose read fails (EIO from
+    a real FUSE filesystem, once) is a copy of ours found wrong (a local disk's I/O error is
+    evidence of damage, the copy's own), named so and copied again, renamed over it once
+    verified: said as a copy that could not be read back for an I/O error (the disk may be
+    failing), never "not found damaged" (EACCES's words) nor as one that no longer matches.
+    Before: "(not found damaged; --reverify writes a new copy ...)"."""
     import errno
 
     card = make_card(tmp_path, CARD)
@@ -197,10 +198,12 @@ def test_a_local_copy_that_cannot_be_read_is_still_found_wrong_and_copied_again(
     flat = " ".join(err.split())
     copy = drive.mountpoint / "A001/CLIPS/A001C001.mov"
     assert (
-        "WARNING: copy could not be read back (not found damaged; --reverify writes a new "
-        f"copy in place of a copy of ours it cannot read), copying it again: cannot read {copy}:"
+        "WARNING: copy could not be read back: I/O error (the disk may be failing), copying "
+        f"it again: cannot read {copy}: Input/output error"
     ) in flat, flat
-    assert "unreadable, not found wrong" not in flat, flat
+    assert "not found damaged" not in flat and "no longer matches" not in flat, flat
+    assert "check the drive and its cable" not in flat, flat  # replaced: not what to do
+    assert f"COPY FOUND DAMAGED: cannot read {copy}: Input/output error" in flat, flat
     result = _clip_result(_last_report(tmp_path))
     assert result["status"] == "verified" and result["action"] == "copied", result
     assert copy.read_bytes() == (card / "CLIPS/A001C001.mov").read_bytes()

@@ -1027,3 +1027,12 @@ def test_a_name_not_utf8_is_refused_once_in_one_spelling(tmp_path: Path) -> None
             refused.message
         ), refused.message
         assert "udc" not in refused.message
+
+
+def test_existing_says_the_found_wrong_codes_preflight_code_names() -> None:
+    """``existing`` names the codes of a copy found wrong and of one it could not read as
+    strings (it imports ``offload.plan`` lazily): they are ``PreflightCode``'s."""
+    from offload import existing
+
+    assert PreflightCode.COPY_NO_LONGER_MATCHES.value == existing.FOUND_WRONG_CODE
+    assert PreflightCode.COPY_UNREADABLE.value == existing.UNREADABLE_CODE

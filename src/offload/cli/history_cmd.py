@@ -386,6 +386,24 @@ def _stopped_after_check(data: dict[str, Any]) -> bool:
     )
 
 
+def _found_words(data: dict[str, Any], code: str, kind: str) -> str:
+    """ ", N <kind> copies replaced" (and ", N <kind> copies kept beside new ones") for the
+    copies of ours a run found wrong, its warnings of *code*, or "" when there are none."""
+    found = [
+        str(warning.get("message") or "")
+        for warning in data.get("warnings") or []
+        if isinstance(warning, dict) and warning.get("code") == code
+    ]
+    # With --keep-both such a copy is kept and the new one written beside it: its warning
+    # says so (existing.found_wrong_warnings), and it was not replaced.
+    kept = sum(1 for message in found if KEPT_BESIDE in message)
+    replaced = len(found) - kept
+    words = f", {replaced} {kind} cop{'y' if replaced == 1 else 'ies'} replaced" if replaced else ""
+    if kept:
+        words += f", {kept} {kind} cop{'y' if kept == 1 else 'ies'} kept beside new ones"
+    return words
+
+
 def _result(data: dict[str, Any]) -> str:
     """What the run proved, from its exit code and the states of its copies (never from
     the ``--verify`` asked alone: a re-run may read nothing back, trusting every copy);
@@ -395,19 +413,14 @@ def _result(data: dict[str, Any]) -> str:
     # of the copies.
     then = next((end for end in (_THEN_FAILED, _THEN_STOPPED) if result.endswith(end)), "")
     result = result.removesuffix(then) if then else result
-    found = [
-        str(warning.get("message") or "")
-        for warning in data.get("warnings") or []
-        if isinstance(warning, dict) and warning.get("code") == "copy-no-longer-matches"
-    ]
-    # With --keep-both a damaged copy is kept and the new one written beside it: its
-    # warning says so (existing.found_wrong_warnings), and it was not replaced.
-    kept = sum(1 for message in found if KEPT_BESIDE in message)
-    damaged = len(found) - kept
-    if damaged and data.get("exit_code") == 0:  # exit 0: each one replaced, proven
-        result += f", {damaged} damaged cop{'y' if damaged == 1 else 'ies'} replaced"
-    if kept and data.get("exit_code") == 0:  # exit 0: each new copy beside it proven
-        result += f", {kept} damaged cop{'y' if kept == 1 else 'ies'} kept beside new ones"
+    if data.get("exit_code") == 0:  # exit 0: each one replaced, or each new copy beside
+        # it, proven. A copy whose read-back failed (``copy-unreadable``: EACCES, an intact
+        # copy) is told apart by its code, never counted as damaged.
+        for code, kind in (
+            ("copy-no-longer-matches", "damaged"),
+            ("copy-unreadable", "unreadable"),
+        ):
+            result += _found_words(data, code, kind)
     # Card files --keep-both copied beside a file kept at their names (the terminal's
     # KEPT BOTH line, ``existing-kept-beside``: its ``count`` says a destination's).
     beside = _kept_beside(data)

@@ -157,6 +157,10 @@ class PreflightCode(StrEnum):
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)
     # found wrong, with what became of it (offload.existing.found_wrong_warnings).
     COPY_NO_LONGER_MATCHES = "copy-no-longer-matches"
+    # Not a preflight finding: a copy of ours whose read-back failed (EACCES: an intact
+    # copy, not found damaged), with what became of it (found_wrong_warnings, as above): a
+    # code of its own, so that a reader (``offload history``) never counts it as damaged.
+    COPY_UNREADABLE = "copy-unreadable"
     # Not a preflight finding: a cascade re-run without its card read a fast copy standing
     # in for it unlike the card's digests (offload.cascade_refeed.Revoker.found), said live
     # as it is found; the job report's ``folder_errors`` holds the same line (the terminal

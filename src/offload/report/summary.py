@@ -907,7 +907,7 @@ def _replaced_lines(report: OffloadReport) -> list[str]:
 
 # How every ``copy-no-longer-matches`` warning begins (``existing.found_wrong_warnings``).
 _FOUND_DAMAGED = "copy found damaged: "
-# How the line of a copy whose read-back failed begins (``existing.UNREAD_FOUND``).
+# How the line of a copy whose read-back failed (``copy-unreadable``) begins.
 _UNREAD_LINE = "COPY UNREADABLE (not found damaged): "
 # Lines of those named at most, as page 1 of the HTML/PDF (``content._capped_warnings``).
 _DAMAGED_SHOWN = 20
@@ -917,16 +917,18 @@ def _damaged_lines(report: OffloadReport) -> list[str]:
     """A ``COPY FOUND DAMAGED:`` line per copy of ours this run found wrong (``--reverify``,
     a stricter --verify), saying what became of it: replaced by a new copy (verified now or
     transfer-checked), kept beside one (--keep-both) or NOT replaced, the job report's
-    ``copy-no-longer-matches`` warning; 20 at most, then a count. Before, only the WARNING
+    ``copy-no-longer-matches`` warning (a copy whose read-back failed, ``copy-unreadable``:
+    a ``COPY UNREADABLE`` line); 20 at most, then a count. Before, only the WARNING
     printed as it was found ("copying it again") and the saved reports said so; the
     summary said nothing of it, an "ok" row beside it."""
-    code = PreflightCode.COPY_NO_LONGER_MATCHES.value
-    found = [w for w in report.warnings if w.code == code]
+    unreadable = PreflightCode.COPY_UNREADABLE.value
+    codes = (PreflightCode.COPY_NO_LONGER_MATCHES.value, unreadable)
+    found = [w for w in report.warnings if w.code in codes]
     # A copy whose read-back failed (EACCES: an intact copy) is named unreadable, never
-    # damaged (``existing.UNREAD_FOUND``).
+    # damaged: told by its warning's code.
     lines = [
         f"{_UNREAD_LINE}{printable_line(w.message.removeprefix(UNREAD_FOUND))}"
-        if w.message.startswith(UNREAD_FOUND)
+        if w.code == unreadable
         else f"COPY FOUND DAMAGED: {printable_line(w.message.removeprefix(_FOUND_DAMAGED))}"
         for w in found[:_DAMAGED_SHOWN]
     ]
