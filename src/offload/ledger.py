@@ -440,17 +440,28 @@ def _torn(last: str) -> str:
     return ""
 
 
-def _fragment_path(fragment: str) -> str:
+def _fragment_path(fragment: str) -> tuple[str, str]:
     """The relative path a torn line's fragment records, where its text holds all of it
-    (``"relative_path"`` comes first in every line); else ""."""
+    (``"relative_path"`` comes first in every line; else ""), and its state where the
+    text holds that too (it comes second; else "")."""
     head = '{"relative_path": '
     if not fragment.startswith(head):
-        return ""
+        return "", ""
+    decoder = json.JSONDecoder()
     try:
-        value, _ = json.JSONDecoder().raw_decode(fragment, len(head))
+        value, end = decoder.raw_decode(fragment, len(head))
     except ValueError:
-        return ""
-    return value if isinstance(value, str) else ""
+        return "", ""
+    if not isinstance(value, str):
+        return "", ""
+    after = ', "state": '
+    if not fragment.startswith(after, end):
+        return value, ""
+    try:
+        state, _ = decoder.raw_decode(fragment, end + len(after))
+    except ValueError:
+        return value, ""
+    return value, state if isinstance(state, str) else ""
 
 
 def _identity_of(path: str) -> tuple[int, int] | None:
@@ -531,17 +542,47 @@ class Ledger:
             yield from handle  # (in C: a Python loop a line was ~2 ms more at 50,000)
             self.torn_line = _torn_tail(handle.fileno())
 
-    def torn_words(self) -> str:
+    def torn_words(self, latest: Mapping[str, LedgerEntry]) -> str:
         """What a run says once of a ledger whose last line is torn (``torn_line``): that a
-        run stopped while writing it, which copy it was recording where its fragment names
-        it, and what becomes of that copy (read back by ``offload copy``, never trusted)."""
-        path = _fragment_path(self.torn_line)
-        which = f" (it was recording {path})" if path else ""
+        run stopped while writing it, which copy it was recording (or revoking) where its
+        fragment names it, and what becomes of that copy as *latest* (``load``, this
+        ledger's last entry per path, the torn line skipped) stands: the path's earlier
+        entry still vouches for it where one stands (a torn revocation then lost: said so),
+        else ``offload copy`` reads it back, never trusting it."""
+        path, state = _fragment_path(self.torn_line)
+        if not path:
+            return (
+                f"{self.path} ends in an incomplete line: a run stopped while writing it, and "
+                "that line vouches for nothing; the copy it was recording is trusted by its "
+                "path's earlier entry where one stands, else `offload copy` of the card reads "
+                "it back (adopted if equal to the card's file, else refused)"
+            )
+        earlier = latest.get(path)
+        if earlier is None or earlier.state == "revoked":
+            return (
+                f"{self.path} ends in an incomplete line (it was recording {path}): a run "
+                "stopped while writing it, and that line vouches for nothing; `offload copy` "
+                "of the card reads that copy back (adopted if equal to the card's file, else "
+                "refused), never trusting it"
+            )
+        verb, when = proven_when(earlier)
+        stands = f"{path}'s earlier entry ({verb}{when}) still stands"
+        if state == "revoked":
+            # Its revocation lost: the copy a check found wrong (or could not read) is
+            # trusted again by the entry it meant to end. Said, with what finds it again.
+            return (
+                f"{self.path} ends in an incomplete line (it was revoking {path}): a run "
+                f"stopped while writing it, so that copy is not revoked and {stands}: "
+                "`offload copy` trusts it as that entry records it (read back only where it "
+                "shows a change since), although the run revoking it found it wrong or "
+                f"unreadable; `offload verify {self.copy_root}` checks it again, `offload "
+                "copy --reverify` reads it back"
+            )
         return (
-            f"{self.path} ends in an incomplete line{which}: a run stopped while writing it, "
-            "and that line vouches for nothing; `offload copy` of the card reads "
-            f"{'that copy' if path else 'the copy it was recording'} back (adopted if equal "
-            "to the card's file, else refused), never trusting it"
+            f"{self.path} ends in an incomplete line (it was recording {path}): a run "
+            f"stopped while writing it, and that line vouches for nothing; {stands}: "
+            "`offload copy` of the card trusts that copy as it did before (`--reverify` "
+            "reads it back)"
         )
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
