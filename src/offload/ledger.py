@@ -53,7 +53,9 @@ very file (``same_file``): a clone of the copy root (``cp -a``, ``rsync -a``: it
 copied along, each file's name, size and date kept) or a file put in its place has
 another inode, and is read back like a copy no ledger vouches for; our copy written over in
 place (or its metadata changed) keeps its inode, another change time, and is re-read as
-ours (``recorded_file``). The same drive mounted again, at any path, keeps both. An entry
+ours (``recorded_file``). The same drive mounted again, at any path, keeps both; seen
+through a mount that makes inode numbers up (``rclone mount``, sshfs without ``use_ino``),
+they are not compared (``Ledger.keeps_identity`` of the mount read through). An entry
 without them (another filesystem, an older version's) is trusted on the quick check alone,
 as before; an older version skips a line with them.
 
@@ -691,7 +693,12 @@ class Ledger:
 
     def keeps_identity(self) -> bool:
         """Whether the copy root's filesystem keeps a file's inode number and change time
-        across mounts (``IDENTITY_KEPT``), looked up once (``detect_filesystem``)."""
+        across mounts (``IDENTITY_KEPT``), looked up once (``detect_filesystem``). Asked
+        before recording them, and before an entry that recorded them is compared with
+        the file there now (``recorded_file``, ``other_file``, only when they differ): a
+        copy root on ext4 seen through a mount that makes inode numbers up (``rclone
+        mount``, sshfs without ``-o use_ino``, a share) holds the very files its entries
+        recorded, under other numbers; there the quick check alone, as on exFAT."""
         kept = self._keeps_identity
         if kept is None:
             from offload.plan.filesystem import detect_filesystem
@@ -947,7 +954,7 @@ class Ledger:
         st = self._at_its_name(entry, listing)
         if st is None or not self.as_recorded(st, size_bytes, mtime_ns):
             return None
-        if same_file(entry, st):
+        if same_file(entry, st) or not self.keeps_identity():
             return entry, ""
         return entry, "touched" if st.st_ino == entry.inode else "clone"
 
@@ -1042,6 +1049,7 @@ class Ledger:
             st is None
             or not self.as_recorded(st, entry.size_bytes, entry.mtime_ns)
             or same_file(entry, st)
+            or not self.keeps_identity()
         ):
             return ""
         return "touched" if st.st_ino == entry.inode else "clone"
