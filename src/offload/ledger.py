@@ -216,7 +216,9 @@ _WHEN_SET = (
 # The filesystems (``detect_filesystem``: the type, or a FUSE drive's own) that keep a
 # file's inode number and change time as they were across an unmount and a mount: a copy's
 # entry records both there (``Ledger.identified``). Found with real mounts (ext4, xfs,
-# btrfs, ntfs-3g: both kept; a cp -a or rsync -a clone has others). Not exfat-fuse nor
+# btrfs, ntfs-3g: both kept; a cp -a or rsync -a clone has others). tmpfs keeps nothing
+# across a remount, its files gone with it: both kept while it is mounted. A block-level
+# copy (dd of the drive, a btrfs or LVM snapshot) keeps both: not told apart. Not exfat-fuse nor
 # fusefat (an inode number is the order a mount looked files up in, the change time the
 # modification time), nor a network share: nothing recorded there, the quick check alone.
 IDENTITY_KEPT = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "ntfs", "ntfs3", "tmpfs"})
@@ -404,7 +406,12 @@ def same_file(entry: LedgerEntry, st: os.stat_result) -> bool:
     (``Ledger.identified``: the inode number and change time ``stat`` gave then): a clone
     (``cp -a``, ``rsync -a``: a new inode, a new change time), a file put in its place, one
     whose metadata changed since (``chmod``, a link added) is not. An entry recording none
-    (another filesystem, a version before the keys): True, the quick check alone."""
+    (another filesystem, a version before the keys): True, the quick check alone.
+
+    ext4 gives a freed inode number to the next file made: a file put in place of a deleted
+    copy may get the recorded number back, and is then told "touched" (our copy changed
+    since: re-read from the card, replaced if it differs), not "clone": read back either
+    way, never trusted."""
     if not entry.inode:
         return True
     return st.st_ino == entry.inode and st.st_ctime_ns == entry.ctime_ns
