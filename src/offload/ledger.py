@@ -915,12 +915,10 @@ class Ledger:
         algorithms: Sequence[str],
         entries: dict[str, LedgerEntry],
         listing: FolderListings | None = None,
-        any_file: bool = False,
     ) -> LedgerEntry | None:
         """The entry of a copy this ledger recorded (verified or transfer-checked, by any
         mode) that is still there as recorded (a regular file of the recorded size and
-        mtime, the very file it recorded: ``same_file``; *any_file*: or another of that
-        size and mtime, for a run that reads every such copy back, ``--reverify``), or None.
+        mtime, the very file it recorded: ``same_file``), or None.
         Its digests are what the copy held when it was recorded: a
         stricter run can read the copy back against them. *listing*: the plan's listings
         of this copy root's folders, which answer the ``lstat``s (``_at_its_name``)."""
@@ -935,7 +933,7 @@ class Ledger:
         if found is None:
             return None
         entry, other = found
-        return entry if any_file or not other else None
+        return None if other else entry
 
     def recorded_file(
         self,
