@@ -1693,8 +1693,10 @@ def _plan(
             warnings=[item.as_dict() for item in checked.warnings],
         )
     if torn := [
-        PreflightItem(PreflightCode.LEDGER_TORN_LINE, ledger.path, ledger.torn_words(), plan.index)
-        for plan, ledger in zip(plans, ledgers, strict=True)
+        PreflightItem(
+            PreflightCode.LEDGER_TORN_LINE, ledger.path, ledger.torn_words(read.latest), plan.index
+        )
+        for plan, ledger, read in zip(plans, ledgers, loaded, strict=True)
         if ledger.torn_line
     ]:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *torn))

@@ -1140,8 +1140,12 @@ def settle(
                     f"{check.final_path} already exists with other content; "
                     f"{check.other_card}; not overwritten ({remedies.another_card()})"
                 )
-            elif policy is ExistingFilePolicy.FAIL and (
-                recorded := _recorded_as_card(check, outcome, ledgers, histories)
+            elif (
+                policy is ExistingFilePolicy.FAIL
+                # A clone's ledger entry (``ledger.same_file``) vouches for another file:
+                # its words below, not "no ledger entry there records it".
+                and check.ledger_entry not in _NOT_THE_FILE_VERIFIED
+                and (recorded := _recorded_as_card(check, outcome, ledgers, histories))
             ):
                 # No ledger vouches for it (deleted, lost), but the copy root's own history
                 # records the card's content at its path: a damaged copy, not another file.

@@ -53,7 +53,9 @@ very file (``same_file``): a clone of the copy root (``cp -a``, ``rsync -a``: it
 copied along, each file's name, size and date kept) or a file put in its place has
 another inode, and is read back like a copy no ledger vouches for; our copy written over in
 place (or its metadata changed) keeps its inode, another change time, and is re-read as
-ours (``recorded_file``). The same drive mounted again, at any path, keeps both. An entry
+ours (``recorded_file``). The same drive mounted again, at any path, keeps both; seen
+through a mount that makes inode numbers up (``rclone mount``, sshfs without ``use_ino``),
+they are not compared (``Ledger.keeps_identity`` of the mount read through). An entry
 without them (another filesystem, an older version's) is trusted on the quick check alone,
 as before; an older version skips a line with them.
 
@@ -214,7 +216,9 @@ _WHEN_SET = (
 # The filesystems (``detect_filesystem``: the type, or a FUSE drive's own) that keep a
 # file's inode number and change time as they were across an unmount and a mount: a copy's
 # entry records both there (``Ledger.identified``). Found with real mounts (ext4, xfs,
-# btrfs, ntfs-3g: both kept; a cp -a or rsync -a clone has others). Not exfat-fuse nor
+# btrfs, ntfs-3g: both kept; a cp -a or rsync -a clone has others). tmpfs keeps nothing
+# across a remount, its files gone with it: both kept while it is mounted. A block-level
+# copy (dd of the drive, a btrfs or LVM snapshot) keeps both: not told apart. Not exfat-fuse nor
 # fusefat (an inode number is the order a mount looked files up in, the change time the
 # modification time), nor a network share: nothing recorded there, the quick check alone.
 IDENTITY_KEPT = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "ntfs", "ntfs3", "tmpfs"})
@@ -402,7 +406,12 @@ def same_file(entry: LedgerEntry, st: os.stat_result) -> bool:
     (``Ledger.identified``: the inode number and change time ``stat`` gave then): a clone
     (``cp -a``, ``rsync -a``: a new inode, a new change time), a file put in its place, one
     whose metadata changed since (``chmod``, a link added) is not. An entry recording none
-    (another filesystem, a version before the keys): True, the quick check alone."""
+    (another filesystem, a version before the keys): True, the quick check alone.
+
+    ext4 gives a freed inode number to the next file made: a file put in place of a deleted
+    copy may get the recorded number back, and is then told "touched" (our copy changed
+    since: re-read from the card, replaced if it differs), not "clone": read back either
+    way, never trusted."""
     if not entry.inode:
         return True
     return st.st_ino == entry.inode and st.st_ctime_ns == entry.ctime_ns
@@ -440,17 +449,28 @@ def _torn(last: str) -> str:
     return ""
 
 
-def _fragment_path(fragment: str) -> str:
+def _fragment_path(fragment: str) -> tuple[str, str]:
     """The relative path a torn line's fragment records, where its text holds all of it
-    (``"relative_path"`` comes first in every line); else ""."""
+    (``"relative_path"`` comes first in every line; else ""), and its state where the
+    text holds that too (it comes second; else "")."""
     head = '{"relative_path": '
     if not fragment.startswith(head):
-        return ""
+        return "", ""
+    decoder = json.JSONDecoder()
     try:
-        value, _ = json.JSONDecoder().raw_decode(fragment, len(head))
+        value, end = decoder.raw_decode(fragment, len(head))
     except ValueError:
-        return ""
-    return value if isinstance(value, str) else ""
+        return "", ""
+    if not isinstance(value, str):
+        return "", ""
+    after = ', "state": '
+    if not fragment.startswith(after, end):
+        return value, ""
+    try:
+        state, _ = decoder.raw_decode(fragment, end + len(after))
+    except ValueError:
+        return value, ""
+    return value, state if isinstance(state, str) else ""
 
 
 def _identity_of(path: str) -> tuple[int, int] | None:
@@ -531,17 +551,47 @@ class Ledger:
             yield from handle  # (in C: a Python loop a line was ~2 ms more at 50,000)
             self.torn_line = _torn_tail(handle.fileno())
 
-    def torn_words(self) -> str:
+    def torn_words(self, latest: Mapping[str, LedgerEntry]) -> str:
         """What a run says once of a ledger whose last line is torn (``torn_line``): that a
-        run stopped while writing it, which copy it was recording where its fragment names
-        it, and what becomes of that copy (read back by ``offload copy``, never trusted)."""
-        path = _fragment_path(self.torn_line)
-        which = f" (it was recording {path})" if path else ""
+        run stopped while writing it, which copy it was recording (or revoking) where its
+        fragment names it, and what becomes of that copy as *latest* (``load``, this
+        ledger's last entry per path, the torn line skipped) stands: the path's earlier
+        entry still vouches for it where one stands (a torn revocation then lost: said so),
+        else ``offload copy`` reads it back, never trusting it."""
+        path, state = _fragment_path(self.torn_line)
+        if not path:
+            return (
+                f"{self.path} ends in an incomplete line: a run stopped while writing it, and "
+                "that line vouches for nothing; the copy it was recording is trusted by its "
+                "path's earlier entry where one stands, else `offload copy` of the card reads "
+                "it back (adopted if equal to the card's file, else refused)"
+            )
+        earlier = latest.get(path)
+        if earlier is None or earlier.state == "revoked":
+            return (
+                f"{self.path} ends in an incomplete line (it was recording {path}): a run "
+                "stopped while writing it, and that line vouches for nothing; `offload copy` "
+                "of the card reads that copy back (adopted if equal to the card's file, else "
+                "refused), never trusting it"
+            )
+        verb, when = proven_when(earlier)
+        stands = f"{path}'s earlier entry ({verb}{when}) still stands"
+        if state == "revoked":
+            # Its revocation lost: the copy a check found wrong (or could not read) is
+            # trusted again by the entry it meant to end. Said, with what finds it again.
+            return (
+                f"{self.path} ends in an incomplete line (it was revoking {path}): a run "
+                f"stopped while writing it, so that copy is not revoked and {stands}: "
+                "`offload copy` trusts it as that entry records it (read back only where it "
+                "shows a change since), although the run revoking it found it wrong or "
+                f"unreadable; `offload verify {self.copy_root}` checks it again, `offload "
+                "copy --reverify` reads it back"
+            )
         return (
-            f"{self.path} ends in an incomplete line{which}: a run stopped while writing it, "
-            "and that line vouches for nothing; `offload copy` of the card reads "
-            f"{'that copy' if path else 'the copy it was recording'} back (adopted if equal "
-            "to the card's file, else refused), never trusting it"
+            f"{self.path} ends in an incomplete line (it was recording {path}): a run "
+            f"stopped while writing it, and that line vouches for nothing; {stands}: "
+            "`offload copy` of the card trusts that copy as it did before (`--reverify` "
+            "reads it back)"
         )
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
@@ -650,7 +700,12 @@ class Ledger:
 
     def keeps_identity(self) -> bool:
         """Whether the copy root's filesystem keeps a file's inode number and change time
-        across mounts (``IDENTITY_KEPT``), looked up once (``detect_filesystem``)."""
+        across mounts (``IDENTITY_KEPT``), looked up once (``detect_filesystem``). Asked
+        before recording them, and before an entry that recorded them is compared with
+        the file there now (``recorded_file``, ``other_file``, only when they differ): a
+        copy root on ext4 seen through a mount that makes inode numbers up (``rclone
+        mount``, sshfs without ``-o use_ino``, a share) holds the very files its entries
+        recorded, under other numbers; there the quick check alone, as on exFAT."""
         kept = self._keeps_identity
         if kept is None:
             from offload.plan.filesystem import detect_filesystem
@@ -860,12 +915,10 @@ class Ledger:
         algorithms: Sequence[str],
         entries: dict[str, LedgerEntry],
         listing: FolderListings | None = None,
-        any_file: bool = False,
     ) -> LedgerEntry | None:
         """The entry of a copy this ledger recorded (verified or transfer-checked, by any
         mode) that is still there as recorded (a regular file of the recorded size and
-        mtime, the very file it recorded: ``same_file``; *any_file*: or another of that
-        size and mtime, for a run that reads every such copy back, ``--reverify``), or None.
+        mtime, the very file it recorded: ``same_file``), or None.
         Its digests are what the copy held when it was recorded: a
         stricter run can read the copy back against them. *listing*: the plan's listings
         of this copy root's folders, which answer the ``lstat``s (``_at_its_name``)."""
@@ -880,7 +933,7 @@ class Ledger:
         if found is None:
             return None
         entry, other = found
-        return entry if any_file or not other else None
+        return None if other else entry
 
     def recorded_file(
         self,
@@ -906,7 +959,7 @@ class Ledger:
         st = self._at_its_name(entry, listing)
         if st is None or not self.as_recorded(st, size_bytes, mtime_ns):
             return None
-        if same_file(entry, st):
+        if same_file(entry, st) or not self.keeps_identity():
             return entry, ""
         return entry, "touched" if st.st_ino == entry.inode else "clone"
 
@@ -1001,6 +1054,7 @@ class Ledger:
             st is None
             or not self.as_recorded(st, entry.size_bytes, entry.mtime_ns)
             or same_file(entry, st)
+            or not self.keeps_identity()
         ):
             return ""
         return "touched" if st.st_ino == entry.inode else "clone"

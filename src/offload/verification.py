@@ -460,9 +460,10 @@ def _against_ledger(
     # Each path's last entry and those of other cards standing beside it (each card's copy
     # under a name of its own, --keep-both): every copy the ledger vouches for, and each
     # copy an earlier check found wrong (``checked_wrong``).
-    entries = checked_wrong(ledger.load_entries().standing())
+    read = ledger.load_entries()
+    entries = checked_wrong(read.standing())
     # Its last line torn (a run stopped while writing it): said once, in the report's notes.
-    torn = (ledger.torn_words(),) if ledger.torn_line else ()
+    torn = (ledger.torn_words(read.latest),) if ledger.torn_line else ()
     recorded: dict[str, tuple[int, dict[str, str]]] = {}
     for entry in entries:
         final = entry.relative_path.rsplit("/", 1)

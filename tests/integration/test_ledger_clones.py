@@ -18,7 +18,7 @@ import pytest
 from integration.test_card_identity import ledger_lines, statuses
 from integration.test_field_filesystems import run
 from support.cards import clips_card, flip_bytes
-from support.mounts import exfat_replugged, ext4_remounted
+from support.mounts import exfat_replugged, ext4_remounted, rclone_view
 from support.offload_cli import newest_report
 
 GOOD, BAD = "CLIPS/C000.mov", "CLIPS/C001.mov"
@@ -84,6 +84,29 @@ def test_a_copy_root_mounted_again_elsewhere_is_still_trusted(
         done = copy_into(tmp_path, card, moved.path / "A001")
 
     assert done.returncode == 0, done.stdout + done.stderr
+    assert set(statuses(report(tmp_path)).values()) == {"verified_earlier"}
+
+
+@pytest.mark.skipif(shutil.which("rclone") is None, reason="rclone not installed")
+def test_a_copy_root_seen_through_a_mount_of_made_up_inodes_is_still_trusted(
+    tmp_path: Path, ext4_loop: Any
+) -> None:
+    # An ext4 copy root viewed through rclone mount (a share, sshfs without use_ino alike):
+    # the very files its entries recorded, under inode numbers the mount makes up.
+    drive = ext4_loop().path
+    card, _ = offloaded(tmp_path, drive)
+    assert all(line["inode"] for line in ledger_lines(drive / "A001"))
+
+    with rclone_view(drive, tmp_path / "view") as view:
+        done = copy_into(tmp_path, card, view.path / "A001")
+
+    # (rclone mount fails the copy root's own report, EIO: the run's exit says that alone.)
+    said = done.stdout + done.stderr
+    assert [line for line in said.splitlines() if "ERROR" in line] == [
+        f"ERROR: cannot write the report into {view.path}/A001/.offload/reports: "
+        "Input/output error (EIO)"
+    ], said
+    assert "not the file an earlier run verified there" not in said
     assert set(statuses(report(tmp_path)).values()) == {"verified_earlier"}
 
 

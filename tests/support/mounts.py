@@ -573,6 +573,21 @@ def ntfs_image_mount(path: Path, size_bytes: int) -> Iterator[Mount]:
 
 
 @contextlib.contextmanager
+def rclone_view(backing: Path, path: Path) -> Iterator[Mount]:
+    """Mount a view of the folder *backing* at *path* with ``rclone mount`` (type
+    ``fuse.rclone``; no config: its local backend; writes cached beside *path*, so a file
+    can be appended to): the same files, under inode numbers
+    rclone makes up, as a share or a cloud mount shows them."""
+    if which("rclone") is None:
+        raise MountError("rclone not found")
+    path.mkdir(parents=True, exist_ok=True)
+    argv = ["rclone", "mount", "--config", "/dev/null", "--vfs-cache-mode", "writes"]
+    argv += ["--cache-dir", str(path.with_name(path.name + ".cache")), str(backing), str(path)]
+    with _fuse_daemon(argv, path):
+        yield Mount(path, "fuse.rclone", str(backing))
+
+
+@contextlib.contextmanager
 def fusefat_mount(
     path: Path, size_bytes: int, *, fat_bits: int | None = None, folders: tuple[str, ...] = ()
 ) -> Iterator[Mount]:

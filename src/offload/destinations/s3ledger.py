@@ -153,11 +153,9 @@ class S3Ledger(Ledger):
         algorithms: Sequence[str],
         entries: dict[str, LedgerEntry],
         listing: FolderListings | None = None,
-        any_file: bool = False,
     ) -> LedgerEntry | None:
         """As ``Ledger.recorded``, against the object at the key (its one listing of the
-        copy root, ``_listed``); *listing* is a local folder's and *any_file* a disk's
-        (an object is told by its ETag): neither is used."""
+        copy root, ``_listed``); *listing* is a local folder's: not used."""
         entry = recorded_entry(
             entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
         )
@@ -178,6 +176,11 @@ class S3Ledger(Ledger):
             # entry of a version that recorded no ETag): its content is unknown.
             return None
         return entry
+
+    def other_file(self, entry: LedgerEntry) -> str:
+        """ "": an object has no inode nor change time (an entry records its ETag, which
+        ``recorded`` compares), and its key is no local path to ``lstat``."""
+        return ""
 
     def changed_copy(
         self,
