@@ -807,7 +807,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                         conflict = path
             elif status in _GOOD:
                 unread = True
-                unread_on[index] = unread_on.get(index, 0) + 1
+                # Named as one --verify would make count: never a destination that counts
+                # for nothing read back or not (the card's own disk, memory, a share).
+                if index in independent:
+                    unread_on[index] = unread_on.get(index, 0) + 1
         # A file is named once: an index file also failed otherwise is another failed file
         # (all its failed copies counted there), not one refused only for being older.
         if failed:
@@ -1053,9 +1056,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
 
 
 def _unread_words(data: Mapping[str, Any], unread_on: Mapping[int, int]) -> str:
-    """The destinations holding copies never read back (*unread_on*: index -> how many),
-    not counted by a release: "Not counted: destination 3 (/mnt/d3/A001) holds 12 copies
-    transfer-checked only (never read back); --verify destination reads them back." """
+    """The destinations that would count, holding copies never read back (*unread_on*:
+    index -> how many), not counted by a release: "Not counted: destination 3
+    (/mnt/d3/A001) holds 12 copies transfer-checked only (never read back); --verify
+    destination reads them back." """
     destinations = {
         int(d.get("index", -1)): d
         for d in data.get("destinations") or ()
