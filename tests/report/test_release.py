@@ -88,6 +88,21 @@ def test_a_transfer_checked_copy_on_the_cards_disk_is_not_said_to_count_once_rea
     )
 
 
+def test_a_transfer_checked_copy_on_the_cards_disk_does_not_name_why_the_card_is_kept() -> None:
+    """The only copy on another disk read back through the page cache, the other
+    transfer-checked on the card's disk: the card is kept for the cache, not for a copy
+    never read back "on a disk other than the card's" (none is). Failed before: "... is only
+    transfer-checked (never read back) on a disk other than the card's; ..."."""
+    data = report({"status": "verified", "cache_bypass": "none"}, TRUSTED_TRANSFER)
+    data["devices"][1]["source_on_device"] = True
+    release = card_release(data)
+    assert not release.may_format
+    assert release.text.startswith(
+        "Do not format the card: 1 of 1 files (A001C001.MXF first) is read back only through "
+        "the page cache"
+    ), release.text
+
+
 def test_a_copy_trusted_from_a_transfer_record_is_no_verified_copy() -> None:
     release = card_release(report(TRUSTED_TRANSFER, {"status": "transfer_checked"}))
     assert not release.may_format

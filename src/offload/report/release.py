@@ -781,7 +781,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         disks: list[str] = [stand_in] if stand_in else []
         now = False  # a copy that counts was read back by this run
         cached = False  # read back on a disk off the card, but maybe from RAM
-        unread = False  # a copy in a good state never read back (transfer-checked)
+        # A copy in a good state never read back (transfer-checked) where a read-back would
+        # make it count: on a destination that counts ("on a disk other than the card's").
+        unread = False
         refused = failed = 0  # this file's copies refused as an index file, failed otherwise
         for index, status, mode, message, bypass in copies:
             # Verified now, reading the media (not the page cache), or earlier by a run that
@@ -805,12 +807,11 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                     failed += 1
                     if conflict is None and "already exists" in (message or ""):
                         conflict = path
-            elif status in _GOOD:
+            elif status in _GOOD and index in independent:
+                # Never a destination that counts for nothing, read back or not (the card's
+                # own disk, memory, a share): no --verify would make it count.
                 unread = True
-                # Named as one --verify would make count: never a destination that counts
-                # for nothing read back or not (the card's own disk, memory, a share).
-                if index in independent:
-                    unread_on[index] = unread_on.get(index, 0) + 1
+                unread_on[index] = unread_on.get(index, 0) + 1
         # A file is named once: an index file also failed otherwise is another failed file
         # (all its failed copies counted there), not one refused only for being older.
         if failed:
