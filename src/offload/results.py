@@ -93,8 +93,15 @@ class CopyAction(StrEnum):
     # Written from the source by this run over a file already at its name (--overwrite, or a
     # copy of ours found wrong): the file that was there is gone, which the reports name.
     REPLACED = "replaced"
-    ADOPTED = "adopted"  # already there (cp, rsync, --no-resume): read back, equal to the source
-    RECHECKED = "rechecked"  # a copy an earlier run recorded, read back again now and matched
+    # Already there, not ours (cp, rsync, --no-resume): this run set out to adopt it, reading
+    # it back against the source. Its status says what came of that: verified (equal),
+    # failed (found different and refused, unreadable, or the source unreadable), or
+    # cancelled before its read-back (each but the first kept as it is, nothing written).
+    ADOPTED = "adopted"
+    # A copy an earlier run recorded, read back again now: its status says what came of it
+    # (verified if it matched, else failed or cancelled; verified_earlier still on a fast
+    # copy a cascade read whole, equal to the card's digests: ``cascade._mark_read``).
+    RECHECKED = "rechecked"
     TRUSTED = "trusted"  # a copy an earlier run verified, trusted from the ledger (not re-read)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from offload.errors import names_path
 from offload.report.clips import group_clips
-from offload.report.content import _proved, build_view, describe
+from offload.report.content import REREAD_BY_CASCADE, _proved, build_view, describe
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from report.helpers import pdf_text, pdf_words
 from support import camera_cards
@@ -112,6 +112,38 @@ def test_a_destination_with_copies_verified_earlier_is_not_said_ok() -> None:
         "Verified earlier: 1 verified now, 2 verified earlier (not re-read)"
     )
     assert dict(view.destinations[1])["Result"] == "✔ 3 verified now"
+
+
+@pytest.mark.parametrize(
+    ("rechecked", "result"),
+    [
+        (3, f"✔ 3 verified earlier ({REREAD_BY_CASCADE})"),
+        (
+            1,
+            "Verified earlier: 2 verified earlier (not re-read), "
+            f"1 verified earlier ({REREAD_BY_CASCADE})",
+        ),
+    ],
+)
+def test_copies_a_cascade_read_again_are_not_said_not_re_read(rechecked: int, result: str) -> None:
+    """Copies on destination 1 verified earlier, *rechecked* of them read again by the
+    cascade this run (``action`` rechecked; the card not released, so its
+    ``fast_copies_reread`` is empty): its Result counts them as the terminal's table does
+    (``summary._count``). Failed before: "Verified earlier: 3 verified earlier (not
+    re-read)" where the cascade read all 3, beside a verdict saying it read them."""
+    data = job(cascade={"destinations": [1], "fast_copies_reread": []})
+    for n, file in enumerate(data["files"]):
+        action = "rechecked" if n < rechecked else "skipped"
+        file["destinations"] = [
+            {"index": 0, "status": "verified_earlier", "action": action},
+            {"index": 1, "status": "verified", "action": "copied"},
+        ]
+    data["destinations"] = [
+        {**data["destinations"][0], "files_verified_earlier": 3},
+        {**data["destinations"][1], "files_verified": 3},
+    ]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert dict(view.destinations[0])["Result"] == result
 
 
 def job(**overrides: Any) -> dict[str, Any]:

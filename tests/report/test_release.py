@@ -66,6 +66,43 @@ def test_one_verified_copy_is_enough_but_says_it_is_one_backup() -> None:
     )
 
 
+def test_a_transfer_checked_copy_on_the_cards_disk_is_not_said_to_count_once_read() -> None:
+    """A third destination on the card's own disk holding a copy transfer-checked only: no
+    read-back would make it count, so the "--verify destination reads it back" line does not
+    name it. Failed before: "Not counted: destination 3 (/media/CARD/backup/A001) holds 1
+    copy transfer-checked only (never read back); --verify destination reads it back."""
+    data = report(VERIFIED, VERIFIED, TRUSTED_TRANSFER)
+    data["destinations"].append(
+        {"index": 2, "filesystem": "exfat", "mount_point": "/media/CARD",
+         "copy_root": "/media/CARD/backup/A001"}
+    )  # fmt: skip
+    data["devices"].append(
+        {"device": "/dev/sdd", "destinations": [2], "kind": "non-rotational",
+         "source_on_device": True}
+    )  # fmt: skip
+    release = card_release(data)
+    assert release.may_format
+    assert release.text == (
+        "The card may be formatted: every file is verified (read back) on 2 disks other than "
+        "the card's."
+    )
+
+
+def test_a_transfer_checked_copy_on_the_cards_disk_does_not_name_why_the_card_is_kept() -> None:
+    """The only copy on another disk read back through the page cache, the other
+    transfer-checked on the card's disk: the card is kept for the cache, not for a copy
+    never read back "on a disk other than the card's" (none is). Failed before: "... is only
+    transfer-checked (never read back) on a disk other than the card's; ..."."""
+    data = report({"status": "verified", "cache_bypass": "none"}, TRUSTED_TRANSFER)
+    data["devices"][1]["source_on_device"] = True
+    release = card_release(data)
+    assert not release.may_format
+    assert release.text.startswith(
+        "Do not format the card: 1 of 1 files (A001C001.MXF first) is read back only through "
+        "the page cache"
+    ), release.text
+
+
 def test_a_copy_trusted_from_a_transfer_record_is_no_verified_copy() -> None:
     release = card_release(report(TRUSTED_TRANSFER, {"status": "transfer_checked"}))
     assert not release.may_format

@@ -621,26 +621,29 @@ def destination_label(destination: dict[str, Any]) -> str:
 
 
 def _destination_rows(
-    data: dict[str, Any], transfer_earlier: Mapping[tuple[int, str], int]
+    data: dict[str, Any],
+    transfer_earlier: Mapping[tuple[int, str], int],
+    read_again: Mapping[int, int],
 ) -> list[list[tuple[str, str]]]:
     """Each destination's rows. *transfer_earlier*: its copies trusted from a
     transfer-mode record, by (index, the status its summary counts them under), counted
-    apart in its result as their rows say them: "transfer-checked earlier"."""
+    apart in its result as their rows say them: "transfer-checked earlier". *read_again*:
+    its copies verified earlier that a cascade read this run (:func:`read_by_cascade`), by
+    index, counted apart from those not re-read, as the terminal's table does."""
     rows = []
     reread = reread_by_cascade(data)
     for d in data.get("destinations", []):
-        earlier = (
-            f"verified earlier ({REREAD_BY_CASCADE})"
-            if d.get("index") in reread
-            else "verified earlier (not re-read)"
-        )
         index = int(d.get("index", 0))
         trusted = transfer_earlier.get((index, "transfer_checked"), 0)
         trusted_old = transfer_earlier.get((index, "verified_earlier"), 0)  # an older report
-        earlier_count = int(d.get("files_verified_earlier") or 0) - trusted_old
+        proven_earlier = int(d.get("files_verified_earlier") or 0) - trusted_old
+        # Every such copy there, or those the cascade read one by one (the card not released).
+        again = proven_earlier if index in reread else read_again.get(index, 0)
+        earlier_count = proven_earlier - again  # trusted from the ledger, not re-read
         counts = [
             (d.get("files_verified"), "verified now"),
-            (earlier_count, earlier),
+            (earlier_count, "verified earlier (not re-read)"),
+            (again, f"verified earlier ({REREAD_BY_CASCADE})"),
             (int(d.get("files_transfer_checked") or 0) - trusted, TRANSFER_ONLY_COUNT),
             (trusted + trusted_old, TRANSFER_EARLIER_COUNT),
             (d.get("files_failed"), "FAILED"),
@@ -667,7 +670,7 @@ def _destination_rows(
             result = f"✖ {result}"
         elif d.get("files_transfer_checked") or trusted_old:  # none read back: never ✔
             result = f"≈ {result}"
-        elif result and earlier_count and d.get("index") not in reread:
+        elif result and earlier_count:
             # Some copies there only an earlier run read back, trusted from the ledger: the
             # summary's word for it (``summary._result``), never ✔ (the PDF's "OK"), which
             # says every copy there was verified now.
@@ -1626,7 +1629,8 @@ def build_view(
     fast_errors: list[str | None] = []  # the failed fast copies' reasons (``cascade_words``)
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
-    read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
+    # Copies verified earlier a cascade read now (``REREAD_BY_CASCADE``), by destination.
+    read_again_on: Counter[int] = Counter()
     # Copies trusted from a transfer-mode record, by (destination, the status they are
     # counted under in its summary: ``transfer_checked``, or in a report before that status
     # said so, ``verified_earlier``): "transfer-checked earlier" in its result and Totals.
@@ -1715,7 +1719,7 @@ def build_view(
             else:
                 statuses[str(status)] += 1
                 if status == "verified_earlier" and read_by_cascade(dest, reread):
-                    read_again += 1
+                    read_again_on[int(dest.get("index", 0))] += 1
                 elif status == "transfer_checked" and dest.get("action") == "trusted":
                     transfer_earlier[dest.get("index", 0), "transfer_checked"] += 1
             # Verified now, or earlier by a run whose ledger entry says it read through a
@@ -1726,6 +1730,7 @@ def build_view(
             ):
                 cached += 1
         failed_files += file_failed
+    read_again = sum(read_again_on.values())
 
     def counting_line(index: int) -> str:
         where = f"destination {labels.get(index, '?')}"
@@ -2041,7 +2046,7 @@ def build_view(
         production=_production(data, card_name),
         production_names=_production_names(data, card_name),
         card=card,
-        destinations=_destination_rows(data, transfer_earlier),
+        destinations=_destination_rows(data, transfer_earlier, read_again_on),
         problems=problems,
         warnings=warnings,
         notes=notes,

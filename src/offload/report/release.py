@@ -781,7 +781,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         disks: list[str] = [stand_in] if stand_in else []
         now = False  # a copy that counts was read back by this run
         cached = False  # read back on a disk off the card, but maybe from RAM
-        unread = False  # a copy in a good state never read back (transfer-checked)
+        # A copy in a good state never read back (transfer-checked) where a read-back would
+        # make it count: on a destination that counts ("on a disk other than the card's").
+        unread = False
         refused = failed = 0  # this file's copies refused as an index file, failed otherwise
         for index, status, mode, message, bypass in copies:
             # Verified now, reading the media (not the page cache), or earlier by a run that
@@ -805,7 +807,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                     failed += 1
                     if conflict is None and "already exists" in (message or ""):
                         conflict = path
-            elif status in _GOOD:
+            elif status in _GOOD and index in independent:
+                # Never a destination that counts for nothing, read back or not (the card's
+                # own disk, memory, a share): no --verify would make it count.
                 unread = True
                 unread_on[index] = unread_on.get(index, 0) + 1
         # A file is named once: an index file also failed otherwise is another failed file
@@ -1053,9 +1057,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
 
 
 def _unread_words(data: Mapping[str, Any], unread_on: Mapping[int, int]) -> str:
-    """The destinations holding copies never read back (*unread_on*: index -> how many),
-    not counted by a release: "Not counted: destination 3 (/mnt/d3/A001) holds 12 copies
-    transfer-checked only (never read back); --verify destination reads them back." """
+    """The destinations that would count, holding copies never read back (*unread_on*:
+    index -> how many), not counted by a release: "Not counted: destination 3
+    (/mnt/d3/A001) holds 12 copies transfer-checked only (never read back); --verify
+    destination reads them back." """
     destinations = {
         int(d.get("index", -1)): d
         for d in data.get("destinations") or ()
