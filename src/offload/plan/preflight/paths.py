@@ -241,14 +241,16 @@ def probe_stem(pid: int | None = None) -> str:
 
 def _own_probe_space() -> str:
     """This process space's tag of a probe name (:func:`probe_stem`), "" when unknown."""
-    import hashlib
+    # xxhash, not hashlib: the copy loads it anyway, and OpenSSL (~2 ms) stays unloaded
+    # before the job (tests/cli/test_offload_cli.py). A tag, not a secret.
+    import xxhash
 
     from offload.lock import process_space
 
     space = process_space()
     if not space:
         return ""
-    return hashlib.sha256(f"{os.uname().nodename}\0{space}".encode()).hexdigest()[:12]
+    return xxhash.xxh64_hexdigest(f"{os.uname().nodename}\0{space}".encode())[:12]
 
 
 def remove_stale_probes(folder: Path) -> int:
