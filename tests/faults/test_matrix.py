@@ -1508,8 +1508,8 @@ def test_two_destinations_on_one_small_drive_the_first_given_gets_the_room(
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
     assert errors == [
         f"ERROR: not enough free space: {b} shares one filesystem with {a}, given the room "
-        f"first (4.1 MB of the 4.2 MB free); the copy to {b} needs 4.1 MB: both need 8.1 MB, "
-        "short by 3.9 MB (3,907,584 bytes); free space or choose a larger destination for "
+        f"first (3.0 MB of the 4.2 MB free); the copy to {b} needs 3.0 MB: both need 6.0 MB, "
+        "short by 1.8 MB (1,810,432 bytes); free space or choose a larger destination for "
         f"{b}; {b / source.name} was not copied"
     ], result.stderr
     assert (a / source.name).read_bytes() == source.read_bytes()
