@@ -65,10 +65,10 @@ def test_a_cardless_re_run_keeps_the_mark_for_the_run_that_reads_the_fast_copies
     # the card's digests: a marked copy damaged since (its size and mtime kept, so its
     # ledger entry would still vouch for it) fails, and nothing of it reaches the slow drive.
     ledger = fast / "A001" / ".offload" / "ledger.jsonl"
-    recorded = ledger.read_bytes()
     damaged = fast / "A001" / "CLIPS" / "A001C002.mov"
     whole, st = damaged.read_bytes(), damaged.stat()
-    corrupt_keeping_size_and_mtime(damaged)
+    corrupt_keeping_size_and_mtime(damaged)  # rewrites the ledger (ledger_sees_no_write)
+    recorded = ledger.read_bytes()  # so the ledger as the cardless run finds it
     gone = card.rename(card.with_name("A001-away"))
     cardless = run_offload("copy", *args)
     said = " ".join(cardless.stderr.split())
