@@ -575,10 +575,13 @@ def write_s3_manifests(
                 # An OSError in words, its errno named ("... (EINVAL)"), not str()'s
                 # "[Errno 22] ..." (the store's errors carry no path of their own); one
                 # raised with words alone (no errno: a lock taken over) is its words.
-                errno_known = isinstance(exc, OSError) and exc.errno is not None
                 message = redact_secrets(
                     getattr(exc, "message", None)
-                    or (describe_os_error(exc) if errno_known else str(exc))
+                    or (
+                        describe_os_error(exc)
+                        if isinstance(exc, OSError) and exc.errno is not None
+                        else str(exc)
+                    )
                 )
                 if settled is not None:  # what the settle did is never left unsaid
                     message = f"{settled}; then {message}"
