@@ -73,3 +73,15 @@ def test_every_format_at_once_and_missing_digest_raises() -> None:
     hasher = DirectoryHasher(["c4", "md5", "sha1", "xxh128", "xxh3", "xxh64"])
     with pytest.raises(KeyError):
         hasher.add_file("a", {"md5": md5(b"a").hex()})
+
+
+def test_a_folder_1100_levels_deep_added_before_its_ancestors_is_hashed() -> None:
+    """The deepest folder first (a set's order: ``write_generation`` passes one), then a
+    file in it: every ancestor gets its hashes, without a RecursionError (``_folder``
+    called itself a level at a time, so ``verify --append`` over such a folder failed by
+    the hash seed)."""
+    deep = "/".join(["d"] * 1100)
+    empty = xxhash.xxh64(b"").digest()
+    result = directory_hashes(["xxh64"], [(f"{deep}/late.txt", {"xxh64": empty.hex()})], [deep])
+    assert len(result) == 1101
+    assert result[deep].content == {"xxh64": xxhash.xxh64(empty).hexdigest()}

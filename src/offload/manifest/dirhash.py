@@ -48,12 +48,17 @@ class DirectoryHasher:
         return [([], []) for _ in self.formats]
 
     def _folder(self, path: str) -> list[tuple[list[bytes], list[bytes]]]:
-        lists = self._children.get(path)
+        """*path*'s lists, made (with those of every ancestor missing) if new."""
+        children = self._children
+        lists = children.get(path)
         if lists is None:
-            lists = self._empty()
-            self._children[path] = lists
-            if path:
-                self._folder(path.rpartition("/")[0])  # make sure every ancestor exists
+            lists = children[path] = self._empty()
+            # Up a level at a time in a loop, not a call a level: a folder 1,100 deep added
+            # before its ancestors (a set's order) overflowed Python's recursion limit.
+            parent = path.rpartition("/")[0]
+            while parent not in children:
+                children[parent] = self._empty()
+                parent = parent.rpartition("/")[0]
         return lists
 
     def add_directory(self, relative_path: str) -> None:
