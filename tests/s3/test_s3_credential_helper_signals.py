@@ -34,6 +34,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _offload_with_the_helper(url_base: str, bucket: str, tmp_path: Path) -> subprocess.Popen[str]:
+    """A real ``offload copy --json`` of three 20 MiB clips (multipart: parts on the pool) to
+    ``s3://<bucket>/day1``, its credentials from the profile's helper alone (no key in its
+    environment), in a process group of its own so Ctrl-C reaches it and its helpers."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_ACCESS_KEY_ID", "_ACCESS_KEY"))}
+    card = tmp_path / "A001"
+    card.mkdir()
+    for n in range(3):
+        (card / f"C{n}.mov").write_bytes(os.urandom(20 << 20))
+    options = ["--json", "--s3-endpoint", url_base, "--report-dir", str(tmp_path / "r")]
+    return subprocess.Popen(
+        [OFFLOAD, "copy", *options, str(card), f"s3://{bucket}/day1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+
+
 def _uploading_with_a_sleeping_helper(
     s3_server: object, tmp_path: Path
 ) -> tuple[subprocess.Popen[str], Path]:
@@ -43,20 +63,7 @@ def _uploading_with_a_sleeping_helper(
     url_base: str = s3_server.url  # type: ignore[attr-defined]
     bucket = new_bucket(url_base)
     log, sleep = use_helper(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_ACCESS_KEY_ID", "_ACCESS_KEY"))}
-    card = tmp_path / "A001"
-    card.mkdir()
-    for n in range(3):
-        (card / f"C{n}.mov").write_bytes(os.urandom(20 << 20))  # multipart: parts on the pool
-    options = ["--json", "--s3-endpoint", url_base, "--report-dir", str(tmp_path / "r")]
-    process = subprocess.Popen(
-        [OFFLOAD, "copy", *options, str(card), f"s3://{bucket}/day1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # a process group of its own: Ctrl-C reaches it and its helpers
-    )
+    process = _offload_with_the_helper(url_base, bucket, tmp_path)
     assert process.stdout is not None
     try:
         for line in process.stdout:  # the upload under way: its requests are the engine's
@@ -143,20 +150,7 @@ def test_a_credential_helper_failing_mid_run_says_the_session_expired_and_what_t
     url_base: str = s3_server.url  # type: ignore[attr-defined]
     bucket = new_bucket(url_base)
     use_helper(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_ACCESS_KEY_ID", "_ACCESS_KEY"))}
-    card = tmp_path / "A001"
-    card.mkdir()
-    for n in range(3):
-        (card / f"C{n}.mov").write_bytes(os.urandom(20 << 20))
-    options = ["--json", "--s3-endpoint", url_base, "--report-dir", str(tmp_path / "r")]
-    process = subprocess.Popen(
-        [OFFLOAD, "copy", *options, str(card), f"s3://{bucket}/day1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
+    process = _offload_with_the_helper(url_base, bucket, tmp_path)
     assert process.stdout is not None
     try:
         for line in process.stdout:
