@@ -265,11 +265,13 @@ def test_an_io_error_on_the_fast_copy_revokes_nothing(
     the summary's and the PDF's reasons to keep it, and the PDF's problem line, name the
     fast copy standing in for it. Failed before (review of fixcascade59): "Do not format
     the card: a file of the card failed as it was read" and "Card read FAILED"."""
-    card, (fast1, fast2, slow), _ = _cascaded(tmp_path, cards, damage=False)
+    card, (fast1, _fast2, slow), _ = _cascaded(tmp_path, cards, damage=False)
     drive = faulty_fs(backing=fast1)
     drive.fail("read", path=f"*{Path(VICTIM).name}")
+    # fast1 alone named: no other fast copy to feed from (one there feeds the file:
+    # test_an_io_error_on_the_fast_copy_feeds_from_the_next).
     code, said = copy_with_reports_in(
-        tmp_path, str(card), str(drive.mountpoint), str(fast2), "--cascade-to", str(slow)
+        tmp_path, str(card), str(drive.mountpoint), "--cascade-to", str(slow)
     )
     assert code != 0, said
     assert "no longer vouches" not in said and "was verified by an earlier run" not in said, said
@@ -445,3 +447,47 @@ def test_a_fast_copy_whose_read_failed_is_not_said_to_have_fed_anything(
         f"tried the fast copy {tried} in its place" in w and w.endswith("its read failed")
         for w in kept
     ), kept
+
+
+@pytest.mark.timeout(120)
+def test_an_io_error_on_the_fast_copy_feeds_from_the_next(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """fast1 (its bytes good) read through a FaultyFS mount whose reads of the victim fail
+    EIO, fast2 good, slow's copy gone: the file is fed from fast2, as for a mismatch; fast1
+    is named unreadable, not damaged (terminal, JSON, HTML, PDF, history), its ledger and
+    record of the card's pass as they were; ``fed_from`` names fast2. Failed before (review
+    of fixcasc60): the slow copy failed with fast1's read error, fast2 never read."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False)
+    fast1, fast2, slow = run.folders
+    drive = faulty_fs(backing=fast1)
+    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    code, said = copy_with_reports_in(
+        tmp_path, str(run.card), str(drive.mountpoint), str(fast2), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    assert (slow / "C003" / VICTIM).read_bytes() == (fast2 / "C003" / VICTIM).read_bytes()
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
+    assert (fast1 / "C003" / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "verified", result
+    assert data["destinations"][0]["fed_from"] == [{"copy_root": str(fast2 / "C003"), "files": 1}]
+    unread = drive.mountpoint / "C003" / VICTIM
+    (line,) = data["folder_errors"]
+    assert line.startswith(f"{VICTIM}: the fast copy {unread} could not be read to feed"), line
+    assert "(not found damaged" in line and line.endswith("Input/output error (EIO)"), line
+    words = " ".join(said.split())
+    assert words.count(line) == 1, said  # its ERROR, said once
+    assert "1 fast copy standing in for it could not be read, not found damaged" in words
+    assert f"fed again from the fast copy {fast2 / 'C003' / VICTIM} ({unread} could not" in words
+    page, text = _newest_pdf_words(tmp_path / "reports"), _newest_html_text(tmp_path / "reports")
+    for document in (page, text):
+        assert "A FAST COPY FAILED" in document and "AFTER THE COPIES" not in document
+        assert f"{unread} could not be read to feed the cascade" in document, document
+    for document in (words, page, text, json.dumps(data)):
+        assert "unlike the card" not in document and "no longer vouches" not in document
+    out = io.StringIO()
+    main(["history", "--json", "--report-dir", str(tmp_path / "reports")], Environment(stdout=out))
+    result_words = json.loads(out.getvalue())[0]["result"]
+    assert result_words.endswith("but a fast copy it was fed from FAILED (could not be read)")
