@@ -149,15 +149,49 @@ class Revoker:
         self._sink.emit(WarningIssued(line, str(root / task.source.relative_path), code))
         return line
 
-    def unreadable(self, root: Path, task: FileTask, error: str) -> str:
-        """The fast copy *root*'s read of *task*'s file failed with *error* (EIO: no digest,
-        nothing revoked) and the next fast copy feeds it: its line (``_unreadable_line``),
-        one of ``lines`` the first time, said as the run's ``folder_errors`` (the live
-        "fed again from" warning says it as it happens)."""
+    def unreadable(
+        self, root: Path, task: FileTask, error: str, how: str = "to feed the cascade"
+    ) -> str:
+        """The fast copy *root*'s read of *task*'s file (*how*: to what end) failed with
+        *error* (EIO: no digest, nothing revoked) and the next fast copy is read in its
+        place: its line (``_unreadable_line``), one of ``lines`` the first time, said as the
+        run's ``folder_errors`` (the live "fed again from" / "read from ... in its place"
+        warning says it as it happens)."""
         key = (root, task.source.relative_path)
-        line = _unreadable_line(root / task.source.relative_path, key[1], error)
+        line = _unreadable_line(root / task.source.relative_path, key[1], error, how)
         with self._lock:
             return self._lines.setdefault(key, line)
+
+    def unreadable_at_source(self, task: FileTask, path_text: str, error: str) -> str | None:
+        """The existing copies' check's read of *task*'s file at *path_text*, a fast copy
+        standing for the card (the run's source, or one read in its place), failed with
+        *error* (EIO: no digest; ``check_existing``'s *on_source_unreadable*): as
+        ``unlike_at_source``, the next fast copy whose ledger vouches for the file is read in
+        its place, its path returned, this one named unreadable (``unreadable``), nothing
+        revoked; None (no other copy left): the read's error is the file's."""
+        root = self._root_of(task, path_text)
+        if root is None:
+            return None
+        relative = task.source.relative_path
+        with self._lock:
+            after = max(self._next_at_check.get(relative, 0), self.next_position(root))
+        found = _next_copy(self._plan, task, after, self)
+        if found is None:
+            return None
+        self.unreadable(root, task, error, "to check the copies already there")
+        position, path = found
+        said = (
+            f"{relative}: read from the fast copy {path} in its place ({path_text} could not "
+            "be read)"
+        )
+        tried = tried_in_place(relative, path, path_text, "could not be read")
+        with self._lock:
+            self._next_at_check[relative] = position + 1
+            self.in_place_roots[relative] = self._plan.other_fast_copies[position]
+            self.in_place_said.append(said)
+            self._in_place_tried[relative] = (said, tried)
+        self._sink.emit(WarningIssued(said, str(path)))
+        return str(path)
 
     def vouches(self, root: Path, task: FileTask) -> bool:
         """Whether the fast copy *root* is this card's (its record of the card's pass names
@@ -434,14 +468,14 @@ def tried_in_place(relative: str, path: Path, unlike: str, why: str = "no longer
     return f"{relative}: tried the fast copy {path} in its place ({unlike} {why}): its read failed"
 
 
-def _unreadable_line(copy: Path, relative: str, error: str) -> str:
-    """The ``folder_errors`` line of the fast copy's file *copy* whose read to feed the
-    cascade failed with *error* (EIO: no digest), the file fed from the next fast copy:
+def _unreadable_line(copy: Path, relative: str, error: str, how: str) -> str:
+    """The ``folder_errors`` line of the fast copy's file *copy* whose read (*how*: to what
+    end) failed with *error* (EIO: no digest), the file read from the next fast copy:
     unreadable, never called damaged (the ``copy-unreadable`` warning's rule), its ledger
     left as it is."""
     return (
-        f"{relative}: the fast copy {copy} {UNREADABLE_IN_THE_CARDS_PLACE} (not found damaged: "
-        f"its ledger is left as it is; check that drive): {error}"
+        f"{relative}: the fast copy {copy} {UNREADABLE_IN_THE_CARDS_PLACE} {how} (not found "
+        f"damaged: its ledger is left as it is; check that drive): {error}"
     )
 
 

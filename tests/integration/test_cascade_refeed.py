@@ -475,7 +475,9 @@ def test_an_io_error_on_the_fast_copy_feeds_from_the_next(
     assert data["destinations"][0]["fed_from"] == [{"copy_root": str(fast2 / "C003"), "files": 1}]
     unread = drive.mountpoint / "C003" / VICTIM
     (line,) = data["folder_errors"]
-    assert line.startswith(f"{VICTIM}: the fast copy {unread} could not be read to feed"), line
+    assert line.startswith(
+        f"{VICTIM}: the fast copy {unread} could not be read in the card's place to feed"
+    ), line
     assert "(not found damaged" in line and line.endswith("Input/output error (EIO)"), line
     words = " ".join(said.split())
     assert words.count(line) == 1, said  # its ERROR, said once
@@ -484,10 +486,54 @@ def test_an_io_error_on_the_fast_copy_feeds_from_the_next(
     page, text = _newest_pdf_words(tmp_path / "reports"), _newest_html_text(tmp_path / "reports")
     for document in (page, text):
         assert "A FAST COPY FAILED" in document and "AFTER THE COPIES" not in document
-        assert f"{unread} could not be read to feed the cascade" in document, document
+        assert f"{unread} could not be read in the card's place" in document, document
     for document in (words, page, text, json.dumps(data)):
         assert "unlike the card" not in document and "no longer vouches" not in document
     out = io.StringIO()
     main(["history", "--json", "--report-dir", str(tmp_path / "reports")], Environment(stdout=out))
     result_words = json.loads(out.getvalue())[0]["result"]
     assert result_words.endswith("but a fast copy it was fed from FAILED (could not be read)")
+
+
+@pytest.mark.timeout(120)
+def test_an_io_error_on_the_fast_copy_at_the_check_reads_the_next(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, fast1 (its bytes good) read through a FaultyFS mount
+    whose reads of the victim fail EIO, fast2 good, slow's copy intact: the existing copies'
+    check reads fast2 in fast1's place, as it does for a mismatch; slow's copy is verified
+    against that read, fast1 named unreadable (not damaged, nothing revoked) and no
+    ``fed_from`` counts the victim as fast1's. Failed before (fixcasc61's scan of the
+    cascade code): slow's copy failed with fast1's read error ("a copy failed"), fast2
+    never read, and ``fed_from`` counted all 3 files as fast1's."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False, drop_slow=False)
+    fast1, fast2, slow = run.folders
+    drive = faulty_fs(backing=fast1)
+    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    unread = drive.mountpoint / "C003" / VICTIM
+    code, said = copy_with_reports_in(
+        tmp_path,
+        "--reverify",
+        str(run.card),
+        str(drive.mountpoint),
+        str(fast2),
+        "--cascade-to",
+        str(slow),
+    )
+    assert code == 1, said
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "verified", result
+    fed = {e["copy_root"]: e["files"] for e in data["destinations"][0]["fed_from"]}
+    assert fed == {str(drive.mountpoint / "C003"): 2, str(fast2 / "C003"): 1}, fed
+    (line,) = data["folder_errors"]
+    assert line.startswith(
+        f"{VICTIM}: the fast copy {unread} could not be read in the card's place to check"
+    ), line
+    words = " ".join(said.split())
+    assert (
+        f"read from the fast copy {fast2 / 'C003' / VICTIM} in its place ({unread} could" in words
+    )
+    assert "a copy failed" not in words and "unlike the card" not in words, said
+    assert "1 fast copy standing in for it could not be read, not found damaged" in words, said
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"

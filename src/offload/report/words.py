@@ -18,10 +18,11 @@ FED_IN_THE_CARDS_PLACE = "read to feed the cascade in the card's place"
 CHECKED_IN_THE_CARDS_PLACE = "read in the card's place to check the copies already there"
 
 
-#: The same, for a fast copy whose read to feed the cascade failed (EIO: no digest, so not
-#: found damaged, its ledger left as it is), the file fed from the next fast copy instead
-#: (``cascade_refeed.refeed``); the words of the ``copy-unreadable`` warning's kind.
-UNREADABLE_IN_THE_CARDS_PLACE = "could not be read to feed the cascade in the card's place"
+#: The same, for a fast copy whose read in the card's place (to feed the cascade, or to
+#: check the copies already there) failed (EIO: no digest, so not found damaged, its ledger
+#: left as it is), the file read from the next fast copy instead (``cascade_refeed``
+#: ``refeed``, ``Revoker.unreadable_at_source``); the ``copy-unreadable`` warning's kind.
+UNREADABLE_IN_THE_CARDS_PLACE = "could not be read in the card's place"
 
 
 def fast_copies_failed(folder_errors: object) -> int:
