@@ -1467,7 +1467,13 @@ def found_wrong_warnings(
             became = f"replaced by a new copy from {fed(wrong.relative_path)}, "
             became += "transfer-checked only (never read back)"
         elif result.status is DestinationStatus.FAILED:
-            became = f"NOT replaced: {result.error or 'copying it again failed'}"
+            # The file's error is said with the file (the terminal's ERROR line, its row in
+            # the HTML/PDF, its entry's ``error``): pointed to, not said twice.
+            became = (
+                f"NOT replaced: {FILE_FAILED_THERE}"
+                if result.error
+                else "NOT replaced: copying it again failed"
+            )
         else:
             became = "NOT replaced: the run was cancelled before the new copy was verified"
         unread = wrong.unread == COULD_NOT_READ
@@ -1502,6 +1508,10 @@ _WHO_REPLACES = {
     CheckKind.UPGRADE: "a run that asks a stricter --verify than its ledger records",
 }
 
+
+#: What became of a copy of ours found wrong whose file then failed there: why is the
+#: file's error, said with it (``found_wrong_warnings``).
+FILE_FAILED_THERE = "the file failed there (its error says why)"
 
 #: What a copy of ours is whose read-back failed (:func:`_kept_words`): unread, not wrong.
 COULD_NOT_READ = "could not be read back"

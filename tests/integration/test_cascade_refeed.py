@@ -197,6 +197,15 @@ def test_reverify_without_the_card_and_no_other_fast_copy_keeps_a_damaged_slow_c
     errors = [line for line in said.splitlines() if line.startswith("ERROR:")]
     assert sum("no longer vouches for it" in line for line in errors) == 1, said
     assert "found unlike the card's digests (named below)" not in words, said
+    # Why slow's copy was not replaced is the file's ERROR, said once: the COPY FOUND
+    # DAMAGED line points to it. Failed before (review of fixcasc60): said twice.
+    assert words.count("is kept, not written over with the fast copy's bytes") == 1, said
+    assert "NOT replaced: the file failed there (its error says why)" in words, said
+    page = _newest_pdf_words(tmp_path / "reports")
+    text = _newest_html_text(tmp_path / "reports")
+    for document in (page, text):  # page 1's warning points to the file's problem and row
+        assert "NOT replaced: the file failed there (its error says why)" in document
+        assert "NOT replaced: source" not in document
 
 
 @pytest.mark.timeout(120)
