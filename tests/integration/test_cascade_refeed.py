@@ -26,7 +26,12 @@ from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
 from offload.events import Event, FileFailed, WarningIssued
 from offload.ledger import STATE_FOLDER, Ledger
-from support.cardless_cascade import VICTIM, away, cascaded_then_card_away
+from support.cardless_cascade import (
+    VICTIM,
+    away,
+    cascaded_then_card_away,
+    victim_unreadable,
+)
 from support.cards import corrupt_keeping_size_and_mtime
 from support.event_log import EventLog
 from support.faultyfs import FaultyFS
@@ -275,8 +280,7 @@ def test_an_io_error_on_the_fast_copy_revokes_nothing(
     fast copy standing in for it. Failed before (review of fixcascade59): "Do not format
     the card: a file of the card failed as it was read" and "Card read FAILED"."""
     card, (fast1, _fast2, slow), _ = _cascaded(tmp_path, cards, damage=False)
-    drive = faulty_fs(backing=fast1)
-    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    drive = victim_unreadable(faulty_fs, fast1)
     # fast1 alone named: no other fast copy to feed from (one there feeds the file:
     # test_an_io_error_on_the_fast_copy_feeds_from_the_next).
     code, said = copy_with_reports_in(
@@ -431,8 +435,7 @@ def test_a_fast_copy_whose_read_failed_is_not_said_to_have_fed_anything(
     root recorded before its read."""
     run = cascaded_then_card_away(tmp_path, cards, drop_slow=not slow_held)
     fast1, fast2, slow = run.folders
-    drive = faulty_fs(backing=fast2)
-    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    drive = victim_unreadable(faulty_fs, fast2)
     code, said = copy_with_reports_in(
         tmp_path,
         "--reverify",
@@ -469,8 +472,7 @@ def test_an_io_error_on_the_fast_copy_feeds_from_the_next(
     of fixcasc60): the slow copy failed with fast1's read error, fast2 never read."""
     run = cascaded_then_card_away(tmp_path, cards, damage=False)
     fast1, fast2, slow = run.folders
-    drive = faulty_fs(backing=fast1)
-    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    drive = victim_unreadable(faulty_fs, fast1)
     code, said = copy_with_reports_in(
         tmp_path, str(run.card), str(drive.mountpoint), str(fast2), "--cascade-to", str(slow)
     )
@@ -517,8 +519,7 @@ def test_an_io_error_on_the_fast_copy_at_the_check_reads_the_next(
     never read, and ``fed_from`` counted all 3 files as fast1's."""
     run = cascaded_then_card_away(tmp_path, cards, damage=False, drop_slow=False)
     fast1, fast2, slow = run.folders
-    drive = faulty_fs(backing=fast1)
-    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    drive = victim_unreadable(faulty_fs, fast1)
     unread = drive.mountpoint / "C003" / VICTIM
     code, said = copy_with_reports_in(
         tmp_path,
