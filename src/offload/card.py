@@ -2533,6 +2533,13 @@ def _run_locked(
                 plan.tasks[index], digests, path
             )
         ),
+        on_source_unreadable=(
+            None
+            if revoker is None
+            else lambda index, path, error: revoker.unreadable_at_source(
+                plan.tasks[index], path, error
+            )
+        ),
     )
     if instead:  # a file at a card file's name read equal in its kept copy's place: settled
         checks = [instead.get(id(c), c) for c in checks]  # as the check of that file

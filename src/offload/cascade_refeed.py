@@ -31,7 +31,11 @@ from offload.events import EventSink, NullSink, WarningIssued
 from offload.hashing.registry import comparable_digest
 from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
 from offload.model import dated_as_card
-from offload.report.words import CHECKED_IN_THE_CARDS_PLACE, FED_IN_THE_CARDS_PLACE
+from offload.report.words import (
+    CHECKED_IN_THE_CARDS_PLACE,
+    FED_IN_THE_CARDS_PLACE,
+    UNREADABLE_IN_THE_CARDS_PLACE,
+)
 from offload.results import DestinationStatus, FileResult, JobReport, merge_job_reports
 
 if TYPE_CHECKING:
@@ -79,6 +83,9 @@ class Revoker:
         # Found by the existing copies' check with no other copy to read in its place: the
         # file's own failure names that copy and its ledger's fate (``unlike_at_source``).
         self._in_file_failure: set[tuple[Path, str]] = set()
+        # The copy job's reads that failed otherwise than unlike the card (EIO): by copy
+        # root and path (``found_unlike``, ``failed_read``).
+        self._failed_reads: set[tuple[Path, str]] = set()
         self._entries: dict[Path, dict[str, LedgerEntry] | None] = {}
         self._root_locks: dict[Path, threading.Lock] = {}
         # The existing copies' check: by path, the position of the next fast copy to try,
@@ -142,6 +149,50 @@ class Revoker:
         self._sink.emit(WarningIssued(line, str(root / task.source.relative_path), code))
         return line
 
+    def unreadable(
+        self, root: Path, task: FileTask, error: str, how: str = "to feed the cascade"
+    ) -> str:
+        """The fast copy *root*'s read of *task*'s file (*how*: to what end) failed with
+        *error* (EIO: no digest, nothing revoked) and the next fast copy is read in its
+        place: its line (``_unreadable_line``), one of ``lines`` the first time, said as the
+        run's ``folder_errors`` (the live "fed again from" / "read from ... in its place"
+        warning says it as it happens)."""
+        key = (root, task.source.relative_path)
+        line = _unreadable_line(root / task.source.relative_path, key[1], error, how)
+        with self._lock:
+            return self._lines.setdefault(key, line)
+
+    def unreadable_at_source(self, task: FileTask, path_text: str, error: str) -> str | None:
+        """The existing copies' check's read of *task*'s file at *path_text*, a fast copy
+        standing for the card (the run's source, or one read in its place), failed with
+        *error* (EIO: no digest; ``check_existing``'s *on_source_unreadable*): as
+        ``unlike_at_source``, the next fast copy whose ledger vouches for the file is read in
+        its place, its path returned, this one named unreadable (``unreadable``), nothing
+        revoked; None (no other copy left): the read's error is the file's."""
+        root = self._root_of(task, path_text)
+        if root is None:
+            return None
+        relative = task.source.relative_path
+        with self._lock:
+            after = max(self._next_at_check.get(relative, 0), self.next_position(root))
+        found = _next_copy(self._plan, task, after, self)
+        if found is None:
+            return None
+        self.unreadable(root, task, error, "to check the copies already there")
+        position, path = found
+        said = (
+            f"{relative}: read from the fast copy {path} in its place ({path_text} could not "
+            "be read)"
+        )
+        tried = tried_in_place(relative, path, path_text, "could not be read")
+        with self._lock:
+            self._next_at_check[relative] = position + 1
+            self.in_place_roots[relative] = self._plan.other_fast_copies[position]
+            self.in_place_said.append(said)
+            self._in_place_tried[relative] = (said, tried)
+        self._sink.emit(WarningIssued(said, str(path)))
+        return str(path)
+
     def vouches(self, root: Path, task: FileTask) -> bool:
         """Whether the fast copy *root* is this card's (its record of the card's pass names
         it) and its ledger vouches for *task*'s file with the card's digests: the rule
@@ -165,10 +216,21 @@ class Revoker:
 
     def found_unlike(self, task: FileTask, digests: Mapping[str, str]) -> None:
         """A read of *task*'s file failed with *digests*: revoked where read unlike the card
-        in a fast copy whose ledger vouched for it (``CopyJob.on_source_failed``)."""
+        in a fast copy whose ledger vouched for it (``CopyJob.on_source_failed``); else (an
+        I/O error: no digest) kept as a read of the copy job's that failed (``failed_read``)."""
         root = self._root_of(task)
-        if root is not None:
-            self.found(root, task, digests, FED_IN_THE_CARDS_PLACE)
+        if root is None:
+            return
+        if self.found(root, task, digests, FED_IN_THE_CARDS_PLACE) is None:
+            with self._lock:
+                self._failed_reads.add((root, task.source.relative_path))
+
+    def failed_read(self, root: Path, relative: str) -> bool:
+        """Whether the copy job read *relative* in the fast copy *root* and that read failed
+        otherwise than unlike the card (``found_unlike``): not a file the existing copies'
+        check failed, which the copy job never read."""
+        with self._lock:
+            return (root, relative) in self._failed_reads
 
     def unlike_at_source(
         self, task: FileTask, digests: Mapping[str, str], path_text: str
@@ -344,13 +406,7 @@ def refeed(
         again: list[FileTask] = []
         for file in current.files:
             task = by_path.get(file.relative_path)
-            name = _unlike(file, task) if task is not None else None
-            if task is None or name is None:
-                if file.source_error:  # its read failed otherwise (EIO): nothing came from
-                    feeds.pop(file.relative_path, None)  # the copy fed from (``fed_from``)
-                    said, tried = fed_said.pop(file.relative_path, (None, ""))
-                    if said is not None:  # nor was it fed from there: tried
-                        job.warnings[job.warnings.index(said)] = tried
+            if task is None or not file.source_error:
                 continue
             relative = file.relative_path
             # The copy the file was read from: the source, the one the existing copies'
@@ -358,21 +414,42 @@ def refeed(
             root = revoker.root_read(task)
             root, after = fed_from.get(relative, (root, revoker.next_position(root)))
             copy = root / relative
-            line = revoker.found(root, task, file.inflight_digests, FED_IN_THE_CARDS_PLACE)
-            if line is not None and line not in errors:
-                errors.append(line)  # said as it was found (``Revoker.found``)
-            found = None if current.cancelled else _next_copy(plan, task, after, revoker)
-            if found is None:
+            if _unlike(file, task) is None:
+                # Its read failed otherwise (EIO): nothing came from the copy fed from
+                # (``fed_from``), nor was it fed from there: tried. No digest, so nothing
+                # is revoked; the next fast copy feeds it as for a mismatch, this one
+                # named unreadable (``_unreadable_line``). None left: the read's error is
+                # the file's, in the engine's words.
                 feeds.pop(relative, None)
-                _fail_unfed(file, task, copy, cancelled=current.cancelled)
-                continue
+                fed_line, tried = fed_said.pop(relative, (None, ""))
+                if fed_line is not None:
+                    job.warnings[job.warnings.index(fed_line)] = tried
+                if current.cancelled or not revoker.failed_read(root, relative):
+                    continue  # (a file the existing copies' check failed: not read here)
+                found = _next_copy(plan, task, after, revoker)
+                if found is None:
+                    continue
+                unread = revoker.unreadable(root, task, file.source_error)
+                if unread not in errors:
+                    errors.append(unread)
+                why = "could not be read"
+            else:
+                line = revoker.found(root, task, file.inflight_digests, FED_IN_THE_CARDS_PLACE)
+                if line is not None and line not in errors:
+                    errors.append(line)  # said as it was found (``Revoker.found``)
+                found = None if current.cancelled else _next_copy(plan, task, after, revoker)
+                if found is None:
+                    feeds.pop(relative, None)
+                    _fail_unfed(file, task, copy, cancelled=current.cancelled)
+                    continue
+                why = "no longer matches"
             position, path = found
             fed_from[relative] = (plan.other_fast_copies[position], position + 1)
             feeds[relative] = str(plan.other_fast_copies[position])
-            said = f"{relative}: fed again from the fast copy {path} ({copy} no longer matches)"
+            said = f"{relative}: fed again from the fast copy {path} ({copy} {why})"
             sink.emit(WarningIssued(said, str(path)))
             job.warnings.append(said)
-            fed_said[relative] = (said, tried_in_place(relative, path, str(copy)))
+            fed_said[relative] = (said, tried_in_place(relative, path, str(copy), why))
             again.append(fed_from_copy(task, path))
         for summary in job.destinations:
             summary.count(job.files)
@@ -384,12 +461,21 @@ def refeed(
         merge_job_reports(job, current)
 
 
-def tried_in_place(relative: str, path: Path, unlike: str) -> str:
+def tried_in_place(relative: str, path: Path, unlike: str, why: str = "no longer matches") -> str:
     """The kept line of a fast copy's file *path* read in the place of *unlike* (its copy
-    found unlike the card) whose read then failed: tried, nothing read from it."""
+    found unlike the card, or *why* else) whose read then failed: tried, nothing read
+    from it."""
+    return f"{relative}: tried the fast copy {path} in its place ({unlike} {why}): its read failed"
+
+
+def _unreadable_line(copy: Path, relative: str, error: str, how: str) -> str:
+    """The ``folder_errors`` line of the fast copy's file *copy* whose read (*how*: to what
+    end) failed with *error* (EIO: no digest), the file read from the next fast copy:
+    unreadable, never called damaged (the ``copy-unreadable`` warning's rule), its ledger
+    left as it is."""
     return (
-        f"{relative}: tried the fast copy {path} in its place ({unlike} no longer matches): "
-        "its read failed"
+        f"{relative}: the fast copy {copy} {UNREADABLE_IN_THE_CARDS_PLACE} {how} (not found "
+        f"damaged: its ledger is left as it is; check that drive): {error}"
     )
 
 

@@ -456,6 +456,7 @@ def check_existing(
     readers: Mapping[int, CopyReader] | None = None,
     instead: dict[int, ExistingCopy] | None = None,
     on_source_unlike: Callable[[int, Mapping[str, str], str], SourceUnlike | None] | None = None,
+    on_source_unreadable: Callable[[int, str, str], str | None] | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -486,7 +487,10 @@ def check_existing(
     (what became of that copy's ledger, None: nothing) ending the source's error. A copy of
     ours then is settled as for a card file unlike its record (``CheckOutcome.card_unlike``):
     one as its own record is verified at destination level, the failure the source's,
-    nothing written anywhere.
+    nothing written anywhere. *on_source_unreadable*: the same, for a source whose read
+    failed (an I/O error: no digest), called with the task index, the path read and the
+    read's error (``Revoker.unreadable_at_source``): another fast copy's path to read in its
+    place, or None: the read's error is the source's.
     """
     sink = sink or NullSink()
     if not checks:
@@ -546,7 +550,12 @@ def check_existing(
             how = media.last_bypass  # this thread's hasher: the read just made
         except OSError as exc:
             # (A file gone since the scan is said so, with what to do: errors.source_io_error.)
-            return SourceRead({}, str(source_io_error(exc, "read", read)))
+            error = str(source_io_error(exc, "read", read))
+            if on_source_unreadable is not None:  # a fast copy standing for the card: the
+                instead = on_source_unreadable(task_index, str(read), error)  # next one's read
+                if instead is not None:
+                    return read_source(task_index, instead, progress)
+            return SourceRead({}, error)
         try:
             st = os.stat(read)
         except OSError as exc:
@@ -1458,7 +1467,13 @@ def found_wrong_warnings(
             became = f"replaced by a new copy from {fed(wrong.relative_path)}, "
             became += "transfer-checked only (never read back)"
         elif result.status is DestinationStatus.FAILED:
-            became = f"NOT replaced: {result.error or 'copying it again failed'}"
+            # The file's error is said with the file (the terminal's ERROR line, its row in
+            # the HTML/PDF, its entry's ``error``): pointed to, not said twice.
+            became = (
+                f"NOT replaced: {FILE_FAILED_THERE}"
+                if result.error
+                else "NOT replaced: copying it again failed"
+            )
         else:
             became = "NOT replaced: the run was cancelled before the new copy was verified"
         unread = wrong.unread == COULD_NOT_READ
@@ -1493,6 +1508,10 @@ _WHO_REPLACES = {
     CheckKind.UPGRADE: "a run that asks a stricter --verify than its ledger records",
 }
 
+
+#: What became of a copy of ours found wrong whose file then failed there: why is the
+#: file's error, said with it (``found_wrong_warnings``).
+FILE_FAILED_THERE = "the file failed there (its error says why)"
 
 #: What a copy of ours is whose read-back failed (:func:`_kept_words`): unread, not wrong.
 COULD_NOT_READ = "could not be read back"

@@ -26,7 +26,12 @@ from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
 from offload.events import Event, FileFailed, WarningIssued
 from offload.ledger import STATE_FOLDER, Ledger
-from support.cardless_cascade import VICTIM, away, cascaded_then_card_away
+from support.cardless_cascade import (
+    VICTIM,
+    away,
+    cascaded_then_card_away,
+    victim_unreadable,
+)
 from support.cards import corrupt_keeping_size_and_mtime
 from support.event_log import EventLog
 from support.faultyfs import FaultyFS
@@ -197,6 +202,15 @@ def test_reverify_without_the_card_and_no_other_fast_copy_keeps_a_damaged_slow_c
     errors = [line for line in said.splitlines() if line.startswith("ERROR:")]
     assert sum("no longer vouches for it" in line for line in errors) == 1, said
     assert "found unlike the card's digests (named below)" not in words, said
+    # Why slow's copy was not replaced is the file's ERROR, said once: the COPY FOUND
+    # DAMAGED line points to it. Failed before (review of fixcasc60): said twice.
+    assert words.count("is kept, not written over with the fast copy's bytes") == 1, said
+    assert "NOT replaced: the file failed there (its error says why)" in words, said
+    page = _newest_pdf_words(tmp_path / "reports")
+    text = _newest_html_text(tmp_path / "reports")
+    for document in (page, text):  # page 1's warning points to the file's problem and row
+        assert "NOT replaced: the file failed there (its error says why)" in document
+        assert "NOT replaced: source" not in document
 
 
 @pytest.mark.timeout(120)
@@ -265,11 +279,12 @@ def test_an_io_error_on_the_fast_copy_revokes_nothing(
     the summary's and the PDF's reasons to keep it, and the PDF's problem line, name the
     fast copy standing in for it. Failed before (review of fixcascade59): "Do not format
     the card: a file of the card failed as it was read" and "Card read FAILED"."""
-    card, (fast1, fast2, slow), _ = _cascaded(tmp_path, cards, damage=False)
-    drive = faulty_fs(backing=fast1)
-    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    card, (fast1, _fast2, slow), _ = _cascaded(tmp_path, cards, damage=False)
+    drive = victim_unreadable(faulty_fs, fast1)
+    # fast1 alone named: no other fast copy to feed from (one there feeds the file:
+    # test_an_io_error_on_the_fast_copy_feeds_from_the_next).
     code, said = copy_with_reports_in(
-        tmp_path, str(card), str(drive.mountpoint), str(fast2), "--cascade-to", str(slow)
+        tmp_path, str(card), str(drive.mountpoint), "--cascade-to", str(slow)
     )
     assert code != 0, said
     assert "no longer vouches" not in said and "was verified by an earlier run" not in said, said
@@ -420,8 +435,7 @@ def test_a_fast_copy_whose_read_failed_is_not_said_to_have_fed_anything(
     root recorded before its read."""
     run = cascaded_then_card_away(tmp_path, cards, drop_slow=not slow_held)
     fast1, fast2, slow = run.folders
-    drive = faulty_fs(backing=fast2)
-    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    drive = victim_unreadable(faulty_fs, fast2)
     code, said = copy_with_reports_in(
         tmp_path,
         "--reverify",
@@ -445,3 +459,91 @@ def test_a_fast_copy_whose_read_failed_is_not_said_to_have_fed_anything(
         f"tried the fast copy {tried} in its place" in w and w.endswith("its read failed")
         for w in kept
     ), kept
+
+
+@pytest.mark.timeout(120)
+def test_an_io_error_on_the_fast_copy_feeds_from_the_next(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """fast1 (its bytes good) read through a FaultyFS mount whose reads of the victim fail
+    EIO, fast2 good, slow's copy gone: the file is fed from fast2, as for a mismatch; fast1
+    is named unreadable, not damaged (terminal, JSON, HTML, PDF, history), its ledger and
+    record of the card's pass as they were; ``fed_from`` names fast2. Failed before (review
+    of fixcasc60): the slow copy failed with fast1's read error, fast2 never read."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False)
+    fast1, fast2, slow = run.folders
+    drive = victim_unreadable(faulty_fs, fast1)
+    code, said = copy_with_reports_in(
+        tmp_path, str(run.card), str(drive.mountpoint), str(fast2), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    assert (slow / "C003" / VICTIM).read_bytes() == (fast2 / "C003" / VICTIM).read_bytes()
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
+    assert (fast1 / "C003" / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "verified", result
+    assert data["destinations"][0]["fed_from"] == [{"copy_root": str(fast2 / "C003"), "files": 1}]
+    unread = drive.mountpoint / "C003" / VICTIM
+    (line,) = data["folder_errors"]
+    assert line.startswith(
+        f"{VICTIM}: the fast copy {unread} could not be read in the card's place to feed"
+    ), line
+    assert "(not found damaged" in line and line.endswith("Input/output error (EIO)"), line
+    words = " ".join(said.split())
+    assert words.count(line) == 1, said  # its ERROR, said once
+    assert "1 fast copy standing in for it could not be read, not found damaged" in words
+    assert f"fed again from the fast copy {fast2 / 'C003' / VICTIM} ({unread} could not" in words
+    page, text = _newest_pdf_words(tmp_path / "reports"), _newest_html_text(tmp_path / "reports")
+    for document in (page, text):
+        assert "A FAST COPY FAILED" in document and "AFTER THE COPIES" not in document
+        assert f"{unread} could not be read in the card's place" in document, document
+    for document in (words, page, text, json.dumps(data)):
+        assert "unlike the card" not in document and "no longer vouches" not in document
+    out = io.StringIO()
+    main(["history", "--json", "--report-dir", str(tmp_path / "reports")], Environment(stdout=out))
+    result_words = json.loads(out.getvalue())[0]["result"]
+    assert result_words.endswith("but a fast copy it was fed from FAILED (could not be read)")
+
+
+@pytest.mark.timeout(120)
+def test_an_io_error_on_the_fast_copy_at_the_check_reads_the_next(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, fast1 (its bytes good) read through a FaultyFS mount
+    whose reads of the victim fail EIO, fast2 good, slow's copy intact: the existing copies'
+    check reads fast2 in fast1's place, as it does for a mismatch; slow's copy is verified
+    against that read, fast1 named unreadable (not damaged, nothing revoked) and no
+    ``fed_from`` counts the victim as fast1's. Failed before (fixcasc61's scan of the
+    cascade code): slow's copy failed with fast1's read error ("a copy failed"), fast2
+    never read, and ``fed_from`` counted all 3 files as fast1's."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False, drop_slow=False)
+    fast1, fast2, slow = run.folders
+    drive = victim_unreadable(faulty_fs, fast1)
+    unread = drive.mountpoint / "C003" / VICTIM
+    code, said = copy_with_reports_in(
+        tmp_path,
+        "--reverify",
+        str(run.card),
+        str(drive.mountpoint),
+        str(fast2),
+        "--cascade-to",
+        str(slow),
+    )
+    assert code == 1, said
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "verified", result
+    fed = {e["copy_root"]: e["files"] for e in data["destinations"][0]["fed_from"]}
+    assert fed == {str(drive.mountpoint / "C003"): 2, str(fast2 / "C003"): 1}, fed
+    (line,) = data["folder_errors"]
+    assert line.startswith(
+        f"{VICTIM}: the fast copy {unread} could not be read in the card's place to check"
+    ), line
+    words = " ".join(said.split())
+    assert (
+        f"read from the fast copy {fast2 / 'C003' / VICTIM} in its place ({unread} could" in words
+    )
+    assert "a copy failed" not in words and "unlike the card" not in words, said
+    assert "1 fast copy standing in for it could not be read, not found damaged" in words, said
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"

@@ -7,10 +7,12 @@ of the re-runs whose source is a fast copy standing for the card (``cascade.fast
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 from support.cards import clips_card, corrupt_keeping_size_and_mtime
+from support.faultyfs import FaultyFS
 from support.offload_cli import copy_with_reports_in
 
 #: The clip the tests damage, drop or fail: the second of the card ``C003``.
@@ -67,3 +69,12 @@ def cascaded_then_card_away(
     for folder in folders[2:]:
         command += ["--cascade-to", str(folder)]
     return CardlessCascade(card, folders, command)
+
+
+def victim_unreadable(faulty_fs: Callable[..., FaultyFS], folder: Path) -> FaultyFS:
+    """*folder* (a fast destination of ``cascaded_then_card_away``) seen through a FaultyFS
+    mount (the ``faulty_fs`` fixture) whose reads of the ``VICTIM`` fail EIO, its bytes
+    good: give its ``mountpoint`` in the folder's place."""
+    drive = faulty_fs(backing=folder)
+    drive.fail("read", path=f"*{Path(VICTIM).name}")
+    return drive

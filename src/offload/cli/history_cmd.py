@@ -53,7 +53,7 @@ from offload.report.validate import (
     job_report_problem,
     verify_report_problem,
 )
-from offload.report.words import fast_copies_failed
+from offload.report.words import fast_copies_failed, fast_copies_unreadable
 from offload.results import KEPT_BESIDE
 
 #: How the note of a check stopped once it was over begins in the reports of versions
@@ -482,6 +482,8 @@ _THEN_FAILED = ", then a step FAILED"
 #: as the run read it (``report.words.fast_copies_failed``): every copy it made good, that
 #: fast copy failed DURING the copy, not after.
 _FAST_COPY_FAILED = ", but a fast copy it was fed from FAILED (found unlike the card)"
+#: The same, every such fast copy one whose read failed (EIO: not found damaged).
+_FAST_COPY_UNREADABLE = ", but a fast copy it was fed from FAILED (could not be read)"
 
 
 def _proved(data: dict[str, Any]) -> str:
@@ -510,8 +512,11 @@ def _proved(data: dict[str, Any]) -> str:
                 or any(link.get("status") == "failed" for link in data.get("symlinks") or [])
             )
         ):
-            if fast_copies_failed(data.get("folder_errors")):
-                return f"{_states(data, counts)}{_FAST_COPY_FAILED}"
+            errors = data.get("folder_errors")
+            if fast_copies_failed(errors):
+                unread = fast_copies_unreadable(errors) == fast_copies_failed(errors)
+                fast = _FAST_COPY_UNREADABLE if unread else _FAST_COPY_FAILED
+                return f"{_states(data, counts)}{fast}"
             return f"{_states(data, counts)}{_THEN_FAILED}"
         return "partly failed"
     if code != 0:

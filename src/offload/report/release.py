@@ -73,7 +73,13 @@ from offload.fs.below import (
     share_host,
     this_host,
 )
-from offload.report.words import fast_copies_failed, fast_copy_failed, plural, what_was_read
+from offload.report.words import (
+    fast_copies_failed,
+    fast_copies_unreadable,
+    fast_copy_failed,
+    plural,
+    what_was_read,
+)
 from offload.state_names import (
     FOREIGN_STATE_REASON,
     PROBE_PREFIX,
@@ -913,12 +919,18 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     folder_errors = [e for e in data.get("folder_errors") or () if str(e) not in said]
     # A fast copy standing for the absent card found unlike it: its own line says it whole
     # (the terminal's ERROR, the documents' problem), counted here, not said again.
-    failed_copies = fast_copies_failed(folder_errors)
-    if failed_copies:
+    unreadable = fast_copies_unreadable(folder_errors)
+    unlike = fast_copies_failed(folder_errors) - unreadable
+    if unlike:
         kept.append(
-            f"{plural(failed_copies, 'fast copy', 'fast copies')} standing in for it "
-            f"{'was' if failed_copies == 1 else 'were'} found unlike the card's digests "
+            f"{plural(unlike, 'fast copy', 'fast copies')} standing in for it "
+            f"{'was' if unlike == 1 else 'were'} found unlike the card's digests "
             "(named below)"
+        )
+    if unreadable:  # an EIO proves nothing of its bytes: never called unlike the card
+        kept.append(
+            f"{plural(unreadable, 'fast copy', 'fast copies')} standing in for it could not "
+            "be read, not found damaged (named below)"
         )
     folder_errors = [e for e in folder_errors if not fast_copy_failed(e)]
     if folder_errors:

@@ -18,21 +18,43 @@ FED_IN_THE_CARDS_PLACE = "read to feed the cascade in the card's place"
 CHECKED_IN_THE_CARDS_PLACE = "read in the card's place to check the copies already there"
 
 
+#: The same, for a fast copy whose read in the card's place (to feed the cascade, or to
+#: check the copies already there) failed (EIO: no digest, so not found damaged, its ledger
+#: left as it is), the file read from the next fast copy instead (``cascade_refeed``
+#: ``refeed``, ``Revoker.unreadable_at_source``); the ``copy-unreadable`` warning's kind.
+UNREADABLE_IN_THE_CARDS_PLACE = "could not be read in the card's place"
+
+
 def fast_copies_failed(folder_errors: object) -> int:
     """How many fast copies a job report's cascade re-run without its card found unlike the
-    card as it read them, by its ``folder_errors`` (``FED_IN_THE_CARDS_PLACE``,
-    ``CHECKED_IN_THE_CARDS_PLACE``): a copy failed DURING the copy, the run's source, which
-    no row shows; 0 for any other report."""
+    card, or could not read, as it read them, by its ``folder_errors``
+    (``FED_IN_THE_CARDS_PLACE``, ``CHECKED_IN_THE_CARDS_PLACE``,
+    ``UNREADABLE_IN_THE_CARDS_PLACE``): a copy failed DURING the copy, the run's source,
+    which no row shows; 0 for any other report."""
     if not isinstance(folder_errors, list):
         return 0
     return sum(1 for line in folder_errors if fast_copy_failed(line))
 
 
+def fast_copies_unreadable(folder_errors: object) -> int:
+    """How many of ``fast_copies_failed`` could not be read (not found unlike the card)."""
+    if not isinstance(folder_errors, list):
+        return 0
+    return sum(1 for line in folder_errors if fast_copy_unreadable(line))
+
+
 def fast_copy_failed(line: object) -> bool:
     """Whether the ``folder_errors`` *line* is one of ``fast_copies_failed``."""
     return isinstance(line, str) and (
-        FED_IN_THE_CARDS_PLACE in line or CHECKED_IN_THE_CARDS_PLACE in line
+        FED_IN_THE_CARDS_PLACE in line
+        or CHECKED_IN_THE_CARDS_PLACE in line
+        or UNREADABLE_IN_THE_CARDS_PLACE in line
     )
+
+
+def fast_copy_unreadable(line: object) -> bool:
+    """Whether the ``folder_errors`` *line* is one of ``fast_copies_unreadable``."""
+    return isinstance(line, str) and UNREADABLE_IN_THE_CARDS_PLACE in line
 
 
 def what_was_read(stand_in: bool) -> str:
