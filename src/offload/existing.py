@@ -979,18 +979,21 @@ def rewrite_reference(check: ExistingCopy, *, bridged: bool = False) -> str:
     with the run's: the engine compares the card file with its read earlier in the run,
     which found it as that record in the record's own formats (``record_formats``)."""
     when = check.recorded_when or "verified"
-    if check.recorded_mode == "full":
-        how = f"its copy {when}: the card's file changed since"
-    else:
-        how = f"its copy {when} from one read of the card: either read may have been wrong"
     if bridged:
-        # The expected digest is that read's, never the ledger's: said so.
-        how = (
-            f"as read earlier in this run and found as the ledger's record of it in "
-            f"{', '.join(check.card_recorded)}, {how}; it changed since that read"
+        # The digest expected is that read's, never the ledger's (which records none in the
+        # run's formats): said so.
+        what = (
+            f"its read earlier in this run, which matched the ledger's record of it in "
+            f"{', '.join(check.card_recorded)}"
         )
+        how = f"its copy {when}; the card's file changed since that read, or either read was wrong"
+    elif check.recorded_mode == "full":
+        what, how = "the ledger's record of it", f"its copy {when}: the card's file changed since"
+    else:
+        what = "the ledger's record of it"
+        how = f"its copy {when} from one read of the card: either read may have been wrong"
     return (
-        f"the ledger's record of it ({how}; nothing was written from it: check the card, a "
+        f"{what} ({how}; nothing was written from it: check the card, a "
         "changed file, bit rot, or a flaky reader: read it again; a run with --overwrite and "
         "without --reverify would copy it as it is now)"
     )

@@ -544,3 +544,41 @@ def test_reverify_after_a_change_of_hash_format_refuses_a_card_file_changed_sinc
     assert copy.read_bytes() == wrong
     assert (other / "CLIPS" / "C001.MOV").read_bytes() == kept
     assert not partials_under(root.parent) and not partials_under(other.parent)
+
+
+def test_a_card_file_changed_after_the_check_that_matched_its_md5_record_is_not_written(
+    tmp_path: Path,
+) -> None:
+    """As above, the card's file found as its md5 record by the check (its xxh64 taken from
+    that read), then changed before the rewrite reads it (size and date kept): the rewrite's
+    read is compared with the check's in xxh64 and fails, nothing written, its line naming
+    that read as what was expected, never the ledger (which records no xxh64)."""
+    from offload.card import OffloadOptions, offload
+    from offload.events import Event, WarningIssued
+
+    card, (root, other) = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    copy = made_wrong(root, WRONG_WAYS[0], tmp_path)
+    wrong = copy.read_bytes()
+    clip = card / "CLIPS" / "C001.MOV"
+
+    class ChangeTheCardOnceChecked:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, WarningIssued) and "no longer matches" in event.message:
+                corrupt_keeping_size_and_mtime(clip, at=200_000)
+
+    report = offload(
+        card,
+        [root.parent, other.parent],
+        options=OffloadOptions(reverify=True),
+        sink=ChangeTheCardOnceChecked(),
+    )
+    assert report.exit_code != 0
+    (failed,) = [f for f in report.job.files if f.relative_path == "CLIPS/C001.MOV"]
+    assert failed.source_error is not None
+    assert failed.source_error.startswith(
+        f"{clip} does not match its read earlier in this run, which matched the ledger's "
+        "record of it in md5 (its copy verified on "
+    ), failed.source_error
+    assert "the card's file changed since that read" in failed.source_error, failed.source_error
+    assert copy.read_bytes() == wrong
+    assert not partials_under(root.parent)
