@@ -865,13 +865,14 @@ def _check_one(
             outcome.card_absent = True
             return _card_changed(check, outcome, read.error)
     outcome.verify_s = time.monotonic() - started
-    if outcome.error or outcome.source_error:
-        return outcome
-    if outcome.source_digests and record_formats(check, formats):
-        # Before the copy is compared: a card file unlike that record is its own failure.
+    if not outcome.source_error and outcome.source_digests and record_formats(check, formats):
+        # Before the copy is compared (or its read error settled: an unreadable copy of ours
+        # is written again too): a card file unlike that record is its own failure.
         judged = _as_its_record(check, outcome, read, formats, source_path)
         if judged.source_error is not None:
             return judged
+    if outcome.error or outcome.source_error:
+        return outcome
     if outcome.source_digests:
         unlike = _card_unlike(outcome.source_digests, card_records, formats)
         if unlike is not None:
@@ -1152,8 +1153,9 @@ def settle(
     # checks whose records the card file must still read as (``rewrite_reference``).
     rewritten: dict[int, list[ExistingCopy]] = {}
     # ... the card files read as such a record in its own formats, none of them the run's:
-    # their digests in the run's formats from that read (``CheckOutcome.card_as_recorded``).
-    as_recorded: dict[int, dict[str, str]] = {}
+    # their digests in the run's formats from that read (``CheckOutcome.card_as_recorded``),
+    # with the check whose record it matched (the first), for the words.
+    as_recorded: dict[int, tuple[ExistingCopy, Mapping[str, str]]] = {}
     # ... and those whose records of the card disagree: written again nowhere.
     _records_disagree(tasks, outcomes, card_unlike)
     # Each copy root's ASC MHL history, read only for a file in the way found different
@@ -1185,7 +1187,8 @@ def settle(
                 # The read proved a copy: the full mode's second read of that card file.
                 settled.source_cache_bypass[relative] = outcome.source_cache_bypass
         if outcome is not None and outcome.card_as_recorded:
-            as_recorded.setdefault(check.task_index, {}).update(outcome.card_as_recorded)
+            # (One read of the card file a task: every such check's is that read's.)
+            as_recorded.setdefault(check.task_index, (check, outcome.card_as_recorded))
         if outcome is None:
             pass
         elif check.beside and (outcome.error or outcome.source_error) and not outcome.cancelled:
@@ -1389,14 +1392,20 @@ def settle(
                 for check in found:
                     reference.update(check.card_recorded)
                 # Records sharing no format with the run's: the card file's read that found
-                # it as them, in the run's formats, is what the engine's read can compare.
-                bridged = as_recorded.get(index)
-                if bridged:
-                    reference.update(bridged)
+                # it as them, in the run's formats, is what the engine's read can compare;
+                # never in place of a record's own digest in that format (another
+                # destination's record, in the run's formats: the card must read as it).
+                worded, bridged = found[0], False
+                if index in as_recorded:
+                    bridging, read = as_recorded[index]
+                    added = {n: v for n, v in read.items() if n not in reference}
+                    if added:
+                        reference.update(added)
+                        worded, bridged = bridging, True
                 tasks[index] = dataclasses.replace(
                     tasks[index],
                     reference_digests=reference,
-                    reference_origin=rewrite_reference(found[0], bridged=bool(bridged)),
+                    reference_origin=rewrite_reference(worded, bridged=bridged),
                 )
     for index, task in enumerate(tasks):
         if index in targets:

@@ -582,3 +582,34 @@ def test_a_card_file_changed_after_the_check_that_matched_its_md5_record_is_not_
     assert "the card's file changed since that read" in failed.source_error, failed.source_error
     assert copy.read_bytes() == wrong
     assert not partials_under(root.parent)
+
+
+def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(tmp_path: Path) -> None:
+    """The card's file changed between two offloads (size, date and fingerprint kept): the
+    first drive's record is xxh64 of the old bytes, the second's md5 of the new (``-t md5``).
+    Both copies then wrong (the first grown, the second found wrong by ``offload verify``):
+    the card's file reads as the md5 record, not as the xxh64 one, so --reverify writes it
+    on neither drive. Failed before: the check's xxh64 read, bridging the md5 record, took
+    the place of the first drive's own xxh64 record in the rewrite's reference, and both
+    copies were written from bytes the first drive's record never saw (exit 0)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    clip = card / "CLIPS" / "C001.MOV"
+    clip.write_bytes(os.urandom(300_000))
+    first, second = tmp_path / "d1", tmp_path / "d2"
+    for dest in (first, second):
+        dest.mkdir()
+    assert run("copy", "--quiet", card, first)[0] == 0
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    assert run("copy", "--quiet", "-t", "md5", card, second)[0] == 0
+    grown = made_wrong(first / "A001", WRONG_WAYS[1], tmp_path)
+    found = made_wrong(second / "A001", WRONG_WAYS[0], tmp_path)
+    before = grown.read_bytes(), found.read_bytes()
+
+    code, out, err = run(
+        "copy", "--reverify", "--json", "--report-dir", tmp_path / "jobs", card, first, second
+    )
+    assert code == 2, out + err  # the card's file failed (ExitCode.FAILED)
+    outcomes, _ = events_of(out)
+    assert [outcomes["CLIPS/C001.MOV", i]["event"] for i in (0, 1)] == ["file_failed"] * 2
+    assert (grown.read_bytes(), found.read_bytes()) == before
