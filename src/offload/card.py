@@ -103,6 +103,7 @@ from offload.existing import (
     found_wrong_warnings,
     needs_source,
     never_written,
+    record_formats,
     settle,
     settle_rewrites,
 )
@@ -3707,6 +3708,13 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
             sources[check.task_index] = size
         per_destination[check.destination_index] += size
         files.add(check.task_index)
+    if plan.options.reverify:  # (a copy is found wrong by its size only there)
+        algorithms = plan.options.copy.algorithms
+        for check in plan.checks:
+            if found_wrong_unread(check) and record_formats(check, algorithms):
+                # Its copy is not read; its card file is, in its record's formats
+                # (``existing.record_formats``: a -t change since it was recorded).
+                sources[check.task_index] = plan.tasks[check.task_index].source.size_bytes
     return ExistingCopiesChecking(
         files=len(files),
         destinations=tuple(str(p.destination) for p in plan.plans),

@@ -331,6 +331,24 @@ def found_wrong_unread(check: ExistingCopy) -> bool:
     return check.kind is CheckKind.REVERIFY and bool(check.changed)
 
 
+def record_formats(check: ExistingCopy, formats: Sequence[str]) -> tuple[str, ...]:
+    """The formats of *check*'s ledger record of the card file (``card_recorded``) that the
+    card file is hashed in too, where that record shares none with the run's *formats* (a
+    run with ``-t`` since: ``ledger.ours_entry``): those this version computes; () where it
+    shares one, or records none. A copy of ours found wrong is written again only from a
+    card file read as that record (``rewrite_reference``): with no format shared, the run's
+    own reads could compare nothing with it."""
+    recorded = check.card_recorded
+    if not recorded:
+        return ()
+    for name in formats:  # (a loop, no generator: once a check of a re-run's card)
+        if name in recorded:
+            return ()
+    from offload.hashing.registry import ALGORITHMS
+
+    return tuple(name for name in recorded if name in ALGORITHMS)
+
+
 def never_written(check: ExistingCopy, policy: ExistingFilePolicy) -> bool:
     """Whether the file of *check* is never written there by this run, whatever its read-back
     finds: a file no ledger vouches for as ours (ADOPT, not a changed copy of ours that
@@ -350,6 +368,9 @@ class SourceRead(NamedTuple):
     # Read whole and unlike its reference digests (*error* says how): the source's own
     # failure, whatever its copies hold (``check_existing``'s *on_source_unlike*).
     unlike: bool = False
+    # Its digests in the formats of a ledger's record of it that shares none with the run's
+    # (``record_formats``), from the same read; kept out of *digests*.
+    in_record_formats: Mapping[str, str] = MappingProxyType({})
 
 
 class SourceUnlike(NamedTuple):
@@ -377,6 +398,7 @@ class CheckOutcome:
         "cache_bypass",
         "cancelled",
         "card_absent",
+        "card_as_recorded",
         "card_unlike",
         "check",
         "digests",
@@ -426,6 +448,10 @@ class CheckOutcome:
         # ``card_unlike`` is a fast copy's standing in for its absent card (the source),
         # unlike the card's digests: the source's whole line, what to do included.
         self.card_absent = False
+        # The card file's digests in the run's formats from a read that found it as the
+        # ledger's record of it in that record's own formats, none of them the run's
+        # (``record_formats``): what a rewrite's read of it must match (``settle``).
+        self.card_as_recorded: Mapping[str, str] = MappingProxyType({})
 
 
 SOURCE_INDEX = -1  # BytesVerified's index for the source
@@ -496,6 +522,14 @@ def check_existing(
     if not checks:
         return []
     formats = list(algorithms)
+    # By task: the formats of a ledger's record of the card file that shares none with the
+    # run's, the card file hashed in them too when it is read (``record_formats``).
+    in_record_formats: dict[int, tuple[str, ...]] = {}
+    for check in checks:
+        extra = record_formats(check, formats)
+        if extra:
+            known = in_record_formats.get(check.task_index, ())
+            in_record_formats[check.task_index] = (*known, *(n for n in extra if n not in known))
     local = threading.local()
     made: list[MediaHasher] = []
     made_lock = threading.Lock()
@@ -546,7 +580,8 @@ def check_existing(
                 read, seen_mtime_ns = Path(path), os.stat(path).st_mtime_ns
             progress = progress or _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
             media = hasher()
-            digests = media(read, formats, progress)
+            extra = in_record_formats.get(task_index, ())
+            digests = media(read, [*formats, *extra] if extra else formats, progress)
             how = media.last_bypass  # this thread's hasher: the read just made
         except OSError as exc:
             # (A file gone since the scan is said so, with what to do: errors.source_io_error.)
@@ -581,6 +616,9 @@ def check_existing(
                         words if words.startswith(":") else f"; {words}"
                     )
                     return SourceRead({}, said, how, unlike=True)
+        if extra:
+            recorded = {name: digests.pop(name) for name in extra if name not in formats}
+            return SourceRead(digests, None, how, in_record_formats=recorded)
         return SourceRead(digests, None, how)
 
     # Imported only for copies to check: concurrent.futures loads logging (~7 ms of CPU),
@@ -602,11 +640,7 @@ def check_existing(
     # Queue every source read first, in card order: the source reader then runs ahead of the
     # copies' readers instead of waiting for each of them.
     for check in checks:
-        if (
-            needs_source(check.kind, verify)
-            and not found_wrong_unread(check)
-            and size_unlike(check.task_index) is None
-        ):
+        if _reads_source(check, verify, formats) and size_unlike(check.task_index) is None:
             source_future(check.task_index)
 
     # The ledgers' records of each card file (every destination's copy of ours that has
@@ -626,11 +660,7 @@ def check_existing(
         if cancel.cancelled:
             return False
         size = sources[check.task_index].size_bytes
-        unlike = (
-            size_unlike(check.task_index)
-            if needs_source(check.kind, verify) and not found_wrong_unread(check)
-            else None
-        )
+        unlike = size_unlike(check.task_index) if _reads_source(check, verify, formats) else None
         if unlike is not None:  # the card file fails its record by size: the copy unread
             outcome = CheckOutcome(check, matched=False)
             outcome.source_error = unlike
@@ -717,6 +747,49 @@ def check_existing(
     return [outcomes[i] for i in sorted(outcomes)]
 
 
+def _reads_source(check: ExistingCopy, verify: str, formats: Sequence[str]) -> bool:
+    """Whether *check*'s card file is read: as ``needs_source`` says, except for a copy found
+    wrong by its size alone (nothing of it is compared), read only where its record of the
+    card file shares no format with the run's (``record_formats``): that read, in the
+    record's formats, is what a rewrite of it is checked against (``_as_its_record``)."""
+    if found_wrong_unread(check):
+        return bool(record_formats(check, formats))
+    return needs_source(check.kind, verify)
+
+
+def _as_its_record(
+    check: ExistingCopy,
+    outcome: CheckOutcome,
+    read: SourceRead,
+    formats: Sequence[str],
+    source_path: Path | str,
+) -> CheckOutcome:
+    """*outcome* once the card file (*read*) is compared with *check*'s ledger record of it
+    in that record's own formats, none of them the run's (``record_formats``): as recorded,
+    its digests in the run's formats are what the rewrite's read of it must match
+    (``CheckOutcome.card_as_recorded``); unlike it, the card file's failure, nothing
+    written from it (``_card_changed``); nothing compared (no such digest computed): the
+    copy kept as it is, nothing written, the line saying to run in the record's format."""
+    compared = [name for name in check.card_recorded if name in read.in_record_formats]
+    for name in compared:
+        now = read.in_record_formats[name]
+        if now != comparable_digest(name, check.card_recorded[name]):
+            return _card_changed(check, outcome, card_unlike_words(check, source_path, name, now))
+    if not compared:
+        outcome.mismatch = None
+        recorded = ", ".join(check.card_recorded)
+        outcome.source_error = (
+            f"{source_path} cannot be compared with the ledger's record of it ({recorded} "
+            f"only, none of which this run computed); {_copy_kept_words(check)}: run with "
+            f"--reverify -t {next(iter(check.card_recorded))}"
+        )
+        return outcome
+    outcome.card_as_recorded = {
+        name: read.digests[name] for name in formats if name in read.digests
+    }
+    return outcome
+
+
 class _ReadProgress:
     """Counts one file's read-back as BytesVerified events on *index*, a read at a time, up
     to its *size* (a copy longer than planned is read whole, counted as planned: the bar's
@@ -753,7 +826,16 @@ def _check_one(
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
     if found_wrong_unread(check):
-        outcome.mismatch = check.changed  # its size proves it: nothing to read
+        outcome.mismatch = check.changed  # its size proves it: nothing of it to read
+        if record_formats(check, formats):
+            # The card file is read all the same, in its record's formats: the rewrite's
+            # reference in the run's formats (``_as_its_record``).
+            read = source_future(check.task_index).result()
+            if read.error is not None:
+                outcome.source_error = read.error
+                outcome.mismatch = None
+                return outcome
+            return _as_its_record(check, outcome, read, formats, source_path)
         return outcome
     hashed = [*formats, *check.history_formats] if check.history_formats else formats
     try:
@@ -792,6 +874,12 @@ def _check_one(
             outcome.card_absent = True
             return _card_changed(check, outcome, read.error)
     outcome.verify_s = time.monotonic() - started
+    if not outcome.source_error and outcome.source_digests and record_formats(check, formats):
+        # Before the copy is compared (or its read error settled: an unreadable copy of ours
+        # is written again too): a card file unlike that record is its own failure.
+        judged = _as_its_record(check, outcome, read, formats, source_path)
+        if judged.source_error is not None:
+            return judged
     if outcome.error or outcome.source_error:
         return outcome
     if outcome.source_digests:
@@ -854,7 +942,7 @@ def card_unlike_words(record: ExistingCopy, source: Path | str, name: str, now: 
     full mode: the card was read twice then, and both reads agreed), or, for an entry made
     from one read of the card (destination, transfer), a disagreement either read may be
     the cause of (a flaky reader)."""
-    then = record.recorded[name]
+    then = record.recorded.get(name) or record.card_recorded[name]
     when = record.recorded_when or "verified"
     if record.recorded_mode == "full":
         return f"{source} differs from what was {when} ({name} {now} now, {then} then)"
@@ -886,7 +974,7 @@ def card_file_words(card_unlike: str) -> str:
     return f"{card_unlike}; nothing was written from it: {CARD_UNLIKE_REMEDY}"
 
 
-def rewrite_reference(check: ExistingCopy) -> str:
+def rewrite_reference(check: ExistingCopy, *, bridged: bool = False) -> str:
     """The ``FileTask.reference_origin`` of the card file whose copy of ours *check* found
     wrong, when the copy is written again (over it, or beside it with ``--keep-both``): the
     engine reads the card file for the new copy and checks it against the ledger's record
@@ -897,14 +985,25 @@ def rewrite_reference(check: ExistingCopy) -> str:
     destination its job writes, nothing written, in the engine's line ``<card file> does
     not match <this>: <digest> read, <recorded> expected``: whether the card changed (the
     record proven in full mode, the card read twice then) or either read may have been
-    wrong (``card_unlike_words``), and what to do."""
+    wrong (``card_unlike_words``), and what to do. *bridged*: the record shares no format
+    with the run's: the engine compares the card file with its read earlier in the run,
+    which found it as that record in the record's own formats (``record_formats``)."""
     when = check.recorded_when or "verified"
-    if check.recorded_mode == "full":
-        how = f"its copy {when}: the card's file changed since"
+    if bridged:
+        # The digest expected is that read's, never the ledger's (which records none in the
+        # run's formats): said so.
+        what = (
+            f"its read earlier in this run, which matched the ledger's record of it in "
+            f"{', '.join(check.card_recorded)}"
+        )
+        how = f"its copy {when}; the card's file changed since that read, or either read was wrong"
+    elif check.recorded_mode == "full":
+        what, how = "the ledger's record of it", f"its copy {when}: the card's file changed since"
     else:
+        what = "the ledger's record of it"
         how = f"its copy {when} from one read of the card: either read may have been wrong"
     return (
-        f"the ledger's record of it ({how}; nothing was written from it: check the card, a "
+        f"{what} ({how}; nothing was written from it: check the card, a "
         "changed file, bit rot, or a flaky reader: read it again; a run with --overwrite and "
         "without --reverify would copy it as it is now)"
     )
@@ -1062,6 +1161,10 @@ def settle(
     # The card files whose copies of ours found wrong are written again: by task index, the
     # checks whose records the card file must still read as (``rewrite_reference``).
     rewritten: dict[int, list[ExistingCopy]] = {}
+    # ... the card files read as such a record in its own formats, none of them the run's:
+    # their digests in the run's formats from that read (``CheckOutcome.card_as_recorded``),
+    # with the check whose record it matched (the first), for the words.
+    as_recorded: dict[int, tuple[ExistingCopy, Mapping[str, str]]] = {}
     # ... and those whose records of the card disagree: written again nowhere.
     _records_disagree(tasks, outcomes, card_unlike)
     # Each copy root's ASC MHL history, read only for a file in the way found different
@@ -1092,6 +1195,9 @@ def settle(
             if outcome.matched and not outcome.error:
                 # The read proved a copy: the full mode's second read of that card file.
                 settled.source_cache_bypass[relative] = outcome.source_cache_bypass
+        if outcome is not None and outcome.card_as_recorded:
+            # (One read of the card file a task: every such check's is that read's.)
+            as_recorded.setdefault(check.task_index, (check, outcome.card_as_recorded))
         if outcome is None:
             pass
         elif check.beside and (outcome.error or outcome.source_error) and not outcome.cancelled:
@@ -1294,10 +1400,21 @@ def settle(
                 reference: dict[str, str] = {}
                 for check in found:
                     reference.update(check.card_recorded)
+                # Records sharing no format with the run's: the card file's read that found
+                # it as them, in the run's formats, is what the engine's read can compare;
+                # never in place of a record's own digest in that format (another
+                # destination's record, in the run's formats: the card must read as it).
+                worded, bridged = found[0], False
+                if index in as_recorded:
+                    bridging, read = as_recorded[index]
+                    added = {n: v for n, v in read.items() if n not in reference}
+                    if added:
+                        reference.update(added)
+                        worded, bridged = bridging, True
                 tasks[index] = dataclasses.replace(
                     tasks[index],
                     reference_digests=reference,
-                    reference_origin=rewrite_reference(found[0]),
+                    reference_origin=rewrite_reference(worded, bridged=bridged),
                 )
     for index, task in enumerate(tasks):
         if index in targets:

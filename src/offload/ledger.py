@@ -975,18 +975,19 @@ class Ledger:
     ) -> tuple[LedgerEntry, int] | None:
         """A copy of ours that changed since it was recorded: the last entry of
         *relative_path* records a copy (verified or transfer-checked) of this very source
-        file (its size, mtime and every digest asked for: ``recorded_entry``), its rename
-        happened (the partial it names is gone), and a regular file is at the name it
-        records, but not as recorded (another size, or another mtime than the filesystem's
-        tolerance allows). Returns that entry and the file's size now; None otherwise (no
-        such entry; nothing, a folder or a link at the name; the copy as recorded).
+        file (its size and mtime, with a digest to check the card file against:
+        ``ours_entry``), its rename happened (the partial it names is gone), and a regular
+        file is at the name it records, but not as recorded (another size, or another
+        mtime than the filesystem's tolerance allows). Returns that entry and the file's
+        size now; None otherwise (no such entry; nothing, a folder or a link at the name;
+        the copy as recorded).
 
         What makes it ours is this record: offload-ai wrote that name from this card file
         and nothing it recorded since says otherwise. No record ties it to one inode (a
         file written over ours since looks the same): ``--reverify`` replaces such a copy,
         by the user's request to re-read and repair the copies of this card (docs/design.md,
         "A copy of ours that changed"), never a plain run."""
-        entry = recorded_entry(
+        entry = ours_entry(
             entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
         )
         if entry is None:
@@ -1013,10 +1014,11 @@ class Ledger:
         re-read, its re-read after fusefat's renames or the cancel of that re-read,
         ``LedgerEntry.revoked_by``): the last entry of *relative_path* is a ``revoked``
         line carrying the entry it ended (``revoked_record``), that entry records a copy of
-        this very card file (``recorded_entry``'s conditions: its size, mtime and every
-        digest asked for) from this run's card (``same_card``), its rename happened and a
-        regular file is at the name it records. Returns that entry and the file's size now;
-        None otherwise (a plain ``revoked`` line: which copy it ended is not recorded).
+        this very card file (``ours_entry``'s conditions: its size and mtime, with a digest
+        to check the card file against) from this run's card (``same_card``), its rename
+        happened and a regular file is at the name it records. Returns that entry and the
+        file's size now; None otherwise (a plain ``revoked`` line: which copy it ended is
+        not recorded).
 
         What makes it ours is ``changed_copy``'s proof (offload-ai wrote that name from this
         card file), and the revocation's: the copy there was found not the one recorded (or
@@ -1027,7 +1029,7 @@ class Ledger:
         if ended is None or not same_card(ended, self.card):
             return None
         if (
-            recorded_entry(
+            ours_entry(
                 {relative_path: ended},
                 relative_path,
                 size_bytes=size_bytes,
@@ -1200,6 +1202,31 @@ def recorded_entry(
     if any(name not in entry.digests for name in algorithms):
         return None
     return entry
+
+
+def ours_entry(
+    entries: dict[str, LedgerEntry],
+    relative_path: str,
+    *,
+    size_bytes: int,
+    mtime_ns: int,
+    algorithms: Sequence[str],
+) -> LedgerEntry | None:
+    """``recorded_entry``'s entry, or, where it records none of *algorithms* (a run with
+    ``-t`` since: an entry records the formats its own run computed), the last entry of
+    *relative_path* recording a copy of a source of this size and mtime with a digest in a
+    format this version computes. What makes a copy ours (``Ledger.changed_copy``,
+    ``Ledger.found_wrong_copy``), never what proves it (``recorded_entry``): a copy of ours
+    written again is written only from a card file read as this entry recorded it, in the
+    entry's own formats where it shares none with the run's (``existing.record_formats``)."""
+    entry = recorded_entry(
+        entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=()
+    )
+    if entry is None or all(name in entry.digests for name in algorithms):
+        return entry
+    from offload.hashing.registry import ALGORITHMS  # (imported by then: the card's plan)
+
+    return entry if any(name in ALGORITHMS for name in entry.digests) else None
 
 
 def final_path_of(copy_root: Path, entry: LedgerEntry) -> Path:

@@ -20,7 +20,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.lock import lock_copy_roots
 from support.ascmhl_judge import AscmhlJudge
-from support.cards import corrupt_keeping_size_and_mtime
+from support.cards import corrupt_keeping_size_and_mtime, partials_under
 
 
 def run(*argv: str | Path) -> tuple[int, str, str]:
@@ -388,31 +388,228 @@ def test_the_offloading_line_counts_the_copies_found_wrong_that_it_may_copy_agai
         ), line
 
 
-def test_a_copy_found_wrong_after_a_change_of_hash_format_is_refused_as_read_back(
-    tmp_path: Path,
-) -> None:
-    """The copies offloaded with the default format, then read back with ``-t md5`` (their
-    entries now record md5 only), then one found wrong by ``offload verify``: the plain run
-    in the default format refuses it, nothing written, and reports it read back as a file
-    to adopt, never "copied" (docs/json.md's `action`; failed before fixwords60's 4ea9ab58).
-    (Known gap, noticed in the note: ``--reverify`` does not take such a copy up as ours, as
-    the revocation's entry records none of the run's formats; relaxing that lookup let a
-    rewrite through from a card file nothing compared with its record, so it was reverted.)"""
-    card, root = copied(tmp_path)
-    code, _, err = run("copy", "--quiet", "-t", "md5", card, root.parent)
-    assert code == 0, err
-    changed = root / "CLIPS" / "C001.MOV"
-    corrupt_keeping_size_and_mtime(changed)
-    damaged = changed.read_bytes()
+def offloaded_then_reread_in_md5(tmp_path: Path, size: int) -> tuple[Path, list[Path]]:
+    """A card (its C001.MOV of *size* bytes: one over 128 KiB is changed between the two
+    ends its fingerprint samples) offloaded to two copy roots in the default format, then
+    read back with ``-t md5``: the copies' ledger entries record md5 only since."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(size))
+    (card / "CLIPS" / "C002.MOV").write_bytes(os.urandom(30_000))
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    for options in ((), ("-t", "md5")):
+        code, _, err = run("copy", "--quiet", *options, card, *dests)
+        assert code == 0, err
+    return card, [dest / "A001" for dest in dests]
+
+
+def events_of(out: str) -> tuple[dict[tuple[str, int], dict[str, Any]], list[dict[str, Any]]]:
+    """The JSON lines of a run: each file's outcome by path and destination, every event."""
+    events = [json.loads(line) for line in out.splitlines()]
+    outcomes = {
+        (e["relative_path"], e["destination_index"]): e
+        for e in events
+        if e["event"] in ("file_verified", "file_verified_earlier", "file_failed")
+    }
+    return outcomes, events
+
+
+WRONG_WAYS = ("found wrong by offload verify", "grown since")
+
+
+def made_wrong(root: Path, how: str, tmp_path: Path) -> Path:
+    """The copy of C001.MOV under *root* made wrong *how* (``WRONG_WAYS``): a byte flipped,
+    its size and date kept, then found wrong by ``offload verify`` (its record revoked and
+    kept: ``Ledger.found_wrong_copy``); or bytes appended (``Ledger.changed_copy``)."""
+    copy = root / "CLIPS" / "C001.MOV"
+    if how == WRONG_WAYS[1]:
+        with copy.open("ab") as handle:
+            handle.write(b"appended")
+        return copy
+    corrupt_keeping_size_and_mtime(copy)
     code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", root)
     assert code == 11 and json.loads(out)["revoked"] == ["CLIPS/C001.MOV"], out + err
+    return copy
 
-    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "plain", card, root.parent)
-    assert code == 1, out + err
-    (failed,) = [e for e in map(json.loads, out.splitlines()) if e["event"] == "file_failed"]
-    (saved,) = (tmp_path / "plain").glob("*.json")
-    refused = next(
-        f for f in json.loads(saved.read_text())["files"] if f["path"] == failed["relative_path"]
+
+@pytest.mark.parametrize("how", WRONG_WAYS)
+def test_reverify_repairs_a_copy_of_ours_found_wrong_after_a_change_of_hash_format(
+    tmp_path: Path, judge: AscmhlJudge, how: str
+) -> None:
+    """The QA repro: copies read back with ``-t md5`` (their entries record md5 only), one
+    then found wrong (by ``offload verify``, or grown since). The plain run in the default
+    format refuses it, nothing written, read back as a file to adopt (never "copied"), its
+    refusal naming --reverify; --reverify replaces it, the card's file checked against the
+    md5 record first (hashed in md5 too in the check's read of it), and the copy root's
+    manifests pass ``offload verify`` and ascmhl. Failed before: the lookups of a copy of
+    ours asked its entry for an xxh64 digest it does not record, so both runs took the
+    copy as a file not ours ("--overwrite ..., --keep-both ...", never --reverify) and
+    --reverify refused it (exit 1), the copy left wrong."""
+    card, (root, other) = offloaded_then_reread_in_md5(tmp_path, 60_000)
+    copy = made_wrong(root, how, tmp_path)
+    wrong = copy.read_bytes()
+
+    code, out, err = run(
+        "copy",
+        "--json",
+        "--report-dir",
+        tmp_path / "plain",
+        card,
+        *[r.parent for r in (root, other)],
     )
-    assert [(d["status"], d["action"]) for d in refused["destinations"]] == [("failed", "adopted")]
-    assert changed.read_bytes() == damaged
+    assert code == 1, out + err
+    outcomes, _ = events_of(out)
+    assert outcomes["CLIPS/C001.MOV", 0]["event"] == "file_failed", outcomes
+    assert "--reverify" in outcomes["CLIPS/C001.MOV", 0]["message"], outcomes
+    if how == WRONG_WAYS[0]:
+        (saved,) = (tmp_path / "plain").glob("*.json")
+        refused = next(
+            f for f in json.loads(saved.read_text())["files"] if f["path"] == "CLIPS/C001.MOV"
+        )
+        # Read back as a file to adopt, never "copied" (docs/json.md's ``action``).
+        assert [(d["status"], d["action"]) for d in refused["destinations"]] == [
+            ("failed", "adopted"),
+            ("verified", "adopted"),
+        ], refused
+    assert copy.read_bytes() == wrong
+
+    code, out, err = run(
+        "copy",
+        "--reverify",
+        "--json",
+        "--report-dir",
+        tmp_path / "jobs",
+        card,
+        root.parent,
+        other.parent,
+    )
+    assert code == 0, out + err
+    outcomes, events = events_of(out)
+    assert {p: e["event"] for p, e in outcomes.items()} == {
+        ("CLIPS/C001.MOV", 0): "file_verified",
+        ("CLIPS/C001.MOV", 1): "file_verified",
+        ("CLIPS/C002.MOV", 0): "file_verified",
+        ("CLIPS/C002.MOV", 1): "file_verified",
+    }, outcomes
+    (warning,) = [
+        e for e in events if e["event"] == "warning_issued" and "no longer matches" in e["message"]
+    ]
+    assert "only from the card's file as the ledger recorded it" in warning["message"], warning
+    assert copy.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()
+    for checked in (root, other):
+        code, out, err = run("verify", "--json", "--report-dir", tmp_path / "reports", checked)
+        assert code == 0 and json.loads(out)["revoked"] == [], out + err
+        judged = judge.verify(checked)
+        assert judged.clean, judged.describe()
+
+
+@pytest.mark.parametrize("how", WRONG_WAYS)
+def test_reverify_after_a_change_of_hash_format_refuses_a_card_file_changed_since(
+    tmp_path: Path, how: str
+) -> None:
+    """As above, the card's file then changed between the ends its fingerprint samples, its
+    size and date kept: unlike the md5 record, nothing is written from it, anywhere; the
+    wrong copy is kept as it is, and no line says it verified. Failed before the review of
+    16065771 (reverted): the card's read in xxh64 compared nothing with the md5 record and
+    the copy was written over, exit 0, "verified"."""
+    card, (root, other) = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    copy = made_wrong(root, how, tmp_path)
+    wrong = copy.read_bytes()
+    kept = (other / "CLIPS" / "C001.MOV").read_bytes()
+    corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=200_000)
+
+    code, out, err = run(
+        "copy",
+        "--reverify",
+        "--json",
+        "--report-dir",
+        tmp_path / "jobs",
+        card,
+        root.parent,
+        other.parent,
+    )
+    assert code == 1, out + err
+    outcomes, events = events_of(out)
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert "md5" in failed["message"] and "kept" in failed["message"], failed
+    assert outcomes["CLIPS/C001.MOV", 1]["event"] == "file_failed", outcomes
+    assert not [
+        e
+        for e in events
+        if "verified" in e["event"] and e.get("relative_path") == ("CLIPS/C001.MOV")
+    ], events
+    assert copy.read_bytes() == wrong
+    assert (other / "CLIPS" / "C001.MOV").read_bytes() == kept
+    assert not partials_under(root.parent) and not partials_under(other.parent)
+
+
+def test_a_card_file_changed_after_the_check_that_matched_its_md5_record_is_not_written(
+    tmp_path: Path,
+) -> None:
+    """As above, the card's file found as its md5 record by the check (its xxh64 taken from
+    that read), then changed before the rewrite reads it (size and date kept): the rewrite's
+    read is compared with the check's in xxh64 and fails, nothing written, its line naming
+    that read as what was expected, never the ledger (which records no xxh64)."""
+    from offload.card import OffloadOptions, offload
+    from offload.events import Event, WarningIssued
+
+    card, (root, other) = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    copy = made_wrong(root, WRONG_WAYS[0], tmp_path)
+    wrong = copy.read_bytes()
+    clip = card / "CLIPS" / "C001.MOV"
+
+    class ChangeTheCardOnceChecked:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, WarningIssued) and "no longer matches" in event.message:
+                corrupt_keeping_size_and_mtime(clip, at=200_000)
+
+    report = offload(
+        card,
+        [root.parent, other.parent],
+        options=OffloadOptions(reverify=True),
+        sink=ChangeTheCardOnceChecked(),
+    )
+    assert report.exit_code != 0
+    (failed,) = [f for f in report.job.files if f.relative_path == "CLIPS/C001.MOV"]
+    assert failed.source_error is not None
+    assert failed.source_error.startswith(
+        f"{clip} does not match its read earlier in this run, which matched the ledger's "
+        "record of it in md5 (its copy verified on "
+    ), failed.source_error
+    assert "the card's file changed since that read" in failed.source_error, failed.source_error
+    assert copy.read_bytes() == wrong
+    assert not partials_under(root.parent)
+
+
+def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(tmp_path: Path) -> None:
+    """The card's file changed between two offloads (size, date and fingerprint kept): the
+    first drive's record is xxh64 of the old bytes, the second's md5 of the new (``-t md5``).
+    Both copies then wrong (the first grown, the second found wrong by ``offload verify``):
+    the card's file reads as the md5 record, not as the xxh64 one, so --reverify writes it
+    on neither drive. Failed before: the check's xxh64 read, bridging the md5 record, took
+    the place of the first drive's own xxh64 record in the rewrite's reference, and both
+    copies were written from bytes the first drive's record never saw (exit 0)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    clip = card / "CLIPS" / "C001.MOV"
+    clip.write_bytes(os.urandom(300_000))
+    first, second = tmp_path / "d1", tmp_path / "d2"
+    for dest in (first, second):
+        dest.mkdir()
+    assert run("copy", "--quiet", card, first)[0] == 0
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    assert run("copy", "--quiet", "-t", "md5", card, second)[0] == 0
+    grown = made_wrong(first / "A001", WRONG_WAYS[1], tmp_path)
+    found = made_wrong(second / "A001", WRONG_WAYS[0], tmp_path)
+    before = grown.read_bytes(), found.read_bytes()
+
+    code, out, err = run(
+        "copy", "--reverify", "--json", "--report-dir", tmp_path / "jobs", card, first, second
+    )
+    assert code == 2, out + err  # the card's file failed (ExitCode.FAILED)
+    outcomes, _ = events_of(out)
+    assert [outcomes["CLIPS/C001.MOV", i]["event"] for i in (0, 1)] == ["file_failed"] * 2
+    assert (grown.read_bytes(), found.read_bytes()) == before

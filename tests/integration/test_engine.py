@@ -562,3 +562,31 @@ def test_a_source_failed_hook_that_raises_is_the_jobs_warning(tmp_path: Path) ->
     assert "re-run with the card and --reverify" in warning
     for dest in dests:
         assert os.listdir(dest) == []
+
+
+@pytest.mark.parametrize("size", [3_000, 300_000])  # a pack's small file, a streamed one
+def test_a_reference_sharing_no_format_with_the_read_fails_the_file_never_passes_it(
+    tmp_path: Path, size: int
+) -> None:
+    """A file to check against a record (``FileTask.reference_origin``: a rewrite's, a
+    cascade's) that records only formats the job does not hash (md5, in an xxh64 job):
+    failed everywhere, nothing written, its line naming what could not be compared, never
+    copied as if it had matched. Before, the reader compared the formats both held (none)
+    and copied it: what 16065771 (reverted) let through from a card file changed since."""
+    (file,) = write_source_files(tmp_path, {"clip.bin": size})
+    dests = dest_dirs(tmp_path, 2)
+    task = FileTask(
+        file,
+        tuple(d / "clip.bin" for d in dests),
+        reference_digests={"md5": "0" * 32},
+        reference_origin="the ledger's record of it",
+    )
+    report = CopyJob([task], dests, CopyOptions(algorithms=("xxh64",))).run()
+    assert report.exit_code is ExitCode.FAILED
+    assert report.files[0].source_error == (
+        f"{file.path} cannot be checked against the ledger's record of it: it records md5 "
+        "only, none of which this run computed"
+    )
+    assert [d.status for d in report.files[0].destinations] == [DestinationStatus.FAILED] * 2
+    for dest in dests:
+        assert os.listdir(dest) == []

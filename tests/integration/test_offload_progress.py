@@ -494,3 +494,27 @@ def test_a_reverify_moves_the_bar_while_a_large_clip_is_read_back(tmp_path: Path
     assert len(inside) >= 2, inside  # seen part-way through the clip's read-back
     fractions = [snap.fraction for _event, snap in recorder.seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions
+
+
+def test_a_card_file_read_in_its_records_format_is_counted_in_the_check(tmp_path: Path) -> None:
+    """A copy of ours grown since, its entry recording md5 only (read back with ``-t md5``):
+    ``--reverify`` finds it wrong by its size (its copy not read) and reads its card file in
+    md5 before writing it again (``existing.record_formats``): that read is planned work of
+    the check, counted in its total and as it is read. Failed before the plan counted it:
+    the check's bar went to 600,000 of 600,000 bytes, that read of 300,000 never seen."""
+    card = make_card(tmp_path / "cards", files=2)
+    dest = tmp_path / "c1"
+    dest.mkdir()
+    assert offload(card, [dest]).exit_code == 0
+    md5 = OffloadOptions(copy=CopyOptions(algorithms=("md5",)))
+    assert offload(card, [dest], options=md5).exit_code == 0
+    with (dest / "A005R1" / "CLIPS" / "A005C000.mov").open("ab") as handle:
+        handle.write(b"appended")
+    recorder = Recorder()
+    report = offload(card, [dest], options=OffloadOptions(reverify=True), sink=recorder)
+    assert report.exit_code == 0
+    checking = [snap for _event, snap in recorder.seen if snap.checking]
+    assert checking and all(s.work_done <= s.work_total for s in checking), checking[-1]
+    assert max(s.work_done for s in checking) == 3 * SIZE  # two card files, one copy
+    fractions = [snap.fraction for _event, snap in recorder.seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions

@@ -426,6 +426,14 @@ class SourceReader:
                     ),
                     path=path,
                 )
+        if reference and ticket.task.reference_origin and not any(n in digests for n in reference):
+            # A record to check the file against that this read cannot compare with (none of
+            # its formats computed): never a pass by default (``existing.record_formats``).
+            raise SourceError(
+                f"{path} cannot be checked against {ticket.task.reference_origin}: it records "
+                f"{', '.join(reference)} only, none of which this run computed",
+                path=path,
+            )
         # Only now, once it passed every check: a destination waiting for it (an S3 PutObject)
         # sends the file then, and never for a file that failed here (``publish`` resolves
         # it with None).
