@@ -24,21 +24,32 @@ SIZE = 3 * 1024 * 1024 + 5
 
 
 def _race(
-    fs: FaultyFS, source: Path, winner_source: Path, *, fsyncdir_fails: bool = False
+    fs: FaultyFS,
+    source: Path,
+    winner_source: Path,
+    *,
+    fsyncdir_fails: bool = False,
+    loser_options: tuple[str, ...] = (),
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
-    """The loser (*source*) held at the fsync of its partial of ``p/clip.mov`` while the
-    winner (*winner_source*) copies to that target whole; then the loser let go (with every
-    folder fsync failing from then on when *fsyncdir_fails*). Both processes' outcomes."""
+    """The loser (*source*, with *loser_options*) held at the fsync of its partial of
+    ``p/clip.mov`` (its source read whole by then) while *meanwhile* is done and the winner
+    (*winner_source*) copies to that target whole; then the loser let go (with every folder
+    fsync failing from then on when *fsyncdir_fails*). Both processes' outcomes."""
     target = fs.mountpoint / "p" / "clip.mov"
     target.parent.mkdir()
     # The loser's partial's fsync, once: not the winner's.
     held = fs.stall("fsync", path="p/.offload-partial.*", times=1)
     argv = [str(EXE), "-v", "-t", "xxh64be"]
     loser = subprocess.Popen(
-        [*argv, str(source), str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*argv, *loser_options, str(source), str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         fs.wait_stalled_while_working(held, loser, quiet_s=30.0)
+        meanwhile()
         winner = subprocess.run(
             [*argv, str(winner_source), str(target)], capture_output=True, text=True, timeout=120
         )
@@ -103,6 +114,33 @@ def test_a_file_unlike_the_source_that_took_the_name_meanwhile_is_refused_untouc
     assert "differing only by case" not in loser.stderr, loser.stderr
     assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
     assert target.read_bytes() == other.read_bytes()
+    _no_partials(target.parent)
+
+
+def test_a_source_changed_after_this_run_read_it_proves_nothing_of_the_file_there(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The source rewritten (same size) once this run had read it, and the other copy made
+    of it as it is now: the file at the name is the source as it is now, not what this run
+    read and wrote. Compared with this run's own digests it differs: refused (exit 2), that
+    file untouched. (A second read of the source, as the reverted fix of this race made,
+    would have found them equal and called this run's copy verified.)"""
+    source = tmp_path / "clip.mov"
+    first = os.urandom(SIZE)
+    source.write_bytes(first)
+    now = os.urandom(SIZE)
+    loser, winner, target = _race(
+        faulty_fs(),
+        source,
+        source,
+        loser_options=("--verify", "destination"),  # no second read of its own either
+        meanwhile=lambda: source.write_bytes(now),
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.read_bytes() == now
     _no_partials(target.parent)
 
 
