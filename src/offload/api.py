@@ -507,8 +507,13 @@ def _copy_planned(
                 path=target.parent,
             ) from None
     roots = [remote[i].backend.root if i in remote else t.parent for i, t in enumerate(targets)]
+    # A file another pfndispatchcopy of this source published at a local target while this
+    # one wrote it: read back and kept when it is the file this run read (README).
+    keep_taken = frozenset(local) if options.existing is ExistingFilePolicy.FAIL else frozenset()
     if parallel is False and len(targets) > 1:
-        report = _copy_in_turn(task, roots, backends, options, shown, cancel, root_devices)
+        report = _copy_in_turn(
+            task, roots, backends, options, shown, cancel, root_devices, keep_taken
+        )
     else:
         report = CopyJob(
             [task],
@@ -519,6 +524,7 @@ def _copy_planned(
             destinations=backends,
             remedies=remedies.one_file(task.targets),
             root_devices=root_devices,
+            keep_taken=keep_taken,
         ).run()
     file = report.files[0]
     if not file.inflight_digests and source_digests:  # every copy adopted: the source as read
@@ -586,10 +592,12 @@ def _copy_in_turn(
     sink: EventSink | None,
     cancel: CancelToken | None,
     root_devices: Mapping[int, int],
+    keep_taken: frozenset[int],
 ) -> JobReport:
     """Sequential path: one job per destination, the source read once for each; a
     destination whose result is known (*task*'s preset: an adopted copy) gets no job.
-    *root_devices*: by index, each local destination's device as planned (``CopyJob``'s).
+    *root_devices*: by index, each local destination's device as planned (``CopyJob``'s);
+    *keep_taken*: by index, ``CopyJob``'s.
 
     A cancel between two destinations (or before the first) stops there: every destination
     not started is reported ``cancelled`` (exit code 130), like a cancelled parallel job.
@@ -615,6 +623,7 @@ def _copy_in_turn(
             destinations=[backends[index]],
             remedies=remedies.one_file((target,)),
             root_devices={0: root_devices[index]} if index in root_devices else None,
+            keep_taken=frozenset({0}) if index in keep_taken else frozenset(),
         ).run()
         done += 1
         for result in report.files[0].destinations:

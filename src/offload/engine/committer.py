@@ -35,9 +35,11 @@ from offload.errors import (
     OffloadError,
     VerificationError,
     destination_io_error,
+    printable_name,
 )
 from offload.events import BytesVerified, PhaseChanged, wanted, wanted_phase
 from offload.fs.direct import AlignedBuffer
+from offload.hashing.registry import comparable_digest
 from offload.ledger import VerifiedCopy
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.results import (
@@ -507,15 +509,25 @@ class DestinationCommitter:
                     partial, target, replace=self._replace, digests=pending.ticket.inflight_digests
                 )
             except FileExistsError as exc:
-                # A name differing only by case is in the way only where names fold case.
-                folded = (
-                    ""
+                # Here, not at the module's top: asked only at a refusal, never at the start.
+                from offload.engine.taken import spelled_otherwise
+
+                # Only this last step failed: the copy is written, durable and proven. Where
+                # another writer took the name meanwhile with this very file (the one-file
+                # copy: two pfndispatchcopy of one source at once), it is kept.
+                if state.keep_taken and self._keep_taken(pending, result, Path(target)):
+                    return False  # recorded here, kept (or its folder's fsync failed)
+                # Another spelling named only where the folder lists one (a case-sensitive
+                # filesystem never hears of case); an object store's key is its name.
+                other = (
+                    None
                     if state.destination.features.exact_names
-                    else " (or a name differing only by case)"
+                    else spelled_otherwise(Path(target))
                 )
+                spelled = f" as {printable_name(other)}" if other is not None else ""
                 raise DestinationFileError(
                     f"{partial.final_path} already exists on destination {state.device}"
-                    f"{folded}; not overwritten: "
+                    f"{spelled}; not overwritten: "
                     f"{state.in_the_way(str(partial.final_path))}",
                     path=partial.final_path,
                 ) from exc
@@ -539,6 +551,62 @@ class DestinationCommitter:
             chosen = str(pending.target)
             if chosen != result.final_path:  # another name (else the planned text is kept)
                 result.final_path = chosen
+        return True
+
+    def _keep_taken(self, pending: Pending, result: DestinationFileResult, target: Path) -> bool:
+        """The file another writer published at *target* while this copy was written, read
+        back from the media and compared with the digests this run made of the source bytes
+        it read (the ticket's: never a second read of the source). Equal: this run's
+        partial removed, the name made durable (``make_names_durable``: a folder fsync that
+        fails fails the file, as for a copy of this run's own), and the file recorded
+        kept, as a copy already there before the job (verified now, ``adopted``). True once
+        recorded; False (the partial removed) where it is not this file, cannot be read, or
+        was replaced while it was read: the refusal stands. Only called for the publish's
+        EEXIST, so every earlier failure (a write, a sync, a read-back) stays a failure."""
+        from offload.engine.taken import read_taken
+
+        state = self.state
+        ticket = pending.ticket
+        state.destination.remove_partial(pending.partial)
+        wanted = ticket.inflight_digests
+        try:
+            read = read_taken(
+                target,
+                ticket.task.source.size_bytes,
+                tuple(wanted),
+                chunk_size=state.options.chunk_size,
+            )
+        except OSError:
+            return False
+        if read is None:
+            return False
+        digests, bypass = read
+        if any(
+            comparable_digest(name, digests[name]) != comparable_digest(name, value)
+            for name, value in wanted.items()
+        ):
+            return False
+        if state.flush:
+            try:
+                state.destination.make_names_durable([target])
+            except OSError as exc:
+                error = destination_io_error(
+                    exc, "fsync folder", exc.filename or target.parent, state.device
+                )
+                state.declare_lost(error)
+                result.status = _FAILED
+                result.error = error.message
+                state.record(ticket, result)
+                return True
+        result.status = DestinationStatus.VERIFIED
+        result.action = CopyAction.ADOPTED
+        result.digests = digests
+        result.cache_bypass = bypass
+        result.verified_at = time.time()
+        # Read back from the media now, whatever --verify (as ``existing.settle`` words a
+        # copy found there before the job).
+        result.verified_mode = state.options.verify.value if self._verifying else "destination"
+        state.record(ticket, result)
         return True
 
     def _io_error(

@@ -411,6 +411,9 @@ class CopyJob:
     from several threads at once: it must be thread-safe. One that raises is a bug: its
     error is the job's warning (``JobReport.warnings``, a WarningIssued), and the file's
     failure is announced all the same.
+    ``keep_taken``: the indexes of the local destinations where a file another writer
+    published at a final name while it was written is read back and, equal to what this
+    run read from the source, kept (the one-file copy, ``api``: ``engine/taken.py``).
     """
 
     def __init__(
@@ -427,8 +430,10 @@ class CopyJob:
         remedies: Mapping[str, str] | None = None,
         root_devices: Mapping[int, int] | None = None,
         on_source_failed: Callable[[FileTask, Mapping[str, str]], None] | None = None,
+        keep_taken: frozenset[int] = frozenset(),
     ) -> None:
         self.tasks = list(tasks)
+        self.keep_taken = keep_taken
         self.on_source_failed = on_source_failed
         self.remedies = remedies or {}
         self.root_devices = root_devices or {}
@@ -556,6 +561,7 @@ class CopyJob:
                     read_back_gate=gates[index],
                     remedies=self.remedies,
                     card_names=card_names[index],
+                    keep_taken=index in self.keep_taken,
                 ),
             )
             for index in range(len(self.destination_roots))

@@ -96,6 +96,7 @@ class DestinationState:
         read_back_gate: ReadBackGate | None = None,
         remedies: Mapping[str, str] | None = None,
         card_names: frozenset[str] = frozenset(),
+        keep_taken: bool = False,
     ) -> None:
         self.index = index
         self.destination = destination
@@ -118,6 +119,10 @@ class DestinationState:
         # (``clip (1).mov`` of the card would find it taken when its turn came). Empty under
         # any other policy, which chooses no name.
         self.card_names = card_names
+        # The one-file copy's (``api``): a file another writer published at a final name
+        # while this copy was written is read back and, this very file, kept
+        # (``DestinationCommitter._keep_taken``). Off: refused, as any file in the way.
+        self.keep_taken = keep_taken
         # A destination not flushed (--noflush) is neither synced nor read back from the media.
         self.flush = index not in options.noflush_destinations
         self.lost: OffloadError | None = None

@@ -1,0 +1,71 @@
+"""A final name another writer took between a copy's write and its publish.
+
+The committer publishes a verified partial without replacing anything; where the filesystem
+answers EEXIST at that step, something took the name while the copy was written. Two things
+are asked of that file here, both only at that step (rare: no cost to any other file):
+
+* ``spelled_otherwise``: which name in the folder took it. The publish's EEXIST does not
+  say whether the name itself is there or one the filesystem takes for the same (a name
+  differing only by case or Unicode normalisation, on exFAT, NTFS, FAT, APFS or a casefold
+  folder of ext4); the refusal names another spelling only when the folder's listing shows
+  one, so a case-sensitive filesystem is never told of a case difference.
+* ``read_taken``: the file at the name read back from the media, for the one-file copy
+  (``pfndispatchcopy``, ``api``: a dispatcher may run two copies of one source into one
+  folder at once, README). The committer compares it with the digests this run made of the
+  source bytes it read (never a second read of the source): equal, it is the copy already
+  there that the same command run again would read back and keep.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+from offload.engine.verifier import MediaHasher
+from offload.results import CacheBypass
+
+
+def spelled_otherwise(final: Path) -> str | None:
+    """The name in *final*'s folder that the filesystem takes for *final*'s own and that is
+    spelled otherwise (case, Unicode normalisation); None where the name itself is there,
+    none such is listed, or the folder cannot be listed (the refusal then says no more
+    than that the name exists). Never raises."""
+    name = final.name
+    try:
+        names = os.listdir(final.parent)
+    except (OSError, ValueError):
+        return None
+    if name in names:
+        return None
+    key = _folded(name)
+    return next((other for other in names if _folded(other) == key), None)
+
+
+def _folded(name: str) -> str:
+    import unicodedata  # here: asked only of a refusal, never at the command's start
+
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def read_taken(
+    final: Path, size: int, formats: Sequence[str], *, chunk_size: int
+) -> tuple[dict[str, str], CacheBypass] | None:
+    """The digests (*formats*) of the regular file of *size* bytes at *final*, read back from
+    the media, and how the read avoided the caches; None where no such file is there (a
+    folder, a symlink, another size) or it was replaced while it was read (another inode at
+    the name afterwards). Raises OSError from the look and the reads."""
+    before = os.lstat(final)
+    if not stat.S_ISREG(before.st_mode) or before.st_size != size:
+        return None
+    hasher = MediaHasher(chunk_size=chunk_size)
+    try:
+        digests = hasher(final, formats)
+    finally:
+        hasher.close()
+    after = os.lstat(final)
+    # The read followed the name: the same file before and after it, or no answer.
+    if not stat.S_ISREG(after.st_mode) or not os.path.samestat(before, after):
+        return None
+    return digests, hasher.last_bypass

@@ -1,0 +1,194 @@
+"""Two real ``pfndispatchcopy`` processes racing on one target (README: a dispatcher may run
+several copies into one folder at once), made deterministic on FaultyFS: the first one's
+fsync of its written partial is held until the second has run to its end, so the first
+reads its copy back, finds it good and finds the name taken at its publish alone. (Not its
+rename held: the kernel holds the folder's lock through a rename, so the second would wait
+for it.)"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from offload.engine.taken import spelled_otherwise
+from support.faultyfs import FaultyFS
+from support.mounts import ExfatLoop
+from support.pfn import other_lines
+
+EXE = Path(sys.executable).with_name("pfndispatchcopy")
+SIZE = 3 * 1024 * 1024 + 5
+
+
+def _race(
+    fs: FaultyFS,
+    source: Path,
+    winner_source: Path,
+    *,
+    fsyncdir_fails: bool = False,
+    loser_options: tuple[str, ...] = (),
+    meanwhile: Callable[[], None] = lambda: None,
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
+    """The loser (*source*, with *loser_options*) held at the fsync of its partial of
+    ``p/clip.mov`` (its source read whole by then) while *meanwhile* is done and the winner
+    (*winner_source*) copies to that target whole; then the loser let go (with every folder
+    fsync failing from then on when *fsyncdir_fails*). Both processes' outcomes."""
+    target = fs.mountpoint / "p" / "clip.mov"
+    target.parent.mkdir()
+    # The loser's partial's fsync, once: not the winner's.
+    held = fs.stall("fsync", path="p/.offload-partial.*", times=1)
+    argv = [str(EXE), "-v", "-t", "xxh64be"]
+    loser = subprocess.Popen(
+        [*argv, *loser_options, str(source), str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fs.wait_stalled_while_working(held, loser, quiet_s=30.0)
+        meanwhile()
+        winner = subprocess.run(
+            [*argv, str(winner_source), str(target)], capture_output=True, text=True, timeout=120
+        )
+        if fsyncdir_fails:
+            fs.fail("fsyncdir", errno.EIO)
+    except BaseException:
+        loser.kill()
+        raise
+    finally:
+        fs.release(held)
+    out, err = loser.communicate(timeout=120)
+    assert fs.fired(held) == 1
+    return subprocess.CompletedProcess(loser.args, loser.returncode, out, err), winner, target
+
+
+def _no_partials(folder: Path) -> None:
+    assert [p.name for p in folder.iterdir()] == ["clip.mov"]
+
+
+def test_two_copies_of_one_source_to_one_target_at_once_both_verify(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """QA pfn: the copy that found the name taken at its publish exited 2, "already exists
+    ... (or a name differing only by case); not overwritten", though the file there was
+    exactly the source. Now it reads that file back, compares it with its own digests of
+    the source and keeps it: exit 0, its hash line, -v's "already holds this file" line.
+    Failed before (exit 2)."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    loser, winner, target = _race(faulty_fs(), source, source)
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 0, loser.stderr
+    # Said of its copy as the winner says of its own (FUSE: read back through a cache).
+    assert other_lines(loser.stderr) == other_lines(winner.stderr), winner.stderr
+    lines = loser.stdout.splitlines()
+    kept = [line for line in lines if line.startswith(f"INFO: {target} already holds this")]
+    assert len(kept) == 1 and kept[0].endswith(" (kept)"), loser.stdout
+    hashes = [line for line in lines if line.startswith("hash ")]
+    assert hashes == [line for line in winner.stdout.splitlines() if line.startswith("hash ")]
+    assert len(hashes) == 1, loser.stdout
+    assert target.read_bytes() == source.read_bytes()
+    _no_partials(target.parent)
+
+
+def test_a_file_unlike_the_source_that_took_the_name_meanwhile_is_refused_untouched(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Another file of the same size took the name while this copy was written: refused as
+    before (exit 2: no destination has the copy), that file untouched, this run's partial
+    removed; on a case-sensitive filesystem no word of a name differing by case (said
+    before on every local filesystem)."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    other = tmp_path / "other" / "clip.mov"
+    other.parent.mkdir()
+    other.write_bytes(os.urandom(SIZE))
+    loser, winner, target = _race(faulty_fs(), source, other)
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
+    assert any("already exists" in line for line in errors), loser.stderr
+    assert "differing only by case" not in loser.stderr, loser.stderr
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.read_bytes() == other.read_bytes()
+    _no_partials(target.parent)
+
+
+def test_a_source_changed_after_this_run_read_it_proves_nothing_of_the_file_there(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The source rewritten (same size) once this run had read it, and the other copy made
+    of it as it is now: the file at the name is the source as it is now, not what this run
+    read and wrote. Compared with this run's own digests it differs: refused (exit 2), that
+    file untouched. (A second read of the source, as the reverted fix of this race made,
+    would have found them equal and called this run's copy verified.)"""
+    source = tmp_path / "clip.mov"
+    first = os.urandom(SIZE)
+    source.write_bytes(first)
+    now = os.urandom(SIZE)
+    loser, winner, target = _race(
+        faulty_fs(),
+        source,
+        source,
+        loser_options=("--verify", "destination"),  # no second read of its own either
+        meanwhile=lambda: source.write_bytes(now),
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.read_bytes() == now
+    _no_partials(target.parent)
+
+
+def test_a_failed_folder_fsync_after_the_race_fails_the_copy_never_verified(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The file the other copy published there is this very file, but the folder's fsync
+    (the name made durable) fails with EIO: the copy fails, never called verified (a
+    reverted fix of this race called it verified, exit 0)."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    loser, winner, target = _race(faulty_fs(), source, source, fsyncdir_fails=True)
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert "fsync" in loser.stderr and "already holds" not in loser.stdout, loser.stderr
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_partials(target.parent)
+
+
+def test_a_failed_folder_fsync_with_its_own_copy_at_the_name_is_a_failure(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """No race: this run's own copy published, same size and content at the name, then
+    its folder's fsync fails (EIO): a failure (exit 2), never verified (the reverted fix
+    read the file there back and called it verified)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    target = fs.mountpoint / "clip.mov"
+    fs.fail("fsyncdir", errno.EIO)
+    done = subprocess.run(
+        [str(EXE), "-v", str(source), str(target)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert "fsync" in done.stderr and "already holds" not in done.stdout, done.stderr
+    assert not any(line.startswith("hash ") for line in done.stdout.splitlines())
+
+
+def test_the_refusal_names_another_spelling_only_where_the_folder_lists_one(
+    tmp_path: Path, exfat_loop: Callable[..., ExfatLoop]
+) -> None:
+    """The refusal's words for the name in the way (``engine/taken.spelled_otherwise``): on
+    exFAT (names folded) a ``CLIP.MOV`` in the way of ``clip.mov`` is named; the name itself
+    there, on exFAT or on this case-sensitive disk, is no other spelling."""
+    folded = exfat_loop().path
+    (folded / "CLIP.MOV").write_bytes(b"x")
+    assert spelled_otherwise(folded / "clip.mov") == "CLIP.MOV"
+    assert spelled_otherwise(folded / "CLIP.MOV") is None
+    (tmp_path / "clip.mov").write_bytes(b"x")
+    assert spelled_otherwise(tmp_path / "clip.mov") is None
+    assert spelled_otherwise(tmp_path / "none" / "clip.mov") is None  # cannot list: no words
