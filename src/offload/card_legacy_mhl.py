@@ -24,7 +24,7 @@ from offload.engine.messages import MhlRecord
 from offload.errors import describe_os_error, printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
-from offload.respelling import spelled_as_listed
+from offload.respelling import Respeller
 
 # A folder of this name holds an ASC MHL history: its ``*.mhl`` files are generations (v2),
 # read by ``card_history``, never as legacy MHLs.
@@ -120,8 +120,9 @@ def read_legacy_mhls(
     say what they list: ``(listed, problems)``. *listed*: ``path → ListedFile`` by the path
     from *tree*'s root, spelled as *names* (the tree's files) spell it where the MHL spells
     it otherwise (composed, NFC, and decomposed, NFD: a Mac tool's MHL on a card listed on
-    Linux, or the reverse; ``respelling``'s one rule, applied once the MHLs are merged: a
-    twin the MHLs list beside it is never it); a file two MHLs list takes the record
+    Linux, or the reverse; ``respelling``'s one rule, applied to each MHL's entries before
+    they are merged: a twin the same MHL lists beside it is never it, while two MHLs
+    spelling one file two ways both list that file); a file two MHLs list takes the record
     of the one finished last (its ``<finishdate>``, then its path), but a newer one that
     records no digest (``<null>``) erases none. *problems*: an MHL that cannot be read, or
     is an ASC MHL manifest, or lists paths outside *tree* (those entries left out), one
@@ -169,12 +170,17 @@ def read_legacy_mhls(
             )
         read.append((listed.finish_date or "", mhl, entries))
     newest: dict[str, ListedFile] = {}
+    respeller = Respeller(names)
     for _, _, entries in sorted(read, key=lambda item: (item[0], item[1])):
+        # Respelled per MHL, then merged by the card's spelling: two MHLs spelling one
+        # file two ways list that file (its NFD and NFC entries were two "twins" when
+        # merged first, the older one's then missing); twins one MHL lists stay two.
+        spell = respeller.spelled_as_listed({joined for joined, _ in entries})
         for joined, record in entries:
-            if record.digests or joined not in newest:  # a newer <null> erases no digest
-                newest[joined] = record
-    spell = spelled_as_listed(newest, names)
-    return {spell(path): record for path, record in newest.items()}, problems
+            spelled = spell(joined)
+            if record.digests or spelled not in newest:  # a newer <null> erases no digest
+                newest[spelled] = record
+    return newest, problems
 
 
 # A Windows path from a drive's root (``D:\\A001\\CLIPS\\A.MOV``, read as ``D:/A001/...``).

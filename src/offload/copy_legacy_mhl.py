@@ -32,10 +32,12 @@ Contract:
   proves is not revoked: the copy is the one offloaded, the card's record says otherwise),
   ``missing`` (not in the copy: when the copy's records do not list it either, it is put in
   the report's ``missing``, reason ``legacy-mhl-lists``, exit 10: a clip the card's record
-  lists that the copy lacks), ``size_only`` (the MHL records no digest we compute,
-  ``<null>``: its size matched; the file's own state is the check's, never made
-  ``unverifiable`` by this), ``not_checked`` (the check found it changed or unreadable
-  already, or a cancel stopped it: that state stands).
+  lists that the copy lacks; its words say the offload refused it, its card file unlike
+  the MHL, where the copy's own job report says so, ``CopyLegacyMhls._refused``),
+  ``size_only`` (the MHL records no digest we compute, ``<null>``: its size matched; the
+  file's own state is the check's, never made ``unverifiable`` by this), ``not_checked``
+  (the check found it changed or unreadable already, or a cancel stopped it: that state
+  stands).
 * On ``s3://`` alike (``destinations/s3verify.py``): the check runs on a local mirror of
   sparse files, each hashed by a GET of its object; the MHLs' objects alone, every one (the
   copy root's own too), are downloaded into it before the check (:func:`find`'s *fetch*: a
@@ -188,6 +190,9 @@ class CopyLegacyMhls:
         verified, missing, extra = set(report.verified), set(report.missing), set(report.extra)
         reasons = dict(report.reasons)
         states: dict[str, dict[str, list[str]]] = {}
+        refused = self._refused(
+            {p: r.mhl for p, r in listed.items() if p not in self.names and p not in stopped}
+        )
         for path, record in sorted(listed.items()):
             state = states.setdefault(record.mhl, {})
             mhl = record.mhl
@@ -198,7 +203,8 @@ class CopyLegacyMhls:
                 state.setdefault("missing", []).append(path)
                 if path not in missing and path not in verified and not report.stopped:
                     missing.add(path)
-                    reasons[path] = naming_reason(LISTED_ONLY, partial(_listed_only, mhl))
+                    words = partial(_listed_only, mhl, refused.get(path))
+                    reasons[path] = naming_reason(LISTED_ONLY, words)
                 continue
             verdict, found = self._compare(path, record, inner)
             if found is None:
@@ -232,6 +238,55 @@ class CopyLegacyMhls:
             notes=tuple(notes),
             legacy_mhls=checks,
         )
+
+    def _refused(self, absent: dict[str, str]) -> dict[str, str]:
+        """Of *absent* (listed paths the copy lacks → the MHL listing each), those an
+        offload of this copy refused for not matching that MHL → its job report's path in
+        the copy: the newest of the copy's own job reports (``.offload/reports/``) to name
+        the file records it failed with the line the offload fails such a file with
+        (``... does not match`` or ``... differs from the legacy MHL '<mhl>' on ...``).
+        Read only when a listed file is absent; a report that cannot be read, or a copy
+        without them (a bucket's mirror holds none), says nothing: the reason's words then
+        name each possible cause."""
+        if not absent:
+            return {}
+        import json
+
+        from offload.state_names import STATE_FOLDER
+
+        folder = self.root / STATE_FOLDER / "reports"
+        found: list[tuple[float, str, list[object]]] = []
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                if not entry.name.endswith(".json"):
+                    continue
+                try:
+                    with open(entry.path, encoding="utf-8") as handle:
+                        data = json.load(handle)
+                except (OSError, ValueError):
+                    continue
+                files = data.get("files") if isinstance(data, dict) else None
+                if isinstance(files, list):
+                    moment = data.get("started_unix")
+                    when = float(moment) if isinstance(moment, int | float) else 0.0
+                    found.append((when, entry.name, files))
+        refused: dict[str, str] = {}
+        decided: set[str] = set()
+        for _, name, files in sorted(found, key=lambda item: item[:2], reverse=True):
+            for item in files:
+                if not isinstance(item, dict):
+                    continue
+                path = item.get("path")
+                if not isinstance(path, str) or path not in absent or path in decided:
+                    continue
+                decided.add(path)
+                error = item.get("source_error") or ""
+                mhl = f"the legacy MHL '{printable_name(absent[path])}' on "
+                if isinstance(error, str) and any(
+                    f"{how} {mhl}" in error for how in ("does not match", "differs from")
+                ):
+                    refused[path] = f"{STATE_FOLDER}/reports/{name}"
+        return refused
 
     def _compare(
         self, path: str, record: ListedFile, inner: HashFile
@@ -298,10 +353,21 @@ def _mismatch(mhl: str, spell: Callable[[str], str]) -> str:
     )
 
 
-def _listed_only(mhl: str, spell: Callable[[str], str]) -> str:
+def _listed_only(mhl: str, report: str | None, spell: Callable[[str], str]) -> str:
+    """Why a file *mhl* lists is missing: the offload refused it, where *report* (the
+    copy's job report saying so, ``CopyLegacyMhls._refused``); else every cause that may
+    be, none known to be the one."""
     words = _named_mhl(mhl, spell)
+    head = (
+        f"{words}, the card's own record copied with it, lists it, but no record of this copy does"
+    )
+    if report is not None:
+        return (
+            f"{head}: an offload of this copy refused it: its card file did not match that "
+            f"MHL ({spell(report)} says why)"
+        )
     return (
-        f"{words}, the card's own record copied with it, lists it, but no record of this "
-        "copy does: the card no longer had it when it was offloaded, or the offload left it "
-        "out (--ignore, or the default rules' operating-system files: ._*, .DS_Store, ...)"
+        f"{head}: the card no longer had it when it was offloaded, the offload refused it "
+        "(its card file did not match that MHL), or it left it out (--ignore, or the default "
+        "rules' operating-system files: ._*, .DS_Store, ...)"
     )

@@ -1786,8 +1786,10 @@ def _kinds_lacking(
                 gaps.append(
                     f"the ASC MHL history on {root} holds {_whose(records)[0]} own "
                     "generations only, "
-                    "though its ledger records files copied there: an earlier run stopped "
-                    "before writing its manifests; a new generation records the transfer "
+                    "though its ledger records files copied there: no earlier run wrote a "
+                    "generation of its copies there (it ran with --mhl none or --mhl legacy, "
+                    "or it stopped before writing its manifests); a new generation records "
+                    "the transfer "
                     "(its ignore list hiding the copy root's state); a file those generations "
                     "record, not re-read now, stays recorded by them alone (the card's record "
                     "of its file, not of the copy there), and a file they do not record is "
@@ -1838,8 +1840,9 @@ def _kinds_lacking(
                     )
                 else:
                     why = (
-                        "an earlier run stopped before writing its manifests (or wrote none, "
-                        "or the history was changed since)"
+                        "no earlier run's generation records it (a run wrote none there, "
+                        "--mhl none or --mhl legacy, or it stopped before writing its "
+                        "manifests, or the history was changed since)"
                     )
                 gaps.append(
                     f"{what}: {why}; a new generation records each file its ledger records "
@@ -1870,8 +1873,9 @@ def _kinds_lacking(
                 "verified there"
             )
             gaps.append(
-                f"{what}: an earlier run stopped before writing its manifests (or wrote "
-                "none); a legacy MHL "
+                f"{what}: no earlier run wrote one listing it (a run wrote none there, "
+                "--mhl none or --mhl ascmhl, or it stopped before writing its manifests); a "
+                "legacy MHL "
                 "now lists every file verified there, those verified by an earlier run with "
                 "the digests and dates of that verification (not re-read now)"
             )

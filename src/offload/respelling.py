@@ -34,7 +34,7 @@ where a non-ASCII record names no file, a composition of each such record, one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 
 
 def respelled_pairs(
@@ -98,3 +98,50 @@ def spelled_as_listed(
         return str
     as_listed = {record: name for name, record in pairs.items()}
     return lambda path: as_listed.get(path, path)
+
+
+class _Near(Collection[str]):
+    """*names* to look a name up in (``in``), but only *near* to go through: the names
+    :func:`respelled_pairs` can tie, those sharing a composed form with a record left
+    over (it passes every other name by): the same pairs, without a pass over them all."""
+
+    def __init__(self, names: Collection[str], near: list[str]) -> None:
+        self._names = names
+        self._near = near
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._near)
+
+    def __len__(self) -> int:
+        return len(self._near)
+
+
+class Respeller:
+    """:func:`spelled_as_listed` for many sets of records against one *names* (each
+    legacy MHL on a card, respelled before they are merged): the composed forms of the
+    non-ASCII names made once, the first time a set holds a non-ASCII record that names
+    no file, and each set then goes through only the names of its records' composed
+    forms, so a card of many MHLs costs one pass over its names, not one an MHL."""
+
+    def __init__(self, names: Collection[str]) -> None:
+        self._names = names
+        self._by_composed: dict[str, list[str]] | None = None
+
+    def spelled_as_listed(self, recorded: Collection[str]) -> Callable[[str], str]:
+        """:func:`spelled_as_listed` (*recorded*, the names given)."""
+        from unicodedata import normalize
+
+        left = [r for r in recorded if not r.isascii() and r not in self._names]
+        if not left:
+            return str
+        if self._by_composed is None:
+            self._by_composed = {}
+            for name in self._names:
+                if not name.isascii():
+                    self._by_composed.setdefault(normalize("NFC", name), []).append(name)
+        composed = {normalize("NFC", record) for record in left}
+        near = [name for form in composed for name in self._by_composed.get(form, ())]
+        return spelled_as_listed(recorded, _Near(self._names, near))

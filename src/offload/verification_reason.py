@@ -36,6 +36,9 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
   reports it changed as well (``replaced-since-recorded``, :data:`REPLACED_SINCE`; the entry's own
   proof named: verified, or transfer-checked, never read back); the check does not revoke that entry
   (``verify_revoke``).
+* **changed**, against the ASC MHL history: a file whose digest read is the history's record
+  but for the case of its hex (``recorded-in-upper-case``, :data:`UPPER_CASE_ONLY`): the
+  verdict stands, as ascmhl's, which compares the text; never called replaced since.
 
 Reasons are looked for on the local disk right after the check (what stands there then);
 ``offload verify s3://`` gets them from its mirror, and words its own (``s3verify``).
@@ -108,6 +111,21 @@ REPLACED_SINCE = (
     "it as a hash mismatch too (exit 11); this check does not revoke the ledger's record"
 )
 
+#: The code of a copy changed against the ASC MHL history only because the history writes
+#: a digest in upper-case hex (``_upper_case_only``): the digest read is the same but for
+#: its case.
+RECORDED_IN_UPPER_CASE = "recorded-in-upper-case"
+
+#: Its words: nothing was replaced or damaged; ASC MHL tools compare the text, as this
+#: check does, so the verdict stands.
+UPPER_CASE_ONLY = (
+    "the history records its {formats} in upper-case hex, the digest read is the same but "
+    "for its case: nothing of the file differs from that record, but ASC MHL tools compare "
+    "digests as text (ascmhl 1.2 writes lower case and compares as written), so "
+    "ascmhl-debug verify reports it as a hash mismatch too (exit 11); nothing was replaced "
+    "or damaged: the history was written so by another tool, or edited"
+)
+
 #: Why a symlink at a recorded name is no copy, in a check against the ledger, which never
 #: reads through one (the file recorded there is MISSING).
 LINK_IS_NO_COPY = "the ledger never records a link (offload copy makes a card's link as a link)"
@@ -166,6 +184,7 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
         reasons[path] = Reason("revoked-copy", REVOKED_COPY_KEPT if kept else REVOKED_COPY)
     if report.reference is ReferenceKind.ASCMHL and report.changed:
         reasons.update(_replaced_since(report.root, report.changed))
+        reasons.update(_upper_case_only(report.changed))  # never a version replaced since
     if report.reference is not ReferenceKind.LEDGER:
         for path in (*(c.path for c in report.changed), *report.unreadable):
             if os.path.islink(report.root / path):
@@ -333,6 +352,21 @@ def _replaced_since(root: Path, changed: Sequence[ChangedFile]) -> dict[str, Rea
         )
         text = REPLACED_SINCE.format(which=which, proved=proved, when=when)
         found[change.path] = Reason(REPLACED_SINCE_RECORDED, text)
+    return found
+
+
+def _upper_case_only(changed: Sequence[ChangedFile]) -> dict[str, Reason]:
+    """The reason ``recorded-in-upper-case`` of each of *changed* whose digests read are
+    the history's record but for the case of its hex: every hex digest compared equal once
+    lowered, one at least written in upper case (a C4 ID is base58, its case its value)."""
+    found: dict[str, Reason] = {}
+    for change in changed:
+        if not change.actual or not change.expected or "c4" in change.expected:
+            continue
+        upper = [k for k, v in change.expected.items() if v != v.lower()]
+        if upper and all(change.actual.get(k) == v.lower() for k, v in change.expected.items()):
+            text = UPPER_CASE_ONLY.format(formats=" and ".join(f"{k} digest" for k in upper))
+            found[change.path] = Reason(RECORDED_IN_UPPER_CASE, text)
     return found
 
 

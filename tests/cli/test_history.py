@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from support import mounts
+from support.ascmhl_judge import AscmhlJudge
 from support.terminal import holds
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -277,13 +278,14 @@ def test_a_report_that_cannot_be_read_is_named_once(tmp_path: Path) -> None:
     assert entry["error"] == f"cannot read {folder}: Is a directory (EISDIR)", entry
 
 
-def test_a_stopped_run_that_lost_a_clip_its_legacy_mhl_lists_is_partly_failed(
+def test_a_stopped_run_that_lost_a_clip_its_legacy_mhl_lists_says_it_is_missing(
     tmp_path: Path,
 ) -> None:
     """A real copy of a card whose legacy MHL lists a clip the card lost (exit 1,
     ``missing_from_legacy_mhl``), its report then given exit 130 as a run stopped once its
-    copies had their outcome writes it: ``offload history`` calls it partly failed, as for a
-    file missing from the card's own history. Failed before: "verified, then stopped"."""
+    copies had their outcome writes it: ``offload history`` says the clip is missing from the
+    card, as for a file missing from the card's own history. Failed before: "verified, then
+    stopped" (nothing of the lost clip), then "partly failed, then stopped" (no copy failed)."""
     card = tmp_path / "A001"
     card.mkdir()
     (card / "C001.mov").write_bytes(os.urandom(3000))
@@ -305,7 +307,39 @@ def test_a_stopped_run_that_lost_a_clip_its_legacy_mhl_lists_is_partly_failed(
     done = _run("history", "--json", "--report-dir", reports)
     assert done.returncode == 0, done.stderr
     (entry,) = json.loads(done.stdout)
-    assert entry["result"] == "partly failed, then stopped", entry
+    assert entry["result"] == "verified, 1 file missing from the card, then stopped", entry
+
+
+def test_a_run_whose_copies_all_verified_but_its_card_lost_a_recorded_clip_says_so(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A card with its own ASC MHL history (``ascmhl create``) that lost a file the history
+    lists, copied to two destinations: every copy verified, exit 1 for the lost clip
+    (``missing_from_card``, no copy failed). ``offload history`` said "partly failed":
+    nothing failed; now it says the copies' words and the clip missing from the card, as
+    the HTML/PDF does."""
+    card = tmp_path / "card"
+    (card / "CLIPS").mkdir(parents=True)
+    for name in ("A.mov", "B.mov", "C.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(2_000))
+    assert judge.create(card, "xxh64").returncode == 0
+    (card / "CLIPS" / "B.mov").unlink()
+    reports = tmp_path / "reports"
+    (tmp_path / "R1").mkdir()
+    (tmp_path / "R2").mkdir()
+    done = _run("copy", "-q", "--report-dir", reports, card, tmp_path / "R1", tmp_path / "R2")
+    assert done.returncode == 1, done.stderr
+    (report,) = reports.glob("*.json")
+    data = json.loads(report.read_text())
+    assert data["missing_from_card"] == ["CLIPS/B.mov"], data["missing_from_card"]
+    assert data["totals"]["results"]["failed"] == 0
+    listed = _run("history", "--json", "--report-dir", reports)
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)
+    assert entry["result"] == "verified, 1 file missing from the card", entry
+    shown = _run("history", "--report-dir", reports)
+    assert "verified, 1 file missing from the card" in shown.stdout, shown.stdout
+    assert "partly failed" not in shown.stdout, shown.stdout
 
 
 def test_the_copies_kept_beside_are_counted_from_the_warnings_count() -> None:

@@ -277,6 +277,34 @@ def test_renames_are_followed_through_files_and_folders(judge: AscmhlJudge, tmp_
     assert "2 OK, 0 changed, 0 missing, 0 new" in out
 
 
+def test_a_copy_made_with_mhl_none_is_not_said_to_have_stopped_before_its_manifests(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A card with its own ASC MHL history copied with ``--mhl none`` (a completed run),
+    then again with the default: the second run carries the card's generations and writes
+    the transfer one, with a warning that said "an earlier run stopped before writing its
+    manifests", though none stopped: it wrote none, as asked. Now the warning names both
+    causes, the one it cannot tell apart; the copy stays right by the reference tool."""
+    card = tmp_path / "cardC"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "a.mov").write_bytes(os.urandom(3_000))
+    create(judge, card)
+    dest = tmp_path / "L2"
+    dest.mkdir()
+    code, out = offload("copy", "--quiet", "--mhl", "none", card, dest)
+    assert code == 0, out
+    code, out = offload("copy", "--quiet", card, dest)
+    assert code == 0, out
+    flat = " ".join(out.split())
+    assert "holds the card's own generations only" in flat, flat
+    assert "an earlier run stopped before writing its manifests;" not in flat, flat
+    assert (
+        "no earlier run wrote a generation of its copies there (it ran with --mhl none or "
+        "--mhl legacy, or it stopped before writing its manifests)" in flat
+    ), flat
+    assert judge.verify(dest / "cardC").clean
+
+
 # --- a card history that grew after an offload ---------------------------------------------
 
 

@@ -20,6 +20,7 @@ from offload.card_legacy_mhl import check_legacy_mhls, formats_to_add, legacy_mh
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.plan.codes import PreflightCode
+from support.ascmhl_judge import AscmhlJudge
 from support.requirements import require_tool
 
 # The dry run's title of the copies that fail for their card file's record, and its exit
@@ -280,6 +281,67 @@ def test_a_name_recorded_in_the_other_unicode_spelling_is_found_and_checked(
         assert "does not match the legacy MHL 'card.mhl' on the card: md5 " in err, err
         assert "is in the legacy MHL" not in err, err  # never "listed but missing"
         assert not (dest / card.name / on_card).exists()
+
+
+def test_two_mhls_spelling_one_clip_two_ways_name_the_cards_file_not_a_lost_clip(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Two legacy MHLs on the card list one clip, one spelling its name composed (NFC),
+    the other decomposed (NFD, the card's spelling), both with its right md5: one file,
+    as for one MHL. Before, they were merged by the spelling each used, so the other
+    spelling was a "twin listed beside it": the copy said the clip was MISSING FROM THE
+    CARD (exit 1, "Do not format") and ``offload verify`` of the copy said MISSING (exit
+    10), though the clip was copied and verified; in either order of dates. Twins the card
+    holds, both spellings, are two files still: each checked against its own record."""
+    nfc, nfd = (
+        unicodedata.normalize("NFC", "Résumé.mov"),
+        unicodedata.normalize("NFD", "Résumé.mov"),
+    )
+    data, plain = os.urandom(5_000), os.urandom(300)
+    right = f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n"
+    for order, (first, second) in enumerate(((nfc, nfd), (nfd, nfc))):
+        card = tmp_path / f"card{order}" / "cardM"
+        (card / "CLIPS").mkdir(parents=True)
+        (card / "CLIPS" / nfd).write_bytes(data)
+        (card / "CLIPS" / "plain.mov").write_bytes(plain)
+        plain_hash = _hash(
+            "CLIPS/plain.mov", 300, f"    <md5>{hashlib.md5(plain).hexdigest()}</md5>\n"
+        )
+        _mhl(
+            card / "old.mhl",
+            _hash(f"CLIPS/{first}", 5_000, right) + plain_hash,
+            "2026-12-01T10:00:00Z",
+        )
+        _mhl(card / "new.mhl", _hash(f"CLIPS/{second}", 5_000, right), "2026-12-02T10:00:00Z")
+        dest = tmp_path / f"M{order}"
+        dest.mkdir()
+        code, _, err = offload_cli(
+            "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+        )
+        assert code == 0, err
+        assert "MISSING" not in err and "is in the legacy MHL" not in err, err
+        assert (dest / "cardM" / "CLIPS" / nfd).read_bytes() == data
+        code, out, err = offload_cli("verify", str(dest / "cardM"))
+        assert code == 0, out + err
+        assert "MISSING" not in out + err, out + err
+        judge.assert_checks(dest / "cardM", f"CLIPS/{nfd}")
+    # Twins on the card: each spelling its own file, each recorded by one MHL; one unlike.
+    card = tmp_path / "twins"
+    card.mkdir()
+    (card / nfc).write_bytes(b"composed")
+    (card / nfd).write_bytes(b"decomposed")
+    _mhl(card / "a.mhl", _hash(nfc, 8, f"    <md5>{hashlib.md5(b'composed').hexdigest()}</md5>\n"))
+    _mhl(
+        card / "b.mhl",
+        _hash(nfd, 10, f"    <md5>{hashlib.md5(b'other').hexdigest()}</md5>\n"),
+        "2026-12-02T10:00:00Z",
+    )
+    found = check_legacy_mhls(card, ["a.mhl", "b.mhl", nfc, nfd])
+    assert found.missing == () and found.warnings == (), found
+    assert found.references == {
+        nfc: {"md5": hashlib.md5(b"composed").hexdigest()},
+        nfd: {"md5": hashlib.md5(b"other").hexdigest()},
+    }
 
 
 def test_a_clip_the_cards_legacy_mhl_lists_and_the_card_lost_fails_the_run(

@@ -202,6 +202,33 @@ def test_upper_case_hex_in_an_asc_mhl_history_fails_as_with_ascmhl(
     assert run(tmp_path, "verify", str(dest / card.name))[0] == 11
 
 
+def test_a_copy_whose_history_holds_upper_case_hex_is_not_called_replaced(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """The copy of a card whose history records its md5 in upper-case hex: ``offload
+    verify`` of the copy says CHANGED (exit 11), as ``ascmhl-debug verify`` does (it
+    compares the text), and why: the same digest in upper case. It added "a file replaced
+    since the history first recorded it: offload copy --overwrite": nothing was replaced,
+    the copy is the one offloaded, which its ledger's entry (not revoked) still proves."""
+    card = make_card(tmp_path / "cards")
+    upper_case_history(card, judge)
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    code, out, err = run(tmp_path, "copy", "-q", str(card), str(dest))
+    assert code == 0, out + err
+    assert judge.verify(dest / card.name).returncode == 11
+    code, out, err = run(tmp_path, "verify", str(dest / card.name))
+    assert code == 11, out + err
+    changed = [line for line in err.splitlines() if line.startswith("ERROR: CHANGED")]
+    assert len(changed) == 3, err
+    assert all("the same digest in upper-case hex" in line for line in changed), err
+    assert "replaced since" not in err and "--overwrite" not in err, err
+    assert "revoked" not in err.lower(), err
+    code, out, err = run(tmp_path, "verify", "--json", str(dest / card.name))
+    reasons = json.loads(out)["reasons"]
+    assert {r["code"] for r in reasons.values()} == {"recorded-in-upper-case"}, reasons
+
+
 def test_pfndispatchcopy_prints_the_c4_id_as_it_is(tmp_path: Path) -> None:
     from offload.cli.pfndispatchcopy import main as pfn_main
 

@@ -15,7 +15,7 @@ from typing import Any
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from support.ascmhl_judge import AscmhlJudge
-from support.cards import LEGACY_MHL, legacy_mhl_card
+from support.cards import LEGACY_MHL, corrupt_keeping_size_and_mtime, legacy_mhl_card
 
 MHL = LEGACY_MHL
 
@@ -151,6 +151,37 @@ def test_a_clip_only_the_cards_mhl_lists_is_missing_and_one_put_back_is_checked(
     assert code == 21, (data, err)  # new to the copy's records, but as the card's MHL says
     assert data["extra"] == ["CLIPS/A001C003.mov"]
     assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov", "CLIPS/A001C003.mov"]
+
+
+def test_a_clip_the_offload_refused_for_its_card_mhl_is_missing_for_that_reason(
+    tmp_path: Path,
+) -> None:
+    """The card's A001C002.mov changed since its legacy MHL recorded it (its size and
+    mtime kept): the offload refused it (exit 1), so the copy lacks it. ``offload verify``
+    of the copy said it was MISSING because "the card no longer had it when it was
+    offloaded, or the offload left it out (--ignore, ...)": neither is true. Now the words
+    say what the offload's own job report in the copy records: it refused the file, its card
+    file not matching that MHL; the code and exit 10 unchanged."""
+    one, two = os.urandom(20_000), os.urandom(10_000)
+    card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
+        "A001C001.mov": one, "A001C002.mov": two
+    })  # fmt: skip
+    corrupt_keeping_size_and_mtime(card / "CLIPS" / "A001C002.mov")
+    code, copy_root, err = _offload(tmp_path, card, "--mhl", "both")
+    assert code == 1 and "does not match the legacy MHL" in err, err
+    code, data, err = verify(copy_root)
+    assert code == 10, (data, err)
+    assert data["missing"] == ["CLIPS/A001C002.mov"]
+    reason = data["reasons"]["CLIPS/A001C002.mov"]
+    assert reason["code"] == "legacy-mhl-lists"
+    assert "the card no longer had it" not in reason["text"], reason
+    report = next((copy_root / ".offload" / "reports").glob("*.json")).name
+    assert (
+        f"an offload of this copy refused it: its card file did not match that MHL "
+        f"(.offload/reports/{report} says why)" in reason["text"]
+    ), reason
+    code, text = verify_human(copy_root)
+    assert code == 10 and "refused it: its card file did not match that MHL" in text, text
 
 
 def test_an_unreadable_mhl_in_the_copy_is_a_warning_not_a_failure(tmp_path: Path) -> None:

@@ -498,26 +498,28 @@ def _proved(data: dict[str, Any]) -> str:
         # gives them; the manifests and reports after it were not all written.
         if not isinstance(counts, dict):  # no copy's state given: none is claimed
             return _STOPPED_UNKNOWN
-        if _copies_all_good(data, counts):
-            return f"{_states(data, counts)}{_THEN_STOPPED}"
+        if _copies_all_good(data, counts, lost_ok=True):
+            return f"{_states(data, counts)}{_lost_words(data)}{_THEN_STOPPED}"
         return f"partly failed{_THEN_STOPPED}"
     if code == 1:
         # Every copy good, and what failed came after them (a manifest, a folder, its
-        # times, a report, a link): the copies' words, and that (as the reports' verdict).
-        if (
-            isinstance(counts, dict)
-            and _copies_all_good(data, counts)
-            and (
-                data.get("folder_errors")
-                or any(link.get("status") == "failed" for link in data.get("symlinks") or [])
+        # times, a report, a link): the copies' words, and that (as the reports' verdict);
+        # or the card lost a file its records list (``missing_from_card``,
+        # ``missing_from_legacy_mhl``): the copies' words, and that, as the HTML/PDF says.
+        if isinstance(counts, dict) and _copies_all_good(data, counts, lost_ok=True):
+            lost = _lost_words(data)
+            after = data.get("folder_errors") or any(
+                link.get("status") == "failed" for link in data.get("symlinks") or []
             )
-        ):
             errors = data.get("folder_errors")
-            if fast_copies_failed(errors):
+            if after and fast_copies_failed(errors):
                 unread = fast_copies_unreadable(errors) == fast_copies_failed(errors)
                 fast = _FAST_COPY_UNREADABLE if unread else _FAST_COPY_FAILED
-                return f"{_states(data, counts)}{fast}"
-            return f"{_states(data, counts)}{_THEN_FAILED}"
+                return f"{_states(data, counts)}{lost}{fast}"
+            if after:
+                return f"{_states(data, counts)}{lost}{_THEN_FAILED}"
+            if lost:
+                return f"{_states(data, counts)}{lost}"
         return "partly failed"
     if code != 0:
         return "failed"
@@ -534,17 +536,33 @@ _THEN_STOPPED = ", then stopped"
 _STOPPED_UNKNOWN = "stopped, copies' states unknown (no totals.results)"
 
 
-def _copies_all_good(data: dict[str, Any], counts: dict[str, Any]) -> bool:
+def _copies_all_good(
+    data: dict[str, Any], counts: dict[str, Any], *, lost_ok: bool = False
+) -> bool:
     """Whether every copy of the run is good (none failed or cancelled, no destination
-    lost, no file of the card missing or unreadable, nor a clip a legacy MHL on it lists
-    and it lost)."""
+    lost, no file of the card unreadable, and, unless *lost_ok*, no file its own ASC MHL
+    history or a legacy MHL on it lists missing from it: :func:`_lost_words` says those)."""
     return (
         not (counts.get("failed") or counts.get("cancelled"))
-        and not data.get("missing_from_card")
-        and not data.get("missing_from_legacy_mhl")
+        and (lost_ok or not (data.get("missing_from_card") or data.get("missing_from_legacy_mhl")))
         and not any(d.get("lost") for d in data.get("destinations") or [])
         and not any(f.get("source_error") for f in data.get("files") or [])
     )
+
+
+def _lost_words(data: dict[str, Any]) -> str:
+    """``, N files missing from the card``: the files the card's own ASC MHL history
+    (``missing_from_card``) or a legacy MHL on it (``missing_from_legacy_mhl``) lists and
+    the card no longer had (exit 1; no copy of them failed: there was none to make), each
+    counted once, as the HTML/PDF's ``MISSING FROM THE CARD`` rows name them; "" for none."""
+    paths = {p for p in data.get("missing_from_card") or [] if isinstance(p, str)}
+    for item in data.get("missing_from_legacy_mhl") or []:
+        path = item.get("path") if isinstance(item, dict) else None
+        if isinstance(path, str):
+            paths.add(path)
+    if not paths:
+        return ""
+    return f", {len(paths)} file{'' if len(paths) == 1 else 's'} missing from the card"
 
 
 def _states(data: dict[str, Any], counts: dict[str, Any]) -> str:

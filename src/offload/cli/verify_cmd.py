@@ -97,7 +97,7 @@ from offload.verification import (
     exit_code_of,
     verify_path,
 )
-from offload.verification_reason import REPLACED_SINCE_RECORDED
+from offload.verification_reason import RECORDED_IN_UPPER_CASE, REPLACED_SINCE_RECORDED
 from offload.verify_lock import guard_check, guard_s3_check
 from offload.verify_revoke import Revocation, revoke_found_wrong
 
@@ -1595,10 +1595,14 @@ def _print_human(
     # rightly). One whose size alone was compared (not read) is proved intact by nothing:
     # it stays below, with the words of a copy the ledger still vouches for (--reverify
     # reads it back), never those of a copy whose size changed since its record.
+    # Likewise one whose history writes its digest in upper-case hex, the digest read the
+    # same but for its case (``recorded-in-upper-case``): its CHANGED line said so; the
+    # copy is not wrong, and its record stands.
     replaced = {
         c.path
         for c in report.changed
-        if c.actual and _reason_code(report, c.path) == REPLACED_SINCE_RECORDED
+        if c.actual
+        and _reason_code(report, c.path) in (REPLACED_SINCE_RECORDED, RECORDED_IN_UPPER_CASE)
     }
     unread_replaced = {
         c.path
