@@ -4,11 +4,14 @@ copy trusted from a transfer-mode record, a lost destination."""
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from offload.report.release import card_release, index_file
+from offload.report.release import INDEX_FILES, card_release, index_file
 
 
 def report(*statuses: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -882,6 +885,25 @@ def test_which_files_are_a_cameras_index_files() -> None:
     for path in ("PRIVATE/AVCHD/BDMV/INDEX.BDM", "PRIVATE/AVCHD/BDMV/MOVIEOBJ.BDM",
                  "PRIVATE/M4ROOT/STATUS.BIN", "MISC/00000.MPL", "PLAYLIST/A.MPLX"):  # fmt: skip
         assert not index_file(path), path
+
+
+_PATH_PIECES = ("/", ".", "PLAYLIST", "playList", ".MPL", ".mpl", "MPL", "00000", "INDEX.MIF",
+                "mediapro.xml", "BACKUP", "ß", "a")  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PATH_PIECES), max_size=8).map("".join))
+def test_an_index_file_answered_without_the_folders_pieces_says_what_they_said(
+    path: str,
+) -> None:
+    """``index_file`` asks for the folder's name and the extension only of a name ending in
+    an index folder's extension (thirty-seventh pass): the same answer as the pieces of
+    ``posixpath`` give for every path (slashes doubled, dots leading, a final ``/``)."""
+    for spelled in (path, f"PRIVATE/AVCHD/BDMV/PLAYLIST/{path}"):
+        folder, name = posixpath.split(spelled.upper())
+        pieces = (posixpath.basename(folder), posixpath.splitext(name)[1])
+        expected = name in INDEX_FILES or pieces == ("PLAYLIST", ".MPL")
+        assert index_file(spelled) is expected, spelled
 
 
 def _index_file(*errors: str | None) -> dict[str, Any]:
