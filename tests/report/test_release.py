@@ -873,14 +873,19 @@ def test_every_failed_copy_is_counted_and_every_index_file_named(
 
 
 def test_which_files_are_a_cameras_index_files() -> None:
-    """By name (Canon, P2, Sony, XDCAM), and an AVCHD card's playlists by their folder,
+    """By name (Canon, P2, Sony, XDCAM, Insta360), an AVCHD card's playlists and management
+    files by their folder, a Sound Devices sound report named after its folder,
     case-insensitively; not the files no source says a camera rewrites as it records."""
     for path in ("CONTENTS/CLIPS001/INDEX.MIF", "XDROOT/mediapro.xml",
                  "PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL",
-                 "PRIVATE/AVCHD/BDMV/BACKUP/playlist/00001.mpl"):  # fmt: skip
+                 "PRIVATE/AVCHD/BDMV/BACKUP/playlist/00001.mpl",
+                 "PRIVATE/AVCHD/BDMV/INDEX.BDM", "PRIVATE/AVCHD/BDMV/BACKUP/movieobj.bdm",
+                 "DCIM/fileinfo_list.list", "SD888_1206/SD888_1206.CSV",
+                 "250101/250101.csv"):  # fmt: skip
         assert index_file(path), path
-    for path in ("PRIVATE/AVCHD/BDMV/INDEX.BDM", "PRIVATE/AVCHD/BDMV/MOVIEOBJ.BDM",
-                 "PRIVATE/M4ROOT/STATUS.BIN", "MISC/00000.MPL", "PLAYLIST/A.MPLX"):  # fmt: skip
+    for path in ("PRIVATE/M4ROOT/STATUS.BIN", "MISC/00000.MPL", "PLAYLIST/A.MPLX",
+                 "MISC/INDEX.BDM", "250101.CSV", "250101/NOTES.CSV",
+                 "250101/250101.TXT"):  # fmt: skip
         assert not index_file(path), path
 
 
