@@ -674,9 +674,11 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
         )
     own = data.get("ignored") or ()
     card_entries = [*(by_card or ()), *(() if absent else own)]
+    # Each path, a folder's ending in "/" (its JSON entry's ``kind``: its content was not
+    # looked at), so the words say a folder was left out, not "1 entry".
     left_out = list(
         dict.fromkeys(
-            str(entry.get("path"))
+            f"{entry.get('path')}{'/' if entry.get('kind') == 'folder' else ''}"
             for entry in [*card_entries, *(own if absent else ())]
             if user_ignored(entry)
         )
@@ -685,8 +687,10 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
     by_whom = "the card's run (its fast copy does not hold it)" if absent else "this run"
     if left_out:
         one = len(left_out) == 1
+        # "folders" when each is one; else "entries", the folders among them named "X/".
+        noun = "folders" if all(path.endswith("/") for path in left_out) else "entries"
         kept.append(
-            f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
+            f"{len(left_out)} of the card's {noun} {'was' if one else 'were'} left out by an "
             f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
             f"the card by {by_whom}"
         )
