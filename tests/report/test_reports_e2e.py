@@ -494,6 +494,8 @@ def test_an_ignored_folder_is_said_a_folder_not_an_entry(
     )
     dest, reports = tmp_path / "E1", tmp_path / "r"
     dest.mkdir()
+    dry = run_offload("copy", "--dry-run", "--ignore", "/PROXY/", card, dest)
+    assert "ignored: PROXY/\n" in dry.stderr, dry.stderr
     done = run_offload("copy", "--ignore", "/PROXY/", card, dest, "--report-dir", reports)
     said = " ".join(done.stderr.split())
     assert "Ignored (not copied): 1 folder (PROXY/) (listed in the report)." in said, said
