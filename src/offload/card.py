@@ -471,8 +471,10 @@ class OffloadReport:
     # The production and creator fields of the reports (production, shoot_day, camera, reel,
     # author_name, author_email, author_role, location, comment); None where not given.
     production: dict[str, str | None] = field(default_factory=dict)
-    # Entries the ignore rules left out: (relative path, why).
+    # Entries the ignore rules left out: (relative path, why); those of them that are
+    # folders (the scan's ``ignored_folders``: their content not looked at).
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    ignored_folders: frozenset[str] = frozenset()
     # Problems that change no file's state (a local report folder that cannot be written).
     notes: list[str] = field(default_factory=list)
     # Each object or version of this run's an S3 destination may have left in the bucket
@@ -2688,6 +2690,7 @@ def _run_locked(
         removed_partials=removed,
         production=_production_fields(plan),
         ignored=ignored_with_reasons(plan),
+        ignored_folders=plan.tree.ignored_folders,
         card_symlinks=len(plan.tree.symlinks),
         read_back=read_back,
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),

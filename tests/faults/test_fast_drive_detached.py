@@ -88,8 +88,8 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     assert not any("cannot write the report" in line for line in errors), errors
     # The release names the entry left out, not the loss alone.
     release = (
-        "Do not format the card: destination 1 was lost; 1 of the card's entries was left "
-        "out by an ignore pattern (PROXY first)"
+        "Do not format the card: destination 1 was lost; 1 of the card's folders was left "
+        "out by an ignore pattern (PROXY/ first)"
     )
     assert release in said, rest
     (local,) = sorted(reports.glob("C9_*.json"))

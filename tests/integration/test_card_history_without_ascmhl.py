@@ -109,7 +109,8 @@ def test_the_reports_reason_for_a_history_to_be_carried_says_so(tmp_path: Path) 
     # report)." and no more, of a history whose manifests were just carried to the copy.
     [line] = [x for x in done.stderr.splitlines() if x.startswith("Ignored (not copied)")]
     assert line == (
-        "Ignored (not copied): 2 entries (listed in the report), one of them the source's ASC "
+        "Ignored (not copied): 2 folders (.offload/, ascmhl/) (listed in the report), one of "
+        "them the source's ASC "
         "MHL history, not copied as a folder of the card: its manifests are carried into the "
         "destinations' ASC MHL histories and continued there (a destination that does not take "
         "them is named in a warning)."

@@ -12,7 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
-from support.camera_cards import AVCHD, SONY_XAVC, write_card
+import pytest
+
+from support.camera_cards import AVCHD, INSTA360, SONY_XAVC, SOUND_DEVICES, Layout, write_card
 from support.offload_cli import copy_quietly, newest_report, run_offload
 
 
@@ -104,3 +106,41 @@ def test_an_avchd_cards_playlists_are_its_index_files(tmp_path: Path) -> None:
     # The destination on the card's disk (said below): the clips are no safer than the
     # index, never "only the card's index files" (review of fixcards59).
     assert "only the card's" not in release["text"], release
+
+
+
+@pytest.mark.parametrize(
+    ("layout", "rewritten", "device"),
+    [
+        # A Sound Devices recorder rewrites its sound report after each take.
+        (SOUND_DEVICES, ["250101/250101.CSV"], "sound recorder"),
+        (INSTA360 | {"DCIM/fileinfo_list.list": b"2 files"}, ["DCIM/fileinfo_list.list"], "camera"),
+    ],
+    ids=["sound-devices-csv", "insta360-list"],
+)
+def test_a_recorders_and_cameras_rewritten_lists_are_index_files(
+    tmp_path: Path, layout: Layout, rewritten: list[str], device: str
+) -> None:
+    """A card that recorded more, its recorder's list of what it holds rewritten, offloaded
+    again to the same destination. Failed before (QA): "Do not format the card: a copy
+    failed: 250101/250101.CSV", the words of a failed clip, while
+    Sony's MEDIAPRO.XML got the index file's."""
+    card = write_card(tmp_path / "cards" / "CARD", layout)
+    reports, dest = tmp_path / "reports", tmp_path / "dest"
+    dest.mkdir()
+    assert copy_quietly(card, dest, reports).returncode == 0
+    for path in rewritten:
+        (card / path).write_bytes(b"rewritten after another take")
+    again = copy_quietly(card, dest, reports)
+    assert again.returncode == 1, again.stderr
+    release = newest_report(reports)["card_release"]
+    assert release["index_files_changed"] == rewritten, release
+    one = len(rewritten) == 1
+    said = (
+        f"the card's index {'file' if one else 'files'} {', '.join(rewritten)} "
+        f"{'differs' if one else 'differ'} from the {'one' if one else 'ones'} already on a "
+        f"destination (a {device} rewrites {'it' if one else 'them'} whenever it records more)"
+    )
+    for text in (release["text"], again.stderr):
+        assert said in " ".join(text.split()), text
+    assert f"which the {device} does not read" in release["text"], release

@@ -412,6 +412,7 @@ def test_a_forged_card_history_is_not_trusted(judge: AscmhlJudge, tmp_path: Path
     assert {
         "path": "ascmhl",
         "reason": "/ascmhl/: the card's ASC MHL history, not carried: not trusted",
+        "kind": "folder",
     } in ignored, ignored
 
 

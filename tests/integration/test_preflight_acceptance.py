@@ -143,6 +143,34 @@ def test_a_raid_holding_our_copy_of_a_red_magazine_takes_more_offloads(tmp_path:
     assert (raid / "B001" / "CLIPS" / "B001C001.mov").is_file()
 
 
+def test_our_copy_of_a_card_given_as_a_destination_to_copy_inside_is_refused(
+    tmp_path: Path,
+) -> None:
+    """``offload copy FX6 D1``, then ``offload copy CANON D1/FX6`` (a mistyped
+    destination). Failed before (QA): exit 0, the Canon card written to D1/FX6/CANON inside
+    the FX6's copy root, while a ``cp -r`` of the FX6 card given so was refused. The FX6's
+    own re-run ``--into`` it, and another card into D1, still run."""
+    fx6 = tmp_path / "cards" / "FX6"
+    write(fx6 / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", os.urandom(2000))
+    canon = tmp_path / "cards" / "CANON"
+    write(canon / "CONTENTS" / "CLIPS001" / "A001C001.CRM", os.urandom(1000))
+    d1, reports = tmp_path / "D1", tmp_path / "r"
+    d1.mkdir()
+    assert run("copy", fx6, d1, "--report-dir", reports).returncode == 0
+    refused = run("copy", canon, d1 / "FX6", "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    assert (
+        f"destination {d1 / 'FX6'} is offload-ai's copy of a camera card (PRIVATE/M4ROOT/ "
+        f"(Sony XAVC)): the copy would go inside it, at {d1 / 'FX6' / 'CANON'}; give the "
+        f"folder that holds it ({d1}) as the destination"
+    ) in " ".join(refused.stderr.split()), refused.stderr
+    assert not (d1 / "FX6" / "CANON").exists()
+    again = run("copy", "--into", fx6, d1 / "FX6", "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    beside = run("copy", canon, d1, "--report-dir", reports)
+    assert beside.returncode == 0, beside.stderr
+
+
 @pytest.mark.parametrize(
     "layout",
     ["DCIM/100GOPRO/GX010001.MP4", "XDROOT/Clip/C0001.MXF", "A001_0101AB.RDM/A.RDC/A.R3D"],

@@ -352,6 +352,24 @@ def test_files_named_by_a_letter_alone_are_takes_of_their_own() -> None:
     ]
 
 
+def test_a_take_of_ten_tracks_or_more_and_its_mix_is_one_take() -> None:
+    """A Sound Devices 888 take split into 12 mono tracks and its mix ``_X1``, ``_X2``: one
+    take, its tracks by number (``_2`` before ``_10``). Failed before: "S02T01_1.WAV (+8
+    tracks)", then ``_10``, ``_11``, ``_12``, ``_X1``, ``_X2`` a take each. Files numbered
+    from 10 with no track beside them (``INT_10``, ``INT_11``) stay recordings of their own."""
+    tracks = [f"SD888_1206/S02T01_{k}.WAV" for k in (*range(12, 0, -1), "X2", "X1", "L")]
+    clips = group_clips(files(*tracks, "INT/INT_10.WAV", "INT/INT_11.WAV", "INT/INT_01.WAV"))
+    assert [(c.name, len(c.files)) for c in clips] == [
+        ("INT_01.WAV", 1),
+        ("INT_10.WAV", 1),
+        ("INT_11.WAV", 1),
+        ("S02T01_1.WAV (+14 tracks)", 15),
+    ]
+    assert [str(e["path"])[18:-4] for e in clips[3].files] == [
+        *map(str, range(1, 13)), "L", "X1", "X2"
+    ]  # fmt: skip
+
+
 def test_nikon_n_raw_and_older_camera_files_are_clips() -> None:
     """Nikon's N-RAW (.NEV), HDV (.M2T) and JVC's .MOD/.TOD were other files."""
     clips = group_clips(

@@ -86,6 +86,21 @@ def test_an_audio_take_of_several_files_is_described_whole(
         assert "track(s)" not in text
 
 
+def test_a_take_of_twelve_tracks_and_its_mix_is_one_take(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str], media: Any
+) -> None:
+    """A Sound Devices 888 take split into 12 mono tracks and its mix (``_X1``, ``_X2``) is
+    one take. Failed before (QA): "S02T01_1.WAV (+8 tracks)", ``_10``, ``_11``, ``_12``,
+    ``_X1`` and ``_X2`` each an audio take of their own, the card counting 6 takes."""
+    card = tmp_path / "C"
+    names = [f"S02T01_{k}.WAV" for k in (*range(1, 13), "X1", "X2")]
+    camera_cards.write_card(card, {f"SD888_1206/{n}": _wav(n, 1) for n in names})
+    for text in _texts(tmp_path, card, browser, poppler):
+        assert "S02T01_1.WAV (+13 tracks)" in text, text
+        assert "1 audio take" in text and "audio takes" not in text, text
+        assert "Audio 14 files, 48 kHz, 14 ch" in text, text
+
+
 def test_a_sequence_after_many_files_that_are_no_video_gets_its_thumbnail(
     tmp_path: Path, browser: Browser, poppler: dict[str, str], media: Any
 ) -> None:

@@ -876,19 +876,25 @@ def test_every_failed_copy_is_counted_and_every_index_file_named(
 
 
 def test_which_files_are_a_cameras_index_files() -> None:
-    """By name (Canon, P2, Sony, XDCAM), and an AVCHD card's playlists by their folder,
-    case-insensitively; not the files no source says a camera rewrites as it records."""
+    """By name (Canon, P2, Sony, XDCAM, Insta360), an AVCHD card's playlists by their
+    folder, a Sound Devices sound report named after its folder, case-insensitively; not
+    the files no source says a camera rewrites as it records (AVCHD's INDEX.BDM and
+    MOVIEOBJ.BDM among them)."""
     for path in ("CONTENTS/CLIPS001/INDEX.MIF", "XDROOT/mediapro.xml",
                  "PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL",
-                 "PRIVATE/AVCHD/BDMV/BACKUP/playlist/00001.mpl"):  # fmt: skip
+                 "PRIVATE/AVCHD/BDMV/BACKUP/playlist/00001.mpl",
+                 "DCIM/fileinfo_list.list", "SD888_1206/SD888_1206.CSV",
+                 "250101/250101.csv"):  # fmt: skip
         assert index_file(path), path
-    for path in ("PRIVATE/AVCHD/BDMV/INDEX.BDM", "PRIVATE/AVCHD/BDMV/MOVIEOBJ.BDM",
-                 "PRIVATE/M4ROOT/STATUS.BIN", "MISC/00000.MPL", "PLAYLIST/A.MPLX"):  # fmt: skip
+    for path in ("PRIVATE/M4ROOT/STATUS.BIN", "MISC/00000.MPL", "PLAYLIST/A.MPLX",
+                 "MISC/INDEX.BDM", "PRIVATE/AVCHD/BDMV/INDEX.BDM",
+                 "PRIVATE/AVCHD/BDMV/BACKUP/movieobj.bdm", "250101.CSV", "250101/NOTES.CSV",
+                 "250101/250101.TXT"):  # fmt: skip
         assert not index_file(path), path
 
 
 _PATH_PIECES = ("/", ".", "PLAYLIST", "playList", ".MPL", ".mpl", "MPL", "00000", "INDEX.MIF",
-                "mediapro.xml", "BACKUP", "ß", "a")  # fmt: skip
+                "mediapro.xml", "BACKUP", "ß", "a", ".CSV", ".csv", "250101")  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)
@@ -902,7 +908,9 @@ def test_an_index_file_answered_without_the_folders_pieces_says_what_they_said(
     for spelled in (path, f"PRIVATE/AVCHD/BDMV/PLAYLIST/{path}"):
         folder, name = posixpath.split(spelled.upper())
         pieces = (posixpath.basename(folder), posixpath.splitext(name)[1])
-        expected = name in INDEX_FILES or pieces == ("PLAYLIST", ".MPL")
+        stem, extension = posixpath.splitext(name)
+        sound_report = extension == ".CSV" and bool(stem) and stem == posixpath.basename(folder)
+        expected = name in INDEX_FILES or pieces == ("PLAYLIST", ".MPL") or sound_report
         assert index_file(spelled) is expected, spelled
 
 

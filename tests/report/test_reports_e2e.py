@@ -480,3 +480,36 @@ def test_names_and_digests_read_back_exactly(
     digests = [v for f in job["files"] for v in f["digests"].values()]
     assert len(digests) == 6
     assert [d for d in digests if d not in words] == []
+
+
+def test_an_ignored_folder_is_said_a_folder_not_an_entry(
+    browser: Browser, poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """``offload copy --ignore /PROXY/ MANY E1``, PROXY a folder of files. Failed before
+    (QA): "Ignored (not copied): 1 entry" and "1 of the card's entries was left out ...
+    (PROXY first)", on the terminal and in the JSON, HTML and PDF reports alike."""
+    card = camera_cards.write_card(
+        tmp_path / "MANY",
+        {"CLIPS/A001.MOV": b"clip", **{f"PROXY/P{n:03d}.MOV": b"proxy" for n in range(30)}},
+    )
+    dest, reports = tmp_path / "E1", tmp_path / "r"
+    dest.mkdir()
+    dry = run_offload("copy", "--dry-run", "--ignore", "/PROXY/", card, dest)
+    assert "ignored: PROXY/\n" in dry.stderr, dry.stderr
+    done = run_offload("copy", "--ignore", "/PROXY/", card, dest, "--report-dir", reports)
+    said = " ".join(done.stderr.split())
+    assert "Ignored (not copied): 1 folder (PROXY/) (listed in the report)." in said, said
+    left_out = "1 of the card's folders was left out by an ignore pattern (PROXY/ first)"
+    assert left_out in said, said
+    data = json.loads(next(reports.glob("*.json")).read_text())
+    assert data["ignored"] == [
+        {"path": "PROXY", "reason": "matches ignore pattern /PROXY/", "kind": "folder"}
+    ]
+    assert left_out in data["card_release"]["text"]
+    html = next(reports.glob("*.html"))
+    page = browser.open(html)
+    for text in (" ".join(page.text.split()), pdf_words(poppler, html.with_suffix(".pdf"))):
+        assert "Ignored (not copied): 1 folder (PROXY/)" in text, text
+        assert "PROXY/ — matches ignore pattern /PROXY/" in text, text
+        assert left_out in text, text
+        assert "1 entry" not in text, text

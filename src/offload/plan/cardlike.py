@@ -17,7 +17,9 @@ folder's root (the folder is one of our copy roots: everything in it is our copy
 sign's own top folder (``RAID/A001_0101AB.RDM/.offload``: that folder is our copy of a card).
 A real card has neither: offload-ai never writes to a source, and a card given as a
 destination is refused before anything (``.offload/`` included) is written, unless the user
-said it is not a card (``--allow-card-destination``).
+said it is not a card (``--allow-card-destination``). Our copy of a card is a destination
+for that card's re-run (``--into`` it), not for a copy made inside it
+(``copy_root_card_sign``: the preflight refuses it as a card).
 
 A folder *on* a card (``camera_card_volume``) is judged by its volume's root, and only on a
 volume a camera formats: FAT or exFAT (SD, CFexpress, CFast, XQD, SxS, P2 are all formatted
@@ -90,6 +92,24 @@ def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
     *history* False leaves out the weakest sign, an ASC MHL history at the root."""
     if _our_copy_root(folder):
         return None
+    return _layout_sign(folder, history=history)
+
+
+def copy_root_card_sign(folder: Path) -> str | None:
+    """What makes *folder*, a copy root of ours, look like a camera card (our copy of one,
+    ``D1/FX6`` holding ``PRIVATE/M4ROOT/``), or None (not a copy root of ours, or laid out
+    like no card). Such a folder is a destination only for that card, ``--into`` it; given
+    as a destination that a copy goes inside (``offload copy CANON D1/FX6`` makes
+    ``D1/FX6/CANON``) it is a mistyped destination, refused by the preflight as a card is.
+    Its ASC MHL history is ours: not a sign. Never raises."""
+    if not _our_copy_root(folder):
+        return None
+    return _layout_sign(folder, history=False)
+
+
+def _layout_sign(folder: Path, *, history: bool) -> str | None:
+    """``camera_card_sign``'s signs of *folder*'s layout, whether or not it is a copy root
+    of ours (a sign whose top folder is one is still not counted)."""
     for relative, what in CARD_SIGNS:
         top = relative.partition("/")[0]
         if os.path.lexists(folder / relative) and not _our_copy_root(folder / top):

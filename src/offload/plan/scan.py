@@ -165,7 +165,9 @@ class SourceTree(NamedTuple):
       (following further links) outside the source root.
     - ``skipped``: fifos, sockets and devices, which are not copied.
     - ``ignored``: relative paths of entries left out by the ignore rules (an ignored folder's
-      content is not listed).
+      content is not listed, nor looked at: how many files it holds is not known).
+    - ``ignored_folders``: those of them that are folders (the reports say "1 folder
+      (PROXY/)", not "1 entry").
     - ``root_dev``/``root_ino``: identity of the root (after following a symlink root).
     - ``unreadable``: relative paths of the files this process may not open for reading
       (their permissions, as ``_Reader.may_read`` judges them); the preflight refuses them.
@@ -182,6 +184,7 @@ class SourceTree(NamedTuple):
     root_dev: int = 0
     root_ino: int = 0
     unreadable: tuple[str, ...] = ()
+    ignored_folders: frozenset[str] = frozenset()
 
     @property
     def total_bytes(self) -> int:
@@ -319,6 +322,7 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
     symlinks: list[SourceSymlink] = []
     skipped: list[SkippedEntry] = []
     ignored: list[str] = []
+    ignored_folders: set[str] = set()
     outside: set[str] = set()
     unreadable: list[str] = []
 
@@ -345,6 +349,8 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         mode = st.st_mode
         if matches(rel, is_dir=stat.S_ISDIR(mode)):
             ignored.append(rel)
+            if stat.S_ISDIR(mode):
+                ignored_folders.add(rel)
         elif stat.S_ISDIR(mode):
             directories.append(rel)
             item.enter()
@@ -380,6 +386,7 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         root_dev=root_st.st_dev,
         root_ino=root_st.st_ino,
         unreadable=tuple(unreadable),
+        ignored_folders=frozenset(ignored_folders),
     )
 
 

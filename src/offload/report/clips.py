@@ -33,8 +33,8 @@
   frames of a sequence: their numbers count every photo and video the camera took, so a gap
   is no missing frame. A ``DCIM`` folder is never a clip's own folder.
 * An **audio take**: a sound file (WAV, ...) no clip claims, with the other tracks of the
-  same take beside it (Sound Devices mono ``S01T01_1.WAV``, ``_2.WAV``; Zoom ``_Tr1.WAV``,
-  ``_LR.WAV``); a polyphonic WAV is a take of one file.
+  same take beside it (Sound Devices mono ``S01T01_1.WAV``, ``_2.WAV``, ... ``_12.WAV``, its
+  mix ``_X1.WAV``; Zoom ``_Tr1.WAV``, ``_LR.WAV``); a polyphonic WAV is a take of one file.
 * A file named as a clip that is **empty** (0 bytes: a recording that failed) is a row of
   its own, kind "empty", never a clip nor a span of one; so is a sound file of 0 bytes no
   clip claims, never an audio take (``empty_noun`` names what its name made it look like).
@@ -110,10 +110,17 @@ _DCF = re.compile(r"^[A-Z0-9_]{4}\d{4}$", re.IGNORECASE)
 # P2: a clip's audio channel or voice memo is the clip's six-character name and two digits.
 _P2_TRACK = re.compile(r"^(?P<clip>[0-9A-Z]{6})\d\d$", re.IGNORECASE)
 _P2_TRACK_FOLDERS = frozenset({"AUDIO", "VOICE"})
-# A track of a take recorded as one file a track: Sound Devices ``_1``..``_9``, ``_A`` (the
-# tenth); Zoom ``_Tr1``, ``_Tr1_2`` (a stereo pair), ``_Tr1_D`` (dual channel), ``_LR``, ``_MS``.
-_TRACK = re.compile(r"^(?P<take>.+?)_(?:[1-9]|[A-Z]|Tr\d+(?:_\d+)?(?:_D)?|(?:LR|MS)(?:_D)?)$")
-_LETTER = re.compile(r"^.+_[A-Z]$")  # a track named by a letter alone
+# A track of a take recorded as one file a track: Sound Devices ``_1``..``_9``, ``_10`` on
+# (unpadded: ``_01`` is a counter, no track), its mix ``_L``, ``_R``, ``_X1``, ``_X2``, a
+# track named by a letter (``_A``); Zoom ``_Tr1``, ``_Tr1_2`` (a stereo pair), ``_Tr1_D``
+# (dual channel), ``_LR``, ``_MS``.
+_TRACK = re.compile(
+    r"^(?P<take>.+?)_(?:[1-9]\d*|[A-Z]|X\d+|Tr\d+(?:_\d+)?(?:_D)?|(?:LR|MS)(?:_D)?)$"
+)
+# A track part that alone does not make files one take: a letter (``CAM_A``, ``CAM_B``: two
+# cameras' scratch) or a number of two digits or more (``INT_10``, ``INT_11``: a counter).
+# Beside a track a recorder surely wrote (``_1``..``_9``, ``_X1``, ``_Tr1``, ``_LR``) it is one.
+_UNSURE_TRACK = re.compile(r"^.+_(?:[A-Z]|[1-9]\d+)$")
 
 
 @dataclass(slots=True)
@@ -1010,12 +1017,13 @@ def _recording_row(
 def _split_lettered(
     takes: dict[tuple[str, str], list[FileEntry]],
 ) -> Iterator[tuple[tuple[str, str], list[FileEntry]]]:
-    """*takes*, but a "take" whose files differ only by a letter (``CAM_A.WAV``,
-    ``CAM_B.WAV``: two recordings) is a take a file: a letter is a track (the tenth on) only
-    beside numbered tracks."""
+    """*takes*, but a "take" whose files differ only by a letter or a number of two digits
+    or more (``CAM_A.WAV``, ``CAM_B.WAV``; ``INT_10.WAV``, ``INT_11.WAV``: recordings of
+    their own) is a take a file: those are tracks only beside a track a recorder surely
+    wrote (Sound Devices ``_1``.. ``_9`` then ``_10``, ``_11``, its mix ``_L``, ``_X1``)."""
     for (folder, take), members in takes.items():
         numbered = len(members) == 1 or any(
-            not _LETTER.match(_split(str(e["path"]))[1]) for e in members
+            not _UNSURE_TRACK.match(_split(str(e["path"]))[1]) for e in members
         )
         if numbered:
             yield (folder, take), members

@@ -72,6 +72,7 @@ from offload.report.words import (
     duration,
     failed_words,
     fast_copies_failed,
+    ignored_count_words,
     plural,
     run_check,
     what_was_read,
@@ -226,9 +227,11 @@ class ReportView:
     release: str = ""
     release_ok: bool = False
     # What the scan left out (not copied): "path — reason" lines, the user's --ignore patterns'
-    # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry.
+    # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry;
+    # ignored_said: them in words ("1 folder (PROXY/)", "3 entries": ignored_count_words).
     ignored: list[str] = field(default_factory=list)
     ignored_count: int = 0
+    ignored_said: str = "0 entries"
     # The Production rows (labels) whose value is a name, not the DIT's own words (the Reel
     # that fell back to the card's folder name): its line breaks are spelled ``\x0a``, as
     # the Card block's, never made real (``free_text_lines`` is for the DIT's words only).
@@ -1310,12 +1313,35 @@ def _file_rows(
     return rows
 
 
+def ignored_said(data: Mapping[str, Any], *, count_alone: bool = False) -> str:
+    """The JSON report *data*'s ``ignored`` entries in words, its folders named
+    (``ignored_count_words``: "1 folder (PROXY/)", "2 entries"); with *count_alone*, the
+    count alone ("2") when none is a folder."""
+    entries = list(data.get("ignored") or ())
+    folders = ignored_folders(entries)
+    if count_alone and not folders:
+        return str(len(entries))
+    return ignored_count_words(len(entries), folders)
+
+
+def ignored_folders(entries: Iterable[Any]) -> tuple[str, ...]:
+    """The paths of the JSON's ``ignored`` *entries* that are folders (``kind`` "folder";
+    a report written before that key says none)."""
+    return tuple(
+        str(e.get("path")) for e in entries if isinstance(e, dict) and e.get("kind") == "folder"
+    )
+
+
 def _ignored_lines(entries: list[Any]) -> list[str]:
-    """The JSON's ``ignored`` entries as "path — reason" lines, those a user's pattern left
-    out first (they keep the card: release.py), then in the scan's order; past
-    MAX_IGNORED_LINES, one line per reason counting the rest."""
+    """The JSON's ``ignored`` entries as "path — reason" lines (a folder's path ending in
+    ``/``), those a user's pattern left out first (they keep the card: release.py), then in
+    the scan's order; past MAX_IGNORED_LINES, one line per reason counting the rest."""
     pairs = [
-        (str(e.get("path")), str(e.get("reason") or "no reason recorded"), user_ignored(e))
+        (
+            f"{e.get('path')}{'/' if e.get('kind') == 'folder' else ''}",
+            str(e.get("reason") or "no reason recorded"),
+            user_ignored(e),
+        )
         if isinstance(e, dict)
         else (str(e), "no reason recorded", False)
         for e in entries
@@ -2011,7 +2037,8 @@ def build_view(
         *([("Files named as audio takes, not sound", str(n_not_sound))] if n_not_sound else []),
         *([("GoPro recordings without their video", str(n_no_video))] if n_no_video else []),
         ("Other files", str(kinds["file"])),
-        ("Ignored (not copied)", str(len(data.get("ignored") or []))),
+        # A count, or the words when a folder was left out ("1 folder (PROXY/)").
+        ("Ignored (not copied)", ignored_said(data, count_alone=True)),
         ("Destinations", str(len(destinations))),
     ]
     trusted = sum(transfer_earlier.values())
@@ -2063,4 +2090,5 @@ def build_view(
         release_ok=bool(release.get("may_format")),
         ignored=_ignored_lines(list(data.get("ignored") or [])),
         ignored_count=len(data.get("ignored") or []),
+        ignored_said=ignored_said(data),
     )

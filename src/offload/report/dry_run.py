@@ -414,8 +414,9 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         print(f"  {printable_text(line)}", file=err)
     for warning in plan.preflight.warnings:
         env.warning(warning.message)
+    folders = plan.tree.ignored_folders  # named with a "/", as the reports name them
     for path in plan.tree.ignored[:_LISTED]:
-        print(f"ignored: {printable_name(str(path))}", file=err)
+        print(f"ignored: {printable_name(str(path))}{'/' if path in folders else ''}", file=err)
     for note in unidentified_trust_notes(plan):
         print(f"\nNote: {printable_text(note)}", file=err)
     if code:

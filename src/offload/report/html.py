@@ -178,8 +178,7 @@ def render_html(view: ReportView) -> str:
         css = "release ok" if view.release_ok else "release"
         release = f'<div class="{css}">{escape(view.release)}</div>\n'
     totals = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in view.totals)
-    entries = plural(view.ignored_count, "entry", "entries")
-    ignored = _list(view.ignored, "notes", f"Ignored (not copied): {entries}")
+    ignored = _list(view.ignored, "notes", f"Ignored (not copied): {view.ignored_said}")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

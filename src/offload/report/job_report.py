@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from offload.report.worker import DocumentWorker
 
 SCHEMA = "offload-ai/job-report/2"
+# An ``ignored`` entry that is a folder says so (its content was not looked at).
+_FOLDER = {"kind": "folder"}
 PRODUCTION_FIELDS = (
     "production",
     "shoot_day",
@@ -366,7 +368,12 @@ def report_data(
         ],
         "files": FileEntries(job.files),
         "symlinks": [vars(s) for s in report.symlinks],
-        "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
+        "ignored": [
+            {"path": path, "reason": reason, **_FOLDER}
+            if path in report.ignored_folders
+            else {"path": path, "reason": reason}
+            for path, reason in report.ignored
+        ],
         "missing_from_card": report.missing_from_card,
         "missing_from_legacy_mhl": [
             {"path": path, "mhl": mhl}

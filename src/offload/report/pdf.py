@@ -699,7 +699,7 @@ class PdfWriter:
         self.destinations()
         self.clips()
         self.bullet_list(
-            f"Ignored (not copied): {plural(self.view.ignored_count, 'entry', 'entries')}",
+            f"Ignored (not copied): {self.view.ignored_said}",
             self.view.ignored,
             BLACK,
         )

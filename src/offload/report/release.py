@@ -53,10 +53,11 @@ earlier run verified (``cascade.files_verified_earlier_unproven``, its CARD line
 sentence: ``cascade_words``) keeps it: one answer on the terminal and in every report.
 
 A re-offload of a card that recorded more is refused for the card's index files the camera
-rewrote (Canon ``INDEX.MIF``, P2 ``LASTCLIP.TXT``, Sony ``MEDIAPRO.XML``/``CUEUP.XML``,
-XDCAM ``DISCMETA.XML``): they already exist on the destination with the old content, and
-offload-ai never replaces a file unasked. When those refusals are the only failures, the
-sentence says so in words and names the re-run that updates them (``--overwrite``).
+or sound recorder rewrote (Canon ``INDEX.MIF``, P2 ``LASTCLIP.TXT``, Sony
+``MEDIAPRO.XML``/``CUEUP.XML``, XDCAM ``DISCMETA.XML``, ``index_file``): they already exist
+on the destination with the old content, and offload-ai never replaces a file unasked. When
+those refusals are the only failures, the sentence says so in words and names the re-run
+that updates them (``--overwrite``).
 """
 
 from __future__ import annotations
@@ -90,31 +91,54 @@ from offload.state_names import (
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
-INDEX_FILES = frozenset({"INDEX.MIF", "LASTCLIP.TXT", "MEDIAPRO.XML", "CUEUP.XML", "DISCMETA.XML"})
+# Insta360's ``DCIM/fileinfo_list.list`` lists its recordings as Sony's MEDIAPRO.XML does.
+INDEX_FILES = frozenset(
+    {"INDEX.MIF", "LASTCLIP.TXT", "MEDIAPRO.XML", "CUEUP.XML", "DISCMETA.XML", "FILEINFO_LIST.LIST"}
+)
 # And an AVCHD card's playlists (``BDMV/PLAYLIST/00000.MPL`` and its ``BACKUP/PLAYLIST``
 # copy): a play item a clip, appended as the camera records. (Its ``INDEX.BDM`` and
 # ``MOVIEOBJ.BDM``, and Sony's ``M4ROOT/STATUS.BIN``, are not: no source found says a
 # camera rewrites them as it records, and the line must be true.)
 _INDEX_FOLDER_FILES = {("PLAYLIST", ".MPL")}
-# Their extensions: a name ending in none of them is no such file.
-_INDEX_FOLDER_EXTENSIONS = tuple({ext for _, ext in _INDEX_FOLDER_FILES})
+# Every extension whose name's folder decides (a playlist, a sound report): a name ending
+# in none of them is answered by ``INDEX_FILES`` alone.
+_FOLDER_DECIDED_EXTENSIONS = tuple({ext for _, ext in _INDEX_FOLDER_FILES} | {".CSV"})
+
+
+def _sound_report(folder: str, name: str) -> bool:
+    """Whether *name* in *folder* (both upper case) is a Sound Devices recorder's sound
+    report: ``<folder>/<folder>.CSV``, rewritten after each take it records there."""
+    stem, ext = posixpath.splitext(name)
+    return ext == ".CSV" and bool(stem) and stem == posixpath.basename(folder)
 
 
 def index_file(path: str) -> bool:
-    """Whether *path* (``/``-separated, below the card) is a camera's index file: one it
-    rewrites whenever it records more (``INDEX_FILES`` by name, an AVCHD playlist by its
-    folder and extension; compared case-insensitively)."""
+    """Whether *path* (``/``-separated, below the card) is a camera's or a sound recorder's
+    index file: one it rewrites whenever it records more (``INDEX_FILES`` by name, an AVCHD
+    playlist by its folder and extension, a recorder's sound report named after its folder;
+    compared case-insensitively)."""
     upper = path.upper()
     name = upper.rpartition("/")[2]  # ``posixpath.split``'s name
     if name in INDEX_FILES:
         return True
-    # A name whose extension (``splitext``'s) is an index folder's ends with it: every other
-    # name is answered without the folder's pieces (the release asks of each file with no
-    # copy that counts: every file of a transfer-mode run, ~2 µs a file at 50,000 files).
-    if not name.endswith(_INDEX_FOLDER_EXTENSIONS):
+    # Every other name is answered without the folder's pieces unless its extension is one
+    # a folder decides (the release asks of each file with no copy that counts: every file
+    # of a transfer-mode run, ~2 µs a file at 50,000 files).
+    if not name.endswith(_FOLDER_DECIDED_EXTENSIONS):
         return False
     folder = posixpath.split(upper)[0]
+    if _sound_report(folder, name):
+        return True
     return (posixpath.basename(folder), posixpath.splitext(name)[1]) in _INDEX_FOLDER_FILES
+
+
+def _rewriter(index_files: Sequence[str]) -> str:
+    """What rewrites *index_files* as it records: "camera", "sound recorder" (its sound
+    reports alone) or "camera or sound recorder"."""
+    sound = [_sound_report(*posixpath.split(path.upper())) for path in index_files]
+    if all(sound):
+        return "sound recorder"
+    return "camera or sound recorder" if any(sound) else "camera"
 
 
 # A copy on these is no backup: the filesystem lives in memory.
@@ -274,7 +298,8 @@ def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str
     return (
         f"the card's index {'file' if one else 'files'} {', '.join(index_files)}, which "
         f"{'differs' if one else 'differ'} from the {'one' if one else 'ones'} already on a "
-        f"destination (a camera rewrites {'it' if one else 'them'} whenever it records more) "
+        f"destination (a {_rewriter(index_files)} rewrites {'it' if one else 'them'} whenever "
+        "it records more) "
         f"and {'was' if one else 'were'} not replaced ({advice})"
     )
 
@@ -660,9 +685,11 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
         )
     own = data.get("ignored") or ()
     card_entries = [*(by_card or ()), *(() if absent else own)]
+    # Each path, a folder's ending in "/" (its JSON entry's ``kind``: its content was not
+    # looked at), so the words say a folder was left out, not "1 entry".
     left_out = list(
         dict.fromkeys(
-            str(entry.get("path"))
+            f"{entry.get('path')}{'/' if entry.get('kind') == 'folder' else ''}"
             for entry in [*card_entries, *(own if absent else ())]
             if user_ignored(entry)
         )
@@ -671,8 +698,10 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
     by_whom = "the card's run (its fast copy does not hold it)" if absent else "this run"
     if left_out:
         one = len(left_out) == 1
+        # "folders" when each is one; else "entries", the folders among them named "X/".
+        noun = "folders" if all(path.endswith("/") for path in left_out) else "entries"
         kept.append(
-            f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
+            f"{len(left_out)} of the card's {noun} {'was' if one else 'were'} left out by an "
             f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
             f"the card by {by_whom}"
         )
@@ -981,6 +1010,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     if index_files:
         one = len(index_files) == 1
+        device = _rewriter(index_files)
         safe_others = not others_unsafe and not none_counts
         others = (
             "all clips are safe (every other file is verified on a disk other than the card's"
@@ -1002,12 +1032,12 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             "; ".join([*why_not, others])
             + f"; {'only ' if safe_others else ''}the card's index {'file' if one else 'files'} "
             f"{', '.join(index_files)} {'differs' if one else 'differ'} from the "
-            f"{'one' if one else 'ones'} already on a destination (a camera rewrites "
+            f"{'one' if one else 'ones'} already on a destination (a {device} rewrites "
             f"{'it' if one else 'them'} whenever it records more) and {'was' if one else 'were'} "
             "not replaced. To update the copies, run the same offload again with --overwrite: "
             "it replaces only the files that differ from the card, once the new copy is "
             "verified (--keep-both would keep the old index under its name and the new one "
-            "beside it, which the camera does not read)",
+            f"beside it, which the {device} does not read)",
             tuple(index_files),
         )
     if not count:

@@ -624,7 +624,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         # Where the history the run meant to carry was carried is the outcome's.
         meant = history_meant(report.ignored)
         fates = _history_fates(report) if meant else ""
-        lines.append(ignored_words(len(report.ignored), meant, fates) + ".")
+        folders = tuple(path for path, _ in report.ignored if path in report.ignored_folders)
+        lines.append(ignored_words(len(report.ignored), meant, fates, folders) + ".")
     return lines
 
 

@@ -333,7 +333,7 @@ _JOB_REPORT = obj(
                 )
             )
         ),
-        "ignored": _o(list_of(obj({"path": STR, "reason": _o(_TEXT)}))),
+        "ignored": _o(list_of(obj({"path": STR, "reason": _o(_TEXT), "kind": _o(STR)}))),
         "missing_from_card": _o(list_of(STR)),
         "missing_from_legacy_mhl": _o(list_of(obj({"path": STR, "mhl": STR}))),
         "card_history_untrusted": _o(_TEXT),

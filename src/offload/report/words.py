@@ -104,14 +104,29 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
 
 
-def ignored_words(count: int, history: bool, fates: str = "") -> str:
-    """The words for the *count* entries the run left out, the summary's line and the
-    ``CARD RELEASED`` line's alike (``cli/offload._not_taken``), without the full stop:
-    "Ignored (not copied): N entries (listed in the report)", then, when the source's ASC
-    MHL history is one of them (*history*: ``plan.ignore.history_meant``), that it is and
-    was not copied as a folder of the card, with where it was carried (*fates*, the
-    summary's; "" at the card's release, when the cascaded destinations have none yet)."""
-    said = f"Ignored (not copied): {plural(count, 'entry', 'entries')} (listed in the report)"
+def ignored_count_words(count: int, folders: tuple[str, ...] = ()) -> str:
+    """*count* entries left out, *folders* (their paths) those of them that are folders,
+    each named with a ``/`` (the first three): "2 entries", "1 folder (PROXY/)", "2 folders
+    (PROXY/, CACHE/)", "1 folder (PROXY/) and 2 other entries". A folder's content was not
+    looked at: how many files it holds is not said."""
+    if not folders:
+        return plural(count, "entry", "entries")
+    named = f"{plural(len(folders), 'folder')} ({listed([f'{f}/' for f in folders], 3)})"
+    others = count - len(folders)
+    if others <= 0:
+        return named
+    return f"{named} and {plural(others, 'other entry', 'other entries')}"
+
+
+def ignored_words(count: int, history: bool, fates: str = "", folders: tuple[str, ...] = ()) -> str:
+    """The words for the *count* entries the run left out (*folders*: those of them that
+    are folders, ``ignored_count_words``), the summary's line and the ``CARD RELEASED``
+    line's alike (``cli/offload._not_taken``), without the full stop: "Ignored (not
+    copied): N entries (listed in the report)", then, when the source's ASC MHL history is
+    one of them (*history*: ``plan.ignore.history_meant``), that it is and was not copied as
+    a folder of the card, with where it was carried (*fates*, the summary's; "" at the
+    card's release, when the cascaded destinations have none yet)."""
+    said = f"Ignored (not copied): {ignored_count_words(count, folders)} (listed in the report)"
     if not history:
         return said
     said += f"{', one of them' if count > 1 else ': it is'} the source's ASC MHL history, "

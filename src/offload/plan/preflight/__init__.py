@@ -23,7 +23,11 @@ from pathlib import Path
 from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
-from offload.plan.cardlike import camera_card_volume, destination_card_sign
+from offload.plan.cardlike import (
+    camera_card_volume,
+    copy_root_card_sign,
+    destination_card_sign,
+)
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
     NO_FIXED_INODES,
@@ -365,7 +369,7 @@ def preflight(
         if overlap is Overlap.SOURCE_ITSELF:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        refusal = None if allow_card_destination else _card_refusal(plan.destination)
+        refusal = None if allow_card_destination else _card_refusal(plan)
         if refusal is not None:
             out.error(C.DEST_LOOKS_LIKE_CARD, plan.destination, refusal, plan.index)
             checks.append(DestinationCheck(plan.index, plan.destination))
@@ -527,8 +531,10 @@ def preflight(
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 
-def _card_refusal(destination: Path) -> str | None:
-    """The line refusing *destination* as (or as inside) a camera card, or None."""
+def _card_refusal(plan: DestinationPlan) -> str | None:
+    """The line refusing *plan*'s destination as (or as inside) a camera card, or as our
+    copy of one that the copy would go inside (``copy_root_card_sign``), or None."""
+    destination = plan.destination
     # The way through for a false alarm, named: a FAT or exFAT shuttle drive holding another
     # tool's copy of a card at its root is judged as that card (cardlike.py).
     advice = (
@@ -538,6 +544,17 @@ def _card_refusal(destination: Path) -> str | None:
     sign = destination_card_sign(destination)
     if sign is not None:
         return f"destination {destination} looks like a camera card ({sign}): {advice}"
+    ours = copy_root_card_sign(destination) if plan.creates_root else None
+    if ours is not None:
+        # A copy root of ours is a destination for its own card, --into it (a re-run);
+        # a copy made inside it mixes another card into that card's copy and history.
+        return (
+            f"destination {destination} is offload-ai's copy of a camera card ({ours}): "
+            f"the copy would go inside it, at {plan.root}; give the folder that holds it "
+            f"({destination.parent}) as the destination, or, to re-run that card's offload, "
+            f"--into {destination}; if it really is a destination, add "
+            "--allow-card-destination"
+        )
     volume = camera_card_volume(destination)
     if volume is not None:
         root, sign = volume
