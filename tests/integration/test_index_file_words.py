@@ -108,7 +108,6 @@ def test_an_avchd_cards_playlists_are_its_index_files(tmp_path: Path) -> None:
     assert "only the card's" not in release["text"], release
 
 
-
 @pytest.mark.parametrize(
     ("layout", "rewritten", "device"),
     [
