@@ -457,6 +457,15 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             _finished_head(report, by_state, verified_everywhere, speed, len(transfer_earlier))
         )
     lines.extend(_weakening_lines(report, by_state, transfer_earlier))
+    if report.removed_partials:
+        # What the run removed before its copies, which the JSON counts
+        # (``removed_stray_partials``): said, as a drive pulled or a run killed earlier
+        # leaves them and the docs promise the next run cleans them.
+        lines.append(
+            f"Removed {plural(report.removed_partials, 'unfinished file')} an interrupted run "
+            "left on the destinations (partial copies, or temporary manifest and report "
+            "files, whose writer is gone)."
+        )
     return lines
 
 
