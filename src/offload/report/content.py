@@ -1618,6 +1618,14 @@ def build_view(
         problems.append(str(data["card_gone"]))
     if data.get("cancelled"):
         problems.append("The offload was CANCELLED before it finished: run it again to resume.")
+    elif data.get("exit_code") == 130:
+        # Stopped after its copies (the verdict's STOPPED AFTER THE COPIES): a problem as a
+        # cancel is, never "Problems: none" under that verdict.
+        problems.append(
+            "The offload was STOPPED (exit 130) while its reports were written: those not "
+            "written before the stop are missing (the notes say what the stop left); run the "
+            "same command again to write them (nothing is copied again)."
+        )
     lost = any(d.get("lost") for d in destinations)
     # A lost destination's failures of the loss, by index: its LOST line then their lines,
     # or one line counting them past MAX_LOSS_LINES (placed once the files are read).
