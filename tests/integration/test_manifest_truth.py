@@ -973,7 +973,9 @@ def test_report_stopped_while_a_named_documents_folder_is_synced_counts_it_writt
     """Review of the report-words merge: a Ctrl-C during the folder's fsync after o.html's
     rename left it under its name, yet the line said "o.html not written" and gave the same
     command as the next step, which is refused (it exists, exit 64). Failed before; it is
-    counted written once renamed, and nothing is left to do."""
+    counted written once renamed, and nothing is left to do. Its stdout names it, as a
+    document written without a stop (QA): failed before, stdout empty (its line was printed
+    after the fsync)."""
     card = small_card(tmp_path / "cards")
     code, err = copy(tmp_path, card, tmp_path / "disk")
     assert code == 0, err
@@ -986,6 +988,7 @@ def test_report_stopped_while_a_named_documents_folder_is_synced_counts_it_writt
     assert done.returncode == 130, done.stdout + done.stderr
     assert f"stopped by Ctrl-C: {html} written; nothing left to write" in done.stderr, done.stderr
     assert "not written" not in done.stderr, done.stderr
+    assert done.stdout == f"HTML report: {html}\n", done.stdout
     assert _reports_in(fs.mountpoint) == ["o.html"]
 
 

@@ -323,3 +323,28 @@ def test_a_partial_that_proves_an_unfinished_rename_is_not_lost(tmp_path: Path) 
     assert final.read_bytes() == new
     assert not [n for n in os.listdir(final.parent) if n.startswith(".offload-partial.")]
     assert trusted()
+
+
+def test_a_rerun_says_it_removed_the_partials_an_interrupted_run_left(tmp_path: Path) -> None:
+    """Partials a run left (its writer gone: no claim on them) are removed by the next run,
+    which says so in one line with the JSON's count (``removed_stray_partials``). Failed
+    before (QA, a drive pulled mid-run then the run again): the JSON counted 981, the
+    terminal said nothing."""
+    card = make_card(tmp_path / "CARD", files=2)
+    [dest] = dest_dirs(tmp_path, 1)
+    reports = tmp_path / "r"
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    assert main(["copy", str(card), str(dest), "--report-dir", str(reports)], env) == 0
+    for name in (".offload-partial.dead01.C000.MOV", ".offload-partial.dead02.C001.MOV"):
+        (dest / "CARD" / "CLIPS" / name).write_bytes(b"half")
+    err.truncate(0)
+    code = main(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r2")], env)
+    assert code == 0, err.getvalue()
+    [saved] = (tmp_path / "r2").glob("*.json")
+    assert json.loads(saved.read_text())["removed_stray_partials"] == 2
+    said = [line for line in err.getvalue().splitlines() if line.startswith("Removed ")]
+    assert said == [
+        "Removed 2 unfinished files an interrupted run left on the destinations (partial "
+        "copies, or temporary manifest and report files, whose writer is gone)."
+    ], err.getvalue()

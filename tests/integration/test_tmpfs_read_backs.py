@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,3 +155,42 @@ def test_a_mixed_transfer_run_words_read_backs_and_earlier_cached_ones_truly(
     words = " ".join(result.stderr.split())
     assert "1 read back now" in words and "(transfer verification)" not in words, words
     assert "1 verified earlier (not re-read, 1 of them through a cache)" in words, words
+
+
+def test_a_cancelled_run_on_tmpfs_says_its_copies_were_read_through_a_cache(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A real Ctrl-C once a copy on tmpfs is verified: the terminal's summary warns that the
+    copies verified before the cancel were read back through a cache, as its JSON
+    (``cache_bypass: none``) and its HTML/PDF say. Failed before: the CANCELLED line alone,
+    nothing of a cache (the cancelled branch returned before the line)."""
+    card = tmp_path / "CT"
+    card.mkdir()
+    for index in range(40):  # as test_stopped_run_documents' cancel: it outlasts the signal
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(2_000_000))
+    disk = tmpfs_mount(128 << 20)
+    reports = tmp_path / "r"
+    process = subprocess.Popen(
+        [*CLI, "copy", "--report-dir", str(reports), str(card), str(disk.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    # Its first copies verified: the ledger records them (a batch at a time).
+    ledger = disk.path / "CT" / ".offload" / "ledger.jsonl"
+    deadline = time.monotonic() + 60
+    while not (ledger.exists() and ledger.stat().st_size):
+        assert process.poll() is None and time.monotonic() < deadline, process.poll()
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    (saved,) = reports.glob("CT_*.json")
+    report = json.loads(saved.read_text())
+    cached = [d for f in report["files"] for d in f["destinations"] if d["status"] == "verified"]
+    assert report["cancelled"] and cached, report["files"][:2]
+    assert {d["cache_bypass"] for d in cached} == {"none"}
+    words = " ".join(err.split())
+    assert "CANCELLED: " in words, words
+    assert f"READ THROUGH A CACHE: {len(cached)} cop" in words, words

@@ -15,6 +15,8 @@ import errno
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -182,3 +184,49 @@ def test_a_report_whose_csv_is_refused_leaves_no_json_saying_ok_there(
         data = json.loads(saved.read_text())  # any JSON left there says what the others do
         assert data["exit_code"] == 1, saved
         assert [d["result"] for d in data["destinations"]] == ["ok", "failed"], saved
+
+
+def test_copies_an_earlier_run_transfer_checked_are_never_said_copied_now(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """``--verify transfer`` twice, the second run trusting the first's ledger: page 1 says
+    the copies were transfer-checked by an earlier run, on a clean re-run and on one whose
+    report could not be written on the destination (FAILED AFTER THE COPIES), as the
+    terminal says "checked by an earlier run". Failed before: "≈ COPIED, TRANSFER-CHECKED
+    ONLY: 3 of 3 copies were never read back", nothing earlier, and "the copies: all 3
+    copied, 3 of them transfer-checked only" of a run that copied nothing."""
+    card = make_card(tmp_path / "card")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+
+    def page(reports: Path) -> tuple[str, str]:
+        [saved] = reports.glob("*.json")
+        html = re.sub(r"<[^>]+>", " ", saved.with_suffix(".html").read_text())
+        return " ".join(html.split()), " ".join(
+            page_one(poppler, saved.with_suffix(".pdf")).split()
+        )
+
+    code, output = offload("copy", card, dest, "--verify", "transfer")
+    assert code == 0, output
+    code, output = offload(
+        "copy", card, dest, "--verify", "transfer", "--report-dir", tmp_path / "clean"
+    )
+    assert code == 0 and "3 checked by an earlier run" in " ".join(output.split()), output
+    said = "never read back (3 of them transfer-checked by an earlier run, not re-checked now)"
+    for shown in page(tmp_path / "clean"):
+        assert f"COPIED, TRANSFER-CHECKED ONLY: 3 of 3 copies were {said}" in shown, shown
+    # Its report folder on the destination a file: that report cannot be written.
+    folder = dest / card.name / ".offload" / "reports"
+    shutil.rmtree(folder)
+    folder.write_bytes(b"")
+    code, output = offload(
+        "copy", card, dest, "--verify", "transfer", "--report-dir", tmp_path / "failed"
+    )
+    assert code == 1, output
+    clause = (
+        "the copies: all 3 transfer-checked only, never read back (3 of them by an earlier "
+        "run, not re-checked now)"
+    )
+    for shown in page(tmp_path / "failed"):
+        assert "FAILED AFTER THE COPIES" in shown and clause in shown, shown
+        assert "copied" not in shown.partition("FAILED AFTER THE COPIES")[2][:200], shown

@@ -234,3 +234,21 @@ def test_a_narrow_window_shows_the_page_at_its_width_the_wide_tables_scrolling(
     assert not page.errors, page.errors
     for column in ("Speed", "Written", "Destination 2: SHUTTLE_DRIVE_2"):
         assert column in page.text
+
+
+def test_the_pdf_keeps_the_extension_of_a_long_name_without_a_separator_whole(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """A name of 251 letters and ``.mov`` (no ``_``, ``-`` or ``.`` to break at before its
+    extension): its rows wrap it one letter before the dot, the extension whole on its line
+    with what precedes it. Failed before (QA): "WWW…W.mo" / "v"."""
+    card = tmp_path / "card" / "A001"
+    name = "W" * 251 + ".mov"
+    _write(card / name, os.urandom(1000))
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    code, err, _, job_path = offload([str(card), str(dest), "--verify", "transfer"], tmp_path / "r")
+    assert code == 0, err
+    text = pdf_text(poppler, job_path.with_suffix(".pdf"))
+    assert "W.mov" in text, text
+    assert not re.search(r"\.(m|mo)\s*\n", text), text

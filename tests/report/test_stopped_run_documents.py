@@ -138,3 +138,50 @@ def _copy_signalled_while_held(
     argv = [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)]
     done = signalled_at_stall(fs, held, argv, signum, cwd=tmp_path)
     return done.returncode, done.stderr, card, dest
+
+
+@pytest.mark.fault
+def test_a_run_stopped_after_one_destinations_report_names_where_none_is(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], poppler: dict[str, str]
+) -> None:
+    """A real SIGTERM while the second destination's report is held (the first one's JSON
+    and CSV written, none on the second nor in --report-dir): the terminal names the folders
+    without a report, never "the JSON and CSV reports are written" alone; the documents
+    made again from the first one's JSON count the stop among the problems. Failed before
+    (QA): nothing said of the folders without one, and Totals "Problems: none" under "✖
+    STOPPED AFTER THE COPIES"."""
+    fs = faulty_fs()
+    card = tmp_path / "A001"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(100_000))
+    first = tmp_path / "D1"
+    first.mkdir()
+    local = tmp_path / "r"
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(local), str(card), str(first)]
+    held = fs.stall("create", path="*/.offload/reports/*")
+    done = signalled_at_stall(fs, held, [*argv, str(fs.mountpoint)], signal.SIGTERM, cwd=tmp_path)
+    assert done.returncode == 130, done.stderr
+    [saved] = (first / "A001" / ".offload" / "reports").glob("*.json")
+    assert saved.with_suffix(".csv").exists()
+    assert not list(local.glob("*.json")) if local.exists() else True
+    second = fs.mountpoint / "A001" / ".offload" / "reports"
+    assert not list(second.glob("*.json")), list(second.iterdir())
+    err = " ".join(done.stderr.split())
+    assert f"its JSON and CSV reports are written there; offload report {saved}" in err, err
+    assert f"REPORT NOT WRITTEN: no report of this run in {second}, {local}: " in err, err
+    again = subprocess.run(
+        [OFFLOAD, "report", "--no-media", str(saved)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    stop = "The offload was STOPPED (exit 130) while its reports were written"
+    for text in (
+        _html_text(saved.with_suffix(".html")),
+        pdf_words(poppler, saved.with_suffix(".pdf")),
+    ):
+        assert "STOPPED AFTER THE COPIES" in text and stop in text, text[:2000]
+        assert "Problems none" not in text and "Problems: none" not in text, text

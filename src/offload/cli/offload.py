@@ -1208,13 +1208,23 @@ def documents_not_written(written: ReportsWritten | None) -> list[str]:
     WRITTEN`` lines: the files and what makes them."""
     if written is None:
         return []
-    return [
+    lines = [
         f"the HTML and PDF reports {path.with_suffix('.html')} and {path.with_suffix('.pdf')}: "
-        "the run was stopped before they were final (the JSON and CSV reports are written; "
-        f"offload report {shell_word(path)} makes them)"
+        "the run was stopped before they were final (its JSON and CSV reports are written "
+        f"there; offload report {shell_word(path)} makes them)"
         for path in written.json_written
         if not (path.with_suffix(".html").exists() and path.with_suffix(".pdf").exists())
     ]
+    # The folders the stop left without any report (never "the JSON and CSV reports are
+    # written" of a run whose other folders got none).
+    left = written.folders_without_report()
+    if left:
+        lines.append(
+            f"no report of this run in {', '.join(left)}: the run was stopped before "
+            f"{'it was' if len(left) == 1 else 'they were'} written there; run the same "
+            "command again to write them (nothing is copied again)"
+        )
+    return lines
 
 
 def signal_after_copy(signal: str) -> str:

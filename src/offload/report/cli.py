@@ -145,12 +145,25 @@ def _stop(signum: int, frame: object) -> None:
 def cmd_report(args: argparse.Namespace, env: Environment) -> int:
     """The command; a signal stops it with one line and exit 130 (``_stopped_line``)."""
     written: list[Path] = []
+    announced: list[Path] = []
     try:
         with handling_signals(env, _stop):
-            return _write_documents(args, env, written)
+            return _write_documents(args, env, written, announced)
     except _Stopped as stop:
+        # A document under its name before the stop (the signal came in its folder's fsync,
+        # after the rename) has its stdout line as one written without a stop: the stopped
+        # line counts it written, so stdout names it too.
+        for target in written:
+            if target not in announced:
+                _announce(env, target, announced)
         env.error(_stopped_line(args, signal_words(stop.signum), written))
         return 130
+
+
+def _announce(env: Environment, target: Path, announced: list[Path]) -> None:
+    """Stdout's line for the document *target* written (``HTML report: PATH``), once."""
+    announced.append(target)
+    print(f"{target.suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
 
 
 def _targets(args: argparse.Namespace) -> dict[str, Path]:
@@ -202,8 +215,11 @@ def _command_for(args: argparse.Namespace, paths: list[Path]) -> list[str]:
     return words
 
 
-def _write_documents(args: argparse.Namespace, env: Environment, written: list[Path]) -> int:
-    """Build the documents and write them, each appended to *written* once under its name."""
+def _write_documents(
+    args: argparse.Namespace, env: Environment, written: list[Path], announced: list[Path]
+) -> int:
+    """Build the documents and write them, each appended to *written* once under its name,
+    and to *announced* once stdout names it (``_announce``)."""
     data = load_job_report(args.job)
     _refuse_one_file_twice(args)
     for given in (args.html, args.pdf):
@@ -269,7 +285,7 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
             code = 1
             continue
         # Said apart from the write: an error saying it (a terminal gone) is no fsync's.
-        print(f"{suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
+        _announce(env, target, announced)
     return code
 
 

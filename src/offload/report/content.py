@@ -1521,21 +1521,35 @@ def _proved(
     cached: int,
     read_again: int,
     read_from: tuple[str, str] = ("its drive", "their drives"),
+    checked_earlier: int = 0,
 ) -> tuple[str, str] | None:
     """What the copies' states prove, when every copy is good (verified now or earlier, or
     transfer-checked): the verdict of a run with no problem, and the same in a clause for a
     run whose problems came after its copies. None when a copy is not good, or there is
     none. *cached*: copies read back through a cache; *read_again*: copies verified earlier
     that a cascade read now; *read_from*: where a copy and all were read back from
-    (``_read_from``)."""
+    (``_read_from``); *checked_earlier*: copies transfer-checked by an earlier run, trusted
+    from the ledger (of those counted ``transfer_checked``): this run neither copied nor
+    checked them, so never "all copied" of them, as the verified ones are "earlier"."""
     if not copies or any(n for status, n in statuses.items() if status not in GOOD):
         return None
     if statuses["transfer_checked"]:
         never = statuses["transfer_checked"]
+        by_earlier = (
+            f" ({checked_earlier} of them transfer-checked by an earlier run, not re-checked now)"
+            if checked_earlier
+            else ""
+        )
         return (
             f"≈ COPIED, TRANSFER-CHECKED ONLY: {never} of {copies} "
-            f"{'copy was' if copies == 1 else 'copies were'} never read back",
-            f"all {copies} copied, {never} of them transfer-checked only (never read back)",
+            f"{'copy was' if copies == 1 else 'copies were'} never read back{by_earlier}",
+            f"all {copies} copied, {never} of them transfer-checked only (never read back)"
+            if not checked_earlier
+            else f"all {copies} transfer-checked only, never read back "
+            f"({checked_earlier} of them by an earlier run, not re-checked now)"
+            if never == copies
+            else f"all {copies} there, {never} of them transfer-checked only, never read back "
+            f"({checked_earlier} of them by an earlier run, not re-checked now)",
         )
     if statuses["verified_earlier"]:
         through = f"; {cached} of {copies} read back through a cache" if cached else ""
@@ -1635,6 +1649,14 @@ def build_view(
         problems.append(str(data["card_gone"]))
     if data.get("cancelled"):
         problems.append("The offload was CANCELLED before it finished: run it again to resume.")
+    elif data.get("exit_code") == 130:
+        # Stopped after its copies (the verdict's STOPPED AFTER THE COPIES): a problem as a
+        # cancel is, never "Problems: none" under that verdict.
+        problems.append(
+            "The offload was STOPPED (exit 130) while its reports were written: those not "
+            "written before the stop are missing (the notes say what the stop left); run the "
+            "same command again to write them (nothing is copied again)."
+        )
     lost = any(d.get("lost") for d in destinations)
     # A lost destination's failures of the loss, by index: its LOST line then their lines,
     # or one line counting them past MAX_LOSS_LINES (placed once the files are read).
@@ -1879,6 +1901,7 @@ def build_view(
         cached=cached,
         read_again=read_again,
         read_from=_read_from(data.get("destinations") or []),
+        checked_earlier=sum(transfer_earlier.values()),
     )
     if data.get("cancelled"):
         # What stood at the cancel, as the terminal's CANCELLED line gives it: never a page

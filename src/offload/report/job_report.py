@@ -771,6 +771,7 @@ class ReportsWritten:
         "documents_written",
         "exit_code",
         "ignored",
+        "json_planned",
         "json_stored",
         "json_written",
         "local_error",
@@ -819,10 +820,21 @@ class ReportsWritten:
         # the middle of ``write_reports`` restates those already written).
         self.data: dict[str, Any] | None = None
         self.json_written: list[Path] = []
+        # Every folder ``write_reports`` meant to write a report into, as shown (a
+        # destination's, a bucket's, the local one), in its order: a run stopped part-way
+        # names those that have none (``folders_without_report``).
+        self.json_planned: list[str] = []
         self.json_stored: list[tuple[RemoteReportFolder, str]] = []  # (folder, name.json)
         # The JSON reports the last ``restate`` had not yet written again (as shown), for a
         # caller whose restatement a signal cut short to name them.
         self.unrestated: list[str] = []
+
+    def folders_without_report(self) -> list[str]:
+        """The folders of ``json_planned`` that hold no JSON report of this run (yet), as
+        shown: the rest of a run stopped while its reports were written."""
+        done = {str(path.parent) for path in self.json_written}
+        done |= {folder.name for folder, _name in self.json_stored}
+        return [folder for folder in self.json_planned if folder not in done]
 
     def restate(self, exit_code: int, notes: Sequence[str], *, stopped: bool = False) -> list[str]:
         """Write every JSON report already written again, atomically over itself, with
@@ -968,6 +980,11 @@ def write_reports(
     base = _free_basename(report_basename(report, folders=everywhere), everywhere, remote)
     result = into if into is not None else ReportsWritten()
     result.exit_code = report.exit_code
+    result.json_planned = [
+        *map(str, folders),
+        *(f.name for f in remote),
+        *([str(local_dir)] if local_dir is not None else []),
+    ]
     # Streamed into the first file, then copied from it (StreamedFile): at 50,000 files the
     # JSON is ~30 MB and the CSV ~11 MB, each ~1 s to build, and held whole they were most
     # of the offload's peak memory.

@@ -130,13 +130,17 @@ def _break_at(word: str, cut: int) -> int:
     or before the last of ``.[<`` (``<``: a character's code, ``<U+65E5>``, stays whole)
     in the second half of that part, else at *cut*; never
     before the extension's dot, so an extension stays with what precedes it
-    (``A001C003_240101_R2EC.`` / ``[0000001-0000008].arx``: a search for "].arx" finds it)."""
+    (``A001C003_240101_R2EC.`` / ``[0000001-0000008].arx``: a search for "].arx" finds it);
+    a name with no such place whose cut would fall before or inside its extension is cut one
+    character before the dot instead (``WWW…W`` / ``W.mov``, never ``WWW…W.mo`` / ``v``)."""
     extension = word.rfind(".")
     for at in range(cut, max(cut // 2, 1) - 1, -1):
         if at < len(word) and word[at] in ".[<" and at != extension:
             return at
         if word[at - 1] in "_/-":
             return at
+    if 1 < extension <= cut < len(word):
+        return extension - 1
     return cut
 
 

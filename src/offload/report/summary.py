@@ -445,8 +445,6 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"{plural(cancelled, 'copy', 'copies')} {'was' if cancelled == 1 else 'were'} "
             f"cancelled ({what}; run the same command again to resume)"
         )
-        return lines
-    transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]
     # Transfer-checked by an earlier run, trusted from the ledger: never read back by any run.
     transfer_earlier = [
         d
@@ -454,6 +452,37 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         for d in f.destinations
         if d.status is DestinationStatus.TRANSFER_CHECKED and d.action is CopyAction.TRUSTED
     ]
+    if not job.cancelled:
+        lines.extend(
+            _finished_head(report, by_state, verified_everywhere, speed, len(transfer_earlier))
+        )
+    lines.extend(_weakening_lines(report, by_state, transfer_earlier))
+    if report.removed_partials:
+        # What the run removed before its copies, which the JSON counts
+        # (``removed_stray_partials``): said, as a drive pulled or a run killed earlier
+        # leaves them and the docs promise the next run cleans them.
+        lines.append(
+            f"Removed {plural(report.removed_partials, 'unfinished file')} an interrupted run "
+            "left on the destinations (partial copies, or temporary manifest and report "
+            "files, whose writer is gone)."
+        )
+    return lines
+
+
+def _finished_head(
+    report: OffloadReport,
+    by_state: Counter[DestinationStatus],
+    verified_everywhere: int,
+    speed: str,
+    transfer_earlier: int,
+) -> list[str]:
+    """The verdict's first line for a run that was not cancelled (``verdict_lines``): all
+    verified, transfer-checked only, or NOT ALL VERIFIED, qualified by what failed at a
+    destination's end."""
+    job = report.job
+    total = len(job.files)
+    lines: list[str] = []
+    transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]
     head_at = len(lines)  # the line a destination without its manifest qualifies
     if total == 0:
         lines.append("No files to copy.")
@@ -485,7 +514,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         by_earlier_run = (
-            f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else ""
+            f"; {transfer_earlier} checked by an earlier run" if transfer_earlier else ""
         )
         # Copies read back (now, or earlier by a run that read them) beside the transfer
         # checks: each counted by how it was proven, never all called "transfer-checked".
@@ -537,6 +566,20 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
     if head_at >= 0 and total:
         lines[head_at] = _without_manifest(report, lines[head_at])
+    return lines
+
+
+def _weakening_lines(
+    report: OffloadReport,
+    by_state: Counter[DestinationStatus],
+    transfer_earlier: list[DestinationFileResult],
+) -> list[str]:
+    """The verdict's lines after its first, each naming what weakens it (copies proved
+    earlier, read through a cache, adopted, re-checked, resumed, linked, replaced, found
+    damaged, history not carried): said of a cancelled run's copies as of a finished run's,
+    as its reports say them (a cancelled run's once lost them: its line returned first)."""
+    job = report.job
+    lines: list[str] = []
     now = by_state[DestinationStatus.VERIFIED]
     earlier = [
         d
