@@ -80,6 +80,10 @@ class Revoker:
         self._lock = threading.Lock()
         self._said: dict[tuple[Path, str], str | None] = {}
         self._lines: dict[tuple[Path, str], str] = {}  # in the order found
+        # Those of ``_lines`` that say the copy could not be read (``unreadable``): a later
+        # read of it found unlike the card revokes it and its line replaces that one
+        # (``found``): a copy found damaged is never left "not found damaged".
+        self._unreadable: set[tuple[Path, str]] = set()
         # Found by the existing copies' check with no other copy to read in its place: the
         # file's own failure names that copy and its ledger's fate (``unlike_at_source``).
         self._in_file_failure: set[tuple[Path, str]] = set()
@@ -120,8 +124,9 @@ class Revoker:
         return others.index(root) + 1 if root in others else 0
 
     def lines(self) -> list[str]:
-        """Each fast copy found unlike the card (``found``), in the order found: the run's
-        ``folder_errors`` lines for them; none for one the file's own failure says whole
+        """Each fast copy found unlike the card (``found``) or unreadable in its place
+        (``unreadable``), in the order first found: the run's ``folder_errors`` lines for
+        them, one a copy and file; none for one the file's own failure says whole
         (``unlike_at_source`` with no copy left to read: said once, its live event kept)."""
         with self._lock:
             return [line for key, line in self._lines.items() if key not in self._in_file_failure]
@@ -129,20 +134,23 @@ class Revoker:
     def found(self, root: Path, task: FileTask, digests: Mapping[str, str], how: str) -> str | None:
         """The fast copy *root* read *task*'s file as *digests* (*how*: to what end, in
         words): where unlike the card's digests, revoked (``words``) and its line made and
-        said as a live ``WarningIssued`` the first time; that line (None: not unlike)."""
+        said as a live ``WarningIssued`` the first time; that line (None: not unlike). An
+        earlier read of it that failed (``unreadable``) does not stop that: its line is
+        replaced by this one, in its place."""
         name = _unlike_read(digests, task)
         if name is None:
             return None
         key = (root, task.source.relative_path)
         with self._lock:
-            if key in self._lines:
+            if key in self._lines and key not in self._unreadable:
                 return self._lines[key]
         words = self.words(root, task)
         line = _unlike_line(root / task.source.relative_path, task, name, digests, how, words)
         with self._lock:
-            if key in self._lines:
+            if key in self._lines and key not in self._unreadable:
                 return self._lines[key]
             self._lines[key] = line
+            self._unreadable.discard(key)
         from offload.plan.codes import PreflightCode
 
         code = PreflightCode.FAST_COPY_UNLIKE_CARD.value
@@ -156,11 +164,15 @@ class Revoker:
         *error* (EIO: no digest, nothing revoked) and the next fast copy is read in its
         place: its line (``_unreadable_line``), one of ``lines`` the first time, said as the
         run's ``folder_errors`` (the live "fed again from" / "read from ... in its place"
-        warning says it as it happens)."""
+        warning says it as it happens); a copy already found unlike the card keeps that
+        line (returned), a later read finding it so replaces this one (``found``)."""
         key = (root, task.source.relative_path)
         line = _unreadable_line(root / task.source.relative_path, key[1], error, how)
         with self._lock:
-            return self._lines.setdefault(key, line)
+            if key not in self._lines:
+                self._lines[key] = line
+                self._unreadable.add(key)
+            return self._lines[key]
 
     def unreadable_at_source(self, task: FileTask, path_text: str, error: str) -> str | None:
         """The existing copies' check's read of *task*'s file at *path_text*, a fast copy

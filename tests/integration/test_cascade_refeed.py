@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import os
 import re
 import shutil
 import signal
@@ -547,3 +548,50 @@ def test_an_io_error_on_the_fast_copy_at_the_check_reads_the_next(
     assert "a copy failed" not in words and "unlike the card" not in words, said
     assert "1 fast copy standing in for it could not be read, not found damaged" in words, said
     assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
+
+
+def _longer_keeping_mtime(path: Path) -> None:
+    """One byte appended to *path*, its date kept: a copy the existing copies' check
+    rewrites (its size not the card's), never reading the source for it."""
+    st = path.stat()
+    with path.open("ab") as out:
+        out.write(b"x")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.timeout(120)
+def test_a_fast_copy_unreadable_then_read_unlike_the_card_is_revoked(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, slowB's victim gone (the copy job), slowA's one
+    byte longer (the rewrite job); fast1 through a FaultyFS mount whose reads of the victim
+    fail EIO three times, then return one byte flipped: the first job's read fails (fed
+    from fast2), the second reads fast1 unlike the card. fast1 is revoked then (its record
+    of the card's pass gone) and said so, not "could not be read, not found damaged".
+    Failed before (review of fixcasc61): its first line, unreadable, stood for the copy, so
+    the mismatch revoked nothing and a run with the card trusted fast1 "verified earlier"."""
+    run = cascaded_then_card_away(tmp_path, cards, slow=2, damage=False)
+    fast1, fast2, slow_a, _slow_b = run.folders
+    _longer_keeping_mtime(slow_a / "C003" / VICTIM)
+    drive = faulty_fs(backing=fast1)
+    victim = f"*{Path(VICTIM).name}"
+    drive.fail("read", path=victim, offset=150_000, length=1, times=3)
+    drive.flip(150_000, path=victim, op="read")
+    command = [str(run.card), str(drive.mountpoint), str(fast2)]
+    for folder in run.folders[2:]:
+        command += ["--cascade-to", str(folder)]
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *command)
+    assert code == 1, said
+    assert _revoked_in(fast1 / "C003"), said
+    assert not (fast1 / "C003" / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    read = drive.mountpoint / "C003" / VICTIM
+    data = newest_report(tmp_path / "reports")
+    (line,) = data["folder_errors"]
+    assert line.startswith(f"{VICTIM}: the fast copy {read} was verified by an earlier run"), line
+    assert line.endswith(
+        "its ledger no longer vouches for it: re-run with the card and --overwrite to replace it"
+    ), line
+    words = " ".join(said.split())
+    assert "not found damaged" not in words, said
+    for folder in (slow_a, _slow_b):
+        assert (folder / "C003" / VICTIM).read_bytes() == (fast2 / "C003" / VICTIM).read_bytes()
