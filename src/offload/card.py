@@ -502,8 +502,9 @@ class OffloadReport:
     # last, as the cascade ended: the CSV's ``fed_from`` of each cascaded copy.
     cascade_feeder: dict[str, int] = field(default_factory=dict)
     # A cascade re-run without its card: by file (relative path), the other fast copy's root
-    # that fed it, its source found unlike the card (``cascade_refeed``); a file not here
-    # was fed from the run's source.
+    # that fed it, its source found unlike the card or unreadable (``cascade_refeed``); ""
+    # for one no copy fed (every read of it failed); a file not here was fed from the
+    # run's source.
     fed_again_from: dict[str, str] = field(default_factory=dict)
     # A fast copy recorded as holding every file of the card, read back: a re-run without
     # the card is fed from it (offload.cascade.fast_copy_source).

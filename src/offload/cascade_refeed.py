@@ -402,8 +402,9 @@ def refeed(
     ``folder_errors`` (each fast copy found unlike the card). Nothing for a plan fed from
     the card. A cancelled job feeds nothing again, but each copy found unlike the card is
     said (*revoker* revoked it as its read failed, before the cancel could stop the run).
-    *feeds*: by path, the copy root of each file fed again (its last feed; none for one no
-    copy fed), for the reports' ``fed_from`` and the ``existing-replaced`` warning."""
+    *feeds*: by path, the copy root of each file fed again (its last feed; "" for one no
+    copy fed: its reads failed), for the reports' ``fed_from`` and the
+    ``existing-replaced`` warning."""
     if plan.stands_in_for is None:
         return []
     if not any(file.source_error for file in job.files):
@@ -431,8 +432,9 @@ def refeed(
                 # (``fed_from``), nor was it fed from there: tried. No digest, so nothing
                 # is revoked; the next fast copy feeds it as for a mismatch, this one
                 # named unreadable (``_unreadable_line``). None left: the read's error is
-                # the file's, in the engine's words.
-                feeds.pop(relative, None)
+                # the file's, in the engine's words, and nothing fed it ("": the reports'
+                # ``fed_from`` credits no copy, not the run's source, with it).
+                feeds[relative] = ""
                 fed_line, tried = fed_said.pop(relative, (None, ""))
                 if fed_line is not None:
                     job.warnings[job.warnings.index(fed_line)] = tried
@@ -451,7 +453,7 @@ def refeed(
                     errors.append(line)  # said as it was found (``Revoker.found``)
                 found = None if current.cancelled else _next_copy(plan, task, after, revoker)
                 if found is None:
-                    feeds.pop(relative, None)
+                    feeds[relative] = ""  # nothing fed it
                     _fail_unfed(file, task, copy, cancelled=current.cancelled)
                     continue
                 why = "no longer matches"
@@ -517,7 +519,7 @@ def read_in_place(
     copy: a copy of it found wrong is written again from there, not from the copy found
     unlike the card. *feeds* (``refeed``'s) gets that copy's root, by path, where the
     check's read of it succeeded (*read*: the paths it read digests of): one that failed
-    there (EIO) fed nothing (the reports' ``fed_from``)."""
+    there (EIO) fed nothing ("": the reports' ``fed_from``)."""
     if not revoker.in_place_roots:
         return list(tasks)
     out = []
@@ -528,7 +530,8 @@ def read_in_place(
             continue
         if task.source.relative_path in read:
             feeds[task.source.relative_path] = str(root)
-        else:
+        else:  # nothing fed it: "" credits no copy (the reports' ``fed_from``)
+            feeds[task.source.relative_path] = ""
             revoker.read_failed(task.source.relative_path)
         try:
             out.append(fed_from_copy(task, root / task.source.relative_path))

@@ -595,3 +595,32 @@ def test_a_fast_copy_unreadable_then_read_unlike_the_card_is_revoked(
     assert "not found damaged" not in words, said
     for folder in (slow_a, _slow_b):
         assert (folder / "C003" / VICTIM).read_bytes() == (fast2 / "C003" / VICTIM).read_bytes()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fast2_damaged", [False, True], ids=["both-unreadable", "fast2-unlike"])
+def test_a_file_no_fast_copy_could_feed_is_counted_as_fed_by_none(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], fast2_damaged: bool
+) -> None:
+    """slow's victim gone; fast1's reads of it fail EIO, and fast2's too (or fast2's copy is
+    damaged): no fast copy fed the file, which fails on slow; ``fed_from`` counts nothing
+    for it (slow's other copies trusted: none), docs/json.md's rule (a file whose read
+    failed is not counted). Failed before (review of fixcasc61): ``fed_from`` credited the
+    victim to fast1, whose read of it failed."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False)
+    fast1, fast2, slow = run.folders
+    first = victim_unreadable(faulty_fs, fast1).mountpoint
+    if fast2_damaged:
+        corrupt_keeping_size_and_mtime(fast2 / "C003" / VICTIM)
+        second = fast2
+    else:
+        second = victim_unreadable(faulty_fs, fast2).mountpoint
+    code, said = copy_with_reports_in(
+        tmp_path, str(run.card), str(first), str(second), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    assert not (slow / "C003" / VICTIM).exists()
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "failed", result
+    assert data["destinations"][0]["fed_from"] == [], data["destinations"][0]
