@@ -191,12 +191,22 @@ class Revoker:
         if found is None:
             return None
         self.unreadable(root, task, error, "to check the copies already there")
+        with self._lock:
+            if self.in_place_roots.get(relative) == root:
+                # That copy was itself read in another's place: nothing came from it.
+                self._tried_in_place(relative)
+        return self._read_in_place_of(relative, found, path_text, "could not be read")
+
+    def _read_in_place_of(
+        self, relative: str, found: tuple[int, Path], path_text: str, why: str
+    ) -> str:
+        """The existing copies' check reads *relative* from the fast copy *found*
+        (``_next_copy``: its position, its file) in the place of *path_text* (*why*: what
+        became of that read): recorded (``in_place_roots``, the next to try), its line said
+        live and kept (``in_place_said``) with its words should that read fail; its path."""
         position, path = found
-        said = (
-            f"{relative}: read from the fast copy {path} in its place ({path_text} could not "
-            "be read)"
-        )
-        tried = tried_in_place(relative, path, path_text, "could not be read")
+        said = f"{relative}: read from the fast copy {path} in its place ({path_text} {why})"
+        tried = tried_in_place(relative, path, path_text, why)
         with self._lock:
             self._next_at_check[relative] = position + 1
             self.in_place_roots[relative] = self._plan.other_fast_copies[position]
@@ -266,18 +276,9 @@ class Revoker:
             after = max(self._next_at_check.get(relative, 0), self.next_position(root))
         found = _next_copy(self._plan, task, after, self)
         if found is not None:
-            position, path = found
-            said = (
-                f"{relative}: read from the fast copy {path} in its place ({path_text} no "
-                "longer matches)"
+            return SourceUnlike(
+                None, self._read_in_place_of(relative, found, path_text, "no longer matches")
             )
-            with self._lock:
-                self._next_at_check[relative] = position + 1
-                self.in_place_roots[relative] = self._plan.other_fast_copies[position]
-                self.in_place_said.append(said)
-                self._in_place_tried[relative] = (said, tried_in_place(relative, path, path_text))
-            self._sink.emit(WarningIssued(said, str(path)))
-            return SourceUnlike(None, str(path))
         with self._lock:
             self.in_place_roots.pop(relative, None)
             self._in_file_failure.add((root, relative))  # its failure names it (``lines``)
@@ -288,9 +289,13 @@ class Revoker:
         """The check's read of *relative* in the fast copy ``unlike_at_source`` last named
         failed (EIO): its kept line says it was tried, not read (nothing came from it)."""
         with self._lock:
-            said, tried = self._in_place_tried.pop(relative, (None, ""))
-            if said is not None:
-                self.in_place_said[self.in_place_said.index(said)] = tried
+            self._tried_in_place(relative)
+
+    def _tried_in_place(self, relative: str) -> None:
+        """``read_failed``, the lock held."""
+        said, tried = self._in_place_tried.pop(relative, (None, ""))
+        if said is not None:
+            self.in_place_said[self.in_place_said.index(said)] = tried
 
     def words(self, root: Path, task: FileTask) -> str | None:
         """What became of the ledger of *root* for *task*'s file: revoked once (the first

@@ -624,3 +624,41 @@ def test_a_file_no_fast_copy_could_feed_is_counted_as_fed_by_none(
     (result,) = _row(data)["destinations"]
     assert result["status"] == "failed", result
     assert data["destinations"][0]["fed_from"] == [], data["destinations"][0]
+
+
+@pytest.mark.timeout(120)
+def test_a_chain_of_unreadable_fast_copies_at_the_check_says_each_was_tried(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, slow's copy intact, three fast copies: fast1's and
+    fast2's reads of the victim fail EIO, fast3 (a copy of fast2, its ledger with it) good.
+    The check reads fast3 in their place; fast2, whose read failed too, is said tried, never
+    "read from". Failed before (review of fixcasc61): the warnings kept "read from the fast
+    copy <fast2> in its place (<fast1> could not be read)" though nothing came from it."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False, drop_slow=False)
+    fast1, fast2, slow = run.folders
+    fast3 = tmp_path / "fast3"
+    shutil.copytree(fast2, fast3)
+    first = victim_unreadable(faulty_fs, fast1).mountpoint / "C003" / VICTIM
+    second = victim_unreadable(faulty_fs, fast2).mountpoint / "C003" / VICTIM
+    third = fast3 / "C003" / VICTIM
+    folders = [first.parents[2], second.parents[2], fast3]
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), *map(str, folders), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "verified", result
+    kept = [w["message"] for w in data["warnings"] if w["code"] == "job-warning"]
+    assert not any(f"read from the fast copy {second} in its place" in w for w in kept), kept
+    tried = f"{VICTIM}: tried the fast copy {second} in its place ({first} could not be read)"
+    assert f"{tried}: its read failed" in kept, kept
+    read = f"{VICTIM}: read from the fast copy {third} in its place ({second} could not be read)"
+    assert read in kept, kept
+    reports = tmp_path / "reports"
+    for document in (_newest_pdf_words(reports), _newest_html_text(reports)):
+        assert f"read from the fast copy {second} in its place" not in document, document
+    fed = {e["copy_root"]: e["files"] for e in data["destinations"][0]["fed_from"]}
+    assert fed == {str(first.parents[1]): 2, str(fast3 / "C003"): 1}, fed
+    assert len(data["folder_errors"]) == 2, data["folder_errors"]
