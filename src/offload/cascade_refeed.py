@@ -236,21 +236,26 @@ class Revoker:
             for name, expected in task.reference_digests.items()
         )
 
-    def found_unlike(self, task: FileTask, digests: Mapping[str, str]) -> None:
-        """A read of *task*'s file failed with *digests*: revoked where read unlike the card
-        in a fast copy whose ledger vouched for it (``CopyJob.on_source_failed``); else (an
-        I/O error: no digest) kept as a read of the copy job's that failed (``failed_read``)."""
+    def found_unlike(
+        self, task: FileTask, digests: Mapping[str, str], errno: int | None = None
+    ) -> None:
+        """A read of *task*'s file failed with *digests* (*errno*: the failure's, None for
+        no OS error): revoked where read unlike the card in a fast copy whose ledger vouched
+        for it (``CopyJob.on_source_failed``); else, an I/O error (an errno), kept as a read
+        of the copy job's that failed (``failed_read``: the next copy feeds it). Any other
+        failure (a copy changed since the scan, or read differently twice) is the file's,
+        in the engine's words: no copy is called unreadable for it."""
         root = self._root_of(task)
         if root is None:
             return
-        if self.found(root, task, digests, FED_IN_THE_CARDS_PLACE) is None:
+        if self.found(root, task, digests, FED_IN_THE_CARDS_PLACE) is None and errno is not None:
             with self._lock:
                 self._failed_reads.add((root, task.source.relative_path))
 
     def failed_read(self, root: Path, relative: str) -> bool:
         """Whether the copy job read *relative* in the fast copy *root* and that read failed
-        otherwise than unlike the card (``found_unlike``): not a file the existing copies'
-        check failed, which the copy job never read."""
+        with an I/O error (``found_unlike``): not a file the existing copies' check failed,
+        which the copy job never read, nor one that failed otherwise."""
         with self._lock:
             return (root, relative) in self._failed_reads
 
@@ -433,10 +438,11 @@ def refeed(
             root, after = fed_from.get(relative, (root, revoker.next_position(root)))
             copy = root / relative
             if _unlike(file, task) is None:
-                # Its read failed otherwise (EIO): nothing came from the copy fed from
+                # Its read failed otherwise: nothing came from the copy fed from
                 # (``fed_from``), nor was it fed from there: tried. No digest, so nothing
-                # is revoked; the next fast copy feeds it as for a mismatch, this one
-                # named unreadable (``_unreadable_line``). None left: the read's error is
+                # is revoked; for an I/O error (``failed_read``) the next fast copy feeds it
+                # as for a mismatch, this one named unreadable (``_unreadable_line``); any
+                # other failure, or none left: the read's error is
                 # the file's, in the engine's words, and nothing fed it ("": the reports'
                 # ``fed_from`` credits no copy, not the run's source, with it).
                 feeds[relative] = ""

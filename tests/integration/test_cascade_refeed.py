@@ -667,3 +667,36 @@ def test_a_chain_of_unreadable_fast_copies_at_the_check_says_each_was_tried(
     fed = {e["copy_root"]: e["files"] for e in data["destinations"][0]["fed_from"]}
     assert fed == {str(first.parents[1]): 2, str(fast3 / "C003"): 1}, fed
     assert len(data["folder_errors"]) == 2, data["folder_errors"]
+
+
+@pytest.mark.timeout(120)
+def test_a_fast_copy_that_reads_differently_is_not_called_unreadable(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--verify full``, slow's victim gone, fast1 through a FaultyFS mount whose reads of
+    the victim after the first return a byte flipped: the copy's read matched the card,
+    the source re-read did not ("reads differently each time"), no I/O error. The file
+    fails in those words, as before the cardless cascade fed on read errors; fast1 is never
+    said "could not be read ... check that drive". Failed before (review of fixcasc61):
+    every failure without a digest was taken for an unreadable copy."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False)
+    fast1, fast2, slow = run.folders
+    drive = faulty_fs(backing=fast1)
+    drive.flip(150_000, path=f"*{Path(VICTIM).name}", op="read", nth=2, times=100)
+    code, said = copy_with_reports_in(
+        tmp_path,
+        "--verify",
+        "full",
+        str(run.card),
+        str(drive.mountpoint),
+        str(fast2),
+        "--cascade-to",
+        str(slow),
+    )
+    assert code == 1, said
+    words = " ".join(said.split())
+    assert "reads differently each time" in words, said
+    assert "could not be read" not in words, said
+    data = newest_report(tmp_path / "reports")
+    assert data["folder_errors"] == [], data["folder_errors"]
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
