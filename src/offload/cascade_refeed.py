@@ -218,7 +218,8 @@ class Revoker:
     def vouches(self, root: Path, task: FileTask) -> bool:
         """Whether the fast copy *root* is this card's (its record of the card's pass names
         it) and its ledger vouches for *task*'s file with the card's digests: the rule
-        ``cascade.fast_copy_source`` applies to the copy it feeds from, a file at a time."""
+        ``cascade.fast_copy_source`` applies to the copy it feeds from, a file at a time.
+        Each copy's ledger is read once, and again after a revocation there (``words``)."""
         with self._lock:
             if root not in self._entries:
                 self._entries[root] = _card_entries(root, self._plan)
@@ -322,6 +323,11 @@ class Revoker:
             said = _revoke(self._plan, root, task.source.relative_path) if vouched else None
             with self._lock:
                 self._said[key] = said
+                if vouched:
+                    # Its ledger and record of the card's pass as they are now (the record
+                    # removed: it vouches for no other file either), read again at the
+                    # next look (``vouches``): not the entries of the first.
+                    self._entries.pop(root, None)
             return said
 
 
@@ -554,13 +560,14 @@ def read_in_place(
 def _fail_unfed(file: FileResult, task: FileTask, copy: Path, *, cancelled: bool) -> None:
     """*file*, read unlike the card from *copy*, the last fast copy that held it (or the run
     *cancelled* before another was tried): failed on the slow destinations in words naming
-    that copy, never as a read of the card; its digests the card's (the reports'
+    that copy, never as a read of the card (none "left to try": one tried before whose read
+    failed, EIO, may hold it, its own line says so); its digests the card's (the reports'
     ``digests``), not the damaged copy's."""
     why = f"{file.relative_path}: not fed: the fast copy {copy} no longer matches the card's " + (
         "digests, and the run was cancelled before another fast copy was tried; re-run"
         if cancelled
-        else "digests, and no other fast copy holds it at the card's size and digests; "
-        "re-run with the card"
+        else "digests, and no other fast copy left to try holds it at the card's size and "
+        "digests; re-run with the card"
     )
     file.source_error = None
     file.inflight_digests = dict(task.reference_digests)

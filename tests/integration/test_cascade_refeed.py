@@ -629,6 +629,23 @@ def test_a_file_no_fast_copy_could_feed_is_counted_as_fed_by_none(
     (result,) = _row(data)["destinations"]
     assert result["status"] == "failed", result
     assert data["destinations"][0]["fed_from"] == [], data["destinations"][0]
+    # The summary says what became of each fast copy tried, and of the file: fast1 could
+    # not be read (not damaged); fast2 too, or found unlike the card and so named, the
+    # file "not fed" by none left to try (fast1 holds it: before, "no other fast copy
+    # holds it", untrue).
+    words = " ".join(said.split())
+    unread = f"the fast copy {first / 'C003' / VICTIM} could not be read in the card's place"
+    assert unread in words, said
+    assert "may be formatted" not in words and "no other fast copy holds" not in words, said
+    if fast2_damaged:
+        assert f"not fed: the fast copy {second / 'C003' / VICTIM} no longer matches" in words
+        assert "no other fast copy left to try holds it" in words, said
+        assert _revoked_in(fast2 / "C003"), said
+        assert len(data["folder_errors"]) == 2, data["folder_errors"]
+    else:
+        assert f"source {second / 'C003' / VICTIM}: Input/output error (EIO)" in words, said
+        assert len(data["folder_errors"]) == 1, data["folder_errors"]
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
 
 
 @pytest.mark.timeout(120)
@@ -700,3 +717,28 @@ def test_a_fast_copy_that_reads_differently_is_not_called_unreadable(
     data = newest_report(tmp_path / "reports")
     assert data["folder_errors"] == [], data["folder_errors"]
     assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
+
+
+@pytest.mark.timeout(120)
+def test_a_fast_copy_revoked_for_one_file_is_not_read_for_the_next(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``--reverify`` without the card, slow's copies intact: fast1 damaged in the clip
+    before the victim and in the victim, fast2 in that clip alone. The check reads that clip
+    in fast1, then fast2 in its place, finds both unlike the card and revokes both (their
+    records of the card's pass removed); fast2 vouches for nothing after that, so the
+    victim is not read there in fast1's place. Failed before (review of fixcasc61): each
+    copy's entries were kept from the first look, and fast2 read for the victim all the
+    same."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False)
+    fast1, fast2, _slow = (folder / "C003" for folder in run.folders)
+    before = VICTIM.replace("C002.", "C001.")
+    corrupt_keeping_size_and_mtime(fast1 / before)
+    corrupt_keeping_size_and_mtime(fast2 / before)
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *run.command)
+    assert code == 1, said
+    assert Ledger(fast2).load()[before].state == "revoked", said
+    assert not (fast2 / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    words = " ".join(said.split())
+    assert f"read from the fast copy {fast2 / before} in its place" in words, said
+    assert f"read from the fast copy {fast2 / VICTIM} in its place" not in words, said
