@@ -598,6 +598,15 @@ def test_a_fast_copy_unreadable_then_read_unlike_the_card_is_revoked(
     ), line
     words = " ".join(said.split())
     assert "not found damaged" not in words, said
+    counted = "1 fast copy standing in for it was found unlike the card's digests (named below)"
+    assert counted in words, said
+    # On both, the victim from fast2, the other two (rechecked) read from fast1.
+    fed = [
+        {"copy_root": str(drive.mountpoint / "C003"), "files": 2},
+        {"copy_root": str(fast2 / "C003"), "files": 1},
+    ]
+    for destination in data["destinations"]:
+        assert destination["fed_from"] == fed, destination
     for folder in (slow_a, _slow_b):
         assert (folder / "C003" / VICTIM).read_bytes() == (fast2 / "C003" / VICTIM).read_bytes()
 
