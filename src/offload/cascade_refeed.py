@@ -80,6 +80,10 @@ class Revoker:
         self._lock = threading.Lock()
         self._said: dict[tuple[Path, str], str | None] = {}
         self._lines: dict[tuple[Path, str], str] = {}  # in the order found
+        # Those of ``_lines`` that say the copy could not be read (``unreadable``): a later
+        # read of it found unlike the card revokes it and its line replaces that one
+        # (``found``): a copy found damaged is never left "not found damaged".
+        self._unreadable: set[tuple[Path, str]] = set()
         # Found by the existing copies' check with no other copy to read in its place: the
         # file's own failure names that copy and its ledger's fate (``unlike_at_source``).
         self._in_file_failure: set[tuple[Path, str]] = set()
@@ -120,8 +124,9 @@ class Revoker:
         return others.index(root) + 1 if root in others else 0
 
     def lines(self) -> list[str]:
-        """Each fast copy found unlike the card (``found``), in the order found: the run's
-        ``folder_errors`` lines for them; none for one the file's own failure says whole
+        """Each fast copy found unlike the card (``found``) or unreadable in its place
+        (``unreadable``), in the order first found: the run's ``folder_errors`` lines for
+        them, one a copy and file; none for one the file's own failure says whole
         (``unlike_at_source`` with no copy left to read: said once, its live event kept)."""
         with self._lock:
             return [line for key, line in self._lines.items() if key not in self._in_file_failure]
@@ -129,20 +134,23 @@ class Revoker:
     def found(self, root: Path, task: FileTask, digests: Mapping[str, str], how: str) -> str | None:
         """The fast copy *root* read *task*'s file as *digests* (*how*: to what end, in
         words): where unlike the card's digests, revoked (``words``) and its line made and
-        said as a live ``WarningIssued`` the first time; that line (None: not unlike)."""
+        said as a live ``WarningIssued`` the first time; that line (None: not unlike). An
+        earlier read of it that failed (``unreadable``) does not stop that: its line is
+        replaced by this one, in its place."""
         name = _unlike_read(digests, task)
         if name is None:
             return None
         key = (root, task.source.relative_path)
         with self._lock:
-            if key in self._lines:
+            if key in self._lines and key not in self._unreadable:
                 return self._lines[key]
         words = self.words(root, task)
         line = _unlike_line(root / task.source.relative_path, task, name, digests, how, words)
         with self._lock:
-            if key in self._lines:
+            if key in self._lines and key not in self._unreadable:
                 return self._lines[key]
             self._lines[key] = line
+            self._unreadable.discard(key)
         from offload.plan.codes import PreflightCode
 
         code = PreflightCode.FAST_COPY_UNLIKE_CARD.value
@@ -156,11 +164,15 @@ class Revoker:
         *error* (EIO: no digest, nothing revoked) and the next fast copy is read in its
         place: its line (``_unreadable_line``), one of ``lines`` the first time, said as the
         run's ``folder_errors`` (the live "fed again from" / "read from ... in its place"
-        warning says it as it happens)."""
+        warning says it as it happens); a copy already found unlike the card keeps that
+        line (returned), a later read finding it so replaces this one (``found``)."""
         key = (root, task.source.relative_path)
         line = _unreadable_line(root / task.source.relative_path, key[1], error, how)
         with self._lock:
-            return self._lines.setdefault(key, line)
+            if key not in self._lines:
+                self._lines[key] = line
+                self._unreadable.add(key)
+            return self._lines[key]
 
     def unreadable_at_source(self, task: FileTask, path_text: str, error: str) -> str | None:
         """The existing copies' check's read of *task*'s file at *path_text*, a fast copy
@@ -179,12 +191,22 @@ class Revoker:
         if found is None:
             return None
         self.unreadable(root, task, error, "to check the copies already there")
+        with self._lock:
+            if self.in_place_roots.get(relative) == root:
+                # That copy was itself read in another's place: nothing came from it.
+                self._tried_in_place(relative)
+        return self._read_in_place_of(relative, found, path_text, "could not be read")
+
+    def _read_in_place_of(
+        self, relative: str, found: tuple[int, Path], path_text: str, why: str
+    ) -> str:
+        """The existing copies' check reads *relative* from the fast copy *found*
+        (``_next_copy``: its position, its file) in the place of *path_text* (*why*: what
+        became of that read): recorded (``in_place_roots``, the next to try), its line said
+        live and kept (``in_place_said``) with its words should that read fail; its path."""
         position, path = found
-        said = (
-            f"{relative}: read from the fast copy {path} in its place ({path_text} could not "
-            "be read)"
-        )
-        tried = tried_in_place(relative, path, path_text, "could not be read")
+        said = f"{relative}: read from the fast copy {path} in its place ({path_text} {why})"
+        tried = tried_in_place(relative, path, path_text, why)
         with self._lock:
             self._next_at_check[relative] = position + 1
             self.in_place_roots[relative] = self._plan.other_fast_copies[position]
@@ -196,7 +218,8 @@ class Revoker:
     def vouches(self, root: Path, task: FileTask) -> bool:
         """Whether the fast copy *root* is this card's (its record of the card's pass names
         it) and its ledger vouches for *task*'s file with the card's digests: the rule
-        ``cascade.fast_copy_source`` applies to the copy it feeds from, a file at a time."""
+        ``cascade.fast_copy_source`` applies to the copy it feeds from, a file at a time.
+        Each copy's ledger is read once, and again after a revocation there (``words``)."""
         with self._lock:
             if root not in self._entries:
                 self._entries[root] = _card_entries(root, self._plan)
@@ -214,21 +237,26 @@ class Revoker:
             for name, expected in task.reference_digests.items()
         )
 
-    def found_unlike(self, task: FileTask, digests: Mapping[str, str]) -> None:
-        """A read of *task*'s file failed with *digests*: revoked where read unlike the card
-        in a fast copy whose ledger vouched for it (``CopyJob.on_source_failed``); else (an
-        I/O error: no digest) kept as a read of the copy job's that failed (``failed_read``)."""
+    def found_unlike(
+        self, task: FileTask, digests: Mapping[str, str], errno: int | None = None
+    ) -> None:
+        """A read of *task*'s file failed with *digests* (*errno*: the failure's, None for
+        no OS error): revoked where read unlike the card in a fast copy whose ledger vouched
+        for it (``CopyJob.on_source_failed``); else, an I/O error (an errno), kept as a read
+        of the copy job's that failed (``failed_read``: the next copy feeds it). Any other
+        failure (a copy changed since the scan, or read differently twice) is the file's,
+        in the engine's words: no copy is called unreadable for it."""
         root = self._root_of(task)
         if root is None:
             return
-        if self.found(root, task, digests, FED_IN_THE_CARDS_PLACE) is None:
+        if self.found(root, task, digests, FED_IN_THE_CARDS_PLACE) is None and errno is not None:
             with self._lock:
                 self._failed_reads.add((root, task.source.relative_path))
 
     def failed_read(self, root: Path, relative: str) -> bool:
         """Whether the copy job read *relative* in the fast copy *root* and that read failed
-        otherwise than unlike the card (``found_unlike``): not a file the existing copies'
-        check failed, which the copy job never read."""
+        with an I/O error (``found_unlike``): not a file the existing copies' check failed,
+        which the copy job never read, nor one that failed otherwise."""
         with self._lock:
             return (root, relative) in self._failed_reads
 
@@ -254,18 +282,9 @@ class Revoker:
             after = max(self._next_at_check.get(relative, 0), self.next_position(root))
         found = _next_copy(self._plan, task, after, self)
         if found is not None:
-            position, path = found
-            said = (
-                f"{relative}: read from the fast copy {path} in its place ({path_text} no "
-                "longer matches)"
+            return SourceUnlike(
+                None, self._read_in_place_of(relative, found, path_text, "no longer matches")
             )
-            with self._lock:
-                self._next_at_check[relative] = position + 1
-                self.in_place_roots[relative] = self._plan.other_fast_copies[position]
-                self.in_place_said.append(said)
-                self._in_place_tried[relative] = (said, tried_in_place(relative, path, path_text))
-            self._sink.emit(WarningIssued(said, str(path)))
-            return SourceUnlike(None, str(path))
         with self._lock:
             self.in_place_roots.pop(relative, None)
             self._in_file_failure.add((root, relative))  # its failure names it (``lines``)
@@ -276,9 +295,13 @@ class Revoker:
         """The check's read of *relative* in the fast copy ``unlike_at_source`` last named
         failed (EIO): its kept line says it was tried, not read (nothing came from it)."""
         with self._lock:
-            said, tried = self._in_place_tried.pop(relative, (None, ""))
-            if said is not None:
-                self.in_place_said[self.in_place_said.index(said)] = tried
+            self._tried_in_place(relative)
+
+    def _tried_in_place(self, relative: str) -> None:
+        """``read_failed``, the lock held."""
+        said, tried = self._in_place_tried.pop(relative, (None, ""))
+        if said is not None:
+            self.in_place_said[self.in_place_said.index(said)] = tried
 
     def words(self, root: Path, task: FileTask) -> str | None:
         """What became of the ledger of *root* for *task*'s file: revoked once (the first
@@ -300,6 +323,11 @@ class Revoker:
             said = _revoke(self._plan, root, task.source.relative_path) if vouched else None
             with self._lock:
                 self._said[key] = said
+                if vouched:
+                    # Its ledger and record of the card's pass as they are now (the record
+                    # removed: it vouches for no other file either), read again at the
+                    # next look (``vouches``): not the entries of the first.
+                    self._entries.pop(root, None)
             return said
 
 
@@ -390,8 +418,9 @@ def refeed(
     ``folder_errors`` (each fast copy found unlike the card). Nothing for a plan fed from
     the card. A cancelled job feeds nothing again, but each copy found unlike the card is
     said (*revoker* revoked it as its read failed, before the cancel could stop the run).
-    *feeds*: by path, the copy root of each file fed again (its last feed; none for one no
-    copy fed), for the reports' ``fed_from`` and the ``existing-replaced`` warning."""
+    *feeds*: by path, the copy root of each file fed again (its last feed; "" for one no
+    copy fed: its reads failed), for the reports' ``fed_from`` and the
+    ``existing-replaced`` warning."""
     if plan.stands_in_for is None:
         return []
     if not any(file.source_error for file in job.files):
@@ -415,12 +444,14 @@ def refeed(
             root, after = fed_from.get(relative, (root, revoker.next_position(root)))
             copy = root / relative
             if _unlike(file, task) is None:
-                # Its read failed otherwise (EIO): nothing came from the copy fed from
+                # Its read failed otherwise: nothing came from the copy fed from
                 # (``fed_from``), nor was it fed from there: tried. No digest, so nothing
-                # is revoked; the next fast copy feeds it as for a mismatch, this one
-                # named unreadable (``_unreadable_line``). None left: the read's error is
-                # the file's, in the engine's words.
-                feeds.pop(relative, None)
+                # is revoked; for an I/O error (``failed_read``) the next fast copy feeds it
+                # as for a mismatch, this one named unreadable (``_unreadable_line``); any
+                # other failure, or none left: the read's error is
+                # the file's, in the engine's words, and nothing fed it ("": the reports'
+                # ``fed_from`` credits no copy, not the run's source, with it).
+                feeds[relative] = ""
                 fed_line, tried = fed_said.pop(relative, (None, ""))
                 if fed_line is not None:
                     job.warnings[job.warnings.index(fed_line)] = tried
@@ -439,7 +470,7 @@ def refeed(
                     errors.append(line)  # said as it was found (``Revoker.found``)
                 found = None if current.cancelled else _next_copy(plan, task, after, revoker)
                 if found is None:
-                    feeds.pop(relative, None)
+                    feeds[relative] = ""  # nothing fed it
                     _fail_unfed(file, task, copy, cancelled=current.cancelled)
                     continue
                 why = "no longer matches"
@@ -505,7 +536,7 @@ def read_in_place(
     copy: a copy of it found wrong is written again from there, not from the copy found
     unlike the card. *feeds* (``refeed``'s) gets that copy's root, by path, where the
     check's read of it succeeded (*read*: the paths it read digests of): one that failed
-    there (EIO) fed nothing (the reports' ``fed_from``)."""
+    there (EIO) fed nothing ("": the reports' ``fed_from``)."""
     if not revoker.in_place_roots:
         return list(tasks)
     out = []
@@ -516,7 +547,8 @@ def read_in_place(
             continue
         if task.source.relative_path in read:
             feeds[task.source.relative_path] = str(root)
-        else:
+        else:  # nothing fed it: "" credits no copy (the reports' ``fed_from``)
+            feeds[task.source.relative_path] = ""
             revoker.read_failed(task.source.relative_path)
         try:
             out.append(fed_from_copy(task, root / task.source.relative_path))
@@ -528,13 +560,14 @@ def read_in_place(
 def _fail_unfed(file: FileResult, task: FileTask, copy: Path, *, cancelled: bool) -> None:
     """*file*, read unlike the card from *copy*, the last fast copy that held it (or the run
     *cancelled* before another was tried): failed on the slow destinations in words naming
-    that copy, never as a read of the card; its digests the card's (the reports'
+    that copy, never as a read of the card (none "left to try": one tried before whose read
+    failed, EIO, may hold it, its own line says so); its digests the card's (the reports'
     ``digests``), not the damaged copy's."""
     why = f"{file.relative_path}: not fed: the fast copy {copy} no longer matches the card's " + (
         "digests, and the run was cancelled before another fast copy was tried; re-run"
         if cancelled
-        else "digests, and no other fast copy holds it at the card's size and digests; "
-        "re-run with the card"
+        else "digests, and no other fast copy left to try holds it at the card's size and "
+        "digests; re-run with the card"
     )
     file.source_error = None
     file.inflight_digests = dict(task.reference_digests)

@@ -577,7 +577,8 @@ def check_existing(
         read, seen_mtime_ns = source.path, source.seen_mtime_ns
         try:
             if path is not None:  # its date is its own: the one before this read
-                read, seen_mtime_ns = Path(path), os.stat(path).st_mtime_ns
+                read = Path(path)  # before its stat: a failure of that names this copy
+                seen_mtime_ns = os.stat(path).st_mtime_ns
             progress = progress or _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
             media = hasher()
             extra = in_record_formats.get(task_index, ())

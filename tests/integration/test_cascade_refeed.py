@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import os
 import re
 import shutil
 import signal
@@ -547,3 +548,206 @@ def test_an_io_error_on_the_fast_copy_at_the_check_reads_the_next(
     assert "a copy failed" not in words and "unlike the card" not in words, said
     assert "1 fast copy standing in for it could not be read, not found damaged" in words, said
     assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
+    # slow's copy, recorded by its ledger, is rechecked: fast1's fingerprint read failed,
+    # which says nothing of another file. Failed before (review of fixcasc61): "another
+    # file of the same name ... adopted", action "adopted".
+    assert result["action"] == "rechecked", result
+    assert "another file of the same name" not in words and "adopted" not in words, said
+
+
+def _longer_keeping_mtime(path: Path) -> None:
+    """One byte appended to *path*, its date kept: a copy the existing copies' check
+    rewrites (its size not the card's), never reading the source for it."""
+    st = path.stat()
+    with path.open("ab") as out:
+        out.write(b"x")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.timeout(120)
+def test_a_fast_copy_unreadable_then_read_unlike_the_card_is_revoked(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, slowB's victim gone (the copy job), slowA's one
+    byte longer (the rewrite job); fast1 through a FaultyFS mount whose reads of the victim
+    fail EIO three times, then return one byte flipped: the first job's read fails (fed
+    from fast2), the second reads fast1 unlike the card. fast1 is revoked then (its record
+    of the card's pass gone) and said so, not "could not be read, not found damaged".
+    Failed before (review of fixcasc61): its first line, unreadable, stood for the copy, so
+    the mismatch revoked nothing and a run with the card trusted fast1 "verified earlier"."""
+    run = cascaded_then_card_away(tmp_path, cards, slow=2, damage=False)
+    fast1, fast2, slow_a, _slow_b = run.folders
+    _longer_keeping_mtime(slow_a / "C003" / VICTIM)
+    drive = faulty_fs(backing=fast1)
+    victim = f"*{Path(VICTIM).name}"
+    drive.fail("read", path=victim, offset=150_000, length=1, times=3)
+    drive.flip(150_000, path=victim, op="read")
+    command = [str(run.card), str(drive.mountpoint), str(fast2)]
+    for folder in run.folders[2:]:
+        command += ["--cascade-to", str(folder)]
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *command)
+    assert code == 1, said
+    assert _revoked_in(fast1 / "C003"), said
+    assert not (fast1 / "C003" / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    read = drive.mountpoint / "C003" / VICTIM
+    data = newest_report(tmp_path / "reports")
+    (line,) = data["folder_errors"]
+    assert line.startswith(f"{VICTIM}: the fast copy {read} was verified by an earlier run"), line
+    assert line.endswith(
+        "its ledger no longer vouches for it: re-run with the card and --overwrite to replace it"
+    ), line
+    words = " ".join(said.split())
+    assert "not found damaged" not in words, said
+    counted = "1 fast copy standing in for it was found unlike the card's digests (named below)"
+    assert counted in words, said
+    # On both, the victim from fast2, the other two (rechecked) read from fast1.
+    fed = [
+        {"copy_root": str(drive.mountpoint / "C003"), "files": 2},
+        {"copy_root": str(fast2 / "C003"), "files": 1},
+    ]
+    for destination in data["destinations"]:
+        assert destination["fed_from"] == fed, destination
+    for folder in (slow_a, _slow_b):
+        assert (folder / "C003" / VICTIM).read_bytes() == (fast2 / "C003" / VICTIM).read_bytes()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fast2_damaged", [False, True], ids=["both-unreadable", "fast2-unlike"])
+def test_a_file_no_fast_copy_could_feed_is_counted_as_fed_by_none(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], fast2_damaged: bool
+) -> None:
+    """slow's victim gone; fast1's reads of it fail EIO, and fast2's too (or fast2's copy is
+    damaged): no fast copy fed the file, which fails on slow; ``fed_from`` counts nothing
+    for it (slow's other copies trusted: none), docs/json.md's rule (a file whose read
+    failed is not counted). Failed before (review of fixcasc61): ``fed_from`` credited the
+    victim to fast1, whose read of it failed."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False)
+    fast1, fast2, slow = run.folders
+    first = victim_unreadable(faulty_fs, fast1).mountpoint
+    if fast2_damaged:
+        corrupt_keeping_size_and_mtime(fast2 / "C003" / VICTIM)
+        second = fast2
+    else:
+        second = victim_unreadable(faulty_fs, fast2).mountpoint
+    code, said = copy_with_reports_in(
+        tmp_path, str(run.card), str(first), str(second), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    assert not (slow / "C003" / VICTIM).exists()
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "failed", result
+    assert data["destinations"][0]["fed_from"] == [], data["destinations"][0]
+    # The summary says what became of each fast copy tried, and of the file: fast1 could
+    # not be read (not damaged); fast2 too, or found unlike the card and so named, the
+    # file "not fed" by none left to try (fast1 holds it: before, "no other fast copy
+    # holds it", untrue).
+    words = " ".join(said.split())
+    unread = f"the fast copy {first / 'C003' / VICTIM} could not be read in the card's place"
+    assert unread in words, said
+    assert "may be formatted" not in words and "no other fast copy holds" not in words, said
+    if fast2_damaged:
+        assert f"not fed: the fast copy {second / 'C003' / VICTIM} no longer matches" in words
+        assert "no other fast copy left to try holds it" in words, said
+        assert _revoked_in(fast2 / "C003"), said
+        assert len(data["folder_errors"]) == 2, data["folder_errors"]
+    else:
+        assert f"source {second / 'C003' / VICTIM}: Input/output error (EIO)" in words, said
+        assert len(data["folder_errors"]) == 1, data["folder_errors"]
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
+
+
+@pytest.mark.timeout(120)
+def test_a_chain_of_unreadable_fast_copies_at_the_check_says_each_was_tried(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, slow's copy intact, three fast copies: fast1's and
+    fast2's reads of the victim fail EIO, fast3 (a copy of fast2, its ledger with it) good.
+    The check reads fast3 in their place; fast2, whose read failed too, is said tried, never
+    "read from". Failed before (review of fixcasc61): the warnings kept "read from the fast
+    copy <fast2> in its place (<fast1> could not be read)" though nothing came from it."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False, drop_slow=False)
+    fast1, fast2, slow = run.folders
+    fast3 = tmp_path / "fast3"
+    shutil.copytree(fast2, fast3)
+    first = victim_unreadable(faulty_fs, fast1).mountpoint / "C003" / VICTIM
+    second = victim_unreadable(faulty_fs, fast2).mountpoint / "C003" / VICTIM
+    third = fast3 / "C003" / VICTIM
+    folders = [first.parents[2], second.parents[2], fast3]
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), *map(str, folders), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    data = newest_report(tmp_path / "reports")
+    (result,) = _row(data)["destinations"]
+    assert result["status"] == "verified", result
+    kept = [w["message"] for w in data["warnings"] if w["code"] == "job-warning"]
+    assert not any(f"read from the fast copy {second} in its place" in w for w in kept), kept
+    tried = f"{VICTIM}: tried the fast copy {second} in its place ({first} could not be read)"
+    assert f"{tried}: its read failed" in kept, kept
+    read = f"{VICTIM}: read from the fast copy {third} in its place ({second} could not be read)"
+    assert read in kept, kept
+    reports = tmp_path / "reports"
+    for document in (_newest_pdf_words(reports), _newest_html_text(reports)):
+        assert f"read from the fast copy {second} in its place" not in document, document
+    fed = {e["copy_root"]: e["files"] for e in data["destinations"][0]["fed_from"]}
+    assert fed == {str(first.parents[1]): 2, str(fast3 / "C003"): 1}, fed
+    assert len(data["folder_errors"]) == 2, data["folder_errors"]
+
+
+@pytest.mark.timeout(120)
+def test_a_fast_copy_that_reads_differently_is_not_called_unreadable(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--verify full``, slow's victim gone, fast1 through a FaultyFS mount whose reads of
+    the victim after the first return a byte flipped: the copy's read matched the card,
+    the source re-read did not ("reads differently each time"), no I/O error. The file
+    fails in those words, as before the cardless cascade fed on read errors; fast1 is never
+    said "could not be read ... check that drive". Failed before (review of fixcasc61):
+    every failure without a digest was taken for an unreadable copy."""
+    run = cascaded_then_card_away(tmp_path, cards, damage=False)
+    fast1, fast2, slow = run.folders
+    drive = faulty_fs(backing=fast1)
+    drive.flip(150_000, path=f"*{Path(VICTIM).name}", op="read", nth=2, times=100)
+    code, said = copy_with_reports_in(
+        tmp_path,
+        "--verify",
+        "full",
+        str(run.card),
+        str(drive.mountpoint),
+        str(fast2),
+        "--cascade-to",
+        str(slow),
+    )
+    assert code == 1, said
+    words = " ".join(said.split())
+    assert "reads differently each time" in words, said
+    assert "could not be read" not in words, said
+    data = newest_report(tmp_path / "reports")
+    assert data["folder_errors"] == [], data["folder_errors"]
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
+
+
+@pytest.mark.timeout(120)
+def test_a_fast_copy_revoked_for_one_file_is_not_read_for_the_next(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``--reverify`` without the card, slow's copies intact: fast1 damaged in the clip
+    before the victim and in the victim, fast2 in that clip alone. The check reads that clip
+    in fast1, then fast2 in its place, finds both unlike the card and revokes both (their
+    records of the card's pass removed); fast2 vouches for nothing after that, so the
+    victim is not read there in fast1's place. Failed before (review of fixcasc61): each
+    copy's entries were kept from the first look, and fast2 read for the victim all the
+    same."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False)
+    fast1, fast2, _slow = (folder / "C003" for folder in run.folders)
+    before = VICTIM.replace("C002.", "C001.")
+    corrupt_keeping_size_and_mtime(fast1 / before)
+    corrupt_keeping_size_and_mtime(fast2 / before)
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *run.command)
+    assert code == 1, said
+    assert Ledger(fast2).load()[before].state == "revoked", said
+    assert not (fast2 / STATE_FOLDER / CARD_PASS_RECORD).exists()
+    words = " ".join(said.split())
+    assert f"read from the fast copy {fast2 / before} in its place" in words, said
+    assert f"read from the fast copy {fast2 / VICTIM} in its place" not in words, said

@@ -551,7 +551,7 @@ def test_a_source_failed_hook_that_raises_is_the_jobs_warning(tmp_path: Path) ->
         def emit(self, event: Event) -> None:
             events.append(event)
 
-    def hook(task: FileTask, digests: Any) -> None:
+    def hook(task: FileTask, digests: Any, errno: int | None) -> None:
         raise RuntimeError("boom")
 
     report = CopyJob([task], dests, CopyOptions(), sink=Recorder(), on_source_failed=hook).run()

@@ -184,7 +184,7 @@ class _ResultBook:
         tickets: Sequence[FileTicket],
         selected: Sequence[str],
         sink: EventSink,
-        on_source_failed: Callable[[FileTask, Mapping[str, str]], None] | None = None,
+        on_source_failed: Callable[[FileTask, Mapping[str, str], int | None], None] | None = None,
     ) -> None:
         self._lock = threading.Lock()
         # Told of each file the source failed, before its failure is announced (``CopyJob``).
@@ -288,7 +288,9 @@ class _ResultBook:
             # Before the failure is announced: what it does (a cascade's revocation of a fast
             # copy found damaged) is done, durably, whatever cancels or kills the run next.
             try:
-                self._on_source_failed(ticket.task, dict(ticket.inflight_digests or {}))
+                self._on_source_failed(
+                    ticket.task, dict(ticket.inflight_digests or {}), error.errno
+                )
             except Exception as exc:  # a bug: the job's warning, never the reader's death
                 # (which would leave the file without its failure and the job without a
                 # reader: every destination waiting on it).
@@ -404,10 +406,12 @@ class CopyJob:
     compares every later look with (a root on another device when the job starts: a drive
     pulled since, its empty mount point the disk below, is lost at its first file, nothing
     written there); a root not given is taken as the job finds it.
-    ``on_source_failed``: called with each file the source failed and the digests its read
-    computed (none for a read that failed before its end), before that failure is announced
-    or the reading thread goes on: from the reader's thread, and from the source re-read's
-    threads (``--verify full``'s second read of the source, ``reader._reread_one``), so
+    ``on_source_failed``: called with each file the source failed, the digests its read
+    computed (none for a read that failed before its end) and the failure's errno (None
+    for one that is no OS error: a source changed, or read differently twice), before
+    that failure is announced or the reading thread goes on: from the reader's thread, and
+    from the source re-read's threads (``--verify full``'s second read of the source,
+    ``reader._reread_one``), so
     from several threads at once: it must be thread-safe. One that raises is a bug: its
     error is the job's warning (``JobReport.warnings``, a WarningIssued), and the file's
     failure is announced all the same.
@@ -429,7 +433,7 @@ class CopyJob:
         devices: Sequence[DeviceGroup] | None = None,
         remedies: Mapping[str, str] | None = None,
         root_devices: Mapping[int, int] | None = None,
-        on_source_failed: Callable[[FileTask, Mapping[str, str]], None] | None = None,
+        on_source_failed: Callable[[FileTask, Mapping[str, str], int | None], None] | None = None,
         keep_taken: frozenset[int] = frozenset(),
     ) -> None:
         self.tasks = list(tasks)
