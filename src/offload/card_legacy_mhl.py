@@ -24,7 +24,7 @@ from offload.engine.messages import MhlRecord
 from offload.errors import describe_os_error, printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
-from offload.respelling import Respeller
+from offload.respelling import respelled_pairs
 
 # A folder of this name holds an ASC MHL history: its ``*.mhl`` files are generations (v2),
 # read by ``card_history``, never as legacy MHLs.
@@ -120,9 +120,11 @@ def read_legacy_mhls(
     say what they list: ``(listed, problems)``. *listed*: ``path → ListedFile`` by the path
     from *tree*'s root, spelled as *names* (the tree's files) spell it where the MHL spells
     it otherwise (composed, NFC, and decomposed, NFD: a Mac tool's MHL on a card listed on
-    Linux, or the reverse; ``respelling``'s one rule, applied to each MHL's entries before
-    they are merged: a twin the same MHL lists beside it is never it, while two MHLs
-    spelling one file two ways both list that file); a file two MHLs list takes the record
+    Linux, or the reverse; ``respelling``'s one rule, applied once the MHLs are merged by
+    their own spellings: a twin one MHL lists beside it is never it; records of the two
+    spellings in two MHLs are one file, the tree's, only where they agree, size and a
+    digest of a format both hold, else the one no file has is missing: :class:`_TwoFiles`);
+    a file two MHLs list takes the record
     of the one finished last (its ``<finishdate>``, then its path), but a newer one that
     records no digest (``<null>``) erases none. *problems*: an MHL that cannot be read, or
     is an ASC MHL manifest, or lists paths outside *tree* (those entries left out), one
@@ -169,18 +171,53 @@ def read_legacy_mhls(
                 )
             )
         read.append((listed.finish_date or "", mhl, entries))
+    read.sort(key=lambda item: (item[0], item[1]))
     newest: dict[str, ListedFile] = {}
-    respeller = Respeller(names)
-    for _, _, entries in sorted(read, key=lambda item: (item[0], item[1])):
-        # Respelled per MHL, then merged by the card's spelling: two MHLs spelling one
-        # file two ways list that file (its NFD and NFC entries were two "twins" when
-        # merged first, the older one's then missing); twins one MHL lists stay two.
-        spell = respeller.spelled_as_listed({joined for joined, _ in entries})
+    for _, _, entries in read:
         for joined, record in entries:
-            spelled = spell(joined)
-            if record.digests or spelled not in newest:  # a newer <null> erases no digest
-                newest[spelled] = record
+            if record.digests or joined not in newest:  # a newer <null> erases no digest
+                newest[joined] = record
+    # Merged by each MHL's own spelling first, then respelled: a record is tied to the
+    # tree's file of its other spelling only where no MHL records that file as it is, or
+    # one does and the two records agree in another MHL (_TwoFiles).
+    pairs = respelled_pairs(newest, names, twins=_TwoFiles(newest, read))
+    order = {mhl: rank for rank, (_, mhl, _) in enumerate(read)}
+    for name, recorded in pairs.items():
+        record = newest.pop(recorded)
+        own = newest.get(name)
+        if own is None or order[record.mhl] > order[own.mhl]:
+            newest[name] = record  # the record of the one finished last (they agree)
     return newest, problems
+
+
+class _TwoFiles:
+    """``respelling``'s *twins* for a tree's legacy MHLs merged: whether the records of a
+    name's two spellings (*one*, the spelling no file has; *other*, the tree's file's, its
+    own record too) are two files. One MHL listing both says two (twins); records in two
+    MHLs are one file only where they agree: the same size and an equal digest in a format
+    both hold, none unlike (a clip lost, another recorded under the other spelling by
+    another MHL: the lost one's record stays missing, never checked against the other's
+    bytes). The MHLs' paths are gathered in sets only when a pair is asked about."""
+
+    def __init__(
+        self,
+        newest: Mapping[str, ListedFile],
+        read: Sequence[tuple[str, str, Sequence[tuple[str, ListedFile]]]],
+    ) -> None:
+        self._newest = newest
+        self._read = read
+        self._listed: list[set[str]] | None = None
+
+    def __call__(self, one: str, other: str) -> bool:
+        first, second = self._newest[one], self._newest[other]
+        if first.size_bytes != second.size_bytes:
+            return True
+        shared = first.digests.keys() & second.digests.keys()
+        if not shared or any(first.digests[f] != second.digests[f] for f in shared):
+            return True
+        if self._listed is None:
+            self._listed = [{joined for joined, _ in entries} for _, _, entries in self._read]
+        return any(one in paths and other in paths for paths in self._listed)
 
 
 # A Windows path from a drive's root (``D:\\A001\\CLIPS\\A.MOV``, read as ``D:/A001/...``).

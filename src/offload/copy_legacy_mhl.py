@@ -54,6 +54,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
+import stat
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from pathlib import Path
@@ -242,50 +244,51 @@ class CopyLegacyMhls:
     def _refused(self, absent: dict[str, str]) -> dict[str, str]:
         """Of *absent* (listed paths the copy lacks → the MHL listing each), those an
         offload of this copy refused for not matching that MHL → its job report's path in
-        the copy: the newest of the copy's own job reports (``.offload/reports/``) to name
-        the file records it failed with the line the offload fails such a file with
-        (``... does not match`` or ``... differs from the legacy MHL '<mhl>' on ...``).
-        Read only when a listed file is absent; a report that cannot be read, or a copy
-        without them (a bucket's mirror holds none), says nothing: the reason's words then
-        name each possible cause."""
+        the copy: the newest of the copy's own job reports (``.offload/reports/``, newest
+        by the run's start its name holds) to name the file records it failed with the line
+        the offload fails such a file with (``... does not match`` or ``... differs from the
+        legacy MHL '<mhl>' on ...``). A report's path spelled otherwise than the MHL's
+        (NFC, NFD: the card's spelling) names that file. Read only when a listed file is
+        absent, one report at a time, newest first, until each absent file is decided (a
+        50,000-file report is ~30 MB parsed: never all held at once); a report that cannot
+        be read (not a regular file, malformed, nested too deep), or a copy without them (a
+        bucket's mirror holds none), says nothing: the reason's words then name each
+        possible cause."""
         if not absent:
             return {}
-        import json
+        from unicodedata import normalize
 
         from offload.state_names import STATE_FOLDER
 
         folder = self.root / STATE_FOLDER / "reports"
-        found: list[tuple[float, str, list[object]]] = []
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(folder):
-                if not entry.name.endswith(".json"):
-                    continue
-                try:
-                    with open(entry.path, encoding="utf-8") as handle:
-                        data = json.load(handle)
-                except (OSError, ValueError):
-                    continue
-                files = data.get("files") if isinstance(data, dict) else None
-                if isinstance(files, list):
-                    moment = data.get("started_unix")
-                    when = float(moment) if isinstance(moment, int | float) else 0.0
-                    found.append((when, entry.name, files))
+        composed: dict[str, str | None] = {}  # an absent non-ASCII path's NFC → it; None: two
+        for path in absent:
+            if not path.isascii():
+                form = normalize("NFC", path)
+                composed[form] = path if form not in composed else None
         refused: dict[str, str] = {}
-        decided: set[str] = set()
-        for _, name, files in sorted(found, key=lambda item: item[:2], reverse=True):
-            for item in files:
+        left = set(absent)
+        for name in _reports_newest_first(folder):
+            for item in _report_files(folder / name):
                 if not isinstance(item, dict):
                     continue
-                path = item.get("path")
-                if not isinstance(path, str) or path not in absent or path in decided:
+                named = item.get("path")
+                if not isinstance(named, str):
                     continue
-                decided.add(path)
+                listed: str | None = named
+                if named not in absent:
+                    listed = None if named.isascii() else composed.get(normalize("NFC", named))
+                if listed is None or listed not in left:
+                    continue
+                left.discard(listed)
                 error = item.get("source_error") or ""
-                mhl = f"the legacy MHL '{printable_name(absent[path])}' on "
+                mhl = f"the legacy MHL '{printable_name(absent[listed])}' on "
                 if isinstance(error, str) and any(
                     f"{how} {mhl}" in error for how in ("does not match", "differs from")
                 ):
-                    refused[path] = f"{STATE_FOLDER}/reports/{name}"
+                    refused[listed] = f"{STATE_FOLDER}/reports/{name}"
+            if not left:
+                break
         return refused
 
     def _compare(
@@ -371,3 +374,56 @@ def _listed_only(mhl: str, report: str | None, spell: Callable[[str], str]) -> s
         "(its card file did not match that MHL), or it left it out (--ignore, or the default "
         "rules' operating-system files: ._*, .DS_Store, ...)"
     )
+
+
+# A job report's name: ``<card>_<start, UTC>Z[_N].json`` (``report.report_names``).
+_REPORT_NAME = re.compile(r"_(\d{4}-\d\d-\d\d_\d{6})Z(?:_(\d+))?\.json$")
+
+
+def _reports_newest_first(folder: Path) -> list[str]:
+    """The names of the regular files ``*.json`` in *folder* (none: it cannot be listed),
+    newest first by the run's start and number their names hold (then by name; a name
+    without them last): no file is opened to order them. A FIFO, a device or a symlink
+    named so is left out (opening a FIFO would wait for a writer forever)."""
+    found: list[tuple[str, int, str]] = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.name.endswith(".json"):
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+            except OSError:
+                continue
+            match = _REPORT_NAME.search(entry.name)
+            stamp, number = (match.group(1), int(match.group(2) or 1)) if match else ("", 0)
+            found.append((stamp, number, entry.name))
+    return [name for _, _, name in sorted(found, reverse=True)]
+
+
+def _report_files(path: Path) -> list[object]:
+    """The ``files`` list of the job report at *path*; empty when it cannot be read: not a
+    regular file by the time it is opened (``O_NONBLOCK``: a FIFO put there since does not
+    block; ``O_NOFOLLOW``), not JSON, nested too deep to parse (``RecursionError``), or
+    without such a list."""
+    import json
+
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return []
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        os.close(fd)
+        return []
+    try:
+        with open(fd, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError, RecursionError):
+        return []
+    files = data.get("files") if isinstance(data, dict) else None
+    return files if isinstance(files, list) else []

@@ -14,7 +14,7 @@ bytes. Where two records or two files of one composed name are left over, which 
 which is not known: none is tied (each record missing, each file new). ASCII names are
 never respelled.
 
-One exception, for an ASC MHL history alone, whose generations say which names were two
+One exception, for an ASC MHL history, whose generations say which names were two
 files: a file renamed to its other spelling after it was recorded (a copy moved through a
 Mac) and recorded again under its new one (``offload verify --append``, or the copy of a
 card whose history spells it otherwise) has both spellings recorded, yet no generation
@@ -23,6 +23,11 @@ read against both (``manifest.verify``; the card's check: ``card_history``). Twi
 recorded together by the generation that found them both: never tied; nor are two records
 whose digests differ in a format both hold (a clip lost, another recorded under the other
 spelling since: the lost one's record is missing).
+
+A tree's legacy MHLs, merged, take the same exception more strictly
+(``card_legacy_mhl._TwoFiles``): each MHL lists one spelling of a file, so two records of a
+name's spellings are one file only where they are in two MHLs and agree, the same size and
+an equal digest in a format both hold; one MHL listing both is two files, twins.
 
 The card's ASC MHL history (``card_history``), its legacy MHLs (``card_legacy_mhl``),
 ``offload verify`` against a history, a folder's record, a legacy MHL and the ledger
@@ -34,7 +39,7 @@ where a non-ASCII record names no file, a composition of each such record, one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 
 
 def respelled_pairs(
@@ -98,50 +103,3 @@ def spelled_as_listed(
         return str
     as_listed = {record: name for name, record in pairs.items()}
     return lambda path: as_listed.get(path, path)
-
-
-class _Near(Collection[str]):
-    """*names* to look a name up in (``in``), but only *near* to go through: the names
-    :func:`respelled_pairs` can tie, those sharing a composed form with a record left
-    over (it passes every other name by): the same pairs, without a pass over them all."""
-
-    def __init__(self, names: Collection[str], near: list[str]) -> None:
-        self._names = names
-        self._near = near
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._near)
-
-    def __len__(self) -> int:
-        return len(self._near)
-
-
-class Respeller:
-    """:func:`spelled_as_listed` for many sets of records against one *names* (each
-    legacy MHL on a card, respelled before they are merged): the composed forms of the
-    non-ASCII names made once, the first time a set holds a non-ASCII record that names
-    no file, and each set then goes through only the names of its records' composed
-    forms, so a card of many MHLs costs one pass over its names, not one an MHL."""
-
-    def __init__(self, names: Collection[str]) -> None:
-        self._names = names
-        self._by_composed: dict[str, list[str]] | None = None
-
-    def spelled_as_listed(self, recorded: Collection[str]) -> Callable[[str], str]:
-        """:func:`spelled_as_listed` (*recorded*, the names given)."""
-        from unicodedata import normalize
-
-        left = [r for r in recorded if not r.isascii() and r not in self._names]
-        if not left:
-            return str
-        if self._by_composed is None:
-            self._by_composed = {}
-            for name in self._names:
-                if not name.isascii():
-                    self._by_composed.setdefault(normalize("NFC", name), []).append(name)
-        composed = {normalize("NFC", record) for record in left}
-        near = [name for form in composed for name in self._by_composed.get(form, ())]
-        return spelled_as_listed(recorded, _Near(self._names, near))

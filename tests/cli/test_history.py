@@ -342,6 +342,25 @@ def test_a_run_whose_copies_all_verified_but_its_card_lost_a_recorded_clip_says_
     assert "partly failed" not in shown.stdout, shown.stdout
 
 
+def test_a_run_whose_card_went_away_is_not_said_verified_for_its_lost_clip() -> None:
+    """A run (exit 1) whose copies all verified, whose card lost a clip its history lists,
+    and whose card was pulled after the copies (``card_gone``): said "verified, 1 file
+    missing from the card", no word of the card gone (before the lost clip's words, such a
+    run was "partly failed"); it is that still. Without ``card_gone``, the clip's words."""
+    from offload.cli.history_cmd import _result
+
+    data: dict[str, object] = {
+        "exit_code": 1,
+        "verify": "destination",
+        "totals": {"results": {"verified": 2, "failed": 0, "cancelled": 0}},
+        "missing_from_card": ["CLIPS/B.mov"],
+        "files": [{"path": "CLIPS/A.mov"}, {"path": "CLIPS/C.mov"}],
+    }
+    assert _result(data) == "verified, 1 file missing from the card"
+    gone = {**data, "card_gone": {"root": "/media/CARD", "message": "the card went away"}}
+    assert _result(gone) == "partly failed"
+
+
 def test_the_copies_kept_beside_are_counted_from_the_warnings_count() -> None:
     """``offload history`` adds up the ``count`` of each ``existing-kept-beside`` warning,
     never the first word of its message (failed before: a message worded otherwise made

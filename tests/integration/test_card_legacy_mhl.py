@@ -344,6 +344,61 @@ def test_two_mhls_spelling_one_clip_two_ways_name_the_cards_file_not_a_lost_clip
     }
 
 
+def test_a_lost_twins_record_in_one_mhl_is_missing_not_tied_to_the_other_mhls_file(
+    tmp_path: Path,
+) -> None:
+    """The card holds only ``café.mov`` decomposed (NFD, clip Y); a.mhl lists the composed
+    (NFC) spelling with the md5 of clip X, which the card lost; b.mhl lists the NFD name
+    with Y's md5. Respelling each MHL before the merge tied a.mhl's record of X to Y's
+    file: b.mhl newer, X's loss was hidden (copy exit 0, "All 3 files verified"); a.mhl
+    newer, the good clip Y was refused against X's record and X still not missing. Records
+    of two spellings in two MHLs are one file only where they agree (size, and a digest of
+    a format both hold); else X is missing in either order of dates, Y checked against its
+    own record, the copy verified, and ``offload verify`` of the copy says MISSING."""
+    nfc, nfd = unicodedata.normalize("NFC", "café.mov"), unicodedata.normalize("NFD", "café.mov")
+    lost, kept = b"clip X, lost", b"clip Y, on the card"
+    early, late = "2026-12-01T10:00:00Z", "2026-12-02T10:00:00Z"
+    for order, (a_date, b_date) in enumerate(((early, late), (late, early))):
+        card = tmp_path / f"card{order}" / "cardT"
+        card.mkdir(parents=True)
+        (card / nfd).write_bytes(kept)
+        (card / "plain.mov").write_bytes(b"plain")
+        md5 = {data: f"    <md5>{hashlib.md5(data).hexdigest()}</md5>\n" for data in (lost, kept)}
+        _mhl(card / "a.mhl", _hash(nfc, len(lost), md5[lost]), a_date)
+        _mhl(card / "b.mhl", _hash(nfd, len(kept), md5[kept]), b_date)
+        found = check_legacy_mhls(card, ["a.mhl", "b.mhl", nfd, "plain.mov"])
+        assert found.missing == (nfc,) and found.missing_in == ("a.mhl",), found
+        assert found.references == {nfd: {"md5": hashlib.md5(kept).hexdigest()}}, found
+        dest = tmp_path / f"T{order}"
+        dest.mkdir()
+        code, _, err = offload_cli(
+            "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+        )
+        assert code == 1, err
+        assert "MISSING FROM THE CARD" in err and "does not match" not in err, err
+        assert (dest / "cardT" / nfd).read_bytes() == kept
+        code, out, err = offload_cli("verify", str(dest / "cardT"))
+        assert code == 10, out + err
+        assert "MISSING" in out + err and "a.mhl" in out + err, out + err
+    # Records that agree (size and md5) in two MHLs are one file, whichever spelling each uses.
+    card = tmp_path / "agree"
+    card.mkdir()
+    (card / nfd).write_bytes(kept)
+    same = _hash(nfc, len(kept), f"    <md5>{hashlib.md5(kept).hexdigest()}</md5>\n")
+    _mhl(card / "a.mhl", same, "2026-12-01T10:00:00Z")
+    _mhl(card / "b.mhl", same.replace(nfc, nfd), "2026-12-02T10:00:00Z")
+    found = check_legacy_mhls(card, ["a.mhl", "b.mhl", nfd])
+    assert found.missing == () and list(found.references) == [nfd], found
+    # Of another size, or with no digest to compare (a <null> record): not known to agree.
+    for other in (
+        _hash(nfc, len(kept) + 1, f"    <md5>{hashlib.md5(kept).hexdigest()}</md5>\n"),
+        _hash(nfc, len(kept), "    <null/>\n"),
+    ):
+        _mhl(card / "a.mhl", other, "2026-12-01T10:00:00Z")
+        found = check_legacy_mhls(card, ["a.mhl", "b.mhl", nfd])
+        assert found.missing == (nfc,), found
+
+
 def test_a_clip_the_cards_legacy_mhl_lists_and_the_card_lost_fails_the_run(
     tmp_path: Path,
 ) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import LEGACY_MHL, corrupt_keeping_size_and_mtime, legacy_mhl_card
+from support.offload_cli import CLI, run_offload
 
 MHL = LEGACY_MHL
 
@@ -153,6 +155,32 @@ def test_a_clip_only_the_cards_mhl_lists_is_missing_and_one_put_back_is_checked(
     assert data["legacy_mhls"][0]["verified"] == ["CLIPS/A001C001.mov", "CLIPS/A001C003.mov"]
 
 
+REFUSED_WORDS = "an offload of this copy refused it: its card file did not match that MHL"
+
+
+def _refused_copy(tmp_path: Path, on_card: str = "A001C002.mov", listed_as: str = "") -> Path:
+    """The copy of a card whose CLIPS/*on_card* changed since its legacy MHL recorded it
+    (as *listed_as*, default the same spelling; its size and mtime kept): the offload
+    refused it (exit 1), so the copy lacks it; its job report in the copy says why."""
+    one, two = os.urandom(20_000), os.urandom(10_000)
+    card = _card(tmp_path, {"A001C001.mov": one, on_card: two}, {
+        "A001C001.mov": one, listed_as or on_card: two
+    })  # fmt: skip
+    corrupt_keeping_size_and_mtime(card / "CLIPS" / on_card)
+    code, copy_root, err = _offload(tmp_path, card, "--mhl", "both")
+    assert code == 1 and "does not match the legacy MHL" in err, err
+    return copy_root
+
+
+def _refusal_reason(copy_root: Path, listed: str = "CLIPS/A001C002.mov") -> str:
+    """The words of ``offload verify --json`` (a child process) for *listed*, missing."""
+    done = run_offload("verify", "--json", copy_root, timeout_s=60)
+    assert done.returncode == 10, done.stdout + done.stderr
+    data = json.loads(done.stdout)
+    assert data["missing"] == [listed] and data["reasons"][listed]["code"] == "legacy-mhl-lists"
+    return str(data["reasons"][listed]["text"])
+
+
 def test_a_clip_the_offload_refused_for_its_card_mhl_is_missing_for_that_reason(
     tmp_path: Path,
 ) -> None:
@@ -162,13 +190,7 @@ def test_a_clip_the_offload_refused_for_its_card_mhl_is_missing_for_that_reason(
     offloaded, or the offload left it out (--ignore, ...)": neither is true. Now the words
     say what the offload's own job report in the copy records: it refused the file, its card
     file not matching that MHL; the code and exit 10 unchanged."""
-    one, two = os.urandom(20_000), os.urandom(10_000)
-    card = _card(tmp_path, {"A001C001.mov": one, "A001C002.mov": two}, {
-        "A001C001.mov": one, "A001C002.mov": two
-    })  # fmt: skip
-    corrupt_keeping_size_and_mtime(card / "CLIPS" / "A001C002.mov")
-    code, copy_root, err = _offload(tmp_path, card, "--mhl", "both")
-    assert code == 1 and "does not match the legacy MHL" in err, err
+    copy_root = _refused_copy(tmp_path)
     code, data, err = verify(copy_root)
     assert code == 10, (data, err)
     assert data["missing"] == ["CLIPS/A001C002.mov"]
@@ -176,12 +198,71 @@ def test_a_clip_the_offload_refused_for_its_card_mhl_is_missing_for_that_reason(
     assert reason["code"] == "legacy-mhl-lists"
     assert "the card no longer had it" not in reason["text"], reason
     report = next((copy_root / ".offload" / "reports").glob("*.json")).name
-    assert (
-        f"an offload of this copy refused it: its card file did not match that MHL "
-        f"(.offload/reports/{report} says why)" in reason["text"]
-    ), reason
+    assert f"{REFUSED_WORDS} (.offload/reports/{report} says why)" in reason["text"], reason
     code, text = verify_human(copy_root)
-    assert code == 10 and "refused it: its card file did not match that MHL" in text, text
+    assert code == 10 and REFUSED_WORDS in text, text
+
+
+def test_the_refusal_is_told_when_the_mhl_and_the_card_spell_the_clip_otherwise(
+    tmp_path: Path,
+) -> None:
+    """The card spells the clip decomposed (NFD), its legacy MHL composed (NFC): the job
+    report's path is the card's spelling, the MHL's listed path the other; matched exactly,
+    the refusal went unsaid. Matched by their composed form now."""
+    nfc = unicodedata.normalize("NFC", "Café.mov")
+    nfd = unicodedata.normalize("NFD", nfc)
+    copy_root = _refused_copy(tmp_path, on_card=nfd, listed_as=nfc)
+    assert REFUSED_WORDS in _refusal_reason(copy_root, f"CLIPS/{nfc}")
+
+
+def test_the_newest_readable_job_report_decides_and_a_bad_one_is_passed_by(
+    tmp_path: Path,
+) -> None:
+    """Newer (by name) than the offload's own report: a FIFO named ``*.json`` (its open
+    waited for a writer forever: ``offload verify`` hung), a report nested too deep to
+    parse (RecursionError: verify crashed), a symlink and a file that is not JSON: each
+    passed by, the offload's report still says the clip was refused. A newer report
+    naming the file with another error (an old run's words) decides then: not refused."""
+    copy_root = _refused_copy(tmp_path)
+    reports = copy_root / ".offload" / "reports"
+    (real,) = reports.glob("*.json")
+    os.mkfifo(reports / "A001_2098-01-01_000000Z_4.json")
+    (reports / "A001_2098-01-01_000000Z_3.json").write_text("[" * 200_000 + "]" * 200_000)
+    (reports / "A001_2098-01-01_000000Z_2.json").symlink_to(reports / "missing.json")
+    (reports / "A001_2098-01-01_000000Z.json").write_text("{not json")
+    assert f"{REFUSED_WORDS} (.offload/reports/{real.name} says why)" in _refusal_reason(copy_root)
+    newer = {"files": [{"path": "CLIPS/A001C002.mov", "source_error": "Input/output error"}]}
+    (reports / "A001_2099-01-01_000000Z.json").write_text(json.dumps(newer))
+    assert REFUSED_WORDS not in _refusal_reason(copy_root)
+
+
+def test_older_job_reports_are_not_parsed_once_a_newer_one_decided(tmp_path: Path) -> None:
+    """Older reports of 50,000 files each beside the one that decides: every one was parsed
+    and its files held at once (peak RSS 36 -> 101 MB for three); now the newest decides,
+    the others are left unread, the verify's peak memory the same within a few MB."""
+    copy_root = _refused_copy(tmp_path)
+    reports = copy_root / ".offload" / "reports"
+
+    def peak_rss() -> int:
+        command = [*CLI, "verify", "--json", str(copy_root)]
+        with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as p:
+            _, status, usage = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)
+        assert p.returncode == 10
+        return usage.ru_maxrss * 1024
+
+    alone = peak_rss()
+    for day in range(1, 4):  # written a line at a time: this process's size is the child's
+        with open(reports / f"A001_2000-01-0{day}_000000Z.json", "w") as handle:
+            handle.write('{"files": [\n')
+            for i in range(50_000):
+                handle.write(
+                    f'{{"path": "CLIPS/B{i:05d}.mov", "size_bytes": {i}, '
+                    f'"source_error": null, "copies": []}}{"," if i < 49_999 else ""}\n'
+                )
+            handle.write("]}\n")
+    assert peak_rss() - alone < 12 * 2**20
+    assert REFUSED_WORDS in _refusal_reason(copy_root)
 
 
 def test_an_unreadable_mhl_in_the_copy_is_a_warning_not_a_failure(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from offload.respelling import Respeller, respelled_pairs, spelled_as_listed
+from offload.respelling import respelled_pairs, spelled_as_listed
 
 NFC = unicodedata.normalize("NFC", "Clips/café.mov")
 NFD = unicodedata.normalize("NFD", NFC)
@@ -125,14 +125,3 @@ def test_a_history_says_two_records_of_a_name_s_spellings_are_two_files() -> Non
     assert respelled_pairs({NFC, NFD}, {NFD}, twins=lost.two_files) == {}
     renamed = history({"xxh64": a}, {"xxh64": a})
     assert respelled_pairs({NFC, NFD}, {NFD}, twins=renamed.two_files) == {NFD: NFC}
-
-
-def test_a_respeller_spells_each_set_of_records_as_spelled_as_listed_does() -> None:
-    """One ``Respeller`` for many sets of records (a card's legacy MHLs, one set each) ties
-    what ``spelled_as_listed`` ties, going through only the names near a record left over."""
-    names = {NFD, "Clips/x.mov", SCENE, unicodedata.normalize("NFD", "Clips/other.mov")}
-    respeller = Respeller(frozenset(names))
-    for recorded in ({NFC, "Clips/x.mov"}, {NFC, NFD}, {MIXED}, {"Clips/x.mov"}, {NFC, MIXED}):
-        want = spelled_as_listed(recorded, names)
-        got = respeller.spelled_as_listed(recorded)
-        assert [got(r) for r in sorted(recorded)] == [want(r) for r in sorted(recorded)]

@@ -498,7 +498,7 @@ def _proved(data: dict[str, Any]) -> str:
         # gives them; the manifests and reports after it were not all written.
         if not isinstance(counts, dict):  # no copy's state given: none is claimed
             return _STOPPED_UNKNOWN
-        if _copies_all_good(data, counts, lost_ok=True):
+        if _copies_all_good(data, counts, lost_ok=_lost_said(data)):
             return f"{_states(data, counts)}{_lost_words(data)}{_THEN_STOPPED}"
         return f"partly failed{_THEN_STOPPED}"
     if code == 1:
@@ -506,7 +506,7 @@ def _proved(data: dict[str, Any]) -> str:
         # times, a report, a link): the copies' words, and that (as the reports' verdict);
         # or the card lost a file its records list (``missing_from_card``,
         # ``missing_from_legacy_mhl``): the copies' words, and that, as the HTML/PDF says.
-        if isinstance(counts, dict) and _copies_all_good(data, counts, lost_ok=True):
+        if isinstance(counts, dict) and _copies_all_good(data, counts, lost_ok=_lost_said(data)):
             lost = _lost_words(data)
             after = data.get("folder_errors") or any(
                 link.get("status") == "failed" for link in data.get("symlinks") or []
@@ -548,6 +548,13 @@ def _copies_all_good(
         and not any(d.get("lost") for d in data.get("destinations") or [])
         and not any(f.get("source_error") for f in data.get("files") or [])
     )
+
+
+def _lost_said(data: dict[str, Any]) -> bool:
+    """Whether a clip the card lost can be said in :func:`_lost_words` beside the copies'
+    words: not when the card went away during the run (``card_gone``), which these words
+    do not say: such a run is "partly failed", as before the lost clip had words."""
+    return not data.get("card_gone")
 
 
 def _lost_words(data: dict[str, Any]) -> str:
