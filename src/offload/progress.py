@@ -40,6 +40,7 @@ from offload.events import (
     SourceWaiting,
     WorkPlanned,
 )
+from offload.still_work import StillWork
 
 _RATE_WINDOW_S = 5.0  # the rate is measured over the last few seconds, so the ETA follows
 
@@ -133,6 +134,10 @@ class ProgressSnapshot:
     # The reader waits for a free buffer (``SourceWaiting``: True), or is in a card read
     # (False: it had one again); None where not said (no wait yet in this job).
     source_waiting: bool | None = None
+    # Seconds the work has stood still mid-job, once longer than its own pace explains
+    # (``still_work.StillWork``), else 0.0: the rate and the ETA say nothing true then (the
+    # live view shows neither).
+    still_s: float = 0.0
 
     @property
     def fraction(self) -> float:
@@ -258,6 +263,7 @@ class ProgressModel:
         self._started = self._clock()
         self._eta.reset(self._started)
         self._samples: deque[tuple[float, int]] = deque()
+        self._still = StillWork()
         self._finished = False
         self._cancelled = False
         self._checking = False  # before the job: existing copies being read back
@@ -786,6 +792,9 @@ class ProgressModel:
                 self._samples.popleft()
             first_t, first_done = self._samples[0]
             rate = (done - first_done) / (now - first_t) if now > first_t else 0.0
+            still = self._still.observe(now, done)
+            if self._finished or self._cancelled or done >= total:
+                still = 0.0
             card_pass = self._card_pass()
             eta = self._eta.estimate(now, self._lanes())
             card_eta = None
@@ -833,6 +842,7 @@ class ProgressModel:
                 bytes_read_back=self._checked_bytes() if self._checking else self._checked_read,
                 card_bytes_checked=self._source_verified if self._checking else self._checked_card,
                 source_waiting=self._source_waiting,
+                still_s=still,
             )
             self._shown = snap.fraction
             return snap

@@ -43,6 +43,7 @@ from offload.ledger import (
 )
 from offload.manifest import (
     ASCMHL_FOLDER,
+    CHAIN_FILE_NAME,
     ChangedFile,
     ChangeReason,
     CreatorInfo,
@@ -52,6 +53,7 @@ from offload.manifest import (
     ReferenceKind,
     UnsupportedTreeError,
     VerifyReport,
+    unchained_own,
     utc_now,
     verify_tree,
 )
@@ -967,7 +969,10 @@ def _verify_with(
 def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> str:
     """What to do (``; ...``) about a history *exc* refused as a reference for *root*'s
     check, "" where its message says it already: a folder this user may not read (an
-    OSError: its errno) is made readable; a damaged or forged ASC MHL history is
+    OSError: its errno) is made readable; manifests without a chain file, one of them a
+    generation an offload recorded and was stopped before chaining
+    (``unchained_own.left_by_a_stopped_run``: a first offload killed), is settled by the
+    same offload copy again (never "restore it"); a damaged or forged ASC MHL history is
     restored from another copy of the card, or the copy checked against its ledger
     meanwhile; a legacy MHL (*legacy_mhl*) that is not trusted is this copy's or not."""
     if exc.says_what_to_do:  # set where it was raised
@@ -978,6 +983,18 @@ def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> s
         return (
             f": {root / ASCMHL_FOLDER} could not be read, not found wrong: mount the drive "
             "again (or reach its server), and run this again"
+        )
+    if (
+        isinstance(exc, MissingChainError)
+        and exc.settled is None  # else its settle's line says what it did and what to do
+        and (stopped := unchained_own.left_by_a_stopped_run(root))
+    ):
+        # Our own run's state, which the same offload copy settles: never "restore it".
+        return (
+            f": the files were not read, neither proven nor found wrong; an offload was "
+            f"stopped after it wrote {printable_name(stopped)} and before it wrote "
+            f"{CHAIN_FILE_NAME}: run the same offload copy again, which removes that "
+            "manifest and writes the history, then run this again"
         )
     if legacy_mhl is not None and exc.path is not None and Path(exc.path) == legacy_mhl:
         return (

@@ -455,6 +455,33 @@ def test_a_card_that_stops_answering_mid_copy_is_said_not_an_eta(
 
 
 @pytest.mark.fault
+def test_a_card_paused_mid_run_shows_no_rate_nor_an_eta_counting_down(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """QA: a card paused mid-run (its reads held) showed the rate of before and an ETA of
+    00:01 for the 10 s before "no data from the card". Here the card gives a clip every
+    ~0.4 s (FaultyFS holds a read of each), long enough for a rate and an ETA, then the
+    read of the ninth is held 7 s: a few seconds in, the view shows no rate and "ETA --:--"
+    (``still_work``). Failed before: "N MB/s · ETA 00:0N" through the whole pause."""
+    card_fs = faulty_fs(direct_io=True)
+    for index in range(10):
+        (card_fs.mountpoint / f"C{index:02d}.mov").write_bytes(bytes([index]) * (2 << 20))
+        card_fs.stall("read", path=f"*C{index:02d}.mov", offset=1 << 20, seconds=0.4, times=1)
+    held = card_fs.stall("read", path="*C08.mov", offset=1 << 20, seconds=7.0, times=1)
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    run = run_on_terminal(
+        "copy", "-b", str(1 << 20), "--report-dir", tmp_path / "r", card_fs.mountpoint, dest
+    )
+    assert run.returncode == 0, run.text
+    assert card_fs.fired(held) == 1
+    flat = run.raw.replace(b"\r\n", b"")
+    shown = set(re.findall(rb"[1-9]/10 files \xc2\xb7 [^\x1b]*", flat))
+    assert any(b"MB/s \xc2\xb7 ETA 00:" in line for line in shown), shown  # before the pause
+    assert any(line.endswith(b"read \xc2\xb7 ETA --:--") for line in shown), shown
+
+
+@pytest.mark.fault
 def test_a_copy_waiting_on_a_slow_destination_names_it_not_the_card(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

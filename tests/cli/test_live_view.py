@@ -605,3 +605,49 @@ def test_a_quiet_cards_status_line_fits_80_columns() -> None:
         assert "no data from the card for 125 s" in status, status
         assert status.endswith(" · ETA --:--") is eta, status
         assert len(status) <= width, status
+
+
+def _steady_then_stalled(step_s: float, nbytes: int) -> tuple[ProgressModel, list[float]]:
+    """A card of 207.7 MB to one destination, read and written *nbytes* every *step_s*
+    seconds (the model's fake clock) until 118.5 MB are done, then nothing more: (the
+    model, its clock, at that last move)."""
+    now = [0.0]
+    model = ProgressModel(clock=lambda: now[0])
+    model.emit(JobStarted(43, 207_700_000, ("/Volumes/RAID1",), "full", ("xxh64",)))
+    model.emit(FileStarted("CLIPS/C001.mov", 207_700_000))
+    done = 0
+    while done < 118_500_000:
+        now[0] += 0.1
+        if round(now[0] / step_s, 6).is_integer():
+            model.emit(SourceBytesRead(nbytes))
+            model.emit(DestinationBytesWritten(0, nbytes))
+            done += nbytes
+        model.snapshot()  # the view's polls, 10 a second
+    return model, now
+
+
+def test_a_total_stall_shows_no_rate_and_no_eta_counting_down_after_a_few_seconds() -> None:
+    """QA (a card's FUSE daemon SIGSTOPped): for the 10 s before "no data from the card"
+    the line said "29.0 MB/s · ETA 00:01" while nothing moved, then "1.0 MB/s" beside
+    "ETA 00:01" with 89 MB left. Now the rate and the ETA stand until the work has stood
+    still for a few seconds (``still_work``), then neither is said as if it moved
+    ("ETA --:--"); a run moving in steps seconds apart keeps both between its steps.
+    Failed before: "MB/s" and "ETA 00:01" 3 to 10 s into the stall."""
+    model, now = _steady_then_stalled(0.3, 8_700_000)  # 29 MB/s
+    frame = _quiet_frames(model, now)
+    words = frame()
+    assert " MB/s · ETA " in words and "--:--" not in words, words
+    start = now[0]
+    while now[0] < start + QUIET_SAID_S - 0.1:
+        now[0] += 0.1
+        words = frame()
+        if now[0] - start > 3.5:
+            assert "MB/s" not in words and words.endswith("ETA --:--"), words
+    # A steady run landing 8 MiB every 4 s (the slowest drive, which the card waits on):
+    # its rate and ETA stay between two steps.
+    model, now = _steady_then_stalled(4.0, 8 << 20)
+    frame = _quiet_frames(model, now)
+    for _ in range(39):
+        now[0] += 0.1
+        words = frame()
+        assert "MB/s · ETA" in words and "--:--" not in words, words

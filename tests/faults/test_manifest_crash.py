@@ -334,6 +334,57 @@ def test_verify_append_refused_after_its_settle_says_what_it_removed(
 
 
 @pytest.mark.timeout(120)
+def test_verify_after_a_first_offload_killed_before_its_chain_names_the_rerun(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    judge: AscmhlJudge,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QA's repro: the first offload SIGKILLed after its generation was renamed into
+    ``ascmhl/``, before any chain file. ``offload verify`` refuses it (exit 32, as
+    ``ascmhl-debug verify``) and names the fix, the same ``offload copy`` again, touching
+    nothing; done as said, the check passes. Failed before: "restore ascmhl/ from another
+    copy of this card (or a backup)", or move ``ascmhl/`` out of the copy root."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card, root, orphan, _fs = _left_unchained(tmp_path, faulty_fs, ("first copy",))
+    before = {p: p.read_bytes() for p in (root / "ascmhl").iterdir()}
+    code, output = offload("verify", root)
+    assert code == 32, output
+    (line,) = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    assert f"missing ASC MHL chain file {root / 'ascmhl' / 'ascmhl_chain.xml'}" in line, line
+    assert f"an offload was stopped after it wrote {orphan}" in line, line
+    assert "run the same offload copy again" in line and "restore" not in line, line
+    assert {p: p.read_bytes() for p in (root / "ascmhl").iterdir()} == before  # untouched
+    assert offload("copy", card, root.parent)[0] == 0
+    code, output = offload("verify", root)
+    assert code == 0 and "against ascmhl" in output, output
+    assert judge.verify(root).clean
+
+
+@pytest.mark.timeout(120)
+def test_verify_after_a_later_offload_killed_before_its_chain_entry_names_the_rerun(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A later offload SIGKILLed between its generation's rename and its chain entry:
+    ``offload verify`` uses the unlisted manifest's records (as ascmhl does) and its warning
+    says an offload was stopped and names the same ``offload copy`` again, touching
+    nothing. Failed before: "a manifest added since the chain was written, or its chain
+    entry removed", no fix named."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card, root, orphan, _fs = _left_unchained(tmp_path, faulty_fs, ("copy",))
+    code, output = offload("verify", root)
+    (said,) = [line for line in output.splitlines() if "is not listed in" in line]
+    assert f"{orphan} is not listed in ascmhl_chain.xml: an offload was stopped" in said, said
+    assert said.endswith("the same offload copy again removes it and writes its generation")
+    assert (root / "ascmhl" / orphan).exists()
+    assert offload("copy", card, root.parent)[0] == 0
+    code, output = offload("verify", root)
+    assert code == 0 and "not listed" not in output, output
+
+
+@pytest.mark.timeout(120)
 def test_killed_after_the_chain_before_the_record_was_cleared_keeps_the_generation(
     tmp_path: Path,
     faulty_fs: Callable[..., FaultyFS],

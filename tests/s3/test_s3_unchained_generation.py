@@ -84,6 +84,29 @@ def test_a_generation_stored_unchained_by_a_killed_run_is_removed_by_the_next(  
     assert result.clean, result.describe()
 
 
+def test_verify_after_a_first_offload_stored_no_chain_names_the_rerun(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """``offload verify s3://`` of a copy root whose first offload was SIGKILLed between
+    its manifest's upload and its chain's: refused (exit 32, as ``ascmhl-debug verify``),
+    in the local check's words, which name the fix: the same ``offload copy`` again; done
+    as said, the check passes. Failed before: "restore ascmhl/ from another copy of this
+    card (or a backup)"."""
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 32, err
+    (line,) = [line for line in err.splitlines() if line.startswith("ERROR:")]
+    name = orphan.rpartition("/")[2]
+    assert f"an offload was stopped after it wrote {name} and before it wrote" in line, line
+    assert "run the same offload copy again" in line and "restore" not in line, line
+    assert RECORD in keys(s3_server.url, bucket) and orphan in _manifests(s3_server.url, bucket)
+    assert offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)[0] == 0
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 0, err
+
+
 def test_a_generation_an_append_stored_unchained_is_removed_by_the_next_append(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path, judge
 ) -> None:

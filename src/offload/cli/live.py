@@ -287,7 +287,11 @@ def _earlier_words(snap: ProgressSnapshot) -> str:
 def _eta_words(snap: ProgressSnapshot) -> str:
     """The ETA; during a cascade's card pass, the card's release's (the offload's end
     depends on the cascaded destinations' speed, known only once they are fed). Never
-    once a cancel was asked for (the frame leaves it out): nothing is left to finish."""
+    once a cancel was asked for (the frame leaves it out): nothing is left to finish.
+    "--:--" while the work stands still (``snap.still_s``): an end counted down at the pace
+    of before says "00:01" for as long as nothing moves."""
+    if snap.still_s:
+        return f"ETA {human_eta(None)}"
     if snap.card_eta_s is not None:
         if snap.card_kept:  # its fast copies on its own disk: no release
             return (
@@ -356,8 +360,9 @@ def _rate_words(snap: ProgressSnapshot, rate: float, *, cancelled: bool) -> str:
     reports, the last frame): nothing is read then, and the rate of the last seconds only
     fell ("CANCELLED · 16.4 MB/s", then 10.9); none mid-copy where it is 0.0 MB/s (a pause
     of the card or a wait on a destination, not a speed: from ``QUIET_SAID_S`` on the
-    quiet words say it)."""
-    if cancelled or snap.finished or snap.finishing or snap.copies_over:
+    quiet words say it); none while the work stands still (``snap.still_s``): the rate of
+    the last seconds only falls ("29.0 MB/s" for seconds with nothing moving)."""
+    if cancelled or snap.finished or snap.finishing or snap.copies_over or snap.still_s:
         return ""
     words = human_rate(rate)
     return "" if words == human_rate(0.0) else words

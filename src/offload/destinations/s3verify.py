@@ -90,7 +90,14 @@ from offload.destinations.s3unread import records_unread
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.ledger import STATE_FOLDER, Ledger, entry_line, final_path_of
-from offload.manifest import ASCMHL_FOLDER, CreatorInfo, HistoryError, ManifestError, VerifyReport
+from offload.manifest import (
+    ASCMHL_FOLDER,
+    CHAIN_FILE_NAME,
+    CreatorInfo,
+    HistoryError,
+    ManifestError,
+    VerifyReport,
+)
 from offload.manifest.coverage import Entry, Lister, local_lister
 from offload.manifest.history import read_history
 from offload.manifest.legacy import read_legacy_mhl
@@ -104,6 +111,7 @@ from offload.manifest.verify import (
     naming_reason,
 )
 from offload.run_scratch import VERIFY_PREFIX, scratch
+from offload.state_names import GENERATION_RECORD_NAME
 
 
 def verify_s3(
@@ -162,6 +170,8 @@ def verify_s3(
                 if append_generation and legacy_mhl is None
                 else None
             )
+            if not append_generation and legacy_mhl is None:
+                _stage_stopped_runs_record(backend, root, history)
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
             recorded = _recorded(root, legacy) if pending or odd else {}
             if pending:
@@ -622,6 +632,33 @@ def _mirror(
         # local copy root's says (``verification._stopped_offload_hint``: run it again).
         (root / STATE_FOLDER).mkdir(exist_ok=True)
     return keys, odd, history, pending
+
+
+def _stage_stopped_runs_record(
+    backend: S3Backend, root: Path, history: Mapping[str, bytes]
+) -> None:
+    """Where the history as downloaded (*history*) holds manifests and no chain file (a
+    check refuses it, exit 32), the copy root's generation record
+    (``s3unchained.record_key``), downloaded to its local name in the mirror (*root*), so
+    that the refusal says, as a local copy root's does
+    (``unchained_own.left_by_a_stopped_run``), that a run stopped before its chain left it
+    and the same offload copy settles it. Only then: one GET, on a refusal's path alone;
+    never for ``--append``, whose settle acts on the bucket's record itself. Never
+    raises: a record that cannot be read leaves the refusal's general words."""
+    chain = f"{ASCMHL_FOLDER}/{CHAIN_FILE_NAME}"
+    if chain in history or not any(
+        name.startswith(f"{ASCMHL_FOLDER}/") and name.endswith(".mhl") for name in history
+    ):
+        return
+    try:
+        data = backend.store.get_small(s3unchained.record_key(backend, backend.root))
+        if data is None:
+            return
+        record = root / STATE_FOLDER / GENERATION_RECORD_NAME
+        record.parent.mkdir(exist_ok=True)
+        record.write_bytes(data)
+    except (OSError, ValueError):
+        return
 
 
 def _records_refused(store: S3Destination, exc: PermissionError) -> UsageError:

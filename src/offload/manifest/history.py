@@ -142,16 +142,24 @@ class History:
         present = {g.sequence_number for g in self.generations}
         return [n for n in range(1, self.latest_sequence_number()) if n not in present]
 
-    def chain_notes(self) -> tuple[str, ...]:
+    def chain_notes(self, stopped: str | None = None) -> tuple[str, ...]:
         """What the history's chain does not vouch for, in words (a report's notes): each
         manifest the chain does not list (``unchained``), and the sequence numbers no
         manifest has (``missing_sequence_numbers``). The reference tool (1.2) uses such a
-        history in silence; its records are used here too, and said."""
+        history in silence; its records are used here too, and said. *stopped*: the name of
+        an unlisted manifest an offload recorded and was stopped before chaining
+        (``unchained_own.left_by_a_stopped_run``), said so, with the fix: the same offload
+        copy again."""
         folder = self.root / ASCMHL_FOLDER
         notes = [
-            f"ASC MHL manifest {folder / name} is not listed in {CHAIN_FILE_NAME}: no C4 ID "
-            "vouches for it (a manifest added since the chain was written, or its chain entry "
-            "removed); its records were used all the same, as ascmhl uses them"
+            f"ASC MHL manifest {folder / name} is not listed in {CHAIN_FILE_NAME}: an offload "
+            f"was stopped after it wrote it and before {CHAIN_FILE_NAME} listed it (no C4 ID "
+            "vouches for it); its records were used all the same, as ascmhl uses them; the "
+            "same offload copy again removes it and writes its generation"
+            if name == stopped
+            else f"ASC MHL manifest {folder / name} is not listed in {CHAIN_FILE_NAME}: no C4 "
+            "ID vouches for it (a manifest added since the chain was written, or its chain "
+            "entry removed); its records were used all the same, as ascmhl uses them"
             for name in self.unchained
         ]
         missing = self.missing_sequence_numbers()

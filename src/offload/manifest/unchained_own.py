@@ -142,6 +142,34 @@ def _names_an_unlisted_manifest(record: Path) -> bool:
         return True  # cannot be told: kept
 
 
+def left_by_a_stopped_run(root: Path) -> str | None:
+    """The name of the manifest in ``root/ascmhl`` that a writer recorded (its record,
+    :func:`record_for`) and that stands there unlisted by the chain (or with no chain),
+    its bytes' C4 ID the recorded one: what a run stopped between its manifest's rename and
+    its chain leaves, which the next ``offload copy`` (or ``verify --append``) settles. Read
+    only, for a check that changes nothing (``offload verify``) to name that fix; None
+    where there is no such record or it cannot be read. Whether its writer is over is not
+    asked (:func:`settle` asks before it removes anything). Never raises."""
+    record = record_for(root)
+    if record is None:
+        return None
+    folder = root / ASCMHL_FOLDER
+    try:
+        data = json.loads(record.read_bytes())
+        name, c4 = str(data["manifest"]), str(data["c4"])
+        if generation_number_of(name) is None or "/" in name:
+            return None
+        manifest = folder / name
+        if not stat.S_ISREG(os.stat(manifest).st_mode):
+            return None
+        chain = folder / CHAIN_FILE_NAME
+        if os.path.lexists(chain) and any(e.path == name for e in parse_chain(chain)):
+            return None
+        return name if c4_of_file(manifest) == c4 else None
+    except Exception:  # no record, unreadable, malformed: nothing of ours to name
+        return None
+
+
 def clear(record: Path, fd: int | None = None) -> None:
     """Remove the record (not fsynced: one that reappears after a crash names a manifest
     the chain lists, or none, which :func:`settle` clears), then drop the claim *fd*.
@@ -336,6 +364,7 @@ __all__ = [
     "RECORD_NAME",
     "clear",
     "could_not_words",
+    "left_by_a_stopped_run",
     "not_over_words",
     "note",
     "record_for",

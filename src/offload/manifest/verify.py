@@ -1049,7 +1049,13 @@ def _verify_tree(
         # What the chain does not vouch for first: the records the check used.
         notes=(
             *((settled,) if settled is not None else ()),
-            *history.chain_notes(),
+            *history.chain_notes(
+                # One an offload was stopped before chaining: its words name the fix (read
+                # only; --append's settle removed it, or said why not).
+                unchained_own.left_by_a_stopped_run(root)
+                if history.unchained and not append_generation
+                else None
+            ),
             *notes,
             *_anchored_only_note(root, tree.anchored_only, expected_paths),
         ),

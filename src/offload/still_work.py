@@ -1,0 +1,54 @@
+"""How long a job's work has stood still, once longer than its own pace explains.
+
+The live view's rate is the work of the last few seconds (``ProgressModel``), and the ETA
+counts down between two steps at the pace of the last ones (``offload.eta``): both are right
+for a run that moves in steps, and both went on looking normal for seconds of a total stall
+(a card or a destination that stopped answering: "29.0 MB/s · ETA 00:01" with nothing
+moving, then "1.0 MB/s · ETA 00:01" with 89 MB left, until the quiet card's words came
+after ``live.QUIET_SAID_S``). :class:`StillWork` tells the view when to stop showing them.
+
+Contract: :meth:`StillWork.observe` is given the work done at each poll (any pace; a
+clock's seconds) and returns the seconds since it last changed once that is longer than
+``STILL_MIN_S`` and ``STILL_FACTOR`` times the median of its last ``GAPS`` gaps between
+moves (a run whose slowest lane lands a chunk every few seconds is not called still between
+two), else 0.0; 0.0 before its first move. No I/O, no threads: the model calls it under its
+lock.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+#: Never called still before this long without a move: a healthy run's polls see its work
+#: move several times a second; 3 s is well past a fast drive's flush of a chunk.
+STILL_MIN_S = 3.0
+#: ... nor before this many times the usual gap between its moves (a 0.8 MB/s destination
+#: that the copy waits on lands an 8 MiB chunk every ~10 s: still only after ~30 s).
+STILL_FACTOR = 3.0
+#: How many of the latest gaps between moves make "usual" (their median).
+GAPS = 9
+
+
+class StillWork:
+    """The seconds a job's work has stood still (module doc)."""
+
+    def __init__(self) -> None:
+        self._done: int | None = None
+        self._moved: float | None = None  # when the work last changed
+        self._gaps: deque[float] = deque(maxlen=GAPS)
+
+    def observe(self, now: float, done: int) -> float:
+        """Note *done* at *now*; the seconds still (module doc), else 0.0."""
+        if done != self._done:
+            if self._done is not None:
+                if self._moved is not None:
+                    self._gaps.append(now - self._moved)
+                self._moved = now
+            self._done = done
+            return 0.0
+        if self._moved is None:
+            return 0.0
+        still = now - self._moved
+        # The median (the upper one of an even count): no statistics import at the start.
+        usual = sorted(self._gaps)[len(self._gaps) // 2] if self._gaps else 0.0
+        return still if still > max(STILL_MIN_S, STILL_FACTOR * usual) else 0.0
