@@ -1342,21 +1342,16 @@ def _plan(
                 # fingerprint: another file of this name, size and date (another card, this
                 # card shot again), whose copy is read back like one no ledger vouches for.
                 foreign: LedgerEntry | None = None
-                # The file could not be read now to compare ("": an I/O error): that says
-                # nothing of another file, so the entry stands and its copy is read back
-                # against the file (a recheck), never trusted on the ledger's word alone.
-                unsampled = False
                 if named is not None and named.fingerprint:
                     if sample is None:
                         sample = samples.sample(
                             index, source_file.path_text, source_file.size_bytes
                         )
-                    if not sample:
-                        unsampled = True
-                    elif sample != named.fingerprint:
+                    if sample != named.fingerprint:
                         foreign, recorded, changed, named = named, None, None, None
                         found_wrong = None
-                        other_content.setdefault(plan.index, []).append(final)
+                        if sample:  # "": unreadable now, its read-back says why
+                            other_content.setdefault(plan.index, []).append(final)
                 elif found_wrong is not None and changed is None:
                     # A plain run: the refusal names --reverify only where --reverify would
                     # take the copy up (the file at the card file's own name, of this very
@@ -1390,7 +1385,6 @@ def _plan(
                     source_file.size_bytes,
                     verify=verify,
                     reverify=options.reverify
-                    or unsampled
                     or other_file == "touched"
                     or cascade_unsettled.unsettled(recorded, marked),
                     backend=backends.get(plan.index),
@@ -1523,7 +1517,9 @@ def _plan(
                 # Recorded from another card, or of another file of this name, size and date:
                 # read back like any file no ledger vouches for, and its refusal says whose.
                 if foreign is not None and kind is CheckKind.ADOPT:
-                    other_card = _other_content_words(foreign, fast_copy=stands_in_for is not None)
+                    other_card = _other_content_words(
+                        foreign, bool(sample), fast_copy=stands_in_for is not None
+                    )
                 else:
                     other_card = (
                         _other_card_words(other, source_file.relative_path, card)
@@ -2205,12 +2201,11 @@ def _at_own_name(entry: LedgerEntry, relative_path: str) -> bool:
     return not entry.final_name or entry.final_name == relative_path.rpartition("/")[2]
 
 
-def _other_content_words(entry: LedgerEntry, *, fast_copy: bool = False) -> str:
+def _other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = False) -> str:
     """What a copy read back says of its path's entry that records another file of the
-    card file's name, size and date (another fingerprint, read now: one that could not be
-    read keeps its entry, its copy rechecked). *fast_copy*: the source is a cascade's fast
-    copy standing for its absent card, whose copies the ledgers record from the card: its
-    file unlike the
+    card file's name, size and date (another fingerprint, *read* now; False: the card file
+    could not be read to compare). *fast_copy*: the source is a cascade's fast copy standing
+    for its absent card, whose copies the ledgers record from the card: its file unlike the
     recorded one is that copy changed since it was verified, never another card's."""
     verb, when = proven_when(entry)
     recorded = (
@@ -2218,11 +2213,15 @@ def _other_content_words(entry: LedgerEntry, *, fast_copy: bool = False) -> str:
         f"{verb} there{when}"
     )
     if fast_copy:
+        if not read:
+            return f"{recorded}, and the fast copy's file could not be read to compare it"
         return (
             f"{recorded}, with other content: the first or last 64 KiB of the fast copy's "
             "file, read now, differ from the card's file copied there (the fast copy changed "
             "since it was verified: damaged)"
         )
+    if not read:
+        return f"{recorded}, and this card's file could not be read to compare its content"
     return (
         f"{recorded}, with other content: the first or last 64 KiB of this card's file, "
         "read now, differ from that file's (another card, or this card shot again)"
