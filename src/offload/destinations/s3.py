@@ -100,6 +100,7 @@ from offload.destinations.s3credentials import (
     unrenewed,
 )
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
+from offload.destinations.s3token_latch import TokenLatch
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
@@ -546,6 +547,9 @@ class S3Destination:
         self.client: S3Client = client if client is not None else make_client(self.settings)
         self._client_given = client is not None
         watch_answers(self.client)  # ``answer_lost`` after a PutObject or a completion
+        # After its session token is refused once, no request more (``s3token_latch``):
+        # for a copy only (``stop_after_token_refusal``).
+        self.token_latch: TokenLatch | None = None
         self.device = str(url)
         # The endpoint botocore really talks to: the flag's or the environment's, else the
         # profile's ``endpoint_url`` in ~/.aws/config, else AWS's own (redacted for messages).
@@ -648,6 +652,16 @@ class S3Destination:
         # ... and the uploads in progress under the prefix, listed once after the records
         # (``_sweep_uploads``: by key, each upload's id and start time; None: not yet listed).
         self._sweep_uploads_listed: dict[str, list[tuple[str, float | None]]] | None = None
+
+    def stop_after_token_refusal(self) -> None:
+        """From now on, once the service refuses this destination's session token, send it
+        no request more (``s3token_latch``): the files queued behind the refusal fail in its
+        words without one. For a copy, whose engine loses the destination on that first
+        refusal (EKEYEXPIRED); not for ``offload verify``, whose every object is asked
+        about and said as its GET answered. Call before the copy's first request."""
+        if self.token_latch is None:
+            self.token_latch = TokenLatch()
+            self.token_latch.watch(self.client)
 
     # -- what it promises -------------------------------------------------------------
 
@@ -1375,6 +1389,8 @@ class S3Destination:
             from dataclasses import replace
 
             client = make_client(replace(self.settings, **_TAKE_BACK_TIMEOUTS))  # type: ignore[arg-type]
+            if self.token_latch is not None:
+                self.token_latch.watch(client)
             with self._lock:
                 self._take_back_client = client
         return client
