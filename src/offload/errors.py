@@ -811,6 +811,10 @@ def destination_io_error(
             "may, then run the same command again to copy it again (this upload is deleted, "
             "as any copy not verified is, unless the report's left_behind names it)"
         )
+    if service and exc.errno == errno.EREMOTEIO:
+        # A bucket in another region than the endpoint serves (``s3region``): the words
+        # say what to do already, the preflight's.
+        return DestinationError(f"{message}{remedies.RESUME}", path=path, errno_=exc.errno)
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).

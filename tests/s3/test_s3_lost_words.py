@@ -21,15 +21,19 @@ from pathlib import Path
 
 from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_EXPIRED
 from s3.test_s3_cli import card_local_url, offload
+from s3.test_s3_preflight import EU_ENDPOINT
 
 CARD = {f"CLIPS/A001C{n:03}.mov": 3 << 20 for n in range(1, 5)}
 
 
-def _lost_line(tmp_path: Path, bucket: str, proxy, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
+def _lost_line(  # type: ignore[no-untyped-def]
+    tmp_path: Path, bucket: str, proxy, status: int, code: str, **answer: object
+) -> str:
     """The one line saying the S3 destination was lost, every PUT of a clip answered
-    *status* *code*; the card's copies on the local destination checked."""
+    *status* *code* (*answer*: ``intercept``'s headers and elements); the card's copies on
+    the local destination checked."""
     card, local, url = card_local_url(tmp_path, bucket, CARD)
-    proxy.intercept("PUT", "/day1/A001/CLIPS/", status=status, code=code, count=1000)
+    proxy.intercept("PUT", "/day1/A001/CLIPS/", status=status, code=code, count=1000, **answer)
     code_, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), str(local), url)
     assert code_ == 1, out + err
     (lost,) = [
@@ -59,4 +63,29 @@ def test_a_bucket_gone_mid_run_says_to_check_its_name_and_the_endpoint(  # type:
         "the bucket does not exist (ENODEV); check the bucket name in the URL and the endpoint "
         "(--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url), then run the same "
         "command again to resume"
+    ) in lost, lost
+
+
+def test_a_bucket_in_another_region_mid_run_is_said_as_the_preflight_says_it(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path: Path
+) -> None:
+    """A 301 PermanentRedirect after the preflight passed (the clips' PUTs alone answered
+    so): the destination is lost once, in the preflight's words and advice (give the
+    region's endpoint and set AWS_REGION). Failed before: "cannot upload ...: PermanentRedirect
+    ... (EINVAL)", one line per file, the destination not lost."""
+    lost = _lost_line(
+        tmp_path,
+        bucket,
+        proxy,
+        301,
+        "PermanentRedirect",
+        headers={"x-amz-bucket-region": "eu-west-3"},
+        elements=f"<Endpoint>{EU_ENDPOINT}</Endpoint>",
+    )
+    assert (
+        f"bucket {bucket!r} is in region 'eu-west-3', which this endpoint does not serve "
+        f"(301 PermanentRedirect on PutObject); give region eu-west-3's endpoint (the service "
+        f"names {EU_ENDPOINT}) (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's "
+        "endpoint_url) and set AWS_REGION=eu-west-3 (or the profile's region) (EREMOTEIO), then "
+        "run the same command again to resume"
     ) in lost, lost

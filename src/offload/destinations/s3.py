@@ -100,6 +100,8 @@ from offload.destinations.s3credentials import (
     unrenewed,
 )
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
+from offload.destinations.s3region import bucket_region, named_endpoint, wrong_region
+from offload.destinations.s3token_latch import TokenLatch
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
@@ -262,9 +264,11 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
     ENOTCONN (lost): unreachable after the retries; ECONNREFUSED (lost) where the endpoint
     refused the connection (the server down, a wrong port). EIO (lost): the service kept failing
     (5xx). ENODEV (lost): the bucket is gone. EKEYEXPIRED (lost): the session token expired
-    or is not valid (``s3credentials``). EEXIST: the key exists (412). EACCES: refused
-    credentials or permission. ENOSPC: a quota. EFBIG, ENAMETOOLONG: too large, key too long.
-    EBADMSG: data refused for a bad checksum after every retry. EINVAL: anything else.
+    or is not valid (``s3credentials``). EREMOTEIO (lost): the bucket is in another region
+    than the endpoint serves (a 301, ``s3region``: the preflight's words). EEXIST: the key
+    exists (412). EACCES: refused credentials or permission. ENOSPC: a quota. EFBIG,
+    ENAMETOOLONG: too large, key too long. EBADMSG: data refused for a bad checksum after
+    every retry. EINVAL: anything else.
 
     Never a secret: botocore quotes the endpoint whole (user:password, query) in some of its
     errors, so the words go through ``redact_secrets``, whichever branch worded them.
@@ -320,6 +324,24 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
             return OSError(errno.EOPNOTSUPP, message)
         if status >= 500:
             return OSError(errno.EIO, f"{message} (the service kept failing after the retries)")
+        # A 301 or another region's answer mid-run, after the preflight passed (a bucket
+        # moved, a redirect only some requests get): every later request goes the same
+        # wrong way, so the destination is lost (EREMOTEIO), in the preflight's words with
+        # its advice to give the region's endpoint (botocore follows a redirect itself
+        # where it can: one that reaches here is the endpoint's). Not a 400 without a code:
+        # the region the requests are signed for is not known here (``bucket_region``).
+        region = bucket_region(exc, code, status, None)
+        if region is not None:
+            said = f"{status} {code}" if code and code != str(status) else str(status or code)
+            words = wrong_region(
+                where.removeprefix("s3://").split("/", 1)[0],
+                region,
+                said,
+                str(getattr(exc, "operation_name", "") or operation),
+                endpoint=True,
+                named=named_endpoint(exc),
+            )
+            return OSError(errno.EREMOTEIO, f"{operation} {place}: {words}")
         return OSError(errno.EINVAL, message)
     if isinstance(exc, UnicodeError):
         return OSError(errno.EILSEQ, f"{operation} {place}: not valid UTF-8 ({exc})")
@@ -546,6 +568,9 @@ class S3Destination:
         self.client: S3Client = client if client is not None else make_client(self.settings)
         self._client_given = client is not None
         watch_answers(self.client)  # ``answer_lost`` after a PutObject or a completion
+        # After its session token is refused once, no request more (``s3token_latch``):
+        # for a copy only (``stop_after_token_refusal``).
+        self.token_latch: TokenLatch | None = None
         self.device = str(url)
         # The endpoint botocore really talks to: the flag's or the environment's, else the
         # profile's ``endpoint_url`` in ~/.aws/config, else AWS's own (redacted for messages).
@@ -648,6 +673,16 @@ class S3Destination:
         # ... and the uploads in progress under the prefix, listed once after the records
         # (``_sweep_uploads``: by key, each upload's id and start time; None: not yet listed).
         self._sweep_uploads_listed: dict[str, list[tuple[str, float | None]]] | None = None
+
+    def stop_after_token_refusal(self) -> None:
+        """From now on, once the service refuses this destination's session token, send it
+        no request more (``s3token_latch``): the files queued behind the refusal fail in its
+        words without one. For a copy, whose engine loses the destination on that first
+        refusal (EKEYEXPIRED); not for ``offload verify``, whose every object is asked
+        about and said as its GET answered. Call before the copy's first request."""
+        if self.token_latch is None:
+            self.token_latch = TokenLatch()
+            self.token_latch.watch(self.client)
 
     # -- what it promises -------------------------------------------------------------
 
@@ -1375,6 +1410,8 @@ class S3Destination:
             from dataclasses import replace
 
             client = make_client(replace(self.settings, **_TAKE_BACK_TIMEOUTS))  # type: ignore[arg-type]
+            if self.token_latch is not None:
+                self.token_latch.watch(client)
             with self._lock:
                 self._take_back_client = client
         return client

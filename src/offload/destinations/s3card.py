@@ -124,6 +124,7 @@ def open_s3_destinations(
                 url, settings or settings_from_env(os.environ if env is None else env)
             )
             backends[index] = S3Backend(store, existing=existing)
+            store.stop_after_token_refusal()
             store.check()
             store.probe()  # its warnings: ``probe_warnings``
             paths.append(backends[index].root)

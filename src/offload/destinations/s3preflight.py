@@ -60,6 +60,7 @@ from offload.destinations.s3credentials import (
     refused_credentials,
     unrenewed,
 )
+from offload.destinations.s3region import bucket_region, named_endpoint, wrong_region
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
 
@@ -194,25 +195,18 @@ def _refusal_text(
             )
         meta = getattr(store.preflight_client, "meta", None)
         signed = getattr(meta, "region_name", None) or store.settings.region or "none set"
-        region = _bucket_region(exc, code, status, signed)
+        region = bucket_region(exc, code, status, signed)
         if region is not None:
-            # botocore has already asked again itself, signed for *region* (its S3 region
-            # redirector): what is left wrong is where it asks, the endpoint given.
-            if store.settings.endpoint_url:
-                named = str(exc.response.get("Error", {}).get("Endpoint", "") or "").strip()
-                hint = f" (the service names {named})" if named else ""
-                return (
-                    f"{where}: bucket {bucket!r} is in region {region!r}, which this endpoint "
-                    f"does not serve ({said} on {operation}); give region {region}'s endpoint"
-                    f"{hint} (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url) "
-                    f"and set AWS_REGION={region} (or the profile's region), and run the same "
-                    "command again; " + tail
-                )
-            return (
-                f"{where}: bucket {bucket!r} is in region {region!r} ({said} on "
-                f"{operation}); set AWS_REGION={region} (or the profile's region) and run "
-                "the same command again; " + tail
+            words = wrong_region(
+                bucket,
+                region,
+                said,
+                operation,
+                endpoint=bool(store.settings.endpoint_url),
+                named=named_endpoint(exc),
             )
+            joint = ", and" if store.settings.endpoint_url else " and"
+            return f"{where}: {words}{joint} run the same command again; " + tail
         refused = refused_credentials(code, status)
         if refused == "token" or (
             status == 400
@@ -282,33 +276,6 @@ def _refusal_text(
             "(--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url); " + tail
         )
     return f"{where}: {operation} failed: {exc}; " + tail
-
-
-#: The answers of a request sent to (or signed for) another region than the bucket's:
-#: 301 PermanentRedirect (AWS, Wasabi), 400 AuthorizationHeaderMalformed (the signature's
-#: region wrong), 400 IllegalLocationConstraintException; a HEAD's have no body (no code:
-#: its status only).
-_WRONG_REGION = frozenset(
-    {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
-)
-
-
-def _bucket_region(exc: BaseException, code: str, status: int, signed: str) -> str | None:
-    """The bucket's region an answer to a request sent to, or signed for, another region
-    names: the header ``x-amz-bucket-region`` or the error's ``Region``, on a
-    ``_WRONG_REGION`` code or a 301; on a 400 with no code (a HEAD's) only where that region
-    is not *signed* (the client's): AWS puts the header on a HEAD refused for an expired
-    token too. Else None: a 400 ExpiredToken or InvalidRequest carrying the header is no
-    question of region."""
-    no_code = code in ("", str(status))
-    if not (code in _WRONG_REGION or status == 301 or (status == 400 and no_code)):
-        return None
-    response = getattr(exc, "response", None) or {}
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
-    region = headers.get("x-amz-bucket-region") or response.get("Error", {}).get("Region")
-    if not region or (status == 400 and no_code and region == signed):
-        return None
-    return str(region)
 
 
 def _ask(

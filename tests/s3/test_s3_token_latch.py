@@ -1,0 +1,61 @@
+"""A session token refused mid-run (``400 ExpiredToken`` to a clip's PutObject): after the
+first refusal nothing more is sent to that destination (``s3token_latch``): the files queued
+behind it fail in the same words without a request, the lock is left (named in
+``left_behind``), the other destination goes on, and the run with new credentials copies
+exactly the files the JSON names as not copied there.
+
+A real server behind the fault proxy (``intercept``: every PUT of a clip answered 400
+ExpiredToken; the proxy's list of the requests it saw), the real CLI in this process; the
+run resumed straight at the server (new credentials: the refusals gone).
+
+Failed before: each of the 8 clips was PUT (each refused), then the lock refreshed and
+deleted: 10 requests after the first refusal."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from offload.destinations.s3config import S3Settings
+from s3.test_s3_cli import card_local_url, offload
+from s3.test_s3_faults import report_of, statuses
+
+FIRST = {f"CLIPS/A001C{n:03}.mov": 100_000 for n in range(1, 5)}
+LATER = [f"CLIPS/A001C{n:03}.mov" for n in range(5, 13)]
+
+
+def test_no_request_after_the_token_is_refused_and_the_resume_copies_the_rest(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path: Path
+) -> None:
+    card, local, url = card_local_url(tmp_path, bucket, FIRST)
+    code, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), str(local), url)
+    assert code == 0, out + err
+    for relative in LATER:  # shot since: what this run copies
+        (card / relative).write_bytes(os.urandom(100_000))
+    proxy.intercept("PUT", "/day1/A001/CLIPS/", status=400, code="ExpiredToken", count=1000)
+    seen = len(proxy.targets)
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 1, out + err
+    sent = list(zip(proxy.stats.methods[seen:], proxy.targets[seen:], strict=True))
+    first = next(i for i, (m, t) in enumerate(sent) if m == "PUT" and "/CLIPS/" in t)
+    after = sent[first:]
+    # Those already in the upload threads when the first answer came, and nothing else.
+    assert all(m == "PUT" and "/CLIPS/" in t for m, t in after), after
+    assert len(after) <= S3Settings().parallel_parts < len(LATER), after
+    report = report_of(out)
+    on_s3 = statuses(report, 1)
+    assert {p for p, s in on_s3.items() if s == "failed"} == set(LATER), on_s3
+    assert all(statuses(report, 0)[p] != "failed" for p in LATER)
+    errors = [f["destinations"][1]["error"] for f in report["files"] if f["path"] in LATER]
+    assert all("ExpiredToken" in e and "run the same command again" in e for e in errors)
+    assert "day1/A001/.offload/lock" in [o["key"] for o in report["left_behind"]["objects"]]
+
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, out + err
+    report = report_of(out)
+    copied = {f["path"] for f in report["files"] if f["destinations"][1]["status"] == "verified"}
+    assert copied == set(LATER), report["files"]
