@@ -14,7 +14,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from offload.api import copy_with_multiple_destinations
 from offload.engine.taken import spelled_otherwise
+from offload.events import Event, JobStarted
+from offload.results import CopyAction, DestinationStatus
 from support.faultyfs import FaultyFS
 from support.mounts import ExfatLoop
 from support.pfn import other_lines
@@ -192,3 +195,38 @@ def test_the_refusal_names_another_spelling_only_where_the_folder_lists_one(
     (tmp_path / "clip.mov").write_bytes(b"x")
     assert spelled_otherwise(tmp_path / "clip.mov") is None
     assert spelled_otherwise(tmp_path / "none" / "clip.mov") is None  # cannot list: no words
+
+
+def test_a_copy_published_before_the_writer_looked_at_the_name_is_kept_too(
+    tmp_path: Path,
+) -> None:
+    """Review of the race's fix: the other copy published after the API's own look at the
+    name (``lexists``: nothing there) and before the destination's writer looked (FAIL: a
+    name taken refused before a byte is written): refused, exit 2, though the file there is
+    exactly the source. Now that look is left to the publish, without replacing, and the
+    file there is read back and kept. Failed before (refused: "already exists")."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    target = tmp_path / "p" / "clip.mov"
+    target.parent.mkdir()
+    others: list[subprocess.CompletedProcess[str]] = []
+
+    class OtherCopyAtStart:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, JobStarted):  # before the job's threads start
+                others.append(
+                    subprocess.run(
+                        [str(EXE), str(source), str(target)],
+                        capture_output=True,
+                        text=True,
+                        timeout=120,
+                    )
+                )
+
+    report = copy_with_multiple_destinations(source, [target], sink=OtherCopyAtStart())
+    assert [other.returncode for other in others] == [0], others
+    result = report.files[0].destinations[0]
+    assert report.exit_code == 0, result.error
+    assert (result.status, result.action) == (DestinationStatus.VERIFIED, CopyAction.ADOPTED)
+    assert target.read_bytes() == source.read_bytes()
+    _no_partials(target.parent)
