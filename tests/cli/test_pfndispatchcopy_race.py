@@ -34,11 +34,13 @@ def _race(
     fsyncdir_fails: bool = False,
     loser_options: tuple[str, ...] = (),
     meanwhile: Callable[[], None] = lambda: None,
+    released: Callable[[], None] = lambda: None,
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
     """The loser (*source*, with *loser_options*) held at the fsync of its partial of
     ``p/clip.mov`` (its source read whole by then) while *meanwhile* is done and the winner
     (*winner_source*) copies to that target whole; then the loser let go (with every folder
-    fsync failing from then on when *fsyncdir_fails*). Both processes' outcomes."""
+    fsync failing from then on when *fsyncdir_fails*) and *released* done while it runs on.
+    Both processes' outcomes."""
     target = fs.mountpoint / "p" / "clip.mov"
     target.parent.mkdir()
     # The loser's partial's fsync, once: not the winner's.
@@ -63,6 +65,11 @@ def _race(
         raise
     finally:
         fs.release(held)
+    try:
+        released()
+    except BaseException:
+        loser.kill()
+        raise
     out, err = loser.communicate(timeout=120)
     assert fs.fired(held) == 1
     return subprocess.CompletedProcess(loser.args, loser.returncode, out, err), winner, target
@@ -229,4 +236,32 @@ def test_a_copy_published_before_the_writer_looked_at_the_name_is_kept_too(
     assert report.exit_code == 0, result.error
     assert (result.status, result.action) == (DestinationStatus.VERIFIED, CopyAction.ADOPTED)
     assert target.read_bytes() == source.read_bytes()
+    _no_partials(target.parent)
+
+
+def test_a_file_replaced_at_the_name_while_it_is_read_back_is_refused(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other copy published this very file, but while this run reads it back another
+    file of the same size replaces it at the name: what was read is no longer the file
+    there. Refused (exit 2), never "verified (kept)" (``taken.read_taken``'s check of the
+    file before and after the read; no test failed without it before)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    stranger = fs.backing / "stranger"
+    stranger.write_bytes(os.urandom(SIZE))
+    reading = fs.stall("read", path="p/clip.mov", times=1)
+
+    def replace_while_read() -> None:
+        fs.wait_stalled(reading, timeout_s=60.0)
+        os.replace(stranger, fs.backing / "p" / "clip.mov")
+        fs.release(reading)
+
+    loser, winner, target = _race(fs, source, source, released=replace_while_read)
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.read_bytes() != source.read_bytes()
     _no_partials(target.parent)
