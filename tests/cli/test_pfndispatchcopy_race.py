@@ -265,3 +265,28 @@ def test_a_file_replaced_at_the_name_while_it_is_read_back_is_refused(
     assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
     assert target.read_bytes() != source.read_bytes()
     _no_partials(target.parent)
+
+
+def test_an_io_error_reading_the_file_at_the_name_is_said_not_hidden(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The file the other copy published cannot be read back (EIO): the refusal said only
+    "already exists ...; not overwritten: --overwrite replaces it", nothing of the I/O error
+    (advice to overwrite a file on a failing drive). Now it says that the file there cannot
+    be read back, and why, as for a copy already there. Failed before (no word of it)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    unreadable = fs.fail("read", errno.EIO, path="p/clip.mov")
+    loser, winner, target = _race(fs, source, source)
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert fs.fired(unreadable) >= 1
+    errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
+    assert any(
+        "already exists" in line and "cannot be read back (Input/output error (EIO))" in line
+        for line in errors
+    ), loser.stderr
+    assert "--overwrite" not in loser.stderr and "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_partials(target.parent)
