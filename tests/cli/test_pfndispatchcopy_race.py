@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,14 +34,17 @@ def _race(
     winner_source: Path,
     *,
     fsyncdir_fails: bool = False,
+    after_winner: Callable[[], None] = lambda: None,
     loser_options: tuple[str, ...] = (),
     meanwhile: Callable[[], None] = lambda: None,
     released: Callable[[], None] = lambda: None,
+    started: Callable[[int], None] = lambda pid: None,
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
     """The loser (*source*, with *loser_options*) held at the fsync of its partial of
     ``p/clip.mov`` (its source read whole by then) while *meanwhile* is done and the winner
     (*winner_source*) copies to that target whole; then the loser let go (with every folder
-    fsync failing from then on when *fsyncdir_fails*) and *released* done while it runs on.
+    fsync failing from then on when *fsyncdir_fails*; *after_winner* done before) and
+    *released* done while it runs on; *started* given the loser's pid.
     Both processes' outcomes."""
     target = fs.mountpoint / "p" / "clip.mov"
     target.parent.mkdir()
@@ -52,12 +57,14 @@ def _race(
         stderr=subprocess.PIPE,
         text=True,
     )
+    started(loser.pid)
     try:
         fs.wait_stalled_while_working(held, loser, quiet_s=30.0)
         meanwhile()
         winner = subprocess.run(
             [*argv, str(winner_source), str(target)], capture_output=True, text=True, timeout=120
         )
+        after_winner()
         if fsyncdir_fails:
             fs.fail("fsyncdir", errno.EIO)
     except BaseException:
@@ -290,3 +297,60 @@ def test_an_io_error_reading_the_file_at_the_name_is_said_not_hidden(
     assert "--overwrite" not in loser.stderr and "already holds" not in loser.stdout
     assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
     _no_partials(target.parent)
+
+
+def test_the_kept_file_is_fsynced_and_its_failure_fails_the_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The file the other copy published is this very file, but its own fsync fails (EIO:
+    the other writer need not have synced it, -noflush_dest or another tool): the copy
+    fails, never verified. Before, only its folder was fsynced: exit 0, "(kept)"."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    rules: list[str] = []
+    loser, winner, target = _race(
+        fs,
+        source,
+        source,
+        after_winner=lambda: rules.append(fs.fail("fsync", errno.EIO, path="p/clip.mov")),
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert fs.fired(rules[0]) == 1
+    assert "fsync" in loser.stderr and "already holds" not in loser.stdout, loser.stderr
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_partials(target.parent)
+
+
+def test_a_cancel_while_the_file_at_the_name_is_read_back_stops_that_read(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Ctrl-C (SIGINT) while the losing copy reads back the file the other copy published:
+    that read stops at its next chunk (a 100 GB clip read to its end ignored Ctrl-C), the
+    copy cancelled (exit 130), never "kept"."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    reading = fs.stall("read", path="p/clip.mov", times=1)
+    loser_pid: list[int] = []
+
+    def interrupt_while_read() -> None:
+        fs.wait_stalled(reading, timeout_s=60.0)
+        os.kill(loser_pid[0], signal.SIGINT)
+        time.sleep(1.0)  # the signal taken (main thread: milliseconds), the cancel set
+        fs.release(reading)
+
+    loser, winner, target = _race(
+        fs,
+        source,
+        source,
+        loser_options=("-b", str(1024 * 1024)),  # a read of several chunks
+        started=loser_pid.append,
+        released=interrupt_while_read,
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 130, loser.stderr
+    assert "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.read_bytes() == source.read_bytes()

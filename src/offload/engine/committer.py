@@ -570,15 +570,16 @@ class DestinationCommitter:
         """The file another writer published at *target* while this copy was written, read
         back from the media and compared with the digests this run made of the source bytes
         it read (the ticket's: never a second read of the source). Equal: this run's
-        partial removed, the name made durable (``make_names_durable``: a folder fsync that
-        fails fails the file, as for a copy of this run's own), and the file recorded
-        kept, as a copy already there before the job (verified now, ``adopted``). None once
-        recorded; else (the partial removed) the refusal stands, and this is what it adds
-        of the file there: `` and cannot be read back (<error>)`` where a look or a read
-        of it failed, else nothing (not this file, or replaced while it was read). Only
-        called for the publish's EEXIST, so every earlier failure (a write, a sync, a
-        read-back) stays a failure."""
-        from offload.engine.taken import read_taken
+        partial removed, the file and its name made durable (``make_taken_durable``,
+        ``make_names_durable``: an fsync that fails fails the file, as for a copy of this
+        run's own), and the file recorded kept, as a copy already there before the job
+        (verified now, ``adopted``). None once recorded; else (the partial removed) the
+        refusal stands, and this is what it adds of the file there: `` and cannot be read
+        back (<error>)`` where a look or a read of it failed, else nothing (not this file,
+        or changed while it was read). CancelledError once the job is cancelled during the
+        read. Only called for the publish's EEXIST, so every earlier failure (a write, a
+        sync, a read-back) stays a failure."""
+        from offload.engine.taken import make_taken_durable, read_taken
 
         state = self.state
         ticket = pending.ticket
@@ -590,6 +591,7 @@ class DestinationCommitter:
                 ticket.task.source.size_bytes,
                 tuple(wanted),
                 chunk_size=state.options.chunk_size,
+                cancel=state.cancel,
             )
         except OSError as exc:
             return f" and cannot be read back ({describe_os_error(exc)})"
@@ -602,12 +604,15 @@ class DestinationCommitter:
         ):
             return ""
         if state.flush:
+            # The file, then its name: as for a copy of this run's own.
+            step = "fsync"
             try:
+                make_taken_durable(target)
+                step = "fsync folder"
                 state.destination.make_names_durable([target])
             except OSError as exc:
-                error = destination_io_error(
-                    exc, "fsync folder", exc.filename or target.parent, state.device
-                )
+                where = target if step == "fsync" else exc.filename or target.parent
+                error = destination_io_error(exc, step, where, state.device)
                 state.declare_lost(error)
                 result.status = _FAILED
                 result.error = error.message

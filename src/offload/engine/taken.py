@@ -23,7 +23,10 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from offload.engine.cancel import CancelToken
 from offload.engine.verifier import MediaHasher
+from offload.errors import CancelledError
+from offload.fs.ops import full_fsync
 from offload.results import CacheBypass
 
 
@@ -50,18 +53,24 @@ def _folded(name: str) -> str:
 
 
 def read_taken(
-    final: Path, size: int, formats: Sequence[str], *, chunk_size: int
+    final: Path, size: int, formats: Sequence[str], *, chunk_size: int, cancel: CancelToken
 ) -> tuple[dict[str, str], CacheBypass] | None:
     """The digests (*formats*) of the regular file of *size* bytes at *final*, read back from
     the media, and how the read avoided the caches; None where no such file is there (a
     folder, a symlink, another size) or it was replaced while it was read (another inode at
-    the name afterwards). Raises OSError from the look and the reads."""
+    the name afterwards). Raises OSError from the look and the reads, CancelledError once
+    *cancel* is set (checked at each chunk: a 100 GB clip is not read to its end)."""
     before = os.lstat(final)
     if not stat.S_ISREG(before.st_mode) or before.st_size != size:
         return None
+
+    def stop_on_cancel(_nbytes: int) -> None:
+        if cancel.cancelled:
+            raise CancelledError("cancelled", path=final)
+
     hasher = MediaHasher(chunk_size=chunk_size)
     try:
-        digests = hasher(final, formats)
+        digests = hasher(final, formats, stop_on_cancel)
     finally:
         hasher.close()
     after = os.lstat(final)
@@ -69,3 +78,14 @@ def read_taken(
     if not stat.S_ISREG(after.st_mode) or not os.path.samestat(before, after):
         return None
     return digests, hasher.last_bypass
+
+
+def make_taken_durable(final: Path) -> None:
+    """Fsync the file at *final* (opened read-only, not followed): the other writer need
+    not have synced it (``-noflush_dest``, another tool): what was read back may not be
+    on the medium yet (a drive's cache, the file's size in the journal). Raises OSError."""
+    fd = os.open(final, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        full_fsync(fd)
+    finally:
+        os.close(fd)
