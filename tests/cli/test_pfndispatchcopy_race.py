@@ -354,3 +354,37 @@ def test_a_cancel_while_the_file_at_the_name_is_read_back_stops_that_read(
     assert "already holds" not in loser.stdout
     assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
     assert target.read_bytes() == source.read_bytes()
+
+
+def test_a_file_rewritten_in_place_while_it_is_read_back_is_refused(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other copy published this very file; while this run reads it back, its first
+    bytes, already read, are rewritten in place (same file, same size): what was read is
+    no longer what the name holds. Refused (exit 2). The check compared the inode alone
+    before and after the read: exit 0, "(kept)", failed before."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    reading = fs.stall("read", path="p/clip.mov", offset=2 * 1024 * 1024, times=1)
+    stored = fs.backing / "p" / "clip.mov"
+
+    def rewrite_while_read() -> None:
+        fs.wait_stalled(reading, timeout_s=60.0)
+        with stored.open("r+b") as file:  # in place: the same inode
+            file.write(os.urandom(4096))
+        fs.release(reading)
+
+    loser, winner, target = _race(
+        fs,
+        source,
+        source,
+        loser_options=("-b", str(1024 * 1024)),  # a read of several chunks
+        released=rewrite_while_read,
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert stored.read_bytes() != source.read_bytes()
+    _no_partials(target.parent)

@@ -57,8 +57,8 @@ def read_taken(
 ) -> tuple[dict[str, str], CacheBypass] | None:
     """The digests (*formats*) of the regular file of *size* bytes at *final*, read back from
     the media, and how the read avoided the caches; None where no such file is there (a
-    folder, a symlink, another size) or it was replaced while it was read (another inode at
-    the name afterwards). Raises OSError from the look and the reads, CancelledError once
+    folder, a symlink, another size) or it was replaced or changed while it was read
+    (``_unchanged``). Raises OSError from the look and the reads, CancelledError once
     *cancel* is set (checked at each chunk: a 100 GB clip is not read to its end)."""
     before = os.lstat(final)
     if not stat.S_ISREG(before.st_mode) or before.st_size != size:
@@ -73,9 +73,8 @@ def read_taken(
         digests = hasher(final, formats, stop_on_cancel)
     finally:
         hasher.close()
-    after = os.lstat(final)
-    # The read followed the name: the same file before and after it, or no answer.
-    if not stat.S_ISREG(after.st_mode) or not os.path.samestat(before, after):
+    # The read followed the name: the same file, unchanged, before and after it, or no answer.
+    if not _unchanged(before, os.lstat(final)):
         return None
     return digests, hasher.last_bypass
 
@@ -89,3 +88,16 @@ def make_taken_durable(final: Path) -> None:
         full_fsync(fd)
     finally:
         os.close(fd)
+
+
+def _unchanged(before: os.stat_result, after: os.stat_result) -> bool:
+    """The same regular file, not written to meanwhile: its identity, size and times. The
+    inode alone missed a file rewritten in place (its size kept), or renamed away and
+    back, while it was read: the hasher opens it by name."""
+    return stat.S_ISREG(after.st_mode) and (
+        before.st_dev,
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ctime_ns,
+    ) == (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns)
