@@ -388,3 +388,22 @@ def test_a_file_rewritten_in_place_while_it_is_read_back_is_refused(
     assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
     assert stored.read_bytes() != source.read_bytes()
     _no_partials(target.parent)
+
+
+def test_the_kept_file_is_given_the_source_date(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other copy published this very file with another date (its source had the same
+    bytes, dated otherwise): kept, and given this run's source's date, as a copy already
+    there is. Before, it kept the other's date (failed before)."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    os.utime(source, ns=(1_600_000_000_000_000_000,) * 2)
+    twin = tmp_path / "twin" / "clip.mov"
+    twin.parent.mkdir()
+    twin.write_bytes(source.read_bytes())
+    loser, winner, target = _race(faulty_fs(), source, twin)
+    assert (winner.returncode, loser.returncode) == (0, 0), loser.stderr
+    assert "already holds this file" in loser.stdout
+    assert target.stat().st_mtime_ns == source.stat().st_mtime_ns
+    _no_partials(target.parent)

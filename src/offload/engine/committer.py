@@ -570,16 +570,18 @@ class DestinationCommitter:
         """The file another writer published at *target* while this copy was written, read
         back from the media and compared with the digests this run made of the source bytes
         it read (the ticket's: never a second read of the source). Equal: this run's
-        partial removed, the file and its name made durable (``make_taken_durable``,
-        ``make_names_durable``: an fsync that fails fails the file, as for a copy of this
-        run's own), and the file recorded kept, as a copy already there before the job
-        (verified now, ``adopted``). None once recorded; else (the partial removed) the
-        refusal stands, and this is what it adds of the file there: `` and cannot be read
-        back (<error>)`` where a look or a read of it failed, else nothing (not this file,
-        or changed while it was read). CancelledError once the job is cancelled during the
-        read. Only called for the publish's EEXIST, so every earlier failure (a write, a
-        sync, a read-back) stays a failure."""
-        from offload.engine.taken import make_taken_durable, read_taken
+        partial removed, the file given the source's date where dates are kept
+        (``give_source_date``: one it cannot be given fails the file), the file and its
+        name made durable (``make_taken_durable``, ``make_names_durable``: an fsync that
+        fails fails the file, as for a copy of this run's own), and the file recorded kept,
+        as a copy already there before the job (verified now, ``adopted``). None once
+        recorded; else (the partial removed) the refusal stands, and this is what it adds
+        of the file there: `` and cannot be read back (<error>)`` where a look or a read
+        of it failed, else nothing (not this file, or changed while it was read).
+        CancelledError once the job is cancelled during the read. Only called for the
+        publish's EEXIST, so every earlier failure (a write, a sync, a read-back) stays a
+        failure."""
+        from offload.engine.taken import give_source_date, make_taken_durable, read_taken
 
         state = self.state
         ticket = pending.ticket
@@ -603,6 +605,14 @@ class DestinationCommitter:
             for name, value in wanted.items()
         ):
             return ""
+        if state.options.preserve_mtime:
+            # Given before the fsync below, which makes the date durable with the file.
+            undated = give_source_date(target, ticket.task.source.mtime_ns)
+            if undated is not None:
+                result.status = _FAILED
+                result.error = undated
+                state.record(ticket, result)
+                return None
         if state.flush:
             # The file, then its name: as for a copy of this run's own.
             step = "fsync"

@@ -18,6 +18,7 @@ are asked of that file here, both only at that step (rare: no cost to any other 
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from offload.engine.cancel import CancelToken
 from offload.engine.verifier import MediaHasher
-from offload.errors import CancelledError
+from offload.errors import CancelledError, describe_os_error
 from offload.fs.ops import full_fsync
 from offload.results import CacheBypass
 
@@ -77,6 +78,30 @@ def read_taken(
     if not _unchanged(before, os.lstat(final)):
         return None
     return digests, hasher.last_bypass
+
+
+def give_source_date(final: Path, mtime_ns: int) -> str | None:
+    """Give the kept file at *final* the source's date (*mtime_ns*), as a copy already there
+    is given it (``existing``) and a copy of this run's own has it; the error's words, or
+    None. One that has the date already needs none (a read-only drive may hold it); on a
+    read-only drive (EROFS) one dated otherwise is not kept, the words saying what to do."""
+    try:
+        os.utime(final, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
+    except OSError as exc:
+        try:
+            if os.lstat(final).st_mtime_ns == mtime_ns:
+                return None
+        except OSError:
+            pass
+        if exc.errno == errno.EROFS:
+            return (
+                f"{final} already holds this file (read back: equal to the source), but its "
+                "date is not the source's and cannot be set: its drive is read-only (EROFS); "
+                "remount it read-write and run the same command again, or leave this "
+                "destination out"
+            )
+        return f"cannot record {final} as verified: {describe_os_error(exc)}"
+    return None
 
 
 def make_taken_durable(final: Path) -> None:
