@@ -19,7 +19,7 @@ from pathlib import Path
 from offload.api import copy_with_multiple_destinations
 from offload.engine.taken import spelled_otherwise
 from offload.events import Event, JobStarted
-from offload.results import CopyAction, DestinationStatus
+from offload.results import CopyAction, DestinationStatus, JobReport
 from support.faultyfs import FaultyFS
 from support.mounts import ExfatLoop
 from support.pfn import other_lines
@@ -211,6 +211,29 @@ def test_the_refusal_names_another_spelling_only_where_the_folder_lists_one(
     assert spelled_otherwise(tmp_path / "none" / "clip.mov") is None  # cannot list: no words
 
 
+def _copy_raced_at_start(source: Path, target: Path, other: Path, other_target: Path) -> JobReport:
+    """``copy_with_multiple_destinations(source, [target])`` whose sink, at ``JobStarted``
+    (sent before the job's threads start, after the API's own look at the name), runs a
+    real ``pfndispatchcopy other other_target`` to its end (asserted exit 0)."""
+    others: list[subprocess.CompletedProcess[str]] = []
+
+    class OtherCopyAtStart:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, JobStarted):
+                others.append(
+                    subprocess.run(
+                        [str(EXE), str(other), str(other_target)],
+                        capture_output=True,
+                        text=True,
+                        timeout=120,
+                    )
+                )
+
+    report = copy_with_multiple_destinations(source, [target], sink=OtherCopyAtStart())
+    assert [done.returncode for done in others] == [0], others
+    return report
+
+
 def test_a_copy_published_before_the_writer_looked_at_the_name_is_kept_too(
     tmp_path: Path,
 ) -> None:
@@ -223,22 +246,7 @@ def test_a_copy_published_before_the_writer_looked_at_the_name_is_kept_too(
     source.write_bytes(os.urandom(SIZE))
     target = tmp_path / "p" / "clip.mov"
     target.parent.mkdir()
-    others: list[subprocess.CompletedProcess[str]] = []
-
-    class OtherCopyAtStart:
-        def emit(self, event: Event) -> None:
-            if isinstance(event, JobStarted):  # before the job's threads start
-                others.append(
-                    subprocess.run(
-                        [str(EXE), str(source), str(target)],
-                        capture_output=True,
-                        text=True,
-                        timeout=120,
-                    )
-                )
-
-    report = copy_with_multiple_destinations(source, [target], sink=OtherCopyAtStart())
-    assert [other.returncode for other in others] == [0], others
+    report = _copy_raced_at_start(source, target, source, target)
     result = report.files[0].destinations[0]
     assert report.exit_code == 0, result.error
     assert (result.status, result.action) == (DestinationStatus.VERIFIED, CopyAction.ADOPTED)
@@ -407,3 +415,24 @@ def test_the_kept_file_is_given_the_source_date(
     assert "already holds this file" in loser.stdout
     assert target.stat().st_mtime_ns == source.stat().st_mtime_ns
     _no_partials(target.parent)
+
+
+def test_a_name_spelled_otherwise_that_took_it_meanwhile_is_named(
+    tmp_path: Path, exfat_loop: Callable[..., ExfatLoop]
+) -> None:
+    """exFAT (names folded): another file published as ``CLIP.MOV`` while this copy wrote
+    ``clip.mov``: refused naming it (``as CLIP.MOV``), that file untouched, no partial left
+    (the words were tested only on ``spelled_otherwise`` itself)."""
+    folder = exfat_loop().path
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    other = tmp_path / "other.mov"
+    other.write_bytes(os.urandom(SIZE))
+    report = _copy_raced_at_start(source, folder / "clip.mov", other, folder / "CLIP.MOV")
+    result = report.files[0].destinations[0]
+    assert (report.exit_code, result.status) == (2, DestinationStatus.FAILED), result
+    assert f"clip.mov already exists on destination {folder} as CLIP.MOV;" in (
+        result.error or ""
+    ), result.error
+    assert [p.name for p in folder.iterdir()] == ["CLIP.MOV"]
+    assert (folder / "CLIP.MOV").read_bytes() == other.read_bytes()
