@@ -43,14 +43,11 @@ def spelled_otherwise(final: Path) -> str | None:
         return None
     if name in names:
         return None
-    key = _folded(name)
-    return next((other for other in names if _folded(other) == key), None)
+    # The one caseless rule the plan's listings match names by (``fs/listing``).
+    from offload.fs.listing import caseless  # here: asked only of a refusal, never at start
 
-
-def _folded(name: str) -> str:
-    import unicodedata  # here: asked only of a refusal, never at the command's start
-
-    return unicodedata.normalize("NFC", name).casefold()
+    key = caseless(name)
+    return next((other for other in names if caseless(other) == key), None)
 
 
 def read_taken(
