@@ -13,7 +13,9 @@ are asked of that file here, both only at that step (rare: no cost to any other 
   (``pfndispatchcopy``, ``api``: a dispatcher may run two copies of one source into one
   folder at once, README). The committer compares it with the digests this run made of the
   source bytes it read (never a second read of the source): equal, it is the copy already
-  there that the same command run again would read back and keep.
+  there that the same command run again would read back and keep. Then, as such a copy,
+  ``give_source_date`` gives it the source's date and ``make_taken_durable`` fsyncs it
+  (the other writer need not have).
 """
 
 from __future__ import annotations
