@@ -348,7 +348,12 @@ def copy_with_multiple_destinations(
     copies to each destination in turn (reading the source once per destination).
     A file already at a local target (``options.existing`` FAIL) is read back with the source
     and kept when equal (verified now, ``action`` ``adopted``: the same call after a cancelled
-    one completes it), else refused. Raises UsageError for bad input (nothing written);
+    one completes it), else refused. A file another writer publishes at a local target
+    while this call writes its copy (two copies of one source into one folder at once, a
+    dispatcher's) is found at the publish, which replaces nothing, and read back: equal to
+    this call's own digests of the source bytes it read, it is kept likewise (given the
+    source's date and synced: verified now, ``adopted``), else refused, nothing
+    overwritten (``engine/taken.py``). Raises UsageError for bad input (nothing written);
     everything that happens during the copy is in the returned report (``report.exit_code``),
     and so is a local destination that cannot be written (a read-only mount, no permission)
     or that cannot take the file (larger than its filesystem holds, FAT's 4 GiB - 1 byte;

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from offload.api import copy_with_multiple_destinations
 from offload.engine.taken import spelled_otherwise
+from offload.events import Event, JobStarted
+from offload.results import CopyAction, DestinationStatus, JobReport
 from support.faultyfs import FaultyFS
 from support.mounts import ExfatLoop
 from support.pfn import other_lines
@@ -29,13 +34,18 @@ def _race(
     winner_source: Path,
     *,
     fsyncdir_fails: bool = False,
+    after_winner: Callable[[], None] = lambda: None,
     loser_options: tuple[str, ...] = (),
     meanwhile: Callable[[], None] = lambda: None,
+    released: Callable[[], None] = lambda: None,
+    started: Callable[[int], None] = lambda pid: None,
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path]:
     """The loser (*source*, with *loser_options*) held at the fsync of its partial of
     ``p/clip.mov`` (its source read whole by then) while *meanwhile* is done and the winner
     (*winner_source*) copies to that target whole; then the loser let go (with every folder
-    fsync failing from then on when *fsyncdir_fails*). Both processes' outcomes."""
+    fsync failing from then on when *fsyncdir_fails*; *after_winner* done before) and
+    *released* done while it runs on; *started* given the loser's pid.
+    Both processes' outcomes."""
     target = fs.mountpoint / "p" / "clip.mov"
     target.parent.mkdir()
     # The loser's partial's fsync, once: not the winner's.
@@ -47,12 +57,14 @@ def _race(
         stderr=subprocess.PIPE,
         text=True,
     )
+    started(loser.pid)
     try:
         fs.wait_stalled_while_working(held, loser, quiet_s=30.0)
         meanwhile()
         winner = subprocess.run(
             [*argv, str(winner_source), str(target)], capture_output=True, text=True, timeout=120
         )
+        after_winner()
         if fsyncdir_fails:
             fs.fail("fsyncdir", errno.EIO)
     except BaseException:
@@ -60,6 +72,11 @@ def _race(
         raise
     finally:
         fs.release(held)
+    try:
+        released()
+    except BaseException:
+        loser.kill()
+        raise
     out, err = loser.communicate(timeout=120)
     assert fs.fired(held) == 1
     return subprocess.CompletedProcess(loser.args, loser.returncode, out, err), winner, target
@@ -192,3 +209,230 @@ def test_the_refusal_names_another_spelling_only_where_the_folder_lists_one(
     (tmp_path / "clip.mov").write_bytes(b"x")
     assert spelled_otherwise(tmp_path / "clip.mov") is None
     assert spelled_otherwise(tmp_path / "none" / "clip.mov") is None  # cannot list: no words
+
+
+def _copy_raced_at_start(source: Path, target: Path, other: Path, other_target: Path) -> JobReport:
+    """``copy_with_multiple_destinations(source, [target])`` whose sink, at ``JobStarted``
+    (sent before the job's threads start, after the API's own look at the name), runs a
+    real ``pfndispatchcopy other other_target`` to its end (asserted exit 0)."""
+    others: list[subprocess.CompletedProcess[str]] = []
+
+    class OtherCopyAtStart:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, JobStarted):
+                others.append(
+                    subprocess.run(
+                        [str(EXE), str(other), str(other_target)],
+                        capture_output=True,
+                        text=True,
+                        timeout=120,
+                    )
+                )
+
+    report = copy_with_multiple_destinations(source, [target], sink=OtherCopyAtStart())
+    assert [done.returncode for done in others] == [0], others
+    return report
+
+
+def test_a_copy_published_before_the_writer_looked_at_the_name_is_kept_too(
+    tmp_path: Path,
+) -> None:
+    """Review of the race's fix: the other copy published after the API's own look at the
+    name (``lexists``: nothing there) and before the destination's writer looked (FAIL: a
+    name taken refused before a byte is written): refused, exit 2, though the file there is
+    exactly the source. Now that look is left to the publish, without replacing, and the
+    file there is read back and kept. Failed before (refused: "already exists")."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    target = tmp_path / "p" / "clip.mov"
+    target.parent.mkdir()
+    report = _copy_raced_at_start(source, target, source, target)
+    result = report.files[0].destinations[0]
+    assert report.exit_code == 0, result.error
+    assert (result.status, result.action) == (DestinationStatus.VERIFIED, CopyAction.ADOPTED)
+    assert target.read_bytes() == source.read_bytes()
+    _no_partials(target.parent)
+
+
+def test_a_file_replaced_at_the_name_while_it_is_read_back_is_refused(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other copy published this very file, but while this run reads it back another
+    file of the same size replaces it at the name: what was read is no longer the file
+    there. Refused (exit 2), never "verified (kept)" (``taken.read_taken``'s check of the
+    file before and after the read; no test failed without it before)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    stranger = fs.backing / "stranger"
+    stranger.write_bytes(os.urandom(SIZE))
+    reading = fs.stall("read", path="p/clip.mov", times=1)
+
+    def replace_while_read() -> None:
+        fs.wait_stalled(reading, timeout_s=60.0)
+        os.replace(stranger, fs.backing / "p" / "clip.mov")
+        fs.release(reading)
+
+    loser, winner, target = _race(fs, source, source, released=replace_while_read)
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.read_bytes() != source.read_bytes()
+    _no_partials(target.parent)
+
+
+def test_an_io_error_reading_the_file_at_the_name_is_said_not_hidden(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The file the other copy published cannot be read back (EIO): the refusal said only
+    "already exists ...; not overwritten: --overwrite replaces it", nothing of the I/O error
+    (advice to overwrite a file on a failing drive). Now it says that the file there cannot
+    be read back, and why, as for a copy already there. Failed before (no word of it)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    unreadable = fs.fail("read", errno.EIO, path="p/clip.mov")
+    loser, winner, target = _race(fs, source, source)
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert fs.fired(unreadable) >= 1
+    errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
+    assert any(
+        "already exists" in line and "cannot be read back (Input/output error (EIO))" in line
+        for line in errors
+    ), loser.stderr
+    assert "--overwrite" not in loser.stderr and "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_partials(target.parent)
+
+
+def test_the_kept_file_is_fsynced_and_its_failure_fails_the_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The file the other copy published is this very file, but its own fsync fails (EIO:
+    the other writer need not have synced it, -noflush_dest or another tool): the copy
+    fails, never verified. Before, only its folder was fsynced: exit 0, "(kept)"."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    rules: list[str] = []
+    loser, winner, target = _race(
+        fs,
+        source,
+        source,
+        after_winner=lambda: rules.append(fs.fail("fsync", errno.EIO, path="p/clip.mov")),
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert fs.fired(rules[0]) == 1
+    assert "fsync" in loser.stderr and "already holds" not in loser.stdout, loser.stderr
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_partials(target.parent)
+
+
+def test_a_cancel_while_the_file_at_the_name_is_read_back_stops_that_read(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Ctrl-C (SIGINT) while the losing copy reads back the file the other copy published:
+    that read stops at its next chunk (a 100 GB clip read to its end ignored Ctrl-C), the
+    copy cancelled (exit 130), never "kept"."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    reading = fs.stall("read", path="p/clip.mov", times=1)
+    loser_pid: list[int] = []
+
+    def interrupt_while_read() -> None:
+        fs.wait_stalled(reading, timeout_s=60.0)
+        os.kill(loser_pid[0], signal.SIGINT)
+        time.sleep(1.0)  # the signal taken (main thread: milliseconds), the cancel set
+        fs.release(reading)
+
+    loser, winner, target = _race(
+        fs,
+        source,
+        source,
+        loser_options=("-b", str(1024 * 1024)),  # a read of several chunks
+        started=loser_pid.append,
+        released=interrupt_while_read,
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 130, loser.stderr
+    assert "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_a_file_rewritten_in_place_while_it_is_read_back_is_refused(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other copy published this very file; while this run reads it back, its first
+    bytes, already read, are rewritten in place (same file, same size): what was read is
+    no longer what the name holds. Refused (exit 2). The check compared the inode alone
+    before and after the read: exit 0, "(kept)", failed before."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    reading = fs.stall("read", path="p/clip.mov", offset=2 * 1024 * 1024, times=1)
+    stored = fs.backing / "p" / "clip.mov"
+
+    def rewrite_while_read() -> None:
+        fs.wait_stalled(reading, timeout_s=60.0)
+        with stored.open("r+b") as file:  # in place: the same inode
+            file.write(os.urandom(4096))
+        fs.release(reading)
+
+    loser, winner, target = _race(
+        fs,
+        source,
+        source,
+        loser_options=("-b", str(1024 * 1024)),  # a read of several chunks
+        released=rewrite_while_read,
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert stored.read_bytes() != source.read_bytes()
+    _no_partials(target.parent)
+
+
+def test_the_kept_file_is_given_the_source_date(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other copy published this very file with another date (its source had the same
+    bytes, dated otherwise): kept, and given this run's source's date, as a copy already
+    there is. Before, it kept the other's date (failed before)."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    os.utime(source, ns=(1_600_000_000_000_000_000,) * 2)
+    twin = tmp_path / "twin" / "clip.mov"
+    twin.parent.mkdir()
+    twin.write_bytes(source.read_bytes())
+    loser, winner, target = _race(faulty_fs(), source, twin)
+    assert (winner.returncode, loser.returncode) == (0, 0), loser.stderr
+    assert "already holds this file" in loser.stdout
+    assert target.stat().st_mtime_ns == source.stat().st_mtime_ns
+    _no_partials(target.parent)
+
+
+def test_a_name_spelled_otherwise_that_took_it_meanwhile_is_named(
+    tmp_path: Path, exfat_loop: Callable[..., ExfatLoop]
+) -> None:
+    """exFAT (names folded): another file published as ``CLIP.MOV`` while this copy wrote
+    ``clip.mov``: refused naming it (``as CLIP.MOV``), that file untouched, no partial left
+    (the words were tested only on ``spelled_otherwise`` itself)."""
+    folder = exfat_loop().path
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    other = tmp_path / "other.mov"
+    other.write_bytes(os.urandom(SIZE))
+    report = _copy_raced_at_start(source, folder / "clip.mov", other, folder / "CLIP.MOV")
+    result = report.files[0].destinations[0]
+    assert (report.exit_code, result.status) == (2, DestinationStatus.FAILED), result
+    assert f"clip.mov already exists on destination {folder} as CLIP.MOV;" in (
+        result.error or ""
+    ), result.error
+    assert [p.name for p in folder.iterdir()] == ["CLIP.MOV"]
+    assert (folder / "CLIP.MOV").read_bytes() == other.read_bytes()

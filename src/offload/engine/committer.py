@@ -34,6 +34,7 @@ from offload.errors import (
     DestinationFileError,
     OffloadError,
     VerificationError,
+    describe_os_error,
     destination_io_error,
     printable_name,
 )
@@ -515,8 +516,11 @@ class DestinationCommitter:
                 # Only this last step failed: the copy is written, durable and proven. Where
                 # another writer took the name meanwhile with this very file (the one-file
                 # copy: two pfndispatchcopy of one source at once), it is kept.
-                if state.keep_taken and self._keep_taken(pending, result, Path(target)):
-                    return False  # recorded here, kept (or its folder's fsync failed)
+                unread: str | None = ""
+                if state.keep_taken:
+                    unread = self._keep_taken(pending, result, Path(target))
+                    if unread is None:
+                        return False  # recorded here, kept (or its folder's fsync failed)
                 # Another spelling named only where the folder lists one (a case-sensitive
                 # filesystem never hears of case); an object store's key is its name.
                 other = (
@@ -525,10 +529,17 @@ class DestinationCommitter:
                     else spelled_otherwise(Path(target))
                 )
                 spelled = f" as {printable_name(other)}" if other is not None else ""
+                # A file there that cannot be read back: its error said, and no advice to
+                # overwrite a file on a drive that fails to read it.
+                remedy = (
+                    f"{unread}; not overwritten: check that drive; the same command run again "
+                    "reads the file there back and keeps it when it is this file"
+                    if unread
+                    else f"; not overwritten: {state.in_the_way(str(partial.final_path))}"
+                )
                 raise DestinationFileError(
                     f"{partial.final_path} already exists on destination {state.device}"
-                    f"{spelled}; not overwritten: "
-                    f"{state.in_the_way(str(partial.final_path))}",
+                    f"{spelled}{remedy}",
                     path=partial.final_path,
                 ) from exc
             except OSError as exc:
@@ -553,17 +564,24 @@ class DestinationCommitter:
                 result.final_path = chosen
         return True
 
-    def _keep_taken(self, pending: Pending, result: DestinationFileResult, target: Path) -> bool:
+    def _keep_taken(
+        self, pending: Pending, result: DestinationFileResult, target: Path
+    ) -> str | None:
         """The file another writer published at *target* while this copy was written, read
         back from the media and compared with the digests this run made of the source bytes
         it read (the ticket's: never a second read of the source). Equal: this run's
-        partial removed, the name made durable (``make_names_durable``: a folder fsync that
-        fails fails the file, as for a copy of this run's own), and the file recorded
-        kept, as a copy already there before the job (verified now, ``adopted``). True once
-        recorded; False (the partial removed) where it is not this file, cannot be read, or
-        was replaced while it was read: the refusal stands. Only called for the publish's
-        EEXIST, so every earlier failure (a write, a sync, a read-back) stays a failure."""
-        from offload.engine.taken import read_taken
+        partial removed, the file given the source's date where dates are kept
+        (``give_source_date``: one it cannot be given fails the file), the file and its
+        name made durable (``make_taken_durable``, ``make_names_durable``: an fsync that
+        fails fails the file, as for a copy of this run's own), and the file recorded kept,
+        as a copy already there before the job (verified now, ``adopted``). None once
+        recorded; else (the partial removed) the refusal stands, and this is what it adds
+        of the file there: `` and cannot be read back (<error>)`` where a look or a read
+        of it failed, else nothing (not this file, or changed while it was read).
+        CancelledError once the job is cancelled during the read. Only called for the
+        publish's EEXIST, so every earlier failure (a write, a sync, a read-back) stays a
+        failure."""
+        from offload.engine.taken import give_source_date, make_taken_durable, read_taken
 
         state = self.state
         ticket = pending.ticket
@@ -575,29 +593,41 @@ class DestinationCommitter:
                 ticket.task.source.size_bytes,
                 tuple(wanted),
                 chunk_size=state.options.chunk_size,
+                cancel=state.cancel,
             )
-        except OSError:
-            return False
+        except OSError as exc:
+            return f" and cannot be read back ({describe_os_error(exc)})"
         if read is None:
-            return False
+            return ""
         digests, bypass = read
         if any(
             comparable_digest(name, digests[name]) != comparable_digest(name, value)
             for name, value in wanted.items()
         ):
-            return False
+            return ""
+        if state.options.preserve_mtime:
+            # Given before the fsync below, which makes the date durable with the file.
+            undated = give_source_date(target, ticket.task.source.mtime_ns)
+            if undated is not None:
+                result.status = _FAILED
+                result.error = undated
+                state.record(ticket, result)
+                return None
         if state.flush:
+            # The file, then its name: as for a copy of this run's own.
+            step = "fsync"
             try:
+                make_taken_durable(target)
+                step = "fsync folder"
                 state.destination.make_names_durable([target])
             except OSError as exc:
-                error = destination_io_error(
-                    exc, "fsync folder", exc.filename or target.parent, state.device
-                )
+                where = target if step == "fsync" else exc.filename or target.parent
+                error = destination_io_error(exc, step, where, state.device)
                 state.declare_lost(error)
                 result.status = _FAILED
                 result.error = error.message
                 state.record(ticket, result)
-                return True
+                return None
         result.status = DestinationStatus.VERIFIED
         result.action = CopyAction.ADOPTED
         result.digests = digests
@@ -607,7 +637,7 @@ class DestinationCommitter:
         # copy found there before the job).
         result.verified_mode = state.options.verify.value if self._verifying else "destination"
         state.record(ticket, result)
-        return True
+        return None
 
     def _io_error(
         self, exc: OSError, operation: str, path: Path, card_path: str | None = None

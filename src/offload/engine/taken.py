@@ -13,17 +13,23 @@ are asked of that file here, both only at that step (rare: no cost to any other 
   (``pfndispatchcopy``, ``api``: a dispatcher may run two copies of one source into one
   folder at once, README). The committer compares it with the digests this run made of the
   source bytes it read (never a second read of the source): equal, it is the copy already
-  there that the same command run again would read back and keep.
+  there that the same command run again would read back and keep. Then, as such a copy,
+  ``give_source_date`` gives it the source's date and ``make_taken_durable`` fsyncs it
+  (the other writer need not have).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from offload.engine.cancel import CancelToken
 from offload.engine.verifier import MediaHasher
+from offload.errors import CancelledError, describe_os_error
+from offload.fs.ops import full_fsync
 from offload.results import CacheBypass
 
 
@@ -39,33 +45,83 @@ def spelled_otherwise(final: Path) -> str | None:
         return None
     if name in names:
         return None
-    key = _folded(name)
-    return next((other for other in names if _folded(other) == key), None)
+    # The one caseless rule the plan's listings match names by (``fs/listing``).
+    from offload.fs.listing import caseless  # here: asked only of a refusal, never at start
 
-
-def _folded(name: str) -> str:
-    import unicodedata  # here: asked only of a refusal, never at the command's start
-
-    return unicodedata.normalize("NFC", name).casefold()
+    key = caseless(name)
+    return next((other for other in names if caseless(other) == key), None)
 
 
 def read_taken(
-    final: Path, size: int, formats: Sequence[str], *, chunk_size: int
+    final: Path, size: int, formats: Sequence[str], *, chunk_size: int, cancel: CancelToken
 ) -> tuple[dict[str, str], CacheBypass] | None:
     """The digests (*formats*) of the regular file of *size* bytes at *final*, read back from
     the media, and how the read avoided the caches; None where no such file is there (a
-    folder, a symlink, another size) or it was replaced while it was read (another inode at
-    the name afterwards). Raises OSError from the look and the reads."""
+    folder, a symlink, another size) or it was replaced or changed while it was read
+    (``_unchanged``). Raises OSError from the look and the reads, CancelledError once
+    *cancel* is set (checked at each chunk: a 100 GB clip is not read to its end)."""
     before = os.lstat(final)
     if not stat.S_ISREG(before.st_mode) or before.st_size != size:
         return None
+
+    def stop_on_cancel(_nbytes: int) -> None:
+        if cancel.cancelled:
+            raise CancelledError("cancelled", path=final)
+
     hasher = MediaHasher(chunk_size=chunk_size)
     try:
-        digests = hasher(final, formats)
+        digests = hasher(final, formats, stop_on_cancel)
     finally:
         hasher.close()
-    after = os.lstat(final)
-    # The read followed the name: the same file before and after it, or no answer.
-    if not stat.S_ISREG(after.st_mode) or not os.path.samestat(before, after):
+    # The read followed the name: the same file, unchanged, before and after it, or no answer.
+    if not _unchanged(before, os.lstat(final)):
         return None
     return digests, hasher.last_bypass
+
+
+def give_source_date(final: Path, mtime_ns: int) -> str | None:
+    """Give the kept file at *final* the source's date (*mtime_ns*), as a copy already there
+    is given it (``existing``) and a copy of this run's own has it; the error's words, or
+    None. One that has the date already needs none (a read-only drive may hold it); on a
+    read-only drive (EROFS) one dated otherwise is not kept, the words saying what to do."""
+    try:
+        os.utime(final, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
+    except OSError as exc:
+        try:
+            if os.lstat(final).st_mtime_ns == mtime_ns:
+                return None
+        except OSError:
+            pass
+        if exc.errno == errno.EROFS:
+            return (
+                f"{final} already holds this file (read back: equal to the source), but its "
+                "date is not the source's and cannot be set: its drive is read-only (EROFS); "
+                "remount it read-write and run the same command again, or leave this "
+                "destination out"
+            )
+        return f"cannot record {final} as verified: {describe_os_error(exc)}"
+    return None
+
+
+def make_taken_durable(final: Path) -> None:
+    """Fsync the file at *final* (opened read-only, not followed): the other writer need
+    not have synced it (``-noflush_dest``, another tool): what was read back may not be
+    on the medium yet (a drive's cache, the file's size in the journal). Raises OSError."""
+    fd = os.open(final, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        full_fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unchanged(before: os.stat_result, after: os.stat_result) -> bool:
+    """The same regular file, not written to meanwhile: its identity, size and times. The
+    inode alone missed a file rewritten in place (its size kept), or renamed away and
+    back, while it was read: the hasher opens it by name."""
+    return stat.S_ISREG(after.st_mode) and (
+        before.st_dev,
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ctime_ns,
+    ) == (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns, after.st_ctime_ns)

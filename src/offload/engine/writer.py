@@ -109,7 +109,14 @@ class DestinationWriter:
         # Asked once, not a file: an enum member's look-up goes through ``EnumType``'s
         # Python ``__getattr__`` in Python 3.11 (docs/performance.md, "The committer:
         # fifteenth pass").
-        self._fail_on_existing = state.options.existing is ExistingFilePolicy.FAIL
+        # Not where a name taken meanwhile may be kept (``state.keep_taken``, the one-file
+        # copy): the caller looked at the name just before the job, and a copy another
+        # writer publishes after that look is found by the publish, which replaces nothing,
+        # and read back there (``DestinationCommitter._keep_taken``); refused here it would
+        # be refused unread, though it may be this very file.
+        self._fail_on_existing = (
+            state.options.existing is ExistingFilePolicy.FAIL and not state.keep_taken
+        )
         # Asked once, not a file (the writer thread paces a card of small files): where a
         # batch closes by its files, and whether the backend waits for a file's digests.
         self._batch_files = state.options.batch_files
