@@ -1678,34 +1678,16 @@ _NOT_THE_FILE_VERIFIED = {
 
 def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTask) -> str | None:
     """Give an adopted local copy the source's mtime (as a copy of ours has); returns an
-    error message, or None: one that has it already needs none (a read-only drive may hold
-    it); on a read-only drive (EROFS) one whose date differs fails, the message naming the
-    copy, the read-only drive and what to do. (An object keeps no mtime: its ledger entry
-    records it.)"""
+    error message, or None (``engine.taken.give_source_date``'s rule: one that has it
+    already needs none; on a read-only drive one whose date differs fails, the message
+    naming the copy, the read-only drive and what to do). (An object keeps no mtime: its
+    ledger entry records it.)"""
     if check.kind is not CheckKind.ADOPT or outcome.cache_bypass is CacheBypass.REMOTE:
         return None
-    mtime_ns = task.source.mtime_ns
-    try:
-        os.utime(check.final_path, ns=(mtime_ns, mtime_ns))
-    except OSError as exc:
-        # A read-only drive (EROFS; pfndispatchcopy reads back what it cannot write) holding
-        # a copy that has the source's mtime already (an earlier run's): nothing to give it.
-        try:
-            if os.stat(check.final_path).st_mtime_ns == mtime_ns:
-                return None
-        except OSError:
-            pass
-        if exc.errno == errno.EROFS:
-            # Its content matched; what cannot be done is giving it the source's date, and
-            # "cannot record" said neither that nor what to do.
-            return (
-                f"{check.final_path} already holds this file (read back: equal to the source), "
-                "but its date is not the source's and cannot be set: its drive is read-only "
-                "(EROFS); remount it read-write and run the same command again, or leave "
-                "this destination out"
-            )
-        return f"cannot record {check.final_path} as verified: {describe_os_error(exc)}"
-    return None
+    # Imported here: only an adoption needs it (the start-up path loads none of it).
+    from offload.engine.taken import give_source_date
+
+    return give_source_date(check.final_path, task.source.mtime_ns)
 
 
 def _proof(check: ExistingCopy, outcome: CheckOutcome, task: FileTask, mode: str) -> LedgerEntry:
