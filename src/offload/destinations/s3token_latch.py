@@ -66,7 +66,10 @@ class TokenLatch:
         from botocore.exceptions import ClientError
 
         error, status = answer
-        response: Any = {"Error": dict(error), "ResponseMetadata": {"HTTPStatusCode": status}}
+        # The metadata a real answer carries: botocore's own handlers (its region
+        # redirector) read ``HTTPHeaders`` of a refusal directly.
+        metadata = {"HTTPStatusCode": status, "HTTPHeaders": {}, "RequestId": ""}
+        response: Any = {"Error": dict(error), "ResponseMetadata": metadata}
         raise ClientError(response, str(getattr(model, "name", "") or "request"))
 
 
