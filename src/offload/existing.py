@@ -1455,27 +1455,53 @@ def _records_disagree(
     """Add to *card_unlike* (by task index, its words) each card file whose copies found
     wrong on two destinations come with ledger records of the card file that disagree on
     a digest both recorded (``ExistingCopy.card_recorded``; one destination offloaded it
-    before the card changed, another after): the card's bytes cannot read as both, so
-    none of its copies is written again, on any destination. Checked before anything is
-    written, whatever the order of the destinations (one record alone as the rewrite's
-    reference would pass or fail the card by which destination came first)."""
-    seen: dict[int, ExistingCopy] = {}
+    before the card changed, another after), or where the card file's read that matched
+    one record in that record's own formats (``CheckOutcome.card_as_recorded``: none of
+    them the run's) is unlike the other record in a format they share: the card's bytes
+    cannot read as both, so none of its copies is written again, on any destination.
+    Checked before anything is written, whatever the order of the destinations (one
+    record alone as the rewrite's reference would pass or fail the card, and word its
+    line, by which destination came first)."""
+    found: dict[int, list[CheckOutcome]] = {}
     for outcome in outcomes:
         check = outcome.check
-        index = check.task_index
-        if not check.card_recorded or index in card_unlike or not _found_wrong(check, outcome):
-            continue
-        first = seen.setdefault(index, check)
-        for name, then in first.card_recorded.items():
-            other = check.card_recorded.get(name)
-            if other is not None and other != then:
-                card_unlike[index] = (
-                    f"{tasks[index].source.path_text}: the destinations' records of it disagree "
-                    f"({name} {then} recorded with {first.final_path}, {other} with "
-                    f"{check.final_path}): the card changed between those offloads, or one "
-                    "read of it was wrong"
+        if check.card_recorded and _found_wrong(check, outcome):
+            found.setdefault(check.task_index, []).append(outcome)
+    for index, wrong in found.items():
+        if len(wrong) < 2 or index in card_unlike:
+            continue  # (the usual run: no copy found wrong, or one)
+        words = next(
+            (w for i, a in enumerate(wrong) for b in wrong[i + 1 :] if (w := _disagree(a, b))),
+            "",
+        )
+        if words:
+            card_unlike[index] = (
+                f"{tasks[index].source.path_text}: the destinations' records of it disagree "
+                f"({words}): the card changed between those offloads, or one read of it was "
+                "wrong"
+            )
+
+
+def _disagree(first: CheckOutcome, second: CheckOutcome) -> str:
+    """How the records of the card file of two copies found wrong disagree, in words; ""
+    where they do not: a digest both record, or the card file's read that matched one
+    record in its own formats against the other's in a format they share."""
+    one, two = first.check, second.check
+    for name, then in one.card_recorded.items():
+        other = two.card_recorded.get(name)
+        if other is not None and other != then:
+            return f"{name} {then} recorded with {one.final_path}, {other} with {two.final_path}"
+    for read, record in ((first, two), (second, one)):
+        as_recorded = read.card_as_recorded
+        for name, recorded in record.card_recorded.items():
+            now = as_recorded.get(name)
+            if now is not None and now != comparable_digest(name, recorded):
+                matched = ", ".join(read.check.card_recorded)
+                return (
+                    f"it reads now as the {matched} recorded with {read.check.final_path}, "
+                    f"{name} {now}; {recorded} recorded with {record.final_path}"
                 )
-                break
+    return ""
 
 
 def _write_nowhere(

@@ -584,14 +584,21 @@ def test_a_card_file_changed_after_the_check_that_matched_its_md5_record_is_not_
     assert not partials_under(root.parent)
 
 
-def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(tmp_path: Path) -> None:
-    """The card's file changed between two offloads (size, date and fingerprint kept): the
-    first drive's record is xxh64 of the old bytes, the second's md5 of the new (``-t md5``).
-    Both copies then wrong (the first grown, the second found wrong by ``offload verify``):
-    the card's file reads as the md5 record, not as the xxh64 one, so --reverify writes it
-    on neither drive. Failed before: the check's xxh64 read, bridging the md5 record, took
-    the place of the first drive's own xxh64 record in the rewrite's reference, and both
-    copies were written from bytes the first drive's record never saw (exit 0)."""
+@pytest.mark.parametrize("swapped", [False, True], ids=["xxh64-first", "md5-first"])
+def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(
+    tmp_path: Path, swapped: bool
+) -> None:
+    """The card's file changed between two offloads (size, date and fingerprint kept): one
+    drive's record is xxh64 of the old bytes, the other's md5 of the new (``-t md5``).
+    Both copies then wrong (the first drive's grown, the second's found wrong by ``offload
+    verify``): the card's file reads as the md5 record, not as the xxh64 one, so
+    --reverify writes it on neither drive, and every line says the records disagree,
+    naming the xxh64 record's copy. Failed before: the check's xxh64 read, bridging the
+    md5 record, took the place of the xxh64 record in the rewrite's reference, and both
+    copies were written from bytes that record never saw (exit 0); then (md5-first, the
+    review of fixrev61) the lines said the card no longer matched "the ledger's record of
+    it (its copy verified on <the md5 drive's date>...)", the xxh64 digest expected being
+    the other drive's record."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
     clip = card / "CLIPS" / "C001.MOV"
@@ -599,9 +606,10 @@ def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(tmp_pa
     first, second = tmp_path / "d1", tmp_path / "d2"
     for dest in (first, second):
         dest.mkdir()
-    assert run("copy", "--quiet", card, first)[0] == 0
+    old, new = (second, first) if swapped else (first, second)
+    assert run("copy", "--quiet", card, old)[0] == 0
     corrupt_keeping_size_and_mtime(clip, at=200_000)
-    assert run("copy", "--quiet", "-t", "md5", card, second)[0] == 0
+    assert run("copy", "--quiet", "-t", "md5", card, new)[0] == 0
     grown = made_wrong(first / "A001", WRONG_WAYS[1], tmp_path)
     found = made_wrong(second / "A001", WRONG_WAYS[0], tmp_path)
     before = grown.read_bytes(), found.read_bytes()
@@ -611,7 +619,11 @@ def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(tmp_pa
     )
     assert code == 2, out + err  # the card's file failed (ExitCode.FAILED)
     outcomes, _ = events_of(out)
-    assert [outcomes["CLIPS/C001.MOV", i]["event"] for i in (0, 1)] == ["file_failed"] * 2
+    for i in (0, 1):
+        failed = outcomes["CLIPS/C001.MOV", i]
+        assert failed["event"] == "file_failed", outcomes
+        assert "the destinations' records of it disagree" in failed["message"], failed
+        assert str(old / "A001" / "CLIPS" / "C001.MOV") in failed["message"], failed
     assert (grown.read_bytes(), found.read_bytes()) == before
 
 
