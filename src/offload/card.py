@@ -2531,7 +2531,7 @@ def _run_locked(
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
     slow = plan.options.cascade
-    if plan.checks_to_read:
+    if plan.checks_to_read or _card_reads_only(plan):
         sink.emit(_checking_event(plan, _offload_planned(plan, plan.tasks, slow)))
     checks = plan.checks
     if checks and plan.options.manifests.writes_ascmhl:
@@ -3728,6 +3728,22 @@ def _card_kept(plan: OffloadPlan, slow: frozenset[int]) -> bool:
     return bool(slow) and _cascade().kept_by_its_disk(plan, slow)
 
 
+def _card_reads_only(plan: OffloadPlan) -> dict[int, int]:
+    """By task index, the size of each card file the check reads for a copy it does not
+    read: a copy of ours found wrong by its size alone (``--reverify``), whose record of
+    the card file shares no format with the run's (``existing.record_formats``: a -t
+    change since): the card file is read in the record's formats, planned work of the
+    check (its progress event is sent for that read alone too: a one-file card)."""
+    if not plan.options.reverify:  # (a copy is found wrong by its size only there)
+        return {}
+    algorithms = plan.options.copy.algorithms
+    return {
+        check.task_index: plan.tasks[check.task_index].source.size_bytes
+        for check in plan.checks
+        if found_wrong_unread(check) and record_formats(check, algorithms)
+    }
+
+
 def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopiesChecking:
     """What the read-back of the copies already there will read (for the progress), and
     *copies*: the offload's work known before it (the copies missing), so the check does
@@ -3742,13 +3758,7 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
             sources[check.task_index] = size
         per_destination[check.destination_index] += size
         files.add(check.task_index)
-    if plan.options.reverify:  # (a copy is found wrong by its size only there)
-        algorithms = plan.options.copy.algorithms
-        for check in plan.checks:
-            if found_wrong_unread(check) and record_formats(check, algorithms):
-                # Its copy is not read; its card file is, in its record's formats
-                # (``existing.record_formats``: a -t change since it was recorded).
-                sources[check.task_index] = plan.tasks[check.task_index].source.size_bytes
+    sources.update(_card_reads_only(plan))
     return ExistingCopiesChecking(
         files=len(files),
         destinations=tuple(str(p.destination) for p in plan.plans),
