@@ -5,6 +5,7 @@ its size and modification time, what the ledger's quick check cannot see."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -398,7 +399,7 @@ def offloaded_then_reread_in_md5(tmp_path: Path, size: int) -> tuple[Path, list[
     (card / "CLIPS" / "C002.MOV").write_bytes(os.urandom(30_000))
     dests = [tmp_path / "d1", tmp_path / "d2"]
     for dest in dests:
-        dest.mkdir()
+        dest.mkdir(exist_ok=True)  # (d1 may be a mount made first: ``faulty_fs``)
     for options in ((), ("-t", "md5")):
         code, _, err = run("copy", "--quiet", *options, card, *dests)
         assert code == 0, err
@@ -657,3 +658,47 @@ def test_an_intact_copy_recorded_in_md5_only_is_never_other_content_to_overwrite
         assert "differs from what was verified" in checked["message"], checked
         assert f"{good} is kept as it is" in checked["message"], checked
         assert good.read_bytes() == kept
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("card_changed", [False, True], ids=["card-as-recorded", "card-changed"])
+def test_an_unreadable_copy_of_ours_after_a_change_of_hash_format(
+    tmp_path: Path, faulty_fs: Any, card_changed: bool
+) -> None:
+    """The copies read back with ``-t md5`` (their entries record md5 only), d1's copy found
+    wrong by ``offload verify``, then unreadable (EIO on every read of it: FaultyFS, no page
+    cache). --reverify (d1 alone: d2's intact copy, recorded in md5 too, would fail a
+    changed card by itself) writes a new copy in its place only from a card file read as
+    the md5 record: as it, replaced and verified, exit 0; changed since (size, date and
+    fingerprint kept), the card's failure in md5's words, the unreadable copy kept, nothing
+    written. The changed case failed before 860a2dce (the card was compared with the
+    record only once the copy was read): the engine's fail-closed line instead of the card
+    file's, and no test had caught it (review of fixrev61, LOW 4)."""
+    drive = faulty_fs(mountpoint=tmp_path / "d1", direct_io=True)
+    card, (root, other) = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    copy = made_wrong(root, WRONG_WAYS[0], tmp_path)
+    wrong = copy.read_bytes()
+    kept = (other / "CLIPS" / "C001.MOV").read_bytes()
+    if card_changed:
+        corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=200_000)
+    bad = drive.fail("read", errno.EIO, path="A001/CLIPS/C001.MOV")
+
+    code, out, err = run(
+        "copy", "--reverify", "--json", "--report-dir", tmp_path / "jobs", card, root.parent
+    )
+    assert drive.fired(bad) >= 1
+    drive.remove(bad)
+    outcomes, _ = events_of(out)
+    if not card_changed:
+        assert code == 0, out + err
+        assert outcomes["CLIPS/C001.MOV", 0]["event"] == "file_verified", outcomes
+        assert copy.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()
+        return
+    assert code != 0, out + err
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert "differs from what was verified" in failed["message"], failed
+    assert "md5" in failed["message"], failed
+    assert copy.read_bytes() == wrong
+    assert (other / "CLIPS" / "C001.MOV").read_bytes() == kept
+    assert not partials_under(root.parent) and not partials_under(other.parent)
