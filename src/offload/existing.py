@@ -63,8 +63,8 @@ from offload.errors import (
 )
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
-from offload.hashing.registry import comparable_digest
-from offload.ledger import Ledger, LedgerEntry, verified_entry
+from offload.hashing.registry import comparable_digest, fastest
+from offload.ledger import Ledger, LedgerEntry, computable_formats, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
 from offload.results import (
@@ -332,21 +332,22 @@ def found_wrong_unread(check: ExistingCopy) -> bool:
 
 
 def record_formats(check: ExistingCopy, formats: Sequence[str]) -> tuple[str, ...]:
-    """The formats of *check*'s ledger record of the card file (``card_recorded``) that the
+    """The format of *check*'s ledger record of the card file (``card_recorded``) that the
     card file is hashed in too, where that record shares none with the run's *formats* (a
-    run with ``-t`` since: ``ledger.ours_entry``): those this version computes; () where it
-    shares one, or records none. A copy of ours found wrong is written again only from a
-    card file read as that record (``rewrite_reference``): with no format shared, the run's
-    own reads could compare nothing with it."""
+    run with ``-t`` since: ``ledger.ours_entry``): the fastest this version computes (each
+    of the record's digests is of the same bytes: one compared proves the card as it);
+    () where it shares one, or records none this version computes. A copy of ours found
+    wrong is written again only from a card file read as that record
+    (``rewrite_reference``): with no format shared, the run's own reads could compare
+    nothing with it."""
     recorded = check.card_recorded
     if not recorded:
         return ()
     for name in formats:  # (a loop, no generator: once a check of a re-run's card)
         if name in recorded:
             return ()
-    from offload.hashing.registry import ALGORITHMS
-
-    return tuple(name for name in recorded if name in ALGORITHMS)
+    computable = computable_formats(recorded)
+    return (fastest(computable),) if computable else ()
 
 
 def never_written(check: ExistingCopy, policy: ExistingFilePolicy) -> bool:
@@ -768,22 +769,15 @@ def _as_its_record(
     in that record's own formats, none of them the run's (``record_formats``): as recorded,
     its digests in the run's formats are what the rewrite's read of it must match
     (``CheckOutcome.card_as_recorded``); unlike it, the card file's failure, nothing
-    written from it (``_card_changed``); nothing compared (no such digest computed): the
-    copy kept as it is, nothing written, the line saying to run in the record's format."""
+    written from it (``_card_changed``)."""
     compared = [name for name in check.card_recorded if name in read.in_record_formats]
+    # Never empty: the card file's read hashes every check's ``record_formats`` (an empty
+    # list would pass the card unchecked).
+    assert compared, (check.card_recorded, read.in_record_formats)
     for name in compared:
         now = read.in_record_formats[name]
         if now != comparable_digest(name, check.card_recorded[name]):
             return _card_changed(check, outcome, card_unlike_words(check, source_path, name, now))
-    if not compared:
-        outcome.mismatch = None
-        recorded = ", ".join(check.card_recorded)
-        outcome.source_error = (
-            f"{source_path} cannot be compared with the ledger's record of it ({recorded} "
-            f"only, none of which this run computed); {_copy_kept_words(check)}: run with "
-            f"--reverify -t {next(iter(check.card_recorded))}"
-        )
-        return outcome
     outcome.card_as_recorded = {
         name: read.digests[name] for name in formats if name in read.digests
     }
