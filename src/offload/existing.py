@@ -1492,8 +1492,9 @@ def _disagree(first: CheckOutcome, second: CheckOutcome) -> str:
             if now is not None and now != comparable_digest(name, recorded):
                 matched = ", ".join(read.check.card_recorded)
                 return (
-                    f"it reads now as the {matched} recorded with {read.check.final_path}, "
-                    f"{name} {now}; {recorded} recorded with {record.final_path}"
+                    f"it reads now as its record with {read.check.final_path} ({matched}), "
+                    f"as {name} {now}, not as the {name} {recorded} recorded with "
+                    f"{record.final_path}"
                 )
     return ""
 
