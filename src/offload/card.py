@@ -122,6 +122,7 @@ from offload.ledger import (
     LedgerEntries,
     LedgerEntry,
     final_path_of,
+    ours_entry,
     proof_satisfies,
     proven_when,
     recorded_entry,
@@ -1514,6 +1515,39 @@ def _plan(
                         )
                     )
                     continue
+                # A file no entry makes ours, where an entry of this very card file (its
+                # size, date and fingerprint) records none of the run's formats (a run with
+                # -t since): that record is the card file's, compared with it in its own
+                # formats before the file is adopted or refused (``existing.record_formats``):
+                # unlike it, the card's failure, never "other content" to overwrite.
+                of_card = named
+                if (
+                    named is None
+                    and foreign is None
+                    and not beside
+                    and kind is CheckKind.ADOPT
+                    and known
+                    and source_file.relative_path in known
+                ):
+                    of_card = ours_entry(
+                        known,
+                        source_file.relative_path,
+                        size_bytes=source_file.size_bytes,
+                        mtime_ns=source_file.mtime_ns,
+                        algorithms=algorithms,
+                    )
+                    if of_card is not None and (
+                        not of_card.fingerprint
+                        or any(name in of_card.digests for name in algorithms)
+                    ):
+                        of_card = None  # (one of the run's formats: the copy's own check)
+                    if of_card is not None:
+                        if sample is None:
+                            sample = samples.sample(
+                                index, source_file.path_text, source_file.size_bytes
+                            )
+                        if sample != of_card.fingerprint:
+                            of_card = None
                 # Recorded from another card, or of another file of this name, size and date:
                 # read back like any file no ledger vouches for, and its refusal says whose.
                 if foreign is not None and kind is CheckKind.ADOPT:
@@ -1533,7 +1567,7 @@ def _plan(
                         final_path=Path(final),
                         kind=kind,
                         recorded={} if recorded is None else dict(recorded.digests),
-                        recorded_mode="" if named is None else named.verify,
+                        recorded_mode="" if of_card is None else of_card.verify,
                         changed=""
                         if changed is None or not options.reverify
                         else _found_wrong_words(
@@ -1565,10 +1599,10 @@ def _plan(
                         beside_at_name=bool(beside) and at_name,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
-                        recorded_when="" if named is None else "".join(proven_when(named)),
+                        recorded_when="" if of_card is None else "".join(proven_when(of_card)),
                         # The entry's own mapping, not a copy: read only (``settle``
                         # merges into a new dict), and no bytes added to every check.
-                        card_recorded=NO_DIGESTS if named is None else named.digests,
+                        card_recorded=NO_DIGESTS if of_card is None else of_card.digests,
                     )
                 )
             tasks.append(
@@ -2500,7 +2534,7 @@ def _run_locked(
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
     slow = plan.options.cascade
-    if plan.checks_to_read:
+    if plan.checks_to_read or _card_reads_only(plan):
         sink.emit(_checking_event(plan, _offload_planned(plan, plan.tasks, slow)))
     checks = plan.checks
     if checks and plan.options.manifests.writes_ascmhl:
@@ -3698,6 +3732,22 @@ def _card_kept(plan: OffloadPlan, slow: frozenset[int]) -> bool:
     return bool(slow) and _cascade().kept_by_its_disk(plan, slow)
 
 
+def _card_reads_only(plan: OffloadPlan) -> dict[int, int]:
+    """By task index, the size of each card file the check reads for a copy it does not
+    read: a copy of ours found wrong by its size alone (``--reverify``), whose record of
+    the card file shares no format with the run's (``existing.record_formats``: a -t
+    change since): the card file is read in the record's formats, planned work of the
+    check (its progress event is sent for that read alone too: a one-file card)."""
+    if not plan.options.reverify:  # (a copy is found wrong by its size only there)
+        return {}
+    algorithms = plan.options.copy.algorithms
+    return {
+        check.task_index: plan.tasks[check.task_index].source.size_bytes
+        for check in plan.checks
+        if found_wrong_unread(check) and record_formats(check, algorithms)
+    }
+
+
 def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopiesChecking:
     """What the read-back of the copies already there will read (for the progress), and
     *copies*: the offload's work known before it (the copies missing), so the check does
@@ -3712,13 +3762,7 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
             sources[check.task_index] = size
         per_destination[check.destination_index] += size
         files.add(check.task_index)
-    if plan.options.reverify:  # (a copy is found wrong by its size only there)
-        algorithms = plan.options.copy.algorithms
-        for check in plan.checks:
-            if found_wrong_unread(check) and record_formats(check, algorithms):
-                # Its copy is not read; its card file is, in its record's formats
-                # (``existing.record_formats``: a -t change since it was recorded).
-                sources[check.task_index] = plan.tasks[check.task_index].source.size_bytes
+    sources.update(_card_reads_only(plan))
     return ExistingCopiesChecking(
         files=len(files),
         destinations=tuple(str(p.destination) for p in plan.plans),

@@ -63,8 +63,8 @@ from offload.errors import (
 )
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
-from offload.hashing.registry import comparable_digest
-from offload.ledger import Ledger, LedgerEntry, verified_entry
+from offload.hashing.registry import comparable_digest, fastest
+from offload.ledger import Ledger, LedgerEntry, computable_formats, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
 from offload.results import (
@@ -332,21 +332,22 @@ def found_wrong_unread(check: ExistingCopy) -> bool:
 
 
 def record_formats(check: ExistingCopy, formats: Sequence[str]) -> tuple[str, ...]:
-    """The formats of *check*'s ledger record of the card file (``card_recorded``) that the
+    """The format of *check*'s ledger record of the card file (``card_recorded``) that the
     card file is hashed in too, where that record shares none with the run's *formats* (a
-    run with ``-t`` since: ``ledger.ours_entry``): those this version computes; () where it
-    shares one, or records none. A copy of ours found wrong is written again only from a
-    card file read as that record (``rewrite_reference``): with no format shared, the run's
-    own reads could compare nothing with it."""
+    run with ``-t`` since: ``ledger.ours_entry``): the fastest this version computes (each
+    of the record's digests is of the same bytes: one compared proves the card as it);
+    () where it shares one, or records none this version computes. A copy of ours found
+    wrong is written again only from a card file read as that record
+    (``rewrite_reference``): with no format shared, the run's own reads could compare
+    nothing with it."""
     recorded = check.card_recorded
     if not recorded:
         return ()
     for name in formats:  # (a loop, no generator: once a check of a re-run's card)
         if name in recorded:
             return ()
-    from offload.hashing.registry import ALGORITHMS
-
-    return tuple(name for name in recorded if name in ALGORITHMS)
+    computable = computable_formats(recorded)
+    return (fastest(computable),) if computable else ()
 
 
 def never_written(check: ExistingCopy, policy: ExistingFilePolicy) -> bool:
@@ -769,22 +770,15 @@ def _as_its_record(
     in that record's own formats, none of them the run's (``record_formats``): as recorded,
     its digests in the run's formats are what the rewrite's read of it must match
     (``CheckOutcome.card_as_recorded``); unlike it, the card file's failure, nothing
-    written from it (``_card_changed``); nothing compared (no such digest computed): the
-    copy kept as it is, nothing written, the line saying to run in the record's format."""
+    written from it (``_card_changed``)."""
     compared = [name for name in check.card_recorded if name in read.in_record_formats]
+    # Never empty: the card file's read hashes every check's ``record_formats`` (an empty
+    # list would pass the card unchecked).
+    assert compared, (check.card_recorded, read.in_record_formats)
     for name in compared:
         now = read.in_record_formats[name]
         if now != comparable_digest(name, check.card_recorded[name]):
             return _card_changed(check, outcome, card_unlike_words(check, source_path, name, now))
-    if not compared:
-        outcome.mismatch = None
-        recorded = ", ".join(check.card_recorded)
-        outcome.source_error = (
-            f"{source_path} cannot be compared with the ledger's record of it ({recorded} "
-            f"only, none of which this run computed); {_copy_kept_words(check)}: run with "
-            f"--reverify -t {next(iter(check.card_recorded))}"
-        )
-        return outcome
     outcome.card_as_recorded = {
         name: read.digests[name] for name in formats if name in read.digests
     }
@@ -1456,27 +1450,54 @@ def _records_disagree(
     """Add to *card_unlike* (by task index, its words) each card file whose copies found
     wrong on two destinations come with ledger records of the card file that disagree on
     a digest both recorded (``ExistingCopy.card_recorded``; one destination offloaded it
-    before the card changed, another after): the card's bytes cannot read as both, so
-    none of its copies is written again, on any destination. Checked before anything is
-    written, whatever the order of the destinations (one record alone as the rewrite's
-    reference would pass or fail the card by which destination came first)."""
-    seen: dict[int, ExistingCopy] = {}
+    before the card changed, another after), or where the card file's read that matched
+    one record in that record's own formats (``CheckOutcome.card_as_recorded``: none of
+    them the run's) is unlike the other record in a format they share: the card's bytes
+    cannot read as both, so none of its copies is written again, on any destination.
+    Checked before anything is written, whatever the order of the destinations (one
+    record alone as the rewrite's reference would pass or fail the card, and word its
+    line, by which destination came first)."""
+    found: dict[int, list[CheckOutcome]] = {}
     for outcome in outcomes:
         check = outcome.check
-        index = check.task_index
-        if not check.card_recorded or index in card_unlike or not _found_wrong(check, outcome):
-            continue
-        first = seen.setdefault(index, check)
-        for name, then in first.card_recorded.items():
-            other = check.card_recorded.get(name)
-            if other is not None and other != then:
-                card_unlike[index] = (
-                    f"{tasks[index].source.path_text}: the destinations' records of it disagree "
-                    f"({name} {then} recorded with {first.final_path}, {other} with "
-                    f"{check.final_path}): the card changed between those offloads, or one "
-                    "read of it was wrong"
+        if check.card_recorded and _found_wrong(check, outcome):
+            found.setdefault(check.task_index, []).append(outcome)
+    for index, wrong in found.items():
+        if len(wrong) < 2 or index in card_unlike:
+            continue  # (the usual run: no copy found wrong, or one)
+        words = next(
+            (w for i, a in enumerate(wrong) for b in wrong[i + 1 :] if (w := _disagree(a, b))),
+            "",
+        )
+        if words:
+            card_unlike[index] = (
+                f"{tasks[index].source.path_text}: the destinations' records of it disagree "
+                f"({words}): the card changed between those offloads, or one read of it was "
+                "wrong"
+            )
+
+
+def _disagree(first: CheckOutcome, second: CheckOutcome) -> str:
+    """How the records of the card file of two copies found wrong disagree, in words; ""
+    where they do not: a digest both record, or the card file's read that matched one
+    record in its own formats against the other's in a format they share."""
+    one, two = first.check, second.check
+    for name, then in one.card_recorded.items():
+        other = two.card_recorded.get(name)
+        if other is not None and other != then:
+            return f"{name} {then} recorded with {one.final_path}, {other} with {two.final_path}"
+    for read, record in ((first, two), (second, one)):
+        as_recorded = read.card_as_recorded
+        for name, recorded in record.card_recorded.items():
+            now = as_recorded.get(name)
+            if now is not None and now != comparable_digest(name, recorded):
+                matched = ", ".join(read.check.card_recorded)
+                return (
+                    f"it reads now as its record with {read.check.final_path} ({matched}), "
+                    f"as {name} {now}, not as the {name} {recorded} recorded with "
+                    f"{record.final_path}"
                 )
-                break
+    return ""
 
 
 def _write_nowhere(

@@ -1224,9 +1224,16 @@ def ours_entry(
     )
     if entry is None or all(name in entry.digests for name in algorithms):
         return entry
+    return entry if computable_formats(entry.digests) else None
+
+
+def computable_formats(names: Iterable[str]) -> list[str]:
+    """The formats among *names* (a record's digests) this version computes: what a record
+    of a card file can be compared in (``ours_entry``, ``existing.record_formats``); a
+    ledger written by a later version may record others."""
     from offload.hashing.registry import ALGORITHMS  # (imported by then: the card's plan)
 
-    return entry if any(name in ALGORITHMS for name in entry.digests) else None
+    return [name for name in names if name in ALGORITHMS]
 
 
 def final_path_of(copy_root: Path, entry: LedgerEntry) -> Path:

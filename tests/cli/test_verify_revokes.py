@@ -5,6 +5,7 @@ its size and modification time, what the ledger's quick check cannot see."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -398,7 +399,7 @@ def offloaded_then_reread_in_md5(tmp_path: Path, size: int) -> tuple[Path, list[
     (card / "CLIPS" / "C002.MOV").write_bytes(os.urandom(30_000))
     dests = [tmp_path / "d1", tmp_path / "d2"]
     for dest in dests:
-        dest.mkdir()
+        dest.mkdir(exist_ok=True)  # (d1 may be a mount made first: ``faulty_fs``)
     for options in ((), ("-t", "md5")):
         code, _, err = run("copy", "--quiet", *options, card, *dests)
         assert code == 0, err
@@ -584,14 +585,21 @@ def test_a_card_file_changed_after_the_check_that_matched_its_md5_record_is_not_
     assert not partials_under(root.parent)
 
 
-def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(tmp_path: Path) -> None:
-    """The card's file changed between two offloads (size, date and fingerprint kept): the
-    first drive's record is xxh64 of the old bytes, the second's md5 of the new (``-t md5``).
-    Both copies then wrong (the first grown, the second found wrong by ``offload verify``):
-    the card's file reads as the md5 record, not as the xxh64 one, so --reverify writes it
-    on neither drive. Failed before: the check's xxh64 read, bridging the md5 record, took
-    the place of the first drive's own xxh64 record in the rewrite's reference, and both
-    copies were written from bytes the first drive's record never saw (exit 0)."""
+@pytest.mark.parametrize("swapped", [False, True], ids=["xxh64-first", "md5-first"])
+def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(
+    tmp_path: Path, swapped: bool
+) -> None:
+    """The card's file changed between two offloads (size, date and fingerprint kept): one
+    drive's record is xxh64 of the old bytes, the other's md5 of the new (``-t md5``).
+    Both copies then wrong (the first drive's grown, the second's found wrong by ``offload
+    verify``): the card's file reads as the md5 record, not as the xxh64 one, so
+    --reverify writes it on neither drive, and every line says the records disagree,
+    naming the xxh64 record's copy. Failed before: the check's xxh64 read, bridging the
+    md5 record, took the place of the xxh64 record in the rewrite's reference, and both
+    copies were written from bytes that record never saw (exit 0); then (md5-first, the
+    review of fixrev61) the lines said the card no longer matched "the ledger's record of
+    it (its copy verified on <the md5 drive's date>...)", the xxh64 digest expected being
+    the other drive's record."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
     clip = card / "CLIPS" / "C001.MOV"
@@ -599,9 +607,10 @@ def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(tmp_pa
     first, second = tmp_path / "d1", tmp_path / "d2"
     for dest in (first, second):
         dest.mkdir()
-    assert run("copy", "--quiet", card, first)[0] == 0
+    old, new = (second, first) if swapped else (first, second)
+    assert run("copy", "--quiet", card, old)[0] == 0
     corrupt_keeping_size_and_mtime(clip, at=200_000)
-    assert run("copy", "--quiet", "-t", "md5", card, second)[0] == 0
+    assert run("copy", "--quiet", "-t", "md5", card, new)[0] == 0
     grown = made_wrong(first / "A001", WRONG_WAYS[1], tmp_path)
     found = made_wrong(second / "A001", WRONG_WAYS[0], tmp_path)
     before = grown.read_bytes(), found.read_bytes()
@@ -611,5 +620,85 @@ def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(tmp_pa
     )
     assert code == 2, out + err  # the card's file failed (ExitCode.FAILED)
     outcomes, _ = events_of(out)
-    assert [outcomes["CLIPS/C001.MOV", i]["event"] for i in (0, 1)] == ["file_failed"] * 2
+    for i in (0, 1):
+        failed = outcomes["CLIPS/C001.MOV", i]
+        assert failed["event"] == "file_failed", outcomes
+        assert "the destinations' records of it disagree" in failed["message"], failed
+        assert str(old / "A001" / "CLIPS" / "C001.MOV") in failed["message"], failed
     assert (grown.read_bytes(), found.read_bytes()) == before
+
+
+def test_an_intact_copy_recorded_in_md5_only_is_never_other_content_to_overwrite(
+    tmp_path: Path,
+) -> None:
+    """The copies read back with ``-t md5`` (their entries record md5 only), the first then
+    found wrong, the card's file changed since (size, date and fingerprint kept): the
+    second drive's intact copy, its entry of this very card file in md5 only, is checked
+    against that record: the card's failure ("differs from what was verified"), the copy
+    kept, never "other content" whose refusal advises --overwrite; and a run with
+    --overwrite writes nothing over it. Failed before: the copy was not taken up as ours,
+    its check never had the record, the card was never compared with it: refused as "other
+    content" (--overwrite advised), and ``copy --overwrite`` then replaced the only good
+    copy with the card's changed bytes, exit 0, "verified"."""
+    card, (root, other) = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    made_wrong(root, WRONG_WAYS[0], tmp_path)
+    good = other / "CLIPS" / "C001.MOV"
+    kept = good.read_bytes()
+    corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=200_000)
+
+    for argv in (("--reverify", root.parent, other.parent), ("--overwrite", other.parent)):
+        code, out, err = run(
+            "copy", "--json", "--report-dir", tmp_path / "jobs", argv[0], card, *argv[1:]
+        )
+        assert code != 0, out + err
+        outcomes, _ = events_of(out)
+        checked = outcomes["CLIPS/C001.MOV", len(argv) - 2]
+        assert checked["event"] == "file_failed", outcomes
+        assert "other content" not in checked["message"], checked
+        assert "differs from what was verified" in checked["message"], checked
+        assert f"{good} is kept as it is" in checked["message"], checked
+        assert good.read_bytes() == kept
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("card_changed", [False, True], ids=["card-as-recorded", "card-changed"])
+def test_an_unreadable_copy_of_ours_after_a_change_of_hash_format(
+    tmp_path: Path, faulty_fs: Any, card_changed: bool
+) -> None:
+    """The copies read back with ``-t md5`` (their entries record md5 only), d1's copy found
+    wrong by ``offload verify``, then unreadable (EIO on every read of it: FaultyFS, no page
+    cache). --reverify (d1 alone: d2's intact copy, recorded in md5 too, would fail a
+    changed card by itself) writes a new copy in its place only from a card file read as
+    the md5 record: as it, replaced and verified, exit 0; changed since (size, date and
+    fingerprint kept), the card's failure in md5's words, the unreadable copy kept, nothing
+    written. The changed case failed before 860a2dce (the card was compared with the
+    record only once the copy was read): the engine's fail-closed line instead of the card
+    file's, and no test had caught it (review of fixrev61, LOW 4)."""
+    drive = faulty_fs(mountpoint=tmp_path / "d1", direct_io=True)
+    card, (root, other) = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    copy = made_wrong(root, WRONG_WAYS[0], tmp_path)
+    wrong = copy.read_bytes()
+    kept = (other / "CLIPS" / "C001.MOV").read_bytes()
+    if card_changed:
+        corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=200_000)
+    bad = drive.fail("read", errno.EIO, path="A001/CLIPS/C001.MOV")
+
+    code, out, err = run(
+        "copy", "--reverify", "--json", "--report-dir", tmp_path / "jobs", card, root.parent
+    )
+    assert drive.fired(bad) >= 1
+    drive.remove(bad)
+    outcomes, _ = events_of(out)
+    if not card_changed:
+        assert code == 0, out + err
+        assert outcomes["CLIPS/C001.MOV", 0]["event"] == "file_verified", outcomes
+        assert copy.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()
+        return
+    assert code != 0, out + err
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert "differs from what was verified" in failed["message"], failed
+    assert "md5" in failed["message"], failed
+    assert copy.read_bytes() == wrong
+    assert (other / "CLIPS" / "C001.MOV").read_bytes() == kept
+    assert not partials_under(root.parent) and not partials_under(other.parent)

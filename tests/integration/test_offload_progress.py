@@ -11,6 +11,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from offload.card import OffloadOptions, offload
@@ -496,13 +497,18 @@ def test_a_reverify_moves_the_bar_while_a_large_clip_is_read_back(tmp_path: Path
     assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions
 
 
-def test_a_card_file_read_in_its_records_format_is_counted_in_the_check(tmp_path: Path) -> None:
+@pytest.mark.parametrize("files", [2, 1])
+def test_a_card_file_read_in_its_records_format_is_counted_in_the_check(
+    tmp_path: Path, files: int
+) -> None:
     """A copy of ours grown since, its entry recording md5 only (read back with ``-t md5``):
     ``--reverify`` finds it wrong by its size (its copy not read) and reads its card file in
     md5 before writing it again (``existing.record_formats``): that read is planned work of
-    the check, counted in its total and as it is read. Failed before the plan counted it:
-    the check's bar went to 600,000 of 600,000 bytes, that read of 300,000 never seen."""
-    card = make_card(tmp_path / "cards", files=2)
+    the check, counted in its total and as it is read, on a one-file card too (no other
+    copy to read back). Failed before the plan counted it: the check's bar went to 600,000
+    of 600,000 bytes, that read of 300,000 never seen; and, for the one-file card, before
+    the review of fixrev61: no check event at all, the bar at 0 of 0 during that read."""
+    card = make_card(tmp_path / "cards", files=files)
     dest = tmp_path / "c1"
     dest.mkdir()
     assert offload(card, [dest]).exit_code == 0
@@ -514,7 +520,8 @@ def test_a_card_file_read_in_its_records_format_is_counted_in_the_check(tmp_path
     report = offload(card, [dest], options=OffloadOptions(reverify=True), sink=recorder)
     assert report.exit_code == 0
     checking = [snap for _event, snap in recorder.seen if snap.checking]
-    assert checking and all(s.work_done <= s.work_total for s in checking), checking[-1]
-    assert max(s.work_done for s in checking) == 3 * SIZE  # two card files, one copy
+    assert checking and all(s.work_done <= s.work_total for s in checking), checking
+    # Each other file's copy and card file, and the card file read in md5.
+    assert max(s.work_done for s in checking) == (2 * files - 1) * SIZE
     fractions = [snap.fraction for _event, snap in recorder.seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions
