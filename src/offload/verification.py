@@ -970,10 +970,10 @@ def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> s
     """What to do (``; ...``) about a history *exc* refused as a reference for *root*'s
     check, "" where its message says it already: a folder this user may not read (an
     OSError: its errno) is made readable; manifests without a chain file, one of them a
-    generation an offload recorded and was stopped before chaining
-    (``unchained_own.left_by_a_stopped_run``: a first offload killed), is settled by the
-    same offload copy again (never "restore it"); a damaged or forged ASC MHL history is
-    restored from another copy of the card, or the copy checked against its ledger
+    generation an offload recorded and was stopped before chaining and the only manifest
+    there (``unchained_own.left_by_a_stopped_run``, *alone*: a first offload killed), is
+    settled by the same offload copy again (never "restore it"); a damaged or forged ASC
+    MHL history is restored from another copy of the card, or the copy checked against its ledger
     meanwhile; a legacy MHL (*legacy_mhl*) that is not trusted is this copy's or not."""
     if exc.says_what_to_do:  # set where it was raised
         return ""
@@ -987,7 +987,9 @@ def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> s
     if (
         isinstance(exc, MissingChainError)
         and exc.settled is None  # else its settle's line says what it did and what to do
-        and (stopped := unchained_own.left_by_a_stopped_run(root))
+        # The recorded manifest the only one there: its removal leaves no history, the
+        # next offload's to write; with others, that offload is refused as this check is.
+        and (stopped := unchained_own.left_by_a_stopped_run(root, alone=True))
     ):
         # Our own run's state, which the same offload copy settles: never "restore it".
         return (

@@ -651,3 +651,27 @@ def test_a_total_stall_shows_no_rate_and_no_eta_counting_down_after_a_few_second
         now[0] += 0.1
         words = frame()
         assert "MB/s · ETA" in words and "--:--" not in words, words
+
+
+def test_a_slow_upload_landing_a_part_then_the_cards_read_keeps_its_rate_and_eta() -> None:
+    """Review: on S3 a part's bytes count once the part is sent and the freed buffer's card
+    read lands a poll or two later, so the work moves twice a cycle (0.2 s, then 7.8 s
+    apart): the median of those gaps was the short one, the stall threshold 3 s, and 1041
+    of 1800 polls of a steady 1 MB/s upload showed "ETA --:--". The two moves
+    of a cycle are one step now (``still_work.MERGE_S``). Failed before: "ETA --:--" 3 s
+    after a part landed."""
+    now = [0.0]
+    model = ProgressModel(clock=lambda: now[0])
+    model.emit(JobStarted(1, 1 << 30, ("s3://bucket/day1",), "full", ("xxh64",)))
+    model.emit(FileStarted("CLIPS/C001.mov", 1 << 30))
+    model.emit(SourceBytesRead(8 << 20))  # the first part's read
+    frame = _quiet_frames(model, now)
+    for poll in range(1, 1800):
+        now[0] = poll / 10
+        if poll % 80 == 0:
+            model.emit(DestinationBytesWritten(0, 8 << 20))  # a part sent
+        elif poll % 80 == 2:
+            model.emit(SourceBytesRead(8 << 20))  # the freed buffer's card read
+        words = frame()
+        if poll > 240:  # once a few steps set the pace
+            assert " · ETA " in words and "--:--" not in words, (now[0], words)

@@ -922,3 +922,77 @@ def test_a_report_temporary_that_cannot_be_asked_keeps_only_itself(
     assert said is not None and dead in said and bad not in said, said
     assert not (fs.backing / dead).exists()
     assert (fs.backing / bad).exists()
+
+
+def _recorded_by_a_dead_run(root: Path, manifest: str, **writer: object) -> None:
+    """*root*'s record names *manifest* (its true C4 ID) as a generation being committed by
+    a writer that is gone (a pid reaped; *writer* overrides, ``host`` say): the state a run
+    SIGKILLed before its chain entry leaves."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    from offload.lock import process_identity
+
+    body = {"manifest": manifest, "c4": c4_of_file(root / "ascmhl" / manifest)}
+    body |= {**process_identity(), "pid": gone.pid, **writer}
+    (root / ".offload" / "ascmhl-generation.json").write_text(json.dumps(body))
+
+
+def _two_generations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, unlist_second: bool
+) -> tuple[Path, Path]:
+    """A card offloaded twice (a clip added between): (card, copy root), 0001 and 0002 in
+    its history; *unlist_second*: the chain as the first offload wrote it (0002 unlisted)."""
+    card, dest, root = offloaded_once(tmp_path, monkeypatch)
+    chain = root / "ascmhl" / "ascmhl_chain.xml"
+    first_chain = chain.read_bytes()
+    (card / "CLIPS" / "C9.mov").write_bytes(os.urandom(50_000))
+    code, output = offload("copy", card, dest)
+    assert code == 0 and len(_manifests(root)) == 2, output
+    if unlist_second:
+        chain.write_bytes(first_chain)
+    return card, root
+
+
+def test_verify_of_a_chainless_history_with_more_than_the_stopped_runs_manifest_says_restore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: 0001 and 0002, the record naming 0002 (a later offload killed before its
+    chain entry), then the chain file deleted: the same offload copy again cannot mend it
+    (it removes 0002, then is refused: "BUT NO MANIFEST ... missing ASC MHL chain file"),
+    so verify says to restore ascmhl/. Failed before: "run the same offload copy again"."""
+    card, root = _two_generations(tmp_path, monkeypatch, unlist_second=False)
+    second = _manifests(root)[1]
+    _recorded_by_a_dead_run(root, second)
+    (root / "ascmhl" / "ascmhl_chain.xml").unlink()
+    code, output = offload("verify", root)
+    assert code == 32, output
+    (line,) = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    assert "restore" in line and "run the same offload copy again" not in line, line
+    assert (root / "ascmhl" / second).exists()  # touched nothing
+    code, output = offload("copy", card, root.parent)  # the rerun does not mend it
+    assert code != 0 and "missing ASC MHL chain file" in output, output
+
+
+@pytest.mark.parametrize("why", ["built on", "another host's"])
+def test_verify_names_the_rerun_only_for_a_manifest_the_rerun_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    """Review: the record names an unlisted 0002 that offload copy will not remove: a later
+    generation (0003) built on it, or its writer another host's (not proven over). Verify's
+    warning is the plain "not listed" one, not "the same offload copy again removes it"
+    (which ran, left 0002 and cleared the record). Failed before: the rerun named."""
+    card, root = _two_generations(tmp_path, monkeypatch, unlist_second=True)
+    second = _manifests(root)[1]
+    if why == "built on":
+        (card / "CLIPS" / "C10.mov").write_bytes(os.urandom(50_000))
+        code, output = offload("copy", card, root.parent)
+        assert code == 0 and len(_manifests(root)) == 3, output
+        _recorded_by_a_dead_run(root, second)
+    else:
+        _recorded_by_a_dead_run(root, second, host="another-dit-cart")
+    code, output = offload("verify", root)
+    assert code == 0, output
+    (said,) = [line for line in output.splitlines() if f"{second} is not listed in" in line]
+    assert "no C4 ID vouches for it" in said and "offload copy again" not in said, said
+    code, output = offload("copy", card, root.parent)
+    assert code == 0 and (root / "ascmhl" / second).exists(), output

@@ -147,9 +147,9 @@ class History:
         manifest the chain does not list (``unchained``), and the sequence numbers no
         manifest has (``missing_sequence_numbers``). The reference tool (1.2) uses such a
         history in silence; its records are used here too, and said. *stopped*: the name of
-        an unlisted manifest an offload recorded and was stopped before chaining
-        (``unchained_own.left_by_a_stopped_run``), said so, with the fix: the same offload
-        copy again."""
+        an unlisted manifest an offload recorded and was stopped before chaining, which the
+        next writer's settle removes (``unchained_own.left_by_a_stopped_run``), said so, with
+        the fix: the same offload copy again."""
         folder = self.root / ASCMHL_FOLDER
         notes = [
             f"ASC MHL manifest {folder / name} is not listed in {CHAIN_FILE_NAME}: an offload "

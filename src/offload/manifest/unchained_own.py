@@ -142,14 +142,17 @@ def _names_an_unlisted_manifest(record: Path) -> bool:
         return True  # cannot be told: kept
 
 
-def left_by_a_stopped_run(root: Path) -> str | None:
+def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
     """The name of the manifest in ``root/ascmhl`` that a writer recorded (its record,
-    :func:`record_for`) and that stands there unlisted by the chain (or with no chain),
-    its bytes' C4 ID the recorded one: what a run stopped between its manifest's rename and
-    its chain leaves, which the next ``offload copy`` (or ``verify --append``) settles. Read
-    only, for a check that changes nothing (``offload verify``) to name that fix; None
-    where there is no such record or it cannot be read. Whether its writer is over is not
-    asked (:func:`settle` asks before it removes anything). Never raises."""
+    :func:`record_for`) and that the next ``offload copy`` (or ``verify --append``) removes:
+    what :func:`settle` would judge a dead run's leftover (:func:`_removable`: it stands
+    there unlisted by the chain, or with no chain, its bytes' C4 ID the recorded one, no
+    manifest numbered after it, its writer proven over, the record's ``flock`` not asked);
+    *alone*: and no other ``.mhl`` stands there (a history without a chain file, which that
+    removal leaves empty, the next offload's to write; with others left, that run is
+    refused too: "restore", not "run it again"). Read only, for a check that changes
+    nothing (``offload verify``) to name that fix; None where there is no such record or it
+    cannot be read. Never raises."""
     record = record_for(root)
     if record is None:
         return None
@@ -157,17 +160,48 @@ def left_by_a_stopped_run(root: Path) -> str | None:
     try:
         data = json.loads(record.read_bytes())
         name, c4 = str(data["manifest"]), str(data["c4"])
-        if generation_number_of(name) is None or "/" in name:
+        if not _removable(folder, record, data, name, c4):
             return None
-        manifest = folder / name
-        if not stat.S_ISREG(os.stat(manifest).st_mode):
+        if alone and [n for n in os.listdir(folder) if n.endswith(".mhl")] != [name]:
             return None
-        chain = folder / CHAIN_FILE_NAME
-        if os.path.lexists(chain) and any(e.path == name for e in parse_chain(chain)):
-            return None
-        return name if c4_of_file(manifest) == c4 else None
+        return name
     except Exception:  # no record, unreadable, malformed: nothing of ours to name
         return None
+
+
+def _stands_unlisted(folder: Path, name: str) -> bool:
+    """Whether *name* is a generation's name whose regular file stands in *folder* and the
+    chain there (if any) does not list. Raises OSError (FileNotFoundError: gone)."""
+    if generation_number_of(name) is None or "/" in name:
+        return False
+    if not stat.S_ISREG(os.stat(folder / name).st_mode):
+        return False
+    chain = folder / CHAIN_FILE_NAME
+    return not (os.path.lexists(chain) and any(e.path == name for e in parse_chain(chain)))
+
+
+def _provably_ours(folder: Path, name: str, c4: str) -> bool:
+    """Whether the unlisted manifest *name* (:func:`_stands_unlisted`) is still the one its
+    record names: no manifest numbered after it (nothing built on it) and its bytes' C4 ID
+    the recorded *c4* (unchanged). Raises OSError."""
+    number = generation_number_of(name)
+    later = any(
+        (n := generation_number_of(other)) is not None and number is not None and n > number
+        for other in os.listdir(folder)
+    )
+    return not later and c4_of_file(folder / name) == c4
+
+
+def _removable(folder: Path, record: Path, data: Mapping[str, object], name: str, c4: str) -> bool:
+    """The one judgment of a record's manifest as a dead run's to remove, :func:`settle`'s
+    (its ``flock`` aside) and :func:`left_by_a_stopped_run`'s: it stands unlisted, its
+    writer is proven over (:func:`_writer_over`), and it is provably ours. Raises
+    OSError."""
+    return (
+        _stands_unlisted(folder, name)
+        and _writer_over(data, record)
+        and _provably_ours(folder, name, c4)
+    )
 
 
 def clear(record: Path, fd: int | None = None) -> None:
@@ -248,28 +282,18 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
     """:func:`settle`'s judgment of the record (*data*, naming *name* and *c4*), its lock
     held. Never raises."""
     folder = root / ASCMHL_FOLDER
-    number = generation_number_of(name)
     manifest = folder / name
     # Its writer may live on (another computer's, whose claim this one does not see on a
     # share), between its rename and its chain: nothing of its record is touched then.
     over = _writer_over(data, record)
     try:
-        if number is None or "/" in name or not stat.S_ISREG(os.stat(manifest).st_mode):
+        if not _stands_unlisted(folder, name):
             if over:
-                clear(record)  # names no manifest there (never committed, or removed since)
-            return None
-        chain = folder / CHAIN_FILE_NAME
-        if chain.exists() and any(entry.path == name for entry in parse_chain(chain)):
-            if over:
-                clear(record)  # chained: nothing of ours to undo
+                clear(record)  # names no manifest there (never committed, removed), or chained
             return None
         if not over:
             return not_over_words(manifest, record, data)
-        later = any(
-            (n := generation_number_of(other)) is not None and n > number
-            for other in os.listdir(folder)
-        )
-        if later or c4_of_file(manifest) != c4:
+        if not _provably_ours(folder, name, c4):
             clear(record)  # built on, or changed: no longer provably ours
             return None
         manifest.unlink()
