@@ -417,6 +417,37 @@ def test_the_kept_file_is_given_the_source_date(
     _no_partials(target.parent)
 
 
+def test_a_third_copy_keeping_the_file_does_not_refuse_one_reading_it_back(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Three copies of one source to one target: while the loser reads back the file the
+    winner published, a third copy finds that file there, reads it back and keeps it. Its
+    keeping gave the file the date it already had (a utime all the same: a new ctime), and
+    the loser, seeing the ctime change during its read, refused a file exactly the source
+    (exit 2, "already exists ...; not overwritten"). Now a file dated already is not
+    touched: both keep it (failed before)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    reading = fs.stall("read", path="p/clip.mov", times=1)
+    thirds: list[subprocess.CompletedProcess[str]] = []
+
+    def third_copy_while_read() -> None:
+        fs.wait_stalled(reading, timeout_s=60.0)
+        argv = [str(EXE), "-v", "-t", "xxh64be", str(source), str(fs.mountpoint / "p/clip.mov")]
+        try:
+            thirds.append(subprocess.run(argv, capture_output=True, text=True, timeout=120))
+        finally:
+            fs.release(reading)
+
+    loser, winner, target = _race(fs, source, source, released=third_copy_while_read)
+    assert (winner.returncode, thirds[0].returncode) == (0, 0), thirds[0].stderr
+    assert loser.returncode == 0, loser.stderr
+    assert "already holds this file" in loser.stdout, loser.stdout
+    assert target.read_bytes() == source.read_bytes()
+    _no_partials(target.parent)
+
+
 def test_a_name_spelled_otherwise_that_took_it_meanwhile_is_named(
     tmp_path: Path, exfat_loop: Callable[..., ExfatLoop]
 ) -> None:

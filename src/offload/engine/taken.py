@@ -83,7 +83,15 @@ def give_source_date(final: Path, mtime_ns: int) -> str | None:
     """Give the kept file at *final* the source's date (*mtime_ns*), as a copy already there
     is given it (``existing``) and a copy of this run's own has it; the error's words, or
     None. One that has the date already needs none (a read-only drive may hold it); on a
-    read-only drive (EROFS) one dated otherwise is not kept, the words saying what to do."""
+    read-only drive (EROFS) one dated otherwise is not kept, the words saying what to do.
+    One dated already is not touched at all: every utime changes the file's ctime, and
+    another copy racing to the same name reads this file back (``read_taken``) and refuses
+    it when its ctime changed during that read (``_unchanged``), a file exactly the source."""
+    try:
+        if os.lstat(final).st_mtime_ns == mtime_ns:
+            return None
+    except OSError:
+        pass  # the utime below says what is wrong
     try:
         os.utime(final, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
     except OSError as exc:
