@@ -331,6 +331,22 @@ def test_the_kept_file_is_fsynced_and_its_failure_fails_the_copy(
     _no_partials(target.parent)
 
 
+def test_the_kept_file_is_fsynced_before_it_is_read_back(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The file the other copy published is read back only once fsynced: read first (no
+    O_DIRECT on FUSE), it could come from the cache of a writer that never synced it. It
+    was fsynced after the read (failed before)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    loser, winner, _ = _race(fs, source, source, after_winner=lambda: fs.oplog(clear=True) and None)
+    assert (winner.returncode, loser.returncode) == (0, 0), loser.stderr
+    ops = [op.op for op in fs.oplog() if op.path.lstrip("/") == "p/clip.mov"]
+    assert "fsync" in ops and "read" in ops, ops
+    assert ops.index("fsync") < ops.index("read"), ops
+
+
 def test_a_cancel_while_the_file_at_the_name_is_read_back_stops_that_read(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
