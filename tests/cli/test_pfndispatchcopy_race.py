@@ -307,6 +307,39 @@ def test_an_io_error_reading_the_file_at_the_name_is_said_not_hidden(
     _no_partials(target.parent)
 
 
+def test_a_file_gone_since_the_publish_found_it_is_not_said_to_exist(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The name taken at the publish, but the look at the file there finds it gone (ENOENT):
+    the refusal said it "already exists ... and cannot be read back (ENOENT); not
+    overwritten: check that drive", false of a free name. Now it says the file is gone since
+    and that the same command run again copies it (failed before)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    rules: list[str] = []
+    loser, winner, target = _race(
+        fs,
+        source,
+        source,
+        after_winner=lambda: rules.append(fs.fail("getattr", errno.ENOENT, path="p/clip.mov")),
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert fs.fired(rules[0]) >= 1
+    fs.remove(rules[0])
+    errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
+    assert any(
+        "was taken on destination" in line
+        and "and is gone since (No such file or directory (ENOENT))" in line
+        and "the same command run again copies it" in line
+        for line in errors
+    ), loser.stderr
+    assert "already exists" not in loser.stderr and "check that drive" not in loser.stderr
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_partials(target.parent)
+
+
 def test_the_kept_file_is_fsynced_and_its_failure_fails_the_copy(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

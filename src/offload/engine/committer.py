@@ -579,7 +579,9 @@ class DestinationCommitter:
         recorded; else (the partial removed) the refusal stands, and this is what it adds
         of the file there: `` and cannot be read back (<error>)`` where a look or a read
         of it failed, else nothing (not this file, or changed while it was read).
-        CancelledError once the job is cancelled during the read. Only called for the
+        DestinationFileError where the file is gone since the publish found it (ENOENT: its
+        own words, not the refusal's). CancelledError once the job is cancelled during the
+        read. Only called for the
         publish's EEXIST, so every earlier failure (a write, a sync, a read-back) stays a
         failure."""
         from offload.engine.taken import (
@@ -593,8 +595,21 @@ class DestinationCommitter:
         ticket = pending.ticket
         state.destination.remove_partial(pending.partial)
         wanted = ticket.inflight_digests
+
+        def gone(exc: FileNotFoundError) -> DestinationFileError:
+            # Removed since the publish found it: "already exists ... cannot be read back:
+            # check that drive" would be false of a name that is free now.
+            return DestinationFileError(
+                f"{pending.partial.final_path} was taken on destination {state.device} while "
+                f"this copy was written, and is gone since ({describe_os_error(exc)}): "
+                "nothing published there; the same command run again copies it",
+                path=pending.partial.final_path,
+            )
+
         try:
             before = look_at_taken(target, ticket.task.source.size_bytes)
+        except FileNotFoundError as exc:
+            raise gone(exc) from exc
         except OSError as exc:
             return f" and cannot be read back ({describe_os_error(exc)})"
         if before is None:
@@ -613,6 +628,8 @@ class DestinationCommitter:
             # would otherwise be of pages the other writer may never have put on the medium.
             try:
                 make_taken_durable(target)
+            except FileNotFoundError as exc:
+                raise gone(exc) from exc
             except OSError as exc:
                 failed(exc, "fsync")
                 return None
@@ -624,6 +641,8 @@ class DestinationCommitter:
                 chunk_size=state.options.chunk_size,
                 cancel=state.cancel,
             )
+        except FileNotFoundError as exc:
+            raise gone(exc) from exc
         except OSError as exc:
             return f" and cannot be read back ({describe_os_error(exc)})"
         if read is None:
