@@ -466,6 +466,41 @@ def test_the_kept_file_is_given_the_source_date(
     _no_partials(target.parent)
 
 
+def test_a_kept_file_whose_date_cannot_be_set_fails_the_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other copy published this very file with another date, and its date cannot be
+    set (EROFS): not kept, the copy failed (exit 2) with the words saying the drive is
+    read-only and what to do, no hash line (this branch had no test)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    os.utime(source, ns=(1_600_000_000_000_000_000,) * 2)
+    twin = tmp_path / "twin" / "clip.mov"
+    twin.parent.mkdir()
+    twin.write_bytes(source.read_bytes())
+    rules: list[str] = []
+    loser, winner, target = _race(
+        fs,
+        source,
+        twin,
+        after_winner=lambda: rules.append(fs.fail("utimens", errno.EROFS, path="p/clip.mov")),
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert fs.fired(rules[0]) >= 1
+    errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
+    assert any(
+        "already holds this file (read back: equal to the source), but its date is not the "
+        "source's and cannot be set: its drive is read-only (EROFS)" in line
+        for line in errors
+    ), loser.stderr
+    assert "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.stat().st_mtime_ns == twin.stat().st_mtime_ns
+    _no_partials(target.parent)
+
+
 def test_a_third_copy_keeping_the_file_does_not_refuse_one_reading_it_back(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
