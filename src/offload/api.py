@@ -352,8 +352,12 @@ def copy_with_multiple_destinations(
     while this call writes its copy (two copies of one source into one folder at once, a
     dispatcher's) is found at the publish, which replaces nothing, and read back: equal to
     this call's own digests of the source bytes it read, it is kept likewise (given the
-    source's date and synced: verified now, ``adopted``), else refused, nothing
-    overwritten (``engine/taken.py``). Raises UsageError for bad input (nothing written);
+    source's date where ``options.preserve_mtime``, synced unless the destination is in
+    ``options.noflush_destinations``: verified now, ``adopted``), else refused, nothing
+    overwritten (``engine/taken.py``; on a filesystem with neither an atomic no-replace
+    rename nor hard links, ``fs.ops``' fallback, two such publishes in one instant may
+    both find the name free, the second replacing the first's copy). Raises UsageError for
+    bad input (nothing written);
     everything that happens during the copy is in the returned report (``report.exit_code``),
     and so is a local destination that cannot be written (a read-only mount, no permission)
     or that cannot take the file (larger than its filesystem holds, FAT's 4 GiB - 1 byte;

@@ -307,6 +307,39 @@ def test_an_io_error_reading_the_file_at_the_name_is_said_not_hidden(
     _no_partials(target.parent)
 
 
+def test_a_file_gone_since_the_publish_found_it_is_not_said_to_exist(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The name taken at the publish, but the look at the file there finds it gone (ENOENT):
+    the refusal said it "already exists ... and cannot be read back (ENOENT); not
+    overwritten: check that drive", false of a free name. Now it says the file is gone since
+    and that the same command run again copies it (failed before)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    rules: list[str] = []
+    loser, winner, target = _race(
+        fs,
+        source,
+        source,
+        after_winner=lambda: rules.append(fs.fail("getattr", errno.ENOENT, path="p/clip.mov")),
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert fs.fired(rules[0]) >= 1
+    fs.remove(rules[0])
+    errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
+    assert any(
+        "was taken on destination" in line
+        and "and is gone since (No such file or directory (ENOENT))" in line
+        and "the same command run again copies it" in line
+        for line in errors
+    ), loser.stderr
+    assert "already exists" not in loser.stderr and "check that drive" not in loser.stderr
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_partials(target.parent)
+
+
 def test_the_kept_file_is_fsynced_and_its_failure_fails_the_copy(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
@@ -329,6 +362,22 @@ def test_the_kept_file_is_fsynced_and_its_failure_fails_the_copy(
     assert "fsync" in loser.stderr and "already holds" not in loser.stdout, loser.stderr
     assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
     _no_partials(target.parent)
+
+
+def test_the_kept_file_is_fsynced_before_it_is_read_back(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The file the other copy published is read back only once fsynced: read first (no
+    O_DIRECT on FUSE), it could come from the cache of a writer that never synced it. It
+    was fsynced after the read (failed before)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    loser, winner, _ = _race(fs, source, source, after_winner=lambda: fs.oplog(clear=True) and None)
+    assert (winner.returncode, loser.returncode) == (0, 0), loser.stderr
+    ops = [op.op for op in fs.oplog() if op.path.lstrip("/") == "p/clip.mov"]
+    assert "fsync" in ops and "read" in ops, ops
+    assert ops.index("fsync") < ops.index("read"), ops
 
 
 def test_a_cancel_while_the_file_at_the_name_is_read_back_stops_that_read(
@@ -414,6 +463,72 @@ def test_the_kept_file_is_given_the_source_date(
     assert (winner.returncode, loser.returncode) == (0, 0), loser.stderr
     assert "already holds this file" in loser.stdout
     assert target.stat().st_mtime_ns == source.stat().st_mtime_ns
+    _no_partials(target.parent)
+
+
+def test_a_kept_file_whose_date_cannot_be_set_fails_the_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other copy published this very file with another date, and its date cannot be
+    set (EROFS): not kept, the copy failed (exit 2) with the words saying the drive is
+    read-only and what to do, no hash line (this branch had no test)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    os.utime(source, ns=(1_600_000_000_000_000_000,) * 2)
+    twin = tmp_path / "twin" / "clip.mov"
+    twin.parent.mkdir()
+    twin.write_bytes(source.read_bytes())
+    rules: list[str] = []
+    loser, winner, target = _race(
+        fs,
+        source,
+        twin,
+        after_winner=lambda: rules.append(fs.fail("utimens", errno.EROFS, path="p/clip.mov")),
+    )
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert fs.fired(rules[0]) >= 1
+    errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
+    assert any(
+        "already holds this file (read back: equal to the source), but its date is not the "
+        "source's and cannot be set: its drive is read-only (EROFS)" in line
+        for line in errors
+    ), loser.stderr
+    assert "already holds" not in loser.stdout
+    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    assert target.stat().st_mtime_ns == twin.stat().st_mtime_ns
+    _no_partials(target.parent)
+
+
+def test_a_third_copy_keeping_the_file_does_not_refuse_one_reading_it_back(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Three copies of one source to one target: while the loser reads back the file the
+    winner published, a third copy finds that file there, reads it back and keeps it. Its
+    keeping gave the file the date it already had (a utime all the same: a new ctime), and
+    the loser, seeing the ctime change during its read, refused a file exactly the source
+    (exit 2, "already exists ...; not overwritten"). Now a file dated already is not
+    touched: both keep it (failed before)."""
+    fs = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    reading = fs.stall("read", path="p/clip.mov", times=1)
+    thirds: list[subprocess.CompletedProcess[str]] = []
+
+    def third_copy_while_read() -> None:
+        fs.wait_stalled(reading, timeout_s=60.0)
+        argv = [str(EXE), "-v", "-t", "xxh64be", str(source), str(fs.mountpoint / "p/clip.mov")]
+        try:
+            thirds.append(subprocess.run(argv, capture_output=True, text=True, timeout=120))
+        finally:
+            fs.release(reading)
+
+    loser, winner, target = _race(fs, source, source, released=third_copy_while_read)
+    assert (winner.returncode, thirds[0].returncode) == (0, 0), thirds[0].stderr
+    assert loser.returncode == 0, loser.stderr
+    assert "already holds this file" in loser.stdout, loser.stdout
+    assert target.read_bytes() == source.read_bytes()
     _no_partials(target.parent)
 
 

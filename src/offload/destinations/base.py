@@ -95,7 +95,7 @@ class Features:
     cache_eviction: bool = False
     # Publish without replacing in one atomic call (Linux renameat2 RENAME_NOREPLACE; macOS
     # renamex_np RENAME_EXCL). Off: link()+unlink() where ``hard_links``, else a check for the
-    # name then rename() (racy only against another program creating that name then).
+    # name then rename() (racy: another writer of that name then, another run too, is replaced).
     atomic_noreplace: bool = False
     # Hard links, for the publish fallback above (exFAT, FAT and some FUSE have none).
     hard_links: bool = False

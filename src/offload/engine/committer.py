@@ -568,7 +568,8 @@ class DestinationCommitter:
         self, pending: Pending, result: DestinationFileResult, target: Path
     ) -> str | None:
         """The file another writer published at *target* while this copy was written, read
-        back from the media and compared with the digests this run made of the source bytes
+        back from the media (fsynced first where the job flushes: the other writer need not
+        have synced it) and compared with the digests this run made of the source bytes
         it read (the ticket's: never a second read of the source). Equal: this run's
         partial removed, the file given the source's date where dates are kept
         (``give_source_date``: one it cannot be given fails the file), the file and its
@@ -578,23 +579,70 @@ class DestinationCommitter:
         recorded; else (the partial removed) the refusal stands, and this is what it adds
         of the file there: `` and cannot be read back (<error>)`` where a look or a read
         of it failed, else nothing (not this file, or changed while it was read).
-        CancelledError once the job is cancelled during the read. Only called for the
+        DestinationFileError where the file is gone since the publish found it (ENOENT: its
+        own words, not the refusal's). CancelledError once the job is cancelled during the
+        read. Only called for the
         publish's EEXIST, so every earlier failure (a write, a sync, a read-back) stays a
         failure."""
-        from offload.engine.taken import give_source_date, make_taken_durable, read_taken
+        from offload.engine.taken import (
+            give_source_date,
+            look_at_taken,
+            make_taken_durable,
+            read_taken,
+        )
 
         state = self.state
         ticket = pending.ticket
         state.destination.remove_partial(pending.partial)
         wanted = ticket.inflight_digests
+
+        def gone(exc: FileNotFoundError) -> DestinationFileError:
+            # Removed since the publish found it: "already exists ... cannot be read back:
+            # check that drive" would be false of a name that is free now.
+            return DestinationFileError(
+                f"{pending.partial.final_path} was taken on destination {state.device} while "
+                f"this copy was written, and is gone since ({describe_os_error(exc)}): "
+                "nothing published there; the same command run again copies it",
+                path=pending.partial.final_path,
+            )
+
+        try:
+            before = look_at_taken(target, ticket.task.source.size_bytes)
+        except FileNotFoundError as exc:
+            raise gone(exc) from exc
+        except OSError as exc:
+            return f" and cannot be read back ({describe_os_error(exc)})"
+        if before is None:
+            return ""
+
+        def failed(exc: OSError, step: str) -> None:
+            where = target if step == "fsync" else exc.filename or target.parent
+            error = destination_io_error(exc, step, where, state.device)
+            state.declare_lost(error)
+            result.status = _FAILED
+            result.error = error.message
+            state.record(ticket, result)
+
+        if state.flush:
+            # Synced before it is read back: a read through a cache (no O_DIRECT on FUSE)
+            # would otherwise be of pages the other writer may never have put on the medium.
+            try:
+                make_taken_durable(target)
+            except FileNotFoundError as exc:
+                raise gone(exc) from exc
+            except OSError as exc:
+                failed(exc, "fsync")
+                return None
         try:
             read = read_taken(
                 target,
-                ticket.task.source.size_bytes,
+                before,
                 tuple(wanted),
                 chunk_size=state.options.chunk_size,
                 cancel=state.cancel,
             )
+        except FileNotFoundError as exc:
+            raise gone(exc) from exc
         except OSError as exc:
             return f" and cannot be read back ({describe_os_error(exc)})"
         if read is None:
@@ -614,19 +662,14 @@ class DestinationCommitter:
                 state.record(ticket, result)
                 return None
         if state.flush:
-            # The file, then its name: as for a copy of this run's own.
+            # The file (its date), then its name: as for a copy of this run's own.
             step = "fsync"
             try:
                 make_taken_durable(target)
                 step = "fsync folder"
                 state.destination.make_names_durable([target])
             except OSError as exc:
-                where = target if step == "fsync" else exc.filename or target.parent
-                error = destination_io_error(exc, step, where, state.device)
-                state.declare_lost(error)
-                result.status = _FAILED
-                result.error = error.message
-                state.record(ticket, result)
+                failed(exc, step)
                 return None
         result.status = DestinationStatus.VERIFIED
         result.action = CopyAction.ADOPTED

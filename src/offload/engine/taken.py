@@ -13,9 +13,10 @@ are asked of that file here, both only at that step (rare: no cost to any other 
   (``pfndispatchcopy``, ``api``: a dispatcher may run two copies of one source into one
   folder at once, README). The committer compares it with the digests this run made of the
   source bytes it read (never a second read of the source): equal, it is the copy already
-  there that the same command run again would read back and keep. Then, as such a copy,
-  ``give_source_date`` gives it the source's date and ``make_taken_durable`` fsyncs it
-  (the other writer need not have).
+  there that the same command run again would read back and keep. Where the job flushes,
+  ``make_taken_durable`` fsyncs it before that read (the other writer need not have
+  synced it: read first, a read through a cache could come from pages not yet on the
+  medium), and again once ``give_source_date`` gave it the source's date, as such a copy.
 """
 
 from __future__ import annotations
@@ -52,17 +53,29 @@ def spelled_otherwise(final: Path) -> str | None:
     return next((other for other in names if caseless(other) == key), None)
 
 
-def read_taken(
-    final: Path, size: int, formats: Sequence[str], *, chunk_size: int, cancel: CancelToken
-) -> tuple[dict[str, str], CacheBypass] | None:
-    """The digests (*formats*) of the regular file of *size* bytes at *final*, read back from
-    the media, and how the read avoided the caches; None where no such file is there (a
-    folder, a symlink, another size) or it was replaced or changed while it was read
-    (``_unchanged``). Raises OSError from the look and the reads, CancelledError once
-    *cancel* is set (checked at each chunk: a 100 GB clip is not read to its end)."""
+def look_at_taken(final: Path, size: int) -> os.stat_result | None:
+    """The look at *final* before it is read back: its lstat where it is a regular file of
+    *size* bytes, else None (a folder, a symlink, a FIFO, another size: not this copy, and
+    nothing that is opened). Raises OSError."""
     before = os.lstat(final)
     if not stat.S_ISREG(before.st_mode) or before.st_size != size:
         return None
+    return before
+
+
+def read_taken(
+    final: Path,
+    before: os.stat_result,
+    formats: Sequence[str],
+    *,
+    chunk_size: int,
+    cancel: CancelToken,
+) -> tuple[dict[str, str], CacheBypass] | None:
+    """The digests (*formats*) of the regular file at *final*, as *before* showed it
+    (``look_at_taken``), read back from the media, and how the read avoided the caches;
+    None where it was replaced or changed since *before* (``_unchanged``). Raises OSError
+    from the reads and the look after them, CancelledError once *cancel* is set (checked
+    at each chunk: a 100 GB clip is not read to its end)."""
 
     def stop_on_cancel(_nbytes: int) -> None:
         if cancel.cancelled:
@@ -83,7 +96,15 @@ def give_source_date(final: Path, mtime_ns: int) -> str | None:
     """Give the kept file at *final* the source's date (*mtime_ns*), as a copy already there
     is given it (``existing``) and a copy of this run's own has it; the error's words, or
     None. One that has the date already needs none (a read-only drive may hold it); on a
-    read-only drive (EROFS) one dated otherwise is not kept, the words saying what to do."""
+    read-only drive (EROFS) one dated otherwise is not kept, the words saying what to do.
+    One dated already is not touched at all: every utime changes the file's ctime, and
+    another copy racing to the same name reads this file back (``read_taken``) and refuses
+    it when its ctime changed during that read (``_unchanged``), a file exactly the source."""
+    try:
+        if os.lstat(final).st_mtime_ns == mtime_ns:
+            return None
+    except OSError:
+        pass  # the utime below says what is wrong
     try:
         os.utime(final, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
     except OSError as exc:

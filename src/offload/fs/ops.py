@@ -51,9 +51,12 @@ def rename_noreplace(
     Tries ``renameat2(RENAME_NOREPLACE)`` (unless *renameat2* is False, or the C library has
     none: macOS's equivalent is ``renamex_np(RENAME_EXCL)``); where the filesystem refuses
     the flag, falls back to ``link()`` + ``unlink()`` (also atomic against an existing target;
-    unless *links* is False); where it has no hard links either (exFAT), to an existence
-    check followed by ``rename()``, which is racy only against another program creating the
-    same name in that instant. On a case-insensitive filesystem the existence check sees
+    unless *links* is False); where it has no hard links either (exfat-fuse, fusefat, some
+    other FUSE filesystems), to an existence check followed by ``rename()``: not atomic.
+    Another writer creating the same name in that instant, another program or another run
+    of offload-ai (two ``pfndispatchcopy`` to one target), may pass the check too, and the
+    second rename replaces the first's file (README: never two copies to one name at once
+    there). On a case-insensitive filesystem the existence check sees
     ``CLIP.MOV`` when asked for ``clip.mov``. Raises OSError for any other failure.
     """
     if renameat2 and _renameat2 is not None:
