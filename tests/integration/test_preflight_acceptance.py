@@ -292,6 +292,45 @@ def test_a_shuttle_drive_holding_a_finder_copy_of_a_card_at_its_root_takes_offlo
     assert f"destination {drive / 'day2' / 'B002'} looks like a camera card" in refused.stderr
 
 
+@pytest.mark.parametrize("fs", ["ext4", "tmpfs"])
+def test_a_shuttle_drive_holding_our_copy_of_a_card_at_its_root_takes_offloads(
+    tmp_path: Path, ext4_loop: Callable[..., Mount], tmpfs: Callable[[str, str], Path], fs: str
+) -> None:
+    """``offload copy --into FX6 DRIVE``, then ``offload copy CANON DRIVE``: a drive root is
+    accepted, as a Finder copy there is. Failed before (review): exit 64, "give the folder
+    that holds it (...)", a folder on another filesystem (/media/user, /Volumes)."""
+    fx6 = tmp_path / "cards" / "FX6"
+    write(fx6 / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", os.urandom(2000))
+    canon = tmp_path / "cards" / "CANON"
+    write(canon / "CONTENTS" / "CLIPS001" / "A001C001.CRM", os.urandom(1000))
+    drive = ext4_loop(path=tmp_path / "SHUTTLE").path if fs == "ext4" else tmpfs("SHUTTLE", "4m")
+    reports = tmp_path / "r"
+    assert run("copy", "--into", fx6, drive, "--report-dir", reports).returncode == 0
+    result = run("copy", canon, drive, "--report-dir", reports)
+    assert result.returncode == 0, result.stderr
+    assert (drive / "CANON" / "CONTENTS" / "CLIPS001" / "A001C001.CRM").is_file()
+
+
+def test_our_copy_of_a_card_at_an_exfat_volumes_root_is_refused_with_advice_on_that_drive(
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
+) -> None:
+    """On a volume a camera formats the root holding our copy of a card is still refused,
+    but the advice never names the folder that holds the volume (another filesystem).
+    Failed before: "give the folder that holds it (...)"."""
+    fx6 = tmp_path / "cards" / "FX6"
+    write(fx6 / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", os.urandom(2000))
+    canon = tmp_path / "cards" / "CANON"
+    write(canon / "CONTENTS" / "CLIPS001" / "A001C001.CRM", os.urandom(1000))
+    drive = exfat_loop(path=tmp_path / "SHUTTLE").path
+    reports = tmp_path / "r"
+    assert run("copy", "--into", fx6, drive, "--report-dir", reports).returncode == 0
+    refused = run("copy", canon, drive, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    words = " ".join(refused.stderr.split())
+    assert f"the copy would go inside it, at {drive / 'CANON'}; to re-run" in words, words
+    assert "the folder that holds it" not in words
+
+
 def test_a_folder_on_a_real_exfat_card_holding_dcim_is_refused(
     tmp_path: Path, exfat_loop: Callable[..., Mount]
 ) -> None:

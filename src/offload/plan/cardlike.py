@@ -101,10 +101,25 @@ def copy_root_card_sign(folder: Path) -> str | None:
     like no card). Such a folder is a destination only for that card, ``--into`` it; given
     as a destination that a copy goes inside (``offload copy CANON D1/FX6`` makes
     ``D1/FX6/CANON``) it is a mistyped destination, refused by the preflight as a card is.
-    Its ASC MHL history is ours: not a sign. Never raises."""
+    Its ASC MHL history is ours: not a sign. The root of a volume no camera formats
+    (``card_filesystem``) is that drive, not a mistyped destination, as for another tool's
+    copy there (``destination_card_sign``): a shuttle drive holding our copy of a card at its
+    root takes offloads into its root. Never raises."""
     if not _our_copy_root(folder):
         return None
-    return _layout_sign(folder, history=False)
+    sign = _layout_sign(folder, history=False)
+    if sign is not None and _drive_root(folder):
+        return None
+    return sign
+
+
+def _drive_root(folder: Path) -> bool:
+    """Whether *folder* is the root of a mounted volume no camera formats. Never raises."""
+    try:
+        real = os.path.realpath(folder)
+        return os.path.ismount(real) and not card_filesystem(Path(real))
+    except (OSError, ValueError):
+        return False
 
 
 def _layout_sign(folder: Path, *, history: bool) -> str | None:

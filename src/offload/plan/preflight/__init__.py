@@ -547,12 +547,18 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
     ours = copy_root_card_sign(destination) if plan.creates_root else None
     if ours is not None:
         # A copy root of ours is a destination for its own card, --into it (a re-run);
-        # a copy made inside it mixes another card into that card's copy and history.
+        # a copy made inside it mixes another card into that card's copy and history. The
+        # folder that holds a volume's root is another filesystem (/media/user, /Volumes):
+        # never named as the way through.
+        holder = (
+            ""
+            if _volume_root(destination)
+            else f"give the folder that holds it ({destination.parent}) as the destination, or, "
+        )
         return (
             f"destination {destination} is offload-ai's copy of a camera card ({ours}): "
-            f"the copy would go inside it, at {plan.root}; give the folder that holds it "
-            f"({destination.parent}) as the destination, or, to re-run that card's offload, "
-            f"--into {destination}; if it really is a destination, add "
+            f"the copy would go inside it, at {plan.root}; {holder}to re-run that card's "
+            f"offload, --into {destination}; if it really is a destination, add "
             "--allow-card-destination"
         )
     volume = camera_card_volume(destination)
@@ -563,6 +569,14 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
             f"({sign}): {advice}"
         )
     return None
+
+
+def _volume_root(folder: Path) -> bool:
+    """Whether *folder* is the root of a mounted volume. Never raises."""
+    try:
+        return os.path.ismount(os.path.realpath(folder))
+    except (OSError, ValueError):
+        return False
 
 
 __all__ = [
