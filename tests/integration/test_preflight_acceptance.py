@@ -171,6 +171,30 @@ def test_our_copy_of_a_card_given_as_a_destination_to_copy_inside_is_refused(
     assert beside.returncode == 0, beside.stderr
 
 
+def test_a_folder_inside_our_copy_of_a_card_is_refused_as_a_destination(tmp_path: Path) -> None:
+    """``offload copy FX6 D1``, then ``offload copy CANON D1/FX6/PRIVATE``: the Canon card
+    would go inside the FX6's copy. Failed before (review): exit 0, D1/FX6/PRIVATE/CANON
+    written (only the destination itself was looked at, not the folders above it)."""
+    fx6 = tmp_path / "cards" / "FX6"
+    write(fx6 / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", os.urandom(2000))
+    canon = tmp_path / "cards" / "CANON"
+    write(canon / "CONTENTS" / "CLIPS001" / "A001C001.CRM", os.urandom(1000))
+    d1, reports = tmp_path / "D1", tmp_path / "r"
+    d1.mkdir()
+    assert run("copy", fx6, d1, "--report-dir", reports).returncode == 0
+    inside = d1 / "FX6" / "PRIVATE"
+    (inside / "CANON").mkdir()
+    for args in ((canon, inside), ("--into", canon, inside / "CANON")):
+        refused = run("copy", *args, "--report-dir", reports)
+        assert refused.returncode == 64, refused.stderr
+        assert (
+            f"is inside {d1 / 'FX6'}, offload-ai's copy of a camera card (PRIVATE/M4ROOT/ "
+            "(Sony XAVC)): the copy would go into that card's copy"
+        ) in " ".join(refused.stderr.split()), refused.stderr
+    assert list((inside / "CANON").iterdir()) == []
+    assert run("copy", canon, d1, "--report-dir", reports).returncode == 0
+
+
 @pytest.mark.parametrize(
     "layout",
     ["DCIM/100GOPRO/GX010001.MP4", "XDROOT/Clip/C0001.MXF", "A001_0101AB.RDM/A.RDC/A.R3D"],

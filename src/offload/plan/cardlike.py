@@ -113,6 +113,26 @@ def copy_root_card_sign(folder: Path) -> str | None:
     return sign
 
 
+def enclosing_copy_root_card(folder: Path) -> tuple[Path, str] | None:
+    """The copy root of ours laid out like a card (``copy_root_card_sign``) that *folder* is
+    inside of, as (that copy root, its sign), or None: ``offload copy CANON D1/FX6/PRIVATE``
+    writes inside the FX6's copy as surely as ``D1/FX6`` would. Only the folders above
+    *folder* below its volume's root are looked at (a few ``isdir`` calls): a drive's root
+    holding our copy of a card is that drive, its folders ordinary destinations
+    (``camera_card_volume``). Never raises."""
+    try:
+        current = Path(os.path.realpath(folder)).parent
+        while current != current.parent and not os.path.ismount(current):
+            if _our_copy_root(current):
+                sign = _layout_sign(current, history=False)
+                if sign is not None:
+                    return current, sign
+            current = current.parent
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _drive_root(folder: Path) -> bool:
     """Whether *folder* is the root of a mounted volume no camera formats. Never raises."""
     try:

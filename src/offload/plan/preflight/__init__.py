@@ -27,6 +27,7 @@ from offload.plan.cardlike import (
     camera_card_volume,
     copy_root_card_sign,
     destination_card_sign,
+    enclosing_copy_root_card,
 )
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
@@ -533,7 +534,8 @@ def preflight(
 
 def _card_refusal(plan: DestinationPlan) -> str | None:
     """The line refusing *plan*'s destination as (or as inside) a camera card, or as our
-    copy of one that the copy would go inside (``copy_root_card_sign``), or None."""
+    copy of one that the copy would go inside (``copy_root_card_sign``) or go inside of
+    (``enclosing_copy_root_card``), or None."""
     destination = plan.destination
     # The way through for a false alarm, named: a FAT or exFAT shuttle drive holding another
     # tool's copy of a card at its root is judged as that card (cardlike.py).
@@ -559,6 +561,15 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
             f"destination {destination} is offload-ai's copy of a camera card ({ours}): "
             f"the copy would go inside it, at {plan.root}; {holder}to re-run that card's "
             f"offload, --into {destination}; if it really is a destination, add "
+            "--allow-card-destination"
+        )
+    enclosing = enclosing_copy_root_card(destination)
+    if enclosing is not None:
+        root, sign = enclosing
+        return (
+            f"destination {destination} is inside {root}, offload-ai's copy of a camera card "
+            f"({sign}): the copy would go into that card's copy, at {plan.root}; give a folder "
+            f"outside it as the destination; if it really is a destination, add "
             "--allow-card-destination"
         )
     volume = camera_card_volume(destination)
