@@ -73,7 +73,7 @@ from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
-from offload.plan.codes import PreflightCode
+from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
 from offload.report.cascade_words import NOT_FOUND_BAD
 from offload.results import (
     GOOD_STATUSES,
@@ -159,7 +159,7 @@ class FastCopy(NamedTuple):
     entries: dict[str, LedgerEntry]
     all_full: bool
     dates: dict[str, int]
-    left_out: tuple[tuple[str, int | None, str], ...] | None = None
+    left_out: LeftOut | None = None
 
 
 def fast_copy_source(
@@ -266,7 +266,7 @@ def _not_complete(
     return FastCopy(root, tree.file_count, card, entries, all_full, dates, _left_out(record))
 
 
-def _left_out(record: dict[str, object]) -> tuple[tuple[str, int | None, str], ...] | None:
+def _left_out(record: dict[str, object]) -> LeftOut | None:
     """The card's entries its run left out, as the record of its pass lists them
     (``_record_card_pass``); None for a record older than that list, or one unreadable."""
     entries = record.get("left_out")
@@ -278,7 +278,12 @@ def _left_out(record: dict[str, object]) -> tuple[tuple[str, int | None, str], .
             return None
         size = entry.get("size")
         found.append(
-            (entry["path"], size if isinstance(size, int) else None, str(entry.get("reason")))
+            LeftOutEntry(
+                entry["path"],
+                size if isinstance(size, int) else None,
+                str(entry.get("reason")),
+                entry.get("kind") == "folder",
+            )
         )
     return tuple(found)
 
@@ -452,7 +457,7 @@ def from_fast_copy(
     return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
 
 
-def _left_out_words(left_out: tuple[tuple[str, int | None, str], ...] | None) -> str:
+def _left_out_words(left_out: LeftOut | None) -> str:
     """The ``card-absent`` warning's words for the card's entries its run left out (the
     record's ``left_out``): named, as the card is kept for them."""
     if left_out is None:
@@ -464,7 +469,7 @@ def _left_out_words(left_out: tuple[tuple[str, int | None, str], ...] | None) ->
         return ""
     one = len(left_out) == 1
     return (
-        f"; the card's run left out {len(left_out)} of its entries ({left_out[0][0]}"
+        f"; the card's run left out {len(left_out)} of its entries ({left_out[0].shown}"
         f"{'' if one else ' first'}), never copied: keep the card for {'it' if one else 'them'}"
     )
 
@@ -1072,7 +1077,10 @@ def _release_left_out(report: OffloadReport) -> str:
 
     return left_out_words(
         {
-            "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
+            "ignored": [
+                {"path": path, "reason": reason, **_kind(path in report.ignored_folders)}
+                for path, reason in report.ignored
+            ],
             "warnings": [w.as_report_dict() for w in report.warnings],
         }
     )
@@ -1088,16 +1096,25 @@ def _card_left_out(plan: OffloadPlan) -> list[dict[str, object]]:
     from offload.report.release import keeps_card
 
     found: list[dict[str, object]] = []
+    folders = plan.tree.ignored_folders
     for path, reason in ignored_with_reasons(plan):
         if not keeps_card({"path": path, "reason": reason}):
             continue
+        folder = path in folders
         try:
             st = os.lstat(plan.source.joinpath(*path.split("/")))
-            size = None if stat.S_ISDIR(st.st_mode) else st.st_size
+            folder = folder or stat.S_ISDIR(st.st_mode)
+            size = None if folder else st.st_size
         except OSError:
             size = None
-        found.append({"path": path, "size": size, "reason": reason})
+        found.append({"path": path, "size": size, "reason": reason, **_kind(folder)})
     return found
+
+
+def _kind(folder: bool) -> dict[str, str]:
+    """An ignored entry's ``kind`` key, as the job report's ``ignored`` gives it: "folder"
+    for a folder (the release's words then say "folders ... (PROXY/ first)"), none else."""
+    return {"kind": "folder"} if folder else {}
 
 
 def _folder_times(plan: OffloadPlan) -> dict[Path, int]:

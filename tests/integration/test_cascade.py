@@ -173,6 +173,40 @@ def test_the_card_released_line_says_what_was_not_taken_from_the_card(
     ), line
 
 
+def test_a_folder_left_out_is_said_a_folder_live_and_without_the_card(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``--ignore PROXY`` on a cascade: the live ``CARD RELEASED`` line says the folder as
+    the release at the end does, and so does a re-run without the card (the record of the
+    card's pass keeps its kind). Failed before (review LOW): "1 of the card's entries ...
+    (PROXY first)" live and without the card, "folders ... (PROXY/ first)" at the end."""
+    card = make_card(cards, files=2)
+    (card / "PROXY").mkdir()
+    (card / "PROXY" / "A003C000.mov").write_bytes(b"proxy")
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--ignore", "PROXY", str(card), str(fast), "--cascade-to", str(slow))
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    folder = "1 of the card's folders was left out by an ignore pattern (PROXY/ first)"
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD RELEASED")]
+    assert folder in line, line
+    assert f"Do not format the card: {folder}" in " ".join(err.split()), err
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    data = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    assert "1 of the card's folders was left out" in data["card_release"]["text"], data
+    assert "(PROXY/ first)" in data["card_release"]["text"], data
+    (absent,) = [w for w in data["warnings"] if w["code"] == "card-absent"]
+    assert absent["card_left_out"] == [
+        {"path": "PROXY", "size": None, "reason": absent["card_left_out"][0]["reason"]}
+        | {"kind": "folder"}
+    ]
+    assert "left out 1 of its entries (PROXY/)" in absent["message"], absent
+
+
 def test_the_card_pass_line_says_the_history_is_among_the_entries_left_out(tmp_path: Path) -> None:
     """The card's ASC MHL history is left out of the scan and carried as manifests: the
     ``CARD ...`` line's count of the entries left out says so, as the summary's does.

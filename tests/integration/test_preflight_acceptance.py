@@ -171,6 +171,30 @@ def test_our_copy_of_a_card_given_as_a_destination_to_copy_inside_is_refused(
     assert beside.returncode == 0, beside.stderr
 
 
+def test_a_folder_inside_our_copy_of_a_card_is_refused_as_a_destination(tmp_path: Path) -> None:
+    """``offload copy FX6 D1``, then ``offload copy CANON D1/FX6/PRIVATE``: the Canon card
+    would go inside the FX6's copy. Failed before (review): exit 0, D1/FX6/PRIVATE/CANON
+    written (only the destination itself was looked at, not the folders above it)."""
+    fx6 = tmp_path / "cards" / "FX6"
+    write(fx6 / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", os.urandom(2000))
+    canon = tmp_path / "cards" / "CANON"
+    write(canon / "CONTENTS" / "CLIPS001" / "A001C001.CRM", os.urandom(1000))
+    d1, reports = tmp_path / "D1", tmp_path / "r"
+    d1.mkdir()
+    assert run("copy", fx6, d1, "--report-dir", reports).returncode == 0
+    inside = d1 / "FX6" / "PRIVATE"
+    (inside / "CANON").mkdir()
+    for args in ((canon, inside), ("--into", canon, inside / "CANON")):
+        refused = run("copy", *args, "--report-dir", reports)
+        assert refused.returncode == 64, refused.stderr
+        assert (
+            f"is inside {d1 / 'FX6'}, offload-ai's copy of a camera card (PRIVATE/M4ROOT/ "
+            "(Sony XAVC)): the copy would go into that card's copy"
+        ) in " ".join(refused.stderr.split()), refused.stderr
+    assert list((inside / "CANON").iterdir()) == []
+    assert run("copy", canon, d1, "--report-dir", reports).returncode == 0
+
+
 @pytest.mark.parametrize(
     "layout",
     ["DCIM/100GOPRO/GX010001.MP4", "XDROOT/Clip/C0001.MXF", "A001_0101AB.RDM/A.RDC/A.R3D"],
@@ -290,6 +314,45 @@ def test_a_shuttle_drive_holding_a_finder_copy_of_a_card_at_its_root_takes_offlo
     refused = run("copy", card, drive / "day2" / "B002", "--report-dir", tmp_path / "r")
     assert refused.returncode == 64, refused.stderr
     assert f"destination {drive / 'day2' / 'B002'} looks like a camera card" in refused.stderr
+
+
+@pytest.mark.parametrize("fs", ["ext4", "tmpfs"])
+def test_a_shuttle_drive_holding_our_copy_of_a_card_at_its_root_takes_offloads(
+    tmp_path: Path, ext4_loop: Callable[..., Mount], tmpfs: Callable[[str, str], Path], fs: str
+) -> None:
+    """``offload copy --into FX6 DRIVE``, then ``offload copy CANON DRIVE``: a drive root is
+    accepted, as a Finder copy there is. Failed before (review): exit 64, "give the folder
+    that holds it (...)", a folder on another filesystem (/media/user, /Volumes)."""
+    fx6 = tmp_path / "cards" / "FX6"
+    write(fx6 / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", os.urandom(2000))
+    canon = tmp_path / "cards" / "CANON"
+    write(canon / "CONTENTS" / "CLIPS001" / "A001C001.CRM", os.urandom(1000))
+    drive = ext4_loop(path=tmp_path / "SHUTTLE").path if fs == "ext4" else tmpfs("SHUTTLE", "4m")
+    reports = tmp_path / "r"
+    assert run("copy", "--into", fx6, drive, "--report-dir", reports).returncode == 0
+    result = run("copy", canon, drive, "--report-dir", reports)
+    assert result.returncode == 0, result.stderr
+    assert (drive / "CANON" / "CONTENTS" / "CLIPS001" / "A001C001.CRM").is_file()
+
+
+def test_our_copy_of_a_card_at_an_exfat_volumes_root_is_refused_with_advice_on_that_drive(
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
+) -> None:
+    """On a volume a camera formats the root holding our copy of a card is still refused,
+    but the advice never names the folder that holds the volume (another filesystem).
+    Failed before: "give the folder that holds it (...)"."""
+    fx6 = tmp_path / "cards" / "FX6"
+    write(fx6 / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", os.urandom(2000))
+    canon = tmp_path / "cards" / "CANON"
+    write(canon / "CONTENTS" / "CLIPS001" / "A001C001.CRM", os.urandom(1000))
+    drive = exfat_loop(path=tmp_path / "SHUTTLE").path
+    reports = tmp_path / "r"
+    assert run("copy", "--into", fx6, drive, "--report-dir", reports).returncode == 0
+    refused = run("copy", canon, drive, "--report-dir", reports)
+    assert refused.returncode == 64, refused.stderr
+    words = " ".join(refused.stderr.split())
+    assert f"the copy would go inside it, at {drive / 'CANON'}; to re-run" in words, words
+    assert "the folder that holds it" not in words
 
 
 def test_a_folder_on_a_real_exfat_card_holding_dcim_is_refused(

@@ -13,6 +13,10 @@ def files(*paths: str) -> list[dict[str, object]]:
     return [{"path": p, "size_bytes": 10} for p in paths]
 
 
+def sized(paths: dict[str, int]) -> list[dict[str, object]]:
+    return [{"path": p, "size_bytes": size} for p, size in paths.items()]
+
+
 def by_name(clips: list[Clip]) -> dict[str, list[str]]:
     return {c.name: sorted(str(e["path"]).rsplit("/", 1)[-1] for e in c.sidecars) for c in clips}
 
@@ -341,9 +345,8 @@ def test_files_named_by_a_letter_alone_are_takes_of_their_own() -> None:
             "T01_1.WAV",
             *(f"T01_{n}.WAV" for n in range(2, 10)),
             "T01_A.WAV",
-            "SCRATCH/CAM_A.WAV",
-            "SCRATCH/CAM_B.WAV",
         )
+        + sized({"SCRATCH/CAM_A.WAV": 4_800_000, "SCRATCH/CAM_B.WAV": 5_100_000})
     )
     assert [(c.name, len(c.files)) for c in clips] == [
         ("T01_1.WAV (+9 tracks)", 10),
@@ -358,7 +361,10 @@ def test_a_take_of_ten_tracks_or_more_and_its_mix_is_one_take() -> None:
     tracks)", then ``_10``, ``_11``, ``_12``, ``_X1``, ``_X2`` a take each. Files numbered
     from 10 with no track beside them (``INT_10``, ``INT_11``) stay recordings of their own."""
     tracks = [f"SD888_1206/S02T01_{k}.WAV" for k in (*range(12, 0, -1), "X2", "X1", "L")]
-    clips = group_clips(files(*tracks, "INT/INT_10.WAV", "INT/INT_11.WAV", "INT/INT_01.WAV"))
+    clips = group_clips(
+        files(*tracks, "INT/INT_01.WAV")
+        + sized({"INT/INT_10.WAV": 2_000_000, "INT/INT_11.WAV": 3_500_000})
+    )
     assert [(c.name, len(c.files)) for c in clips] == [
         ("INT_01.WAV", 1),
         ("INT_10.WAV", 1),
@@ -368,6 +374,36 @@ def test_a_take_of_ten_tracks_or_more_and_its_mix_is_one_take() -> None:
     assert [str(e["path"])[18:-4] for e in clips[3].files] == [
         *map(str, range(1, 13)), "L", "X1", "X2"
     ]  # fmt: skip
+
+
+def test_numbered_recordings_are_takes_of_their_own_and_a_takes_tracks_one_take() -> None:
+    """Tracks a take relies on a letter or a number from 10 for are one take only when they
+    are of one length, as a take's mono tracks are. Failed before: ``V/INT.WAV``,
+    ``INT_10``, ``INT_11`` one take "INT_10.WAV (+2 tracks)" (the file with no track part
+    taken for a recorder's track); an app's ``REC_1`` .. ``REC_12`` one 12-track take; an
+    888 take recording only tracks 10 to 12, or 10, 11 and its mix _L/_R, a take a file."""
+    mono = 48_000 * 3 * 60  # a minute of 24-bit 48 kHz mono
+    clips = group_clips(
+        sized({"V/INT.WAV": 9_000_000, "V/INT_10.WAV": 7_000_000, "V/INT_11.WAV": 11_000})
+        + sized({f"APP/REC_{n}.WAV": 1_000_000 + 250_000 * n for n in range(1, 13)})
+        + sized({f"SD/S03T02_{n}.WAV": mono + 4 * n for n in (10, 11, 12)})
+        + sized({f"SD/S03T03_{k}.WAV": mono for k in ("10", "11", "L", "R")})
+        + sized({f"SD/S03T04_{n}.WAV": mono for n in (*range(1, 13), "X1", "X2")})
+    )
+    rows = [(c.folder, c.name, len(c.files)) for c in clips]
+    assert [r for r in rows if r[0] == "V"] == [
+        ("V", "INT.WAV", 1),
+        ("V", "INT_10.WAV", 1),
+        ("V", "INT_11.WAV", 1),
+    ]
+    assert sorted((r[1], r[2]) for r in rows if r[0] == "APP") == sorted(
+        (f"REC_{n}.WAV", 1) for n in range(1, 13)
+    )
+    assert [r for r in rows if r[0] == "SD"] == [
+        ("SD", "S03T02_10.WAV (+2 tracks)", 3),
+        ("SD", "S03T03_10.WAV (+3 tracks)", 4),
+        ("SD", "S03T04_1.WAV (+13 tracks)", 14),
+    ]
 
 
 def test_nikon_n_raw_and_older_camera_files_are_clips() -> None:
@@ -596,10 +632,6 @@ def test_a_row_and_page_1_say_a_recording_lacks_a_span() -> None:
     )
     assert alarm in row.details
     assert f"Clip GX010005.MP4 (+1 span): {alarm[2:]}" in view.warnings
-
-
-def sized(paths: dict[str, int]) -> list[dict[str, object]]:
-    return [{"path": p, "size_bytes": size} for p, size in paths.items()]
 
 
 def test_an_empty_sound_file_is_an_empty_row_not_a_take_or_a_track() -> None:

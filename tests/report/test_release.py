@@ -875,6 +875,38 @@ def test_every_failed_copy_is_counted_and_every_index_file_named(
         assert "CLIPS/x.tmp" in release.text, release.text
 
 
+@pytest.mark.parametrize(
+    "table", ["NOTES/NOTES.csv", "DAY01/DAY01.CSV", "A001R1AB/A001R1AB.csv", "250101/250101.CSV"]
+)
+def test_a_csv_named_after_its_folder_is_a_sound_report_only_beside_a_recorders_takes(
+    table: str,
+) -> None:
+    """A user's table named after its folder, with no take beside it, that differs from
+    the one on a destination is a failed copy, said in a conflict's words. Failed before
+    (review): "a sound recorder rewrites it whenever it records more" and "run the same
+    offload again with --overwrite". Beside a recorder's takes it is a sound report, and the
+    advice has the one there checked first: two recorders' reports of a day share a name,
+    and --overwrite would replace the other recorder's."""
+    refused = {"status": "failed", "error": f"{table} already exists on destination /mnt/a"}
+    data = report(VERIFIED, VERIFIED)
+    data["files"].append({"path": table, "destinations": [{"index": 0, **refused}]})
+    release = card_release(data)
+    assert release.index_files == () and f"a copy failed: {table}" in release.text, release
+    assert "sound recorder" not in release.text and "--overwrite" not in release.text
+    folder = table.rpartition("/")[0]
+    data["files"].append({"path": f"{folder}/S01T01.WAV", "destinations": [
+        {"index": i, **VERIFIED} for i in (0, 1)]})  # fmt: skip
+    release = card_release(data)
+    assert release.index_files == (table,), release
+    said = " ".join(release.text.split())
+    assert "(a sound recorder rewrites it whenever it records more)" in said, said
+    assert (
+        "check that the one there is this card's older report; if it is, run the same "
+        "offload again with --overwrite"
+    ) in said, said
+    assert "To update the copies, run the same offload again" not in said, said
+
+
 def test_which_files_are_a_cameras_index_files() -> None:
     """By name (Canon, P2, Sony, XDCAM, Insta360), an AVCHD card's playlists by their
     folder, a Sound Devices sound report named after its folder, case-insensitively; not

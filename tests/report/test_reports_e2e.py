@@ -496,6 +496,11 @@ def test_an_ignored_folder_is_said_a_folder_not_an_entry(
     dest.mkdir()
     dry = run_offload("copy", "--dry-run", "--ignore", "/PROXY/", card, dest)
     assert "ignored: PROXY/\n" in dry.stderr, dry.stderr
+    # --json: a script tells the folder from a file (failed before: plain strings alone).
+    dry_json = json.loads(
+        run_offload("copy", "--dry-run", "--json", "--ignore", "/PROXY/", card, dest).stdout
+    )
+    assert (dry_json["ignored"], dry_json["ignored_folders"]) == (["PROXY"], ["PROXY"])
     done = run_offload("copy", "--ignore", "/PROXY/", card, dest, "--report-dir", reports)
     said = " ".join(done.stderr.split())
     assert "Ignored (not copied): 1 folder (PROXY/) (listed in the report)." in said, said

@@ -101,10 +101,45 @@ def copy_root_card_sign(folder: Path) -> str | None:
     like no card). Such a folder is a destination only for that card, ``--into`` it; given
     as a destination that a copy goes inside (``offload copy CANON D1/FX6`` makes
     ``D1/FX6/CANON``) it is a mistyped destination, refused by the preflight as a card is.
-    Its ASC MHL history is ours: not a sign. Never raises."""
+    Its ASC MHL history is ours: not a sign. The root of a volume no camera formats
+    (``card_filesystem``) is that drive, not a mistyped destination, as for another tool's
+    copy there (``destination_card_sign``): a shuttle drive holding our copy of a card at its
+    root takes offloads into its root. Never raises."""
     if not _our_copy_root(folder):
         return None
-    return _layout_sign(folder, history=False)
+    sign = _layout_sign(folder, history=False)
+    if sign is not None and _drive_root(folder):
+        return None
+    return sign
+
+
+def enclosing_copy_root_card(folder: Path) -> tuple[Path, str] | None:
+    """The copy root of ours laid out like a card (``copy_root_card_sign``) that *folder* is
+    inside of, as (that copy root, its sign), or None: ``offload copy CANON D1/FX6/PRIVATE``
+    writes inside the FX6's copy as surely as ``D1/FX6`` would. Only the folders above
+    *folder* below its volume's root are looked at (a few ``isdir`` calls): a drive's root
+    holding our copy of a card is that drive, its folders ordinary destinations
+    (``camera_card_volume``). Never raises."""
+    try:
+        current = Path(os.path.realpath(folder)).parent
+        while current != current.parent and not os.path.ismount(current):
+            if _our_copy_root(current):
+                sign = _layout_sign(current, history=False)
+                if sign is not None:
+                    return current, sign
+            current = current.parent
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _drive_root(folder: Path) -> bool:
+    """Whether *folder* is the root of a mounted volume no camera formats. Never raises."""
+    try:
+        real = os.path.realpath(folder)
+        return os.path.ismount(real) and not card_filesystem(Path(real))
+    except (OSError, ValueError):
+        return False
 
 
 def _layout_sign(folder: Path, *, history: bool) -> str | None:

@@ -183,6 +183,33 @@ class PreflightCode(StrEnum):
     EXISTING_KEPT_BESIDE = "existing-kept-beside"
 
 
+class LeftOutEntry(NamedTuple):
+    """One card entry a card's run left out that keeps the card, as the fast copy's record
+    of the card's pass lists it (``cascade.CARD_PASS_RECORD``): its path, size (None for a
+    folder, or an entry gone since), the ignore rules' reason, and whether it is a folder
+    (its record's ``kind`` "folder"; an older record says none)."""
+
+    path: str
+    size: int | None
+    reason: str
+    folder: bool = False
+
+    @property
+    def shown(self) -> str:
+        """The path as the reports name it: a folder's ending in "/"."""
+        return f"{self.path}/" if self.folder else self.path
+
+    def as_dict(self) -> dict[str, object]:
+        """The entry as a report's ``card_left_out`` gives it, ``kind`` "folder" for one."""
+        found: dict[str, object] = {"path": self.path, "size": self.size, "reason": self.reason}
+        if self.folder:
+            found["kind"] = "folder"
+        return found
+
+
+LeftOut = tuple[LeftOutEntry, ...]
+
+
 class PreflightItem(NamedTuple):
     """One finding: what is wrong, where, and what to do about it, in one line.
 
@@ -200,7 +227,7 @@ class PreflightItem(NamedTuple):
     write probe refused ``ENOSPC``: the drive is full, not read-only); in no report.
     ``card_left_out`` (``card-absent`` only): the card's entries its own run left out (path,
     size, or None for a folder, and the ignore rules' reason: a user's pattern, a name like
-    offload-ai's partial files), from the fast copy's record of the card's pass
+    offload-ai's partial files; ``LeftOutEntry``), from the fast copy's record of the card's pass
     (``cascade.CARD_PASS_RECORD``): never copied, each keeps the card; None where that
     record, written by an older offload-ai, does not list them.
     """
@@ -213,7 +240,7 @@ class PreflightItem(NamedTuple):
     indices: tuple[int, ...] = ()
     counted: int | None = None
     errno: int | None = None
-    card_left_out: tuple[tuple[str, int | None, str], ...] | None = None
+    card_left_out: LeftOut | None = None
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,
@@ -233,10 +260,7 @@ class PreflightItem(NamedTuple):
             found["card_left_out"] = (
                 None
                 if self.card_left_out is None
-                else [
-                    {"path": path, "size": size, "reason": reason}
-                    for path, size, reason in self.card_left_out
-                ]
+                else [entry.as_dict() for entry in self.card_left_out]
             )
         if self.counted is not None:
             found["count"] = self.counted

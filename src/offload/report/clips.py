@@ -119,8 +119,12 @@ _TRACK = re.compile(
 )
 # A track part that alone does not make files one take: a letter (``CAM_A``, ``CAM_B``: two
 # cameras' scratch) or a number of two digits or more (``INT_10``, ``INT_11``: a counter).
-# Beside a track a recorder surely wrote (``_1``..``_9``, ``_X1``, ``_Tr1``, ``_LR``) it is one.
+# Files a take relies on those for are one take only when their sizes agree (_SAME_LENGTH).
 _UNSURE_TRACK = re.compile(r"^.+_(?:[A-Z]|[1-9]\d+)$")
+# How far apart in size the mono tracks of one take may be: their sound is as long to the
+# sample, their headers differ by a few bytes (iXML names each track). Two recordings a user
+# or an app numbered (``REC_10``, ``REC_11``) are seconds apart, hundreds of KB at least.
+_SAME_LENGTH_BYTES = 16 * 1024
 
 
 @dataclass(slots=True)
@@ -1017,19 +1021,41 @@ def _recording_row(
 def _split_lettered(
     takes: dict[tuple[str, str], list[FileEntry]],
 ) -> Iterator[tuple[tuple[str, str], list[FileEntry]]]:
-    """*takes*, but a "take" whose files differ only by a letter or a number of two digits
-    or more (``CAM_A.WAV``, ``CAM_B.WAV``; ``INT_10.WAV``, ``INT_11.WAV``: recordings of
-    their own) is a take a file: those are tracks only beside a track a recorder surely
-    wrote (Sound Devices ``_1``.. ``_9`` then ``_10``, ``_11``, its mix ``_L``, ``_X1``)."""
+    """*takes*, each "take" kept whole if it is one (``_one_take``), else a take a file."""
     for (folder, take), members in takes.items():
-        numbered = len(members) == 1 or any(
-            not _UNSURE_TRACK.match(_split(str(e["path"]))[1]) for e in members
-        )
-        if numbered:
+        if _one_take(members, take):
             yield (folder, take), members
         else:
             for entry in members:
                 yield (folder, _split(str(entry["path"]))[1]), [entry]
+
+
+def _one_take(members: list[FileEntry], take: str) -> bool:
+    """Whether sound files grouped by name as take *take* are the tracks of one take.
+
+    A track a recorder surely writes (Sound Devices ``_1``..``_9``, its mix ``_X1``; Zoom
+    ``_Tr1``, ``_LR``) makes the files one take, unless one of them relies on a letter or a
+    number of two digits or more (``_A``, ``_L``, ``_10``): then all must be of one length
+    (``_SAME_LENGTH_BYTES``), as the mono tracks of a take are (an 888 take of 12 tracks and
+    its mix; one recording only tracks 10 to 12). Files numbered by a user or an app
+    (``REC_1`` .. ``REC_12``, ``INT_10``, ``INT_11``) or two cameras' scratch (``CAM_A``,
+    ``CAM_B``) differ in length: a take a file. A file with no track part (``INT.WAV``
+    beside ``INT_10.WAV``) is no sign of a recorder's tracks."""
+    if len(members) == 1:
+        return True
+    sure = unsure = False
+    for entry in members:
+        stem = _split(str(entry["path"]))[1]
+        if stem == take:
+            continue
+        if _UNSURE_TRACK.match(stem):
+            unsure = True
+        else:
+            sure = True
+    if not unsure:
+        return sure
+    sizes = [int(entry.get("size_bytes") or 0) for entry in members]
+    return max(sizes) - min(sizes) <= _SAME_LENGTH_BYTES
 
 
 def _one_file_row(entry: FileEntry, kind: str, folders: dict[str, str]) -> Clip:

@@ -514,6 +514,9 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
         "files": plan.tree.file_count,
         "bytes": plan.tree.total_bytes,
         "ignored": list(plan.tree.ignored),
+        # Those of them that are folders (their content not looked at), as the job report's
+        # ``kind`` "folder" tells them: a script tells PROXY the folder from a file so named.
+        "ignored_folders": [p for p in plan.tree.ignored if p in plan.tree.ignored_folders],
         # As the job report gives them (code, path, message): a script tells them by code.
         "warnings": [w.as_report_dict() for w in plan.preflight.warnings],
         # What the run's report would note of the copies trusted on their quick check alone.

@@ -63,7 +63,7 @@ that updates them (``--overwrite``).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from offload.destinations.s3url import display_path
@@ -112,6 +112,31 @@ def _sound_report(folder: str, name: str) -> bool:
     return ext == ".CSV" and bool(stem) and stem == posixpath.basename(folder)
 
 
+# What a sound recorder records beside its sound report: Broadcast WAV takes.
+_RECORDING_ENDINGS = (".WAV", ".BWF")
+
+
+def _recorder_folders(entries: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """The folders (upper case) of the job report's ``files`` *entries* holding a sound
+    recorder's take (a ``.WAV`` or ``.BWF``): where a ``<folder>/<folder>.CSV`` is a
+    recorder's sound report, not a user's table so named (``NOTES/NOTES.csv``,
+    ``A001R1AB/A001R1AB.csv``). Read only once such a CSV was refused (~1 µs a file)."""
+    found: set[str] = set()
+    for entry in entries:
+        upper = str(entry.get("path", "")).upper()
+        if upper.endswith(_RECORDING_ENDINGS):
+            found.add(upper.rpartition("/")[0])
+    return frozenset(found)
+
+
+def _sound_reports_only(path: str) -> bool:
+    """Whether *path*, an ``index_file``, is one only as a sound report (its folder's name
+    and ``.CSV``): the release then asks whether a recorder's takes are beside it."""
+    upper = path.upper()
+    folder, name = posixpath.split(upper)
+    return name not in INDEX_FILES and _sound_report(folder, name)
+
+
 def index_file(path: str) -> bool:
     """Whether *path* (``/``-separated, below the card) is a camera's or a sound recorder's
     index file: one it rewrites whenever it records more (``INDEX_FILES`` by name, an AVCHD
@@ -130,6 +155,17 @@ def index_file(path: str) -> bool:
     if _sound_report(folder, name):
         return True
     return (posixpath.basename(folder), posixpath.splitext(name)[1]) in _INDEX_FOLDER_FILES
+
+
+def _update_advice(device: str) -> str:
+    """The re-run that updates the index files a *device* (``_rewriter``) rewrote: plainly
+    for a camera's; for a sound report, once the one there is checked to be this card's."""
+    if device == "camera":
+        return "To update the copies, run the same offload again with --overwrite"
+    return (
+        f"{_SOUND_REPORT_CHECK[0].upper()}{_SOUND_REPORT_CHECK[1:]}; if it is, run the same "
+        "offload again with --overwrite to update the copies"
+    )
 
 
 def _rewriter(index_files: Sequence[str]) -> str:
@@ -276,10 +312,12 @@ class CardRelease(NamedTuple):
         }
 
 
-def _index_refusal(path: str, error: str | None) -> bool:
-    """A failed copy of a camera's index file refused because the destination holds
-    another one (the writer's and the committer's words: "... already exists ...")."""
-    return index_file(path) and "already exists" in (error or "")
+def _index_refusal(
+    path: str, error: str | None, is_index: Callable[[str], bool] = index_file
+) -> bool:
+    """A failed copy of a camera's index file (*is_index*) refused because the destination
+    holds another one (the writer's and the committer's words: "... already exists ...")."""
+    return "already exists" in (error or "") and is_index(path)
 
 
 def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str:
@@ -292,6 +330,8 @@ def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str
         f"--overwrite would replace {conflict} too, which is already there with other "
         "content: check it first"
         if conflict is not None
+        else f"{_SOUND_REPORT_CHECK}; if it is, run the same offload again with --overwrite"
+        if _rewriter(index_files) != "camera"
         else "run the same offload again with --overwrite to replace only the files that "
         "differ from the card, once the new copy is verified"
     )
@@ -302,6 +342,15 @@ def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str
         "it records more) "
         f"and {'was' if one else 'were'} not replaced ({advice})"
     )
+
+
+# A sound report's name is its folder's, a date (``250101/250101.CSV``): two recorders'
+# reports merged into one folder (``--into``) have one name, and nothing in the report says
+# whose the one there is (the run does not read it back, nor does its ledger say here).
+_SOUND_REPORT_CHECK = (
+    "a sound report is named after its folder, as another recorder's of the same day is: "
+    "check that the one there is this card's older report"
+)
 
 
 def _not_safe_words(
@@ -817,6 +866,19 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     # disks, and buckets.
     fewest_copies = fewest_disks = len(independent) + bool(stand_in)
     fewest_on_disks = fewest_buckets = len(independent) + bool(stand_in)
+    recorder_folders: frozenset[str] | None = None
+
+    def is_index(path: str) -> bool:
+        # A sound report only beside a recorder's takes (the folders read once, when asked).
+        nonlocal recorder_folders
+        if not index_file(path):
+            return False
+        if not _sound_reports_only(path):
+            return True
+        if recorder_folders is None:
+            recorder_folders = _recorder_folders(data.get("files") or ())
+        return path.upper().rpartition("/")[0] in recorder_folders
+
     for path, error, copies in facts_of(data.get("files") or ()) if files is None else files:
         count += 1
         if error and source_error is None:
@@ -845,7 +907,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                     disks.append(disk)
                     now = now or status == "verified" or index in reread
             elif status == "failed":
-                if _index_refusal(path, message):
+                if _index_refusal(path, message, is_index):
                     refused += 1
                 else:
                     failed += 1
@@ -878,7 +940,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             continue
         fewest_copies = fewest_disks = fewest_on_disks = fewest_buckets = 0
         not_safe_count += 1
-        if not index_file(path):
+        if not (index_file(path) and is_index(path)):  # the closure only for the few
             others_unsafe += 1
             if other_not_safe is None:
                 other_not_safe = path
@@ -1034,7 +1096,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             f"{', '.join(index_files)} {'differs' if one else 'differ'} from the "
             f"{'one' if one else 'ones'} already on a destination (a {device} rewrites "
             f"{'it' if one else 'them'} whenever it records more) and {'was' if one else 'were'} "
-            "not replaced. To update the copies, run the same offload again with --overwrite: "
+            f"not replaced. {_update_advice(device)}: "
             "it replaces only the files that differ from the card, once the new copy is "
             "verified (--keep-both would keep the old index under its name and the new one "
             f"beside it, which the {device} does not read)",

@@ -27,6 +27,7 @@ from offload.plan.cardlike import (
     camera_card_volume,
     copy_root_card_sign,
     destination_card_sign,
+    enclosing_copy_root_card,
 )
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
@@ -533,7 +534,8 @@ def preflight(
 
 def _card_refusal(plan: DestinationPlan) -> str | None:
     """The line refusing *plan*'s destination as (or as inside) a camera card, or as our
-    copy of one that the copy would go inside (``copy_root_card_sign``), or None."""
+    copy of one that the copy would go inside (``copy_root_card_sign``) or go inside of
+    (``enclosing_copy_root_card``), or None."""
     destination = plan.destination
     # The way through for a false alarm, named: a FAT or exFAT shuttle drive holding another
     # tool's copy of a card at its root is judged as that card (cardlike.py).
@@ -547,12 +549,27 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
     ours = copy_root_card_sign(destination) if plan.creates_root else None
     if ours is not None:
         # A copy root of ours is a destination for its own card, --into it (a re-run);
-        # a copy made inside it mixes another card into that card's copy and history.
+        # a copy made inside it mixes another card into that card's copy and history. The
+        # folder that holds a volume's root is another filesystem (/media/user, /Volumes):
+        # never named as the way through.
+        holder = (
+            ""
+            if _volume_root(destination)
+            else f"give the folder that holds it ({destination.parent}) as the destination, or, "
+        )
         return (
             f"destination {destination} is offload-ai's copy of a camera card ({ours}): "
-            f"the copy would go inside it, at {plan.root}; give the folder that holds it "
-            f"({destination.parent}) as the destination, or, to re-run that card's offload, "
-            f"--into {destination}; if it really is a destination, add "
+            f"the copy would go inside it, at {plan.root}; {holder}to re-run that card's "
+            f"offload, --into {destination}; if it really is a destination, add "
+            "--allow-card-destination"
+        )
+    enclosing = enclosing_copy_root_card(destination)
+    if enclosing is not None:
+        root, sign = enclosing
+        return (
+            f"destination {destination} is inside {root}, offload-ai's copy of a camera card "
+            f"({sign}): the copy would go into that card's copy, at {plan.root}; give a folder "
+            f"outside it as the destination; if it really is a destination, add "
             "--allow-card-destination"
         )
     volume = camera_card_volume(destination)
@@ -563,6 +580,14 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
             f"({sign}): {advice}"
         )
     return None
+
+
+def _volume_root(folder: Path) -> bool:
+    """Whether *folder* is the root of a mounted volume. Never raises."""
+    try:
+        return os.path.ismount(os.path.realpath(folder))
+    except (OSError, ValueError):
+        return False
 
 
 __all__ = [
