@@ -122,7 +122,6 @@ from offload.ledger import (
     LedgerEntries,
     LedgerEntry,
     final_path_of,
-    ours_entry,
     proof_satisfies,
     proven_when,
     recorded_entry,
@@ -1515,39 +1514,6 @@ def _plan(
                         )
                     )
                     continue
-                # A file no entry makes ours, where an entry of this very card file (its
-                # size, date and fingerprint) records none of the run's formats (a run with
-                # -t since): that record is the card file's, compared with it in its own
-                # formats before the file is adopted or refused (``existing.record_formats``):
-                # unlike it, the card's failure, never "other content" to overwrite.
-                of_card = named
-                if (
-                    named is None
-                    and foreign is None
-                    and not beside
-                    and kind is CheckKind.ADOPT
-                    and known
-                    and source_file.relative_path in known
-                ):
-                    of_card = ours_entry(
-                        known,
-                        source_file.relative_path,
-                        size_bytes=source_file.size_bytes,
-                        mtime_ns=source_file.mtime_ns,
-                        algorithms=algorithms,
-                    )
-                    if of_card is not None and (
-                        not of_card.fingerprint
-                        or any(name in of_card.digests for name in algorithms)
-                    ):
-                        of_card = None  # (one of the run's formats: the copy's own check)
-                    if of_card is not None:
-                        if sample is None:
-                            sample = samples.sample(
-                                index, source_file.path_text, source_file.size_bytes
-                            )
-                        if sample != of_card.fingerprint:
-                            of_card = None
                 # Recorded from another card, or of another file of this name, size and date:
                 # read back like any file no ledger vouches for, and its refusal says whose.
                 if foreign is not None and kind is CheckKind.ADOPT:
@@ -1567,7 +1533,7 @@ def _plan(
                         final_path=Path(final),
                         kind=kind,
                         recorded={} if recorded is None else dict(recorded.digests),
-                        recorded_mode="" if of_card is None else of_card.verify,
+                        recorded_mode="" if named is None else named.verify,
                         changed=""
                         if changed is None or not options.reverify
                         else _found_wrong_words(
@@ -1599,10 +1565,10 @@ def _plan(
                         beside_at_name=bool(beside) and at_name,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
-                        recorded_when="" if of_card is None else "".join(proven_when(of_card)),
+                        recorded_when="" if named is None else "".join(proven_when(named)),
                         # The entry's own mapping, not a copy: read only (``settle``
                         # merges into a new dict), and no bytes added to every check.
-                        card_recorded=NO_DIGESTS if of_card is None else of_card.digests,
+                        card_recorded=NO_DIGESTS if named is None else named.digests,
                     )
                 )
             tasks.append(

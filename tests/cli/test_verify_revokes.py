@@ -628,38 +628,6 @@ def test_records_of_two_formats_that_disagree_write_the_card_file_nowhere(
     assert (grown.read_bytes(), found.read_bytes()) == before
 
 
-def test_an_intact_copy_recorded_in_md5_only_is_never_other_content_to_overwrite(
-    tmp_path: Path,
-) -> None:
-    """The copies read back with ``-t md5`` (their entries record md5 only), the first then
-    found wrong, the card's file changed since (size, date and fingerprint kept): the
-    second drive's intact copy, its entry of this very card file in md5 only, is checked
-    against that record: the card's failure ("differs from what was verified"), the copy
-    kept, never "other content" whose refusal advises --overwrite; and a run with
-    --overwrite writes nothing over it. Failed before: the copy was not taken up as ours,
-    its check never had the record, the card was never compared with it: refused as "other
-    content" (--overwrite advised), and ``copy --overwrite`` then replaced the only good
-    copy with the card's changed bytes, exit 0, "verified"."""
-    card, (root, other) = offloaded_then_reread_in_md5(tmp_path, 300_000)
-    made_wrong(root, WRONG_WAYS[0], tmp_path)
-    good = other / "CLIPS" / "C001.MOV"
-    kept = good.read_bytes()
-    corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=200_000)
-
-    for argv in (("--reverify", root.parent, other.parent), ("--overwrite", other.parent)):
-        code, out, err = run(
-            "copy", "--json", "--report-dir", tmp_path / "jobs", argv[0], card, *argv[1:]
-        )
-        assert code != 0, out + err
-        outcomes, _ = events_of(out)
-        checked = outcomes["CLIPS/C001.MOV", len(argv) - 2]
-        assert checked["event"] == "file_failed", outcomes
-        assert "other content" not in checked["message"], checked
-        assert "differs from what was verified" in checked["message"], checked
-        assert f"{good} is kept as it is" in checked["message"], checked
-        assert good.read_bytes() == kept
-
-
 @pytest.mark.fault
 @pytest.mark.parametrize("card_changed", [False, True], ids=["card-as-recorded", "card-changed"])
 def test_an_unreadable_copy_of_ours_after_a_change_of_hash_format(
@@ -667,8 +635,7 @@ def test_an_unreadable_copy_of_ours_after_a_change_of_hash_format(
 ) -> None:
     """The copies read back with ``-t md5`` (their entries record md5 only), d1's copy found
     wrong by ``offload verify``, then unreadable (EIO on every read of it: FaultyFS, no page
-    cache). --reverify (d1 alone: d2's intact copy, recorded in md5 too, would fail a
-    changed card by itself) writes a new copy in its place only from a card file read as
+    cache). --reverify (of d1 alone) writes a new copy in its place only from a card file read as
     the md5 record: as it, replaced and verified, exit 0; changed since (size, date and
     fingerprint kept), the card's failure in md5's words, the unreadable copy kept, nothing
     written. The changed case failed before 860a2dce (the card was compared with the
