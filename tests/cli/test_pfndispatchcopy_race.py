@@ -86,6 +86,30 @@ def _no_partials(folder: Path) -> None:
     assert [p.name for p in folder.iterdir()] == ["clip.mov"]
 
 
+def _race_with_fault(
+    tmp_path: Path, fs: FaultyFS, op: str, error: int, winner_source: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], Path, str]:
+    """``_race`` of a fresh ``clip.mov`` (the winner copying *winner_source*, or the same
+    file), *op* on the file at the name failing with *error* from the moment the winner is
+    done; the two outcomes, the target and that rule's id."""
+    source = tmp_path / "clip.mov"
+    if not source.exists():
+        source.write_bytes(os.urandom(SIZE))
+    rules: list[str] = []
+    loser, winner, target = _race(
+        fs,
+        source,
+        winner_source or source,
+        after_winner=lambda: rules.append(fs.fail(op, error, path="p/clip.mov")),
+    )
+    return loser, winner, target, rules[0]
+
+
+def _no_hash_line(done: subprocess.CompletedProcess[str]) -> None:
+    """*done* printed no hash line: nothing it copied or kept was verified."""
+    assert not any(line.startswith("hash ") for line in done.stdout.splitlines()), done.stdout
+
+
 def test_two_copies_of_one_source_to_one_target_at_once_both_verify(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
@@ -129,7 +153,7 @@ def test_a_file_unlike_the_source_that_took_the_name_meanwhile_is_refused_untouc
     errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
     assert any("already exists" in line for line in errors), loser.stderr
     assert "differing only by case" not in loser.stderr, loser.stderr
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     assert target.read_bytes() == other.read_bytes()
     _no_partials(target.parent)
 
@@ -156,7 +180,7 @@ def test_a_source_changed_after_this_run_read_it_proves_nothing_of_the_file_ther
     assert winner.returncode == 0, winner.stderr
     assert loser.returncode == 2, loser.stderr
     assert "already exists" in loser.stderr and "already holds" not in loser.stdout
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     assert target.read_bytes() == now
     _no_partials(target.parent)
 
@@ -173,7 +197,7 @@ def test_a_failed_folder_fsync_after_the_race_fails_the_copy_never_verified(
     assert winner.returncode == 0, winner.stderr
     assert loser.returncode == 2, loser.stderr
     assert "fsync" in loser.stderr and "already holds" not in loser.stdout, loser.stderr
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     _no_partials(target.parent)
 
 
@@ -193,7 +217,7 @@ def test_a_failed_folder_fsync_with_its_own_copy_at_the_name_is_a_failure(
     )
     assert done.returncode == 2, done.stderr
     assert "fsync" in done.stderr and "already holds" not in done.stdout, done.stderr
-    assert not any(line.startswith("hash ") for line in done.stdout.splitlines())
+    _no_hash_line(done)
 
 
 def test_the_refusal_names_another_spelling_only_where_the_folder_lists_one(
@@ -277,7 +301,7 @@ def test_a_file_replaced_at_the_name_while_it_is_read_back_is_refused(
     assert winner.returncode == 0, winner.stderr
     assert loser.returncode == 2, loser.stderr
     assert "already exists" in loser.stderr and "already holds" not in loser.stdout
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     assert target.read_bytes() != source.read_bytes()
     _no_partials(target.parent)
 
@@ -303,7 +327,7 @@ def test_an_io_error_reading_the_file_at_the_name_is_said_not_hidden(
         for line in errors
     ), loser.stderr
     assert "--overwrite" not in loser.stderr and "already holds" not in loser.stdout
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     _no_partials(target.parent)
 
 
@@ -315,19 +339,11 @@ def test_a_file_gone_since_the_publish_found_it_is_not_said_to_exist(
     overwritten: check that drive", false of a free name. Now it says the file is gone since
     and that the same command run again copies it (failed before)."""
     fs = faulty_fs()
-    source = tmp_path / "clip.mov"
-    source.write_bytes(os.urandom(SIZE))
-    rules: list[str] = []
-    loser, winner, target = _race(
-        fs,
-        source,
-        source,
-        after_winner=lambda: rules.append(fs.fail("getattr", errno.ENOENT, path="p/clip.mov")),
-    )
+    loser, winner, target, rule = _race_with_fault(tmp_path, fs, "getattr", errno.ENOENT)
     assert winner.returncode == 0, winner.stderr
     assert loser.returncode == 2, loser.stderr
-    assert fs.fired(rules[0]) >= 1
-    fs.remove(rules[0])
+    assert fs.fired(rule) >= 1
+    fs.remove(rule)
     errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
     assert any(
         "was taken on destination" in line
@@ -336,7 +352,7 @@ def test_a_file_gone_since_the_publish_found_it_is_not_said_to_exist(
         for line in errors
     ), loser.stderr
     assert "already exists" not in loser.stderr and "check that drive" not in loser.stderr
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     _no_partials(target.parent)
 
 
@@ -347,20 +363,12 @@ def test_the_kept_file_is_fsynced_and_its_failure_fails_the_copy(
     the other writer need not have synced it, -noflush_dest or another tool): the copy
     fails, never verified. Before, only its folder was fsynced: exit 0, "(kept)"."""
     fs = faulty_fs()
-    source = tmp_path / "clip.mov"
-    source.write_bytes(os.urandom(SIZE))
-    rules: list[str] = []
-    loser, winner, target = _race(
-        fs,
-        source,
-        source,
-        after_winner=lambda: rules.append(fs.fail("fsync", errno.EIO, path="p/clip.mov")),
-    )
+    loser, winner, target, rule = _race_with_fault(tmp_path, fs, "fsync", errno.EIO)
     assert winner.returncode == 0, winner.stderr
     assert loser.returncode == 2, loser.stderr
-    assert fs.fired(rules[0]) == 1
+    assert fs.fired(rule) == 1
     assert "fsync" in loser.stderr and "already holds" not in loser.stdout, loser.stderr
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     _no_partials(target.parent)
 
 
@@ -409,7 +417,7 @@ def test_a_cancel_while_the_file_at_the_name_is_read_back_stops_that_read(
     assert winner.returncode == 0, winner.stderr
     assert loser.returncode == 130, loser.stderr
     assert "already holds" not in loser.stdout
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     assert target.read_bytes() == source.read_bytes()
 
 
@@ -442,7 +450,7 @@ def test_a_file_rewritten_in_place_while_it_is_read_back_is_refused(
     assert winner.returncode == 0, winner.stderr
     assert loser.returncode == 2, loser.stderr
     assert "already exists" in loser.stderr and "already holds" not in loser.stdout
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     assert stored.read_bytes() != source.read_bytes()
     _no_partials(target.parent)
 
@@ -479,16 +487,10 @@ def test_a_kept_file_whose_date_cannot_be_set_fails_the_copy(
     twin = tmp_path / "twin" / "clip.mov"
     twin.parent.mkdir()
     twin.write_bytes(source.read_bytes())
-    rules: list[str] = []
-    loser, winner, target = _race(
-        fs,
-        source,
-        twin,
-        after_winner=lambda: rules.append(fs.fail("utimens", errno.EROFS, path="p/clip.mov")),
-    )
+    loser, winner, target, rule = _race_with_fault(tmp_path, fs, "utimens", errno.EROFS, twin)
     assert winner.returncode == 0, winner.stderr
     assert loser.returncode == 2, loser.stderr
-    assert fs.fired(rules[0]) >= 1
+    assert fs.fired(rule) >= 1
     errors = [line for line in other_lines(loser.stderr) if line.startswith("ERROR: ")]
     assert any(
         "already holds this file (read back: equal to the source), but its date is not the "
@@ -496,7 +498,7 @@ def test_a_kept_file_whose_date_cannot_be_set_fails_the_copy(
         for line in errors
     ), loser.stderr
     assert "already holds" not in loser.stdout
-    assert not any(line.startswith("hash ") for line in loser.stdout.splitlines())
+    _no_hash_line(loser)
     assert target.stat().st_mtime_ns == twin.stat().st_mtime_ns
     _no_partials(target.parent)
 
