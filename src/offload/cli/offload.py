@@ -1215,6 +1215,9 @@ def documents_not_written(written: ReportsWritten | None) -> list[str]:
         for path in written.json_written
         if not (path.with_suffix(".html").exists() and path.with_suffix(".pdf").exists())
     ]
+    # The folders that refused their report, each by its error (the same command fails
+    # there again): no stop kept them from it.
+    lines.extend(written.json_refused.values())
     # The folders the stop left without any report (never "the JSON and CSV reports are
     # written" of a run whose other folders got none).
     left = written.folders_without_report()
