@@ -4,6 +4,7 @@ Real ``offload`` processes, real signals; the PDF read with pdftotext."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -242,3 +243,41 @@ def test_a_report_published_just_before_the_stop_is_restated_not_called_missing(
     assert saved.with_suffix(".csv").exists()
     assert json.loads(saved.read_text())["exit_code"] == 130
     assert "no report of this run" not in err, err
+
+
+@pytest.mark.fault
+def test_a_stopped_run_with_a_failed_copy_never_says_nothing_is_copied_again(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], poppler: dict[str, str]
+) -> None:
+    """Two destinations, C001's write on the second (FaultyFS) failing with EACCES; a real
+    SIGTERM while that destination's report is held: the terminal's and the documents'
+    "run the same command again to write them" never add "(nothing is copied again)": that
+    command copies C001 again. Failed before: both said it next to "1 failed"."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    fs.fail("write", errno.EACCES, path="*C001*")
+    held = fs.stall("create", path="*/.offload/reports/*")
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)]
+    done = signalled_at_stall(fs, held, [*argv, str(fs.mountpoint)], signal.SIGTERM, cwd=tmp_path)
+    assert done.returncode == 130, done.stderr
+    err = " ".join(done.stderr.split())
+    assert "run the same command again to write them" in err, err
+    assert "nothing is copied again" not in err, err
+    [saved] = (dest / "A001" / ".offload" / "reports").glob("*.json")
+    assert json.loads(saved.read_text())["totals"]["results"]["failed"] == 1
+    again = subprocess.run(
+        [OFFLOAD, "report", "--no-media", str(saved)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    for text in (
+        _html_text(saved.with_suffix(".html")),
+        pdf_words(poppler, saved.with_suffix(".pdf")),
+    ):
+        assert "run the same command again to write them" in text, text[:2000]
+        assert "nothing is copied again" not in text, text[:2000]

@@ -75,7 +75,7 @@ from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, 
 from offload.plan import IgnoreRules, human_bytes
 from offload.plan.codes import PreflightCode
 from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words, unread_words
-from offload.report.words import ignored_words, plural
+from offload.report.words import ignored_words, nothing_copied_again, plural
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:
@@ -1225,7 +1225,7 @@ def documents_not_written(written: ReportsWritten | None) -> list[str]:
         lines.append(
             f"no report of this run in {', '.join(left)}: the run was stopped before "
             f"{'it was' if len(left) == 1 else 'they were'} written there; run the same "
-            "command again to write them (nothing is copied again)"
+            f"command again to write them{nothing_copied_again(written.totals)}"
         )
     return lines
 

@@ -73,6 +73,7 @@ from offload.report.words import (
     failed_words,
     fast_copies_failed,
     ignored_count_words,
+    nothing_copied_again,
     plural,
     run_check,
     what_was_read,
@@ -1655,7 +1656,7 @@ def build_view(
         problems.append(
             "The offload was STOPPED (exit 130) while its reports were written: those not "
             "written before the stop are missing (the notes say what the stop left); run the "
-            "same command again to write them (nothing is copied again)."
+            f"same command again to write them{nothing_copied_again(data.get('totals'))}."
         )
     lost = any(d.get("lost") for d in destinations)
     # A lost destination's failures of the loss, by index: its LOST line then their lines,
