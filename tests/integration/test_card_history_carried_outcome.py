@@ -15,6 +15,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -29,6 +33,7 @@ pytestmark = pytest.mark.fault
 
 
 run = partial(run_offload, columns=400, timeout_s=120)
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
 
 
 @pytest.mark.parametrize(
@@ -126,3 +131,41 @@ def test_nothing_verified_takes_no_history_though_a_card_folder_is_named_like_ou
     [line] = [x for x in output.splitlines() if x.startswith("Ignored (not copied)")]
     assert f"carried into the ASC MHL history on {good} and continued there" in line, line
     assert f"not into {fs.mountpoint} (nothing of the card verified there)" in line, line
+
+
+def test_a_cancelled_run_says_it_was_cancelled_before_its_manifests(
+    tmp_path: Path, faulty_fs: Callable[..., Any]
+) -> None:
+    """A real Ctrl-C once both clips are verified (under their names) on a plain
+    destination, C002's copy to a second one (FaultyFS) held: a cancel skips the manifest
+    step, so the card's history is carried nowhere, the first destination's words "(the
+    run was cancelled before its manifests)". Failed before: "(its manifests not
+    written)", as of a manifest step that failed there."""
+    card = card_with_history(tmp_path, {"C001.mov": 2_000, "C002.mov": 300_000})
+    good = tmp_path / "good"
+    good.mkdir()
+    fs = faulty_fs()
+    held = fs.stall("write", path="*C002.mov*")
+    argv = [OFFLOAD, "copy", "--report-dir", str(tmp_path / "reports"), str(card)]
+    process = subprocess.Popen(
+        [*argv, str(good), str(fs.mountpoint)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        verified = [good / "A001" / "CLIPS" / name for name in ("C001.mov", "C002.mov")]
+        deadline = time.monotonic() + 60
+        while not all(path.exists() for path in verified) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    said = " ".join((out + err).split())
+    assert f"carried into no destination's history: {good} (the run was cancelled " in said, said
+    assert "manifests not written" not in said, said

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -344,7 +346,40 @@ def test_a_rerun_says_it_removed_the_partials_an_interrupted_run_left(tmp_path: 
     [saved] = (tmp_path / "r2").glob("*.json")
     assert json.loads(saved.read_text())["removed_stray_partials"] == 2
     said = [line for line in err.getvalue().splitlines() if line.startswith("Removed ")]
-    assert said == [
-        "Removed 2 unfinished files an interrupted run left on the destinations (partial "
-        "copies, or temporary manifest and report files, whose writer is gone)."
-    ], err.getvalue()
+    assert said == [_removed_line(2)], err.getvalue()
+
+
+def _removed_line(count: int) -> str:
+    """The summary's line of the *count* unfinished files a re-run removed."""
+    return (
+        f"Removed {count} unfinished files in all that an interrupted run left on the "
+        "destinations (partial copies or uploads, and temporary manifest, report, ledger or "
+        "staging files, whose writer is gone; any report files among them are named in a "
+        "WARNING line above)."
+    )
+
+
+def test_a_rerun_counts_the_report_temporaries_it_names_once(tmp_path: Path) -> None:
+    """Two report temporaries and a partial copy a dead run left: the WARNING names the 2
+    report files, and the summary's count, 3, says it holds them ("in all", "named in a
+    WARNING line above"), never reading as 3 more. Failed before: "removed 2 unfinished
+    report file(s) ..." then "Removed 3 unfinished files an interrupted run left", read as
+    5."""
+    card = make_card(tmp_path / "CARD", files=2)
+    [dest] = dest_dirs(tmp_path, 1)
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    assert main(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")], env) == 0
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    reports = dest / "CARD" / ".offload" / "reports"
+    for kind in ("json", "csv"):
+        (reports / f".CARD_2026-01-01_000000Z.{kind}.{gone.pid}.0123abcd.partial").write_text("x")
+    (dest / "CARD" / "CLIPS" / ".offload-partial.dead01.C000.MOV").write_bytes(b"half")
+    err.truncate(0)
+    code = main(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r2")], env)
+    assert code == 0, err.getvalue()
+    text = err.getvalue()
+    assert "WARNING: removed 2 unfinished report file(s)" in text, text
+    said = [line for line in text.splitlines() if line.startswith("Removed ")]
+    assert said == [_removed_line(3)], text

@@ -199,13 +199,6 @@ def test_copies_an_earlier_run_transfer_checked_are_never_said_copied_now(
     dest = tmp_path / "dest"
     dest.mkdir()
 
-    def page(reports: Path) -> tuple[str, str]:
-        [saved] = reports.glob("*.json")
-        html = re.sub(r"<[^>]+>", " ", saved.with_suffix(".html").read_text())
-        return " ".join(html.split()), " ".join(
-            page_one(poppler, saved.with_suffix(".pdf")).split()
-        )
-
     code, output = offload("copy", card, dest, "--verify", "transfer")
     assert code == 0, output
     code, output = offload(
@@ -213,12 +206,10 @@ def test_copies_an_earlier_run_transfer_checked_are_never_said_copied_now(
     )
     assert code == 0 and "3 checked by an earlier run" in " ".join(output.split()), output
     said = "never read back (3 of them transfer-checked by an earlier run, not re-checked now)"
-    for shown in page(tmp_path / "clean"):
+    for shown in _page_one_texts(tmp_path / "clean", poppler):
         assert f"COPIED, TRANSFER-CHECKED ONLY: 3 of 3 copies were {said}" in shown, shown
     # Its report folder on the destination a file: that report cannot be written.
-    folder = dest / card.name / ".offload" / "reports"
-    shutil.rmtree(folder)
-    folder.write_bytes(b"")
+    _unwritable_reports_folder(dest, card)
     code, output = offload(
         "copy", card, dest, "--verify", "transfer", "--report-dir", tmp_path / "failed"
     )
@@ -227,6 +218,58 @@ def test_copies_an_earlier_run_transfer_checked_are_never_said_copied_now(
         "the copies: all 3 transfer-checked only, never read back (3 of them by an earlier "
         "run, not re-checked now)"
     )
-    for shown in page(tmp_path / "failed"):
+    for shown in _page_one_texts(tmp_path / "failed", poppler):
         assert "FAILED AFTER THE COPIES" in shown and clause in shown, shown
         assert "copied" not in shown.partition("FAILED AFTER THE COPIES")[2][:200], shown
+
+
+def _page_one_texts(reports: Path, poppler: dict[str, str]) -> tuple[str, str]:
+    """Page 1 of the HTML and of the PDF of the one report in *reports*, whitespace folded."""
+    [saved] = reports.glob("*.json")
+    html = re.sub(r"<[^>]+>", " ", saved.with_suffix(".html").read_text())
+    return " ".join(html.split()), " ".join(page_one(poppler, saved.with_suffix(".pdf")).split())
+
+
+def _unwritable_reports_folder(dest: Path, card: Path) -> None:
+    """Make *card*'s reports folder on *dest* a file: its report cannot be written there."""
+    folder = dest / card.name / ".offload" / "reports"
+    shutil.rmtree(folder)
+    folder.write_bytes(b"")
+
+
+def test_copies_verified_earlier_are_never_said_copied_by_a_transfer_checked_run(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """A full run of 3 files to two destinations, 2 files added, then ``--verify transfer``
+    to each: page 1 counts the 3 verified earlier apart from the 2 this run copied and
+    transfer-checked, on the clean run and on the one whose destination report is refused
+    (FAILED AFTER THE COPIES). Failed before: "the copies: all 5 copied, 2 of them
+    transfer-checked only" of a run that copied 2, and the clean headline silent about the
+    3 earlier."""
+    card = make_card(tmp_path / "card")
+    clean, failed = tmp_path / "clean", tmp_path / "failed"
+    clean.mkdir()
+    failed.mkdir()
+    code, output = offload("copy", card, clean, failed, "--report-dir", tmp_path / "r0")
+    assert code == 0, output
+    for name in ("C3.mov", "C4.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(10_000))
+    earlier = "3 of 5 verified earlier, not re-read now"
+    code, output = offload(
+        "copy", card, clean, "--verify", "transfer", "--report-dir", tmp_path / "r1"
+    )
+    assert code == 0, output
+    for shown in _page_one_texts(tmp_path / "r1", poppler):
+        head = f"COPIED, TRANSFER-CHECKED ONLY: 2 of 5 copies were never read back ({earlier})"
+        assert head in shown, shown
+    _unwritable_reports_folder(failed, card)
+    code, output = offload(
+        "copy", card, failed, "--verify", "transfer", "--report-dir", tmp_path / "r2"
+    )
+    assert code == 1, output
+    clause = (
+        f"the copies: all 5 there, 2 of them transfer-checked only, never read back ({earlier})"
+    )
+    for shown in _page_one_texts(tmp_path / "r2", poppler):
+        assert "FAILED AFTER THE COPIES" in shown and clause in shown, shown
+        assert "all 5 copied" not in shown, shown

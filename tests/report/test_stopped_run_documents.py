@@ -4,9 +4,11 @@ Real ``offload`` processes, real signals; the PDF read with pdftotext."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -185,3 +187,97 @@ def test_a_run_stopped_after_one_destinations_report_names_where_none_is(
     ):
         assert "STOPPED AFTER THE COPIES" in text and stop in text, text[:2000]
         assert "Problems none" not in text and "Problems: none" not in text, text
+
+
+def _card(tmp_path: Path) -> Path:
+    """A 3-clip card, ``A001``, under *tmp_path*."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(100_000))
+    return card
+
+
+@pytest.mark.fault
+def test_a_stopped_run_names_a_refused_report_folder_by_its_error_not_as_stopped(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A destination whose reports folder is a file refuses the report; a real SIGTERM
+    while the local report (on FaultyFS) is held: the terminal names the refused folder by
+    its error, never among the folders "the run was stopped before they were written"
+    (the same command fails there again). Failed before: D1's folder in that list, its
+    "Not a directory" printed nowhere."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    first = [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)]
+    subprocess.run(first, capture_output=True, check=True, cwd=tmp_path, timeout=120)
+    reports = dest / "A001" / ".offload" / "reports"
+    shutil.rmtree(reports)
+    reports.write_text("not a folder")
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)]
+    held = fs.stall("create", path="*.json*")
+    done = signalled_at_stall(fs, held, argv, signal.SIGTERM, cwd=tmp_path)
+    assert done.returncode == 130, done.stderr
+    err = " ".join(done.stderr.split())
+    assert f"REPORT NOT WRITTEN: cannot write the report into {reports}: " in err, err
+    assert f"REPORT NOT WRITTEN: no report of this run in {fs.mountpoint}: " in err, err
+    assert f"{reports}: the run was stopped" not in err and f"{reports}, " not in err, err
+
+
+@pytest.mark.fault
+def test_a_report_published_just_before_the_stop_is_restated_not_called_missing(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A real SIGTERM while the fsync of the local report folder (FaultyFS), its JSON and
+    CSV already renamed into place, is held: that JSON is restated with exit 130 like the
+    others, and the terminal never says the folder holds no report. Failed before: "no
+    report of this run in <folder>" over a JSON and CSV there giving exit code 0."""
+    fs = faulty_fs()
+    code, err, _card, _dest = _copy_signalled_while_held(
+        tmp_path, fs, fs.stall("fsyncdir"), signal.SIGTERM
+    )
+    assert code == 130, err
+    [saved] = fs.mountpoint.glob("*.json")
+    assert saved.with_suffix(".csv").exists()
+    assert json.loads(saved.read_text())["exit_code"] == 130
+    assert "no report of this run" not in err, err
+
+
+@pytest.mark.fault
+def test_a_stopped_run_with_a_failed_copy_never_says_nothing_is_copied_again(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], poppler: dict[str, str]
+) -> None:
+    """Two destinations, C001's write on the second (FaultyFS) failing with EACCES; a real
+    SIGTERM while that destination's report is held: the terminal's and the documents'
+    "run the same command again to write them" never add "(nothing is copied again)": that
+    command copies C001 again. Failed before: both said it next to "1 failed"."""
+    fs = faulty_fs()
+    card = _card(tmp_path)
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    fs.fail("write", errno.EACCES, path="*C001*")
+    held = fs.stall("create", path="*/.offload/reports/*")
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)]
+    done = signalled_at_stall(fs, held, [*argv, str(fs.mountpoint)], signal.SIGTERM, cwd=tmp_path)
+    assert done.returncode == 130, done.stderr
+    err = " ".join(done.stderr.split())
+    assert "run the same command again to write them" in err, err
+    assert "nothing is copied again" not in err, err
+    [saved] = (dest / "A001" / ".offload" / "reports").glob("*.json")
+    assert json.loads(saved.read_text())["totals"]["results"]["failed"] == 1
+    again = subprocess.run(
+        [OFFLOAD, "report", "--no-media", str(saved)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    for text in (
+        _html_text(saved.with_suffix(".html")),
+        pdf_words(poppler, saved.with_suffix(".pdf")),
+    ):
+        assert "run the same command again to write them" in text, text[:2000]
+        assert "nothing is copied again" not in text, text[:2000]

@@ -75,7 +75,7 @@ from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, 
 from offload.plan import IgnoreRules, human_bytes
 from offload.plan.codes import PreflightCode
 from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words, unread_words
-from offload.report.words import ignored_words, plural
+from offload.report.words import ignored_words, nothing_copied_again, plural
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:
@@ -1215,6 +1215,9 @@ def documents_not_written(written: ReportsWritten | None) -> list[str]:
         for path in written.json_written
         if not (path.with_suffix(".html").exists() and path.with_suffix(".pdf").exists())
     ]
+    # The folders that refused their report, each by its error (the same command fails
+    # there again): no stop kept them from it.
+    lines.extend(written.json_refused.values())
     # The folders the stop left without any report (never "the JSON and CSV reports are
     # written" of a run whose other folders got none).
     left = written.folders_without_report()
@@ -1222,7 +1225,7 @@ def documents_not_written(written: ReportsWritten | None) -> list[str]:
         lines.append(
             f"no report of this run in {', '.join(left)}: the run was stopped before "
             f"{'it was' if len(left) == 1 else 'they were'} written there; run the same "
-            "command again to write them (nothing is copied again)"
+            f"command again to write them{nothing_copied_again(written.totals)}"
         )
     return lines
 

@@ -73,6 +73,7 @@ from offload.report.words import (
     failed_words,
     fast_copies_failed,
     ignored_count_words,
+    nothing_copied_again,
     plural,
     run_check,
     what_was_read,
@@ -1535,33 +1536,43 @@ def _proved(
         return None
     if statuses["transfer_checked"]:
         never = statuses["transfer_checked"]
-        by_earlier = (
-            f" ({checked_earlier} of them transfer-checked by an earlier run, not re-checked now)"
-            if checked_earlier
-            else ""
-        )
-        return (
+        verified_earlier = statuses["verified_earlier"]
+        # What this run did not do itself: copies an earlier run transfer-checked (of the
+        # ones never read back) and copies verified earlier (of all); either means never
+        # "all N copied" of this run.
+        head_notes: list[str] = []
+        clause_notes: list[str] = []
+        if checked_earlier:
+            head_notes.append(
+                f"{checked_earlier} of them transfer-checked by an earlier run, not re-checked now"
+            )
+            clause_notes.append(f"{checked_earlier} of them by an earlier run, not re-checked now")
+        if verified_earlier:
+            by_now = (
+                f"{verified_earlier} of {copies} verified earlier, "
+                f"{_earlier_how(verified_earlier, read_again)}"
+            )
+            head_notes.append(by_now)
+            clause_notes.append(by_now)
+        head = (
             f"≈ COPIED, TRANSFER-CHECKED ONLY: {never} of {copies} "
-            f"{'copy was' if copies == 1 else 'copies were'} never read back{by_earlier}",
-            f"all {copies} copied, {never} of them transfer-checked only (never read back)"
-            if not checked_earlier
-            else f"all {copies} transfer-checked only, never read back "
-            f"({checked_earlier} of them by an earlier run, not re-checked now)"
-            if never == copies
-            else f"all {copies} there, {never} of them transfer-checked only, never read back "
-            f"({checked_earlier} of them by an earlier run, not re-checked now)",
+            f"{'copy was' if copies == 1 else 'copies were'} never read back"
         )
+        if head_notes:
+            head += f" ({'; '.join(head_notes)})"
+        if not clause_notes:
+            clause = f"all {copies} copied, {never} of them transfer-checked only (never read back)"
+        elif never == copies:
+            clause = f"all {copies} transfer-checked only, never read back"
+        else:
+            clause = f"all {copies} there, {never} of them transfer-checked only, never read back"
+        if clause_notes:
+            clause += f" ({'; '.join(clause_notes)})"
+        return head, clause
     if statuses["verified_earlier"]:
         through = f"; {cached} of {copies} read back through a cache" if cached else ""
         earlier = statuses["verified_earlier"]
-        not_read = earlier - read_again
-        how = (
-            "not re-read now"
-            if not read_again
-            else "read again now by the cascade"
-            if not not_read
-            else f"{read_again} read again now by the cascade, {not_read} not re-read now"
-        )
+        how = _earlier_how(earlier, read_again)
         return (
             f"✔ ALL COPIES VERIFIED ({earlier} of {copies} verified earlier, {how}{through})",
             f"all {copies} verified ({earlier} of them earlier, {how}{through})",
@@ -1577,6 +1588,16 @@ def _proved(
         f"✔ ALL COPIES VERIFIED: every copy read back from {read_from[0]} and matched",
         f"all {copies} verified now (read back from {read_from[1]} and matched)",
     )
+
+
+def _earlier_how(earlier: int, read_again: int) -> str:
+    """How the *earlier* copies verified earlier were treated now, *read_again* of them
+    read again by a cascade: "not re-read now", or what the cascade read."""
+    if not read_again:
+        return "not re-read now"
+    if read_again == earlier:
+        return "read again now by the cascade"
+    return f"{read_again} read again now by the cascade, {earlier - read_again} not re-read now"
 
 
 def _not_good(entry: Mapping[str, Any]) -> bool:
@@ -1655,7 +1676,7 @@ def build_view(
         problems.append(
             "The offload was STOPPED (exit 130) while its reports were written: those not "
             "written before the stop are missing (the notes say what the stop left); run the "
-            "same command again to write them (nothing is copied again)."
+            f"same command again to write them{nothing_copied_again(data.get('totals'))}."
         )
     lost = any(d.get("lost") for d in destinations)
     # A lost destination's failures of the loss, by index: its LOST line then their lines,

@@ -772,6 +772,7 @@ class ReportsWritten:
         "exit_code",
         "ignored",
         "json_planned",
+        "json_refused",
         "json_stored",
         "json_written",
         "local_error",
@@ -824,6 +825,10 @@ class ReportsWritten:
         # destination's, a bucket's, the local one), in its order: a run stopped part-way
         # names those that have none (``folders_without_report``).
         self.json_planned: list[str] = []
+        # The folders that refused their report (as shown) and the refusal's words, as
+        # met: a run stopped part-way names these by their error, never as "stopped before
+        # it was written there" (the same command fails there again).
+        self.json_refused: dict[str, str] = {}
         self.json_stored: list[tuple[RemoteReportFolder, str]] = []  # (folder, name.json)
         # The JSON reports the last ``restate`` had not yet written again (as shown), for a
         # caller whose restatement a signal cut short to name them.
@@ -834,7 +839,11 @@ class ReportsWritten:
         shown: the rest of a run stopped while its reports were written."""
         done = {str(path.parent) for path in self.json_written}
         done |= {folder.name for folder, _name in self.json_stored}
-        return [folder for folder in self.json_planned if folder not in done]
+        return [
+            folder
+            for folder in self.json_planned
+            if folder not in done and folder not in self.json_refused
+        ]
 
     def restate(self, exit_code: int, notes: Sequence[str], *, stopped: bool = False) -> list[str]:
         """Write every JSON report already written again, atomically over itself, with
@@ -985,6 +994,7 @@ def write_reports(
         *(f.name for f in remote),
         *([str(local_dir)] if local_dir is not None else []),
     ]
+    result.json_refused.update((where, message) for _i, message, _e, where in vanished)
     # Streamed into the first file, then copied from it (StreamedFile): at 50,000 files the
     # JSON is ~30 MB and the CSV ~11 MB, each ~1 s to build, and held whole they were most
     # of the offload's peak memory.
@@ -1011,18 +1021,21 @@ def write_reports(
     for folder in folders:
         try:
             written.append(
-                _write_pair(folder, base, json_file, table, result.exit_code, in_copy_root=True)
-            )
-            result.json_written.append(written[-1])
-        except OSError as exc:
-            refused.append(
-                (
-                    local_index.get(folder),
-                    f"cannot write the report into {folder}: {describe_os_error(exc)}",
-                    exc,
-                    str(folder),
+                _write_pair(
+                    folder,
+                    base,
+                    json_file,
+                    table,
+                    result.exit_code,
+                    in_copy_root=True,
+                    published=result.json_written.append,
                 )
             )
+        except OSError as exc:
+            _unpublished(result, folder)
+            message = f"cannot write the report into {folder}: {describe_os_error(exc)}"
+            refused.append((local_index.get(folder), message, exc, str(folder)))
+            result.json_refused[str(folder)] = message
     stored: list[tuple[RemoteReportFolder, str, str]] = []  # (folder, name, shown JSON path)
     for remote_folder in remote:
         try:
@@ -1032,14 +1045,9 @@ def write_reports(
             stored.append((remote_folder, name, shown))
             result.json_stored.append((remote_folder, f"{name}.json"))
         except OSError as exc:
-            refused.append(
-                (
-                    remote_index.get(id(remote_folder)),
-                    f"cannot write the report into {remote_folder.name}: {describe_os_error(exc)}",
-                    exc,
-                    remote_folder.name,
-                )
-            )
+            message = f"cannot write the report into {remote_folder.name}: {describe_os_error(exc)}"
+            refused.append((remote_index.get(id(remote_folder)), message, exc, remote_folder.name))
+            result.json_refused[remote_folder.name] = message
     # A destination refused its report: recorded on the report (exit 1, that destination
     # failed), and the reports already written say so too, with the final exit code (our own
     # files, just written: replacing them loses nothing). The data is made again (the card
@@ -1095,15 +1103,22 @@ def write_reports(
             if local_device is not None:
                 still_on(*local_device)
             local = _write_pair(
-                local_dir, base, json_file, table, result.exit_code, parents=local_parents
+                local_dir,
+                base,
+                json_file,
+                table,
+                result.exit_code,
+                parents=local_parents,
+                published=lambda path: result.json_written.insert(0, path),
             )
             result.paths.insert(0, str(local))
-            result.json_written.insert(0, local)
         except OSError as exc:
+            _unpublished(result, local_dir)
             result.local_error = (
                 f"cannot write the local report into {local_dir}: {describe_os_error(exc)} "
                 "(the copies are not affected; --report-dir chooses another folder)"
             )
+            result.json_refused[str(local_dir)] = result.local_error
             result.refusals.append(
                 refusal("json", None, str(local_dir), result.local_error, exc, local=True)
             )
@@ -1339,6 +1354,12 @@ def _document_put(folder: RemoteReportFolder, name: str) -> Callable[[str, bytes
     return put
 
 
+def _unpublished(result: ReportsWritten, folder: Path) -> None:
+    """Forget the JSON ``_write_pair`` counted in *folder* before it failed (its folder's
+    fsync refused): the folder is refused, as before the count moved ahead of that fsync."""
+    result.json_written[:] = [path for path in result.json_written if path.parent != folder]
+
+
 def _write_pair(
     folder: Path,
     base: str,
@@ -1348,6 +1369,7 @@ def _write_pair(
     *,
     parents: bool = True,
     in_copy_root: bool = False,
+    published: Callable[[Path], object] | None = None,
 ) -> Path:
     """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything: both
     temporaries written and handed to the kernel's writeback first (the JSON's written back
@@ -1360,7 +1382,9 @@ def _write_pair(
     (the default local report folder): the folders above it too; False (a report folder
     the user named): *folder* is made if missing, never the folders above it
     (``cli.common.local_report_dir``): a drive unmounted since leaves no path rebuilt on
-    the disk below; FileNotFoundError then.
+    the disk below; FileNotFoundError then. *published* is called with the JSON's path
+    once both names are in place, before the folder's fsync: a signal that interrupts that
+    fsync leaves a report the caller has counted (and restates), never one it calls missing.
     Raises OSError."""
     # A new report folder's own name must survive a power cut too, not only the names in it
     # (a FAT or exFAT drive has no journal to carry the mkdir along with a later fsync).
@@ -1401,6 +1425,9 @@ def _write_pair(
                 with contextlib.suppress(OSError):
                     json_path.unlink()
                 raise
+            else:
+                if published is not None:
+                    published(json_path)
             finally:
                 fsync_dir(folder)  # the names (or the JSON's removal) durable
             table.committed(second, 0)

@@ -460,11 +460,14 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     if report.removed_partials:
         # What the run removed before its copies, which the JSON counts
         # (``removed_stray_partials``): said, as a drive pulled or a run killed earlier
-        # leaves them and the docs promise the next run cleans them.
+        # leaves them and the docs promise the next run cleans them. "In all": the report
+        # temporaries counted here are the ones a WARNING line above named (``card.
+        # _remove_stale_temps``), never more on top of them.
         lines.append(
-            f"Removed {plural(report.removed_partials, 'unfinished file')} an interrupted run "
-            "left on the destinations (partial copies, or temporary manifest and report "
-            "files, whose writer is gone)."
+            f"Removed {plural(report.removed_partials, 'unfinished file')} in all that an "
+            "interrupted run left on the destinations (partial copies or uploads, and "
+            "temporary manifest, report, ledger or staging files, whose writer is gone; any "
+            "report files among them are named in a WARNING line above)."
         )
     return lines
 
@@ -678,7 +681,8 @@ def _history_fates(report: OffloadReport) -> str:
     (``ManifestResult.carried``, set by ``manifests_writer`` where it really was, and not
     taken back), never inferred from the copies' states. Each other one is named with why:
     lost (``card._finish_destinations`` writes no manifest there), its manifests not
-    written, nothing of the card verified there (``manifests_writer`` carries nothing and
+    written (a cancelled run's: the run cancelled before them, a cancel skips that step),
+    nothing of the card verified there (``manifests_writer`` carries nothing and
     writes no generation where no copy of the card is verified, now or earlier, whatever
     links it made there: a link is recorded only as a verified file's content), or its
     history its own (it does not take the card's generations: named in a warning,
@@ -697,15 +701,19 @@ def _history_fates(report: OffloadReport) -> str:
             (result := f.destination(index)) is not None and result.status in GOOD_STATUSES
             for f in job.files
         )
-        why = (
-            "lost"
-            if dest.lost
-            else "its manifests not written"
-            if index in failed or (recorded and index not in written)
-            else "nothing of the card verified there"
-            if not recorded
-            else "its own history there does not take the card's generations"
-        )
+        if dest.lost:
+            why = "lost"
+        elif index in failed:
+            why = "its manifests not written"
+        elif recorded and index not in written and job.cancelled:
+            # A cancel skips the manifest step: none failed there.
+            why = "the run was cancelled before its manifests"
+        elif recorded and index not in written:
+            why = "its manifests not written"
+        elif not recorded:
+            why = "nothing of the card verified there"
+        else:
+            why = "its own history there does not take the card's generations"
         not_taken.append(f"{printable_name(dest.root)} ({why})")
     kept = "continued there (a destination that does not take them is named in a warning)"
     if not not_taken:

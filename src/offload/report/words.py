@@ -93,6 +93,16 @@ def failed_words(
     return f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed {on}"
 
 
+def nothing_copied_again(totals: object) -> str:
+    """``" (nothing is copied again)"``, said after "run the same command again to write
+    them" of a report whose *totals* (a JSON report's ``totals``) count no copy failed or
+    cancelled; else ``""``: that command copies a failed copy again."""
+    results = totals.get("results") if isinstance(totals, dict) else None
+    if not isinstance(results, dict) or results.get("failed") or results.get("cancelled"):
+        return ""
+    return " (nothing is copied again)"
+
+
 def are(count: int) -> str:
     """The verb for ``count`` things: ``is`` for one, ``are`` otherwise."""
     return "is" if count == 1 else "are"
