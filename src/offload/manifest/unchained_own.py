@@ -65,7 +65,13 @@ from pathlib import Path
 from offload.errors import describe_os_error, printable_name
 from offload.fs.ops import fsync_dir
 from offload.manifest.atomic import write_file_atomically
-from offload.manifest.history import c4_of_file, generation_number_of, parse_chain
+from offload.manifest.errors import HistoryError
+from offload.manifest.history import (
+    c4_of_file,
+    generation_number_of,
+    manifest_names,
+    parse_chain,
+)
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
 from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
 
@@ -132,10 +138,7 @@ def _names_an_unlisted_manifest(record: Path) -> bool:
         return False  # names nothing: replacing it loses no remedy
     folder = record.parent.parent / ASCMHL_FOLDER
     try:
-        if "/" in name or not stat.S_ISREG(os.stat(folder / name).st_mode):
-            return False
-        chain = folder / CHAIN_FILE_NAME
-        return not (chain.exists() and any(e.path == name for e in parse_chain(chain)))
+        return _stands_unlisted(folder, name)
     except FileNotFoundError:
         return False
     except Exception:
@@ -162,7 +165,9 @@ def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
         name, c4 = str(data["manifest"]), str(data["c4"])
         if not _removable(folder, record, data, name, c4):
             return None
-        if alone and [n for n in os.listdir(folder) if n.endswith(".mhl")] != [name]:
+        # The manifests History counts (an AppleDouble ``._0001_….mhl`` or a stray
+        # ``notes.mhl`` is none: that rerun is not refused for it).
+        if alone and [n for _, n in manifest_names(folder)] != [name]:
             return None
         return name
     except Exception:  # no record, unreadable, malformed: nothing of ours to name
@@ -171,13 +176,22 @@ def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
 
 def _stands_unlisted(folder: Path, name: str) -> bool:
     """Whether *name* is a generation's name whose regular file stands in *folder* and the
-    chain there (if any) does not list. Raises OSError (FileNotFoundError: gone)."""
+    chain there (if any) does not list. Raises OSError (FileNotFoundError: the manifest
+    gone), HistoryError (the chain unreadable: a link to nothing, malformed)."""
     if generation_number_of(name) is None or "/" in name:
         return False
     if not stat.S_ISREG(os.stat(folder / name).st_mode):
         return False
     chain = folder / CHAIN_FILE_NAME
-    return not (os.path.lexists(chain) and any(e.path == name for e in parse_chain(chain)))
+    if not os.path.lexists(chain):
+        return True
+    try:
+        entries = parse_chain(chain)
+    except FileNotFoundError as exc:
+        # A link to nothing: the chain cannot be read, the manifest is not gone (callers
+        # take FileNotFoundError for that): not judgeable, the record kept.
+        raise HistoryError(f"{chain} cannot be read: {describe_os_error(exc)}", path=chain) from exc
+    return not any(e.path == name for e in entries)
 
 
 def _provably_ours(folder: Path, name: str, c4: str) -> bool:
