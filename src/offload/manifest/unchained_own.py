@@ -59,7 +59,7 @@ import fcntl
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from offload.errors import describe_os_error, printable_name
@@ -145,7 +145,12 @@ def _names_an_unlisted_manifest(record: Path) -> bool:
         return True  # cannot be told: kept
 
 
-def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
+def left_by_a_stopped_run(
+    root: Path,
+    *,
+    alone: bool = False,
+    writer_over: Callable[[Mapping[str, object]], bool] | None = None,
+) -> str | None:
     """The name of the manifest in ``root/ascmhl`` that a writer recorded (its record,
     :func:`record_for`) and that the next ``offload copy`` (or ``verify --append``) removes:
     what :func:`settle` would judge a dead run's leftover (:func:`_removable`: it stands
@@ -153,7 +158,9 @@ def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
     manifest numbered after it, its writer proven over, the record's ``flock`` not asked);
     *alone*: and no other ``.mhl`` stands there (a history without a chain file, which that
     removal leaves empty, the next offload's to write; with others left, that run is
-    refused too: "restore", not "run it again"). Read only, for a check that changes
+    refused too: "restore", not "run it again"). *writer_over*: judges the record's writer
+    over instead of this machine's rule, where *root* mirrors another store (a bucket's
+    copy root: ``s3unchained.over_for_the_next_run``). Read only, for a check that changes
     nothing (``offload verify``) to name that fix; None where there is no such record or it
     cannot be read. Never raises."""
     record = record_for(root)
@@ -163,7 +170,8 @@ def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
     try:
         data = json.loads(record.read_bytes())
         name, c4 = str(data["manifest"]), str(data["c4"])
-        if not _removable(folder, record, data, name, c4):
+        over = (lambda: writer_over(data)) if writer_over is not None else None
+        if not _removable(folder, record, data, name, c4, over):
             return None
         # The manifests History counts (an AppleDouble ``._0001_….mhl`` or a stray
         # ``notes.mhl`` is none: that rerun is not refused for it).
@@ -206,14 +214,21 @@ def _provably_ours(folder: Path, name: str, c4: str) -> bool:
     return not later and c4_of_file(folder / name) == c4
 
 
-def _removable(folder: Path, record: Path, data: Mapping[str, object], name: str, c4: str) -> bool:
+def _removable(
+    folder: Path,
+    record: Path,
+    data: Mapping[str, object],
+    name: str,
+    c4: str,
+    over: Callable[[], bool] | None = None,
+) -> bool:
     """The one judgment of a record's manifest as a dead run's to remove, :func:`settle`'s
     (its ``flock`` aside) and :func:`left_by_a_stopped_run`'s: it stands unlisted, its
-    writer is proven over (:func:`_writer_over`), and it is provably ours. Raises
-    OSError."""
+    writer is proven over (*over*, else :func:`_writer_over`), and it is provably ours.
+    Raises OSError."""
     return (
         _stands_unlisted(folder, name)
-        and _writer_over(data, record)
+        and (over() if over is not None else _writer_over(data, record))
         and _provably_ours(folder, name, c4)
     )
 
