@@ -9,14 +9,14 @@ after ``live.QUIET_SAID_S``). :class:`StillWork` tells the view when to stop sho
 
 Contract: :meth:`StillWork.observe` is given the work done at each poll (any pace; a
 clock's seconds) and returns the seconds since it last changed once that is longer than
-``STILL_MIN_S`` and ``STILL_FACTOR`` times the median of its last ``GAPS`` gaps between
-moves (a run whose slowest lane lands a chunk every few seconds is not called still between
-two), else 0.0; 0.0 before its first move. A move less than ``MERGE_S`` after the first
-move of a step is of that step (no gap of its own; the gaps are between the steps' first
-moves): an upload's part counts once sent and the freed buffer's card read lands a poll or
-two later, and those short gaps would make the usual gap the short one; a steady fast run
-still makes gaps of ``MERGE_S`` (its pace), never none. No I/O, no threads: the model
-calls it under its lock.
+``STILL_MIN_S`` and ``STILL_FACTOR`` times the longest of its last ``GAPS`` gaps between
+moves (its pace: a run whose slowest lane lands a chunk every few seconds is not called
+still between two), else 0.0; 0.0 before its first move. The longest, not a middle one:
+a run's moves come in cycles of a long gap and short ones (an upload's part counts once
+sent, and the freed buffer's card read lands after it, as late as a whole chunk takes the
+card: seconds on a slow card, and several reads a part with a small buffer), so most gaps
+can be the short ones, and the pace is the long one, whatever the lag. A stall counts from
+the last move. No I/O, no threads: the model calls it under its lock.
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ STILL_MIN_S = 3.0
 #: ... nor before this many times the usual gap between its moves (a 0.8 MB/s destination
 #: that the copy waits on lands an 8 MiB chunk every ~10 s: still only after ~30 s).
 STILL_FACTOR = 3.0
-#: Moves closer than this are one step: a part sent, then the card read its freed buffer
-#: lets start (0.2 s apart on S3, then 7.8 s to the next part: called still 3 s into those).
-MERGE_S = 0.5
-#: How many of the latest gaps between moves make "usual" (their median).
+#: How many of the latest gaps between moves make its pace (their longest): a cycle of
+#: a part sent and the card reads it frees spans a few moves, so the pace is in there.
 GAPS = 9
 
 
@@ -42,23 +40,20 @@ class StillWork:
     def __init__(self) -> None:
         self._done: int | None = None
         self._moved: float | None = None  # when the work last changed
-        self._step: float | None = None  # when the current step's first move was
         self._gaps: deque[float] = deque(maxlen=GAPS)
+        self._pace = 0.0  # the longest of the gaps
 
     def observe(self, now: float, done: int) -> float:
         """Note *done* at *now*; the seconds still (module doc), else 0.0."""
         if done != self._done:
             if self._done is not None:
-                if self._step is None or now - self._step >= MERGE_S:
-                    if self._step is not None:
-                        self._gaps.append(now - self._step)
-                    self._step = now  # a new step
+                if self._moved is not None:
+                    self._gaps.append(now - self._moved)
+                    self._pace = max(self._gaps)  # once a move, not each poll
                 self._moved = now  # still counts from the last move
             self._done = done
             return 0.0
         if self._moved is None:
             return 0.0
         still = now - self._moved
-        # The median (the upper one of an even count): no statistics import at the start.
-        usual = sorted(self._gaps)[len(self._gaps) // 2] if self._gaps else 0.0
-        return still if still > max(STILL_MIN_S, STILL_FACTOR * usual) else 0.0
+        return still if still > max(STILL_MIN_S, STILL_FACTOR * self._pace) else 0.0

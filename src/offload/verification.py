@@ -14,7 +14,7 @@ import dataclasses
 import errno
 import os
 import stat
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -668,6 +668,7 @@ def verify_path(
     file_date: FileDate | None = None,
     recorded_folder_dates: bool = False,
     find_legacy: Callable[[Path], CopyLegacyMhls | None] | None = None,
+    writer_over: Callable[[Mapping[str, object]], bool] | None = None,
 ) -> tuple[VerifyReport, int, int]:
     """Verify *root* against its best reference; returns the report (its ``reasons`` filled
     by the check: ``offload.verification_reason``, what stands at a missing path, looked at
@@ -692,6 +693,9 @@ def verify_path(
     MHLs the copy holds where *hash_file* reads it (that mirror: their objects downloaded,
     ``copy_legacy_mhl.find``'s *fetch*); a listed file the check did not read is read
     through *hash_file* then. Without *hash_file* they are found in the copy itself.
+    *writer_over*: judges a stopped run's generation record's writer over, for a refusal
+    to name the rerun that mends it, where *root* mirrors a store whose own rule that is
+    (that mirror: ``s3unchained.over_for_the_next_run``; ``_history_remedy``).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     missing or not a folder (``DriveUnreachable``: on a drive that went away), or a request
@@ -787,7 +791,7 @@ def verify_path(
                 root, media, hasher if legacy is None else legacy.hasher(hasher), legacy_mhl,
                 append_generation, creator, now, own_links, on_plan, lister, file_date,
                 recorded_folder_dates, local=hash_file is None,
-                on_error=read_errors.__setitem__,
+                on_error=read_errors.__setitem__, writer_over=writer_over,
             )  # fmt: skip
         except GenerationUnwrittenError as exc:
             if legacy is not None:  # the check's report, the card's legacy MHLs judged too
@@ -879,6 +883,7 @@ def _verify_with(
     *,
     local: bool = True,
     on_error: Callable[[Path, OSError], None] | None = None,
+    writer_over: Callable[[Mapping[str, object]], bool] | None = None,
 ) -> tuple[VerifyReport, int, int]:
     """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how);
     *local*: *root* is the copy itself, not a mirror of one (an unwritten generation's
@@ -920,7 +925,7 @@ def _verify_with(
             raise _refusal_of(exc)(
                 _settled_first(exc)
                 + f"cannot verify {root}: {exc.message}; nothing was verified against it"
-                + _history_remedy(root, exc, legacy_mhl),
+                + _history_remedy(root, exc, legacy_mhl, writer_over),
                 path=root,
             ) from None
         except (UnsupportedTreeError, ValueError) as exc:
@@ -966,12 +971,18 @@ def _verify_with(
     return report, media.bypassed, media.through_cache
 
 
-def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> str:
+def _history_remedy(
+    root: Path,
+    exc: HistoryError,
+    legacy_mhl: Path | None,
+    writer_over: Callable[[Mapping[str, object]], bool] | None = None,
+) -> str:
     """What to do (``; ...``) about a history *exc* refused as a reference for *root*'s
     check, "" where its message says it already: a folder this user may not read (an
     OSError: its errno) is made readable; manifests without a chain file, one of them a
     generation an offload recorded and was stopped before chaining and the only manifest
-    there (``unchained_own.left_by_a_stopped_run``, *alone*: a first offload killed), is
+    there (``unchained_own.left_by_a_stopped_run``, *alone*: a first offload killed; its
+    writer judged over by *writer_over* where given: a bucket's rule for its mirror), is
     settled by the same offload copy again (never "restore it"); a damaged or forged ASC
     MHL history is restored from another copy of the card, or the copy checked against its ledger
     meanwhile; a legacy MHL (*legacy_mhl*) that is not trusted is this copy's or not."""
@@ -989,7 +1000,11 @@ def _history_remedy(root: Path, exc: HistoryError, legacy_mhl: Path | None) -> s
         and exc.settled is None  # else its settle's line says what it did and what to do
         # The recorded manifest the only one there: its removal leaves no history, the
         # next offload's to write; with others, that offload is refused as this check is.
-        and (stopped := unchained_own.left_by_a_stopped_run(root, alone=True))
+        and (
+            stopped := unchained_own.left_by_a_stopped_run(
+                root, alone=True, writer_over=writer_over
+            )
+        )
     ):
         # Our own run's state, which the same offload copy settles: never "restore it".
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from rich.console import Console
 
 from offload.cli.live import QUIET_SAID_S, CardQuiet, render
@@ -653,13 +654,17 @@ def test_a_total_stall_shows_no_rate_and_no_eta_counting_down_after_a_few_second
         assert "MB/s · ETA" in words and "--:--" not in words, words
 
 
-def test_a_slow_upload_landing_a_part_then_the_cards_read_keeps_its_rate_and_eta() -> None:
+@pytest.mark.parametrize("lag", [2, 7, 15], ids=["0.2s", "0.7s", "1.5s"])
+def test_a_slow_upload_landing_a_part_then_the_cards_read_keeps_its_rate_and_eta(
+    lag: int,
+) -> None:
     """Review: on S3 a part's bytes count once the part is sent and the freed buffer's card
-    read lands a poll or two later, so the work moves twice a cycle (0.2 s, then 7.8 s
-    apart): the median of those gaps was the short one, the stall threshold 3 s, and 1041
-    of 1800 polls of a steady 1 MB/s upload showed "ETA --:--". The two moves
-    of a cycle are one step now (``still_work.MERGE_S``). Failed before: "ETA --:--" 3 s
-    after a part landed."""
+    read lands *lag* polls later (a whole chunk's read: seconds on a slow card), so the
+    work moves twice a cycle (0.2 s, then 7.8 s apart): the median of those gaps was the
+    short one, the stall threshold 3 s, and 1041 of 1800 polls of a steady 1 MB/s upload
+    showed "ETA --:--". The pace is the longest recent gap now (``still_work``). Failed
+    before: "ETA --:--" 3 s after a part landed (0.2 s: before revfix7_61; 0.7 s and
+    1.5 s: after it, whose merging of moves 0.5 s apart the review of it found short)."""
     now = [0.0]
     model = ProgressModel(clock=lambda: now[0])
     model.emit(JobStarted(1, 1 << 30, ("s3://bucket/day1",), "full", ("xxh64",)))
@@ -670,7 +675,7 @@ def test_a_slow_upload_landing_a_part_then_the_cards_read_keeps_its_rate_and_eta
         now[0] = poll / 10
         if poll % 80 == 0:
             model.emit(DestinationBytesWritten(0, 8 << 20))  # a part sent
-        elif poll % 80 == 2:
+        elif poll % 80 == lag:
             model.emit(SourceBytesRead(8 << 20))  # the freed buffer's card read
         words = frame()
         if poll > 240:  # once a few steps set the pace

@@ -84,17 +84,23 @@ def test_a_generation_stored_unchained_by_a_killed_run_is_removed_by_the_next(  
     assert result.clean, result.describe()
 
 
+@pytest.mark.parametrize(
+    "writer", [{}, {"host": "dit-cart-2"}], ids=["this-computer", "another-computer"]
+)
 def test_verify_after_a_first_offload_stored_no_chain_names_the_rerun(  # type: ignore[no-untyped-def]
-    s3_server, bucket, proxy, tmp_path
+    s3_server, bucket, proxy, tmp_path, writer
 ) -> None:
     """``offload verify s3://`` of a copy root whose first offload was SIGKILLed between
     its manifest's upload and its chain's: refused (exit 32, as ``ascmhl-debug verify``),
     in the local check's words, which name the fix: the same ``offload copy`` again; done
     as said, the check passes. Failed before: "restore ascmhl/ from another copy of this
-    card (or a backup)"."""
+    card (or a backup)"; for another computer's run (which wrote under a lock: over for
+    the next copy, the bucket's rule) again so after revfix7_61 (the review of it)."""
     card = make_card(tmp_path, CARD)
     url = f"s3://{bucket}/day1"
     orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    if writer:
+        _rewrite_record(s3_server.url, bucket, **writer)
     code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
     assert code == 32, err
     (line,) = [line for line in err.splitlines() if line.startswith("ERROR:")]
@@ -440,3 +446,17 @@ def test_a_chain_another_writer_stored_meanwhile_is_never_overwritten(  # type: 
     assert client.get_object(Bucket=bucket, Key=chain_key)["Body"].read() == theirs
     assert _manifests(s3_server.url, bucket) == [first]  # ours taken back
     assert RECORD not in keys(s3_server.url, bucket)
+
+
+def test_verify_names_no_rerun_for_a_record_of_a_run_that_held_no_lock(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The other side of the bucket's rule: another computer's run that held no lock is
+    not over for the next copy (which leaves its manifest): no rerun is named."""
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    _rewrite_record(s3_server.url, bucket, host="elsewhere", pid_space="another-boot/1", lock=None)
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 32, err
+    assert "run the same offload copy again" not in err, err

@@ -186,3 +186,51 @@ def test_a_writer_of_this_host_s_earlier_boot_or_other_namespace_is_over_on_a_lo
     said = unchained_own.settle(root, record)
     assert said is not None and said.startswith("removed") and str(second) in said, said
     assert not second.exists() and not record.exists()
+
+
+def test_a_chain_link_to_nothing_keeps_the_record_and_says_so(tmp_path: Path) -> None:
+    """The chain a symlink whose target is gone (a drive not mounted): the chain cannot be
+    read, which is not the manifest gone: record and manifest kept, "could not settle".
+    Failed before (review of revfix7_61): the record cleared silently, the manifest left
+    unlisted with no remedy (warned for ever, ``--append`` refused)."""
+    root, record, second = _killed_before_its_chain(tmp_path)
+    chain = root / "ascmhl" / "ascmhl_chain.xml"
+    chain.unlink()
+    chain.symlink_to(tmp_path / "elsewhere" / "ascmhl_chain.xml")
+    said = unchained_own.settle(root, record)
+    assert said is not None and said.startswith("could not settle"), said
+    assert second.exists() and record.exists()
+
+
+def test_a_record_naming_no_generation_does_not_block_the_next_note(tmp_path: Path) -> None:
+    """A record naming a file that is no generation (``notes.mhl``: settle never removes
+    it) is no remedy: the next writer's note replaces it. Failed before: FileExistsError,
+    every later generation went without a record."""
+    root, record, _second = _killed_before_its_chain(tmp_path)
+    assert unchained_own.settle(root, record) is not None
+    (root / "ascmhl" / "notes.mhl").write_bytes(b"notes")
+    _noted_by_a_dead_process(record, "notes.mhl", "c4x")
+    fd = unchained_own.note(record, "0003_A001_2026-12-05_000002Z.mhl", "c4y")
+    assert fd is not None
+    unchained_own.clear(record, fd)
+
+
+@pytest.mark.parametrize("stray", ["._0001_A001_2026-12-05_000000Z.mhl", "notes.mhl"])
+def test_a_first_run_s_manifest_is_alone_beside_files_history_does_not_count(
+    tmp_path: Path, stray: str
+) -> None:
+    """A first offload killed before its chain: its manifest is the history's only one,
+    an AppleDouble ``._`` file (exFAT, SMB) or a stray ``notes.mhl`` beside it counting for
+    nothing (``History``): *alone*. Failed before (review of revfix7_61): None, so
+    ``offload verify`` said "restore" where running the same copy again mends it."""
+    root = tmp_path / "A001"
+    (root / ".offload").mkdir(parents=True)
+    (root / "a.mov").write_bytes(b"abc")
+    first = _generation(root, 0)
+    (root / "ascmhl" / "ascmhl_chain.xml").unlink()
+    record = unchained_own.record_for(root)
+    assert record is not None
+    _noted_by_a_dead_process(record, first.name, c4_of_file(first))
+    assert unchained_own.left_by_a_stopped_run(root, alone=True) == first.name
+    (root / "ascmhl" / stray).write_bytes(b"\0\5\26\7")
+    assert unchained_own.left_by_a_stopped_run(root, alone=True) == first.name

@@ -205,6 +205,15 @@ def settle(
     return removed_words(shown)
 
 
+def over_for_the_next_run(data: Mapping[str, object]) -> bool:
+    """Whether the next run, which takes a lock of its own (a new nonce), will judge the
+    writer a record names over (:func:`_writer_over`): gone from this computer, or it wrote
+    under a lock (any: a check that holds none judges for that run). For ``offload verify``
+    to name the fix it makes (``unchained_own.left_by_a_stopped_run``)."""
+    theirs = data.get("lock")
+    return body_gone(data) or (isinstance(theirs, str) and bool(theirs))
+
+
 def _writer_over(data: Mapping[str, object], lock: S3CopyRootLock | None) -> bool:
     """Whether the writer a record names is proven over: a process of this computer's boot
     and pid namespace that is gone (``lock.body_gone``), or one that wrote it under another
@@ -231,4 +240,4 @@ def _unstage(local: Path, before: MutableMapping[str, bytes]) -> None:
     before.pop(f"{ASCMHL_FOLDER}/{local.name}", None)
 
 
-__all__ = ["Intent", "c4_of_bytes", "record_key", "settle"]
+__all__ = ["Intent", "c4_of_bytes", "over_for_the_next_run", "record_key", "settle"]

@@ -259,6 +259,10 @@ def verify_s3(
                     find_legacy=functools.partial(copy_legacy_mhl.find, fetch=fetch, unheld=odd)
                     if legacy is None and legacy_mhl_paths(list(keys))
                     else None,
+                    # The staged generation record judged by the bucket's rule, not this
+                    # computer's (another computer's writer under a lock is over for the
+                    # next copy): the refusal names the rerun that mends it.
+                    writer_over=s3unchained.over_for_the_next_run,
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.

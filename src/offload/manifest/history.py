@@ -569,7 +569,10 @@ def c4_of_file(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def _manifest_names(folder: Path) -> Iterator[tuple[int, str]]:
+def manifest_names(folder: Path) -> Iterator[tuple[int, str]]:
+    """(number, name) of each manifest of the history in *folder* as History counts them:
+    generation-named regular files (not an AppleDouble ``._`` file, a stray ``notes.mhl``).
+    Raises OSError."""
     for entry in os.scandir(folder):
         number = generation_number_of(entry.name)
         if number is not None and entry.is_file():
@@ -586,7 +589,7 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     malformed XML."""
     folder = root / ASCMHL_FOLDER
     try:
-        names = sorted(_manifest_names(folder))
+        names = sorted(manifest_names(folder))
     except (FileNotFoundError, NotADirectoryError):
         return ()
     if not names:
@@ -638,7 +641,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
     try:
         if not folder.is_dir():
             return History(root, (), ())
-        names = sorted(_manifest_names(folder))
+        names = sorted(manifest_names(folder))
         chain_path = folder / CHAIN_FILE_NAME
         if not chain_path.is_file():
             if names and os.path.lexists(chain_path):

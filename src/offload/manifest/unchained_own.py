@@ -59,13 +59,19 @@ import fcntl
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from offload.errors import describe_os_error, printable_name
 from offload.fs.ops import fsync_dir
 from offload.manifest.atomic import write_file_atomically
-from offload.manifest.history import c4_of_file, generation_number_of, parse_chain
+from offload.manifest.errors import HistoryError
+from offload.manifest.history import (
+    c4_of_file,
+    generation_number_of,
+    manifest_names,
+    parse_chain,
+)
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
 from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
 
@@ -132,17 +138,19 @@ def _names_an_unlisted_manifest(record: Path) -> bool:
         return False  # names nothing: replacing it loses no remedy
     folder = record.parent.parent / ASCMHL_FOLDER
     try:
-        if "/" in name or not stat.S_ISREG(os.stat(folder / name).st_mode):
-            return False
-        chain = folder / CHAIN_FILE_NAME
-        return not (chain.exists() and any(e.path == name for e in parse_chain(chain)))
+        return _stands_unlisted(folder, name)
     except FileNotFoundError:
         return False
     except Exception:
         return True  # cannot be told: kept
 
 
-def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
+def left_by_a_stopped_run(
+    root: Path,
+    *,
+    alone: bool = False,
+    writer_over: Callable[[Mapping[str, object]], bool] | None = None,
+) -> str | None:
     """The name of the manifest in ``root/ascmhl`` that a writer recorded (its record,
     :func:`record_for`) and that the next ``offload copy`` (or ``verify --append``) removes:
     what :func:`settle` would judge a dead run's leftover (:func:`_removable`: it stands
@@ -150,7 +158,9 @@ def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
     manifest numbered after it, its writer proven over, the record's ``flock`` not asked);
     *alone*: and no other ``.mhl`` stands there (a history without a chain file, which that
     removal leaves empty, the next offload's to write; with others left, that run is
-    refused too: "restore", not "run it again"). Read only, for a check that changes
+    refused too: "restore", not "run it again"). *writer_over*: judges the record's writer
+    over instead of this machine's rule, where *root* mirrors another store (a bucket's
+    copy root: ``s3unchained.over_for_the_next_run``). Read only, for a check that changes
     nothing (``offload verify``) to name that fix; None where there is no such record or it
     cannot be read. Never raises."""
     record = record_for(root)
@@ -160,9 +170,12 @@ def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
     try:
         data = json.loads(record.read_bytes())
         name, c4 = str(data["manifest"]), str(data["c4"])
-        if not _removable(folder, record, data, name, c4):
+        over = (lambda: writer_over(data)) if writer_over is not None else None
+        if not _removable(folder, record, data, name, c4, over):
             return None
-        if alone and [n for n in os.listdir(folder) if n.endswith(".mhl")] != [name]:
+        # The manifests History counts (an AppleDouble ``._0001_….mhl`` or a stray
+        # ``notes.mhl`` is none: that rerun is not refused for it).
+        if alone and [n for _, n in manifest_names(folder)] != [name]:
             return None
         return name
     except Exception:  # no record, unreadable, malformed: nothing of ours to name
@@ -171,13 +184,22 @@ def left_by_a_stopped_run(root: Path, *, alone: bool = False) -> str | None:
 
 def _stands_unlisted(folder: Path, name: str) -> bool:
     """Whether *name* is a generation's name whose regular file stands in *folder* and the
-    chain there (if any) does not list. Raises OSError (FileNotFoundError: gone)."""
+    chain there (if any) does not list. Raises OSError (FileNotFoundError: the manifest
+    gone), HistoryError (the chain unreadable: a link to nothing, malformed)."""
     if generation_number_of(name) is None or "/" in name:
         return False
     if not stat.S_ISREG(os.stat(folder / name).st_mode):
         return False
     chain = folder / CHAIN_FILE_NAME
-    return not (os.path.lexists(chain) and any(e.path == name for e in parse_chain(chain)))
+    if not os.path.lexists(chain):
+        return True
+    try:
+        entries = parse_chain(chain)
+    except FileNotFoundError as exc:
+        # A link to nothing: the chain cannot be read, the manifest is not gone (callers
+        # take FileNotFoundError for that): not judgeable, the record kept.
+        raise HistoryError(f"{chain} cannot be read: {describe_os_error(exc)}", path=chain) from exc
+    return not any(e.path == name for e in entries)
 
 
 def _provably_ours(folder: Path, name: str, c4: str) -> bool:
@@ -192,14 +214,21 @@ def _provably_ours(folder: Path, name: str, c4: str) -> bool:
     return not later and c4_of_file(folder / name) == c4
 
 
-def _removable(folder: Path, record: Path, data: Mapping[str, object], name: str, c4: str) -> bool:
+def _removable(
+    folder: Path,
+    record: Path,
+    data: Mapping[str, object],
+    name: str,
+    c4: str,
+    over: Callable[[], bool] | None = None,
+) -> bool:
     """The one judgment of a record's manifest as a dead run's to remove, :func:`settle`'s
     (its ``flock`` aside) and :func:`left_by_a_stopped_run`'s: it stands unlisted, its
-    writer is proven over (:func:`_writer_over`), and it is provably ours. Raises
-    OSError."""
+    writer is proven over (*over*, else :func:`_writer_over`), and it is provably ours.
+    Raises OSError."""
     return (
         _stands_unlisted(folder, name)
-        and _writer_over(data, record)
+        and (over() if over is not None else _writer_over(data, record))
         and _provably_ours(folder, name, c4)
     )
 
