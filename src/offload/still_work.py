@@ -15,8 +15,12 @@ still between two), else 0.0; 0.0 before its first move. The longest, not a midd
 a run's moves come in cycles of a long gap and short ones (an upload's part counts once
 sent, and the freed buffer's card read lands after it, as late as a whole chunk takes the
 card: seconds on a slow card, and several reads a part with a small buffer), so most gaps
-can be the short ones, and the pace is the long one, whatever the lag. A stall counts from
-the last move. No I/O, no threads: the model calls it under its lock.
+can be the short ones, and the pace is the long one whatever the lag, while a cycle has
+at most ``GAPS`` moves (a part of more chunks than that, each read landing on its own poll,
+is called still between its parts: ``ETA --:--`` while it moves; and one long pause makes
+the pace for the next ``GAPS`` moves, so a stall right after one is called still only
+``STILL_FACTOR`` times that pause later: both known limits). A stall counts from the last
+move. No I/O, no threads: the model calls it under its lock.
 """
 
 from __future__ import annotations

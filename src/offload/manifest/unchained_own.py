@@ -156,7 +156,8 @@ def left_by_a_stopped_run(
     what :func:`settle` would judge a dead run's leftover (:func:`_removable`: it stands
     there unlisted by the chain, or with no chain, its bytes' C4 ID the recorded one, no
     manifest numbered after it, its writer proven over, the record's ``flock`` not asked);
-    *alone*: and no other ``.mhl`` stands there (a history without a chain file, which that
+    *alone*: and no other manifest stands there (``history.manifest_names``: an AppleDouble
+    ``._*.mhl`` or a ``notes.mhl`` is none) (a history without a chain file, which that
     removal leaves empty, the next offload's to write; with others left, that run is
     refused too: "restore", not "run it again"). *writer_over*: judges the record's writer
     over instead of this machine's rule, where *root* mirrors another store (a bucket's
