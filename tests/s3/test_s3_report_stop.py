@@ -66,9 +66,14 @@ def test_a_refused_csv_takes_its_json_with_it(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
     """The CSV's PUT refused (403): exit 1, the bucket's reports folder refused, and no
-    JSON left there (as a local folder's). Failed before: the JSON stayed, giving exit 0."""
+    JSON left there (as a local folder's); the verdict says that bucket, never that drive,
+    holds no report of this run. Failed before: the JSON stayed, giving exit 0; then "that
+    drive holds no report of this run" of the bucket."""
     proxy.intercept("PUT", ".csv", status=403, count=10)
     process = _run(tmp_path, proxy.url, bucket)
     _out, err = process.communicate(timeout=120)
     assert process.returncode == 1, err
     assert _json_reports(s3_server.url, bucket) == {}, err
+    err = " ".join(err.split())
+    assert "but that bucket holds no report of this run" in err, err
+    assert "that drive" not in err, err
