@@ -243,15 +243,22 @@ def test_copies_verified_earlier_are_never_said_copied_by_a_transfer_checked_run
     """A full run of 3 files to two destinations, 2 files added, then ``--verify transfer``
     to each: page 1 counts the 3 verified earlier apart from the 2 this run copied and
     transfer-checked, on the clean run and on the one whose destination report is refused
-    (FAILED AFTER THE COPIES). Failed before: "the copies: all 5 copied, 2 of them
-    transfer-checked only" of a run that copied 2, and the clean headline silent about the
-    3 earlier."""
+    (FAILED AFTER THE COPIES); two more destinations whose ledgers are gone count the 3
+    already there, read back now, apart too. Failed before: "the copies: all 5 copied, 2
+    of them transfer-checked only" of a run that copied 2, and the clean headline silent
+    about the 3 earlier; then (the ledger gone) the same "all 5 copied" and a headline
+    silent about the 3 read back now."""
     card = make_card(tmp_path / "card")
     clean, failed = tmp_path / "clean", tmp_path / "failed"
-    clean.mkdir()
-    failed.mkdir()
-    code, output = offload("copy", card, clean, failed, "--report-dir", tmp_path / "r0")
+    adopted_clean, adopted_failed = tmp_path / "adopted_clean", tmp_path / "adopted_failed"
+    for folder in (clean, failed, adopted_clean, adopted_failed):
+        folder.mkdir()
+    code, output = offload(
+        "copy", card, clean, failed, adopted_clean, adopted_failed, "--report-dir", tmp_path / "r0"
+    )
     assert code == 0, output
+    for folder in (adopted_clean, adopted_failed):  # no ledger: the 3 are read back now
+        shutil.rmtree(folder / card.name / ".offload")
     for name in ("C3.mov", "C4.mov"):
         (card / "CLIPS" / name).write_bytes(os.urandom(10_000))
     earlier = "3 of 5 verified earlier, not re-read now"
@@ -271,5 +278,23 @@ def test_copies_verified_earlier_are_never_said_copied_by_a_transfer_checked_run
         f"the copies: all 5 there, 2 of them transfer-checked only, never read back ({earlier})"
     )
     for shown in _page_one_texts(tmp_path / "r2", poppler):
+        assert "FAILED AFTER THE COPIES" in shown and clause in shown, shown
+        assert "all 5 copied" not in shown, shown
+    now = "3 of 5 already there, read back now"
+    code, output = offload(
+        "copy", card, adopted_clean, "--verify", "transfer", "--report-dir", tmp_path / "r3"
+    )
+    assert code == 0, output
+    for shown in _page_one_texts(tmp_path / "r3", poppler):
+        head = f"COPIED, TRANSFER-CHECKED ONLY: 2 of 5 copies were never read back ({now})"
+        assert head in shown, shown
+    (adopted_failed / card.name / ".offload").mkdir()
+    (adopted_failed / card.name / ".offload" / "reports").write_bytes(b"")
+    code, output = offload(
+        "copy", card, adopted_failed, "--verify", "transfer", "--report-dir", tmp_path / "r4"
+    )
+    assert code == 1, output
+    clause = f"the copies: all 5 there, 2 of them transfer-checked only, never read back ({now})"
+    for shown in _page_one_texts(tmp_path / "r4", poppler):
         assert "FAILED AFTER THE COPIES" in shown and clause in shown, shown
         assert "all 5 copied" not in shown, shown

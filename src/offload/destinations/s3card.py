@@ -882,6 +882,9 @@ class S3ReportFolder:
         self.store = store
         self._prefix = prefix  # the folder's key, without the trailing "/"
         self.name = store.display(prefix)
+        # What ``put`` last stored under each name (ETag, VersionId): ``remove`` takes back
+        # only that object, never another's stored since.
+        self._stored: dict[str, tuple[str, str | None]] = {}
 
     def exists(self, filename: str) -> bool:
         """Raises OSError."""
@@ -891,8 +894,17 @@ class S3ReportFolder:
         """Store *data* as *filename*, never over an object unless *replace*; returns its
         ``s3://`` URL. Raises OSError (FileExistsError: the name is taken)."""
         key = f"{self._prefix}/{filename}"
-        self.store.put_small(key, data, replace=replace)
+        self._stored[filename] = self.store.put_small_own(key, data, replace=replace)
         return self.store.display(key)
+
+    def remove(self, filename: str) -> None:
+        """Take back the object ``put`` stored as *filename* (``delete_own``: its own
+        version where the bucket keeps versions; else only while it is still that object).
+        Nothing stored by ``put`` under that name: nothing done. Raises OSError."""
+        stored = self._stored.pop(filename, None)
+        if stored is not None:
+            key = f"{self._prefix}/{filename}"
+            self.store.delete_own(key, etag=stored[0], version_id=stored[1])
 
 
 def changed_since_verified(

@@ -1523,6 +1523,7 @@ def _proved(
     read_again: int,
     read_from: tuple[str, str] = ("its drive", "their drives"),
     checked_earlier: int = 0,
+    transfer_run: bool = False,
 ) -> tuple[str, str] | None:
     """What the copies' states prove, when every copy is good (verified now or earlier, or
     transfer-checked): the verdict of a run with no problem, and the same in a clause for a
@@ -1531,15 +1532,19 @@ def _proved(
     that a cascade read now; *read_from*: where a copy and all were read back from
     (``_read_from``); *checked_earlier*: copies transfer-checked by an earlier run, trusted
     from the ledger (of those counted ``transfer_checked``): this run neither copied nor
-    checked them, so never "all copied" of them, as the verified ones are "earlier"."""
+    checked them, so never "all copied" of them, as the verified ones are "earlier";
+    *transfer_run*: the run's ``--verify transfer``, which reads back no copy it makes: a
+    copy it verified now is one already there, read back now (never "copied" either)."""
     if not copies or any(n for status, n in statuses.items() if status not in GOOD):
         return None
     if statuses["transfer_checked"]:
         never = statuses["transfer_checked"]
         verified_earlier = statuses["verified_earlier"]
+        read_now = statuses["verified"]
         # What this run did not do itself: copies an earlier run transfer-checked (of the
-        # ones never read back) and copies verified earlier (of all); either means never
-        # "all N copied" of this run.
+        # ones never read back), copies verified earlier and copies read back now (of all:
+        # under --verify transfer, ones already there); any means never "all N copied" of
+        # this run.
         head_notes: list[str] = []
         clause_notes: list[str] = []
         if checked_earlier:
@@ -1554,6 +1559,11 @@ def _proved(
             )
             head_notes.append(by_now)
             clause_notes.append(by_now)
+        if read_now:
+            there = "already there, " if transfer_run else ""
+            now = f"{read_now} of {copies} {there}read back now"
+            head_notes.append(now)
+            clause_notes.append(now)
         head = (
             f"≈ COPIED, TRANSFER-CHECKED ONLY: {never} of {copies} "
             f"{'copy was' if copies == 1 else 'copies were'} never read back"
@@ -1923,6 +1933,7 @@ def build_view(
         read_again=read_again,
         read_from=_read_from(data.get("destinations") or []),
         checked_earlier=sum(transfer_earlier.values()),
+        transfer_run=data.get("verify") == "transfer",
     )
     if data.get("cancelled"):
         # What stood at the cancel, as the terminal's CANCELLED line gives it: never a page

@@ -925,6 +925,11 @@ class RemoteReportFolder(Protocol):
         Raises OSError (FileExistsError: the name is taken)."""
         ...
 
+    def remove(self, filename: str) -> None:
+        """Take back what ``put`` stored as *filename* (nothing else stored there since).
+        Raises OSError."""
+        ...
+
 
 def write_reports(
     report: OffloadReport,
@@ -1040,10 +1045,13 @@ def write_reports(
     for remote_folder in remote:
         try:
             name, shown = _put_pair(
-                remote_folder, base, json_file.content(result.exit_code), table.content(0)
+                remote_folder,
+                base,
+                json_file.content(result.exit_code),
+                table.content(0),
+                result.json_stored,
             )
             stored.append((remote_folder, name, shown))
-            result.json_stored.append((remote_folder, f"{name}.json"))
         except OSError as exc:
             message = f"cannot write the report into {remote_folder.name}: {describe_os_error(exc)}"
             refused.append((remote_index.get(id(remote_folder)), message, exc, remote_folder.name))
@@ -1328,10 +1336,22 @@ def _remote_has(folder: RemoteReportFolder, base: str) -> bool:
         return False  # the write that follows says what is wrong with that destination
 
 
-def _put_pair(folder: RemoteReportFolder, base: str, data: bytes, table: bytes) -> tuple[str, str]:
+def _put_pair(
+    folder: RemoteReportFolder,
+    base: str,
+    data: bytes,
+    table: bytes,
+    published: list[tuple[RemoteReportFolder, str]],
+) -> tuple[str, str]:
     """``_write_pair`` on a remote folder: the JSON never over an object (another run's
     report of the same second takes the next name); returns the name and the JSON's shown
-    path. Raises OSError."""
+    path. The JSON is added to *published* (``ReportsWritten.json_stored``) as soon as it
+    is stored, before the CSV's PUT (seconds, for a large card over a WAN): a signal during
+    that PUT leaves a JSON the caller counts and restates, never one it calls missing. A
+    CSV that cannot be stored (refused, or the PUT stopped by a signal) takes its JSON with
+    it, as a local folder's does: the folder is refused (or stopped before its report),
+    and no rewrite reaches it; a JSON that cannot be taken back stays in *published*, so a
+    stop still restates it. Raises OSError."""
     name = base
     for number in range(2, 1000):
         try:
@@ -1339,7 +1359,18 @@ def _put_pair(folder: RemoteReportFolder, base: str, data: bytes, table: bytes) 
         except FileExistsError:
             name = numbered_name(base, number)
             continue
-        folder.put(f"{name}.csv", table, replace=False)
+        entry = (folder, f"{name}.json")
+        published.append(entry)
+        try:
+            folder.put(f"{name}.csv", table, replace=False)
+        except BaseException:
+            try:
+                folder.remove(f"{name}.json")
+            except OSError:
+                pass  # left in *published*: a stop restates it
+            else:
+                published.remove(entry)
+            raise
         return name, shown
     raise FileExistsError(f"no free report name {base}_N in {folder.name}")
 

@@ -799,7 +799,15 @@ def _without_manifest(report: OffloadReport, head: str) -> str:
     for index, steps in sorted(report.failed_steps.items()):
         # Where this run's report is kept instead: the first written, as "Report:" says.
         kept = f" (one is {report.report_paths[0]})" if report.report_paths else ""
-        said = [_FINISH_WORDS[s].format(kept=kept) for s in steps if s in _FINISH_WORDS]
+        # A bucket is never called a drive.
+        there = (
+            "that bucket"
+            if 0 <= index < len(destinations) and is_s3_destination(str(destinations[index].root))
+            else "that drive"
+        )
+        said = [
+            _FINISH_WORDS[s].format(kept=kept, there=there) for s in steps if s in _FINISH_WORDS
+        ]
         if said and 0 <= index < len(destinations):
             head = (
                 f"{head.removesuffix('.')}; BUT ON {destinations[index].root}: "
@@ -823,7 +831,7 @@ _FINISH_WORDS = {
     ),
     "report": (
         "this run's report could not be written there (the error below): the copies are as "
-        "said, but that drive holds no report of this run{kept}; run the same command again to "
+        "said, but {there} holds no report of this run{kept}; run the same command again to "
         "write one there (nothing is copied again)"
     ),
 }
