@@ -110,6 +110,17 @@ def _no_hash_line(done: subprocess.CompletedProcess[str]) -> None:
     assert not any(line.startswith("hash ") for line in done.stdout.splitlines()), done.stdout
 
 
+def _refused_as_taken(
+    winner: subprocess.CompletedProcess[str], loser: subprocess.CompletedProcess[str]
+) -> None:
+    """The winner verified; the loser refused the file at the name ("already exists", exit
+    2), kept nothing and printed no hash line."""
+    assert winner.returncode == 0, winner.stderr
+    assert loser.returncode == 2, loser.stderr
+    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
+    _no_hash_line(loser)
+
+
 def test_two_copies_of_one_source_to_one_target_at_once_both_verify(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
@@ -177,10 +188,7 @@ def test_a_source_changed_after_this_run_read_it_proves_nothing_of_the_file_ther
         loser_options=("--verify", "destination"),  # no second read of its own either
         meanwhile=lambda: source.write_bytes(now),
     )
-    assert winner.returncode == 0, winner.stderr
-    assert loser.returncode == 2, loser.stderr
-    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
-    _no_hash_line(loser)
+    _refused_as_taken(winner, loser)
     assert target.read_bytes() == now
     _no_partials(target.parent)
 
@@ -298,10 +306,7 @@ def test_a_file_replaced_at_the_name_while_it_is_read_back_is_refused(
         fs.release(reading)
 
     loser, winner, target = _race(fs, source, source, released=replace_while_read)
-    assert winner.returncode == 0, winner.stderr
-    assert loser.returncode == 2, loser.stderr
-    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
-    _no_hash_line(loser)
+    _refused_as_taken(winner, loser)
     assert target.read_bytes() != source.read_bytes()
     _no_partials(target.parent)
 
@@ -447,10 +452,7 @@ def test_a_file_rewritten_in_place_while_it_is_read_back_is_refused(
         loser_options=("-b", str(1024 * 1024)),  # a read of several chunks
         released=rewrite_while_read,
     )
-    assert winner.returncode == 0, winner.stderr
-    assert loser.returncode == 2, loser.stderr
-    assert "already exists" in loser.stderr and "already holds" not in loser.stdout
-    _no_hash_line(loser)
+    _refused_as_taken(winner, loser)
     assert stored.read_bytes() != source.read_bytes()
     _no_partials(target.parent)
 
