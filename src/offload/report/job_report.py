@@ -1347,11 +1347,11 @@ def _put_pair(
     report of the same second takes the next name); returns the name and the JSON's shown
     path. The JSON is added to *published* (``ReportsWritten.json_stored``) as soon as it
     is stored, before the CSV's PUT (seconds, for a large card over a WAN): a signal during
-    that PUT leaves a JSON the caller counts and restates, never one it calls missing. A
-    CSV that cannot be stored (refused, or the PUT stopped by a signal) takes its JSON with
-    it, as a local folder's does: the folder is refused (or stopped before its report),
-    and no rewrite reaches it; a JSON that cannot be taken back stays in *published*, so a
-    stop still restates it. Raises OSError."""
+    that PUT leaves a JSON the caller counts and restates (exit 130), never one it calls
+    missing, and takes nothing back. A CSV refused (OSError) takes its JSON with it, as a
+    local folder's does: the folder is refused and no rewrite reaches it; a JSON that
+    cannot be taken back then stays in *published* (a later stop restates it; without a
+    stop it keeps the first exit code: known gap). Raises OSError."""
     name = base
     for number in range(2, 1000):
         try:
@@ -1363,7 +1363,7 @@ def _put_pair(
         published.append(entry)
         try:
             folder.put(f"{name}.csv", table, replace=False)
-        except BaseException:
+        except OSError:
             try:
                 folder.remove(f"{name}.json")
             except OSError:
@@ -1371,6 +1371,10 @@ def _put_pair(
             else:
                 published.remove(entry)
             raise
+        # A stop (a signal's exception) during the CSV's PUT takes nothing back: the JSON
+        # stays in *published*, and the stop restates it with its exit code at once; a
+        # delete here would wait on the very bucket that stalled (its client's retries and
+        # timeouts, minutes), Ctrl-C ignored meanwhile (review of revfix10_61).
         return name, shown
     raise FileExistsError(f"no free report name {base}_N in {folder.name}")
 
