@@ -17,6 +17,7 @@ from pathlib import Path
 
 from offload.report.words import PAGE_CACHE_CAUSES
 from support import mounts
+from support.faultyfs import FaultyFS
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -158,16 +159,21 @@ def test_a_mixed_transfer_run_words_read_backs_and_earlier_cached_ones_truly(
 
 
 def test_a_cancelled_run_on_tmpfs_says_its_copies_were_read_through_a_cache(
-    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., mounts.Mount],
+    faulty_fs: Callable[..., FaultyFS],
 ) -> None:
     """A real Ctrl-C once a copy on tmpfs is verified: the terminal's summary warns that the
     copies verified before the cancel were read back through a cache, as its JSON
     (``cache_bypass: none``) and its HTML/PDF say. Failed before: the CANCELLED line alone,
-    nothing of a cache (the cancelled branch returned before the line)."""
-    card = tmp_path / "CT"
-    card.mkdir()
-    for index in range(40):  # as test_stopped_run_documents' cancel: it outlasts the signal
-        (card / f"C{index:03d}.mov").write_bytes(os.urandom(2_000_000))
+    nothing of a cache (the cancelled branch returned before the line). The card's last
+    file is held (FaultyFS) until the signal is sent: a run quicker than the signal (40
+    files to tmpfs in 0.2 s, CI) ended exit 0 before it."""
+    card_fs = faulty_fs(backing=tmp_path / "card-backing", mountpoint=tmp_path / "CT")
+    card = card_fs.mountpoint
+    for index in range(40):
+        (card_fs.backing / f"C{index:03d}.mov").write_bytes(os.urandom(2_000_000))
+    held = card_fs.stall("read", path="C039.mov")
     disk = tmpfs_mount(128 << 20)
     reports = tmp_path / "r"
     process = subprocess.Popen(
@@ -180,10 +186,14 @@ def test_a_cancelled_run_on_tmpfs_says_its_copies_were_read_through_a_cache(
     # Its first copies verified: the ledger records them (a batch at a time).
     ledger = disk.path / "CT" / ".offload" / "ledger.jsonl"
     deadline = time.monotonic() + 60
-    while not (ledger.exists() and ledger.stat().st_size):
-        assert process.poll() is None and time.monotonic() < deadline, process.poll()
-        time.sleep(0.01)
-    process.send_signal(signal.SIGINT)
+    try:
+        while not (ledger.exists() and ledger.stat().st_size):
+            assert process.poll() is None and time.monotonic() < deadline, process.poll()
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # the cancel seen before the held read goes on
+    finally:
+        card_fs.release(held)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     (saved,) = reports.glob("CT_*.json")
