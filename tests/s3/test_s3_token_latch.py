@@ -13,6 +13,8 @@ deleted: 10 requests after the first refusal."""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 from pathlib import Path
 
@@ -59,3 +61,39 @@ def test_no_request_after_the_token_is_refused_and_the_resume_copies_the_rest(  
     report = report_of(out)
     copied = {f["path"] for f in report["files"] if f["destinations"][1]["status"] == "verified"}
     assert copied == set(LATER), report["files"]
+
+
+def test_a_token_refused_to_the_lock_loses_the_destination_at_once(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path: Path
+) -> None:
+    """The copy root's lock, the run's first write under it, refused ``400 ExpiredToken``
+    (a token expired between the preflight and the lock): the destination is lost there, in
+    the latch's words (the lock named, new temporary credentials, run again), no request
+    more is sent to it, and no warning says the copy root was left unlocked (nothing is
+    copied there to lock it for); the local destination is verified.
+
+    Failed before: "WARNING: cannot lock copy root ...; another offload into it would not
+    be stopped", then the destination lost at its first clip's flush ("cannot flush
+    .../A001C001.mov ...")."""
+    card, local, url = card_local_url(tmp_path, bucket, FIRST)
+    proxy.intercept("PUT", "/day1/A001/.offload/lock", status=400, code="ExpiredToken", count=5)
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 1, out + err
+    sent = list(zip(proxy.stats.methods, proxy.targets, strict=True))
+    assert sent[-1][0] == "PUT" and sent[-1][1].endswith("/day1/A001/.offload/lock"), sent
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    warned = [e["message"] for e in events if e["event"] == "warning_issued"]
+    assert not [w for w in warned if "cannot lock copy root" in w], warned
+    (lost,) = [e for e in events if e["event"] == "destination_lost"]
+    assert lost["destination_index"] == 1 and lost["errno"] == errno.EKEYEXPIRED, lost
+    assert lost["message"].startswith(
+        f"cannot lock copy root {url}/A001: cannot store {url}/A001/.offload/lock ("
+    ), lost
+    assert "ExpiredToken: the session token" in lost["message"], lost
+    assert lost["message"].endswith("then run the same command again to resume"), lost
+    report = report_of(out)
+    assert set(statuses(report, 0).values()) == {"verified"}, report["files"]
+    assert set(statuses(report, 1).values()) == {"failed"}, report["files"]
+
