@@ -97,3 +97,34 @@ def test_a_token_refused_to_the_lock_loses_the_destination_at_once(  # type: ign
     assert set(statuses(report, 0).values()) == {"verified"}, report["files"]
     assert set(statuses(report, 1).values()) == {"failed"}, report["files"]
 
+
+def test_one_file_to_s3_sends_nothing_more_after_the_token_is_refused(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path: Path
+) -> None:
+    """The one-file copy (``copy_with_multiple_destinations``, ``pfndispatchcopy``): every
+    part of a 7-part upload answered ``400 ExpiredToken``. Once the first refusal came,
+    only the parts already on their way reach the service: no part more, no abort, no
+    clean-up (each would be refused the same); the file fails there in the token's words.
+
+    Failed before: the one-file path did not use the latch: every part was PUT (each
+    refused), then the abort and the upload record's delete."""
+    from offload.api import copy_with_multiple_destinations
+    from s3.conftest import FAST
+
+    source = tmp_path / "A001C001.mov"
+    source.write_bytes(os.urandom(6 * FAST["part_size"] + 5))  # type: ignore[operator]
+    proxy.intercept("PUT", "partNumber=", status=400, code="ExpiredToken", count=100)
+    report = copy_with_multiple_destinations(
+        source,
+        [f"s3://{bucket}/day1/"],
+        s3=S3Settings(endpoint_url=proxy.url, region="us-east-1", **FAST),  # type: ignore[arg-type]
+    )
+    (copy,) = report.files[0].destinations
+    assert copy.status.value == "failed", copy
+    assert copy.error is not None and "ExpiredToken" in copy.error, copy.error
+    assert "get new temporary credentials" in copy.error, copy.error
+    sent = list(zip(proxy.stats.methods, proxy.targets, strict=True))
+    first = next(i for i, (m, t) in enumerate(sent) if m == "PUT" and "partNumber=" in t)
+    after = sent[first:]
+    assert all(m == "PUT" and "partNumber=" in t for m, t in after), after
+    assert len(after) <= FAST["parallel_parts"], after  # those in flight, then none
