@@ -13,6 +13,8 @@ deleted: 10 requests after the first refusal."""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 from pathlib import Path
 
@@ -59,3 +61,70 @@ def test_no_request_after_the_token_is_refused_and_the_resume_copies_the_rest(  
     report = report_of(out)
     copied = {f["path"] for f in report["files"] if f["destinations"][1]["status"] == "verified"}
     assert copied == set(LATER), report["files"]
+
+
+def test_a_token_refused_to_the_lock_loses_the_destination_at_once(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path: Path
+) -> None:
+    """The copy root's lock, the run's first write under it, refused ``400 ExpiredToken``
+    (a token expired between the preflight and the lock): the destination is lost there, in
+    the latch's words (the lock named, new temporary credentials, run again), no request
+    more is sent to it, and no warning says the copy root was left unlocked (nothing is
+    copied there to lock it for); the local destination is verified.
+
+    Failed before: "WARNING: cannot lock copy root ...; another offload into it would not
+    be stopped", then the destination lost at its first clip's flush ("cannot flush
+    .../A001C001.mov ...")."""
+    card, local, url = card_local_url(tmp_path, bucket, FIRST)
+    proxy.intercept("PUT", "/day1/A001/.offload/lock", status=400, code="ExpiredToken", count=5)
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 1, out + err
+    sent = list(zip(proxy.stats.methods, proxy.targets, strict=True))
+    assert sent[-1][0] == "PUT" and sent[-1][1].endswith("/day1/A001/.offload/lock"), sent
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    warned = [e["message"] for e in events if e["event"] == "warning_issued"]
+    assert not [w for w in warned if "cannot lock copy root" in w], warned
+    (lost,) = [e for e in events if e["event"] == "destination_lost"]
+    assert lost["destination_index"] == 1 and lost["errno"] == errno.EKEYEXPIRED, lost
+    assert lost["message"].startswith(
+        f"cannot lock copy root {url}/A001: cannot store {url}/A001/.offload/lock ("
+    ), lost
+    assert "ExpiredToken: the session token" in lost["message"], lost
+    assert lost["message"].endswith("then run the same command again to resume"), lost
+    report = report_of(out)
+    assert set(statuses(report, 0).values()) == {"verified"}, report["files"]
+    assert set(statuses(report, 1).values()) == {"failed"}, report["files"]
+
+
+def test_one_file_to_s3_sends_nothing_more_after_the_token_is_refused(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path: Path
+) -> None:
+    """The one-file copy (``copy_with_multiple_destinations``, ``pfndispatchcopy``): every
+    part of a 7-part upload answered ``400 ExpiredToken``. Once the first refusal came,
+    only the parts already on their way reach the service: no part more, no abort, no
+    clean-up (each would be refused the same); the file fails there in the token's words.
+
+    Failed before: the one-file path did not use the latch: every part was PUT (each
+    refused), then the abort and the upload record's delete."""
+    from offload.api import copy_with_multiple_destinations
+    from s3.conftest import FAST
+
+    source = tmp_path / "A001C001.mov"
+    source.write_bytes(os.urandom(6 * FAST["part_size"] + 5))  # type: ignore[operator]
+    proxy.intercept("PUT", "partNumber=", status=400, code="ExpiredToken", count=100)
+    report = copy_with_multiple_destinations(
+        source,
+        [f"s3://{bucket}/day1/"],
+        s3=S3Settings(endpoint_url=proxy.url, region="us-east-1", **FAST),  # type: ignore[arg-type]
+    )
+    (copy,) = report.files[0].destinations
+    assert copy.status.value == "failed", copy
+    assert copy.error is not None and "ExpiredToken" in copy.error, copy.error
+    assert "get new temporary credentials" in copy.error, copy.error
+    sent = list(zip(proxy.stats.methods, proxy.targets, strict=True))
+    first = next(i for i, (m, t) in enumerate(sent) if m == "PUT" and "partNumber=" in t)
+    after = sent[first:]
+    assert all(m == "PUT" and "partNumber=" in t for m, t in after), after
+    assert len(after) <= FAST["parallel_parts"], after  # those in flight, then none

@@ -53,7 +53,7 @@ from offload.destinations.s3url import (
     key_bytes,
     s3_root,
 )
-from offload.errors import printable_name
+from offload.errors import DestinationError, printable_name
 from offload.options import ExistingFilePolicy
 from offload.results import CacheBypass
 
@@ -289,6 +289,8 @@ class S3Backend(Closing):
         # downloaded at the start: the manifest step GETs only those listed with another
         # ETag, or new (``s3card._download_history``), and drops them.
         self.history_read: dict[str, tuple[str, bytes]] = {}
+        # Why this destination is lost before its first file (``lose``), None: it is not.
+        self.lost: DestinationError | None = None
 
     @property
     def root(self) -> Path:
@@ -334,7 +336,20 @@ class S3Backend(Closing):
 
     def check_present(self) -> None:
         """Nothing cheap tells an object store is gone: the next request does (ENOTCONN
-        after the retries, which loses the destination)."""
+        after the retries, which loses the destination). Raises the DestinationError of a
+        destination lost before the copy (``lose``): no request."""
+        lost = self.lost
+        if lost is not None:
+            # A new one each time: two threads may raise it.
+            raise DestinationError(lost.message, path=lost.path, errno_=lost.errno)
+
+    def lose(self, error: DestinationError) -> None:
+        """Lose this destination before its first file, for *error* (its words say why and
+        what to do): the run found, as it took its copy root's lock, that no file can be
+        copied here (``s3card.lock_copy_roots``). The engine's first file here asks
+        ``check_present``, which raises it: the destination is lost once, its files fail
+        without a request, the other destinations go on."""
+        self.lost = error
 
     def exists(self, path: Path | str) -> bool:
         """From one listing a folder (not a HEAD a file: thousands of files would cost

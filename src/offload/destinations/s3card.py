@@ -42,16 +42,19 @@ from offload.destinations.s3 import (
     LeftBehind,
     ObjectInfo,
     S3Destination,
+    get_failure,
 )
 from offload.destinations.s3 import replaced_words as version_words
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import (
     S3Settings,
+    credential_source,
     redact_secrets,
     settings_from_env,
 )
+from offload.destinations.s3credentials import TOKEN_ADVICE
 from offload.destinations.s3ledger import S3Ledger
-from offload.destinations.s3lock import S3CopyRootLock, held_lock
+from offload.destinations.s3lock import S3CopyRootLock, held_lock, read_lock
 from offload.destinations.s3own_keys import CopyRootOwn
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
@@ -65,7 +68,13 @@ from offload.destinations.s3url import (
     parse_s3_url,
     shown,
 )
-from offload.errors import OffloadError, PreflightRefused, describe_os_error, refusal_lines
+from offload.errors import (
+    DestinationError,
+    OffloadError,
+    PreflightRefused,
+    describe_os_error,
+    refusal_lines,
+)
 from offload.events import (
     Event,
     EventSink,
@@ -81,6 +90,7 @@ from offload.manifest.history import generation_number_of
 from offload.manifest.layout import CHAIN_FILE_NAME
 from offload.options import ExistingFilePolicy
 from offload.plan.codes import PreflightCode, PreflightItem
+from offload.remedies import RESUME
 from offload.run_scratch import MHL_PREFIX, scratch
 
 if TYPE_CHECKING:
@@ -181,7 +191,16 @@ def lock_copy_roots(
     by a live run releases those taken and raises CopyRootBusy (exit 64, nothing written).
     Returns the locks held and the warnings of those that could not be taken (the service
     failed the lock's request: that copy root is left unlocked, as a local one whose drive
-    cannot be locked; a destination that cannot be written fails in the copy anyway)."""
+    cannot be locked; a destination that cannot be written fails in the copy anyway).
+
+    Two answers lose the destination at once instead (``S3Backend.lose``: its files fail
+    without a request, the others go on; no warning): the lock's PutObject refused for the
+    session token (EKEYEXPIRED: every later request would be, ``s3token_latch`` sends none);
+    and the lock just stored, read back (one GET), refused to these credentials (a policy
+    denying s3:GetObject on the copy root, which the preflight's probe one level up does
+    not meet): every read-back there would be, each after the upload it checks, and the
+    manifest step's read of the lock, in every verification mode (the preflight refuses
+    such credentials in every mode too, ``s3preflight``)."""
     locks: list[S3CopyRootLock] = []
     warnings: list[str] = []
     try:
@@ -190,16 +209,60 @@ def lock_copy_roots(
             try:
                 lock.acquire()
             except OSError as exc:
+                if exc.errno == errno.EKEYEXPIRED:
+                    backend.lose(_lock_refused(lock, exc))
+                    continue
                 warnings.append(
                     f"cannot lock copy root {lock.root} ({exc.strerror or exc}); another "
                     "offload into it would not be stopped"
                 )
                 continue
             locks.append(lock)
+            refused = _unreadable(lock)
+            if refused is not None:
+                backend.lose(refused)
+                locks.remove(lock)
+                lock.release()  # nothing is copied there: nothing to hold it for
     except BaseException:
         release_locks(locks)
         raise
     return locks, warnings
+
+
+def _lock_refused(lock: S3CopyRootLock, exc: OSError) -> DestinationError:
+    """The loss of the destination whose copy root's lock *exc* (EKEYEXPIRED: its session
+    token refused) kept this run from storing: the token's words and advice, as every
+    request refused so says them (``errors.destination_io_error``)."""
+    return DestinationError(
+        f"cannot lock copy root {lock.root}: {describe_os_error(exc)}; {TOKEN_ADVICE}{RESUME}",
+        errno_=exc.errno,
+    )
+
+
+def _unreadable(lock: S3CopyRootLock) -> DestinationError | None:
+    """The loss of *lock*'s destination where its credentials may not read what they store
+    under its copy root: the lock, just stored, read back once (GET) and refused
+    (``get_failure`` "refused": 403, a policy denying s3:GetObject there, a KMS key they
+    may not use). None when it reads, or fails otherwise (a service failing says so at the
+    copy; a refusal of only some keys below, at each file's read-back, as before)."""
+    try:
+        read_lock(lock.store, lock.key)
+    except OSError as exc:
+        if get_failure(exc) != "refused":
+            return None
+        source = credential_source(lock.store.client)
+        came = f" (from {source})" if source else ""
+        return DestinationError(
+            f"cannot read what it stores under copy root {lock.root}: "
+            f"{describe_os_error(exc)}, the lock this run had just stored there: the "
+            f"credentials{came} may store objects there but not read them (s3:GetObject), "
+            "which every copy there needs, in every verification mode (the read-back of "
+            "each copy, the lock's read before the manifest, the ledger a later run reads); "
+            f"nothing was copied there: allow s3:GetObject on {lock.root}/ (docs/s3.md, "
+            "Permissions) or use credentials that may, then run the same command again",
+            errno_=exc.errno,
+        )
+    return None
 
 
 def busy_copy_root(

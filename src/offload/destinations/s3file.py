@@ -88,6 +88,8 @@ def open_s3_file_targets(
             # Before the probe's first object, as a card's (``s3card.open_s3_destinations``).
             _refuse_long_own_keys(root_url, index)
             _refuse_long_key(backend, target, index)
+            # After its session token is refused once, no request more (a card's too).
+            store.stop_after_token_refusal()
             store.check()
             store.probe()
             _check_name(backend, target)  # before a lookup: a name with no key has none
