@@ -122,6 +122,7 @@ from offload.ledger import (
     LedgerEntries,
     LedgerEntry,
     final_path_of,
+    ours_entry,
     proof_satisfies,
     proven_when,
     recorded_entry,
@@ -1569,6 +1570,16 @@ def _plan(
                         # The entry's own mapping, not a copy: read only (``settle``
                         # merges into a new dict), and no bytes added to every check.
                         card_recorded=NO_DIGESTS if named is None else named.digests,
+                        # Consulted only if the copy is found different from the card.
+                        card_entry=_entry_of_card(known, source_file, algorithms, final)
+                        if kind is CheckKind.ADOPT
+                        and named is None
+                        and foreign is None
+                        and not other_card
+                        and not beside
+                        and stands_in_for is None
+                        and known
+                        else None,
                     )
                 )
             tasks.append(
@@ -2081,6 +2092,31 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
     "": the word ``remedies.in_the_way`` takes for a file in the way there."""
     entry = known.get(relative_path) if known else None
     return "revoked" if entry is not None and entry.state == "revoked" else ""
+
+
+def _entry_of_card(
+    known: dict[str, LedgerEntry], source: SourceFile, algorithms: Sequence[str], final: str
+) -> LedgerEntry | None:
+    """For a copy at *final* no entry vouches for (ADOPT): the entry of this card file
+    recording a copy at that name (its size and date: ``ledger.ours_entry``; a fingerprint
+    to tell it is this very file, compared only when it is used) without every format of
+    the run's *algorithms* (a ``-t`` change since: why it vouches for nothing), which the
+    card file is compared with once the copy is found different from it
+    (``ExistingCopy.card_entry``); None otherwise. No I/O: a dictionary's look-up."""
+    if source.relative_path not in known:
+        return None
+    entry = ours_entry(
+        known,
+        source.relative_path,
+        size_bytes=source.size_bytes,
+        mtime_ns=source.mtime_ns,
+        algorithms=algorithms,
+    )
+    if entry is None or not entry.fingerprint or all(n in entry.digests for n in algorithms):
+        return None  # (one recording every format of the run's vouches, or is another's)
+    if entry.final_name not in ("", final.rpartition("/")[2]):
+        return None  # (a copy at another name: not this one's)
+    return entry
 
 
 def _unvouched(

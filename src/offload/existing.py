@@ -64,7 +64,13 @@ from offload.errors import (
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
 from offload.hashing.registry import comparable_digest, fastest
-from offload.ledger import Ledger, LedgerEntry, computable_formats, verified_entry
+from offload.ledger import (
+    Ledger,
+    LedgerEntry,
+    computable_formats,
+    proven_when,
+    verified_entry,
+)
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
 from offload.results import (
@@ -202,6 +208,15 @@ class ExistingCopy(NamedTuple):
     # copy is hashed in them too in the same read, never compared (``CheckOutcome.
     # history_digests``), so the manifest step lists it in them without reading it again.
     history_formats: tuple[str, ...] = ()
+    # ADOPT of a copy no entry vouches for (none records every format of the run's: a run
+    # with ``-t`` since): the entry of this very card file at that name (its size and date,
+    # ``ledger.ours_entry``, with a fingerprint), consulted only once the copy is found
+    # different from the card (``check_existing``'s ``as_its_entry``): the card file, its
+    # fingerprint that entry's, unlike its record is the card's failure, the copy kept (never
+    # "other content" that --overwrite would replace with the card's changed bytes). Never
+    # read before (a copy equal to the card is adopted without it: no read of the card in
+    # the record's formats on a re-run after ``-t md5``). None otherwise.
+    card_entry: LedgerEntry | None = None
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -396,6 +411,7 @@ class CheckOutcome:
     """
 
     __slots__ = (
+        "as_its_entry",
         "cache_bypass",
         "cancelled",
         "card_absent",
@@ -453,6 +469,10 @@ class CheckOutcome:
         # ledger's record of it in that record's own formats, none of them the run's
         # (``record_formats``): what a rewrite's read of it must match (``settle``).
         self.card_as_recorded: Mapping[str, str] = MappingProxyType({})
+        # A copy found different from the card file, which reads as the entry of it at the
+        # copy's name (``ExistingCopy.card_entry``): that entry's digest compared and when
+        # it proved the copy, in words (``"md5 <value>, verified on <date>"``); "" not.
+        self.as_its_entry = ""
 
 
 SOURCE_INDEX = -1  # BytesVerified's index for the source
@@ -623,6 +643,56 @@ def check_existing(
             return SourceRead(digests, None, how, in_record_formats=recorded)
         return SourceRead(digests, None, how)
 
+    # The card files read again for an entry of theirs (``as_its_entry``), by task and the
+    # formats read: once each, whichever destination's copy found it different first.
+    again: dict[tuple[int, tuple[str, ...]], tuple[str, SourceRead]] = {}
+    again_lock = threading.Lock()
+
+    def as_its_entry(check: ExistingCopy, outcome: CheckOutcome) -> CheckOutcome:
+        """*outcome* of a copy found different from the card file, once that file is
+        compared with the entry of it at the copy's name (``ExistingCopy.card_entry``): in
+        a format the run's read shares with it, else read again in the entry's fastest
+        (only now: a copy found different is rare, one equal costs nothing more). Its
+        fingerprint another's: the entry is another file's, *outcome* stands. Unlike it:
+        the card's failure, the copy kept (``_card_changed``). Read again, the card file
+        unreadable or changed since the scan: its error, the copy kept (nothing proves
+        which of them changed). As it: *outcome* stands (the copy differs from this card
+        file, which is as offloaded)."""
+        entry = check.card_entry
+        assert entry is not None
+        shared = [name for name in entry.digests if name in outcome.source_digests]
+        computable = () if shared else computable_formats(entry.digests)
+        names = (fastest(computable),) if computable else ()
+        if not shared and not names:
+            return outcome  # (a record of formats this version cannot compute)
+        source = sources[check.task_index]
+        with again_lock:  # (rare: only copies found different get here)
+            key = (check.task_index, names)
+            if key not in again:
+                again[key] = _read_again(source, names, hasher())
+            sample, read = again[key]
+        if sample != entry.fingerprint:
+            return outcome
+        if read.error is not None:
+            outcome.mismatch, outcome.source_digests = None, {}
+            outcome.source_error = read.error
+            return outcome
+        now = read.digests if names else outcome.source_digests
+        for name in names or shared:
+            if now[name] != comparable_digest(name, entry.digests[name]):
+                record = check._replace(
+                    card_recorded=entry.digests,
+                    recorded_mode=entry.verify,
+                    recorded_when="".join(proven_when(entry)),
+                )
+                outcome.mismatch = None
+                return _card_changed(
+                    check, outcome, card_unlike_words(record, source.path, name, now[name])
+                )
+        name = (names or shared)[0]
+        outcome.as_its_entry = f"{name} {entry.digests[name]}, {''.join(proven_when(entry))}"
+        return outcome
+
     # Imported only for copies to check: concurrent.futures loads logging (~7 ms of CPU),
     # which an offload with nothing already on its destinations never needs.
     from concurrent.futures import ThreadPoolExecutor
@@ -679,6 +749,7 @@ def check_existing(
                 sources[check.task_index].path,
                 card_records.get(check.task_index, ()),
                 stands_in=on_source_unlike is not None,
+                as_its_entry=as_its_entry,
             )
         if outcome.cancelled:
             return False
@@ -759,6 +830,26 @@ def _reads_source(check: ExistingCopy, verify: str, formats: Sequence[str]) -> b
     return needs_source(check.kind, verify)
 
 
+def _read_again(
+    source: SourceFile, names: tuple[str, ...], media: MediaHasher
+) -> tuple[str, SourceRead]:
+    """The card file *source* read again for an entry of it (``check_existing``'s
+    ``as_its_entry``): its fingerprint now (``offload.fingerprint``; "" unreadable), and its
+    digests in *names* (none: the fingerprint alone), from the media, or the error of why
+    not (its read or stat failed, or it changed since the scan)."""
+    sample = fingerprint.read_or_nothing(source.path_text, source.size_bytes)
+    if not names:
+        return sample, SourceRead({}, None)
+    try:
+        digests = media(source.path, names)
+        st = os.stat(source.path)
+    except OSError as exc:
+        return sample, SourceRead({}, str(source_io_error(exc, "read", source.path)))
+    if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
+        return sample, SourceRead({}, f"source {source.path} changed since the scan")
+    return sample, SourceRead(digests, None)
+
+
 def _as_its_record(
     check: ExistingCopy,
     outcome: CheckOutcome,
@@ -814,10 +905,14 @@ def _check_one(
     card_records: Sequence[ExistingCopy] = (),
     *,
     stands_in: bool = False,
+    as_its_entry: Callable[[ExistingCopy, CheckOutcome], CheckOutcome] | None = None,
 ) -> CheckOutcome:
     """*stands_in*: the source stands in for an absent card (``check_existing``'s
     *on_source_unlike*): read unlike its reference, a copy is settled as for a card file
-    unlike its record (``_card_changed``), not failed with the source's error."""
+    unlike its record (``_card_changed``), not failed with the source's error.
+    *as_its_entry*: called with a copy found different from the card whose check carries
+    the entry of this card file (``ExistingCopy.card_entry``): the outcome once the card
+    file is compared with that entry."""
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
     if found_wrong_unread(check):
@@ -895,6 +990,9 @@ def _check_one(
                     f"{check.final_path} differs from {label} "
                     f"({name} {outcome.digests.get(name)}, expected {want})"
                 )
+                if check.card_entry is not None and as_its_entry is not None:
+                    # Different from the card: the card may be what changed since.
+                    return as_its_entry(check, outcome)
                 return outcome
     if reader is not None and check.kind is CheckKind.ADOPT:
         try:
@@ -1212,6 +1310,18 @@ def settle(
                 if check.kind is CheckKind.ADOPT and not check.changed
                 else CopyAction.RECHECKED
             )
+        elif (
+            outcome.matched
+            and check.task_index in card_read_unlike
+            and not outcome.card_unlike
+            and check.kind is CheckKind.ADOPT
+            and not check.changed
+        ):
+            # Equal to a card file another destination's copy found unlike its entry there
+            # (``as_its_entry``, in that copy's thread): kept, not adopted, as a check that
+            # compared the card with its record first keeps it (``_card_changed``).
+            result.error = card_changed_words(check, card_read_unlike[check.task_index])
+            result.action = CopyAction.ADOPTED
         elif outcome.matched:
             # VERIFIED once its proof is recorded (_record_proofs), else FAILED as it stands.
             # A copy as its record while the card's file reads unlike it: proven against
@@ -1249,6 +1359,24 @@ def settle(
                 result.error = (
                     f"{check.final_path} already exists with other content; "
                     f"{check.other_card}; not overwritten ({remedies.another_card()})"
+                )
+            elif (
+                policy is ExistingFilePolicy.FAIL
+                and outcome.as_its_entry
+                and check.ledger_entry not in _NOT_THE_FILE_VERIFIED
+            ):
+                # The card file reads as its entry recording the copy there: the copy is
+                # what changed (never "no ledger entry there records it as ours"); an
+                # object cannot change in place: another was stored at its key.
+                changed = (
+                    "another object was stored at its key since"
+                    if outcome.cache_bypass is CacheBypass.REMOTE
+                    else "the copy there changed since (damaged, or another file written over it)"
+                )
+                result.error = (
+                    f"{check.final_path} differs from the card's file, which reads as this "
+                    f"copy root's ledger recorded it ({outcome.as_its_entry}): {changed}; not "
+                    f"overwritten ({remedies.in_the_way()})"
                 )
             elif (
                 policy is ExistingFilePolicy.FAIL
