@@ -103,6 +103,7 @@ from offload.existing import (
     found_wrong_warnings,
     needs_source,
     never_written,
+    other_content_words,
     record_formats,
     settle,
     settle_rewrites,
@@ -1518,7 +1519,7 @@ def _plan(
                 # Recorded from another card, or of another file of this name, size and date:
                 # read back like any file no ledger vouches for, and its refusal says whose.
                 if foreign is not None and kind is CheckKind.ADOPT:
-                    other_card = _other_content_words(
+                    other_card = other_content_words(
                         foreign, bool(sample), fast_copy=stands_in_for is not None
                     )
                 else:
@@ -2235,33 +2236,6 @@ def _at_own_name(entry: LedgerEntry, relative_path: str) -> bool:
     """Whether *entry* records its copy under the card file's own name (not a keep-both
     name)."""
     return not entry.final_name or entry.final_name == relative_path.rpartition("/")[2]
-
-
-def _other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = False) -> str:
-    """What a copy read back says of its path's entry that records another file of the
-    card file's name, size and date (another fingerprint, *read* now; False: the card file
-    could not be read to compare). *fast_copy*: the source is a cascade's fast copy standing
-    for its absent card, whose copies the ledgers record from the card: its file unlike the
-    recorded one is that copy changed since it was verified, never another card's."""
-    verb, when = proven_when(entry)
-    recorded = (
-        "this copy root's ledger records a copy of a file of this name, size and date, "
-        f"{verb} there{when}"
-    )
-    if fast_copy:
-        if not read:
-            return f"{recorded}, and the fast copy's file could not be read to compare it"
-        return (
-            f"{recorded}, with other content: the first or last 64 KiB of the fast copy's "
-            "file, read now, differ from the card's file copied there (the fast copy changed "
-            "since it was verified: damaged)"
-        )
-    if not read:
-        return f"{recorded}, and this card's file could not be read to compare its content"
-    return (
-        f"{recorded}, with other content: the first or last 64 KiB of this card's file, "
-        "read now, differ from that file's (another card, or this card shot again)"
-    )
 
 
 def _other_content_warnings(

@@ -341,6 +341,33 @@ def _recorded_as_card(
     return f"{shared[0]} {known[shared[0]]}"
 
 
+def other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = False) -> str:
+    """What a copy read back says of its path's entry that records another file of the
+    card file's name, size and date (another fingerprint, *read* now; False: the card file
+    could not be read to compare). *fast_copy*: the source is a cascade's fast copy standing
+    for its absent card, whose copies the ledgers record from the card: its file unlike the
+    recorded one is that copy changed since it was verified, never another card's."""
+    verb, when = proven_when(entry)
+    recorded = (
+        "this copy root's ledger records a copy of a file of this name, size and date, "
+        f"{verb} there{when}"
+    )
+    if fast_copy:
+        if not read:
+            return f"{recorded}, and the fast copy's file could not be read to compare it"
+        return (
+            f"{recorded}, with other content: the first or last 64 KiB of the fast copy's "
+            "file, read now, differ from the card's file copied there (the fast copy changed "
+            "since it was verified: damaged)"
+        )
+    if not read:
+        return f"{recorded}, and this card's file could not be read to compare its content"
+    return (
+        f"{recorded}, with other content: the first or last 64 KiB of this card's file, "
+        "read now, differ from that file's (another card, or this card shot again)"
+    )
+
+
 def found_wrong_unread(check: ExistingCopy) -> bool:
     """Whether *check* is found wrong by what the planner saw (its size), with no read."""
     return check.kind is CheckKind.REVERIFY and bool(check.changed)
@@ -423,6 +450,7 @@ class CheckOutcome:
         "history_digests",
         "matched",
         "mismatch",
+        "other_content",
         "read_damaged",
         "read_failed",
         "source_cache_bypass",
@@ -473,6 +501,11 @@ class CheckOutcome:
         # copy's name (``ExistingCopy.card_entry``): that entry's digest compared and when
         # it proved the copy, in words (``"md5 <value>, verified on <date>"``); "" not.
         self.as_its_entry = ""
+        # ... whose fingerprint now is not that entry's (another file of this name, size and
+        # date, or the card's file changed in its first or last 64 KiB): the refusal's words
+        # of that entry (``other_content_words``), as where an entry in the run's formats
+        # records it (``ExistingCopy.other_card``): --overwrite is not offered; "" not.
+        self.other_content = ""
 
 
 SOURCE_INDEX = -1  # BytesVerified's index for the source
@@ -653,7 +686,9 @@ def check_existing(
         compared with the entry of it at the copy's name (``ExistingCopy.card_entry``): in
         a format the run's read shares with it, else read again in the entry's fastest
         (only now: a copy found different is rare, one equal costs nothing more). Its
-        fingerprint another's: the entry is another file's, *outcome* stands. Unlike it:
+        fingerprint another's: the entry is another file's (or the card's file changed in
+        the bytes its fingerprint reads), refused in the words of an entry of another file
+        of this name, size and date (``CheckOutcome.other_content``). Unlike it:
         the card's failure, the copy kept (``_card_changed``). Read again, the card file
         unreadable or changed since the scan: its error, the copy kept (nothing proves
         which of them changed). As it: *outcome* stands (the copy differs from this card
@@ -672,6 +707,8 @@ def check_existing(
                 again[key] = _read_again(source, names, hasher())
             sample, read = again[key]
         if sample != entry.fingerprint:
+            if sample:  # ("": unreadable now, the copy's refusal stands as it is)
+                outcome.other_content = other_content_words(entry, True)
             return outcome
         if read.error is not None:
             outcome.mismatch, outcome.source_digests = None, {}
@@ -1355,10 +1392,11 @@ def settle(
             result.action = CopyAction.ADOPTED
             if outcome.error:
                 result.error = outcome.error
-            elif policy is ExistingFilePolicy.FAIL and check.other_card:
+            elif policy is ExistingFilePolicy.FAIL and (check.other_card or outcome.other_content):
                 result.error = (
                     f"{check.final_path} already exists with other content; "
-                    f"{check.other_card}; not overwritten ({remedies.another_card()})"
+                    f"{check.other_card or outcome.other_content}; not overwritten "
+                    f"({remedies.another_card()})"
                 )
             elif (
                 policy is ExistingFilePolicy.FAIL

@@ -745,6 +745,36 @@ def test_a_copy_equal_to_a_card_file_found_unlike_its_record_elsewhere_is_not_ad
     assert "CLIPS/C001.MOV" not in ledger, ledger
 
 
+def test_a_card_file_changed_where_its_fingerprint_reads_is_refused_without_overwrite(
+    tmp_path: Path,
+) -> None:
+    """As above (entries in md5 only), the card's file changed in its first 64 KiB (size and
+    date kept): its fingerprint is no longer its entry's, so nothing tells it from another
+    file of this name, size and date; the intact copy is refused in the words a run in the
+    entry's own format gives it (another card, or this card shot again), --overwrite not
+    offered, the copy kept. Failed before: "already exists with other content; not
+    overwritten (--overwrite replaces it once the new copy is verified ...)", the advice
+    that replaces the only good copy with the card's changed bytes."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=100)
+    copy = roots[0] / "CLIPS" / "C001.MOV"
+    kept = copy.read_bytes()
+
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", card, roots[0].parent
+    )  # fmt: skip
+    assert code == 1, out + err
+    outcomes, _ = events_of(out)
+    refused = outcomes["CLIPS/C001.MOV", 0]["message"]
+    assert refused.startswith(
+        f"{copy} already exists with other content; this copy root's ledger records a copy of "
+        "a file of this name, size and date, verified there on "
+    ), refused
+    assert "the first or last 64 KiB of this card's file, read now, differ" in refused
+    assert "--overwrite replaces it" not in refused, refused
+    assert copy.read_bytes() == kept
+
+
 @pytest.mark.parametrize("changed", ["card file shot again", "copy damaged"])
 def test_a_copy_that_is_not_this_card_file_is_refused_or_overwritten_as_before(
     tmp_path: Path, changed: str
