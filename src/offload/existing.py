@@ -368,6 +368,30 @@ def other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = Fal
     )
 
 
+def _changed_since_entry_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
+    """The refusal of a copy found different from the card file, which reads as the entry
+    of it at the copy's name (``CheckOutcome.as_its_entry``, a format that entry records,
+    none or not all of the run's): the copy is what changed (never "no ledger entry there
+    records it as ours"), and what replaces it: --overwrite, or, on a disk, a run in that
+    format with --reverify, whose entry then makes it ours (replaced once the card's file
+    reads as that entry and the new copy is verified). An object cannot change in place:
+    another was stored at its key, which no entry makes ours."""
+    entry = check.card_entry
+    assert entry is not None
+    name = outcome.as_its_entry
+    recorded = f"{name} {entry.digests[name]}, {''.join(proven_when(entry))}"
+    remedy = remedies.in_the_way()
+    if outcome.cache_bypass is CacheBypass.REMOTE:
+        changed = "another object was stored at its key since"
+    else:
+        changed = "the copy there changed since (damaged, or another file written over it)"
+        remedy = f"{remedy}; -t {name} with --reverify replaces it as a copy of ours"
+    return (
+        f"{check.final_path} differs from the card's file, which reads as this copy root's "
+        f"ledger recorded it ({recorded}): {changed}; not overwritten ({remedy})"
+    )
+
+
 def found_wrong_unread(check: ExistingCopy) -> bool:
     """Whether *check* is found wrong by what the planner saw (its size), with no read."""
     return check.kind is CheckKind.REVERIFY and bool(check.changed)
@@ -498,8 +522,7 @@ class CheckOutcome:
         # (``record_formats``): what a rewrite's read of it must match (``settle``).
         self.card_as_recorded: Mapping[str, str] = MappingProxyType({})
         # A copy found different from the card file, which reads as the entry of it at the
-        # copy's name (``ExistingCopy.card_entry``): that entry's digest compared and when
-        # it proved the copy, in words (``"md5 <value>, verified on <date>"``); "" not.
+        # copy's name (``ExistingCopy.card_entry``): the format compared (``"md5"``); "" not.
         self.as_its_entry = ""
         # ... whose fingerprint now is not that entry's (another file of this name, size and
         # date, or the card's file changed in its first or last 64 KiB): the refusal's words
@@ -726,8 +749,7 @@ def check_existing(
                 return _card_changed(
                     check, outcome, card_unlike_words(record, source.path, name, now[name])
                 )
-        name = (names or shared)[0]
-        outcome.as_its_entry = f"{name} {entry.digests[name]}, {''.join(proven_when(entry))}"
+        outcome.as_its_entry = (names or shared)[0]
         return outcome
 
     # Imported only for copies to check: concurrent.futures loads logging (~7 ms of CPU),
@@ -1403,19 +1425,7 @@ def settle(
                 and outcome.as_its_entry
                 and check.ledger_entry not in _NOT_THE_FILE_VERIFIED
             ):
-                # The card file reads as its entry recording the copy there: the copy is
-                # what changed (never "no ledger entry there records it as ours"); an
-                # object cannot change in place: another was stored at its key.
-                changed = (
-                    "another object was stored at its key since"
-                    if outcome.cache_bypass is CacheBypass.REMOTE
-                    else "the copy there changed since (damaged, or another file written over it)"
-                )
-                result.error = (
-                    f"{check.final_path} differs from the card's file, which reads as this "
-                    f"copy root's ledger recorded it ({outcome.as_its_entry}): {changed}; not "
-                    f"overwritten ({remedies.in_the_way()})"
-                )
+                result.error = _changed_since_entry_words(check, outcome)
             elif (
                 policy is ExistingFilePolicy.FAIL
                 # A clone's ledger entry (``ledger.same_file``) vouches for another file:

@@ -782,11 +782,12 @@ def test_a_copy_that_is_not_this_card_file_is_refused_or_overwritten_as_before(
     """The controls of the test above, entries in md5 only: a card file shot again (another
     date: no entry is of it), refused as other content; or the card's file as its record
     and d1's copy damaged in place (the card read again in md5, as recorded: the copy is
-    what differs), refused in those words, with and without --reverify. --overwrite
-    advised, and replacing it with the card's file, exit 0. The damaged copy failed before
-    (the related untrue word): "differs from what this copy root's ASC MHL history records
-    ...; not overwritten, as no ledger entry there records it as ours", an entry there
-    recording it in md5."""
+    what differs), refused in those words, with and without --reverify, naming a run in md5
+    with --reverify, which repairs it. --overwrite advised, and replacing the file shot
+    again's copy with the card's file, exit 0. The damaged copy failed before (the related
+    untrue word): "differs from what this copy root's ASC MHL history records ...; not
+    overwritten, as no ledger entry there records it as ours", an entry there recording it
+    in md5."""
     card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
     clip = card / "CLIPS" / "C001.MOV"
     copy = roots[0] / "CLIPS" / "C001.MOV"
@@ -802,19 +803,24 @@ def test_a_copy_that_is_not_this_card_file_is_refused_or_overwritten_as_before(
         )
     before = copy.read_bytes()
 
-    for policy in ((), ("--reverify",), ("--overwrite",)):
+    # The damaged copy's refusal names a run in md5 with --reverify too, which repairs it.
+    repair = ("--reverify", "-t", "md5") if changed == "copy damaged" else ("--overwrite",)
+    for policy in ((), ("--reverify",), repair):
         code, out, err = run(
             "copy", "--json", "--report-dir", tmp_path / "jobs", *policy, card,
             *[root.parent for root in roots],
         )  # fmt: skip
         outcomes, _ = events_of(out)
-        if policy != ("--overwrite",):
+        if policy != repair:
             assert code == 1, out + err
             refused = outcomes["CLIPS/C001.MOV", 0]
+            message = refused["message"]
             assert refused["event"] == "file_failed", outcomes
-            assert refused["message"].startswith(words), refused
-            assert "--overwrite replaces it" in refused["message"], refused
-            assert "no ledger entry there records it" not in refused["message"], refused
+            assert message.startswith(words), message
+            assert "--overwrite replaces it" in message, message
+            assert "no ledger entry there records it" not in message, message
+            if repair != ("--overwrite",):
+                assert "; -t md5 with --reverify replaces it as a copy of ours)" in message
             assert copy.read_bytes() == before
         else:
             assert code == 0, out + err
