@@ -103,6 +103,7 @@ from offload.existing import (
     found_wrong_warnings,
     needs_source,
     never_written,
+    other_content_words,
     record_formats,
     settle,
     settle_rewrites,
@@ -122,6 +123,7 @@ from offload.ledger import (
     LedgerEntries,
     LedgerEntry,
     final_path_of,
+    ours_entry,
     proof_satisfies,
     proven_when,
     recorded_entry,
@@ -1517,7 +1519,7 @@ def _plan(
                 # Recorded from another card, or of another file of this name, size and date:
                 # read back like any file no ledger vouches for, and its refusal says whose.
                 if foreign is not None and kind is CheckKind.ADOPT:
-                    other_card = _other_content_words(
+                    other_card = other_content_words(
                         foreign, bool(sample), fast_copy=stands_in_for is not None
                     )
                 else:
@@ -1569,6 +1571,16 @@ def _plan(
                         # The entry's own mapping, not a copy: read only (``settle``
                         # merges into a new dict), and no bytes added to every check.
                         card_recorded=NO_DIGESTS if named is None else named.digests,
+                        # Consulted only if the copy is found different from the card.
+                        card_entry=_entry_of_card(known, source_file, algorithms, final)
+                        if kind is CheckKind.ADOPT
+                        and named is None
+                        and foreign is None
+                        and not other_card
+                        and not beside
+                        and stands_in_for is None
+                        and known
+                        else None,
                     )
                 )
             tasks.append(
@@ -2083,6 +2095,31 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
     return "revoked" if entry is not None and entry.state == "revoked" else ""
 
 
+def _entry_of_card(
+    known: dict[str, LedgerEntry], source: SourceFile, algorithms: Sequence[str], final: str
+) -> LedgerEntry | None:
+    """For a copy at *final* no entry vouches for (ADOPT): the entry of this card file
+    recording a copy at that name (its size and date: ``ledger.ours_entry``; a fingerprint
+    to tell it is this very file, compared only when it is used) without every format of
+    the run's *algorithms* (a ``-t`` change since: why it vouches for nothing), which the
+    card file is compared with once the copy is found different from it
+    (``ExistingCopy.card_entry``); None otherwise. No I/O: a dictionary's look-up."""
+    if source.relative_path not in known:
+        return None
+    entry = ours_entry(
+        known,
+        source.relative_path,
+        size_bytes=source.size_bytes,
+        mtime_ns=source.mtime_ns,
+        algorithms=algorithms,
+    )
+    if entry is None or not entry.fingerprint or all(n in entry.digests for n in algorithms):
+        return None  # (one recording every format of the run's vouches, or is another's)
+    if entry.final_name not in ("", final.rpartition("/")[2]):
+        return None  # (a copy at another name: not this one's)
+    return entry
+
+
 def _unvouched(
     entry: LedgerEntry | None,
     source: SourceFile,
@@ -2199,33 +2236,6 @@ def _at_own_name(entry: LedgerEntry, relative_path: str) -> bool:
     """Whether *entry* records its copy under the card file's own name (not a keep-both
     name)."""
     return not entry.final_name or entry.final_name == relative_path.rpartition("/")[2]
-
-
-def _other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = False) -> str:
-    """What a copy read back says of its path's entry that records another file of the
-    card file's name, size and date (another fingerprint, *read* now; False: the card file
-    could not be read to compare). *fast_copy*: the source is a cascade's fast copy standing
-    for its absent card, whose copies the ledgers record from the card: its file unlike the
-    recorded one is that copy changed since it was verified, never another card's."""
-    verb, when = proven_when(entry)
-    recorded = (
-        "this copy root's ledger records a copy of a file of this name, size and date, "
-        f"{verb} there{when}"
-    )
-    if fast_copy:
-        if not read:
-            return f"{recorded}, and the fast copy's file could not be read to compare it"
-        return (
-            f"{recorded}, with other content: the first or last 64 KiB of the fast copy's "
-            "file, read now, differ from the card's file copied there (the fast copy changed "
-            "since it was verified: damaged)"
-        )
-    if not read:
-        return f"{recorded}, and this card's file could not be read to compare its content"
-    return (
-        f"{recorded}, with other content: the first or last 64 KiB of this card's file, "
-        "read now, differ from that file's (another card, or this card shot again)"
-    )
 
 
 def _other_content_warnings(

@@ -64,7 +64,13 @@ from offload.errors import (
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
 from offload.hashing.registry import comparable_digest, fastest
-from offload.ledger import Ledger, LedgerEntry, computable_formats, verified_entry
+from offload.ledger import (
+    Ledger,
+    LedgerEntry,
+    computable_formats,
+    proven_when,
+    verified_entry,
+)
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
 from offload.results import (
@@ -202,6 +208,15 @@ class ExistingCopy(NamedTuple):
     # copy is hashed in them too in the same read, never compared (``CheckOutcome.
     # history_digests``), so the manifest step lists it in them without reading it again.
     history_formats: tuple[str, ...] = ()
+    # ADOPT of a copy no entry vouches for (none records every format of the run's: a run
+    # with ``-t`` since): the entry of this very card file at that name (its size and date,
+    # ``ledger.ours_entry``, with a fingerprint), consulted only once the copy is found
+    # different from the card (``check_existing``'s ``as_its_entry``): the card file, its
+    # fingerprint that entry's, unlike its record is the card's failure, the copy kept (never
+    # "other content" that --overwrite would replace with the card's changed bytes). Never
+    # read before (a copy equal to the card is adopted without it: no read of the card in
+    # the record's formats on a re-run after ``-t md5``). None otherwise.
+    card_entry: LedgerEntry | None = None
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -326,6 +341,57 @@ def _recorded_as_card(
     return f"{shared[0]} {known[shared[0]]}"
 
 
+def other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = False) -> str:
+    """What a copy read back says of its path's entry that records another file of the
+    card file's name, size and date (another fingerprint, *read* now; False: the card file
+    could not be read to compare). *fast_copy*: the source is a cascade's fast copy standing
+    for its absent card, whose copies the ledgers record from the card: its file unlike the
+    recorded one is that copy changed since it was verified, never another card's."""
+    verb, when = proven_when(entry)
+    recorded = (
+        "this copy root's ledger records a copy of a file of this name, size and date, "
+        f"{verb} there{when}"
+    )
+    if fast_copy:
+        if not read:
+            return f"{recorded}, and the fast copy's file could not be read to compare it"
+        return (
+            f"{recorded}, with other content: the first or last 64 KiB of the fast copy's "
+            "file, read now, differ from the card's file copied there (the fast copy changed "
+            "since it was verified: damaged)"
+        )
+    if not read:
+        return f"{recorded}, and this card's file could not be read to compare its content"
+    return (
+        f"{recorded}, with other content: the first or last 64 KiB of this card's file, "
+        "read now, differ from that file's (another card, or this card shot again)"
+    )
+
+
+def _changed_since_entry_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
+    """The refusal of a copy found different from the card file, which reads as the entry
+    of it at the copy's name (``CheckOutcome.as_its_entry``, a format that entry records,
+    none or not all of the run's): the copy is what changed (never "no ledger entry there
+    records it as ours"), and what replaces it: --overwrite, or, on a disk, a run in that
+    format with --reverify, whose entry then makes it ours (replaced once the card's file
+    reads as that entry and the new copy is verified). An object cannot change in place:
+    another was stored at its key, which no entry makes ours."""
+    entry = check.card_entry
+    assert entry is not None
+    name = outcome.as_its_entry
+    recorded = f"{name} {entry.digests[name]}, {''.join(proven_when(entry))}"
+    remedy = remedies.in_the_way()
+    if outcome.cache_bypass is CacheBypass.REMOTE:
+        changed = "another object was stored at its key since"
+    else:
+        changed = "the copy there changed since (damaged, or another file written over it)"
+        remedy = f"{remedy}; -t {name} with --reverify replaces it as a copy of ours"
+    return (
+        f"{check.final_path} differs from the card's file, which reads as this copy root's "
+        f"ledger recorded it ({recorded}): {changed}; not overwritten ({remedy})"
+    )
+
+
 def found_wrong_unread(check: ExistingCopy) -> bool:
     """Whether *check* is found wrong by what the planner saw (its size), with no read."""
     return check.kind is CheckKind.REVERIFY and bool(check.changed)
@@ -396,6 +462,7 @@ class CheckOutcome:
     """
 
     __slots__ = (
+        "as_its_entry",
         "cache_bypass",
         "cancelled",
         "card_absent",
@@ -407,6 +474,7 @@ class CheckOutcome:
         "history_digests",
         "matched",
         "mismatch",
+        "other_content",
         "read_damaged",
         "read_failed",
         "source_cache_bypass",
@@ -453,6 +521,14 @@ class CheckOutcome:
         # ledger's record of it in that record's own formats, none of them the run's
         # (``record_formats``): what a rewrite's read of it must match (``settle``).
         self.card_as_recorded: Mapping[str, str] = MappingProxyType({})
+        # A copy found different from the card file, which reads as the entry of it at the
+        # copy's name (``ExistingCopy.card_entry``): the format compared (``"md5"``); "" not.
+        self.as_its_entry = ""
+        # ... whose fingerprint now is not that entry's (another file of this name, size and
+        # date, or the card's file changed in its first or last 64 KiB): the refusal's words
+        # of that entry (``other_content_words``), as where an entry in the run's formats
+        # records it (``ExistingCopy.other_card``): --overwrite is not offered; "" not.
+        self.other_content = ""
 
 
 SOURCE_INDEX = -1  # BytesVerified's index for the source
@@ -623,6 +699,59 @@ def check_existing(
             return SourceRead(digests, None, how, in_record_formats=recorded)
         return SourceRead(digests, None, how)
 
+    # The card files read again for an entry of theirs (``as_its_entry``), by task and the
+    # formats read: once each, whichever destination's copy found it different first.
+    again: dict[tuple[int, tuple[str, ...]], tuple[str, SourceRead]] = {}
+    again_lock = threading.Lock()
+
+    def as_its_entry(check: ExistingCopy, outcome: CheckOutcome) -> CheckOutcome:
+        """*outcome* of a copy found different from the card file, once that file is
+        compared with the entry of it at the copy's name (``ExistingCopy.card_entry``): in
+        a format the run's read shares with it, else read again in the entry's fastest
+        (only now: a copy found different is rare, one equal costs nothing more). Its
+        fingerprint another's: the entry is another file's (or the card's file changed in
+        the bytes its fingerprint reads), refused in the words of an entry of another file
+        of this name, size and date (``CheckOutcome.other_content``). Unlike it:
+        the card's failure, the copy kept (``_card_changed``). Read again, the card file
+        unreadable or changed since the scan: its error, the copy kept (nothing proves
+        which of them changed). As it: *outcome* stands (the copy differs from this card
+        file, which is as offloaded)."""
+        entry = check.card_entry
+        assert entry is not None
+        shared = [name for name in entry.digests if name in outcome.source_digests]
+        computable = () if shared else computable_formats(entry.digests)
+        names = (fastest(computable),) if computable else ()
+        if not shared and not names:
+            return outcome  # (a record of formats this version cannot compute)
+        source = sources[check.task_index]
+        with again_lock:  # (rare: only copies found different get here)
+            key = (check.task_index, names)
+            if key not in again:
+                again[key] = _read_again(source, names, hasher())
+            sample, read = again[key]
+        if sample != entry.fingerprint:
+            if sample:  # ("": unreadable now, the copy's refusal stands as it is)
+                outcome.other_content = other_content_words(entry, True)
+            return outcome
+        if read.error is not None:
+            outcome.mismatch, outcome.source_digests = None, {}
+            outcome.source_error = read.error
+            return outcome
+        now = read.digests if names else outcome.source_digests
+        for name in names or shared:
+            if now[name] != comparable_digest(name, entry.digests[name]):
+                record = check._replace(
+                    card_recorded=entry.digests,
+                    recorded_mode=entry.verify,
+                    recorded_when="".join(proven_when(entry)),
+                )
+                outcome.mismatch = None
+                return _card_changed(
+                    check, outcome, card_unlike_words(record, source.path, name, now[name])
+                )
+        outcome.as_its_entry = (names or shared)[0]
+        return outcome
+
     # Imported only for copies to check: concurrent.futures loads logging (~7 ms of CPU),
     # which an offload with nothing already on its destinations never needs.
     from concurrent.futures import ThreadPoolExecutor
@@ -679,6 +808,7 @@ def check_existing(
                 sources[check.task_index].path,
                 card_records.get(check.task_index, ()),
                 stands_in=on_source_unlike is not None,
+                as_its_entry=as_its_entry,
             )
         if outcome.cancelled:
             return False
@@ -759,6 +889,26 @@ def _reads_source(check: ExistingCopy, verify: str, formats: Sequence[str]) -> b
     return needs_source(check.kind, verify)
 
 
+def _read_again(
+    source: SourceFile, names: tuple[str, ...], media: MediaHasher
+) -> tuple[str, SourceRead]:
+    """The card file *source* read again for an entry of it (``check_existing``'s
+    ``as_its_entry``): its fingerprint now (``offload.fingerprint``; "" unreadable), and its
+    digests in *names* (none: the fingerprint alone), from the media, or the error of why
+    not (its read or stat failed, or it changed since the scan)."""
+    sample = fingerprint.read_or_nothing(source.path_text, source.size_bytes)
+    if not names:
+        return sample, SourceRead({}, None)
+    try:
+        digests = media(source.path, names)
+        st = os.stat(source.path)
+    except OSError as exc:
+        return sample, SourceRead({}, str(source_io_error(exc, "read", source.path)))
+    if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
+        return sample, SourceRead({}, f"source {source.path} changed since the scan")
+    return sample, SourceRead(digests, None)
+
+
 def _as_its_record(
     check: ExistingCopy,
     outcome: CheckOutcome,
@@ -814,10 +964,14 @@ def _check_one(
     card_records: Sequence[ExistingCopy] = (),
     *,
     stands_in: bool = False,
+    as_its_entry: Callable[[ExistingCopy, CheckOutcome], CheckOutcome] | None = None,
 ) -> CheckOutcome:
     """*stands_in*: the source stands in for an absent card (``check_existing``'s
     *on_source_unlike*): read unlike its reference, a copy is settled as for a card file
-    unlike its record (``_card_changed``), not failed with the source's error."""
+    unlike its record (``_card_changed``), not failed with the source's error.
+    *as_its_entry*: called with a copy found different from the card whose check carries
+    the entry of this card file (``ExistingCopy.card_entry``): the outcome once the card
+    file is compared with that entry."""
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
     if found_wrong_unread(check):
@@ -895,6 +1049,9 @@ def _check_one(
                     f"{check.final_path} differs from {label} "
                     f"({name} {outcome.digests.get(name)}, expected {want})"
                 )
+                if check.card_entry is not None and as_its_entry is not None:
+                    # Different from the card: the card may be what changed since.
+                    return as_its_entry(check, outcome)
                 return outcome
     if reader is not None and check.kind is CheckKind.ADOPT:
         try:
@@ -1212,6 +1369,18 @@ def settle(
                 if check.kind is CheckKind.ADOPT and not check.changed
                 else CopyAction.RECHECKED
             )
+        elif (
+            outcome.matched
+            and check.task_index in card_read_unlike
+            and not outcome.card_unlike
+            and check.kind is CheckKind.ADOPT
+            and not check.changed
+        ):
+            # Equal to a card file another destination's copy found unlike its entry there
+            # (``as_its_entry``, in that copy's thread): kept, not adopted, as a check that
+            # compared the card with its record first keeps it (``_card_changed``).
+            result.error = card_changed_words(check, card_read_unlike[check.task_index])
+            result.action = CopyAction.ADOPTED
         elif outcome.matched:
             # VERIFIED once its proof is recorded (_record_proofs), else FAILED as it stands.
             # A copy as its record while the card's file reads unlike it: proven against
@@ -1245,11 +1414,18 @@ def settle(
             result.action = CopyAction.ADOPTED
             if outcome.error:
                 result.error = outcome.error
-            elif policy is ExistingFilePolicy.FAIL and check.other_card:
+            elif policy is ExistingFilePolicy.FAIL and (check.other_card or outcome.other_content):
                 result.error = (
                     f"{check.final_path} already exists with other content; "
-                    f"{check.other_card}; not overwritten ({remedies.another_card()})"
+                    f"{check.other_card or outcome.other_content}; not overwritten "
+                    f"({remedies.another_card()})"
                 )
+            elif (
+                policy is ExistingFilePolicy.FAIL
+                and outcome.as_its_entry
+                and check.ledger_entry not in _NOT_THE_FILE_VERIFIED
+            ):
+                result.error = _changed_since_entry_words(check, outcome)
             elif (
                 policy is ExistingFilePolicy.FAIL
                 # A clone's ledger entry (``ledger.same_file``) vouches for another file:

@@ -389,18 +389,21 @@ def test_the_offloading_line_counts_the_copies_found_wrong_that_it_may_copy_agai
         ), line
 
 
-def offloaded_then_reread_in_md5(tmp_path: Path, size: int) -> tuple[Path, list[Path]]:
+def offloaded_then_reread_in_md5(
+    tmp_path: Path, size: int, *, reread: bool = True
+) -> tuple[Path, list[Path]]:
     """A card (its C001.MOV of *size* bytes: one over 128 KiB is changed between the two
     ends its fingerprint samples) offloaded to two copy roots in the default format, then
-    read back with ``-t md5``: the copies' ledger entries record md5 only since."""
+    read back with ``-t md5``: the copies' ledger entries record md5 only since (not
+    *reread*: xxh64 only)."""
     card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS").mkdir(parents=True, exist_ok=True)  # (a mount made first: ``faulty_fs``)
     (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(size))
     (card / "CLIPS" / "C002.MOV").write_bytes(os.urandom(30_000))
     dests = [tmp_path / "d1", tmp_path / "d2"]
     for dest in dests:
         dest.mkdir(exist_ok=True)  # (d1 may be a mount made first: ``faulty_fs``)
-    for options in ((), ("-t", "md5")):
+    for options in ((), ("-t", "md5")) if reread else ((),):
         code, _, err = run("copy", "--quiet", *options, card, *dests)
         assert code == 0, err
     return card, [dest / "A001" for dest in dests]
@@ -669,3 +672,184 @@ def test_an_unreadable_copy_of_ours_after_a_change_of_hash_format(
     assert copy.read_bytes() == wrong
     assert (other / "CLIPS" / "C001.MOV").read_bytes() == kept
     assert not partials_under(root.parent) and not partials_under(other.parent)
+
+
+@pytest.mark.parametrize(
+    ("reread", "formats"),
+    [(True, ()), (False, ("-t", "xxh64,md5"))],
+    ids=["md5-only-record", "partly-shared-record"],
+)
+def test_intact_copies_of_a_card_file_changed_since_their_record_are_kept(
+    tmp_path: Path, reread: bool, formats: tuple[str, ...]
+) -> None:
+    """The copies' entries record md5 only (read back with ``-t md5``), or xxh64 only in a
+    run asking xxh64 and md5; the card's file then changed in place (size, date and
+    fingerprint kept: bit rot, a bad reader). Each intact copy, found different from the
+    card, is compared with its entry of this very card file: the card's failure in the
+    words the default format's check uses, each copy kept, nothing written, with or
+    without --overwrite (exit 1, ExitCode.PARTIAL: C002.MOV verified). Failed before: each
+    copy was refused as "already exists with other content; not overwritten (--overwrite
+    replaces it ...)", and --overwrite then replaced the only good copies with the card's
+    changed bytes, exit 0, "verified"."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000, reread=reread)
+    copies = [root / "CLIPS" / "C001.MOV" for root in roots]
+    kept = [copy.read_bytes() for copy in copies]
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    recorded = "md5" if reread else "xxh64"
+
+    for policy in ((), ("--overwrite",)):
+        code, out, err = run(
+            "copy", "--json", "--report-dir", tmp_path / "jobs", *policy, *formats, card,
+            *[root.parent for root in roots],
+        )  # fmt: skip
+        assert code == 1, out + err
+        outcomes, _ = events_of(out)
+        for index, copy in enumerate(copies):
+            failed = outcomes["CLIPS/C001.MOV", index]
+            message = failed["message"]
+            assert failed["event"] == "file_failed", outcomes
+            assert message.startswith(f"{clip} differs from what was verified on "), message
+            assert f" ({recorded} " in message, message
+            assert f"{copy} is kept as it is, neither adopted nor written over" in message
+        assert [copy.read_bytes() for copy in copies] == kept, policy
+        assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
+
+
+def test_a_copy_equal_to_a_card_file_found_unlike_its_record_elsewhere_is_not_adopted(
+    tmp_path: Path,
+) -> None:
+    """As above (entries in md5 only, the card's file changed in place), a third drive
+    holding a copy of the card's file as it is now (``cp``, no ledger): equal to the card,
+    it is kept, neither adopted nor written over, as the card's failure found by d1's and
+    d2's copies says (a check comparing the card with its record first keeps it so). Failed
+    before this commit's settle: adopted, "verified" now, from bytes nothing verified."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    third = tmp_path / "d3" / "A001" / "CLIPS" / "C001.MOV"
+    third.parent.mkdir(parents=True)
+    shutil.copy2(clip, third)
+
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", card,
+        *[root.parent for root in roots], tmp_path / "d3",
+    )  # fmt: skip
+    assert code == 1, out + err
+    outcomes, _ = events_of(out)
+    kept = outcomes["CLIPS/C001.MOV", 2]
+    assert kept["event"] == "file_failed", outcomes
+    assert kept["message"].startswith(f"{clip} differs from what was verified on "), kept
+    assert f"{third} is kept as it is, neither adopted nor written over" in kept["message"]
+    ledger = (tmp_path / "d3" / "A001" / ".offload" / "ledger.jsonl").read_text()
+    assert "CLIPS/C001.MOV" not in ledger, ledger
+
+
+def test_a_card_file_changed_where_its_fingerprint_reads_is_refused_without_overwrite(
+    tmp_path: Path,
+) -> None:
+    """As above (entries in md5 only), the card's file changed in its first 64 KiB (size and
+    date kept): its fingerprint is no longer its entry's, so nothing tells it from another
+    file of this name, size and date; the intact copy is refused in the words a run in the
+    entry's own format gives it (another card, or this card shot again), --overwrite not
+    offered, the copy kept. Failed before: "already exists with other content; not
+    overwritten (--overwrite replaces it once the new copy is verified ...)", the advice
+    that replaces the only good copy with the card's changed bytes."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=100)
+    copy = roots[0] / "CLIPS" / "C001.MOV"
+    kept = copy.read_bytes()
+
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", card, roots[0].parent
+    )  # fmt: skip
+    assert code == 1, out + err
+    outcomes, _ = events_of(out)
+    refused = outcomes["CLIPS/C001.MOV", 0]["message"]
+    assert refused.startswith(
+        f"{copy} already exists with other content; this copy root's ledger records a copy of "
+        "a file of this name, size and date, verified there on "
+    ), refused
+    assert "the first or last 64 KiB of this card's file, read now, differ" in refused
+    assert "--overwrite replaces it" not in refused, refused
+    assert copy.read_bytes() == kept
+
+
+@pytest.mark.parametrize("changed", ["card file shot again", "copy damaged"])
+def test_a_copy_that_is_not_this_card_file_is_refused_or_overwritten_as_before(
+    tmp_path: Path, changed: str
+) -> None:
+    """The controls of the test above, entries in md5 only: a card file shot again (another
+    date: no entry is of it), refused as other content; or the card's file as its record
+    and d1's copy damaged in place (the card read again in md5, as recorded: the copy is
+    what differs), refused in those words, with and without --reverify, naming a run in md5
+    with --reverify, which repairs it. --overwrite advised, and replacing the file shot
+    again's copy with the card's file, exit 0. The damaged copy failed before (the related
+    untrue word): "differs from what this copy root's ASC MHL history records ...; not
+    overwritten, as no ledger entry there records it as ours", an entry there recording it
+    in md5."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    clip = card / "CLIPS" / "C001.MOV"
+    copy = roots[0] / "CLIPS" / "C001.MOV"
+    if changed == "card file shot again":
+        clip.write_bytes(os.urandom(300_000))
+        os.utime(clip, ns=(clip.stat().st_atime_ns, clip.stat().st_mtime_ns + 3_600 * 10**9))
+        words = f"{copy} already exists with other content; not overwritten (--overwrite "
+    else:
+        corrupt_keeping_size_and_mtime(copy, at=200_000)
+        words = (
+            f"{copy} differs from the card's file, which reads as this copy root's ledger "
+            "recorded it (md5 "
+        )
+    before = copy.read_bytes()
+
+    # The damaged copy's refusal names a run in md5 with --reverify too, which repairs it.
+    repair = ("--reverify", "-t", "md5") if changed == "copy damaged" else ("--overwrite",)
+    for policy in ((), ("--reverify",), repair):
+        code, out, err = run(
+            "copy", "--json", "--report-dir", tmp_path / "jobs", *policy, card,
+            *[root.parent for root in roots],
+        )  # fmt: skip
+        outcomes, _ = events_of(out)
+        if policy != repair:
+            assert code == 1, out + err
+            refused = outcomes["CLIPS/C001.MOV", 0]
+            message = refused["message"]
+            assert refused["event"] == "file_failed", outcomes
+            assert message.startswith(words), message
+            assert "--overwrite replaces it" in message, message
+            assert "no ledger entry there records it" not in message, message
+            if repair != ("--overwrite",):
+                assert "; -t md5 with --reverify replaces it as a copy of ours)" in message
+            assert copy.read_bytes() == before
+        else:
+            assert code == 0, out + err
+            assert copy.read_bytes() == clip.read_bytes()
+
+
+@pytest.mark.fault
+def test_a_default_rerun_after_md5_reads_the_card_no_more_than_before(
+    tmp_path: Path, faulty_fs: Any
+) -> None:
+    """The card on FaultyFS (every read reaching it, no page cache), offloaded then read
+    back with ``-t md5``; the next default run adopts each copy, equal to the card: the
+    card's clip is opened three times and read whole once, as before the fix above (its
+    entries in md5 are consulted only once a copy is found different:
+    ``ExistingCopy.card_entry``), never read again for them."""
+    drive = faulty_fs(mountpoint=tmp_path / "A001", direct_io=True)
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    drive.oplog(clear=True)
+
+    code, out, err = run(
+        "copy", "--quiet", "--report-dir", tmp_path / "jobs", card, *[r.parent for r in roots]
+    )
+    assert code == 0, out + err
+    read: dict[str, int] = {}
+    opened: dict[str, int] = {}
+    for op in drive.oplog():
+        if op.op == "read":
+            read[op.path] = read.get(op.path, 0) + int(op.detail.split("+")[1])
+        elif op.op == "open":
+            opened[op.path] = opened.get(op.path, 0) + 1
+    clip = "CLIPS/C001.MOV"
+    assert opened.get(clip) == 3 and 300_000 <= read[clip] < 2 * 300_000, (opened, read)
