@@ -639,6 +639,12 @@ class OffloadReport:
         }
         return {index: paths for index, paths in found.items() if paths}
 
+    def ignored_folder_paths(self) -> tuple[str, ...]:
+        """Of the entries left out (``ignored``), the folders' paths in the scan's order: the
+        "1 folder (PROXY/)" of the summary's count and the live ``CARD RELEASED`` line's
+        alike (``report.words.ignored_count_words``)."""
+        return tuple(path for path, _ in self.ignored if path in self.ignored_folders)
+
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
         return [

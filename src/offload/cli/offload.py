@@ -334,12 +334,13 @@ def card_released_line(event: CardReleased) -> str:
 def _not_taken(event: CardReleased) -> str:
     """What the card's pass did not take from the card, in the words the summary and the
     card release at the end give it: the entries ignored ("Ignored (not copied): N entries
-    (listed in the report)"), and those of them that keep the card ("do not format the
-    card: ..."). A DIT ejects the card on this line: a clip left out by ``--ignore`` was
-    said only at the run's end, maybe hours later. "" when nothing was left out."""
+    (listed in the report)", its folders named: "1 folder (PROXY/)"), and those of them
+    that keep the card ("do not format the card: ..."). A DIT ejects the card on this
+    line: a clip left out by ``--ignore`` was said only at the run's end, maybe hours
+    later. "" when nothing was left out."""
     said = []
     if event.ignored:
-        said.append(ignored_words(event.ignored, event.ignored_history))
+        said.append(ignored_words(event.ignored, event.ignored_history, "", event.ignored_folders))
     if event.left_out:
         said.append(f"do not format the card: {event.left_out}")
     return f" {'; '.join(said)}." if said else ""

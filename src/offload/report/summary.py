@@ -670,7 +670,7 @@ def _weakening_lines(
         # Where the history the run meant to carry was carried is the outcome's.
         meant = history_meant(report.ignored)
         fates = _history_fates(report) if meant else ""
-        folders = tuple(path for path, _ in report.ignored if path in report.ignored_folders)
+        folders = report.ignored_folder_paths()
         lines.append(ignored_words(len(report.ignored), meant, fates, folders) + ".")
     return lines
 
