@@ -396,6 +396,7 @@ def report_data(
         # version with the command that removes it (the notes' sentence names ten).
         "left_behind": left_behind_json(report.left_behind),
         "removed_stray_partials": report.removed_partials,
+        "removed_unfinished": report.removed_unfinished.as_json(),
     }
     # The destinations grouped by the disk they share, and how each group read back.
     names = [d.root for d in job.destinations]
