@@ -795,6 +795,8 @@ def _offload(
                 signals.after_copy()  # a second Ctrl-C, or a SIGTERM, stops the rest
                 if trace is not None:
                     trace.close()
+                if json_sink is not None:
+                    json_sink.close()  # its ticker: no job's bytes move from here on
         noted = cancel.cancelled and not report.job.cancelled
         if noted:
             report.notes.append(signal_after_copy(signals.words()))
