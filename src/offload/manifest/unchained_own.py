@@ -427,12 +427,19 @@ def not_over_words(
 
 
 def unjudged_words(
-    manifest: Path | str, why: str, record: Path | str, data: Mapping[str, object]
+    manifest: Path | str,
+    why: str,
+    record: Path | str,
+    data: Mapping[str, object],
+    *,
+    again: bool = True,
 ) -> str:
     """The line of the *manifest* a record (*record*, its fields *data*) names whose writer
     is not proven over, which could not be judged (*why*: the chain unreadable, say): left
     as it is. Never "was stopped": that run may be writing there now, still running on
-    this computer or on the one the record names."""
+    this computer or on the one the record names. *again*: a run on that computer proves
+    it over (not for an S3 copy root's run that held no lock: ``destinations.s3unchained``,
+    whose *manifest* and *record* are URLs)."""
     from offload.lock import same_process_space
 
     head = f"could not settle ASC MHL manifest {printable_name(str(manifest))} ({why})"
@@ -448,10 +455,15 @@ def unjudged_words(
         f"{CHAIN_FILE_NAME} does not list it; left as it is"
     )
     if data.get("host") != os.uname().nodename:
+        rerun = (
+            "run offload copy or verify --append again on that computer (it removes the "
+            f"manifest if {CHAIN_FILE_NAME} does not list it), {by_hand}"
+            if again
+            else by_hand.removeprefix("or ")
+        )
         return (
             f"{head}: another computer ({host}) wrote it: if no offload is running there, "
-            "once that is mended run offload copy or verify --append again on that computer "
-            f"(it removes the manifest if {CHAIN_FILE_NAME} does not list it), {by_hand}"
+            f"once that is mended {rerun}"
         )
     return (
         f"{head}: the run that wrote it (pid {data.get('pid', '?')} on {host}) cannot be "
