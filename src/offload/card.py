@@ -153,6 +153,7 @@ from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
 from offload.plan.preflight.paths import remove_stale_probes
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
+from offload.removed_unfinished import RemovedUnfinished
 from offload.report import loss
 from offload.report.refusal import refusal_entry
 from offload.report.words import plural
@@ -463,7 +464,9 @@ class OffloadReport:
     # The card's symlinks (``symlinks`` holds one result per link and destination).
     card_symlinks: int = 0
     warnings: list[PreflightItem] = field(default_factory=list)
-    removed_partials: int = 0
+    # What the run removed of what interrupted runs left unfinished on its destinations,
+    # by kind (the summary's "Removed ..." line, the JSON's ``removed_unfinished``).
+    removed_unfinished: RemovedUnfinished = field(default_factory=RemovedUnfinished)
     folder_errors: list[str] = field(default_factory=list)
     # The job reports a destination refused (``report/refusal.refusal_entry``: its index,
     # errno, whether its copies are in doubt, the message also in ``folder_errors``).
@@ -594,6 +597,12 @@ class OffloadReport:
     def exit_code(self) -> int:
         return self.exit_code_with(more_errors=False)
 
+    @property
+    def removed_partials(self) -> int:
+        """How many unfinished files and uploads of interrupted runs the run removed, all
+        kinds together (the JSON's ``removed_stray_partials``)."""
+        return self.removed_unfinished.total
+
     def destination_error(self, index: int, message: str, step: str | None = None) -> None:
         """Record that something of destination *index* beyond its files failed
         (*message* names it and the path): in ``folder_errors`` (exit 1) and against that
@@ -641,6 +650,12 @@ class OffloadReport:
         }
         return {index: paths for index, paths in found.items() if paths}
 
+    def ignored_folder_paths(self) -> tuple[str, ...]:
+        """Of the entries left out (``ignored``), the folders' paths in the scan's order: the
+        "1 folder (PROXY/)" of the summary's count and the live ``CARD RELEASED`` line's
+        alike (``report.words.ignored_count_words``)."""
+        return tuple(path for path, _ in self.ignored if path in self.ignored_folders)
+
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
         return [
@@ -649,10 +664,12 @@ class OffloadReport:
             if s.destination_index == index and s.status is SymlinkStatus.FAILED
         ]
 
-    def exit_code_with(self, *, more_errors: bool) -> int:
+    def exit_code_with(self, *, more_errors: bool, job_code: int | None = None) -> int:
         """The exit code, as it is once *more_errors* (e.g. a report that a destination
-        refused) are added to ``folder_errors``."""
-        code = int(self.job.exit_code)
+        refused) are added to ``folder_errors``. *job_code*: ``self.job.exit_code`` where
+        the caller has it (``job_report.write_reports``: a pass over every file's outcomes,
+        ~6 ms at 50,000 files, made once for the run's end), None to work it out."""
+        code = int(self.job.exit_code) if job_code is None else job_code
         failed_links = any(s.status is SymlinkStatus.FAILED for s in self.symlinks)
         # A file the card's own history (or a legacy MHL on it) records but the card lost
         # is a file this offload could not deliver: never a silent success.
@@ -2480,13 +2497,15 @@ def _run_locked(
     # holds the lock of: where the lock could not be taken (no flock, a read-only drive)
     # another offload, maybe on another host, may be writing them now.
     held = {os.path.realpath(root) for root in locked}
-    removed = 0
+    removed = RemovedUnfinished()
     for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True):
         if dest_plan.index in plan.backends:
             continue
         kept: list[tuple[str, int]] = []
         failed: list[tuple[str, OSError]] = []
-        removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept, failed)
+        removed.partial_copies += _remove_stray_partials(
+            plan.tree, dest_plan, ledger, held, kept, failed
+        )
         if failed:  # never kept silently: README promises a re-run cleans the partials
             sink.emit(WarningIssued(_unremoved_partials_message(failed), str(dest_plan.root)))
         # A killed run's write probes (its pid gone, a minute old: no lock needed), where
@@ -2495,14 +2514,14 @@ def _run_locked(
             remove_stale_probes(folder)
         if os.path.realpath(dest_plan.root) in held:
             said: list[str] = []
-            removed += _remove_stale_temps(dest_plan.root, said)
+            removed.add(_remove_stale_temps(dest_plan.root, said))
             for message in said:
                 sink.emit(WarningIssued(message, str(dest_plan.root)))
         if kept:  # never kept silently: on a lockless filesystem their room is not given back
             sink.emit(WarningIssued(_kept_partials_message(kept), str(dest_plan.root)))
     if plan.backends:
         aborted, lock_warnings = _s3().abort_abandoned(plan, plan.backends)
-        removed += aborted
+        removed.add(aborted)
         for message, where in lock_warnings:
             sink.emit(WarningIssued(message, where))
         for backend in plan.backends.values():  # its own long steps stop on a cancel too
@@ -2698,7 +2717,7 @@ def _run_locked(
         plans=plan.plans,
         job=job_report,
         warnings=list(plan.preflight.warnings),
-        removed_partials=removed,
+        removed_unfinished=removed,
         production=_production_fields(plan),
         ignored=ignored_with_reasons(plan),
         ignored_folders=plan.tree.ignored_folders,
@@ -4177,7 +4196,7 @@ def _unlink_each(paths: Iterable[str | Path]) -> int:
     return removed
 
 
-def _remove_stale_temps(root: Path, said: list[str]) -> int:
+def _remove_stale_temps(root: Path, said: list[str]) -> RemovedUnfinished:
     """Delete the temporary files a run that died left while it wrote a manifest or a job
     report in the copy root *root* (``manifest.atomic``: a dot, the final name, the writer's
     pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
@@ -4186,7 +4205,8 @@ def _remove_stale_temps(root: Path, said: list[str]) -> int:
     is refused, ``Ledger._rewrite``; the record of a generation being committed,
     ``manifest.unchained_own``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
-    manifests there now). Returns how many were deleted; one that cannot be is kept. A
+    manifests there now). Returns how many were deleted, by kind (manifest, ledger or
+    record, report files); one that cannot be is kept. A
     folder that cannot be listed (whole) adds its line to *said*
     (``manifest.atomic.could_not_look``), and so do the report files deleted, in the words
     the user's report folder's are said in (``job_report.dead_reports_removed``: README
@@ -4196,17 +4216,19 @@ def _remove_stale_temps(root: Path, said: list[str]) -> int:
     from offload.manifest_stamp import STAMP_NAME
 
     prefix = f"{root.name}_"
-    folders: list[tuple[Path, Callable[[str], bool]]] = [
-        (root / ASCMHL_FOLDER, lambda name: name.endswith((".mhl", ".xml"))),
-        (root, lambda name: name.startswith(prefix) and name.endswith(".mhl")),
-        (root / STATE_FOLDER / "reports", lambda name: True),
+    # Each folder, which of its temporaries are ours, and the kind they are counted as.
+    folders: list[tuple[Path, Callable[[str], bool], str]] = [
+        (root / ASCMHL_FOLDER, lambda name: name.endswith((".mhl", ".xml")), "manifest_files"),
+        (root, lambda name: name.startswith(prefix) and name.endswith(".mhl"), "manifest_files"),
+        (root / STATE_FOLDER / "reports", lambda name: True, "report_files"),
         (
             root / STATE_FOLDER,
             lambda name: name in (STAMP_NAME, LEDGER_NAME, GENERATION_RECORD_NAME),
+            "ledger_files",
         ),
     ]
-    removed = 0
-    for folder, is_ours in folders:
+    removed = RemovedUnfinished()
+    for folder, is_ours, kind in folders:
         try:
             with os.scandir(folder) as entries:
                 if not any(entry.name.endswith(".partial") for entry in entries):
@@ -4219,7 +4241,7 @@ def _remove_stale_temps(root: Path, said: list[str]) -> int:
 
         found = stale_temp_files(folder, is_ours)
         gone = [path for path in found.paths if _unlink_each([path])]
-        removed += len(gone)
+        setattr(removed, kind, getattr(removed, kind) + len(gone))
         if gone and folder == root / STATE_FOLDER / "reports":
             from offload.report.job_report import dead_reports_removed
 

@@ -898,6 +898,7 @@ def _release(
         ignored=len(report.ignored),
         left_out=_release_left_out(report),
         ignored_history=history_meant(report.ignored),
+        ignored_folders=report.ignored_folder_paths(),
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier

@@ -337,6 +337,9 @@ class CardReleased(Event):
     # One of the ignored entries is the source's ASC MHL history, which the run carries into
     # the destinations' histories: the line says so, as the summary does.
     ignored_history: bool = False
+    # Of the ``ignored`` entries, the folders' paths (their content not looked at): the line
+    # counts them as the summary does, "1 folder (PROXY/)", not "1 entry".
+    ignored_folders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

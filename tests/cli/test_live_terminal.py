@@ -5,6 +5,7 @@ by a terminal emulator (tests/support/terminal.py). Every line printed while the
 from __future__ import annotations
 
 import errno
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from tests.support.cards import clips_card
 from tests.support.faultyfs import FaultyFS
+from tests.support.offload_cli import run_offload
 from tests.support.terminal import TerminalRun, holds, run_on_terminal
 
 SAME_DISK = "are on the same filesystem as the source: they are not backups of the card"
@@ -463,11 +465,7 @@ def test_a_card_paused_mid_run_shows_no_rate_nor_an_eta_counting_down(
     ~0.4 s (FaultyFS holds a read of each), long enough for a rate and an ETA, then the
     read of the ninth is held 7 s: a few seconds in, the view shows no rate and "ETA --:--"
     (``still_work``). Failed before: "N MB/s · ETA 00:0N" through the whole pause."""
-    card_fs = faulty_fs(direct_io=True)
-    for index in range(10):
-        (card_fs.mountpoint / f"C{index:02d}.mov").write_bytes(bytes([index]) * (2 << 20))
-        card_fs.stall("read", path=f"*C{index:02d}.mov", offset=1 << 20, seconds=0.4, times=1)
-    held = card_fs.stall("read", path="*C08.mov", offset=1 << 20, seconds=7.0, times=1)
+    card_fs, held = _paced_card_paused(faulty_fs)
     dest = tmp_path / "disk"
     dest.mkdir()
     run = run_on_terminal(
@@ -479,6 +477,45 @@ def test_a_card_paused_mid_run_shows_no_rate_nor_an_eta_counting_down(
     shown = set(re.findall(rb"[1-9]/10 files \xc2\xb7 [^\x1b]*", flat))
     assert any(b"MB/s \xc2\xb7 ETA 00:" in line for line in shown), shown  # before the pause
     assert any(line.endswith(b"read \xc2\xb7 ETA --:--") for line in shown), shown
+
+
+def _paced_card_paused(faulty_fs: Callable[..., FaultyFS]) -> tuple[FaultyFS, int]:
+    """A card of 10 clips of 2 MiB on FaultyFS giving a clip every ~0.4 s (a read of each
+    held), long enough for a rate and an ETA, then the read of the ninth held 7 s: the
+    card, and that hold's id."""
+    card_fs = faulty_fs(direct_io=True)
+    for index in range(10):
+        (card_fs.mountpoint / f"C{index:02d}.mov").write_bytes(bytes([index]) * (2 << 20))
+        card_fs.stall("read", path=f"*C{index:02d}.mov", offset=1 << 20, seconds=0.4, times=1)
+    return card_fs, card_fs.stall("read", path="*C08.mov", offset=1 << 20, seconds=7.0, times=1)
+
+
+@pytest.mark.fault
+def test_json_progress_lines_go_on_through_a_pause_with_no_rate_nor_eta(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--json``, the card of the test above paused 7 s: ``progress`` lines go on through
+    the pause, and once the work stands still (``still_work``'s rule, as the live view's)
+    they carry no rate nor ETA (null) and ``still_s``. Failed before (QA, thirty-eighth
+    pass): no line for the 7 s, the last one's "rate_bytes_s" and "eta_s" 1.0 standing for
+    the whole pause."""
+    card_fs, held = _paced_card_paused(faulty_fs)
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    run = run_offload(
+        "copy", "--json", "-b", str(1 << 20), "--report-dir", tmp_path / "r",
+        card_fs.mountpoint, dest,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert card_fs.fired(held) == 1
+    progress = [p for p in map(json.loads, run.stdout.splitlines()) if p["event"] == "progress"]
+    assert any(p["rate_bytes_s"] and p["eta_s"] for p in progress), progress  # before it
+    still = [p for p in progress if p.get("still_s")]
+    # Still from 3 s into the 7 s pause: a line each 0.5 s of the 4 s left (a loaded
+    # machine's pauses aside).
+    assert len(still) >= 3 and all(p["still_s"] >= 3.0 for p in still), progress
+    assert all(p["rate_bytes_s"] is None and p["eta_s"] is None for p in still), still
+    assert progress[-1]["still_s"] == 0 and progress[-1]["fraction"] == 1.0
 
 
 @pytest.mark.fault

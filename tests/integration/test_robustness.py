@@ -329,9 +329,11 @@ def test_a_partial_that_proves_an_unfinished_rename_is_not_lost(tmp_path: Path) 
 
 def test_a_rerun_says_it_removed_the_partials_an_interrupted_run_left(tmp_path: Path) -> None:
     """Partials a run left (its writer gone: no claim on them) are removed by the next run,
-    which says so in one line with the JSON's count (``removed_stray_partials``). Failed
-    before (QA, a drive pulled mid-run then the run again): the JSON counted 981, the
-    terminal said nothing."""
+    which says so in one line with the JSON's count (``removed_stray_partials``), naming
+    their kind. Failed before (QA, a drive pulled mid-run then the run again): the JSON
+    counted 981, the terminal said nothing; then (QA, thirty-eighth pass) "2 unfinished
+    files ... (partial copies or uploads, and temporary manifest, report, ledger or staging
+    files ...)", every kind it might be."""
     card = make_card(tmp_path / "CARD", files=2)
     [dest] = dest_dirs(tmp_path, 1)
     reports = tmp_path / "r"
@@ -344,27 +346,34 @@ def test_a_rerun_says_it_removed_the_partials_an_interrupted_run_left(tmp_path: 
     code = main(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r2")], env)
     assert code == 0, err.getvalue()
     [saved] = (tmp_path / "r2").glob("*.json")
-    assert json.loads(saved.read_text())["removed_stray_partials"] == 2
+    data = json.loads(saved.read_text())
+    assert data["removed_stray_partials"] == 2
+    assert data["removed_unfinished"] == _removed_kinds(partial_copies=2)
     said = [line for line in err.getvalue().splitlines() if line.startswith("Removed ")]
-    assert said == [_removed_line(2)], err.getvalue()
+    assert said == [_removed_line("2 partial copies")], err.getvalue()
 
 
-def _removed_line(count: int) -> str:
-    """The summary's line of the *count* unfinished files a re-run removed."""
+def _removed_line(kinds: str) -> str:
+    """The summary's line of the unfinished files a re-run removed, *kinds* its counts."""
     return (
-        f"Removed {count} unfinished files in all that an interrupted run left on the "
-        "destinations (partial copies or uploads, and temporary manifest, report, ledger or "
-        "staging files, whose writer is gone; any report files among them are named in a "
-        "WARNING line above)."
+        "Removed what interrupted runs left unfinished on the destinations, their writer "
+        f"gone: {kinds}."
     )
 
 
+def _removed_kinds(**counts: int) -> dict[str, int]:
+    """The JSON report's ``removed_unfinished``: *counts*, every other kind 0."""
+    kinds = ("partial_copies", "uploads", "staging_objects", "manifest_files", "ledger_files")
+    return {kind: 0 for kind in (*kinds, "report_files")} | counts
+
+
 def test_a_rerun_counts_the_report_temporaries_it_names_once(tmp_path: Path) -> None:
-    """Two report temporaries and a partial copy a dead run left: the WARNING names the 2
-    report files, and the summary's count, 3, says it holds them ("in all", "named in a
-    WARNING line above"), never reading as 3 more. Failed before: "removed 2 unfinished
-    report file(s) ..." then "Removed 3 unfinished files an interrupted run left", read as
-    5."""
+    """Two report temporaries, a manifest's and a partial copy a dead run left: the
+    WARNING names the 2 report files, and the summary counts each kind, the report files
+    "named in a WARNING line above", never reading as 2 more. Failed before: "removed 2
+    unfinished report file(s) ..." then "Removed 3 unfinished files an interrupted run
+    left", read as 5; then (QA, thirty-eighth pass) "Removed 4 unfinished files in all
+    ...", one number for the three kinds."""
     card = make_card(tmp_path / "CARD", files=2)
     [dest] = dest_dirs(tmp_path, 1)
     out, err = io.StringIO(), io.StringIO()
@@ -376,10 +385,20 @@ def test_a_rerun_counts_the_report_temporaries_it_names_once(tmp_path: Path) -> 
     for kind in ("json", "csv"):
         (reports / f".CARD_2026-01-01_000000Z.{kind}.{gone.pid}.0123abcd.partial").write_text("x")
     (dest / "CARD" / "CLIPS" / ".offload-partial.dead01.C000.MOV").write_bytes(b"half")
+    manifest = dest / "CARD" / "ascmhl" / f".ascmhl_chain.xml.{gone.pid}.0123abcd.partial"
+    manifest.write_text("x")
     err.truncate(0)
     code = main(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r2")], env)
     assert code == 0, err.getvalue()
     text = err.getvalue()
     assert "WARNING: removed 2 unfinished report file(s)" in text, text
     said = [line for line in text.splitlines() if line.startswith("Removed ")]
-    assert said == [_removed_line(3)], text
+    kinds = (
+        "1 partial copy, 1 temporary manifest file and 2 temporary report files (named in a "
+        "WARNING line above)"
+    )
+    assert said == [_removed_line(kinds)], text
+    assert not manifest.exists()
+    [saved] = (tmp_path / "r2").glob("*.json")
+    counts = _removed_kinds(partial_copies=1, manifest_files=1, report_files=2)
+    assert json.loads(saved.read_text())["removed_unfinished"] == counts

@@ -24,11 +24,13 @@ from typing import Any
 
 import pytest
 
-from offload.card import OffloadOptions, offload
+from offload.card import OffloadOptions, OffloadReport, offload
 from offload.destinations.s3 import UPLOADS_FOLDER
 from offload.destinations.s3config import S3Settings
 from offload.lock import process_space, process_start
 from offload.manifest_options import ManifestOptions
+from offload.removed_unfinished import RemovedUnfinished
+from offload.report.summary import verdict_lines
 from s3.conftest import admin, destination, serving
 from s3.test_s3_cli import make_card
 from s3.test_s3_lock_scope import _killed_run_a
@@ -54,20 +56,32 @@ def _rewrite_record(endpoint: str, bucket: str, **fields: object) -> None:
 
 def _run_b(proxy: Any, bucket: str, tmp_path: Path, name: str = "day3") -> int:
     """Run B: a card *name* into ``s3://bucket/shoot`` (never A's key), default settings."""
+    return _offload_b(proxy, bucket, tmp_path, name).exit_code
+
+
+def _offload_b(proxy: Any, bucket: str, tmp_path: Path, name: str) -> OffloadReport:
+    """``_run_b``'s report."""
     card = make_card(tmp_path / name, {"C001.mov": 300_000}).rename(tmp_path / name / name)
     options = OffloadOptions(
         manifests=ManifestOptions(kinds=frozenset()),
         s3=S3Settings(endpoint_url=proxy.url, region="us-east-1"),
     )
-    return offload(card, [f"s3://{bucket}/shoot"], options=options).exit_code
+    return offload(card, [f"s3://{bucket}/shoot"], options=options)
 
 
 def test_a_killed_runs_upload_is_aborted_at_once(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """... and counted as what it is, an upload, in the summary's words. Failed before (QA,
+    thirty-eighth pass): "Removed 1 unfinished files in all ... (partial copies or uploads,
+    and temporary manifest, report, ledger or staging files ...)"."""
     _killed_run_a(s3_server, bucket, proxy, tmp_path)
     (record,) = _records(s3_server.url, bucket)
     body = _stored(admin(s3_server.url), bucket, record)
     assert body["pid_space"] == process_space() and body["pid_start"]  # what tells it dead
-    assert _run_b(proxy, bucket, tmp_path) == 0
+    report = _offload_b(proxy, bucket, tmp_path, "day3")
+    assert report.exit_code == 0
+    assert report.removed_unfinished == RemovedUnfinished(uploads=1)
+    (said,) = [line for line in verdict_lines(report) if line.startswith("Removed ")]
+    assert said.endswith(": 1 unfinished S3 upload."), said
     assert _uploads(s3_server.url, bucket) == {}
     assert _records(s3_server.url, bucket) == []
 

@@ -229,6 +229,29 @@ def test_a_record_of_a_run_that_held_no_lock_is_left_and_its_manifest_named(  # 
     assert code != 0  # as before: a first generation no chain lists is not built on
 
 
+def test_another_computers_manifest_behind_an_unreadable_chain_is_not_said_stopped(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The record of the test above (another computer's, no lock), and the chain object
+    not well-formed XML: the manifest cannot be judged, and its writer may be running, so
+    the warning never says it was stopped. Failed before (QA, thirty-eighth pass): "could
+    not settle ..., which an earlier run wrote and was stopped before ascmhl_chain.xml
+    listed it (...)"."""
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    assert offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)[0] == 0
+    (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))  # a second generation
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    _rewrite_record(s3_server.url, bucket, host="elsewhere", pid_space="another-boot/1", lock=None)
+    admin(s3_server.url).put_object(Bucket=bucket, Key=f"{HISTORY}ascmhl_chain.xml", Body=b"<a")
+    _code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    (said,) = [m for m in _said(out) if m.startswith("could not settle")]
+    assert f"s3://{bucket}/{orphan}" in said and "stopped" not in said, said
+    assert "another computer (elsewhere) wrote it: if no offload is running there" in said
+    assert f"s3://{bucket}/{RECORD} by hand" in said and "again on that computer" not in said
+    assert orphan in _manifests(s3_server.url, bucket) and RECORD in keys(s3_server.url, bucket)
+
+
 def test_a_record_naming_a_chained_manifest_is_removed_whoever_wrote_it(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:

@@ -315,7 +315,9 @@ def test_an_abandoned_staging_object_is_deleted_with_no_version_left(  # type: i
     time.sleep(1.1)  # older than the cutoff below, by whole seconds of LastModified
     store = destination(s3_server.url, bucket, prefix="day1", abandon_after_s=0.0)
     try:
-        assert staging in store.abort_abandoned([])
+        deleted: list[str] = []
+        assert staging in store.abort_abandoned([], deleted)
+        assert deleted == [staging]  # said a staging object, not an upload
     finally:
         store.close()
     listing = client.list_object_versions(Bucket=bucket, Prefix=staging)

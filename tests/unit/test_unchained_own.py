@@ -194,11 +194,47 @@ def test_a_chain_link_to_nothing_keeps_the_record_and_says_so(tmp_path: Path) ->
     Failed before (review of revfix7_61): the record cleared silently, the manifest left
     unlisted with no remedy (warned for ever, ``--append`` refused)."""
     root, record, second = _killed_before_its_chain(tmp_path)
+    chain = _chain_to_nothing(root, tmp_path)
+    said = unchained_own.settle(root, record)
+    assert said is not None and said.startswith("could not settle"), said
+    # Said what it is (QA, thirty-eighth pass; failed before: "... cannot be read: No such
+    # file or directory (ENOENT)", read as the chain file missing).
+    target = tmp_path / "elsewhere" / "ascmhl_chain.xml"
+    mend = (
+        f"({chain} is a symlink leading nowhere (to {target}), not the ASC MHL chain file; "
+        f"mount or restore {target}, or restore {chain.parent} from another copy of this card)"
+    )
+    assert mend in said, said
+    assert "No such file" not in said and "ENOENT" not in said, said
+    assert "was stopped before" in said, said  # its writer proven over here
+    assert second.exists() and record.exists()
+
+
+def _chain_to_nothing(root: Path, tmp_path: Path) -> Path:
+    """*root*'s chain file made a symlink whose target is gone (a drive not mounted)."""
     chain = root / "ascmhl" / "ascmhl_chain.xml"
     chain.unlink()
     chain.symlink_to(tmp_path / "elsewhere" / "ascmhl_chain.xml")
+    return chain
+
+
+def test_another_computers_manifest_behind_an_unreadable_chain_is_not_said_stopped(
+    tmp_path: Path,
+) -> None:
+    """The record names a writer on another computer, and the chain cannot be read: that
+    run may be writing there now, so the line never says it was stopped; it names the
+    computer and what to do once no offload runs there. Failed before (QA, thirty-eighth
+    pass): "..., which an earlier run wrote and was stopped before ascmhl_chain.xml listed
+    it (...)"."""
+    root, record, second = _killed_before_its_chain(tmp_path)
+    chain = _chain_to_nothing(root, tmp_path)
+    data = json.loads(record.read_bytes())
+    record.write_text(json.dumps({**data, "host": "dit-cart-2"}))
     said = unchained_own.settle(root, record)
-    assert said is not None and said.startswith("could not settle"), said
+    assert said is not None and said.startswith(f"could not settle ASC MHL manifest {second}")
+    assert "stopped" not in said, said
+    assert "another computer (dit-cart-2) wrote it: if no offload is running there" in said
+    assert f"{chain} is a symlink leading nowhere" in said and str(record) in said, said
     assert second.exists() and record.exists()
 
 

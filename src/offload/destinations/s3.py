@@ -2510,9 +2510,12 @@ class S3Destination:
                     raise self._error(exc, "cannot delete", key) from exc
         self.delete_key(key, etag=etag)
 
-    def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
+    def abort_abandoned(
+        self, keys_of_this_run: Iterable[str] = (), staging: list[str] | None = None
+    ) -> list[str]:
         """Abort our uploads that will never be resumed, and delete our old staging objects;
-        returns their keys.
+        returns their keys (*staging*, when given, gets those of them that are staging
+        objects deleted, not uploads aborted: the summary says each kind).
 
         Ours: recorded under ``.offload/uploads/``, or stored under ``.offload/staging/``.
         Uploads kept: those of keys this run is about to write (``open_upload`` resumes
@@ -2542,6 +2545,8 @@ class S3Destination:
             if info.mtime_ns / 1e9 < cutoff:
                 self._delete_abandoned(info.key, info.etag)
                 aborted.append(info.key)
+                if staging is not None:
+                    staging.append(info.key)
         # A record's versions: one listing for them all, on this thread (``_versions_of``).
         # Their uploads: one listing too, after the records' (``_upload_in_progress``).
         self._sweep_thread, self._sweep_listed = threading.get_ident(), False

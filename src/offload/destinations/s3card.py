@@ -91,6 +91,7 @@ from offload.manifest.layout import CHAIN_FILE_NAME
 from offload.options import ExistingFilePolicy
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.remedies import RESUME
+from offload.removed_unfinished import RemovedUnfinished
 from offload.run_scratch import MHL_PREFIX, scratch
 
 if TYPE_CHECKING:
@@ -354,13 +355,14 @@ def lost_locks(locks: Sequence[S3CopyRootLock]) -> list[str]:
 
 def abort_abandoned(
     plan: OffloadPlan, backends: Mapping[int, S3Backend]
-) -> tuple[int, list[tuple[str, str]]]:
-    """Abort our unfinished uploads this run will not resume; returns how many, and a
-    warning (message, lock's URL) per lock that could not be read to tell whether the run
-    that recorded an upload is live (the upload kept until 12 hours old)."""
+) -> tuple[RemovedUnfinished, list[tuple[str, str]]]:
+    """Abort our unfinished uploads this run will not resume, and delete our old staging
+    objects; returns how many of each (``uploads``, ``staging_objects``), and a warning
+    (message, lock's URL) per lock that could not be read to tell whether the run that
+    recorded an upload is live (the upload kept until 12 hours old)."""
     from offload.destinations.s3lock import UNREADABLE_LOCK_ABANDON_S
 
-    aborted = 0
+    aborted = RemovedUnfinished()
     warnings: list[tuple[str, str]] = []
     for dest_plan in plan.plans:
         backend = backends.get(dest_plan.index)
@@ -368,10 +370,14 @@ def abort_abandoned(
             continue
         store = backend.store
         keys = [backend.key(dest_plan.target_for(f.relative_path)) for f in plan.tree.files]
+        staging: list[str] = []
         try:
-            aborted += len(store.abort_abandoned(keys))
+            swept = store.abort_abandoned(keys, staging)
         except OSError:
             pass  # the copy itself will say what is wrong with the destination
+        else:
+            aborted.staging_objects += len(staging)
+            aborted.uploads += len(swept) - len(staging)
         for key in sorted(store.unreadable_locks):
             where = store.display(key)
             sooner = (

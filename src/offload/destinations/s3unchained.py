@@ -70,6 +70,7 @@ from offload.manifest.unchained_own import (
     could_not_words,
     not_over_words,
     removed_words,
+    unjudged_words,
 )
 from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
 
@@ -199,6 +200,8 @@ def settle(
             return None
     except Exception as exc:
         why = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+        if not over:  # the chain unreadable before its writer was judged: may be running
+            return unjudged_words(shown, why, store.display(key), data, again=False)
         return could_not_words(shown, why)
     _unstage(local, before)
     drop_record()

@@ -616,7 +616,7 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     return tuple(patterns)
 
 
-def _what_stands(path: Path) -> str:
+def what_stands(path: Path) -> str:
     """What stands at *path*, which is no regular file (a chain file's name): "a folder",
     "a symlink leading nowhere", "a special file"."""
     if os.path.isdir(path):
@@ -648,7 +648,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                 # Something else at its name (a folder, a link leading nowhere): said as
                 # what it is, never "missing", which sends the user looking for a file.
                 raise HistoryError(
-                    f"{chain_path} is {_what_stands(chain_path)}, not the ASC MHL chain file",
+                    f"{chain_path} is {what_stands(chain_path)}, not the ASC MHL chain file",
                     path=chain_path,
                 )
             if names:

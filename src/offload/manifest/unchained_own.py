@@ -71,6 +71,7 @@ from offload.manifest.history import (
     generation_number_of,
     manifest_names,
     parse_chain,
+    what_stands,
 )
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
 from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
@@ -194,13 +195,32 @@ def _stands_unlisted(folder: Path, name: str) -> bool:
     chain = folder / CHAIN_FILE_NAME
     if not os.path.lexists(chain):
         return True
+    if not os.path.isfile(chain):
+        # A link to nothing, a folder: the chain cannot be read, the manifest is not gone
+        # (callers take FileNotFoundError for that): not judgeable, the record kept. Said
+        # as what it is, as ``read_history`` says it, never ENOENT's "No such file", which
+        # sends the user looking for a file that is there.
+        raise HistoryError(_not_a_chain(chain), path=chain)
     try:
         entries = parse_chain(chain)
-    except FileNotFoundError as exc:
-        # A link to nothing: the chain cannot be read, the manifest is not gone (callers
-        # take FileNotFoundError for that): not judgeable, the record kept.
+    except FileNotFoundError as exc:  # gone since, or its link's target since
         raise HistoryError(f"{chain} cannot be read: {describe_os_error(exc)}", path=chain) from exc
     return not any(e.path == name for e in entries)
+
+
+def _not_a_chain(chain: Path) -> str:
+    """The words of *chain*, which is no regular file: what stands there, and for a link
+    to nothing where it leads and what mends it."""
+    shown = printable_name(str(chain))
+    try:
+        target = printable_name(os.readlink(chain))
+    except OSError:  # no link (a folder, a special file): what it is says enough
+        return f"{shown} is {what_stands(chain)}, not the ASC MHL chain file"
+    return (
+        f"{shown} is a symlink leading nowhere (to {target}), not the ASC MHL chain file; "
+        f"mount or restore {target}, or restore {printable_name(str(chain.parent))} from "
+        "another copy of this card"
+    )
 
 
 def _provably_ours(folder: Path, name: str, c4: str) -> bool:
@@ -334,7 +354,9 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
         return None
     except Exception as exc:
         why = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
-        return could_not_words(manifest, why)
+        return (
+            could_not_words(manifest, why) if over else unjudged_words(manifest, why, record, data)
+        )
     clear(record)
     return removed_words(manifest)
 
@@ -404,9 +426,55 @@ def not_over_words(
     return f"{by_hand}, or run offload copy or verify --append again on that run's computer"
 
 
+def unjudged_words(
+    manifest: Path | str,
+    why: str,
+    record: Path | str,
+    data: Mapping[str, object],
+    *,
+    again: bool = True,
+) -> str:
+    """The line of the *manifest* a record (*record*, its fields *data*) names whose writer
+    is not proven over, which could not be judged (*why*: the chain unreadable, say): left
+    as it is. Never "was stopped": that run may be writing there now, still running on
+    this computer or on the one the record names. *again*: a run on that computer proves
+    it over (not for an S3 copy root's run that held no lock: ``destinations.s3unchained``,
+    whose *manifest* and *record* are URLs)."""
+    from offload.lock import same_process_space
+
+    head = f"could not settle ASC MHL manifest {printable_name(str(manifest))} ({why})"
+    host = printable_name(str(data.get("host", "?")))
+    if same_process_space(data.get("host"), data.get("pid_space")):
+        return (
+            f"{head}: the run that wrote it (pid {data.get('pid', '?')}) is still running on "
+            "this computer; left as it is: once it is over and that is mended, the next "
+            "offload copy or verify --append settles it"
+        )
+    by_hand = (
+        f"or remove that manifest and {printable_name(str(record))} by hand if "
+        f"{CHAIN_FILE_NAME} does not list it; left as it is"
+    )
+    if data.get("host") != os.uname().nodename:
+        rerun = (
+            "run offload copy or verify --append again on that computer (it removes the "
+            f"manifest if {CHAIN_FILE_NAME} does not list it), {by_hand}"
+            if again
+            else by_hand.removeprefix("or ")
+        )
+        return (
+            f"{head}: another computer ({host}) wrote it: if no offload is running there, "
+            f"once that is mended {rerun}"
+        )
+    return (
+        f"{head}: the run that wrote it (pid {data.get('pid', '?')} on {host}) cannot be "
+        "judged from this computer (another boot's or container's, or on a share): once no "
+        f"offload is running there and that is mended, {by_hand.removeprefix('or ')}"
+    )
+
+
 def could_not_words(manifest: Path | str, why: str) -> str:
     """The line of a dead writer's unchained *manifest* that could not be judged or removed
-    (*why*): left as it is."""
+    (*why*): left as it is. A writer not proven over: :func:`unjudged_words`."""
     return (
         f"could not settle ASC MHL manifest {printable_name(str(manifest))}, which an "
         f"earlier run wrote and was stopped before {CHAIN_FILE_NAME} listed it ({why}); "

@@ -3,7 +3,12 @@
 Every engine event becomes a line ``{"event": "<snake_case name>", "time": <unix s>, ...}``
 with the event's fields, except the per-chunk byte counts (and ``destination_writing``, a
 chunk's write starting), which are folded into a ``progress`` line at most every
-``interval_s`` seconds.
+``interval_s`` seconds. While a job's bytes are moving, a thread of the sink's writes one
+too every ``interval_s`` that no byte came (``JsonLinesSink.close`` ends it): a card or a
+destination that stops answering sends no byte event, and the last line's rate and ETA
+stood for the whole stall, where the live view shows neither; those lines follow the live
+view's rule (``still_work``: ``rate_bytes_s``, ``eta_s`` and ``card_eta_s`` null while
+``still_s`` is not 0).
 """
 
 from __future__ import annotations
@@ -68,6 +73,15 @@ class JsonLinesSink:
         self._last_progress = 0.0
         self._broken = False
         self._ascii_only = ascii_only_for(stream)
+        # Held from a progress line's snapshot to its write, by the ticker and the byte
+        # events alike: the lines' snapshots are in order (their fraction never goes back),
+        # and a tick's line never comes after the job_finished that ends its job.
+        self._pace = threading.Lock()
+        # A job's bytes move (a byte event came, its JobFinished not yet): the ticker
+        # writes lines only then, never between the jobs nor while the reports are made.
+        self._moving = False
+        self._ticker: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def write(self, payload: dict[str, Any]) -> None:
         """Write one line. A reader that went away (``| head``) never stops the copy: the
@@ -91,19 +105,57 @@ class JsonLinesSink:
     def emit(self, event: Event) -> None:
         self._progress.emit(event)
         if isinstance(event, _BYTE_EVENTS):
-            now = time.monotonic()
-            if now - self._last_progress >= self._interval_s:
-                self._last_progress = now
-                self.write_progress()
+            self._moving = True
+            if self._ticker is None:
+                self._start_ticker()
+            if time.monotonic() - self._last_progress >= self._interval_s:
+                self._paced_progress()
             return
         if isinstance(event, JobFinished | OffloadFinished):
+            with self._pace:  # after a tick's line being written, before the next one
+                self._moving = False
             self.write_progress()  # where the job ended; the offload's last one: 1.0
         payload: dict[str, Any] = {"event": event_name(event), "time": round(time.time(), 3)}
         payload.update(dataclasses.asdict(event))
         self.write(payload)
 
+    def close(self) -> None:
+        """End the ticker (module doc), if it was started; the sink still writes lines."""
+        self._closed.set()
+        ticker = self._ticker
+        if ticker is not None:
+            ticker.join()
+
+    def _start_ticker(self) -> None:
+        with self._pace:
+            if self._ticker is not None or self._closed.is_set():
+                return
+            self._ticker = threading.Thread(
+                target=self._tick, name="offload-json-progress", daemon=True
+            )
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        """A progress line every ``interval_s`` that none was written while a job's bytes
+        move: a stall's lines, their rate and ETA null once the work stands still."""
+        while not self._closed.wait(self._interval_s / 2):
+            if self._moving and time.monotonic() - self._last_progress >= self._interval_s:
+                self._paced_progress()
+
+    def _paced_progress(self) -> None:
+        """A progress line unless one was written less than ``interval_s`` ago (by the
+        other of the byte events and the ticker, meanwhile)."""
+        with self._pace:
+            now = time.monotonic()
+            if now - self._last_progress < self._interval_s:
+                return
+            self._last_progress = now
+            if self._moving:  # not once its job_finished line is written
+                self.write_progress()
+
     def write_progress(self) -> None:
         snap = self._progress.snapshot()
+        still = snap.still_s > 0  # no rate nor ETA says anything true then (still_work)
         self.write(
             {
                 "event": "progress",
@@ -114,9 +166,12 @@ class JsonLinesSink:
                 "files_total": snap.total_files,
                 "files_finished": snap.files_finished,
                 "fraction": round(snap.fraction, 4),
-                "rate_bytes_s": round(snap.rate_bytes_s),
-                "eta_s": None if snap.eta_s is None else round(snap.eta_s, 1),
-                "card_eta_s": None if snap.card_eta_s is None else round(snap.card_eta_s, 1),
+                "rate_bytes_s": None if still else round(snap.rate_bytes_s),
+                "eta_s": None if still or snap.eta_s is None else round(snap.eta_s, 1),
+                "card_eta_s": (
+                    None if still or snap.card_eta_s is None else round(snap.card_eta_s, 1)
+                ),
+                "still_s": round(snap.still_s, 1),
                 "destinations": [
                     {
                         "index": d.index,

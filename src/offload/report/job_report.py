@@ -396,6 +396,7 @@ def report_data(
         # version with the command that removes it (the notes' sentence names ten).
         "left_behind": left_behind_json(report.left_behind),
         "removed_stray_partials": report.removed_partials,
+        "removed_unfinished": report.removed_unfinished.as_json(),
     }
     # The destinations grouped by the disk they share, and how each group read back.
     names = [d.root for d in job.destinations]
@@ -957,7 +958,8 @@ def write_reports(
     exit 1, that destination's ``result`` failed), and the reports already written are
     written again saying so (and the exit code): the report of a run names why it exited
     1, on page 1 of its HTML and PDF too. The exit code written is the one the caller
-    returns (``report.exit_code``). Never raises for I/O. *into*: the caller's
+    returns (``report.exit_code``, worked out once here: *into*'s ``exit_code``, which the
+    command takes). Never raises for I/O. *into*: the caller's
     ``ReportsWritten``, filled as each JSON report is written (a run stopped meanwhile
     restates those: ``ReportsWritten.restate``); returned.
     """
@@ -993,7 +995,11 @@ def write_reports(
     # One name in every folder, the local one included: ASCII if any takes no other.
     base = _free_basename(report_basename(report, folders=everywhere), everywhere, remote)
     result = into if into is not None else ReportsWritten()
-    result.exit_code = report.exit_code
+    # The files' outcomes are final here: their part of the exit code is worked out once
+    # for the run's end (the refusals below add to the card layer's part only), and the
+    # command takes the code from *result*, never working it out again.
+    job_code = int(report.job.exit_code)
+    result.exit_code = report.exit_code_with(more_errors=False, job_code=job_code)
     result.json_planned = [
         *map(str, folders),
         *(f.name for f in remote),
@@ -1070,7 +1076,7 @@ def write_reports(
             _refused(report, index, message, error, result)
             result.refusals.append(refusal("json", index, where, message, error))
         refused = []
-        result.exit_code = report.exit_code
+        result.exit_code = report.exit_code_with(more_errors=False, job_code=job_code)
         json_file.release()
         data = report_data(report, exit_code=result.exit_code)
         result.card_release = data["card_release"]

@@ -457,18 +457,14 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             _finished_head(report, by_state, verified_everywhere, speed, len(transfer_earlier))
         )
     lines.extend(_weakening_lines(report, by_state, transfer_earlier))
-    if report.removed_partials:
-        # What the run removed before its copies, which the JSON counts
-        # (``removed_stray_partials``): said, as a drive pulled or a run killed earlier
-        # leaves them and the docs promise the next run cleans them. "In all": the report
-        # temporaries counted here are the ones a WARNING line above named (``card.
-        # _remove_stale_temps``), never more on top of them.
-        lines.append(
-            f"Removed {plural(report.removed_partials, 'unfinished file')} in all that an "
-            "interrupted run left on the destinations (partial copies or uploads, and "
-            "temporary manifest, report, ledger or staging files, whose writer is gone; any "
-            "report files among them are named in a WARNING line above)."
-        )
+    removed = report.removed_unfinished.words()
+    if removed:
+        # What the run removed before its copies, each kind its own count, as the JSON's
+        # ``removed_unfinished`` (``removed_stray_partials`` their total): said, as a drive
+        # pulled or a run killed earlier leaves them and the docs promise the next run
+        # cleans them. The report temporaries are the ones a WARNING line above named
+        # (``card._remove_stale_temps``), never more on top of them.
+        lines.append(removed)
     return lines
 
 
@@ -670,7 +666,7 @@ def _weakening_lines(
         # Where the history the run meant to carry was carried is the outcome's.
         meant = history_meant(report.ignored)
         fates = _history_fates(report) if meant else ""
-        folders = tuple(path for path, _ in report.ignored if path in report.ignored_folders)
+        folders = report.ignored_folder_paths()
         lines.append(ignored_words(len(report.ignored), meant, fates, folders) + ".")
     return lines
 

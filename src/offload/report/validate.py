@@ -345,6 +345,21 @@ _JOB_REPORT = obj(
         "notes": _o(list_of(STR)),
         "left_behind": _LEFT_BEHIND,
         "removed_stray_partials": _o(nullable(COUNT)),
+        "removed_unfinished": _o(
+            obj(
+                {
+                    kind: _o(COUNT)
+                    for kind in (
+                        "partial_copies",
+                        "uploads",
+                        "staging_objects",
+                        "manifest_files",
+                        "ledger_files",
+                        "report_files",
+                    )
+                }
+            )
+        ),
         "devices": _o(
             list_of(
                 obj(
