@@ -117,7 +117,8 @@ class CopyReader(Protocol):
         ...
 
 
-#: The error of a copy already there whose read-back the cancel stopped before it began.
+#: The error of a copy already there whose read-back the cancel stopped, before it began or
+#: under way (at its next read: nothing of it proved).
 CHECK_CANCELLED = "cancelled before it was read back; the copy already there is kept as it was"
 
 
