@@ -117,9 +117,10 @@ class CopyReader(Protocol):
         ...
 
 
-#: The error of a copy already there whose read-back the cancel stopped, before it began or
-#: under way (at its next read: nothing of it proved).
-CHECK_CANCELLED = "cancelled before it was read back; the copy already there is kept as it was"
+#: The error of a copy already there whose check the cancel stopped: before its read-back
+#: began, under way (at its next read), or while the card file it is compared with was read
+#: (its own read-back done: "not read back" would be untrue). Nothing of it proved.
+CHECK_CANCELLED = "cancelled before it was checked; the copy already there is kept as it was"
 
 
 class CheckKind(StrEnum):

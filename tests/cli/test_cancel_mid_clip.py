@@ -43,32 +43,33 @@ STOPS_WITHIN_S = 4.0
 pytestmark = pytest.mark.fault
 
 
-def _slow_clip(fs: FaultyFS, folder: str = "") -> tuple[str, str]:
-    """Put the clip in *folder* of *fs* (written to its backing: no 128 MiB through FUSE),
-    make every read of it slow and hold the one at ``HELD_AT``: the rules' ids (slow,
-    held)."""
+def _clip_in(fs: FaultyFS, folder: str = "") -> None:
+    """Put the clip in *folder* of *fs* (written to its backing: no 128 MiB through FUSE)."""
     where = fs.backing / folder
     where.mkdir(parents=True, exist_ok=True)
     (where / CLIP).write_bytes(b"x" * CLIP_BYTES)
-    return _slow_reads(fs)
 
 
-def _slow_reads(fs: FaultyFS) -> tuple[str, str]:
-    slow = fs.stall("read", path=f"*{CLIP}", seconds=SLOW_READ_S)
-    held = fs.stall("read", path=f"*{CLIP}", offset=HELD_AT, nth=1)
-    return slow, held
+def _slow_reads(fs: FaultyFS) -> str:
+    """Make every read of the clip on *fs* slow and hold the first at ``HELD_AT`` (never the
+    card file's fingerprint, read near its end as a re-run is planned): the id of the rule
+    that holds it."""
+    fs.stall("read", path=f"*{CLIP}", seconds=SLOW_READ_S)
+    return fs.add_rule("read", "stall", path=f"*{CLIP}", offset=HELD_AT, length=CHUNK, nth=1)
 
 
 def _interrupted(fs: FaultyFS, held: str, argv: list[str]) -> tuple[int, str, str, float]:
     """Run *argv*, SIGINT it once *fs* holds its read at ``HELD_AT``, let that read go 0.3 s
     later (the other reads stay slow): its exit code, stdout, stderr and the seconds from
-    the signal to its end."""
+    the signal to its end. *fs*'s oplog then holds the calls made from the hold on."""
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def held_and_forgotten() -> None:
+        fs.wait_stalled(held, timeout_s=60)
+        fs.oplog(clear=True)
+
     signal_while_held(
-        process,
-        signal.SIGINT,
-        wait_held=lambda: fs.wait_stalled(held, timeout_s=60),
-        release=lambda: fs.release(held),
+        process, signal.SIGINT, wait_held=held_and_forgotten, release=lambda: fs.release(held)
     )
     signalled = time.monotonic() - 0.3
     out, err = process.communicate(timeout=120)
@@ -76,13 +77,14 @@ def _interrupted(fs: FaultyFS, held: str, argv: list[str]) -> tuple[int, str, st
 
 
 def _furthest_read(fs: FaultyFS) -> int:
-    """The end of the furthest read of the clip the medium was asked for (its oplog)."""
+    """The end of the furthest read of the clip *fs* was asked for since the hold (its
+    oplog), 0 for none."""
     ends = [
         sum(int(n) for n in record.detail.split("+"))
         for record in fs.oplog()
         if record.op == "read" and record.path.endswith(CLIP)
     ]
-    return max(ends)
+    return max(ends, default=0)
 
 
 def test_ctrl_c_stops_the_card_read_of_a_large_clip_at_the_chunk_in_flight(
@@ -93,7 +95,8 @@ def test_ctrl_c_stops_the_card_read_of_a_large_clip_at_the_chunk_in_flight(
     after the signal, a ``cancel_waiting {card: true}`` line (and on stderr "none for 5 s:
     the card may hang ... pull the card"), the whole clip's xxh64 in the report."""
     card = faulty_fs(direct_io=True)
-    _slow, held = _slow_clip(card)
+    _clip_in(card)
+    held = _slow_reads(card)
     d1, d2 = tmp_path / "d1", tmp_path / "d2"
     d1.mkdir()
     d2.mkdir()
@@ -117,31 +120,35 @@ def test_ctrl_c_stops_the_card_read_of_a_large_clip_at_the_chunk_in_flight(
     assert not list(d1.rglob(CLIP)) and not list(d2.rglob(CLIP))
 
 
-def test_ctrl_c_stops_reverify_read_backs_mid_clip_and_matches_nothing(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+@pytest.mark.parametrize("slow", ["copies", "card"])
+def test_ctrl_c_stops_reverify_reads_mid_clip_and_matches_nothing(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], slow: str
 ) -> None:
-    """``offload copy --reverify`` of a card offloaded before to two folders of a slow drive,
-    SIGINT while the first copy's read-back is held mid-clip (the other's read-back under
-    way too). Failed before: both copies were read to their ends after the signal and
-    reported verified ("read back again now and matched"), 7.6 s after it."""
-    card = tmp_path / "card"
-    card.mkdir()
-    (card / CLIP).write_bytes(b"x" * CLIP_BYTES)
-    drive = faulty_fs(direct_io=True)
-    d1, d2 = drive.mountpoint / "d1", drive.mountpoint / "d2"
+    """``offload copy --reverify`` of a card offloaded before to two folders, SIGINT while a
+    read of the clip is held mid-clip: the copies' read-backs on a slow drive (the first
+    one's held, the other's under way), or the card's read they are compared with (its
+    folders on a slow card). Failed before: the clip was read to its end after the signal,
+    7.6 s after it, and both copies reported verified ("read back again now and matched")."""
+    fs = faulty_fs(direct_io=True)
+    if slow == "copies":
+        card, d1, d2 = tmp_path / "card", fs.mountpoint / "d1", fs.mountpoint / "d2"
+        card.mkdir()
+        (card / CLIP).write_bytes(b"x" * CLIP_BYTES)
+    else:
+        card, d1, d2 = fs.mountpoint / "card", tmp_path / "d1", tmp_path / "d2"
+        _clip_in(fs, "card")
     d1.mkdir()
     d2.mkdir()
     reports = tmp_path / "reports"
     argv = [OFFLOAD, "copy", "--report-dir", str(reports), str(card), str(d1), str(d2)]
     first = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
-    _slow, held = _slow_reads(drive)
-    drive.oplog(clear=True)
-    code, out, err, took = _interrupted(drive, held, [*argv, "--reverify"])
+    held = _slow_reads(fs)
+    code, out, err, took = _interrupted(fs, held, [*argv, "--reverify"])
     assert code == 130, out + err
-    # The held copy's read stops at its chunk in flight, the other's at its own (past the
-    # held one's by up to a chunk: it went on meanwhile, as slowly).
-    assert _furthest_read(drive) <= HELD_AT + 2 * CHUNK, err
+    # The held read stops at its chunk in flight; so does the other copy's (copies), past
+    # the held one's by up to a chunk (it went on meanwhile, as slowly).
+    assert _furthest_read(fs) <= HELD_AT + 2 * CHUNK, err
     assert took < STOPS_WITHIN_S, (took, err)
     [clip] = newest_report(reports)["files"]
     for copy in clip["destinations"]:
@@ -151,7 +158,7 @@ def test_ctrl_c_stops_reverify_read_backs_mid_clip_and_matches_nothing(
     assert "read back again now and matched" not in said, err
     assert (
         "CANCELLED: 0 of 1 file (0 bytes) are verified on every destination; 2 copies were "
-        "cancelled (2 of them already there and kept as they were, not read back;" in said
+        "cancelled (2 of them already there and kept as they were, not checked;" in said
     ), err
     for folder in (d1, d2):  # each copy whole, as the first run wrote it
         assert (folder / "card" / CLIP).stat().st_size == CLIP_BYTES

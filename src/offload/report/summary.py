@@ -433,10 +433,10 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"{removed}{kept}"
             if not untouched
             else f"{untouched} of them already there and kept as "
-            f"{'it was' if untouched == 1 else 'they were'}, not read back"
+            f"{'it was' if untouched == 1 else 'they were'}, not checked"
             if untouched == cancelled
             else f"{removed}{kept}; {untouched} of them already there and kept "
-            f"as {'it was' if untouched == 1 else 'they were'}, not read back"
+            f"as {'it was' if untouched == 1 else 'they were'}, not checked"
         )
         lines.append(
             f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
