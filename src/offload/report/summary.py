@@ -409,8 +409,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if checked_n
             else ""
         )
-        # Copies already there whose read-back the cancel stopped, before it began or under
-        # way (``existing.CHECK_CANCELLED``): nothing of them written or removed.
+        # Copies already there whose check the cancel stopped, before, during or after
+        # their read-back (``existing.CHECK_CANCELLED``): nothing of them written or removed.
         untouched = sum(
             1
             for f in job.files
