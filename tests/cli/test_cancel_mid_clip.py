@@ -58,8 +58,10 @@ def _slow_reads(fs: FaultyFS) -> str:
     return fs.add_rule("read", "stall", path=f"*{CLIP}", offset=HELD_AT, length=CHUNK, nth=1)
 
 
-def _interrupted(fs: FaultyFS, held: str, argv: list[str]) -> tuple[int, str, str, float]:
-    """Run *argv*, SIGINT it once *fs* holds its read at ``HELD_AT``, let that read go 0.3 s
+def _interrupted(
+    fs: FaultyFS, held: str, argv: list[str], signum: int = signal.SIGINT
+) -> tuple[int, str, str, float]:
+    """Run *argv*, send it *signum* once *fs* holds its read at ``HELD_AT``, let that read go 0.3 s
     later (the other reads stay slow): its exit code, stdout, stderr and the seconds from
     the signal to its end. *fs*'s oplog then holds the calls made from the hold on."""
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -69,7 +71,7 @@ def _interrupted(fs: FaultyFS, held: str, argv: list[str]) -> tuple[int, str, st
         fs.oplog(clear=True)
 
     signal_while_held(
-        process, signal.SIGINT, wait_held=held_and_forgotten, release=lambda: fs.release(held)
+        process, signum, wait_held=held_and_forgotten, release=lambda: fs.release(held)
     )
     signalled = time.monotonic() - 0.3
     out, err = process.communicate(timeout=120)
@@ -87,11 +89,12 @@ def _furthest_read(fs: FaultyFS) -> int:
     return max(ends, default=0)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_ctrl_c_stops_the_card_read_of_a_large_clip_at_the_chunk_in_flight(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], signum: int
 ) -> None:
     """``offload copy --json`` of one large clip from a slow card to two folders, SIGINT
-    mid-clip. Failed before: the card was read to the clip's end (128 MiB), exit 7.6 s
+    (or SIGTERM) mid-clip. Failed before: the card was read to the clip's end (128 MiB), exit 7.6 s
     after the signal, a ``cancel_waiting {card: true}`` line (and on stderr "none for 5 s:
     the card may hang ... pull the card"), the whole clip's xxh64 in the report."""
     card = faulty_fs(direct_io=True)
@@ -102,7 +105,7 @@ def test_ctrl_c_stops_the_card_read_of_a_large_clip_at_the_chunk_in_flight(
     d2.mkdir()
     reports = tmp_path / "reports"
     argv = [OFFLOAD, "copy", "--json", "--report-dir", str(reports), str(card.mountpoint)]
-    code, out, err, took = _interrupted(card, held, [*argv, str(d1), str(d2)])
+    code, out, err, took = _interrupted(card, held, [*argv, str(d1), str(d2)], signum)
     assert code == 130, out + err
     assert _furthest_read(card) <= HELD_AT + CHUNK, err  # no read after the chunk in flight
     assert took < STOPS_WITHIN_S, (took, err)
