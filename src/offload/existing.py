@@ -55,6 +55,7 @@ from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
 from offload.errors import FULL_ERRNOS as FULL_ERRNOS
 from offload.errors import (
+    CancelledError,
     OffloadError,
     describe_os_error,
     on_network_share,
@@ -122,8 +123,10 @@ class CopyReader(Protocol):
         ...
 
 
-#: The error of a copy already there whose read-back the cancel stopped before it began.
-CHECK_CANCELLED = "cancelled before it was read back; the copy already there is kept as it was"
+#: The error of a copy already there whose check the cancel stopped: before its read-back
+#: began, under way (at its next read), or while the card file it is compared with was read
+#: (its own read-back done: "not read back" would be untrue). Nothing of it proved.
+CHECK_CANCELLED = "cancelled before it was checked; the copy already there is kept as it was"
 
 
 class CheckKind(StrEnum):
@@ -438,6 +441,9 @@ class SourceRead(NamedTuple):
     # Its digests in the formats of a ledger's record of it that shares none with the run's
     # (``record_formats``), from the same read; kept out of *digests*.
     in_record_formats: Mapping[str, str] = MappingProxyType({})
+    # The read stopped at the job's cancel (*error* says so): it proves nothing, and the
+    # checks waiting for it are cancelled with it.
+    cancelled: bool = False
 
 
 class SourceUnlike(NamedTuple):
@@ -509,7 +515,9 @@ class CheckOutcome:
         self.source_error: str | None = None
         self.mismatch: str | None = None  # what differed, for the report
         self.verify_s = 0.0
-        self.cancelled = False  # the read stopped at the job's cancel (ECANCELED): proves nothing
+        # The read (the copy's or its source's) stopped at the job's cancel (a reader's
+        # ECANCELED, a local read's CancelledError): proves nothing.
+        self.cancelled = False
         # The card's file read now differs from a record of it (any destination's ledger
         # entry of this card file): what differed, in words (``card_unlike_words``); "" not.
         # The file fails on every destination then, and nothing of it is written.
@@ -615,7 +623,9 @@ def check_existing(
     def hasher() -> MediaHasher:
         current: MediaHasher | None = getattr(local, "hasher", None)
         if current is None:
-            current = MediaHasher(below=below)
+            # The job's token: a cancel stops a read at its next chunk (each check's read
+            # and each source's), not at the end of a 4 GB clip.
+            current = MediaHasher(below=below, cancel=cancel)
             local.hasher = current
             with made_lock:
                 made.append(current)
@@ -661,6 +671,8 @@ def check_existing(
             extra = in_record_formats.get(task_index, ())
             digests = media(read, [*formats, *extra] if extra else formats, progress)
             how = media.last_bypass  # this thread's hasher: the read just made
+        except CancelledError:
+            return SourceRead({}, CHECK_CANCELLED, cancelled=True)
         except OSError as exc:
             # (A file gone since the scan is said so, with what to do: errors.source_io_error.)
             error = str(source_io_error(exc, "read", read))
@@ -980,6 +992,9 @@ def _check_one(
             # The card file is read all the same, in its record's formats: the rewrite's
             # reference in the run's formats (``_as_its_record``).
             read = source_future(check.task_index).result()
+            if read.cancelled:
+                outcome.cancelled = True
+                return outcome
             if read.error is not None:
                 outcome.source_error = read.error
                 outcome.mismatch = None
@@ -997,6 +1012,8 @@ def _check_one(
             outcome.cache_bypass = media.last_bypass
         for name in check.history_formats:
             outcome.history_digests[name] = outcome.digests.pop(name)
+    except CancelledError:  # a local copy's read stopped at the job's cancel, mid-file
+        outcome.cancelled = True
     except OSError as exc:
         why = None if reader is None else reader.unreadable(exc, check.final_path)
         if why is not None:
@@ -1016,6 +1033,9 @@ def _check_one(
         return outcome
     if needs_source(check.kind, verify):
         read = source_future(check.task_index).result()
+        if read.cancelled:
+            outcome.cancelled = True
+            return outcome
         outcome.source_digests, outcome.source_error = read.digests, read.error
         outcome.source_cache_bypass = read.how
         if read.unlike and stands_in and not outcome.error:

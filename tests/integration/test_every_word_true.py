@@ -609,7 +609,7 @@ def test_a_cancelled_reverify_keeps_the_copies_and_never_says_it_copied_or_remov
     """``--reverify`` of a card offloaded before, SIGINT while a copy's read-back is held
     (a real FUSE drive stalls it): the copies not re-read are kept as they were, and the
     words say so: their entries ``action`` ``rechecked`` (never ``copied``: this run wrote
-    nothing), ``error`` "cancelled before it was read back", and the summary never says
+    nothing), ``error`` "cancelled before it was checked", and the summary never says
     "partial files removed". Failed before: ``copied``, and "8 copies were cancelled
     (partial files removed; ...)" of copies this run never wrote and left whole."""
     card = make_card(tmp_path, files=3, size=100_000)
@@ -640,7 +640,7 @@ def test_a_cancelled_reverify_keeps_the_copies_and_never_says_it_copied_or_remov
     ]  # fmt: skip
     assert cancelled, stderr
     assert {d["action"] for d in cancelled} == {"rechecked"}, cancelled
-    assert all(d["error"].startswith("cancelled before it was read back") for d in cancelled)
+    assert all(d["error"].startswith("cancelled before it was checked") for d in cancelled)
     assert "partial files removed" not in stderr, stderr
     assert "kept as they were" in stderr or "kept as it was" in stderr, stderr
     for i in range(3):  # every copy whole, as the first run wrote it

@@ -656,10 +656,13 @@ class CopyJob:
 
     def _tell_waiting(self, threads: Sequence[_SignallingThread]) -> None:
         """Say which of *threads* a cancel still waits for (``CancelWaiting``): each polls
-        the token between its calls, so the reader still running is in a call on the card
-        that has not returned. A destination's writer waits for the reader's end of the
-        file under way before its own (its partial removed then): one still running is
-        named only once the reader is done, when it is in a call of its own."""
+        the token between its calls (the reader and the re-reads before each block of a file
+        they read: ``SourceReader._stream``, ``verifier.read_chunks``; before, the reader
+        read a cancelled clip on to its end, and a working card was said to "hang"), so the
+        reader still running is in a call on the card that has not returned. A destination's
+        writer waits for the reader's end of the file under way before its own (its partial
+        removed then): one still running is named only once the reader is done, when it is
+        in a call of its own."""
         left = [t.name for t in threads if not t.done.is_set()]
         card = "reader" in left
         destinations = tuple(

@@ -313,8 +313,8 @@ class SourceReader:
         opened the file on (read through the cache), else None: the file is opened here.
         Closed here either way, as part of the read: a close that fails (a card pulled out
         fails its FUSE flush: EIO) is a read error of this file (SourceError), before any
-        writer was told the file is whole. Raises SourceError, or CancelledError while it
-        waits for a free buffer."""
+        writer was told the file is whole. Raises SourceError, or CancelledError once the job
+        is cancelled (between chunks, or while it waits for a free buffer)."""
         source = ticket.task.source
         path = source.path_text
         if taken is not None:
@@ -495,13 +495,21 @@ class SourceReader:
     ) -> tuple[int, bool]:
         """Read a larger file chunk by chunk, handing each chunk to the writers of *active*
         (those not lost), the hashers and *sampler* as it is read. Returns the bytes read and
-        whether the reads were direct. Raises SourceError, or CancelledError while it waits
-        for a free chunk."""
+        whether the reads were direct. Raises SourceError, or CancelledError once the job is
+        cancelled: looked at before each read, not only while it waits for a free chunk."""
         offset = 0
         pool = self._pool
         chunk_size = pool.chunk_size
+        cancel = self._cancel
         while True:
-            chunk = pool.acquire(self._cancel, self._on_wait)
+            # Before each read: a cancelled job's writers hand their chunks back at once, so
+            # the pool's wait (which looks at the token too) is never reached, and the rest
+            # of a 4 GB clip was read from a slow card after Ctrl-C (minutes on a USB2
+            # reader), the job meanwhile taking the running reader for a hung call
+            # (``CopyJob._tell_waiting``). One attribute read a chunk.
+            if cancel.cancelled:
+                raise CancelledError("cancelled")
+            chunk = pool.acquire(cancel, self._on_wait)
             try:
                 n, direct = read_at(fd, chunk.writable, offset, direct=direct)
             except OSError as exc:

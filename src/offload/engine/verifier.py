@@ -115,16 +115,23 @@ class MediaHasher:
     the filesystem (``fs.below``: a FUSE filesystem's block device) dropped too, or the read
     recorded as through it. Owns one aligned buffer; use from one thread at a time;
     ``close()`` when done. *below*: shared by the hashers of one run (each filesystem's
-    device cache dropped once, not once per hasher). Raises OSError from the reads and
-    from the file's close; ``bypassed`` and ``through_cache`` count only the files hashed
-    whole and closed (a file whose close failed counts neither way).
+    device cache dropped once, not once per hasher). *cancel*: a job's token, looked at
+    before each read (a cancelled ``--reverify`` does not read a 4 GB copy to its end and
+    call it matched). Raises OSError from the reads and from the file's close,
+    CancelledError once *cancel* is set; ``bypassed`` and ``through_cache`` count only the
+    files hashed whole and closed (a file whose close failed counts neither way).
     """
 
     def __init__(
-        self, *, chunk_size: int = 8 * 1024 * 1024, below: CachesBelow | None = None
+        self,
+        *,
+        chunk_size: int = 8 * 1024 * 1024,
+        below: CachesBelow | None = None,
+        cancel: CancelToken | None = None,
     ) -> None:
         self._buffer = AlignedBuffer(chunk_size)
         self._below = below if below is not None else CachesBelow()
+        self._cancel = cancel
         # Files read from the media (O_DIRECT or an emptied cache, and any cache below the
         # filesystem dropped), and files read through a cache (NONE: the page cache, for a
         # reason of report.words.PAGE_CACHE_CAUSES; SERVER: a network share's server).
@@ -149,7 +156,7 @@ class MediaHasher:
         media = MediaReader(path, direct=True, evict=True, below=self._below.of(path))
         try:
             with MultiHasher(formats) as hasher:
-                for chunk in read_chunks(media, self._buffer, expected):
+                for chunk in read_chunks(media, self._buffer, expected, cancel=self._cancel):
                     # Threaded hashers must finish before the buffer is refilled.
                     hasher.update(chunk)
                     if hasher.threaded_count:

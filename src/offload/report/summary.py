@@ -409,8 +409,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if checked_n
             else ""
         )
-        # Copies already there whose read-back the cancel stopped before it began
-        # (``existing.CHECK_CANCELLED``): nothing of them written or removed.
+        # Copies already there whose check the cancel stopped, before, during or after
+        # their read-back (``existing.CHECK_CANCELLED``): nothing of them written or removed.
         untouched = sum(
             1
             for f in job.files
@@ -433,10 +433,10 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"{removed}{kept}"
             if not untouched
             else f"{untouched} of them already there and kept as "
-            f"{'it was' if untouched == 1 else 'they were'}, not read back"
+            f"{'it was' if untouched == 1 else 'they were'}, not checked"
             if untouched == cancelled
             else f"{removed}{kept}; {untouched} of them already there and kept "
-            f"as {'it was' if untouched == 1 else 'they were'}, not read back"
+            f"as {'it was' if untouched == 1 else 'they were'}, not checked"
         )
         lines.append(
             f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
