@@ -1484,12 +1484,23 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
     return lines
 
 
-def _at_the_stop(statuses: Counter[str]) -> str:
+def _at_the_stop(statuses: Counter[str], read_again: int = 0) -> str:
     """The copies of a run cancelled or stopped, by state, as the run left them: "the
-    copies: 3 verified now, 1 transfer-checked only (never read back), 4 cancelled"."""
+    copies: 3 verified now, 1 transfer-checked only (never read back), 4 cancelled";
+    *read_again*: of those verified earlier, the copies a cascade read before the stop, as
+    their rows say them (``read_by_cascade``), never "not re-read"."""
+    earlier = statuses["verified_earlier"]
+    unread = "trusted from the ledger, not re-read"
+    how = (
+        unread
+        if not read_again
+        else REREAD_BY_CASCADE
+        if read_again >= earlier
+        else f"{read_again} {REREAD_BY_CASCADE}, {earlier - read_again} {unread}"
+    )
     words = (
         ("verified", "verified now"),
-        ("verified_earlier", "verified earlier (trusted from the ledger, not re-read)"),
+        ("verified_earlier", f"verified earlier ({how})"),
         ("transfer_checked", "transfer-checked only (never read back)"),
         ("failed", "failed"),
         ("cancelled", "cancelled"),
@@ -1938,7 +1949,10 @@ def build_view(
     if data.get("cancelled"):
         # What stood at the cancel, as the terminal's CANCELLED line gives it: never a page
         # that reads as done, nor one that hides the copies already proved.
-        verdict, ok = f"✖ CANCELLED: the offload did not finish; {_at_the_stop(statuses)}", False
+        verdict, ok = (
+            f"✖ CANCELLED: the offload did not finish; {_at_the_stop(statuses, read_again)}",
+            False,
+        )
     elif data.get("exit_code") == 130:
         # Stopped once every copy had its outcome, by a second Ctrl-C or a SIGTERM while
         # the reports were written (a JSON report is written once the manifest step is
@@ -1946,7 +1960,8 @@ def build_view(
         # 130 and that note, these documents made again from it (offload report).
         verdict, ok = (
             "✖ STOPPED AFTER THE COPIES (exit 130), while the reports were written: those "
-            f"not written before the stop are missing (see the notes); {_at_the_stop(statuses)}",
+            f"not written before the stop are missing (see the notes); "
+            f"{_at_the_stop(statuses, read_again)}",
             False,
         )
     elif (

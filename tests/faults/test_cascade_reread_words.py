@@ -1,0 +1,110 @@
+"""A cascade over a fast copy an earlier run verified (trusted from its ledger): the card's
+pass withholds the release, the cascade reads every copy there to feed the slow drive, finds
+each equal to the card's digests, and releases the card. Every line that counts those copies
+then says they were read again now by the cascade, as their rows, the destination's result
+and ``CARD RELEASED`` say, never "not re-read": the verdict of a run whose slow drive was
+lost (no byte written: "no new copy completed: …") and of one stopped by SIGTERM mid-cascade
+(CANCELLED, exit 130), on the terminal, in the HTML and in the PDF; and the card release
+says when the card was released (after the cascade's read, not "at its pass").
+
+Real parts: the real CLI as a child process, a FaultyFS slow drive failing its writes (EIO)
+or holding its renames until the signal is sent."""
+
+from __future__ import annotations
+
+import errno
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from report.helpers import pdf_words
+from support.cards import three_clip_card
+from support.faultyfs import FaultyFS, signalled_at_stall
+from support.offload_cli import run_offload
+
+pytestmark = pytest.mark.fault
+
+READ_AGAIN = "read again now by the cascade"
+
+
+def _verified_by_an_earlier_run(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path]:
+    """A card of 3 clips offloaded to RAID by an earlier run (no cascade): the card, RAID
+    and the report folder."""
+    card = three_clip_card(cards)
+    fast, reports = tmp_path / "RAID", tmp_path / "reports"
+    fast.mkdir()
+    first = run_offload("copy", "--report-dir", reports, card, fast)
+    assert first.returncode == 0, first.stderr
+    return card, fast, reports
+
+
+def _documents(reports: Path) -> tuple[dict[str, Any], str, str]:
+    """The newest run's JSON report, and its HTML's and PDF's words."""
+    newest = max(reports.glob("*.json"))
+    html = " ".join(newest.with_suffix(".html").read_text().split()).replace("&#x27;", "'")
+    pdf = pdf_words({"pdftotext": "pdftotext"}, newest.with_suffix(".pdf"))
+    return json.loads(newest.read_text()), html, pdf
+
+
+def test_the_slow_drive_lost_the_copies_read_by_the_cascade_are_said_read_again(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Failed before: "NOT ALL VERIFIED: … no new copy completed: 3 verified earlier (not
+    re-read)" and "Do not format the card: … (the card was released at its pass)" beside
+    the CARD RELEASED line that said the card was released once the cascade had read them."""
+    card, fast, reports = _verified_by_an_earlier_run(tmp_path, cards)
+    slow = faulty_fs()
+    slow.fail("write", errno.EIO, path=f"{card.name}/*")
+    done = run_offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow.mountpoint)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, said
+    data, html, pdf = _documents(reports)
+    assert data["cascade"]["fast_copies_reread"] == [0], data["cascade"]
+    assert f"no new copy completed: 3 verified earlier ({READ_AGAIN}), 3 copies failed" in said
+    assert "not re-read" not in said, said
+    release = (
+        "every file is verified on destination 1 (the card was released once the cascade had "
+        "read the fast copies an earlier run verified and found them equal to the card's "
+        "digests), so the same command finishes destination 2 from it without the card"
+    )
+    for words in (said, html, pdf):
+        assert release in words, words
+        assert "released at its pass" not in words, words
+
+
+def test_a_cascade_stopped_after_its_read_says_the_copies_read_again(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """SIGTERM once the cascade has read RAID's copies and written the slow drive's (its
+    renames held): exit 130. Failed before: "CANCELLED: … (3 copies now, 3 verified earlier:
+    not re-read)" on the terminal, "the copies: 3 verified now, 3 verified earlier (trusted
+    from the ledger, not re-read)" at the top of the HTML and PDF."""
+    card, fast, reports = _verified_by_an_earlier_run(tmp_path, cards)
+    slow = faulty_fs()
+    held = slow.stall("rename", path=f"{card.name}/*")
+    command = [sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir", str(reports)]
+    done = signalled_at_stall(
+        slow,
+        held,
+        [*command, str(card), str(fast), "--cascade-to", str(slow.mountpoint)],
+        signal.SIGTERM,
+        cwd=tmp_path,
+    )
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 130, said
+    data, html, pdf = _documents(reports)
+    assert data["cascade"]["fast_copies_reread"] == [0], data["cascade"]
+    assert f"(3 copies now, 3 verified earlier: {READ_AGAIN})" in said, said
+    assert "not re-read" not in said, said
+    verdict = (
+        "CANCELLED: the offload did not finish; the copies: 3 verified now, 3 verified earlier "
+        f"({READ_AGAIN}, equal to the card's digests)"
+    )
+    for words in (html, pdf):
+        assert verdict in words, words
+        assert "not re-read" not in words, words
