@@ -871,6 +871,11 @@ def _release(
             elif result is not None and result.status is not DestinationStatus.VERIFIED:
                 earlier[index] += 1
     report.card_pass_failed = failed
+    # Each fast destination's own counts, with a file failed (``CardReleased.
+    # files_verified_on``...: one failed on a destination may be held on another, which
+    # feeds it); none failed, every one holds them all: a pass only then (~24 ms of thread
+    # CPU at 50,000 files and 2 fast destinations, on every run it was).
+    good_on, unread_on, failed_on = _counts_on(report, fast) if failed else ((), (), ())
     proven = {i for i in complete if not earlier[i]}
     # A copy waiting for the cascade's read keeps the record an earlier run wrote (nothing
     # this run did disproves it); the others lose theirs, and those read back whole get one.
@@ -895,6 +900,9 @@ def _release(
         on_card_disk=tuple(display_path(plan.plans[i].destination) for i in sorted(on_card)),
         kept_by_its_disk=report.card_kept_by_its_disk,
         card_disk_unknown=report.card_disk_unknown,
+        files_verified_on=good_on,
+        files_transfer_checked_on=unread_on,
+        files_failed_on=failed_on,
         ignored=len(report.ignored),
         left_out=_release_left_out(report),
         ignored_history=history_meant(report.ignored),
@@ -902,6 +910,25 @@ def _release(
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier
     return event, set() if recorded else waiting
+
+
+def _counts_on(
+    report: OffloadReport, fast: list[int]
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """On each *fast* destination, in order: the files good there (verified, or
+    transfer-checked), those of them never read back, and the files failed there or at the
+    card (``CardReleased.files_verified_on``, ``files_transfer_checked_on``,
+    ``files_failed_on``)."""
+    good, unread, failed = [0] * len(fast), [0] * len(fast), [0] * len(fast)
+    for file in report.job.files:
+        for at, index in enumerate(fast):
+            result = file.destination(index)
+            if file.source_error or result is None or result.status not in GOOD_STATUSES:
+                failed[at] += 1
+            else:
+                good[at] += 1
+                unread[at] += not _read_back(result)
+    return tuple(good), tuple(unread), tuple(failed)
 
 
 def _release_after_reread(

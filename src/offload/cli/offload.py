@@ -345,6 +345,38 @@ def _not_taken(event: CardReleased) -> str:
     return f" {'; '.join(said)}." if said else ""
 
 
+def _state_words(good: int, unread: int) -> str:
+    """What *good* files are, *unread* of them never read back (transfer-checked only)."""
+    if not unread:
+        return "verified"
+    if unread == good:
+        return "transfer-checked (never read back)"
+    return f"verified or transfer-checked ({unread} never read back)"
+
+
+def _each_fast_copy(event: CardReleased) -> str:
+    """Each fast destination's own count where they differ (``files_verified_on``...): a
+    file that failed on one and is held on another was counted with neither ("0 files
+    verified on A, B, 3 FAILED there" where B held all 3). "" where every fast destination
+    holds the same count as the line's (one fast destination, or failures on each alike)."""
+    counts = list(
+        zip(
+            event.destinations,
+            event.files_verified_on,
+            event.files_transfer_checked_on,
+            event.files_failed_on,
+            strict=False,
+        )
+    )
+    if len(counts) < 2 or all(good == event.files_verified for _d, good, _u, _f in counts):
+        return ""
+    return "; ".join(
+        f"{plural(good, 'file')} {_state_words(good, unread)} on {destination}"
+        + (f", {failed} FAILED there" if failed else "")
+        for destination, good, unread, failed in counts
+    )
+
+
 def _card_pass_words(event: CardReleased) -> str:
     """``card_released_line`` without what was left out of the card."""
     fast = ", ".join(event.destinations)
@@ -356,13 +388,7 @@ def _card_pass_words(event: CardReleased) -> str:
         if cached
         else ""
     )
-    state = (
-        "verified"
-        if not unread
-        else "transfer-checked (never read back)"
-        if unread == event.files_verified
-        else f"verified or transfer-checked ({unread} never read back)"
-    )
+    state = _state_words(event.files_verified, unread)
     fast += through
     slow = ", ".join(event.cascade)
     if event.files_failed:
@@ -388,6 +414,12 @@ def _card_pass_words(event: CardReleased) -> str:
             if event.files_verified == 0 and unheld == event.files_failed
             else f"Now feeding {slow} from those copies."
         )
+        each = _each_fast_copy(event)
+        if each:
+            return (
+                f"CARD PASS DONE: {event.source} is no longer read; {each}{through}. Keep the "
+                f"card to retry {retry}. {then}"
+            )
         return (
             f"CARD PASS DONE: {event.source} is no longer read; "
             f"{plural(event.files_verified, 'file')} {state} on {fast}, "

@@ -25,6 +25,21 @@ from typing import NamedTuple
 
 from offload.report.words import plural
 
+# A copy's states that hold the file (``results.GOOD_STATUSES``, as the JSON spells them).
+_HOLDS = frozenset({"verified", "verified_earlier", "transfer_checked"})
+
+
+def held_elsewhere(files: Iterable[tuple[object, Iterable[str]]], fast: int) -> int:
+    """How many of the files that failed the card's pass another fast destination holds:
+    each file as (its card read's error, the states of its copies on the *fast* fast
+    destinations, as strings), held on some of them but not all (failed or missing on
+    one: ``CascadeFacts.card_pass_held``)."""
+    held = 0
+    for error, states in files:
+        holding = sum(state in _HOLDS for state in states)
+        held += not error and 0 < holding < fast
+    return held
+
 
 def on_card_disk_words(named: str, count: int, *, unknown: bool = False) -> str:
     """*named* (the copies on the card's own filesystem or disk, *count* of them, as the
@@ -111,6 +126,9 @@ class CascadeFacts(NamedTuple):
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).
     unproven: int = 0
+    # Of *card_pass_failed*, the files another fast destination holds (verified or
+    # transfer-checked): fed to the slow destinations from it (``held_elsewhere``).
+    card_pass_held: int = 0
     # Released only after the cascade had read the copies an earlier run verified, and found
     # them equal to the card's digests; *released_at*: when, as text.
     after_reread: bool = False
@@ -160,10 +178,24 @@ def cascade_sentence(facts: CascadeFacts) -> str:
         failed = facts.card_pass_failed
         if facts.cancelled:
             then = f"the cascade to {slow} was cancelled"
+        held = facts.card_pass_held
+        them = "it" if failed == 1 else "them"
+        if held:
+            # Failed on a fast destination, held on another, which fed the slow ones: never
+            # "not verified on the fast destinations" of files one of them holds verified.
+            on = (
+                f"failed on a fast destination, {'it' if failed == 1 else 'each'} held on another"
+                if held == failed
+                else f"not verified on the fast destinations, {held} of them held on another"
+            )
+            return (
+                f"The card's pass ended at {when} with {plural(failed, 'file')} {on}: keep the "
+                f"card and re-run with it to copy {them} where {'it' if failed == 1 else 'they'} "
+                f"failed; {then}."
+            )
         return (
             f"The card's pass ended at {when} with {plural(failed, 'file')} not verified on "
-            "the fast destinations: keep the card and re-run with it to copy "
-            f"{'it' if failed == 1 else 'them'}; {then}."
+            f"the fast destinations: keep the card and re-run with it to copy {them}; {then}."
         )
     if not facts.released and facts.unproven:
         # The release waited for this run's read of copies an earlier run verified.

@@ -41,7 +41,12 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
-from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
+from offload.report.cascade_words import (
+    CascadeFacts,
+    cascade_sentence,
+    fast_unreachable,
+    held_elsewhere,
+)
 from offload.report.clips import (
     NO_VIDEO,
     Clip,
@@ -1414,6 +1419,22 @@ def _cascade_text(
             fast_failed=bool(fast_errors),
             fast_unreachable=fast_unreachable(fast_errors),
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
+            card_pass_held=held_elsewhere(
+                (
+                    (
+                        f.get("source_error"),
+                        (
+                            str(d.get("status"))
+                            for d in f.get("destinations") or ()
+                            if int(d.get("index", -1)) not in cascaded_to
+                        ),
+                    )
+                    for f in data.get("files") or ()
+                ),
+                len(data.get("destinations") or ()) - len(cascaded_to),
+            )
+            if cascaded.get("card_pass_failed")
+            else 0,
             after_reread=bool(cascaded.get("card_released_after_reread")),
             failures_listed="listed under Problems",  # the list before the warnings
             released_at=when(cascaded.get("card_released_at")) or None,

@@ -21,7 +21,12 @@ from offload.manifest.xmlchars import xml_can_hold
 from offload.plan.codes import PreflightCode
 from offload.plan.ignore import history_meant
 from offload.renamed_recheck import NOT_RECHECKED
-from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
+from offload.report.cascade_words import (
+    CascadeFacts,
+    cascade_sentence,
+    fast_unreachable,
+    held_elsewhere,
+)
 from offload.report.words import (
     PAGE_CACHE,
     TRANSFER_CHECKED,
@@ -1265,6 +1270,22 @@ def _cascade_line(report: OffloadReport) -> str:
                 if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
             ),
             unproven=report.cascade_unproven,
+            card_pass_held=held_elsewhere(
+                (
+                    (
+                        f.source_error,
+                        (
+                            str(d.status)
+                            for d in f.destinations
+                            if d.destination_index not in cascaded
+                        ),
+                    )
+                    for f in report.job.files
+                ),
+                len(report.job.destinations) - len(cascaded),
+            )
+            if report.card_pass_failed
+            else 0,
             after_reread=report.card_released_after_reread,
             released_at=None
             if report.card_released_at is None

@@ -1,4 +1,7 @@
-"""A cascade over a fast copy an earlier run verified (trusted from its ledger): the card's
+"""What a cascade's lines and reports say, each true of what the run did (QA of the
+thirty-eighth pass).
+
+A cascade over a fast copy an earlier run verified (trusted from its ledger): the card's
 pass withholds the release, the cascade reads every copy there to feed the slow drive, finds
 each equal to the card's digests, and releases the card. Every line that counts those copies
 then says they were read again now by the cascade, as their rows, the destination's result
@@ -7,8 +10,11 @@ lost (no byte written: "no new copy completed: …") and of one stopped by SIGTE
 (CANCELLED, exit 130), on the terminal, in the HTML and in the PDF; and the card release
 says when the card was released (after the cascade's read, not "at its pass").
 
-Real parts: the real CLI as a child process, a FaultyFS slow drive failing its writes (EIO)
-or holding its renames until the signal is sent."""
+A fast drive failing every write (EIO, lost) beside another holding every file: the card's
+pass counts each fast destination apart, never "0 files verified on" both.
+
+Real parts: the real CLI as a child process, a FaultyFS drive failing its writes (EIO) or
+holding its renames until the signal is sent."""
 
 from __future__ import annotations
 
@@ -108,3 +114,38 @@ def test_a_cascade_stopped_after_its_read_says_the_copies_read_again(
     for words in (html, pdf):
         assert verdict in words, words
         assert "not re-read" not in words, words
+
+
+def test_a_fast_drive_failing_beside_one_holding_every_file_is_counted_apart(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """FUSE fails every write of the card (lost), EXT4 holds every file verified, SLOW is
+    fed from it. Failed before: "CARD PASS DONE: … 0 files verified on FUSE, EXT4, 3 FAILED
+    there" and "with 3 files not verified on the fast destinations: keep the card and re-run
+    with it to copy them" of files EXT4 and SLOW hold verified."""
+    card = three_clip_card(cards)
+    fuse = faulty_fs()
+    fuse.fail("write", errno.EIO, path=f"{card.name}/*")
+    ext4, slow, reports = tmp_path / "EXT4", tmp_path / "SLOW", tmp_path / "reports"
+    ext4.mkdir()
+    slow.mkdir()
+    done = run_offload(
+        "copy", "--report-dir", reports, card, fuse.mountpoint, ext4, "--cascade-to", slow
+    )
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, said
+    assert (
+        f"CARD PASS DONE: {card} is no longer read; 0 files verified on {fuse.mountpoint}, 3 "
+        f"FAILED there; 3 files verified on {ext4}. Keep the card to retry them; each is "
+        f"cascaded from a fast copy that holds it. Now feeding {slow} from those copies." in said
+    ), said
+    sentence = (
+        "with 3 files failed on a fast destination, each held on another: keep the card and "
+        f"re-run with it to copy them where they failed; {slow} was then fed from the fast "
+        "copies."
+    )
+    assert sentence in said, said
+    _data, html, _pdf = _documents(reports)
+    assert sentence.replace(str(slow), "destination 3") in html, html
+    for source in sorted((card / "CLIPS").iterdir()):
+        assert (slow / card.name / "CLIPS" / source.name).read_bytes() == source.read_bytes()
