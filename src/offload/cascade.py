@@ -652,7 +652,15 @@ def run_cascade(
         # run (its entry recorded before this run started) is unsettled too.
         span = (_earliest_fed_from(report, feeders), time.time())
         marked = _mark_unsettled(plan, feeders, span, sink)
-        withheld = _release(plan, report, fast, slow, sink, nothing_to_feed=not needed)
+        withheld = _release(
+            plan,
+            report,
+            fast,
+            slow,
+            sink,
+            nothing_to_feed=not needed,
+            slow_refused=0 if needed else _refused_on(report, slow),
+        )
         unrevoked: set[int] = set()
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
@@ -808,6 +816,7 @@ def _release(
     sink: EventSink,
     *,
     nothing_to_feed: bool = False,
+    slow_refused: int = 0,
 ) -> tuple[CardReleased, set[int]]:
     """Say (``CardReleased``) whether the card is released at the end of its pass, and record
     the pass in each fast copy that stands for the card. Returns the event and the local fast
@@ -896,6 +905,7 @@ def _release(
         files_not_cascaded=unheld,
         files_read_through_cache=cached,
         nothing_to_feed=nothing_to_feed,
+        slow_refused=slow_refused,
         files_verified_earlier=0 if recorded or not waiting else min(earlier[i] for i in waiting),
         on_card_disk=tuple(display_path(plan.plans[i].destination) for i in sorted(on_card)),
         kept_by_its_disk=report.card_kept_by_its_disk,
@@ -910,6 +920,23 @@ def _release(
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier
     return event, set() if recorded else waiting
+
+
+def _refused_on(report: OffloadReport, slow: list[int]) -> int:
+    """How many files a *slow* destination refused before the cascade, with nothing to feed
+    it: a copy already there not good (other content, its check failed), which the cascade
+    does not write over (``CardReleased.slow_refused``)."""
+    cascaded = frozenset(slow)
+    # One flat pass, the state tested first: most copies are good (a ``destination``
+    # look-up a slow destination was 17 ms at 50,000 files: docs/performance.md).
+    return len(
+        {
+            id(file)
+            for file in report.job.files
+            for d in file.destinations
+            if d.status not in GOOD_STATUSES and d.destination_index in cascaded
+        }
+    )
 
 
 def _counts_on(

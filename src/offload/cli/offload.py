@@ -345,6 +345,29 @@ def _not_taken(event: CardReleased) -> str:
     return f" {'; '.join(said)}." if said else ""
 
 
+def _needs(event: CardReleased) -> str:
+    """The verb after the slow destinations named: "needs" of one, "need" of several."""
+    return "needs" if len(event.cascade) == 1 else "need"
+
+
+def _nothing_to_feed(event: CardReleased) -> str:
+    """What the slow destinations, needing nothing from the fast copies, hold: their copies
+    already there, but for those refused there (``slow_refused``: other content, a failed
+    check), which the cascade does not write over and the ERROR lines at the end name."""
+    slow, one = ", ".join(event.cascade), len(event.cascade) == 1
+    refused = event.slow_refused
+    if not refused:
+        their = "its" if one else "their"
+        return f"{slow} {_needs(event)} nothing from them ({their} copies are already there)"
+    # Not "needs nothing": a copy refused there is needed, and not written over.
+    copies, was = plural(refused, "copy", "copies"), "was" if refused == 1 else "were"
+    return (
+        f"{slow} {'is' if one else 'are'} fed nothing from them: {copies} "
+        f"already there {was} refused and not written over (the ERROR lines at the end say "
+        "why and what to do); the other copies are already there"
+    )
+
+
 def _state_words(good: int, unread: int) -> str:
     """What *good* files are, *unread* of them never read back (transfer-checked only)."""
     if not unread:
@@ -428,8 +451,8 @@ def _card_pass_words(event: CardReleased) -> str:
     every = (
         "the 1 file is" if event.files_verified == 1 else f"all {event.files_verified} files are"
     )
-    if event.nothing_to_feed:  # the slow destinations' copies are all there already
-        feeding = f"{slow} needs nothing from them (its copies are already there)"
+    if event.nothing_to_feed:  # the slow destinations' copies are there already, or refused
+        feeding = _nothing_to_feed(event)
     else:
         feeding = f"Now feeding {slow} from those copies"
     # A fast copy on the card's own filesystem or disk dies with the card: never a backup.
@@ -469,7 +492,8 @@ def _card_pass_words(event: CardReleased) -> str:
             "all " if earlier == event.files_verified else f"{earlier} of them "
         )  # fmt: skip
         until = (
-            f"{slow} needs nothing from them, so nothing in this run reads them again: keep "
+            f"{slow} {_needs(event)} nothing from them, so nothing in this run reads them "
+            "again: keep "
             "the card (--reverify reads them back)."
             if event.nothing_to_feed
             else "keep the card until the cascade has read them again and found them equal to "
