@@ -1805,8 +1805,9 @@ def _unread_copy(
     return _Unread(
         f"{relative}: not cascaded from {copy_path}: {error}",
         f"{relative}: the copy {copy_path} {proved}, then failed its read for the cascade "
-        f"({error}); check that drive (offload verify) and re-run with the card and "
-        "--overwrite to replace it (its ledger no longer vouches for it)",
+        f"({error}); check that drive (offload verify) and run the same command again with "
+        "the card, which reads this copy back: kept if equal to the card, refused (naming "
+        "--overwrite) if other (its ledger no longer vouches for it)",
         False,
     )
 

@@ -11,7 +11,10 @@ lost (no byte written: "no new copy completed: …") and of one stopped by SIGTE
 says when the card was released (after the cascade's read, not "at its pass").
 
 A fast drive failing every write (EIO, lost) beside another holding every file: the card's
-pass counts each fast destination apart, never "0 files verified on" both.
+pass counts each fast destination apart, never "0 files verified on" both. A fast copy
+removed, or failing its read (EIO), once the card was released: the cascade's sentence
+gives the remedy a plain re-run with the card is, never "--overwrite" (nothing there to
+replace, or a copy the re-run reads back and keeps).
 
 Real parts: the real CLI as a child process, a FaultyFS drive failing its writes (EIO) or
 holding its renames until the signal is sent."""
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -31,7 +35,7 @@ import pytest
 from report.helpers import pdf_words
 from support.cards import three_clip_card
 from support.faultyfs import FaultyFS, signalled_at_stall
-from support.offload_cli import run_offload
+from support.offload_cli import copy_acting_at_release, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -149,3 +153,47 @@ def test_a_fast_drive_failing_beside_one_holding_every_file_is_counted_apart(
     assert sentence.replace(str(slow), "destination 3") in html, html
     for source in sorted((card / "CLIPS").iterdir()):
         assert (slow / card.name / "CLIPS" / source.name).read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("fault", ["removed", "read-eio"])
+def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plain_rerun(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], fault: str
+) -> None:
+    """At CARD RELEASED, EXT4's copy of a clip is removed, or FUSE's (the fast copy the
+    cascade reads first) fails its reads (EIO): the cascade feeds SLOW from what it can and
+    fails that copy. Failed before: the sentence said "re-run with it and --overwrite to
+    replace that copy" (and the read's own ERROR line "--overwrite to replace it"), where
+    the same command with the card mends it, as it does here (exit 0)."""
+    card = three_clip_card(cards)
+    fuse = faulty_fs()
+    ext4, slow, reports = tmp_path / "EXT4", tmp_path / "SLOW", tmp_path / "reports"
+    ext4.mkdir()
+    slow.mkdir()
+    clip = f"{card.name}/CLIPS/A001C002.mov"
+    fast = [str(fuse.mountpoint), str(ext4)] if fault == "read-eio" else [str(ext4)]
+
+    def at_release(_process: object) -> None:
+        if fault == "read-eio":
+            fuse.fail("read", errno.EIO, path=clip)
+        else:
+            os.unlink(ext4 / clip)
+
+    line, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow), str(card), *fast,
+        at_release=at_release,
+    )  # fmt: skip
+    said = " ".join(rest.split())
+    assert line and code == 1, line + said
+    assert "--overwrite to replace" not in said, said  # the advice before, of either copy
+    remedy = (
+        "check that drive (offload verify), and run the same command again with it, which "
+        "reads that copy back: kept if equal to the card, copied anew if gone, refused "
+        "(naming --overwrite) if other"
+        if fault == "read-eio"
+        else "keep the card, and run the same command again with it to copy that copy anew"
+    )
+    assert remedy in said, said
+    fuse.clear()
+    again = run_offload("copy", "--report-dir", reports, card, *fast, "--cascade-to", slow)
+    assert again.returncode == 0, again.stderr
+    assert (ext4 / clip).read_bytes() == (card / "CLIPS" / "A001C002.mov").read_bytes()

@@ -79,6 +79,26 @@ def unread_words(*, other: bool, bucket: bool, how: str = "") -> str:
 NOT_FOUND_BAD = "the copy was not found bad"
 
 
+#: In the reason a fast copy is failed with when a plain re-run with the card mends it,
+#: never --overwrite: its file or folder removed (copied anew, ``cascade._AGAIN``), or its
+#: read for the cascade failed (read back again: kept if equal, ``cascade._unread_copy``).
+COPY_ANEW = "to copy it anew"
+READ_FAILED = "failed its read for the cascade"
+
+
+def fast_rerun(errors: Iterable[str | None]) -> str:
+    """What mends the failed fast copies (*errors*, their reasons, at least one), as
+    ``fast_failed_words`` says it: "anew" (each removed: a re-run with the card copies it
+    anew), "read" (each removed or unreadable: a re-run reads it back), else "" (one found
+    changed: --overwrite replaces it)."""
+    said = [error or "" for error in errors]
+    if said and all(COPY_ANEW in error for error in said):
+        return "anew"
+    if said and all(COPY_ANEW in error or READ_FAILED in error for error in said):
+        return "read"
+    return ""
+
+
 def fast_unreachable(errors: Iterable[str | None]) -> bool:
     """The failed fast copies' reasons (*errors*, at least one) all say their drive went away,
     none that a copy was found bad (``fast_failed_words``)."""
@@ -98,9 +118,21 @@ def fast_failed_words(facts: CascadeFacts, *, since: bool = False) -> str:
             "copies at its end, its drive gone (listed below; not found bad): keep the card, "
             "reconnect that drive and run the same command again"
         )
+    failed = f"a copy there failed when the cascade {read} or checked the fast copies at its end"
+    if facts.fast_rerun == "anew":  # removed: nothing there to replace
+        return (
+            f"{failed} (listed below): keep the card, and run the same command again with it "
+            "to copy that copy anew"
+        )
+    if facts.fast_rerun == "read":  # unreadable once: the re-run reads it back
+        return (
+            f"{failed} (listed below): keep the card, check that drive (offload verify), and "
+            "run the same command again with it, which reads that copy back: kept if equal to "
+            "the card, copied anew if gone, refused (naming --overwrite) if other"
+        )
     return (
-        f"a copy there failed when the cascade {read} or checked the fast copies at its end "
-        "(listed below): keep the card, and re-run with it and --overwrite to replace that copy"
+        f"{failed} (listed below): keep the card, and re-run with it and --overwrite to replace "
+        "that copy"
     )
 
 
@@ -122,6 +154,8 @@ class CascadeFacts(NamedTuple):
     # Every copy failed on a fast destination failed because its drive went away (pulled,
     # unmounted): not found bad, the drive to reconnect (``fast_failed_words``).
     fast_unreachable: bool = False
+    # What mends the failed fast copies (``fast_rerun``): "anew", "read", or "" (--overwrite).
+    fast_rerun: str = ""
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).

@@ -44,6 +44,7 @@ from offload.errors import names_path
 from offload.report.cascade_words import (
     CascadeFacts,
     cascade_sentence,
+    fast_rerun,
     fast_unreachable,
     held_elsewhere,
 )
@@ -1418,6 +1419,7 @@ def _cascade_text(
             slow_failed=slow_failed,
             fast_failed=bool(fast_errors),
             fast_unreachable=fast_unreachable(fast_errors),
+            fast_rerun=fast_rerun(fast_errors),
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             card_pass_held=held_elsewhere(
                 (

@@ -24,6 +24,7 @@ from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import (
     CascadeFacts,
     cascade_sentence,
+    fast_rerun,
     fast_unreachable,
     held_elsewhere,
 )
@@ -1240,6 +1241,13 @@ def _cascade_line(report: OffloadReport) -> str:
         for f in report.job.files
         for d in f.destinations
     )
+    # The reasons of the copies failed on a fast destination (``cascade_words``).
+    fast_errors = [
+        d.error
+        for f in report.job.files
+        for d in f.destinations
+        if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
+    ]
     ended = report.card_pass_ended_at
     names = [d.root for d in report.job.destinations]
     # The other fast copies holding files an earlier run verified, after a release on the
@@ -1263,12 +1271,8 @@ def _cascade_line(report: OffloadReport) -> str:
             fed=fed,
             slow_failed=slow_failed,
             fast_failed=fast_failed,
-            fast_unreachable=fast_unreachable(
-                d.error
-                for f in report.job.files
-                for d in f.destinations
-                if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
-            ),
+            fast_unreachable=fast_unreachable(fast_errors),
+            fast_rerun=fast_rerun(fast_errors),
             unproven=report.cascade_unproven,
             card_pass_held=held_elsewhere(
                 (
