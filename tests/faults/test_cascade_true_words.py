@@ -11,7 +11,8 @@ lost (no byte written: "no new copy completed: …") and of one stopped by SIGTE
 says when the card was released (after the cascade's read, not "at its pass").
 
 A fast drive failing every write (EIO, lost) beside another holding every file: the card's
-pass counts each fast destination apart, never "0 files verified on" both. A fast copy
+pass counts each fast destination apart, never "0 files verified on" both, and the HTML
+and PDF say which fast copy fed the slow one. A fast copy
 removed, or failing its read (EIO), once the card was released: the cascade's sentence
 gives the remedy a plain re-run with the card is, never "--overwrite" (nothing there to
 replace, or a copy the re-run reads back and keeps).
@@ -126,7 +127,8 @@ def test_a_fast_drive_failing_beside_one_holding_every_file_is_counted_apart(
     """FUSE fails every write of the card (lost), EXT4 holds every file verified, SLOW is
     fed from it. Failed before: "CARD PASS DONE: … 0 files verified on FUSE, EXT4, 3 FAILED
     there" and "with 3 files not verified on the fast destinations: keep the card and re-run
-    with it to copy them" of files EXT4 and SLOW hold verified."""
+    with it to copy them" of files EXT4 and SLOW hold verified; the HTML and PDF did not
+    say SLOW was fed from EXT4."""
     card = three_clip_card(cards)
     fuse = faulty_fs()
     fuse.fail("write", errno.EIO, path=f"{card.name}/*")
@@ -149,8 +151,13 @@ def test_a_fast_drive_failing_beside_one_holding_every_file_is_counted_apart(
         "copies."
     )
     assert sentence in said, said
-    _data, html, _pdf = _documents(reports)
+    _data, html, pdf = _documents(reports)
     assert sentence.replace(str(slow), "destination 3") in html, html
+    # Which fast copy fed SLOW, as the JSON's fed_from says (failed before: JSON/CSV only).
+    fed = f"3 files read from the fast copy {ext4 / card.name} (not from the card)"
+    assert f"<td>{fed}</td>" in html, html
+    assert "<td>the card</td>" in html, html  # the fast destinations' column
+    assert "Fed from: 3 files read from the fast copy" in pdf, pdf
     for source in sorted((card / "CLIPS").iterdir()):
         assert (slow / card.name / "CLIPS" / source.name).read_bytes() == source.read_bytes()
 

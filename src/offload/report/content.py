@@ -732,7 +732,34 @@ def _destination_rows(
                 ("Written", human_bytes(d.get("bytes_written"))),
             ]
         )
+    # Where each destination's copies were read from, once one was fed from fast copies
+    # (a cascade): every row gets the column, the HTML's table one head for all.
+    fed = [_fed_from_words(d) for d in data.get("destinations", [])]
+    if any(words != CARD_FED for words in fed):
+        for row, words in zip(rows, fed, strict=False):
+            row.append(("Fed from", words))
     return rows
+
+
+#: The "Fed from" of a destination whose copies were read from the card.
+CARD_FED = "the card"
+
+
+def _fed_from_words(destination: Mapping[str, Any]) -> str:
+    """Where a destination's copies were read from, from the JSON's ``fed_from``: the card
+    (``"card"``, or a report older than the key), else each fast copy and how many files
+    read whole from it fed this one (a cascaded destination, or any in a re-run without
+    the card), verified against the card's digests through it, not read from the card."""
+    fed = destination.get("fed_from")
+    if not isinstance(fed, list):
+        return CARD_FED
+    said = "; ".join(
+        f"{plural(int(feeder.get('files') or 0), 'file')} read from the fast copy "
+        f"{display_path(str(feeder.get('copy_root') or ''))}"
+        for feeder in fed
+        if isinstance(feeder, Mapping)
+    )
+    return f"{said} (not from the card)" if said else "no file read whole from a fast copy"
 
 
 def _clip_row(
