@@ -491,10 +491,15 @@ def _card_pass_words(event: CardReleased) -> str:
             "" if event.files_verified == 1 else
             "all " if earlier == event.files_verified else f"{earlier} of them "
         )  # fmt: skip
+        # A copy refused on a slow destination is no copy "needed nothing" of.
+        unfed = (
+            _nothing_to_feed(event)
+            if event.slow_refused
+            else f"{slow} {_needs(event)} nothing from them"
+        )
         until = (
-            f"{slow} {_needs(event)} nothing from them, so nothing in this run reads them "
-            "again: keep "
-            "the card (--reverify reads them back)."
+            f"{unfed}, so nothing in this run reads them again: keep the card (--reverify "
+            "reads them back)."
             if event.nothing_to_feed
             else "keep the card until the cascade has read them again and found them equal to "
             f"the card's digests (--reverify reads them back in the card's pass). Now feeding "
